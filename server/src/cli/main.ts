@@ -1,0 +1,35 @@
+// The `cairn` command line: `cairn --version`, `cairn selftest`, `cairn server ...`.
+import { readFileSync } from 'node:fs';
+import { nativeVersion } from '@cairn/native';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+const USAGE = `Usage: cairn <command>
+
+Commands:
+  selftest        run the known-answer tests of the native kernels
+  --version       print versions
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd] = argv;
+  switch (cmd) {
+    case '--version':
+    case 'version':
+      console.log(`cairn ${packageVersion()} (native ${nativeVersion()}, node ${process.version})`);
+      return 0;
+    case undefined:
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return cmd === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`cairn: unknown command '${cmd}'\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

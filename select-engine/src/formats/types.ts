@@ -1,0 +1,54 @@
+// The contract between the planner/evaluator (src/plan, src/exec) and the format scanners (src/formats/*).
+// A scanner turns bytes into records; the planner pushes down what it can; anything a scanner does not
+// report as applied exactly is evaluated again above it.
+
+/** Where a scanner reads from. Streams for CSV/JSON, ranged reads for Parquet's footer and column chunks. */
+export interface ByteSource {
+  /** Total object size in bytes. */
+  readonly size: number;
+  /** Bytes [start, end) of the object. */
+  read(start: number, end: number): Promise<Uint8Array>;
+  /** The bytes [start, end) (default: the whole object) as a stream of chunks. */
+  stream(start?: number, end?: number): AsyncIterable<Uint8Array>;
+}
+
+/**
+ * A record as scanners deliver it:
+ * - CSV: `string[]` of fields (header names are resolved by the planner to indices via `ScanResult.header`).
+ * - JSON and Parquet: a plain JS value (object for rows); Parquet INT64 as bigint only when beyond 2^53.
+ */
+export type ScanRecord = string[] | unknown;
+
+/** A comparison the scanner may use to skip data (Parquet min/max statistics) or to filter exactly. */
+export interface SimplePredicate {
+  /** Column: header name / Parquet column path (dot-joined), or 1-based position for `_N`. */
+  column: string | number;
+  op: '=' | '<>' | '<' | '<=' | '>' | '>=' | 'IS NULL' | 'IS NOT NULL';
+  /** Literal compared against (number, string, boolean, Date for timestamps); absent for IS [NOT] NULL. */
+  value?: number | string | boolean | Date | bigint;
+}
+
+export interface ScanOptions {
+  /** Columns the query needs (names or 1-based positions); undefined = all (SELECT * or whole-row refs). */
+  columns?: Array<string | number>;
+  /** Conjuncts of the WHERE clause that are simple comparisons; usable for pruning. */
+  conjuncts?: SimplePredicate[];
+  /** The whole WHERE clause compiled; a scanner may apply it early (and then says so). */
+  filter?: (record: ScanRecord) => boolean;
+  /** Stop after this many records have passed the filter (only meaningful when the filter is exact). */
+  limit?: number;
+  /** S3 ScanRange: a record is processed when its first byte lies in [start, end] (end inclusive). */
+  scanRange?: { start?: number; end?: number };
+  /** Counters the scanner keeps current: bytes read from the source, bytes after decompression. */
+  stats: { bytesScanned: number; bytesProcessed: number };
+  signal?: AbortSignal;
+}
+
+export interface ScanResult {
+  /** CSV with FileHeaderInfo USE: the header names, in file order. Filled before the first batch is yielded. */
+  header?: string[];
+  /** True when `filter` was applied to every record yielded (the caller then need not apply it again). */
+  filterApplied: boolean;
+  /** Batches of records, in object order. Batching keeps per-record async overhead off the hot path. */
+  batches: AsyncIterable<ScanRecord[]>;
+}

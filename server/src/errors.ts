@@ -1,0 +1,59 @@
+// The one S3 error table: every layer throws S3Error with a code from here; only the HTTP edge turns it
+// into an XML body. Status and default message follow AWS's "Error responses" reference.
+export const S3_ERRORS = {
+  AccessDenied: [403, 'Access Denied.'],
+  BadDigest: [400, 'The Content-MD5 or checksum value that you specified did not match what the server received.'],
+  BucketAlreadyExists: [409, 'The requested bucket name is not available.'],
+  BucketAlreadyOwnedByYou: [409, 'Your previous request to create the named bucket succeeded and you already own it.'],
+  BucketNotEmpty: [409, 'The bucket you tried to delete is not empty.'],
+  EntityTooLarge: [400, 'Your proposed upload exceeds the maximum allowed object size.'],
+  EntityTooSmall: [400, 'Your proposed upload is smaller than the minimum allowed object size.'],
+  IncompleteBody: [400, 'You did not provide the number of bytes specified by the Content-Length HTTP header.'],
+  InternalError: [500, 'We encountered an internal error. Please try again.'],
+  InvalidArgument: [400, 'Invalid Argument'],
+  InvalidBucketName: [400, 'The specified bucket is not valid.'],
+  InvalidDigest: [400, 'The Content-MD5 or checksum value that you specified is not valid.'],
+  InvalidPart: [400, 'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.'],
+  InvalidPartOrder: [400, 'The list of parts was not in ascending order. Parts must be ordered by part number.'],
+  InvalidRange: [416, 'The requested range is not satisfiable'],
+  InvalidRequest: [400, 'Invalid Request'],
+  InvalidStorageClass: [400, 'The storage class you specified is not valid.'],
+  KeyTooLongError: [400, 'Your key is too long.'],
+  MalformedXML: [400, 'The XML you provided was not well-formed or did not validate against our published schema.'],
+  MetadataTooLarge: [400, 'Your metadata headers exceed the maximum allowed metadata size.'],
+  MethodNotAllowed: [405, 'The specified method is not allowed against this resource.'],
+  NoSuchBucket: [404, 'The specified bucket does not exist.'],
+  NoSuchKey: [404, 'The specified key does not exist.'],
+  NoSuchUpload: [404, 'The specified upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.'],
+  NoSuchVersion: [404, 'The specified version does not exist.'],
+  NotImplemented: [501, 'A header you provided implies functionality that is not implemented.'],
+  PreconditionFailed: [412, 'At least one of the preconditions you specified did not hold.'],
+  ConditionalRequestConflict: [409, 'A conflicting operation occurred. If using PutObject you can retry the request. If using CompleteMultipartUpload you should create a new upload and retry.'],
+  ServiceUnavailable: [503, 'Service is unable to handle request.'],
+  SlowDown: [503, 'Please reduce your request rate.'],
+  XMinioStorageFull: [507, 'Storage backend has reached its minimum free drive threshold. Please delete a few objects to proceed.'],
+  // Storage could not reach enough drives for the operation (MinIO answers these as 503 SlowDown-like codes).
+  InsufficientWriteQuorum: [503, 'Storage resources are insufficient for the write operation.'],
+  InsufficientReadQuorum: [503, 'Storage resources are insufficient for the read operation.'],
+} as const satisfies Record<string, readonly [number, string]>;
+
+export type S3ErrorCode = keyof typeof S3_ERRORS;
+
+/** A typed error with a stable S3 code. `resource` and extra fields go into the XML body. */
+export class S3Error extends Error {
+  readonly code: S3ErrorCode;
+  readonly status: number;
+  readonly extra: Record<string, string>;
+
+  constructor(code: S3ErrorCode, message?: string, extra: Record<string, string> = {}) {
+    super(message ?? S3_ERRORS[code][1]);
+    this.name = 'S3Error';
+    this.code = code;
+    this.status = S3_ERRORS[code][0];
+    this.extra = extra;
+  }
+}
+
+export function isS3Error(e: unknown): e is S3Error {
+  return e instanceof S3Error;
+}

@@ -1,0 +1,192 @@
+// The contract between the S3 API (server/src/api) and storage. storage knows nothing of HTTP: bodies are
+// byte streams, errors are S3Error codes (../errors.ts), and everything S3 needs to answer is in ObjectInfo.
+import type { Readable } from 'node:stream';
+
+export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
+export type ChecksumType = 'FULL_OBJECT' | 'COMPOSITE';
+export type StorageClass = 'STANDARD' | 'REDUCED_REDUNDANCY';
+export type VersioningState = 'Unversioned' | 'Enabled' | 'Suspended';
+
+export interface StoredChecksum {
+  algorithm: ChecksumAlgorithm;
+  type: ChecksumType;
+  /** base64 of the big-endian digest, as S3 puts it in x-amz-checksum-*; COMPOSITE values end in `-N`. */
+  value: string;
+}
+
+export interface PartInfo {
+  number: number;
+  size: number;
+  etag: string; // hex MD5, no quotes
+  lastModified: Date;
+  checksum?: StoredChecksum;
+}
+
+export interface ObjectInfo {
+  bucket: string;
+  key: string;
+  /** 'null' for the null version (unversioned or suspended bucket), otherwise a generated id. */
+  versionId: string;
+  isLatest: boolean;
+  deleteMarker: boolean;
+  size: number;
+  /** hex MD5 for single PUT, `hex-N` for multipart; no quotes. */
+  etag: string;
+  lastModified: Date;
+  storageClass: StorageClass;
+  /** Content-Type, Content-Encoding, Cache-Control, Content-Disposition, Content-Language, Expires. */
+  contentHeaders: Record<string, string>;
+  /** x-amz-meta-* without the prefix, names lower-cased. */
+  userMetadata: Record<string, string>;
+  /** URL-encoded tag set (`a=1&b=2`), as in x-amz-tagging. */
+  tagging?: string;
+  checksum?: StoredChecksum;
+  /** Parts of a multipart object (for partNumber reads and GetObjectAttributes). */
+  parts?: PartInfo[];
+}
+
+export interface BucketInfo {
+  name: string;
+  created: Date;
+}
+
+/** Per-bucket configuration kept with the bucket (all optional; absent = not set). */
+export interface BucketConfig {
+  versioning?: VersioningState;
+  /** Raw documents as the client sent them (XML or JSON text); the API layer parses and validates. */
+  tagging?: string;
+  cors?: string;
+  policy?: string;
+  objectLockEnabled?: boolean;
+  location?: string;
+}
+
+export interface ByteRange {
+  start: number; // inclusive
+  end: number; // inclusive, already clamped to size - 1
+}
+
+export interface PutOptions {
+  /** Declared size, or -1 when unknown (chunked bodies). A body of another length fails with IncompleteBody. */
+  size: number;
+  contentHeaders?: Record<string, string>;
+  userMetadata?: Record<string, string>;
+  tagging?: string;
+  storageClass?: StorageClass;
+  /** Checksum to compute while writing (one native pass with MD5, encode and bitrot hashes). */
+  checksumAlgorithm?: ChecksumAlgorithm;
+  /**
+   * Called after the last body byte and before the commit, with what was computed. Throwing (BadDigest, ...)
+   * aborts the write and nothing is stored. Lets the API layer check Content-MD5 and header/trailer checksums
+   * whose expected values arrive only at the end of an aws-chunked body.
+   */
+  verify?: (computed: { md5: Buffer; checksum?: Buffer; size: number }) => void | Promise<void>;
+  /**
+   * Checked atomically at commit against the current latest version (null when none or a delete marker):
+   * conditional writes (If-None-Match: *, If-Match). Throw S3Error to refuse.
+   */
+  precondition?: (current: ObjectInfo | null) => void;
+}
+
+export interface GetOptions {
+  versionId?: string;
+  range?: ByteRange;
+  partNumber?: number;
+}
+
+export interface GetResult {
+  info: ObjectInfo;
+  /** Present for GET: the bytes of the range (or the whole object), verified as they are read. */
+  body: Readable;
+  range?: ByteRange;
+}
+
+export interface ListOptions {
+  prefix?: string;
+  delimiter?: string;
+  /** Return keys strictly after this one (marker / start-after / decoded continuation token). */
+  after?: string;
+  maxKeys: number;
+}
+
+export interface ListResult {
+  objects: ObjectInfo[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  /** Last key or prefix returned, for the next marker/continuation token. */
+  nextAfter?: string;
+}
+
+export interface ListVersionsOptions {
+  prefix?: string;
+  delimiter?: string;
+  keyMarker?: string;
+  versionIdMarker?: string;
+  maxKeys: number;
+}
+
+export interface ListVersionsResult {
+  versions: ObjectInfo[]; // delete markers included (deleteMarker = true)
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  nextKeyMarker?: string;
+  nextVersionIdMarker?: string;
+}
+
+export interface DeleteResult {
+  versionId?: string;
+  deleteMarker: boolean;
+}
+
+export interface MultipartUploadInfo {
+  bucket: string;
+  key: string;
+  uploadId: string;
+  initiated: Date;
+  storageClass: StorageClass;
+  checksumAlgorithm?: ChecksumAlgorithm;
+  checksumType?: ChecksumType;
+}
+
+export interface CompletePart {
+  number: number;
+  etag: string; // as sent by the client, quotes removed
+  checksum?: string;
+}
+
+export interface ObjectLayer {
+  // Buckets
+  makeBucket(bucket: string, config?: BucketConfig): Promise<void>;
+  headBucket(bucket: string): Promise<BucketInfo>; // NoSuchBucket
+  deleteBucket(bucket: string): Promise<void>; // BucketNotEmpty (objects, versions or uploads)
+  listBuckets(): Promise<BucketInfo[]>;
+  getBucketConfig(bucket: string): Promise<BucketConfig>;
+  /** Merges the given fields (undefined leaves a field, null removes it). */
+  updateBucketConfig(bucket: string, patch: { [K in keyof BucketConfig]?: BucketConfig[K] | null }): Promise<void>;
+
+  // Objects. The bucket's versioning state decides version ids and delete markers.
+  putObject(bucket: string, key: string, body: Readable, opts: PutOptions): Promise<ObjectInfo>;
+  getObject(bucket: string, key: string, opts?: GetOptions): Promise<GetResult>;
+  headObject(bucket: string, key: string, opts?: { versionId?: string; partNumber?: number }): Promise<ObjectInfo>;
+  deleteObject(bucket: string, key: string, opts?: { versionId?: string }): Promise<DeleteResult>;
+  /** Replace metadata and/or tagging of an existing version in place (copy-onto-self, tagging APIs). */
+  updateObjectMetadata(
+    bucket: string,
+    key: string,
+    opts: { versionId?: string; contentHeaders?: Record<string, string>; userMetadata?: Record<string, string>; tagging?: string | null },
+  ): Promise<ObjectInfo>;
+
+  listObjects(bucket: string, opts: ListOptions): Promise<ListResult>;
+  listObjectVersions(bucket: string, opts: ListVersionsOptions): Promise<ListVersionsResult>;
+
+  // Multipart
+  newMultipartUpload(bucket: string, key: string, opts: Omit<PutOptions, 'size' | 'verify' | 'precondition'> & { checksumType?: ChecksumType }): Promise<MultipartUploadInfo>;
+  putObjectPart(bucket: string, key: string, uploadId: string, partNumber: number, body: Readable, opts: Pick<PutOptions, 'size' | 'checksumAlgorithm' | 'verify'>): Promise<PartInfo>;
+  listParts(bucket: string, key: string, uploadId: string, opts: { partNumberMarker?: number; maxParts: number }): Promise<{ upload: MultipartUploadInfo; parts: PartInfo[]; isTruncated: boolean; nextPartNumberMarker?: number }>;
+  completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: CompletePart[], opts?: Pick<PutOptions, 'precondition'>): Promise<ObjectInfo>;
+  abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
+  listMultipartUploads(bucket: string, opts: { prefix?: string; delimiter?: string; keyMarker?: string; uploadIdMarker?: string; maxUploads: number }): Promise<{ uploads: MultipartUploadInfo[]; commonPrefixes: string[]; isTruncated: boolean; nextKeyMarker?: string; nextUploadIdMarker?: string }>;
+
+  /** Stop background work and release drives. */
+  close(): Promise<void>;
+}

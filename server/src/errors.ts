@@ -35,6 +35,33 @@ export const S3_ERRORS = {
   // Storage could not reach enough drives for the operation (MinIO answers these as 503 SlowDown-like codes).
   InsufficientWriteQuorum: [503, 'Storage resources are insufficient for the write operation.'],
   InsufficientReadQuorum: [503, 'Storage resources are insufficient for the read operation.'],
+  // Added by the HTTP layer (issue 4): authentication, request framing and bucket subresources.
+  AuthorizationHeaderMalformed: [400, 'The authorization header is malformed.'],
+  AuthorizationQueryParametersError: [400, 'Error parsing the X-Amz-Credential parameter.'],
+  CORSForbidden: [403, 'CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource\'s CORS spec.'],
+  EntityTooLargeHeaders: [400, 'Your request header section exceeds the maximum allowed size.'],
+  ExpiredToken: [400, 'The provided token has expired.'],
+  IllegalLocationConstraintException: [400, 'The specified location-constraint is not valid.'],
+  IllegalVersioningConfigurationException: [400, 'The versioning configuration specified in the request is invalid.'],
+  InvalidAccessKeyId: [403, 'The AWS access key ID you provided does not exist in our records.'],
+  InvalidLocationConstraint: [400, 'The specified location constraint is not valid.'],
+  InvalidPolicyDocument: [400, 'The content of the form does not meet the conditions specified in the policy document.'],
+  InvalidTag: [400, 'The TagSet you have provided is invalid.'],
+  InvalidURI: [400, 'Could not parse the specified URI.'],
+  MalformedPOSTRequest: [400, 'The body of your POST request is not well-formed multipart/form-data.'],
+  MalformedPolicy: [400, 'Policy has invalid resource.'],
+  MissingContentLength: [411, 'You must provide the Content-Length HTTP header.'],
+  MissingRequestBodyError: [400, 'Request Body is empty.'],
+  MissingSecurityHeader: [400, 'Your request is missing a required header.'],
+  NoSuchBucketPolicy: [404, 'The bucket policy does not exist.'],
+  NoSuchCORSConfiguration: [404, 'The CORS configuration does not exist.'],
+  NoSuchLifecycleConfiguration: [404, 'The lifecycle configuration does not exist.'],
+  NoSuchTagSet: [404, 'The TagSet does not exist.'],
+  ObjectLockConfigurationNotFoundError: [404, 'Object Lock configuration does not exist for this bucket.'],
+  RequestTimeTooSkewed: [403, 'The difference between the request time and the server\'s time is too large.'],
+  ServerSideEncryptionConfigurationNotFoundError: [404, 'The server side encryption configuration was not found.'],
+  SignatureDoesNotMatch: [403, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'],
+  XAmzContentSHA256Mismatch: [400, 'The provided \'x-amz-content-sha256\' header does not match what was computed.'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type S3ErrorCode = keyof typeof S3_ERRORS;

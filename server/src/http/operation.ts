@@ -1,0 +1,90 @@
+// Every S3 operation Cairn answers, as one discriminated union. The router (router.ts) turns a request into
+// one of these; handlers switch on `name`. `action` is the IAM-style permission the request needs, checked
+// against bucket policies for anonymous callers.
+
+export interface ObjectRef {
+  bucket: string;
+  key: string;
+  versionId?: string;
+}
+
+interface Base {
+  action: string;
+}
+
+type BucketOnly<N extends string> = Base & { name: N; bucket: string };
+type ObjectOnly<N extends string> = Base & { name: N; bucket: string; key: string; versionId?: string };
+
+export interface ListV1Params {
+  prefix: string;
+  delimiter?: string;
+  marker: string;
+  maxKeys: number;
+  encodingType?: 'url';
+}
+
+export interface ListV2Params {
+  prefix: string;
+  delimiter?: string;
+  startAfter: string;
+  continuationToken?: string;
+  maxKeys: number;
+  encodingType?: 'url';
+  fetchOwner: boolean;
+}
+
+export type Operation =
+  | (Base & { name: 'ListBuckets' })
+  | BucketOnly<'CreateBucket'>
+  | BucketOnly<'HeadBucket'>
+  | BucketOnly<'DeleteBucket'>
+  | BucketOnly<'GetBucketLocation'>
+  | BucketOnly<'GetBucketVersioning'>
+  | BucketOnly<'PutBucketVersioning'>
+  | BucketOnly<'GetBucketTagging'>
+  | BucketOnly<'PutBucketTagging'>
+  | BucketOnly<'DeleteBucketTagging'>
+  | BucketOnly<'GetBucketCors'>
+  | BucketOnly<'PutBucketCors'>
+  | BucketOnly<'DeleteBucketCors'>
+  | BucketOnly<'GetBucketPolicy'>
+  | BucketOnly<'PutBucketPolicy'>
+  | BucketOnly<'DeleteBucketPolicy'>
+  | BucketOnly<'GetBucketPolicyStatus'>
+  | BucketOnly<'GetBucketAcl'>
+  | BucketOnly<'PutBucketAcl'>
+  | BucketOnly<'DeleteObjects'>
+  | BucketOnly<'PostObject'>
+  | (BucketOnly<'ListObjectsV1'> & { params: ListV1Params })
+  | (BucketOnly<'ListObjectsV2'> & { params: ListV2Params })
+  | (BucketOnly<'ListObjectVersions'> & {
+      params: { prefix: string; delimiter?: string; keyMarker: string; versionIdMarker?: string; maxKeys: number; encodingType?: 'url' };
+    })
+  | (BucketOnly<'ListMultipartUploads'> & {
+      params: { prefix: string; delimiter?: string; keyMarker: string; uploadIdMarker?: string; maxUploads: number; encodingType?: 'url' };
+    })
+  /** A bucket subresource Cairn knows of but does not implement yet (lifecycle, encryption, ...). */
+  | (BucketOnly<'UnsupportedBucketOp'> & { subresource: string; method: string })
+  | (ObjectOnly<'GetObject'> & { partNumber?: number })
+  | (ObjectOnly<'HeadObject'> & { partNumber?: number })
+  | ObjectOnly<'PutObject'>
+  | (ObjectOnly<'CopyObject'> & { source: ObjectRef })
+  | ObjectOnly<'DeleteObject'>
+  | ObjectOnly<'GetObjectTagging'>
+  | ObjectOnly<'PutObjectTagging'>
+  | ObjectOnly<'DeleteObjectTagging'>
+  | ObjectOnly<'GetObjectAttributes'>
+  | ObjectOnly<'GetObjectAcl'>
+  | ObjectOnly<'PutObjectAcl'>
+  | ObjectOnly<'SelectObjectContent'>
+  | ObjectOnly<'CreateMultipartUpload'>
+  | (ObjectOnly<'UploadPart'> & { uploadId: string; partNumber: number })
+  | (ObjectOnly<'UploadPartCopy'> & { uploadId: string; partNumber: number; source: ObjectRef })
+  | (ObjectOnly<'CompleteMultipartUpload'> & { uploadId: string })
+  | (ObjectOnly<'AbortMultipartUpload'> & { uploadId: string })
+  | (ObjectOnly<'ListParts'> & { uploadId: string; partNumberMarker?: number; maxParts: number })
+  | (ObjectOnly<'UnsupportedObjectOp'> & { subresource: string; method: string })
+  /** CORS preflight: answered from the bucket's CORS configuration, never authenticated. */
+  | (Base & { name: 'Preflight'; bucket: string; key?: string });
+
+export type OperationName = Operation['name'];

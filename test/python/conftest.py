@@ -1,0 +1,132 @@
+"""Starts a real Cairn server (4 drive folders, erasure coded) for the Python client suites."""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+from botocore.config import Config
+
+REPO = Path(__file__).resolve().parents[2]
+CAIRN = REPO / "server" / "bin" / "cairn.js"
+
+
+@dataclass
+class Cairn:
+    endpoint: str
+    host: str
+    port: int
+    access_key: str
+    secret_key: str
+    region: str = "us-east-1"
+
+    def client(self, **config):
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name=self.region,
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}, **config),
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def cairn(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cairn")
+    drives = [str(root / f"d{i}") for i in range(1, 5)]
+    port = _free_port()
+    env = dict(os.environ,
+               CAIRN_ROOT_USER="pytestadmin",
+               CAIRN_ROOT_PASSWORD="pytestadmin-secret-key")
+    log = open(root / "server.log", "wb")
+    proc = subprocess.Popen(["node", str(CAIRN), "server", "--address", f"127.0.0.1:{port}", *drives],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        if proc.poll() is not None:
+            log.close()
+            raise RuntimeError("cairn exited early:\n" + (root / "server.log").read_text()[-4000:])
+        try:
+            if requests.get(endpoint + "/health/live", timeout=1).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        if time.time() > deadline:
+            proc.kill()
+            raise RuntimeError("cairn did not become live in 60 s")
+        time.sleep(0.1)
+    yield Cairn(endpoint, "127.0.0.1", port, env["CAIRN_ROOT_USER"], env["CAIRN_ROOT_PASSWORD"])
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(params=["defaults", "when_required"])
+def s3(request, cairn, monkeypatch):
+    """A boto3 client at its defaults (CRC trailers on uploads) and with checksums only when required."""
+    if request.param == "when_required":
+        return cairn.client(request_checksum_calculation="when_required",
+                            response_checksum_validation="when_required")
+    return cairn.client()
+
+
+@pytest.fixture
+def bucket(cairn):
+    name = "py-" + uuid.uuid4().hex[:20]
+    client = cairn.client()
+    client.create_bucket(Bucket=name)
+    yield name
+    # Empty and remove, tolerating what the test already removed.
+    try:
+        paginator = client.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=name):
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                client.delete_object(Bucket=name, Key=v["Key"], VersionId=v["VersionId"])
+        for up in client.list_multipart_uploads(Bucket=name).get("Uploads", []):
+            client.abort_multipart_upload(Bucket=name, Key=up["Key"], UploadId=up["UploadId"])
+        client.delete_bucket(Bucket=name)
+    except client.exceptions.NoSuchBucket:
+        pass
+
+
+def venv_bin(name: str) -> str:
+    """A console script installed next to this interpreter (the suite's venv), else from PATH."""
+    candidate = Path(sys.executable).parent / name
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} is not installed; run scripts/test-python.sh, which installs it")
+    return found
+
+
+def random_file(path: Path, size: int, seed: int = 0) -> Path:
+    """Writes `size` pseudo-random bytes (1 MiB at a time, so multi-GB files cost little memory)."""
+    import random
+    rnd = random.Random(seed)
+    with open(path, "wb") as f:
+        left = size
+        while left > 0:
+            n = min(left, 1 << 20)
+            f.write(rnd.randbytes(n))
+            left -= n
+    return path

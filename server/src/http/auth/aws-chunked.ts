@@ -1,0 +1,171 @@
+// Streaming decoder of `Content-Encoding: aws-chunked` bodies: `hex-size[;chunk-signature=sig]\r\n data \r\n`
+// ... `0[;chunk-signature=sig]\r\n` then optional trailer lines (`x-amz-checksum-crc32:...`, and for
+// signed trailers `x-amz-trailer-signature:...`) and an empty line. Data is passed on as subarrays of the
+// incoming buffers (never buffered whole); chunk and trailer signatures are verified as they arrive, so a
+// forged chunk fails the stream before the storage layer can commit it.
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { S3Error } from '../../errors.js';
+import { EMPTY_SHA256, hmac, sameSignature, sha256Hex } from './canonical.js';
+import type { ChunkChain } from './sigv4.js';
+
+const MAX_LINE = 4096;
+
+type State = 'size' | 'data' | 'data-end' | 'trailer' | 'done';
+
+export interface AwsChunkedOptions {
+  /** Present for signed streaming payloads: each chunk's signature chains from the seed signature. */
+  chain?: ChunkChain;
+  /** x-amz-decoded-content-length, when the client sent it. */
+  decodedLength?: number;
+}
+
+export class AwsChunkedDecoder extends Transform {
+  /** Trailing headers (names lower-cased), complete once the stream has ended. */
+  readonly trailers = new Map<string, string>();
+  private state: State = 'size';
+  private line: Buffer[] = [];
+  private lineLength = 0;
+  private remaining = 0;
+  private decoded = 0;
+  private chunkSignature = '';
+  private previousSignature: string;
+  private hash: Hash | undefined;
+  private readonly chain?: ChunkChain;
+  private readonly decodedLength?: number;
+
+  constructor(opts: AwsChunkedOptions = {}) {
+    super();
+    this.chain = opts.chain;
+    this.decodedLength = opts.decodedLength;
+    this.previousSignature = opts.chain?.seedSignature ?? '';
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    try {
+      this.consume(chunk);
+      cb();
+    } catch (e) {
+      cb(e as Error);
+    }
+  }
+
+  override _flush(cb: TransformCallback): void {
+    // A trailer section may end without its final empty line; anything else unfinished is a truncated body.
+    if (this.state === 'trailer' && this.lineLength === 0) this.finishTrailers();
+    if (this.state !== 'done') return cb(new S3Error('IncompleteBody'));
+    if (this.decodedLength !== undefined && this.decoded !== this.decodedLength) return cb(new S3Error('IncompleteBody'));
+    cb();
+  }
+
+  private consume(buf: Buffer): void {
+    let pos = 0;
+    while (pos < buf.length) {
+      switch (this.state) {
+        case 'data': {
+          const n = Math.min(this.remaining, buf.length - pos);
+          const piece = buf.subarray(pos, pos + n);
+          this.hash?.update(piece);
+          this.push(piece);
+          this.remaining -= n;
+          this.decoded += n;
+          pos += n;
+          if (this.remaining === 0) this.state = 'data-end';
+          break;
+        }
+        case 'data-end':
+        case 'size':
+        case 'trailer': {
+          const nl = buf.indexOf(0x0a, pos);
+          const end = nl < 0 ? buf.length : nl + 1;
+          this.line.push(buf.subarray(pos, end));
+          this.lineLength += end - pos;
+          pos = end;
+          if (this.lineLength > MAX_LINE) throw new S3Error('IncompleteBody', 'aws-chunked framing line too long');
+          if (nl >= 0) {
+            const text = Buffer.concat(this.line).toString('latin1');
+            this.line = [];
+            this.lineLength = 0;
+            if (!text.endsWith('\r\n')) throw new S3Error('IncompleteBody', 'aws-chunked framing is malformed');
+            this.onLine(text.slice(0, -2));
+          }
+          break;
+        }
+        case 'done':
+          // Bytes after the final empty line are not part of the object.
+          throw new S3Error('IncompleteBody', 'unexpected data after the aws-chunked body');
+      }
+    }
+  }
+
+  private onLine(line: string): void {
+    if (this.state === 'data-end') {
+      if (line !== '') throw new S3Error('IncompleteBody', 'aws-chunked chunk is longer than its declared size');
+      this.verifyChunk();
+      this.state = 'size';
+      return;
+    }
+    if (this.state === 'size') {
+      const [sizeText, ...ext] = line.split(';');
+      if (!/^[0-9a-fA-F]{1,16}$/.test(sizeText)) throw new S3Error('IncompleteBody', 'aws-chunked chunk size is malformed');
+      this.remaining = parseInt(sizeText, 16);
+      const sig = ext.find((e) => e.startsWith('chunk-signature='));
+      this.chunkSignature = sig ? sig.slice('chunk-signature='.length) : '';
+      if (this.chain && !this.chunkSignature) throw new S3Error('SignatureDoesNotMatch', 'chunk signature missing');
+      this.hash = this.chain ? createHash('sha256') : undefined;
+      if (this.remaining === 0) {
+        this.verifyChunk();
+        this.state = 'trailer';
+      } else {
+        this.state = 'data';
+      }
+      return;
+    }
+    // trailer
+    if (line === '') return this.finishTrailers();
+    const i = line.indexOf(':');
+    if (i <= 0) throw new S3Error('IncompleteBody', 'aws-chunked trailer is malformed');
+    this.trailers.set(line.slice(0, i).trim().toLowerCase(), line.slice(i + 1).trim());
+  }
+
+  private verifyChunk(): void {
+    if (!this.chain) return;
+    const digest = this.hash ? this.hash.digest('hex') : EMPTY_SHA256;
+    const c = this.chain;
+    const sts = `AWS4-HMAC-SHA256-PAYLOAD\n${c.amzDate}\n${c.scope}\n${this.previousSignature}\n${EMPTY_SHA256}\n${digest}`;
+    const expected = hmac(c.signingKey, sts).toString('hex');
+    if (!sameSignature(expected, this.chunkSignature)) throw new S3Error('SignatureDoesNotMatch', 'The chunk signature does not match.');
+    this.previousSignature = this.chunkSignature;
+  }
+
+  private finishTrailers(): void {
+    const signature = this.trailers.get('x-amz-trailer-signature');
+    this.trailers.delete('x-amz-trailer-signature');
+    if (this.chain && this.trailers.size > 0) {
+      if (!signature) throw new S3Error('SignatureDoesNotMatch', 'trailer signature missing');
+      const canonical = [...this.trailers].map(([k, v]) => `${k}:${v}\n`).join('');
+      const c = this.chain;
+      const sts = `AWS4-HMAC-SHA256-TRAILER\n${c.amzDate}\n${c.scope}\n${this.previousSignature}\n${sha256Hex(canonical)}`;
+      if (!sameSignature(hmac(c.signingKey, sts).toString('hex'), signature)) throw new S3Error('SignatureDoesNotMatch', 'The trailer signature does not match.');
+    }
+    this.state = 'done';
+  }
+}
+
+/** Passes bytes on and fails at the end when their SHA-256 is not the one the client signed. */
+export class Sha256Verifier extends Transform {
+  private readonly hash = createHash('sha256');
+  constructor(private readonly expected: string) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback): void {
+    const got = this.hash.digest('hex');
+    if (got !== this.expected) return cb(new S3Error('XAmzContentSHA256Mismatch', undefined, { ClientComputedContentSHA256: this.expected, S3ComputedContentSHA256: got }));
+    cb();
+  }
+}
+

@@ -1,0 +1,70 @@
+// Pieces of AWS's canonical request shared by SigV4 (header and presigned) and SigV2.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** RFC 3986 encoding as AWS does it: unreserved characters stay, everything else is %XX (upper hex). */
+export function uriEncode(s: string, keepSlash = false): string {
+  const e = encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return keepSlash ? e.replace(/%2F/g, '/') : e;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** Raw query string -> decoded [name, value] pairs in sent order ('+' is a space, as clients mean it). */
+export function queryPairs(rawQuery: string): [string, string][] {
+  if (!rawQuery) return [];
+  return rawQuery.split('&').filter(Boolean).map((p) => {
+    const i = p.indexOf('=');
+    const k = i < 0 ? p : p.slice(0, i);
+    const v = i < 0 ? '' : p.slice(i + 1);
+    return [safeDecode(k.replace(/\+/g, ' ')), safeDecode(v.replace(/\+/g, ' '))];
+  });
+}
+
+export function canonicalQuery(pairs: [string, string][], skip?: string): string {
+  return pairs
+    .filter(([k]) => k !== skip)
+    .map(([k, v]) => [uriEncode(k), uriEncode(v)] as const)
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
+}
+
+/** S3 canonical URI: the decoded path, encoded once (no double encoding for S3). */
+export function canonicalUri(rawPath: string): string {
+  return rawPath.split('/').map((seg) => uriEncode(safeDecode(seg))).join('/') || '/';
+}
+
+export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+export function canonicalHeaders(headers: IncomingHttpHeaders, signed: string[]): string {
+  return signed.map((h) => `${h}:${(headerValue(headers, h) ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+}
+
+export const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+export const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256', key).update(data).digest();
+export const EMPTY_SHA256 = sha256Hex('');
+
+/** Constant-time comparison of two signatures (hex or base64 text). */
+export function sameSignature(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** `20130524T000000Z` -> epoch ms, or NaN. */
+export function parseAmzDate(s: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s);
+  if (!m) return NaN;
+  return Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
+}

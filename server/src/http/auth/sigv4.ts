@@ -1,0 +1,180 @@
+// AWS Signature Version 4: the Authorization header form and the presigned (query) form. Verifies the
+// signature over the canonical request; the payload itself is checked later by the body decoder
+// (payload.ts), driven by the PayloadMode returned here.
+import type { IncomingHttpHeaders } from 'node:http';
+import { S3Error } from '../../errors.js';
+import type { CredentialStore, Identity } from './credentials.js';
+import {
+  EMPTY_SHA256, canonicalHeaders, canonicalQuery, canonicalUri, headerValue, hmac, parseAmzDate, queryPairs,
+  sameSignature, sha256Hex,
+} from './canonical.js';
+
+export const MAX_SKEW_MS = 15 * 60 * 1000;
+const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+
+export interface SignedRequest {
+  method: string;
+  rawPath: string;
+  rawQuery: string;
+  headers: IncomingHttpHeaders;
+}
+
+export interface SigV4Context {
+  credentials: CredentialStore;
+  now(): number;
+  /** Cache of derived signing keys, keyed by secret/date/region/service (one HMAC chain per day). */
+  keyCache: Map<string, Buffer>;
+}
+
+/** How the body must be checked after the signature over the headers verified. */
+export type PayloadMode =
+  | { kind: 'unsigned' }
+  | { kind: 'sha256'; expected: string }
+  | { kind: 'streaming'; signed: boolean; trailer: boolean; chain?: ChunkChain };
+
+/** What a signed aws-chunked body needs to verify each chunk signature. */
+export interface ChunkChain {
+  signingKey: Buffer;
+  amzDate: string;
+  scope: string;
+  seedSignature: string;
+}
+
+export interface AuthOutcome {
+  identity: Identity;
+  payload: PayloadMode;
+}
+
+interface Credential {
+  accessKey: string;
+  date: string;
+  region: string;
+  service: string;
+  scope: string;
+}
+
+function parseCredential(s: string, queryForm: boolean): Credential {
+  const parts = s.split('/');
+  const code = queryForm ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed';
+  if (parts.length < 5 || parts[parts.length - 1] !== 'aws4_request') throw new S3Error(code, `Error parsing the Credential parameter; incorrect Credential '${s}'`);
+  // The access key itself may contain '/', so count from the end.
+  const [date, region, service] = parts.slice(-4, -1);
+  const accessKey = parts.slice(0, -4).join('/');
+  if (!/^\d{8}$/.test(date)) throw new S3Error(code, `Invalid credential date "${date}".`);
+  if (service !== 's3') throw new S3Error(code, `Incorrect service "${service}". This endpoint belongs to "s3".`);
+  return { accessKey, date, region, service, scope: `${date}/${region}/${service}/aws4_request` };
+}
+
+function signingKey(ctx: SigV4Context, secret: string, c: Credential): Buffer {
+  const id = `${secret}\0${c.date}\0${c.region}\0${c.service}`;
+  let key = ctx.keyCache.get(id);
+  if (!key) {
+    key = hmac(hmac(hmac(hmac(`AWS4${secret}`, c.date), c.region), c.service), 'aws4_request');
+    if (ctx.keyCache.size > 1000) ctx.keyCache.clear();
+    ctx.keyCache.set(id, key);
+  }
+  return key;
+}
+
+function lookup(ctx: SigV4Context, accessKey: string): Identity {
+  const id = ctx.credentials.lookup(accessKey);
+  if (!id) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKey });
+  return id;
+}
+
+function payloadMode(value: string | undefined): PayloadMode {
+  switch (value) {
+    case undefined:
+      return { kind: 'sha256', expected: EMPTY_SHA256 };
+    case 'UNSIGNED-PAYLOAD':
+      return { kind: 'unsigned' };
+    case 'STREAMING-UNSIGNED-PAYLOAD-TRAILER':
+      return { kind: 'streaming', signed: false, trailer: true };
+    case 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD':
+      return { kind: 'streaming', signed: true, trailer: false };
+    case 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER':
+      return { kind: 'streaming', signed: true, trailer: true };
+    default:
+      if (/^[0-9a-f]{64}$/.test(value)) return { kind: 'sha256', expected: value };
+      if (value.startsWith('STREAMING-')) throw new S3Error('NotImplemented', `x-amz-content-sha256 ${value} is not supported`);
+      throw new S3Error('InvalidArgument', 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-* or a hex SHA-256', { ArgumentName: 'x-amz-content-sha256', ArgumentValue: value });
+  }
+}
+
+function verify(ctx: SigV4Context, identity: Identity, cred: Credential, amzDate: string, canonicalRequest: string, signature: string): Buffer {
+  const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${cred.scope}\n${sha256Hex(canonicalRequest)}`;
+  const key = signingKey(ctx, identity.secretKey, cred);
+  const expected = hmac(key, stringToSign).toString('hex');
+  if (!sameSignature(expected, signature)) throw new S3Error('SignatureDoesNotMatch');
+  return key;
+}
+
+/** Authorization: AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=... */
+export function verifyHeaderV4(ctx: SigV4Context, req: SignedRequest, authorization: string): AuthOutcome {
+  const fields = new Map<string, string>();
+  for (const part of authorization.slice('AWS4-HMAC-SHA256'.length).split(',')) {
+    const i = part.indexOf('=');
+    if (i > 0) fields.set(part.slice(0, i).trim(), part.slice(i + 1).trim());
+  }
+  const credential = fields.get('Credential');
+  const signedHeaders = fields.get('SignedHeaders');
+  const signature = fields.get('Signature');
+  if (!credential || !signedHeaders || !signature) throw new S3Error('AuthorizationHeaderMalformed', 'The authorization header is malformed; it must contain Credential, SignedHeaders and Signature.');
+  const cred = parseCredential(credential, false);
+  const identity = lookup(ctx, cred.accessKey);
+
+  const amzDate = headerValue(req.headers, 'x-amz-date') ?? '';
+  let t = parseAmzDate(amzDate);
+  if (Number.isNaN(t)) {
+    const d = Date.parse(headerValue(req.headers, 'date') ?? '');
+    if (Number.isNaN(d)) throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
+    t = d;
+  }
+  if (Math.abs(ctx.now() - t) > MAX_SKEW_MS) throw new S3Error('RequestTimeTooSkewed', undefined, { RequestTime: amzDate, ServerTime: new Date(ctx.now()).toISOString(), MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS) });
+  if (!amzDate.startsWith(cred.date)) throw new S3Error('SignatureDoesNotMatch', 'The credential date does not match the request date.');
+
+  const signed = signedHeaders.split(';');
+  if (!signed.includes('host')) throw new S3Error('AuthorizationHeaderMalformed', 'SignedHeaders must include host.');
+  const contentSha = headerValue(req.headers, 'x-amz-content-sha256');
+  const payload = payloadMode(contentSha);
+  const canonicalRequest = [
+    req.method, canonicalUri(req.rawPath), canonicalQuery(queryPairs(req.rawQuery)), canonicalHeaders(req.headers, signed),
+    signedHeaders, contentSha ?? EMPTY_SHA256,
+  ].join('\n');
+  const key = verify(ctx, identity, cred, amzDate, canonicalRequest, signature);
+  if (payload.kind === 'streaming' && payload.signed) payload.chain = { signingKey: key, amzDate, scope: cred.scope, seedSignature: signature };
+  return { identity, payload };
+}
+
+/** Presigned URL: X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders, X-Amz-Signature. */
+export function verifyPresignedV4(ctx: SigV4Context, req: SignedRequest): AuthOutcome {
+  const pairs = queryPairs(req.rawQuery);
+  const q = new Map(pairs);
+  const need = ['X-Amz-Credential', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'X-Amz-Expires'];
+  for (const n of need) {
+    if (!q.get(n)) throw new S3Error('AuthorizationQueryParametersError', `Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.`);
+  }
+  if (q.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256') throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"');
+  const cred = parseCredential(q.get('X-Amz-Credential')!, true);
+  const amzDate = q.get('X-Amz-Date')!;
+  const t = parseAmzDate(amzDate);
+  if (Number.isNaN(t)) throw new S3Error('AuthorizationQueryParametersError', "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
+  const expiresText = q.get('X-Amz-Expires')!;
+  if (!/^\d+$/.test(expiresText)) throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires should be a number');
+  const expires = Number(expiresText);
+  if (expires > MAX_PRESIGN_SECONDS) throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires must be less than a week (in seconds) that is; the maximum expires is 604800 seconds');
+  const identity = lookup(ctx, cred.accessKey);
+  const now = ctx.now();
+  if (t - now > MAX_SKEW_MS) throw new S3Error('AccessDenied', 'Request is not valid yet');
+  if (now > t + expires * 1000) throw new S3Error('AccessDenied', 'Request has expired', { 'X-Amz-Expires': expiresText, Expires: new Date(t + expires * 1000).toISOString(), ServerTime: new Date(now).toISOString() });
+
+  const signedHeaders = q.get('X-Amz-SignedHeaders')!;
+  const contentSha = q.get('X-Amz-Content-Sha256') ?? headerValue(req.headers, 'x-amz-content-sha256') ?? 'UNSIGNED-PAYLOAD';
+  const canonicalRequest = [
+    req.method, canonicalUri(req.rawPath), canonicalQuery(pairs, 'X-Amz-Signature'), canonicalHeaders(req.headers, signedHeaders.split(';')),
+    signedHeaders, contentSha,
+  ].join('\n');
+  verify(ctx, identity, cred, amzDate, canonicalRequest, q.get('X-Amz-Signature')!);
+  const payload = payloadMode(contentSha);
+  return { identity, payload: payload.kind === 'streaming' ? { kind: 'unsigned' } : payload };
+}

@@ -1,0 +1,82 @@
+// XML in and out. Responses are built from plain objects (arrays repeat their element, undefined is left
+// out) so each handler states S3's exact shape; request bodies are parsed with fast-xml-parser after a
+// validation pass, and anything that is not well-formed is MalformedXML.
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { S3Error } from '../errors.js';
+
+export const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
+
+export type XmlValue = string | number | boolean | Date | undefined | null | XmlValue[] | { [k: string]: XmlValue };
+
+const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+export function escapeXml(s: string): string {
+  // Control characters other than tab/newline/CR are not allowed in XML 1.0; S3 escapes them numerically.
+  return s.replace(/[&<>"']/g, (c) => ESC[c]).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`);
+}
+
+function text(v: string | number | boolean | Date): string {
+  if (v instanceof Date) return v.toISOString();
+  return escapeXml(String(v));
+}
+
+function element(name: string, v: XmlValue, out: string[]): void {
+  if (v === undefined || v === null) return;
+  if (Array.isArray(v)) {
+    for (const item of v) element(name, item, out);
+    return;
+  }
+  if (typeof v === 'object' && !(v instanceof Date)) {
+    out.push(`<${name}>`);
+    for (const [k, child] of Object.entries(v)) element(k, child, out);
+    out.push(`</${name}>`);
+    return;
+  }
+  out.push(`<${name}>${text(v)}</${name}>`);
+}
+
+/** `<?xml ...?><Root xmlns="...">...</Root>`; pass ns = null for documents S3 sends without a namespace. */
+export function toXml(root: string, body: { [k: string]: XmlValue }, ns: string | null = S3_NS): string {
+  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>\n', ns ? `<${root} xmlns="${ns}">` : `<${root}>`];
+  for (const [k, v] of Object.entries(body)) element(k, v, out);
+  out.push(`</${root}>`);
+  return out.join('');
+}
+
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  removeNSPrefix: true,
+  parseTagValue: false,
+  trimValues: true,
+  processEntities: true,
+  htmlEntities: false,
+});
+
+/** Parses a request document; its root element must be `root`. Returns the root's content. */
+export function parseXml(body: string, root: string): Record<string, unknown> {
+  if (body.trim() === '') throw new S3Error('MalformedXML');
+  if (XMLValidator.validate(body) !== true) throw new S3Error('MalformedXML');
+  let doc: Record<string, unknown>;
+  try {
+    doc = parser.parse(body) as Record<string, unknown>;
+  } catch {
+    throw new S3Error('MalformedXML');
+  }
+  const content = doc[root];
+  if (content === undefined) throw new S3Error('MalformedXML');
+  return content === '' ? {} : (content as Record<string, unknown>);
+}
+
+/** A child that may occur once or many times, as an array. */
+export function many(v: unknown): unknown[] {
+  if (v === undefined || v === null) return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+/** A child that must be a string (text content), or undefined. */
+export function str(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw new S3Error('MalformedXML');
+}

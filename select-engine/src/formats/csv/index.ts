@@ -1,0 +1,153 @@
+// scanCsv: CSV bytes -> batches of string[] records, with the projection (`columns`), the compiled WHERE
+// (`filter`), LIMIT and ScanRange pushed in. Memory stays bounded: at most one source chunk plus one
+// unfinished record (itself limited to 1 MB) is held.
+
+import { StringDecoder } from 'node:string_decoder';
+import type { ByteSource, ScanOptions, ScanResult } from '../types.js';
+import { MAX_RECORD_BYTES, ScanError, overMaxRecordSize } from '../errors.js';
+import { countedChunks, type DecompressingSource } from '../source.js';
+import { rangeChunks } from '../range.js';
+import { resolveDialect, type CsvInputOptions } from './dialect.js';
+import { ALL_FIELDS, CsvSplitter, type FieldSelection } from './splitter.js';
+
+export type { CsvInputOptions } from './dialect.js';
+
+/** Pulls text from a chunk iterator and splits it into records, keeping the unfinished tail. */
+class CsvReader {
+  private pending = '';
+  private readonly decoder = new StringDecoder('utf8');
+  private ended = false;
+
+  constructor(
+    private readonly chunks: AsyncGenerator<Buffer>,
+    private readonly splitter: CsvSplitter,
+  ) {}
+
+  /** Reads one more chunk and splits up to `max` records into `out`. Returns false once the input is done. */
+  async fill(out: string[][], sel: FieldSelection, max = Infinity): Promise<boolean> {
+    if (this.ended) return false;
+    if (max !== Infinity && this.pending !== '') {
+      // Records may already be waiting in the tail (the header was taken from a larger chunk).
+      const pos = this.splitter.split(this.pending, 0, false, out, max, sel);
+      this.pending = this.pending.slice(pos);
+      if (out.length >= max) return true;
+    }
+    const r = await this.chunks.next();
+    if (r.done) {
+      this.ended = true;
+      const s = this.pending + this.decoder.end();
+      this.pending = '';
+      this.splitter.split(s, 0, true, out, max, sel);
+      return false;
+    }
+    const s = this.pending + this.decoder.write(r.value);
+    const pos = this.splitter.split(s, 0, false, out, max, sel);
+    this.pending = pos === 0 ? s : s.slice(pos);
+    if (this.pending.length > MAX_RECORD_BYTES / 4 && Buffer.byteLength(this.pending) > MAX_RECORD_BYTES && out.length < max) {
+      throw overMaxRecordSize();
+    }
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.ended = true;
+    await this.chunks.return(undefined);
+  }
+
+  /** The first record (the header line), or undefined for an empty input. */
+  async first(): Promise<string[] | undefined> {
+    const out: string[][] = [];
+    while (out.length === 0 && (await this.fill(out, ALL_FIELDS, 1)));
+    return out[0];
+  }
+}
+
+/** Maps the needed columns (1-based positions or header names) to the fields to decode. */
+function selectFields(columns: ScanOptions['columns'], header: string[] | undefined): FieldSelection {
+  if (columns === undefined) return ALL_FIELDS;
+  const idx: number[] = [];
+  for (const c of columns) {
+    if (typeof c === 'number') {
+      if (!Number.isInteger(c) || c < 1) throw new ScanError('InvalidColumnIndex', `Column index ${c} is invalid.`);
+      idx.push(c - 1);
+      continue;
+    }
+    let found = header ? header.indexOf(c) : -1;
+    if (found < 0 && header) {
+      const lower = c.toLowerCase();
+      header.forEach((h, i) => h.toLowerCase() === lower && idx.push(i));
+      if (idx.length) continue;
+    }
+    const positional = /^_(\d+)$/.exec(c);
+    if (found < 0 && positional) found = Number(positional[1]) - 1;
+    if (found < 0) return ALL_FIELDS; // unknown name: the planner reports it; decode everything meanwhile
+    idx.push(found);
+  }
+  const count = idx.length ? Math.max(...idx) + 1 : 0;
+  const need = new Array<boolean>(count).fill(false);
+  for (const i of idx) need[i] = true;
+  return { count, need };
+}
+
+export async function scanCsv(source: ByteSource, csv: CsvInputOptions | undefined, opts: ScanOptions): Promise<ScanResult> {
+  const dialect = resolveDialect(csv);
+  const splitter = new CsvSplitter(dialect);
+  let chunks: AsyncGenerator<Buffer>;
+  let headerReader: CsvReader | undefined;
+  if (opts.scanRange) {
+    if ((source as Partial<DecompressingSource>).compressedBytesRead !== undefined || dialect.allowQuotedRd) {
+      throw new ScanError('UnsupportedScanRangeInput', 'ScanRange needs uncompressed CSV without quoted record delimiters.');
+    }
+    chunks = rangeChunks(source, opts, opts.scanRange, Buffer.from(dialect.rd));
+    // The header is the file's first record, wherever the range starts.
+    if (dialect.header !== 'NONE' && (opts.scanRange.start ?? 1) > 0) {
+      headerReader = new CsvReader(countedChunks(source, opts, 0), splitter);
+    }
+  } else {
+    chunks = countedChunks(source, opts);
+  }
+  const reader = new CsvReader(chunks, splitter);
+  let header: string[] | undefined;
+  if (dialect.header !== 'NONE') {
+    if (headerReader) {
+      try {
+        header = await headerReader.first();
+      } finally {
+        await headerReader.close();
+      }
+    } else {
+      header = await reader.first();
+    }
+  }
+  const sel = selectFields(opts.columns, dialect.header === 'USE' ? header : undefined);
+  const filter = opts.filter;
+  const limit = opts.limit ?? Infinity;
+
+  async function* batches(): AsyncGenerator<string[][]> {
+    let passed = 0;
+    try {
+      if (limit <= 0) return;
+      for (;;) {
+        const recs: string[][] = [];
+        const more = await reader.fill(recs, sel);
+        let batch = recs;
+        if (filter) {
+          batch = [];
+          for (let i = 0; i < recs.length; i++) if (filter(recs[i])) batch.push(recs[i]);
+        }
+        if (passed + batch.length >= limit) {
+          yield batch.slice(0, limit - passed);
+          return;
+        }
+        passed += batch.length;
+        // Empty batches are yielded too: they let the caller send keep-alives while nothing matches.
+        yield batch;
+        if (!more) return;
+      }
+    } finally {
+      await reader.close();
+    }
+  }
+
+  return { header: dialect.header === 'USE' ? header : undefined, filterApplied: filter !== undefined, batches: batches() };
+}

@@ -1,0 +1,177 @@
+// The CSV record splitter: text in, string[] records out. It works on decoded JS strings with
+// String.indexOf, which V8 runs as a vectorised intrinsic, so the common case (a record without quotes)
+// costs one indexOf for the record end plus one per needed field; fields after the last needed one are
+// never looked at. Quoted records take a slower, still indexOf-driven path. Any dialect resolveDialect
+// accepts runs here (multi-character delimiters included), so no second parser is needed.
+
+import type { CsvDialect } from './dialect.js';
+import { MAX_RECORD_BYTES, ScanError, overMaxRecordSize } from '../errors.js';
+
+/** Which fields to decode: positions (0-based) below `count`; `need[i]` false leaves field i as ''. */
+export interface FieldSelection {
+  count: number;
+  need: boolean[] | null;
+}
+
+export const ALL_FIELDS: FieldSelection = { count: Infinity, need: null };
+
+/** Returned by parseQuoted when the record continues past the text at hand. */
+const NEED_MORE = -1;
+
+export class CsvSplitter {
+  private readonly fdLen: number;
+  private readonly rdLen: number;
+  private readonly qCode: number;
+
+  constructor(private readonly d: CsvDialect) {
+    this.fdLen = d.fd.length;
+    this.rdLen = d.rd.length;
+    this.qCode = d.q === '' ? -1 : d.q.charCodeAt(0);
+  }
+
+  /**
+   * Splits records out of s starting at `from`, pushing at most `max` into `out`. Returns the position
+   * after the last complete record; the caller keeps the rest for the next call. When `final` is true the
+   * text is the end of the input and a last record without delimiter is complete.
+   */
+  split(s: string, from: number, final: boolean, out: string[][], max: number, sel: FieldSelection): number {
+    const { fd, rd, q, stripCr, comment } = this.d;
+    const { fdLen, rdLen } = this;
+    const n = s.length;
+    let pos = from;
+    let nextQ = q === '' ? -1 : s.indexOf(q, pos);
+    let produced = 0;
+    while (pos < n && produced < max) {
+      let eol = s.indexOf(rd, pos);
+      if (eol < 0) {
+        if (!final) break;
+        eol = n;
+      }
+      let recEnd = eol;
+      if (stripCr && recEnd > pos && s.charCodeAt(recEnd - 1) === 13) recEnd--;
+      if (recEnd - pos > MAX_RECORD_BYTES / 4 && Buffer.byteLength(s.slice(pos, recEnd)) > MAX_RECORD_BYTES) {
+        throw overMaxRecordSize();
+      }
+      if (recEnd === pos || s.charCodeAt(pos) === comment) {
+        // Empty line or comment line: skipped whatever it holds.
+        pos = eol + rdLen;
+        continue;
+      }
+      if (nextQ !== -1 && nextQ < pos) nextQ = s.indexOf(q, pos);
+      if (nextQ === -1 || nextQ >= recEnd) {
+        // No quote in this record: fields are plain slices.
+        if (sel.count === Infinity) {
+          out.push(s.slice(pos, recEnd).split(fd));
+        } else {
+          const rec: string[] = [];
+          const need = sel.need;
+          let p = pos;
+          for (let i = 0; i < sel.count; i++) {
+            let dl = s.indexOf(fd, p);
+            if (dl < 0 || dl > recEnd) dl = recEnd;
+            rec.push(need === null || need[i] ? s.slice(p, dl) : '');
+            if (dl === recEnd) break;
+            p = dl + fdLen;
+          }
+          out.push(rec);
+        }
+        pos = eol + rdLen;
+      } else {
+        const rec: string[] = [];
+        const next = this.parseQuoted(s, pos, this.d.allowQuotedRd ? n : recEnd, eol, final, rec);
+        if (next === NEED_MORE) break;
+        out.push(rec);
+        pos = next;
+      }
+      produced++;
+    }
+    return pos > n ? n : pos;
+  }
+
+  /**
+   * Parses one record that contains a quote character, from `start`. `limit` is where the record must end
+   * (the delimiter position when quoted delimiters are not allowed, else the end of the text); `eol` is the
+   * delimiter found by the caller. Returns the position after the record, or NEED_MORE.
+   */
+  private parseQuoted(s: string, start: number, limit: number, eol: number, final: boolean, rec: string[]): number {
+    const { fd, rd, q, esc, stripCr, allowQuotedRd } = this.d;
+    const { fdLen, rdLen, qCode } = this;
+    const n = s.length;
+    let p = start;
+    for (;;) {
+      if (s.charCodeAt(p) === qCode) {
+        // Quoted field: collect text up to the closing quote, unescaping escaped quotes.
+        let value = '';
+        let i = p + 1;
+        for (;;) {
+          let nq = s.indexOf(q, i);
+          if (nq >= limit) nq = -1;
+          if (esc !== q) {
+            const ne = s.indexOf(esc, i);
+            if (ne >= 0 && (nq < 0 || ne < nq)) {
+              if (ne + 1 < limit) {
+                const c = s[ne + 1];
+                value += s.slice(i, ne) + (c === q || c === esc ? c : esc + c);
+                i = ne + 2;
+                continue;
+              }
+              if (!final && allowQuotedRd) return NEED_MORE;
+            }
+          }
+          if (nq < 0) {
+            if (!final && allowQuotedRd) return NEED_MORE;
+            throw new ScanError('CSVParsingError', allowQuotedRd
+              ? 'A quoted field is not closed before the end of the input.'
+              : 'A quoted field is not closed before the end of its record (AllowQuotedRecordDelimiter is FALSE).');
+          }
+          if (esc === q && nq + 1 < limit && s.charCodeAt(nq + 1) === qCode) {
+            value += s.slice(i, nq + 1);
+            i = nq + 2;
+            continue;
+          }
+          if (nq + 1 >= n && !final) return NEED_MORE; // cannot tell yet whether a doubled quote follows
+          value += s.slice(i, nq);
+          p = nq + 1;
+          break;
+        }
+        rec.push(value);
+        // After the closing quote: a field delimiter, the record end, or a broken record.
+        if (s.startsWith(fd, p)) {
+          p += fdLen;
+          continue;
+        }
+        if (p >= n) {
+          if (!final) return NEED_MORE;
+          return n;
+        }
+        if (stripCr && s.charCodeAt(p) === 13 && (p + 1 === n ? final : s.startsWith(rd, p + 1))) {
+          return p + 1 + rdLen;
+        }
+        if (s.startsWith(rd, p)) return p + rdLen;
+        if (!final && rd.length === 2 && p + 1 === n) return NEED_MORE;
+        throw new ScanError('CSVParsingError', `Unexpected character after a closing quote at record offset ${p - start}.`);
+      }
+      // Unquoted field: ends at the next field delimiter or at the record end.
+      let recordEnd: number;
+      if (allowQuotedRd) {
+        recordEnd = s.indexOf(rd, p);
+        if (recordEnd < 0) {
+          if (!final) return NEED_MORE;
+          recordEnd = n;
+        }
+      } else {
+        recordEnd = eol;
+      }
+      let fieldEnd = recordEnd;
+      if (stripCr && fieldEnd > p && s.charCodeAt(fieldEnd - 1) === 13) fieldEnd--;
+      const dl = s.indexOf(fd, p);
+      if (dl >= 0 && dl < fieldEnd) {
+        rec.push(s.slice(p, dl));
+        p = dl + fdLen;
+        continue;
+      }
+      rec.push(s.slice(p, fieldEnd));
+      return recordEnd + rdLen;
+    }
+  }
+}

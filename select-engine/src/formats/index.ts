@@ -1,0 +1,7 @@
+// The format scanners: each turns a ByteSource into batches of records with the projection, WHERE, LIMIT
+// and ScanRange pushed in as far as the format allows (see types.ts for the contract).
+
+export type { ByteSource, ScanOptions, ScanRecord, ScanResult, SimplePredicate } from './types.js';
+export { ScanError, MAX_RECORD_BYTES, type ScanErrorCode } from './errors.js';
+export { bufferSource, fileSource, type DecompressingSource } from './source.js';
+export { scanCsv, type CsvInputOptions } from './csv/index.js';

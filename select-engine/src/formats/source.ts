@@ -1,0 +1,99 @@
+// Byte-source helpers shared by the scanners: reading a stream with the stats counters kept current,
+// abort checks, and two simple ByteSource implementations (in-memory buffer, local file) used by tests,
+// benchmarks and any caller that already holds the bytes.
+
+import { open } from 'node:fs/promises';
+import type { ByteSource, ScanOptions } from './types.js';
+import { ScanError } from './errors.js';
+
+/**
+ * A ByteSource that decompresses another one (see compression.ts). It reports how many compressed bytes it
+ * has pulled so far, so scanners can keep BytesScanned (compressed) apart from BytesProcessed (decompressed).
+ */
+export interface DecompressingSource extends ByteSource {
+  readonly compressedBytesRead: number;
+}
+
+function isDecompressing(source: ByteSource): source is DecompressingSource {
+  return typeof (source as Partial<DecompressingSource>).compressedBytesRead === 'number';
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+}
+
+/** Chunks of source bytes [start, end) as Buffers (no copy), counting them into opts.stats. */
+export async function* countedChunks(
+  source: ByteSource,
+  opts: Pick<ScanOptions, 'stats' | 'signal'>,
+  start?: number,
+  end?: number,
+): AsyncGenerator<Buffer> {
+  const decompressing = isDecompressing(source);
+  for await (const chunk of source.stream(start, end)) {
+    throwIfAborted(opts.signal);
+    opts.stats.bytesProcessed += chunk.byteLength;
+    if (decompressing) opts.stats.bytesScanned = source.compressedBytesRead;
+    else opts.stats.bytesScanned += chunk.byteLength;
+    yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  }
+}
+
+/** Ranged read counted into the stats (Parquet footer and column chunks). */
+export async function countedRead(
+  source: ByteSource,
+  opts: Pick<ScanOptions, 'stats' | 'signal'>,
+  start: number,
+  end: number,
+): Promise<Uint8Array> {
+  throwIfAborted(opts.signal);
+  const bytes = await source.read(start, end);
+  opts.stats.bytesScanned += bytes.byteLength;
+  opts.stats.bytesProcessed += bytes.byteLength;
+  return bytes;
+}
+
+/** A ByteSource over bytes in memory; `chunkSize` sets the stream's chunk size (tests vary it). */
+export function bufferSource(bytes: Uint8Array, chunkSize = 256 * 1024): ByteSource {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    size: buf.length,
+    async read(start, end) {
+      return buf.subarray(start, Math.min(end, buf.length));
+    },
+    async *stream(start = 0, end = buf.length) {
+      for (let p = start; p < end; p += chunkSize) yield buf.subarray(p, Math.min(p + chunkSize, end));
+    },
+  };
+}
+
+/** A ByteSource over a local file (benchmarks, tools). Reads with positioned reads, never sync calls. */
+export async function fileSource(path: string, chunkSize = 1024 * 1024): Promise<ByteSource & { close(): Promise<void> }> {
+  const fh = await open(path, 'r');
+  const { size } = await fh.stat();
+  return {
+    size,
+    async read(start, end) {
+      if (start < 0 || end > size || start > end) throw new ScanError('InvalidRequestParameter', 'read outside the object');
+      const out = Buffer.allocUnsafe(end - start);
+      let done = 0;
+      while (done < out.length) {
+        const { bytesRead } = await fh.read(out, done, out.length - done, start + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return out.subarray(0, done);
+    },
+    async *stream(start = 0, end = size) {
+      for (let p = start; p < end; ) {
+        // A fresh buffer per chunk: consumers may keep subarrays of it.
+        const buf = Buffer.allocUnsafe(Math.min(chunkSize, end - p));
+        const { bytesRead } = await fh.read(buf, 0, buf.length, p);
+        if (bytesRead === 0) return;
+        p += bytesRead;
+        yield buf.subarray(0, bytesRead);
+      }
+    },
+    close: () => fh.close(),
+  };
+}

@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'csv-parse/sync';
+import { bufferSource, scanCsv, ScanError, type CsvInputOptions, type ScanOptions } from '../../src/formats/index.js';
+import { collect, newStats, rng } from './helpers.js';
+
+async function csv(text: string | Buffer, o: CsvInputOptions = {}, s: Partial<ScanOptions> = {}, chunk = 7) {
+  return collect(scanCsv(bufferSource(Buffer.from(text), chunk), o, { stats: newStats(), ...s }));
+}
+
+describe('scanCsv', () => {
+  it('splits plain records, keeps empty fields, drops \\r before \\n and skips blank lines', async () => {
+    expect(await csv('a,b,c\n1,,3\r\n\n4,5,\n')).toEqual([['a', 'b', 'c'], ['1', '', '3'], ['4', '5', '']]);
+    expect(await csv('x,y')).toEqual([['x', 'y']]);
+  });
+
+  it('handles quotes: delimiters inside, doubled quotes, quotes mid-field are literal', async () => {
+    expect(await csv('"a,b","say ""hi""",c"d\n"",x\n')).toEqual([['a,b', 'say "hi"', 'c"d'], ['', 'x']]);
+  });
+
+  it('applies FileHeaderInfo USE / IGNORE / NONE', async () => {
+    const text = 'name,age\nann,3\nbob,4\n';
+    const r = await scanCsv(bufferSource(Buffer.from(text), 5), { fileHeaderInfo: 'USE' }, { stats: newStats() });
+    expect(r.header).toEqual(['name', 'age']);
+    expect(await collect(r)).toEqual([['ann', '3'], ['bob', '4']]);
+    expect(await csv(text, { fileHeaderInfo: 'IGNORE' })).toEqual([['ann', '3'], ['bob', '4']]);
+    expect(await csv(text, { fileHeaderInfo: 'NONE' })).toHaveLength(3);
+  });
+
+  it('skips comment lines (default #, custom, disabled)', async () => {
+    expect(await csv('#c\na,b\n#x,y\n')).toEqual([['a', 'b']]);
+    expect(await csv(';c\n#a,b\n', { comments: ';' })).toEqual([['#a', 'b']]);
+    expect(await csv('#a,b\n', { comments: '' })).toEqual([['#a', 'b']]);
+  });
+
+  it('supports custom delimiters, quote and escape characters', async () => {
+    expect(await csv('a|b;c|d;', { fieldDelimiter: '|', recordDelimiter: ';' })).toEqual([['a', 'b'], ['c', 'd']]);
+    expect(await csv('a\tb\r\nc\td\r\n', { fieldDelimiter: '\t', recordDelimiter: '\r\n' })).toEqual([['a', 'b'], ['c', 'd']]);
+    expect(await csv("'a,b',c\n", { quoteCharacter: "'" })).toEqual([['a,b', 'c']]);
+    expect(await csv('"a\\"b",c\n', { quoteEscapeCharacter: '\\' })).toEqual([['a"b', 'c']]);
+    expect(await csv('a::b\n', { fieldDelimiter: '::' })).toEqual([['a', 'b']]);
+  });
+
+  it('quoted record delimiters: error by default, one record with AllowQuotedRecordDelimiter', async () => {
+    const text = 'a,"x\ny",b\nc,d\n';
+    await expect(csv(text)).rejects.toMatchObject({ code: 'CSVParsingError' });
+    expect(await csv(text, { allowQuotedRecordDelimiter: true }, {}, 3)).toEqual([['a', 'x\ny', 'b'], ['c', 'd']]);
+  });
+
+  it('reports broken quoting as CSVParsingError', async () => {
+    await expect(csv('"abc,d\n')).rejects.toBeInstanceOf(ScanError);
+    await expect(csv('"ab"c,d\n')).rejects.toMatchObject({ code: 'CSVParsingError' });
+    await expect(csv('"ab', { allowQuotedRecordDelimiter: true })).rejects.toMatchObject({ code: 'CSVParsingError' });
+  });
+
+  it('rejects records over 1 MB with OverMaxRecordSize', async () => {
+    const big = 'a,' + 'x'.repeat(1024 * 1024 + 10) + '\nb,c\n';
+    await expect(csv(big, {}, {}, 64 * 1024)).rejects.toMatchObject({ code: 'OverMaxRecordSize' });
+    const ok = 'a,' + 'x'.repeat(1000 * 1000) + '\nb,c\n';
+    expect(await csv(ok, {}, {}, 64 * 1024)).toHaveLength(2);
+  });
+
+  it('decodes only the needed columns and resolves header names', async () => {
+    const text = 'id,name,city\n1,ann,rome\n2,bob,oslo\n';
+    const rows = await csv(text, { fileHeaderInfo: 'USE' }, { columns: ['NAME'] });
+    expect(rows).toEqual([['', 'ann'], ['', 'bob']]);
+    expect(await csv(text, {}, { columns: [3, 1] })).toEqual([['id', '', 'city'], ['1', '', 'rome'], ['2', '', 'oslo']]);
+    expect(await csv('a\n', {}, { columns: [2] })).toEqual([['']]); // short record: no field 2 (MISSING)
+  });
+
+  it('applies filter and limit and stops reading early', async () => {
+    const text = Array.from({ length: 10000 }, (_, i) => `${i},v${i}`).join('\n');
+    const stats = newStats();
+    const r = await scanCsv(bufferSource(Buffer.from(text), 1024), {}, {
+      stats, filter: (rec) => Number((rec as string[])[0]) % 100 === 0, limit: 3,
+    });
+    expect(r.filterApplied).toBe(true);
+    expect(await collect(r)).toEqual([['0', 'v0'], ['100', 'v100'], ['200', 'v200']]);
+    expect(stats.bytesScanned).toBeLessThan(text.length / 5);
+    expect(stats.bytesScanned).toBe(stats.bytesProcessed);
+  });
+
+  it('handles multi-byte UTF-8 split across chunks', async () => {
+    expect(await csv('é,日本\n"ü,ß",x\n', {}, {}, 1)).toEqual([['é', '日本'], ['ü,ß', 'x']]);
+  });
+
+  it('ScanRange: a record belongs to the range its first byte lies in', async () => {
+    const text = 'A,B\nC,D\nE,F\nG,H\n';
+    const run = (start?: number, end?: number, chunk = 3) =>
+      collect(scanCsv(bufferSource(Buffer.from(text), chunk), {}, { stats: newStats(), scanRange: { start, end } }));
+    expect(await run(1, 4)).toEqual([['C', 'D']]); // the AWS example
+    expect(await run(0, 0)).toEqual([['A', 'B']]);
+    expect(await run(0, 3)).toEqual([['A', 'B']]);
+    expect(await run(4, 4)).toEqual([['C', 'D']]);
+    expect(await run(5, 7)).toEqual([]);
+    expect(await run(8)).toEqual([['E', 'F'], ['G', 'H']]);
+    expect(await run(undefined, 4)).toEqual([['G', 'H']]);
+    // Every split point of the file into two ranges gives each record exactly once.
+    for (let cut = 0; cut < text.length - 1; cut++) {
+      for (const chunk of [1, 2, 5, 64]) {
+        const all = [...(await run(0, cut, chunk)), ...(await run(cut + 1, undefined, chunk))];
+        expect(all).toHaveLength(4);
+      }
+    }
+    await expect(run(5, 2)).rejects.toMatchObject({ code: 'InvalidScanRange' });
+  });
+
+  it('ScanRange with a two-byte delimiter and a header', async () => {
+    const text = 'h1,h2\r\nA,B\r\nC,D\r\n';
+    for (let cut = 0; cut < text.length - 1; cut++) {
+      for (const chunk of [1, 3, 64]) {
+        const o = { fileHeaderInfo: 'USE' as const, recordDelimiter: '\r\n' };
+        const a = await collect(scanCsv(bufferSource(Buffer.from(text), chunk), o, { stats: newStats(), scanRange: { start: 0, end: cut } }));
+        const r = await scanCsv(bufferSource(Buffer.from(text), chunk), o, { stats: newStats(), scanRange: { start: cut + 1 } });
+        expect(r.header).toEqual(['h1', 'h2']);
+        expect([...a, ...(await collect(r))]).toEqual([['A', 'B'], ['C', 'D']]);
+      }
+    }
+  });
+
+  it('agrees with csv-parse on random quoted CSV in several chunkings', async () => {
+    const rand = rng(42);
+    const alphabet = ['a', 'b', ',', '"', '\n', ' ', 'é', '1'];
+    for (let round = 0; round < 200; round++) {
+      const records: string[][] = [];
+      const nrec = 1 + Math.floor(rand() * 5);
+      for (let r = 0; r < nrec; r++) {
+        const nf = 1 + Math.floor(rand() * 4);
+        records.push(Array.from({ length: nf }, () =>
+          Array.from({ length: Math.floor(rand() * 6) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join('')));
+      }
+      const text = records
+        .map((rec) => rec.map((f) => (/[",\n]/.test(f) || f === '' ? `"${f.replace(/"/g, '""')}"` : f)).join(','))
+        .join('\n');
+      const expected = parse(text, { relax_column_count: true, skip_empty_lines: true }) as string[][];
+      for (const chunk of [1, 4, 1000]) {
+        expect(await csv(text, { allowQuotedRecordDelimiter: true, comments: '' }, {}, chunk)).toEqual(expected);
+      }
+    }
+  });
+});

@@ -1,0 +1,72 @@
+// The typed AST of an S3 Select statement. Every node carries the position of its first token.
+import type { SqlPosition } from '../errors.js';
+
+export interface Pos extends SqlPosition {
+  offset: number;
+}
+
+/** A name as written: unquoted names match case-insensitively, "quoted" ones exactly. */
+export interface Name {
+  name: string;
+  quoted: boolean;
+}
+
+export type PathStep =
+  | { kind: 'field'; name: Name }
+  | { kind: 'index'; index: number }
+  | { kind: 'wildcard' } // [*] in FROM
+  | { kind: 'fieldWildcard' }; // .* in FROM, or alias.* at the end of a SELECT item
+
+export type CastType = 'BOOL' | 'INT' | 'STRING' | 'FLOAT' | 'DECIMAL' | 'TIMESTAMP';
+export type DatePart = 'year' | 'month' | 'day' | 'hour' | 'minute' | 'second' | 'timezone_hour' | 'timezone_minute';
+export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '||' | '=' | '<>' | '<' | '<=' | '>' | '>=' | 'AND' | 'OR';
+export type AggregateName = 'COUNT' | 'SUM' | 'AVG' | 'MIN' | 'MAX';
+
+export type Literal =
+  | { type: 'int'; value: number | bigint }
+  | { type: 'decimal'; value: number; text: string }
+  | { type: 'string'; value: string }
+  | { type: 'bool'; value: boolean }
+  | { type: 'null' }
+  | { type: 'missing' }
+  | { type: 'timestamp'; text: string };
+
+export type Expr =
+  | { kind: 'literal'; pos: Pos; literal: Literal }
+  /** A column or path: root name (a table alias, a column, `_N`) then steps. */
+  | { kind: 'path'; pos: Pos; root: Name; steps: PathStep[] }
+  | { kind: 'unary'; pos: Pos; op: '-' | '+' | 'NOT'; operand: Expr }
+  | { kind: 'binary'; pos: Pos; op: BinaryOp; left: Expr; right: Expr }
+  | { kind: 'like'; pos: Pos; not: boolean; value: Expr; pattern: Expr; escape?: Expr }
+  | { kind: 'between'; pos: Pos; not: boolean; value: Expr; low: Expr; high: Expr }
+  | { kind: 'in'; pos: Pos; not: boolean; value: Expr; list: Expr[] }
+  | { kind: 'is'; pos: Pos; not: boolean; value: Expr; test: 'NULL' | 'MISSING' | 'TRUE' | 'FALSE' }
+  | { kind: 'case'; pos: Pos; operand?: Expr; whens: Array<{ when: Expr; then: Expr }>; else?: Expr }
+  | { kind: 'cast'; pos: Pos; value: Expr; to: CastType }
+  | { kind: 'aggregate'; pos: Pos; name: AggregateName; arg: Expr | '*' }
+  | { kind: 'call'; pos: Pos; name: string; args: Expr[] }
+  | { kind: 'datePart'; pos: Pos; part: DatePart }
+  | { kind: 'extract'; pos: Pos; part: DatePart; value: Expr }
+  | { kind: 'substring'; pos: Pos; value: Expr; start: Expr; length?: Expr }
+  | { kind: 'trim'; pos: Pos; where: 'LEADING' | 'TRAILING' | 'BOTH'; chars?: Expr; value: Expr };
+
+export interface SelectItem {
+  expr: Expr;
+  alias?: Name;
+  pos: Pos;
+}
+
+export interface FromClause {
+  /** Steps after S3Object (JSON only): `S3Object[*].a.b`. */
+  steps: PathStep[];
+  alias: Name;
+  pos: Pos;
+}
+
+export interface SelectStatement {
+  /** `'*'` for SELECT *, otherwise the items (an item may be `alias.*`). */
+  select: '*' | SelectItem[];
+  from: FromClause;
+  where?: Expr;
+  limit?: number;
+}

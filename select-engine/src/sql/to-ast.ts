@@ -1,0 +1,423 @@
+// CST -> AST, with the checks the grammar leaves open (function names and arity, type names, date parts,
+// wildcards, reserved words used as names) and the mapping of parser errors to AWS error codes.
+import type { CstNode, IToken } from 'chevrotain';
+import { SelectError, type SelectErrorCode } from '../errors.js';
+import type * as A from './ast.js';
+import { parseTokens } from './parser.js';
+import * as T from './tokens.js';
+
+type Children = Record<string, Array<CstNode | IToken> | undefined>;
+
+function kids(n: CstNode): Children {
+  return n.children as Children;
+}
+function node(c: Children, key: string, i = 0): CstNode {
+  return c[key]![i] as CstNode;
+}
+function tok(c: Children, key: string, i = 0): IToken {
+  return c[key]![i] as IToken;
+}
+function has(c: Children, key: string): boolean {
+  return (c[key]?.length ?? 0) > 0;
+}
+function posOf(t: IToken): A.Pos {
+  return { line: t.startLine ?? 1, column: t.startColumn ?? 1, offset: t.startOffset };
+}
+function fail(code: SelectErrorCode, t: IToken | A.Pos | undefined, message?: string): never {
+  if (!t) throw new SelectError(code, message);
+  const p = 'image' in t ? posOf(t) : t;
+  throw new SelectError(code, message, { line: p.line, column: p.column });
+}
+
+/** First token of a CST node (for positions). */
+function firstToken(n: CstNode): IToken {
+  let best: IToken | undefined;
+  for (const arr of Object.values(n.children)) {
+    for (const x of arr ?? []) {
+      const t = 'image' in x ? (x as IToken) : firstToken(x as CstNode);
+      if (!best || t.startOffset < best.startOffset) best = t;
+    }
+  }
+  return best!;
+}
+
+function nameOf(t: IToken): A.Name {
+  if (t.tokenType === T.QuotedIdentifier) return { name: t.image.slice(1, -1).replace(/""/g, '"'), quoted: true };
+  return { name: t.image, quoted: false };
+}
+
+const DATE_PARTS = new Set(['year', 'month', 'day', 'hour', 'minute', 'second', 'timezone_hour', 'timezone_minute']);
+const CAST_TYPES: Record<string, A.CastType> = {
+  bool: 'BOOL', boolean: 'BOOL', int: 'INT', integer: 'INT', smallint: 'INT', bigint: 'INT', string: 'STRING',
+  varchar: 'STRING', char: 'STRING', character: 'STRING', float: 'FLOAT', real: 'FLOAT', double: 'FLOAT',
+  decimal: 'DECIMAL', numeric: 'DECIMAL', dec: 'DECIMAL', timestamp: 'TIMESTAMP',
+};
+const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max']);
+/** Scalar functions: name -> [min args, max args]. */
+const FUNCTIONS: Record<string, [number, number]> = {
+  coalesce: [1, Infinity], nullif: [2, 2], date_add: [3, 3], date_diff: [3, 3], to_string: [2, 2],
+  to_timestamp: [1, 2], utcnow: [0, 0], char_length: [1, 1], character_length: [1, 1], lower: [1, 1], upper: [1, 1],
+};
+
+function pathStep(n: CstNode): A.PathStep {
+  const c = kids(n);
+  if (has(c, 'star')) return has(c, 'Dot') ? { kind: 'fieldWildcard' } : { kind: 'wildcard' };
+  if (has(c, 'index')) return { kind: 'index', index: Number(tok(c, 'index').image) };
+  const t = tok(c, 'name');
+  if (t.tokenType === T.StringLiteral) return { kind: 'field', name: { name: t.image.slice(1, -1).replace(/''/g, "'"), quoted: true } };
+  return { kind: 'field', name: nameOf(t) };
+}
+
+function binaryChain(n: CstNode, sub: (n: CstNode) => A.Expr, fixedOp?: A.BinaryOp): A.Expr {
+  const c = kids(n);
+  const operands = (c.operands as CstNode[]).map(sub);
+  const ops = (c.ops as IToken[] | undefined) ?? [];
+  let left = operands[0];
+  for (let i = 1; i < operands.length; i++) {
+    const op = (fixedOp ?? (ops[i - 1].image === '<>' || ops[i - 1].image === '!=' ? '<>' : ops[i - 1].image)) as A.BinaryOp;
+    left = { kind: 'binary', pos: left.pos, op, left, right: operands[i] };
+  }
+  return left;
+}
+
+function expression(n: CstNode): A.Expr {
+  return binaryChain(n, andExpr, 'OR');
+}
+function andExpr(n: CstNode): A.Expr {
+  return binaryChain(n, notExpr, 'AND');
+}
+function notExpr(n: CstNode): A.Expr {
+  const c = kids(n);
+  if (has(c, 'NOT')) return { kind: 'unary', pos: posOf(tok(c, 'NOT')), op: 'NOT', operand: notExpr(node(c, 'notExpr')) };
+  return predicate(node(c, 'predicate'));
+}
+
+function predicate(n: CstNode): A.Expr {
+  const c = kids(n);
+  let value = concatExpr(node(c, 'value'));
+  for (const partNode of (c.parts as CstNode[] | undefined) ?? []) {
+    const p = kids(partNode);
+    const pos = value.pos;
+    const not = has(p, 'NOT');
+    if (has(p, 'op')) {
+      const image = tok(p, 'op').image;
+      const op = (image === '!=' ? '<>' : image) as A.BinaryOp;
+      value = { kind: 'binary', pos, op, left: value, right: concatExpr(node(p, 'right')) };
+    } else if (has(p, 'IS')) {
+      const test = tok(p, 'test').tokenType.name as 'NULL' | 'MISSING' | 'TRUE' | 'FALSE';
+      value = { kind: 'is', pos, not, value, test };
+    } else if (has(p, 'IN')) {
+      value = { kind: 'in', pos, not, value, list: (p.list as CstNode[]).map(expression) };
+    } else if (has(p, 'BETWEEN')) {
+      value = { kind: 'between', pos, not, value, low: concatExpr(node(p, 'low')), high: concatExpr(node(p, 'high')) };
+    } else {
+      const escape = has(p, 'escape') ? concatExpr(node(p, 'escape')) : undefined;
+      value = { kind: 'like', pos, not, value, pattern: concatExpr(node(p, 'pattern')), escape };
+    }
+  }
+  return value;
+}
+
+function concatExpr(n: CstNode): A.Expr {
+  return binaryChain(n, additiveExpr, '||');
+}
+function additiveExpr(n: CstNode): A.Expr {
+  return binaryChain(n, multiplicativeExpr);
+}
+function multiplicativeExpr(n: CstNode): A.Expr {
+  return binaryChain(n, unaryExpr);
+}
+function unaryExpr(n: CstNode): A.Expr {
+  const c = kids(n);
+  if (has(c, 'op')) {
+    const t = tok(c, 'op');
+    const operand = unaryExpr(node(c, 'unaryExpr'));
+    // Fold -literal so that LIMIT-like constants and IN lists stay literals.
+    if (t.image === '-' && operand.kind === 'literal' && (operand.literal.type === 'int' || operand.literal.type === 'decimal')) {
+      const lit = operand.literal;
+      if (lit.type === 'int') return { kind: 'literal', pos: posOf(t), literal: { type: 'int', value: typeof lit.value === 'bigint' ? -lit.value : -lit.value } };
+      return { kind: 'literal', pos: posOf(t), literal: { type: 'decimal', value: -lit.value, text: '-' + lit.text } };
+    }
+    return { kind: 'unary', pos: posOf(t), op: t.image as '-' | '+', operand };
+  }
+  return primary(node(c, 'primary'));
+}
+
+function primary(n: CstNode): A.Expr {
+  const c = kids(n);
+  if (has(c, 'literal')) return literal(node(c, 'literal'));
+  if (has(c, 'expression')) return expression(node(c, 'expression'));
+  if (has(c, 'caseExpr')) return caseExpr(node(c, 'caseExpr'));
+  if (has(c, 'castExpr')) return castExpr(node(c, 'castExpr'));
+  if (has(c, 'extractExpr')) {
+    const e = kids(node(c, 'extractExpr'));
+    return { kind: 'extract', pos: posOf(tok(e, 'EXTRACT')), part: datePartOf(tok(e, 'part')), value: expression(node(e, 'expression')) };
+  }
+  if (has(c, 'substringExpr')) {
+    const e = kids(node(c, 'substringExpr'));
+    return {
+      kind: 'substring', pos: posOf(tok(e, 'SUBSTRING')), value: expression(node(e, 'value')), start: expression(node(e, 'start')),
+      length: has(e, 'length') ? expression(node(e, 'length')) : undefined,
+    };
+  }
+  if (has(c, 'trimExpr')) return trimExpr(node(c, 'trimExpr'));
+  if (has(c, 'functionCall')) return functionCall(node(c, 'functionCall'));
+  return pathExpr(node(c, 'pathExpr'));
+}
+
+function literal(n: CstNode): A.Expr {
+  const t = firstToken(n);
+  const pos = posOf(t);
+  switch (t.tokenType) {
+    case T.IntegerLiteral: {
+      const v = Number(t.image);
+      return { kind: 'literal', pos, literal: { type: 'int', value: Number.isSafeInteger(v) ? v : BigInt(t.image) } };
+    }
+    case T.DecimalLiteral:
+      return { kind: 'literal', pos, literal: { type: 'decimal', value: Number(t.image), text: t.image } };
+    case T.StringLiteral:
+      return { kind: 'literal', pos, literal: { type: 'string', value: t.image.slice(1, -1).replace(/''/g, "'") } };
+    case T.TimestampLiteral:
+      return { kind: 'literal', pos, literal: { type: 'timestamp', text: t.image.slice(1, -1) } };
+    case T.True:
+      return { kind: 'literal', pos, literal: { type: 'bool', value: true } };
+    case T.False:
+      return { kind: 'literal', pos, literal: { type: 'bool', value: false } };
+    case T.Null:
+      return { kind: 'literal', pos, literal: { type: 'null' } };
+    default:
+      return { kind: 'literal', pos, literal: { type: 'missing' } };
+  }
+}
+
+function caseExpr(n: CstNode): A.Expr {
+  const c = kids(n);
+  const whens = (c.when as CstNode[]).map((w, i) => ({ when: expression(w), then: expression(node(c, 'then', i)) }));
+  return {
+    kind: 'case', pos: posOf(tok(c, 'CASE')), operand: has(c, 'operand') ? expression(node(c, 'operand')) : undefined, whens,
+    else: has(c, 'else') ? expression(node(c, 'else')) : undefined,
+  };
+}
+
+function castExpr(n: CstNode): A.Expr {
+  const c = kids(n);
+  const t = tok(c, 'type');
+  const to = CAST_TYPES[t.image.toLowerCase()];
+  if (!to) fail('ParseExpectedTypeName', t);
+  return { kind: 'cast', pos: posOf(tok(c, 'CAST')), value: expression(node(c, 'expression')), to };
+}
+
+function trimExpr(n: CstNode): A.Expr {
+  const c = kids(n);
+  const pos = posOf(tok(c, 'TRIM'));
+  if (has(c, 'where')) {
+    const where = tok(c, 'where').tokenType.name as 'LEADING' | 'TRAILING' | 'BOTH';
+    return { kind: 'trim', pos, where, chars: has(c, 'chars') ? expression(node(c, 'chars')) : undefined, value: expression(node(c, 'value')) };
+  }
+  const first = expression(node(c, 'first'));
+  if (has(c, 'value')) return { kind: 'trim', pos, where: 'BOTH', chars: first, value: expression(node(c, 'value')) };
+  return { kind: 'trim', pos, where: 'BOTH', value: first };
+}
+
+function datePartOf(t: IToken): A.DatePart {
+  const p = t.image.toLowerCase();
+  if (!DATE_PARTS.has(p)) fail('ParseExpectedDatePart', t);
+  return p as A.DatePart;
+}
+
+function functionCall(n: CstNode): A.Expr {
+  const c = kids(n);
+  const nameTok = tok(c, 'name');
+  const name = nameTok.image.toLowerCase();
+  const pos = posOf(nameTok);
+  const argNodes = (c.args as CstNode[] | undefined) ?? [];
+  if (AGGREGATES.has(name)) {
+    const agg = name.toUpperCase() as A.AggregateName;
+    if (has(c, 'star')) {
+      if (agg !== 'COUNT') fail('ParseUnsupportedCallWithStar', nameTok);
+      return { kind: 'aggregate', pos, name: agg, arg: '*' };
+    }
+    if (argNodes.length !== 1) fail('ParseNonUnaryAgregateFunctionCall', nameTok);
+    return { kind: 'aggregate', pos, name: agg, arg: expression(argNodes[0]) };
+  }
+  const arity = FUNCTIONS[name];
+  if (!arity) fail('UnsupportedFunction', nameTok, `Unsupported function: ${nameTok.image}`);
+  if (has(c, 'star')) fail('ParseUnsupportedCallWithStar', nameTok);
+  if (argNodes.length < arity[0] || argNodes.length > arity[1]) fail('EvaluatorInvalidArguments', nameTok);
+  const args = argNodes.map((a, i) => ((name === 'date_add' || name === 'date_diff') && i === 0 ? datePartArg(a) : expression(a)));
+  return { kind: 'call', pos, name, args };
+}
+
+/** The first argument of DATE_ADD / DATE_DIFF: a bare date part word. */
+function datePartArg(n: CstNode): A.Expr {
+  const e = expression(n);
+  if (e.kind !== 'path' || e.steps.length > 0 || e.root.quoted) fail('ParseExpectedDatePart', e.pos);
+  const t = firstToken(n);
+  return { kind: 'datePart', pos: e.pos, part: datePartOf(t) };
+}
+
+function pathExpr(n: CstNode): A.Expr {
+  const c = kids(n);
+  const rootTok = tok(c, 'root');
+  const steps = ((c.pathStep as CstNode[] | undefined) ?? []).map(pathStep);
+  const expr: A.Expr = { kind: 'path', pos: posOf(rootTok), root: nameOf(rootTok), steps };
+  // A reserved word may only stand here as a date part (checked by the caller, which re-reads the token).
+  (expr as { reserved?: IToken }).reserved = rootTok.tokenType === T.ReservedWord ? rootTok : undefined;
+  return expr;
+}
+
+/** Walks an expression; rejects reserved words used as names and misplaced wildcards. */
+function checkExpr(e: A.Expr, allowTrailingStar: boolean): void {
+  switch (e.kind) {
+    case 'path': {
+      const reserved = (e as { reserved?: IToken }).reserved;
+      if (reserved) fail('ParseUnExpectedKeyword', reserved, `Unexpected keyword: ${reserved.image}`);
+      e.steps.forEach((s, i) => {
+        if (s.kind === 'wildcard') fail('ParseCannotMixSqbAndWildcardInSelectList', e.pos);
+        if (s.kind === 'fieldWildcard' && !(allowTrailingStar && i === e.steps.length - 1)) fail('ParseInvalidContextForWildcardInSelectList', e.pos);
+      });
+      return;
+    }
+    case 'literal':
+    case 'datePart':
+      return;
+    case 'unary':
+      return checkExpr(e.operand, false);
+    case 'binary':
+      checkExpr(e.left, false);
+      return checkExpr(e.right, false);
+    case 'like':
+      checkExpr(e.value, false);
+      checkExpr(e.pattern, false);
+      if (e.escape) checkExpr(e.escape, false);
+      return;
+    case 'between':
+      [e.value, e.low, e.high].forEach((x) => checkExpr(x, false));
+      return;
+    case 'in':
+      checkExpr(e.value, false);
+      e.list.forEach((x) => checkExpr(x, false));
+      return;
+    case 'is':
+    case 'cast':
+    case 'extract':
+      return checkExpr(e.value, false);
+    case 'case':
+      if (e.operand) checkExpr(e.operand, false);
+      e.whens.forEach((w) => (checkExpr(w.when, false), checkExpr(w.then, false)));
+      if (e.else) checkExpr(e.else, false);
+      return;
+    case 'aggregate':
+      if (e.arg !== '*') checkExpr(e.arg, false);
+      return;
+    case 'call':
+      e.args.forEach((x) => checkExpr(x, false));
+      return;
+    case 'substring':
+      [e.value, e.start, ...(e.length ? [e.length] : [])].forEach((x) => checkExpr(x, false));
+      return;
+    case 'trim':
+      checkExpr(e.value, false);
+      if (e.chars) checkExpr(e.chars, false);
+      return;
+  }
+}
+
+const UNSUPPORTED_CLAUSES: Record<string, SelectErrorCode> = {
+  group: 'ParseExpectedIdentForGroupName', order: 'ParseUnsupportedSyntax', join: 'ParseMalformedJoin', having: 'ParseUnsupportedSyntax',
+  union: 'ParseUnsupportedSyntax', distinct: 'ParseUnsupportedSyntax', offset: 'ParseUnsupportedSyntax',
+};
+
+/** Turns the first Chevrotain error into the AWS code a client expects. */
+function errorFromParser(err: { message: string; token: IToken }, tokens: IToken[]): never {
+  let info: { kind: string; expected?: string; actual?: string; ruleName?: string };
+  try {
+    info = JSON.parse(err.message);
+  } catch {
+    info = { kind: 'unknown' };
+  }
+  const t = err.token;
+  const atEnd = t.tokenType.name === 'EOF';
+  const where = atEnd ? tokens[tokens.length - 1] : t;
+  const word = t.image?.toLowerCase();
+  if (!atEnd && word in UNSUPPORTED_CLAUSES) fail(UNSUPPORTED_CLAUSES[word], t);
+  if (info.kind === 'redundant') {
+    if (t.tokenType === T.Comma && info.ruleName === 'statement') fail('ParseMalformedJoin', t);
+    fail(T.isKeywordToken(t) ? 'ParseUnExpectedKeyword' : 'ParseUnexpectedToken', t);
+  }
+  if (info.kind === 'earlyexit' && info.ruleName === 'caseExpr') fail('ParseExpectedWhenClause', where);
+  if (info.kind === 'mismatch') {
+    if (info.expected === 'EOF') {
+      if (t.tokenType === T.Comma) fail('ParseMalformedJoin', t);
+      fail(T.isKeywordToken(t) ? 'ParseUnExpectedKeyword' : 'ParseUnexpectedToken', t);
+    }
+    if (info.expected === 'FROM') {
+      if (tokens[1]?.tokenType === T.Star && t.tokenType === T.Comma) fail('ParseAsteriskIsNotAloneInSelectList', t);
+      fail('ParseSelectMissingFrom', where);
+    }
+    if (info.expected === 'LParen' && info.ruleName === 'castExpr') fail('ParseExpectedLeftParenAfterCast', where);
+    if (info.expected === 'LParen') fail('ParseExpectedLeftParenBuiltinFunctionCall', where);
+    if (info.expected === 'RParen' && info.ruleName === 'castExpr' && t.tokenType === T.Comma) fail('ParseCastArity', t);
+    if (info.expected === 'RParen' && info.ruleName !== 'primary' && info.ruleName !== 'predicatePart') {
+      fail(t.tokenType === T.Comma ? 'EvaluatorInvalidArguments' : 'ParseExpectedRightParenBuiltinFunctionCall', where);
+    }
+    if (info.expected === 'IntegerLiteral') fail('ParseExpectedNumber', where);
+    if (info.expected === 'AS' && info.ruleName === 'castExpr') fail('ParseExpectedKeyword', where, 'Expected AS in CAST');
+    if (info.expected && info.expected === info.expected.toUpperCase()) fail('ParseExpectedKeyword', where, `Expected keyword ${info.expected}`);
+    if (info.ruleName === 'fromClause' && info.expected === 'Identifier') fail(T.isKeywordToken(t) ? 'ParseUnExpectedKeyword' : 'ParseExpectedIdentForAlias', where);
+    fail('ParseExpectedTokenType', where);
+  }
+  if (info.kind === 'noalt') {
+    if (info.ruleName === 'selectList' && t.tokenType === T.From) fail('ParseEmptySelect', t);
+    if (info.ruleName === 'castExpr') fail('ParseExpectedTypeName', where);
+    if (info.ruleName === 'extractExpr') fail('ParseExpectedDatePart', where);
+    if (atEnd) fail('ParseExpectedExpression', where);
+    if (T.isKeywordToken(t)) fail('ParseUnExpectedKeyword', t, `Unexpected keyword: ${t.image}`);
+    if (info.ruleName === 'unaryExpr' || info.ruleName === 'primary') fail('ParseUnexpectedTerm', t);
+    fail('ParseUnexpectedToken', t);
+  }
+  fail('ParseUnexpectedToken', where);
+}
+
+function fromClause(n: CstNode): A.FromClause {
+  const c = kids(n);
+  const table = tok(c, 'table');
+  if (table.image.toLowerCase() !== 's3object') fail('UnsupportedSqlStructure', table, `Unknown table ${table.image}: only S3Object can be queried`);
+  const steps = ((c.pathStep as CstNode[] | undefined) ?? []).map(pathStep);
+  const alias = has(c, 'alias') ? nameOf(tok(c, 'alias')) : { name: 'S3Object', quoted: false };
+  return { steps, alias, pos: posOf(table) };
+}
+
+/** Parses SQL text into a checked AST. Throws SelectError with an AWS code and the position. */
+export function parseSql(sql: string): A.SelectStatement {
+  const tokens = T.tokenize(sql);
+  if (tokens.length === 0) fail('ParseExpectedExpression', undefined, 'The SQL expression is empty.');
+  if (tokens[0].tokenType !== T.Select) fail('ParseUnsupportedSelect', tokens[0]);
+  const { cst, errors } = parseTokens(tokens);
+  if (errors.length > 0) errorFromParser(errors[0], tokens);
+  const c = kids(cst);
+
+  const listNode = kids(node(c, 'selectList'));
+  let select: A.SelectStatement['select'];
+  if (has(listNode, 'Star')) select = '*';
+  else {
+    select = (listNode.selectItem as CstNode[]).map((itemNode) => {
+      const ic = kids(itemNode);
+      const expr = expression(node(ic, 'expression'));
+      checkExpr(expr, true);
+      return { expr, alias: has(ic, 'alias') ? nameOf(tok(ic, 'alias')) : undefined, pos: expr.pos };
+    });
+  }
+  const from = fromClause(node(c, 'fromClause'));
+  let where: A.Expr | undefined;
+  if (has(c, 'where')) {
+    where = expression(node(c, 'where'));
+    checkExpr(where, false);
+  }
+  let limit: number | undefined;
+  if (has(c, 'limit')) {
+    if (has(c, 'Minus')) fail('EvaluatorNegativeLimit', tok(c, 'Minus'));
+    limit = Number(tok(c, 'limit').image);
+  }
+  return { select, from, where, limit };
+}

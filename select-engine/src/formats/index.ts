@@ -5,3 +5,4 @@ export type { ByteSource, ScanOptions, ScanRecord, ScanResult, SimplePredicate }
 export { ScanError, MAX_RECORD_BYTES, type ScanErrorCode } from './errors.js';
 export { bufferSource, fileSource, type DecompressingSource } from './source.js';
 export { scanCsv, type CsvInputOptions } from './csv/index.js';
+export { scanJson, type JsonInputOptions } from './json/index.js';

@@ -1,0 +1,94 @@
+// scanJson: JSON LINES (one value per line) and JSON DOCUMENT (a stream of concatenated top-level values)
+// -> batches of parsed values. A top-level array is one record, as in AWS; with `arrayElements` its
+// elements are delivered one by one instead, so a huge array streams in bounded memory (the planner sets
+// it when the FROM path starts with `[*]` inside the document, e.g. `FROM S3Object[*][*]`).
+
+import { StringDecoder } from 'node:string_decoder';
+import type { ByteSource, ScanOptions, ScanResult } from '../types.js';
+import { MAX_RECORD_BYTES, ScanError, overMaxRecordSize } from '../errors.js';
+import { countedChunks, type DecompressingSource } from '../source.js';
+import { rangeChunks } from '../range.js';
+import { JsonDocumentSplitter, parseRecord } from './splitter.js';
+
+export interface JsonInputOptions {
+  type?: 'DOCUMENT' | 'LINES';
+  /** DOCUMENT only: deliver the elements of top-level arrays as separate records. */
+  arrayElements?: boolean;
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/** Splits whole lines out of s into `out`; returns the position after the last complete line. */
+function splitLines(s: string, final: boolean, out: unknown[]): number {
+  const n = s.length;
+  let pos = 0;
+  while (pos < n) {
+    let eol = s.indexOf('\n', pos);
+    if (eol < 0) {
+      if (!final) break;
+      eol = n;
+    }
+    if (eol - pos > MAX_RECORD_BYTES / 4 && Buffer.byteLength(s.slice(pos, eol)) > MAX_RECORD_BYTES) throw overMaxRecordSize();
+    const line = s.slice(pos, eol);
+    pos = eol + 1;
+    if (line.length === 0 || (line.length < 3 && line.trim() === '')) continue;
+    try {
+      out.push(JSON.parse(line));
+    } catch (e) {
+      if (line.trim() === '') continue;
+      throw new ScanError('JSONParsingError', `Invalid JSON on a line of the input: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  return pos > n ? n : pos;
+}
+
+export async function scanJson(source: ByteSource, json: JsonInputOptions | undefined, opts: ScanOptions): Promise<ScanResult> {
+  const type = (json?.type ?? 'DOCUMENT').toUpperCase();
+  if (type !== 'DOCUMENT' && type !== 'LINES') throw new ScanError('InvalidRequestParameter', `JSON Type ${json?.type} is invalid.`);
+  let chunks: AsyncGenerator<Buffer>;
+  if (opts.scanRange) {
+    if (type !== 'LINES' || (source as Partial<DecompressingSource>).compressedBytesRead !== undefined) {
+      throw new ScanError('UnsupportedScanRangeInput', 'ScanRange needs uncompressed JSON LINES.');
+    }
+    chunks = rangeChunks(source, opts, opts.scanRange, NEWLINE);
+  } else {
+    chunks = countedChunks(source, opts);
+  }
+  const doc = type === 'DOCUMENT' ? new JsonDocumentSplitter(json?.arrayElements === true) : undefined;
+  const split = (s: string, final: boolean, out: unknown[]) => (doc ? doc.split(s, final, out) : splitLines(s, final, out));
+  const filter = opts.filter;
+  const limit = opts.limit ?? Infinity;
+
+  async function* batches(): AsyncGenerator<unknown[]> {
+    const decoder = new StringDecoder('utf8');
+    let pending = '';
+    let passed = 0;
+    try {
+      if (limit <= 0) return;
+      for (;;) {
+        const r = await chunks.next();
+        const s = pending + (r.done ? decoder.end() : decoder.write(r.value));
+        const recs: unknown[] = [];
+        const pos = split(s, r.done === true, recs);
+        pending = pos === 0 ? s : s.slice(pos);
+        if (pending.length > MAX_RECORD_BYTES && Buffer.byteLength(pending) > MAX_RECORD_BYTES) throw overMaxRecordSize();
+        let batch = recs;
+        if (filter) {
+          batch = [];
+          for (let i = 0; i < recs.length; i++) if (filter(recs[i])) batch.push(recs[i]);
+        }
+        if (passed + batch.length >= limit) {
+          yield batch.slice(0, limit - passed);
+          return;
+        }
+        passed += batch.length;
+        yield batch;
+        if (r.done) return;
+      }
+    } finally {
+      await chunks.return(undefined);
+    }
+  }
+
+  return { filterApplied: filter !== undefined, batches: batches() };
+}

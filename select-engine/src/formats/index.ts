@@ -2,7 +2,7 @@
 // and ScanRange pushed in as far as the format allows (see types.ts for the contract).
 
 export type { ByteSource, ScanOptions, ScanRecord, ScanResult, SimplePredicate } from './types.js';
-export { ScanError, MAX_RECORD_BYTES, type ScanErrorCode } from './errors.js';
+export { SelectError, scanError, MAX_RECORD_BYTES } from './errors.js';
 export { bufferSource, fileSource, type DecompressingSource } from './source.js';
 export { scanCsv, type CsvInputOptions } from './csv/index.js';
 export { scanJson, type JsonInputOptions } from './json/index.js';

@@ -3,13 +3,13 @@
 // first record boundary, and past the end only as far as the delimiter that ends the last record.
 
 import type { ByteSource, ScanOptions } from './types.js';
-import { ScanError } from './errors.js';
+import { scanError } from './errors.js';
 import { countedChunks } from './source.js';
 
 /** Resolves Start/End (End inclusive; End alone = the last End bytes) to [start, endInclusive]. */
 export function resolveScanRange(range: { start?: number; end?: number }, size: number): { start: number; end: number } {
   let { start, end } = range;
-  if (start === undefined && end === undefined) throw new ScanError('InvalidScanRange', 'ScanRange needs Start or End.');
+  if (start === undefined && end === undefined) throw scanError('InvalidScanRange', 'ScanRange needs Start or End.');
   if (start === undefined) {
     start = Math.max(0, size - end!);
     end = size - 1;
@@ -17,7 +17,7 @@ export function resolveScanRange(range: { start?: number; end?: number }, size: 
     end = size - 1;
   }
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
-    throw new ScanError('InvalidScanRange', `ScanRange Start ${range.start} End ${range.end} is invalid.`);
+    throw scanError('InvalidScanRange', `ScanRange Start ${range.start} End ${range.end} is invalid.`);
   }
   return { start, end: Math.min(end, size - 1) };
 }

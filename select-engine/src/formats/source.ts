@@ -4,7 +4,7 @@
 
 import { open } from 'node:fs/promises';
 import type { ByteSource, ScanOptions } from './types.js';
-import { ScanError } from './errors.js';
+import { scanError } from './errors.js';
 
 /**
  * A ByteSource that decompresses another one (see compression.ts). It reports how many compressed bytes it
@@ -74,7 +74,7 @@ export async function fileSource(path: string, chunkSize = 1024 * 1024): Promise
   return {
     size,
     async read(start, end) {
-      if (start < 0 || end > size || start > end) throw new ScanError('InvalidRequestParameter', 'read outside the object');
+      if (start < 0 || end > size || start > end) throw scanError('InvalidRequestParameter', 'read outside the object');
       const out = Buffer.allocUnsafe(end - start);
       let done = 0;
       while (done < out.length) {

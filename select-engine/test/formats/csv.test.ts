@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
-import { bufferSource, scanCsv, ScanError, type CsvInputOptions, type ScanOptions } from '../../src/formats/index.js';
+import { bufferSource, scanCsv, SelectError, type CsvInputOptions, type ScanOptions } from '../../src/formats/index.js';
 import { collect, newStats, rng } from './helpers.js';
 
 async function csv(text: string | Buffer, o: CsvInputOptions = {}, s: Partial<ScanOptions> = {}, chunk = 7) {
@@ -42,12 +42,12 @@ describe('scanCsv', () => {
 
   it('quoted record delimiters: error by default, one record with AllowQuotedRecordDelimiter', async () => {
     const text = 'a,"x\ny",b\nc,d\n';
-    await expect(csv(text)).rejects.toMatchObject({ code: 'CSVParsingError' });
+    await expect(csv(text)).rejects.toMatchObject({ code: 'CSVEscapingRecordDelimiter' });
     expect(await csv(text, { allowQuotedRecordDelimiter: true }, {}, 3)).toEqual([['a', 'x\ny', 'b'], ['c', 'd']]);
   });
 
   it('reports broken quoting as CSVParsingError', async () => {
-    await expect(csv('"abc,d\n')).rejects.toBeInstanceOf(ScanError);
+    await expect(csv('"abc,d\n')).rejects.toBeInstanceOf(SelectError);
     await expect(csv('"ab"c,d\n')).rejects.toMatchObject({ code: 'CSVParsingError' });
     await expect(csv('"ab', { allowQuotedRecordDelimiter: true })).rejects.toMatchObject({ code: 'CSVParsingError' });
   });

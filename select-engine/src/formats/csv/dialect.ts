@@ -1,6 +1,6 @@
 // CSV InputSerialization as the request gives it, and the validated dialect the splitter runs on.
 
-import { ScanError } from '../errors.js';
+import { SelectError, scanError } from '../errors.js';
 
 /** The `<CSV>` element of InputSerialization (field names follow the AWS API, camel-cased). */
 export interface CsvInputOptions {
@@ -35,8 +35,8 @@ export interface CsvDialect {
   header: 'USE' | 'IGNORE' | 'NONE';
 }
 
-function bad(message: string): ScanError {
-  return new ScanError('InvalidRequestParameter', message);
+function bad(message: string): SelectError {
+  return scanError('InvalidRequestParameter', message);
 }
 
 export function resolveDialect(o: CsvInputOptions = {}): CsvDialect {
@@ -46,7 +46,7 @@ export function resolveDialect(o: CsvInputOptions = {}): CsvDialect {
   const esc = o.quoteEscapeCharacter || q;
   const comments = o.comments ?? '#';
   const header = (o.fileHeaderInfo ?? 'NONE').toUpperCase();
-  if (header !== 'USE' && header !== 'IGNORE' && header !== 'NONE') throw bad(`FileHeaderInfo ${o.fileHeaderInfo} is invalid`);
+  if (header !== 'USE' && header !== 'IGNORE' && header !== 'NONE') throw scanError('InvalidFileHeaderInfo');
   if (fd.length < 1 || fd.length > 2) throw bad('FieldDelimiter must be one or two characters');
   if (rd.length < 1 || rd.length > 2) throw bad('RecordDelimiter must be one or two characters');
   if (q.length > 1) throw bad('QuoteCharacter must be a single character');

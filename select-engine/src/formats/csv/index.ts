@@ -4,7 +4,7 @@
 
 import { StringDecoder } from 'node:string_decoder';
 import type { ByteSource, ScanOptions, ScanResult } from '../types.js';
-import { MAX_RECORD_BYTES, ScanError, overMaxRecordSize } from '../errors.js';
+import { MAX_RECORD_BYTES, scanError, overMaxRecordSize } from '../errors.js';
 import { countedChunks, type DecompressingSource } from '../source.js';
 import { rangeChunks } from '../range.js';
 import { resolveDialect, type CsvInputOptions } from './dialect.js';
@@ -68,7 +68,7 @@ function selectFields(columns: ScanOptions['columns'], header: string[] | undefi
   const idx: number[] = [];
   for (const c of columns) {
     if (typeof c === 'number') {
-      if (!Number.isInteger(c) || c < 1) throw new ScanError('InvalidColumnIndex', `Column index ${c} is invalid.`);
+      if (!Number.isInteger(c) || c < 1) throw scanError('InvalidColumnIndex', `Column index ${c} is invalid.`);
       idx.push(c - 1);
       continue;
     }
@@ -96,7 +96,7 @@ export async function scanCsv(source: ByteSource, csv: CsvInputOptions | undefin
   let headerReader: CsvReader | undefined;
   if (opts.scanRange) {
     if ((source as Partial<DecompressingSource>).compressedBytesRead !== undefined || dialect.allowQuotedRd) {
-      throw new ScanError('UnsupportedScanRangeInput', 'ScanRange needs uncompressed CSV without quoted record delimiters.');
+      throw scanError('UnsupportedScanRangeInput', 'ScanRange needs uncompressed CSV without quoted record delimiters.');
     }
     chunks = rangeChunks(source, opts, opts.scanRange, Buffer.from(dialect.rd));
     // The header is the file's first record, wherever the range starts.

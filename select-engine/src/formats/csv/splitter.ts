@@ -5,7 +5,7 @@
 // accepts runs here (multi-character delimiters included), so no second parser is needed.
 
 import type { CsvDialect } from './dialect.js';
-import { MAX_RECORD_BYTES, ScanError, overMaxRecordSize } from '../errors.js';
+import { MAX_RECORD_BYTES, scanError, overMaxRecordSize } from '../errors.js';
 
 /** Which fields to decode: positions (0-based) below `count`; `need[i]` false leaves field i as ''. */
 export interface FieldSelection {
@@ -120,9 +120,8 @@ export class CsvSplitter {
           }
           if (nq < 0) {
             if (!final && allowQuotedRd) return NEED_MORE;
-            throw new ScanError('CSVParsingError', allowQuotedRd
-              ? 'A quoted field is not closed before the end of the input.'
-              : 'A quoted field is not closed before the end of its record (AllowQuotedRecordDelimiter is FALSE).');
+            if (allowQuotedRd) throw scanError('CSVParsingError', 'A quoted field is not closed before the end of the input.');
+            throw scanError('CSVEscapingRecordDelimiter');
           }
           if (esc === q && nq + 1 < limit && s.charCodeAt(nq + 1) === qCode) {
             value += s.slice(i, nq + 1);
@@ -149,7 +148,7 @@ export class CsvSplitter {
         }
         if (s.startsWith(rd, p)) return p + rdLen;
         if (!final && rd.length === 2 && p + 1 === n) return NEED_MORE;
-        throw new ScanError('CSVParsingError', `Unexpected character after a closing quote at record offset ${p - start}.`);
+        throw scanError('CSVParsingError', `Unexpected character after a closing quote at record offset ${p - start}.`);
       }
       // Unquoted field: ends at the next field delimiter or at the record end.
       let recordEnd: number;

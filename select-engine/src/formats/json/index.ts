@@ -5,7 +5,7 @@
 
 import { StringDecoder } from 'node:string_decoder';
 import type { ByteSource, ScanOptions, ScanResult } from '../types.js';
-import { MAX_RECORD_BYTES, ScanError, overMaxRecordSize } from '../errors.js';
+import { MAX_RECORD_BYTES, scanError, overMaxRecordSize } from '../errors.js';
 import { countedChunks, type DecompressingSource } from '../source.js';
 import { rangeChunks } from '../range.js';
 import { JsonDocumentSplitter, parseRecord } from './splitter.js';
@@ -36,7 +36,7 @@ function splitLines(s: string, final: boolean, out: unknown[]): number {
       out.push(JSON.parse(line));
     } catch (e) {
       if (line.trim() === '') continue;
-      throw new ScanError('JSONParsingError', `Invalid JSON on a line of the input: ${(e as Error).message}`, { cause: e });
+      throw scanError('JSONParsingError', `Invalid JSON on a line of the input: ${(e as Error).message}`, { cause: e });
     }
   }
   return pos > n ? n : pos;
@@ -44,11 +44,11 @@ function splitLines(s: string, final: boolean, out: unknown[]): number {
 
 export async function scanJson(source: ByteSource, json: JsonInputOptions | undefined, opts: ScanOptions): Promise<ScanResult> {
   const type = (json?.type ?? 'DOCUMENT').toUpperCase();
-  if (type !== 'DOCUMENT' && type !== 'LINES') throw new ScanError('InvalidRequestParameter', `JSON Type ${json?.type} is invalid.`);
+  if (type !== 'DOCUMENT' && type !== 'LINES') throw scanError('InvalidJsonType');
   let chunks: AsyncGenerator<Buffer>;
   if (opts.scanRange) {
     if (type !== 'LINES' || (source as Partial<DecompressingSource>).compressedBytesRead !== undefined) {
-      throw new ScanError('UnsupportedScanRangeInput', 'ScanRange needs uncompressed JSON LINES.');
+      throw scanError('UnsupportedScanRangeInput', 'ScanRange needs uncompressed JSON LINES.');
     }
     chunks = rangeChunks(source, opts, opts.scanRange, NEWLINE);
   } else {

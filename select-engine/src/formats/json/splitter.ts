@@ -3,13 +3,13 @@
 // structural characters with a sticky regex and between quotes with indexOf; it only needs to count
 // brackets and skip strings: JSON.parse validates the slice afterwards.
 
-import { MAX_RECORD_BYTES, ScanError, overMaxRecordSize } from '../errors.js';
+import { MAX_RECORD_BYTES, SelectError, scanError, overMaxRecordSize } from '../errors.js';
 
 const STRUCTURAL = /["{}[\]]/g;
 const SCALAR_END = /[\s,\]}[{"]/g;
 
-function parseError(message: string, cause?: unknown): ScanError {
-  return new ScanError('JSONParsingError', message, { cause });
+function parseError(message: string, cause?: unknown): SelectError {
+  return scanError('JSONParsingError', message, { cause });
 }
 
 export function parseRecord(text: string): unknown {

@@ -6,3 +6,4 @@ export { SelectError, scanError, MAX_RECORD_BYTES } from './errors.js';
 export { bufferSource, fileSource, type DecompressingSource } from './source.js';
 export { scanCsv, type CsvInputOptions } from './csv/index.js';
 export { scanJson, type JsonInputOptions } from './json/index.js';
+export { scanParquet, type ParquetInputOptions } from './parquet/index.js';

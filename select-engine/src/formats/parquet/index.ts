@@ -1,0 +1,160 @@
+// scanParquet: reads the footer, picks the row groups that ScanRange and min/max statistics allow, and
+// reads only the needed columns of those groups through ranged reads of the source (counted in
+// stats.bytesScanned). Values: INT64 as number when within 2^53 (else bigint), timestamps and dates as
+// Date, decimals as number, lists as arrays, structs and maps as objects.
+
+import { parquetRead, parquetSchema, snappyUncompress, type AsyncBuffer, type Compressors, type FileMetaData } from 'hyparquet';
+import { compressors as codecs } from 'hyparquet-compressors';
+import type { ByteSource, ScanOptions, ScanResult } from '../types.js';
+import { scanError, type SelectError } from '../errors.js';
+import { countedRead, throwIfAborted } from '../source.js';
+import { resolveScanRange } from '../range.js';
+import { parquetError, readFooter, rowGroupSpan } from './footer.js';
+import { prunableColumns, rowGroupMayMatch } from './prune.js';
+
+/** Parquet InputSerialization has no options today; kept for symmetry with CSV and JSON. */
+export type ParquetInputOptions = Record<string, never>;
+
+const BATCH_ROWS = 8192;
+
+/** Converts bigints within 2^53 to numbers, recursing into lists and structs. */
+function normalize(v: unknown): unknown {
+  if (typeof v === 'bigint') return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
+  if (v === null || typeof v !== 'object' || v instanceof Date) return v;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = normalize(v[i]);
+    return v;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k in o) o[k] = normalize(o[k]);
+  return o;
+}
+
+/** Decompressors that refuse a page declaring more bytes than its column chunk may hold. */
+function guardedCompressors(maxPage: number): Compressors {
+  const guard = (name: string, f: ((input: Uint8Array, outputLength: number) => Uint8Array) | undefined) =>
+    (input: Uint8Array, outputLength: number): Uint8Array => {
+      if (!(outputLength >= 0 && outputLength <= maxPage)) throw parquetError(`A ${name} page declares ${outputLength} bytes, more than its column chunk.`);
+      if (!f) throw scanCodecError(name);
+      return f(input, outputLength);
+    };
+  const snappy = (input: Uint8Array, outputLength: number) => {
+    const out = new Uint8Array(outputLength);
+    snappyUncompress(input, out);
+    return out;
+  };
+  return {
+    SNAPPY: guard('SNAPPY', snappy),
+    GZIP: guard('GZIP', codecs.GZIP),
+    BROTLI: guard('BROTLI', codecs.BROTLI),
+    ZSTD: guard('ZSTD', codecs.ZSTD),
+    LZ4: guard('LZ4', codecs.LZ4),
+    LZ4_RAW: guard('LZ4_RAW', codecs.LZ4_RAW),
+    LZO: guard('LZO', codecs.LZO),
+  };
+}
+
+function scanCodecError(name: string): SelectError {
+  return scanError('ParquetUnsupportedCompressionCodec', `Unsupported Parquet compression codec ${name}.`);
+}
+
+/** Maps the needed columns (paths like `a.b`, or 1-based positions) to top-level column names. */
+function topLevelColumns(columns: ScanOptions['columns'], names: string[]): string[] | undefined {
+  if (columns === undefined) return undefined;
+  const out = new Set<string>();
+  for (const c of columns) {
+    if (typeof c === 'number') {
+      if (c < 1 || c > names.length) return undefined;
+      out.add(names[c - 1]);
+      continue;
+    }
+    const head = c.split('.')[0];
+    const name = names.includes(head) ? head : names.find((n) => n.toLowerCase() === head.toLowerCase());
+    if (name === undefined) return undefined; // unknown: read all, the planner reports it
+    out.add(name);
+  }
+  return names.filter((n) => out.has(n));
+}
+
+export async function scanParquet(source: ByteSource, _parquet: ParquetInputOptions | undefined, opts: ScanOptions): Promise<ScanResult> {
+  const metadata: FileMetaData = await readFooter(source, opts);
+  let topNames: string[];
+  try {
+    topNames = parquetSchema(metadata).children.map((c) => c.element.name);
+  } catch (e) {
+    throw parquetError(`Invalid Parquet schema: ${(e as Error).message}`, e);
+  }
+  const columns = topLevelColumns(opts.columns, topNames);
+  const leaves = prunableColumns(metadata);
+  const range = opts.scanRange ? resolveScanRange(opts.scanRange, source.size) : undefined;
+
+  // Row groups to read, with their first row.
+  const groups: Array<{ rowStart: number; rowEnd: number; maxChunk: number }> = [];
+  let rowStart = 0;
+  for (const rg of metadata.row_groups) {
+    const rows = Number(rg.num_rows);
+    const span = rowGroupSpan(rg);
+    const inRange = !range || (span.start >= range.start && span.start <= range.end);
+    if (inRange && rows > 0 && rowGroupMayMatch(rg, opts.conjuncts ?? [], leaves, topNames)) {
+      let maxChunk = 0;
+      for (const c of rg.columns) maxChunk = Math.max(maxChunk, Number(c.meta_data!.total_uncompressed_size));
+      groups.push({ rowStart, rowEnd: rowStart + rows, maxChunk });
+    }
+    rowStart += rows;
+  }
+
+  const file: AsyncBuffer = {
+    byteLength: source.size,
+    async slice(start: number, end?: number): Promise<ArrayBuffer> {
+      const stop = Math.min(end ?? source.size, source.size);
+      if (!(start >= 0 && start <= stop)) throw parquetError(`Read outside the object (${start}-${end}).`);
+      const bytes = await countedRead(source, opts, start, stop);
+      if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
+      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    },
+  };
+  const filter = opts.filter;
+  const limit = opts.limit ?? Infinity;
+
+  async function* batches(): AsyncGenerator<unknown[]> {
+    let passed = 0;
+    if (limit <= 0) return;
+    for (const g of groups) {
+      throwIfAborted(opts.signal);
+      let rows: Record<string, unknown>[] = [];
+      try {
+        await parquetRead({
+          file,
+          metadata,
+          columns,
+          rowStart: g.rowStart,
+          rowEnd: g.rowEnd,
+          rowFormat: 'object',
+          compressors: guardedCompressors(g.maxChunk),
+          onComplete: (r) => {
+            rows = r;
+          },
+        });
+      } catch (e) {
+        if ((e as SelectError).code) throw e;
+        throw parquetError(`Invalid Parquet data: ${(e as Error).message}`, e);
+      }
+      for (let i = 0; i < rows.length; i += BATCH_ROWS) {
+        const slice = rows.slice(i, i + BATCH_ROWS);
+        const batch: unknown[] = [];
+        for (const row of slice) {
+          const rec = normalize(row);
+          if (!filter || filter(rec)) batch.push(rec);
+        }
+        if (passed + batch.length >= limit) {
+          yield batch.slice(0, limit - passed);
+          return;
+        }
+        passed += batch.length;
+        yield batch;
+      }
+    }
+  }
+
+  return { filterApplied: filter !== undefined, batches: batches() };
+}

@@ -1,0 +1,131 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { bufferSource, scanParquet, type ScanOptions } from '../../src/formats/index.js';
+import { collect, newStats } from './helpers.js';
+
+const fixture = (name: string) => readFile(new URL(`./fixtures/${name}`, import.meta.url));
+
+async function rows(bytes: Buffer, s: Partial<ScanOptions> = {}) {
+  return (await collect(scanParquet(bufferSource(bytes), undefined, { stats: newStats(), ...s }))) as Record<string, unknown>[];
+}
+
+/** Bytes of the file outside its footer, and how many of them a scan read (footer reads subtracted). */
+const footerBytes = (bytes: Buffer) => bytes.readUInt32LE(bytes.length - 8) + 8;
+const dataSize = (bytes: Buffer) => bytes.length - footerBytes(bytes);
+const dataRead = (bytes: Buffer, stats: ScanOptions['stats']) => stats.bytesScanned - footerBytes(bytes);
+
+describe('scanParquet', () => {
+  for (const codec of ['none', 'snappy', 'gzip', 'brotli', 'zstd', 'lz4', 'v2-nodict']) {
+    it(`reads every type pyarrow writes (${codec})`, async () => {
+      const r = await rows(await fixture(`types-${codec}.parquet`));
+      expect(r).toHaveLength(40);
+      const row = r[5];
+      expect(row).toMatchObject({
+        i8: -45, i16: 1500, i32: 350000, i64: 5_000_000_000_000, u32: 4_000_000_005, f32: 5.5, f64: 1.25, flag: false,
+        name: 'name-5', dec: 6.25, list: [0], st: { a: 5, b: 'b5' }, los: [{ x: 5 }, { x: 5 }], map: { k: 5 },
+      });
+      expect(row.big).toBe(2n ** 62n + 5n); // beyond 2^53 stays exact
+      expect(row.day).toEqual(new Date('2024-01-06T00:00:00Z'));
+      expect(row.ts_ms).toEqual(new Date('2024-01-01T00:00:05Z'));
+      expect(row.ts_ns).toEqual(new Date('2024-01-01T00:05:00Z'));
+      expect(r[3].name).toBeNull();
+      expect(r[39]).toMatchObject({ i32: 39 * 70000, list: [0, 1, 2], dec: 48.75 });
+    });
+  }
+
+  for (const name of ['encodings.parquet', 'encodings-v2.parquet']) {
+    it(`decodes DELTA_*, BYTE_STREAM_SPLIT, RLE and PLAIN (${name})`, async () => {
+      const r = await rows(await fixture(name));
+      expect(r).toHaveLength(40);
+      r.forEach((row, i) => expect(row).toEqual({
+        delta_i32: i * 3 - 20, delta_i64: i * 1e10, dlba: `s${i}`, dba: `prefix-${String(i).padStart(4, '0')}`,
+        bss_f32: i * 1.5, bss_f64: i * 2.25, bss_i32: i * 5, rle_bool: i % 3 === 0, plain: i,
+      }));
+    });
+  }
+
+  it('decodes dictionary pages', async () => {
+    const r = await rows(await fixture('dictionary.parquet'));
+    expect(r.map((x) => x.cat)).toEqual(Array.from({ length: 40 }, (_, i) => ['red', 'green', 'blue'][i % 3]));
+  });
+
+  it('reads only the needed columns', async () => {
+    const bytes = await fixture('rowgroups.parquet');
+    const all = newStats();
+    await rows(bytes, { stats: all });
+    const one = newStats();
+    const r = await rows(bytes, { stats: one, columns: ['ID'] });
+    expect(Object.keys(r[0])).toEqual(['id']);
+    expect(r).toHaveLength(1000);
+    expect(one.bytesScanned).toBeLessThan(all.bytesScanned / 2);
+    expect(one.bytesScanned).toBe(one.bytesProcessed);
+  });
+
+  it('skips row groups whose min/max cannot match the conjuncts', async () => {
+    const bytes = await fixture('rowgroups.parquet');
+    const stats = newStats();
+    const r = await rows(bytes, {
+      stats,
+      conjuncts: [{ column: 'id', op: '>=', value: 250 }, { column: 'id', op: '<', value: 300 }],
+      filter: (x) => (x as { id: number }).id >= 250 && (x as { id: number }).id < 300,
+    });
+    expect(r.map((x) => x.id)).toEqual(Array.from({ length: 50 }, (_, i) => 250 + i));
+    expect(dataRead(bytes, stats)).toBeLessThan(dataSize(bytes) / 5);
+    // Strings and timestamps prune too; a predicate matching nothing reads only the footer.
+    const s2 = newStats();
+    expect(await rows(bytes, { stats: s2, conjuncts: [{ column: 'grp', op: '=', value: 'zzz' }] })).toEqual([]);
+    expect(s2.bytesScanned).toBe(footerBytes(bytes));
+    const s3 = newStats();
+    const r3 = await rows(bytes, { stats: s3, conjuncts: [{ column: 'ts', op: '<', value: new Date('2024-01-02T00:00:00Z') }] });
+    expect(r3).toHaveLength(100); // only the first group (24 matching rows + the rest of it)
+    expect(dataRead(bytes, s3)).toBeLessThan(dataSize(bytes) / 5);
+    // A conjunct on an unknown column or with a mismatched type never prunes.
+    expect(await rows(bytes, { conjuncts: [{ column: 'nope', op: '=', value: 1 }] })).toHaveLength(1000);
+    expect(await rows(bytes, { conjuncts: [{ column: 'id', op: '=', value: 'abc' }] })).toHaveLength(1000);
+    expect(await rows(bytes, { conjuncts: [{ column: 'id', op: 'IS NULL' }] })).toHaveLength(0);
+  });
+
+  it('applies filter and LIMIT, stopping reads early', async () => {
+    const bytes = await fixture('rowgroups.parquet');
+    const stats = newStats();
+    const r = await rows(bytes, { stats, limit: 5, filter: (x) => (x as { id: number }).id % 2 === 1 });
+    expect(r.map((x) => x.id)).toEqual([1, 3, 5, 7, 9]);
+    expect(dataRead(bytes, stats)).toBeLessThan(dataSize(bytes) / 5);
+  });
+
+  it('ScanRange selects the row groups that start in the range, each exactly once', async () => {
+    const bytes = await fixture('rowgroups.parquet');
+    const ids: number[] = [];
+    for (let start = 0; start < bytes.length; start += 5000) {
+      const r = await rows(bytes, { scanRange: { start, end: start + 4999 }, columns: ['id'] });
+      ids.push(...r.map((x) => x.id as number));
+    }
+    expect(ids).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+  });
+
+  it('hostile files end in a typed error', async () => {
+    const good = await fixture('types-zstd.parquet');
+    const footerLen = good.readUInt32LE(good.length - 8);
+    const cases: Array<[string, Buffer]> = [
+      ['empty', Buffer.alloc(0)],
+      ['not parquet', Buffer.from('hello world, this is not parquet')],
+      ['truncated', good.subarray(0, good.length - 100)],
+      ['cut in half', good.subarray(0, good.length >> 1)],
+    ];
+    const lying = Buffer.from(good);
+    lying.writeUInt32LE(0xfffffff0, lying.length - 8);
+    cases.push(['lying footer length', lying]);
+    const shortFooter = Buffer.from(good);
+    shortFooter.writeUInt32LE(footerLen - 10, shortFooter.length - 8);
+    cases.push(['footer length too small', shortFooter]);
+    const zeroedFooter = Buffer.from(good);
+    zeroedFooter.fill(0xff, good.length - 8 - footerLen, good.length - 8);
+    cases.push(['garbage footer', zeroedFooter]);
+    const pages = Buffer.from(good);
+    pages.fill(0x7f, 4, 2000); // page headers and data destroyed
+    cases.push(['garbage pages', pages]);
+    for (const [name, bytes] of cases) {
+      await expect(rows(bytes), name).rejects.toMatchObject({ name: 'SelectError', code: expect.stringMatching(/^(ParquetParsingError|OverMaxParquetBlockSize)$/) });
+    }
+  });
+});

@@ -7,3 +7,4 @@ export { bufferSource, fileSource, type DecompressingSource } from './source.js'
 export { scanCsv, type CsvInputOptions } from './csv/index.js';
 export { scanJson, type JsonInputOptions } from './json/index.js';
 export { scanParquet, type ParquetInputOptions } from './parquet/index.js';
+export { withDecompression, type CompressionType } from './compression.js';

@@ -1,17 +1,21 @@
-//! Cairn's native kernels: Reed-Solomon, HighwayHash, the S3 checksum family.
+//! Cairn's native kernels: Reed-Solomon, HighwayHash, the S3 checksum family, and the fused
+//! upload/read passes that combine them so a block of object data is touched once.
+//!
+//! Every CPU-heavy call has a sync form taking `&[u8]` (for small inputs) and an async form
+//! (`AsyncTask` on the libuv pool) that keeps a reference to the caller's `Buffer` instead of
+//! copying it and hands back a `Buffer` built from the Rust allocation, again without a copy.
 #![deny(clippy::all)]
 
-use napi::bindgen_prelude::*;
+mod checksum;
+mod erasure;
+mod fused;
+mod highway;
+mod shared;
+
 use napi_derive::napi;
 
 /// Version of the native crate, for `cairn --version`.
 #[napi]
 pub fn native_version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
-}
-
-/// CRC32C of a buffer (placeholder until the checksum module lands).
-#[napi]
-pub fn crc32c(data: Buffer) -> u32 {
-    crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32Iscsi, &data) as u32
 }

@@ -1,6 +1,7 @@
 // The `cairn` command line: `cairn --version`, `cairn selftest`, `cairn server ...`.
 import { readFileSync } from 'node:fs';
 import { nativeVersion } from '@cairn/native';
+import { selftest } from './selftest.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -21,6 +22,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'version':
       console.log(`cairn ${packageVersion()} (native ${nativeVersion()}, node ${process.version})`);
       return 0;
+    case 'selftest':
+      return selftest();
     case undefined:
     case '--help':
     case 'help':

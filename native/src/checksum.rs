@@ -1,0 +1,250 @@
+//! The S3 checksum family and the ETag digest: CRC32 (IEEE), CRC32C, CRC64NVME, MD5, SHA-1, SHA-256.
+//!
+//! Digests are returned as the bytes S3 base64-encodes in `x-amz-checksum-*` headers: big-endian
+//! for the CRCs, the usual byte order for MD5/SHA.
+use crc_fast::CrcAlgorithm;
+use md5::{Digest, Md5};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use sha1::Sha1;
+use sha2::Sha256;
+
+use crate::shared::{invalid, Shared};
+
+/// A checksum algorithm, named as in S3's `x-amz-checksum-algorithm` (plus MD5, the ETag digest).
+#[napi(string_enum)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[allow(clippy::upper_case_acronyms)]
+pub enum ChecksumAlgorithm {
+    CRC32,
+    CRC32C,
+    CRC64NVME,
+    SHA1,
+    SHA256,
+    MD5,
+}
+
+impl ChecksumAlgorithm {
+    fn crc(self) -> Option<CrcAlgorithm> {
+        match self {
+            Self::CRC32 => Some(CrcAlgorithm::Crc32IsoHdlc),
+            Self::CRC32C => Some(CrcAlgorithm::Crc32Iscsi),
+            Self::CRC64NVME => Some(CrcAlgorithm::Crc64Nvme),
+            _ => None,
+        }
+    }
+
+    /// Length of the digest in bytes.
+    pub fn digest_len(self) -> usize {
+        match self {
+            Self::CRC32 | Self::CRC32C => 4,
+            Self::CRC64NVME => 8,
+            Self::MD5 => 16,
+            Self::SHA1 => 20,
+            Self::SHA256 => 32,
+        }
+    }
+}
+
+/// A CRC value as S3 writes it: big-endian, 4 or 8 bytes.
+fn crc_bytes(value: u64, len: usize) -> Vec<u8> {
+    value.to_be_bytes()[8 - len..].to_vec()
+}
+
+/// Running state of one algorithm.
+#[derive(Clone)]
+pub enum HashState {
+    Crc(crc_fast::Digest, usize),
+    Md5(Md5),
+    Sha1(Sha1),
+    Sha256(Sha256),
+}
+
+impl HashState {
+    pub fn new(algorithm: ChecksumAlgorithm) -> Self {
+        match (algorithm.crc(), algorithm) {
+            (Some(crc), _) => HashState::Crc(crc_fast::Digest::new(crc), algorithm.digest_len()),
+            (None, ChecksumAlgorithm::SHA1) => HashState::Sha1(Sha1::new()),
+            (None, ChecksumAlgorithm::SHA256) => HashState::Sha256(Sha256::new()),
+            (None, _) => HashState::Md5(Md5::new()),
+        }
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        match self {
+            HashState::Crc(d, _) => d.update(data),
+            HashState::Md5(h) => h.update(data),
+            HashState::Sha1(h) => h.update(data),
+            HashState::Sha256(h) => h.update(data),
+        }
+    }
+
+    /// The digest of everything so far; the state stays usable.
+    pub fn digest(&self) -> Vec<u8> {
+        match self {
+            HashState::Crc(d, len) => crc_bytes(d.finalize(), *len),
+            HashState::Md5(h) => h.clone().finalize().to_vec(),
+            HashState::Sha1(h) => h.clone().finalize().to_vec(),
+            HashState::Sha256(h) => h.clone().finalize().to_vec(),
+        }
+    }
+}
+
+/// One-shot digest of `data`.
+pub fn digest_of(algorithm: ChecksumAlgorithm, data: &[u8]) -> Vec<u8> {
+    match (algorithm.crc(), algorithm) {
+        (Some(crc), _) => crc_bytes(crc_fast::checksum(crc, data), algorithm.digest_len()),
+        (None, ChecksumAlgorithm::SHA1) => Sha1::digest(data).to_vec(),
+        (None, ChecksumAlgorithm::SHA256) => Sha256::digest(data).to_vec(),
+        (None, _) => Md5::digest(data).to_vec(),
+    }
+}
+
+/// Checksum (digest bytes) of `data`. Sync form, for small inputs.
+#[napi]
+pub fn checksum(algorithm: ChecksumAlgorithm, data: &[u8]) -> Buffer {
+    digest_of(algorithm, data).into()
+}
+
+/// Off-thread one-shot digest.
+pub struct ChecksumTask {
+    algorithm: ChecksumAlgorithm,
+    data: Buffer,
+}
+
+#[napi]
+impl Task for ChecksumTask {
+    type Output = Vec<u8>;
+    type JsValue = Buffer;
+
+    fn compute(&mut self) -> Result<Vec<u8>> {
+        Ok(digest_of(self.algorithm, &self.data))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Vec<u8>) -> Result<Buffer> {
+        Ok(output.into())
+    }
+}
+
+/// Checksum (digest bytes) of `data`, computed on the libuv thread pool.
+#[napi]
+pub fn checksum_async(algorithm: ChecksumAlgorithm, data: Buffer) -> AsyncTask<ChecksumTask> {
+    AsyncTask::new(ChecksumTask { algorithm, data })
+}
+
+/// CRC32 (IEEE 802.3, as zlib and S3's CRC32) of `data`.
+#[napi]
+pub fn crc32(data: &[u8]) -> u32 {
+    crc_fast::checksum(CrcAlgorithm::Crc32IsoHdlc, data) as u32
+}
+
+/// CRC32C (Castagnoli) of `data`.
+#[napi(js_name = "crc32c")]
+pub fn crc32c(data: &[u8]) -> u32 {
+    crc_fast::checksum(CrcAlgorithm::Crc32Iscsi, data) as u32
+}
+
+/// CRC64NVME of `data` (a bigint: the value needs 64 bits).
+#[napi(js_name = "crc64nvme")]
+pub fn crc64nvme(data: &[u8]) -> BigInt {
+    BigInt::from(crc_fast::checksum(CrcAlgorithm::Crc64Nvme, data))
+}
+
+fn crc_value(bytes: &[u8], len: usize, what: &str) -> Result<u64> {
+    if bytes.len() != len {
+        return Err(invalid(format!("{what}: expected {len} bytes, got {}", bytes.len())));
+    }
+    Ok(bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+}
+
+/// The CRC of `A || B` from crc(A), crc(B) and the length of B, as digest bytes. For S3's
+/// FULL_OBJECT multipart checksums: the object's CRC from its parts' CRCs. CRC algorithms only.
+#[napi]
+pub fn checksum_combine(
+    algorithm: ChecksumAlgorithm,
+    first: &[u8],
+    second: &[u8],
+    second_length: i64,
+) -> Result<Buffer> {
+    let crc = algorithm
+        .crc()
+        .ok_or_else(|| invalid(format!("checksumCombine: {algorithm:?} is not a CRC")))?;
+    if second_length < 0 {
+        return Err(invalid("checksumCombine: secondLength must not be negative"));
+    }
+    let len = algorithm.digest_len();
+    let a = crc_value(first, len, "checksumCombine first")?;
+    let b = crc_value(second, len, "checksumCombine second")?;
+    Ok(crc_bytes(crc_fast::checksum_combine(crc, a, b, second_length as u64), len).into())
+}
+
+/// Off-thread `Hasher.update`.
+pub struct HasherUpdateTask {
+    claim: crate::shared::Claim<HashState>,
+    data: Buffer,
+}
+
+#[napi]
+impl Task for HasherUpdateTask {
+    type Output = ();
+    type JsValue = ();
+
+    fn compute(&mut self) -> Result<()> {
+        let data = &self.data;
+        self.claim.with(|s| s.update(data));
+        Ok(())
+    }
+
+    fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A streaming checksum: `update` in order, `digest` at any point (it does not end the stream).
+#[napi]
+pub struct Hasher {
+    shared: Shared<HashState>,
+    algorithm: ChecksumAlgorithm,
+}
+
+#[napi]
+impl Hasher {
+    #[napi(constructor)]
+    pub fn new(algorithm: ChecksumAlgorithm) -> Self {
+        Hasher { shared: Shared::new(HashState::new(algorithm)), algorithm }
+    }
+
+    /// The algorithm this hasher computes.
+    #[napi(getter)]
+    pub fn algorithm(&self) -> ChecksumAlgorithm {
+        self.algorithm
+    }
+
+    /// Adds `data` (sync, for small chunks).
+    #[napi]
+    pub fn update(&self, data: &[u8]) -> Result<()> {
+        self.shared.claim("Hasher")?.with(|s| s.update(data));
+        Ok(())
+    }
+
+    /// Adds `data` on the libuv thread pool; await it before the next call on this hasher.
+    #[napi]
+    pub fn update_async(&self, data: Buffer) -> Result<AsyncTask<HasherUpdateTask>> {
+        let claim = self.shared.claim("Hasher")?;
+        Ok(AsyncTask::new(HasherUpdateTask { claim, data }))
+    }
+
+    /// Digest of everything added so far.
+    #[napi]
+    pub fn digest(&self) -> Result<Buffer> {
+        Ok(self.shared.claim("Hasher")?.with(|s| s.digest()).into())
+    }
+
+    /// Starts over, as if newly constructed.
+    #[napi]
+    pub fn reset(&self) -> Result<()> {
+        let algorithm = self.algorithm;
+        self.shared.claim("Hasher")?.with(|s| *s = HashState::new(algorithm));
+        Ok(())
+    }
+}

@@ -1,0 +1,412 @@
+//! Reed-Solomon erasure coding of whole blocks (reed-solomon-simd), every layout from 1+0 to 16+16.
+//!
+//! A block of `n` bytes becomes `data` data shards and `parity` parity shards of `shard_len(n, data)`
+//! bytes each: the block cut in `data` pieces, the last one zero-padded. Decoding needs any `data`
+//! of the shards and the block length (to drop the padding). An empty block has empty shards.
+use std::cell::RefCell;
+use std::ops::Range;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use reed_solomon_simd::{ReedSolomonDecoder, ReedSolomonEncoder};
+
+use crate::shared::invalid;
+
+/// Most data shards, and most parity shards, of a layout.
+pub const MAX_SHARDS: u32 = 16;
+/// Coders for shards up to this size stay cached per thread; larger ones are freed after use.
+const CACHE_SHARD_LIMIT: usize = 1 << 20;
+
+thread_local! {
+    static ENCODER: RefCell<Option<ReedSolomonEncoder>> = const { RefCell::new(None) };
+    static DECODER: RefCell<Option<ReedSolomonDecoder>> = const { RefCell::new(None) };
+}
+
+/// Data and parity shard counts, checked.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    pub data: usize,
+    pub parity: usize,
+}
+
+impl Layout {
+    pub fn new(data: u32, parity: u32) -> Result<Layout> {
+        if !(1..=MAX_SHARDS).contains(&data) || parity > MAX_SHARDS {
+            return Err(invalid(format!(
+                "erasure layout {data}+{parity}: data shards must be 1..=16 and parity shards 0..=16"
+            )));
+        }
+        Ok(Layout { data: data as usize, parity: parity as usize })
+    }
+
+    pub fn total(&self) -> usize {
+        self.data + self.parity
+    }
+}
+
+/// Shard length for a block of `block_len` bytes cut in `data` shards: ceil(block_len / data),
+/// rounded up to even (reed-solomon-simd works on 2-byte symbols); 0 for an empty block.
+pub fn shard_len(block_len: usize, data: usize) -> usize {
+    let s = block_len.div_ceil(data);
+    s + (s & 1)
+}
+
+/// Where the shards of one block sit in one buffer: shard `i` at `offset + i * stride`, `len` long.
+#[derive(Clone, Copy)]
+pub struct ShardGrid {
+    pub len: usize,
+    pub stride: usize,
+    pub offset: usize,
+}
+
+impl ShardGrid {
+    /// Shards packed back to back.
+    pub fn packed(len: usize) -> ShardGrid {
+        ShardGrid { len, stride: len, offset: 0 }
+    }
+
+    pub fn range(&self, i: usize) -> Range<usize> {
+        let start = self.offset + i * self.stride;
+        start..start + self.len
+    }
+}
+
+fn rs_error(e: reed_solomon_simd::Error) -> Error {
+    Error::new(Status::GenericFailure, format!("Reed-Solomon: {e}"))
+}
+
+/// Runs `f` with this thread's encoder set up for `layout` and `len`-byte shards.
+fn with_encoder<R>(layout: Layout, len: usize, f: impl FnOnce(&mut ReedSolomonEncoder) -> Result<R>) -> Result<R> {
+    ENCODER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let encoder = match slot.as_mut() {
+            Some(e) => {
+                e.reset(layout.data, layout.parity, len).map_err(rs_error)?;
+                e
+            }
+            None => slot.insert(ReedSolomonEncoder::new(layout.data, layout.parity, len).map_err(rs_error)?),
+        };
+        let result = f(encoder);
+        if len > CACHE_SHARD_LIMIT {
+            *slot = None;
+        }
+        result
+    })
+}
+
+/// Writes the data shards of `block` into `out` at `grid` (zero-padding the last), then the parity.
+pub fn encode_into(block: &[u8], layout: Layout, out: &mut [u8], grid: ShardGrid) -> Result<()> {
+    for i in 0..layout.data {
+        let start = (i * grid.len).min(block.len());
+        let end = (start + grid.len).min(block.len());
+        let dst = &mut out[grid.range(i)];
+        dst[..end - start].copy_from_slice(&block[start..end]);
+        dst[end - start..].fill(0);
+    }
+    if layout.parity == 0 || grid.len == 0 {
+        return Ok(());
+    }
+    with_encoder(layout, grid.len, |encoder| {
+        for i in 0..layout.data {
+            encoder.add_original_shard(&out[grid.range(i)]).map_err(rs_error)?;
+        }
+        let result = encoder.encode().map_err(rs_error)?;
+        for (j, recovery) in result.recovery_iter().enumerate() {
+            out[grid.range(layout.data + j)].copy_from_slice(recovery);
+        }
+        Ok(())
+    })
+}
+
+/// Bytes needed for the output of an encode: `total` shards of `len` plus `extra` bytes each.
+pub fn check_out(out_len: usize, needed: usize, what: &str) -> Result<()> {
+    if out_len < needed {
+        return Err(invalid(format!("{what}: output buffer has {out_len} bytes, {needed} needed")));
+    }
+    Ok(())
+}
+
+/// Encodes `block` into `out`: all shards back to back (data first, then parity). Returns the
+/// bytes written.
+pub fn encode_packed(block: &[u8], layout: Layout, out: &mut [u8]) -> Result<usize> {
+    let grid = ShardGrid::packed(shard_len(block.len(), layout.data));
+    let n = grid.len * layout.total();
+    check_out(out.len(), n, "encodeBlock")?;
+    encode_into(block, layout, &mut out[..n], grid)?;
+    Ok(n)
+}
+
+/// Checks the shard list against the layout: right count, equal lengths, enough shards present.
+/// Returns the shard length (`expected`, or the length of the present shards).
+pub fn check_shards(shards: &[Option<&[u8]>], layout: Layout, expected: Option<usize>) -> Result<usize> {
+    if shards.len() != layout.total() {
+        return Err(invalid(format!(
+            "expected {} shards for layout {}+{}, got {}",
+            layout.total(),
+            layout.data,
+            layout.parity,
+            shards.len()
+        )));
+    }
+    let mut len = expected;
+    let mut present = 0;
+    for (i, shard) in shards.iter().enumerate() {
+        if let Some(s) = shard {
+            present += 1;
+            match len {
+                Some(l) if l != s.len() => {
+                    return Err(invalid(format!("shard {i} has {} bytes, expected {l}", s.len())));
+                }
+                _ => len = Some(s.len()),
+            }
+        }
+    }
+    if present < layout.data {
+        return Err(Error::new(
+            Status::GenericFailure,
+            format!("too few shards to decode: {present} present, {} needed", layout.data),
+        ));
+    }
+    Ok(len.unwrap_or(0))
+}
+
+/// Runs `f` over all data shards of a checked shard list, restoring the missing ones first.
+pub fn with_data_shards<R>(
+    shards: &[Option<&[u8]>],
+    layout: Layout,
+    len: usize,
+    f: impl FnOnce(&[&[u8]]) -> Result<R>,
+) -> Result<R> {
+    if shards[..layout.data].iter().all(Option::is_some) {
+        let data: Vec<&[u8]> = shards[..layout.data].iter().map(|s| s.unwrap_or_default()).collect();
+        return f(&data);
+    }
+    if len == 0 {
+        return f(&vec![&[][..]; layout.data]);
+    }
+    DECODER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let decoder = match slot.as_mut() {
+            Some(d) => {
+                d.reset(layout.data, layout.parity, len).map_err(rs_error)?;
+                d
+            }
+            None => slot.insert(ReedSolomonDecoder::new(layout.data, layout.parity, len).map_err(rs_error)?),
+        };
+        for (i, shard) in shards.iter().enumerate() {
+            match shard {
+                Some(s) if i < layout.data => decoder.add_original_shard(i, s).map_err(rs_error)?,
+                Some(s) => decoder.add_recovery_shard(i - layout.data, s).map_err(rs_error)?,
+                None => {}
+            }
+        }
+        let restored = decoder.decode().map_err(rs_error)?;
+        let mut data = Vec::with_capacity(layout.data);
+        for (i, shard) in shards[..layout.data].iter().enumerate() {
+            let s = match shard {
+                Some(s) => *s,
+                None => restored
+                    .restored_original(i)
+                    .ok_or_else(|| Error::new(Status::GenericFailure, format!("shard {i} was not restored")))?,
+            };
+            data.push(s);
+        }
+        let r = f(&data);
+        drop(restored);
+        if len > CACHE_SHARD_LIMIT {
+            *slot = None;
+        }
+        r
+    })
+}
+
+/// Writes the block (`block_len` bytes) into `out` from a shard list with at least `data` shards.
+pub fn decode(shards: &[Option<&[u8]>], layout: Layout, block_len: usize, out: &mut [u8]) -> Result<usize> {
+    check_out(out.len(), block_len, "decodeBlock")?;
+    let len = check_shards(shards, layout, Some(shard_len(block_len, layout.data)))?;
+    with_data_shards(shards, layout, len, |data| {
+        let mut at = 0;
+        for s in data {
+            let take = s.len().min(block_len - at);
+            out[at..at + take].copy_from_slice(&s[..take]);
+            at += take;
+        }
+        Ok(block_len)
+    })
+}
+
+/// The missing shards (data and parity) of a shard list, back to back in index order.
+/// `grid` places them in the output (e.g. leaving room for a hash before each).
+pub fn rebuild_missing(
+    shards: &[Option<&[u8]>],
+    layout: Layout,
+    expected_len: Option<usize>,
+    stride_extra: usize,
+) -> Result<(Vec<u8>, Vec<usize>, usize)> {
+    let len = check_shards(shards, layout, expected_len)?;
+    let missing: Vec<usize> = (0..layout.total()).filter(|&i| shards[i].is_none()).collect();
+    let grid = ShardGrid { len, stride: len + stride_extra, offset: stride_extra };
+    let mut out = vec![0u8; missing.len() * grid.stride];
+    if missing.is_empty() {
+        return Ok((out, missing, len));
+    }
+    with_data_shards(shards, layout, len, |data| {
+        let mut parity_missing = false;
+        for (k, &i) in missing.iter().enumerate() {
+            if i < layout.data {
+                out[grid.range(k)].copy_from_slice(data[i]);
+            } else {
+                parity_missing = true;
+            }
+        }
+        if parity_missing && len > 0 {
+            with_encoder(layout, len, |encoder| {
+                for s in data {
+                    encoder.add_original_shard(s).map_err(rs_error)?;
+                }
+                let result = encoder.encode().map_err(rs_error)?;
+                for (k, &i) in missing.iter().enumerate() {
+                    if i >= layout.data {
+                        let recovery = result
+                            .recovery(i - layout.data)
+                            .ok_or_else(|| Error::new(Status::GenericFailure, "parity shard not produced"))?;
+                        out[grid.range(k)].copy_from_slice(recovery);
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
+    })?;
+    Ok((out, missing, len))
+}
+
+pub fn as_slices(shards: &[Option<Buffer>]) -> Vec<Option<&[u8]>> {
+    shards.iter().map(|s| s.as_deref()).collect()
+}
+
+/// Shard length for a block of `blockLength` bytes cut in `data` shards (0 for an empty block).
+#[napi]
+pub fn shard_size(block_length: u32, data: u32) -> Result<u32> {
+    let layout = Layout::new(data, 0)?;
+    Ok(shard_len(block_length as usize, layout.data) as u32)
+}
+
+/// Writes all `data + parity` shards of `block` back to back into `out` (`shardSize` bytes each,
+/// data first). Returns the bytes written. Sync form.
+#[napi]
+pub fn encode_block(block: &[u8], data: u32, parity: u32, mut out: BufferSlice) -> Result<u32> {
+    Ok(encode_packed(block, Layout::new(data, parity)?, &mut out)? as u32)
+}
+
+/// Off-thread `encodeBlock`.
+pub struct EncodeTask {
+    block: Buffer,
+    layout: Layout,
+    out: Buffer,
+}
+
+#[napi]
+impl Task for EncodeTask {
+    type Output = u32;
+    type JsValue = u32;
+
+    fn compute(&mut self) -> Result<u32> {
+        Ok(encode_packed(&self.block, self.layout, &mut self.out)? as u32)
+    }
+
+    fn resolve(&mut self, _env: Env, output: u32) -> Result<u32> {
+        Ok(output)
+    }
+}
+
+/// `encodeBlock` on the libuv thread pool (`out` must not be touched until it resolves).
+#[napi]
+pub fn encode_block_async(block: Buffer, data: u32, parity: u32, out: Buffer) -> Result<AsyncTask<EncodeTask>> {
+    Ok(AsyncTask::new(EncodeTask { block, layout: Layout::new(data, parity)?, out }))
+}
+
+/// Writes the block of `blockLength` bytes into `out` from its shards (`null` for missing ones;
+/// at least `data` present). Returns the bytes written. Sync form.
+#[napi]
+pub fn decode_block(
+    shards: Vec<Option<&[u8]>>,
+    data: u32,
+    parity: u32,
+    block_length: u32,
+    mut out: BufferSlice,
+) -> Result<u32> {
+    Ok(decode(&shards, Layout::new(data, parity)?, block_length as usize, &mut out)? as u32)
+}
+
+/// Off-thread `decodeBlock`.
+pub struct DecodeTask {
+    shards: Vec<Option<Buffer>>,
+    layout: Layout,
+    block_len: usize,
+    out: Buffer,
+}
+
+#[napi]
+impl Task for DecodeTask {
+    type Output = u32;
+    type JsValue = u32;
+
+    fn compute(&mut self) -> Result<u32> {
+        Ok(decode(&as_slices(&self.shards), self.layout, self.block_len, &mut self.out)? as u32)
+    }
+
+    fn resolve(&mut self, _env: Env, output: u32) -> Result<u32> {
+        Ok(output)
+    }
+}
+
+/// `decodeBlock` on the libuv thread pool (`out` must not be touched until it resolves).
+#[napi]
+pub fn decode_block_async(
+    shards: Vec<Option<Buffer>>,
+    data: u32,
+    parity: u32,
+    block_length: u32,
+    out: Buffer,
+) -> Result<AsyncTask<DecodeTask>> {
+    let layout = Layout::new(data, parity)?;
+    Ok(AsyncTask::new(DecodeTask { shards, layout, block_len: block_length as usize, out }))
+}
+
+/// The missing shards (`null` entries, data or parity) rebuilt from the present ones, back to
+/// back in index order. Sync form.
+#[napi]
+pub fn reconstruct_shards(shards: Vec<Option<&[u8]>>, data: u32, parity: u32) -> Result<Buffer> {
+    Ok(rebuild_missing(&shards, Layout::new(data, parity)?, None, 0)?.0.into())
+}
+
+/// Off-thread `reconstructShards`.
+pub struct ReconstructTask {
+    shards: Vec<Option<Buffer>>,
+    layout: Layout,
+}
+
+#[napi]
+impl Task for ReconstructTask {
+    type Output = Vec<u8>;
+    type JsValue = Buffer;
+
+    fn compute(&mut self) -> Result<Vec<u8>> {
+        Ok(rebuild_missing(&as_slices(&self.shards), self.layout, None, 0)?.0)
+    }
+
+    fn resolve(&mut self, _env: Env, output: Vec<u8>) -> Result<Buffer> {
+        Ok(output.into())
+    }
+}
+
+/// `reconstructShards` on the libuv thread pool.
+#[napi]
+pub fn reconstruct_shards_async(
+    shards: Vec<Option<Buffer>>,
+    data: u32,
+    parity: u32,
+) -> Result<AsyncTask<ReconstructTask>> {
+    Ok(AsyncTask::new(ReconstructTask { shards, layout: Layout::new(data, parity)? }))
+}

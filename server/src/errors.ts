@@ -45,6 +45,7 @@ export const S3_ERRORS = {
   IllegalVersioningConfigurationException: [400, 'The versioning configuration specified in the request is invalid.'],
   InvalidAccessKeyId: [403, 'The AWS access key ID you provided does not exist in our records.'],
   InvalidLocationConstraint: [400, 'The specified location constraint is not valid.'],
+  InvalidPartNumber: [416, 'The requested partnumber is not satisfiable'],
   InvalidPolicyDocument: [400, 'The content of the form does not meet the conditions specified in the policy document.'],
   InvalidTag: [400, 'The TagSet you have provided is invalid.'],
   InvalidURI: [400, 'Could not parse the specified URI.'],

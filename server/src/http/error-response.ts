@@ -1,7 +1,7 @@
 // The HTTP edge of the error table: any thrown value becomes S3's XML error body. S3Error keeps its code
 // and status; anything else is logged by the caller and answered as 500 InternalError without detail.
 import { S3Error, isS3Error } from '../errors.js';
-import { toXml } from './xml.js';
+import { toXml } from '../api/xml.js';
 
 export interface ErrorBody {
   status: number;

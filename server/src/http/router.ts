@@ -2,7 +2,7 @@
 // Path-style (`/bucket/key`) always works; virtual-host style (`bucket.<domain>`) when a domain is
 // configured. No I/O here, so it is tested as a table (server/test/http/router.test.ts).
 import { S3Error } from '../errors.js';
-import type { ListV1Params, ListV2Params, ObjectRef, Operation } from './operation.js';
+import type { ListV1Params, ListV2Params, ObjectRef, Operation } from '../api/operation.js';
 
 export interface RouteInput {
   method: string;

@@ -1,0 +1,101 @@
+// Bucket operations: create, head, delete, list buckets, location, versioning, ACL (owner-only).
+import { S3Error } from '../errors.js';
+import type { VersioningState } from '../storage/object-layer.js';
+import { checkBucketName } from './names.js';
+import { drain, readDocument } from './request-body.js';
+import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
+import { S3_NS, escapeXml, parseXml, str, toXml } from './xml.js';
+
+export async function createBucket(ctx: ApiContext, req: S3Request, bucket: string): Promise<S3Response> {
+  checkBucketName(bucket);
+  const body = await readDocument(req);
+  let location: string | undefined;
+  if (body.trim() !== '') {
+    const doc = parseXml(body, 'CreateBucketConfiguration');
+    location = str(doc.LocationConstraint);
+    if (location !== undefined && location !== '' && location !== ctx.region) {
+      throw new S3Error('IllegalLocationConstraintException', `The ${location} location constraint is incompatible for the region specific endpoint this request was sent to.`);
+    }
+  }
+  const lock = String(req.headers['x-amz-bucket-object-lock-enabled'] ?? '').toLowerCase() === 'true';
+  await ctx.storage.makeBucket(bucket, { location: location || ctx.region, ...(lock ? { objectLockEnabled: true, versioning: 'Enabled' } : {}) });
+  return emptyResponse(200, { location: `/${bucket}` });
+}
+
+export async function headBucket(ctx: ApiContext, bucket: string): Promise<S3Response> {
+  await ctx.storage.headBucket(bucket);
+  return emptyResponse(200, { 'x-amz-bucket-region': ctx.region });
+}
+
+export async function deleteBucket(ctx: ApiContext, bucket: string): Promise<S3Response> {
+  await ctx.storage.deleteBucket(bucket);
+  return emptyResponse(204);
+}
+
+export async function listBuckets(ctx: ApiContext): Promise<S3Response> {
+  const buckets = await ctx.storage.listBuckets();
+  buckets.sort((a, b) => (a.name < b.name ? -1 : 1));
+  return xmlResponse(toXml('ListAllMyBucketsResult', {
+    Owner: { ID: ctx.owner.id, DisplayName: ctx.owner.displayName },
+    Buckets: { Bucket: buckets.map((b) => ({ Name: b.name, CreationDate: b.created, BucketRegion: ctx.region })) },
+  }));
+}
+
+export async function getBucketLocation(ctx: ApiContext, bucket: string): Promise<S3Response> {
+  const cfg = await ctx.storage.getBucketConfig(bucket);
+  // us-east-1 is reported as an empty LocationConstraint, as S3 does.
+  const loc = cfg.location && cfg.location !== 'us-east-1' ? escapeXml(cfg.location) : '';
+  return xmlResponse(`<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="${S3_NS}">${loc}</LocationConstraint>`);
+}
+
+export async function getBucketVersioning(ctx: ApiContext, bucket: string): Promise<S3Response> {
+  const cfg = await ctx.storage.getBucketConfig(bucket);
+  const status = cfg.versioning && cfg.versioning !== 'Unversioned' ? cfg.versioning : undefined;
+  return xmlResponse(toXml('VersioningConfiguration', { Status: status }));
+}
+
+export async function putBucketVersioning(ctx: ApiContext, req: S3Request, bucket: string): Promise<S3Response> {
+  const doc = parseXml(await readDocument(req), 'VersioningConfiguration');
+  const status = str(doc.Status);
+  if (status !== 'Enabled' && status !== 'Suspended') throw new S3Error('IllegalVersioningConfigurationException');
+  const mfa = str(doc.MfaDelete);
+  if (mfa !== undefined && mfa !== 'Disabled') throw new S3Error('NotImplemented', 'MFA delete is not supported');
+  const cfg = await ctx.storage.getBucketConfig(bucket);
+  if (status === 'Suspended' && cfg.objectLockEnabled) throw new S3Error('InvalidRequest', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
+  await ctx.storage.updateBucketConfig(bucket, { versioning: status as VersioningState });
+  return emptyResponse(200);
+}
+
+function aclXml(ctx: ApiContext): string {
+  return toXml('AccessControlPolicy', {
+    Owner: { ID: ctx.owner.id, DisplayName: ctx.owner.displayName },
+    AccessControlList: {
+      Grant: { Grantee: { ID: ctx.owner.id, DisplayName: ctx.owner.displayName }, Permission: 'FULL_CONTROL' },
+    },
+  }).replace('<Grantee>', '<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">');
+}
+
+/** ACLs: Cairn grants the owner full control and nothing else; only the canned `private` ACL is accepted. */
+export async function getAcl(ctx: ApiContext, bucket: string, key?: string, versionId?: string): Promise<S3Response> {
+  if (key === undefined) await ctx.storage.headBucket(bucket);
+  else await ctx.storage.headObject(bucket, key, { versionId });
+  return xmlResponse(aclXml(ctx));
+}
+
+export async function putAcl(ctx: ApiContext, req: S3Request, bucket: string, key?: string, versionId?: string): Promise<S3Response> {
+  const canned = req.headers['x-amz-acl'];
+  await drain(req);
+  if (canned !== undefined && canned !== 'private') throw new S3Error('NotImplemented', 'Only the private canned ACL is supported');
+  return getAcl(ctx, bucket, key, versionId).then(() => emptyResponse(200));
+}
+
+/** Subresources that exist in S3 but not in Cairn: reads answer "not configured", writes NotImplemented. */
+export async function unsupportedBucketOp(ctx: ApiContext, bucket: string, subresource: string, method: string): Promise<S3Response> {
+  await ctx.storage.headBucket(bucket);
+  if (method === 'GET') {
+    if (subresource === 'lifecycle') throw new S3Error('NoSuchLifecycleConfiguration');
+    if (subresource === 'encryption') throw new S3Error('ServerSideEncryptionConfigurationNotFoundError');
+    if (subresource === 'object-lock') throw new S3Error('ObjectLockConfigurationNotFoundError');
+  }
+  throw new S3Error('NotImplemented', `The ${subresource} subresource is not implemented yet`);
+}

@@ -1,0 +1,90 @@
+// CopyObject (metadata and tagging directives, conditional copy, copy onto itself to change metadata) and
+// the source side of UploadPartCopy. The source streams from storage into the destination write.
+import type { Readable } from 'node:stream';
+import { S3Error } from '../errors.js';
+import type { ByteRange, ObjectInfo } from '../storage/object-layer.js';
+import type { ObjectRef } from './operation.js';
+import { checkConditions, quoteEtag } from './object-headers.js';
+import { writePrecondition } from './object-put.js';
+import { MAX_SINGLE_PUT, checkKey, contentHeaders, requestedAlgorithm, storageClass, taggingHeader, userMetadata } from './put-input.js';
+import { xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
+import { toXml } from './xml.js';
+
+export interface CopySource {
+  info: ObjectInfo;
+  body: Readable;
+  range?: ByteRange;
+}
+
+function parseCopyRange(v: string, size: number): ByteRange {
+  const m = /^bytes=(\d+)-(\d+)$/.exec(v.trim());
+  if (!m) throw new S3Error('InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy', { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: v });
+  const start = Number(m[1]);
+  const end = Number(m[2]);
+  if (end < start || end >= size) throw new S3Error('InvalidRange', undefined, { RangeRequested: v, ActualObjectSize: String(size) });
+  return { start, end };
+}
+
+async function sourceInfo(ctx: ApiContext, req: S3Request, src: ObjectRef): Promise<ObjectInfo> {
+  const info = await ctx.storage.headObject(src.bucket, src.key, { versionId: src.versionId });
+  if (info.deleteMarker) throw new S3Error(src.versionId ? 'InvalidRequest' : 'NoSuchKey', src.versionId ? 'The source of a copy request may not specifically refer to a delete marker by version id.' : undefined);
+  checkConditions(req.headers, info, 'x-amz-copy-source-');
+  return info;
+}
+
+export async function openCopySource(ctx: ApiContext, req: S3Request, src: ObjectRef, rangeHeader?: string): Promise<CopySource> {
+  const info = await sourceInfo(ctx, req, src);
+  const range = rangeHeader !== undefined ? parseCopyRange(rangeHeader, info.size) : undefined;
+  const pinned = info.versionId !== 'null' ? info.versionId : src.versionId;
+  const r = await ctx.storage.getObject(src.bucket, src.key, { versionId: pinned, range });
+  return { info: r.info, body: r.body, range };
+}
+
+function directive(req: S3Request, name: string): 'COPY' | 'REPLACE' {
+  const v = req.headers[name];
+  if (v === undefined) return 'COPY';
+  const s = String(v).toUpperCase();
+  if (s !== 'COPY' && s !== 'REPLACE') throw new S3Error('InvalidArgument', `Unknown ${name}`, { ArgumentName: name, ArgumentValue: String(v) });
+  return s;
+}
+
+export async function copyObject(ctx: ApiContext, req: S3Request, bucket: string, key: string, source: ObjectRef): Promise<S3Response> {
+  checkKey(key);
+  const metaDirective = directive(req, 'x-amz-metadata-directive');
+  const tagDirective = directive(req, 'x-amz-tagging-directive');
+  const info = await sourceInfo(ctx, req, source);
+  if (info.size > MAX_SINGLE_PUT) throw new S3Error('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120');
+  const newClass = storageClass(req.headers);
+  const replace = metaDirective === 'REPLACE';
+  const meta = replace ? { contentHeaders: contentHeaders(req.headers), userMetadata: userMetadata(req.headers) } : { contentHeaders: info.contentHeaders, userMetadata: info.userMetadata };
+  const tagging = tagDirective === 'REPLACE' ? (taggingHeader(req.headers) ?? '') : info.tagging;
+
+  const h: Record<string, string> = {};
+  if (info.versionId !== 'null') h['x-amz-copy-source-version-id'] = info.versionId;
+
+  const sameObject = source.bucket === bucket && source.key === key;
+  if (sameObject && (!source.versionId || source.versionId === info.versionId) && info.isLatest) {
+    if (!replace && tagDirective === 'COPY' && (!newClass || newClass === info.storageClass)) {
+      throw new S3Error('InvalidRequest', "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
+    }
+    if (!newClass || newClass === info.storageClass) {
+      const updated = await ctx.storage.updateObjectMetadata(bucket, key, { versionId: info.versionId, ...meta, tagging: tagging ?? null });
+      if (updated.versionId !== 'null') h['x-amz-version-id'] = updated.versionId;
+      return xmlResponse(toXml('CopyObjectResult', { LastModified: updated.lastModified, ETag: quoteEtag(updated.etag) }), 200, h);
+    }
+  }
+
+  const pinned = info.versionId !== 'null' ? info.versionId : source.versionId;
+  const src = await ctx.storage.getObject(source.bucket, source.key, { versionId: pinned });
+  const out = await ctx.storage.putObject(bucket, key, src.body, {
+    size: info.size,
+    ...meta,
+    tagging: tagging || undefined,
+    storageClass: newClass ?? info.storageClass,
+    checksumAlgorithm: requestedAlgorithm(req.headers) ?? info.checksum?.algorithm,
+    precondition: writePrecondition(req.headers),
+  });
+  if (out.versionId !== 'null') h['x-amz-version-id'] = out.versionId;
+  const checksum = out.checksum ? { [`Checksum${out.checksum.algorithm}`]: out.checksum.value, ChecksumType: out.checksum.type } : {};
+  return xmlResponse(toXml('CopyObjectResult', { LastModified: out.lastModified, ETag: quoteEtag(out.etag), ...checksum }), 200, h);
+}

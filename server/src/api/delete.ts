@@ -1,0 +1,55 @@
+// DeleteObject and DeleteObjects (batch, quiet mode). Deleting a key that does not exist succeeds, as in S3.
+import { S3Error, isS3Error } from '../errors.js';
+import { readDocument } from './request-body.js';
+import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
+import { many, parseXml, str, toXml, type XmlValue } from './xml.js';
+
+export async function deleteObject(ctx: ApiContext, bucket: string, key: string, versionId: string | undefined): Promise<S3Response> {
+  try {
+    const r = await ctx.storage.deleteObject(bucket, key, { versionId });
+    const h: Record<string, string> = {};
+    if (r.deleteMarker) h['x-amz-delete-marker'] = 'true';
+    if (r.versionId && (r.versionId !== 'null' || versionId)) h['x-amz-version-id'] = r.versionId;
+    return emptyResponse(204, h);
+  } catch (e) {
+    if (isS3Error(e) && (e.code === 'NoSuchKey' || (e.code === 'NoSuchVersion' && versionId === 'null'))) return emptyResponse(204);
+    throw e;
+  }
+}
+
+export async function deleteObjects(ctx: ApiContext, req: S3Request, bucket: string): Promise<S3Response> {
+  const doc = parseXml(await readDocument(req), 'Delete');
+  const quiet = str(doc.Quiet) === 'true';
+  const objects = many(doc.Object).map((o) => {
+    const r = o as Record<string, unknown>;
+    const key = str(r.Key);
+    if (key === undefined) throw new S3Error('MalformedXML');
+    return { key, versionId: str(r.VersionId) };
+  });
+  if (objects.length === 0 || objects.length > 1000) throw new S3Error('MalformedXML');
+  await ctx.storage.headBucket(bucket);
+  const deleted: XmlValue[] = [];
+  const errors: XmlValue[] = [];
+  for (const o of objects) {
+    try {
+      const r = await ctx.storage.deleteObject(bucket, o.key, { versionId: o.versionId });
+      if (!quiet) {
+        deleted.push({
+          Key: o.key,
+          VersionId: o.versionId,
+          DeleteMarker: r.deleteMarker ? true : undefined,
+          DeleteMarkerVersionId: r.deleteMarker ? r.versionId : undefined,
+        });
+      }
+    } catch (e) {
+      if (isS3Error(e) && (e.code === 'NoSuchKey' || e.code === 'NoSuchVersion')) {
+        if (!quiet) deleted.push({ Key: o.key, VersionId: o.versionId });
+        continue;
+      }
+      const err = isS3Error(e) ? e : new S3Error('InternalError');
+      if (!isS3Error(e)) req.log.error({ err: e, key: o.key }, 'DeleteObjects: delete failed');
+      errors.push({ Key: o.key, VersionId: o.versionId, Code: err.code, Message: err.message });
+    }
+  }
+  return xmlResponse(toXml('DeleteResult', { Deleted: deleted, Error: errors }));
+}

@@ -1,0 +1,136 @@
+// Multipart uploads: create, upload part, upload part copy (with ranges), complete, abort, list parts,
+// list uploads. Part-size and ETag validation of Complete happen in storage; the order and the count here.
+import { S3Error } from '../errors.js';
+import type { ChecksumType, CompletePart } from '../storage/object-layer.js';
+import { openCopySource } from './copy.js';
+import { encoder } from './list.js';
+import { checksumHeaderName, quoteEtag, unquoteEtag } from './object-headers.js';
+import { writePrecondition, writeResultHeaders } from './object-put.js';
+import { checkKey, contentHeaders, integrity, requestedAlgorithm, storageClass, taggingHeader, userMetadata } from './put-input.js';
+import { readDocument } from './request-body.js';
+import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
+import { many, parseXml, str, toXml, type XmlValue } from './xml.js';
+
+const MAX_PART_SIZE = 5 * 1024 ** 3;
+
+export async function createMultipartUpload(ctx: ApiContext, req: S3Request, bucket: string, key: string): Promise<S3Response> {
+  checkKey(key);
+  const typeHeader = req.headers['x-amz-checksum-type'];
+  let checksumType: ChecksumType | undefined;
+  if (typeHeader !== undefined) {
+    const t = String(typeHeader).toUpperCase();
+    if (t !== 'FULL_OBJECT' && t !== 'COMPOSITE') throw new S3Error('InvalidRequest', 'Value for x-amz-checksum-type header is invalid.');
+    checksumType = t;
+  }
+  const alg = requestedAlgorithm(req.headers);
+  const up = await ctx.storage.newMultipartUpload(bucket, key, {
+    contentHeaders: contentHeaders(req.headers),
+    userMetadata: userMetadata(req.headers),
+    tagging: taggingHeader(req.headers),
+    storageClass: storageClass(req.headers),
+    checksumAlgorithm: alg,
+    checksumType,
+  });
+  const h: Record<string, string> = {};
+  if (up.checksumAlgorithm) h['x-amz-checksum-algorithm'] = up.checksumAlgorithm;
+  if (up.checksumType) h['x-amz-checksum-type'] = up.checksumType;
+  return xmlResponse(toXml('InitiateMultipartUploadResult', { Bucket: bucket, Key: key, UploadId: up.uploadId }), 200, h);
+}
+
+export async function uploadPart(ctx: ApiContext, req: S3Request, bucket: string, key: string, uploadId: string, partNumber: number): Promise<S3Response> {
+  if (req.size > MAX_PART_SIZE) throw new S3Error('EntityTooLarge');
+  const part = await ctx.storage.putObjectPart(bucket, key, uploadId, partNumber, req.body, { size: req.size, ...integrity(req.headers, req.trailers) });
+  const h: Record<string, string> = { etag: quoteEtag(part.etag) };
+  if (part.checksum) h[checksumHeaderName(part.checksum)] = part.checksum.value;
+  return emptyResponse(200, h);
+}
+
+export async function uploadPartCopy(ctx: ApiContext, req: S3Request, bucket: string, key: string, uploadId: string, partNumber: number, source: { bucket: string; key: string; versionId?: string }): Promise<S3Response> {
+  const src = await openCopySource(ctx, req, source, typeof req.headers['x-amz-copy-source-range'] === 'string' ? req.headers['x-amz-copy-source-range'] : undefined);
+  const size = src.range ? src.range.end - src.range.start + 1 : src.info.size;
+  if (size > MAX_PART_SIZE) throw new S3Error('EntityTooLarge');
+  const part = await ctx.storage.putObjectPart(bucket, key, uploadId, partNumber, src.body, { size });
+  const h: Record<string, string> = {};
+  if (src.info.versionId !== 'null') h['x-amz-copy-source-version-id'] = src.info.versionId;
+  return xmlResponse(toXml('CopyPartResult', { LastModified: part.lastModified, ETag: quoteEtag(part.etag) }), 200, h);
+}
+
+export async function completeMultipartUpload(ctx: ApiContext, req: S3Request, bucket: string, key: string, uploadId: string): Promise<S3Response> {
+  const doc = parseXml(await readDocument(req), 'CompleteMultipartUpload');
+  const parts: CompletePart[] = many(doc.Part).map((p) => {
+    const o = p as Record<string, unknown>;
+    const num = str(o.PartNumber);
+    const etag = str(o.ETag);
+    if (num === undefined || etag === undefined || !/^\d+$/.test(num)) throw new S3Error('MalformedXML');
+    const checksum = str(o.ChecksumCRC32) ?? str(o.ChecksumCRC32C) ?? str(o.ChecksumCRC64NVME) ?? str(o.ChecksumSHA1) ?? str(o.ChecksumSHA256);
+    return { number: Number(num), etag: unquoteEtag(etag), checksum };
+  });
+  if (parts.length === 0) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+  if (parts.length > 10000) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
+  for (let i = 1; i < parts.length; i++) if (parts[i].number <= parts[i - 1].number) throw new S3Error('InvalidPartOrder');
+  const info = await ctx.storage.completeMultipartUpload(bucket, key, uploadId, parts, { precondition: writePrecondition(req.headers) });
+  const h = writeResultHeaders(info);
+  delete h.etag;
+  const checksum: Record<string, XmlValue> = {};
+  if (info.checksum) {
+    checksum[`Checksum${info.checksum.algorithm}`] = info.checksum.value;
+    checksum.ChecksumType = info.checksum.type;
+  }
+  return xmlResponse(toXml('CompleteMultipartUploadResult', {
+    Location: `/${bucket}/${key}`, Bucket: bucket, Key: key, ETag: quoteEtag(info.etag), ...checksum,
+  }), 200, h);
+}
+
+export async function abortMultipartUpload(ctx: ApiContext, bucket: string, key: string, uploadId: string): Promise<S3Response> {
+  await ctx.storage.abortMultipartUpload(bucket, key, uploadId);
+  return emptyResponse(204);
+}
+
+export async function listParts(ctx: ApiContext, bucket: string, key: string, uploadId: string, partNumberMarker: number | undefined, maxParts: number): Promise<S3Response> {
+  const r = await ctx.storage.listParts(bucket, key, uploadId, { partNumberMarker, maxParts });
+  const owner = { ID: ctx.owner.id, DisplayName: ctx.owner.displayName };
+  return xmlResponse(toXml('ListPartsResult', {
+    Bucket: bucket, Key: key, UploadId: uploadId,
+    Initiator: owner, Owner: owner,
+    StorageClass: r.upload.storageClass,
+    PartNumberMarker: partNumberMarker ?? 0,
+    NextPartNumberMarker: r.nextPartNumberMarker ?? (r.parts.length ? r.parts[r.parts.length - 1].number : 0),
+    MaxParts: maxParts,
+    IsTruncated: r.isTruncated,
+    ChecksumAlgorithm: r.upload.checksumAlgorithm,
+    ChecksumType: r.upload.checksumType,
+    Part: r.parts.map((p) => ({
+      PartNumber: p.number, LastModified: p.lastModified, ETag: quoteEtag(p.etag), Size: p.size,
+      ...(p.checksum ? { [`Checksum${p.checksum.algorithm}`]: p.checksum.value } : {}),
+    })),
+  }));
+}
+
+export async function listMultipartUploads(
+  ctx: ApiContext, bucket: string,
+  p: { prefix: string; delimiter?: string; keyMarker: string; uploadIdMarker?: string; maxUploads: number; encodingType?: 'url' },
+): Promise<S3Response> {
+  const enc = encoder(p.encodingType);
+  const r = await ctx.storage.listMultipartUploads(bucket, {
+    prefix: p.prefix || undefined, delimiter: p.delimiter, keyMarker: p.keyMarker || undefined, uploadIdMarker: p.uploadIdMarker, maxUploads: p.maxUploads,
+  });
+  const owner = { ID: ctx.owner.id, DisplayName: ctx.owner.displayName };
+  return xmlResponse(toXml('ListMultipartUploadsResult', {
+    Bucket: bucket,
+    KeyMarker: enc(p.keyMarker) ?? '',
+    UploadIdMarker: p.uploadIdMarker ?? '',
+    NextKeyMarker: enc(r.nextKeyMarker) ?? '',
+    NextUploadIdMarker: r.nextUploadIdMarker ?? '',
+    Delimiter: enc(p.delimiter),
+    Prefix: enc(p.prefix) ?? '',
+    EncodingType: p.encodingType,
+    MaxUploads: p.maxUploads,
+    IsTruncated: r.isTruncated,
+    Upload: r.uploads.map((u) => ({
+      Key: enc(u.key), UploadId: u.uploadId, Initiator: owner, Owner: owner, StorageClass: u.storageClass, Initiated: u.initiated,
+      ChecksumAlgorithm: u.checksumAlgorithm, ChecksumType: u.checksumType,
+    })),
+    CommonPrefixes: r.commonPrefixes.map((cp) => ({ Prefix: enc(cp) })),
+  }));
+}
+

@@ -1,0 +1,49 @@
+// PutObject: the body streams straight into storage; checksums, Content-MD5 and conditional-write headers
+// are checked by storage callbacks before the commit, so a failed check stores nothing.
+import type { IncomingHttpHeaders } from 'node:http';
+import { S3Error } from '../errors.js';
+import type { ObjectInfo, PutOptions } from '../storage/object-layer.js';
+import { checksumHeaderName, quoteEtag, unquoteEtag } from './object-headers.js';
+import { MAX_SINGLE_PUT, checkKey, contentHeaders, integrity, storageClass, taggingHeader, userMetadata } from './put-input.js';
+import { emptyResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
+
+/** If-None-Match: * and If-Match on writes, checked atomically by storage at commit. */
+export function writePrecondition(h: IncomingHttpHeaders): PutOptions['precondition'] {
+  const ifNoneMatch = typeof h['if-none-match'] === 'string' ? h['if-none-match'] : undefined;
+  const ifMatch = typeof h['if-match'] === 'string' ? h['if-match'] : undefined;
+  if (ifNoneMatch === undefined && ifMatch === undefined) return undefined;
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') throw new S3Error('NotImplemented', 'If-None-Match on writes supports only *');
+  return (current: ObjectInfo | null) => {
+    if (ifNoneMatch !== undefined && current) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
+    if (ifMatch !== undefined) {
+      if (!current) throw new S3Error('NoSuchKey');
+      if (ifMatch.trim() !== '*' && unquoteEtag(ifMatch) !== current.etag) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
+    }
+  };
+}
+
+export function writeResultHeaders(info: ObjectInfo): Record<string, string> {
+  const h: Record<string, string> = { etag: quoteEtag(info.etag) };
+  if (info.versionId && info.versionId !== 'null') h['x-amz-version-id'] = info.versionId;
+  if (info.checksum) {
+    h[checksumHeaderName(info.checksum)] = info.checksum.value;
+    h['x-amz-checksum-type'] = info.checksum.type;
+  }
+  return h;
+}
+
+export async function putObject(ctx: ApiContext, req: S3Request, bucket: string, key: string): Promise<S3Response> {
+  checkKey(key);
+  if (req.size > MAX_SINGLE_PUT) throw new S3Error('EntityTooLarge', undefined, { ProposedSize: String(req.size), MaxSizeAllowed: String(MAX_SINGLE_PUT) });
+  const opts: PutOptions = {
+    size: req.size,
+    contentHeaders: contentHeaders(req.headers),
+    userMetadata: userMetadata(req.headers),
+    tagging: taggingHeader(req.headers),
+    storageClass: storageClass(req.headers),
+    precondition: writePrecondition(req.headers),
+    ...integrity(req.headers, req.trailers),
+  };
+  const info = await ctx.storage.putObject(bucket, key, req.body, opts);
+  return emptyResponse(200, writeResultHeaders(info));
+}

@@ -1,0 +1,31 @@
+// Bucket policy documents: Get/Put/Delete and policy status.
+import { S3Error } from '../errors.js';
+import { isPublic, parsePolicy } from './bucket-policy.js';
+import { readDocument } from './request-body.js';
+import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
+import { toXml } from './xml.js';
+
+export async function getBucketPolicy(ctx: ApiContext, bucket: string): Promise<S3Response> {
+  const cfg = await ctx.storage.getBucketConfig(bucket);
+  if (!cfg.policy) throw new S3Error('NoSuchBucketPolicy');
+  return { status: 200, headers: { 'content-type': 'application/json' }, body: cfg.policy };
+}
+
+export async function putBucketPolicy(ctx: ApiContext, req: S3Request, bucket: string): Promise<S3Response> {
+  const text = await readDocument(req, 20 * 1024);
+  parsePolicy(text, bucket);
+  await ctx.storage.updateBucketConfig(bucket, { policy: text });
+  return emptyResponse(204);
+}
+
+export async function deleteBucketPolicy(ctx: ApiContext, bucket: string): Promise<S3Response> {
+  await ctx.storage.headBucket(bucket);
+  await ctx.storage.updateBucketConfig(bucket, { policy: null });
+  return emptyResponse(204);
+}
+
+export async function getBucketPolicyStatus(ctx: ApiContext, bucket: string): Promise<S3Response> {
+  const cfg = await ctx.storage.getBucketConfig(bucket);
+  if (!cfg.policy) throw new S3Error('NoSuchBucketPolicy');
+  return xmlResponse(toXml('PolicyStatus', { IsPublic: isPublic(parsePolicy(cfg.policy, bucket)) }));
+}

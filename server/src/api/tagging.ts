@@ -1,0 +1,47 @@
+// Bucket and object tagging (Tagging XML documents). Bucket tag sets are stored as the validated XML
+// document; object tag sets as the URL-encoded form that x-amz-tagging uses.
+import { S3Error } from '../errors.js';
+import { readDocument } from './request-body.js';
+import { parseTaggingXml, queryToTags, tagsToQuery, type Tag } from './tags.js';
+import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
+import { toXml } from './xml.js';
+
+const taggingXml = (tags: Tag[]): string => toXml('Tagging', { TagSet: { Tag: tags } });
+
+export async function getBucketTagging(ctx: ApiContext, bucket: string): Promise<S3Response> {
+  const cfg = await ctx.storage.getBucketConfig(bucket);
+  if (!cfg.tagging) throw new S3Error('NoSuchTagSet');
+  return xmlResponse(cfg.tagging);
+}
+
+export async function putBucketTagging(ctx: ApiContext, req: S3Request, bucket: string): Promise<S3Response> {
+  const tags = parseTaggingXml(await readDocument(req), 50);
+  await ctx.storage.updateBucketConfig(bucket, { tagging: taggingXml(tags) });
+  return emptyResponse(204);
+}
+
+export async function deleteBucketTagging(ctx: ApiContext, bucket: string): Promise<S3Response> {
+  await ctx.storage.updateBucketConfig(bucket, { tagging: null });
+  return emptyResponse(204);
+}
+
+function versionHeader(v: string): Record<string, string> {
+  return v && v !== 'null' ? { 'x-amz-version-id': v } : {};
+}
+
+export async function getObjectTagging(ctx: ApiContext, bucket: string, key: string, versionId?: string): Promise<S3Response> {
+  const info = await ctx.storage.headObject(bucket, key, { versionId });
+  if (info.deleteMarker) throw new S3Error(versionId ? 'MethodNotAllowed' : 'NoSuchKey');
+  return xmlResponse(taggingXml(queryToTags(info.tagging)), 200, versionHeader(info.versionId));
+}
+
+export async function putObjectTagging(ctx: ApiContext, req: S3Request, bucket: string, key: string, versionId?: string): Promise<S3Response> {
+  const tags = parseTaggingXml(await readDocument(req), 10);
+  const info = await ctx.storage.updateObjectMetadata(bucket, key, { versionId, tagging: tagsToQuery(tags) });
+  return emptyResponse(200, versionHeader(info.versionId));
+}
+
+export async function deleteObjectTagging(ctx: ApiContext, bucket: string, key: string, versionId?: string): Promise<S3Response> {
+  const info = await ctx.storage.updateObjectMetadata(bucket, key, { versionId, tagging: null });
+  return emptyResponse(204, versionHeader(info.versionId));
+}

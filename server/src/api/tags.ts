@@ -1,0 +1,49 @@
+// Tag sets: the x-amz-tagging header form (`a=1&b=2`) and the Tagging XML document, with S3's limits.
+import { S3Error } from '../errors.js';
+import { many, parseXml, str } from './xml.js';
+
+export type Tag = { Key: string; Value: string };
+
+function validate(tags: Tag[], max: number): void {
+  if (tags.length > max) throw new S3Error('InvalidTag', `Object tags cannot be greater than ${max}`);
+  const seen = new Set<string>();
+  for (const t of tags) {
+    if (t.Key.length === 0 || [...t.Key].length > 128) throw new S3Error('InvalidTag', 'The TagKey you have provided is invalid');
+    if ([...t.Value].length > 256) throw new S3Error('InvalidTag', 'The TagValue you have provided is invalid');
+    if (t.Key.startsWith('aws:')) throw new S3Error('InvalidTag', 'Your TagKey cannot be prefixed with aws:');
+    if (seen.has(t.Key)) throw new S3Error('InvalidTag', 'Cannot provide multiple Tags with the same key');
+    seen.add(t.Key);
+  }
+}
+
+export function tagsToQuery(tags: Tag[]): string {
+  const q = new URLSearchParams();
+  for (const t of tags) q.append(t.Key, t.Value);
+  return q.toString();
+}
+
+export function queryToTags(s: string | undefined): Tag[] {
+  if (!s) return [];
+  return [...new URLSearchParams(s)].map(([Key, Value]) => ({ Key, Value }));
+}
+
+/** Validates a header tag set and returns it normalized (URL-encoded). */
+export function parseTagQuery(s: string, max: number): string {
+  const tags = queryToTags(s);
+  validate(tags, max);
+  return tagsToQuery(tags);
+}
+
+export function parseTaggingXml(body: string, max: number): Tag[] {
+  const doc = parseXml(body, 'Tagging');
+  const set = doc.TagSet as Record<string, unknown> | undefined;
+  if (set === undefined) throw new S3Error('MalformedXML');
+  const tags = many((set as Record<string, unknown>).Tag).map((t) => {
+    const o = t as Record<string, unknown>;
+    const Key = str(o.Key);
+    if (Key === undefined) throw new S3Error('MalformedXML');
+    return { Key, Value: str(o.Value) ?? '' };
+  });
+  validate(tags, max);
+  return tags;
+}

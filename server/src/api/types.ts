@@ -1,0 +1,57 @@
+// What the HTTP layer hands to an API handler and what it gets back. Handlers know nothing of fastify or
+// signatures: the body they get is already decoded (aws-chunked framing removed) and authenticated.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { ObjectLayer } from '../storage/object-layer.js';
+import type { Operation } from './operation.js';
+
+export interface ApiLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface ApiContext {
+  storage: ObjectLayer;
+  /** The region this server answers for (LocationConstraint, x-amz-bucket-region). */
+  region: string;
+  /** Canonical id and display name of the owner shown in listings. */
+  owner: { id: string; displayName: string };
+  now(): number;
+}
+
+export interface Caller {
+  accessKey: string;
+  root: boolean;
+}
+
+export interface S3Request {
+  op: Operation;
+  requestId: string;
+  method: string;
+  headers: IncomingHttpHeaders;
+  query: URLSearchParams;
+  /** The decoded, authenticated request body. */
+  body: Readable;
+  /** Decoded body length, or -1 when unknown (chunked transfer). */
+  size: number;
+  /** Trailing headers of an aws-chunked body (names lower-cased); complete once `body` has ended. */
+  trailers: ReadonlyMap<string, string>;
+  /** undefined for anonymous requests (allowed by a bucket policy). */
+  caller?: Caller;
+  log: ApiLogger;
+}
+
+export interface S3Response {
+  status: number;
+  headers: Record<string, string | number>;
+  body?: string | Buffer | Readable;
+}
+
+export function xmlResponse(xml: string, status = 200, headers: Record<string, string | number> = {}): S3Response {
+  return { status, headers: { 'content-type': 'application/xml', ...headers }, body: xml };
+}
+
+export function emptyResponse(status = 200, headers: Record<string, string | number> = {}): S3Response {
+  return { status, headers };
+}

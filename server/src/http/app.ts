@@ -1,0 +1,76 @@
+// The fastify application: one catch-all route (S3's routing is by query and headers, done by router.ts),
+// request bodies left as raw streams for the handlers, responses streamed, health endpoints, request ids.
+import { randomBytes } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Logger } from 'pino';
+import { dispatch, type HttpContext } from './dispatch.js';
+import { S3Error } from '../errors.js';
+import { errorBody, toS3Error } from './error-response.js';
+
+const HEALTH = new Set(['/health/live', '/health/ready', '/minio/health/live', '/minio/health/ready']);
+const METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'PATCH'] as const;
+
+export interface AppOptions {
+  logger: Logger;
+  /** Called by /health/ready; false answers 503. */
+  ready?: () => boolean;
+}
+
+/** S3-style request id: 16 upper-case hex characters. */
+const requestId = (): string => randomBytes(8).toString('hex').toUpperCase();
+
+export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    genReqId: requestId,
+    exposeHeadRoutes: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    keepAliveTimeout: 65_000,
+    // S3 keys can be long and full of odd characters; routing is ours, fastify only passes requests on.
+    routerOptions: { maxParamLength: 8192, ignoreDuplicateSlashes: false, ignoreTrailingSlash: false },
+    // URLs fastify itself cannot parse (bad percent-escapes): S3 says InvalidURI.
+    frameworkErrors: (_err, req, reply) => {
+      const body = errorBody(new S3Error('InvalidURI'), req.url, req.id, ctx.hostId);
+      void (reply as FastifyReply).code(body.status).header('x-amz-request-id', req.id).type('application/xml').send(body.xml);
+    },
+  });
+
+  // Leave every body as the raw request stream: handlers stream it to storage (never buffered whole).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null));
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-amz-request-id', req.id);
+    reply.header('x-amz-id-2', ctx.hostId);
+    reply.header('server', 'Cairn');
+  });
+
+  app.route({
+    method: [...METHODS],
+    url: '/*',
+    handler: async (req, reply) => {
+      const path = req.raw.url?.split('?')[0] ?? '/';
+      if (HEALTH.has(path) && (req.method === 'GET' || req.method === 'HEAD') && req.headers.authorization === undefined) {
+        const ok = !path.endsWith('/ready') || (opts.ready?.() ?? true);
+        return reply.code(ok ? 200 : 503).send();
+      }
+      const res = await dispatch(ctx, req.raw, req.id, req.log);
+      reply.code(res.status);
+      for (const [k, v] of Object.entries(res.headers)) reply.header(k, v);
+      if (res.body === undefined) {
+        if (req.method === 'HEAD' && res.headers['content-length'] !== undefined) return reply.send();
+        if (res.status !== 204 && res.status !== 304) reply.header('content-length', 0);
+        return reply.send();
+      }
+      return reply.send(res.body);
+    },
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    req.log.error({ err }, 'unhandled error');
+    const body = errorBody(toS3Error(err), req.url, req.id, ctx.hostId);
+    void reply.code(body.status).type('application/xml').send(body.xml);
+  });
+  return app;
+}

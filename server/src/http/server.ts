@@ -1,0 +1,62 @@
+// Starts the HTTP server on an ObjectLayer: builds the contexts, listens, and closes gracefully
+// (in-flight requests finish, idle keep-alive connections close).
+import { createHash } from 'node:crypto';
+import pino, { type Logger } from 'pino';
+import type { ObjectLayer } from '../storage/object-layer.js';
+import { credentialStore, type CredentialConfig } from './auth/credentials.js';
+import { buildApp } from './app.js';
+import type { HttpContext } from './dispatch.js';
+
+export interface HttpServerOptions {
+  storage: ObjectLayer;
+  credentials: CredentialConfig;
+  /** `HOST:PORT`, `:PORT` (all interfaces) or `[v6]:PORT`; port 0 picks a free port. Default `:9000`. */
+  address?: string;
+  region?: string;
+  /** Domains for virtual-host-style requests (`bucket.<domain>`). */
+  domains?: string[];
+  logger?: Logger;
+  ready?: () => boolean;
+}
+
+export interface RunningServer {
+  /** `http://host:port` as clients should use it. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export function parseAddress(address: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address);
+  if (!m) throw new Error(`invalid address '${address}': expected HOST:PORT or :PORT`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new Error(`invalid port in '${address}'`);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+export async function startHttpServer(opts: HttpServerOptions): Promise<RunningServer> {
+  const logger = opts.logger ?? pino({ level: 'silent' });
+  const root = opts.credentials.root.accessKey;
+  const ctx: HttpContext = {
+    api: {
+      storage: opts.storage,
+      region: opts.region ?? 'us-east-1',
+      owner: { id: createHash('sha256').update(root).digest('hex'), displayName: root },
+      now: () => Date.now(),
+    },
+    auth: { credentials: credentialStore(opts.credentials), now: () => Date.now(), keyCache: new Map() },
+    domains: opts.domains ?? [],
+    hostId: createHash('sha256').update(`cairn:${root}`).digest('base64'),
+  };
+  const app = buildApp(ctx, { logger, ready: opts.ready });
+  const { host, port } = parseAddress(opts.address ?? ':9000');
+  await app.listen({ host, port });
+  const addr = app.server.address();
+  const actualPort = typeof addr === 'object' && addr ? addr.port : port;
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${actualPort}`,
+    port: actualPort,
+    close: () => app.close(),
+  };
+}

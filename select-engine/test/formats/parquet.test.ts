@@ -124,6 +124,7 @@ describe('scanParquet', () => {
     const pages = Buffer.from(good);
     pages.fill(0x7f, 4, 2000); // page headers and data destroyed
     cases.push(['garbage pages', pages]);
+    cases.push(['schema nested 100 deep', await fixture('deep.parquet')]);
     for (const [name, bytes] of cases) {
       await expect(rows(bytes), name).rejects.toMatchObject({ name: 'SelectError', code: expect.stringMatching(/^(ParquetParsingError|OverMaxParquetBlockSize)$/) });
     }

@@ -64,20 +64,58 @@ export async function readFooter(source: ByteSource, opts: Pick<ScanOptions, 'st
   return metadata;
 }
 
+/** Maximum schema depth accepted (pyarrow nests a list of structs in 3-4 levels per level of data). */
+const MAX_SCHEMA_DEPTH = 64;
+
+/** The path of every leaf column, in schema order, walking the flat schema without recursion. */
+function schemaLeafPaths(md: FileMetaData): string[] {
+  const out: string[] = [];
+  const path: string[] = [];
+  const remaining: number[] = [];
+  const root = md.schema[0];
+  path.push(String(root.name));
+  remaining.push(Number(root.num_children ?? 0));
+  for (let i = 1; i < md.schema.length; i++) {
+    while (remaining.length && remaining[remaining.length - 1] === 0) {
+      remaining.pop();
+      path.pop();
+    }
+    if (!remaining.length) throw parquetError('The Parquet schema has more elements than its root declares.');
+    remaining[remaining.length - 1]--;
+    const el = md.schema[i];
+    const children = Number(el.num_children ?? 0);
+    if (typeof el.name !== 'string' || !Number.isSafeInteger(children) || children < 0) throw parquetError('Invalid Parquet schema element.');
+    if (children > 0) {
+      if (remaining.length >= MAX_SCHEMA_DEPTH) throw parquetError('The Parquet schema is nested too deeply.');
+      path.push(el.name);
+      remaining.push(children);
+    } else {
+      out.push([...path.slice(1), el.name].join('\u0000'));
+    }
+  }
+  if (remaining.some((r) => r > 0)) throw parquetError('The Parquet schema declares more children than it has.');
+  return out;
+}
+
 /** Checks every number we later allocate or read by; `dataEnd` is where the footer starts. */
 function validate(md: FileMetaData, dataEnd: number): void {
   if (!Array.isArray(md.schema) || md.schema.length < 1 || !Array.isArray(md.row_groups)) {
     throw parquetError('The Parquet footer has no schema or row groups.');
   }
-  const leaves = md.schema.filter((e) => !e.num_children).length;
+  const leafPaths = schemaLeafPaths(md);
+  const leaves = leafPaths.length;
   for (const rg of md.row_groups) {
     const rows = Number(rg.num_rows);
     if (!Number.isSafeInteger(rows) || rows < 0) throw parquetError('A row group declares an invalid row count.');
     if (!Array.isArray(rg.columns) || rg.columns.length !== leaves) throw parquetError('A row group does not match the schema.');
     let uncompressed = 0;
-    for (const col of rg.columns) {
-      const m = col.meta_data;
+    for (let c = 0; c < rg.columns.length; c++) {
+      const m = rg.columns[c].meta_data;
       if (!m) throw parquetError('A column chunk has no metadata (external column chunks are not supported).');
+      // hyparquet pairs chunks with schema leaves by path; a chunk matching no leaf would be decoded unobserved.
+      if (!Array.isArray(m.path_in_schema) || m.path_in_schema.join('\u0000') !== leafPaths[c]) {
+        throw parquetError('A column chunk does not match its schema column.');
+      }
       const offset = chunkStart(m);
       const dataOffset = Number(m.data_page_offset);
       const compressed = Number(m.total_compressed_size);

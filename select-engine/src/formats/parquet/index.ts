@@ -6,7 +6,7 @@
 import { parquetRead, parquetSchema, snappyUncompress, type AsyncBuffer, type Compressors, type FileMetaData } from 'hyparquet';
 import { compressors as codecs } from 'hyparquet-compressors';
 import type { ByteSource, ScanOptions, ScanResult } from '../types.js';
-import { scanError, type SelectError } from '../errors.js';
+import { SelectError, scanError } from '../errors.js';
 import { countedRead, throwIfAborted } from '../source.js';
 import { resolveScanRange } from '../range.js';
 import { parquetError, readFooter, rowGroupSpan } from './footer.js';
@@ -136,7 +136,7 @@ export async function scanParquet(source: ByteSource, _parquet: ParquetInputOpti
           },
         });
       } catch (e) {
-        if ((e as SelectError).code) throw e;
+        if (e instanceof SelectError) throw e;
         throw parquetError(`Invalid Parquet data: ${(e as Error).message}`, e);
       }
       for (let i = 0; i < rows.length; i += BATCH_ROWS) {

@@ -10,7 +10,9 @@ const here = dirname(dirname(fileURLToPath(import.meta.url)));
 const force = process.argv.includes('--force');
 const debug = process.argv.includes('--debug');
 
-const prebuilt = readdirSync(here).filter((f) => f.startsWith('cairn-native.') && f.endsWith('.node'));
+// napi names binaries cairn-native.<platform>-<arch>[-<abi>].node; only this platform's one counts.
+const platform = `cairn-native.${process.platform}-${process.arch}`;
+const prebuilt = readdirSync(here).filter((f) => f.startsWith(platform) && f.endsWith('.node'));
 if (prebuilt.length > 0 && !force) {
   console.log(`@cairn/native: using prebuilt ${prebuilt.join(', ')}`);
   process.exit(0);

@@ -1,2 +1,114 @@
-// S3 Select engine: public entry point. Filled in by the S3 Select work (issue 5).
+// S3 Select engine: public entry point.
+//
+//   const frames = await runSelect(request, source);   // throws SelectError before streaming starts
+//   for await (const frame of frames) socket.write(frame); // AWS event-stream messages
+//
+// Everything that can fail before the first byte is sent (request, SQL, plan, opening the scanner and its
+// CSV header) fails in the awaited call, so the server can still answer with an XML error; later errors
+// arrive as an event-stream error message.
+import { compileQuery, executeQuery, type WriterFactory } from './exec/pipeline.js';
+import { scanCsv, scanJson, scanParquet, withDecompression } from './formats/index.js';
+import type { ByteSource, ScanOptions, ScanResult } from './formats/types.js';
+import { csvRowWriter } from './output/csv-writer.js';
+import { jsonRowWriter } from './output/json-writer.js';
+import { frameStream } from './output/stream.js';
+import type { RecordShape } from './plan/bind.js';
+import { buildPlan, type InputFormat, type Plan } from './plan/plan.js';
+import { validateRequest, type SelectRequest } from './request.js';
+import { parseSql } from './sql/to-ast.js';
+
 export const SELECT_ENGINE_VERSION = '0.1.0';
+
+export { SelectError, isSelectError, SELECT_ERRORS, type SelectErrorCode } from './errors.js';
+export { parseSelectRequestXml, validateRequest, type SelectRequest } from './request.js';
+export { parseSql } from './sql/to-ast.js';
+export type { ByteSource, ScanOptions, ScanResult, ScanRecord, SimplePredicate } from './formats/types.js';
+export { bufferSource, fileSource } from './formats/index.js';
+
+/** Opens a scan of the source in the request's input format (tests may pass their own). */
+export type Scanner = (source: ByteSource, request: SelectRequest, opts: ScanOptions, format: InputFormat) => Promise<ScanResult>;
+
+export interface RunOptions {
+  scanner?: Scanner;
+  /** Clock for UTCNOW (ms since the epoch); default Date.now() at the start of the query. */
+  nowMs?: number;
+  /** Keep-alive interval (default 1000 ms) and Progress interval (default 1000 ms). */
+  keepAliveMs?: number;
+  progressMs?: number;
+  signal?: AbortSignal;
+}
+
+export function inputFormat(r: SelectRequest): InputFormat {
+  return r.input.csv ? 'CSV' : r.input.json ? 'JSON' : 'Parquet';
+}
+
+/** The scanners of src/formats, behind decompression for CSV and JSON. */
+export const defaultScanner: Scanner = (source, request, opts, format) => {
+  if (format === 'Parquet') return scanParquet(source, request.input.parquet, opts);
+  const src = withDecompression(source, request.input.compressionType);
+  return format === 'CSV' ? scanCsv(src, request.input.csv, opts) : scanJson(src, request.input.json, opts);
+};
+
+function writerFor(r: SelectRequest): WriterFactory {
+  if (r.output.csv) {
+    const o = r.output.csv;
+    return (p) => csvRowWriter(p, o);
+  }
+  const o = r.output.json ?? {};
+  return (p) => jsonRowWriter(p, o);
+}
+
+/** FROM S3Object[*][*]...: the JSON scanner can deliver top-level array elements as records itself. */
+function jsonArrayElements(plan: Plan, format: InputFormat, r: SelectRequest): boolean {
+  return format === 'JSON' && r.input.json?.type === 'DOCUMENT' && plan.unnest[0]?.kind === 'wildcard';
+}
+
+export async function runSelect(request: SelectRequest, source: ByteSource, options: RunOptions = {}): Promise<AsyncIterable<Uint8Array>> {
+  const req = validateRequest(request);
+  const stmt = parseSql(req.expression);
+  const format = inputFormat(req);
+  const plan = buildPlan(stmt, format);
+  const nowMs = options.nowMs ?? Date.now();
+  const writer = writerFor(req);
+  const arrayElements = jsonArrayElements(plan, format, req);
+  if (arrayElements) plan.unnest = plan.unnest.slice(1);
+
+  // The filter handed to the scanner is bound late: CSV header names resolve once the header is read.
+  let compiledFilter: ((row: unknown) => boolean) | undefined;
+  const pushFilter = plan.pushFilter && plan.unnest.length === 0 && !!stmt.where;
+  const abort = new AbortController();
+  options.signal?.addEventListener('abort', () => abort.abort(options.signal!.reason), { once: true });
+  const opts: ScanOptions = {
+    columns: plan.columns,
+    conjuncts: plan.conjuncts,
+    filter: pushFilter ? (rec) => compiledFilter!(rec) : undefined,
+    limit: !plan.aggregate && plan.unnest.length === 0 && (pushFilter || !stmt.where) ? plan.limit : undefined,
+    scanRange: req.scanRange,
+    stats: { bytesScanned: 0, bytesProcessed: 0 },
+    signal: abort.signal,
+  };
+  const scanner = options.scanner ?? defaultScanner;
+  const scanOpts = format === 'JSON' && arrayElements ? { ...req, input: { ...req.input, json: { ...req.input.json, arrayElements: true } } } : req;
+  const result = await scanner(source, scanOpts, opts, format);
+  const shape: RecordShape = format === 'CSV' ? { kind: 'csv', header: result.header } : { kind: 'object' };
+  let query;
+  try {
+    query = compileQuery(plan, shape, writer, nowMs);
+  } catch (e) {
+    // Close the scan we opened before reporting (e.g. a header name missing from the file).
+    await (result.batches as AsyncGenerator<unknown>).return?.(undefined);
+    throw e;
+  }
+  compiledFilter = query.filter;
+  const texts = executeQuery(query, result.batches, pushFilter && result.filterApplied);
+  return {
+    [Symbol.asyncIterator]: () =>
+      frameStream(texts, {
+        stats: opts.stats,
+        progress: req.requestProgress === true,
+        keepAliveMs: options.keepAliveMs ?? 1000,
+        progressMs: options.progressMs ?? 1000,
+        onClose: () => abort.abort(new Error('select stream closed')),
+      }),
+  };
+}

@@ -56,7 +56,7 @@ const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max']);
 /** Scalar functions: name -> [min args, max args]. */
 const FUNCTIONS: Record<string, [number, number]> = {
   coalesce: [1, Infinity], nullif: [2, 2], date_add: [3, 3], date_diff: [3, 3], to_string: [2, 2],
-  to_timestamp: [1, 2], utcnow: [0, 0], char_length: [1, 1], character_length: [1, 1], lower: [1, 1], upper: [1, 1],
+  to_timestamp: [1, 1], utcnow: [0, 0], char_length: [1, 1], character_length: [1, 1], lower: [1, 1], upper: [1, 1],
 };
 
 function pathStep(n: CstNode): A.PathStep {

@@ -1,0 +1,436 @@
+// Expression compiler: AST -> closures over a row, built once per query. Nothing here walks the AST per row.
+// Field access is resolved by the Binding (plan/bind.ts) at compile time: an index for CSV, a key for JSON.
+import { SelectError } from '../errors.js';
+import type * as A from '../sql/ast.js';
+import { compileLike } from './like.js';
+import { compileCall } from './functions.js';
+import { caster, compare, equals, toNumber, Timestamp, valueToText, type Value } from './values.js';
+import { parseTimestamp } from './timestamp.js';
+
+export type Row = unknown;
+export type Fn = (row: Row) => Value;
+/** What the compiler knows of a value's type before running (used for int vs float division). */
+export type StaticType = 'int' | 'float' | 'string' | 'bool' | 'timestamp' | 'null' | 'any';
+
+export interface Compiled {
+  fn: Fn;
+  type: StaticType;
+  /** Set when the expression is a constant: its value (lets LIKE, IN and TO_STRING precompile). */
+  constant?: { value: Value };
+}
+
+export interface Binding {
+  /** Compiles the access to a path (a column, a nested field, or the whole row). */
+  path(e: Extract<A.Expr, { kind: 'path' }>): Fn;
+}
+
+export interface CompileContext {
+  binding: Binding;
+  /** Query start time (UTCNOW is the same for every row). */
+  nowMs: number;
+  /** In an aggregate query's SELECT list: the slot reader of each aggregate call, in order of appearance. */
+  aggregate?: (e: Extract<A.Expr, { kind: 'aggregate' }>) => Fn;
+}
+
+function constant(value: Value, type: StaticType): Compiled {
+  return { fn: () => value, type, constant: { value } };
+}
+
+function typeError(op: string, a: Value, b?: Value): never {
+  const desc = (v: Value) => (v instanceof Timestamp ? 'TIMESTAMP' : typeof v === 'object' ? 'STRUCT' : typeof v);
+  throw new SelectError('EvaluatorInvalidArguments', `Operator ${op} cannot be applied to ${desc(a)}${b === undefined ? '' : ` and ${desc(b)}`}`);
+}
+
+function literal(l: A.Literal): Compiled {
+  switch (l.type) {
+    case 'int':
+      return constant(l.value, 'int');
+    case 'decimal':
+      return constant(l.value, 'float');
+    case 'string':
+      return constant(l.value, 'string');
+    case 'bool':
+      return constant(l.value, 'bool');
+    case 'null':
+      return constant(null, 'null');
+    case 'missing':
+      return constant(undefined, 'null');
+    case 'timestamp': {
+      const ts = parseTimestamp(l.text);
+      if (!ts) throw new SelectError('LexerInvalidLiteral', `Invalid timestamp literal \`${l.text}\``);
+      return constant(ts, 'timestamp');
+    }
+  }
+}
+
+/** Arithmetic on two non-null values. Ints stay ints unless a float is involved (statically or at run time). */
+function arithmetic(op: string, floatStatic: boolean): (a: Value, b: Value) => Value {
+  const num = (a: Value, b: Value): [number, number] => {
+    const x = typeof a === 'number' ? a : toNumber(a);
+    const y = typeof b === 'number' ? b : toNumber(b);
+    if (Number.isNaN(x) || Number.isNaN(y)) typeError(op, a, b);
+    return [x, y];
+  };
+  switch (op) {
+    case '+':
+      return (a, b) => {
+        const [x, y] = num(a, b);
+        return x + y;
+      };
+    case '-':
+      return (a, b) => {
+        const [x, y] = num(a, b);
+        return x - y;
+      };
+    case '*':
+      return (a, b) => {
+        const [x, y] = num(a, b);
+        return x * y;
+      };
+    case '/':
+      return (a, b) => {
+        const [x, y] = num(a, b);
+        if (y === 0) throw new SelectError('EvaluatorInvalidArguments', 'Division by zero');
+        return !floatStatic && Number.isInteger(x) && Number.isInteger(y) ? Math.trunc(x / y) : x / y;
+      };
+    default:
+      return (a, b) => {
+        const [x, y] = num(a, b);
+        if (y === 0) throw new SelectError('EvaluatorInvalidArguments', 'Division by zero');
+        return x % y;
+      };
+  }
+}
+
+function comparison(op: A.BinaryOp): (a: Value, b: Value) => Value {
+  switch (op) {
+    case '=':
+      return (a, b) => equals(a, b);
+    case '<>':
+      return (a, b) => !equals(a, b);
+    case '<':
+      return (a, b) => {
+        const c = compare(a, b);
+        return c !== c ? null : c < 0;
+      };
+    case '<=':
+      return (a, b) => {
+        const c = compare(a, b);
+        return c !== c ? null : c <= 0;
+      };
+    case '>':
+      return (a, b) => {
+        const c = compare(a, b);
+        return c !== c ? null : c > 0;
+      };
+    default:
+      return (a, b) => {
+        const c = compare(a, b);
+        return c !== c ? null : c >= 0;
+      };
+  }
+}
+
+function binary(e: Extract<A.Expr, { kind: 'binary' }>, ctx: CompileContext): Compiled {
+  const l = compileExpr(e.left, ctx);
+  const r = compileExpr(e.right, ctx);
+  const lf = l.fn;
+  const rf = r.fn;
+  switch (e.op) {
+    case 'AND':
+      // Three-valued: false wins, then NULL/MISSING, then true.
+      return {
+        type: 'bool',
+        fn: (row) => {
+          const a = lf(row);
+          if (a === false) return false;
+          const b = rf(row);
+          if (b === false) return false;
+          if (a === true && b === true) return true;
+          if ((a !== true && a != null) || (b !== true && b != null)) typeError('AND', a, b);
+          return null;
+        },
+      };
+    case 'OR':
+      return {
+        type: 'bool',
+        fn: (row) => {
+          const a = lf(row);
+          if (a === true) return true;
+          const b = rf(row);
+          if (b === true) return true;
+          if (a === false && b === false) return false;
+          if ((a !== false && a != null) || (b !== false && b != null)) typeError('OR', a, b);
+          return null;
+        },
+      };
+    case '||':
+      return {
+        type: 'string',
+        fn: (row) => {
+          const a = lf(row);
+          const b = rf(row);
+          if (a === undefined || b === undefined) return undefined;
+          if (a === null || b === null) return null;
+          if (typeof a === 'string' && typeof b === 'string') return a + b;
+          return valueToText(a) + valueToText(b);
+        },
+      };
+    case '+':
+    case '-':
+    case '*':
+    case '/':
+    case '%': {
+      const floatStatic = l.type === 'float' || r.type === 'float';
+      const f = arithmetic(e.op, floatStatic);
+      const type: StaticType = floatStatic ? 'float' : l.type === 'int' && r.type === 'int' ? 'int' : 'any';
+      return {
+        type,
+        fn: (row) => {
+          const a = lf(row);
+          const b = rf(row);
+          if (a === undefined || b === undefined) return undefined;
+          if (a === null || b === null) return null;
+          return f(a, b);
+        },
+      };
+    }
+    default: {
+      const f = comparison(e.op);
+      // Fast path: column = 'literal' over strings (the common CSV filter).
+      if (e.op === '=' && r.constant && typeof r.constant.value === 'string') {
+        const k = r.constant.value;
+        return {
+          type: 'bool',
+          fn: (row) => {
+            const a = lf(row);
+            if (typeof a === 'string') return a === k;
+            if (a === undefined || a === null) return a === undefined ? undefined : null;
+            return f(a, k);
+          },
+        };
+      }
+      return {
+        type: 'bool',
+        fn: (row) => {
+          const a = lf(row);
+          const b = rf(row);
+          if (a === undefined || b === undefined) return undefined;
+          if (a === null || b === null) return null;
+          return f(a, b);
+        },
+      };
+    }
+  }
+}
+
+function likeExpr(e: Extract<A.Expr, { kind: 'like' }>, ctx: CompileContext): Compiled {
+  const v = compileExpr(e.value, ctx).fn;
+  const p = compileExpr(e.pattern, ctx);
+  const esc = e.escape ? compileExpr(e.escape, ctx) : undefined;
+  const not = e.not;
+  const escText = (x: Value): string | undefined => {
+    if (x === undefined || x === null) return undefined;
+    if (typeof x !== 'string') throw new SelectError('LikeInvalidInputs', 'ESCAPE must be a string');
+    return x;
+  };
+  if (p.constant && (!esc || esc.constant)) {
+    const pat = p.constant.value;
+    if (pat === null || pat === undefined) return constant(null, 'bool');
+    if (typeof pat !== 'string') throw new SelectError('LikeInvalidInputs', 'LIKE pattern must be a string');
+    const test = compileLike(pat, esc ? escText(esc.constant!.value) : undefined);
+    return {
+      type: 'bool',
+      fn: (row) => {
+        const s = v(row);
+        if (typeof s === 'string') return test(s) !== not;
+        if (s === undefined || s === null) return s;
+        return test(valueToText(s)) !== not;
+      },
+    };
+  }
+  // Pattern computed per row: cache the last compiled one.
+  let lastPat: string | undefined;
+  let lastEsc: string | undefined;
+  let lastTest = (_s: string) => false;
+  return {
+    type: 'bool',
+    fn: (row) => {
+      const s = v(row);
+      const pat = p.fn(row);
+      const es = esc ? escText(esc.fn(row)) : undefined;
+      if (s === undefined || pat === undefined) return undefined;
+      if (s === null || pat === null) return null;
+      if (typeof pat !== 'string') throw new SelectError('LikeInvalidInputs', 'LIKE pattern must be a string');
+      if (pat !== lastPat || es !== lastEsc) {
+        lastTest = compileLike(pat, es);
+        lastPat = pat;
+        lastEsc = es;
+      }
+      return lastTest(typeof s === 'string' ? s : valueToText(s)) !== not;
+    },
+  };
+}
+
+function inExpr(e: Extract<A.Expr, { kind: 'in' }>, ctx: CompileContext): Compiled {
+  const v = compileExpr(e.value, ctx).fn;
+  const items = e.list.map((x) => compileExpr(x, ctx));
+  const not = e.not;
+  // All-string constant list: a Set lookup for string values.
+  if (items.every((i) => i.constant && typeof i.constant.value === 'string')) {
+    const set = new Set(items.map((i) => i.constant!.value as string));
+    const values = items.map((i) => i.constant!.value);
+    return {
+      type: 'bool',
+      fn: (row) => {
+        const a = v(row);
+        if (typeof a === 'string') return set.has(a) !== not;
+        if (a === undefined || a === null) return a;
+        return values.some((b) => equals(a, b)) !== not;
+      },
+    };
+  }
+  const fns = items.map((i) => i.fn);
+  return {
+    type: 'bool',
+    fn: (row) => {
+      const a = v(row);
+      if (a === undefined || a === null) return a;
+      let sawNull = false;
+      for (const f of fns) {
+        const b = f(row);
+        if (b === null || b === undefined) sawNull = true;
+        else if (equals(a, b)) return !not;
+      }
+      return sawNull ? null : not;
+    },
+  };
+}
+
+function caseExpr(e: Extract<A.Expr, { kind: 'case' }>, ctx: CompileContext): Compiled {
+  const operand = e.operand ? compileExpr(e.operand, ctx).fn : undefined;
+  const whens = e.whens.map((w) => compileExpr(w.when, ctx).fn);
+  const thens = e.whens.map((w) => compileExpr(w.then, ctx).fn);
+  const otherwise = e.else ? compileExpr(e.else, ctx).fn : () => null;
+  const n = whens.length;
+  if (operand) {
+    return {
+      type: 'any',
+      fn: (row) => {
+        const x = operand(row);
+        if (x !== null && x !== undefined) {
+          for (let i = 0; i < n; i++) {
+            const w = whens[i](row);
+            if (w !== null && w !== undefined && equals(x, w)) return thens[i](row);
+          }
+        }
+        return otherwise(row);
+      },
+    };
+  }
+  return {
+    type: 'any',
+    fn: (row) => {
+      for (let i = 0; i < n; i++) if (whens[i](row) === true) return thens[i](row);
+      return otherwise(row);
+    },
+  };
+}
+
+/** Compiles an expression to a closure. Throws SelectError for anything wrong found at compile time. */
+export function compileExpr(e: A.Expr, ctx: CompileContext): Compiled {
+  switch (e.kind) {
+    case 'literal':
+      return literal(e.literal);
+    case 'path':
+      return { fn: ctx.binding.path(e), type: 'any' };
+    case 'unary': {
+      const o = compileExpr(e.operand, ctx);
+      const f = o.fn;
+      if (e.op === 'NOT') {
+        return {
+          type: 'bool',
+          fn: (row) => {
+            const a = f(row);
+            if (a === true) return false;
+            if (a === false) return true;
+            if (a === null || a === undefined) return a;
+            return typeError('NOT', a);
+          },
+        };
+      }
+      if (e.op === '+') return o;
+      return {
+        type: o.type,
+        fn: (row) => {
+          const a = f(row);
+          if (a === null || a === undefined) return a;
+          if (typeof a === 'bigint') return -a;
+          const x = toNumber(a);
+          if (Number.isNaN(x)) typeError('-', a);
+          return -x;
+        },
+      };
+    }
+    case 'binary':
+      return binary(e, ctx);
+    case 'like':
+      return likeExpr(e, ctx);
+    case 'between': {
+      const v = compileExpr(e.value, ctx).fn;
+      const lo = compileExpr(e.low, ctx).fn;
+      const hi = compileExpr(e.high, ctx).fn;
+      const not = e.not;
+      return {
+        type: 'bool',
+        fn: (row) => {
+          const a = v(row);
+          const b = lo(row);
+          const c = hi(row);
+          if (a === undefined || b === undefined || c === undefined) return undefined;
+          if (a === null || b === null || c === null) return null;
+          const x = compare(a, b);
+          const y = compare(a, c);
+          if (x !== x || y !== y) return null;
+          return (x >= 0 && y <= 0) !== not;
+        },
+      };
+    }
+    case 'in':
+      return inExpr(e, ctx);
+    case 'is': {
+      const v = compileExpr(e.value, ctx).fn;
+      const not = e.not;
+      switch (e.test) {
+        case 'NULL':
+          return { type: 'bool', fn: (row) => (v(row) == null) !== not };
+        case 'MISSING':
+          return { type: 'bool', fn: (row) => (v(row) === undefined) !== not };
+        case 'TRUE':
+          return { type: 'bool', fn: (row) => (v(row) === true) !== not };
+        default:
+          return { type: 'bool', fn: (row) => (v(row) === false) !== not };
+      }
+    }
+    case 'case':
+      return caseExpr(e, ctx);
+    case 'cast': {
+      const v = compileExpr(e.value, ctx);
+      const f = caster(e.to);
+      const type: StaticType = e.to === 'INT' ? 'int' : e.to === 'FLOAT' || e.to === 'DECIMAL' ? 'float' : e.to === 'STRING' ? 'string' : e.to === 'BOOL' ? 'bool' : 'timestamp';
+      if (v.constant) return constant(f(v.constant.value), type);
+      const g = v.fn;
+      return { type, fn: (row) => f(g(row)) };
+    }
+    case 'aggregate':
+      if (!ctx.aggregate) throw new SelectError('UnsupportedSqlOperation', 'Aggregate functions are allowed only in the SELECT list', e.pos);
+      return { type: 'any', fn: ctx.aggregate(e) };
+    case 'datePart':
+      throw new SelectError('ParseExpectedExpression', undefined, e.pos);
+    case 'call':
+    case 'extract':
+    case 'substring':
+    case 'trim':
+      return compileCall(e, (x) => compileExpr(x, ctx), ctx.nowMs);
+  }
+}

@@ -1,0 +1,167 @@
+// The query compiled for one scan: unnest (FROM paths), filter (WHERE, unless the scanner applied it),
+// projection or aggregation, and LIMIT; then run over the scanner's batches, yielding output text per batch.
+import { SelectError } from '../errors.js';
+import type { ScanRecord } from '../formats/types.js';
+import type { RecordShape } from '../plan/bind.js';
+import { makeBinding, rowSteps } from '../plan/bind.js';
+import { isStarItem, type Plan } from '../plan/plan.js';
+import type * as A from '../sql/ast.js';
+import type { OutputColumn, Projection, RowWriter } from '../output/projection.js';
+import { makeAccumulator, type Accumulator } from './aggregates.js';
+import { compileExpr, type CompileContext, type Fn, type Row } from './compile.js';
+import type { Value } from './values.js';
+
+export interface CompiledQuery {
+  /** WHERE as a predicate over rows (undefined when there is none). */
+  filter?: (row: Row) => boolean;
+  /** Expands a scanned record into the rows the FROM path names (undefined: the record is the row). */
+  unnest?: (rec: ScanRecord, out: Row[]) => void;
+  write: RowWriter;
+  /** Aggregate queries: the accumulators fed by every row, and the single output row. */
+  aggregate?: { accumulators: Accumulator[]; finish(): string };
+  limit: number;
+}
+
+/** AWS limit on one output record (bytes). */
+const MAX_OUTPUT_RECORD = 1024 * 1024;
+
+export type WriterFactory = (p: Projection) => RowWriter;
+
+function outputName(item: A.SelectItem, index: number, alias: A.Name): string {
+  if (item.alias) return item.alias.name;
+  if (item.expr.kind === 'path') {
+    const steps = rowSteps(item.expr, alias);
+    const last = steps[steps.length - 1];
+    if (last?.kind === 'field') return last.name.name;
+  }
+  return `_${index + 1}`;
+}
+
+/** Rows of a FROM path: field and index steps descend, [*] and .* fan out; a dead end yields MISSING. */
+function compileUnnest(steps: A.PathStep[]): (rec: ScanRecord, out: Row[]) => void {
+  const step = (v: Value, i: number, out: Row[]): void => {
+    if (i === steps.length) {
+      out.push(v);
+      return;
+    }
+    const s = steps[i];
+    if (s.kind === 'wildcard') {
+      if (Array.isArray(v) && v.length > 0) for (const x of v) step(x as Value, i + 1, out);
+      else out.push(undefined);
+    } else if (s.kind === 'fieldWildcard') {
+      if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0) for (const x of Object.values(v)) step(x as Value, i + 1, out);
+      else out.push(undefined);
+    } else if (s.kind === 'index') {
+      step(Array.isArray(v) ? (v[s.index] as Value) : undefined, i + 1, out);
+    } else {
+      const o = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, Value>) : undefined;
+      let x: Value = o?.[s.name.name];
+      if (x === undefined && o && !s.name.quoted) {
+        const lower = s.name.name.toLowerCase();
+        for (const k in o) if (k.toLowerCase() === lower) x = o[k];
+      }
+      step(x, i + 1, out);
+    }
+  };
+  return (rec, out) => step(rec as Value, 0, out);
+}
+
+export function compileQuery(plan: Plan, shape: RecordShape, writer: WriterFactory, nowMs: number): CompiledQuery {
+  const stmt = plan.stmt;
+  const alias = stmt.from.alias;
+  const ctx: CompileContext = { binding: makeBinding(shape, alias), nowMs };
+  let filter: CompiledQuery['filter'];
+  if (stmt.where) {
+    const w = compileExpr(stmt.where, ctx).fn;
+    filter = (row) => w(row) === true;
+  }
+  const unnest = plan.unnest.length > 0 ? compileUnnest(plan.unnest) : undefined;
+  const limit = plan.limit ?? Infinity;
+
+  if (plan.selectStar) return { filter, unnest, write: writer({ star: true, shape }), limit };
+  const items = stmt.select as A.SelectItem[];
+
+  if (plan.aggregate) {
+    const accumulators: Accumulator[] = [];
+    const results: Value[] = [];
+    const aggCtx: CompileContext = {
+      ...ctx,
+      aggregate: (e) => {
+        const k = accumulators.length;
+        accumulators.push(makeAccumulator(e.name, e.arg === '*' ? '*' : compileExpr(e.arg, ctx).fn));
+        results.push(null);
+        return () => results[k];
+      },
+    };
+    const columns: OutputColumn[] = items.map((item, i) => ({ name: outputName(item, i, alias), fn: compileExpr(item.expr, aggCtx).fn }));
+    const write = writer({ star: false, columns });
+    return {
+      filter,
+      unnest,
+      write,
+      limit,
+      aggregate: {
+        accumulators,
+        finish() {
+          accumulators.forEach((a, k) => (results[k] = a.result()));
+          return limit > 0 ? write(undefined) : '';
+        },
+      },
+    };
+  }
+
+  const columns: OutputColumn[] = items.map((item, i) => {
+    if (isStarItem(item, alias)) throw new SelectError('ParseAsteriskIsNotAloneInSelectList', undefined, item.pos);
+    const e = item.expr;
+    // alias.path.* : the fields of a nested object, written as one JSON value under the path's name.
+    const fn: Fn = compileExpr(e.kind === 'path' && e.steps.at(-1)?.kind === 'fieldWildcard' ? { ...e, steps: e.steps.slice(0, -1) } : e, ctx).fn;
+    return { name: outputName(item, i, alias), fn };
+  });
+  return { filter, unnest, write: writer({ star: false, columns }), limit };
+}
+
+/**
+ * Runs the query over the scanner's batches; yields the output text of each batch ('' when nothing in it
+ * matched, so the caller can send keep-alives). Returning early (LIMIT) closes the scanner's iterator,
+ * which stops reading the object.
+ */
+export async function* executeQuery(q: CompiledQuery, batches: AsyncIterable<ScanRecord[]>, filterApplied: boolean): AsyncGenerator<string> {
+  const filter = filterApplied ? undefined : q.filter;
+  const { write, unnest, limit } = q;
+  const accs = q.aggregate?.accumulators;
+  let emitted = 0;
+  if (limit <= 0 && !q.aggregate) return;
+  const rows: Row[] = [];
+  for await (const batch of batches) {
+    let out = '';
+    let recs: ArrayLike<Row> = batch;
+    if (unnest) {
+      rows.length = 0;
+      for (let i = 0; i < batch.length; i++) unnest(batch[i], rows);
+      recs = rows;
+    }
+    const n = recs.length;
+    if (accs) {
+      for (let i = 0; i < n; i++) {
+        const row = recs[i];
+        if (filter && !filter(row)) continue;
+        for (let k = 0; k < accs.length; k++) accs[k].add(row);
+      }
+      yield '';
+      continue;
+    }
+    for (let i = 0; i < n; i++) {
+      const row = recs[i];
+      if (filter && !filter(row)) continue;
+      const line = write(row);
+      if (line.length > MAX_OUTPUT_RECORD / 4 && Buffer.byteLength(line) > MAX_OUTPUT_RECORD) throw new SelectError('OverMaxRecordSize');
+      out += line;
+      if (++emitted >= limit) {
+        yield out;
+        return;
+      }
+    }
+    yield out;
+  }
+  if (q.aggregate) yield q.aggregate.finish();
+}

@@ -1,0 +1,210 @@
+// The value model. Values are plain JS values so that rows need no wrapping:
+//   undefined = MISSING, null = NULL, boolean, number (int when integral, else float/decimal),
+//   bigint (ints beyond 2^53 from Parquet), string, Timestamp, and objects / arrays from JSON and Parquet.
+// CSV fields arrive as strings: comparisons and arithmetic read a numeric-looking string as a number.
+import { SelectError } from '../errors.js';
+import type { CastType } from '../sql/ast.js';
+import { parseTimestamp, Timestamp } from './timestamp.js';
+
+export type Value = undefined | null | boolean | number | bigint | string | Timestamp | object;
+
+export { Timestamp };
+
+/** A string read as a number, or NaN. The empty (or blank) string is not a number. */
+export function numberFromString(s: string): number {
+  const n = +s;
+  if (n === 0 && s.trim() === '') return NaN;
+  return n;
+}
+
+/** Number view of a value for arithmetic and numeric comparison; NaN when it has none. */
+export function toNumber(v: Value): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') return numberFromString(v);
+  if (typeof v === 'bigint') return Number(v);
+  return NaN;
+}
+
+/**
+ * Compares two non-null values: <0, 0, >0, or NaN when they cannot be compared. Numbers compare with
+ * numeric strings numerically; timestamps with timestamp strings; booleans with 'true'/'false'.
+ */
+export function compare(a: Value, b: Value): number {
+  const ta = typeof a;
+  const tb = typeof b;
+  if (ta === 'string' && tb === 'string') return a === b ? 0 : (a as string) < (b as string) ? -1 : 1;
+  if (ta === 'number' && tb === 'number') return (a as number) - (b as number);
+  if (ta === 'number' || tb === 'number' || ta === 'bigint' || tb === 'bigint') {
+    if (ta === 'bigint' && tb === 'bigint') return (a as bigint) < (b as bigint) ? -1 : (a as bigint) > (b as bigint) ? 1 : 0;
+    const x = toNumber(a);
+    const y = toNumber(b);
+    return x - y;
+  }
+  if (a instanceof Timestamp) {
+    const other = b instanceof Timestamp ? b : typeof b === 'string' ? parseTimestamp(b) : undefined;
+    return other ? a.compare(other) : NaN;
+  }
+  if (b instanceof Timestamp) return -compare(b, a);
+  if (ta === 'boolean') {
+    const y = tb === 'boolean' ? b : b === 'true' ? true : b === 'false' ? false : undefined;
+    return y === undefined ? NaN : Number(a) - Number(y);
+  }
+  if (tb === 'boolean') return -compare(b, a);
+  return NaN;
+}
+
+/** SQL equality of two non-null values (false when incomparable). */
+export function equals(a: Value, b: Value): boolean {
+  if (a === b) return true;
+  if (typeof a === 'object' && typeof b === 'object' && !(a instanceof Timestamp)) return JSON.stringify(a) === JSON.stringify(b);
+  return compare(a, b) === 0;
+}
+
+/** SQL truth: only true is true (NULL and MISSING are not). */
+export function isTrue(v: Value): boolean {
+  return v === true;
+}
+
+function castFailed(v: Value, to: string): never {
+  throw new SelectError('CastFailed', `Cannot cast ${describe(v)} to ${to}`);
+}
+
+function describe(v: Value): string {
+  const s = typeof v === 'string' ? `'${v}'` : String(v);
+  return s.length > 40 ? s.slice(0, 40) + '...' : s;
+}
+
+function castToInt(v: Value): Value {
+  switch (typeof v) {
+    case 'number':
+      if (!Number.isFinite(v)) castFailed(v, 'INT');
+      return Math.trunc(v);
+    case 'string': {
+      const n = numberFromString(v);
+      if (!Number.isFinite(n)) castFailed(v, 'INT');
+      const t = Math.trunc(n);
+      if (!Number.isSafeInteger(t) && /^\s*[+-]?\d+\s*$/.test(v)) {
+        const big = BigInt(v.trim());
+        if (big > 9223372036854775807n || big < -9223372036854775808n) throw new SelectError('IntegerOverflow');
+        return big;
+      }
+      return t;
+    }
+    case 'boolean':
+      return v ? 1 : 0;
+    case 'bigint':
+      return v;
+    default:
+      return castFailed(v, 'INT');
+  }
+}
+
+function castToFloat(v: Value, to: string): Value {
+  switch (typeof v) {
+    case 'number':
+      return v;
+    case 'string': {
+      const n = numberFromString(v);
+      if (Number.isNaN(n) && v.trim().toLowerCase() !== 'nan') castFailed(v, to);
+      return n;
+    }
+    case 'boolean':
+      return v ? 1 : 0;
+    case 'bigint':
+      return Number(v);
+    default:
+      return castFailed(v, to);
+  }
+}
+
+function castToBool(v: Value): Value {
+  switch (typeof v) {
+    case 'boolean':
+      return v;
+    case 'string': {
+      const s = v.trim().toLowerCase();
+      if (s === 'true') return true;
+      if (s === 'false') return false;
+      return castFailed(v, 'BOOL');
+    }
+    case 'number':
+      return v !== 0;
+    case 'bigint':
+      return v !== 0n;
+    default:
+      return castFailed(v, 'BOOL');
+  }
+}
+
+function castToTimestamp(v: Value): Value {
+  if (v instanceof Timestamp) return v;
+  if (typeof v === 'string') return parseTimestamp(v) ?? castFailed(v, 'TIMESTAMP');
+  return castFailed(v, 'TIMESTAMP');
+}
+
+/** The CAST function for one target type, compiled once. NULL and MISSING pass through. */
+export function caster(to: CastType): (v: Value) => Value {
+  let f: (v: Value) => Value;
+  switch (to) {
+    case 'INT':
+      f = castToInt;
+      break;
+    case 'FLOAT':
+    case 'DECIMAL':
+      f = (v) => castToFloat(v, to);
+      break;
+    case 'STRING':
+      f = (v) => (typeof v === 'string' ? v : valueToText(v));
+      break;
+    case 'BOOL':
+      f = castToBool;
+      break;
+    case 'TIMESTAMP':
+      f = castToTimestamp;
+      break;
+  }
+  return (v) => (v === null || v === undefined ? v : f(v));
+}
+
+/** Text of a scalar value as CSV output and CAST AS STRING write it. */
+export function valueToText(v: Value): string {
+  switch (typeof v) {
+    case 'string':
+      return v;
+    case 'number':
+      return Number.isFinite(v) ? String(v) : Number.isNaN(v) ? 'nan' : v > 0 ? '+inf' : '-inf';
+    case 'boolean':
+    case 'bigint':
+      return String(v);
+    case 'undefined':
+      return '';
+    default:
+      if (v === null) return '';
+      if (v instanceof Timestamp) return v.toString();
+      return JSON.stringify(v, jsonReplacer);
+  }
+}
+
+/** JSON.stringify replacer for values the engine may hold inside objects (bigint, timestamps). */
+export function jsonReplacer(this: unknown, _key: string, v: unknown): unknown {
+  if (typeof v === 'bigint') return Number(v);
+  return v;
+}
+
+/** JSON text of a value for JSON output (MISSING is the caller's business). */
+export function valueToJson(v: Value): string {
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      return Number.isFinite(v) ? String(v) : 'null';
+    case 'boolean':
+    case 'bigint':
+      return String(v);
+    default:
+      if (v === null || v === undefined) return 'null';
+      if (v instanceof Timestamp) return JSON.stringify(v.toString());
+      if (v instanceof Date) return JSON.stringify(v.toISOString());
+      return JSON.stringify(v, jsonReplacer);
+  }
+}

@@ -1,0 +1,71 @@
+// CSV output: fields joined by FieldDelimiter, records ended by RecordDelimiter, quoted ALWAYS or only
+// when a field holds a delimiter, the quote character or a line break (ASNEEDED). NULL and MISSING are
+// empty fields; nested values are written as JSON text.
+import { valueToText, type Value } from '../exec/values.js';
+import type { Projection, RowWriter } from './projection.js';
+
+export interface CsvOutputOptions {
+  quoteFields?: 'ALWAYS' | 'ASNEEDED';
+  quoteEscapeCharacter?: string;
+  recordDelimiter?: string;
+  fieldDelimiter?: string;
+  quoteCharacter?: string;
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Field text -> quoted/escaped field text, compiled for the options. */
+function fieldQuoter(o: CsvOutputOptions): (s: string) => string {
+  const q = o.quoteCharacter ?? '"';
+  const esc = o.quoteEscapeCharacter ?? q;
+  const fd = o.fieldDelimiter ?? ',';
+  const rd = o.recordDelimiter ?? '\n';
+  if (q === '') return (s) => s;
+  const quoteRe = new RegExp(escapeRe(q), 'g');
+  const needs = new RegExp([fd, rd, q, '\n', '\r', ...(esc !== q ? [esc] : [])].map(escapeRe).join('|'));
+  const escapeText = esc + q;
+  const escAll = (s: string) => (s.includes(q) ? s.replace(quoteRe, escapeText) : s);
+  if (o.quoteFields === 'ALWAYS') return (s) => q + escAll(s) + q;
+  return (s) => (needs.test(s) ? q + escAll(s) + q : s);
+}
+
+export function csvRowWriter(p: Projection, o: CsvOutputOptions): RowWriter {
+  const fd = o.fieldDelimiter ?? ',';
+  const rd = o.recordDelimiter ?? '\n';
+  const quote = fieldQuoter(o);
+  const text = (v: Value) => quote(typeof v === 'string' ? v : valueToText(v));
+  if (p.star) {
+    if (p.shape.kind === 'csv') {
+      return (row) => {
+        const r = row as string[];
+        let s = r.length > 0 ? quote(r[0] ?? '') : '';
+        for (let i = 1; i < r.length; i++) s += fd + quote(r[i] ?? '');
+        return s + rd;
+      };
+    }
+    return (row) => {
+      if (row === undefined) return rd;
+      if (row === null || typeof row !== 'object' || Array.isArray(row)) return text(row as Value) + rd;
+      let s = '';
+      let first = true;
+      for (const k in row as Record<string, Value>) {
+        s += (first ? '' : fd) + text((row as Record<string, Value>)[k]);
+        first = false;
+      }
+      return s + rd;
+    };
+  }
+  const fns = p.columns.map((c) => c.fn);
+  const n = fns.length;
+  if (n === 1) {
+    const f = fns[0];
+    return (row) => text(f(row)) + rd;
+  }
+  return (row) => {
+    let s = text(fns[0](row));
+    for (let i = 1; i < n; i++) s += fd + text(fns[i](row));
+    return s + rd;
+  };
+}

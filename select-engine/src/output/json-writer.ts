@@ -1,0 +1,45 @@
+// JSON output as AWS writes it: one object per record followed by RecordDelimiter. SELECT * writes a JSON
+// record as it is (never wrapped in _1); a CSV record becomes {"header or _N": "field", ...}. Projected
+// columns become keys; a MISSING value leaves its key out, so an all-MISSING record is {}.
+import { valueToJson, type Value } from '../exec/values.js';
+import type { Projection, RowWriter } from './projection.js';
+
+export interface JsonOutputOptions {
+  recordDelimiter?: string;
+}
+
+export function jsonRowWriter(p: Projection, o: JsonOutputOptions): RowWriter {
+  const rd = o.recordDelimiter ?? '\n';
+  if (p.star) {
+    if (p.shape.kind === 'csv') {
+      const header = p.shape.header;
+      const keys: string[] = [];
+      const key = (i: number) => (keys[i] ??= JSON.stringify(header?.[i] ?? `_${i + 1}`) + ':');
+      return (row) => {
+        const r = row as string[];
+        let s = '{';
+        for (let i = 0; i < r.length; i++) s += (i ? ',' : '') + key(i) + JSON.stringify(r[i] ?? '');
+        return s + '}' + rd;
+      };
+    }
+    return (row) => {
+      if (row === undefined) return '{}' + rd;
+      if (row === null || typeof row !== 'object' || Array.isArray(row)) return '{"_1":' + valueToJson(row as Value) + '}' + rd;
+      return valueToJson(row as Value) + rd;
+    };
+  }
+  const keys = p.columns.map((c) => JSON.stringify(c.name) + ':');
+  const fns = p.columns.map((c) => c.fn);
+  const n = fns.length;
+  return (row) => {
+    let s = '{';
+    let first = true;
+    for (let i = 0; i < n; i++) {
+      const v = fns[i](row);
+      if (v === undefined) continue;
+      s += (first ? '' : ',') + keys[i] + valueToJson(v);
+      first = false;
+    }
+    return s + '}' + rd;
+  };
+}

@@ -1,0 +1,189 @@
+// The logical plan of a query: scan (with the columns needed and the WHERE conjuncts usable for pruning),
+// unnest (FROM paths into JSON), filter, project or aggregate, limit. Pushdown is explicit: the scanner is
+// given the compiled filter only when it sees the same rows the WHERE clause sees, and reports whether it
+// applied it; the executor re-applies anything not reported applied.
+import { SelectError } from '../errors.js';
+import type { SimplePredicate } from '../formats/types.js';
+import type * as A from '../sql/ast.js';
+import { parseTimestamp } from '../exec/timestamp.js';
+import { rowSteps, sameName } from './bind.js';
+
+export type InputFormat = 'CSV' | 'JSON' | 'Parquet';
+
+export interface Plan {
+  stmt: A.SelectStatement;
+  format: InputFormat;
+  /** SELECT * (or a lone `alias.*`): rows are written as they are. */
+  selectStar: boolean;
+  aggregate: boolean;
+  /** FROM steps applied to each scanned record (the leading [*] that iterates the object is dropped). */
+  unnest: A.PathStep[];
+  /** Columns the query reads (undefined = all). */
+  columns?: Array<string | number>;
+  conjuncts: SimplePredicate[];
+  /** True when the WHERE clause may be handed to the scanner (rows = scanned records). */
+  pushFilter: boolean;
+  limit?: number;
+}
+
+function walk(e: A.Expr, visit: (e: A.Expr) => void): void {
+  visit(e);
+  switch (e.kind) {
+    case 'unary':
+      return walk(e.operand, visit);
+    case 'binary':
+      walk(e.left, visit);
+      return walk(e.right, visit);
+    case 'like':
+      walk(e.value, visit);
+      walk(e.pattern, visit);
+      if (e.escape) walk(e.escape, visit);
+      return;
+    case 'between':
+      [e.value, e.low, e.high].forEach((x) => walk(x, visit));
+      return;
+    case 'in':
+      walk(e.value, visit);
+      e.list.forEach((x) => walk(x, visit));
+      return;
+    case 'is':
+    case 'cast':
+    case 'extract':
+      return walk(e.value, visit);
+    case 'case':
+      if (e.operand) walk(e.operand, visit);
+      e.whens.forEach((w) => (walk(w.when, visit), walk(w.then, visit)));
+      if (e.else) walk(e.else, visit);
+      return;
+    case 'aggregate':
+      if (e.arg !== '*') walk(e.arg, visit);
+      return;
+    case 'call':
+      e.args.forEach((x) => walk(x, visit));
+      return;
+    case 'substring':
+      [e.value, e.start, ...(e.length ? [e.length] : [])].forEach((x) => walk(x, visit));
+      return;
+    case 'trim':
+      walk(e.value, visit);
+      if (e.chars) walk(e.chars, visit);
+      return;
+    default:
+      return;
+  }
+}
+
+export function isStarItem(item: A.SelectItem, alias: A.Name): boolean {
+  const e = item.expr;
+  return e.kind === 'path' && e.steps.length > 0 && e.steps[e.steps.length - 1].kind === 'fieldWildcard' && e.steps.length === 1 && sameName(e.root, alias);
+}
+
+/** Columns needed: the first step of every path (undefined when a whole row is needed). */
+function neededColumns(exprs: A.Expr[], alias: A.Name, format: InputFormat): Array<string | number> | undefined {
+  const cols = new Set<string | number>();
+  let whole = false;
+  for (const e of exprs) {
+    walk(e, (x) => {
+      if (x.kind !== 'path') return;
+      const steps = rowSteps(x, alias);
+      const first = steps[0];
+      if (!first || first.kind !== 'field') whole = true;
+      else if (format === 'CSV' && /^_\d+$/.test(first.name.name)) cols.add(Number(first.name.name.slice(1)));
+      else cols.add(first.name.name);
+    });
+  }
+  return whole ? undefined : [...cols];
+}
+
+function literalValue(e: A.Expr): SimplePredicate['value'] | undefined {
+  if (e.kind !== 'literal') return undefined;
+  const l = e.literal;
+  switch (l.type) {
+    case 'int':
+    case 'decimal':
+    case 'string':
+    case 'bool':
+      return l.value;
+    case 'timestamp': {
+      const t = parseTimestamp(l.text);
+      return t ? new Date(t.ms) : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+const FLIP: Record<string, SimplePredicate['op']> = { '=': '=', '<>': '<>', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
+
+/** The AND-ed leaves of WHERE of the form column op literal (or IS [NOT] NULL), for pruning. */
+function conjunctsOf(where: A.Expr | undefined, alias: A.Name, format: InputFormat): SimplePredicate[] {
+  const out: SimplePredicate[] = [];
+  const column = (e: A.Expr): string | number | undefined => {
+    if (e.kind !== 'path') return undefined;
+    const steps = rowSteps(e, alias);
+    if (steps.length === 0 || steps.some((s) => s.kind !== 'field')) return undefined;
+    const names = steps.map((s) => (s as { name: A.Name }).name.name);
+    if (format === 'CSV' && names.length === 1 && /^_\d+$/.test(names[0])) return Number(names[0].slice(1));
+    return names.join('.');
+  };
+  const visit = (e: A.Expr): void => {
+    if (e.kind === 'binary' && e.op === 'AND') {
+      visit(e.left);
+      visit(e.right);
+      return;
+    }
+    if (e.kind === 'binary' && e.op in FLIP) {
+      const lc = column(e.left);
+      const rv = literalValue(e.right);
+      if (lc !== undefined && rv !== undefined) out.push({ column: lc, op: e.op as SimplePredicate['op'], value: rv });
+      const rc = column(e.right);
+      const lv = literalValue(e.left);
+      if (rc !== undefined && lv !== undefined) out.push({ column: rc, op: FLIP[e.op], value: lv });
+      return;
+    }
+    if (e.kind === 'is' && e.test === 'NULL') {
+      const c = column(e.value);
+      if (c !== undefined) out.push({ column: c, op: e.not ? 'IS NOT NULL' : 'IS NULL' });
+    }
+  };
+  if (where) visit(where);
+  return out;
+}
+
+export function buildPlan(stmt: A.SelectStatement, format: InputFormat): Plan {
+  const alias = stmt.from.alias;
+  let unnest = stmt.from.steps;
+  if (unnest.length > 0 && format !== 'JSON') throw new SelectError('UnsupportedSqlStructure', 'FROM paths are supported for JSON input only', stmt.from.pos);
+  if (unnest[0]?.kind === 'wildcard') unnest = unnest.slice(1);
+
+  const items = stmt.select === '*' ? [] : stmt.select;
+  const selectStar = stmt.select === '*' || (items.length === 1 && isStarItem(items[0], alias));
+  let aggregate = false;
+  let plain = false;
+  for (const item of items) {
+    let hasAgg = false;
+    walk(item.expr, (x) => {
+      if (x.kind === 'aggregate') {
+        if (x.arg !== '*') walk(x.arg, (y) => y.kind === 'aggregate' && fail('Aggregate functions cannot be nested', y.pos));
+        hasAgg = true;
+      }
+    });
+    if (hasAgg) aggregate = true;
+    else if (!isStarItem(item, alias)) plain = true;
+    else plain = true;
+  }
+  if (aggregate && plain) fail('Aggregate and non-aggregate expressions cannot be mixed in the SELECT list', items[0].pos);
+
+  const exprs = items.map((i) => i.expr).concat(stmt.where ? [stmt.where] : []);
+  const columns = selectStar || unnest.length > 0 || format === 'JSON' ? undefined : neededColumns(exprs, alias, format);
+  const pushFilter = unnest.length === 0;
+  return {
+    stmt, format, selectStar, aggregate, unnest, columns,
+    conjuncts: pushFilter ? conjunctsOf(stmt.where, alias, format) : [],
+    pushFilter, limit: stmt.limit,
+  };
+}
+
+function fail(message: string, pos: A.Pos): never {
+  throw new SelectError('UnsupportedSqlOperation', message, pos);
+}

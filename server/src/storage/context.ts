@@ -1,0 +1,40 @@
+// Options of openStorage and the context object passed down to every part of the engine (no globals).
+import type { Codec } from './erasure/codec.js';
+
+export interface StorageOptions {
+  /** Drive directories (already ellipsis-expanded, see expandDrives). 1 to 32. */
+  drives: string[];
+  /** Drives per erasure set (2..16, must divide the count); default: the largest that does. */
+  setSize?: number;
+  /** Parity shards for STANDARD; default setSize/2 (0 for one drive). */
+  parity?: number;
+  /** Parity shards for REDUCED_REDUNDANCY; default max(1, parity/2), or 0 for one drive. */
+  rrsParity?: number;
+  /** Objects whose shard is at most this many bytes live inside the metadata file. Default 128 KiB. */
+  inlineLimit?: number;
+  /** Erasure block size. Default 1 MiB. */
+  blockSize?: number;
+  /** How often drives are probed (dead/replaced drives). Default 10 s. */
+  driveCheckIntervalMs?: number;
+  /** Background scanner: pause between cycles (default 60 s) and objects checked per second (default 50). */
+  scannerIntervalMs?: number;
+  scannerObjectsPerSecond?: number;
+  /** Disable the background workers (tests that want to observe the unhealed state). */
+  background?: boolean;
+  log?: Logger;
+}
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+export interface StorageContext {
+  deploymentId: string;
+  blockSize: number;
+  inlineLimit: number;
+  codec: Codec;
+  log: Logger;
+}
+
+export const silentLogger: Logger = { info: () => {}, warn: () => {} };

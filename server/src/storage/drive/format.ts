@@ -1,0 +1,136 @@
+// The format file on every drive: which deployment it belongs to, the layout of the sets and this drive's
+// id. Drives are matched to slots by id, so a drive moved to another position on the command line is
+// recognised; an empty drive takes a vacant slot (and is healed); a drive of another deployment is refused.
+import { randomUUID } from 'node:crypto';
+import { LocalDrive, SYS_DIR, TMP_DIR, MULTIPART_DIR } from './local-drive.js';
+
+export const FORMAT_FILE = `${SYS_DIR}/format.json`;
+
+export interface FormatFile {
+  format: 'cairn-erasure';
+  version: 1;
+  deploymentId: string;
+  /** This drive's id. */
+  driveId: string;
+  /** sets[i][j] = id of the drive in slot j of set i. */
+  sets: string[][];
+  /** Default STANDARD parity chosen at first start. */
+  parity: number;
+}
+
+export interface Formatted {
+  deploymentId: string;
+  sets: LocalDrive[][];
+  parity: number;
+  /** Drives that were empty and got formatted now: they need a full heal. */
+  fresh: LocalDrive[];
+}
+
+export function defaultSetSize(count: number): number {
+  if (count === 1) return 1;
+  for (let s = Math.min(16, count); s >= 2; s--) if (count % s === 0) return s;
+  throw new Error(`cannot split ${count} drives into erasure sets of 2 to 16 drives`);
+}
+
+export async function readFormat(drive: LocalDrive): Promise<FormatFile | null> {
+  const raw = await drive.read(FORMAT_FILE);
+  if (!raw) return null;
+  try {
+    const f = JSON.parse(raw.toString('utf8')) as FormatFile;
+    if (f.format !== 'cairn-erasure' || typeof f.deploymentId !== 'string' || !Array.isArray(f.sets)) return null;
+    return f;
+  } catch {
+    return null; // a torn or corrupt format file: treated like an empty drive and healed
+  }
+}
+
+export async function writeFormat(drive: LocalDrive, f: Omit<FormatFile, 'driveId'>, driveId: string): Promise<void> {
+  await drive.writeAtomic(FORMAT_FILE, JSON.stringify({ ...f, driveId } satisfies FormatFile, null, 1));
+}
+
+async function prepare(drive: LocalDrive): Promise<void> {
+  await drive.mkdirs(TMP_DIR);
+  await drive.mkdirs(MULTIPART_DIR);
+  // Leftovers of writes interrupted by a crash: never visible, safe to drop at start-up.
+  for (const name of (await drive.list(TMP_DIR)) ?? []) await drive.remove(`${TMP_DIR}/${name}`);
+}
+
+export async function formatDrives(roots: string[], opts: { setSize?: number; parity?: number }): Promise<Formatted> {
+  if (roots.length < 1 || roots.length > 32) throw new Error(`Cairn needs 1 to 32 drives, got ${roots.length}`);
+  if (new Set(roots).size !== roots.length) throw new Error('the same drive directory is given twice');
+  const drives = roots.map((r) => new LocalDrive(r));
+  await Promise.all(drives.map(prepare));
+  const formats = await Promise.all(drives.map(readFormat));
+
+  const found = formats.filter((f): f is FormatFile => f !== null);
+  if (found.length === 0) return freshDeployment(drives, opts);
+
+  // The deployment is the one most drives agree on; anything else is a foreign drive.
+  const votes = new Map<string, number>();
+  for (const f of found) votes.set(f.deploymentId, (votes.get(f.deploymentId) ?? 0) + 1);
+  const deploymentId = [...votes.entries()].sort((a, b) => b[1] - a[1])[0][0];
+  const ref = found.find((f) => f.deploymentId === deploymentId)!;
+  formats.forEach((f, i) => {
+    if (f && f.deploymentId !== deploymentId) {
+      throw new Error(
+        `drive ${roots[i]} belongs to another Cairn deployment (${f.deploymentId}, this one is ${deploymentId}); ` +
+          'refusing to use it. Give an empty directory or the right drive.',
+      );
+    }
+  });
+  const total = ref.sets.reduce((n, s) => n + s.length, 0);
+  if (total !== roots.length) {
+    throw new Error(`this deployment was formatted with ${total} drives, ${roots.length} given`);
+  }
+
+  const slotOf = new Map<string, [number, number]>();
+  ref.sets.forEach((set, i) => set.forEach((id, j) => slotOf.set(id, [i, j])));
+  const sets: (LocalDrive | undefined)[][] = ref.sets.map((s) => new Array(s.length));
+  const fresh: LocalDrive[] = [];
+  for (let i = 0; i < drives.length; i++) {
+    const f = formats[i];
+    if (!f) continue;
+    const slot = slotOf.get(f.driveId);
+    if (!slot) throw new Error(`drive ${roots[i]} has id ${f.driveId}, unknown to deployment ${deploymentId}`);
+    if (sets[slot[0]][slot[1]]) throw new Error(`drives ${sets[slot[0]][slot[1]]!.root} and ${roots[i]} have the same id`);
+    place(drives[i], slot, f.driveId, sets);
+  }
+  // Empty drives take the vacant slots in order.
+  const vacant: [number, number][] = [];
+  sets.forEach((set, i) => ref.sets[i].forEach((_, j) => !set[j] && vacant.push([i, j])));
+  for (let i = 0; i < drives.length; i++) {
+    if (formats[i]) continue;
+    const slot = vacant.shift()!;
+    const id = ref.sets[slot[0]][slot[1]];
+    await writeFormat(drives[i], ref, id);
+    place(drives[i], slot, id, sets);
+    fresh.push(drives[i]);
+  }
+  return { deploymentId, sets: sets as LocalDrive[][], parity: ref.parity, fresh };
+}
+
+function place(d: LocalDrive, slot: [number, number], id: string, sets: (LocalDrive | undefined)[][]): void {
+  d.setIndex = slot[0];
+  d.diskIndex = slot[1];
+  d.driveId = id;
+  sets[slot[0]][slot[1]] = d;
+}
+
+async function freshDeployment(drives: LocalDrive[], opts: { setSize?: number; parity?: number }): Promise<Formatted> {
+  const n = drives.length;
+  const setSize = opts.setSize ?? defaultSetSize(n);
+  if (n === 1 ? setSize !== 1 : setSize < 2 || setSize > 16 || n % setSize !== 0) {
+    throw new Error(`set size ${setSize} does not divide ${n} drives into sets of 2 to 16`);
+  }
+  const parity = opts.parity ?? Math.floor(setSize / 2);
+  if (parity < 0 || parity > Math.floor(setSize / 2)) throw new Error(`parity ${parity} is not in 0..${Math.floor(setSize / 2)}`);
+  const deploymentId = randomUUID();
+  const ids = drives.map(() => randomUUID());
+  const setIds: string[][] = [];
+  for (let i = 0; i < n; i += setSize) setIds.push(ids.slice(i, i + setSize));
+  const base = { format: 'cairn-erasure' as const, version: 1 as const, deploymentId, sets: setIds, parity };
+  await Promise.all(drives.map((d, i) => writeFormat(d, base, ids[i])));
+  const sets: LocalDrive[][] = setIds.map(() => []);
+  drives.forEach((d, i) => place(d, [Math.floor(i / setSize), i % setSize], ids[i], sets));
+  return { deploymentId, sets, parity, fresh: [] };
+}

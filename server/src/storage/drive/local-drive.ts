@@ -1,0 +1,121 @@
+// One drive = one directory. Everything under it is ours; paths handed in are relative to the root and come
+// from key-path.ts (already escaped), so nothing here can reach outside the drive directory.
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, readdir, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+export const SYS_DIR = '.cairn.sys';
+export const TMP_DIR = `${SYS_DIR}/tmp`;
+export const MULTIPART_DIR = `${SYS_DIR}/multipart`;
+
+/** Error codes that mean "this drive is broken or full", as opposed to "file not there". */
+export function isDriveFault(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return code !== undefined && code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EEXIST' && code !== 'ENOTEMPTY';
+}
+
+export function errCode(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException)?.code;
+}
+
+export class LocalDrive {
+  /** Slot in the deployment (set index, index in set); assigned by format.ts. */
+  setIndex = -1;
+  diskIndex = -1;
+  driveId = '';
+  /** Last fault seen (ENOSPC, EROFS, EIO, ...); cleared by a successful write. */
+  lastError: string | undefined;
+
+  constructor(readonly root: string) {}
+
+  abs(rel: string): string {
+    return join(this.root, rel);
+  }
+
+  async read(rel: string): Promise<Buffer | null> {
+    try {
+      return await readFile(this.abs(rel));
+    } catch (e) {
+      if (errCode(e) === 'ENOENT' || errCode(e) === 'ENOTDIR') return null;
+      throw e;
+    }
+  }
+
+  /** Write a whole file and move it into place: readers see the old file or the new one. */
+  async writeAtomic(rel: string, data: Buffer | string): Promise<void> {
+    const tmp = `${TMP_DIR}/${randomUUID()}`;
+    await writeFile(this.abs(tmp), data);
+    try {
+      await this.renameInto(tmp, rel);
+    } catch (e) {
+      await rm(this.abs(tmp), { force: true }).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** rename(2) with the parent of the target created on demand (a concurrent cleanup may remove it). */
+  async renameInto(fromRel: string, toRel: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await rename(this.abs(fromRel), this.abs(toRel));
+        return;
+      } catch (e) {
+        if (errCode(e) !== 'ENOENT' || attempt >= 3) throw e;
+        await mkdir(dirname(this.abs(toRel)), { recursive: true });
+      }
+    }
+  }
+
+  async mkdirs(rel: string): Promise<void> {
+    await mkdir(this.abs(rel), { recursive: true });
+  }
+
+  async list(rel: string): Promise<string[] | null> {
+    try {
+      return await readdir(this.abs(rel));
+    } catch (e) {
+      if (errCode(e) === 'ENOENT' || errCode(e) === 'ENOTDIR') return null;
+      throw e;
+    }
+  }
+
+  async remove(rel: string): Promise<void> {
+    await rm(this.abs(rel), { recursive: true, force: true });
+  }
+
+  async unlinkIfExists(rel: string): Promise<void> {
+    try {
+      await unlink(this.abs(rel));
+    } catch (e) {
+      if (errCode(e) !== 'ENOENT') throw e;
+    }
+  }
+
+  /** Remove empty directories from `rel` upwards, stopping at `stopAt` (exclusive) or a non-empty one. */
+  async pruneEmpty(rel: string, stopAt: string): Promise<void> {
+    let dir = rel;
+    while (dir.length > stopAt.length && dir.startsWith(stopAt)) {
+      try {
+        await rmdir(this.abs(dir));
+      } catch {
+        return;
+      }
+      dir = dirname(dir);
+    }
+  }
+
+  /** Cheap liveness probe: create and remove a file in the temp area. */
+  async probe(): Promise<boolean> {
+    const p = this.abs(`${TMP_DIR}/.probe-${randomUUID()}`);
+    try {
+      const fh = await open(p, 'w');
+      await fh.close();
+      await unlink(p);
+      this.lastError = undefined;
+      return true;
+    } catch (e) {
+      this.lastError = errCode(e) ?? String(e);
+      return false;
+    }
+  }
+}

@@ -1,0 +1,124 @@
+// Buckets: a directory of the bucket's name on every drive, with `_bucket.json` (creation time and
+// configuration) inside. Names are validated to S3's rules, so a bucket name is always a safe file name.
+// The bucket table is read from the drives once and then kept in memory (this process owns the drives).
+import { S3Error } from '../../errors.js';
+import type { LocalDrive } from '../drive/local-drive.js';
+import { SYS_DIR } from '../drive/local-drive.js';
+import type { BucketConfig, BucketInfo } from '../object-layer.js';
+
+export const BUCKET_FILE = '_bucket.json';
+
+interface BucketDoc {
+  created: number;
+  config: BucketConfig;
+}
+
+const NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const IP = /^\d+\.\d+\.\d+\.\d+$/;
+
+export function validateBucketName(name: string): void {
+  if (!NAME.test(name) || IP.test(name) || name.includes('..') || name.includes('.-') || name.includes('-.') || name === SYS_DIR) {
+    throw new S3Error('InvalidBucketName', undefined, { BucketName: name });
+  }
+}
+
+export class Buckets {
+  private table: Map<string, BucketDoc> | null = null;
+
+  constructor(private readonly drives: () => LocalDrive[]) {}
+
+  private quorum(): number {
+    return Math.floor(this.drives().length / 2) + 1;
+  }
+
+  /** Load every drive's bucket list once; a bucket counts when a majority of drives have it. */
+  private async load(): Promise<Map<string, BucketDoc>> {
+    if (this.table) return this.table;
+    const votes = new Map<string, { n: number; doc?: BucketDoc }>();
+    await Promise.all(
+      this.drives().map(async (d) => {
+        const names = await d.list('').catch(() => null);
+        for (const name of names ?? []) {
+          if (!NAME.test(name)) continue;
+          const raw = await d.read(`${name}/${BUCKET_FILE}`).catch(() => null);
+          if (!raw) continue;
+          const v = votes.get(name) ?? { n: 0 };
+          v.n++;
+          try {
+            v.doc ??= JSON.parse(raw.toString('utf8')) as BucketDoc;
+          } catch {
+            // a corrupt copy: another drive's is used
+          }
+          votes.set(name, v);
+        }
+      }),
+    );
+    const table = new Map<string, BucketDoc>();
+    // Written on a majority, so half the drives suffice to see it (fresh, empty drives do not hide it).
+    const need = Math.ceil(this.drives().length / 2);
+    for (const [name, v] of votes) if (v.doc && v.n >= need) table.set(name, v.doc);
+    this.table = table;
+    return table;
+  }
+
+  async get(name: string): Promise<BucketDoc> {
+    const doc = (await this.load()).get(name);
+    if (!doc) throw new S3Error('NoSuchBucket', undefined, { BucketName: name });
+    return doc;
+  }
+
+  async info(name: string): Promise<BucketInfo> {
+    return { name, created: new Date((await this.get(name)).created) };
+  }
+
+  async list(): Promise<BucketInfo[]> {
+    const t = await this.load();
+    return [...t.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([name, d]) => ({ name, created: new Date(d.created) }));
+  }
+
+  private async writeAll(name: string, doc: BucketDoc): Promise<void> {
+    const text = JSON.stringify(doc);
+    const res = await Promise.allSettled(
+      this.drives().map(async (d) => {
+        await d.mkdirs(name);
+        await d.writeAtomic(`${name}/${BUCKET_FILE}`, text);
+      }),
+    );
+    if (res.filter((r) => r.status === 'fulfilled').length < this.quorum()) throw new S3Error('InsufficientWriteQuorum');
+  }
+
+  async make(name: string, config: BucketConfig = {}): Promise<void> {
+    validateBucketName(name);
+    const t = await this.load();
+    if (t.has(name)) throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: name });
+    const doc: BucketDoc = { created: Date.now(), config };
+    await this.writeAll(name, doc);
+    t.set(name, doc);
+  }
+
+  async update(name: string, patch: Record<string, unknown>): Promise<void> {
+    const doc = await this.get(name);
+    const config: Record<string, unknown> = { ...doc.config };
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null) delete config[k];
+      else if (v !== undefined) config[k] = v;
+    }
+    const next: BucketDoc = { created: doc.created, config: config as BucketConfig };
+    await this.writeAll(name, next);
+    (await this.load()).set(name, next);
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.get(name);
+    await Promise.all(this.drives().map((d) => d.remove(name).catch(() => {})));
+    (await this.load()).delete(name);
+  }
+
+  /** Copy every bucket onto a drive that lost them (replaced drive). */
+  async healDrive(d: LocalDrive): Promise<void> {
+    for (const [name, doc] of await this.load()) {
+      await d.mkdirs(name);
+      if (!(await d.read(`${name}/${BUCKET_FILE}`))) await d.writeAtomic(`${name}/${BUCKET_FILE}`, JSON.stringify(doc));
+    }
+  }
+}

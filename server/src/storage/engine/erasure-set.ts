@@ -1,0 +1,183 @@
+// One erasure set: n drives, objects striped over all of them. Holds the write protocol (stage shards in
+// the temp area, then per drive: rename data into place and replace the metadata file; success needs a
+// write quorum, otherwise every drive that committed is rolled back) and the read path.
+import { randomUUID } from 'node:crypto';
+import { dirname, basename } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { S3Error } from '../../errors.js';
+import type { StorageContext } from '../context.js';
+import { errCode, type LocalDrive, TMP_DIR } from '../drive/local-drive.js';
+import { encodeMeta, META_NAME, type ErasureInfo, type VersionRecord } from '../meta/meta-file.js';
+import { objectDir } from '../meta/key-path.js';
+import { readDriveMeta, resolveVersions, type DriveMeta, type Resolved } from '../meta/versions.js';
+import type { StorageClass } from '../object-layer.js';
+import { latestOf, type Journals } from '../list/journal.js';
+import type { KeyedMutex } from './locks.js';
+
+export interface SetDeps {
+  ctx: StorageContext;
+  journals: Journals;
+  locks: KeyedMutex;
+  parity: Record<StorageClass, number>;
+  /** An object needs healing (missed write, bad shard seen by a read). */
+  queueHeal(setIndex: number, bucket: string, key: string): void;
+  /** Something in this directory changed: drop cached listings. */
+  dirChanged(setIndex: number, bucket: string, dirRel: string): void;
+}
+
+export interface Mutation {
+  /** New version list of one drive from its current one (null when its metadata is missing/corrupt). */
+  apply(current: VersionRecord[], slot: number): VersionRecord[];
+  /** Checked once under the lock with what the quorum says (preconditions). */
+  check?(resolved: Resolved): void;
+  /** Per drive, before its metadata is written: move staged data into the object dir. */
+  stage?(drive: LocalDrive, slot: number, objRel: string): Promise<void>;
+  /** Undo `stage` on a drive (the write failed). */
+  unstage?(drive: LocalDrive, slot: number, objRel: string): Promise<void>;
+  /** Only these slots take part (others missed the data). Default: all online. */
+  slots?: boolean[];
+}
+
+export class ErasureSet {
+  /** online[i] = drive i answered its last probe. */
+  readonly online: boolean[];
+
+  constructor(
+    readonly index: number,
+    readonly drives: LocalDrive[],
+    readonly deps: SetDeps,
+  ) {
+    this.online = drives.map(() => true);
+  }
+
+  get size(): number {
+    return this.drives.length;
+  }
+
+  layout(storageClass: StorageClass): { data: number; parity: number } {
+    const parity = Math.min(this.deps.parity[storageClass], Math.floor(this.size / 2));
+    return { data: this.size - parity, parity };
+  }
+
+  writeQuorum(data: number, parity: number): number {
+    return data === parity ? data + 1 : data;
+  }
+
+  get defaultData(): number {
+    return this.layout('STANDARD').data;
+  }
+
+  /** Erasure layout of a new object: shard order rotated by a hash of the key, recorded in metadata. */
+  newErasure(key: string, storageClass: StorageClass): ErasureInfo {
+    const { data, parity } = this.layout(storageClass);
+    const n = this.size;
+    const start = crc32(key) % n;
+    const dist = Array.from({ length: n }, (_, i) => 1 + ((i + n - start) % n));
+    return { data, parity, blockSize: this.deps.ctx.blockSize, dist, bitrot: 'highwayhash256' };
+  }
+
+  liveDrives(): (LocalDrive | null)[] {
+    return this.drives.map((d, i) => (this.online[i] ? d : null));
+  }
+
+  objRel(bucket: string, key: string): string {
+    return `${bucket}/${objectDir(key)}`;
+  }
+
+  async readMetas(bucket: string, key: string): Promise<DriveMeta[]> {
+    const rel = this.objRel(bucket, key);
+    return Promise.all(this.liveDrives().map((d) => readDriveMeta(d, rel)));
+  }
+
+  async resolve(bucket: string, key: string): Promise<{ metas: DriveMeta[]; resolved: Resolved }> {
+    const metas = await this.readMetas(bucket, key);
+    const resolved = resolveVersions(metas, this.defaultData);
+    if (resolved.answered < this.defaultData) throw new S3Error('InsufficientReadQuorum');
+    return { metas, resolved };
+  }
+
+  /**
+   * Apply a change to the object's metadata on every (participating) drive under the object's lock.
+   * Succeeds on a write quorum; otherwise restores the previous metadata where it was replaced.
+   */
+  async mutate(bucket: string, key: string, m: Mutation): Promise<Resolved> {
+    const objRel = this.objRel(bucket, key);
+    return this.deps.locks.run(`${this.index}\0${objRel}`, async () => {
+      const { metas, resolved } = await this.resolve(bucket, key).catch((e) => {
+        if (e instanceof S3Error && e.code === 'InsufficientReadQuorum') throw new S3Error('InsufficientWriteQuorum');
+        throw e;
+      });
+      m.check?.(resolved);
+      const sample = m.apply(resolved.versions, -1)[0] ?? resolved.versions[0];
+      const quorum = sample?.ec ? this.writeQuorum(sample.ec.data, sample.ec.parity) : this.writeQuorum(this.defaultData, this.size - this.defaultData);
+      const dirRel = dirname(objRel);
+      const entry = basename(objRel);
+      const drives = this.liveDrives();
+      const results = await Promise.all(
+        drives.map(async (d, slot) => {
+          if (!d || (m.slots && !m.slots[slot])) return { ok: false as const, err: 'offline' };
+          const before = metas[slot];
+          const old = before.meta?.versions ?? [];
+          const next = m.apply(old, slot);
+          try {
+            await this.deps.journals.append(d, dirRel, [{ n: entry, p: 1 }]).catch(async (e) => {
+              if (errCode(e) !== 'ENOENT') throw e;
+              await d.mkdirs(dirRel);
+              await this.deps.journals.append(d, dirRel, [{ n: entry, p: 1 }]);
+            });
+            await m.stage?.(d, slot, objRel);
+            if (next.length > 0) await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: next }));
+            else await d.unlinkIfExists(`${objRel}/${META_NAME}`);
+            return { ok: true as const, old, next, hadMeta: before.state === 'ok' };
+          } catch (e) {
+            await m.unstage?.(d, slot, objRel).catch(() => {});
+            return { ok: false as const, err: errCode(e) ?? String(e) };
+          }
+        }),
+      );
+      const oks = results.filter((r) => r.ok).length;
+      if (oks < quorum) {
+        await Promise.all(
+          results.map(async (r, slot) => {
+            const d = drives[slot];
+            if (!r.ok || !d) return;
+            if (r.hadMeta) await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: r.old })).catch(() => {});
+            else await d.unlinkIfExists(`${objRel}/${META_NAME}`).catch(() => {});
+            await m.unstage?.(d, slot, objRel).catch(() => {});
+          }),
+        );
+        const errs = results.flatMap((r) => (r.ok ? [] : [r.err]));
+        if (errs.filter((e) => e === 'ENOSPC' || e === 'EDQUOT').length > this.size - quorum) throw new S3Error('XMinioStorageFull');
+        throw new S3Error('InsufficientWriteQuorum', `write reached ${oks} of ${this.size} drives, ${quorum} needed (${[...new Set(errs)].join(', ')})`);
+      }
+      // Committed. Drop data of versions that went away, record the new latest in the journals.
+      await Promise.all(
+        results.map(async (r, slot) => {
+          const d = drives[slot];
+          if (!r.ok || !d) return;
+          const keep = new Set(r.next.map((v) => v.dataDir));
+          for (const v of r.old) if (v.dataDir && !keep.has(v.dataDir)) await d.remove(`${objRel}/${v.dataDir}`).catch(() => {});
+          const l = latestOf(r.next);
+          await this.deps.journals.append(d, dirRel, [l ? { n: entry, l } : { n: entry, x: 1 }]).catch(() => {});
+          if (r.next.length === 0) await this.removeObjectDir(d, bucket, objRel);
+        }),
+      );
+      if (oks < this.size || metas.some((mm) => mm.state === 'corrupt')) this.deps.queueHeal(this.index, bucket, key);
+      this.deps.dirChanged(this.index, bucket, dirRel);
+      return resolved;
+    });
+  }
+
+  /** Remove an object dir that has no versions left, and its directory if nothing else is there. */
+  private async removeObjectDir(d: LocalDrive, bucket: string, objRel: string): Promise<void> {
+    const dirRel = dirname(objRel);
+    await d.remove(objRel).catch(() => {});
+    await this.deps.journals.dropIfEmpty(d, dirRel).catch(() => {});
+    await d.pruneEmpty(dirRel, bucket).catch(() => {});
+  }
+
+  /** Fresh temp directory name (same on every drive) for staging a write. */
+  newTemp(): string {
+    return `${TMP_DIR}/${randomUUID()}`;
+  }
+}

@@ -1,0 +1,317 @@
+// Multipart uploads. Each upload has a staging directory on every drive of its key's set, keyed by a hash
+// of bucket/key and the upload id: `upload.json` and, per part, its erasure-coded shard file `part.N`
+// and `part.N.json`. Completing renames the chosen part files into the object's new data directory (no
+// data is copied) and commits the version like a PUT.
+import { createHash, randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { S3Error } from '../../errors.js';
+import { MULTIPART_DIR } from '../drive/local-drive.js';
+import type { ErasureInfo, PartRecord, VersionRecord } from '../meta/meta-file.js';
+import { validateKey } from '../meta/key-path.js';
+import { toObjectInfo } from '../meta/versions.js';
+import type * as L from '../object-layer.js';
+import type { ErasureSet } from './erasure-set.js';
+import { commitVersion, stagePart } from './put.js';
+import type { Store } from './store.js';
+import { checksumHasher } from './checksum.js';
+
+const MIN_PART = 5 * 1024 * 1024;
+const MAX_PARTS = 10000;
+
+interface UploadDoc {
+  info: Omit<L.MultipartUploadInfo, 'initiated'> & { initiated: number };
+  contentHeaders: Record<string, string>;
+  userMetadata: Record<string, string>;
+  tagging?: string;
+  ec: ErasureInfo;
+}
+
+interface PartDoc {
+  number: number;
+  size: number;
+  etag: string;
+  mtime: number;
+  checksum?: string;
+}
+
+function uploadDir(bucket: string, key: string, uploadId: string): string {
+  const h = createHash('sha256').update(`${bucket}/${key}`).digest('hex');
+  return `${MULTIPART_DIR}/${bucket}/${h}/${uploadId}`;
+}
+
+export class Multipart {
+  constructor(private readonly store: Store) {}
+
+  private async readUpload(set: ErasureSet, bucket: string, key: string, uploadId: string): Promise<UploadDoc> {
+    if (!/^[0-9a-f-]{36}$/.test(uploadId)) throw new S3Error('NoSuchUpload');
+    const dir = uploadDir(bucket, key, uploadId);
+    for (const d of set.liveDrives()) {
+      const raw = await d?.read(`${dir}/upload.json`).catch(() => null);
+      if (!raw) continue;
+      try {
+        return JSON.parse(raw.toString('utf8')) as UploadDoc;
+      } catch {
+        // corrupt copy: try the next drive
+      }
+    }
+    throw new S3Error('NoSuchUpload');
+  }
+
+  async create(bucket: string, key: string, opts: Parameters<L.ObjectLayer['newMultipartUpload']>[2]): Promise<L.MultipartUploadInfo> {
+    await this.store.buckets.get(bucket);
+    validateKey(key);
+    if (opts.checksumAlgorithm) checksumHasher(opts.checksumAlgorithm); // NotImplemented early, not at complete
+    const set = this.store.setOf(key);
+    const storageClass = opts.storageClass ?? 'STANDARD';
+    const info: L.MultipartUploadInfo = { bucket, key, uploadId: randomUUID(), initiated: new Date(), storageClass };
+    if (opts.checksumAlgorithm) {
+      info.checksumAlgorithm = opts.checksumAlgorithm;
+      info.checksumType = opts.checksumType ?? 'COMPOSITE';
+    }
+    const doc: UploadDoc = {
+      info: { ...info, initiated: info.initiated.getTime() },
+      contentHeaders: opts.contentHeaders ?? {},
+      userMetadata: opts.userMetadata ?? {},
+      ec: set.newErasure(key, storageClass),
+    };
+    if (opts.tagging) doc.tagging = opts.tagging;
+    const dir = uploadDir(bucket, key, info.uploadId);
+    const res = await Promise.allSettled(
+      set.liveDrives().map(async (d) => {
+        if (!d) throw new Error('offline');
+        await d.mkdirs(dir);
+        await d.writeAtomic(`${dir}/upload.json`, JSON.stringify(doc));
+      }),
+    );
+    const { data, parity } = doc.ec;
+    if (res.filter((r) => r.status === 'fulfilled').length < set.writeQuorum(data, parity)) throw new S3Error('InsufficientWriteQuorum');
+    return info;
+  }
+
+  async putPart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    n: number,
+    body: Readable,
+    opts: Pick<L.PutOptions, 'size' | 'checksumAlgorithm' | 'verify'>,
+  ): Promise<L.PartInfo> {
+    if (!Number.isInteger(n) || n < 1 || n > MAX_PARTS) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive.');
+    const set = this.store.setOf(key);
+    const up = await this.readUpload(set, bucket, key, uploadId);
+    const dir = uploadDir(bucket, key, uploadId);
+    const tmp = set.newTemp();
+    const algo = opts.checksumAlgorithm ?? up.info.checksumAlgorithm;
+    try {
+      const staged = await stagePart(set, up.ec, body, `${tmp}/part`, { ...opts, checksumAlgorithm: algo }, -1);
+      const part: PartDoc = { number: n, size: staged.size, etag: staged.md5.toString('hex'), mtime: Date.now() };
+      if (staged.checksum) part.checksum = staged.checksum.toString('base64');
+      const res = await Promise.allSettled(
+        set.liveDrives().map(async (d, slot) => {
+          if (!d || !staged.ok[slot]) throw new Error('missed');
+          if (staged.size > 0) await d.renameInto(`${tmp}/part`, `${dir}/part.${n}`);
+          else await d.unlinkIfExists(`${dir}/part.${n}`);
+          await d.writeAtomic(`${dir}/part.${n}.json`, JSON.stringify(part));
+        }),
+      );
+      if (res.filter((r) => r.status === 'fulfilled').length < set.writeQuorum(up.ec.data, up.ec.parity)) throw new S3Error('InsufficientWriteQuorum');
+      return toPartInfo(part, algo, 'COMPOSITE');
+    } finally {
+      await Promise.all(set.liveDrives().map((d) => d?.remove(tmp).catch(() => {})));
+    }
+  }
+
+  /** Parts as a quorum of drives reports them (the most common record per part number). */
+  private async parts(set: ErasureSet, bucket: string, key: string, uploadId: string): Promise<PartDoc[]> {
+    const dir = uploadDir(bucket, key, uploadId);
+    const votes = new Map<string, { n: number; doc: PartDoc }>();
+    await Promise.all(
+      set.liveDrives().map(async (d) => {
+        const names = (await d?.list(dir).catch(() => null)) ?? [];
+        await Promise.all(
+          names
+            .filter((x) => x.endsWith('.json') && x.startsWith('part.'))
+            .map(async (x) => {
+              const raw = await d!.read(`${dir}/${x}`).catch(() => null);
+              if (!raw) return;
+              try {
+                const doc = JSON.parse(raw.toString('utf8')) as PartDoc;
+                const id = `${doc.number}\0${doc.etag}\0${doc.mtime}`;
+                const v = votes.get(id) ?? { n: 0, doc };
+                v.n++;
+                votes.set(id, v);
+              } catch {
+                // corrupt copy
+              }
+            }),
+        );
+      }),
+    );
+    const best = new Map<number, { n: number; doc: PartDoc }>();
+    for (const v of votes.values()) {
+      const cur = best.get(v.doc.number);
+      if (!cur || v.n > cur.n || (v.n === cur.n && v.doc.mtime > cur.doc.mtime)) best.set(v.doc.number, v);
+    }
+    return [...best.values()].map((v) => v.doc).sort((a, b) => a.number - b.number);
+  }
+
+  async listParts(bucket: string, key: string, uploadId: string, opts: { partNumberMarker?: number; maxParts: number }) {
+    const set = this.store.setOf(key);
+    const up = await this.readUpload(set, bucket, key, uploadId);
+    const all = (await this.parts(set, bucket, key, uploadId)).filter((p) => p.number > (opts.partNumberMarker ?? 0));
+    const page = all.slice(0, opts.maxParts);
+    const isTruncated = all.length > page.length;
+    return {
+      upload: uploadInfo(up),
+      parts: page.map((p) => toPartInfo(p, up.info.checksumAlgorithm, up.info.checksumType)),
+      isTruncated,
+      ...(isTruncated ? { nextPartNumberMarker: page[page.length - 1].number } : {}),
+    };
+  }
+
+  async complete(bucket: string, key: string, uploadId: string, chosen: L.CompletePart[], opts?: Pick<L.PutOptions, 'precondition'>): Promise<L.ObjectInfo> {
+    const set = this.store.setOf(key);
+    const versioning = await this.store.versioning(bucket);
+    const up = await this.readUpload(set, bucket, key, uploadId);
+    if (chosen.length === 0) throw new S3Error('MalformedXML', 'You must specify at least one part.');
+    const have = new Map((await this.parts(set, bucket, key, uploadId)).map((p) => [p.number, p]));
+    const parts: PartDoc[] = [];
+    chosen.forEach((c, i) => {
+      if (i > 0 && c.number <= chosen[i - 1].number) throw new S3Error('InvalidPartOrder');
+      const p = have.get(c.number);
+      if (!p || p.etag !== c.etag.replace(/"/g, '').toLowerCase()) throw new S3Error('InvalidPart', undefined, { PartNumber: String(c.number) });
+      if (c.checksum && p.checksum && c.checksum !== p.checksum) throw new S3Error('InvalidPart', undefined, { PartNumber: String(c.number) });
+      parts.push(p);
+    });
+    parts.forEach((p, i) => {
+      if (i < parts.length - 1 && p.size < MIN_PART) throw new S3Error('EntityTooSmall', undefined, { PartNumber: String(p.number) });
+    });
+    const md5s = createHash('md5');
+    for (const p of parts) md5s.update(Buffer.from(p.etag, 'hex'));
+    const now = Date.now();
+    const dir = uploadDir(bucket, key, uploadId);
+    const dataDir = randomUUID();
+    const version: VersionRecord = {
+      id: versioning === 'Enabled' ? randomUUID() : 'null',
+      type: 'object',
+      mtime: now,
+      size: parts.reduce((s, p) => s + p.size, 0),
+      etag: `${md5s.digest('hex')}-${parts.length}`,
+      storageClass: up.info.storageClass,
+      contentHeaders: up.contentHeaders,
+      userMetadata: up.userMetadata,
+      ec: up.ec,
+      dataDir,
+      parts: parts.map((p): PartRecord => {
+        const r: PartRecord = { number: p.number, size: p.size, etag: p.etag, mtime: p.mtime };
+        if (p.checksum && up.info.checksumAlgorithm) r.checksum = { algorithm: up.info.checksumAlgorithm, type: 'COMPOSITE', value: p.checksum };
+        return r;
+      }),
+    };
+    if (up.tagging) version.tagging = up.tagging;
+    const algo = up.info.checksumAlgorithm;
+    if (algo && parts.every((p) => p.checksum) && up.info.checksumType !== 'FULL_OBJECT') {
+      const h = checksumHasher(algo);
+      for (const p of parts) h.update(Buffer.from(p.checksum!, 'base64'));
+      version.checksum = { algorithm: algo, type: 'COMPOSITE', value: `${h.digest().toString('base64')}-${parts.length}` };
+    }
+    const withData = parts.filter((p) => p.size > 0);
+    await set.mutate(bucket, key, {
+      check: (resolved) => {
+        const latest = resolved.versions[0];
+        opts?.precondition?.(latest && latest.type === 'object' ? toObjectInfo(bucket, key, latest, true) : null);
+      },
+      apply: (cur) => [version, ...cur.filter((v) => v.id !== version.id)].sort((a, b) => b.mtime - a.mtime),
+      stage: async (d, _slot, objRel) => {
+        await d.mkdirs(`${objRel}/${dataDir}`);
+        for (const p of withData) await d.renameInto(`${dir}/part.${p.number}`, `${objRel}/${dataDir}/part.${p.number}`);
+      },
+      unstage: async (d, _slot, objRel) => {
+        for (const p of withData) await d.renameInto(`${objRel}/${dataDir}/part.${p.number}`, `${dir}/part.${p.number}`).catch(() => {});
+        await d.remove(`${objRel}/${dataDir}`);
+      },
+    });
+    await Promise.all(set.liveDrives().map((d) => d?.remove(dir).catch(() => {})));
+    return toObjectInfo(bucket, key, version, true);
+  }
+
+  async abort(bucket: string, key: string, uploadId: string): Promise<void> {
+    const set = this.store.setOf(key);
+    await this.readUpload(set, bucket, key, uploadId);
+    const dir = uploadDir(bucket, key, uploadId);
+    await Promise.all(set.liveDrives().map((d) => d?.remove(dir).catch(() => {})));
+  }
+
+  async list(
+    bucket: string,
+    opts: { prefix?: string; delimiter?: string; keyMarker?: string; uploadIdMarker?: string; maxUploads: number },
+  ): ReturnType<L.ObjectLayer['listMultipartUploads']> {
+    await this.store.buckets.get(bucket);
+    const all: L.MultipartUploadInfo[] = [];
+    const seen = new Set<string>();
+    for (const d of this.store.allDrives()) {
+      const base = `${MULTIPART_DIR}/${bucket}`;
+      for (const h of (await d.list(base).catch(() => null)) ?? []) {
+        for (const id of (await d.list(`${base}/${h}`).catch(() => null)) ?? []) {
+          if (seen.has(id)) continue;
+          const raw = await d.read(`${base}/${h}/${id}/upload.json`).catch(() => null);
+          if (!raw) continue;
+          try {
+            all.push(uploadInfo(JSON.parse(raw.toString('utf8')) as UploadDoc));
+            seen.add(id);
+          } catch {
+            // corrupt copy: another drive has it
+          }
+        }
+      }
+    }
+    const prefix = opts.prefix ?? '';
+    all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.initiated.getTime() - b.initiated.getTime()));
+    const out = { uploads: [] as L.MultipartUploadInfo[], commonPrefixes: [] as string[], isTruncated: false } as Awaited<ReturnType<L.ObjectLayer['listMultipartUploads']>>;
+    let passedMarker = !opts.uploadIdMarker;
+    for (const u of all) {
+      if (!u.key.startsWith(prefix)) continue;
+      if (opts.keyMarker !== undefined) {
+        if (u.key < opts.keyMarker) continue;
+        if (u.key === opts.keyMarker) {
+          if (!opts.uploadIdMarker) continue;
+          if (!passedMarker) {
+            if (u.uploadId === opts.uploadIdMarker) passedMarker = true;
+            continue;
+          }
+        }
+      }
+      const i = opts.delimiter ? u.key.indexOf(opts.delimiter, prefix.length) : -1;
+      const cp = i >= 0 ? u.key.slice(0, i + opts.delimiter!.length) : undefined;
+      if (cp && out.commonPrefixes[out.commonPrefixes.length - 1] === cp) continue;
+      if (out.uploads.length + out.commonPrefixes.length >= opts.maxUploads) {
+        out.isTruncated = true;
+        break;
+      }
+      if (cp) {
+        out.commonPrefixes.push(cp);
+        out.nextKeyMarker = cp;
+      } else {
+        out.uploads.push(u);
+        out.nextKeyMarker = u.key;
+        out.nextUploadIdMarker = u.uploadId;
+      }
+    }
+    return out;
+  }
+
+  /** Any upload in progress in the bucket (DeleteBucket must refuse). */
+  async any(bucket: string): Promise<boolean> {
+    return (await this.list(bucket, { maxUploads: 1 })).uploads.length > 0;
+  }
+}
+
+function uploadInfo(up: UploadDoc): L.MultipartUploadInfo {
+  return { ...up.info, initiated: new Date(up.info.initiated) };
+}
+
+function toPartInfo(p: PartDoc, algo: L.ChecksumAlgorithm | undefined, type: L.ChecksumType | undefined): L.PartInfo {
+  const out: L.PartInfo = { number: p.number, size: p.size, etag: p.etag, lastModified: new Date(p.mtime) };
+  if (p.checksum && algo) out.checksum = { algorithm: algo, type: type ?? 'COMPOSITE', value: p.checksum };
+  return out;
+}

@@ -1,0 +1,151 @@
+// PUT into a set: cut the body into blocks, erasure-code each into the temp area of every drive (or keep it
+// for the inline case), check size and the caller's verify(), then commit through ErasureSet.mutate.
+import type { Readable } from 'node:stream';
+import { S3Error } from '../../errors.js';
+import type { ErasureInfo, VersionRecord } from '../meta/meta-file.js';
+import { newerFirst, newVersionId, toObjectInfo } from '../meta/versions.js';
+import type { ObjectInfo, PutOptions, VersioningState } from '../object-layer.js';
+import { ShardWriter } from '../erasure/shard-writer.js';
+import type { ErasureSet } from './erasure-set.js';
+
+const MAX_OBJECT = 5 * 1024 ** 4;
+
+export interface StagedPart {
+  size: number;
+  md5: Buffer;
+  checksum?: Buffer;
+  /** Per slot: this drive's shard bytes when inline, else null (data is in the shard file). */
+  inline: Buffer[] | null;
+  /** Slots whose shard write succeeded. */
+  ok: boolean[];
+}
+
+/** Erasure-code a body into `${tmpRel}/part.1`-like file `fileRel` on every live drive of the set. */
+export async function stagePart(
+  set: ErasureSet,
+  ec: ErasureInfo,
+  body: Readable,
+  fileRel: string,
+  opts: Pick<PutOptions, 'size' | 'checksumAlgorithm' | 'verify'>,
+  inlineLimit: number,
+): Promise<StagedPart> {
+  const { codec, blockSize } = set.deps.ctx;
+  const quorum = set.writeQuorum(ec.data, ec.parity);
+  const writer = new ShardWriter(ec, set.liveDrives(), fileRel, inlineLimit);
+  const failIfBelowQuorum = () => {
+    if (writer.okCount() >= quorum) return;
+    const full = writer.errors.filter((e) => e === 'ENOSPC' || e === 'EDQUOT').length;
+    if (full > set.size - quorum) throw new S3Error('XMinioStorageFull');
+    throw new S3Error('InsufficientWriteQuorum', `only ${writer.okCount()} of ${set.size} drives can take the write, ${quorum} needed`);
+  };
+  failIfBelowQuorum();
+  // One native pass per block: ETag MD5, the requested checksum, Reed-Solomon, bitrot hashes.
+  const pass = codec.upload(opts.checksumAlgorithm ?? null);
+  let total = 0;
+  let held: Buffer[] = [];
+  let have = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > MAX_OBJECT || (opts.size >= 0 && total > opts.size)) {
+        throw new S3Error(total > MAX_OBJECT ? 'EntityTooLarge' : 'IncompleteBody');
+      }
+      let c = chunk;
+      while (have + c.length >= blockSize) {
+        const take = blockSize - have;
+        held.push(c.subarray(0, take));
+        await writer.writeFrames(await pass.encode(held.length === 1 ? held[0] : Buffer.concat(held, blockSize), ec.data, ec.parity));
+        failIfBelowQuorum();
+        held = [];
+        have = 0;
+        c = c.subarray(take);
+      }
+      if (c.length > 0) {
+        held.push(c);
+        have += c.length;
+      }
+    }
+    if (have > 0) await writer.writeFrames(await pass.encode(Buffer.concat(held, have), ec.data, ec.parity));
+    if (opts.size >= 0 && total !== opts.size) throw new S3Error('IncompleteBody');
+    const inline = await writer.finish();
+    failIfBelowQuorum();
+    const { md5: digest, checksum: ck } = pass.finish();
+    const checksum = ck ?? undefined;
+    await opts.verify?.({ md5: digest, checksum, size: total });
+    return { size: total, md5: digest, checksum, inline, ok: writer.errors.map((e) => e === undefined) };
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  }
+}
+
+export async function putObjectInSet(
+  set: ErasureSet,
+  bucket: string,
+  key: string,
+  body: Readable,
+  opts: PutOptions,
+  versioning: VersioningState,
+): Promise<ObjectInfo> {
+  const storageClass = opts.storageClass ?? 'STANDARD';
+  const ec = set.newErasure(key, storageClass);
+  const tmp = set.newTemp();
+  const dataDir = newVersionId();
+  try {
+    const staged = await stagePart(set, ec, body, `${tmp}/${dataDir}/part.1`, opts, set.deps.ctx.inlineLimit);
+    const now = Date.now();
+    const etag = staged.md5.toString('hex');
+    const version: VersionRecord = {
+      id: versioning === 'Enabled' ? newVersionId() : 'null',
+      type: 'object',
+      mtime: now,
+      size: staged.size,
+      etag,
+      storageClass,
+      contentHeaders: opts.contentHeaders ?? {},
+      userMetadata: opts.userMetadata ?? {},
+      ec,
+      parts: [{ number: 1, size: staged.size, etag, mtime: now }],
+    };
+    if (opts.tagging) version.tagging = opts.tagging;
+    if (staged.checksum && opts.checksumAlgorithm) {
+      version.checksum = { algorithm: opts.checksumAlgorithm, type: 'FULL_OBJECT', value: staged.checksum.toString('base64') };
+      version.parts[0].checksum = version.checksum;
+    }
+    if (!staged.inline) version.dataDir = dataDir;
+    await commitVersion(set, bucket, key, version, staged.inline ? staged.inline.map((b) => [b]) : null, staged.ok, tmp, opts.precondition);
+    return toObjectInfo(bucket, key, version, true);
+  } finally {
+    await Promise.all(set.liveDrives().map((d) => d?.remove(tmp).catch(() => {})));
+  }
+}
+
+/**
+ * Make `version` the newest version of the key (replacing a previous version with the same id, e.g. the
+ * null version). Its data is inline (`inline[slot]` = parts of that drive) or in `${tmp}/${dataDir}`.
+ */
+export async function commitVersion(
+  set: ErasureSet,
+  bucket: string,
+  key: string,
+  version: VersionRecord,
+  inline: Buffer[][] | null,
+  ok: boolean[],
+  tmp: string,
+  precondition?: PutOptions['precondition'],
+): Promise<void> {
+  await set.mutate(bucket, key, {
+    slots: ok,
+    check: (resolved) => {
+      if (!precondition) return;
+      const latest = resolved.versions[0];
+      precondition(latest && latest.type === 'object' ? toObjectInfo(bucket, key, latest, true) : null);
+    },
+    apply: (current, slot) => {
+      const mine: VersionRecord = inline && slot >= 0 ? { ...version, inline: inline[slot] } : version;
+      return [mine, ...current.filter((v) => v.id !== version.id)].sort(newerFirst);
+    },
+    stage: version.dataDir ? (d, _slot, objRel) => d.renameInto(`${tmp}/${version.dataDir}`, `${objRel}/${version.dataDir}`) : undefined,
+    unstage: version.dataDir ? (d, _slot, objRel) => d.remove(`${objRel}/${version.dataDir}`) : undefined,
+  });
+}

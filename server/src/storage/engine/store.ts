@@ -1,0 +1,259 @@
+// The ObjectLayer over all erasure sets: buckets, routing of keys to sets (keyed hash of the key with the
+// deployment id), listings merged over the sets, and the multipart and heal parts wired in.
+import { createHmac } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { S3Error } from '../../errors.js';
+import type { StorageContext } from '../context.js';
+import type { LocalDrive } from '../drive/local-drive.js';
+import { compareKeys, validateKey } from '../meta/key-path.js';
+import { newerFirst, newVersionId, toObjectInfo } from '../meta/versions.js';
+import type { VersionRecord } from '../meta/meta-file.js';
+import type * as L from '../object-layer.js';
+import { ListingCache, walkSet, type WalkItem, type WalkOptions } from '../list/walk.js';
+import { Buckets } from './buckets.js';
+import { ErasureSet } from './erasure-set.js';
+import { openVersion, partRange, readBody } from './get.js';
+import { putObjectInSet } from './put.js';
+
+export class Store {
+  readonly buckets: Buckets;
+  readonly cache = new ListingCache();
+
+  constructor(
+    readonly ctx: StorageContext,
+    readonly sets: ErasureSet[],
+  ) {
+    this.buckets = new Buckets(() => this.allDrives());
+  }
+
+  allDrives(): LocalDrive[] {
+    return this.sets.flatMap((s) => s.drives.filter((_, i) => s.online[i]));
+  }
+
+  setOf(key: string): ErasureSet {
+    if (this.sets.length === 1) return this.sets[0];
+    const h = createHmac('sha256', this.ctx.deploymentId).update(key).digest();
+    return this.sets[h.readUInt32BE(0) % this.sets.length];
+  }
+
+  async versioning(bucket: string): Promise<L.VersioningState> {
+    return (await this.buckets.get(bucket)).config.versioning ?? 'Unversioned';
+  }
+
+  async put(bucket: string, key: string, body: Readable, opts: L.PutOptions): Promise<L.ObjectInfo> {
+    validateKey(key);
+    const versioning = await this.versioning(bucket);
+    if (opts.storageClass && opts.storageClass !== 'STANDARD' && opts.storageClass !== 'REDUCED_REDUNDANCY') throw new S3Error('InvalidStorageClass');
+    return putObjectInSet(this.setOf(key), bucket, key, body, opts, versioning);
+  }
+
+  async get(bucket: string, key: string, opts: L.GetOptions = {}): Promise<L.GetResult> {
+    await this.buckets.get(bucket);
+    validateKey(key);
+    const set = this.setOf(key);
+    const o = await openVersion(set, bucket, key, opts.versionId);
+    let range = opts.range;
+    if (opts.partNumber !== undefined) range = partRange(o.version, opts.partNumber);
+    if (range && (range.start > range.end || range.start >= o.version.size)) throw new S3Error('InvalidRange');
+    const body = readBody(set, bucket, key, o, range);
+    return range ? { info: o.info, body, range } : { info: o.info, body };
+  }
+
+  async head(bucket: string, key: string, opts: { versionId?: string; partNumber?: number } = {}): Promise<L.ObjectInfo> {
+    await this.buckets.get(bucket);
+    validateKey(key);
+    const o = await openVersion(this.setOf(key), bucket, key, opts.versionId);
+    if (opts.partNumber !== undefined) partRange(o.version, opts.partNumber);
+    return o.info;
+  }
+
+  async delete(bucket: string, key: string, opts: { versionId?: string } = {}): Promise<L.DeleteResult> {
+    validateKey(key);
+    const versioning = await this.versioning(bucket);
+    const set = this.setOf(key);
+    const now = Date.now();
+    if (opts.versionId !== undefined) {
+      let removed: VersionRecord | undefined;
+      await set.mutate(bucket, key, {
+        check: (r) => void (removed = r.versions.find((v) => v.id === opts.versionId)),
+        apply: (cur) => cur.filter((v) => v.id !== opts.versionId),
+      });
+      return { versionId: opts.versionId, deleteMarker: removed?.type === 'delete' };
+    }
+    if (versioning === 'Unversioned') {
+      await set.mutate(bucket, key, { apply: (cur) => cur.filter((v) => v.id !== 'null') });
+      return { deleteMarker: false };
+    }
+    const marker: VersionRecord = {
+      id: versioning === 'Enabled' ? newVersionId() : 'null',
+      type: 'delete',
+      mtime: now,
+      size: 0,
+      etag: '',
+      storageClass: 'STANDARD',
+      contentHeaders: {},
+      userMetadata: {},
+      parts: [],
+    };
+    await set.mutate(bucket, key, { apply: (cur) => [marker, ...cur.filter((v) => v.id !== marker.id)].sort(newerFirst) });
+    return { versionId: marker.id, deleteMarker: true };
+  }
+
+  async updateMeta(
+    bucket: string,
+    key: string,
+    opts: { versionId?: string; contentHeaders?: Record<string, string>; userMetadata?: Record<string, string>; tagging?: string | null },
+  ): Promise<L.ObjectInfo> {
+    await this.buckets.get(bucket);
+    validateKey(key);
+    const set = this.setOf(key);
+    let target: VersionRecord | undefined;
+    let isLatest = false;
+    const change = (v: VersionRecord): VersionRecord => {
+      const n: VersionRecord = { ...v };
+      if (opts.contentHeaders) n.contentHeaders = opts.contentHeaders;
+      if (opts.userMetadata) n.userMetadata = opts.userMetadata;
+      if (opts.tagging === null) delete n.tagging;
+      else if (opts.tagging !== undefined) n.tagging = opts.tagging;
+      return n;
+    };
+    await set.mutate(bucket, key, {
+      check: (r) => {
+        target = opts.versionId !== undefined ? r.versions.find((v) => v.id === opts.versionId) : r.versions[0];
+        if (!target) throw new S3Error(opts.versionId !== undefined && r.versions.length ? 'NoSuchVersion' : 'NoSuchKey');
+        if (target.type === 'delete') throw new S3Error(opts.versionId !== undefined ? 'MethodNotAllowed' : 'NoSuchKey');
+        isLatest = target === r.versions[0];
+      },
+      apply: (cur) => cur.map((v) => (target && v.id === target.id && v.mtime === target.mtime ? change(v) : v)),
+    });
+    return toObjectInfo(bucket, key, change(target!), isLatest);
+  }
+
+  /** Keys (or common prefixes) of all sets in order, merged; a prefix found in several sets appears once. */
+  async *walk(bucket: string, o: WalkOptions): AsyncGenerator<WalkItem> {
+    const its = this.sets.map((s) => walkSet(s, bucket, this.cache, o));
+    const heads = await Promise.all(its.map((it) => it.next()));
+    let last: string | undefined;
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < heads.length; i++) {
+        const h = heads[i];
+        if (h.done) continue;
+        if (best < 0 || compareKeys(h.value.key, (heads[best].value as WalkItem).key) < 0) best = i;
+      }
+      if (best < 0) return;
+      const item = heads[best].value as WalkItem;
+      heads[best] = await its[best].next();
+      if (item.key === last) continue;
+      last = item.key;
+      yield item;
+    }
+  }
+
+  async list(bucket: string, o: L.ListOptions): Promise<L.ListResult> {
+    await this.buckets.get(bucket);
+    const prefix = o.prefix ?? '';
+    const delim = o.delimiter || undefined;
+    const res: L.ListResult = { objects: [], commonPrefixes: [], isTruncated: false };
+    if (o.maxKeys <= 0) return res;
+    let count = 0;
+    let lastPrefix: string | undefined;
+    for await (const item of this.walk(bucket, { prefix, delimiter: delim, after: o.after })) {
+      let cp: string | undefined = item.kind === 'prefix' ? item.key : undefined;
+      if (!cp && delim) {
+        const i = item.key.indexOf(delim, prefix.length);
+        if (i >= 0) cp = item.key.slice(0, i + delim.length);
+      }
+      if (cp !== undefined && cp === lastPrefix) continue;
+      if (count === o.maxKeys) {
+        res.isTruncated = true;
+        break;
+      }
+      count++;
+      if (cp !== undefined) {
+        lastPrefix = cp;
+        res.commonPrefixes.push(cp);
+        res.nextAfter = cp;
+      } else if (item.kind === 'obj') {
+        const l = item.latest;
+        res.objects.push({
+          bucket,
+          key: item.key,
+          versionId: l.v,
+          isLatest: true,
+          deleteMarker: false,
+          size: l.s,
+          etag: l.e,
+          lastModified: new Date(l.m),
+          storageClass: l.c as L.StorageClass,
+          contentHeaders: {},
+          userMetadata: {},
+        });
+        res.nextAfter = item.key;
+      }
+    }
+    if (!res.isTruncated) delete res.nextAfter;
+    return res;
+  }
+
+  async listVersions(bucket: string, o: L.ListVersionsOptions): Promise<L.ListVersionsResult> {
+    await this.buckets.get(bucket);
+    const prefix = o.prefix ?? '';
+    const delim = o.delimiter || undefined;
+    const res: L.ListVersionsResult = { versions: [], commonPrefixes: [], isTruncated: false };
+    if (o.maxKeys <= 0) return res;
+    let count = 0;
+    let lastPrefix: string | undefined;
+    // With a version-id marker the marker key itself still has versions to give.
+    const afterInclusive = !!(o.keyMarker && o.versionIdMarker);
+    const walk = this.walk(bucket, { prefix, delimiter: delim, after: o.keyMarker || undefined, afterInclusive, withDeleted: true });
+    outer: for await (const item of walk) {
+      let cp: string | undefined = item.kind === 'prefix' ? item.key : undefined;
+      if (!cp && delim) {
+        const i = item.key.indexOf(delim, prefix.length);
+        if (i >= 0) cp = item.key.slice(0, i + delim.length);
+      }
+      if (cp !== undefined) {
+        if (cp === lastPrefix) continue;
+        if (count === o.maxKeys) {
+          res.isTruncated = true;
+          break;
+        }
+        count++;
+        lastPrefix = cp;
+        res.commonPrefixes.push(cp);
+        res.nextKeyMarker = cp;
+        delete res.nextVersionIdMarker;
+        continue;
+      }
+      const set = this.setOf(item.key);
+      const { resolved } = await set.resolve(bucket, item.key);
+      let versions = resolved.versions;
+      if (o.keyMarker && o.versionIdMarker && item.key === o.keyMarker) {
+        const i = versions.findIndex((v) => v.id === o.versionIdMarker);
+        versions = i >= 0 ? versions.slice(i + 1) : versions;
+      }
+      for (const v of versions) {
+        if (count === o.maxKeys) {
+          res.isTruncated = true;
+          break outer;
+        }
+        count++;
+        res.versions.push(toObjectInfo(bucket, item.key, v, v === resolved.versions[0]));
+        res.nextKeyMarker = item.key;
+        res.nextVersionIdMarker = v.id;
+      }
+    }
+    if (!res.isTruncated) {
+      delete res.nextKeyMarker;
+      delete res.nextVersionIdMarker;
+    }
+    return res;
+  }
+
+  /** True when the bucket holds any key, version or delete marker. */
+  async bucketHasObjects(bucket: string): Promise<boolean> {
+    for await (const _ of this.walk(bucket, { prefix: '', withDeleted: true })) return true;
+    return false;
+  }
+}

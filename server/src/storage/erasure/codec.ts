@@ -1,0 +1,44 @@
+// The engine's narrow view of the native kernels (@cairn/native), in terms of "frames": a frame is what
+// a shard file holds for one block, [32-byte HighwayHash-256 of the shard][shard]. Every call here runs
+// on the libuv pool, off the event loop. Tests or a future kernel can supply another Codec.
+import * as native from '@cairn/native';
+import type { ChecksumAlgorithm } from '../object-layer.js';
+
+export interface UploadPass {
+  /** Frames (data + parity) of the next block; updates the MD5 and checksum with it. In order. */
+  encode(block: Buffer, data: number, parity: number): Promise<Buffer[]>;
+  finish(): { md5: Buffer; checksum: Buffer | null; size: number };
+}
+
+export interface Codec {
+  /** Bytes per shard for a block of `blockLen` bytes cut in `data` shards. */
+  shardSize(blockLen: number, data: number): number;
+  /** One upload (object or part): fused MD5 + checksum + Reed-Solomon + HighwayHash per block. */
+  upload(checksum: ChecksumAlgorithm | null): UploadPass;
+  /** Verify the frames read for a block (null = not read) and decode it when `data` of them are good. */
+  readBlock(frames: (Buffer | null)[], data: number, parity: number, blockLen: number): Promise<{ block: Buffer | null; bad: number[] }>;
+  /** Verify all frames of a block and rebuild (framed) each missing or bad one. */
+  healBlock(frames: (Buffer | null)[], data: number, parity: number, blockLen: number): Promise<{ rebuilt: Map<number, Buffer> | null; bad: number[] }>;
+  /** Indexes of frames whose hash does not match. */
+  verifyFrames(frames: (Buffer | null)[]): Promise<number[]>;
+}
+
+/** Fixed HighwayHash key of bitrot hashes (part of the on-disk format: never change it). */
+export const BITROT_KEY = Buffer.from('4361697226e2ba4270d12bc9f01e9c5b8aa4f317a6c0c17d1d2bd5eab3c901f2', 'hex');
+export const FRAME_HASH = 32;
+
+export function nativeCodec(): Codec {
+  return {
+    shardSize: (blockLen, data) => native.shardSize(blockLen, data),
+    upload(checksum) {
+      const h = new native.UploadHasher(checksum);
+      return {
+        encode: (block, data, parity) => h.encodeBlockAsync(block, data, parity, BITROT_KEY),
+        finish: () => h.finish(),
+      };
+    },
+    readBlock: (frames, data, parity, blockLen) => native.readBlockAsync(frames, data, parity, blockLen, BITROT_KEY),
+    healBlock: (frames, data, parity, blockLen) => native.healBlockAsync(frames, data, parity, blockLen, BITROT_KEY),
+    verifyFrames: (frames) => native.verifyFramesAsync(frames, BITROT_KEY),
+  };
+}

@@ -1,0 +1,134 @@
+// Reads one erasure-coded part block by block. For each block it reads the frames of the data shards
+// first; the native call verifies their hashes and decodes (a straight copy when all data shards are
+// good). Only for a missing or bad frame does it read parity frames and try again. Bad shards are kept
+// in `bad` so the caller can queue a heal.
+import type { FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { S3Error } from '../../errors.js';
+import type { ErasureInfo } from '../meta/meta-file.js';
+import { FRAME_HASH, type Codec } from './codec.js';
+
+export interface ShardSource {
+  read(pos: number, len: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+export function inlineSource(buf: Buffer): ShardSource {
+  return {
+    async read(pos, len) {
+      if (pos + len > buf.length) throw new Error('inline shard too short');
+      return buf.subarray(pos, pos + len);
+    },
+    async close() {},
+  };
+}
+
+export function fileSource(absPath: string): ShardSource {
+  let fh: Promise<FileHandle> | null = null;
+  return {
+    async read(pos, len) {
+      fh ??= open(absPath, 'r');
+      const h = await fh;
+      const buf = Buffer.allocUnsafe(len);
+      let got = 0;
+      while (got < len) {
+        const { bytesRead } = await h.read(buf, got, len - got, pos + got);
+        if (bytesRead === 0) throw new Error('shard file too short');
+        got += bytesRead;
+      }
+      return buf;
+    },
+    async close() {
+      if (fh) await fh.then((h) => h.close()).catch(() => {});
+    },
+  };
+}
+
+/** Bytes of the shard file of a part of `size` bytes (hashes included). */
+export function shardFileSize(codec: Codec, ec: ErasureInfo, size: number): number {
+  const full = Math.floor(size / ec.blockSize);
+  const rest = size - full * ec.blockSize;
+  return full * (FRAME_HASH + codec.shardSize(ec.blockSize, ec.data)) + (rest > 0 ? FRAME_HASH + codec.shardSize(rest, ec.data) : 0);
+}
+
+export class PartReader {
+  /** Shard indexes (0-based) found missing or corrupt. */
+  readonly bad = new Set<number>();
+  readonly blocks: number;
+  private readonly fullFrame: number;
+
+  constructor(
+    private readonly codec: Codec,
+    private readonly ec: ErasureInfo,
+    readonly size: number,
+    /** Indexed by shard index; null = not available (offline drive, no metadata). */
+    private readonly sources: (ShardSource | null)[],
+  ) {
+    this.blocks = Math.ceil(size / ec.blockSize);
+    this.fullFrame = FRAME_HASH + codec.shardSize(ec.blockSize, ec.data);
+    sources.forEach((s, i) => !s && this.bad.add(i));
+  }
+
+  blockLen(b: number): number {
+    return Math.min(this.ec.blockSize, this.size - b * this.ec.blockSize);
+  }
+
+  /** Frame `i` of block `b`, or null (and marked bad) when it cannot be read. */
+  private async frame(b: number, i: number): Promise<Buffer | null> {
+    if (this.bad.has(i)) return null;
+    try {
+      return await this.sources[i]!.read(b * this.fullFrame, FRAME_HASH + this.codec.shardSize(this.blockLen(b), this.ec.data));
+    } catch {
+      this.bad.add(i);
+      return null;
+    }
+  }
+
+  async readBlock(b: number): Promise<Buffer> {
+    const { data, parity } = this.ec;
+    const total = data + parity;
+    const frames: (Buffer | null)[] = new Array(total).fill(null);
+    const tried = new Set<number>();
+    let want = data;
+    for (;;) {
+      const batch: number[] = [];
+      for (let i = 0; i < total && batch.length < want; i++) if (!tried.has(i) && !this.bad.has(i)) batch.push(i);
+      if (batch.length < want) throw new S3Error('InsufficientReadQuorum', `${this.bad.size} of ${total} shards are missing or corrupt`);
+      const got = await Promise.all(batch.map((i) => this.frame(b, i)));
+      batch.forEach((i, j) => {
+        tried.add(i);
+        frames[i] = got[j];
+      });
+      const r = await this.codec.readBlock(frames, data, parity, this.blockLen(b));
+      for (const i of r.bad) {
+        this.bad.add(i);
+        frames[i] = null;
+      }
+      if (r.block) return r.block;
+      want = data - frames.filter((f) => f !== null).length;
+      if (want <= 0) throw new S3Error('InternalError', 'decode failed with enough shards');
+    }
+  }
+
+  /** Rebuilt frames (for the shard indexes that were missing or bad) of block `b`: for healing. */
+  async rebuildBlock(b: number): Promise<Map<number, Buffer>> {
+    const { data, parity } = this.ec;
+    const frames = await Promise.all(Array.from({ length: data + parity }, (_, i) => this.frame(b, i)));
+    const r = await this.codec.healBlock(frames, data, parity, this.blockLen(b));
+    for (const i of r.bad) this.bad.add(i);
+    if (!r.rebuilt) throw new S3Error('InsufficientReadQuorum', 'too few good shards to rebuild');
+    return r.rebuilt;
+  }
+
+  /** Check every frame of every available shard (deep scan); bad ones end up in `bad`. */
+  async verifyAll(): Promise<void> {
+    for (let b = 0; b < this.blocks; b++) {
+      const frames = await Promise.all(this.sources.map((_, i) => this.frame(b, i)));
+      for (const i of await this.codec.verifyFrames(frames)) this.bad.add(i);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.sources.map((s) => s?.close()));
+  }
+}

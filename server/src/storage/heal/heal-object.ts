@@ -1,0 +1,163 @@
+// Heal one object: compare every live drive's metadata and shards with what the quorum says, rebuild the
+// shards a drive lacks (or holds corrupt) from the others, and rewrite its metadata. Versions that never
+// reached a quorum (left by an interrupted write) are dropped.
+import { open, stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import type { ErasureSet } from '../engine/erasure-set.js';
+import { partSources, type Opened } from '../engine/get.js';
+import { encodeMeta, META_NAME, type VersionRecord } from '../meta/meta-file.js';
+import { resolveVersions, toObjectInfo, versionKey } from '../meta/versions.js';
+import { fileSource, inlineSource, PartReader, shardFileSize } from '../erasure/part-reader.js';
+import { latestOf } from '../list/journal.js';
+
+export interface HealResult {
+  bucket: string;
+  key: string;
+  /** Drives whose copy was repaired. */
+  drivesHealed: number;
+  state: 'ok' | 'healed' | 'failed' | 'removed';
+  error?: string;
+}
+
+export async function healObject(set: ErasureSet, bucket: string, key: string, deep: boolean): Promise<HealResult> {
+  const objRel = set.objRel(bucket, key);
+  return set.deps.locks.run(`${set.index}\0${objRel}`, async () => {
+    const result: HealResult = { bucket, key, drivesHealed: 0, state: 'ok' };
+    try {
+      await healLocked(set, bucket, key, deep, result);
+    } catch (e) {
+      result.state = 'failed';
+      result.error = (e as Error).message;
+    }
+    return result;
+  });
+}
+
+async function shardOk(set: ErasureSet, v: VersionRecord, mine: VersionRecord, slot: number, objRel: string, deep: boolean): Promise<boolean> {
+  const codec = set.deps.ctx.codec;
+  const ec = v.ec!;
+  for (let p = 0; p < v.parts.length; p++) {
+    const size = v.parts[p].size;
+    const want = shardFileSize(codec, ec, size);
+    if (mine.inline) {
+      if ((mine.inline[p]?.length ?? 0) !== want) return false;
+    } else if (size > 0) {
+      const path = set.drives[slot].abs(`${objRel}/${mine.dataDir}/part.${v.parts[p].number}`);
+      const st = await stat(path).catch(() => null);
+      if (!st || st.size !== want) return false;
+    }
+    if (deep && size > 0) {
+      const sources = new Array(ec.data + ec.parity).fill(null);
+      const shard = ec.dist[slot] - 1;
+      sources[shard] = mine.inline ? inlineSource(mine.inline[p]) : fileSource(set.drives[slot].abs(`${objRel}/${mine.dataDir}/part.${v.parts[p].number}`));
+      const r = new PartReader(codec, ec, size, sources);
+      r.bad.delete(shard);
+      await r.verifyAll();
+      await r.close();
+      if (r.bad.has(shard)) return false;
+    }
+  }
+  return true;
+}
+
+async function healLocked(set: ErasureSet, bucket: string, key: string, deep: boolean, result: HealResult): Promise<void> {
+  const objRel = set.objRel(bucket, key);
+  const metas = await set.readMetas(bucket, key);
+  const resolved = resolveVersions(metas, set.defaultData);
+  const live = set.liveDrives();
+  const codec = set.deps.ctx.codec;
+  if (resolved.versions.length === 0) {
+    // Nothing reached a quorum: leftovers of an interrupted write. Only judge when every drive answered.
+    if (resolved.answered === set.size && metas.some((m) => m.state !== 'missing')) {
+      await Promise.all(live.map((d) => d?.remove(objRel).catch(() => {})));
+      result.state = 'removed';
+    }
+    return;
+  }
+  const wanted = new Set(resolved.versions.map(versionKey));
+  // Per slot: which versions it must get rebuilt (missing or bad data), and whether its meta is stale.
+  const rebuild = new Map<string, number[]>();
+  const stale = new Set<number>();
+  for (let slot = 0; slot < set.size; slot++) {
+    if (!live[slot]) continue;
+    const m = metas[slot];
+    const own = new Map((m.meta?.versions ?? []).map((v) => [versionKey(v), v]));
+    if (m.state !== 'ok' || own.size !== wanted.size || [...own.keys()].some((k) => !wanted.has(k))) stale.add(slot);
+    for (const v of resolved.versions) {
+      if (!v.ec) continue;
+      const mine = own.get(versionKey(v));
+      if (!mine || !(await shardOk(set, v, mine, slot, objRel, deep))) {
+        stale.add(slot);
+        const list = rebuild.get(versionKey(v)) ?? [];
+        list.push(slot);
+        rebuild.set(versionKey(v), list);
+      }
+    }
+  }
+  if (stale.size === 0) return;
+
+  // Rebuild shards version by version: decode from the good drives, re-encode the missing shards.
+  const rebuiltInline = new Map<string, Map<number, Buffer[]>>();
+  for (const v of resolved.versions) {
+    const slots = rebuild.get(versionKey(v));
+    if (!slots || !v.ec) continue;
+    const exclude = new Set(slots);
+    const o: Opened = { version: v, info: toObjectInfo(bucket, key, v, false), metas, resolved };
+    const inline = new Map<number, Buffer[]>(slots.map((s) => [s, []]));
+    for (let p = 0; p < v.parts.length; p++) {
+      const size = v.parts[p].size;
+      const reader = new PartReader(codec, v.ec, size, partSources(set, bucket, key, o, p, exclude));
+      const chunks = new Map<number, Buffer[]>(slots.map((s) => [s, []]));
+      try {
+        for (let b = 0; b < reader.blocks; b++) {
+          const rebuilt = await reader.rebuildBlock(b);
+          for (const s of slots) chunks.get(s)!.push(rebuilt.get(v.ec.dist[s] - 1)!);
+        }
+      } finally {
+        await reader.close();
+      }
+      for (const s of slots) {
+        const bytes = Buffer.concat(chunks.get(s)!);
+        if (!v.dataDir) inline.get(s)!.push(bytes);
+        else if (size > 0) await writeShardFile(set, s, `${objRel}/${v.dataDir}/part.${v.parts[p].number}`, bytes);
+      }
+    }
+    if (!v.dataDir) rebuiltInline.set(versionKey(v), inline);
+  }
+
+  // Rewrite the metadata of every stale drive with the quorum's versions and its own shards.
+  const dirRel = dirname(objRel);
+  for (const slot of stale) {
+    const d = live[slot]!;
+    const own = new Map((metas[slot].meta?.versions ?? []).map((v) => [versionKey(v), v]));
+    const next = resolved.versions.map((v) => {
+      if (!v.ec || v.dataDir) return { ...v, inline: undefined };
+      const inl = rebuiltInline.get(versionKey(v))?.get(slot) ?? own.get(versionKey(v))?.inline;
+      return { ...v, inline: inl };
+    });
+    for (const v of next) if (v.inline === undefined) delete v.inline;
+    await d.mkdirs(objRel);
+    await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: next }));
+    const keep = new Set(next.map((v) => v.dataDir));
+    for (const v of own.values()) if (v.dataDir && !keep.has(v.dataDir)) await d.remove(`${objRel}/${v.dataDir}`).catch(() => {});
+    const l = latestOf(next);
+    if (l) await set.deps.journals.append(d, dirRel, [{ n: basename(objRel), l }]).catch(() => {});
+    result.drivesHealed++;
+  }
+  set.deps.dirChanged(set.index, bucket, dirRel);
+  result.state = 'healed';
+}
+
+async function writeShardFile(set: ErasureSet, slot: number, rel: string, bytes: Buffer): Promise<void> {
+  const d = set.drives[slot];
+  const tmp = set.newTemp();
+  await d.mkdirs(tmp);
+  const fh = await open(d.abs(`${tmp}/shard`), 'w');
+  try {
+    await fh.writeFile(bytes);
+  } finally {
+    await fh.close();
+  }
+  await d.renameInto(`${tmp}/shard`, rel);
+  await d.remove(tmp).catch(() => {});
+}

@@ -1,0 +1,231 @@
+// Background healing: a queue of objects to heal (fed by reads that met bad shards and writes that missed
+// drives), a scanner that walks every object in slow cycles, and a drive monitor that notices dead,
+// returning and replaced (emptied) drives. All of it paced so client requests keep priority.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { StorageContext } from '../context.js';
+import { readFormat, writeFormat, type FormatFile } from '../drive/format.js';
+import { MULTIPART_DIR, TMP_DIR, type LocalDrive } from '../drive/local-drive.js';
+import type { Store } from '../engine/store.js';
+import { walkSet } from '../list/walk.js';
+import { healObject, type HealResult } from './heal-object.js';
+
+export interface HealStatus {
+  queued: number;
+  healedObjects: number;
+  failedObjects: number;
+  scannedObjects: number;
+  scanCycles: number;
+  lastScanEnd?: Date;
+  /** Drives being rebuilt in full (replaced or fresh). */
+  healingDrives: string[];
+  drives: { path: string; set: number; index: number; online: boolean; error?: string }[];
+  recent: HealResult[];
+}
+
+export interface HealerOptions {
+  driveCheckIntervalMs: number;
+  scannerIntervalMs: number;
+  scannerObjectsPerSecond: number;
+  background: boolean;
+}
+
+export class Healer {
+  private queue = new Map<string, { set: number; bucket: string; key: string }>();
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  private recent: HealResult[] = [];
+  private healed = 0;
+  private failed = 0;
+  private scanned = 0;
+  private cycles = 0;
+  private lastScanEnd?: Date;
+  private healing = new Set<LocalDrive>();
+  private loops: Promise<void>[] = [];
+  private abort = new AbortController();
+
+  constructor(
+    private readonly ctx: StorageContext,
+    private readonly store: Store,
+    private readonly format: Omit<FormatFile, 'driveId'>,
+    private readonly opts: HealerOptions,
+  ) {}
+
+  start(fresh: LocalDrive[]): void {
+    for (const d of fresh) this.healDriveInBackground(d);
+    if (!this.opts.background) return;
+    this.loops.push(this.queueLoop(), this.monitorLoop(), this.scanLoop());
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    this.wake?.();
+    await Promise.all(this.loops);
+  }
+
+  enqueue(set: number, bucket: string, key: string): void {
+    if (this.queue.size >= 100_000) return; // the scanner will find the rest
+    this.queue.set(`${set}\0${bucket}\0${key}`, { set, bucket, key });
+    this.wake?.();
+  }
+
+  private record(r: HealResult): HealResult {
+    if (r.state === 'healed' || r.state === 'removed') this.healed++;
+    if (r.state === 'failed') this.failed++;
+    if (r.state !== 'ok') {
+      this.recent.push(r);
+      if (this.recent.length > 100) this.recent.shift();
+    }
+    return r;
+  }
+
+  async healObject(bucket: string, key: string, deep = false): Promise<HealResult> {
+    const set = this.store.setOf(key);
+    return this.record(await healObject(set, bucket, key, deep));
+  }
+
+  /** Heal every object of a bucket (all sets), or of one set only. */
+  async healBucket(bucket: string, deep = false, onlySet?: number): Promise<HealResult[]> {
+    await this.store.buckets.get(bucket);
+    const out: HealResult[] = [];
+    for (const set of this.store.sets) {
+      if (onlySet !== undefined && set.index !== onlySet) continue;
+      for await (const item of walkSet(set, bucket, this.store.cache, { prefix: '', withDeleted: true })) {
+        if (this.stopped) return out;
+        out.push(this.record(await healObject(set, bucket, item.key, deep)));
+      }
+    }
+    return out;
+  }
+
+  /** Rebuild everything a drive should hold (it came back empty). */
+  async healDrive(d: LocalDrive): Promise<void> {
+    this.healing.add(d);
+    try {
+      await this.store.buckets.healDrive(d);
+      this.store.cache.clear();
+      for (const b of await this.store.buckets.list()) await this.healBucket(b.name, false, d.setIndex);
+    } finally {
+      this.healing.delete(d);
+    }
+  }
+
+  private healDriveInBackground(d: LocalDrive): void {
+    if (this.healing.has(d)) return;
+    this.ctx.log.warn(`drive ${d.root} is new or was replaced: rebuilding its contents`);
+    this.loops.push(this.healDrive(d).catch((e) => this.ctx.log.warn(`healing ${d.root} failed: ${(e as Error).message}`)));
+  }
+
+  private async queueLoop(): Promise<void> {
+    while (!this.stopped) {
+      const first = this.queue.entries().next();
+      if (first.done) {
+        await new Promise<void>((r) => {
+          this.wake = r;
+          setTimeout(r, 1000).unref();
+        });
+        this.wake = null;
+        continue;
+      }
+      const [id, job] = first.value;
+      this.queue.delete(id);
+      const set = this.store.sets[job.set];
+      this.record(await healObject(set, job.bucket, job.key, false).catch((e) => ({ bucket: job.bucket, key: job.key, drivesHealed: 0, state: 'failed' as const, error: String(e) })));
+      await sleep(5); // leave room for client requests
+    }
+  }
+
+  /** Probe drives: mark dead ones offline, bring back returning ones, reformat and rebuild emptied ones. */
+  async checkDrives(): Promise<void> {
+    for (const set of this.store.sets) {
+      await Promise.all(
+        set.drives.map(async (d, i) => {
+          const fmt = await readFormat(d).catch(() => null);
+          if (!fmt) {
+            // The drive was emptied or replaced while we ran: reformat into its slot and rebuild.
+            try {
+              await d.mkdirs(TMP_DIR);
+              await d.mkdirs(MULTIPART_DIR);
+              await writeFormat(d, this.format, d.driveId);
+              set.online[i] = true;
+              this.healDriveInBackground(d);
+            } catch (e) {
+              set.online[i] = false;
+              d.lastError = (e as NodeJS.ErrnoException).code ?? String(e);
+            }
+            return;
+          }
+          const ok = fmt.driveId === d.driveId && (await d.probe());
+          if (ok && !set.online[i]) this.ctx.log.info(`drive ${d.root} is back online`);
+          if (!ok && set.online[i]) this.ctx.log.warn(`drive ${d.root} is offline (${d.lastError ?? 'wrong drive'})`);
+          set.online[i] = ok;
+        }),
+      );
+    }
+  }
+
+  private async monitorLoop(): Promise<void> {
+    while (!this.stopped) {
+      await this.pause(this.opts.driveCheckIntervalMs);
+      if (!this.stopped) await this.checkDrives().catch(() => {});
+    }
+  }
+
+  private async scanLoop(): Promise<void> {
+    while (!this.stopped) {
+      await this.pause(this.opts.scannerIntervalMs);
+      if (this.stopped) return;
+      await this.scanOnce().catch(() => {});
+    }
+  }
+
+  /** One scanner cycle: every object of every bucket, at most scannerObjectsPerSecond. */
+  async scanOnce(): Promise<void> {
+    const gap = 1000 / this.opts.scannerObjectsPerSecond;
+    for (const b of await this.store.buckets.list()) {
+      for (const set of this.store.sets) {
+        for await (const item of walkSet(set, b.name, this.store.cache, { prefix: '', withDeleted: true })) {
+          if (this.stopped) return;
+          this.record(await healObject(set, b.name, item.key, false));
+          this.scanned++;
+          await sleep(gap);
+        }
+      }
+    }
+    this.cycles++;
+    this.lastScanEnd = new Date();
+  }
+
+  private async pause(ms: number): Promise<void> {
+    await sleep(ms, undefined, { signal: this.abort.signal, ref: false }).catch(() => {});
+  }
+
+  status(): HealStatus {
+    return {
+      queued: this.queue.size,
+      healedObjects: this.healed,
+      failedObjects: this.failed,
+      scannedObjects: this.scanned,
+      scanCycles: this.cycles,
+      ...(this.lastScanEnd ? { lastScanEnd: this.lastScanEnd } : {}),
+      healingDrives: [...this.healing].map((d) => d.root),
+      drives: this.store.sets.flatMap((s) =>
+        s.drives.map((d, i) => ({ path: d.root, set: s.index, index: i, online: s.online[i], ...(d.lastError ? { error: d.lastError } : {}) })),
+      ),
+      recent: this.recent.slice(),
+    };
+  }
+
+  /** Wait until the queue is empty and no drive is being rebuilt (tests, admin). */
+  async idle(): Promise<void> {
+    while (this.queue.size > 0 || this.healing.size > 0) {
+      if (!this.opts.background && this.queue.size > 0) {
+        const [id, job] = this.queue.entries().next().value!;
+        this.queue.delete(id);
+        this.record(await healObject(this.store.sets[job.set], job.bucket, job.key, false));
+        continue;
+      }
+      await sleep(20);
+    }
+  }
+}

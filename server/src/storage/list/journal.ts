@@ -1,0 +1,76 @@
+// Per-directory listing journal (`_idx`, one per directory per drive): JSON lines saying, for each object
+// entry of the directory, the size/ETag/mtime of its latest version. Listing reads it instead of one
+// metadata file per object. Writers append a "pending" line before touching an object and the result
+// after, so a crash in between leaves "pending" and the listing reads that object's metadata instead.
+import { appendFile } from 'node:fs/promises';
+import type { LocalDrive } from '../drive/local-drive.js';
+import type { KeyedMutex } from '../engine/locks.js';
+import type { VersionRecord } from '../meta/meta-file.js';
+
+export const JOURNAL = '_idx';
+
+/** Latest version of an entry: size, etag, mtime, version id, storage class, delete marker. */
+export interface Latest {
+  s: number;
+  e: string;
+  m: number;
+  v: string;
+  c: string;
+  d?: 1;
+}
+
+export type JournalRec = { n: string; p: 1 } | { n: string; l: Latest } | { n: string; x: 1 };
+
+export function latestOf(versions: VersionRecord[]): Latest | null {
+  const v = versions[0];
+  if (!v) return null;
+  const l: Latest = { s: v.size, e: v.etag, m: v.mtime, v: v.id, c: v.storageClass };
+  if (v.type === 'delete') l.d = 1;
+  return l;
+}
+
+export class Journals {
+  constructor(private readonly mutex: KeyedMutex) {}
+
+  async append(drive: LocalDrive, dirRel: string, recs: JournalRec[]): Promise<void> {
+    const text = recs.map((r) => JSON.stringify(r)).join('\n') + '\n';
+    await this.mutex.run(`${drive.root}\0${dirRel}`, () => appendFile(drive.abs(`${dirRel}/${JOURNAL}`), text));
+  }
+
+  /** Last record per entry name, and how many lines the file has (for compaction). */
+  async read(drive: LocalDrive, dirRel: string): Promise<{ recs: Map<string, JournalRec>; lines: number } | null> {
+    const raw = await drive.read(`${dirRel}/${JOURNAL}`);
+    if (!raw) return null;
+    const recs = new Map<string, JournalRec>();
+    let lines = 0;
+    for (const line of raw.toString('utf8').split('\n')) {
+      if (!line) continue;
+      lines++;
+      try {
+        const r = JSON.parse(line) as JournalRec;
+        if (typeof r.n === 'string') recs.set(r.n, r);
+      } catch {
+        // a torn last line after a crash: that entry falls back to its metadata file
+      }
+    }
+    return { recs, lines };
+  }
+
+  /** Rewrite the journal with one line per live entry (when it has grown much longer than that). */
+  async compact(drive: LocalDrive, dirRel: string): Promise<void> {
+    await this.mutex.run(`${drive.root}\0${dirRel}`, async () => {
+      const now = await this.read(drive, dirRel);
+      if (!now) return;
+      const text = [...now.recs.values()].filter((r) => !('x' in r)).map((r) => JSON.stringify(r)).join('\n');
+      await drive.writeAtomic(`${dirRel}/${JOURNAL}`, text ? text + '\n' : '');
+    });
+  }
+
+  /** Delete the journal of a directory that holds nothing else, so the directory itself can go. */
+  async dropIfEmpty(drive: LocalDrive, dirRel: string): Promise<void> {
+    await this.mutex.run(`${drive.root}\0${dirRel}`, async () => {
+      const names = await drive.list(dirRel);
+      if (names && names.length === 1 && names[0] === JOURNAL) await drive.unlinkIfExists(`${dirRel}/${JOURNAL}`);
+    });
+  }
+}

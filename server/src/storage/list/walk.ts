@@ -1,0 +1,128 @@
+// Sorted walk over the keys of a bucket in one set, driven by prefix, delimiter and start-after. With the
+// `/` delimiter a directory under the prefix is answered as a common prefix without being entered.
+import type { ErasureSet } from '../engine/erasure-set.js';
+import { compareKeys, prefixDir } from '../meta/key-path.js';
+import { readDirView, type ViewEntry } from './dir-view.js';
+import type { Latest } from './journal.js';
+
+export type WalkItem = { kind: 'obj'; key: string; latest: Latest } | { kind: 'prefix'; key: string };
+
+export interface WalkOptions {
+  prefix: string;
+  delimiter?: string;
+  /** Only keys strictly after this one (or at/after it with afterInclusive). */
+  after?: string;
+  afterInclusive?: boolean;
+  /** Also keys whose latest version is a delete marker (for version listings). */
+  withDeleted?: boolean;
+}
+
+/** Directory views by set and path, dropped when the engine writes into the directory. */
+export class ListingCache {
+  private views = new Map<string, ViewEntry[]>();
+  private entries = 0;
+
+  constructor(private readonly maxEntries = 2_000_000) {}
+
+  async view(set: ErasureSet, bucket: string, dirRel: string, namePrefix: string): Promise<ViewEntry[]> {
+    const id = `${set.index}\0${dirRel}`;
+    const hit = this.views.get(id);
+    if (hit) return hit;
+    const v = await readDirView(set, bucket, dirRel, namePrefix);
+    this.entries += v.length;
+    this.views.set(id, v);
+    for (const [k, old] of this.views) {
+      if (this.entries <= this.maxEntries) break;
+      this.views.delete(k);
+      this.entries -= old.length;
+    }
+    return v;
+  }
+
+  /** A write in `dirRel` (the real parent of an object dir): drop it and every ancestor view. */
+  invalidate(setIndex: number, dirRel: string): void {
+    let d = dirRel;
+    for (;;) {
+      const id = `${setIndex}\0${d}`;
+      const old = this.views.get(id);
+      if (old) {
+        this.views.delete(id);
+        this.entries -= old.length;
+      }
+      const cut = d.lastIndexOf('/');
+      if (cut < 0) return;
+      d = d.slice(0, cut);
+    }
+  }
+
+  clear(): void {
+    this.views.clear();
+    this.entries = 0;
+  }
+}
+
+function visible(e: ViewEntry, withDeleted: boolean): boolean {
+  return !!e.latest && (withDeleted || !e.latest.d);
+}
+
+async function hasAny(set: ErasureSet, bucket: string, cache: ListingCache, dir: ViewEntry, withDeleted: boolean): Promise<boolean> {
+  for (const e of await cache.view(set, bucket, dir.rel, dir.name)) {
+    if (e.kind === 'obj' ? visible(e, withDeleted) : await hasAny(set, bucket, cache, e, withDeleted)) return true;
+  }
+  return false;
+}
+
+export async function* walkSet(set: ErasureSet, bucket: string, cache: ListingCache, o: WalkOptions): AsyncGenerator<WalkItem> {
+  const { dir, rest } = prefixDir(o.prefix);
+  const startRel = dir ? `${bucket}/${dir}` : bucket;
+  yield* walkDir(set, bucket, cache, o, startRel, o.prefix.slice(0, o.prefix.length - rest.length));
+}
+
+async function* walkDir(
+  set: ErasureSet,
+  bucket: string,
+  cache: ListingCache,
+  o: WalkOptions,
+  dirRel: string,
+  namePrefix: string,
+): AsyncGenerator<WalkItem> {
+  const entries = await cache.view(set, bucket, dirRel, namePrefix);
+  const after = o.after;
+  // Skip straight to the first entry that can matter (binary search on the sorted view).
+  let lo = 0;
+  const floor = after !== undefined && compareKeys(after, o.prefix) > 0 ? after : o.prefix;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const e = entries[mid];
+    // A directory sorts before everything it contains; keep one that may contain keys > floor.
+    if (compareKeys(e.name, floor) < 0 && !(e.kind === 'dir' && floor.startsWith(e.name))) lo = mid + 1;
+    else hi = mid;
+  }
+  const slashDelim = o.delimiter === '/';
+  for (let i = lo; i < entries.length; i++) {
+    const e = entries[i];
+    if (e.kind === 'obj') {
+      if (!e.name.startsWith(o.prefix)) {
+        if (compareKeys(e.name, o.prefix) > 0) return;
+        continue;
+      }
+      if (after !== undefined && compareKeys(e.name, after) < (o.afterInclusive ? 0 : 1)) continue;
+      if (visible(e, !!o.withDeleted)) yield { kind: 'obj', key: e.name, latest: e.latest! };
+      continue;
+    }
+    const p = e.name;
+    const under = p.startsWith(o.prefix);
+    if (!under && !o.prefix.startsWith(p)) {
+      if (compareKeys(p, o.prefix) > 0) return;
+      continue;
+    }
+    if (after !== undefined && compareKeys(p, after) <= 0 && !after.startsWith(p)) continue;
+    if (slashDelim && under) {
+      if (after !== undefined && compareKeys(p, after) <= 0) continue; // this prefix was already returned
+      if (await hasAny(set, bucket, cache, e, !!o.withDeleted)) yield { kind: 'prefix', key: p };
+      continue;
+    }
+    yield* walkDir(set, bucket, cache, o, e.rel, p);
+  }
+}

@@ -1,0 +1,82 @@
+// The metadata file of one object on one drive: every version of the object, newest first.
+// Layout: "CRNM" | u16 format version | u32 body length | msgpack body | u32 CRC32 of everything before.
+// A file that fails the CRC (torn write, bitrot) is reported as corrupt and the other drives are used.
+import { crc32 } from 'node:zlib';
+import { Packr } from 'msgpackr';
+import type { StorageClass, StoredChecksum } from '../object-layer.js';
+
+export const META_NAME = 'meta';
+const MAGIC = 0x43524e4d; // "CRNM"
+export const META_VERSION = 1;
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
+
+export type BitrotAlgo = 'highwayhash256';
+
+export interface ErasureInfo {
+  data: number;
+  parity: number;
+  blockSize: number;
+  /** dist[i] = shard number (1-based) held by drive i of the set; rotated by a hash of the key. */
+  dist: number[];
+  bitrot: BitrotAlgo;
+}
+
+export interface PartRecord {
+  number: number;
+  size: number;
+  etag: string;
+  mtime: number;
+  checksum?: StoredChecksum;
+}
+
+export interface VersionRecord {
+  id: string; // 'null' or a generated id
+  type: 'object' | 'delete';
+  mtime: number; // ms since epoch
+  size: number;
+  etag: string;
+  storageClass: StorageClass;
+  contentHeaders: Record<string, string>;
+  userMetadata: Record<string, string>;
+  tagging?: string;
+  checksum?: StoredChecksum;
+  ec?: ErasureInfo;
+  /** Directory (inside the object dir) with part.N shard files; absent when the data is inline. */
+  dataDir?: string;
+  /** This drive's shard of each part, when small enough to live here (verified by the file CRC). */
+  inline?: Buffer[];
+  parts: PartRecord[];
+}
+
+export interface MetaFile {
+  versions: VersionRecord[];
+}
+
+export function encodeMeta(m: MetaFile): Buffer {
+  const body = packr.pack(m);
+  const out = Buffer.allocUnsafe(10 + body.length + 4);
+  out.writeUInt32BE(MAGIC, 0);
+  out.writeUInt16BE(META_VERSION, 4);
+  out.writeUInt32BE(body.length, 6);
+  body.copy(out, 10);
+  out.writeUInt32BE(crc32(out.subarray(0, 10 + body.length)), 10 + body.length);
+  return out;
+}
+
+export class CorruptMetaError extends Error {
+  constructor(why: string) {
+    super(`corrupt metadata file: ${why}`);
+  }
+}
+
+export function decodeMeta(buf: Buffer): MetaFile {
+  if (buf.length < 14 || buf.readUInt32BE(0) !== MAGIC) throw new CorruptMetaError('bad magic');
+  const version = buf.readUInt16BE(4);
+  const len = buf.readUInt32BE(6);
+  if (10 + len + 4 !== buf.length) throw new CorruptMetaError('bad length');
+  if (crc32(buf.subarray(0, 10 + len)) !== buf.readUInt32BE(10 + len)) throw new CorruptMetaError('checksum mismatch');
+  if (version !== META_VERSION) throw new CorruptMetaError(`unknown format version ${version}`); // migrations go here
+  const m = packr.unpack(buf.subarray(10, 10 + len)) as MetaFile;
+  if (!m || !Array.isArray(m.versions)) throw new CorruptMetaError('no versions');
+  return m;
+}

@@ -1,0 +1,98 @@
+// Versions of one object as the drives report them: read every drive's metadata file, drop corrupt copies,
+// and keep the versions that enough drives agree on (read quorum), newest first.
+import { randomUUID } from 'node:crypto';
+import type { ObjectInfo } from '../object-layer.js';
+import type { LocalDrive } from '../drive/local-drive.js';
+import { decodeMeta, META_NAME, type MetaFile, type VersionRecord } from './meta-file.js';
+
+export type MetaState = 'ok' | 'missing' | 'corrupt' | 'offline';
+
+export interface DriveMeta {
+  state: MetaState;
+  meta: MetaFile | null;
+}
+
+export async function readDriveMeta(drive: LocalDrive | null, objRel: string): Promise<DriveMeta> {
+  if (!drive) return { state: 'offline', meta: null };
+  let raw: Buffer | null;
+  try {
+    raw = await drive.read(`${objRel}/${META_NAME}`);
+  } catch {
+    return { state: 'offline', meta: null };
+  }
+  if (!raw) return { state: 'missing', meta: null };
+  try {
+    return { state: 'ok', meta: decodeMeta(raw) };
+  } catch {
+    return { state: 'corrupt', meta: null };
+  }
+}
+
+/** Identity of a version across drives (metadata updates keep it). */
+export function versionKey(v: VersionRecord): string {
+  return `${v.id}\u0000${v.mtime}\u0000${v.type}`;
+}
+
+export function newerFirst(a: VersionRecord, b: VersionRecord): number {
+  return b.mtime - a.mtime || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
+export interface Resolved {
+  /** Versions on a read quorum of drives, newest first (the copy of the first drive holding each). */
+  versions: VersionRecord[];
+  /** versionKey -> set slots whose metadata holds that version. */
+  holders: Map<string, number[]>;
+  /** Drives that answered (ok or missing), i.e. could be read. */
+  answered: number;
+}
+
+export function resolveVersions(metas: DriveMeta[], defaultData: number): Resolved {
+  const holders = new Map<string, number[]>();
+  const first = new Map<string, VersionRecord>();
+  let answered = 0;
+  metas.forEach((m, slot) => {
+    if (m.state === 'ok' || m.state === 'missing') answered++;
+    for (const v of m.meta?.versions ?? []) {
+      const k = versionKey(v);
+      const list = holders.get(k);
+      if (list) list.push(slot);
+      else {
+        holders.set(k, [slot]);
+        first.set(k, v);
+      }
+    }
+  });
+  const versions: VersionRecord[] = [];
+  for (const [k, v] of first) {
+    const need = v.ec ? v.ec.data : defaultData;
+    if (holders.get(k)!.length >= need) versions.push(v);
+  }
+  versions.sort(newerFirst);
+  return { versions, holders, answered };
+}
+
+export function newVersionId(): string {
+  return randomUUID();
+}
+
+export function toObjectInfo(bucket: string, key: string, v: VersionRecord, isLatest: boolean): ObjectInfo {
+  const info: ObjectInfo = {
+    bucket,
+    key,
+    versionId: v.id,
+    isLatest,
+    deleteMarker: v.type === 'delete',
+    size: v.size,
+    etag: v.etag,
+    lastModified: new Date(v.mtime),
+    storageClass: v.storageClass,
+    contentHeaders: { ...v.contentHeaders },
+    userMetadata: { ...v.userMetadata },
+  };
+  if (v.tagging !== undefined) info.tagging = v.tagging;
+  if (v.checksum) info.checksum = v.checksum;
+  if (v.parts.length > 1 || /-\d+$/.test(v.etag)) {
+    info.parts = v.parts.map((p) => ({ number: p.number, size: p.size, etag: p.etag, lastModified: new Date(p.mtime), ...(p.checksum ? { checksum: p.checksum } : {}) }));
+  }
+  return info;
+}

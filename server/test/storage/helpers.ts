@@ -1,0 +1,53 @@
+// Shared helpers of the storage tests: temp drive directories, bodies, reading a GET back.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { openStorage, type Storage, type StorageOptions } from '../../src/storage/index.js';
+
+export async function tempDir(tag = 'cairn-st-'): Promise<string> {
+  const base = process.env.CAIRN_TEST_TMP ?? ((await import('node:fs')).existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
+  return mkdtemp(join(base, tag));
+}
+
+export async function drives(n: number): Promise<{ root: string; paths: string[]; cleanup: () => Promise<void> }> {
+  const root = await tempDir();
+  const paths = Array.from({ length: n }, (_, i) => join(root, `d${i + 1}`));
+  return { root, paths, cleanup: () => rm(root, { recursive: true, force: true }) };
+}
+
+export async function open(paths: string[], o: Partial<StorageOptions> = {}): Promise<Storage> {
+  return openStorage({ drives: paths, background: false, ...o });
+}
+
+/** A body that arrives in uneven chunks, as a socket would deliver it. */
+export function body(buf: Buffer, chunk = 64 * 1024 + 7): Readable {
+  let off = 0;
+  return new Readable({
+    read() {
+      if (off >= buf.length) return void this.push(null);
+      const n = Math.min(chunk, buf.length - off);
+      this.push(buf.subarray(off, off + n));
+      off += n;
+    },
+  });
+}
+
+export async function readAll(r: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of r) parts.push(c as Buffer);
+  return Buffer.concat(parts);
+}
+
+export function data(n: number): Buffer {
+  return randomBytes(n);
+}
+
+export async function put(s: Storage, bucket: string, key: string, buf: Buffer) {
+  return s.putObject(bucket, key, body(buf), { size: buf.length });
+}
+
+export async function get(s: Storage, bucket: string, key: string, opts = {}): Promise<Buffer> {
+  return readAll((await s.getObject(bucket, key, opts)).body);
+}

@@ -1,0 +1,107 @@
+// PUT/GET round trips across layouts and sizes around the block and shard boundaries, ranges, parts.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { body, data, drives, get, open, put } from './helpers.js';
+import { S3Error } from '../../src/errors.js';
+import type { Storage } from '../../src/storage/index.js';
+
+const MiB = 1024 * 1024;
+
+const layouts = [
+  { name: '1 drive', n: 1, setSize: undefined },
+  { name: '2+2', n: 4, setSize: undefined },
+  { name: '4+4', n: 8, setSize: undefined },
+  { name: '6+2', n: 8, setSize: undefined, parity: 2 },
+  { name: 'two sets of 2+2', n: 8, setSize: 4 },
+];
+
+for (const l of layouts) {
+  describe(`objects on ${l.name}`, () => {
+    let s: Storage;
+    let d: Awaited<ReturnType<typeof drives>>;
+    beforeAll(async () => {
+      d = await drives(l.n);
+      s = await open(d.paths, { setSize: l.setSize, parity: l.parity });
+      await s.makeBucket('bkt');
+    });
+    afterAll(async () => {
+      await s.close();
+      await d.cleanup();
+    });
+
+    it('has the layout asked for', () => {
+      const setSize = l.setSize ?? l.n;
+      expect(s.layout.setSize).toBe(setSize);
+      expect(s.layout.parity).toBe(l.parity ?? Math.floor(setSize / 2));
+    });
+
+    const dataShards = (l.setSize ?? l.n) - (l.parity ?? Math.floor((l.setSize ?? l.n) / 2));
+    const shard = Math.ceil(MiB / dataShards);
+    const sizes = [0, 1, shard - 1, shard, shard + 1, MiB - 1, MiB, MiB + 1, 3 * MiB + 17, 200 * 1024];
+    it.each(sizes)('size %i round-trips byte-exact with the right ETag', async (size) => {
+      const buf = data(size);
+      const info = await put(s, 'bkt', `obj-${size}`, buf);
+      expect(info.size).toBe(size);
+      expect(info.etag).toBe(createHash('md5').update(buf).digest('hex'));
+      expect((await get(s, 'bkt', `obj-${size}`)).equals(buf)).toBe(true);
+      const head = await s.headObject('bkt', `obj-${size}`);
+      expect(head.size).toBe(size);
+      expect(head.etag).toBe(info.etag);
+    });
+
+    it('serves ranges touching only their blocks', async () => {
+      const buf = data(3 * MiB + 5);
+      await put(s, 'bkt', 'ranged', buf);
+      for (const [a, z] of [
+        [0, 0],
+        [MiB - 1, MiB],
+        [MiB + 3, 2 * MiB + 7],
+        [3 * MiB, 3 * MiB + 4],
+        [5, 3 * MiB + 4],
+      ]) {
+        const r = await s.getObject('bkt', 'ranged', { range: { start: a, end: z } });
+        const got = Buffer.concat(await r.body.toArray());
+        expect(got.equals(buf.subarray(a, z + 1))).toBe(true);
+      }
+      await expect(s.getObject('bkt', 'ranged', { range: { start: 4 * MiB, end: 4 * MiB } })).rejects.toMatchObject({ code: 'InvalidRange' });
+    });
+
+    it('overwrites in place and deletes', async () => {
+      await put(s, 'bkt', 'ow', data(10));
+      const second = data(300 * 1024);
+      await put(s, 'bkt', 'ow', second);
+      expect((await get(s, 'bkt', 'ow')).equals(second)).toBe(true);
+      await s.deleteObject('bkt', 'ow');
+      await expect(s.headObject('bkt', 'ow')).rejects.toMatchObject({ code: 'NoSuchKey' });
+    });
+  });
+}
+
+describe('bad input', () => {
+  it('refuses wrong sizes and missing buckets, leaving nothing', async () => {
+    const d = await drives(4);
+    const s = await open(d.paths);
+    try {
+      await s.makeBucket('bkt');
+      const buf = data(1000);
+      await expect(s.putObject('bkt', 'k', body(buf), { size: 999 })).rejects.toMatchObject({ code: 'IncompleteBody' });
+      await expect(s.putObject('bkt', 'k', body(buf), { size: 1001 })).rejects.toMatchObject({ code: 'IncompleteBody' });
+      await expect(s.headObject('bkt', 'k')).rejects.toMatchObject({ code: 'NoSuchKey' });
+      await expect(put(s, 'nope', 'k', buf)).rejects.toMatchObject({ code: 'NoSuchBucket' });
+      await expect(put(s, 'bkt', 'x'.repeat(1025), buf)).rejects.toMatchObject({ code: 'KeyTooLongError' });
+      await expect(
+        s.putObject('bkt', 'k', body(buf), {
+          size: 1000,
+          verify: () => {
+            throw new S3Error('BadDigest');
+          },
+        }),
+      ).rejects.toMatchObject({ code: 'BadDigest' });
+      await expect(s.headObject('bkt', 'k')).rejects.toMatchObject({ code: 'NoSuchKey' });
+      expect((await s.listObjects('bkt', { maxKeys: 10 })).objects).toEqual([]);
+    } finally {
+      await s.close();
+      await d.cleanup();
+    }
+  });
+});

@@ -35,6 +35,11 @@ export interface ScanOptions {
   conjuncts?: SimplePredicate[];
   /** The whole WHERE clause compiled; a scanner may apply it early (and then says so). */
   filter?: (record: ScanRecord) => boolean;
+  /**
+   * Optional: the only columns `filter` reads. When given, the CSV scanner decodes just these fields to run
+   * the filter and decodes the `columns` of a record only when it passes (late materialisation).
+   */
+  filterColumns?: Array<string | number>;
   /** Stop after this many records have passed the filter (only meaningful when the filter is exact). */
   limit?: number;
   /** S3 ScanRange: a record is processed when its first byte lies in [start, end] (end inclusive). */

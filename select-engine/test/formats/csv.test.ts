@@ -79,6 +79,20 @@ describe('scanCsv', () => {
     expect(stats.bytesScanned).toBe(stats.bytesProcessed);
   });
 
+  it('late materialisation: the filter sees only filterColumns, passing records are decoded in full', async () => {
+    const text = 'id,name,city\n1,ann,rome\n2,"bob, jr",oslo\n3,cy,rome\n';
+    const seen: string[][] = [];
+    const rows = await csv(text, { fileHeaderInfo: 'USE' }, {
+      filterColumns: ['city'],
+      filter: (r) => {
+        seen.push(r as string[]);
+        return (r as string[])[2] === 'rome';
+      },
+    });
+    expect(rows).toEqual([['1', 'ann', 'rome'], ['3', 'cy', 'rome']]);
+    expect(seen[0]).toEqual(['', '', 'rome']); // unquoted records: only the filter's field decoded
+  });
+
   it('handles multi-byte UTF-8 split across chunks', async () => {
     expect(await csv('é,日本\n"ü,ß",x\n', {}, {}, 1)).toEqual([['é', '日本'], ['ü,ß', 'x']]);
   });

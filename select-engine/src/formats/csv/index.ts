@@ -2,7 +2,7 @@
 // (`filter`), LIMIT and ScanRange pushed in. Memory stays bounded: at most one source chunk plus one
 // unfinished record (itself limited to 1 MB) is held.
 
-import { StringDecoder } from 'node:string_decoder';
+import { Utf8Text } from '../text.js';
 import type { ByteSource, ScanOptions, ScanResult } from '../types.js';
 import { MAX_RECORD_BYTES, scanError, overMaxRecordSize } from '../errors.js';
 import { countedChunks, type DecompressingSource } from '../source.js';
@@ -15,7 +15,7 @@ export type { CsvInputOptions } from './dialect.js';
 /** Pulls text from a chunk iterator and splits it into records, keeping the unfinished tail. */
 class CsvReader {
   private pending = '';
-  private readonly decoder = new StringDecoder('utf8');
+  private readonly decoder = new Utf8Text();
   private ended = false;
 
   constructor(
@@ -24,7 +24,13 @@ class CsvReader {
   ) {}
 
   /** Reads one more chunk and splits up to `max` records into `out`. Returns false once the input is done. */
-  async fill(out: string[][], sel: FieldSelection, max = Infinity): Promise<boolean> {
+  async fill(
+    out: string[][],
+    sel: FieldSelection,
+    max = Infinity,
+    filter?: (rec: string[]) => boolean,
+    filterSel?: FieldSelection,
+  ): Promise<boolean> {
     if (this.ended) return false;
     if (max !== Infinity && this.pending !== '') {
       // Records may already be waiting in the tail (the header was taken from a larger chunk).
@@ -37,11 +43,11 @@ class CsvReader {
       this.ended = true;
       const s = this.pending + this.decoder.end();
       this.pending = '';
-      this.splitter.split(s, 0, true, out, max, sel);
+      this.splitter.split(s, 0, true, out, max, sel, filter, filterSel);
       return false;
     }
     const s = this.pending + this.decoder.write(r.value);
-    const pos = this.splitter.split(s, 0, false, out, max, sel);
+    const pos = this.splitter.split(s, 0, false, out, max, sel, filter, filterSel);
     this.pending = pos === 0 ? s : s.slice(pos);
     if (this.pending.length > MAX_RECORD_BYTES / 4 && Buffer.byteLength(this.pending) > MAX_RECORD_BYTES && out.length < max) {
       throw overMaxRecordSize();
@@ -119,8 +125,10 @@ export async function scanCsv(source: ByteSource, csv: CsvInputOptions | undefin
       header = await reader.first();
     }
   }
-  const sel = selectFields(opts.columns, dialect.header === 'USE' ? header : undefined);
-  const filter = opts.filter;
+  const namedHeader = dialect.header === 'USE' ? header : undefined;
+  const sel = selectFields(opts.columns, namedHeader);
+  const filter = opts.filter as ((rec: string[]) => boolean) | undefined;
+  const filterSel = opts.filterColumns && filter ? selectFields(opts.filterColumns, namedHeader) : sel;
   const limit = opts.limit ?? Infinity;
 
   async function* batches(): AsyncGenerator<string[][]> {
@@ -128,13 +136,9 @@ export async function scanCsv(source: ByteSource, csv: CsvInputOptions | undefin
     try {
       if (limit <= 0) return;
       for (;;) {
-        const recs: string[][] = [];
-        const more = await reader.fill(recs, sel);
-        let batch = recs;
-        if (filter) {
-          batch = [];
-          for (let i = 0; i < recs.length; i++) if (filter(recs[i])) batch.push(recs[i]);
-        }
+        // The splitter applies the filter as it goes (on the filter's fields only when known).
+        const batch: string[][] = [];
+        const more = await reader.fill(batch, sel, Infinity, filter, filterSel);
         if (passed + batch.length >= limit) {
           yield batch.slice(0, limit - passed);
           return;

@@ -34,7 +34,16 @@ export class CsvSplitter {
    * after the last complete record; the caller keeps the rest for the next call. When `final` is true the
    * text is the end of the input and a last record without delimiter is complete.
    */
-  split(s: string, from: number, final: boolean, out: string[][], max: number, sel: FieldSelection): number {
+  split(
+    s: string,
+    from: number,
+    final: boolean,
+    out: string[][],
+    max: number,
+    sel: FieldSelection,
+    filter?: (rec: string[]) => boolean,
+    filterSel: FieldSelection = sel,
+  ): number {
     const { fd, rd, q, stripCr, comment } = this.d;
     const { fdLen, rdLen } = this;
     const n = s.length;
@@ -59,33 +68,41 @@ export class CsvSplitter {
       }
       if (nextQ !== -1 && nextQ < pos) nextQ = s.indexOf(q, pos);
       if (nextQ === -1 || nextQ >= recEnd) {
-        // No quote in this record: fields are plain slices.
-        if (sel.count === Infinity) {
-          out.push(s.slice(pos, recEnd).split(fd));
+        // No quote in this record: fields are plain slices. With a filter, decode what it reads first.
+        if (filter === undefined) {
+          out.push(this.plainFields(s, pos, recEnd, sel));
         } else {
-          const rec: string[] = [];
-          const need = sel.need;
-          let p = pos;
-          for (let i = 0; i < sel.count; i++) {
-            let dl = s.indexOf(fd, p);
-            if (dl < 0 || dl > recEnd) dl = recEnd;
-            rec.push(need === null || need[i] ? s.slice(p, dl) : '');
-            if (dl === recEnd) break;
-            p = dl + fdLen;
-          }
-          out.push(rec);
+          const probe = this.plainFields(s, pos, recEnd, filterSel);
+          if (filter(probe)) out.push(filterSel === sel ? probe : this.plainFields(s, pos, recEnd, sel));
         }
         pos = eol + rdLen;
       } else {
         const rec: string[] = [];
         const next = this.parseQuoted(s, pos, this.d.allowQuotedRd ? n : recEnd, eol, final, rec);
         if (next === NEED_MORE) break;
-        out.push(rec);
+        if (filter === undefined || filter(rec)) out.push(rec);
         pos = next;
       }
       produced++;
     }
     return pos > n ? n : pos;
+  }
+
+  /** The fields of an unquoted record s[start, end) that `sel` asks for. */
+  private plainFields(s: string, start: number, end: number, sel: FieldSelection): string[] {
+    if (sel.count === Infinity) return s.slice(start, end).split(this.d.fd);
+    const rec: string[] = [];
+    const { fd } = this.d;
+    const need = sel.need;
+    let p = start;
+    for (let i = 0; i < sel.count; i++) {
+      let dl = s.indexOf(fd, p);
+      if (dl < 0 || dl > end) dl = end;
+      rec.push(need === null || need[i] ? s.slice(p, dl) : '');
+      if (dl === end) break;
+      p = dl + this.fdLen;
+    }
+    return rec;
   }
 
   /**

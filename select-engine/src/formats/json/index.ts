@@ -3,7 +3,7 @@
 // elements are delivered one by one instead, so a huge array streams in bounded memory (the planner sets
 // it when the FROM path starts with `[*]` inside the document, e.g. `FROM S3Object[*][*]`).
 
-import { StringDecoder } from 'node:string_decoder';
+import { Utf8Text } from '../text.js';
 import type { ByteSource, ScanOptions, ScanResult } from '../types.js';
 import { MAX_RECORD_BYTES, scanError, overMaxRecordSize } from '../errors.js';
 import { countedChunks, type DecompressingSource } from '../source.js';
@@ -60,7 +60,7 @@ export async function scanJson(source: ByteSource, json: JsonInputOptions | unde
   const limit = opts.limit ?? Infinity;
 
   async function* batches(): AsyncGenerator<unknown[]> {
-    const decoder = new StringDecoder('utf8');
+    const decoder = new Utf8Text();
     let pending = '';
     let passed = 0;
     try {

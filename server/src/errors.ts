@@ -39,7 +39,7 @@ export const S3_ERRORS = {
   AuthorizationHeaderMalformed: [400, 'The authorization header is malformed.'],
   AuthorizationQueryParametersError: [400, 'Error parsing the X-Amz-Credential parameter.'],
   CORSForbidden: [403, 'CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource\'s CORS spec.'],
-  EntityTooLargeHeaders: [400, 'Your request header section exceeds the maximum allowed size.'],
+  RequestHeaderSectionTooLarge: [400, 'Your request header section exceeds the maximum size.'],
   ExpiredToken: [400, 'The provided token has expired.'],
   IllegalLocationConstraintException: [400, 'The specified location-constraint is not valid.'],
   IllegalVersioningConfigurationException: [400, 'The versioning configuration specified in the request is invalid.'],

@@ -23,7 +23,7 @@ export async function getObjectAttributes(ctx: ApiContext, req: S3Request, bucke
     const after = info.parts.filter((p) => p.number > marker);
     const page = after.slice(0, maxParts);
     body.ObjectParts = {
-      TotalPartsCount: info.parts.length,
+      PartsCount: info.parts.length,
       PartNumberMarker: marker,
       NextPartNumberMarker: page.length ? page[page.length - 1].number : marker,
       MaxParts: maxParts,

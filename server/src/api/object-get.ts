@@ -30,7 +30,8 @@ export async function getOrHeadObject(ctx: ApiContext, req: S3Request, bucket: s
     if (versionId) throw Object.assign(new S3Error('MethodNotAllowed'), { headers: h });
     throw Object.assign(new S3Error('NoSuchKey'), { headers: h });
   }
-  const checksumMode = String(req.headers['x-amz-checksum-mode'] ?? '').toUpperCase() === 'ENABLED';
+  // A whole-object checksum describes whole-object answers only (ranges and parts get none, as in S3).
+  const checksumMode = String(req.headers['x-amz-checksum-mode'] ?? '').toUpperCase() === 'ENABLED' && req.headers.range === undefined;
   const headers = objectHeaders(info, { checksumMode: checksumMode && partNumber === undefined });
   if (checkConditions(req.headers, info) === 304) {
     const h: Record<string, string | number> = { etag: quoteEtag(info.etag), 'last-modified': httpDate(info.lastModified) };

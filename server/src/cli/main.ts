@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { nativeVersion } from '@cairn/native';
 import { selftest } from './selftest.js';
+import { serverCommand } from './server.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -11,6 +12,7 @@ function packageVersion(): string {
 const USAGE = `Usage: cairn <command>
 
 Commands:
+  server          run the S3 server: cairn server [--address HOST:PORT] DRIVE...
   selftest        run the known-answer tests of the native kernels
   --version       print versions
 `;
@@ -22,6 +24,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'version':
       console.log(`cairn ${packageVersion()} (native ${nativeVersion()}, node ${process.version})`);
       return 0;
+    case 'server':
+      return serverCommand(argv.slice(1));
     case 'selftest':
       return selftest();
     case undefined:

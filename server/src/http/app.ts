@@ -29,6 +29,14 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
     keepAliveTimeout: 65_000,
     // S3 keys can be long and full of odd characters; routing is ours, fastify only passes requests on.
     routerOptions: { maxParamLength: 8192, ignoreDuplicateSlashes: false, ignoreTrailingSlash: false },
+    // Requests Node's parser refuses (header section over 16 KiB, malformed framing) still get S3's XML.
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable) return socket.destroy();
+      const code = (err as { code?: string }).code;
+      const s3 = code === 'HPE_HEADER_OVERFLOW' ? new S3Error('RequestHeaderSectionTooLarge') : new S3Error('InvalidRequest', 'The request could not be parsed.');
+      const xml = errorBody(s3, '', requestId(), ctx.hostId).xml;
+      socket.end(`HTTP/1.1 ${s3.status} Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(xml)}\r\nConnection: close\r\n\r\n${xml}`);
+    },
     // URLs fastify itself cannot parse (bad percent-escapes): S3 says InvalidURI.
     frameworkErrors: (_err, req, reply) => {
       const body = errorBody(new S3Error('InvalidURI'), req.url, req.id, ctx.hostId);

@@ -1,0 +1,76 @@
+// The composition root: configuration -> native self-test -> storage -> HTTP. `startServer` is what the
+// `cairn server` command and the tests call.
+import { runSelfTest } from '@cairn/native';
+import pino, { type Logger } from 'pino';
+import { credentialsFromEnv, type CredentialConfig } from './http/auth/credentials.js';
+import { startHttpServer, type RunningServer } from './http/server.js';
+import { expandDrives } from './storage/expand.js';
+import { openStorage } from './storage/index.js';
+import type { StorageOptions } from './storage/context.js';
+
+export interface ServerOptions {
+  /** Drive directories; `{1...4}` ellipses are expanded. */
+  drives: string[];
+  /** `HOST:PORT` or `:PORT`; default `:9000`. Port 0 picks a free port. */
+  address?: string;
+  /** Root and extra users; default: from CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD / CAIRN_USERS. */
+  credentials?: CredentialConfig;
+  region?: string;
+  domains?: string[];
+  logger?: Logger;
+  /** Passed to the storage engine (set size, parity, background workers, ...). */
+  storage?: Omit<StorageOptions, 'drives' | 'log'>;
+  env?: NodeJS.ProcessEnv;
+  /** Where configuration warnings go besides the log (the CLI prints them on stderr). */
+  warn?: (message: string) => void;
+}
+
+export interface CairnServer extends RunningServer {
+  credentials: CredentialConfig;
+}
+
+/** The native kernels' known-answer tests (MinIO does the same): refuse to start on a wrong answer. */
+function nativeSelfTest(log: Logger): void {
+  const report = runSelfTest();
+  if (!report.ok) {
+    const failed = report.results.filter((r) => !r.ok).map((r) => `${r.kernel}${r.detail ? ` (${r.detail})` : ''}`);
+    throw new Error(`native self-test failed: ${failed.join(', ')}; refusing to start`);
+  }
+  log.debug({ kernels: report.results.length }, 'native self-test passed');
+}
+
+export async function startServer(opts: ServerOptions): Promise<CairnServer> {
+  const log = opts.logger ?? pino({ level: 'silent' });
+  const warnings: string[] = [];
+  const credentials = opts.credentials ?? (await credentialsFromEnv(opts.env ?? process.env, warnings));
+  for (const w of warnings) {
+    log.warn(w);
+    opts.warn?.(w);
+  }
+  nativeSelfTest(log);
+  const drives = expandDrives(...opts.drives);
+  const storage = await openStorage({
+    ...opts.storage,
+    drives,
+    log: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m) },
+  });
+  let ready = true;
+  let http: RunningServer;
+  try {
+    http = await startHttpServer({
+      storage, credentials, address: opts.address, region: opts.region, domains: opts.domains, logger: log, ready: () => ready,
+    });
+  } catch (e) {
+    await storage.close();
+    throw e;
+  }
+  return {
+    ...http,
+    credentials,
+    close: async () => {
+      ready = false;
+      await http.close();
+      await storage.close();
+    },
+  };
+}

@@ -1,0 +1,70 @@
+// Shared test helpers: start a real Cairn server on port 0 over temporary drive folders, and make S3
+// clients for it. Used by test/s3 (JS SDK), S3 Select tests and the Python suites' runners.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { startServer, type CairnServer, type ServerOptions } from '@cairn/server';
+
+export const ROOT = { accessKey: 'cairntestroot', secretKey: 'cairn-test-root-secret' };
+export const ALT = { accessKey: 'cairntestalt', secretKey: 'cairn-test-alt-secret' };
+
+export interface TestServer extends CairnServer {
+  /** The temporary drive folders (removed by close). */
+  drives: string[];
+  client(opts?: ClientOptions): S3Client;
+}
+
+export interface ClientOptions {
+  credentials?: { accessKey: string; secretKey: string };
+  /** 'WHEN_REQUIRED' turns off the SDK's default CRC32 request checksums. */
+  checksums?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';
+  extra?: Partial<S3ClientConfig>;
+}
+
+export function makeClient(url: string, opts: ClientOptions = {}): S3Client {
+  const c = opts.credentials ?? ROOT;
+  return new S3Client({
+    endpoint: url,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: c.accessKey, secretAccessKey: c.secretKey },
+    requestChecksumCalculation: opts.checksums ?? 'WHEN_SUPPORTED',
+    responseChecksumValidation: opts.checksums ?? 'WHEN_SUPPORTED',
+    maxAttempts: 1,
+    ...opts.extra,
+  });
+}
+
+/** A server on 127.0.0.1:0 with `drives` temporary drive folders (default 4), root ROOT and a second user ALT. */
+export async function startTestServer(opts: { drives?: number } & Partial<ServerOptions> = {}): Promise<TestServer> {
+  const base = await mkdtemp(join(tmpdir(), 'cairn-test-'));
+  const drives = Array.from({ length: opts.drives ?? 4 }, (_, i) => join(base, `d${i + 1}`));
+  const server = await startServer({
+    address: '127.0.0.1:0',
+    credentials: { root: ROOT, users: [ALT] },
+    storage: { background: false },
+    ...opts,
+    drives,
+  });
+  return {
+    ...server,
+    drives,
+    client: (o) => makeClient(server.url, o),
+    close: async () => {
+      await server.close();
+      await rm(base, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The S3 error a request failed with (name = S3 code, status = HTTP status); fails when it succeeded. */
+export async function s3Error(p: Promise<unknown>): Promise<{ name: string; status?: number }> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof S3ServiceException) return { name: e.name, status: e.$metadata.httpStatusCode };
+    throw e;
+  }
+  throw new Error('expected an S3 error');
+}

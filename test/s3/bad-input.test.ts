@@ -1,0 +1,113 @@
+// Bad input gets the S3 error a client expects, and the stored data is unchanged afterwards: wrong and
+// expired signatures, wrong payload hashes and checksums, truncated bodies, malformed XML, oversized
+// headers and metadata, invalid names.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ALT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { sendTruncated, signedFetch } from '../helpers/signed-request.js';
+
+let server: TestServer;
+let s3: S3Client;
+const bucket = 'bad-input';
+const code = (xml: string) => /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
+
+beforeAll(async () => {
+  server = await startTestServer();
+  s3 = server.client();
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'keep', Body: 'original' }));
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+async function unchanged(): Promise<void> {
+  expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'keep' }))).Body!.transformToString()).toBe('original');
+}
+
+describe('signatures', () => {
+  it('wrong secret, unknown key, skewed clock', async () => {
+    const wrong = await signedFetch(server.url, { method: 'PUT', path: `/${bucket}/keep`, body: 'evil', credentials: { accessKey: 'cairntestroot', secretKey: 'wrong-secret' } });
+    expect([wrong.status, code(wrong.text)]).toEqual([403, 'SignatureDoesNotMatch']);
+    expect(wrong.headers.get('x-amz-request-id')).toMatch(/^[0-9A-F]{16}$/);
+    const unknown = await signedFetch(server.url, { method: 'PUT', path: `/${bucket}/keep`, body: 'evil', credentials: { accessKey: 'nobody', secretKey: 'x' } });
+    expect([unknown.status, code(unknown.text)]).toEqual([403, 'InvalidAccessKeyId']);
+    const skewed = server.client({ extra: { systemClockOffset: -20 * 60 * 1000 } });
+    expect(await s3Error(skewed.send(new PutObjectCommand({ Bucket: bucket, Key: 'keep', Body: 'evil' })))).toMatchObject({ name: 'RequestTimeTooSkewed', status: 403 });
+    await unchanged();
+  });
+
+  it('the second static user can sign requests', async () => {
+    const alt = server.client({ credentials: ALT });
+    await alt.send(new PutObjectCommand({ Bucket: bucket, Key: 'alt-object', Body: 'alt' }));
+    expect(await (await alt.send(new GetObjectCommand({ Bucket: bucket, Key: 'alt-object' }))).Body!.transformToString()).toBe('alt');
+  });
+});
+
+describe('bodies', () => {
+  it('a payload that does not match its signed SHA-256 stores nothing', async () => {
+    const r = await signedFetch(server.url, { method: 'PUT', path: `/${bucket}/keep`, body: 'evil', contentSha256: 'a'.repeat(64) });
+    expect([r.status, code(r.text)]).toEqual([400, 'XAmzContentSHA256Mismatch']);
+    await unchanged();
+  });
+
+  it('a truncated body stores nothing', async () => {
+    await sendTruncated(server.url, { method: 'PUT', path: `/${bucket}/keep`, body: Buffer.alloc(200_000, 1), contentSha256: 'UNSIGNED-PAYLOAD' }, 50_000);
+    await sendTruncated(server.url, { method: 'PUT', path: `/${bucket}/truncated-new`, body: Buffer.alloc(200_000, 1), contentSha256: 'UNSIGNED-PAYLOAD' }, 1000);
+    await new Promise((r) => setTimeout(r, 200));
+    await unchanged();
+    expect(await s3Error(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'truncated-new' })))).toMatchObject({ status: 404 });
+  });
+
+  it('aws-chunked with a wrong trailing checksum is BadDigest; a right one is stored', async () => {
+    const framed = (crc: string) => `5\r\nhello\r\n0\r\nx-amz-checksum-crc32:${crc}\r\n\r\n`;
+    const headers = { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': '5', 'x-amz-trailer': 'x-amz-checksum-crc32' };
+    const bad = await signedFetch(server.url, { method: 'PUT', path: `/${bucket}/keep`, headers, body: framed('AAAAAA=='), contentSha256: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER' });
+    expect([bad.status, code(bad.text)]).toEqual([400, 'BadDigest']);
+    await unchanged();
+    const good = await signedFetch(server.url, { method: 'PUT', path: `/${bucket}/chunked`, headers, body: framed('NhCmhg=='), contentSha256: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER' });
+    expect(good.status).toBe(200);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'chunked', ChecksumMode: 'ENABLED' }));
+    expect([head.ContentLength, head.ChecksumCRC32, head.ContentEncoding]).toEqual([5, 'NhCmhg==', undefined]);
+    const broken = await signedFetch(server.url, { method: 'PUT', path: `/${bucket}/keep`, headers, body: '5\r\nhello world\r\n0\r\n\r\n', contentSha256: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER' });
+    expect([broken.status, code(broken.text)]).toEqual([400, 'IncompleteBody']);
+    await unchanged();
+  });
+
+  it('a PUT without a length is MissingContentLength', async () => {
+    const r = await signedFetch(server.url, { method: 'PUT', path: `/${bucket}/keep`, headers: { 'content-encoding': 'aws-chunked' }, body: '0\r\n\r\n', contentSha256: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER' });
+    expect([r.status, code(r.text)]).toEqual([411, 'MissingContentLength']);
+  });
+});
+
+describe('documents and names', () => {
+  it('malformed XML', async () => {
+    for (const [path, query] of [[`/${bucket}`, { versioning: '' }], [`/${bucket}`, { tagging: '' }], [`/${bucket}`, { cors: '' }]] as const) {
+      const r = await signedFetch(server.url, { method: 'PUT', path, query, body: '<VersioningConfiguration><Status>Enabled</Status>' });
+      expect([r.status, code(r.text)]).toEqual([400, 'MalformedXML']);
+    }
+    const del = await signedFetch(server.url, { method: 'POST', path: `/${bucket}`, query: { delete: '' }, body: '<Delete><Object><Key>keep</Key></Object>' });
+    expect([del.status, code(del.text)]).toEqual([400, 'MalformedXML']);
+    await unchanged();
+  });
+
+  it('oversized metadata, long keys, oversized headers, invalid bucket names', async () => {
+    expect(await s3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'keep', Body: 'evil', Metadata: { big: 'x'.repeat(2100) } })))).toMatchObject({ name: 'MetadataTooLarge', status: 400 });
+    expect(await s3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k'.repeat(1025), Body: 'x' })))).toMatchObject({ name: 'KeyTooLongError', status: 400 });
+    const huge = await signedFetch(server.url, { method: 'PUT', path: `/${bucket}/keep`, body: 'evil', headers: { 'x-amz-meta-huge': 'y'.repeat(20_000) } });
+    expect([huge.status, code(huge.text)]).toEqual([400, 'RequestHeaderSectionTooLarge']);
+    for (const name of ['ab', 'UPPER', 'under_score', 'a..b', '192.168.0.1']) {
+      expect(await s3Error(s3.send(new CreateBucketCommand({ Bucket: name })))).toMatchObject({ name: 'InvalidBucketName', status: 400 });
+    }
+    await unchanged();
+    const keys = (await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents?.map((o) => o.Key);
+    expect(keys).not.toContain('k'.repeat(1025));
+  });
+
+  it('error bodies carry the code and no stack trace', async () => {
+    // A GET of a key under a missing bucket is a normal error; the XML must never carry a stack.
+    const r = await signedFetch(server.url, { method: 'GET', path: '/no-such-bucket-x/k' });
+    expect([r.status, code(r.text)]).toEqual([404, 'NoSuchBucket']);
+    expect(r.text).not.toMatch(/at .*\.ts:\d+/);
+  });
+});

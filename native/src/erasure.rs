@@ -16,6 +16,9 @@ use crate::shared::invalid;
 pub const MAX_SHARDS: u32 = 16;
 /// Coders for shards up to this size stay cached per thread; larger ones are freed after use.
 const CACHE_SHARD_LIMIT: usize = 1 << 20;
+/// Bytes of each shard coded per encoder call (a multiple of 64, see `encode_into`): whole shards
+/// for 1 MiB blocks, bounded memory for larger ones.
+const SEGMENT: usize = 256 << 10;
 
 thread_local! {
     static ENCODER: RefCell<Option<ReedSolomonEncoder>> = const { RefCell::new(None) };
@@ -106,16 +109,27 @@ pub fn encode_into(block: &[u8], layout: Layout, out: &mut [u8], grid: ShardGrid
     if layout.parity == 0 || grid.len == 0 {
         return Ok(());
     }
-    with_encoder(layout, grid.len, |encoder| {
-        for i in 0..layout.data {
-            encoder.add_original_shard(&out[grid.range(i)]).map_err(rs_error)?;
-        }
-        let result = encoder.encode().map_err(rs_error)?;
-        for (j, recovery) in result.recovery_iter().enumerate() {
-            out[grid.range(layout.data + j)].copy_from_slice(recovery);
-        }
-        Ok(())
-    })
+    // Parity symbol k depends only on data symbol k, so long shards are coded one segment at a time
+    // (the codec's 64-byte chunking makes segment boundaries at multiples of 64 exact): the working
+    // set stays in cache and the coder's memory stays small whatever the block size.
+    let mut at = 0;
+    while at < grid.len {
+        let seg = SEGMENT.min(grid.len - at);
+        with_encoder(layout, seg, |encoder| {
+            for i in 0..layout.data {
+                let start = grid.range(i).start + at;
+                encoder.add_original_shard(&out[start..start + seg]).map_err(rs_error)?;
+            }
+            let result = encoder.encode().map_err(rs_error)?;
+            for (j, recovery) in result.recovery_iter().enumerate() {
+                let start = grid.range(layout.data + j).start + at;
+                out[start..start + seg].copy_from_slice(recovery);
+            }
+            Ok(())
+        })?;
+        at += seg;
+    }
+    Ok(())
 }
 
 /// Bytes needed for the output of an encode: `total` shards of `len` plus `extra` bytes each.

@@ -271,7 +271,7 @@ function checkExpr(e: A.Expr, allowTrailingStar: boolean): void {
   switch (e.kind) {
     case 'path': {
       const reserved = (e as { reserved?: IToken }).reserved;
-      if (reserved) fail('ParseUnExpectedKeyword', reserved, `Unexpected keyword: ${reserved.image}`);
+      if (reserved) fail(UNSUPPORTED_CLAUSES[reserved.image.toLowerCase()] ?? 'ParseUnExpectedKeyword', reserved, `Unexpected keyword: ${reserved.image}`);
       e.steps.forEach((s, i) => {
         if (s.kind === 'wildcard') fail('ParseCannotMixSqbAndWildcardInSelectList', e.pos);
         if (s.kind === 'fieldWildcard' && !(allowTrailingStar && i === e.steps.length - 1)) fail('ParseInvalidContextForWildcardInSelectList', e.pos);
@@ -351,7 +351,7 @@ function errorFromParser(err: { message: string; token: IToken }, tokens: IToken
       if (t.tokenType === T.Comma) fail('ParseMalformedJoin', t);
       fail(T.isKeywordToken(t) ? 'ParseUnExpectedKeyword' : 'ParseUnexpectedToken', t);
     }
-    if (info.expected === 'FROM') {
+    if (info.expected === 'FROM' && info.ruleName === 'statement') {
       if (tokens[1]?.tokenType === T.Star && t.tokenType === T.Comma) fail('ParseAsteriskIsNotAloneInSelectList', t);
       fail('ParseSelectMissingFrom', where);
     }

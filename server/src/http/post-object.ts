@@ -1,9 +1,174 @@
-// POST policy form uploads (browser uploads): placeholder until the multipart/form-data parser lands.
+// POST policy form uploads (browser uploads): the form is read as a stream (form-data.ts), the policy
+// document and its signature (SigV4 or SigV2) are checked, every condition must hold and every field must
+// be covered by a condition, then the file streams into an ordinary PutObject.
+import { createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { ApiLogger, S3Response } from '../api/index.js';
+import { Transform, type TransformCallback } from 'node:stream';
+import { handle, toXml, type ApiLogger, type S3Response } from '../api/index.js';
 import { S3Error } from '../errors.js';
+import { hmac, parseAmzDate, sameSignature } from './auth/canonical.js';
+import type { Identity } from './auth/credentials.js';
+import { authorize } from './authorize.js';
 import type { HttpContext } from './dispatch.js';
+import { boundaryOf, readForm } from './form-data.js';
 
-export async function postObject(_ctx: HttpContext, _raw: IncomingMessage, _bucket: string, _requestId: string, _log: ApiLogger): Promise<S3Response> {
-  throw new S3Error('NotImplemented', 'POST policy uploads are not implemented yet');
+/** Fields that need no policy condition. */
+const EXEMPT = new Set(['policy', 'x-amz-signature', 'signature', 'awsaccesskeyid', 'file', 'x-amz-security-token']);
+
+type Condition = { op: 'eq' | 'starts-with'; field: string; value: string } | { op: 'range'; min: number; max: number };
+
+function policyError(msg: string): S3Error {
+  return new S3Error('AccessDenied', `Invalid according to Policy: ${msg}`);
+}
+
+export function parsePostPolicy(b64: string, now: number): Condition[] {
+  let doc: { expiration?: string; conditions?: unknown[] };
+  try {
+    doc = JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as typeof doc;
+  } catch {
+    throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Invalid JSON.');
+  }
+  const exp = Date.parse(doc.expiration ?? '');
+  if (Number.isNaN(exp)) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Policy missing expiration.');
+  if (exp < now) throw policyError('Policy expired.');
+  if (!Array.isArray(doc.conditions)) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Policy missing conditions.');
+  return doc.conditions.map((c): Condition => {
+    if (Array.isArray(c)) {
+      const [op, a, b] = c as unknown[];
+      const opName = String(op).toLowerCase();
+      if (opName === 'content-length-range') return { op: 'range', min: Number(a), max: Number(b) };
+      if ((opName === 'eq' || opName === 'starts-with') && typeof a === 'string' && a.startsWith('$')) {
+        return { op: opName, field: a.slice(1).toLowerCase(), value: String(b ?? '') };
+      }
+      throw new S3Error('InvalidPolicyDocument', `Invalid Policy: Invalid condition ${JSON.stringify(c)}.`);
+    }
+    if (c && typeof c === 'object') {
+      const entries = Object.entries(c as Record<string, unknown>);
+      if (entries.length !== 1) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Invalid Simple-Condition.');
+      return { op: 'eq', field: entries[0][0].toLowerCase(), value: String(entries[0][1]) };
+    }
+    throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Invalid condition.');
+  });
+}
+
+export function checkPostPolicy(conditions: Condition[], fields: Map<string, string>): { min: number; max: number } | undefined {
+  let range: { min: number; max: number } | undefined;
+  const covered = new Set<string>();
+  for (const c of conditions) {
+    if (c.op === 'range') {
+      range = { min: c.min, max: c.max };
+      continue;
+    }
+    covered.add(c.field);
+    const v = fields.get(c.field) ?? '';
+    // content-type may be a comma-separated list for starts-with, as S3 allows.
+    const ok = c.op === 'eq' ? v === c.value : c.field === 'content-type' ? v.split(',').every((p) => p.trim().startsWith(c.value)) : v.startsWith(c.value);
+    if (!ok) throw policyError(`Policy Condition failed: ["${c.op}", "$${c.field}", "${c.value}"]`);
+  }
+  const extra = [...fields.keys()].filter((f) => !EXEMPT.has(f) && !f.startsWith('x-ignore-') && !covered.has(f));
+  if (extra.length) throw policyError(`Extra input fields: ${extra.join(', ')}`);
+  return range;
+}
+
+function postAuth(ctx: HttpContext, fields: Map<string, string>): Identity | undefined {
+  const policy = fields.get('policy');
+  const v4sig = fields.get('x-amz-signature');
+  const v2sig = fields.get('signature');
+  if (policy === undefined) {
+    if (v4sig !== undefined || v2sig !== undefined) throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named policy.', { ArgumentName: 'policy' });
+    return undefined;
+  }
+  if (v4sig !== undefined) {
+    if (fields.get('x-amz-algorithm') !== 'AWS4-HMAC-SHA256') throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named x-amz-algorithm with value AWS4-HMAC-SHA256.', { ArgumentName: 'x-amz-algorithm' });
+    const cred = (fields.get('x-amz-credential') ?? '').split('/');
+    if (cred.length < 5) throw new S3Error('InvalidArgument', 'Bucket POST must contain a valid x-amz-credential.', { ArgumentName: 'x-amz-credential' });
+    const [date, region, service] = cred.slice(-4, -1);
+    const ak = cred.slice(0, -4).join('/');
+    if (Number.isNaN(parseAmzDate(fields.get('x-amz-date') ?? ''))) throw new S3Error('InvalidArgument', 'Bucket POST must contain a valid x-amz-date.', { ArgumentName: 'x-amz-date' });
+    const id = ctx.auth.credentials.lookup(ak);
+    if (!id) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: ak });
+    const key = hmac(hmac(hmac(hmac(`AWS4${id.secretKey}`, date), region), service), 'aws4_request');
+    if (!sameSignature(hmac(key, policy).toString('hex'), v4sig)) throw new S3Error('SignatureDoesNotMatch');
+    return id;
+  }
+  if (v2sig !== undefined) {
+    const ak = fields.get('awsaccesskeyid') ?? '';
+    const id = ctx.auth.credentials.lookup(ak);
+    if (!id) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: ak });
+    if (!sameSignature(createHmac('sha1', id.secretKey).update(policy).digest('base64'), v2sig)) throw new S3Error('SignatureDoesNotMatch');
+    return id;
+  }
+  throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named x-amz-signature or signature.', { ArgumentName: 'x-amz-signature' });
+}
+
+/** Enforces content-length-range while the file streams; fails the write (nothing stored) when outside. */
+class LengthRange extends Transform {
+  private n = 0;
+  constructor(private readonly min: number, private readonly max: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
+    this.n += chunk.length;
+    if (this.n > this.max) return cb(new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', { MaxSizeAllowed: String(this.max) }));
+    cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback): void {
+    if (this.n < this.min) return cb(new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size', { MinSizeAllowed: String(this.min) }));
+    cb();
+  }
+}
+
+export async function postObject(ctx: HttpContext, raw: IncomingMessage, bucket: string, requestId: string, log: ApiLogger): Promise<S3Response> {
+  const form = await readForm(raw, boundaryOf(raw.headers['content-type']));
+  const fields = form.fields;
+  const keyField = fields.get('key');
+  if (keyField === undefined) throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named key.', { ArgumentName: 'key' });
+  const key = keyField.replace(/\$\{filename\}/g, form.fileName);
+  if (key === '') throw new S3Error('InvalidArgument', 'User key must have a length greater than 0.', { ArgumentName: 'key' });
+
+  const identity = postAuth(ctx, fields);
+  let range: { min: number; max: number } | undefined;
+  if (fields.has('policy')) {
+    const conds = parsePostPolicy(fields.get('policy')!, ctx.api.now());
+    // The bucket is implied by the URL; S3 checks it against the policy as if it were a field.
+    range = checkPostPolicy(conds, new Map([...fields, ['bucket', bucket]]));
+  }
+  const op = { name: 'PutObject' as const, action: 's3:PutObject', bucket, key };
+  await authorize(ctx.api.storage, { op, identity, headers: raw.headers, query: new URLSearchParams(), sourceIp: raw.socket.remoteAddress ?? '', secure: false }, ctx.api.now());
+
+  // Form fields play the role of request headers for the object's metadata and checksums.
+  const headers: Record<string, string> = {};
+  for (const [k, v] of fields) {
+    if (k.startsWith('x-amz-meta-') || k.startsWith('x-amz-checksum-') || ['content-type', 'content-disposition', 'content-encoding', 'cache-control', 'expires', 'x-amz-storage-class', 'content-md5'].includes(k)) headers[k] = v;
+  }
+  if (!headers['content-type'] && form.fileContentType) headers['content-type'] = form.fileContentType;
+  const body = form.file.pipe(new LengthRange(range?.min ?? 0, range?.max ?? 5 * 1024 ** 3));
+  form.file.on('error', (e) => body.destroy(e));
+  const put = await handle(ctx.api, {
+    op, requestId, method: 'PUT', headers, query: new URLSearchParams(), body, size: -1, trailers: new Map(),
+    caller: identity ? { accessKey: identity.accessKey, root: identity.root } : undefined, log,
+  });
+  const etag = String(put.headers.etag ?? '');
+  const location = `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+  const redirect = fields.get('success_action_redirect') ?? fields.get('redirect');
+  if (redirect) {
+    try {
+      const u = new URL(redirect);
+      u.searchParams.set('bucket', bucket);
+      u.searchParams.set('key', key);
+      u.searchParams.set('etag', etag);
+      return { status: 303, headers: { ...put.headers, location: u.toString() } };
+    } catch {
+      // An invalid redirect URL falls back to the status answer, as S3 does.
+    }
+  }
+  const status = fields.get('success_action_status');
+  if (status === '201') {
+    return {
+      status: 201,
+      headers: { ...put.headers, location, 'content-type': 'application/xml' },
+      body: toXml('PostResponse', { Location: location, Bucket: bucket, Key: key, ETag: etag }, null),
+    };
+  }
+  return { status: status === '200' ? 200 : 204, headers: { ...put.headers, location } };
 }

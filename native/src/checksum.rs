@@ -102,8 +102,9 @@ pub fn digest_of(algorithm: ChecksumAlgorithm, data: &[u8]) -> Vec<u8> {
 
 /// Checksum (digest bytes) of `data`. Sync form, for small inputs.
 #[napi]
-pub fn checksum(algorithm: ChecksumAlgorithm, data: &[u8]) -> Buffer {
-    digest_of(algorithm, data).into()
+pub fn checksum<'env>(env: &'env Env, algorithm: ChecksumAlgorithm, data: &[u8]) -> Result<BufferSlice<'env>> {
+    // A small digest is cheaper to hand over as a V8-owned copy than as an external buffer.
+    BufferSlice::copy_from(env, digest_of(algorithm, data))
 }
 
 /// Off-thread one-shot digest.

@@ -52,11 +52,12 @@ pub fn hash256_into(key: Key, data: &[u8], out: &mut [u8]) {
 
 /// HighwayHash of `data` with `key` (32 bytes); `bits` is 64, 128 or 256. Sync form.
 #[napi]
-pub fn highway_hash(data: &[u8], key: &[u8], bits: u32) -> Result<Buffer> {
+pub fn highway_hash<'env>(env: &'env Env, data: &[u8], key: &[u8], bits: u32) -> Result<BufferSlice<'env>> {
     let (key, bits) = (key_of(key)?, check_bits(bits)?);
     let mut h = Hh::new(key);
     h.append(data);
-    Ok(finish(h, bits).into())
+    // A small digest is cheaper to hand over as a V8-owned copy than as an external buffer.
+    BufferSlice::copy_from(env, finish(h, bits))
 }
 
 /// Off-thread one-shot HighwayHash.

@@ -5,14 +5,14 @@
 //   node --import tsx bench/load/main.ts ceiling [--duration 10s]   the generator against that server
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { LoadConfig, Mode } from './config.js';
 import { MODES } from './config.js';
 import { startMemServer } from './mem-server.js';
 import type { ResultFile, RunResult } from './results.js';
-import { compareTable, errorReport, runTable } from './results.js';
+import { compareTable, errorReport, runTable, writeResults } from './results.js';
 import { runLoad } from './run.js';
 import { formatSize, parseDuration, parseSize } from './units.js';
 
@@ -23,6 +23,7 @@ const USAGE = `usage:
       --duration 15s  --range-size 8MiB  --get-ratio 0.8 (mixed)  --list-max-keys 1000  --workers 0 (auto)
       --no-prepare (objects already written)  --name label  --json out.json
   main.ts compare a.json b.json
+  main.ts suite [suite options]                 see suite.ts (same as node --import tsx suite.ts)
   main.ts serve [--port 9000] [--body-size 64MiB]
   main.ts ceiling [--duration 10s] [--workers N] [--json out.json]`;
 
@@ -82,11 +83,6 @@ export function configFrom(v: Values): LoadConfig {
     workers: v.workers === '0' ? 0 : positiveInt(v.workers, 'workers'),
     prepare: !v['no-prepare'],
   };
-}
-
-export async function writeResults(path: string, runs: RunResult[], extra: Partial<ResultFile> = {}): Promise<void> {
-  const file: ResultFile = { tool: 'cairn-load', version: 1, createdAt: new Date().toISOString(), runs, ...extra };
-  await writeFile(path, JSON.stringify(file, null, 2) + '\n');
 }
 
 async function readResults(path: string): Promise<ResultFile> {
@@ -153,6 +149,8 @@ async function main(argv: string[]): Promise<void> {
     console.log(`A = ${rest[0]}\nB = ${rest[1]}\n${compareTable(a, b)}`);
     return;
   }
+  if (command === 'suite') return (await import('./suite.js')).runSuite(rest);
+  if (command === 'help' || rest.includes('--help') || rest.includes('-h')) return void console.log(USAGE);
   const { values } = parseArgs({ args: rest, options: RUN_OPTIONS, strict: true });
   if (command === 'serve') {
     const mem = await startMemServer({ port: Number(values.port), bodySize: parseSize(values['body-size']!) });

@@ -1,5 +1,6 @@
 // Results of load runs: the JSON shape written by --json, the printed table, and the comparison of two
 // result files.
+import { writeFile } from 'node:fs/promises';
 import type { LoadConfig, OpKind } from './config.js';
 import { Histogram } from './histogram.js';
 import type { OpReport } from './worker.js';
@@ -28,6 +29,8 @@ export interface RunResult {
   seconds: number;
   /** CPU the generator itself used, in cores (1.0 = one core busy all the time). */
   clientCores: number;
+  /** Suite only: CPU the server used during the run, in cores. */
+  serverCores?: number;
   ops: Partial<Record<OpKind, OpResult>>;
 }
 
@@ -73,12 +76,13 @@ export function table(rows: string[][]): string {
 const fix = (n: number, d = 1) => n.toFixed(d);
 
 export function runTable(runs: RunResult[]): string {
-  const rows = [['run', 'op', 'size', 'conc', 'ops/s', 'MiB/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'gen cpu']];
+  const rows = [['run', 'op', 'size', 'conc', 'ops/s', 'MiB/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'gen cpu', 'srv cpu']];
   for (const r of runs) {
     for (const [op, s] of Object.entries(r.ops) as Array<[OpKind, OpResult]>) {
       const size = r.mode === 'get-range' && op === 'get' ? `${formatSize(r.rangeSize)}@${formatSize(r.objSize)}` : op === 'list' ? '-' : formatSize(r.objSize);
       rows.push([r.name, op, size, String(r.concurrency), fix(s.opsPerSec), fix(s.mibPerSec), fix(s.latency.p50, 2),
-        fix(s.latency.p90, 2), fix(s.latency.p99, 2), fix(s.latency.max, 2), String(s.errors), fix(r.clientCores, 2)]);
+        fix(s.latency.p90, 2), fix(s.latency.p99, 2), fix(s.latency.max, 2), String(s.errors), fix(r.clientCores, 2),
+        r.serverCores === undefined ? '-' : fix(r.serverCores, 2)]);
     }
   }
   return table(rows);
@@ -114,4 +118,9 @@ export function compareTable(a: ResultFile, b: ResultFile): string {
   const only = [...a.runs.filter((r) => !b.runs.some((x) => x.name === r.name)).map((r) => `A only: ${r.name}`),
     ...b.runs.filter((r) => !a.runs.some((x) => x.name === r.name)).map((r) => `B only: ${r.name}`)];
   return [...out, ...only].join('\n');
+}
+
+export async function writeResults(path: string, runs: RunResult[], extra: Partial<ResultFile> = {}): Promise<void> {
+  const file: ResultFile = { tool: 'cairn-load', version: 1, createdAt: new Date().toISOString(), runs, ...extra };
+  await writeFile(path, JSON.stringify(file, null, 2) + '\n');
 }

@@ -1,0 +1,94 @@
+// Samples a server's resident memory and CPU from /proc while the suite runs: the process and all its
+// descendants (a server may fork workers that share the port), summed.
+import { readFile, readdir } from 'node:fs/promises';
+
+export interface ProcSample {
+  rssBytes: number;
+  /** utime + stime of the live processes, in seconds. */
+  cpuSeconds: number;
+}
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+async function children(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  let tasks: string[] = [];
+  try {
+    tasks = await readdir(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const t of tasks) {
+    try {
+      const text = await readFile(`/proc/${pid}/task/${t}/children`, 'utf8');
+      for (const c of text.split(' ')) if (c.trim()) out.push(Number(c));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+async function one(pid: number): Promise<ProcSample> {
+  try {
+    const [status, stat] = await Promise.all([readFile(`/proc/${pid}/status`, 'utf8'), readFile(`/proc/${pid}/stat`, 'utf8')]);
+    const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+    // Fields after the ")" that closes the command name: utime and stime are the 12th and 13th.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { rssBytes: rss ? Number(rss[1]) * 1024 : 0, cpuSeconds: (Number(f[11]) + Number(f[12])) / CLOCK_TICKS };
+  } catch {
+    return { rssBytes: 0, cpuSeconds: 0 };
+  }
+}
+
+export async function sampleTree(pid: number): Promise<ProcSample> {
+  const total: ProcSample = { rssBytes: 0, cpuSeconds: 0 };
+  const queue = [pid];
+  for (let depth = 0; queue.length > 0 && depth < 1000; depth++) {
+    const p = queue.shift()!;
+    const s = await one(p);
+    total.rssBytes += s.rssBytes;
+    total.cpuSeconds += s.cpuSeconds;
+    queue.push(...(await children(p)));
+  }
+  return total;
+}
+
+/** Samples every intervalMs until stopped; keeps the maximum RSS per label (the suite's phase). */
+export class ProcSampler {
+  maxBytes = 0;
+  samples = 0;
+  readonly perLabelMax: Record<string, number> = {};
+  label = 'start';
+  private timer?: NodeJS.Timeout;
+  private busy = false;
+
+  constructor(private readonly pid: number, private readonly intervalMs = 200) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.intervalMs);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const s = await sampleTree(this.pid);
+      if (s.rssBytes === 0) return;
+      this.samples++;
+      this.maxBytes = Math.max(this.maxBytes, s.rssBytes);
+      this.perLabelMax[this.label] = Math.max(this.perLabelMax[this.label] ?? 0, s.rssBytes);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** CPU seconds used so far by the process tree. */
+  async cpuSeconds(): Promise<number> {
+    return (await sampleTree(this.pid)).cpuSeconds;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

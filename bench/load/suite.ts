@@ -1,0 +1,206 @@
+// The standard suite: starts Cairn on its default 4-drive layout (drives in a temporary folder under
+// /dev/shm, a free port, credentials in the environment), runs 64 MiB PUT/GET and 4 KiB PUT/GET at
+// concurrency 32, samples the server's RSS throughout and prints one table of results beside targets.
+//   node --import tsx bench/load/suite.ts [--duration 20s] [--json out.json]
+//   node --import tsx bench/load/suite.ts --endpoint URL --access-key K --secret-key S [--server-pid PID]
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { LoadConfig } from './config.js';
+import { ProcSampler } from './procstat.js';
+import type { RunResult } from './results.js';
+import { errorReport, runTable, table, writeResults } from './results.js';
+import { ensureBucket, prepareObjects, runPhase } from './run.js';
+import { parseDuration } from './units.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const MiB = 1024 ** 2;
+
+interface Target {
+  run: string;
+  what: string;
+  value: (r: RunResult) => number;
+  min: number;
+  unit: string;
+}
+
+const TARGETS: Target[] = [
+  { run: 'get-64MiB', what: '64 MiB GET', value: (r) => (r.ops.get?.mibPerSec ?? 0) / 1024, min: 2, unit: 'GiB/s' },
+  { run: 'put-64MiB', what: '64 MiB PUT', value: (r) => (r.ops.put?.mibPerSec ?? 0) / 1024, min: 1, unit: 'GiB/s' },
+  { run: 'put-4KiB', what: '4 KiB PUT c32', value: (r) => r.ops.put?.opsPerSec ?? 0, min: 3000, unit: 'ops/s' },
+  { run: 'get-4KiB', what: '4 KiB GET c32', value: (r) => r.ops.get?.opsPerSec ?? 0, min: 8000, unit: 'ops/s' },
+];
+const RSS_LIMIT = 500e6;
+
+const OPTIONS = {
+  endpoint: { type: 'string' },
+  'access-key': { type: 'string', default: 'cairn-load' },
+  'secret-key': { type: 'string', default: 'cairn-load-secret-key' },
+  region: { type: 'string', default: 'us-east-1' },
+  bucket: { type: 'string', default: 'load' },
+  'server-pid': { type: 'string' },
+  duration: { type: 'string', default: '20s' },
+  'big-concurrency': { type: 'string', default: '8' },
+  'drives-dir': { type: 'string', default: '/dev/shm' },
+  'cairn-bin': { type: 'string', default: join(REPO, 'server/bin/cairn.js') },
+  json: { type: 'string' },
+  keep: { type: 'boolean', default: false },
+} as const;
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+function healthy(url: string): Promise<boolean> {
+  return new Promise((res) => {
+    const req = http.get(`${url}/health/live`, (r) => {
+      r.resume();
+      res(r.statusCode === 200);
+    });
+    req.on('error', () => res(false));
+    req.setTimeout(1000, () => req.destroy());
+  });
+}
+
+interface Cairn {
+  url: string;
+  child: ChildProcess;
+  dir: string;
+  log: string;
+}
+
+async function startCairn(bin: string, drivesDir: string, accessKey: string, secretKey: string): Promise<Cairn> {
+  const dist = join(REPO, 'server/dist/cli/main.js');
+  if (bin.endsWith('server/bin/cairn.js')) {
+    await stat(dist).catch(() => {
+      throw new Error(`Cairn is not built (${dist} missing): run \`npm run build\` first`);
+    });
+  }
+  const dir = await mkdtemp(join(drivesDir, 'cairn-load-'));
+  const drives = [1, 2, 3, 4].map((i) => join(dir, `d${i}`));
+  await Promise.all(drives.map((d) => mkdir(d)));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const log = join(dir, 'server.log');
+  const out = createWriteStream(log);
+  const child = spawn(process.execPath, [bin, 'server', '--address', `127.0.0.1:${port}`, ...drives], {
+    env: { ...process.env, CAIRN_ROOT_USER: accessKey, CAIRN_ROOT_PASSWORD: secretKey },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.pipe(out);
+  child.stderr!.pipe(out);
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  for (let waited = 0; ; waited += 250) {
+    if (exited !== undefined || waited > 60_000) {
+      const tail = (await readFile(log, 'utf8').catch(() => '')).split('\n').slice(-15).join('\n');
+      child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(`Cairn did not come up (${exited !== undefined ? `exit ${exited}` : 'timeout'}); its log ends:\n${tail}`);
+    }
+    if (await healthy(url)) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { url, child, dir, log };
+}
+
+async function stopCairn(c: Cairn, keep: boolean): Promise<void> {
+  if (c.child.exitCode === null) {
+    const exited = new Promise((r) => c.child.once('exit', r));
+    c.child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (c.child.exitCode === null) c.child.kill('SIGKILL');
+  }
+  if (keep) console.error(`drives and server log kept in ${c.dir}`);
+  else await rm(c.dir, { recursive: true, force: true });
+}
+
+export async function runSuite(argv: string[]): Promise<void> {
+  const { values: v } = parseArgs({ args: argv, options: OPTIONS, strict: true });
+  const durationMs = parseDuration(v.duration!);
+  let cairn: Cairn | undefined;
+  const endpoint = v.endpoint ?? (cairn = await startCairn(v['cairn-bin']!, v['drives-dir']!, v['access-key']!, v['secret-key']!)).url;
+  const pid = cairn?.child.pid ?? (v['server-pid'] ? Number(v['server-pid']) : undefined);
+  const sampler = pid ? new ProcSampler(pid) : undefined;
+  sampler?.start();
+  const big = Number(v['big-concurrency']);
+  const common = {
+    endpoint, accessKey: v['access-key']!, secretKey: v['secret-key']!, region: v.region!, bucket: v.bucket!,
+    durationMs, rangeSize: 8 * MiB, getRatio: 0.8, listMaxKeys: 1000, workers: 0, prepare: false,
+  };
+  const phases: LoadConfig[] = [
+    { ...common, name: 'put-64MiB', mode: 'put', prefix: 'suite-64MiB/', objSize: 64 * MiB, objects: 8, concurrency: big },
+    { ...common, name: 'get-64MiB', mode: 'get', prefix: 'suite-64MiB/', objSize: 64 * MiB, objects: 8, concurrency: big },
+    { ...common, name: 'put-4KiB', mode: 'put', prefix: 'suite-4KiB/', objSize: 4096, objects: 5000, concurrency: 32 },
+    { ...common, name: 'get-4KiB', mode: 'get', prefix: 'suite-4KiB/', objSize: 4096, objects: 5000, concurrency: 32 },
+  ];
+  const runs: RunResult[] = [];
+  const log = (l: string) => console.error(l);
+  try {
+    await ensureBucket(phases[0]);
+    let written = 0; // objects of the previous PUT phase that surely exist (every key written once)
+    for (const cfg of phases) {
+      // A GET phase reads what the PUT phase before it wrote; if that phase wrote too few, top up first.
+      if (cfg.mode === 'get' && written < cfg.objects) await prepareObjects(cfg, log);
+      if (sampler) sampler.label = cfg.name;
+      const cpu0 = await sampler?.cpuSeconds();
+      log(`${cfg.name}: ${cfg.durationMs / 1000} s at concurrency ${cfg.concurrency} ...`);
+      const r = await runPhase(cfg);
+      if (sampler && cpu0 !== undefined) r.serverCores = ((await sampler.cpuSeconds()) - cpu0) / r.seconds;
+      runs.push(r);
+      log(runTable([r]).split('\n').slice(-1)[0]);
+      // Keys are handed out in order and every started PUT is waited for, so an error-free PUT phase of
+      // at least `objects` operations wrote every key.
+      written = cfg.mode === 'put' && !r.ops.put?.errors ? (r.ops.put?.ops ?? 0) : 0;
+    }
+  } finally {
+    sampler?.stop();
+    if (cairn) await stopCairn(cairn, v.keep!);
+  }
+
+  const rows = [['', 'target', 'result', 'verdict']];
+  for (const t of TARGETS) {
+    const r = runs.find((x) => x.name === t.run);
+    const val = r ? t.value(r) : 0;
+    const errors = r ? Object.values(r.ops).reduce((n, s) => n + (s?.errors ?? 0), 0) : 0;
+    rows.push([t.what, `>= ${t.min} ${t.unit}`, `${val.toFixed(t.unit === 'GiB/s' ? 2 : 0)} ${t.unit}`,
+      (val >= t.min ? 'PASS' : 'FAIL') + (errors ? ` (${errors} errors)` : '')]);
+  }
+  if (sampler) {
+    rows.push(['server RSS max', `< ${RSS_LIMIT / 1e6} MB`, `${(sampler.maxBytes / 1e6).toFixed(0)} MB`,
+      sampler.samples === 0 ? 'no samples' : sampler.maxBytes < RSS_LIMIT ? 'PASS' : 'FAIL']);
+  } else {
+    rows.push(['server RSS max', `< ${RSS_LIMIT / 1e6} MB`, 'n/a', 'pass --server-pid to sample']);
+  }
+  console.log(`\nendpoint ${endpoint}${cairn ? ' (Cairn, 4 drives under ' + v['drives-dir'] + ')' : ''}, ${durationMs / 1000} s per run\n`);
+  console.log(runTable(runs));
+  const errors = errorReport(runs);
+  if (errors) console.log(`\n${errors}`);
+  console.log(`\n${table(rows)}`);
+  if (sampler) {
+    console.log(`RSS max per run (MB): ${Object.entries(sampler.perLabelMax).map(([k, b]) => `${k} ${(b / 1e6).toFixed(0)}`).join(', ')}`);
+  }
+  if (v.json) {
+    await writeResults(v.json, runs, sampler ? { rss: { maxBytes: sampler.maxBytes, samples: sampler.samples, perRunMaxBytes: sampler.perLabelMax } } : {});
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  runSuite(process.argv.slice(2)).catch((err) => {
+    console.error((err as Error).message);
+    process.exit(1);
+  });
+}

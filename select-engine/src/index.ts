@@ -82,6 +82,7 @@ export async function runSelect(request: SelectRequest, source: ByteSource, opti
     columns: plan.columns,
     conjuncts: plan.conjuncts,
     filter: pushFilter ? (rec) => compiledFilter!(rec) : undefined,
+    filterColumns: pushFilter ? plan.filterColumns : undefined,
     limit: !plan.aggregate && plan.unnest.length === 0 && (pushFilter || !stmt.where) ? plan.limit : undefined,
     scanRange: req.scanRange,
     stats: { bytesScanned: 0, bytesProcessed: 0 },

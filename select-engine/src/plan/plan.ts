@@ -20,6 +20,8 @@ export interface Plan {
   unnest: A.PathStep[];
   /** Columns the query reads (undefined = all). */
   columns?: Array<string | number>;
+  /** Columns the WHERE clause reads (lets the CSV scanner decode only these before filtering). */
+  filterColumns?: Array<string | number>;
   conjuncts: SimplePredicate[];
   /** True when the WHERE clause may be handed to the scanner (rows = scanned records). */
   pushFilter: boolean;
@@ -177,8 +179,9 @@ export function buildPlan(stmt: A.SelectStatement, format: InputFormat): Plan {
   const exprs = items.map((i) => i.expr).concat(stmt.where ? [stmt.where] : []);
   const columns = selectStar || unnest.length > 0 || format === 'JSON' ? undefined : neededColumns(exprs, alias, format);
   const pushFilter = unnest.length === 0;
+  const filterColumns = stmt.where && pushFilter && format !== 'JSON' ? neededColumns([stmt.where], alias, format) : undefined;
   return {
-    stmt, format, selectStar, aggregate, unnest, columns,
+    stmt, format, selectStar, aggregate, unnest, columns, filterColumns,
     conjuncts: pushFilter ? conjunctsOf(stmt.where, alias, format) : [],
     pushFilter, limit: stmt.limit,
   };

@@ -54,7 +54,7 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
     journals: new Journals(new KeyedMutex()),
     locks: new KeyedMutex(),
     parity: { STANDARD: parity, REDUCED_REDUNDANCY: rrsParity },
-    queueHeal: (set, bucket, key) => healer?.enqueue(set, bucket, key),
+    queueHeal: (set, bucket, key, deep) => healer?.enqueue(set, bucket, key, deep),
     dirChanged: (set, _bucket, dirRel) => store?.cache.invalidate(set, dirRel),
   };
   const sets = f.sets.map((drives, i) => new ErasureSet(i, drives, deps));

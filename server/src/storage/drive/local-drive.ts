@@ -1,7 +1,7 @@
 // One drive = one directory. Everything under it is ours; paths handed in are relative to the root and come
 // from key-path.ts (already escaped), so nothing here can reach outside the drive directory.
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 export const SYS_DIR = '.cairn.sys';
@@ -63,6 +63,16 @@ export class LocalDrive {
         if (errCode(e) !== 'ENOENT' || attempt >= 3) throw e;
         await mkdir(dirname(this.abs(toRel)), { recursive: true });
       }
+    }
+  }
+
+  async exists(rel: string): Promise<boolean> {
+    try {
+      await stat(this.abs(rel));
+      return true;
+    } catch (e) {
+      if (errCode(e) === 'ENOENT' || errCode(e) === 'ENOTDIR') return false;
+      throw e;
     }
   }
 

@@ -20,7 +20,7 @@ export interface SetDeps {
   locks: KeyedMutex;
   parity: Record<StorageClass, number>;
   /** An object needs healing (missed write, bad shard seen by a read). */
-  queueHeal(setIndex: number, bucket: string, key: string): void;
+  queueHeal(setIndex: number, bucket: string, key: string, deep?: boolean): void;
   /** Something in this directory changed: drop cached listings. */
   dirChanged(setIndex: number, bucket: string, dirRel: string): void;
 }
@@ -120,11 +120,9 @@ export class ErasureSet {
           const old = before.meta?.versions ?? [];
           const next = m.apply(old, slot);
           try {
-            await this.deps.journals.append(d, dirRel, [{ n: entry, p: 1 }]).catch(async (e) => {
-              if (errCode(e) !== 'ENOENT') throw e;
-              await d.mkdirs(dirRel);
-              await this.deps.journals.append(d, dirRel, [{ n: entry, p: 1 }]);
-            });
+            // "pending" guards an existing entry's journal line; a new entry without a line is read
+            // from its metadata anyway, so first writes skip it.
+            if (before.state !== 'missing') await this.deps.journals.append(d, dirRel, [{ n: entry, p: 1 }]);
             await m.stage?.(d, slot, objRel);
             if (next.length > 0) await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: next }));
             else await d.unlinkIfExists(`${objRel}/${META_NAME}`);

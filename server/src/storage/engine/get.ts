@@ -68,6 +68,7 @@ export function readBody(set: ErasureSet, bucket: string, key: string, o: Opened
   async function* blocks(): AsyncGenerator<Buffer> {
     let partStart = 0;
     let healNeeded = false;
+    let corrupt = false;
     try {
       for (let p = 0; p < v.parts.length && partStart < end; p++) {
         const size = v.parts[p].size;
@@ -91,13 +92,14 @@ export function readBody(set: ErasureSet, bucket: string, key: string, o: Opened
             }
           } finally {
             if (reader.bad.size > 0) healNeeded = true;
+            if (reader.corrupt) corrupt = true;
             await reader.close();
           }
         }
         partStart = partEnd;
       }
     } finally {
-      if (healNeeded) set.deps.queueHeal(set.index, bucket, key);
+      if (healNeeded) set.deps.queueHeal(set.index, bucket, key, corrupt);
     }
   }
   return Readable.from(blocks(), { objectMode: false, highWaterMark: 1 });

@@ -44,6 +44,15 @@ export async function stagePart(
   let total = 0;
   let held: Buffer[] = [];
   let have = 0;
+  // Encoding of block n+1 overlaps the drive writes of block n (one write in flight at a time).
+  let writing: Promise<void> = Promise.resolve();
+  const send = async (block: Buffer) => {
+    const frames = await pass.encode(block, ec.data, ec.parity);
+    await writing;
+    failIfBelowQuorum();
+    writing = writer.writeFrames(frames);
+    writing.catch(() => {});
+  };
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
       total += chunk.length;
@@ -54,8 +63,7 @@ export async function stagePart(
       while (have + c.length >= blockSize) {
         const take = blockSize - have;
         held.push(c.subarray(0, take));
-        await writer.writeFrames(await pass.encode(held.length === 1 ? held[0] : Buffer.concat(held, blockSize), ec.data, ec.parity));
-        failIfBelowQuorum();
+        await send(held.length === 1 ? held[0] : Buffer.concat(held, blockSize));
         held = [];
         have = 0;
         c = c.subarray(take);
@@ -65,7 +73,8 @@ export async function stagePart(
         have += c.length;
       }
     }
-    if (have > 0) await writer.writeFrames(await pass.encode(Buffer.concat(held, have), ec.data, ec.parity));
+    if (have > 0) await send(Buffer.concat(held, have));
+    await writing;
     if (opts.size >= 0 && total !== opts.size) throw new S3Error('IncompleteBody');
     const inline = await writer.finish();
     failIfBelowQuorum();
@@ -74,6 +83,7 @@ export async function stagePart(
     await opts.verify?.({ md5: digest, checksum, size: total });
     return { size: total, md5: digest, checksum, inline, ok: writer.errors.map((e) => e === undefined) };
   } catch (e) {
+    await writing.catch(() => {});
     await writer.abort();
     throw e;
   }
@@ -91,6 +101,7 @@ export async function putObjectInSet(
   const ec = set.newErasure(key, storageClass);
   const tmp = set.newTemp();
   const dataDir = newVersionId();
+  let inlined = false;
   try {
     const staged = await stagePart(set, ec, body, `${tmp}/${dataDir}/part.1`, opts, set.deps.ctx.inlineLimit);
     const now = Date.now();
@@ -113,10 +124,11 @@ export async function putObjectInSet(
       version.parts[0].checksum = version.checksum;
     }
     if (!staged.inline) version.dataDir = dataDir;
+    inlined = staged.inline !== null;
     await commitVersion(set, bucket, key, version, staged.inline ? staged.inline.map((b) => [b]) : null, staged.ok, tmp, opts.precondition);
     return toObjectInfo(bucket, key, version, true);
   } finally {
-    await Promise.all(set.liveDrives().map((d) => d?.remove(tmp).catch(() => {})));
+    if (!inlined) await Promise.all(set.liveDrives().map((d) => d?.remove(tmp).catch(() => {})));
   }
 }
 

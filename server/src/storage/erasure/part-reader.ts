@@ -54,6 +54,8 @@ export function shardFileSize(codec: Codec, ec: ErasureInfo, size: number): numb
 export class PartReader {
   /** Shard indexes (0-based) found missing or corrupt. */
   readonly bad = new Set<number>();
+  /** A frame failed its hash or could not be read (as opposed to a shard known to be absent). */
+  corrupt = false;
   readonly blocks: number;
   private readonly fullFrame: number;
 
@@ -80,6 +82,7 @@ export class PartReader {
       return await this.sources[i]!.read(b * this.fullFrame, FRAME_HASH + this.codec.shardSize(this.blockLen(b), this.ec.data));
     } catch {
       this.bad.add(i);
+      this.corrupt = true;
       return null;
     }
   }
@@ -102,6 +105,7 @@ export class PartReader {
       const r = await this.codec.readBlock(frames, data, parity, this.blockLen(b));
       for (const i of r.bad) {
         this.bad.add(i);
+        this.corrupt = true;
         frames[i] = null;
       }
       if (r.block) return r.block;

@@ -30,7 +30,7 @@ export interface HealerOptions {
 }
 
 export class Healer {
-  private queue = new Map<string, { set: number; bucket: string; key: string }>();
+  private queue = new Map<string, { set: number; bucket: string; key: string; deep: boolean }>();
   private stopped = false;
   private wake: (() => void) | null = null;
   private recent: HealResult[] = [];
@@ -63,9 +63,11 @@ export class Healer {
     await Promise.all(this.loops);
   }
 
-  enqueue(set: number, bucket: string, key: string): void {
+  /** `deep`: verify every shard hash (a read saw corruption), not just presence and size. */
+  enqueue(set: number, bucket: string, key: string, deep = false): void {
     if (this.queue.size >= 100_000) return; // the scanner will find the rest
-    this.queue.set(`${set}\0${bucket}\0${key}`, { set, bucket, key });
+    const id = `${set}\0${bucket}\0${key}`;
+    this.queue.set(id, { set, bucket, key, deep: deep || !!this.queue.get(id)?.deep });
     this.wake?.();
   }
 
@@ -130,7 +132,7 @@ export class Healer {
       const [id, job] = first.value;
       this.queue.delete(id);
       const set = this.store.sets[job.set];
-      this.record(await healObject(set, job.bucket, job.key, false).catch((e) => ({ bucket: job.bucket, key: job.key, drivesHealed: 0, state: 'failed' as const, error: String(e) })));
+      this.record(await healObject(set, job.bucket, job.key, job.deep).catch((e) => ({ bucket: job.bucket, key: job.key, drivesHealed: 0, state: 'failed' as const, error: String(e) })));
       await sleep(5); // leave room for client requests
     }
   }
@@ -222,7 +224,7 @@ export class Healer {
       if (!this.opts.background && this.queue.size > 0) {
         const [id, job] = this.queue.entries().next().value!;
         this.queue.delete(id);
-        this.record(await healObject(this.store.sets[job.set], job.bucket, job.key, false));
+        this.record(await healObject(this.store.sets[job.set], job.bucket, job.key, job.deep));
         continue;
       }
       await sleep(20);

@@ -23,6 +23,8 @@ interface Seen {
   kind: 'obj' | 'dir';
   rel: string;
   drives: number;
+  /** Drives whose journal was read and that have the entry. */
+  jdrives: number;
   recs: (JournalRec | undefined)[];
 }
 
@@ -34,9 +36,10 @@ async function readDrive(
   dirRel: string,
   namePrefix: string,
   seen: Map<string, Seen>,
+  withJournal: boolean,
 ): Promise<void> {
   const d = set.drives[slot];
-  const [names, journal] = await Promise.all([d.list(dirRel), set.deps.journals.read(d, dirRel).catch(() => null)]);
+  const [names, journal] = await Promise.all([d.list(dirRel), withJournal ? set.deps.journals.read(d, dirRel).catch(() => null) : null]);
   if (!names) return;
   if (journal && journal.lines > 2 * journal.recs.size + 1000) void set.deps.journals.compact(d, dirRel).catch(() => {});
   const conts: Promise<void>[] = [];
@@ -45,15 +48,18 @@ async function readDrive(
     if (!e) continue;
     const rel = `${dirRel}/${fsName}`;
     if (e.kind === 'cont') {
-      conts.push(readDrive(set, slot, rel, namePrefix + e.text, seen));
+      conts.push(readDrive(set, slot, rel, namePrefix + e.text, seen, withJournal));
       continue;
     }
     const name = namePrefix + e.text;
     const id = `${e.kind}\0${name}`;
     let s = seen.get(id);
-    if (!s) seen.set(id, (s = { name, kind: e.kind, rel, drives: 0, recs: new Array(set.size) }));
+    if (!s) seen.set(id, (s = { name, kind: e.kind, rel, drives: 0, jdrives: 0, recs: new Array(set.size) }));
     s.drives++;
-    if (e.kind === 'obj') s.recs[slot] = journal?.recs.get(fsName);
+    if (e.kind === 'obj' && withJournal) {
+      s.jdrives++;
+      s.recs[slot] = journal?.recs.get(fsName);
+    }
   }
   await Promise.all(conts);
 }
@@ -67,25 +73,32 @@ function fromJournals(s: Seen): Latest | undefined {
     if (agreed && (agreed.v !== r.l.v || agreed.m !== r.l.m || agreed.e !== r.l.e)) return undefined;
     agreed = r.l;
   }
-  // Every drive that has the entry must have said the same.
+  // Every drive read that has the entry must have said the same.
   const said = s.recs.filter((r) => r !== undefined).length;
-  return said === s.drives ? agreed : undefined;
+  return said === s.jdrives && said > 0 ? agreed : undefined;
 }
 
 export async function readDirView(set: ErasureSet, bucket: string, dirRel: string, namePrefix: string): Promise<ViewEntry[]> {
   const seen = new Map<string, Seen>();
   let dead = 0;
+  const { data, parity } = set.layout('STANDARD');
+  // A committed write is on a write quorum, so at most n - quorum drives hold a stale journal line:
+  // reading the journals of one more drive than that always includes a fresh one, and a disagreement
+  // sends the entry to its metadata. Directory contents are read on every drive.
+  let journals = set.size - set.writeQuorum(data, parity) + 1;
   await Promise.all(
     set.drives.map(async (_, slot) => {
       if (!set.online[slot]) return void dead++;
+      const withJournal = journals-- > 0;
       try {
-        await readDrive(set, slot, dirRel, namePrefix, seen);
+        await readDrive(set, slot, dirRel, namePrefix, seen, withJournal);
+        // A drive that lost the whole bucket (replaced, not yet healed) says nothing about its keys.
+        if (!(await set.drives[slot].exists(bucket))) dead++;
       } catch {
         dead++;
       }
     }),
   );
-  const { data, parity } = set.layout('STANDARD');
   const threshold = Math.max(1, set.writeQuorum(data, parity) - dead, set.size === 1 ? 1 : 0);
   const out: ViewEntry[] = [];
   const unknown: ViewEntry[] = [];

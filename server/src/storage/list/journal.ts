@@ -42,17 +42,26 @@ export class Journals {
     const raw = await drive.read(`${dirRel}/${JOURNAL}`);
     if (!raw) return null;
     const recs = new Map<string, JournalRec>();
-    let lines = 0;
-    for (const line of raw.toString('utf8').split('\n')) {
-      if (!line) continue;
-      lines++;
-      try {
-        const r = JSON.parse(line) as JournalRec;
-        if (typeof r.n === 'string') recs.set(r.n, r);
-      } catch {
-        // a torn last line after a crash: that entry falls back to its metadata file
+    const text = raw.toString('utf8').trimEnd();
+    if (!text) return { recs, lines: 0 };
+    let all: JournalRec[];
+    try {
+      // One parse of the whole file is several times faster than one per line.
+      all = JSON.parse(`[${text.replaceAll('\n', ',')}]`) as JournalRec[];
+    } catch {
+      // A torn last line after a crash: parse line by line and skip the broken one (that entry falls
+      // back to its metadata file).
+      all = [];
+      for (const line of text.split('\n')) {
+        try {
+          all.push(JSON.parse(line) as JournalRec);
+        } catch {
+          // skipped
+        }
       }
     }
+    for (const r of all) if (r && typeof r.n === 'string') recs.set(r.n, r);
+    const lines = all.length;
     return { recs, lines };
   }
 

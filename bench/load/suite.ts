@@ -1,6 +1,6 @@
 // The standard suite: starts Cairn on its default 4-drive layout (drives in a temporary folder under
-// /dev/shm, a free port, credentials in the environment), runs 64 MiB PUT/GET and 4 KiB PUT/GET at
-// concurrency 32, samples the server's RSS throughout and prints one table of results beside targets.
+// /dev/shm, a free port, credentials in the environment), runs 64 MiB PUT/GET (and 8 MiB ranged GETs of
+// them) and 4 KiB PUT/GET at concurrency 32, samples the server's RSS throughout and prints one table of results beside targets.
 //   node --import tsx bench/load/suite.ts [--duration 20s] [--json out.json]
 //   node --import tsx bench/load/suite.ts --endpoint URL --access-key K --secret-key S [--server-pid PID]
 import { spawn } from 'node:child_process';
@@ -144,6 +144,8 @@ export async function runSuite(argv: string[]): Promise<void> {
   const phases: LoadConfig[] = [
     { ...common, name: 'put-64MiB', mode: 'put', prefix: 'suite-64MiB/', objSize: 64 * MiB, objects: 8, concurrency: big },
     { ...common, name: 'get-64MiB', mode: 'get', prefix: 'suite-64MiB/', objSize: 64 * MiB, objects: 8, concurrency: big },
+    // No target: how 8 MiB ranged readers (Parquet column chunks, ML loaders) fare on the same objects.
+    { ...common, name: 'get-range-8MiB', mode: 'get-range', prefix: 'suite-64MiB/', objSize: 64 * MiB, objects: 8, concurrency: 2 * big },
     { ...common, name: 'put-4KiB', mode: 'put', prefix: 'suite-4KiB/', objSize: 4096, objects: 5000, concurrency: 32 },
     { ...common, name: 'get-4KiB', mode: 'get', prefix: 'suite-4KiB/', objSize: 4096, objects: 5000, concurrency: 32 },
   ];
@@ -154,7 +156,10 @@ export async function runSuite(argv: string[]): Promise<void> {
     let written = 0; // objects of the previous PUT phase that surely exist (every key written once)
     for (const cfg of phases) {
       // A GET phase reads what the PUT phase before it wrote; if that phase wrote too few, top up first.
-      if (cfg.mode === 'get' && written < cfg.objects) await prepareObjects(cfg, log);
+      if (cfg.mode !== 'put' && written < cfg.objects) {
+        await prepareObjects(cfg, log);
+        written = cfg.objects;
+      }
       if (sampler) sampler.label = cfg.name;
       const cpu0 = await sampler?.cpuSeconds();
       log(`${cfg.name}: ${cfg.durationMs / 1000} s at concurrency ${cfg.concurrency} ...`);
@@ -164,7 +169,7 @@ export async function runSuite(argv: string[]): Promise<void> {
       log(runTable([r]).split('\n').slice(-1)[0]);
       // Keys are handed out in order and every started PUT is waited for, so an error-free PUT phase of
       // at least `objects` operations wrote every key.
-      written = cfg.mode === 'put' && !r.ops.put?.errors ? (r.ops.put?.ops ?? 0) : 0;
+      if (cfg.mode === 'put') written = r.ops.put?.errors ? 0 : (r.ops.put?.ops ?? 0);
     }
   } finally {
     sampler?.stop();

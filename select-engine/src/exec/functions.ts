@@ -5,7 +5,7 @@ import type * as A from '../sql/ast.js';
 import type { Compiled, Fn } from './compile.js';
 import { compileTimestampPattern } from './format-pattern.js';
 import { dateAdd, dateDiff, extract, parseTimestamp, utcNow } from './timestamp.js';
-import { equals, toNumber, Timestamp, type Value } from './values.js';
+import { equals, fromDate, toNumber, Timestamp, type Value } from './values.js';
 
 type Sub = (e: A.Expr) => Compiled;
 
@@ -21,6 +21,7 @@ function str(name: string, v: Value): string {
 
 function ts(name: string, v: Value): Timestamp {
   if (v instanceof Timestamp) return v;
+  if (v instanceof Date) return fromDate(v);
   if (typeof v === 'string') {
     const t = parseTimestamp(v);
     if (t) return t;
@@ -211,6 +212,7 @@ function scalarCall(e: Extract<A.Expr, { kind: 'call' }>, sub: Sub, nowMs: numbe
           const v = f[0](row);
           if (v === null || v === undefined) return v;
           if (v instanceof Timestamp) return v;
+          if (v instanceof Date) return fromDate(v);
           const t = parseTimestamp(str(name, v));
           if (!t) throw new SelectError('ValueParseFailure', `Cannot parse '${String(v).slice(0, 40)}' as a timestamp`);
           return t;

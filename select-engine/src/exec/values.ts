@@ -17,6 +17,12 @@ export function numberFromString(s: string): number {
   return n;
 }
 
+/** A JS Date (Parquet timestamps) as a Timestamp in UTC with millisecond precision. */
+export function fromDate(d: Date): Timestamp {
+  const ms = d.getTime();
+  return new Timestamp(ms, 0, 'fraction', String(((ms % 1000) + 1000) % 1000).padStart(3, '0'));
+}
+
 /** Number view of a value for arithmetic and numeric comparison; NaN when it has none. */
 export function toNumber(v: Value): number {
   if (typeof v === 'number') return v;
@@ -40,6 +46,8 @@ export function compare(a: Value, b: Value): number {
     const y = toNumber(b);
     return x - y;
   }
+  if (a instanceof Date) return compare(fromDate(a), b);
+  if (b instanceof Date) return compare(a, fromDate(b));
   if (a instanceof Timestamp) {
     const other = b instanceof Timestamp ? b : typeof b === 'string' ? parseTimestamp(b) : undefined;
     return other ? a.compare(other) : NaN;
@@ -56,7 +64,9 @@ export function compare(a: Value, b: Value): number {
 /** SQL equality of two non-null values (false when incomparable). */
 export function equals(a: Value, b: Value): boolean {
   if (a === b) return true;
-  if (typeof a === 'object' && typeof b === 'object' && !(a instanceof Timestamp)) return JSON.stringify(a) === JSON.stringify(b);
+  if (typeof a === 'object' && typeof b === 'object' && !(a instanceof Timestamp) && !(a instanceof Date) && !(b instanceof Date)) {
+    return JSON.stringify(a, jsonReplacer) === JSON.stringify(b, jsonReplacer);
+  }
   return compare(a, b) === 0;
 }
 
@@ -138,6 +148,7 @@ function castToBool(v: Value): Value {
 
 function castToTimestamp(v: Value): Value {
   if (v instanceof Timestamp) return v;
+  if (v instanceof Date) return fromDate(v);
   if (typeof v === 'string') return parseTimestamp(v) ?? castFailed(v, 'TIMESTAMP');
   return castFailed(v, 'TIMESTAMP');
 }
@@ -181,6 +192,7 @@ export function valueToText(v: Value): string {
     default:
       if (v === null) return '';
       if (v instanceof Timestamp) return v.toString();
+      if (v instanceof Date) return fromDate(v).toString();
       return JSON.stringify(v, jsonReplacer);
   }
 }
@@ -204,7 +216,7 @@ export function valueToJson(v: Value): string {
     default:
       if (v === null || v === undefined) return 'null';
       if (v instanceof Timestamp) return JSON.stringify(v.toString());
-      if (v instanceof Date) return JSON.stringify(v.toISOString());
+      if (v instanceof Date) return JSON.stringify(fromDate(v).toString());
       return JSON.stringify(v, jsonReplacer);
   }
 }

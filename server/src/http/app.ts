@@ -48,6 +48,16 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null));
 
+  // While shutting down, answers in flight close their connection so the process can exit.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
+
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-amz-request-id', req.id);
     reply.header('x-amz-id-2', ctx.hostId);

@@ -1,0 +1,84 @@
+// `cairn server` as a child process: starts on port 0, serves S3, answers health checks, and on SIGTERM
+// finishes the upload in flight before it exits.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { makeClient } from '../helpers/cairn.js';
+import { signRequest } from '../helpers/signed-request.js';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const creds = { accessKey: 'cliadmin', secretKey: 'cli-admin-secret' };
+let base: string;
+let child: ChildProcess;
+let url: string;
+let stderr = '';
+
+beforeAll(async () => {
+  base = await mkdtemp(join(tmpdir(), 'cairn-cli-'));
+  child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'server/src/cli/main.ts', 'server', '--address', '127.0.0.1:0', join(base, 'd{1...4}')], {
+    cwd: repo,
+    env: { ...process.env, CAIRN_ROOT_USER: creds.accessKey, CAIRN_ROOT_PASSWORD: creds.secretKey, CAIRN_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stderr!.on('data', (d) => (stderr += d));
+  url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /serving S3 at (http:\/\/[\d.:]+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`cairn server exited with ${code}: ${stderr}`)));
+  });
+});
+afterAll(async () => {
+  if (child.exitCode === null) child.kill('SIGKILL');
+  await rm(base, { recursive: true, force: true });
+});
+
+describe('cairn server', () => {
+  it('serves health checks and S3 with the configured root user', async () => {
+    for (const p of ['/health/live', '/health/ready', '/minio/health/live', '/minio/health/ready']) expect((await fetch(url + p)).status).toBe(200);
+    const s3 = makeClient(url, { credentials: creds });
+    await s3.send(new CreateBucketCommand({ Bucket: 'cli-bucket' }));
+    expect(stderr).not.toContain('development credentials');
+  });
+
+  it('SIGTERM lets the upload in flight finish, then exits 0', async () => {
+    const body = Buffer.alloc(1 << 20, 3);
+    const { headers, target } = await signRequest(url, { method: 'PUT', path: '/cli-bucket/in-flight', body, contentSha256: 'UNSIGNED-PAYLOAD', credentials: creds });
+    const u = new URL(url);
+    const response = new Promise<string>((resolve) => {
+      const sock = connect(Number(u.port), u.hostname, async () => {
+        const head = [`PUT ${target} HTTP/1.1`, ...Object.entries({ ...headers, 'content-length': String(body.length) }).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
+        sock.write(head);
+        sock.write(body.subarray(0, 1000));
+        await new Promise((r) => setTimeout(r, 300));
+        child.kill('SIGTERM');
+        await new Promise((r) => setTimeout(r, 300));
+        sock.write(body.subarray(1000));
+      });
+      let out = '';
+      sock.on('data', (d) => (out += d));
+      sock.on('close', () => resolve(out));
+      sock.on('error', () => resolve(out));
+    });
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    expect((await response).split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+    expect(await exit).toBe(0);
+    // The object is there after a restart-free check of the drives: start a fresh server on them.
+    const { startServer } = await import('@cairn/server');
+    const again = await startServer({ drives: [join(base, 'd{1...4}')], address: '127.0.0.1:0', credentials: { root: creds } });
+    try {
+      const got = await makeClient(again.url, { credentials: creds }).send(new GetObjectCommand({ Bucket: 'cli-bucket', Key: 'in-flight' }));
+      expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
+    } finally {
+      await again.close();
+    }
+  });
+});

@@ -3,11 +3,12 @@
 //! Digests are returned as the bytes S3 base64-encodes in `x-amz-checksum-*` headers: big-endian
 //! for the CRCs, the usual byte order for MD5/SHA.
 use crc_fast::CrcAlgorithm;
-use md5::{Digest, Md5};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use sha1::Sha1;
+use sha1::{Digest, Sha1};
 use sha2::Sha256;
+
+use crate::md5::Md5;
 
 use crate::shared::{invalid, Shared};
 
@@ -83,7 +84,7 @@ impl HashState {
     pub fn digest(&self) -> Vec<u8> {
         match self {
             HashState::Crc(d, len) => crc_bytes(d.finalize(), *len),
-            HashState::Md5(h) => h.clone().finalize().to_vec(),
+            HashState::Md5(h) => h.digest().to_vec(),
             HashState::Sha1(h) => h.clone().finalize().to_vec(),
             HashState::Sha256(h) => h.clone().finalize().to_vec(),
         }
@@ -96,7 +97,7 @@ pub fn digest_of(algorithm: ChecksumAlgorithm, data: &[u8]) -> Vec<u8> {
         (Some(crc), _) => crc_bytes(crc_fast::checksum(crc, data), algorithm.digest_len()),
         (None, ChecksumAlgorithm::SHA1) => Sha1::digest(data).to_vec(),
         (None, ChecksumAlgorithm::SHA256) => Sha256::digest(data).to_vec(),
-        (None, _) => Md5::digest(data).to_vec(),
+        (None, _) => Md5::digest_of(data).to_vec(),
     }
 }
 

@@ -6,13 +6,13 @@
 //! framed shards it is given, reports the bad ones and rebuilds the block from the good ones.
 //! Heal: `healBlock` rebuilds the framed shards that are missing or bad.
 use highway::Key;
-use md5::{Digest, Md5};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::checksum::{ChecksumAlgorithm, HashState};
 use crate::erasure::{as_slices, check_out, check_shards, decode, encode_into, rebuild_missing, shard_len, Layout, ShardGrid};
 use crate::highway::{hash256_into, key_of, HH_LEN};
+use crate::md5::Md5;
 use crate::shared::{Claim, Shared};
 
 /// Writes all framed shards of `block` into `out`, back to back: shard `i` at
@@ -356,7 +356,7 @@ impl UploadHasher {
         let (md5, checksum, size) = self
             .shared
             .claim("UploadHasher")?
-            .with(|s| (s.md5.clone().finalize().to_vec(), s.checksum.as_ref().map(HashState::digest), s.size));
+            .with(|s| (s.md5.digest().to_vec(), s.checksum.as_ref().map(HashState::digest), s.size));
         Ok(UploadDigest { md5: md5.into(), checksum: checksum.map(Buffer::from), size: size as i64 })
     }
 }

@@ -10,6 +10,7 @@ mod checksum;
 mod erasure;
 mod fused;
 mod highway;
+mod md5;
 mod shared;
 
 use napi_derive::napi;

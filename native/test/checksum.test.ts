@@ -58,7 +58,7 @@ describe('checksum known answers', () => {
 });
 
 describe('checksum agreement', () => {
-  const sizes = [0, 1, 7, 63, 64, 65, 4095, 4096, 100_003, 1 << 20];
+  const sizes = [0, 1, 7, 55, 56, 57, 63, 64, 65, 119, 120, 121, 127, 128, 4095, 4096, 100_003, 1 << 20];
 
   it('MD5, SHA-1 and SHA-256 equal node:crypto', () => {
     for (const n of sizes) {

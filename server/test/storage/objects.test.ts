@@ -105,3 +105,26 @@ describe('bad input', () => {
     }
   });
 });
+
+describe('a 100 MiB object', () => {
+  it('round-trips on 6+2, also with two drives gone', async () => {
+    const d = await drives(8);
+    const s = await open(d.paths, { parity: 2 });
+    try {
+      await s.makeBucket('bkt');
+      const buf = data(100 * MiB);
+      const info = await put(s, 'bkt', 'huge', buf);
+      expect(info.etag).toBe(createHash('md5').update(buf).digest('hex'));
+      expect((await get(s, 'bkt', 'huge')).equals(buf)).toBe(true);
+      const { rm } = await import('node:fs/promises');
+      await rm(`${d.paths[0]}/bkt`, { recursive: true });
+      await rm(`${d.paths[5]}/bkt`, { recursive: true });
+      expect((await get(s, 'bkt', 'huge')).equals(buf)).toBe(true);
+      const r = await s.getObject('bkt', 'huge', { range: { start: 77 * MiB + 5, end: 78 * MiB + 9 } });
+      expect(Buffer.concat(await r.body.toArray()).equals(buf.subarray(77 * MiB + 5, 78 * MiB + 10))).toBe(true);
+    } finally {
+      await s.close();
+      await d.cleanup();
+    }
+  });
+});

@@ -164,3 +164,35 @@ describe('versions and multipart on 2+2', () => {
     expect((await s.listBuckets()).map((b) => b.name)).not.toContain('tmpb');
   });
 });
+
+describe('checksums and storage classes', () => {
+  it('gives FULL_OBJECT CRCs of multipart objects and REDUCED_REDUNDANCY layouts', async () => {
+    const d = await drives(4);
+    const s = await open(d.paths);
+    try {
+      await s.makeBucket('bkt');
+      const up = await s.newMultipartUpload('bkt', 'full', { checksumAlgorithm: 'CRC64NVME', checksumType: 'FULL_OBJECT' });
+      const parts = [data(5 * MiB), data(777)];
+      const infos = [];
+      for (let i = 0; i < parts.length; i++) infos.push(await s.putObjectPart('bkt', 'full', up.uploadId, i + 1, body(parts[i]), { size: parts[i].length }));
+      const info = await s.completeMultipartUpload('bkt', 'full', up.uploadId, infos.map((p, i) => ({ number: i + 1, etag: p.etag })));
+      expect(info.checksum).toEqual({ algorithm: 'CRC64NVME', type: 'FULL_OBJECT', value: native.checksum('CRC64NVME', Buffer.concat(parts)).toString('base64') });
+      await expect(s.newMultipartUpload('bkt', 'x', { checksumAlgorithm: 'SHA256', checksumType: 'FULL_OBJECT' })).rejects.toMatchObject({ code: 'InvalidRequest' });
+
+      const buf = data(MiB + 5);
+      const put1 = await s.putObject('bkt', 'ck', body(buf), { size: buf.length, checksumAlgorithm: 'SHA256' });
+      expect(put1.checksum?.value).toBe(createHash('sha256').update(buf).digest('base64'));
+
+      expect(s.layout.rrsParity).toBe(1);
+      const rrs = await s.putObject('bkt', 'rrs', body(buf), { size: buf.length, storageClass: 'REDUCED_REDUNDANCY' });
+      expect(rrs.storageClass).toBe('REDUCED_REDUNDANCY');
+      const { rm } = await import('node:fs/promises');
+      await rm(`${d.paths[3]}/bkt`, { recursive: true });
+      expect((await get(s, 'bkt', 'rrs')).equals(buf)).toBe(true);
+      expect((await s.listObjects('bkt', { prefix: 'rrs', maxKeys: 5 })).objects[0].storageClass).toBe('REDUCED_REDUNDANCY');
+    } finally {
+      await s.close();
+      await d.cleanup();
+    }
+  });
+});

@@ -3,6 +3,7 @@
 // and `part.N.json`. Completing renames the chosen part files into the object's new data directory (no
 // data is copied) and commits the version like a PUT.
 import { createHash, randomUUID } from 'node:crypto';
+import * as native from '@cairn/native';
 import type { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import { MULTIPART_DIR } from '../drive/local-drive.js';
@@ -60,7 +61,9 @@ export class Multipart {
   async create(bucket: string, key: string, opts: Parameters<L.ObjectLayer['newMultipartUpload']>[2]): Promise<L.MultipartUploadInfo> {
     await this.store.buckets.get(bucket);
     validateKey(key);
-    if (opts.checksumAlgorithm) checksumHasher(opts.checksumAlgorithm); // NotImplemented early, not at complete
+    if (opts.checksumType === 'FULL_OBJECT' && opts.checksumAlgorithm && !opts.checksumAlgorithm.startsWith('CRC')) {
+      throw new S3Error('InvalidRequest', `The FULL_OBJECT checksum type cannot be used with the ${opts.checksumAlgorithm} algorithm.`);
+    }
     const set = this.store.setOf(key);
     const storageClass = opts.storageClass ?? 'STANDARD';
     const info: L.MultipartUploadInfo = { bucket, key, uploadId: randomUUID(), initiated: new Date(), storageClass };
@@ -210,10 +213,17 @@ export class Multipart {
     };
     if (up.tagging) version.tagging = up.tagging;
     const algo = up.info.checksumAlgorithm;
-    if (algo && parts.every((p) => p.checksum) && up.info.checksumType !== 'FULL_OBJECT') {
-      const h = checksumHasher(algo);
-      for (const p of parts) h.update(Buffer.from(p.checksum!, 'base64'));
-      version.checksum = { algorithm: algo, type: 'COMPOSITE', value: `${h.digest().toString('base64')}-${parts.length}` };
+    if (algo && parts.every((p) => p.checksum)) {
+      if (up.info.checksumType === 'FULL_OBJECT') {
+        // CRC of the whole object from the parts' CRCs (no data read): the native combine.
+        let crc: Buffer = Buffer.from(parts[0].checksum!, 'base64');
+        for (const p of parts.slice(1)) crc = native.checksumCombine(algo as native.CrcAlgorithm, crc, Buffer.from(p.checksum!, 'base64'), p.size);
+        version.checksum = { algorithm: algo, type: 'FULL_OBJECT', value: crc.toString('base64') };
+      } else {
+        const h = checksumHasher(algo);
+        for (const p of parts) h.update(Buffer.from(p.checksum!, 'base64'));
+        version.checksum = { algorithm: algo, type: 'COMPOSITE', value: `${h.digest().toString('base64')}-${parts.length}` };
+      }
     }
     const withData = parts.filter((p) => p.size > 0);
     await set.mutate(bucket, key, {

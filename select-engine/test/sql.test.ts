@@ -77,3 +77,16 @@ describe('SQL parser', () => {
     expect(code('SELECT * FROM S3Object WHERE ' + "_1 = 'x' OR ".repeat(25_000) + '1 = 1')).toBe('ExpressionTooLong');
   });
 });
+
+describe('SQL limits', () => {
+  it('accepts a long OR chain (balanced, evaluated in a loop)', () => {
+    const sql = 'SELECT * FROM S3Object WHERE ' + Array.from({ length: 15_000 }, (_, i) => `_1 = '${i}'`).join(' OR ');
+    expect(Buffer.byteLength(sql)).toBeLessThan(256 * 1024);
+    expect(code(sql)).toBeUndefined();
+  });
+
+  it('refuses pathological nesting with MaxOperatorsExceeded instead of overflowing the stack', () => {
+    expect(code('SELECT ' + '('.repeat(20_000) + '1' + ')'.repeat(20_000) + ' FROM S3Object')).toBe('MaxOperatorsExceeded');
+    expect(code('SELECT 1' + ' + 1'.repeat(5000) + ' FROM S3Object')).toBe('MaxOperatorsExceeded');
+  });
+});

@@ -131,39 +131,62 @@ function comparison(op: A.BinaryOp): (a: Value, b: Value) => Value {
   }
 }
 
+/** The operands of a chain of the same AND / OR (a OR b OR c ...), in order: evaluated in a loop. */
+function chain(e: A.Expr, op: 'AND' | 'OR', out: A.Expr[]): A.Expr[] {
+  const stack: A.Expr[] = [e];
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (x.kind === 'binary' && x.op === op) stack.push(x.right, x.left);
+    else out.push(x);
+  }
+  return out;
+}
+
+function logical(e: Extract<A.Expr, { kind: 'binary' }>, ctx: CompileContext): Compiled {
+  const op = e.op as 'AND' | 'OR';
+  const fns = chain(e, op, []).map((x) => compileExpr(x, ctx).fn);
+  const n = fns.length;
+  // Three-valued logic: the deciding value (false for AND, true for OR) wins, then NULL/MISSING.
+  const decide = op === 'OR';
+  if (n === 2) {
+    const [lf, rf] = fns;
+    return {
+      type: 'bool',
+      fn: (row) => {
+        const a = lf(row);
+        if (a === decide) return decide;
+        const b = rf(row);
+        if (b === decide) return decide;
+        if (a === !decide && b === !decide) return !decide;
+        if ((a !== !decide && a != null) || (b !== !decide && b != null)) typeError(op, a, b);
+        return null;
+      },
+    };
+  }
+  return {
+    type: 'bool',
+    fn: (row) => {
+      let unknown = false;
+      for (let i = 0; i < n; i++) {
+        const v = fns[i](row);
+        if (v === decide) return decide;
+        if (v !== !decide) {
+          if (v != null) typeError(op, v);
+          unknown = true;
+        }
+      }
+      return unknown ? null : !decide;
+    },
+  };
+}
+
 function binary(e: Extract<A.Expr, { kind: 'binary' }>, ctx: CompileContext): Compiled {
+  if (e.op === 'AND' || e.op === 'OR') return logical(e, ctx);
   const l = compileExpr(e.left, ctx);
   const r = compileExpr(e.right, ctx);
   const lf = l.fn;
   const rf = r.fn;
   switch (e.op) {
-    case 'AND':
-      // Three-valued: false wins, then NULL/MISSING, then true.
-      return {
-        type: 'bool',
-        fn: (row) => {
-          const a = lf(row);
-          if (a === false) return false;
-          const b = rf(row);
-          if (b === false) return false;
-          if (a === true && b === true) return true;
-          if ((a !== true && a != null) || (b !== true && b != null)) typeError('AND', a, b);
-          return null;
-        },
-      };
-    case 'OR':
-      return {
-        type: 'bool',
-        fn: (row) => {
-          const a = lf(row);
-          if (a === true) return true;
-          const b = rf(row);
-          if (b === true) return true;
-          if (a === false && b === false) return false;
-          if ((a !== false && a != null) || (b !== false && b != null)) typeError('OR', a, b);
-          return null;
-        },
-      };
     case '||':
       return {
         type: 'string',

@@ -4,6 +4,7 @@
 // applied it; the executor re-applies anything not reported applied.
 import { SelectError } from '../errors.js';
 import type { SimplePredicate } from '../formats/types.js';
+import { childrenOf } from '../sql/ast.js';
 import type * as A from '../sql/ast.js';
 import { parseTimestamp } from '../exec/timestamp.js';
 import { rowSteps, sameName } from './bind.js';
@@ -30,49 +31,7 @@ export interface Plan {
 
 function walk(e: A.Expr, visit: (e: A.Expr) => void): void {
   visit(e);
-  switch (e.kind) {
-    case 'unary':
-      return walk(e.operand, visit);
-    case 'binary':
-      walk(e.left, visit);
-      return walk(e.right, visit);
-    case 'like':
-      walk(e.value, visit);
-      walk(e.pattern, visit);
-      if (e.escape) walk(e.escape, visit);
-      return;
-    case 'between':
-      [e.value, e.low, e.high].forEach((x) => walk(x, visit));
-      return;
-    case 'in':
-      walk(e.value, visit);
-      e.list.forEach((x) => walk(x, visit));
-      return;
-    case 'is':
-    case 'cast':
-    case 'extract':
-      return walk(e.value, visit);
-    case 'case':
-      if (e.operand) walk(e.operand, visit);
-      e.whens.forEach((w) => (walk(w.when, visit), walk(w.then, visit)));
-      if (e.else) walk(e.else, visit);
-      return;
-    case 'aggregate':
-      if (e.arg !== '*') walk(e.arg, visit);
-      return;
-    case 'call':
-      e.args.forEach((x) => walk(x, visit));
-      return;
-    case 'substring':
-      [e.value, e.start, ...(e.length ? [e.length] : [])].forEach((x) => walk(x, visit));
-      return;
-    case 'trim':
-      walk(e.value, visit);
-      if (e.chars) walk(e.chars, visit);
-      return;
-    default:
-      return;
-  }
+  for (const c of childrenOf(e)) walk(c, visit);
 }
 
 export function isStarItem(item: A.SelectItem, alias: A.Name): boolean {

@@ -70,3 +70,35 @@ export interface SelectStatement {
   where?: Expr;
   limit?: number;
 }
+
+/** The direct sub-expressions of an expression, in source order. */
+export function childrenOf(e: Expr): Expr[] {
+  switch (e.kind) {
+    case 'unary':
+      return [e.operand];
+    case 'binary':
+      return [e.left, e.right];
+    case 'like':
+      return e.escape ? [e.value, e.pattern, e.escape] : [e.value, e.pattern];
+    case 'between':
+      return [e.value, e.low, e.high];
+    case 'in':
+      return [e.value, ...e.list];
+    case 'is':
+    case 'cast':
+    case 'extract':
+      return [e.value];
+    case 'case':
+      return [...(e.operand ? [e.operand] : []), ...e.whens.flatMap((w) => [w.when, w.then]), ...(e.else ? [e.else] : [])];
+    case 'aggregate':
+      return e.arg === '*' ? [] : [e.arg];
+    case 'call':
+      return e.args;
+    case 'substring':
+      return e.length ? [e.value, e.start, e.length] : [e.value, e.start];
+    case 'trim':
+      return e.chars ? [e.chars, e.value] : [e.value];
+    default:
+      return [];
+  }
+}

@@ -2,7 +2,7 @@
 // wildcards, reserved words used as names) and the mapping of parser errors to AWS error codes.
 import type { CstNode, IToken } from 'chevrotain';
 import { SelectError, type SelectErrorCode } from '../errors.js';
-import type * as A from './ast.js';
+import * as A from './ast.js';
 import { parseTokens } from './parser.js';
 import * as T from './tokens.js';
 
@@ -68,9 +68,18 @@ function pathStep(n: CstNode): A.PathStep {
   return { kind: 'field', name: nameOf(t) };
 }
 
+/** AND / OR chains become balanced trees (they are associative): depth stays log2(n) for long chains. */
+function balanced(operands: A.Expr[], op: 'AND' | 'OR', lo: number, hi: number): A.Expr {
+  if (hi - lo === 1) return operands[lo];
+  const mid = (lo + hi) >>> 1;
+  const left = balanced(operands, op, lo, mid);
+  return { kind: 'binary', pos: left.pos, op, left, right: balanced(operands, op, mid, hi) };
+}
+
 function binaryChain(n: CstNode, sub: (n: CstNode) => A.Expr, fixedOp?: A.BinaryOp): A.Expr {
   const c = kids(n);
   const operands = (c.operands as CstNode[]).map(sub);
+  if (fixedOp === 'AND' || fixedOp === 'OR') return balanced(operands, fixedOp, 0, operands.length);
   const ops = (c.ops as IToken[] | undefined) ?? [];
   let left = operands[0];
   for (let i = 1; i < operands.length; i++) {
@@ -388,8 +397,29 @@ function fromClause(n: CstNode): A.FromClause {
   return { steps, alias, pos: posOf(table) };
 }
 
+/** Nesting deeper than this is refused (MaxOperatorsExceeded) rather than risking the stack per row. */
+const MAX_DEPTH = 1000;
+
+function checkDepth(e: A.Expr, d = 1): void {
+  if (d > MAX_DEPTH) throw new SelectError('MaxOperatorsExceeded', undefined, e.pos);
+  for (const c of A.childrenOf(e)) checkDepth(c, d + 1);
+}
+
 /** Parses SQL text into a checked AST. Throws SelectError with an AWS code and the position. */
 export function parseSql(sql: string): A.SelectStatement {
+  try {
+    const stmt = parseChecked(sql);
+    for (const item of stmt.select === '*' ? [] : stmt.select) checkDepth(item.expr);
+    if (stmt.where) checkDepth(stmt.where);
+    return stmt;
+  } catch (e) {
+    // Pathological nesting can exhaust the parser's own stack.
+    if (e instanceof RangeError) throw new SelectError('MaxOperatorsExceeded');
+    throw e;
+  }
+}
+
+function parseChecked(sql: string): A.SelectStatement {
   const tokens = T.tokenize(sql);
   if (tokens.length === 0) fail('ParseExpectedExpression', undefined, 'The SQL expression is empty.');
   if (tokens[0].tokenType !== T.Select) fail('ParseUnsupportedSelect', tokens[0]);

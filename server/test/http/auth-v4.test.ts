@@ -168,3 +168,35 @@ describe('SigV4 signed by the AWS SDK signer', () => {
     expect(code(() => verifyPresignedV4(live, { ...sreq, rawQuery: rawQuery.replace('X-Amz-Expires=60', 'X-Amz-Expires=6000') }))).toBe('SignatureDoesNotMatch');
   });
 });
+
+// AWS docs, "Signature calculations ... including trailing headers" (STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER).
+describe('signed aws-chunked with a signed trailer', () => {
+  const headers = {
+    host: 's3.amazonaws.com', 'x-amz-date': '20130524T000000Z', 'x-amz-storage-class': 'REDUCED_REDUNDANCY',
+    'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER', 'content-encoding': 'aws-chunked',
+    'x-amz-decoded-content-length': '66560', 'x-amz-trailer': 'x-amz-checksum-crc32c',
+  };
+  const auth = `AWS4-HMAC-SHA256 Credential=${AK}/20130524/us-east-1/s3/aws4_request,SignedHeaders=content-encoding;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-storage-class;x-amz-trailer,Signature=106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e`;
+  const body = (trailerSig: string) => Buffer.concat([
+    Buffer.from('10000;chunk-signature=b474d8862b1487a5145d686f57f013e54db672cee1c953b3010fb58501ef5aa2\r\n'), Buffer.alloc(65536, 'a'), Buffer.from('\r\n'),
+    Buffer.from('400;chunk-signature=1c1344b170168f8e65b41376b44b20fe354e373826ccbbe2c1d40a8cae51e5c7\r\n'), Buffer.alloc(1024, 'a'), Buffer.from('\r\n'),
+    Buffer.from('0;chunk-signature=2ca2aba2005185cf7159c6277faf83795951dd77a3a99e6e65d5c9f85863f992\r\n'),
+    Buffer.from(`x-amz-checksum-crc32c:sOO8/Q==\r\nx-amz-trailer-signature:${trailerSig}\r\n\r\n`),
+  ]);
+  const req = { method: 'PUT', rawPath: '/examplebucket/chunkObject.txt', rawQuery: '', headers };
+
+  it('verifies seed, chunks and trailer signatures and exposes the trailer', async () => {
+    const out = verifyHeaderV4(ctx2013, req, auth);
+    const dec = new AwsChunkedDecoder({ chain: (out.payload as { chain?: never }).chain, decodedLength: 66560 });
+    const data = await buffer(pieces(body('d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435'), 1000).pipe(dec));
+    expect(data.length).toBe(66560);
+    expect(dec.trailers.get('x-amz-checksum-crc32c')).toBe('sOO8/Q==');
+  });
+
+  it('a forged trailer signature fails', async () => {
+    const out = verifyHeaderV4(ctx2013, req, auth);
+    const dec = new AwsChunkedDecoder({ chain: (out.payload as { chain?: never }).chain, decodedLength: 66560 });
+    const drain = async function* (s: AsyncIterable<Buffer>) { for await (const _ of s); };
+    expect(await codeAsync(pipeline(pieces(body('0'.repeat(64))), dec, drain))).toBe('SignatureDoesNotMatch');
+  });
+});

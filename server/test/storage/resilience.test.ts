@@ -178,5 +178,15 @@ describe('replaced drive', () => {
     for (let i = 0; i < 100 && !(await stat(part).catch(() => null)); i++) await new Promise((r) => setTimeout(r, 50));
     expect((await stat(part)).size).toBeGreaterThan(0);
     expect(s.healStatus().scanCycles).toBeGreaterThan(0);
+    // A drive emptied while running is noticed by the monitor, reformatted and rebuilt.
+    await rm(d.paths[3], { recursive: true });
+    await mkdir(d.paths[3]);
+    const fmt = join(d.paths[3], '.cairn.sys/format.json');
+    for (let i = 0; i < 100 && !(await stat(fmt).catch(() => null)); i++) await new Promise((r) => setTimeout(r, 50));
+    await s.healIdle();
+    const rebuilt = (await files(join(d.paths[3], 'bkt'))).filter((f) => f.endsWith('part.1'));
+    expect(rebuilt).toHaveLength(1);
+    for (const i of [0, 1]) await rm(join(d.paths[i], 'bkt'), { recursive: true });
+    expect((await get(s, 'bkt', 'x')).equals(b)).toBe(true);
   });
 });

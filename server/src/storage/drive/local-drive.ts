@@ -1,7 +1,7 @@
 // One drive = one directory. Everything under it is ours; paths handed in are relative to the root and come
 // from key-path.ts (already escaped), so nothing here can reach outside the drive directory.
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 export const SYS_DIR = '.cairn.sys';
@@ -32,9 +32,27 @@ export class LocalDrive {
     return join(this.root, rel);
   }
 
+  /** Whole file, or null when absent. open + read + close (no fstat: most of our files are small). */
   async read(rel: string): Promise<Buffer | null> {
     try {
-      return await readFile(this.abs(rel));
+      const fh = await open(this.abs(rel), 'r');
+      try {
+        let buf = Buffer.allocUnsafe(16 * 1024);
+        let len = 0;
+        for (;;) {
+          if (len === buf.length) {
+            const bigger = Buffer.allocUnsafe(buf.length * 4);
+            buf.copy(bigger, 0, 0, len);
+            buf = bigger;
+          }
+          const { bytesRead } = await fh.read(buf, len, buf.length - len, len);
+          len += bytesRead;
+          // A regular file reads short only at its end.
+          if (bytesRead === 0 || len < buf.length) return buf.subarray(0, len);
+        }
+      } finally {
+        await fh.close();
+      }
     } catch (e) {
       if (errCode(e) === 'ENOENT' || errCode(e) === 'ENOTDIR') return null;
       throw e;

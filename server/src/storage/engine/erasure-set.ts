@@ -123,6 +123,7 @@ export class ErasureSet {
             // "pending" guards an existing entry's journal line; a new entry without a line is read
             // from its metadata anyway, so first writes skip it.
             if (before.state !== 'missing') await this.deps.journals.append(d, dirRel, [{ n: entry, p: 1 }]);
+            if (before.state === 'missing') await d.mkdirs(objRel); // new here: skip a failing rename
             await m.stage?.(d, slot, objRel);
             if (next.length > 0) await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: next }));
             else await d.unlinkIfExists(`${objRel}/${META_NAME}`);
@@ -156,8 +157,10 @@ export class ErasureSet {
           const keep = new Set(r.next.map((v) => v.dataDir));
           for (const v of r.old) if (v.dataDir && !keep.has(v.dataDir)) await d.remove(`${objRel}/${v.dataDir}`).catch(() => {});
           const l = latestOf(r.next);
-          await this.deps.journals.append(d, dirRel, [l ? { n: entry, l } : { n: entry, x: 1 }]).catch(() => {});
-          if (r.next.length === 0) await this.removeObjectDir(d, bucket, objRel);
+          // Not awaited: until the line lands, the entry has "pending" or no line, and listings read its
+          // metadata instead. Lines of one journal are written in call order.
+          const logged = this.deps.journals.append(d, dirRel, [l ? { n: entry, l } : { n: entry, x: 1 }]).catch(() => {});
+          if (r.next.length === 0) await logged.then(() => this.removeObjectDir(d, bucket, objRel));
         }),
       );
       if (oks < this.size || metas.some((mm) => mm.state === 'corrupt')) this.deps.queueHeal(this.index, bucket, key);

@@ -30,11 +30,25 @@ export function latestOf(versions: VersionRecord[]): Latest | null {
 }
 
 export class Journals {
+  /** Lines waiting for the next append of each journal (group commit: one write for many records). */
+  private batches = new Map<string, { text: string; done: Promise<void> }>();
+
   constructor(private readonly mutex: KeyedMutex) {}
 
   async append(drive: LocalDrive, dirRel: string, recs: JournalRec[]): Promise<void> {
-    const text = recs.map((r) => JSON.stringify(r)).join('\n') + '\n';
-    await this.mutex.run(`${drive.root}\0${dirRel}`, () => appendFile(drive.abs(`${dirRel}/${JOURNAL}`), text));
+    const id = `${drive.root}\0${dirRel}`;
+    let b = this.batches.get(id);
+    if (!b) {
+      const batch = { text: '', done: Promise.resolve() };
+      batch.done = this.mutex.run(id, async () => {
+        this.batches.delete(id);
+        await appendFile(drive.abs(`${dirRel}/${JOURNAL}`), batch.text);
+      });
+      this.batches.set(id, batch);
+      b = batch;
+    }
+    for (const r of recs) b.text += JSON.stringify(r) + '\n';
+    return b.done;
   }
 
   /** Last record per entry name, and how many lines the file has (for compaction). */

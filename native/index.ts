@@ -1,6 +1,7 @@
 // @cairn/native: Cairn's Rust kernels (napi-rs) with their TypeScript names.
 //
-// - Reed-Solomon on whole blocks (erasure.ts): shardSize, encodeBlock, decodeBlock, reconstructShards.
+// - Reed-Solomon on whole blocks (erasure.ts): shardSize, encodeShards (zero-copy), encodeBlock (packed),
+//   decodeBlock, reconstructShards.
 // - Checksums and HighwayHash (hash.ts): checksum, crc32/crc32c/crc64nvme, checksumCombine, Hasher,
 //   highwayHash, HighwayHasher.
 // - Fused block passes for storage's framed shard files (blocks.ts): UploadHasher, readBlock,

@@ -48,6 +48,41 @@ export async function encodeBlockAsync(block: Buffer, data: number, parity: numb
   return dst.subarray(0, await native.encodeBlockAsync(block, data, parity, dst));
 }
 
+/** How many data shards of a `blockLength`-byte block lie whole inside it (the rest hold padding). */
+export function wholeDataShards(blockLength: number, data: number): number {
+  const size = shardSize(blockLength, data);
+  return size === 0 ? data : Math.min(data, Math.floor(blockLength / size));
+}
+
+function shardsOf(block: Buffer, tailAndParity: Buffer, data: number, parity: number): Buffer[] {
+  const size = shardSize(block.length, data);
+  const whole = wholeDataShards(block.length, data);
+  return [...splitShards(block, whole, size), ...splitShards(tailAndParity, data - whole + parity, size)];
+}
+
+function tailAndParityLength(blockLength: number, data: number, parity: number): number {
+  return (data - wholeDataShards(blockLength, data) + parity) * shardSize(blockLength, data);
+}
+
+/**
+ * The zero-copy encode: all `data + parity` shards, where the data shards that lie whole inside
+ * `block` are subarrays of it (not copied) and the others (zero-padded) and the parity shards are
+ * written into `out` (allocated when not given). Faster than `encodeBlock` by one copy of the block;
+ * `block` must not change while the shards are in use. Sync form.
+ */
+export function encodeShards(block: Buffer, data: number, parity: number, out?: Buffer): Buffer[] {
+  const dst = output(out, tailAndParityLength(block.length, data, parity));
+  native.encodeShards(block, data, parity, dst);
+  return shardsOf(block, dst, data, parity);
+}
+
+/** `encodeShards` on the libuv thread pool. */
+export async function encodeShardsAsync(block: Buffer, data: number, parity: number, out?: Buffer): Promise<Buffer[]> {
+  const dst = output(out, tailAndParityLength(block.length, data, parity));
+  await native.encodeShardsAsync(block, data, parity, dst);
+  return shardsOf(block, dst, data, parity);
+}
+
 /**
  * The block of `blockLength` bytes from its `data + parity` shards (`null` for a missing shard; at
  * least `data` must be present). Written into `out` when given. Sync form.

@@ -97,39 +97,83 @@ fn with_encoder<R>(layout: Layout, len: usize, f: impl FnOnce(&mut ReedSolomonEn
     })
 }
 
-/// Writes the data shards of `block` into `out` at `grid` (zero-padding the last), then the parity.
-pub fn encode_into(block: &[u8], layout: Layout, out: &mut [u8], grid: ShardGrid) -> Result<()> {
-    for i in 0..layout.data {
-        let start = (i * grid.len).min(block.len());
-        let end = (start + grid.len).min(block.len());
-        let dst = &mut out[grid.range(i)];
-        dst[..end - start].copy_from_slice(&block[start..end]);
-        dst[end - start..].fill(0);
-    }
-    if layout.parity == 0 || grid.len == 0 {
+/// Computes the parity shards of `data` (each `len` bytes) into `parity`.
+///
+/// Parity symbol k depends only on data symbol k, so long shards are coded one segment at a time
+/// (the codec's 64-byte chunking makes segment boundaries at multiples of 64 exact): the working set
+/// stays small whatever the block size.
+fn code_parity(layout: Layout, len: usize, data: &[&[u8]], parity: &mut [&mut [u8]]) -> Result<()> {
+    if layout.parity == 0 || len == 0 {
         return Ok(());
     }
-    // Parity symbol k depends only on data symbol k, so long shards are coded one segment at a time
-    // (the codec's 64-byte chunking makes segment boundaries at multiples of 64 exact): the working
-    // set stays in cache and the coder's memory stays small whatever the block size.
     let mut at = 0;
-    while at < grid.len {
-        let seg = SEGMENT.min(grid.len - at);
+    while at < len {
+        let seg = SEGMENT.min(len - at);
         with_encoder(layout, seg, |encoder| {
-            for i in 0..layout.data {
-                let start = grid.range(i).start + at;
-                encoder.add_original_shard(&out[start..start + seg]).map_err(rs_error)?;
+            for shard in data {
+                encoder.add_original_shard(&shard[at..at + seg]).map_err(rs_error)?;
             }
             let result = encoder.encode().map_err(rs_error)?;
-            for (j, recovery) in result.recovery_iter().enumerate() {
-                let start = grid.range(layout.data + j).start + at;
-                out[start..start + seg].copy_from_slice(recovery);
+            for (dst, recovery) in parity.iter_mut().zip(result.recovery_iter()) {
+                dst[at..at + seg].copy_from_slice(recovery);
             }
             Ok(())
         })?;
         at += seg;
     }
     Ok(())
+}
+
+/// Writes the data shards of `block` into `out` at `grid` (zero-padding the last), then the parity.
+/// `out` holds exactly `layout.total()` frames of `grid.stride` bytes.
+pub fn encode_into(block: &[u8], layout: Layout, out: &mut [u8], grid: ShardGrid) -> Result<()> {
+    if grid.stride == 0 {
+        return Ok(()); // an empty block, packed: nothing to write
+    }
+    let mut frames: Vec<&mut [u8]> = out.chunks_exact_mut(grid.stride).collect();
+    for (i, frame) in frames[..layout.data].iter_mut().enumerate() {
+        let start = (i * grid.len).min(block.len());
+        let end = (start + grid.len).min(block.len());
+        let dst = &mut frame[grid.offset..grid.offset + grid.len];
+        dst[..end - start].copy_from_slice(&block[start..end]);
+        dst[end - start..].fill(0);
+    }
+    let (data, parity) = frames.split_at_mut(layout.data);
+    let data: Vec<&[u8]> = data.iter().map(|f| &f[grid.offset..grid.offset + grid.len]).collect();
+    let mut parity: Vec<&mut [u8]> = parity.iter_mut().map(|f| &mut f[grid.offset..grid.offset + grid.len]).collect();
+    code_parity(layout, grid.len, &data, &mut parity)
+}
+
+/// Data shards of a block that lie whole inside it (the others are partly or wholly padding).
+pub fn whole_data_shards(block_len: usize, layout: Layout) -> usize {
+    let len = shard_len(block_len, layout.data);
+    block_len.checked_div(len).map_or(layout.data, |whole| whole.min(layout.data))
+}
+
+/// The zero-copy encode: data shards that lie whole inside `block` stay there; `out` receives the
+/// remaining data shards (zero-padded) followed by the parity shards. Returns the bytes written.
+pub fn encode_tail_and_parity(block: &[u8], layout: Layout, out: &mut [u8]) -> Result<usize> {
+    let len = shard_len(block.len(), layout.data);
+    let whole = whole_data_shards(block.len(), layout);
+    let tail_count = layout.data - whole;
+    let n = (tail_count + layout.parity) * len;
+    check_out(out.len(), n, "encodeShards")?;
+    if len == 0 {
+        return Ok(0);
+    }
+    let (tail, parity) = out[..n].split_at_mut(tail_count * len);
+    for (k, dst) in tail.chunks_exact_mut(len).enumerate() {
+        let start = ((whole + k) * len).min(block.len());
+        let end = (start + len).min(block.len());
+        dst[..end - start].copy_from_slice(&block[start..end]);
+        dst[end - start..].fill(0);
+    }
+    let data: Vec<&[u8]> = (0..layout.data)
+        .map(|i| if i < whole { &block[i * len..(i + 1) * len] } else { &tail[(i - whole) * len..(i - whole + 1) * len] })
+        .collect();
+    let mut parity: Vec<&mut [u8]> = parity.chunks_exact_mut(len).collect();
+    code_parity(layout, len, &data, &mut parity)?;
+    Ok(n)
 }
 
 /// Bytes needed for the output of an encode: `total` shards of `len` plus `extra` bytes each.
@@ -338,6 +382,41 @@ impl Task for EncodeTask {
 #[napi]
 pub fn encode_block_async(block: Buffer, data: u32, parity: u32, out: Buffer) -> Result<AsyncTask<EncodeTask>> {
     Ok(AsyncTask::new(EncodeTask { block, layout: Layout::new(data, parity)?, out }))
+}
+
+/// The zero-copy encode: the data shards that lie whole inside `block` are not copied; `out`
+/// receives the other data shards (zero-padded), then the parity shards, `shardSize` bytes each.
+/// Returns the bytes written. Sync form.
+#[napi]
+pub fn encode_shards(block: &[u8], data: u32, parity: u32, mut out: BufferSlice) -> Result<u32> {
+    Ok(encode_tail_and_parity(block, Layout::new(data, parity)?, &mut out)? as u32)
+}
+
+/// Off-thread `encodeShards`.
+pub struct EncodeShardsTask {
+    block: Buffer,
+    layout: Layout,
+    out: Buffer,
+}
+
+#[napi]
+impl Task for EncodeShardsTask {
+    type Output = u32;
+    type JsValue = u32;
+
+    fn compute(&mut self) -> Result<u32> {
+        Ok(encode_tail_and_parity(&self.block, self.layout, &mut self.out)? as u32)
+    }
+
+    fn resolve(&mut self, _env: Env, output: u32) -> Result<u32> {
+        Ok(output)
+    }
+}
+
+/// `encodeShards` on the libuv thread pool (`block` and `out` must not change until it resolves).
+#[napi]
+pub fn encode_shards_async(block: Buffer, data: u32, parity: u32, out: Buffer) -> Result<AsyncTask<EncodeShardsTask>> {
+    Ok(AsyncTask::new(EncodeShardsTask { block, layout: Layout::new(data, parity)?, out }))
 }
 
 /// Writes the block of `blockLength` bytes into `out` from its shards (`null` for missing ones;

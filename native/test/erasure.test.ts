@@ -8,10 +8,13 @@ import {
   decodeBlockAsync,
   encodeBlock,
   encodeBlockAsync,
+  encodeShards,
+  encodeShardsAsync,
   reconstructShards,
   reconstructShardsAsync,
   shardSize,
   splitShards,
+  wholeDataShards,
 } from '../index.js';
 
 /** Every subset of {0..n-1} with at most k elements. */
@@ -126,6 +129,34 @@ describe('block sizes', () => {
     expect(decodeBlock(shards, 3, 0, 1001).equals(block)).toBe(true);
     shards[1] = null;
     expect(() => decodeBlock(shards, 3, 0, 1001)).toThrow(/too few shards/);
+  });
+});
+
+describe('encodeShards (zero-copy data shards)', () => {
+  it('gives the same shards as encodeBlock, the whole data shards as views of the block', async () => {
+    for (const [data, parity] of [[4, 2], [12, 4], [16, 16], [3, 0], [1, 1]] as const) {
+      for (const len of [0, 1, 2, 5, 1000, 4096, 87_382 * 12, (1 << 20) + 1, 3 * (1 << 20) + 7]) {
+        const block = randomBytes(len);
+        const size = shardSize(len, data);
+        const expected = splitShards(encodeBlock(block, data, parity), data + parity, size);
+        const shards = len % 2 ? await encodeShardsAsync(block, data, parity) : encodeShards(block, data, parity);
+        expect(shards.length).toBe(data + parity);
+        shards.forEach((s, i) => {
+          if (!s.equals(expected[i])) throw new Error(`${data}+${parity}, ${len} bytes: shard ${i} differs`);
+        });
+        const whole = wholeDataShards(len, data);
+        for (let i = 0; i < whole; i++) expect(shards[i].buffer).toBe(block.buffer);
+        if (len > 0 && whole < data) expect(shards[whole].buffer).not.toBe(block.buffer);
+      }
+    }
+  });
+
+  it('writes the rest into a caller buffer, and checks its size', () => {
+    const block = randomBytes(1000);
+    const out = Buffer.alloc(3 * 250);
+    const shards = encodeShards(block, 4, 2, out); // 250-byte shards: all 4 data shards whole
+    expect(shards[4].buffer).toBe(out.buffer);
+    expect(() => encodeShards(block, 4, 2, Buffer.alloc(499))).toThrow(/output buffer has 499 bytes, 500 needed/);
   });
 });
 

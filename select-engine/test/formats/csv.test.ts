@@ -85,7 +85,7 @@ describe('scanCsv', () => {
     const rows = await csv(text, { fileHeaderInfo: 'USE' }, {
       filterColumns: ['city'],
       filter: (r) => {
-        seen.push(r as string[]);
+        seen.push([...(r as string[])]);
         return (r as string[])[2] === 'rome';
       },
     });

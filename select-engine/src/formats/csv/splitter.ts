@@ -50,6 +50,7 @@ export class CsvSplitter {
     let pos = from;
     let nextQ = q === '' ? -1 : s.indexOf(q, pos);
     let produced = 0;
+    const probe: string[] = [];
     while (pos < n && produced < max) {
       let eol = s.indexOf(rd, pos);
       if (eol < 0) {
@@ -70,10 +71,14 @@ export class CsvSplitter {
       if (nextQ === -1 || nextQ >= recEnd) {
         // No quote in this record: fields are plain slices. With a filter, decode what it reads first.
         if (filter === undefined) {
-          out.push(this.plainFields(s, pos, recEnd, sel));
+          out.push(this.plainFields(s, pos, recEnd, sel, []));
+        } else if (filterSel === sel) {
+          const rec = this.plainFields(s, pos, recEnd, sel, []);
+          if (filter(rec)) out.push(rec);
         } else {
-          const probe = this.plainFields(s, pos, recEnd, filterSel);
-          if (filter(probe)) out.push(filterSel === sel ? probe : this.plainFields(s, pos, recEnd, sel));
+          // The probe array is reused: a filter is a predicate and keeps no reference to its argument.
+          probe.length = 0;
+          if (filter(this.plainFields(s, pos, recEnd, filterSel, probe))) out.push(this.plainFields(s, pos, recEnd, sel, []));
         }
         pos = eol + rdLen;
       } else {
@@ -89,9 +94,8 @@ export class CsvSplitter {
   }
 
   /** The fields of an unquoted record s[start, end) that `sel` asks for. */
-  private plainFields(s: string, start: number, end: number, sel: FieldSelection): string[] {
+  private plainFields(s: string, start: number, end: number, sel: FieldSelection, rec: string[]): string[] {
     if (sel.count === Infinity) return s.slice(start, end).split(this.d.fd);
-    const rec: string[] = [];
     const { fd } = this.d;
     const need = sel.need;
     let p = start;

@@ -12,7 +12,7 @@ export const MAX_ROW_GROUP_BYTES = 512 * 1024 * 1024;
 /** Footers beyond this are refused (a real one with thousands of row groups stays far below). */
 const MAX_FOOTER_BYTES = 64 * 1024 * 1024;
 /** Rows of one row group materialised at once; beyond it the file is refused rather than risk memory. */
-export const MAX_ROW_GROUP_ROWS = 1 << 24;
+export const MAX_ROW_GROUP_ROWS = 1 << 22;
 
 export function parquetError(message: string, cause?: unknown): SelectError {
   return scanError('ParquetParsingError', message, cause);

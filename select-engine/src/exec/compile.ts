@@ -233,6 +233,20 @@ function binary(e: Extract<A.Expr, { kind: 'binary' }>, ctx: CompileContext): Co
           },
         };
       }
+      // Fast path: value op number-constant (numbers compare directly; anything else takes the general path).
+      if (r.constant && typeof r.constant.value === 'number') {
+        const k = r.constant.value;
+        const num = numberTest(e.op, k);
+        return {
+          type: 'bool',
+          fn: (row) => {
+            const a = lf(row);
+            if (typeof a === 'number') return num(a);
+            if (a === undefined || a === null) return a;
+            return f(a, k);
+          },
+        };
+      }
       return {
         type: 'bool',
         fn: (row) => {
@@ -244,6 +258,23 @@ function binary(e: Extract<A.Expr, { kind: 'binary' }>, ctx: CompileContext): Co
         },
       };
     }
+  }
+}
+
+function numberTest(op: A.BinaryOp, k: number): (a: number) => boolean {
+  switch (op) {
+    case '=':
+      return (a) => a === k;
+    case '<>':
+      return (a) => a !== k;
+    case '<':
+      return (a) => a < k;
+    case '<=':
+      return (a) => a <= k;
+    case '>':
+      return (a) => a > k;
+    default:
+      return (a) => a >= k;
   }
 }
 

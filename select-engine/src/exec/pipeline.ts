@@ -72,8 +72,10 @@ export function compileQuery(plan: Plan, shape: RecordShape, writer: WriterFacto
   const ctx: CompileContext = { binding: makeBinding(shape, alias), nowMs };
   let filter: CompiledQuery['filter'];
   if (stmt.where) {
-    const w = compileExpr(stmt.where, ctx).fn;
-    filter = (row) => w(row) === true;
+    const w = compileExpr(stmt.where, ctx);
+    // A boolean-typed WHERE yields only true/false/NULL/MISSING, so its truthiness is the filter.
+    const f = w.fn;
+    filter = w.type === 'bool' ? (f as (row: Row) => boolean) : (row) => f(row) === true;
   }
   const unnest = plan.unnest.length > 0 ? compileUnnest(plan.unnest) : undefined;
   const limit = plan.limit ?? Infinity;
@@ -132,8 +134,14 @@ export async function* executeQuery(q: CompiledQuery, batches: AsyncIterable<Sca
   let emitted = 0;
   if (limit <= 0 && !q.aggregate) return;
   const rows: Row[] = [];
+  // Output lines of a batch, joined once (one flat string per batch).
+  const lines: string[] = [];
+  const flush = (): string => {
+    const s = lines.join('');
+    lines.length = 0;
+    return s;
+  };
   for await (const batch of batches) {
-    let out = '';
     let recs: ArrayLike<Row> = batch;
     if (unnest) {
       rows.length = 0;
@@ -155,13 +163,13 @@ export async function* executeQuery(q: CompiledQuery, batches: AsyncIterable<Sca
       if (filter && !filter(row)) continue;
       const line = write(row);
       if (line.length > MAX_OUTPUT_RECORD / 4 && Buffer.byteLength(line) > MAX_OUTPUT_RECORD) throw new SelectError('OverMaxRecordSize');
-      out += line;
+      lines.push(line);
       if (++emitted >= limit) {
-        yield out;
+        yield flush();
         return;
       }
     }
-    yield out;
+    yield flush();
   }
   if (q.aggregate) yield q.aggregate.finish();
 }

@@ -90,8 +90,9 @@ function castToInt(v: Value): Value {
       if (!Number.isFinite(v)) castFailed(v, 'INT');
       return Math.trunc(v);
     case 'string': {
-      const n = numberFromString(v);
-      if (!Number.isFinite(n)) castFailed(v, 'INT');
+      const n = +v;
+      if (Number.isSafeInteger(n) && (n !== 0 || v.trim() !== '')) return n; // the common case: digits
+      if (!Number.isFinite(n) || v.trim() === '') castFailed(v, 'INT');
       const t = Math.trunc(n);
       if (!Number.isSafeInteger(t) && /^\s*[+-]?\d+\s*$/.test(v)) {
         const big = BigInt(v.trim());
@@ -193,7 +194,7 @@ export function valueToText(v: Value): string {
       if (v === null) return '';
       if (v instanceof Timestamp) return v.toString();
       if (v instanceof Date) return fromDate(v).toString();
-      return JSON.stringify(v, jsonReplacer);
+      return stringifyObject(v);
   }
 }
 
@@ -217,6 +218,16 @@ export function valueToJson(v: Value): string {
       if (v === null || v === undefined) return 'null';
       if (v instanceof Timestamp) return JSON.stringify(v.toString());
       if (v instanceof Date) return JSON.stringify(fromDate(v).toString());
-      return JSON.stringify(v, jsonReplacer);
+      return stringifyObject(v);
+  }
+}
+
+/** JSON.stringify without a replacer keeps V8's fast path; only values holding a bigint need the replacer. */
+function stringifyObject(v: object): string {
+  try {
+    return JSON.stringify(v);
+  } catch (e) {
+    if (e instanceof TypeError) return JSON.stringify(v, jsonReplacer);
+    throw e;
   }
 }

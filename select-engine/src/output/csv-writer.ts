@@ -31,30 +31,30 @@ function fieldQuoter(o: CsvOutputOptions): (s: string) => string {
   return (s) => (needs.test(s) ? q + escAll(s) + q : s);
 }
 
+// Rows are built with Array.join into flat strings (string `+` would leave a tree of small cons strings
+// per field for the GC); the arrays are reused from row to row.
 export function csvRowWriter(p: Projection, o: CsvOutputOptions): RowWriter {
   const fd = o.fieldDelimiter ?? ',';
   const rd = o.recordDelimiter ?? '\n';
   const quote = fieldQuoter(o);
   const text = (v: Value) => quote(typeof v === 'string' ? v : valueToText(v));
+  const parts: string[] = [];
   if (p.star) {
     if (p.shape.kind === 'csv') {
       return (row) => {
         const r = row as string[];
-        let s = r.length > 0 ? quote(r[0] ?? '') : '';
-        for (let i = 1; i < r.length; i++) s += fd + quote(r[i] ?? '');
-        return s + rd;
+        const n = r.length;
+        parts.length = n;
+        for (let i = 0; i < n; i++) parts[i] = quote(r[i] ?? '');
+        return parts.join(fd) + rd;
       };
     }
     return (row) => {
       if (row === undefined) return rd;
       if (row === null || typeof row !== 'object' || Array.isArray(row)) return text(row as Value) + rd;
-      let s = '';
-      let first = true;
-      for (const k in row as Record<string, Value>) {
-        s += (first ? '' : fd) + text((row as Record<string, Value>)[k]);
-        first = false;
-      }
-      return s + rd;
+      parts.length = 0;
+      for (const k in row as Record<string, Value>) parts.push(text((row as Record<string, Value>)[k]));
+      return parts.join(fd) + rd;
     };
   }
   const fns = p.columns.map((c) => c.fn);
@@ -63,9 +63,9 @@ export function csvRowWriter(p: Projection, o: CsvOutputOptions): RowWriter {
     const f = fns[0];
     return (row) => text(f(row)) + rd;
   }
+  parts.length = n;
   return (row) => {
-    let s = text(fns[0](row));
-    for (let i = 1; i < n; i++) s += fd + text(fns[i](row));
-    return s + rd;
+    for (let i = 0; i < n; i++) parts[i] = text(fns[i](row));
+    return parts.join(fd) + rd;
   };
 }

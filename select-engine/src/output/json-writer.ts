@@ -28,18 +28,18 @@ export function jsonRowWriter(p: Projection, o: JsonOutputOptions): RowWriter {
       return valueToJson(row as Value) + rd;
     };
   }
+  // Built with a reused array and join (flat strings, no per-field cons strings for the GC).
   const keys = p.columns.map((c) => JSON.stringify(c.name) + ':');
   const fns = p.columns.map((c) => c.fn);
   const n = fns.length;
+  const parts: string[] = [];
   return (row) => {
-    let s = '{';
-    let first = true;
+    parts.length = 0;
     for (let i = 0; i < n; i++) {
       const v = fns[i](row);
       if (v === undefined) continue;
-      s += (first ? '' : ',') + keys[i] + valueToJson(v);
-      first = false;
+      parts.push(keys[i] + valueToJson(v));
     }
-    return s + '}' + rd;
+    return '{' + parts.join(',') + '}' + rd;
   };
 }

@@ -4,7 +4,7 @@
 // "abc", HighwayHash vectors published by minio/highwayhash, and frozen digests of Cairn's own
 // erasure-coded output (the on-disk format must never change silently).
 import { blockTestPattern } from './pattern.js';
-import { decodeBlock, encodeBlock, reconstructShards, shardSize, splitShards } from './erasure.js';
+import { decodeBlock, encodeBlock, encodeShards, reconstructShards, shardSize, splitShards } from './erasure.js';
 import { checksum, checksumCombine, crc32, crc32c, crc64nvme, highwayHash, Hasher, HighwayHasher } from './hash.js';
 import { readBlock, UploadHasher } from './blocks.js';
 import type { ChecksumAlgorithm } from './hash.js';
@@ -103,6 +103,7 @@ const TESTS: [string, () => void][] = [
         const block = blockTestPattern(len);
         const packed = encodeBlock(block, data, parity);
         expectHex(`SHA-256 of ${data}+${parity} shards`, checksum('SHA256', packed), want);
+        if (!Buffer.concat(encodeShards(block, data, parity)).equals(packed)) throw new Error(`${data}+${parity} encodeShards differs`);
         const size = shardSize(len, data);
         const shards: (Buffer | null)[] = splitShards(packed, data + parity, size);
         for (const i of lose) shards[i] = null;

@@ -8,10 +8,12 @@
 
 mod checksum;
 mod erasure;
-mod fused;
+mod erasure_api;
+mod frames;
 mod highway;
 mod md5;
 mod shared;
+mod upload;
 
 use napi_derive::napi;
 

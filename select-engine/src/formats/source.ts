@@ -85,13 +85,25 @@ export async function fileSource(path: string, chunkSize = 1024 * 1024): Promise
       return out.subarray(0, done);
     },
     async *stream(start = 0, end = size) {
-      for (let p = start; p < end; ) {
+      // One read ahead: the next chunk is read while the consumer works on this one.
+      const readAt = async (p: number) => {
         // A fresh buffer per chunk: consumers may keep subarrays of it.
         const buf = Buffer.allocUnsafe(Math.min(chunkSize, end - p));
         const { bytesRead } = await fh.read(buf, 0, buf.length, p);
-        if (bytesRead === 0) return;
-        p += bytesRead;
-        yield buf.subarray(0, bytesRead);
+        return buf.subarray(0, bytesRead);
+      };
+      let p = start;
+      let next = p < end ? readAt(p) : undefined;
+      try {
+        while (next) {
+          const chunk = await next;
+          if (chunk.length === 0) return;
+          p += chunk.length;
+          next = p < end ? readAt(p) : undefined;
+          yield chunk;
+        }
+      } finally {
+        await next?.catch(() => undefined); // never leave a read running on a handle about to close
       }
     },
     close: () => fh.close(),

@@ -77,7 +77,6 @@ export class CsvSplitter {
           if (filter(rec)) out.push(rec);
         } else {
           // The probe array is reused: a filter is a predicate and keeps no reference to its argument.
-          probe.length = 0;
           if (filter(this.plainFields(s, pos, recEnd, filterSel, probe))) out.push(this.plainFields(s, pos, recEnd, sel, []));
         }
         pos = eol + rdLen;
@@ -99,13 +98,16 @@ export class CsvSplitter {
     const { fd } = this.d;
     const need = sel.need;
     let p = start;
-    for (let i = 0; i < sel.count; i++) {
+    let i = 0;
+    // Written by index (not push) so a reused array keeps its shape; trimmed only after a short record.
+    while (i < sel.count) {
       let dl = s.indexOf(fd, p);
       if (dl < 0 || dl > end) dl = end;
-      rec.push(need === null || need[i] ? s.slice(p, dl) : '');
+      rec[i++] = need === null || need[i - 1] ? s.slice(p, dl) : '';
       if (dl === end) break;
       p = dl + this.fdLen;
     }
+    if (rec.length !== i) rec.length = i;
     return rec;
   }
 

@@ -157,6 +157,7 @@ pub fn encode_tail_and_parity(block: &[u8], layout: Layout, out: &mut [u8]) -> R
     let tail_count = layout.data - whole;
     let n = (tail_count + layout.parity) * len;
     check_out(out.len(), n, "encodeShards")?;
+    check_disjoint(out, [block], "encodeShards")?;
     if len == 0 {
         return Ok(0);
     }
@@ -176,6 +177,18 @@ pub fn encode_tail_and_parity(block: &[u8], layout: Layout, out: &mut [u8]) -> R
 }
 
 /// Bytes needed for the output of an encode: `total` shards of `len` plus `extra` bytes each.
+/// Fails when `out` shares memory with any of `inputs`: the kernels read the inputs while writing.
+pub fn check_disjoint<'a>(out: &[u8], inputs: impl IntoIterator<Item = &'a [u8]>, what: &str) -> Result<()> {
+    let o = out.as_ptr_range();
+    for input in inputs {
+        let i = input.as_ptr_range();
+        if !input.is_empty() && !out.is_empty() && i.start < o.end && o.start < i.end {
+            return Err(invalid(format!("{what}: the output buffer overlaps an input")));
+        }
+    }
+    Ok(())
+}
+
 pub fn check_out(out_len: usize, needed: usize, what: &str) -> Result<()> {
     if out_len < needed {
         return Err(invalid(format!("{what}: output buffer has {out_len} bytes, {needed} needed")));
@@ -189,6 +202,7 @@ pub fn encode_packed(block: &[u8], layout: Layout, out: &mut [u8]) -> Result<usi
     let grid = ShardGrid::packed(shard_len(block.len(), layout.data));
     let n = grid.len * layout.total();
     check_out(out.len(), n, "encodeBlock")?;
+    check_disjoint(out, [block], "encodeBlock")?;
     encode_into(block, layout, &mut out[..n], grid)?;
     Ok(n)
 }
@@ -280,6 +294,7 @@ pub fn with_data_shards<R>(
 /// Writes the block (`block_len` bytes) into `out` from a shard list with at least `data` shards.
 pub fn decode(shards: &[Option<&[u8]>], layout: Layout, block_len: usize, out: &mut [u8]) -> Result<usize> {
     check_out(out.len(), block_len, "decodeBlock")?;
+    check_disjoint(out, shards.iter().flatten().copied(), "decodeBlock")?;
     let len = check_shards(shards, layout, Some(shard_len(block_len, layout.data)))?;
     with_data_shards(shards, layout, len, |data| {
         let mut at = 0;

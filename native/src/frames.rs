@@ -8,7 +8,7 @@ use highway::Key;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::erasure::{check_out, check_shards, decode, encode_into, rebuild_missing, shard_len, Layout, ShardGrid};
+use crate::erasure::{check_disjoint, check_out, check_shards, decode, encode_into, rebuild_missing, shard_len, Layout, ShardGrid};
 use crate::erasure_api::as_slices;
 use crate::highway::{hash256_into, key_of, HH_LEN};
 
@@ -19,6 +19,7 @@ pub fn encode_framed(block: &[u8], layout: Layout, key: Key, out: &mut [u8]) -> 
     let grid = ShardGrid { len, stride: HH_LEN + len, offset: HH_LEN };
     let n = layout.total() * grid.stride;
     check_out(out.len(), n, "encodeBlock")?;
+    check_disjoint(out, [block], "encodeBlock")?;
     encode_into(block, layout, &mut out[..n], grid)?;
     hash_frames(&mut out[..n], grid.stride, key);
     Ok(n)
@@ -75,6 +76,7 @@ pub struct ReadResult {
 
 fn read_block_impl(frames: &[Option<&[u8]>], layout: Layout, block_len: usize, key: Key, out: &mut [u8]) -> Result<ReadResult> {
     check_out(out.len(), block_len, "readBlock")?;
+    check_disjoint(out, frames.iter().flatten().copied(), "readBlock")?;
     let len = shard_len(block_len, layout.data);
     let bad = bad_frames(frames, Some(len), key);
     let shards = good_shards(frames, &bad);

@@ -6,7 +6,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::checksum::{ChecksumAlgorithm, HashState};
-use crate::erasure::{check_out, shard_len, Layout};
+use crate::erasure::{check_disjoint, check_out, shard_len, Layout};
 use crate::frames::encode_framed;
 use crate::highway::{key_of, HH_LEN};
 use crate::md5::Md5;
@@ -31,6 +31,7 @@ impl UploadState {
     fn encode(&mut self, block: &[u8], layout: Layout, key: Key, out: &mut [u8]) -> Result<usize> {
         let len = shard_len(block.len(), layout.data);
         check_out(out.len(), layout.total() * (HH_LEN + len), "encodeBlock")?;
+        check_disjoint(out, [block], "encodeBlock")?;
         self.update(block);
         encode_framed(block, layout, key, out)
     }

@@ -66,7 +66,8 @@ describe('UploadHasher (fused upload pass)', () => {
     expect(frames.every((f) => f.buffer === out.buffer)).toBe(true);
     expect(frames[15].equals(framesBySeparateKernels(block, 12, 4)[15])).toBe(true);
     expect(() => up.encodeBlock(block, 12, 4, KEY, Buffer.alloc(100))).toThrow(/output buffer has 100 bytes/);
-    expect(up.finish().size).toBe(block.length); // the rejected call changed nothing
+    expect(() => up.encodeBlock(out.subarray(0, 1000), 4, 2, KEY, out)).toThrow(/overlaps an input/);
+    expect(up.finish().size).toBe(block.length); // the rejected calls changed nothing
   });
 
   it('takes one call at a time, in order', async () => {

@@ -194,5 +194,10 @@ describe('sync and async forms', () => {
     expect(() => decodeBlock([shards[0]!.subarray(1), ...shards.slice(1)], 4, 2, 100)).toThrow(/shard 0 has 25 bytes/);
     expect(() => decodeBlock(shards, 4, 2, 120)).toThrow(/shard 0 has 26 bytes, expected 30/); // blockLength must match
     await expect(decodeBlockAsync([null, null, null, ...shards.slice(3)] as (Buffer | null)[], 4, 2, 100)).rejects.toThrow(/too few/);
+    const big = Buffer.alloc(4096);
+    expect(() => encodeBlock(big.subarray(0, 100), 4, 2, big.subarray(50))).toThrow(/overlaps an input/);
+    expect(() => encodeShards(big.subarray(0, 100), 4, 2, big.subarray(99))).toThrow(/overlaps an input/);
+    const overShard0 = Buffer.from(shards[0]!.buffer, shards[0]!.byteOffset, 100);
+    expect(() => decodeBlock(shards, 4, 2, 100, overShard0)).toThrow(/overlaps an input/);
   });
 });

@@ -19,6 +19,8 @@ export interface StorageOptions {
   /** Background scanner: pause between cycles (default 60 s) and objects checked per second (default 50). */
   scannerIntervalMs?: number;
   scannerObjectsPerSecond?: number;
+  /** A shard read slower than this makes a GET read one more shard (parity) in parallel. Default 2 s. */
+  slowShardMs?: number;
   /** Disable the background workers (tests that want to observe the unhealed state). */
   background?: boolean;
   log?: Logger;
@@ -33,6 +35,7 @@ export interface StorageContext {
   deploymentId: string;
   blockSize: number;
   inlineLimit: number;
+  slowShardMs: number;
   codec: Codec;
   log: Logger;
 }

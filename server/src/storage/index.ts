@@ -44,6 +44,7 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
     deploymentId: f.deploymentId,
     blockSize: opts.blockSize ?? 1024 * 1024,
     inlineLimit: opts.inlineLimit ?? 128 * 1024,
+    slowShardMs: opts.slowShardMs ?? 2000,
     codec,
     log: opts.log ?? silentLogger,
   };
@@ -104,6 +105,9 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
     checkDrives: () => h.checkDrives(),
     scanNow: () => h.scanOnce(),
     healIdle: () => h.idle(),
-    close: () => h.stop(),
+    async close() {
+      await h.stop();
+      await deps.journals.flush();
+    },
   };
 }

@@ -4,6 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants as fsConstants, openSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { body, data, drives, get, open, put } from './helpers.js';
 import type { Storage } from '../../src/storage/index.js';
 
@@ -93,6 +96,25 @@ describe('lost and unreadable drives', () => {
       const left = (await files(join(d.paths[i], 'bkt'))).filter((f) => f.includes('new'));
       expect(left.filter((f) => !f.endsWith('_idx'))).toEqual([]);
     }
+  });
+});
+
+describe('slow drive', () => {
+  it('reads parity in place of a data shard that does not answer', async () => {
+    const { d, s } = await setup(4, { slowShardMs: 150 });
+    const b = data(2 * MiB + 9);
+    await put(s, 'bkt', 'slow', b);
+    // The drive holding data shard 1: a FIFO in place of its shard file blocks the open, like a hung disk.
+    const start = crc32('slow') % 4;
+    const slot = [0, 1, 2, 3].find((i) => 1 + ((i + 4 - start) % 4) === 1)!;
+    const part = (await files(join(d.paths[slot], 'bkt'))).find((f) => f.endsWith('part.1'))!;
+    await rm(part);
+    execFileSync('mkfifo', [part]);
+    const t = Date.now();
+    expect((await get(s, 'bkt', 'slow')).equals(b)).toBe(true);
+    expect(Date.now() - t).toBeLessThan(5000);
+    // let the hung open finish so the worker thread is released
+    closeSync(openSync(part, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
   });
 });
 

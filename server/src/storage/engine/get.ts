@@ -74,7 +74,7 @@ export function readBody(set: ErasureSet, bucket: string, key: string, o: Opened
         const size = v.parts[p].size;
         const partEnd = partStart + size;
         if (partEnd > start && size > 0) {
-          const reader = new PartReader(set.deps.ctx.codec, v.ec!, size, partSources(set, bucket, key, o, p));
+          const reader = new PartReader(set.deps.ctx.codec, v.ec!, size, partSources(set, bucket, key, o, p), set.deps.ctx.slowShardMs);
           try {
             const bs = v.ec!.blockSize;
             const from = Math.max(start - partStart, 0);

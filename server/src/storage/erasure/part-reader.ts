@@ -39,7 +39,8 @@ export function fileSource(absPath: string): ShardSource {
       return buf;
     },
     async close() {
-      if (fh) await fh.then((h) => h.close()).catch(() => {});
+      // Not awaited: an open stuck on a hung drive must not hang the request that gave up on it.
+      if (fh) void fh.then((h) => h.close()).catch(() => {});
     },
   };
 }
@@ -65,6 +66,8 @@ export class PartReader {
     readonly size: number,
     /** Indexed by shard index; null = not available (offline drive, no metadata). */
     private readonly sources: (ShardSource | null)[],
+    /** A shard read taking longer than this is treated as slow: another shard is read too. */
+    private readonly slowMs = 2000,
   ) {
     this.blocks = Math.ceil(size / ec.blockSize);
     this.fullFrame = FRAME_HASH + codec.shardSize(ec.blockSize, ec.data);
@@ -87,30 +90,52 @@ export class PartReader {
     }
   }
 
+  /**
+   * Block `b`: read the data shards' frames; when one is missing or bad, or has not arrived after
+   * `slowMs`, read one more frame (parity) in its place, and decode once `data` good frames are in.
+   */
   async readBlock(b: number): Promise<Buffer> {
     const { data, parity } = this.ec;
     const total = data + parity;
     const frames: (Buffer | null)[] = new Array(total).fill(null);
-    const tried = new Set<number>();
-    let want = data;
-    for (;;) {
-      const batch: number[] = [];
-      for (let i = 0; i < total && batch.length < want; i++) if (!tried.has(i) && !this.bad.has(i)) batch.push(i);
-      if (batch.length < want) throw new S3Error('InsufficientReadQuorum', `${this.bad.size} of ${total} shards are missing or corrupt`);
-      const got = await Promise.all(batch.map((i) => this.frame(b, i)));
-      batch.forEach((i, j) => {
-        tried.add(i);
-        frames[i] = got[j];
-      });
-      const r = await this.codec.readBlock(frames, data, parity, this.blockLen(b));
-      for (const i of r.bad) {
-        this.bad.add(i);
-        this.corrupt = true;
-        frames[i] = null;
+    const pending = new Map<number, Promise<void>>();
+    const started = new Set<number>();
+    let good = 0;
+    const start = (): boolean => {
+      for (let i = 0; i < total; i++) {
+        if (started.has(i) || this.bad.has(i)) continue;
+        started.add(i);
+        const p = this.frame(b, i).then((f) => {
+          frames[i] = f;
+          if (f) good++;
+          pending.delete(i);
+        });
+        pending.set(i, p);
+        return true;
       }
-      if (r.block) return r.block;
-      want = data - frames.filter((f) => f !== null).length;
-      if (want <= 0) throw new S3Error('InternalError', 'decode failed with enough shards');
+      return false;
+    };
+    for (;;) {
+      while (good + pending.size < data && start()) {
+        // keep enough reads in flight
+      }
+      if (good >= data) {
+        const r = await this.codec.readBlock(frames.slice(), data, parity, this.blockLen(b));
+        for (const i of r.bad) {
+          this.bad.add(i);
+          this.corrupt = true;
+          if (frames[i]) good--;
+          frames[i] = null;
+        }
+        if (r.block) return r.block;
+        continue;
+      }
+      if (pending.size === 0) throw new S3Error('InsufficientReadQuorum', `${this.bad.size} of ${total} shards are missing or corrupt`);
+      let timer: NodeJS.Timeout | undefined;
+      const slow = new Promise<'slow'>((res) => (timer = setTimeout(() => res('slow'), this.slowMs)));
+      const first = await Promise.race([...pending.values(), slow]);
+      clearTimeout(timer);
+      if (first === 'slow') start(); // hedge: one more shard while the slow one keeps going
     }
   }
 

@@ -32,6 +32,7 @@ export function latestOf(versions: VersionRecord[]): Latest | null {
 export class Journals {
   /** Lines waiting for the next append of each journal (group commit: one write for many records). */
   private batches = new Map<string, { text: string; done: Promise<void> }>();
+  private inflight = new Set<Promise<void>>();
 
   constructor(private readonly mutex: KeyedMutex) {}
 
@@ -45,10 +46,17 @@ export class Journals {
         await appendFile(drive.abs(`${dirRel}/${JOURNAL}`), batch.text);
       });
       this.batches.set(id, batch);
+      this.inflight.add(batch.done);
+      void batch.done.catch(() => {}).finally(() => this.inflight.delete(batch.done));
       b = batch;
     }
     for (const r of recs) b.text += JSON.stringify(r) + '\n';
     return b.done;
+  }
+
+  /** Wait for the lines not yet written (close). */
+  async flush(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 
   /** Last record per entry name, and how many lines the file has (for compaction). */

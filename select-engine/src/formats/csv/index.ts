@@ -2,7 +2,7 @@
 // (`filter`), LIMIT and ScanRange pushed in. Memory stays bounded: at most one source chunk plus one
 // unfinished record (itself limited to 1 MB) is held.
 
-import { Utf8Text } from '../text.js';
+import { TEXT_PIECE, Utf8Text } from '../text.js';
 import type { ByteSource, ScanOptions, ScanResult } from '../types.js';
 import { MAX_RECORD_BYTES, scanError, overMaxRecordSize } from '../errors.js';
 import { countedChunks, type DecompressingSource } from '../source.js';
@@ -46,11 +46,19 @@ class CsvReader {
       this.splitter.split(s, 0, true, out, max, sel, filter, filterSel);
       return false;
     }
-    const s = this.pending + this.decoder.write(r.value);
-    const pos = this.splitter.split(s, 0, false, out, max, sel, filter, filterSel);
-    this.pending = pos === 0 ? s : s.slice(pos);
-    if (this.pending.length > MAX_RECORD_BYTES / 4 && Buffer.byteLength(this.pending) > MAX_RECORD_BYTES && out.length < max) {
-      throw overMaxRecordSize();
+    const buf = r.value;
+    for (let off = 0; off < buf.length; off += TEXT_PIECE) {
+      const s = this.pending + this.decoder.write(buf.subarray(off, off + TEXT_PIECE));
+      const pos = this.splitter.split(s, 0, false, out, max, sel, filter, filterSel);
+      this.pending = pos === 0 ? s : s.slice(pos);
+      if (out.length >= max) {
+        // The header is taken: keep the rest of the chunk as text for the next call.
+        if (off + TEXT_PIECE < buf.length) this.pending += this.decoder.write(buf.subarray(off + TEXT_PIECE));
+        return true;
+      }
+      if (this.pending.length > MAX_RECORD_BYTES / 4 && Buffer.byteLength(this.pending) > MAX_RECORD_BYTES) {
+        throw overMaxRecordSize();
+      }
     }
     return true;
   }

@@ -3,7 +3,7 @@
 // elements are delivered one by one instead, so a huge array streams in bounded memory (the planner sets
 // it when the FROM path starts with `[*]` inside the document, e.g. `FROM S3Object[*][*]`).
 
-import { Utf8Text } from '../text.js';
+import { TEXT_PIECE, Utf8Text } from '../text.js';
 import type { ByteSource, ScanOptions, ScanResult } from '../types.js';
 import { MAX_RECORD_BYTES, scanError, overMaxRecordSize } from '../errors.js';
 import { countedChunks, type DecompressingSource } from '../source.js';
@@ -67,11 +67,19 @@ export async function scanJson(source: ByteSource, json: JsonInputOptions | unde
       if (limit <= 0) return;
       for (;;) {
         const r = await chunks.next();
-        const s = pending + (r.done ? decoder.end() : decoder.write(r.value));
         const recs: unknown[] = [];
-        const pos = split(s, r.done === true, recs);
-        pending = pos === 0 ? s : s.slice(pos);
-        if (pending.length > MAX_RECORD_BYTES && Buffer.byteLength(pending) > MAX_RECORD_BYTES) throw overMaxRecordSize();
+        if (r.done) {
+          const s = pending + decoder.end();
+          split(s, true, recs);
+          pending = '';
+        } else {
+          for (let off = 0; off < r.value.length; off += TEXT_PIECE) {
+            const s = pending + decoder.write(r.value.subarray(off, off + TEXT_PIECE));
+            const pos = split(s, false, recs);
+            pending = pos === 0 ? s : s.slice(pos);
+            if (pending.length > MAX_RECORD_BYTES && Buffer.byteLength(pending) > MAX_RECORD_BYTES) throw overMaxRecordSize();
+          }
+        }
         let batch = recs;
         if (filter) {
           batch = [];

@@ -4,7 +4,7 @@ import { SelectError } from '../errors.js';
 import type { ScanRecord } from '../formats/types.js';
 import type { RecordShape } from '../plan/bind.js';
 import { makeBinding, rowSteps } from '../plan/bind.js';
-import { isStarItem, type Plan } from '../plan/plan.js';
+import type { Plan } from '../plan/plan.js';
 import type * as A from '../sql/ast.js';
 import type { OutputColumn, Projection, RowWriter } from '../output/projection.js';
 import { makeAccumulator, type Accumulator } from './aggregates.js';
@@ -113,11 +113,12 @@ export function compileQuery(plan: Plan, shape: RecordShape, writer: WriterFacto
   }
 
   const columns: OutputColumn[] = items.map((item, i) => {
-    if (isStarItem(item, alias)) throw new SelectError('ParseAsteriskIsNotAloneInSelectList', undefined, item.pos);
     const e = item.expr;
-    // alias.path.* : the fields of a nested object, written as one JSON value under the path's name.
-    const fn: Fn = compileExpr(e.kind === 'path' && e.steps.at(-1)?.kind === 'fieldWildcard' ? { ...e, steps: e.steps.slice(0, -1) } : e, ctx).fn;
-    return { name: outputName(item, i, alias), fn };
+    // alias.* or alias.path.* next to other items: the fields of the row (or nested object) spread out.
+    if (e.kind === 'path' && e.steps.at(-1)?.kind === 'fieldWildcard') {
+      return { name: `_${i + 1}`, fn: compileExpr({ ...e, steps: e.steps.slice(0, -1) }, ctx).fn, spread: true };
+    }
+    return { name: outputName(item, i, alias), fn: compileExpr(e, ctx).fn };
   });
   return { filter, unnest, write: writer({ star: false, columns }), limit };
 }

@@ -1,7 +1,7 @@
 // CSV output: fields joined by FieldDelimiter, records ended by RecordDelimiter, quoted ALWAYS or only
 // when a field holds a delimiter, the quote character or a line break (ASNEEDED). NULL and MISSING are
 // empty fields; nested values are written as JSON text.
-import { valueToText, type Value } from '../exec/values.js';
+import { Timestamp, valueToText, type Value } from '../exec/values.js';
 import type { Projection, RowWriter } from './projection.js';
 
 export interface CsvOutputOptions {
@@ -59,6 +59,19 @@ export function csvRowWriter(p: Projection, o: CsvOutputOptions): RowWriter {
   }
   const fns = p.columns.map((c) => c.fn);
   const n = fns.length;
+  if (p.columns.some((c) => c.spread)) {
+    const spread = p.columns.map((c) => c.spread === true);
+    return (row) => {
+      parts.length = 0;
+      for (let i = 0; i < n; i++) {
+        const v = fns[i](row);
+        if (spread[i] && v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Timestamp)) {
+          for (const k in v as Record<string, Value>) parts.push(text((v as Record<string, Value>)[k]));
+        } else parts.push(text(v));
+      }
+      return parts.join(fd) + rd;
+    };
+  }
   if (n === 1) {
     const f = fns[0];
     return (row) => text(f(row)) + rd;

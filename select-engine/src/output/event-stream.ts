@@ -50,7 +50,7 @@ export interface ByteCounts {
 
 function countsXml(tag: 'Progress' | 'Stats', c: ByteCounts): Buffer {
   return Buffer.from(
-    `<?xml version="1.0" encoding="UTF-8"?><${tag} xmlns=""><BytesScanned>${c.bytesScanned}</BytesScanned>` +
+    `<?xml version="1.0" encoding="UTF-8"?><${tag}><BytesScanned>${c.bytesScanned}</BytesScanned>` +
       `<BytesProcessed>${c.bytesProcessed}</BytesProcessed><BytesReturned>${c.bytesReturned}</BytesReturned></${tag}>`,
   );
 }

@@ -1,7 +1,7 @@
 // JSON output as AWS writes it: one object per record followed by RecordDelimiter. SELECT * writes a JSON
 // record as it is (never wrapped in _1); a CSV record becomes {"header or _N": "field", ...}. Projected
 // columns become keys; a MISSING value leaves its key out, so an all-MISSING record is {}.
-import { valueToJson, type Value } from '../exec/values.js';
+import { Timestamp, valueToJson, type Value } from '../exec/values.js';
 import type { Projection, RowWriter } from './projection.js';
 
 export interface JsonOutputOptions {
@@ -31,6 +31,7 @@ export function jsonRowWriter(p: Projection, o: JsonOutputOptions): RowWriter {
   // Built with a reused array and join (flat strings, no per-field cons strings for the GC).
   const keys = p.columns.map((c) => JSON.stringify(c.name) + ':');
   const fns = p.columns.map((c) => c.fn);
+  const spread = p.columns.map((c) => c.spread === true);
   const n = fns.length;
   const parts: string[] = [];
   return (row) => {
@@ -38,7 +39,9 @@ export function jsonRowWriter(p: Projection, o: JsonOutputOptions): RowWriter {
     for (let i = 0; i < n; i++) {
       const v = fns[i](row);
       if (v === undefined) continue;
-      parts.push(keys[i] + valueToJson(v));
+      if (spread[i] && v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Timestamp)) {
+        for (const k in v as Record<string, Value>) parts.push(JSON.stringify(k) + ':' + valueToJson((v as Record<string, Value>)[k]));
+      } else parts.push(keys[i] + valueToJson(v));
     }
     return '{' + parts.join(',') + '}' + rd;
   };

@@ -7,6 +7,8 @@ export interface OutputColumn {
   /** Output name (JSON key): the alias, the last path name, or _N by position. */
   name: string;
   fn: Fn;
+  /** `alias.*` among other items: an object value contributes each of its fields as a column. */
+  spread?: boolean;
 }
 
 export type Projection = { star: true; shape: RecordShape } | { star: false; columns: OutputColumn[] };

@@ -3,7 +3,9 @@
 // Row i: id=i, user=user{i%997}, amount=(i*7919)%100000 (so amount < 1000 selects 1%), color, ts, text.
 
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { mkdir, open, rename, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,4 +88,24 @@ export async function parquetFile(rows: number, python: string): Promise<string 
 
 export async function sizeOf(path: string): Promise<number> {
   return (await stat(path)).size;
+}
+
+/** The first `mb` MiB of the CSV, compressed: GZIP with node:zlib, BZIP2 with Python's bz2 module. */
+export async function compressedCsv(mb: number, type: 'GZIP' | 'BZIP2', python: string): Promise<string | undefined> {
+  const plain = await csvFile(mb);
+  const path = `${plain}.${type === 'GZIP' ? 'gz' : 'bz2'}`;
+  if (existsSync(path)) return path;
+  if (type === 'GZIP') {
+    await pipeline(createReadStream(plain), createGzip(), createWriteStream(`${path}.tmp`));
+  } else {
+    const code = 'import bz2, shutil, sys\nwith open(sys.argv[1], "rb") as f, bz2.open(sys.argv[2], "wb") as g: shutil.copyfileobj(f, g, 1 << 20)';
+    try {
+      await promisify(execFile)(python, ['-c', code, plain, `${path}.tmp`]);
+    } catch (e) {
+      console.error(`BZIP2 skipped: ${python} could not write it (${(e as Error).message.split('\n')[0]}).`);
+      return undefined;
+    }
+  }
+  await rename(`${path}.tmp`, path);
+  return path;
 }

@@ -11,12 +11,15 @@
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { fileSource, scanCsv, scanJson, scanParquet, type ScanOptions, type ScanResult } from '../../select-engine/src/formats/index.js';
+import { fileSource, scanCsv, scanJson, scanParquet, withDecompression, type ScanOptions, type ScanResult } from '../../select-engine/src/formats/index.js';
 import type { ByteSource } from '../../select-engine/src/formats/types.js';
-import { csvFile, jsonFile, parquetFile, sizeOf } from './data.js';
+import * as engine from '../../select-engine/src/index.js';
+import { compressedCsv, csvFile, jsonFile, parquetFile } from './data.js';
 
 const MB = Number(process.env.SELECT_BENCH_MB ?? 1024);
 const PARQUET_ROWS = Number(process.env.SELECT_BENCH_PARQUET_ROWS ?? 8_000_000);
+/** Size of the CSV prefix used for the GZIP / BZIP2 rows (bzip2 in JS is slow). */
+const COMPRESSED_MB = Number(process.env.SELECT_BENCH_COMPRESSED_MB ?? 64);
 const RUNS = Number(process.env.SELECT_BENCH_RUNS ?? 2);
 /** Only the rows whose "format query" contains this text (e.g. SELECT_BENCH_ONLY="CSV SELECT * WHERE"). */
 const ONLY = process.env.SELECT_BENCH_ONLY ?? '';
@@ -68,6 +71,53 @@ async function measure(format: string, query: string, path: string, open: Open, 
   console.error(`  ${format} ${query}: ${(r.inputMB / r.seconds).toFixed(0)} MB/s, ${(r.inputMB / r.cpuSeconds).toFixed(0)} MB/CPU-s (${r.records} records)`);
 }
 
+/** A file source that counts the bytes it hands out (runSelect keeps its own Stats internal). */
+async function countingSource(path: string) {
+  const src = await fileSource(path, 1 << 20);
+  const counter = { bytes: 0 };
+  const source: ByteSource = {
+    size: src.size,
+    async read(start, end) {
+      const b = await src.read(start, end);
+      counter.bytes += b.byteLength;
+      return b;
+    },
+    async *stream(start, end) {
+      for await (const c of src.stream(start, end)) {
+        counter.bytes += c.byteLength;
+        yield c;
+      }
+    },
+  };
+  return { source, counter, close: () => src.close() };
+}
+
+/** End to end: SQL text through runSelect (parse, plan, scan, evaluate, write, frame). */
+async function measureSql(format: string, path: string, request: Omit<engine.SelectRequest, 'expression'>, sql: string) {
+  const label = `${format} e2e`;
+  if (!`${label} ${sql}`.includes(ONLY)) return;
+  let best: Row | undefined;
+  for (let run = 0; run < RUNS; run++) {
+    const { source, counter, close } = await countingSource(path);
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    let frameBytes = 0;
+    try {
+      const frames = await engine.runSelect({ ...request, expression: sql }, source);
+      for await (const f of frames) frameBytes += f.byteLength;
+    } finally {
+      await close();
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    if (!best || seconds < best.seconds) {
+      best = { format: label, query: sql, inputMB: source.size / 1e6, readMB: counter.bytes / 1e6, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, records: frameBytes };
+    }
+  }
+  rows.push(best!);
+  console.error(`  ${label} ${sql}: ${(best!.inputMB / best!.seconds).toFixed(0)} MB/s (${best!.records} output bytes)`);
+}
+
 async function main() {
   console.error(`select bench: ${MB} MiB CSV and JSON lines, ${PARQUET_ROWS} Parquet rows, best of ${RUNS} (files cached in the temp dir)`);
   const csv = await csvFile(MB);
@@ -117,6 +167,34 @@ async function main() {
   }
 
   // MB/s is wall-clock; MB per CPU-second is steadier on a shared machine (it counts every thread of the process).
+  // End-to-end rows (the "records" column holds event-stream output bytes there).
+  const out = { json: {} };
+  const csvIn = { input: { csv: { fileHeaderInfo: 'USE' as const } }, output: { csv: {} } };
+  await measureSql('CSV', csv, csvIn, 'SELECT * FROM S3Object');
+  await measureSql('CSV', csv, csvIn, 'SELECT * FROM S3Object s WHERE CAST(s.amount AS INT) < 1000');
+  await measureSql('CSV', csv, csvIn, 'SELECT s."user", s.amount FROM S3Object s');
+  await measureSql('CSV', csv, csvIn, 'SELECT SUM(CAST(amount AS INT)) FROM S3Object');
+  const jsonIn = { input: { json: { type: 'LINES' as const } }, output: out };
+  await measureSql('JSON lines', json, jsonIn, 'SELECT * FROM S3Object s WHERE s.amount < 1000');
+  await measureSql('JSON lines', json, jsonIn, 'SELECT SUM(s.amount) FROM S3Object s');
+  if (parquet) {
+    const pIn = { input: { parquet: {} }, output: out };
+    const lo = Math.floor(PARQUET_ROWS / 2);
+    await measureSql('Parquet', parquet, pIn, `SELECT * FROM S3Object s WHERE s.id >= ${lo} AND s.id <= ${lo + 9999}`);
+    await measureSql('Parquet', parquet, pIn, 'SELECT SUM(s.amount) FROM S3Object s');
+  }
+
+  // Compressed input (a prefix of the CSV): decompression plus the 1% filter.
+  for (const type of ['GZIP', 'BZIP2'] as const) {
+    const query = `SELECT * WHERE amount < 1000 (${COMPRESSED_MB} MiB before compression)`;
+    if (!`CSV ${type} ${query}`.includes(ONLY)) continue;
+    const file = await compressedCsv(COMPRESSED_MB, type, PYTHON);
+    if (!file) continue;
+    await measure(`CSV ${type}`, query, file,
+      (s, o) => scanCsv(withDecompression(s, type), { fileHeaderInfo: 'USE' }, o),
+      { filterColumns: ['amount'], filter: (r) => Number((r as string[])[2]) < 1000 });
+  }
+
   console.log('\n| format | query | input MB | MB/s (input, wall) | MB per CPU-s | read from object | records |');
   console.log('|---|---|---:|---:|---:|---:|---:|');
   for (const r of rows) {

@@ -2,7 +2,7 @@
 // Field access is resolved by the Binding (plan/bind.ts) at compile time: an index for CSV, a key for JSON.
 import { SelectError } from '../errors.js';
 import type * as A from '../sql/ast.js';
-import { compileLike } from './like.js';
+import { caseExpr, inExpr, likeExpr } from './predicates.js';
 import { compileCall } from './functions.js';
 import { caster, compare, equals, toNumber, Timestamp, valueToText, type Value } from './values.js';
 import { parseTimestamp } from './timestamp.js';
@@ -278,121 +278,9 @@ function numberTest(op: A.BinaryOp, k: number): (a: number) => boolean {
   }
 }
 
-function likeExpr(e: Extract<A.Expr, { kind: 'like' }>, ctx: CompileContext): Compiled {
-  const v = compileExpr(e.value, ctx).fn;
-  const p = compileExpr(e.pattern, ctx);
-  const esc = e.escape ? compileExpr(e.escape, ctx) : undefined;
-  const not = e.not;
-  const escText = (x: Value): string | undefined => {
-    if (x === undefined || x === null) return undefined;
-    if (typeof x !== 'string') throw new SelectError('LikeInvalidInputs', 'ESCAPE must be a string');
-    return x;
-  };
-  if (p.constant && (!esc || esc.constant)) {
-    const pat = p.constant.value;
-    if (pat === null || pat === undefined) return constant(null, 'bool');
-    if (typeof pat !== 'string') throw new SelectError('LikeInvalidInputs', 'LIKE pattern must be a string');
-    const test = compileLike(pat, esc ? escText(esc.constant!.value) : undefined);
-    return {
-      type: 'bool',
-      fn: (row) => {
-        const s = v(row);
-        if (typeof s === 'string') return test(s) !== not;
-        if (s === undefined || s === null) return s;
-        return test(valueToText(s)) !== not;
-      },
-    };
-  }
-  // Pattern computed per row: cache the last compiled one.
-  let lastPat: string | undefined;
-  let lastEsc: string | undefined;
-  let lastTest = (_s: string) => false;
-  return {
-    type: 'bool',
-    fn: (row) => {
-      const s = v(row);
-      const pat = p.fn(row);
-      const es = esc ? escText(esc.fn(row)) : undefined;
-      if (s === undefined || pat === undefined) return undefined;
-      if (s === null || pat === null) return null;
-      if (typeof pat !== 'string') throw new SelectError('LikeInvalidInputs', 'LIKE pattern must be a string');
-      if (pat !== lastPat || es !== lastEsc) {
-        lastTest = compileLike(pat, es);
-        lastPat = pat;
-        lastEsc = es;
-      }
-      return lastTest(typeof s === 'string' ? s : valueToText(s)) !== not;
-    },
-  };
-}
-
-function inExpr(e: Extract<A.Expr, { kind: 'in' }>, ctx: CompileContext): Compiled {
-  const v = compileExpr(e.value, ctx).fn;
-  const items = e.list.map((x) => compileExpr(x, ctx));
-  const not = e.not;
-  // All-string constant list: a Set lookup for string values.
-  if (items.every((i) => i.constant && typeof i.constant.value === 'string')) {
-    const set = new Set(items.map((i) => i.constant!.value as string));
-    const values = items.map((i) => i.constant!.value);
-    return {
-      type: 'bool',
-      fn: (row) => {
-        const a = v(row);
-        if (typeof a === 'string') return set.has(a) !== not;
-        if (a === undefined || a === null) return a;
-        return values.some((b) => equals(a, b)) !== not;
-      },
-    };
-  }
-  const fns = items.map((i) => i.fn);
-  return {
-    type: 'bool',
-    fn: (row) => {
-      const a = v(row);
-      if (a === undefined || a === null) return a;
-      let sawNull = false;
-      for (const f of fns) {
-        const b = f(row);
-        if (b === null || b === undefined) sawNull = true;
-        else if (equals(a, b)) return !not;
-      }
-      return sawNull ? null : not;
-    },
-  };
-}
-
-function caseExpr(e: Extract<A.Expr, { kind: 'case' }>, ctx: CompileContext): Compiled {
-  const operand = e.operand ? compileExpr(e.operand, ctx).fn : undefined;
-  const whens = e.whens.map((w) => compileExpr(w.when, ctx).fn);
-  const thens = e.whens.map((w) => compileExpr(w.then, ctx).fn);
-  const otherwise = e.else ? compileExpr(e.else, ctx).fn : () => null;
-  const n = whens.length;
-  if (operand) {
-    return {
-      type: 'any',
-      fn: (row) => {
-        const x = operand(row);
-        if (x !== null && x !== undefined) {
-          for (let i = 0; i < n; i++) {
-            const w = whens[i](row);
-            if (w !== null && w !== undefined && equals(x, w)) return thens[i](row);
-          }
-        }
-        return otherwise(row);
-      },
-    };
-  }
-  return {
-    type: 'any',
-    fn: (row) => {
-      for (let i = 0; i < n; i++) if (whens[i](row) === true) return thens[i](row);
-      return otherwise(row);
-    },
-  };
-}
-
 /** Compiles an expression to a closure. Throws SelectError for anything wrong found at compile time. */
 export function compileExpr(e: A.Expr, ctx: CompileContext): Compiled {
+  const sub = (x: A.Expr) => compileExpr(x, ctx);
   switch (e.kind) {
     case 'literal':
       return literal(e.literal);
@@ -429,7 +317,7 @@ export function compileExpr(e: A.Expr, ctx: CompileContext): Compiled {
     case 'binary':
       return binary(e, ctx);
     case 'like':
-      return likeExpr(e, ctx);
+      return likeExpr(e, sub);
     case 'between': {
       const v = compileExpr(e.value, ctx).fn;
       const lo = compileExpr(e.low, ctx).fn;
@@ -451,7 +339,7 @@ export function compileExpr(e: A.Expr, ctx: CompileContext): Compiled {
       };
     }
     case 'in':
-      return inExpr(e, ctx);
+      return inExpr(e, sub);
     case 'is': {
       const v = compileExpr(e.value, ctx).fn;
       const not = e.not;
@@ -467,7 +355,7 @@ export function compileExpr(e: A.Expr, ctx: CompileContext): Compiled {
       }
     }
     case 'case':
-      return caseExpr(e, ctx);
+      return caseExpr(e, sub);
     case 'cast': {
       const v = compileExpr(e.value, ctx);
       const f = caster(e.to);

@@ -4,6 +4,8 @@ import type { CstNode, IToken } from 'chevrotain';
 import { SelectError, type SelectErrorCode } from '../errors.js';
 import * as A from './ast.js';
 import { parseTokens } from './parser.js';
+import { checkDepth, checkExpr } from './checks.js';
+import { errorFromParser } from './parse-errors.js';
 import * as T from './tokens.js';
 
 type Children = Record<string, Array<CstNode | IToken> | undefined>;
@@ -275,119 +277,6 @@ function pathExpr(n: CstNode): A.Expr {
   return expr;
 }
 
-/** Walks an expression; rejects reserved words used as names and misplaced wildcards. */
-function checkExpr(e: A.Expr, allowTrailingStar: boolean): void {
-  switch (e.kind) {
-    case 'path': {
-      const reserved = (e as { reserved?: IToken }).reserved;
-      if (reserved) fail(UNSUPPORTED_CLAUSES[reserved.image.toLowerCase()] ?? 'ParseUnExpectedKeyword', reserved, `Unexpected keyword: ${reserved.image}`);
-      e.steps.forEach((s, i) => {
-        if (s.kind === 'wildcard') fail('ParseCannotMixSqbAndWildcardInSelectList', e.pos);
-        if (s.kind === 'fieldWildcard' && !(allowTrailingStar && i === e.steps.length - 1)) fail('ParseInvalidContextForWildcardInSelectList', e.pos);
-      });
-      return;
-    }
-    case 'literal':
-    case 'datePart':
-      return;
-    case 'unary':
-      return checkExpr(e.operand, false);
-    case 'binary':
-      checkExpr(e.left, false);
-      return checkExpr(e.right, false);
-    case 'like':
-      checkExpr(e.value, false);
-      checkExpr(e.pattern, false);
-      if (e.escape) checkExpr(e.escape, false);
-      return;
-    case 'between':
-      [e.value, e.low, e.high].forEach((x) => checkExpr(x, false));
-      return;
-    case 'in':
-      checkExpr(e.value, false);
-      e.list.forEach((x) => checkExpr(x, false));
-      return;
-    case 'is':
-    case 'cast':
-    case 'extract':
-      return checkExpr(e.value, false);
-    case 'case':
-      if (e.operand) checkExpr(e.operand, false);
-      e.whens.forEach((w) => (checkExpr(w.when, false), checkExpr(w.then, false)));
-      if (e.else) checkExpr(e.else, false);
-      return;
-    case 'aggregate':
-      if (e.arg !== '*') checkExpr(e.arg, false);
-      return;
-    case 'call':
-      e.args.forEach((x) => checkExpr(x, false));
-      return;
-    case 'substring':
-      [e.value, e.start, ...(e.length ? [e.length] : [])].forEach((x) => checkExpr(x, false));
-      return;
-    case 'trim':
-      checkExpr(e.value, false);
-      if (e.chars) checkExpr(e.chars, false);
-      return;
-  }
-}
-
-const UNSUPPORTED_CLAUSES: Record<string, SelectErrorCode> = {
-  group: 'ParseExpectedIdentForGroupName', order: 'ParseUnsupportedSyntax', join: 'ParseMalformedJoin', having: 'ParseUnsupportedSyntax',
-  union: 'ParseUnsupportedSyntax', distinct: 'ParseUnsupportedSyntax', offset: 'ParseUnsupportedSyntax',
-};
-
-/** Turns the first Chevrotain error into the AWS code a client expects. */
-function errorFromParser(err: { message: string; token: IToken }, tokens: IToken[]): never {
-  let info: { kind: string; expected?: string; actual?: string; ruleName?: string };
-  try {
-    info = JSON.parse(err.message);
-  } catch {
-    info = { kind: 'unknown' };
-  }
-  const t = err.token;
-  const atEnd = t.tokenType.name === 'EOF';
-  const where = atEnd ? tokens[tokens.length - 1] : t;
-  const word = t.image?.toLowerCase();
-  if (!atEnd && word in UNSUPPORTED_CLAUSES) fail(UNSUPPORTED_CLAUSES[word], t);
-  if (info.kind === 'redundant') {
-    if (t.tokenType === T.Comma && info.ruleName === 'statement') fail('ParseMalformedJoin', t);
-    fail(T.isKeywordToken(t) ? 'ParseUnExpectedKeyword' : 'ParseUnexpectedToken', t);
-  }
-  if (info.kind === 'earlyexit' && info.ruleName === 'caseExpr') fail('ParseExpectedWhenClause', where);
-  if (info.kind === 'mismatch') {
-    if (info.expected === 'EOF') {
-      if (t.tokenType === T.Comma) fail('ParseMalformedJoin', t);
-      fail(T.isKeywordToken(t) ? 'ParseUnExpectedKeyword' : 'ParseUnexpectedToken', t);
-    }
-    if (info.expected === 'FROM' && info.ruleName === 'statement') {
-      if (tokens[1]?.tokenType === T.Star && t.tokenType === T.Comma) fail('ParseAsteriskIsNotAloneInSelectList', t);
-      fail('ParseSelectMissingFrom', where);
-    }
-    if (info.expected === 'LParen' && info.ruleName === 'castExpr') fail('ParseExpectedLeftParenAfterCast', where);
-    if (info.expected === 'LParen') fail('ParseExpectedLeftParenBuiltinFunctionCall', where);
-    if (info.expected === 'RParen' && info.ruleName === 'castExpr' && t.tokenType === T.Comma) fail('ParseCastArity', t);
-    if (info.expected === 'RParen' && info.ruleName !== 'primary' && info.ruleName !== 'predicatePart') {
-      fail(t.tokenType === T.Comma ? 'EvaluatorInvalidArguments' : 'ParseExpectedRightParenBuiltinFunctionCall', where);
-    }
-    if (info.expected === 'IntegerLiteral') fail('ParseExpectedNumber', where);
-    if (info.expected === 'AS' && info.ruleName === 'castExpr') fail('ParseExpectedKeyword', where, 'Expected AS in CAST');
-    if (info.expected && info.expected === info.expected.toUpperCase()) fail('ParseExpectedKeyword', where, `Expected keyword ${info.expected}`);
-    if (info.ruleName === 'fromClause' && info.expected === 'Identifier') fail(T.isKeywordToken(t) ? 'ParseUnExpectedKeyword' : 'ParseExpectedIdentForAlias', where);
-    fail('ParseExpectedTokenType', where);
-  }
-  if (info.kind === 'noalt') {
-    if (info.ruleName === 'selectList' && t.tokenType === T.From) fail('ParseEmptySelect', t);
-    if (info.ruleName === 'castExpr') fail('ParseExpectedTypeName', where);
-    if (info.ruleName === 'extractExpr') fail('ParseExpectedDatePart', where);
-    if (atEnd) fail('ParseExpectedExpression', where);
-    if (T.isKeywordToken(t)) fail('ParseUnExpectedKeyword', t, `Unexpected keyword: ${t.image}`);
-    if (info.ruleName === 'unaryExpr' || info.ruleName === 'primary') fail('ParseUnexpectedTerm', t);
-    fail('ParseUnexpectedToken', t);
-  }
-  fail('ParseUnexpectedToken', where);
-}
-
 function fromClause(n: CstNode): A.FromClause {
   const c = kids(n);
   const table = tok(c, 'table');
@@ -395,14 +284,6 @@ function fromClause(n: CstNode): A.FromClause {
   const steps = ((c.pathStep as CstNode[] | undefined) ?? []).map(pathStep);
   const alias = has(c, 'alias') ? nameOf(tok(c, 'alias')) : { name: 'S3Object', quoted: false };
   return { steps, alias, pos: posOf(table) };
-}
-
-/** Nesting deeper than this is refused (MaxOperatorsExceeded) rather than risking the stack per row. */
-const MAX_DEPTH = 1000;
-
-function checkDepth(e: A.Expr, d = 1): void {
-  if (d > MAX_DEPTH) throw new SelectError('MaxOperatorsExceeded', undefined, e.pos);
-  for (const c of A.childrenOf(e)) checkDepth(c, d + 1);
 }
 
 /** Parses SQL text into a checked AST. Throws SelectError with an AWS code and the position. */

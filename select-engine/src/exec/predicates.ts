@@ -1,0 +1,122 @@
+// LIKE, IN and CASE: compiled once, with constant patterns and lists prepared ahead of the rows.
+import { SelectError } from '../errors.js';
+import type * as A from '../sql/ast.js';
+import type { Compiled } from './compile.js';
+import { compileLike } from './like.js';
+import { equals, valueToText, type Value } from './values.js';
+
+type Sub = (e: A.Expr) => Compiled;
+
+export function likeExpr(e: Extract<A.Expr, { kind: 'like' }>, sub: Sub): Compiled {
+  const v = sub(e.value).fn;
+  const p = sub(e.pattern);
+  const esc = e.escape ? sub(e.escape) : undefined;
+  const not = e.not;
+  const escText = (x: Value): string | undefined => {
+    if (x === undefined || x === null) return undefined;
+    if (typeof x !== 'string') throw new SelectError('LikeInvalidInputs', 'ESCAPE must be a string');
+    return x;
+  };
+  if (p.constant && (!esc || esc.constant)) {
+    const pat = p.constant.value;
+    if (pat === null || pat === undefined) return { fn: () => null, type: 'bool', constant: { value: null } };
+    if (typeof pat !== 'string') throw new SelectError('LikeInvalidInputs', 'LIKE pattern must be a string');
+    const test = compileLike(pat, esc ? escText(esc.constant!.value) : undefined);
+    return {
+      type: 'bool',
+      fn: (row) => {
+        const s = v(row);
+        if (typeof s === 'string') return test(s) !== not;
+        if (s === undefined || s === null) return s;
+        return test(valueToText(s)) !== not;
+      },
+    };
+  }
+  // Pattern computed per row: cache the last compiled one.
+  let lastPat: string | undefined;
+  let lastEsc: string | undefined;
+  let lastTest = (_s: string) => false;
+  return {
+    type: 'bool',
+    fn: (row) => {
+      const s = v(row);
+      const pat = p.fn(row);
+      const es = esc ? escText(esc.fn(row)) : undefined;
+      if (s === undefined || pat === undefined) return undefined;
+      if (s === null || pat === null) return null;
+      if (typeof pat !== 'string') throw new SelectError('LikeInvalidInputs', 'LIKE pattern must be a string');
+      if (pat !== lastPat || es !== lastEsc) {
+        lastTest = compileLike(pat, es);
+        lastPat = pat;
+        lastEsc = es;
+      }
+      return lastTest(typeof s === 'string' ? s : valueToText(s)) !== not;
+    },
+  };
+}
+
+export function inExpr(e: Extract<A.Expr, { kind: 'in' }>, sub: Sub): Compiled {
+  const v = sub(e.value).fn;
+  const items = e.list.map((x) => sub(x));
+  const not = e.not;
+  // All-string constant list: a Set lookup for string values.
+  if (items.every((i) => i.constant && typeof i.constant.value === 'string')) {
+    const set = new Set(items.map((i) => i.constant!.value as string));
+    const values = items.map((i) => i.constant!.value);
+    return {
+      type: 'bool',
+      fn: (row) => {
+        const a = v(row);
+        if (typeof a === 'string') return set.has(a) !== not;
+        if (a === undefined || a === null) return a;
+        return values.some((b) => equals(a, b)) !== not;
+      },
+    };
+  }
+  const fns = items.map((i) => i.fn);
+  return {
+    type: 'bool',
+    fn: (row) => {
+      const a = v(row);
+      if (a === undefined || a === null) return a;
+      let sawNull = false;
+      for (const f of fns) {
+        const b = f(row);
+        if (b === null || b === undefined) sawNull = true;
+        else if (equals(a, b)) return !not;
+      }
+      return sawNull ? null : not;
+    },
+  };
+}
+
+export function caseExpr(e: Extract<A.Expr, { kind: 'case' }>, sub: Sub): Compiled {
+  const operand = e.operand ? sub(e.operand).fn : undefined;
+  const whens = e.whens.map((w) => sub(w.when).fn);
+  const thens = e.whens.map((w) => sub(w.then).fn);
+  const otherwise = e.else ? sub(e.else).fn : () => null;
+  const n = whens.length;
+  if (operand) {
+    return {
+      type: 'any',
+      fn: (row) => {
+        const x = operand(row);
+        if (x !== null && x !== undefined) {
+          for (let i = 0; i < n; i++) {
+            const w = whens[i](row);
+            if (w !== null && w !== undefined && equals(x, w)) return thens[i](row);
+          }
+        }
+        return otherwise(row);
+      },
+    };
+  }
+  return {
+    type: 'any',
+    fn: (row) => {
+      for (let i = 0; i < n; i++) if (whens[i](row) === true) return thens[i](row);
+      return otherwise(row);
+    },
+  };
+}
+

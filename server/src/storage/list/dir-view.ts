@@ -23,12 +23,16 @@ interface Seen {
   kind: 'obj' | 'dir';
   rel: string;
   drives: number;
+  /** Journal lines found for the entry (on drives whose journal was read) and whether they agree. */
+  said: number;
   /** Drives whose journal was read and that have the entry. */
   jdrives: number;
-  recs: (JournalRec | undefined)[];
+  latest?: Latest;
+  conflict: boolean;
 }
 
 const META_READ_CONCURRENCY = 32;
+const HIGH = /[\ud800-\uffff]/;
 
 async function readDrive(
   set: ErasureSet,
@@ -44,38 +48,37 @@ async function readDrive(
   if (journal && journal.lines > 2 * journal.recs.size + 1000) void set.deps.journals.compact(d, dirRel).catch(() => {});
   const conts: Promise<void>[] = [];
   for (const fsName of names) {
-    const e = parseEntry(fsName);
-    if (!e) continue;
-    const rel = `${dirRel}/${fsName}`;
-    if (e.kind === 'cont') {
-      conts.push(readDrive(set, slot, rel, namePrefix + e.text, seen, withJournal));
-      continue;
-    }
-    const name = namePrefix + e.text;
-    const id = `${e.kind}\0${name}`;
+    // Keyed by the file name (its suffix tells the kind); parsed once, on first sight.
+    const id = namePrefix ? `${namePrefix}\0${fsName}` : fsName;
     let s = seen.get(id);
-    if (!s) seen.set(id, (s = { name, kind: e.kind, rel, drives: 0, jdrives: 0, recs: new Array(set.size) }));
-    s.drives++;
-    if (e.kind === 'obj' && withJournal) {
-      s.jdrives++;
-      s.recs[slot] = journal?.recs.get(fsName);
+    if (!s) {
+      // (continuations are never stored in `seen`: every drive descends into its own)
+      const e = parseEntry(fsName);
+      if (!e) continue;
+      if (e.kind === 'cont') {
+        conts.push(readDrive(set, slot, `${dirRel}/${fsName}`, namePrefix + e.text, seen, withJournal));
+        continue;
+      }
+      s = { name: namePrefix + e.text, kind: e.kind, rel: `${dirRel}/${fsName}`, drives: 0, said: 0, jdrives: 0, conflict: false };
+      seen.set(id, s);
     }
+    s.drives++;
+    if (s.kind !== 'obj' || !withJournal) continue;
+    s.jdrives++;
+    const r = journal?.recs.get(fsName);
+    if (!r) continue;
+    s.said++;
+    if (!('l' in r)) s.conflict = true;
+    else if (!s.latest) s.latest = r.l;
+    else if (s.latest.v !== r.l.v || s.latest.m !== r.l.m || s.latest.e !== r.l.e) s.conflict = true;
   }
   await Promise.all(conts);
 }
 
 /** Latest version according to the journals, or undefined when they cannot be trusted for it. */
 function fromJournals(s: Seen): Latest | undefined {
-  let agreed: Latest | undefined;
-  for (const r of s.recs) {
-    if (r === undefined) continue;
-    if (!('l' in r)) return undefined;
-    if (agreed && (agreed.v !== r.l.v || agreed.m !== r.l.m || agreed.e !== r.l.e)) return undefined;
-    agreed = r.l;
-  }
   // Every drive read that has the entry must have said the same.
-  const said = s.recs.filter((r) => r !== undefined).length;
-  return said === s.jdrives && said > 0 ? agreed : undefined;
+  return !s.conflict && s.said > 0 && s.said === s.jdrives ? s.latest : undefined;
 }
 
 export async function readDirView(set: ErasureSet, bucket: string, dirRel: string, namePrefix: string): Promise<ViewEntry[]> {
@@ -122,6 +125,9 @@ export async function readDirView(set: ErasureSet, bucket: string, dirRel: strin
       }),
     );
   }
-  out.sort((a, b) => compareKeys(a.name, b.name));
+  // UTF-16 order (the fast built-in comparison) equals UTF-8 byte order unless a name has a character
+  // at or above U+D800; only then the slower exact comparison is needed.
+  if (out.some((e) => HIGH.test(e.name))) out.sort((a, b) => compareKeys(a.name, b.name));
+  else out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return out;
 }

@@ -8,7 +8,7 @@ import type { Plan } from '../plan/plan.js';
 import type * as A from '../sql/ast.js';
 import type { OutputColumn, Projection, RowWriter } from '../output/projection.js';
 import { makeAccumulator, type Accumulator } from './aggregates.js';
-import { compileExpr, type CompileContext, type Fn, type Row } from './compile.js';
+import { compileExpr, type CompileContext, type Row } from './compile.js';
 import type { Value } from './values.js';
 
 export interface CompiledQuery {

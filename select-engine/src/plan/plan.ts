@@ -114,8 +114,8 @@ function conjunctsOf(where: A.Expr | undefined, alias: A.Name, format: InputForm
 export function buildPlan(stmt: A.SelectStatement, format: InputFormat): Plan {
   const alias = stmt.from.alias;
   let unnest = stmt.from.steps;
-  if (unnest.length > 0 && format !== 'JSON') throw new SelectError('UnsupportedSqlStructure', 'FROM paths are supported for JSON input only', stmt.from.pos);
   if (unnest[0]?.kind === 'wildcard') unnest = unnest.slice(1);
+  if (unnest.length > 0 && format !== 'JSON') throw new SelectError('UnsupportedSqlStructure', 'FROM paths are supported for JSON input only', stmt.from.pos);
 
   const items = stmt.select === '*' ? [] : stmt.select;
   const selectStar = stmt.select === '*' || (items.length === 1 && isStarItem(items[0], alias));

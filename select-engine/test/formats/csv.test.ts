@@ -131,6 +131,16 @@ describe('scanCsv', () => {
     }
   });
 
+  it('ScanRange with IGNORE skips the header only when the range starts at 0; End alone is a suffix', async () => {
+    const text = 'h1,h2\nA,B\nC,D\n';
+    const run = (o: CsvInputOptions, start?: number, end?: number) =>
+      collect(scanCsv(bufferSource(Buffer.from(text), 4), o, { stats: newStats(), scanRange: { start, end } }));
+    expect(await run({ fileHeaderInfo: 'IGNORE' }, 0, 6)).toEqual([['A', 'B']]);
+    expect(await run({ fileHeaderInfo: 'IGNORE' }, 1)).toEqual([['A', 'B'], ['C', 'D']]);
+    expect(await run({ fileHeaderInfo: 'IGNORE' }, undefined, 100)).toEqual([['A', 'B'], ['C', 'D']]);
+    expect(await run({ fileHeaderInfo: 'USE' }, undefined, 4)).toEqual([['C', 'D']]);
+  });
+
   it('agrees with csv-parse on random quoted CSV in several chunkings', async () => {
     const rand = rng(42);
     const alphabet = ['a', 'b', ',', '"', '\n', ' ', 'é', '1'];

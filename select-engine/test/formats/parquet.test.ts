@@ -61,6 +61,11 @@ describe('scanParquet', () => {
     expect(one.bytesScanned).toBe(one.bytesProcessed);
   });
 
+  it('no columns needed (COUNT(*)): one empty record per row', async () => {
+    const r = await rows(await fixture('rowgroups.parquet'), { columns: [] });
+    expect(r).toHaveLength(1000);
+  });
+
   it('skips row groups whose min/max cannot match the conjuncts', async () => {
     const bytes = await fixture('rowgroups.parquet');
     const stats = newStats();

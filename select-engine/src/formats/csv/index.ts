@@ -6,7 +6,7 @@ import { TEXT_PIECE, Utf8Text } from '../text.js';
 import type { ByteSource, ScanOptions, ScanResult } from '../types.js';
 import { MAX_RECORD_BYTES, scanError, overMaxRecordSize } from '../errors.js';
 import { countedChunks, type DecompressingSource } from '../source.js';
-import { rangeChunks } from '../range.js';
+import { rangeChunks, resolveScanRange } from '../range.js';
 import { resolveDialect, type CsvInputOptions } from './dialect.js';
 import { ALL_FIELDS, CsvSplitter, type FieldSelection } from './splitter.js';
 
@@ -107,36 +107,41 @@ export async function scanCsv(source: ByteSource, csv: CsvInputOptions | undefin
   const dialect = resolveDialect(csv);
   const splitter = new CsvSplitter(dialect);
   let chunks: AsyncGenerator<Buffer>;
-  let headerReader: CsvReader | undefined;
+  // The header is the file's first record: read from the main stream when the range starts at 0, else
+  // (USE only: IGNORE just means the first record is not data) from a separate read of the file start.
+  let startsAtZero = true;
   if (opts.scanRange) {
     if ((source as Partial<DecompressingSource>).compressedBytesRead !== undefined || dialect.allowQuotedRd) {
       throw scanError('UnsupportedScanRangeInput', 'ScanRange needs uncompressed CSV without quoted record delimiters.');
     }
+    startsAtZero = resolveScanRange(opts.scanRange, source.size).start === 0;
     chunks = rangeChunks(source, opts, opts.scanRange, Buffer.from(dialect.rd));
-    // The header is the file's first record, wherever the range starts.
-    if (dialect.header !== 'NONE' && (opts.scanRange.start ?? 1) > 0) {
-      headerReader = new CsvReader(countedChunks(source, opts, 0), splitter);
-    }
   } else {
     chunks = countedChunks(source, opts);
   }
   const reader = new CsvReader(chunks, splitter);
   let header: string[] | undefined;
-  if (dialect.header !== 'NONE') {
-    if (headerReader) {
+  let sel: FieldSelection;
+  let filterSel: FieldSelection;
+  const filter = opts.filter as ((rec: string[]) => boolean) | undefined;
+  try {
+    if (dialect.header !== 'NONE' && startsAtZero) {
+      header = await reader.first();
+    } else if (dialect.header === 'USE') {
+      const headerReader = new CsvReader(countedChunks(source, opts, 0), splitter);
       try {
         header = await headerReader.first();
       } finally {
         await headerReader.close();
       }
-    } else {
-      header = await reader.first();
     }
+    const namedHeader = dialect.header === 'USE' ? header : undefined;
+    sel = selectFields(opts.columns, namedHeader);
+    filterSel = opts.filterColumns && filter ? selectFields(opts.filterColumns, namedHeader) : sel;
+  } catch (e) {
+    await reader.close();
+    throw e;
   }
-  const namedHeader = dialect.header === 'USE' ? header : undefined;
-  const sel = selectFields(opts.columns, namedHeader);
-  const filter = opts.filter as ((rec: string[]) => boolean) | undefined;
-  const filterSel = opts.filterColumns && filter ? selectFields(opts.filterColumns, namedHeader) : sel;
   const limit = opts.limit ?? Infinity;
 
   async function* batches(): AsyncGenerator<string[][]> {

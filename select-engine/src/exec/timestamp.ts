@@ -15,6 +15,8 @@ export class Timestamp {
     readonly precision: Precision,
     /** Fraction-of-second digits as written ('' unless precision is 'fraction'); may go below ms. */
     readonly frac: string = '',
+    /** A date without a time has no offset: once a time is added it prints as -00:00 (Ion's unknown offset). */
+    readonly unknownOffset = false,
   ) {}
 
   /** Nanoseconds within the second (from the fraction digits). */
@@ -50,7 +52,7 @@ export class Timestamp {
     let t = `${day}T${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}`;
     if (this.precision !== 'minute') t += `:${pad(d.getUTCSeconds(), 2)}`;
     if (this.precision === 'fraction') t += `.${this.frac}`;
-    return t + formatOffset(this.offset);
+    return t + (this.unknownOffset ? '-00:00' : formatOffset(this.offset));
   }
 }
 
@@ -91,7 +93,7 @@ export function parseTimestamp(text: string): Timestamp | undefined {
   dt.setUTCHours(h, mi, s, fracMs);
   const localMs = dt.getTime();
   const precision: Precision = fs ? 'fraction' : ss ? 'second' : hs ? 'minute' : ds ? 'day' : mos ? 'month' : 'year';
-  return new Timestamp(localMs - offset * 60_000, offset, precision, fs ?? '');
+  return new Timestamp(localMs - offset * 60_000, offset, precision, fs ?? '', !hs);
 }
 
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -103,8 +105,8 @@ function isLeap(y: number): boolean {
 }
 
 /** Builds a timestamp from local wall-clock fields (ms since epoch as if UTC) and an offset. */
-function fromLocal(localMs: number, offset: number, precision: Precision, frac: string): Timestamp {
-  return new Timestamp(localMs - offset * 60_000, offset, precision, frac);
+function fromLocal(localMs: number, offset: number, precision: Precision, frac: string, unknownOffset: boolean): Timestamp {
+  return new Timestamp(localMs - offset * 60_000, offset, precision, frac, unknownOffset);
 }
 
 const PART_PRECISION: Record<DatePart, Precision> = {
@@ -132,16 +134,16 @@ export function dateAdd(part: DatePart, n: number, ts: Timestamp): Timestamp {
       const day = Math.min(local.getUTCDate(), daysInMonth(ny, nmo + 1));
       const d = new Date(local.getTime());
       d.setUTCFullYear(ny, nmo, day);
-      return fromLocal(d.getTime(), ts.offset, precision, frac);
+      return fromLocal(d.getTime(), ts.offset, precision, frac, ts.unknownOffset);
     }
     case 'day':
-      return new Timestamp(ts.ms + n * 86_400_000, ts.offset, precision, frac);
+      return new Timestamp(ts.ms + n * 86_400_000, ts.offset, precision, frac, ts.unknownOffset);
     case 'hour':
-      return new Timestamp(ts.ms + n * 3_600_000, ts.offset, precision, frac);
+      return new Timestamp(ts.ms + n * 3_600_000, ts.offset, precision, frac, ts.unknownOffset);
     case 'minute':
-      return new Timestamp(ts.ms + n * 60_000, ts.offset, precision, frac);
+      return new Timestamp(ts.ms + n * 60_000, ts.offset, precision, frac, ts.unknownOffset);
     case 'second':
-      return new Timestamp(ts.ms + n * 1000, ts.offset, precision, frac);
+      return new Timestamp(ts.ms + n * 1000, ts.offset, precision, frac, ts.unknownOffset);
     default:
       throw new SelectError('EvaluatorInvalidArguments', `DATE_ADD does not accept ${part}`);
   }

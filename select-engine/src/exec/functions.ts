@@ -54,10 +54,11 @@ function codePointLength(s: string): number {
 }
 
 function substring(s: string, start: number, length?: number): string {
-  // Characters from position `start` (1-based) for `length`; a start before 1 counts as 1 (AWS).
+  // Characters from position `start` (1-based) for `length` (AWS reference): positions before 1 hold no
+  // characters, so SUBSTRING('abc', 0, 2) is 'a'; without a length, a start before 1 counts as 1.
   const cps = /[\ud800-\udfff]/.test(s) ? Array.from(s) : undefined;
   const len = cps ? cps.length : s.length;
-  let from = Math.max(start, 1) - 1;
+  let from = start - 1;
   let to = length === undefined ? len : from + length;
   if (length !== undefined && length < 0) throw new SelectError('EvaluatorInvalidArguments', 'SUBSTRING length must not be negative');
   if (from < 0) from = 0;
@@ -189,8 +190,8 @@ function scalarCall(e: Extract<A.Expr, { kind: 'call' }>, sub: Sub, nowMs: numbe
         fn: (row) => {
           const a = f[0](row);
           const b = f[1](row);
-          if (a === undefined) return undefined;
-          if (a !== null && b !== null && b !== undefined && equals(a, b)) return null;
+          if (a == null) return null; // NULLIF(MISSING, x) is NULL (AWS reference)
+          if (b != null && equals(a, b)) return null;
           return a;
         },
       };

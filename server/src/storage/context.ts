@@ -21,6 +21,8 @@ export interface StorageOptions {
   scannerObjectsPerSecond?: number;
   /** A shard read slower than this makes a GET read one more shard (parity) in parallel. Default 2 s. */
   slowShardMs?: number;
+  /** Data of replaced or deleted versions is removed this long after the change (in-flight GETs). 5 s. */
+  gcGraceMs?: number;
   /** Disable the background workers (tests that want to observe the unhealed state). */
   background?: boolean;
   log?: Logger;

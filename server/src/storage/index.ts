@@ -6,6 +6,7 @@ import { nativeCodec } from './erasure/codec.js';
 import { formatDrives } from './drive/format.js';
 import { ErasureSet, type SetDeps } from './engine/erasure-set.js';
 import { KeyedMutex } from './engine/locks.js';
+import { Reaper } from './engine/reaper.js';
 import { Journals } from './list/journal.js';
 import { Store } from './engine/store.js';
 import { Multipart } from './engine/multipart.js';
@@ -57,6 +58,7 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
     parity: { STANDARD: parity, REDUCED_REDUNDANCY: rrsParity },
     queueHeal: (set, bucket, key, deep) => healer?.enqueue(set, bucket, key, deep),
     dirChanged: (set, _bucket, dirRel) => store?.cache.invalidate(set, dirRel),
+    reaper: new Reaper(opts.gcGraceMs ?? 5000),
   };
   const sets = f.sets.map((drives, i) => new ErasureSet(i, drives, deps));
   store = new Store(ctx, sets);
@@ -107,6 +109,7 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
     healIdle: () => h.idle(),
     async close() {
       await h.stop();
+      await deps.reaper.flush();
       await deps.journals.flush();
     },
   };

@@ -13,6 +13,7 @@ import { readDriveMeta, resolveVersions, type DriveMeta, type Resolved } from '.
 import type { StorageClass } from '../object-layer.js';
 import { latestOf, type Journals } from '../list/journal.js';
 import type { KeyedMutex } from './locks.js';
+import type { Reaper } from './reaper.js';
 
 export interface SetDeps {
   ctx: StorageContext;
@@ -23,6 +24,7 @@ export interface SetDeps {
   queueHeal(setIndex: number, bucket: string, key: string, deep?: boolean): void;
   /** Something in this directory changed: drop cached listings. */
   dirChanged(setIndex: number, bucket: string, dirRel: string): void;
+  reaper: Reaper;
 }
 
 export interface Mutation {
@@ -155,12 +157,17 @@ export class ErasureSet {
           const d = drives[slot];
           if (!r.ok || !d) return;
           const keep = new Set(r.next.map((v) => v.dataDir));
-          for (const v of r.old) if (v.dataDir && !keep.has(v.dataDir)) await d.remove(`${objRel}/${v.dataDir}`).catch(() => {});
+          const gone = r.old.flatMap((v) => (v.dataDir && !keep.has(v.dataDir) ? [v.dataDir] : []));
           const l = latestOf(r.next);
           // Not awaited: until the line lands, the entry has "pending" or no line, and listings read its
           // metadata instead. Lines of one journal are written in call order.
           const logged = this.deps.journals.append(d, dirRel, [l ? { n: entry, l } : { n: entry, x: 1 }]).catch(() => {});
-          if (r.next.length === 0) await logged.then(() => this.removeObjectDir(d, bucket, objRel));
+          if (gone.length > 0 || r.next.length === 0) {
+            this.deps.reaper.later(async () => {
+              for (const dir of gone) await d.remove(`${objRel}/${dir}`);
+              if (r.next.length === 0) await logged.then(() => this.removeObjectDir(d, bucket, objRel));
+            });
+          }
         }),
       );
       if (oks < this.size || metas.some((mm) => mm.state === 'corrupt')) this.deps.queueHeal(this.index, bucket, key);
@@ -169,10 +176,10 @@ export class ErasureSet {
     });
   }
 
-  /** Remove an object dir that has no versions left, and its directory if nothing else is there. */
+  /** Remove an object dir left empty (no metadata, no data), and its directory if nothing else is there. */
   private async removeObjectDir(d: LocalDrive, bucket: string, objRel: string): Promise<void> {
     const dirRel = dirname(objRel);
-    await d.remove(objRel).catch(() => {});
+    await d.pruneEmpty(objRel, dirRel).catch(() => {}); // rmdir: keeps a dir a new write has filled
     await this.deps.journals.dropIfEmpty(d, dirRel).catch(() => {});
     await d.pruneEmpty(dirRel, bucket).catch(() => {});
   }

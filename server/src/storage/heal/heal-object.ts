@@ -94,6 +94,7 @@ async function healLocked(set: ErasureSet, bucket: string, key: string, deep: bo
       }
     }
   }
+  await removeOrphans(set, objRel, metas.map((m, slot) => (m.state === 'ok' && !stale.has(slot) ? m.meta!.versions : null)));
   if (stale.size === 0) return;
 
   // Rebuild shards version by version: decode from the good drives, re-encode the missing shards.
@@ -160,4 +161,21 @@ async function writeShardFile(set: ErasureSet, slot: number, rel: string, bytes:
   }
   await d.renameInto(`${tmp}/shard`, rel);
   await d.remove(tmp).catch(() => {});
+}
+
+/** Data dirs no version refers to (a crash between moving data in and writing metadata), once old. */
+const ORPHAN_AGE_MS = 10 * 60 * 1000;
+async function removeOrphans(set: ErasureSet, objRel: string, lists: (VersionRecord[] | null)[]): Promise<void> {
+  await Promise.all(
+    lists.map(async (versions, slot) => {
+      const d = set.liveDrives()[slot];
+      if (!versions || !d) return;
+      const used = new Set(versions.map((v) => v.dataDir));
+      for (const name of (await d.list(objRel).catch(() => null)) ?? []) {
+        if (name === META_NAME || used.has(name) || !/^[0-9a-f-]{36}$/.test(name)) continue;
+        const st = await stat(d.abs(`${objRel}/${name}`)).catch(() => null);
+        if (st && Date.now() - st.mtimeMs > ORPHAN_AGE_MS) await d.remove(`${objRel}/${name}`).catch(() => {});
+      }
+    }),
+  );
 }

@@ -112,8 +112,8 @@ export class Healer {
     }
   }
 
-  private healDriveInBackground(d: LocalDrive): void {
-    if (this.healing.has(d)) return;
+  private healDriveInBackground(d: LocalDrive, claimed = false): void {
+    if (this.healing.has(d) && !claimed) return;
     this.ctx.log.warn(`drive ${d.root} is new or was replaced: rebuilding its contents`);
     this.loops.push(this.healDrive(d).catch((e) => this.ctx.log.warn(`healing ${d.root} failed: ${(e as Error).message}`)));
   }
@@ -145,13 +145,15 @@ export class Healer {
           const fmt = await readFormat(d).catch(() => null);
           if (!fmt) {
             // The drive was emptied or replaced while we ran: reformat into its slot and rebuild.
+            this.healing.add(d); // before the format appears: healIdle() must not miss the rebuild
             try {
               await d.mkdirs(TMP_DIR);
               await d.mkdirs(MULTIPART_DIR);
               await writeFormat(d, this.format, d.driveId);
               set.online[i] = true;
-              this.healDriveInBackground(d);
+              this.healDriveInBackground(d, true);
             } catch (e) {
+              this.healing.delete(d);
               set.online[i] = false;
               d.lastError = (e as NodeJS.ErrnoException).code ?? String(e);
             }

@@ -97,6 +97,7 @@ export async function runSelect(request: SelectRequest, source: ByteSource, opti
     query = compileQuery(plan, shape, writer, nowMs);
   } catch (e) {
     // Close the scan we opened before reporting (e.g. a header name missing from the file).
+    abort.abort(e);
     await (result.batches as AsyncGenerator<unknown>).return?.(undefined);
     throw e;
   }

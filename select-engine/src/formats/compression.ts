@@ -1,12 +1,12 @@
-// InputSerialization CompressionType for CSV and JSON: GZIP through node:zlib, BZIP2 through
-// unbzip2-stream (pure JS, streaming, one 900 KB block at a time). The result is a ByteSource whose stream
+// InputSerialization CompressionType for CSV and JSON: GZIP through node:zlib, BZIP2 through our
+// streaming decoder (bzip2.ts: typed arrays, one 900 KB block at a time, CRC checked). The result is a ByteSource whose stream
 // yields decompressed bytes and which counts the compressed bytes it pulled (BytesScanned) apart from
 // what it yields (BytesProcessed). The first bytes are checked against the declared format, so a wrong
 // CompressionType is an error rather than junk records.
 
 import { PassThrough, Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import unbzip2Stream from 'unbzip2-stream';
+import { bunzip2 } from './bzip2.js';
 import type { ByteSource } from './types.js';
 import { scanError } from './errors.js';
 import type { DecompressingSource } from './source.js';
@@ -90,46 +90,40 @@ export function withDecompression(source: ByteSource, type: string | undefined):
           yield chunk;
         }
       };
-      const input = Readable.from(
-        checked(counted(), (head) => {
-          if (t === 'GZIP' ? !looksGzip(head) : !looksBzip2(head)) throw wrongFormat(`The object is not ${t} compressed.`);
-        }),
-        { objectMode: false },
-      );
-      return decompressed(input, t);
+      const input = checked(counted(), (head) => {
+        if (t === 'GZIP' ? !looksGzip(head) : !looksBzip2(head)) throw wrongFormat(`The object is not ${t} compressed.`);
+      });
+      return t === 'GZIP' ? gunzip(input) : typedErrors(bunzip2(input), t);
     },
   };
   return out;
 }
 
-async function* decompressed(input: Readable, type: string): AsyncGenerator<Uint8Array> {
+/** Rethrows anything but a SelectError as TruncatedInput (the data is not valid for its format). */
+async function* typedErrors(chunks: AsyncGenerator<Uint8Array>, type: string): AsyncGenerator<Uint8Array> {
+  try {
+    yield* chunks;
+  } catch (e) {
+    if ((e as { name?: string }).name === 'SelectError') throw e;
+    throw scanError('TruncatedInput', `Decompressing the ${type} object failed: ${(e as Error).message}`, e);
+  }
+}
+
+/** node:zlib's streaming gunzip (concatenated members included) driven by the input generator. */
+async function* gunzip(input: AsyncGenerator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const source = Readable.from(input, { objectMode: false });
   const outStream = new PassThrough({ highWaterMark: 256 * 1024 });
   let failure: unknown;
   // Keep the first error, preferring our own (a wrong format found by `checked`) over what it causes.
-  const fail = (err: unknown) => {
+  pipeline(source, createGunzip(), outStream, (err) => {
     if (err && (!failure || (err as Error).name === 'SelectError')) failure = err;
-  };
-  if (type === 'GZIP') {
-    pipeline(input, createGunzip(), outStream, fail);
-  } else {
-    // unbzip2-stream is a classic stream: pipe into it, read its wrapped readable side.
-    const bz = unbzip2Stream();
-    const readable = new Readable({ read() {} }).wrap(bz);
-    pipeline(input, bz, (err) => {
-      fail(err);
-      if (err) outStream.destroy(err);
-    });
-    pipeline(readable, outStream, fail);
-    bz.on('error', (err: unknown) => outStream.destroy(err as Error));
-  }
+  });
   try {
-    for await (const chunk of outStream) yield chunk as Buffer;
+    yield* typedErrors(outStream[Symbol.asyncIterator]() as AsyncGenerator<Uint8Array>, 'GZIP');
   } catch (e) {
-    const err = failure ?? e;
-    if ((err as { name?: string }).name === 'SelectError') throw err;
-    throw scanError('TruncatedInput', `Decompressing the ${type} object failed: ${(err as Error).message}`, err);
+    throw (failure as Error | undefined)?.name === 'SelectError' ? failure : e;
   } finally {
-    input.destroy();
+    source.destroy();
     outStream.destroy();
   }
 }

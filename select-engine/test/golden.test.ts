@@ -63,7 +63,8 @@ function parseCases(path: string): Case[] {
     else if (kind === 'input') {
       const { options: o, file, words } = options(rest.slice(1));
       let data = file ? readFileSync(join(DATA, file)) : Buffer.from(section.lines.length ? body + (words.includes('noeol') ? '' : '\n') : '');
-      if (o.CompressionType === 'GZIP') data = gzipSync(data);
+      // GZIP inputs are compressed here unless the file is already compressed (`precompressed`).
+      if (o.CompressionType === 'GZIP' && !words.includes('precompressed')) data = gzipSync(data);
       cur.inputs.push({ label: `${rest[0]}${file ? ' ' + file : ''}`, format: rest[0] as 'csv', options: o, data });
     } else throw new Error(`${path}: unknown section ${kind}`);
     section = undefined;

@@ -248,3 +248,19 @@ describe('pushdown contract with an in-memory record source', () => {
     expect(seen[2].columns).toEqual([2, 5]);
   });
 });
+
+describe('record size limits', () => {
+  it('refuses an output record over 1 MB with OverMaxRecordSize', async () => {
+    const field = 'x'.repeat(600 * 1024);
+    const out = await runToEnd({ expression: 'SELECT _1 || _1 FROM S3Object', input: { csv: {} }, output: { csv: {} } }, bufferSource(Buffer.from(`${field}\n`)));
+    expect(out.error).toBe('OverMaxRecordSize');
+  });
+
+  it('writes an output record just under 1 MB across several Records messages', async () => {
+    const field = 'y'.repeat(500 * 1024);
+    const out = await runToEnd({ expression: 'SELECT _1 || _1 FROM S3Object', input: { csv: {} }, output: { csv: {} } }, bufferSource(Buffer.from(`${field}\n`)));
+    expect(out.error).toBeUndefined();
+    expect(out.records.length).toBe(2 * field.length + 1);
+    expect(out.events.filter((e) => e.type === 'Records').length).toBeGreaterThanOrEqual(8);
+  });
+});

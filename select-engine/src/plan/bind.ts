@@ -47,11 +47,13 @@ export function csvColumnIndex(name: A.Name, header: string[] | undefined, pos?:
 function fieldGetter(name: A.Name): (o: Value) => Value {
   const key = name.name;
   const lower = name.quoted ? undefined : key.toLowerCase();
+  // Names like "constructor" exist on every object's prototype: only they need the own-property check.
+  const inherited = key in Object.prototype;
   return (o) => {
     if (o === null || typeof o !== 'object' || Array.isArray(o)) return undefined;
     const rec = o as Record<string, Value>;
     const v = rec[key];
-    if (v !== undefined && Object.hasOwn(rec, key)) return v;
+    if (v !== undefined && (!inherited || Object.hasOwn(rec, key))) return v;
     if (lower === undefined) return undefined;
     for (const k in rec) if (k.toLowerCase() === lower) return rec[k];
     return undefined;

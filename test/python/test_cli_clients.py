@@ -134,7 +134,9 @@ def rclone(cairn, tmp_path):
         f"access_key_id = {cairn.access_key}\nsecret_access_key = {cairn.secret_key}\n"
         f"endpoint = {cairn.endpoint}\nregion = us-east-1\nforce_path_style = true\n"
         "chunk_size = 5Mi\nupload_cutoff = 5Mi\n")
-    return lambda *args: run([exe, "--config", str(cfg), *args])
+    # rclone refuses to start when AWS_CA_BUNDLE names a bundle it cannot load into its own transport.
+    env = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
+    return lambda *args: run([exe, "--config", str(cfg), *args], env=env)
 
 
 def test_rclone_sync_both_ways(rclone, bucket, tmp_path):

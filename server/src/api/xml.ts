@@ -11,8 +11,9 @@ export type XmlValue = string | number | boolean | Date | undefined | null | Xml
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
 export function escapeXml(s: string): string {
-  // Control characters other than tab/newline/CR are not allowed in XML 1.0; S3 escapes them numerically.
-  return s.replace(/[&<>"']/g, (c) => ESC[c]).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`);
+  // Control characters other than tab are written as character references: XML 1.0 forbids most of them,
+  // and parsers would normalize a literal CR or newline away.
+  return s.replace(/[&<>"']/g, (c) => ESC[c]).replace(/[\u0000-\u0008\u000a-\u001f]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`);
 }
 
 function text(v: string | number | boolean | Date): string {
@@ -47,9 +48,12 @@ const parser = new XMLParser({
   ignoreAttributes: true,
   removeNSPrefix: true,
   parseTagValue: false,
-  trimValues: true,
+  // Keys may be all whitespace (`<Key> </Key>`): text is kept exactly as sent.
+  trimValues: false,
   processEntities: true,
-  htmlEntities: false,
+  // Numeric character references (`&#34;`, which Go clients such as rclone write for the quotes around ETags)
+  // are only decoded with this on.
+  htmlEntities: true,
 });
 
 /** Parses a request document; its root element must be `root`. Returns the root's content. */

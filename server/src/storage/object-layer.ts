@@ -167,6 +167,7 @@ export interface ObjectLayer {
   // Objects. The bucket's versioning state decides version ids and delete markers.
   putObject(bucket: string, key: string, body: Readable, opts: PutOptions): Promise<ObjectInfo>;
   getObject(bucket: string, key: string, opts?: GetOptions): Promise<GetResult>;
+  /** A delete marker (the latest, or named by versionId) is returned with deleteMarker = true, not thrown. */
   headObject(bucket: string, key: string, opts?: { versionId?: string; partNumber?: number }): Promise<ObjectInfo>;
   deleteObject(bucket: string, key: string, opts?: { versionId?: string }): Promise<DeleteResult>;
   /** Replace metadata and/or tagging of an existing version in place (copy-onto-self, tagging APIs). */

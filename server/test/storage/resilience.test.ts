@@ -167,7 +167,8 @@ describe('corruption', () => {
     await rm(join(d.paths[0], 'bkt'), { recursive: true });
     await rm(join(d.paths[1], 'bkt'), { recursive: true });
     // drives 2 (healed) and 3 hold every version again
-    await expect(s.headObject('bkt', 'v')).rejects.toMatchObject({ code: 'NoSuchKey' });
+    expect((await s.headObject('bkt', 'v')).deleteMarker).toBe(true);
+    await expect(s.getObject('bkt', 'v')).rejects.toMatchObject({ code: 'NoSuchKey' });
     expect((await get(s, 'bkt', 'v', { versionId: i1.versionId })).equals(v1)).toBe(true);
     const lv = await s.listObjectVersions('bkt', { maxKeys: 10 });
     expect(lv.versions).toHaveLength(3);

@@ -36,6 +36,9 @@ describe('versions and multipart on 2+2', () => {
     expect(del.deleteMarker).toBe(true);
     await expect(s.getObject('ver', 'k')).rejects.toMatchObject({ code: 'NoSuchKey' });
     await expect(s.getObject('ver', 'k', { versionId: del.versionId })).rejects.toMatchObject({ code: 'MethodNotAllowed' });
+    // HEAD reports the marker (the API turns it into 404/405 with x-amz-delete-marker)
+    expect(await s.headObject('ver', 'k')).toMatchObject({ deleteMarker: true, versionId: del.versionId, isLatest: true });
+    expect(await s.headObject('ver', 'k', { versionId: del.versionId })).toMatchObject({ deleteMarker: true });
     expect((await s.listObjects('ver', { maxKeys: 10 })).objects).toEqual([]);
     const lv = await s.listObjectVersions('ver', { maxKeys: 10 });
     expect(lv.versions.map((v) => [v.versionId, v.deleteMarker, v.isLatest])).toEqual([

@@ -16,18 +16,22 @@ export interface Opened {
   resolved: Resolved;
 }
 
-export async function openVersion(set: ErasureSet, bucket: string, key: string, versionId?: string): Promise<Opened> {
+/**
+ * The version a read names (or the latest). A delete marker is refused (NoSuchKey for the latest,
+ * MethodNotAllowed when named by id) unless `markers` is set: HEAD reports it so the API can send the
+ * x-amz-delete-marker headers S3 clients look for.
+ */
+export async function openVersion(set: ErasureSet, bucket: string, key: string, versionId?: string, markers = false): Promise<Opened> {
   const { metas, resolved } = await set.resolve(bucket, key);
   const latest = resolved.versions[0];
   let version: VersionRecord | undefined;
   if (versionId !== undefined) {
     version = resolved.versions.find((v) => v.id === versionId);
     if (!version) throw new S3Error(resolved.versions.length ? 'NoSuchVersion' : 'NoSuchKey');
-    if (version.type === 'delete') throw new S3Error('MethodNotAllowed', undefined, { deleteMarker: 'true', versionId: version.id });
+    if (version.type === 'delete' && !markers) throw new S3Error('MethodNotAllowed');
   } else {
     version = latest;
-    if (!version) throw new S3Error('NoSuchKey');
-    if (version.type === 'delete') throw new S3Error('NoSuchKey', undefined, { deleteMarker: 'true', versionId: version.id });
+    if (!version || (version.type === 'delete' && !markers)) throw new S3Error('NoSuchKey');
   }
   return { version, info: toObjectInfo(bucket, key, version, version === latest), metas, resolved };
 }

@@ -62,8 +62,8 @@ export class Store {
   async head(bucket: string, key: string, opts: { versionId?: string; partNumber?: number } = {}): Promise<L.ObjectInfo> {
     await this.buckets.get(bucket);
     validateKey(key);
-    const o = await openVersion(this.setOf(key), bucket, key, opts.versionId);
-    if (opts.partNumber !== undefined) partRange(o.version, opts.partNumber);
+    const o = await openVersion(this.setOf(key), bucket, key, opts.versionId, true);
+    if (opts.partNumber !== undefined && !o.info.deleteMarker) partRange(o.version, opts.partNumber);
     return o.info;
   }
 

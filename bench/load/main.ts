@@ -9,11 +9,12 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { LoadConfig, Mode } from './config.js';
-import { MODES } from './config.js';
+import { MODES, needsObjects } from './config.js';
 import { startMemServer } from './mem-server.js';
+import { sampleTree } from './procstat.js';
 import type { ResultFile, RunResult } from './results.js';
 import { compareTable, errorReport, runTable, writeResults } from './results.js';
-import { runLoad } from './run.js';
+import { ensureBucket, prepareObjects, runLoad, runPhase } from './run.js';
 import { formatSize, parseDuration, parseSize } from './units.js';
 
 const USAGE = `usage:
@@ -130,7 +131,11 @@ async function ceiling(v: Values): Promise<RunResult[]> {
   try {
     for (const s of shapes) {
       const cfg = { ...base, objects: 1000, ...s, prefix: `ceiling-${formatSize(s.objSize!)}/` };
-      const r = await runLoad(cfg, (l) => console.error(l));
+      await ensureBucket(cfg);
+      if (needsObjects(cfg.mode)) await prepareObjects(cfg, (l) => console.error(l));
+      const cpu0 = (await sampleTree(mem.child.pid!)).cpuSeconds;
+      const r = await runPhase(cfg);
+      r.serverCores = ((await sampleTree(mem.child.pid!)).cpuSeconds - cpu0) / r.seconds;
       runs.push(r);
       console.error(runTable([r]).split('\n').slice(-1)[0]);
     }

@@ -91,7 +91,8 @@ export async function runSelect(request: SelectRequest, source: ByteSource, opti
   const scanner = options.scanner ?? defaultScanner;
   const scanOpts = format === 'JSON' && arrayElements ? { ...req, input: { ...req.input, json: { ...req.input.json, arrayElements: true } } } : req;
   const result = await scanner(source, scanOpts, opts, format);
-  const shape: RecordShape = format === 'CSV' ? { kind: 'csv', header: result.header } : { kind: 'object' };
+  const emptyFile = format === 'CSV' && req.input.csv?.fileHeaderInfo?.toUpperCase() === 'USE' && result.header === undefined;
+  const shape: RecordShape = format === 'CSV' ? { kind: 'csv', header: result.header, emptyFile } : { kind: 'object' };
   let query;
   try {
     query = compileQuery(plan, shape, writer, nowMs);

@@ -6,7 +6,8 @@ import type { Binding, Fn } from '../exec/compile.js';
 import type { Value } from '../exec/values.js';
 import type * as A from '../sql/ast.js';
 
-export type RecordShape = { kind: 'csv'; header?: string[] } | { kind: 'object' };
+/** CSV rows (with the header when FileHeaderInfo is USE; `emptyFile` when USE found no header line at all). */
+export type RecordShape = { kind: 'csv'; header?: string[]; emptyFile?: boolean } | { kind: 'object' };
 
 export function sameName(a: A.Name, b: A.Name): boolean {
   if (!a.quoted && !b.quoted) return a.name.toLowerCase() === b.name.toLowerCase();
@@ -108,6 +109,8 @@ export function makeBinding(shape: RecordShape, alias: A.Name): Binding {
       if (steps.length === 0) return (row) => csvRowObject(row as string[], header);
       const first = steps[0];
       if (first.kind !== 'field' || steps.length > 1) throw new SelectError('InvalidKeyPath', 'CSV columns have no nested fields', e.pos);
+      // An empty file has no header and no rows: names resolve to nothing rather than failing.
+      if (shape.emptyFile && !/^_\d+$/.test(first.name.name)) return () => undefined;
       const i = csvColumnIndex(first.name, header, e.pos);
       return (row) => (row as string[])[i];
     },

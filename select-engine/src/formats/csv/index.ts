@@ -17,13 +17,19 @@ class CsvReader {
   private pending = '';
   private readonly decoder = new Utf8Text();
   private ended = false;
+  /** The source chunk being worked through, TEXT_PIECE bytes per fill(). */
+  private chunk: Buffer | undefined;
+  private off = 0;
 
   constructor(
     private readonly chunks: AsyncGenerator<Buffer>,
     private readonly splitter: CsvSplitter,
   ) {}
 
-  /** Reads one more chunk and splits up to `max` records into `out`. Returns false once the input is done. */
+  /**
+   * Decodes the next piece of input and splits up to `max` records of it into `out` (small batches keep
+   * few records alive at once, which is what young-generation GC pays for). False once the input is done.
+   */
   async fill(
     out: string[][],
     sel: FieldSelection,
@@ -32,33 +38,25 @@ class CsvReader {
     filterSel?: FieldSelection,
   ): Promise<boolean> {
     if (this.ended) return false;
-    if (max !== Infinity && this.pending !== '') {
-      // Records may already be waiting in the tail (the header was taken from a larger chunk).
-      const pos = this.splitter.split(this.pending, 0, false, out, max, sel);
-      this.pending = this.pending.slice(pos);
-      if (out.length >= max) return true;
-    }
-    const r = await this.chunks.next();
-    if (r.done) {
-      this.ended = true;
-      const s = this.pending + this.decoder.end();
-      this.pending = '';
-      this.splitter.split(s, 0, true, out, max, sel, filter, filterSel);
-      return false;
-    }
-    const buf = r.value;
-    for (let off = 0; off < buf.length; off += TEXT_PIECE) {
-      const s = this.pending + this.decoder.write(buf.subarray(off, off + TEXT_PIECE));
-      const pos = this.splitter.split(s, 0, false, out, max, sel, filter, filterSel);
-      this.pending = pos === 0 ? s : s.slice(pos);
-      if (out.length >= max) {
-        // The header is taken: keep the rest of the chunk as text for the next call.
-        if (off + TEXT_PIECE < buf.length) this.pending += this.decoder.write(buf.subarray(off + TEXT_PIECE));
-        return true;
+    if (this.chunk === undefined || this.off >= this.chunk.length) {
+      const r = await this.chunks.next();
+      if (r.done) {
+        this.ended = true;
+        const s = this.pending + this.decoder.end();
+        this.pending = '';
+        this.splitter.split(s, 0, true, out, max, sel, filter, filterSel);
+        return false;
       }
-      if (this.pending.length > MAX_RECORD_BYTES / 4 && Buffer.byteLength(this.pending) > MAX_RECORD_BYTES) {
-        throw overMaxRecordSize();
-      }
+      this.chunk = r.value;
+      this.off = 0;
+    }
+    const piece = this.chunk.subarray(this.off, this.off + TEXT_PIECE);
+    this.off += TEXT_PIECE;
+    const s = this.pending + this.decoder.write(piece);
+    const pos = this.splitter.split(s, 0, false, out, max, sel, filter, filterSel);
+    this.pending = pos === 0 ? s : s.slice(pos);
+    if (out.length < max && this.pending.length > MAX_RECORD_BYTES / 4 && Buffer.byteLength(this.pending) > MAX_RECORD_BYTES) {
+      throw overMaxRecordSize();
     }
     return true;
   }

@@ -59,40 +59,45 @@ export async function scanJson(source: ByteSource, json: JsonInputOptions | unde
   const filter = opts.filter;
   const limit = opts.limit ?? Infinity;
 
+  /** The input as text, TEXT_PIECE bytes at a time (small batches keep few records alive at once). */
+  async function* pieces(decoder: Utf8Text): AsyncGenerator<string> {
+    for (;;) {
+      const r = await chunks.next();
+      if (r.done) return;
+      for (let off = 0; off < r.value.length; off += TEXT_PIECE) yield decoder.write(r.value.subarray(off, off + TEXT_PIECE));
+    }
+  }
+
   async function* batches(): AsyncGenerator<unknown[]> {
     const decoder = new Utf8Text();
     let pending = '';
     let passed = 0;
+    // Applies the filter and LIMIT to one batch; true once LIMIT is reached.
+    const emit = (recs: unknown[]): { batch: unknown[]; done: boolean } => {
+      let batch = recs;
+      if (filter) {
+        batch = [];
+        for (let i = 0; i < recs.length; i++) if (filter(recs[i])) batch.push(recs[i]);
+      }
+      if (passed + batch.length >= limit) return { batch: batch.slice(0, limit - passed), done: true };
+      passed += batch.length;
+      return { batch, done: false };
+    };
     try {
       if (limit <= 0) return;
-      for (;;) {
-        const r = await chunks.next();
+      for await (const text of pieces(decoder)) {
+        const s = pending + text;
         const recs: unknown[] = [];
-        if (r.done) {
-          const s = pending + decoder.end();
-          split(s, true, recs);
-          pending = '';
-        } else {
-          for (let off = 0; off < r.value.length; off += TEXT_PIECE) {
-            const s = pending + decoder.write(r.value.subarray(off, off + TEXT_PIECE));
-            const pos = split(s, false, recs);
-            pending = pos === 0 ? s : s.slice(pos);
-            if (pending.length > MAX_RECORD_BYTES && Buffer.byteLength(pending) > MAX_RECORD_BYTES) throw overMaxRecordSize();
-          }
-        }
-        let batch = recs;
-        if (filter) {
-          batch = [];
-          for (let i = 0; i < recs.length; i++) if (filter(recs[i])) batch.push(recs[i]);
-        }
-        if (passed + batch.length >= limit) {
-          yield batch.slice(0, limit - passed);
-          return;
-        }
-        passed += batch.length;
+        const pos = split(s, false, recs);
+        pending = pos === 0 ? s : s.slice(pos);
+        if (pending.length > MAX_RECORD_BYTES && Buffer.byteLength(pending) > MAX_RECORD_BYTES) throw overMaxRecordSize();
+        const { batch, done } = emit(recs);
         yield batch;
-        if (r.done) return;
+        if (done) return;
       }
+      const recs: unknown[] = [];
+      split(pending + decoder.end(), true, recs);
+      yield emit(recs).batch;
     } finally {
       await chunks.return(undefined);
     }

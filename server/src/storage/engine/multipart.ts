@@ -197,6 +197,7 @@ export class Multipart {
     const version: VersionRecord = {
       id: versioning === 'Enabled' ? randomUUID() : 'null',
       type: 'object',
+      uid: randomUUID(),
       mtime: now,
       size: parts.reduce((s, p) => s + p.size, 0),
       etag: `${md5s.digest('hex')}-${parts.length}`,

@@ -109,6 +109,7 @@ export async function putObjectInSet(
     const version: VersionRecord = {
       id: versioning === 'Enabled' ? newVersionId() : 'null',
       type: 'object',
+      uid: newVersionId(),
       mtime: now,
       size: staged.size,
       etag,

@@ -6,7 +6,7 @@ import { S3Error } from '../../errors.js';
 import type { StorageContext } from '../context.js';
 import type { LocalDrive } from '../drive/local-drive.js';
 import { compareKeys, validateKey } from '../meta/key-path.js';
-import { newerFirst, newVersionId, toObjectInfo } from '../meta/versions.js';
+import { newerFirst, newVersionId, toObjectInfo, versionKey } from '../meta/versions.js';
 import type { VersionRecord } from '../meta/meta-file.js';
 import type * as L from '../object-layer.js';
 import { ListingCache, walkSet, type WalkItem, type WalkOptions } from '../list/walk.js';
@@ -87,6 +87,7 @@ export class Store {
     const marker: VersionRecord = {
       id: versioning === 'Enabled' ? newVersionId() : 'null',
       type: 'delete',
+      uid: newVersionId(),
       mtime: now,
       size: 0,
       etag: '',
@@ -124,7 +125,7 @@ export class Store {
         if (target.type === 'delete') throw new S3Error(opts.versionId !== undefined ? 'MethodNotAllowed' : 'NoSuchKey');
         isLatest = target === r.versions[0];
       },
-      apply: (cur) => cur.map((v) => (target && v.id === target.id && v.mtime === target.mtime ? change(v) : v)),
+      apply: (cur) => cur.map((v) => (target && versionKey(v) === versionKey(target) ? change(v) : v)),
     });
     return toObjectInfo(bucket, key, change(target!), isLatest);
   }

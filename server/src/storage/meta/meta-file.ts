@@ -31,6 +31,8 @@ export interface PartRecord {
 
 export interface VersionRecord {
   id: string; // 'null' or a generated id
+  /** Unique per write: two writes of the null version in the same millisecond stay apart. */
+  uid: string;
   type: 'object' | 'delete';
   mtime: number; // ms since epoch
   size: number;

@@ -30,7 +30,7 @@ export async function readDriveMeta(drive: LocalDrive | null, objRel: string): P
 
 /** Identity of a version across drives (metadata updates keep it). */
 export function versionKey(v: VersionRecord): string {
-  return `${v.id}\u0000${v.mtime}\u0000${v.type}`;
+  return `${v.id}\u0000${v.mtime}\u0000${v.type}\u0000${v.uid}`;
 }
 
 export function newerFirst(a: VersionRecord, b: VersionRecord): number {

@@ -123,24 +123,42 @@ fn code_parity(layout: Layout, len: usize, data: &[&[u8]], parity: &mut [&mut [u
     Ok(())
 }
 
-/// Writes the data shards of `block` into `out` at `grid` (zero-padding the last), then the parity.
+/// Copies the data shards of `block` into `out` at `grid` (zero-padding the last), `chunk` bytes at
+/// a time, calling `between()` after each chunk (the fused upload pass runs MD5 steps there).
 /// `out` holds exactly `layout.total()` frames of `grid.stride` bytes.
-pub fn encode_into(block: &[u8], layout: Layout, out: &mut [u8], grid: ShardGrid) -> Result<()> {
+pub fn copy_data_shards(block: &[u8], layout: Layout, out: &mut [u8], grid: ShardGrid, chunk: usize, mut between: impl FnMut()) {
     if grid.stride == 0 {
-        return Ok(()); // an empty block, packed: nothing to write
+        return; // an empty block, packed: nothing to write
     }
-    let mut frames: Vec<&mut [u8]> = out.chunks_exact_mut(grid.stride).collect();
-    for (i, frame) in frames[..layout.data].iter_mut().enumerate() {
+    for (i, frame) in out.chunks_exact_mut(grid.stride).take(layout.data).enumerate() {
         let start = (i * grid.len).min(block.len());
         let end = (start + grid.len).min(block.len());
         let dst = &mut frame[grid.offset..grid.offset + grid.len];
-        dst[..end - start].copy_from_slice(&block[start..end]);
+        for (d, s) in dst[..end - start].chunks_mut(chunk).zip(block[start..end].chunks(chunk)) {
+            d.copy_from_slice(s);
+            between();
+        }
         dst[end - start..].fill(0);
     }
+}
+
+/// Computes the parity shards of the data shards already in `out` at `grid`.
+pub fn parity_in_place(layout: Layout, out: &mut [u8], grid: ShardGrid) -> Result<()> {
+    if grid.stride == 0 {
+        return Ok(());
+    }
+    let mut frames: Vec<&mut [u8]> = out.chunks_exact_mut(grid.stride).collect();
     let (data, parity) = frames.split_at_mut(layout.data);
     let data: Vec<&[u8]> = data.iter().map(|f| &f[grid.offset..grid.offset + grid.len]).collect();
     let mut parity: Vec<&mut [u8]> = parity.iter_mut().map(|f| &mut f[grid.offset..grid.offset + grid.len]).collect();
     code_parity(layout, grid.len, &data, &mut parity)
+}
+
+/// Writes the data shards of `block` into `out` at `grid` (zero-padding the last), then the parity.
+/// `out` holds exactly `layout.total()` frames of `grid.stride` bytes.
+pub fn encode_into(block: &[u8], layout: Layout, out: &mut [u8], grid: ShardGrid) -> Result<()> {
+    copy_data_shards(block, layout, out, grid, usize::MAX, || {});
+    parity_in_place(layout, out, grid)
 }
 
 /// Data shards of a block that lie whole inside it (the others are partly or wholly padding).

@@ -1,35 +1,34 @@
 //! Framed shards, the unit of storage's shard files: each shard file holds, per object block,
 //! `[32-byte HighwayHash-256 of the shard][shard]` (a "frame").
 //!
-//! Writing: `encode_framed` (used by the upload pass, upload.rs). Reading: `readBlock` verifies the
+//! Writing: the upload pass (upload.rs) with `hash_frames_with`. Reading: `readBlock` verifies the
 //! frames it is given, reports the bad ones and decodes the block from the good ones. Healing:
 //! `healBlock` rebuilds, framed, the shards that are missing or bad.
 use highway::Key;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::erasure::{check_disjoint, check_out, check_shards, decode, encode_into, rebuild_missing, shard_len, Layout, ShardGrid};
+use crate::erasure::{check_disjoint, check_out, check_shards, decode, rebuild_missing, shard_len, Layout};
 use crate::erasure_api::as_slices;
-use crate::highway::{hash256_into, key_of, HH_LEN};
-
-/// Writes all framed shards of `block` into `out`, back to back: shard `i` at
-/// `i * (32 + shardSize)`. Returns the bytes written.
-pub fn encode_framed(block: &[u8], layout: Layout, key: Key, out: &mut [u8]) -> Result<usize> {
-    let len = shard_len(block.len(), layout.data);
-    let grid = ShardGrid { len, stride: HH_LEN + len, offset: HH_LEN };
-    let n = layout.total() * grid.stride;
-    check_out(out.len(), n, "encodeBlock")?;
-    check_disjoint(out, [block], "encodeBlock")?;
-    encode_into(block, layout, &mut out[..n], grid)?;
-    hash_frames(&mut out[..n], grid.stride, key);
-    Ok(n)
-}
+use crate::highway::{hash256_into, key_of, write_hash, HH_LEN};
+use highway::{HighwayHash, HighwayHasher as Hh};
 
 /// Fills the hash slot of each frame of `out` with the HighwayHash-256 of its shard.
 fn hash_frames(out: &mut [u8], stride: usize, key: Key) {
+    hash_frames_with(out, stride, key, usize::MAX, || {});
+}
+
+/// `hash_frames`, hashing `chunk` bytes at a time and calling `between()` after each chunk (the
+/// fused upload pass runs MD5 steps there).
+pub fn hash_frames_with(out: &mut [u8], stride: usize, key: Key, chunk: usize, mut between: impl FnMut()) {
     for frame in out.chunks_exact_mut(stride) {
         let (hash, shard) = frame.split_at_mut(HH_LEN);
-        hash256_into(key, shard, hash);
+        let mut hasher = Hh::new(key);
+        for piece in shard.chunks(chunk) {
+            hasher.append(piece);
+            between();
+        }
+        write_hash(hasher, hash);
     }
 }
 

@@ -44,8 +44,14 @@ fn finish(hasher: Hh, bits: u32) -> Vec<u8> {
 
 /// HighwayHash-256 of `data` into `out` (32 bytes); used per shard by the fused passes.
 pub fn hash256_into(key: Key, data: &[u8], out: &mut [u8]) {
-    let words = Hh::new(key).hash256(data);
-    for (dst, w) in out.chunks_exact_mut(8).zip(words) {
+    let mut h = Hh::new(key);
+    h.append(data);
+    write_hash(h, out);
+}
+
+/// The HighwayHash-256 of a hasher's input into `out` (32 bytes, as minio/highwayhash's `Sum`).
+pub fn write_hash(hasher: Hh, out: &mut [u8]) {
+    for (dst, w) in out.chunks_exact_mut(8).zip(hasher.finalize256()) {
         dst.copy_from_slice(&w.to_le_bytes());
     }
 }

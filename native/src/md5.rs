@@ -161,3 +161,35 @@ impl Md5 {
         h.digest()
     }
 }
+
+/// MD5 over a block one 64-byte step at a time, so that other work can be placed between steps.
+pub struct Md5Steps<'a> {
+    md5: &'a mut Md5,
+    rest: &'a [u8],
+}
+
+impl<'a> Md5Steps<'a> {
+    pub fn new(md5: &'a mut Md5, data: &'a [u8]) -> Self {
+        Md5Steps { md5, rest: data }
+    }
+
+    /// Steps left.
+    pub fn remaining(&self) -> usize {
+        self.rest.len().div_ceil(64)
+    }
+
+    /// Hashes the next 64 bytes, if any are left.
+    #[inline]
+    pub fn step(&mut self) {
+        let n = self.rest.len().min(64);
+        if n > 0 {
+            self.md5.update(&self.rest[..n]);
+            self.rest = &self.rest[n..];
+        }
+    }
+
+    /// Hashes what is left.
+    pub fn finish(self) {
+        self.md5.update(self.rest);
+    }
+}

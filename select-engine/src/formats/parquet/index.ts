@@ -3,7 +3,7 @@
 // stats.bytesScanned). Values: INT64 as number when within 2^53 (else bigint), timestamps and dates as
 // Date, decimals as number, lists as arrays, structs and maps as objects.
 
-import { parquetRead, parquetSchema, snappyUncompress, type AsyncBuffer, type Compressors, type FileMetaData } from 'hyparquet';
+import { parquetRead, parquetSchema, snappyUncompress, type AsyncBuffer, type ColumnData, type Compressors, type FileMetaData, type SchemaTree } from 'hyparquet';
 import { compressors as codecs } from 'hyparquet-compressors';
 import type { ByteSource, ScanOptions, ScanResult } from '../types.js';
 import { SelectError, scanError } from '../errors.js';
@@ -11,24 +11,12 @@ import { countedRead, throwIfAborted } from '../source.js';
 import { resolveScanRange } from '../range.js';
 import { parquetError, readFooter, rowGroupSpan } from './footer.js';
 import { prunableColumns, rowGroupMayMatch } from './prune.js';
+import { buildRows, groupColumns } from './rows.js';
 
 /** Parquet InputSerialization has no options today; kept for symmetry with CSV and JSON. */
 export type ParquetInputOptions = Record<string, never>;
 
 const BATCH_ROWS = 8192;
-
-/** Converts bigints within 2^53 to numbers, recursing into lists and structs. */
-function normalize(v: unknown): unknown {
-  if (typeof v === 'bigint') return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
-  if (v === null || typeof v !== 'object' || v instanceof Date) return v;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) v[i] = normalize(v[i]);
-    return v;
-  }
-  const o = v as Record<string, unknown>;
-  for (const k in o) o[k] = normalize(o[k]);
-  return o;
-}
 
 /** Decompressors that refuse a page declaring more bytes than its column chunk may hold. */
 function guardedCompressors(maxPage: number): Compressors {
@@ -79,8 +67,10 @@ function topLevelColumns(columns: ScanOptions['columns'], names: string[]): stri
 export async function scanParquet(source: ByteSource, _parquet: ParquetInputOptions | undefined, opts: ScanOptions): Promise<ScanResult> {
   const metadata: FileMetaData = await readFooter(source, opts);
   let topNames: string[];
+  const tree = new Map<string, SchemaTree>();
   try {
-    topNames = parquetSchema(metadata).children.map((c) => c.element.name);
+    for (const c of parquetSchema(metadata).children) tree.set(c.element.name, c);
+    topNames = [...tree.keys()];
   } catch (e) {
     throw parquetError(`Invalid Parquet schema: ${(e as Error).message}`, e);
   }
@@ -121,7 +111,7 @@ export async function scanParquet(source: ByteSource, _parquet: ParquetInputOpti
     if (limit <= 0) return;
     for (const g of groups) {
       throwIfAborted(opts.signal);
-      let rows: Record<string, unknown>[] = [];
+      const runs = new Map<string, ColumnData[]>();
       try {
         await parquetRead({
           file,
@@ -129,22 +119,25 @@ export async function scanParquet(source: ByteSource, _parquet: ParquetInputOpti
           columns,
           rowStart: g.rowStart,
           rowEnd: g.rowEnd,
-          rowFormat: 'object',
           compressors: guardedCompressors(g.maxChunk),
-          onComplete: (r) => {
-            rows = r;
+          onChunk: (c) => {
+            const list = runs.get(c.columnName);
+            if (list) list.push(c);
+            else runs.set(c.columnName, [c]);
           },
         });
       } catch (e) {
         if (e instanceof SelectError) throw e;
         throw parquetError(`Invalid Parquet data: ${(e as Error).message}`, e);
       }
-      for (let i = 0; i < rows.length; i += BATCH_ROWS) {
-        const slice = rows.slice(i, i + BATCH_ROWS);
-        const batch: unknown[] = [];
-        for (const row of slice) {
-          const rec = normalize(row);
-          if (!filter || filter(rec)) batch.push(rec);
+      const groupRows = g.rowEnd - g.rowStart;
+      const cols = groupColumns(runs, columns ?? topNames, tree, g.rowStart, groupRows);
+      for (let from = 0; from < groupRows; from += BATCH_ROWS) {
+        const rows = buildRows(cols, from, Math.min(groupRows, from + BATCH_ROWS));
+        let batch: unknown[] = rows;
+        if (filter) {
+          batch = [];
+          for (let i = 0; i < rows.length; i++) if (filter(rows[i])) batch.push(rows[i]);
         }
         if (passed + batch.length >= limit) {
           yield batch.slice(0, limit - passed);

@@ -44,6 +44,9 @@ function typeError(op: string, a: Value, b?: Value): never {
 function literal(l: A.Literal): Compiled {
   switch (l.type) {
     case 'int':
+      if (typeof l.value === 'bigint' && (l.value > 9223372036854775807n || l.value < -9223372036854775808n)) {
+        throw new SelectError('IntegerOverflow', 'Integer literal outside the 64-bit range');
+      }
       return constant(l.value, 'int');
     case 'decimal':
       return constant(l.value, 'float');

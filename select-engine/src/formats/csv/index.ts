@@ -81,21 +81,23 @@ function selectFields(columns: ScanOptions['columns'], header: string[] | undefi
   for (const c of columns) {
     if (typeof c === 'number') {
       if (!Number.isInteger(c) || c < 1) throw scanError('InvalidColumnIndex', `Column index ${c} is invalid.`);
-      idx.push(c - 1);
+      // A record under 1 MB cannot have more fields than this: a larger index is simply MISSING.
+      if (c <= MAX_RECORD_BYTES) idx.push(c - 1);
       continue;
     }
     let found = header ? header.indexOf(c) : -1;
     if (found < 0 && header) {
       const lower = c.toLowerCase();
+      const before = idx.length;
       header.forEach((h, i) => h.toLowerCase() === lower && idx.push(i));
-      if (idx.length) continue;
+      if (idx.length > before) continue;
     }
     const positional = /^_(\d+)$/.exec(c);
     if (found < 0 && positional) found = Number(positional[1]) - 1;
     if (found < 0) return ALL_FIELDS; // unknown name: the planner reports it; decode everything meanwhile
-    idx.push(found);
+    if (found < MAX_RECORD_BYTES) idx.push(found);
   }
-  const count = idx.length ? Math.max(...idx) + 1 : 0;
+  const count = idx.reduce((m, i) => Math.max(m, i + 1), 0);
   const need = new Array<boolean>(count).fill(false);
   for (const i of idx) need[i] = true;
   return { count, need };

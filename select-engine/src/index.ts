@@ -73,15 +73,18 @@ export async function runSelect(request: SelectRequest, source: ByteSource, opti
   const arrayElements = jsonArrayElements(plan, format, req);
   if (arrayElements) plan.unnest = plan.unnest.slice(1);
 
-  // The filter handed to the scanner is bound late: CSV header names resolve once the header is read.
-  let compiledFilter: ((row: unknown) => boolean) | undefined;
+  // Queries compile before the scan opens, except over CSV with a header: its names resolve only once the
+  // scanner has read the header line, so the filter handed to the scanner is bound late (one indirection).
+  const needsHeader = format === 'CSV' && req.input.csv?.fileHeaderInfo?.toUpperCase() === 'USE';
+  let query = needsHeader ? undefined : compileQuery(plan, { kind: format === 'CSV' ? 'csv' : 'object' }, writer, nowMs);
+  let lateFilter: ((row: unknown) => boolean) | undefined;
   const pushFilter = plan.pushFilter && plan.unnest.length === 0 && !!stmt.where;
   const abort = new AbortController();
   options.signal?.addEventListener('abort', () => abort.abort(options.signal!.reason), { once: true });
   const opts: ScanOptions = {
     columns: plan.columns,
     conjuncts: plan.conjuncts,
-    filter: pushFilter ? (rec) => compiledFilter!(rec) : undefined,
+    filter: pushFilter ? (query ? query.filter : (rec) => lateFilter!(rec)) : undefined,
     filterColumns: pushFilter ? plan.filterColumns : undefined,
     limit: !plan.aggregate && plan.unnest.length === 0 && (pushFilter || !stmt.where) ? plan.limit : undefined,
     scanRange: req.scanRange,
@@ -91,18 +94,18 @@ export async function runSelect(request: SelectRequest, source: ByteSource, opti
   const scanner = options.scanner ?? defaultScanner;
   const scanOpts = format === 'JSON' && arrayElements ? { ...req, input: { ...req.input, json: { ...req.input.json, arrayElements: true } } } : req;
   const result = await scanner(source, scanOpts, opts, format);
-  const emptyFile = format === 'CSV' && req.input.csv?.fileHeaderInfo?.toUpperCase() === 'USE' && result.header === undefined;
-  const shape: RecordShape = format === 'CSV' ? { kind: 'csv', header: result.header, emptyFile } : { kind: 'object' };
-  let query;
-  try {
-    query = compileQuery(plan, shape, writer, nowMs);
-  } catch (e) {
-    // Close the scan we opened before reporting (e.g. a header name missing from the file).
-    abort.abort(e);
-    await (result.batches as AsyncGenerator<unknown>).return?.(undefined);
-    throw e;
+  if (!query) {
+    const shape: RecordShape = { kind: 'csv', header: result.header, emptyFile: result.header === undefined };
+    try {
+      query = compileQuery(plan, shape, writer, nowMs);
+    } catch (e) {
+      // Close the scan we opened before reporting (e.g. a header name missing from the file).
+      abort.abort(e);
+      await (result.batches as AsyncGenerator<unknown>).return?.(undefined);
+      throw e;
+    }
+    lateFilter = query.filter;
   }
-  compiledFilter = query.filter;
   const texts = executeQuery(query, result.batches, pushFilter && result.filterApplied);
   return {
     [Symbol.asyncIterator]: () =>

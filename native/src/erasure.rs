@@ -10,6 +10,7 @@ use napi::bindgen_prelude::*;
 use reed_solomon_simd::{ReedSolomonDecoder, ReedSolomonEncoder};
 
 use crate::shared::invalid;
+use crate::small_decode;
 
 /// Most data shards, and most parity shards, of a layout.
 pub const MAX_SHARDS: u32 = 16;
@@ -272,6 +273,15 @@ pub fn with_data_shards<R>(
     }
     if len == 0 {
         return f(&vec![&[][..]; layout.data]);
+    }
+    let missing = shards[..layout.data].iter().filter(|s| s.is_none()).count();
+    if small_decode::worth_it(layout, missing, len) {
+        let restored = small_decode::restore(shards, layout, len)?;
+        let mut data: Vec<&[u8]> = shards[..layout.data].iter().map(|s| s.unwrap_or_default()).collect();
+        for (i, bytes) in &restored {
+            data[*i] = bytes;
+        }
+        return f(&data);
     }
     DECODER.with(|cell| {
         let mut slot = cell.borrow_mut();

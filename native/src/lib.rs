@@ -13,6 +13,7 @@ mod frames;
 mod highway;
 mod md5;
 mod shared;
+mod small_decode;
 mod upload;
 
 use napi_derive::napi;

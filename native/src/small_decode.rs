@@ -16,7 +16,7 @@ use reed_solomon_simd::ReedSolomonEncoder;
 use crate::erasure::Layout;
 
 /// Most symbol multiplications for which the matrix path beats the FFT decoder.
-const MAX_WORK: usize = 40_000;
+const MAX_WORK: usize = 64_000;
 /// Decoding matrices kept per thread (each is at most 16×16 coefficients).
 const MAX_CACHED: usize = 4096;
 

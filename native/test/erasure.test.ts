@@ -123,8 +123,8 @@ describe('block sizes', () => {
 
   it('decodes right on both sides of the small-block decoder threshold', () => {
     // Small blocks restore lost data shards with a cached decoding matrix, large ones with the FFT
-    // decoder; the switch for 12+4 with 4 data shards lost sits near 20 KB.
-    for (const len of [12, 1000, 16_000, 19_000, 20_000, 21_000, 24_000, 100_000]) {
+    // decoder; the switch for 12+4 with 4 data shards lost sits near 32 KB.
+    for (const len of [12, 1000, 16_000, 30_000, 31_000, 32_000, 33_000, 34_000, 100_000]) {
       const block = randomBytes(len);
       const size = shardSize(len, 12);
       const packed = encodeBlock(block, 12, 4);

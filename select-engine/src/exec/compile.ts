@@ -1,6 +1,7 @@
 // Expression compiler: AST -> closures over a row, built once per query. Nothing here walks the AST per row.
 // Field access is resolved by the Binding (plan/bind.ts) at compile time: an index for CSV, a key for JSON.
 import { SelectError } from '../errors.js';
+import { childrenOf } from '../sql/ast.js';
 import type * as A from '../sql/ast.js';
 import { caseExpr, inExpr, likeExpr } from './predicates.js';
 import { compileCall } from './functions.js';
@@ -281,6 +282,22 @@ function numberTest(op: A.BinaryOp, k: number): (a: number) => boolean {
   }
 }
 
+/** Constant folding: an operator over constants is computed once per query instead of once per row. */
+function fold(c: Compiled, operands: A.Expr[]): Compiled {
+  if (c.constant || !operands.every(isConstant)) return c;
+  try {
+    return constant(c.fn(undefined), c.type);
+  } catch {
+    return c; // an error stays where it is: raised only if a row evaluates it (CASE may never reach it)
+  }
+}
+
+function isConstant(e: A.Expr): boolean {
+  if (e.kind === 'literal') return true;
+  if (e.kind === 'unary' || e.kind === 'binary' || e.kind === 'cast') return childrenOf(e).every(isConstant);
+  return false;
+}
+
 /** Compiles an expression to a closure. Throws SelectError for anything wrong found at compile time. */
 export function compileExpr(e: A.Expr, ctx: CompileContext): Compiled {
   const sub = (x: A.Expr) => compileExpr(x, ctx);
@@ -318,7 +335,7 @@ export function compileExpr(e: A.Expr, ctx: CompileContext): Compiled {
       };
     }
     case 'binary':
-      return binary(e, ctx);
+      return fold(binary(e, ctx), [e.left, e.right]);
     case 'like':
       return likeExpr(e, sub);
     case 'between': {

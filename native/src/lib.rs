@@ -3,7 +3,12 @@
 //!
 //! Every CPU-heavy call has a sync form taking `&[u8]` (for small inputs) and an async form
 //! (`AsyncTask` on the libuv pool) that keeps a reference to the caller's `Buffer` instead of
-//! copying it and hands back a `Buffer` built from the Rust allocation, again without a copy.
+//! copying it. Large outputs are written into a Buffer the caller passes (the TS face allocates one
+//! when none is given: V8 then accounts for the memory, and a reused one avoids page faults); small
+//! results come back as Buffers made without a copy.
+//!
+//! Modules: `erasure` (+ `small_decode`, `erasure_api`), `highway`, `checksum` (+ `md5`), `frames`
+//! (verify/read/heal framed shards), `upload` (the fused upload pass), `shared` (helpers).
 #![deny(clippy::all)]
 
 mod checksum;

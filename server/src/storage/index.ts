@@ -81,7 +81,8 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
     headBucket: (b) => s.buckets.info(b),
     async deleteBucket(b) {
       await s.buckets.get(b);
-      if ((await s.bucketHasObjects(b)) || (await multipart.any(b))) throw new S3Error('BucketNotEmpty', undefined, { BucketName: b });
+      if (await s.bucketHasObjects(b)) throw new S3Error('BucketNotEmpty', undefined, { BucketName: b });
+      await multipart.removeAll(b);
       await s.buckets.remove(b);
       s.cache.clear();
     },

@@ -158,7 +158,7 @@ export interface ObjectLayer {
   // Buckets
   makeBucket(bucket: string, config?: BucketConfig): Promise<void>;
   headBucket(bucket: string): Promise<BucketInfo>; // NoSuchBucket
-  deleteBucket(bucket: string): Promise<void>; // BucketNotEmpty (objects, versions or uploads)
+  deleteBucket(bucket: string): Promise<void>; // BucketNotEmpty (objects, versions, delete markers); uploads in progress are dropped
   listBuckets(): Promise<BucketInfo[]>;
   getBucketConfig(bucket: string): Promise<BucketConfig>;
   /** Merges the given fields (undefined leaves a field, null removes it). */

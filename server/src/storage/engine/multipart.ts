@@ -311,9 +311,12 @@ export class Multipart {
     return out;
   }
 
-  /** Any upload in progress in the bucket (DeleteBucket must refuse). */
-  async any(bucket: string): Promise<boolean> {
-    return (await this.list(bucket, { maxUploads: 1 })).uploads.length > 0;
+  /**
+   * Drops every upload in progress in the bucket. DeleteBucket does this as AWS does: uploads that were never
+   * completed do not keep a bucket from being deleted (only objects, versions and delete markers do).
+   */
+  async removeAll(bucket: string): Promise<void> {
+    await Promise.all(this.store.allDrives().map((d) => d?.remove(`${MULTIPART_DIR}/${bucket}`).catch(() => {})));
   }
 }
 

@@ -21,6 +21,8 @@ export interface ServerOptions {
   /** Passed to the storage engine (set size, parity, background workers, ...). */
   storage?: Omit<StorageOptions, 'drives' | 'log'>;
   env?: NodeJS.ProcessEnv;
+  /** How long close() waits for requests in flight (default 25 s). */
+  shutdownGraceMs?: number;
   /** Where configuration warnings go besides the log (the CLI prints them on stderr). */
   warn?: (message: string) => void;
 }
@@ -58,7 +60,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
   let http: RunningServer;
   try {
     http = await startHttpServer({
-      storage, credentials, address: opts.address, region: opts.region, domains: opts.domains, logger: log, ready: () => ready,
+      storage, credentials, address: opts.address, region: opts.region, domains: opts.domains, logger: log, ready: () => ready, shutdownGraceMs: opts.shutdownGraceMs,
     });
   } catch (e) {
     await storage.close();

@@ -44,6 +44,7 @@ export async function startTestServer(opts: { drives?: number } & Partial<Server
     address: '127.0.0.1:0',
     credentials: { root: ROOT, users: [ALT] },
     storage: { background: false },
+    shutdownGraceMs: 2000,
     ...opts,
     drives,
   });

@@ -57,8 +57,8 @@ describe('listing', () => {
     expect(d.IsTruncated).toBe(true);
     expect(d.NextMarker).toBeDefined();
     const enc = await s3.send(new ListObjectsCommand({ Bucket: bucket, Prefix: 'c', EncodingType: 'url' }));
-    // S3 form-encodes (space as +); the JS SDK hands the encoded key through.
-    expect(enc.Contents?.map((o) => o.Key)).toEqual(['c+d']);
+    // S3 percent-encodes (space as %20); the JS SDK hands the encoded key through.
+    expect(enc.Contents?.map((o) => o.Key)).toEqual(['c%20d']);
     expect(enc.EncodingType).toBe('url');
   });
 
@@ -104,6 +104,7 @@ describe('multipart', () => {
     const part2 = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, PartNumber: 2 }));
     expect(part2.ContentLength).toBe(5 * MiB);
     expect(part2.PartsCount).toBe(3);
+    expect((await part2.Body!.transformToByteArray()).length).toBe(5 * MiB);
     const attrs = await s3.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: key, ObjectAttributes: ['ObjectParts', 'ObjectSize', 'ETag'] }));
     expect(attrs.ObjectSize).toBe(10 * MiB + 4);
     expect(attrs.ObjectParts?.TotalPartsCount).toBe(3);

@@ -1,5 +1,5 @@
 // Bucket operations: create, head, delete, list buckets, location, versioning, ACL (owner-only).
-import { S3Error } from '../errors.js';
+import { S3Error, isS3Error } from '../errors.js';
 import type { VersioningState } from '../storage/object-layer.js';
 import { checkBucketName } from './names.js';
 import { drain, readDocument } from './request-body.js';
@@ -18,7 +18,15 @@ export async function createBucket(ctx: ApiContext, req: S3Request, bucket: stri
     }
   }
   const lock = String(req.headers['x-amz-bucket-object-lock-enabled'] ?? '').toLowerCase() === 'true';
-  await ctx.storage.makeBucket(bucket, { location: location || ctx.region, ...(lock ? { objectLockEnabled: true, versioning: 'Enabled' } : {}) });
+  try {
+    await ctx.storage.makeBucket(bucket, { location: location || ctx.region, ...(lock ? { objectLockEnabled: true, versioning: 'Enabled' } : {}) });
+  } catch (e) {
+    // Buckets belong to the root user until IAM lands. In us-east-1 S3 answers the owner's re-create with
+    // 200 and changes nothing; anyone else learns the name is taken.
+    if (!isS3Error(e) || e.code !== 'BucketAlreadyOwnedByYou') throw e;
+    if (!req.caller?.root) throw new S3Error('BucketAlreadyExists', undefined, { BucketName: bucket });
+    if (ctx.region !== 'us-east-1') throw e;
+  }
   return emptyResponse(200, { location: `/${bucket}` });
 }
 
@@ -28,16 +36,35 @@ export async function headBucket(ctx: ApiContext, bucket: string): Promise<S3Res
 }
 
 export async function deleteBucket(ctx: ApiContext, bucket: string): Promise<S3Response> {
-  await ctx.storage.deleteBucket(bucket);
+  try {
+    await ctx.storage.deleteBucket(bucket);
+  } catch (e) {
+    if (!isS3Error(e) || e.code !== 'BucketNotEmpty') throw e;
+    // S3 deletes a bucket whose only content is unfinished multipart uploads: abort them, then retry.
+    const versions = await ctx.storage.listObjectVersions(bucket, { maxKeys: 1 });
+    if (versions.versions.length > 0 || versions.commonPrefixes.length > 0) throw e;
+    for (;;) {
+      const ups = await ctx.storage.listMultipartUploads(bucket, { maxUploads: 1000 });
+      for (const u of ups.uploads) await ctx.storage.abortMultipartUpload(bucket, u.key, u.uploadId).catch(() => {});
+      if (!ups.isTruncated || ups.uploads.length === 0) break;
+    }
+    await ctx.storage.deleteBucket(bucket);
+  }
   return emptyResponse(204);
 }
 
-export async function listBuckets(ctx: ApiContext): Promise<S3Response> {
-  const buckets = await ctx.storage.listBuckets();
-  buckets.sort((a, b) => (a.name < b.name ? -1 : 1));
+export async function listBuckets(ctx: ApiContext, p: { prefix: string; maxBuckets: number; continuationToken?: string }): Promise<S3Response> {
+  const after = p.continuationToken ? Buffer.from(p.continuationToken, 'base64url').toString('utf8') : '';
+  const all = (await ctx.storage.listBuckets())
+    .filter((b) => b.name.startsWith(p.prefix) && b.name > after)
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+  const page = all.slice(0, p.maxBuckets);
+  const truncated = all.length > page.length;
   return xmlResponse(toXml('ListAllMyBucketsResult', {
     Owner: { ID: ctx.owner.id, DisplayName: ctx.owner.displayName },
-    Buckets: { Bucket: buckets.map((b) => ({ Name: b.name, CreationDate: b.created, BucketRegion: ctx.region })) },
+    Buckets: { Bucket: page.map((b) => ({ Name: b.name, CreationDate: b.created, BucketRegion: ctx.region })) },
+    ContinuationToken: truncated ? Buffer.from(page[page.length - 1].name, 'utf8').toString('base64url') : undefined,
+    Prefix: p.prefix || undefined,
   }));
 }
 

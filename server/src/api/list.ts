@@ -7,10 +7,10 @@ import { quoteEtag } from './object-headers.js';
 import { xmlResponse, type ApiContext, type S3Response } from './types.js';
 import { toXml, type XmlValue } from './xml.js';
 
-/** encoding-type=url: keys and prefixes percent-encoded the way S3 does it (spaces as +). */
+/** encoding-type=url: keys and prefixes percent-encoded the way S3 does it (`/` kept, space as %20). */
 export function encoder(type: 'url' | undefined): (s: string | undefined) => string | undefined {
   if (type !== 'url') return (s) => s;
-  return (s) => (s === undefined ? undefined : encodeURIComponent(s).replace(/%2F/g, '/').replace(/%20/g, '+').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`));
+  return (s) => (s === undefined ? undefined : encodeURIComponent(s).replace(/%2F/g, '/').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`));
 }
 
 function owner(ctx: ApiContext): XmlValue {
@@ -40,10 +40,8 @@ function afterOf(token: string): string {
 export async function listObjectsV2(ctx: ApiContext, bucket: string, p: ListV2Params): Promise<S3Response> {
   const enc = encoder(p.encodingType);
   let after = p.startAfter || undefined;
-  if (p.continuationToken !== undefined) {
-    if (p.continuationToken === '') throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
-    after = afterOf(p.continuationToken);
-  }
+  // An empty token means "from the start" (and is echoed back), as S3 does.
+  if (p.continuationToken) after = afterOf(p.continuationToken);
   const r = p.maxKeys === 0
     ? (await ctx.storage.headBucket(bucket), { objects: [], commonPrefixes: [], isTruncated: false, nextAfter: undefined })
     : await ctx.storage.listObjects(bucket, { prefix: p.prefix || undefined, delimiter: p.delimiter, after, maxKeys: p.maxKeys });

@@ -34,7 +34,7 @@ export interface ListV2Params {
 }
 
 export type Operation =
-  | (Base & { name: 'ListBuckets' })
+  | (Base & { name: 'ListBuckets'; params: { prefix: string; maxBuckets: number; continuationToken?: string } })
   | BucketOnly<'CreateBucket'>
   | BucketOnly<'HeadBucket'>
   | BucketOnly<'DeleteBucket'>

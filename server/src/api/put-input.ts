@@ -34,7 +34,7 @@ export function contentHeaders(h: IncomingHttpHeaders): Record<string, string> {
     let v = one(h, name);
     if (v === undefined) continue;
     // aws-chunked is transfer framing, not a property of the stored object.
-    if (name === 'content-encoding') v = v.split(',').map((s) => s.trim()).filter((s) => s && s !== 'aws-chunked').join(',');
+    if (name === 'content-encoding' && v.includes('aws-chunked')) v = v.split(',').map((s) => s.trim()).filter((s) => s && s !== 'aws-chunked').join(', ');
     if (v !== '') out[name] = v;
   }
   return out;

@@ -75,7 +75,10 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
       }
       const res = await dispatch(ctx, req.raw, req.id, req.log);
       reply.code(res.status);
-      for (const [k, v] of Object.entries(res.headers)) reply.header(k, v);
+      for (const [k, v] of Object.entries(res.headers)) {
+        // Header bytes go out as latin1: send non-ASCII text (user metadata) as its UTF-8 bytes.
+        reply.header(k, typeof v === 'string' && /[^\x00-\x7f]/.test(v) ? Buffer.from(v, 'utf8').toString('latin1') : v);
+      }
       if (res.body === undefined) {
         if (req.method === 'HEAD' && res.headers['content-length'] !== undefined) return reply.send();
         if (res.status !== 204 && res.status !== 304) reply.header('content-length', 0);

@@ -1,6 +1,6 @@
 // One request, start to finish, without fastify types: route -> authenticate -> authorize -> decode body
 // -> API handler -> response (or S3's XML error). app.ts wires it into fastify.
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { actualRequestCors, handle, type ApiContext, type ApiLogger, type S3Response } from '../api/index.js';
 import { S3Error } from '../errors.js';
 import { authenticate } from './authenticate.js';
@@ -21,6 +21,22 @@ export interface HttpContext {
 /** Operations whose body is object data and so must declare its length. */
 const NEEDS_LENGTH = new Set(['PutObject', 'UploadPart']);
 
+/**
+ * Node decodes header bytes as latin1; clients send non-ASCII header values (user metadata) as UTF-8 and
+ * sign them as such. Values that are valid UTF-8 are decoded as UTF-8 (app.ts encodes them back).
+ */
+function utf8Headers(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  let out: IncomingHttpHeaders | undefined;
+  for (const [k, v] of Object.entries(headers)) {
+    if (typeof v !== 'string' || !/[\x80-\xff]/.test(v)) continue;
+    const decoded = Buffer.from(v, 'latin1').toString('utf8');
+    if (decoded.includes('\ufffd')) continue;
+    out ??= { ...headers };
+    out[k] = decoded;
+  }
+  return out ?? headers;
+}
+
 function splitUrl(url: string): { rawPath: string; rawQuery: string } {
   const i = url.indexOf('?');
   return i < 0 ? { rawPath: url, rawQuery: '' } : { rawPath: url.slice(0, i), rawQuery: url.slice(i + 1) };
@@ -30,10 +46,11 @@ export async function dispatch(ctx: HttpContext, raw: IncomingMessage, requestId
   const { rawPath, rawQuery } = splitUrl(raw.url ?? '/');
   const method = (raw.method ?? 'GET').toUpperCase();
   let resource = rawPath;
+  const headers = utf8Headers(raw.headers);
   let bucketForCors: string | undefined;
   try {
     const query = new URLSearchParams(rawQuery);
-    const { bucket, op } = route({ method, path: rawPath, query, headers: raw.headers, domains: ctx.domains });
+    const { bucket, op } = route({ method, path: rawPath, query, headers, domains: ctx.domains });
     bucketForCors = bucket;
     resource = bucket === undefined ? '/' : rawPath;
     const virtualBucket = bucket !== undefined && !rawPath.startsWith(`/${encodeURIComponent(bucket)}`) ? bucket : undefined;
@@ -42,33 +59,35 @@ export async function dispatch(ctx: HttpContext, raw: IncomingMessage, requestId
     if (op.name === 'PostObject') {
       res = await postObject(ctx, raw, op.bucket, requestId, log);
     } else {
-      const authn = op.name === 'Preflight' ? { payload: { kind: 'unsigned' as const } } : authenticate(ctx.auth, { method, rawPath, rawQuery, query, headers: raw.headers, virtualBucket });
+      const authn = op.name === 'Preflight' ? { payload: { kind: 'unsigned' as const } } : authenticate(ctx.auth, { method, rawPath, rawQuery, query, headers, virtualBucket });
       await authorize(ctx.api.storage, {
-        op, identity: authn.identity, headers: raw.headers, query, sourceIp: raw.socket.remoteAddress ?? '', secure: false,
+        op, identity: authn.identity, headers, query, sourceIp: raw.socket.remoteAddress ?? '', secure: false,
       }, ctx.api.now());
-      const hasBody = raw.headers['content-length'] !== undefined && raw.headers['content-length'] !== '0' || raw.headers['transfer-encoding'] !== undefined;
+      const expectedOwner = headers['x-amz-expected-bucket-owner'];
+      if (typeof expectedOwner === 'string' && 'bucket' in op && expectedOwner !== ctx.api.owner.id) throw new S3Error('AccessDenied');
+      const hasBody = headers['content-length'] !== undefined && headers['content-length'] !== '0' || headers['transfer-encoding'] !== undefined;
       const decoded = hasBody || NEEDS_LENGTH.has(op.name)
         ? decodeBody(raw, authn.payload, NEEDS_LENGTH.has(op.name))
         : { body: emptyBody(), size: 0, trailers: new Map<string, string>() };
       res = await handle(ctx.api, {
-        op, requestId, method, headers: raw.headers, query, body: decoded.body, size: decoded.size, trailers: decoded.trailers,
+        op, requestId, method, headers, query, body: decoded.body, size: decoded.size, trailers: decoded.trailers,
         caller: authn.identity ? { accessKey: authn.identity.accessKey, root: authn.identity.root } : undefined, log,
       });
     }
-    if (typeof raw.headers.origin === 'string' && bucket !== undefined && op.name !== 'Preflight') {
-      Object.assign(res.headers, await actualRequestCors(ctx.api, bucket, raw.headers.origin, method));
+    if (typeof headers.origin === 'string' && bucket !== undefined && op.name !== 'Preflight') {
+      Object.assign(res.headers, await actualRequestCors(ctx.api, bucket, headers.origin, method));
     }
     return res;
   } catch (e) {
     const err = toS3Error(e);
     if (err.code === 'InternalError' && !(e instanceof S3Error)) log.error({ err: e }, 'internal error');
-    const headers: Record<string, string | number> = { ...((e as { headers?: Record<string, string> }).headers ?? {}) };
+    const errHeaders: Record<string, string | number> = { ...((e as { headers?: Record<string, string> }).headers ?? {}) };
     if (typeof raw.headers.origin === 'string' && bucketForCors !== undefined && err.code !== 'CORSForbidden') {
-      Object.assign(headers, await actualRequestCors(ctx.api, bucketForCors, raw.headers.origin, method).catch(() => ({})));
+      Object.assign(errHeaders, await actualRequestCors(ctx.api, bucketForCors, raw.headers.origin, method).catch(() => ({})));
     }
-    if (method === 'HEAD') return { status: err.status, headers };
+    if (method === 'HEAD') return { status: err.status, headers: errHeaders };
     const body = errorBody(err, resource, requestId, ctx.hostId);
-    return { status: body.status, headers: { ...headers, 'content-type': 'application/xml' }, body: body.xml };
+    return { status: body.status, headers: { ...errHeaders, 'content-type': 'application/xml' }, body: body.xml };
   }
 }
 

@@ -28,15 +28,23 @@ export function parsePostPolicy(b64: string, now: number): Condition[] {
   } catch {
     throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Invalid JSON.');
   }
-  const exp = Date.parse(doc.expiration ?? '');
-  if (Number.isNaN(exp)) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Policy missing expiration.');
+  if (typeof doc.expiration !== 'string') throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Policy missing expiration.');
+  const exp = Date.parse(doc.expiration);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(doc.expiration) || Number.isNaN(exp)) {
+    throw new S3Error('InvalidPolicyDocument', `Invalid Policy: Invalid 'expiration' value: '${doc.expiration}'`);
+  }
   if (exp < now) throw policyError('Policy expired.');
   if (!Array.isArray(doc.conditions)) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Policy missing conditions.');
   return doc.conditions.map((c): Condition => {
     if (Array.isArray(c)) {
       const [op, a, b] = c as unknown[];
       const opName = String(op).toLowerCase();
-      if (opName === 'content-length-range') return { op: 'range', min: Number(a), max: Number(b) };
+      if (opName === 'content-length-range') {
+        if (c.length !== 3 || !Number.isInteger(Number(a)) || !Number.isInteger(Number(b)) || Number(a) < 0 || Number(b) < Number(a)) {
+          throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Invalid content-length-range.');
+        }
+        return { op: 'range', min: Number(a), max: Number(b) };
+      }
       if ((opName === 'eq' || opName === 'starts-with') && typeof a === 'string' && a.startsWith('$')) {
         return { op: opName, field: a.slice(1).toLowerCase(), value: String(b ?? '') };
       }

@@ -121,7 +121,11 @@ export function route(input: RouteInput): Route {
   }
 
   if (bucket === undefined) {
-    if (method === 'GET') return { op: { name: 'ListBuckets', action: 's3:ListAllMyBuckets' } };
+    if (method === 'GET') {
+      const params = { prefix: q.get('prefix') ?? '', maxBuckets: intParam(q, 'max-buckets', 10000, 10000), continuationToken: optional(q, 'continuation-token') };
+      if (q.has('max-buckets') && params.maxBuckets < 1) throw new S3Error('InvalidArgument', 'Argument max-buckets must be an integer between 1 and 10000', { ArgumentName: 'max-buckets' });
+      return { op: { name: 'ListBuckets', action: 's3:ListAllMyBuckets', params } };
+    }
     throw new S3Error('MethodNotAllowed');
   }
   if (key === undefined) return { bucket, op: bucketOp(method, bucket, q, input.headers) };

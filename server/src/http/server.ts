@@ -17,6 +17,8 @@ export interface HttpServerOptions {
   domains?: string[];
   logger?: Logger;
   ready?: () => boolean;
+  /** How long close() waits for requests in flight before it cuts their connections. Default 25 s. */
+  shutdownGraceMs?: number;
 }
 
 export interface RunningServer {
@@ -57,6 +59,14 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   return {
     url: `http://${shownHost}:${actualPort}`,
     port: actualPort,
-    close: () => app.close(),
+    // Graceful: in-flight requests finish; a stalled client (a download nobody reads) is cut after the grace period.
+    close: async () => {
+      const timer = setTimeout(() => app.server.closeAllConnections(), opts.shutdownGraceMs ?? 25_000);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(timer);
+      }
+    },
   };
 }

@@ -122,6 +122,6 @@ describe('CORS', () => {
 });
 
 it('encoding-type=url encodes like S3', () => {
-  expect(encoder('url')('a b/c+d&é')).toBe('a+b/c%2Bd%26%C3%A9');
+  expect(encoder('url')('a b/c+d&é\n')).toBe('a%20b/c%2Bd%26%C3%A9%0A');
   expect(encoder(undefined)('a b')).toBe('a b');
 });

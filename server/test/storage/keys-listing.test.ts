@@ -126,3 +126,35 @@ describe('keys and listing (two sets of 2+2)', () => {
     await s.healIdle();
   });
 });
+
+describe('listing journal', () => {
+  it('is compacted once overwrites make it long, and listings stay right', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const d = await drives(1);
+    let s = await open(d.paths);
+    try {
+      await s.makeBucket('bkt');
+      for (let i = 0; i < 520; i++) await put(s, 'bkt', 'dir/hot', data(i % 50));
+      await put(s, 'bkt', 'dir/cold', data(7));
+      const journal = `${d.paths[0]}/bkt/dir.d/_idx`;
+      const lines = async () => (await readFile(journal, 'utf8')).split('\n').filter(Boolean).length;
+      expect(await lines()).toBeGreaterThan(1000);
+      await s.close();
+      s = await open(d.paths);
+      const r = await s.listObjects('bkt', { prefix: 'dir/', maxKeys: 10 });
+      expect(r.objects.map((o) => [o.key, o.size])).toEqual([
+        ['dir/cold', 7],
+        ['dir/hot', 519 % 50],
+      ]);
+      for (let i = 0; i < 50 && (await lines()) > 2; i++) await new Promise((res) => setTimeout(res, 20));
+      expect(await lines()).toBe(2);
+      await s.close();
+      s = await open(d.paths);
+      const r2 = await s.listObjects('bkt', { prefix: 'dir/', maxKeys: 10 });
+      expect(r2.objects).toEqual(r.objects);
+    } finally {
+      await s.close();
+      await d.cleanup();
+    }
+  });
+});

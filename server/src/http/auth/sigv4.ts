@@ -160,9 +160,10 @@ export function verifyPresignedV4(ctx: SigV4Context, req: SignedRequest): AuthOu
   const t = parseAmzDate(amzDate);
   if (Number.isNaN(t)) throw new S3Error('AuthorizationQueryParametersError', "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
   const expiresText = q.get('X-Amz-Expires')!;
-  if (!/^\d+$/.test(expiresText)) throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires should be a number');
+  if (!/^-?\d+$/.test(expiresText)) throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires should be a number');
   const expires = Number(expiresText);
-  if (expires > MAX_PRESIGN_SECONDS) throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires must be less than a week (in seconds) that is; the maximum expires is 604800 seconds');
+  if (expires < 0) throw new S3Error('AccessDenied', 'X-Amz-Expires must be non-negative');
+  if (expires > MAX_PRESIGN_SECONDS) throw new S3Error('AccessDenied', 'X-Amz-Expires must be less than a week (in seconds) that is; the maximum expires is 604800 seconds');
   const identity = lookup(ctx, cred.accessKey);
   const now = ctx.now();
   if (t - now > MAX_SKEW_MS) throw new S3Error('AccessDenied', 'Request is not valid yet');

@@ -3,7 +3,7 @@
 import { SelectError } from '../errors.js';
 import type * as A from '../sql/ast.js';
 import type { Fn, Row } from './compile.js';
-import { compare, toNumber, type Value } from './values.js';
+import { compare, Decimal, toNumber, type Value } from './values.js';
 
 export interface Accumulator {
   add(row: Row): void;
@@ -27,18 +27,40 @@ export function makeAccumulator(name: A.AggregateName, arg: Fn | '*'): Accumulat
     }
     case 'SUM':
     case 'AVG': {
+      // Integers add as numbers, DECIMALs exactly; one FLOAT makes the result a FLOAT. AVG of INT is a DECIMAL.
       let sum = 0;
+      let exact: Decimal | undefined;
+      let float = false;
       let n = 0;
       return {
         add(row) {
           const v = arg(row);
           if (v == null) return;
-          const x = typeof v === 'number' ? v : toNumber(v);
+          n++;
+          if (typeof v === 'number') {
+            sum += v;
+            if (!float && !Number.isInteger(v)) float = true;
+            return;
+          }
+          if (v instanceof Decimal || typeof v === 'bigint') {
+            const d = v instanceof Decimal ? v : Decimal.fromInt(v);
+            exact = exact ? exact.add(d) : d;
+            return;
+          }
+          const x = toNumber(v);
           if (Number.isNaN(x)) throw new SelectError('IncorrectSqlFunctionArgumentType', `${name} needs numeric values`);
           sum += x;
-          n++;
+          if (!float && !Number.isInteger(x)) float = true;
         },
-        result: () => (n === 0 ? null : name === 'SUM' ? sum : sum / n),
+        result() {
+          if (n === 0) return null;
+          if (float) {
+            const total = sum + (exact ? exact.toNumber() : 0);
+            return name === 'SUM' ? total : total / n;
+          }
+          if (name === 'SUM') return exact ? exact.add(Decimal.fromNumber(sum)) : sum;
+          return (exact ? exact.add(Decimal.fromNumber(sum)) : Decimal.fromNumber(sum)).div(Decimal.fromInt(n));
+        },
       };
     }
     default: {

@@ -5,13 +5,13 @@ import { childrenOf } from '../sql/ast.js';
 import type * as A from '../sql/ast.js';
 import { caseExpr, inExpr, likeExpr } from './predicates.js';
 import { compileCall } from './functions.js';
-import { caster, compare, equals, toNumber, Timestamp, valueToText, type Value } from './values.js';
+import { asDecimal, caster, compare, Decimal, equals, toNumber, Timestamp, valueToText, type Value } from './values.js';
 import { parseTimestamp } from './timestamp.js';
 
 export type Row = unknown;
 export type Fn = (row: Row) => Value;
 /** What the compiler knows of a value's type before running (used for int vs float division). */
-export type StaticType = 'int' | 'float' | 'string' | 'bool' | 'timestamp' | 'null' | 'any';
+export type StaticType = 'int' | 'float' | 'decimal' | 'string' | 'bool' | 'timestamp' | 'null' | 'any';
 
 export interface Compiled {
   fn: Fn;
@@ -38,7 +38,7 @@ function constant(value: Value, type: StaticType): Compiled {
 }
 
 function typeError(op: string, a: Value, b?: Value): never {
-  const desc = (v: Value) => (v instanceof Timestamp ? 'TIMESTAMP' : typeof v === 'object' ? 'STRUCT' : typeof v);
+  const desc = (v: Value) => (v instanceof Timestamp ? 'TIMESTAMP' : v instanceof Decimal ? 'DECIMAL' : typeof v === 'object' ? 'STRUCT' : typeof v);
   throw new SelectError('EvaluatorInvalidArguments', `Operator ${op} cannot be applied to ${desc(a)}${b === undefined ? '' : ` and ${desc(b)}`}`);
 }
 
@@ -50,7 +50,8 @@ function literal(l: A.Literal): Compiled {
       }
       return constant(l.value, 'int');
     case 'decimal':
-      return constant(l.value, 'float');
+      // 1.50 is an exact DECIMAL (its scale kept); 1.5e3 is a FLOAT, as in Ion.
+      return /[eE]/.test(l.text) ? constant(l.value, 'float') : constant(Decimal.parse(l.text)!, 'decimal');
     case 'string':
       return constant(l.value, 'string');
     case 'bool':
@@ -67,43 +68,56 @@ function literal(l: A.Literal): Compiled {
   }
 }
 
-/** Arithmetic on two non-null values. Ints stay ints unless a float is involved (statically or at run time). */
-function arithmetic(op: string, floatStatic: boolean): (a: Value, b: Value) => Value {
-  const num = (a: Value, b: Value): [number, number] => {
-    const x = typeof a === 'number' ? a : toNumber(a);
-    const y = typeof b === 'number' ? b : toNumber(b);
-    if (Number.isNaN(x) || Number.isNaN(y)) typeError(op, a, b);
-    return [x, y];
-  };
+/** Exact arithmetic when a DECIMAL takes part with another exact operand (DECIMAL, integer, numeric text). */
+function decimalArithmetic(op: string, a: Decimal, b: Decimal): Value {
   switch (op) {
     case '+':
-      return (a, b) => {
-        const [x, y] = num(a, b);
-        return x + y;
-      };
+      return a.add(b);
     case '-':
-      return (a, b) => {
-        const [x, y] = num(a, b);
-        return x - y;
-      };
+      return a.sub(b);
     case '*':
-      return (a, b) => {
-        const [x, y] = num(a, b);
-        return x * y;
-      };
-    case '/':
-      return (a, b) => {
-        const [x, y] = num(a, b);
-        if (y === 0) throw new SelectError('EvaluatorInvalidArguments', 'Division by zero');
-        return !floatStatic && Number.isInteger(x) && Number.isInteger(y) ? Math.trunc(x / y) : x / y;
-      };
+      return a.mul(b);
     default:
-      return (a, b) => {
-        const [x, y] = num(a, b);
-        if (y === 0) throw new SelectError('EvaluatorInvalidArguments', 'Division by zero');
-        return x % y;
-      };
+      if (b.isZero()) throw new SelectError('EvaluatorInvalidArguments', 'Division by zero');
+      return op === '/' ? a.div(b) : a.mod(b);
   }
+}
+
+function numberArithmetic(op: string, x: number, y: number, intDivision: boolean): number {
+  switch (op) {
+    case '+':
+      return x + y;
+    case '-':
+      return x - y;
+    case '*':
+      return x * y;
+    case '/':
+      if (y === 0) throw new SelectError('EvaluatorInvalidArguments', 'Division by zero');
+      return intDivision && Number.isInteger(x) && Number.isInteger(y) ? Math.trunc(x / y) : x / y;
+    default:
+      if (y === 0) throw new SelectError('EvaluatorInvalidArguments', 'Division by zero');
+      return x % y;
+  }
+}
+
+/**
+ * Arithmetic on two non-null values. Numbers take the fast path (ints stay ints unless a float is involved,
+ * statically or at run time); a DECIMAL with an exact operand stays exact; numeric text reads as a number.
+ */
+function arithmetic(op: string, floatStatic: boolean): (a: Value, b: Value) => Value {
+  const intDivision = !floatStatic;
+  return (a, b) => {
+    if (typeof a === 'number' && typeof b === 'number') return numberArithmetic(op, a, b, intDivision);
+    if (a instanceof Decimal || b instanceof Decimal) {
+      const x = asDecimal(a);
+      const y = asDecimal(b);
+      if (x && y) return decimalArithmetic(op, x, y);
+    }
+    const x = toNumber(a);
+    const y = toNumber(b);
+    if (Number.isNaN(x) || Number.isNaN(y)) typeError(op, a, b);
+    return numberArithmetic(op, x, y, intDivision);
+  };
 }
 
 function comparison(op: A.BinaryOp): (a: Value, b: Value) => Value {
@@ -238,9 +252,9 @@ function binary(e: Extract<A.Expr, { kind: 'binary' }>, ctx: CompileContext): Co
         };
       }
       // Fast path: value op number-constant (numbers compare directly; anything else takes the general path).
-      if (r.constant && typeof r.constant.value === 'number') {
+      if (r.constant && (typeof r.constant.value === 'number' || r.constant.value instanceof Decimal)) {
         const k = r.constant.value;
-        const num = numberTest(e.op, k);
+        const num = numberTest(e.op, k instanceof Decimal ? k.toNumber() : k);
         return {
           type: 'bool',
           fn: (row) => {
@@ -328,6 +342,7 @@ export function compileExpr(e: A.Expr, ctx: CompileContext): Compiled {
           const a = f(row);
           if (a === null || a === undefined) return a;
           if (typeof a === 'bigint') return -a;
+          if (a instanceof Decimal) return a.neg();
           const x = toNumber(a);
           if (Number.isNaN(x)) typeError('-', a);
           return -x;
@@ -379,7 +394,7 @@ export function compileExpr(e: A.Expr, ctx: CompileContext): Compiled {
     case 'cast': {
       const v = compileExpr(e.value, ctx);
       const f = caster(e.to);
-      const type: StaticType = e.to === 'INT' ? 'int' : e.to === 'FLOAT' || e.to === 'DECIMAL' ? 'float' : e.to === 'STRING' ? 'string' : e.to === 'BOOL' ? 'bool' : 'timestamp';
+      const type: StaticType = e.to === 'INT' ? 'int' : e.to === 'FLOAT' ? 'float' : e.to === 'DECIMAL' ? 'decimal' : e.to === 'STRING' ? 'string' : e.to === 'BOOL' ? 'bool' : 'timestamp';
       if (v.constant) return constant(f(v.constant.value), type);
       const g = v.fn;
       return { type, fn: (row) => f(g(row)) };

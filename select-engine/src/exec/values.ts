@@ -4,11 +4,21 @@
 // CSV fields arrive as strings: comparisons and arithmetic read a numeric-looking string as a number.
 import { SelectError } from '../errors.js';
 import type { CastType } from '../sql/ast.js';
+import { Decimal } from './decimal.js';
 import { parseTimestamp, Timestamp } from './timestamp.js';
 
-export type Value = undefined | null | boolean | number | bigint | string | Timestamp | object;
+export type Value = undefined | null | boolean | number | bigint | string | Decimal | Timestamp | object;
 
-export { Timestamp };
+export { Decimal, Timestamp };
+
+/** A value as an exact decimal when it is one (Decimal, integer, bigint, numeric text); else undefined. */
+export function asDecimal(v: Value): Decimal | undefined {
+  if (v instanceof Decimal) return v;
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? Decimal.fromInt(v) : undefined;
+  if (typeof v === 'bigint') return Decimal.fromInt(v);
+  if (typeof v === 'string') return Decimal.parse(v);
+  return undefined;
+}
 
 /** A string read as a number, or NaN. The empty (or blank) string is not a number. */
 export function numberFromString(s: string): number {
@@ -28,6 +38,7 @@ export function toNumber(v: Value): number {
   if (typeof v === 'number') return v;
   if (typeof v === 'string') return numberFromString(v);
   if (typeof v === 'bigint') return Number(v);
+  if (v instanceof Decimal) return v.toNumber();
   return NaN;
 }
 
@@ -40,6 +51,11 @@ export function compare(a: Value, b: Value): number {
   const tb = typeof b;
   if (ta === 'string' && tb === 'string') return a === b ? 0 : (a as string) < (b as string) ? -1 : 1;
   if (ta === 'number' && tb === 'number') return (a as number) - (b as number);
+  if (a instanceof Decimal || b instanceof Decimal) {
+    const x = asDecimal(a);
+    const y = asDecimal(b);
+    return x && y ? x.compare(y) : toNumber(a) - toNumber(b);
+  }
   if (ta === 'number' || tb === 'number' || ta === 'bigint' || tb === 'bigint') {
     if (ta === 'bigint' && tb === 'bigint') return (a as bigint) < (b as bigint) ? -1 : (a as bigint) > (b as bigint) ? 1 : 0;
     const x = toNumber(a);
@@ -64,10 +80,14 @@ export function compare(a: Value, b: Value): number {
 /** SQL equality of two non-null values (false when incomparable). */
 export function equals(a: Value, b: Value): boolean {
   if (a === b) return true;
-  if (typeof a === 'object' && typeof b === 'object' && !(a instanceof Timestamp) && !(a instanceof Date) && !(b instanceof Date)) {
+  if (typeof a === 'object' && typeof b === 'object' && isPlainData(a) && isPlainData(b)) {
     return JSON.stringify(a, jsonReplacer) === JSON.stringify(b, jsonReplacer);
   }
   return compare(a, b) === 0;
+}
+
+function isPlainData(v: object | null): boolean {
+  return !(v instanceof Timestamp || v instanceof Date || v instanceof Decimal);
 }
 
 /** SQL truth: only true is true (NULL and MISSING are not). */
@@ -85,6 +105,11 @@ function describe(v: Value): string {
 }
 
 function castToInt(v: Value): Value {
+  if (v instanceof Decimal) {
+    const b = v.toBigInt();
+    if (b > 9223372036854775807n || b < -9223372036854775808n) throw new SelectError('IntegerOverflow');
+    return Number.isSafeInteger(Number(b)) ? Number(b) : b;
+  }
   switch (typeof v) {
     case 'number':
       if (!Number.isFinite(v)) castFailed(v, 'INT');
@@ -110,7 +135,24 @@ function castToInt(v: Value): Value {
   }
 }
 
+function castToDecimal(v: Value): Value {
+  switch (typeof v) {
+    case 'number':
+      if (!Number.isFinite(v)) castFailed(v, 'DECIMAL');
+      return Decimal.fromNumber(v);
+    case 'string':
+      return Decimal.parse(v) ?? castFailed(v, 'DECIMAL');
+    case 'bigint':
+      return Decimal.fromInt(v);
+    case 'boolean':
+      return Decimal.fromInt(v ? 1 : 0);
+    default:
+      return v instanceof Decimal ? v : castFailed(v, 'DECIMAL');
+  }
+}
+
 function castToFloat(v: Value, to: string): Value {
+  if (v instanceof Decimal) return v.toNumber();
   switch (typeof v) {
     case 'number':
       return v;
@@ -129,6 +171,7 @@ function castToFloat(v: Value, to: string): Value {
 }
 
 function castToBool(v: Value): Value {
+  if (v instanceof Decimal) return !v.isZero();
   switch (typeof v) {
     case 'boolean':
       return v;
@@ -162,8 +205,10 @@ export function caster(to: CastType): (v: Value) => Value {
       f = castToInt;
       break;
     case 'FLOAT':
-    case 'DECIMAL':
       f = (v) => castToFloat(v, to);
+      break;
+    case 'DECIMAL':
+      f = castToDecimal;
       break;
     case 'STRING':
       f = (v) => (typeof v === 'string' ? v : valueToText(v));
@@ -192,7 +237,7 @@ export function valueToText(v: Value): string {
       return '';
     default:
       if (v === null) return '';
-      if (v instanceof Timestamp) return v.toString();
+      if (v instanceof Decimal || v instanceof Timestamp) return v.toString();
       if (v instanceof Date) return fromDate(v).toString();
       return stringifyObject(v);
   }
@@ -216,6 +261,7 @@ export function valueToJson(v: Value): string {
       return String(v);
     default:
       if (v === null || v === undefined) return 'null';
+      if (v instanceof Decimal) return v.toString();
       if (v instanceof Timestamp) return JSON.stringify(v.toString());
       if (v instanceof Date) return JSON.stringify(fromDate(v).toString());
       return stringifyObject(v);

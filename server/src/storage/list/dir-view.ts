@@ -6,7 +6,7 @@
 import type { ErasureSet } from '../engine/erasure-set.js';
 import { compareKeys, parseEntry } from '../meta/key-path.js';
 import { resolveVersions } from '../meta/versions.js';
-import { latestOf, type Latest, type JournalRec } from './journal.js';
+import { latestOf, needsCompaction, type Latest } from './journal.js';
 
 export interface ViewEntry {
   /** Full key (objects) or full prefix ending in `/` (directories). */
@@ -45,7 +45,7 @@ async function readDrive(
   const d = set.drives[slot];
   const [names, journal] = await Promise.all([d.list(dirRel), withJournal ? set.deps.journals.read(d, dirRel).catch(() => null) : null]);
   if (!names) return;
-  if (journal && journal.lines > 2 * journal.recs.size + 1000) void set.deps.journals.compact(d, dirRel).catch(() => {});
+  if (journal && needsCompaction(journal)) void set.deps.journals.compact(d, dirRel).catch(() => {});
   const conts: Promise<void>[] = [];
   for (const fsName of names) {
     // Keyed by the file name (its suffix tells the kind); parsed once, on first sight.

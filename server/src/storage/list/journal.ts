@@ -8,6 +8,8 @@ import type { KeyedMutex } from '../engine/locks.js';
 import type { VersionRecord } from '../meta/meta-file.js';
 
 export const JOURNAL = '_idx';
+/** Appended lines per journal after which a compaction check runs. */
+const COMPACT_CHECK_EVERY = 20_000;
 
 /** Latest version of an entry: size, etag, mtime, version id, storage class, delete marker. */
 export interface Latest {
@@ -33,6 +35,7 @@ export class Journals {
   /** Lines waiting for the next append of each journal (group commit: one write for many records). */
   private batches = new Map<string, { text: string; done: Promise<void> }>();
   private inflight = new Set<Promise<void>>();
+  private appended = new Map<string, number>();
 
   constructor(private readonly mutex: KeyedMutex) {}
 
@@ -51,6 +54,12 @@ export class Journals {
       b = batch;
     }
     for (const r of recs) b.text += JSON.stringify(r) + '\n';
+    // Overwrites add lines without adding entries: now and then, see whether the journal needs compacting.
+    const n = (this.appended.get(id) ?? 0) + recs.length;
+    if (n >= COMPACT_CHECK_EVERY) {
+      this.appended.delete(id);
+      void b.done.then(() => this.compact(drive, dirRel)).catch(() => {});
+    } else this.appended.set(id, n);
     return b.done;
   }
 
@@ -60,12 +69,12 @@ export class Journals {
   }
 
   /** Last record per entry name, and how many lines the file has (for compaction). */
-  async read(drive: LocalDrive, dirRel: string): Promise<{ recs: Map<string, JournalRec>; lines: number } | null> {
+  async read(drive: LocalDrive, dirRel: string): Promise<{ recs: Map<string, JournalRec>; lines: number; live: number } | null> {
     const raw = await drive.read(`${dirRel}/${JOURNAL}`);
     if (!raw) return null;
     const recs = new Map<string, JournalRec>();
     const text = raw.toString('utf8').trimEnd();
-    if (!text) return { recs, lines: 0 };
+    if (!text) return { recs, lines: 0, live: 0 };
     let all: JournalRec[];
     try {
       // One parse of the whole file is several times faster than one per line.
@@ -84,14 +93,16 @@ export class Journals {
     }
     for (const r of all) if (r && typeof r.n === 'string') recs.set(r.n, r);
     const lines = all.length;
-    return { recs, lines };
+    let live = 0;
+    for (const r of recs.values()) if (!('x' in r)) live++;
+    return { recs, lines, live };
   }
 
   /** Rewrite the journal with one line per live entry (when it has grown much longer than that). */
   async compact(drive: LocalDrive, dirRel: string): Promise<void> {
     await this.mutex.run(`${drive.root}\0${dirRel}`, async () => {
       const now = await this.read(drive, dirRel);
-      if (!now) return;
+      if (!now || !needsCompaction(now)) return;
       const text = [...now.recs.values()].filter((r) => !('x' in r)).map((r) => JSON.stringify(r)).join('\n');
       await drive.writeAtomic(`${dirRel}/${JOURNAL}`, text ? text + '\n' : '');
     });
@@ -104,4 +115,9 @@ export class Journals {
       if (names && names.length === 1 && names[0] === JOURNAL) await drive.unlinkIfExists(`${dirRel}/${JOURNAL}`);
     });
   }
+}
+
+/** A journal much longer than its live entries (overwrites, deletes) is worth rewriting. */
+export function needsCompaction(j: { lines: number; live: number }): boolean {
+  return j.lines > 2 * j.live + 1000;
 }

@@ -1,6 +1,6 @@
 // The value model. Values are plain JS values so that rows need no wrapping:
-//   undefined = MISSING, null = NULL, boolean, number (int when integral, else float/decimal),
-//   bigint (ints beyond 2^53 from Parquet), string, Timestamp, and objects / arrays from JSON and Parquet.
+//   undefined = MISSING, null = NULL, boolean, number (INT when integral, else FLOAT), Decimal (exact DECIMAL),
+//   bigint (ints beyond 2^53), string, Timestamp, and objects / arrays from JSON and Parquet.
 // CSV fields arrive as strings: comparisons and arithmetic read a numeric-looking string as a number.
 import { SelectError } from '../errors.js';
 import type { CastType } from '../sql/ast.js';

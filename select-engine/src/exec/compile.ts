@@ -42,6 +42,10 @@ function typeError(op: string, a: Value, b?: Value): never {
   throw new SelectError('EvaluatorInvalidArguments', `Operator ${op} cannot be applied to ${desc(a)}${b === undefined ? '' : ` and ${desc(b)}`}`);
 }
 
+function badLiteral(text: string): never {
+  throw new SelectError('LexerInvalidLiteral', `Invalid numeric literal ${text.slice(0, 40)}`);
+}
+
 function literal(l: A.Literal): Compiled {
   switch (l.type) {
     case 'int':
@@ -51,7 +55,8 @@ function literal(l: A.Literal): Compiled {
       return constant(l.value, 'int');
     case 'decimal':
       // 1.50 is an exact DECIMAL (its scale kept); 1.5e3 is a FLOAT, as in Ion.
-      return /[eE]/.test(l.text) ? constant(l.value, 'float') : constant(Decimal.parse(l.text)!, 'decimal');
+      if (/[eE]/.test(l.text)) return constant(l.value, 'float');
+      return constant(Decimal.parse(l.text) ?? badLiteral(l.text), 'decimal');
     case 'string':
       return constant(l.value, 'string');
     case 'bool':

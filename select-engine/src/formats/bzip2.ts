@@ -230,7 +230,8 @@ class BlockDecoder {
       if (sym === EOB) break;
       const nn = sym - 1;
       const v = mtf[nn];
-      mtf.copyWithin(1, 0, nn);
+      if (nn < 16) for (let j = nn; j > 0; j--) mtf[j] = mtf[j - 1];
+      else mtf.copyWithin(1, 0, nn);
       mtf[0] = v;
       const uc = seqToUnseq[v];
       if (nblock >= maxBlock) throw corrupt('block longer than declared');
@@ -256,10 +257,9 @@ class BlockDecoder {
   /** Walks the BWT chain, undoing the initial run-length stage (4 equal bytes + a count), checking the CRC. */
   private unrle(nblock: number, start: number, blockCrc: number): Uint8Array[] {
     const tt = this.tt;
-    const pieces: Uint8Array[] = [];
-    let out = new Uint8Array(Math.max(1024, Math.min(nblock * 2, 1 << 20)));
+    // Without runs the output is at most nblock bytes; a run's count byte grows it (checked there only).
+    let out = new Uint8Array(nblock);
     let n = 0;
-    let crc = -1;
     let tPos = start;
     let last = -1;
     let run = 0;
@@ -267,30 +267,29 @@ class BlockDecoder {
       const e = tt[tPos];
       const ch = e & 0xff;
       tPos = e >>> 8;
-      let reps = 1;
-      let byte = ch;
       if (run === 4) {
-        reps = ch;
-        byte = last;
+        // ch is a repeat count for `last`.
+        if (n + ch + (nblock - k) > out.length) {
+          const bigger = new Uint8Array(Math.max(out.length * 2, n + ch + (nblock - k)));
+          bigger.set(out.subarray(0, n));
+          out = bigger;
+        }
+        out.fill(last, n, n + ch);
+        n += ch;
         run = 0;
-      } else if (ch === last) run++;
+        continue;
+      }
+      if (ch === last) run++;
       else {
         last = ch;
         run = 1;
       }
-      for (let r = 0; r < reps; r++) {
-        if (n === out.length) {
-          pieces.push(out);
-          out = new Uint8Array(1 << 20);
-          n = 0;
-        }
-        out[n++] = byte;
-        crc = (crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ byte) & 0xff];
-      }
+      out[n++] = ch;
     }
-    pieces.push(out.subarray(0, n));
+    let crc = -1;
+    for (let i = 0; i < n; i++) crc = (crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ out[i]) & 0xff];
     if ((~crc >>> 0) !== blockCrc >>> 0) throw corrupt('block CRC mismatch');
-    return pieces;
+    return [out.subarray(0, n)];
   }
 }
 

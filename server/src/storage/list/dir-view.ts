@@ -12,22 +12,19 @@ export interface ViewEntry {
   /** Full key (objects) or full prefix ending in `/` (directories). */
   name: string;
   kind: 'obj' | 'dir';
-  /** Path of the entry relative to the drive root. */
+  /** Path of a directory entry relative to the drive root ('' for objects: they are found by key). */
   rel: string;
   /** Latest version (objects); null when none could be read. */
   latest?: Latest | null;
 }
 
-interface Seen {
-  name: string;
-  kind: 'obj' | 'dir';
-  rel: string;
+/** An entry while the drives are read; it becomes the ViewEntry itself (no second object per key). */
+interface Seen extends ViewEntry {
   drives: number;
   /** Journal lines found for the entry (on drives whose journal was read) and whether they agree. */
   said: number;
   /** Drives whose journal was read and that have the entry. */
   jdrives: number;
-  latest?: Latest;
   conflict: boolean;
 }
 
@@ -59,7 +56,9 @@ async function readDrive(
         conts.push(readDrive(set, slot, `${dirRel}/${fsName}`, namePrefix + e.text, seen, withJournal));
         continue;
       }
-      s = { name: namePrefix + e.text, kind: e.kind, rel: `${dirRel}/${fsName}`, drives: 0, said: 0, jdrives: 0, conflict: false };
+      // Only directories need their path (objects are found again by key).
+      const rel = e.kind === 'dir' ? `${dirRel}/${fsName}` : '';
+      s = { name: namePrefix + e.text, kind: e.kind, rel, latest: undefined, drives: 0, said: 0, jdrives: 0, conflict: false };
       seen.set(id, s);
     }
     s.drives++;
@@ -78,7 +77,7 @@ async function readDrive(
 /** Latest version according to the journals, or undefined when they cannot be trusted for it. */
 function fromJournals(s: Seen): Latest | undefined {
   // Every drive read that has the entry must have said the same.
-  return !s.conflict && s.said > 0 && s.said === s.jdrives ? s.latest : undefined;
+  return !s.conflict && s.said > 0 && s.said === s.jdrives ? (s.latest ?? undefined) : undefined;
 }
 
 export async function readDirView(set: ErasureSet, bucket: string, dirRel: string, namePrefix: string): Promise<ViewEntry[]> {
@@ -106,15 +105,12 @@ export async function readDirView(set: ErasureSet, bucket: string, dirRel: strin
   const out: ViewEntry[] = [];
   const unknown: ViewEntry[] = [];
   for (const s of seen.values()) {
-    if (s.kind === 'dir') {
-      out.push({ name: s.name, kind: 'dir', rel: s.rel });
-      continue;
+    if (s.kind === 'obj') {
+      if (s.drives < threshold) continue;
+      s.latest = fromJournals(s);
+      if (s.latest === undefined) unknown.push(s);
     }
-    if (s.drives < threshold) continue;
-    const latest = fromJournals(s);
-    const e: ViewEntry = { name: s.name, kind: 'obj', rel: s.rel, latest };
-    if (latest === undefined) unknown.push(e);
-    out.push(e);
+    out.push(s);
   }
   // Entries the journals could not vouch for: read their metadata (a few after a crash or an upgrade).
   for (let i = 0; i < unknown.length; i += META_READ_CONCURRENCY) {

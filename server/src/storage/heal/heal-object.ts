@@ -1,7 +1,7 @@
 // Heal one object: compare every live drive's metadata and shards with what the quorum says, rebuild the
 // shards a drive lacks (or holds corrupt) from the others, and rewrite its metadata. Versions that never
 // reached a quorum (left by an interrupted write) are dropped.
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { ErasureSet } from '../engine/erasure-set.js';
 import { partSources, type Opened } from '../engine/get.js';
@@ -107,20 +107,29 @@ async function healLocked(set: ErasureSet, bucket: string, key: string, deep: bo
     const inline = new Map<number, Buffer[]>(slots.map((s) => [s, []]));
     for (let p = 0; p < v.parts.length; p++) {
       const size = v.parts[p].size;
+      if (v.dataDir && size === 0) continue;
       const reader = new PartReader(codec, v.ec, size, partSources(set, bucket, key, o, p, exclude));
+      // Inline shards are small and go into the metadata; shard files are written block by block.
+      const sinks = new Map(slots.map((s) => [s, v.dataDir ? new ShardFileSink(set, s) : null]));
       const chunks = new Map<number, Buffer[]>(slots.map((s) => [s, []]));
       try {
         for (let b = 0; b < reader.blocks; b++) {
           const rebuilt = await reader.rebuildBlock(b);
-          for (const s of slots) chunks.get(s)!.push(rebuilt.get(v.ec.dist[s] - 1)!);
+          for (const s of slots) {
+            const frame = rebuilt.get(v.ec.dist[s] - 1)!;
+            const sink = sinks.get(s);
+            if (sink) await sink.write(frame);
+            else chunks.get(s)!.push(frame);
+          }
+        }
+        for (const s of slots) {
+          const sink = sinks.get(s);
+          if (sink) await sink.commit(`${objRel}/${v.dataDir}/part.${v.parts[p].number}`);
+          else inline.get(s)!.push(Buffer.concat(chunks.get(s)!));
         }
       } finally {
         await reader.close();
-      }
-      for (const s of slots) {
-        const bytes = Buffer.concat(chunks.get(s)!);
-        if (!v.dataDir) inline.get(s)!.push(bytes);
-        else if (size > 0) await writeShardFile(set, s, `${objRel}/${v.dataDir}/part.${v.parts[p].number}`, bytes);
+        for (const sink of sinks.values()) await sink?.discard();
       }
     }
     if (!v.dataDir) rebuiltInline.set(versionKey(v), inline);
@@ -149,18 +158,38 @@ async function healLocked(set: ErasureSet, bucket: string, key: string, deep: bo
   result.state = 'healed';
 }
 
-async function writeShardFile(set: ErasureSet, slot: number, rel: string, bytes: Buffer): Promise<void> {
-  const d = set.drives[slot];
-  const tmp = set.newTemp();
-  await d.mkdirs(tmp);
-  const fh = await open(d.abs(`${tmp}/shard`), 'w');
-  try {
-    await fh.writeFile(bytes);
-  } finally {
-    await fh.close();
+/** A rebuilt shard file, written to the drive's temp area as it comes and renamed into place. */
+class ShardFileSink {
+  private readonly tmp: string;
+  private fh: FileHandle | null = null;
+
+  constructor(
+    private readonly set: ErasureSet,
+    private readonly slot: number,
+  ) {
+    this.tmp = set.newTemp();
   }
-  await d.renameInto(`${tmp}/shard`, rel);
-  await d.remove(tmp).catch(() => {});
+
+  async write(frame: Buffer): Promise<void> {
+    const d = this.set.drives[this.slot];
+    if (!this.fh) {
+      await d.mkdirs(this.tmp);
+      this.fh = await open(d.abs(`${this.tmp}/shard`), 'w');
+    }
+    await this.fh.write(frame);
+  }
+
+  async commit(rel: string): Promise<void> {
+    await this.fh?.close();
+    this.fh = null;
+    await this.set.drives[this.slot].renameInto(`${this.tmp}/shard`, rel);
+  }
+
+  async discard(): Promise<void> {
+    await this.fh?.close().catch(() => {});
+    this.fh = null;
+    await this.set.drives[this.slot].remove(this.tmp).catch(() => {});
+  }
 }
 
 /** Data dirs no version refers to (a crash between moving data in and writing metadata), once old. */

@@ -22,7 +22,7 @@ export class ListingCache {
   private views = new Map<string, ViewEntry[]>();
   private entries = 0;
 
-  constructor(private readonly maxEntries = 2_000_000) {}
+  constructor(private readonly maxEntries = 500_000) {}
 
   async view(set: ErasureSet, bucket: string, dirRel: string, namePrefix: string): Promise<ViewEntry[]> {
     const id = `${set.index}\0${dirRel}`;

@@ -32,7 +32,7 @@ export class ListingCache {
     this.entries += v.length;
     this.views.set(id, v);
     for (const [k, old] of this.views) {
-      if (this.entries <= this.maxEntries) break;
+      if (this.entries <= this.maxEntries || k === id) break; // the newest view stays, however large
       this.views.delete(k);
       this.entries -= old.length;
     }

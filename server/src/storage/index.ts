@@ -58,6 +58,7 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
     parity: { STANDARD: parity, REDUCED_REDUNDANCY: rrsParity },
     queueHeal: (set, bucket, key, deep) => healer?.enqueue(set, bucket, key, deep),
     dirChanged: (set, _bucket, dirRel) => store?.cache.invalidate(set, dirRel),
+    entryChanged: (set, bucket, dirRel, key, latest) => store?.cache.update(set, bucket, dirRel, key, latest),
     reaper: new Reaper(opts.gcGraceMs ?? 5000),
   };
   const sets = f.sets.map((drives, i) => new ErasureSet(i, drives, deps));

@@ -158,3 +158,38 @@ describe('listing journal', () => {
     }
   });
 });
+
+describe('listing cache', () => {
+  it('follows writes between pages and agrees with a cold listing', async () => {
+    const d = await drives(4);
+    let s = await open(d.paths);
+    try {
+      await s.makeBucket('bkt');
+      for (const k of ['p/a', 'p/c', 'p/e', 'q/x', 'top']) await put(s, 'bkt', k, data(5));
+      const page1 = await s.listObjects('bkt', { maxKeys: 2 });
+      expect(page1.objects.map((o) => o.key)).toEqual(['p/a', 'p/c']);
+      await put(s, 'bkt', 'p/d', data(9)); // lands after the marker
+      await put(s, 'bkt', 'p/b', data(9)); // lands before it
+      await put(s, 'bkt', 'new/deep/key', data(3)); // new directories
+      await put(s, 'bkt', 'p/e', data(11)); // overwrite
+      await s.deleteObject('bkt', 'q/x');
+      const page2 = await s.listObjects('bkt', { maxKeys: 10, after: page1.nextAfter });
+      expect(page2.objects.map((o) => [o.key, o.size])).toEqual([
+        ['p/d', 9],
+        ['p/e', 11],
+        ['top', 5],
+      ]);
+      const byDelim = await s.listObjects('bkt', { delimiter: '/', maxKeys: 10 });
+      expect(byDelim.commonPrefixes).toEqual(['new/', 'p/']);
+      const warm = await s.listObjects('bkt', { maxKeys: 100 });
+      await s.close();
+      s = await open(d.paths);
+      const cold = await s.listObjects('bkt', { maxKeys: 100 });
+      expect(cold.objects.map((o) => [o.key, o.size, o.etag])).toEqual(warm.objects.map((o) => [o.key, o.size, o.etag]));
+      expect(warm.objects.map((o) => o.key)).toEqual(['new/deep/key', 'p/a', 'p/b', 'p/c', 'p/d', 'p/e', 'top']);
+    } finally {
+      await s.close();
+      await d.cleanup();
+    }
+  });
+});

@@ -11,7 +11,7 @@ import { encodeMeta, META_NAME, type ErasureInfo, type VersionRecord } from '../
 import { objectDir } from '../meta/key-path.js';
 import { readDriveMeta, resolveVersions, type DriveMeta, type Resolved } from '../meta/versions.js';
 import type { StorageClass } from '../object-layer.js';
-import { latestOf, type Journals } from '../list/journal.js';
+import { latestOf, type Journals, type Latest } from '../list/journal.js';
 import type { KeyedMutex } from './locks.js';
 import type { Reaper } from './reaper.js';
 
@@ -24,6 +24,8 @@ export interface SetDeps {
   queueHeal(setIndex: number, bucket: string, key: string, deep?: boolean): void;
   /** Something in this directory changed: drop cached listings. */
   dirChanged(setIndex: number, bucket: string, dirRel: string): void;
+  /** The latest version of a key changed (null: no versions left): update cached listings. */
+  entryChanged(setIndex: number, bucket: string, dirRel: string, key: string, latest: Latest | null): void;
   reaper: Reaper;
 }
 
@@ -171,7 +173,8 @@ export class ErasureSet {
         }),
       );
       if (oks < this.size || metas.some((mm) => mm.state === 'corrupt')) this.deps.queueHeal(this.index, bucket, key);
-      this.deps.dirChanged(this.index, bucket, dirRel);
+      const committed = results.find((r) => r.ok);
+      this.deps.entryChanged(this.index, bucket, dirRel, key, committed?.ok ? latestOf(committed.next) : null);
       return resolved;
     });
   }

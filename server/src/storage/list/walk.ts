@@ -2,7 +2,8 @@
 // `/` delimiter a directory under the prefix is answered as a common prefix without being entered.
 import type { ErasureSet } from '../engine/erasure-set.js';
 import { compareKeys, prefixDir } from '../meta/key-path.js';
-import { readDirView, type ViewEntry } from './dir-view.js';
+import type { ViewEntry } from './dir-view.js';
+import type { ListingCache } from './listing-cache.js';
 import type { Latest } from './journal.js';
 
 export type WalkItem = { kind: 'obj'; key: string; latest: Latest } | { kind: 'prefix'; key: string };
@@ -15,50 +16,6 @@ export interface WalkOptions {
   afterInclusive?: boolean;
   /** Also keys whose latest version is a delete marker (for version listings). */
   withDeleted?: boolean;
-}
-
-/** Directory views by set and path, dropped when the engine writes into the directory. */
-export class ListingCache {
-  private views = new Map<string, ViewEntry[]>();
-  private entries = 0;
-
-  constructor(private readonly maxEntries = 500_000) {}
-
-  async view(set: ErasureSet, bucket: string, dirRel: string, namePrefix: string): Promise<ViewEntry[]> {
-    const id = `${set.index}\0${dirRel}`;
-    const hit = this.views.get(id);
-    if (hit) return hit;
-    const v = await readDirView(set, bucket, dirRel, namePrefix);
-    this.entries += v.length;
-    this.views.set(id, v);
-    for (const [k, old] of this.views) {
-      if (this.entries <= this.maxEntries || k === id) break; // the newest view stays, however large
-      this.views.delete(k);
-      this.entries -= old.length;
-    }
-    return v;
-  }
-
-  /** A write in `dirRel` (the real parent of an object dir): drop it and every ancestor view. */
-  invalidate(setIndex: number, dirRel: string): void {
-    let d = dirRel;
-    for (;;) {
-      const id = `${setIndex}\0${d}`;
-      const old = this.views.get(id);
-      if (old) {
-        this.views.delete(id);
-        this.entries -= old.length;
-      }
-      const cut = d.lastIndexOf('/');
-      if (cut < 0) return;
-      d = d.slice(0, cut);
-    }
-  }
-
-  clear(): void {
-    this.views.clear();
-    this.entries = 0;
-  }
 }
 
 function visible(e: ViewEntry, withDeleted: boolean): boolean {

@@ -115,7 +115,7 @@ async function* gunzip(input: AsyncGenerator<Uint8Array>): AsyncGenerator<Uint8A
   const outStream = new PassThrough({ highWaterMark: 256 * 1024 });
   let failure: unknown;
   // Keep the first error, preferring our own (a wrong format found by `checked`) over what it causes.
-  pipeline(source, createGunzip(), outStream, (err) => {
+  pipeline(source, createGunzip({ chunkSize: 256 * 1024 }), outStream, (err) => {
     if (err && (!failure || (err as Error).name === 'SelectError')) failure = err;
   });
   try {

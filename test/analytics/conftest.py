@@ -1,0 +1,64 @@
+"""Fixtures for the analytics client suites: the Cairn server of test/python/conftest.py (imported, not
+copied), plus option sets in the shapes pyarrow, polars, s3fs and DuckDB each want."""
+import importlib.util
+import uuid
+from pathlib import Path
+
+import pytest
+
+_spec = importlib.util.spec_from_file_location(
+    "cairn_python_conftest", Path(__file__).resolve().parents[1] / "python" / "conftest.py")
+_shared = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_shared)
+
+# Re-exported fixtures: pytest finds fixtures by attribute on the conftest module.
+cairn = _shared.cairn
+Cairn = _shared.Cairn
+REPO = _shared.REPO
+
+
+@pytest.fixture
+def bucket(cairn):
+    """A fresh bucket, emptied and removed after the test (objects only: these suites do not version)."""
+    name = "an-" + uuid.uuid4().hex[:20]
+    client = cairn.client()
+    client.create_bucket(Bucket=name)
+    yield name
+    paginator = client.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=name):
+        for obj in page.get("Contents", []):
+            client.delete_object(Bucket=name, Key=obj["Key"])
+    for up in client.list_multipart_uploads(Bucket=name).get("Uploads", []):
+        client.abort_multipart_upload(Bucket=name, Key=up["Key"], UploadId=up["UploadId"])
+    client.delete_bucket(Bucket=name)
+
+
+@pytest.fixture
+def s3(cairn):
+    """A plain boto3 client, to check what the client under test stored, byte for byte."""
+    return cairn.client()
+
+
+@pytest.fixture
+def arrow_fs(cairn):
+    from pyarrow import fs
+    return fs.S3FileSystem(access_key=cairn.access_key, secret_key=cairn.secret_key,
+                           endpoint_override=f"{cairn.host}:{cairn.port}", scheme="http",
+                           region=cairn.region)
+
+
+@pytest.fixture
+def s3fs_fs(cairn):
+    import s3fs
+    # A fresh instance each test (skip_instance_cache): listings cached by one test must not leak into another.
+    return s3fs.S3FileSystem(key=cairn.access_key, secret=cairn.secret_key, endpoint_url=cairn.endpoint,
+                             client_kwargs={"region_name": cairn.region},
+                             config_kwargs={"s3": {"addressing_style": "path"}},
+                             skip_instance_cache=True)
+
+
+@pytest.fixture
+def polars_options(cairn):
+    return {"aws_endpoint_url": cairn.endpoint, "aws_access_key_id": cairn.access_key,
+            "aws_secret_access_key": cairn.secret_key, "aws_region": cairn.region,
+            "aws_allow_http": "true"}

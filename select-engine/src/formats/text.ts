@@ -15,8 +15,21 @@ export class Utf8Text {
   private readonly decoder = new StringDecoder('utf8');
   /** The decoder may hold the first bytes of a character cut by the chunk end. */
   private dirty = false;
+  private started = false;
 
+  /** Text of the next chunk; a UTF-8 byte order mark at the very start of the input is dropped. */
   write(chunk: Buffer): string {
+    if (!this.started) {
+      // Until the first character is out (a BOM may be cut across chunks).
+      const text = this.decode(chunk);
+      if (text === '') return '';
+      this.started = true;
+      return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    }
+    return this.decode(chunk);
+  }
+
+  private decode(chunk: Buffer): string {
     if (isAscii(chunk)) {
       const text = chunk.toString('latin1');
       if (!this.dirty) return text;

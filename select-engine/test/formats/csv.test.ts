@@ -96,6 +96,11 @@ describe('scanCsv', () => {
     expect(seen[0]).toEqual(['', '', 'rome']); // unquoted records: only the filter's field decoded
   });
 
+  it('drops a UTF-8 byte order mark at the start of the input', async () => {
+    const r = await scanCsv(bufferSource(Buffer.from('\ufeffname,age\nann,3\n'), 2), { fileHeaderInfo: 'USE' }, { stats: newStats() });
+    expect(r.header).toEqual(['name', 'age']);
+  });
+
   it('handles multi-byte UTF-8 split across chunks', async () => {
     expect(await csv('é,日本\n"ü,ß",x\n', {}, {}, 1)).toEqual([['é', '日本'], ['ü,ß', 'x']]);
   });

@@ -44,6 +44,11 @@ describe('scanParquet', () => {
     });
   }
 
+  it('decodes legacy INT96 timestamps to Date', async () => {
+    const r = await rows(await fixture('int96.parquet'));
+    expect(r[3].ts).toEqual(new Date('2024-01-01T03:00:00Z'));
+  });
+
   it('decodes dictionary pages', async () => {
     const r = await rows(await fixture('dictionary.parquet'));
     expect(r.map((x) => x.cat)).toEqual(Array.from({ length: 40 }, (_, i) => ['red', 'green', 'blue'][i % 3]));

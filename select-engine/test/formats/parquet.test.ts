@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { bufferSource, scanParquet, type ScanOptions } from '../../src/formats/index.js';
 import { collect, newStats } from './helpers.js';
+import { encode, oneColumnFooter, parquetFile } from './thrift.js';
 
 const fixture = (name: string) => readFile(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -111,6 +112,28 @@ describe('scanParquet', () => {
       ids.push(...r.map((x) => x.id as number));
     }
     expect(ids).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+  });
+
+  it('forged footers with huge declared sizes are refused before anything is allocated', async () => {
+    const body = Buffer.alloc(20);
+    const rss0 = process.memoryUsage().rss;
+    const cases: Array<[string, Buffer, string]> = [
+      ['sane control', parquetFile(body, oneColumnFooter({})), 'ParquetParsingError'], // body is not a page
+      ['chunk of 2^40 bytes uncompressed', parquetFile(body, oneColumnFooter({ uncompressed: 2n ** 40n })), 'OverMaxParquetBlockSize'],
+      ['chunk past the end of the file', parquetFile(body, oneColumnFooter({ compressed: 2n ** 33n })), 'ParquetParsingError'],
+      ['chunk at a negative offset', parquetFile(body, oneColumnFooter({ offset: -5n })), 'ParquetParsingError'],
+      ['2^40 rows', parquetFile(body, oneColumnFooter({ rows: 2n ** 40n })), 'OverMaxParquetBlockSize'],
+      ['path not in the schema', parquetFile(body, oneColumnFooter({ pathCount: 2 })), 'ParquetParsingError'],
+    ];
+    // A list declaring 2^31 elements in 8 bytes.
+    const hugeList = Buffer.concat([encode([[1, { i32: 1 }]]).subarray(0, 2), Buffer.from([0x19, 0xfc, 0xff, 0xff, 0xff, 0x07])]);
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(hugeList.length);
+    cases.push(['list of 2^31 elements', Buffer.concat([Buffer.from('PAR1'), hugeList, len, Buffer.from('PAR1')]), 'ParquetParsingError']);
+    for (const [name, bytes, code] of cases) {
+      await expect(rows(bytes), name).rejects.toMatchObject({ code });
+    }
+    expect(process.memoryUsage().rss - rss0).toBeLessThan(256 * 1024 * 1024);
   });
 
   it('hostile files end in a typed error', async () => {

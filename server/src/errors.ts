@@ -1,5 +1,7 @@
 // The one S3 error table: every layer throws S3Error with a code from here; only the HTTP edge turns it
 // into an XML body. Status and default message follow AWS's "Error responses" reference.
+import type { SelectErrorCode } from '@cairn/select-engine';
+
 export const S3_ERRORS = {
   AccessDenied: [403, 'Access Denied.'],
   BadDigest: [400, 'The Content-MD5 or checksum value that you specified did not match what the server received.'],
@@ -69,15 +71,19 @@ export type S3ErrorCode = keyof typeof S3_ERRORS;
 
 /** A typed error with a stable S3 code. `resource` and extra fields go into the XML body. */
 export class S3Error extends Error {
-  readonly code: S3ErrorCode;
+  readonly code: S3ErrorCode | SelectErrorCode;
   readonly status: number;
   readonly extra: Record<string, string>;
 
-  constructor(code: S3ErrorCode, message?: string, extra: Record<string, string> = {}) {
-    super(message ?? S3_ERRORS[code][1]);
+  constructor(code: S3ErrorCode, message?: string, extra?: Record<string, string>);
+  /** S3 Select's codes keep their own table (select-engine's SELECT_ERRORS): status and message come with them. */
+  constructor(code: SelectErrorCode, message: string, extra: Record<string, string>, status: number);
+  constructor(code: S3ErrorCode | SelectErrorCode, message?: string, extra: Record<string, string> = {}, status?: number) {
+    const known = (S3_ERRORS as Record<string, readonly [number, string] | undefined>)[code];
+    super(message ?? known?.[1] ?? code);
     this.name = 'S3Error';
     this.code = code;
-    this.status = S3_ERRORS[code][0];
+    this.status = status ?? known?.[0] ?? 400;
     this.extra = extra;
   }
 }

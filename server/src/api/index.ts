@@ -11,6 +11,7 @@ import * as mp from './multipart.js';
 import { getOrHeadObject } from './object-get.js';
 import { putObject } from './object-put.js';
 import * as policy from './policy.js';
+import { selectObjectContent } from './select.js';
 import * as tagging from './tagging.js';
 import type { ApiContext, S3Request, S3Response } from './types.js';
 
@@ -67,11 +68,10 @@ export async function handle(ctx: ApiContext, req: S3Request): Promise<S3Respons
     case 'CompleteMultipartUpload': return mp.completeMultipartUpload(ctx, req, op.bucket, op.key, op.uploadId);
     case 'AbortMultipartUpload': return mp.abortMultipartUpload(ctx, op.bucket, op.key, op.uploadId);
     case 'ListParts': return mp.listParts(ctx, op.bucket, op.key, op.uploadId, op.partNumberMarker, op.maxParts);
-    case 'SelectObjectContent':
+    case 'SelectObjectContent': return selectObjectContent(ctx, req, op.bucket, op.key);
     case 'UnsupportedObjectOp':
     case 'PostObject':
-      // PostObject is answered by the HTTP layer (its authentication lives in the form); Select lands with
-      // the select engine's integration.
+      // PostObject is answered by the HTTP layer (its authentication lives in the form).
       throw new S3Error('NotImplemented');
   }
 }

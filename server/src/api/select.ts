@@ -1,0 +1,119 @@
+// SelectObjectContent: the request document is parsed by the select engine, the object is read through a
+// ByteSource over storage (the verified GET stream for CSV and JSON, ranged reads for Parquet's footer and
+// column chunks), and the engine's event-stream frames go to the socket with backpressure. Everything that
+// fails before the first frame is an ordinary XML error; later failures travel inside the event stream.
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { isSelectError, parseSelectRequestXml, runSelect, type ByteSource } from '@cairn/select-engine';
+import { S3Error } from '../errors.js';
+import type { ObjectInfo } from '../storage/object-layer.js';
+import type { ApiContext, S3Request, S3Response } from './types.js';
+
+/** The SQL may be 256 KB; XML escaping can grow it up to 6 bytes a character (`&quot;`), plus the envelope. */
+export const MAX_SELECT_BODY = 6 * 256 * 1024 + 16 * 1024;
+
+const SSE_C_HEADERS = [
+  'x-amz-server-side-encryption-customer-algorithm',
+  'x-amz-server-side-encryption-customer-key',
+  'x-amz-server-side-encryption-customer-key-md5',
+];
+
+/** An engine error (SQL, request, plan, CSV header) as the S3 error the HTTP edge answers with. */
+function toS3(e: unknown): unknown {
+  return isSelectError(e) ? new S3Error(e.code, e.message, {}, e.status) : e;
+}
+
+/** Reads the request document, refusing one too large to hold a 256 KB expression. */
+async function readRequestBody(req: S3Request): Promise<Buffer> {
+  const tooLong = () => new S3Error('ExpressionTooLong', 'The SQL expression is too long: The maximum byte-length for the SQL expression is 256 KB.', {}, 400);
+  if (req.size > MAX_SELECT_BODY) throw tooLong();
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of req.body as AsyncIterable<Buffer>) {
+    n += chunk.length;
+    if (n > MAX_SELECT_BODY) throw tooLong();
+    parts.push(chunk);
+  }
+  const buf = Buffer.concat(parts, n);
+  const md5 = req.headers['content-md5'];
+  if (typeof md5 === 'string' && md5 !== '' && createHash('md5').update(buf).digest('base64') !== md5) throw new S3Error('BadDigest');
+  return buf;
+}
+
+async function collect(body: AsyncIterable<Buffer>, length: number): Promise<Uint8Array> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of body) {
+    parts.push(chunk);
+    n += chunk.length;
+  }
+  if (n !== length) throw new S3Error('InternalError', 'Short read from storage.');
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts, n);
+}
+
+/**
+ * The object as the engine reads it. Every read names the version the query started on and checks its ETag,
+ * so an overwrite while the query runs fails the query instead of mixing two objects' bytes.
+ */
+export function objectSource(ctx: ApiContext, info: ObjectInfo): ByteSource {
+  const versionId = info.versionId && info.versionId !== 'null' ? info.versionId : undefined;
+  const open = async (start: number, end: number) => {
+    const whole = start === 0 && end === info.size;
+    const res = await ctx.storage.getObject(info.bucket, info.key, { versionId, range: whole ? undefined : { start, end: end - 1 } });
+    if (res.info.etag !== info.etag) {
+      res.body.destroy();
+      throw new S3Error('PreconditionFailed', 'The object changed while the query was running.');
+    }
+    return res.body;
+  };
+  const clamp = (start: number, end: number): [number, number] => [Math.max(0, start), Math.min(info.size, Math.max(start, end))];
+  return {
+    size: info.size,
+    async read(start, end) {
+      const [s, e] = clamp(start, end);
+      if (s >= e) return new Uint8Array(0);
+      return collect(await open(s, e), e - s);
+    },
+    async *stream(start = 0, end = info.size) {
+      const [s, e] = clamp(start, end);
+      if (s >= e) return;
+      const body = await open(s, e);
+      try {
+        yield* body as AsyncIterable<Buffer>;
+      } finally {
+        // Stopping early (LIMIT, client gone) releases the storage stream and its read-ahead.
+        body.destroy();
+      }
+    },
+  };
+}
+
+export async function selectObjectContent(ctx: ApiContext, req: S3Request, bucket: string, key: string): Promise<S3Response> {
+  // SSE-C objects arrive with the encryption work; until then the headers are refused, never ignored.
+  if (SSE_C_HEADERS.some((h) => req.headers[h] !== undefined)) throw new S3Error('NotImplemented', 'Server-side encryption with customer-provided keys is not implemented.');
+  if (req.headers.range !== undefined) throw new S3Error('UnsupportedRangeHeader', 'Range header is not supported for this operation.', {}, 400);
+
+  const body = await readRequestBody(req);
+  let request;
+  try {
+    request = parseSelectRequestXml(body);
+  } catch (e) {
+    throw toS3(e);
+  }
+
+  const info = await ctx.storage.headObject(bucket, key, {});
+  if (info.deleteMarker) throw new S3Error('NoSuchKey');
+
+  // The engine stops its scan when the signal fires: the socket closed before the stream ended.
+  const abort = new AbortController();
+  let frames: AsyncIterable<Uint8Array>;
+  try {
+    frames = await runSelect(request, objectSource(ctx, info), { signal: abort.signal });
+  } catch (e) {
+    throw toS3(e);
+  }
+  const out = Readable.from(frames, { objectMode: false });
+  // Readable.from returns the iterator when destroyed; the abort also wakes a scan waiting on storage.
+  out.once('close', () => abort.abort(new Error('select response closed')));
+  return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: out };
+}

@@ -1,7 +1,7 @@
 // The standard suite: starts Cairn on its default 4-drive layout (drives in a temporary folder under
 // /dev/shm, a free port, credentials in the environment), runs 64 MiB PUT/GET (and 8 MiB ranged GETs of
 // them) and 4 KiB PUT/GET at concurrency 32, samples the server's RSS throughout and prints one table of results beside targets.
-//   node --import tsx bench/load/suite.ts [--duration 20s] [--json out.json]
+//   node --import tsx bench/load/suite.ts [--duration 20s] [--json out.json] [--from-source] [--keep]
 //   node --import tsx bench/load/suite.ts --endpoint URL --access-key K --secret-key S [--server-pid PID]
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -21,6 +21,7 @@ import { parseDuration } from './units.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MiB = 1024 ** 2;
+const DEFAULT_BIN = join(REPO, 'server/bin/cairn.js');
 
 interface Target {
   run: string;
@@ -48,7 +49,8 @@ const OPTIONS = {
   duration: { type: 'string', default: '20s' },
   'big-concurrency': { type: 'string', default: '8' },
   'drives-dir': { type: 'string', default: '/dev/shm' },
-  'cairn-bin': { type: 'string', default: join(REPO, 'server/bin/cairn.js') },
+  'cairn-bin': { type: 'string', default: DEFAULT_BIN },
+  'from-source': { type: 'boolean', default: false },
   json: { type: 'string' },
   keep: { type: 'boolean', default: false },
 } as const;
@@ -82,13 +84,18 @@ interface Cairn {
   log: string;
 }
 
-async function startCairn(bin: string, drivesDir: string, accessKey: string, secretKey: string): Promise<Cairn> {
+/** node arguments that run the cairn command: the built one, or the TypeScript sources through tsx. */
+async function cairnCommand(bin: string, fromSource: boolean): Promise<string[]> {
   const dist = join(REPO, 'server/dist/cli/main.js');
-  if (bin.endsWith('server/bin/cairn.js')) {
-    await stat(dist).catch(() => {
-      throw new Error(`Cairn is not built (${dist} missing): run \`npm run build\` first`);
-    });
+  const built = await stat(dist).then(() => true, () => false);
+  if (fromSource || (bin === DEFAULT_BIN && !built)) {
+    if (!fromSource) console.error(`${dist} missing (no \`npm run build\` yet): running Cairn from its sources`);
+    return ['--conditions=source', '--import', 'tsx', join(REPO, 'server/src/cli/main.ts')];
   }
+  return [bin];
+}
+
+async function startCairn(command: string[], drivesDir: string, accessKey: string, secretKey: string): Promise<Cairn> {
   const dir = await mkdtemp(join(drivesDir, 'cairn-load-'));
   const drives = [1, 2, 3, 4].map((i) => join(dir, `d${i}`));
   await Promise.all(drives.map((d) => mkdir(d)));
@@ -96,7 +103,7 @@ async function startCairn(bin: string, drivesDir: string, accessKey: string, sec
   const url = `http://127.0.0.1:${port}`;
   const log = join(dir, 'server.log');
   const out = createWriteStream(log);
-  const child = spawn(process.execPath, [bin, 'server', '--address', `127.0.0.1:${port}`, ...drives], {
+  const child = spawn(process.execPath, [...command, 'server', '--address', `127.0.0.1:${port}`, ...drives], {
     env: { ...process.env, CAIRN_ROOT_USER: accessKey, CAIRN_ROOT_PASSWORD: secretKey },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -132,7 +139,7 @@ export async function runSuite(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({ args: argv, options: OPTIONS, strict: true });
   const durationMs = parseDuration(v.duration!);
   let cairn: Cairn | undefined;
-  const endpoint = v.endpoint ?? (cairn = await startCairn(v['cairn-bin']!, v['drives-dir']!, v['access-key']!, v['secret-key']!)).url;
+  const endpoint = v.endpoint ?? (cairn = await startCairn(await cairnCommand(v['cairn-bin']!, v['from-source']!), v['drives-dir']!, v['access-key']!, v['secret-key']!)).url;
   const pid = cairn?.child.pid ?? (v['server-pid'] ? Number(v['server-pid']) : undefined);
   const sampler = pid ? new ProcSampler(pid) : undefined;
   sampler?.start();

@@ -1,0 +1,80 @@
+"""DuckDB against Cairn twice: its own httpfs extension (from the duckdb-extension-httpfs wheel, loaded from
+disk: nothing is downloaded at run time) and an fsspec filesystem registered with duckdb.register_filesystem."""
+from pathlib import Path
+
+import duckdb
+import duckdb_extension_httpfs
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pyarrow.compute as pc
+import pytest
+
+from data import REGIONS, sales
+
+GROUP_BY = """
+    SELECT region, count(*) AS n, sum(qty) AS qty, round(sum(amount), 2) AS amount
+    FROM read_parquet('{glob}', hive_partitioning = true)
+    WHERE day <> '2026-11-01'
+    GROUP BY region ORDER BY region
+"""
+
+
+def _expected(table):
+    rows = []
+    for region in sorted(REGIONS):
+        t = table.filter(pc.and_(pc.equal(table["region"], region), pc.not_equal(table["day"], "2026-11-01")))
+        rows.append((region, t.num_rows, pc.sum(t["qty"]).as_py(), round(pc.sum(t["amount"]).as_py(), 2)))
+    return rows
+
+
+def _httpfs(cairn) -> duckdb.DuckDBPyConnection:
+    ext = (Path(duckdb_extension_httpfs.__file__).parent / "extensions" / f"v{duckdb.__version__}"
+           / "httpfs.duckdb_extension")
+    assert ext.exists(), f"duckdb-extension-httpfs does not match duckdb {duckdb.__version__}"
+    con = duckdb.connect()
+    con.execute(f"LOAD '{ext}'")
+    con.execute(f"""CREATE SECRET cairn (TYPE s3, KEY_ID '{cairn.access_key}', SECRET '{cairn.secret_key}',
+                    ENDPOINT '{cairn.host}:{cairn.port}', URL_STYLE 'path', USE_SSL false,
+                    REGION '{cairn.region}')""")
+    return con
+
+
+@pytest.fixture
+def written(arrow_fs, bucket):
+    table = sales()
+    ds.write_dataset(table, f"{bucket}/sales", format="parquet", filesystem=arrow_fs,
+                     partitioning=["region", "day"], partitioning_flavor="hive")
+    return table
+
+
+def test_httpfs_group_by(cairn, bucket, written):
+    con = _httpfs(cairn)
+    got = con.execute(GROUP_BY.format(glob=f"s3://{bucket}/sales/*/*/*.parquet")).fetchall()
+    assert [(r, n, q, float(a)) for r, n, q, a in got] == _expected(written)
+    files = con.execute(f"SELECT count(*) FROM glob('s3://{bucket}/sales/**/*.parquet')").fetchone()[0]
+    assert files == len({(r, d) for r, d in zip(written["region"].to_pylist(), written["day"].to_pylist())})
+
+
+def test_httpfs_copy_to_cairn(cairn, s3, bucket, written):
+    con = _httpfs(cairn)
+    con.register("sales", written)
+    # COPY ... TO s3:// writes through multipart upload; read it back through boto3 and DuckDB.
+    con.execute(f"COPY (SELECT * FROM sales WHERE qty > 5 ORDER BY id) TO 's3://{bucket}/out/q.parquet' (FORMAT parquet)")
+    con.execute(f"COPY (SELECT id, region, qty FROM sales ORDER BY id) TO 's3://{bucket}/out/q.csv' (HEADER)")
+    import io
+    raw = s3.get_object(Bucket=bucket, Key="out/q.parquet")["Body"].read()
+    want = written.filter(pc.greater(written["qty"], 5)).sort_by("id")
+    assert pq.read_table(io.BytesIO(raw)).equals(want)
+    csv = s3.get_object(Bucket=bucket, Key="out/q.csv")["Body"].read().decode()
+    lines = csv.splitlines()
+    assert lines[0] == "id,region,qty" and len(lines) == written.num_rows + 1
+    assert lines[1] == f"0,{written['region'][0].as_py()},{written['qty'][0].as_py()}"
+    n = con.execute(f"SELECT count(*) FROM read_csv('s3://{bucket}/out/q.csv')").fetchone()[0]
+    assert n == written.num_rows
+
+
+def test_fsspec_registered_filesystem(s3fs_fs, bucket, written):
+    con = duckdb.connect()
+    con.register_filesystem(s3fs_fs)
+    got = con.execute(GROUP_BY.format(glob=f"s3://{bucket}/sales/*/*/*.parquet")).fetchall()
+    assert [(r, n, q, float(a)) for r, n, q, a in got] == _expected(written)

@@ -36,7 +36,7 @@ function splitLines(s: string, final: boolean, out: unknown[]): number {
       out.push(JSON.parse(line));
     } catch (e) {
       if (line.trim() === '') continue;
-      throw scanError('JSONParsingError', `Invalid JSON on a line of the input: ${(e as Error).message}`, { cause: e });
+      throw scanError('JSONParsingError', `Invalid JSON on a line of the input: ${(e as Error).message}`, e);
     }
   }
   return pos > n ? n : pos;

@@ -9,7 +9,7 @@ const STRUCTURAL = /["{}[\]]/g;
 const SCALAR_END = /[\s,\]}[{"]/g;
 
 function parseError(message: string, cause?: unknown): SelectError {
-  return scanError('JSONParsingError', message, { cause });
+  return scanError('JSONParsingError', message, cause);
 }
 
 export function parseRecord(text: string): unknown {

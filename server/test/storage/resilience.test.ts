@@ -53,16 +53,17 @@ async function flip(path: string, count = 3): Promise<void> {
 
 describe('lost and unreadable drives', () => {
   it.each([
-    ['2+2', 4],
-    ['4+4', 8],
-  ])('%s reads everything with parity drives gone or unreadable', async (_name, n) => {
-    const { d, s, objects } = await setup(n);
-    const parity = n / 2;
+    ['2+2', 4, {}, [0, 1]],
+    ['4+4', 8, {}, [0, 1, 2, 3]],
+    ['6+2', 8, { parity: 2 }, [3, 7]],
+    ['two sets of 2+2', 8, { setSize: 4 }, [0, 1, 5, 6]],
+  ] as const)('%s reads everything with parity drives gone or unreadable', async (_name, n, o, lost) => {
+    const { d, s, objects } = await setup(n, o);
     // Half of the lost drives are wiped, the other half have their object files made unreadable
     // (a directory where a file should be: EISDIR, which even root cannot read).
-    for (let i = 0; i < parity; i++) {
+    for (const [j, i] of lost.entries()) {
       const root = join(d.paths[i], 'bkt');
-      if (i % 2 === 0) await rm(root, { recursive: true });
+      if (j % 2 === 0) await rm(root, { recursive: true });
       else {
         for (const f of await files(root)) {
           if (f.endsWith('_bucket.json')) continue;
@@ -74,8 +75,13 @@ describe('lost and unreadable drives', () => {
     await readsAll(s, objects);
     const list = await s.listObjects('bkt', { maxKeys: 100 });
     expect(list.objects.map((o) => o.key).sort()).toEqual([...objects.keys()].sort());
-    // One drive more and reads must fail cleanly, never return wrong bytes.
-    await rm(join(d.paths[parity], 'bkt'), { recursive: true });
+    // One drive more in every set and the big object can no longer be read: a clean error, never
+    // wrong bytes.
+    const setSize = 'setSize' in o ? o.setSize : n;
+    for (let first = 0; first < n; first += setSize) {
+      const extra = Array.from({ length: setSize }, (_, k) => first + k).find((i) => !(lost as readonly number[]).includes(i))!;
+      await rm(join(d.paths[extra], 'bkt'), { recursive: true });
+    }
     await expect(get(s, 'bkt', `o/${3 * MiB + 7}`)).rejects.toMatchObject({ code: expect.stringMatching(/InsufficientReadQuorum|NoSuchKey/) });
   });
 

@@ -62,6 +62,16 @@ export async function formatDrives(roots: string[], opts: { setSize?: number; pa
   await Promise.all(drives.map(prepare));
   const formats = await Promise.all(drives.map(readFormat));
 
+  // A drive without a format must be empty (or ours, with a lost format): never adopt someone's files.
+  await Promise.all(
+    drives.map(async (d, i) => {
+      if (formats[i]) return;
+      const names = ((await d.list('')) ?? []).filter((x) => x !== SYS_DIR && x !== 'lost+found');
+      if (names.length > 0) {
+        throw new Error(`drive ${d.root} is not empty and has no Cairn format (found ${names.slice(0, 3).join(', ')}); refusing to use it`);
+      }
+    }),
+  );
   const found = formats.filter((f): f is FormatFile => f !== null);
   if (found.length === 0) return freshDeployment(drives, opts);
 

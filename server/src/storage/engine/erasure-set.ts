@@ -172,7 +172,7 @@ export class ErasureSet {
           }
         }),
       );
-      if (oks < this.size || metas.some((mm) => mm.state === 'corrupt')) this.deps.queueHeal(this.index, bucket, key);
+      if (oks < this.size || metas.some((mm) => mm.state === 'corrupt' || mm.state === 'offline')) this.deps.queueHeal(this.index, bucket, key);
       const committed = results.find((r) => r.ok);
       this.deps.entryChanged(this.index, bucket, dirRel, key, committed?.ok ? latestOf(committed.next) : null);
       return resolved;

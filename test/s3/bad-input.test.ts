@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ALT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
-import { sendTruncated, signedFetch } from '../helpers/signed-request.js';
+import { connect } from 'node:net';
+import { sendTruncated, signRequest, signedFetch } from '../helpers/signed-request.js';
 
 let server: TestServer;
 let s3: S3Client;
@@ -77,6 +78,35 @@ describe('bodies', () => {
   it('a PUT without a length is MissingContentLength', async () => {
     const r = await signedFetch(server.url, { method: 'PUT', path: `/${bucket}/keep`, headers: { 'content-encoding': 'aws-chunked' }, body: '0\r\n\r\n', contentSha256: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER' });
     expect([r.status, code(r.text)]).toEqual([411, 'MissingContentLength']);
+  });
+});
+
+describe('Expect: 100-continue', () => {
+  /** Sends the head only, then the body once "100 Continue" arrives; returns everything the server said. */
+  async function expectContinue(credentials?: { accessKey: string; secretKey: string }): Promise<string> {
+    const body = Buffer.from('continued body');
+    const { headers, target } = await signRequest(server.url, { method: 'PUT', path: `/${bucket}/continued`, body, contentSha256: 'UNSIGNED-PAYLOAD', credentials });
+    const u = new URL(server.url);
+    return new Promise((resolve) => {
+      const sock = connect(Number(u.port), u.hostname, () => {
+        sock.write([`PUT ${target} HTTP/1.1`, ...Object.entries({ ...headers, 'content-length': String(body.length), expect: '100-continue', connection: 'close' }).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n'));
+      });
+      let out = '';
+      sock.on('data', (d) => {
+        out += d;
+        if (out.startsWith('HTTP/1.1 100 Continue\r\n\r\n') && !out.includes('200 OK')) sock.write(body);
+      });
+      sock.on('close', () => resolve(out));
+    });
+  }
+
+  it('refuses a bad signature without asking for the body, and continues a good one', async () => {
+    const refused = await expectContinue({ accessKey: 'cairntestroot', secretKey: 'wrong' });
+    expect(refused.split('\r\n')[0]).toBe('HTTP/1.1 403 Forbidden');
+    const ok = await expectContinue();
+    expect(ok.startsWith('HTTP/1.1 100 Continue')).toBe(true);
+    expect(ok).toContain('HTTP/1.1 200 OK');
+    expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'continued' }))).Body!.transformToString()).toBe('continued body');
   });
 });
 

@@ -70,6 +70,9 @@ export async function handle(ctx: ApiContext, req: S3Request): Promise<S3Respons
     case 'ListParts': return mp.listParts(ctx, op.bucket, op.key, op.uploadId, op.partNumberMarker, op.maxParts);
     case 'SelectObjectContent': return selectObjectContent(ctx, req, op.bucket, op.key);
     case 'UnsupportedObjectOp':
+      // torrent, retention, legal-hold, restore: the object must exist; the feature does not yet.
+      await ctx.storage.headObject(op.bucket, op.key, { versionId: op.versionId });
+      throw new S3Error('NotImplemented');
     case 'PostObject':
       // PostObject is answered by the HTTP layer (its authentication lives in the form).
       throw new S3Error('NotImplemented');

@@ -68,7 +68,8 @@ export async function listObjectsV1(ctx: ApiContext, bucket: string, p: ListV1Pa
     : await ctx.storage.listObjects(bucket, { prefix: p.prefix || undefined, delimiter: p.delimiter, after: p.marker || undefined, maxKeys: p.maxKeys });
   return xmlResponse(toXml('ListBucketResult', {
     Name: bucket,
-    Prefix: enc(p.prefix) ?? '',
+    // ListObjects v1 echoes Prefix as sent even with encoding-type=url (botocore does not decode it).
+    Prefix: p.prefix,
     Marker: enc(p.marker) ?? '',
     NextMarker: r.isTruncated && p.delimiter !== undefined ? enc(r.nextAfter) : undefined,
     MaxKeys: p.maxKeys,

@@ -1,6 +1,6 @@
 // GetObject and HeadObject: conditional reads, ranges (clamped like S3), partNumber, response-* overrides,
 // checksum mode. Bodies stream from storage to the socket with backpressure.
-import { S3Error } from '../errors.js';
+import { S3Error, isS3Error } from '../errors.js';
 import { checkConditions, httpDate, objectHeaders, parseRange, quoteEtag } from './object-headers.js';
 import { emptyResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 
@@ -23,7 +23,14 @@ function applyOverrides(req: S3Request, h: Record<string, string | number>): voi
 }
 
 export async function getOrHeadObject(ctx: ApiContext, req: S3Request, bucket: string, key: string, versionId: string | undefined, partNumber: number | undefined, head: boolean): Promise<S3Response> {
-  const info = await ctx.storage.headObject(bucket, key, { versionId, partNumber });
+  let info;
+  try {
+    info = await ctx.storage.headObject(bucket, key, { versionId });
+  } catch (e) {
+    if (isS3Error(e) && e.code === 'NoSuchKey') throw Object.assign(e, { headers: { 'x-amz-delete-marker': 'false' } });
+    throw e;
+  }
+  if (partNumber !== undefined && partNumber > Math.max(1, info.parts?.length ?? 1)) throw new S3Error('InvalidPart', 'The requested partnumber is not satisfiable');
   if (info.deleteMarker) {
     // A delete marker named by version id is 405 MethodNotAllowed; the latest being a marker is NoSuchKey.
     const h = { 'x-amz-delete-marker': 'true', 'x-amz-version-id': info.versionId, 'last-modified': httpDate(info.lastModified) };
@@ -39,6 +46,12 @@ export async function getOrHeadObject(ctx: ApiContext, req: S3Request, bucket: s
     return emptyResponse(304, h);
   }
   applyOverrides(req, headers);
+  // A part read carries that part's checksum (multipart objects with checksums), as S3 does.
+  const part = partNumber !== undefined ? info.parts?.find((p) => p.number === partNumber) : undefined;
+  if (part?.checksum && checksumMode) {
+    headers[`x-amz-checksum-${part.checksum.algorithm.toLowerCase()}`] = part.checksum.value;
+    headers['x-amz-checksum-type'] = info.checksum?.type ?? part.checksum.type;
+  }
 
   const rangeHeader = typeof req.headers.range === 'string' ? req.headers.range : undefined;
   if (rangeHeader !== undefined && partNumber !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');

@@ -12,9 +12,10 @@ export function writePrecondition(h: IncomingHttpHeaders): PutOptions['precondit
   const ifNoneMatch = typeof h['if-none-match'] === 'string' ? h['if-none-match'] : undefined;
   const ifMatch = typeof h['if-match'] === 'string' ? h['if-match'] : undefined;
   if (ifNoneMatch === undefined && ifMatch === undefined) return undefined;
-  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') throw new S3Error('NotImplemented', 'If-None-Match on writes supports only *');
   return (current: ObjectInfo | null) => {
-    if (ifNoneMatch !== undefined && current) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
+    if (ifNoneMatch !== undefined && current && (ifNoneMatch.trim() === '*' || unquoteEtag(ifNoneMatch) === current.etag)) {
+      throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
+    }
     if (ifMatch !== undefined) {
       if (!current) throw new S3Error('NoSuchKey');
       if (ifMatch.trim() !== '*' && unquoteEtag(ifMatch) !== current.etag) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });

@@ -26,6 +26,5 @@ export async function deleteBucketPolicy(ctx: ApiContext, bucket: string): Promi
 
 export async function getBucketPolicyStatus(ctx: ApiContext, bucket: string): Promise<S3Response> {
   const cfg = await ctx.storage.getBucketConfig(bucket);
-  if (!cfg.policy) throw new S3Error('NoSuchBucketPolicy');
-  return xmlResponse(toXml('PolicyStatus', { IsPublic: isPublic(parsePolicy(cfg.policy, bucket)) }));
+  return xmlResponse(toXml('PolicyStatus', { IsPublic: cfg.policy ? isPublic(parsePolicy(cfg.policy, bucket)) : false }));
 }

@@ -100,7 +100,7 @@ export function integrity(h: IncomingHttpHeaders, trailers: ReadonlyMap<string, 
   const alg = requestedAlgorithm(h);
   const headerName = alg ? `x-amz-checksum-${alg.toLowerCase()}` : undefined;
   const headerValue = headerName ? one(h, headerName) : undefined;
-  if (alg && headerValue !== undefined && !validChecksumValue(alg, headerValue)) throw new S3Error('InvalidRequest', `Value for ${headerName} header is invalid.`);
+  if (alg && headerValue !== undefined && !validChecksumValue(alg, headerValue)) throw new S3Error('BadDigest', `Value for ${headerName} header is invalid.`);
   const trailerExpected = alg !== undefined && headerValue === undefined && one(h, 'x-amz-trailer') !== undefined;
   return {
     checksumAlgorithm: alg,

@@ -24,7 +24,7 @@ export function tagsToQuery(tags: Tag[]): string {
 
 export function queryToTags(s: string | undefined): Tag[] {
   if (!s) return [];
-  return [...new URLSearchParams(s)].map(([Key, Value]) => ({ Key, Value }));
+  return [...new URLSearchParams(s)].map(([Key, Value]) => ({ Key, Value })).sort((a, b) => (a.Key < b.Key ? -1 : a.Key > b.Key ? 1 : 0));
 }
 
 /** Validates a header tag set and returns it normalized (URL-encoded). */

@@ -1,6 +1,7 @@
 // The fastify application: one catch-all route (S3's routing is by query and headers, done by router.ts),
 // request bodies left as raw streams for the handlers, responses streamed, health endpoints, request ids.
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { dispatch, type HttpContext } from './dispatch.js';
@@ -44,6 +45,21 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
     },
   });
 
+  // Expect: 100-continue is answered only once a handler wants the body, so a request refused by
+  // authentication never has its body sent (Node would otherwise say "100 Continue" at once).
+  const awaitingContinue = new WeakMap<IncomingMessage, ServerResponse>();
+  app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    awaitingContinue.set(req, res);
+    app.server.emit('request', req, res);
+  });
+  const sendContinue = (req: IncomingMessage) => {
+    const res = awaitingContinue.get(req);
+    if (res) {
+      awaitingContinue.delete(req);
+      res.writeContinue();
+    }
+  };
+
   // Leave every body as the raw request stream: handlers stream it to storage (never buffered whole).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null));
@@ -73,7 +89,7 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
         const ok = !path.endsWith('/ready') || (opts.ready?.() ?? true);
         return reply.code(ok ? 200 : 503).send();
       }
-      const res = await dispatch(ctx, req.raw, req.id, req.log);
+      const res = await dispatch(ctx, req.raw, req.id, req.log, () => sendContinue(req.raw));
       reply.code(res.status);
       for (const [k, v] of Object.entries(res.headers)) {
         // Header bytes go out as latin1: send non-ASCII text (user metadata) as its UTF-8 bytes.

@@ -42,7 +42,8 @@ function splitUrl(url: string): { rawPath: string; rawQuery: string } {
   return i < 0 ? { rawPath: url, rawQuery: '' } : { rawPath: url.slice(0, i), rawQuery: url.slice(i + 1) };
 }
 
-export async function dispatch(ctx: HttpContext, raw: IncomingMessage, requestId: string, log: ApiLogger): Promise<S3Response> {
+/** `wantBody` tells a client waiting on Expect: 100-continue to send the body (a no-op otherwise). */
+export async function dispatch(ctx: HttpContext, raw: IncomingMessage, requestId: string, log: ApiLogger, wantBody: () => void = () => {}): Promise<S3Response> {
   const { rawPath, rawQuery } = splitUrl(raw.url ?? '/');
   const method = (raw.method ?? 'GET').toUpperCase();
   let resource = rawPath;
@@ -57,6 +58,7 @@ export async function dispatch(ctx: HttpContext, raw: IncomingMessage, requestId
 
     let res: S3Response;
     if (op.name === 'PostObject') {
+      wantBody();
       res = await postObject(ctx, raw, op.bucket, requestId, log);
     } else {
       const authn = op.name === 'Preflight' ? { payload: { kind: 'unsigned' as const } } : authenticate(ctx.auth, { method, rawPath, rawQuery, query, headers, virtualBucket });
@@ -66,6 +68,7 @@ export async function dispatch(ctx: HttpContext, raw: IncomingMessage, requestId
       const expectedOwner = headers['x-amz-expected-bucket-owner'];
       if (typeof expectedOwner === 'string' && 'bucket' in op && expectedOwner !== ctx.api.owner.id) throw new S3Error('AccessDenied');
       const hasBody = headers['content-length'] !== undefined && headers['content-length'] !== '0' || headers['transfer-encoding'] !== undefined;
+      if (hasBody) wantBody();
       const decoded = hasBody || NEEDS_LENGTH.has(op.name)
         ? decodeBody(raw, authn.payload, NEEDS_LENGTH.has(op.name))
         : { body: emptyBody(), size: 0, trailers: new Map<string, string>() };

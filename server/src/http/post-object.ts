@@ -73,7 +73,7 @@ export function checkPostPolicy(conditions: Condition[], fields: Map<string, str
     const ok = c.op === 'eq' ? v === c.value : c.field === 'content-type' ? v.split(',').every((p) => p.trim().startsWith(c.value)) : v.startsWith(c.value);
     if (!ok) throw policyError(`Policy Condition failed: ["${c.op}", "$${c.field}", "${c.value}"]`);
   }
-  const extra = [...fields.keys()].filter((f) => !EXEMPT.has(f) && !f.startsWith('x-ignore-') && !covered.has(f));
+  const extra = [...fields.keys()].filter((f) => !EXEMPT.has(f) && !f.startsWith('x-ignore-') && !f.startsWith('x-amz-checksum-') && !covered.has(f));
   if (extra.length) throw policyError(`Extra input fields: ${extra.join(', ')}`);
   return range;
 }

@@ -20,7 +20,7 @@ export interface SigV2Context {
   now(): number;
 }
 
-function stringToSign(req: SignedRequest, date: string, virtualBucket?: string): string {
+function stringToSign(req: SignedRequest, date: string, virtualBucket?: string, bucketSlash = false): string {
   const amz = Object.keys(req.headers)
     .filter((h) => h.startsWith('x-amz-'))
     .sort()
@@ -30,14 +30,22 @@ function stringToSign(req: SignedRequest, date: string, virtualBucket?: string):
     .filter(([k]) => SUBRESOURCES.has(k))
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
     .map(([k, v]) => (v === '' ? k : `${k}=${v}`));
-  const path = (virtualBucket ? `/${virtualBucket}` : '') + canonicalUri(req.rawPath);
+  let path = (virtualBucket ? `/${virtualBucket}` : '') + canonicalUri(req.rawPath);
+  // A bucket-level resource is signed as `/bucket/` by some clients (botocore) and `/bucket` by others.
+  if (bucketSlash) path += '/';
   const resource = path + (subs.length ? `?${subs.join('&')}` : '');
   return [req.method, headerValue(req.headers, 'content-md5') ?? '', headerValue(req.headers, 'content-type') ?? '', date, amz + resource].join('\n');
 }
 
-function check(secret: string, sts: string, signature: string): void {
-  const expected = createHmac('sha1', secret).update(sts).digest('base64');
-  if (!sameSignature(expected, signature)) throw new S3Error('SignatureDoesNotMatch', undefined, { StringToSign: sts });
+function check(secret: string, req: SignedRequest, date: string, virtualBucket: string | undefined, signature: string): void {
+  const sts = stringToSign(req, date, virtualBucket);
+  if (sameSignature(createHmac('sha1', secret).update(sts).digest('base64'), signature)) return;
+  const path = (virtualBucket ? `/${virtualBucket}` : '') + req.rawPath;
+  if (/^\/[^/]+$/.test(path)) {
+    const alt = stringToSign(req, date, virtualBucket, true);
+    if (sameSignature(createHmac('sha1', secret).update(alt).digest('base64'), signature)) return;
+  }
+  throw new S3Error('SignatureDoesNotMatch', undefined, { StringToSign: sts });
 }
 
 function lookup(ctx: SigV2Context, ak: string): Identity {
@@ -54,7 +62,7 @@ export function verifyHeaderV2(ctx: SigV2Context, req: SignedRequest, authorizat
   const when = Date.parse(amzDate ?? headerValue(req.headers, 'date') ?? '');
   if (Number.isNaN(when)) throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
   if (Math.abs(ctx.now() - when) > MAX_SKEW_MS) throw new S3Error('RequestTimeTooSkewed');
-  check(identity.secretKey, stringToSign(req, amzDate !== undefined ? '' : (headerValue(req.headers, 'date') ?? ''), virtualBucket), m[2]);
+  check(identity.secretKey, req, amzDate !== undefined ? '' : (headerValue(req.headers, 'date') ?? ''), virtualBucket, m[2]);
   return identity;
 }
 
@@ -67,6 +75,6 @@ export function verifyPresignedV2(ctx: SigV2Context, req: SignedRequest, virtual
   if (!/^\d+$/.test(expires)) throw new S3Error('AccessDenied', 'Expires must be a number of seconds since the epoch');
   const identity = lookup(ctx, ak);
   if (ctx.now() > Number(expires) * 1000) throw new S3Error('AccessDenied', 'Request has expired');
-  check(identity.secretKey, stringToSign(req, expires, virtualBucket), signature);
+  check(identity.secretKey, req, expires, virtualBucket, signature);
   return identity;
 }

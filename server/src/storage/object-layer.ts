@@ -58,6 +58,8 @@ export interface BucketConfig {
   cors?: string;
   policy?: string;
   objectLockEnabled?: boolean;
+  /** Access key of the user who created the bucket (absent: the root user). Set by the API layer. */
+  owner?: string;
   location?: string;
 }
 

@@ -65,7 +65,11 @@ export function partSources(set: ErasureSet, bucket: string, key: string, o: Ope
   return out;
 }
 
-export function readBody(set: ErasureSet, bucket: string, key: string, o: Opened, range: ByteRange | undefined): Readable {
+/**
+ * The body stream of a version (or a range of it). The first block is read before this resolves, so
+ * an unreadable object fails here with an S3 error instead of after the response headers went out.
+ */
+export async function readBody(set: ErasureSet, bucket: string, key: string, o: Opened, range: ByteRange | undefined): Promise<Readable> {
   const v = o.version;
   const start = range?.start ?? 0;
   const end = range ? range.end + 1 : v.size; // exclusive
@@ -106,5 +110,15 @@ export function readBody(set: ErasureSet, bucket: string, key: string, o: Opened
       if (healNeeded) set.deps.queueHeal(set.index, bucket, key, corrupt);
     }
   }
-  return Readable.from(blocks(), { objectMode: false, highWaterMark: 1 });
+  const it = blocks();
+  const first = await it.next();
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (first.done) return;
+    yield first.value;
+    yield* it;
+  }
+  const body = Readable.from(rest(), { objectMode: false, highWaterMark: 1 });
+  // A consumer that stops early must still release the files the generator holds.
+  body.once('close', () => void it.return(undefined).catch(() => {}));
+  return body;
 }

@@ -56,7 +56,7 @@ export class Store {
     let range = opts.range;
     if (opts.partNumber !== undefined) range = partRange(o.version, opts.partNumber);
     if (range && (range.start > range.end || range.start >= o.version.size)) throw new S3Error('InvalidRange');
-    const body = readBody(set, bucket, key, o, range);
+    const body = await readBody(set, bucket, key, o, range);
     return range ? { info: o.info, body, range } : { info: o.info, body };
   }
 

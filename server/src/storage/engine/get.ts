@@ -38,7 +38,7 @@ export async function openVersion(set: ErasureSet, bucket: string, key: string, 
 
 /** Byte range of part `n` (1-based) inside the object. */
 export function partRange(v: VersionRecord, n: number): ByteRange {
-  if (!Number.isInteger(n) || n < 1 || n > v.parts.length) throw new S3Error('InvalidRange', 'The requested partnumber is not satisfiable');
+  if (!Number.isInteger(n) || n < 1 || n > v.parts.length) throw new S3Error('InvalidPart', 'The requested partnumber is not satisfiable');
   let start = 0;
   for (let i = 0; i < n - 1; i++) start += v.parts[i].size;
   return { start, end: start + v.parts[n - 1].size - 1 };

@@ -19,6 +19,8 @@ export interface StorageOptions {
   /** Background scanner: pause between cycles (default 60 s) and objects checked per second (default 50). */
   scannerIntervalMs?: number;
   scannerObjectsPerSecond?: number;
+  /** Scanner verifies every shard hash (reads all data) instead of checking presence and sizes. */
+  scannerDeep?: boolean;
   /** A shard read slower than this makes a GET read one more shard (parity) in parallel. Default 2 s. */
   slowShardMs?: number;
   /** Data of replaced or deleted versions is removed this long after the change (in-flight GETs). 5 s. */

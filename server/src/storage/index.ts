@@ -70,6 +70,7 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
     driveCheckIntervalMs: opts.driveCheckIntervalMs ?? 10_000,
     scannerIntervalMs: opts.scannerIntervalMs ?? 60_000,
     scannerObjectsPerSecond: opts.scannerObjectsPerSecond ?? 50,
+    scannerDeep: opts.scannerDeep ?? false,
     background: opts.background ?? true,
   });
   healer = h;

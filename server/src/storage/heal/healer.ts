@@ -26,6 +26,7 @@ export interface HealerOptions {
   driveCheckIntervalMs: number;
   scannerIntervalMs: number;
   scannerObjectsPerSecond: number;
+  scannerDeep: boolean;
   background: boolean;
 }
 
@@ -190,7 +191,7 @@ export class Healer {
       for (const set of this.store.sets) {
         for await (const item of walkSet(set, b.name, this.store.cache, { prefix: '', withDeleted: true })) {
           if (this.stopped) return;
-          this.record(await healObject(set, b.name, item.key, false));
+          this.record(await healObject(set, b.name, item.key, this.opts.scannerDeep));
           this.scanned++;
           await sleep(gap);
         }

@@ -44,6 +44,15 @@ async function files(dir: string): Promise<string[]> {
   return out;
 }
 
+/** Poll a condition of the background workers (generous: the test machine may be busy). */
+async function until(cond: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function flip(path: string, count = 3): Promise<void> {
   const buf = await readFile(path);
   if (buf.length === 0) return;
@@ -205,14 +214,13 @@ describe('replaced drive', () => {
     // A shard removed behind the engine's back is found by the scanner.
     const part = (await files(join(d.paths[1], 'bkt'))).find((f) => f.endsWith('part.1'))!;
     await rm(part);
-    for (let i = 0; i < 100 && !(await stat(part).catch(() => null)); i++) await new Promise((r) => setTimeout(r, 50));
+    await until(async () => !!(await stat(part).catch(() => null)) && s.healStatus().scanCycles > 0);
     expect((await stat(part)).size).toBeGreaterThan(0);
-    expect(s.healStatus().scanCycles).toBeGreaterThan(0);
     // A drive emptied while running is noticed by the monitor, reformatted and rebuilt.
     await rm(d.paths[3], { recursive: true });
     await mkdir(d.paths[3]);
     const fmt = join(d.paths[3], '.cairn.sys/format.json');
-    for (let i = 0; i < 100 && !(await stat(fmt).catch(() => null)); i++) await new Promise((r) => setTimeout(r, 50));
+    await until(async () => !!(await stat(fmt).catch(() => null)));
     await s.healIdle();
     const rebuilt = (await files(join(d.paths[3], 'bkt'))).filter((f) => f.endsWith('part.1'));
     expect(rebuilt).toHaveLength(1);

@@ -3,16 +3,22 @@
 # under notebooks/) against a real Cairn that the suite's conftest.py starts. Installs what they need on
 # first use: a venv in .venv-analytics with test/analytics/requirements.txt (kept apart from .venv because
 # s3fs pins botocore to an older range than test/python's boto3).
+#
+# With --torch it runs the heavy group instead (tests marked `torch`: PyTorch via s3torchconnector) in its
+# own venv, .venv-torch, from test/analytics/requirements-torch.txt (about 5.4 GB: torch brings CUDA wheels).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=.venv-analytics
-req=test/analytics/requirements.txt
+venv=.venv-analytics req=test/analytics/requirements.txt select="not torch"
+if [ "${1:-}" = "--torch" ]; then
+  shift
+  venv=.venv-torch req=test/analytics/requirements-torch.txt select="torch"
+fi
 stamp=$venv/.requirements.sha256
-want=$(sha256sum "$req" | cut -d' ' -f1)
+want=$(cat test/analytics/requirements*.txt "$req" | sha256sum | cut -d' ' -f1)
 if [ ! -x $venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   python3 -m venv $venv
   echo '*' > $venv/.gitignore   # the venv ignores itself, as newer venv tools do
   $venv/bin/pip install --quiet --disable-pip-version-check -r "$req"
   echo "$want" > "$stamp"
 fi
-exec $venv/bin/python -m pytest test/analytics -q -p no:cacheprovider "$@"
+exec $venv/bin/python -m pytest test/analytics -m "$select" -q -p no:cacheprovider "$@"

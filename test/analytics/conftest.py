@@ -62,3 +62,7 @@ def polars_options(cairn):
     return {"aws_endpoint_url": cairn.endpoint, "aws_access_key_id": cairn.access_key,
             "aws_secret_access_key": cairn.secret_key, "aws_region": cairn.region,
             "aws_allow_http": "true"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "torch: the heavy group (PyTorch); run by scripts/test-analytics.sh --torch")

@@ -2,7 +2,7 @@
 // expired signatures, wrong payload hashes and checksums, truncated bodies, malformed XML, oversized
 // headers and metadata, invalid names.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketPolicyCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ALT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
 import { connect } from 'node:net';
 import { sendTruncated, signRequest, signedFetch } from '../helpers/signed-request.js';
@@ -38,10 +38,24 @@ describe('signatures', () => {
     await unchanged();
   });
 
-  it('the second static user can sign requests', async () => {
+  it('a second static user owns its own buckets and needs a policy for others', async () => {
     const alt = server.client({ credentials: ALT });
-    await alt.send(new PutObjectCommand({ Bucket: bucket, Key: 'alt-object', Body: 'alt' }));
-    expect(await (await alt.send(new GetObjectCommand({ Bucket: bucket, Key: 'alt-object' }))).Body!.transformToString()).toBe('alt');
+    await alt.send(new CreateBucketCommand({ Bucket: 'alt-bucket' }));
+    await alt.send(new PutObjectCommand({ Bucket: 'alt-bucket', Key: 'alt-object', Body: 'alt' }));
+    expect(await (await alt.send(new GetObjectCommand({ Bucket: 'alt-bucket', Key: 'alt-object' }))).Body!.transformToString()).toBe('alt');
+    expect((await alt.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name)).toEqual(['alt-bucket']);
+    expect(await s3Error(alt.send(new GetObjectCommand({ Bucket: bucket, Key: 'keep' })))).toMatchObject({ name: 'AccessDenied', status: 403 });
+    expect(await s3Error(alt.send(new PutObjectCommand({ Bucket: bucket, Key: 'keep', Body: 'evil' })))).toMatchObject({ name: 'AccessDenied', status: 403 });
+    await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: [ALT.accessKey] }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` }],
+    }) }));
+    expect(await (await alt.send(new GetObjectCommand({ Bucket: bucket, Key: 'keep' }))).Body!.transformToString()).toBe('original');
+    expect(await s3Error(alt.send(new PutObjectCommand({ Bucket: bucket, Key: 'keep', Body: 'evil' })))).toMatchObject({ name: 'AccessDenied' });
+    await s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
+    // The root user reaches every bucket.
+    expect(await (await s3.send(new GetObjectCommand({ Bucket: 'alt-bucket', Key: 'alt-object' }))).Body!.transformToString()).toBe('alt');
+    await unchanged();
   });
 });
 

@@ -3,7 +3,7 @@ import { S3Error, isS3Error } from '../errors.js';
 import type { VersioningState } from '../storage/object-layer.js';
 import { checkBucketName } from './names.js';
 import { drain, readDocument } from './request-body.js';
-import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
+import { emptyResponse, xmlResponse, type ApiContext, type Caller, type S3Request, type S3Response } from './types.js';
 import { S3_NS, escapeXml, parseXml, str, toXml } from './xml.js';
 
 export async function createBucket(ctx: ApiContext, req: S3Request, bucket: string): Promise<S3Response> {
@@ -19,12 +19,18 @@ export async function createBucket(ctx: ApiContext, req: S3Request, bucket: stri
   }
   const lock = String(req.headers['x-amz-bucket-object-lock-enabled'] ?? '').toLowerCase() === 'true';
   try {
-    await ctx.storage.makeBucket(bucket, { location: location || ctx.region, ...(lock ? { objectLockEnabled: true, versioning: 'Enabled' } : {}) });
+    await ctx.storage.makeBucket(bucket, {
+      location: location || ctx.region,
+      ...(req.caller && !req.caller.root ? { owner: req.caller.accessKey } : {}),
+      ...(lock ? { objectLockEnabled: true, versioning: 'Enabled' } : {}),
+    });
   } catch (e) {
-    // Buckets belong to the root user until IAM lands. In us-east-1 S3 answers the owner's re-create with
-    // 200 and changes nothing; anyone else learns the name is taken.
+    // In us-east-1 S3 answers the owner's re-create with 200 and changes nothing; anyone else learns the
+    // name is taken.
     if (!isS3Error(e) || e.code !== 'BucketAlreadyOwnedByYou') throw e;
-    if (!req.caller?.root) throw new S3Error('BucketAlreadyExists', undefined, { BucketName: bucket });
+    const owner = (await ctx.storage.getBucketConfig(bucket)).owner;
+    const mine = req.caller && (owner === undefined ? req.caller.root : owner === req.caller.accessKey);
+    if (!mine) throw new S3Error('BucketAlreadyExists', undefined, { BucketName: bucket });
     if (ctx.region !== 'us-east-1') throw e;
   }
   return emptyResponse(200, { location: `/${bucket}` });
@@ -53,11 +59,16 @@ export async function deleteBucket(ctx: ApiContext, bucket: string): Promise<S3R
   return emptyResponse(204);
 }
 
-export async function listBuckets(ctx: ApiContext, p: { prefix: string; maxBuckets: number; continuationToken?: string }): Promise<S3Response> {
+/** Root sees every bucket; another user sees the buckets it created. */
+export async function listBuckets(ctx: ApiContext, p: { prefix: string; maxBuckets: number; continuationToken?: string }, caller?: Caller): Promise<S3Response> {
   const after = p.continuationToken ? Buffer.from(p.continuationToken, 'base64url').toString('utf8') : '';
-  const all = (await ctx.storage.listBuckets())
+  let all = (await ctx.storage.listBuckets())
     .filter((b) => b.name.startsWith(p.prefix) && b.name > after)
     .sort((a, b) => (a.name < b.name ? -1 : 1));
+  if (caller && !caller.root) {
+    const owners = await Promise.all(all.map((b) => ctx.storage.getBucketConfig(b.name).then((c) => c.owner, () => undefined)));
+    all = all.filter((_, i) => owners[i] === caller.accessKey);
+  }
   const page = all.slice(0, p.maxBuckets);
   const truncated = all.length > page.length;
   return xmlResponse(toXml('ListAllMyBucketsResult', {

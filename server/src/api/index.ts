@@ -25,7 +25,7 @@ export { toXml, parseXml, escapeXml } from './xml.js';
 export async function handle(ctx: ApiContext, req: S3Request): Promise<S3Response> {
   const op = req.op;
   switch (op.name) {
-    case 'ListBuckets': return bucket.listBuckets(ctx, op.params);
+    case 'ListBuckets': return bucket.listBuckets(ctx, op.params, req.caller);
     case 'CreateBucket': return bucket.createBucket(ctx, req, op.bucket);
     case 'HeadBucket': return bucket.headBucket(ctx, op.bucket);
     case 'DeleteBucket': return bucket.deleteBucket(ctx, op.bucket);

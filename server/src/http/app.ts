@@ -91,6 +91,9 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
       }
       const res = await dispatch(ctx, req.raw, req.id, req.log, () => sendContinue(req.raw));
       reply.code(res.status);
+      // An answer given before the request body was read (an early error) closes the connection: the
+      // unread rest of the body cannot be told apart from the next request.
+      if (!req.raw.complete) reply.header('connection', 'close');
       for (const [k, v] of Object.entries(res.headers)) {
         // Header bytes go out as latin1: send non-ASCII text (user metadata) as its UTF-8 bytes.
         reply.header(k, typeof v === 'string' && /[^\x00-\x7f]/.test(v) ? Buffer.from(v, 'utf8').toString('latin1') : v);

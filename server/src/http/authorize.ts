@@ -1,5 +1,7 @@
-// May this caller run this operation? Root may do anything. Other static users may do anything a bucket
-// policy does not explicitly deny (IAM policies come later). Anonymous callers need a bucket policy Allow.
+// May this caller run this operation? S3's model without IAM: root may do anything; a bucket belongs to
+// the user who created it (root for buckets without a recorded owner) and its owner may do anything
+// with it; everyone else (other users, anonymous callers) needs a bucket policy Allow. An explicit Deny
+// in the policy refuses anyone but root, except the owner's policy management (so it cannot lock itself out).
 import type { IncomingHttpHeaders } from 'node:http';
 import { evaluatePolicy, parsePolicy, type Operation } from '../api/index.js';
 import { S3Error } from '../errors.js';
@@ -35,54 +37,43 @@ function conditionContext(a: AuthorizeInput, now: number): Record<string, string
     's3:x-amz-metadata-directive': h('x-amz-metadata-directive'),
     's3:x-amz-storage-class': h('x-amz-storage-class'),
     's3:x-amz-server-side-encryption': h('x-amz-server-side-encryption'),
-    's3:existingobjecttag': undefined,
   };
+}
+
+const POLICY_OPS = new Set(['PutBucketPolicy', 'DeleteBucketPolicy', 'GetBucketPolicy', 'GetBucketPolicyStatus']);
+
+/** Allow, Deny or None for `principal` doing `action` on bucket/key, and whether the caller owns the bucket. */
+async function decide(storage: ObjectLayer, a: AuthorizeInput, now: number, bucket: string, action: string, key: string | undefined): Promise<{ owner: boolean; verdict: 'Allow' | 'Deny' | 'None' }> {
+  const cfg = await storage.getBucketConfig(bucket);
+  const owner = a.identity !== undefined && (cfg.owner === undefined ? a.identity.root : cfg.owner === a.identity.accessKey);
+  if (!cfg.policy) return { owner, verdict: 'None' };
+  const verdict = evaluatePolicy(parsePolicy(cfg.policy, bucket), {
+    principal: a.identity?.accessKey ?? '*', action, bucket, key, conditions: conditionContext(a, now),
+  });
+  return { owner, verdict };
 }
 
 export async function authorize(storage: ObjectLayer, a: AuthorizeInput, now: number): Promise<void> {
   if (a.identity?.root) return;
   const op = a.op;
   if (op.name === 'Preflight') return;
-  const bucket = 'bucket' in op ? op.bucket : undefined;
-  if (bucket === undefined) {
+  if (op.name === 'ListBuckets' || op.name === 'CreateBucket') {
     if (a.identity) return;
     throw new S3Error('AccessDenied');
   }
-  let policyText: string | undefined;
-  try {
-    policyText = (await storage.getBucketConfig(bucket)).policy;
-  } catch (e) {
-    // A missing bucket is reported by the operation itself to signed callers; anonymous callers learn nothing.
-    if (a.identity) return;
-    throw e instanceof S3Error && e.code === 'NoSuchBucket' ? new S3Error('AccessDenied') : e;
-  }
-  // Policy management is never delegated by a policy.
-  const policyOp = op.name === 'PutBucketPolicy' || op.name === 'DeleteBucketPolicy' || op.name === 'GetBucketPolicy';
-  if (!policyText || policyOp) {
-    if (a.identity) return;
-    throw new S3Error('AccessDenied');
-  }
-  const policy = parsePolicy(policyText, bucket);
   const key = 'key' in op ? op.key : undefined;
-  const verdict = evaluatePolicy(policy, {
-    principal: a.identity?.accessKey ?? '*',
-    action: op.action,
-    bucket,
-    key,
-    conditions: conditionContext(a, now),
-  });
+  // A missing bucket is NoSuchBucket for everyone, as S3 answers it.
+  const { owner, verdict } = await decide(storage, a, now, op.bucket, op.action, key);
+  if (owner && POLICY_OPS.has(op.name)) return;
   if (verdict === 'Deny') throw new S3Error('AccessDenied');
-  if (verdict === 'Allow' || a.identity) {
-    // CopyObject also reads its source.
-    if (!a.identity && (op.name === 'CopyObject' || op.name === 'UploadPartCopy')) {
-      const src = op.source;
-      const srcPolicy = src.bucket === bucket ? policyText : (await storage.getBucketConfig(src.bucket).catch(() => ({ policy: undefined }))).policy;
-      const ok = srcPolicy && evaluatePolicy(parsePolicy(srcPolicy, src.bucket), {
-        principal: '*', action: 's3:GetObject', bucket: src.bucket, key: src.key, conditions: conditionContext(a, now),
-      }) === 'Allow';
-      if (!ok) throw new S3Error('AccessDenied');
-    }
-    return;
+  if (!owner && verdict !== 'Allow') throw new S3Error('AccessDenied');
+  // A copy also reads its source, which needs read permission of its own.
+  if (op.name === 'CopyObject' || op.name === 'UploadPartCopy') {
+    const src = op.source;
+    const read = await decide(storage, a, now, src.bucket, src.versionId ? 's3:GetObjectVersion' : 's3:GetObject', src.key).catch((e: unknown) => {
+      if (e instanceof S3Error && e.code === 'NoSuchBucket') throw e;
+      throw new S3Error('AccessDenied');
+    });
+    if (read.verdict === 'Deny' || (!read.owner && read.verdict !== 'Allow')) throw new S3Error('AccessDenied');
   }
-  throw new S3Error('AccessDenied');
 }

@@ -123,6 +123,8 @@ export class ErasureSet {
           const before = metas[slot];
           const old = before.meta?.versions ?? [];
           const next = m.apply(old, slot);
+          // Nothing here and nothing to write (deleting a key this drive never had): done.
+          if (before.state === 'missing' && next.length === 0) return { ok: true as const, old, next, hadMeta: false, noop: true };
           try {
             // "pending" guards an existing entry's journal line; a new entry without a line is read
             // from its metadata anyway, so first writes skip it.
@@ -131,7 +133,7 @@ export class ErasureSet {
             await m.stage?.(d, slot, objRel);
             if (next.length > 0) await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: next }));
             else await d.unlinkIfExists(`${objRel}/${META_NAME}`);
-            return { ok: true as const, old, next, hadMeta: before.state === 'ok' };
+            return { ok: true as const, old, next, hadMeta: before.state === 'ok', noop: false };
           } catch (e) {
             await m.unstage?.(d, slot, objRel).catch(() => {});
             return { ok: false as const, err: errCode(e) ?? String(e) };
@@ -143,7 +145,7 @@ export class ErasureSet {
         await Promise.all(
           results.map(async (r, slot) => {
             const d = drives[slot];
-            if (!r.ok || !d) return;
+            if (!r.ok || !d || r.noop) return;
             if (r.hadMeta) await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: r.old })).catch(() => {});
             else await d.unlinkIfExists(`${objRel}/${META_NAME}`).catch(() => {});
             await m.unstage?.(d, slot, objRel).catch(() => {});
@@ -157,7 +159,7 @@ export class ErasureSet {
       await Promise.all(
         results.map(async (r, slot) => {
           const d = drives[slot];
-          if (!r.ok || !d) return;
+          if (!r.ok || !d || r.noop) return;
           const keep = new Set(r.next.map((v) => v.dataDir));
           const gone = r.old.flatMap((v) => (v.dataDir && !keep.has(v.dataDir) ? [v.dataDir] : []));
           const l = latestOf(r.next);

@@ -111,6 +111,14 @@ describe('CSV', () => {
     expect(r.stats).toEqual({ BytesScanned: Buffer.byteLength(PEOPLE), BytesProcessed: Buffer.byteLength(PEOPLE), BytesReturned: r.recordBytes });
   });
 
+  it('an empty object: no records, zero counters, End', async () => {
+    await put('empty.csv', '');
+    const r = await select({ Key: 'empty.csv', Expression: 'SELECT * FROM S3Object', InputSerialization: { CSV: {} } });
+    expect(r).toMatchObject({ records: '', ended: true, stats: { BytesScanned: 0, BytesProcessed: 0, BytesReturned: 0 } });
+    const count = await select({ Key: 'empty.csv', Expression: 'SELECT COUNT(*) FROM S3Object', InputSerialization: { CSV: {} } });
+    expect(count.records).toBe('0\n');
+  });
+
   it('RequestProgress sends Progress events with the counters', async () => {
     const r = await select({ Key: 'people.csv', Expression: 'SELECT name FROM S3Object', RequestProgress: { Enabled: true } });
     expect(r.progress.length).toBeGreaterThan(0);
@@ -217,13 +225,17 @@ describe('errors', () => {
     // SSE-C arrives with the encryption work: refused, not ignored.
     const key = Buffer.alloc(32, 7).toString('base64');
     expect(await s3Error(select({ Key: 'e.csv', Expression: 'SELECT * FROM S3Object', SSECustomerAlgorithm: 'AES256', SSECustomerKey: key }))).toMatchObject({ name: 'NotImplemented', status: 501 });
-    // The same permission as GetObject: a bucket policy denying s3:GetObject denies Select too.
+    // The same permission as GetObject (s3:GetObject): another user gets what a bucket policy grants.
+    await put('secret.csv', PEOPLE);
     const alt = server.client({ credentials: ALT });
-    expect((await select({ Key: 'e.csv', Expression: 'SELECT COUNT(*) FROM S3Object' }, alt)).records).toBe('4\n');
-    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/e.csv` }] };
+    const policy = { Version: '2012-10-17', Statement: [
+      { Effect: 'Allow', Principal: { AWS: [ALT.accessKey] }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/e.csv` },
+      { Effect: 'Deny', Principal: { AWS: [ALT.accessKey] }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/secret.csv` },
+    ] };
     await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }));
     try {
-      expect(await s3Error(select({ Key: 'e.csv', Expression: 'SELECT * FROM S3Object' }, alt))).toMatchObject({ name: 'AccessDenied', status: 403 });
+      expect((await select({ Key: 'e.csv', Expression: 'SELECT COUNT(*) FROM S3Object' }, alt)).records).toBe('4\n');
+      expect(await s3Error(select({ Key: 'secret.csv', Expression: 'SELECT * FROM S3Object' }, alt))).toMatchObject({ name: 'AccessDenied', status: 403 });
     } finally {
       await s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
     }
@@ -234,9 +246,18 @@ describe('errors', () => {
     const big = await signedFetch(server.url, { method: 'POST', path: `/${bucket}/e.csv`, query, body: Buffer.alloc(2 * 1024 * 1024, 'a') });
     expect(big.status).toBe(400);
     expect(big.text).toContain('<Code>ExpressionTooLong</Code>');
+    expect(big.headers.get('connection')).toBe('close');
     const bad = await signedFetch(server.url, { method: 'POST', path: `/${bucket}/e.csv`, query, body: '<SelectObjectContentRequest><Expression>' });
     expect(bad.status).toBe(400);
     expect(bad.text).toMatch(/<Code>(MalformedXML|MissingRequiredParameter)<\/Code>/);
+    const xml = '<SelectObjectContentRequest><Expression>SELECT * FROM S3Object</Expression><ExpressionType>SQL</ExpressionType>'
+      + '<InputSerialization><CSV/></InputSerialization><OutputSerialization><CSV/></OutputSerialization></SelectObjectContentRequest>';
+    const ranged = await signedFetch(server.url, { method: 'POST', path: `/${bucket}/e.csv`, query, body: xml, headers: { range: 'bytes=0-3' } });
+    expect(ranged.status).toBe(400);
+    expect(ranged.text).toContain('<Code>UnsupportedRangeHeader</Code>');
+    const ok = await signedFetch(server.url, { method: 'POST', path: `/${bucket}/e.csv`, query, body: xml });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-type')).toBe('application/octet-stream');
   });
 
   it('wrong CompressionType on plain data is an error, not junk', async () => {

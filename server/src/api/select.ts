@@ -25,7 +25,11 @@ function toS3(e: unknown): unknown {
 
 /** Reads the request document, refusing one too large to hold a 256 KB expression. */
 async function readRequestBody(req: S3Request): Promise<Buffer> {
-  const tooLong = () => new S3Error('ExpressionTooLong', 'The SQL expression is too long: The maximum byte-length for the SQL expression is 256 KB.', {}, 400);
+  // The rest of the body is left unread: the connection closes after the answer instead of draining it.
+  const tooLong = () => Object.assign(
+    new S3Error('ExpressionTooLong', 'The SQL expression is too long: The maximum byte-length for the SQL expression is 256 KB.', {}, 400),
+    { headers: { connection: 'close' } },
+  );
   if (req.size > MAX_SELECT_BODY) throw tooLong();
   const parts: Buffer[] = [];
   let n = 0;

@@ -38,12 +38,12 @@ async function readDrive(
   namePrefix: string,
   seen: Map<string, Seen>,
   withJournal: boolean,
-): Promise<void> {
+): Promise<boolean> {
   const d = set.drives[slot];
   const [names, journal] = await Promise.all([d.list(dirRel), withJournal ? set.deps.journals.read(d, dirRel).catch(() => null) : null]);
-  if (!names) return;
+  if (!names) return false;
   if (journal && needsCompaction(journal)) void set.deps.journals.compact(d, dirRel).catch(() => {});
-  const conts: Promise<void>[] = [];
+  const conts: Promise<boolean>[] = [];
   for (const fsName of names) {
     // Keyed by the file name (its suffix tells the kind); parsed once, on first sight.
     const id = namePrefix ? `${namePrefix}\0${fsName}` : fsName;
@@ -72,6 +72,7 @@ async function readDrive(
     else if (s.latest.v !== r.l.v || s.latest.m !== r.l.m || s.latest.e !== r.l.e) s.conflict = true;
   }
   await Promise.all(conts);
+  return true;
 }
 
 /** Latest version according to the journals, or undefined when they cannot be trusted for it. */
@@ -93,9 +94,9 @@ export async function readDirView(set: ErasureSet, bucket: string, dirRel: strin
       if (!set.online[slot]) return void dead++;
       const withJournal = journals-- > 0;
       try {
-        await readDrive(set, slot, dirRel, namePrefix, seen, withJournal);
+        const found = await readDrive(set, slot, dirRel, namePrefix, seen, withJournal);
         // A drive that lost the whole bucket (replaced, not yet healed) says nothing about its keys.
-        if (!(await set.drives[slot].exists(bucket))) dead++;
+        if (!found && !(await set.drives[slot].exists(bucket))) dead++;
       } catch {
         dead++;
       }

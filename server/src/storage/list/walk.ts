@@ -18,6 +18,8 @@ export interface WalkOptions {
   withDeleted?: boolean;
 }
 
+const HAS_ANY_AHEAD = 16;
+
 function visible(e: ViewEntry, withDeleted: boolean): boolean {
   return !!e.latest && (withDeleted || !e.latest.d);
 }
@@ -57,6 +59,24 @@ async function* walkDir(
     else hi = mid;
   }
   const slashDelim = o.delimiter === '/';
+  // With '/', each directory under the prefix is one common prefix, shown only if it holds something:
+  // check a few directories ahead concurrently (a layout of many small partitions is common).
+  const ahead = new Map<number, Promise<boolean>>();
+  let next = lo;
+  const check = (i: number): Promise<boolean> => {
+    while (slashDelim && next < entries.length && next < i + HAS_ANY_AHEAD) {
+      const e = entries[next];
+      if (e.kind === 'dir' && e.name.startsWith(o.prefix)) {
+        const p = hasAny(set, bucket, cache, e, !!o.withDeleted);
+        p.catch(() => {});
+        ahead.set(next, p);
+      }
+      next++;
+    }
+    const p = ahead.get(i) ?? hasAny(set, bucket, cache, entries[i], !!o.withDeleted);
+    ahead.delete(i);
+    return p;
+  };
   for (let i = lo; i < entries.length; i++) {
     const e = entries[i];
     if (e.kind === 'obj') {
@@ -77,7 +97,7 @@ async function* walkDir(
     if (after !== undefined && compareKeys(p, after) <= 0 && !after.startsWith(p)) continue;
     if (slashDelim && under) {
       if (after !== undefined && compareKeys(p, after) <= 0) continue; // this prefix was already returned
-      if (await hasAny(set, bucket, cache, e, !!o.withDeleted)) yield { kind: 'prefix', key: p };
+      if (await check(i)) yield { kind: 'prefix', key: p };
       continue;
     }
     yield* walkDir(set, bucket, cache, o, e.rel, p);

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CreateBucketCommand, DeleteBucketPolicyCommand, PutBucketPolicyCommand, PutObjectCommand, SelectObjectContentCommand, type S3Client, type SelectObjectContentCommandInput,
+  CreateBucketCommand, DeleteBucketPolicyCommand, DeleteObjectCommand, PutBucketVersioningCommand, PutBucketPolicyCommand, PutObjectCommand, SelectObjectContentCommand, type S3Client, type SelectObjectContentCommandInput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ALT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
@@ -219,6 +219,10 @@ describe('errors', () => {
     expect(await s3Error(select({ Key: 'e.csv', Expression: 'SELECT nosuch FROM S3Object' }))).toMatchObject({ status: 400 });
     expect(await s3Error(select({ Key: 'e.csv', Expression: 'SELECT NOFUNC(name) FROM S3Object' }))).toMatchObject({ status: 400 });
     expect(await s3Error(select({ Key: 'missing.csv', Expression: 'SELECT * FROM S3Object' }))).toMatchObject({ name: 'NoSuchKey', status: 404 });
+    await put('gone.csv', PEOPLE);
+    await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'gone.csv' }));
+    expect(await s3Error(select({ Key: 'gone.csv', Expression: 'SELECT * FROM S3Object' }))).toMatchObject({ name: 'NoSuchKey', status: 404 });
     expect(await s3Error(select({ Bucket: 'no-such-bucket', Key: 'k', Expression: 'SELECT * FROM S3Object' }))).toMatchObject({ name: 'NoSuchBucket', status: 404 });
     const long = `SELECT * FROM S3Object WHERE name = '${'x'.repeat(300 * 1024)}'`;
     expect(await s3Error(select({ Key: 'e.csv', Expression: long }))).toMatchObject({ name: 'ExpressionTooLong', status: 400 });

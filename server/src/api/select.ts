@@ -106,7 +106,8 @@ export async function selectObjectContent(ctx: ApiContext, req: S3Request, bucke
   }
 
   const info = await ctx.storage.headObject(bucket, key, {});
-  if (info.deleteMarker) throw new S3Error('NoSuchKey');
+  // As GetObject answers: the latest version being a delete marker is NoSuchKey, marked as such.
+  if (info.deleteMarker) throw Object.assign(new S3Error('NoSuchKey'), { headers: { 'x-amz-delete-marker': 'true', 'x-amz-version-id': info.versionId } });
 
   // The engine stops its scan when the signal fires: the socket closed before the stream ended.
   const abort = new AbortController();

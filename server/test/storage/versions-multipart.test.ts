@@ -58,6 +58,23 @@ describe('versions and multipart on 2+2', () => {
     await expect(s.getObject('ver', 'k', { versionId: i2.versionId })).rejects.toMatchObject({ code: 'NoSuchVersion' });
   });
 
+  it('hides a directory whose keys are all deleted from listings, not from version listings', async () => {
+    await put(s, 'ver', 'gone/a', data(3));
+    await put(s, 'ver', 'gone/b', data(3));
+    await put(s, 'ver', 'kept/a', data(3));
+    await s.deleteObject('ver', 'gone/a');
+    await s.deleteObject('ver', 'gone/b');
+    expect((await s.listObjects('ver', { delimiter: '/', maxKeys: 10 })).commonPrefixes).toEqual(['kept/']);
+    expect((await s.listObjectVersions('ver', { delimiter: '/', maxKeys: 10 })).commonPrefixes).toEqual(['gone/', 'kept/']);
+    const lv = await s.listObjectVersions('ver', { prefix: 'gone/', maxKeys: 10 });
+    expect(lv.versions.map((v) => [v.key, v.deleteMarker])).toEqual([
+      ['gone/a', true],
+      ['gone/a', false],
+      ['gone/b', true],
+      ['gone/b', false],
+    ]);
+  });
+
   it('uses the null version when suspended', async () => {
     await s.makeBucket('sus');
     await s.updateBucketConfig('sus', { versioning: 'Enabled' });

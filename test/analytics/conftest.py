@@ -64,5 +64,23 @@ def polars_options(cairn):
             "aws_allow_http": "true"}
 
 
+@pytest.fixture
+def duckdb_httpfs(cairn):
+    """A DuckDB connection with httpfs loaded from the duckdb-extension-httpfs wheel (nothing is downloaded
+    at run time) and Cairn as its S3 secret: path style, plain HTTP."""
+    import duckdb
+    import duckdb_extension_httpfs
+    ext = (Path(duckdb_extension_httpfs.__file__).parent / "extensions" / f"v{duckdb.__version__}"
+           / "httpfs.duckdb_extension")
+    assert ext.exists(), f"duckdb-extension-httpfs does not match duckdb {duckdb.__version__}"
+    con = duckdb.connect()
+    con.execute(f"LOAD '{ext}'")
+    con.execute(f"""CREATE SECRET cairn (TYPE s3, KEY_ID '{cairn.access_key}', SECRET '{cairn.secret_key}',
+                    ENDPOINT '{cairn.host}:{cairn.port}', URL_STYLE 'path', USE_SSL false,
+                    REGION '{cairn.region}')""")
+    yield con
+    con.close()
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "torch: the heavy group (PyTorch); run by scripts/test-analytics.sh --torch")

@@ -1,9 +1,8 @@
 """DuckDB against Cairn twice: its own httpfs extension (from the duckdb-extension-httpfs wheel, loaded from
 disk: nothing is downloaded at run time) and an fsspec filesystem registered with duckdb.register_filesystem."""
-from pathlib import Path
+import io
 
 import duckdb
-import duckdb_extension_httpfs
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pyarrow.compute as pc
@@ -27,18 +26,6 @@ def _expected(table):
     return rows
 
 
-def _httpfs(cairn) -> duckdb.DuckDBPyConnection:
-    ext = (Path(duckdb_extension_httpfs.__file__).parent / "extensions" / f"v{duckdb.__version__}"
-           / "httpfs.duckdb_extension")
-    assert ext.exists(), f"duckdb-extension-httpfs does not match duckdb {duckdb.__version__}"
-    con = duckdb.connect()
-    con.execute(f"LOAD '{ext}'")
-    con.execute(f"""CREATE SECRET cairn (TYPE s3, KEY_ID '{cairn.access_key}', SECRET '{cairn.secret_key}',
-                    ENDPOINT '{cairn.host}:{cairn.port}', URL_STYLE 'path', USE_SSL false,
-                    REGION '{cairn.region}')""")
-    return con
-
-
 @pytest.fixture
 def written(arrow_fs, bucket):
     table = sales()
@@ -47,21 +34,20 @@ def written(arrow_fs, bucket):
     return table
 
 
-def test_httpfs_group_by(cairn, bucket, written):
-    con = _httpfs(cairn)
+def test_httpfs_group_by(duckdb_httpfs, bucket, written):
+    con = duckdb_httpfs
     got = con.execute(GROUP_BY.format(glob=f"s3://{bucket}/sales/*/*/*.parquet")).fetchall()
     assert [(r, n, q, float(a)) for r, n, q, a in got] == _expected(written)
     files = con.execute(f"SELECT count(*) FROM glob('s3://{bucket}/sales/**/*.parquet')").fetchone()[0]
     assert files == len({(r, d) for r, d in zip(written["region"].to_pylist(), written["day"].to_pylist())})
 
 
-def test_httpfs_copy_to_cairn(cairn, s3, bucket, written):
-    con = _httpfs(cairn)
+def test_httpfs_copy_to_cairn(duckdb_httpfs, s3, bucket, written):
+    con = duckdb_httpfs
     con.register("sales", written)
     # COPY ... TO s3:// writes through multipart upload; read it back through boto3 and DuckDB.
     con.execute(f"COPY (SELECT * FROM sales WHERE qty > 5 ORDER BY id) TO 's3://{bucket}/out/q.parquet' (FORMAT parquet)")
     con.execute(f"COPY (SELECT id, region, qty FROM sales ORDER BY id) TO 's3://{bucket}/out/q.csv' (HEADER)")
-    import io
     raw = s3.get_object(Bucket=bucket, Key="out/q.parquet")["Body"].read()
     want = written.filter(pc.greater(written["qty"], 5)).sort_by("id")
     assert pq.read_table(io.BytesIO(raw)).equals(want)

@@ -24,6 +24,7 @@ export function validateBucketName(name: string): void {
 
 export class Buckets {
   private table: Map<string, BucketDoc> | null = null;
+  private creating = new Set<string>();
 
   constructor(private readonly drives: () => LocalDrive[]) {}
 
@@ -90,10 +91,15 @@ export class Buckets {
   async make(name: string, config: BucketConfig = {}): Promise<void> {
     validateBucketName(name);
     const t = await this.load();
-    if (t.has(name)) throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: name });
-    const doc: BucketDoc = { created: Date.now(), config };
-    await this.writeAll(name, doc);
-    t.set(name, doc);
+    if (t.has(name) || this.creating.has(name)) throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: name });
+    this.creating.add(name); // two concurrent creates: one wins, the other is told it exists
+    try {
+      const doc: BucketDoc = { created: Date.now(), config };
+      await this.writeAll(name, doc);
+      t.set(name, doc);
+    } finally {
+      this.creating.delete(name);
+    }
   }
 
   async update(name: string, patch: Record<string, unknown>): Promise<void> {

@@ -61,6 +61,7 @@ export class Multipart {
   async create(bucket: string, key: string, opts: Parameters<L.ObjectLayer['newMultipartUpload']>[2]): Promise<L.MultipartUploadInfo> {
     await this.store.buckets.get(bucket);
     validateKey(key);
+    if (opts.storageClass && opts.storageClass !== 'STANDARD' && opts.storageClass !== 'REDUCED_REDUNDANCY') throw new S3Error('InvalidStorageClass');
     if (opts.checksumType === 'FULL_OBJECT' && opts.checksumAlgorithm && !opts.checksumAlgorithm.startsWith('CRC')) {
       throw new S3Error('InvalidRequest', `The FULL_OBJECT checksum type cannot be used with the ${opts.checksumAlgorithm} algorithm.`);
     }

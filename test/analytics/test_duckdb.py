@@ -42,7 +42,7 @@ def test_httpfs_group_by(duckdb_httpfs, bucket, written):
     assert files == len({(r, d) for r, d in zip(written["region"].to_pylist(), written["day"].to_pylist())})
 
 
-def test_httpfs_copy_to_cairn(duckdb_httpfs, s3, bucket, written):
+def test_httpfs_copy_to_cairn(duckdb_httpfs, arrow_fs, s3, bucket, written):
     con = duckdb_httpfs
     con.register("sales", written)
     # COPY ... TO s3:// writes through multipart upload; read it back through boto3 and DuckDB.
@@ -57,6 +57,13 @@ def test_httpfs_copy_to_cairn(duckdb_httpfs, s3, bucket, written):
     assert lines[1] == f"0,{written['region'][0].as_py()},{written['qty'][0].as_py()}"
     n = con.execute(f"SELECT count(*) FROM read_csv('s3://{bucket}/out/q.csv')").fetchone()[0]
     assert n == written.num_rows
+
+    # A partitioned write: one Hive prefix per region, which pyarrow reads back as a dataset.
+    con.execute(f"COPY sales TO 's3://{bucket}/by_region' (FORMAT parquet, PARTITION_BY (region))")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="by_region/")["Contents"]]
+    assert sorted({k.split("/")[1] for k in keys}) == sorted(f"region={r}" for r in REGIONS)
+    back = ds.dataset(f"{bucket}/by_region", format="parquet", filesystem=arrow_fs, partitioning="hive")
+    assert back.to_table(columns=["id", "qty"]).sort_by("id").equals(written.select(["id", "qty"]))
 
 
 def test_fsspec_registered_filesystem(s3fs_fs, bucket, written):

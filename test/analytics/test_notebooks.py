@@ -1,14 +1,13 @@
 """Executes every notebook under notebooks/ top to bottom against the test server, so none can rot. The
 notebooks read CAIRN_ENDPOINT / CAIRN_ACCESS_KEY / CAIRN_SECRET_KEY, and each makes and removes its bucket."""
 import uuid
+from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from conftest import REPO
-
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
 
 
 def test_notebooks_exist():

@@ -209,12 +209,20 @@ export class Store {
     // With a version-id marker the marker key itself still has versions to give.
     const afterInclusive = !!(o.keyMarker && o.versionIdMarker);
     const walk = this.walk(bucket, { prefix, delimiter: delim, after: o.keyMarker || undefined, afterInclusive, withDeleted: true });
-    outer: for await (const item of walk) {
-      let cp: string | undefined = item.kind === 'prefix' ? item.key : undefined;
-      if (!cp && delim) {
-        const i = item.key.indexOf(delim, prefix.length);
-        if (i >= 0) cp = item.key.slice(0, i + delim.length);
-      }
+    const cpOf = (item: WalkItem): string | undefined => {
+      if (item.kind === 'prefix') return item.key;
+      const i = delim ? item.key.indexOf(delim, prefix.length) : -1;
+      return i >= 0 ? item.key.slice(0, i + delim!.length) : undefined;
+    };
+    // Every key's versions come from its metadata: read those of the next keys concurrently.
+    const items = prefetch(walk, VERSIONS_AHEAD, (item) => {
+      if (cpOf(item) !== undefined) return undefined;
+      const p = this.setOf(item.key).resolve(bucket, item.key);
+      p.catch(() => {});
+      return p;
+    });
+    outer: for await (const [item, pending] of items) {
+      const cp = cpOf(item);
       if (cp !== undefined) {
         if (cp === lastPrefix) continue;
         if (count === o.maxKeys) {
@@ -228,8 +236,7 @@ export class Store {
         delete res.nextVersionIdMarker;
         continue;
       }
-      const set = this.setOf(item.key);
-      const { resolved } = await set.resolve(bucket, item.key);
+      const { resolved } = await pending!;
       let versions = resolved.versions;
       if (o.keyMarker && o.versionIdMarker && item.key === o.keyMarker) {
         const i = versions.findIndex((v) => v.id === o.versionIdMarker);
@@ -257,5 +264,28 @@ export class Store {
   async bucketHasObjects(bucket: string): Promise<boolean> {
     for await (const _ of this.walk(bucket, { prefix: '', withDeleted: true })) return true;
     return false;
+  }
+}
+
+const VERSIONS_AHEAD = 32;
+
+/** Items of `src` in order, each with work started for it up to `ahead` items before it is reached. */
+async function* prefetch<T, R>(src: AsyncIterable<T>, ahead: number, start: (t: T) => R | undefined): AsyncGenerator<[T, R | undefined]> {
+  const it = src[Symbol.asyncIterator]();
+  const window: [T, R | undefined][] = [];
+  let done = false;
+  try {
+    for (;;) {
+      while (!done && window.length < ahead) {
+        const n = await it.next();
+        if (n.done) done = true;
+        else window.push([n.value, start(n.value)]);
+      }
+      const head = window.shift();
+      if (!head) return;
+      yield head;
+    }
+  } finally {
+    await it.return?.();
   }
 }

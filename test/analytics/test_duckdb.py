@@ -71,3 +71,18 @@ def test_fsspec_registered_filesystem(s3fs_fs, bucket, written):
     con.register_filesystem(s3fs_fs)
     got = con.execute(GROUP_BY.format(glob=f"s3://{bucket}/sales/*/*/*.parquet")).fetchall()
     assert [(r, n, q, float(a)) for r, n, q, a in got] == _expected(written)
+
+
+def test_httpfs_multipart_copy(duckdb_httpfs, s3, bucket):
+    con = duckdb_httpfs
+    # 50 GB over at most 10,000 parts: parts of about 5 MiB, so the ~11 MiB CSV goes up in several parts.
+    con.execute("SET s3_uploader_max_filesize = '50GB'")
+    con.execute(f"COPY (SELECT i, i * 7 % 1000 AS m FROM range(1000000) t(i)) TO 's3://{bucket}/mp.csv'")
+    head = s3.head_object(Bucket=bucket, Key="mp.csv")
+    assert int(head["ETag"].strip('"').split("-")[1]) >= 2, head["ETag"]
+    raw = s3.get_object(Bucket=bucket, Key="mp.csv")["Body"].read()
+    assert len(raw) == head["ContentLength"]
+    lines = raw.decode().splitlines()
+    assert lines[0] == "i,m" and lines[1] == "0,0" and lines[-1] == "999999,993" and len(lines) == 1_000_001
+    assert con.execute(f"SELECT count(*), sum(m) FROM read_csv('s3://{bucket}/mp.csv')").fetchone() == (
+        1_000_000, sum(i * 7 % 1000 for i in range(1_000_000)))

@@ -132,18 +132,29 @@ export class LocalDrive {
     }
   }
 
-  /** Cheap liveness probe: create and remove a file in the temp area. */
-  async probe(): Promise<boolean> {
+  /** Cheap liveness probe: create and remove a file in the temp area; a drive that hangs fails it too. */
+  async probe(timeoutMs = 5000): Promise<boolean> {
     const p = this.abs(`${TMP_DIR}/.probe-${randomUUID()}`);
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error('drive does not answer'), { code: 'ETIMEDOUT' })), timeoutMs);
+    });
     try {
-      const fh = await open(p, 'w');
-      await fh.close();
-      await unlink(p);
+      await Promise.race([
+        (async () => {
+          const fh = await open(p, 'w');
+          await fh.close();
+          await unlink(p);
+        })(),
+        hung,
+      ]);
       this.lastError = undefined;
       return true;
     } catch (e) {
       this.lastError = errCode(e) ?? String(e);
       return false;
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -9,6 +9,8 @@ import type { Store } from '../engine/store.js';
 import { walkSet } from '../list/walk.js';
 import { healObject, type HealResult } from './heal-object.js';
 
+const DRIVE_CHECK_TIMEOUT_MS = 5000;
+
 export interface HealStatus {
   queued: number;
   healedObjects: number;
@@ -43,6 +45,7 @@ export class Healer {
   private healing = new Set<LocalDrive>();
   private loops: Promise<void>[] = [];
   private abort = new AbortController();
+  private checking = new Set<LocalDrive>();
 
   constructor(
     private readonly ctx: StorageContext,
@@ -140,33 +143,53 @@ export class Healer {
 
   /** Probe drives: mark dead ones offline, bring back returning ones, reformat and rebuild emptied ones. */
   async checkDrives(): Promise<void> {
-    for (const set of this.store.sets) {
-      await Promise.all(
-        set.drives.map(async (d, i) => {
-          const fmt = await readFormat(d).catch(() => null);
-          if (!fmt) {
-            // The drive was emptied or replaced while we ran: reformat into its slot and rebuild.
-            this.healing.add(d); // before the format appears: healIdle() must not miss the rebuild
-            try {
-              await d.mkdirs(TMP_DIR);
-              await d.mkdirs(MULTIPART_DIR);
-              await writeFormat(d, this.format, d.driveId);
-              set.online[i] = true;
-              this.healDriveInBackground(d, true);
-            } catch (e) {
-              this.healing.delete(d);
-              set.online[i] = false;
-              d.lastError = (e as NodeJS.ErrnoException).code ?? String(e);
-            }
-            return;
-          }
-          const ok = fmt.driveId === d.driveId && (await d.probe());
-          if (ok && !set.online[i]) this.ctx.log.info(`drive ${d.root} is back online`);
-          if (!ok && set.online[i]) this.ctx.log.warn(`drive ${d.root} is offline (${d.lastError ?? 'wrong drive'})`);
-          set.online[i] = ok;
-        }),
-      );
+    const all = this.store.sets.flatMap((set) => set.drives.map((d, i) => ({ set, d, i })));
+    await Promise.all(
+      all.map(async ({ set, d, i }) => {
+        if (this.checking.has(d)) return; // still stuck in an earlier check: it stays offline
+        this.checking.add(d);
+        const check = this.checkDrive(set.online, d, i).finally(() => this.checking.delete(d));
+        let timer: NodeJS.Timeout | undefined;
+        const hung = new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), DRIVE_CHECK_TIMEOUT_MS)));
+        if ((await Promise.race([check, hung])) === 'hung') {
+          if (set.online[i]) this.ctx.log.warn(`drive ${d.root} does not answer: offline`);
+          set.online[i] = false;
+          d.lastError = 'ETIMEDOUT';
+        }
+        clearTimeout(timer);
+      }),
+    );
+  }
+
+  private async checkDrive(online: boolean[], d: LocalDrive, i: number): Promise<void> {
+    let fmt;
+    try {
+      fmt = await readFormat(d);
+    } catch (e) {
+      online[i] = false; // cannot even read its format: offline, but never reformatted
+      d.lastError = (e as NodeJS.ErrnoException).code ?? String(e);
+      return;
     }
+    if (!fmt) {
+      // The drive was emptied or replaced while we ran: reformat into its slot and rebuild.
+      this.healing.add(d); // before the format appears: healIdle() must not miss the rebuild
+      try {
+        await d.mkdirs(TMP_DIR);
+        await d.mkdirs(MULTIPART_DIR);
+        await writeFormat(d, this.format, d.driveId);
+        online[i] = true;
+        this.healDriveInBackground(d, true);
+      } catch (e) {
+        this.healing.delete(d);
+        online[i] = false;
+        d.lastError = (e as NodeJS.ErrnoException).code ?? String(e);
+      }
+      return;
+    }
+    const ok = fmt.driveId === d.driveId && (await d.probe());
+    if (ok && !online[i]) this.ctx.log.info(`drive ${d.root} is back online`);
+    if (!ok && online[i]) this.ctx.log.warn(`drive ${d.root} is offline (${d.lastError ?? 'wrong drive'})`);
+    online[i] = ok;
   }
 
   private async monitorLoop(): Promise<void> {

@@ -16,6 +16,8 @@ export interface StorageOptions {
   blockSize?: number;
   /** How often drives are probed (dead/replaced drives). Default 10 s. */
   driveCheckIntervalMs?: number;
+  /** A drive that does not answer its check within this is offline. Default 5 s. */
+  driveCheckTimeoutMs?: number;
   /** Background scanner: pause between cycles (default 60 s) and objects checked per second (default 50). */
   scannerIntervalMs?: number;
   scannerObjectsPerSecond?: number;

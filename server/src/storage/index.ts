@@ -68,6 +68,7 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
   const format = { format: 'cairn-erasure' as const, version: 1 as const, deploymentId: f.deploymentId, sets: f.sets.map((set) => set.map((d) => d.driveId)), parity: f.parity };
   const h = new Healer(ctx, s, format, {
     driveCheckIntervalMs: opts.driveCheckIntervalMs ?? 10_000,
+    driveCheckTimeoutMs: opts.driveCheckTimeoutMs ?? 5000,
     scannerIntervalMs: opts.scannerIntervalMs ?? 60_000,
     scannerObjectsPerSecond: opts.scannerObjectsPerSecond ?? 50,
     scannerDeep: opts.scannerDeep ?? false,

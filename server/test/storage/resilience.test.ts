@@ -274,3 +274,25 @@ describe('deep scanner', () => {
     expect((await readFile(victim)).equals(originals.get(victim)!)).toBe(true);
   });
 });
+
+describe('hung drive', () => {
+  it('is marked offline by the drive check, and reads and writes go on without it', async () => {
+    const { d, s, objects } = await setup(4, { driveCheckTimeoutMs: 200 });
+    // A FIFO in place of the format file: opening it blocks, as on a hung disk.
+    const fmt = join(d.paths[2], '.cairn.sys/format.json');
+    await rm(fmt);
+    execFileSync('mkfifo', [fmt]);
+    try {
+      await s.checkDrives();
+      const st = s.healStatus().drives.find((x) => x.path === d.paths[2])!;
+      expect(st).toMatchObject({ online: false, error: 'ETIMEDOUT' });
+      await s.checkDrives(); // a second check does not pile up on the stuck one
+      await readsAll(s, objects);
+      const b = data(MiB + 1);
+      await put(s, 'bkt', 'while-hung', b);
+      expect((await get(s, 'bkt', 'while-hung')).equals(b)).toBe(true);
+    } finally {
+      closeSync(openSync(fmt, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
+    }
+  });
+});

@@ -9,8 +9,6 @@ import type { Store } from '../engine/store.js';
 import { walkSet } from '../list/walk.js';
 import { healObject, type HealResult } from './heal-object.js';
 
-const DRIVE_CHECK_TIMEOUT_MS = 5000;
-
 export interface HealStatus {
   queued: number;
   healedObjects: number;
@@ -26,6 +24,7 @@ export interface HealStatus {
 
 export interface HealerOptions {
   driveCheckIntervalMs: number;
+  driveCheckTimeoutMs: number;
   scannerIntervalMs: number;
   scannerObjectsPerSecond: number;
   scannerDeep: boolean;
@@ -150,7 +149,7 @@ export class Healer {
         this.checking.add(d);
         const check = this.checkDrive(set.online, d, i).finally(() => this.checking.delete(d));
         let timer: NodeJS.Timeout | undefined;
-        const hung = new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), DRIVE_CHECK_TIMEOUT_MS)));
+        const hung = new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), this.opts.driveCheckTimeoutMs)));
         if ((await Promise.race([check, hung])) === 'hung') {
           if (set.online[i]) this.ctx.log.warn(`drive ${d.root} does not answer: offline`);
           set.online[i] = false;

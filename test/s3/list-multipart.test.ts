@@ -146,3 +146,17 @@ describe('multipart', () => {
     expect(got.equals(data)).toBe(true);
   });
 });
+
+describe('multipart retries', () => {
+  it('completing an upload again answers with the object it created', async () => {
+    const key = 'mp/twice';
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    const p = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: 'only part' }));
+    const req = { Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p.ETag }] } };
+    const first = await s3.send(new CompleteMultipartUploadCommand(req));
+    const again = await s3.send(new CompleteMultipartUploadCommand(req));
+    expect(again.ETag).toBe(first.ETag);
+    const wrong = { ...req, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"00000000000000000000000000000000"' }] } };
+    expect(await s3Error(s3.send(new CompleteMultipartUploadCommand(wrong)))).toMatchObject({ name: 'NoSuchUpload', status: 404 });
+  });
+});

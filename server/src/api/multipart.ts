@@ -1,6 +1,7 @@
 // Multipart uploads: create, upload part, upload part copy (with ranges), complete, abort, list parts,
 // list uploads. Part-size and ETag validation of Complete happen in storage; the order and the count here.
-import { S3Error } from '../errors.js';
+import { createHash } from 'node:crypto';
+import { S3Error, isS3Error } from '../errors.js';
 import type { ChecksumType, CompletePart } from '../storage/object-layer.js';
 import { openCopySource } from './copy.js';
 import { encoder } from './list.js';
@@ -68,7 +69,17 @@ export async function completeMultipartUpload(ctx: ApiContext, req: S3Request, b
   if (parts.length === 0) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
   if (parts.length > 10000) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
   for (let i = 1; i < parts.length; i++) if (parts[i].number <= parts[i - 1].number) throw new S3Error('InvalidPartOrder');
-  const info = await ctx.storage.completeMultipartUpload(bucket, key, uploadId, parts, { precondition: writePrecondition(req.headers) });
+  let info;
+  try {
+    info = await ctx.storage.completeMultipartUpload(bucket, key, uploadId, parts, { precondition: writePrecondition(req.headers) });
+  } catch (e) {
+    // Completing an upload again (a client retry) answers with the object it created, as S3 does.
+    if (!isS3Error(e) || e.code !== 'NoSuchUpload') throw e;
+    const current = await ctx.storage.headObject(bucket, key).catch(() => null);
+    const etag = `${createHash('md5').update(Buffer.concat(parts.map((p) => Buffer.from(p.etag, 'hex')))).digest('hex')}-${parts.length}`;
+    if (!current || current.deleteMarker || current.etag !== etag) throw e;
+    info = current;
+  }
   const h = writeResultHeaders(info);
   delete h.etag;
   const checksum: Record<string, XmlValue> = {};

@@ -95,8 +95,8 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
       // unread rest of the body cannot be told apart from the next request.
       if (!req.raw.complete) reply.header('connection', 'close');
       for (const [k, v] of Object.entries(res.headers)) {
-        // Header bytes go out as latin1: send non-ASCII text (user metadata) as its UTF-8 bytes.
-        reply.header(k, typeof v === 'string' && /[^\x00-\x7f]/.test(v) ? Buffer.from(v, 'utf8').toString('latin1') : v);
+        // Header bytes go out as latin1 (what clients decode them as); text beyond latin1 goes as its UTF-8 bytes.
+        reply.header(k, typeof v === 'string' && /[^\x00-\xff]/.test(v) ? Buffer.from(v, 'utf8').toString('latin1') : v);
       }
       if (res.body === undefined) {
         if (req.method === 'HEAD' && res.headers['content-length'] !== undefined) return reply.send();

@@ -92,9 +92,23 @@ describe.skipIf(!canMount())('drive faults', () => {
       expect((await get(s, 'bkt', 'old')).equals(old)).toBe(true);
       expect((await get(s, 'bkt', 'small')).equals(small)).toBe(true);
       await expect(s.headObject('bkt', 'new')).rejects.toMatchObject({ code: 'NoSuchKey' });
+      // The drive check sees them read-only: still read from, no longer written to. So even with a
+      // third drive losing everything, the reads go on from the two read-only ones and the last.
+      await s.checkDrives();
+      const st = s.healStatus().drives;
+      expect(st.slice(0, 2).map((x) => [x.online, x.writable])).toEqual([
+        [true, false],
+        [true, false],
+      ]);
+      const { rm } = await import('node:fs/promises');
+      await rm(join(d.paths[2], 'bkt'), { recursive: true });
+      expect((await get(s, 'bkt', 'old')).equals(old)).toBe(true);
+      expect((await get(s, 'bkt', 'small')).equals(small)).toBe(true);
       // one read-only drive of four: writes go on with the other three
       execFileSync('umount', ['-l', d.paths[1]]);
       mounted.pop();
+      await s.checkDrives();
+      expect(s.healStatus().drives[1]).toMatchObject({ online: true, writable: true });
       const fresh = data(MiB + 3);
       await put(s, 'bkt', 'new', fresh);
       expect((await get(s, 'bkt', 'new')).equals(fresh)).toBe(true);

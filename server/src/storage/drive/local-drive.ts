@@ -133,7 +133,7 @@ export class LocalDrive {
   }
 
   /** Cheap liveness probe: create and remove a file in the temp area; a drive that hangs fails it too. */
-  async probe(timeoutMs = 5000): Promise<boolean> {
+  async probe(timeoutMs = 5000): Promise<'ok' | 'readonly' | 'failed'> {
     const p = this.abs(`${TMP_DIR}/.probe-${randomUUID()}`);
     let timer: NodeJS.Timeout | undefined;
     const hung = new Promise<never>((_, reject) => {
@@ -149,10 +149,10 @@ export class LocalDrive {
         hung,
       ]);
       this.lastError = undefined;
-      return true;
+      return 'ok';
     } catch (e) {
       this.lastError = errCode(e) ?? String(e);
-      return false;
+      return this.lastError === 'EROFS' ? 'readonly' : 'failed';
     } finally {
       clearTimeout(timer);
     }

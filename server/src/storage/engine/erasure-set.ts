@@ -43,8 +43,9 @@ export interface Mutation {
 }
 
 export class ErasureSet {
-  /** online[i] = drive i answered its last probe. */
+  /** online[i] = drive i answered its last probe; writable[i] = and it can be written. */
   readonly online: boolean[];
+  readonly writable: boolean[];
 
   constructor(
     readonly index: number,
@@ -52,6 +53,7 @@ export class ErasureSet {
     readonly deps: SetDeps,
   ) {
     this.online = drives.map(() => true);
+    this.writable = drives.map(() => true);
   }
 
   get size(): number {
@@ -80,8 +82,14 @@ export class ErasureSet {
     return { data, parity, blockSize: this.deps.ctx.blockSize, dist, bitrot: 'highwayhash256' };
   }
 
+  /** Drives to read from (null where offline). */
   liveDrives(): (LocalDrive | null)[] {
     return this.drives.map((d, i) => (this.online[i] ? d : null));
+  }
+
+  /** Drives to write to (null where offline or read-only, e.g. a file system remounted read-only). */
+  writeDrives(): (LocalDrive | null)[] {
+    return this.drives.map((d, i) => (this.online[i] && this.writable[i] ? d : null));
   }
 
   objRel(bucket: string, key: string): string {
@@ -116,7 +124,7 @@ export class ErasureSet {
       const quorum = sample?.ec ? this.writeQuorum(sample.ec.data, sample.ec.parity) : this.writeQuorum(this.defaultData, this.size - this.defaultData);
       const dirRel = dirname(objRel);
       const entry = basename(objRel);
-      const drives = this.liveDrives();
+      const drives = this.writeDrives();
       const results = await Promise.all(
         drives.map(async (d, slot) => {
           if (!d || (m.slots && !m.slots[slot])) return { ok: false as const, err: 'offline' };

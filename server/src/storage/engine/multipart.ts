@@ -81,7 +81,7 @@ export class Multipart {
     if (opts.tagging) doc.tagging = opts.tagging;
     const dir = uploadDir(bucket, key, info.uploadId);
     const res = await Promise.allSettled(
-      set.liveDrives().map(async (d) => {
+      set.writeDrives().map(async (d) => {
         if (!d) throw new Error('offline');
         await d.mkdirs(dir);
         await d.writeAtomic(`${dir}/upload.json`, JSON.stringify(doc));
@@ -111,7 +111,7 @@ export class Multipart {
       const part: PartDoc = { number: n, size: staged.size, etag: staged.md5.toString('hex'), mtime: Date.now() };
       if (staged.checksum) part.checksum = staged.checksum.toString('base64');
       const res = await Promise.allSettled(
-        set.liveDrives().map(async (d, slot) => {
+        set.writeDrives().map(async (d, slot) => {
           if (!d || !staged.ok[slot]) throw new Error('missed');
           if (staged.size > 0) await d.renameInto(`${tmp}/part`, `${dir}/part.${n}`);
           else await d.unlinkIfExists(`${dir}/part.${n}`);
@@ -121,7 +121,7 @@ export class Multipart {
       if (res.filter((r) => r.status === 'fulfilled').length < set.writeQuorum(up.ec.data, up.ec.parity)) throw new S3Error('InsufficientWriteQuorum');
       return toPartInfo(part, algo, 'COMPOSITE');
     } finally {
-      await Promise.all(set.liveDrives().map((d) => d?.remove(tmp).catch(() => {})));
+      await Promise.all(set.writeDrives().map((d) => d?.remove(tmp).catch(() => {})));
     }
   }
 
@@ -243,7 +243,7 @@ export class Multipart {
         await d.remove(`${objRel}/${dataDir}`);
       },
     });
-    await Promise.all(set.liveDrives().map((d) => d?.remove(dir).catch(() => {})));
+    await Promise.all(set.writeDrives().map((d) => d?.remove(dir).catch(() => {})));
     return toObjectInfo(bucket, key, version, true);
   }
 
@@ -251,7 +251,7 @@ export class Multipart {
     const set = this.store.setOf(key);
     await this.readUpload(set, bucket, key, uploadId);
     const dir = uploadDir(bucket, key, uploadId);
-    await Promise.all(set.liveDrives().map((d) => d?.remove(dir).catch(() => {})));
+    await Promise.all(set.writeDrives().map((d) => d?.remove(dir).catch(() => {})));
   }
 
   async list(

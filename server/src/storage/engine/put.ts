@@ -31,7 +31,7 @@ export async function stagePart(
 ): Promise<StagedPart> {
   const { codec, blockSize } = set.deps.ctx;
   const quorum = set.writeQuorum(ec.data, ec.parity);
-  const writer = new ShardWriter(ec, set.liveDrives(), fileRel, inlineLimit);
+  const writer = new ShardWriter(ec, set.writeDrives(), fileRel, inlineLimit);
   const failIfBelowQuorum = () => {
     if (writer.okCount() >= quorum) return;
     const full = writer.errors.filter((e) => e === 'ENOSPC' || e === 'EDQUOT').length;
@@ -129,7 +129,7 @@ export async function putObjectInSet(
     await commitVersion(set, bucket, key, version, staged.inline ? staged.inline.map((b) => [b]) : null, staged.ok, tmp, opts.precondition);
     return toObjectInfo(bucket, key, version, true);
   } finally {
-    if (!inlined) await Promise.all(set.liveDrives().map((d) => d?.remove(tmp).catch(() => {})));
+    if (!inlined) await Promise.all(set.writeDrives().map((d) => d?.remove(tmp).catch(() => {})));
   }
 }
 

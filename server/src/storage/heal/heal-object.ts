@@ -64,7 +64,7 @@ async function healLocked(set: ErasureSet, bucket: string, key: string, deep: bo
   const objRel = set.objRel(bucket, key);
   const metas = await set.readMetas(bucket, key);
   const resolved = resolveVersions(metas, set.defaultData);
-  const live = set.liveDrives();
+  const live = set.writeDrives(); // only drives that can take a repair
   const codec = set.deps.ctx.codec;
   if (resolved.versions.length === 0) {
     // Nothing reached a quorum: leftovers of an interrupted write. Only judge when every drive answered.
@@ -197,7 +197,7 @@ const ORPHAN_AGE_MS = 10 * 60 * 1000;
 async function removeOrphans(set: ErasureSet, objRel: string, lists: (VersionRecord[] | null)[]): Promise<void> {
   await Promise.all(
     lists.map(async (versions, slot) => {
-      const d = set.liveDrives()[slot];
+      const d = set.writeDrives()[slot];
       if (!versions || !d) return;
       const used = new Set(versions.map((v) => v.dataDir));
       for (const name of (await d.list(objRel).catch(() => null)) ?? []) {

@@ -18,7 +18,7 @@ export interface HealStatus {
   lastScanEnd?: Date;
   /** Drives being rebuilt in full (replaced or fresh). */
   healingDrives: string[];
-  drives: { path: string; set: number; index: number; online: boolean; error?: string }[];
+  drives: { path: string; set: number; index: number; online: boolean; writable: boolean; error?: string }[];
   recent: HealResult[];
 }
 
@@ -147,7 +147,7 @@ export class Healer {
       all.map(async ({ set, d, i }) => {
         if (this.checking.has(d)) return; // still stuck in an earlier check: it stays offline
         this.checking.add(d);
-        const check = this.checkDrive(set.online, d, i).finally(() => this.checking.delete(d));
+        const check = this.checkDrive(set.online, set.writable, d, i).finally(() => this.checking.delete(d));
         let timer: NodeJS.Timeout | undefined;
         const hung = new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), this.opts.driveCheckTimeoutMs)));
         if ((await Promise.race([check, hung])) === 'hung') {
@@ -160,7 +160,7 @@ export class Healer {
     );
   }
 
-  private async checkDrive(online: boolean[], d: LocalDrive, i: number): Promise<void> {
+  private async checkDrive(online: boolean[], writable: boolean[], d: LocalDrive, i: number): Promise<void> {
     let fmt;
     try {
       fmt = await readFormat(d);
@@ -177,6 +177,7 @@ export class Healer {
         await d.mkdirs(MULTIPART_DIR);
         await writeFormat(d, this.format, d.driveId);
         online[i] = true;
+        writable[i] = true;
         this.healDriveInBackground(d, true);
       } catch (e) {
         this.healing.delete(d);
@@ -185,10 +186,13 @@ export class Healer {
       }
       return;
     }
-    const ok = fmt.driveId === d.driveId && (await d.probe());
+    const probe = fmt.driveId === d.driveId ? await d.probe() : 'failed';
+    const ok = probe !== 'failed';
     if (ok && !online[i]) this.ctx.log.info(`drive ${d.root} is back online`);
     if (!ok && online[i]) this.ctx.log.warn(`drive ${d.root} is offline (${d.lastError ?? 'wrong drive'})`);
+    if (probe === 'readonly' && writable[i]) this.ctx.log.warn(`drive ${d.root} is read-only: reads only`);
     online[i] = ok;
+    writable[i] = probe === 'ok';
   }
 
   private async monitorLoop(): Promise<void> {
@@ -237,7 +241,7 @@ export class Healer {
       ...(this.lastScanEnd ? { lastScanEnd: this.lastScanEnd } : {}),
       healingDrives: [...this.healing].map((d) => d.root),
       drives: this.store.sets.flatMap((s) =>
-        s.drives.map((d, i) => ({ path: d.root, set: s.index, index: i, online: s.online[i], ...(d.lastError ? { error: d.lastError } : {}) })),
+        s.drives.map((d, i) => ({ path: d.root, set: s.index, index: i, online: s.online[i], writable: s.online[i] && s.writable[i], ...(d.lastError ? { error: d.lastError } : {}) })),
       ),
       recent: this.recent.slice(),
     };

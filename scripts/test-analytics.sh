@@ -6,12 +6,17 @@
 #
 # With --torch it runs the heavy group instead (tests marked `torch`: PyTorch via s3torchconnector) in its
 # own venv, .venv-torch, from test/analytics/requirements-torch.txt (about 5.4 GB: torch brings CUDA wheels).
+# With --tensorflow it runs the other heavy group (tests marked `tensorflow`: tf.data over boto3 ranged GETs)
+# in .venv-tensorflow, from test/analytics/requirements-tensorflow.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=.venv-analytics req=test/analytics/requirements.txt select="not torch"
+venv=.venv-analytics req=test/analytics/requirements.txt select="not torch and not tensorflow"
 if [ "${1:-}" = "--torch" ]; then
   shift
   venv=.venv-torch req=test/analytics/requirements-torch.txt select="torch"
+elif [ "${1:-}" = "--tensorflow" ]; then
+  shift
+  venv=.venv-tensorflow req=test/analytics/requirements-tensorflow.txt select="tensorflow"
 fi
 stamp=$venv/.requirements.sha256
 want=$(cat test/analytics/requirements*.txt "$req" | sha256sum | cut -d' ' -f1)

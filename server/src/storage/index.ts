@@ -75,7 +75,7 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
     background: opts.background ?? true,
   });
   healer = h;
-  h.start(f.fresh);
+  await h.start(f.fresh);
 
   return {
     deploymentId: f.deploymentId,

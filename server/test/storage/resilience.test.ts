@@ -296,3 +296,25 @@ describe('hung drive', () => {
     }
   });
 });
+
+describe('heal queue', () => {
+  it('survives a restart', async () => {
+    const { d, s } = await setup(4);
+    const tmp = join(d.paths[3], '.cairn.sys/tmp');
+    await rm(tmp, { recursive: true });
+    await writeFile(tmp, 'x'); // drive 3 cannot take writes for a moment
+    const b = data(MiB + 11);
+    await put(s, 'bkt', 'queued', b);
+    expect(s.healStatus().queued).toBe(1);
+    await rm(tmp);
+    await mkdir(tmp);
+    await s.close();
+    const s2 = await open(d.paths);
+    cleanup.push(() => s2.close());
+    expect(s2.healStatus().queued).toBe(1);
+    await s2.healIdle();
+    expect(s2.healStatus().healedObjects).toBe(1);
+    for (const i of [0, 1]) await rm(join(d.paths[i], 'bkt'), { recursive: true });
+    expect((await get(s2, 'bkt', 'queued')).equals(b)).toBe(true);
+  });
+});

@@ -4,10 +4,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StorageContext } from '../context.js';
 import { readFormat, writeFormat, type FormatFile } from '../drive/format.js';
-import { MULTIPART_DIR, TMP_DIR, type LocalDrive } from '../drive/local-drive.js';
+import { MULTIPART_DIR, SYS_DIR, TMP_DIR, type LocalDrive } from '../drive/local-drive.js';
 import type { Store } from '../engine/store.js';
 import { walkSet } from '../list/walk.js';
 import { healObject, type HealResult } from './heal-object.js';
+
+const QUEUE_FILE = `${SYS_DIR}/heal-queue.json`;
 
 export interface HealStatus {
   queued: number;
@@ -53,7 +55,8 @@ export class Healer {
     private readonly opts: HealerOptions,
   ) {}
 
-  start(fresh: LocalDrive[]): void {
+  async start(fresh: LocalDrive[]): Promise<void> {
+    await this.loadQueue();
     for (const d of fresh) this.healDriveInBackground(d);
     if (!this.opts.background) return;
     this.loops.push(this.queueLoop(), this.monitorLoop(), this.scanLoop());
@@ -64,6 +67,38 @@ export class Healer {
     this.abort.abort();
     this.wake?.();
     await Promise.all(this.loops);
+    await this.saveQueue();
+  }
+
+  /** Objects still waiting for a heal survive a restart: saved on every writable drive of their set. */
+  private async saveQueue(): Promise<void> {
+    for (const set of this.store.sets) {
+      const jobs = [...this.queue.values()].filter((j) => j.set === set.index);
+      const text = JSON.stringify(jobs);
+      await Promise.all(
+        set.writeDrives().map(async (d) => {
+          if (!d) return;
+          if (jobs.length > 0) await d.writeAtomic(QUEUE_FILE, text).catch(() => {});
+          else await d.unlinkIfExists(QUEUE_FILE).catch(() => {});
+        }),
+      );
+    }
+  }
+
+  private async loadQueue(): Promise<void> {
+    for (const set of this.store.sets) {
+      for (const d of set.liveDrives()) {
+        const raw = await d?.read(QUEUE_FILE).catch(() => null);
+        if (!raw) continue;
+        try {
+          for (const j of JSON.parse(raw.toString('utf8')) as { bucket: string; key: string; deep: boolean }[]) {
+            this.enqueue(set.index, j.bucket, j.key, j.deep);
+          }
+        } catch {
+          // a damaged queue file: the scanner finds the rest
+        }
+      }
+    }
   }
 
   /** `deep`: verify every shard hash (a read saw corruption), not just presence and size. */

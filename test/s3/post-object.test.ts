@@ -79,6 +79,8 @@ describe('POST policy uploads', () => {
       [v4Form([{ bucket }, ['starts-with', '$key', ''], ['content-length-range', 0, 3]], { key: 'x' }), 400, 'EntityTooLarge'],
       [v4Form([{ bucket }, ['starts-with', '$key', ''], ['content-length-range', 100, 300]], { key: 'x' }), 400, 'EntityTooSmall'],
       [{ key: 'x' }, 403, 'AccessDenied'],
+      // A form field that would become a broken response header is refused, not stored.
+      [v4Form([{ bucket }, ['starts-with', '$key', ''], ['starts-with', '$Content-Type', '']], { key: 'x', 'Content-Type': 'text/plain\r\nx-injected: 1' }), 400, 'InvalidArgument'],
     ];
     for (const [fields, status, code] of cases) {
       const r = await post(fields, 'too long');

@@ -18,6 +18,7 @@ function applyOverrides(req: S3Request, h: Record<string, string | number>): voi
     const v = req.query.get(param);
     if (v === null) continue;
     if (!req.caller) throw new S3Error('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
+    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(v)) throw new S3Error('InvalidArgument', `${param} contains characters not allowed in a header`, { ArgumentName: param });
     h[header] = v;
   }
 }

@@ -28,6 +28,12 @@ export function checkKey(key: string): void {
   if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError');
 }
 
+/** Values that will be sent back as response headers must be valid header text (POST form fields need not be). */
+function headerText(name: string, v: string): string {
+  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(v)) throw new S3Error('InvalidArgument', `${name} contains characters not allowed in a header`, { ArgumentName: name });
+  return v;
+}
+
 export function contentHeaders(h: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of CONTENT_HEADERS) {
@@ -35,7 +41,7 @@ export function contentHeaders(h: IncomingHttpHeaders): Record<string, string> {
     if (v === undefined) continue;
     // aws-chunked is transfer framing, not a property of the stored object.
     if (name === 'content-encoding' && v.includes('aws-chunked')) v = v.split(',').map((s) => s.trim()).filter((s) => s && s !== 'aws-chunked').join(', ');
-    if (v !== '') out[name] = v;
+    if (v !== '') out[name] = headerText(name, v);
   }
   return out;
 }
@@ -46,7 +52,8 @@ export function userMetadata(h: IncomingHttpHeaders): Record<string, string> {
   for (const [name, value] of Object.entries(h)) {
     if (!name.startsWith('x-amz-meta-') || value === undefined) continue;
     const k = name.slice('x-amz-meta-'.length);
-    const v = Array.isArray(value) ? value.join(',') : value;
+    const v = headerText(name, Array.isArray(value) ? value.join(',') : value);
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(k)) throw new S3Error('InvalidArgument', 'Metadata names must be valid header names', { ArgumentName: name });
     size += k.length + Buffer.byteLength(v);
     out[k] = v;
   }

@@ -35,8 +35,9 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
       if (!socket.writable) return socket.destroy();
       const code = (err as { code?: string }).code;
       const s3 = code === 'HPE_HEADER_OVERFLOW' ? new S3Error('RequestHeaderSectionTooLarge') : new S3Error('InvalidRequest', 'The request could not be parsed.');
-      const xml = errorBody(s3, '', requestId(), ctx.hostId).xml;
-      socket.end(`HTTP/1.1 ${s3.status} Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(xml)}\r\nConnection: close\r\n\r\n${xml}`);
+      const id = requestId();
+      const xml = errorBody(s3, '', id, ctx.hostId).xml;
+      socket.end(`HTTP/1.1 ${s3.status} Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(xml)}\r\nx-amz-request-id: ${id}\r\nConnection: close\r\n\r\n${xml}`);
     },
     // URLs fastify itself cannot parse (bad percent-escapes): S3 says InvalidURI.
     frameworkErrors: (_err, req, reply) => {

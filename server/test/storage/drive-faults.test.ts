@@ -119,4 +119,33 @@ describe.skipIf(!canMount())('drive faults', () => {
       await d.cleanup();
     }
   });
+
+  it('a write that missed a read-only drive is healed once the drive is writable again', async () => {
+    const d = await drives(4);
+    const s = await open(d.paths);
+    try {
+      await s.makeBucket('bkt');
+      mount(['--bind', d.paths[3]], d.paths[3]);
+      execFileSync('mount', ['-o', 'remount,ro,bind', d.paths[3]]);
+      await s.checkDrives();
+      const b = data(2 * MiB + 5);
+      await put(s, 'bkt', 'missed', b);
+      await s.healIdle(); // cannot repair a read-only drive: the job waits
+      expect(s.healStatus().healedObjects).toBe(0);
+      execFileSync('umount', ['-l', d.paths[3]]);
+      mounted.pop();
+      await s.checkDrives(); // writable again: the waiting job is queued
+      await new Promise((r) => setImmediate(r));
+      await s.healIdle();
+      expect(s.healStatus().healedObjects).toBe(1);
+      const { rm } = await import('node:fs/promises');
+      for (const i of [0, 1]) await rm(join(d.paths[i], 'bkt'), { recursive: true });
+      expect((await get(s, 'bkt', 'missed')).equals(b)).toBe(true);
+    } finally {
+      await s.close();
+      for (const m of mounted.reverse()) execFileSync('umount', ['-l', m]);
+      mounted.length = 0;
+      await d.cleanup();
+    }
+  });
 });

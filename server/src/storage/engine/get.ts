@@ -99,7 +99,8 @@ export async function readBody(set: ErasureSet, bucket: string, key: string, o: 
               yield block.subarray(lo, hi);
             }
           } finally {
-            if (reader.bad.size > 0) healNeeded = true;
+            // Shards missing on drives that are up can be rebuilt; an offline drive waits for its return.
+            for (const shard of reader.bad) if (set.writable[v.ec!.dist.indexOf(shard + 1)] && set.online[v.ec!.dist.indexOf(shard + 1)]) healNeeded = true;
             if (reader.corrupt) corrupt = true;
             await reader.close();
           }

@@ -11,6 +11,13 @@ import { healObject, type HealResult } from './heal-object.js';
 
 const QUEUE_FILE = `${SYS_DIR}/heal-queue.json`;
 
+interface HealJob {
+  set: number;
+  bucket: string;
+  key: string;
+  deep: boolean;
+}
+
 export interface HealStatus {
   queued: number;
   healedObjects: number;
@@ -34,7 +41,8 @@ export interface HealerOptions {
 }
 
 export class Healer {
-  private queue = new Map<string, { set: number; bucket: string; key: string; deep: boolean }>();
+  private queue = new Map<string, HealJob>();
+  private deferred = new Map<string, HealJob>();
   private stopped = false;
   private wake: (() => void) | null = null;
   private recent: HealResult[] = [];
@@ -73,7 +81,7 @@ export class Healer {
   /** Objects still waiting for a heal survive a restart: saved on every writable drive of their set. */
   private async saveQueue(): Promise<void> {
     for (const set of this.store.sets) {
-      const jobs = [...this.queue.values()].filter((j) => j.set === set.index);
+      const jobs = [...this.queue.values(), ...this.deferred.values()].filter((j) => j.set === set.index);
       const text = JSON.stringify(jobs);
       await Promise.all(
         set.writeDrives().map(async (d) => {
@@ -169,9 +177,30 @@ export class Healer {
       }
       const [id, job] = first.value;
       this.queue.delete(id);
-      const set = this.store.sets[job.set];
-      this.record(await healObject(set, job.bucket, job.key, job.deep).catch((e) => ({ bucket: job.bucket, key: job.key, drivesHealed: 0, state: 'failed' as const, error: String(e) })));
+      await this.runJob(id, job);
       await sleep(5); // leave room for client requests
+    }
+  }
+
+  /**
+   * Heal one queued object. A drive of its set that is offline cannot be repaired now: the job waits
+   * (in `deferred`) until that drive is back.
+   */
+  private async runJob(id: string, job: HealJob): Promise<void> {
+    const set = this.store.sets[job.set];
+    const r = await healObject(set, job.bucket, job.key, job.deep).catch(
+      (e): HealResult => ({ bucket: job.bucket, key: job.key, drivesHealed: 0, state: 'failed', error: String(e) }),
+    );
+    this.record(r);
+    if (set.drives.some((_, i) => !set.online[i] || !set.writable[i]) && this.deferred.size < 100_000) this.deferred.set(id, job);
+  }
+
+  /** A drive is back: what it missed meanwhile goes to the queue again. */
+  private drivesBack(setIndex: number): void {
+    for (const [id, job] of this.deferred) {
+      if (job.set !== setIndex) continue;
+      this.deferred.delete(id);
+      this.enqueue(job.set, job.bucket, job.key, job.deep);
     }
   }
 
@@ -224,6 +253,7 @@ export class Healer {
     const probe = fmt.driveId === d.driveId ? await d.probe() : 'failed';
     const ok = probe !== 'failed';
     if (ok && !online[i]) this.ctx.log.info(`drive ${d.root} is back online`);
+    if (probe === 'ok' && (!online[i] || !writable[i])) queueMicrotask(() => this.drivesBack(d.setIndex));
     if (!ok && online[i]) this.ctx.log.warn(`drive ${d.root} is offline (${d.lastError ?? 'wrong drive'})`);
     if (probe === 'readonly' && writable[i]) this.ctx.log.warn(`drive ${d.root} is read-only: reads only`);
     online[i] = ok;
@@ -288,7 +318,7 @@ export class Healer {
       if (!this.opts.background && this.queue.size > 0) {
         const [id, job] = this.queue.entries().next().value!;
         this.queue.delete(id);
-        this.record(await healObject(this.store.sets[job.set], job.bucket, job.key, job.deep));
+        await this.runJob(id, job);
         continue;
       }
       await sleep(20);

@@ -181,13 +181,13 @@ export class Store {
         res.objects.push({
           bucket,
           key: item.key,
-          versionId: l.v,
+          versionId: l.v ?? 'null',
           isLatest: true,
           deleteMarker: false,
           size: l.s,
           etag: l.e,
           lastModified: new Date(l.m),
-          storageClass: l.c as L.StorageClass,
+          storageClass: (l.c ?? 'STANDARD') as L.StorageClass,
           contentHeaders: {},
           userMetadata: {},
         });

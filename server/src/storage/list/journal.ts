@@ -11,13 +11,16 @@ export const JOURNAL = '_idx';
 /** Appended lines per journal after which a compaction check runs. */
 const COMPACT_CHECK_EVERY = 20_000;
 
-/** Latest version of an entry: size, etag, mtime, version id, storage class, delete marker. */
+/**
+ * Latest version of an entry: size, etag, mtime, version id (absent: 'null'), storage class (absent:
+ * STANDARD), delete marker. Short names and omitted defaults: journals are parsed 100k lines at a time.
+ */
 export interface Latest {
   s: number;
   e: string;
   m: number;
-  v: string;
-  c: string;
+  v?: string;
+  c?: string;
   d?: 1;
 }
 
@@ -26,7 +29,9 @@ export type JournalRec = { n: string; p: 1 } | { n: string; l: Latest } | { n: s
 export function latestOf(versions: VersionRecord[]): Latest | null {
   const v = versions[0];
   if (!v) return null;
-  const l: Latest = { s: v.size, e: v.etag, m: v.mtime, v: v.id, c: v.storageClass };
+  const l: Latest = { s: v.size, e: v.etag, m: v.mtime };
+  if (v.id !== 'null') l.v = v.id;
+  if (v.storageClass !== 'STANDARD') l.c = v.storageClass;
   if (v.type === 'delete') l.d = 1;
   return l;
 }

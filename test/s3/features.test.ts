@@ -201,5 +201,13 @@ describe('bucket policy and anonymous access', () => {
     expect(await s3Error(s3.send(new PutBucketPolicyCommand({ Bucket: pb, Policy: '{"Statement": "nonsense"' })))).toMatchObject({ name: 'MalformedPolicy', status: 400 });
     await s3.send(new DeleteBucketPolicyCommand({ Bucket: pb }));
     expect((await fetch(`${server.url}/${pb}/pub/file`)).status).toBe(403);
+    // Conditions on the object's own tags.
+    await s3.send(new PutObjectCommand({ Bucket: pb, Key: 'tagged-public', Body: 'tp', Tagging: 'security=public' }));
+    await s3.send(new PutObjectCommand({ Bucket: pb, Key: 'tagged-private', Body: 'tq', Tagging: 'security=private' }));
+    await s3.send(new PutBucketPolicyCommand({ Bucket: pb, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [
+      { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${pb}/*`, Condition: { StringEquals: { 's3:ExistingObjectTag/security': 'public' } } },
+    ] }) }));
+    expect((await fetch(`${server.url}/${pb}/tagged-public`)).status).toBe(200);
+    expect((await fetch(`${server.url}/${pb}/tagged-private`)).status).toBe(403);
   });
 });

@@ -64,6 +64,8 @@ export function parsePolicy(text: string, bucket: string): BucketPolicy {
     const principals = principalList(st.Principal);
     const notPrincipals = principalList(st.NotPrincipal);
     if (!principals && !notPrincipals) throw new S3Error('MalformedPolicy', 'Missing required field Principal');
+    // AWS forbids NotPrincipal with Allow (it would grant to nearly everyone).
+    if (notPrincipals && st.Effect === 'Allow') throw new S3Error('MalformedPolicy', 'NotPrincipal is not allowed with Effect Allow');
     const actions = list(st.Action);
     const notActions = list(st.NotAction);
     if (!actions && !notActions) throw new S3Error('MalformedPolicy', 'Missing required field Action');

@@ -47,8 +47,16 @@ async function decide(storage: ObjectLayer, a: AuthorizeInput, now: number, buck
   const cfg = await storage.getBucketConfig(bucket);
   const owner = a.identity !== undefined && (cfg.owner === undefined ? a.identity.root : cfg.owner === a.identity.accessKey);
   if (!cfg.policy) return { owner, verdict: 'None' };
+  const conditions = conditionContext(a, now);
+  // Tag conditions: the request's tags (x-amz-tagging) and, only when the policy asks, the object's own.
+  const requestTags = typeof a.headers['x-amz-tagging'] === 'string' ? a.headers['x-amz-tagging'] : undefined;
+  for (const [k, v] of new URLSearchParams(requestTags ?? '')) conditions[`s3:requestobjecttag/${k.toLowerCase()}`] = v;
+  if (key !== undefined && !owner && /existingobjecttag/i.test(cfg.policy)) {
+    const info = await storage.headObject(bucket, key).catch(() => undefined);
+    for (const [k, v] of new URLSearchParams(info?.tagging ?? '')) conditions[`s3:existingobjecttag/${k.toLowerCase()}`] = v;
+  }
   const verdict = evaluatePolicy(parsePolicy(cfg.policy, bucket), {
-    principal: a.identity?.accessKey ?? '*', action, bucket, key, conditions: conditionContext(a, now),
+    principal: a.identity?.accessKey ?? '*', action, bucket, key, conditions,
   });
   return { owner, verdict };
 }

@@ -103,6 +103,7 @@ describe('bucket policy', () => {
     expect(code(() => parsePolicy(JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::other/*' }] }), 'pub'))).toBe('MalformedPolicy');
     expect(code(() => parsePolicy(JSON.stringify({ Statement: [{ Effect: 'Maybe', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::pub/*' }] }), 'pub'))).toBe('MalformedPolicy');
     expect(code(() => parsePolicy(JSON.stringify({ Statement: [] }), 'pub'))).toBe('MalformedPolicy');
+    expect(code(() => parsePolicy(JSON.stringify({ Statement: [{ Effect: 'Allow', NotPrincipal: { AWS: 'x' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::pub/*' }] }), 'pub'))).toBe('MalformedPolicy');
   });
 });
 

@@ -209,5 +209,12 @@ describe('bucket policy and anonymous access', () => {
     ] }) }));
     expect((await fetch(`${server.url}/${pb}/tagged-public`)).status).toBe(200);
     expect((await fetch(`${server.url}/${pb}/tagged-private`)).status).toBe(403);
+    // Missing objects: 404 for a caller allowed to list (that prefix), 403 for others.
+    await s3.send(new PutBucketPolicyCommand({ Bucket: pb, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [
+      { Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${pb}`, Condition: { StringLike: { 's3:prefix': 'pub/*' } } },
+    ] }) }));
+    expect((await fetch(`${server.url}/${pb}/pub/missing`, { method: 'HEAD' })).status).toBe(404);
+    expect((await fetch(`${server.url}/${pb}/private/missing`, { method: 'HEAD' })).status).toBe(403);
+    expect((await fetch(`${server.url}/${pb}/pub/file`, { method: 'HEAD' })).status).toBe(403);
   });
 });

@@ -74,7 +74,14 @@ export async function authorize(storage: ObjectLayer, a: AuthorizeInput, now: nu
   const { owner, verdict } = await decide(storage, a, now, op.bucket, op.action, key);
   if (owner && POLICY_OPS.has(op.name)) return;
   if (verdict === 'Deny') throw new S3Error('AccessDenied');
-  if (!owner && verdict !== 'Allow') throw new S3Error('AccessDenied');
+  if (!owner && verdict !== 'Allow') {
+    // As S3: a caller who may list the bucket learns that a missing object is missing (404), others get 403.
+    if ((op.name === 'GetObject' || op.name === 'HeadObject') && key !== undefined) {
+      const list = await decide(storage, { ...a, query: new URLSearchParams({ prefix: key }) }, now, op.bucket, 's3:ListBucket', undefined);
+      if (list.verdict === 'Allow' && !(await storage.headObject(op.bucket, key).then(() => true, () => false))) throw new S3Error('NoSuchKey');
+    }
+    throw new S3Error('AccessDenied');
+  }
   // A copy also reads its source, which needs read permission of its own.
   if (op.name === 'CopyObject' || op.name === 'UploadPartCopy') {
     const src = op.source;

@@ -7,16 +7,21 @@
 # With --torch it runs the heavy group instead (tests marked `torch`: PyTorch via s3torchconnector) in its
 # own venv, .venv-torch, from test/analytics/requirements-torch.txt (about 5.4 GB: torch brings CUDA wheels).
 # With --tensorflow it runs the other heavy group (tests marked `tensorflow`: tf.data over boto3 ranged GETs)
-# in .venv-tensorflow, from test/analytics/requirements-tensorflow.txt.
+# in .venv-tensorflow, from test/analytics/requirements-tensorflow.txt. With --spark, tests marked `spark`
+# (pyspark + hadoop-aws over s3a) in .venv-spark, from test/analytics/requirements-spark.txt; Spark's Ivy
+# fetches its jars from Maven Central into .venv-spark/ivy on the first run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=.venv-analytics req=test/analytics/requirements.txt select="not torch and not tensorflow"
+venv=.venv-analytics req=test/analytics/requirements.txt select="not torch and not tensorflow and not spark"
 if [ "${1:-}" = "--torch" ]; then
   shift
   venv=.venv-torch req=test/analytics/requirements-torch.txt select="torch"
 elif [ "${1:-}" = "--tensorflow" ]; then
   shift
   venv=.venv-tensorflow req=test/analytics/requirements-tensorflow.txt select="tensorflow"
+elif [ "${1:-}" = "--spark" ]; then
+  shift
+  venv=.venv-spark req=test/analytics/requirements-spark.txt select="spark"
 fi
 stamp=$venv/.requirements.sha256
 want=$(cat test/analytics/requirements*.txt "$req" | sha256sum | cut -d' ' -f1)

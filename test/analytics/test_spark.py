@@ -1,0 +1,134 @@
+"""Spark through pyspark and hadoop-aws (s3a, path style, plain HTTP) against Cairn: a DataFrame written as
+partitioned Parquet through the S3A committers (magic and directory: every file is a multipart upload that
+only the job commit completes), read back row for row and aggregated; a CSV uploaded with boto3 read by
+Spark. The heavy group: pyspark and a JVM are started only here; hadoop-aws and the AWS SDK bundle are
+fetched from Maven Central by Ivy into the venv (spark.jars.ivy) on the first run and reused afterwards."""
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from data import sales
+
+pytestmark = pytest.mark.spark
+
+
+def _bundled_versions() -> tuple[str, str]:
+    """pyspark's own version and the Hadoop it bundles (hadoop-client-api-<v>.jar): hadoop-aws and
+    spark-hadoop-cloud must match them exactly."""
+    import pyspark
+    jars = sorted((Path(pyspark.__file__).parent / "jars").glob("hadoop-client-api-*.jar"))
+    assert jars, "pyspark ships no hadoop-client-api jar"
+    return pyspark.__version__, jars[0].name[len("hadoop-client-api-"):-len(".jar")]
+
+
+# spark-hadoop-cloud's other dependencies: connectors for other clouds, and jars pyspark already ships.
+_EXCLUDES = ["com.google.cloud.bigdataoss:gcs-connector", "org.apache.hadoop:hadoop-azure",
+             "org.apache.hadoop:hadoop-huaweicloud", "org.apache.hadoop:hadoop-cloud-storage",
+             "org.apache.hadoop:hadoop-client-runtime", "joda-time:joda-time",
+             "com.fasterxml.jackson.core:jackson-databind", "com.fasterxml.jackson.core:jackson-annotations",
+             "com.fasterxml.jackson.dataformat:jackson-dataformat-cbor", "org.apache.httpcomponents:httpclient",
+             "org.apache.httpcomponents:httpcore", "org.eclipse.jetty:jetty-util",
+             "org.eclipse.jetty:jetty-util-ajax", "com.squareup.okhttp3:okhttp", "com.squareup.okio:okio"]
+
+
+@pytest.fixture(scope="module")
+def spark(cairn, tmp_path_factory):
+    from pyspark.sql import SparkSession
+    local = tmp_path_factory.mktemp("spark")
+    s3a = {
+        "fs.s3a.endpoint": cairn.endpoint,
+        "fs.s3a.endpoint.region": cairn.region,
+        "fs.s3a.path.style.access": "true",
+        "fs.s3a.connection.ssl.enabled": "false",
+        "fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+        "fs.s3a.access.key": cairn.access_key,
+        "fs.s3a.secret.key": cairn.secret_key,
+        # Fail fast instead of retrying for minutes when Cairn answers wrongly.
+        "fs.s3a.attempts.maximum": "2",
+        "fs.s3a.retry.limit": "2",
+        "fs.s3a.buffer.dir": str(local / "s3a-buffer"),
+        # The S3A committers, reached through Hadoop's committer factory for the s3a scheme.
+        "mapreduce.outputcommitter.factory.scheme.s3a": "org.apache.hadoop.fs.s3a.commit.S3ACommitterFactory",
+        "fs.s3a.committer.name": "magic",
+        "fs.s3a.committer.magic.enabled": "true",
+        "fs.s3a.committer.staging.tmp.path": str(local / "staging"),
+    }
+    spark_version, hadoop_version = _bundled_versions()
+    builder = (SparkSession.builder.master("local[2]").appName("cairn-s3a")
+               .config("spark.jars.packages", f"org.apache.hadoop:hadoop-aws:{hadoop_version},"
+                       f"org.apache.spark:spark-hadoop-cloud_2.13:{spark_version}")
+               .config("spark.jars.excludes", ",".join(_EXCLUDES))
+               .config("spark.jars.ivy", str(Path(sys.prefix) / "ivy"))
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.shuffle.partitions", "4")
+               .config("spark.local.dir", str(local / "local"))
+               # spark-hadoop-cloud's binding: Spark's commit protocol and Parquet's committer hand the job
+               # to the committer Hadoop's factory picks for s3a (fs.s3a.committer.name), not to a rename.
+               .config("spark.sql.sources.commitProtocolClass",
+                       "org.apache.spark.internal.io.cloud.PathOutputCommitProtocol")
+               .config("spark.sql.parquet.output.committer.class",
+                       "org.apache.spark.internal.io.cloud.BindingParquetOutputCommitter"))
+    for key, value in s3a.items():
+        builder = builder.config(f"spark.hadoop.{key}", value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.mark.parametrize("committer", ["magic", "directory"])
+def test_parquet_through_s3a_committer(spark, s3, bucket, committer):
+    from pyspark.sql import functions as F
+    table = sales(rows=4000, seed=11)
+    spark.conf.set("fs.s3a.committer.name", committer)
+    path = f"s3a://{bucket}/sales"
+    (spark.createDataFrame(table).repartition(3)
+     .write.mode("overwrite").partitionBy("region").parquet(path))
+
+    # What the committer left: partitioned Parquet files and a JSON _SUCCESS manifest naming the committer
+    # (FileOutputCommitter writes an empty one), no pending uploads and nothing under __magic.
+    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+            for o in page.get("Contents", [])]
+    parts = [k for k in keys if k.endswith(".parquet")]
+    assert {k.split("/")[1] for k in parts} == {f"region={r}" for r in set(table["region"].to_pylist())}
+    assert not [k for k in keys if "__magic" in k], keys
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key="sales/_SUCCESS")["Body"].read())
+    assert manifest["committer"] == committer
+    assert len(manifest["filenames"]) == len(parts)
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+    back = spark.read.parquet(path)
+    assert back.count() == table.num_rows
+    got = back.select(*table.column_names).orderBy("id").collect()
+    want = table.to_pylist()
+    assert [r.asDict() for r in got] == want
+
+    agg = (back.groupBy("region", "day").agg(F.count("*").alias("n"), F.sum("qty").alias("qty"))
+           .orderBy("region", "day").collect())
+    expect = {}
+    for row in want:
+        n, q = expect.get((row["region"], row["day"]), (0, 0))
+        expect[(row["region"], row["day"])] = (n + 1, q + row["qty"])
+    assert {(r["region"], r["day"]): (r["n"], r["qty"]) for r in agg} == expect
+    # A filter on the partition column reads only that partition's files.
+    assert back.where(F.col("region") == "eu").count() == sum(1 for r in want if r["region"] == "eu")
+
+
+def test_read_csv_uploaded_with_boto3(spark, s3, bucket):
+    from pyspark.sql import functions as F
+    table = sales(rows=1500, seed=5)
+    lines = ["id,region,day,amount,qty"] + [
+        f'{r["id"]},{r["region"]},{r["day"]},{r["amount"]!r},{r["qty"]}' for r in table.to_pylist()]
+    half = len(lines) // 2
+    s3.put_object(Bucket=bucket, Key="csv/a.csv", Body="\n".join(lines[:half]).encode() + b"\n")
+    s3.put_object(Bucket=bucket, Key="csv/b.csv", Body="\n".join(lines[:1] + lines[half:]).encode() + b"\n")
+
+    df = spark.read.csv(f"s3a://{bucket}/csv/", header=True,
+                        schema="id LONG, region STRING, day STRING, amount DOUBLE, qty INT")
+    got = [r.asDict() for r in df.orderBy("id").collect()]
+    want = [{k: r[k] for k in ("id", "region", "day", "amount", "qty")} for r in table.to_pylist()]
+    assert got == want
+    total = df.where(F.col("region") == "us").agg(F.sum("qty")).collect()[0][0]
+    assert total == sum(r["qty"] for r in want if r["region"] == "us")

@@ -1,15 +1,16 @@
 """Spark through pyspark and hadoop-aws (s3a, path style, plain HTTP) against Cairn: a DataFrame written as
 partitioned Parquet through the S3A committers (magic and directory: every file is a multipart upload that
 only the job commit completes), read back row for row and aggregated; a CSV uploaded with boto3 read by
-Spark. The heavy group: pyspark and a JVM are started only here; hadoop-aws and the AWS SDK bundle are
-fetched from Maven Central by Ivy into the venv (spark.jars.ivy) on the first run and reused afterwards."""
+Spark; S3A conditional writes (If-None-Match, If-Match) on PUT and on multipart completion. The heavy
+group: pyspark and a JVM are started only here; hadoop-aws and the AWS SDK bundle are fetched from Maven
+Central by Ivy into the venv (spark.jars.ivy) on the first run and reused afterwards."""
 import json
 import sys
 from pathlib import Path
 
 import pytest
 
-from data import sales
+from data import random_bytes, sales
 
 pytestmark = pytest.mark.spark
 
@@ -132,3 +133,55 @@ def test_read_csv_uploaded_with_boto3(spark, s3, bucket):
     assert got == want
     total = df.where(F.col("region") == "us").agg(F.sum("qty")).collect()[0][0]
     assert total == sum(r["qty"] for r in want if r["region"] == "us")
+
+
+
+def test_conditional_create_and_overwrite(spark, s3, bucket):
+    """S3A's conditional writes (createFile options, sent on the PUT): conditional.overwrite sends
+    If-None-Match: * (an existing key fails on Cairn's 412 and is left as it was; a new key is written) and
+    conditional.overwrite.etag sends If-Match (a stale ETag fails, the current one replaces the object)."""
+    jvm = spark.sparkContext._jvm
+    conf = jvm.org.apache.hadoop.conf.Configuration(spark.sparkContext._jsc.hadoopConfiguration())
+    conf.set("fs.s3a.create.conditional.enabled", "true")
+    conf.set("fs.s3a.multipart.size", "5M")
+    fs = jvm.org.apache.hadoop.fs.FileSystem.newInstance(jvm.java.net.URI(f"s3a://{bucket}/"), conf)
+
+    def write(key, body, **options):
+        builder = fs.createFile(jvm.org.apache.hadoop.fs.Path(f"s3a://{bucket}/{key}")).overwrite(True)
+        for name, value in options.items():
+            builder = builder.must(f"fs.option.create.{name}", value)
+        out = builder.build()
+        out.write(bytearray(body))
+        out.close()
+
+    def body(key):
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    try:
+        first = s3.put_object(Bucket=bucket, Key="cond/taken", Body=b"first")["ETag"].strip('"')
+        with pytest.raises(Exception) as raised:
+            write("cond/taken", b"second", **{"conditional.overwrite": True})
+        assert "412" in str(raised.value) or "FileAlreadyExists" in str(raised.value), str(raised.value)[:1500]
+        assert body("cond/taken") == b"first"
+        write("cond/fresh", b"fresh", **{"conditional.overwrite": True})
+        assert body("cond/fresh") == b"fresh"
+
+        with pytest.raises(Exception) as raised:
+            write("cond/taken", b"third", **{"conditional.overwrite.etag": "0" * 32})
+        assert "412" in str(raised.value) or "RemoteFileChanged" in str(raised.value), str(raised.value)[:1500]
+        assert body("cond/taken") == b"first"
+        write("cond/taken", b"fourth", **{"conditional.overwrite.etag": first})
+        assert body("cond/taken") == b"fourth"
+
+        # Past fs.s3a.multipart.size the stream uploads parts and the condition rides on the completion.
+        big = random_bytes(6 * 1024 * 1024 + 17, seed=3)
+        with pytest.raises(Exception) as raised:
+            write("cond/taken", big, **{"conditional.overwrite": True})
+        assert "412" in str(raised.value) or "FileAlreadyExists" in str(raised.value), str(raised.value)[:1500]
+        assert body("cond/taken") == b"fourth"
+        assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []   # S3A aborted it
+        write("cond/big", big, **{"conditional.overwrite": True})
+        assert body("cond/big") == big
+        assert s3.head_object(Bucket=bucket, Key="cond/big")["ETag"].endswith('-2"')
+    finally:
+        fs.close()

@@ -1,8 +1,9 @@
 // Bucket operations: create, head, delete, list buckets, location, versioning, ACL (owner-only).
 import { S3Error, isS3Error } from '../errors.js';
 import type { VersioningState } from '../storage/object-layer.js';
+import { aclXml, cannedAcl, objectAcl, parseAclDocument, requestedAcl, withObjectAcl, type Acl } from './acl.js';
 import { checkBucketName } from './names.js';
-import { drain, readDocument } from './request-body.js';
+import { readDocument } from './request-body.js';
 import { emptyResponse, xmlResponse, type ApiContext, type Caller, type S3Request, type S3Response } from './types.js';
 import { S3_NS, escapeXml, parseXml, str, toXml } from './xml.js';
 
@@ -18,8 +19,11 @@ export async function createBucket(ctx: ApiContext, req: S3Request, bucket: stri
     }
   }
   const lock = String(req.headers['x-amz-bucket-object-lock-enabled'] ?? '').toLowerCase() === 'true';
+  const creator = req.caller?.accessKey ?? ctx.owner.displayName;
+  const acl = requestedAcl(req.headers, creator, creator);
   try {
     await ctx.storage.makeBucket(bucket, {
+      ...(acl ? { acl: JSON.stringify(acl) } : {}),
       location: location || ctx.region,
       ...(req.caller && !req.caller.root ? { owner: req.caller.accessKey } : {}),
       ...(lock ? { objectLockEnabled: true, versioning: 'Enabled' } : {}),
@@ -104,27 +108,47 @@ export async function putBucketVersioning(ctx: ApiContext, req: S3Request, bucke
   return emptyResponse(200);
 }
 
-function aclXml(ctx: ApiContext): string {
-  return toXml('AccessControlPolicy', {
-    Owner: { ID: ctx.owner.id, DisplayName: ctx.owner.displayName },
-    AccessControlList: {
-      Grant: { Grantee: { ID: ctx.owner.id, DisplayName: ctx.owner.displayName }, Permission: 'FULL_CONTROL' },
-    },
-  }).replace('<Grantee>', '<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">');
+/** Access key of the bucket's owner (buckets without a recorded owner belong to root). */
+export function bucketOwnerKey(ctx: ApiContext, owner: string | undefined): string {
+  return owner ?? ctx.owner.displayName;
 }
 
-/** ACLs: Cairn grants the owner full control and nothing else; only the canned `private` ACL is accepted. */
+export function storedBucketAcl(ctx: ApiContext, cfg: { owner?: string; acl?: string }): Acl {
+  const owner = bucketOwnerKey(ctx, cfg.owner);
+  if (cfg.acl) {
+    try {
+      return JSON.parse(cfg.acl) as Acl;
+    } catch { /* fall through to the default */ }
+  }
+  return cannedAcl('private', owner, owner);
+}
+
 export async function getAcl(ctx: ApiContext, bucket: string, key?: string, versionId?: string): Promise<S3Response> {
-  if (key === undefined) await ctx.storage.headBucket(bucket);
-  else await ctx.storage.headObject(bucket, key, { versionId });
-  return xmlResponse(aclXml(ctx));
+  const cfg = await ctx.storage.getBucketConfig(bucket);
+  if (key === undefined) return xmlResponse(aclXml(storedBucketAcl(ctx, cfg)));
+  const info = await ctx.storage.headObject(bucket, key, { versionId });
+  if (info.deleteMarker) throw new S3Error(versionId ? 'MethodNotAllowed' : 'NoSuchKey');
+  const owner = bucketOwnerKey(ctx, cfg.owner);
+  return xmlResponse(aclXml(objectAcl(info.userMetadata) ?? cannedAcl('private', owner, owner)));
 }
 
+/** PutBucketAcl / PutObjectAcl: a canned ACL, x-amz-grant-* headers or an AccessControlPolicy body. */
 export async function putAcl(ctx: ApiContext, req: S3Request, bucket: string, key?: string, versionId?: string): Promise<S3Response> {
-  const canned = req.headers['x-amz-acl'];
-  await drain(req);
-  if (canned !== undefined && canned !== 'private') throw new S3Error('NotImplemented', 'Only the private canned ACL is supported');
-  return getAcl(ctx, bucket, key, versionId).then(() => emptyResponse(200));
+  const body = await readDocument(req);
+  const cfg = await ctx.storage.getBucketConfig(bucket);
+  const bucketOwner = bucketOwnerKey(ctx, cfg.owner);
+  const info = key === undefined ? undefined : await ctx.storage.headObject(bucket, key, { versionId });
+  if (info?.deleteMarker) throw new S3Error(versionId ? 'MethodNotAllowed' : 'NoSuchKey');
+  const owner = info ? (objectAcl(info.userMetadata)?.owner ?? bucketOwner) : bucketOwner;
+  let acl = requestedAcl(req.headers, owner, bucketOwner);
+  if (body.trim() !== '') {
+    if (acl) throw new S3Error('UnexpectedContent', 'This request does not support content');
+    acl = parseAclDocument(body, owner);
+  }
+  if (!acl) throw new S3Error('MissingSecurityHeader', 'Your request was missing a required header', { MissingHeaderName: 'x-amz-acl' });
+  if (info === undefined) await ctx.storage.updateBucketConfig(bucket, { acl: JSON.stringify(acl) });
+  else await ctx.storage.updateObjectMetadata(bucket, key!, { versionId: info.versionId, userMetadata: withObjectAcl(info.userMetadata, acl) });
+  return emptyResponse(200);
 }
 
 /** Subresources that exist in S3 but not in Cairn: reads answer "not configured", writes NotImplemented. */

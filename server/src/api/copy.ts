@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
 import type { ByteRange, ObjectInfo } from '../storage/object-layer.js';
 import type { ObjectRef } from './operation.js';
+import { newObjectAcl, withObjectAcl } from './acl.js';
 import { checkConditions, quoteEtag } from './object-headers.js';
 import { writePrecondition } from './object-put.js';
 import { MAX_SINGLE_PUT, checkKey, contentHeaders, requestedAlgorithm, storageClass, taggingHeader, userMetadata } from './put-input.js';
@@ -56,7 +57,9 @@ export async function copyObject(ctx: ApiContext, req: S3Request, bucket: string
   if (info.size > MAX_SINGLE_PUT) throw new S3Error('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120');
   const newClass = storageClass(req.headers);
   const replace = metaDirective === 'REPLACE';
-  const meta = replace ? { contentHeaders: contentHeaders(req.headers), userMetadata: userMetadata(req.headers) } : { contentHeaders: info.contentHeaders, userMetadata: info.userMetadata };
+  // The copy is a new object: its ACL is the one asked for (or the writer's default), never the source's.
+  const acl = await newObjectAcl(ctx, req, bucket);
+  const meta = replace ? { contentHeaders: contentHeaders(req.headers), userMetadata: withObjectAcl(userMetadata(req.headers), acl) } : { contentHeaders: info.contentHeaders, userMetadata: withObjectAcl(info.userMetadata, acl) };
   const tagging = tagDirective === 'REPLACE' ? (taggingHeader(req.headers) ?? '') : info.tagging;
 
   const h: Record<string, string> = {};

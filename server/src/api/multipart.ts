@@ -7,6 +7,7 @@ import { openCopySource } from './copy.js';
 import { encoder } from './list.js';
 import { checksumHeaderName, quoteEtag, unquoteEtag } from './object-headers.js';
 import { writePrecondition, writeResultHeaders } from './object-put.js';
+import { newObjectAcl, withObjectAcl } from './acl.js';
 import { checkKey, contentHeaders, integrity, requestedAlgorithm, storageClass, taggingHeader, userMetadata } from './put-input.js';
 import { readDocument } from './request-body.js';
 import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
@@ -26,7 +27,7 @@ export async function createMultipartUpload(ctx: ApiContext, req: S3Request, buc
   const alg = requestedAlgorithm(req.headers);
   const up = await ctx.storage.newMultipartUpload(bucket, key, {
     contentHeaders: contentHeaders(req.headers),
-    userMetadata: userMetadata(req.headers),
+    userMetadata: withObjectAcl(userMetadata(req.headers), await newObjectAcl(ctx, req, bucket)),
     tagging: taggingHeader(req.headers),
     storageClass: storageClass(req.headers),
     checksumAlgorithm: alg,

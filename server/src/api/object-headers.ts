@@ -1,4 +1,5 @@
 // Headers S3 sends about an object (GET, HEAD, PUT answers), conditional-read rules and Range parsing.
+import { OBJECT_ACL_META } from './acl.js';
 import { S3Error } from '../errors.js';
 import type { ByteRange, ObjectInfo, StoredChecksum } from '../storage/object-layer.js';
 
@@ -23,7 +24,7 @@ export function objectHeaders(info: ObjectInfo, opts: { checksumMode?: boolean }
     'content-type': 'binary/octet-stream',
   };
   for (const [k, v] of Object.entries(info.contentHeaders)) h[k.toLowerCase()] = v;
-  for (const [k, v] of Object.entries(info.userMetadata)) h[`x-amz-meta-${k}`] = v;
+  for (const [k, v] of Object.entries(info.userMetadata)) if (k !== OBJECT_ACL_META) h[`x-amz-meta-${k}`] = v;
   if (info.versionId && info.versionId !== 'null') h['x-amz-version-id'] = info.versionId;
   if (info.storageClass !== 'STANDARD') h['x-amz-storage-class'] = info.storageClass;
   const tags = tagCount(info.tagging);

@@ -3,6 +3,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
 import type { ObjectInfo, PutOptions } from '../storage/object-layer.js';
+import { newObjectAcl, withObjectAcl } from './acl.js';
 import { checksumHeaderName, quoteEtag, unquoteEtag } from './object-headers.js';
 import { MAX_SINGLE_PUT, checkKey, contentHeaders, integrity, storageClass, taggingHeader, userMetadata } from './put-input.js';
 import { emptyResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
@@ -39,7 +40,7 @@ export async function putObject(ctx: ApiContext, req: S3Request, bucket: string,
   const opts: PutOptions = {
     size: req.size,
     contentHeaders: contentHeaders(req.headers),
-    userMetadata: userMetadata(req.headers),
+    userMetadata: withObjectAcl(userMetadata(req.headers), await newObjectAcl(ctx, req, bucket)),
     tagging: taggingHeader(req.headers),
     storageClass: storageClass(req.headers),
     precondition: writePrecondition(req.headers),

@@ -5,7 +5,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { evaluatePolicy, parsePolicy, type Operation } from '../api/index.js';
 import { S3Error } from '../errors.js';
-import type { ObjectLayer } from '../storage/object-layer.js';
+import { aclAllows, objectAcl, type Acl, type Permission } from '../api/acl.js';
+import type { BucketConfig, ObjectLayer } from '../storage/object-layer.js';
 import type { Identity } from './auth/credentials.js';
 
 export interface AuthorizeInput {
@@ -43,10 +44,10 @@ function conditionContext(a: AuthorizeInput, now: number): Record<string, string
 const POLICY_OPS = new Set(['PutBucketPolicy', 'DeleteBucketPolicy', 'GetBucketPolicy', 'GetBucketPolicyStatus']);
 
 /** Allow, Deny or None for `principal` doing `action` on bucket/key, and whether the caller owns the bucket. */
-async function decide(storage: ObjectLayer, a: AuthorizeInput, now: number, bucket: string, action: string, key: string | undefined): Promise<{ owner: boolean; verdict: 'Allow' | 'Deny' | 'None' }> {
+async function decide(storage: ObjectLayer, a: AuthorizeInput, now: number, bucket: string, action: string, key: string | undefined, versionId?: string): Promise<{ owner: boolean; verdict: 'Allow' | 'Deny' | 'None' }> {
   const cfg = await storage.getBucketConfig(bucket);
   const owner = a.identity !== undefined && (cfg.owner === undefined ? a.identity.root : cfg.owner === a.identity.accessKey);
-  if (!cfg.policy) return { owner, verdict: 'None' };
+  if (!cfg.policy) return { owner, verdict: !owner && (await aclGrants(storage, a.identity, cfg, bucket, action, key, versionId)) ? 'Allow' : 'None' };
   const conditions = conditionContext(a, now);
   // Tag conditions: the request's tags (x-amz-tagging) and, only when the policy asks, the object's own.
   const requestTags = typeof a.headers['x-amz-tagging'] === 'string' ? a.headers['x-amz-tagging'] : undefined;
@@ -58,7 +59,44 @@ async function decide(storage: ObjectLayer, a: AuthorizeInput, now: number, buck
   const verdict = evaluatePolicy(parsePolicy(cfg.policy, bucket), {
     principal: a.identity?.accessKey ?? '*', action, bucket, key, conditions,
   });
-  return { owner, verdict };
+  return { owner, verdict: verdict === 'None' && !owner && (await aclGrants(storage, a.identity, cfg, bucket, action, key, versionId)) ? 'Allow' : verdict };
+}
+
+/** What an ACL must grant for an action, and whether the bucket's or the object's ACL is asked. */
+const ACL_NEEDS: Record<string, [on: 'bucket' | 'object', permission: Permission]> = {
+  's3:ListBucket': ['bucket', 'READ'],
+  's3:ListBucketVersions': ['bucket', 'READ'],
+  's3:ListBucketMultipartUploads': ['bucket', 'READ'],
+  's3:PutObject': ['bucket', 'WRITE'],
+  's3:DeleteObject': ['bucket', 'WRITE'],
+  's3:DeleteObjectVersion': ['bucket', 'WRITE'],
+  's3:AbortMultipartUpload': ['bucket', 'WRITE'],
+  's3:GetBucketAcl': ['bucket', 'READ_ACP'],
+  's3:PutBucketAcl': ['bucket', 'WRITE_ACP'],
+  's3:GetObject': ['object', 'READ'],
+  's3:GetObjectVersion': ['object', 'READ'],
+  's3:GetObjectAcl': ['object', 'READ_ACP'],
+  's3:GetObjectVersionAcl': ['object', 'READ_ACP'],
+  's3:PutObjectAcl': ['object', 'WRITE_ACP'],
+  's3:PutObjectVersionAcl': ['object', 'WRITE_ACP'],
+};
+
+/** Does the bucket's or object's ACL let this caller do the action (no policy having decided)? */
+async function aclGrants(storage: ObjectLayer, identity: Identity | undefined, cfg: BucketConfig, bucket: string, action: string, key: string | undefined, versionId: string | undefined): Promise<boolean> {
+  const need = ACL_NEEDS[action];
+  if (!need) return false;
+  if (need[0] === 'bucket') return cfg.acl !== undefined && aclAllows(parseStoredAcl(cfg.acl), identity?.accessKey, need[1]);
+  if (key === undefined) return false;
+  const info = await storage.headObject(bucket, key, { versionId }).catch(() => undefined);
+  return info !== undefined && aclAllows(objectAcl(info.userMetadata), identity?.accessKey, need[1]);
+}
+
+function parseStoredAcl(raw: string): Acl | undefined {
+  try {
+    return JSON.parse(raw) as Acl;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function authorize(storage: ObjectLayer, a: AuthorizeInput, now: number): Promise<void> {
@@ -70,8 +108,9 @@ export async function authorize(storage: ObjectLayer, a: AuthorizeInput, now: nu
     throw new S3Error('AccessDenied');
   }
   const key = 'key' in op ? op.key : undefined;
+  const versionId = 'versionId' in op && typeof op.versionId === 'string' ? op.versionId : undefined;
   // A missing bucket is NoSuchBucket for everyone, as S3 answers it.
-  const { owner, verdict } = await decide(storage, a, now, op.bucket, op.action, key);
+  const { owner, verdict } = await decide(storage, a, now, op.bucket, op.action, key, versionId);
   if (owner && POLICY_OPS.has(op.name)) return;
   if (verdict === 'Deny') throw new S3Error('AccessDenied');
   if (!owner && verdict !== 'Allow') {
@@ -85,7 +124,7 @@ export async function authorize(storage: ObjectLayer, a: AuthorizeInput, now: nu
   // A copy also reads its source, which needs read permission of its own.
   if (op.name === 'CopyObject' || op.name === 'UploadPartCopy') {
     const src = op.source;
-    const read = await decide(storage, a, now, src.bucket, src.versionId ? 's3:GetObjectVersion' : 's3:GetObject', src.key).catch((e: unknown) => {
+    const read = await decide(storage, a, now, src.bucket, src.versionId ? 's3:GetObjectVersion' : 's3:GetObject', src.key, src.versionId).catch((e: unknown) => {
       if (e instanceof S3Error && e.code === 'NoSuchBucket') throw e;
       throw new S3Error('AccessDenied');
     });

@@ -61,6 +61,11 @@ export interface BucketConfig {
   /** Access key of the user who created the bucket (absent: the root user). Set by the API layer. */
   owner?: string;
   location?: string;
+  /** The bucket's ACL (JSON, see api/acl.ts); absent: the owner alone. */
+  acl?: string;
+  /** PublicAccessBlockConfiguration and OwnershipControls documents as sent (XML). */
+  publicAccessBlock?: string;
+  ownershipControls?: string;
 }
 
 export interface ByteRange {
@@ -94,6 +99,14 @@ export interface GetOptions {
   versionId?: string;
   range?: ByteRange;
   partNumber?: number;
+  /**
+   * Called with the version found (delete markers included, `deleteMarker` set) before any data is read,
+   * so a caller can check conditions and pick the range from the same metadata read as the data (one
+   * read instead of headObject + getObject, and no mix of two versions under an overwrite). Returns
+   * the range to read (replacing `range`), or null when no body is wanted (the body is then empty).
+   * Throw to refuse. Without it a delete marker is NoSuchKey / MethodNotAllowed as usual.
+   */
+  plan?: (info: ObjectInfo) => { range?: ByteRange } | null;
 }
 
 export interface GetResult {

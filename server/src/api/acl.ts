@@ -1,0 +1,157 @@
+// Access control lists, as S3 keeps them on buckets whose ACLs are enabled: a canned ACL (x-amz-acl) or an
+// AccessControlPolicy document becomes a list of grants, stored with the bucket (BucketConfig.acl) or with
+// the object (a reserved user-metadata entry no client header can name, since ':' is not a header token
+// character). authorize() asks `aclAllows` when no bucket policy decided; Get*Acl renders the grants.
+import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { S3Error } from '../errors.js';
+import type { ApiContext, S3Request } from './types.js';
+import { toXml, many, parseXml, str } from './xml.js';
+
+export type Permission = 'FULL_CONTROL' | 'READ' | 'WRITE' | 'READ_ACP' | 'WRITE_ACP';
+const PERMISSIONS: readonly Permission[] = ['FULL_CONTROL', 'READ', 'WRITE', 'READ_ACP', 'WRITE_ACP'];
+
+export const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
+export const AUTHENTICATED_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';
+
+/** A grantee is a canonical user (id, with the display name we know) or a group (uri). */
+export interface Grant {
+  id?: string;
+  name?: string;
+  uri?: string;
+  permission: Permission;
+}
+
+/** The stored form: who owns the resource (access key) and its grants (the owner's own included). */
+export interface Acl {
+  owner: string;
+  grants: Grant[];
+}
+
+/** User-metadata entry holding an object's ACL (JSON of Acl); hidden from x-amz-meta-* responses. */
+export const OBJECT_ACL_META = 'cairn:acl';
+
+const CANNED = new Set(['private', 'public-read', 'public-read-write', 'authenticated-read', 'bucket-owner-read', 'bucket-owner-full-control', 'aws-exec-read']);
+
+/** The canonical user id S3 shows for an access key (the root's id in listings is made the same way). */
+export function canonicalId(accessKey: string): string {
+  return createHash('sha256').update(accessKey).digest('hex');
+}
+
+function userGrant(accessKey: string, permission: Permission): Grant {
+  return { id: canonicalId(accessKey), name: accessKey, permission };
+}
+
+/** Grants of a canned ACL for a resource owned by `owner` in a bucket owned by `bucketOwner`. */
+export function cannedAcl(canned: string, owner: string, bucketOwner: string): Acl {
+  if (!CANNED.has(canned)) throw new S3Error('InvalidArgument', undefined, { ArgumentName: 'x-amz-acl', ArgumentValue: canned });
+  const grants: Grant[] = [];
+  if (canned === 'public-read' || canned === 'public-read-write') grants.push({ uri: ALL_USERS, permission: 'READ' });
+  if (canned === 'public-read-write') grants.push({ uri: ALL_USERS, permission: 'WRITE' });
+  if (canned === 'authenticated-read') grants.push({ uri: AUTHENTICATED_USERS, permission: 'READ' });
+  grants.push(userGrant(owner, 'FULL_CONTROL'));
+  if (bucketOwner !== owner && canned === 'bucket-owner-read') grants.push(userGrant(bucketOwner, 'READ'));
+  if (bucketOwner !== owner && canned === 'bucket-owner-full-control') grants.push(userGrant(bucketOwner, 'FULL_CONTROL'));
+  return { owner, grants };
+}
+
+const GRANT_HEADERS: [string, Permission][] = [
+  ['x-amz-grant-full-control', 'FULL_CONTROL'], ['x-amz-grant-read', 'READ'], ['x-amz-grant-write', 'WRITE'],
+  ['x-amz-grant-read-acp', 'READ_ACP'], ['x-amz-grant-write-acp', 'WRITE_ACP'],
+];
+
+/** x-amz-grant-*: comma-separated `id="..."` / `uri="..."` grantees (emails are not supported). */
+function headerGrants(h: IncomingHttpHeaders, owner: string): Acl | undefined {
+  const grants: Grant[] = [];
+  for (const [name, permission] of GRANT_HEADERS) {
+    const v = h[name];
+    if (typeof v !== 'string') continue;
+    for (const part of v.split(',')) {
+      const m = /^\s*(id|uri|emailAddress)\s*=\s*"?([^"]*)"?\s*$/i.exec(part);
+      if (!m || m[1].toLowerCase() === 'emailaddress') throw new S3Error('InvalidArgument', `Unsupported grantee in ${name}`, { ArgumentName: name, ArgumentValue: v });
+      grants.push(m[1].toLowerCase() === 'id' ? { id: m[2], permission } : { uri: m[2], permission });
+    }
+  }
+  return grants.length > 0 ? { owner, grants } : undefined;
+}
+
+/**
+ * The ACL a write asks for: x-amz-acl, x-amz-grant-* headers, or undefined (the caller keeps its default).
+ * Both at once is an error, as S3 answers it.
+ */
+export function requestedAcl(h: IncomingHttpHeaders, owner: string, bucketOwner: string): Acl | undefined {
+  const canned = typeof h['x-amz-acl'] === 'string' ? h['x-amz-acl'] : undefined;
+  const granted = headerGrants(h, owner);
+  if (canned !== undefined && granted) throw new S3Error('InvalidRequest', 'Specifying both Canned ACLs and Header Grants is not allowed');
+  return canned !== undefined ? cannedAcl(canned, owner, bucketOwner) : granted;
+}
+
+/** An AccessControlPolicy document (PutBucketAcl / PutObjectAcl body). The owner stays as it is. */
+export function parseAclDocument(xml: string, owner: string): Acl {
+  const doc = parseXml(xml, 'AccessControlPolicy');
+  const list = doc.AccessControlList as Record<string, unknown> | undefined;
+  if (!list || typeof list !== 'object') throw new S3Error('MalformedACLError');
+  const grants: Grant[] = [];
+  for (const g of many(list.Grant)) {
+    const grant = g as Record<string, unknown>;
+    const grantee = (grant.Grantee ?? {}) as Record<string, unknown>;
+    const permission = str(grant.Permission) as Permission;
+    if (!PERMISSIONS.includes(permission)) throw new S3Error('MalformedACLError');
+    const id = str(grantee.ID);
+    const uri = str(grantee.URI);
+    if (str(grantee.EmailAddress) !== undefined) throw new S3Error('UnresolvableGrantByEmailAddress');
+    if (id === undefined && uri === undefined) throw new S3Error('MalformedACLError');
+    grants.push(id !== undefined ? { id, name: id === canonicalId(owner) ? owner : str(grantee.DisplayName), permission } : { uri, permission });
+  }
+  return { owner, grants };
+}
+
+/** Does this ACL give `accessKey` (undefined: anonymous) the permission? FULL_CONTROL implies all. */
+export function aclAllows(acl: Acl | undefined, accessKey: string | undefined, permission: Permission): boolean {
+  if (!acl) return false;
+  const id = accessKey !== undefined ? canonicalId(accessKey) : undefined;
+  return acl.grants.some((g) => {
+    if (g.permission !== permission && g.permission !== 'FULL_CONTROL') return false;
+    if (g.uri === ALL_USERS) return true;
+    if (g.uri === AUTHENTICATED_USERS) return accessKey !== undefined;
+    return id !== undefined && g.id === id;
+  });
+}
+
+/** The stored ACL of an object (from its metadata), or its default: the owner alone. */
+export function objectAcl(userMetadata: Record<string, string>): Acl | undefined {
+  const raw = userMetadata[OBJECT_ACL_META];
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as Acl;
+  } catch {
+    return undefined;
+  }
+}
+
+/** User metadata with the ACL entry set (or, for acl undefined, removed). */
+export function withObjectAcl(meta: Record<string, string>, acl: Acl | undefined): Record<string, string> {
+  const { [OBJECT_ACL_META]: _old, ...rest } = meta;
+  return acl ? { ...rest, [OBJECT_ACL_META]: JSON.stringify(acl) } : rest;
+}
+
+export function aclXml(acl: Acl): string {
+  const grantee = (g: Grant) => (g.uri !== undefined ? { URI: g.uri } : { ID: g.id, DisplayName: g.name });
+  return toXml('AccessControlPolicy', {
+    Owner: { ID: canonicalId(acl.owner), DisplayName: acl.owner },
+    AccessControlList: { Grant: acl.grants.map((g) => ({ Grantee: grantee(g), Permission: g.permission })) },
+  }).replace(/<Grantee>(\s*<(ID|URI)>)/g, (_m, rest: string, tag: string) => (
+    `<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="${tag === 'URI' ? 'Group' : 'CanonicalUser'}">${rest}`
+  ));
+}
+
+/**
+ * The ACL a new object gets: the one the request asks for, else private to its writer. Objects the bucket
+ * owner writes without asking store nothing (the default is the bucket owner alone).
+ */
+export async function newObjectAcl(ctx: ApiContext, req: S3Request, bucket: string): Promise<Acl | undefined> {
+  const cfg = await ctx.storage.getBucketConfig(bucket);
+  const bucketOwner = cfg.owner ?? ctx.owner.displayName;
+  const writer = req.caller?.accessKey ?? bucketOwner;
+  return requestedAcl(req.headers, writer, bucketOwner) ?? (writer !== bucketOwner ? cannedAcl('private', writer, bucketOwner) : undefined);
+}

@@ -1,0 +1,87 @@
+// Canned ACLs and AccessControlPolicy documents: stored on buckets and objects, rendered by Get*Acl and
+// enforced for other users and anonymous callers when no bucket policy decides.
+import {
+  CreateBucketCommand, GetBucketAclCommand, GetObjectAclCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
+  PutBucketAclCommand, PutObjectAclCommand, PutObjectCommand, type S3Client,
+} from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+
+const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
+const AUTHENTICATED = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';
+
+describe('ACLs', () => {
+  let srv: TestServer;
+  let root: S3Client;
+  let alt: S3Client;
+  let anon: S3Client;
+
+  beforeAll(async () => {
+    srv = await startTestServer();
+    root = srv.client();
+    alt = srv.client({ credentials: ALT });
+    anon = srv.client({ extra: { signer: { sign: async (r) => r } } });
+  });
+  afterAll(async () => srv.close());
+
+  it('a public-read object is readable anonymously; a private one in the same bucket is not', async () => {
+    await root.send(new CreateBucketCommand({ Bucket: 'acl-obj' }));
+    await root.send(new PutObjectCommand({ Bucket: 'acl-obj', Key: 'pub', Body: 'hello', ACL: 'public-read' }));
+    await root.send(new PutObjectCommand({ Bucket: 'acl-obj', Key: 'priv', Body: 'secret' }));
+    const got = await anon.send(new GetObjectCommand({ Bucket: 'acl-obj', Key: 'pub' }));
+    expect(await got.Body!.transformToString()).toBe('hello');
+    expect((await s3Error(anon.send(new GetObjectCommand({ Bucket: 'acl-obj', Key: 'priv' })))).status).toBe(403);
+    // The bucket itself stays private: no anonymous listing.
+    expect((await s3Error(anon.send(new ListObjectsV2Command({ Bucket: 'acl-obj' })))).status).toBe(403);
+    // The hidden ACL entry never shows as user metadata.
+    const head = await root.send(new HeadObjectCommand({ Bucket: 'acl-obj', Key: 'pub' }));
+    expect(head.Metadata).toEqual({});
+    const acl = await root.send(new GetObjectAclCommand({ Bucket: 'acl-obj', Key: 'pub' }));
+    expect(acl.Grants?.map((g) => [g.Grantee?.URI ?? g.Grantee?.Type, g.Permission])).toEqual([[ALL_USERS, 'READ'], ['CanonicalUser', 'FULL_CONTROL']]);
+  });
+
+  it('PutObjectAcl changes access; an invalid canned value is refused and changes nothing', async () => {
+    await root.send(new PutObjectAclCommand({ Bucket: 'acl-obj', Key: 'priv', ACL: 'authenticated-read' }));
+    const got = await alt.send(new GetObjectCommand({ Bucket: 'acl-obj', Key: 'priv' }));
+    expect(await got.Body!.transformToString()).toBe('secret');
+    expect((await s3Error(anon.send(new GetObjectCommand({ Bucket: 'acl-obj', Key: 'priv' })))).status).toBe(403);
+    const bad = await s3Error(root.send(new PutObjectAclCommand({ Bucket: 'acl-obj', Key: 'priv', ACL: 'everyone' as never })));
+    expect(bad).toEqual({ name: 'InvalidArgument', status: 400 });
+    await alt.send(new GetObjectCommand({ Bucket: 'acl-obj', Key: 'priv' }));
+  });
+
+  it('a public-read-write bucket lets others list and write; their objects stay private to them', async () => {
+    await root.send(new CreateBucketCommand({ Bucket: 'acl-rw', ACL: 'public-read-write' }));
+    const acl = await root.send(new GetBucketAclCommand({ Bucket: 'acl-rw' }));
+    expect(acl.Grants?.map((g) => [g.Grantee?.URI ?? g.Grantee?.Type, g.Permission])).toEqual([
+      [ALL_USERS, 'READ'], [ALL_USERS, 'WRITE'], ['CanonicalUser', 'FULL_CONTROL'],
+    ]);
+    await alt.send(new PutObjectCommand({ Bucket: 'acl-rw', Key: 'from-alt', Body: 'x' }));
+    await anon.send(new PutObjectCommand({ Bucket: 'acl-rw', Key: 'from-anon', Body: 'y' }));
+    const list = await anon.send(new ListObjectsV2Command({ Bucket: 'acl-rw' }));
+    expect(list.Contents?.map((o) => o.Key)).toEqual(['from-alt', 'from-anon']);
+    // alt owns its object; anonymous callers may not read it.
+    expect(await (await alt.send(new GetObjectCommand({ Bucket: 'acl-rw', Key: 'from-alt' }))).Body!.transformToString()).toBe('x');
+    expect((await s3Error(anon.send(new GetObjectCommand({ Bucket: 'acl-rw', Key: 'from-alt' })))).status).toBe(403);
+    // Only the owner (or a WRITE_ACP grantee) changes the bucket's ACL.
+    expect((await s3Error(alt.send(new PutBucketAclCommand({ Bucket: 'acl-rw', ACL: 'private' })))).status).toBe(403);
+  });
+
+  it('PutBucketAcl with an AccessControlPolicy body grants a group; both body and header is refused', async () => {
+    await root.send(new CreateBucketCommand({ Bucket: 'acl-doc' }));
+    expect((await s3Error(alt.send(new ListObjectsV2Command({ Bucket: 'acl-doc' })))).status).toBe(403);
+    const owner = (await root.send(new GetBucketAclCommand({ Bucket: 'acl-doc' }))).Owner!;
+    await root.send(new PutBucketAclCommand({
+      Bucket: 'acl-doc',
+      AccessControlPolicy: { Owner: owner, Grants: [{ Grantee: { Type: 'Group', URI: AUTHENTICATED }, Permission: 'READ' }] },
+    }));
+    await alt.send(new ListObjectsV2Command({ Bucket: 'acl-doc' }));
+    expect((await s3Error(anon.send(new ListObjectsV2Command({ Bucket: 'acl-doc' })))).status).toBe(403);
+    const both = await s3Error(root.send(new PutBucketAclCommand({
+      Bucket: 'acl-doc', ACL: 'private',
+      AccessControlPolicy: { Owner: owner, Grants: [] },
+    })));
+    expect(both.status).toBe(400);
+    await alt.send(new ListObjectsV2Command({ Bucket: 'acl-doc' }));
+  });
+});

@@ -1,7 +1,7 @@
 // Canned ACLs and AccessControlPolicy documents: stored on buckets and objects, rendered by Get*Acl and
 // enforced for other users and anonymous callers when no bucket policy decides.
 import {
-  CreateBucketCommand, GetBucketAclCommand, GetObjectAclCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
+  CreateBucketCommand, GetBucketAclCommand, GetBucketPolicyStatusCommand, GetObjectAclCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
   PutBucketAclCommand, PutObjectAclCommand, PutObjectCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,5 +83,12 @@ describe('ACLs', () => {
     })));
     expect(both.status).toBe(400);
     await alt.send(new ListObjectsV2Command({ Bucket: 'acl-doc' }));
+    expect((await root.send(new GetBucketPolicyStatusCommand({ Bucket: 'acl-doc' }))).PolicyStatus?.IsPublic).toBe(true);
+    // An empty grant list revokes everything; the owner keeps its access as owner.
+    await root.send(new PutBucketAclCommand({ Bucket: 'acl-doc', AccessControlPolicy: { Owner: owner, Grants: [] } }));
+    expect((await root.send(new GetBucketAclCommand({ Bucket: 'acl-doc' }))).Grants ?? []).toEqual([]);
+    expect((await s3Error(alt.send(new ListObjectsV2Command({ Bucket: 'acl-doc' })))).status).toBe(403);
+    await root.send(new ListObjectsV2Command({ Bucket: 'acl-doc' }));
+    expect((await root.send(new GetBucketPolicyStatusCommand({ Bucket: 'acl-doc' }))).PolicyStatus?.IsPublic).toBe(false);
   });
 });

@@ -5,6 +5,8 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
+import type { BucketConfig } from '../storage/object-layer.js';
+import { objectOwnership, publicAccessBlock } from './access-config.js';
 import type { ApiContext, S3Request } from './types.js';
 import { toXml, many, parseXml, str } from './xml.js';
 
@@ -89,8 +91,13 @@ export function requestedAcl(h: IncomingHttpHeaders, owner: string, bucketOwner:
 /** An AccessControlPolicy document (PutBucketAcl / PutObjectAcl body). The owner stays as it is. */
 export function parseAclDocument(xml: string, owner: string): Acl {
   const doc = parseXml(xml, 'AccessControlPolicy');
-  const list = doc.AccessControlList as Record<string, unknown> | undefined;
-  if (!list || typeof list !== 'object') throw new S3Error('MalformedACLError');
+  const list = doc.AccessControlList as Record<string, unknown> | string | undefined;
+  if (list === undefined) throw new S3Error('MalformedACLError');
+  // An empty list revokes every grant (the owner keeps its access as owner).
+  if (typeof list !== 'object') {
+    if (list.trim() !== '') throw new S3Error('MalformedACLError');
+    return { owner, grants: [] };
+  }
   const grants: Grant[] = [];
   for (const g of many(list.Grant)) {
     const grant = g as Record<string, unknown>;
@@ -107,15 +114,26 @@ export function parseAclDocument(xml: string, owner: string): Acl {
 }
 
 /** Does this ACL give `accessKey` (undefined: anonymous) the permission? FULL_CONTROL implies all. */
-export function aclAllows(acl: Acl | undefined, accessKey: string | undefined, permission: Permission): boolean {
+export function aclAllows(acl: Acl | undefined, accessKey: string | undefined, permission: Permission, ignorePublic = false): boolean {
   if (!acl) return false;
   const id = accessKey !== undefined ? canonicalId(accessKey) : undefined;
   return acl.grants.some((g) => {
     if (g.permission !== permission && g.permission !== 'FULL_CONTROL') return false;
+    if (g.uri !== undefined && ignorePublic) return false;
     if (g.uri === ALL_USERS) return true;
     if (g.uri === AUTHENTICATED_USERS) return accessKey !== undefined;
     return id !== undefined && g.id === id;
   });
+}
+
+/** Does a stored bucket ACL (JSON) grant anything to AllUsers or AuthenticatedUsers? */
+export function hasPublicGrant(raw: string | undefined): boolean {
+  if (raw === undefined) return false;
+  try {
+    return (JSON.parse(raw) as Acl).grants.some((g) => g.uri === ALL_USERS || g.uri === AUTHENTICATED_USERS);
+  } catch {
+    return false;
+  }
 }
 
 /** The stored ACL of an object (from its metadata), or its default: the owner alone. */
@@ -145,13 +163,44 @@ export function aclXml(acl: Acl): string {
   ));
 }
 
+/** Refuses ACL changes the bucket's settings forbid: ACLs disabled (BucketOwnerEnforced), public ACLs blocked. */
+export function checkAclAllowed(cfg: BucketConfig, acl: Acl): void {
+  if (objectOwnership(cfg) === 'BucketOwnerEnforced') throw new S3Error('AccessControlListNotSupported');
+  if (publicAccessBlock(cfg).BlockPublicAcls && acl.grants.some((g) => g.uri !== undefined)) throw new S3Error('AccessDenied');
+}
+
 /**
  * The ACL a new object gets: the one the request asks for, else private to its writer. Objects the bucket
- * owner writes without asking store nothing (the default is the bucket owner alone).
+ * owner writes without asking store nothing (the default is the bucket owner alone). With ACLs disabled
+ * (BucketOwnerEnforced) only bucket-owner-full-control is accepted and the bucket owner owns everything;
+ * with BucketOwnerPreferred an object written with bucket-owner-full-control belongs to the bucket owner.
  */
 export async function newObjectAcl(ctx: ApiContext, req: S3Request, bucket: string): Promise<Acl | undefined> {
   const cfg = await ctx.storage.getBucketConfig(bucket);
   const bucketOwner = cfg.owner ?? ctx.owner.displayName;
   const writer = req.caller?.accessKey ?? bucketOwner;
-  return requestedAcl(req.headers, writer, bucketOwner) ?? (writer !== bucketOwner ? cannedAcl('private', writer, bucketOwner) : undefined);
+  const ownership = objectOwnership(cfg);
+  const canned = typeof req.headers['x-amz-acl'] === 'string' ? req.headers['x-amz-acl'] : undefined;
+  if (ownership === 'BucketOwnerEnforced') {
+    if ((canned !== undefined && canned !== 'bucket-owner-full-control') || GRANT_HEADERS.some(([h]) => req.headers[h] !== undefined)) {
+      throw new S3Error('AccessControlListNotSupported');
+    }
+    return undefined;
+  }
+  const owner = ownership === 'BucketOwnerPreferred' && canned === 'bucket-owner-full-control' ? bucketOwner : writer;
+  const acl = requestedAcl(req.headers, owner, bucketOwner);
+  if (acl) checkAclAllowed(cfg, acl);
+  return acl ?? (owner !== bucketOwner ? cannedAcl('private', owner, bucketOwner) : undefined);
+}
+
+/** Grants beyond the owner's own (what BucketOwnerEnforced would drop). */
+export function hasForeignGrants(raw: string | undefined): boolean {
+  if (raw === undefined) return false;
+  try {
+    const acl = JSON.parse(raw) as Acl;
+    const id = canonicalId(acl.owner);
+    return acl.grants.some((g) => g.id !== id);
+  } catch {
+    return false;
+  }
 }

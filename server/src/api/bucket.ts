@@ -1,7 +1,8 @@
 // Bucket operations: create, head, delete, list buckets, location, versioning, ACL (owner-only).
 import { S3Error, isS3Error } from '../errors.js';
 import type { VersioningState } from '../storage/object-layer.js';
-import { aclXml, cannedAcl, objectAcl, parseAclDocument, requestedAcl, withObjectAcl, type Acl } from './acl.js';
+import { checkOwnership, ownershipXml } from './access-config.js';
+import { aclXml, cannedAcl, checkAclAllowed, objectAcl, parseAclDocument, requestedAcl, withObjectAcl, type Acl } from './acl.js';
 import { checkBucketName } from './names.js';
 import { readDocument } from './request-body.js';
 import { emptyResponse, xmlResponse, type ApiContext, type Caller, type S3Request, type S3Response } from './types.js';
@@ -21,9 +22,13 @@ export async function createBucket(ctx: ApiContext, req: S3Request, bucket: stri
   const lock = String(req.headers['x-amz-bucket-object-lock-enabled'] ?? '').toLowerCase() === 'true';
   const creator = req.caller?.accessKey ?? ctx.owner.displayName;
   const acl = requestedAcl(req.headers, creator, creator);
+  const ownershipHeader = req.headers['x-amz-object-ownership'];
+  const ownership = ownershipHeader === undefined ? undefined : checkOwnership(String(ownershipHeader));
+  if (ownership === 'BucketOwnerEnforced' && acl && acl.grants.length > 1) throw new S3Error('InvalidBucketAclWithObjectOwnership');
   try {
     await ctx.storage.makeBucket(bucket, {
       ...(acl ? { acl: JSON.stringify(acl) } : {}),
+      ...(ownership ? { ownershipControls: ownershipXml(ownership) } : {}),
       location: location || ctx.region,
       ...(req.caller && !req.caller.root ? { owner: req.caller.accessKey } : {}),
       ...(lock ? { objectLockEnabled: true, versioning: 'Enabled' } : {}),
@@ -146,6 +151,7 @@ export async function putAcl(ctx: ApiContext, req: S3Request, bucket: string, ke
     acl = parseAclDocument(body, owner);
   }
   if (!acl) throw new S3Error('MissingSecurityHeader', 'Your request was missing a required header', { MissingHeaderName: 'x-amz-acl' });
+  checkAclAllowed(cfg, acl);
   if (info === undefined) await ctx.storage.updateBucketConfig(bucket, { acl: JSON.stringify(acl) });
   else await ctx.storage.updateObjectMetadata(bucket, key!, { versionId: info.versionId, userMetadata: withObjectAcl(info.userMetadata, acl) });
   return emptyResponse(200);

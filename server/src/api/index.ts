@@ -1,5 +1,7 @@
 // The S3 API: one entry point from an authenticated request to a response. Each family of operations has
 // its own file; this switch is the table of contents.
+import { ownershipControlsOp, publicAccessBlockOp } from './access-config.js';
+import { hasForeignGrants } from './acl.js';
 import { S3Error } from '../errors.js';
 import { getObjectAttributes } from './attributes.js';
 import * as bucket from './bucket.js';
@@ -34,6 +36,8 @@ export async function handle(ctx: ApiContext, req: S3Request): Promise<S3Respons
     case 'PutBucketVersioning': return bucket.putBucketVersioning(ctx, req, op.bucket);
     case 'GetBucketAcl': return bucket.getAcl(ctx, op.bucket);
     case 'PutBucketAcl': return bucket.putAcl(ctx, req, op.bucket);
+    case 'PublicAccessBlock': return publicAccessBlockOp(ctx, req, op.bucket, op.method);
+    case 'OwnershipControls': return ownershipControlsOp(ctx, req, op.bucket, op.method, (cfg) => hasForeignGrants(cfg.acl));
     case 'UnsupportedBucketOp': return bucket.unsupportedBucketOp(ctx, op.bucket, op.subresource, op.method);
     case 'GetBucketTagging': return tagging.getBucketTagging(ctx, op.bucket);
     case 'PutBucketTagging': return tagging.putBucketTagging(ctx, req, op.bucket);

@@ -65,6 +65,8 @@ export type Operation =
     })
   /** A bucket subresource Cairn knows of but does not implement yet (lifecycle, encryption, ...). */
   | (BucketOnly<'UnsupportedBucketOp'> & { subresource: string; method: string })
+  | (BucketOnly<'PublicAccessBlock'> & { method: string })
+  | (BucketOnly<'OwnershipControls'> & { method: string })
   | (ObjectOnly<'GetObject'> & { partNumber?: number })
   | (ObjectOnly<'HeadObject'> & { partNumber?: number })
   | ObjectOnly<'PutObject'>

@@ -1,5 +1,7 @@
 // Bucket policy documents: Get/Put/Delete and policy status.
 import { S3Error } from '../errors.js';
+import { publicAccessBlock } from './access-config.js';
+import { hasPublicGrant } from './acl.js';
 import { isPublic, parsePolicy } from './bucket-policy.js';
 import { readDocument } from './request-body.js';
 import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
@@ -13,7 +15,8 @@ export async function getBucketPolicy(ctx: ApiContext, bucket: string): Promise<
 
 export async function putBucketPolicy(ctx: ApiContext, req: S3Request, bucket: string): Promise<S3Response> {
   const text = await readDocument(req, 20 * 1024);
-  parsePolicy(text, bucket);
+  const parsed = parsePolicy(text, bucket);
+  if (isPublic(parsed) && publicAccessBlock(await ctx.storage.getBucketConfig(bucket)).BlockPublicPolicy) throw new S3Error('AccessDenied');
   await ctx.storage.updateBucketConfig(bucket, { policy: text });
   return emptyResponse(204);
 }
@@ -26,5 +29,7 @@ export async function deleteBucketPolicy(ctx: ApiContext, bucket: string): Promi
 
 export async function getBucketPolicyStatus(ctx: ApiContext, bucket: string): Promise<S3Response> {
   const cfg = await ctx.storage.getBucketConfig(bucket);
-  return xmlResponse(toXml('PolicyStatus', { IsPublic: cfg.policy ? isPublic(parsePolicy(cfg.policy, bucket)) : false }));
+  // A bucket is public through its policy or through an ACL that grants to AllUsers/AuthenticatedUsers.
+  const publicPolicy = cfg.policy ? isPublic(parsePolicy(cfg.policy, bucket)) : false;
+  return xmlResponse(toXml('PolicyStatus', { IsPublic: publicPolicy || hasPublicGrant(cfg.acl) }));
 }

@@ -5,6 +5,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { evaluatePolicy, parsePolicy, type Operation } from '../api/index.js';
 import { S3Error } from '../errors.js';
+import { objectOwnership, publicAccessBlock } from '../api/access-config.js';
+import { isPublic } from '../api/bucket-policy.js';
 import { aclAllows, objectAcl, type Acl, type Permission } from '../api/acl.js';
 import type { BucketConfig, ObjectLayer } from '../storage/object-layer.js';
 import type { Identity } from './auth/credentials.js';
@@ -56,9 +58,10 @@ async function decide(storage: ObjectLayer, a: AuthorizeInput, now: number, buck
     const info = await storage.headObject(bucket, key).catch(() => undefined);
     for (const [k, v] of new URLSearchParams(info?.tagging ?? '')) conditions[`s3:existingobjecttag/${k.toLowerCase()}`] = v;
   }
-  const verdict = evaluatePolicy(parsePolicy(cfg.policy, bucket), {
-    principal: a.identity?.accessKey ?? '*', action, bucket, key, conditions,
-  });
+  const policy = parsePolicy(cfg.policy, bucket);
+  let verdict = evaluatePolicy(policy, { principal: a.identity?.accessKey ?? '*', action, bucket, key, conditions });
+  // RestrictPublicBuckets: a public policy grants nothing to anyone but the owner.
+  if (verdict === 'Allow' && !owner && isPublic(policy) && publicAccessBlock(cfg).RestrictPublicBuckets) verdict = 'None';
   return { owner, verdict: verdict === 'None' && !owner && (await aclGrants(storage, a.identity, cfg, bucket, action, key, versionId)) ? 'Allow' : verdict };
 }
 
@@ -85,10 +88,13 @@ const ACL_NEEDS: Record<string, [on: 'bucket' | 'object', permission: Permission
 async function aclGrants(storage: ObjectLayer, identity: Identity | undefined, cfg: BucketConfig, bucket: string, action: string, key: string | undefined, versionId: string | undefined): Promise<boolean> {
   const need = ACL_NEEDS[action];
   if (!need) return false;
-  if (need[0] === 'bucket') return cfg.acl !== undefined && aclAllows(parseStoredAcl(cfg.acl), identity?.accessKey, need[1]);
+  // ACLs are off under BucketOwnerEnforced; IgnorePublicAcls drops the AllUsers/AuthenticatedUsers grants.
+  if (objectOwnership(cfg) === 'BucketOwnerEnforced') return false;
+  const ignorePublic = publicAccessBlock(cfg).IgnorePublicAcls;
+  if (need[0] === 'bucket') return cfg.acl !== undefined && aclAllows(parseStoredAcl(cfg.acl), identity?.accessKey, need[1], ignorePublic);
   if (key === undefined) return false;
   const info = await storage.headObject(bucket, key, { versionId }).catch(() => undefined);
-  return info !== undefined && aclAllows(objectAcl(info.userMetadata), identity?.accessKey, need[1]);
+  return info !== undefined && aclAllows(objectAcl(info.userMetadata), identity?.accessKey, need[1], ignorePublic);
 }
 
 function parseStoredAcl(raw: string): Acl | undefined {

@@ -25,7 +25,7 @@ const MAX_KEYS = 1000;
 /** Bucket subresources that exist in S3 but Cairn does not implement (answered by UnsupportedBucketOp). */
 const UNSUPPORTED_BUCKET = [
   'lifecycle', 'encryption', 'object-lock', 'replication', 'notification', 'logging', 'website', 'accelerate',
-  'requestPayment', 'ownershipControls', 'publicAccessBlock', 'analytics', 'metrics', 'inventory',
+  'requestPayment', 'analytics', 'metrics', 'inventory',
   'intelligent-tiering',
 ];
 const UNSUPPORTED_OBJECT = ['retention', 'legal-hold', 'restore', 'torrent'];
@@ -136,6 +136,9 @@ function bucketOp(method: string, bucket: string, q: URLSearchParams, headers: R
   const b = { bucket };
   const unsupported = firstSub(q, UNSUPPORTED_BUCKET);
   if (unsupported) return { name: 'UnsupportedBucketOp', action: 's3:*', ...b, subresource: unsupported, method };
+  const verb = method === 'GET' ? 'Get' : 'Put';
+  if (q.has('publicAccessBlock')) return { name: 'PublicAccessBlock', action: `s3:${verb}BucketPublicAccessBlock`, ...b, method };
+  if (q.has('ownershipControls')) return { name: 'OwnershipControls', action: `s3:${verb}BucketOwnershipControls`, ...b, method };
   switch (method) {
     case 'PUT':
       if (q.has('versioning')) return { name: 'PutBucketVersioning', action: 's3:PutBucketVersioning', ...b };

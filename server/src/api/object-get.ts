@@ -2,6 +2,7 @@
 // checksum mode. Bodies stream from storage to the socket with backpressure.
 import { S3Error, isS3Error } from '../errors.js';
 import { checkConditions, httpDate, objectHeaders, parseRange, quoteEtag } from './object-headers.js';
+import type { ObjectInfo } from '../storage/object-layer.js';
 import { emptyResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 
 const OVERRIDES: Record<string, string> = {
@@ -23,14 +24,15 @@ function applyOverrides(req: S3Request, h: Record<string, string | number>): voi
   }
 }
 
-export async function getOrHeadObject(ctx: ApiContext, req: S3Request, bucket: string, key: string, versionId: string | undefined, partNumber: number | undefined, head: boolean): Promise<S3Response> {
-  let info;
-  try {
-    info = await ctx.storage.headObject(bucket, key, { versionId });
-  } catch (e) {
-    if (isS3Error(e) && e.code === 'NoSuchKey') throw Object.assign(e, { headers: { 'x-amz-delete-marker': 'false' } });
-    throw e;
-  }
+/** What the answer to GET/HEAD of this version is, before any data: headers, range, or a 304/error. */
+interface Plan {
+  headers: Record<string, string | number>;
+  range?: { start: number; end: number };
+  /** A 304 answer (no body). */
+  notModified?: S3Response;
+}
+
+function planAnswer(req: S3Request, info: ObjectInfo, versionId: string | undefined, partNumber: number | undefined): Plan {
   if (partNumber !== undefined && partNumber > Math.max(1, info.parts?.length ?? 1)) throw new S3Error('InvalidPart', 'The requested partnumber is not satisfiable');
   if (info.deleteMarker) {
     // A delete marker named by version id is 405 MethodNotAllowed; the latest being a marker is NoSuchKey.
@@ -44,7 +46,7 @@ export async function getOrHeadObject(ctx: ApiContext, req: S3Request, bucket: s
   if (checkConditions(req.headers, info) === 304) {
     const h: Record<string, string | number> = { etag: quoteEtag(info.etag), 'last-modified': httpDate(info.lastModified) };
     if (headers['x-amz-version-id']) h['x-amz-version-id'] = headers['x-amz-version-id'];
-    return emptyResponse(304, h);
+    return { headers, notModified: emptyResponse(304, h) };
   }
   applyOverrides(req, headers);
   // A part read carries that part's checksum (multipart objects with checksums), as S3 does.
@@ -53,13 +55,23 @@ export async function getOrHeadObject(ctx: ApiContext, req: S3Request, bucket: s
     headers[`x-amz-checksum-${part.checksum.algorithm.toLowerCase()}`] = part.checksum.value;
     headers['x-amz-checksum-type'] = info.checksum?.type ?? part.checksum.type;
   }
-
   const rangeHeader = typeof req.headers.range === 'string' ? req.headers.range : undefined;
   if (rangeHeader !== undefined && partNumber !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
   const range = partNumber === undefined ? parseRange(rangeHeader, info.size) : undefined;
-  const pinned = info.versionId && info.versionId !== 'null' ? info.versionId : versionId;
+  return { headers, range };
+}
 
+/** A missing key says x-amz-delete-marker: false (as S3 does). */
+function markNoSuchKey(e: unknown): never {
+  if (isS3Error(e) && e.code === 'NoSuchKey' && !(e as { headers?: unknown }).headers) throw Object.assign(e, { headers: { 'x-amz-delete-marker': 'false' } });
+  throw e;
+}
+
+export async function getOrHeadObject(ctx: ApiContext, req: S3Request, bucket: string, key: string, versionId: string | undefined, partNumber: number | undefined, head: boolean): Promise<S3Response> {
   if (head) {
+    const info = await ctx.storage.headObject(bucket, key, { versionId }).catch(markNoSuchKey);
+    const { headers, range, notModified } = planAnswer(req, info, versionId, partNumber);
+    if (notModified) return notModified;
     let status = 200;
     let length = info.size;
     if (partNumber !== undefined && info.parts?.length) {
@@ -78,7 +90,24 @@ export async function getOrHeadObject(ctx: ApiContext, req: S3Request, bucket: s
     return emptyResponse(status, headers);
   }
 
-  const result = await ctx.storage.getObject(bucket, key, { versionId: pinned, range, partNumber });
+  // GET: one metadata read decides headers, conditions and range, and the data read uses that same version.
+  let plan: Plan | undefined;
+  const result = await ctx.storage
+    .getObject(bucket, key, {
+      versionId,
+      partNumber,
+      plan: (info) => {
+        plan = planAnswer(req, info, versionId, partNumber);
+        return plan.notModified ? null : { range: plan.range };
+      },
+    })
+    .catch(markNoSuchKey);
+  if (!plan) throw new Error('storage did not plan the read');
+  if (plan.notModified) {
+    result.body.destroy();
+    return plan.notModified;
+  }
+  const { headers, range } = plan;
   const r = result.range;
   if (r && (partNumber !== undefined || range)) {
     headers['content-range'] = `bytes ${r.start}-${r.end}/${result.info.size}`;

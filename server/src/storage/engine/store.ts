@@ -1,7 +1,7 @@
 // The ObjectLayer over all erasure sets: buckets, routing of keys to sets (keyed hash of the key with the
 // deployment id), listings merged over the sets, and the multipart and heal parts wired in.
 import { createHmac } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import type { StorageContext } from '../context.js';
 import type { LocalDrive } from '../drive/local-drive.js';
@@ -52,8 +52,14 @@ export class Store {
     await this.buckets.get(bucket);
     validateKey(key);
     const set = this.setOf(key);
-    const o = await openVersion(set, bucket, key, opts.versionId);
+    const o = await openVersion(set, bucket, key, opts.versionId, opts.plan !== undefined);
     let range = opts.range;
+    if (opts.plan) {
+      const planned = opts.plan(o.info);
+      if (planned === null) return { info: o.info, body: Readable.from([]) };
+      range = planned.range;
+      if (o.info.deleteMarker) throw new S3Error(opts.versionId !== undefined ? 'MethodNotAllowed' : 'NoSuchKey');
+    }
     if (opts.partNumber !== undefined) range = partRange(o.version, opts.partNumber);
     if (range && (range.start > range.end || range.start >= o.version.size)) throw new S3Error('InvalidRange');
     const body = await readBody(set, bucket, key, o, range);

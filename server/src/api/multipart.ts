@@ -2,7 +2,7 @@
 // list uploads. Part-size and ETag validation of Complete happen in storage; the order and the count here.
 import { createHash } from 'node:crypto';
 import { S3Error, isS3Error } from '../errors.js';
-import type { ChecksumType, CompletePart } from '../storage/object-layer.js';
+import type { ChecksumType, CompletePart, StoredChecksum } from '../storage/object-layer.js';
 import { openCopySource } from './copy.js';
 import { encoder } from './list.js';
 import { checksumHeaderName, quoteEtag, unquoteEtag } from './object-headers.js';
@@ -57,6 +57,20 @@ export async function uploadPartCopy(ctx: ApiContext, req: S3Request, bucket: st
   return xmlResponse(toXml('CopyPartResult', { LastModified: part.lastModified, ETag: quoteEtag(part.etag) }), 200, h);
 }
 
+/**
+ * x-amz-checksum-<alg> on CompleteMultipartUpload is the checksum the client expects of the whole object
+ * (a composite value may carry its `-N` suffix or not): a different or missing one is BadDigest.
+ */
+function expectedChecksum(h: S3Request['headers']): ((c: StoredChecksum | undefined) => void) | undefined {
+  const name = Object.keys(h).find((k) => /^x-amz-checksum-(crc32|crc32c|crc64nvme|sha1|sha256)$/.test(k));
+  if (name === undefined) return undefined;
+  const want = String(h[name]).replace(/-\d+$/, '');
+  const alg = name.slice('x-amz-checksum-'.length).toUpperCase();
+  return (c) => {
+    if (!c || c.algorithm !== alg || c.value.replace(/-\d+$/, '') !== want) throw new S3Error('BadDigest', `The ${alg} you specified did not match the calculated checksum.`);
+  };
+}
+
 export async function completeMultipartUpload(ctx: ApiContext, req: S3Request, bucket: string, key: string, uploadId: string): Promise<S3Response> {
   const doc = parseXml(await readDocument(req), 'CompleteMultipartUpload');
   const parts: CompletePart[] = many(doc.Part).map((p) => {
@@ -72,7 +86,9 @@ export async function completeMultipartUpload(ctx: ApiContext, req: S3Request, b
   for (let i = 1; i < parts.length; i++) if (parts[i].number <= parts[i - 1].number) throw new S3Error('InvalidPartOrder');
   let info;
   try {
-    info = await ctx.storage.completeMultipartUpload(bucket, key, uploadId, parts, { precondition: writePrecondition(req.headers) });
+    info = await ctx.storage.completeMultipartUpload(bucket, key, uploadId, parts, {
+      precondition: writePrecondition(req.headers), verifyChecksum: expectedChecksum(req.headers),
+    });
   } catch (e) {
     // Completing an upload again (a client retry) answers with the object it created, as S3 does.
     if (!isS3Error(e) || e.code !== 'NoSuchUpload') throw e;

@@ -40,6 +40,11 @@ function conditionContext(a: AuthorizeInput, now: number): Record<string, string
     's3:x-amz-metadata-directive': h('x-amz-metadata-directive'),
     's3:x-amz-storage-class': h('x-amz-storage-class'),
     's3:x-amz-server-side-encryption': h('x-amz-server-side-encryption'),
+    's3:x-amz-grant-full-control': h('x-amz-grant-full-control'),
+    's3:x-amz-grant-read': h('x-amz-grant-read'),
+    's3:x-amz-grant-write': h('x-amz-grant-write'),
+    's3:x-amz-grant-read-acp': h('x-amz-grant-read-acp'),
+    's3:x-amz-grant-write-acp': h('x-amz-grant-write-acp'),
   };
 }
 

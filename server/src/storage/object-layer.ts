@@ -199,7 +199,8 @@ export interface ObjectLayer {
   newMultipartUpload(bucket: string, key: string, opts: Omit<PutOptions, 'size' | 'verify' | 'precondition'> & { checksumType?: ChecksumType }): Promise<MultipartUploadInfo>;
   putObjectPart(bucket: string, key: string, uploadId: string, partNumber: number, body: Readable, opts: Pick<PutOptions, 'size' | 'checksumAlgorithm' | 'verify'>): Promise<PartInfo>;
   listParts(bucket: string, key: string, uploadId: string, opts: { partNumberMarker?: number; maxParts: number }): Promise<{ upload: MultipartUploadInfo; parts: PartInfo[]; isTruncated: boolean; nextPartNumberMarker?: number }>;
-  completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: CompletePart[], opts?: Pick<PutOptions, 'precondition'>): Promise<ObjectInfo>;
+  /** `verifyChecksum` sees the object's computed checksum before the commit; throwing refuses the completion. */
+  completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: CompletePart[], opts?: Pick<PutOptions, 'precondition'> & { verifyChecksum?: (c: StoredChecksum | undefined) => void }): Promise<ObjectInfo>;
   abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
   listMultipartUploads(bucket: string, opts: { prefix?: string; delimiter?: string; keyMarker?: string; uploadIdMarker?: string; maxUploads: number }): Promise<{ uploads: MultipartUploadInfo[]; commonPrefixes: string[]; isTruncated: boolean; nextKeyMarker?: string; nextUploadIdMarker?: string }>;
 

@@ -173,7 +173,7 @@ export class Multipart {
     };
   }
 
-  async complete(bucket: string, key: string, uploadId: string, chosen: L.CompletePart[], opts?: Pick<L.PutOptions, 'precondition'>): Promise<L.ObjectInfo> {
+  async complete(bucket: string, key: string, uploadId: string, chosen: L.CompletePart[], opts?: Pick<L.PutOptions, 'precondition'> & { verifyChecksum?: (c: L.StoredChecksum | undefined) => void }): Promise<L.ObjectInfo> {
     const set = this.store.setOf(key);
     const versioning = await this.store.versioning(bucket);
     const up = await this.readUpload(set, bucket, key, uploadId);
@@ -227,6 +227,7 @@ export class Multipart {
         version.checksum = { algorithm: algo, type: 'COMPOSITE', value: `${h.digest().toString('base64')}-${parts.length}` };
       }
     }
+    opts?.verifyChecksum?.(version.checksum);
     const withData = parts.filter((p) => p.size > 0);
     await set.mutate(bucket, key, {
       check: (resolved) => {

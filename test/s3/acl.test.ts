@@ -91,4 +91,20 @@ describe('ACLs', () => {
     await root.send(new ListObjectsV2Command({ Bucket: 'acl-doc' }));
     expect((await root.send(new GetBucketPolicyStatusCommand({ Bucket: 'acl-doc' }))).PolicyStatus?.IsPublic).toBe(false);
   });
+
+  it('an anonymous POST form upload into a public-read-write bucket stores the form acl', async () => {
+    await root.send(new CreateBucketCommand({ Bucket: 'acl-post', ACL: 'public-read-write' }));
+    const form = new FormData();
+    form.append('key', 'posted.txt');
+    form.append('acl', 'public-read');
+    form.append('file', new Blob(['posted']), 'posted.txt');
+    expect((await fetch(`${srv.url}/acl-post`, { method: 'POST', body: form })).status).toBe(204);
+    expect(await (await anon.send(new GetObjectCommand({ Bucket: 'acl-post', Key: 'posted.txt' }))).Body!.transformToString()).toBe('posted');
+    // Without the public-read-write grant the same POST is refused.
+    await root.send(new PutBucketAclCommand({ Bucket: 'acl-post', ACL: 'private' }));
+    const again = new FormData();
+    again.append('key', 'second.txt');
+    again.append('file', new Blob(['x']), 'second.txt');
+    expect((await fetch(`${srv.url}/acl-post`, { method: 'POST', body: again })).status).toBe(403);
+  });
 });

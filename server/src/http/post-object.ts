@@ -150,6 +150,9 @@ export async function postObject(ctx: HttpContext, raw: IncomingMessage, bucket:
     if (k.startsWith('x-amz-meta-') || k.startsWith('x-amz-checksum-') || ['content-type', 'content-disposition', 'content-encoding', 'cache-control', 'expires', 'x-amz-storage-class', 'content-md5'].includes(k)) headers[k] = v;
   }
   if (!headers['content-type'] && form.fileContentType) headers['content-type'] = form.fileContentType;
+  // The form's canned ACL is the x-amz-acl of a PUT.
+  const acl = fields.get('acl');
+  if (acl !== undefined) headers['x-amz-acl'] = acl;
   const body = form.file.pipe(new LengthRange(range?.min ?? 0, range?.max ?? 5 * 1024 ** 3));
   form.file.on('error', (e) => body.destroy(e));
   const put = await handle(ctx.api, {

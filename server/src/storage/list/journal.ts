@@ -2,8 +2,7 @@
 // entry of the directory, the size/ETag/mtime of its latest version. Listing reads it instead of one
 // metadata file per object. Writers append a "pending" line before touching an object and the result
 // after, so a crash in between leaves "pending" and the listing reads that object's metadata instead.
-import { appendFile } from 'node:fs/promises';
-import type { LocalDrive } from '../drive/local-drive.js';
+import { writeWhole, type LocalDrive } from '../drive/local-drive.js';
 import type { KeyedMutex } from '../engine/locks.js';
 import type { VersionRecord } from '../meta/meta-file.js';
 
@@ -51,7 +50,7 @@ export class Journals {
       const batch = { text: '', done: Promise.resolve() };
       batch.done = this.mutex.run(id, async () => {
         this.batches.delete(id);
-        await appendFile(drive.abs(`${dirRel}/${JOURNAL}`), batch.text);
+        await writeWhole(drive.abs(`${dirRel}/${JOURNAL}`), batch.text, 'a');
       });
       this.batches.set(id, batch);
       this.inflight.add(batch.done);

@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
 import type { BucketConfig } from '../storage/object-layer.js';
 import { objectOwnership, publicAccessBlock } from './access-config.js';
-import type { ApiContext, S3Request } from './types.js';
+import type { Accounts, ApiContext, S3Request } from './types.js';
 import { toXml, many, parseXml, str } from './xml.js';
 
 export type Permission = 'FULL_CONTROL' | 'READ' | 'WRITE' | 'READ_ACP' | 'WRITE_ACP';
@@ -16,10 +16,9 @@ const PERMISSIONS: readonly Permission[] = ['FULL_CONTROL', 'READ', 'WRITE', 'RE
 export const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 export const AUTHENTICATED_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';
 
-/** A grantee is a canonical user (id, with the display name we know) or a group (uri). */
+/** A grantee is a configured user (its access key; shown by canonical id) or a group (uri). */
 export interface Grant {
-  id?: string;
-  name?: string;
+  key?: string;
   uri?: string;
   permission: Permission;
 }
@@ -35,13 +34,37 @@ export const OBJECT_ACL_META = 'cairn:acl';
 
 const CANNED = new Set(['private', 'public-read', 'public-read-write', 'authenticated-read', 'bucket-owner-read', 'bucket-owner-full-control', 'aws-exec-read']);
 
-/** The canonical user id S3 shows for an access key (the root's id in listings is made the same way). */
+/** The default canonical user id of an access key (sha256 hex, as for the root in listings). */
 export function canonicalId(accessKey: string): string {
   return createHash('sha256').update(accessKey).digest('hex');
 }
 
+/** Canonical ids and display names from the configured users (defaults: sha256 of the key, the key). */
+export function accountsOf(cfg: { root: UserAccount; users?: UserAccount[] }): Accounts {
+  const all = [cfg.root, ...(cfg.users ?? [])];
+  const byKey = new Map(all.map((u) => [u.accessKey, u]));
+  const byId = new Map(all.map((u) => [u.canonicalId ?? canonicalId(u.accessKey), u.accessKey]));
+  return {
+    rootKey: cfg.root.accessKey,
+    idOf: (k) => byKey.get(k)?.canonicalId ?? canonicalId(k),
+    nameOf: (k) => byKey.get(k)?.displayName ?? k,
+    keyOf: (id) => byId.get(id),
+  };
+}
+
+interface UserAccount {
+  accessKey: string;
+  canonicalId?: string;
+  displayName?: string;
+}
+
+/** The context's accounts, or the defaults for the root alone (contexts built without credentials). */
+export function accounts(ctx: ApiContext): Accounts {
+  return ctx.accounts ?? accountsOf({ root: { accessKey: ctx.owner.displayName, canonicalId: ctx.owner.id } });
+}
+
 function userGrant(accessKey: string, permission: Permission): Grant {
-  return { id: canonicalId(accessKey), name: accessKey, permission };
+  return { key: accessKey, permission };
 }
 
 /** Grants of a canned ACL for a resource owned by `owner` in a bucket owned by `bucketOwner`. */
@@ -63,7 +86,7 @@ const GRANT_HEADERS: [string, Permission][] = [
 ];
 
 /** x-amz-grant-*: comma-separated `id="..."` / `uri="..."` grantees (emails are not supported). */
-function headerGrants(h: IncomingHttpHeaders, owner: string): Acl | undefined {
+function headerGrants(h: IncomingHttpHeaders, owner: string, acc: Accounts): Acl | undefined {
   const grants: Grant[] = [];
   for (const [name, permission] of GRANT_HEADERS) {
     const v = h[name];
@@ -71,7 +94,7 @@ function headerGrants(h: IncomingHttpHeaders, owner: string): Acl | undefined {
     for (const part of v.split(',')) {
       const m = /^\s*(id|uri|emailAddress)\s*=\s*"?([^"]*)"?\s*$/i.exec(part);
       if (!m || m[1].toLowerCase() === 'emailaddress') throw new S3Error('InvalidArgument', `Unsupported grantee in ${name}`, { ArgumentName: name, ArgumentValue: v });
-      grants.push(m[1].toLowerCase() === 'id' ? { id: m[2], permission } : { uri: m[2], permission });
+      grants.push(m[1].toLowerCase() === 'id' ? { key: knownId(acc, m[2]), permission } : { uri: knownUri(m[2]), permission });
     }
   }
   return grants.length > 0 ? { owner, grants } : undefined;
@@ -81,15 +104,26 @@ function headerGrants(h: IncomingHttpHeaders, owner: string): Acl | undefined {
  * The ACL a write asks for: x-amz-acl, x-amz-grant-* headers, or undefined (the caller keeps its default).
  * Both at once is an error, as S3 answers it.
  */
-export function requestedAcl(h: IncomingHttpHeaders, owner: string, bucketOwner: string): Acl | undefined {
+export function requestedAcl(h: IncomingHttpHeaders, owner: string, bucketOwner: string, acc: Accounts): Acl | undefined {
   const canned = typeof h['x-amz-acl'] === 'string' ? h['x-amz-acl'] : undefined;
-  const granted = headerGrants(h, owner);
+  const granted = headerGrants(h, owner, acc);
   if (canned !== undefined && granted) throw new S3Error('InvalidRequest', 'Specifying both Canned ACLs and Header Grants is not allowed');
   return canned !== undefined ? cannedAcl(canned, owner, bucketOwner) : granted;
 }
 
 /** An AccessControlPolicy document (PutBucketAcl / PutObjectAcl body). The owner stays as it is. */
-export function parseAclDocument(xml: string, owner: string): Acl {
+function knownId(acc: Accounts, id: string): string {
+  const key = acc.keyOf(id);
+  if (key === undefined) throw new S3Error('InvalidArgument', 'Invalid id', { ArgumentName: 'CanonicalUser/ID', ArgumentValue: id });
+  return key;
+}
+
+function knownUri(uri: string): string {
+  if (uri !== ALL_USERS && uri !== AUTHENTICATED_USERS) throw new S3Error('InvalidArgument', 'Invalid group uri', { ArgumentName: 'Group/URI', ArgumentValue: uri });
+  return uri;
+}
+
+export function parseAclDocument(xml: string, owner: string, acc: Accounts): Acl {
   const doc = parseXml(xml, 'AccessControlPolicy');
   const list = doc.AccessControlList as Record<string, unknown> | string | undefined;
   if (list === undefined) throw new S3Error('MalformedACLError');
@@ -108,7 +142,7 @@ export function parseAclDocument(xml: string, owner: string): Acl {
     const uri = str(grantee.URI);
     if (str(grantee.EmailAddress) !== undefined) throw new S3Error('UnresolvableGrantByEmailAddress');
     if (id === undefined && uri === undefined) throw new S3Error('MalformedACLError');
-    grants.push(id !== undefined ? { id, name: id === canonicalId(owner) ? owner : str(grantee.DisplayName), permission } : { uri, permission });
+    grants.push(id !== undefined ? { key: knownId(acc, id), permission } : { uri: knownUri(uri!), permission });
   }
   return { owner, grants };
 }
@@ -116,13 +150,12 @@ export function parseAclDocument(xml: string, owner: string): Acl {
 /** Does this ACL give `accessKey` (undefined: anonymous) the permission? FULL_CONTROL implies all. */
 export function aclAllows(acl: Acl | undefined, accessKey: string | undefined, permission: Permission, ignorePublic = false): boolean {
   if (!acl) return false;
-  const id = accessKey !== undefined ? canonicalId(accessKey) : undefined;
   return acl.grants.some((g) => {
     if (g.permission !== permission && g.permission !== 'FULL_CONTROL') return false;
     if (g.uri !== undefined && ignorePublic) return false;
     if (g.uri === ALL_USERS) return true;
     if (g.uri === AUTHENTICATED_USERS) return accessKey !== undefined;
-    return id !== undefined && g.id === id;
+    return accessKey !== undefined && g.key === accessKey;
   });
 }
 
@@ -153,10 +186,10 @@ export function withObjectAcl(meta: Record<string, string>, acl: Acl | undefined
   return acl ? { ...rest, [OBJECT_ACL_META]: JSON.stringify(acl) } : rest;
 }
 
-export function aclXml(acl: Acl): string {
-  const grantee = (g: Grant) => (g.uri !== undefined ? { URI: g.uri } : { ID: g.id, DisplayName: g.name });
+export function aclXml(acl: Acl, acc: Accounts): string {
+  const grantee = (g: Grant) => (g.uri !== undefined ? { URI: g.uri } : { ID: acc.idOf(g.key ?? ''), DisplayName: acc.nameOf(g.key ?? '') });
   return toXml('AccessControlPolicy', {
-    Owner: { ID: canonicalId(acl.owner), DisplayName: acl.owner },
+    Owner: { ID: acc.idOf(acl.owner), DisplayName: acc.nameOf(acl.owner) },
     AccessControlList: { Grant: acl.grants.map((g) => ({ Grantee: grantee(g), Permission: g.permission })) },
   }).replace(/<Grantee>(\s*<(ID|URI)>)/g, (_m, rest: string, tag: string) => (
     `<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="${tag === 'URI' ? 'Group' : 'CanonicalUser'}">${rest}`
@@ -177,7 +210,8 @@ export function checkAclAllowed(cfg: BucketConfig, acl: Acl): void {
  */
 export async function newObjectAcl(ctx: ApiContext, req: S3Request, bucket: string): Promise<Acl | undefined> {
   const cfg = await ctx.storage.getBucketConfig(bucket);
-  const bucketOwner = cfg.owner ?? ctx.owner.displayName;
+  const acc = accounts(ctx);
+  const bucketOwner = cfg.owner ?? acc.rootKey;
   const writer = req.caller?.accessKey ?? bucketOwner;
   const ownership = objectOwnership(cfg);
   const canned = typeof req.headers['x-amz-acl'] === 'string' ? req.headers['x-amz-acl'] : undefined;
@@ -188,7 +222,7 @@ export async function newObjectAcl(ctx: ApiContext, req: S3Request, bucket: stri
     return undefined;
   }
   const owner = ownership === 'BucketOwnerPreferred' && canned === 'bucket-owner-full-control' ? bucketOwner : writer;
-  const acl = requestedAcl(req.headers, owner, bucketOwner);
+  const acl = requestedAcl(req.headers, owner, bucketOwner, acc);
   if (acl) checkAclAllowed(cfg, acl);
   return acl ?? (owner !== bucketOwner ? cannedAcl('private', owner, bucketOwner) : undefined);
 }
@@ -198,8 +232,7 @@ export function hasForeignGrants(raw: string | undefined): boolean {
   if (raw === undefined) return false;
   try {
     const acl = JSON.parse(raw) as Acl;
-    const id = canonicalId(acl.owner);
-    return acl.grants.some((g) => g.id !== id);
+    return acl.grants.some((g) => g.key !== acl.owner);
   } catch {
     return false;
   }

@@ -2,7 +2,7 @@
 import { S3Error, isS3Error } from '../errors.js';
 import type { VersioningState } from '../storage/object-layer.js';
 import { checkOwnership, ownershipXml } from './access-config.js';
-import { aclXml, cannedAcl, checkAclAllowed, objectAcl, parseAclDocument, requestedAcl, withObjectAcl, type Acl } from './acl.js';
+import { accounts, aclXml, cannedAcl, checkAclAllowed, objectAcl, parseAclDocument, requestedAcl, withObjectAcl, type Acl } from './acl.js';
 import { checkBucketName } from './names.js';
 import { readDocument } from './request-body.js';
 import { emptyResponse, xmlResponse, type ApiContext, type Caller, type S3Request, type S3Response } from './types.js';
@@ -20,8 +20,8 @@ export async function createBucket(ctx: ApiContext, req: S3Request, bucket: stri
     }
   }
   const lock = String(req.headers['x-amz-bucket-object-lock-enabled'] ?? '').toLowerCase() === 'true';
-  const creator = req.caller?.accessKey ?? ctx.owner.displayName;
-  const acl = requestedAcl(req.headers, creator, creator);
+  const creator = req.caller?.accessKey ?? accounts(ctx).rootKey;
+  const acl = requestedAcl(req.headers, creator, creator, accounts(ctx));
   const ownershipHeader = req.headers['x-amz-object-ownership'];
   const ownership = ownershipHeader === undefined ? undefined : checkOwnership(String(ownershipHeader));
   if (ownership === 'BucketOwnerEnforced' && acl && acl.grants.length > 1) throw new S3Error('InvalidBucketAclWithObjectOwnership');
@@ -115,7 +115,7 @@ export async function putBucketVersioning(ctx: ApiContext, req: S3Request, bucke
 
 /** Access key of the bucket's owner (buckets without a recorded owner belong to root). */
 export function bucketOwnerKey(ctx: ApiContext, owner: string | undefined): string {
-  return owner ?? ctx.owner.displayName;
+  return owner ?? accounts(ctx).rootKey;
 }
 
 export function storedBucketAcl(ctx: ApiContext, cfg: { owner?: string; acl?: string }): Acl {
@@ -130,11 +130,11 @@ export function storedBucketAcl(ctx: ApiContext, cfg: { owner?: string; acl?: st
 
 export async function getAcl(ctx: ApiContext, bucket: string, key?: string, versionId?: string): Promise<S3Response> {
   const cfg = await ctx.storage.getBucketConfig(bucket);
-  if (key === undefined) return xmlResponse(aclXml(storedBucketAcl(ctx, cfg)));
+  if (key === undefined) return xmlResponse(aclXml(storedBucketAcl(ctx, cfg), accounts(ctx)));
   const info = await ctx.storage.headObject(bucket, key, { versionId });
   if (info.deleteMarker) throw new S3Error(versionId ? 'MethodNotAllowed' : 'NoSuchKey');
   const owner = bucketOwnerKey(ctx, cfg.owner);
-  return xmlResponse(aclXml(objectAcl(info.userMetadata) ?? cannedAcl('private', owner, owner)));
+  return xmlResponse(aclXml(objectAcl(info.userMetadata) ?? cannedAcl('private', owner, owner), accounts(ctx)));
 }
 
 /** PutBucketAcl / PutObjectAcl: a canned ACL, x-amz-grant-* headers or an AccessControlPolicy body. */
@@ -145,10 +145,10 @@ export async function putAcl(ctx: ApiContext, req: S3Request, bucket: string, ke
   const info = key === undefined ? undefined : await ctx.storage.headObject(bucket, key, { versionId });
   if (info?.deleteMarker) throw new S3Error(versionId ? 'MethodNotAllowed' : 'NoSuchKey');
   const owner = info ? (objectAcl(info.userMetadata)?.owner ?? bucketOwner) : bucketOwner;
-  let acl = requestedAcl(req.headers, owner, bucketOwner);
+  let acl = requestedAcl(req.headers, owner, bucketOwner, accounts(ctx));
   if (body.trim() !== '') {
     if (acl) throw new S3Error('UnexpectedContent', 'This request does not support content');
-    acl = parseAclDocument(body, owner);
+    acl = parseAclDocument(body, owner, accounts(ctx));
   }
   if (!acl) throw new S3Error('MissingSecurityHeader', 'Your request was missing a required header', { MissingHeaderName: 'x-amz-acl' });
   checkAclAllowed(cfg, acl);

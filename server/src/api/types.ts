@@ -17,7 +17,17 @@ export interface ApiContext {
   region: string;
   /** Canonical id and display name of the owner shown in listings. */
   owner: { id: string; displayName: string };
+  /** The configured users' canonical ids and display names (ACL owners and grantees); see acl.ts for the default. */
+  accounts?: Accounts;
   now(): number;
+}
+
+export interface Accounts {
+  rootKey: string;
+  idOf(accessKey: string): string;
+  nameOf(accessKey: string): string;
+  /** The access key of a canonical id, undefined for ids no configured user has. */
+  keyOf(canonicalId: string): string | undefined;
 }
 
 export interface Caller {

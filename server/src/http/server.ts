@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import type { ObjectLayer } from '../storage/object-layer.js';
+import { accountsOf } from '../api/acl.js';
 import { credentialStore, type CredentialConfig } from './auth/credentials.js';
 import { buildApp } from './app.js';
 import type { HttpContext } from './dispatch.js';
@@ -39,11 +40,13 @@ export function parseAddress(address: string): { host: string; port: number } {
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: 'silent' });
   const root = opts.credentials.root.accessKey;
+  const accounts = accountsOf(opts.credentials);
   const ctx: HttpContext = {
     api: {
       storage: opts.storage,
       region: opts.region ?? 'us-east-1',
-      owner: { id: createHash('sha256').update(root).digest('hex'), displayName: root },
+      owner: { id: accounts.idOf(root), displayName: accounts.nameOf(root) },
+      accounts,
       now: () => Date.now(),
     },
     auth: { credentials: credentialStore(opts.credentials), now: () => Date.now(), keyCache: new Map() },

@@ -1,0 +1,74 @@
+// Canonical ids and display names configured per user show up as ACL owners and grantees, and grants by
+// id name configured users only.
+import { CreateBucketCommand, GetBucketAclCommand, ListObjectsV2Command, PutBucketAclCommand, type S3Client } from '@aws-sdk/client-s3';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { credentialsFromEnv } from '../../server/src/http/auth/credentials.js';
+import { ALT, ROOT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+
+describe('ACL accounts', () => {
+  let srv: TestServer;
+  let root: S3Client;
+  let alt: S3Client;
+
+  beforeAll(async () => {
+    srv = await startTestServer({
+      credentials: {
+        root: { ...ROOT, canonicalId: 'root-canonical-id', displayName: 'Root Person' },
+        users: [{ ...ALT, canonicalId: 'alt-canonical-id', displayName: 'Alt Person' }],
+      },
+    });
+    root = srv.client();
+    alt = srv.client({ credentials: ALT });
+  });
+  afterAll(async () => srv.close());
+
+  it('grants by canonical id reach the configured user and read back with its display name', async () => {
+    await root.send(new CreateBucketCommand({ Bucket: 'acl-ids' }));
+    const before = await root.send(new GetBucketAclCommand({ Bucket: 'acl-ids' }));
+    expect(before.Owner).toEqual({ ID: 'root-canonical-id', DisplayName: 'Root Person' });
+    expect((await s3Error(alt.send(new ListObjectsV2Command({ Bucket: 'acl-ids' })))).status).toBe(403);
+    await root.send(new PutBucketAclCommand({
+      Bucket: 'acl-ids',
+      AccessControlPolicy: {
+        Owner: before.Owner,
+        Grants: [
+          { Grantee: { Type: 'CanonicalUser', ID: 'alt-canonical-id' }, Permission: 'READ' },
+          { Grantee: { Type: 'CanonicalUser', ID: 'root-canonical-id' }, Permission: 'FULL_CONTROL' },
+        ],
+      },
+    }));
+    await alt.send(new ListObjectsV2Command({ Bucket: 'acl-ids' }));
+    const after = await root.send(new GetBucketAclCommand({ Bucket: 'acl-ids' }));
+    expect(after.Grants?.map((g) => [g.Grantee?.ID, g.Grantee?.DisplayName, g.Permission])).toEqual([
+      ['alt-canonical-id', 'Alt Person', 'READ'], ['root-canonical-id', 'Root Person', 'FULL_CONTROL'],
+    ]);
+  });
+
+  it('a grant to an unknown id is InvalidArgument and changes nothing', async () => {
+    const owner = (await root.send(new GetBucketAclCommand({ Bucket: 'acl-ids' }))).Owner;
+    const bad = await s3Error(root.send(new PutBucketAclCommand({
+      Bucket: 'acl-ids',
+      AccessControlPolicy: { Owner: owner, Grants: [{ Grantee: { Type: 'CanonicalUser', ID: 'nobody' }, Permission: 'READ' }] },
+    })));
+    expect(bad).toEqual({ name: 'InvalidArgument', status: 400 });
+    await alt.send(new ListObjectsV2Command({ Bucket: 'acl-ids' }));
+  });
+
+  it('reads ids and names from CAIRN_ROOT_CANONICAL_ID / CAIRN_ROOT_DISPLAY_NAME and CAIRN_USERS_FILE', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cairn-accounts-'));
+    try {
+      const file = join(dir, 'users.json');
+      await writeFile(file, JSON.stringify([{ accessKey: 'u1', secretKey: 'secret-u1', canonicalId: 'id-u1', displayName: 'U One' }, { accessKey: 'u2', secretKey: 'secret-u2' }]));
+      const cfg = await credentialsFromEnv({
+        CAIRN_ROOT_USER: 'rootkey', CAIRN_ROOT_PASSWORD: 'rootsecret', CAIRN_ROOT_CANONICAL_ID: 'id-root', CAIRN_ROOT_DISPLAY_NAME: 'The Root', CAIRN_USERS_FILE: file,
+      });
+      expect(cfg.root).toEqual({ accessKey: 'rootkey', secretKey: 'rootsecret', canonicalId: 'id-root', displayName: 'The Root' });
+      expect(cfg.users).toEqual([{ accessKey: 'u1', secretKey: 'secret-u1', canonicalId: 'id-u1', displayName: 'U One' }, { accessKey: 'u2', secretKey: 'secret-u2' }]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

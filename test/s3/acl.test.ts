@@ -1,7 +1,7 @@
 // Canned ACLs and AccessControlPolicy documents: stored on buckets and objects, rendered by Get*Acl and
 // enforced for other users and anonymous callers when no bucket policy decides.
 import {
-  CreateBucketCommand, GetBucketAclCommand, GetBucketPolicyStatusCommand, GetObjectAclCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
+  CreateBucketCommand, GetBucketAclCommand, GetBucketPolicyStatusCommand, GetObjectAclCommand, GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, ListObjectsV2Command,
   PutBucketAclCommand, PutObjectAclCommand, PutObjectCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,8 +97,10 @@ describe('ACLs', () => {
     const form = new FormData();
     form.append('key', 'posted.txt');
     form.append('acl', 'public-read');
+    form.append('tagging', '<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>');
     form.append('file', new Blob(['posted']), 'posted.txt');
     expect((await fetch(`${srv.url}/acl-post`, { method: 'POST', body: form })).status).toBe(204);
+    expect((await root.send(new GetObjectTaggingCommand({ Bucket: 'acl-post', Key: 'posted.txt' }))).TagSet).toEqual([{ Key: 'k', Value: 'v' }]);
     expect(await (await anon.send(new GetObjectCommand({ Bucket: 'acl-post', Key: 'posted.txt' }))).Body!.transformToString()).toBe('posted');
     // Without the public-read-write grant the same POST is refused.
     await root.send(new PutBucketAclCommand({ Bucket: 'acl-post', ACL: 'private' }));

@@ -8,6 +8,7 @@ import { handle, toXml, type ApiLogger, type S3Response } from '../api/index.js'
 import { S3Error } from '../errors.js';
 import { hmac, parseAmzDate, sameSignature } from './auth/canonical.js';
 import type { Identity } from './auth/credentials.js';
+import { parseTaggingXml, tagsToQuery } from '../api/tags.js';
 import { authorize } from './authorize.js';
 import type { HttpContext } from './dispatch.js';
 import { boundaryOf, readForm } from './form-data.js';
@@ -153,6 +154,9 @@ export async function postObject(ctx: HttpContext, raw: IncomingMessage, bucket:
   // The form's canned ACL is the x-amz-acl of a PUT.
   const acl = fields.get('acl');
   if (acl !== undefined) headers['x-amz-acl'] = acl;
+  // The form's tagging field is a Tagging XML document (a PUT sends the same tags url-encoded).
+  const tagging = fields.get('tagging');
+  if (tagging !== undefined) headers['x-amz-tagging'] = tagsToQuery(parseTaggingXml(tagging, 10));
   const body = form.file.pipe(new LengthRange(range?.min ?? 0, range?.max ?? 5 * 1024 ** 3));
   form.file.on('error', (e) => body.destroy(e));
   const put = await handle(ctx.api, {

@@ -47,6 +47,7 @@ export const S3_ERRORS = {
   // Added by the HTTP layer (issue 4): authentication, request framing and bucket subresources.
   AuthorizationHeaderMalformed: [400, 'The authorization header is malformed.'],
   AuthorizationQueryParametersError: [400, 'Error parsing the X-Amz-Credential parameter.'],
+  BadRequest: [400, 'Bad Request'],
   CORSForbidden: [403, 'CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource\'s CORS spec.'],
   RequestHeaderSectionTooLarge: [400, 'Your request header section exceeds the maximum size.'],
   ExpiredToken: [400, 'The provided token has expired.'],

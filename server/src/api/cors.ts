@@ -83,7 +83,9 @@ export async function actualRequestCors(ctx: ApiContext, bucket: string, origin:
 export async function preflight(ctx: ApiContext, req: S3Request, bucket: string): Promise<S3Response> {
   const origin = req.headers.origin;
   const method = req.headers['access-control-request-method'];
-  if (typeof origin !== 'string' || typeof method !== 'string') throw new S3Error('CORSForbidden', 'Insufficient information. Origin request header needed.');
+  // As S3: a preflight without Origin is a bad request (400); one without a request method is refused (403).
+  if (typeof origin !== 'string') throw new S3Error('BadRequest', 'Insufficient information. Origin request header needed.');
+  if (typeof method !== 'string') throw new S3Error('CORSForbidden', 'Invalid Access-Control-Request-Method header.');
   const cfg = await ctx.storage.getBucketConfig(bucket);
   if (!cfg.cors) throw new S3Error('CORSForbidden', 'CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource\'s CORS spec.');
   const reqHeaders = String(req.headers['access-control-request-headers'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);

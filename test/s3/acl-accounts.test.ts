@@ -1,6 +1,9 @@
 // Canonical ids and display names configured per user show up as ACL owners and grantees, and grants by
 // id name configured users only.
-import { CreateBucketCommand, GetBucketAclCommand, ListObjectsV2Command, PutBucketAclCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand, CreateMultipartUploadCommand, GetBucketAclCommand, ListMultipartUploadsCommand, ListObjectsV2Command, ListPartsCommand,
+  PutBucketAclCommand, type S3Client,
+} from '@aws-sdk/client-s3';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +58,18 @@ describe('ACL accounts', () => {
     })));
     expect(bad).toEqual({ name: 'InvalidArgument', status: 400 });
     await alt.send(new ListObjectsV2Command({ Bucket: 'acl-ids' }));
+  });
+
+  it('multipart uploads list their initiator as Initiator and Owner', async () => {
+    await root.send(new CreateBucketCommand({ Bucket: 'acl-mpu', ACL: 'public-read-write' }));
+    const mine = await root.send(new CreateMultipartUploadCommand({ Bucket: 'acl-mpu', Key: 'a' }));
+    const theirs = await alt.send(new CreateMultipartUploadCommand({ Bucket: 'acl-mpu', Key: 'b' }));
+    const list = await root.send(new ListMultipartUploadsCommand({ Bucket: 'acl-mpu' }));
+    expect(list.Uploads?.map((u) => [u.UploadId, u.Initiator?.ID, u.Owner?.DisplayName])).toEqual([
+      [mine.UploadId, 'root-canonical-id', 'Root Person'], [theirs.UploadId, 'alt-canonical-id', 'Alt Person'],
+    ]);
+    const parts = await root.send(new ListPartsCommand({ Bucket: 'acl-mpu', Key: 'b', UploadId: theirs.UploadId }));
+    expect(parts.Initiator?.ID).toBe('alt-canonical-id');
   });
 
   it('reads ids and names from CAIRN_ROOT_CANONICAL_ID / CAIRN_ROOT_DISPLAY_NAME and CAIRN_USERS_FILE', async () => {

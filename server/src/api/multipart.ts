@@ -2,12 +2,12 @@
 // list uploads. Part-size and ETag validation of Complete happen in storage; the order and the count here.
 import { createHash } from 'node:crypto';
 import { S3Error, isS3Error } from '../errors.js';
-import type { ChecksumType, CompletePart, StoredChecksum } from '../storage/object-layer.js';
+import type { ChecksumType, CompletePart, MultipartUploadInfo, StoredChecksum } from '../storage/object-layer.js';
 import { openCopySource } from './copy.js';
 import { encoder } from './list.js';
 import { checksumHeaderName, quoteEtag, unquoteEtag } from './object-headers.js';
 import { writePrecondition, writeResultHeaders } from './object-put.js';
-import { newObjectAcl, withObjectAcl } from './acl.js';
+import { accounts, newObjectAcl, withObjectAcl } from './acl.js';
 import { checkKey, contentHeaders, integrity, requestedAlgorithm, storageClass, taggingHeader, userMetadata } from './put-input.js';
 import { readDocument } from './request-body.js';
 import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
@@ -32,6 +32,7 @@ export async function createMultipartUpload(ctx: ApiContext, req: S3Request, buc
     storageClass: storageClass(req.headers),
     checksumAlgorithm: alg,
     checksumType,
+    ...(req.caller ? { initiator: req.caller.accessKey } : {}),
   });
   const h: Record<string, string> = {};
   if (up.checksumAlgorithm) h['x-amz-checksum-algorithm'] = up.checksumAlgorithm;
@@ -114,9 +115,16 @@ export async function abortMultipartUpload(ctx: ApiContext, bucket: string, key:
   return emptyResponse(204);
 }
 
+/** Initiator and Owner of an upload: the user who started it (uploads without one: the root). */
+function initiatorOf(ctx: ApiContext, u: MultipartUploadInfo): { ID: string; DisplayName: string } {
+  const acc = accounts(ctx);
+  const key = u.initiator ?? acc.rootKey;
+  return { ID: acc.idOf(key), DisplayName: acc.nameOf(key) };
+}
+
 export async function listParts(ctx: ApiContext, bucket: string, key: string, uploadId: string, partNumberMarker: number | undefined, maxParts: number): Promise<S3Response> {
   const r = await ctx.storage.listParts(bucket, key, uploadId, { partNumberMarker, maxParts });
-  const owner = { ID: ctx.owner.id, DisplayName: ctx.owner.displayName };
+  const owner = initiatorOf(ctx, r.upload);
   return xmlResponse(toXml('ListPartsResult', {
     Bucket: bucket, Key: key, UploadId: uploadId,
     Initiator: owner, Owner: owner,
@@ -142,7 +150,6 @@ export async function listMultipartUploads(
   const r = await ctx.storage.listMultipartUploads(bucket, {
     prefix: p.prefix || undefined, delimiter: p.delimiter, keyMarker: p.keyMarker || undefined, uploadIdMarker: p.uploadIdMarker, maxUploads: p.maxUploads,
   });
-  const owner = { ID: ctx.owner.id, DisplayName: ctx.owner.displayName };
   return xmlResponse(toXml('ListMultipartUploadsResult', {
     Bucket: bucket,
     KeyMarker: enc(p.keyMarker) ?? '',
@@ -155,7 +162,7 @@ export async function listMultipartUploads(
     MaxUploads: p.maxUploads,
     IsTruncated: r.isTruncated,
     Upload: r.uploads.map((u) => ({
-      Key: enc(u.key), UploadId: u.uploadId, Initiator: owner, Owner: owner, StorageClass: u.storageClass, Initiated: u.initiated,
+      Key: enc(u.key), UploadId: u.uploadId, Initiator: initiatorOf(ctx, u), Owner: initiatorOf(ctx, u), StorageClass: u.storageClass, Initiated: u.initiated,
       ChecksumAlgorithm: u.checksumAlgorithm, ChecksumType: u.checksumType,
     })),
     CommonPrefixes: r.commonPrefixes.map((cp) => ({ Prefix: enc(cp) })),

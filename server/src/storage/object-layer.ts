@@ -161,6 +161,8 @@ export interface MultipartUploadInfo {
   storageClass: StorageClass;
   checksumAlgorithm?: ChecksumAlgorithm;
   checksumType?: ChecksumType;
+  /** Access key of the user who started the upload (set by the API layer; absent: the root user). */
+  initiator?: string;
 }
 
 export interface CompletePart {
@@ -196,7 +198,7 @@ export interface ObjectLayer {
   listObjectVersions(bucket: string, opts: ListVersionsOptions): Promise<ListVersionsResult>;
 
   // Multipart
-  newMultipartUpload(bucket: string, key: string, opts: Omit<PutOptions, 'size' | 'verify' | 'precondition'> & { checksumType?: ChecksumType }): Promise<MultipartUploadInfo>;
+  newMultipartUpload(bucket: string, key: string, opts: Omit<PutOptions, 'size' | 'verify' | 'precondition'> & { checksumType?: ChecksumType; initiator?: string }): Promise<MultipartUploadInfo>;
   putObjectPart(bucket: string, key: string, uploadId: string, partNumber: number, body: Readable, opts: Pick<PutOptions, 'size' | 'checksumAlgorithm' | 'verify'>): Promise<PartInfo>;
   listParts(bucket: string, key: string, uploadId: string, opts: { partNumberMarker?: number; maxParts: number }): Promise<{ upload: MultipartUploadInfo; parts: PartInfo[]; isTruncated: boolean; nextPartNumberMarker?: number }>;
   /** `verifyChecksum` sees the object's computed checksum before the commit; throwing refuses the completion. */

@@ -68,6 +68,7 @@ export class Multipart {
     const set = this.store.setOf(key);
     const storageClass = opts.storageClass ?? 'STANDARD';
     const info: L.MultipartUploadInfo = { bucket, key, uploadId: randomUUID(), initiated: new Date(), storageClass };
+    if (opts.initiator) info.initiator = opts.initiator;
     if (opts.checksumAlgorithm) {
       info.checksumAlgorithm = opts.checksumAlgorithm;
       info.checksumType = opts.checksumType ?? 'COMPOSITE';

@@ -77,6 +77,13 @@ describe('ACLs', () => {
     }));
     await alt.send(new ListObjectsV2Command({ Bucket: 'acl-doc' }));
     expect((await s3Error(anon.send(new ListObjectsV2Command({ Bucket: 'acl-doc' })))).status).toBe(403);
+    // Group grants are listed before user grants.
+    await root.send(new PutBucketAclCommand({
+      Bucket: 'acl-doc',
+      AccessControlPolicy: { Owner: owner, Grants: [{ Grantee: { Type: 'CanonicalUser', ID: owner.ID }, Permission: 'FULL_CONTROL' }, { Grantee: { Type: 'Group', URI: AUTHENTICATED }, Permission: 'READ' }] },
+    }));
+    const listed = await root.send(new GetBucketAclCommand({ Bucket: 'acl-doc' }));
+    expect(listed.Grants?.map((g) => [g.Grantee?.Type, g.Permission])).toEqual([['Group', 'READ'], ['CanonicalUser', 'FULL_CONTROL']]);
     const both = await s3Error(root.send(new PutBucketAclCommand({
       Bucket: 'acl-doc', ACL: 'private',
       AccessControlPolicy: { Owner: owner, Grants: [] },

@@ -190,7 +190,8 @@ export function aclXml(acl: Acl, acc: Accounts): string {
   const grantee = (g: Grant) => (g.uri !== undefined ? { URI: g.uri } : { ID: acc.idOf(g.key ?? ''), DisplayName: acc.nameOf(g.key ?? '') });
   return toXml('AccessControlPolicy', {
     Owner: { ID: acc.idOf(acl.owner), DisplayName: acc.nameOf(acl.owner) },
-    AccessControlList: { Grant: acl.grants.map((g) => ({ Grantee: grantee(g), Permission: g.permission })) },
+    // Group grants first, then users (as RGW lists them); the order within each kind is kept.
+    AccessControlList: { Grant: [...acl.grants.filter((g) => g.uri !== undefined), ...acl.grants.filter((g) => g.uri === undefined)].map((g) => ({ Grantee: grantee(g), Permission: g.permission })) },
   }).replace(/<Grantee>(\s*<(ID|URI)>)/g, (_m, rest: string, tag: string) => (
     `<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="${tag === 'URI' ? 'Group' : 'CanonicalUser'}">${rest}`
   ));

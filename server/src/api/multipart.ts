@@ -25,14 +25,17 @@ export async function createMultipartUpload(ctx: ApiContext, req: S3Request, buc
     checksumType = t;
   }
   const alg = requestedAlgorithm(req.headers);
+  // The upload (and the object it makes) belongs to the owner its ACL names: the writer, or the bucket owner
+  // under BucketOwnerEnforced / BucketOwnerPreferred with bucket-owner-full-control.
+  const acl = await newObjectAcl(ctx, req, bucket);
   const up = await ctx.storage.newMultipartUpload(bucket, key, {
     contentHeaders: contentHeaders(req.headers),
-    userMetadata: withObjectAcl(userMetadata(req.headers), await newObjectAcl(ctx, req, bucket)),
+    userMetadata: withObjectAcl(userMetadata(req.headers), acl),
     tagging: taggingHeader(req.headers),
     storageClass: storageClass(req.headers),
     checksumAlgorithm: alg,
     checksumType,
-    ...(req.caller ? { initiator: req.caller.accessKey } : {}),
+    initiator: acl?.owner ?? (await ctx.storage.getBucketConfig(bucket)).owner ?? accounts(ctx).rootKey,
   });
   const h: Record<string, string> = {};
   if (up.checksumAlgorithm) h['x-amz-checksum-algorithm'] = up.checksumAlgorithm;

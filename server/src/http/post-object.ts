@@ -139,8 +139,15 @@ export async function postObject(ctx: HttpContext, raw: IncomingMessage, bucket:
   let range: { min: number; max: number } | undefined;
   if (fields.has('policy')) {
     const conds = parsePostPolicy(fields.get('policy')!, ctx.api.now());
-    // The bucket is implied by the URL; S3 checks it against the policy as if it were a field.
-    range = checkPostPolicy(conds, new Map([...fields, ['bucket', bucket]]));
+    // The bucket is implied by the URL; S3 checks it against the policy as if it were a field. The key
+    // may satisfy the policy as sent (with ${filename}) or with the file name put in.
+    const withBucket = new Map([...fields, ['bucket', bucket]]);
+    try {
+      range = checkPostPolicy(conds, withBucket);
+    } catch (e) {
+      if (key === keyField) throw e;
+      range = checkPostPolicy(conds, new Map([...withBucket, ['key', key]]));
+    }
   }
   const op = { name: 'PutObject' as const, action: 's3:PutObject', bucket, key };
   await authorize(ctx.api.storage, { op, identity, headers: raw.headers, query: new URLSearchParams(), sourceIp: raw.socket.remoteAddress ?? '', secure: false }, ctx.api.now());

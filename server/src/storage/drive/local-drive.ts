@@ -112,7 +112,7 @@ export class LocalDrive {
         return;
       } catch (e) {
         if (errCode(e) !== 'ENOENT' || attempt >= 3) throw e;
-        await mkdir(dirname(this.abs(toRel)), { recursive: true });
+        await this.mkdirs(dirname(toRel));
       }
     }
   }
@@ -127,8 +127,22 @@ export class LocalDrive {
     }
   }
 
+  /**
+   * mkdir -p. A concurrent cleanup (pruneEmpty after a delete of a neighbour) may remove a parent between
+   * the recursive mkdir's steps, which then fails with ENOENT, or ENOTDIR when Node's check of the parent
+   * it just saw finds it gone: try again, as renameInto does. (Key paths never put a file where a directory
+   * belongs, so a lasting ENOTDIR still fails after the retries.)
+   */
   async mkdirs(rel: string): Promise<void> {
-    await mkdir(this.abs(rel), { recursive: true });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await mkdir(this.abs(rel), { recursive: true });
+        return;
+      } catch (e) {
+        const code = errCode(e);
+        if ((code !== 'ENOENT' && code !== 'ENOTDIR') || attempt >= 5) throw e;
+      }
+    }
   }
 
   async list(rel: string): Promise<string[] | null> {

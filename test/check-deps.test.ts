@@ -37,6 +37,13 @@ describe('dependency direction check', () => {
     expect(r.status).toBe(0);
   });
 
+  it('lets a package\'s tests use the shared helpers in test/, but not its sources', () => {
+    expect(check(tree({ 'server/test/api/x.test.ts': "import { h } from '../../../test/helpers/cairn.js';\n" })).status).toBe(0);
+    const r = check(tree({ 'server/src/api/x.ts': "import { h } from '../../../test/helpers/cairn.js';\n" }));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('reaches into test/');
+  });
+
   it('fails when native imports another package', () => {
     const r = check(tree({ 'native/index.ts': "import { s } from '@cairn/server';\n" }));
     expect(r.status).toBe(1);

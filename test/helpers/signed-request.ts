@@ -4,19 +4,8 @@ import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { connect } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { ROOT } from './cairn.js';
+import { Sha256 } from './sha256.js';
 
-class Sha256 {
-  private readonly h: Hash | Hmac;
-  constructor(secret?: string | Uint8Array) {
-    this.h = secret ? createHmac('sha256', secret) : createHash('sha256');
-  }
-  update(data: string | Uint8Array): void {
-    this.h.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.h.digest();
-  }
-}
 
 export interface RawRequest {
   method: string;

@@ -1,6 +1,6 @@
 // Pure parts of the API layer: ranges, conditional reads, tag sets, bucket names, bucket policies, CORS.
 import { describe, expect, it } from 'vitest';
-import { S3Error } from '../../src/errors.js';
+import { thrownCode } from '../thrown-code.js';
 import { checkConditions, parseRange } from '../../src/api/object-headers.js';
 import { parseTagQuery, parseTaggingXml } from '../../src/api/tags.js';
 import { checkBucketName } from '../../src/api/names.js';
@@ -9,14 +9,7 @@ import { matchRule, parseCors } from '../../src/api/cors.js';
 import { encoder } from '../../src/api/list.js';
 import type { ObjectInfo } from '../../src/storage/object-layer.js';
 
-function code(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof S3Error ? e.code : String(e);
-  }
-  return undefined;
-}
+const code = thrownCode;
 
 describe('ranges', () => {
   it.each([

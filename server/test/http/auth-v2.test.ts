@@ -1,23 +1,16 @@
 // SigV2 against AWS's published example (bucket johnsmith, "Object GET") and presigned expiry.
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { thrownCode } from '../thrown-code.js';
 import { credentialStore } from '../../src/http/auth/credentials.js';
 import { verifyHeaderV2, verifyPresignedV2 } from '../../src/http/auth/sigv2.js';
-import { S3Error } from '../../src/errors.js';
 
 const AK = 'AKIAIOSFODNN7EXAMPLE';
 const SK = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const date = 'Tue, 27 Mar 2007 19:36:42 +0000';
 const ctx = { credentials: credentialStore({ root: { accessKey: AK, secretKey: SK } }), now: () => Date.parse(date) + 60_000 };
 
-function code(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof S3Error ? e.code : String(e);
-  }
-  return undefined;
-}
+const code = thrownCode;
 
 describe('SigV2', () => {
   const req = { method: 'GET', rawPath: '/photos/puppy.jpg', rawQuery: '', headers: { host: 'johnsmith.s3.amazonaws.com', date } };

@@ -4,40 +4,21 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
+import { thrownCode } from '../thrown-code.js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { Sha256 } from '../../../test/helpers/sha256.js';
 import { credentialStore } from '../../src/http/auth/credentials.js';
 import { verifyHeaderV4, verifyPresignedV4, type SigV4Context } from '../../src/http/auth/sigv4.js';
 import { AwsChunkedDecoder, Sha256Verifier } from '../../src/http/auth/aws-chunked.js';
 import { S3Error } from '../../src/errors.js';
 
-/** The checksum constructor the SDK signer expects (HMAC when given a secret), on node:crypto. */
-class Sha256 {
-  private readonly h: Hash | Hmac;
-  constructor(secret?: string | Uint8Array) {
-    this.h = secret ? createHmac('sha256', secret) : createHash('sha256');
-  }
-  update(data: string | Uint8Array): void {
-    this.h.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.h.digest();
-  }
-}
 
 const AK = 'AKIAIOSFODNN7EXAMPLE';
 const SK = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const at = (iso: string): SigV4Context => ({ credentials: credentialStore({ root: { accessKey: AK, secretKey: SK } }), now: () => Date.parse(iso), keyCache: new Map() });
 const ctx2013 = at('2013-05-24T00:05:00Z');
 
-function code(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof S3Error ? e.code : String(e);
-  }
-  return undefined;
-}
+const code = thrownCode;
 
 async function codeAsync(p: Promise<unknown>): Promise<string | undefined> {
   try {

@@ -37,7 +37,7 @@ export function makeClient(url: string, opts: ClientOptions = {}): S3Client {
 }
 
 /** A server on 127.0.0.1:0 with `drives` temporary drive folders (default 4), root ROOT and a second user ALT. */
-export async function startTestServer(opts: { drives?: number } & Partial<ServerOptions> = {}): Promise<TestServer> {
+export async function startTestServer(opts: { drives?: number } & Omit<Partial<ServerOptions>, 'drives'> = {}): Promise<TestServer> {
   const base = await mkdtemp(join(tmpdir(), 'cairn-test-'));
   const drives = Array.from({ length: opts.drives ?? 4 }, (_, i) => join(base, `d${i + 1}`));
   const server = await startServer({

@@ -9,10 +9,12 @@
 # With --tensorflow it runs the other heavy group (tests marked `tensorflow`: tf.data over boto3 ranged GETs)
 # in .venv-tensorflow, from test/analytics/requirements-tensorflow.txt. With --spark, tests marked `spark`
 # (pyspark + hadoop-aws over s3a) in .venv-spark, from test/analytics/requirements-spark.txt; Spark's Ivy
-# fetches its jars from Maven Central into .venv-spark/ivy on the first run.
+# fetches its jars from Maven Central into .venv-spark/ivy on the first run. With --presto, tests marked `presto`
+# (a PrestoDB server with a Hive catalog on Cairn, S3 Select pushdown) in .venv-analytics: the server itself
+# is installed by scripts/install-presto.sh into .venv-presto on the first run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=.venv-analytics req=test/analytics/requirements.txt select="not torch and not tensorflow and not spark"
+venv=.venv-analytics req=test/analytics/requirements.txt select="not torch and not tensorflow and not spark and not presto"
 if [ "${1:-}" = "--torch" ]; then
   shift
   venv=.venv-torch req=test/analytics/requirements-torch.txt select="torch"
@@ -22,6 +24,11 @@ elif [ "${1:-}" = "--tensorflow" ]; then
 elif [ "${1:-}" = "--spark" ]; then
   shift
   venv=.venv-spark req=test/analytics/requirements-spark.txt select="spark"
+elif [ "${1:-}" = "--presto" ]; then
+  shift
+  select="presto"
+  PRESTO_HOME=$(bash scripts/install-presto.sh)
+  export PRESTO_HOME
 fi
 stamp=$venv/.requirements.sha256
 want=$(cat test/analytics/requirements*.txt "$req" | sha256sum | cut -d' ' -f1)

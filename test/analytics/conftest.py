@@ -84,6 +84,8 @@ def duckdb_httpfs(cairn):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "torch: the heavy group (PyTorch); run by scripts/test-analytics.sh --torch")
+    config.addinivalue_line("markers",
+                            "presto: the heavy group (PrestoDB, Hive on Cairn); run by scripts/test-analytics.sh --presto")
     config.addinivalue_line("markers", "spark: the heavy group (Spark over s3a); run by scripts/test-analytics.sh --spark")
     config.addinivalue_line("markers",
                             "tensorflow: the heavy group (TensorFlow); run by scripts/test-analytics.sh --tensorflow")

@@ -27,6 +27,7 @@ class Cairn:
     access_key: str
     secret_key: str
     region: str = "us-east-1"
+    log: Path | None = None   # the server's log (pino JSON lines, one per request at the default level)
 
     def client(self, **config):
         return boto3.client(
@@ -71,7 +72,8 @@ def cairn(tmp_path_factory):
             proc.kill()
             raise RuntimeError("cairn did not become live in 60 s")
         time.sleep(0.1)
-    yield Cairn(endpoint, "127.0.0.1", port, env["CAIRN_ROOT_USER"], env["CAIRN_ROOT_PASSWORD"])
+    yield Cairn(endpoint, "127.0.0.1", port, env["CAIRN_ROOT_USER"], env["CAIRN_ROOT_PASSWORD"],
+                log=root / "server.log")
     proc.terminate()
     try:
         proc.wait(timeout=20)

@@ -339,13 +339,16 @@ describe('the handler over storage', () => {
       const ctx: ApiContext = { storage: watched, region: 'us-east-1', owner: { id: 'o', displayName: 'o' }, now: () => Date.now() };
       const xml = '<SelectObjectContentRequest><Expression>SELECT * FROM S3Object</Expression><ExpressionType>SQL</ExpressionType>'
         + '<InputSerialization><CSV/></InputSerialization><OutputSerialization><CSV/></OutputSerialization></SelectObjectContentRequest>';
+      const logged: object[] = [];
       const req = {
         op: { name: 'SelectObjectContent', action: 's3:GetObject', bucket: 'bkt', key: 'k' }, requestId: 'r', method: 'POST', headers: {},
         query: new URLSearchParams('select&select-type=2'), body: Readable.from([Buffer.from(xml)]), size: xml.length, trailers: new Map(),
-        log: { info: () => {}, warn: () => {}, error: () => {} },
+        log: { info: (o: object) => logged.push(o), warn: () => {}, error: () => {} },
       } as unknown as S3Request;
       const res = await selectObjectContent(ctx, req, 'bkt', 'k');
       expect(res.status).toBe(200);
+      // The log names the operation and its SQL (test/analytics/test_presto.py reads what Presto pushed down).
+      expect(logged).toEqual([{ operation: 'SelectObjectContent', bucket: 'bkt', key: 'k', expression: 'SELECT * FROM S3Object', input: 'CSV', compression: 'NONE', scanRange: undefined }]);
       const out = res.body as Readable;
       const first = await new Promise<Buffer>((resolve) => out.once('data', resolve));
       expect(first.length).toBeGreaterThan(0);

@@ -105,6 +105,14 @@ export async function selectObjectContent(ctx: ApiContext, req: S3Request, bucke
     throw toS3(e);
   }
 
+  // One line naming the operation and its SQL: what a query engine pushed down (Presto's filters, say) is
+  // visible in the server log. The expression is cut short; a 256 KB one would flood the log.
+  const format = request.input.csv ? 'CSV' : request.input.json ? 'JSON' : 'Parquet';
+  req.log.info({
+    operation: 'SelectObjectContent', bucket, key, expression: request.expression.slice(0, 1024), input: format,
+    compression: request.input.compressionType, scanRange: request.scanRange,
+  }, 'select');
+
   const info = await ctx.storage.headObject(bucket, key, {});
   // As GetObject answers: the latest version being a delete marker is NoSuchKey, marked as such.
   if (info.deleteMarker) throw Object.assign(new S3Error('NoSuchKey'), { headers: { 'x-amz-delete-marker': 'true', 'x-amz-version-id': info.versionId } });

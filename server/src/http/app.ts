@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { dispatch, type HttpContext } from './dispatch.js';
 import { S3Error } from '../errors.js';
 import { errorBody, toS3Error } from './error-response.js';
+import { isRecycling, sendRecycling } from './send-body.js';
 
 const HEALTH = new Set(['/health/live', '/health/ready', '/minio/health/live', '/minio/health/ready']);
 const METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'PATCH'] as const;
@@ -103,6 +104,10 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
         if (req.method === 'HEAD' && res.headers['content-length'] !== undefined) return reply.send();
         if (res.status !== 204 && res.status !== 304) reply.header('content-length', 0);
         return reply.send();
+      }
+      if (isRecycling(res.body) && req.method === 'GET') {
+        if (closing) reply.header('connection', 'close'); // what the onSend hook does for sent replies
+        return sendRecycling(reply, res.body);
       }
       return reply.send(res.body);
     },

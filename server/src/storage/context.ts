@@ -1,4 +1,5 @@
 // Options of openStorage and the context object passed down to every part of the engine (no globals).
+import type { BufferPool } from './erasure/buffer-pool.js';
 import type { Codec } from './erasure/codec.js';
 
 export interface StorageOptions {
@@ -25,6 +26,12 @@ export interface StorageOptions {
   scannerDeep?: boolean;
   /** A shard read slower than this makes a GET read one more shard (parity) in parallel. Default 2 s. */
   slowShardMs?: number;
+  /** GET reads this many blocks per shard read (default 4: measured, bench/load). */
+  readBatchBlocks?: number;
+  /** GET keeps this many batches in flight beyond the one being sent (default 1). */
+  readAheadBatches?: number;
+  /** Free GET read buffers kept for reuse, in bytes (default 64 MiB). */
+  readPoolBytes?: number;
   /** Data of replaced or deleted versions is removed this long after the change (in-flight GETs). 5 s. */
   gcGraceMs?: number;
   /** Disable the background workers (tests that want to observe the unhealed state). */
@@ -42,6 +49,9 @@ export interface StorageContext {
   blockSize: number;
   inlineLimit: number;
   slowShardMs: number;
+  readBatchBlocks: number;
+  readAheadBatches: number;
+  readPool: BufferPool;
   codec: Codec;
   log: Logger;
 }

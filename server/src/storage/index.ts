@@ -2,6 +2,7 @@
 // gets the ObjectLayer (what the S3 API uses) plus the admin calls (heal status and heal requests).
 import { expandDrives } from './expand.js';
 import { silentLogger, type StorageContext, type StorageOptions } from './context.js';
+import { BufferPool } from './erasure/buffer-pool.js';
 import { nativeCodec } from './erasure/codec.js';
 import { formatDrives } from './drive/format.js';
 import { ErasureSet, type SetDeps } from './engine/erasure-set.js';
@@ -46,6 +47,9 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
     blockSize: opts.blockSize ?? 1024 * 1024,
     inlineLimit: opts.inlineLimit ?? 128 * 1024,
     slowShardMs: opts.slowShardMs ?? 2000,
+    readBatchBlocks: positive(opts.readBatchBlocks, 4),
+    readAheadBatches: positive(opts.readAheadBatches, 1),
+    readPool: new BufferPool(opts.readPoolBytes ?? 64 * 1024 * 1024),
     codec,
     log: opts.log ?? silentLogger,
   };
@@ -117,4 +121,11 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
       await deps.journals.flush();
     },
   };
+}
+
+/** A tuning option: a whole number >= 1, or the default when unset. */
+function positive(v: number | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!Number.isInteger(v) || v < 1) throw new Error(`expected a whole number >= 1, got ${v}`);
+  return v;
 }

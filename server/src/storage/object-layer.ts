@@ -109,10 +109,19 @@ export interface GetOptions {
   plan?: (info: ObjectInfo) => { range?: ByteRange } | null;
 }
 
+/**
+ * A GET body may carry `recycle`: a consumer that calls it with a chunk once nothing refers to that chunk
+ * any more (the socket has written it) lets the engine reuse the memory for the next reads. Optional for
+ * consumers: chunks never given back are simply left to the GC.
+ */
+export interface RecyclingBody {
+  recycle(chunk: Buffer): void;
+}
+
 export interface GetResult {
   info: ObjectInfo;
   /** Present for GET: the bytes of the range (or the whole object), verified as they are read. */
-  body: Readable;
+  body: Readable & Partial<RecyclingBody>;
   range?: ByteRange;
 }
 

@@ -1,12 +1,14 @@
 // GET/HEAD from a set: pick the version from the quorum of metadata, then stream the blocks of the range
-// part by part. Only the blocks of the range are read; blocks are fetched one ahead of the consumer and
+// part by part. Only the blocks of the range are read, in batches (one read per data shard, hashes checked
+// in one native call, no copy when all data shards are good); batches are read ahead of the consumer and
 // the stream pulls (backpressure). Shards found missing or corrupt put the object on the heal queue.
 import { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import type { VersionRecord } from '../meta/meta-file.js';
 import { versionKey, type DriveMeta, type Resolved, toObjectInfo } from '../meta/versions.js';
-import type { ByteRange, ObjectInfo } from '../object-layer.js';
-import { fileSource, inlineSource, PartReader, type ShardSource } from '../erasure/part-reader.js';
+import type { ByteRange, ObjectInfo, RecyclingBody } from '../object-layer.js';
+import type { BufferPool } from '../erasure/buffer-pool.js';
+import { fileSource, inlineSource, PartReader, type Batch, type ShardSource } from '../erasure/part-reader.js';
 import type { ErasureSet } from './erasure-set.js';
 
 export interface Opened {
@@ -69,6 +71,38 @@ export function partSources(set: ErasureSet, bucket: string, key: string, o: Ope
  * The body stream of a version (or a range of it). The first block is read before this resolves, so
  * an unreadable object fails here with an S3 error instead of after the response headers went out.
  */
+/** What readBody's stream adds: see RecyclingBody in object-layer.ts. */
+const leases = new WeakMap<Buffer, Lease>();
+
+/** The pooled buffers of one batch, lent out as the chunks cut from them; back to the pool when all return. */
+class Lease {
+  private out = 0;
+  private done = false;
+
+  constructor(private readonly buffers: Buffer[], private readonly pool: BufferPool) {}
+
+  lend(chunk: Buffer): void {
+    if (this.buffers.length === 0) return;
+    this.out++;
+    leases.set(chunk, this);
+  }
+
+  allLent(): void {
+    this.done = true;
+    this.settle();
+  }
+
+  returned(): void {
+    this.out--;
+    this.settle();
+  }
+
+  private settle(): void {
+    if (!this.done || this.out !== 0 || this.buffers.length === 0) return;
+    for (const b of this.buffers.splice(0)) this.pool.give(b);
+  }
+}
+
 export async function readBody(set: ErasureSet, bucket: string, key: string, o: Opened, range: ByteRange | undefined): Promise<Readable> {
   const v = o.version;
   const start = range?.start ?? 0;
@@ -89,14 +123,32 @@ export async function readBody(set: ErasureSet, bucket: string, key: string, o: 
             const to = Math.min(end - partStart, size); // exclusive, within the part
             const first = Math.floor(from / bs);
             const last = Math.floor((to - 1) / bs);
-            let next: Promise<Buffer> | null = reader.readBlock(first);
-            for (let b = first; b <= last; b++) {
-              const block = await next!;
-              next = b < last ? reader.readBlock(b + 1) : null;
-              next?.catch(() => {}); // surfaced when awaited
-              const lo = b === first ? from - b * bs : 0;
-              const hi = b === last ? to - b * bs : block.length;
-              yield block.subarray(lo, hi);
+            // Batches of blocks, `readAhead` of them requested beyond the one being sent.
+            const { readBatchBlocks: batch, readAheadBatches: ahead, readPool } = set.deps.ctx;
+            const queue: Promise<Batch>[] = [];
+            let nextBlock = first;
+            const request = () => {
+              const n = Math.min(batch, last - nextBlock + 1);
+              const p = reader.readBlocks(nextBlock, n, readPool);
+              p.catch(() => {}); // surfaced when awaited
+              queue.push(p);
+              nextBlock += n;
+            };
+            let at = first * bs; // part offset of the next piece
+            while (queue.length > 0 || nextBlock <= last) {
+              while (nextBlock <= last && queue.length <= ahead) request();
+              const { pieces, buffers } = await queue.shift()!;
+              const lease = new Lease(buffers, readPool);
+              for (const piece of pieces) {
+                const lo = Math.max(from - at, 0);
+                const hi = Math.min(to - at, piece.length);
+                at += piece.length;
+                if (hi <= lo) continue;
+                const out = lo === 0 && hi === piece.length ? piece : piece.subarray(lo, hi);
+                lease.lend(out);
+                yield out;
+              }
+              lease.allLent();
             }
           } finally {
             // Shards missing on drives that are up can be rebuilt; an offline drive waits for its return.
@@ -118,7 +170,9 @@ export async function readBody(set: ErasureSet, bucket: string, key: string, o: 
     yield first.value;
     yield* it;
   }
-  const body = Readable.from(rest(), { objectMode: false, highWaterMark: 1 });
+  const body: Readable & RecyclingBody = Object.assign(Readable.from(rest(), { objectMode: false, highWaterMark: 1 }), {
+    recycle: (chunk: Buffer) => leases.get(chunk)?.returned(),
+  });
   // A consumer that stops early must still release the files the generator holds.
   body.once('close', () => void it.return(undefined).catch(() => {}));
   return body;

@@ -5,18 +5,28 @@
 import { close as fsClose, open as fsOpen, read as fsRead } from 'node:fs';
 import { S3Error } from '../../errors.js';
 import type { ErasureInfo } from '../meta/meta-file.js';
+import type { BufferPool } from './buffer-pool.js';
 import { FRAME_HASH, type Codec } from './codec.js';
 
 export interface ShardSource {
-  read(pos: number, len: number): Promise<Buffer>;
+  /** `len` bytes at `pos`, read into `into` (at least `len` long) when given. */
+  read(pos: number, len: number, into?: Buffer): Promise<Buffer>;
   close(): Promise<void>;
+}
+
+/** Blocks of a part as pieces in order, and the pooled buffers they sit in (empty: nothing to give back). */
+export interface Batch {
+  pieces: Buffer[];
+  buffers: Buffer[];
 }
 
 export function inlineSource(buf: Buffer): ShardSource {
   return {
-    async read(pos, len) {
+    async read(pos, len, into) {
       if (pos + len > buf.length) throw new Error('inline shard too short');
-      return buf.subarray(pos, pos + len);
+      if (!into) return buf.subarray(pos, pos + len);
+      buf.copy(into, 0, pos, pos + len);
+      return into.subarray(0, len);
     },
     async close() {},
   };
@@ -34,13 +44,13 @@ export function fileSource(absPath: string): ShardSource {
   const readAt = (h: number, buf: Buffer, at: number, len: number, pos: number) =>
     new Promise<number>((res, rej) => fsRead(h, buf, at, len, pos, (e, n) => (e ? rej(e) : res(n))));
   return {
-    read(pos, len) {
+    read(pos, len, into) {
       if (closed) return Promise.reject(new Error('shard source closed'));
       fd ??= new Promise<number>((res, rej) => fsOpen(absPath, 'r', (e, n) => (e ? rej(e) : res(n))));
       const opened = fd;
       const p = (async () => {
         const h = await opened;
-        const buf = Buffer.allocUnsafe(len);
+        const buf = into ? into.subarray(0, len) : Buffer.allocUnsafe(len);
         let got = 0;
         while (got < len) {
           const bytesRead = await readAt(h, buf, got, len - got, pos + got);
@@ -155,6 +165,50 @@ export class PartReader {
       clearTimeout(timer);
       if (first === 'slow') start(); // hedge: one more shard while the slow one keeps going
     }
+  }
+
+  /**
+   * Blocks `first`..`first + count - 1` as pieces in order, without copying: each data shard's frames of
+   * all those blocks come in one read, one native call checks their hashes, and the pieces are the data
+   * shards' bytes themselves (the block is the data shards back to back). Any missing, bad or slow shard
+   * sends the batch down the block-by-block path, which reads parity and decodes. With a pool, the reads
+   * go into its buffers, returned in `buffers` for the caller to give back once the pieces are sent.
+   */
+  async readBlocks(first: number, count: number, pool?: BufferPool): Promise<Batch> {
+    const { data } = this.ec;
+    const last = first + count - 1;
+    const fast = async (): Promise<Batch | null> => {
+      for (let i = 0; i < data; i++) if (this.bad.has(i)) return null;
+      const span = (count - 1) * this.fullFrame + FRAME_HASH + this.codec.shardSize(this.blockLen(last), data);
+      const bufs = Array.from({ length: data }, () => pool?.take(span));
+      let timer: NodeJS.Timeout | undefined;
+      const slow = new Promise<null>((res) => (timer = setTimeout(() => res(null), this.slowMs)));
+      const reads = Promise.all(bufs.map((into, i) => this.sources[i]!.read(first * this.fullFrame, span, into)));
+      reads.catch(() => {}); // a failed read is retried (and marked) by the block-by-block path
+      // A slow or failed batch drops its pooled buffers: a read may still be filling them.
+      const got = await Promise.race([reads.catch(() => null), slow]);
+      clearTimeout(timer);
+      if (!got) return null;
+      const frames: Buffer[] = [];
+      const pieces: Buffer[] = [];
+      for (let b = first; b <= last; b++) {
+        const len = this.blockLen(b);
+        const shard = this.codec.shardSize(len, data);
+        const at = (b - first) * this.fullFrame;
+        for (let i = 0; i < data; i++) {
+          frames.push(got[i].subarray(at, at + FRAME_HASH + shard));
+          const bytes = Math.min(shard, len - i * shard); // the last data shards carry padding, or nothing
+          if (bytes > 0) pieces.push(got[i].subarray(at + FRAME_HASH, at + FRAME_HASH + bytes));
+        }
+      }
+      const bad = await this.codec.verifyFrames(frames);
+      return bad.length === 0 ? { pieces, buffers: pool ? (bufs as Buffer[]) : [] } : null;
+    };
+    const batch = await fast();
+    if (batch) return batch;
+    const pieces: Buffer[] = [];
+    for (let b = first; b <= last; b++) pieces.push(await this.readBlock(b));
+    return { pieces, buffers: [] };
   }
 
   /** Rebuilt frames (for the shard indexes that were missing or bad) of block `b`: for healing. */

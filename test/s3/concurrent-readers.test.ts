@@ -1,6 +1,7 @@
-// Many readers of one big object at once (whole, ranged, and clients that hang up midway), and a reader
-// that stops reading: the server serves every body byte-exact, stays healthy, closes every shard file it
-// opened, and does not buffer an object for a client that does not read it. The server runs in this
+// Many readers of one big object at once (whole, ranged, clients that hang up midway, and readers of a
+// second object in between), and a reader that stops reading: the server serves every body byte-exact,
+// stays healthy, closes every shard file it opened, and does not buffer an object for a client that does
+// not read it. The server runs in this
 // process (startTestServer), so its open files are /proc/self/fd entries under the temporary drives and
 // its buffers show in process.memoryUsage().arrayBuffers.
 import { readdir, readlink } from 'node:fs/promises';
@@ -48,6 +49,8 @@ async function eventually<T>(f: () => Promise<T>, check: (t: T) => boolean, ms =
 interface Expect {
   opts: GetOptions;
   range?: [number, number];
+  /** Which of the objects read (default 0). */
+  of?: number;
 }
 
 function problems(got: StreamedGet, e: Expect, obj: Buffer, etag: string): string[] {
@@ -66,13 +69,15 @@ function problems(got: StreamedGet, e: Expect, obj: Buffer, etag: string): strin
 describe('many concurrent readers of one object', () => {
   const size = 24 * MiB + 123;
   const obj = pattern(size, 11);
-  let etag = '';
+  // A second object read at the same time: a read buffer reused while still in use shows as its bytes.
+  const other = pattern(8 * MiB + 7, 13);
 
   it('64 concurrent GETs (whole, ranged, some hanging up midway) all get their bytes; no file stays open', async () => {
-    etag = (await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'big', Body: obj }))).ETag!;
+    const objs = [obj, other];
+    const etags = await Promise.all(['big', 'other'].map(async (Key, i) => (await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: objs[i] }))).ETag!));
     const before = await openDriveFiles();
     const gets: Expect[] = [];
-    for (let i = 0; i < 16; i++) gets.push({ opts: {} });
+    for (let i = 0; i < 16; i++) gets.push({ opts: {}, of: i % 4 === 3 ? 1 : 0 });
     for (let i = 0; i < 24; i++) {
       // 8 MiB ranged readers at unaligned offsets, as Spark or a PyTorch loader issue them.
       const start = Math.min(i * (MiB + 4099), size - 8 * MiB);
@@ -86,18 +91,22 @@ describe('many concurrent readers of one object', () => {
       gets.push({ opts: { headers: { range: `bytes=${start}-${start + 300_000}` } }, range: [start, start + 300_000] });
     }
     // Clients that hang up part way through, whole and ranged.
-    for (let i = 0; i < 12; i++) gets.push({ opts: { abortAfter: (1 + (i % 6)) * MiB } });
+    for (let i = 0; i < 12; i++) gets.push({ opts: { abortAfter: (1 + (i % 6)) * MiB }, of: i % 2 });
     for (let i = 0; i < 4; i++) gets.push({ opts: { abortAfter: 64 * 1024, headers: { range: `bytes=${i * MiB}-` } }, range: [i * MiB, size - 1] });
     expect(gets.length).toBe(64);
 
-    const results = await Promise.all(gets.map((g) => streamedGet(server.url, `/${bucket}/big`, g.opts).catch((e: Error) => e)));
-    const failures = results.flatMap((r, i) => (r instanceof Error ? [`GET ${i}: ${r.message}`] : problems(r, gets[i], obj, etag).map((p) => `GET ${i}: ${p}`)));
+    const keys = ['big', 'other'];
+    const results = await Promise.all(gets.map((g) => streamedGet(server.url, `/${bucket}/${keys[g.of ?? 0]}`, g.opts).catch((e: Error) => e)));
+    const failures = results.flatMap((r, i) => {
+      const of = gets[i].of ?? 0;
+      return r instanceof Error ? [`GET ${i}: ${r.message}`] : problems(r, gets[i], objs[of], etags[of]).map((p) => `GET ${i} of ${keys[of]}: ${p}`);
+    });
     expect(failures).toEqual([]);
     expect(results.filter((r) => !(r instanceof Error) && r.aborted).length).toBe(16);
 
     // Still healthy and correct afterwards.
     expect((await fetch(`${server.url}/health/ready`)).status).toBe(200);
-    const after = await Promise.all([{ opts: {} }, { opts: { headers: { range: 'bytes=5-' } }, range: [5, size - 1] as [number, number] }].map(async (g) => problems(await streamedGet(server.url, `/${bucket}/big`, g.opts), g, obj, etag)));
+    const after = await Promise.all([{ opts: {} }, { opts: { headers: { range: 'bytes=5-' } }, range: [5, size - 1] as [number, number] }].map(async (g) => problems(await streamedGet(server.url, `/${bucket}/big`, g.opts), g, obj, etags[0])));
     expect(after.flat()).toEqual([]);
     // Every shard file opened by those reads, hung-up ones included, is closed again (closes are deferred
     // until reads in flight are done, hence the wait).

@@ -1,9 +1,8 @@
 // Many readers of one big object at once (whole, ranged, clients that hang up midway, and readers of a
 // second object in between), and a reader that stops reading: the server serves every body byte-exact,
 // stays healthy, closes every shard file it opened, and does not buffer an object for a client that does
-// not read it. The server runs in this
-// process (startTestServer), so its open files are /proc/self/fd entries under the temporary drives and
-// its buffers show in process.memoryUsage().arrayBuffers.
+// not read it. The server runs in this process (startTestServer), so its open files are /proc/self/fd
+// entries under the temporary drives and its buffers show in process.memoryUsage().arrayBuffers.
 import { readdir, readlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setFlagsFromString } from 'node:v8';

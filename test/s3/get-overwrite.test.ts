@@ -300,3 +300,59 @@ describe('GET during overwrites of multi-block objects', () => {
     expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'paused' })))).toMatchObject({ name: 'NoSuchKey' });
   });
 });
+
+describe('a GET paused longer than the grace period of replaced data', () => {
+  // The default grace is 5 s; a slow consumer (a training loader, a Spark task waiting on its executor)
+  // can pause a body longer than that. A short grace here stands for such a pause.
+  async function pausedAcrossGrace(parts: number[]) {
+    const short = await startTestServer({ storage: { background: false, gcGraceMs: 200 } });
+    try {
+      const c = short.client({ checksums: 'WHEN_REQUIRED' });
+      await c.send(new CreateBucketCommand({ Bucket: 'grace' }));
+      const big = version(21, 20 * MiB + 3, parts);
+      const { UploadId } = await c.send(new CreateMultipartUploadCommand({ Bucket: 'grace', Key: 'k' }));
+      const done: { PartNumber: number; ETag: string }[] = [];
+      let at = 0;
+      for (const [i, n] of parts.entries()) {
+        const r = await c.send(new UploadPartCommand({ Bucket: 'grace', Key: 'k', UploadId, PartNumber: i + 1, Body: big.body.subarray(at, (at += n)) }));
+        done.push({ PartNumber: i + 1, ETag: r.ETag! });
+      }
+      await c.send(new CompleteMultipartUploadCommand({ Bucket: 'grace', Key: 'k', UploadId, MultipartUpload: { Parts: done } }));
+      let paused!: () => void;
+      const pausedNow = new Promise<void>((res) => (paused = res));
+      let response: import('node:http').IncomingMessage | undefined;
+      const get = streamedGet(short.url, '/grace/k', {
+        onResponse: (res) => {
+          response = res;
+          res.once('data', () => {
+            res.pause();
+            paused();
+          });
+        },
+      });
+      await pausedNow;
+      await c.send(new PutObjectCommand({ Bucket: 'grace', Key: 'k', Body: Buffer.from('new') }));
+      await new Promise((r) => setTimeout(r, 1000)); // five times the grace
+      response!.resume();
+      const got = await get;
+      expect(got.headers.etag).toBe(big.etag);
+      expect(got.bytes).toBe(big.body.length);
+      expect(got.sha256).toBe(sha256(big.body));
+    } finally {
+      await short.close();
+    }
+  }
+
+  it('one part: its shard files are open, the body finishes whole', async () => {
+    await pausedAcrossGrace([20 * MiB + 3]);
+  });
+
+  // DEFECT (reported to the lead): the GET path opens a part's shard files only when the read reaches
+  // that part, and the reaper removes the replaced version's data dir gcGraceMs (5 s) after the
+  // overwrite, so a multipart GET paused longer than that is cut short (connection reset, ~the first
+  // parts delivered) instead of finishing the version it started. Unskip once removal waits for
+  // readers of that data dir (or later parts are otherwise kept readable).
+  it.skip('several parts: the later parts are still readable, the body finishes whole', async () => {
+    await pausedAcrossGrace([5 * MiB, 5 * MiB, 5 * MiB, 5 * MiB + 3]);
+  });
+});

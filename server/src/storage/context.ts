@@ -30,8 +30,8 @@ export interface StorageOptions {
   readBatchBlocks?: number;
   /** GET keeps this many batches in flight beyond the one being sent (default 1). */
   readAheadBatches?: number;
-  /** Free GET read buffers kept for reuse, in bytes (default 64 MiB). */
-  readPoolBytes?: number;
+  /** Free big buffers (GET reads, PUT blocks and frames) kept for reuse, in bytes (default 64 MiB). */
+  poolBytes?: number;
   /** Data of replaced or deleted versions is removed this long after the change (in-flight GETs). 5 s. */
   gcGraceMs?: number;
   /** Disable the background workers (tests that want to observe the unhealed state). */
@@ -51,7 +51,7 @@ export interface StorageContext {
   slowShardMs: number;
   readBatchBlocks: number;
   readAheadBatches: number;
-  readPool: BufferPool;
+  pool: BufferPool;
   codec: Codec;
   log: Logger;
 }

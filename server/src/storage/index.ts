@@ -49,7 +49,7 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
     slowShardMs: opts.slowShardMs ?? 2000,
     readBatchBlocks: positive(opts.readBatchBlocks, 4),
     readAheadBatches: positive(opts.readAheadBatches, 1),
-    readPool: new BufferPool(opts.readPoolBytes ?? 64 * 1024 * 1024),
+    pool: new BufferPool(opts.poolBytes ?? 64 * 1024 * 1024),
     codec,
     log: opts.log ?? silentLogger,
   };

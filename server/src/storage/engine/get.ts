@@ -124,12 +124,14 @@ export async function readBody(set: ErasureSet, bucket: string, key: string, o: 
             const first = Math.floor(from / bs);
             const last = Math.floor((to - 1) / bs);
             // Batches of blocks, `readAhead` of them requested beyond the one being sent.
-            const { readBatchBlocks: batch, readAheadBatches: ahead, readPool } = set.deps.ctx;
+            const { readBatchBlocks: batch, readAheadBatches: ahead, pool } = set.deps.ctx;
             const queue: Promise<Batch>[] = [];
             let nextBlock = first;
             const request = () => {
               const n = Math.min(batch, last - nextBlock + 1);
-              const p = reader.readBlocks(nextBlock, n, readPool);
+              // Only full batches of whole blocks use the pool: one buffer size (short ones allocate).
+              const whole = n === batch && reader.blockLen(nextBlock + n - 1) === bs;
+              const p = reader.readBlocks(nextBlock, n, whole ? pool : undefined);
               p.catch(() => {}); // surfaced when awaited
               queue.push(p);
               nextBlock += n;
@@ -138,7 +140,7 @@ export async function readBody(set: ErasureSet, bucket: string, key: string, o: 
             while (queue.length > 0 || nextBlock <= last) {
               while (nextBlock <= last && queue.length <= ahead) request();
               const { pieces, buffers } = await queue.shift()!;
-              const lease = new Lease(buffers, readPool);
+              const lease = new Lease(buffers, pool);
               for (const piece of pieces) {
                 const lo = Math.max(from - at, 0);
                 const hi = Math.min(to - at, piece.length);

@@ -5,6 +5,7 @@ import { S3Error } from '../../errors.js';
 import type { ErasureInfo, VersionRecord } from '../meta/meta-file.js';
 import { newerFirst, newVersionId, toObjectInfo } from '../meta/versions.js';
 import type { ObjectInfo, PutOptions, VersioningState } from '../object-layer.js';
+import { FRAME_HASH } from '../erasure/codec.js';
 import { ShardWriter } from '../erasure/shard-writer.js';
 import type { ErasureSet } from './erasure-set.js';
 
@@ -29,7 +30,7 @@ export async function stagePart(
   opts: Pick<PutOptions, 'size' | 'checksumAlgorithm' | 'verify'>,
   inlineLimit: number,
 ): Promise<StagedPart> {
-  const { codec, blockSize } = set.deps.ctx;
+  const { codec, blockSize, pool } = set.deps.ctx;
   const quorum = set.writeQuorum(ec.data, ec.parity);
   const writer = new ShardWriter(ec, set.writeDrives(), fileRel, inlineLimit);
   const failIfBelowQuorum = () => {
@@ -42,15 +43,23 @@ export async function stagePart(
   // One native pass per block: ETag MD5, the requested checksum, Reed-Solomon, bitrot hashes.
   const pass = codec.upload(opts.checksumAlgorithm ?? null);
   let total = 0;
-  let held: Buffer[] = [];
+  // The block being filled: body chunks are copied into a pooled buffer (no allocation per block).
+  let block: Buffer | null = null;
   let have = 0;
+  const frameBytes = (len: number) => (ec.data + ec.parity) * (FRAME_HASH + codec.shardSize(len, ec.data));
   // Encoding of block n+1 overlaps the drive writes of block n (one write in flight at a time).
   let writing: Promise<void> = Promise.resolve();
-  const send = async (block: Buffer) => {
-    const frames = await pass.encode(block, ec.data, ec.parity);
+  const send = async (full: Buffer) => {
+    // Only whole blocks use the pool (one size of each kind; the short last block allocates).
+    const whole = full.length === blockSize;
+    const out = whole ? pool.take(frameBytes(blockSize)) : Buffer.allocUnsafe(frameBytes(full.length));
+    const frames = await pass.encode(full, ec.data, ec.parity, out);
+    if (whole) pool.give(full); // the encoder is done with the block
     await writing;
     failIfBelowQuorum();
-    writing = writer.writeFrames(frames);
+    writing = writer.writeFrames(frames).then((reusable) => {
+      if (reusable && whole) pool.give(out);
+    });
     writing.catch(() => {});
   };
   try {
@@ -60,20 +69,21 @@ export async function stagePart(
         throw new S3Error(total > MAX_OBJECT ? 'EntityTooLarge' : 'IncompleteBody');
       }
       let c = chunk;
-      while (have + c.length >= blockSize) {
-        const take = blockSize - have;
-        held.push(c.subarray(0, take));
-        await send(held.length === 1 ? held[0] : Buffer.concat(held, blockSize));
-        held = [];
-        have = 0;
-        c = c.subarray(take);
-      }
-      if (c.length > 0) {
-        held.push(c);
-        have += c.length;
+      while (c.length > 0) {
+        block ??= pool.take(blockSize);
+        const n = c.copy(block, have);
+        have += n;
+        c = c.subarray(n);
+        if (have === blockSize) {
+          const full = block;
+          block = null;
+          have = 0;
+          await send(full);
+        }
       }
     }
-    if (have > 0) await send(Buffer.concat(held, have));
+    if (have > 0) await send(Buffer.from(block!.subarray(0, have))); // its own memory: the pooled block goes back
+    if (block) pool.give(block);
     await writing;
     if (opts.size >= 0 && total !== opts.size) throw new S3Error('IncompleteBody');
     const inline = await writer.finish();

@@ -5,8 +5,11 @@ import * as native from '@cairn/native';
 import type { ChecksumAlgorithm } from '../object-layer.js';
 
 export interface UploadPass {
-  /** Frames (data + parity) of the next block; updates the MD5 and checksum with it. In order. */
-  encode(block: Buffer, data: number, parity: number): Promise<Buffer[]>;
+  /**
+   * Frames (data + parity) of the next block, as subarrays of `out` when given (at least
+   * `(data + parity) * (FRAME_HASH + shardSize)` bytes); updates the MD5 and checksum with it. In order.
+   */
+  encode(block: Buffer, data: number, parity: number, out?: Buffer): Promise<Buffer[]>;
   finish(): { md5: Buffer; checksum: Buffer | null; size: number };
 }
 
@@ -33,7 +36,7 @@ export function nativeCodec(): Codec {
     upload(checksum) {
       const h = new native.UploadHasher(checksum);
       return {
-        encode: (block, data, parity) => h.encodeBlockAsync(block, data, parity, BITROT_KEY),
+        encode: (block, data, parity, out) => h.encodeBlockAsync(block, data, parity, BITROT_KEY, out),
         finish: () => h.finish(),
       };
     },

@@ -27,19 +27,23 @@ export class ShardWriter {
     this.pending = drives.map(() => []);
   }
 
-  /** Take the frames of the next block (indexed by shard) and send each drive its own. */
-  async writeFrames(frames: Buffer[]): Promise<void> {
+  /**
+   * Take the frames of the next block (indexed by shard) and send each drive its own. Resolves true
+   * when the frames are written and their memory may be reused, false when they are kept (inline).
+   */
+  async writeFrames(frames: Buffer[]): Promise<boolean> {
     const perDrive = this.ec.dist.map((s) => [frames[s - 1]]);
     if (!this.files) {
       this.pending.forEach((list, i) => list.push(...perDrive[i]));
       this.pendingBytes += frames[0].length;
-      if (this.pendingBytes <= this.inlineLimit) return;
+      if (this.pendingBytes <= this.inlineLimit) return false;
       await this.openFiles();
       await this.flush(this.pending);
       this.pending = [];
-      return;
+      return false; // earlier blocks' frames went out too; they are left to the GC
     }
     await this.flush(perDrive);
+    return true;
   }
 
   private async openFiles(): Promise<void> {

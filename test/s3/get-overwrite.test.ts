@@ -185,7 +185,7 @@ describe('GET during overwrites of multi-block objects', () => {
    * Readers (whole and ranged) race `writer` on `key` until it is done (and at least 3 reads each).
    * A NoSuchKey is allowed before the first write completed, or always when `missingOk`.
    */
-  async function race(b: string, key: string, writer: (wrote: () => void) => Promise<void>, missingOk: boolean) {
+  async function race(b: string, key: string, vs: Version[], rs: RangeSpec[], writer: (wrote: () => void) => Promise<void>, missingOk: boolean) {
     const failures: string[] = [];
     const seen = new Set<number>();
     let absent = 0;
@@ -194,8 +194,8 @@ describe('GET during overwrites of multi-block objects', () => {
     const reader = async (r: number) => {
       for (let i = 0; !stop || i < 3; i++) {
         const before = written;
-        const range = r % 2 ? ranges[(r + i) % ranges.length] : undefined;
-        const res = await checkedGet(b, key, versions, { range, missingOk: missingOk || before === 0 });
+        const range = r % 2 ? rs[(r + i) % rs.length] : undefined;
+        const res = await checkedGet(b, key, vs, { range, missingOk: missingOk || before === 0 });
         if (res === 'absent') absent++;
         else if (typeof res === 'string') failures.push(res);
         else seen.add(res.seed);
@@ -213,7 +213,7 @@ describe('GET during overwrites of multi-block objects', () => {
   }
 
   it('PUTs and multipart uploads racing whole and ranged GETs: each GET is one version, whole', async () => {
-    const { seen } = await race(bucket, 'multi', async (wrote) => {
+    const { seen } = await race(bucket, 'multi', versions, ranges, async (wrote) => {
       // Two writers, so commits of different versions also race each other.
       await Promise.all([0, 1].map(async (w) => {
         for (let i = 0; i < 4; i++) {
@@ -226,7 +226,7 @@ describe('GET during overwrites of multi-block objects', () => {
   });
 
   it('with deletes in between: a GET is one version whole, or NoSuchKey', async () => {
-    await race(bucket, 'del', async (wrote) => {
+    await race(bucket, 'del', versions, ranges, async (wrote) => {
       for (let i = 0; i < 6; i++) {
         await write(bucket, 'del', versions[i % versions.length]);
         wrote();
@@ -235,6 +235,21 @@ describe('GET during overwrites of multi-block objects', () => {
     }, true);
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'del' }));
     expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'del' })))).toMatchObject({ name: 'NoSuchKey', status: 404 });
+  });
+
+  it('small objects kept inline in the metadata and a multi-block one replacing each other', async () => {
+    // 1000 B and 200 KiB live inside the metadata file (2+2: shards under 128 KiB); 2 MiB has shard files.
+    const mixed = [version(31, 1000), version(32, 200 * 1024), version(33, 2 * MiB + 5)];
+    const small = [closed(0, 0), closed(10, 500), suffix(300), open(999)];
+    const { seen } = await race(bucket, 'mixed', mixed, small, async (wrote) => {
+      await Promise.all([0, 1].map(async (w) => {
+        for (let i = 0; i < 6; i++) {
+          await write(bucket, 'mixed', mixed[(w + i) % 3]);
+          wrote();
+        }
+      }));
+    }, false);
+    expect(seen.size).toBeGreaterThan(1);
   });
 
   it('versioned bucket: reads of older versions by id stay exact while new versions and delete markers land', async () => {

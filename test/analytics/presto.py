@@ -115,12 +115,19 @@ def start(home: Path, root: Path, cairn) -> tuple[subprocess.Popen, Presto]:
     log.close()
     presto = Presto(f"http://127.0.0.1:{port}", metastore)
     deadline = time.time() + 180
+    probe = None
     while True:
         if proc.poll() is not None:
             raise RuntimeError("presto exited early:\n" + (root / "presto.log").read_text()[-6000:])
         try:
-            # Ready once the coordinator has registered itself as a worker: a query then runs.
-            if presto.query("SELECT 1") == [[1]]:
+            # Ready once a Hive split can be scheduled: the coordinator must have registered itself as a worker
+            # (a SELECT 1 runs before that), so the probe reads a one-row table in the local metastore folder.
+            if probe is None:
+                presto.query("CREATE SCHEMA IF NOT EXISTS hive.ready")
+                presto.query("CREATE TABLE IF NOT EXISTS hive.ready.probe (x integer) WITH (format = 'TEXTFILE')")
+                probe = metastore / "ready" / "probe"
+                (probe / "row").write_text("1\n")
+            if presto.query("SELECT x FROM hive.ready.probe") == [[1]]:
                 return proc, presto
         except (requests.RequestException, PrestoError, ValueError):
             pass

@@ -18,7 +18,10 @@ m2=$cache/m2
 if [ ! -f "$home/.installed" ]; then
   mkdir -p "$cache"
   echo '*' > "$cache/.gitignore"   # the cache ignores itself, as the venvs do
-  get() { mvn -B -q -C -Dstyle.color=never -Dmaven.repo.local="$m2" dependency:get -Dtransitive=false -Dartifact="$1" >&2; }
+  get() {
+    mvn -B -C -Dmaven.repo.local="$m2" dependency:get -Dtransitive=false -Dartifact="$1" > "$cache/mvn.log" 2>&1 \
+      || { cat "$cache/mvn.log" >&2; exit 1; }
+  }
   get "com.facebook.presto:presto-server:$version:tar.gz"
   for a in asm asm-tree asm-util asm-analysis; do get "org.ow2.asm:$a:$asm"; done
   tarball=$m2/com/facebook/presto/presto-server/$version/presto-server-$version.tar.gz

@@ -195,4 +195,38 @@ describe('a reader that stops reading', () => {
     // (socket buffers take only a few MiB of it, and those are the kernel's).
     expect(peak, `buffers grew by ${(peak / MiB).toFixed(1)} MiB while the client was paused`).toBeLessThan(32 * MiB);
   });
+
+  it('a client that hangs up while paused: its GET closes its shard files, the object reads fine after', async () => {
+    const obj = pattern(24 * MiB + 1, 14);
+    const { ETag } = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'hangup', Body: obj }));
+    const before = await openDriveFiles();
+    let pausedNow!: (r: import('node:http').IncomingMessage) => void;
+    const paused = new Promise<import('node:http').IncomingMessage>((r) => (pausedNow = r));
+    const get = streamedGet(server.url, `/${bucket}/hangup`, {
+      onResponse: (r) => r.once('data', () => (r.pause(), pausedNow(r))),
+    });
+    const res = await paused;
+    await new Promise((r) => setTimeout(r, 300)); // the server is now waiting for the socket to drain
+    res.destroy(); // ... which never comes: the client is gone
+    await expect(get).rejects.toThrow();
+    expect(await eventually(openDriveFiles, (f) => f.length <= before.length)).toEqual(before);
+    const again = await streamedGet(server.url, `/${bucket}/hangup`);
+    expect([again.status, again.headers.etag, again.bytes, again.sha256]).toEqual([200, ETag, obj.length, sha256(obj)]);
+  });
+
+  it('a reader that trickles (pausing after every chunk) gets the whole body', async () => {
+    const obj = pattern(12 * MiB + 9, 15);
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'trickle', Body: obj }));
+    let pauses = 0;
+    const got = await streamedGet(server.url, `/${bucket}/trickle`, {
+      onResponse: (r) =>
+        r.on('data', () => {
+          if (pauses++ % 4) return;
+          r.pause();
+          setTimeout(() => r.resume(), 5);
+        }),
+    });
+    expect([got.status, got.bytes, got.sha256]).toEqual([200, obj.length, sha256(obj)]);
+    expect(pauses).toBeGreaterThan(10);
+  });
 });

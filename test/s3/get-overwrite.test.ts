@@ -107,20 +107,20 @@ function version(seed: number, size: number, parts?: number[]): Version {
 }
 
 /** PUT (or multipart upload) of `v` at `key`; returns the version id (versioned buckets). */
-async function write(b: string, key: string, v: Version): Promise<string | undefined> {
+async function write(b: string, key: string, v: Version, c: S3Client = s3): Promise<string | undefined> {
   if (!v.parts) {
-    const r = await s3.send(new PutObjectCommand({ Bucket: b, Key: key, Body: v.body }));
+    const r = await c.send(new PutObjectCommand({ Bucket: b, Key: key, Body: v.body }));
     expect(r.ETag).toBe(v.etag);
     return r.VersionId;
   }
-  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: key }));
+  const { UploadId } = await c.send(new CreateMultipartUploadCommand({ Bucket: b, Key: key }));
   const done: { PartNumber: number; ETag: string }[] = [];
   let at = 0;
   for (const [i, n] of v.parts.entries()) {
-    const r = await s3.send(new UploadPartCommand({ Bucket: b, Key: key, UploadId, PartNumber: i + 1, Body: v.body.subarray(at, (at += n)) }));
+    const r = await c.send(new UploadPartCommand({ Bucket: b, Key: key, UploadId, PartNumber: i + 1, Body: v.body.subarray(at, (at += n)) }));
     done.push({ PartNumber: i + 1, ETag: r.ETag! });
   }
-  const r = await s3.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: key, UploadId, MultipartUpload: { Parts: done } }));
+  const r = await c.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: key, UploadId, MultipartUpload: { Parts: done } }));
   expect(r.ETag).toBe(v.etag);
   return r.VersionId;
 }
@@ -325,14 +325,7 @@ describe('a GET paused longer than the grace period of replaced data', () => {
       const c = short.client({ checksums: 'WHEN_REQUIRED' });
       await c.send(new CreateBucketCommand({ Bucket: 'grace' }));
       const big = version(21, 20 * MiB + 3, parts);
-      const { UploadId } = await c.send(new CreateMultipartUploadCommand({ Bucket: 'grace', Key: 'k' }));
-      const done: { PartNumber: number; ETag: string }[] = [];
-      let at = 0;
-      for (const [i, n] of parts.entries()) {
-        const r = await c.send(new UploadPartCommand({ Bucket: 'grace', Key: 'k', UploadId, PartNumber: i + 1, Body: big.body.subarray(at, (at += n)) }));
-        done.push({ PartNumber: i + 1, ETag: r.ETag! });
-      }
-      await c.send(new CompleteMultipartUploadCommand({ Bucket: 'grace', Key: 'k', UploadId, MultipartUpload: { Parts: done } }));
+      await write('grace', 'k', big, c);
       let paused!: () => void;
       const pausedNow = new Promise<void>((res) => (paused = res));
       let response: import('node:http').IncomingMessage | undefined;

@@ -2,7 +2,7 @@
 // from key-path.ts (already escaped), so nothing here can reach outside the drive directory.
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
-import { close as fsClose, open as fsOpen, read as fsRead, write as fsWrite } from 'node:fs';
+import { close as fsClose, open as fsOpen, read as fsRead, stat as fsStat, write as fsWrite, type BigIntStats } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const fdOpen = (path: string, flags = 'r') => new Promise<number>((res, rej) => fsOpen(path, flags, (e, fd) => (e ? rej(e) : res(fd))));
@@ -46,6 +46,9 @@ export function errCode(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException)?.code;
 }
 
+/** Bytes of files kept per drive by readCached: metadata files of the objects read most recently. */
+const CACHED_MAX_BYTES = 16 * 1024 * 1024;
+
 export class LocalDrive {
   /** Slot in the deployment (set index, index in set); assigned by format.ts. */
   setIndex = -1;
@@ -54,10 +57,50 @@ export class LocalDrive {
   /** Last fault seen (ENOSPC, EROFS, EIO, ...); cleared by a successful write. */
   lastError: string | undefined;
 
+  /** readCached's files by absolute path, oldest first. */
+  private readonly cached = new Map<string, { id: string; bytes: Buffer }>();
+  private cachedBytes = 0;
+
+  private forget(path: string): void {
+    const e = this.cached.get(path);
+    if (!e) return;
+    this.cached.delete(path);
+    this.cachedBytes -= e.bytes.length;
+  }
+
   constructor(readonly root: string) {}
 
   abs(rel: string): string {
     return join(this.root, rel);
+  }
+
+  /**
+   * Like read(), with the bytes kept per path beside the file's identity (inode, size, mtime and ctime in
+   * ns): while a stat shows the same identity the kept bytes are returned, one stat instead of open + read
+   * + close. Files here are replaced by rename (a new inode) and an in-place change moves mtime, so any
+   * change on disk, ours or not, is seen. Callers must not modify the returned bytes.
+   */
+  async readCached(rel: string): Promise<Buffer | null> {
+    const path = this.abs(rel);
+    const st = await new Promise<BigIntStats | null>((res, rej) =>
+      fsStat(path, { bigint: true }, (e, s) => (e ? (errCode(e) === 'ENOENT' || errCode(e) === 'ENOTDIR' ? res(null) : rej(e)) : res(s))),
+    );
+    if (!st) {
+      this.forget(path);
+      return null;
+    }
+    const id = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    const hit = this.cached.get(path);
+    if (hit?.id === id) return hit.bytes;
+    const read = await this.read(rel);
+    if (!read) return null;
+    const bytes = Buffer.from(read); // exact size: the 16 KiB read buffer is not kept alive
+    // Kept under the identity seen before the read: if the file changed in between, the next stat differs.
+    this.forget(path);
+    this.cached.set(path, { id, bytes });
+    this.cachedBytes += bytes.length;
+    while (this.cachedBytes > CACHED_MAX_BYTES) this.forget(this.cached.keys().next().value!);
+    return bytes;
   }
 
   /**

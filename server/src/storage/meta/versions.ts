@@ -16,7 +16,7 @@ export async function readDriveMeta(drive: LocalDrive | null, objRel: string): P
   if (!drive) return { state: 'offline', meta: null };
   let raw: Buffer | null;
   try {
-    raw = await drive.read(`${objRel}/${META_NAME}`);
+    raw = await drive.readCached(`${objRel}/${META_NAME}`); // one stat when unchanged since the last read
   } catch {
     return { state: 'offline', meta: null };
   }

@@ -1,7 +1,7 @@
 // The standard suite: starts Cairn on its default 4-drive layout (drives in a temporary folder under
 // /dev/shm, a free port, credentials in the environment), runs 64 MiB PUT/GET (and 8 MiB ranged GETs of
 // them) and 4 KiB PUT/GET at concurrency 32, samples the server's RSS throughout and prints one table of results beside targets.
-//   node --import tsx bench/load/suite.ts [--duration 20s] [--json out.json] [--from-source] [--keep]
+//   node --import tsx bench/load/suite.ts [--duration 20s] [--json out.json] [--from-source] [--keep] [--phases a,b]
 //   node --import tsx bench/load/suite.ts --endpoint URL --access-key K --secret-key S [--server-pid PID]
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -52,6 +52,8 @@ const OPTIONS = {
   'cairn-bin': { type: 'string', default: DEFAULT_BIN },
   'from-source': { type: 'boolean', default: false },
   json: { type: 'string' },
+  /** Comma-separated run names to keep (e.g. get-64MiB,put-4KiB); default all. */
+  phases: { type: 'string' },
   keep: { type: 'boolean', default: false },
 } as const;
 
@@ -156,6 +158,12 @@ export async function runSuite(argv: string[]): Promise<void> {
     { ...common, name: 'put-4KiB', mode: 'put', prefix: 'suite-4KiB/', objSize: 4096, objects: 5000, concurrency: 32 },
     { ...common, name: 'get-4KiB', mode: 'get', prefix: 'suite-4KiB/', objSize: 4096, objects: 5000, concurrency: 32 },
   ];
+  if (v.phases) {
+    const want = new Set(v.phases.split(','));
+    const unknown = [...want].filter((n) => !phases.some((p) => p.name === n));
+    if (unknown.length) throw new Error(`unknown phase ${unknown.join(', ')}; phases: ${phases.map((p) => p.name).join(', ')}`);
+    phases.splice(0, phases.length, ...phases.filter((p) => want.has(p.name)));
+  }
   const runs: RunResult[] = [];
   const log = (l: string) => console.error(l);
   try {
@@ -186,6 +194,7 @@ export async function runSuite(argv: string[]): Promise<void> {
   const rows = [['', 'target', 'result', 'verdict']];
   for (const t of TARGETS) {
     const r = runs.find((x) => x.name === t.run);
+    if (!r && v.phases) continue; // not selected
     const val = r ? t.value(r) : 0;
     const errors = r ? Object.values(r.ops).reduce((n, s) => n + (s?.errors ?? 0), 0) : 0;
     rows.push([t.what, `>= ${t.min} ${t.unit}`, `${val.toFixed(t.unit === 'GiB/s' ? 2 : 0)} ${t.unit}`,

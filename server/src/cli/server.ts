@@ -11,7 +11,28 @@ export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--domain
 
 Environment: CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD (root credentials), CAIRN_USERS="ak:sk,..." or
 CAIRN_USERS_FILE (extra static users), CAIRN_LOG_LEVEL (default info).
+Tuning (defaults measured with bench/load): CAIRN_READ_BATCH_BLOCKS (blocks per shard read on GET, 4),
+CAIRN_READ_AHEAD_BATCHES (batches read ahead of the one being sent, 1), CAIRN_BUFFER_POOL_MB (free
+read/write buffers kept for reuse, 64), UV_THREADPOOL_SIZE (libuv threads for disk I/O and the native
+kernels, 4; must be set before node starts).
 `;
+
+/** Storage tuning from the environment (see SERVER_USAGE); unset variables keep the defaults. */
+export function tuningFromEnv(env: NodeJS.ProcessEnv): { readBatchBlocks?: number; readAheadBatches?: number; poolBytes?: number } {
+  const num = (name: string, min: number): number | undefined => {
+    const v = env[name];
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number >= ${min}, got '${v}'`);
+    return n;
+  };
+  const poolMb = num('CAIRN_BUFFER_POOL_MB', 0);
+  return {
+    readBatchBlocks: num('CAIRN_READ_BATCH_BLOCKS', 1),
+    readAheadBatches: num('CAIRN_READ_AHEAD_BATCHES', 0),
+    poolBytes: poolMb === undefined ? undefined : poolMb * 1024 * 1024,
+  };
+}
 
 interface Args {
   address?: string;
@@ -43,15 +64,17 @@ export function parseServerArgs(argv: string[]): Args {
 
 export async function serverCommand(argv: string[]): Promise<number> {
   let args: Args;
+  let tuning: ReturnType<typeof tuningFromEnv>;
   try {
     args = parseServerArgs(argv);
+    tuning = tuningFromEnv(process.env);
   } catch (e) {
     process.stderr.write(`cairn server: ${(e as Error).message}\n\n${SERVER_USAGE}`);
     return 2;
   }
   const logger = pino({ level: process.env.CAIRN_LOG_LEVEL ?? 'info' });
   const loud = (m: string) => process.stderr.write(`\n${'!'.repeat(100)}\n${m}\n${'!'.repeat(100)}\n\n`);
-  const server = await startServer({ ...args, logger, warn: loud });
+  const server = await startServer({ ...args, storage: tuning, logger, warn: loud });
   logger.info({ url: server.url, accessKey: server.credentials.root.accessKey, drives: args.drives }, `Cairn is serving S3 at ${server.url}`);
 
   // Graceful shutdown: stop accepting, let requests in flight finish (30 s at most), release the drives.

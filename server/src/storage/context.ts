@@ -28,7 +28,7 @@ export interface StorageOptions {
   slowShardMs?: number;
   /** GET reads this many blocks per shard read (default 4: measured, bench/load). */
   readBatchBlocks?: number;
-  /** GET keeps this many batches in flight beyond the one being sent (default 1). */
+  /** GET keeps this many batches in flight beyond the one being sent (default 1; 0: no read-ahead). */
   readAheadBatches?: number;
   /** Free big buffers (GET reads, PUT blocks and frames) kept for reuse, in bytes (default 64 MiB). */
   poolBytes?: number;

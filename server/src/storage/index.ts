@@ -47,8 +47,8 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
     blockSize: opts.blockSize ?? 1024 * 1024,
     inlineLimit: opts.inlineLimit ?? 128 * 1024,
     slowShardMs: opts.slowShardMs ?? 2000,
-    readBatchBlocks: positive(opts.readBatchBlocks, 4),
-    readAheadBatches: positive(opts.readAheadBatches, 1),
+    readBatchBlocks: whole(opts.readBatchBlocks, 4, 1),
+    readAheadBatches: whole(opts.readAheadBatches, 1, 0),
     pool: new BufferPool(opts.poolBytes ?? 64 * 1024 * 1024),
     codec,
     log: opts.log ?? silentLogger,
@@ -123,9 +123,9 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
   };
 }
 
-/** A tuning option: a whole number >= 1, or the default when unset. */
-function positive(v: number | undefined, dflt: number): number {
+/** A tuning option: a whole number >= min, or the default when unset. */
+function whole(v: number | undefined, dflt: number, min: number): number {
   if (v === undefined) return dflt;
-  if (!Number.isInteger(v) || v < 1) throw new Error(`expected a whole number >= 1, got ${v}`);
+  if (!Number.isInteger(v) || v < min) throw new Error(`expected a whole number >= ${min}, got ${v}`);
   return v;
 }

@@ -13,7 +13,7 @@ import { readDriveMeta, resolveVersions, type DriveMeta, type Resolved } from '.
 import type { StorageClass } from '../object-layer.js';
 import { latestOf, type Journals, type Latest } from '../list/journal.js';
 import type { KeyedMutex } from './locks.js';
-import type { Reaper } from './reaper.js';
+import { dataDirId, type Reaper } from './reaper.js';
 
 export interface SetDeps {
   ctx: StorageContext;
@@ -178,7 +178,7 @@ export class ErasureSet {
             this.deps.reaper.later(async () => {
               for (const dir of gone) await d.remove(`${objRel}/${dir}`);
               if (r.next.length === 0) await logged.then(() => this.removeObjectDir(d, bucket, objRel));
-            });
+            }, gone.map((dir) => dataDirId(this.index, objRel, dir)));
           }
         }),
       );

@@ -10,6 +10,7 @@ import type { ByteRange, ObjectInfo, RecyclingBody } from '../object-layer.js';
 import type { BufferPool } from '../erasure/buffer-pool.js';
 import { fileSource, inlineSource, PartReader, type Batch, type ShardSource } from '../erasure/part-reader.js';
 import type { ErasureSet } from './erasure-set.js';
+import { dataDirId } from './reaper.js';
 
 export interface Opened {
   version: VersionRecord;
@@ -107,6 +108,8 @@ export async function readBody(set: ErasureSet, bucket: string, key: string, o: 
   const v = o.version;
   const start = range?.start ?? 0;
   const end = range ? range.end + 1 : v.size; // exclusive
+  // Old data is removed only once no GET reads it any more (a later part is opened when reached).
+  const release = v.dataDir ? set.deps.reaper.hold(dataDirId(set.index, set.objRel(bucket, key), v.dataDir)) : () => {};
   async function* blocks(): AsyncGenerator<Buffer> {
     let partStart = 0;
     let healNeeded = false;
@@ -162,6 +165,7 @@ export async function readBody(set: ErasureSet, bucket: string, key: string, o: 
         partStart = partEnd;
       }
     } finally {
+      release();
       if (healNeeded) set.deps.queueHeal(set.index, bucket, key, corrupt);
     }
   }

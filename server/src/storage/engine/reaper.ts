@@ -1,29 +1,59 @@
 // Deferred removal of data that a committed change made unreachable (old versions' data dirs). A GET that
-// opened the old version a moment before the change keeps streaming it during the grace period. A crash
-// before the removal leaves an unreferenced data dir, which healing removes.
+// opened the old version a moment before the change keeps streaming it: removal waits the grace period,
+// and then for every GET still reading that data dir (hold) to finish, because a multipart GET opens each
+// part's shard files only when it reaches that part. A crash before the removal leaves an unreferenced
+// data dir, which healing removes.
 export class Reaper {
   private jobs = new Map<NodeJS.Timeout, () => Promise<void>>();
+  /** Readers per data dir id, and the removals waiting for them. */
+  private holds = new Map<string, { n: number; waiting: (() => void)[] }>();
 
   constructor(private readonly graceMs: number) {}
 
-  later(job: () => Promise<void>): void {
-    if (this.graceMs <= 0) {
-      void job().catch(() => {});
-      return;
-    }
+  /** A reader uses data dir `id`: its removal waits until the returned release is called. */
+  hold(id: string): () => void {
+    let h = this.holds.get(id);
+    if (!h) this.holds.set(id, (h = { n: 0, waiting: [] }));
+    h.n++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--h.n > 0) return;
+      this.holds.delete(id);
+      for (const go of h.waiting) go();
+    };
+  }
+
+  /** Run `job` after the grace period, once no reader holds any of `ids`. */
+  later(job: () => Promise<void>, ids: string[] = []): void {
+    const run = () => void this.free(ids).then(job).catch(() => {});
+    if (this.graceMs <= 0) return run();
     const t = setTimeout(() => {
       this.jobs.delete(t);
-      void job().catch(() => {});
+      run();
     }, this.graceMs);
     t.unref();
     this.jobs.set(t, job);
   }
 
-  /** Run everything still waiting (close). */
+  private async free(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      const h = this.holds.get(id);
+      if (h) await new Promise<void>((res) => h.waiting.push(res));
+    }
+  }
+
+  /** Run everything still waiting for its grace period (close); readers are not waited for. */
   async flush(): Promise<void> {
     const jobs = [...this.jobs.entries()];
     this.jobs.clear();
     for (const [t] of jobs) clearTimeout(t);
     await Promise.all(jobs.map(([, job]) => job().catch(() => {})));
   }
+}
+
+/** The id readers and removals agree on for a data dir. */
+export function dataDirId(setIndex: number, objRel: string, dataDir: string): string {
+  return `${setIndex}\0${objRel}/${dataDir}`;
 }

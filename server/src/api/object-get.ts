@@ -76,7 +76,7 @@ export async function getOrHeadObject(ctx: ApiContext, req: S3Request, bucket: s
     let length = info.size;
     if (partNumber !== undefined && info.parts?.length) {
       const part = info.parts.find((p) => p.number === partNumber);
-      if (!part) throw new S3Error('InvalidPartNumber');
+      if (!part) throw new S3Error('InvalidPart', 'The requested partnumber is not satisfiable');
       const start = info.parts.filter((p) => p.number < partNumber).reduce((n, p) => n + p.size, 0);
       headers['content-range'] = `bytes ${start}-${start + part.size - 1}/${info.size}`;
       length = part.size;

@@ -1,0 +1,100 @@
+// BufferPool: buffers come back for reuse only when whole and backed by their own memory, only up to
+// maxBytes, and take() hands out exactly the size asked for.
+import { describe, expect, it } from 'vitest';
+import { BufferPool } from '../../src/storage/erasure/buffer-pool.js';
+
+describe('BufferPool', () => {
+  it('take gives a buffer of the size asked, with its own memory (never a view of a shared slab)', () => {
+    const pool = new BufferPool(1 << 20);
+    for (const size of [1, 100, 4096, 65_536]) {
+      const b = pool.take(size);
+      expect(b.length).toBe(size);
+      expect(b.byteOffset).toBe(0);
+      expect(b.buffer.byteLength).toBe(size);
+    }
+    expect(pool.freeBytes).toBe(0);
+  });
+
+  it('a buffer given back is the one taken next for that size, and only for that size', () => {
+    const pool = new BufferPool(1 << 20);
+    const a = pool.take(4096);
+    pool.give(a);
+    expect(pool.freeBytes).toBe(4096);
+    const other = pool.take(8192); // another size: a fresh buffer, the 4 KiB one stays
+    expect(other).not.toBe(a);
+    expect(other.length).toBe(8192);
+    expect(pool.freeBytes).toBe(4096);
+    expect(pool.take(4096)).toBe(a);
+    expect(pool.freeBytes).toBe(0);
+    expect(pool.take(4096)).not.toBe(a); // taken once: never handed out twice
+  });
+
+  it('several buffers of one size are all kept and each handed out once', () => {
+    const pool = new BufferPool(1 << 20);
+    const bufs = Array.from({ length: 5 }, () => pool.take(1000));
+    for (const b of bufs) pool.give(b);
+    expect(pool.freeBytes).toBe(5000);
+    const again = Array.from({ length: 5 }, () => pool.take(1000));
+    expect(new Set(again).size).toBe(5);
+    for (const b of again) expect(bufs).toContain(b);
+    expect(pool.freeBytes).toBe(0);
+  });
+
+  it('keeps at most maxBytes of free buffers; the rest are left to the GC', () => {
+    const pool = new BufferPool(10_000);
+    const bufs = Array.from({ length: 4 }, () => pool.take(3000));
+    for (const b of bufs) pool.give(b);
+    expect(pool.freeBytes).toBe(9000); // the fourth would make 12000 > 10000
+    const kept = new Set([pool.take(3000), pool.take(3000), pool.take(3000)]);
+    expect(kept).toEqual(new Set(bufs.slice(0, 3)));
+    expect(pool.take(3000)).not.toBe(bufs[3]);
+    // exactly at the bound is fine
+    const exact = new BufferPool(6000);
+    exact.give(Buffer.allocUnsafeSlow(3000));
+    exact.give(Buffer.allocUnsafeSlow(3000));
+    expect(exact.freeBytes).toBe(6000);
+    exact.give(Buffer.allocUnsafeSlow(1));
+    expect(exact.freeBytes).toBe(6000);
+  });
+
+  it('a pool of 0 bytes keeps nothing', () => {
+    const pool = new BufferPool(0);
+    const b = pool.take(100);
+    pool.give(b);
+    expect(pool.freeBytes).toBe(0);
+    expect(pool.take(100)).not.toBe(b);
+  });
+
+  it('refuses views: a subarray of a pooled buffer, a slice of a shared slab, a non-zero offset', () => {
+    const pool = new BufferPool(1 << 20);
+    const own = pool.take(4096);
+    pool.give(own.subarray(0, 2048)); // not whole: its memory is still the 4 KiB buffer's
+    pool.give(own.subarray(2048)); // non-zero offset
+    expect(pool.freeBytes).toBe(0);
+    const small = Buffer.from('hello'); // from Node's shared 8 KiB slab
+    pool.give(small);
+    expect(pool.freeBytes).toBe(0);
+    const unsafe = Buffer.allocUnsafe(100); // pooled by Node: a view of a bigger ArrayBuffer
+    expect(unsafe.buffer.byteLength).toBeGreaterThan(100);
+    pool.give(unsafe);
+    expect(pool.freeBytes).toBe(0);
+    // what a later take of that size returns is never one of those views
+    const t = pool.take(2048);
+    expect(t.buffer).not.toBe(own.buffer);
+    expect(t.buffer.byteLength).toBe(2048);
+    // a whole own-memory buffer is accepted
+    pool.give(own);
+    expect(pool.freeBytes).toBe(4096);
+  });
+
+  it('bytes written into a taken buffer stay while it is out (give/take do not touch contents)', () => {
+    const pool = new BufferPool(1 << 20);
+    const a = pool.take(256).fill(7);
+    const b = pool.take(256).fill(9);
+    pool.give(a);
+    expect(b.every((x) => x === 9)).toBe(true);
+    const again = pool.take(256);
+    expect(again).toBe(a);
+    expect(b.every((x) => x === 9)).toBe(true);
+  });
+});

@@ -1,0 +1,124 @@
+// Storage tuning from the environment (CAIRN_READ_BATCH_BLOCKS, CAIRN_READ_AHEAD_BATCHES,
+// CAIRN_BUFFER_POOL_MB): unset keeps the defaults, good values pass through, a bad value names its variable;
+// and `cairn server` started with a bad value exits 2 with that message, touching no drive.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tuningFromEnv } from '../../src/cli/server.js';
+
+const repo = fileURLToPath(new URL('../../..', import.meta.url));
+
+describe('tuningFromEnv', () => {
+  it('unset or empty variables keep the defaults (undefined)', () => {
+    expect(tuningFromEnv({})).toEqual({ readBatchBlocks: undefined, readAheadBatches: undefined, poolBytes: undefined });
+    expect(tuningFromEnv({ CAIRN_READ_BATCH_BLOCKS: '', CAIRN_READ_AHEAD_BATCHES: '', CAIRN_BUFFER_POOL_MB: '' })).toEqual({
+      readBatchBlocks: undefined,
+      readAheadBatches: undefined,
+      poolBytes: undefined,
+    });
+  });
+
+  it('passes good values through; the pool is given in MiB', () => {
+    expect(tuningFromEnv({ CAIRN_READ_BATCH_BLOCKS: '8', CAIRN_READ_AHEAD_BATCHES: '2', CAIRN_BUFFER_POOL_MB: '128' })).toEqual({
+      readBatchBlocks: 8,
+      readAheadBatches: 2,
+      poolBytes: 128 * 1024 * 1024,
+    });
+    // the smallest allowed: one block per read, no read-ahead, no pool
+    expect(tuningFromEnv({ CAIRN_READ_BATCH_BLOCKS: '1', CAIRN_READ_AHEAD_BATCHES: '0', CAIRN_BUFFER_POOL_MB: '0' })).toEqual({
+      readBatchBlocks: 1,
+      readAheadBatches: 0,
+      poolBytes: 0,
+    });
+    // one variable set, the others left alone
+    expect(tuningFromEnv({ CAIRN_READ_AHEAD_BATCHES: '3' })).toEqual({ readBatchBlocks: undefined, readAheadBatches: 3, poolBytes: undefined });
+  });
+
+  it.each([
+    ['CAIRN_READ_BATCH_BLOCKS', '0'],
+    ['CAIRN_READ_BATCH_BLOCKS', '-1'],
+    ['CAIRN_READ_BATCH_BLOCKS', '2.5'],
+    ['CAIRN_READ_BATCH_BLOCKS', 'four'],
+    ['CAIRN_READ_AHEAD_BATCHES', '-1'],
+    ['CAIRN_READ_AHEAD_BATCHES', '1.5'],
+    ['CAIRN_READ_AHEAD_BATCHES', 'Infinity'],
+    ['CAIRN_BUFFER_POOL_MB', '-5'],
+    ['CAIRN_BUFFER_POOL_MB', '64MB'],
+    ['CAIRN_BUFFER_POOL_MB', 'NaN'],
+  ])('%s=%s is refused with the variable named', (name, value) => {
+    expect(() => tuningFromEnv({ [name]: value })).toThrow(new RegExp(`${name} must be a whole number >= \\d, got '${value}'`));
+  });
+
+  it('a bad value is refused even when the other variables are good', () => {
+    expect(() => tuningFromEnv({ CAIRN_READ_BATCH_BLOCKS: '4', CAIRN_READ_AHEAD_BATCHES: '1', CAIRN_BUFFER_POOL_MB: 'x' })).toThrow(/CAIRN_BUFFER_POOL_MB/);
+  });
+});
+
+/** `cairn server DRIVE` (from the sources) with extra environment; resolves with exit code and output. */
+function runServer(env: Record<string, string>, drive: string, onStdout?: (text: string, kill: () => void) => void) {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'server/src/cli/main.ts', 'server', '--address', '127.0.0.1:0', drive], {
+    cwd: repo,
+    env: { ...process.env, CAIRN_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => {
+    stdout += d;
+    onStdout?.(stdout, () => child.kill('SIGTERM'));
+  });
+  child.stderr!.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
+
+describe('cairn server with tuning variables', () => {
+  let base: string;
+  beforeAll(async () => {
+    base = await mkdtemp(join(tmpdir(), 'cairn-tune-'));
+  });
+  afterAll(async () => {
+    await rm(base, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['CAIRN_READ_BATCH_BLOCKS', '0'],
+    ['CAIRN_READ_AHEAD_BATCHES', '-1'],
+    ['CAIRN_BUFFER_POOL_MB', 'lots'],
+  ])('%s=%s: exits 2 with a message naming it, no drive created', async (name, value) => {
+    const drive = join(base, `bad-${name}`);
+    const r = await runServer({ [name]: value }, drive);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`cairn server: ${name} must be a whole number`);
+    expect(r.stderr).toContain(`got '${value}'`);
+    expect(r.stderr).toContain('Usage: cairn server');
+    expect(r.stdout).not.toContain('serving S3');
+    expect(existsSync(drive)).toBe(false);
+  });
+
+  it('good values: the server starts (and stops on SIGTERM with 0)', async () => {
+    const drive = join(base, 'good');
+    let url = '';
+    let health = Promise.resolve(0);
+    const r = await runServer({ CAIRN_READ_BATCH_BLOCKS: '2', CAIRN_READ_AHEAD_BATCHES: '0', CAIRN_BUFFER_POOL_MB: '0' }, drive, (out, kill) => {
+      const m = /serving S3 at (http:\/\/[\d.:]+)/.exec(out);
+      if (m && !url) {
+        url = m[1];
+        health = fetch(`${url}/health/live`).then((res) => res.status).finally(kill);
+      }
+    });
+    expect(url).not.toBe('');
+    expect(await health).toBe(200);
+    expect(r.code).toBe(0);
+    expect(existsSync(drive)).toBe(true);
+  });
+});

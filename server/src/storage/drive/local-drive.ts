@@ -94,7 +94,9 @@ export class LocalDrive {
     if (hit?.id === id) return hit.bytes;
     const read = await this.read(rel);
     if (!read) return null;
-    const bytes = Buffer.from(read); // exact size: the 16 KiB read buffer is not kept alive
+    // Exact size and its own memory: neither the 16 KiB read buffer nor a shared 8 KiB slab is kept alive.
+    const bytes = Buffer.allocUnsafeSlow(read.length);
+    read.copy(bytes);
     // Kept under the identity seen before the read: if the file changed in between, the next stat differs.
     this.forget(path);
     this.cached.set(path, { id, bytes });

@@ -177,7 +177,11 @@ export async function readBody(set: ErasureSet, bucket: string, key: string, o: 
     yield* it;
   }
   const body: Readable & RecyclingBody = Object.assign(Readable.from(rest(), { objectMode: false, highWaterMark: 1 }), {
-    recycle: (chunk: Buffer) => leases.get(chunk)?.returned(),
+    recycle: (chunk: Buffer) => {
+      const lease = leases.get(chunk);
+      leases.delete(chunk); // a chunk given back twice counts once
+      lease?.returned();
+    },
   });
   // A consumer that stops early must still release the files the generator holds.
   body.once('close', () => void it.return(undefined).catch(() => {}));

@@ -23,6 +23,7 @@ export class BufferPool {
     if (this.held + buf.length > this.maxBytes || buf.byteOffset !== 0 || buf.length !== buf.buffer.byteLength) return;
     let list = this.free.get(buf.length);
     if (!list) this.free.set(buf.length, (list = []));
+    if (list.includes(buf)) return; // given back twice: must not be handed out twice
     list.push(buf);
     this.held += buf.length;
   }

@@ -85,6 +85,8 @@ export class PartReader {
   readonly bad = new Set<number>();
   /** A frame failed its hash or could not be read (as opposed to a shard known to be absent). */
   corrupt = false;
+  /** Shards that once took longer than `slowMs`: read last from then on (a hung drive costs one wait). */
+  private readonly slow = new Set<number>();
   readonly blocks: number;
   private readonly fullFrame: number;
 
@@ -129,8 +131,10 @@ export class PartReader {
     const pending = new Map<number, Promise<void>>();
     const started = new Set<number>();
     let good = 0;
+    // Shards known to be slow come last: data shards first, then parity, then the slow ones.
+    const order = [...Array(total).keys()].sort((a, b) => Number(this.slow.has(a)) - Number(this.slow.has(b)));
     const start = (): boolean => {
-      for (let i = 0; i < total; i++) {
+      for (const i of order) {
         if (started.has(i) || this.bad.has(i)) continue;
         started.add(i);
         const p = this.frame(b, i).then((f) => {
@@ -163,7 +167,10 @@ export class PartReader {
       const slow = new Promise<'slow'>((res) => (timer = setTimeout(() => res('slow'), this.slowMs)));
       const first = await Promise.race([...pending.values(), slow]);
       clearTimeout(timer);
-      if (first === 'slow') start(); // hedge: one more shard while the slow one keeps going
+      if (first === 'slow') {
+        for (const i of pending.keys()) this.slow.add(i);
+        start(); // hedge: one more shard while the slow one keeps going
+      }
     }
   }
 
@@ -178,17 +185,23 @@ export class PartReader {
     const { data } = this.ec;
     const last = first + count - 1;
     const fast = async (): Promise<Batch | null> => {
-      for (let i = 0; i < data; i++) if (this.bad.has(i)) return null;
+      for (let i = 0; i < data; i++) if (this.bad.has(i) || this.slow.has(i)) return null;
       const span = (count - 1) * this.fullFrame + FRAME_HASH + this.codec.shardSize(this.blockLen(last), data);
       const bufs = Array.from({ length: data }, () => pool?.take(span));
       let timer: NodeJS.Timeout | undefined;
       const slow = new Promise<null>((res) => (timer = setTimeout(() => res(null), this.slowMs)));
-      const reads = Promise.all(bufs.map((into, i) => this.sources[i]!.read(first * this.fullFrame, span, into)));
+      const done = new Set<number>();
+      const reads = Promise.all(
+        bufs.map((into, i) => this.sources[i]!.read(first * this.fullFrame, span, into).finally(() => done.add(i))),
+      );
       reads.catch(() => {}); // a failed read is retried (and marked) by the block-by-block path
       // A slow or failed batch drops its pooled buffers: a read may still be filling them.
       const got = await Promise.race([reads.catch(() => null), slow]);
       clearTimeout(timer);
-      if (!got) return null;
+      if (!got) {
+        for (let i = 0; i < data; i++) if (!done.has(i)) this.slow.add(i);
+        return null;
+      }
       const frames: Buffer[] = [];
       const pieces: Buffer[] = [];
       for (let b = first; b <= last; b++) {

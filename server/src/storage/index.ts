@@ -38,6 +38,12 @@ export type Storage = ObjectLayer & Admin;
 
 export async function openStorage(opts: StorageOptions): Promise<Storage> {
   const codec = nativeCodec();
+  // Options are checked before anything touches the drives.
+  const tuning = {
+    readBatchBlocks: whole(opts.readBatchBlocks, 4, 1),
+    readAheadBatches: whole(opts.readAheadBatches, 1, 0),
+    poolBytes: whole(opts.poolBytes, 64 * 1024 * 1024, 0),
+  };
   const f = await formatDrives(opts.drives, { setSize: opts.setSize, parity: opts.parity });
   const setSize = f.sets[0].length;
   const parity = Math.min(opts.parity ?? f.parity, Math.floor(setSize / 2));
@@ -47,9 +53,9 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
     blockSize: opts.blockSize ?? 1024 * 1024,
     inlineLimit: opts.inlineLimit ?? 128 * 1024,
     slowShardMs: opts.slowShardMs ?? 2000,
-    readBatchBlocks: whole(opts.readBatchBlocks, 4, 1),
-    readAheadBatches: whole(opts.readAheadBatches, 1, 0),
-    pool: new BufferPool(opts.poolBytes ?? 64 * 1024 * 1024),
+    readBatchBlocks: tuning.readBatchBlocks,
+    readAheadBatches: tuning.readAheadBatches,
+    pool: new BufferPool(tuning.poolBytes),
     codec,
     log: opts.log ?? silentLogger,
   };

@@ -49,6 +49,9 @@ describe('tuningFromEnv', () => {
     ['CAIRN_BUFFER_POOL_MB', '-5'],
     ['CAIRN_BUFFER_POOL_MB', '64MB'],
     ['CAIRN_BUFFER_POOL_MB', 'NaN'],
+    ['CAIRN_READ_BATCH_BLOCKS', '0x10'],
+    ['CAIRN_READ_BATCH_BLOCKS', '1e1'],
+    ['CAIRN_READ_AHEAD_BATCHES', ' 8 '],
   ])('%s=%s is refused with the variable named', (name, value) => {
     expect(() => tuningFromEnv({ [name]: value })).toThrow(new RegExp(`${name} must be a whole number >= \\d, got '${value}'`));
   });

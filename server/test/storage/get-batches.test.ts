@@ -279,3 +279,15 @@ describe('pooled read buffers and body.recycle', () => {
     for (const k of ['B', 'A']) expect((await readRecycling(k)).bytes.equals(objs.get(k)!)).toBe(true);
   });
 });
+
+describe('tuning options', () => {
+  it.each([{ readBatchBlocks: 0 }, { readAheadBatches: -1 }, { poolBytes: 1.5 }])('%o is refused before any drive is touched', async (bad) => {
+    const d = await drives(4);
+    try {
+      await expect(open(d.paths, bad)).rejects.toThrow(/whole number/);
+      expect(await readdir(d.root)).toEqual([]); // no drive folder was created or formatted
+    } finally {
+      await d.cleanup();
+    }
+  });
+});

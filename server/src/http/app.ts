@@ -18,8 +18,13 @@ export interface AppOptions {
   ready?: () => boolean;
 }
 
-/** S3-style request id: 16 upper-case hex characters. */
-const requestId = (): string => randomBytes(8).toString('hex').toUpperCase();
+/**
+ * S3-style request id: 16 upper-case hex characters, a random per-process half and a counter (unique
+ * within a run without drawing random bytes for every request).
+ */
+const ID_PREFIX = randomBytes(4).toString('hex').toUpperCase();
+let idCounter = 0;
+const requestId = (): string => ID_PREFIX + ((idCounter = (idCounter + 1) >>> 0).toString(16).toUpperCase().padStart(8, '0'));
 
 export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
   const app = Fastify({

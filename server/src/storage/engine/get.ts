@@ -8,6 +8,7 @@ import type { VersionRecord } from '../meta/meta-file.js';
 import { versionKey, type DriveMeta, type Resolved, toObjectInfo } from '../meta/versions.js';
 import type { ByteRange, ObjectInfo, RecyclingBody } from '../object-layer.js';
 import type { BufferPool } from '../erasure/buffer-pool.js';
+import { FRAME_HASH } from '../erasure/codec.js';
 import { fileSource, inlineSource, PartReader, type Batch, type ShardSource } from '../erasure/part-reader.js';
 import type { ErasureSet } from './erasure-set.js';
 import { dataDirId } from './reaper.js';
@@ -127,14 +128,14 @@ export async function readBody(set: ErasureSet, bucket: string, key: string, o: 
             const first = Math.floor(from / bs);
             const last = Math.floor((to - 1) / bs);
             // Batches of blocks, `readAhead` of them requested beyond the one being sent.
-            const { readBatchBlocks: batch, readAheadBatches: ahead, pool } = set.deps.ctx;
+            const { readBatchBlocks: batch, readAheadBatches: ahead, pool, codec } = set.deps.ctx;
+            const fullSpan = batch * (FRAME_HASH + codec.shardSize(bs, v.ec!.data));
             const queue: Promise<Batch>[] = [];
             let nextBlock = first;
             const request = () => {
               const n = Math.min(batch, last - nextBlock + 1);
-              // Only full batches of whole blocks use the pool: one buffer size (short ones allocate).
-              const whole = n === batch && reader.blockLen(nextBlock + n - 1) === bs;
-              const p = reader.readBlocks(nextBlock, n, whole ? pool : undefined);
+              // Every batch reads into pooled buffers of one size (a full batch's): a short batch uses a prefix.
+              const p = reader.readBlocks(nextBlock, n, (span) => (span <= fullSpan ? pool.take(fullSpan) : Buffer.allocUnsafe(span)));
               p.catch(() => {}); // surfaced when awaited
               queue.push(p);
               nextBlock += n;

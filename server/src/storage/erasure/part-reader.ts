@@ -5,7 +5,6 @@
 import { close as fsClose, open as fsOpen, read as fsRead } from 'node:fs';
 import { S3Error } from '../../errors.js';
 import type { ErasureInfo } from '../meta/meta-file.js';
-import type { BufferPool } from './buffer-pool.js';
 import { FRAME_HASH, type Codec } from './codec.js';
 
 export interface ShardSource {
@@ -178,16 +177,17 @@ export class PartReader {
    * Blocks `first`..`first + count - 1` as pieces in order, without copying: each data shard's frames of
    * all those blocks come in one read, one native call checks their hashes, and the pieces are the data
    * shards' bytes themselves (the block is the data shards back to back). Any missing, bad or slow shard
-   * sends the batch down the block-by-block path, which reads parity and decodes. With a pool, the reads
-   * go into its buffers, returned in `buffers` for the caller to give back once the pieces are sent.
+   * sends the batch down the block-by-block path, which reads parity and decodes. With `alloc` (a buffer
+   * of at least `span` bytes), the reads go into its buffers, returned in `buffers` for the caller to
+   * give back once the pieces are sent.
    */
-  async readBlocks(first: number, count: number, pool?: BufferPool): Promise<Batch> {
+  async readBlocks(first: number, count: number, alloc?: (span: number) => Buffer): Promise<Batch> {
     const { data } = this.ec;
     const last = first + count - 1;
     const fast = async (): Promise<Batch | null> => {
       for (let i = 0; i < data; i++) if (this.bad.has(i) || this.slow.has(i)) return null;
       const span = (count - 1) * this.fullFrame + FRAME_HASH + this.codec.shardSize(this.blockLen(last), data);
-      const bufs = Array.from({ length: data }, () => pool?.take(span));
+      const bufs = Array.from({ length: data }, () => alloc?.(span));
       let timer: NodeJS.Timeout | undefined;
       const slow = new Promise<null>((res) => (timer = setTimeout(() => res(null), this.slowMs)));
       const done = new Set<number>();
@@ -215,7 +215,7 @@ export class PartReader {
         }
       }
       const bad = await this.codec.verifyFrames(frames);
-      return bad.length === 0 ? { pieces, buffers: pool ? (bufs as Buffer[]) : [] } : null;
+      return bad.length === 0 ? { pieces, buffers: alloc ? (bufs as Buffer[]) : [] } : null;
     };
     const batch = await fast();
     if (batch) return batch;

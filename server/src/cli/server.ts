@@ -13,7 +13,7 @@ Environment: CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD (root credentials), CAIRN_USE
 CAIRN_USERS_FILE (extra static users), CAIRN_LOG_LEVEL (default info).
 Tuning (defaults measured with bench/load): CAIRN_READ_BATCH_BLOCKS (blocks per shard read on GET, 4),
 CAIRN_READ_AHEAD_BATCHES (batches read ahead of the one being sent, 1), CAIRN_BUFFER_POOL_MB (free
-read/write buffers kept for reuse, 64), UV_THREADPOOL_SIZE (libuv threads for disk I/O and the native
+read/write buffers kept for reuse, 32), UV_THREADPOOL_SIZE (libuv threads for disk I/O and the native
 kernels, 4; must be set before node starts).
 `;
 

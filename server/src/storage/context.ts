@@ -30,7 +30,7 @@ export interface StorageOptions {
   readBatchBlocks?: number;
   /** GET keeps this many batches in flight beyond the one being sent (default 1; 0: no read-ahead). */
   readAheadBatches?: number;
-  /** Free big buffers (GET reads, PUT blocks and frames) kept for reuse, in bytes (default 64 MiB). */
+  /** Free big buffers (GET reads, PUT blocks and frames) kept for reuse, in bytes (default 32 MiB). */
   poolBytes?: number;
   /** Data of replaced or deleted versions is removed this long after the change (in-flight GETs). 5 s. */
   gcGraceMs?: number;

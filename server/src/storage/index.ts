@@ -42,7 +42,7 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
   const tuning = {
     readBatchBlocks: whole(opts.readBatchBlocks, 4, 1),
     readAheadBatches: whole(opts.readAheadBatches, 1, 0),
-    poolBytes: whole(opts.poolBytes, 64 * 1024 * 1024, 0),
+    poolBytes: whole(opts.poolBytes, 32 * 1024 * 1024, 0), // 64 MiB: same speed, ~40 MB more RSS (bench/load)
   };
   const f = await formatDrives(opts.drives, { setSize: opts.setSize, parity: opts.parity });
   const setSize = f.sets[0].length;

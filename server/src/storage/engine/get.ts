@@ -69,11 +69,7 @@ export function partSources(set: ErasureSet, bucket: string, key: string, o: Ope
   return out;
 }
 
-/**
- * The body stream of a version (or a range of it). The first block is read before this resolves, so
- * an unreadable object fails here with an S3 error instead of after the response headers went out.
- */
-/** What readBody's stream adds: see RecyclingBody in object-layer.ts. */
+/** The lease of each chunk readBody's stream has lent out (see RecyclingBody in object-layer.ts). */
 const leases = new WeakMap<Buffer, Lease>();
 
 /** The pooled buffers of one batch, lent out as the chunks cut from them; back to the pool when all return. */
@@ -105,6 +101,10 @@ class Lease {
   }
 }
 
+/**
+ * The body stream of a version (or a range of it). The first block is read before this resolves, so
+ * an unreadable object fails here with an S3 error instead of after the response headers went out.
+ */
 export async function readBody(set: ErasureSet, bucket: string, key: string, o: Opened, range: ByteRange | undefined): Promise<Readable> {
   const v = o.version;
   const start = range?.start ?? 0;

@@ -34,8 +34,9 @@ export const FRAME_HASH = 32;
 /**
  * Below this many bytes a kernel call runs on the event loop: a thread-pool round trip costs ~7 us of
  * main-thread CPU, the call itself on 4 KiB ~1 us (measured: verifyFrames of a 4 KiB object's frames).
+ * Kept small so that no hashing worth the name (a few microseconds at most) holds up the event loop.
  */
-export const INLINE_KERNEL_BYTES = 64 * 1024;
+export const INLINE_KERNEL_BYTES = 16 * 1024;
 
 const bytesOf = (frames: (Buffer | null)[]) => frames.reduce((n, f) => n + (f?.length ?? 0), 0);
 

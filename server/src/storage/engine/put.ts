@@ -43,22 +43,21 @@ export async function stagePart(
   // One native pass per block: ETag MD5, the requested checksum, Reed-Solomon, bitrot hashes.
   const pass = codec.upload(opts.checksumAlgorithm ?? null);
   let total = 0;
-  // The block being filled: body chunks are copied into a pooled buffer (no allocation per block).
-  let block: Buffer | null = null;
+  // Body chunks are held until they make a whole block, which is then copied into a pooled buffer (no
+  // allocation per block); a short last block (a small object's only one) is gathered on its own.
+  let held: Buffer[] = [];
   let have = 0;
   const frameBytes = (len: number) => (ec.data + ec.parity) * (FRAME_HASH + codec.shardSize(len, ec.data));
   // Encoding of block n+1 overlaps the drive writes of block n (one write in flight at a time).
   let writing: Promise<void> = Promise.resolve();
-  const send = async (full: Buffer) => {
-    // Only whole blocks use the pool (one size of each kind; the short last block allocates).
-    const whole = full.length === blockSize;
-    const out = whole ? pool.take(frameBytes(blockSize)) : Buffer.allocUnsafe(frameBytes(full.length));
-    const frames = await pass.encode(full, ec.data, ec.parity, out);
-    if (whole) pool.give(full); // the encoder is done with the block
+  const send = async (block: Buffer, pooled: boolean) => {
+    const out = pooled ? pool.take(frameBytes(blockSize)) : Buffer.allocUnsafe(frameBytes(block.length));
+    const frames = await pass.encode(block, ec.data, ec.parity, out);
+    if (pooled) pool.give(block); // the encoder is done with the block
     await writing;
     failIfBelowQuorum();
     writing = writer.writeFrames(frames).then((reusable) => {
-      if (reusable && whole) pool.give(out);
+      if (reusable && pooled) pool.give(out);
     });
     writing.catch(() => {});
   };
@@ -69,21 +68,23 @@ export async function stagePart(
         throw new S3Error(total > MAX_OBJECT ? 'EntityTooLarge' : 'IncompleteBody');
       }
       let c = chunk;
-      while (c.length > 0) {
-        block ??= pool.take(blockSize);
-        const n = c.copy(block, have);
-        have += n;
-        c = c.subarray(n);
-        if (have === blockSize) {
-          const full = block;
-          block = null;
-          have = 0;
-          await send(full);
-        }
+      while (have + c.length >= blockSize) {
+        const block = pool.take(blockSize);
+        let at = 0;
+        for (const h of held) at += h.copy(block, at);
+        const take = blockSize - at;
+        c.copy(block, at, 0, take);
+        held = [];
+        have = 0;
+        c = c.subarray(take);
+        await send(block, true);
+      }
+      if (c.length > 0) {
+        held.push(c);
+        have += c.length;
       }
     }
-    if (have > 0) await send(Buffer.from(block!.subarray(0, have))); // its own memory: the pooled block goes back
-    if (block) pool.give(block);
+    if (have > 0) await send(held.length === 1 ? held[0] : Buffer.concat(held, have), false);
     await writing;
     if (opts.size >= 0 && total !== opts.size) throw new S3Error('IncompleteBody');
     const inline = await writer.finish();

@@ -8,7 +8,9 @@ import type { ErasureInfo } from '../meta/meta-file.js';
 import { FRAME_HASH, type Codec } from './codec.js';
 
 export interface ShardSource {
-  /** `len` bytes at `pos`, read into `into` (at least `len` long) when given. */
+  /** The shard is already in memory (inline in the metadata): reads are views, `into` is not used. */
+  readonly inMemory: boolean;
+  /** `len` bytes at `pos`, read into `into` (at least `len` long) when given and not in memory. */
   read(pos: number, len: number, into?: Buffer): Promise<Buffer>;
   close(): Promise<void>;
 }
@@ -21,11 +23,10 @@ export interface Batch {
 
 export function inlineSource(buf: Buffer): ShardSource {
   return {
-    async read(pos, len, into) {
+    inMemory: true,
+    async read(pos, len) {
       if (pos + len > buf.length) throw new Error('inline shard too short');
-      if (!into) return buf.subarray(pos, pos + len);
-      buf.copy(into, 0, pos, pos + len);
-      return into.subarray(0, len);
+      return buf.subarray(pos, pos + len);
     },
     async close() {},
   };
@@ -43,6 +44,7 @@ export function fileSource(absPath: string): ShardSource {
   const readAt = (h: number, buf: Buffer, at: number, len: number, pos: number) =>
     new Promise<number>((res, rej) => fsRead(h, buf, at, len, pos, (e, n) => (e ? rej(e) : res(n))));
   return {
+    inMemory: false,
     read(pos, len, into) {
       if (closed) return Promise.reject(new Error('shard source closed'));
       fd ??= new Promise<number>((res, rej) => fsOpen(absPath, 'r', (e, n) => (e ? rej(e) : res(n))));
@@ -187,7 +189,8 @@ export class PartReader {
     const fast = async (): Promise<Batch | null> => {
       for (let i = 0; i < data; i++) if (this.bad.has(i) || this.slow.has(i)) return null;
       const span = (count - 1) * this.fullFrame + FRAME_HASH + this.codec.shardSize(this.blockLen(last), data);
-      const bufs = Array.from({ length: data }, () => alloc?.(span));
+      // Shards in memory are read as views: only file reads take a buffer.
+      const bufs = Array.from({ length: data }, (_, i) => (this.sources[i]!.inMemory ? undefined : alloc?.(span)));
       let timer: NodeJS.Timeout | undefined;
       const slow = new Promise<null>((res) => (timer = setTimeout(() => res(null), this.slowMs)));
       const done = new Set<number>();
@@ -215,7 +218,7 @@ export class PartReader {
         }
       }
       const bad = await this.codec.verifyFrames(frames);
-      return bad.length === 0 ? { pieces, buffers: alloc ? (bufs as Buffer[]) : [] } : null;
+      return bad.length === 0 ? { pieces, buffers: bufs.filter((b): b is Buffer => b !== undefined) } : null;
     };
     const batch = await fast();
     if (batch) return batch;

@@ -95,3 +95,14 @@ export async function streamedGet(url: string, path: string, o: GetOptions = {})
     req.end();
   });
 }
+
+/**
+ * A streamedGet whose client stops reading after the first body chunk: `paused` resolves with the
+ * response once it has stopped (resume() or destroy() it), `result` as streamedGet's does.
+ */
+export function pausedGet(url: string, path: string, o: GetOptions = {}): { paused: Promise<IncomingMessage>; result: Promise<StreamedGet> } {
+  let pausedNow!: (res: IncomingMessage) => void;
+  const paused = new Promise<IncomingMessage>((r) => (pausedNow = r));
+  const result = streamedGet(url, path, { ...o, onResponse: (res) => res.once('data', () => (res.pause(), pausedNow(res))) });
+  return { paused, result };
+}

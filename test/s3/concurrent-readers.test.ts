@@ -10,7 +10,7 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startTestServer, type TestServer } from '../helpers/cairn.js';
-import { pattern, sha256, streamedGet, type GetOptions, type StreamedGet } from '../helpers/object-bytes.js';
+import { pattern, pausedGet, sha256, streamedGet, type GetOptions, type StreamedGet } from '../helpers/object-bytes.js';
 
 const MiB = 1024 * 1024;
 let server: TestServer;
@@ -164,19 +164,8 @@ describe('a reader that stops reading', () => {
     // One whole read first: buffers a server keeps for reuse are then in the baseline, not in the growth.
     expect((await streamedGet(server.url, `/${bucket}/slow`)).sha256).toBe(sha256(obj));
     const baseline = held();
-    let res: import('node:http').IncomingMessage | undefined;
-    let paused!: () => void;
-    const pausedNow = new Promise<void>((r) => (paused = r));
-    const get = streamedGet(server.url, `/${bucket}/slow`, {
-      onResponse: (r) => {
-        res = r;
-        r.once('data', () => {
-          r.pause();
-          paused();
-        });
-      },
-    });
-    await pausedNow;
+    const { paused, result: get } = pausedGet(server.url, `/${bucket}/slow`);
+    const res = await paused;
     // Time for a server that ignores backpressure to read everything (it would take well under a
     // second); the highest figure seen counts. Meanwhile the server answers others.
     let peak = 0;
@@ -185,7 +174,7 @@ describe('a reader that stops reading', () => {
       peak = Math.max(peak, held() - baseline);
     }
     expect((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'slow' }))).ContentLength).toBe(size);
-    res!.resume();
+    res.resume();
     const got = await get;
     expect(got.status).toBe(200);
     expect(got.headers.etag).toBe(ETag);
@@ -200,11 +189,7 @@ describe('a reader that stops reading', () => {
     const obj = pattern(24 * MiB + 1, 14);
     const { ETag } = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'hangup', Body: obj }));
     const before = await openDriveFiles();
-    let pausedNow!: (r: import('node:http').IncomingMessage) => void;
-    const paused = new Promise<import('node:http').IncomingMessage>((r) => (pausedNow = r));
-    const get = streamedGet(server.url, `/${bucket}/hangup`, {
-      onResponse: (r) => r.once('data', () => (r.pause(), pausedNow(r))),
-    });
+    const { paused, result: get } = pausedGet(server.url, `/${bucket}/hangup`);
     const res = await paused;
     await new Promise((r) => setTimeout(r, 300)); // the server is now waiting for the socket to drain
     res.destroy(); // ... which never comes: the client is gone

@@ -19,7 +19,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
-import { mismatch, pattern, sha256, streamedGet } from '../helpers/object-bytes.js';
+import { mismatch, pattern, pausedGet, sha256 } from '../helpers/object-bytes.js';
 
 let server: TestServer;
 let s3: S3Client;
@@ -292,23 +292,12 @@ describe('GET during overwrites of multi-block objects', () => {
     // when the reader pauses: socket buffers hold a few MiB at most.
     const big = version(9, 20 * MiB + 3, [5 * MiB, 5 * MiB, 5 * MiB, 5 * MiB + 3]);
     await write(bucket, 'paused', big);
-    let paused!: () => void;
-    const pausedNow = new Promise<void>((res) => (paused = res));
-    let response: import('node:http').IncomingMessage | undefined;
-    const get = streamedGet(server.url, `/${bucket}/paused`, {
-      onResponse: (res) => {
-        response = res;
-        res.once('data', () => {
-          res.pause();
-          paused();
-        });
-      },
-    });
-    await pausedNow;
+    const { paused, result: get } = pausedGet(server.url, `/${bucket}/paused`);
+    const response = await paused;
     await write(bucket, 'paused', versions[0]);
     await write(bucket, 'paused', versions[3]);
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'paused' }));
-    response!.resume();
+    response.resume();
     const got = await get;
     expect(got.status).toBe(200);
     expect(got.headers.etag).toBe(big.etag);
@@ -328,22 +317,11 @@ describe('a GET paused longer than the grace period of replaced data', () => {
       await c.send(new CreateBucketCommand({ Bucket: 'grace' }));
       const big = version(21, 20 * MiB + 3, parts);
       await write('grace', 'k', big, c);
-      let paused!: () => void;
-      const pausedNow = new Promise<void>((res) => (paused = res));
-      let response: import('node:http').IncomingMessage | undefined;
-      const get = streamedGet(short.url, '/grace/k', {
-        onResponse: (res) => {
-          response = res;
-          res.once('data', () => {
-            res.pause();
-            paused();
-          });
-        },
-      });
-      await pausedNow;
+      const { paused, result: get } = pausedGet(short.url, '/grace/k');
+      const response = await paused;
       await c.send(new PutObjectCommand({ Bucket: 'grace', Key: 'k', Body: Buffer.from('new') }));
       await new Promise((r) => setTimeout(r, 1000)); // five times the grace
-      response!.resume();
+      response.resume();
       const got = await get;
       expect(got.headers.etag).toBe(big.etag);
       expect(got.bytes).toBe(big.body.length);

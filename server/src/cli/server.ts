@@ -22,9 +22,9 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv): { readBatchBlocks?: numbe
   const num = (name: string, min: number): number | undefined => {
     const v = env[name];
     if (v === undefined || v === '') return undefined;
-    const n = /^\d+$/.test(v) ? Number(v) : NaN; // digits only: not 0x10, 1e1 or ' 8 '
-    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number >= ${min}, got '${v}'`);
-    return n;
+    // Digits only: not 0x10, 1e1 or ' 8 '.
+    if (!/^\d+$/.test(v) || Number(v) < min) throw new Error(`${name} must be a whole number >= ${min}, got '${v}'`);
+    return Number(v);
   };
   const poolMb = num('CAIRN_BUFFER_POOL_MB', 0);
   return {

@@ -5,13 +5,12 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
+import type { RecyclingBody } from '../storage/object-layer.js';
 
-export interface RecyclingStream extends Readable {
-  recycle(chunk: Buffer): void;
-}
+type RecyclingStream = Readable & RecyclingBody;
 
 export function isRecycling(body: unknown): body is RecyclingStream {
-  return typeof (body as Partial<RecyclingStream> | null)?.recycle === 'function' && typeof (body as Readable).pipe === 'function';
+  return typeof (body as Partial<RecyclingBody> | null)?.recycle === 'function' && typeof (body as Readable).pipe === 'function';
 }
 
 export function sendRecycling(reply: FastifyReply, body: RecyclingStream): void {

@@ -40,9 +40,9 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
   const codec = nativeCodec();
   // Options are checked before anything touches the drives.
   const tuning = {
-    readBatchBlocks: whole(opts.readBatchBlocks, 4, 1),
-    readAheadBatches: whole(opts.readAheadBatches, 1, 0),
-    poolBytes: whole(opts.poolBytes, 32 * 1024 * 1024, 0), // 64 MiB: same speed, ~40 MB more RSS (bench/load)
+    readBatchBlocks: whole('readBatchBlocks', opts.readBatchBlocks, 4, 1),
+    readAheadBatches: whole('readAheadBatches', opts.readAheadBatches, 1, 0),
+    poolBytes: whole('poolBytes', opts.poolBytes, 32 * 1024 * 1024, 0), // 64 MiB: same speed, ~40 MB more RSS (bench/load)
   };
   const f = await formatDrives(opts.drives, { setSize: opts.setSize, parity: opts.parity });
   const setSize = f.sets[0].length;
@@ -130,8 +130,8 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
 }
 
 /** A tuning option: a whole number >= min, or the default when unset. */
-function whole(v: number | undefined, dflt: number, min: number): number {
+function whole(name: string, v: number | undefined, dflt: number, min: number): number {
   if (v === undefined) return dflt;
-  if (!Number.isInteger(v) || v < min) throw new Error(`expected a whole number >= ${min}, got ${v}`);
+  if (!Number.isInteger(v) || v < min) throw new Error(`${name}: expected a whole number >= ${min}, got ${v}`);
   return v;
 }

@@ -75,9 +75,11 @@ export class LocalDrive {
   }
 
   /**
-   * Like read(), with the bytes kept per path beside the file's identity (inode, size, mtime and ctime): while a stat shows the same identity the kept bytes are returned, one stat instead of open + read
-   * + close. Files here are replaced by rename (a new inode) and an in-place change moves mtime, so any
-   * change on disk, ours or not, is seen. Callers must not modify the returned bytes.
+   * Like read(), with the bytes kept per path beside the file's identity (inode, size, mtime and ctime):
+   * while a stat shows the same identity the kept bytes are returned, one stat instead of open + read +
+   * close. Files here are replaced by rename (a new inode) and an in-place change moves mtime, so any
+   * change on disk, ours or not, is seen. Eviction is oldest-read first. Callers must not modify the
+   * returned bytes.
    */
   async readCached(rel: string): Promise<Buffer | null> {
     const path = this.abs(rel);

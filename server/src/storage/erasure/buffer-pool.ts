@@ -1,7 +1,8 @@
-// Read buffers reused across GETs. Big reads into fresh Buffers churn external memory, and V8 answers
-// with a mark-compact every ~100 ms under load ("external memory pressure", measured: ~18% of a 64 MiB
-// GET's CPU). A buffer comes back only when its consumer says nothing refers to it any more (the socket
-// wrote it); one that never comes back is left to the GC, so a consumer that does not give back is safe.
+// Big buffers reused across requests: GET's shard reads, PUT's blocks and encoded frames. Fresh ones
+// churn external memory, and V8 answers with a mark-compact every ~100 ms under load ("external memory
+// pressure", measured: ~18% of a 64 MiB GET's CPU). A buffer comes back only when its user says nothing
+// refers to it any more (the socket or the drives wrote it); one that never comes back is left to the GC,
+// so a consumer that does not give back is safe.
 export class BufferPool {
   private readonly free = new Map<number, Buffer[]>();
   private held = 0;

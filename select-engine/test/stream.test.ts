@@ -25,7 +25,7 @@ function bigCsv(rows: number): Buffer {
 /** A scanner over records held in memory: batches as given, optional pauses, filter applied or not. */
 function memoryScanner(batches: ScanRecord[][], o: { applyFilter?: boolean; pauseMs?: number; failAfter?: number; header?: string[] } = {}): Scanner & { filterCalls: number; closed: boolean } {
   const state = { filterCalls: 0, closed: false };
-  const scanner = (async (_source: ByteSource, _r: SelectRequest, opts: ScanOptions): Promise<ScanResult> => {
+  const scanner: Scanner = async (_source: ByteSource, _r: SelectRequest, opts: ScanOptions): Promise<ScanResult> => {
     async function* gen(): AsyncGenerator<ScanRecord[]> {
       try {
         let i = 0;
@@ -40,8 +40,8 @@ function memoryScanner(batches: ScanRecord[][], o: { applyFilter?: boolean; paus
       }
     }
     return { header: o.header, filterApplied: !!(o.applyFilter && opts.filter), batches: gen() };
-  }) as Scanner & { filterCalls: number; closed: boolean };
-  return Object.defineProperties(scanner, {
+  };
+  return Object.defineProperties(scanner as Scanner & { filterCalls: number; closed: boolean }, {
     filterCalls: { get: () => state.filterCalls },
     closed: { get: () => state.closed },
   });

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { dispatch, type HttpContext } from './dispatch.js';
 import { S3Error } from '../errors.js';
 import { errorBody, toS3Error } from './error-response.js';
+import { discardUnread } from './body.js';
 import { isRecycling, sendRecycling } from './send-body.js';
 
 const HEALTH = new Set(['/health/live', '/health/ready', '/minio/health/live', '/minio/health/ready']);
@@ -98,9 +99,12 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
       }
       const res = await dispatch(ctx, req.raw, req.id, req.log, () => sendContinue(req.raw));
       reply.code(res.status);
-      // An answer given before the request body was read (an early error) closes the connection: the
-      // unread rest of the body cannot be told apart from the next request.
-      if (!req.raw.complete) reply.header('connection', 'close');
+      // An answer given before the request body was read (an early error): a small rest is read and thrown
+      // away so the connection stays usable; a large one, or a body still held back by Expect: 100-continue,
+      // closes the connection (the unread rest could not be told apart from the next request).
+      if (!req.raw.complete && (awaitingContinue.has(req.raw) || !(await discardUnread(req.raw)))) {
+        reply.header('connection', 'close');
+      }
       for (const [k, v] of Object.entries(res.headers)) {
         // Header bytes go out as latin1 (what clients decode them as); text beyond latin1 goes as its UTF-8 bytes.
         reply.header(k, typeof v === 'string' && /[^\x00-\xff]/.test(v) ? Buffer.from(v, 'utf8').toString('latin1') : v);

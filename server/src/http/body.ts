@@ -53,3 +53,38 @@ export const emptyBody = (): Readable => {
   p.end();
   return p;
 };
+
+/** What is left of a request body after an early answer that is read and thrown away (Go's net/http: 256 KiB). */
+export const DISCARD_LIMIT = 256 * 1024;
+
+/**
+ * Reads and discards what nobody read of a request body, up to `limit` bytes and `ms` milliseconds; true when
+ * the body ended. An answer given before the body was read (an early error) can then keep the connection, and
+ * clients still sending the body (undici's fetch, browsers) get the answer instead of a broken pipe. A larger
+ * or slower rest is not waited for: the caller closes the connection.
+ */
+export function discardUnread(raw: IncomingMessage, limit = DISCARD_LIMIT, ms = 5000): Promise<boolean> {
+  if (raw.complete) return Promise.resolve(true);
+  if (raw.destroyed || raw.readableEnded) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let seen = 0;
+    const finish = (ended: boolean): void => {
+      clearTimeout(timer);
+      raw.off('data', onData).off('end', onEnd).off('error', onStop).off('close', onStop);
+      if (!ended) raw.pause();
+      resolve(ended);
+    };
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.length;
+      if (seen > limit) finish(false);
+    };
+    const onEnd = (): void => finish(true);
+    const onStop = (): void => finish(raw.complete);
+    const timer = setTimeout(() => finish(false), ms);
+    // A reader that gave up (an async iterator left mid-body) holds 'readable' listeners that keep the stream
+    // out of flowing mode; the body is ours to throw away now.
+    raw.removeAllListeners('readable');
+    raw.on('data', onData).once('end', onEnd).once('error', onStop).once('close', onStop);
+    raw.resume();
+  });
+}

@@ -22,12 +22,13 @@ afterAll(async () => server?.close());
  * written, then a health check on the same connection; resolves with all the server said once it closes or
  * both answers are in.
  */
-async function refusedPutThenHealth(bodySize: number): Promise<string> {
+async function refusedPutThenHealth(bodySize: number, refusal: 'signature' | 'storage-class' = 'signature'): Promise<string> {
   const body = Buffer.alloc(bodySize, 'x');
-  const { headers, target } = await signRequest(server.url, {
-    method: 'PUT', path: `/${bucket}/refused`, body, contentSha256: 'UNSIGNED-PAYLOAD',
-    credentials: { accessKey: 'cairntestroot', secretKey: 'wrong-secret' },
-  });
+  // A wrong secret is refused before the body is looked at; a bad storage class once the handler has the body
+  // (piped into the payload hash check) and before it reads it.
+  const { headers, target } = await signRequest(server.url, refusal === 'signature'
+    ? { method: 'PUT', path: `/${bucket}/refused`, body, contentSha256: 'UNSIGNED-PAYLOAD', credentials: { accessKey: 'cairntestroot', secretKey: 'wrong-secret' } }
+    : { method: 'PUT', path: `/${bucket}/refused`, body, headers: { 'x-amz-storage-class': 'NO_SUCH_CLASS' } });
   const u = new URL(server.url);
   return new Promise((resolve, reject) => {
     const sock = connect(Number(u.port), u.hostname);
@@ -57,6 +58,16 @@ describe('early answers', () => {
     const answers = out.split(/(?=HTTP\/1\.1 )/);
     expect(answers[0]).toMatch(/^HTTP\/1\.1 403 Forbidden/);
     expect(answers[0]).toContain('<Code>SignatureDoesNotMatch</Code>');
+    expect(answers[0].toLowerCase()).not.toContain('connection: close');
+    expect(answers[1]).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(await s3Error(server.client().send(new GetObjectCommand({ Bucket: bucket, Key: 'refused' })))).toMatchObject({ name: 'NoSuchKey' });
+  });
+
+  it('a PUT refused by its handler after the body was handed over keeps the connection too', async () => {
+    const out = await refusedPutThenHealth(200 * 1024, 'storage-class');
+    const answers = out.split(/(?=HTTP\/1\.1 )/);
+    expect(answers[0]).toMatch(/^HTTP\/1\.1 400 Bad Request/);
+    expect(answers[0]).toContain('<Code>InvalidStorageClass</Code>');
     expect(answers[0].toLowerCase()).not.toContain('connection: close');
     expect(answers[1]).toMatch(/^HTTP\/1\.1 200 OK/);
     expect(await s3Error(server.client().send(new GetObjectCommand({ Bucket: bucket, Key: 'refused' })))).toMatchObject({ name: 'NoSuchKey' });

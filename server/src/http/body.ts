@@ -21,7 +21,7 @@ function intHeader(v: string | string[] | undefined): number | undefined {
 }
 
 /** Connects source -> transform; errors of either end up on the returned stream (and destroy the other). */
-function through(src: Readable, t: NodeJS.ReadWriteStream & Readable): Readable {
+export function through(src: Readable, t: NodeJS.ReadWriteStream & Readable): Readable {
   pipeline(src, t, () => {});
   return t;
 }
@@ -81,9 +81,11 @@ export function discardUnread(raw: IncomingMessage, limit = DISCARD_LIMIT, ms = 
     const onEnd = (): void => finish(true);
     const onStop = (): void => finish(raw.complete);
     const timer = setTimeout(() => finish(false), ms);
-    // A reader that gave up (an async iterator left mid-body) holds 'readable' listeners that keep the stream
-    // out of flowing mode; the body is ours to throw away now.
+    // Readers that gave up (a pipe into a body decoder nobody reads, an async iterator left mid-body) would
+    // pause the stream or keep it out of flowing mode; the body is ours to throw away now.
+    raw.unpipe();
     raw.removeAllListeners('readable');
+    raw.removeAllListeners('data');
     raw.on('data', onData).once('end', onEnd).once('error', onStop).once('close', onStop);
     raw.resume();
   });

@@ -11,7 +11,8 @@ import type { Identity } from './auth/credentials.js';
 import { parseTaggingXml, tagsToQuery } from '../api/tags.js';
 import { authorize } from './authorize.js';
 import type { HttpContext } from './dispatch.js';
-import { boundaryOf, readForm } from './form-data.js';
+import { through } from './body.js';
+import { boundaryOf, readForm, type FormUpload } from './form-data.js';
 
 /** Fields that need no policy condition. */
 const EXEMPT = new Set(['policy', 'x-amz-signature', 'signature', 'awsaccesskeyid', 'file', 'x-amz-security-token']);
@@ -129,6 +130,18 @@ class LengthRange extends Transform {
 
 export async function postObject(ctx: HttpContext, raw: IncomingMessage, bucket: string, requestId: string, log: ApiLogger): Promise<S3Response> {
   const form = await readForm(raw, boundaryOf(raw.headers['content-type']));
+  try {
+    return await answerForm(ctx, raw, bucket, form, requestId, log);
+  } catch (e) {
+    // Nobody reads the file part now (a refused policy, a refused write): stop it. Its read still in flight
+    // ends with an error once the rest of the request is thrown away, and that error is of no interest.
+    form.file.on('error', () => {});
+    form.file.destroy();
+    throw e;
+  }
+}
+
+async function answerForm(ctx: HttpContext, raw: IncomingMessage, bucket: string, form: FormUpload, requestId: string, log: ApiLogger): Promise<S3Response> {
   const fields = form.fields;
   const keyField = fields.get('key');
   if (keyField === undefined) throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named key.', { ArgumentName: 'key' });
@@ -164,8 +177,7 @@ export async function postObject(ctx: HttpContext, raw: IncomingMessage, bucket:
   // The form's tagging field is a Tagging XML document (a PUT sends the same tags url-encoded).
   const tagging = fields.get('tagging');
   if (tagging !== undefined) headers['x-amz-tagging'] = tagsToQuery(parseTaggingXml(tagging, 10));
-  const body = form.file.pipe(new LengthRange(range?.min ?? 0, range?.max ?? 5 * 1024 ** 3));
-  form.file.on('error', (e) => body.destroy(e));
+  const body = through(form.file, new LengthRange(range?.min ?? 0, range?.max ?? 5 * 1024 ** 3));
   const put = await handle(ctx.api, {
     op, requestId, method: 'PUT', headers, query: new URLSearchParams(), body, size: -1, trailers: new Map(),
     caller: identity ? { accessKey: identity.accessKey, root: identity.root } : undefined, log,

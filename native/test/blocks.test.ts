@@ -1,6 +1,6 @@
 // The fused passes: the upload pass must equal the separate kernels (MD5, checksum, encode, per-shard
 // HighwayHash), and the read/heal passes must find every corrupt frame and rebuild the right bytes.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   checksum,
@@ -18,8 +18,11 @@ import {
   verifyFramesAsync,
   CHECKSUM_ALGORITHMS,
 } from '../index.js';
+import { seededRandom } from '../../test/helpers/random.js';
 
-const KEY = randomBytes(32);
+const random = seededRandom();
+
+const KEY = random.bytes(32);
 
 /** The frames of `block` built from the separate kernels. */
 function framesBySeparateKernels(block: Buffer, data: number, parity: number): Buffer[] {
@@ -31,7 +34,7 @@ describe('UploadHasher (fused upload pass)', () => {
   it('equals MD5 + checksum + encode + per-shard HighwayHash, block after block', async () => {
     for (const algorithm of [null, ...CHECKSUM_ALGORITHMS]) {
       const up = new UploadHasher(algorithm);
-      const blocks = [randomBytes(1 << 20), randomBytes(1), randomBytes(0), randomBytes(333_333)];
+      const blocks = [random.bytes(1 << 20), random.bytes(1), random.bytes(0), random.bytes(333_333)];
       for (const [k, block] of blocks.entries()) {
         const [data, parity] = k % 2 ? [12, 4] : [4, 2];
         const frames = k % 2 ? await up.encodeBlockAsync(block, data, parity, KEY) : up.encodeBlock(block, data, parity, KEY);
@@ -50,7 +53,7 @@ describe('UploadHasher (fused upload pass)', () => {
 
   it('update() feeds the digests without encoding', () => {
     const up = new UploadHasher('CRC32C');
-    const [a, b] = [randomBytes(5000), randomBytes(70_000)];
+    const [a, b] = [random.bytes(5000), random.bytes(70_000)];
     up.update(a);
     up.encodeBlock(b, 2, 1, KEY);
     const d = up.finish();
@@ -61,7 +64,7 @@ describe('UploadHasher (fused upload pass)', () => {
   it('writes into a reused output buffer', async () => {
     const up = new UploadHasher('CRC64NVME');
     const out = Buffer.alloc(16 * frameSize(1 << 20, 12));
-    const block = randomBytes(1 << 20);
+    const block = random.bytes(1 << 20);
     const frames = await up.encodeBlockAsync(block, 12, 4, KEY, out);
     expect(frames.every((f) => f.buffer === out.buffer)).toBe(true);
     expect(frames[15].equals(framesBySeparateKernels(block, 12, 4)[15])).toBe(true);
@@ -72,7 +75,7 @@ describe('UploadHasher (fused upload pass)', () => {
 
   it('takes one call at a time, in order', async () => {
     const up = new UploadHasher('SHA256');
-    const block = randomBytes(1 << 20);
+    const block = random.bytes(1 << 20);
     const first = up.encodeBlockAsync(block, 4, 2, KEY);
     expect(() => up.encodeBlock(block, 4, 2, KEY)).toThrow(/still running/);
     await expect(up.encodeBlockAsync(block, 4, 2, KEY)).rejects.toThrow(/still running/);
@@ -82,7 +85,7 @@ describe('UploadHasher (fused upload pass)', () => {
 });
 
 describe('readBlock / verifyFrames / healBlock', () => {
-  const block = randomBytes(1_000_003);
+  const block = random.bytes(1_000_003);
   const [data, parity] = [8, 4];
   const frames = framesBySeparateKernels(block, data, parity);
 
@@ -138,7 +141,7 @@ describe('readBlock / verifyFrames / healBlock', () => {
 
   it('handles empty and one-byte blocks', () => {
     for (const len of [0, 1]) {
-      const b = randomBytes(len);
+      const b = random.bytes(len);
       const f: (Buffer | null)[] = new UploadHasher().encodeBlock(b, 4, 2, KEY);
       expect(f[0]!.length).toBe(frameSize(len, 4));
       f[0] = f[5] = null;

@@ -1,6 +1,6 @@
 // Known answers for the checksum family, and the checks that the forms agree with each other and with
 // Node's own implementations (node:crypto MD5/SHA, node:zlib CRC32 where Node has it).
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
@@ -15,6 +15,9 @@ import {
   type ChecksumAlgorithm,
   type CrcAlgorithm,
 } from '../index.js';
+import { seededRandom } from '../../test/helpers/random.js';
+
+const random = seededRandom();
 
 const ascii = (s: string) => Buffer.from(s, 'latin1');
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -50,7 +53,7 @@ describe('checksum known answers', () => {
   });
 
   it('digest bytes are the big-endian numeric value', () => {
-    const data = randomBytes(1000);
+    const data = random.bytes(1000);
     expect(checksum('CRC32', data).readUInt32BE()).toBe(crc32(data));
     expect(checksum('CRC32C', data).readUInt32BE()).toBe(crc32c(data));
     expect(checksum('CRC64NVME', data).readBigUInt64BE()).toBe(crc64nvme(data));
@@ -62,7 +65,7 @@ describe('checksum agreement', () => {
 
   it('MD5, SHA-1 and SHA-256 equal node:crypto', () => {
     for (const n of sizes) {
-      const data = randomBytes(n);
+      const data = random.bytes(n);
       expect(hex(checksum('MD5', data))).toBe(createHash('md5').update(data).digest('hex'));
       expect(hex(checksum('SHA1', data))).toBe(createHash('sha1').update(data).digest('hex'));
       expect(hex(checksum('SHA256', data))).toBe(createHash('sha256').update(data).digest('hex'));
@@ -72,13 +75,13 @@ describe('checksum agreement', () => {
   it.runIf(typeof (zlib as { crc32?: unknown }).crc32 === 'function')('CRC32 equals node:zlib crc32', () => {
     const zcrc = (zlib as unknown as { crc32: (d: Uint8Array) => number }).crc32;
     for (const n of sizes) {
-      const data = randomBytes(n);
+      const data = random.bytes(n);
       expect(crc32(data)).toBe(zcrc(data));
     }
   });
 
   it('streaming equals one-shot, whatever the chunking', async () => {
-    const data = randomBytes(300_001);
+    const data = random.bytes(300_001);
     for (const algorithm of CHECKSUM_ALGORITHMS) {
       const h = new Hasher(algorithm);
       expect(h.algorithm).toBe(algorithm);
@@ -96,7 +99,7 @@ describe('checksum agreement', () => {
   });
 
   it('async equals sync', async () => {
-    const data = randomBytes((1 << 20) + 3);
+    const data = random.bytes((1 << 20) + 3);
     for (const algorithm of CHECKSUM_ALGORITHMS) {
       expect(hex(await checksumAsync(algorithm, data))).toBe(hex(checksum(algorithm, data)));
     }
@@ -104,7 +107,7 @@ describe('checksum agreement', () => {
 
   it('a hasher takes one call at a time', async () => {
     const h = new Hasher('SHA256');
-    const data = randomBytes(1 << 20);
+    const data = random.bytes(1 << 20);
     const pending = h.updateAsync(data);
     expect(() => h.update(data)).toThrow(/still running/);
     await pending;
@@ -117,7 +120,7 @@ describe('checksumCombine', () => {
   const crcs: CrcAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME'];
 
   it.each(crcs)('%s: combine of parts equals checksum of the concatenation', (algorithm) => {
-    const parts = [0, 1, 5, 4096, 70_001, 0, 1 << 20].map((n) => randomBytes(n));
+    const parts = [0, 1, 5, 4096, 70_001, 0, 1 << 20].map((n) => random.bytes(n));
     let acc = checksum(algorithm, parts[0]);
     for (const p of parts.slice(1)) acc = checksumCombine(algorithm, acc, checksum(algorithm, p), p.length);
     expect(hex(acc)).toBe(hex(checksum(algorithm, Buffer.concat(parts))));

@@ -1,6 +1,5 @@
 // Reed-Solomon round trips: every combination of up to `parity` lost shards (a random sample plus the
 // edge cases for the big layouts), sizes around the padding boundaries, and the sync/async agreement.
-import { randomBytes, randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   completeShards,
@@ -16,6 +15,9 @@ import {
   splitShards,
   wholeDataShards,
 } from '../index.js';
+import { seededRandom } from '../../test/helpers/random.js';
+
+const random = seededRandom();
 
 /** Every subset of {0..n-1} with at most k elements. */
 function* subsets(n: number, k: number, from = 0, chosen: number[] = []): Generator<number[]> {
@@ -42,10 +44,8 @@ function lossPatterns(data: number, parity: number, limit = 3000): number[][] {
   const edges = [[], range(0, parity), range(data, n), range(n - parity, n), range(0, Math.min(parity, data)), [0], [n - 1]];
   const sample: number[][] = [];
   for (let s = 0; s < 300; s++) {
-    const k = randomInt(1, parity + 1);
-    const set = new Set<number>();
-    while (set.size < k) set.add(randomInt(0, n));
-    sample.push([...set].sort((a, b) => a - b));
+    const k = random.int(1, parity + 1);
+    sample.push(random.distinct(k, n).sort((a, b) => a - b));
   }
   return [...edges, ...sample];
 }
@@ -73,8 +73,8 @@ describe.each(LAYOUTS)('layout %i+%i', (data, parity) => {
   it('decodes and rebuilds with every allowed set of lost shards', () => {
     const patterns = lossPatterns(data, parity);
     for (const lost of patterns) {
-      const len = randomInt(1, 3000);
-      const block = randomBytes(len);
+      const len = random.int(1, 3000);
+      const block = random.bytes(len);
       const size = shardSize(len, data);
       const packed = encodeBlock(block, data, parity);
       expect(packed.length).toBe(size * (data + parity));
@@ -93,7 +93,7 @@ describe.each(LAYOUTS)('layout %i+%i', (data, parity) => {
   });
 
   it('fails cleanly with more than `parity` shards lost', () => {
-    const block = randomBytes(1000);
+    const block = random.bytes(1000);
     const shards: (Buffer | null)[] = splitShards(encodeBlock(block, data, parity), data + parity, shardSize(1000, data));
     for (let i = 0; i <= parity; i++) shards[i] = null;
     expect(() => decodeBlock(shards, data, parity, 1000)).toThrow(/too few shards/);
@@ -106,7 +106,7 @@ describe('block sizes', () => {
     for (const [data, parity] of [[4, 2], [12, 4], [5, 3], [16, 16], [1, 1]] as const) {
       const sizes = [0, 1, 2, data - 1, data, data + 1, 2 * data - 1, 2 * data, 2 * data + 1, 1000 * data - 1, 1000 * data + 1, 3 * (1 << 20) + 7];
       for (const len of sizes.filter((n) => n >= 0)) {
-        const block = randomBytes(len);
+        const block = random.bytes(len);
         const size = shardSize(len, data);
         const packed = encodeBlock(block, data, parity);
         expect(packed.length).toBe(size * (data + parity));
@@ -125,7 +125,7 @@ describe('block sizes', () => {
     // Small blocks restore lost data shards with a cached decoding matrix, large ones with the FFT
     // decoder; the switch for 12+4 with 4 data shards lost sits near 32 KB.
     for (const len of [12, 1000, 16_000, 30_000, 31_000, 32_000, 33_000, 34_000, 100_000]) {
-      const block = randomBytes(len);
+      const block = random.bytes(len);
       const size = shardSize(len, 12);
       const packed = encodeBlock(block, 12, 4);
       for (const lost of [[0, 1, 2, 3], [11, 12], [5], [0, 4, 8, 15]]) {
@@ -139,7 +139,7 @@ describe('block sizes', () => {
   });
 
   it('parity 0 splits the block and needs every shard', () => {
-    const block = randomBytes(1001);
+    const block = random.bytes(1001);
     const packed = encodeBlock(block, 3, 0);
     expect(packed.length).toBe(3 * 334);
     const shards: (Buffer | null)[] = splitShards(packed, 3, 334);
@@ -153,7 +153,7 @@ describe('encodeShards (zero-copy data shards)', () => {
   it('gives the same shards as encodeBlock, the whole data shards as views of the block', async () => {
     for (const [data, parity] of [[4, 2], [12, 4], [16, 16], [3, 0], [1, 1]] as const) {
       for (const len of [0, 1, 2, 5, 1000, 4096, 87_382 * 12, (1 << 20) + 1, 3 * (1 << 20) + 7]) {
-        const block = randomBytes(len);
+        const block = random.bytes(len);
         const size = shardSize(len, data);
         const expected = splitShards(encodeBlock(block, data, parity), data + parity, size);
         const shards = len % 2 ? await encodeShardsAsync(block, data, parity) : encodeShards(block, data, parity);
@@ -169,7 +169,7 @@ describe('encodeShards (zero-copy data shards)', () => {
   });
 
   it('writes the rest into a caller buffer, and checks its size', () => {
-    const block = randomBytes(1000);
+    const block = random.bytes(1000);
     const out = Buffer.alloc(3 * 250);
     const shards = encodeShards(block, 4, 2, out); // 250-byte shards: all 4 data shards whole
     expect(shards[4].buffer).toBe(out.buffer);
@@ -179,7 +179,7 @@ describe('encodeShards (zero-copy data shards)', () => {
 
 describe('sync and async forms', () => {
   it('agree, and write into a caller buffer when given one', async () => {
-    const block = randomBytes((1 << 20) + 11);
+    const block = random.bytes((1 << 20) + 11);
     const size = shardSize(block.length, 8);
     const packed = encodeBlock(block, 8, 4);
     const out = Buffer.alloc(size * 12 + 100, 0xee);
@@ -202,7 +202,7 @@ describe('sync and async forms', () => {
   });
 
   it('reject bad arguments with clear errors', async () => {
-    const block = randomBytes(100);
+    const block = random.bytes(100);
     expect(() => encodeBlock(block, 4, 2, Buffer.alloc(10))).toThrow(/output buffer has 10 bytes, 156 needed/);
     expect(() => encodeBlock(block, 17, 1)).toThrow(/1..=16/);
     expect(() => encodeBlock(block, 4, 17)).toThrow(/0..=16/);

@@ -1,8 +1,10 @@
 // HighwayHash against the test vectors published by github.com/minio/highwayhash (highwayhash_test.go):
 // key 00 01 .. 1f, vector i is the hash of the i bytes 00 01 .. (i-1). 64-bit sums as little-endian bytes.
-import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { highwayHash, highwayHashAsync, highwayHash256, HighwayHasher, type HighwayBits } from '../index.js';
+import { seededRandom } from '../../test/helpers/random.js';
+
+const random = seededRandom();
 
 const KEY = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
 const INPUT = Buffer.from(Array.from({ length: 64 }, (_, i) => i));
@@ -54,8 +56,8 @@ describe('HighwayHash known answers (minio/highwayhash)', () => {
 
 describe('HighwayHash forms agree', () => {
   it('streaming equals one-shot for any chunking, and digest does not end the stream', async () => {
-    const key = randomBytes(32);
-    const data = randomBytes(200_017);
+    const key = random.bytes(32);
+    const data = random.bytes(200_017);
     for (const bits of [64, 128, 256] as const) {
       const h = new HighwayHasher(key, bits);
       expect(h.bits).toBe(bits);
@@ -73,9 +75,9 @@ describe('HighwayHash forms agree', () => {
   });
 
   it('async equals sync', async () => {
-    const key = randomBytes(32);
+    const key = random.bytes(32);
     for (const n of [0, 1, 4096, (1 << 20) + 5]) {
-      const data = randomBytes(n);
+      const data = random.bytes(n);
       for (const bits of [64, 128, 256] as const) {
         expect((await highwayHashAsync(data, key, bits)).equals(highwayHash(data, key, bits))).toBe(true);
       }
@@ -83,7 +85,7 @@ describe('HighwayHash forms agree', () => {
   });
 
   it('the key matters', () => {
-    const data = randomBytes(100);
+    const data = random.bytes(100);
     expect(highwayHash(data, Buffer.alloc(32, 1)).equals(highwayHash(data, Buffer.alloc(32, 2)))).toBe(false);
   });
 

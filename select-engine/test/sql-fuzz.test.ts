@@ -4,17 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { bufferSource } from '../src/formats/index.js';
 import { parseSql, SelectError } from '../src/index.js';
 import { runToEnd } from './helpers.js';
+import { seededRandom } from '../../test/helpers/random.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VOCAB = [
   'SELECT', 'FROM', 'S3Object', 'WHERE', 'LIMIT', 'AS', 'AND', 'OR', 'NOT', 'LIKE', 'ESCAPE', 'BETWEEN', 'IN', 'IS',
@@ -77,7 +68,7 @@ function expr(r: () => number, d: number): string {
 
 describe('hostile SQL', () => {
   it('random well-formed queries run to a result or an AWS error, never an internal one', async () => {
-    const r = rng(99);
+    const r = seededRandom(99).next;
     const csv = Buffer.from('1,x\n2,\n12,2020-01-01T\n');
     const json = Buffer.from('{"_1":1,"b":"x"}\n{"_1":"2","b":null}\n{"b":[1,2]}\n');
     let ok = 0;
@@ -96,7 +87,7 @@ describe('hostile SQL', () => {
   });
 
   it('random token sequences give a SelectError or a query that runs', async () => {
-    const r = rng(20241125);
+    const r = seededRandom(20241125).next;
     const data = bufferSource(Buffer.from('a,b\n1,x\n2,y\n'));
     let parsed = 0;
     for (let i = 0; i < 3000; i++) {
@@ -115,7 +106,7 @@ describe('hostile SQL', () => {
   });
 
   it('random bytes give a SelectError', () => {
-    const r = rng(7);
+    const r = seededRandom(7).next;
     for (let i = 0; i < 2000; i++) {
       const len = Math.floor(r() * 60);
       let s = 'SELECT ';

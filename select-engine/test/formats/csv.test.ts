@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { bufferSource, scanCsv, SelectError, type CsvInputOptions, type ScanOptions } from '../../src/formats/index.js';
-import { collect, newStats, rng } from './helpers.js';
+import { collect, newStats } from './helpers.js';
+import { seededRandom } from '../../../test/helpers/random.js';
 
 async function csv(text: string | Buffer, o: CsvInputOptions = {}, s: Partial<ScanOptions> = {}, chunk = 7) {
   return collect(scanCsv(bufferSource(Buffer.from(text), chunk), o, { stats: newStats(), ...s }));
@@ -150,7 +151,7 @@ describe('scanCsv', () => {
   });
 
   it('agrees with csv-parse on random quoted CSV in several chunkings', async () => {
-    const rand = rng(42);
+    const rand = seededRandom(42).next;
     const alphabet = ['a', 'b', ',', '"', '\n', ' ', 'é', '1'];
     for (let round = 0; round < 200; round++) {
       const records: string[][] = [];

@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { bufferSource, scanCsv, scanJson, scanParquet, withDecompression, type ScanResult } from '../../src/formats/index.js';
-import { newStats, rng } from './helpers.js';
+import { newStats } from './helpers.js';
+import { seededRandom } from '../../../test/helpers/random.js';
 
 /** Rounds per scanner; FUZZ_ROUNDS=5000 for a longer hunt. */
 const ROUNDS = Number(process.env.FUZZ_ROUNDS ?? 300);
@@ -72,7 +73,7 @@ describe('fuzz', () => {
   ];
 
   it('CSV: random bytes and mutated CSV', async () => {
-    const rand = rng(1);
+    const rand = seededRandom(1).next;
     const valid = Buffer.from('h1,h2,h3\n"a,b",c,"d""e"\n#x\n1,2,3\r\n"multi\nline",x,y\n');
     const seen = new Set<string>();
     for (let i = 0; i < ROUNDS; i++) {
@@ -84,7 +85,7 @@ describe('fuzz', () => {
   });
 
   it('JSON: random bytes and mutated JSON', async () => {
-    const rand = rng(2);
+    const rand = seededRandom(2).next;
     const valid = Buffer.from('{"a":[1,{"b":"x\\"}"}],"c":null}\n[{"d":true},2]\n"s"\n{"e":{"f":[[]]}}\n');
     const seen = new Set<string>();
     for (let i = 0; i < ROUNDS; i++) {
@@ -96,7 +97,7 @@ describe('fuzz', () => {
   });
 
   it('Parquet: random bytes and mutated files (footer-biased)', async () => {
-    const rand = rng(3);
+    const rand = seededRandom(3).next;
     const files = await Promise.all(['types-zstd.parquet', 'types-snappy.parquet', 'encodings.parquet', 'rowgroups.parquet', 'types-v2-nodict.parquet'].map(fixture));
     const seen = new Set<string>();
     const scan: Scan = (b) => scanParquet(bufferSource(b), undefined, { stats: newStats() });
@@ -115,7 +116,7 @@ describe('fuzz', () => {
   });
 
   it('compressed input: mutated GZIP and BZIP2 streams', async () => {
-    const rand = rng(4);
+    const rand = seededRandom(4).next;
     const gz = gzipSync('a,b\n'.repeat(2000));
     const bzs = [await fixture('two-streams.csv.bz2'), await fixture('runs.bin.bz2')];
     const seen = new Set<string>();

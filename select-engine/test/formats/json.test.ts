@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bufferSource, scanJson, type JsonInputOptions, type ScanOptions } from '../../src/formats/index.js';
-import { collect, newStats, rng } from './helpers.js';
+import { collect, newStats } from './helpers.js';
+import { seededRandom } from '../../../test/helpers/random.js';
 
 async function json(text: string, o: JsonInputOptions, s: Partial<ScanOptions> = {}, chunk = 5) {
   return collect(scanJson(bufferSource(Buffer.from(text), chunk), o, { stats: newStats(), ...s }));
@@ -59,7 +60,7 @@ describe('scanJson DOCUMENT', () => {
     }
   });
   it('matches JSON.parse on random nested values in any chunking', async () => {
-    const rand = rng(7);
+    const rand = seededRandom(7).next;
     const gen = (d: number): unknown => {
       const k = rand();
       if (d > 4 || k < 0.3) return rand() < 0.5 ? Math.floor(rand() * 1000) : ['"', '\\', '}', ']', 'é', 'a b'][Math.floor(rand() * 6)];

@@ -2,9 +2,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { openStorage, type Storage, type StorageOptions } from '../../src/storage/index.js';
+import { seededRandom } from '../../../test/helpers/random.js';
 
 export async function tempDir(tag = 'cairn-st-'): Promise<string> {
   const base = process.env.CAIRN_TEST_TMP ?? ((await import('node:fs')).existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
@@ -40,8 +40,11 @@ export async function readAll(r: Readable): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+const random = seededRandom();
+
+/** `n` bytes of seeded random data (the seed is printed when a test fails). */
 export function data(n: number): Buffer {
-  return randomBytes(n);
+  return random.bytes(n);
 }
 
 export async function put(s: Storage, bucket: string, key: string, buf: Buffer) {

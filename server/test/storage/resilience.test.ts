@@ -3,12 +3,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomInt } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { body, data, drives, get, open, put } from './helpers.js';
 import type { Storage } from '../../src/storage/index.js';
+import { seededRandom } from '../../../test/helpers/random.js';
 
 const MiB = 1024 * 1024;
 const SIZES = [0, 1, 5000, 200 * 1024, MiB + 1, 3 * MiB + 7];
@@ -53,10 +53,13 @@ async function until(cond: () => Promise<boolean>, ms = 20_000): Promise<void> {
   }
 }
 
+const random = seededRandom();
+
+/** Inverts `count` distinct bytes of the file (the same byte twice would cancel out). */
 async function flip(path: string, count = 3): Promise<void> {
   const buf = await readFile(path);
   if (buf.length === 0) return;
-  for (let i = 0; i < count; i++) buf[randomInt(buf.length)] ^= 0xff;
+  for (const at of random.distinct(Math.min(count, buf.length), buf.length)) buf[at] ^= 0xff;
   await writeFile(path, buf);
 }
 

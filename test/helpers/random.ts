@@ -17,7 +17,9 @@ export interface Random {
 }
 
 const envSeed = process.env.CAIRN_TEST_SEED;
-if (envSeed !== undefined && !/^\d+$/.test(envSeed)) throw new Error(`CAIRN_TEST_SEED must be an integer, got ${envSeed}`);
+if (envSeed !== undefined && !/^\d+$/.test(envSeed)) {
+  throw new Error(`CAIRN_TEST_SEED must be an integer, got ${envSeed}`);
+}
 /** The seed of this test file (one module instance per file: vitest isolates files). */
 const fileSeed = envSeed !== undefined ? Number(envSeed) >>> 0 : randomInt(2 ** 32);
 

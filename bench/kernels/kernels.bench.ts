@@ -5,7 +5,8 @@
 // slows the wall clock but not the figure much. Every call is the sync form on the main thread, with
 // outputs written into reused buffers (fresh memory would measure page faults, not kernels).
 // "RS encode" is encodeShards (data shards stay in the block, parity computed); "packed copy" is
-// encodeBlock, which also copies the data shards into one output buffer.
+// encodeBlock, which also copies the data shards into one output buffer. A second table measures the
+// async forms (libuv pool, one call awaited at a time): the same kernels plus the cost of the hop.
 import { createHash, randomBytes } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import {
@@ -13,10 +14,15 @@ import {
   crc32,
   crc32c,
   crc64nvme,
+  checksumAsync,
   decodeBlock,
+  decodeBlockAsync,
   encodeBlock,
   encodeShards,
+  encodeShardsAsync,
   highwayHash,
+  highwayHashAsync,
+  readBlockAsync,
   shardSize,
   splitShards,
   UploadHasher,
@@ -31,6 +37,7 @@ const OUT = Buffer.allocUnsafe(100 << 20);
 const BLOCK_OUT = Buffer.allocUnsafe(64 << 20);
 
 type Kernel = (input: Buffer) => unknown;
+type AsyncKernel = (input: Buffer) => Promise<unknown>;
 
 /** GB/s of `fn` over `input`, by CPU time. */
 function rate(fn: Kernel, input: Buffer): number {
@@ -41,6 +48,22 @@ function rate(fn: Kernel, input: Buffer): number {
   let us = 0;
   do {
     for (let i = 0; i < batch; i++) fn(input);
+    calls += batch;
+    const used = process.cpuUsage(start);
+    us = used.user + used.system;
+  } while (us < BUDGET_US || calls < 2);
+  return (input.length * calls) / us / 1000;
+}
+
+/** GB/s of an async form, one call awaited at a time, by CPU time of the whole process (pool included). */
+async function rateAsync(fn: AsyncKernel, input: Buffer): Promise<number> {
+  await fn(input);
+  const batch = Math.max(1, Math.floor((1 << 20) / Math.max(input.length, 1)) * 4);
+  let calls = 0;
+  const start = process.cpuUsage();
+  let us = 0;
+  do {
+    for (let i = 0; i < batch; i++) await fn(input);
     calls += batch;
     const used = process.cpuUsage(start);
     us = used.user + used.system;
@@ -63,19 +86,26 @@ function jsCrc32c(data: Uint8Array): number {
 const zlibCrc32 = (zlib as unknown as { crc32?: (d: Uint8Array) => number }).crc32;
 const nodeHash = (algorithm: string): Kernel => (b) => createHash(algorithm).update(b).digest();
 
-/** Decode with `lost` data shards missing: prepared once per input size. */
-function reconstruct(data: number, parity: number, lost: number[]): Kernel {
+/** The shards of `block` with `lost` ones missing: prepared once per input size. */
+function lossy(data: number, parity: number, lost: number[], framed = false): (block: Buffer) => (Buffer | null)[] {
   const prepared = new Map<number, (Buffer | null)[]>();
   return (block) => {
     let shards = prepared.get(block.length);
     if (!shards) {
-      const packed = Buffer.from(encodeBlock(block, data, parity));
-      shards = splitShards(packed, data + parity, shardSize(block.length, data));
+      shards = framed
+        ? new UploadHasher().encodeBlock(block, data, parity, KEY).map((f) => Buffer.from(f))
+        : splitShards(Buffer.from(encodeBlock(block, data, parity)), data + parity, shardSize(block.length, data));
       for (const i of lost) shards[i] = null;
       prepared.set(block.length, shards);
     }
-    return decodeBlock(shards, data, parity, block.length, BLOCK_OUT);
+    return shards;
   };
+}
+
+/** Decode with `lost` data shards missing. */
+function reconstruct(data: number, parity: number, lost: number[]): Kernel {
+  const shardsOf = lossy(data, parity, lost);
+  return (block) => decodeBlock(shardsOf(block), data, parity, block.length, BLOCK_OUT);
 }
 
 interface Row {
@@ -107,6 +137,18 @@ const ROWS: Row[] = [
   },
 ];
 
+const uploadAsync = new UploadHasher('CRC32C');
+const lost4 = lossy(12, 4, [0, 3, 6, 9]);
+const framedLost4 = lossy(12, 4, [0, 3, 6, 9], true);
+const ASYNC_ROWS: [string, AsyncKernel][] = [
+  ['encodeShardsAsync 12+4', (b) => encodeShardsAsync(b, 12, 4, OUT)],
+  ['decodeBlockAsync 12+4 (4 lost)', (b) => decodeBlockAsync(lost4(b), 12, 4, b.length, BLOCK_OUT)],
+  ['readBlockAsync 12+4 (4 lost)', (b) => readBlockAsync(framedLost4(b), 12, 4, b.length, KEY, BLOCK_OUT)],
+  ['highwayHashAsync 256', (b) => highwayHashAsync(b, KEY, 256)],
+  ['checksumAsync SHA256', (b) => checksumAsync('SHA256', b)],
+  ['fused upload 12+4 async', (b) => uploadAsync.encodeBlockAsync(b, 12, 4, KEY, OUT)],
+];
+
 const fmt = (x: number | undefined) => (x === undefined ? '-' : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const header = ['kernel (GB/s, one core)', ...SIZE_NAMES, 'target', 'alternative', ...SIZE_NAMES];
 const lines: string[][] = [];
@@ -126,6 +168,22 @@ const print = (cells: string[]) =>
 print(header);
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 lines.forEach(print);
+
+const ASYNC_SIZES = SIZES.slice(0, 2);
+const asyncLines: string[][] = [];
+for (const [name, kernel] of ASYNC_ROWS) {
+  const r: number[] = [];
+  for (const n of ASYNC_SIZES) r.push(await rateAsync(kernel, DATA.subarray(0, n)));
+  asyncLines.push([name, ...r.map(fmt)]);
+}
+const asyncHeader = ['async form (GB/s, awaited one by one)', ...SIZE_NAMES.slice(0, 2)];
+const asyncWidths = asyncHeader.map((h, i) => Math.max(h.length, ...asyncLines.map((l) => l[i].length)));
+const printAsync = (cells: string[]) =>
+  console.log(cells.map((c, i) => (i === 0 ? c.padEnd(asyncWidths[i]) : c.padStart(asyncWidths[i]))).join('  '));
+console.log('');
+printAsync(asyncHeader);
+console.log(asyncWidths.map((w) => '-'.repeat(w)).join('  '));
+asyncLines.forEach(printAsync);
 
 const fused = results.get('fused upload 12+4 (MD5+CRC32C+RS+HH)')!;
 const md5 = results.get('MD5')!;

@@ -3,11 +3,12 @@
 // - Reed-Solomon on whole blocks (erasure.ts): shardSize, encodeShards (zero-copy), encodeBlock (packed),
 //   decodeBlock, reconstructShards.
 // - Checksums and HighwayHash (hash.ts): checksum, crc32/crc32c/crc64nvme, checksumCombine, Hasher,
-//   highwayHash, HighwayHasher.
-// - Fused block passes for storage's framed shard files (blocks.ts): UploadHasher, readBlock,
-//   verifyFrames, healBlock.
+//   highwayHash.
+// - Fused block passes for storage's framed shard files (blocks.ts): FRAME_HASH_LENGTH, frameSize,
+//   UploadHasher, readBlock, verifyFrames, healBlock.
 // - Known-answer self-test (selftest.ts): runSelfTest.
 //
+// These are what the server, the benchmarks and the self-test use; test/api.test.ts pins the list.
 // Every CPU-heavy call has an async form (`...Async`) that runs on the libuv thread pool and takes and
 // returns Buffers without copying; the sync forms are for small inputs. Large outputs can be written
 // into a caller's reused `out` Buffer: fresh memory costs page faults on every call.
@@ -17,7 +18,6 @@ export * from './src-ts/erasure.js';
 export * from './src-ts/hash.js';
 export * from './src-ts/blocks.js';
 export * from './src-ts/selftest.js';
-export { blockTestPattern } from './src-ts/pattern.js';
 
 /** Version of the native crate (for `cairn --version`). */
 export function nativeVersion(): string {

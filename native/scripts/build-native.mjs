@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the native addon from source unless a binary for this platform is already present.
 // Runs on `npm ci` / `npm install` (the package's install script) and on `npm run build:native`.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,5 +37,11 @@ const r = spawnSync(napi, args, { cwd: here, stdio: 'inherit' });
 if (r.error) {
   console.error(`@cairn/native: could not run the napi CLI: ${r.error.message}`);
   process.exit(1);
+}
+if (r.status === 0) {
+  // napi-derive copies doc comments into binding.d.cts from their token text; those of the kernels declared
+  // through a macro (src/pairs.rs) arrive as raw strings (r" text): keep the text.
+  const dts = join(here, 'binding.d.cts');
+  writeFileSync(dts, readFileSync(dts, 'utf8').replace(/^(\s*(?:\/\*\*|\*)) r" /gm, '$1 '));
 }
 process.exit(r.status ?? 1);

@@ -3,7 +3,7 @@
 // block updates the ETag MD5 and the requested checksum, erasure-codes the block and hashes every
 // shard, so each byte is read once; on read one call verifies the frames and rebuilds the block.
 import { native } from './binding.js';
-import { shardSize } from './erasure.js';
+import { shardSize, splitShards } from './erasure.js';
 import type { ChecksumAlgorithm } from './hash.js';
 
 /** Bytes of the HighwayHash-256 in front of each shard of a frame. */
@@ -12,13 +12,6 @@ export const FRAME_HASH_LENGTH = 32;
 /** Bytes of one frame for a block of `blockLength` bytes cut in `data` shards. */
 export function frameSize(blockLength: number, data: number): number {
   return FRAME_HASH_LENGTH + shardSize(blockLength, data);
-}
-
-/** `count` frames of `size` bytes packed back to back, as subarrays (no copies). */
-export function splitFrames(packed: Buffer, count: number, size: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (let i = 0; i < count; i++) out.push(packed.subarray(i * size, (i + 1) * size));
-  return out;
 }
 
 /** Digests of an upload so far. */
@@ -66,7 +59,7 @@ export class UploadHasher {
     const size = frameSize(block.length, data);
     const dst = out ?? Buffer.allocUnsafe(size * (data + parity));
     this.#inner.encodeBlock(block, data, parity, key, dst);
-    return splitFrames(dst, data + parity, size);
+    return splitShards(dst, data + parity, size);
   }
 
   /** `encodeBlock` on the libuv thread pool; `block` and `out` must not change until it settles. */
@@ -74,7 +67,7 @@ export class UploadHasher {
     const size = frameSize(block.length, data);
     const dst = out ?? Buffer.allocUnsafe(size * (data + parity));
     await this.#inner.encodeBlockAsync(block, data, parity, key, dst);
-    return splitFrames(dst, data + parity, size);
+    return splitShards(dst, data + parity, size);
   }
 
   /** The digests of everything added so far (the upload may go on). */
@@ -143,7 +136,7 @@ export interface HealBlockResult {
 
 function healResult(r: { rebuilt?: Buffer; indexes: number[]; bad: number[] }, size: number): HealBlockResult {
   if (!r.rebuilt) return { rebuilt: null, bad: r.bad };
-  const frames = splitFrames(r.rebuilt, r.indexes.length, size);
+  const frames = splitShards(r.rebuilt, r.indexes.length, size);
   return { rebuilt: new Map(r.indexes.map((index, k) => [index, frames[k]])), bad: r.bad };
 }
 

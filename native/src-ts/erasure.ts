@@ -3,9 +3,6 @@
 // pieces, the last zero-padded, then the parity. Any `data` shards and the block length give it back.
 import { native } from './binding.js';
 
-/** Most data shards, and most parity shards, of a layout. */
-export const MAX_SHARDS = 16;
-
 /**
  * Bytes per shard for a block of `blockLength` bytes cut in `data` shards: ceil(blockLength / data)
  * rounded up to even (the codec works on 2-byte symbols); 0 for an empty block. Storage must size
@@ -15,7 +12,7 @@ export function shardSize(blockLength: number, data: number): number {
   return native.shardSize(blockLength, data);
 }
 
-/** `count` shards of `size` bytes packed back to back in `packed`, as subarrays (no copies). */
+/** `count` shards (or frames) of `size` bytes packed back to back in `packed`, as subarrays (no copies). */
 export function splitShards(packed: Buffer, count: number, size: number): Buffer[] {
   const out: Buffer[] = [];
   for (let i = 0; i < count; i++) out.push(packed.subarray(i * size, (i + 1) * size));
@@ -49,7 +46,7 @@ export async function encodeBlockAsync(block: Buffer, data: number, parity: numb
 }
 
 /** How many data shards of a `blockLength`-byte block lie whole inside it (the rest hold padding). */
-export function wholeDataShards(blockLength: number, data: number): number {
+function wholeDataShards(blockLength: number, data: number): number {
   const size = shardSize(blockLength, data);
   return size === 0 ? data : Math.min(data, Math.floor(blockLength / size));
 }
@@ -115,15 +112,4 @@ export function reconstructShards(shards: (Uint8Array | null)[], data: number, p
 /** `reconstructShards` on the libuv thread pool. */
 export function reconstructShardsAsync(shards: (Buffer | null)[], data: number, parity: number): Promise<Buffer> {
   return native.reconstructShardsAsync(shards, data, parity);
-}
-
-/** Every shard of the list, with the missing ones rebuilt (present ones are returned as given). */
-export async function completeShards(shards: (Buffer | null)[], data: number, parity: number): Promise<Buffer[]> {
-  const missing = shards.flatMap((s, i) => (s ? [] : [i]));
-  const present = shards.find((s) => s !== null);
-  if (missing.length === 0 || !present) return reconstructShardsAsync(shards, data, parity).then(() => shards as Buffer[]);
-  const rebuilt = splitShards(await reconstructShardsAsync(shards, data, parity), missing.length, present.length);
-  const all = shards.slice() as Buffer[];
-  missing.forEach((index, k) => (all[index] = rebuilt[k]));
-  return all;
 }

@@ -1,12 +1,9 @@
 // The S3 checksum family (CRC32, CRC32C, CRC64NVME, SHA-1, SHA-256), the ETag digest (MD5) and
-// HighwayHash-64/-128/-256 (byte-identical to github.com/minio/highwayhash), one-shot and streaming.
+// HighwayHash-64/-128/-256 (byte-identical to github.com/minio/highwayhash); checksums one-shot and streaming.
 import { native } from './binding.js';
 
 /** A checksum algorithm, named as in S3's `x-amz-checksum-algorithm`, plus MD5 (the ETag digest). */
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256' | 'MD5';
-
-/** The algorithms, in a fixed order. */
-export const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256', 'MD5'];
 
 /** The CRCs, which can be combined (`checksumCombine`). */
 export type CrcAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME';
@@ -65,9 +62,6 @@ export const Hasher: new (algorithm: ChecksumAlgorithm) => Hasher = native.Hashe
 /** Digest sizes of HighwayHash. */
 export type HighwayBits = 64 | 128 | 256;
 
-/** Bytes of a HighwayHash key. */
-export const HIGHWAY_KEY_LENGTH = 32;
-
 /**
  * HighwayHash of `data` with a 32-byte `key`: 8, 16 or 32 bytes, laid out as minio/highwayhash
  * returns them (`Sum`, `Sum128`; `Sum64` as little-endian bytes). Sync form.
@@ -80,20 +74,3 @@ export function highwayHash(data: Uint8Array, key: Uint8Array, bits: HighwayBits
 export function highwayHashAsync(data: Buffer, key: Uint8Array, bits: HighwayBits = 256): Promise<Buffer> {
   return native.highwayHashAsync(data, key, bits);
 }
-
-/** HighwayHash-256 of `data` (the bitrot hash of a shard). */
-export function highwayHash256(data: Uint8Array, key: Uint8Array): Buffer {
-  return native.highwayHash(data, key, 256);
-}
-
-/** Streaming HighwayHash with a fixed key and size; same rules as `Hasher`. */
-export interface HighwayHasher {
-  readonly bits: number;
-  update(data: Uint8Array): void;
-  updateAsync(data: Buffer): Promise<void>;
-  digest(): Buffer;
-  reset(): void;
-}
-
-/** Constructor of `HighwayHasher` (the native class). */
-export const HighwayHasher: new (key: Uint8Array, bits: HighwayBits) => HighwayHasher = native.HighwayHasher;

@@ -10,7 +10,7 @@ use sha2::Sha256;
 
 use crate::md5::Md5;
 
-use crate::shared::{invalid, Shared};
+use crate::shared::{invalid, Claim, Shared};
 
 /// A checksum algorithm, named as in S3's `x-amz-checksum-algorithm` (plus MD5, the ETag digest).
 #[napi(string_enum)]
@@ -101,37 +101,19 @@ pub fn digest_of(algorithm: ChecksumAlgorithm, data: &[u8]) -> Vec<u8> {
     }
 }
 
-/// Checksum (digest bytes) of `data`. Sync form, for small inputs.
-#[napi]
-pub fn checksum<'env>(env: &'env Env, algorithm: ChecksumAlgorithm, data: &[u8]) -> Result<BufferSlice<'env>> {
-    // A small digest is cheaper to hand over as a V8-owned copy than as an external buffer.
-    BufferSlice::copy_from(env, digest_of(algorithm, data))
+/// A small digest is cheaper to hand over as a V8-owned copy than as an external buffer.
+pub fn digest_copy<'env>(env: &'env Env, digest: Vec<u8>) -> Result<BufferSlice<'env>> {
+    BufferSlice::copy_from(env, digest)
 }
 
-/// Off-thread one-shot digest.
-pub struct ChecksumTask {
-    algorithm: ChecksumAlgorithm,
-    data: Buffer,
-}
-
-#[napi]
-impl Task for ChecksumTask {
-    type Output = Vec<u8>;
-    type JsValue = Buffer;
-
-    fn compute(&mut self) -> Result<Vec<u8>> {
-        Ok(digest_of(self.algorithm, &self.data))
+sync_and_async! {
+    /// Checksum (digest bytes) of `data`.
+    fn checksum / checksum_async via ChecksumTask (algorithm: ChecksumAlgorithm, data: &[u8] | Buffer)
+        -> Vec<u8> as Buffer, sync as BufferSlice<'env> = digest_copy
+    {
+        let algorithm: ChecksumAlgorithm = algorithm;
+        run digest_of(algorithm, data)
     }
-
-    fn resolve(&mut self, _env: Env, output: Vec<u8>) -> Result<Buffer> {
-        Ok(output.into())
-    }
-}
-
-/// Checksum (digest bytes) of `data`, computed on the libuv thread pool.
-#[napi]
-pub fn checksum_async(algorithm: ChecksumAlgorithm, data: Buffer) -> AsyncTask<ChecksumTask> {
-    AsyncTask::new(ChecksumTask { algorithm, data })
 }
 
 /// CRC32 (IEEE 802.3, as zlib and S3's CRC32) of `data`.
@@ -168,9 +150,7 @@ pub fn checksum_combine(
     second: &[u8],
     second_length: i64,
 ) -> Result<Buffer> {
-    let crc = algorithm
-        .crc()
-        .ok_or_else(|| invalid(format!("checksumCombine: {algorithm:?} is not a CRC")))?;
+    let crc = algorithm.crc().ok_or_else(|| invalid(format!("checksumCombine: {algorithm:?} is not a CRC")))?;
     if second_length < 0 {
         return Err(invalid("checksumCombine: secondLength must not be negative"));
     }
@@ -180,24 +160,10 @@ pub fn checksum_combine(
     Ok(crc_bytes(crc_fast::checksum_combine(crc, a, b, second_length as u64), len).into())
 }
 
-/// Off-thread `Hasher.update`.
-pub struct HasherUpdateTask {
-    claim: crate::shared::Claim<HashState>,
-    data: Buffer,
-}
-
-#[napi]
-impl Task for HasherUpdateTask {
-    type Output = ();
-    type JsValue = ();
-
-    fn compute(&mut self) -> Result<()> {
-        let data = &self.data;
-        self.claim.with(|s| s.update(data));
-        Ok(())
-    }
-
-    fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
+pool_task! {
+    /// Off-thread `Hasher.update`.
+    HasherUpdateTask { claim: Claim<HashState>, data: Buffer } -> () => |t| {
+        t.claim.with(|s| s.update(&t.data));
         Ok(())
     }
 }

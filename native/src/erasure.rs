@@ -127,7 +127,14 @@ fn code_parity(layout: Layout, len: usize, data: &[&[u8]], parity: &mut [&mut [u
 /// Copies the data shards of `block` into `out` at `grid` (zero-padding the last), `chunk` bytes at
 /// a time, calling `between()` after each chunk (the fused upload pass runs MD5 steps there).
 /// `out` holds exactly `layout.total()` frames of `grid.stride` bytes.
-pub fn copy_data_shards(block: &[u8], layout: Layout, out: &mut [u8], grid: ShardGrid, chunk: usize, mut between: impl FnMut()) {
+pub fn copy_data_shards(
+    block: &[u8],
+    layout: Layout,
+    out: &mut [u8],
+    grid: ShardGrid,
+    chunk: usize,
+    mut between: impl FnMut(),
+) {
     if grid.stride == 0 {
         return; // an empty block, packed: nothing to write
     }
@@ -187,9 +194,16 @@ pub fn encode_tail_and_parity(block: &[u8], layout: Layout, out: &mut [u8]) -> R
         dst[..end - start].copy_from_slice(&block[start..end]);
         dst[end - start..].fill(0);
     }
-    let data: Vec<&[u8]> = (0..layout.data)
-        .map(|i| if i < whole { &block[i * len..(i + 1) * len] } else { &tail[(i - whole) * len..(i - whole + 1) * len] })
-        .collect();
+    let data: Vec<&[u8]> =
+        (0..layout.data)
+            .map(|i| {
+                if i < whole {
+                    &block[i * len..(i + 1) * len]
+                } else {
+                    &tail[(i - whole) * len..(i - whole + 1) * len]
+                }
+            })
+            .collect();
     let mut parity: Vec<&mut [u8]> = parity.chunks_exact_mut(len).collect();
     code_parity(layout, len, &data, &mut parity)?;
     Ok(n)

@@ -9,8 +9,8 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::erasure::{check_disjoint, check_out, check_shards, decode, rebuild_missing, shard_len, Layout};
-use crate::erasure_api::as_slices;
 use crate::highway::{hash256_into, key_of, write_hash, HH_LEN};
+use crate::shared::slices;
 use highway::{HighwayHash, HighwayHasher as Hh};
 
 /// Fills the hash slot of each frame of `out` with the HighwayHash-256 of its shard.
@@ -44,19 +44,12 @@ fn frame_ok(frame: &[u8], len: Option<usize>, key: Key) -> bool {
 
 /// Indexes of the present frames that fail verification (`len`: expected shard length, if known).
 fn bad_frames(frames: &[Option<&[u8]>], len: Option<usize>, key: Key) -> Vec<u32> {
-    (0..frames.len())
-        .filter(|&i| frames[i].is_some_and(|f| !frame_ok(f, len, key)))
-        .map(|i| i as u32)
-        .collect()
+    (0..frames.len()).filter(|&i| frames[i].is_some_and(|f| !frame_ok(f, len, key))).map(|i| i as u32).collect()
 }
 
 /// The shards of the frames that passed verification (`None` for missing or bad ones).
 fn good_shards<'a>(frames: &[Option<&'a [u8]>], bad: &[u32]) -> Vec<Option<&'a [u8]>> {
-    frames
-        .iter()
-        .enumerate()
-        .map(|(i, f)| f.filter(|_| !bad.contains(&(i as u32))).map(|f| &f[HH_LEN..]))
-        .collect()
+    frames.iter().enumerate().map(|(i, f)| f.filter(|_| !bad.contains(&(i as u32))).map(|f| &f[HH_LEN..])).collect()
 }
 
 fn enough(shards: &[Option<&[u8]>], layout: Layout) -> bool {
@@ -73,7 +66,13 @@ pub struct ReadResult {
     pub bad: Vec<u32>,
 }
 
-fn read_block_impl(frames: &[Option<&[u8]>], layout: Layout, block_len: usize, key: Key, out: &mut [u8]) -> Result<ReadResult> {
+fn read_block_impl(
+    frames: &[Option<&[u8]>],
+    layout: Layout,
+    block_len: usize,
+    key: Key,
+    out: &mut [u8],
+) -> Result<ReadResult> {
     check_out(out.len(), block_len, "readBlock")?;
     check_disjoint(out, frames.iter().flatten().copied(), "readBlock")?;
     let len = shard_len(block_len, layout.data);
@@ -89,87 +88,28 @@ fn read_block_impl(frames: &[Option<&[u8]>], layout: Layout, block_len: usize, k
     Ok(ReadResult { decoded, bad })
 }
 
-/// Verifies the given framed shards (`null` for unread ones) and, when enough are good, decodes
-/// the block of `blockLength` bytes from them into `out`. Sync form.
-#[napi]
-pub fn read_block(
-    frames: Vec<Option<&[u8]>>,
-    data: u32,
-    parity: u32,
-    block_length: u32,
-    key: &[u8],
-    mut out: BufferSlice,
-) -> Result<ReadResult> {
-    read_block_impl(&frames, Layout::new(data, parity)?, block_length as usize, key_of(key)?, &mut out)
-}
-
-/// Off-thread `readBlock`.
-pub struct ReadBlockTask {
-    frames: Vec<Option<Buffer>>,
-    layout: Layout,
-    block_len: usize,
-    key: Key,
-    out: Buffer,
-}
-
-#[napi]
-impl Task for ReadBlockTask {
-    type Output = ReadResult;
-    type JsValue = ReadResult;
-
-    fn compute(&mut self) -> Result<ReadResult> {
-        read_block_impl(&as_slices(&self.frames), self.layout, self.block_len, self.key, &mut self.out)
-    }
-
-    fn resolve(&mut self, _env: Env, output: ReadResult) -> Result<ReadResult> {
-        Ok(output)
+sync_and_async! {
+    /// Verifies the given framed shards (`null` for unread ones) and, when enough are good, decodes
+    /// the block of `blockLength` bytes from them into `out`.
+    fn read_block / read_block_async via ReadBlockTask (
+        frames: Vec<Option<&[u8]>> | Vec<Option<Buffer>>, data: u32, parity: u32, block_length: u32, key: &[u8],
+        out: BufferSlice | Buffer,
+    ) -> ReadResult {
+        let layout: Layout = Layout::new(data, parity)?;
+        let block_len: usize = block_length as usize;
+        let key: Key = key_of(key)?;
+        run read_block_impl(&slices(frames), layout, block_len, key, out)?
     }
 }
 
-/// `readBlock` on the libuv thread pool (`out` must not be touched until it resolves).
-#[napi]
-pub fn read_block_async(
-    frames: Vec<Option<Buffer>>,
-    data: u32,
-    parity: u32,
-    block_length: u32,
-    key: &[u8],
-    out: Buffer,
-) -> Result<AsyncTask<ReadBlockTask>> {
-    let (layout, key) = (Layout::new(data, parity)?, key_of(key)?);
-    Ok(AsyncTask::new(ReadBlockTask { frames, layout, block_len: block_length as usize, key, out }))
-}
-
-/// Indexes of the given framed shards (`null` entries skipped) whose hash does not match.
-#[napi]
-pub fn verify_frames(frames: Vec<Option<&[u8]>>, key: &[u8]) -> Result<Vec<u32>> {
-    Ok(bad_frames(&frames, None, key_of(key)?))
-}
-
-/// Off-thread `verifyFrames`.
-pub struct VerifyTask {
-    frames: Vec<Option<Buffer>>,
-    key: Key,
-}
-
-#[napi]
-impl Task for VerifyTask {
-    type Output = Vec<u32>;
-    type JsValue = Vec<u32>;
-
-    fn compute(&mut self) -> Result<Vec<u32>> {
-        Ok(bad_frames(&as_slices(&self.frames), None, self.key))
+sync_and_async! {
+    /// Indexes of the given framed shards (`null` entries skipped) whose hash does not match.
+    fn verify_frames / verify_frames_async via VerifyTask (
+        frames: Vec<Option<&[u8]>> | Vec<Option<Buffer>>, key: &[u8],
+    ) -> Vec<u32> {
+        let key: Key = key_of(key)?;
+        run bad_frames(&slices(frames), None, key)
     }
-
-    fn resolve(&mut self, _env: Env, output: Vec<u32>) -> Result<Vec<u32>> {
-        Ok(output)
-    }
-}
-
-/// `verifyFrames` on the libuv thread pool.
-#[napi]
-pub fn verify_frames_async(frames: Vec<Option<Buffer>>, key: &[u8]) -> Result<AsyncTask<VerifyTask>> {
-    Ok(AsyncTask::new(VerifyTask { frames, key: key_of(key)? }))
 }
 
 /// Result of `healBlock`.
@@ -183,7 +123,7 @@ pub struct HealResult {
     pub bad: Vec<u32>,
 }
 
-type HealOutput = (Option<Vec<u8>>, Vec<u32>, Vec<u32>);
+pub type HealOutput = (Option<Vec<u8>>, Vec<u32>, Vec<u32>);
 
 fn heal_block_impl(frames: &[Option<&[u8]>], layout: Layout, block_len: usize, key: Key) -> Result<HealOutput> {
     let len = shard_len(block_len, layout.data);
@@ -198,46 +138,21 @@ fn heal_block_impl(frames: &[Option<&[u8]>], layout: Layout, block_len: usize, k
     Ok((Some(out), indexes, bad))
 }
 
-/// Verifies the given framed shards and rebuilds, framed, every shard that is missing (`null`)
-/// or bad, ready to write to the drives that lack it. Sync form.
-#[napi]
-pub fn heal_block(frames: Vec<Option<&[u8]>>, data: u32, parity: u32, block_length: u32, key: &[u8]) -> Result<HealResult> {
-    let (rebuilt, indexes, bad) =
-        heal_block_impl(&frames, Layout::new(data, parity)?, block_length as usize, key_of(key)?)?;
-    Ok(HealResult { rebuilt: rebuilt.map(Buffer::from), indexes, bad })
-}
-
-/// Off-thread `healBlock`.
-pub struct HealBlockTask {
-    frames: Vec<Option<Buffer>>,
-    layout: Layout,
-    block_len: usize,
-    key: Key,
-}
-
-#[napi]
-impl Task for HealBlockTask {
-    type Output = HealOutput;
-    type JsValue = HealResult;
-
-    fn compute(&mut self) -> Result<HealOutput> {
-        heal_block_impl(&as_slices(&self.frames), self.layout, self.block_len, self.key)
-    }
-
-    fn resolve(&mut self, _env: Env, (rebuilt, indexes, bad): HealOutput) -> Result<HealResult> {
-        Ok(HealResult { rebuilt: rebuilt.map(Buffer::from), indexes, bad })
+impl From<HealOutput> for HealResult {
+    fn from((rebuilt, indexes, bad): HealOutput) -> Self {
+        HealResult { rebuilt: rebuilt.map(Buffer::from), indexes, bad }
     }
 }
 
-/// `healBlock` on the libuv thread pool.
-#[napi]
-pub fn heal_block_async(
-    frames: Vec<Option<Buffer>>,
-    data: u32,
-    parity: u32,
-    block_length: u32,
-    key: &[u8],
-) -> Result<AsyncTask<HealBlockTask>> {
-    let (layout, key) = (Layout::new(data, parity)?, key_of(key)?);
-    Ok(AsyncTask::new(HealBlockTask { frames, layout, block_len: block_length as usize, key }))
+sync_and_async! {
+    /// Verifies the given framed shards and rebuilds, framed, every shard that is missing (`null`)
+    /// or bad, ready to write to the drives that lack it.
+    fn heal_block / heal_block_async via HealBlockTask (
+        frames: Vec<Option<&[u8]>> | Vec<Option<Buffer>>, data: u32, parity: u32, block_length: u32, key: &[u8],
+    ) -> HealOutput as HealResult {
+        let layout: Layout = Layout::new(data, parity)?;
+        let block_len: usize = block_length as usize;
+        let key: Key = key_of(key)?;
+        run heal_block_impl(&slices(frames), layout, block_len, key)?
+    }
 }

@@ -5,7 +5,8 @@ use highway::{HighwayHash, HighwayHasher as Hh, Key};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::shared::{invalid, Claim, Shared};
+use crate::checksum::digest_copy;
+use crate::shared::invalid;
 
 /// Length of a HighwayHash key and of a HighwayHash-256 digest.
 pub const HH_LEN: usize = 32;
@@ -56,116 +57,17 @@ pub fn write_hash(hasher: Hh, out: &mut [u8]) {
     }
 }
 
-/// HighwayHash of `data` with `key` (32 bytes); `bits` is 64, 128 or 256. Sync form.
-#[napi]
-pub fn highway_hash<'env>(env: &'env Env, data: &[u8], key: &[u8], bits: u32) -> Result<BufferSlice<'env>> {
-    let (key, bits) = (key_of(key)?, check_bits(bits)?);
-    let mut h = Hh::new(key);
-    h.append(data);
-    // A small digest is cheaper to hand over as a V8-owned copy than as an external buffer.
-    BufferSlice::copy_from(env, finish(h, bits))
-}
-
-/// Off-thread one-shot HighwayHash.
-pub struct HighwayHashTask {
-    data: Buffer,
-    key: Key,
-    bits: u32,
-}
-
-#[napi]
-impl Task for HighwayHashTask {
-    type Output = Vec<u8>;
-    type JsValue = Buffer;
-
-    fn compute(&mut self) -> Result<Vec<u8>> {
-        let mut h = Hh::new(self.key);
-        h.append(&self.data);
-        Ok(finish(h, self.bits))
-    }
-
-    fn resolve(&mut self, _env: Env, output: Vec<u8>) -> Result<Buffer> {
-        Ok(output.into())
-    }
-}
-
-/// HighwayHash of `data`, computed on the libuv thread pool.
-#[napi]
-pub fn highway_hash_async(data: Buffer, key: &[u8], bits: u32) -> Result<AsyncTask<HighwayHashTask>> {
-    Ok(AsyncTask::new(HighwayHashTask { data, key: key_of(key)?, bits: check_bits(bits)? }))
-}
-
-/// Off-thread `HighwayHasher.update`.
-pub struct HighwayUpdateTask {
-    claim: Claim<Hh>,
-    data: Buffer,
-}
-
-#[napi]
-impl Task for HighwayUpdateTask {
-    type Output = ();
-    type JsValue = ();
-
-    fn compute(&mut self) -> Result<()> {
-        let data = &self.data;
-        self.claim.with(|h| h.append(data));
-        Ok(())
-    }
-
-    fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
-        Ok(())
-    }
-}
-
-/// Streaming HighwayHash: `update` in order, `digest` at any point (it does not end the stream).
-#[napi]
-pub struct HighwayHasher {
-    shared: Shared<Hh>,
-    key: Key,
-    bits: u32,
-}
-
-#[napi]
-impl HighwayHasher {
-    /// `key`: 32 bytes; `bits`: 64, 128 or 256.
-    #[napi(constructor)]
-    pub fn new(key: &[u8], bits: u32) -> Result<Self> {
-        let key = key_of(key)?;
-        Ok(HighwayHasher { shared: Shared::new(Hh::new(key)), key, bits: check_bits(bits)? })
-    }
-
-    /// Digest size in bits.
-    #[napi(getter)]
-    pub fn bits(&self) -> u32 {
-        self.bits
-    }
-
-    /// Adds `data` (sync, for small chunks).
-    #[napi]
-    pub fn update(&self, data: &[u8]) -> Result<()> {
-        self.shared.claim("HighwayHasher")?.with(|h| h.append(data));
-        Ok(())
-    }
-
-    /// Adds `data` on the libuv thread pool; await it before the next call on this hasher.
-    #[napi]
-    pub fn update_async(&self, data: Buffer) -> Result<AsyncTask<HighwayUpdateTask>> {
-        let claim = self.shared.claim("HighwayHasher")?;
-        Ok(AsyncTask::new(HighwayUpdateTask { claim, data }))
-    }
-
-    /// Digest of everything added so far.
-    #[napi]
-    pub fn digest(&self) -> Result<Buffer> {
-        let bits = self.bits;
-        Ok(self.shared.claim("HighwayHasher")?.with(|h| finish(h.clone(), bits)).into())
-    }
-
-    /// Starts over with the same key.
-    #[napi]
-    pub fn reset(&self) -> Result<()> {
-        let key = self.key;
-        self.shared.claim("HighwayHasher")?.with(|h| *h = Hh::new(key));
-        Ok(())
+sync_and_async! {
+    /// HighwayHash of `data` with `key` (32 bytes); `bits` is 64, 128 or 256.
+    fn highway_hash / highway_hash_async via HighwayHashTask (data: &[u8] | Buffer, key: &[u8], bits: u32)
+        -> Vec<u8> as Buffer, sync as BufferSlice<'env> = digest_copy
+    {
+        let key: Key = key_of(key)?;
+        let bits: u32 = check_bits(bits)?;
+        run {
+            let mut h = Hh::new(key);
+            h.append(data);
+            finish(h, bits)
+        }
     }
 }

@@ -8,8 +8,12 @@
 //! results come back as Buffers made without a copy.
 //!
 //! Modules: `erasure` (+ `small_decode`, `erasure_api`), `highway`, `checksum` (+ `md5`), `frames`
-//! (verify/read/heal framed shards), `upload` (the fused upload pass), `shared` (helpers).
+//! (verify/read/heal framed shards), `upload` (the fused upload pass), `shared` (helpers), `pairs`
+//! (the macros that write each kernel's sync and async forms from one declaration).
 #![deny(clippy::all)]
+
+#[macro_use]
+mod pairs;
 
 mod checksum;
 mod erasure;

@@ -1,8 +1,15 @@
-//! Small helpers shared by the kernels: argument errors and the state of the streaming classes.
+//! Small helpers shared by the kernels: shard-list views, argument errors and the state of the
+//! streaming classes.
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use napi::{Error, Status};
+
+/// Borrowed views of a shard list, as the sync forms take it (`&[u8]`s) or the async ones hold it
+/// (`Buffer`s); `None` for a missing shard.
+pub fn slices<T: AsRef<[u8]>>(shards: &[Option<T>]) -> Vec<Option<&[u8]>> {
+    shards.iter().map(|s| s.as_ref().map(AsRef::as_ref)).collect()
+}
 
 /// An `InvalidArg` error (a TypeError-like failure of the caller, not of the kernel).
 pub fn invalid(msg: impl Into<String>) -> Error {

@@ -155,12 +155,11 @@ fn build(layout: Layout, present: &[bool], f: &Field) -> Result<Matrix> {
             }
         })
         .collect();
-    let inv = invert(rows, f).ok_or_else(|| Error::new(Status::GenericFailure, "Reed-Solomon: singular decoding matrix"))?;
+    let inv =
+        invert(rows, f).ok_or_else(|| Error::new(Status::GenericFailure, "Reed-Solomon: singular decoding matrix"))?;
     let log = |c: u16| if c == 0 { None } else { Some(f.log[c as usize]) };
-    let rows = (0..layout.data)
-        .filter(|&m| !present[m])
-        .map(|m| (m, inv[m].iter().map(|&c| log(c)).collect()))
-        .collect();
+    let rows =
+        (0..layout.data).filter(|&m| !present[m]).map(|m| (m, inv[m].iter().map(|&c| log(c)).collect())).collect();
     Ok(Matrix { used, rows })
 }
 

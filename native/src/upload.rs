@@ -68,27 +68,10 @@ pub struct UploadDigest {
     pub size: i64,
 }
 
-/// Off-thread `UploadHasher.encodeBlock`.
-pub struct UploadEncodeTask {
-    claim: Claim<UploadState>,
-    block: Buffer,
-    layout: Layout,
-    key: Key,
-    out: Buffer,
-}
-
-#[napi]
-impl Task for UploadEncodeTask {
-    type Output = u32;
-    type JsValue = u32;
-
-    fn compute(&mut self) -> Result<u32> {
-        let (block, layout, key, out) = (&self.block, self.layout, self.key, &mut self.out);
-        Ok(self.claim.with(|s| s.encode(block, layout, key, out))? as u32)
-    }
-
-    fn resolve(&mut self, _env: Env, output: u32) -> Result<u32> {
-        Ok(output)
+pool_task! {
+    /// Off-thread `UploadHasher.encodeBlock`.
+    UploadEncodeTask { claim: Claim<UploadState>, block: Buffer, layout: Layout, key: Key, out: Buffer } -> u32 => |t| {
+        Ok(t.claim.with(|s| s.encode(&t.block, t.layout, t.key, &mut t.out))? as u32)
     }
 }
 

@@ -8,7 +8,7 @@ import {
   frameSize,
   healBlock,
   healBlockAsync,
-  highwayHash256,
+  highwayHash,
   readBlock,
   readBlockAsync,
   shardSize,
@@ -16,18 +16,19 @@ import {
   UploadHasher,
   verifyFrames,
   verifyFramesAsync,
-  CHECKSUM_ALGORITHMS,
+  type ChecksumAlgorithm,
 } from '../index.js';
 import { seededRandom } from '../../test/helpers/random.js';
 
 const random = seededRandom();
+const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256', 'MD5'];
 
 const KEY = random.bytes(32);
 
 /** The frames of `block` built from the separate kernels. */
 function framesBySeparateKernels(block: Buffer, data: number, parity: number): Buffer[] {
   const shards = splitShards(encodeBlock(block, data, parity), data + parity, shardSize(block.length, data));
-  return shards.map((s) => Buffer.concat([highwayHash256(s, KEY), s]));
+  return shards.map((s) => Buffer.concat([highwayHash(s, KEY, 256), s]));
 }
 
 describe('UploadHasher (fused upload pass)', () => {

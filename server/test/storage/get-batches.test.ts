@@ -9,7 +9,7 @@ import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Readable } from 'node:stream';
 import { body as bodyOf, data, drives, open, put, readAll } from './helpers.js';
-import { FRAME_HASH, nativeCodec } from '../../src/storage/erasure/codec.js';
+import { FRAME_HASH_LENGTH, nativeCodec } from '../../src/storage/erasure/codec.js';
 import type { ByteRange, Storage } from '../../src/storage/index.js';
 import { objectDir } from '../../src/storage/meta/key-path.js';
 
@@ -17,7 +17,7 @@ const BS = 4096; // small blocks: many batches from small objects
 const BLOCKS = 26;
 const SIZE = BS * BLOCKS + 777; // 27 blocks, the last one short
 const SHARD = nativeCodec().shardSize(BS, 2); // 2+2 on four drives
-const FULL_FRAME = FRAME_HASH + SHARD;
+const FULL_FRAME = FRAME_HASH_LENGTH + SHARD;
 
 let d: Awaited<ReturnType<typeof drives>>;
 const objects = new Map<string, Buffer>();
@@ -128,7 +128,7 @@ describe.each(BATCHES.flatMap((b) => AHEADS.map((a) => [b, a] as const)))('readB
     const file = await shardFile(dataSlot(key, 1), key);
     const original = await readFile(file);
     const bad = Buffer.from(original);
-    bad[victim * FULL_FRAME + FRAME_HASH + 10] ^= 0x5a; // a data byte: read unchecked it would show in the body
+    bad[victim * FULL_FRAME + FRAME_HASH_LENGTH + 10] ^= 0x5a; // a data byte: read unchecked it would show in the body
     await writeFile(file, bad);
     // a range starting in the first batch and ending after the corrupt block, then the whole object
     await expectReadAndHealed(key, want, { start: BS - 7, end: (victim + 2) * BS + 3 }, file, original);

@@ -8,7 +8,6 @@ import type { VersionRecord } from '../meta/meta-file.js';
 import { versionKey, type DriveMeta, type Resolved, toObjectInfo } from '../meta/versions.js';
 import type { ByteRange, ObjectInfo, RecyclingBody } from '../object-layer.js';
 import type { BufferPool } from '../erasure/buffer-pool.js';
-import { FRAME_HASH } from '../erasure/codec.js';
 import { fileSource, inlineSource, PartReader, type Batch, type ShardSource } from '../erasure/part-reader.js';
 import type { ErasureSet } from './erasure-set.js';
 import { dataDirId } from './reaper.js';
@@ -129,7 +128,7 @@ export async function readBody(set: ErasureSet, bucket: string, key: string, o: 
             const last = Math.floor((to - 1) / bs);
             // Batches of blocks, `readAhead` of them requested beyond the one being sent.
             const { readBatchBlocks: batch, readAheadBatches: ahead, pool, codec } = set.deps.ctx;
-            const fullSpan = batch * (FRAME_HASH + codec.shardSize(bs, v.ec!.data));
+            const fullSpan = batch * codec.frameSize(bs, v.ec!.data);
             const queue: Promise<Batch>[] = [];
             let nextBlock = first;
             const request = () => {

@@ -5,7 +5,6 @@ import { S3Error } from '../../errors.js';
 import type { ErasureInfo, VersionRecord } from '../meta/meta-file.js';
 import { newerFirst, newVersionId, toObjectInfo } from '../meta/versions.js';
 import type { ObjectInfo, PutOptions, VersioningState } from '../object-layer.js';
-import { FRAME_HASH } from '../erasure/codec.js';
 import { ShardWriter } from '../erasure/shard-writer.js';
 import type { ErasureSet } from './erasure-set.js';
 
@@ -47,7 +46,7 @@ export async function stagePart(
   // allocation per block); a short last block (a small object's only one) is gathered on its own.
   let held: Buffer[] = [];
   let have = 0;
-  const frameBytes = (len: number) => (ec.data + ec.parity) * (FRAME_HASH + codec.shardSize(len, ec.data));
+  const frameBytes = (len: number) => (ec.data + ec.parity) * codec.frameSize(len, ec.data);
   // Encoding of block n+1 overlaps the drive writes of block n (one write in flight at a time).
   let writing: Promise<void> = Promise.resolve();
   const send = async (block: Buffer, pooled: boolean) => {

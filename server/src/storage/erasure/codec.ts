@@ -8,7 +8,7 @@ import type { ChecksumAlgorithm } from '../object-layer.js';
 export interface UploadPass {
   /**
    * Frames (data + parity) of the next block, as subarrays of `out` when given (at least
-   * `(data + parity) * (FRAME_HASH + shardSize)` bytes); updates the MD5 and checksum with it. In order.
+   * `(data + parity) * frameSize` bytes); updates the MD5 and checksum with it. In order.
    */
   encode(block: Buffer, data: number, parity: number, out?: Buffer): Promise<Buffer[]>;
   finish(): { md5: Buffer; checksum: Buffer | null; size: number };
@@ -17,6 +17,8 @@ export interface UploadPass {
 export interface Codec {
   /** Bytes per shard for a block of `blockLen` bytes cut in `data` shards. */
   shardSize(blockLen: number, data: number): number;
+  /** Bytes of one frame (FRAME_HASH_LENGTH + shardSize) for a block of `blockLen` bytes cut in `data` shards. */
+  frameSize(blockLen: number, data: number): number;
   /** One upload (object or part): fused MD5 + checksum + Reed-Solomon + HighwayHash per block. */
   upload(checksum: ChecksumAlgorithm | null): UploadPass;
   /** Verify the frames read for a block (null = not read) and decode it when `data` of them are good. */
@@ -29,7 +31,8 @@ export interface Codec {
 
 /** Fixed HighwayHash key of bitrot hashes (part of the on-disk format: never change it). */
 export const BITROT_KEY = Buffer.from('4361697226e2ba4270d12bc9f01e9c5b8aa4f317a6c0c17d1d2bd5eab3c901f2', 'hex');
-export const FRAME_HASH = 32;
+/** Bytes of the HighwayHash-256 in front of the shard in every frame (defined by the kernels). */
+export const FRAME_HASH_LENGTH = native.FRAME_HASH_LENGTH;
 
 /**
  * Below this many bytes a kernel call runs on the event loop: a thread-pool round trip costs ~7 us of
@@ -43,6 +46,7 @@ const bytesOf = (frames: (Buffer | null)[]) => frames.reduce((n, f) => n + (f?.l
 export function nativeCodec(): Codec {
   return {
     shardSize: (blockLen, data) => native.shardSize(blockLen, data),
+    frameSize: (blockLen, data) => native.frameSize(blockLen, data),
     upload(checksum) {
       const h = new native.UploadHasher(checksum);
       return {

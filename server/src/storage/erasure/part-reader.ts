@@ -5,7 +5,7 @@
 import { close as fsClose, open as fsOpen, read as fsRead } from 'node:fs';
 import { S3Error } from '../../errors.js';
 import type { ErasureInfo } from '../meta/meta-file.js';
-import { FRAME_HASH, type Codec } from './codec.js';
+import { FRAME_HASH_LENGTH, type Codec } from './codec.js';
 
 export interface ShardSource {
   /** The shard is already in memory (inline in the metadata): reads are views, `into` is not used. */
@@ -78,7 +78,7 @@ export function fileSource(absPath: string): ShardSource {
 export function shardFileSize(codec: Codec, ec: ErasureInfo, size: number): number {
   const full = Math.floor(size / ec.blockSize);
   const rest = size - full * ec.blockSize;
-  return full * (FRAME_HASH + codec.shardSize(ec.blockSize, ec.data)) + (rest > 0 ? FRAME_HASH + codec.shardSize(rest, ec.data) : 0);
+  return full * codec.frameSize(ec.blockSize, ec.data) + (rest > 0 ? codec.frameSize(rest, ec.data) : 0);
 }
 
 export class PartReader {
@@ -101,7 +101,7 @@ export class PartReader {
     private readonly slowMs = 2000,
   ) {
     this.blocks = Math.ceil(size / ec.blockSize);
-    this.fullFrame = FRAME_HASH + codec.shardSize(ec.blockSize, ec.data);
+    this.fullFrame = codec.frameSize(ec.blockSize, ec.data);
     sources.forEach((s, i) => !s && this.bad.add(i));
   }
 
@@ -113,7 +113,7 @@ export class PartReader {
   private async frame(b: number, i: number): Promise<Buffer | null> {
     if (this.bad.has(i)) return null;
     try {
-      return await this.sources[i]!.read(b * this.fullFrame, FRAME_HASH + this.codec.shardSize(this.blockLen(b), this.ec.data));
+      return await this.sources[i]!.read(b * this.fullFrame, this.codec.frameSize(this.blockLen(b), this.ec.data));
     } catch {
       this.bad.add(i);
       this.corrupt = true;
@@ -188,7 +188,7 @@ export class PartReader {
     const last = first + count - 1;
     const fast = async (): Promise<Batch | null> => {
       for (let i = 0; i < data; i++) if (this.bad.has(i) || this.slow.has(i)) return null;
-      const span = (count - 1) * this.fullFrame + FRAME_HASH + this.codec.shardSize(this.blockLen(last), data);
+      const span = (count - 1) * this.fullFrame + this.codec.frameSize(this.blockLen(last), data);
       // Shards in memory are read as views: only file reads take a buffer.
       const bufs = Array.from({ length: data }, (_, i) => (this.sources[i]!.inMemory ? undefined : alloc?.(span)));
       let timer: NodeJS.Timeout | undefined;
@@ -212,9 +212,9 @@ export class PartReader {
         const shard = this.codec.shardSize(len, data);
         const at = (b - first) * this.fullFrame;
         for (let i = 0; i < data; i++) {
-          frames.push(got[i].subarray(at, at + FRAME_HASH + shard));
+          frames.push(got[i].subarray(at, at + FRAME_HASH_LENGTH + shard));
           const bytes = Math.min(shard, len - i * shard); // the last data shards carry padding, or nothing
-          if (bytes > 0) pieces.push(got[i].subarray(at + FRAME_HASH, at + FRAME_HASH + bytes));
+          if (bytes > 0) pieces.push(got[i].subarray(at + FRAME_HASH_LENGTH, at + FRAME_HASH_LENGTH + bytes));
         }
       }
       const bad = await this.codec.verifyFrames(frames);

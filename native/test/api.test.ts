@@ -1,0 +1,23 @@
+// The public API of @cairn/native, on purpose: what the server and the benchmarks use, each kernel in its
+// sync and async forms (the async one for the request path, the sync one for small inputs), plus the
+// self-test. Adding or dropping an export is a decision: change this list with it.
+import { describe, expect, it } from 'vitest';
+import * as native from '../index.js';
+
+describe('@cairn/native exports', () => {
+  it('are exactly the deliberate API', () => {
+    expect(Object.keys(native).sort()).toEqual([
+      // Reed-Solomon on whole blocks (erasure.ts): the plain coder, measured by bench/kernels and self-tested
+      'decodeBlock', 'decodeBlockAsync', 'encodeBlock', 'encodeBlockAsync', 'encodeShards', 'encodeShardsAsync',
+      'reconstructShards', 'reconstructShardsAsync', 'shardSize', 'splitShards',
+      // S3 checksums and HighwayHash (hash.ts)
+      'Hasher', 'checksum', 'checksumAsync', 'checksumCombine', 'crc32', 'crc32c', 'crc64nvme',
+      'highwayHash', 'highwayHashAsync',
+      // storage's framed shards (blocks.ts)
+      'FRAME_HASH_LENGTH', 'UploadHasher', 'frameSize', 'healBlock', 'healBlockAsync', 'readBlock', 'readBlockAsync',
+      'verifyFrames', 'verifyFramesAsync',
+      // start-up (selftest.ts, index.ts)
+      'nativeVersion', 'runSelfTest',
+    ].sort());
+  });
+});

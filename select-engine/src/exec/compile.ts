@@ -4,7 +4,8 @@ import { SelectError } from '../errors.js';
 import { childrenOf } from '../sql/ast.js';
 import type * as A from '../sql/ast.js';
 import { caseExpr, inExpr, likeExpr } from './predicates.js';
-import { compileCall } from './functions.js';
+import { compileFunction, type ArgumentNode } from './functions.js';
+import { strict1, strict2, strict3 } from './nulls.js';
 import { asDecimal, caster, compare, Decimal, equals, toNumber, Timestamp, valueToText, type Value } from './values.js';
 import { parseTimestamp } from './timestamp.js';
 
@@ -213,14 +214,9 @@ function binary(e: Extract<A.Expr, { kind: 'binary' }>, ctx: CompileContext): Co
     case '||':
       return {
         type: 'string',
-        fn: (row) => {
-          const a = lf(row);
-          const b = rf(row);
-          if (a === undefined || b === undefined) return undefined;
-          if (a === null || b === null) return null;
-          if (typeof a === 'string' && typeof b === 'string') return a + b;
-          return valueToText(a) + valueToText(b);
-        },
+        fn: strict2(lf, rf, (a, b) =>
+          typeof a === 'string' && typeof b === 'string' ? a + b : valueToText(a) + valueToText(b),
+        ),
       };
     case '+':
     case '-':
@@ -230,56 +226,22 @@ function binary(e: Extract<A.Expr, { kind: 'binary' }>, ctx: CompileContext): Co
       const floatStatic = l.type === 'float' || r.type === 'float';
       const f = arithmetic(e.op, floatStatic);
       const type: StaticType = floatStatic ? 'float' : l.type === 'int' && r.type === 'int' ? 'int' : 'any';
-      return {
-        type,
-        fn: (row) => {
-          const a = lf(row);
-          const b = rf(row);
-          if (a === undefined || b === undefined) return undefined;
-          if (a === null || b === null) return null;
-          return f(a, b);
-        },
-      };
+      return { type, fn: strict2(lf, rf, f) };
     }
     default: {
       const f = comparison(e.op);
       // Fast path: column = 'literal' over strings (the common CSV filter).
       if (e.op === '=' && r.constant && typeof r.constant.value === 'string') {
         const k = r.constant.value;
-        return {
-          type: 'bool',
-          fn: (row) => {
-            const a = lf(row);
-            if (typeof a === 'string') return a === k;
-            if (a === undefined || a === null) return a === undefined ? undefined : null;
-            return f(a, k);
-          },
-        };
+        return { type: 'bool', fn: strict1(lf, (a) => (typeof a === 'string' ? a === k : f(a, k))) };
       }
       // Fast path: value op number-constant (numbers compare directly; anything else takes the general path).
       if (r.constant && (typeof r.constant.value === 'number' || r.constant.value instanceof Decimal)) {
         const k = r.constant.value;
         const num = numberTest(e.op, k instanceof Decimal ? k.toNumber() : k);
-        return {
-          type: 'bool',
-          fn: (row) => {
-            const a = lf(row);
-            if (typeof a === 'number') return num(a);
-            if (a === undefined || a === null) return a;
-            return f(a, k);
-          },
-        };
+        return { type: 'bool', fn: strict1(lf, (a) => (typeof a === 'number' ? num(a) : f(a, k))) };
       }
-      return {
-        type: 'bool',
-        fn: (row) => {
-          const a = lf(row);
-          const b = rf(row);
-          if (a === undefined || b === undefined) return undefined;
-          if (a === null || b === null) return null;
-          return f(a, b);
-        },
-      };
+      return { type: 'bool', fn: strict2(lf, rf, f) };
     }
   }
 }
@@ -329,29 +291,18 @@ export function compileExpr(e: A.Expr, ctx: CompileContext): Compiled {
       const o = compileExpr(e.operand, ctx);
       const f = o.fn;
       if (e.op === 'NOT') {
-        return {
-          type: 'bool',
-          fn: (row) => {
-            const a = f(row);
-            if (a === true) return false;
-            if (a === false) return true;
-            if (a === null || a === undefined) return a;
-            return typeError('NOT', a);
-          },
-        };
+        return { type: 'bool', fn: strict1(f, (a) => (typeof a === 'boolean' ? !a : typeError('NOT', a))) };
       }
       if (e.op === '+') return o;
       return {
         type: o.type,
-        fn: (row) => {
-          const a = f(row);
-          if (a === null || a === undefined) return a;
+        fn: strict1(f, (a) => {
           if (typeof a === 'bigint') return -a;
           if (a instanceof Decimal) return a.neg();
           const x = toNumber(a);
           if (Number.isNaN(x)) typeError('-', a);
           return -x;
-        },
+        }),
       };
     }
     case 'binary':
@@ -365,17 +316,12 @@ export function compileExpr(e: A.Expr, ctx: CompileContext): Compiled {
       const not = e.not;
       return {
         type: 'bool',
-        fn: (row) => {
-          const a = v(row);
-          const b = lo(row);
-          const c = hi(row);
-          if (a === undefined || b === undefined || c === undefined) return undefined;
-          if (a === null || b === null || c === null) return null;
+        fn: strict3(v, lo, hi, (a, b, c) => {
           const x = compare(a, b);
           const y = compare(a, c);
           if (x !== x || y !== y) return null;
           return (x >= 0 && y <= 0) !== not;
-        },
+        }),
       };
     }
     case 'in':
@@ -400,9 +346,11 @@ export function compileExpr(e: A.Expr, ctx: CompileContext): Compiled {
       const v = compileExpr(e.value, ctx);
       const f = caster(e.to);
       const type: StaticType = e.to === 'INT' ? 'int' : e.to === 'FLOAT' ? 'float' : e.to === 'DECIMAL' ? 'decimal' : e.to === 'STRING' ? 'string' : e.to === 'BOOL' ? 'bool' : 'timestamp';
-      if (v.constant) return constant(f(v.constant.value), type);
-      const g = v.fn;
-      return { type, fn: (row) => f(g(row)) };
+      if (v.constant) {
+        const c = v.constant.value;
+        return constant(c === null || c === undefined ? c : f(c), type);
+      }
+      return { type, fn: strict1(v.fn, f) };
     }
     case 'aggregate':
       if (!ctx.aggregate) throw new SelectError('UnsupportedSqlOperation', 'Aggregate functions are allowed only in the SELECT list', e.pos);
@@ -412,7 +360,25 @@ export function compileExpr(e: A.Expr, ctx: CompileContext): Compiled {
     case 'call':
     case 'extract':
     case 'substring':
-    case 'trim':
-      return compileCall(e, (x) => compileExpr(x, ctx), ctx.nowMs);
+    case 'trim': {
+      const [name, args] = callOf(e);
+      return compileFunction(name, args, sub, { nowMs: ctx.nowMs, pos: e.pos });
+    }
+  }
+}
+
+/** A function call, or EXTRACT / SUBSTRING / TRIM (their own syntax), as the function and its arguments. */
+function callOf(e: Extract<A.Expr, { kind: 'call' | 'extract' | 'substring' | 'trim' }>): [string, ArgumentNode[]] {
+  switch (e.kind) {
+    case 'call':
+      return [e.name, e.args.map((a) => (a.kind === 'datePart' ? { kind: 'keyword', value: a.part } : a))];
+    case 'extract':
+      return ['extract', [{ kind: 'keyword', value: e.part }, e.value]];
+    case 'substring':
+      return ['substring', e.length ? [e.value, e.start, e.length] : [e.value, e.start]];
+    case 'trim': {
+      const side: ArgumentNode = { kind: 'keyword', value: e.where };
+      return ['trim', e.chars ? [side, e.value, e.chars] : [side, e.value]];
+    }
   }
 }

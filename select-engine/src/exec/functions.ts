@@ -1,47 +1,179 @@
-// Scalar functions: string functions, COALESCE / NULLIF, and the timestamp functions. Each is compiled to
-// a closure; constant arguments (TO_STRING patterns, TRIM characters) are prepared once.
+// S3 Select's scalar functions, each declared once in FUNCTIONS: its parameters (how an argument's SQL
+// value is read, hence the TS type the implementation takes), its result type and its implementation.
+// `defineFunction` checks the implementation against the declaration at compile time (a parameter or a
+// result of the wrong type does not build), the parser takes names and arities from here, and
+// `compileFunction` compiles a call: NULL and MISSING propagate by the one rule of nulls.ts unless the
+// function is declared `nonStrict` (COALESCE, NULLIF). EXTRACT, SUBSTRING and TRIM have their own syntax
+// (parsed into their own AST nodes) and are compiled through here too.
+// To add a function: declare it in FUNCTIONS (and, if it has its own syntax, map its node in compile.ts).
 import { SelectError } from '../errors.js';
 import type * as A from '../sql/ast.js';
 import type { Compiled, Fn } from './compile.js';
 import { compileTimestampPattern } from './format-pattern.js';
+import { strict1, strict2, strict3, type Present } from './nulls.js';
 import { dateAdd, dateDiff, extract, parseTimestamp, utcNow } from './timestamp.js';
 import { equals, fromDate, toNumber, Timestamp, type Value } from './values.js';
 
-type Sub = (e: A.Expr) => Compiled;
+/** How a parameter reads its argument's (non-null) value, for the function `fn` (error messages). */
+interface Param<T> {
+  read(fn: string, v: Present): T;
+  /** Read when the query is compiled, from a keyword or a literal (date parts, TRIM's side). */
+  fixed?: boolean;
+  /** A constant argument is read once, when the query is compiled, with this (its errors come first). */
+  readConstant?(fn: string, v: Value, pos: A.Pos): T;
+  /** May be left out (only at the end). */
+  optional?: boolean;
+}
 
 function badArg(name: string, v: Value): never {
   const t = v instanceof Timestamp ? 'TIMESTAMP' : typeof v;
-  throw new SelectError('IncorrectSqlFunctionArgumentType', `${name.toUpperCase()} does not accept an argument of type ${t}`);
+  const message = `${name.toUpperCase()} does not accept an argument of type ${t}`;
+  throw new SelectError('IncorrectSqlFunctionArgumentType', message);
 }
 
-function str(name: string, v: Value): string {
-  if (typeof v === 'string') return v;
-  return badArg(name, v);
+const STRING: Param<string> = { read: (fn, v) => (typeof v === 'string' ? v : badArg(fn, v)) };
+
+const INT: Param<number> = {
+  read(fn, v) {
+    const n = toNumber(v);
+    return Number.isFinite(n) ? Math.trunc(n) : badArg(fn, v);
+  },
+};
+
+/** A timestamp, or text that parses as one. */
+const TIMESTAMP: Param<Timestamp> = {
+  read(fn, v) {
+    if (v instanceof Timestamp) return v;
+    if (v instanceof Date) return fromDate(v);
+    if (typeof v === 'string') {
+      const t = parseTimestamp(v);
+      if (t) return t;
+    }
+    return badArg(fn, v);
+  },
+};
+
+/** Any value, as it is (the implementation checks it). */
+const ANY: Param<Present> = { read: (_fn, v) => v };
+
+/** A date part keyword (EXTRACT, DATE_DIFF). */
+const DATE_PART: Param<A.DatePart> = { fixed: true, read: (_fn, v) => v as A.DatePart };
+
+/** A date part DATE_ADD and DATE_DIFF can count in (not the offset parts). */
+const COUNTED_PART: Param<A.DatePart> = {
+  fixed: true,
+  read: (_fn, v) => v as A.DatePart,
+  readConstant(fn, v, pos) {
+    if (v === 'timezone_hour' || v === 'timezone_minute') {
+      throw new SelectError('EvaluatorInvalidArguments', `${fn.toUpperCase()} does not accept ${v}`, pos);
+    }
+    return v as A.DatePart;
+  },
+};
+
+type TrimSide = 'LEADING' | 'TRAILING' | 'BOTH';
+const TRIM_SIDE: Param<TrimSide> = { fixed: true, read: (_fn, v) => v as TrimSide };
+
+/** A TO_STRING pattern, compiled; a constant one when the query is compiled. */
+const PATTERN: Param<(t: Timestamp) => string> = {
+  read: (fn, v) => compileTimestampPattern(STRING.read(fn, v)),
+  readConstant(_fn, v, pos) {
+    // A constant that is not text (NULL included) can never be a pattern.
+    if (typeof v !== 'string') throw new SelectError('EvaluatorInvalidTimestampFormatPattern', undefined, pos);
+    return compileTimestampPattern(v);
+  },
+};
+
+function optional<T>(p: Param<T>): Param<T | undefined> {
+  return { ...p, optional: true };
 }
 
-function ts(name: string, v: Value): Timestamp {
-  if (v instanceof Timestamp) return v;
-  if (v instanceof Date) return fromDate(v);
-  if (typeof v === 'string') {
-    const t = parseTimestamp(v);
-    if (t) return t;
-  }
-  return badArg(name, v);
+/** The TS type of each result type a function can declare. */
+interface ResultTypes {
+  int: number;
+  string: string;
+  timestamp: Timestamp;
+  any: Value;
+}
+type ArgsOf<P extends readonly Param<unknown>[]> = { [K in keyof P]: P[K] extends Param<infer T> ? T : never };
+
+/** What compiling a call needs besides its arguments. */
+export interface FunctionContext {
+  /** Query start time (UTCNOW). */
+  nowMs: number;
+  /** Position of the call (compile-time errors). */
+  pos: A.Pos;
 }
 
-function int(name: string, v: Value): number {
-  const n = toNumber(v);
-  if (!Number.isFinite(n)) return badArg(name, v);
-  return Math.trunc(n);
+/** An argument as written: an expression, or a keyword fixed at compile time (date part, TRIM's side). */
+export type ArgumentNode = A.Expr | { kind: 'keyword'; value: string };
+
+export interface SqlFunction {
+  /** Arity bounds (the parser checks them). */
+  min: number;
+  max: number;
+  compile(name: string, args: ArgumentNode[], sub: (e: A.Expr) => Compiled, ctx: FunctionContext): Compiled;
 }
 
-/** Unary string function with NULL/MISSING passing through. */
-function unaryString(name: string, arg: Fn, f: (s: string) => Value): Fn {
-  return (row) => {
-    const v = arg(row);
-    if (v === null || v === undefined) return v;
-    return f(str(name, v));
+/**
+ * A strict function: `impl` gets each argument read by its parameter, and never sees NULL or MISSING.
+ * Its parameters and result type are checked against `impl`'s signature.
+ */
+function defineFunction<const P extends readonly Param<unknown>[], R extends keyof ResultTypes>(
+  result: R,
+  params: P,
+  impl: (...args: ArgsOf<P>) => ResultTypes[R],
+): SqlFunction {
+  return {
+    min: params.filter((p) => !p.optional).length,
+    max: params.length,
+    compile(name, args, sub, ctx) {
+      // Keywords and constants a parameter reads at compile time are read now, the rest per row.
+      const given: unknown[] = [];
+      const perRow: { index: number; fn: Fn; param: Param<unknown> }[] = [];
+      args.forEach((a, index) => {
+        const param: Param<unknown> = params[index];
+        if (a.kind === 'keyword') {
+          given[index] = param.readConstant ? param.readConstant(name, a.value, ctx.pos) : param.read(name, a.value);
+          return;
+        }
+        const c = sub(a);
+        if (param.readConstant && c.constant) given[index] = param.readConstant(name, c.constant.value, ctx.pos);
+        else perRow.push({ index, fn: c.fn, param });
+      });
+      given.length = args.length;
+      const call = impl as (...args: unknown[]) => Value;
+      if (perRow.length === 0) {
+        const value = call(...given);
+        return { type: result, fn: () => value, constant: { value } };
+      }
+      // One argument buffer per compiled call, filled per row (a call is never re-entered within a row).
+      const buf = given.slice();
+      const apply = (k: number, v: Present) => (buf[perRow[k].index] = perRow[k].param.read(name, v));
+      const [a, b, c] = perRow;
+      if (perRow.length === 1) {
+        if (args.length === 1) return { type: result, fn: strict1(a.fn, (x) => call(a.param.read(name, x))) };
+        return { type: result, fn: strict1(a.fn, (x) => (apply(0, x), call.apply(undefined, buf))) };
+      }
+      if (perRow.length === 2) {
+        const both = (x: Present, y: Present) => (apply(0, x), apply(1, y), call.apply(undefined, buf));
+        return { type: result, fn: strict2(a.fn, b.fn, both) };
+      }
+      return {
+        type: result,
+        fn: strict3(a.fn, b.fn, c.fn, (x, y, z) => (apply(0, x), apply(1, y), apply(2, z), call.apply(undefined, buf))),
+      };
+    },
   };
+}
+
+/** A function with its own rule for NULL and MISSING: it compiles its call itself. */
+function nonStrict(
+  min: number,
+  max: number,
+  compile: (args: Compiled[], ctx: FunctionContext) => Compiled,
+): SqlFunction {
+  return { min, max, compile: (_name, args, sub, ctx) => compile(args.map((a) => sub(a as A.Expr)), ctx) };
 }
 
 function codePointLength(s: string): number {
@@ -60,14 +192,17 @@ function substring(s: string, start: number, length?: number): string {
   const len = cps ? cps.length : s.length;
   let from = start - 1;
   let to = length === undefined ? len : from + length;
-  if (length !== undefined && length < 0) throw new SelectError('EvaluatorInvalidArguments', 'SUBSTRING length must not be negative');
+  if (length !== undefined && length < 0) {
+    throw new SelectError('EvaluatorInvalidArguments', 'SUBSTRING length must not be negative');
+  }
   if (from < 0) from = 0;
   if (to > len) to = len;
   if (to <= from) return '';
   return cps ? cps.slice(from, to).join('') : s.slice(from, to);
 }
 
-function trimChars(s: string, chars: string, where: 'LEADING' | 'TRAILING' | 'BOTH'): string {
+function trim(where: TrimSide, s: string, chars?: string): string {
+  if (chars === undefined) return trimSpaces(s, where);
   const set = new Set(Array.from(chars));
   const cps = Array.from(s);
   let a = 0;
@@ -77,7 +212,7 @@ function trimChars(s: string, chars: string, where: 'LEADING' | 'TRAILING' | 'BO
   return cps.slice(a, b).join('');
 }
 
-function trimSpaces(s: string, where: 'LEADING' | 'TRAILING' | 'BOTH'): string {
+function trimSpaces(s: string, where: TrimSide): string {
   let a = 0;
   let b = s.length;
   if (where !== 'TRAILING') while (a < b && s.charCodeAt(a) === 32) a++;
@@ -85,159 +220,71 @@ function trimSpaces(s: string, where: 'LEADING' | 'TRAILING' | 'BOTH'): string {
   return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
-export function compileCall(
-  e: Extract<A.Expr, { kind: 'call' | 'extract' | 'substring' | 'trim' }>,
-  sub: Sub,
-  nowMs: number,
-): Compiled {
-  switch (e.kind) {
-    case 'extract': {
-      const v = sub(e.value).fn;
-      const part = e.part;
-      return {
-        type: 'int',
-        fn: (row) => {
-          const x = v(row);
-          if (x === null || x === undefined) return x;
-          return extract(part, ts('extract', x));
-        },
-      };
-    }
-    case 'substring': {
-      const v = sub(e.value).fn;
-      const st = sub(e.start).fn;
-      const ln = e.length ? sub(e.length).fn : undefined;
-      return {
-        type: 'string',
-        fn: (row) => {
-          const s = v(row);
-          const a = st(row);
-          const n = ln ? ln(row) : 0;
-          if (s === undefined || a === undefined || n === undefined) return undefined;
-          if (s === null || a === null || n === null) return null;
-          return substring(str('substring', s), int('substring', a), ln ? int('substring', n) : undefined);
-        },
-      };
-    }
-    case 'trim': {
-      const v = sub(e.value).fn;
-      const where = e.where;
-      if (!e.chars) return { type: 'string', fn: unaryString('trim', v, (s) => trimSpaces(s, where)) };
-      const c = sub(e.chars).fn;
-      return {
-        type: 'string',
-        fn: (row) => {
-          const s = v(row);
-          const chars = c(row);
-          if (s === undefined || chars === undefined) return undefined;
-          if (s === null || chars === null) return null;
-          return trimChars(str('trim', s), str('trim', chars), where);
-        },
-      };
-    }
-    case 'call':
-      return scalarCall(e, sub, nowMs);
-  }
+function toTimestamp(v: Present): Timestamp {
+  if (v instanceof Timestamp) return v;
+  if (v instanceof Date) return fromDate(v);
+  const t = parseTimestamp(STRING.read('to_timestamp', v));
+  if (!t) throw new SelectError('ValueParseFailure', `Cannot parse '${String(v).slice(0, 40)}' as a timestamp`);
+  return t;
 }
 
-function scalarCall(e: Extract<A.Expr, { kind: 'call' }>, sub: Sub, nowMs: number): Compiled {
-  const name = e.name;
-  if (name === 'date_add' || name === 'date_diff') {
-    const part = (e.args[0] as Extract<A.Expr, { kind: 'datePart' }>).part;
-    const a = sub(e.args[1]).fn;
-    const b = sub(e.args[2]).fn;
-    if (part === 'timezone_hour' || part === 'timezone_minute') throw new SelectError('EvaluatorInvalidArguments', `${name.toUpperCase()} does not accept ${part}`, e.pos);
-    if (name === 'date_add') {
-      return {
-        type: 'timestamp',
-        fn: (row) => {
-          const n = a(row);
-          const t = b(row);
-          if (n === undefined || t === undefined) return undefined;
-          if (n === null || t === null) return null;
-          return dateAdd(part, int(name, n), ts(name, t));
-        },
-      };
-    }
+/** Every scalar function, by lower-case name. */
+export const FUNCTIONS: Readonly<Record<string, SqlFunction>> = {
+  char_length: defineFunction('int', [STRING], codePointLength),
+  character_length: defineFunction('int', [STRING], codePointLength),
+  lower: defineFunction('string', [STRING], (s) => s.toLowerCase()),
+  upper: defineFunction('string', [STRING], (s) => s.toUpperCase()),
+  substring: defineFunction('string', [STRING, INT, optional(INT)], substring),
+  trim: defineFunction('string', [TRIM_SIDE, STRING, optional(STRING)], trim),
+  extract: defineFunction('int', [DATE_PART, TIMESTAMP], extract),
+  date_add: defineFunction('timestamp', [COUNTED_PART, INT, TIMESTAMP], dateAdd),
+  date_diff: defineFunction('int', [COUNTED_PART, TIMESTAMP, TIMESTAMP], dateDiff),
+  to_string: defineFunction('string', [TIMESTAMP, PATTERN], (t, format) => format(t)),
+  to_timestamp: defineFunction('timestamp', [ANY], toTimestamp),
+  utcnow: nonStrict(0, 0, (_args, ctx) => {
+    const now = utcNow(ctx.nowMs);
+    return { type: 'timestamp', fn: () => now, constant: { value: now } };
+  }),
+  coalesce: nonStrict(1, Infinity, (args) => {
+    // The first argument that is neither NULL nor MISSING; the later ones are not evaluated.
+    const f = args.map((a) => a.fn);
     return {
-      type: 'int',
+      type: 'any',
       fn: (row) => {
-        const x = a(row);
-        const y = b(row);
-        if (x === undefined || y === undefined) return undefined;
-        if (x === null || y === null) return null;
-        return dateDiff(part, ts(name, x), ts(name, y));
+        for (const g of f) {
+          const v = g(row);
+          if (v !== null && v !== undefined) return v;
+        }
+        return null;
       },
     };
-  }
-  const args = e.args.map(sub);
-  const f = args.map((x) => x.fn);
-  switch (name) {
-    case 'coalesce':
-      return {
-        type: 'any',
-        fn: (row) => {
-          for (const g of f) {
-            const v = g(row);
-            if (v !== null && v !== undefined) return v;
-          }
-          return null;
-        },
-      };
-    case 'nullif':
-      return {
-        type: args[0].type,
-        fn: (row) => {
-          const a = f[0](row);
-          const b = f[1](row);
-          if (a == null) return null; // NULLIF(MISSING, x) is NULL (AWS reference)
-          if (b != null && equals(a, b)) return null;
-          return a;
-        },
-      };
-    case 'char_length':
-    case 'character_length':
-      return { type: 'int', fn: unaryString(name, f[0], codePointLength) };
-    case 'lower':
-      return { type: 'string', fn: unaryString(name, f[0], (s) => s.toLowerCase()) };
-    case 'upper':
-      return { type: 'string', fn: unaryString(name, f[0], (s) => s.toUpperCase()) };
-    case 'utcnow': {
-      const now = utcNow(nowMs);
-      return { type: 'timestamp', fn: () => now, constant: { value: now } };
-    }
-    case 'to_timestamp':
-      return {
-        type: 'timestamp',
-        fn: (row) => {
-          const v = f[0](row);
-          if (v === null || v === undefined) return v;
-          if (v instanceof Timestamp) return v;
-          if (v instanceof Date) return fromDate(v);
-          const t = parseTimestamp(str(name, v));
-          if (!t) throw new SelectError('ValueParseFailure', `Cannot parse '${String(v).slice(0, 40)}' as a timestamp`);
-          return t;
-        },
-      };
-    case 'to_string': {
-      const pat = args[1];
-      let format: ((t: Timestamp) => string) | undefined;
-      if (pat.constant) {
-        const p = pat.constant.value;
-        if (typeof p !== 'string') throw new SelectError('EvaluatorInvalidTimestampFormatPattern', undefined, e.pos);
-        format = compileTimestampPattern(p);
-      }
-      return {
-        type: 'string',
-        fn: (row) => {
-          const v = f[0](row);
-          if (v === null || v === undefined) return v;
-          const fmt = format ?? compileTimestampPattern(str(name, f[1](row)));
-          return fmt(ts(name, v));
-        },
-      };
-    }
-    default:
-      throw new SelectError('UnsupportedFunction', `Unsupported function: ${name}`, e.pos);
-  }
+  }),
+  nullif: nonStrict(2, 2, ([a, b]) => ({
+    type: a.type,
+    fn: (row) => {
+      const x = a.fn(row);
+      const y = b.fn(row);
+      if (x == null) return null; // NULLIF(MISSING, x) is NULL (AWS reference)
+      if (y != null && equals(x, y)) return null;
+      return x;
+    },
+  })),
+};
+
+/** Names the parser knows as functions (EXTRACT, SUBSTRING and TRIM are parsed by their own syntax). */
+export function functionArity(name: string): [number, number] | undefined {
+  const f = Object.hasOwn(FUNCTIONS, name) ? FUNCTIONS[name] : undefined;
+  return f ? [f.min, f.max] : undefined;
+}
+
+/** Compiles a call of a declared function (the parser has checked the name and the arity). */
+export function compileFunction(
+  name: string,
+  args: ArgumentNode[],
+  sub: (e: A.Expr) => Compiled,
+  ctx: FunctionContext,
+): Compiled {
+  const f = Object.hasOwn(FUNCTIONS, name) ? FUNCTIONS[name] : undefined;
+  if (!f) throw new SelectError('UnsupportedFunction', `Unsupported function: ${name}`, ctx.pos);
+  return f.compile(name, args, sub, ctx);
 }

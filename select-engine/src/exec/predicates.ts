@@ -1,8 +1,10 @@
-// LIKE, IN and CASE: compiled once, with constant patterns and lists prepared ahead of the rows.
+// LIKE, IN and CASE: compiled once, with constant patterns and lists prepared ahead of the rows. IN and CASE
+// have their own rule for NULL and MISSING (a NULL in the list, a NULL operand); LIKE follows nulls.ts.
 import { SelectError } from '../errors.js';
 import type * as A from '../sql/ast.js';
 import type { Compiled } from './compile.js';
 import { compileLike } from './like.js';
+import { strict1, strict2 } from './nulls.js';
 import { equals, valueToText, type Value } from './values.js';
 
 type Sub = (e: A.Expr) => Compiled;
@@ -22,35 +24,28 @@ export function likeExpr(e: Extract<A.Expr, { kind: 'like' }>, sub: Sub): Compil
     if (pat === null || pat === undefined) return { fn: () => null, type: 'bool', constant: { value: null } };
     if (typeof pat !== 'string') throw new SelectError('LikeInvalidInputs', 'LIKE pattern must be a string');
     const test = compileLike(pat, esc ? escText(esc.constant!.value) : undefined);
-    return {
-      type: 'bool',
-      fn: (row) => {
-        const s = v(row);
-        if (typeof s === 'string') return test(s) !== not;
-        if (s === undefined || s === null) return s;
-        return test(valueToText(s)) !== not;
-      },
-    };
+    return { type: 'bool', fn: strict1(v, (s) => test(typeof s === 'string' ? s : valueToText(s)) !== not) };
   }
-  // Pattern computed per row: cache the last compiled one.
+  // Pattern computed per row: cache the last compiled one. The escape is read first (a NULL or MISSING
+  // escape is no escape); value and pattern follow the rule of nulls.
   let lastPat: string | undefined;
   let lastEsc: string | undefined;
   let lastTest = (_s: string) => false;
+  let es: string | undefined;
+  const matches = strict2(v, p.fn, (s, pat) => {
+    if (typeof pat !== 'string') throw new SelectError('LikeInvalidInputs', 'LIKE pattern must be a string');
+    if (pat !== lastPat || es !== lastEsc) {
+      lastTest = compileLike(pat, es);
+      lastPat = pat;
+      lastEsc = es;
+    }
+    return lastTest(typeof s === 'string' ? s : valueToText(s)) !== not;
+  });
   return {
     type: 'bool',
     fn: (row) => {
-      const s = v(row);
-      const pat = p.fn(row);
-      const es = esc ? escText(esc.fn(row)) : undefined;
-      if (s === undefined || pat === undefined) return undefined;
-      if (s === null || pat === null) return null;
-      if (typeof pat !== 'string') throw new SelectError('LikeInvalidInputs', 'LIKE pattern must be a string');
-      if (pat !== lastPat || es !== lastEsc) {
-        lastTest = compileLike(pat, es);
-        lastPat = pat;
-        lastEsc = es;
-      }
-      return lastTest(typeof s === 'string' ? s : valueToText(s)) !== not;
+      es = esc ? escText(esc.fn(row)) : undefined;
+      return matches(row);
     },
   };
 }

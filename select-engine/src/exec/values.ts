@@ -197,7 +197,7 @@ function castToTimestamp(v: Value): Value {
   return castFailed(v, 'TIMESTAMP');
 }
 
-/** The CAST function for one target type, compiled once. NULL and MISSING pass through. */
+/** The CAST of a value that is neither NULL nor MISSING to one target type, chosen once. */
 export function caster(to: CastType): (v: Value) => Value {
   let f: (v: Value) => Value;
   switch (to) {
@@ -220,7 +220,7 @@ export function caster(to: CastType): (v: Value) => Value {
       f = castToTimestamp;
       break;
   }
-  return (v) => (v === null || v === undefined ? v : f(v));
+  return f;
 }
 
 /** Text of a scalar value as CSV output and CAST AS STRING write it. */

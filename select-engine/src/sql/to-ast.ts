@@ -7,6 +7,7 @@ import { parseTokens } from './parser.js';
 import { checkDepth, checkExpr } from './checks.js';
 import { errorFromParser } from './parse-errors.js';
 import * as T from './tokens.js';
+import { functionArity } from '../exec/functions.js';
 
 type Children = Record<string, Array<CstNode | IToken> | undefined>;
 
@@ -55,11 +56,6 @@ const CAST_TYPES: Record<string, A.CastType> = {
   decimal: 'DECIMAL', numeric: 'DECIMAL', dec: 'DECIMAL', timestamp: 'TIMESTAMP',
 };
 const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max']);
-/** Scalar functions: name -> [min args, max args]. */
-const FUNCTIONS: Record<string, [number, number]> = {
-  coalesce: [1, Infinity], nullif: [2, 2], date_add: [3, 3], date_diff: [3, 3], to_string: [2, 2],
-  to_timestamp: [1, 1], utcnow: [0, 0], char_length: [1, 1], character_length: [1, 1], lower: [1, 1], upper: [1, 1],
-};
 
 function pathStep(n: CstNode): A.PathStep {
   const c = kids(n);
@@ -251,7 +247,7 @@ function functionCall(n: CstNode): A.Expr {
     if (argNodes.length !== 1) fail('ParseNonUnaryAgregateFunctionCall', nameTok);
     return { kind: 'aggregate', pos, name: agg, arg: expression(argNodes[0]) };
   }
-  const arity = FUNCTIONS[name];
+  const arity = functionArity(name); // the function registry (exec/functions.ts) declares names and arities
   if (!arity) fail('UnsupportedFunction', nameTok, `Unsupported function: ${nameTok.image}`);
   if (has(c, 'star')) fail('ParseUnsupportedCallWithStar', nameTok);
   if (argNodes.length < arity[0] || argNodes.length > arity[1]) fail('EvaluatorInvalidArguments', nameTok);

@@ -10,76 +10,86 @@ export interface Accumulator {
   result(): Value;
 }
 
+/** Every aggregate function, by name: its accumulator over an argument (the parser takes the names from here). */
+export const AGGREGATES: Readonly<Record<A.AggregateName, (arg: Fn) => Accumulator>> = {
+  COUNT: (arg) => {
+    let n = 0;
+    return {
+      add(row) {
+        if (arg(row) != null) n++;
+      },
+      result: () => n,
+    };
+  },
+  SUM: (arg) => sumOrAvg('SUM', arg),
+  AVG: (arg) => sumOrAvg('AVG', arg),
+  MIN: (arg) => best('MIN', arg),
+  MAX: (arg) => best('MAX', arg),
+};
+
 export function makeAccumulator(name: A.AggregateName, arg: Fn | '*'): Accumulator {
   if (arg === '*') {
-    let n = 0;
+    let n = 0; // COUNT(*), the only aggregate the parser lets take *
     return { add: () => void n++, result: () => n };
   }
-  switch (name) {
-    case 'COUNT': {
-      let n = 0;
-      return {
-        add(row) {
-          if (arg(row) != null) n++;
-        },
-        result: () => n,
-      };
-    }
-    case 'SUM':
-    case 'AVG': {
-      // Integers add as numbers, DECIMALs exactly; one FLOAT makes the result a FLOAT. AVG of INT is a DECIMAL.
-      let sum = 0;
-      let exact: Decimal | undefined;
-      let float = false;
-      let n = 0;
-      return {
-        add(row) {
-          const v = arg(row);
-          if (v == null) return;
-          n++;
-          if (typeof v === 'number') {
-            sum += v;
-            if (!float && !Number.isInteger(v)) float = true;
-            return;
-          }
-          if (v instanceof Decimal || typeof v === 'bigint') {
-            const d = v instanceof Decimal ? v : Decimal.fromInt(v);
-            exact = exact ? exact.add(d) : d;
-            return;
-          }
-          const x = toNumber(v);
-          if (Number.isNaN(x)) throw new SelectError('IncorrectSqlFunctionArgumentType', `${name} needs numeric values`);
-          sum += x;
-          if (!float && !Number.isInteger(x)) float = true;
-        },
-        result() {
-          if (n === 0) return null;
-          if (float) {
-            const total = sum + (exact ? exact.toNumber() : 0);
-            return name === 'SUM' ? total : total / n;
-          }
-          if (name === 'SUM') return exact ? exact.add(Decimal.fromNumber(sum)) : sum;
-          return (exact ? exact.add(Decimal.fromNumber(sum)) : Decimal.fromNumber(sum)).div(Decimal.fromInt(n));
-        },
-      };
-    }
-    default: {
-      let best: Value = undefined;
-      const sign = name === 'MIN' ? -1 : 1;
-      return {
-        add(row) {
-          const v = arg(row);
-          if (v == null) return;
-          if (best === undefined) {
-            best = v;
-            return;
-          }
-          const c = compare(v, best);
-          if (c !== c) throw new SelectError('IncorrectSqlFunctionArgumentType', `${name} over values that cannot be compared`);
-          if (c * sign > 0) best = v;
-        },
-        result: () => (best === undefined ? null : best),
-      };
-    }
-  }
+  return AGGREGATES[name](arg);
+}
+
+function sumOrAvg(name: 'SUM' | 'AVG', arg: Fn): Accumulator {
+  // Integers add as numbers, DECIMALs exactly; one FLOAT makes the result a FLOAT. AVG of INT is a DECIMAL.
+  let sum = 0;
+  let exact: Decimal | undefined;
+  let float = false;
+  let n = 0;
+  return {
+    add(row) {
+      const v = arg(row);
+      if (v == null) return;
+      n++;
+      if (typeof v === 'number') {
+        sum += v;
+        if (!float && !Number.isInteger(v)) float = true;
+        return;
+      }
+      if (v instanceof Decimal || typeof v === 'bigint') {
+        const d = v instanceof Decimal ? v : Decimal.fromInt(v);
+        exact = exact ? exact.add(d) : d;
+        return;
+      }
+      const x = toNumber(v);
+      if (Number.isNaN(x)) throw new SelectError('IncorrectSqlFunctionArgumentType', `${name} needs numeric values`);
+      sum += x;
+      if (!float && !Number.isInteger(x)) float = true;
+    },
+    result() {
+      if (n === 0) return null;
+      if (float) {
+        const total = sum + (exact ? exact.toNumber() : 0);
+        return name === 'SUM' ? total : total / n;
+      }
+      if (name === 'SUM') return exact ? exact.add(Decimal.fromNumber(sum)) : sum;
+      return (exact ? exact.add(Decimal.fromNumber(sum)) : Decimal.fromNumber(sum)).div(Decimal.fromInt(n));
+    },
+  };
+}
+
+function best(name: 'MIN' | 'MAX', arg: Fn): Accumulator {
+  let best: Value = undefined;
+  const sign = name === 'MIN' ? -1 : 1;
+  return {
+    add(row) {
+      const v = arg(row);
+      if (v == null) return;
+      if (best === undefined) {
+        best = v;
+        return;
+      }
+      const c = compare(v, best);
+      if (c !== c) {
+        throw new SelectError('IncorrectSqlFunctionArgumentType', `${name} over values that cannot be compared`);
+      }
+      if (c * sign > 0) best = v;
+    },
+    result: () => (best === undefined ? null : best),
+  };
 }

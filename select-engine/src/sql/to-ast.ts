@@ -8,6 +8,7 @@ import { checkDepth, checkExpr } from './checks.js';
 import { errorFromParser } from './parse-errors.js';
 import * as T from './tokens.js';
 import { functionArity } from '../exec/functions.js';
+import { AGGREGATES } from '../exec/aggregates.js';
 
 type Children = Record<string, Array<CstNode | IToken> | undefined>;
 
@@ -55,7 +56,6 @@ const CAST_TYPES: Record<string, A.CastType> = {
   varchar: 'STRING', char: 'STRING', character: 'STRING', float: 'FLOAT', real: 'FLOAT', double: 'FLOAT',
   decimal: 'DECIMAL', numeric: 'DECIMAL', dec: 'DECIMAL', timestamp: 'TIMESTAMP',
 };
-const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max']);
 
 function pathStep(n: CstNode): A.PathStep {
   const c = kids(n);
@@ -238,8 +238,8 @@ function functionCall(n: CstNode): A.Expr {
   const name = nameTok.image.toLowerCase();
   const pos = posOf(nameTok);
   const argNodes = (c.args as CstNode[] | undefined) ?? [];
-  if (AGGREGATES.has(name)) {
-    const agg = name.toUpperCase() as A.AggregateName;
+  const agg = name.toUpperCase() as A.AggregateName;
+  if (Object.hasOwn(AGGREGATES, agg)) {
     if (has(c, 'star')) {
       if (agg !== 'COUNT') fail('ParseUnsupportedCallWithStar', nameTok);
       return { kind: 'aggregate', pos, name: agg, arg: '*' };

@@ -85,7 +85,7 @@ function best(name: 'MIN' | 'MAX', arg: Fn): Accumulator {
         return;
       }
       const c = compare(v, best);
-      if (c !== c) {
+      if (c === undefined || c !== c) {
         throw new SelectError('IncorrectSqlFunctionArgumentType', `${name} over values that cannot be compared`);
       }
       if (c * sign > 0) best = v;

@@ -126,6 +126,30 @@ function arithmetic(op: string, floatStatic: boolean): (a: Value, b: Value) => V
   };
 }
 
+/**
+ * Values of different kinds (text and a number, ...) are never equal, and cannot be ordered: AWS fails the query
+ * (ExternalEvalException, seen comparing a CSV field with a number without CAST) rather than convert.
+ */
+function notComparable(op: string, a: Value, b: Value): never {
+  const kind = (v: Value) =>
+    typeof v === 'string' ? 'text'
+    : v instanceof Timestamp || v instanceof Date ? 'a timestamp'
+    : typeof v === 'boolean' ? 'a boolean'
+    : typeof v === 'object' && !(v instanceof Decimal) ? 'a structure'
+    : 'a number';
+  const message = `Operator ${op} cannot compare ${kind(a)} with ${kind(b)} (CAST one of them)`;
+  throw new SelectError('ExternalEvalException', message);
+}
+
+/** An ordering comparison's truth from compare(): NULL for a NaN FLOAT, an error for values of different kinds. */
+function ordered(op: string, test: (c: number) => boolean): (a: Value, b: Value) => Value {
+  return (a, b) => {
+    const c = compare(a, b);
+    if (c === undefined) return notComparable(op, a, b);
+    return c !== c ? null : test(c);
+  };
+}
+
 function comparison(op: A.BinaryOp): (a: Value, b: Value) => Value {
   switch (op) {
     case '=':
@@ -133,25 +157,13 @@ function comparison(op: A.BinaryOp): (a: Value, b: Value) => Value {
     case '<>':
       return (a, b) => !equals(a, b);
     case '<':
-      return (a, b) => {
-        const c = compare(a, b);
-        return c !== c ? null : c < 0;
-      };
+      return ordered(op, (c) => c < 0);
     case '<=':
-      return (a, b) => {
-        const c = compare(a, b);
-        return c !== c ? null : c <= 0;
-      };
+      return ordered(op, (c) => c <= 0);
     case '>':
-      return (a, b) => {
-        const c = compare(a, b);
-        return c !== c ? null : c > 0;
-      };
+      return ordered(op, (c) => c > 0);
     default:
-      return (a, b) => {
-        const c = compare(a, b);
-        return c !== c ? null : c >= 0;
-      };
+      return ordered(op, (c) => c >= 0);
   }
 }
 
@@ -319,6 +331,8 @@ export function compileExpr(e: A.Expr, ctx: CompileContext): Compiled {
         fn: strict3(v, lo, hi, (a, b, c) => {
           const x = compare(a, b);
           const y = compare(a, c);
+          if (x === undefined) return notComparable('BETWEEN', a, b);
+          if (y === undefined) return notComparable('BETWEEN', a, c);
           if (x !== x || y !== y) return null;
           return (x >= 0 && y <= 0) !== not;
         }),

@@ -3,6 +3,7 @@
 // like Java's BigDecimal, and the scale written survives to the output (1.50 stays 1.50).
 
 const PRECISION = 34;
+const rawJson = (JSON as unknown as { rawJSON?: (text: string) => unknown }).rawJSON;
 const TEN = 10n;
 
 function pow10(n: number): bigint {
@@ -60,8 +61,9 @@ export class Decimal {
     return `${neg ? '-' : ''}${digits.slice(0, point)}.${digits.slice(point)}`;
   }
 
-  toJSON(): number {
-    return this.toNumber();
+  /** Inside a JSON record: the digits as they are (JSON.rawJSON, Node 22+), else the nearest double. */
+  toJSON(): unknown {
+    return rawJson ? rawJson(this.toString()) : this.toNumber();
   }
 
   private static align(a: Decimal, b: Decimal): [bigint, bigint, number] {

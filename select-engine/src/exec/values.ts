@@ -1,7 +1,7 @@
 // The value model. Values are plain JS values so that rows need no wrapping:
 //   undefined = MISSING, null = NULL, boolean, number (INT when integral, else FLOAT), Decimal (exact DECIMAL),
 //   bigint (ints beyond 2^53), string, Timestamp, and objects / arrays from JSON and Parquet.
-// CSV fields arrive as strings: comparisons and arithmetic read a numeric-looking string as a number.
+// CSV fields arrive as strings and stay strings until CAST, as in AWS: text is never read as a number.
 import { SelectError } from '../errors.js';
 import type { CastType } from '../sql/ast.js';
 import { Decimal } from './decimal.js';
@@ -11,12 +11,11 @@ export type Value = undefined | null | boolean | number | bigint | string | Deci
 
 export { Decimal, Timestamp };
 
-/** A value as an exact decimal when it is one (Decimal, integer, bigint, numeric text); else undefined. */
+/** A value as an exact decimal when it is one (Decimal, integer, bigint); else undefined. */
 export function asDecimal(v: Value): Decimal | undefined {
   if (v instanceof Decimal) return v;
   if (typeof v === 'number') return Number.isSafeInteger(v) ? Decimal.fromInt(v) : undefined;
   if (typeof v === 'bigint') return Decimal.fromInt(v);
-  if (typeof v === 'string') return Decimal.parse(v);
   return undefined;
 }
 
@@ -33,51 +32,71 @@ export function fromDate(d: Date): Timestamp {
   return new Timestamp(ms, 0, 'fraction', String(((ms % 1000) + 1000) % 1000).padStart(3, '0'));
 }
 
-/** Number view of a value for arithmetic and numeric comparison; NaN when it has none. */
+/**
+ * Number view of a numeric value (INT, FLOAT, DECIMAL) for arithmetic; NaN for any other value, text included:
+ * AWS converts nothing implicitly ("If CAST is not defined, then all input data is treated as a string",
+ * S3 Select SQL reference, Data types), so a CSV field takes part in arithmetic only through CAST.
+ */
 export function toNumber(v: Value): number {
   if (typeof v === 'number') return v;
-  if (typeof v === 'string') return numberFromString(v);
   if (typeof v === 'bigint') return Number(v);
   if (v instanceof Decimal) return v.toNumber();
   return NaN;
 }
 
+/** The kinds of value that compare with each other: text, numbers (INT, FLOAT, DECIMAL), timestamps, booleans. */
+function kindOf(v: Value): 'text' | 'number' | 'timestamp' | 'bool' | 'other' {
+  switch (typeof v) {
+    case 'string':
+      return 'text';
+    case 'number':
+    case 'bigint':
+      return 'number';
+    case 'boolean':
+      return 'bool';
+    default:
+      if (v instanceof Decimal) return 'number';
+      if (v instanceof Timestamp || v instanceof Date) return 'timestamp';
+      return 'other';
+  }
+}
+
 /**
- * Compares two non-null values: <0, 0, >0, or NaN when they cannot be compared. Numbers compare with
- * numeric strings numerically; timestamps with timestamp strings; booleans with 'true'/'false'.
+ * Compares two non-null values of the same kind: <0, 0, >0, or NaN when a FLOAT is NaN; undefined when their
+ * kinds differ (text with a number, a timestamp with text, ...), which AWS does not convert: a CSV field compared
+ * with a number fails the query (ExternalEvalException) and is never equal to it (see compile.ts).
  */
-export function compare(a: Value, b: Value): number {
+export function compare(a: Value, b: Value): number | undefined {
   const ta = typeof a;
   const tb = typeof b;
   if (ta === 'string' && tb === 'string') return a === b ? 0 : (a as string) < (b as string) ? -1 : 1;
   if (ta === 'number' && tb === 'number') return (a as number) - (b as number);
-  if (a instanceof Decimal || b instanceof Decimal) {
-    const x = asDecimal(a);
-    const y = asDecimal(b);
-    return x && y ? x.compare(y) : toNumber(a) - toNumber(b);
+  const kind = kindOf(a);
+  if (kind !== kindOf(b) || kind === 'other') return undefined;
+  switch (kind) {
+    case 'number': {
+      if (a instanceof Decimal || b instanceof Decimal) {
+        const x = asDecimal(a);
+        const y = asDecimal(b);
+        return x && y ? x.compare(y) : toNumber(a) - toNumber(b);
+      }
+      if (ta === 'bigint' && tb === 'bigint') {
+        const [x, y] = [a as bigint, b as bigint];
+        return x < y ? -1 : x > y ? 1 : 0;
+      }
+      return toNumber(a) - toNumber(b);
+    }
+    case 'timestamp': {
+      const x = a instanceof Date ? fromDate(a) : (a as Timestamp);
+      const y = b instanceof Date ? fromDate(b) : (b as Timestamp);
+      return x.compare(y);
+    }
+    default:
+      return Number(a) - Number(b); // booleans: false < true
   }
-  if (ta === 'number' || tb === 'number' || ta === 'bigint' || tb === 'bigint') {
-    if (ta === 'bigint' && tb === 'bigint') return (a as bigint) < (b as bigint) ? -1 : (a as bigint) > (b as bigint) ? 1 : 0;
-    const x = toNumber(a);
-    const y = toNumber(b);
-    return x - y;
-  }
-  if (a instanceof Date) return compare(fromDate(a), b);
-  if (b instanceof Date) return compare(a, fromDate(b));
-  if (a instanceof Timestamp) {
-    const other = b instanceof Timestamp ? b : typeof b === 'string' ? parseTimestamp(b) : undefined;
-    return other ? a.compare(other) : NaN;
-  }
-  if (b instanceof Timestamp) return -compare(b, a);
-  if (ta === 'boolean') {
-    const y = tb === 'boolean' ? b : b === 'true' ? true : b === 'false' ? false : undefined;
-    return y === undefined ? NaN : Number(a) - Number(y);
-  }
-  if (tb === 'boolean') return -compare(b, a);
-  return NaN;
 }
 
-/** SQL equality of two non-null values (false when incomparable). */
+/** SQL equality of two non-null values: false when their kinds differ ('1' = 1 is false). */
 export function equals(a: Value, b: Value): boolean {
   if (a === b) return true;
   if (typeof a === 'object' && typeof b === 'object' && isPlainData(a) && isPlainData(b)) {
@@ -243,7 +262,7 @@ export function valueToText(v: Value): string {
   }
 }
 
-/** JSON.stringify replacer for values the engine may hold inside objects (bigint, timestamps). */
+/** JSON.stringify replacer for values the engine may hold inside objects (bigint; Decimal has its toJSON). */
 export function jsonReplacer(this: unknown, _key: string, v: unknown): unknown {
   if (typeof v === 'bigint') return Number(v);
   return v;

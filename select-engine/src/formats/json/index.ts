@@ -9,6 +9,7 @@ import { MAX_RECORD_BYTES, scanError, overMaxRecordSize } from '../errors.js';
 import { countedChunks, type DecompressingSource } from '../source.js';
 import { rangeChunks } from '../range.js';
 import { JsonDocumentSplitter, parseRecord } from './splitter.js';
+import { parseJsonText } from './numbers.js';
 
 export interface JsonInputOptions {
   type?: 'DOCUMENT' | 'LINES';
@@ -33,7 +34,7 @@ function splitLines(s: string, final: boolean, out: unknown[]): number {
     pos = eol + 1;
     if (line.length === 0 || (line.length < 3 && line.trim() === '')) continue;
     try {
-      out.push(JSON.parse(line));
+      out.push(parseJsonText(line));
     } catch (e) {
       if (line.trim() === '') continue;
       throw scanError('JSONParsingError', `Invalid JSON on a line of the input: ${(e as Error).message}`, e);

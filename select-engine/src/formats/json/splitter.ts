@@ -4,6 +4,7 @@
 // brackets and skip strings: JSON.parse validates the slice afterwards.
 
 import { MAX_RECORD_BYTES, SelectError, scanError, overMaxRecordSize } from '../errors.js';
+import { parseJsonText } from './numbers.js';
 
 const STRUCTURAL = /["{}[\]]/g;
 const SCALAR_END = /[\s,\]}[{"]/g;
@@ -14,7 +15,7 @@ function parseError(message: string, cause?: unknown): SelectError {
 
 export function parseRecord(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseJsonText(text);
   } catch (e) {
     throw parseError(`Invalid JSON in the input: ${(e as Error).message}`, e);
   }

@@ -84,7 +84,10 @@ const PATTERN: Param<(t: Timestamp) => string> = {
   },
 };
 
-function optional<T>(p: Param<T>): Param<T | undefined> {
+/** The parameter kinds, for declarations outside this file (tests). */
+export const PARAMS = { STRING, INT, TIMESTAMP, ANY } as const;
+
+export function optional<T>(p: Param<T>): Param<T | undefined> {
   return { ...p, optional: true };
 }
 
@@ -119,7 +122,7 @@ export interface SqlFunction {
  * A strict function: `impl` gets each argument read by its parameter, and never sees NULL or MISSING.
  * Its parameters and result type are checked against `impl`'s signature.
  */
-function defineFunction<const P extends readonly Param<unknown>[], R extends keyof ResultTypes>(
+export function defineFunction<const P extends readonly Param<unknown>[], R extends keyof ResultTypes>(
   result: R,
   params: P,
   impl: (...args: ArgsOf<P>) => ResultTypes[R],

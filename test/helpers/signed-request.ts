@@ -34,12 +34,13 @@ export async function signRequest(url: string, r: RawRequest): Promise<{ headers
   return { headers: signed.headers as Record<string, string>, target: r.path + (qs ? `?${qs}` : '') };
 }
 
-export async function signedFetch(url: string, r: RawRequest): Promise<{ status: number; text: string; headers: Headers }> {
+export async function signedFetch(url: string, r: RawRequest): Promise<{ status: number; text: string; body: Buffer; headers: Headers }> {
   const { headers, target } = await signRequest(url, r);
   const h = { ...headers };
   delete h.host;
   const res = await fetch(url + target, { method: r.method, headers: h, body: r.body === undefined ? undefined : Buffer.from(r.body) });
-  return { status: res.status, text: await res.text(), headers: res.headers };
+  const body = Buffer.from(await res.arrayBuffer());
+  return { status: res.status, text: body.toString('utf8'), body, headers: res.headers };
 }
 
 /** Sends the head and only `sent` body bytes, then closes the connection (a truncated upload). */

@@ -1,7 +1,7 @@
 """Starts a real Cairn server (4 drive folders, erasure coded) for the Python client suites."""
+import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -9,6 +9,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
@@ -40,31 +41,39 @@ class Cairn:
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _served_url(log: Path) -> str | None:
+    """The address `cairn server` reports once it listens: the `url` of its JSON start-up log line."""
+    for line in log.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # the loud development-credentials banner and other plain text
+        if isinstance(entry, dict) and isinstance(entry.get("url"), str):
+            return entry["url"]
+    return None
 
 
 @pytest.fixture(scope="session")
 def cairn(tmp_path_factory):
     root = tmp_path_factory.mktemp("cairn")
     drives = [str(root / f"d{i}") for i in range(1, 5)]
-    port = _free_port()
     env = dict(os.environ,
                CAIRN_ROOT_USER="pytestadmin",
                CAIRN_ROOT_PASSWORD="pytestadmin-secret-key")
     log = open(root / "server.log", "wb")
-    proc = subprocess.Popen(["node", str(CAIRN), "server", "--address", f"127.0.0.1:{port}", *drives],
+    # Port 0: the server binds a free port itself and logs the address it got (no port picked here and
+    # released before the server binds it, which another process could take in between).
+    proc = subprocess.Popen(["node", str(CAIRN), "server", "--address", "127.0.0.1:0", *drives],
                             env=env, stdout=log, stderr=subprocess.STDOUT)
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
+    endpoint = None
+    deadline = time.time() + 60  # start-up polling, not a timing assertion: generous for a loaded machine
     while True:
         if proc.poll() is not None:
             log.close()
             raise RuntimeError("cairn exited early:\n" + (root / "server.log").read_text()[-4000:])
+        endpoint = endpoint or _served_url(root / "server.log")
         try:
-            if requests.get(endpoint + "/health/live", timeout=1).status_code == 200:
+            if endpoint and requests.get(endpoint + "/health/live", timeout=1).status_code == 200:
                 break
         except requests.RequestException:
             pass
@@ -72,7 +81,8 @@ def cairn(tmp_path_factory):
             proc.kill()
             raise RuntimeError("cairn did not become live in 60 s")
         time.sleep(0.1)
-    yield Cairn(endpoint, "127.0.0.1", port, env["CAIRN_ROOT_USER"], env["CAIRN_ROOT_PASSWORD"],
+    url = urlsplit(endpoint)
+    yield Cairn(endpoint, url.hostname, url.port, env["CAIRN_ROOT_USER"], env["CAIRN_ROOT_PASSWORD"],
                 log=root / "server.log")
     proc.terminate()
     try:

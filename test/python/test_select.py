@@ -32,6 +32,9 @@ def run(s3, bucket, key, sql, input_ser=None, output_ser=None, **extra):
         elif "End" in event:
             ended = True
     payload = b"".join(records)
+    # A successful stream ends as AWS ends it: Stats (counting every Records payload byte), then End.
+    assert ended, "no End event"
+    assert stats is not None and stats["BytesReturned"] == len(payload), stats
     return payload.decode(), len(payload), stats, progress, ended
 
 

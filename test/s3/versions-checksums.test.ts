@@ -8,6 +8,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { checksumOf, compositeOf, crc64nvme } from '../helpers/checksums.js';
 import { signRequest } from '../helpers/signed-request.js';
 
 let server: TestServer;
@@ -24,6 +25,10 @@ afterAll(async () => {
 });
 
 describe('multipart checksums', () => {
+  it('the independent CRC-64/NVME gives its published check value', () => {
+    expect(crc64nvme(Buffer.from('123456789')).toString('hex')).toBe('ae8b14860a799888');
+  });
+
   for (const [alg, type] of [['CRC32', 'COMPOSITE'], ['CRC64NVME', 'FULL_OBJECT'], ['SHA256', 'COMPOSITE']] as const) {
     it(`${alg} ${type}`, async () => {
       const key = `mp-${alg}`;
@@ -34,18 +39,21 @@ describe('multipart checksums', () => {
       for (const [i, p] of parts.entries()) {
         const r = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: i + 1, Body: p, ChecksumAlgorithm: alg }));
         const value = r[`Checksum${alg}`];
-        expect(value).toBeDefined();
+        expect(value).toBe(checksumOf(alg, p));
         done.push({ PartNumber: i + 1, ETag: r.ETag, [`Checksum${alg}`]: value });
       }
       const c = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: done } }));
-      const whole = c[`Checksum${alg}`];
-      expect(whole).toBeDefined();
-      if (type === 'COMPOSITE') expect(whole).toMatch(/-2$/);
+      // COMPOSITE: the checksum of the part checksums, "-2"; FULL_OBJECT: the checksum of all the bytes.
+      const whole = type === 'COMPOSITE' ? compositeOf(alg, parts) : checksumOf(alg, Buffer.concat(parts));
+      expect(c[`Checksum${alg}`]).toBe(whole);
+      expect(c.ChecksumType).toBe(type);
       const attrs = await s3.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: key, ObjectAttributes: ['Checksum', 'ObjectParts'] }));
       expect(attrs.Checksum?.[`Checksum${alg}`]).toBe(whole);
       expect(attrs.Checksum?.ChecksumType).toBe(type);
+      expect(attrs.ObjectParts?.TotalPartsCount).toBe(2);
       const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
       expect(head[`Checksum${alg}`]).toBe(whole);
+      expect(head.ChecksumType).toBe(type);
     });
   }
 });

@@ -1,5 +1,6 @@
 // Shared test helpers: start a real Cairn server on port 0 over temporary drive folders, and make S3
 // clients for it. Used by test/s3 (JS SDK), S3 Select tests and the Python suites' runners.
+import { tracingChannel } from 'node:diagnostics_channel';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,4 +69,28 @@ export async function s3Error(p: Promise<unknown>): Promise<{ name: string; stat
     throw e;
   }
   throw new Error('expected an S3 error');
+}
+
+/**
+ * Resolves once a server in this process has finished handling a request for `method url` (its handler's
+ * promise settled, whether the client stayed or not), through fastify's `fastify.request.handler` tracing
+ * channel. Subscribe before sending: a test then knows the server is done with a request whose client
+ * hung up, instead of sleeping and hoping.
+ */
+export function handlerSettled(method: string, url: string): Promise<void> {
+  const channel = tracingChannel<unknown, { request: { method: string; url: string } }>('fastify.request.handler');
+  return new Promise((resolve) => {
+    const subscribers = {
+      start: () => {},
+      end: () => {},
+      asyncStart: () => {},
+      error: () => {},
+      asyncEnd: (store: { request: { method: string; url: string } }) => {
+        if (store.request.method !== method || store.request.url !== url) return;
+        channel.unsubscribe(subscribers);
+        resolve();
+      },
+    };
+    channel.subscribe(subscribers);
+  });
 }

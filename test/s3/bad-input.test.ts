@@ -3,7 +3,7 @@
 // headers and metadata, invalid names.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, DeleteBucketPolicyCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ALT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { ALT, handlerSettled, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
 import { connect } from 'node:net';
 import { sendTruncated, signRequest, signedFetch } from '../helpers/signed-request.js';
 
@@ -67,9 +67,12 @@ describe('bodies', () => {
   });
 
   it('a truncated body stores nothing', async () => {
-    await sendTruncated(server.url, { method: 'PUT', path: `/${bucket}/keep`, body: Buffer.alloc(200_000, 1), contentSha256: 'UNSIGNED-PAYLOAD' }, 50_000);
-    await sendTruncated(server.url, { method: 'PUT', path: `/${bucket}/truncated-new`, body: Buffer.alloc(200_000, 1), contentSha256: 'UNSIGNED-PAYLOAD' }, 1000);
-    await new Promise((r) => setTimeout(r, 200));
+    // Checked once the server has finished with each request (not after a pause that might be too short).
+    for (const [key, sent] of [['keep', 50_000], ['truncated-new', 1000]] as const) {
+      const done = handlerSettled('PUT', `/${bucket}/${key}`);
+      await sendTruncated(server.url, { method: 'PUT', path: `/${bucket}/${key}`, body: Buffer.alloc(200_000, 1), contentSha256: 'UNSIGNED-PAYLOAD' }, sent);
+      await done;
+    }
     await unchanged();
     expect(await s3Error(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'truncated-new' })))).toMatchObject({ status: 404 });
   });

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,17 @@ let child: ChildProcess;
 let url: string;
 let stderr = '';
 
+/** The server's JSON log lines (stdout), and waiters for a line to come. */
+const logged: Record<string, unknown>[] = [];
+const logWaiters: { match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
+
+/** Resolves with the first log line (already logged or still to come) that `match` accepts. */
+function logLine(match: (l: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+  const seen = logged.find(match);
+  if (seen) return Promise.resolve(seen);
+  return new Promise((resolve) => logWaiters.push({ match, resolve }));
+}
+
 beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'cairn-cli-'));
   child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'server/src/cli/main.ts', 'server', '--address', '127.0.0.1:0', join(base, 'd{1...4}')], {
@@ -26,15 +38,24 @@ beforeAll(async () => {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr!.on('data', (d) => (stderr += d));
-  url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /serving S3 at (http:\/\/[\d.:]+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`cairn server exited with ${code}: ${stderr}`)));
+  createInterface({ input: child.stdout! }).on('line', (text) => {
+    let line: Record<string, unknown>;
+    try {
+      line = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    logged.push(line);
+    for (const w of logWaiters.filter((x) => x.match(line))) {
+      logWaiters.splice(logWaiters.indexOf(w), 1);
+      w.resolve(line);
+    }
   });
+  const exited = new Promise<never>((_, reject) => child.on('exit', (code) => reject(new Error(`cairn server exited with ${code}: ${stderr}`))));
+  // The address it bound (port 0) is in its start-up line, as a `url` field (test/python reads it too).
+  const started = await Promise.race([logLine((l) => typeof l.url === 'string'), exited]);
+  expect(started.msg).toBe(`Cairn is serving S3 at ${started.url}`);
+  url = started.url as string;
 });
 afterAll(async () => {
   if (child.exitCode === null) child.kill('SIGKILL');
@@ -58,9 +79,11 @@ describe('cairn server', () => {
         const head = [`PUT ${target} HTTP/1.1`, ...Object.entries({ ...headers, 'content-length': String(body.length) }).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
         sock.write(head);
         sock.write(body.subarray(0, 1000));
-        await new Promise((r) => setTimeout(r, 300));
+        // The server has the request (it logs it as it starts), then is told to stop and says so; only then
+        // does the rest of the body go.
+        await logLine((l) => l.msg === 'incoming request' && (l.req as { url?: string } | undefined)?.url === '/cli-bucket/in-flight');
         child.kill('SIGTERM');
-        await new Promise((r) => setTimeout(r, 300));
+        await logLine((l) => l.msg === 'shutting down' && l.signal === 'SIGTERM');
         sock.write(body.subarray(1000));
       });
       let out = '';

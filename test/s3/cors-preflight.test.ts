@@ -14,15 +14,30 @@ describe('CORS preflight without Origin', () => {
   });
   afterAll(async () => srv.close());
 
-  it('answers 400 BadRequest without Origin, 403 for an origin no rule allows', async () => {
+  it('answers 400 BadRequest without Origin, 403 for an origin no rule allows, 200 with the rule\'s headers', async () => {
     const noOrigin = await fetch(`${srv.url}/pre-flight/k`, { method: 'OPTIONS' });
     expect(noOrigin.status).toBe(400);
     expect(await noOrigin.text()).toContain('<Code>BadRequest</Code>');
-    await s3.send(new PutBucketCorsCommand({ Bucket: 'pre-flight', CORSConfiguration: { CORSRules: [{ AllowedMethods: ['GET'], AllowedOrigins: ['https://ok.example'] }] } }));
-    expect((await fetch(`${srv.url}/pre-flight/k`, { method: 'OPTIONS' })).status).toBe(400);
-    const other = await fetch(`${srv.url}/pre-flight/k`, { method: 'OPTIONS', headers: { origin: 'https://other.example', 'access-control-request-method': 'GET' } });
-    expect(other.status).toBe(403);
-    const ok = await fetch(`${srv.url}/pre-flight/k`, { method: 'OPTIONS', headers: { origin: 'https://ok.example', 'access-control-request-method': 'GET' } });
+    await s3.send(new PutBucketCorsCommand({ Bucket: 'pre-flight', CORSConfiguration: { CORSRules: [{ AllowedMethods: ['GET'], AllowedOrigins: ['https://ok.example'], AllowedHeaders: ['x-amz-*'] }] } }));
+    const stillNoOrigin = await fetch(`${srv.url}/pre-flight/k`, { method: 'OPTIONS' });
+    expect(stillNoOrigin.status).toBe(400);
+    expect(await stillNoOrigin.text()).toContain('<Code>BadRequest</Code>');
+    // A refusal is 403 AccessForbidden (AWS's code for a CORS request no rule allows) and grants nothing.
+    const refused = async (headers: Record<string, string>) => {
+      const r = await fetch(`${srv.url}/pre-flight/k`, { method: 'OPTIONS', headers });
+      expect(r.status).toBe(403);
+      expect(await r.text()).toContain('<Code>AccessForbidden</Code>');
+      expect(r.headers.get('access-control-allow-origin')).toBeNull();
+      expect(r.headers.get('access-control-allow-methods')).toBeNull();
+    };
+    await refused({ origin: 'https://other.example', 'access-control-request-method': 'GET' });
+    await refused({ origin: 'https://ok.example', 'access-control-request-method': 'PUT' });
+    await refused({ origin: 'https://ok.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'content-type' });
+    const ok = await fetch(`${srv.url}/pre-flight/k`, { method: 'OPTIONS', headers: { origin: 'https://ok.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'x-amz-date' } });
     expect(ok.status).toBe(200);
+    expect(ok.headers.get('access-control-allow-origin')).toBe('https://ok.example');
+    expect(ok.headers.get('access-control-allow-methods')).toBe('GET');
+    expect(ok.headers.get('access-control-allow-headers')).toBe('x-amz-date');
+    expect(ok.headers.get('vary')).toContain('Origin');
   });
 });

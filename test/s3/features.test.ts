@@ -172,6 +172,8 @@ describe('CORS', () => {
     expect(ok.headers.get('access-control-max-age')).toBe('600');
     const bad = await fetch(`${server.url}/${bucket}/range`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
     expect(bad.status).toBe(403);
+    expect(await bad.text()).toContain('<Code>AccessForbidden</Code>');
+    expect(bad.headers.get('access-control-allow-origin')).toBeNull();
     const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'range' }));
     const actual = await fetch(url, { headers: { origin: 'https://app.example' } });
     expect(actual.headers.get('access-control-allow-origin')).toBe('https://app.example');

@@ -23,15 +23,16 @@ function bigCsv(rows: number): Buffer {
 }
 
 /** A scanner over records held in memory: batches as given, optional pauses, filter applied or not. */
-function memoryScanner(batches: ScanRecord[][], o: { applyFilter?: boolean; pauseMs?: number; failAfter?: number; header?: string[] } = {}): Scanner & { filterCalls: number; closed: boolean } {
+function memoryScanner(batches: ScanRecord[][], o: { applyFilter?: boolean; gate?: (batch: number) => Promise<void>; failAfter?: number; header?: string[] } = {}): Scanner & { filterCalls: number; closed: boolean } {
   const state = { filterCalls: 0, closed: false };
   const scanner: Scanner = async (_source: ByteSource, _r: SelectRequest, opts: ScanOptions): Promise<ScanResult> => {
     async function* gen(): AsyncGenerator<ScanRecord[]> {
       try {
         let i = 0;
         for (const b of batches) {
-          if (o.failAfter !== undefined && i++ >= o.failAfter) throw new SelectError('CSVParsingError', 'broken record');
-          if (o.pauseMs) await new Promise((r) => setTimeout(r, o.pauseMs));
+          if (o.failAfter !== undefined && i >= o.failAfter) throw new SelectError('CSVParsingError', 'broken record');
+          if (o.gate) await o.gate(i);
+          i++;
           const f = opts.filter;
           yield o.applyFilter && f ? b.filter((rec) => (state.filterCalls++, f(rec))) : b;
         }
@@ -99,15 +100,27 @@ describe('event-stream framing', () => {
   });
 
   it('sends Cont keep-alives while the scan produces nothing', async () => {
-    const batches = Array.from({ length: 6 }, () => [['x']]);
-    const scanner = memoryScanner(batches, { pauseMs: 40 });
-    const out = await runToEnd(
-      { expression: "SELECT * FROM S3Object WHERE _1 = 'y'", input: { csv: {} }, output: { csv: {} } },
-      bufferSource(Buffer.alloc(0)),
-      { scanner, keepAliveMs: 30 },
-    );
-    expect(out.events.filter((e) => e.type === 'Cont').length).toBeGreaterThanOrEqual(2);
-    expect(out.events.at(-1)?.type).toBe('End');
+    // Each batch waits until the client has seen one more Cont than before it: the scan is stalled until
+    // a keep-alive arrives, however slow or fast the machine (no pause to outlast).
+    let conts = 0;
+    const waiting: { n: number; go: () => void }[] = [];
+    const gate = (batch: number) => new Promise<void>((go) => (conts > batch ? go() : waiting.push({ n: batch + 1, go })));
+    const scanner = memoryScanner(Array.from({ length: 6 }, () => [['x']]), { gate });
+    const frames = await runSelect({ expression: "SELECT * FROM S3Object WHERE _1 = 'y'", input: { csv: {} }, output: { csv: {} } }, bufferSource(Buffer.alloc(0)), { scanner, keepAliveMs: 5 });
+    const types: string[] = [];
+    for await (const f of frames) {
+      const t = decodeFrame(f).type;
+      types.push(t);
+      if (t !== 'Cont') continue;
+      conts++;
+      for (const w of waiting.filter((x) => x.n <= conts)) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.go();
+      }
+    }
+    expect(types.filter((t) => t === 'Cont').length).toBeGreaterThanOrEqual(6);
+    expect(types.slice(-2)).toEqual(['Stats', 'End']);
+    expect(types).not.toContain('Records');
   });
 
   it('sends an error message without End when the scan fails after the stream started', async () => {
@@ -188,8 +201,7 @@ describe('LIMIT and early termination', () => {
     for await (const f of frames) {
       if (decodeFrame(f).type === 'Records' || decodeFrame(f).type === 'Cont') break;
     }
-    await new Promise((r) => setTimeout(r, 10));
-    expect(scanner.closed).toBe(true);
+    await expect.poll(() => scanner.closed, { timeout: 10_000 }).toBe(true);
   });
 });
 

@@ -51,13 +51,15 @@ describe('ACL accounts', () => {
   });
 
   it('a grant to an unknown id is InvalidArgument and changes nothing', async () => {
-    const owner = (await root.send(new GetBucketAclCommand({ Bucket: 'acl-ids' }))).Owner;
+    await root.send(new CreateBucketCommand({ Bucket: 'acl-unknown-id', ACL: 'authenticated-read' }));
+    const before = await root.send(new GetBucketAclCommand({ Bucket: 'acl-unknown-id' }));
     const bad = await s3Error(root.send(new PutBucketAclCommand({
-      Bucket: 'acl-ids',
-      AccessControlPolicy: { Owner: owner, Grants: [{ Grantee: { Type: 'CanonicalUser', ID: 'nobody' }, Permission: 'READ' }] },
+      Bucket: 'acl-unknown-id',
+      AccessControlPolicy: { Owner: before.Owner, Grants: [{ Grantee: { Type: 'CanonicalUser', ID: 'nobody' }, Permission: 'READ' }] },
     })));
     expect(bad).toEqual({ name: 'InvalidArgument', status: 400 });
-    await alt.send(new ListObjectsV2Command({ Bucket: 'acl-ids' }));
+    expect((await root.send(new GetBucketAclCommand({ Bucket: 'acl-unknown-id' }))).Grants).toEqual(before.Grants);
+    await alt.send(new ListObjectsV2Command({ Bucket: 'acl-unknown-id' }));
   });
 
   it('multipart uploads list their initiator as Initiator and Owner', async () => {

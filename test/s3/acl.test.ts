@@ -41,13 +41,19 @@ describe('ACLs', () => {
   });
 
   it('PutObjectAcl changes access; an invalid canned value is refused and changes nothing', async () => {
-    await root.send(new PutObjectAclCommand({ Bucket: 'acl-obj', Key: 'priv', ACL: 'authenticated-read' }));
-    const got = await alt.send(new GetObjectCommand({ Bucket: 'acl-obj', Key: 'priv' }));
+    await root.send(new CreateBucketCommand({ Bucket: 'acl-put-obj' }));
+    await root.send(new PutObjectCommand({ Bucket: 'acl-put-obj', Key: 'priv', Body: 'secret' }));
+    expect((await s3Error(alt.send(new GetObjectCommand({ Bucket: 'acl-put-obj', Key: 'priv' })))).status).toBe(403);
+    await root.send(new PutObjectAclCommand({ Bucket: 'acl-put-obj', Key: 'priv', ACL: 'authenticated-read' }));
+    const got = await alt.send(new GetObjectCommand({ Bucket: 'acl-put-obj', Key: 'priv' }));
     expect(await got.Body!.transformToString()).toBe('secret');
-    expect((await s3Error(anon.send(new GetObjectCommand({ Bucket: 'acl-obj', Key: 'priv' })))).status).toBe(403);
-    const bad = await s3Error(root.send(new PutObjectAclCommand({ Bucket: 'acl-obj', Key: 'priv', ACL: 'everyone' as never })));
+    expect((await s3Error(anon.send(new GetObjectCommand({ Bucket: 'acl-put-obj', Key: 'priv' })))).status).toBe(403);
+    const before = await root.send(new GetObjectAclCommand({ Bucket: 'acl-put-obj', Key: 'priv' }));
+    const bad = await s3Error(root.send(new PutObjectAclCommand({ Bucket: 'acl-put-obj', Key: 'priv', ACL: 'everyone' as never })));
     expect(bad).toEqual({ name: 'InvalidArgument', status: 400 });
-    await alt.send(new GetObjectCommand({ Bucket: 'acl-obj', Key: 'priv' }));
+    const after = await root.send(new GetObjectAclCommand({ Bucket: 'acl-put-obj', Key: 'priv' }));
+    expect(after.Grants).toEqual(before.Grants);
+    await alt.send(new GetObjectCommand({ Bucket: 'acl-put-obj', Key: 'priv' }));
   });
 
   it('a public-read-write bucket lets others list and write; their objects stay private to them', async () => {

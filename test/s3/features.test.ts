@@ -174,10 +174,12 @@ describe('CORS', () => {
     expect(bad.status).toBe(403);
     expect(await bad.text()).toContain('<Code>AccessForbidden</Code>');
     expect(bad.headers.get('access-control-allow-origin')).toBeNull();
-    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'range' }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cors-object', Body: 'shared' }));
+    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'cors-object' }));
     const actual = await fetch(url, { headers: { origin: 'https://app.example' } });
     expect(actual.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(actual.headers.get('access-control-expose-headers')).toBe('ETag');
+    expect([actual.status, await actual.text()]).toEqual([200, 'shared']);
   });
 });
 

@@ -252,8 +252,11 @@ describe('Parquet', () => {
 });
 
 describe('errors', () => {
-  it('before streaming: S3 XML errors with the Select codes', async () => {
+  beforeAll(async () => {
     await put('e.csv', PEOPLE);
+  });
+
+  it('before streaming: S3 XML errors with the Select codes', async () => {
     expect(await s3Error(select({ Key: 'e.csv', Expression: 'SELECT FROM S3Object' }))).toMatchObject({ name: expect.stringMatching(/^Parse/), status: 400 });
     expect(await s3Error(select({ Key: 'e.csv', Expression: 'SELECT a b c d FROM S3Object' }))).toMatchObject({ name: expect.stringMatching(/^Parse/), status: 400 });
     // AWS's SelectObjectContent error codes: a header name not in the file, a function S3 Select lacks.

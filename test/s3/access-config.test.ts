@@ -1,7 +1,8 @@
 // Public access block and object ownership controls: stored, returned, and narrowing what ACLs and
 // policies grant.
 import {
-  CreateBucketCommand, DeleteBucketOwnershipControlsCommand, DeletePublicAccessBlockCommand, GetBucketOwnershipControlsCommand,
+  CreateBucketCommand, DeleteBucketOwnershipControlsCommand, DeletePublicAccessBlockCommand, GetBucketAclCommand, GetBucketOwnershipControlsCommand,
+  GetBucketPolicyCommand,
   GetObjectCommand, GetPublicAccessBlockCommand, ListObjectsV2Command, PutBucketAclCommand, PutBucketOwnershipControlsCommand,
   PutBucketPolicyCommand, PutObjectCommand, PutPublicAccessBlockCommand, type S3Client,
 } from '@aws-sdk/client-s3';
@@ -43,7 +44,9 @@ describe('public access block and ownership controls', () => {
     await root.send(new PutPublicAccessBlockCommand({ Bucket: 'pab-acl', PublicAccessBlockConfiguration: block({ BlockPublicAcls: true }) }));
     expect((await s3Error(root.send(new PutObjectCommand({ Bucket: 'pab-acl', Key: 'k2', Body: 'v', ACL: 'public-read' })))).status).toBe(403);
     expect((await s3Error(root.send(new GetObjectCommand({ Bucket: 'pab-acl', Key: 'k2' })))).status).toBe(404);
-    expect((await s3Error(root.send(new PutBucketAclCommand({ Bucket: 'pab-acl', ACL: 'public-read' })))).status).toBe(403);
+    const aclBefore = (await root.send(new GetBucketAclCommand({ Bucket: 'pab-acl' }))).Grants;
+    expect(await s3Error(root.send(new PutBucketAclCommand({ Bucket: 'pab-acl', ACL: 'public-read' })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect((await root.send(new GetBucketAclCommand({ Bucket: 'pab-acl' }))).Grants).toEqual(aclBefore);
     await root.send(new PutObjectCommand({ Bucket: 'pab-acl', Key: 'k3', Body: 'v', ACL: 'private' }));
     await root.send(new PutPublicAccessBlockCommand({ Bucket: 'pab-acl', PublicAccessBlockConfiguration: block({ IgnorePublicAcls: true }) }));
     expect((await s3Error(anon.send(new GetObjectCommand({ Bucket: 'pab-acl', Key: 'k' })))).status).toBe(403);
@@ -54,7 +57,8 @@ describe('public access block and ownership controls', () => {
     await root.send(new PutObjectCommand({ Bucket: 'pab-pol', Key: 'k', Body: 'v' }));
     const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::pab-pol/*' }] });
     await root.send(new PutPublicAccessBlockCommand({ Bucket: 'pab-pol', PublicAccessBlockConfiguration: block({ BlockPublicPolicy: true }) }));
-    expect((await s3Error(root.send(new PutBucketPolicyCommand({ Bucket: 'pab-pol', Policy: policy })))).status).toBe(403);
+    expect(await s3Error(root.send(new PutBucketPolicyCommand({ Bucket: 'pab-pol', Policy: policy })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect(await s3Error(root.send(new GetBucketPolicyCommand({ Bucket: 'pab-pol' })))).toEqual({ name: 'NoSuchBucketPolicy', status: 404 });
     await root.send(new PutPublicAccessBlockCommand({ Bucket: 'pab-pol', PublicAccessBlockConfiguration: block({}) }));
     await root.send(new PutBucketPolicyCommand({ Bucket: 'pab-pol', Policy: policy }));
     await anon.send(new GetObjectCommand({ Bucket: 'pab-pol', Key: 'k' }));

@@ -2,7 +2,11 @@
 // expired signatures, wrong payload hashes and checksums, truncated bodies, malformed XML, oversized
 // headers and metadata, invalid names.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateBucketCommand, DeleteBucketPolicyCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand, DeleteBucketPolicyCommand, GetBucketCorsCommand, GetBucketTaggingCommand, GetBucketVersioningCommand, GetObjectCommand,
+  HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketCorsCommand, PutBucketPolicyCommand, PutBucketTaggingCommand,
+  PutBucketVersioningCommand, PutObjectCommand, type S3Client,
+} from '@aws-sdk/client-s3';
 import { ALT, handlerSettled, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
 import { connect } from 'node:net';
 import { sendTruncated, signRequest, signedFetch } from '../helpers/signed-request.js';
@@ -120,6 +124,8 @@ describe('Expect: 100-continue', () => {
   it('refuses a bad signature without asking for the body, and continues a good one', async () => {
     const refused = await expectContinue({ accessKey: 'cairntestroot', secretKey: 'wrong' });
     expect(refused.split('\r\n')[0]).toBe('HTTP/1.1 403 Forbidden');
+    expect(refused).not.toContain('100 Continue');
+    expect(await s3Error(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'continued' })))).toMatchObject({ status: 404 });
     const ok = await expectContinue();
     expect(ok.startsWith('HTTP/1.1 100 Continue')).toBe(true);
     expect(ok).toContain('HTTP/1.1 200 OK');
@@ -128,11 +134,26 @@ describe('Expect: 100-continue', () => {
 });
 
 describe('documents and names', () => {
-  it('malformed XML', async () => {
-    for (const [path, query] of [[`/${bucket}`, { versioning: '' }], [`/${bucket}`, { tagging: '' }], [`/${bucket}`, { cors: '' }]] as const) {
-      const r = await signedFetch(server.url, { method: 'PUT', path, query, body: '<VersioningConfiguration><Status>Enabled</Status>' });
+  it('malformed XML changes no configuration', async () => {
+    // Configuration set first, so a rejected write that replaced or removed it would show.
+    const cb = 'bad-input-config';
+    await s3.send(new CreateBucketCommand({ Bucket: cb }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: cb, VersioningConfiguration: { Status: 'Enabled' } }));
+    await s3.send(new PutBucketTaggingCommand({ Bucket: cb, Tagging: { TagSet: [{ Key: 'team', Value: 'data' }] } }));
+    const rules = [{ AllowedMethods: ['GET'], AllowedOrigins: ['https://app.example'] }];
+    await s3.send(new PutBucketCorsCommand({ Bucket: cb, CORSConfiguration: { CORSRules: rules } }));
+    const read = async () => [
+      (await s3.send(new GetBucketVersioningCommand({ Bucket: cb }))).Status,
+      (await s3.send(new GetBucketTaggingCommand({ Bucket: cb }))).TagSet,
+      (await s3.send(new GetBucketCorsCommand({ Bucket: cb }))).CORSRules?.map((r) => [r.AllowedMethods, r.AllowedOrigins]),
+    ];
+    const before = await read();
+    expect(before).toEqual(['Enabled', [{ Key: 'team', Value: 'data' }], [[['GET'], ['https://app.example']]]]);
+    for (const query of [{ versioning: '' }, { tagging: '' }, { cors: '' }]) {
+      const r = await signedFetch(server.url, { method: 'PUT', path: `/${cb}`, query, body: '<VersioningConfiguration><Status>Suspended</Status>' });
       expect([r.status, code(r.text)]).toEqual([400, 'MalformedXML']);
     }
+    expect(await read()).toEqual(before);
     const del = await signedFetch(server.url, { method: 'POST', path: `/${bucket}`, query: { delete: '' }, body: '<Delete><Object><Key>keep</Key></Object>' });
     expect([del.status, code(del.text)]).toEqual([400, 'MalformedXML']);
     await unchanged();
@@ -143,9 +164,12 @@ describe('documents and names', () => {
     expect(await s3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k'.repeat(1025), Body: 'x' })))).toMatchObject({ name: 'KeyTooLongError', status: 400 });
     const huge = await signedFetch(server.url, { method: 'PUT', path: `/${bucket}/keep`, body: 'evil', headers: { 'x-amz-meta-huge': 'y'.repeat(20_000) } });
     expect([huge.status, code(huge.text)]).toEqual([400, 'RequestHeaderSectionTooLarge']);
+    const buckets = async () => (await s3.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name);
+    const before = await buckets();
     for (const name of ['ab', 'UPPER', 'under_score', 'a..b', '192.168.0.1']) {
       expect(await s3Error(s3.send(new CreateBucketCommand({ Bucket: name })))).toMatchObject({ name: 'InvalidBucketName', status: 400 });
     }
+    expect(await buckets()).toEqual(before);
     await unchanged();
     const keys = (await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents?.map((o) => o.Key);
     expect(keys).not.toContain('k'.repeat(1025));

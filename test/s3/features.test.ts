@@ -42,6 +42,10 @@ describe('copy', () => {
     expect(await text(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'src' })))).toBe('source');
     expect(await s3Error(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'x', CopySource: `${bucket}/src`, CopySourceIfMatch: '"nope"' })))).toMatchObject({ name: 'PreconditionFailed', status: 412 });
     expect(await s3Error(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'x', CopySource: `${bucket}/missing` })))).toMatchObject({ name: 'NoSuchKey', status: 404 });
+    // Neither failed copy left anything at the destination, and a failed copy onto an existing key keeps it.
+    expect(await s3Error(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'x' })))).toMatchObject({ status: 404 });
+    expect(await s3Error(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'dst', CopySource: `${bucket}/src`, CopySourceIfNoneMatch: c.CopyObjectResult?.ETag })))).toMatchObject({ name: 'PreconditionFailed', status: 412 });
+    expect([(await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'dst' }))).ETag, await text(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'dst' })))]).toEqual([c.CopyObjectResult?.ETag, 'source']);
   });
 });
 
@@ -52,9 +56,16 @@ describe('tagging', () => {
     expect((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'tagged' }))).TagCount).toBe(2);
     await s3.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: 'tagged', Tagging: { TagSet: [{ Key: 'c', Value: '3' }] } }));
     expect((await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tagged' }))).TagSet).toEqual([{ Key: 'c', Value: '3' }]);
-    expect(await s3Error(s3.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: 'tagged', Tagging: { TagSet: [{ Key: 'c', Value: '3' }, { Key: 'c', Value: '4' }] } })))).toMatchObject({ name: 'InvalidTag' });
+    // AWS: a repeated key is InvalidTag ("Cannot provide multiple Tags with the same key"); nothing changes.
+    expect(await s3Error(s3.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: 'tagged', Tagging: { TagSet: [{ Key: 'c', Value: '3' }, { Key: 'c', Value: '4' }] } })))).toMatchObject({ name: 'InvalidTag', status: 400 });
+    expect((await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tagged' }))).TagSet).toEqual([{ Key: 'c', Value: '3' }]);
+    expect(await s3Error(s3.send(new GetBucketTaggingCommand({ Bucket: bucket })))).toMatchObject({ name: 'NoSuchTagSet', status: 404 });
+    const dup = [{ Key: 'team', Value: 'a' }, { Key: 'team', Value: 'b' }];
+    expect(await s3Error(s3.send(new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet: dup } })))).toMatchObject({ name: 'InvalidTag', status: 400 });
     expect(await s3Error(s3.send(new GetBucketTaggingCommand({ Bucket: bucket })))).toMatchObject({ name: 'NoSuchTagSet', status: 404 });
     await s3.send(new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet: [{ Key: 'team', Value: 'data' }] } }));
+    expect((await s3.send(new GetBucketTaggingCommand({ Bucket: bucket }))).TagSet).toEqual([{ Key: 'team', Value: 'data' }]);
+    expect(await s3Error(s3.send(new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet: dup } })))).toMatchObject({ name: 'InvalidTag', status: 400 });
     expect((await s3.send(new GetBucketTaggingCommand({ Bucket: bucket }))).TagSet).toEqual([{ Key: 'team', Value: 'data' }]);
   });
 });
@@ -80,7 +91,9 @@ describe('versioning', () => {
     expect(lv.IsTruncated).toBe(false);
     await s3.send(new DeleteObjectCommand({ Bucket: vb, Key: 'k', VersionId: del.VersionId }));
     expect(await text(s3.send(new GetObjectCommand({ Bucket: vb, Key: 'k' })))).toBe('two');
-    expect(await s3Error(s3.send(new PutBucketVersioningCommand({ Bucket: vb, VersioningConfiguration: { Status: 'Bogus' as never } })))).toMatchObject({ status: 400 });
+    // AWS: a Status other than Enabled or Suspended is MalformedXML (the schema's enumeration); nothing changes.
+    expect(await s3Error(s3.send(new PutBucketVersioningCommand({ Bucket: vb, VersioningConfiguration: { Status: 'Bogus' as never } })))).toMatchObject({ name: 'MalformedXML', status: 400 });
+    expect((await s3.send(new GetBucketVersioningCommand({ Bucket: vb }))).Status).toBe('Enabled');
   });
 });
 
@@ -203,6 +216,11 @@ describe('bucket policy and anonymous access', () => {
     expect((await fetch(`${server.url}/${pb}/pub/new`, { method: 'PUT', body: 'x' })).status).toBe(403);
     expect((await fetch(`${server.url}/${pb}`)).status).toBe(403);
     expect(await s3Error(s3.send(new PutBucketPolicyCommand({ Bucket: pb, Policy: '{"Statement": "nonsense"' })))).toMatchObject({ name: 'MalformedPolicy', status: 400 });
+    const noEffect = { Version: '2012-10-17', Statement: [{ Principal: '*', Action: 's3:*', Resource: `arn:aws:s3:::${pb}/*` }] };
+    expect(await s3Error(s3.send(new PutBucketPolicyCommand({ Bucket: pb, Policy: JSON.stringify(noEffect) })))).toMatchObject({ name: 'MalformedPolicy', status: 400 });
+    // The rejected documents changed nothing: the policy before them is still the one in force.
+    expect(JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: pb }))).Policy!)).toEqual(policy);
+    expect((await fetch(`${server.url}/${pb}/pub/file`)).status).toBe(200);
     await s3.send(new DeleteBucketPolicyCommand({ Bucket: pb }));
     expect((await fetch(`${server.url}/${pb}/pub/file`)).status).toBe(403);
     // Conditions on the object's own tags.

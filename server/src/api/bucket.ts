@@ -104,7 +104,10 @@ export async function getBucketVersioning(ctx: ApiContext, bucket: string): Prom
 export async function putBucketVersioning(ctx: ApiContext, req: S3Request, bucket: string): Promise<S3Response> {
   const doc = parseXml(await readDocument(req), 'VersioningConfiguration');
   const status = str(doc.Status);
-  if (status !== 'Enabled' && status !== 'Suspended') throw new S3Error('IllegalVersioningConfigurationException');
+  // A Status outside the schema's enumeration does not validate (MalformedXML, as AWS answers); no Status at all
+  // is a configuration that asks for nothing.
+  if (status === undefined) throw new S3Error('IllegalVersioningConfigurationException');
+  if (status !== 'Enabled' && status !== 'Suspended') throw new S3Error('MalformedXML');
   const mfa = str(doc.MfaDelete);
   if (mfa !== undefined && mfa !== 'Disabled') throw new S3Error('NotImplemented', 'MFA delete is not supported');
   const cfg = await ctx.storage.getBucketConfig(bucket);

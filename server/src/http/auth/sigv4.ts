@@ -12,6 +12,20 @@ import {
 export const MAX_SKEW_MS = 15 * 60 * 1000;
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 
+// AWS's messages for a credential scope of another day and a presigned URL valid for longer than a week.
+const WRONG_DAY = 'Invalid credential date. Date is not the same as X-Amz-Date.';
+const TOO_LONG = 'X-Amz-Expires must be less than a week (in seconds) that is; the maximum expires is 604800 seconds';
+
+/** `yyyyMMdd` of an epoch-ms time (UTC): the date a credential scope must name. */
+const dayOf = (t: number): string => new Date(t).toISOString().slice(0, 10).replace(/-/g, '');
+
+/** SigV4 requires host among the signed headers; AWS names what was left out. */
+function requireSignedHost(signed: string[]): void {
+  if (signed.includes('host')) return;
+  const message = 'There were headers present in the request which were not signed';
+  throw new S3Error('AccessDenied', message, { HeadersNotSigned: 'host' });
+}
+
 export interface SignedRequest {
   method: string;
   rawPath: string;
@@ -131,10 +145,10 @@ export function verifyHeaderV4(ctx: SigV4Context, req: SignedRequest, authorizat
     t = d;
   }
   if (Math.abs(ctx.now() - t) > MAX_SKEW_MS) throw new S3Error('RequestTimeTooSkewed', undefined, { RequestTime: amzDate, ServerTime: new Date(ctx.now()).toISOString(), MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS) });
-  if (!amzDate.startsWith(cred.date)) throw new S3Error('SignatureDoesNotMatch', 'The credential date does not match the request date.');
+  if (dayOf(t) !== cred.date) throw new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; ${WRONG_DAY}`);
 
   const signed = signedHeaders.split(';');
-  if (!signed.includes('host')) throw new S3Error('AuthorizationHeaderMalformed', 'SignedHeaders must include host.');
+  requireSignedHost(signed);
   const contentSha = headerValue(req.headers, 'x-amz-content-sha256');
   const payload = payloadMode(contentSha);
   const canonicalRequest = [
@@ -162,14 +176,16 @@ export function verifyPresignedV4(ctx: SigV4Context, req: SignedRequest): AuthOu
   const expiresText = q.get('X-Amz-Expires')!;
   if (!/^-?\d+$/.test(expiresText)) throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires should be a number');
   const expires = Number(expiresText);
-  if (expires < 0) throw new S3Error('AccessDenied', 'X-Amz-Expires must be non-negative');
-  if (expires > MAX_PRESIGN_SECONDS) throw new S3Error('AccessDenied', 'X-Amz-Expires must be less than a week (in seconds) that is; the maximum expires is 604800 seconds');
+  if (expires < 0) throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires must be non-negative');
+  if (expires > MAX_PRESIGN_SECONDS) throw new S3Error('AuthorizationQueryParametersError', TOO_LONG);
+  if (dayOf(t) !== cred.date) throw new S3Error('AuthorizationQueryParametersError', WRONG_DAY);
   const identity = lookup(ctx, cred.accessKey);
   const now = ctx.now();
   if (t - now > MAX_SKEW_MS) throw new S3Error('AccessDenied', 'Request is not valid yet');
   if (now > t + expires * 1000) throw new S3Error('AccessDenied', 'Request has expired', { 'X-Amz-Expires': expiresText, Expires: new Date(t + expires * 1000).toISOString(), ServerTime: new Date(now).toISOString() });
 
   const signedHeaders = q.get('X-Amz-SignedHeaders')!;
+  requireSignedHost(signedHeaders.split(';'));
   const contentSha = q.get('X-Amz-Content-Sha256') ?? headerValue(req.headers, 'x-amz-content-sha256') ?? 'UNSIGNED-PAYLOAD';
   const canonicalRequest = [
     req.method, canonicalUri(req.rawPath), canonicalQuery(pairs, 'X-Amz-Signature'), canonicalHeaders(req.headers, signedHeaders.split(';')),

@@ -174,10 +174,10 @@ for (const l of layouts) {
     });
 
     it('the sizes straddle the inline threshold (the shard files appear one byte above it)', async () => {
-      for (const size of [inlineMax(data), inlineMax(data) + 1]) await putSingle(`obj-${size}`, pattern(size, sizes.indexOf(size)));
+      for (const size of [inlineMax(data), inlineMax(data) + 1]) await putSingle(`straddle-${size}`, pattern(size, 300));
       const dirs = async (key: string) => (await Promise.all(server.drives.map((d) => readdir(join(d, bucket, `${key}.o`))))).map((e) => e.filter((n) => n !== 'meta').length);
-      expect(await dirs(`obj-${inlineMax(data)}`)).toEqual(server.drives.map(() => 0));
-      expect(await dirs(`obj-${inlineMax(data) + 1}`)).toEqual(server.drives.map(() => 1));
+      expect(await dirs(`straddle-${inlineMax(data)}`)).toEqual(server.drives.map(() => 0));
+      expect(await dirs(`straddle-${inlineMax(data) + 1}`)).toEqual(server.drives.map(() => 1));
     });
 
     // Without some shards the blocks are rebuilt from parity (Reed-Solomon decode): the same offsets must

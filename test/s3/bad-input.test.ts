@@ -149,8 +149,8 @@ describe('documents and names', () => {
     ];
     const before = await read();
     expect(before).toEqual(['Enabled', [{ Key: 'team', Value: 'data' }], [[['GET'], ['https://app.example']]]]);
-    for (const query of [{ versioning: '' }, { tagging: '' }, { cors: '' }]) {
-      const r = await signedFetch(server.url, { method: 'PUT', path: `/${cb}`, query, body: '<VersioningConfiguration><Status>Suspended</Status>' });
+    for (const sub of ['versioning', 'tagging', 'cors']) {
+      const r = await signedFetch(server.url, { method: 'PUT', path: `/${cb}`, query: { [sub]: '' }, body: '<VersioningConfiguration><Status>Suspended</Status>' });
       expect([r.status, code(r.text)]).toEqual([400, 'MalformedXML']);
     }
     expect(await read()).toEqual(before);

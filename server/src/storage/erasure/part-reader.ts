@@ -82,8 +82,14 @@ export function shardFileSize(codec: Codec, ec: ErasureInfo, size: number): numb
 }
 
 export class PartReader {
-  /** Shard indexes (0-based) found missing or corrupt. */
+  /** Shard indexes (0-based) found missing or corrupt (what a heal must repair). */
   readonly bad = new Set<number>();
+  /**
+   * Shards that cannot be read at all (no source, a read failed): never asked again. A shard with a
+   * corrupt frame stays readable: bitrot is per block, and its other blocks may be needed when another
+   * shard is bad there (it is only asked last).
+   */
+  private readonly unreadable = new Set<number>();
   /** A frame failed its hash or could not be read (as opposed to a shard known to be absent). */
   corrupt = false;
   /** Shards that once took longer than `slowMs`: read last from then on (a hung drive costs one wait). */
@@ -102,19 +108,24 @@ export class PartReader {
   ) {
     this.blocks = Math.ceil(size / ec.blockSize);
     this.fullFrame = codec.frameSize(ec.blockSize, ec.data);
-    sources.forEach((s, i) => !s && this.bad.add(i));
+    sources.forEach((s, i) => {
+      if (s) return;
+      this.bad.add(i);
+      this.unreadable.add(i);
+    });
   }
 
   blockLen(b: number): number {
     return Math.min(this.ec.blockSize, this.size - b * this.ec.blockSize);
   }
 
-  /** Frame `i` of block `b`, or null (and marked bad) when it cannot be read. */
+  /** Frame `i` of block `b`, or null (and marked unreadable) when it cannot be read. */
   private async frame(b: number, i: number): Promise<Buffer | null> {
-    if (this.bad.has(i)) return null;
+    if (this.unreadable.has(i)) return null;
     try {
       return await this.sources[i]!.read(b * this.fullFrame, this.codec.frameSize(this.blockLen(b), this.ec.data));
     } catch {
+      this.unreadable.add(i);
       this.bad.add(i);
       this.corrupt = true;
       return null;
@@ -132,11 +143,12 @@ export class PartReader {
     const pending = new Map<number, Promise<void>>();
     const started = new Set<number>();
     let good = 0;
-    // Shards known to be slow come last: data shards first, then parity, then the slow ones.
-    const order = [...Array(total).keys()].sort((a, b) => Number(this.slow.has(a)) - Number(this.slow.has(b)));
+    // Data shards first, then parity; shards with a corrupt frame elsewhere after those, slow ones last.
+    const rank = (i: number) => (this.slow.has(i) ? 2 : this.bad.has(i) ? 1 : 0);
+    const order = [...Array(total).keys()].sort((a, b) => rank(a) - rank(b));
     const start = (): boolean => {
       for (const i of order) {
-        if (started.has(i) || this.bad.has(i)) continue;
+        if (started.has(i) || this.unreadable.has(i)) continue;
         started.add(i);
         const p = this.frame(b, i).then((f) => {
           frames[i] = f;

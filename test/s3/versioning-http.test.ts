@@ -1,0 +1,163 @@
+// Versioning as clients meet it over HTTP: GET and HEAD of delete markers, CopyObject of an older version,
+// DeleteObjects naming versions and delete markers, and ListObjectVersions paged with key and version-id
+// markers. Expected answers follow AWS's pages for GetObject, CopyObject, DeleteObjects and
+// ListObjectVersions.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CopyObjectCommand, CreateBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand,
+  ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client,
+} from '@aws-sdk/client-s3';
+import { s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { signedFetch } from '../helpers/signed-request.js';
+
+let server: TestServer;
+let s3: S3Client;
+const bucket = 'versioning-http';
+const code = (xml: string) => /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
+
+beforeAll(async () => {
+  server = await startTestServer();
+  s3 = server.client();
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+const put = async (Key: string, Body: string) => (await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body }))).VersionId!;
+const text = async (Key: string, VersionId?: string) => (await s3.send(new GetObjectCommand({ Bucket: bucket, Key, VersionId }))).Body!.transformToString();
+
+describe('delete markers', () => {
+  it('GET or HEAD of a delete marker by version id: 405 with x-amz-delete-marker; of the latest: 404 NoSuchKey', async () => {
+    const v1 = await put('dm', 'one');
+    const marker = (await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'dm' }))).VersionId!;
+    expect(marker).not.toBe(v1);
+    // AWS GetObject: "If the specified version is a delete marker, the response returns a 405 Method Not
+    // Allowed error and the Last-Modified: timestamp response header", with x-amz-delete-marker: true.
+    for (const method of ['GET', 'HEAD']) {
+      const r = await signedFetch(server.url, { method, path: `/${bucket}/dm`, query: { versionId: marker } });
+      expect(r.status, method).toBe(405);
+      expect(r.headers.get('x-amz-delete-marker')).toBe('true');
+      expect(r.headers.get('x-amz-version-id')).toBe(marker);
+      expect(Number.isNaN(Date.parse(r.headers.get('last-modified') ?? ''))).toBe(false);
+      if (method === 'GET') expect(code(r.text)).toBe('MethodNotAllowed');
+    }
+    // The latest version is the marker: the object is gone (404 NoSuchKey), and the answer says why.
+    const latest = await signedFetch(server.url, { method: 'GET', path: `/${bucket}/dm` });
+    expect([latest.status, code(latest.text), latest.headers.get('x-amz-delete-marker')]).toEqual([404, 'NoSuchKey', 'true']);
+    // A key that never existed is not a delete marker.
+    const never = await signedFetch(server.url, { method: 'GET', path: `/${bucket}/never-written` });
+    expect([never.status, code(never.text)]).toEqual([404, 'NoSuchKey']);
+    expect(never.headers.get('x-amz-delete-marker')).not.toBe('true');
+    // The older version is still there, by id.
+    expect(await text('dm', v1)).toBe('one');
+  });
+});
+
+describe('CopyObject from a version', () => {
+  it('copies the version named, says which, and refuses a delete marker as the source', async () => {
+    const v1 = await put('src', 'first');
+    const v2 = await put('src', 'second');
+    const c = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy', CopySource: `${bucket}/src?versionId=${v1}` }));
+    expect(c.CopySourceVersionId).toBe(v1);
+    expect(c.VersionId).toBeTruthy();
+    expect([c.VersionId === v1, c.VersionId === v2]).toEqual([false, false]);
+    expect(await text('copy')).toBe('first');
+    expect(await text('copy', c.VersionId)).toBe('first');
+    expect(await text('src')).toBe('second');
+    // Without a version id the latest is copied.
+    const latest = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy-latest', CopySource: `${bucket}/src` }));
+    expect(latest.CopySourceVersionId).toBe(v2);
+    expect(await text('copy-latest')).toBe('second');
+    // AWS: a version id naming a delete marker is 400 InvalidRequest; a latest delete marker is NoSuchKey.
+    const marker = (await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'src' }))).VersionId!;
+    expect(await s3Error(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy-marker', CopySource: `${bucket}/src?versionId=${marker}` })))).toEqual({ name: 'InvalidRequest', status: 400 });
+    expect(await s3Error(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy-marker', CopySource: `${bucket}/src` })))).toEqual({ name: 'NoSuchKey', status: 404 });
+    expect(await s3Error(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'copy-marker' })))).toMatchObject({ status: 404 });
+    expect((await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: 'copy-marker' }))).Versions).toBeUndefined();
+  });
+});
+
+describe('DeleteObjects with version ids', () => {
+  it('removes the versions named, removes delete markers by id, and adds a marker where none is named', async () => {
+    const a1 = await put('batch/a', 'a1');
+    const a2 = await put('batch/a', 'a2');
+    const b1 = await put('batch/b', 'b1');
+    const bMarker = (await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'batch/b' }))).VersionId!;
+    await put('batch/c', 'c1');
+    const r = await s3.send(new DeleteObjectsCommand({
+      Bucket: bucket,
+      Delete: { Objects: [{ Key: 'batch/a', VersionId: a2 }, { Key: 'batch/b', VersionId: bMarker }, { Key: 'batch/c' }] },
+    }));
+    expect(r.Errors ?? []).toEqual([]);
+    const byKey = Object.fromEntries((r.Deleted ?? []).map((d) => [d.Key, d]));
+    // AWS DeleteObjects: a version named is deleted for good; naming a delete marker deletes it and says
+    // DeleteMarker true with its id; no version id in a versioned bucket adds a new delete marker.
+    expect(byKey['batch/a']).toEqual({ Key: 'batch/a', VersionId: a2 });
+    expect(byKey['batch/b']).toEqual({ Key: 'batch/b', VersionId: bMarker, DeleteMarker: true, DeleteMarkerVersionId: bMarker });
+    expect(byKey['batch/c'].DeleteMarker).toBe(true);
+    expect(byKey['batch/c'].DeleteMarkerVersionId).toBeTruthy();
+    // What is left: a1 is latest again, b1 is back (its marker gone), c is hidden by a new marker.
+    expect(await text('batch/a')).toBe('a1');
+    expect(await text('batch/b')).toBe('b1');
+    expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'batch/c' })))).toMatchObject({ name: 'NoSuchKey' });
+    const lv = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: 'batch/' }));
+    expect(lv.Versions?.map((v) => [v.Key, v.VersionId, v.IsLatest])).toEqual([
+      ['batch/a', a1, true], ['batch/b', b1, true], ['batch/c', expect.any(String), false],
+    ]);
+    expect(lv.DeleteMarkers?.map((m) => [m.Key, m.VersionId, m.IsLatest])).toEqual([['batch/c', byKey['batch/c'].DeleteMarkerVersionId, true]]);
+  });
+});
+
+describe('ListObjectVersions paging', () => {
+  it('MaxKeys pages with KeyMarker and VersionIdMarker: every version and marker once, keys ascending, newest first', async () => {
+    // Written in this order; the listing is by key, then newest first.
+    const written: { key: string; id: string; marker: boolean }[] = [];
+    const write = async (key: string, body?: string) => {
+      const id = body === undefined ? (await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))).VersionId! : await put(key, body);
+      written.push({ key, id, marker: body === undefined });
+    };
+    await write('pg/a', '1');
+    await write('pg/b', '1');
+    await write('pg/a', '2');
+    await write('pg/a');
+    await write('pg/c', '1');
+    await write('pg/a', '3');
+    await write('pg/b');
+    await write('pg/c', '2');
+    const expected = [...written].reverse().sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0)).map((w) => `${w.key} ${w.id} ${w.marker}`);
+    const seen: string[] = [];
+    let keyMarker: string | undefined;
+    let idMarker: string | undefined;
+    let pages = 0;
+    for (;;) {
+      const r = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: 'pg/', MaxKeys: 3, KeyMarker: keyMarker, VersionIdMarker: idMarker }));
+      pages++;
+      const page = [
+        ...(r.Versions ?? []).map((v) => `${v.Key} ${v.VersionId} false`),
+        ...(r.DeleteMarkers ?? []).map((m) => `${m.Key} ${m.VersionId} true`),
+      ];
+      // The SDK separates versions from markers: compare the page as a set with the next slice expected.
+      const slice = expected.slice(seen.length, seen.length + 3);
+      expect(page.sort()).toEqual([...slice].sort());
+      seen.push(...slice);
+      if (!r.IsTruncated) break;
+      // The markers name the last entry of the page.
+      const [lastKey, lastId] = slice.at(-1)!.split(' ');
+      expect([r.NextKeyMarker, r.NextVersionIdMarker]).toEqual([lastKey, lastId]);
+      keyMarker = r.NextKeyMarker;
+      idMarker = r.NextVersionIdMarker;
+    }
+    expect(seen).toEqual(expected);
+    expect(pages).toBe(3);
+    // IsLatest: the newest entry of each key only.
+    const all = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: 'pg/' }));
+    const latest = [...(all.Versions ?? []), ...(all.DeleteMarkers ?? [])].filter((v) => v.IsLatest).map((v) => v.VersionId).sort();
+    const newest = ['pg/a', 'pg/b', 'pg/c'].map((k) => written.filter((w) => w.key === k).at(-1)!.id).sort();
+    expect(latest).toEqual(newest);
+    // A key marker alone starts after every version of that key.
+    const afterA = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: 'pg/', KeyMarker: 'pg/a' }));
+    expect([...(afterA.Versions ?? []), ...(afterA.DeleteMarkers ?? [])].map((v) => v.Key).sort()).toEqual(['pg/b', 'pg/b', 'pg/c', 'pg/c']);
+  });
+});

@@ -90,13 +90,18 @@ export function parsePolicy(text: string, bucket: string): BucketPolicy {
   return { statements };
 }
 
+/** Operators that require the key not to match: true when the key is absent (IAM User Guide). */
+const NEGATED = new Set(['StringNotEquals', 'StringNotEqualsIgnoreCase', 'StringNotLike', 'NumericNotEquals', 'NotIpAddress']);
+
 function conditionHolds(c: PolicyStatement['conditions'][number], ctx: Record<string, string | undefined>): boolean {
+  const forAll = c.op.startsWith('ForAllValues:');
   let op = c.op.replace(/^(ForAnyValue|ForAllValues):/, '');
   const ifExists = op.endsWith('IfExists');
   if (ifExists) op = op.slice(0, -'IfExists'.length);
   const v = ctx[c.key];
   if (op === 'Null') return (v === undefined) === (c.values[0] === 'true');
-  if (v === undefined) return ifExists;
+  // An absent key: true for ...IfExists, for a negated operator and for ForAllValues (no value fails it).
+  if (v === undefined) return ifExists || NEGATED.has(op) || forAll;
   switch (op) {
     case 'StringEquals': return c.values.includes(v);
     case 'StringNotEquals': return !c.values.includes(v);

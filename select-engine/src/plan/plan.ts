@@ -76,7 +76,7 @@ function literalValue(e: A.Expr): SimplePredicate['value'] | undefined {
 
 const FLIP: Record<string, SimplePredicate['op']> = { '=': '=', '<>': '<>', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
 
-/** The AND-ed leaves of WHERE of the form column op literal (or IS [NOT] NULL), for pruning. */
+/** The AND-ed leaves of WHERE of the form column op literal, BETWEEN literals or IS [NOT] NULL, for pruning. */
 function conjunctsOf(where: A.Expr | undefined, alias: A.Name, format: InputFormat): SimplePredicate[] {
   const out: SimplePredicate[] = [];
   const column = (e: A.Expr): string | number | undefined => {
@@ -100,6 +100,15 @@ function conjunctsOf(where: A.Expr | undefined, alias: A.Name, format: InputForm
       const rc = column(e.right);
       const lv = literalValue(e.left);
       if (rc !== undefined && lv !== undefined) out.push({ column: rc, op: FLIP[e.op], value: lv });
+      return;
+    }
+    // x BETWEEN a AND b holds only where x >= a and x <= b: both bounds can prune.
+    if (e.kind === 'between' && !e.not) {
+      const c = column(e.value);
+      const low = literalValue(e.low);
+      const high = literalValue(e.high);
+      if (c !== undefined && low !== undefined) out.push({ column: c, op: '>=', value: low });
+      if (c !== undefined && high !== undefined) out.push({ column: c, op: '<=', value: high });
       return;
     }
     if (e.kind === 'is' && e.test === 'NULL') {

@@ -1,6 +1,6 @@
 // A minimal Thrift compact-protocol writer, enough to forge Parquet footers that lie (test use only).
 
-export type TValue = { i32: number } | { i64: bigint } | { str: string } | { list: TValue[]; elem: number } | { struct: TStruct };
+export type TValue = { i32: number } | { i64: bigint } | { str: string } | { bin: Buffer } | { list: TValue[]; elem: number } | { struct: TStruct };
 export type TStruct = Array<[field: number, value: TValue]>;
 
 const I32 = 5;
@@ -22,7 +22,7 @@ const zigzag = (v: bigint) => (v << 1n) ^ (v >> 63n);
 function typeOf(v: TValue): number {
   if ('i32' in v) return I32;
   if ('i64' in v) return I64;
-  if ('str' in v) return BINARY;
+  if ('str' in v || 'bin' in v) return BINARY;
   if ('list' in v) return LIST;
   return STRUCT;
 }
@@ -30,8 +30,8 @@ function typeOf(v: TValue): number {
 function value(out: number[], v: TValue): void {
   if ('i32' in v) varint(out, zigzag(BigInt(v.i32)) & 0xffffffffn);
   else if ('i64' in v) varint(out, zigzag(v.i64) & 0xffffffffffffffffn);
-  else if ('str' in v) {
-    const b = Buffer.from(v.str);
+  else if ('str' in v || 'bin' in v) {
+    const b = 'bin' in v ? v.bin : Buffer.from(v.str);
     varint(out, BigInt(b.length));
     out.push(...b);
   } else if ('list' in v) {
@@ -58,6 +58,8 @@ function struct(out: number[], s: TStruct): void {
   }
   out.push(0);
 }
+
+export { BINARY, I32, STRUCT };
 
 export function encode(s: TStruct): Buffer {
   const out: number[] = [];

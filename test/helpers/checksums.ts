@@ -1,5 +1,5 @@
 // Checksums computed independently of the code under test (node:crypto, node:zlib and a table-driven
-// CRC-64/NVME written from its published parameters), for the values S3 returns: base64 of the
+// CRC-32C and CRC-64/NVME written from their published parameters), for the values S3 returns: base64 of the
 // big-endian digest, and the multipart COMPOSITE form (the checksum of the parts' checksums, "-N").
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
@@ -30,7 +30,23 @@ export function crc64nvme(data: Uint8Array): Buffer {
   return out;
 }
 
-export type Algorithm = 'CRC32' | 'CRC64NVME' | 'SHA256' | 'SHA1';
+// CRC-32C (Castagnoli): reflected polynomial 0x82f63b78, init and xorout all ones, check value 0xe3069283.
+const CRC32C_TABLE = new Uint32Array(256);
+for (let i = 0; i < 256; i++) {
+  let c = i;
+  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+  CRC32C_TABLE[i] = c >>> 0;
+}
+
+export function crc32c(data: Uint8Array): Buffer {
+  let c = 0xffffffff;
+  for (let i = 0; i < data.length; i++) c = CRC32C_TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE((c ^ 0xffffffff) >>> 0);
+  return out;
+}
+
+export type Algorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA256' | 'SHA1';
 
 /** The raw digest of `data` for an S3 checksum algorithm. */
 export function digest(alg: Algorithm, data: Uint8Array): Buffer {
@@ -40,6 +56,8 @@ export function digest(alg: Algorithm, data: Uint8Array): Buffer {
       b.writeUInt32BE(crc32(data) >>> 0);
       return b;
     }
+    case 'CRC32C':
+      return crc32c(data);
     case 'CRC64NVME':
       return crc64nvme(data);
     case 'SHA256':

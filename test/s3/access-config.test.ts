@@ -42,14 +42,14 @@ describe('public access block and ownership controls', () => {
     await root.send(new PutObjectCommand({ Bucket: 'pab-acl', Key: 'k', Body: 'v', ACL: 'public-read' }));
     await anon.send(new GetObjectCommand({ Bucket: 'pab-acl', Key: 'k' }));
     await root.send(new PutPublicAccessBlockCommand({ Bucket: 'pab-acl', PublicAccessBlockConfiguration: block({ BlockPublicAcls: true }) }));
-    expect((await s3Error(root.send(new PutObjectCommand({ Bucket: 'pab-acl', Key: 'k2', Body: 'v', ACL: 'public-read' })))).status).toBe(403);
+    expect(await s3Error(root.send(new PutObjectCommand({ Bucket: 'pab-acl', Key: 'k2', Body: 'v', ACL: 'public-read' })))).toEqual({ name: 'AccessDenied', status: 403 });
     expect((await s3Error(root.send(new GetObjectCommand({ Bucket: 'pab-acl', Key: 'k2' })))).status).toBe(404);
     const aclBefore = (await root.send(new GetBucketAclCommand({ Bucket: 'pab-acl' }))).Grants;
     expect(await s3Error(root.send(new PutBucketAclCommand({ Bucket: 'pab-acl', ACL: 'public-read' })))).toEqual({ name: 'AccessDenied', status: 403 });
     expect((await root.send(new GetBucketAclCommand({ Bucket: 'pab-acl' }))).Grants).toEqual(aclBefore);
     await root.send(new PutObjectCommand({ Bucket: 'pab-acl', Key: 'k3', Body: 'v', ACL: 'private' }));
     await root.send(new PutPublicAccessBlockCommand({ Bucket: 'pab-acl', PublicAccessBlockConfiguration: block({ IgnorePublicAcls: true }) }));
-    expect((await s3Error(anon.send(new GetObjectCommand({ Bucket: 'pab-acl', Key: 'k' })))).status).toBe(403);
+    expect(await s3Error(anon.send(new GetObjectCommand({ Bucket: 'pab-acl', Key: 'k' })))).toEqual({ name: 'AccessDenied', status: 403 });
   });
 
   it('BlockPublicPolicy refuses a public policy; RestrictPublicBuckets stops one that exists', async () => {
@@ -63,7 +63,7 @@ describe('public access block and ownership controls', () => {
     await root.send(new PutBucketPolicyCommand({ Bucket: 'pab-pol', Policy: policy }));
     await anon.send(new GetObjectCommand({ Bucket: 'pab-pol', Key: 'k' }));
     await root.send(new PutPublicAccessBlockCommand({ Bucket: 'pab-pol', PublicAccessBlockConfiguration: block({ RestrictPublicBuckets: true }) }));
-    expect((await s3Error(anon.send(new GetObjectCommand({ Bucket: 'pab-pol', Key: 'k' })))).status).toBe(403);
+    expect(await s3Error(anon.send(new GetObjectCommand({ Bucket: 'pab-pol', Key: 'k' })))).toEqual({ name: 'AccessDenied', status: 403 });
     await root.send(new GetObjectCommand({ Bucket: 'pab-pol', Key: 'k' }));
   });
 
@@ -82,6 +82,6 @@ describe('public access block and ownership controls', () => {
     expect(refused).toEqual({ name: 'InvalidBucketAclWithObjectOwnership', status: 400 });
     await anon.send(new ListObjectsV2Command({ Bucket: 'own' }));
     // Only the owner manages these documents.
-    expect((await s3Error(alt.send(new GetBucketOwnershipControlsCommand({ Bucket: 'own' })))).status).toBe(403);
+    expect(await s3Error(alt.send(new GetBucketOwnershipControlsCommand({ Bucket: 'own' })))).toEqual({ name: 'AccessDenied', status: 403 });
   });
 });

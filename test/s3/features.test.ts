@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { checksumOf, crc32c, crc64nvme } from '../helpers/checksums.js';
 
 let server: TestServer;
 let s3: S3Client;
@@ -125,10 +126,11 @@ describe('conditional requests and ranges', () => {
 
 describe('checksums', () => {
   it('stores CRC32/SHA256 checksums and returns them with checksum mode', async () => {
+    expect([crc32c(Buffer.from('123456789')).toString('hex'), crc64nvme(Buffer.from('123456789')).toString('hex')]).toEqual(['e3069283', 'ae8b14860a799888']);
     for (const alg of ['CRC32', 'CRC32C', 'SHA1', 'SHA256', 'CRC64NVME'] as const) {
       const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `ck-${alg}`, Body: 'checksum me', ChecksumAlgorithm: alg }));
       const field = `Checksum${alg}` as const;
-      expect(put[field]).toBeDefined();
+      expect(put[field]).toBe(checksumOf(alg, Buffer.from('checksum me')));
       const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `ck-${alg}`, ChecksumMode: 'ENABLED' }));
       expect(head[field]).toBe(put[field]);
     }

@@ -46,9 +46,14 @@ export interface V4Signature {
   signedHeaders: string;
 }
 
+/** Encoded name=value pairs sorted by name, then value (code-unit order, as AWS sorts them). */
 function canonicalQuery(q: [string, string][]): string {
-  return q.map(([k, v]) => [uriEncode(k), uriEncode(v)]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1))
-    .map(([k, v]) => `${k}=${v}`).join('&');
+  const pairs = q.map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`);
+  return pairs.sort((a, b) => {
+    const [ka, va] = a.split('=');
+    const [kb, vb] = b.split('=');
+    return ka < kb ? -1 : ka > kb ? 1 : va < vb ? -1 : va > vb ? 1 : 0;
+  }).join('&');
 }
 
 export function signV4(r: V4Request): V4Signature {
@@ -59,11 +64,13 @@ export function signV4(r: V4Request): V4Signature {
   const names = (r.signed ?? Object.keys(r.headers)).map((h) => h.toLowerCase()).sort();
   const canonicalHeaders = names.map((h) => `${h}:${(r.headers[h] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
   const signedHeaders = names.join(';');
-  const canonical = [r.method, r.path, canonicalQuery(r.query ?? []), canonicalHeaders, signedHeaders, r.payloadHash].join('\n');
+  const query = canonicalQuery(r.query ?? []);
+  const canonical = [r.method, r.path, query, canonicalHeaders, signedHeaders, r.payloadHash].join('\n');
   const scope = `${scopeDate}/${region}/s3/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', when, scope, sha256(canonical)].join('\n');
   const key = signingKey(c.secretKey, scopeDate, region);
-  return { signature: hmac(key, stringToSign).toString('hex'), scope, key, credential: `${c.accessKey}/${scope}`, signedHeaders };
+  const signature = hmac(key, stringToSign).toString('hex');
+  return { signature, scope, key, credential: `${c.accessKey}/${scope}`, signedHeaders };
 }
 
 /** The Authorization header of a signed request. */
@@ -92,7 +99,8 @@ export function presignV4(r: Omit<V4Request, 'payloadHash'>, expires: number): [
   return [...params, ['X-Amz-Signature', s.signature]];
 }
 
-export const queryString = (q: [string, string][]): string => q.map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`).join('&');
+export const queryString = (q: [string, string][]): string =>
+  q.map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`).join('&');
 
 /** The signature of one aws-chunked chunk, chained from the previous one (the seed: the request's). */
 export function chunkSignature(s: V4Signature, time: Date, previous: string, chunk: Buffer): string {
@@ -111,13 +119,18 @@ export function trailerSignature(s: V4Signature, time: Date, previous: string, t
  * A signed aws-chunked body of `chunks` (the last, empty chunk added), with signed trailers when given.
  * `tamper` lets a test change the bytes of one chunk after it was signed.
  */
-export function signedChunkedBody(s: V4Signature, time: Date, chunks: Buffer[], trailers?: [string, string][], tamper?: (i: number, c: Buffer) => Buffer): Buffer {
+export function signedChunkedBody(
+  s: V4Signature, time: Date, chunks: Buffer[], trailers?: [string, string][],
+  tamper?: (i: number, c: Buffer) => Buffer,
+): Buffer {
   const out: Buffer[] = [];
   let previous = s.signature;
   for (const [i, c] of [...chunks, Buffer.alloc(0)].entries()) {
     previous = chunkSignature(s, time, previous, c);
     const sent = tamper ? tamper(i, c) : c;
-    out.push(Buffer.from(`${c.length.toString(16)};chunk-signature=${previous}\r\n`), sent, Buffer.from(c.length ? '\r\n' : ''));
+    const head = `${c.length.toString(16)};chunk-signature=${previous}\r\n`;
+    // The empty last chunk has no data line: the trailers (if any) and the closing empty line follow it.
+    out.push(Buffer.from(head), sent, Buffer.from(c.length ? '\r\n' : ''));
   }
   if (trailers) {
     for (const [k, v] of trailers) out.push(Buffer.from(`${k}:${v}\r\n`));

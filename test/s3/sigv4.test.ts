@@ -3,10 +3,14 @@
 // expiries past a week, and signed aws-chunked uploads (chunk signatures, signed trailers) end to end.
 // Every refusal is checked to have stored nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client,
+} from '@aws-sdk/client-s3';
 import { s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
 import { checksumOf } from '../helpers/checksums.js';
-import { amzDate, authorization, presignV4, queryString, signedChunkedBody, signV4, type V4Request } from '../helpers/sigv4.js';
+import {
+  amzDate, authorization, presignV4, queryString, signedChunkedBody, signV4, type V4Request,
+} from '../helpers/sigv4.js';
 import { createHash } from 'node:crypto';
 
 let server: TestServer;
@@ -28,10 +32,12 @@ afterAll(async () => {
 });
 
 /** Sends a request signed in the Authorization header; `mutate` may change the signed headers afterwards. */
-async function send(r: Omit<V4Request, 'headers' | 'payloadHash'> & { headers?: Record<string, string>; body?: Buffer | string; payloadHash?: string }) {
+type Unsigned = Omit<V4Request, 'headers' | 'payloadHash'> & { headers?: Record<string, string>; body?: string };
+
+async function send(r: Unsigned) {
   const body = r.body === undefined ? undefined : Buffer.from(r.body);
-  const payloadHash = r.payloadHash ?? sha256(body ?? '');
-  const headers: Record<string, string> = { host, 'x-amz-date': amzDate(r.time), 'x-amz-content-sha256': payloadHash, ...r.headers };
+  const payloadHash = sha256(body ?? '');
+  const headers = { host, 'x-amz-date': amzDate(r.time), 'x-amz-content-sha256': payloadHash, ...r.headers };
   const s = signV4({ ...r, headers, payloadHash });
   const { host: _h, ...sent } = headers;
   const res = await fetch(server.url + r.path + (r.query?.length ? `?${queryString(r.query)}` : ''), {
@@ -41,7 +47,8 @@ async function send(r: Omit<V4Request, 'headers' | 'payloadHash'> & { headers?: 
 }
 
 async function unchanged(key = 'keep', want = 'original'): Promise<void> {
-  expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString()).toBe(want);
+  const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  expect(await got.Body!.transformToString()).toBe(want);
 }
 
 async function absent(key: string): Promise<void> {
@@ -69,7 +76,8 @@ describe('the signature itself', () => {
   it('SignedHeaders without host is AccessDenied naming host as not signed', async () => {
     // SigV4: host must be signed. AWS answers 403 AccessDenied "There were headers present in the request
     // which were not signed" with <HeadersNotSigned>host</HeadersNotSigned>.
-    const r = await send({ method: 'PUT', path: `/${bucket}/keep`, time: new Date(), body: 'evil', signed: ['x-amz-content-sha256', 'x-amz-date'] });
+    const signed = ['x-amz-content-sha256', 'x-amz-date'];
+    const r = await send({ method: 'PUT', path: `/${bucket}/keep`, time: new Date(), body: 'evil', signed });
     expect([r.status, code(r.text)]).toEqual([403, 'AccessDenied']);
     expect(r.text).toContain('<HeadersNotSigned>host</HeadersNotSigned>');
     await unchanged();
@@ -77,8 +85,10 @@ describe('the signature itself', () => {
 });
 
 describe('presigned URLs', () => {
-  const presigned = (key: string, method: string, expires: number, o: Partial<V4Request> = {}) =>
-    `${server.url}/${bucket}/${key}?${queryString(presignV4({ method, path: `/${bucket}/${key}`, headers: { host }, time: new Date(), ...o }, expires))}`;
+  const presigned = (key: string, method: string, expires: number, o: Partial<V4Request> = {}) => {
+    const query = presignV4({ method, path: `/${bucket}/${key}`, headers: { host }, time: new Date(), ...o }, expires);
+    return `${server.url}/${bucket}/${key}?${queryString(query)}`;
+  };
 
   it('the hand presigner is right; X-Amz-Expires of exactly 7 days is accepted', async () => {
     const r = await fetch(presigned('keep', 'GET', 604800));
@@ -99,7 +109,8 @@ describe('presigned URLs', () => {
   it('a credential date other than X-Amz-Date is AuthorizationQueryParametersError', async () => {
     const now = new Date();
     const yesterday = amzDate(new Date(now.getTime() - 86400_000)).slice(0, 8);
-    const r = await fetch(presigned('presigned-date', 'PUT', 3600, { time: now, scopeDate: yesterday }), { method: 'PUT', body: 'evil' });
+    const url = presigned('presigned-date', 'PUT', 3600, { time: now, scopeDate: yesterday });
+    const r = await fetch(url, { method: 'PUT', body: 'evil' });
     const text = await r.text();
     expect([r.status, code(text)]).toEqual([400, 'AuthorizationQueryParametersError']);
     expect(text).toContain('Invalid credential date');
@@ -107,9 +118,10 @@ describe('presigned URLs', () => {
   });
 
   it('X-Amz-SignedHeaders without host is AccessDenied', async () => {
-    const r = await fetch(presigned('presigned-nohost', 'PUT', 3600, { signed: ['x-amz-date'], headers: { host, 'x-amz-date': amzDate(new Date()) } }), {
-      method: 'PUT', body: 'evil', headers: { 'x-amz-date': amzDate(new Date()) },
-    });
+    const date = amzDate(new Date());
+    const headers = { host, 'x-amz-date': date };
+    const url = presigned('presigned-nohost', 'PUT', 3600, { signed: ['x-amz-date'], headers });
+    const r = await fetch(url, { method: 'PUT', body: 'evil', headers: { 'x-amz-date': date } });
     const text = await r.text();
     expect([r.status, code(text)]).toEqual([403, 'AccessDenied']);
     expect(text).toContain('<HeadersNotSigned>host</HeadersNotSigned>');
@@ -122,7 +134,16 @@ describe('signed aws-chunked uploads', () => {
   const whole = Buffer.concat(chunks);
 
   /** PUT of `key` with a STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER] body built from `chunks`. */
-  async function chunkedPut(key: string, o: { trailer?: [string, string]; tamper?: (i: number, c: Buffer) => Buffer; cut?: number; decoded?: number } = {}) {
+  interface Framing {
+    trailer?: [string, string];
+    tamper?: (i: number, c: Buffer) => Buffer;
+    /** Send only this many bytes of the framed body. */
+    cut?: number;
+    /** The x-amz-decoded-content-length to declare. */
+    decoded?: number;
+  }
+
+  async function chunkedPut(key: string, o: Framing = {}) {
     const time = new Date();
     const payloadHash = o.trailer ? 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER' : 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD';
     const headers: Record<string, string> = {
@@ -134,7 +155,8 @@ describe('signed aws-chunked uploads', () => {
     let body = signedChunkedBody(s, time, chunks, o.trailer ? [o.trailer] : undefined, o.tamper);
     if (o.cut !== undefined) body = body.subarray(0, o.cut);
     const { host: _h, ...sent } = headers;
-    const res = await fetch(`${server.url}/${bucket}/${key}`, { method: 'PUT', headers: { ...sent, authorization: authorization(s) }, body });
+    const init = { method: 'PUT', headers: { ...sent, authorization: authorization(s) }, body };
+    const res = await fetch(`${server.url}/${bucket}/${key}`, init);
     return { status: res.status, text: await res.text(), headers: res.headers };
   }
 
@@ -151,16 +173,21 @@ describe('signed aws-chunked uploads', () => {
     const crc = checksumOf('CRC32', whole);
     const r = await chunkedPut('chunked-trailer', { trailer: ['x-amz-checksum-crc32', crc] });
     expect(r.status).toBe(200);
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'chunked-trailer', ChecksumMode: 'ENABLED' }));
+    const head = await s3.send(new HeadObjectCommand({
+      Bucket: bucket, Key: 'chunked-trailer',
+      ChecksumMode: 'ENABLED',
+    }));
     expect([head.ContentLength, head.ChecksumCRC32]).toEqual([whole.length, crc]);
   });
 
   it('a chunk changed after signing, a wrong trailer value or a truncated body store nothing', async () => {
     // A flipped byte in the second chunk: its signature no longer matches (403 SignatureDoesNotMatch).
-    const forged = await chunkedPut('keep', { tamper: (i, c) => (i === 1 ? Buffer.concat([Buffer.from('X'), c.subarray(1)]) : c) });
+    const flipSecond = (i: number, c: Buffer) => (i === 1 ? Buffer.concat([Buffer.from('X'), c.subarray(1)]) : c);
+    const forged = await chunkedPut('keep', { tamper: flipSecond });
     expect([forged.status, code(forged.text)]).toEqual([403, 'SignatureDoesNotMatch']);
     // A trailing checksum that is signed but wrong for the data: BadDigest.
-    const wrongSum = await chunkedPut('keep', { trailer: ['x-amz-checksum-crc32', checksumOf('CRC32', Buffer.from('other'))] });
+    const other = checksumOf('CRC32', Buffer.from('other'));
+    const wrongSum = await chunkedPut('keep', { trailer: ['x-amz-checksum-crc32', other] });
     expect([wrongSum.status, code(wrongSum.text)]).toEqual([400, 'BadDigest']);
     // The body ends inside the second chunk: IncompleteBody.
     const cut = await chunkedPut('keep', { cut: 70_000 });

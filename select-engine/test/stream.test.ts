@@ -23,7 +23,15 @@ function bigCsv(rows: number): Buffer {
 }
 
 /** A scanner over records held in memory: batches as given, optional pauses, filter applied or not. */
-function memoryScanner(batches: ScanRecord[][], o: { applyFilter?: boolean; gate?: (batch: number) => Promise<void>; failAfter?: number; header?: string[] } = {}): Scanner & { filterCalls: number; closed: boolean } {
+interface MemoryScannerOptions {
+  applyFilter?: boolean;
+  /** Awaited before each batch (0-based index): a test decides when the scan goes on. */
+  gate?: (batch: number) => Promise<void>;
+  failAfter?: number;
+  header?: string[];
+}
+
+function memoryScanner(batches: ScanRecord[][], o: MemoryScannerOptions = {}): Scanner & { filterCalls: number; closed: boolean } {
   const state = { filterCalls: 0, closed: false };
   const scanner: Scanner = async (_source: ByteSource, _r: SelectRequest, opts: ScanOptions): Promise<ScanResult> => {
     async function* gen(): AsyncGenerator<ScanRecord[]> {
@@ -104,9 +112,11 @@ describe('event-stream framing', () => {
     // a keep-alive arrives, however slow or fast the machine (no pause to outlast).
     let conts = 0;
     const waiting: { n: number; go: () => void }[] = [];
-    const gate = (batch: number) => new Promise<void>((go) => (conts > batch ? go() : waiting.push({ n: batch + 1, go })));
+    const gate = (batch: number) =>
+      new Promise<void>((go) => (conts > batch ? go() : waiting.push({ n: batch + 1, go })));
     const scanner = memoryScanner(Array.from({ length: 6 }, () => [['x']]), { gate });
-    const frames = await runSelect({ expression: "SELECT * FROM S3Object WHERE _1 = 'y'", input: { csv: {} }, output: { csv: {} } }, bufferSource(Buffer.alloc(0)), { scanner, keepAliveMs: 5 });
+    const request: SelectRequest = { expression: "SELECT * FROM S3Object WHERE _1 = 'y'", input: { csv: {} }, output: { csv: {} } };
+    const frames = await runSelect(request, bufferSource(Buffer.alloc(0)), { scanner, keepAliveMs: 5 });
     const types: string[] = [];
     for await (const f of frames) {
       const t = decodeFrame(f).type;

@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { bufferSource } from '../../src/formats/index.js';
+import type { SelectRequest } from '../../src/index.js';
 import { runToEnd, statsOf } from '../helpers.js';
 import { BINARY, encode, I32, parquetFile, STRUCT, type TStruct } from './thrift.js';
 
@@ -23,18 +24,22 @@ const day = (i: number) => new Date(Date.UTC(2024, 0, 1) + i * DAY);
  * that a query on the same columns matching every row reads.
  */
 async function ids(bytes: Buffer, where: string): Promise<{ ids: number[]; scanned: number }> {
-  const out = await runToEnd({ expression: `SELECT s.id FROM S3Object s WHERE ${where}`, input: { parquet: {} }, output: { csv: {} } }, bufferSource(bytes));
+  const out = await runToEnd(parquetQuery(`SELECT s.id FROM S3Object s WHERE ${where}`), bufferSource(bytes));
   expect(out.error, where).toBeUndefined();
   expect(out.events.at(-1)?.type).toBe('End');
   const footer = bytes.readUInt32LE(bytes.length - 8) + 8;
   return { ids: out.records.split('\n').filter(Boolean).map(Number), scanned: statsOf(out).bytesScanned - footer };
 }
 
+function parquetQuery(expression: string): SelectRequest {
+  return { expression, input: { parquet: {} }, output: { csv: {} } };
+}
+
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 const where = (f: (i: number) => boolean) => range(0, ROWS).filter(f);
 
 describe('pruning by statistics', () => {
-  it('decimals (fixed-length bytes and INT64, negative and positive): exact rows, other row groups skipped', async () => {
+  it('decimals (fixed-length bytes and INT64, negative and positive): exact rows, other groups skipped', async () => {
     for (const [file, col] of [['pruning.parquet', 'dec'], ['pruning-dec-int64.parquet', 'dec_i64']]) {
       const bytes = await fixture(file);
       const all = await ids(bytes, `s."${col}" < 1000`); // the same columns, every row group
@@ -81,16 +86,20 @@ describe('pruning by statistics', () => {
     const bytes = await fixture('pruning-int96.parquet');
     const r = await ids(bytes, 's.ts >= `2024-01-20T00:00:00Z` AND s.ts < `2024-01-20T05:00:00Z`');
     const hour = (i: number) => Date.UTC(2024, 0, 1) + i * 3600_000;
-    expect(r.ids).toEqual(where((i) => hour(i) >= Date.parse('2024-01-20T00:00:00Z') && hour(i) < Date.parse('2024-01-20T05:00:00Z')));
+    const [from, to] = [Date.parse('2024-01-20T00:00:00Z'), Date.parse('2024-01-20T05:00:00Z')];
+    expect(r.ids).toEqual(where((i) => hour(i) >= from && hour(i) < to));
   });
 
   it('INT96 statistics are not trusted, however wrong they are', async () => {
     // Two row groups of ten hourly timestamps (2024-01-01 and 2024-01-02), both claiming min = max =
     // 1970-01-01: pruning by them would drop every row of the query below.
-    const bytes = int96File([0, 1].map((d) => Array.from({ length: 10 }, (_, h) => new Date(Date.UTC(2024, 0, 1 + d, h)))), new Date(0));
-    const out = await runToEnd({ expression: 'SELECT s.ts FROM S3Object s WHERE s.ts > `2024-01-02T05:00:00Z`', input: { parquet: {} }, output: { csv: {} } }, bufferSource(bytes));
+    const hours = (d: number) => Array.from({ length: 10 }, (_, h) => new Date(Date.UTC(2024, 0, 1 + d, h)));
+    const bytes = int96File([hours(0), hours(1)], new Date(0));
+    const sql = 'SELECT s.ts FROM S3Object s WHERE s.ts > `2024-01-02T05:00:00Z`';
+    const out = await runToEnd(parquetQuery(sql), bufferSource(bytes));
     expect(out.error).toBeUndefined();
-    expect(out.records.split('\n').filter(Boolean)).toEqual(['06', '07', '08', '09'].map((h) => `2024-01-02T${h}:00:00.000Z`));
+    const want = ['06', '07', '08', '09'].map((h) => `2024-01-02T${h}:00:00.000Z`);
+    expect(out.records.split('\n').filter(Boolean)).toEqual(want);
   });
 });
 
@@ -130,23 +139,33 @@ function int96File(groups: Date[][], claimed: Date): Buffer {
   let offset = 4; // after "PAR1"
   for (const g of groups) {
     const data = Buffer.concat(g.map(int96));
+    // A DATA_PAGE of PLAIN values (RLE levels, none written for a REQUIRED column).
+    const dataPage: TStruct = [[1, { i32: g.length }], [2, { i32: 0 }], [3, { i32: 3 }], [4, { i32: 3 }]];
     const header = encode([
-      [1, { i32: 0 }], [2, { i32: data.length }], [3, { i32: data.length }],
-      [5, { struct: [[1, { i32: g.length }], [2, { i32: 0 }], [3, { i32: 3 }], [4, { i32: 3 }]] }], // PLAIN values, RLE levels
+      [1, { i32: 0 }], [2, { i32: data.length }], [3, { i32: data.length }], [5, { struct: dataPage }],
     ]);
     const size = BigInt(header.length + data.length);
+    // ColumnMetaData: INT96, PLAIN, path "ts", uncompressed, its page, and statistics null_count/max/min.
     const meta: TStruct = [
-      [1, { i32: 3 }], [2, { list: [{ i32: 0 }], elem: I32 }], [3, { list: [{ str: 'ts' }], elem: BINARY }], [4, { i32: 0 }],
-      [5, { i64: BigInt(g.length) }], [6, { i64: size }], [7, { i64: size }], [9, { i64: BigInt(offset) }],
+      [1, { i32: 3 }], [2, { list: [{ i32: 0 }], elem: I32 }], [3, { list: [{ str: 'ts' }], elem: BINARY }],
+      [4, { i32: 0 }], [5, { i64: BigInt(g.length) }], [6, { i64: size }], [7, { i64: size }],
+      [9, { i64: BigInt(offset) }],
       [12, { struct: [[3, { i64: 0n }], [5, { bin: int96(claimed) }], [6, { bin: int96(claimed) }]] }],
     ];
-    rowGroups.push([[1, { list: [{ struct: [[2, { i64: BigInt(offset) }], [3, { struct: meta }]] }], elem: STRUCT }], [2, { i64: size }], [3, { i64: BigInt(g.length) }]]);
+    const chunk: TStruct = [[2, { i64: BigInt(offset) }], [3, { struct: meta }]];
+    const rows = BigInt(g.length);
+    rowGroups.push([[1, { list: [{ struct: chunk }], elem: STRUCT }], [2, { i64: size }], [3, { i64: rows }]]);
     pages.push(header, data);
     offset += Number(size);
   }
+  // The root with one child, and `ts`: INT96, REQUIRED.
+  const schema: TStruct[] = [
+    [[4, { str: 'schema' }], [5, { i32: 1 }]],
+    [[1, { i32: 3 }], [3, { i32: 0 }], [4, { str: 'ts' }]],
+  ];
   return parquetFile(Buffer.concat(pages), [
     [1, { i32: 1 }],
-    [2, { list: [{ struct: [[4, { str: 'schema' }], [5, { i32: 1 }]] }, { struct: [[1, { i32: 3 }], [3, { i32: 0 }], [4, { str: 'ts' }]] }], elem: STRUCT }],
+    [2, { list: schema.map((struct) => ({ struct })), elem: STRUCT }],
     [3, { i64: BigInt(groups.reduce((n, g) => n + g.length, 0)) }],
     [4, { list: rowGroups.map((struct) => ({ struct })), elem: STRUCT }],
   ]);

@@ -17,9 +17,11 @@ function release(fifo: string): void {
   closeSync(openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
 }
 
-it.each([[1, 0], [4, 1]])('a GET with a hung data shard returns the object whole (batch %i, read-ahead %i)', async (batch, ahead) => {
+const getCases = [[1, 0], [4, 1]];
+it.each(getCases)('a GET with a hung data shard returns the object (batch %i, read-ahead %i)', async (batch, ahead) => {
   const d = await drives(4);
-  const s = await open(d.paths, { blockSize: 4096, inlineLimit: 0, readBatchBlocks: batch, readAheadBatches: ahead, slowShardMs: 100 });
+  const tuning = { readBatchBlocks: batch, readAheadBatches: ahead, slowShardMs: 100 };
+  const s = await open(d.paths, { blockSize: 4096, inlineLimit: 0, ...tuning });
   await s.makeBucket('bkt');
   const key = 'slow';
   const want = data(4096 * 24);
@@ -42,7 +44,8 @@ it.each([[1, 0], [4, 1]])('a GET with a hung data shard returns the object whole
 // The reader itself over real shard files (2 data + 2 parity, 24 blocks of 4 KiB), the first data shard a
 // FIFO: each source counts the reads asked of it. Waiting per block would ask the hung shard once per
 // batch (24 or 6 times); remembering it asks once, or once per batch already in flight (read-ahead).
-it.each([[1, 0], [4, 0], [4, 1]])('the hung shard is asked once, not per block (batch %i, read-ahead %i)', async (batch, ahead) => {
+const readerCases = [[1, 0], [4, 0], [4, 1]];
+it.each(readerCases)('the hung shard is asked once, not per block (batch %i, read-ahead %i)', async (batch, ahead) => {
   const codec = nativeCodec();
   const ec = { data: 2, parity: 2, blockSize: 4096, dist: [1, 2, 3, 4], bitrot: 'highwayhash256' as const };
   const blocks = 24;
@@ -60,7 +63,11 @@ it.each([[1, 0], [4, 0], [4, 1]])('the hung shard is asked once, not per block (
   const asked = [0, 0, 0, 0];
   const sources: ShardSource[] = paths.map((p, i) => {
     const real = fileSource(p);
-    return { inMemory: false, read: (pos, len, into) => (asked[i]++, real.read(pos, len, into)), close: () => real.close() };
+    const read: ShardSource['read'] = (pos, len, into) => {
+      asked[i]++;
+      return real.read(pos, len, into);
+    };
+    return { inMemory: false, read, close: () => real.close() };
   });
   const reader = new PartReader(codec, ec, want.length, sources, 50);
   try {

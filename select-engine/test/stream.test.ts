@@ -31,7 +31,9 @@ interface MemoryScannerOptions {
   header?: string[];
 }
 
-function memoryScanner(batches: ScanRecord[][], o: MemoryScannerOptions = {}): Scanner & { filterCalls: number; closed: boolean } {
+type MemoryScanner = Scanner & { filterCalls: number; closed: boolean };
+
+function memoryScanner(batches: ScanRecord[][], o: MemoryScannerOptions = {}): MemoryScanner {
   const state = { filterCalls: 0, closed: false };
   const scanner: Scanner = async (_source: ByteSource, _r: SelectRequest, opts: ScanOptions): Promise<ScanResult> => {
     async function* gen(): AsyncGenerator<ScanRecord[]> {
@@ -115,7 +117,9 @@ describe('event-stream framing', () => {
     const gate = (batch: number) =>
       new Promise<void>((go) => (conts > batch ? go() : waiting.push({ n: batch + 1, go })));
     const scanner = memoryScanner(Array.from({ length: 6 }, () => [['x']]), { gate });
-    const request: SelectRequest = { expression: "SELECT * FROM S3Object WHERE _1 = 'y'", input: { csv: {} }, output: { csv: {} } };
+    const request: SelectRequest = {
+      expression: "SELECT * FROM S3Object WHERE _1 = 'y'", input: { csv: {} }, output: { csv: {} },
+    };
     const frames = await runSelect(request, bufferSource(Buffer.alloc(0)), { scanner, keepAliveMs: 5 });
     const types: string[] = [];
     for await (const f of frames) {

@@ -34,7 +34,15 @@ export async function signRequest(url: string, r: RawRequest): Promise<{ headers
   return { headers: signed.headers as Record<string, string>, target: r.path + (qs ? `?${qs}` : '') };
 }
 
-export async function signedFetch(url: string, r: RawRequest): Promise<{ status: number; text: string; body: Buffer; headers: Headers }> {
+export interface FetchedResponse {
+  status: number;
+  /** The body as UTF-8 text (XML errors), and as bytes (event streams, objects). */
+  text: string;
+  body: Buffer;
+  headers: Headers;
+}
+
+export async function signedFetch(url: string, r: RawRequest): Promise<FetchedResponse> {
   const { headers, target } = await signRequest(url, r);
   const h = { ...headers };
   delete h.host;

@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentialsFromEnv } from '../../server/src/http/auth/credentials.js';
 import { ALT, ROOT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
 
+const DENIED = { name: 'AccessDenied', status: 403 };
+
 describe('ACL accounts', () => {
   let srv: TestServer;
   let root: S3Client;
@@ -32,7 +34,7 @@ describe('ACL accounts', () => {
     await root.send(new CreateBucketCommand({ Bucket: 'acl-ids' }));
     const before = await root.send(new GetBucketAclCommand({ Bucket: 'acl-ids' }));
     expect(before.Owner).toEqual({ ID: 'root-canonical-id', DisplayName: 'Root Person' });
-    expect(await s3Error(alt.send(new ListObjectsV2Command({ Bucket: 'acl-ids' })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect(await s3Error(alt.send(new ListObjectsV2Command({ Bucket: 'acl-ids' })))).toEqual(DENIED);
     await root.send(new PutBucketAclCommand({
       Bucket: 'acl-ids',
       AccessControlPolicy: {
@@ -55,7 +57,9 @@ describe('ACL accounts', () => {
     const before = await root.send(new GetBucketAclCommand({ Bucket: 'acl-unknown-id' }));
     const bad = await s3Error(root.send(new PutBucketAclCommand({
       Bucket: 'acl-unknown-id',
-      AccessControlPolicy: { Owner: before.Owner, Grants: [{ Grantee: { Type: 'CanonicalUser', ID: 'nobody' }, Permission: 'READ' }] },
+      AccessControlPolicy: {
+        Owner: before.Owner, Grants: [{ Grantee: { Type: 'CanonicalUser', ID: 'nobody' }, Permission: 'READ' }],
+      },
     })));
     expect(bad).toEqual({ name: 'InvalidArgument', status: 400 });
     expect((await root.send(new GetBucketAclCommand({ Bucket: 'acl-unknown-id' }))).Grants).toEqual(before.Grants);

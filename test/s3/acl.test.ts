@@ -7,6 +7,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
 
+const DENIED = { name: 'AccessDenied', status: 403 };
+
 const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 const AUTHENTICATED = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';
 
@@ -30,9 +32,9 @@ describe('ACLs', () => {
     await root.send(new PutObjectCommand({ Bucket: 'acl-obj', Key: 'priv', Body: 'secret' }));
     const got = await anon.send(new GetObjectCommand({ Bucket: 'acl-obj', Key: 'pub' }));
     expect(await got.Body!.transformToString()).toBe('hello');
-    expect(await s3Error(anon.send(new GetObjectCommand({ Bucket: 'acl-obj', Key: 'priv' })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect(await s3Error(anon.send(new GetObjectCommand({ Bucket: 'acl-obj', Key: 'priv' })))).toEqual(DENIED);
     // The bucket itself stays private: no anonymous listing.
-    expect(await s3Error(anon.send(new ListObjectsV2Command({ Bucket: 'acl-obj' })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect(await s3Error(anon.send(new ListObjectsV2Command({ Bucket: 'acl-obj' })))).toEqual(DENIED);
     // The hidden ACL entry never shows as user metadata.
     const head = await root.send(new HeadObjectCommand({ Bucket: 'acl-obj', Key: 'pub' }));
     expect(head.Metadata).toEqual({});
@@ -43,13 +45,14 @@ describe('ACLs', () => {
   it('PutObjectAcl changes access; an invalid canned value is refused and changes nothing', async () => {
     await root.send(new CreateBucketCommand({ Bucket: 'acl-put-obj' }));
     await root.send(new PutObjectCommand({ Bucket: 'acl-put-obj', Key: 'priv', Body: 'secret' }));
-    expect(await s3Error(alt.send(new GetObjectCommand({ Bucket: 'acl-put-obj', Key: 'priv' })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect(await s3Error(alt.send(new GetObjectCommand({ Bucket: 'acl-put-obj', Key: 'priv' })))).toEqual(DENIED);
     await root.send(new PutObjectAclCommand({ Bucket: 'acl-put-obj', Key: 'priv', ACL: 'authenticated-read' }));
     const got = await alt.send(new GetObjectCommand({ Bucket: 'acl-put-obj', Key: 'priv' }));
     expect(await got.Body!.transformToString()).toBe('secret');
-    expect(await s3Error(anon.send(new GetObjectCommand({ Bucket: 'acl-put-obj', Key: 'priv' })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect(await s3Error(anon.send(new GetObjectCommand({ Bucket: 'acl-put-obj', Key: 'priv' })))).toEqual(DENIED);
     const before = await root.send(new GetObjectAclCommand({ Bucket: 'acl-put-obj', Key: 'priv' }));
-    const bad = await s3Error(root.send(new PutObjectAclCommand({ Bucket: 'acl-put-obj', Key: 'priv', ACL: 'everyone' as never })));
+    const everyone = { Bucket: 'acl-put-obj', Key: 'priv', ACL: 'everyone' as never };
+    const bad = await s3Error(root.send(new PutObjectAclCommand(everyone)));
     expect(bad).toEqual({ name: 'InvalidArgument', status: 400 });
     const after = await root.send(new GetObjectAclCommand({ Bucket: 'acl-put-obj', Key: 'priv' }));
     expect(after.Grants).toEqual(before.Grants);
@@ -68,21 +71,21 @@ describe('ACLs', () => {
     expect(list.Contents?.map((o) => o.Key)).toEqual(['from-alt', 'from-anon']);
     // alt owns its object; anonymous callers may not read it.
     expect(await (await alt.send(new GetObjectCommand({ Bucket: 'acl-rw', Key: 'from-alt' }))).Body!.transformToString()).toBe('x');
-    expect(await s3Error(anon.send(new GetObjectCommand({ Bucket: 'acl-rw', Key: 'from-alt' })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect(await s3Error(anon.send(new GetObjectCommand({ Bucket: 'acl-rw', Key: 'from-alt' })))).toEqual(DENIED);
     // Only the owner (or a WRITE_ACP grantee) changes the bucket's ACL.
-    expect(await s3Error(alt.send(new PutBucketAclCommand({ Bucket: 'acl-rw', ACL: 'private' })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect(await s3Error(alt.send(new PutBucketAclCommand({ Bucket: 'acl-rw', ACL: 'private' })))).toEqual(DENIED);
   });
 
   it('PutBucketAcl with an AccessControlPolicy body grants a group; both body and header is refused', async () => {
     await root.send(new CreateBucketCommand({ Bucket: 'acl-doc' }));
-    expect(await s3Error(alt.send(new ListObjectsV2Command({ Bucket: 'acl-doc' })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect(await s3Error(alt.send(new ListObjectsV2Command({ Bucket: 'acl-doc' })))).toEqual(DENIED);
     const owner = (await root.send(new GetBucketAclCommand({ Bucket: 'acl-doc' }))).Owner!;
     await root.send(new PutBucketAclCommand({
       Bucket: 'acl-doc',
       AccessControlPolicy: { Owner: owner, Grants: [{ Grantee: { Type: 'Group', URI: AUTHENTICATED }, Permission: 'READ' }] },
     }));
     await alt.send(new ListObjectsV2Command({ Bucket: 'acl-doc' }));
-    expect(await s3Error(anon.send(new ListObjectsV2Command({ Bucket: 'acl-doc' })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect(await s3Error(anon.send(new ListObjectsV2Command({ Bucket: 'acl-doc' })))).toEqual(DENIED);
     // Group grants are listed before user grants.
     await root.send(new PutBucketAclCommand({
       Bucket: 'acl-doc',
@@ -100,7 +103,7 @@ describe('ACLs', () => {
     // An empty grant list revokes everything; the owner keeps its access as owner.
     await root.send(new PutBucketAclCommand({ Bucket: 'acl-doc', AccessControlPolicy: { Owner: owner, Grants: [] } }));
     expect((await root.send(new GetBucketAclCommand({ Bucket: 'acl-doc' }))).Grants ?? []).toEqual([]);
-    expect(await s3Error(alt.send(new ListObjectsV2Command({ Bucket: 'acl-doc' })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect(await s3Error(alt.send(new ListObjectsV2Command({ Bucket: 'acl-doc' })))).toEqual(DENIED);
     await root.send(new ListObjectsV2Command({ Bucket: 'acl-doc' }));
     expect((await root.send(new GetBucketPolicyStatusCommand({ Bucket: 'acl-doc' }))).PolicyStatus?.IsPublic).toBe(false);
   });

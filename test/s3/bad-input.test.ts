@@ -3,9 +3,10 @@
 // headers and metadata, invalid names.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CreateBucketCommand, DeleteBucketPolicyCommand, GetBucketCorsCommand, GetBucketTaggingCommand, GetBucketVersioningCommand, GetObjectCommand,
-  HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketCorsCommand, PutBucketPolicyCommand, PutBucketTaggingCommand,
-  PutBucketVersioningCommand, PutObjectCommand, type S3Client,
+  CreateBucketCommand, DeleteBucketPolicyCommand, GetBucketCorsCommand, GetBucketTaggingCommand,
+  GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command,
+  PutBucketCorsCommand, PutBucketPolicyCommand, PutBucketTaggingCommand, PutBucketVersioningCommand, PutObjectCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { ALT, handlerSettled, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
 import { connect } from 'node:net';
@@ -74,7 +75,9 @@ describe('bodies', () => {
     // Checked once the server has finished with each request (not after a pause that might be too short).
     for (const [key, sent] of [['keep', 50_000], ['truncated-new', 1000]] as const) {
       const done = handlerSettled('PUT', `/${bucket}/${key}`);
-      await sendTruncated(server.url, { method: 'PUT', path: `/${bucket}/${key}`, body: Buffer.alloc(200_000, 1), contentSha256: 'UNSIGNED-PAYLOAD' }, sent);
+      const body = Buffer.alloc(200_000, 1);
+      const request = { method: 'PUT', path: `/${bucket}/${key}`, body, contentSha256: 'UNSIGNED-PAYLOAD' };
+      await sendTruncated(server.url, request, sent);
       await done;
     }
     await unchanged();
@@ -125,7 +128,8 @@ describe('Expect: 100-continue', () => {
     const refused = await expectContinue({ accessKey: 'cairntestroot', secretKey: 'wrong' });
     expect(refused.split('\r\n')[0]).toBe('HTTP/1.1 403 Forbidden');
     expect(refused).not.toContain('100 Continue');
-    expect(await s3Error(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'continued' })))).toMatchObject({ status: 404 });
+    const before = await s3Error(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'continued' })));
+    expect(before).toMatchObject({ status: 404 });
     const ok = await expectContinue();
     expect(ok.startsWith('HTTP/1.1 100 Continue')).toBe(true);
     expect(ok).toContain('HTTP/1.1 200 OK');
@@ -145,12 +149,14 @@ describe('documents and names', () => {
     const read = async () => [
       (await s3.send(new GetBucketVersioningCommand({ Bucket: cb }))).Status,
       (await s3.send(new GetBucketTaggingCommand({ Bucket: cb }))).TagSet,
-      (await s3.send(new GetBucketCorsCommand({ Bucket: cb }))).CORSRules?.map((r) => [r.AllowedMethods, r.AllowedOrigins]),
+      (await s3.send(new GetBucketCorsCommand({ Bucket: cb }))).CORSRules
+        ?.map((r) => [r.AllowedMethods, r.AllowedOrigins]),
     ];
     const before = await read();
     expect(before).toEqual(['Enabled', [{ Key: 'team', Value: 'data' }], [[['GET'], ['https://app.example']]]]);
     for (const sub of ['versioning', 'tagging', 'cors']) {
-      const r = await signedFetch(server.url, { method: 'PUT', path: `/${cb}`, query: { [sub]: '' }, body: '<VersioningConfiguration><Status>Suspended</Status>' });
+      const body = '<VersioningConfiguration><Status>Suspended</Status>'; // not closed
+      const r = await signedFetch(server.url, { method: 'PUT', path: `/${cb}`, query: { [sub]: '' }, body });
       expect([r.status, code(r.text)]).toEqual([400, 'MalformedXML']);
     }
     expect(await read()).toEqual(before);

@@ -21,7 +21,8 @@ let stderr = '';
 
 /** The server's JSON log lines (stdout), and waiters for a line to come. */
 const logged: Record<string, unknown>[] = [];
-const logWaiters: { match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
+type LogLine = Record<string, unknown>;
+const logWaiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
 
 /** Resolves with the first log line (already logged or still to come) that `match` accepts. */
 function logLine(match: (l: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
@@ -51,7 +52,9 @@ beforeAll(async () => {
       w.resolve(line);
     }
   });
-  const exited = new Promise<never>((_, reject) => child.on('exit', (code) => reject(new Error(`cairn server exited with ${code}: ${stderr}`))));
+  const exited = new Promise<never>((_, reject) => {
+    child.on('exit', (code) => reject(new Error(`cairn server exited with ${code}: ${stderr}`)));
+  });
   // The address it bound (port 0) is in its start-up line, as a `url` field (test/python reads it too).
   const started = await Promise.race([logLine((l) => typeof l.url === 'string'), exited]);
   expect(started.msg).toBe(`Cairn is serving S3 at ${started.url}`);
@@ -81,7 +84,8 @@ describe('cairn server', () => {
         sock.write(body.subarray(0, 1000));
         // The server has the request (it logs it as it starts), then is told to stop and says so; only then
         // does the rest of the body go.
-        await logLine((l) => l.msg === 'incoming request' && (l.req as { url?: string } | undefined)?.url === '/cli-bucket/in-flight');
+        const url = (l: LogLine) => (l.req as { url?: string } | undefined)?.url;
+        await logLine((l) => l.msg === 'incoming request' && url(l) === '/cli-bucket/in-flight');
         child.kill('SIGTERM');
         await logLine((l) => l.msg === 'shutting down' && l.signal === 'SIGTERM');
         sock.write(body.subarray(1000));

@@ -45,8 +45,12 @@ describe('copy', () => {
     expect(await s3Error(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'x', CopySource: `${bucket}/missing` })))).toMatchObject({ name: 'NoSuchKey', status: 404 });
     // Neither failed copy left anything at the destination, and a failed copy onto an existing key keeps it.
     expect(await s3Error(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'x' })))).toMatchObject({ status: 404 });
-    expect(await s3Error(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'dst', CopySource: `${bucket}/src`, CopySourceIfNoneMatch: c.CopyObjectResult?.ETag })))).toMatchObject({ name: 'PreconditionFailed', status: 412 });
-    expect([(await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'dst' }))).ETag, await text(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'dst' })))]).toEqual([c.CopyObjectResult?.ETag, 'source']);
+    const etag = c.CopyObjectResult?.ETag;
+    const ifNone = { Bucket: bucket, Key: 'dst', CopySource: `${bucket}/src`, CopySourceIfNoneMatch: etag };
+    const onto = s3.send(new CopyObjectCommand(ifNone));
+    expect(await s3Error(onto)).toMatchObject({ name: 'PreconditionFailed', status: 412 });
+    expect((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'dst' }))).ETag).toBe(etag);
+    expect(await text(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'dst' })))).toBe('source');
   });
 });
 
@@ -58,16 +62,26 @@ describe('tagging', () => {
     await s3.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: 'tagged', Tagging: { TagSet: [{ Key: 'c', Value: '3' }] } }));
     expect((await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tagged' }))).TagSet).toEqual([{ Key: 'c', Value: '3' }]);
     // AWS: a repeated key is InvalidTag ("Cannot provide multiple Tags with the same key"); nothing changes.
-    expect(await s3Error(s3.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: 'tagged', Tagging: { TagSet: [{ Key: 'c', Value: '3' }, { Key: 'c', Value: '4' }] } })))).toMatchObject({ name: 'InvalidTag', status: 400 });
-    expect((await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tagged' }))).TagSet).toEqual([{ Key: 'c', Value: '3' }]);
-    expect(await s3Error(s3.send(new GetBucketTaggingCommand({ Bucket: bucket })))).toMatchObject({ name: 'NoSuchTagSet', status: 404 });
+    const invalidTag = { name: 'InvalidTag', status: 400 };
+    const noTagSet = { name: 'NoSuchTagSet', status: 404 };
+    const objectTags = async () =>
+      (await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tagged' }))).TagSet;
+    const bucketTags = () => s3.send(new GetBucketTaggingCommand({ Bucket: bucket }));
+    const putBucketTags = (TagSet: { Key: string; Value: string }[]) =>
+      s3.send(new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet } }));
+    const repeated = [{ Key: 'c', Value: '3' }, { Key: 'c', Value: '4' }];
+    const tagged = { Bucket: bucket, Key: 'tagged', Tagging: { TagSet: repeated } };
+    const putRepeated = s3.send(new PutObjectTaggingCommand(tagged));
+    expect(await s3Error(putRepeated)).toMatchObject(invalidTag);
+    expect(await objectTags()).toEqual([{ Key: 'c', Value: '3' }]);
+    expect(await s3Error(bucketTags())).toMatchObject(noTagSet);
     const dup = [{ Key: 'team', Value: 'a' }, { Key: 'team', Value: 'b' }];
-    expect(await s3Error(s3.send(new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet: dup } })))).toMatchObject({ name: 'InvalidTag', status: 400 });
-    expect(await s3Error(s3.send(new GetBucketTaggingCommand({ Bucket: bucket })))).toMatchObject({ name: 'NoSuchTagSet', status: 404 });
-    await s3.send(new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet: [{ Key: 'team', Value: 'data' }] } }));
-    expect((await s3.send(new GetBucketTaggingCommand({ Bucket: bucket }))).TagSet).toEqual([{ Key: 'team', Value: 'data' }]);
-    expect(await s3Error(s3.send(new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet: dup } })))).toMatchObject({ name: 'InvalidTag', status: 400 });
-    expect((await s3.send(new GetBucketTaggingCommand({ Bucket: bucket }))).TagSet).toEqual([{ Key: 'team', Value: 'data' }]);
+    expect(await s3Error(putBucketTags(dup))).toMatchObject(invalidTag);
+    expect(await s3Error(bucketTags())).toMatchObject(noTagSet);
+    await putBucketTags([{ Key: 'team', Value: 'data' }]);
+    expect((await bucketTags()).TagSet).toEqual([{ Key: 'team', Value: 'data' }]);
+    expect(await s3Error(putBucketTags(dup))).toMatchObject(invalidTag);
+    expect((await bucketTags()).TagSet).toEqual([{ Key: 'team', Value: 'data' }]);
   });
 });
 
@@ -93,7 +107,9 @@ describe('versioning', () => {
     await s3.send(new DeleteObjectCommand({ Bucket: vb, Key: 'k', VersionId: del.VersionId }));
     expect(await text(s3.send(new GetObjectCommand({ Bucket: vb, Key: 'k' })))).toBe('two');
     // AWS: a Status other than Enabled or Suspended is MalformedXML (the schema's enumeration); nothing changes.
-    expect(await s3Error(s3.send(new PutBucketVersioningCommand({ Bucket: vb, VersioningConfiguration: { Status: 'Bogus' as never } })))).toMatchObject({ name: 'MalformedXML', status: 400 });
+    const bogusStatus = { Status: 'Bogus' as never };
+    const bogus = s3.send(new PutBucketVersioningCommand({ Bucket: vb, VersioningConfiguration: bogusStatus }));
+    expect(await s3Error(bogus)).toMatchObject({ name: 'MalformedXML', status: 400 });
     expect((await s3.send(new GetBucketVersioningCommand({ Bucket: vb }))).Status).toBe('Enabled');
   });
 });
@@ -126,7 +142,9 @@ describe('conditional requests and ranges', () => {
 
 describe('checksums', () => {
   it('stores CRC32/SHA256 checksums and returns them with checksum mode', async () => {
-    expect([crc32c(Buffer.from('123456789')).toString('hex'), crc64nvme(Buffer.from('123456789')).toString('hex')]).toEqual(['e3069283', 'ae8b14860a799888']);
+    // The independent CRCs give their published check values.
+    const check = Buffer.from('123456789');
+    expect([crc32c(check).toString('hex'), crc64nvme(check).toString('hex')]).toEqual(['e3069283', 'ae8b14860a799888']);
     for (const alg of ['CRC32', 'CRC32C', 'SHA1', 'SHA256', 'CRC64NVME'] as const) {
       const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `ck-${alg}`, Body: 'checksum me', ChecksumAlgorithm: alg }));
       const field = `Checksum${alg}` as const;
@@ -218,8 +236,10 @@ describe('bucket policy and anonymous access', () => {
     expect((await fetch(`${server.url}/${pb}/pub/new`, { method: 'PUT', body: 'x' })).status).toBe(403);
     expect((await fetch(`${server.url}/${pb}`)).status).toBe(403);
     expect(await s3Error(s3.send(new PutBucketPolicyCommand({ Bucket: pb, Policy: '{"Statement": "nonsense"' })))).toMatchObject({ name: 'MalformedPolicy', status: 400 });
-    const noEffect = { Version: '2012-10-17', Statement: [{ Principal: '*', Action: 's3:*', Resource: `arn:aws:s3:::${pb}/*` }] };
-    expect(await s3Error(s3.send(new PutBucketPolicyCommand({ Bucket: pb, Policy: JSON.stringify(noEffect) })))).toMatchObject({ name: 'MalformedPolicy', status: 400 });
+    const noEffect = { Principal: '*', Action: 's3:*', Resource: `arn:aws:s3:::${pb}/*` };
+    const noEffectPolicy = JSON.stringify({ Version: '2012-10-17', Statement: [noEffect] });
+    const putNoEffect = s3.send(new PutBucketPolicyCommand({ Bucket: pb, Policy: noEffectPolicy }));
+    expect(await s3Error(putNoEffect)).toMatchObject({ name: 'MalformedPolicy', status: 400 });
     // The rejected documents changed nothing: the policy before them is still the one in force.
     expect(JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: pb }))).Policy!)).toEqual(policy);
     expect((await fetch(`${server.url}/${pb}/pub/file`)).status).toBe(200);

@@ -174,7 +174,9 @@ for (const l of layouts) {
     });
 
     it('the sizes straddle the inline threshold (the shard files appear one byte above it)', async () => {
-      for (const size of [inlineMax(data), inlineMax(data) + 1]) await putSingle(`straddle-${size}`, pattern(size, 300));
+      for (const size of [inlineMax(data), inlineMax(data) + 1]) {
+        await putSingle(`straddle-${size}`, pattern(size, 300));
+      }
       const dirs = async (key: string) => (await Promise.all(server.drives.map((d) => readdir(join(d, bucket, `${key}.o`))))).map((e) => e.filter((n) => n !== 'meta').length);
       expect(await dirs(`straddle-${inlineMax(data)}`)).toEqual(server.drives.map(() => 0));
       expect(await dirs(`straddle-${inlineMax(data) + 1}`)).toEqual(server.drives.map(() => 1));

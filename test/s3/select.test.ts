@@ -102,9 +102,11 @@ async function select(q: Query, client = s3, o: { expectError?: boolean } = {}):
     return out;
   }
   // AWS: a successful stream ends with Stats, then End (Progress may come before Stats).
-  if (order.slice(-2).join(',') !== 'Stats,End') throw new Error(`stream did not end with Stats, End: ${order.join(',')}`);
-  if (order.filter((t) => t === 'Stats').length !== 1) throw new Error(`expected one Stats event: ${order.join(',')}`);
-  if (out.stats?.BytesReturned !== out.recordBytes) throw new Error(`Stats.BytesReturned ${out.stats?.BytesReturned}, Records carried ${out.recordBytes}`);
+  const events = order.join(',');
+  if (order.slice(-2).join(',') !== 'Stats,End') throw new Error(`stream did not end with Stats, End: ${events}`);
+  if (order.filter((t) => t === 'Stats').length !== 1) throw new Error(`expected one Stats event: ${events}`);
+  const returned = out.stats?.BytesReturned;
+  if (returned !== out.recordBytes) throw new Error(`Stats.BytesReturned ${returned}, the Records ${out.recordBytes}`);
   return out;
 }
 
@@ -116,7 +118,8 @@ function decodeEventStream(body: Buffer): { type: string; body: Buffer }[] {
   for (let at = 0; at < body.length;) {
     const length = body.readUInt32BE(at);
     const m = eventCodec.decode(body.subarray(at, at + length));
-    out.push({ type: String(m.headers[':event-type']?.value ?? m.headers[':message-type']?.value), body: Buffer.from(m.body) });
+    const type = String(m.headers[':event-type']?.value ?? m.headers[':message-type']?.value);
+    out.push({ type, body: Buffer.from(m.body) });
     at += length;
   }
   return out;
@@ -260,8 +263,10 @@ describe('errors', () => {
     expect(await s3Error(select({ Key: 'e.csv', Expression: 'SELECT FROM S3Object' }))).toMatchObject({ name: expect.stringMatching(/^Parse/), status: 400 });
     expect(await s3Error(select({ Key: 'e.csv', Expression: 'SELECT a b c d FROM S3Object' }))).toMatchObject({ name: expect.stringMatching(/^Parse/), status: 400 });
     // AWS's SelectObjectContent error codes: a header name not in the file, a function S3 Select lacks.
-    expect(await s3Error(select({ Key: 'e.csv', Expression: 'SELECT nosuch FROM S3Object' }))).toEqual({ name: 'MissingHeaders', status: 400 });
-    expect(await s3Error(select({ Key: 'e.csv', Expression: 'SELECT NOFUNC(name) FROM S3Object' }))).toEqual({ name: 'UnsupportedFunction', status: 400 });
+    const missingHeader = await s3Error(select({ Key: 'e.csv', Expression: 'SELECT nosuch FROM S3Object' }));
+    expect(missingHeader).toEqual({ name: 'MissingHeaders', status: 400 });
+    const noFunction = await s3Error(select({ Key: 'e.csv', Expression: 'SELECT NOFUNC(name) FROM S3Object' }));
+    expect(noFunction).toEqual({ name: 'UnsupportedFunction', status: 400 });
     expect(await s3Error(select({ Key: 'missing.csv', Expression: 'SELECT * FROM S3Object' }))).toMatchObject({ name: 'NoSuchKey', status: 404 });
     await put('gone.csv', PEOPLE);
     await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
@@ -314,7 +319,11 @@ describe('errors', () => {
   });
 
   it('wrong CompressionType on plain data is an error, not junk', async () => {
-    const r = await select({ Key: 'e.csv', Expression: 'SELECT * FROM S3Object', InputSerialization: { CSV: {}, CompressionType: 'GZIP' } }, s3, { expectError: true });
+    const gzip = {
+      Key: 'e.csv', Expression: 'SELECT * FROM S3Object',
+      InputSerialization: { CSV: {}, CompressionType: 'GZIP' },
+    } as const;
+    const r = await select(gzip, s3, { expectError: true });
     expect(r.records).toBe('');
     expect(r.ended).toBe(false);
     expect(r.streamError?.name).toBe('InvalidCompressionFormat');
@@ -323,7 +332,11 @@ describe('errors', () => {
   it('an error after streaming started arrives as an event-stream error, after the records before it', async () => {
     const good = Array.from({ length: 30000 }, (_, i) => `${i}`).join('\n');
     await put('late-error.csv', `${good}\nnot-a-number\n1\n`);
-    const r = await select({ Key: 'late-error.csv', Expression: 'SELECT CAST(_1 AS INT) + 1 FROM S3Object', InputSerialization: { CSV: { FileHeaderInfo: 'NONE' } } }, s3, { expectError: true });
+    const q = {
+      Key: 'late-error.csv', Expression: 'SELECT CAST(_1 AS INT) + 1 FROM S3Object',
+      InputSerialization: { CSV: { FileHeaderInfo: 'NONE' } },
+    } as const;
+    const r = await select(q, s3, { expectError: true });
     expect(r.streamError?.name).toBe('CastFailed');
     expect(r.ended).toBe(false);
     expect(r.stats).toBeUndefined();

@@ -1,7 +1,8 @@
 // A minimal Thrift compact-protocol writer, enough to forge Parquet footers that lie (test use only).
 
 export type TValue =
-  | { i32: number } | { i64: bigint } | { str: string } | { bin: Buffer } | { list: TValue[]; elem: number } | { struct: TStruct };
+  | { i32: number } | { i64: bigint } | { str: string } | { bin: Buffer } | { list: TValue[]; elem: number }
+  | { struct: TStruct };
 export type TStruct = Array<[field: number, value: TValue]>;
 
 const I32 = 5;

@@ -93,9 +93,11 @@ function headerGrants(h: IncomingHttpHeaders, owner: string, acc: Accounts): Acl
     if (typeof v !== 'string') continue;
     for (const part of v.split(',')) {
       const m = /^\s*(id|uri|emailAddress)\s*=\s*"?([^"]*)"?\s*$/i.exec(part);
-      if (!m) throw new S3Error('InvalidArgument', `Unsupported grantee in ${name}`, { ArgumentName: name, ArgumentValue: v });
+      const argument = { ArgumentName: name, ArgumentValue: v };
+      if (!m) throw new S3Error('InvalidArgument', `Unsupported grantee in ${name}`, argument);
       // No account here has an email address: as S3 answers for an address it cannot find.
-      if (m[1].toLowerCase() === 'emailaddress') throw new S3Error('UnresolvableGrantByEmailAddress', undefined, { EmailAddress: m[2] });
+      const email = m[1].toLowerCase() === 'emailaddress';
+      if (email) throw new S3Error('UnresolvableGrantByEmailAddress', undefined, { EmailAddress: m[2] });
       grants.push(m[1].toLowerCase() === 'id' ? { key: knownId(acc, m[2]), permission } : { uri: knownUri(m[2]), permission });
     }
   }

@@ -91,7 +91,9 @@ export function parsePolicy(text: string, bucket: string): BucketPolicy {
 }
 
 /** Operators that require the key not to match: true when the key is absent (IAM User Guide). */
-const NEGATED = new Set(['StringNotEquals', 'StringNotEqualsIgnoreCase', 'StringNotLike', 'NumericNotEquals', 'NotIpAddress']);
+const NEGATED = new Set([
+  'StringNotEquals', 'StringNotEqualsIgnoreCase', 'StringNotLike', 'NumericNotEquals', 'NotIpAddress',
+]);
 
 function conditionHolds(c: PolicyStatement['conditions'][number], ctx: Record<string, string | undefined>): boolean {
   const forAll = c.op.startsWith('ForAllValues:');

@@ -145,7 +145,8 @@ export function verifyHeaderV4(ctx: SigV4Context, req: SignedRequest, authorizat
     t = d;
   }
   if (Math.abs(ctx.now() - t) > MAX_SKEW_MS) throw new S3Error('RequestTimeTooSkewed', undefined, { RequestTime: amzDate, ServerTime: new Date(ctx.now()).toISOString(), MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS) });
-  if (dayOf(t) !== cred.date) throw new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; ${WRONG_DAY}`);
+  const malformed = `The authorization header is malformed; ${WRONG_DAY}`;
+  if (dayOf(t) !== cred.date) throw new S3Error('AuthorizationHeaderMalformed', malformed);
 
   const signed = signedHeaders.split(';');
   requireSignedHost(signed);

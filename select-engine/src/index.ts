@@ -24,6 +24,8 @@ export { parseSelectRequestXml, validateRequest, type SelectRequest } from './re
 export { parseSql } from './sql/to-ast.js';
 export type { ByteSource, ScanOptions, ScanResult, ScanRecord, SimplePredicate } from './formats/types.js';
 export { bufferSource, fileSource } from './formats/index.js';
+// Linear-time wildcard matching (LIKE here; the server's bucket policies use the same matcher).
+export { ANY, ONE, compileWildcard, globParts, type WildcardMatcher, type WildcardPart } from './wildcard.js';
 
 /** Opens a scan of the source in the request's input format (tests may pass their own). */
 export type Scanner = (source: ByteSource, request: SelectRequest, opts: ScanOptions, format: InputFormat) => Promise<ScanResult>;

@@ -8,7 +8,7 @@ import type { ByteSource, ScanOptions, ScanResult } from '../types.js';
 import { MAX_RECORD_BYTES, scanError, overMaxRecordSize } from '../errors.js';
 import { countedChunks, type DecompressingSource } from '../source.js';
 import { rangeChunks } from '../range.js';
-import { JsonDocumentSplitter, parseRecord } from './splitter.js';
+import { JsonDocumentSplitter, checkNesting, parseRecord } from './splitter.js';
 import { parseJsonText } from './numbers.js';
 
 export interface JsonInputOptions {
@@ -30,6 +30,7 @@ function splitLines(s: string, final: boolean, out: unknown[]): number {
       eol = n;
     }
     if (eol - pos > MAX_RECORD_BYTES / 4 && Buffer.byteLength(s.slice(pos, eol)) > MAX_RECORD_BYTES) throw overMaxRecordSize();
+    checkNesting(s, pos, eol);
     const line = s.slice(pos, eol);
     pos = eol + 1;
     if (line.length === 0 || (line.length < 3 && line.trim() === '')) continue;

@@ -3,7 +3,7 @@
 // structural characters with a sticky regex and between quotes with indexOf; it only needs to count
 // brackets and skip strings: JSON.parse validates the slice afterwards.
 
-import { MAX_RECORD_BYTES, SelectError, scanError, overMaxRecordSize } from '../errors.js';
+import { MAX_JSON_DEPTH, MAX_RECORD_BYTES, SelectError, scanError, overMaxRecordSize } from '../errors.js';
 import { parseJsonText } from './numbers.js';
 
 const STRUCTURAL = /["{}[\]]/g;
@@ -18,6 +18,35 @@ export function parseRecord(text: string): unknown {
     return parseJsonText(text);
   } catch (e) {
     throw parseError(`Invalid JSON in the input: ${(e as Error).message}`, e);
+  }
+}
+
+export function tooDeep(): SelectError {
+  return parseError(`JSON nesting is too deep: more than ${MAX_JSON_DEPTH} levels of arrays and objects.`);
+}
+
+/**
+ * Throws when the JSON text s[start, end) nests deeper than MAX_JSON_DEPTH. Only text long enough to hold
+ * that many brackets is scanned (two characters a level), so short records cost nothing.
+ */
+export function checkNesting(s: string, start: number, end: number): void {
+  if (end - start <= 2 * MAX_JSON_DEPTH) return;
+  let depth = 0;
+  for (let i = start; ;) {
+    STRUCTURAL.lastIndex = i;
+    const m = STRUCTURAL.exec(s);
+    if (!m || m.index >= end) return;
+    const ch = s.charCodeAt(m.index);
+    if (ch === 34) {
+      const q = stringEnd(s, m.index);
+      if (q < 0) return; // JSON.parse reports the unterminated string
+      i = q + 1;
+      continue;
+    }
+    i = m.index + 1;
+    if (ch === 123 || ch === 91) {
+      if (++depth > MAX_JSON_DEPTH) throw tooDeep();
+    } else depth--;
   }
 }
 
@@ -117,7 +146,7 @@ export class JsonDocumentSplitter {
         this.depth = 0;
         return i;
       }
-      if (depth > 10_000) throw parseError('JSON nesting is too deep.');
+      if (depth > MAX_JSON_DEPTH) throw tooDeep();
     }
     this.resumeAt = i - pos;
     this.depth = depth;

@@ -100,7 +100,7 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
       s.cache.clear();
     },
     listBuckets: () => s.buckets.list(),
-    getBucketConfig: async (b) => ({ ...(await s.buckets.get(b)).config }),
+    getBucketConfig: async (b) => (await s.buckets.get(b)).config,
     updateBucketConfig: (b, patch) => s.buckets.update(b, patch),
     putObject: (b, k, body, o) => s.put(b, k, body, o),
     getObject: (b, k, o) => s.get(b, k, o),

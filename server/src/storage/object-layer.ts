@@ -186,6 +186,10 @@ export interface ObjectLayer {
   headBucket(bucket: string): Promise<BucketInfo>; // NoSuchBucket
   deleteBucket(bucket: string): Promise<void>; // BucketNotEmpty (objects, versions, delete markers); uploads in progress are dropped
   listBuckets(): Promise<BucketInfo[]>;
+  /**
+   * The bucket's configuration: a frozen object that stays the same until the configuration changes, so a
+   * caller may keep what it derives from it (parsed documents) in a WeakMap keyed by it.
+   */
   getBucketConfig(bucket: string): Promise<BucketConfig>;
   /** Merges the given fields (undefined leaves a field, null removes it). */
   updateBucketConfig(bucket: string, patch: { [K in keyof BucketConfig]?: BucketConfig[K] | null }): Promise<void>;

@@ -10,8 +10,11 @@ export const BUCKET_FILE = '_bucket.json';
 
 interface BucketDoc {
   created: number;
-  config: BucketConfig;
+  /** Frozen: replaced, never changed, so callers may cache what they derive from it (see getBucketConfig). */
+  config: Readonly<BucketConfig>;
 }
+
+const bucketDoc = (created: number, config: BucketConfig): BucketDoc => ({ created, config: Object.freeze({ ...config }) });
 
 const NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const IP = /^\d+\.\d+\.\d+\.\d+$/;
@@ -32,13 +35,20 @@ export class Buckets {
     return Math.floor(this.drives().length / 2) + 1;
   }
 
-  /** Load every drive's bucket list once; a bucket counts when a majority of drives have it. */
+  /**
+   * Load every drive's bucket list once; a bucket counts when a majority of drives have it. Too few drives
+   * answering is InsufficientReadQuorum and nothing is kept (the next call tries again): a bucket missing from
+   * a partial read would otherwise be NoSuchBucket until the process restarts.
+   */
   private async load(): Promise<Map<string, BucketDoc>> {
     if (this.table) return this.table;
     const votes = new Map<string, { n: number; doc?: BucketDoc }>();
+    let answered = 0;
     await Promise.all(
       this.drives().map(async (d) => {
-        const names = await d.list('').catch(() => null);
+        // A drive without its directory answered "no buckets"; one that fails to list did not answer.
+        const names = await d.list('').then((n) => n ?? [], () => null);
+        if (names) answered++;
         for (const name of names ?? []) {
           if (!NAME.test(name)) continue;
           const raw = await d.read(`${name}/${BUCKET_FILE}`).catch(() => null);
@@ -46,7 +56,10 @@ export class Buckets {
           const v = votes.get(name) ?? { n: 0 };
           v.n++;
           try {
-            v.doc ??= JSON.parse(raw.toString('utf8')) as BucketDoc;
+            if (!v.doc) {
+              const stored = JSON.parse(raw.toString('utf8')) as BucketDoc;
+              v.doc = bucketDoc(stored.created, stored.config);
+            }
           } catch {
             // a corrupt copy: another drive's is used
           }
@@ -54,12 +67,13 @@ export class Buckets {
         }
       }),
     );
-    const table = new Map<string, BucketDoc>();
     // Written on a majority, so half the drives suffice to see it (fresh, empty drives do not hide it).
     const need = Math.ceil(this.drives().length / 2);
+    if (answered < need) throw new S3Error('InsufficientReadQuorum', `${answered} of ${this.drives().length} drives answered; the bucket table needs ${need}`);
+    const table = new Map<string, BucketDoc>();
     for (const [name, v] of votes) if (v.doc && v.n >= need) table.set(name, v.doc);
-    this.table = table;
-    return table;
+    this.table ??= table;
+    return this.table;
   }
 
   async get(name: string): Promise<BucketDoc> {
@@ -94,22 +108,22 @@ export class Buckets {
     if (t.has(name) || this.creating.has(name)) throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: name });
     this.creating.add(name); // two concurrent creates: one wins, the other is told it exists
     try {
-      const doc: BucketDoc = { created: Date.now(), config };
-      await this.writeAll(name, doc);
-      t.set(name, doc);
+      const made = bucketDoc(Date.now(), config);
+      await this.writeAll(name, made);
+      t.set(name, made);
     } finally {
       this.creating.delete(name);
     }
   }
 
   async update(name: string, patch: Record<string, unknown>): Promise<void> {
-    const doc = await this.get(name);
-    const config: Record<string, unknown> = { ...doc.config };
+    const current = await this.get(name);
+    const config: Record<string, unknown> = { ...current.config };
     for (const [k, v] of Object.entries(patch)) {
       if (v === null) delete config[k];
       else if (v !== undefined) config[k] = v;
     }
-    const next: BucketDoc = { created: doc.created, config: config as BucketConfig };
+    const next = bucketDoc(current.created, config as BucketConfig);
     await this.writeAll(name, next);
     (await this.load()).set(name, next);
   }
@@ -122,9 +136,9 @@ export class Buckets {
 
   /** Copy every bucket onto a drive that lost them (replaced drive). */
   async healDrive(d: LocalDrive): Promise<void> {
-    for (const [name, doc] of await this.load()) {
+    for (const [name, bucket] of await this.load()) {
       await d.mkdirs(name);
-      if (!(await d.read(`${name}/${BUCKET_FILE}`))) await d.writeAtomic(`${name}/${BUCKET_FILE}`, JSON.stringify(doc));
+      if (!(await d.read(`${name}/${BUCKET_FILE}`))) await d.writeAtomic(`${name}/${BUCKET_FILE}`, JSON.stringify(bucket));
     }
   }
 }

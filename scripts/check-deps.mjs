@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Keeps the arrows of DESIGN.md honest: server -> select-engine -> native, server -> native, and inside
-// server http -> api -> storage. Fails (exit 1) naming each import that points the wrong way.
+// server http -> api -> storage (http reaches storage only through the API: it authenticates, the API
+// authorizes). Fails (exit 1) naming each import that points the wrong way.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +21,7 @@ const allowedPackages = {
 const forbiddenLayers = {
   storage: ['http', 'api', 'cli'],
   api: ['http', 'cli'],
-  http: ['cli'],
+  http: ['storage', 'cli'],
 };
 
 function* sourceFiles(dir) {

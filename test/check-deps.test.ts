@@ -55,6 +55,16 @@ describe('dependency direction check', () => {
     expect(r.status).toBe(1);
   });
 
+  it('fails when http imports storage, even for a type: the API stands between them', () => {
+    const r = check(tree({
+      'server/src/http/a.ts': "import type { ObjectLayer } from '../storage/object-layer.js';\n",
+      'server/src/http/b.ts': "export { x } from '../api/index.js';\n",
+    }));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('server/src/http/a.ts: server/src/http must not import server/src/storage');
+    expect(r.stderr).not.toContain('http/b.ts');
+  });
+
   it('fails when storage imports http, or reaches into another package by path', () => {
     const r = check(tree({
       'server/src/storage/x.ts': "import { app } from '../http/app.js';\n",

@@ -1,7 +1,8 @@
 // Public access block and object ownership controls: two small bucket documents that narrow what ACLs and
-// policies may do. Stored as normalised XML in BucketConfig; enforced by acl.ts, policy.ts and authorize.
+// policies may do. Stored as normalised XML in BucketConfig, read once into BucketSettings
+// (bucket-settings.ts); enforced by acl.ts, policy.ts and authorize.ts.
 import { S3Error } from '../errors.js';
-import type { BucketConfig } from '../storage/object-layer.js';
+import { bucketSettings, type BucketSettings } from './bucket-settings.js';
 import { readDocument } from './request-body.js';
 import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 import { parseXml, str, toXml } from './xml.js';
@@ -17,18 +18,19 @@ const BLOCK_FIELDS = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy'
 export type ObjectOwnership = 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter';
 const OWNERSHIPS: readonly string[] = ['BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter'];
 
-/** The bucket's public access block (all false when none is set). */
-export function publicAccessBlock(cfg: BucketConfig): PublicAccessBlock {
+/** A stored public access block document (all false when none is set). */
+export function readPublicAccessBlock(xml: string | undefined): PublicAccessBlock {
   const out: PublicAccessBlock = { BlockPublicAcls: false, IgnorePublicAcls: false, BlockPublicPolicy: false, RestrictPublicBuckets: false };
-  if (!cfg.publicAccessBlock) return out;
-  const doc = parseXml(cfg.publicAccessBlock, 'PublicAccessBlockConfiguration');
+  if (!xml) return out;
+  const doc = parseXml(xml, 'PublicAccessBlockConfiguration');
   for (const f of BLOCK_FIELDS) out[f] = str(doc[f])?.trim().toLowerCase() === 'true';
   return out;
 }
 
-export function objectOwnership(cfg: BucketConfig): ObjectOwnership | undefined {
-  if (!cfg.ownershipControls) return undefined;
-  const rule = (parseXml(cfg.ownershipControls, 'OwnershipControls').Rule ?? {}) as Record<string, unknown>;
+/** A stored ownership controls document's rule, or undefined when none is set. */
+export function readOwnership(xml: string | undefined): ObjectOwnership | undefined {
+  if (!xml) return undefined;
+  const rule = (parseXml(xml, 'OwnershipControls').Rule ?? {}) as Record<string, unknown>;
   return str(rule.ObjectOwnership) as ObjectOwnership | undefined;
 }
 
@@ -42,10 +44,10 @@ export function ownershipXml(o: ObjectOwnership): string {
 }
 
 export async function publicAccessBlockOp(ctx: ApiContext, req: S3Request, bucket: string, method: string): Promise<S3Response> {
-  const cfg = await ctx.storage.getBucketConfig(bucket);
+  const s = await bucketSettings(ctx, bucket);
   if (method === 'GET') {
-    if (!cfg.publicAccessBlock) throw new S3Error('NoSuchPublicAccessBlockConfiguration');
-    return xmlResponse(toXml('PublicAccessBlockConfiguration', { ...publicAccessBlock(cfg) }));
+    if (!s.config.publicAccessBlock) throw new S3Error('NoSuchPublicAccessBlockConfiguration');
+    return xmlResponse(toXml('PublicAccessBlockConfiguration', { ...s.publicAccessBlock }));
   }
   if (method === 'DELETE') {
     await ctx.storage.updateBucketConfig(bucket, { publicAccessBlock: null });
@@ -63,10 +65,10 @@ export async function publicAccessBlockOp(ctx: ApiContext, req: S3Request, bucke
   return emptyResponse(200);
 }
 
-export async function ownershipControlsOp(ctx: ApiContext, req: S3Request, bucket: string, method: string, hasPublicGrants: (cfg: BucketConfig) => boolean): Promise<S3Response> {
-  const cfg = await ctx.storage.getBucketConfig(bucket);
+export async function ownershipControlsOp(ctx: ApiContext, req: S3Request, bucket: string, method: string, hasForeignGrants: (s: BucketSettings) => boolean): Promise<S3Response> {
+  const s = await bucketSettings(ctx, bucket);
   if (method === 'GET') {
-    const o = objectOwnership(cfg);
+    const o = s.ownership;
     if (!o) throw new S3Error('OwnershipControlsNotFoundError');
     return xmlResponse(ownershipXml(o));
   }
@@ -78,7 +80,7 @@ export async function ownershipControlsOp(ctx: ApiContext, req: S3Request, bucke
   const rules = parseXml(await readDocument(req), 'OwnershipControls').Rule as Record<string, unknown> | undefined;
   const o = checkOwnership(str(rules?.ObjectOwnership));
   // Turning ACLs off while the bucket ACL grants to others would silently drop those grants: S3 refuses.
-  if (o === 'BucketOwnerEnforced' && hasPublicGrants(cfg)) throw new S3Error('InvalidBucketAclWithObjectOwnership');
+  if (o === 'BucketOwnerEnforced' && hasForeignGrants(s)) throw new S3Error('InvalidBucketAclWithObjectOwnership');
   await ctx.storage.updateBucketConfig(bucket, { ownershipControls: ownershipXml(o) });
   return emptyResponse(200);
 }

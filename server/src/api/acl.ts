@@ -1,12 +1,11 @@
 // Access control lists, as S3 keeps them on buckets whose ACLs are enabled: a canned ACL (x-amz-acl) or an
 // AccessControlPolicy document becomes a list of grants, stored with the bucket (BucketConfig.acl) or with
 // the object (a reserved user-metadata entry no client header can name, since ':' is not a header token
-// character). authorize() asks `aclAllows` when no bucket policy decided; Get*Acl renders the grants.
+// character). authorize.ts asks `aclAllows` when no bucket policy decided; Get*Acl renders the grants.
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
-import type { BucketConfig } from '../storage/object-layer.js';
-import { objectOwnership, publicAccessBlock } from './access-config.js';
+import { bucketSettings, type BucketSettings } from './bucket-settings.js';
 import type { Accounts, ApiContext, S3Request } from './types.js';
 import { toXml, many, parseXml, str } from './xml.js';
 
@@ -163,14 +162,9 @@ export function aclAllows(acl: Acl | undefined, accessKey: string | undefined, p
   });
 }
 
-/** Does a stored bucket ACL (JSON) grant anything to AllUsers or AuthenticatedUsers? */
-export function hasPublicGrant(raw: string | undefined): boolean {
-  if (raw === undefined) return false;
-  try {
-    return (JSON.parse(raw) as Acl).grants.some((g) => g.uri === ALL_USERS || g.uri === AUTHENTICATED_USERS);
-  } catch {
-    return false;
-  }
+/** Does an ACL grant anything to AllUsers or AuthenticatedUsers? */
+export function hasPublicGrant(acl: Acl | undefined): boolean {
+  return acl !== undefined && acl.grants.some((g) => g.uri === ALL_USERS || g.uri === AUTHENTICATED_USERS);
 }
 
 /** The stored ACL of an object (from its metadata), or its default: the owner alone. */
@@ -202,9 +196,9 @@ export function aclXml(acl: Acl, acc: Accounts): string {
 }
 
 /** Refuses ACL changes the bucket's settings forbid: ACLs disabled (BucketOwnerEnforced), public ACLs blocked. */
-export function checkAclAllowed(cfg: BucketConfig, acl: Acl): void {
-  if (objectOwnership(cfg) === 'BucketOwnerEnforced') throw new S3Error('AccessControlListNotSupported');
-  if (publicAccessBlock(cfg).BlockPublicAcls && acl.grants.some((g) => g.uri !== undefined)) throw new S3Error('AccessDenied');
+export function checkAclAllowed(s: BucketSettings, acl: Acl): void {
+  if (s.ownership === 'BucketOwnerEnforced') throw new S3Error('AccessControlListNotSupported');
+  if (s.publicAccessBlock.BlockPublicAcls && acl.grants.some((g) => g.uri !== undefined)) throw new S3Error('AccessDenied');
 }
 
 /**
@@ -214,11 +208,11 @@ export function checkAclAllowed(cfg: BucketConfig, acl: Acl): void {
  * with BucketOwnerPreferred an object written with bucket-owner-full-control belongs to the bucket owner.
  */
 export async function newObjectAcl(ctx: ApiContext, req: S3Request, bucket: string): Promise<Acl | undefined> {
-  const cfg = await ctx.storage.getBucketConfig(bucket);
+  const s = await bucketSettings(ctx, bucket);
   const acc = accounts(ctx);
-  const bucketOwner = cfg.owner ?? acc.rootKey;
+  const bucketOwner = s.owner ?? acc.rootKey;
   const writer = req.caller?.accessKey ?? bucketOwner;
-  const ownership = objectOwnership(cfg);
+  const ownership = s.ownership;
   const canned = typeof req.headers['x-amz-acl'] === 'string' ? req.headers['x-amz-acl'] : undefined;
   if (ownership === 'BucketOwnerEnforced') {
     if ((canned !== undefined && canned !== 'bucket-owner-full-control') || GRANT_HEADERS.some(([h]) => req.headers[h] !== undefined)) {
@@ -228,17 +222,11 @@ export async function newObjectAcl(ctx: ApiContext, req: S3Request, bucket: stri
   }
   const owner = ownership === 'BucketOwnerPreferred' && canned === 'bucket-owner-full-control' ? bucketOwner : writer;
   const acl = requestedAcl(req.headers, owner, bucketOwner, acc);
-  if (acl) checkAclAllowed(cfg, acl);
+  if (acl) checkAclAllowed(s, acl);
   return acl ?? (owner !== bucketOwner ? cannedAcl('private', owner, bucketOwner) : undefined);
 }
 
 /** Grants beyond the owner's own (what BucketOwnerEnforced would drop). */
-export function hasForeignGrants(raw: string | undefined): boolean {
-  if (raw === undefined) return false;
-  try {
-    const acl = JSON.parse(raw) as Acl;
-    return acl.grants.some((g) => g.key !== acl.owner);
-  } catch {
-    return false;
-  }
+export function hasForeignGrants(acl: Acl | undefined): boolean {
+  return acl !== undefined && acl.grants.some((g) => g.key !== acl.owner);
 }

@@ -1,22 +1,32 @@
-// Bucket policies: parsing with validation, and evaluation (explicit Deny wins, then Allow, else no
-// opinion). Principals are "*" or access keys (AWS form {"AWS": [...]}, plain ARNs reduced to their last
-// segment), actions and resources match with * and ? wildcards, and the common condition operators work.
-import { BlockList, isIP } from 'node:net';
+// Bucket policies: parsing with validation into a compiled form, and evaluation (explicit Deny wins, then
+// Allow, else no opinion). Principals are "*" or access keys (AWS form {"AWS": [...]}, plain ARNs reduced to
+// their last segment); actions and resources match with * and ? wildcards through the linear-time matcher,
+// compiled here once per policy (a policy is parsed when it is stored or first read, see bucket-settings.ts).
+// The document is client input: its depth is bounded before anything walks it, and every field must have the
+// type the grammar gives it (a string or a list of strings), so nothing recursive ever runs over it.
+import { compileWildcard, globParts, type WildcardMatcher } from '@cairn/select-engine';
 import { S3Error } from '../errors.js';
+import { jsonDepthWithin } from './json-depth.js';
+import { compileCondition, type Condition, type ConditionContext } from './policy-conditions.js';
 
 export interface PolicyStatement {
   effect: 'Allow' | 'Deny';
-  principals?: string[];
-  notPrincipals?: string[];
-  actions?: string[];
-  notActions?: string[];
-  resources?: string[];
-  notResources?: string[];
-  conditions: { op: string; key: string; values: string[] }[];
+  principals?: Set<string>;
+  notPrincipals?: Set<string>;
+  /** Matchers of lower-cased action patterns (actions compare case-insensitively). */
+  actions?: WildcardMatcher[];
+  notActions?: WildcardMatcher[];
+  resources?: WildcardMatcher[];
+  notResources?: WildcardMatcher[];
+  conditions: Condition[];
 }
 
 export interface BucketPolicy {
   statements: PolicyStatement[];
+  /** PolicyStatus.IsPublic: some Allow statement grants to everyone without conditions. */
+  isPublic: boolean;
+  /** Some condition reads the object's own tags (s3:ExistingObjectTag/...): evaluation must look them up. */
+  readsObjectTags: boolean;
 }
 
 /** What a request looks like to a policy. `principal` is "*" for anonymous callers. */
@@ -25,139 +35,129 @@ export interface PolicyRequest {
   action: string;
   bucket: string;
   key?: string;
-  conditions: Record<string, string | undefined>;
+  conditions: ConditionContext;
 }
 
-const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map(String));
+/** Deepest nesting a policy can legitimately have (document > Statement > statement > Condition > op > values). */
+const MAX_POLICY_DEPTH = 8;
 
-function principalList(v: unknown): string[] | undefined {
+const malformed = (message: string) => new S3Error('MalformedPolicy', message);
+const NOT_JSON = 'Policies must be valid JSON and the first byte must be \'{\'';
+
+/** A string or a list of strings (the grammar's only list shape); anything else is MalformedPolicy. */
+function strings(v: unknown, field: string): string[] | undefined {
   if (v === undefined) return undefined;
-  if (v === '*') return ['*'];
-  if (typeof v === 'object' && v !== null) {
-    const aws = (v as Record<string, unknown>).AWS;
-    if (aws === undefined) throw new S3Error('MalformedPolicy', 'Invalid principal in policy');
-    return list(aws)!.map((p) => (p === '*' ? '*' : p.split(/[:/]/).pop() ?? p));
-  }
-  throw new S3Error('MalformedPolicy', 'Invalid principal in policy');
+  const items = Array.isArray(v) ? v : [v];
+  if (!items.every((x) => typeof x === 'string')) throw malformed(`${field} must be a string or a list of strings`);
+  return items as string[];
 }
 
-function regexOf(pattern: string, ignoreCase = false): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, ignoreCase ? 'is' : 's');
+/** Condition values may also be numbers and booleans (`"aws:SecureTransport": false`). */
+function conditionValues(v: unknown, field: string): string[] {
+  const items = Array.isArray(v) ? v : [v];
+  if (!items.every((x) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean')) {
+    throw malformed(`Invalid Condition value for ${field}`);
+  }
+  return items.map(String);
 }
-const matches = (patterns: string[], value: string, ignoreCase = false): boolean => patterns.some((p) => regexOf(p, ignoreCase).test(value));
+
+function principalSet(v: unknown): Set<string> | undefined {
+  if (v === undefined) return undefined;
+  if (v === '*') return new Set(['*']);
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    const aws = strings((v as Record<string, unknown>).AWS, 'Principal');
+    if (aws === undefined) throw malformed('Invalid principal in policy');
+    return new Set(aws.map((p) => (p === '*' ? '*' : p.split(/[:/]/).pop() ?? p)));
+  }
+  throw malformed('Invalid principal in policy');
+}
+
+const globs = (patterns: string[] | undefined, lower = false): WildcardMatcher[] | undefined =>
+  patterns?.map((p) => compileWildcard(globParts(lower ? p.toLowerCase() : p)));
+
+function compileStatement(s: unknown, bucket: string): PolicyStatement {
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) throw malformed('Invalid effect');
+  const st = s as Record<string, unknown>;
+  if (st.Effect !== 'Allow' && st.Effect !== 'Deny') throw malformed('Invalid effect');
+  const principals = principalSet(st.Principal);
+  const notPrincipals = principalSet(st.NotPrincipal);
+  if (!principals && !notPrincipals) throw malformed('Missing required field Principal');
+  // AWS forbids NotPrincipal with Allow (it would grant to nearly everyone).
+  if (notPrincipals && st.Effect === 'Allow') throw malformed('NotPrincipal is not allowed with Effect Allow');
+  const actions = strings(st.Action, 'Action');
+  const notActions = strings(st.NotAction, 'NotAction');
+  if (!actions && !notActions) throw malformed('Missing required field Action');
+  for (const a of [...(actions ?? []), ...(notActions ?? [])]) if (a !== '*' && !a.startsWith('s3:')) throw malformed('Policy has invalid action');
+  const resources = strings(st.Resource, 'Resource');
+  const notResources = strings(st.NotResource, 'NotResource');
+  if (!resources && !notResources) throw malformed('Missing required field Resource');
+  for (const r of [...(resources ?? []), ...(notResources ?? [])]) {
+    const m = /^arn:aws:s3:::([^/]+)(\/.*)?$/.exec(r);
+    if (!m || !compileWildcard(globParts(m[1]))(bucket)) throw malformed('Policy has invalid resource');
+  }
+  const conditions: Condition[] = [];
+  if (st.Condition !== undefined) {
+    if (typeof st.Condition !== 'object' || st.Condition === null || Array.isArray(st.Condition)) throw malformed('Invalid Condition');
+    for (const [op, block] of Object.entries(st.Condition as Record<string, unknown>)) {
+      if (typeof block !== 'object' || block === null || Array.isArray(block)) throw malformed(`Invalid Condition ${op}`);
+      for (const [key, values] of Object.entries(block as Record<string, unknown>)) {
+        conditions.push(compileCondition(op, key, conditionValues(values, key)));
+      }
+    }
+  }
+  return {
+    effect: st.Effect, principals, notPrincipals, conditions,
+    actions: globs(actions, true), notActions: globs(notActions, true),
+    resources: globs(resources), notResources: globs(notResources),
+  };
+}
 
 export function parsePolicy(text: string, bucket: string): BucketPolicy {
-  let doc: Record<string, unknown>;
+  let doc: unknown;
   try {
-    doc = JSON.parse(text) as Record<string, unknown>;
+    doc = JSON.parse(text); // V8's JSON.parse is iterative: any depth parses without a stack overflow
   } catch {
-    throw new S3Error('MalformedPolicy', 'Policies must be valid JSON and the first byte must be \'{\'');
+    throw malformed(NOT_JSON);
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new S3Error('MalformedPolicy', 'Policies must be valid JSON and the first byte must be \'{\'');
-  if (doc.Version !== undefined && doc.Version !== '2012-10-17' && doc.Version !== '2008-10-17') throw new S3Error('MalformedPolicy', 'Invalid policy version');
-  const raw = list(doc.Statement) === undefined ? [] : Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
-  if (raw.length === 0) throw new S3Error('MalformedPolicy', 'Missing required field Statement');
-  const statements = raw.map((s): PolicyStatement => {
-    const st = s as Record<string, unknown>;
-    if (st.Effect !== 'Allow' && st.Effect !== 'Deny') throw new S3Error('MalformedPolicy', 'Invalid effect');
-    const principals = principalList(st.Principal);
-    const notPrincipals = principalList(st.NotPrincipal);
-    if (!principals && !notPrincipals) throw new S3Error('MalformedPolicy', 'Missing required field Principal');
-    // AWS forbids NotPrincipal with Allow (it would grant to nearly everyone).
-    if (notPrincipals && st.Effect === 'Allow') throw new S3Error('MalformedPolicy', 'NotPrincipal is not allowed with Effect Allow');
-    const actions = list(st.Action);
-    const notActions = list(st.NotAction);
-    if (!actions && !notActions) throw new S3Error('MalformedPolicy', 'Missing required field Action');
-    for (const a of [...(actions ?? []), ...(notActions ?? [])]) if (a !== '*' && !a.startsWith('s3:')) throw new S3Error('MalformedPolicy', 'Policy has invalid action');
-    const resources = list(st.Resource);
-    const notResources = list(st.NotResource);
-    if (!resources && !notResources) throw new S3Error('MalformedPolicy', 'Missing required field Resource');
-    for (const r of [...(resources ?? []), ...(notResources ?? [])]) {
-      const m = /^arn:aws:s3:::([^/]+)(\/.*)?$/.exec(r);
-      if (!m || !regexOf(m[1]).test(bucket)) throw new S3Error('MalformedPolicy', 'Policy has invalid resource');
-    }
-    const conditions: PolicyStatement['conditions'] = [];
-    if (st.Condition !== undefined) {
-      if (typeof st.Condition !== 'object' || st.Condition === null) throw new S3Error('MalformedPolicy', 'Invalid Condition');
-      for (const [op, block] of Object.entries(st.Condition as Record<string, unknown>)) {
-        if (typeof block !== 'object' || block === null) throw new S3Error('MalformedPolicy', `Invalid Condition ${op}`);
-        for (const [key, values] of Object.entries(block as Record<string, unknown>)) conditions.push({ op, key: key.toLowerCase(), values: list(values)! });
-      }
-    }
-    return { effect: st.Effect, principals, notPrincipals, actions, notActions, resources, notResources, conditions };
-  });
-  return { statements };
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw malformed(NOT_JSON);
+  if (!jsonDepthWithin(doc, MAX_POLICY_DEPTH)) throw malformed('Policy is nested too deeply');
+  const d = doc as Record<string, unknown>;
+  if (d.Version !== undefined && d.Version !== '2012-10-17' && d.Version !== '2008-10-17') throw malformed('Invalid policy version');
+  const raw = d.Statement === undefined ? [] : Array.isArray(d.Statement) ? d.Statement : [d.Statement];
+  if (raw.length === 0) throw malformed('Missing required field Statement');
+  const statements = raw.map((s) => compileStatement(s, bucket));
+  return {
+    statements,
+    isPublic: statements.some((s) => s.effect === 'Allow' && s.principals?.has('*') && s.conditions.length === 0),
+    readsObjectTags: statements.some((s) => s.conditions.some((c) => c.key.startsWith('s3:existingobjecttag/'))),
+  };
 }
 
-/** Operators that require the key not to match: true when the key is absent (IAM User Guide). */
-const NEGATED = new Set([
-  'StringNotEquals', 'StringNotEqualsIgnoreCase', 'StringNotLike', 'NumericNotEquals', 'NotIpAddress',
-]);
+const anyMatch = (matchers: WildcardMatcher[], value: string): boolean => matchers.some((m) => m(value));
 
-function conditionHolds(c: PolicyStatement['conditions'][number], ctx: Record<string, string | undefined>): boolean {
-  const forAll = c.op.startsWith('ForAllValues:');
-  let op = c.op.replace(/^(ForAnyValue|ForAllValues):/, '');
-  const ifExists = op.endsWith('IfExists');
-  if (ifExists) op = op.slice(0, -'IfExists'.length);
-  const v = ctx[c.key];
-  if (op === 'Null') return (v === undefined) === (c.values[0] === 'true');
-  // An absent key: true for ...IfExists, for a negated operator and for ForAllValues (no value fails it).
-  if (v === undefined) return ifExists || NEGATED.has(op) || forAll;
-  switch (op) {
-    case 'StringEquals': return c.values.includes(v);
-    case 'StringNotEquals': return !c.values.includes(v);
-    case 'StringEqualsIgnoreCase': return c.values.some((x) => x.toLowerCase() === v.toLowerCase());
-    case 'StringNotEqualsIgnoreCase': return !c.values.some((x) => x.toLowerCase() === v.toLowerCase());
-    case 'StringLike': return matches(c.values, v);
-    case 'StringNotLike': return !matches(c.values, v);
-    case 'Bool': return c.values.some((x) => x.toLowerCase() === v.toLowerCase());
-    case 'NumericEquals': return c.values.some((x) => Number(v) === Number(x));
-    case 'NumericNotEquals': return c.values.every((x) => Number(v) !== Number(x));
-    case 'NumericLessThan': return c.values.some((x) => Number(v) < Number(x));
-    case 'NumericLessThanEquals': return c.values.some((x) => Number(v) <= Number(x));
-    case 'NumericGreaterThan': return c.values.some((x) => Number(v) > Number(x));
-    case 'NumericGreaterThanEquals': return c.values.some((x) => Number(v) >= Number(x));
-    case 'IpAddress':
-    case 'NotIpAddress': {
-      const bl = new BlockList();
-      for (const cidr of c.values) {
-        const [addr, bits] = cidr.split('/');
-        const type = isIP(addr) === 6 ? 'ipv6' : 'ipv4';
-        if (!isIP(addr)) continue;
-        bl.addSubnet(addr, bits === undefined ? (type === 'ipv6' ? 128 : 32) : Number(bits), type);
-      }
-      const addr = v.replace(/^::ffff:/, '');
-      const inside = isIP(addr) !== 0 && bl.check(addr, isIP(addr) === 6 ? 'ipv6' : 'ipv4');
-      return op === 'IpAddress' ? inside : !inside;
-    }
-    default:
-      return false; // an operator we do not know never grants (and never denies) anything
-  }
-}
-
-function applies(st: PolicyStatement, req: PolicyRequest): boolean {
-  const principalOk = st.principals ? st.principals.includes('*') || st.principals.includes(req.principal) : !st.notPrincipals!.includes(req.principal);
+function applies(st: PolicyStatement, req: PolicyRequest, action: string, arn: string): boolean {
+  const principalOk = st.principals ? st.principals.has('*') || st.principals.has(req.principal) : !st.notPrincipals!.has(req.principal);
   if (!principalOk) return false;
-  const actionOk = st.actions ? matches(st.actions, req.action, true) : !matches(st.notActions!, req.action, true);
+  const actionOk = st.actions ? anyMatch(st.actions, action) : !anyMatch(st.notActions!, action);
   if (!actionOk) return false;
-  const arn = req.key === undefined ? `arn:aws:s3:::${req.bucket}` : `arn:aws:s3:::${req.bucket}/${req.key}`;
-  const resourceOk = st.resources ? matches(st.resources, arn) : !matches(st.notResources!, arn);
+  const resourceOk = st.resources ? anyMatch(st.resources, arn) : !anyMatch(st.notResources!, arn);
   if (!resourceOk) return false;
-  return st.conditions.every((c) => conditionHolds(c, req.conditions));
+  return st.conditions.every((c) => c.holds(req.conditions));
 }
 
 export function evaluatePolicy(policy: BucketPolicy, req: PolicyRequest): 'Allow' | 'Deny' | 'None' {
+  const action = req.action.toLowerCase();
+  const arn = req.key === undefined ? `arn:aws:s3:::${req.bucket}` : `arn:aws:s3:::${req.bucket}/${req.key}`;
   let allowed = false;
   for (const st of policy.statements) {
-    if (!applies(st, req)) continue;
+    if (!applies(st, req, action, arn)) continue;
     if (st.effect === 'Deny') return 'Deny';
     allowed = true;
   }
   return allowed ? 'Allow' : 'None';
 }
 
-/** PolicyStatus.IsPublic: some Allow statement grants to everyone without conditions. */
+/** PolicyStatus.IsPublic (kept as a function for callers holding a policy). */
 export function isPublic(policy: BucketPolicy): boolean {
-  return policy.statements.some((s) => s.effect === 'Allow' && s.principals?.includes('*') && s.conditions.length === 0);
+  return policy.isPublic;
 }

@@ -3,6 +3,7 @@ import { S3Error, isS3Error } from '../errors.js';
 import type { VersioningState } from '../storage/object-layer.js';
 import { checkOwnership, ownershipXml } from './access-config.js';
 import { accounts, aclXml, cannedAcl, checkAclAllowed, objectAcl, parseAclDocument, requestedAcl, withObjectAcl, type Acl } from './acl.js';
+import { bucketSettings, type BucketSettings } from './bucket-settings.js';
 import { checkBucketName } from './names.js';
 import { readDocument } from './request-body.js';
 import { emptyResponse, xmlResponse, type ApiContext, type Caller, type S3Request, type S3Response } from './types.js';
@@ -75,7 +76,11 @@ export async function listBuckets(ctx: ApiContext, p: { prefix: string; maxBucke
     .filter((b) => b.name.startsWith(p.prefix) && b.name > after)
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   if (caller && !caller.root) {
-    const owners = await Promise.all(all.map((b) => ctx.storage.getBucketConfig(b.name).then((c) => c.owner, () => undefined)));
+    // A bucket deleted since the listing is simply left out; any other failure is the answer.
+    const owners = await Promise.all(all.map((b) => ctx.storage.getBucketConfig(b.name).then((c) => c.owner, (e: unknown) => {
+      if (isS3Error(e) && e.code === 'NoSuchBucket') return undefined;
+      throw e;
+    })));
     all = all.filter((_, i) => owners[i] === caller.accessKey);
   }
   const page = all.slice(0, p.maxBuckets);
@@ -121,30 +126,26 @@ export function bucketOwnerKey(ctx: ApiContext, owner: string | undefined): stri
   return owner ?? accounts(ctx).rootKey;
 }
 
-export function storedBucketAcl(ctx: ApiContext, cfg: { owner?: string; acl?: string }): Acl {
-  const owner = bucketOwnerKey(ctx, cfg.owner);
-  if (cfg.acl) {
-    try {
-      return JSON.parse(cfg.acl) as Acl;
-    } catch { /* fall through to the default */ }
-  }
-  return cannedAcl('private', owner, owner);
+/** The bucket's ACL, or its default (the owner alone). */
+export function bucketAcl(ctx: ApiContext, s: BucketSettings): Acl {
+  const owner = bucketOwnerKey(ctx, s.owner);
+  return s.acl ?? cannedAcl('private', owner, owner);
 }
 
 export async function getAcl(ctx: ApiContext, bucket: string, key?: string, versionId?: string): Promise<S3Response> {
-  const cfg = await ctx.storage.getBucketConfig(bucket);
-  if (key === undefined) return xmlResponse(aclXml(storedBucketAcl(ctx, cfg), accounts(ctx)));
+  const s = await bucketSettings(ctx, bucket);
+  if (key === undefined) return xmlResponse(aclXml(bucketAcl(ctx, s), accounts(ctx)));
   const info = await ctx.storage.headObject(bucket, key, { versionId });
   if (info.deleteMarker) throw new S3Error(versionId ? 'MethodNotAllowed' : 'NoSuchKey');
-  const owner = bucketOwnerKey(ctx, cfg.owner);
+  const owner = bucketOwnerKey(ctx, s.owner);
   return xmlResponse(aclXml(objectAcl(info.userMetadata) ?? cannedAcl('private', owner, owner), accounts(ctx)));
 }
 
 /** PutBucketAcl / PutObjectAcl: a canned ACL, x-amz-grant-* headers or an AccessControlPolicy body. */
 export async function putAcl(ctx: ApiContext, req: S3Request, bucket: string, key?: string, versionId?: string): Promise<S3Response> {
   const body = await readDocument(req);
-  const cfg = await ctx.storage.getBucketConfig(bucket);
-  const bucketOwner = bucketOwnerKey(ctx, cfg.owner);
+  const s = await bucketSettings(ctx, bucket);
+  const bucketOwner = bucketOwnerKey(ctx, s.owner);
   const info = key === undefined ? undefined : await ctx.storage.headObject(bucket, key, { versionId });
   if (info?.deleteMarker) throw new S3Error(versionId ? 'MethodNotAllowed' : 'NoSuchKey');
   const owner = info ? (objectAcl(info.userMetadata)?.owner ?? bucketOwner) : bucketOwner;
@@ -154,7 +155,7 @@ export async function putAcl(ctx: ApiContext, req: S3Request, bucket: string, ke
     acl = parseAclDocument(body, owner, accounts(ctx));
   }
   if (!acl) throw new S3Error('MissingSecurityHeader', 'Your request was missing a required header', { MissingHeaderName: 'x-amz-acl' });
-  checkAclAllowed(cfg, acl);
+  checkAclAllowed(s, acl);
   if (info === undefined) await ctx.storage.updateBucketConfig(bucket, { acl: JSON.stringify(acl) });
   else await ctx.storage.updateObjectMetadata(bucket, key!, { versionId: info.versionId, userMetadata: withObjectAcl(info.userMetadata, acl) });
   return emptyResponse(200);

@@ -1,10 +1,12 @@
 // CopyObject (metadata and tagging directives, conditional copy, copy onto itself to change metadata) and
-// the source side of UploadPartCopy. The source streams from storage into the destination write.
+// the source side of UploadPartCopy. The source streams from storage into the destination write; reading
+// it needs its own permission (s3:GetObject, s3:GetObjectVersion for a named version), checked here for both.
 import type { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
 import type { ByteRange, ObjectInfo } from '../storage/object-layer.js';
 import type { ObjectRef } from './operation.js';
 import { newObjectAcl, withObjectAcl } from './acl.js';
+import { authorize, checkExpectedOwner } from './authorize.js';
 import { checkConditions, quoteEtag } from './object-headers.js';
 import { writePrecondition } from './object-put.js';
 import { MAX_SINGLE_PUT, checkKey, contentHeaders, requestedAlgorithm, storageClass, taggingHeader, userMetadata } from './put-input.js';
@@ -27,6 +29,8 @@ function parseCopyRange(v: string, size: number): ByteRange {
 }
 
 async function sourceInfo(ctx: ApiContext, req: S3Request, src: ObjectRef): Promise<ObjectInfo> {
+  await authorize(ctx, req, src.versionId ? 's3:GetObjectVersion' : 's3:GetObject', src);
+  await checkExpectedOwner(ctx, src.bucket, req.headers['x-amz-source-expected-bucket-owner']);
   const info = await ctx.storage.headObject(src.bucket, src.key, { versionId: src.versionId });
   if (info.deleteMarker) throw new S3Error(src.versionId ? 'InvalidRequest' : 'NoSuchKey', src.versionId ? 'The source of a copy request may not specifically refer to a delete marker by version id.' : undefined);
   checkConditions(req.headers, info, 'x-amz-copy-source-');

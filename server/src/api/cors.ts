@@ -1,6 +1,7 @@
 // Bucket CORS: the configuration document, preflight (OPTIONS) answers, and the headers added to actual
 // requests whose Origin a rule allows.
 import { S3Error } from '../errors.js';
+import { bucketSettings, type BucketSettings } from './bucket-settings.js';
 import { readDocument } from './request-body.js';
 import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 import { many, parseXml, str, toXml } from './xml.js';
@@ -69,14 +70,13 @@ export function corsHeaders(rule: CorsRule, origin: string, method: string, pref
 
 /** Headers for an actual (non-preflight) request with an Origin; empty when no rule matches. */
 export async function actualRequestCors(ctx: ApiContext, bucket: string, origin: string, method: string): Promise<Record<string, string>> {
-  let cfg;
+  let s: BucketSettings;
   try {
-    cfg = await ctx.storage.getBucketConfig(bucket);
+    s = await bucketSettings(ctx, bucket);
   } catch {
-    return {};
+    return {}; // no bucket (or it cannot be read): the answer goes out without CORS headers
   }
-  if (!cfg.cors) return {};
-  const rule = matchRule(parseCors(cfg.cors), origin, method, []);
+  const rule = s.cors && matchRule(s.cors, origin, method, []);
   return rule ? corsHeaders(rule, origin, method, false) : {};
 }
 
@@ -86,10 +86,10 @@ export async function preflight(ctx: ApiContext, req: S3Request, bucket: string)
   // As S3: a preflight without Origin is a bad request (400); one without a request method is refused (403).
   if (typeof origin !== 'string') throw new S3Error('BadRequest', 'Insufficient information. Origin request header needed.');
   if (typeof method !== 'string') throw new S3Error('CORSForbidden', 'Invalid Access-Control-Request-Method header.');
-  const cfg = await ctx.storage.getBucketConfig(bucket);
-  if (!cfg.cors) throw new S3Error('CORSForbidden', 'CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource\'s CORS spec.');
+  const { cors } = await bucketSettings(ctx, bucket);
+  if (!cors) throw new S3Error('CORSForbidden', 'CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource\'s CORS spec.');
   const reqHeaders = String(req.headers['access-control-request-headers'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const rule = matchRule(parseCors(cfg.cors), origin, method, reqHeaders);
+  const rule = matchRule(cors, origin, method, reqHeaders);
   if (!rule) throw new S3Error('CORSForbidden');
   const h = corsHeaders(rule, origin, method, true);
   if (reqHeaders.length) h['access-control-allow-headers'] = reqHeaders.join(', ');
@@ -97,9 +97,9 @@ export async function preflight(ctx: ApiContext, req: S3Request, bucket: string)
 }
 
 export async function getBucketCors(ctx: ApiContext, bucket: string): Promise<S3Response> {
-  const cfg = await ctx.storage.getBucketConfig(bucket);
-  if (!cfg.cors) throw new S3Error('NoSuchCORSConfiguration');
-  return xmlResponse(cfg.cors);
+  const { config } = await bucketSettings(ctx, bucket);
+  if (!config.cors) throw new S3Error('NoSuchCORSConfiguration');
+  return xmlResponse(config.cors);
 }
 
 export async function putBucketCors(ctx: ApiContext, req: S3Request, bucket: string): Promise<S3Response> {

@@ -1,5 +1,8 @@
 // DeleteObject and DeleteObjects (batch, quiet mode). Deleting a key that does not exist succeeds, as in S3.
+// DeleteObjects authorizes every key (s3:DeleteObject) and every version (s3:DeleteObjectVersion) on its
+// own: a refused one is an AccessDenied entry of the result, and the others are deleted.
 import { S3Error, isS3Error } from '../errors.js';
+import { isAllowed } from './authorize.js';
 import { readDocument } from './request-body.js';
 import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 import { many, parseXml, str, toXml, type XmlValue } from './xml.js';
@@ -32,6 +35,8 @@ export async function deleteObjects(ctx: ApiContext, req: S3Request, bucket: str
   const errors: XmlValue[] = [];
   for (const o of objects) {
     try {
+      const action = o.versionId !== undefined ? 's3:DeleteObjectVersion' : 's3:DeleteObject';
+      if (!(await isAllowed(ctx, req, action, { bucket, key: o.key, versionId: o.versionId }))) throw new S3Error('AccessDenied');
       const r = await ctx.storage.deleteObject(bucket, o.key, { versionId: o.versionId });
       if (!quiet) {
         deleted.push({

@@ -2,6 +2,7 @@
 // its own file; this switch is the table of contents.
 import { ownershipControlsOp, publicAccessBlockOp } from './access-config.js';
 import { hasForeignGrants } from './acl.js';
+import { authorizeOperation } from './authorize.js';
 import { S3Error } from '../errors.js';
 import { getObjectAttributes } from './attributes.js';
 import * as bucket from './bucket.js';
@@ -15,16 +16,24 @@ import { putObject } from './object-put.js';
 import * as policy from './policy.js';
 import { selectObjectContent } from './select.js';
 import * as tagging from './tagging.js';
-import type { ApiContext, S3Request, S3Response } from './types.js';
+import type { ApiContext, IncomingRequest, S3Request, S3Response } from './types.js';
 
-export type { ApiContext, ApiLogger, Caller, S3Request, S3Response } from './types.js';
+export type { ApiContext, ApiLogger, Caller, DecodedBody, IncomingRequest, S3Request, S3Response } from './types.js';
 export type { Operation, OperationName } from './operation.js';
+export type { ObjectLayer, RecyclingBody } from '../storage/object-layer.js';
 export { actualRequestCors } from './cors.js';
 export { evaluatePolicy, parsePolicy, type PolicyRequest } from './bucket-policy.js';
 export { checkBucketName } from './names.js';
 export { toXml, parseXml, escapeXml } from './xml.js';
 
-export async function handle(ctx: ApiContext, req: S3Request): Promise<S3Response> {
+/** Authorizes the request (authorize.ts), then opens its body and runs the operation's handler. */
+export async function handle(ctx: ApiContext, incoming: IncomingRequest): Promise<S3Response> {
+  await authorizeOperation(ctx, incoming);
+  const { openBody, ...request } = incoming;
+  return run(ctx, { ...request, ...openBody() });
+}
+
+async function run(ctx: ApiContext, req: S3Request): Promise<S3Response> {
   const op = req.op;
   switch (op.name) {
     case 'ListBuckets': return bucket.listBuckets(ctx, op.params, req.caller);
@@ -37,7 +46,7 @@ export async function handle(ctx: ApiContext, req: S3Request): Promise<S3Respons
     case 'GetBucketAcl': return bucket.getAcl(ctx, op.bucket);
     case 'PutBucketAcl': return bucket.putAcl(ctx, req, op.bucket);
     case 'PublicAccessBlock': return publicAccessBlockOp(ctx, req, op.bucket, op.method);
-    case 'OwnershipControls': return ownershipControlsOp(ctx, req, op.bucket, op.method, (cfg) => hasForeignGrants(cfg.acl));
+    case 'OwnershipControls': return ownershipControlsOp(ctx, req, op.bucket, op.method, (s) => hasForeignGrants(s.acl));
     case 'UnsupportedBucketOp': return bucket.unsupportedBucketOp(ctx, op.bucket, op.subresource, op.method);
     case 'GetBucketTagging': return tagging.getBucketTagging(ctx, op.bucket);
     case 'PutBucketTagging': return tagging.putBucketTagging(ctx, req, op.bucket);

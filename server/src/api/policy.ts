@@ -1,22 +1,22 @@
 // Bucket policy documents: Get/Put/Delete and policy status.
 import { S3Error } from '../errors.js';
-import { publicAccessBlock } from './access-config.js';
 import { hasPublicGrant } from './acl.js';
-import { isPublic, parsePolicy } from './bucket-policy.js';
+import { parsePolicy } from './bucket-policy.js';
+import { bucketSettings } from './bucket-settings.js';
 import { readDocument } from './request-body.js';
 import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 import { toXml } from './xml.js';
 
 export async function getBucketPolicy(ctx: ApiContext, bucket: string): Promise<S3Response> {
-  const cfg = await ctx.storage.getBucketConfig(bucket);
-  if (!cfg.policy) throw new S3Error('NoSuchBucketPolicy');
-  return { status: 200, headers: { 'content-type': 'application/json' }, body: cfg.policy };
+  const { config } = await bucketSettings(ctx, bucket);
+  if (!config.policy) throw new S3Error('NoSuchBucketPolicy');
+  return { status: 200, headers: { 'content-type': 'application/json' }, body: config.policy };
 }
 
 export async function putBucketPolicy(ctx: ApiContext, req: S3Request, bucket: string): Promise<S3Response> {
   const text = await readDocument(req, 20 * 1024);
   const parsed = parsePolicy(text, bucket);
-  if (isPublic(parsed) && publicAccessBlock(await ctx.storage.getBucketConfig(bucket)).BlockPublicPolicy) throw new S3Error('AccessDenied');
+  if (parsed.isPublic && (await bucketSettings(ctx, bucket)).publicAccessBlock.BlockPublicPolicy) throw new S3Error('AccessDenied');
   await ctx.storage.updateBucketConfig(bucket, { policy: text });
   return emptyResponse(204);
 }
@@ -28,8 +28,7 @@ export async function deleteBucketPolicy(ctx: ApiContext, bucket: string): Promi
 }
 
 export async function getBucketPolicyStatus(ctx: ApiContext, bucket: string): Promise<S3Response> {
-  const cfg = await ctx.storage.getBucketConfig(bucket);
+  const s = await bucketSettings(ctx, bucket);
   // A bucket is public through its policy or through an ACL that grants to AllUsers/AuthenticatedUsers.
-  const publicPolicy = cfg.policy ? isPublic(parsePolicy(cfg.policy, bucket)) : false;
-  return xmlResponse(toXml('PolicyStatus', { IsPublic: publicPolicy || hasPublicGrant(cfg.acl) }));
+  return xmlResponse(toXml('PolicyStatus', { IsPublic: (s.policy?.isPublic ?? false) || hasPublicGrant(s.acl) }));
 }

@@ -35,22 +35,36 @@ export interface Caller {
   root: boolean;
 }
 
-export interface S3Request {
-  op: Operation;
-  requestId: string;
-  method: string;
-  headers: IncomingHttpHeaders;
-  query: URLSearchParams;
-  /** The decoded, authenticated request body. */
+/** A request body as the HTTP layer decoded it (aws-chunked framing removed, signatures checked). */
+export interface DecodedBody {
   body: Readable;
   /** Decoded body length, or -1 when unknown (chunked transfer). */
   size: number;
   /** Trailing headers of an aws-chunked body (names lower-cased); complete once `body` has ended. */
   trailers: ReadonlyMap<string, string>;
-  /** undefined for anonymous requests (allowed by a bucket policy). */
-  caller?: Caller;
-  log: ApiLogger;
 }
+
+/**
+ * An authenticated request as the HTTP layer hands it over: the API authorizes it, and only then asks for
+ * the body (so a refused request never has its body sent, Expect: 100-continue included).
+ */
+export interface IncomingRequest {
+  op: Operation;
+  requestId: string;
+  method: string;
+  headers: IncomingHttpHeaders;
+  query: URLSearchParams;
+  /** undefined for anonymous requests (allowed by a bucket policy or ACL). */
+  caller?: Caller;
+  /** Client address and whether the connection is TLS (policy conditions aws:SourceIp, aws:SecureTransport). */
+  sourceIp: string;
+  secure: boolean;
+  log: ApiLogger;
+  openBody(): DecodedBody;
+}
+
+/** What a handler gets: the authorized request with its decoded, authenticated body. */
+export interface S3Request extends Omit<IncomingRequest, 'openBody'>, DecodedBody {}
 
 export interface S3Response {
   status: number;

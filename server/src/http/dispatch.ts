@@ -1,10 +1,10 @@
-// One request, start to finish, without fastify types: route -> authenticate -> authorize -> decode body
-// -> API handler -> response (or S3's XML error). app.ts wires it into fastify.
+// One request, start to finish, without fastify types: route -> authenticate (who is asking) -> the API
+// (which authorizes, then asks for the body: decoded here) -> response (or S3's XML error). app.ts wires it
+// into fastify. This layer decides who a request comes from, never what it may do.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { actualRequestCors, handle, type ApiContext, type ApiLogger, type S3Response } from '../api/index.js';
+import { actualRequestCors, handle, type ApiContext, type ApiLogger, type DecodedBody, type S3Response } from '../api/index.js';
 import { S3Error } from '../errors.js';
 import { authenticate } from './authenticate.js';
-import { authorize } from './authorize.js';
 import type { SigV4Context } from './auth/sigv4.js';
 import { decodeBody, emptyBody } from './body.js';
 import { errorBody, toS3Error } from './error-response.js';
@@ -62,19 +62,17 @@ export async function dispatch(ctx: HttpContext, raw: IncomingMessage, requestId
       res = await postObject(ctx, raw, op.bucket, requestId, log);
     } else {
       const authn = op.name === 'Preflight' ? { payload: { kind: 'unsigned' as const } } : authenticate(ctx.auth, { method, rawPath, rawQuery, query, headers, virtualBucket });
-      await authorize(ctx.api.storage, {
-        op, identity: authn.identity, headers, query, sourceIp: raw.socket.remoteAddress ?? '', secure: false,
-      }, ctx.api.now());
-      const expectedOwner = headers['x-amz-expected-bucket-owner'];
-      if (typeof expectedOwner === 'string' && 'bucket' in op && expectedOwner !== ctx.api.owner.id) throw new S3Error('AccessDenied');
-      const hasBody = headers['content-length'] !== undefined && headers['content-length'] !== '0' || headers['transfer-encoding'] !== undefined;
-      if (hasBody) wantBody();
-      const decoded = hasBody || NEEDS_LENGTH.has(op.name)
-        ? decodeBody(raw, authn.payload, NEEDS_LENGTH.has(op.name))
-        : { body: emptyBody(), size: 0, trailers: new Map<string, string>() };
+      // Called by the API once the request is authorized.
+      const openBody = (): DecodedBody => {
+        const hasBody = headers['content-length'] !== undefined && headers['content-length'] !== '0' || headers['transfer-encoding'] !== undefined;
+        if (hasBody) wantBody();
+        return hasBody || NEEDS_LENGTH.has(op.name)
+          ? decodeBody(raw, authn.payload, NEEDS_LENGTH.has(op.name))
+          : { body: emptyBody(), size: 0, trailers: new Map<string, string>() };
+      };
       res = await handle(ctx.api, {
-        op, requestId, method, headers, query, body: decoded.body, size: decoded.size, trailers: decoded.trailers,
-        caller: authn.identity ? { accessKey: authn.identity.accessKey, root: authn.identity.root } : undefined, log,
+        op, requestId, method, headers, query, openBody, log, sourceIp: raw.socket.remoteAddress ?? '', secure: false,
+        caller: authn.identity ? { accessKey: authn.identity.accessKey, root: authn.identity.root } : undefined,
       });
     }
     if (typeof headers.origin === 'string' && bucket !== undefined && op.name !== 'Preflight') {

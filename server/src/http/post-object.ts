@@ -8,8 +8,8 @@ import { handle, toXml, type ApiLogger, type S3Response } from '../api/index.js'
 import { S3Error } from '../errors.js';
 import { hmac, parseAmzDate, sameSignature } from './auth/canonical.js';
 import type { Identity } from './auth/credentials.js';
+import { jsonDepthWithin } from '../api/json-depth.js';
 import { parseTaggingXml, tagsToQuery } from '../api/tags.js';
-import { authorize } from './authorize.js';
 import type { HttpContext } from './dispatch.js';
 import { through } from './body.js';
 import { boundaryOf, readForm, type FormUpload } from './form-data.js';
@@ -23,41 +23,49 @@ function policyError(msg: string): S3Error {
   return new S3Error('AccessDenied', `Invalid according to Policy: ${msg}`);
 }
 
+/** Deepest a POST policy can legitimately nest: document > conditions > one condition (array or object). */
+const MAX_POST_POLICY_DEPTH = 3;
+
+const invalid = (msg: string) => new S3Error('InvalidPolicyDocument', `Invalid Policy: ${msg}`);
+
 export function parsePostPolicy(b64: string, now: number): Condition[] {
-  let doc: { expiration?: string; conditions?: unknown[] };
+  let doc: { expiration?: unknown; conditions?: unknown[] };
   try {
     doc = JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as typeof doc;
   } catch {
-    throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Invalid JSON.');
+    throw invalid('Invalid JSON.');
   }
-  if (typeof doc.expiration !== 'string') throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Policy missing expiration.');
+  // Checked before anything walks the document: String() of an array nested thousands deep overflows the stack.
+  if (typeof doc !== 'object' || doc === null || !jsonDepthWithin(doc, MAX_POST_POLICY_DEPTH)) throw invalid('Invalid JSON.');
+  if (typeof doc.expiration !== 'string') throw invalid('Policy missing expiration.');
   const exp = Date.parse(doc.expiration);
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(doc.expiration) || Number.isNaN(exp)) {
-    throw new S3Error('InvalidPolicyDocument', `Invalid Policy: Invalid 'expiration' value: '${doc.expiration}'`);
+    throw invalid(`Invalid 'expiration' value: '${doc.expiration}'`);
   }
   if (exp < now) throw policyError('Policy expired.');
-  if (!Array.isArray(doc.conditions)) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Policy missing conditions.');
+  if (!Array.isArray(doc.conditions)) throw invalid('Policy missing conditions.');
   return doc.conditions.map((c): Condition => {
     if (Array.isArray(c)) {
       const [op, a, b] = c as unknown[];
       const opName = String(op).toLowerCase();
       if (opName === 'content-length-range') {
         if (c.length !== 3 || !Number.isInteger(Number(a)) || !Number.isInteger(Number(b)) || Number(a) < 0 || Number(b) < Number(a)) {
-          throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Invalid content-length-range.');
+          throw invalid('Invalid content-length-range.');
         }
         return { op: 'range', min: Number(a), max: Number(b) };
       }
-      if ((opName === 'eq' || opName === 'starts-with') && typeof a === 'string' && a.startsWith('$')) {
+      const scalar = b === undefined || typeof b === 'string' || typeof b === 'number' || typeof b === 'boolean';
+      if ((opName === 'eq' || opName === 'starts-with') && typeof a === 'string' && a.startsWith('$') && scalar) {
         return { op: opName, field: a.slice(1).toLowerCase(), value: String(b ?? '') };
       }
-      throw new S3Error('InvalidPolicyDocument', `Invalid Policy: Invalid condition ${JSON.stringify(c)}.`);
+      throw invalid(`Invalid condition ${typeof op === 'string' ? `["${op}", ...]` : ''}.`);
     }
     if (c && typeof c === 'object') {
       const entries = Object.entries(c as Record<string, unknown>);
-      if (entries.length !== 1) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Invalid Simple-Condition.');
+      if (entries.length !== 1 || typeof entries[0][1] === 'object') throw invalid('Invalid Simple-Condition.');
       return { op: 'eq', field: entries[0][0].toLowerCase(), value: String(entries[0][1]) };
     }
-    throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Invalid condition.');
+    throw invalid('Invalid condition.');
   });
 }
 
@@ -163,7 +171,6 @@ async function answerForm(ctx: HttpContext, raw: IncomingMessage, bucket: string
     }
   }
   const op = { name: 'PutObject' as const, action: 's3:PutObject', bucket, key };
-  await authorize(ctx.api.storage, { op, identity, headers: raw.headers, query: new URLSearchParams(), sourceIp: raw.socket.remoteAddress ?? '', secure: false }, ctx.api.now());
 
   // Form fields play the role of request headers for the object's metadata and checksums.
   const headers: Record<string, string> = {};
@@ -177,10 +184,15 @@ async function answerForm(ctx: HttpContext, raw: IncomingMessage, bucket: string
   // The form's tagging field is a Tagging XML document (a PUT sends the same tags url-encoded).
   const tagging = fields.get('tagging');
   if (tagging !== undefined) headers['x-amz-tagging'] = tagsToQuery(parseTaggingXml(tagging, 10));
-  const body = through(form.file, new LengthRange(range?.min ?? 0, range?.max ?? 5 * 1024 ** 3));
+  // The API authorizes the PutObject this form amounts to (with the form's fields as its headers).
+  const openBody = () => {
+    const body = through(form.file, new LengthRange(range?.min ?? 0, range?.max ?? 5 * 1024 ** 3));
+    return { body, size: -1, trailers: new Map<string, string>() };
+  };
   const put = await handle(ctx.api, {
-    op, requestId, method: 'PUT', headers, query: new URLSearchParams(), body, size: -1, trailers: new Map(),
-    caller: identity ? { accessKey: identity.accessKey, root: identity.root } : undefined, log,
+    op, requestId, method: 'PUT', headers, query: new URLSearchParams(), openBody, log,
+    sourceIp: raw.socket.remoteAddress ?? '', secure: false,
+    caller: identity ? { accessKey: identity.accessKey, root: identity.root } : undefined,
   });
   const etag = String(put.headers.etag ?? '');
   const location = `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;

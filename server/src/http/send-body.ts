@@ -5,7 +5,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
-import type { RecyclingBody } from '../storage/object-layer.js';
+import type { RecyclingBody } from '../api/index.js';
 
 type RecyclingStream = Readable & RecyclingBody;
 

@@ -2,7 +2,7 @@
 // (in-flight requests finish, idle keep-alive connections close).
 import { createHash } from 'node:crypto';
 import pino, { type Logger } from 'pino';
-import type { ObjectLayer } from '../storage/object-layer.js';
+import type { ObjectLayer } from '../api/index.js';
 import { accountsOf } from '../api/acl.js';
 import { credentialStore, type CredentialConfig } from './auth/credentials.js';
 import { buildApp } from './app.js';
@@ -41,10 +41,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   const logger = opts.logger ?? pino({ level: 'silent' });
   const root = opts.credentials.root.accessKey;
   const accounts = accountsOf(opts.credentials);
+  const region = opts.region ?? 'us-east-1';
   const ctx: HttpContext = {
     api: {
       storage: opts.storage,
-      region: opts.region ?? 'us-east-1',
+      region,
       owner: { id: accounts.idOf(root), displayName: accounts.nameOf(root) },
       accounts,
       now: () => Date.now(),

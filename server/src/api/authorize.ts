@@ -1,0 +1,198 @@
+// May this caller do this action on this resource? The one place Cairn decides, asked once for the resource
+// an operation names (authorizeOperation, before its body is read) and again by every handler for each other
+// resource it touches (a copy's source, each key of DeleteObjects).
+//
+// S3's model without IAM: root may do anything; a bucket belongs to the user who created it (root for
+// buckets without a recorded owner) and its owner may do anything with it; everyone else (other users,
+// anonymous callers) needs a bucket policy Allow or an ACL grant. An explicit Deny in the policy refuses
+// anyone but root, except the owner's policy management (so it cannot lock itself out). IAM identity
+// policies will join the bucket policy in `decide`.
+//
+// Authorization only reads; a read that fails for any reason other than "no such object" is the answer as
+// storage gave it (503 InsufficientReadQuorum, ...), never turned into a 403 or 404.
+import type { IncomingHttpHeaders } from 'node:http';
+import { S3Error, isS3Error } from '../errors.js';
+import type { ObjectInfo } from '../storage/object-layer.js';
+import { accounts, aclAllows, objectAcl, type Permission } from './acl.js';
+import { evaluatePolicy } from './bucket-policy.js';
+import { bucketSettings, ownsBucket, type BucketSettings } from './bucket-settings.js';
+import type { Operation } from './operation.js';
+import type { ConditionContext } from './policy-conditions.js';
+import type { ApiContext, Caller } from './types.js';
+
+/** Who asks, and the facts of the request that policy conditions read. Every S3Request is one. */
+export interface AccessRequest {
+  /** undefined: anonymous. */
+  caller?: Caller;
+  headers: IncomingHttpHeaders;
+  query: URLSearchParams;
+  sourceIp: string;
+  secure: boolean;
+}
+
+export interface Resource {
+  bucket: string;
+  key?: string;
+  versionId?: string;
+}
+
+type Verdict = 'Allow' | 'Deny' | 'None';
+
+/** Actions the bucket owner may always do, whatever its policy says (it must be able to fix the policy). */
+const OWNER_ALWAYS = new Set(['s3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:GetBucketPolicy', 's3:GetBucketPolicyStatus']);
+
+/** What an ACL must grant for an action, and whether the bucket's or the object's ACL is asked. */
+const ACL_NEEDS: Record<string, [on: 'bucket' | 'object', permission: Permission]> = {
+  's3:ListBucket': ['bucket', 'READ'],
+  's3:ListBucketVersions': ['bucket', 'READ'],
+  's3:ListBucketMultipartUploads': ['bucket', 'READ'],
+  's3:PutObject': ['bucket', 'WRITE'],
+  's3:DeleteObject': ['bucket', 'WRITE'],
+  's3:DeleteObjectVersion': ['bucket', 'WRITE'],
+  's3:AbortMultipartUpload': ['bucket', 'WRITE'],
+  's3:GetBucketAcl': ['bucket', 'READ_ACP'],
+  's3:PutBucketAcl': ['bucket', 'WRITE_ACP'],
+  's3:GetObject': ['object', 'READ'],
+  's3:GetObjectVersion': ['object', 'READ'],
+  's3:GetObjectAcl': ['object', 'READ_ACP'],
+  's3:GetObjectVersionAcl': ['object', 'READ_ACP'],
+  's3:PutObjectAcl': ['object', 'WRITE_ACP'],
+  's3:PutObjectVersionAcl': ['object', 'WRITE_ACP'],
+};
+
+const header = (req: AccessRequest, name: string): string | undefined => {
+  const v = req.headers[name];
+  return typeof v === 'string' ? v : undefined;
+};
+
+function conditionContext(ctx: ApiContext, req: AccessRequest, r: Resource): ConditionContext {
+  const now = ctx.now();
+  const h = (name: string) => header(req, name);
+  const out: ConditionContext = {
+    'aws:sourceip': req.sourceIp,
+    'aws:securetransport': String(req.secure),
+    'aws:referer': h('referer'),
+    'aws:useragent': h('user-agent'),
+    'aws:currenttime': new Date(now).toISOString(),
+    'aws:epochtime': String(Math.floor(now / 1000)),
+    'aws:username': req.caller?.accessKey,
+    'aws:userid': req.caller?.accessKey,
+    's3:prefix': req.query.get('prefix') ?? undefined,
+    's3:delimiter': req.query.get('delimiter') ?? undefined,
+    's3:max-keys': req.query.get('max-keys') ?? undefined,
+    's3:versionid': r.versionId ?? req.query.get('versionId') ?? undefined,
+  };
+  for (const name of [
+    'x-amz-acl', 'x-amz-copy-source', 'x-amz-metadata-directive', 'x-amz-storage-class', 'x-amz-server-side-encryption',
+    'x-amz-grant-full-control', 'x-amz-grant-read', 'x-amz-grant-write', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp',
+  ]) out[`s3:${name}`] = h(name);
+  // Tag conditions on the request's own tags (x-amz-tagging); the object's tags are added where asked for.
+  for (const [k, v] of new URLSearchParams(h('x-amz-tagging') ?? '')) out[`s3:requestobjecttag/${k.toLowerCase()}`] = v;
+  return out;
+}
+
+/**
+ * The object's metadata for ACL and tag checks, read at most once per decision. A missing object or version
+ * is undefined (it has no ACL and no tags); any other failure is thrown as storage reported it.
+ */
+function objectLookup(ctx: ApiContext, r: Resource): () => Promise<ObjectInfo | undefined> {
+  let pending: Promise<ObjectInfo | undefined> | undefined;
+  return () => (pending ??= r.key === undefined ? Promise.resolve(undefined) : ctx.storage.headObject(r.bucket, r.key, { versionId: r.versionId }).catch((e: unknown) => {
+    if (isS3Error(e) && (e.code === 'NoSuchKey' || e.code === 'NoSuchVersion')) return undefined;
+    throw e;
+  }));
+}
+
+async function aclGrants(req: AccessRequest, s: BucketSettings, action: string, object: () => Promise<ObjectInfo | undefined>): Promise<boolean> {
+  const need = ACL_NEEDS[action];
+  if (!need) return false;
+  // ACLs are off under BucketOwnerEnforced; IgnorePublicAcls drops the AllUsers/AuthenticatedUsers grants.
+  if (s.ownership === 'BucketOwnerEnforced') return false;
+  const ignorePublic = s.publicAccessBlock.IgnorePublicAcls;
+  const who = req.caller?.accessKey;
+  if (need[0] === 'bucket') return aclAllows(s.acl, who, need[1], ignorePublic);
+  const info = await object();
+  return info !== undefined && aclAllows(objectAcl(info.userMetadata), who, need[1], ignorePublic);
+}
+
+/** The verdict of the bucket's policy and ACLs, and whether the caller owns the bucket. */
+async function decide(ctx: ApiContext, req: AccessRequest, action: string, r: Resource): Promise<{ owner: boolean; verdict: Verdict }> {
+  // A missing bucket is NoSuchBucket for everyone, as S3 answers it.
+  const s = await bucketSettings(ctx, r.bucket);
+  const owner = ownsBucket(req.caller, s);
+  const object = objectLookup(ctx, r);
+  let verdict: Verdict = 'None';
+  if (s.policy) {
+    const conditions = conditionContext(ctx, req, r);
+    if (r.key !== undefined && !owner && s.policy.readsObjectTags) {
+      const info = await object();
+      for (const [k, v] of new URLSearchParams(info?.tagging ?? '')) conditions[`s3:existingobjecttag/${k.toLowerCase()}`] = v;
+    }
+    verdict = evaluatePolicy(s.policy, { principal: req.caller?.accessKey ?? '*', action, bucket: r.bucket, key: r.key, conditions });
+    // RestrictPublicBuckets: a public policy grants nothing to anyone but the owner.
+    if (verdict === 'Allow' && !owner && s.policy.isPublic && s.publicAccessBlock.RestrictPublicBuckets) verdict = 'None';
+  }
+  if (verdict === 'None' && !owner && (await aclGrants(req, s, action, object))) verdict = 'Allow';
+  return { owner, verdict };
+}
+
+/** May the caller do `action` on the resource? Throws only what storage throws (and NoSuchBucket). */
+export async function isAllowed(ctx: ApiContext, req: AccessRequest, action: string, r: Resource): Promise<boolean> {
+  if (req.caller?.root) return true;
+  const { owner, verdict } = await decide(ctx, req, action, r);
+  if (owner && OWNER_ALWAYS.has(action)) return true;
+  if (verdict === 'Deny') return false;
+  return owner || verdict === 'Allow';
+}
+
+/** As isAllowed, refusing with AccessDenied. */
+export async function authorize(ctx: ApiContext, req: AccessRequest, action: string, r: Resource): Promise<void> {
+  if (!(await isAllowed(ctx, req, action, r))) throw new S3Error('AccessDenied');
+}
+
+/**
+ * x-amz-expected-bucket-owner (x-amz-source-expected-bucket-owner for a copy's source): the bucket's owner
+ * must have this canonical id, else AccessDenied as S3 answers.
+ */
+export async function checkExpectedOwner(ctx: ApiContext, bucket: string, expected: string | string[] | undefined): Promise<void> {
+  if (expected === undefined) return;
+  const s = await bucketSettings(ctx, bucket);
+  const acc = accounts(ctx);
+  if (expected !== acc.idOf(s.owner ?? acc.rootKey)) throw new S3Error('AccessDenied');
+}
+
+/**
+ * A caller refused GetObject/HeadObject learns that a missing key is missing (404) if it may list the
+ * bucket, as S3 answers; otherwise it gets 403.
+ */
+async function refusedRead(ctx: ApiContext, req: AccessRequest, bucket: string, key: string): Promise<never> {
+  const listing = { ...req, query: new URLSearchParams({ prefix: key }) };
+  if (await isAllowed(ctx, listing, 's3:ListBucket', { bucket })) {
+    const info = await objectLookup(ctx, { bucket, key })();
+    if (info === undefined || info.deleteMarker) throw new S3Error('NoSuchKey');
+  }
+  throw new S3Error('AccessDenied');
+}
+
+/** Authorizes the resource an operation names; handlers authorize any other resource they touch. */
+export async function authorizeOperation(ctx: ApiContext, req: AccessRequest & { op: Operation }): Promise<void> {
+  const op = req.op;
+  switch (op.name) {
+    case 'Preflight': // answered from the bucket's CORS rules, never authenticated
+      return;
+    case 'ListBuckets': // every authenticated user lists (its own) buckets
+    case 'CreateBucket':
+      if (!req.caller) throw new S3Error('AccessDenied');
+      return;
+    case 'DeleteObjects': // no permission on the bucket as a whole: each key is authorized by the handler
+      await checkExpectedOwner(ctx, op.bucket, req.headers['x-amz-expected-bucket-owner']);
+      return;
+  }
+  const key = 'key' in op ? op.key : undefined;
+  const versionId = 'versionId' in op && typeof op.versionId === 'string' ? op.versionId : undefined;
+  if (!(await isAllowed(ctx, req, op.action, { bucket: op.bucket, key, versionId }))) {
+    if ((op.name === 'GetObject' || op.name === 'HeadObject') && key !== undefined) await refusedRead(ctx, req, op.bucket, key);
+    throw new S3Error('AccessDenied');
+  }
+  await checkExpectedOwner(ctx, op.bucket, req.headers['x-amz-expected-bucket-owner']);
+}

@@ -1,0 +1,63 @@
+// A bucket's configuration as the API layer uses it: typed and parsed once. Storage keeps the documents
+// as text (BucketConfig) and hands out the same frozen object until the configuration changes, so the
+// parsed form is cached against that object: a policy, ACL, public access block, ownership rule or CORS
+// document is parsed (and a policy compiled) once per change, never per request.
+import type { BucketConfig } from '../storage/object-layer.js';
+import { readOwnership, readPublicAccessBlock, type ObjectOwnership, type PublicAccessBlock } from './access-config.js';
+import type { Acl } from './acl.js';
+import { parsePolicy, type BucketPolicy } from './bucket-policy.js';
+import { parseCors, type CorsRule } from './cors.js';
+import type { ApiContext, Caller } from './types.js';
+
+export interface BucketSettings {
+  /** The stored configuration these settings were derived from (versioning, tagging, location, ...). */
+  config: BucketConfig;
+  /** Access key of the user who created the bucket; undefined: the root user. */
+  owner?: string;
+  policy?: BucketPolicy;
+  /** The bucket's ACL; undefined: the default, the owner alone. */
+  acl?: Acl;
+  publicAccessBlock: PublicAccessBlock;
+  ownership?: ObjectOwnership;
+  cors?: CorsRule[];
+}
+
+const derived = new WeakMap<BucketConfig, BucketSettings>();
+
+function storedAcl(raw: string | undefined): Acl | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as Acl;
+  } catch {
+    return undefined; // written by this layer; an unreadable copy counts as the default
+  }
+}
+
+function derive(bucket: string, config: BucketConfig): BucketSettings {
+  return {
+    config,
+    owner: config.owner,
+    policy: config.policy ? parsePolicy(config.policy, bucket) : undefined,
+    acl: storedAcl(config.acl),
+    publicAccessBlock: readPublicAccessBlock(config.publicAccessBlock),
+    ownership: readOwnership(config.ownershipControls),
+    cors: config.cors ? parseCors(config.cors) : undefined,
+  };
+}
+
+/** The bucket's settings (NoSuchBucket when it does not exist; storage failures as storage reports them). */
+export async function bucketSettings(ctx: ApiContext, bucket: string): Promise<BucketSettings> {
+  const config = await ctx.storage.getBucketConfig(bucket);
+  let s = derived.get(config);
+  if (!s) {
+    s = derive(bucket, config);
+    // Only configurations storage promises to keep unchanged (frozen) may be cached against.
+    if (Object.isFrozen(config)) derived.set(config, s);
+  }
+  return s;
+}
+
+/** Does the caller own the bucket (buckets without a recorded owner belong to root)? */
+export function ownsBucket(caller: Caller | undefined, s: BucketSettings): boolean {
+  return caller !== undefined && (s.owner === undefined ? caller.root : s.owner === caller.accessKey);
+}

@@ -7,6 +7,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { handle, toXml, type ApiLogger, type S3Response } from '../api/index.js';
 import { S3Error } from '../errors.js';
 import { hmac, parseAmzDate, sameSignature } from './auth/canonical.js';
+import { checkRegion } from './auth/sigv4.js';
 import type { Identity } from './auth/credentials.js';
 import { jsonDepthWithin } from '../api/json-depth.js';
 import { parseTaggingXml, tagsToQuery } from '../api/tags.js';
@@ -101,6 +102,7 @@ function postAuth(ctx: HttpContext, fields: Map<string, string>): Identity | und
     const cred = (fields.get('x-amz-credential') ?? '').split('/');
     if (cred.length < 5) throw new S3Error('InvalidArgument', 'Bucket POST must contain a valid x-amz-credential.', { ArgumentName: 'x-amz-credential' });
     const [date, region, service] = cred.slice(-4, -1);
+    checkRegion(region, ctx.auth.region, true);
     const ak = cred.slice(0, -4).join('/');
     if (Number.isNaN(parseAmzDate(fields.get('x-amz-date') ?? ''))) throw new S3Error('InvalidArgument', 'Bucket POST must contain a valid x-amz-date.', { ArgumentName: 'x-amz-date' });
     const id = ctx.auth.credentials.lookup(ak);

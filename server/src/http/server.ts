@@ -50,7 +50,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
       accounts,
       now: () => Date.now(),
     },
-    auth: { credentials: credentialStore(opts.credentials), now: () => Date.now(), keyCache: new Map() },
+    auth: { credentials: credentialStore(opts.credentials), region, now: () => Date.now(), keyCache: new Map() },
     domains: opts.domains ?? [],
     hostId: createHash('sha256').update(`cairn:${root}`).digest('base64'),
   };

@@ -15,7 +15,7 @@ import { S3Error } from '../../src/errors.js';
 
 const AK = 'AKIAIOSFODNN7EXAMPLE';
 const SK = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
-const at = (iso: string): SigV4Context => ({ credentials: credentialStore({ root: { accessKey: AK, secretKey: SK } }), now: () => Date.parse(iso), keyCache: new Map() });
+const at = (iso: string): SigV4Context => ({ credentials: credentialStore({ root: { accessKey: AK, secretKey: SK } }), region: 'us-east-1', now: () => Date.parse(iso), keyCache: new Map() });
 const ctx2013 = at('2013-05-24T00:05:00Z');
 
 const code = thrownCode;
@@ -118,7 +118,7 @@ describe('unsigned aws-chunked with trailer', () => {
 describe('SigV4 signed by the AWS SDK signer', () => {
   const signer = new SignatureV4({ credentials: { accessKeyId: AK, secretAccessKey: SK }, region: 'eu-west-3', service: 's3', sha256: Sha256, uriEscapePath: false, applyChecksum: false });
   const now = new Date();
-  const live: SigV4Context = { ...ctx2013, now: () => now.getTime() };
+  const live: SigV4Context = { ...ctx2013, region: 'eu-west-3', now: () => now.getTime() };
 
   it('header auth with query parameters, odd keys and a hex payload hash', async () => {
     const body = 'some body';

@@ -4,6 +4,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../../errors.js';
 import type { CredentialStore, Identity } from './credentials.js';
+import { requireSignedHeaders } from './signed-headers.js';
 import {
   EMPTY_SHA256, canonicalHeaders, canonicalQuery, canonicalUri, headerValue, hmac, parseAmzDate, queryPairs,
   sameSignature, sha256Hex,
@@ -19,13 +20,6 @@ const TOO_LONG = 'X-Amz-Expires must be less than a week (in seconds) that is; t
 /** `yyyyMMdd` of an epoch-ms time (UTC): the date a credential scope must name. */
 const dayOf = (t: number): string => new Date(t).toISOString().slice(0, 10).replace(/-/g, '');
 
-/** SigV4 requires host among the signed headers; AWS names what was left out. */
-function requireSignedHost(signed: string[]): void {
-  if (signed.includes('host')) return;
-  const message = 'There were headers present in the request which were not signed';
-  throw new S3Error('AccessDenied', message, { HeadersNotSigned: 'host' });
-}
-
 export interface SignedRequest {
   method: string;
   rawPath: string;
@@ -35,6 +29,8 @@ export interface SignedRequest {
 
 export interface SigV4Context {
   credentials: CredentialStore;
+  /** The region this server answers for: a credential scope naming another is refused. */
+  region: string;
   now(): number;
   /** Cache of derived signing keys, keyed by secret/date/region/service (one HMAC chain per day). */
   keyCache: Map<string, Buffer>;
@@ -67,7 +63,20 @@ interface Credential {
   scope: string;
 }
 
-function parseCredential(s: string, queryForm: boolean): Credential {
+/**
+ * A credential scope must name this server's region, as S3 answers it: AuthorizationHeaderMalformed for the
+ * Authorization header, AuthorizationQueryParametersError for presigned URLs and POST forms, with the region
+ * expected.
+ */
+export function checkRegion(region: string, expected: string, queryForm: boolean): void {
+  if (region === expected) return;
+  if (queryForm) {
+    throw new S3Error('AuthorizationQueryParametersError', `Error parsing the X-Amz-Credential parameter; the region '${region}' is wrong; expecting '${expected}'`, { Region: expected });
+  }
+  throw new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; the region '${region}' is wrong; expecting '${expected}'`, { Region: expected });
+}
+
+function parseCredential(s: string, queryForm: boolean, serverRegion: string): Credential {
   const parts = s.split('/');
   const code = queryForm ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed';
   if (parts.length < 5 || parts[parts.length - 1] !== 'aws4_request') throw new S3Error(code, `Error parsing the Credential parameter; incorrect Credential '${s}'`);
@@ -75,6 +84,7 @@ function parseCredential(s: string, queryForm: boolean): Credential {
   const [date, region, service] = parts.slice(-4, -1);
   const accessKey = parts.slice(0, -4).join('/');
   if (!/^\d{8}$/.test(date)) throw new S3Error(code, `Invalid credential date "${date}".`);
+  checkRegion(region, serverRegion, queryForm);
   if (service !== 's3') throw new S3Error(code, `Incorrect service "${service}". This endpoint belongs to "s3".`);
   return { accessKey, date, region, service, scope: `${date}/${region}/${service}/aws4_request` };
 }
@@ -134,7 +144,7 @@ export function verifyHeaderV4(ctx: SigV4Context, req: SignedRequest, authorizat
   const signedHeaders = fields.get('SignedHeaders');
   const signature = fields.get('Signature');
   if (!credential || !signedHeaders || !signature) throw new S3Error('AuthorizationHeaderMalformed', 'The authorization header is malformed; it must contain Credential, SignedHeaders and Signature.');
-  const cred = parseCredential(credential, false);
+  const cred = parseCredential(credential, false, ctx.region);
   const identity = lookup(ctx, cred.accessKey);
 
   const amzDate = headerValue(req.headers, 'x-amz-date') ?? '';
@@ -149,7 +159,7 @@ export function verifyHeaderV4(ctx: SigV4Context, req: SignedRequest, authorizat
   if (dayOf(t) !== cred.date) throw new S3Error('AuthorizationHeaderMalformed', malformed);
 
   const signed = signedHeaders.split(';');
-  requireSignedHost(signed);
+  requireSignedHeaders(req.headers, signed);
   const contentSha = headerValue(req.headers, 'x-amz-content-sha256');
   const payload = payloadMode(contentSha);
   const canonicalRequest = [
@@ -170,7 +180,7 @@ export function verifyPresignedV4(ctx: SigV4Context, req: SignedRequest): AuthOu
     if (!q.get(n)) throw new S3Error('AuthorizationQueryParametersError', `Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.`);
   }
   if (q.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256') throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"');
-  const cred = parseCredential(q.get('X-Amz-Credential')!, true);
+  const cred = parseCredential(q.get('X-Amz-Credential')!, true, ctx.region);
   const amzDate = q.get('X-Amz-Date')!;
   const t = parseAmzDate(amzDate);
   if (Number.isNaN(t)) throw new S3Error('AuthorizationQueryParametersError', "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
@@ -186,10 +196,11 @@ export function verifyPresignedV4(ctx: SigV4Context, req: SignedRequest): AuthOu
   if (now > t + expires * 1000) throw new S3Error('AccessDenied', 'Request has expired', { 'X-Amz-Expires': expiresText, Expires: new Date(t + expires * 1000).toISOString(), ServerTime: new Date(now).toISOString() });
 
   const signedHeaders = q.get('X-Amz-SignedHeaders')!;
-  requireSignedHost(signedHeaders.split(';'));
+  const signed = signedHeaders.split(';');
+  requireSignedHeaders(req.headers, signed);
   const contentSha = q.get('X-Amz-Content-Sha256') ?? headerValue(req.headers, 'x-amz-content-sha256') ?? 'UNSIGNED-PAYLOAD';
   const canonicalRequest = [
-    req.method, canonicalUri(req.rawPath), canonicalQuery(pairs, 'X-Amz-Signature'), canonicalHeaders(req.headers, signedHeaders.split(';')),
+    req.method, canonicalUri(req.rawPath), canonicalQuery(pairs, 'X-Amz-Signature'), canonicalHeaders(req.headers, signed),
     signedHeaders, contentSha,
   ].join('\n');
   verify(ctx, identity, cred, amzDate, canonicalRequest, q.get('X-Amz-Signature')!);

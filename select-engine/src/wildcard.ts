@@ -29,6 +29,8 @@ interface Segment {
   /** Shift-and masks, ceil(points / 32) words per code point; `other` for characters not in the segment. */
   masks?: Map<number, Uint32Array>;
   other?: Uint32Array;
+  /** The masks of the 128 ASCII characters, looked up without the Map. */
+  ascii?: Uint32Array[];
 }
 
 /** Code point at i and its length in UTF-16 units (a lone surrogate counts as one character). */
@@ -78,6 +80,7 @@ function compileSegment(parts: (string | typeof ONE)[]): Segment {
   });
   seg.masks = masks;
   seg.other = other;
+  seg.ascii = Array.from({ length: 128 }, (_, c) => masks.get(c) ?? other);
   return seg;
 }
 
@@ -130,7 +133,7 @@ function search(seg: Segment, s: string, from: number, limit: number): number {
   const state = new Uint32Array(words);
   for (let i = from; i < limit;) {
     const cp = pointAt(s, i);
-    const mask = seg.masks!.get(cp) ?? seg.other!;
+    const mask = cp < 128 ? seg.ascii![cp] : (seg.masks!.get(cp) ?? seg.other!);
     let carry = 1; // a match may start at this character
     for (let w = 0; w < words; w++) {
       const v = state[w];

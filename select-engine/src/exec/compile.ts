@@ -8,6 +8,7 @@ import { compileFunction, type ArgumentNode } from './functions.js';
 import { strict1, strict2, strict3 } from './nulls.js';
 import { asDecimal, caster, compare, Decimal, equals, toNumber, Timestamp, valueToText, type Value } from './values.js';
 import { parseTimestamp } from './timestamp.js';
+import { MAX_RECORD_BYTES } from '../formats/errors.js';
 
 export type Row = unknown;
 export type Fn = (row: Row) => Value;
@@ -226,9 +227,13 @@ function binary(e: Extract<A.Expr, { kind: 'binary' }>, ctx: CompileContext): Co
     case '||':
       return {
         type: 'string',
-        fn: strict2(lf, rf, (a, b) =>
-          typeof a === 'string' && typeof b === 'string' ? a + b : valueToText(a) + valueToText(b),
-        ),
+        fn: strict2(lf, rf, (a, b) => {
+          const joined = typeof a === 'string' && typeof b === 'string' ? a + b : valueToText(a) + valueToText(b);
+          // No value may outgrow a record: `_1 || _1 || ...` over a 1 MB field would otherwise build strings of
+          // hundreds of MB per row (and past V8's limit, an InternalError). UTF-16 units never exceed UTF-8 bytes.
+          if (joined.length > MAX_RECORD_BYTES) throw new SelectError('OverMaxRecordSize');
+          return joined;
+        }),
       };
     case '+':
     case '-':

@@ -16,10 +16,14 @@ export interface FormUpload {
   file: Readable;
 }
 
+/**
+ * The form's boundary. RFC 2046 allows 1 to 70 characters; a longer one is refused, since every search for
+ * it costs up to its length per byte of the upload (Buffer.indexOf has no linear-time guarantee).
+ */
 export function boundaryOf(contentType: string | undefined): string {
   const m = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType ?? '');
   const b = m?.[1] ?? m?.[2];
-  if (!b) throw new S3Error('MalformedPOSTRequest');
+  if (!b || b.length > 70) throw new S3Error('MalformedPOSTRequest');
   return b;
 }
 
@@ -61,9 +65,11 @@ export async function readForm(body: AsyncIterable<Buffer>, boundary: string): P
     return true;
   };
   const until = async (needle: Buffer, limit: number): Promise<number> => {
-    for (;;) {
-      const i = buf.indexOf(needle);
+    // Each new piece is searched once (with the needle's length of overlap), not the whole buffer again.
+    for (let from = 0; ;) {
+      const i = buf.indexOf(needle, from);
       if (i >= 0) return i;
+      from = Math.max(0, buf.length - needle.length + 1);
       if (buf.length > limit) throw new S3Error('MalformedPOSTRequest', 'A form field is too large.');
       if (!(await more())) throw new S3Error('MalformedPOSTRequest');
     }

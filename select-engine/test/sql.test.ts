@@ -32,6 +32,16 @@ describe('SQL parser', () => {
     expect((items[3].expr as { args: unknown[] }).args[0]).toMatchObject({ kind: 'datePart', part: 'year' });
   });
 
+  it('skips block and line comments, and lexes what follows an unterminated one', () => {
+    const ast = parseSql('SELECT /* a */ _1 /**/ -- the rest of the line\nFROM /* multi\nline */ S3Object /* x /* y */ LIMIT 3');
+    expect(ast.limit).toBe(3);
+    expect((ast.select as Exclude<typeof ast.select, '*'>).length).toBe(1);
+    // No `*/` after it: `/*` is a division and a star, a parse error (not a comment to the end).
+    expect(code('SELECT _1 FROM S3Object /* never closed')).toBe('ParseUnexpectedToken');
+    // Many openings without a close lex in linear time (a RegExp scanned to the end from each one).
+    expect(code(`SELECT _1 FROM S3Object WHERE 1 = 1 ${'/* '.repeat(80_000)}`)).toBeDefined();
+  });
+
   it('keywords are case-insensitive, operators keep precedence', () => {
     const ast = parseSql('SeLeCt 1 + 2 * 3 FrOm S3OBJECT');
     const items = ast.select as Exclude<typeof ast.select, '*'>;

@@ -84,6 +84,19 @@ const GRANT_HEADERS: [string, Permission][] = [
   ['x-amz-grant-read-acp', 'READ_ACP'], ['x-amz-grant-write-acp', 'WRITE_ACP'],
 ];
 
+/**
+ * One grantee of an x-amz-grant-* header, `id="..."` or `uri="..."` (quotes optional), read without a RegExp:
+ * the one this replaces took cubic time on a value of spaces (seconds for 2,000, minutes for 8,000).
+ */
+function grantee(part: string): { type: string; value: string } | undefined {
+  const eq = part.indexOf('=');
+  if (eq < 0) return undefined;
+  let value = part.slice(eq + 1).trim();
+  if (value.startsWith('"')) value = value.slice(1);
+  if (value.endsWith('"')) value = value.slice(0, -1);
+  return value.includes('"') ? undefined : { type: part.slice(0, eq).trim().toLowerCase(), value };
+}
+
 /** x-amz-grant-*: comma-separated `id="..."` / `uri="..."` grantees (emails are not supported). */
 function headerGrants(h: IncomingHttpHeaders, owner: string, acc: Accounts): Acl | undefined {
   const grants: Grant[] = [];
@@ -91,13 +104,17 @@ function headerGrants(h: IncomingHttpHeaders, owner: string, acc: Accounts): Acl
     const v = h[name];
     if (typeof v !== 'string') continue;
     for (const part of v.split(',')) {
-      const m = /^\s*(id|uri|emailAddress)\s*=\s*"?([^"]*)"?\s*$/i.exec(part);
+      const g = grantee(part);
       const argument = { ArgumentName: name, ArgumentValue: v };
-      if (!m) throw new S3Error('InvalidArgument', `Unsupported grantee in ${name}`, argument);
       // No account here has an email address: as S3 answers for an address it cannot find.
-      const email = m[1].toLowerCase() === 'emailaddress';
-      if (email) throw new S3Error('UnresolvableGrantByEmailAddress', undefined, { EmailAddress: m[2] });
-      grants.push(m[1].toLowerCase() === 'id' ? { key: knownId(acc, m[2]), permission } : { uri: knownUri(m[2]), permission });
+      if (g?.type === 'emailaddress') {
+        throw new S3Error('UnresolvableGrantByEmailAddress', undefined, { EmailAddress: g.value });
+      }
+      if (g?.type !== 'id' && g?.type !== 'uri') {
+        throw new S3Error('InvalidArgument', `Unsupported grantee in ${name}`, argument);
+      }
+      if (g.type === 'id') grants.push({ key: knownId(acc, g.value), permission });
+      else grants.push({ uri: knownUri(g.value), permission });
     }
   }
   return grants.length > 0 ? { owner, grants } : undefined;

@@ -41,14 +41,19 @@ function add(table: string, pattern: string, size: number, ms: number) {
 
 /** The RegExp the old policy code built from a glob (kept here only to time it). */
 function oldGlobRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 's');
 }
 
 /** The RegExp the old LIKE code built (patterns with a wildcard in the middle). */
 function oldLikeRegExp(pattern: string): RegExp {
   let src = '^';
-  for (const ch of pattern) src += ch === '%' ? '[\\s\\S]*' : ch === '_' ? '[\\s\\S]' : ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  for (const ch of pattern) {
+    src += ch === '%' ? '[\\s\\S]*' : ch === '_' ? '[\\s\\S]' : ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
   return new RegExp(`${src}$`, 'u');
 }
 
@@ -77,19 +82,39 @@ function policyTable() {
     ['*(a?)x40 b*', `*${'a?'.repeat(40)}b*`],
     ['*a{300}b*', `*${'a'.repeat(300)}b*`],
   ];
-  const policy = parsePolicy(JSON.stringify({
-    Version: '2012-10-17',
-    Statement: patterns.map(([, p]) => ({ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::bkt/${p}` })),
-  }), 'bkt');
+  const policy = parsePolicy(
+    JSON.stringify({
+      Version: '2012-10-17',
+      Statement: patterns.map(([, p]) => ({
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 's3:GetObject',
+        Resource: `arn:aws:s3:::bkt/${p}`,
+      })),
+    }),
+    'bkt',
+  );
   for (const size of [128, 256, 512, 1024]) {
     const key = 'a'.repeat(size);
     const arn = `arn:aws:s3:::bkt/${key}`;
     for (const [label, p] of patterns) {
       const m = compileWildcard(globParts(`arn:aws:s3:::bkt/${p}`));
-      add('policy glob (one pattern)', label, size, time(() => m(arn), 5000));
+      add(
+        'policy glob (one pattern)',
+        label,
+        size,
+        time(() => m(arn), 5000),
+      );
     }
     // The whole policy, as authorization evaluates it per request (every statement misses).
-    add(`policy evaluation (${patterns.length} statements)`, 'all of the above', size, time(() => evaluatePolicy(policy, { principal: '*', action: 's3:GetObject', bucket: 'bkt', key, conditions: {} }), 2000));
+    const request = { principal: '*', action: 's3:GetObject', bucket: 'bkt', key, conditions: {} };
+    const table = `policy evaluation (${patterns.length} statements)`;
+    add(
+      table,
+      'all of the above',
+      size,
+      time(() => evaluatePolicy(policy, request), 2000),
+    );
   }
   oldRegExp('old RegExp, same glob', '*a*a*a*a*a*a*a*ab', oldGlobRegExp('*a*a*a*a*a*a*a*ab'));
 }
@@ -107,7 +132,12 @@ async function likeTable() {
     const field = 'a'.repeat(kib * 1024);
     for (const [label, p] of patterns) {
       const m = compileWildcard(likeParts(p));
-      add('LIKE (one field)', label, kib * 1024, time(() => m(field), 5));
+      add(
+        'LIKE (one field)',
+        label,
+        kib * 1024,
+        time(() => m(field), 5),
+      );
     }
     // End to end: one CSV record holding the field, through the SQL engine.
     const csv = Buffer.from(`${field}\n`);
@@ -115,7 +145,8 @@ async function likeTable() {
     let best = Infinity;
     for (let r = 0; r < RUNS; r++) {
       const t0 = performance.now();
-      const frames = await runSelect({ expression: sql, expressionType: 'SQL', input: { csv: {} }, output: { csv: {} } } as never, bufferSource(csv));
+      const request = { expression: sql, expressionType: 'SQL', input: { csv: {} }, output: { csv: {} } } as const;
+      const frames = await runSelect(request, bufferSource(csv));
       for await (const _ of frames);
       best = Math.min(best, performance.now() - t0);
     }
@@ -125,14 +156,25 @@ async function likeTable() {
 }
 
 function print() {
-  const fmt = (ms: number) => (ms < 0.01 ? `${(ms * 1000).toFixed(2)} us` : ms < 10 ? `${ms.toFixed(3)} ms` : `${ms.toFixed(0)} ms`);
+  const fmt = (ms: number) => {
+    if (ms < 0.01) return `${(ms * 1000).toFixed(2)} us`;
+    return ms < 10 ? `${ms.toFixed(3)} ms` : `${ms.toFixed(0)} ms`;
+  };
   const header = ['table', 'pattern', 'input bytes', 'time', 'growth', 'ns/byte'];
-  const lines = rows.map((r) => [r.table, r.pattern, String(r.size), fmt(r.ms), r.growth, (r.ms * 1e6 / r.size).toFixed(1)]);
+  const lines = rows.map((r) => [
+    r.table,
+    r.pattern,
+    String(r.size),
+    fmt(r.ms),
+    r.growth,
+    ((r.ms * 1e6) / r.size).toFixed(1),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const l of lines.sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]) || Number(a[2]) - Number(b[2]))) console.log(line(l));
+  lines.sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]) || Number(a[2]) - Number(b[2]));
+  for (const l of lines) console.log(line(l));
 }
 
 console.error(`matching bench: best of ${RUNS}`);

@@ -33,7 +33,9 @@ describe('SQL parser', () => {
   });
 
   it('skips block and line comments, and lexes what follows an unterminated one', () => {
-    const ast = parseSql('SELECT /* a */ _1 /**/ -- the rest of the line\nFROM /* multi\nline */ S3Object /* x /* y */ LIMIT 3');
+    const ast = parseSql(
+      'SELECT /* a */ _1 /**/ -- the rest of the line\nFROM /* multi\nline */ S3Object /* x /* y */ LIMIT 3',
+    );
     expect(ast.limit).toBe(3);
     expect((ast.select as Exclude<typeof ast.select, '*'>).length).toBe(1);
     // No `*/` after it: `/*` is a division and a star, a parse error (not a comment to the end).

@@ -46,21 +46,54 @@ const like = (pattern: string, text: string, escape?: string) => compileLike(pat
 describe('wildcard matcher', () => {
   it('matches LIKE patterns as SQL defines them', () => {
     const cases: [string, string, boolean][] = [
-      ['', '', true], ['', 'a', false], ['%', '', true], ['%', 'anything', true], ['%%%', 'x', true],
-      ['abc', 'abc', true], ['abc', 'abcd', false], ['abc', 'ab', false],
-      ['a%', 'abc', true], ['a%', 'ba', false], ['%c', 'abc', true], ['%c', 'ca', false],
-      ['%b%', 'abc', true], ['%b%', 'ac', false], ['a%c', 'ac', true], ['a%c', 'abbbc', true], ['a%c', 'abcb', false],
+      ['', '', true],
+      ['', 'a', false],
+      ['%', '', true],
+      ['%', 'anything', true],
+      ['%%%', 'x', true],
+      ['abc', 'abc', true],
+      ['abc', 'abcd', false],
+      ['abc', 'ab', false],
+      ['a%', 'abc', true],
+      ['a%', 'ba', false],
+      ['%c', 'abc', true],
+      ['%c', 'ca', false],
+      ['%b%', 'abc', true],
+      ['%b%', 'ac', false],
+      ['a%c', 'ac', true],
+      ['a%c', 'abbbc', true],
+      ['a%c', 'abcb', false],
       // prefix and suffix may not overlap
-      ['a%a', 'a', false], ['a%a', 'aa', true], ['ab%bc', 'abc', false], ['ab%bc', 'abbc', true],
-      ['_', 'a', true], ['_', '', false], ['_', 'ab', false], ['__', '😀😀', true], ['_', '😀', true],
-      ['a_c', 'abc', true], ['a_c', 'a😀c', true], ['a_c', 'ac', false],
-      ['%a_b%', 'xxaZbyy', true], ['%a_b%', 'xxabyy', false], ['%_%', '', false], ['%_%', 'z', true],
-      ['%a%a%a%a%b', 'a'.repeat(200), false], ['%a%a%a%a%b', `${'a'.repeat(200)}b`, true],
-      ['_%_', 'ab', true], ['_%_', 'a', false], ['%😀_', 'x😀y', true], ['%😀_', 'x😀', false],
+      ['a%a', 'a', false],
+      ['a%a', 'aa', true],
+      ['ab%bc', 'abc', false],
+      ['ab%bc', 'abbc', true],
+      ['_', 'a', true],
+      ['_', '', false],
+      ['_', 'ab', false],
+      ['__', '😀😀', true],
+      ['_', '😀', true],
+      ['a_c', 'abc', true],
+      ['a_c', 'a😀c', true],
+      ['a_c', 'ac', false],
+      ['%a_b%', 'xxaZbyy', true],
+      ['%a_b%', 'xxabyy', false],
+      ['%_%', '', false],
+      ['%_%', 'z', true],
+      ['%a%a%a%a%b', 'a'.repeat(200), false],
+      ['%a%a%a%a%b', `${'a'.repeat(200)}b`, true],
+      ['_%_', 'ab', true],
+      ['_%_', 'a', false],
+      ['%😀_', 'x😀y', true],
+      ['%😀_', 'x😀', false],
       // greedy leftmost is right: the earliest place for each middle segment never loses a match
-      ['%ab%abc%', 'ababcabc', true], ['%aab%ab', 'aaabab', true], ['%abab%', 'abaabab', true],
+      ['%ab%abc%', 'ababcabc', true],
+      ['%aab%ab', 'aaabab', true],
+      ['%abab%', 'abaabab', true],
       // a middle segment may start right where the previous one ended
-      ['%a_%b_%', 'aXbY', true], ['%a_%b_%', 'aXb', false], ['%ab%cd%', 'abcd', true],
+      ['%a_%b_%', 'aXbY', true],
+      ['%a_%b_%', 'aXb', false],
+      ['%ab%cd%', 'abcd', true],
     ];
     for (const [p, t, want] of cases) expect(like(p, t), `'${t}' LIKE '${p}'`).toBe(want);
   });
@@ -82,9 +115,13 @@ describe('wildcard matcher', () => {
     expect(like('%😀%%', 'x%', '😀')).toBe(true);
     for (const bad of ['abc!', 'a!bc']) {
       expect(() => compileLike(bad, '!')).toThrow(SelectError);
-      expect(() => compileLike(bad, '!')).toThrow(expect.objectContaining({ code: 'EvaluatorLikePatternInvalidEscapeSequence' }));
+      expect(() => compileLike(bad, '!')).toThrow(
+        expect.objectContaining({ code: 'EvaluatorLikePatternInvalidEscapeSequence' }),
+      );
     }
-    expect(() => compileLike('a', '!!')).toThrow(expect.objectContaining({ code: 'EvaluatorLikePatternInvalidEscapeSequence' }));
+    expect(() => compileLike('a', '!!')).toThrow(
+      expect.objectContaining({ code: 'EvaluatorLikePatternInvalidEscapeSequence' }),
+    );
   });
 
   it('reads policy globs with * and ?', () => {
@@ -120,7 +157,9 @@ describe('wildcard matcher', () => {
         expect(e, `seed ${seed}: '${text}' LIKE '${pattern}'`).toBeInstanceOf(SelectError);
         continue;
       }
-      expect(ok, `seed ${seed}: '${text}' LIKE '${pattern}' ESCAPE ${escape}`).toBe(referenceLike(pattern, escape, text));
+      expect(ok, `seed ${seed}: '${text}' LIKE '${pattern}' ESCAPE ${escape}`).toBe(
+        referenceLike(pattern, escape, text),
+      );
       if (ok) matched++;
     }
     // Both answers occur often enough for the comparison to mean something.

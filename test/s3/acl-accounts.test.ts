@@ -67,14 +67,25 @@ describe('ACL accounts', () => {
   });
 
   it('x-amz-grant-* headers: quoted or not, several grantees; malformed ones are refused at once', async () => {
-    await alt.send(new CreateBucketCommand({ Bucket: 'acl-hdr', GrantRead: 'id=root-canonical-id, uri="http://acs.amazonaws.com/groups/global/AuthenticatedUsers"', GrantFullControl: ' id = "alt-canonical-id" ' }));
+    await alt.send(
+      new CreateBucketCommand({
+        Bucket: 'acl-hdr',
+        GrantRead: 'id=root-canonical-id, uri="http://acs.amazonaws.com/groups/global/AuthenticatedUsers"',
+        GrantFullControl: ' id = "alt-canonical-id" ',
+      }),
+    );
     const acl = await alt.send(new GetBucketAclCommand({ Bucket: 'acl-hdr' }));
     expect(acl.Grants?.map((g) => [g.Grantee?.ID ?? g.Grantee?.URI, g.Permission])).toEqual([
-      ['http://acs.amazonaws.com/groups/global/AuthenticatedUsers', 'READ'], ['alt-canonical-id', 'FULL_CONTROL'], ['root-canonical-id', 'READ'],
+      ['http://acs.amazonaws.com/groups/global/AuthenticatedUsers', 'READ'],
+      ['alt-canonical-id', 'FULL_CONTROL'],
+      ['root-canonical-id', 'READ'],
     ]);
     // A value of spaces made the old pattern backtrack for minutes (cubic); now it is an answer.
     for (const GrantRead of [`id=${' '.repeat(8000)}x"y`, 'emailAddress="a@b.c"', 'id="a"b"', 'nonsense']) {
-      expect(await s3Error(alt.send(new CreateBucketCommand({ Bucket: 'acl-hdr-bad', GrantRead }))), GrantRead.slice(0, 20)).toEqual({ name: 'InvalidArgument', status: 400 });
+      expect(
+        await s3Error(alt.send(new CreateBucketCommand({ Bucket: 'acl-hdr-bad', GrantRead }))),
+        GrantRead.slice(0, 20),
+      ).toEqual({ name: 'InvalidArgument', status: 400 });
     }
     expect((await s3Error(root.send(new ListObjectsV2Command({ Bucket: 'acl-hdr-bad' })))).name).toBe('NoSuchBucket');
   });

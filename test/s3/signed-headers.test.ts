@@ -3,7 +3,12 @@
 // (HeadersNotSigned). End to end with the SDK's presigner and signer; every refused request stores nothing.
 // Also: a credential scope naming another region is refused with the region expected.
 import {
-  CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client,
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,11 +30,16 @@ describe('every x-amz-* header must be signed', () => {
   });
   afterAll(async () => srv.close());
 
-  const keys = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? []).map((o) => o.Key).sort();
+  const keys = async () =>
+    ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? []).map((o) => o.Key).sort();
 
   it('a presigned PUT cannot be turned into a public copy of another object', async () => {
     const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: BUCKET, Key: 'upload' }), { expiresIn: 60 });
-    const res = await fetch(url, { method: 'PUT', body: '', headers: { 'x-amz-copy-source': `/${BUCKET}/secret`, 'x-amz-acl': 'public-read' } });
+    const res = await fetch(url, {
+      method: 'PUT',
+      body: '',
+      headers: { 'x-amz-copy-source': `/${BUCKET}/secret`, 'x-amz-acl': 'public-read' },
+    });
     const text = await res.text();
     expect(res.status).toBe(403);
     expect(text).toContain('<Code>AccessDenied</Code>');
@@ -38,18 +48,28 @@ describe('every x-amz-* header must be signed', () => {
     expect((await s3Error(anon.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'upload' })))).status).toBe(403);
   });
 
-  it('a presigned PUT refuses injected metadata, tags, grants and storage class; the plain upload still works', async () => {
+  it('a presigned PUT refuses injected metadata, tags, grants, storage class; the plain upload works', async () => {
     const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: BUCKET, Key: 'plain' }), { expiresIn: 60 });
     for (const [name, value] of [
-      ['x-amz-meta-owner', 'mallory'], ['x-amz-tagging', 'public=yes'], ['x-amz-storage-class', 'REDUCED_REDUNDANCY'],
-      ['x-amz-grant-read', 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'], ['x-amz-grant-full-control', 'id="x"'],
+      ['x-amz-meta-owner', 'mallory'],
+      ['x-amz-tagging', 'public=yes'],
+      ['x-amz-storage-class', 'REDUCED_REDUNDANCY'],
+      ['x-amz-grant-read', 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'],
+      ['x-amz-grant-full-control', 'id="x"'],
     ]) {
       const res = await fetch(url, { method: 'PUT', body: 'injected', headers: { [name]: value } });
-      expect([res.status, await res.text()], name).toEqual([403, expect.stringContaining(`<HeadersNotSigned>${name}</HeadersNotSigned>`)]);
+      expect([res.status, await res.text()], name).toEqual([
+        403,
+        expect.stringContaining(`<HeadersNotSigned>${name}</HeadersNotSigned>`),
+      ]);
     }
     expect(await keys()).toEqual(['secret']);
     // What a browser or curl adds is no x-amz-* header: the same URL uploads.
-    const ok = await fetch(url, { method: 'PUT', body: 'fine', headers: { 'content-type': 'text/plain', origin: 'https://app.example', referer: 'https://app.example/x' } });
+    const ok = await fetch(url, {
+      method: 'PUT',
+      body: 'fine',
+      headers: { 'content-type': 'text/plain', origin: 'https://app.example', referer: 'https://app.example/x' },
+    });
     expect(ok.status).toBe(200);
     const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'plain' }));
     expect([head.ContentLength, head.ContentType, head.Metadata]).toEqual([4, 'text/plain', {}]);
@@ -58,12 +78,15 @@ describe('every x-amz-* header must be signed', () => {
   it('a presigned PUT whose signer chose an x-amz-* header takes it', async () => {
     // unhoistableHeaders keeps the header a header (signed), as a browser upload with a fixed ACL does.
     const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: BUCKET, Key: 'chosen', ACL: 'public-read' }), {
-      expiresIn: 60, unhoistableHeaders: new Set(['x-amz-acl']),
+      expiresIn: 60,
+      unhoistableHeaders: new Set(['x-amz-acl']),
     });
     expect(new URL(url).searchParams.get('X-Amz-SignedHeaders')).toBe('host;x-amz-acl');
     const res = await fetch(url, { method: 'PUT', body: 'public', headers: { 'x-amz-acl': 'public-read' } });
     expect(res.status).toBe(200);
-    expect(await (await anon.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'chosen' }))).Body!.transformToString()).toBe('public');
+    expect(
+      await (await anon.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'chosen' }))).Body!.transformToString(),
+    ).toBe('public');
     // Changing the signed value breaks the signature.
     const changed = await fetch(url, { method: 'PUT', body: 'x', headers: { 'x-amz-acl': 'public-read-write' } });
     expect([changed.status, await changed.text()]).toEqual([403, expect.stringContaining('SignatureDoesNotMatch')]);
@@ -71,22 +94,39 @@ describe('every x-amz-* header must be signed', () => {
 
   it('a presigned GET works with the headers browsers and curl send', async () => {
     const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: BUCKET, Key: 'secret' }), { expiresIn: 60 });
-    const res = await fetch(url, { headers: { origin: 'https://app.example', 'user-agent': 'curl/8.5.0', accept: '*/*', range: 'bytes=0-2' } });
+    const res = await fetch(url, {
+      headers: { origin: 'https://app.example', 'user-agent': 'curl/8.5.0', accept: '*/*', range: 'bytes=0-2' },
+    });
     expect([res.status, await res.text()]).toEqual([206, 'top']);
     const tampered = await fetch(url, { headers: { 'x-amz-checksum-mode': 'ENABLED' } });
-    expect([tampered.status, await tampered.text()]).toEqual([403, expect.stringContaining('<HeadersNotSigned>x-amz-checksum-mode</HeadersNotSigned>')]);
+    expect([tampered.status, await tampered.text()]).toEqual([
+      403,
+      expect.stringContaining('<HeadersNotSigned>x-amz-checksum-mode</HeadersNotSigned>'),
+    ]);
   });
 
   it('a header-signed request refuses x-amz-* headers added after signing; nothing is stored', async () => {
-    const signed = await signRequest(srv.url, { method: 'PUT', path: `/${BUCKET}/hdr`, body: 'data', headers: { 'x-amz-meta-a': '1' } });
+    const signed = await signRequest(srv.url, {
+      method: 'PUT',
+      path: `/${BUCKET}/hdr`,
+      body: 'data',
+      headers: { 'x-amz-meta-a': '1' },
+    });
     const send = (extra: Record<string, string>) => {
       const headers = { ...signed.headers, ...extra };
       delete headers.host;
       return fetch(srv.url + signed.target, { method: 'PUT', headers, body: 'data' });
     };
-    for (const extra of [{ 'x-amz-acl': 'public-read' }, { 'x-amz-copy-source': `/${BUCKET}/secret` }, { 'x-amz-tagging': 'a=1' }]) {
+    for (const extra of [
+      { 'x-amz-acl': 'public-read' },
+      { 'x-amz-copy-source': `/${BUCKET}/secret` },
+      { 'x-amz-tagging': 'a=1' },
+    ]) {
       const res = await send(extra);
-      expect([res.status, await res.text()]).toEqual([403, expect.stringContaining(`<HeadersNotSigned>${Object.keys(extra)[0]}</HeadersNotSigned>`)]);
+      expect([res.status, await res.text()]).toEqual([
+        403,
+        expect.stringContaining(`<HeadersNotSigned>${Object.keys(extra)[0]}</HeadersNotSigned>`),
+      ]);
     }
     expect(await keys()).toEqual(['chosen', 'plain', 'secret']);
     expect((await send({})).status).toBe(200);
@@ -104,10 +144,15 @@ describe('credential scope region', () => {
 
   it('a request signed for another region is refused, naming the region expected', async () => {
     const mars = makeClient(srv.url, { extra: { region: 'mars-west-9' } });
-    const err = await mars.send(new ListObjectsV2Command({ Bucket: 'regional' })).then(() => undefined, (e: { name: string; message: string; $metadata: { httpStatusCode: number }; Region?: string }) => e);
+    const err = await mars.send(new ListObjectsV2Command({ Bucket: 'regional' })).then(
+      () => undefined,
+      (e: { name: string; message: string; $metadata: { httpStatusCode: number }; Region?: string }) => e,
+    );
     expect(err?.name).toBe('AuthorizationHeaderMalformed');
     expect(err?.$metadata.httpStatusCode).toBe(400);
-    expect(err?.message).toBe("The authorization header is malformed; the region 'mars-west-9' is wrong; expecting 'eu-west-3'");
+    expect(err?.message).toBe(
+      "The authorization header is malformed; the region 'mars-west-9' is wrong; expecting 'eu-west-3'",
+    );
     expect(err?.Region).toBe('eu-west-3');
 
     const url = await getSignedUrl(mars, new GetObjectCommand({ Bucket: 'regional', Key: 'k' }), { expiresIn: 60 });

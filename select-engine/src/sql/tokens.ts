@@ -31,7 +31,11 @@ function blockComment(): (text: string, offset: number) => RegExpExecArray | nul
   };
 }
 export const BlockComment = createToken({
-  name: 'BlockComment', pattern: { exec: blockComment() }, line_breaks: true, start_chars_hint: ['/'], group: Lexer.SKIPPED,
+  name: 'BlockComment',
+  pattern: { exec: blockComment() },
+  line_breaks: true,
+  start_chars_hint: ['/'],
+  group: Lexer.SKIPPED,
 });
 
 export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_$][A-Za-z0-9_$]*/ });

@@ -81,13 +81,18 @@ describe('JSON nesting limit', () => {
   // {"a": [[...[1]...]]}: the object is one level, each array another.
   const nested = (levels: number) => `{"a":${'['.repeat(levels - 1)}1${']'.repeat(levels - 1)}}`;
   const query = (expression: string, type: 'DOCUMENT' | 'LINES') => ({
-    expression, expressionType: 'SQL' as const, input: { json: { type } }, output: { json: {} },
+    expression,
+    expressionType: 'SQL' as const,
+    input: { json: { type } },
+    output: { json: {} },
   });
 
   it('refuses records nested deeper than MAX_JSON_DEPTH with JSONParsingError, in both JSON types', async () => {
     for (const type of ['DOCUMENT', 'LINES'] as const) {
       for (const levels of [MAX_JSON_DEPTH + 1, 9000, 100_000]) {
-        await expect(json(`${nested(levels)}\n`, { type }, {}, 4096), `${type} ${levels}`).rejects.toMatchObject({ code: 'JSONParsingError' });
+        await expect(json(`${nested(levels)}\n`, { type }, {}, 4096), `${type} ${levels}`).rejects.toMatchObject({
+          code: 'JSONParsingError',
+        });
       }
       // A string full of brackets is not nesting.
       const deepLooking = `{"s":"${'['.repeat(5000)}"}\n`;
@@ -98,12 +103,19 @@ describe('JSON nesting limit', () => {
   it('runs queries over records at the limit: output, comparison and projection all cope with the depth', async () => {
     const doc = `${nested(MAX_JSON_DEPTH)}\n`;
     for (const type of ['DOCUMENT', 'LINES'] as const) {
-      for (const sql of ['SELECT * FROM S3Object s', 'SELECT s.a FROM S3Object s WHERE s.a = s.a', 'SELECT COUNT(*) FROM S3Object s WHERE s.a IS NOT NULL']) {
+      for (const sql of [
+        'SELECT * FROM S3Object s',
+        'SELECT s.a FROM S3Object s WHERE s.a = s.a',
+        'SELECT COUNT(*) FROM S3Object s WHERE s.a IS NOT NULL',
+      ]) {
         const out = await runToEnd(query(sql, type), bufferSource(Buffer.from(doc)));
         expect(out.error, `${type}: ${sql}`).toBeUndefined();
         expect(out.records.length).toBeGreaterThan(0);
       }
-      const over = await runToEnd(query('SELECT * FROM S3Object s', type), bufferSource(Buffer.from(`${nested(9000)}\n`)));
+      const over = await runToEnd(
+        query('SELECT * FROM S3Object s', type),
+        bufferSource(Buffer.from(`${nested(9000)}\n`)),
+      );
       expect(over.error).toBe('JSONParsingError');
     }
   });

@@ -65,7 +65,9 @@ export async function publicAccessBlockOp(ctx: ApiContext, req: S3Request, bucke
   return emptyResponse(200);
 }
 
-export async function ownershipControlsOp(ctx: ApiContext, req: S3Request, bucket: string, method: string, hasForeignGrants: (s: BucketSettings) => boolean): Promise<S3Response> {
+export async function ownershipControlsOp(
+  ctx: ApiContext, req: S3Request, bucket: string, method: string, hasForeignGrants: (s: BucketSettings) => boolean,
+): Promise<S3Response> {
   const s = await bucketSettings(ctx, bucket);
   if (method === 'GET') {
     const o = s.ownership;

@@ -215,7 +215,8 @@ export function aclXml(acl: Acl, acc: Accounts): string {
 /** Refuses ACL changes the bucket's settings forbid: ACLs disabled (BucketOwnerEnforced), public ACLs blocked. */
 export function checkAclAllowed(s: BucketSettings, acl: Acl): void {
   if (s.ownership === 'BucketOwnerEnforced') throw new S3Error('AccessControlListNotSupported');
-  if (s.publicAccessBlock.BlockPublicAcls && acl.grants.some((g) => g.uri !== undefined)) throw new S3Error('AccessDenied');
+  const grantsToGroups = acl.grants.some((g) => g.uri !== undefined);
+  if (s.publicAccessBlock.BlockPublicAcls && grantsToGroups) throw new S3Error('AccessDenied');
 }
 
 /**

@@ -39,7 +39,9 @@ export interface Resource {
 type Verdict = 'Allow' | 'Deny' | 'None';
 
 /** Actions the bucket owner may always do, whatever its policy says (it must be able to fix the policy). */
-const OWNER_ALWAYS = new Set(['s3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:GetBucketPolicy', 's3:GetBucketPolicyStatus']);
+const OWNER_ALWAYS = new Set([
+  's3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:GetBucketPolicy', 's3:GetBucketPolicyStatus',
+]);
 
 /** What an ACL must grant for an action, and whether the bucket's or the object's ACL is asked. */
 const ACL_NEEDS: Record<string, [on: 'bucket' | 'object', permission: Permission]> = {
@@ -59,6 +61,13 @@ const ACL_NEEDS: Record<string, [on: 'bucket' | 'object', permission: Permission
   's3:PutObjectAcl': ['object', 'WRITE_ACP'],
   's3:PutObjectVersionAcl': ['object', 'WRITE_ACP'],
 };
+
+/** Request headers policy conditions may name as s3:<header>. */
+const CONDITION_HEADERS = [
+  'x-amz-acl', 'x-amz-copy-source', 'x-amz-metadata-directive', 'x-amz-storage-class', 'x-amz-server-side-encryption',
+  'x-amz-grant-full-control', 'x-amz-grant-read', 'x-amz-grant-write', 'x-amz-grant-read-acp',
+  'x-amz-grant-write-acp',
+];
 
 const header = (req: AccessRequest, name: string): string | undefined => {
   const v = req.headers[name];
@@ -82,10 +91,7 @@ function conditionContext(ctx: ApiContext, req: AccessRequest, r: Resource): Con
     's3:max-keys': req.query.get('max-keys') ?? undefined,
     's3:versionid': r.versionId ?? req.query.get('versionId') ?? undefined,
   };
-  for (const name of [
-    'x-amz-acl', 'x-amz-copy-source', 'x-amz-metadata-directive', 'x-amz-storage-class', 'x-amz-server-side-encryption',
-    'x-amz-grant-full-control', 'x-amz-grant-read', 'x-amz-grant-write', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp',
-  ]) out[`s3:${name}`] = h(name);
+  for (const name of CONDITION_HEADERS) out[`s3:${name}`] = h(name);
   // Tag conditions on the request's own tags (x-amz-tagging); the object's tags are added where asked for.
   for (const [k, v] of new URLSearchParams(h('x-amz-tagging') ?? '')) out[`s3:requestobjecttag/${k.toLowerCase()}`] = v;
   return out;
@@ -97,13 +103,21 @@ function conditionContext(ctx: ApiContext, req: AccessRequest, r: Resource): Con
  */
 function objectLookup(ctx: ApiContext, r: Resource): () => Promise<ObjectInfo | undefined> {
   let pending: Promise<ObjectInfo | undefined> | undefined;
-  return () => (pending ??= r.key === undefined ? Promise.resolve(undefined) : ctx.storage.headObject(r.bucket, r.key, { versionId: r.versionId }).catch((e: unknown) => {
-    if (isS3Error(e) && (e.code === 'NoSuchKey' || e.code === 'NoSuchVersion')) return undefined;
-    throw e;
-  }));
+  const read = async (): Promise<ObjectInfo | undefined> => {
+    if (r.key === undefined) return undefined;
+    try {
+      return await ctx.storage.headObject(r.bucket, r.key, { versionId: r.versionId });
+    } catch (e) {
+      if (isS3Error(e) && (e.code === 'NoSuchKey' || e.code === 'NoSuchVersion')) return undefined;
+      throw e;
+    }
+  };
+  return () => (pending ??= read());
 }
 
-async function aclGrants(req: AccessRequest, s: BucketSettings, action: string, object: () => Promise<ObjectInfo | undefined>): Promise<boolean> {
+async function aclGrants(
+  req: AccessRequest, s: BucketSettings, action: string, object: () => Promise<ObjectInfo | undefined>,
+): Promise<boolean> {
   const need = ACL_NEEDS[action];
   if (!need) return false;
   // ACLs are off under BucketOwnerEnforced; IgnorePublicAcls drops the AllUsers/AuthenticatedUsers grants.
@@ -116,7 +130,9 @@ async function aclGrants(req: AccessRequest, s: BucketSettings, action: string, 
 }
 
 /** The verdict of the bucket's policy and ACLs, and whether the caller owns the bucket. */
-async function decide(ctx: ApiContext, req: AccessRequest, action: string, r: Resource): Promise<{ owner: boolean; verdict: Verdict }> {
+async function decide(
+  ctx: ApiContext, req: AccessRequest, action: string, r: Resource,
+): Promise<{ owner: boolean; verdict: Verdict }> {
   // A missing bucket is NoSuchBucket for everyone, as S3 answers it.
   const s = await bucketSettings(ctx, r.bucket);
   const owner = ownsBucket(req.caller, s);
@@ -126,11 +142,15 @@ async function decide(ctx: ApiContext, req: AccessRequest, action: string, r: Re
     const conditions = conditionContext(ctx, req, r);
     if (r.key !== undefined && !owner && s.policy.readsObjectTags) {
       const info = await object();
-      for (const [k, v] of new URLSearchParams(info?.tagging ?? '')) conditions[`s3:existingobjecttag/${k.toLowerCase()}`] = v;
+      for (const [k, v] of new URLSearchParams(info?.tagging ?? '')) {
+        conditions[`s3:existingobjecttag/${k.toLowerCase()}`] = v;
+      }
     }
-    verdict = evaluatePolicy(s.policy, { principal: req.caller?.accessKey ?? '*', action, bucket: r.bucket, key: r.key, conditions });
+    const principal = req.caller?.accessKey ?? '*';
+    verdict = evaluatePolicy(s.policy, { principal, action, bucket: r.bucket, key: r.key, conditions });
     // RestrictPublicBuckets: a public policy grants nothing to anyone but the owner.
-    if (verdict === 'Allow' && !owner && s.policy.isPublic && s.publicAccessBlock.RestrictPublicBuckets) verdict = 'None';
+    const restricted = s.policy.isPublic && s.publicAccessBlock.RestrictPublicBuckets;
+    if (verdict === 'Allow' && !owner && restricted) verdict = 'None';
   }
   if (verdict === 'None' && !owner && (await aclGrants(req, s, action, object))) verdict = 'Allow';
   return { owner, verdict };
@@ -154,7 +174,9 @@ export async function authorize(ctx: ApiContext, req: AccessRequest, action: str
  * x-amz-expected-bucket-owner (x-amz-source-expected-bucket-owner for a copy's source): the bucket's owner
  * must have this canonical id, else AccessDenied as S3 answers.
  */
-export async function checkExpectedOwner(ctx: ApiContext, bucket: string, expected: string | string[] | undefined): Promise<void> {
+export async function checkExpectedOwner(
+  ctx: ApiContext, bucket: string, expected: string | string[] | undefined,
+): Promise<void> {
   if (expected === undefined) return;
   const s = await bucketSettings(ctx, bucket);
   const acc = accounts(ctx);
@@ -191,7 +213,8 @@ export async function authorizeOperation(ctx: ApiContext, req: AccessRequest & {
   const key = 'key' in op ? op.key : undefined;
   const versionId = 'versionId' in op && typeof op.versionId === 'string' ? op.versionId : undefined;
   if (!(await isAllowed(ctx, req, op.action, { bucket: op.bucket, key, versionId }))) {
-    if ((op.name === 'GetObject' || op.name === 'HeadObject') && key !== undefined) await refusedRead(ctx, req, op.bucket, key);
+    const read = op.name === 'GetObject' || op.name === 'HeadObject';
+    if (read && key !== undefined) await refusedRead(ctx, req, op.bucket, key);
     throw new S3Error('AccessDenied');
   }
   await checkExpectedOwner(ctx, op.bucket, req.headers['x-amz-expected-bucket-owner']);

@@ -42,6 +42,7 @@ export interface PolicyRequest {
 const MAX_POLICY_DEPTH = 8;
 
 const malformed = (message: string) => new S3Error('MalformedPolicy', message);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const NOT_JSON = 'Policies must be valid JSON and the first byte must be \'{\'';
 
 /** A string or a list of strings (the grammar's only list shape); anything else is MalformedPolicy. */
@@ -87,7 +88,9 @@ function compileStatement(s: unknown, bucket: string): PolicyStatement {
   const actions = strings(st.Action, 'Action');
   const notActions = strings(st.NotAction, 'NotAction');
   if (!actions && !notActions) throw malformed('Missing required field Action');
-  for (const a of [...(actions ?? []), ...(notActions ?? [])]) if (a !== '*' && !a.startsWith('s3:')) throw malformed('Policy has invalid action');
+  for (const a of [...(actions ?? []), ...(notActions ?? [])]) {
+    if (a !== '*' && !a.startsWith('s3:')) throw malformed('Policy has invalid action');
+  }
   const resources = strings(st.Resource, 'Resource');
   const notResources = strings(st.NotResource, 'NotResource');
   if (!resources && !notResources) throw malformed('Missing required field Resource');
@@ -97,10 +100,10 @@ function compileStatement(s: unknown, bucket: string): PolicyStatement {
   }
   const conditions: Condition[] = [];
   if (st.Condition !== undefined) {
-    if (typeof st.Condition !== 'object' || st.Condition === null || Array.isArray(st.Condition)) throw malformed('Invalid Condition');
-    for (const [op, block] of Object.entries(st.Condition as Record<string, unknown>)) {
-      if (typeof block !== 'object' || block === null || Array.isArray(block)) throw malformed(`Invalid Condition ${op}`);
-      for (const [key, values] of Object.entries(block as Record<string, unknown>)) {
+    if (!isObject(st.Condition)) throw malformed('Invalid Condition');
+    for (const [op, block] of Object.entries(st.Condition)) {
+      if (!isObject(block)) throw malformed(`Invalid Condition ${op}`);
+      for (const [key, values] of Object.entries(block)) {
         conditions.push(compileCondition(op, key, conditionValues(values, key)));
       }
     }
@@ -122,7 +125,8 @@ export function parsePolicy(text: string, bucket: string): BucketPolicy {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw malformed(NOT_JSON);
   if (!jsonDepthWithin(doc, MAX_POLICY_DEPTH)) throw malformed('Policy is nested too deeply');
   const d = doc as Record<string, unknown>;
-  if (d.Version !== undefined && d.Version !== '2012-10-17' && d.Version !== '2008-10-17') throw malformed('Invalid policy version');
+  const versionOk = d.Version === undefined || d.Version === '2012-10-17' || d.Version === '2008-10-17';
+  if (!versionOk) throw malformed('Invalid policy version');
   const raw = d.Statement === undefined ? [] : Array.isArray(d.Statement) ? d.Statement : [d.Statement];
   if (raw.length === 0) throw malformed('Missing required field Statement');
   const statements = raw.map((s) => compileStatement(s, bucket));
@@ -136,7 +140,9 @@ export function parsePolicy(text: string, bucket: string): BucketPolicy {
 const anyMatch = (matchers: WildcardMatcher[], value: string): boolean => matchers.some((m) => m(value));
 
 function applies(st: PolicyStatement, req: PolicyRequest, action: string, arn: string): boolean {
-  const principalOk = st.principals ? st.principals.has('*') || st.principals.has(req.principal) : !st.notPrincipals!.has(req.principal);
+  const principalOk = st.principals
+    ? st.principals.has('*') || st.principals.has(req.principal)
+    : !st.notPrincipals!.has(req.principal);
   if (!principalOk) return false;
   const actionOk = st.actions ? anyMatch(st.actions, action) : !anyMatch(st.notActions!, action);
   if (!actionOk) return false;

@@ -77,10 +77,11 @@ export async function listBuckets(ctx: ApiContext, p: { prefix: string; maxBucke
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   if (caller && !caller.root) {
     // A bucket deleted since the listing is simply left out; any other failure is the answer.
-    const owners = await Promise.all(all.map((b) => ctx.storage.getBucketConfig(b.name).then((c) => c.owner, (e: unknown) => {
+    const ownerOf = (name: string) => ctx.storage.getBucketConfig(name).then((c) => c.owner, (e: unknown) => {
       if (isS3Error(e) && e.code === 'NoSuchBucket') return undefined;
       throw e;
-    })));
+    });
+    const owners = await Promise.all(all.map((b) => ownerOf(b.name)));
     all = all.filter((_, i) => owners[i] === caller.accessKey);
   }
   const page = all.slice(0, p.maxBuckets);

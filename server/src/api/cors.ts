@@ -87,7 +87,11 @@ export async function preflight(ctx: ApiContext, req: S3Request, bucket: string)
   if (typeof origin !== 'string') throw new S3Error('BadRequest', 'Insufficient information. Origin request header needed.');
   if (typeof method !== 'string') throw new S3Error('CORSForbidden', 'Invalid Access-Control-Request-Method header.');
   const { cors } = await bucketSettings(ctx, bucket);
-  if (!cors) throw new S3Error('CORSForbidden', 'CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource\'s CORS spec.');
+  if (!cors) {
+    throw new S3Error('CORSForbidden', 'CORSResponse: This CORS request is not allowed. This is usually because the '
+      + 'evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are '
+      + 'not whitelisted by the resource\'s CORS spec.');
+  }
   const reqHeaders = String(req.headers['access-control-request-headers'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const rule = matchRule(cors, origin, method, reqHeaders);
   if (!rule) throw new S3Error('CORSForbidden');

@@ -36,7 +36,8 @@ export async function deleteObjects(ctx: ApiContext, req: S3Request, bucket: str
   for (const o of objects) {
     try {
       const action = o.versionId !== undefined ? 's3:DeleteObjectVersion' : 's3:DeleteObject';
-      if (!(await isAllowed(ctx, req, action, { bucket, key: o.key, versionId: o.versionId }))) throw new S3Error('AccessDenied');
+      const allowed = await isAllowed(ctx, req, action, { bucket, key: o.key, versionId: o.versionId });
+      if (!allowed) throw new S3Error('AccessDenied');
       const r = await ctx.storage.deleteObject(bucket, o.key, { versionId: o.versionId });
       if (!quiet) {
         deleted.push({

@@ -46,7 +46,8 @@ async function run(ctx: ApiContext, req: S3Request): Promise<S3Response> {
     case 'GetBucketAcl': return bucket.getAcl(ctx, op.bucket);
     case 'PutBucketAcl': return bucket.putAcl(ctx, req, op.bucket);
     case 'PublicAccessBlock': return publicAccessBlockOp(ctx, req, op.bucket, op.method);
-    case 'OwnershipControls': return ownershipControlsOp(ctx, req, op.bucket, op.method, (s) => hasForeignGrants(s.acl));
+    case 'OwnershipControls':
+      return ownershipControlsOp(ctx, req, op.bucket, op.method, (s) => hasForeignGrants(s.acl));
     case 'UnsupportedBucketOp': return bucket.unsupportedBucketOp(ctx, op.bucket, op.subresource, op.method);
     case 'GetBucketTagging': return tagging.getBucketTagging(ctx, op.bucket);
     case 'PutBucketTagging': return tagging.putBucketTagging(ctx, req, op.bucket);

@@ -16,7 +16,8 @@ export async function getBucketPolicy(ctx: ApiContext, bucket: string): Promise<
 export async function putBucketPolicy(ctx: ApiContext, req: S3Request, bucket: string): Promise<S3Response> {
   const text = await readDocument(req, 20 * 1024);
   const parsed = parsePolicy(text, bucket);
-  if (parsed.isPublic && (await bucketSettings(ctx, bucket)).publicAccessBlock.BlockPublicPolicy) throw new S3Error('AccessDenied');
+  const blocked = (await bucketSettings(ctx, bucket)).publicAccessBlock.BlockPublicPolicy;
+  if (parsed.isPublic && blocked) throw new S3Error('AccessDenied');
   await ctx.storage.updateBucketConfig(bucket, { policy: text });
   return emptyResponse(204);
 }

@@ -2,7 +2,9 @@
 // (which authorizes, then asks for the body: decoded here) -> response (or S3's XML error). app.ts wires it
 // into fastify. This layer decides who a request comes from, never what it may do.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { actualRequestCors, handle, type ApiContext, type ApiLogger, type DecodedBody, type S3Response } from '../api/index.js';
+import {
+  actualRequestCors, handle, type ApiContext, type ApiLogger, type DecodedBody, type S3Response,
+} from '../api/index.js';
 import { S3Error } from '../errors.js';
 import { authenticate } from './authenticate.js';
 import type { SigV4Context } from './auth/sigv4.js';
@@ -64,7 +66,8 @@ export async function dispatch(ctx: HttpContext, raw: IncomingMessage, requestId
       const authn = op.name === 'Preflight' ? { payload: { kind: 'unsigned' as const } } : authenticate(ctx.auth, { method, rawPath, rawQuery, query, headers, virtualBucket });
       // Called by the API once the request is authorized.
       const openBody = (): DecodedBody => {
-        const hasBody = headers['content-length'] !== undefined && headers['content-length'] !== '0' || headers['transfer-encoding'] !== undefined;
+        const length = headers['content-length'];
+        const hasBody = (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined;
         if (hasBody) wantBody();
         return hasBody || NEEDS_LENGTH.has(op.name)
           ? decodeBody(raw, authn.payload, NEEDS_LENGTH.has(op.name))

@@ -37,7 +37,8 @@ export function parsePostPolicy(b64: string, now: number): Condition[] {
     throw invalid('Invalid JSON.');
   }
   // Checked before anything walks the document: String() of an array nested thousands deep overflows the stack.
-  if (typeof doc !== 'object' || doc === null || !jsonDepthWithin(doc, MAX_POST_POLICY_DEPTH)) throw invalid('Invalid JSON.');
+  const bounded = typeof doc === 'object' && doc !== null && jsonDepthWithin(doc, MAX_POST_POLICY_DEPTH);
+  if (!bounded) throw invalid('Invalid JSON.');
   if (typeof doc.expiration !== 'string') throw invalid('Policy missing expiration.');
   const exp = Date.parse(doc.expiration);
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(doc.expiration) || Number.isNaN(exp)) {

@@ -22,7 +22,10 @@ describe('bucket settings', () => {
     await d.cleanup();
   });
 
-  const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::cfg/*' }] });
+  const policy = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::cfg/*' }],
+  });
 
   it('are derived once per configuration and again after every change', async () => {
     const first = await bucketSettings(ctx, 'cfg');
@@ -31,9 +34,13 @@ describe('bucket settings', () => {
 
     await storage.updateBucketConfig('cfg', {
       policy,
-      publicAccessBlock: '<PublicAccessBlockConfiguration><BlockPublicAcls>true</BlockPublicAcls></PublicAccessBlockConfiguration>',
-      ownershipControls: '<OwnershipControls><Rule><ObjectOwnership>BucketOwnerPreferred</ObjectOwnership></Rule></OwnershipControls>',
-      cors: '<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>',
+      publicAccessBlock:
+        '<PublicAccessBlockConfiguration><BlockPublicAcls>true</BlockPublicAcls></PublicAccessBlockConfiguration>',
+      ownershipControls:
+        '<OwnershipControls><Rule><ObjectOwnership>BucketOwnerPreferred</ObjectOwnership></Rule></OwnershipControls>',
+      cors:
+        '<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>' +
+        '<AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>',
       acl: JSON.stringify({ owner: 'root', grants: [{ key: 'root', permission: 'FULL_CONTROL' }] }),
     });
     const second = await bucketSettings(ctx, 'cfg');
@@ -42,7 +49,12 @@ describe('bucket settings', () => {
     // Typed, ready to use: nothing is parsed again per request.
     expect(second.policy?.isPublic).toBe(true);
     expect(second.policy?.statements[0].resources?.[0]('arn:aws:s3:::cfg/any/key')).toBe(true);
-    expect(second.publicAccessBlock).toEqual({ BlockPublicAcls: true, IgnorePublicAcls: false, BlockPublicPolicy: false, RestrictPublicBuckets: false });
+    expect(second.publicAccessBlock).toEqual({
+      BlockPublicAcls: true,
+      IgnorePublicAcls: false,
+      BlockPublicPolicy: false,
+      RestrictPublicBuckets: false,
+    });
     expect(second.ownership).toBe('BucketOwnerPreferred');
     expect(second.cors?.[0].origins).toEqual(['*']);
     expect(second.acl?.grants).toEqual([{ key: 'root', permission: 'FULL_CONTROL' }]);
@@ -55,7 +67,10 @@ describe('bucket settings', () => {
   });
 
   it('a configuration storage does not promise to keep is parsed each time, never cached', async () => {
-    const fresh: ApiContext = { ...ctx, storage: Object.create(storage, { getBucketConfig: { value: async () => ({ policy }) } }) };
+    const fresh: ApiContext = {
+      ...ctx,
+      storage: Object.create(storage, { getBucketConfig: { value: async () => ({ policy }) } }),
+    };
     const a = await bucketSettings(fresh, 'cfg');
     expect(await bucketSettings(fresh, 'cfg')).not.toBe(a);
   });

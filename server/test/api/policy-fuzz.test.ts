@@ -57,21 +57,31 @@ interface Stmt {
 
 type Ctx = Record<string, string | undefined>;
 
-function reference(statements: Stmt[], principal: string, action: string, arn: string, ctx: Ctx): 'Allow' | 'Deny' | 'None' {
+function reference(
+  statements: Stmt[],
+  principal: string,
+  action: string,
+  arn: string,
+  ctx: Ctx,
+): 'Allow' | 'Deny' | 'None' {
   let allowed = false;
   for (const s of statements) {
     const principalOk = s.Principal === '*' || s.Principal.AWS.includes('*') || s.Principal.AWS.includes(principal);
-    const actionOk = s.Action ? s.Action.some((a) => glob(a.toLowerCase(), action.toLowerCase())) : !s.NotAction!.some((a) => glob(a.toLowerCase(), action.toLowerCase()));
+    const actionOk = s.Action
+      ? s.Action.some((a) => glob(a.toLowerCase(), action.toLowerCase()))
+      : !s.NotAction!.some((a) => glob(a.toLowerCase(), action.toLowerCase()));
     const resourceOk = s.Resource ? s.Resource.some((r) => glob(r, arn)) : !s.NotResource!.some((r) => glob(r, arn));
-    const conditionsOk = Object.entries(s.Condition ?? {}).every(([op, block]) => Object.entries(block).every(([key, values]) => {
-      const v = ctx[key.toLowerCase()];
-      if (v === undefined) return false;
-      if (op === 'StringLike') return values.some((x) => glob(x, v));
-      if (op === 'StringNotLike') return !values.some((x) => glob(x, v));
-      if (op === 'ArnLike') return values.some((x) => arnLike(x, v));
-      if (op === 'ArnNotLike') return !values.some((x) => arnLike(x, v));
-      return values.includes(v); // StringEquals
-    }));
+    const conditionsOk = Object.entries(s.Condition ?? {}).every(([op, block]) =>
+      Object.entries(block).every(([key, values]) => {
+        const v = ctx[key.toLowerCase()];
+        if (v === undefined) return false;
+        if (op === 'StringLike') return values.some((x) => glob(x, v));
+        if (op === 'StringNotLike') return !values.some((x) => glob(x, v));
+        if (op === 'ArnLike') return values.some((x) => arnLike(x, v));
+        if (op === 'ArnNotLike') return !values.some((x) => arnLike(x, v));
+        return values.includes(v); // StringEquals
+      }),
+    );
     if (!(principalOk && actionOk && resourceOk && conditionsOk)) continue;
     if (s.Effect === 'Deny') return 'Deny';
     allowed = true;
@@ -85,10 +95,12 @@ describe('bucket policy fuzz', () => {
     console.log(`policy fuzz seed: ${seed} (CAIRN_FUZZ_SEED=${seed} replays it)`);
     const r = rng(seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
-    const word = (chars: string, max: number) => Array.from({ length: Math.floor(r() * max) }, () => pick([...chars])).join('');
+    const word = (chars: string, max: number) =>
+      Array.from({ length: Math.floor(r() * max) }, () => pick([...chars])).join('');
     const pattern = (max: number) => word('ab😀*?*?', max);
     const actions = ['s3:GetObject', 's3:PutObject', 's3:ListBucket', 's3:DeleteObjectVersion', 's3:GetObjectAcl'];
-    const actionPattern = () => pick(['*', 's3:*', 's3:Get*', 's3:*Object', 's3:?etObject', 's3:getobject', 's3:LISTBUCKET', ...actions]);
+    const actionPattern = () =>
+      pick(['*', 's3:*', 's3:Get*', 's3:*Object', 's3:?etObject', 's3:getobject', 's3:LISTBUCKET', ...actions]);
     const users = ['alice', 'bob', '*'];
     const seen = { Allow: 0, Deny: 0, None: 0 };
     for (let round = 0; round < 1500; round++) {

@@ -99,19 +99,42 @@ describe('bucket policy', () => {
     expect(code(() => parsePolicy(JSON.stringify({ Statement: [{ Effect: 'Allow', NotPrincipal: { AWS: 'x' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::pub/*' }] }), 'pub'))).toBe('MalformedPolicy');
     // Fields hold strings or lists of strings, nothing else (a nested list would be walked recursively).
     const st = { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::pub/*' };
-    for (const bad of [{ Action: 5 }, { Action: [['s3:GetObject']] }, { Resource: [{}] }, { Principal: { AWS: [['x']] } }, { Condition: { StringLike: { 's3:prefix': [['a']] } } }]) {
-      expect(code(() => parsePolicy(JSON.stringify({ Statement: [{ ...st, ...bad }] }), 'pub')), JSON.stringify(bad)).toBe('MalformedPolicy');
+    const bads = [
+      { Action: 5 }, { Action: [['s3:GetObject']] }, { Resource: [{}] }, { Principal: { AWS: [['x']] } },
+      { Condition: { StringLike: { 's3:prefix': [['a']] } } },
+    ];
+    for (const bad of bads) {
+      const policy = JSON.stringify({ Statement: [{ ...st, ...bad }] });
+      expect(code(() => parsePolicy(policy, 'pub')), JSON.stringify(bad)).toBe('MalformedPolicy');
     }
     // Condition values may be numbers and booleans.
-    expect(code(() => parsePolicy(JSON.stringify({ Statement: [{ ...st, Condition: { Bool: { 'aws:SecureTransport': false }, NumericLessThan: { 's3:max-keys': 10 } } }] }), 'pub'))).toBeUndefined();
+    const typed = { Bool: { 'aws:SecureTransport': false }, NumericLessThan: { 's3:max-keys': 10 } };
+    expect(code(() => parsePolicy(JSON.stringify({ Statement: [{ ...st, Condition: typed }] }), 'pub'))).toBeUndefined();
   });
   it('matches ? as one character, actions case-insensitively, NotAction and NotResource, ArnLike per component', () => {
-    const policy = parsePolicy(JSON.stringify({ Statement: [
-      { Effect: 'Allow', Principal: '*', Action: 's3:getobject', Resource: 'arn:aws:s3:::pub/??/x' },
-      { Effect: 'Allow', Principal: '*', NotAction: ['s3:Delete*', 's3:List*'], NotResource: 'arn:aws:s3:::pub/private/*' },
-      { Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::pub', Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:s3:::pub/*:v?' } } },
-    ] }), 'pub');
-    const ev = (action: string, key: string | undefined, conditions: Record<string, string> = {}) => evaluatePolicy(policy, { principal: '*', action, bucket: 'pub', key, conditions });
+    const policy = parsePolicy(
+      JSON.stringify({
+        Statement: [
+          { Effect: 'Allow', Principal: '*', Action: 's3:getobject', Resource: 'arn:aws:s3:::pub/??/x' },
+          {
+            Effect: 'Allow',
+            Principal: '*',
+            NotAction: ['s3:Delete*', 's3:List*'],
+            NotResource: 'arn:aws:s3:::pub/private/*',
+          },
+          {
+            Effect: 'Allow',
+            Principal: '*',
+            Action: 's3:ListBucket',
+            Resource: 'arn:aws:s3:::pub',
+            Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:s3:::pub/*:v?' } },
+          },
+        ],
+      }),
+      'pub',
+    );
+    const ev = (action: string, key: string | undefined, conditions: Record<string, string> = {}) =>
+      evaluatePolicy(policy, { principal: '*', action, bucket: 'pub', key, conditions });
     expect(ev('s3:GetObject', '😀b/x')).toBe('Allow');
     expect(ev('s3:GetObjectAcl', 'abc/x')).toBe('Allow'); // through the NotAction statement
     expect(ev('s3:DeleteObject', 'ab/x')).toBe('None');
@@ -121,9 +144,36 @@ describe('bucket policy', () => {
     expect(ev('s3:ListBucket', undefined, { 'aws:sourcearn': 'arn:aws:s3:::pub/a:b:v12' })).toBe('None');
     expect(ev('s3:ListBucket', undefined, { 'aws:sourcearn': 'arn:aws:s4:::pub/a:v1' })).toBe('None');
     // A wildcard never crosses a component's colon: '*' in the account part cannot swallow the region's.
-    const arn = parsePolicy(JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::pub', Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:*:::pub' } } }] }), 'pub');
-    expect(evaluatePolicy(arn, { principal: '*', action: 's3:ListBucket', bucket: 'pub', conditions: { 'aws:sourcearn': 'arn:aws:s3:::pub' } })).toBe('Allow');
-    expect(evaluatePolicy(arn, { principal: '*', action: 's3:ListBucket', bucket: 'pub', conditions: { 'aws:sourcearn': 'arn:aws:s3:x::pub' } })).toBe('None');
+    const arn = parsePolicy(
+      JSON.stringify({
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: '*',
+            Action: 's3:ListBucket',
+            Resource: 'arn:aws:s3:::pub',
+            Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:*:::pub' } },
+          },
+        ],
+      }),
+      'pub',
+    );
+    expect(
+      evaluatePolicy(arn, {
+        principal: '*',
+        action: 's3:ListBucket',
+        bucket: 'pub',
+        conditions: { 'aws:sourcearn': 'arn:aws:s3:::pub' },
+      }),
+    ).toBe('Allow');
+    expect(
+      evaluatePolicy(arn, {
+        principal: '*',
+        action: 's3:ListBucket',
+        bucket: 'pub',
+        conditions: { 'aws:sourcearn': 'arn:aws:s3:x::pub' },
+      }),
+    ).toBe('None');
   });
 });
 

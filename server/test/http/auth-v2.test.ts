@@ -38,15 +38,35 @@ describe('SigV2', () => {
     const sts = `PUT\n\ntext/plain\n${expires}\nx-amz-acl:private\n/b/k`;
     const sig = createHmac('sha1', SK).update(sts).digest('base64');
     const rawQuery = `AWSAccessKeyId=${AK}&Expires=${expires}&Signature=${encodeURIComponent(sig)}`;
-    const preq = { method: 'PUT', rawPath: '/b/k', rawQuery, headers: { host: 'h', 'content-type': 'text/plain', 'x-amz-acl': 'private' } };
+    const preq = {
+      method: 'PUT',
+      rawPath: '/b/k',
+      rawQuery,
+      headers: { host: 'h', 'content-type': 'text/plain', 'x-amz-acl': 'private' },
+    };
     expect(verifyPresignedV2(ctx, preq).accessKey).toBe(AK);
     for (const extra of [
-      { 'x-amz-copy-source': '/b/secret' }, { 'x-amz-acl': 'public-read' }, { 'x-amz-grant-read': 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' },
-      { 'x-amz-meta-a': '1' }, { 'x-amz-tagging': 'a=1' }, { 'content-md5': '1B2M2Y8AsgTpgAmY7PhCfg==' }, { 'content-type': 'text/html' },
+      { 'x-amz-copy-source': '/b/secret' },
+      { 'x-amz-acl': 'public-read' },
+      { 'x-amz-grant-read': 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' },
+      { 'x-amz-meta-a': '1' },
+      { 'x-amz-tagging': 'a=1' },
+      { 'content-md5': '1B2M2Y8AsgTpgAmY7PhCfg==' },
+      { 'content-type': 'text/html' },
     ]) {
-      expect(code(() => verifyPresignedV2(ctx, { ...preq, headers: { ...preq.headers, ...extra } })), JSON.stringify(extra)).toBe('SignatureDoesNotMatch');
+      expect(
+        code(() => verifyPresignedV2(ctx, { ...preq, headers: { ...preq.headers, ...extra } })),
+        JSON.stringify(extra),
+      ).toBe('SignatureDoesNotMatch');
     }
-    const header = { method: 'GET', rawPath: '/photos/puppy.jpg', rawQuery: '', headers: { host: 'johnsmith.s3.amazonaws.com', date, 'x-amz-meta-x': '1' } };
-    expect(code(() => verifyHeaderV2(ctx, header, `AWS ${AK}:bWq2s1WEIj+Ydj0vQ697zp+IXMU=`, 'johnsmith'))).toBe('SignatureDoesNotMatch');
+    const header = {
+      method: 'GET',
+      rawPath: '/photos/puppy.jpg',
+      rawQuery: '',
+      headers: { host: 'johnsmith.s3.amazonaws.com', date, 'x-amz-meta-x': '1' },
+    };
+    expect(code(() => verifyHeaderV2(ctx, header, `AWS ${AK}:bWq2s1WEIj+Ydj0vQ697zp+IXMU=`, 'johnsmith'))).toBe(
+      'SignatureDoesNotMatch',
+    );
   });
 });

@@ -184,33 +184,64 @@ describe('signed aws-chunked with a signed trailer', () => {
 });
 
 describe('every x-amz-* header signed, and the region', () => {
-  const signer = new SignatureV4({ credentials: { accessKeyId: AK, secretAccessKey: SK }, region: 'us-east-1', service: 's3', sha256: Sha256, uriEscapePath: false, applyChecksum: false });
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: AK, secretAccessKey: SK },
+    region: 'us-east-1',
+    service: 's3',
+    sha256: Sha256,
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
   const now = new Date();
   const live: SigV4Context = { ...ctx2013, now: () => now.getTime() };
-  const lower = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+  const lower = (h: Record<string, string>) =>
+    Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
   // What an attacker adds to a request it holds: each would change what the request does.
   const injected: Record<string, string>[] = [
-    { 'x-amz-copy-source': '/bucket/secret' }, { 'x-amz-acl': 'public-read' }, { 'x-amz-grant-read': 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' },
-    { 'x-amz-meta-owner': 'mallory' }, { 'x-amz-tagging': 'public=yes' }, { 'x-amz-storage-class': 'REDUCED_REDUNDANCY' },
-    { 'x-amz-server-side-encryption': 'AES256' }, { 'x-amz-checksum-crc32': 'AAAAAA==' },
+    { 'x-amz-copy-source': '/bucket/secret' },
+    { 'x-amz-acl': 'public-read' },
+    { 'x-amz-grant-read': 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' },
+    { 'x-amz-meta-owner': 'mallory' },
+    { 'x-amz-tagging': 'public=yes' },
+    { 'x-amz-storage-class': 'REDUCED_REDUNDANCY' },
+    { 'x-amz-server-side-encryption': 'AES256' },
+    { 'x-amz-checksum-crc32': 'AAAAAA==' },
   ];
 
   async function headerSigned(extraSigned: Record<string, string> = {}) {
-    const signed = await signer.sign({
-      method: 'PUT', protocol: 'http:', hostname: '127.0.0.1', port: 9000, path: '/bucket/key', query: {},
-      headers: { host: '127.0.0.1:9000', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...extraSigned },
-    }, { signingDate: now });
+    const signed = await signer.sign(
+      {
+        method: 'PUT',
+        protocol: 'http:',
+        hostname: '127.0.0.1',
+        port: 9000,
+        path: '/bucket/key',
+        query: {},
+        headers: { host: '127.0.0.1:9000', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...extraSigned },
+      },
+      { signingDate: now },
+    );
     const headers = lower(signed.headers);
     return { req: { method: 'PUT', rawPath: '/bucket/key', rawQuery: '', headers }, auth: headers.authorization };
   }
 
   async function presigned(extraSigned: Record<string, string> = {}) {
-    const p = await signer.presign({
-      method: 'PUT', protocol: 'http:', hostname: '127.0.0.1', port: 9000, path: '/bucket/key', query: {},
-      // As @aws-sdk/s3-request-presigner does: UNSIGNED-PAYLOAD, hoisted into the query with other x-amz-*.
-      headers: { host: '127.0.0.1:9000', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...extraSigned },
-    }, { expiresIn: 60, signingDate: now, unhoistableHeaders: new Set(Object.keys(extraSigned)) });
-    const rawQuery = Object.entries(p.query ?? {}).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&');
+    const p = await signer.presign(
+      {
+        method: 'PUT',
+        protocol: 'http:',
+        hostname: '127.0.0.1',
+        port: 9000,
+        path: '/bucket/key',
+        query: {},
+        // As @aws-sdk/s3-request-presigner does: UNSIGNED-PAYLOAD, hoisted into the query with other x-amz-*.
+        headers: { host: '127.0.0.1:9000', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...extraSigned },
+      },
+      { expiresIn: 60, signingDate: now, unhoistableHeaders: new Set(Object.keys(extraSigned)) },
+    );
+    const rawQuery = Object.entries(p.query ?? {})
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+      .join('&');
     return { method: 'PUT', rawPath: '/bucket/key', rawQuery, headers: { host: '127.0.0.1:9000', ...extraSigned } };
   }
 
@@ -232,23 +263,54 @@ describe('every x-amz-* header signed, and the region', () => {
       const r = refusal(() => verifyHeaderV4(live, { ...req, headers: { ...req.headers, ...extra } }, auth));
       expect(r, name).toEqual({ code: 'AccessDenied', extra: { HeadersNotSigned: name } });
     }
-    const two = refusal(() => verifyHeaderV4(live, { ...req, headers: { ...req.headers, 'x-amz-meta-a': '1', 'x-amz-tagging': 'a=1' } }, auth));
+    const two = refusal(() =>
+      verifyHeaderV4(live, { ...req, headers: { ...req.headers, 'x-amz-meta-a': '1', 'x-amz-tagging': 'a=1' } }, auth),
+    );
     expect(two.extra?.HeadersNotSigned).toBe('x-amz-meta-a, x-amz-tagging');
     // Headers that are not x-amz-* may go unsigned, as with AWS (browsers and proxies add them).
-    const browserish = { 'user-agent': 'Mozilla/5.0', accept: '*/*', origin: 'https://app.example', referer: 'https://app.example/', 'x-forwarded-for': '10.0.0.1' };
-    expect(verifyHeaderV4(live, { ...req, headers: { ...req.headers, ...browserish } }, auth).identity.accessKey).toBe(AK);
+    const browserish = {
+      'user-agent': 'Mozilla/5.0',
+      accept: '*/*',
+      origin: 'https://app.example',
+      referer: 'https://app.example/',
+      'x-forwarded-for': '10.0.0.1',
+    };
+    expect(verifyHeaderV4(live, { ...req, headers: { ...req.headers, ...browserish } }, auth).identity.accessKey).toBe(
+      AK,
+    );
   });
 
-  it('header-signed: x-amz-content-sha256 may be left out of SignedHeaders (its value is the payload line)', async () => {
-    const signed = await signer.sign({
-      method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port: 9000, path: '/bucket/key', query: {}, headers: { host: '127.0.0.1:9000' },
-    }, { signingDate: now, unsignableHeaders: new Set(['x-amz-content-sha256']) });
+  // Its value is the canonical request's payload line, so it is covered anyway.
+  it('header-signed: x-amz-content-sha256 may be left out of SignedHeaders', async () => {
+    const signed = await signer.sign(
+      {
+        method: 'GET',
+        protocol: 'http:',
+        hostname: '127.0.0.1',
+        port: 9000,
+        path: '/bucket/key',
+        query: {},
+        headers: { host: '127.0.0.1:9000' },
+      },
+      { signingDate: now, unsignableHeaders: new Set(['x-amz-content-sha256']) },
+    );
     const headers = { ...lower(signed.headers), 'x-amz-content-sha256': EMPTY };
     expect(headers.authorization).not.toContain('x-amz-content-sha256');
-    expect(verifyHeaderV4(live, { method: 'GET', rawPath: '/bucket/key', rawQuery: '', headers }, headers.authorization).identity.accessKey).toBe(AK);
+    expect(
+      verifyHeaderV4(live, { method: 'GET', rawPath: '/bucket/key', rawQuery: '', headers }, headers.authorization)
+        .identity.accessKey,
+    ).toBe(AK);
     // A different value than the one signed still fails the signature.
     const other = { ...headers, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' };
-    expect(code(() => verifyHeaderV4(live, { method: 'GET', rawPath: '/bucket/key', rawQuery: '', headers: other }, headers.authorization))).toBe('SignatureDoesNotMatch');
+    expect(
+      code(() =>
+        verifyHeaderV4(
+          live,
+          { method: 'GET', rawPath: '/bucket/key', rawQuery: '', headers: other },
+          headers.authorization,
+        ),
+      ),
+    ).toBe('SignatureDoesNotMatch');
   });
 
   it('presigned: x-amz-* headers the signer included work; any other is AccessDenied', async () => {
@@ -258,35 +320,81 @@ describe('every x-amz-* header signed, and the region', () => {
     expect(verifyPresignedV4(live, withAcl).identity.accessKey).toBe(AK);
     for (const extra of injected) {
       const name = Object.keys(extra)[0];
-      expect(refusal(() => verifyPresignedV4(live, { ...plain, headers: { ...plain.headers, ...extra } })), name).toEqual({ code: 'AccessDenied', extra: { HeadersNotSigned: name } });
+      expect(
+        refusal(() => verifyPresignedV4(live, { ...plain, headers: { ...plain.headers, ...extra } })),
+        name,
+      ).toEqual({ code: 'AccessDenied', extra: { HeadersNotSigned: name } });
     }
     // What browsers and curl add (no x-amz-* header among them), Content-Type and Content-MD5 included: S3
     // leaves those to the signer's choice with SigV4.
-    const added = { 'user-agent': 'curl/8.5.0', accept: '*/*', 'content-type': 'image/png', 'content-md5': '1B2M2Y8AsgTpgAmY7PhCfg==', origin: 'https://a.example', expect: '100-continue' };
+    const added = {
+      'user-agent': 'curl/8.5.0',
+      accept: '*/*',
+      'content-type': 'image/png',
+      'content-md5': '1B2M2Y8AsgTpgAmY7PhCfg==',
+      origin: 'https://a.example',
+      expect: '100-continue',
+    };
     expect(verifyPresignedV4(live, { ...plain, headers: { ...plain.headers, ...added } }).identity.accessKey).toBe(AK);
     // A Content-Type the signer included must be the one sent.
     const typed = await presigned({ 'content-type': 'image/png' });
     expect(verifyPresignedV4(live, typed).identity.accessKey).toBe(AK);
-    expect(code(() => verifyPresignedV4(live, { ...typed, headers: { ...typed.headers, 'content-type': 'text/html' } }))).toBe('SignatureDoesNotMatch');
+    expect(
+      code(() => verifyPresignedV4(live, { ...typed, headers: { ...typed.headers, 'content-type': 'text/html' } })),
+    ).toBe('SignatureDoesNotMatch');
   });
 
   it('presigned: host must be signed', async () => {
     const plain = await presigned();
     const noHost = plain.rawQuery.replace('X-Amz-SignedHeaders=host', 'X-Amz-SignedHeaders=x-amz-date');
-    expect(code(() => verifyPresignedV4(live, { ...plain, rawQuery: noHost }))).toBe('AuthorizationQueryParametersError');
+    expect(code(() => verifyPresignedV4(live, { ...plain, rawQuery: noHost }))).toBe(
+      'AuthorizationQueryParametersError',
+    );
   });
 
   it('a credential scope for another region is refused, naming the region expected', async () => {
-    const mars = new SignatureV4({ credentials: { accessKeyId: AK, secretAccessKey: SK }, region: 'mars-west-9', service: 's3', sha256: Sha256, uriEscapePath: false, applyChecksum: false });
-    const signed = await mars.sign({ method: 'GET', protocol: 'http:', hostname: 'h', path: '/b/k', query: {}, headers: { host: 'h', 'x-amz-content-sha256': EMPTY } }, { signingDate: now });
+    const mars = new SignatureV4({
+      credentials: { accessKeyId: AK, secretAccessKey: SK },
+      region: 'mars-west-9',
+      service: 's3',
+      sha256: Sha256,
+      uriEscapePath: false,
+      applyChecksum: false,
+    });
+    const signed = await mars.sign(
+      {
+        method: 'GET',
+        protocol: 'http:',
+        hostname: 'h',
+        path: '/b/k',
+        query: {},
+        headers: { host: 'h', 'x-amz-content-sha256': EMPTY },
+      },
+      { signingDate: now },
+    );
     const headers = lower(signed.headers);
-    const header = refusal(() => verifyHeaderV4(live, { method: 'GET', rawPath: '/b/k', rawQuery: '', headers }, headers.authorization));
+    const header = refusal(() =>
+      verifyHeaderV4(live, { method: 'GET', rawPath: '/b/k', rawQuery: '', headers }, headers.authorization),
+    );
     expect(header).toEqual({ code: 'AuthorizationHeaderMalformed', extra: { Region: 'us-east-1' } });
-    const p = await mars.presign({ method: 'GET', protocol: 'http:', hostname: 'h', path: '/b/k', query: {}, headers: { host: 'h' } }, { expiresIn: 60, signingDate: now });
-    const rawQuery = Object.entries(p.query ?? {}).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&');
-    const query = refusal(() => verifyPresignedV4(live, { method: 'GET', rawPath: '/b/k', rawQuery, headers: { host: 'h' } }));
+    const p = await mars.presign(
+      { method: 'GET', protocol: 'http:', hostname: 'h', path: '/b/k', query: {}, headers: { host: 'h' } },
+      { expiresIn: 60, signingDate: now },
+    );
+    const rawQuery = Object.entries(p.query ?? {})
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+      .join('&');
+    const query = refusal(() =>
+      verifyPresignedV4(live, { method: 'GET', rawPath: '/b/k', rawQuery, headers: { host: 'h' } }),
+    );
     expect(query).toEqual({ code: 'AuthorizationQueryParametersError', extra: { Region: 'us-east-1' } });
     // The same requests are fine for a server in that region.
-    expect(verifyHeaderV4({ ...live, region: 'mars-west-9' }, { method: 'GET', rawPath: '/b/k', rawQuery: '', headers }, headers.authorization).identity.accessKey).toBe(AK);
+    expect(
+      verifyHeaderV4(
+        { ...live, region: 'mars-west-9' },
+        { method: 'GET', rawPath: '/b/k', rawQuery: '', headers },
+        headers.authorization,
+      ).identity.accessKey,
+    ).toBe(AK);
   });
 });

@@ -8,19 +8,29 @@ import { boundaryOf, readForm } from '../../src/http/form-data.js';
 import { thrownCode } from '../thrown-code.js';
 
 function form(boundary: string, fields: Record<string, string>, file: string): Buffer {
-  const parts = Object.entries(fields).map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
-  parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.txt"\r\nContent-Type: text/plain\r\n\r\n${file}\r\n--${boundary}--\r\n`);
+  const parts = Object.entries(fields).map(
+    ([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`,
+  );
+  parts.push(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.txt"\r\n` +
+      `Content-Type: text/plain\r\n\r\n${file}\r\n--${boundary}--\r\n`,
+  );
   return Buffer.from(parts.join(''));
 }
 
-const pieces = (buf: Buffer, size: number) => Readable.from(Array.from({ length: Math.ceil(buf.length / size) }, (_, i) => buf.subarray(i * size, (i + 1) * size)));
+const pieces = (buf: Buffer, size: number) =>
+  Readable.from(Array.from({ length: Math.ceil(buf.length / size) }, (_, i) => buf.subarray(i * size, (i + 1) * size)));
 
 describe('form-data', () => {
   it('takes boundaries of 1 to 70 characters, quoted or not', () => {
     expect(boundaryOf('multipart/form-data; boundary=abc')).toBe('abc');
     expect(boundaryOf(`multipart/form-data; boundary="${'b'.repeat(70)}"`)).toBe('b'.repeat(70));
-    expect(thrownCode(() => boundaryOf(`multipart/form-data; boundary=${'b'.repeat(71)}`))).toBe('MalformedPOSTRequest');
-    expect(thrownCode(() => boundaryOf(`multipart/form-data; boundary=${'a'.repeat(8000)}b`))).toBe('MalformedPOSTRequest');
+    expect(thrownCode(() => boundaryOf(`multipart/form-data; boundary=${'b'.repeat(71)}`))).toBe(
+      'MalformedPOSTRequest',
+    );
+    expect(thrownCode(() => boundaryOf(`multipart/form-data; boundary=${'a'.repeat(8000)}b`))).toBe(
+      'MalformedPOSTRequest',
+    );
     expect(thrownCode(() => boundaryOf('multipart/form-data'))).toBe('MalformedPOSTRequest');
   });
 

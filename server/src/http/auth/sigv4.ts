@@ -70,10 +70,13 @@ interface Credential {
  */
 export function checkRegion(region: string, expected: string, queryForm: boolean): void {
   if (region === expected) return;
+  const wrong = `the region '${region}' is wrong; expecting '${expected}'`;
+  const extra = { Region: expected };
   if (queryForm) {
-    throw new S3Error('AuthorizationQueryParametersError', `Error parsing the X-Amz-Credential parameter; the region '${region}' is wrong; expecting '${expected}'`, { Region: expected });
+    const message = `Error parsing the X-Amz-Credential parameter; ${wrong}`;
+    throw new S3Error('AuthorizationQueryParametersError', message, extra);
   }
-  throw new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; the region '${region}' is wrong; expecting '${expected}'`, { Region: expected });
+  throw new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; ${wrong}`, extra);
 }
 
 function parseCredential(s: string, queryForm: boolean, serverRegion: string): Credential {
@@ -200,7 +203,8 @@ export function verifyPresignedV4(ctx: SigV4Context, req: SignedRequest): AuthOu
   requireSignedHeaders(req.headers, signed);
   const contentSha = q.get('X-Amz-Content-Sha256') ?? headerValue(req.headers, 'x-amz-content-sha256') ?? 'UNSIGNED-PAYLOAD';
   const canonicalRequest = [
-    req.method, canonicalUri(req.rawPath), canonicalQuery(pairs, 'X-Amz-Signature'), canonicalHeaders(req.headers, signed),
+    req.method, canonicalUri(req.rawPath), canonicalQuery(pairs, 'X-Amz-Signature'),
+    canonicalHeaders(req.headers, signed),
     signedHeaders, contentSha,
   ].join('\n');
   verify(ctx, identity, cred, amzDate, canonicalRequest, q.get('X-Amz-Signature')!);

@@ -14,7 +14,10 @@ interface BucketDoc {
   config: Readonly<BucketConfig>;
 }
 
-const bucketDoc = (created: number, config: BucketConfig): BucketDoc => ({ created, config: Object.freeze({ ...config }) });
+const bucketDoc = (created: number, config: BucketConfig): BucketDoc => ({
+  created,
+  config: Object.freeze({ ...config }),
+});
 
 const NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const IP = /^\d+\.\d+\.\d+\.\d+$/;
@@ -69,7 +72,10 @@ export class Buckets {
     );
     // Written on a majority, so half the drives suffice to see it (fresh, empty drives do not hide it).
     const need = Math.ceil(this.drives().length / 2);
-    if (answered < need) throw new S3Error('InsufficientReadQuorum', `${answered} of ${this.drives().length} drives answered; the bucket table needs ${need}`);
+    if (answered < need) {
+      const message = `${answered} of ${this.drives().length} drives answered; the bucket table needs ${need}`;
+      throw new S3Error('InsufficientReadQuorum', message);
+    }
     const table = new Map<string, BucketDoc>();
     for (const [name, v] of votes) if (v.doc && v.n >= need) table.set(name, v.doc);
     this.table ??= table;
@@ -138,7 +144,8 @@ export class Buckets {
   async healDrive(d: LocalDrive): Promise<void> {
     for (const [name, bucket] of await this.load()) {
       await d.mkdirs(name);
-      if (!(await d.read(`${name}/${BUCKET_FILE}`))) await d.writeAtomic(`${name}/${BUCKET_FILE}`, JSON.stringify(bucket));
+      const file = `${name}/${BUCKET_FILE}`;
+      if (!(await d.read(file))) await d.writeAtomic(file, JSON.stringify(bucket));
     }
   }
 }

@@ -117,11 +117,12 @@ describe('every x-amz-* header must be signed', () => {
       delete headers.host;
       return fetch(srv.url + signed.target, { method: 'PUT', headers, body: 'data' });
     };
-    for (const extra of [
+    const injected: Record<string, string>[] = [
       { 'x-amz-acl': 'public-read' },
       { 'x-amz-copy-source': `/${BUCKET}/secret` },
       { 'x-amz-tagging': 'a=1' },
-    ]) {
+    ];
+    for (const extra of injected) {
       const res = await send(extra);
       expect([res.status, await res.text()]).toEqual([
         403,

@@ -1,19 +1,9 @@
 // Random bucket policies (wildcard actions and resources, StringLike / StringNotLike / ArnLike conditions)
 // evaluated against random requests, compared with a reference evaluator built on a plain dynamic-programming
-// glob matcher. Seeded: the seed is printed, CAIRN_FUZZ_SEED replays a run.
+// glob matcher. Seeded: the seed is printed, CAIRN_TEST_SEED replays a run.
 import { describe, expect, it } from 'vitest';
 import { evaluatePolicy, parsePolicy } from '../../src/api/bucket-policy.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../../test/helpers/random.js';
 
 /** Reference glob (* any run, ? one character), O(pattern * text), over code points. */
 function glob(pattern: string, text: string): boolean {
@@ -91,9 +81,10 @@ function reference(
 
 describe('bucket policy fuzz', () => {
   it('compiled policies agree with a reference evaluator (seeded)', () => {
-    const seed = Number(process.env.CAIRN_FUZZ_SEED ?? Date.now() % 2 ** 31);
-    console.log(`policy fuzz seed: ${seed} (CAIRN_FUZZ_SEED=${seed} replays it)`);
-    const r = rng(seed);
+    const random = seededRandom();
+    const seed = random.seed;
+    console.log(`policy fuzz seed: ${seed} (CAIRN_TEST_SEED=${seed} replays it)`);
+    const r = random.next;
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
     const word = (chars: string, max: number) =>
       Array.from({ length: Math.floor(r() * max) }, () => pick([...chars])).join('');

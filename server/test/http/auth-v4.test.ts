@@ -294,7 +294,7 @@ describe('every x-amz-* header signed, and the region', () => {
       },
       { signingDate: now, unsignableHeaders: new Set(['x-amz-content-sha256']) },
     );
-    const headers = { ...lower(signed.headers), 'x-amz-content-sha256': EMPTY };
+    const headers: Record<string, string> = { ...lower(signed.headers), 'x-amz-content-sha256': EMPTY };
     expect(headers.authorization).not.toContain('x-amz-content-sha256');
     expect(
       verifyHeaderV4(live, { method: 'GET', rawPath: '/bucket/key', rawQuery: '', headers }, headers.authorization)

@@ -81,7 +81,10 @@ describe('ACL accounts', () => {
       ['root-canonical-id', 'READ'],
     ]);
     // A value of spaces made the old pattern backtrack for minutes (cubic); now it is an answer.
-    for (const GrantRead of [`id=${' '.repeat(8000)}x"y`, 'emailAddress="a@b.c"', 'id="a"b"', 'nonsense']) {
+    const byEmail = new CreateBucketCommand({ Bucket: 'acl-hdr-bad', GrantRead: 'emailAddress="a@b.c"' });
+    const unresolvable = await s3Error(alt.send(byEmail));
+    expect(unresolvable).toEqual({ name: 'UnresolvableGrantByEmailAddress', status: 400 });
+    for (const GrantRead of [`id=${' '.repeat(8000)}x"y`, 'id="a"b"', 'nonsense']) {
       expect(
         await s3Error(alt.send(new CreateBucketCommand({ Bucket: 'acl-hdr-bad', GrantRead }))),
         GrantRead.slice(0, 20),

@@ -384,7 +384,8 @@ describe('authorization of every resource touched', () => {
     form.append('signature', createHmac('sha1', ROOT.secretKey).update(policy).digest('base64'));
     form.append('file', new Blob(['x']), 'f');
     const res = await fetch(`${srv.url}/authz-post`, { method: 'POST', body: form });
-    expect([res.status, await res.text()]).toEqual([400, expect.stringContaining('<Code>InvalidPolicyDocument</Code>')]);
+    const answer = [res.status, await res.text()];
+    expect(answer).toEqual([400, expect.stringContaining('<Code>InvalidPolicyDocument</Code>')]);
     expect(await keysOf('authz-post')).toEqual([]);
   });
 });

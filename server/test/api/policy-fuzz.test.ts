@@ -64,7 +64,8 @@ function reference(
     const conditionsOk = Object.entries(s.Condition ?? {}).every(([op, block]) =>
       Object.entries(block).every(([key, values]) => {
         const v = ctx[key.toLowerCase()];
-        if (v === undefined) return false;
+        // An absent key satisfies the negated operators only (IAM's rule; no ...IfExists here).
+        if (v === undefined) return op === 'StringNotLike' || op === 'ArnNotLike';
         if (op === 'StringLike') return values.some((x) => glob(x, v));
         if (op === 'StringNotLike') return !values.some((x) => glob(x, v));
         if (op === 'ArnLike') return values.some((x) => arnLike(x, v));

@@ -109,7 +109,8 @@ describe('bucket policy', () => {
     }
     // Condition values may be numbers and booleans.
     const typed = { Bool: { 'aws:SecureTransport': false }, NumericLessThan: { 's3:max-keys': 10 } };
-    expect(code(() => parsePolicy(JSON.stringify({ Statement: [{ ...st, Condition: typed }] }), 'pub'))).toBeUndefined();
+    const withTyped = JSON.stringify({ Statement: [{ ...st, Condition: typed }] });
+    expect(code(() => parsePolicy(withTyped, 'pub'))).toBeUndefined();
   });
   it('matches ? as one character, actions case-insensitively, NotAction and NotResource, ArnLike per component', () => {
     const policy = parsePolicy(

@@ -16,7 +16,12 @@ import { EMPTY_SHA256 as EMPTY } from '../../src/http/auth/canonical.js';
 
 const AK = 'AKIAIOSFODNN7EXAMPLE';
 const SK = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
-const at = (iso: string): SigV4Context => ({ credentials: credentialStore({ root: { accessKey: AK, secretKey: SK } }), region: 'us-east-1', now: () => Date.parse(iso), keyCache: new Map() });
+const at = (iso: string): SigV4Context => ({
+  credentials: credentialStore({ root: { accessKey: AK, secretKey: SK } }),
+  region: 'us-east-1',
+  now: () => Date.parse(iso),
+  keyCache: new Map(),
+});
 const ctx2013 = at('2013-05-24T00:05:00Z');
 
 const code = thrownCode;
@@ -347,9 +352,12 @@ describe('every x-amz-* header signed, and the region', () => {
   it('presigned: host must be signed', async () => {
     const plain = await presigned();
     const noHost = plain.rawQuery.replace('X-Amz-SignedHeaders=host', 'X-Amz-SignedHeaders=x-amz-date');
-    expect(code(() => verifyPresignedV4(live, { ...plain, rawQuery: noHost }))).toBe(
-      'AuthorizationQueryParametersError',
-    );
+    const r = refusal(() => verifyPresignedV4(live, { ...plain, rawQuery: noHost }));
+    expect(r).toEqual({ code: 'AccessDenied', extra: { HeadersNotSigned: 'host' } });
+    // With an unsigned x-amz-* header too, both are named.
+    const withAcl = { ...plain, rawQuery: noHost, headers: { ...plain.headers, 'x-amz-acl': 'private' } };
+    const both = refusal(() => verifyPresignedV4(live, withAcl));
+    expect(both.extra).toEqual({ HeadersNotSigned: 'host, x-amz-acl' });
   });
 
   it('a credential scope for another region is refused, naming the region expected', async () => {

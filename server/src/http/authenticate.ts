@@ -5,6 +5,7 @@ import { S3Error } from '../errors.js';
 import type { Identity } from './auth/credentials.js';
 import { verifyHeaderV2, verifyPresignedV2 } from './auth/sigv2.js';
 import { verifyHeaderV4, verifyPresignedV4, type PayloadMode, type SigV4Context } from './auth/sigv4.js';
+import type { HeaderValues } from './auth/canonical.js';
 
 export interface Authenticated {
   /** undefined: anonymous. */
@@ -18,13 +19,15 @@ export interface AuthInput {
   rawQuery: string;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
+  /** Each value of a header sent more than once, for the canonical request. */
+  valuesOf?: HeaderValues;
   /** Bucket named by the Host header (virtual-host style), for SigV2's resource. */
   virtualBucket?: string;
 }
 
 export function authenticate(ctx: SigV4Context, req: AuthInput): Authenticated {
   const auth = typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined;
-  const signed = { method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, headers: req.headers };
+  const signed = { method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, headers: req.headers, valuesOf: req.valuesOf };
   const q = req.query;
   const presignedV4 = q.has('X-Amz-Signature') || q.has('X-Amz-Credential') || q.has('X-Amz-Algorithm');
   const presignedV2 = q.has('AWSAccessKeyId') && q.has('Signature');

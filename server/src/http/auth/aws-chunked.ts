@@ -3,6 +3,11 @@
 // signed trailers `x-amz-trailer-signature:...`) and an empty line. Data is passed on as subarrays of the
 // incoming buffers (never buffered whole); chunk and trailer signatures are verified as they arrive, so a
 // forged chunk fails the stream before the storage layer can commit it.
+//
+// Trailer lines as the SDKs write them: the AWS SDKs (JS, Go v2, botocore, Java) end each line with \r\n;
+// minio-go writes its trailer block as `name:value\n` lines (the very bytes it signs) closed by `\r\n`,
+// then `x-amz-trailer-signature:sig\r\n\r\n` when signed, `\r\n` when not. So trailer lines may end with
+// a bare \n, and the empty line right after such a line closes that block instead of the section.
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { S3Error } from '../../errors.js';
@@ -10,6 +15,9 @@ import { EMPTY_SHA256, hmac, sameSignature, sha256Hex } from './canonical.js';
 import type { ChunkChain } from './sigv4.js';
 
 const MAX_LINE = 4096;
+/** Bound on the whole trailer section (a few checksum headers and a signature in practice). */
+const MAX_TRAILER_SECTION = 16 * 1024;
+const TRAILER_SIGNATURE = 'x-amz-trailer-signature';
 
 type State = 'size' | 'data' | 'data-end' | 'trailer' | 'done';
 
@@ -31,6 +39,9 @@ export class AwsChunkedDecoder extends Transform {
   private chunkSignature = '';
   private previousSignature: string;
   private hash: Hash | undefined;
+  private trailerBytes = 0;
+  private trailerSignature: string | undefined;
+  private previousLineBare = false;
   private readonly chain?: ChunkChain;
   private readonly decodedLength?: number;
 
@@ -82,12 +93,17 @@ export class AwsChunkedDecoder extends Transform {
           this.lineLength += end - pos;
           pos = end;
           if (this.lineLength > MAX_LINE) throw new S3Error('IncompleteBody', 'aws-chunked framing line too long');
+          if (this.state === 'trailer') {
+            this.trailerBytes += end - pos;
+            if (this.trailerBytes > MAX_TRAILER_SECTION) throw new S3Error('MalformedTrailerError', 'aws-chunked trailer section too long');
+          }
           if (nl >= 0) {
             const text = Buffer.concat(this.line).toString('latin1');
             this.line = [];
             this.lineLength = 0;
-            if (!text.endsWith('\r\n')) throw new S3Error('IncompleteBody', 'aws-chunked framing is malformed');
-            this.onLine(text.slice(0, -2));
+            if (text.endsWith('\r\n')) this.onLine(text.slice(0, -2));
+            else if (this.state === 'trailer') this.onTrailerLine(text.slice(0, -1), true);
+            else throw new S3Error('IncompleteBody', 'aws-chunked framing is malformed');
           }
           break;
         }
@@ -121,11 +137,28 @@ export class AwsChunkedDecoder extends Transform {
       }
       return;
     }
-    // trailer
-    if (line === '') return this.finishTrailers();
+    this.onTrailerLine(line, false);
+  }
+
+  /** `bare`: the line ended with \n alone (minio-go's trailer block). */
+  private onTrailerLine(line: string, bare: boolean): void {
+    const afterBare = this.previousLineBare;
+    this.previousLineBare = bare;
+    if (line === '') {
+      if (!afterBare) this.finishTrailers();
+      return;
+    }
+    if (this.trailerSignature !== undefined) throw new S3Error('MalformedTrailerError', 'nothing may follow the trailer signature');
     const i = line.indexOf(':');
-    if (i <= 0) throw new S3Error('IncompleteBody', 'aws-chunked trailer is malformed');
-    this.trailers.set(line.slice(0, i).trim().toLowerCase(), line.slice(i + 1).trim());
+    if (i <= 0) throw new S3Error('MalformedTrailerError', 'aws-chunked trailer is malformed');
+    const name = line.slice(0, i).trim().toLowerCase();
+    const value = line.slice(i + 1).trim();
+    if (name === TRAILER_SIGNATURE) {
+      this.trailerSignature = value;
+      return;
+    }
+    if (this.trailers.has(name)) throw new S3Error('MalformedTrailerError', `trailer ${name} sent twice`);
+    this.trailers.set(name, value);
   }
 
   private verifyChunk(): void {
@@ -139,8 +172,7 @@ export class AwsChunkedDecoder extends Transform {
   }
 
   private finishTrailers(): void {
-    const signature = this.trailers.get('x-amz-trailer-signature');
-    this.trailers.delete('x-amz-trailer-signature');
+    const signature = this.trailerSignature;
     if (this.chain && this.trailers.size > 0) {
       if (!signature) throw new S3Error('SignatureDoesNotMatch', 'trailer signature missing');
       const canonical = [...this.trailers].map(([k, v]) => `${k}:${v}\n`).join('');

@@ -47,8 +47,21 @@ export function headerValue(headers: IncomingHttpHeaders, name: string): string 
   return Array.isArray(v) ? v.join(',') : v;
 }
 
-export function canonicalHeaders(headers: IncomingHttpHeaders, signed: string[]): string {
-  return signed.map((h) => `${h}:${(headerValue(headers, h) ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+/** Every value of a header, one per time it was sent (Node's headersDistinct); undefined when not sent. */
+export type HeaderValues = (name: string) => string[] | undefined;
+
+/**
+ * A header's value as signatures see it: a header sent several times is its values joined with ','
+ * (each trimmed), as SigV4 and SigV2 define it; Node's own join (', ') would not match what clients sign.
+ */
+export function signedHeaderValue(headers: IncomingHttpHeaders, name: string, valuesOf?: HeaderValues): string | undefined {
+  const values = valuesOf?.(name);
+  if (values !== undefined && values.length > 1) return values.map((v) => v.trim()).join(',');
+  return headerValue(headers, name);
+}
+
+export function canonicalHeaders(headers: IncomingHttpHeaders, signed: string[], valuesOf?: HeaderValues): string {
+  return signed.map((h) => `${h}:${(signedHeaderValue(headers, h, valuesOf) ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
 }
 
 export const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');

@@ -4,7 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { S3Error } from '../../errors.js';
 import type { CredentialStore, Identity } from './credentials.js';
-import { canonicalUri, headerValue, queryPairs, sameSignature } from './canonical.js';
+import { canonicalUri, headerValue, queryPairs, sameSignature, signedHeaderValue } from './canonical.js';
 import { MAX_SKEW_MS, type SignedRequest } from './sigv4.js';
 
 const SUBRESOURCES = new Set([
@@ -24,7 +24,7 @@ function stringToSign(req: SignedRequest, date: string, virtualBucket?: string, 
   const amz = Object.keys(req.headers)
     .filter((h) => h.startsWith('x-amz-'))
     .sort()
-    .map((h) => `${h}:${(headerValue(req.headers, h) ?? '').trim()}\n`)
+    .map((h) => `${h}:${(signedHeaderValue(req.headers, h, req.valuesOf) ?? '').trim()}\n`)
     .join('');
   const subs = queryPairs(req.rawQuery)
     .filter(([k]) => SUBRESOURCES.has(k))

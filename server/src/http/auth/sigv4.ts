@@ -6,7 +6,7 @@ import { S3Error } from '../../errors.js';
 import type { CredentialStore, Identity } from './credentials.js';
 import { requireSignedHeaders } from './signed-headers.js';
 import {
-  EMPTY_SHA256, canonicalHeaders, canonicalQuery, canonicalUri, headerValue, hmac, parseAmzDate, queryPairs,
+  EMPTY_SHA256, type HeaderValues, canonicalHeaders, canonicalQuery, canonicalUri, headerValue, hmac, parseAmzDate, queryPairs,
   sameSignature, sha256Hex,
 } from './canonical.js';
 
@@ -25,6 +25,8 @@ export interface SignedRequest {
   rawPath: string;
   rawQuery: string;
   headers: IncomingHttpHeaders;
+  /** Each value of a header sent more than once (signatures join them with ','). */
+  valuesOf?: HeaderValues;
 }
 
 export interface SigV4Context {
@@ -166,7 +168,7 @@ export function verifyHeaderV4(ctx: SigV4Context, req: SignedRequest, authorizat
   const contentSha = headerValue(req.headers, 'x-amz-content-sha256');
   const payload = payloadMode(contentSha);
   const canonicalRequest = [
-    req.method, canonicalUri(req.rawPath), canonicalQuery(queryPairs(req.rawQuery)), canonicalHeaders(req.headers, signed),
+    req.method, canonicalUri(req.rawPath), canonicalQuery(queryPairs(req.rawQuery)), canonicalHeaders(req.headers, signed, req.valuesOf),
     signedHeaders, contentSha ?? EMPTY_SHA256,
   ].join('\n');
   const key = verify(ctx, identity, cred, amzDate, canonicalRequest, signature);
@@ -204,7 +206,7 @@ export function verifyPresignedV4(ctx: SigV4Context, req: SignedRequest): AuthOu
   const contentSha = q.get('X-Amz-Content-Sha256') ?? headerValue(req.headers, 'x-amz-content-sha256') ?? 'UNSIGNED-PAYLOAD';
   const canonicalRequest = [
     req.method, canonicalUri(req.rawPath), canonicalQuery(pairs, 'X-Amz-Signature'),
-    canonicalHeaders(req.headers, signed),
+    canonicalHeaders(req.headers, signed, req.valuesOf),
     signedHeaders, contentSha,
   ].join('\n');
   verify(ctx, identity, cred, amzDate, canonicalRequest, q.get('X-Amz-Signature')!);

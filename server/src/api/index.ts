@@ -18,13 +18,17 @@ import { selectObjectContent } from './select.js';
 import * as tagging from './tagging.js';
 import type { ApiContext, IncomingRequest, S3Request, S3Response } from './types.js';
 
-export type { ApiContext, ApiLogger, Caller, DecodedBody, IncomingRequest, S3Request, S3Response } from './types.js';
+export type {
+  ApiContext, ApiLogger, Caller, DecodedBody, Endpoint, IncomingRequest, S3Request, S3Response,
+} from './types.js';
 export type { Operation, OperationName } from './operation.js';
 export type { ObjectLayer, RecyclingBody } from '../storage/object-layer.js';
 export { actualRequestCors } from './cors.js';
 export { evaluatePolicy, parsePolicy, type PolicyRequest } from './bucket-policy.js';
 export { checkBucketName } from './names.js';
 export { toXml, parseXml, escapeXml } from './xml.js';
+export { objectUrl } from './types.js';
+export { asHeaderBytes } from './object-headers.js';
 
 /** Authorizes the request (authorize.ts), then opens its body and runs the operation's handler. */
 export async function handle(ctx: ApiContext, incoming: IncomingRequest): Promise<S3Response> {

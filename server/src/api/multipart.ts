@@ -10,7 +10,7 @@ import { writePrecondition, writeResultHeaders } from './object-put.js';
 import { accounts, newObjectAcl, withObjectAcl } from './acl.js';
 import { checkKey, contentHeaders, integrity, requestedAlgorithm, storageClass, taggingHeader, userMetadata } from './put-input.js';
 import { readDocument } from './request-body.js';
-import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
+import { emptyResponse, objectUrl, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 import { many, parseXml, str, toXml, type XmlValue } from './xml.js';
 
 const MAX_PART_SIZE = 5 * 1024 ** 3;
@@ -109,7 +109,7 @@ export async function completeMultipartUpload(ctx: ApiContext, req: S3Request, b
     checksum.ChecksumType = info.checksum.type;
   }
   return xmlResponse(toXml('CompleteMultipartUploadResult', {
-    Location: `/${bucket}/${key}`, Bucket: bucket, Key: key, ETag: quoteEtag(info.etag), ...checksum,
+    Location: objectUrl(req.endpoint, bucket, key), Bucket: bucket, Key: key, ETag: quoteEtag(info.etag), ...checksum,
   }), 200, h);
 }
 

@@ -1,7 +1,7 @@
 // GetObject and HeadObject: conditional reads, ranges (clamped like S3), partNumber, response-* overrides,
 // checksum mode. Bodies stream from storage to the socket with backpressure.
 import { S3Error, isS3Error } from '../errors.js';
-import { checkConditions, httpDate, objectHeaders, parseRange, quoteEtag } from './object-headers.js';
+import { asHeaderBytes, checkConditions, httpDate, objectHeaders, parseRange, quoteEtag } from './object-headers.js';
 import type { ObjectInfo } from '../storage/object-layer.js';
 import { emptyResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 
@@ -20,7 +20,7 @@ function applyOverrides(req: S3Request, h: Record<string, string | number>): voi
     if (v === null) continue;
     if (!req.caller) throw new S3Error('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
     if (/[\x00-\x08\x0a-\x1f\x7f]/.test(v)) throw new S3Error('InvalidArgument', `${param} contains characters not allowed in a header`, { ArgumentName: param });
-    h[header] = v;
+    h[header] = asHeaderBytes(v);
   }
 }
 

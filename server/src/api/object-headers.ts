@@ -7,6 +7,12 @@ export const quoteEtag = (etag: string): string => `"${etag}"`;
 export const unquoteEtag = (etag: string): string => etag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
 export const httpDate = (d: Date): string => d.toUTCString();
 
+/**
+ * Text as header bytes: the latin1 string of its UTF-8 encoding, the form stored headers keep (the bytes a
+ * client sent) and app.ts writes unchanged. For values that come from elsewhere (form fields, query strings).
+ */
+export const asHeaderBytes = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
+
 export function checksumHeaderName(c: StoredChecksum): string {
   return `x-amz-checksum-${c.algorithm.toLowerCase()}`;
 }

@@ -54,7 +54,8 @@ export function userMetadata(h: IncomingHttpHeaders): Record<string, string> {
     const k = name.slice('x-amz-meta-'.length);
     const v = headerText(name, Array.isArray(value) ? value.join(',') : value);
     if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(k)) throw new S3Error('InvalidArgument', 'Metadata names must be valid header names', { ArgumentName: name });
-    size += k.length + Buffer.byteLength(v);
+    // Values are the bytes as sent, one character per byte (dispatch.ts).
+    size += k.length + Buffer.byteLength(v, /[^\x00-\xff]/.test(v) ? 'utf8' : 'latin1');
     out[k] = v;
   }
   if (size > MAX_USER_METADATA) throw new S3Error('MetadataTooLarge', undefined, { Size: String(size), MaxSizeAllowed: String(MAX_USER_METADATA) });

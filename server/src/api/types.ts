@@ -59,12 +59,28 @@ export interface IncomingRequest {
   /** Client address and whether the connection is TLS (policy conditions aws:SourceIp, aws:SecureTransport). */
   sourceIp: string;
   secure: boolean;
+  /** How the client addressed this server, for the absolute URLs S3 answers with (Location). */
+  endpoint?: Endpoint;
   log: ApiLogger;
   openBody(): DecodedBody;
 }
 
 /** What a handler gets: the authorized request with its decoded, authenticated body. */
 export interface S3Request extends Omit<IncomingRequest, 'openBody'>, DecodedBody {}
+
+export interface Endpoint {
+  /** `http://host[:port]` as the client named it (its Host header). */
+  base: string;
+  /** The bucket is named by the host (virtual-host style), not by the path. */
+  virtualHost: boolean;
+}
+
+/** The absolute URL of an object, as S3 gives it in Location (POST uploads, CompleteMultipartUpload). */
+export function objectUrl(endpoint: Endpoint | undefined, bucket: string, key: string): string {
+  const path = key.split('/').map(encodeURIComponent).join('/');
+  if (!endpoint) return `/${encodeURIComponent(bucket)}/${path}`;
+  return endpoint.virtualHost ? `${endpoint.base}/${path}` : `${endpoint.base}/${encodeURIComponent(bucket)}/${path}`;
+}
 
 export interface S3Response {
   status: number;

@@ -106,7 +106,8 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
         reply.header('connection', 'close');
       }
       for (const [k, v] of Object.entries(res.headers)) {
-        // Header bytes go out as latin1 (what clients decode them as); text beyond latin1 goes as its UTF-8 bytes.
+        // Header strings go out as latin1, one byte per character: stored headers are kept as the bytes the
+        // client sent (dispatch.ts); text beyond latin1 goes as its UTF-8 bytes.
         reply.header(k, typeof v === 'string' && /[^\x00-\xff]/.test(v) ? Buffer.from(v, 'utf8').toString('latin1') : v);
       }
       if (res.body === undefined) {

@@ -3,11 +3,12 @@
 // into fastify. This layer decides who a request comes from, never what it may do.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import {
-  actualRequestCors, handle, type ApiContext, type ApiLogger, type DecodedBody, type S3Response,
+  actualRequestCors, handle, type ApiContext, type ApiLogger, type DecodedBody, type Endpoint, type S3Response,
 } from '../api/index.js';
 import { S3Error } from '../errors.js';
 import { authenticate } from './authenticate.js';
 import type { SigV4Context } from './auth/sigv4.js';
+import type { HeaderValues } from './auth/canonical.js';
 import { decodeBody, emptyBody } from './body.js';
 import { errorBody, toS3Error } from './error-response.js';
 import { postObject } from './post-object.js';
@@ -24,19 +25,46 @@ export interface HttpContext {
 const NEEDS_LENGTH = new Set(['PutObject', 'UploadPart']);
 
 /**
- * Node decodes header bytes as latin1; clients send non-ASCII header values (user metadata) as UTF-8 and
- * sign them as such. Values that are valid UTF-8 are decoded as UTF-8 (app.ts encodes them back).
+ * Node gives header bytes as latin1 strings (one character per byte). Signatures and the headers Cairn reads
+ * (copy source, conditions, ...) want the text the client meant: values that are valid UTF-8 are decoded as
+ * UTF-8, as the SDKs sign them.
  */
-function utf8Headers(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+function utf8Value(v: string): string {
+  if (!/[\x80-\xff]/.test(v)) return v;
+  const decoded = Buffer.from(v, 'latin1').toString('utf8');
+  return decoded.includes('\ufffd') ? v : decoded;
+}
+
+/**
+ * Headers stored and given back as they came (user metadata, Content-*) keep their bytes, so every client
+ * reads back what it wrote: Go clients send UTF-8 bytes, Node's and Python's send latin1 bytes for
+ * characters below U+0100, and app.ts writes the stored bytes back unchanged.
+ */
+const STORED_AS_SENT = new Set(['content-type', 'content-encoding', 'content-disposition', 'content-language', 'cache-control', 'expires']);
+const storedAsSent = (name: string): boolean => name.startsWith('x-amz-meta-') || STORED_AS_SENT.has(name);
+
+function utf8Headers(headers: IncomingHttpHeaders, keepStored = false): IncomingHttpHeaders {
   let out: IncomingHttpHeaders | undefined;
   for (const [k, v] of Object.entries(headers)) {
-    if (typeof v !== 'string' || !/[\x80-\xff]/.test(v)) continue;
-    const decoded = Buffer.from(v, 'latin1').toString('utf8');
-    if (decoded.includes('\ufffd')) continue;
+    if (typeof v !== 'string' || (keepStored && storedAsSent(k))) continue;
+    const decoded = utf8Value(v);
+    if (decoded === v) continue;
     out ??= { ...headers };
     out[k] = decoded;
   }
   return out ?? headers;
+}
+
+/** The values of a header sent several times, each as sent (Node joins them with ', ' in `headers`). */
+function distinctValues(raw: IncomingMessage): HeaderValues {
+  return (name) => raw.headersDistinct[name]?.map(utf8Value);
+}
+
+/** The scheme and host the client used (Cairn serves plain HTTP; a TLS proxy in front says so). */
+export function endpointOf(headers: IncomingHttpHeaders, virtualHost: boolean): Endpoint {
+  const proto = headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
+  const host = typeof headers.host === 'string' && /^[A-Za-z0-9.:[\]-]+$/.test(headers.host) ? headers.host : 'localhost';
+  return { base: `${proto}://${host}`, virtualHost };
 }
 
 function splitUrl(url: string): { rawPath: string; rawQuery: string } {
@@ -61,9 +89,13 @@ export async function dispatch(ctx: HttpContext, raw: IncomingMessage, requestId
     let res: S3Response;
     if (op.name === 'PostObject') {
       wantBody();
-      res = await postObject(ctx, raw, op.bucket, requestId, log);
+      res = await postObject(ctx, raw, op.bucket, requestId, log, endpointOf(headers, virtualBucket !== undefined));
     } else {
-      const authn = op.name === 'Preflight' ? { payload: { kind: 'unsigned' as const } } : authenticate(ctx.auth, { method, rawPath, rawQuery, query, headers, virtualBucket });
+      const authn = op.name === 'Preflight'
+        ? { payload: { kind: 'unsigned' as const } }
+        : authenticate(ctx.auth, {
+          method, rawPath, rawQuery, query, headers, valuesOf: distinctValues(raw), virtualBucket,
+        });
       // Called by the API once the request is authorized.
       const openBody = (): DecodedBody => {
         const length = headers['content-length'];
@@ -74,8 +106,10 @@ export async function dispatch(ctx: HttpContext, raw: IncomingMessage, requestId
           : { body: emptyBody(), size: 0, trailers: new Map<string, string>() };
       };
       res = await handle(ctx.api, {
-        op, requestId, method, headers, query, openBody, log, sourceIp: raw.socket.remoteAddress ?? '', secure: false,
+        op, requestId, method, headers: utf8Headers(raw.headers, true), query, openBody, log,
+        sourceIp: raw.socket.remoteAddress ?? '', secure: false,
         caller: authn.identity ? { accessKey: authn.identity.accessKey, root: authn.identity.root } : undefined,
+        endpoint: endpointOf(headers, virtualBucket !== undefined),
       });
     }
     if (typeof headers.origin === 'string' && bucket !== undefined && op.name !== 'Preflight') {

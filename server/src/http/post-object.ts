@@ -4,7 +4,7 @@
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
-import { handle, toXml, type ApiLogger, type S3Response } from '../api/index.js';
+import { asHeaderBytes, handle, objectUrl, toXml, type ApiLogger, type Endpoint, type S3Response } from '../api/index.js';
 import { S3Error } from '../errors.js';
 import { hmac, parseAmzDate, sameSignature } from './auth/canonical.js';
 import { checkRegion } from './auth/sigv4.js';
@@ -14,6 +14,10 @@ import { parseTaggingXml, tagsToQuery } from '../api/tags.js';
 import type { HttpContext } from './dispatch.js';
 import { through } from './body.js';
 import { boundaryOf, readForm, type FormUpload } from './form-data.js';
+
+/** Fields that sign the form rather than describe the object. */
+const AUTH_FIELDS = new Set(['x-amz-signature', 'x-amz-credential', 'x-amz-algorithm', 'x-amz-date', 'x-amz-security-token']);
+const CONTENT_FIELDS = new Set(['content-type', 'content-disposition', 'content-encoding', 'cache-control', 'expires', 'content-md5']);
 
 /** Fields that need no policy condition. */
 const EXEMPT = new Set(['policy', 'x-amz-signature', 'signature', 'awsaccesskeyid', 'file', 'x-amz-security-token']);
@@ -139,10 +143,12 @@ class LengthRange extends Transform {
   }
 }
 
-export async function postObject(ctx: HttpContext, raw: IncomingMessage, bucket: string, requestId: string, log: ApiLogger): Promise<S3Response> {
+export async function postObject(
+  ctx: HttpContext, raw: IncomingMessage, bucket: string, requestId: string, log: ApiLogger, endpoint: Endpoint,
+): Promise<S3Response> {
   const form = await readForm(raw, boundaryOf(raw.headers['content-type']));
   try {
-    return await answerForm(ctx, raw, bucket, form, requestId, log);
+    return await answerForm(ctx, raw, bucket, form, requestId, log, endpoint);
   } catch (e) {
     // Nobody reads the file part now (a refused policy, a refused write): stop it. Its read still in flight
     // ends with an error once the rest of the request is thrown away, and that error is of no interest.
@@ -152,7 +158,9 @@ export async function postObject(ctx: HttpContext, raw: IncomingMessage, bucket:
   }
 }
 
-async function answerForm(ctx: HttpContext, raw: IncomingMessage, bucket: string, form: FormUpload, requestId: string, log: ApiLogger): Promise<S3Response> {
+async function answerForm(
+  ctx: HttpContext, raw: IncomingMessage, bucket: string, form: FormUpload, requestId: string, log: ApiLogger, endpoint: Endpoint,
+): Promise<S3Response> {
   const fields = form.fields;
   const keyField = fields.get('key');
   if (keyField === undefined) throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named key.', { ArgumentName: 'key' });
@@ -175,18 +183,21 @@ async function answerForm(ctx: HttpContext, raw: IncomingMessage, bucket: string
   }
   const op = { name: 'PutObject' as const, action: 's3:PutObject', bucket, key };
 
-  // Form fields play the role of request headers for the object's metadata and checksums.
+  // Form fields play the role of request headers for the object's metadata, checksums and what else they ask
+  // (encryption, object lock, website redirect: refused by the API as for a PUT, never ignored).
   const headers: Record<string, string> = {};
   for (const [k, v] of fields) {
-    if (k.startsWith('x-amz-meta-') || k.startsWith('x-amz-checksum-') || ['content-type', 'content-disposition', 'content-encoding', 'cache-control', 'expires', 'x-amz-storage-class', 'content-md5'].includes(k)) headers[k] = v;
+    // Stored headers keep the bytes that came (the form's UTF-8), as for a PUT's headers.
+    if (k.startsWith('x-amz-meta-') || CONTENT_FIELDS.has(k)) headers[k] = asHeaderBytes(v);
+    else if (k.startsWith('x-amz-') && !AUTH_FIELDS.has(k)) headers[k] = v;
   }
-  if (!headers['content-type'] && form.fileContentType) headers['content-type'] = form.fileContentType;
+  if (!headers['content-type'] && form.fileContentType) headers['content-type'] = asHeaderBytes(form.fileContentType);
   // The form's canned ACL is the x-amz-acl of a PUT.
   const acl = fields.get('acl');
   if (acl !== undefined) headers['x-amz-acl'] = acl;
   // The form's tagging field is a Tagging XML document (a PUT sends the same tags url-encoded).
   const tagging = fields.get('tagging');
-  if (tagging !== undefined) headers['x-amz-tagging'] = tagsToQuery(parseTaggingXml(tagging, 10));
+  if (tagging !== undefined) headers['x-amz-tagging'] = tagsToQuery(parseTaggingXml(tagging, 'object'));
   // The API authorizes the PutObject this form amounts to (with the form's fields as its headers).
   const openBody = () => {
     const body = through(form.file, new LengthRange(range?.min ?? 0, range?.max ?? 5 * 1024 ** 3));
@@ -198,7 +209,8 @@ async function answerForm(ctx: HttpContext, raw: IncomingMessage, bucket: string
     caller: identity ? { accessKey: identity.accessKey, root: identity.root } : undefined,
   });
   const etag = String(put.headers.etag ?? '');
-  const location = `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+  // S3 answers the object's absolute URL (minio-go and browsers follow it).
+  const location = objectUrl(endpoint, bucket, key);
   const redirect = fields.get('success_action_redirect') ?? fields.get('redirect');
   if (redirect) {
     try {

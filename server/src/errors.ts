@@ -32,7 +32,8 @@ export const S3_ERRORS = {
   MalformedXML: [400, 'The XML you provided was not well-formed or did not validate against our published schema.'],
   MetadataTooLarge: [400, 'Your metadata headers exceed the maximum allowed metadata size.'],
   MethodNotAllowed: [405, 'The specified method is not allowed against this resource.'],
-  NoSuchBucket: [404, 'The specified bucket does not exist.'],
+  // As S3 words it, without a final period: clients (minio-go) compare the message byte for byte.
+  NoSuchBucket: [404, 'The specified bucket does not exist'],
   NoSuchKey: [404, 'The specified key does not exist.'],
   NoSuchUpload: [404, 'The specified upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.'],
   NoSuchVersion: [404, 'The specified version does not exist.'],

@@ -48,7 +48,8 @@ describe('multipart checksums', () => {
       expect(c[`Checksum${alg}`]).toBe(whole);
       expect(c.ChecksumType).toBe(type);
       const attrs = await s3.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: key, ObjectAttributes: ['Checksum', 'ObjectParts'] }));
-      expect(attrs.Checksum?.[`Checksum${alg}`]).toBe(whole);
+      // GetObjectAttributes gives a composite checksum without its -N part count, as S3 does.
+      expect(attrs.Checksum?.[`Checksum${alg}`]).toBe(whole!.replace(/-\d+$/, ''));
       expect(attrs.Checksum?.ChecksumType).toBe(type);
       expect(attrs.ObjectParts?.TotalPartsCount).toBe(2);
       const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));

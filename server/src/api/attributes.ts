@@ -17,7 +17,9 @@ export async function getObjectAttributes(ctx: ApiContext, req: S3Request, bucke
   const body: Record<string, XmlValue> = {};
   if (wanted.has('ETag')) body.ETag = info.etag;
   if (wanted.has('Checksum') && info.checksum) {
-    body.Checksum = { [`Checksum${info.checksum.algorithm}`]: info.checksum.value, ChecksumType: info.checksum.type };
+    // GetObjectAttributes gives a composite multipart checksum without the `-N` part count HEAD/GET show.
+    const value = info.checksum.value.replace(/-\d+$/, '');
+    body.Checksum = { [`Checksum${info.checksum.algorithm}`]: value, ChecksumType: info.checksum.type };
   }
   if (wanted.has('ObjectParts') && info.parts && info.parts.length > 0) {
     const after = info.parts.filter((p) => p.number > marker);

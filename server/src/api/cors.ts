@@ -10,7 +10,10 @@ export interface CorsRule {
   id?: string;
   origins: string[];
   methods: string[];
+  /** AllowedHeader values as put (GetBucketCors gives them back so). */
   headers: string[];
+  /** The same, lower-cased: header names match case-insensitively. */
+  headerPatterns: string[];
   expose: string[];
   maxAge?: number;
 }
@@ -22,11 +25,13 @@ export function parseCors(xml: string): CorsRule[] {
   const rules = many(doc.CORSRule).map((r) => {
     const o = r as Record<string, unknown>;
     const list = (v: unknown) => many(v).map((x) => str(x) ?? '');
+    const headers = list(o.AllowedHeader);
     const rule: CorsRule = {
       id: str(o.ID),
       origins: list(o.AllowedOrigin),
       methods: list(o.AllowedMethod),
-      headers: list(o.AllowedHeader).map((h) => h.toLowerCase()),
+      headers,
+      headerPatterns: headers.map((h) => h.toLowerCase()),
       expose: list(o.ExposeHeader),
       maxAge: o.MaxAgeSeconds !== undefined ? Number(str(o.MaxAgeSeconds)) : undefined,
     };
@@ -52,7 +57,7 @@ export function matchRule(rules: CorsRule[], origin: string, method: string, req
   return rules.find((r) =>
     r.origins.some((o) => wildcard(o, origin)) &&
     r.methods.includes(method) &&
-    requestHeaders.every((h) => r.headers.some((p) => wildcard(p, h.toLowerCase()))));
+    requestHeaders.every((h) => r.headerPatterns.some((p) => wildcard(p, h.toLowerCase()))));
 }
 
 export function corsHeaders(rule: CorsRule, origin: string, method: string, preflight: boolean): Record<string, string> {
@@ -96,7 +101,8 @@ export async function preflight(ctx: ApiContext, req: S3Request, bucket: string)
   const rule = matchRule(cors, origin, method, reqHeaders);
   if (!rule) throw new S3Error('CORSForbidden');
   const h = corsHeaders(rule, origin, method, true);
-  if (reqHeaders.length) h['access-control-allow-headers'] = reqHeaders.join(', ');
+  // The requested headers come back lower-cased, as S3 answers them.
+  if (reqHeaders.length) h['access-control-allow-headers'] = reqHeaders.map((r) => r.toLowerCase()).join(', ');
   return emptyResponse(200, h);
 }
 

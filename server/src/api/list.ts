@@ -5,7 +5,7 @@ import type { ObjectInfo } from '../storage/object-layer.js';
 import type { ListV1Params, ListV2Params } from './operation.js';
 import { quoteEtag } from './object-headers.js';
 import { xmlResponse, type ApiContext, type S3Response } from './types.js';
-import { toXml, type XmlValue } from './xml.js';
+import { XmlSequence, toXml, type XmlValue } from './xml.js';
 
 /** encoding-type=url: keys and prefixes percent-encoded the way S3 does it (`/` kept, space as %20). */
 export function encoder(type: 'url' | undefined): (s: string | undefined) => string | undefined {
@@ -91,20 +91,15 @@ export async function listObjectVersions(
   const r = await ctx.storage.listObjectVersions(bucket, {
     prefix: p.prefix || undefined, delimiter: p.delimiter, keyMarker: p.keyMarker || undefined, versionIdMarker: p.versionIdMarker, maxKeys: p.maxKeys,
   });
-  // Versions and delete markers interleave in key/version order; the XML builder groups by element name,
-  // so build the two lists and rely on clients matching by name (as every SDK does).
-  const versions: XmlValue[] = [];
-  const markers: XmlValue[] = [];
-  for (const v of r.versions) {
-    if (v.deleteMarker) {
-      markers.push({ Key: enc(v.key), VersionId: v.versionId, IsLatest: v.isLatest, LastModified: v.lastModified, Owner: owner(ctx) });
-    } else {
-      versions.push({
+  // Versions and delete markers interleave in key/version order (newest first), as S3 sends them: SDKs
+  // that read the document in order (minio-go, minio-js) take the first entry as the newest.
+  const entries = new XmlSequence(r.versions.map((v): [string, XmlValue] => (v.deleteMarker
+    ? ['DeleteMarker', { Key: enc(v.key), VersionId: v.versionId, IsLatest: v.isLatest, LastModified: v.lastModified, Owner: owner(ctx) }]
+    : ['Version', {
         Key: enc(v.key), VersionId: v.versionId, IsLatest: v.isLatest, LastModified: v.lastModified, ETag: quoteEtag(v.etag),
-        ChecksumAlgorithm: v.checksum?.algorithm, ChecksumType: v.checksum?.type, Size: v.size, StorageClass: v.storageClass, Owner: owner(ctx),
-      });
-    }
-  }
+        ChecksumAlgorithm: v.checksum?.algorithm, ChecksumType: v.checksum?.type, Size: v.size, StorageClass: v.storageClass,
+        Owner: owner(ctx),
+      }])));
   return xmlResponse(toXml('ListVersionsResult', {
     Name: bucket,
     Prefix: enc(p.prefix) ?? '',
@@ -116,8 +111,7 @@ export async function listObjectVersions(
     Delimiter: enc(p.delimiter),
     EncodingType: p.encodingType,
     IsTruncated: r.isTruncated,
-    Version: versions,
-    DeleteMarker: markers,
+    Entries: entries,
     CommonPrefixes: r.commonPrefixes.map((cp) => ({ Prefix: enc(cp) })),
   }));
 }

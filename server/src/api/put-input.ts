@@ -72,7 +72,7 @@ export function storageClass(h: IncomingHttpHeaders): StorageClass | undefined {
 export function taggingHeader(h: IncomingHttpHeaders): string | undefined {
   const v = one(h, 'x-amz-tagging');
   if (v === undefined) return undefined;
-  return parseTagQuery(v, 10);
+  return parseTagQuery(v, 'object');
 }
 
 /** The checksum algorithm a request asks for, from x-amz-checksum-algorithm, x-amz-sdk-checksum-algorithm, a checksum header or x-amz-trailer. */

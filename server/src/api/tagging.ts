@@ -15,9 +15,10 @@ export async function getBucketTagging(ctx: ApiContext, bucket: string): Promise
 }
 
 export async function putBucketTagging(ctx: ApiContext, req: S3Request, bucket: string): Promise<S3Response> {
-  const tags = parseTaggingXml(await readDocument(req), 50);
+  const tags = parseTaggingXml(await readDocument(req), 'bucket');
   await ctx.storage.updateBucketConfig(bucket, { tagging: taggingXml(tags) });
-  return emptyResponse(204);
+  // AWS documents 204, but minio-js accepts only 200 (its users could not tag buckets); AWS SDKs take both.
+  return emptyResponse(200);
 }
 
 export async function deleteBucketTagging(ctx: ApiContext, bucket: string): Promise<S3Response> {
@@ -36,7 +37,7 @@ export async function getObjectTagging(ctx: ApiContext, bucket: string, key: str
 }
 
 export async function putObjectTagging(ctx: ApiContext, req: S3Request, bucket: string, key: string, versionId?: string): Promise<S3Response> {
-  const tags = parseTaggingXml(await readDocument(req), 10);
+  const tags = parseTaggingXml(await readDocument(req), 'object');
   const info = await ctx.storage.updateObjectMetadata(bucket, key, { versionId, tagging: tagsToQuery(tags) });
   return emptyResponse(200, versionHeader(info.versionId));
 }

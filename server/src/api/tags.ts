@@ -4,8 +4,13 @@ import { many, parseXml, str } from './xml.js';
 
 export type Tag = { Key: string; Value: string };
 
-function validate(tags: Tag[], max: number): void {
-  if (tags.length > max) throw new S3Error('InvalidTag', `Object tags cannot be greater than ${max}`);
+/** Whose tag set: objects take 10 tags, buckets 50. */
+export type TagOwner = 'object' | 'bucket';
+
+function validate(tags: Tag[], owner: TagOwner): void {
+  // S3's own answers: BadRequest for an object's 11th tag, InvalidTag for a bucket's 51st.
+  if (owner === 'object' && tags.length > 10) throw new S3Error('BadRequest', 'Object tags cannot be greater than 10');
+  if (owner === 'bucket' && tags.length > 50) throw new S3Error('InvalidTag', 'Bucket tag count cannot be greater than 50');
   const seen = new Set<string>();
   for (const t of tags) {
     if (t.Key.length === 0 || [...t.Key].length > 128) throw new S3Error('InvalidTag', 'The TagKey you have provided is invalid');
@@ -28,13 +33,13 @@ export function queryToTags(s: string | undefined): Tag[] {
 }
 
 /** Validates a header tag set and returns it normalized (URL-encoded). */
-export function parseTagQuery(s: string, max: number): string {
+export function parseTagQuery(s: string, owner: TagOwner): string {
   const tags = queryToTags(s);
-  validate(tags, max);
+  validate(tags, owner);
   return tagsToQuery(tags);
 }
 
-export function parseTaggingXml(body: string, max: number): Tag[] {
+export function parseTaggingXml(body: string, owner: TagOwner): Tag[] {
   const doc = parseXml(body, 'Tagging');
   const set = doc.TagSet as Record<string, unknown> | undefined;
   if (set === undefined) throw new S3Error('MalformedXML');
@@ -44,6 +49,6 @@ export function parseTaggingXml(body: string, max: number): Tag[] {
     if (Key === undefined) throw new S3Error('MalformedXML');
     return { Key, Value: str(o.Value) ?? '' };
   });
-  validate(tags, max);
+  validate(tags, owner);
   return tags;
 }

@@ -6,40 +6,58 @@ import { S3Error } from '../errors.js';
 
 export const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
-export type XmlValue = string | number | boolean | Date | undefined | null | XmlValue[] | { [k: string]: XmlValue };
+export type XmlValue =
+  | string | number | boolean | Date | undefined | null | XmlValue[] | XmlSequence | { [k: string]: XmlValue };
+
+/**
+ * Children of different names in a given order (ListVersionsResult interleaves Version and DeleteMarker in
+ * key/version order, and SDKs read them in document order). Its own key in the parent object is not written.
+ */
+export class XmlSequence {
+  constructor(readonly items: [name: string, value: XmlValue][]) {}
+}
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
-export function escapeXml(s: string): string {
+export function escapeXml(s: string, quotes = true): string {
   // Control characters other than tab are written as character references: XML 1.0 forbids most of them,
   // and parsers would normalize a literal CR or newline away.
-  return s.replace(/[&<>"']/g, (c) => ESC[c]).replace(/[\u0000-\u0008\u000a-\u001f]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`);
+  return s.replace(quotes ? /[&<>"']/g : /[&<>]/g, (c) => ESC[c]).replace(/[\u0000-\u0008\u000a-\u001f]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`);
 }
 
-function text(v: string | number | boolean | Date): string {
+function text(v: string | number | boolean | Date, quotes: boolean): string {
   if (v instanceof Date) return v.toISOString();
-  return escapeXml(String(v));
+  return escapeXml(String(v), quotes);
 }
 
-function element(name: string, v: XmlValue, out: string[]): void {
+function element(name: string, v: XmlValue, out: string[], quotes: boolean): void {
   if (v === undefined || v === null) return;
+  if (v instanceof XmlSequence) {
+    for (const [childName, child] of v.items) element(childName, child, out, quotes);
+    return;
+  }
   if (Array.isArray(v)) {
-    for (const item of v) element(name, item, out);
+    for (const item of v) element(name, item, out, quotes);
     return;
   }
   if (typeof v === 'object' && !(v instanceof Date)) {
     out.push(`<${name}>`);
-    for (const [k, child] of Object.entries(v)) element(k, child, out);
+    for (const [k, child] of Object.entries(v)) element(k, child, out, quotes);
     out.push(`</${name}>`);
     return;
   }
-  out.push(`<${name}>${text(v)}</${name}>`);
+  out.push(`<${name}>${text(v, quotes)}</${name}>`);
 }
 
-/** `<?xml ...?><Root xmlns="...">...</Root>`; pass ns = null for documents S3 sends without a namespace. */
-export function toXml(root: string, body: { [k: string]: XmlValue }, ns: string | null = S3_NS): string {
+/**
+ * `<?xml ...?><Root xmlns="...">...</Root>`; pass ns = null for documents S3 sends without a namespace.
+ * Quotes in text are escaped as S3 does in its documents (`&quot;` around ETags); `escapeQuotes: false`
+ * writes them as they are, as S3 does in error messages (clients look for `["eq", "$key", ...]` there).
+ */
+export function toXml(root: string, body: { [k: string]: XmlValue }, ns: string | null = S3_NS, opts: { escapeQuotes?: boolean } = {}): string {
+  const quotes = opts.escapeQuotes ?? true;
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>\n', ns ? `<${root} xmlns="${ns}">` : `<${root}>`];
-  for (const [k, v] of Object.entries(body)) element(k, v, out);
+  for (const [k, v] of Object.entries(body)) element(k, v, out, quotes);
   out.push(`</${root}>`);
   return out.join('');
 }

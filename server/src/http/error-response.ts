@@ -25,6 +25,6 @@ export function errorBody(err: S3Error, resource: string, requestId: string, hos
     Resource: resource,
     RequestId: requestId,
     HostId: hostId,
-  }, null);
+  }, null, { escapeQuotes: false });
   return { status: err.status, code: err.code, xml };
 }

@@ -43,7 +43,8 @@ function parsePartHeaders(text: string): { name: string; filename?: string; cont
       contentType = v;
     }
   }
-  if (name === undefined) throw new S3Error('MalformedPOSTRequest');
+  // A part without a name (or with an empty one) is not form data S3 can read.
+  if (name === undefined || name === '') throw new S3Error('MalformedPOSTRequest');
   return { name, filename, contentType };
 }
 

@@ -30,7 +30,9 @@ export async function openVersion(set: ErasureSet, bucket: string, key: string, 
   let version: VersionRecord | undefined;
   if (versionId !== undefined) {
     version = resolved.versions.find((v) => v.id === versionId);
-    if (!version) throw new S3Error(resolved.versions.length ? 'NoSuchVersion' : 'NoSuchKey');
+    // A version asked for by id is NoSuchVersion even when the key has none at all, as S3 answers ('null', the
+    // version of unversioned writes, stays NoSuchKey for a key that never existed).
+    if (!version) throw new S3Error(resolved.versions.length || versionId !== 'null' ? 'NoSuchVersion' : 'NoSuchKey');
     if (version.type === 'delete' && !markers) throw new S3Error('MethodNotAllowed');
   } else {
     version = latest;

@@ -128,7 +128,8 @@ export class Store {
     await set.mutate(bucket, key, {
       check: (r) => {
         target = opts.versionId !== undefined ? r.versions.find((v) => v.id === opts.versionId) : r.versions[0];
-        if (!target) throw new S3Error(opts.versionId !== undefined && r.versions.length ? 'NoSuchVersion' : 'NoSuchKey');
+        const named = opts.versionId !== undefined && (r.versions.length > 0 || opts.versionId !== 'null');
+        if (!target) throw new S3Error(named ? 'NoSuchVersion' : 'NoSuchKey');
         if (target.type === 'delete') throw new S3Error(opts.versionId !== undefined ? 'MethodNotAllowed' : 'NoSuchKey');
         isLatest = target === r.versions[0];
       },

@@ -69,15 +69,23 @@ export async function copyObject(ctx: ApiContext, req: S3Request, bucket: string
   const h: Record<string, string> = {};
   if (info.versionId !== 'null') h['x-amz-copy-source-version-id'] = info.versionId;
 
+  // The copy's checksum: the algorithm asked for, else the source's (made whole-object), else CRC64NVME,
+  // which S3 adds to every copy of an object that has none.
+  const requested = requestedAlgorithm(req.headers);
+  const checksumAlgorithm = requested ?? info.checksum?.algorithm ?? 'CRC64NVME';
+  // The stored checksum stays valid only when it is already that algorithm over the whole object.
+  const checksumKept = info.checksum?.algorithm === checksumAlgorithm && info.checksum.type === 'FULL_OBJECT';
+
   const sameObject = source.bucket === bucket && source.key === key;
   if (sameObject && (!source.versionId || source.versionId === info.versionId) && info.isLatest) {
-    if (!replace && tagDirective === 'COPY' && (!newClass || newClass === info.storageClass)) {
+    const checksumChange = requested !== undefined && !checksumKept;
+    if (!replace && tagDirective === 'COPY' && (!newClass || newClass === info.storageClass) && !checksumChange) {
       throw new S3Error('InvalidRequest', "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
     }
-    if (!newClass || newClass === info.storageClass) {
+    if ((!newClass || newClass === info.storageClass) && checksumKept) {
       const updated = await ctx.storage.updateObjectMetadata(bucket, key, { versionId: info.versionId, ...meta, tagging: tagging ?? null });
       if (updated.versionId !== 'null') h['x-amz-version-id'] = updated.versionId;
-      return xmlResponse(toXml('CopyObjectResult', { LastModified: updated.lastModified, ETag: quoteEtag(updated.etag) }), 200, h);
+      return copyResult(updated, h);
     }
   }
 
@@ -88,10 +96,14 @@ export async function copyObject(ctx: ApiContext, req: S3Request, bucket: string
     ...meta,
     tagging: tagging || undefined,
     storageClass: newClass ?? info.storageClass,
-    checksumAlgorithm: requestedAlgorithm(req.headers) ?? info.checksum?.algorithm,
+    checksumAlgorithm,
     precondition: writePrecondition(req.headers),
   });
   if (out.versionId !== 'null') h['x-amz-version-id'] = out.versionId;
+  return copyResult(out, h);
+}
+
+function copyResult(out: ObjectInfo, h: Record<string, string>): S3Response {
   const checksum = out.checksum ? { [`Checksum${out.checksum.algorithm}`]: out.checksum.value, ChecksumType: out.checksum.type } : {};
   return xmlResponse(toXml('CopyObjectResult', { LastModified: out.lastModified, ETag: quoteEtag(out.etag), ...checksum }), 200, h);
 }

@@ -1,21 +1,35 @@
-// DeleteObject and DeleteObjects (batch, quiet mode). Deleting a key that does not exist succeeds, as in S3.
-// DeleteObjects authorizes every key (s3:DeleteObject) and every version (s3:DeleteObjectVersion) on its
-// own: a refused one is an AccessDenied entry of the result, and the others are deleted.
+// DeleteObject and DeleteObjects (batch, quiet mode, conditional on the ETag). Deleting a key that does not
+// exist succeeds, as in S3. DeleteObjects authorizes every key (s3:DeleteObject) and every version
+// (s3:DeleteObjectVersion) on its own: a refused one is an AccessDenied entry of the result, and the others
+// are deleted.
 import { S3Error, isS3Error } from '../errors.js';
+import type { DeleteOptions } from '../storage/object-layer.js';
 import { isAllowed } from './authorize.js';
+import { checkIfMatch } from './object-put.js';
 import { readDocument } from './request-body.js';
 import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 import { many, parseXml, str, toXml, type XmlValue } from './xml.js';
 
-export async function deleteObject(ctx: ApiContext, bucket: string, key: string, versionId: string | undefined): Promise<S3Response> {
+/** A conditional delete (If-Match, or an ETag in DeleteObjects): only the current version, as in S3. */
+function deletePrecondition(ifMatch: string | undefined, versionId: string | undefined): DeleteOptions['precondition'] {
+  if (ifMatch === undefined) return undefined;
+  if (versionId !== undefined) throw new S3Error('NotImplemented', 'A conditional delete of a named version is not implemented');
+  return (current) => checkIfMatch(ifMatch, current);
+}
+
+export async function deleteObject(ctx: ApiContext, req: S3Request, bucket: string, key: string, versionId: string | undefined): Promise<S3Response> {
+  const ifMatch = typeof req.headers['if-match'] === 'string' ? req.headers['if-match'] : undefined;
+  const precondition = deletePrecondition(ifMatch, versionId);
   try {
-    const r = await ctx.storage.deleteObject(bucket, key, { versionId });
+    const r = await ctx.storage.deleteObject(bucket, key, { versionId, precondition });
     const h: Record<string, string> = {};
     if (r.deleteMarker) h['x-amz-delete-marker'] = 'true';
     if (r.versionId && (r.versionId !== 'null' || versionId)) h['x-amz-version-id'] = r.versionId;
     return emptyResponse(204, h);
   } catch (e) {
-    if (isS3Error(e) && (e.code === 'NoSuchKey' || (e.code === 'NoSuchVersion' && versionId === 'null'))) return emptyResponse(204);
+    // Deleting what is not there succeeds, unless the delete was conditional on it being there.
+    const absent = isS3Error(e) && (e.code === 'NoSuchKey' || (e.code === 'NoSuchVersion' && versionId === 'null'));
+    if (absent && !precondition) return emptyResponse(204);
     throw e;
   }
 }
@@ -27,7 +41,10 @@ export async function deleteObjects(ctx: ApiContext, req: S3Request, bucket: str
     const r = o as Record<string, unknown>;
     const key = str(r.Key);
     if (key === undefined) throw new S3Error('MalformedXML');
-    return { key, versionId: str(r.VersionId) };
+    // Conditions on size and time are S3 directory-bucket features Cairn does not have.
+    if (r.LastModifiedTime !== undefined || r.Size !== undefined) throw new S3Error('NotImplemented', 'DeleteObjects conditions on LastModifiedTime and Size are not implemented');
+    const versionId = str(r.VersionId);
+    return { key, versionId, precondition: deletePrecondition(str(r.ETag), versionId) };
   });
   if (objects.length === 0 || objects.length > 1000) throw new S3Error('MalformedXML');
   await ctx.storage.headBucket(bucket);
@@ -38,7 +55,7 @@ export async function deleteObjects(ctx: ApiContext, req: S3Request, bucket: str
       const action = o.versionId !== undefined ? 's3:DeleteObjectVersion' : 's3:DeleteObject';
       const allowed = await isAllowed(ctx, req, action, { bucket, key: o.key, versionId: o.versionId });
       if (!allowed) throw new S3Error('AccessDenied');
-      const r = await ctx.storage.deleteObject(bucket, o.key, { versionId: o.versionId });
+      const r = await ctx.storage.deleteObject(bucket, o.key, { versionId: o.versionId, precondition: o.precondition });
       if (!quiet) {
         deleted.push({
           Key: o.key,
@@ -48,7 +65,7 @@ export async function deleteObjects(ctx: ApiContext, req: S3Request, bucket: str
         });
       }
     } catch (e) {
-      if (isS3Error(e) && (e.code === 'NoSuchKey' || e.code === 'NoSuchVersion')) {
+      if (isS3Error(e) && (e.code === 'NoSuchKey' || e.code === 'NoSuchVersion') && !o.precondition) {
         if (!quiet) deleted.push({ Key: o.key, VersionId: o.versionId });
         continue;
       }

@@ -73,7 +73,7 @@ async function run(ctx: ApiContext, req: S3Request): Promise<S3Response> {
     case 'HeadObject': return getOrHeadObject(ctx, req, op.bucket, op.key, op.versionId, op.partNumber, true);
     case 'PutObject': return putObject(ctx, req, op.bucket, op.key);
     case 'CopyObject': return copyObject(ctx, req, op.bucket, op.key, op.source);
-    case 'DeleteObject': return deleteObject(ctx, op.bucket, op.key, op.versionId);
+    case 'DeleteObject': return deleteObject(ctx, req, op.bucket, op.key, op.versionId);
     case 'GetObjectTagging': return tagging.getObjectTagging(ctx, op.bucket, op.key, op.versionId);
     case 'PutObjectTagging': return tagging.putObjectTagging(ctx, req, op.bucket, op.key, op.versionId);
     case 'DeleteObjectTagging': return tagging.deleteObjectTagging(ctx, op.bucket, op.key, op.versionId);

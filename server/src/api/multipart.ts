@@ -75,6 +75,13 @@ function expectedChecksum(h: S3Request['headers']): ((c: StoredChecksum | undefi
   };
 }
 
+function expectedSize(h: S3Request['headers']): number | undefined {
+  const v = h['x-amz-mp-object-size'];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^\d{1,16}$/.test(v)) throw new S3Error('InvalidArgument', 'x-amz-mp-object-size must be a number of bytes', { ArgumentName: 'x-amz-mp-object-size' });
+  return Number(v);
+}
+
 export async function completeMultipartUpload(ctx: ApiContext, req: S3Request, bucket: string, key: string, uploadId: string): Promise<S3Response> {
   const doc = parseXml(await readDocument(req), 'CompleteMultipartUpload');
   const parts: CompletePart[] = many(doc.Part).map((p) => {
@@ -91,7 +98,7 @@ export async function completeMultipartUpload(ctx: ApiContext, req: S3Request, b
   let info;
   try {
     info = await ctx.storage.completeMultipartUpload(bucket, key, uploadId, parts, {
-      precondition: writePrecondition(req.headers), verifyChecksum: expectedChecksum(req.headers),
+      precondition: writePrecondition(req.headers), verifyChecksum: expectedChecksum(req.headers), expectedSize: expectedSize(req.headers),
     });
   } catch (e) {
     // Completing an upload again (a client retry) answers with the object it created, as S3 does.

@@ -8,6 +8,15 @@ import { checksumHeaderName, quoteEtag, unquoteEtag } from './object-headers.js'
 import { MAX_SINGLE_PUT, checkKey, contentHeaders, integrity, storageClass, taggingHeader, userMetadata } from './put-input.js';
 import { emptyResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 
+/**
+ * If-Match against the current version (null: none, or a delete marker), as S3 checks it on writes and
+ * deletes: no current object is NoSuchKey, another ETag is PreconditionFailed, `*` takes any object.
+ */
+export function checkIfMatch(ifMatch: string, current: ObjectInfo | null): void {
+  if (!current) throw new S3Error('NoSuchKey');
+  if (ifMatch.trim() !== '*' && unquoteEtag(ifMatch) !== current.etag) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
+}
+
 /** If-None-Match: * and If-Match on writes, checked atomically by storage at commit. */
 export function writePrecondition(h: IncomingHttpHeaders): PutOptions['precondition'] {
   const ifNoneMatch = typeof h['if-none-match'] === 'string' ? h['if-none-match'] : undefined;
@@ -17,10 +26,7 @@ export function writePrecondition(h: IncomingHttpHeaders): PutOptions['precondit
     if (ifNoneMatch !== undefined && current && (ifNoneMatch.trim() === '*' || unquoteEtag(ifNoneMatch) === current.etag)) {
       throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
     }
-    if (ifMatch !== undefined) {
-      if (!current) throw new S3Error('NoSuchKey');
-      if (ifMatch.trim() !== '*' && unquoteEtag(ifMatch) !== current.etag) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
-    }
+    if (ifMatch !== undefined) checkIfMatch(ifMatch, current);
   };
 }
 

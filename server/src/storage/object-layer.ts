@@ -157,6 +157,15 @@ export interface ListVersionsResult {
   nextVersionIdMarker?: string;
 }
 
+export interface DeleteOptions {
+  versionId?: string;
+  /**
+   * Checked atomically against the current version (null when none or a delete marker) before a delete
+   * without versionId: conditional deletes (If-Match). Throw S3Error to refuse.
+   */
+  precondition?: (current: ObjectInfo | null) => void;
+}
+
 export interface DeleteResult {
   versionId?: string;
   deleteMarker: boolean;
@@ -180,6 +189,13 @@ export interface CompletePart {
   checksum?: string;
 }
 
+export interface CompleteOptions extends Pick<PutOptions, 'precondition'> {
+  /** Sees the object's computed checksum before the commit; throwing refuses the completion. */
+  verifyChecksum?: (c: StoredChecksum | undefined) => void;
+  /** The size the client expects of the whole object (x-amz-mp-object-size): another size refuses it. */
+  expectedSize?: number;
+}
+
 export interface ObjectLayer {
   // Buckets
   makeBucket(bucket: string, config?: BucketConfig): Promise<void>;
@@ -199,7 +215,7 @@ export interface ObjectLayer {
   getObject(bucket: string, key: string, opts?: GetOptions): Promise<GetResult>;
   /** A delete marker (the latest, or named by versionId) is returned with deleteMarker = true, not thrown. */
   headObject(bucket: string, key: string, opts?: { versionId?: string; partNumber?: number }): Promise<ObjectInfo>;
-  deleteObject(bucket: string, key: string, opts?: { versionId?: string }): Promise<DeleteResult>;
+  deleteObject(bucket: string, key: string, opts?: DeleteOptions): Promise<DeleteResult>;
   /** Replace metadata and/or tagging of an existing version in place (copy-onto-self, tagging APIs). */
   updateObjectMetadata(
     bucket: string,
@@ -214,8 +230,7 @@ export interface ObjectLayer {
   newMultipartUpload(bucket: string, key: string, opts: Omit<PutOptions, 'size' | 'verify' | 'precondition'> & { checksumType?: ChecksumType; initiator?: string }): Promise<MultipartUploadInfo>;
   putObjectPart(bucket: string, key: string, uploadId: string, partNumber: number, body: Readable, opts: Pick<PutOptions, 'size' | 'checksumAlgorithm' | 'verify'>): Promise<PartInfo>;
   listParts(bucket: string, key: string, uploadId: string, opts: { partNumberMarker?: number; maxParts: number }): Promise<{ upload: MultipartUploadInfo; parts: PartInfo[]; isTruncated: boolean; nextPartNumberMarker?: number }>;
-  /** `verifyChecksum` sees the object's computed checksum before the commit; throwing refuses the completion. */
-  completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: CompletePart[], opts?: Pick<PutOptions, 'precondition'> & { verifyChecksum?: (c: StoredChecksum | undefined) => void }): Promise<ObjectInfo>;
+  completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: CompletePart[], opts?: CompleteOptions): Promise<ObjectInfo>;
   abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
   listMultipartUploads(bucket: string, opts: { prefix?: string; delimiter?: string; keyMarker?: string; uploadIdMarker?: string; maxUploads: number }): Promise<{ uploads: MultipartUploadInfo[]; commonPrefixes: string[]; isTruncated: boolean; nextKeyMarker?: string; nextUploadIdMarker?: string }>;
 

@@ -74,12 +74,18 @@ export class Store {
     return o.info;
   }
 
-  async delete(bucket: string, key: string, opts: { versionId?: string } = {}): Promise<L.DeleteResult> {
+  async delete(bucket: string, key: string, opts: L.DeleteOptions = {}): Promise<L.DeleteResult> {
     validateKey(key);
     const versioning = await this.versioning(bucket);
     const set = this.setOf(key);
     const now = Date.now();
+    // Conditional deletes are checked under the object's lock against its current version.
+    const check = opts.precondition && ((r: { versions: VersionRecord[] }) => {
+      const latest = r.versions[0];
+      opts.precondition!(latest && latest.type === 'object' ? toObjectInfo(bucket, key, latest, true) : null);
+    });
     if (opts.versionId !== undefined) {
+      if (opts.precondition) throw new S3Error('NotImplemented', 'A conditional delete of a named version is not implemented');
       let removed: VersionRecord | undefined;
       await set.mutate(bucket, key, {
         check: (r) => void (removed = r.versions.find((v) => v.id === opts.versionId)),
@@ -88,7 +94,7 @@ export class Store {
       return { versionId: opts.versionId, deleteMarker: removed?.type === 'delete' };
     }
     if (versioning === 'Unversioned') {
-      await set.mutate(bucket, key, { apply: (cur) => cur.filter((v) => v.id !== 'null') });
+      await set.mutate(bucket, key, { check, apply: (cur) => cur.filter((v) => v.id !== 'null') });
       return { deleteMarker: false };
     }
     const marker: VersionRecord = {
@@ -103,7 +109,7 @@ export class Store {
       userMetadata: {},
       parts: [],
     };
-    await set.mutate(bucket, key, { apply: (cur) => [marker, ...cur.filter((v) => v.id !== marker.id)].sort(newerFirst) });
+    await set.mutate(bucket, key, { check, apply: (cur) => [marker, ...cur.filter((v) => v.id !== marker.id)].sort(newerFirst) });
     return { versionId: marker.id, deleteMarker: true };
   }
 

@@ -15,12 +15,14 @@ export async function createBucket(ctx: ApiContext, req: S3Request, bucket: stri
   let location: string | undefined;
   if (body.trim() !== '') {
     const doc = parseXml(body, 'CreateBucketConfiguration');
+    // Directory buckets (Location, Bucket) and tags at creation are S3 features Cairn does not have.
+    const unknown = Object.keys(doc).find((k) => k !== 'LocationConstraint');
+    if (unknown !== undefined) throw new S3Error('NotImplemented', `CreateBucketConfiguration ${unknown} is not implemented`);
     location = str(doc.LocationConstraint);
     if (location !== undefined && location !== '' && location !== ctx.region) {
       throw new S3Error('IllegalLocationConstraintException', `The ${location} location constraint is incompatible for the region specific endpoint this request was sent to.`);
     }
   }
-  const lock = String(req.headers['x-amz-bucket-object-lock-enabled'] ?? '').toLowerCase() === 'true';
   const creator = req.caller?.accessKey ?? accounts(ctx).rootKey;
   const acl = requestedAcl(req.headers, creator, creator, accounts(ctx));
   const ownershipHeader = req.headers['x-amz-object-ownership'];
@@ -32,7 +34,6 @@ export async function createBucket(ctx: ApiContext, req: S3Request, bucket: stri
       ...(ownership ? { ownershipControls: ownershipXml(ownership) } : {}),
       location: location || ctx.region,
       ...(req.caller && !req.caller.root ? { owner: req.caller.accessKey } : {}),
-      ...(lock ? { objectLockEnabled: true, versioning: 'Enabled' } : {}),
     });
   } catch (e) {
     // In us-east-1 S3 answers the owner's re-create with 200 and changes nothing; anyone else learns the
@@ -114,6 +115,10 @@ export async function putBucketVersioning(ctx: ApiContext, req: S3Request, bucke
   // is a configuration that asks for nothing.
   if (status === undefined) throw new S3Error('IllegalVersioningConfigurationException');
   if (status !== 'Enabled' && status !== 'Suspended') throw new S3Error('MalformedXML');
+  // MinIO's extension: versioning that leaves some prefixes unversioned. Ignoring it would version them.
+  if (doc.ExcludedPrefixes !== undefined || (doc.ExcludeFolders !== undefined && str(doc.ExcludeFolders) !== 'false')) {
+    throw new S3Error('NotImplemented', 'ExcludedPrefixes and ExcludeFolders (MinIO extensions) are not implemented');
+  }
   const mfa = str(doc.MfaDelete);
   if (mfa !== undefined && mfa !== 'Disabled') throw new S3Error('NotImplemented', 'MFA delete is not supported');
   const cfg = await ctx.storage.getBucketConfig(bucket);

@@ -39,6 +39,7 @@ export async function handle(ctx: ApiContext, incoming: IncomingRequest): Promis
 
 async function run(ctx: ApiContext, req: S3Request): Promise<S3Response> {
   const op = req.op;
+  refuseUnimplemented(op, req.headers);
   switch (op.name) {
     case 'ListBuckets': return bucket.listBuckets(ctx, op.params, req.caller);
     case 'CreateBucket': return bucket.createBucket(ctx, req, op.bucket);

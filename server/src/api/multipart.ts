@@ -66,6 +66,8 @@ export async function uploadPartCopy(ctx: ApiContext, req: S3Request, bucket: st
  * (a composite value may carry its `-N` suffix or not): a different or missing one is BadDigest.
  */
 function expectedChecksum(h: S3Request['headers']): ((c: StoredChecksum | undefined) => void) | undefined {
+  const unsupported = Object.keys(h).find((k) => /^x-amz-checksum-(md5|sha512|xxhash64|xxhash3|xxhash128)$/.test(k));
+  if (unsupported) throw new S3Error('NotImplemented', `${unsupported} is not implemented`);
   const name = Object.keys(h).find((k) => /^x-amz-checksum-(crc32|crc32c|crc64nvme|sha1|sha256)$/.test(k));
   if (name === undefined) return undefined;
   const want = String(h[name]).replace(/-\d+$/, '');

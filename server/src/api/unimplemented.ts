@@ -1,0 +1,58 @@
+// "Never accept what is ignored": a request asking for a behaviour or a protection Cairn does not provide
+// (encryption, object lock, website redirects, appends, MinIO's extensions) is refused with NotImplemented
+// before anything is read or stored, rather than succeeding without it: an application that believes its
+// objects are locked or encrypted must learn that they are not. README.md lists what is refused here;
+// the features themselves have their own issues. Request bodies with such elements are refused where they
+// are parsed (bucket.ts, delete.ts, put-input.ts for checksum algorithms).
+import type { IncomingHttpHeaders } from 'node:http';
+import { S3Error } from '../errors.js';
+import type { Operation } from './operation.js';
+
+interface Refusal {
+  /** What the header asks for, for the error message. */
+  what: string;
+  /** Values that ask for nothing (an explicit "off") are accepted. */
+  harmless?: (value: string) => boolean;
+}
+
+const isFalse = (v: string): boolean => v.trim().toLowerCase() === 'false';
+
+/** Exact header names. */
+const HEADERS: Record<string, Refusal> = {
+  'x-amz-bucket-object-lock-enabled': { what: 'Object lock', harmless: isFalse },
+  'x-amz-object-lock-mode': { what: 'Object lock' },
+  'x-amz-object-lock-retain-until-date': { what: 'Object lock' },
+  'x-amz-object-lock-legal-hold': { what: 'Object lock legal hold', harmless: (v) => v.trim().toUpperCase() === 'OFF' },
+  'x-amz-website-redirect-location': { what: 'Website redirects' },
+  'x-amz-write-offset-bytes': { what: 'Appending to an object' },
+  'x-amz-if-match-last-modified-time': { what: 'Conditional deletes on the modification time' },
+  'x-amz-if-match-size': { what: 'Conditional deletes on the size' },
+  // minio-py's snowball upload asks MinIO to unpack a tar into objects; stored as it is, it would be one object.
+  'x-amz-meta-snowball-auto-extract': { what: 'Extracting uploaded archives (MinIO snowball)', harmless: isFalse },
+};
+
+/** Header name prefixes. */
+const PREFIXES: [prefix: string, refusal: Refusal][] = [
+  // SSE-S3, SSE-KMS (key id, context, bucket key) and SSE-C, for the object and for a copy's source.
+  ['x-amz-server-side-encryption', { what: 'Server-side encryption' }],
+  ['x-amz-copy-source-server-side-encryption', { what: 'Server-side encryption (SSE-C) of the copy source' }],
+  // MinIO's own extensions (force delete, force create, replication, extraction, ...).
+  ['x-minio-', { what: 'MinIO extension header' }],
+];
+
+function refusalOf(name: string): Refusal | undefined {
+  return HEADERS[name] ?? PREFIXES.find(([prefix]) => name.startsWith(prefix))?.[1];
+}
+
+/** Throws NotImplemented when a header asks for something Cairn does not do. Preflights carry no such asks. */
+export function refuseUnimplemented(op: Operation, headers: IncomingHttpHeaders): void {
+  if (op.name === 'Preflight') return;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || !(name.startsWith('x-amz-') || name.startsWith('x-minio-'))) continue;
+    const refusal = refusalOf(name);
+    if (!refusal) continue;
+    const values = Array.isArray(value) ? value : [value];
+    if (refusal.harmless && values.every(refusal.harmless)) continue;
+    throw new S3Error('NotImplemented', `${refusal.what} is not implemented: ${name} cannot be honoured.`, { Header: name });
+  }
+}

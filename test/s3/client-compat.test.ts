@@ -66,6 +66,23 @@ describe('minio-js', () => {
     expect(pre.headers.get('access-control-allow-headers')).toBe('x-my-special-header');
   });
 
+  it('matches an actual request that carries Access-Control-Request-Method on that method, as S3 does', async () => {
+    const b = await newBucket('mjs-cors-actual');
+    await s3.send(new PutBucketCorsCommand({
+      Bucket: b, CORSConfiguration: { CORSRules: [
+        { AllowedOrigins: ['https://app.example'], AllowedMethods: ['PUT'], AllowedHeaders: ['*'], ExposeHeaders: ['x-amz-request-id'] },
+        { AllowedOrigins: ['*'], AllowedMethods: ['GET'] },
+      ] },
+    }));
+    // Anonymous GETs (403), which still get the CORS headers of the rule that matches.
+    const get = (headers: Record<string, string>) => fetch(`${server.url}/${b}/k`, { headers: { Origin: 'https://app.example', ...headers } });
+    const plainGet = await get({});
+    expect([plainGet.headers.get('access-control-allow-origin'), plainGet.headers.get('access-control-allow-credentials')]).toEqual(['*', null]);
+    const asking = await get({ 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'x-another-header' });
+    expect([asking.headers.get('access-control-allow-origin'), asking.headers.get('access-control-allow-credentials'), asking.headers.get('access-control-expose-headers')])
+      .toEqual(['https://app.example', 'true', 'x-amz-request-id']);
+  });
+
   it('answers a POST upload with the absolute Location', async () => {
     const b = await newBucket('mjs-post');
     const policy = minio.newPostPolicy();

@@ -73,16 +73,29 @@ export function corsHeaders(rule: CorsRule, origin: string, method: string, pref
   return h;
 }
 
-/** Headers for an actual (non-preflight) request with an Origin; empty when no rule matches. */
-export async function actualRequestCors(ctx: ApiContext, bucket: string, origin: string, method: string): Promise<Record<string, string>> {
+/** The comma-separated Access-Control-Request-Headers list, trimmed. */
+const requestedHeaders = (v: unknown): string[] => String(v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+
+/**
+ * Headers for an actual (non-preflight) request with an Origin; empty when no rule matches. Like S3, a request
+ * that also carries Access-Control-Request-Method (and -Headers) is matched on those, not on its own method.
+ */
+export async function actualRequestCors(
+  ctx: ApiContext, bucket: string, origin: string, method: string,
+  headers: Record<string, string | string[] | undefined> = {},
+): Promise<Record<string, string>> {
   let s: BucketSettings;
   try {
     s = await bucketSettings(ctx, bucket);
   } catch {
     return {}; // no bucket (or it cannot be read): the answer goes out without CORS headers
   }
-  const rule = s.cors && matchRule(s.cors, origin, method, []);
-  return rule ? corsHeaders(rule, origin, method, false) : {};
+  if (!s.cors) return {};
+  const asked = headers['access-control-request-method'];
+  const matchMethod = typeof asked === 'string' ? asked : method;
+  const askedHeaders = typeof asked === 'string' ? requestedHeaders(headers['access-control-request-headers']) : [];
+  const rule = matchRule(s.cors, origin, matchMethod, askedHeaders);
+  return rule ? corsHeaders(rule, origin, matchMethod, false) : {};
 }
 
 export async function preflight(ctx: ApiContext, req: S3Request, bucket: string): Promise<S3Response> {
@@ -97,7 +110,7 @@ export async function preflight(ctx: ApiContext, req: S3Request, bucket: string)
       + 'evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are '
       + 'not whitelisted by the resource\'s CORS spec.');
   }
-  const reqHeaders = String(req.headers['access-control-request-headers'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const reqHeaders = requestedHeaders(req.headers['access-control-request-headers']);
   const rule = matchRule(cors, origin, method, reqHeaders);
   if (!rule) throw new S3Error('CORSForbidden');
   const h = corsHeaders(rule, origin, method, true);

@@ -113,7 +113,7 @@ export async function dispatch(ctx: HttpContext, raw: IncomingMessage, requestId
       });
     }
     if (typeof headers.origin === 'string' && bucket !== undefined && op.name !== 'Preflight') {
-      Object.assign(res.headers, await actualRequestCors(ctx.api, bucket, headers.origin, method));
+      Object.assign(res.headers, await actualRequestCors(ctx.api, bucket, headers.origin, method, headers));
     }
     return res;
   } catch (e) {
@@ -121,7 +121,7 @@ export async function dispatch(ctx: HttpContext, raw: IncomingMessage, requestId
     if (err.code === 'InternalError' && !(e instanceof S3Error)) log.error({ err: e }, 'internal error');
     const errHeaders: Record<string, string | number> = { ...((e as { headers?: Record<string, string> }).headers ?? {}) };
     if (typeof raw.headers.origin === 'string' && bucketForCors !== undefined && err.code !== 'CORSForbidden') {
-      Object.assign(errHeaders, await actualRequestCors(ctx.api, bucketForCors, raw.headers.origin, method).catch(() => ({})));
+      Object.assign(errHeaders, await actualRequestCors(ctx.api, bucketForCors, raw.headers.origin, method, raw.headers).catch(() => ({})));
     }
     if (method === 'HEAD') return { status: err.status, headers: errHeaders };
     const body = errorBody(err, resource, requestId, ctx.hostId);

@@ -171,6 +171,20 @@ describe('conditional deletes', () => {
   });
 });
 
+describe('checksums of request documents', () => {
+  it('DeleteObjects whose x-amz-checksum-crc32 does not match its body is BadDigest and deletes nothing', async () => {
+    const b = await newBucket('doc-checksum');
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x' }));
+    const body = '<Delete><Object><Key>k</Key></Object></Delete>';
+    const r = await signedFetch(server.url, { method: 'POST', path: `/${b}`, query: { delete: '' }, headers: { 'x-amz-checksum-crc32': 'AAAAAA==' }, body });
+    expect([r.status, /<Code>(\w+)</.exec(r.text)?.[1]]).toEqual([400, 'BadDigest']);
+    expect((await head(b, 'k')).ContentLength).toBe(1);
+    // The SDK's own request (with its CRC32 of the document) goes through.
+    await s3.send(new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: [{ Key: 'k' }] } }));
+    expect((await s3Error(head(b, 'k'))).status).toBe(404);
+  });
+});
+
 describe('CompleteMultipartUpload with x-amz-mp-object-size', () => {
   it('another size refuses the completion and stores nothing', async () => {
     const b = await newBucket('mp-size');

@@ -2,11 +2,17 @@
 // a limit; object data never goes through here.
 import { createHash } from 'node:crypto';
 import { S3Error } from '../errors.js';
+import { checksumHasher } from '../storage/index.js';
+import { integrity } from './put-input.js';
 import type { S3Request } from './types.js';
 
 export const MAX_DOC_BYTES = 2 * 1024 * 1024;
 
-export async function readDocument(req: S3Request, limit = MAX_DOC_BYTES): Promise<string> {
+/**
+ * `checksumHeaders: false` for CompleteMultipartUpload, whose x-amz-checksum-* headers are the checksum of
+ * the object being completed, not of the request's document.
+ */
+export async function readDocument(req: S3Request, limit = MAX_DOC_BYTES, opts: { checksumHeaders?: boolean } = {}): Promise<string> {
   const parts: Buffer[] = [];
   let n = 0;
   for await (const chunk of req.body as AsyncIterable<Buffer>) {
@@ -15,10 +21,18 @@ export async function readDocument(req: S3Request, limit = MAX_DOC_BYTES): Promi
     parts.push(chunk);
   }
   const buf = Buffer.concat(parts);
-  const md5 = req.headers['content-md5'];
-  if (typeof md5 === 'string' && md5 !== '') {
-    if (createHash('md5').update(buf).digest('base64') !== md5) throw new S3Error('BadDigest');
+  // Content-MD5 and x-amz-checksum-* (header or trailer) cover documents too: the SDKs send them for
+  // DeleteObjects and configurations, and a mismatch must refuse the request, not pass unchecked.
+  const md5 = createHash('md5').update(buf).digest();
+  if (opts.checksumHeaders === false) {
+    const sent = req.headers['content-md5'];
+    if (typeof sent === 'string' && sent !== '' && md5.toString('base64') !== sent) throw new S3Error('BadDigest');
+    return buf.toString('utf8');
   }
+  const { checksumAlgorithm, verify } = integrity(req.headers, req.trailers);
+  const checksum = checksumAlgorithm ? checksumHasher(checksumAlgorithm) : undefined;
+  checksum?.update(buf);
+  await verify?.({ md5, checksum: checksum?.digest(), size: buf.length });
   return buf.toString('utf8');
 }
 

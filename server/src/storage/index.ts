@@ -18,6 +18,7 @@ import { S3Error } from '../errors.js';
 
 export * from './object-layer.js';
 export { expandDrives };
+export { checksumHasher, type Hasher } from './engine/checksum.js';
 export type { StorageOptions, HealStatus, HealResult };
 
 export interface Admin {

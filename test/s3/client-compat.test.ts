@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import * as Minio from 'minio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { ALT, ROOT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
 import { signedFetch } from '../helpers/signed-request.js';
 
 let server: TestServer;
@@ -168,6 +168,22 @@ describe('conditional deletes', () => {
     expect(r.Errors?.map((e) => [e.Key, e.Code])).toEqual([['two', 'PreconditionFailed']]);
     expect((await s3Error(head(b, 'one'))).status).toBe(404);
     expect((await head(b, 'two')).ContentLength).toBe(1);
+  });
+});
+
+describe('expected bucket owner', () => {
+  it("x-amz-expected-bucket-owner and x-amz-source-expected-bucket-owner compare the bucket's own owner", async () => {
+    const alt = server.client({ credentials: ALT });
+    await alt.send(new CreateBucketCommand({ Bucket: 'owned-by-alt' }));
+    const altId = createHash('sha256').update(ALT.accessKey).digest('hex');
+    const rootId = createHash('sha256').update(ROOT.accessKey).digest('hex');
+    await alt.send(new PutObjectCommand({ Bucket: 'owned-by-alt', Key: 'k', Body: 'x', ExpectedBucketOwner: altId }));
+    expect(await s3Error(alt.send(new PutObjectCommand({ Bucket: 'owned-by-alt', Key: 'k2', Body: 'x', ExpectedBucketOwner: rootId }))))
+      .toMatchObject({ name: 'AccessDenied', status: 403 });
+    expect((await s3Error(alt.send(new HeadObjectCommand({ Bucket: 'owned-by-alt', Key: 'k2' })))).status).toBe(404);
+    expect(await s3Error(alt.send(new CopyObjectCommand({ Bucket: 'owned-by-alt', Key: 'k3', CopySource: 'owned-by-alt/k', ExpectedSourceBucketOwner: rootId }))))
+      .toMatchObject({ name: 'AccessDenied', status: 403 });
+    await alt.send(new CopyObjectCommand({ Bucket: 'owned-by-alt', Key: 'k3', CopySource: 'owned-by-alt/k', ExpectedSourceBucketOwner: altId }));
   });
 });
 

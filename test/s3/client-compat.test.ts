@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import {
   CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
   DeleteObjectsCommand, GetBucketCorsCommand, GetObjectAttributesCommand, GetObjectCommand, HeadObjectCommand,
-  ListObjectVersionsCommand, PutBucketCorsCommand, PutBucketVersioningCommand, PutObjectCommand, PutObjectTaggingCommand,
+  ListBucketsCommand, ListObjectVersionsCommand, PutBucketCorsCommand, PutBucketVersioningCommand, PutObjectCommand, PutObjectTaggingCommand,
   UploadPartCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import * as Minio from 'minio';
@@ -168,6 +168,14 @@ describe('conditional deletes', () => {
     expect(r.Errors?.map((e) => [e.Key, e.Code])).toEqual([['two', 'PreconditionFailed']]);
     expect((await s3Error(head(b, 'one'))).status).toBe(404);
     expect((await head(b, 'two')).ContentLength).toBe(1);
+  });
+});
+
+describe('ListBuckets with bucket-region', () => {
+  it("lists the buckets of the server's region, and none of another", async () => {
+    await newBucket('region-listed');
+    expect((await s3.send(new ListBucketsCommand({ BucketRegion: 'us-east-1' }))).Buckets?.map((b) => b.Name)).toContain('region-listed');
+    expect((await s3.send(new ListBucketsCommand({ BucketRegion: 'eu-west-1' }))).Buckets ?? []).toEqual([]);
   });
 });
 

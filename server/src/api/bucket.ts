@@ -1,6 +1,7 @@
 // Bucket operations: create, head, delete, list buckets, location, versioning, ACL (owner-only).
 import { S3Error, isS3Error } from '../errors.js';
 import type { VersioningState } from '../storage/object-layer.js';
+import type { ListBucketsParams } from './operation.js';
 import { checkOwnership, ownershipXml } from './access-config.js';
 import { accounts, aclXml, cannedAcl, checkAclAllowed, objectAcl, parseAclDocument, requestedAcl, withObjectAcl, type Acl } from './acl.js';
 import { bucketSettings, type BucketSettings } from './bucket-settings.js';
@@ -71,10 +72,12 @@ export async function deleteBucket(ctx: ApiContext, bucket: string): Promise<S3R
 }
 
 /** Root sees every bucket; another user sees the buckets it created. */
-export async function listBuckets(ctx: ApiContext, p: { prefix: string; maxBuckets: number; continuationToken?: string }, caller?: Caller): Promise<S3Response> {
+export async function listBuckets(ctx: ApiContext, p: ListBucketsParams, caller?: Caller): Promise<S3Response> {
   const after = p.continuationToken ? Buffer.from(p.continuationToken, 'base64url').toString('utf8') : '';
+  // bucket-region: every bucket is in the server's region, so another region lists none.
+  const inRegion = p.bucketRegion === undefined || p.bucketRegion === ctx.region;
   let all = (await ctx.storage.listBuckets())
-    .filter((b) => b.name.startsWith(p.prefix) && b.name > after)
+    .filter((b) => inRegion && b.name.startsWith(p.prefix) && b.name > after)
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   if (caller && !caller.root) {
     // A bucket deleted since the listing is simply left out; any other failure is the answer.

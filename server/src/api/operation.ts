@@ -15,6 +15,14 @@ interface Base {
 type BucketOnly<N extends string> = Base & { name: N; bucket: string };
 type ObjectOnly<N extends string> = Base & { name: N; bucket: string; key: string; versionId?: string };
 
+export interface ListBucketsParams {
+  prefix: string;
+  maxBuckets: number;
+  continuationToken?: string;
+  /** Only buckets in this region (every bucket is in the server's region). */
+  bucketRegion?: string;
+}
+
 export interface ListV1Params {
   prefix: string;
   delimiter?: string;
@@ -34,7 +42,7 @@ export interface ListV2Params {
 }
 
 export type Operation =
-  | (Base & { name: 'ListBuckets'; params: { prefix: string; maxBuckets: number; continuationToken?: string } })
+  | (Base & { name: 'ListBuckets'; params: ListBucketsParams })
   | BucketOnly<'CreateBucket'>
   | BucketOnly<'HeadBucket'>
   | BucketOnly<'DeleteBucket'>

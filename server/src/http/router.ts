@@ -122,7 +122,10 @@ export function route(input: RouteInput): Route {
 
   if (bucket === undefined) {
     if (method === 'GET') {
-      const params = { prefix: q.get('prefix') ?? '', maxBuckets: intParam(q, 'max-buckets', 10000, 10000), continuationToken: optional(q, 'continuation-token') };
+      const params = {
+        prefix: q.get('prefix') ?? '', maxBuckets: intParam(q, 'max-buckets', 10000, 10000), continuationToken: optional(q, 'continuation-token'),
+        bucketRegion: optional(q, 'bucket-region'),
+      };
       if (q.has('max-buckets') && params.maxBuckets < 1) throw new S3Error('InvalidArgument', 'Argument max-buckets must be an integer between 1 and 10000', { ArgumentName: 'max-buckets' });
       return { op: { name: 'ListBuckets', action: 's3:ListAllMyBuckets', params } };
     }

@@ -28,7 +28,9 @@ export const S3_ERRORS = {
   MalformedACLError: [400, 'The XML you provided was not well-formed or did not validate against our published schema.'],
   UnresolvableGrantByEmailAddress: [400, 'The email address you provided does not match any account on record.'],
   UnexpectedContent: [400, 'This request does not support content.'],
-  MalformedTrailerError: [400, 'The request contained trailing data that was not well-formed or did not conform to our published schema.'],
+  MalformedTrailerError: [
+    400, 'The request contained trailing data that was not well-formed or did not conform to our published schema.',
+  ],
   MalformedXML: [400, 'The XML you provided was not well-formed or did not validate against our published schema.'],
   MetadataTooLarge: [400, 'Your metadata headers exceed the maximum allowed metadata size.'],
   MethodNotAllowed: [405, 'The specified method is not allowed against this resource.'],

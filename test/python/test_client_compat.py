@@ -65,9 +65,10 @@ def test_minio_py_post_policy_location(mc, bucket, cairn):
 
 
 def test_boto3_encryption_and_lock_refused(s3, bucket):
+    until = datetime.now(timezone.utc) + timedelta(days=1)
     for extra in ({"ServerSideEncryption": "AES256"}, {"ServerSideEncryption": "aws:kms"},
                   {"ObjectLockLegalHoldStatus": "ON"},
-                  {"ObjectLockMode": "GOVERNANCE", "ObjectLockRetainUntilDate": datetime.now(timezone.utc) + timedelta(days=1)}):
+                  {"ObjectLockMode": "GOVERNANCE", "ObjectLockRetainUntilDate": until}):
         with pytest.raises(botocore.exceptions.ClientError) as e:
             s3.put_object(Bucket=bucket, Key="protected", Body=b"x", **extra)
         assert code_of(e) == "NotImplemented", extra

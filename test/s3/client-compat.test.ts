@@ -3,10 +3,23 @@
 // bare \n, repeated headers) are in test/go; the Python ones in test/python/test_client_compat.py.
 import { createHash } from 'node:crypto';
 import {
-  CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
-  DeleteObjectsCommand, GetBucketCorsCommand, GetObjectAttributesCommand, GetObjectCommand, HeadObjectCommand,
-  ListBucketsCommand, ListObjectVersionsCommand, PutBucketCorsCommand, PutBucketVersioningCommand, PutObjectCommand, PutObjectTaggingCommand,
-  UploadPartCommand, type S3Client,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetBucketCorsCommand,
+  GetObjectAttributesCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  ListObjectVersionsCommand,
+  PutBucketCorsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  UploadPartCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import * as Minio from 'minio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +35,13 @@ beforeAll(async () => {
   s3 = server.client();
   plain = server.client({ checksums: 'WHEN_REQUIRED' });
   const u = new URL(server.url);
-  minio = new Minio.Client({ endPoint: u.hostname, port: Number(u.port), useSSL: false, accessKey: ROOT.accessKey, secretKey: ROOT.secretKey });
+  minio = new Minio.Client({
+    endPoint: u.hostname,
+    port: Number(u.port),
+    useSSL: false,
+    accessKey: ROOT.accessKey,
+    secretKey: ROOT.secretKey,
+  });
 });
 afterAll(async () => {
   await server?.close();
@@ -39,7 +58,10 @@ describe('minio-js', () => {
   it('tags a bucket (PutBucketTagging answers 200, which minio-js requires)', async () => {
     const b = await newBucket('mjs-tags');
     await minio.setBucketTagging(b, { team: 'data', tier: 'hot' });
-    expect(await minio.getBucketTagging(b)).toEqual([{ Key: 'team', Value: 'data' }, { Key: 'tier', Value: 'hot' }]);
+    expect(await minio.getBucketTagging(b)).toEqual([
+      { Key: 'team', Value: 'data' },
+      { Key: 'tier', Value: 'hot' },
+    ]);
   });
 
   it('gets metadata with characters below U+0100 back as it was put', async () => {
@@ -53,14 +75,29 @@ describe('minio-js', () => {
 
   it('gives CORS AllowedHeader values back as put', async () => {
     const b = await newBucket('mjs-cors');
-    await s3.send(new PutBucketCorsCommand({
-      Bucket: b, CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['https://app.example'], AllowedMethods: ['POST'], AllowedHeaders: ['X-My-Special-Header'] }] },
-    }));
+    await s3.send(
+      new PutBucketCorsCommand({
+        Bucket: b,
+        CORSConfiguration: {
+          CORSRules: [
+            {
+              AllowedOrigins: ['https://app.example'],
+              AllowedMethods: ['POST'],
+              AllowedHeaders: ['X-My-Special-Header'],
+            },
+          ],
+        },
+      }),
+    );
     const cors = await s3.send(new GetBucketCorsCommand({ Bucket: b }));
     expect(cors.CORSRules?.[0].AllowedHeaders).toEqual(['X-My-Special-Header']);
     const pre = await fetch(`${server.url}/${b}/k`, {
       method: 'OPTIONS',
-      headers: { Origin: 'https://app.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'X-My-Special-Header' },
+      headers: {
+        Origin: 'https://app.example',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'X-My-Special-Header',
+      },
     });
     expect(pre.status).toBe(200);
     expect(pre.headers.get('access-control-allow-headers')).toBe('x-my-special-header');
@@ -68,19 +105,39 @@ describe('minio-js', () => {
 
   it('matches an actual request that carries Access-Control-Request-Method on that method, as S3 does', async () => {
     const b = await newBucket('mjs-cors-actual');
-    await s3.send(new PutBucketCorsCommand({
-      Bucket: b, CORSConfiguration: { CORSRules: [
-        { AllowedOrigins: ['https://app.example'], AllowedMethods: ['PUT'], AllowedHeaders: ['*'], ExposeHeaders: ['x-amz-request-id'] },
-        { AllowedOrigins: ['*'], AllowedMethods: ['GET'] },
-      ] },
-    }));
+    await s3.send(
+      new PutBucketCorsCommand({
+        Bucket: b,
+        CORSConfiguration: {
+          CORSRules: [
+            {
+              AllowedOrigins: ['https://app.example'],
+              AllowedMethods: ['PUT'],
+              AllowedHeaders: ['*'],
+              ExposeHeaders: ['x-amz-request-id'],
+            },
+            { AllowedOrigins: ['*'], AllowedMethods: ['GET'] },
+          ],
+        },
+      }),
+    );
     // Anonymous GETs (403), which still get the CORS headers of the rule that matches.
-    const get = (headers: Record<string, string>) => fetch(`${server.url}/${b}/k`, { headers: { Origin: 'https://app.example', ...headers } });
+    const get = (headers: Record<string, string>) =>
+      fetch(`${server.url}/${b}/k`, { headers: { Origin: 'https://app.example', ...headers } });
     const plainGet = await get({});
-    expect([plainGet.headers.get('access-control-allow-origin'), plainGet.headers.get('access-control-allow-credentials')]).toEqual(['*', null]);
-    const asking = await get({ 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'x-another-header' });
-    expect([asking.headers.get('access-control-allow-origin'), asking.headers.get('access-control-allow-credentials'), asking.headers.get('access-control-expose-headers')])
-      .toEqual(['https://app.example', 'true', 'x-amz-request-id']);
+    expect([
+      plainGet.headers.get('access-control-allow-origin'),
+      plainGet.headers.get('access-control-allow-credentials'),
+    ]).toEqual(['*', null]);
+    const asking = await get({
+      'Access-Control-Request-Method': 'PUT',
+      'Access-Control-Request-Headers': 'x-another-header',
+    });
+    expect([
+      asking.headers.get('access-control-allow-origin'),
+      asking.headers.get('access-control-allow-credentials'),
+      asking.headers.get('access-control-expose-headers'),
+    ]).toEqual(['https://app.example', 'true', 'x-amz-request-id']);
   });
 
   it('answers a POST upload with the absolute Location', async () => {
@@ -100,16 +157,28 @@ describe('minio-js', () => {
 });
 
 describe('errors as S3 words them', () => {
-  it('NoSuchBucket without a final period, NoSuchVersion for a version of a missing key, BadRequest for 11 tags', async () => {
+  it('NoSuchBucket without a final period, NoSuchVersion for a missing key, BadRequest for 11 tags', async () => {
     const res = await fetch(`${server.url}/no-such-bucket-here`, { method: 'DELETE' });
     expect(await res.text()).toContain('<Message>The specified bucket does not exist</Message>');
     const b = await newBucket('errors-words');
     await s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled' } }));
-    expect(await s3Error(s3.send(new GetObjectAttributesCommand({ Bucket: b, Key: 'missing', VersionId: 'f5a0c0e2-3d1e-4b8e-a9b8-0c2f1d3e4a5b', ObjectAttributes: ['ETag'] }))))
-      .toMatchObject({ name: 'NoSuchVersion', status: 404 });
+    expect(
+      await s3Error(
+        s3.send(
+          new GetObjectAttributesCommand({
+            Bucket: b,
+            Key: 'missing',
+            VersionId: 'f5a0c0e2-3d1e-4b8e-a9b8-0c2f1d3e4a5b',
+            ObjectAttributes: ['ETag'],
+          }),
+        ),
+      ),
+    ).toMatchObject({ name: 'NoSuchVersion', status: 404 });
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', Tagging: 'a=1' }));
     const TagSet = Array.from({ length: 11 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }));
-    expect(await s3Error(s3.send(new PutObjectTaggingCommand({ Bucket: b, Key: 'k', Tagging: { TagSet } })))).toMatchObject({ name: 'BadRequest', status: 400 });
+    expect(
+      await s3Error(s3.send(new PutObjectTaggingCommand({ Bucket: b, Key: 'k', Tagging: { TagSet } }))),
+    ).toMatchObject({ name: 'BadRequest', status: 400 });
     expect((await head(b, 'k')).TagCount).toBe(1);
   });
 });
@@ -123,19 +192,34 @@ describe('CopyObject checksums', () => {
     expect(c.CopyObjectResult?.ChecksumCRC64NVME).toBeDefined();
     const h = await head(b, 'dst');
     expect([h.ChecksumCRC64NVME, h.ChecksumType]).toEqual([c.CopyObjectResult?.ChecksumCRC64NVME, 'FULL_OBJECT']);
-    await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'dst-sha', CopySource: `${b}/src`, ChecksumAlgorithm: 'SHA256' }));
+    await s3.send(
+      new CopyObjectCommand({ Bucket: b, Key: 'dst-sha', CopySource: `${b}/src`, ChecksumAlgorithm: 'SHA256' }),
+    );
     expect((await head(b, 'dst-sha')).ChecksumSHA256).toBe(createHash('sha256').update('copy me').digest('base64'));
   });
 
   it('onto itself with REPLACE and an algorithm, the object gets that checksum and keeps its bytes', async () => {
     const b = await newBucket('copy-self-checksum');
     await plain.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'same bytes' }));
-    await s3.send(new CopyObjectCommand({
-      Bucket: b, Key: 'k', CopySource: `${b}/k`, MetadataDirective: 'REPLACE', Metadata: { new: 'meta' }, ChecksumAlgorithm: 'SHA1',
-    }));
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: b,
+        Key: 'k',
+        CopySource: `${b}/k`,
+        MetadataDirective: 'REPLACE',
+        Metadata: { new: 'meta' },
+        ChecksumAlgorithm: 'SHA1',
+      }),
+    );
     const h = await head(b, 'k');
-    expect([h.ChecksumSHA1, h.ChecksumType, h.Metadata]).toEqual([createHash('sha1').update('same bytes').digest('base64'), 'FULL_OBJECT', { new: 'meta' }]);
-    expect(await (await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' }))).Body!.transformToString()).toBe('same bytes');
+    expect([h.ChecksumSHA1, h.ChecksumType, h.Metadata]).toEqual([
+      createHash('sha1').update('same bytes').digest('base64'),
+      'FULL_OBJECT',
+      { new: 'meta' },
+    ]);
+    expect(await (await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' }))).Body!.transformToString()).toBe(
+      'same bytes',
+    );
     // Only the checksum changes: a copy onto itself that asks for a new algorithm is legal.
     await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'k', CopySource: `${b}/k`, ChecksumAlgorithm: 'CRC32C' }));
     expect((await head(b, 'k')).ChecksumCRC32C).toBeDefined();
@@ -143,15 +227,21 @@ describe('CopyObject checksums', () => {
 });
 
 describe('conditional deletes', () => {
-  it('If-Match: another ETag is 412 and deletes nothing; a missing object is 404; * and the right ETag delete', async () => {
+  it('If-Match: another ETag is 412 and deletes nothing; a missing object 404; * and the ETag delete', async () => {
     const b = await newBucket('cond-delete');
     const put = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x' }));
-    expect(await s3Error(s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k', IfMatch: '"0123456789abcdef0123456789abcdef"' }))))
-      .toMatchObject({ name: 'PreconditionFailed', status: 412 });
+    expect(
+      await s3Error(
+        s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k', IfMatch: '"0123456789abcdef0123456789abcdef"' })),
+      ),
+    ).toMatchObject({ name: 'PreconditionFailed', status: 412 });
     expect((await head(b, 'k')).ETag).toBe(put.ETag);
     await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k', IfMatch: put.ETag }));
     expect((await s3Error(head(b, 'k'))).status).toBe(404);
-    expect(await s3Error(s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k', IfMatch: '*' })))).toMatchObject({ name: 'NoSuchKey', status: 404 });
+    expect(await s3Error(s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k', IfMatch: '*' })))).toMatchObject({
+      name: 'NoSuchKey',
+      status: 404,
+    });
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k2', Body: 'y' }));
     await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k2', IfMatch: '*' }));
     expect((await s3Error(head(b, 'k2'))).status).toBe(404);
@@ -161,9 +251,17 @@ describe('conditional deletes', () => {
     const b = await newBucket('cond-delete-many');
     const one = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'one', Body: '1' }));
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'two', Body: '2' }));
-    const r = await s3.send(new DeleteObjectsCommand({
-      Bucket: b, Delete: { Objects: [{ Key: 'one', ETag: one.ETag }, { Key: 'two', ETag: '"0123456789abcdef0123456789abcdef"' }] },
-    }));
+    const r = await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: b,
+        Delete: {
+          Objects: [
+            { Key: 'one', ETag: one.ETag },
+            { Key: 'two', ETag: '"0123456789abcdef0123456789abcdef"' },
+          ],
+        },
+      }),
+    );
     expect(r.Deleted?.map((d) => d.Key)).toEqual(['one']);
     expect(r.Errors?.map((e) => [e.Key, e.Code])).toEqual([['two', 'PreconditionFailed']]);
     expect((await s3Error(head(b, 'one'))).status).toBe(404);
@@ -174,7 +272,9 @@ describe('conditional deletes', () => {
 describe('ListBuckets with bucket-region', () => {
   it("lists the buckets of the server's region, and none of another", async () => {
     await newBucket('region-listed');
-    expect((await s3.send(new ListBucketsCommand({ BucketRegion: 'us-east-1' }))).Buckets?.map((b) => b.Name)).toContain('region-listed');
+    expect(
+      (await s3.send(new ListBucketsCommand({ BucketRegion: 'us-east-1' }))).Buckets?.map((b) => b.Name),
+    ).toContain('region-listed');
     expect((await s3.send(new ListBucketsCommand({ BucketRegion: 'eu-west-1' }))).Buckets ?? []).toEqual([]);
   });
 });
@@ -186,12 +286,32 @@ describe('expected bucket owner', () => {
     const altId = createHash('sha256').update(ALT.accessKey).digest('hex');
     const rootId = createHash('sha256').update(ROOT.accessKey).digest('hex');
     await alt.send(new PutObjectCommand({ Bucket: 'owned-by-alt', Key: 'k', Body: 'x', ExpectedBucketOwner: altId }));
-    expect(await s3Error(alt.send(new PutObjectCommand({ Bucket: 'owned-by-alt', Key: 'k2', Body: 'x', ExpectedBucketOwner: rootId }))))
-      .toMatchObject({ name: 'AccessDenied', status: 403 });
+    expect(
+      await s3Error(
+        alt.send(new PutObjectCommand({ Bucket: 'owned-by-alt', Key: 'k2', Body: 'x', ExpectedBucketOwner: rootId })),
+      ),
+    ).toMatchObject({ name: 'AccessDenied', status: 403 });
     expect((await s3Error(alt.send(new HeadObjectCommand({ Bucket: 'owned-by-alt', Key: 'k2' })))).status).toBe(404);
-    expect(await s3Error(alt.send(new CopyObjectCommand({ Bucket: 'owned-by-alt', Key: 'k3', CopySource: 'owned-by-alt/k', ExpectedSourceBucketOwner: rootId }))))
-      .toMatchObject({ name: 'AccessDenied', status: 403 });
-    await alt.send(new CopyObjectCommand({ Bucket: 'owned-by-alt', Key: 'k3', CopySource: 'owned-by-alt/k', ExpectedSourceBucketOwner: altId }));
+    expect(
+      await s3Error(
+        alt.send(
+          new CopyObjectCommand({
+            Bucket: 'owned-by-alt',
+            Key: 'k3',
+            CopySource: 'owned-by-alt/k',
+            ExpectedSourceBucketOwner: rootId,
+          }),
+        ),
+      ),
+    ).toMatchObject({ name: 'AccessDenied', status: 403 });
+    await alt.send(
+      new CopyObjectCommand({
+        Bucket: 'owned-by-alt',
+        Key: 'k3',
+        CopySource: 'owned-by-alt/k',
+        ExpectedSourceBucketOwner: altId,
+      }),
+    );
   });
 });
 
@@ -200,7 +320,13 @@ describe('checksums of request documents', () => {
     const b = await newBucket('doc-checksum');
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x' }));
     const body = '<Delete><Object><Key>k</Key></Object></Delete>';
-    const r = await signedFetch(server.url, { method: 'POST', path: `/${b}`, query: { delete: '' }, headers: { 'x-amz-checksum-crc32': 'AAAAAA==' }, body });
+    const r = await signedFetch(server.url, {
+      method: 'POST',
+      path: `/${b}`,
+      query: { delete: '' },
+      headers: { 'x-amz-checksum-crc32': 'AAAAAA==' },
+      body,
+    });
     expect([r.status, /<Code>(\w+)</.exec(r.text)?.[1]]).toEqual([400, 'BadDigest']);
     expect((await head(b, 'k')).ContentLength).toBe(1);
     // The SDK's own request (with its CRC32 of the document) goes through.
@@ -215,10 +341,15 @@ describe('CompleteMultipartUpload with x-amz-mp-object-size', () => {
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'k' }));
     const p = await s3.send(new UploadPartCommand({ Bucket: b, Key: 'k', UploadId, PartNumber: 1, Body: 'abc' }));
     // The JS SDK leaves MpObjectSize out of the request, so the header is sent by hand.
-    const complete = (size: string) => signedFetch(server.url, {
-      method: 'POST', path: `/${b}/k`, query: { uploadId: UploadId! }, headers: { 'x-amz-mp-object-size': size },
-      body: `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${p.ETag}</ETag></Part></CompleteMultipartUpload>`,
-    });
+    const complete = (size: string) =>
+      signedFetch(server.url, {
+        method: 'POST',
+        path: `/${b}/k`,
+        query: { uploadId: UploadId! },
+        headers: { 'x-amz-mp-object-size': size },
+        body: `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${p.ETag}</ETag></Part>`
+          + '</CompleteMultipartUpload>',
+      });
     const wrong = await complete('4');
     expect([wrong.status, /<Code>(\w+)</.exec(wrong.text)?.[1]]).toEqual([400, 'InvalidRequest']);
     expect((await s3Error(head(b, 'k'))).status).toBe(404);

@@ -2,9 +2,19 @@
 // (object lock, server-side encryption, website redirects, appends, MinIO's extensions, checksums it does
 // not compute) are refused with NotImplemented, and each test reads back that nothing was stored.
 import {
-  CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetBucketVersioningCommand,
-  GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListPartsCommand, PutObjectCommand,
-  UploadPartCommand, type S3Client,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListPartsCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import * as Minio from 'minio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +30,13 @@ beforeAll(async () => {
   server = await startTestServer();
   s3 = server.client();
   const u = new URL(server.url);
-  minio = new Minio.Client({ endPoint: u.hostname, port: Number(u.port), useSSL: false, accessKey: ROOT.accessKey, secretKey: ROOT.secretKey });
+  minio = new Minio.Client({
+    endPoint: u.hostname,
+    port: Number(u.port),
+    useSSL: false,
+    accessKey: ROOT.accessKey,
+    secretKey: ROOT.secretKey,
+  });
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'existing', Body: 'kept as it is' }));
 });
@@ -29,12 +45,15 @@ afterAll(async () => {
 });
 
 const refused = { name: 'NotImplemented', status: 501 };
-const absent = async (Key: string) => expect((await s3Error(s3.send(new HeadObjectCommand({ Bucket: bucket, Key })))).status).toBe(404);
+const absent = async (Key: string) =>
+  expect((await s3Error(s3.send(new HeadObjectCommand({ Bucket: bucket, Key })))).status).toBe(404);
 const codeOf = (xml: string) => /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
 
 describe('object lock', () => {
   it('a bucket with object lock is not created; an explicit "false" is fine', async () => {
-    expect(await s3Error(s3.send(new CreateBucketCommand({ Bucket: 'locked', ObjectLockEnabledForBucket: true })))).toMatchObject(refused);
+    expect(
+      await s3Error(s3.send(new CreateBucketCommand({ Bucket: 'locked', ObjectLockEnabledForBucket: true }))),
+    ).toMatchObject(refused);
     expect((await s3Error(s3.send(new HeadBucketCommand({ Bucket: 'locked' })))).status).toBe(404);
     await s3.send(new CreateBucketCommand({ Bucket: 'not-locked', ObjectLockEnabledForBucket: false }));
     await s3.send(new HeadBucketCommand({ Bucket: 'not-locked' }));
@@ -42,43 +61,96 @@ describe('object lock', () => {
 
   it('retention and legal hold on writes are refused before anything is stored', async () => {
     const until = new Date(Date.now() + 86_400_000);
-    const put = (Key: string, extra: object) => s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x', ...extra }));
-    expect(await s3Error(put('ret', { ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: until }))).toMatchObject(refused);
+    const put = (Key: string, extra: object) =>
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x', ...extra }));
+    expect(await s3Error(put('ret', { ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: until }))).toMatchObject(
+      refused,
+    );
     expect(await s3Error(put('ret', { ObjectLockMode: 'COMPLIANCE' }))).toMatchObject(refused);
     expect(await s3Error(put('ret', { ObjectLockLegalHoldStatus: 'ON' }))).toMatchObject(refused);
     await absent('ret');
     await put('hold-off', { ObjectLockLegalHoldStatus: 'OFF' });
-    expect(await s3Error(s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'ret-mp', ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: until }))))
-      .toMatchObject(refused);
+    expect(
+      await s3Error(
+        s3.send(
+          new CreateMultipartUploadCommand({
+            Bucket: bucket,
+            Key: 'ret-mp',
+            ObjectLockMode: 'GOVERNANCE',
+            ObjectLockRetainUntilDate: until,
+          }),
+        ),
+      ),
+    ).toMatchObject(refused);
     expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).toEqual([]);
-    expect(await s3Error(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'ret-copy', CopySource: `${bucket}/existing`, ObjectLockLegalHoldStatus: 'ON' }))))
-      .toMatchObject(refused);
+    expect(
+      await s3Error(
+        s3.send(
+          new CopyObjectCommand({
+            Bucket: bucket,
+            Key: 'ret-copy',
+            CopySource: `${bucket}/existing`,
+            ObjectLockLegalHoldStatus: 'ON',
+          }),
+        ),
+      ),
+    ).toMatchObject(refused);
     await absent('ret-copy');
   });
 });
 
 describe('server-side encryption', () => {
   it('SSE-S3, SSE-KMS and SSE-C on writes are refused and store nothing', async () => {
-    const put = (Key: string, extra: object) => s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'secret', ...extra }));
+    const put = (Key: string, extra: object) =>
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'secret', ...extra }));
     expect(await s3Error(put('sse', { ServerSideEncryption: 'AES256' }))).toMatchObject(refused);
     expect(await s3Error(put('sse', { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'key-1' }))).toMatchObject(refused);
     expect(await s3Error(put('sse', SSE_C))).toMatchObject(refused);
     await absent('sse');
-    expect(await s3Error(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'sse-copy', CopySource: `${bucket}/existing`, ServerSideEncryption: 'AES256' }))))
-      .toMatchObject(refused);
-    expect(await s3Error(s3.send(new CopyObjectCommand({
-      Bucket: bucket, Key: 'sse-copy', CopySource: `${bucket}/existing`,
-      CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: SSE_C.SSECustomerKey,
-    })))).toMatchObject(refused);
+    expect(
+      await s3Error(
+        s3.send(
+          new CopyObjectCommand({
+            Bucket: bucket,
+            Key: 'sse-copy',
+            CopySource: `${bucket}/existing`,
+            ServerSideEncryption: 'AES256',
+          }),
+        ),
+      ),
+    ).toMatchObject(refused);
+    expect(
+      await s3Error(
+        s3.send(
+          new CopyObjectCommand({
+            Bucket: bucket,
+            Key: 'sse-copy',
+            CopySource: `${bucket}/existing`,
+            CopySourceSSECustomerAlgorithm: 'AES256',
+            CopySourceSSECustomerKey: SSE_C.SSECustomerKey,
+          }),
+        ),
+      ),
+    ).toMatchObject(refused);
     await absent('sse-copy');
-    expect(await s3Error(s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'sse-mp', ServerSideEncryption: 'aws:kms' })))).toMatchObject(refused);
+    expect(
+      await s3Error(
+        s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'sse-mp', ServerSideEncryption: 'aws:kms' })),
+      ),
+    ).toMatchObject(refused);
   });
 
   it('SSE-C on a part or a read is refused too', async () => {
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'parts' }));
-    expect(await s3Error(s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'parts', UploadId, PartNumber: 1, Body: 'x', ...SSE_C })))).toMatchObject(refused);
+    expect(
+      await s3Error(
+        s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'parts', UploadId, PartNumber: 1, Body: 'x', ...SSE_C })),
+      ),
+    ).toMatchObject(refused);
     expect((await s3.send(new ListPartsCommand({ Bucket: bucket, Key: 'parts', UploadId }))).Parts ?? []).toEqual([]);
-    expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'existing', ...SSE_C })))).toMatchObject(refused);
+    expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'existing', ...SSE_C })))).toMatchObject(
+      refused,
+    );
   });
 
   it('a POST form asking for encryption is refused and stores nothing', async () => {
@@ -100,9 +172,19 @@ describe('server-side encryption', () => {
 
 describe('other behaviours Cairn does not have', () => {
   it('website redirects, appends and checksum algorithms Cairn does not compute', async () => {
-    expect(await s3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'redirect', Body: 'x', WebsiteRedirectLocation: '/elsewhere' })))).toMatchObject(refused);
+    expect(
+      await s3Error(
+        s3.send(
+          new PutObjectCommand({ Bucket: bucket, Key: 'redirect', Body: 'x', WebsiteRedirectLocation: '/elsewhere' }),
+        ),
+      ),
+    ).toMatchObject(refused);
     await absent('redirect');
-    const asks: Record<string, string>[] = [{ 'x-amz-write-offset-bytes': '0' }, { 'x-amz-checksum-algorithm': 'SHA512' }, { 'x-amz-checksum-xxhash64': 'AAAAAAAAAAA=' }];
+    const asks: Record<string, string>[] = [
+      { 'x-amz-write-offset-bytes': '0' },
+      { 'x-amz-checksum-algorithm': 'SHA512' },
+      { 'x-amz-checksum-xxhash64': 'AAAAAAAAAAA=' },
+    ];
     for (const headers of asks) {
       const r = await signedFetch(server.url, { method: 'PUT', path: `/${bucket}/odd`, headers, body: 'x' });
       expect([r.status, codeOf(r.text)]).toEqual([501, 'NotImplemented']);
@@ -111,35 +193,77 @@ describe('other behaviours Cairn does not have', () => {
   });
 
   it('conditional deletes on size or time, and of a named version', async () => {
-    const r = await signedFetch(server.url, { method: 'DELETE', path: `/${bucket}/existing`, headers: { 'x-amz-if-match-size': '13' } });
+    const r = await signedFetch(server.url, {
+      method: 'DELETE',
+      path: `/${bucket}/existing`,
+      headers: { 'x-amz-if-match-size': '13' },
+    });
     expect([r.status, codeOf(r.text)]).toEqual([501, 'NotImplemented']);
     const body = '<Delete><Object><Key>existing</Key><Size>13</Size></Object></Delete>';
     const md5 = (await import('node:crypto')).createHash('md5').update(body).digest('base64');
-    const many = await signedFetch(server.url, { method: 'POST', path: `/${bucket}`, query: { delete: '' }, headers: { 'content-md5': md5 }, body });
+    const many = await signedFetch(server.url, {
+      method: 'POST',
+      path: `/${bucket}`,
+      query: { delete: '' },
+      headers: { 'content-md5': md5 },
+      body,
+    });
     expect([many.status, codeOf(many.text)]).toEqual([501, 'NotImplemented']);
-    expect(await s3Error(s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'existing', VersionId: 'null', IfMatch: '*' })))).toMatchObject(refused);
-    expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'existing' }))).Body!.transformToString()).toBe('kept as it is');
+    expect(
+      await s3Error(
+        s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'existing', VersionId: 'null', IfMatch: '*' })),
+      ),
+    ).toMatchObject(refused);
+    expect(
+      await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'existing' }))).Body!.transformToString(),
+    ).toBe('kept as it is');
   });
 
   it("MinIO's extensions: force delete, versioning exclusions, snowball extraction", async () => {
-    await expect(minio.removeObject(bucket, 'existing', { forceDelete: true })).rejects.toMatchObject({ code: 'NotImplemented' });
+    await expect(minio.removeObject(bucket, 'existing', { forceDelete: true })).rejects.toMatchObject({
+      code: 'NotImplemented',
+    });
     await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'existing' }))).Body!.transformToString();
-    const del = await signedFetch(server.url, { method: 'DELETE', path: `/${bucket}`, headers: { 'x-minio-force-delete': 'true' } });
+    const del = await signedFetch(server.url, {
+      method: 'DELETE',
+      path: `/${bucket}`,
+      headers: { 'x-minio-force-delete': 'true' },
+    });
     expect([del.status, codeOf(del.text)]).toEqual([501, 'NotImplemented']);
     await s3.send(new HeadBucketCommand({ Bucket: bucket }));
 
-    await expect(minio.setBucketVersioning(bucket, { Status: 'Enabled', ExcludedPrefixes: [{ Prefix: 'tmp/' }], ExcludeFolders: true }))
-      .rejects.toMatchObject({ code: 'NotImplemented' });
+    await expect(
+      minio.setBucketVersioning(bucket, {
+        Status: 'Enabled',
+        ExcludedPrefixes: [{ Prefix: 'tmp/' }],
+        ExcludeFolders: true,
+      }),
+    ).rejects.toMatchObject({ code: 'NotImplemented' });
     expect((await s3.send(new GetBucketVersioningCommand({ Bucket: bucket }))).Status).toBeUndefined();
 
-    expect(await s3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'archive.tar', Body: 'x', Metadata: { 'snowball-auto-extract': 'true' } }))))
-      .toMatchObject(refused);
+    expect(
+      await s3Error(
+        s3.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: 'archive.tar',
+            Body: 'x',
+            Metadata: { 'snowball-auto-extract': 'true' },
+          }),
+        ),
+      ),
+    ).toMatchObject(refused);
     await absent('archive.tar');
   });
 
   it('directory-bucket settings in CreateBucketConfiguration', async () => {
-    const cfg = { Location: { Type: 'AvailabilityZone' as const, Name: 'use1-az4' }, Bucket: { Type: 'Directory' as const, DataRedundancy: 'SingleAvailabilityZone' as const } };
-    expect(await s3Error(s3.send(new CreateBucketCommand({ Bucket: 'directory-like', CreateBucketConfiguration: cfg })))).toMatchObject(refused);
+    const cfg = {
+      Location: { Type: 'AvailabilityZone' as const, Name: 'use1-az4' },
+      Bucket: { Type: 'Directory' as const, DataRedundancy: 'SingleAvailabilityZone' as const },
+    };
+    expect(
+      await s3Error(s3.send(new CreateBucketCommand({ Bucket: 'directory-like', CreateBucketConfiguration: cfg }))),
+    ).toMatchObject(refused);
     expect((await s3Error(s3.send(new HeadBucketCommand({ Bucket: 'directory-like' })))).status).toBe(404);
   });
 });

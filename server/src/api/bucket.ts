@@ -18,7 +18,9 @@ export async function createBucket(ctx: ApiContext, req: S3Request, bucket: stri
     const doc = parseXml(body, 'CreateBucketConfiguration');
     // Directory buckets (Location, Bucket) and tags at creation are S3 features Cairn does not have.
     const unknown = Object.keys(doc).find((k) => k !== 'LocationConstraint');
-    if (unknown !== undefined) throw new S3Error('NotImplemented', `CreateBucketConfiguration ${unknown} is not implemented`);
+    if (unknown !== undefined) {
+      throw new S3Error('NotImplemented', `CreateBucketConfiguration ${unknown} is not implemented`);
+    }
     location = str(doc.LocationConstraint);
     if (location !== undefined && location !== '' && location !== ctx.region) {
       throw new S3Error('IllegalLocationConstraintException', `The ${location} location constraint is incompatible for the region specific endpoint this request was sent to.`);

@@ -13,11 +13,15 @@ import { many, parseXml, str, toXml, type XmlValue } from './xml.js';
 /** A conditional delete (If-Match, or an ETag in DeleteObjects): only the current version, as in S3. */
 function deletePrecondition(ifMatch: string | undefined, versionId: string | undefined): DeleteOptions['precondition'] {
   if (ifMatch === undefined) return undefined;
-  if (versionId !== undefined) throw new S3Error('NotImplemented', 'A conditional delete of a named version is not implemented');
+  if (versionId !== undefined) {
+    throw new S3Error('NotImplemented', 'A conditional delete of a named version is not implemented');
+  }
   return (current) => checkIfMatch(ifMatch, current);
 }
 
-export async function deleteObject(ctx: ApiContext, req: S3Request, bucket: string, key: string, versionId: string | undefined): Promise<S3Response> {
+export async function deleteObject(
+  ctx: ApiContext, req: S3Request, bucket: string, key: string, versionId: string | undefined,
+): Promise<S3Response> {
   const ifMatch = typeof req.headers['if-match'] === 'string' ? req.headers['if-match'] : undefined;
   const precondition = deletePrecondition(ifMatch, versionId);
   try {
@@ -42,7 +46,9 @@ export async function deleteObjects(ctx: ApiContext, req: S3Request, bucket: str
     const key = str(r.Key);
     if (key === undefined) throw new S3Error('MalformedXML');
     // Conditions on size and time are S3 directory-bucket features Cairn does not have.
-    if (r.LastModifiedTime !== undefined || r.Size !== undefined) throw new S3Error('NotImplemented', 'DeleteObjects conditions on LastModifiedTime and Size are not implemented');
+    if (r.LastModifiedTime !== undefined || r.Size !== undefined) {
+      throw new S3Error('NotImplemented', 'DeleteObjects conditions on LastModifiedTime and Size are not implemented');
+    }
     const versionId = str(r.VersionId);
     return { key, versionId, precondition: deletePrecondition(str(r.ETag), versionId) };
   });

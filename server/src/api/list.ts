@@ -94,10 +94,13 @@ export async function listObjectVersions(
   // Versions and delete markers interleave in key/version order (newest first), as S3 sends them: SDKs
   // that read the document in order (minio-go, minio-js) take the first entry as the newest.
   const entries = new XmlSequence(r.versions.map((v): [string, XmlValue] => (v.deleteMarker
-    ? ['DeleteMarker', { Key: enc(v.key), VersionId: v.versionId, IsLatest: v.isLatest, LastModified: v.lastModified, Owner: owner(ctx) }]
+    ? ['DeleteMarker', {
+        Key: enc(v.key), VersionId: v.versionId, IsLatest: v.isLatest, LastModified: v.lastModified, Owner: owner(ctx),
+      }]
     : ['Version', {
         Key: enc(v.key), VersionId: v.versionId, IsLatest: v.isLatest, LastModified: v.lastModified, ETag: quoteEtag(v.etag),
-        ChecksumAlgorithm: v.checksum?.algorithm, ChecksumType: v.checksum?.type, Size: v.size, StorageClass: v.storageClass,
+        ChecksumAlgorithm: v.checksum?.algorithm, ChecksumType: v.checksum?.type, Size: v.size,
+        StorageClass: v.storageClass,
         Owner: owner(ctx),
       }])));
   return xmlResponse(toXml('ListVersionsResult', {

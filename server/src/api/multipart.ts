@@ -80,7 +80,10 @@ function expectedChecksum(h: S3Request['headers']): ((c: StoredChecksum | undefi
 function expectedSize(h: S3Request['headers']): number | undefined {
   const v = h['x-amz-mp-object-size'];
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !/^\d{1,16}$/.test(v)) throw new S3Error('InvalidArgument', 'x-amz-mp-object-size must be a number of bytes', { ArgumentName: 'x-amz-mp-object-size' });
+  if (typeof v !== 'string' || !/^\d{1,16}$/.test(v)) {
+    const name = 'x-amz-mp-object-size';
+    throw new S3Error('InvalidArgument', `${name} must be a number of bytes`, { ArgumentName: name });
+  }
   return Number(v);
 }
 
@@ -100,7 +103,8 @@ export async function completeMultipartUpload(ctx: ApiContext, req: S3Request, b
   let info;
   try {
     info = await ctx.storage.completeMultipartUpload(bucket, key, uploadId, parts, {
-      precondition: writePrecondition(req.headers), verifyChecksum: expectedChecksum(req.headers), expectedSize: expectedSize(req.headers),
+      precondition: writePrecondition(req.headers), verifyChecksum: expectedChecksum(req.headers),
+      expectedSize: expectedSize(req.headers),
     });
   } catch (e) {
     // Completing an upload again (a client retry) answers with the object it created, as S3 does.

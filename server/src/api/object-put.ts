@@ -14,7 +14,9 @@ import { emptyResponse, type ApiContext, type S3Request, type S3Response } from 
  */
 export function checkIfMatch(ifMatch: string, current: ObjectInfo | null): void {
   if (!current) throw new S3Error('NoSuchKey');
-  if (ifMatch.trim() !== '*' && unquoteEtag(ifMatch) !== current.etag) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
+  if (ifMatch.trim() !== '*' && unquoteEtag(ifMatch) !== current.etag) {
+    throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
+  }
 }
 
 /** If-None-Match: * and If-Match on writes, checked atomically by storage at commit. */

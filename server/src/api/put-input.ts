@@ -91,7 +91,9 @@ export function requestedAlgorithm(h: IncomingHttpHeaders): ChecksumAlgorithm | 
     if (!a) throw new S3Error('InvalidRequest', `Checksum algorithm ${named} is not supported`);
     return a.alg;
   }
-  for (const k of NOT_IMPLEMENTED_ALGORITHMS) if (h[`x-amz-checksum-${k}`] !== undefined) throw notImplementedAlgorithm(k);
+  for (const k of NOT_IMPLEMENTED_ALGORITHMS) {
+    if (h[`x-amz-checksum-${k}`] !== undefined) throw notImplementedAlgorithm(k);
+  }
   for (const k of Object.keys(ALGORITHMS)) if (h[`x-amz-checksum-${k}`] !== undefined) return ALGORITHMS[k].alg;
   const trailer = one(h, 'x-amz-trailer');
   if (trailer) {

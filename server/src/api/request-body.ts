@@ -12,7 +12,9 @@ export const MAX_DOC_BYTES = 2 * 1024 * 1024;
  * `checksumHeaders: false` for CompleteMultipartUpload, whose x-amz-checksum-* headers are the checksum of
  * the object being completed, not of the request's document.
  */
-export async function readDocument(req: S3Request, limit = MAX_DOC_BYTES, opts: { checksumHeaders?: boolean } = {}): Promise<string> {
+export async function readDocument(
+  req: S3Request, limit = MAX_DOC_BYTES, opts: { checksumHeaders?: boolean } = {},
+): Promise<string> {
   const parts: Buffer[] = [];
   let n = 0;
   for await (const chunk of req.body as AsyncIterable<Buffer>) {

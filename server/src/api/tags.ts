@@ -10,7 +10,9 @@ export type TagOwner = 'object' | 'bucket';
 function validate(tags: Tag[], owner: TagOwner): void {
   // S3's own answers: BadRequest for an object's 11th tag, InvalidTag for a bucket's 51st.
   if (owner === 'object' && tags.length > 10) throw new S3Error('BadRequest', 'Object tags cannot be greater than 10');
-  if (owner === 'bucket' && tags.length > 50) throw new S3Error('InvalidTag', 'Bucket tag count cannot be greater than 50');
+  if (owner === 'bucket' && tags.length > 50) {
+    throw new S3Error('InvalidTag', 'Bucket tag count cannot be greater than 50');
+  }
   const seen = new Set<string>();
   for (const t of tags) {
     if (t.Key.length === 0 || [...t.Key].length > 128) throw new S3Error('InvalidTag', 'The TagKey you have provided is invalid');

@@ -53,6 +53,8 @@ export function refuseUnimplemented(op: Operation, headers: IncomingHttpHeaders)
     if (!refusal) continue;
     const values = Array.isArray(value) ? value : [value];
     if (refusal.harmless && values.every(refusal.harmless)) continue;
-    throw new S3Error('NotImplemented', `${refusal.what} is not implemented: ${name} cannot be honoured.`, { Header: name });
+    throw new S3Error('NotImplemented', `${refusal.what} is not implemented: ${name} cannot be honoured.`, {
+      Header: name,
+    });
   }
 }

@@ -22,7 +22,9 @@ const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"
 export function escapeXml(s: string, quotes = true): string {
   // Control characters other than tab are written as character references: XML 1.0 forbids most of them,
   // and parsers would normalize a literal CR or newline away.
-  return s.replace(quotes ? /[&<>"']/g : /[&<>]/g, (c) => ESC[c]).replace(/[\u0000-\u0008\u000a-\u001f]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`);
+  return s
+    .replace(quotes ? /[&<>"']/g : /[&<>]/g, (c) => ESC[c])
+    .replace(/[\u0000-\u0008\u000a-\u001f]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`);
 }
 
 function text(v: string | number | boolean | Date, quotes: boolean): string {
@@ -54,7 +56,9 @@ function element(name: string, v: XmlValue, out: string[], quotes: boolean): voi
  * Quotes in text are escaped as S3 does in its documents (`&quot;` around ETags); `escapeQuotes: false`
  * writes them as they are, as S3 does in error messages (clients look for `["eq", "$key", ...]` there).
  */
-export function toXml(root: string, body: { [k: string]: XmlValue }, ns: string | null = S3_NS, opts: { escapeQuotes?: boolean } = {}): string {
+export function toXml(
+  root: string, body: { [k: string]: XmlValue }, ns: string | null = S3_NS, opts: { escapeQuotes?: boolean } = {},
+): string {
   const quotes = opts.escapeQuotes ?? true;
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>\n', ns ? `<${root} xmlns="${ns}">` : `<${root}>`];
   for (const [k, v] of Object.entries(body)) element(k, v, out, quotes);

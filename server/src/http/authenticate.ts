@@ -27,7 +27,9 @@ export interface AuthInput {
 
 export function authenticate(ctx: SigV4Context, req: AuthInput): Authenticated {
   const auth = typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined;
-  const signed = { method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, headers: req.headers, valuesOf: req.valuesOf };
+  const signed = {
+    method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, headers: req.headers, valuesOf: req.valuesOf,
+  };
   const q = req.query;
   const presignedV4 = q.has('X-Amz-Signature') || q.has('X-Amz-Credential') || q.has('X-Amz-Algorithm');
   const presignedV2 = q.has('AWSAccessKeyId') && q.has('Signature');

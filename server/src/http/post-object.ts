@@ -4,7 +4,9 @@
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
-import { asHeaderBytes, handle, objectUrl, toXml, type ApiLogger, type Endpoint, type S3Response } from '../api/index.js';
+import {
+  asHeaderBytes, handle, objectUrl, toXml, type ApiLogger, type Endpoint, type S3Response,
+} from '../api/index.js';
 import { S3Error } from '../errors.js';
 import { hmac, parseAmzDate, sameSignature } from './auth/canonical.js';
 import { checkRegion } from './auth/sigv4.js';
@@ -16,8 +18,12 @@ import { through } from './body.js';
 import { boundaryOf, readForm, type FormUpload } from './form-data.js';
 
 /** Fields that sign the form rather than describe the object. */
-const AUTH_FIELDS = new Set(['x-amz-signature', 'x-amz-credential', 'x-amz-algorithm', 'x-amz-date', 'x-amz-security-token']);
-const CONTENT_FIELDS = new Set(['content-type', 'content-disposition', 'content-encoding', 'cache-control', 'expires', 'content-md5']);
+const AUTH_FIELDS = new Set([
+  'x-amz-signature', 'x-amz-credential', 'x-amz-algorithm', 'x-amz-date', 'x-amz-security-token',
+]);
+const CONTENT_FIELDS = new Set([
+  'content-type', 'content-disposition', 'content-encoding', 'cache-control', 'expires', 'content-md5',
+]);
 
 /** Fields that need no policy condition. */
 const EXEMPT = new Set(['policy', 'x-amz-signature', 'signature', 'awsaccesskeyid', 'file', 'x-amz-security-token']);
@@ -159,7 +165,8 @@ export async function postObject(
 }
 
 async function answerForm(
-  ctx: HttpContext, raw: IncomingMessage, bucket: string, form: FormUpload, requestId: string, log: ApiLogger, endpoint: Endpoint,
+  ctx: HttpContext, raw: IncomingMessage, bucket: string, form: FormUpload, requestId: string, log: ApiLogger,
+  endpoint: Endpoint,
 ): Promise<S3Response> {
   const fields = form.fields;
   const keyField = fields.get('key');

@@ -123,7 +123,8 @@ export function route(input: RouteInput): Route {
   if (bucket === undefined) {
     if (method === 'GET') {
       const params = {
-        prefix: q.get('prefix') ?? '', maxBuckets: intParam(q, 'max-buckets', 10000, 10000), continuationToken: optional(q, 'continuation-token'),
+        prefix: q.get('prefix') ?? '', maxBuckets: intParam(q, 'max-buckets', 10000, 10000),
+        continuationToken: optional(q, 'continuation-token'),
         bucketRegion: optional(q, 'bucket-region'),
       };
       if (q.has('max-buckets') && params.maxBuckets < 1) throw new S3Error('InvalidArgument', 'Argument max-buckets must be an integer between 1 and 10000', { ArgumentName: 'max-buckets' });

@@ -230,7 +230,9 @@ export interface ObjectLayer {
   newMultipartUpload(bucket: string, key: string, opts: Omit<PutOptions, 'size' | 'verify' | 'precondition'> & { checksumType?: ChecksumType; initiator?: string }): Promise<MultipartUploadInfo>;
   putObjectPart(bucket: string, key: string, uploadId: string, partNumber: number, body: Readable, opts: Pick<PutOptions, 'size' | 'checksumAlgorithm' | 'verify'>): Promise<PartInfo>;
   listParts(bucket: string, key: string, uploadId: string, opts: { partNumberMarker?: number; maxParts: number }): Promise<{ upload: MultipartUploadInfo; parts: PartInfo[]; isTruncated: boolean; nextPartNumberMarker?: number }>;
-  completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: CompletePart[], opts?: CompleteOptions): Promise<ObjectInfo>;
+  completeMultipartUpload(
+    bucket: string, key: string, uploadId: string, parts: CompletePart[], opts?: CompleteOptions,
+  ): Promise<ObjectInfo>;
   abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
   listMultipartUploads(bucket: string, opts: { prefix?: string; delimiter?: string; keyMarker?: string; uploadIdMarker?: string; maxUploads: number }): Promise<{ uploads: MultipartUploadInfo[]; commonPrefixes: string[]; isTruncated: boolean; nextKeyMarker?: string; nextUploadIdMarker?: string }>;
 

@@ -169,14 +169,18 @@ describe('signed aws-chunked with a signed trailer', () => {
     Buffer.from('400;chunk-signature=1c1344b170168f8e65b41376b44b20fe354e373826ccbbe2c1d40a8cae51e5c7\r\n'), Buffer.alloc(1024, 'a'), Buffer.from('\r\n'),
     Buffer.from('0;chunk-signature=2ca2aba2005185cf7159c6277faf83795951dd77a3a99e6e65d5c9f85863f992\r\n'),
   ]);
-  const body = (trailerSig: string) => Buffer.concat([chunks, Buffer.from(`x-amz-checksum-crc32c:sOO8/Q==\r\nx-amz-trailer-signature:${trailerSig}\r\n\r\n`)]);
+  const withTrailer = (text: string) => Buffer.concat([chunks, Buffer.from(text)]);
+  const crc = 'x-amz-checksum-crc32c:sOO8/Q==\r\n';
+  const body = (trailerSig: string) => withTrailer(`${crc}x-amz-trailer-signature:${trailerSig}\r\n\r\n`);
   const goodSig = 'd81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435';
   // minio-go writes the trailer block as the very bytes it signs (`name:value\n`), closes it with \r\n, then the
   // signature line (pkg/signer/request-signature-streaming.go, addSignedTrailer). Same signature as AWS's example.
   const minioGoBody = (trailerLines: string, trailerSig: string) =>
     Buffer.concat([chunks, Buffer.from(`${trailerLines}\r\nx-amz-trailer-signature:${trailerSig}\r\n\r\n`)]);
   const drain = async function* (s: AsyncIterable<Buffer>) { for await (const _ of s); };
-  const decoder = () => new AwsChunkedDecoder({ chain: (verifyHeaderV4(ctx2013, req, auth).payload as { chain?: never }).chain, decodedLength: 66560 });
+  const chain = () => (verifyHeaderV4(ctx2013, req, auth).payload as { chain?: never }).chain;
+  const decoder = () => new AwsChunkedDecoder({ chain: chain(), decodedLength: 66560 });
+  const failure = (wire: Buffer) => codeAsync(pipeline(pieces(wire), decoder(), drain));
   const req = { method: 'PUT', rawPath: '/examplebucket/chunkObject.txt', rawQuery: '', headers };
 
   it('verifies seed, chunks and trailer signatures and exposes the trailer', async () => {
@@ -201,18 +205,20 @@ describe('signed aws-chunked with a signed trailer', () => {
   });
 
   it("refuses minio-go's format with a forged signature or a changed trailer value", async () => {
-    expect(await codeAsync(pipeline(pieces(minioGoBody('x-amz-checksum-crc32c:sOO8/Q==\n', '1'.repeat(64))), decoder(), drain))).toBe('SignatureDoesNotMatch');
-    expect(await codeAsync(pipeline(pieces(minioGoBody('x-amz-checksum-crc32c:AAAAAA==\n', goodSig)), decoder(), drain))).toBe('SignatureDoesNotMatch');
+    const forged = '1'.repeat(64);
+    expect(await failure(minioGoBody('x-amz-checksum-crc32c:sOO8/Q==\n', forged))).toBe('SignatureDoesNotMatch');
+    expect(await failure(minioGoBody('x-amz-checksum-crc32c:AAAAAA==\n', goodSig))).toBe('SignatureDoesNotMatch');
     // A trailer the signature does not cover, smuggled in either line style.
-    expect(await codeAsync(pipeline(pieces(minioGoBody('x-amz-checksum-crc32c:sOO8/Q==\nx-amz-meta-x:1\n', goodSig)), decoder(), drain))).toBe('SignatureDoesNotMatch');
+    const smuggled = 'x-amz-checksum-crc32c:sOO8/Q==\nx-amz-meta-x:1\n';
+    expect(await failure(minioGoBody(smuggled, goodSig))).toBe('SignatureDoesNotMatch');
   });
 
   it('refuses a signed trailer without its signature, a trailer sent twice and lines after the signature', async () => {
     const noSig = Buffer.concat([chunks, Buffer.from('x-amz-checksum-crc32c:sOO8/Q==\r\n\r\n')]);
     expect(await codeAsync(pipeline(pieces(noSig), decoder(), drain))).toBe('SignatureDoesNotMatch');
-    const twice = Buffer.concat([chunks, Buffer.from(`x-amz-checksum-crc32c:sOO8/Q==\r\nx-amz-checksum-crc32c:sOO8/Q==\r\nx-amz-trailer-signature:${goodSig}\r\n\r\n`)]);
+    const twice = withTrailer(`${crc}${crc}x-amz-trailer-signature:${goodSig}\r\n\r\n`);
     expect(await codeAsync(pipeline(pieces(twice), decoder(), drain))).toBe('MalformedTrailerError');
-    const after = Buffer.concat([chunks, Buffer.from(`x-amz-checksum-crc32c:sOO8/Q==\r\nx-amz-trailer-signature:${goodSig}\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n`)]);
+    const after = withTrailer(`${crc}x-amz-trailer-signature:${goodSig}\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n`);
     expect(await codeAsync(pipeline(pieces(after), decoder(), drain))).toBe('MalformedTrailerError');
   });
 });
@@ -231,24 +237,34 @@ describe('unsigned aws-chunked trailers as minio-go writes them', () => {
 describe('SigV4 with a header sent several times', () => {
   // aws-sdk-go-v2 sends X-Amz-Object-Attributes once per attribute and signs the values joined with ','.
   // Node joins them with ', ' in `headers`; the canonical request needs each value as sent (valuesOf).
-  const signer = new SignatureV4({ credentials: { accessKeyId: AK, secretAccessKey: SK }, region: 'us-east-1', service: 's3', sha256: Sha256, uriEscapePath: false, applyChecksum: false });
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: AK, secretAccessKey: SK }, region: 'us-east-1', service: 's3', sha256: Sha256,
+    uriEscapePath: false, applyChecksum: false,
+  });
   it('joins the values with "," after trimming each, as the SDKs sign them', async () => {
     const now = new Date();
     const live: SigV4Context = { ...ctx2013, now: () => now.getTime() };
     const signed = await signer.sign({
       method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port: 9000, path: '/b/k', query: { attributes: '' },
-      headers: { host: '127.0.0.1:9000', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'x-amz-object-attributes': 'ETag,Checksum,ObjectParts' },
+      headers: {
+        host: '127.0.0.1:9000', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+        'x-amz-object-attributes': 'ETag,Checksum,ObjectParts',
+      },
     }, { signingDate: now });
     const headers: Record<string, string> = {
-      ...Object.fromEntries(Object.entries(signed.headers).map(([k, v]) => [k.toLowerCase(), v])), 'x-amz-object-attributes': 'ETag, Checksum, ObjectParts',
+      ...Object.fromEntries(Object.entries(signed.headers).map(([k, v]) => [k.toLowerCase(), v])),
+      'x-amz-object-attributes': 'ETag, Checksum, ObjectParts',
     };
     const sent = ['ETag', ' Checksum', 'ObjectParts '];
-    const req = { method: 'GET', rawPath: '/b/k', rawQuery: 'attributes', headers, valuesOf: (n: string) => (n === 'x-amz-object-attributes' ? sent : undefined) };
+    const valuesOf = (n: string) => (n === 'x-amz-object-attributes' ? sent : undefined);
+    const req = { method: 'GET', rawPath: '/b/k', rawQuery: 'attributes', headers, valuesOf };
     expect(verifyHeaderV4(live, req, headers.authorization).identity.accessKey).toBe(AK);
     // Node's own join is not what was signed.
-    expect(code(() => verifyHeaderV4(live, { ...req, valuesOf: undefined }, headers.authorization))).toBe('SignatureDoesNotMatch');
+    const auth = headers.authorization;
+    expect(code(() => verifyHeaderV4(live, { ...req, valuesOf: undefined }, auth))).toBe('SignatureDoesNotMatch');
     // Values in another order are another request.
-    expect(code(() => verifyHeaderV4(live, { ...req, valuesOf: () => ['Checksum', 'ETag', 'ObjectParts'] }, headers.authorization))).toBe('SignatureDoesNotMatch');
+    const reordered = () => ['Checksum', 'ETag', 'ObjectParts'];
+    expect(code(() => verifyHeaderV4(live, { ...req, valuesOf: reordered }, auth))).toBe('SignatureDoesNotMatch');
   });
 });
 

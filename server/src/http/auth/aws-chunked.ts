@@ -95,7 +95,9 @@ export class AwsChunkedDecoder extends Transform {
           if (this.lineLength > MAX_LINE) throw new S3Error('IncompleteBody', 'aws-chunked framing line too long');
           if (this.state === 'trailer') {
             this.trailerBytes += end - pos;
-            if (this.trailerBytes > MAX_TRAILER_SECTION) throw new S3Error('MalformedTrailerError', 'aws-chunked trailer section too long');
+            if (this.trailerBytes > MAX_TRAILER_SECTION) {
+              throw new S3Error('MalformedTrailerError', 'aws-chunked trailer section too long');
+            }
           }
           if (nl >= 0) {
             const text = Buffer.concat(this.line).toString('latin1');
@@ -148,7 +150,9 @@ export class AwsChunkedDecoder extends Transform {
       if (!afterBare) this.finishTrailers();
       return;
     }
-    if (this.trailerSignature !== undefined) throw new S3Error('MalformedTrailerError', 'nothing may follow the trailer signature');
+    if (this.trailerSignature !== undefined) {
+      throw new S3Error('MalformedTrailerError', 'nothing may follow the trailer signature');
+    }
     const i = line.indexOf(':');
     if (i <= 0) throw new S3Error('MalformedTrailerError', 'aws-chunked trailer is malformed');
     const name = line.slice(0, i).trim().toLowerCase();

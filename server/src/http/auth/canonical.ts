@@ -54,14 +54,17 @@ export type HeaderValues = (name: string) => string[] | undefined;
  * A header's value as signatures see it: a header sent several times is its values joined with ','
  * (each trimmed), as SigV4 and SigV2 define it; Node's own join (', ') would not match what clients sign.
  */
-export function signedHeaderValue(headers: IncomingHttpHeaders, name: string, valuesOf?: HeaderValues): string | undefined {
+export function signedHeaderValue(
+  headers: IncomingHttpHeaders, name: string, valuesOf?: HeaderValues,
+): string | undefined {
   const values = valuesOf?.(name);
   if (values !== undefined && values.length > 1) return values.map((v) => v.trim()).join(',');
   return headerValue(headers, name);
 }
 
 export function canonicalHeaders(headers: IncomingHttpHeaders, signed: string[], valuesOf?: HeaderValues): string {
-  return signed.map((h) => `${h}:${(signedHeaderValue(headers, h, valuesOf) ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+  const value = (h: string): string => (signedHeaderValue(headers, h, valuesOf) ?? '').trim().replace(/\s+/g, ' ');
+  return signed.map((h) => `${h}:${value(h)}\n`).join('');
 }
 
 export const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');

@@ -174,7 +174,9 @@ export class Multipart {
     };
   }
 
-  async complete(bucket: string, key: string, uploadId: string, chosen: L.CompletePart[], opts?: L.CompleteOptions): Promise<L.ObjectInfo> {
+  async complete(
+    bucket: string, key: string, uploadId: string, chosen: L.CompletePart[], opts?: L.CompleteOptions,
+  ): Promise<L.ObjectInfo> {
     const set = this.store.setOf(key);
     const versioning = await this.store.versioning(bucket);
     const up = await this.readUpload(set, bucket, key, uploadId);
@@ -230,7 +232,9 @@ export class Multipart {
     }
     opts?.verifyChecksum?.(version.checksum);
     if (opts?.expectedSize !== undefined && version.size !== opts.expectedSize) {
-      throw new S3Error('InvalidRequest', `The object would be ${version.size} bytes, not the ${opts.expectedSize} given in x-amz-mp-object-size.`);
+      const want = opts.expectedSize;
+      const message = `The object would be ${version.size} bytes, not the ${want} of x-amz-mp-object-size.`;
+      throw new S3Error('InvalidRequest', message);
     }
     const withData = parts.filter((p) => p.size > 0);
     await set.mutate(bucket, key, {

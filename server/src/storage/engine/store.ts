@@ -85,7 +85,9 @@ export class Store {
       opts.precondition!(latest && latest.type === 'object' ? toObjectInfo(bucket, key, latest, true) : null);
     });
     if (opts.versionId !== undefined) {
-      if (opts.precondition) throw new S3Error('NotImplemented', 'A conditional delete of a named version is not implemented');
+      if (opts.precondition) {
+        throw new S3Error('NotImplemented', 'A conditional delete of a named version is not implemented');
+      }
       let removed: VersionRecord | undefined;
       await set.mutate(bucket, key, {
         check: (r) => void (removed = r.versions.find((v) => v.id === opts.versionId)),
@@ -109,7 +111,9 @@ export class Store {
       userMetadata: {},
       parts: [],
     };
-    await set.mutate(bucket, key, { check, apply: (cur) => [marker, ...cur.filter((v) => v.id !== marker.id)].sort(newerFirst) });
+    await set.mutate(bucket, key, {
+      check, apply: (cur) => [marker, ...cur.filter((v) => v.id !== marker.id)].sort(newerFirst),
+    });
     return { versionId: marker.id, deleteMarker: true };
   }
 

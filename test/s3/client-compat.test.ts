@@ -335,7 +335,7 @@ describe('checksums of request documents', () => {
   });
 });
 
-describe('CompleteMultipartUpload with x-amz-mp-object-size', () => {
+describe('CompleteMultipartUpload headers', () => {
   it('another size refuses the completion and stores nothing', async () => {
     const b = await newBucket('mp-size');
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'k' }));
@@ -355,6 +355,30 @@ describe('CompleteMultipartUpload with x-amz-mp-object-size', () => {
     expect((await s3Error(head(b, 'k'))).status).toBe(404);
     expect((await complete('3')).status).toBe(200);
     expect((await head(b, 'k')).ContentLength).toBe(3);
+  });
+
+  it('an x-amz-checksum-type other than the upload\'s refuses the completion', async () => {
+    const b = await newBucket('mp-type');
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: b, Key: 'k', ChecksumAlgorithm: 'CRC32', ChecksumType: 'COMPOSITE' }),
+    );
+    const p = await s3.send(
+      new UploadPartCommand({ Bucket: b, Key: 'k', UploadId, PartNumber: 1, Body: 'abc', ChecksumAlgorithm: 'CRC32' }),
+    );
+    const complete = (type: string) =>
+      signedFetch(server.url, {
+        method: 'POST',
+        path: `/${b}/k`,
+        query: { uploadId: UploadId! },
+        headers: { 'x-amz-checksum-type': type },
+        body: `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${p.ETag}</ETag>`
+          + `<ChecksumCRC32>${p.ChecksumCRC32}</ChecksumCRC32></Part></CompleteMultipartUpload>`,
+      });
+    const wrong = await complete('FULL_OBJECT');
+    expect([wrong.status, /<Code>(\w+)</.exec(wrong.text)?.[1]]).toEqual([400, 'BadDigest']);
+    expect((await s3Error(head(b, 'k'))).status).toBe(404);
+    expect((await complete('COMPOSITE')).status).toBe(200);
+    expect((await head(b, 'k')).ChecksumType).toBe('COMPOSITE');
   });
 });
 

@@ -63,17 +63,24 @@ export async function uploadPartCopy(ctx: ApiContext, req: S3Request, bucket: st
 
 /**
  * x-amz-checksum-<alg> on CompleteMultipartUpload is the checksum the client expects of the whole object
- * (a composite value may carry its `-N` suffix or not): a different or missing one is BadDigest.
+ * (a composite value may carry its `-N` suffix or not), x-amz-checksum-type the way it is combined: a
+ * different or missing one is BadDigest, as S3 answers.
  */
 function expectedChecksum(h: S3Request['headers']): ((c: StoredChecksum | undefined) => void) | undefined {
   const unsupported = Object.keys(h).find((k) => /^x-amz-checksum-(md5|sha512|xxhash64|xxhash3|xxhash128)$/.test(k));
   if (unsupported) throw new S3Error('NotImplemented', `${unsupported} is not implemented`);
   const name = Object.keys(h).find((k) => /^x-amz-checksum-(crc32|crc32c|crc64nvme|sha1|sha256)$/.test(k));
-  if (name === undefined) return undefined;
-  const want = String(h[name]).replace(/-\d+$/, '');
-  const alg = name.slice('x-amz-checksum-'.length).toUpperCase();
+  const type = typeof h['x-amz-checksum-type'] === 'string' ? h['x-amz-checksum-type'].toUpperCase() : undefined;
+  if (name === undefined && type === undefined) return undefined;
+  const want = name === undefined ? undefined : String(h[name]).replace(/-\d+$/, '');
+  const alg = name?.slice('x-amz-checksum-'.length).toUpperCase();
   return (c) => {
-    if (!c || c.algorithm !== alg || c.value.replace(/-\d+$/, '') !== want) throw new S3Error('BadDigest', `The ${alg} you specified did not match the calculated checksum.`);
+    if (alg !== undefined && (!c || c.algorithm !== alg || c.value.replace(/-\d+$/, '') !== want)) {
+      throw new S3Error('BadDigest', `The ${alg} you specified did not match the calculated checksum.`);
+    }
+    if (type !== undefined && c?.type !== type) {
+      throw new S3Error('BadDigest', `The x-amz-checksum-type ${type} does not match the upload's checksum type.`);
+    }
   };
 }
 

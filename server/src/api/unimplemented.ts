@@ -27,6 +27,7 @@ const HEADERS: Record<string, Refusal> = {
   'x-amz-write-offset-bytes': { what: 'Appending to an object' },
   'x-amz-if-match-last-modified-time': { what: 'Conditional deletes on the modification time' },
   'x-amz-if-match-size': { what: 'Conditional deletes on the size' },
+  'x-amz-if-match-initiated-time': { what: 'Conditional aborts of multipart uploads' },
   // minio-py's snowball upload asks MinIO to unpack a tar into objects; stored as it is, it would be one object.
   'x-amz-meta-snowball-auto-extract': { what: 'Extracting uploaded archives (MinIO snowball)', harmless: isFalse },
 };

@@ -17,6 +17,7 @@ import * as policy from './policy.js';
 import { selectObjectContent } from './select.js';
 import * as tagging from './tagging.js';
 import type { ApiContext, IncomingRequest, S3Request, S3Response } from './types.js';
+import { refuseUnimplemented } from './unimplemented.js';
 
 export type {
   ApiContext, ApiLogger, Caller, DecodedBody, Endpoint, IncomingRequest, S3Request, S3Response,
@@ -30,16 +31,19 @@ export { toXml, parseXml, escapeXml } from './xml.js';
 export { objectUrl } from './types.js';
 export { asHeaderBytes } from './object-headers.js';
 
-/** Authorizes the request (authorize.ts), then opens its body and runs the operation's handler. */
+/**
+ * Authorizes the request (authorize.ts), refuses what it asks that Cairn does not do (unimplemented.ts), then
+ * opens its body and runs the operation's handler.
+ */
 export async function handle(ctx: ApiContext, incoming: IncomingRequest): Promise<S3Response> {
   await authorizeOperation(ctx, incoming);
+  refuseUnimplemented(incoming.op, incoming.headers);
   const { openBody, ...request } = incoming;
   return run(ctx, { ...request, ...openBody() });
 }
 
 async function run(ctx: ApiContext, req: S3Request): Promise<S3Response> {
   const op = req.op;
-  refuseUnimplemented(op, req.headers);
   switch (op.name) {
     case 'ListBuckets': return bucket.listBuckets(ctx, op.params, req.caller);
     case 'CreateBucket': return bucket.createBucket(ctx, req, op.bucket);

@@ -40,7 +40,9 @@ function utf8Value(v: string): string {
  * reads back what it wrote: Go clients send UTF-8 bytes, Node's and Python's send latin1 bytes for
  * characters below U+0100, and app.ts writes the stored bytes back unchanged.
  */
-const STORED_AS_SENT = new Set(['content-type', 'content-encoding', 'content-disposition', 'content-language', 'cache-control', 'expires']);
+const STORED_AS_SENT = new Set([
+  'content-type', 'content-encoding', 'content-disposition', 'content-language', 'cache-control', 'expires',
+]);
 const storedAsSent = (name: string): boolean => name.startsWith('x-amz-meta-') || STORED_AS_SENT.has(name);
 
 function utf8Headers(headers: IncomingHttpHeaders, keepStored = false): IncomingHttpHeaders {
@@ -63,7 +65,8 @@ function distinctValues(raw: IncomingMessage): HeaderValues {
 /** The scheme and host the client used (Cairn serves plain HTTP; a TLS proxy in front says so). */
 export function endpointOf(headers: IncomingHttpHeaders, virtualHost: boolean): Endpoint {
   const proto = headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
-  const host = typeof headers.host === 'string' && /^[A-Za-z0-9.:[\]-]+$/.test(headers.host) ? headers.host : 'localhost';
+  const sent = headers.host;
+  const host = typeof sent === 'string' && /^[A-Za-z0-9.:[\]-]+$/.test(sent) ? sent : 'localhost';
   return { base: `${proto}://${host}`, virtualHost };
 }
 
@@ -121,7 +124,9 @@ export async function dispatch(ctx: HttpContext, raw: IncomingMessage, requestId
     if (err.code === 'InternalError' && !(e instanceof S3Error)) log.error({ err: e }, 'internal error');
     const errHeaders: Record<string, string | number> = { ...((e as { headers?: Record<string, string> }).headers ?? {}) };
     if (typeof raw.headers.origin === 'string' && bucketForCors !== undefined && err.code !== 'CORSForbidden') {
-      Object.assign(errHeaders, await actualRequestCors(ctx.api, bucketForCors, raw.headers.origin, method, raw.headers).catch(() => ({})));
+      const cors = await actualRequestCors(ctx.api, bucketForCors, raw.headers.origin, method, raw.headers)
+        .catch(() => ({}));
+      Object.assign(errHeaders, cors);
     }
     if (method === 'HEAD') return { status: err.status, headers: errHeaders };
     const body = errorBody(err, resource, requestId, ctx.hostId);

@@ -6,7 +6,8 @@ import { S3Error } from '../../errors.js';
 import type { CredentialStore, Identity } from './credentials.js';
 import { requireSignedHeaders } from './signed-headers.js';
 import {
-  EMPTY_SHA256, type HeaderValues, canonicalHeaders, canonicalQuery, canonicalUri, headerValue, hmac, parseAmzDate, queryPairs,
+  EMPTY_SHA256, type HeaderValues, canonicalHeaders, canonicalQuery, canonicalUri, headerValue, hmac, parseAmzDate,
+  queryPairs,
   sameSignature, sha256Hex,
 } from './canonical.js';
 
@@ -168,7 +169,8 @@ export function verifyHeaderV4(ctx: SigV4Context, req: SignedRequest, authorizat
   const contentSha = headerValue(req.headers, 'x-amz-content-sha256');
   const payload = payloadMode(contentSha);
   const canonicalRequest = [
-    req.method, canonicalUri(req.rawPath), canonicalQuery(queryPairs(req.rawQuery)), canonicalHeaders(req.headers, signed, req.valuesOf),
+    req.method, canonicalUri(req.rawPath), canonicalQuery(queryPairs(req.rawQuery)),
+    canonicalHeaders(req.headers, signed, req.valuesOf),
     signedHeaders, contentSha ?? EMPTY_SHA256,
   ].join('\n');
   const key = verify(ctx, identity, cred, amzDate, canonicalRequest, signature);

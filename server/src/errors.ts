@@ -87,7 +87,8 @@ export class S3Error extends Error {
   readonly status: number;
   readonly extra: Record<string, string>;
 
-  constructor(code: S3ErrorCode, message?: string, extra?: Record<string, string>);
+  /** `status` overrides the table's where S3 answers one code with two statuses (presigned expiry: 403, not 400). */
+  constructor(code: S3ErrorCode, message?: string, extra?: Record<string, string>, status?: number);
   /** S3 Select's codes keep their own table (select-engine's SELECT_ERRORS): status and message come with them. */
   constructor(code: SelectErrorCode, message: string, extra: Record<string, string>, status: number);
   constructor(code: S3ErrorCode | SelectErrorCode, message?: string, extra: Record<string, string> = {}, status?: number) {

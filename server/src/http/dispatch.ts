@@ -70,6 +70,33 @@ export function endpointOf(headers: IncomingHttpHeaders, virtualHost: boolean): 
   return { base: `${proto}://${host}`, virtualHost };
 }
 
+/** Query parameters of a presigned SigV4 URL that belong to the signature itself. */
+const PRESIGN_PARAMS = new Set([
+  'x-amz-algorithm', 'x-amz-credential', 'x-amz-date', 'x-amz-expires', 'x-amz-signedheaders', 'x-amz-signature',
+  'x-amz-content-sha256', 'x-amz-security-token',
+]);
+
+/**
+ * A presigned SigV4 URL carries the request's other `x-amz-*` headers as query parameters when the signer hoists
+ * them (the JS SDK's presigner does for x-amz-acl, x-amz-meta-*, x-amz-tagging, x-amz-checksum-*, ...): they are
+ * signed as part of the query, and S3 takes them as headers. `both` names those also sent as headers (refused
+ * once authentication has had its say on the headers).
+ */
+function withHoistedHeaders(headers: IncomingHttpHeaders, query: URLSearchParams): { headers: IncomingHttpHeaders; both: string[] } {
+  const both: string[] = [];
+  if (!query.has('X-Amz-Signature')) return { headers, both };
+  let out: IncomingHttpHeaders | undefined;
+  for (const [name, value] of query) {
+    const h = name.toLowerCase();
+    if (!h.startsWith('x-amz-') || PRESIGN_PARAMS.has(h)) continue;
+    if (headers[h] !== undefined || out?.[h] !== undefined) both.push(name);
+    out ??= { ...headers };
+    // Stored headers (user metadata) are kept as the bytes sent (see storedAsSent): the UTF-8 of the parameter.
+    out[h] = storedAsSent(h) ? Buffer.from(value, 'utf8').toString('latin1') : value;
+  }
+  return { headers: out ?? headers, both };
+}
+
 function splitUrl(url: string): { rawPath: string; rawQuery: string } {
   const i = url.indexOf('?');
   return i < 0 ? { rawPath: url, rawQuery: '' } : { rawPath: url.slice(0, i), rawQuery: url.slice(i + 1) };
@@ -80,10 +107,13 @@ export async function dispatch(ctx: HttpContext, raw: IncomingMessage, requestId
   const { rawPath, rawQuery } = splitUrl(raw.url ?? '/');
   const method = (raw.method ?? 'GET').toUpperCase();
   let resource = rawPath;
-  const headers = utf8Headers(raw.headers);
+  const signedHeaders = utf8Headers(raw.headers);
+  let headers = signedHeaders;
   let bucketForCors: string | undefined;
   try {
     const query = new URLSearchParams(rawQuery);
+    const { headers: hoisted, both } = withHoistedHeaders(raw.headers, query);
+    headers = hoisted === raw.headers ? signedHeaders : utf8Headers(hoisted);
     const { bucket, op } = route({ method, path: rawPath, query, headers, domains: ctx.domains });
     bucketForCors = bucket;
     resource = bucket === undefined ? '/' : rawPath;
@@ -97,8 +127,11 @@ export async function dispatch(ctx: HttpContext, raw: IncomingMessage, requestId
       const authn = op.name === 'Preflight'
         ? { payload: { kind: 'unsigned' as const } }
         : authenticate(ctx.auth, {
-          method, rawPath, rawQuery, query, headers, valuesOf: distinctValues(raw), virtualBucket,
+          method, rawPath, rawQuery, query, headers: signedHeaders, valuesOf: distinctValues(raw), virtualBucket,
         });
+      if (both.length > 0) {
+        throw new S3Error('InvalidArgument', `${both[0]} is given both as a header and as a query parameter`, { ArgumentName: both[0] });
+      }
       // Called by the API once the request is authorized.
       const openBody = (): DecodedBody => {
         const length = headers['content-length'];
@@ -109,7 +142,7 @@ export async function dispatch(ctx: HttpContext, raw: IncomingMessage, requestId
           : { body: emptyBody(), size: 0, trailers: new Map<string, string>() };
       };
       res = await handle(ctx.api, {
-        op, requestId, method, headers: utf8Headers(raw.headers, true), query, openBody, log,
+        op, requestId, method, headers: utf8Headers(hoisted, true), query, openBody, log,
         sourceIp: raw.socket.remoteAddress ?? '', secure: false,
         caller: authn.identity ? { accessKey: authn.identity.accessKey, root: authn.identity.root } : undefined,
         endpoint: endpointOf(headers, virtualBucket !== undefined),

@@ -5,9 +5,9 @@
 // "...IfExists", "Condition with multiple context keys or values", "Single-valued vs. multivalued keys").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CreateBucketCommand, DeleteBucketPolicyCommand, GetBucketAclCommand, GetObjectAclCommand, GetObjectCommand,
-  ListObjectsV2Command, PutBucketAclCommand, PutBucketPolicyCommand, PutObjectAclCommand, PutObjectCommand,
-  type Grant, type S3Client,
+  CreateBucketCommand, DeleteBucketPolicyCommand, GetBucketAclCommand, GetBucketPolicyCommand, GetObjectAclCommand,
+  GetObjectCommand, ListObjectsV2Command, PutBucketAclCommand, PutBucketPolicyCommand, PutObjectAclCommand,
+  PutObjectCommand, type Grant, type S3Client,
 } from '@aws-sdk/client-s3';
 import { ALT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
 
@@ -162,6 +162,25 @@ describe('condition operators', () => {
       prefix('pub/', 200), prefix('b/', 403), none(403)]],
     ['ForAllValues:StringEquals', { 'ForAllValues:StringEquals': { 's3:prefix': ['a/', 'pub/'] } }, [
       prefix('pub/', 200), prefix('b/', 403), none(200)]],
+    // ForAnyValue needs a value even with a negated operator (IAM: a missing key makes ForAnyValue false).
+    ['ForAnyValue:StringNotEquals', { 'ForAnyValue:StringNotEquals': { 's3:prefix': 'secret/' } }, [
+      prefix('pub/', 200), prefix('secret/', 403), none(403)]],
+    // Date operators: ISO 8601 (W3C profile) or epoch seconds, against aws:CurrentTime or aws:EpochTime.
+    ['DateGreaterThan (ISO 8601)', { DateGreaterThan: { 'aws:CurrentTime': '2000-01-01T00:00:00Z' } }, [none(200)]],
+    ['DateLessThan (ISO 8601, past)', { DateLessThan: { 'aws:CurrentTime': '2000-01-01T00:00:00Z' } }, [none(403)]],
+    ['DateLessThanEquals (epoch seconds, 2100)', { DateLessThanEquals: { 'aws:EpochTime': '4102444800' } }, [
+      none(200)]],
+    ['DateGreaterThanEquals (epoch against ISO)', { DateGreaterThanEquals: { 'aws:CurrentTime': '4102444800' } }, [
+      none(403)]],
+    ['DateEquals (a date without time)', { DateEquals: { 'aws:CurrentTime': '2000-01-01' } }, [none(403)]],
+    ['DateNotEquals (with a zone offset)', { DateNotEquals: { 'aws:EpochTime': '2000-01-01T02:00:00+02:00' } }, [
+      none(200)]],
+    ['DateLessThanIfExists', { DateLessThanIfExists: { 'aws:CurrentTime': '2100-01-01T00:00Z' } }, [none(200)]],
+    // BinaryEquals: the policy holds the value in base64.
+    ['BinaryEquals', { BinaryEquals: { 'aws:UserAgent': Buffer.from('CairnTester').toString('base64') } }, [
+      agent('CairnTester', 200), agent('cairntester', 403)]],
+    ['aws:PrincipalType of an anonymous request', { StringEquals: { 'aws:PrincipalType': 'Anonymous' } }, [
+      none(200)]],
     // Several values of one key are ORed; several keys (and operators) are ANDed.
     ['several keys and operators', {
       StringEquals: { 's3:prefix': ['a/', 'pub/'], 's3:delimiter': '/' },
@@ -194,6 +213,60 @@ describe('condition operators', () => {
     const insecure = deny('s3:*', { Bool: { 'aws:SecureTransport': 'false' } });
     await root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: policyOf(everyone, insecure) }));
     expect(await list(prefix('pub/', 403))).toBe(403);
+  });
+});
+
+describe('conditions Cairn cannot evaluate', () => {
+  const b = 'conditions-refused';
+  const good = policyOf({
+    Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*`,
+    Condition: { DateGreaterThan: { 'aws:CurrentTime': '2000-01-01T00:00:00Z' } },
+  });
+  const getPolicy = async () => (await root.send(new GetBucketPolicyCommand({ Bucket: b }))).Policy;
+  beforeAll(async () => {
+    await root.send(new CreateBucketCommand({ Bucket: b }));
+    await root.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'v' }));
+    await root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: good }));
+  });
+  const deny = (Condition: object) => policyOf({
+    Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*`, Condition,
+  });
+  const malformed = { name: 'MalformedPolicy', status: 400 };
+  const notImplemented = { name: 'NotImplemented', status: 501 };
+  const refused: [string, object, typeof malformed][] = [
+    ['an operator IAM does not define', { StringEqualz: { 's3:prefix': 'a' } }, malformed],
+    ['Null with IfExists', { NullIfExists: { 's3:prefix': 'true' } }, malformed],
+    ['Null with a set operator', { 'ForAnyValue:Null': { 's3:prefix': 'true' } }, malformed],
+    ['two set operators', { 'ForAnyValue:ForAllValues:StringEquals': { 's3:prefix': 'a' } }, malformed],
+    ['a date that is not ISO 8601 nor epoch seconds', { DateLessThan: { 'aws:CurrentTime': 'tomorrow' } }, malformed],
+    ['a date that does not exist', { DateLessThan: { 'aws:CurrentTime': '2023-02-29T00:00:00Z' } }, malformed],
+    ['a number that is not one', { NumericLessThan: { 's3:max-keys': '0x10' } }, malformed],
+    ['an address that is not one', { IpAddress: { 'aws:SourceIp': '10.0.0.300/8' } }, malformed],
+    ['a Bool value that is not one', { Bool: { 'aws:SecureTransport': 'yes' } }, malformed],
+    ['BinaryEquals with a value not in base64', { BinaryEquals: { 'aws:UserAgent': 'not base64!' } }, malformed],
+    ['an S3 key S3 does not define', { StringEquals: { 's3:no-such-key': 'a' } }, malformed],
+    ['another service\'s key', { StringEquals: { 'ec2:Region': 'a' } }, malformed],
+    ['an S3 key Cairn has no value for', { StringEquals: { 's3:signatureversion': 'AWS' } }, notImplemented],
+    ['a global key AWS always sets and Cairn cannot', { StringEquals: { 'aws:PrincipalArn': 'x' } }, notImplemented],
+  ];
+  it.each(refused)('%s: refused, the stored policy unchanged', async (_name, condition, want) => {
+    expect(await s3Error(root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: deny(condition) })))).toEqual(want);
+    expect(await getPolicy()).toBe(good);
+    expect(await (await fetch(`${server.url}/${b}/k`)).text()).toBe('v');
+  });
+
+  it('a Deny on a date applies; an aws: key no request carries is accepted and absent, as in AWS', async () => {
+    const past = { DateGreaterThan: { 'aws:CurrentTime': '2000-01-01T00:00:00Z' } };
+    await root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: deny(past) }));
+    expect((await fetch(`${server.url}/${b}/k`)).status).toBe(403);
+    const vpce = policyOf({
+      Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*`,
+      Condition: { StringNotEquals: { 'aws:SourceVpce': 'vpce-1a2b3c4d' } },
+    });
+    await root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: vpce }));
+    expect(await getPolicy()).toBe(vpce);
+    expect(await (await fetch(`${server.url}/${b}/k`)).text()).toBe('v');
+    await root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: good }));
   });
 });
 

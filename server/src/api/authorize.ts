@@ -18,6 +18,7 @@ import { evaluatePolicy } from './bucket-policy.js';
 import { bucketSettings, ownsBucket, type BucketSettings } from './bucket-settings.js';
 import type { Operation } from './operation.js';
 import type { ConditionContext } from './policy-conditions.js';
+import { CONDITION_HEADERS } from './policy-keys.js';
 import type { ApiContext, Caller } from './types.js';
 
 /** Who asks, and the facts of the request that policy conditions read. Every S3Request is one. */
@@ -62,21 +63,17 @@ const ACL_NEEDS: Record<string, [on: 'bucket' | 'object', permission: Permission
   's3:PutObjectVersionAcl': ['object', 'WRITE_ACP'],
 };
 
-/** Request headers policy conditions may name as s3:<header>. */
-const CONDITION_HEADERS = [
-  'x-amz-acl', 'x-amz-copy-source', 'x-amz-metadata-directive', 'x-amz-storage-class', 'x-amz-server-side-encryption',
-  'x-amz-grant-full-control', 'x-amz-grant-read', 'x-amz-grant-write', 'x-amz-grant-read-acp',
-  'x-amz-grant-write-acp',
-];
-
 const header = (req: AccessRequest, name: string): string | undefined => {
   const v = req.headers[name];
   return typeof v === 'string' ? v : undefined;
 };
 
-function conditionContext(ctx: ApiContext, req: AccessRequest, r: Resource): ConditionContext {
+/** The request as policy conditions see it (exported for the test that keeps it in step with policy-keys.ts). */
+export function conditionContext(ctx: ApiContext, req: AccessRequest, r: Resource): ConditionContext {
   const now = ctx.now();
   const h = (name: string) => header(req, name);
+  const caller = req.caller;
+  // Every key policy-keys.ts lists as supplied (REQUEST_KEYS, CONDITION_HEADERS, TAG_KEY_PREFIXES) is set here.
   const out: ConditionContext = {
     'aws:sourceip': req.sourceIp,
     'aws:securetransport': String(req.secure),
@@ -84,8 +81,13 @@ function conditionContext(ctx: ApiContext, req: AccessRequest, r: Resource): Con
     'aws:useragent': h('user-agent'),
     'aws:currenttime': new Date(now).toISOString(),
     'aws:epochtime': String(Math.floor(now / 1000)),
-    'aws:username': req.caller?.accessKey,
-    'aws:userid': req.caller?.accessKey,
+    'aws:username': caller?.accessKey,
+    'aws:userid': caller?.accessKey,
+    'aws:principaltype': caller === undefined ? 'Anonymous' : caller.root ? 'Account' : 'User',
+    'aws:requestedregion': ctx.region,
+    // No request reaches Cairn from or through an AWS service.
+    'aws:principalisawsservice': 'false',
+    'aws:viaawsservice': 'false',
     's3:prefix': req.query.get('prefix') ?? undefined,
     's3:delimiter': req.query.get('delimiter') ?? undefined,
     's3:max-keys': req.query.get('max-keys') ?? undefined,

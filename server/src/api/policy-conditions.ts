@@ -1,8 +1,13 @@
 // Policy conditions (`"Condition": {"StringLike": {"s3:prefix": ["home/*"]}}`), compiled once per policy:
-// wildcard values become linear-time matchers, numbers are parsed, IP ranges become a BlockList. At request
-// time a condition is a lookup of its key in the request's condition context and one test.
+// wildcard values become linear-time matchers, numbers and dates are parsed, IP ranges become a BlockList.
+// At request time a condition is a lookup of its key in the request's condition context and one test.
+// Every operator of the IAM reference ("IAM JSON policy elements: Condition operators") is implemented;
+// anything else is refused when the policy is stored, as are values an operator cannot read: a condition
+// Cairn could not evaluate must never be accepted, since a Deny holding it would silently never apply.
 import { BlockList, isIP } from 'node:net';
 import { compileWildcard, globParts, type WildcardMatcher } from '@cairn/select-engine';
+import { S3Error } from '../errors.js';
+import { checkConditionKey } from './policy-keys.js';
 
 /** Condition keys (lower-cased) -> values of the request; undefined where the request has none. */
 export type ConditionContext = Record<string, string | undefined>;
@@ -13,13 +18,23 @@ export interface Condition {
   holds(ctx: ConditionContext): boolean;
 }
 
+type ValueTest = (v: string) => boolean;
+
+const malformed = (message: string) => new S3Error('MalformedPolicy', message);
+const badValue = (op: string, value: string) =>
+  malformed(`Invalid value ${JSON.stringify(value.slice(0, 64))} for the condition operator ${op}`);
+
+/** IpAddress / NotIpAddress values: an IPv4 or IPv6 address with an optional prefix length. */
 function ipBlockList(values: string[]): BlockList {
   const bl = new BlockList();
   for (const cidr of values) {
-    const [addr, bits] = cidr.split('/');
-    const type = isIP(addr) === 6 ? 'ipv6' : 'ipv4';
-    if (!isIP(addr)) continue;
-    bl.addSubnet(addr, bits === undefined ? (type === 'ipv6' ? 128 : 32) : Number(bits), type);
+    const slash = cidr.indexOf('/');
+    const addr = slash < 0 ? cidr : cidr.slice(0, slash);
+    const family = isIP(addr);
+    const max = family === 6 ? 128 : 32;
+    const bits = slash < 0 ? max : /^\d{1,3}$/.test(cidr.slice(slash + 1)) ? Number(cidr.slice(slash + 1)) : NaN;
+    if (family === 0 || !(bits >= 0 && bits <= max)) throw malformed('Invalid IP address in Conditions');
+    bl.addSubnet(addr, bits, family === 6 ? 'ipv6' : 'ipv4');
   }
   return bl;
 }
@@ -55,8 +70,71 @@ function arnMatcher(pattern: string): (arn: string) => boolean {
   };
 }
 
+/** A decimal number as policies write them (`10`, `-2.5`); NaN for anything else (`0x10`, `1e3`, ``). */
+function numberOf(s: string): number {
+  return /^-?\d{1,20}(\.\d{1,20})?$/.test(s) ? Number(s) : NaN;
+}
+
+// W3C profile of ISO 8601: YYYY, YYYY-MM, YYYY-MM-DD, then a time with minutes, seconds and a fraction,
+// which needs a zone (Z or +hh:mm).
+const ISO_DATE =
+  /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2}))?)?)?$/;
+
+/**
+ * Milliseconds since the epoch of a date as the Date operators read it: ISO 8601 (W3C profile) or epoch
+ * seconds (what aws:EpochTime holds). Four digits are a year (the profile's YYYY), more are epoch seconds.
+ * NaN for anything else.
+ */
+export function dateOf(s: string): number {
+  if (s.length !== 4 && /^\d{1,12}$/.test(s)) return Number(s) * 1000;
+  const m = ISO_DATE.exec(s);
+  if (!m) return NaN;
+  const [, y, mo = '01', d = '01', h = '00', mi = '00', sec = '00', frac = '', zone = 'Z'] = m;
+  const ms = Number(frac.padEnd(3, '0').slice(0, 3));
+  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec), ms);
+  // Date.UTC rolls fields over (month 13, day 31 of April): a date that does not exist is refused.
+  const t = new Date(utc);
+  const exists = t.getUTCFullYear() === Number(y) && t.getUTCMonth() === Number(mo) - 1 && t.getUTCDate() === Number(d)
+    && t.getUTCHours() === Number(h) && t.getUTCMinutes() === Number(mi) && t.getUTCSeconds() === Number(sec);
+  if (!exists) return NaN;
+  if (zone === 'Z') return utc;
+  const offset = (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6))) * 60_000;
+  if (Number(zone.slice(1, 3)) > 23 || Number(zone.slice(4, 6)) > 59) return NaN;
+  return zone[0] === '+' ? utc - offset : utc + offset;
+}
+
+type Compare = (a: number, b: number) => boolean;
+const ORDER: Record<string, Compare> = {
+  Equals: (a, b) => a === b, LessThan: (a, b) => a < b, LessThanEquals: (a, b) => a <= b,
+  GreaterThan: (a, b) => a > b, GreaterThanEquals: (a, b) => a >= b,
+};
+
+/** Numeric* and Date*: the request's value against each policy value (NotEquals: against none of them). */
+function orderedTest(op: string, family: 'Numeric' | 'Date', values: string[]): ValueTest | undefined {
+  const relation = op.slice(family.length);
+  const read = family === 'Numeric' ? numberOf : dateOf;
+  if (relation !== 'NotEquals' && !Object.hasOwn(ORDER, relation)) return undefined;
+  const wanted = values.map((x) => {
+    const n = read(x);
+    if (Number.isNaN(n)) throw badValue(op, x);
+    return n;
+  });
+  if (relation === 'NotEquals') return (v) => !Number.isNaN(read(v)) && wanted.every((x) => read(v) !== x);
+  const f = ORDER[relation];
+  return (v) => {
+    const n = read(v);
+    return wanted.some((x) => f(n, x));
+  };
+}
+
+function booleanValues(op: string, values: string[]): Set<string> {
+  const set = new Set(values.map((x) => x.toLowerCase()));
+  for (const x of set) if (x !== 'true' && x !== 'false') throw badValue(op, x);
+  return set;
+}
+
 /** The test an operator applies to a present value; undefined for an operator Cairn does not know. */
-function valueTest(op: string, values: string[]): ((v: string) => boolean) | undefined {
+function valueTest(op: string, values: string[]): ValueTest | undefined {
   switch (op) {
     case 'StringEquals': {
       const set = new Set(values);
@@ -87,23 +165,19 @@ function valueTest(op: string, values: string[]): ((v: string) => boolean) | und
       return (v) => matchers.some((m) => m(v)) === positive;
     }
     case 'Bool': {
-      const set = new Set(values.map((x) => x.toLowerCase()));
+      const set = booleanValues(op, values);
       return (v) => set.has(v.toLowerCase());
     }
-    case 'NumericEquals':
-    case 'NumericNotEquals':
-    case 'NumericLessThan':
-    case 'NumericLessThanEquals':
-    case 'NumericGreaterThan':
-    case 'NumericGreaterThanEquals': {
-      const nums = values.map(Number);
-      const cmp: Record<string, (a: number, b: number) => boolean> = {
-        NumericEquals: (a, b) => a === b, NumericLessThan: (a, b) => a < b, NumericLessThanEquals: (a, b) => a <= b,
-        NumericGreaterThan: (a, b) => a > b, NumericGreaterThanEquals: (a, b) => a >= b,
+    case 'BinaryEquals': {
+      // The policy holds base64; the request's value is compared as its UTF-8 bytes.
+      const wanted = values.map((x) => {
+        if (x.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(x)) throw badValue(op, x);
+        return Buffer.from(x, 'base64');
+      });
+      return (v) => {
+        const bytes = Buffer.from(v, 'utf8');
+        return wanted.some((w) => w.equals(bytes));
       };
-      if (op === 'NumericNotEquals') return (v) => nums.every((x) => Number(v) !== x);
-      const f = cmp[op];
-      return (v) => nums.some((x) => f(Number(v), x));
     }
     case 'IpAddress':
     case 'NotIpAddress': {
@@ -112,35 +186,50 @@ function valueTest(op: string, values: string[]): ((v: string) => boolean) | und
       return (v) => inRange(bl, v) === inside;
     }
     default:
+      if (op.startsWith('Numeric')) return orderedTest(op, 'Numeric', values);
+      if (op.startsWith('Date')) return orderedTest(op, 'Date', values);
       return undefined;
   }
 }
 
 /** Operators that require the key not to match: true when the key is absent (IAM User Guide). */
 const NEGATED = new Set([
-  'StringNotEquals', 'StringNotEqualsIgnoreCase', 'StringNotLike', 'NumericNotEquals', 'NotIpAddress', 'ArnNotEquals',
-  'ArnNotLike',
+  'StringNotEquals', 'StringNotEqualsIgnoreCase', 'StringNotLike', 'NumericNotEquals', 'DateNotEquals', 'NotIpAddress',
+  'ArnNotEquals', 'ArnNotLike',
 ]);
 
+/** `ForAllValues:StringLikeIfExists` -> its set operator, base operator and IfExists. */
+function parseOperator(operator: string): { set?: 'any' | 'all'; base: string; ifExists: boolean } {
+  let base = operator;
+  let set: 'any' | 'all' | undefined;
+  if (base.startsWith('ForAnyValue:')) set = 'any';
+  else if (base.startsWith('ForAllValues:')) set = 'all';
+  if (set) base = base.slice(base.indexOf(':') + 1);
+  const ifExists = base.endsWith('IfExists');
+  if (ifExists) base = base.slice(0, -'IfExists'.length);
+  return { set, base, ifExists };
+}
+
 /**
- * One condition of a statement. `ForAnyValue:` / `ForAllValues:` prefixes are read as the plain operator
- * (every key Cairn knows has a single value). An absent key satisfies `...IfExists`, a negated operator and
- * ForAllValues (no value fails it), as IAM evaluates them.
+ * One condition of a statement, or MalformedPolicy ("Invalid Condition type") for an operator Cairn does not
+ * implement: `Null` takes neither IfExists nor a set operator. Every key Cairn knows has a single value, so
+ * `ForAnyValue:` holds when that value passes and fails without one, and `ForAllValues:` holds when the value
+ * passes or is absent. An absent key satisfies `...IfExists` and the negated operators, as IAM evaluates them.
  */
 export function compileCondition(operator: string, key: string, values: string[]): Condition {
-  const forAll = operator.startsWith('ForAllValues:');
-  let op = operator.replace(/^(ForAnyValue|ForAllValues):/, '');
-  const ifExists = op.endsWith('IfExists');
-  if (ifExists) op = op.slice(0, -'IfExists'.length);
+  const { set, base, ifExists } = parseOperator(operator);
+  const invalid = () => malformed(`Invalid Condition type : ${operator}`);
   const k = key.toLowerCase();
-  if (op === 'Null') {
-    const wantAbsent = values[0] === 'true';
-    return { key: k, holds: (ctx) => (ctx[k] === undefined) === wantAbsent };
+  if (base === 'Null') {
+    if (set || ifExists) throw invalid();
+    checkConditionKey(k, key);
+    const wants = booleanValues(operator, values);
+    return { key: k, holds: (ctx) => wants.has(String(ctx[k] === undefined)) };
   }
-  const test = valueTest(op, values);
-  // An operator we do not know never grants (and never denies) anything.
-  if (!test) return { key: k, holds: () => false };
-  const whenAbsent = ifExists || NEGATED.has(op) || forAll;
+  const test = valueTest(base, values);
+  if (!test) throw invalid();
+  checkConditionKey(k, key);
+  const whenAbsent = ifExists || set === 'all' || (set === undefined && NEGATED.has(base));
   return {
     key: k,
     holds: (ctx) => {

@@ -1,0 +1,58 @@
+// The condition keys a bucket policy may name, and what Cairn knows of each (names lower-cased: keys compare
+// case-insensitively). S3 refuses a key it does not know with "Policy has an invalid condition key", except
+// keys starting with `aws:`: any of those is accepted, and one a request does not carry is simply absent
+// (a VPC endpoint id, an organization id: never present in a request to Cairn, as in a request to AWS from
+// outside a VPC or an organization). Keys that AWS documents and would fill in, but Cairn cannot (account
+// ids, object lock, TLS version...), are refused as NotImplemented: accepted, they would make a Deny that
+// names them silently never apply.
+import { S3Error } from '../errors.js';
+
+/** Request headers a condition may name as `s3:<header>`; absent when the request does not send them. */
+export const CONDITION_HEADERS = [
+  'x-amz-acl', 'x-amz-copy-source', 'x-amz-metadata-directive', 'x-amz-storage-class', 'x-amz-server-side-encryption',
+  'x-amz-server-side-encryption-aws-kms-key-id', 'x-amz-server-side-encryption-customer-algorithm',
+  'x-amz-website-redirect-location', 'x-amz-content-sha256', 'x-amz-grant-full-control', 'x-amz-grant-read',
+  'x-amz-grant-write', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp', 'if-match', 'if-none-match',
+];
+
+/** Keys the condition context holds besides the headers (authorize.ts fills in each of them). */
+export const REQUEST_KEYS = [
+  'aws:sourceip', 'aws:securetransport', 'aws:referer', 'aws:useragent', 'aws:currenttime', 'aws:epochtime',
+  'aws:username', 'aws:userid', 'aws:principaltype', 'aws:requestedregion', 'aws:principalisawsservice',
+  'aws:viaawsservice', 's3:prefix', 's3:delimiter', 's3:max-keys', 's3:versionid',
+];
+
+/** Per-tag keys: the tag's key follows the slash (the request's x-amz-tagging, the object's stored tags). */
+export const TAG_KEY_PREFIXES = ['s3:requestobjecttag/', 's3:existingobjecttag/'];
+
+const SUPPLIED = new Set([...REQUEST_KEYS, ...CONDITION_HEADERS.map((h) => `s3:${h}`)]);
+
+/** S3 condition keys AWS documents ("Actions, resources, and condition keys for Amazon S3") Cairn has no value for. */
+const S3_NOT_IMPLEMENTED = new Set([
+  's3:accessgrantsinstancearn', 's3:accesspointnetworkorigin', 's3:authtype', 's3:dataaccesspointaccount',
+  's3:dataaccesspointarn', 's3:existingjoboperation', 's3:existingjobpriority', 's3:inventoryaccessibleoptionalfields',
+  's3:jobsuspendedcause', 's3:locationconstraint', 's3:object-lock-legal-hold', 's3:object-lock-mode',
+  's3:object-lock-remaining-retention-days', 's3:object-lock-retain-until-date', 's3:objectcreationoperation',
+  's3:requestjoboperation', 's3:requestjobpriority', 's3:requestobjecttagkeys', 's3:resourceaccount',
+  's3:signatureage', 's3:signatureversion', 's3:tlsversion',
+]);
+const S3_NOT_IMPLEMENTED_PREFIXES = ['s3:buckettag/'];
+
+/** Global keys AWS sets on every authenticated request; Cairn has no accounts to give them a value. */
+const GLOBAL_NOT_IMPLEMENTED = new Set(['aws:principalarn', 'aws:principalaccount', 'aws:resourceaccount']);
+
+const withTagKey = (key: string, prefixes: string[]) =>
+  prefixes.some((p) => key.startsWith(p) && key.length > p.length);
+
+/**
+ * Refuses a condition key as S3 does (MalformedPolicy) or as one Cairn cannot evaluate (NotImplemented).
+ * `key` is lower-cased.
+ */
+export function checkConditionKey(key: string, original: string): void {
+  if (SUPPLIED.has(key) || withTagKey(key, TAG_KEY_PREFIXES)) return;
+  if (GLOBAL_NOT_IMPLEMENTED.has(key) || S3_NOT_IMPLEMENTED.has(key) || withTagKey(key, S3_NOT_IMPLEMENTED_PREFIXES)) {
+    throw new S3Error('NotImplemented', `The condition key ${original} is not implemented.`);
+  }
+  if (key.startsWith('aws:') && key.length > 4) return;
+  throw new S3Error('MalformedPolicy', 'Policy has an invalid condition key');
+}

@@ -117,6 +117,25 @@ function policyTable() {
     );
   }
   oldRegExp('old RegExp, same glob', '*a*a*a*a*a*a*a*ab', oldGlobRegExp('*a*a*a*a*a*a*a*ab'));
+
+  // The worst a condition can cost: one StringLike value filling a 20 KB policy with a ?-run (625 machine
+  // words per character) against a header value up to Node's 16 KB header limit, on every request.
+  const run = `*${'a?'.repeat(9_900)}b*`;
+  const conditioned = parsePolicy(
+    JSON.stringify({
+      Statement: [{
+        Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::bkt/*',
+        Condition: { StringLike: { 'aws:UserAgent': run } },
+      }],
+    }),
+    'bkt',
+  );
+  for (const size of [2048, 4096, 8192, 16384]) {
+    const conditions = { 'aws:useragent': 'a'.repeat(size) };
+    const request = { principal: '*', action: 's3:GetObject', bucket: 'bkt', key: 'k', conditions };
+    const ms = time(() => evaluatePolicy(conditioned, request), 5);
+    add('policy condition (20 KB policy)', 'StringLike *(a?)x9900 b*', size, ms);
+  }
 }
 
 async function likeTable() {
@@ -124,7 +143,8 @@ async function likeTable() {
     ['%a%a%a%a%a%a%a%b', '%a%a%a%a%a%a%a%b'],
     ['%a%a%a%a%a%a%a%b%', '%a%a%a%a%a%a%a%b%'],
     ['%a_a_a_a_a_a_ab%', '%a_a_a_a_a_a_ab%'],
-    ['%(a{31}_)x8 b%', `%${`${'a'.repeat(31)}_`.repeat(8)}b%`],
+    // The longest run with _ LIKE accepts (MAX_LIKE_RUN_WITH_ONE, 128 characters: 4 machine words).
+    ['%(a{31}_)x3 a{31}b%', `%${`${'a'.repeat(31)}_`.repeat(3)}${'a'.repeat(31)}b%`],
     ['%a{1000}b%', `%${'a'.repeat(1000)}b%`],
     ['%a{500}ba{500}%', `%${'a'.repeat(500)}b${'a'.repeat(500)}%`],
   ];

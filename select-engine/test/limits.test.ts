@@ -37,3 +37,16 @@ describe('numbers in text', () => {
     expect((await csv('SELECT CAST(_1 AS DECIMAL) FROM S3Object', ' -12.50e1 \n')).records).toBe('-125.0\n');
   });
 });
+
+describe('LIKE patterns', () => {
+  // A run holding _ costs one machine word per 32 of its characters for every character of the value.
+  it('a run of more than 128 characters holding _ is LikeInvalidInputs, constant or computed per row', async () => {
+    const run = `${'a'.repeat(100)}_${'a'.repeat(100)}`;
+    const constant = await csv(`SELECT _1 FROM S3Object WHERE _1 LIKE '%${run}%'`, 'x\n');
+    expect([constant.error, constant.errorBeforeStream]).toEqual(['LikeInvalidInputs', true]);
+    const perRow = await csv('SELECT _1 FROM S3Object WHERE _1 LIKE _2', `x,%${run}%\n`);
+    expect([perRow.error, perRow.errorBeforeStream]).toEqual(['LikeInvalidInputs', false]);
+    const fine = await csv(`SELECT _1 FROM S3Object WHERE _1 LIKE '%${'a'.repeat(200)}%_'`, `${'a'.repeat(201)}\n`);
+    expect([fine.error, fine.records]).toEqual([undefined, `${'a'.repeat(201)}\n`]);
+  });
+});

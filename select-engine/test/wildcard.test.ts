@@ -124,6 +124,19 @@ describe('wildcard matcher', () => {
     );
   });
 
+  it('refuses a run of more than 128 characters holding _ between two %, whatever else the pattern holds', () => {
+    const longest = `${'a'.repeat(63)}_${'b'.repeat(64)}`; // 128 characters
+    expect(like(`%${longest}%`, `x${'a'.repeat(63)}Z${'b'.repeat(64)}y`)).toBe(true);
+    expect(like(`${longest}%${longest}`, `${'a'.repeat(63)}Z${'b'.repeat(64)}`.repeat(2))).toBe(true);
+    const refused = [`%${longest}b%`, `_${'a'.repeat(128)}`, `${'a'.repeat(200)}_`, `%${'_'.repeat(129)}%`];
+    for (const p of refused) {
+      expect(() => compileLike(p), p.slice(0, 20)).toThrow(expect.objectContaining({ code: 'LikeInvalidInputs' }));
+    }
+    // Runs without _ are searched in linear time at any length; an escaped _ is a plain character.
+    expect(like(`%${'a'.repeat(5000)}%`, 'a'.repeat(6000))).toBe(true);
+    expect(like(`%${'a!_'.repeat(2000)}%`, `x${'a_'.repeat(2000)}`, '!')).toBe(true);
+  });
+
   it('reads policy globs with * and ?', () => {
     const glob = (p: string, t: string) => compileWildcard(globParts(p))(t);
     expect(glob('arn:aws:s3:::b/*', 'arn:aws:s3:::b/x/y')).toBe(true);

@@ -7,6 +7,7 @@
 // CSV header) fails in the awaited call, so the server can still answer with an XML error; later errors
 // arrive as an event-stream error message.
 import { compileQuery, executeQuery, type WriterFactory } from './exec/pipeline.js';
+import { Pacer } from './pace.js';
 import { scanCsv, scanJson, scanParquet, withDecompression } from './formats/index.js';
 import type { ByteSource, ScanOptions, ScanResult } from './formats/types.js';
 import { csvRowWriter } from './output/csv-writer.js';
@@ -26,6 +27,7 @@ export type { ByteSource, ScanOptions, ScanResult, ScanRecord, SimplePredicate }
 export { bufferSource, fileSource } from './formats/index.js';
 // Linear-time wildcard matching (LIKE here; the server's bucket policies use the same matcher).
 export { ANY, ONE, compileWildcard, globParts, type WildcardMatcher, type WildcardPart } from './wildcard.js';
+export { Pacer, SLICE_MS } from './pace.js';
 
 /** Opens a scan of the source in the request's input format (tests may pass their own). */
 export type Scanner = (source: ByteSource, request: SelectRequest, opts: ScanOptions, format: InputFormat) => Promise<ScanResult>;
@@ -38,6 +40,8 @@ export interface RunOptions {
   keepAliveMs?: number;
   progressMs?: number;
   signal?: AbortSignal;
+  /** Time slices of the query's work on the event loop (default: a new Pacer; tests pass their own to count pauses). */
+  pacer?: Pacer;
 }
 
 export function inputFormat(r: SelectRequest): InputFormat {
@@ -87,6 +91,7 @@ export async function runSelect(request: SelectRequest, source: ByteSource, opti
     columns: plan.columns,
     conjuncts: plan.conjuncts,
     filter: pushFilter ? (query ? query.filter : (rec) => lateFilter!(rec)) : undefined,
+    filterCost: plan.filterCost,
     filterColumns: pushFilter ? plan.filterColumns : undefined,
     limit: !plan.aggregate && plan.unnest.length === 0 && (pushFilter || !stmt.where) ? plan.limit : undefined,
     scanRange: req.scanRange,
@@ -108,7 +113,9 @@ export async function runSelect(request: SelectRequest, source: ByteSource, opti
     }
     lateFilter = query.filter;
   }
-  const texts = executeQuery(query, result.batches, pushFilter && result.filterApplied);
+  // One pacer for the whole query: scanners cut their batches by cost, the executor pauses between them.
+  const pacing = { pacer: options.pacer ?? new Pacer(), rowCost: plan.rowCost, filterCost: plan.filterCost };
+  const texts = executeQuery(query, result.batches, pushFilter && result.filterApplied, pacing);
   return {
     [Symbol.asyncIterator]: () =>
       frameStream(texts, {

@@ -10,6 +10,7 @@ import type { OutputColumn, Projection, RowWriter } from '../output/projection.j
 import { makeAccumulator, type Accumulator } from './aggregates.js';
 import { compileExpr, type CompileContext, type Row } from './compile.js';
 import type { Value } from './values.js';
+import { Pacer, rowsPerCheck } from '../pace.js';
 
 export interface CompiledQuery {
   /** WHERE as a predicate over rows (undefined when there is none). */
@@ -126,11 +127,19 @@ export function compileQuery(plan: Plan, shape: RecordShape, writer: WriterFacto
 /**
  * Runs the query over the scanner's batches; yields the output text of each batch ('' when nothing in it
  * matched, so the caller can send keep-alives). Returning early (LIMIT) closes the scanner's iterator,
- * which stops reading the object.
+ * which stops reading the object. The event loop gets a turn whenever the pacer's slice is used up: it is
+ * looked at before each batch and every few rows (`cost` is the query's work per row in expression nodes).
  */
-export async function* executeQuery(q: CompiledQuery, batches: AsyncIterable<ScanRecord[]>, filterApplied: boolean): AsyncGenerator<string> {
+export async function* executeQuery(
+  q: CompiledQuery,
+  batches: AsyncIterable<ScanRecord[]>,
+  filterApplied: boolean,
+  pacing: { pacer: Pacer; rowCost: number; filterCost: number } = { pacer: new Pacer(), rowCost: 1, filterCost: 1 },
+): AsyncGenerator<string> {
   const filter = filterApplied ? undefined : q.filter;
   const { write, unnest, limit } = q;
+  const { pacer } = pacing;
+  const every = rowsPerCheck(pacing.rowCost + (filter ? pacing.filterCost : 0));
   const accs = q.aggregate?.accumulators;
   let emitted = 0;
   if (limit <= 0 && !q.aggregate) return;
@@ -143,6 +152,7 @@ export async function* executeQuery(q: CompiledQuery, batches: AsyncIterable<Sca
     return s;
   };
   for await (const batch of batches) {
+    if (pacer.due()) await pacer.pause();
     let recs: ArrayLike<Row> = batch;
     if (unnest) {
       rows.length = 0;
@@ -152,6 +162,7 @@ export async function* executeQuery(q: CompiledQuery, batches: AsyncIterable<Sca
     const n = recs.length;
     if (accs) {
       for (let i = 0; i < n; i++) {
+        if (i % every === every - 1 && pacer.due()) await pacer.pause();
         const row = recs[i];
         if (filter && !filter(row)) continue;
         for (let k = 0; k < accs.length; k++) accs[k].add(row);
@@ -160,6 +171,7 @@ export async function* executeQuery(q: CompiledQuery, batches: AsyncIterable<Sca
       continue;
     }
     for (let i = 0; i < n; i++) {
+      if (i % every === every - 1 && pacer.due()) await pacer.pause();
       const row = recs[i];
       if (filter && !filter(row)) continue;
       const line = write(row);

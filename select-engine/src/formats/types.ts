@@ -40,6 +40,12 @@ export interface ScanOptions {
   /** The whole WHERE clause compiled; a scanner may apply it early (and then says so). */
   filter?: (record: ScanRecord) => boolean;
   /**
+   * What one call of `filter` costs, in expression nodes. A scanner that applies the filter cuts its batches
+   * to recordsPerBatch(filterCost) records (../pace.ts), so that its caller can give the event loop a turn
+   * between them however costly the filter.
+   */
+  filterCost?: number;
+  /**
    * Optional: the only columns `filter` reads. When given, the CSV scanner decodes just these fields to run
    * the filter and decodes the `columns` of a record only when it passes (late materialisation).
    */

@@ -27,11 +27,21 @@ export interface Plan {
   /** True when the WHERE clause may be handed to the scanner (rows = scanned records). */
   pushFilter: boolean;
   limit?: number;
+  /** Work of evaluating WHERE once, and the SELECT list once, in expression nodes (see ../pace.ts). */
+  filterCost: number;
+  rowCost: number;
 }
 
 function walk(e: A.Expr, visit: (e: A.Expr) => void): void {
   visit(e);
   for (const c of childrenOf(e)) walk(c, visit);
+}
+
+/** Nodes evaluated per row, at most (an upper bound: constant folding and set lookups only do less). */
+export function exprCost(e: A.Expr): number {
+  let n = 1;
+  for (const c of childrenOf(e)) n += exprCost(c);
+  return n;
 }
 
 export function isStarItem(item: A.SelectItem, alias: A.Name): boolean {
@@ -152,6 +162,8 @@ export function buildPlan(stmt: A.SelectStatement, format: InputFormat): Plan {
     stmt, format, selectStar, aggregate, unnest, columns, filterColumns,
     conjuncts: pushFilter ? conjunctsOf(stmt.where, alias, format) : [],
     pushFilter, limit: stmt.limit,
+    filterCost: stmt.where ? exprCost(stmt.where) : 0,
+    rowCost: items.reduce((sum, item) => sum + exprCost(item.expr), 1),
   };
 }
 

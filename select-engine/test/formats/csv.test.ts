@@ -83,6 +83,25 @@ describe('scanCsv', () => {
     expect(stats.bytesScanned).toBe(stats.bytesProcessed);
   });
 
+  it('a costly filter: batches hold as many records as its cost allows, the records are the same', async () => {
+    const text = Array.from({ length: 3000 }, (_, i) => (i % 3 ? `${i},v${i}` : `"${i}","v,${i}"`)).join('\n');
+    const all = await csv(text, {}, {}, 4096);
+    for (const [filterCost, most] of [[1e9, 1], [1000, 32], [undefined, Infinity]] as const) {
+      const r = await scanCsv(bufferSource(Buffer.from(text), 4096), {}, {
+        stats: newStats(), filter: (rec) => (rec as string[])[0] !== '7', filterCost,
+      });
+      const sizes: number[] = [];
+      const got: unknown[] = [];
+      for await (const batch of r.batches) {
+        sizes.push(batch.length);
+        got.push(...batch);
+      }
+      expect(got).toEqual(all.filter((rec) => (rec as string[])[0] !== '7'));
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(most);
+      if (most !== Infinity) expect(Math.max(...sizes)).toBe(most);
+    }
+  });
+
   it('late materialisation: the filter sees only filterColumns, passing records are decoded in full', async () => {
     const text = 'id,name,city\n1,ann,rome\n2,"bob, jr",oslo\n3,cy,rome\n';
     const seen: string[][] = [];
@@ -167,6 +186,9 @@ describe('scanCsv', () => {
       const expected = parse(text, { relax_column_count: true, skip_empty_lines: true }) as string[][];
       for (const chunk of [1, 4, 1000]) {
         expect(await csv(text, { allowQuotedRecordDelimiter: true, comments: '' }, {}, chunk)).toEqual(expected);
+        // A filter costly enough for batches of one record each: the text is split a record per call.
+        const oneByOne = { filter: () => true, filterCost: 1e9 };
+        expect(await csv(text, { allowQuotedRecordDelimiter: true, comments: '' }, oneByOne, chunk)).toEqual(expected);
       }
     }
   });

@@ -2,6 +2,7 @@
 // (`filter`), LIMIT and ScanRange pushed in. Memory stays bounded: at most one source chunk plus one
 // unfinished record (itself limited to 1 MB) is held.
 
+import { recordsPerBatch } from '../../pace.js';
 import { TEXT_PIECE, Utf8Text } from '../text.js';
 import type { ByteSource, ScanOptions, ScanResult } from '../types.js';
 import { MAX_RECORD_BYTES, scanError, overMaxRecordSize } from '../errors.js';
@@ -14,9 +15,15 @@ export type { CsvInputOptions } from './dialect.js';
 
 /** Pulls text from a chunk iterator and splits it into records, keeping the unfinished tail. */
 class CsvReader {
+  /** Text not split yet, from `pendingPos` on. */
   private pending = '';
+  private pendingPos = 0;
   private readonly decoder = new Utf8Text();
+  /** The source has ended: `pending` is the last of the text. */
+  private final = false;
   private ended = false;
+  /** The last split stopped at its record limit: `pending` may hold complete records still. */
+  private backlog = false;
   /** The source chunk being worked through, TEXT_PIECE bytes per fill(). */
   private chunk: Buffer | undefined;
   private off = 0;
@@ -27,8 +34,9 @@ class CsvReader {
   ) {}
 
   /**
-   * Decodes the next piece of input and splits up to `max` records of it into `out` (small batches keep
-   * few records alive at once, which is what young-generation GC pays for). False once the input is done.
+   * Splits up to `max` records into `out` (the filter, when given, runs on each of them): those left from
+   * the last call first, else those of the next piece of input (small batches keep few records alive at once,
+   * which is what young-generation GC pays for). False once the input is done.
    */
   async fill(
     out: string[][],
@@ -38,27 +46,42 @@ class CsvReader {
     filterSel?: FieldSelection,
   ): Promise<boolean> {
     if (this.ended) return false;
+    if (!this.backlog && !this.final) await this.readPiece();
+    const s = this.pending;
+    const pos = this.splitter.split(s, this.pendingPos, this.final, out, max, sel, filter, filterSel);
+    this.pendingPos = pos;
+    this.backlog = this.splitter.stoppedAtMax;
+    if (this.final && !this.backlog) {
+      this.ended = true;
+      this.pending = '';
+      return false;
+    }
+    // What is left is one unfinished record: it may not outgrow the record limit.
+    const rest = s.length - pos;
+    const unfinished = !this.backlog && out.length < max;
+    if (unfinished && rest > MAX_RECORD_BYTES / 4 && Buffer.byteLength(s.slice(pos)) > MAX_RECORD_BYTES) {
+      throw overMaxRecordSize();
+    }
+    return true;
+  }
+
+  /** Appends the next TEXT_PIECE bytes of input to `pending` (or notes the end of the input). */
+  private async readPiece(): Promise<void> {
     if (this.chunk === undefined || this.off >= this.chunk.length) {
       const r = await this.chunks.next();
       if (r.done) {
-        this.ended = true;
-        const s = this.pending + this.decoder.end();
-        this.pending = '';
-        this.splitter.split(s, 0, true, out, max, sel, filter, filterSel);
-        return false;
+        this.final = true;
+        this.pending = this.pending.slice(this.pendingPos) + this.decoder.end();
+        this.pendingPos = 0;
+        return;
       }
       this.chunk = r.value;
       this.off = 0;
     }
     const piece = this.chunk.subarray(this.off, this.off + TEXT_PIECE);
     this.off += TEXT_PIECE;
-    const s = this.pending + this.decoder.write(piece);
-    const pos = this.splitter.split(s, 0, false, out, max, sel, filter, filterSel);
-    this.pending = pos === 0 ? s : s.slice(pos);
-    if (out.length < max && this.pending.length > MAX_RECORD_BYTES / 4 && Buffer.byteLength(this.pending) > MAX_RECORD_BYTES) {
-      throw overMaxRecordSize();
-    }
-    return true;
+    this.pending = this.pending.slice(this.pendingPos) + this.decoder.write(piece);
+    this.pendingPos = 0;
   }
 
   async close(): Promise<void> {
@@ -143,6 +166,8 @@ export async function scanCsv(source: ByteSource, csv: CsvInputOptions | undefin
     throw e;
   }
   const limit = opts.limit ?? Infinity;
+  // With a filter, a batch is cut short after as many records as its cost allows (the caller pauses between).
+  const perBatch = filter ? recordsPerBatch(opts.filterCost) : Infinity;
 
   async function* batches(): AsyncGenerator<string[][]> {
     let passed = 0;
@@ -151,7 +176,7 @@ export async function scanCsv(source: ByteSource, csv: CsvInputOptions | undefin
       for (;;) {
         // The splitter applies the filter as it goes (on the filter's fields only when known).
         const batch: string[][] = [];
-        const more = await reader.fill(batch, sel, Infinity, filter, filterSel);
+        const more = await reader.fill(batch, sel, perBatch, filter, filterSel);
         if (passed + batch.length >= limit) {
           yield batch.slice(0, limit - passed);
           return;

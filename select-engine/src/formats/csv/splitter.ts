@@ -22,6 +22,15 @@ export class CsvSplitter {
   private readonly fdLen: number;
   private readonly rdLen: number;
   private readonly qCode: number;
+  /** Set by split(): it stopped because it had processed `max` records (complete ones may follow). */
+  stoppedAtMax = false;
+  /**
+   * The first quote at or after `quoteFrom` in `quoteText` (-1: none), kept between calls: a text split a few
+   * records per call (see recordsPerBatch) is then searched for quotes once, not once per call (quadratic).
+   */
+  private quoteText = '';
+  private quoteFrom = 0;
+  private quoteAt = -1;
 
   constructor(private readonly d: CsvDialect) {
     this.fdLen = d.fd.length;
@@ -48,8 +57,17 @@ export class CsvSplitter {
     const { fdLen, rdLen } = this;
     const n = s.length;
     let pos = from;
-    let nextQ = q === '' ? -1 : s.indexOf(q, pos);
+    let qFrom = pos;
+    let nextQ = -1;
+    if (q !== '') {
+      const known = s === this.quoteText && pos >= this.quoteFrom && (this.quoteAt === -1 || this.quoteAt >= pos);
+      if (known) {
+        qFrom = this.quoteFrom;
+        nextQ = this.quoteAt;
+      } else nextQ = s.indexOf(q, pos);
+    }
     let produced = 0;
+    this.stoppedAtMax = false;
     const probe: string[] = [];
     while (pos < n && produced < max) {
       let eol = s.indexOf(rd, pos);
@@ -67,7 +85,7 @@ export class CsvSplitter {
         pos = eol + rdLen;
         continue;
       }
-      if (nextQ !== -1 && nextQ < pos) nextQ = s.indexOf(q, pos);
+      if (nextQ !== -1 && nextQ < pos) nextQ = s.indexOf(q, (qFrom = pos));
       if (nextQ === -1 || nextQ >= recEnd) {
         // No quote in this record: fields are plain slices. With a filter, decode what it reads first.
         if (filter === undefined) {
@@ -88,6 +106,12 @@ export class CsvSplitter {
         pos = next;
       }
       produced++;
+    }
+    this.stoppedAtMax = produced >= max;
+    if (q !== '') {
+      this.quoteText = s;
+      this.quoteFrom = qFrom;
+      this.quoteAt = nextQ;
     }
     return pos > n ? n : pos;
   }

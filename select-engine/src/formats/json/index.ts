@@ -3,6 +3,7 @@
 // elements are delivered one by one instead, so a huge array streams in bounded memory (the planner sets
 // it when the FROM path starts with `[*]` inside the document, e.g. `FROM S3Object[*][*]`).
 
+import { recordsPerBatch } from '../../pace.js';
 import { TEXT_PIECE, Utf8Text } from '../text.js';
 import type { ByteSource, ScanOptions, ScanResult } from '../types.js';
 import { MAX_RECORD_BYTES, scanError, overMaxRecordSize } from '../errors.js';
@@ -60,6 +61,7 @@ export async function scanJson(source: ByteSource, json: JsonInputOptions | unde
   const split = (s: string, final: boolean, out: unknown[]) => (doc ? doc.split(s, final, out) : splitLines(s, final, out));
   const filter = opts.filter;
   const limit = opts.limit ?? Infinity;
+  const perBatch = filter ? recordsPerBatch(opts.filterCost) : Infinity;
 
   /** The input as text, TEXT_PIECE bytes at a time (small batches keep few records alive at once). */
   async function* pieces(decoder: Utf8Text): AsyncGenerator<string> {
@@ -74,17 +76,22 @@ export async function scanJson(source: ByteSource, json: JsonInputOptions | unde
     const decoder = new Utf8Text();
     let pending = '';
     let passed = 0;
-    // Applies the filter and LIMIT to one batch; true once LIMIT is reached.
-    const emit = (recs: unknown[]): { batch: unknown[]; done: boolean } => {
-      let batch = recs;
-      if (filter) {
-        batch = [];
-        for (let i = 0; i < recs.length; i++) if (filter(recs[i])) batch.push(recs[i]);
+    // The records of one piece of text, filtered and cut to LIMIT, as batches of at most `perBatch` records
+    // filtered (the caller may pause between them). Sets `done` once LIMIT is reached.
+    let done = false;
+    function* emit(recs: unknown[]): Generator<unknown[]> {
+      for (let from = 0; from < recs.length || from === 0; from += perBatch) {
+        let batch = recs.length <= perBatch ? recs : recs.slice(from, from + perBatch);
+        if (filter) batch = batch.filter((r) => filter(r));
+        if (passed + batch.length >= limit) {
+          done = true;
+          yield batch.slice(0, limit - passed);
+          return;
+        }
+        passed += batch.length;
+        yield batch;
       }
-      if (passed + batch.length >= limit) return { batch: batch.slice(0, limit - passed), done: true };
-      passed += batch.length;
-      return { batch, done: false };
-    };
+    }
     try {
       if (limit <= 0) return;
       for await (const text of pieces(decoder)) {
@@ -93,13 +100,12 @@ export async function scanJson(source: ByteSource, json: JsonInputOptions | unde
         const pos = split(s, false, recs);
         pending = pos === 0 ? s : s.slice(pos);
         if (pending.length > MAX_RECORD_BYTES && Buffer.byteLength(pending) > MAX_RECORD_BYTES) throw overMaxRecordSize();
-        const { batch, done } = emit(recs);
-        yield batch;
+        yield* emit(recs);
         if (done) return;
       }
       const recs: unknown[] = [];
       split(pending + decoder.end(), true, recs);
-      yield emit(recs).batch;
+      yield* emit(recs);
     } finally {
       await chunks.return(undefined);
     }

@@ -5,6 +5,7 @@
 
 import { parquetRead, parquetSchema, snappyUncompress, type AsyncBuffer, type ColumnData, type Compressors, type FileMetaData, type SchemaTree } from 'hyparquet';
 import { compressors as codecs } from 'hyparquet-compressors';
+import { recordsPerBatch } from '../../pace.js';
 import type { ByteSource, ScanOptions, ScanResult } from '../types.js';
 import { SelectError, scanError } from '../errors.js';
 import { countedRead, throwIfAborted } from '../source.js';
@@ -17,6 +18,8 @@ import { buildRows, groupColumns } from './rows.js';
 export type ParquetInputOptions = Record<string, never>;
 
 const BATCH_ROWS = 8192;
+/** Row objects hold at most this many values per batch: wide rows (thousands of columns) come fewer at a time. */
+const BATCH_CELLS = 65_536;
 
 /** Decompressors that refuse a page declaring more bytes than its column chunk may hold. */
 function guardedCompressors(maxPage: number): Compressors {
@@ -105,6 +108,7 @@ export async function scanParquet(source: ByteSource, _parquet: ParquetInputOpti
   };
   const filter = opts.filter;
   const limit = opts.limit ?? Infinity;
+  const perBatch = filter ? recordsPerBatch(opts.filterCost) : Infinity;
 
   async function* batches(): AsyncGenerator<unknown[]> {
     let passed = 0;
@@ -132,8 +136,10 @@ export async function scanParquet(source: ByteSource, _parquet: ParquetInputOpti
       }
       const groupRows = g.rowEnd - g.rowStart;
       const cols = groupColumns(runs, columns ?? topNames, tree, g.rowStart, groupRows);
-      for (let from = 0; from < groupRows; from += BATCH_ROWS) {
-        const rows = buildRows(cols, from, Math.min(groupRows, from + BATCH_ROWS));
+      // Batches small enough that building and filtering one is a short stretch (the caller pauses between).
+      const step = Math.max(1, Math.min(BATCH_ROWS, Math.floor(BATCH_CELLS / Math.max(1, cols.length)), perBatch));
+      for (let from = 0; from < groupRows; from += step) {
+        const rows = buildRows(cols, from, Math.min(groupRows, from + step));
         let batch: unknown[] = rows;
         if (filter) {
           batch = [];

@@ -91,14 +91,21 @@ describe('SQL parser', () => {
 });
 
 describe('SQL limits', () => {
-  it('accepts a long OR chain (balanced, evaluated in a loop)', () => {
-    const sql = 'SELECT * FROM S3Object WHERE ' + Array.from({ length: 15_000 }, (_, i) => `_1 = '${i}'`).join(' OR ');
-    expect(Buffer.byteLength(sql)).toBeLessThan(256 * 1024);
-    expect(code(sql)).toBeUndefined();
+  it('accepts a long OR chain (balanced, evaluated in a loop) up to 16,384 tokens, refuses more', () => {
+    const chain = (n: number) =>
+      'SELECT * FROM S3Object WHERE ' + Array.from({ length: n }, (_, i) => `_1 = '${i}'`).join(' OR ');
+    expect(code(chain(4_000))).toBeUndefined(); // 4 tokens per comparison
+    expect(code(chain(4_200))).toBe('MaxOperatorsExceeded');
+    // Whatever the tokens: 8,200 values in an IN list, a SELECT list of 5,500 columns.
+    const inList = `SELECT * FROM S3Object WHERE _1 IN (${Array(8_200).fill('1').join(',')})`;
+    expect(code(inList)).toBe('MaxOperatorsExceeded');
+    expect(code(`SELECT ${Array(5_500).fill('s._1').join(',')} FROM S3Object s`)).toBe('MaxOperatorsExceeded');
+    expect(code(`SELECT ${Array(4_000).fill('s._1').join(',')} FROM S3Object s`)).toBeUndefined();
   });
 
   it('refuses pathological nesting with MaxOperatorsExceeded instead of overflowing the stack', () => {
-    expect(code('SELECT ' + '('.repeat(20_000) + '1' + ')'.repeat(20_000) + ' FROM S3Object')).toBe('MaxOperatorsExceeded');
+    const nested = 'SELECT ' + '('.repeat(5_000) + '1' + ')'.repeat(5_000) + ' FROM S3Object';
+    expect(code(nested)).toBe('MaxOperatorsExceeded');
     expect(code('SELECT 1' + ' + 1'.repeat(5000) + ' FROM S3Object')).toBe('MaxOperatorsExceeded');
   });
 });

@@ -165,6 +165,30 @@ describe('documents and names', () => {
     await unchanged();
   });
 
+  it('more elements than the operation may have: MalformedXML before parsing, nothing changes', async () => {
+    // 69,000 keys in 2 MiB (S3 deletes at most 1,000 a request), 'keep' first among them.
+    const objects = ['keep', ...Array.from({ length: 68_999 }, (_, i) => `k${i % 10}`)];
+    const body = `<Delete>${objects.map((k) => `<Object><Key>${k}</Key></Object>`).join('')}</Delete>`;
+    expect(body.length).toBeLessThan(2 * 1024 * 1024);
+    const del = await signedFetch(server.url, { method: 'POST', path: `/${bucket}`, query: { delete: '' }, body });
+    expect([del.status, code(del.text)]).toEqual([400, 'MalformedXML']);
+    await unchanged();
+    // 1,001 keys: within the element limit, over S3's key limit.
+    const many = `<Delete>${Array.from({ length: 1001 }, () => '<Object><Key>keep</Key></Object>').join('')}</Delete>`;
+    const deleteMany = { method: 'POST', path: `/${bucket}`, query: { delete: '' }, body: many };
+    const over = await signedFetch(server.url, deleteMany);
+    expect([over.status, code(over.text)]).toEqual([400, 'MalformedXML']);
+    await unchanged();
+    // A tagging document of 20,000 tags (S3 allows 50 on a bucket): the tags stay as they were.
+    await s3.send(new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet: [{ Key: 'a', Value: 'b' }] } }));
+    const tags = Array.from({ length: 20_000 }, (_, i) => `<Tag><Key>k${i}</Key><Value>v</Value></Tag>`).join('');
+    const tagging = `<Tagging><TagSet>${tags}</TagSet></Tagging>`;
+    const putTagging = { method: 'PUT', path: `/${bucket}`, query: { tagging: '' }, body: tagging };
+    const t = await signedFetch(server.url, putTagging);
+    expect([t.status, code(t.text)]).toEqual([400, 'MalformedXML']);
+    expect((await s3.send(new GetBucketTaggingCommand({ Bucket: bucket }))).TagSet).toEqual([{ Key: 'a', Value: 'b' }]);
+  });
+
   it('oversized metadata, long keys, oversized headers, invalid bucket names', async () => {
     expect(await s3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'keep', Body: 'evil', Metadata: { big: 'x'.repeat(2100) } })))).toMatchObject({ name: 'MetadataTooLarge', status: 400 });
     expect(await s3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k'.repeat(1025), Body: 'x' })))).toMatchObject({ name: 'KeyTooLongError', status: 400 });

@@ -6,7 +6,7 @@ import { S3Error, isS3Error } from '../errors.js';
 import type { DeleteOptions } from '../storage/object-layer.js';
 import { isAllowed } from './authorize.js';
 import { checkIfMatch } from './object-put.js';
-import { readDocument } from './request-body.js';
+import { MAX_DOC_BYTES, readDocument } from './request-body.js';
 import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 import { many, parseXml, str, toXml, type XmlValue } from './xml.js';
 
@@ -38,8 +38,12 @@ export async function deleteObject(
   }
 }
 
+/** S3 deletes at most 1,000 keys a request: each an Object with Key, VersionId, ETag, LastModifiedTime, Size. */
+const MAX_KEYS = 1000;
+const MAX_DELETE_ELEMENTS = 1 + MAX_KEYS * 6 + 1;
+
 export async function deleteObjects(ctx: ApiContext, req: S3Request, bucket: string): Promise<S3Response> {
-  const doc = parseXml(await readDocument(req), 'Delete');
+  const doc = parseXml(await readDocument(req, MAX_DOC_BYTES, { maxElements: MAX_DELETE_ELEMENTS }), 'Delete');
   const quiet = str(doc.Quiet) === 'true';
   const objects = many(doc.Object).map((o) => {
     const r = o as Record<string, unknown>;
@@ -52,7 +56,7 @@ export async function deleteObjects(ctx: ApiContext, req: S3Request, bucket: str
     const versionId = str(r.VersionId);
     return { key, versionId, precondition: deletePrecondition(str(r.ETag), versionId) };
   });
-  if (objects.length === 0 || objects.length > 1000) throw new S3Error('MalformedXML');
+  if (objects.length === 0 || objects.length > MAX_KEYS) throw new S3Error('MalformedXML');
   await ctx.storage.headBucket(bucket);
   const deleted: XmlValue[] = [];
   const errors: XmlValue[] = [];

@@ -95,7 +95,10 @@ function expectedSize(h: S3Request['headers']): number | undefined {
 }
 
 export async function completeMultipartUpload(ctx: ApiContext, req: S3Request, bucket: string, key: string, uploadId: string): Promise<S3Response> {
-  const doc = parseXml(await readDocument(req, undefined, { checksumHeaders: false }), 'CompleteMultipartUpload');
+  // Up to 10,000 parts, each a Part with PartNumber, ETag and one checksum (one element spare).
+  const maxElements = 1 + 10_000 * 5;
+  const text = await readDocument(req, undefined, { checksumHeaders: false, maxElements });
+  const doc = parseXml(text, 'CompleteMultipartUpload');
   const parts: CompletePart[] = many(doc.Part).map((p) => {
     const o = p as Record<string, unknown>;
     const num = str(o.PartNumber);

@@ -14,7 +14,7 @@ export async function getBucketPolicy(ctx: ApiContext, bucket: string): Promise<
 }
 
 export async function putBucketPolicy(ctx: ApiContext, req: S3Request, bucket: string): Promise<S3Response> {
-  const text = await readDocument(req, 20 * 1024);
+  const text = await readDocument(req, 20 * 1024, { maxElements: Infinity }); // JSON: any number of '<'
   const parsed = parsePolicy(text, bucket);
   const blocked = (await bucketSettings(ctx, bucket)).publicAccessBlock.BlockPublicPolicy;
   if (parsed.isPublic && blocked) throw new S3Error('AccessDenied');

@@ -76,6 +76,8 @@ const parser = new XMLParser({
   // Numeric character references (`&#34;`, which Go clients such as rclone write for the quotes around ETags)
   // are only decoded with this on.
   htmlEntities: true,
+  // No callback reads element paths: not building each one as a string saves a fifth of the parse.
+  jPath: false,
 });
 
 /** Parses a request document; its root element must be `root`. Returns the root's content. */

@@ -51,7 +51,7 @@ export function inputFormat(r: SelectRequest): InputFormat {
 /** The scanners of src/formats, behind decompression for CSV and JSON. */
 export const defaultScanner: Scanner = (source, request, opts, format) => {
   if (format === 'Parquet') return scanParquet(source, request.input.parquet, opts);
-  const src = withDecompression(source, request.input.compressionType);
+  const src = withDecompression(source, request.input.compressionType, opts.pacer);
   return format === 'CSV' ? scanCsv(src, request.input.csv, opts) : scanJson(src, request.input.json, opts);
 };
 
@@ -85,6 +85,8 @@ export async function runSelect(request: SelectRequest, source: ByteSource, opti
   let query = needsHeader ? undefined : compileQuery(plan, { kind: format === 'CSV' ? 'csv' : 'object' }, writer, nowMs);
   let lateFilter: ((row: unknown) => boolean) | undefined;
   const pushFilter = plan.pushFilter && plan.unnest.length === 0 && !!stmt.where;
+  // One pacer for the whole query: scanners cut their batches by cost, the executor pauses between them.
+  const pacer = options.pacer ?? new Pacer();
   const abort = new AbortController();
   options.signal?.addEventListener('abort', () => abort.abort(options.signal!.reason), { once: true });
   const opts: ScanOptions = {
@@ -92,6 +94,7 @@ export async function runSelect(request: SelectRequest, source: ByteSource, opti
     conjuncts: plan.conjuncts,
     filter: pushFilter ? (query ? query.filter : (rec) => lateFilter!(rec)) : undefined,
     filterCost: plan.filterCost,
+    pacer,
     filterColumns: pushFilter ? plan.filterColumns : undefined,
     limit: !plan.aggregate && plan.unnest.length === 0 && (pushFilter || !stmt.where) ? plan.limit : undefined,
     scanRange: req.scanRange,
@@ -113,8 +116,7 @@ export async function runSelect(request: SelectRequest, source: ByteSource, opti
     }
     lateFilter = query.filter;
   }
-  // One pacer for the whole query: scanners cut their batches by cost, the executor pauses between them.
-  const pacing = { pacer: options.pacer ?? new Pacer(), rowCost: plan.rowCost, filterCost: plan.filterCost };
+  const pacing = { pacer, rowCost: plan.rowCost, filterCost: plan.filterCost };
   const texts = executeQuery(query, result.batches, pushFilter && result.filterApplied, pacing);
   return {
     [Symbol.asyncIterator]: () =>

@@ -5,6 +5,7 @@
 // time of this thread, which a busy machine does not inflate (wall-clock gaps are logged beside it). Each run
 // must also have paused more than 75 times (SLICE_MS each): its work spans over three times the bound, so a
 // version that never pauses shows one stretch of all of it (680 ms CPU for the first case, measured).
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { bufferSource } from '../src/formats/index.js';
 import { Pacer, SLICE_MS, runSelect, type SelectRequest } from '../src/index.js';
@@ -129,6 +130,15 @@ describe('a query gives the event loop a turn every few milliseconds', () => {
     const sql = `SELECT COUNT(*) FROM S3Object[*].items[*] s WHERE ${manyTerms('s.a', 2000)}`;
     const records = await paced(jsonRequest(sql, 'DOCUMENT'), doc);
     expect(records).toBe('{"_1":0}\n');
+  });
+
+  it('CSV compressed with BZIP2 in blocks of runs, each decoding to about 46 MB', async () => {
+    const file = await readFile(new URL('./formats/fixtures/long-runs.csv.bz2', import.meta.url));
+    const request: SelectRequest = {
+      expression: 'SELECT COUNT(*) FROM S3Object', expressionType: 'SQL',
+      input: { csv: {}, compressionType: 'BZIP2' }, output: { csv: {} },
+    };
+    expect(await paced(request, file)).toBe('100000\n');
   });
 
   it('Parquet, the WHERE clause applied by the scanner', async () => {

@@ -5,6 +5,7 @@
 // Format: https://sourceware.org/bzip2/ (the reference decoder's decompress.c), and
 // Joe Tsai's "bzip2 format specification".
 
+import { Pacer } from '../pace.js';
 import { scanError } from './errors.js';
 
 const BLOCK_MAGIC_HI = 0x314159;
@@ -136,7 +137,7 @@ class BlockDecoder {
    * Decodes one block (after its magic) and returns its bytes after the final run-length stage.
    * Throws NEED_MORE when the input ends inside the block.
    */
-  decode(br: BitReader, blockCrc: number): Uint8Array[] {
+  decode(br: BitReader): Uint8Array[] {
     if (br.bit()) throw corrupt('randomised blocks are not supported');
     const origPtr = br.bits(24);
     // Symbol map: which byte values occur.
@@ -251,31 +252,41 @@ class BlockDecoder {
       const uc = tt[i] & 0xff;
       tt[cftab[uc]++] |= i << 8;
     }
-    return this.unrle(nblock, tt[origPtr] >>> 8, blockCrc);
+    return this.unrle(nblock, tt[origPtr] >>> 8);
   }
 
-  /** Walks the BWT chain, undoing the initial run-length stage (4 equal bytes + a count), checking the CRC. */
-  private unrle(nblock: number, start: number, blockCrc: number): Uint8Array[] {
+  /**
+   * Walks the BWT chain, undoing the initial run-length stage (4 equal bytes + a count), into pieces of at
+   * most a block's size: runs grow the output up to 46 MB, written piece by piece rather than copied over
+   * into ever larger buffers. The CRC is checked by the caller (checkBlockCrc).
+   */
+  private unrle(nblock: number, start: number): Uint8Array[] {
     const tt = this.tt;
-    // Without runs the output is at most nblock bytes; a run's count byte grows it (checked there only).
-    let out = new Uint8Array(nblock);
+    const pieces: Uint8Array[] = [];
+    const size = Math.max(nblock, 1);
+    let out = new Uint8Array(size);
     let n = 0;
     let tPos = start;
     let last = -1;
     let run = 0;
+    const full = () => {
+      pieces.push(out);
+      out = new Uint8Array(size);
+      n = 0;
+    };
     for (let k = 0; k < nblock; k++) {
       const e = tt[tPos];
       const ch = e & 0xff;
       tPos = e >>> 8;
       if (run === 4) {
         // ch is a repeat count for `last`.
-        if (n + ch + (nblock - k) > out.length) {
-          const bigger = new Uint8Array(Math.max(out.length * 2, n + ch + (nblock - k)));
-          bigger.set(out.subarray(0, n));
-          out = bigger;
+        for (let left = ch; left > 0;) {
+          if (n === size) full();
+          const m = Math.min(left, size - n);
+          out.fill(last, n, n + m);
+          n += m;
+          left -= m;
         }
-        out.fill(last, n, n + ch);
-        n += ch;
         run = 0;
         continue;
       }
@@ -284,17 +295,35 @@ class BlockDecoder {
         last = ch;
         run = 1;
       }
+      if (n === size) full();
       out[n++] = ch;
     }
-    let crc = -1;
-    for (let i = 0; i < n; i++) crc = (crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ out[i]) & 0xff];
-    if ((~crc >>> 0) !== blockCrc >>> 0) throw corrupt('block CRC mismatch');
-    return [out.subarray(0, n)];
+    pieces.push(out.subarray(0, n));
+    return pieces;
   }
 }
 
+/**
+ * Checks a block's CRC before any of its bytes go out. A block of runs decodes to up to 46 MB (900,000
+ * symbols, a run of 4 + 255 bytes per 5), whose CRC alone took 250 to 850 ms at once: it is computed a MiB at
+ * a time, and the event loop gets a turn between slices once the pacer's slice is used up.
+ */
+async function checkBlockCrc(pieces: Uint8Array[], blockCrc: number, pacer: Pacer): Promise<void> {
+  let crc = -1;
+  for (const out of pieces) {
+    for (let from = 0; from < out.length; from += CRC_SLICE) {
+      if (pacer.due()) await pacer.pause();
+      const to = Math.min(out.length, from + CRC_SLICE);
+      for (let i = from; i < to; i++) crc = (crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ out[i]) & 0xff];
+    }
+  }
+  if ((~crc >>> 0) !== blockCrc >>> 0) throw corrupt('block CRC mismatch');
+}
+
+const CRC_SLICE = 1 << 20;
+
 /** Decompresses a bzip2 byte stream (one or more concatenated streams). */
-export async function* bunzip2(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+export async function* bunzip2(input: AsyncIterable<Uint8Array>, pacer = new Pacer()): AsyncGenerator<Uint8Array> {
   const it = input[Symbol.asyncIterator]();
   const br = new BitReader();
   let ended = false;
@@ -330,6 +359,7 @@ export async function* bunzip2(input: AsyncIterable<Uint8Array>): AsyncGenerator
         // One block (or the end-of-stream marker); retried from its start when the input runs out.
         const saved = br.save();
         let pieces: Uint8Array[] | 'eos';
+        let blockCrc = 0;
         try {
           const hi = br.bits(24);
           const lo = br.bits(24);
@@ -338,7 +368,8 @@ export async function* bunzip2(input: AsyncIterable<Uint8Array>): AsyncGenerator
             if (crc !== combined >>> 0) throw corrupt('stream CRC mismatch');
             pieces = 'eos';
           } else if (hi === BLOCK_MAGIC_HI && lo === BLOCK_MAGIC_LO) {
-            pieces = decoder.decode(br, crc);
+            pieces = decoder.decode(br);
+            blockCrc = crc;
             combined = ((combined << 1) | (combined >>> 31)) ^ crc;
           } else {
             throw corrupt('bad block magic');
@@ -354,6 +385,7 @@ export async function* bunzip2(input: AsyncIterable<Uint8Array>): AsyncGenerator
           continue;
         }
         if (pieces === 'eos') break;
+        await checkBlockCrc(pieces, blockCrc, pacer);
         for (const piece of pieces) if (piece.length) yield piece;
       }
       br.alignToByte();

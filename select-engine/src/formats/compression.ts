@@ -6,6 +6,7 @@
 
 import { PassThrough, Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import type { Pacer } from '../pace.js';
 import { bunzip2 } from './bzip2.js';
 import type { ByteSource } from './types.js';
 import { scanError } from './errors.js';
@@ -56,7 +57,8 @@ async function* checked(chunks: AsyncIterable<Uint8Array>, check: (head: Uint8Ar
 }
 
 /** Wraps a source so that its stream is decompressed; NONE only checks the data is not compressed. */
-export function withDecompression(source: ByteSource, type: string | undefined): ByteSource {
+/** `pacer`: the query's time slices, shared with the BZIP2 decoder (whose blocks can decode to 46 MB). */
+export function withDecompression(source: ByteSource, type: string | undefined, pacer?: Pacer): ByteSource {
   const t = (type ?? 'NONE').toUpperCase();
   if (t === 'NONE') {
     return {
@@ -93,7 +95,7 @@ export function withDecompression(source: ByteSource, type: string | undefined):
       const input = checked(counted(), (head) => {
         if (t === 'GZIP' ? !looksGzip(head) : !looksBzip2(head)) throw wrongFormat(`The object is not ${t} compressed.`);
       });
-      return t === 'GZIP' ? gunzip(input) : typedErrors(bunzip2(input), t);
+      return t === 'GZIP' ? gunzip(input) : typedErrors(bunzip2(input, pacer), t);
     },
   };
   return out;

@@ -2,6 +2,8 @@
 // A scanner turns bytes into records; the planner pushes down what it can; anything a scanner does not
 // report as applied exactly is evaluated again above it.
 
+import type { Pacer } from '../pace.js';
+
 /** Where a scanner reads from. Streams for CSV/JSON, ranged reads for Parquet's footer and column chunks. */
 export interface ByteSource {
   /** Total object size in bytes. */
@@ -45,6 +47,8 @@ export interface ScanOptions {
    * between them however costly the filter.
    */
   filterCost?: number;
+  /** The query's time slices (../pace.ts), for work a scanner does between batches (BZIP2 blocks). */
+  pacer?: Pacer;
   /**
    * Optional: the only columns `filter` reads. When given, the CSV scanner decodes just these fields to run
    * the filter and decodes the `columns` of a record only when it passes (late materialisation).

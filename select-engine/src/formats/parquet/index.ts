@@ -5,6 +5,7 @@
 
 import { parquetRead, parquetSchema, snappyUncompress, type AsyncBuffer, type ColumnData, type Compressors, type FileMetaData, type SchemaTree } from 'hyparquet';
 import { compressors as codecs } from 'hyparquet-compressors';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { recordsPerBatch } from '../../pace.js';
 import type { ByteSource, ScanOptions, ScanResult } from '../types.js';
 import { SelectError, scanError } from '../errors.js';
@@ -96,14 +97,27 @@ export async function scanParquet(source: ByteSource, _parquet: ParquetInputOpti
     rowStart += rows;
   }
 
+  const read = async (start: number, end?: number): Promise<ArrayBuffer> => {
+    const stop = Math.min(end ?? source.size, source.size);
+    if (!(start >= 0 && start <= stop)) throw parquetError(`Read outside the object (${start}-${end}).`);
+    const bytes = await countedRead(source, opts, start, stop);
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    if (whole && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  };
+  // hyparquet asks for every column chunk of a row group at once and decodes each as soon as its bytes
+  // arrive, synchronously: from memory (or a cache) they all arrive together, and a row group's columns
+  // decoded in one stretch (311 ms for 262,144 rows of 6 columns). The reads still start together, but their
+  // bytes are handed over one at a time with a turn of the event loop in between (an immediate queued while
+  // the last one was decoded runs in the next loop iteration, after timers and I/O).
+  let handOver: Promise<unknown> = Promise.resolve();
   const file: AsyncBuffer = {
     byteLength: source.size,
-    async slice(start: number, end?: number): Promise<ArrayBuffer> {
-      const stop = Math.min(end ?? source.size, source.size);
-      if (!(start >= 0 && start <= stop)) throw parquetError(`Read outside the object (${start}-${end}).`);
-      const bytes = await countedRead(source, opts, start, stop);
-      if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
-      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    slice(start: number, end?: number): Promise<ArrayBuffer> {
+      const bytes = read(start, end);
+      const mine = handOver.then(() => bytes);
+      handOver = mine.then(() => nextTurn(), () => nextTurn());
+      return mine;
     },
   };
   const filter = opts.filter;

@@ -248,11 +248,24 @@ describe('conditions Cairn cannot evaluate', () => {
     ['another service\'s key', { StringEquals: { 'ec2:Region': 'a' } }, malformed],
     ['an S3 key Cairn has no value for', { StringEquals: { 's3:signatureversion': 'AWS' } }, notImplemented],
     ['a global key AWS always sets and Cairn cannot', { StringEquals: { 'aws:PrincipalArn': 'x' } }, notImplemented],
+    // Policy variables are not substituted yet: matched literally, the Deny would never apply.
+    ['a policy variable', { StringLike: { 's3:prefix': '${aws:username}/*' } }, notImplemented],
   ];
   it.each(refused)('%s: refused, the stored policy unchanged', async (_name, condition, want) => {
     expect(await s3Error(root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: deny(condition) })))).toEqual(want);
     expect(await getPolicy()).toBe(good);
     expect(await (await fetch(`${server.url}/${b}/k`)).text()).toBe('v');
+  });
+
+  it('a policy variable in a Resource is refused in 2012-10-17 documents and literal in 2008-10-17 ones', async () => {
+    const statement = { Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/\${aws:username}` };
+    const current = JSON.stringify({ Version: '2012-10-17', Statement: [statement] });
+    expect(await s3Error(root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: current })))).toEqual(notImplemented);
+    expect(await getPolicy()).toBe(good);
+    const legacy = JSON.stringify({ Version: '2008-10-17', Statement: [statement] });
+    await root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: legacy }));
+    expect(await getPolicy()).toBe(legacy);
+    await root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: good }));
   });
 
   it('a Deny on a date applies; an aws: key no request carries is accepted and absent, as in AWS', async () => {

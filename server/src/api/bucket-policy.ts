@@ -76,7 +76,18 @@ function principalSet(v: unknown): Set<string> | undefined {
 const globs = (patterns: string[] | undefined, lower = false): WildcardMatcher[] | undefined =>
   patterns?.map((p) => compileWildcard(globParts(lower ? p.toLowerCase() : p)));
 
-function compileStatement(s: unknown, bucket: string): PolicyStatement {
+/**
+ * Policy variables (`${aws:username}`, ...) are read in Version 2012-10-17 documents only (earlier ones take
+ * `${` literally). Cairn does not substitute them yet, and a statement matched literally would silently never
+ * apply: refused.
+ */
+function refuseVariables(values: string[], version: unknown): void {
+  if (version === '2012-10-17' && values.some((v) => v.includes('${'))) {
+    throw new S3Error('NotImplemented', 'Policy variables (${...}) are not supported yet');
+  }
+}
+
+function compileStatement(s: unknown, bucket: string, version: unknown): PolicyStatement {
   if (typeof s !== 'object' || s === null || Array.isArray(s)) throw malformed('Invalid effect');
   const st = s as Record<string, unknown>;
   if (st.Effect !== 'Allow' && st.Effect !== 'Deny') throw malformed('Invalid effect');
@@ -94,6 +105,7 @@ function compileStatement(s: unknown, bucket: string): PolicyStatement {
   const resources = strings(st.Resource, 'Resource');
   const notResources = strings(st.NotResource, 'NotResource');
   if (!resources && !notResources) throw malformed('Missing required field Resource');
+  refuseVariables([...(resources ?? []), ...(notResources ?? [])], version);
   for (const r of [...(resources ?? []), ...(notResources ?? [])]) {
     const m = /^arn:aws:s3:::([^/]+)(\/.*)?$/.exec(r);
     if (!m || !compileWildcard(globParts(m[1]))(bucket)) throw malformed('Policy has invalid resource');
@@ -104,7 +116,9 @@ function compileStatement(s: unknown, bucket: string): PolicyStatement {
     for (const [op, block] of Object.entries(st.Condition)) {
       if (!isObject(block)) throw malformed(`Invalid Condition ${op}`);
       for (const [key, values] of Object.entries(block)) {
-        conditions.push(compileCondition(op, key, conditionValues(values, key)));
+        const texts = conditionValues(values, key);
+        refuseVariables(texts, version);
+        conditions.push(compileCondition(op, key, texts));
       }
     }
   }
@@ -129,7 +143,7 @@ export function parsePolicy(text: string, bucket: string): BucketPolicy {
   if (!versionOk) throw malformed('Invalid policy version');
   const raw = d.Statement === undefined ? [] : Array.isArray(d.Statement) ? d.Statement : [d.Statement];
   if (raw.length === 0) throw malformed('Missing required field Statement');
-  const statements = raw.map((s) => compileStatement(s, bucket));
+  const statements = raw.map((s) => compileStatement(s, bucket, d.Version));
   return {
     statements,
     isPublic: statements.some((s) => s.effect === 'Allow' && s.principals?.has('*') && s.conditions.length === 0),

@@ -61,7 +61,7 @@ await withStorage(4, async (s) => {
   });
   rows.push([`PUT ${bigMiB} MiB x${bigCount} (2+2)`, `${((bigMiB * bigCount) / tPut).toFixed(0)} MiB/s`, `${tPut.toFixed(2)} s`]);
   const [, tGet] = await timed(async () => {
-    for (let i = 0; i < bigCount; i++) await drain((await s.getObject('bench', `big/${i}`)).body);
+    for (let i = 0; i < bigCount; i++) await drain(await (await s.openObject('bench', `big/${i}`)).read());
   });
   rows.push([`GET ${bigMiB} MiB x${bigCount} (2+2)`, `${((bigMiB * bigCount) / tGet).toFixed(0)} MiB/s`, `${tGet.toFixed(2)} s`]);
 
@@ -85,7 +85,7 @@ await withStorage(4, async (s) => {
       Array.from({ length: conc }, async () => {
         while (next < smallCount) {
           const i = next++;
-          await drain((await s.getObject('bench', `small/${i}`)).body);
+          await drain(await (await s.openObject('bench', `small/${i}`)).read());
         }
       }),
     );

@@ -86,6 +86,8 @@ export class S3Error extends Error {
   readonly code: S3ErrorCode | SelectErrorCode;
   readonly status: number;
   readonly extra: Record<string, string>;
+  /** Response headers the answer carries besides the XML body (x-amz-delete-marker, connection: close). */
+  readonly headers: Record<string, string> = {};
 
   /** `status` overrides the table's where S3 answers one code with two statuses (presigned expiry: 403, not 400). */
   constructor(code: S3ErrorCode, message?: string, extra?: Record<string, string>, status?: number);
@@ -98,6 +100,12 @@ export class S3Error extends Error {
     this.code = code;
     this.status = status ?? known?.[0] ?? 400;
     this.extra = extra;
+  }
+
+  /** Adds response headers to this error's answer; returns the error, to throw it. */
+  withHeaders(headers: Record<string, string>): this {
+    Object.assign(this.headers, headers);
+    return this;
   }
 }
 

@@ -18,7 +18,7 @@ import { signedFetch } from '../helpers/signed-request.js';
 import { selectObjectContent } from '../../server/src/api/select.js';
 import type { ApiContext, S3Request } from '../../server/src/api/types.js';
 import { openStorage } from '../../server/src/storage/index.js';
-import type { ObjectLayer } from '../../server/src/storage/object-layer.js';
+import type { ByteRange, ObjectLayer } from '../../server/src/storage/object-layer.js';
 
 const FIXTURES = new URL('../../select-engine/test/formats/fixtures/', import.meta.url);
 const bucket = 'select';
@@ -391,10 +391,16 @@ describe('the handler over storage', () => {
       // Real storage; every GET body it hands out is watched.
       const bodies: Readable[] = [];
       const watched: ObjectLayer = Object.create(storage, {
-        getObject: { value: async (...a: Parameters<ObjectLayer['getObject']>) => {
-          const res = await storage.getObject(...a);
-          bodies.push(res.body);
-          return res;
+        openObject: { value: async (...a: Parameters<ObjectLayer['openObject']>) => {
+          const opened = await storage.openObject(...a);
+          return {
+            info: opened.info,
+            read: async (range?: ByteRange) => {
+              const body = await opened.read(range);
+              bodies.push(body);
+              return body;
+            },
+          };
         } },
       });
       const ctx: ApiContext = { storage: watched, region: 'us-east-1', owner: { id: 'o', displayName: 'o' }, now: () => Date.now() };

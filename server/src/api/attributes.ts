@@ -1,6 +1,7 @@
 // GetObjectAttributes: ETag, Checksum, ObjectParts, StorageClass, ObjectSize as asked by x-amz-object-attributes.
 import { S3Error } from '../errors.js';
 import { httpDate } from './object-headers.js';
+import { readableVersion } from './object-read.js';
 import { xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 import { toXml, type XmlValue } from './xml.js';
 
@@ -10,8 +11,7 @@ export async function getObjectAttributes(ctx: ApiContext, req: S3Request, bucke
   const wanted = new Set(String(req.headers['x-amz-object-attributes'] ?? '').split(',').map((s) => s.trim()).filter(Boolean));
   if (wanted.size === 0) throw new S3Error('InvalidArgument', 'Invalid attribute name specified.', { ArgumentName: 'x-amz-object-attributes' });
   for (const w of wanted) if (!KNOWN.has(w)) throw new S3Error('InvalidArgument', 'Invalid attribute name specified.', { ArgumentName: 'x-amz-object-attributes', ArgumentValue: w });
-  const info = await ctx.storage.headObject(bucket, key, { versionId });
-  if (info.deleteMarker) throw new S3Error(versionId ? 'MethodNotAllowed' : 'NoSuchKey');
+  const info = await readableVersion(ctx, bucket, key, versionId);
   const maxParts = Number(req.headers['x-amz-max-parts'] ?? 1000);
   const marker = Number(req.headers['x-amz-part-number-marker'] ?? 0);
   const body: Record<string, XmlValue> = {};

@@ -5,6 +5,7 @@ import type { ListBucketsParams } from './operation.js';
 import { checkOwnership, ownershipXml } from './access-config.js';
 import { accounts, aclXml, cannedAcl, checkAclAllowed, objectAcl, parseAclDocument, requestedAcl, withObjectAcl, type Acl } from './acl.js';
 import { bucketSettings, type BucketSettings } from './bucket-settings.js';
+import { readableVersion } from './object-read.js';
 import { checkBucketName } from './names.js';
 import { readDocument } from './request-body.js';
 import { emptyResponse, xmlResponse, type ApiContext, type Caller, type S3Request, type S3Response } from './types.js';
@@ -146,8 +147,7 @@ export function bucketAcl(ctx: ApiContext, s: BucketSettings): Acl {
 export async function getAcl(ctx: ApiContext, bucket: string, key?: string, versionId?: string): Promise<S3Response> {
   const s = await bucketSettings(ctx, bucket);
   if (key === undefined) return xmlResponse(aclXml(bucketAcl(ctx, s), accounts(ctx)));
-  const info = await ctx.storage.headObject(bucket, key, { versionId });
-  if (info.deleteMarker) throw new S3Error(versionId ? 'MethodNotAllowed' : 'NoSuchKey');
+  const info = await readableVersion(ctx, bucket, key, versionId);
   const owner = bucketOwnerKey(ctx, s.owner);
   return xmlResponse(aclXml(objectAcl(info.userMetadata) ?? cannedAcl('private', owner, owner), accounts(ctx)));
 }
@@ -157,8 +157,7 @@ export async function putAcl(ctx: ApiContext, req: S3Request, bucket: string, ke
   const body = await readDocument(req);
   const s = await bucketSettings(ctx, bucket);
   const bucketOwner = bucketOwnerKey(ctx, s.owner);
-  const info = key === undefined ? undefined : await ctx.storage.headObject(bucket, key, { versionId });
-  if (info?.deleteMarker) throw new S3Error(versionId ? 'MethodNotAllowed' : 'NoSuchKey');
+  const info = key === undefined ? undefined : await readableVersion(ctx, bucket, key, versionId);
   const owner = info ? (objectAcl(info.userMetadata)?.owner ?? bucketOwner) : bucketOwner;
   let acl = requestedAcl(req.headers, owner, bucketOwner, accounts(ctx));
   if (body.trim() !== '') {

@@ -1,13 +1,13 @@
 // CopyObject (metadata and tagging directives, conditional copy, copy onto itself to change metadata) and
 // the source side of UploadPartCopy. The source streams from storage into the destination write; reading
 // it needs its own permission (s3:GetObject, s3:GetObjectVersion for a named version), checked here for both.
-import type { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
-import type { ByteRange, ObjectInfo } from '../storage/object-layer.js';
+import type { ByteRange, ObjectBody, ObjectInfo, OpenedObject } from '../storage/object-layer.js';
 import type { ObjectRef } from './operation.js';
 import { newObjectAcl, withObjectAcl } from './acl.js';
 import { authorize, checkExpectedOwner } from './authorize.js';
 import { checkConditions, quoteEtag } from './object-headers.js';
+import { refuseDeleteMarker } from './object-read.js';
 import { writePrecondition } from './object-put.js';
 import { MAX_SINGLE_PUT, checkKey, contentHeaders, requestedAlgorithm, storageClass, taggingHeader, userMetadata } from './put-input.js';
 import { xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
@@ -15,7 +15,7 @@ import { toXml } from './xml.js';
 
 export interface CopySource {
   info: ObjectInfo;
-  body: Readable;
+  body: ObjectBody;
   range?: ByteRange;
 }
 
@@ -28,21 +28,24 @@ function parseCopyRange(v: string, size: number): ByteRange {
   return { start, end };
 }
 
-async function sourceInfo(ctx: ApiContext, req: S3Request, src: ObjectRef): Promise<ObjectInfo> {
+/** The source version, checked; its bytes are read from this same version (one metadata read). */
+async function openSource(ctx: ApiContext, req: S3Request, src: ObjectRef): Promise<OpenedObject> {
   await authorize(ctx, req, src.versionId ? 's3:GetObjectVersion' : 's3:GetObject', src);
   await checkExpectedOwner(ctx, src.bucket, req.headers['x-amz-source-expected-bucket-owner']);
-  const info = await ctx.storage.headObject(src.bucket, src.key, { versionId: src.versionId });
-  if (info.deleteMarker) throw new S3Error(src.versionId ? 'InvalidRequest' : 'NoSuchKey', src.versionId ? 'The source of a copy request may not specifically refer to a delete marker by version id.' : undefined);
-  checkConditions(req.headers, info, 'x-amz-copy-source-');
-  return info;
+  const opened = await ctx.storage.openObject(src.bucket, src.key, { versionId: src.versionId });
+  // A copy names a delete marker's version id: InvalidRequest (not GET's 405); the latest being one: NoSuchKey.
+  if (opened.info.deleteMarker && src.versionId) {
+    throw new S3Error('InvalidRequest', 'The source of a copy request may not specifically refer to a delete marker by version id.');
+  }
+  refuseDeleteMarker(opened.info, src.versionId);
+  checkConditions(req.headers, opened.info, 'x-amz-copy-source-');
+  return opened;
 }
 
 export async function openCopySource(ctx: ApiContext, req: S3Request, src: ObjectRef, rangeHeader?: string): Promise<CopySource> {
-  const info = await sourceInfo(ctx, req, src);
-  const range = rangeHeader !== undefined ? parseCopyRange(rangeHeader, info.size) : undefined;
-  const pinned = info.versionId !== 'null' ? info.versionId : src.versionId;
-  const r = await ctx.storage.getObject(src.bucket, src.key, { versionId: pinned, range });
-  return { info: r.info, body: r.body, range };
+  const source = await openSource(ctx, req, src);
+  const range = rangeHeader !== undefined ? parseCopyRange(rangeHeader, source.info.size) : undefined;
+  return { info: source.info, body: await source.read(range), range };
 }
 
 function directive(req: S3Request, name: string): 'COPY' | 'REPLACE' {
@@ -57,7 +60,8 @@ export async function copyObject(ctx: ApiContext, req: S3Request, bucket: string
   checkKey(key);
   const metaDirective = directive(req, 'x-amz-metadata-directive');
   const tagDirective = directive(req, 'x-amz-tagging-directive');
-  const info = await sourceInfo(ctx, req, source);
+  const opened = await openSource(ctx, req, source);
+  const { info } = opened;
   if (info.size > MAX_SINGLE_PUT) throw new S3Error('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120');
   const newClass = storageClass(req.headers);
   const replace = metaDirective === 'REPLACE';
@@ -89,9 +93,7 @@ export async function copyObject(ctx: ApiContext, req: S3Request, bucket: string
     }
   }
 
-  const pinned = info.versionId !== 'null' ? info.versionId : source.versionId;
-  const src = await ctx.storage.getObject(source.bucket, source.key, { versionId: pinned });
-  const out = await ctx.storage.putObject(bucket, key, src.body, {
+  const out = await ctx.storage.putObject(bucket, key, await opened.read(), {
     size: info.size,
     ...meta,
     tagging: tagging || undefined,

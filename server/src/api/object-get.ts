@@ -3,6 +3,7 @@
 import { S3Error, isS3Error } from '../errors.js';
 import { asHeaderBytes, checkConditions, httpDate, objectHeaders, parseRange, quoteEtag } from './object-headers.js';
 import type { ObjectInfo } from '../storage/object-layer.js';
+import { partRange, refuseDeleteMarker } from './object-read.js';
 import { emptyResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 
 const OVERRIDES: Record<string, string> = {
@@ -33,13 +34,10 @@ interface Plan {
 }
 
 function planAnswer(req: S3Request, info: ObjectInfo, versionId: string | undefined, partNumber: number | undefined): Plan {
-  if (partNumber !== undefined && partNumber > Math.max(1, info.parts?.length ?? 1)) throw new S3Error('InvalidPart', 'The requested partnumber is not satisfiable');
-  if (info.deleteMarker) {
-    // A delete marker named by version id is 405 MethodNotAllowed; the latest being a marker is NoSuchKey.
-    const h = { 'x-amz-delete-marker': 'true', 'x-amz-version-id': info.versionId, 'last-modified': httpDate(info.lastModified) };
-    if (versionId) throw Object.assign(new S3Error('MethodNotAllowed'), { headers: h });
-    throw Object.assign(new S3Error('NoSuchKey'), { headers: h });
+  if (partNumber !== undefined && partNumber > Math.max(1, info.parts?.length ?? 1)) {
+    throw new S3Error('InvalidPart', 'The requested partnumber is not satisfiable');
   }
+  refuseDeleteMarker(info, versionId);
   // A whole-object checksum describes whole-object answers only (ranges and parts get none, as in S3).
   const checksumMode = String(req.headers['x-amz-checksum-mode'] ?? '').toUpperCase() === 'ENABLED' && req.headers.range === undefined;
   const headers = objectHeaders(info, { checksumMode: checksumMode && partNumber === undefined });
@@ -50,70 +48,40 @@ function planAnswer(req: S3Request, info: ObjectInfo, versionId: string | undefi
   }
   applyOverrides(req, headers);
   // A part read carries that part's checksum (multipart objects with checksums), as S3 does.
-  const part = partNumber !== undefined ? info.parts?.find((p) => p.number === partNumber) : undefined;
+  const part = partNumber !== undefined ? info.parts?.[partNumber - 1] : undefined;
   if (part?.checksum && checksumMode) {
     headers[`x-amz-checksum-${part.checksum.algorithm.toLowerCase()}`] = part.checksum.value;
     headers['x-amz-checksum-type'] = info.checksum?.type ?? part.checksum.type;
   }
   const rangeHeader = typeof req.headers.range === 'string' ? req.headers.range : undefined;
   if (rangeHeader !== undefined && partNumber !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
-  const range = partNumber === undefined ? parseRange(rangeHeader, info.size) : undefined;
+  const range = partNumber === undefined ? parseRange(rangeHeader, info.size) : partRange(info, partNumber);
   return { headers, range };
 }
 
 /** A missing key says x-amz-delete-marker: false (as S3 does). */
 function markNoSuchKey(e: unknown): never {
-  if (isS3Error(e) && e.code === 'NoSuchKey' && !(e as { headers?: unknown }).headers) throw Object.assign(e, { headers: { 'x-amz-delete-marker': 'false' } });
+  if (isS3Error(e) && e.code === 'NoSuchKey' && e.headers['x-amz-delete-marker'] === undefined) {
+    throw e.withHeaders({ 'x-amz-delete-marker': 'false' });
+  }
   throw e;
 }
 
 export async function getOrHeadObject(ctx: ApiContext, req: S3Request, bucket: string, key: string, versionId: string | undefined, partNumber: number | undefined, head: boolean): Promise<S3Response> {
-  if (head) {
-    const info = await ctx.storage.headObject(bucket, key, { versionId }).catch(markNoSuchKey);
-    const { headers, range, notModified } = planAnswer(req, info, versionId, partNumber);
-    if (notModified) return notModified;
-    let status = 200;
-    let length = info.size;
-    if (partNumber !== undefined && info.parts?.length) {
-      const part = info.parts.find((p) => p.number === partNumber);
-      if (!part) throw new S3Error('InvalidPart', 'The requested partnumber is not satisfiable');
-      const start = info.parts.filter((p) => p.number < partNumber).reduce((n, p) => n + p.size, 0);
-      headers['content-range'] = `bytes ${start}-${start + part.size - 1}/${info.size}`;
-      length = part.size;
-      status = 206;
-    } else if (range) {
-      headers['content-range'] = `bytes ${range.start}-${range.end}/${info.size}`;
-      length = range.end - range.start + 1;
-      status = 206;
-    }
-    headers['content-length'] = length;
-    return emptyResponse(status, headers);
+  // One metadata read decides headers, conditions and range, and the bytes read are that same version's.
+  const object = await ctx.storage.openObject(bucket, key, { versionId }).catch(markNoSuchKey);
+  const { info } = object;
+  const { headers, range, notModified } = planAnswer(req, info, versionId, partNumber);
+  if (notModified) return notModified;
+  // partNumber=1 of an object not made by multipart: GET answers 206 with a Content-Range, HEAD 200.
+  const partial = range !== undefined && (!head || partNumber === undefined || (info.parts?.length ?? 0) > 0);
+  if (range && partial) {
+    headers['content-range'] = `bytes ${range.start}-${range.end}/${info.size}`;
+    headers['content-length'] = range.end - range.start + 1;
+  } else {
+    headers['content-length'] = info.size;
   }
-
-  // GET: one metadata read decides headers, conditions and range, and the data read uses that same version.
-  let plan: Plan | undefined;
-  const result = await ctx.storage
-    .getObject(bucket, key, {
-      versionId,
-      partNumber,
-      plan: (info) => {
-        plan = planAnswer(req, info, versionId, partNumber);
-        return plan.notModified ? null : { range: plan.range };
-      },
-    })
-    .catch(markNoSuchKey);
-  if (!plan) throw new Error('storage did not plan the read');
-  if (plan.notModified) {
-    result.body.destroy();
-    return plan.notModified;
-  }
-  const { headers, range } = plan;
-  const r = result.range;
-  if (r && (partNumber !== undefined || range)) {
-    headers['content-range'] = `bytes ${r.start}-${r.end}/${result.info.size}`;
-    headers['content-length'] = r.end - r.start + 1;
-    return { status: 206, headers, body: result.body };
-  }
-  headers['content-length'] = result.info.size;
-  return { status: 200, headers, body: result.body };
+  const status = partial ? 206 : 200;
+  if (head) return emptyResponse(status, headers);
+  return { status, headers, body: await object.read(range) };
 }

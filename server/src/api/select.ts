@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { isSelectError, parseSelectRequestXml, runSelect, type ByteSource } from '@cairn/select-engine';
 import { S3Error } from '../errors.js';
 import type { ObjectInfo } from '../storage/object-layer.js';
+import { openReadable, readableVersion } from './object-read.js';
 import type { ApiContext, S3Request, S3Response } from './types.js';
 
 /** The SQL may be 256 KB; XML escaping can grow it up to 6 bytes a character (`&quot;`), plus the envelope. */
@@ -26,10 +27,10 @@ function toS3(e: unknown): unknown {
 /** Reads the request document, refusing one too large to hold a 256 KB expression. */
 async function readRequestBody(req: S3Request): Promise<Buffer> {
   // The rest of the body is left unread: the connection closes after the answer instead of draining it.
-  const tooLong = () => Object.assign(
-    new S3Error('ExpressionTooLong', 'The SQL expression is too long: The maximum byte-length for the SQL expression is 256 KB.', {}, 400),
-    { headers: { connection: 'close' } },
-  );
+  const tooLong = () =>
+    new S3Error(
+      'ExpressionTooLong', 'The SQL expression is too long: The maximum byte-length for the SQL expression is 256 KB.', {}, 400,
+    ).withHeaders({ connection: 'close' });
   if (req.size > MAX_SELECT_BODY) throw tooLong();
   const parts: Buffer[] = [];
   let n = 0;
@@ -63,12 +64,9 @@ export function objectSource(ctx: ApiContext, info: ObjectInfo): ByteSource {
   const versionId = info.versionId && info.versionId !== 'null' ? info.versionId : undefined;
   const open = async (start: number, end: number) => {
     const whole = start === 0 && end === info.size;
-    const res = await ctx.storage.getObject(info.bucket, info.key, { versionId, range: whole ? undefined : { start, end: end - 1 } });
-    if (res.info.etag !== info.etag) {
-      res.body.destroy();
-      throw new S3Error('PreconditionFailed', 'The object changed while the query was running.');
-    }
-    return res.body;
+    const opened = await openReadable(ctx, info.bucket, info.key, versionId);
+    if (opened.info.etag !== info.etag) throw new S3Error('PreconditionFailed', 'The object changed while the query was running.');
+    return opened.read(whole ? undefined : { start, end: end - 1 });
   };
   const clamp = (start: number, end: number): [number, number] => [Math.max(0, start), Math.min(info.size, Math.max(start, end))];
   return {
@@ -113,9 +111,7 @@ export async function selectObjectContent(ctx: ApiContext, req: S3Request, bucke
     compression: request.input.compressionType, scanRange: request.scanRange,
   }, 'select');
 
-  const info = await ctx.storage.headObject(bucket, key, {});
-  // As GetObject answers: the latest version being a delete marker is NoSuchKey, marked as such.
-  if (info.deleteMarker) throw Object.assign(new S3Error('NoSuchKey'), { headers: { 'x-amz-delete-marker': 'true', 'x-amz-version-id': info.versionId } });
+  const info = await readableVersion(ctx, bucket, key, undefined);
 
   // The engine stops its scan when the signal fires: the socket closed before the stream ended.
   const abort = new AbortController();

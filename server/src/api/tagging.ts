@@ -1,6 +1,7 @@
 // Bucket and object tagging (Tagging XML documents). Bucket tag sets are stored as the validated XML
 // document; object tag sets as the URL-encoded form that x-amz-tagging uses.
 import { S3Error } from '../errors.js';
+import { readableVersion } from './object-read.js';
 import { readDocument } from './request-body.js';
 import { parseTaggingXml, queryToTags, tagsToQuery, type Tag } from './tags.js';
 import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
@@ -31,8 +32,7 @@ function versionHeader(v: string): Record<string, string> {
 }
 
 export async function getObjectTagging(ctx: ApiContext, bucket: string, key: string, versionId?: string): Promise<S3Response> {
-  const info = await ctx.storage.headObject(bucket, key, { versionId });
-  if (info.deleteMarker) throw new S3Error(versionId ? 'MethodNotAllowed' : 'NoSuchKey');
+  const info = await readableVersion(ctx, bucket, key, versionId);
   return xmlResponse(taggingXml(queryToTags(info.tagging)), 200, versionHeader(info.versionId));
 }
 

@@ -155,7 +155,7 @@ export async function dispatch(ctx: HttpContext, raw: IncomingMessage, requestId
   } catch (e) {
     const err = toS3Error(e);
     if (err.code === 'InternalError' && !(e instanceof S3Error)) log.error({ err: e }, 'internal error');
-    const errHeaders: Record<string, string | number> = { ...((e as { headers?: Record<string, string> }).headers ?? {}) };
+    const errHeaders: Record<string, string | number> = { ...err.headers };
     if (typeof raw.headers.origin === 'string' && bucketForCors !== undefined && err.code !== 'CORSForbidden') {
       const cors = await actualRequestCors(ctx.api, bucketForCors, raw.headers.origin, method, raw.headers)
         .catch(() => ({}));

@@ -104,7 +104,7 @@ export async function openStorage(opts: StorageOptions): Promise<Storage> {
     getBucketConfig: async (b) => (await s.buckets.get(b)).config,
     updateBucketConfig: (b, patch) => s.buckets.update(b, patch),
     putObject: (b, k, body, o) => s.put(b, k, body, o),
-    getObject: (b, k, o) => s.get(b, k, o),
+    openObject: (b, k, o) => s.open(b, k, o),
     headObject: (b, k, o) => s.head(b, k, o),
     deleteObject: (b, k, o) => s.delete(b, k, o),
     updateObjectMetadata: (b, k, o) => s.updateMeta(b, k, o),

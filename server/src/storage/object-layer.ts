@@ -95,20 +95,6 @@ export interface PutOptions {
   precondition?: (current: ObjectInfo | null) => void;
 }
 
-export interface GetOptions {
-  versionId?: string;
-  range?: ByteRange;
-  partNumber?: number;
-  /**
-   * Called with the version found (delete markers included, `deleteMarker` set) before any data is read,
-   * so a caller can check conditions and pick the range from the same metadata read as the data (one
-   * read instead of headObject + getObject, and no mix of two versions under an overwrite). Returns
-   * the range to read (replacing `range`), or null when no body is wanted (the body is then empty).
-   * Throw to refuse. Without it a delete marker is NoSuchKey / MethodNotAllowed as usual.
-   */
-  plan?: (info: ObjectInfo) => { range?: ByteRange } | null;
-}
-
 /**
  * A GET body may carry `recycle`: a consumer that calls it with a chunk once nothing refers to that chunk
  * any more (the socket has written it) lets the engine reuse the memory for the next reads. Optional for
@@ -118,11 +104,22 @@ export interface RecyclingBody {
   recycle(chunk: Buffer): void;
 }
 
-export interface GetResult {
+/** The bytes of an object (or a range of it), verified as they are read. */
+export type ObjectBody = Readable & Partial<RecyclingBody>;
+
+/**
+ * One version, resolved by one metadata read, ready to be read. Storage knows no S3 rules beyond that: a
+ * delete marker is returned like any version (`info.deleteMarker`, no bytes), and what to answer for it,
+ * for conditions, ranges and parts is the API layer's (api/object-read.ts). Every `read` reads this same
+ * version, so the metadata a caller checked is the metadata of the bytes it gets.
+ */
+export interface OpenedObject {
   info: ObjectInfo;
-  /** Present for GET: the bytes of the range (or the whole object), verified as they are read. */
-  body: Readable & Partial<RecyclingBody>;
-  range?: ByteRange;
+  /**
+   * The bytes of `range` (the whole object when absent). The first block is read before this resolves,
+   * so an unreadable object fails here. InvalidRange when the range starts past the end or is empty.
+   */
+  read(range?: ByteRange): Promise<ObjectBody>;
 }
 
 export interface ListOptions {
@@ -212,9 +209,13 @@ export interface ObjectLayer {
 
   // Objects. The bucket's versioning state decides version ids and delete markers.
   putObject(bucket: string, key: string, body: Readable, opts: PutOptions): Promise<ObjectInfo>;
-  getObject(bucket: string, key: string, opts?: GetOptions): Promise<GetResult>;
-  /** A delete marker (the latest, or named by versionId) is returned with deleteMarker = true, not thrown. */
-  headObject(bucket: string, key: string, opts?: { versionId?: string; partNumber?: number }): Promise<ObjectInfo>;
+  /**
+   * The version named by versionId, or the latest: NoSuchKey when the key has no version, NoSuchVersion when
+   * the named one does not exist. A delete marker is returned (deleteMarker = true), not thrown.
+   */
+  openObject(bucket: string, key: string, opts?: { versionId?: string }): Promise<OpenedObject>;
+  /** The metadata openObject would give, without reading. */
+  headObject(bucket: string, key: string, opts?: { versionId?: string }): Promise<ObjectInfo>;
   deleteObject(bucket: string, key: string, opts?: DeleteOptions): Promise<DeleteResult>;
   /** Replace metadata and/or tagging of an existing version in place (copy-onto-self, tagging APIs). */
   updateObjectMetadata(

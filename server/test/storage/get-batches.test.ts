@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Readable } from 'node:stream';
-import { body as bodyOf, data, drives, open, put, readAll } from './helpers.js';
+import { body as bodyOf, data, drives, get, open, put, read, readAll } from './helpers.js';
 import { FRAME_HASH_LENGTH, nativeCodec } from '../../src/storage/erasure/codec.js';
 import type { ByteRange, Storage } from '../../src/storage/index.js';
 import { objectDir } from '../../src/storage/meta/key-path.js';
@@ -57,7 +57,7 @@ function ranges(batch: number): ByteRange[] {
 }
 
 async function getRange(s: Storage, key: string, range?: ByteRange): Promise<Buffer> {
-  return readAll((await s.getObject('bkt', key, { range })).body);
+  return get(s, 'bkt', key, { range });
 }
 
 beforeAll(async () => {
@@ -184,7 +184,7 @@ describe('pooled read buffers and body.recycle', () => {
   });
 
   async function body(key: string, range?: ByteRange): Promise<Body> {
-    const b = (await s.getObject('bkt', `pool/${key}`, { range })).body as Body;
+    const b = (await read(s, 'bkt', `pool/${key}`, { range })) as Body;
     expect(typeof b.recycle).toBe('function');
     return b;
   }
@@ -260,7 +260,7 @@ describe('pooled read buffers and body.recycle', () => {
     const again = data(BS * 40 + 3);
     await put(s, 'bkt', 'pool/G', again);
     await readRecycling('A');
-    expect((await readAll((await s.getObject('bkt', 'pool/G')).body)).equals(again)).toBe(true);
+    expect((await get(s, 'bkt', 'pool/G')).equals(again)).toBe(true);
   });
 
   it('a consumer that stops early (destroy) leaves later reads right', async () => {

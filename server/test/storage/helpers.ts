@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { openStorage, type Storage, type StorageOptions } from '../../src/storage/index.js';
+import { openStorage, type ByteRange, type Storage, type StorageOptions } from '../../src/storage/index.js';
 import { seededRandom } from '../../../test/helpers/random.js';
 
 export async function tempDir(tag = 'cairn-st-'): Promise<string> {
@@ -51,6 +51,11 @@ export async function put(s: Storage, bucket: string, key: string, buf: Buffer) 
   return s.putObject(bucket, key, body(buf), { size: buf.length });
 }
 
-export async function get(s: Storage, bucket: string, key: string, opts = {}): Promise<Buffer> {
-  return readAll((await s.getObject(bucket, key, opts)).body);
+/** The body of a version (or the latest) or of a range of it, as the API reads it: open, then read. */
+export async function read(s: Storage, bucket: string, key: string, opts: { versionId?: string; range?: ByteRange } = {}) {
+  return (await s.openObject(bucket, key, { versionId: opts.versionId })).read(opts.range);
+}
+
+export async function get(s: Storage, bucket: string, key: string, opts: { versionId?: string; range?: ByteRange } = {}): Promise<Buffer> {
+  return readAll(await read(s, bucket, key, opts));
 }

@@ -20,11 +20,10 @@ export interface Opened {
 }
 
 /**
- * The version a read names (or the latest). A delete marker is refused (NoSuchKey for the latest,
- * MethodNotAllowed when named by id) unless `markers` is set: HEAD reports it so the API can send the
- * x-amz-delete-marker headers S3 clients look for.
+ * The version a read names (or the latest), delete markers included: what S3 answers for a marker is the
+ * API layer's rule (api/object-read.ts), not storage's.
  */
-export async function openVersion(set: ErasureSet, bucket: string, key: string, versionId?: string, markers = false): Promise<Opened> {
+export async function openVersion(set: ErasureSet, bucket: string, key: string, versionId?: string): Promise<Opened> {
   const { metas, resolved } = await set.resolve(bucket, key);
   const latest = resolved.versions[0];
   let version: VersionRecord | undefined;
@@ -33,20 +32,11 @@ export async function openVersion(set: ErasureSet, bucket: string, key: string, 
     // A version asked for by id is NoSuchVersion even when the key has none at all, as S3 answers ('null', the
     // version of unversioned writes, stays NoSuchKey for a key that never existed).
     if (!version) throw new S3Error(resolved.versions.length || versionId !== 'null' ? 'NoSuchVersion' : 'NoSuchKey');
-    if (version.type === 'delete' && !markers) throw new S3Error('MethodNotAllowed');
   } else {
     version = latest;
-    if (!version || (version.type === 'delete' && !markers)) throw new S3Error('NoSuchKey');
+    if (!version) throw new S3Error('NoSuchKey');
   }
   return { version, info: toObjectInfo(bucket, key, version, version === latest), metas, resolved };
-}
-
-/** Byte range of part `n` (1-based) inside the object. */
-export function partRange(v: VersionRecord, n: number): ByteRange {
-  if (!Number.isInteger(n) || n < 1 || n > v.parts.length) throw new S3Error('InvalidPart', 'The requested partnumber is not satisfiable');
-  let start = 0;
-  for (let i = 0; i < n - 1; i++) start += v.parts[i].size;
-  return { start, end: start + v.parts[n - 1].size - 1 };
 }
 
 /** Shard sources of part index `p` of a version, indexed by shard index. */

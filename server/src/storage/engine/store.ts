@@ -1,7 +1,7 @@
 // The ObjectLayer over all erasure sets: buckets, routing of keys to sets (keyed hash of the key with the
 // deployment id), listings merged over the sets, and the multipart and heal parts wired in.
 import { createHmac } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import type { StorageContext } from '../context.js';
 import type { LocalDrive } from '../drive/local-drive.js';
@@ -13,7 +13,7 @@ import { walkSet, type WalkItem, type WalkOptions } from '../list/walk.js';
 import { ListingCache } from '../list/listing-cache.js';
 import { Buckets } from './buckets.js';
 import { ErasureSet } from './erasure-set.js';
-import { openVersion, partRange, readBody } from './get.js';
+import { openVersion, readBody } from './get.js';
 import { putObjectInSet } from './put.js';
 
 export class Store {
@@ -48,30 +48,22 @@ export class Store {
     return putObjectInSet(this.setOf(key), bucket, key, body, opts, versioning);
   }
 
-  async get(bucket: string, key: string, opts: L.GetOptions = {}): Promise<L.GetResult> {
+  async open(bucket: string, key: string, opts: { versionId?: string } = {}): Promise<L.OpenedObject> {
     await this.buckets.get(bucket);
     validateKey(key);
     const set = this.setOf(key);
-    const o = await openVersion(set, bucket, key, opts.versionId, opts.plan !== undefined);
-    let range = opts.range;
-    if (opts.plan) {
-      const planned = opts.plan(o.info);
-      if (planned === null) return { info: o.info, body: Readable.from([]) };
-      range = planned.range;
-      if (o.info.deleteMarker) throw new S3Error(opts.versionId !== undefined ? 'MethodNotAllowed' : 'NoSuchKey');
-    }
-    if (opts.partNumber !== undefined) range = partRange(o.version, opts.partNumber);
-    if (range && (range.start > range.end || range.start >= o.version.size)) throw new S3Error('InvalidRange');
-    const body = await readBody(set, bucket, key, o, range);
-    return range ? { info: o.info, body, range } : { info: o.info, body };
+    const o = await openVersion(set, bucket, key, opts.versionId);
+    return {
+      info: o.info,
+      read: async (range) => {
+        if (range && (range.start > range.end || range.start >= o.version.size)) throw new S3Error('InvalidRange');
+        return readBody(set, bucket, key, o, range);
+      },
+    };
   }
 
-  async head(bucket: string, key: string, opts: { versionId?: string; partNumber?: number } = {}): Promise<L.ObjectInfo> {
-    await this.buckets.get(bucket);
-    validateKey(key);
-    const o = await openVersion(this.setOf(key), bucket, key, opts.versionId, true);
-    if (opts.partNumber !== undefined && !o.info.deleteMarker) partRange(o.version, opts.partNumber);
-    return o.info;
+  async head(bucket: string, key: string, opts: { versionId?: string } = {}): Promise<L.ObjectInfo> {
+    return (await this.open(bucket, key, opts)).info;
   }
 
   async delete(bucket: string, key: string, opts: L.DeleteOptions = {}): Promise<L.DeleteResult> {

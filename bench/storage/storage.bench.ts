@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { openStorage, type Storage } from '../../server/src/storage/index.js';
+import { openStorage, type ErasureObjects } from '../../server/src/storage/index.js';
 
 const MiB = 1024 * 1024;
 const base = process.env.BENCH_DIR ?? '/dev/shm';
@@ -39,7 +39,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [r, Number(process.hrtime.bigint() - t) / 1e9];
 }
 
-async function withStorage<T>(n: number, fn: (s: Storage) => Promise<T>): Promise<T> {
+async function withStorage<T>(n: number, fn: (s: ErasureObjects) => Promise<T>): Promise<T> {
   const root = await mkdtemp(join(base, 'cairn-bench-'));
   const drives = Array.from({ length: n }, (_, i) => join(root, `d${i + 1}`));
   const s = await openStorage({ drives, background: false });

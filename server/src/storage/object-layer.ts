@@ -1,5 +1,6 @@
-// The contract between the S3 API (server/src/api) and storage. storage knows nothing of HTTP: bodies are
-// byte streams, errors are S3Error codes (../errors.ts), and everything S3 needs to answer is in ObjectInfo.
+// The contract between the S3 API (server/src/api) and storage: the ObjectLayer interface and its types.
+// storage knows nothing of HTTP: bodies are byte streams, errors are S3Error codes (../errors.ts), and
+// everything S3 needs to answer is in ObjectInfo.
 import type { Readable } from 'node:stream';
 
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
@@ -193,6 +194,11 @@ export interface CompleteOptions extends Pick<PutOptions, 'precondition'> {
   expectedSize?: number;
 }
 
+/**
+ * The storage facade: everything the S3 API asks of storage, and all it may ask. Today's implementation is
+ * engine/erasure-objects.ts (erasure sets on local drives); a gateway (a NAS folder, another S3) or the
+ * distributed mode implements this same interface. Errors are S3Error codes; no method knows HTTP.
+ */
 export interface ObjectLayer {
   // Buckets
   makeBucket(bucket: string, config?: BucketConfig): Promise<void>;

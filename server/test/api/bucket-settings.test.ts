@@ -4,12 +4,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketSettings } from '../../src/api/bucket-settings.js';
 import type { ApiContext } from '../../src/api/types.js';
-import type { Storage } from '../../src/storage/index.js';
+import type { ErasureObjects } from '../../src/storage/index.js';
 import { drives, open } from '../storage/helpers.js';
 
 describe('bucket settings', () => {
   let d: Awaited<ReturnType<typeof drives>>;
-  let storage: Storage;
+  let storage: ErasureObjects;
   let ctx: ApiContext;
   beforeAll(async () => {
     d = await drives(4);

@@ -2,10 +2,10 @@
 // after a delete must never make a concurrent write of a neighbour fail.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { data, drives, get, open, put } from './helpers.js';
-import type { Storage } from '../../src/storage/index.js';
+import type { ErasureObjects } from '../../src/storage/index.js';
 
 let d: Awaited<ReturnType<typeof drives>>;
-let s: Storage;
+let s: ErasureObjects;
 beforeAll(async () => {
   d = await drives(4);
   s = await open(d.paths, { background: true }); // the reaper prunes emptied directories in the background

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Readable } from 'node:stream';
 import { body as bodyOf, data, drives, get, open, put, read, readAll } from './helpers.js';
 import { FRAME_HASH_LENGTH, nativeCodec } from '../../src/storage/erasure/codec.js';
-import type { ByteRange, Storage } from '../../src/storage/index.js';
+import type { ByteRange, ErasureObjects } from '../../src/storage/index.js';
 import { objectDir } from '../../src/storage/meta/key-path.js';
 
 const BS = 4096; // small blocks: many batches from small objects
@@ -56,7 +56,7 @@ function ranges(batch: number): ByteRange[] {
   ];
 }
 
-async function getRange(s: Storage, key: string, range?: ByteRange): Promise<Buffer> {
+async function getRange(s: ErasureObjects, key: string, range?: ByteRange): Promise<Buffer> {
   return get(s, 'bkt', key, { range });
 }
 
@@ -90,7 +90,7 @@ afterAll(async () => {
 });
 
 describe.each(BATCHES.flatMap((b) => AHEADS.map((a) => [b, a] as const)))('readBatchBlocks %i, readAheadBatches %i', (batch, ahead) => {
-  let s: Storage;
+  let s: ErasureObjects;
   beforeAll(async () => {
     s = await open(d.paths, { blockSize: BS, inlineLimit: 0, readBatchBlocks: batch, readAheadBatches: ahead, poolBytes: 1024 * 1024 });
   });
@@ -168,7 +168,7 @@ function consume(body: Readable, onChunk: (c: Buffer) => void): Promise<void> {
 type Body = Readable & { recycle?: (c: Buffer) => void };
 
 describe('pooled read buffers and body.recycle', () => {
-  let s: Storage;
+  let s: ErasureObjects;
   const objs = new Map<string, Buffer>();
   beforeAll(async () => {
     // batch 4 of 2+2 frames is the size of a PUT's frame buffer too: GETs and PUTs share one free list

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { openStorage, type ByteRange, type Storage, type StorageOptions } from '../../src/storage/index.js';
+import { openStorage, type ByteRange, type ErasureObjects, type StorageOptions } from '../../src/storage/index.js';
 import { seededRandom } from '../../../test/helpers/random.js';
 
 export async function tempDir(tag = 'cairn-st-'): Promise<string> {
@@ -17,7 +17,7 @@ export async function drives(n: number): Promise<{ root: string; paths: string[]
   return { root, paths, cleanup: () => rm(root, { recursive: true, force: true }) };
 }
 
-export async function open(paths: string[], o: Partial<StorageOptions> = {}): Promise<Storage> {
+export async function open(paths: string[], o: Partial<StorageOptions> = {}): Promise<ErasureObjects> {
   return openStorage({ drives: paths, background: false, ...o });
 }
 
@@ -47,15 +47,15 @@ export function data(n: number): Buffer {
   return random.bytes(n);
 }
 
-export async function put(s: Storage, bucket: string, key: string, buf: Buffer) {
+export async function put(s: ErasureObjects, bucket: string, key: string, buf: Buffer) {
   return s.putObject(bucket, key, body(buf), { size: buf.length });
 }
 
 /** The body of a version (or the latest) or of a range of it, as the API reads it: open, then read. */
-export async function read(s: Storage, bucket: string, key: string, opts: { versionId?: string; range?: ByteRange } = {}) {
+export async function read(s: ErasureObjects, bucket: string, key: string, opts: { versionId?: string; range?: ByteRange } = {}) {
   return (await s.openObject(bucket, key, { versionId: opts.versionId })).read(opts.range);
 }
 
-export async function get(s: Storage, bucket: string, key: string, opts: { versionId?: string; range?: ByteRange } = {}): Promise<Buffer> {
+export async function get(s: ErasureObjects, bucket: string, key: string, opts: { versionId?: string; range?: ByteRange } = {}): Promise<Buffer> {
   return readAll(await read(s, bucket, key, opts));
 }

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rm } from 'node:fs/promises';
 import { data, drives, get, open, put } from './helpers.js';
-import type { Storage } from '../../src/storage/index.js';
+import type { ErasureObjects } from '../../src/storage/index.js';
 import { compareKeys } from '../../src/storage/meta/key-path.js';
 
 const KEYS = [
@@ -41,7 +41,7 @@ function s3Sort(keys: string[]): string[] {
 }
 
 describe('keys and listing (two sets of 2+2)', () => {
-  let s: Storage;
+  let s: ErasureObjects;
   let d: Awaited<ReturnType<typeof drives>>;
   const bodies = new Map<string, Buffer>();
   beforeAll(async () => {

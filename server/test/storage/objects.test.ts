@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { body, data, drives, get, open, put, read } from './helpers.js';
 import { S3Error } from '../../src/errors.js';
-import type { Storage } from '../../src/storage/index.js';
+import type { ErasureObjects } from '../../src/storage/index.js';
 
 const MiB = 1024 * 1024;
 
@@ -17,7 +17,7 @@ const layouts = [
 
 for (const l of layouts) {
   describe(`objects on ${l.name}`, () => {
-    let s: Storage;
+    let s: ErasureObjects;
     let d: Awaited<ReturnType<typeof drives>>;
     beforeAll(async () => {
       d = await drives(l.n);

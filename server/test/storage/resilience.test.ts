@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { body, data, drives, get, open, put, read } from './helpers.js';
-import type { Storage } from '../../src/storage/index.js';
+import type { ErasureObjects } from '../../src/storage/index.js';
 import { seededRandom } from '../../../test/helpers/random.js';
 
 const MiB = 1024 * 1024;
@@ -33,7 +33,7 @@ async function setup(n: number, o = {}) {
   return { d, s, objects };
 }
 
-async function readsAll(s: Storage, objects: Map<string, Buffer>) {
+async function readsAll(s: ErasureObjects, objects: Map<string, Buffer>) {
   for (const [k, b] of objects) expect((await get(s, 'bkt', k)).equals(b), k).toBe(true);
 }
 

@@ -5,12 +5,12 @@ import { createHash } from 'node:crypto';
 import * as native from '@cairn/native';
 import { body, data, drives, get, open, put, read } from './helpers.js';
 import { S3Error } from '../../src/errors.js';
-import type { Storage } from '../../src/storage/index.js';
+import type { ErasureObjects } from '../../src/storage/index.js';
 
 const MiB = 1024 * 1024;
 
 describe('versions and multipart on 2+2', () => {
-  let s: Storage;
+  let s: ErasureObjects;
   let d: Awaited<ReturnType<typeof drives>>;
   beforeAll(async () => {
     d = await drives(4);

@@ -13,7 +13,7 @@ import { toObjectInfo } from '../meta/versions.js';
 import type * as L from '../object-layer.js';
 import type { ErasureSet } from './erasure-set.js';
 import { commitVersion, stagePart } from './put.js';
-import type { Store } from './store.js';
+import type { ErasureObjects } from './erasure-objects.js';
 import { checksumHasher } from './checksum.js';
 
 const MIN_PART = 5 * 1024 * 1024;
@@ -41,7 +41,7 @@ function uploadDir(bucket: string, key: string, uploadId: string): string {
 }
 
 export class Multipart {
-  constructor(private readonly store: Store) {}
+  constructor(private readonly objects: ErasureObjects) {}
 
   private async readUpload(set: ErasureSet, bucket: string, key: string, uploadId: string): Promise<UploadDoc> {
     if (!/^[0-9a-f-]{36}$/.test(uploadId)) throw new S3Error('NoSuchUpload');
@@ -59,13 +59,13 @@ export class Multipart {
   }
 
   async create(bucket: string, key: string, opts: Parameters<L.ObjectLayer['newMultipartUpload']>[2]): Promise<L.MultipartUploadInfo> {
-    await this.store.buckets.get(bucket);
+    await this.objects.buckets.get(bucket);
     validateKey(key);
     if (opts.storageClass && opts.storageClass !== 'STANDARD' && opts.storageClass !== 'REDUCED_REDUNDANCY') throw new S3Error('InvalidStorageClass');
     if (opts.checksumType === 'FULL_OBJECT' && opts.checksumAlgorithm && !opts.checksumAlgorithm.startsWith('CRC')) {
       throw new S3Error('InvalidRequest', `The FULL_OBJECT checksum type cannot be used with the ${opts.checksumAlgorithm} algorithm.`);
     }
-    const set = this.store.setOf(key);
+    const set = this.objects.setOf(key);
     const storageClass = opts.storageClass ?? 'STANDARD';
     const info: L.MultipartUploadInfo = { bucket, key, uploadId: randomUUID(), initiated: new Date(), storageClass };
     if (opts.initiator) info.initiator = opts.initiator;
@@ -102,7 +102,7 @@ export class Multipart {
     opts: Pick<L.PutOptions, 'size' | 'checksumAlgorithm' | 'verify'>,
   ): Promise<L.PartInfo> {
     if (!Number.isInteger(n) || n < 1 || n > MAX_PARTS) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive.');
-    const set = this.store.setOf(key);
+    const set = this.objects.setOf(key);
     const up = await this.readUpload(set, bucket, key, uploadId);
     const dir = uploadDir(bucket, key, uploadId);
     const tmp = set.newTemp();
@@ -161,7 +161,7 @@ export class Multipart {
   }
 
   async listParts(bucket: string, key: string, uploadId: string, opts: { partNumberMarker?: number; maxParts: number }) {
-    const set = this.store.setOf(key);
+    const set = this.objects.setOf(key);
     const up = await this.readUpload(set, bucket, key, uploadId);
     const all = (await this.parts(set, bucket, key, uploadId)).filter((p) => p.number > (opts.partNumberMarker ?? 0));
     const page = all.slice(0, opts.maxParts);
@@ -177,8 +177,8 @@ export class Multipart {
   async complete(
     bucket: string, key: string, uploadId: string, chosen: L.CompletePart[], opts?: L.CompleteOptions,
   ): Promise<L.ObjectInfo> {
-    const set = this.store.setOf(key);
-    const versioning = await this.store.versioning(bucket);
+    const set = this.objects.setOf(key);
+    const versioning = await this.objects.versioning(bucket);
     const up = await this.readUpload(set, bucket, key, uploadId);
     if (chosen.length === 0) throw new S3Error('MalformedXML', 'You must specify at least one part.');
     const have = new Map((await this.parts(set, bucket, key, uploadId)).map((p) => [p.number, p]));
@@ -257,7 +257,7 @@ export class Multipart {
   }
 
   async abort(bucket: string, key: string, uploadId: string): Promise<void> {
-    const set = this.store.setOf(key);
+    const set = this.objects.setOf(key);
     await this.readUpload(set, bucket, key, uploadId);
     const dir = uploadDir(bucket, key, uploadId);
     await Promise.all(set.writeDrives().map((d) => d?.remove(dir).catch(() => {})));
@@ -267,10 +267,10 @@ export class Multipart {
     bucket: string,
     opts: { prefix?: string; delimiter?: string; keyMarker?: string; uploadIdMarker?: string; maxUploads: number },
   ): ReturnType<L.ObjectLayer['listMultipartUploads']> {
-    await this.store.buckets.get(bucket);
+    await this.objects.buckets.get(bucket);
     const all: L.MultipartUploadInfo[] = [];
     const seen = new Set<string>();
-    for (const d of this.store.allDrives()) {
+    for (const d of this.objects.allDrives()) {
       const base = `${MULTIPART_DIR}/${bucket}`;
       for (const h of (await d.list(base).catch(() => null)) ?? []) {
         for (const id of (await d.list(`${base}/${h}`).catch(() => null)) ?? []) {
@@ -326,7 +326,7 @@ export class Multipart {
    * completed do not keep a bucket from being deleted (only objects, versions and delete markers do).
    */
   async removeAll(bucket: string): Promise<void> {
-    await Promise.all(this.store.allDrives().map((d) => d?.remove(`${MULTIPART_DIR}/${bucket}`).catch(() => {})));
+    await Promise.all(this.objects.allDrives().map((d) => d?.remove(`${MULTIPART_DIR}/${bucket}`).catch(() => {})));
   }
 }
 

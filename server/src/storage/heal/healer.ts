@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { StorageContext } from '../context.js';
 import { readFormat, writeFormat, type FormatFile } from '../drive/format.js';
 import { MULTIPART_DIR, SYS_DIR, TMP_DIR, type LocalDrive } from '../drive/local-drive.js';
-import type { Store } from '../engine/store.js';
+import type { ErasureObjects } from '../engine/erasure-objects.js';
 import { walkSet } from '../list/walk.js';
 import { healObject, type HealResult } from './heal-object.js';
 
@@ -58,7 +58,7 @@ export class Healer {
 
   constructor(
     private readonly ctx: StorageContext,
-    private readonly store: Store,
+    private readonly objects: ErasureObjects,
     private readonly format: Omit<FormatFile, 'driveId'>,
     private readonly opts: HealerOptions,
   ) {}
@@ -80,7 +80,7 @@ export class Healer {
 
   /** Objects still waiting for a heal survive a restart: saved on every writable drive of their set. */
   private async saveQueue(): Promise<void> {
-    for (const set of this.store.sets) {
+    for (const set of this.objects.sets) {
       const jobs = [...this.queue.values(), ...this.deferred.values()].filter((j) => j.set === set.index);
       const text = JSON.stringify(jobs);
       await Promise.all(
@@ -94,7 +94,7 @@ export class Healer {
   }
 
   private async loadQueue(): Promise<void> {
-    for (const set of this.store.sets) {
+    for (const set of this.objects.sets) {
       for (const d of set.liveDrives()) {
         const raw = await d?.read(QUEUE_FILE).catch(() => null);
         if (!raw) continue;
@@ -128,17 +128,17 @@ export class Healer {
   }
 
   async healObject(bucket: string, key: string, deep = false): Promise<HealResult> {
-    const set = this.store.setOf(key);
+    const set = this.objects.setOf(key);
     return this.record(await healObject(set, bucket, key, deep));
   }
 
   /** Heal every object of a bucket (all sets), or of one set only. */
   async healBucket(bucket: string, deep = false, onlySet?: number): Promise<HealResult[]> {
-    await this.store.buckets.get(bucket);
+    await this.objects.buckets.get(bucket);
     const out: HealResult[] = [];
-    for (const set of this.store.sets) {
+    for (const set of this.objects.sets) {
       if (onlySet !== undefined && set.index !== onlySet) continue;
-      for await (const item of walkSet(set, bucket, this.store.cache, { prefix: '', withDeleted: true })) {
+      for await (const item of walkSet(set, bucket, this.objects.cache, { prefix: '', withDeleted: true })) {
         if (this.stopped) return out;
         out.push(this.record(await healObject(set, bucket, item.key, deep)));
       }
@@ -150,9 +150,9 @@ export class Healer {
   async healDrive(d: LocalDrive): Promise<void> {
     this.healing.add(d);
     try {
-      await this.store.buckets.healDrive(d);
-      this.store.cache.clear();
-      for (const b of await this.store.buckets.list()) await this.healBucket(b.name, false, d.setIndex);
+      await this.objects.buckets.healDrive(d);
+      this.objects.cache.clear();
+      for (const b of await this.objects.buckets.list()) await this.healBucket(b.name, false, d.setIndex);
     } finally {
       this.healing.delete(d);
     }
@@ -187,7 +187,7 @@ export class Healer {
    * (in `deferred`) until that drive is back.
    */
   private async runJob(id: string, job: HealJob): Promise<void> {
-    const set = this.store.sets[job.set];
+    const set = this.objects.sets[job.set];
     const r = await healObject(set, job.bucket, job.key, job.deep).catch(
       (e): HealResult => ({ bucket: job.bucket, key: job.key, drivesHealed: 0, state: 'failed', error: String(e) }),
     );
@@ -206,7 +206,7 @@ export class Healer {
 
   /** Probe drives: mark dead ones offline, bring back returning ones, reformat and rebuild emptied ones. */
   async checkDrives(): Promise<void> {
-    const all = this.store.sets.flatMap((set) => set.drives.map((d, i) => ({ set, d, i })));
+    const all = this.objects.sets.flatMap((set) => set.drives.map((d, i) => ({ set, d, i })));
     await Promise.all(
       all.map(async ({ set, d, i }) => {
         if (this.checking.has(d)) return; // still stuck in an earlier check: it stays offline
@@ -278,9 +278,9 @@ export class Healer {
   /** One scanner cycle: every object of every bucket, at most scannerObjectsPerSecond. */
   async scanOnce(): Promise<void> {
     const gap = 1000 / this.opts.scannerObjectsPerSecond;
-    for (const b of await this.store.buckets.list()) {
-      for (const set of this.store.sets) {
-        for await (const item of walkSet(set, b.name, this.store.cache, { prefix: '', withDeleted: true })) {
+    for (const b of await this.objects.buckets.list()) {
+      for (const set of this.objects.sets) {
+        for await (const item of walkSet(set, b.name, this.objects.cache, { prefix: '', withDeleted: true })) {
           if (this.stopped) return;
           this.record(await healObject(set, b.name, item.key, this.opts.scannerDeep));
           this.scanned++;
@@ -305,7 +305,7 @@ export class Healer {
       scanCycles: this.cycles,
       ...(this.lastScanEnd ? { lastScanEnd: this.lastScanEnd } : {}),
       healingDrives: [...this.healing].map((d) => d.root),
-      drives: this.store.sets.flatMap((s) =>
+      drives: this.objects.sets.flatMap((s) =>
         s.drives.map((d, i) => ({ path: d.root, set: s.index, index: i, online: s.online[i], writable: s.online[i] && s.writable[i], ...(d.lastError ? { error: d.lastError } : {}) })),
       ),
       recent: this.recent.slice(),

@@ -1,5 +1,8 @@
-// The ObjectLayer over all erasure sets: buckets, routing of keys to sets (keyed hash of the key with the
-// deployment id), listings merged over the sets, and the multipart and heal parts wired in.
+// Cairn's ObjectLayer today: erasure-coded objects on local drives. It owns the erasure sets and routes
+// each key to one (keyed hash of the key with the deployment id), merges listings over the sets, and wires
+// in the parts that live beside it: buckets, multipart uploads, the listing cache and the healer. The sets
+// report back through SetDeps (heal this object, this directory's listing changed): the in-process form of
+// the invalidation bus that several processes or nodes will need (docs/ARCHITECTURE.md).
 import { createHmac } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
@@ -9,22 +12,80 @@ import { compareKeys, validateKey } from '../meta/key-path.js';
 import { newerFirst, newVersionId, toObjectInfo, versionKey } from '../meta/versions.js';
 import type { VersionRecord } from '../meta/meta-file.js';
 import type * as L from '../object-layer.js';
+import { Healer, type HealerOptions, type HealStatus } from '../heal/healer.js';
+import type { HealResult } from '../heal/heal-object.js';
+import { Journals } from '../list/journal.js';
 import { walkSet, type WalkItem, type WalkOptions } from '../list/walk.js';
 import { ListingCache } from '../list/listing-cache.js';
 import { Buckets } from './buckets.js';
-import { ErasureSet } from './erasure-set.js';
+import { ErasureSet, type SetDeps } from './erasure-set.js';
 import { openVersion, readBody } from './get.js';
+import { KeyedMutex } from './locks.js';
+import { Multipart } from './multipart.js';
 import { putObjectInSet } from './put.js';
+import { Reaper } from './reaper.js';
 
-export class Store {
+export interface ErasureLayout {
+  sets: number;
+  setSize: number;
+  /** Parity shards of STANDARD and REDUCED_REDUNDANCY objects. */
+  parity: number;
+  rrsParity: number;
+}
+
+export class ErasureObjects implements L.ObjectLayer {
   readonly buckets: Buckets;
   readonly cache = new ListingCache();
+  readonly sets: ErasureSet[];
+  readonly layout: ErasureLayout;
+  private readonly multipart: Multipart;
+  private readonly healer: Healer;
+  private readonly journals = new Journals(new KeyedMutex());
+  private readonly reaper: Reaper;
 
   constructor(
     readonly ctx: StorageContext,
-    readonly sets: ErasureSet[],
+    format: { deploymentId: string; parity: number; sets: LocalDrive[][] },
+    parity: { STANDARD: number; REDUCED_REDUNDANCY: number },
+    opts: { healer: HealerOptions; gcGraceMs: number },
   ) {
+    this.reaper = new Reaper(opts.gcGraceMs);
+    // Every set's reports land here; the healer and the cache exist before a set can be asked anything.
+    const deps: SetDeps = {
+      ctx,
+      journals: this.journals,
+      locks: new KeyedMutex(),
+      parity,
+      reaper: this.reaper,
+      queueHeal: (set, bucket, key, deep) => this.healer.enqueue(set, bucket, key, deep),
+      dirChanged: (set, _bucket, dirRel) => this.cache.invalidate(set, dirRel),
+      entryChanged: (set, bucket, dirRel, key, latest) => this.cache.update(set, bucket, dirRel, key, latest),
+    };
+    this.sets = format.sets.map((drives, i) => new ErasureSet(i, drives, deps));
+    this.layout = {
+      sets: this.sets.length, setSize: format.sets[0].length, parity: parity.STANDARD, rrsParity: parity.REDUCED_REDUNDANCY,
+    };
     this.buckets = new Buckets(() => this.allDrives());
+    this.multipart = new Multipart(this);
+    const sets = format.sets.map((set) => set.map((d) => d.driveId));
+    const formatFile = { format: 'cairn-erasure' as const, version: 1 as const, deploymentId: format.deploymentId, sets, parity: format.parity };
+    this.healer = new Healer(ctx, this, formatFile, opts.healer);
+  }
+
+  get deploymentId(): string {
+    return this.ctx.deploymentId;
+  }
+
+  /** Starts the background work; `fresh` drives (new or replaced) are rebuilt. */
+  async start(fresh: LocalDrive[]): Promise<void> {
+    await this.healer.start(fresh);
+  }
+
+  /** Stops background work and lets pending removals and listing journals land. */
+  async close(): Promise<void> {
+    await this.healer.stop();
+    await this.reaper.flush();
+    await this.journals.flush();
   }
 
   allDrives(): LocalDrive[] {
@@ -41,14 +102,46 @@ export class Store {
     return (await this.buckets.get(bucket)).config.versioning ?? 'Unversioned';
   }
 
-  async put(bucket: string, key: string, body: Readable, opts: L.PutOptions): Promise<L.ObjectInfo> {
+  // Buckets
+
+  makeBucket(bucket: string, config?: L.BucketConfig): Promise<void> {
+    return this.buckets.make(bucket, config);
+  }
+
+  headBucket(bucket: string): Promise<L.BucketInfo> {
+    return this.buckets.info(bucket);
+  }
+
+  async deleteBucket(bucket: string): Promise<void> {
+    await this.buckets.get(bucket);
+    if (await this.bucketHasObjects(bucket)) throw new S3Error('BucketNotEmpty', undefined, { BucketName: bucket });
+    await this.multipart.removeAll(bucket);
+    await this.buckets.remove(bucket);
+    this.cache.clear();
+  }
+
+  listBuckets(): Promise<L.BucketInfo[]> {
+    return this.buckets.list();
+  }
+
+  async getBucketConfig(bucket: string): Promise<L.BucketConfig> {
+    return (await this.buckets.get(bucket)).config;
+  }
+
+  updateBucketConfig(bucket: string, patch: Parameters<L.ObjectLayer['updateBucketConfig']>[1]): Promise<void> {
+    return this.buckets.update(bucket, patch);
+  }
+
+  // Objects
+
+  async putObject(bucket: string, key: string, body: Readable, opts: L.PutOptions): Promise<L.ObjectInfo> {
     validateKey(key);
     const versioning = await this.versioning(bucket);
     if (opts.storageClass && opts.storageClass !== 'STANDARD' && opts.storageClass !== 'REDUCED_REDUNDANCY') throw new S3Error('InvalidStorageClass');
     return putObjectInSet(this.setOf(key), bucket, key, body, opts, versioning);
   }
 
-  async open(bucket: string, key: string, opts: { versionId?: string } = {}): Promise<L.OpenedObject> {
+  async openObject(bucket: string, key: string, opts: { versionId?: string } = {}): Promise<L.OpenedObject> {
     await this.buckets.get(bucket);
     validateKey(key);
     const set = this.setOf(key);
@@ -62,11 +155,11 @@ export class Store {
     };
   }
 
-  async head(bucket: string, key: string, opts: { versionId?: string } = {}): Promise<L.ObjectInfo> {
-    return (await this.open(bucket, key, opts)).info;
+  async headObject(bucket: string, key: string, opts: { versionId?: string } = {}): Promise<L.ObjectInfo> {
+    return (await this.openObject(bucket, key, opts)).info;
   }
 
-  async delete(bucket: string, key: string, opts: L.DeleteOptions = {}): Promise<L.DeleteResult> {
+  async deleteObject(bucket: string, key: string, opts: L.DeleteOptions = {}): Promise<L.DeleteResult> {
     validateKey(key);
     const versioning = await this.versioning(bucket);
     const set = this.setOf(key);
@@ -109,10 +202,8 @@ export class Store {
     return { versionId: marker.id, deleteMarker: true };
   }
 
-  async updateMeta(
-    bucket: string,
-    key: string,
-    opts: { versionId?: string; contentHeaders?: Record<string, string>; userMetadata?: Record<string, string>; tagging?: string | null },
+  async updateObjectMetadata(
+    bucket: string, key: string, opts: Parameters<L.ObjectLayer['updateObjectMetadata']>[2],
   ): Promise<L.ObjectInfo> {
     await this.buckets.get(bucket);
     validateKey(key);
@@ -161,7 +252,7 @@ export class Store {
     }
   }
 
-  async list(bucket: string, o: L.ListOptions): Promise<L.ListResult> {
+  async listObjects(bucket: string, o: L.ListOptions): Promise<L.ListResult> {
     await this.buckets.get(bucket);
     const prefix = o.prefix ?? '';
     const delim = o.delimiter || undefined;
@@ -207,7 +298,7 @@ export class Store {
     return res;
   }
 
-  async listVersions(bucket: string, o: L.ListVersionsOptions): Promise<L.ListVersionsResult> {
+  async listObjectVersions(bucket: string, o: L.ListVersionsOptions): Promise<L.ListVersionsResult> {
     await this.buckets.get(bucket);
     const prefix = o.prefix ?? '';
     const delim = o.delimiter || undefined;
@@ -267,6 +358,61 @@ export class Store {
       delete res.nextVersionIdMarker;
     }
     return res;
+  }
+
+  // Multipart uploads (engine/multipart.ts)
+
+  newMultipartUpload(...a: Parameters<L.ObjectLayer['newMultipartUpload']>): Promise<L.MultipartUploadInfo> {
+    return this.multipart.create(...a);
+  }
+
+  putObjectPart(...a: Parameters<L.ObjectLayer['putObjectPart']>): Promise<L.PartInfo> {
+    return this.multipart.putPart(...a);
+  }
+
+  listParts(...a: Parameters<L.ObjectLayer['listParts']>): ReturnType<L.ObjectLayer['listParts']> {
+    return this.multipart.listParts(...a);
+  }
+
+  completeMultipartUpload(...a: Parameters<L.ObjectLayer['completeMultipartUpload']>): Promise<L.ObjectInfo> {
+    return this.multipart.complete(...a);
+  }
+
+  abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
+    return this.multipart.abort(bucket, key, uploadId);
+  }
+
+  listMultipartUploads(...a: Parameters<L.ObjectLayer['listMultipartUploads']>): ReturnType<L.ObjectLayer['listMultipartUploads']> {
+    return this.multipart.list(...a);
+  }
+
+  // Administration of the erasure engine (heal/healer.ts): not part of ObjectLayer
+
+  healStatus(): HealStatus {
+    return this.healer.status();
+  }
+
+  healObject(bucket: string, key: string, opts?: { deep?: boolean }): Promise<HealResult> {
+    return this.healer.healObject(bucket, key, opts?.deep);
+  }
+
+  healBucket(bucket: string, opts?: { deep?: boolean }): Promise<HealResult[]> {
+    return this.healer.healBucket(bucket, opts?.deep);
+  }
+
+  /** Probe the drives now (normally every driveCheckIntervalMs). */
+  checkDrives(): Promise<void> {
+    return this.healer.checkDrives();
+  }
+
+  /** One background-scanner cycle now. */
+  scanNow(): Promise<void> {
+    return this.healer.scanOnce();
+  }
+
+  /** Resolves when the heal queue is empty and no drive is being rebuilt. */
+  healIdle(): Promise<void> {
+    return this.healer.idle();
   }
 
   /** True when the bucket holds any key, version or delete marker. */

@@ -1,7 +1,6 @@
-"""Fixtures for the analytics client suites: the Cairn server of test/python/conftest.py (imported, not
-copied), plus option sets in the shapes pyarrow, polars, s3fs and DuckDB each want."""
+"""Fixtures for the analytics client suites: the Cairn server and bucket fixture of test/python/conftest.py
+(imported, not copied), plus option sets in the shapes pyarrow, polars, s3fs and DuckDB each want."""
 import importlib.util
-import uuid
 from pathlib import Path
 
 import pytest
@@ -13,24 +12,10 @@ _spec.loader.exec_module(_shared)
 
 # Re-exported fixtures: pytest finds fixtures by attribute on the conftest module.
 cairn = _shared.cairn
+bucket = _shared.bucket
 Cairn = _shared.Cairn
 REPO = _shared.REPO
-
-
-@pytest.fixture
-def bucket(cairn):
-    """A fresh bucket, emptied and removed after the test (objects only: these suites do not version)."""
-    name = "an-" + uuid.uuid4().hex[:20]
-    client = cairn.client()
-    client.create_bucket(Bucket=name)
-    yield name
-    paginator = client.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=name):
-        for obj in page.get("Contents", []):
-            client.delete_object(Bucket=name, Key=obj["Key"])
-    for up in client.list_multipart_uploads(Bucket=name).get("Uploads", []):
-        client.abort_multipart_upload(Bucket=name, Key=up["Key"], UploadId=up["UploadId"])
-    client.delete_bucket(Bucket=name)
+stop_process = _shared.stop_process  # for presto.py
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from conftest import stop_process  # test/analytics/conftest.py, which has it from test/python/conftest.py
 
 # Presto 0.287 predates Java 17: its bytecode generators and Guice reflect into java.base.
 _OPENS = ["java.lang", "java.lang.reflect", "java.lang.invoke", "java.nio", "java.util", "java.util.concurrent",
@@ -138,9 +139,4 @@ def start(home: Path, root: Path, cairn) -> tuple[subprocess.Popen, Presto]:
 
 
 def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop_process(proc, timeout=30)

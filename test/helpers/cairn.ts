@@ -4,7 +4,7 @@ import { tracingChannel } from 'node:diagnostics_channel';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { startServer, type CairnServer, type ServerOptions } from '@cairn/server';
 
 export const ROOT = { accessKey: 'cairntestroot', secretKey: 'cairn-test-root-secret' };
@@ -37,8 +37,10 @@ export function makeClient(url: string, opts: ClientOptions = {}): S3Client {
   });
 }
 
+export type TestServerOptions = { drives?: number } & Omit<Partial<ServerOptions>, 'drives'>;
+
 /** A server on 127.0.0.1:0 with `drives` temporary drive folders (default 4), root ROOT and a second user ALT. */
-export async function startTestServer(opts: { drives?: number } & Omit<Partial<ServerOptions>, 'drives'> = {}): Promise<TestServer> {
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const base = await mkdtemp(join(tmpdir(), 'cairn-test-'));
   const drives = Array.from({ length: opts.drives ?? 4 }, (_, i) => join(base, `d${i + 1}`));
   const server = await startServer({
@@ -57,6 +59,33 @@ export async function startTestServer(opts: { drives?: number } & Omit<Partial<S
       await server.close();
       await rm(base, { recursive: true, force: true });
     },
+  };
+}
+
+/** What most test files start with: a server and its clients. */
+export interface TestSetup {
+  server: TestServer;
+  /** The root user's client. */
+  s3: S3Client;
+  /** The second user's (ALT) client. */
+  alt: S3Client;
+  /** A client that sends its requests unsigned (anonymous). */
+  anon: S3Client;
+}
+
+/**
+ * The setup test/s3 files share: a test server, its clients, and `bucket` made by the root user when one is
+ * named. `client` sets the root client's options. Call it in beforeAll; close `server` in afterAll.
+ */
+export async function startWithBucket(
+  bucket?: string, opts: TestServerOptions & { client?: ClientOptions } = {},
+): Promise<TestSetup> {
+  const { client, ...serverOpts } = opts;
+  const server = await startTestServer(serverOpts);
+  const s3 = server.client(client);
+  if (bucket !== undefined) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  return {
+    server, s3, alt: server.client({ credentials: ALT }), anon: server.client({ extra: { signer: { sign: async (r) => r } } }),
   };
 }
 

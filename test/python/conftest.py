@@ -1,4 +1,5 @@
-"""Starts a real Cairn server (4 drive folders, erasure coded) for the Python client suites."""
+"""Starts a real Cairn server (4 drive folders, erasure coded) for the Python client suites, and the fixtures
+they share with test/analytics (whose conftest.py imports this file): `cairn`, `bucket`, `stop_process`."""
 import json
 import os
 import shutil
@@ -84,12 +85,18 @@ def cairn(tmp_path_factory):
     url = urlsplit(endpoint)
     yield Cairn(endpoint, url.hostname, url.port, env["CAIRN_ROOT_USER"], env["CAIRN_ROOT_PASSWORD"],
                 log=root / "server.log")
+    stop_process(proc, timeout=20)
+    log.close()
+
+
+def stop_process(proc: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM (a graceful stop), then SIGKILL when it has not exited within `timeout` seconds."""
     proc.terminate()
     try:
-        proc.wait(timeout=20)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
-    log.close()
+        proc.wait()
 
 
 @pytest.fixture(params=["defaults", "when_required"])
@@ -103,6 +110,7 @@ def s3(request, cairn, monkeypatch):
 
 @pytest.fixture
 def bucket(cairn):
+    """A fresh bucket, emptied (versions, delete markers, uploads) and removed after the test."""
     name = "py-" + uuid.uuid4().hex[:20]
     client = cairn.client()
     client.create_bucket(Bucket=name)

@@ -7,7 +7,7 @@ import {
   PutBucketPolicyCommand, PutObjectCommand, PutPublicAccessBlockCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { ALT, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 
 const DENIED = { name: 'AccessDenied', status: 403 };
 
@@ -22,12 +22,9 @@ describe('public access block and ownership controls', () => {
   let anon: S3Client;
 
   beforeAll(async () => {
-    srv = await startTestServer();
-    root = srv.client();
-    alt = srv.client({ credentials: ALT });
-    anon = srv.client({ extra: { signer: { sign: async (r) => r } } });
+    ({ server: srv, s3: root, alt, anon } = await startWithBucket());
   });
-  afterAll(async () => srv.close());
+  afterAll(() => srv?.close());
 
   it('stores, returns and deletes a public access block', async () => {
     await root.send(new CreateBucketCommand({ Bucket: 'pab' }));

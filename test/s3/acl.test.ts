@@ -5,7 +5,7 @@ import {
   PutBucketAclCommand, PutObjectAclCommand, PutObjectCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { ALT, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 
 const DENIED = { name: 'AccessDenied', status: 403 };
 
@@ -19,12 +19,9 @@ describe('ACLs', () => {
   let anon: S3Client;
 
   beforeAll(async () => {
-    srv = await startTestServer();
-    root = srv.client();
-    alt = srv.client({ credentials: ALT });
-    anon = srv.client({ extra: { signer: { sign: async (r) => r } } });
+    ({ server: srv, s3: root, alt, anon } = await startWithBucket());
   });
-  afterAll(async () => srv.close());
+  afterAll(() => srv?.close());
 
   it('a public-read object is readable anonymously; a private one in the same bucket is not', async () => {
     await root.send(new CreateBucketCommand({ Bucket: 'acl-obj' }));

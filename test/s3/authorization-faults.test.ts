@@ -17,7 +17,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { ALT, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 
 describe('a failed metadata read during authorization is the storage error', () => {
   let srv: TestServer;
@@ -25,12 +25,9 @@ describe('a failed metadata read during authorization is the storage error', () 
   let alt: S3Client;
   let anon: S3Client;
   beforeAll(async () => {
-    srv = await startTestServer();
-    root = srv.client();
-    alt = srv.client({ credentials: ALT });
-    anon = srv.client({ extra: { signer: { sign: async (r) => r } } });
+    ({ server: srv, s3: root, alt, anon } = await startWithBucket());
   });
-  afterAll(async () => srv.close());
+  afterAll(() => srv?.close());
 
   /** Makes the key's metadata unreadable on drives 1-3 (of 4); returns what puts it back. */
   async function failMetadata(bucket: string, key: string): Promise<() => Promise<void>> {

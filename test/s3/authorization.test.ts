@@ -22,7 +22,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALT, ROOT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { ALT, ROOT, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 
 const canonicalId = (accessKey: string) => createHash('sha256').update(accessKey).digest('hex');
 const ALT_PRINCIPAL = { AWS: [ALT.accessKey] };
@@ -33,12 +33,9 @@ describe('authorization of every resource touched', () => {
   let alt: S3Client;
   let anon: S3Client;
   beforeAll(async () => {
-    srv = await startTestServer();
-    root = srv.client();
-    alt = srv.client({ credentials: ALT });
-    anon = srv.client({ extra: { signer: { sign: async (r) => r } } });
+    ({ server: srv, s3: root, alt, anon } = await startWithBucket());
   });
-  afterAll(async () => srv.close());
+  afterAll(() => srv?.close());
 
   async function bucket(name: string, statements: object[], keys: string[] = [], versioned = false) {
     await root.send(new CreateBucketCommand({ Bucket: name }));

@@ -8,7 +8,7 @@ import {
   PutBucketCorsCommand, PutBucketPolicyCommand, PutBucketTaggingCommand, PutBucketVersioningCommand, PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { ALT, handlerSettled, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { ALT, handlerSettled, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 import { connect } from 'node:net';
 import { sendTruncated, signRequest, signedFetch } from '../helpers/signed-request.js';
 
@@ -18,14 +18,10 @@ const bucket = 'bad-input';
 const code = (xml: string) => /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
 
 beforeAll(async () => {
-  server = await startTestServer();
-  s3 = server.client();
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  ({ server, s3 } = await startWithBucket(bucket));
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'keep', Body: 'original' }));
 });
-afterAll(async () => {
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 async function unchanged(): Promise<void> {
   expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'keep' }))).Body!.transformToString()).toBe('original');

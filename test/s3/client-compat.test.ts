@@ -23,7 +23,7 @@ import {
 } from '@aws-sdk/client-s3';
 import * as Minio from 'minio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALT, ROOT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { ALT, ROOT, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 import { signedFetch } from '../helpers/signed-request.js';
 
 let server: TestServer;
@@ -31,8 +31,7 @@ let s3: S3Client;
 let plain: S3Client; // no default request checksums: objects stored without one
 let minio: Minio.Client;
 beforeAll(async () => {
-  server = await startTestServer();
-  s3 = server.client();
+  ({ server, s3 } = await startWithBucket());
   plain = server.client({ checksums: 'WHEN_REQUIRED' });
   const u = new URL(server.url);
   minio = new Minio.Client({
@@ -43,9 +42,7 @@ beforeAll(async () => {
     secretKey: ROOT.secretKey,
   });
 });
-afterAll(async () => {
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 async function newBucket(name: string): Promise<string> {
   await s3.send(new CreateBucketCommand({ Bucket: name }));

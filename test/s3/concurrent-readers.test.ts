@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { startTestServer, type TestServer } from '../helpers/cairn.js';
+import { startWithBucket, type TestServer } from '../helpers/cairn.js';
 import { pattern, pausedGet, sha256, streamedGet, type GetOptions, type StreamedGet } from '../helpers/object-bytes.js';
 
 const MiB = 1024 * 1024;
@@ -18,13 +18,9 @@ let s3: S3Client;
 const bucket = 'readers';
 
 beforeAll(async () => {
-  server = await startTestServer({ storage: { background: false } });
-  s3 = server.client({ checksums: 'WHEN_REQUIRED' });
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  ({ server, s3 } = await startWithBucket(bucket, { storage: { background: false }, client: { checksums: 'WHEN_REQUIRED' } }));
 });
-afterAll(async () => {
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 /** Files under the test drives that this process has open (shard files, metadata being read). */
 async function openDriveFiles(): Promise<string[]> {

@@ -2,17 +2,15 @@
 // bucket has a CORS configuration; a preflight with an Origin but no rule match stays 403.
 import { CreateBucketCommand, PutBucketCorsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/cairn.js';
+import { startWithBucket, type TestServer } from '../helpers/cairn.js';
 
 describe('CORS preflight without Origin', () => {
   let srv: TestServer;
   let s3: S3Client;
   beforeAll(async () => {
-    srv = await startTestServer();
-    s3 = srv.client();
-    await s3.send(new CreateBucketCommand({ Bucket: 'pre-flight' }));
+    ({ server: srv, s3 } = await startWithBucket('pre-flight'));
   });
-  afterAll(async () => srv.close());
+  afterAll(() => srv?.close());
 
   it('answers 400 BadRequest without Origin, 403 when no rule allows, 200 with the rule\'s headers', async () => {
     const noOrigin = await fetch(`${srv.url}/pre-flight/k`, { method: 'OPTIONS' });

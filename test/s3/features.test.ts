@@ -9,20 +9,16 @@ import {
   PutBucketTaggingCommand, PutBucketVersioningCommand, PutObjectCommand, PutObjectTaggingCommand, ListObjectsV2Command, type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 import { checksumOf, crc32c, crc64nvme } from '../helpers/checksums.js';
 
 let server: TestServer;
 let s3: S3Client;
 const bucket = 'features';
 beforeAll(async () => {
-  server = await startTestServer();
-  s3 = server.client();
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  ({ server, s3 } = await startWithBucket(bucket));
 });
-afterAll(async () => {
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 const text = async (p: Promise<{ Body?: { transformToString(): Promise<string> } }>) => (await p).Body!.transformToString();
 

@@ -19,7 +19,7 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { s3Error, startTestServer, startWithBucket, type TestServer } from '../helpers/cairn.js';
 import { mismatch, pattern, pausedGet, sha256 } from '../helpers/object-bytes.js';
 
 let server: TestServer;
@@ -30,13 +30,9 @@ const MiB = 1024 * 1024;
 beforeAll(async () => {
   // A long grace before replaced data is removed: the paused reader below must not race the reaper on a
   // loaded machine (the grace itself is the storage tests' subject).
-  server = await startTestServer({ storage: { background: false, gcGraceMs: 30_000 } });
-  s3 = server.client({ checksums: 'WHEN_REQUIRED' });
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  ({ server, s3 } = await startWithBucket(bucket, { storage: { background: false, gcGraceMs: 30_000 }, client: { checksums: 'WHEN_REQUIRED' } }));
 });
-afterAll(async () => {
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 

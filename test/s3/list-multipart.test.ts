@@ -7,20 +7,16 @@ import {
   UploadPartCommand, UploadPartCopyCommand, GetObjectAttributesCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 
 let server: TestServer;
 let s3: S3Client;
 const bucket = 'lists';
 beforeAll(async () => {
-  server = await startTestServer();
-  s3 = server.client();
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  ({ server, s3 } = await startWithBucket(bucket));
   for (const k of ['a', 'a/b', 'a/c/d', 'b/1', 'b/2', 'b/3', 'c d', 'e+f']) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: k, Body: k }));
 });
-afterAll(async () => {
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 describe('listing', () => {
   it('ListObjectsV2 with delimiter, prefix and paging', async () => {

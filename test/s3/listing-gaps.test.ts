@@ -7,19 +7,16 @@ import {
   CreateBucketCommand, ListObjectsCommand, ListObjectsV2Command, PutObjectCommand, type ListObjectsV2CommandInput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { startTestServer, type TestServer } from '../helpers/cairn.js';
+import { startWithBucket, type TestServer } from '../helpers/cairn.js';
 import { signedFetch } from '../helpers/signed-request.js';
 
 let server: TestServer;
 let s3: S3Client;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  s3 = server.client();
+  ({ server, s3 } = await startWithBucket());
 });
-afterAll(async () => {
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 const listV2 = (o: ListObjectsV2CommandInput) => s3.send(new ListObjectsV2Command(o));
 

@@ -10,7 +10,7 @@ import {
   PutObjectCommand, UploadPartCommand, UploadPartCopyCommand, type CompletedPart, type ListMultipartUploadsCommandInput,
   type ListPartsCommandInput, type S3Client, type UploadPartCopyCommandInput,
 } from '@aws-sdk/client-s3';
-import { s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 import { mismatch, pattern, streamedGet } from '../helpers/object-bytes.js';
 import { objectDir } from '../../server/src/storage/meta/key-path.js';
 
@@ -20,13 +20,9 @@ let s3: S3Client;
 const bucket = 'mp-gaps';
 
 beforeAll(async () => {
-  server = await startTestServer({ storage: { background: false, blockSize: MiB } });
-  s3 = server.client({ checksums: 'WHEN_REQUIRED' });
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  ({ server, s3 } = await startWithBucket(bucket, { storage: { background: false, blockSize: MiB }, client: { checksums: 'WHEN_REQUIRED' } }));
 });
-afterAll(async () => {
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 async function upload(key: string): Promise<string> {
   return (await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }))).UploadId!;

@@ -5,15 +5,13 @@ import {
   CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetBucketLocationCommand, GetObjectCommand, HeadBucketCommand,
   HeadObjectCommand, ListBucketsCommand, PutObjectCommand, type S3Client,
 } from '@aws-sdk/client-s3';
-import { ALT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { ALT, s3Error, startTestServer, startWithBucket, type TestServer } from '../helpers/cairn.js';
 
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
 });
-afterAll(async () => {
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 
 for (const checksums of ['WHEN_SUPPORTED', 'WHEN_REQUIRED'] as const) {

@@ -9,7 +9,7 @@ import {
   GetObjectCommand, ListObjectsV2Command, PutBucketAclCommand, PutBucketPolicyCommand, PutObjectAclCommand,
   PutObjectCommand, type Grant, type S3Client,
 } from '@aws-sdk/client-s3';
-import { ALT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { ALT, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 
 const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 const AUTHENTICATED = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';
@@ -21,16 +21,12 @@ let alt: S3Client;
 let altId: string;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  root = server.client();
-  alt = server.client({ credentials: ALT });
+  ({ server, s3: root, alt } = await startWithBucket());
   // ALT's canonical id as S3 shows it: the owner of a bucket ALT creates.
   await alt.send(new CreateBucketCommand({ Bucket: 'alt-owned' }));
   altId = (await alt.send(new GetBucketAclCommand({ Bucket: 'alt-owned' }))).Owner!.ID!;
 });
-afterAll(async () => {
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 /** [grantee, permission] pairs of an ACL. */
 const pairs = (g: Grant[] | undefined) => (g ?? []).map((x) => [x.Grantee?.URI ?? x.Grantee?.ID, x.Permission]);

@@ -3,17 +3,15 @@
 import { createHmac } from 'node:crypto';
 import { CreateBucketCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { ROOT, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 
 describe('POST ${filename} keys against the policy', () => {
   let srv: TestServer;
   let s3: S3Client;
   beforeAll(async () => {
-    srv = await startTestServer();
-    s3 = srv.client();
-    await s3.send(new CreateBucketCommand({ Bucket: 'post-names' }));
+    ({ server: srv, s3 } = await startWithBucket('post-names'));
   });
-  afterAll(async () => srv.close());
+  afterAll(() => srv?.close());
 
   async function post(fileName: string): Promise<number> {
     const policy = Buffer.from(JSON.stringify({

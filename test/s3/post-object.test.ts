@@ -2,19 +2,15 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ROOT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { ROOT, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 
 let server: TestServer;
 let s3: S3Client;
 const bucket = 'post-uploads';
 beforeAll(async () => {
-  server = await startTestServer();
-  s3 = server.client();
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  ({ server, s3 } = await startWithBucket(bucket));
 });
-afterAll(async () => {
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 const hmac = (k: Buffer | string, d: string) => createHmac('sha256', k).update(d).digest();
 

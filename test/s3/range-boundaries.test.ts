@@ -18,7 +18,7 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 import { mismatch, pattern } from '../helpers/object-bytes.js';
 
 const KiB = 1024;
@@ -113,9 +113,7 @@ for (const l of layouts) {
     let s3: S3Client;
     const bucket = 'ranges';
     beforeAll(async () => {
-      server = await startTestServer({ drives: l.drives, storage: { background: false, parity: l.parity, blockSize: BLOCK, inlineLimit: INLINE_LIMIT } });
-      s3 = server.client({ checksums: 'WHEN_REQUIRED' });
-      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      ({ server, s3 } = await startWithBucket(bucket, { drives: l.drives, storage: { background: false, parity: l.parity, blockSize: BLOCK, inlineLimit: INLINE_LIMIT }, client: { checksums: 'WHEN_REQUIRED' } }));
     });
     afterAll(async () => {
       await server?.close();

@@ -13,7 +13,7 @@ import {
   CreateBucketCommand, DeleteBucketPolicyCommand, DeleteObjectCommand, PutBucketVersioningCommand, PutBucketPolicyCommand, PutObjectCommand, SelectObjectContentCommand, type S3Client, type SelectObjectContentCommandInput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { ALT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { ALT, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 import { signedFetch } from '../helpers/signed-request.js';
 import { selectObjectContent } from '../../server/src/api/select.js';
 import type { ApiContext, S3Request } from '../../server/src/api/types.js';
@@ -26,13 +26,9 @@ let server: TestServer;
 let s3: S3Client;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  s3 = server.client();
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  ({ server, s3 } = await startWithBucket(bucket));
 });
-afterAll(async () => {
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 interface Details { BytesScanned?: number; BytesProcessed?: number; BytesReturned?: number }
 interface SelectOutput {

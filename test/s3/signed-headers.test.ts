@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeClient, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { makeClient, s3Error, startTestServer, startWithBucket, type TestServer } from '../helpers/cairn.js';
 import { signRequest } from '../helpers/signed-request.js';
 
 const BUCKET = 'signed-hdrs';
@@ -26,14 +26,13 @@ describe('every x-amz-* header must be signed', () => {
   // sign the CRC32 of an empty body into the URL (the last test shows what S3 then does with a real body).
   let presigner: S3Client;
   beforeAll(async () => {
-    srv = await startTestServer();
-    s3 = srv.client();
+    ({ server: srv, s3 } = await startWithBucket());
     presigner = srv.client({ checksums: 'WHEN_REQUIRED' });
     anon = srv.client({ extra: { signer: { sign: async (r) => r } } });
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'secret', Body: 'top secret' }));
   });
-  afterAll(async () => srv.close());
+  afterAll(() => srv?.close());
 
   const keys = async () =>
     ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? []).map((o) => o.Key).sort();
@@ -180,7 +179,7 @@ describe('credential scope region', () => {
     srv = await startTestServer({ region: 'eu-west-3' });
     await srv.client({ extra: { region: 'eu-west-3' } }).send(new CreateBucketCommand({ Bucket: 'regional' }));
   });
-  afterAll(async () => srv.close());
+  afterAll(() => srv?.close());
 
   it('a request signed for another region is refused, naming the region expected', async () => {
     const mars = makeClient(srv.url, { extra: { region: 'mars-west-9' } });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client,
 } from '@aws-sdk/client-s3';
-import { s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 import { checksumOf } from '../helpers/checksums.js';
 import {
   amzDate, authorization, presignV4, queryString, signedChunkedBody, signV4, type V4Request,
@@ -21,15 +21,12 @@ const code = (xml: string) => /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 beforeAll(async () => {
-  server = await startTestServer();
-  s3 = server.client();
+  ({ server, s3 } = await startWithBucket());
   host = new URL(server.url).host;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'keep', Body: 'original' }));
 });
-afterAll(async () => {
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 /** Sends a request signed in the Authorization header; `mutate` may change the signed headers afterwards. */
 type Unsigned = Omit<V4Request, 'headers' | 'payloadHash'> & { headers?: Record<string, string>; body?: string };

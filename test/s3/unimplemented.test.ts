@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import * as Minio from 'minio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { ROOT, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 import { signedFetch } from '../helpers/signed-request.js';
 
 let server: TestServer;
@@ -27,8 +27,7 @@ let minio: Minio.Client;
 const bucket = 'refusals';
 const SSE_C = { SSECustomerAlgorithm: 'AES256', SSECustomerKey: Buffer.alloc(32, 7).toString('base64') };
 beforeAll(async () => {
-  server = await startTestServer();
-  s3 = server.client();
+  ({ server, s3 } = await startWithBucket());
   const u = new URL(server.url);
   minio = new Minio.Client({
     endPoint: u.hostname,
@@ -40,9 +39,7 @@ beforeAll(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'existing', Body: 'kept as it is' }));
 });
-afterAll(async () => {
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 const refused = { name: 'NotImplemented', status: 501 };
 const absent = async (Key: string) =>

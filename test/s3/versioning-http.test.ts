@@ -8,7 +8,7 @@ import {
   HeadObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand,
   type ListObjectVersionsCommandInput, type ListObjectVersionsCommandOutput, type S3Client,
 } from '@aws-sdk/client-s3';
-import { s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 import { signedFetch } from '../helpers/signed-request.js';
 
 let server: TestServer;
@@ -17,14 +17,10 @@ const bucket = 'versioning-http';
 const code = (xml: string) => /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
 
 beforeAll(async () => {
-  server = await startTestServer();
-  s3 = server.client();
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  ({ server, s3 } = await startWithBucket(bucket));
   await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
 });
-afterAll(async () => {
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 const put = async (Key: string, Body: string) =>
   (await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body }))).VersionId!;

@@ -7,7 +7,7 @@ import {
   GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand, UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 import { checksumOf, compositeOf, crc64nvme } from '../helpers/checksums.js';
 import { signRequest } from '../helpers/signed-request.js';
 
@@ -16,13 +16,9 @@ let s3: S3Client;
 const bucket = 'versions-checksums';
 const MiB = 1024 * 1024;
 beforeAll(async () => {
-  server = await startTestServer({ domains: ['s3.cairn.test'] });
-  s3 = server.client();
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  ({ server, s3 } = await startWithBucket(bucket, { domains: ['s3.cairn.test'] }));
 });
-afterAll(async () => {
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 describe('multipart checksums', () => {
   it('the independent CRC-64/NVME gives its published check value', () => {

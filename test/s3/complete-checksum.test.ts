@@ -5,17 +5,15 @@ import {
   CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, HeadObjectCommand, UploadPartCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { s3Error, startTestServer, type TestServer } from '../../../test/helpers/cairn.js';
+import { s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 
 describe('CompleteMultipartUpload checksum', () => {
   let srv: TestServer;
   let s3: S3Client;
   beforeAll(async () => {
-    srv = await startTestServer();
-    s3 = srv.client({ checksums: 'WHEN_REQUIRED' });
-    await s3.send(new CreateBucketCommand({ Bucket: 'ck-sum' }));
+    ({ server: srv, s3 } = await startWithBucket('ck-sum', { client: { checksums: 'WHEN_REQUIRED' } }));
   });
-  afterAll(async () => srv.close());
+  afterAll(() => srv?.close());
 
   it('refuses a wrong composite SHA256 and accepts the right one (with or without -N)', async () => {
     const body = Buffer.alloc(1024, 'A');

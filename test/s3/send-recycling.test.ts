@@ -3,8 +3,8 @@
 // hanging up) each get exactly their bytes, and the server keeps serving right after clients hang up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { startTestServer, type TestServer } from '../../../test/helpers/cairn.js';
-import { pattern, sha256, streamedGet } from '../../../test/helpers/object-bytes.js';
+import { startWithBucket, type TestServer } from '../helpers/cairn.js';
+import { pattern, sha256, streamedGet } from '../helpers/object-bytes.js';
 
 const KiB = 1024;
 const SIZES = [3 * 1024 * KiB + 5, 2 * 1024 * KiB, 1024 * KiB + 333, 700 * KiB];
@@ -13,19 +13,16 @@ let s3: S3Client;
 const objs: Buffer[] = [];
 
 beforeAll(async () => {
-  server = await startTestServer({
+  ({ server, s3 } = await startWithBucket('rec', {
     storage: { background: false, blockSize: 16 * KiB, inlineLimit: 0, readBatchBlocks: 4, readAheadBatches: 1, poolBytes: 512 * KiB },
-  });
-  s3 = server.client({ checksums: 'WHEN_REQUIRED' });
-  await s3.send(new CreateBucketCommand({ Bucket: 'rec' }));
+    client: { checksums: 'WHEN_REQUIRED' },
+  }));
   for (const [i, size] of SIZES.entries()) {
     objs.push(pattern(size, 40 + i));
     await s3.send(new PutObjectCommand({ Bucket: 'rec', Key: `o${i}`, Body: objs[i] }));
   }
 });
-afterAll(async () => {
-  await server?.close();
-});
+afterAll(() => server?.close());
 
 describe('GET bodies sent with pooled, recycled buffers', () => {
   it('24 concurrent GETs (whole, ranged, trickling, paused) each get exactly their bytes', async () => {

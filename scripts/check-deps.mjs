@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Keeps the arrows of DESIGN.md honest: server -> select-engine -> native, server -> native, and inside
-// server http -> api -> storage (http reaches storage only through the API: it authenticates, the API
-// authorizes). Fails (exit 1) naming each import that points the wrong way.
+// Keeps the arrows of docs/ARCHITECTURE.md ("Layers and arrows") honest: server -> select-engine -> native,
+// server -> native, and inside server http -> api -> storage (http reaches storage only through the API: it
+// authenticates, the API authorizes). Fails (exit 1) naming each import that points the wrong way.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,7 +72,7 @@ for (const [pkg, allowed] of Object.entries(allowedPackages)) {
 }
 
 if (problems.length) {
-  console.error(`Dependency direction check failed:\n  ${problems.join('\n  ')}`);
+  console.error(`Dependency direction check failed (the arrows: docs/ARCHITECTURE.md):\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
 console.log('Dependency direction check: ok');

@@ -19,7 +19,7 @@ export class Histogram {
   maxUs = 0;
 
   record(us: number): void {
-    const v = us < 1 ? 1 : us;
+    const v = Math.max(us, 1);
     const i = Math.min(BUCKETS - 1, Math.floor(Math.log(v) / LOG_GROWTH));
     this.counts[i]++;
     this.count++;
@@ -34,7 +34,7 @@ export class Histogram {
     let seen = 0;
     for (let i = 0; i < BUCKETS; i++) {
       seen += this.counts[i];
-      if (seen >= target) return Math.min(this.maxUs, Math.pow(GROWTH, i + 0.5));
+      if (seen >= target) return Math.min(this.maxUs, GROWTH ** (i + 0.5));
     }
     return this.maxUs;
   }

@@ -122,5 +122,5 @@ export function compareTable(a: ResultFile, b: ResultFile): string {
 
 export async function writeResults(path: string, runs: RunResult[], extra: Partial<ResultFile> = {}): Promise<void> {
   const file: ResultFile = { tool: 'cairn-load', version: 1, createdAt: new Date().toISOString(), runs, ...extra };
-  await writeFile(path, JSON.stringify(file, null, 2) + '\n');
+  await writeFile(path, `${JSON.stringify(file, null, 2)}\n`);
 }

@@ -206,7 +206,7 @@ export async function runSuite(argv: string[]): Promise<void> {
   } else {
     rows.push(['server RSS max', `< ${RSS_LIMIT / 1e6} MB`, 'n/a', 'pass --server-pid to sample']);
   }
-  console.log(`\nendpoint ${endpoint}${cairn ? ' (Cairn, 4 drives under ' + v['drives-dir'] + ')' : ''}, ${durationMs / 1000} s per run\n`);
+  console.log(`\nendpoint ${endpoint}${cairn ? ` (Cairn, 4 drives under ${v['drives-dir']})` : ''}, ${durationMs / 1000} s per run\n`);
   console.log(runTable(runs));
   const errors = errorReport(runs);
   if (errors) console.log(`\n${errors}`);

@@ -56,7 +56,7 @@ function parseCases(path: string): Case[] {
     const body = section.lines.join('\n');
     const [kind, ...rest] = section.head;
     if (kind === 'sql') cur.sql = body.trim();
-    else if (kind === 'expected') cur.expected = section.lines.length ? body + '\n' : '';
+    else if (kind === 'expected') cur.expected = section.lines.length ? `${body}\n` : '';
     else if (kind === 'expected-escaped') cur.expected = unescape(body.trim());
     else if (kind === 'error') cur.error = rest[0];
     else if (kind === 'output') cur.output = { format: rest[0] as 'csv', options: options(rest.slice(1)).options };
@@ -65,7 +65,7 @@ function parseCases(path: string): Case[] {
       let data = file ? readFileSync(join(DATA, file)) : Buffer.from(section.lines.length ? body + (words.includes('noeol') ? '' : '\n') : '');
       // GZIP inputs are compressed here unless the file is already compressed (`precompressed`).
       if (o.CompressionType === 'GZIP' && !words.includes('precompressed')) data = gzipSync(data);
-      cur.inputs.push({ label: `${rest[0]}${file ? ' ' + file : ''}`, format: rest[0] as 'csv', options: o, data });
+      cur.inputs.push({ label: `${rest[0]}${file ? ` ${file}` : ''}`, format: rest[0] as 'csv', options: o, data });
     } else throw new Error(`${path}: unknown section ${kind}`);
     section = undefined;
   };

@@ -1,6 +1,6 @@
 // Raw signed requests for tests that need to send what no SDK sends (wrong bodies, broken framing):
 // signs with the AWS SDK's own SigV4 signer, sends with fetch or a raw socket.
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { ROOT } from './cairn.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentialsFromEnv } from '../../server/src/http/auth/credentials.js';
-import { ALT, ROOT, s3Error, startTestServer, startWithBucket, type TestServer } from '../helpers/cairn.js';
+import { ALT, ROOT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
 
 const DENIED = { name: 'AccessDenied', status: 403 };
 

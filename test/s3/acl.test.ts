@@ -5,7 +5,7 @@ import {
   PutBucketAclCommand, PutObjectAclCommand, PutObjectCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALT, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
+import { s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 
 const DENIED = { name: 'AccessDenied', status: 403 };
 

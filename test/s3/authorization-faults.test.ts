@@ -17,7 +17,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALT, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
+import { s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 
 describe('a failed metadata read during authorization is the storage error', () => {
   let srv: TestServer;

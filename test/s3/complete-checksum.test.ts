@@ -2,7 +2,7 @@
 // add up to, else BadDigest and the upload stays open (nothing is committed).
 import { createHash } from 'node:crypto';
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, HeadObjectCommand, UploadPartCommand, type S3Client,
+  CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadObjectCommand, UploadPartCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startWithBucket, type TestServer } from '../helpers/cairn.js';
 import { pattern, pausedGet, sha256, streamedGet, type GetOptions, type StreamedGet } from '../helpers/object-bytes.js';
 
@@ -27,7 +27,7 @@ async function openDriveFiles(): Promise<string[]> {
   const base = dirname(server.drives[0]);
   const fds = await readdir('/proc/self/fd');
   const targets = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
-  return targets.filter((t) => t.startsWith(base + '/'));
+  return targets.filter((t) => t.startsWith(`${base}/`));
 }
 
 /** Waits (polling, up to `ms`) until `check` holds; returns its last answer. */

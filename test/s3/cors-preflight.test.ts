@@ -1,6 +1,6 @@
 // A CORS preflight without an Origin header is a bad request (400), as S3 answers it, whether or not the
 // bucket has a CORS configuration; a preflight with an Origin but no rule match stays 403.
-import { CreateBucketCommand, PutBucketCorsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutBucketCorsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWithBucket, type TestServer } from '../helpers/cairn.js';
 

@@ -14,6 +14,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  type GetObjectCommandOutput,
   PutBucketVersioningCommand,
   PutObjectCommand,
   UploadPartCommand,
@@ -141,7 +142,7 @@ const open = (a: number): RangeSpec => ({ spec: `bytes=${a}-`, select: (size) =>
  * Returns the version seen, 'absent' for a NoSuchKey the caller allows, or a description of what is wrong.
  */
 async function checkedGet(b: string, key: string, versions: Version[], o: { range?: RangeSpec; versionId?: string; missingOk: boolean }): Promise<Version | 'absent' | string> {
-  let got;
+  let got: GetObjectCommandOutput;
   try {
     got = await s3.send(new GetObjectCommand({ Bucket: b, Key: key, Range: o.range?.spec, VersionId: o.versionId }));
   } catch (e) {

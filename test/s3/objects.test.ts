@@ -5,7 +5,7 @@ import {
   CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetBucketLocationCommand, GetObjectCommand, HeadBucketCommand,
   HeadObjectCommand, ListBucketsCommand, PutObjectCommand, type S3Client,
 } from '@aws-sdk/client-s3';
-import { ALT, s3Error, startTestServer, startWithBucket, type TestServer } from '../helpers/cairn.js';
+import { ALT, s3Error, startTestServer, type TestServer } from '../helpers/cairn.js';
 
 let server: TestServer;
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 // POST policy uploads whose key is `${filename}`: the policy's key condition may match the key with the
 // file name put in (starts-with "foo" for a file named foo.txt); a key matching neither way is refused.
 import { createHmac } from 'node:crypto';
-import { CreateBucketCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 

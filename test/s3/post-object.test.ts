@@ -1,7 +1,7 @@
 // POST policy form uploads (what browsers send): SigV4 and SigV2 signed policies, conditions, limits.
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ROOT, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 
 let server: TestServer;

@@ -9,8 +9,7 @@ import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CreateBucketCommand, DeleteBucketPolicyCommand, DeleteObjectCommand, PutBucketVersioningCommand, PutBucketPolicyCommand, PutObjectCommand, SelectObjectContentCommand, type S3Client, type SelectObjectContentCommandInput,
+import { DeleteBucketPolicyCommand, DeleteObjectCommand, PutBucketVersioningCommand, PutBucketPolicyCommand, PutObjectCommand, SelectObjectContentCommand, type S3Client, type SelectObjectContentCommandInput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ALT, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
@@ -179,7 +178,7 @@ describe('CSV', () => {
   });
 
   it('GZIP and BZIP2 input: BytesScanned counts compressed bytes, BytesProcessed the text', async () => {
-    const text = Array.from({ length: 2000 }, (_, i) => `${i},item-${i},${(i * 13) % 100}`).join('\n') + '\n';
+    const text = `${Array.from({ length: 2000 }, (_, i) => `${i},item-${i},${(i * 13) % 100}`).join('\n')}\n`;
     const gz = gzipSync(text);
     await put('rows.csv.gz', gz);
     const r = await select({
@@ -347,7 +346,7 @@ describe('a 20 MB object', () => {
   it('selective filter returns exactly the matching rows; LIMIT stops the reads', async () => {
     const rows: string[] = ['id,name,score,region'];
     for (let i = 0; i < 400_000; i++) rows.push(`${i},user-${i},${(i * 7919) % 10007},r${i % 13},"note ${i % 997}, padded to a wider row"`);
-    const body = Buffer.from(rows.join('\n') + '\n');
+    const body = Buffer.from(`${rows.join('\n')}\n`);
     expect(body.length).toBeGreaterThan(20e6);
     // Uploaded in 6 MiB parts: the reads cross part boundaries.
     await new Upload({ client: s3, params: { Bucket: bucket, Key: 'big.csv', Body: body }, partSize: 6 * 1024 * 1024, queueSize: 2 }).done();

@@ -2,7 +2,7 @@
 // round the pool many times per response: many concurrent responses (whole, ranged, trickling, paused,
 // hanging up) each get exactly their bytes, and the server keeps serving right after clients hang up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startWithBucket, type TestServer } from '../helpers/cairn.js';
 import { pattern, sha256, streamedGet } from '../helpers/object-bytes.js';
 

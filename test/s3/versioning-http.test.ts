@@ -4,7 +4,7 @@
 // ListObjectVersions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CopyObjectCommand, CreateBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand,
+  CopyObjectCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand,
   HeadObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand,
   type ListObjectVersionsCommandInput, type ListObjectVersionsCommandOutput, type S3Client,
 } from '@aws-sdk/client-s3';

@@ -74,7 +74,7 @@ function sumOrAvg(name: 'SUM' | 'AVG', arg: Fn): Accumulator {
 }
 
 function best(name: 'MIN' | 'MAX', arg: Fn): Accumulator {
-  let best: Value = undefined;
+  let best: Value;
   const sign = name === 'MIN' ? -1 : 1;
   return {
     add(row) {
@@ -85,7 +85,7 @@ function best(name: 'MIN' | 'MAX', arg: Fn): Accumulator {
         return;
       }
       const c = compare(v, best);
-      if (c === undefined || c !== c) {
+      if (c === undefined || Number.isNaN(c)) {
         throw new SelectError('IncorrectSqlFunctionArgumentType', `${name} over values that cannot be compared`);
       }
       if (c * sign > 0) best = v;

@@ -147,7 +147,7 @@ function ordered(op: string, test: (c: number) => boolean): (a: Value, b: Value)
   return (a, b) => {
     const c = compare(a, b);
     if (c === undefined) return notComparable(op, a, b);
-    return c !== c ? null : test(c);
+    return Number.isNaN(c) ? null : test(c);
   };
 }
 
@@ -338,7 +338,7 @@ export function compileExpr(e: A.Expr, ctx: CompileContext): Compiled {
           const y = compare(a, c);
           if (x === undefined) return notComparable('BETWEEN', a, b);
           if (y === undefined) return notComparable('BETWEEN', a, c);
-          if (x !== x || y !== y) return null;
+          if (Number.isNaN(x) || Number.isNaN(y)) return null;
           return (x >= 0 && y <= 0) !== not;
         }),
       };

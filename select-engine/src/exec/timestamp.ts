@@ -21,7 +21,7 @@ export class Timestamp {
 
   /** Nanoseconds within the second (from the fraction digits). */
   get nanos(): number {
-    return Number((this.frac + '000000000').slice(0, 9));
+    return Number(`${this.frac}000000000`.slice(0, 9));
   }
 
   /** The local wall-clock fields, computed with Date's UTC getters on the shifted instant. */
@@ -87,7 +87,7 @@ export function parseTimestamp(text: string): Timestamp | undefined {
     offset = sign * (Number(off.slice(1, 3)) * 60 + Number(off.slice(4, 6)));
     if (Math.abs(offset) >= 24 * 60) return undefined;
   }
-  const fracMs = fs ? Number((fs + '000').slice(0, 3)) : 0;
+  const fracMs = fs ? Number(`${fs}000`.slice(0, 3)) : 0;
   const dt = new Date(0);
   dt.setUTCFullYear(y, mo - 1, d);
   dt.setUTCHours(h, mi, s, fracMs);

@@ -120,7 +120,7 @@ function castFailed(v: Value, to: string): never {
 
 function describe(v: Value): string {
   const s = typeof v === 'string' ? `'${v}'` : String(v);
-  return s.length > 40 ? s.slice(0, 40) + '...' : s;
+  return s.length > 40 ? `${s.slice(0, 40)}...` : s;
 }
 
 function castToInt(v: Value): Value {

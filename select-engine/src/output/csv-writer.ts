@@ -27,7 +27,7 @@ function fieldQuoter(o: CsvOutputOptions): (s: string) => string {
   const specials = [fd, rd, q, '\n', '\r', ...(esc !== q ? [esc] : [])];
   // One character class when every special is one character (the usual case: the fastest test).
   const needs = specials.every((x) => x.length === 1)
-    ? new RegExp('[' + specials.map((x) => x.replace(/[\\\]^-]/g, '\\$&')).join('') + ']')
+    ? new RegExp(`[${specials.map((x) => x.replace(/[\\\]^-]/g, '\\$&')).join('')}]`)
     : new RegExp(specials.map(escapeRe).join('|'));
   const escapeText = esc + q;
   const escAll = (s: string) => (s.includes(q) ? s.replace(quoteRe, escapeText) : s);

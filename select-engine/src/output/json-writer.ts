@@ -14,22 +14,22 @@ export function jsonRowWriter(p: Projection, o: JsonOutputOptions): RowWriter {
     if (p.shape.kind === 'csv') {
       const header = p.shape.header;
       const keys: string[] = [];
-      const key = (i: number) => (keys[i] ??= JSON.stringify(header?.[i] ?? `_${i + 1}`) + ':');
+      const key = (i: number) => (keys[i] ??= `${JSON.stringify(header?.[i] ?? `_${i + 1}`)}:`);
       return (row) => {
         const r = row as string[];
         let s = '{';
         for (let i = 0; i < r.length; i++) s += (i ? ',' : '') + key(i) + JSON.stringify(r[i] ?? '');
-        return s + '}' + rd;
+        return `${s}}${rd}`;
       };
     }
     return (row) => {
-      if (row === undefined) return '{}' + rd;
-      if (row === null || typeof row !== 'object' || Array.isArray(row)) return '{"_1":' + valueToJson(row as Value) + '}' + rd;
+      if (row === undefined) return `{}${rd}`;
+      if (row === null || typeof row !== 'object' || Array.isArray(row)) return `{"_1":${valueToJson(row as Value)}}${rd}`;
       return valueToJson(row as Value) + rd;
     };
   }
   // Built with a reused array and join (flat strings, no per-field cons strings for the GC).
-  const keys = p.columns.map((c) => JSON.stringify(c.name) + ':');
+  const keys = p.columns.map((c) => `${JSON.stringify(c.name)}:`);
   const fns = p.columns.map((c) => c.fn);
   const spread = p.columns.map((c) => c.spread === true);
   const n = fns.length;
@@ -40,9 +40,9 @@ export function jsonRowWriter(p: Projection, o: JsonOutputOptions): RowWriter {
       const v = fns[i](row);
       if (v === undefined) continue;
       if (spread[i] && v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Timestamp)) {
-        for (const k in v as Record<string, Value>) parts.push(JSON.stringify(k) + ':' + valueToJson((v as Record<string, Value>)[k]));
+        for (const k in v as Record<string, Value>) parts.push(`${JSON.stringify(k)}:${valueToJson((v as Record<string, Value>)[k])}`);
       } else parts.push(keys[i] + valueToJson(v));
     }
-    return '{' + parts.join(',') + '}' + rd;
+    return `{${parts.join(',')}}${rd}`;
   };
 }

@@ -58,7 +58,7 @@ function neededColumns(exprs: A.Expr[], alias: A.Name, format: InputFormat): Arr
       if (x.kind !== 'path') return;
       const steps = rowSteps(x, alias);
       const first = steps[0];
-      if (!first || first.kind !== 'field') whole = true;
+      if (first?.kind !== 'field') whole = true;
       else if (format === 'CSV' && /^_\d+$/.test(first.name.name)) cols.add(Number(first.name.name.slice(1)));
       else cols.add(first.name.name);
     });

@@ -2,7 +2,7 @@
 // wildcards, reserved words used as names) and the mapping of parser errors to AWS error codes.
 import type { CstNode, IToken } from 'chevrotain';
 import { SelectError, type SelectErrorCode } from '../errors.js';
-import * as A from './ast.js';
+import type * as A from './ast.js';
 import { parseTokens } from './parser.js';
 import { checkDepth, checkExpr } from './checks.js';
 import { errorFromParser } from './parse-errors.js';
@@ -143,7 +143,7 @@ function unaryExpr(n: CstNode): A.Expr {
     if (t.image === '-' && operand.kind === 'literal' && (operand.literal.type === 'int' || operand.literal.type === 'decimal')) {
       const lit = operand.literal;
       if (lit.type === 'int') return { kind: 'literal', pos: posOf(t), literal: { type: 'int', value: typeof lit.value === 'bigint' ? -lit.value : -lit.value } };
-      return { kind: 'literal', pos: posOf(t), literal: { type: 'decimal', value: -lit.value, text: '-' + lit.text } };
+      return { kind: 'literal', pos: posOf(t), literal: { type: 'decimal', value: -lit.value, text: `-${lit.text}` } };
     }
     return { kind: 'unary', pos: posOf(t), op: t.image as '-' | '+', operand };
   }
@@ -199,6 +199,7 @@ function literal(n: CstNode): A.Expr {
 
 function caseExpr(n: CstNode): A.Expr {
   const c = kids(n);
+  // biome-ignore lint/suspicious/noThenProperty: CASE's WHEN ... THEN, not a thenable
   const whens = (c.when as CstNode[]).map((w, i) => ({ when: expression(w), then: expression(node(c, 'then', i)) }));
   return {
     kind: 'case', pos: posOf(tok(c, 'CASE')), operand: has(c, 'operand') ? expression(node(c, 'operand')) : undefined, whens,

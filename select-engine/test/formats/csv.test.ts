@@ -54,9 +54,9 @@ describe('scanCsv', () => {
   });
 
   it('rejects records over 1 MB with OverMaxRecordSize', async () => {
-    const big = 'a,' + 'x'.repeat(1024 * 1024 + 10) + '\nb,c\n';
+    const big = `a,${'x'.repeat(1024 * 1024 + 10)}\nb,c\n`;
     await expect(csv(big, {}, {}, 64 * 1024)).rejects.toMatchObject({ code: 'OverMaxRecordSize' });
-    const ok = 'a,' + 'x'.repeat(1000 * 1000) + '\nb,c\n';
+    const ok = `a,${'x'.repeat(1000 * 1000)}\nb,c\n`;
     expect(await csv(ok, {}, {}, 64 * 1024)).toHaveLength(2);
   });
 

@@ -21,7 +21,7 @@ describe('scanJson LINES', () => {
     await expect(json(big, { type: 'LINES' }, {}, 65536)).rejects.toMatchObject({ code: 'OverMaxRecordSize' });
   });
   it('applies filter, limit and ScanRange', async () => {
-    const text = Array.from({ length: 100 }, (_, i) => JSON.stringify({ i })).join('\n') + '\n';
+    const text = `${Array.from({ length: 100 }, (_, i) => JSON.stringify({ i })).join('\n')}\n`;
     expect(await json(text, { type: 'LINES' }, { filter: (r) => (r as { i: number }).i % 10 === 3, limit: 2 })).toEqual([{ i: 3 }, { i: 13 }]);
     for (let cut = 0; cut < 60; cut += 7) {
       const a = await json(text, { type: 'LINES' }, { scanRange: { start: 0, end: cut } });
@@ -43,7 +43,7 @@ describe('scanJson DOCUMENT', () => {
   });
   it('streams a large top-level array element by element in bounded memory', async () => {
     const n = 50_000;
-    const text = '[' + Array.from({ length: n }, (_, i) => JSON.stringify({ i, s: 'x'.repeat(30) })).join(',') + ']';
+    const text = `[${Array.from({ length: n }, (_, i) => JSON.stringify({ i, s: 'x'.repeat(30) })).join(',')}]`;
     const r = await scanJson(bufferSource(Buffer.from(text), 64 * 1024), { arrayElements: true }, { stats: newStats() });
     let count = 0;
     let maxBatch = 0;

@@ -22,8 +22,8 @@ function tracked(bytes: Buffer, chunk: number): ByteSource & { closed: boolean }
   return t;
 }
 
-const lines = Array.from({ length: 50_000 }, (_, i) => JSON.stringify({ i })).join('\n') + '\n';
-const csv = Array.from({ length: 50_000 }, (_, i) => `${i},x`).join('\n') + '\n';
+const lines = `${Array.from({ length: 50_000 }, (_, i) => JSON.stringify({ i })).join('\n')}\n`;
+const csv = `${Array.from({ length: 50_000 }, (_, i) => `${i},x`).join('\n')}\n`;
 
 describe('stopping a scan', () => {
   it('JSON LIMIT reads only the first chunks', async () => {

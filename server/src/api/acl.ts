@@ -181,7 +181,7 @@ export function aclAllows(acl: Acl | undefined, accessKey: string | undefined, p
 
 /** Does an ACL grant anything to AllUsers or AuthenticatedUsers? */
 export function hasPublicGrant(acl: Acl | undefined): boolean {
-  return acl !== undefined && acl.grants.some((g) => g.uri === ALL_USERS || g.uri === AUTHENTICATED_USERS);
+  return acl?.grants.some((g) => g.uri === ALL_USERS || g.uri === AUTHENTICATED_USERS) ?? false;
 }
 
 /** The stored ACL of an object (from its metadata), or its default: the owner alone. */
@@ -246,5 +246,5 @@ export async function newObjectAcl(ctx: ApiContext, req: S3Request, bucket: stri
 
 /** Grants beyond the owner's own (what BucketOwnerEnforced would drop). */
 export function hasForeignGrants(acl: Acl | undefined): boolean {
-  return acl !== undefined && acl.grants.some((g) => g.key !== acl.owner);
+  return acl?.grants.some((g) => g.key !== acl.owner) ?? false;
 }

@@ -2,7 +2,7 @@
 // list uploads. Part-size and ETag validation of Complete happen in storage; the order and the count here.
 import { createHash } from 'node:crypto';
 import { S3Error, isS3Error } from '../errors.js';
-import type { ChecksumType, CompletePart, MultipartUploadInfo, StoredChecksum } from '../storage/object-layer.js';
+import type { ChecksumType, CompletePart, MultipartUploadInfo, ObjectInfo, StoredChecksum } from '../storage/object-layer.js';
 import { openCopySource } from './copy.js';
 import { encoder } from './list.js';
 import { checksumHeaderName, quoteEtag, unquoteEtag } from './object-headers.js';
@@ -110,7 +110,7 @@ export async function completeMultipartUpload(ctx: ApiContext, req: S3Request, b
   if (parts.length === 0) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
   if (parts.length > 10000) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
   for (let i = 1; i < parts.length; i++) if (parts[i].number <= parts[i - 1].number) throw new S3Error('InvalidPartOrder');
-  let info;
+  let info: ObjectInfo;
   try {
     info = await ctx.storage.completeMultipartUpload(bucket, key, uploadId, parts, {
       precondition: writePrecondition(req.headers), verifyChecksum: expectedChecksum(req.headers),

@@ -4,7 +4,7 @@
 // fails before the first frame is an ordinary XML error; later failures travel inside the event stream.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { isSelectError, parseSelectRequestXml, runSelect, type ByteSource } from '@cairn/select-engine';
+import { isSelectError, parseSelectRequestXml, runSelect, type ByteSource, type SelectRequest } from '@cairn/select-engine';
 import { S3Error } from '../errors.js';
 import type { ObjectInfo } from '../storage/object-layer.js';
 import { openReadable, readableVersion } from './object-read.js';
@@ -96,7 +96,7 @@ export async function selectObjectContent(ctx: ApiContext, req: S3Request, bucke
   if (req.headers.range !== undefined) throw new S3Error('UnsupportedRangeHeader', 'Range header is not supported for this operation.', {}, 400);
 
   const body = await readRequestBody(req);
-  let request;
+  let request: SelectRequest;
   try {
     request = parseSelectRequestXml(body);
   } catch (e) {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Readable } from 'node:stream';
-import { body as bodyOf, data, drives, get, open, put, read, readAll } from './helpers.js';
+import { body as bodyOf, data, drives, get, open, put, read } from './helpers.js';
 import { FRAME_HASH_LENGTH, nativeCodec } from '../../src/storage/erasure/codec.js';
 import type { ByteRange, ErasureObjects } from '../../src/storage/index.js';
 import { objectDir } from '../../src/storage/meta/key-path.js';

@@ -151,7 +151,7 @@ describe('versions and multipart on 2+2', () => {
       infos.map((p, i) => ({ number: i + 1, etag: `"${p.etag}"` })),
     );
     const md5s = Buffer.concat(parts.map((p) => createHash('md5').update(p).digest()));
-    expect(info.etag).toBe(createHash('md5').update(md5s).digest('hex') + '-3');
+    expect(info.etag).toBe(`${createHash('md5').update(md5s).digest('hex')}-3`);
     const whole = Buffer.concat(parts);
     expect((await get(s, 'plain', 'mp/obj')).equals(whole)).toBe(true);
     // Part 2's bytes (partNumber reads are the API's: api/object-read.ts partRange).
@@ -166,7 +166,7 @@ describe('versions and multipart on 2+2', () => {
     expect(h.checksum).toEqual({
       algorithm: 'CRC32C',
       type: 'COMPOSITE',
-      value: native.checksum('CRC32C', Buffer.concat(partSums)).toString('base64') + '-3',
+      value: `${native.checksum('CRC32C', Buffer.concat(partSums)).toString('base64')}-3`,
     });
     await expect(s.listParts('plain', 'mp/obj', up.uploadId, { maxParts: 10 })).rejects.toMatchObject({ code: 'NoSuchUpload' });
     expect((await s.listMultipartUploads('plain', { maxUploads: 10 })).uploads).toEqual([]);

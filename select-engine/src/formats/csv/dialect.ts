@@ -1,6 +1,6 @@
 // CSV InputSerialization as the request gives it, and the validated dialect the splitter runs on.
 
-import { SelectError, scanError } from '../errors.js';
+import { type SelectError, scanError } from '../errors.js';
 
 /** The `<CSV>` element of InputSerialization (field names follow the AWS API, camel-cased). */
 export interface CsvInputOptions {

@@ -53,8 +53,8 @@ export class CsvSplitter {
     filter?: (rec: string[]) => boolean,
     filterSel: FieldSelection = sel,
   ): number {
-    const { fd, rd, q, stripCr, comment } = this.d;
-    const { fdLen, rdLen } = this;
+    const { rd, q, stripCr, comment } = this.d;
+    const { rdLen } = this;
     const n = s.length;
     let pos = from;
     let qFrom = pos;

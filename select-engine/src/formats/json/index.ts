@@ -9,7 +9,7 @@ import type { ByteSource, ScanOptions, ScanResult } from '../types.js';
 import { MAX_RECORD_BYTES, scanError, overMaxRecordSize } from '../errors.js';
 import { countedChunks, type DecompressingSource } from '../source.js';
 import { rangeChunks } from '../range.js';
-import { JsonDocumentSplitter, checkNesting, parseRecord } from './splitter.js';
+import { JsonDocumentSplitter, checkNesting } from './splitter.js';
 import { parseJsonText } from './numbers.js';
 
 export interface JsonInputOptions {
@@ -42,7 +42,7 @@ function splitLines(s: string, final: boolean, out: unknown[]): number {
       throw scanError('JSONParsingError', `Invalid JSON on a line of the input: ${(e as Error).message}`, e);
     }
   }
-  return pos > n ? n : pos;
+  return Math.min(pos, n);
 }
 
 export async function scanJson(source: ByteSource, json: JsonInputOptions | undefined, opts: ScanOptions): Promise<ScanResult> {

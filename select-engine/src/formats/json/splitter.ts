@@ -3,7 +3,7 @@
 // structural characters with a sticky regex and between quotes with indexOf; it only needs to count
 // brackets and skip strings: JSON.parse validates the slice afterwards.
 
-import { MAX_JSON_DEPTH, MAX_RECORD_BYTES, SelectError, scanError, overMaxRecordSize } from '../errors.js';
+import { MAX_JSON_DEPTH, MAX_RECORD_BYTES, type SelectError, scanError, overMaxRecordSize } from '../errors.js';
 import { parseJsonText } from './numbers.js';
 
 const STRUCTURAL = /["{}[\]]/g;

@@ -217,7 +217,7 @@ export class LocalDrive {
   /** Remove empty directories from `rel` upwards, stopping at `stopAt` (exclusive) or a non-empty one. */
   async pruneEmpty(rel: string, stopAt: string): Promise<void> {
     let dir = rel;
-    while (dir.length > stopAt.length && dir.startsWith(stopAt + '/')) {
+    while (dir.length > stopAt.length && dir.startsWith(`${stopAt}/`)) {
       try {
         await rmdir(this.abs(dir));
       } catch {

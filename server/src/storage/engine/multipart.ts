@@ -12,7 +12,7 @@ import { validateKey } from '../meta/key-path.js';
 import { toObjectInfo } from '../meta/versions.js';
 import type * as L from '../object-layer.js';
 import type { ErasureSet } from './erasure-set.js';
-import { commitVersion, stagePart } from './put.js';
+import { stagePart } from './put.js';
 import type { ErasureObjects } from './erasure-objects.js';
 import { checksumHasher } from './checksum.js';
 

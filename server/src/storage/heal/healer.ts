@@ -225,7 +225,7 @@ export class Healer {
   }
 
   private async checkDrive(online: boolean[], writable: boolean[], d: LocalDrive, i: number): Promise<void> {
-    let fmt;
+    let fmt: FormatFile | null;
     try {
       fmt = await readFormat(d);
     } catch (e) {

@@ -57,7 +57,7 @@ export class Journals {
       void batch.done.catch(() => {}).finally(() => this.inflight.delete(batch.done));
       b = batch;
     }
-    for (const r of recs) b.text += JSON.stringify(r) + '\n';
+    for (const r of recs) b.text += `${JSON.stringify(r)}\n`;
     // Overwrites add lines without adding entries: now and then, see whether the journal needs compacting.
     const n = (this.appended.get(id) ?? 0) + recs.length;
     if (n >= COMPACT_CHECK_EVERY) {
@@ -108,7 +108,7 @@ export class Journals {
       const now = await this.read(drive, dirRel);
       if (!now || !needsCompaction(now)) return;
       const text = [...now.recs.values()].filter((r) => !('x' in r)).map((r) => JSON.stringify(r)).join('\n');
-      await drive.writeAtomic(`${dirRel}/${JOURNAL}`, text ? text + '\n' : '');
+      await drive.writeAtomic(`${dirRel}/${JOURNAL}`, text ? `${text}\n` : '');
     });
   }
 

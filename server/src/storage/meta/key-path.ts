@@ -18,7 +18,7 @@ const UNESCAPE = /%([0-9A-F]{2})/g;
 const LONE_SURROGATE = /\p{Cs}/u;
 
 export function escapeSegment(seg: string): string {
-  return seg.replace(ESCAPE, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
+  return seg.replace(ESCAPE, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 
 export function unescapeSegment(name: string): string {
@@ -88,7 +88,7 @@ export function parseEntry(name: string): { kind: EntryKind; text: string } | nu
     case 'o':
       return { kind: 'obj', text };
     case 'd':
-      return { kind: 'dir', text: text + '/' };
+      return { kind: 'dir', text: `${text}/` };
     case 'c':
       return { kind: 'cont', text };
     default:

@@ -1,6 +1,7 @@
 // The standard suite: starts Cairn on its default 4-drive layout (drives in a temporary folder under
 // /dev/shm, a free port, credentials in the environment), runs 64 MiB PUT/GET (and 8 MiB ranged GETs of
-// them) and 4 KiB PUT/GET at concurrency 32, samples the server's RSS throughout and prints one table of results beside targets.
+// them) and 4 KiB PUT/GET at concurrency 32, samples the server's RSS throughout and prints one table of
+// results beside targets.
 //   node --import tsx bench/load/suite.ts [--duration 20s] [--json out.json] [--from-source] [--keep] [--phases a,b]
 //   node --import tsx bench/load/suite.ts --endpoint URL --access-key K --secret-key S [--server-pid PID]
 import { spawn } from 'node:child_process';

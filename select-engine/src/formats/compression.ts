@@ -1,8 +1,8 @@
 // InputSerialization CompressionType for CSV and JSON: GZIP through node:zlib, BZIP2 through our
-// streaming decoder (bzip2.ts: typed arrays, one 900 KB block at a time, CRC checked). The result is a ByteSource whose stream
-// yields decompressed bytes and which counts the compressed bytes it pulled (BytesScanned) apart from
-// what it yields (BytesProcessed). The first bytes are checked against the declared format, so a wrong
-// CompressionType is an error rather than junk records.
+// streaming decoder (bzip2.ts: typed arrays, one 900 KB block at a time, CRC checked). The result is a
+// ByteSource whose stream yields decompressed bytes and which counts the compressed bytes it pulled
+// (BytesScanned) apart from what it yields (BytesProcessed). The first bytes are checked against the
+// declared format, so a wrong CompressionType is an error rather than junk records.
 
 import { PassThrough, Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';

@@ -66,9 +66,11 @@ describe('scanCsv', () => {
     expect(rows).toEqual([['', 'ann'], ['', 'bob']]);
     expect(await csv(text, {}, { columns: [3, 1] })).toEqual([['id', '', 'city'], ['1', '', 'rome'], ['2', '', 'oslo']]);
     expect(await csv('a\n', {}, { columns: [2] })).toEqual([['']]); // short record: no field 2 (MISSING)
-    expect(await csv(text, { fileHeaderInfo: 'USE' }, { columns: ['id', 'nope'] })).toHaveLength(2); // unknown name: all fields
+    // unknown name: all fields
+    expect(await csv(text, { fileHeaderInfo: 'USE' }, { columns: ['id', 'nope'] })).toHaveLength(2);
     expect(await csv(text, { fileHeaderInfo: 'USE' }, { columns: [1, 'CITY'] })).toEqual([['1', '', 'rome'], ['2', '', 'oslo']]);
-    expect(await csv(text, {}, { columns: [2 ** 40] })).toEqual([[], [], []]); // absurd position: no allocation, MISSING
+    // absurd position: no allocation, MISSING
+    expect(await csv(text, {}, { columns: [2 ** 40] })).toEqual([[], [], []]);
   });
 
   it('applies filter and limit and stops reading early', async () => {

@@ -82,7 +82,10 @@ export function taggingHeader(h: IncomingHttpHeaders): string | undefined {
   return parseTagQuery(v, 'object');
 }
 
-/** The checksum algorithm a request asks for, from x-amz-checksum-algorithm, x-amz-sdk-checksum-algorithm, a checksum header or x-amz-trailer. */
+/**
+ * The checksum algorithm a request asks for, from x-amz-checksum-algorithm, x-amz-sdk-checksum-algorithm, a
+ * checksum header or x-amz-trailer.
+ */
 export function requestedAlgorithm(h: IncomingHttpHeaders): ChecksumAlgorithm | undefined {
   const named = one(h, 'x-amz-checksum-algorithm') ?? one(h, 'x-amz-sdk-checksum-algorithm');
   if (named) {

@@ -203,7 +203,8 @@ export interface ObjectLayer {
   // Buckets
   makeBucket(bucket: string, config?: BucketConfig): Promise<void>;
   headBucket(bucket: string): Promise<BucketInfo>; // NoSuchBucket
-  deleteBucket(bucket: string): Promise<void>; // BucketNotEmpty (objects, versions, delete markers); uploads in progress are dropped
+  /** BucketNotEmpty when it holds objects, versions or delete markers; uploads in progress are dropped. */
+  deleteBucket(bucket: string): Promise<void>;
   listBuckets(): Promise<BucketInfo[]>;
   /**
    * The bucket's configuration: a frozen object that stays the same until the configuration changes, so a

@@ -128,7 +128,8 @@ describe.each(BATCHES.flatMap((b) => AHEADS.map((a) => [b, a] as const)))('readB
     const file = await shardFile(dataSlot(key, 1), key);
     const original = await readFile(file);
     const bad = Buffer.from(original);
-    bad[victim * FULL_FRAME + FRAME_HASH_LENGTH + 10] ^= 0x5a; // a data byte: read unchecked it would show in the body
+    // a data byte: read unchecked it would show in the body
+    bad[victim * FULL_FRAME + FRAME_HASH_LENGTH + 10] ^= 0x5a;
     await writeFile(file, bad);
     // a range starting in the first batch and ending after the corrupt block, then the whole object
     await expectReadAndHealed(key, want, { start: BS - 7, end: (victim + 2) * BS + 3 }, file, original);

@@ -1,7 +1,8 @@
 // Who may sign requests: the root user (CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD, else documented development
 // credentials with a loud warning) and extra static users (CAIRN_USERS="ak:sk,ak2:sk2" or a JSON file
 // [{"accessKey": "...", "secretKey": "...", "canonicalId"?: "...", "displayName"?: "..."}] named by
-// CAIRN_USERS_FILE; the root's id and name from CAIRN_ROOT_CANONICAL_ID / CAIRN_ROOT_DISPLAY_NAME). IAM users come in a later issue.
+// CAIRN_USERS_FILE; the root's id and name from CAIRN_ROOT_CANONICAL_ID / CAIRN_ROOT_DISPLAY_NAME). IAM
+// users come in a later issue.
 import { readFile } from 'node:fs/promises';
 
 export interface Identity {

@@ -178,7 +178,10 @@ export function verifyHeaderV4(ctx: SigV4Context, req: SignedRequest, authorizat
   return { identity, payload };
 }
 
-/** Presigned URL: X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders, X-Amz-Signature. */
+/**
+ * Presigned URL: X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders,
+ * X-Amz-Signature.
+ */
 export function verifyPresignedV4(ctx: SigV4Context, req: SignedRequest): AuthOutcome {
   const pairs = queryPairs(req.rawQuery);
   const q = new Map(pairs);

@@ -4,9 +4,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Readable, Writable } from 'node:stream';
+import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { openStorage, type ErasureObjects } from '../../server/src/storage/index.js';
+import { chunkedBody } from '../../test/helpers/streams.js';
 
 const MiB = 1024 * 1024;
 const base = process.env.BENCH_DIR ?? '/dev/shm';
@@ -15,17 +16,7 @@ const bigCount = Number(process.env.BENCH_BIG_COUNT ?? 4);
 const smallCount = Number(process.env.BENCH_SMALL_COUNT ?? 2000);
 const listKeys = Number(process.env.BENCH_LIST_KEYS ?? 100_000);
 
-function chunked(buf: Buffer, chunk = 64 * 1024): Readable {
-  let off = 0;
-  return new Readable({
-    read() {
-      if (off >= buf.length) return void this.push(null);
-      const n = Math.min(chunk, buf.length - off);
-      this.push(buf.subarray(off, off + n));
-      off += n;
-    },
-  });
-}
+const chunked = (buf: Buffer) => chunkedBody(buf, 64 * 1024);
 
 async function drain(r: Readable): Promise<number> {
   let n = 0;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { startServer, type CairnServer, type ServerOptions } from '@cairn/server';
+import * as Minio from 'minio';
 
 export const ROOT = { accessKey: 'cairntestroot', secretKey: 'cairn-test-root-secret' };
 export const ALT = { accessKey: 'cairntestalt', secretKey: 'cairn-test-alt-secret' };
@@ -60,6 +61,14 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       await rm(base, { recursive: true, force: true });
     },
   };
+}
+
+/** A minio-js client for a test server, as the root user. */
+export function minioClient(server: { url: string }): Minio.Client {
+  const u = new URL(server.url);
+  return new Minio.Client({
+    endPoint: u.hostname, port: Number(u.port), useSSL: false, accessKey: ROOT.accessKey, secretKey: ROOT.secretKey,
+  });
 }
 
 /** What most test files start with: a server and its clients. */

@@ -21,9 +21,9 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import * as Minio from 'minio';
+import type * as Minio from 'minio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALT, ROOT, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
+import { ALT, ROOT, minioClient, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 import { signedFetch } from '../helpers/signed-request.js';
 
 let server: TestServer;
@@ -33,14 +33,7 @@ let minio: Minio.Client;
 beforeAll(async () => {
   ({ server, s3 } = await startWithBucket());
   plain = server.client({ checksums: 'WHEN_REQUIRED' });
-  const u = new URL(server.url);
-  minio = new Minio.Client({
-    endPoint: u.hostname,
-    port: Number(u.port),
-    useSSL: false,
-    accessKey: ROOT.accessKey,
-    secretKey: ROOT.secretKey,
-  });
+  minio = minioClient(server);
 });
 afterAll(() => server?.close());
 

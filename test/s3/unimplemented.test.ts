@@ -16,9 +16,9 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import * as Minio from 'minio';
+import type * as Minio from 'minio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
+import { minioClient, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 import { signedFetch } from '../helpers/signed-request.js';
 
 let server: TestServer;
@@ -28,14 +28,7 @@ const bucket = 'refusals';
 const SSE_C = { SSECustomerAlgorithm: 'AES256', SSECustomerKey: Buffer.alloc(32, 7).toString('base64') };
 beforeAll(async () => {
   ({ server, s3 } = await startWithBucket());
-  const u = new URL(server.url);
-  minio = new Minio.Client({
-    endPoint: u.hostname,
-    port: Number(u.port),
-    useSSL: false,
-    accessKey: ROOT.accessKey,
-    secretKey: ROOT.secretKey,
-  });
+  minio = minioClient(server);
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'existing', Body: 'kept as it is' }));
 });

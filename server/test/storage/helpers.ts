@@ -2,9 +2,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { openStorage, type ByteRange, type ErasureObjects, type StorageOptions } from '../../src/storage/index.js';
 import { seededRandom } from '../../../test/helpers/random.js';
+import { chunkedBody as body, readAll } from '../../../test/helpers/streams.js';
 
 export async function tempDir(tag = 'cairn-st-'): Promise<string> {
   const base = process.env.CAIRN_TEST_TMP ?? ((await import('node:fs')).existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
@@ -21,24 +21,8 @@ export async function open(paths: string[], o: Partial<StorageOptions> = {}): Pr
   return openStorage({ drives: paths, background: false, ...o });
 }
 
-/** A body that arrives in uneven chunks, as a socket would deliver it. */
-export function body(buf: Buffer, chunk = 64 * 1024 + 7): Readable {
-  let off = 0;
-  return new Readable({
-    read() {
-      if (off >= buf.length) return void this.push(null);
-      const n = Math.min(chunk, buf.length - off);
-      this.push(buf.subarray(off, off + n));
-      off += n;
-    },
-  });
-}
-
-export async function readAll(r: Readable): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of r) parts.push(c as Buffer);
-  return Buffer.concat(parts);
-}
+/** body(buf): a body that arrives in uneven chunks, as a socket would deliver it; readAll(stream). */
+export { body, readAll };
 
 const random = seededRandom();
 

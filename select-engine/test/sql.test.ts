@@ -93,7 +93,7 @@ describe('SQL parser', () => {
 describe('SQL limits', () => {
   it('accepts a long OR chain (balanced, evaluated in a loop) up to 16,384 tokens, refuses more', () => {
     const chain = (n: number) =>
-      'SELECT * FROM S3Object WHERE ' + Array.from({ length: n }, (_, i) => `_1 = '${i}'`).join(' OR ');
+      `SELECT * FROM S3Object WHERE ${Array.from({ length: n }, (_, i) => `_1 = '${i}'`).join(' OR ')}`;
     expect(code(chain(4_000))).toBeUndefined(); // 4 tokens per comparison
     expect(code(chain(4_200))).toBe('MaxOperatorsExceeded');
     // Whatever the tokens: 8,200 values in an IN list, a SELECT list of 5,500 columns.
@@ -104,8 +104,8 @@ describe('SQL limits', () => {
   });
 
   it('refuses pathological nesting with MaxOperatorsExceeded instead of overflowing the stack', () => {
-    const nested = 'SELECT ' + '('.repeat(5_000) + '1' + ')'.repeat(5_000) + ' FROM S3Object';
+    const nested = `SELECT ${'('.repeat(5_000)}1${')'.repeat(5_000)} FROM S3Object`;
     expect(code(nested)).toBe('MaxOperatorsExceeded');
-    expect(code('SELECT 1' + ' + 1'.repeat(5000) + ' FROM S3Object')).toBe('MaxOperatorsExceeded');
+    expect(code(`SELECT 1${' + 1'.repeat(5000)} FROM S3Object`)).toBe('MaxOperatorsExceeded');
   });
 });

@@ -113,7 +113,7 @@ export class CsvSplitter {
       this.quoteFrom = qFrom;
       this.quoteAt = nextQ;
     }
-    return pos > n ? n : pos;
+    return Math.min(pos, n);
   }
 
   /** The fields of an unquoted record s[start, end) that `sel` asks for. */

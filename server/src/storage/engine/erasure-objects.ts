@@ -8,18 +8,18 @@ import type { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import type { StorageContext } from '../context.js';
 import type { LocalDrive } from '../drive/local-drive.js';
-import { compareKeys, validateKey } from '../meta/key-path.js';
+import { validateKey } from '../meta/key-path.js';
 import { newerFirst, newVersionId, toObjectInfo, versionKey } from '../meta/versions.js';
 import type { VersionRecord } from '../meta/meta-file.js';
 import type * as L from '../object-layer.js';
 import { Healer, type HealerOptions, type HealStatus } from '../heal/healer.js';
 import type { HealResult } from '../heal/heal-object.js';
 import { Journals } from '../list/journal.js';
-import { walkSet, type WalkItem, type WalkOptions } from '../list/walk.js';
 import { ListingCache } from '../list/listing-cache.js';
 import { Buckets } from './buckets.js';
 import { ErasureSet, type SetDeps } from './erasure-set.js';
 import { openVersion, readBody } from './get.js';
+import { bucketHasObjects, listObjectVersions, listObjects } from './listing.js';
 import { KeyedMutex } from './locks.js';
 import { Multipart } from './multipart.js';
 import { putObjectInSet } from './put.js';
@@ -114,7 +114,7 @@ export class ErasureObjects implements L.ObjectLayer {
 
   async deleteBucket(bucket: string): Promise<void> {
     await this.buckets.get(bucket);
-    if (await this.bucketHasObjects(bucket)) throw new S3Error('BucketNotEmpty', undefined, { BucketName: bucket });
+    if (await bucketHasObjects(this, bucket)) throw new S3Error('BucketNotEmpty', undefined, { BucketName: bucket });
     await this.multipart.removeAll(bucket);
     await this.buckets.remove(bucket);
     this.cache.clear();
@@ -231,133 +231,12 @@ export class ErasureObjects implements L.ObjectLayer {
     return toObjectInfo(bucket, key, change(target!), isLatest);
   }
 
-  /** Keys (or common prefixes) of all sets in order, merged; a prefix found in several sets appears once. */
-  async *walk(bucket: string, o: WalkOptions): AsyncGenerator<WalkItem> {
-    const its = this.sets.map((s) => walkSet(s, bucket, this.cache, o));
-    const heads = await Promise.all(its.map((it) => it.next()));
-    let last: string | undefined;
-    for (;;) {
-      let best = -1;
-      for (let i = 0; i < heads.length; i++) {
-        const h = heads[i];
-        if (h.done) continue;
-        if (best < 0 || compareKeys(h.value.key, (heads[best].value as WalkItem).key) < 0) best = i;
-      }
-      if (best < 0) return;
-      const item = heads[best].value as WalkItem;
-      heads[best] = await its[best].next();
-      if (item.key === last) continue;
-      last = item.key;
-      yield item;
-    }
+  listObjects(bucket: string, o: L.ListOptions): Promise<L.ListResult> {
+    return listObjects(this, bucket, o);
   }
 
-  async listObjects(bucket: string, o: L.ListOptions): Promise<L.ListResult> {
-    await this.buckets.get(bucket);
-    const prefix = o.prefix ?? '';
-    const delim = o.delimiter || undefined;
-    const res: L.ListResult = { objects: [], commonPrefixes: [], isTruncated: false };
-    if (o.maxKeys <= 0) return res;
-    let count = 0;
-    let lastPrefix: string | undefined;
-    for await (const item of this.walk(bucket, { prefix, delimiter: delim, after: o.after })) {
-      let cp: string | undefined = item.kind === 'prefix' ? item.key : undefined;
-      if (!cp && delim) {
-        const i = item.key.indexOf(delim, prefix.length);
-        if (i >= 0) cp = item.key.slice(0, i + delim.length);
-      }
-      if (cp !== undefined && cp === lastPrefix) continue;
-      if (count === o.maxKeys) {
-        res.isTruncated = true;
-        break;
-      }
-      count++;
-      if (cp !== undefined) {
-        lastPrefix = cp;
-        res.commonPrefixes.push(cp);
-        res.nextAfter = cp;
-      } else if (item.kind === 'obj') {
-        const l = item.latest;
-        res.objects.push({
-          bucket,
-          key: item.key,
-          versionId: l.v ?? 'null',
-          isLatest: true,
-          deleteMarker: false,
-          size: l.s,
-          etag: l.e,
-          lastModified: new Date(l.m),
-          storageClass: (l.c ?? 'STANDARD') as L.StorageClass,
-          contentHeaders: {},
-          userMetadata: {},
-        });
-        res.nextAfter = item.key;
-      }
-    }
-    if (!res.isTruncated) delete res.nextAfter;
-    return res;
-  }
-
-  async listObjectVersions(bucket: string, o: L.ListVersionsOptions): Promise<L.ListVersionsResult> {
-    await this.buckets.get(bucket);
-    const prefix = o.prefix ?? '';
-    const delim = o.delimiter || undefined;
-    const res: L.ListVersionsResult = { versions: [], commonPrefixes: [], isTruncated: false };
-    if (o.maxKeys <= 0) return res;
-    let count = 0;
-    let lastPrefix: string | undefined;
-    // With a version-id marker the marker key itself still has versions to give.
-    const afterInclusive = !!(o.keyMarker && o.versionIdMarker);
-    const walk = this.walk(bucket, { prefix, delimiter: delim, after: o.keyMarker || undefined, afterInclusive, withDeleted: true });
-    const cpOf = (item: WalkItem): string | undefined => {
-      if (item.kind === 'prefix') return item.key;
-      const i = delim ? item.key.indexOf(delim, prefix.length) : -1;
-      return i >= 0 ? item.key.slice(0, i + delim!.length) : undefined;
-    };
-    // Every key's versions come from its metadata: read those of the next keys concurrently.
-    const items = prefetch(walk, VERSIONS_AHEAD, (item) => {
-      if (cpOf(item) !== undefined) return undefined;
-      const p = this.setOf(item.key).resolve(bucket, item.key);
-      p.catch(() => {});
-      return p;
-    });
-    outer: for await (const [item, pending] of items) {
-      const cp = cpOf(item);
-      if (cp !== undefined) {
-        if (cp === lastPrefix) continue;
-        if (count === o.maxKeys) {
-          res.isTruncated = true;
-          break;
-        }
-        count++;
-        lastPrefix = cp;
-        res.commonPrefixes.push(cp);
-        res.nextKeyMarker = cp;
-        delete res.nextVersionIdMarker;
-        continue;
-      }
-      const { resolved } = await pending!;
-      let versions = resolved.versions;
-      if (o.keyMarker && o.versionIdMarker && item.key === o.keyMarker) {
-        const i = versions.findIndex((v) => v.id === o.versionIdMarker);
-        versions = i >= 0 ? versions.slice(i + 1) : versions;
-      }
-      for (const v of versions) {
-        if (count === o.maxKeys) {
-          res.isTruncated = true;
-          break outer;
-        }
-        count++;
-        res.versions.push(toObjectInfo(bucket, item.key, v, v === resolved.versions[0]));
-        res.nextKeyMarker = item.key;
-        res.nextVersionIdMarker = v.id;
-      }
-    }
-    if (!res.isTruncated) {
-      delete res.nextKeyMarker;
-      delete res.nextVersionIdMarker;
-    }
-    return res;
+  listObjectVersions(bucket: string, o: L.ListVersionsOptions): Promise<L.ListVersionsResult> {
+    return listObjectVersions(this, bucket, o);
   }
 
   // Multipart uploads (engine/multipart.ts)
@@ -413,34 +292,5 @@ export class ErasureObjects implements L.ObjectLayer {
   /** Resolves when the heal queue is empty and no drive is being rebuilt. */
   healIdle(): Promise<void> {
     return this.healer.idle();
-  }
-
-  /** True when the bucket holds any key, version or delete marker. */
-  async bucketHasObjects(bucket: string): Promise<boolean> {
-    for await (const _ of this.walk(bucket, { prefix: '', withDeleted: true })) return true;
-    return false;
-  }
-}
-
-const VERSIONS_AHEAD = 32;
-
-/** Items of `src` in order, each with work started for it up to `ahead` items before it is reached. */
-async function* prefetch<T, R>(src: AsyncIterable<T>, ahead: number, start: (t: T) => R | undefined): AsyncGenerator<[T, R | undefined]> {
-  const it = src[Symbol.asyncIterator]();
-  const window: [T, R | undefined][] = [];
-  let done = false;
-  try {
-    for (;;) {
-      while (!done && window.length < ahead) {
-        const n = await it.next();
-        if (n.done) done = true;
-        else window.push([n.value, start(n.value)]);
-      }
-      const head = window.shift();
-      if (!head) return;
-      yield head;
-    }
-  } finally {
-    await it.return?.();
   }
 }

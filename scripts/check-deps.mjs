@@ -39,7 +39,8 @@ function* sourceFiles(dir) {
   }
 }
 
-const importRe = /(?:^|[\s;])(?:import|export)\s[^'"`]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;
+const importRe =
+  /(?:^|[\s;])(?:import|export)\s[^'"`]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;
 const problems = [];
 
 for (const [pkg, allowed] of Object.entries(allowedPackages)) {
@@ -50,7 +51,8 @@ for (const [pkg, allowed] of Object.entries(allowedPackages)) {
       const rel = relative(root, file);
       if (spec.startsWith('@cairn/')) {
         const target = spec.split('/').slice(0, 2).join('/');
-        if (!allowed.includes(target)) problems.push(`${rel}: imports ${spec}, but ${pkg} may import only [${allowed.join(', ')}]`);
+        if (!allowed.includes(target))
+          problems.push(`${rel}: imports ${spec}, but ${pkg} may import only [${allowed.join(', ')}]`);
       } else if (spec.startsWith('.')) {
         const target = resolve(dirname(file), spec);
         const targetPkg = relative(root, target).split(sep)[0];

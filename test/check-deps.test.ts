@@ -29,16 +29,20 @@ describe('dependency direction check', () => {
   });
 
   it('accepts the allowed arrows', () => {
-    const r = check(tree({
-      'select-engine/src/a.ts': "import { x } from '@cairn/native';\n",
-      'server/src/api/b.ts': "import { y } from '../storage/index.js';\nimport '@cairn/select-engine';\n",
-      'server/src/http/c.ts': "export { z } from '../api/b.js';\n",
-    }));
+    const r = check(
+      tree({
+        'select-engine/src/a.ts': "import { x } from '@cairn/native';\n",
+        'server/src/api/b.ts': "import { y } from '../storage/index.js';\nimport '@cairn/select-engine';\n",
+        'server/src/http/c.ts': "export { z } from '../api/b.js';\n",
+      }),
+    );
     expect(r.status).toBe(0);
   });
 
-  it('lets a package\'s tests use the shared helpers in test/, but not its sources', () => {
-    expect(check(tree({ 'server/test/api/x.test.ts': "import { h } from '../../../test/helpers/cairn.js';\n" })).status).toBe(0);
+  it("lets a package's tests use the shared helpers in test/, but not its sources", () => {
+    expect(
+      check(tree({ 'server/test/api/x.test.ts': "import { h } from '../../../test/helpers/cairn.js';\n" })).status,
+    ).toBe(0);
     const r = check(tree({ 'server/src/api/x.ts': "import { h } from '../../../test/helpers/cairn.js';\n" }));
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('reaches into test/');
@@ -56,20 +60,24 @@ describe('dependency direction check', () => {
   });
 
   it('fails when http imports storage, even for a type: the API stands between them', () => {
-    const r = check(tree({
-      'server/src/http/a.ts': "import type { ObjectLayer } from '../storage/object-layer.js';\n",
-      'server/src/http/b.ts': "export { x } from '../api/index.js';\n",
-    }));
+    const r = check(
+      tree({
+        'server/src/http/a.ts': "import type { ObjectLayer } from '../storage/object-layer.js';\n",
+        'server/src/http/b.ts': "export { x } from '../api/index.js';\n",
+      }),
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('server/src/http/a.ts: server/src/http must not import server/src/storage');
     expect(r.stderr).not.toContain('http/b.ts');
   });
 
   it('fails when storage imports http, or reaches into another package by path', () => {
-    const r = check(tree({
-      'server/src/storage/x.ts': "import { app } from '../http/app.js';\n",
-      'select-engine/src/y.ts': "import { q } from '../../server/src/index.js';\n",
-    }));
+    const r = check(
+      tree({
+        'server/src/storage/x.ts': "import { app } from '../http/app.js';\n",
+        'select-engine/src/y.ts': "import { q } from '../../server/src/index.js';\n",
+      }),
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('server/src/storage must not import server/src/http');
     expect(r.stderr).toContain('reaches into server/');

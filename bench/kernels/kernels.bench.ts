@@ -84,7 +84,10 @@ function jsCrc32c(data: Uint8Array): number {
 }
 
 const zlibCrc32 = (zlib as unknown as { crc32?: (d: Uint8Array) => number }).crc32;
-const nodeHash = (algorithm: string): Kernel => (b) => createHash(algorithm).update(b).digest();
+const nodeHash =
+  (algorithm: string): Kernel =>
+  (b) =>
+    createHash(algorithm).update(b).digest();
 
 /** The shards of `block` with `lost` ones missing: prepared once per input size. */
 function lossy(data: number, parity: number, lost: number[], framed = false): (block: Buffer) => (Buffer | null)[] {
@@ -117,14 +120,28 @@ interface Row {
 
 const upload = new UploadHasher('CRC32C');
 const ROWS: Row[] = [
-  ...([[4, 2], [8, 4], [12, 4], [16, 4]] as const).map(([d, p]): Row => ({
-    name: `RS encode ${d}+${p}`,
-    kernel: (b) => encodeShards(b, d, p, OUT),
-    target: '>= 8',
-  })),
+  ...(
+    [
+      [4, 2],
+      [8, 4],
+      [12, 4],
+      [16, 4],
+    ] as const
+  ).map(
+    ([d, p]): Row => ({
+      name: `RS encode ${d}+${p}`,
+      kernel: (b) => encodeShards(b, d, p, OUT),
+      target: '>= 8',
+    }),
+  ),
   { name: 'RS encode 12+4, packed copy', kernel: (b) => encodeBlock(b, 12, 4, OUT) },
   { name: 'RS reconstruct 12+4 (4 lost)', kernel: reconstruct(12, 4, [0, 3, 6, 9]) },
-  { name: 'HighwayHash-256', kernel: (b) => highwayHash(b, KEY, 256), alt: ['node:crypto sha256', nodeHash('sha256')], target: '>= 8' },
+  {
+    name: 'HighwayHash-256',
+    kernel: (b) => highwayHash(b, KEY, 256),
+    alt: ['node:crypto sha256', nodeHash('sha256')],
+    target: '>= 8',
+  },
   { name: 'CRC32', kernel: (b) => crc32(b), alt: zlibCrc32 ? ['node:zlib crc32', (b) => zlibCrc32(b)] : undefined },
   { name: 'CRC32C', kernel: (b) => crc32c(b), alt: ['JS table loop', jsCrc32c], target: '>= 20' },
   { name: 'CRC64NVME', kernel: (b) => crc64nvme(b), target: '>= 20' },
@@ -193,4 +210,6 @@ console.log(
   `\nfused pass vs MD5 alone at 1 MiB: ${slower(fused[1], md5[1])} slower than native MD5, ` +
     `${slower(fused[1], nodeMd5[1])} slower than node:crypto MD5 (target: at most 25%)`,
 );
-console.log(`targets are checked at 1 MiB (the storage block size); CPU: ${(await import('node:os')).cpus()[0]?.model ?? '?'}`);
+console.log(
+  `targets are checked at 1 MiB (the storage block size); CPU: ${(await import('node:os')).cpus()[0]?.model ?? '?'}`,
+);

@@ -35,7 +35,8 @@ export class S3Client {
 
   constructor(cfg: ClientConfig) {
     this.url = new URL(cfg.endpoint);
-    if (this.url.protocol !== 'http:' && this.url.protocol !== 'https:') throw new Error(`endpoint must be http(s): ${cfg.endpoint}`);
+    if (this.url.protocol !== 'http:' && this.url.protocol !== 'https:')
+      throw new Error(`endpoint must be http(s): ${cfg.endpoint}`);
     this.host = this.url.host;
     this.signer = new SigV4Signer({ accessKey: cfg.accessKey, secretKey: cfg.secretKey, region: cfg.region });
   }
@@ -47,18 +48,36 @@ export class S3Client {
   /** The request head, signed, ending in the blank line. */
   head(r: S3Request): string {
     const amzDate = this.signer.now();
-    const signed: Record<string, string> = { host: this.host, 'x-amz-content-sha256': UNSIGNED_PAYLOAD, 'x-amz-date': amzDate };
+    const signed: Record<string, string> = {
+      host: this.host,
+      'x-amz-content-sha256': UNSIGNED_PAYLOAD,
+      'x-amz-date': amzDate,
+    };
     if (r.range) signed.range = r.range;
-    const auth = this.signer.authorization({ method: r.method, path: r.path, query: r.query, headers: signed, payloadHash: UNSIGNED_PAYLOAD, amzDate });
+    const auth = this.signer.authorization({
+      method: r.method,
+      path: r.path,
+      query: r.query,
+      headers: signed,
+      payloadHash: UNSIGNED_PAYLOAD,
+      amzDate,
+    });
     const qs = r.query && r.query.length > 0 ? `?${canonicalQueryString(r.query)}` : '';
-    return `${r.method} ${r.path}${qs} HTTP/1.1\r\nHost: ${this.host}\r\nx-amz-content-sha256: ${UNSIGNED_PAYLOAD}\r\n` +
-      `x-amz-date: ${amzDate}\r\nAuthorization: ${auth}\r\n` + (r.range ? `Range: ${r.range}\r\n` : '') +
-      (r.method === 'PUT' ? `Content-Length: ${r.body ? r.body.length : 0}\r\n` : '') + '\r\n';
+    return (
+      `${r.method} ${r.path}${qs} HTTP/1.1\r\nHost: ${this.host}\r\nx-amz-content-sha256: ${UNSIGNED_PAYLOAD}\r\n` +
+      `x-amz-date: ${amzDate}\r\nAuthorization: ${auth}\r\n` +
+      (r.range ? `Range: ${r.range}\r\n` : '') +
+      (r.method === 'PUT' ? `Content-Length: ${r.body ? r.body.length : 0}\r\n` : '') +
+      '\r\n'
+    );
   }
 }
 
 export class S3Connection {
-  constructor(private readonly client: S3Client, private readonly conn: Http1Connection) {}
+  constructor(
+    private readonly client: S3Client,
+    private readonly conn: Http1Connection,
+  ) {}
 
   request(r: S3Request): Promise<S3Response> {
     return this.conn.request(this.client.head(r), r.body, r.method === 'HEAD');

@@ -35,7 +35,14 @@ export interface LoadConfig {
 
 /** Modes that read or remove objects that must exist beforehand. */
 export function needsObjects(mode: Mode): boolean {
-  return mode === 'get' || mode === 'get-range' || mode === 'head' || mode === 'delete' || mode === 'list' || mode === 'mixed';
+  return (
+    mode === 'get' ||
+    mode === 'get-range' ||
+    mode === 'head' ||
+    mode === 'delete' ||
+    mode === 'list' ||
+    mode === 'mixed'
+  );
 }
 
 /** Modes that send object bodies (and so need the payload buffer). */

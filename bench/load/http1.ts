@@ -73,9 +73,21 @@ export class Http1Connection {
   private open(): net.Socket {
     const port = Number(this.url.port) || (this.url.protocol === 'https:' ? 443 : 80);
     const host = this.url.hostname.replace(/^\[|\]$/g, '');
-    const s = this.url.protocol === 'https:'
-      ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host })
-      : net.connect({ host, port, noDelay: true, onread: { buffer: this.readBuffer, callback: (n) => { this.onData(this.readBuffer.subarray(0, n)); return true; } } });
+    const s =
+      this.url.protocol === 'https:'
+        ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host })
+        : net.connect({
+            host,
+            port,
+            noDelay: true,
+            onread: {
+              buffer: this.readBuffer,
+              callback: (n) => {
+                this.onData(this.readBuffer.subarray(0, n));
+                return true;
+              },
+            },
+          });
     if (this.url.protocol === 'https:') s.on('data', (b: Buffer) => this.onData(b));
     s.setNoDelay(true);
     // Events of a socket this connection already let go of (closed after a response) concern no request.
@@ -146,7 +158,8 @@ export class Http1Connection {
     p.keepAlive = !/\r\nconnection:[ \t]*close\r\n/i.test(head) && head.startsWith('HTTP/1.1');
     const length = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head);
     if (p.isHead || status === 204 || status === 304) p.body = { kind: 'length', left: 0 };
-    else if (/\r\ntransfer-encoding:[^\r]*chunked/i.test(head)) p.body = { kind: 'chunked', step: 'size', left: 0, line: '' };
+    else if (/\r\ntransfer-encoding:[^\r]*chunked/i.test(head))
+      p.body = { kind: 'chunked', step: 'size', left: 0, line: '' };
     else if (length) p.body = { kind: 'length', left: Number(length[1]) };
     else {
       p.body = { kind: 'close' };

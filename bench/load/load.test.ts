@@ -18,9 +18,24 @@ beforeAll(async () => {
 afterAll(() => mem.close());
 
 const base = (over: Partial<LoadConfig>): LoadConfig => ({
-  name: 't', mode: 'put', endpoint: mem.url, accessKey: 'ak', secretKey: 'sk', region: 'us-east-1',
-  bucket: 'tb', prefix: 'p/', objSize: 4096, objects: 20, concurrency: 4, durationMs: 300, rangeSize: 1000,
-  getRatio: 0.5, listMaxKeys: 1000, workers: 0, prepare: true, ...over,
+  name: 't',
+  mode: 'put',
+  endpoint: mem.url,
+  accessKey: 'ak',
+  secretKey: 'sk',
+  region: 'us-east-1',
+  bucket: 'tb',
+  prefix: 'p/',
+  objSize: 4096,
+  objects: 20,
+  concurrency: 4,
+  durationMs: 300,
+  rangeSize: 1000,
+  getRatio: 0.5,
+  listMaxKeys: 1000,
+  workers: 0,
+  prepare: true,
+  ...over,
 });
 const log = () => {};
 
@@ -117,7 +132,11 @@ describe('HTTP/1.1 client framing', () => {
 
   it('reads chunked, content-length, HEAD and connection: close responses on one connection', async () => {
     const c = new Http1Connection(url);
-    expect(await c.request(head('/chunked'), undefined, false)).toEqual({ status: 200, bytes: 70_007, errorText: undefined });
+    expect(await c.request(head('/chunked'), undefined, false)).toEqual({
+      status: 200,
+      bytes: 70_007,
+      errorText: undefined,
+    });
     expect((await c.request(head('/plain'), undefined, false)).bytes).toBe(5);
     expect((await c.request(head('/plain', 'HEAD'), undefined, true)).bytes).toBe(0);
     expect((await c.request(head('/close'), undefined, false)).bytes).toBe(10);

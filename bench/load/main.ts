@@ -88,7 +88,8 @@ export function configFrom(v: Values): LoadConfig {
 
 async function readResults(path: string): Promise<ResultFile> {
   const f = JSON.parse(await readFile(path, 'utf8')) as ResultFile;
-  if (f.tool !== 'cairn-load' || !Array.isArray(f.runs)) throw new Error(`${path}: not a result file of this load generator`);
+  if (f.tool !== 'cairn-load' || !Array.isArray(f.runs))
+    throw new Error(`${path}: not a result file of this load generator`);
   return f;
 }
 
@@ -100,9 +101,13 @@ function printRuns(runs: RunResult[]): void {
 
 /** Starts the in-memory server in a child process (as a real server would be) and returns its URL. */
 async function spawnMemServer(bodySize: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'serve', '--port', '0', '--body-size', bodySize], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), 'serve', '--port', '0', '--body-size', bodySize],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (b: Buffer) => {
@@ -125,7 +130,14 @@ async function ceiling(v: Values): Promise<RunResult[]> {
     { name: 'ceiling-head-4KiB', mode: 'head', objSize: 4096, concurrency: 32 },
     { name: 'ceiling-put-64MiB', mode: 'put', objSize: 64 << 20, objects: 8, concurrency: 8 },
     { name: 'ceiling-get-64MiB', mode: 'get', objSize: 64 << 20, objects: 8, concurrency: 8 },
-    { name: 'ceiling-get-range-8MiB', mode: 'get-range', objSize: 64 << 20, rangeSize: 8 << 20, objects: 8, concurrency: 16 },
+    {
+      name: 'ceiling-get-range-8MiB',
+      mode: 'get-range',
+      objSize: 64 << 20,
+      rangeSize: 8 << 20,
+      objects: 8,
+      concurrency: 16,
+    },
   ];
   const runs: RunResult[] = [];
   try {

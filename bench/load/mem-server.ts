@@ -65,10 +65,18 @@ function listXml(bucket: string, objects: Map<string, number>, url: URL): string
   keys.sort();
   const page = keys.slice(0, maxKeys);
   const truncated = keys.length > maxKeys;
-  const contents = page.map((k) => `<Contents><Key>${xmlEscape(k)}</Key><Size>${objects.get(head + k)}</Size><ETag>"0"</ETag><StorageClass>STANDARD</StorageClass></Contents>`).join('');
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult><Name>${xmlEscape(bucket)}</Name><Prefix>${xmlEscape(prefix)}</Prefix>` +
+  const contents = page
+    .map(
+      (k) =>
+        `<Contents><Key>${xmlEscape(k)}</Key><Size>${objects.get(head + k)}</Size><ETag>"0"</ETag><StorageClass>STANDARD</StorageClass></Contents>`,
+    )
+    .join('');
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult><Name>${xmlEscape(bucket)}</Name><Prefix>${xmlEscape(prefix)}</Prefix>` +
     `<KeyCount>${page.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>` +
-    (truncated ? `<NextContinuationToken>${xmlEscape(page[page.length - 1])}</NextContinuationToken>` : '') + `${contents}</ListBucketResult>`;
+    (truncated ? `<NextContinuationToken>${xmlEscape(page[page.length - 1])}</NextContinuationToken>` : '') +
+    `${contents}</ListBucketResult>`
+  );
 }
 
 export function startMemServer(opts: { port?: number; host?: string; bodySize?: number } = {}): Promise<MemServer> {
@@ -97,7 +105,9 @@ export function startMemServer(opts: { port?: number; host?: string; bodySize?: 
       if (!buckets.has(bucket)) return s3Error(res, 404, 'NoSuchBucket');
       if (req.method === 'GET') {
         const xml = listXml(bucket, objects, url);
-        return void res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) }).end(xml);
+        return void res
+          .writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) })
+          .end(xml);
       }
       return s3Error(res, 405, 'MethodNotAllowed');
     }
@@ -122,8 +132,14 @@ export function startMemServer(opts: { port?: number; host?: string; bodySize?: 
         const size = objects.get(id);
         if (size === undefined) return s3Error(res, 404, 'NoSuchKey');
         const range = req.headers.range;
-        let start = 0, end = size - 1, status = 200;
-        const headers: http.OutgoingHttpHeaders = { etag, 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes' };
+        let start = 0,
+          end = size - 1,
+          status = 200;
+        const headers: http.OutgoingHttpHeaders = {
+          etag,
+          'content-type': 'application/octet-stream',
+          'accept-ranges': 'bytes',
+        };
         if (range) {
           const r = parseRange(range, size);
           if (!r) return s3Error(res, 416, 'InvalidRange');
@@ -151,7 +167,11 @@ export function startMemServer(opts: { port?: number; host?: string; bodySize?: 
       resolve({
         url: `http://${a.address}:${a.port}`,
         server,
-        close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+        close: () =>
+          new Promise((r) => {
+            server.closeAllConnections();
+            server.close(() => r());
+          }),
       });
     });
   });

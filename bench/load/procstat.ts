@@ -31,7 +31,10 @@ async function children(pid: number): Promise<number[]> {
 
 async function one(pid: number): Promise<ProcSample> {
   try {
-    const [status, stat] = await Promise.all([readFile(`/proc/${pid}/status`, 'utf8'), readFile(`/proc/${pid}/stat`, 'utf8')]);
+    const [status, stat] = await Promise.all([
+      readFile(`/proc/${pid}/status`, 'utf8'),
+      readFile(`/proc/${pid}/stat`, 'utf8'),
+    ]);
     const rss = /VmRSS:\s+(\d+) kB/.exec(status);
     // Fields after the ")" that closes the command name: utime and stime are the 12th and 13th.
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -63,7 +66,10 @@ export class ProcSampler {
   private timer?: NodeJS.Timeout;
   private busy = false;
 
-  constructor(private readonly pid: number, private readonly intervalMs = 200) {}
+  constructor(
+    private readonly pid: number,
+    private readonly intervalMs = 200,
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => void this.tick(), this.intervalMs);

@@ -74,21 +74,36 @@ export async function runPhase(cfg: LoadConfig): Promise<RunResult> {
   const t0 = Math.min(...reports.map((r) => r.startedAt));
   const seconds = Math.max(0.001, (Math.max(...reports.map((r) => r.endedAt)) - t0) / 1000);
   const byOp = new Map<OpKind, OpReport[]>();
-  for (const r of reports) for (const [k, v] of Object.entries(r.ops) as Array<[OpKind, OpReport]>) {
-    byOp.set(k, [...(byOp.get(k) ?? []), v]);
-  }
+  for (const r of reports)
+    for (const [k, v] of Object.entries(r.ops) as Array<[OpKind, OpReport]>) {
+      byOp.set(k, [...(byOp.get(k) ?? []), v]);
+    }
   const ops: RunResult['ops'] = {};
   for (const [k, list] of byOp) ops[k] = summarize(list, seconds);
   return {
-    name: cfg.name, mode: cfg.mode, endpoint: cfg.endpoint, objSize: cfg.objSize, rangeSize: cfg.rangeSize,
-    objects: cfg.objects, concurrency: cfg.concurrency, workers, seconds, ops,
+    name: cfg.name,
+    mode: cfg.mode,
+    endpoint: cfg.endpoint,
+    objSize: cfg.objSize,
+    rangeSize: cfg.rangeSize,
+    objects: cfg.objects,
+    concurrency: cfg.concurrency,
+    workers,
+    seconds,
+    ops,
     clientCores: (cpu.user + cpu.system) / 1e6 / seconds,
   };
 }
 
 /** Writes the objects a reading mode needs: `objects` PUTs at the run's concurrency. */
 export async function prepareObjects(cfg: LoadConfig, log: Log): Promise<void> {
-  const r = await runPhase({ ...cfg, name: `${cfg.name}:prepare`, mode: 'put', limit: cfg.objects, durationMs: 24 * 3600_000 });
+  const r = await runPhase({
+    ...cfg,
+    name: `${cfg.name}:prepare`,
+    mode: 'put',
+    limit: cfg.objects,
+    durationMs: 24 * 3600_000,
+  });
   const put = r.ops.put;
   if (!put || put.ops < cfg.objects) {
     throw new Error(`prepare: wrote ${put?.ops ?? 0} of ${cfg.objects} objects; ${put?.errorSamples.join('; ') ?? ''}`);

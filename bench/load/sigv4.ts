@@ -41,7 +41,10 @@ export function canonicalQueryString(query: ReadonlyArray<readonly [string, stri
 
 /** x-amz-date for a given time: 2013-05-24T00:00:00.000Z -> 20130524T000000Z. */
 export function amzDateOf(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 export class SigV4Signer {

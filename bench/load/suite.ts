@@ -90,7 +90,10 @@ interface Cairn {
 /** node arguments that run the cairn command: the built one, or the TypeScript sources through tsx. */
 async function cairnCommand(bin: string, fromSource: boolean): Promise<string[]> {
   const dist = join(REPO, 'server/dist/cli/main.js');
-  const built = await stat(dist).then(() => true, () => false);
+  const built = await stat(dist).then(
+    () => true,
+    () => false,
+  );
   if (fromSource || (bin === DEFAULT_BIN && !built)) {
     if (!fromSource) console.error(`${dist} missing (no \`npm run build\` yet): running Cairn from its sources`);
     return ['--conditions=source', '--import', 'tsx', join(REPO, 'server/src/cli/main.ts')];
@@ -119,7 +122,9 @@ async function startCairn(command: string[], drivesDir: string, accessKey: strin
       const tail = (await readFile(log, 'utf8').catch(() => '')).split('\n').slice(-15).join('\n');
       child.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });
-      throw new Error(`Cairn did not come up (${exited !== undefined ? `exit ${exited}` : 'timeout'}); its log ends:\n${tail}`);
+      throw new Error(
+        `Cairn did not come up (${exited !== undefined ? `exit ${exited}` : 'timeout'}); its log ends:\n${tail}`,
+      );
     }
     if (await healthy(url)) break;
     await new Promise((r) => setTimeout(r, 250));
@@ -142,27 +147,68 @@ export async function runSuite(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({ args: argv, options: OPTIONS, strict: true });
   const durationMs = parseDuration(v.duration!);
   let cairn: Cairn | undefined;
-  const endpoint = v.endpoint ?? (cairn = await startCairn(await cairnCommand(v['cairn-bin']!, v['from-source']!), v['drives-dir']!, v['access-key']!, v['secret-key']!)).url;
+  const endpoint =
+    v.endpoint ??
+    (cairn = await startCairn(
+      await cairnCommand(v['cairn-bin']!, v['from-source']!),
+      v['drives-dir']!,
+      v['access-key']!,
+      v['secret-key']!,
+    )).url;
   const pid = cairn?.child.pid ?? (v['server-pid'] ? Number(v['server-pid']) : undefined);
   const sampler = pid ? new ProcSampler(pid) : undefined;
   sampler?.start();
   const big = Number(v['big-concurrency']);
   const common = {
-    endpoint, accessKey: v['access-key']!, secretKey: v['secret-key']!, region: v.region!, bucket: v.bucket!,
-    durationMs, rangeSize: 8 * MiB, getRatio: 0.8, listMaxKeys: 1000, workers: 0, prepare: false,
+    endpoint,
+    accessKey: v['access-key']!,
+    secretKey: v['secret-key']!,
+    region: v.region!,
+    bucket: v.bucket!,
+    durationMs,
+    rangeSize: 8 * MiB,
+    getRatio: 0.8,
+    listMaxKeys: 1000,
+    workers: 0,
+    prepare: false,
   };
   const phases: LoadConfig[] = [
-    { ...common, name: 'put-64MiB', mode: 'put', prefix: 'suite-64MiB/', objSize: 64 * MiB, objects: 8, concurrency: big },
-    { ...common, name: 'get-64MiB', mode: 'get', prefix: 'suite-64MiB/', objSize: 64 * MiB, objects: 8, concurrency: big },
+    {
+      ...common,
+      name: 'put-64MiB',
+      mode: 'put',
+      prefix: 'suite-64MiB/',
+      objSize: 64 * MiB,
+      objects: 8,
+      concurrency: big,
+    },
+    {
+      ...common,
+      name: 'get-64MiB',
+      mode: 'get',
+      prefix: 'suite-64MiB/',
+      objSize: 64 * MiB,
+      objects: 8,
+      concurrency: big,
+    },
     // No target: how 8 MiB ranged readers (Parquet column chunks, ML loaders) fare on the same objects.
-    { ...common, name: 'get-range-8MiB', mode: 'get-range', prefix: 'suite-64MiB/', objSize: 64 * MiB, objects: 8, concurrency: 2 * big },
+    {
+      ...common,
+      name: 'get-range-8MiB',
+      mode: 'get-range',
+      prefix: 'suite-64MiB/',
+      objSize: 64 * MiB,
+      objects: 8,
+      concurrency: 2 * big,
+    },
     { ...common, name: 'put-4KiB', mode: 'put', prefix: 'suite-4KiB/', objSize: 4096, objects: 5000, concurrency: 32 },
     { ...common, name: 'get-4KiB', mode: 'get', prefix: 'suite-4KiB/', objSize: 4096, objects: 5000, concurrency: 32 },
   ];
   if (v.phases) {
     const want = new Set(v.phases.split(','));
     const unknown = [...want].filter((n) => !phases.some((p) => p.name === n));
-    if (unknown.length) throw new Error(`unknown phase ${unknown.join(', ')}; phases: ${phases.map((p) => p.name).join(', ')}`);
+    if (unknown.length)
+      throw new Error(`unknown phase ${unknown.join(', ')}; phases: ${phases.map((p) => p.name).join(', ')}`);
     phases.splice(0, phases.length, ...phases.filter((p) => want.has(p.name)));
   }
   const runs: RunResult[] = [];
@@ -198,25 +244,45 @@ export async function runSuite(argv: string[]): Promise<void> {
     if (!r && v.phases) continue; // not selected
     const val = r ? t.value(r) : 0;
     const errors = r ? Object.values(r.ops).reduce((n, s) => n + (s?.errors ?? 0), 0) : 0;
-    rows.push([t.what, `>= ${t.min} ${t.unit}`, `${val.toFixed(t.unit === 'GiB/s' ? 2 : 0)} ${t.unit}`,
-      (val >= t.min ? 'PASS' : 'FAIL') + (errors ? ` (${errors} errors)` : '')]);
+    rows.push([
+      t.what,
+      `>= ${t.min} ${t.unit}`,
+      `${val.toFixed(t.unit === 'GiB/s' ? 2 : 0)} ${t.unit}`,
+      (val >= t.min ? 'PASS' : 'FAIL') + (errors ? ` (${errors} errors)` : ''),
+    ]);
   }
   if (sampler) {
-    rows.push(['server RSS max', `< ${RSS_LIMIT / 1e6} MB`, `${(sampler.maxBytes / 1e6).toFixed(0)} MB`,
-      sampler.samples === 0 ? 'no samples' : sampler.maxBytes < RSS_LIMIT ? 'PASS' : 'FAIL']);
+    rows.push([
+      'server RSS max',
+      `< ${RSS_LIMIT / 1e6} MB`,
+      `${(sampler.maxBytes / 1e6).toFixed(0)} MB`,
+      sampler.samples === 0 ? 'no samples' : sampler.maxBytes < RSS_LIMIT ? 'PASS' : 'FAIL',
+    ]);
   } else {
     rows.push(['server RSS max', `< ${RSS_LIMIT / 1e6} MB`, 'n/a', 'pass --server-pid to sample']);
   }
-  console.log(`\nendpoint ${endpoint}${cairn ? ` (Cairn, 4 drives under ${v['drives-dir']})` : ''}, ${durationMs / 1000} s per run\n`);
+  console.log(
+    `\nendpoint ${endpoint}${cairn ? ` (Cairn, 4 drives under ${v['drives-dir']})` : ''}, ${durationMs / 1000} s per run\n`,
+  );
   console.log(runTable(runs));
   const errors = errorReport(runs);
   if (errors) console.log(`\n${errors}`);
   console.log(`\n${table(rows)}`);
   if (sampler) {
-    console.log(`RSS max per run (MB): ${Object.entries(sampler.perLabelMax).map(([k, b]) => `${k} ${(b / 1e6).toFixed(0)}`).join(', ')}`);
+    console.log(
+      `RSS max per run (MB): ${Object.entries(sampler.perLabelMax)
+        .map(([k, b]) => `${k} ${(b / 1e6).toFixed(0)}`)
+        .join(', ')}`,
+    );
   }
   if (v.json) {
-    await writeResults(v.json, runs, sampler ? { rss: { maxBytes: sampler.maxBytes, samples: sampler.samples, perRunMaxBytes: sampler.perLabelMax } } : {});
+    await writeResults(
+      v.json,
+      runs,
+      sampler
+        ? { rss: { maxBytes: sampler.maxBytes, samples: sampler.samples, perRunMaxBytes: sampler.perLabelMax } }
+        : {},
+    );
   }
 }
 

@@ -45,7 +45,13 @@ class OpStats {
   }
 
   report(): OpReport {
-    return { ops: this.ops, bytes: this.bytes, errors: this.errors, errorSamples: this.errorSamples, latency: this.hist.toData() };
+    return {
+      ops: this.ops,
+      bytes: this.bytes,
+      errors: this.errors,
+      errorSamples: this.errorSamples,
+      latency: this.hist.toData(),
+    };
   }
 }
 
@@ -90,13 +96,21 @@ async function main(input: WorkerInput): Promise<WorkerReport> {
       case 'get-range': {
         if (wholeRange) return get(path(randomIndex()));
         const start = Math.floor(Math.random() * (cfg.objSize - cfg.rangeSize + 1));
-        return { kind: 'get', method: 'GET', path: path(randomIndex()), range: `bytes=${start}-${start + cfg.rangeSize - 1}`, expect: cfg.rangeSize };
+        return {
+          kind: 'get',
+          method: 'GET',
+          path: path(randomIndex()),
+          range: `bytes=${start}-${start + cfg.rangeSize - 1}`,
+          expect: cfg.rangeSize,
+        };
       }
       case 'head':
         return { kind: 'head', method: 'HEAD', path: path(randomIndex()), expect: 0 };
       case 'delete': {
         const i = nextWriteIndex();
-        return i < Math.min(limit, cfg.objects) ? { kind: 'delete', method: 'DELETE', path: path(i), expect: -1 } : undefined;
+        return i < Math.min(limit, cfg.objects)
+          ? { kind: 'delete', method: 'DELETE', path: path(i), expect: -1 }
+          : undefined;
       }
       case 'mixed':
         return Math.random() < cfg.getRatio ? get(path(randomIndex())) : put(path(nextWriteIndex() % cfg.objects));
@@ -106,12 +120,21 @@ async function main(input: WorkerInput): Promise<WorkerReport> {
         const k = step % 4;
         if (k === 0) return put(p);
         if (k === 1) return get(p);
-        return k === 2 ? { kind: 'head', method: 'HEAD', path: p, expect: 0 } : { kind: 'delete', method: 'DELETE', path: p, expect: -1 };
+        return k === 2
+          ? { kind: 'head', method: 'HEAD', path: p, expect: 0 }
+          : { kind: 'delete', method: 'DELETE', path: p, expect: -1 };
       }
       case 'list':
         return {
-          kind: 'list', method: 'GET', path: objectPath(cfg.bucket), expect: -1,
-          query: [['list-type', '2'], ['prefix', cfg.prefix], ['max-keys', String(cfg.listMaxKeys)]],
+          kind: 'list',
+          method: 'GET',
+          path: objectPath(cfg.bucket),
+          expect: -1,
+          query: [
+            ['list-type', '2'],
+            ['prefix', cfg.prefix],
+            ['max-keys', String(cfg.listMaxKeys)],
+          ],
         };
     }
   }
@@ -135,7 +158,9 @@ async function main(input: WorkerInput): Promise<WorkerReport> {
         const res = await conn.request(op);
         const us = (performance.now() - t0) * 1000;
         if (res.status < 200 || res.status >= 300) {
-          s.error(`${op.method} ${op.path} -> ${res.status} ${(res.errorText ?? '').replace(/\s+/g, ' ').slice(0, 300)}`);
+          s.error(
+            `${op.method} ${op.path} -> ${res.status} ${(res.errorText ?? '').replace(/\s+/g, ' ').slice(0, 300)}`,
+          );
         } else if (op.expect >= 0 && res.bytes !== op.expect) {
           s.error(`${op.method} ${op.path} -> ${res.bytes} body bytes, expected ${op.expect}`);
         } else {

@@ -123,10 +123,15 @@ function policyTable() {
   const run = `*${'a?'.repeat(9_900)}b*`;
   const conditioned = parsePolicy(
     JSON.stringify({
-      Statement: [{
-        Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::bkt/*',
-        Condition: { StringLike: { 'aws:UserAgent': run } },
-      }],
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: '*',
+          Action: 's3:GetObject',
+          Resource: 'arn:aws:s3:::bkt/*',
+          Condition: { StringLike: { 'aws:UserAgent': run } },
+        },
+      ],
     }),
     'bkt',
   );

@@ -98,7 +98,8 @@ export async function compressedCsv(mb: number, type: 'GZIP' | 'BZIP2', python: 
   if (type === 'GZIP') {
     await pipeline(createReadStream(plain), createGzip(), createWriteStream(`${path}.tmp`));
   } else {
-    const code = 'import bz2, shutil, sys\nwith open(sys.argv[1], "rb") as f, bz2.open(sys.argv[2], "wb") as g: shutil.copyfileobj(f, g, 1 << 20)';
+    const code =
+      'import bz2, shutil, sys\nwith open(sys.argv[1], "rb") as f, bz2.open(sys.argv[2], "wb") as g: shutil.copyfileobj(f, g, 1 << 20)';
     try {
       await promisify(execFile)(python, ['-c', code, plain, `${path}.tmp`]);
     } catch (e) {

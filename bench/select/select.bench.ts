@@ -11,7 +11,15 @@
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { fileSource, scanCsv, scanJson, scanParquet, withDecompression, type ScanOptions, type ScanResult } from '../../select-engine/src/formats/index.js';
+import {
+  fileSource,
+  scanCsv,
+  scanJson,
+  scanParquet,
+  withDecompression,
+  type ScanOptions,
+  type ScanResult,
+} from '../../select-engine/src/formats/index.js';
 import type { ByteSource } from '../../select-engine/src/formats/types.js';
 import * as engine from '../../select-engine/src/index.js';
 import { compressedCsv, csvFile, jsonFile, parquetFile } from './data.js';
@@ -43,7 +51,14 @@ const rows: Row[] = [];
 type Open = (source: ByteSource, opts: ScanOptions) => Promise<ScanResult>;
 
 /** Runs a scan RUNS times (best time kept: the machine is shared) and consumes every batch with `sink`. */
-async function measure(format: string, query: string, path: string, open: Open, opts: Omit<ScanOptions, 'stats'>, sink?: (batch: unknown[]) => void) {
+async function measure(
+  format: string,
+  query: string,
+  path: string,
+  open: Open,
+  opts: Omit<ScanOptions, 'stats'>,
+  sink?: (batch: unknown[]) => void,
+) {
   if (!`${format} ${query}`.includes(ONLY)) return;
   let best: Row | undefined;
   for (let run = 0; run < RUNS; run++) {
@@ -65,12 +80,23 @@ async function measure(format: string, query: string, path: string, open: Open, 
     const cpu = process.cpuUsage(cpu0);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     if (!best || seconds < best.seconds) {
-      best = { format, query, inputMB: source.size / 1e6, processedMB: stats.bytesProcessed / 1e6, readMB: stats.bytesScanned / 1e6, seconds, cpuSeconds, records };
+      best = {
+        format,
+        query,
+        inputMB: source.size / 1e6,
+        processedMB: stats.bytesProcessed / 1e6,
+        readMB: stats.bytesScanned / 1e6,
+        seconds,
+        cpuSeconds,
+        records,
+      };
     }
   }
   rows.push(best!);
   const r = best!;
-  console.error(`  ${format} ${query}: ${(r.inputMB / r.seconds).toFixed(0)} MB/s, ${(r.inputMB / r.cpuSeconds).toFixed(0)} MB/CPU-s (${r.records} records)`);
+  console.error(
+    `  ${format} ${query}: ${(r.inputMB / r.seconds).toFixed(0)} MB/s, ${(r.inputMB / r.cpuSeconds).toFixed(0)} MB/CPU-s (${r.records} records)`,
+  );
 }
 
 /** A file source that counts the bytes it hands out (runSelect keeps its own Stats internal). */
@@ -95,7 +121,12 @@ async function countingSource(path: string) {
 }
 
 /** End to end: SQL text through runSelect (parse, plan, scan, evaluate, write, frame). */
-async function measureSql(format: string, path: string, request: Omit<engine.SelectRequest, 'expression'>, sql: string) {
+async function measureSql(
+  format: string,
+  path: string,
+  request: Omit<engine.SelectRequest, 'expression'>,
+  sql: string,
+) {
   const label = `${format} e2e`;
   if (!`${label} ${sql}`.includes(ONLY)) return;
   let best: Row | undefined;
@@ -113,15 +144,28 @@ async function measureSql(format: string, path: string, request: Omit<engine.Sel
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     if (!best || seconds < best.seconds) {
-      best = { format: label, query: sql, inputMB: source.size / 1e6, processedMB: counter.bytes / 1e6, readMB: counter.bytes / 1e6, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, records: frameBytes };
+      best = {
+        format: label,
+        query: sql,
+        inputMB: source.size / 1e6,
+        processedMB: counter.bytes / 1e6,
+        readMB: counter.bytes / 1e6,
+        seconds,
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
+        records: frameBytes,
+      };
     }
   }
   rows.push(best!);
-  console.error(`  ${label} ${sql}: ${(best!.inputMB / best!.seconds).toFixed(0)} MB/s (${best!.records} output bytes)`);
+  console.error(
+    `  ${label} ${sql}: ${(best!.inputMB / best!.seconds).toFixed(0)} MB/s (${best!.records} output bytes)`,
+  );
 }
 
 async function main() {
-  console.error(`select bench: ${MB} MiB CSV and JSON lines, ${PARQUET_ROWS} Parquet rows, best of ${RUNS} (files cached in the temp dir)`);
+  console.error(
+    `select bench: ${MB} MiB CSV and JSON lines, ${PARQUET_ROWS} Parquet rows, best of ${RUNS} (files cached in the temp dir)`,
+  );
   const csv = await csvFile(MB);
   const json = await jsonFile(MB);
   const parquet = await parquetFile(PARQUET_ROWS, PYTHON);
@@ -142,7 +186,9 @@ async function main() {
   type J = { amount: number; user: string };
   const openJson: Open = (s, o) => scanJson(s, { type: 'LINES' }, o);
   await measure('JSON lines', 'SELECT *', json, openJson, {});
-  await measure('JSON lines', 'SELECT * WHERE amount < 1000 (1%)', json, openJson, { filter: (r) => (r as J).amount < 1000 });
+  await measure('JSON lines', 'SELECT * WHERE amount < 1000 (1%)', json, openJson, {
+    filter: (r) => (r as J).amount < 1000,
+  });
   await measure('JSON lines', 'SELECT user, amount', json, openJson, {}, (b) => {
     for (const r of b as J[]) sum += r.user.length + r.amount;
   });
@@ -163,7 +209,10 @@ async function main() {
     });
     const lo = Math.floor(PARQUET_ROWS / 2);
     await measure('Parquet', `SELECT * WHERE id BETWEEN ${lo} AND ${lo + 9999} (stats prune)`, parquet, openParquet, {
-      conjuncts: [{ column: 'id', op: '>=', value: lo }, { column: 'id', op: '<=', value: lo + 9999 }],
+      conjuncts: [
+        { column: 'id', op: '>=', value: lo },
+        { column: 'id', op: '<=', value: lo + 9999 },
+      ],
       filter: (r) => (r as { id: number }).id >= lo && (r as { id: number }).id <= lo + 9999,
     });
   }
@@ -192,18 +241,25 @@ async function main() {
     if (!`CSV ${type} ${query}`.includes(ONLY)) continue;
     const file = await compressedCsv(COMPRESSED_MB, type, PYTHON);
     if (!file) continue;
-    await measure(`CSV ${type}`, query, file,
+    await measure(
+      `CSV ${type}`,
+      query,
+      file,
       (s, o) => scanCsv(withDecompression(s, type), { fileHeaderInfo: 'USE' }, o),
-      { filterColumns: ['amount'], filter: (r) => Number((r as string[])[2]) < 1000 });
+      { filterColumns: ['amount'], filter: (r) => Number((r as string[])[2]) < 1000 },
+    );
   }
 
   console.log('\n| format | query | input MB | MB/s (input, wall) | MB per CPU-s | read from object | records |');
   console.log('|---|---|---:|---:|---:|---:|---:|');
   // Compressed rows: MB/s of the compressed object; the decompressed rate is in the query column.
-  for (const r of rows) if (r.processedMB > r.readMB * 1.01) r.query += ` [${(r.processedMB / r.seconds).toFixed(0)} MB/s decompressed]`;
+  for (const r of rows)
+    if (r.processedMB > r.readMB * 1.01) r.query += ` [${(r.processedMB / r.seconds).toFixed(0)} MB/s decompressed]`;
   for (const r of rows) {
     const frac = `${r.readMB.toFixed(1)} MB (${((100 * r.readMB) / r.inputMB).toFixed(1)}%)`;
-    console.log(`| ${r.format} | ${r.query} | ${r.inputMB.toFixed(0)} | ${(r.inputMB / r.seconds).toFixed(0)} | ${(r.inputMB / r.cpuSeconds).toFixed(0)} | ${frac} | ${r.records} |`);
+    console.log(
+      `| ${r.format} | ${r.query} | ${r.inputMB.toFixed(0)} | ${(r.inputMB / r.seconds).toFixed(0)} | ${(r.inputMB / r.cpuSeconds).toFixed(0)} | ${frac} | ${r.records} |`,
+    );
   }
   if (sum === -1) console.log(sum); // keeps the sinks' work observable
 }

@@ -20,7 +20,15 @@ const chunked = (buf: Buffer) => chunkedBody(buf, 64 * 1024);
 
 async function drain(r: Readable): Promise<number> {
   let n = 0;
-  await pipeline(r, new Writable({ write(c: Buffer, _e, cb) { n += c.length; cb(); } }));
+  await pipeline(
+    r,
+    new Writable({
+      write(c: Buffer, _e, cb) {
+        n += c.length;
+        cb();
+      },
+    }),
+  );
   return n;
 }
 
@@ -50,11 +58,19 @@ await withStorage(4, async (s) => {
   const [, tPut] = await timed(async () => {
     for (let i = 0; i < bigCount; i++) await s.putObject('bench', `big/${i}`, chunked(buf), { size: buf.length });
   });
-  rows.push([`PUT ${bigMiB} MiB x${bigCount} (2+2)`, `${((bigMiB * bigCount) / tPut).toFixed(0)} MiB/s`, `${tPut.toFixed(2)} s`]);
+  rows.push([
+    `PUT ${bigMiB} MiB x${bigCount} (2+2)`,
+    `${((bigMiB * bigCount) / tPut).toFixed(0)} MiB/s`,
+    `${tPut.toFixed(2)} s`,
+  ]);
   const [, tGet] = await timed(async () => {
     for (let i = 0; i < bigCount; i++) await drain(await (await s.openObject('bench', `big/${i}`)).read());
   });
-  rows.push([`GET ${bigMiB} MiB x${bigCount} (2+2)`, `${((bigMiB * bigCount) / tGet).toFixed(0)} MiB/s`, `${tGet.toFixed(2)} s`]);
+  rows.push([
+    `GET ${bigMiB} MiB x${bigCount} (2+2)`,
+    `${((bigMiB * bigCount) / tGet).toFixed(0)} MiB/s`,
+    `${tGet.toFixed(2)} s`,
+  ]);
 
   const small = randomBytes(4096);
   const conc = 16;
@@ -69,7 +85,11 @@ await withStorage(4, async (s) => {
       }),
     );
   });
-  rows.push([`PUT 4 KiB x${smallCount} (16 concurrent)`, `${(smallCount / tSmallPut).toFixed(0)} ops/s`, `${tSmallPut.toFixed(2)} s`]);
+  rows.push([
+    `PUT 4 KiB x${smallCount} (16 concurrent)`,
+    `${(smallCount / tSmallPut).toFixed(0)} ops/s`,
+    `${tSmallPut.toFixed(2)} s`,
+  ]);
   const [, tSmallGet] = await timed(async () => {
     let next = 0;
     await Promise.all(
@@ -81,7 +101,11 @@ await withStorage(4, async (s) => {
       }),
     );
   });
-  rows.push([`GET 4 KiB x${smallCount} (16 concurrent)`, `${(smallCount / tSmallGet).toFixed(0)} ops/s`, `${tSmallGet.toFixed(2)} s`]);
+  rows.push([
+    `GET 4 KiB x${smallCount} (16 concurrent)`,
+    `${(smallCount / tSmallGet).toFixed(0)} ops/s`,
+    `${tSmallGet.toFixed(2)} s`,
+  ]);
 });
 
 // Listing: 100k keys under one prefix on 4 drives; the keys are written, then the engine is reopened
@@ -104,7 +128,11 @@ await withStorage(4, async (s) => {
         }),
       );
     });
-    rows.push([`fill: PUT ${listKeys} x 1 B (32 concurrent)`, `${(listKeys / tFill).toFixed(0)} ops/s`, `${tFill.toFixed(1)} s`]);
+    rows.push([
+      `fill: PUT ${listKeys} x 1 B (32 concurrent)`,
+      `${(listKeys / tFill).toFixed(0)} ops/s`,
+      `${tFill.toFixed(1)} s`,
+    ]);
     await s.close();
     s = await openStorage({ drives, background: false });
     const listAll = async () => {
@@ -121,19 +149,33 @@ await withStorage(4, async (s) => {
     const cpu0 = process.cpuUsage();
     const [n1, tCold] = await timed(listAll);
     const cpu1 = process.cpuUsage(cpu0);
-    rows.push([`LIST ${n1} keys, cold (1000/page)`, `${(n1 / tCold).toFixed(0)} keys/s`, `${tCold.toFixed(2)} s (cpu ${((cpu1.user + cpu1.system) / 1e6).toFixed(2)} s)`]);
+    rows.push([
+      `LIST ${n1} keys, cold (1000/page)`,
+      `${(n1 / tCold).toFixed(0)} keys/s`,
+      `${tCold.toFixed(2)} s (cpu ${((cpu1.user + cpu1.system) / 1e6).toFixed(2)} s)`,
+    ]);
     const cpu2 = process.cpuUsage();
     const [n2, tWarm] = await timed(listAll);
     const cpu3 = process.cpuUsage(cpu2);
-    rows.push([`LIST ${n2} keys, warm (1000/page)`, `${(n2 / tWarm).toFixed(0)} keys/s`, `${tWarm.toFixed(2)} s (cpu ${((cpu3.user + cpu3.system) / 1e6).toFixed(2)} s)`]);
+    rows.push([
+      `LIST ${n2} keys, warm (1000/page)`,
+      `${(n2 / tWarm).toFixed(0)} keys/s`,
+      `${tWarm.toFixed(2)} s (cpu ${((cpu3.user + cpu3.system) / 1e6).toFixed(2)} s)`,
+    ]);
     await s.close();
   } finally {
     await rm(root, { recursive: true, force: true });
   }
 }
 
-const w = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length)), Math.max(...rows.map((r) => r[2].length))];
-console.log(`Cairn storage engine, 4 drives (2+2) on ${base}, node ${process.version}, load average ${(await import('node:os')).loadavg()[0].toFixed(1)}`);
+const w = [
+  Math.max(...rows.map((r) => r[0].length)),
+  Math.max(...rows.map((r) => r[1].length)),
+  Math.max(...rows.map((r) => r[2].length)),
+];
+console.log(
+  `Cairn storage engine, 4 drives (2+2) on ${base}, node ${process.version}, load average ${(await import('node:os')).loadavg()[0].toFixed(1)}`,
+);
 console.log(`| ${'case'.padEnd(w[0])} | ${'rate'.padEnd(w[1])} | ${'time'.padEnd(w[2])} |`);
 console.log(`|${'-'.repeat(w[0] + 2)}|${'-'.repeat(w[1] + 2)}|${'-'.repeat(w[2] + 2)}|`);
 for (const r of rows) console.log(`| ${r[0].padEnd(w[0])} | ${r[1].padEnd(w[1])} | ${r[2].padEnd(w[2])} |`);

@@ -21,8 +21,10 @@ if (prebuilt.length > 0 && !force) {
 const cargo = spawnSync('cargo', ['--version'], { encoding: 'utf8' });
 if (cargo.error || cargo.status !== 0) {
   console.error(
-    '\n@cairn/native: no prebuilt binary for ' + `${process.platform}-${process.arch}` + ' and no Rust toolchain.\n' +
-      'Cairn\'s kernels are written in Rust and must be compiled here: install Rust (https://rustup.rs, ' +
+    '\n@cairn/native: no prebuilt binary for ' +
+      `${process.platform}-${process.arch}` +
+      ' and no Rust toolchain.\n' +
+      "Cairn's kernels are written in Rust and must be compiled here: install Rust (https://rustup.rs, " +
       '`cargo` must be on PATH, version 1.89 or newer), then run `npm ci` again.\n',
   );
   process.exit(1);

@@ -63,7 +63,13 @@ export class UploadHasher {
   }
 
   /** `encodeBlock` on the libuv thread pool; `block` and `out` must not change until it settles. */
-  async encodeBlockAsync(block: Buffer, data: number, parity: number, key: Uint8Array, out?: Buffer): Promise<Buffer[]> {
+  async encodeBlockAsync(
+    block: Buffer,
+    data: number,
+    parity: number,
+    key: Uint8Array,
+    out?: Buffer,
+  ): Promise<Buffer[]> {
     const size = frameSize(block.length, data);
     const dst = out ?? Buffer.allocUnsafe(size * (data + parity));
     await this.#inner.encodeBlockAsync(block, data, parity, key, dst);
@@ -144,7 +150,13 @@ function healResult(r: { rebuilt?: Buffer; indexes: number[]; bad: number[] }, s
  * Verifies all frames of one block (`null` where a drive lacks it) and rebuilds, framed, each that
  * is missing or bad, from at least `data` good ones.
  */
-export function healBlock(frames: (Uint8Array | null)[], data: number, parity: number, blockLength: number, key: Uint8Array): HealBlockResult {
+export function healBlock(
+  frames: (Uint8Array | null)[],
+  data: number,
+  parity: number,
+  blockLength: number,
+  key: Uint8Array,
+): HealBlockResult {
   return healResult(native.healBlock(frames, data, parity, blockLength, key), frameSize(blockLength, data));
 }
 

@@ -84,7 +84,13 @@ export async function encodeShardsAsync(block: Buffer, data: number, parity: num
  * The block of `blockLength` bytes from its `data + parity` shards (`null` for a missing shard; at
  * least `data` must be present). Written into `out` when given. Sync form.
  */
-export function decodeBlock(shards: (Uint8Array | null)[], data: number, parity: number, blockLength: number, out?: Buffer): Buffer {
+export function decodeBlock(
+  shards: (Uint8Array | null)[],
+  data: number,
+  parity: number,
+  blockLength: number,
+  out?: Buffer,
+): Buffer {
   const dst = output(out, blockLength);
   return dst.subarray(0, native.decodeBlock(shards, data, parity, blockLength, dst));
 }

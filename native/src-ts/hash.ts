@@ -40,7 +40,12 @@ export function crc64nvme(data: Uint8Array): bigint {
  * The CRC digest of `A || B` from the digests of A and B and B's length in bytes: an object's
  * FULL_OBJECT multipart checksum from its parts' checksums, without reading the data again.
  */
-export function checksumCombine(algorithm: CrcAlgorithm, first: Uint8Array, second: Uint8Array, secondLength: number): Buffer {
+export function checksumCombine(
+  algorithm: CrcAlgorithm,
+  first: Uint8Array,
+  second: Uint8Array,
+  secondLength: number,
+): Buffer {
   return native.checksumCombine(algorithm, first, second, secondLength);
 }
 

@@ -81,11 +81,21 @@ const TESTS: [string, () => void][] = [
   [
     'HighwayHash',
     () => {
-      expectHex('HighwayHash-256(0 bytes)', highwayHash(HH_INPUT.subarray(0, 0), HH_KEY, 256),
-        'f574c8c22a4844dd1f35c713730146d9ff1487b9ccbeaeb3f41d75453123da41');
-      expectHex('HighwayHash-256(64 bytes)', highwayHash(HH_INPUT, HH_KEY, 256),
-        '7524c16affe6d890f2c1da6e192a421a02b08e1ffe65379ebecf51c3c4d7bdc1');
-      expectHex('HighwayHash-128(1 byte)', highwayHash(HH_INPUT.subarray(0, 1), HH_KEY, 128), 'a8e7813689a8b0d6b4dc9cebf91d29dc');
+      expectHex(
+        'HighwayHash-256(0 bytes)',
+        highwayHash(HH_INPUT.subarray(0, 0), HH_KEY, 256),
+        'f574c8c22a4844dd1f35c713730146d9ff1487b9ccbeaeb3f41d75453123da41',
+      );
+      expectHex(
+        'HighwayHash-256(64 bytes)',
+        highwayHash(HH_INPUT, HH_KEY, 256),
+        '7524c16affe6d890f2c1da6e192a421a02b08e1ffe65379ebecf51c3c4d7bdc1',
+      );
+      expectHex(
+        'HighwayHash-128(1 byte)',
+        highwayHash(HH_INPUT.subarray(0, 1), HH_KEY, 128),
+        'a8e7813689a8b0d6b4dc9cebf91d29dc',
+      );
       expectHex('HighwayHash-64(64 bytes)', highwayHash(HH_INPUT, HH_KEY, 64), 'ffa6d24c5d2c5475');
     },
   ],
@@ -99,11 +109,13 @@ const TESTS: [string, () => void][] = [
         const block = blockTestPattern(len);
         const packed = encodeBlock(block, data, parity);
         expectHex(`SHA-256 of ${data}+${parity} shards`, checksum('SHA256', packed), want);
-        if (!Buffer.concat(encodeShards(block, data, parity)).equals(packed)) throw new Error(`${data}+${parity} encodeShards differs`);
+        if (!Buffer.concat(encodeShards(block, data, parity)).equals(packed))
+          throw new Error(`${data}+${parity} encodeShards differs`);
         const size = shardSize(len, data);
         const shards: (Buffer | null)[] = splitShards(packed, data + parity, size);
         for (const i of lose) shards[i] = null;
-        if (!decodeBlock(shards, data, parity, len).equals(block)) throw new Error(`${data}+${parity} decode gave wrong bytes`);
+        if (!decodeBlock(shards, data, parity, len).equals(block))
+          throw new Error(`${data}+${parity} decode gave wrong bytes`);
         const rebuilt = splitShards(reconstructShards(shards, data, parity), lose.length, size);
         lose.forEach((index, k) => {
           if (!rebuilt[k].equals(packed.subarray(index * size, (index + 1) * size))) {
@@ -123,7 +135,8 @@ const TESTS: [string, () => void][] = [
       const shards = splitShards(encodeBlock(block, 6, 3), 9, size);
       frames.forEach((f, i) => {
         if (!f.subarray(32).equals(shards[i])) throw new Error(`frame ${i}: shard differs from encodeBlock`);
-        if (!f.subarray(0, 32).equals(highwayHash(shards[i], HH_KEY, 256))) throw new Error(`frame ${i}: hash differs from highwayHash`);
+        if (!f.subarray(0, 32).equals(highwayHash(shards[i], HH_KEY, 256)))
+          throw new Error(`frame ${i}: hash differs from highwayHash`);
       });
       const d = up.finish();
       expectHex('upload MD5', d.md5, hex(checksum('MD5', block)));

@@ -38,7 +38,8 @@ describe('UploadHasher (fused upload pass)', () => {
       const blocks = [random.bytes(1 << 20), random.bytes(1), random.bytes(0), random.bytes(333_333)];
       for (const [k, block] of blocks.entries()) {
         const [data, parity] = k % 2 ? [12, 4] : [4, 2];
-        const frames = k % 2 ? await up.encodeBlockAsync(block, data, parity, KEY) : up.encodeBlock(block, data, parity, KEY);
+        const frames =
+          k % 2 ? await up.encodeBlockAsync(block, data, parity, KEY) : up.encodeBlock(block, data, parity, KEY);
         const expected = framesBySeparateKernels(block, data, parity);
         expect(frames.length).toBe(data + parity);
         frames.forEach((f, i) => expect(f.equals(expected[i])).toBe(true));
@@ -131,7 +132,10 @@ describe('readBlock / verifyFrames / healBlock', () => {
     given[8]![50] ^= 4;
     given[10] = null;
     given[3]![7] ^= 2;
-    for (const r of [healBlock(given, data, parity, block.length, KEY), await healBlockAsync(given, data, parity, block.length, KEY)]) {
+    for (const r of [
+      healBlock(given, data, parity, block.length, KEY),
+      await healBlockAsync(given, data, parity, block.length, KEY),
+    ]) {
       expect(r.bad).toEqual([3, 8]);
       expect([...(r.rebuilt?.keys() ?? [])]).toEqual([1, 3, 8, 10]);
       for (const [i, f] of r.rebuilt ?? []) expect(f.equals(frames[i])).toBe(true);

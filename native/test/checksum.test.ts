@@ -37,7 +37,11 @@ const VECTORS: [ChecksumAlgorithm, string, string][] = [
   ['SHA1', 'abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq', '84983e441c3bd26ebaae4aa1f95129e5e54670f1'],
   ['SHA256', '', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
   ['SHA256', 'abc', 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
-  ['SHA256', 'abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq', '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1'],
+  [
+    'SHA256',
+    'abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq',
+    '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1',
+  ],
 ];
 
 describe('checksum known answers', () => {
@@ -124,9 +128,9 @@ describe('checksumCombine', () => {
     let acc = checksum(algorithm, parts[0]);
     for (const p of parts.slice(1)) acc = checksumCombine(algorithm, acc, checksum(algorithm, p), p.length);
     expect(hex(acc)).toBe(hex(checksum(algorithm, Buffer.concat(parts))));
-    expect(hex(checksumCombine(algorithm, checksum(algorithm, ascii('1234')), checksum(algorithm, ascii('56789')), 5))).toBe(
-      hex(checksum(algorithm, ascii('123456789'))),
-    );
+    expect(
+      hex(checksumCombine(algorithm, checksum(algorithm, ascii('1234')), checksum(algorithm, ascii('56789')), 5)),
+    ).toBe(hex(checksum(algorithm, ascii('123456789'))));
   });
 
   it('rejects non-CRC algorithms and wrong digest lengths', () => {

@@ -39,7 +39,15 @@ function lossPatterns(data: number, parity: number, limit = 3000): number[][] {
   const n = data + parity;
   if (countSubsets(n, parity) <= limit) return [...subsets(n, parity)];
   const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
-  const edges = [[], range(0, parity), range(data, n), range(n - parity, n), range(0, Math.min(parity, data)), [0], [n - 1]];
+  const edges = [
+    [],
+    range(0, parity),
+    range(data, n),
+    range(n - parity, n),
+    range(0, Math.min(parity, data)),
+    [0],
+    [n - 1],
+  ];
   const sample: number[][] = [];
   for (let s = 0; s < 300; s++) {
     const k = random.int(1, parity + 1);
@@ -48,7 +56,16 @@ function lossPatterns(data: number, parity: number, limit = 3000): number[][] {
   return [...edges, ...sample];
 }
 
-const LAYOUTS: [number, number][] = [[1, 1], [2, 2], [4, 2], [4, 4], [6, 2], [8, 4], [12, 4], [16, 16]];
+const LAYOUTS: [number, number][] = [
+  [1, 1],
+  [2, 2],
+  [4, 2],
+  [4, 4],
+  [6, 2],
+  [8, 4],
+  [12, 4],
+  [16, 16],
+];
 
 describe('shardSize', () => {
   it('is ceil(len / data) rounded up to even, 0 for an empty block', () => {
@@ -92,7 +109,11 @@ describe.each(LAYOUTS)('layout %i+%i', (data, parity) => {
 
   it('fails cleanly with more than `parity` shards lost', () => {
     const block = random.bytes(1000);
-    const shards: (Buffer | null)[] = splitShards(encodeBlock(block, data, parity), data + parity, shardSize(1000, data));
+    const shards: (Buffer | null)[] = splitShards(
+      encodeBlock(block, data, parity),
+      data + parity,
+      shardSize(1000, data),
+    );
     for (let i = 0; i <= parity; i++) shards[i] = null;
     expect(() => decodeBlock(shards, data, parity, 1000)).toThrow(/too few shards/);
     expect(() => reconstructShards(shards, data, parity)).toThrow(/too few shards/);
@@ -101,8 +122,27 @@ describe.each(LAYOUTS)('layout %i+%i', (data, parity) => {
 
 describe('block sizes', () => {
   it('round-trips 0, 1, shard size ± 1 and multi-MiB blocks', () => {
-    for (const [data, parity] of [[4, 2], [12, 4], [5, 3], [16, 16], [1, 1]] as const) {
-      const sizes = [0, 1, 2, data - 1, data, data + 1, 2 * data - 1, 2 * data, 2 * data + 1, 1000 * data - 1, 1000 * data + 1, 3 * (1 << 20) + 7];
+    for (const [data, parity] of [
+      [4, 2],
+      [12, 4],
+      [5, 3],
+      [16, 16],
+      [1, 1],
+    ] as const) {
+      const sizes = [
+        0,
+        1,
+        2,
+        data - 1,
+        data,
+        data + 1,
+        2 * data - 1,
+        2 * data,
+        2 * data + 1,
+        1000 * data - 1,
+        1000 * data + 1,
+        3 * (1 << 20) + 7,
+      ];
       for (const len of sizes.filter((n) => n >= 0)) {
         const block = random.bytes(len);
         const size = shardSize(len, data);
@@ -129,9 +169,12 @@ describe('block sizes', () => {
       for (const lost of [[0, 1, 2, 3], [11, 12], [5], [0, 4, 8, 15]]) {
         const shards: (Buffer | null)[] = splitShards(packed, 16, size);
         for (const i of lost) shards[i] = null;
-        if (!decodeBlock(shards, 12, 4, len).equals(block)) throw new Error(`${len} bytes, lost [${lost}]: wrong block`);
+        if (!decodeBlock(shards, 12, 4, len).equals(block))
+          throw new Error(`${len} bytes, lost [${lost}]: wrong block`);
         const rebuilt = splitShards(reconstructShards(shards, 12, 4), lost.length, size);
-        lost.forEach((index, k) => expect(rebuilt[k].equals(packed.subarray(index * size, (index + 1) * size))).toBe(true));
+        lost.forEach((index, k) =>
+          expect(rebuilt[k].equals(packed.subarray(index * size, (index + 1) * size))).toBe(true),
+        );
       }
     }
   });
@@ -149,7 +192,13 @@ describe('block sizes', () => {
 
 describe('encodeShards (zero-copy data shards)', () => {
   it('gives the same shards as encodeBlock, the whole data shards as views of the block', async () => {
-    for (const [data, parity] of [[4, 2], [12, 4], [16, 16], [3, 0], [1, 1]] as const) {
+    for (const [data, parity] of [
+      [4, 2],
+      [12, 4],
+      [16, 16],
+      [3, 0],
+      [1, 1],
+    ] as const) {
       for (const len of [0, 1, 2, 5, 1000, 4096, 87_382 * 12, (1 << 20) + 1, 3 * (1 << 20) + 7]) {
         const block = random.bytes(len);
         const size = shardSize(len, data);
@@ -196,7 +245,9 @@ describe('sync and async forms', () => {
     expect(decodeBlock(shards, 8, 4, block.length).equals(block)).toBe(true);
     expect((await reconstructShardsAsync(shards, 8, 4)).equals(reconstructShards(shards, 8, 4))).toBe(true);
     const rebuilt = splitShards(reconstructShards(shards, 8, 4), 3, size);
-    [0, 3, 9].forEach((index, k) => expect(rebuilt[k].equals(packed.subarray(index * size, (index + 1) * size))).toBe(true));
+    [0, 3, 9].forEach((index, k) =>
+      expect(rebuilt[k].equals(packed.subarray(index * size, (index + 1) * size))).toBe(true),
+    );
   });
 
   it('reject bad arguments with clear errors', async () => {
@@ -208,7 +259,9 @@ describe('sync and async forms', () => {
     expect(() => decodeBlock(shards.slice(0, 5), 4, 2, 100)).toThrow(/expected 6 shards/);
     expect(() => decodeBlock([shards[0]!.subarray(1), ...shards.slice(1)], 4, 2, 100)).toThrow(/shard 0 has 25 bytes/);
     expect(() => decodeBlock(shards, 4, 2, 120)).toThrow(/shard 0 has 26 bytes, expected 30/); // blockLength must match
-    await expect(decodeBlockAsync([null, null, null, ...shards.slice(3)] as (Buffer | null)[], 4, 2, 100)).rejects.toThrow(/too few/);
+    await expect(
+      decodeBlockAsync([null, null, null, ...shards.slice(3)] as (Buffer | null)[], 4, 2, 100),
+    ).rejects.toThrow(/too few/);
     const big = Buffer.alloc(4096);
     expect(() => encodeBlock(big.subarray(0, 100), 4, 2, big.subarray(50))).toThrow(/overlaps an input/);
     expect(() => encodeShards(big.subarray(0, 100), 4, 2, big.subarray(99))).toThrow(/overlaps an input/);

@@ -8,7 +8,18 @@ describe('runSelfTest', () => {
     for (const r of report.results) expect(r, r.detail).toMatchObject({ ok: true });
     expect(report.ok).toBe(true);
     const kernels = report.results.map((r) => r.kernel);
-    for (const k of ['CRC32', 'CRC32C', 'CRC64NVME', 'MD5', 'SHA1', 'SHA256', 'CRC combine', 'HighwayHash', 'Reed-Solomon', 'fused upload and read']) {
+    for (const k of [
+      'CRC32',
+      'CRC32C',
+      'CRC64NVME',
+      'MD5',
+      'SHA1',
+      'SHA256',
+      'CRC combine',
+      'HighwayHash',
+      'Reed-Solomon',
+      'fused upload and read',
+    ]) {
       expect(kernels).toContain(k);
     }
   });

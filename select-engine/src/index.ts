@@ -30,7 +30,12 @@ export { ANY, ONE, compileWildcard, globParts, type WildcardMatcher, type Wildca
 export { Pacer, SLICE_MS } from './pace.js';
 
 /** Opens a scan of the source in the request's input format (tests may pass their own). */
-export type Scanner = (source: ByteSource, request: SelectRequest, opts: ScanOptions, format: InputFormat) => Promise<ScanResult>;
+export type Scanner = (
+  source: ByteSource,
+  request: SelectRequest,
+  opts: ScanOptions,
+  format: InputFormat,
+) => Promise<ScanResult>;
 
 export interface RunOptions {
   scanner?: Scanner;
@@ -69,7 +74,11 @@ function jsonArrayElements(plan: Plan, format: InputFormat, r: SelectRequest): b
   return format === 'JSON' && r.input.json?.type === 'DOCUMENT' && plan.unnest[0]?.kind === 'wildcard';
 }
 
-export async function runSelect(request: SelectRequest, source: ByteSource, options: RunOptions = {}): Promise<AsyncIterable<Uint8Array>> {
+export async function runSelect(
+  request: SelectRequest,
+  source: ByteSource,
+  options: RunOptions = {},
+): Promise<AsyncIterable<Uint8Array>> {
   const req = validateRequest(request);
   const stmt = parseSql(req.expression);
   const format = inputFormat(req);
@@ -82,7 +91,9 @@ export async function runSelect(request: SelectRequest, source: ByteSource, opti
   // Queries compile before the scan opens, except over CSV with a header: its names resolve only once the
   // scanner has read the header line, so the filter handed to the scanner is bound late (one indirection).
   const needsHeader = format === 'CSV' && req.input.csv?.fileHeaderInfo?.toUpperCase() === 'USE';
-  let query = needsHeader ? undefined : compileQuery(plan, { kind: format === 'CSV' ? 'csv' : 'object' }, writer, nowMs);
+  let query = needsHeader
+    ? undefined
+    : compileQuery(plan, { kind: format === 'CSV' ? 'csv' : 'object' }, writer, nowMs);
   let lateFilter: ((row: unknown) => boolean) | undefined;
   const pushFilter = plan.pushFilter && plan.unnest.length === 0 && !!stmt.where;
   // One pacer for the whole query: scanners cut their batches by cost, the executor pauses between them.
@@ -102,7 +113,10 @@ export async function runSelect(request: SelectRequest, source: ByteSource, opti
     signal: abort.signal,
   };
   const scanner = options.scanner ?? defaultScanner;
-  const scanOpts = format === 'JSON' && arrayElements ? { ...req, input: { ...req.input, json: { ...req.input.json, arrayElements: true } } } : req;
+  const scanOpts =
+    format === 'JSON' && arrayElements
+      ? { ...req, input: { ...req.input, json: { ...req.input.json, arrayElements: true } } }
+      : req;
   const result = await scanner(source, scanOpts, opts, format);
   if (!query) {
     const shape: RecordShape = { kind: 'csv', header: result.header, emptyFile: result.header === undefined };

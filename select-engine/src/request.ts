@@ -116,7 +116,8 @@ function scanRangeOf(x: XmlNode | undefined): SelectRequest['scanRange'] {
 
 /** Checks a typed request (from the XML parser or built by a caller) and fills in defaults. */
 export function validateRequest(r: SelectRequest): SelectRequest {
-  if (typeof r.expression !== 'string' || r.expression.trim() === '') bad('MissingRequiredParameter', 'Expression is required');
+  if (typeof r.expression !== 'string' || r.expression.trim() === '')
+    bad('MissingRequiredParameter', 'Expression is required');
   if (r.expressionType !== undefined && String(r.expressionType).toUpperCase() !== 'SQL') bad('InvalidExpressionType');
   const inputs = [r.input?.csv, r.input?.json, r.input?.parquet].filter((x) => x !== undefined).length;
   if (inputs === 0) bad('MissingRequiredParameter', 'InputSerialization needs CSV, JSON or Parquet');
@@ -125,24 +126,35 @@ export function validateRequest(r: SelectRequest): SelectRequest {
   if (outputs === 0) bad('MissingRequiredParameter', 'OutputSerialization needs CSV or JSON');
   if (outputs > 1) bad('ObjectSerializationConflict');
   const compression = (r.input.compressionType ?? 'NONE').toUpperCase();
-  if (!['NONE', 'GZIP', 'BZIP2'].includes(compression)) bad('InvalidCompressionFormat', `CompressionType ${r.input.compressionType} is not supported`);
-  if (r.input.parquet && compression !== 'NONE') bad('InvalidRequestParameter', 'Parquet input cannot be compressed with CompressionType');
+  if (!['NONE', 'GZIP', 'BZIP2'].includes(compression))
+    bad('InvalidCompressionFormat', `CompressionType ${r.input.compressionType} is not supported`);
+  if (r.input.parquet && compression !== 'NONE')
+    bad('InvalidRequestParameter', 'Parquet input cannot be compressed with CompressionType');
   const jsonType = r.input.json?.type?.toUpperCase();
   if (jsonType !== undefined && jsonType !== 'DOCUMENT' && jsonType !== 'LINES') bad('InvalidJsonType');
   if (r.scanRange) {
     const { start, end } = r.scanRange;
-    if ((start !== undefined && (!Number.isInteger(start) || start < 0)) || (end !== undefined && (!Number.isInteger(end) || end < 0))) bad('InvalidScanRange');
+    if (
+      (start !== undefined && (!Number.isInteger(start) || start < 0)) ||
+      (end !== undefined && (!Number.isInteger(end) || end < 0))
+    )
+      bad('InvalidScanRange');
     if (start !== undefined && end !== undefined && start > end) bad('InvalidScanRange');
   }
   return {
     ...r,
-    input: { ...r.input, compressionType: compression as 'NONE', json: r.input.json ? { ...r.input.json, type: (jsonType ?? 'DOCUMENT') as 'DOCUMENT' } : undefined },
+    input: {
+      ...r.input,
+      compressionType: compression as 'NONE',
+      json: r.input.json ? { ...r.input.json, type: (jsonType ?? 'DOCUMENT') as 'DOCUMENT' } : undefined,
+    },
   };
 }
 
 /** Parses the XML body of a SelectObjectContent request. Throws SelectError (MalformedXML, ...). */
 export function parseSelectRequestXml(body: string | Uint8Array): SelectRequest {
-  const xml = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  const xml =
+    typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   if (xml.trim() === '') bad('EmptyRequestBody');
   let doc: XmlNode;
   try {
@@ -170,7 +182,10 @@ export function parseSelectRequestXml(body: string | Uint8Array): SelectRequest 
       json: jsonIn ? { type: (upper(jsonIn, 'Type') ?? 'DOCUMENT') as 'DOCUMENT' } : undefined,
       parquet: parquetIn ? {} : undefined,
     },
-    output: { csv: csvOut ? csvOutput(csvOut) : undefined, json: jsonOut ? { recordDelimiter: text(jsonOut, 'RecordDelimiter') } : undefined },
+    output: {
+      csv: csvOut ? csvOutput(csvOut) : undefined,
+      json: jsonOut ? { recordDelimiter: text(jsonOut, 'RecordDelimiter') } : undefined,
+    },
     scanRange: scanRangeOf(obj(root.ScanRange, 'ScanRange')),
   };
   return validateRequest(request);

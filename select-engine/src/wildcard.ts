@@ -131,7 +131,7 @@ function search(seg: Segment, s: string, from: number, limit: number): number {
   const lastWord = (seg.points.length - 1) >>> 5;
   const lastBit = 1 << ((seg.points.length - 1) & 31);
   const state = new Uint32Array(words);
-  for (let i = from; i < limit;) {
+  for (let i = from; i < limit; ) {
     const cp = pointAt(s, i);
     const mask = cp < 128 ? seg.ascii![cp] : (seg.masks!.get(cp) ?? seg.other!);
     let carry = 1; // a match may start at this character

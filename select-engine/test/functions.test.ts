@@ -21,7 +21,13 @@ describe('function declarations', () => {
       // @ts-expect-error an optional parameter may be undefined, the implementation does not allow it
       defineFunction('string', [STRING, optional(INT)], (s: string, n: number) => s.slice(n)),
     ];
-    expect(ok.map((f) => [f.min, f.max])).toEqual([[1, 1], [2, 3], [1, 1], [1, 1], [1, 2]]);
+    expect(ok.map((f) => [f.min, f.max])).toEqual([
+      [1, 1],
+      [2, 3],
+      [1, 1],
+      [1, 1],
+      [1, 2],
+    ]);
   });
 
   it('give the parser its arities', () => {

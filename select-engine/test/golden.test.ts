@@ -62,7 +62,9 @@ function parseCases(path: string): Case[] {
     else if (kind === 'output') cur.output = { format: rest[0] as 'csv', options: options(rest.slice(1)).options };
     else if (kind === 'input') {
       const { options: o, file, words } = options(rest.slice(1));
-      let data = file ? readFileSync(join(DATA, file)) : Buffer.from(section.lines.length ? body + (words.includes('noeol') ? '' : '\n') : '');
+      let data = file
+        ? readFileSync(join(DATA, file))
+        : Buffer.from(section.lines.length ? body + (words.includes('noeol') ? '' : '\n') : '');
       // GZIP inputs are compressed here unless the file is already compressed (`precompressed`).
       if (o.CompressionType === 'GZIP' && !words.includes('precompressed')) data = gzipSync(data);
       cur.inputs.push({ label: `${rest[0]}${file ? ` ${file}` : ''}`, format: rest[0] as 'csv', options: o, data });
@@ -140,9 +142,13 @@ for (const file of files) {
     for (const c of cases) {
       it(c.name, async () => {
         expect(c.inputs.length, 'a case needs at least one input').toBeGreaterThan(0);
-        expect(c.expected !== undefined || c.error !== undefined, 'a case needs expected output or an error').toBe(true);
+        expect(c.expected !== undefined || c.error !== undefined, 'a case needs expected output or an error').toBe(
+          true,
+        );
         for (const input of c.inputs) {
-          const out = await runToEnd(requestOf(c, input), bufferSource(input.data, 7 + (input.data.length % 13) * 5), { nowMs: Date.UTC(2024, 0, 2, 3, 4, 5, 678) });
+          const out = await runToEnd(requestOf(c, input), bufferSource(input.data, 7 + (input.data.length % 13) * 5), {
+            nowMs: Date.UTC(2024, 0, 2, 3, 4, 5, 678),
+          });
           if (c.error) expect(out.error, `${input.label}: error code`).toBe(c.error);
           else {
             expect(out.error, `${input.label}: unexpected error`).toBeUndefined();

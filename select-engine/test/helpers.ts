@@ -58,5 +58,9 @@ export function statsOf(outcome: Outcome): Record<string, number> {
   if (!stats) return {};
   const xml = toUtf8(stats.body);
   const get = (tag: string) => Number(new RegExp(`<${tag}>(\\d+)</${tag}>`).exec(xml)?.[1]);
-  return { bytesScanned: get('BytesScanned'), bytesProcessed: get('BytesProcessed'), bytesReturned: get('BytesReturned') };
+  return {
+    bytesScanned: get('BytesScanned'),
+    bytesProcessed: get('BytesProcessed'),
+    bytesReturned: get('BytesReturned'),
+  };
 }

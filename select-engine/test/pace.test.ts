@@ -70,8 +70,10 @@ async function paced(request: SelectRequest, data: Buffer): Promise<string> {
   const pacer = new Pacer();
   const frames = await runSelect(request, bufferSource(data), { pacer });
   const { result, longest } = await stretches(() => drain(frames));
-  console.log(`${request.expression.slice(0, 50)}...: ${pacer.pauses} pauses, longest stretch`,
-    `${longest.cpuMs.toFixed(1)} ms CPU, ${longest.wallMs.toFixed(1)} ms wall`);
+  console.log(
+    `${request.expression.slice(0, 50)}...: ${pacer.pauses} pauses, longest stretch`,
+    `${longest.cpuMs.toFixed(1)} ms CPU, ${longest.wallMs.toFixed(1)} ms wall`,
+  );
   expect(result.error).toBeUndefined();
   expect(longest.cpuMs).toBeLessThan(BOUND_MS);
   expect(pacer.pauses).toBeGreaterThan((3 * BOUND_MS) / SLICE_MS);
@@ -84,8 +86,20 @@ function int64Parquet(n: number): Buffer {
   for (let i = 0; i < n; i++) values.writeBigInt64LE(BigInt(i), 8 * i);
   // PageHeader: DATA_PAGE, sizes, DataPageHeader (num_values, PLAIN, RLE levels).
   const header = encode([
-    [1, { i32: 0 }], [2, { i32: values.length }], [3, { i32: values.length }],
-    [5, { struct: [[1, { i32: n }], [2, { i32: 0 }], [3, { i32: 3 }], [4, { i32: 3 }]] }],
+    [1, { i32: 0 }],
+    [2, { i32: values.length }],
+    [3, { i32: values.length }],
+    [
+      5,
+      {
+        struct: [
+          [1, { i32: n }],
+          [2, { i32: 0 }],
+          [3, { i32: 3 }],
+          [4, { i32: 3 }],
+        ],
+      },
+    ],
   ]);
   const size = BigInt(header.length + values.length);
   const footer = oneColumnFooter({ rows: BigInt(n), uncompressed: size, compressed: size });
@@ -93,10 +107,16 @@ function int64Parquet(n: number): Buffer {
 }
 
 const csvRequest = (expression: string): SelectRequest => ({
-  expression, expressionType: 'SQL', input: { csv: {} }, output: { csv: {} },
+  expression,
+  expressionType: 'SQL',
+  input: { csv: {} },
+  output: { csv: {} },
 });
 const jsonRequest = (expression: string, type: 'LINES' | 'DOCUMENT' = 'LINES'): SelectRequest => ({
-  expression, expressionType: 'SQL', input: { json: { type } }, output: { json: {} },
+  expression,
+  expressionType: 'SQL',
+  input: { json: { type } },
+  output: { json: {} },
 });
 
 describe('a query gives the event loop a turn every few milliseconds', () => {
@@ -135,8 +155,10 @@ describe('a query gives the event loop a turn every few milliseconds', () => {
   it('CSV compressed with BZIP2 in blocks of runs, each decoding to about 46 MB', async () => {
     const file = await readFile(new URL('./formats/fixtures/long-runs.csv.bz2', import.meta.url));
     const request: SelectRequest = {
-      expression: 'SELECT COUNT(*) FROM S3Object', expressionType: 'SQL',
-      input: { csv: {}, compressionType: 'BZIP2' }, output: { csv: {} },
+      expression: 'SELECT COUNT(*) FROM S3Object',
+      expressionType: 'SQL',
+      input: { csv: {}, compressionType: 'BZIP2' },
+      output: { csv: {} },
     };
     expect(await paced(request, file)).toBe('100000\n');
   });
@@ -145,7 +167,10 @@ describe('a query gives the event loop a turn every few milliseconds', () => {
     const terms = Array.from({ length: 2000 }, (_, i) => `s.x = ${-1 - i}`).join(' OR ');
     const sql = `SELECT COUNT(*) FROM S3Object s WHERE ${terms} OR s.x = 5`;
     const request: SelectRequest = {
-      expression: sql, expressionType: 'SQL', input: { parquet: {} }, output: { json: {} },
+      expression: sql,
+      expressionType: 'SQL',
+      input: { parquet: {} },
+      output: { json: {} },
     };
     const records = await paced(request, int64Parquet(12_000));
     expect(records).toBe('{"_1":1}\n');

@@ -6,14 +6,92 @@ import { parseSql, SelectError } from '../src/index.js';
 import { runToEnd } from './helpers.js';
 import { seededRandom } from '../../test/helpers/random.js';
 
-
 const VOCAB = [
-  'SELECT', 'FROM', 'S3Object', 'WHERE', 'LIMIT', 'AS', 'AND', 'OR', 'NOT', 'LIKE', 'ESCAPE', 'BETWEEN', 'IN', 'IS',
-  'NULL', 'MISSING', 'TRUE', 'FALSE', 'CASE', 'WHEN', 'THEN', 'ELSE', 'END', 'CAST', 'INT', 'STRING', 'TIMESTAMP',
-  'COUNT', 'SUM', 'AVG', 'MIN', 'MAX', 'COALESCE', 'NULLIF', 'DATE_ADD', 'DATE_DIFF', 'EXTRACT', 'TO_STRING',
-  'TO_TIMESTAMP', 'UTCNOW', 'CHAR_LENGTH', 'LOWER', 'UPPER', 'SUBSTRING', 'TRIM', 'LEADING', 'FOR', 'year', 'hour',
-  's', '_1', '_2', 'name', '"Name"', "'abc'", "'%a_'", '`2020-01-01T`', '`bad`', '1', '0', '-3', '2.5', '(', ')',
-  '[', ']', '[*]', '.', '.*', ',', '*', '+', '-', '/', '%', '=', '<>', '!=', '<', '<=', '>', '>=', '||', 'date', 'GROUP',
+  'SELECT',
+  'FROM',
+  'S3Object',
+  'WHERE',
+  'LIMIT',
+  'AS',
+  'AND',
+  'OR',
+  'NOT',
+  'LIKE',
+  'ESCAPE',
+  'BETWEEN',
+  'IN',
+  'IS',
+  'NULL',
+  'MISSING',
+  'TRUE',
+  'FALSE',
+  'CASE',
+  'WHEN',
+  'THEN',
+  'ELSE',
+  'END',
+  'CAST',
+  'INT',
+  'STRING',
+  'TIMESTAMP',
+  'COUNT',
+  'SUM',
+  'AVG',
+  'MIN',
+  'MAX',
+  'COALESCE',
+  'NULLIF',
+  'DATE_ADD',
+  'DATE_DIFF',
+  'EXTRACT',
+  'TO_STRING',
+  'TO_TIMESTAMP',
+  'UTCNOW',
+  'CHAR_LENGTH',
+  'LOWER',
+  'UPPER',
+  'SUBSTRING',
+  'TRIM',
+  'LEADING',
+  'FOR',
+  'year',
+  'hour',
+  's',
+  '_1',
+  '_2',
+  'name',
+  '"Name"',
+  "'abc'",
+  "'%a_'",
+  '`2020-01-01T`',
+  '`bad`',
+  '1',
+  '0',
+  '-3',
+  '2.5',
+  '(',
+  ')',
+  '[',
+  ']',
+  '[*]',
+  '.',
+  '.*',
+  ',',
+  '*',
+  '+',
+  '-',
+  '/',
+  '%',
+  '=',
+  '<>',
+  '!=',
+  '<',
+  '<=',
+  '>',
+  '>=',
+  '||',
+  'date',
+  'GROUP',
 ];
 
 function soup(r: () => number, prefix: string): string {
@@ -27,7 +105,22 @@ function soup(r: () => number, prefix: string): string {
 function expr(r: () => number, d: number): string {
   const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)];
   if (d <= 0 || r() < 0.25) {
-    return pick(['_1', '_2', 's._1', 's.b', '1', '-2', '2.5', "'x'", "'12'", 'NULL', 'MISSING', 'TRUE', '`2020-01-02T03:04Z`', "''"]);
+    return pick([
+      '_1',
+      '_2',
+      's._1',
+      's.b',
+      '1',
+      '-2',
+      '2.5',
+      "'x'",
+      "'12'",
+      'NULL',
+      'MISSING',
+      'TRUE',
+      '`2020-01-02T03:04Z`',
+      "''",
+    ]);
   }
   const a = () => expr(r, d - 1);
   switch (Math.floor(r() * 16)) {
@@ -58,9 +151,19 @@ function expr(r: () => number, d: number): string {
     case 12:
       return `${pick(['COALESCE', 'NULLIF'])}(${a()}, ${a()})`;
     case 13:
-      return pick([`SUBSTRING(${a()}, ${a()})`, `SUBSTRING(${a()} FROM ${a()} FOR ${a()})`, `TRIM(${a()})`, `TRIM(LEADING ${a()} FROM ${a()})`]);
+      return pick([
+        `SUBSTRING(${a()}, ${a()})`,
+        `SUBSTRING(${a()} FROM ${a()} FOR ${a()})`,
+        `TRIM(${a()})`,
+        `TRIM(LEADING ${a()} FROM ${a()})`,
+      ]);
     case 14:
-      return pick([`DATE_ADD(${pick(['year', 'month', 'day', 'hour'])}, ${a()}, ${a()})`, `DATE_DIFF(day, ${a()}, ${a()})`, `EXTRACT(${pick(['year', 'second', 'timezone_hour'])} FROM ${a()})`, `TO_STRING(${a()}, ${pick(["'yyyy-MM-dd'", "'h a'", a()])})`]);
+      return pick([
+        `DATE_ADD(${pick(['year', 'month', 'day', 'hour'])}, ${a()}, ${a()})`,
+        `DATE_DIFF(day, ${a()}, ${a()})`,
+        `EXTRACT(${pick(['year', 'second', 'timezone_hour'])} FROM ${a()})`,
+        `TO_STRING(${a()}, ${pick(["'yyyy-MM-dd'", "'h a'", a()])})`,
+      ]);
     default:
       return `(${a()})`;
   }
@@ -77,7 +180,10 @@ describe('hostile SQL', () => {
       const sql = agg
         ? `SELECT ${['COUNT', 'SUM', 'MIN', 'MAX', 'AVG'][i % 5]}(${expr(r, 2)}) FROM S3Object s WHERE ${expr(r, 3)}`
         : `SELECT ${expr(r, 3)}, ${expr(r, 2)} FROM S3Object s WHERE ${expr(r, 3)} LIMIT ${i % 4}`;
-      for (const [input, data] of [[{ csv: {} }, csv], [{ json: { type: 'LINES' as const } }, json]] as const) {
+      for (const [input, data] of [
+        [{ csv: {} }, csv],
+        [{ json: { type: 'LINES' as const } }, json],
+      ] as const) {
         const out = await runToEnd({ expression: sql, input, output: { json: {} } }, bufferSource(data));
         if (out.error === 'InternalError') throw new Error(`${sql}: InternalError`);
         if (!out.error) ok++;

@@ -14,18 +14,29 @@ function code(sql: string): string | undefined {
 
 describe('SQL parser', () => {
   it('parses the whole dialect into an AST with positions', () => {
-    const ast = parseSql("select s._1, s.\"Name\" AS n from s3object s where s._2 > 5 and s.a like 'x%' escape '!' limit 10");
+    const ast = parseSql(
+      "select s._1, s.\"Name\" AS n from s3object s where s._2 > 5 and s.a like 'x%' escape '!' limit 10",
+    );
     expect(ast.limit).toBe(10);
     expect(ast.from.alias).toEqual({ name: 's', quoted: false });
     const items = ast.select as Exclude<typeof ast.select, '*'>;
     expect(items[1].alias).toEqual({ name: 'n', quoted: false });
-    expect(items[1].expr).toMatchObject({ kind: 'path', steps: [{ kind: 'field', name: { name: 'Name', quoted: true } }] });
+    expect(items[1].expr).toMatchObject({
+      kind: 'path',
+      steps: [{ kind: 'field', name: { name: 'Name', quoted: true } }],
+    });
     expect(items[0].pos).toMatchObject({ line: 1, column: 8 });
-    expect(ast.where).toMatchObject({ kind: 'binary', op: 'AND', right: { kind: 'like', escape: { kind: 'literal' } } });
+    expect(ast.where).toMatchObject({
+      kind: 'binary',
+      op: 'AND',
+      right: { kind: 'like', escape: { kind: 'literal' } },
+    });
   });
 
   it('parses FROM paths, both SUBSTRING forms, TRIM forms, DATE_ADD parts', () => {
-    const ast = parseSql("SELECT SUBSTRING('abc' FROM 2 FOR 1), SUBSTRING('abc', 2), TRIM(LEADING 'x' FROM _1), DATE_ADD(year, 1, `2010T`) FROM S3Object[*].a['b'][0].* AS t");
+    const ast = parseSql(
+      "SELECT SUBSTRING('abc' FROM 2 FOR 1), SUBSTRING('abc', 2), TRIM(LEADING 'x' FROM _1), DATE_ADD(year, 1, `2010T`) FROM S3Object[*].a['b'][0].* AS t",
+    );
     expect(ast.from.steps.map((s) => s.kind)).toEqual(['wildcard', 'field', 'field', 'index', 'fieldWildcard']);
     const items = ast.select as Exclude<typeof ast.select, '*'>;
     expect(items.map((i) => i.expr.kind)).toEqual(['substring', 'substring', 'trim', 'call']);

@@ -99,13 +99,21 @@ describe('event-stream framing', () => {
 
   it('sends Progress only when requested, closed with </Progress>', async () => {
     const data = bigCsv(2000);
-    const withProgress = await runToEnd(csvRequest('SELECT COUNT(*) FROM S3Object', { requestProgress: true }), bufferSource(data, 1024), { progressMs: 0 });
+    const withProgress = await runToEnd(
+      csvRequest('SELECT COUNT(*) FROM S3Object', { requestProgress: true }),
+      bufferSource(data, 1024),
+      { progressMs: 0 },
+    );
     const progress = withProgress.events.filter((e) => e.type === 'Progress');
     expect(progress.length).toBeGreaterThan(1);
     const last = Buffer.from(progress.at(-1)!.body).toString();
-    expect(last).toMatch(/<Progress[^>]*><BytesScanned>\d+<\/BytesScanned><BytesProcessed>\d+<\/BytesProcessed><BytesReturned>\d+<\/BytesReturned><\/Progress>$/);
+    expect(last).toMatch(
+      /<Progress[^>]*><BytesScanned>\d+<\/BytesScanned><BytesProcessed>\d+<\/BytesProcessed><BytesReturned>\d+<\/BytesReturned><\/Progress>$/,
+    );
     expect(last).toContain(`<BytesScanned>${data.length}</BytesScanned>`);
-    const without = await runToEnd(csvRequest('SELECT COUNT(*) FROM S3Object'), bufferSource(data, 1024), { progressMs: 0 });
+    const without = await runToEnd(csvRequest('SELECT COUNT(*) FROM S3Object'), bufferSource(data, 1024), {
+      progressMs: 0,
+    });
     expect(without.events.some((e) => e.type === 'Progress')).toBe(false);
   });
 
@@ -116,9 +124,14 @@ describe('event-stream framing', () => {
     const waiting: { n: number; go: () => void }[] = [];
     const gate = (batch: number) =>
       new Promise<void>((go) => (conts > batch ? go() : waiting.push({ n: batch + 1, go })));
-    const scanner = memoryScanner(Array.from({ length: 6 }, () => [['x']]), { gate });
+    const scanner = memoryScanner(
+      Array.from({ length: 6 }, () => [['x']]),
+      { gate },
+    );
     const request: SelectRequest = {
-      expression: "SELECT * FROM S3Object WHERE _1 = 'y'", input: { csv: {} }, output: { csv: {} },
+      expression: "SELECT * FROM S3Object WHERE _1 = 'y'",
+      input: { csv: {} },
+      output: { csv: {} },
     };
     const frames = await runSelect(request, bufferSource(Buffer.alloc(0)), { scanner, keepAliveMs: 5 });
     const types: string[] = [];
@@ -139,7 +152,11 @@ describe('event-stream framing', () => {
 
   it('sends an error message without End when the scan fails after the stream started', async () => {
     const scanner = memoryScanner([[['a']], [['b']], [['c']]], { failAfter: 1 });
-    const out = await runToEnd({ expression: 'SELECT * FROM S3Object', input: { csv: {} }, output: { csv: {} } }, bufferSource(Buffer.alloc(0)), { scanner });
+    const out = await runToEnd(
+      { expression: 'SELECT * FROM S3Object', input: { csv: {} }, output: { csv: {} } },
+      bufferSource(Buffer.alloc(0)),
+      { scanner },
+    );
     expect(out.records).toBe('a\n');
     expect(out.error).toBe('CSVParsingError');
     expect(out.errorBeforeStream).toBe(false);
@@ -157,12 +174,17 @@ describe('event-stream framing', () => {
   });
 
   it('throws SelectError before streaming for a bad request, with status and position', async () => {
-    const err = await runSelect(csvRequest('SELECT a FROM S3Object WHERE a = = 1'), bufferSource(Buffer.from('a\n1\n'))).catch((e) => e);
+    const err = await runSelect(
+      csvRequest('SELECT a FROM S3Object WHERE a = = 1'),
+      bufferSource(Buffer.from('a\n1\n')),
+    ).catch((e) => e);
     expect(err).toBeInstanceOf(SelectError);
     expect(err.code).toBe('ParseUnexpectedTerm');
     expect(err.status).toBe(400);
     expect(err.position).toEqual({ line: 1, column: 34 });
-    const missing = await runSelect(csvRequest('SELECT nope FROM S3Object'), bufferSource(Buffer.from('a\n1\n'))).catch((e) => e);
+    const missing = await runSelect(csvRequest('SELECT nope FROM S3Object'), bufferSource(Buffer.from('a\n1\n'))).catch(
+      (e) => e,
+    );
     expect(missing.code).toBe('MissingHeaders');
   });
 });
@@ -211,7 +233,11 @@ describe('LIMIT and early termination', () => {
 
   it('closes the scan when the consumer stops early', async () => {
     const scanner = memoryScanner(Array.from({ length: 100 }, (_, i) => [[String(i)]]));
-    const frames = await runSelect({ expression: 'SELECT * FROM S3Object', input: { csv: {} }, output: { csv: {} } }, bufferSource(Buffer.alloc(0)), { scanner, keepAliveMs: 0 });
+    const frames = await runSelect(
+      { expression: 'SELECT * FROM S3Object', input: { csv: {} }, output: { csv: {} } },
+      bufferSource(Buffer.alloc(0)),
+      { scanner, keepAliveMs: 0 },
+    );
     for await (const f of frames) {
       if (decodeFrame(f).type === 'Records' || decodeFrame(f).type === 'Cont') break;
     }
@@ -220,25 +246,46 @@ describe('LIMIT and early termination', () => {
 });
 
 describe('pushdown contract with an in-memory record source', () => {
-  const rows = [['1', 'a'], ['2', 'b'], ['3', 'c'], ['4', 'd']];
+  const rows = [
+    ['1', 'a'],
+    ['2', 'b'],
+    ['3', 'c'],
+    ['4', 'd'],
+  ];
 
   it('evaluates WHERE above a scanner that did not apply it', async () => {
     const scanner = memoryScanner([rows], { applyFilter: false });
-    const out = await runToEnd({ expression: "SELECT _2 FROM S3Object WHERE _1 > '2'", input: { csv: {} }, output: { csv: {} } }, bufferSource(Buffer.alloc(0)), { scanner });
+    const out = await runToEnd(
+      { expression: "SELECT _2 FROM S3Object WHERE _1 > '2'", input: { csv: {} }, output: { csv: {} } },
+      bufferSource(Buffer.alloc(0)),
+      { scanner },
+    );
     expect(out.records).toBe('c\nd\n');
     expect(scanner.filterCalls).toBe(0);
   });
 
   it('does not evaluate WHERE twice when the scanner applied it', async () => {
     const scanner = memoryScanner([rows], { applyFilter: true });
-    const out = await runToEnd({ expression: "SELECT _2 FROM S3Object WHERE _1 > '2'", input: { csv: {} }, output: { csv: {} } }, bufferSource(Buffer.alloc(0)), { scanner });
+    const out = await runToEnd(
+      { expression: "SELECT _2 FROM S3Object WHERE _1 > '2'", input: { csv: {} }, output: { csv: {} } },
+      bufferSource(Buffer.alloc(0)),
+      { scanner },
+    );
     expect(out.records).toBe('c\nd\n');
     expect(scanner.filterCalls).toBe(4);
   });
 
   it('resolves header names for the pushed filter once the header is known', async () => {
     const scanner = memoryScanner([rows], { applyFilter: true, header: ['num', 'letter'] });
-    const out = await runToEnd({ expression: "SELECT letter FROM S3Object WHERE NUM = '3'", input: { csv: { fileHeaderInfo: 'USE' } }, output: { json: {} } }, bufferSource(Buffer.alloc(0)), { scanner });
+    const out = await runToEnd(
+      {
+        expression: "SELECT letter FROM S3Object WHERE NUM = '3'",
+        input: { csv: { fileHeaderInfo: 'USE' } },
+        output: { json: {} },
+      },
+      bufferSource(Buffer.alloc(0)),
+      { scanner },
+    );
     expect(out.records).toBe('{"letter":"c"}\n');
   });
 
@@ -248,7 +295,15 @@ describe('pushdown contract with an in-memory record source', () => {
       seen = opts;
       return { filterApplied: false, batches: (async function* () {})() };
     };
-    await runToEnd({ expression: "SELECT s.b FROM S3Object s WHERE s.a > 5 AND 'x' = s.c AND s.d IS NOT NULL LIMIT 7", input: { parquet: {} }, output: { csv: {} } }, bufferSource(Buffer.alloc(0)), { scanner });
+    await runToEnd(
+      {
+        expression: "SELECT s.b FROM S3Object s WHERE s.a > 5 AND 'x' = s.c AND s.d IS NOT NULL LIMIT 7",
+        input: { parquet: {} },
+        output: { csv: {} },
+      },
+      bufferSource(Buffer.alloc(0)),
+      { scanner },
+    );
     expect(seen?.columns?.sort()).toEqual(['a', 'b', 'c', 'd']);
     expect(seen?.conjuncts).toEqual([
       { column: 'a', op: '>', value: 5 },
@@ -265,9 +320,21 @@ describe('pushdown contract with an in-memory record source', () => {
       seen.push(opts);
       return { filterApplied: false, batches: (async function* () {})() };
     };
-    await runToEnd({ expression: 'SELECT * FROM S3Object LIMIT 3', input: { csv: {} }, output: { csv: {} } }, bufferSource(Buffer.alloc(0)), { scanner });
-    await runToEnd({ expression: 'SELECT COUNT(*) FROM S3Object LIMIT 3', input: { csv: {} }, output: { csv: {} } }, bufferSource(Buffer.alloc(0)), { scanner });
-    await runToEnd({ expression: 'SELECT _2, _5 FROM S3Object', input: { csv: {} }, output: { csv: {} } }, bufferSource(Buffer.alloc(0)), { scanner });
+    await runToEnd(
+      { expression: 'SELECT * FROM S3Object LIMIT 3', input: { csv: {} }, output: { csv: {} } },
+      bufferSource(Buffer.alloc(0)),
+      { scanner },
+    );
+    await runToEnd(
+      { expression: 'SELECT COUNT(*) FROM S3Object LIMIT 3', input: { csv: {} }, output: { csv: {} } },
+      bufferSource(Buffer.alloc(0)),
+      { scanner },
+    );
+    await runToEnd(
+      { expression: 'SELECT _2, _5 FROM S3Object', input: { csv: {} }, output: { csv: {} } },
+      bufferSource(Buffer.alloc(0)),
+      { scanner },
+    );
     expect(seen[0].columns).toBeUndefined();
     expect(seen[0].limit).toBe(3);
     expect(seen[1].limit).toBeUndefined();
@@ -278,13 +345,19 @@ describe('pushdown contract with an in-memory record source', () => {
 describe('record size limits', () => {
   it('refuses an output record over 1 MB with OverMaxRecordSize', async () => {
     const field = 'x'.repeat(600 * 1024);
-    const out = await runToEnd({ expression: 'SELECT _1 || _1 FROM S3Object', input: { csv: {} }, output: { csv: {} } }, bufferSource(Buffer.from(`${field}\n`)));
+    const out = await runToEnd(
+      { expression: 'SELECT _1 || _1 FROM S3Object', input: { csv: {} }, output: { csv: {} } },
+      bufferSource(Buffer.from(`${field}\n`)),
+    );
     expect(out.error).toBe('OverMaxRecordSize');
   });
 
   it('writes an output record just under 1 MB across several Records messages', async () => {
     const field = 'y'.repeat(500 * 1024);
-    const out = await runToEnd({ expression: 'SELECT _1 || _1 FROM S3Object', input: { csv: {} }, output: { csv: {} } }, bufferSource(Buffer.from(`${field}\n`)));
+    const out = await runToEnd(
+      { expression: 'SELECT _1 || _1 FROM S3Object', input: { csv: {} }, output: { csv: {} } },
+      bufferSource(Buffer.from(`${field}\n`)),
+    );
     expect(out.error).toBeUndefined();
     expect(out.records.length).toBe(2 * field.length + 1);
     expect(out.events.filter((e) => e.type === 'Records').length).toBeGreaterThanOrEqual(8);

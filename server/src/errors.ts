@@ -15,7 +15,10 @@ export const S3_ERRORS = {
   InvalidArgument: [400, 'Invalid Argument'],
   InvalidBucketName: [400, 'The specified bucket is not valid.'],
   InvalidDigest: [400, 'The Content-MD5 or checksum value that you specified is not valid.'],
-  InvalidPart: [400, 'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.'],
+  InvalidPart: [
+    400,
+    "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+  ],
   InvalidPartOrder: [400, 'The list of parts was not in ascending order. Parts must be ordered by part number.'],
   InvalidRange: [416, 'The requested range is not satisfiable'],
   InvalidRequest: [400, 'Invalid Request'],
@@ -23,13 +26,20 @@ export const S3_ERRORS = {
   KeyTooLongError: [400, 'Your key is too long.'],
   NoSuchPublicAccessBlockConfiguration: [404, 'The public access block configuration was not found'],
   OwnershipControlsNotFoundError: [404, 'The bucket ownership controls were not found'],
-  InvalidBucketAclWithObjectOwnership: [400, 'Bucket cannot have ACLs set with ObjectOwnership\'s BucketOwnerEnforced setting'],
+  InvalidBucketAclWithObjectOwnership: [
+    400,
+    "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+  ],
   AccessControlListNotSupported: [400, 'The bucket does not allow ACLs'],
-  MalformedACLError: [400, 'The XML you provided was not well-formed or did not validate against our published schema.'],
+  MalformedACLError: [
+    400,
+    'The XML you provided was not well-formed or did not validate against our published schema.',
+  ],
   UnresolvableGrantByEmailAddress: [400, 'The email address you provided does not match any account on record.'],
   UnexpectedContent: [400, 'This request does not support content.'],
   MalformedTrailerError: [
-    400, 'The request contained trailing data that was not well-formed or did not conform to our published schema.',
+    400,
+    'The request contained trailing data that was not well-formed or did not conform to our published schema.',
   ],
   MalformedXML: [400, 'The XML you provided was not well-formed or did not validate against our published schema.'],
   MetadataTooLarge: [400, 'Your metadata headers exceed the maximum allowed metadata size.'],
@@ -37,14 +47,23 @@ export const S3_ERRORS = {
   // As S3 words it, without a final period: clients (minio-go) compare the message byte for byte.
   NoSuchBucket: [404, 'The specified bucket does not exist'],
   NoSuchKey: [404, 'The specified key does not exist.'],
-  NoSuchUpload: [404, 'The specified upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.'],
+  NoSuchUpload: [
+    404,
+    'The specified upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.',
+  ],
   NoSuchVersion: [404, 'The specified version does not exist.'],
   NotImplemented: [501, 'A header you provided implies functionality that is not implemented.'],
   PreconditionFailed: [412, 'At least one of the preconditions you specified did not hold.'],
-  ConditionalRequestConflict: [409, 'A conflicting operation occurred. If using PutObject you can retry the request. If using CompleteMultipartUpload you should create a new upload and retry.'],
+  ConditionalRequestConflict: [
+    409,
+    'A conflicting operation occurred. If using PutObject you can retry the request. If using CompleteMultipartUpload you should create a new upload and retry.',
+  ],
   ServiceUnavailable: [503, 'Service is unable to handle request.'],
   SlowDown: [503, 'Please reduce your request rate.'],
-  XMinioStorageFull: [507, 'Storage backend has reached its minimum free drive threshold. Please delete a few objects to proceed.'],
+  XMinioStorageFull: [
+    507,
+    'Storage backend has reached its minimum free drive threshold. Please delete a few objects to proceed.',
+  ],
   // Storage could not reach enough drives for the operation (MinIO answers these as 503 SlowDown-like codes).
   InsufficientWriteQuorum: [503, 'Storage resources are insufficient for the write operation.'],
   InsufficientReadQuorum: [503, 'Storage resources are insufficient for the read operation.'],
@@ -52,7 +71,10 @@ export const S3_ERRORS = {
   AuthorizationHeaderMalformed: [400, 'The authorization header is malformed.'],
   AuthorizationQueryParametersError: [400, 'Error parsing the X-Amz-Credential parameter.'],
   BadRequest: [400, 'Bad Request'],
-  CORSForbidden: [403, 'CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource\'s CORS spec.'],
+  CORSForbidden: [
+    403,
+    "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
+  ],
   RequestHeaderSectionTooLarge: [400, 'Your request header section exceeds the maximum size.'],
   ExpiredToken: [400, 'The provided token has expired.'],
   IllegalLocationConstraintException: [400, 'The specified location-constraint is not valid.'],
@@ -60,7 +82,10 @@ export const S3_ERRORS = {
   InvalidAccessKeyId: [403, 'The AWS access key ID you provided does not exist in our records.'],
   InvalidLocationConstraint: [400, 'The specified location constraint is not valid.'],
   InvalidPartNumber: [416, 'The requested partnumber is not satisfiable'],
-  InvalidPolicyDocument: [400, 'The content of the form does not meet the conditions specified in the policy document.'],
+  InvalidPolicyDocument: [
+    400,
+    'The content of the form does not meet the conditions specified in the policy document.',
+  ],
   InvalidTag: [400, 'The TagSet you have provided is invalid.'],
   InvalidURI: [400, 'Could not parse the specified URI.'],
   MalformedPOSTRequest: [400, 'The body of your POST request is not well-formed multipart/form-data.'],
@@ -73,10 +98,13 @@ export const S3_ERRORS = {
   NoSuchLifecycleConfiguration: [404, 'The lifecycle configuration does not exist.'],
   NoSuchTagSet: [404, 'The TagSet does not exist.'],
   ObjectLockConfigurationNotFoundError: [404, 'Object Lock configuration does not exist for this bucket.'],
-  RequestTimeTooSkewed: [403, 'The difference between the request time and the server\'s time is too large.'],
+  RequestTimeTooSkewed: [403, "The difference between the request time and the server's time is too large."],
   ServerSideEncryptionConfigurationNotFoundError: [404, 'The server side encryption configuration was not found.'],
-  SignatureDoesNotMatch: [403, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'],
-  XAmzContentSHA256Mismatch: [400, 'The provided \'x-amz-content-sha256\' header does not match what was computed.'],
+  SignatureDoesNotMatch: [
+    403,
+    'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+  ],
+  XAmzContentSHA256Mismatch: [400, "The provided 'x-amz-content-sha256' header does not match what was computed."],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type S3ErrorCode = keyof typeof S3_ERRORS;
@@ -93,7 +121,12 @@ export class S3Error extends Error {
   constructor(code: S3ErrorCode, message?: string, extra?: Record<string, string>, status?: number);
   /** S3 Select's codes keep their own table (select-engine's SELECT_ERRORS): status and message come with them. */
   constructor(code: SelectErrorCode, message: string, extra: Record<string, string>, status: number);
-  constructor(code: S3ErrorCode | SelectErrorCode, message?: string, extra: Record<string, string> = {}, status?: number) {
+  constructor(
+    code: S3ErrorCode | SelectErrorCode,
+    message?: string,
+    extra: Record<string, string> = {},
+    status?: number,
+  ) {
     const known = (S3_ERRORS as Record<string, readonly [number, string] | undefined>)[code];
     super(message ?? known?.[1] ?? code);
     this.name = 'S3Error';

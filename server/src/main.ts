@@ -60,7 +60,14 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
   let http: RunningServer;
   try {
     http = await startHttpServer({
-      storage, credentials, address: opts.address, region: opts.region, domains: opts.domains, logger: log, ready: () => ready, shutdownGraceMs: opts.shutdownGraceMs,
+      storage,
+      credentials,
+      address: opts.address,
+      region: opts.region,
+      domains: opts.domains,
+      logger: log,
+      ready: () => ready,
+      shutdownGraceMs: opts.shutdownGraceMs,
     });
   } catch (e) {
     await storage.close();

@@ -67,7 +67,11 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
 export function minioClient(server: { url: string }): Minio.Client {
   const u = new URL(server.url);
   return new Minio.Client({
-    endPoint: u.hostname, port: Number(u.port), useSSL: false, accessKey: ROOT.accessKey, secretKey: ROOT.secretKey,
+    endPoint: u.hostname,
+    port: Number(u.port),
+    useSSL: false,
+    accessKey: ROOT.accessKey,
+    secretKey: ROOT.secretKey,
   });
 }
 
@@ -87,14 +91,18 @@ export interface TestSetup {
  * named. `client` sets the root client's options. Call it in beforeAll; close `server` in afterAll.
  */
 export async function startWithBucket(
-  bucket?: string, opts: TestServerOptions & { client?: ClientOptions } = {},
+  bucket?: string,
+  opts: TestServerOptions & { client?: ClientOptions } = {},
 ): Promise<TestSetup> {
   const { client, ...serverOpts } = opts;
   const server = await startTestServer(serverOpts);
   const s3 = server.client(client);
   if (bucket !== undefined) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   return {
-    server, s3, alt: server.client({ credentials: ALT }), anon: server.client({ extra: { signer: { sign: async (r) => r } } }),
+    server,
+    s3,
+    alt: server.client({ credentials: ALT }),
+    anon: server.client({ extra: { signer: { sign: async (r) => r } } }),
   };
 }
 

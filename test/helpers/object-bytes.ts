@@ -68,29 +68,43 @@ export async function streamedGet(url: string, path: string, o: GetOptions = {})
   const { headers, target } = await signRequest(url, { method: 'GET', path, query: o.query, headers: o.headers });
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: Number(u.port), path: target, method: 'GET', headers, agent: false }, (res) => {
-      const hash = createHash('sha256');
-      const kept: Buffer[] = [];
-      let bytes = 0;
-      let aborted = false;
-      const done = () => resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes, sha256: hash.digest('hex'), body: o.keep ? Buffer.concat(kept) : undefined, aborted });
-      res.on('data', (c: Buffer) => {
-        if (aborted) return;
-        bytes += c.length;
-        hash.update(c);
-        if (o.keep) kept.push(c);
-        if (o.abortAfter !== undefined && bytes >= o.abortAfter) {
-          aborted = true;
-          req.destroy();
-          done();
-        }
-      });
-      res.on('end', () => !aborted && done());
-      res.on('error', (e) => !aborted && reject(e));
-      // A body cut short by the server (socket closed before the end) is an error, never a short success.
-      res.on('close', () => !aborted && !res.complete && reject(new Error(`response cut short after ${bytes} bytes`)));
-      o.onResponse?.(res);
-    });
+    const req = request(
+      { host: u.hostname, port: Number(u.port), path: target, method: 'GET', headers, agent: false },
+      (res) => {
+        const hash = createHash('sha256');
+        const kept: Buffer[] = [];
+        let bytes = 0;
+        let aborted = false;
+        const done = () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            bytes,
+            sha256: hash.digest('hex'),
+            body: o.keep ? Buffer.concat(kept) : undefined,
+            aborted,
+          });
+        res.on('data', (c: Buffer) => {
+          if (aborted) return;
+          bytes += c.length;
+          hash.update(c);
+          if (o.keep) kept.push(c);
+          if (o.abortAfter !== undefined && bytes >= o.abortAfter) {
+            aborted = true;
+            req.destroy();
+            done();
+          }
+        });
+        res.on('end', () => !aborted && done());
+        res.on('error', (e) => !aborted && reject(e));
+        // A body cut short by the server (socket closed before the end) is an error, never a short success.
+        res.on(
+          'close',
+          () => !aborted && !res.complete && reject(new Error(`response cut short after ${bytes} bytes`)),
+        );
+        o.onResponse?.(res);
+      },
+    );
     req.on('error', (e) => reject(e));
     req.end();
   });
@@ -100,9 +114,16 @@ export async function streamedGet(url: string, path: string, o: GetOptions = {})
  * A streamedGet whose client stops reading after the first body chunk: `paused` resolves with the
  * response once it has stopped (resume() or destroy() it), `result` as streamedGet's does.
  */
-export function pausedGet(url: string, path: string, o: GetOptions = {}): { paused: Promise<IncomingMessage>; result: Promise<StreamedGet> } {
+export function pausedGet(
+  url: string,
+  path: string,
+  o: GetOptions = {},
+): { paused: Promise<IncomingMessage>; result: Promise<StreamedGet> } {
   let pausedNow!: (res: IncomingMessage) => void;
   const paused = new Promise<IncomingMessage>((r) => (pausedNow = r));
-  const result = streamedGet(url, path, { ...o, onResponse: (res) => res.once('data', () => (res.pause(), pausedNow(res))) });
+  const result = streamedGet(url, path, {
+    ...o,
+    onResponse: (res) => res.once('data', () => (res.pause(), pausedNow(res))),
+  });
   return { paused, result };
 }

@@ -20,7 +20,13 @@ describe('seededRandom', () => {
 
   it('draws distinct integers in range, up to all of them', () => {
     const r = seededRandom();
-    for (const [k, n] of [[0, 5], [3, 3], [5, 1000], [100, 101], [2, 2]]) {
+    for (const [k, n] of [
+      [0, 5],
+      [3, 3],
+      [5, 1000],
+      [100, 101],
+      [2, 2],
+    ]) {
       const got = r.distinct(k, n);
       expect(new Set(got).size).toBe(k);
       expect(got.every((x) => Number.isInteger(x) && x >= 0 && x < n)).toBe(true);

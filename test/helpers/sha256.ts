@@ -5,7 +5,11 @@ import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 type SourceData = string | ArrayBuffer | ArrayBufferView;
 
 const bytes = (d: SourceData): string | Uint8Array =>
-  typeof d === 'string' ? d : d instanceof ArrayBuffer ? new Uint8Array(d) : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  typeof d === 'string'
+    ? d
+    : d instanceof ArrayBuffer
+      ? new Uint8Array(d)
+      : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 
 export class Sha256 {
   private readonly h: Hash | Hmac;

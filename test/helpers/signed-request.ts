@@ -6,7 +6,6 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { ROOT } from './cairn.js';
 import { Sha256 } from './sha256.js';
 
-
 export interface RawRequest {
   method: string;
   /** Encoded path, e.g. `/bucket/key`. */
@@ -19,17 +18,35 @@ export interface RawRequest {
   credentials?: { accessKey: string; secretKey: string };
 }
 
-export async function signRequest(url: string, r: RawRequest): Promise<{ headers: Record<string, string>; target: string }> {
+export async function signRequest(
+  url: string,
+  r: RawRequest,
+): Promise<{ headers: Record<string, string>; target: string }> {
   const u = new URL(url);
   const c = r.credentials ?? ROOT;
-  const signer = new SignatureV4({ credentials: { accessKeyId: c.accessKey, secretAccessKey: c.secretKey }, region: 'us-east-1', service: 's3', sha256: Sha256, uriEscapePath: false, applyChecksum: false });
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: c.accessKey, secretAccessKey: c.secretKey },
+    region: 'us-east-1',
+    service: 's3',
+    sha256: Sha256,
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
   const body = r.body === undefined ? Buffer.alloc(0) : Buffer.from(r.body);
   const headers: Record<string, string> = {
     host: u.host,
     'x-amz-content-sha256': r.contentSha256 ?? createHash('sha256').update(body).digest('hex'),
     ...r.headers,
   };
-  const signed = await signer.sign({ method: r.method, protocol: 'http:', hostname: u.hostname, port: Number(u.port), path: r.path, query: r.query ?? {}, headers });
+  const signed = await signer.sign({
+    method: r.method,
+    protocol: 'http:',
+    hostname: u.hostname,
+    port: Number(u.port),
+    path: r.path,
+    query: r.query ?? {},
+    headers,
+  });
   const qs = new URLSearchParams(r.query ?? {}).toString().replace(/\+/g, '%20');
   return { headers: signed.headers as Record<string, string>, target: r.path + (qs ? `?${qs}` : '') };
 }
@@ -46,7 +63,11 @@ export async function signedFetch(url: string, r: RawRequest): Promise<FetchedRe
   const { headers, target } = await signRequest(url, r);
   const h = { ...headers };
   delete h.host;
-  const res = await fetch(url + target, { method: r.method, headers: h, body: r.body === undefined ? undefined : Buffer.from(r.body) });
+  const res = await fetch(url + target, {
+    method: r.method,
+    headers: h,
+    body: r.body === undefined ? undefined : Buffer.from(r.body),
+  });
   const body = Buffer.from(await res.arrayBuffer());
   return { status: res.status, text: body.toString('utf8'), body, headers: res.headers };
 }
@@ -55,7 +76,12 @@ export async function signedFetch(url: string, r: RawRequest): Promise<FetchedRe
 export async function sendTruncated(url: string, r: RawRequest & { body: Buffer }, sent: number): Promise<string> {
   const { headers, target } = await signRequest(url, r);
   const u = new URL(url);
-  const lines = [`${r.method} ${target} HTTP/1.1`, ...Object.entries({ ...headers, 'content-length': String(r.body.length) }).map(([k, v]) => `${k}: ${v}`), '', ''];
+  const lines = [
+    `${r.method} ${target} HTTP/1.1`,
+    ...Object.entries({ ...headers, 'content-length': String(r.body.length) }).map(([k, v]) => `${k}: ${v}`),
+    '',
+    '',
+  ];
   return new Promise((resolve) => {
     const sock = connect(Number(u.port), u.hostname, () => {
       sock.write(lines.join('\r\n'));

@@ -15,7 +15,11 @@ export function uriEncode(s: string): string {
 }
 
 /** `20250102T030405Z` for a Date (whole seconds, UTC). */
-export const amzDate = (d: Date): string => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+export const amzDate = (d: Date): string =>
+  d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 
 export function signingKey(secret: string, date: string, region = 'us-east-1'): Buffer {
   return hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), 's3'), 'aws4_request');
@@ -49,11 +53,13 @@ export interface V4Signature {
 /** Encoded name=value pairs sorted by name, then value (code-unit order, as AWS sorts them). */
 function canonicalQuery(q: [string, string][]): string {
   const pairs = q.map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`);
-  return pairs.sort((a, b) => {
-    const [ka, va] = a.split('=');
-    const [kb, vb] = b.split('=');
-    return ka < kb ? -1 : ka > kb ? 1 : va < vb ? -1 : va > vb ? 1 : 0;
-  }).join('&');
+  return pairs
+    .sort((a, b) => {
+      const [ka, va] = a.split('=');
+      const [kb, vb] = b.split('=');
+      return ka < kb ? -1 : ka > kb ? 1 : va < vb ? -1 : va > vb ? 1 : 0;
+    })
+    .join('&');
 }
 
 export function signV4(r: V4Request): V4Signature {
@@ -120,7 +126,10 @@ export function trailerSignature(s: V4Signature, time: Date, previous: string, t
  * `tamper` lets a test change the bytes of one chunk after it was signed.
  */
 export function signedChunkedBody(
-  s: V4Signature, time: Date, chunks: Buffer[], trailers?: [string, string][],
+  s: V4Signature,
+  time: Date,
+  chunks: Buffer[],
+  trailers?: [string, string][],
   tamper?: (i: number, c: Buffer) => Buffer,
 ): Buffer {
   const out: Buffer[] = [];

@@ -1,8 +1,14 @@
 // Canonical ids and display names configured per user show up as ACL owners and grantees, and grants by
 // id name configured users only.
 import {
-  CreateBucketCommand, CreateMultipartUploadCommand, GetBucketAclCommand, ListMultipartUploadsCommand, ListObjectsV2Command, ListPartsCommand,
-  PutBucketAclCommand, type S3Client,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetBucketAclCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+  PutBucketAclCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -35,32 +41,40 @@ describe('ACL accounts', () => {
     const before = await root.send(new GetBucketAclCommand({ Bucket: 'acl-ids' }));
     expect(before.Owner).toEqual({ ID: 'root-canonical-id', DisplayName: 'Root Person' });
     expect(await s3Error(alt.send(new ListObjectsV2Command({ Bucket: 'acl-ids' })))).toEqual(DENIED);
-    await root.send(new PutBucketAclCommand({
-      Bucket: 'acl-ids',
-      AccessControlPolicy: {
-        Owner: before.Owner,
-        Grants: [
-          { Grantee: { Type: 'CanonicalUser', ID: 'alt-canonical-id' }, Permission: 'READ' },
-          { Grantee: { Type: 'CanonicalUser', ID: 'root-canonical-id' }, Permission: 'FULL_CONTROL' },
-        ],
-      },
-    }));
+    await root.send(
+      new PutBucketAclCommand({
+        Bucket: 'acl-ids',
+        AccessControlPolicy: {
+          Owner: before.Owner,
+          Grants: [
+            { Grantee: { Type: 'CanonicalUser', ID: 'alt-canonical-id' }, Permission: 'READ' },
+            { Grantee: { Type: 'CanonicalUser', ID: 'root-canonical-id' }, Permission: 'FULL_CONTROL' },
+          ],
+        },
+      }),
+    );
     await alt.send(new ListObjectsV2Command({ Bucket: 'acl-ids' }));
     const after = await root.send(new GetBucketAclCommand({ Bucket: 'acl-ids' }));
     expect(after.Grants?.map((g) => [g.Grantee?.ID, g.Grantee?.DisplayName, g.Permission])).toEqual([
-      ['alt-canonical-id', 'Alt Person', 'READ'], ['root-canonical-id', 'Root Person', 'FULL_CONTROL'],
+      ['alt-canonical-id', 'Alt Person', 'READ'],
+      ['root-canonical-id', 'Root Person', 'FULL_CONTROL'],
     ]);
   });
 
   it('a grant to an unknown id is InvalidArgument and changes nothing', async () => {
     await root.send(new CreateBucketCommand({ Bucket: 'acl-unknown-id', ACL: 'authenticated-read' }));
     const before = await root.send(new GetBucketAclCommand({ Bucket: 'acl-unknown-id' }));
-    const bad = await s3Error(root.send(new PutBucketAclCommand({
-      Bucket: 'acl-unknown-id',
-      AccessControlPolicy: {
-        Owner: before.Owner, Grants: [{ Grantee: { Type: 'CanonicalUser', ID: 'nobody' }, Permission: 'READ' }],
-      },
-    })));
+    const bad = await s3Error(
+      root.send(
+        new PutBucketAclCommand({
+          Bucket: 'acl-unknown-id',
+          AccessControlPolicy: {
+            Owner: before.Owner,
+            Grants: [{ Grantee: { Type: 'CanonicalUser', ID: 'nobody' }, Permission: 'READ' }],
+          },
+        }),
+      ),
+    );
     expect(bad).toEqual({ name: 'InvalidArgument', status: 400 });
     expect((await root.send(new GetBucketAclCommand({ Bucket: 'acl-unknown-id' }))).Grants).toEqual(before.Grants);
     await alt.send(new ListObjectsV2Command({ Bucket: 'acl-unknown-id' }));
@@ -99,7 +113,8 @@ describe('ACL accounts', () => {
     const theirs = await alt.send(new CreateMultipartUploadCommand({ Bucket: 'acl-mpu', Key: 'b' }));
     const list = await root.send(new ListMultipartUploadsCommand({ Bucket: 'acl-mpu' }));
     expect(list.Uploads?.map((u) => [u.UploadId, u.Initiator?.ID, u.Owner?.DisplayName])).toEqual([
-      [mine.UploadId, 'root-canonical-id', 'Root Person'], [theirs.UploadId, 'alt-canonical-id', 'Alt Person'],
+      [mine.UploadId, 'root-canonical-id', 'Root Person'],
+      [theirs.UploadId, 'alt-canonical-id', 'Alt Person'],
     ]);
     const parts = await root.send(new ListPartsCommand({ Bucket: 'acl-mpu', Key: 'b', UploadId: theirs.UploadId }));
     expect(parts.Initiator?.ID).toBe('alt-canonical-id');
@@ -109,12 +124,30 @@ describe('ACL accounts', () => {
     const dir = await mkdtemp(join(tmpdir(), 'cairn-accounts-'));
     try {
       const file = join(dir, 'users.json');
-      await writeFile(file, JSON.stringify([{ accessKey: 'u1', secretKey: 'secret-u1', canonicalId: 'id-u1', displayName: 'U One' }, { accessKey: 'u2', secretKey: 'secret-u2' }]));
+      await writeFile(
+        file,
+        JSON.stringify([
+          { accessKey: 'u1', secretKey: 'secret-u1', canonicalId: 'id-u1', displayName: 'U One' },
+          { accessKey: 'u2', secretKey: 'secret-u2' },
+        ]),
+      );
       const cfg = await credentialsFromEnv({
-        CAIRN_ROOT_USER: 'rootkey', CAIRN_ROOT_PASSWORD: 'rootsecret', CAIRN_ROOT_CANONICAL_ID: 'id-root', CAIRN_ROOT_DISPLAY_NAME: 'The Root', CAIRN_USERS_FILE: file,
+        CAIRN_ROOT_USER: 'rootkey',
+        CAIRN_ROOT_PASSWORD: 'rootsecret',
+        CAIRN_ROOT_CANONICAL_ID: 'id-root',
+        CAIRN_ROOT_DISPLAY_NAME: 'The Root',
+        CAIRN_USERS_FILE: file,
       });
-      expect(cfg.root).toEqual({ accessKey: 'rootkey', secretKey: 'rootsecret', canonicalId: 'id-root', displayName: 'The Root' });
-      expect(cfg.users).toEqual([{ accessKey: 'u1', secretKey: 'secret-u1', canonicalId: 'id-u1', displayName: 'U One' }, { accessKey: 'u2', secretKey: 'secret-u2' }]);
+      expect(cfg.root).toEqual({
+        accessKey: 'rootkey',
+        secretKey: 'rootsecret',
+        canonicalId: 'id-root',
+        displayName: 'The Root',
+      });
+      expect(cfg.users).toEqual([
+        { accessKey: 'u1', secretKey: 'secret-u1', canonicalId: 'id-u1', displayName: 'U One' },
+        { accessKey: 'u2', secretKey: 'secret-u2' },
+      ]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

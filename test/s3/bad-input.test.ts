@@ -3,9 +3,20 @@
 // headers and metadata, invalid names.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CreateBucketCommand, DeleteBucketPolicyCommand, GetBucketCorsCommand, GetBucketTaggingCommand,
-  GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command,
-  PutBucketCorsCommand, PutBucketPolicyCommand, PutBucketTaggingCommand, PutBucketVersioningCommand, PutObjectCommand,
+  CreateBucketCommand,
+  DeleteBucketPolicyCommand,
+  GetBucketCorsCommand,
+  GetBucketTaggingCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutBucketCorsCommand,
+  PutBucketPolicyCommand,
+  PutBucketTaggingCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ALT, handlerSettled, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
@@ -24,18 +35,32 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 
 async function unchanged(): Promise<void> {
-  expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'keep' }))).Body!.transformToString()).toBe('original');
+  expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'keep' }))).Body!.transformToString()).toBe(
+    'original',
+  );
 }
 
 describe('signatures', () => {
   it('wrong secret, unknown key, skewed clock', async () => {
-    const wrong = await signedFetch(server.url, { method: 'PUT', path: `/${bucket}/keep`, body: 'evil', credentials: { accessKey: 'cairntestroot', secretKey: 'wrong-secret' } });
+    const wrong = await signedFetch(server.url, {
+      method: 'PUT',
+      path: `/${bucket}/keep`,
+      body: 'evil',
+      credentials: { accessKey: 'cairntestroot', secretKey: 'wrong-secret' },
+    });
     expect([wrong.status, code(wrong.text)]).toEqual([403, 'SignatureDoesNotMatch']);
     expect(wrong.headers.get('x-amz-request-id')).toMatch(/^[0-9A-F]{16}$/);
-    const unknown = await signedFetch(server.url, { method: 'PUT', path: `/${bucket}/keep`, body: 'evil', credentials: { accessKey: 'nobody', secretKey: 'x' } });
+    const unknown = await signedFetch(server.url, {
+      method: 'PUT',
+      path: `/${bucket}/keep`,
+      body: 'evil',
+      credentials: { accessKey: 'nobody', secretKey: 'x' },
+    });
     expect([unknown.status, code(unknown.text)]).toEqual([403, 'InvalidAccessKeyId']);
     const skewed = server.client({ extra: { systemClockOffset: -20 * 60 * 1000 } });
-    expect(await s3Error(skewed.send(new PutObjectCommand({ Bucket: bucket, Key: 'keep', Body: 'evil' })))).toMatchObject({ name: 'RequestTimeTooSkewed', status: 403 });
+    expect(
+      await s3Error(skewed.send(new PutObjectCommand({ Bucket: bucket, Key: 'keep', Body: 'evil' }))),
+    ).toMatchObject({ name: 'RequestTimeTooSkewed', status: 403 });
     await unchanged();
   });
 
@@ -43,33 +68,71 @@ describe('signatures', () => {
     const alt = server.client({ credentials: ALT });
     await alt.send(new CreateBucketCommand({ Bucket: 'alt-bucket' }));
     await alt.send(new PutObjectCommand({ Bucket: 'alt-bucket', Key: 'alt-object', Body: 'alt' }));
-    expect(await (await alt.send(new GetObjectCommand({ Bucket: 'alt-bucket', Key: 'alt-object' }))).Body!.transformToString()).toBe('alt');
+    expect(
+      await (
+        await alt.send(new GetObjectCommand({ Bucket: 'alt-bucket', Key: 'alt-object' }))
+      ).Body!.transformToString(),
+    ).toBe('alt');
     expect((await alt.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name)).toEqual(['alt-bucket']);
-    expect(await s3Error(alt.send(new GetObjectCommand({ Bucket: bucket, Key: 'keep' })))).toMatchObject({ name: 'AccessDenied', status: 403 });
-    expect(await s3Error(alt.send(new PutObjectCommand({ Bucket: bucket, Key: 'keep', Body: 'evil' })))).toMatchObject({ name: 'AccessDenied', status: 403 });
-    await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { AWS: [ALT.accessKey] }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` }],
-    }) }));
-    expect(await (await alt.send(new GetObjectCommand({ Bucket: bucket, Key: 'keep' }))).Body!.transformToString()).toBe('original');
-    expect(await s3Error(alt.send(new PutObjectCommand({ Bucket: bucket, Key: 'keep', Body: 'evil' })))).toMatchObject({ name: 'AccessDenied' });
+    expect(await s3Error(alt.send(new GetObjectCommand({ Bucket: bucket, Key: 'keep' })))).toMatchObject({
+      name: 'AccessDenied',
+      status: 403,
+    });
+    expect(await s3Error(alt.send(new PutObjectCommand({ Bucket: bucket, Key: 'keep', Body: 'evil' })))).toMatchObject({
+      name: 'AccessDenied',
+      status: 403,
+    });
+    await s3.send(
+      new PutBucketPolicyCommand({
+        Bucket: bucket,
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: [ALT.accessKey] },
+              Action: 's3:GetObject',
+              Resource: `arn:aws:s3:::${bucket}/*`,
+            },
+          ],
+        }),
+      }),
+    );
+    expect(
+      await (await alt.send(new GetObjectCommand({ Bucket: bucket, Key: 'keep' }))).Body!.transformToString(),
+    ).toBe('original');
+    expect(await s3Error(alt.send(new PutObjectCommand({ Bucket: bucket, Key: 'keep', Body: 'evil' })))).toMatchObject({
+      name: 'AccessDenied',
+    });
     await s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
     // The root user reaches every bucket.
-    expect(await (await s3.send(new GetObjectCommand({ Bucket: 'alt-bucket', Key: 'alt-object' }))).Body!.transformToString()).toBe('alt');
+    expect(
+      await (
+        await s3.send(new GetObjectCommand({ Bucket: 'alt-bucket', Key: 'alt-object' }))
+      ).Body!.transformToString(),
+    ).toBe('alt');
     await unchanged();
   });
 });
 
 describe('bodies', () => {
   it('a payload that does not match its signed SHA-256 stores nothing', async () => {
-    const r = await signedFetch(server.url, { method: 'PUT', path: `/${bucket}/keep`, body: 'evil', contentSha256: 'a'.repeat(64) });
+    const r = await signedFetch(server.url, {
+      method: 'PUT',
+      path: `/${bucket}/keep`,
+      body: 'evil',
+      contentSha256: 'a'.repeat(64),
+    });
     expect([r.status, code(r.text)]).toEqual([400, 'XAmzContentSHA256Mismatch']);
     await unchanged();
   });
 
   it('a truncated body stores nothing', async () => {
     // Checked once the server has finished with each request (not after a pause that might be too short).
-    for (const [key, sent] of [['keep', 50_000], ['truncated-new', 1000]] as const) {
+    for (const [key, sent] of [
+      ['keep', 50_000],
+      ['truncated-new', 1000],
+    ] as const) {
       const done = handlerSettled('PUT', `/${bucket}/${key}`);
       const body = Buffer.alloc(200_000, 1);
       const request = { method: 'PUT', path: `/${bucket}/${key}`, body, contentSha256: 'UNSIGNED-PAYLOAD' };
@@ -77,26 +140,56 @@ describe('bodies', () => {
       await done;
     }
     await unchanged();
-    expect(await s3Error(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'truncated-new' })))).toMatchObject({ status: 404 });
+    expect(await s3Error(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'truncated-new' })))).toMatchObject({
+      status: 404,
+    });
   });
 
   it('aws-chunked with a wrong trailing checksum is BadDigest; a right one is stored', async () => {
     const framed = (crc: string) => `5\r\nhello\r\n0\r\nx-amz-checksum-crc32:${crc}\r\n\r\n`;
-    const headers = { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': '5', 'x-amz-trailer': 'x-amz-checksum-crc32' };
-    const bad = await signedFetch(server.url, { method: 'PUT', path: `/${bucket}/keep`, headers, body: framed('AAAAAA=='), contentSha256: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER' });
+    const headers = {
+      'content-encoding': 'aws-chunked',
+      'x-amz-decoded-content-length': '5',
+      'x-amz-trailer': 'x-amz-checksum-crc32',
+    };
+    const bad = await signedFetch(server.url, {
+      method: 'PUT',
+      path: `/${bucket}/keep`,
+      headers,
+      body: framed('AAAAAA=='),
+      contentSha256: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+    });
     expect([bad.status, code(bad.text)]).toEqual([400, 'BadDigest']);
     await unchanged();
-    const good = await signedFetch(server.url, { method: 'PUT', path: `/${bucket}/chunked`, headers, body: framed('NhCmhg=='), contentSha256: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER' });
+    const good = await signedFetch(server.url, {
+      method: 'PUT',
+      path: `/${bucket}/chunked`,
+      headers,
+      body: framed('NhCmhg=='),
+      contentSha256: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+    });
     expect(good.status).toBe(200);
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'chunked', ChecksumMode: 'ENABLED' }));
     expect([head.ContentLength, head.ChecksumCRC32, head.ContentEncoding]).toEqual([5, 'NhCmhg==', undefined]);
-    const broken = await signedFetch(server.url, { method: 'PUT', path: `/${bucket}/keep`, headers, body: '5\r\nhello world\r\n0\r\n\r\n', contentSha256: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER' });
+    const broken = await signedFetch(server.url, {
+      method: 'PUT',
+      path: `/${bucket}/keep`,
+      headers,
+      body: '5\r\nhello world\r\n0\r\n\r\n',
+      contentSha256: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+    });
     expect([broken.status, code(broken.text)]).toEqual([400, 'IncompleteBody']);
     await unchanged();
   });
 
   it('a PUT without a length is MissingContentLength', async () => {
-    const r = await signedFetch(server.url, { method: 'PUT', path: `/${bucket}/keep`, headers: { 'content-encoding': 'aws-chunked' }, body: '0\r\n\r\n', contentSha256: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER' });
+    const r = await signedFetch(server.url, {
+      method: 'PUT',
+      path: `/${bucket}/keep`,
+      headers: { 'content-encoding': 'aws-chunked' },
+      body: '0\r\n\r\n',
+      contentSha256: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+    });
     expect([r.status, code(r.text)]).toEqual([411, 'MissingContentLength']);
   });
 });
@@ -105,11 +198,29 @@ describe('Expect: 100-continue', () => {
   /** Sends the head only, then the body once "100 Continue" arrives; returns everything the server said. */
   async function expectContinue(credentials?: { accessKey: string; secretKey: string }): Promise<string> {
     const body = Buffer.from('continued body');
-    const { headers, target } = await signRequest(server.url, { method: 'PUT', path: `/${bucket}/continued`, body, contentSha256: 'UNSIGNED-PAYLOAD', credentials });
+    const { headers, target } = await signRequest(server.url, {
+      method: 'PUT',
+      path: `/${bucket}/continued`,
+      body,
+      contentSha256: 'UNSIGNED-PAYLOAD',
+      credentials,
+    });
     const u = new URL(server.url);
     return new Promise((resolve) => {
       const sock = connect(Number(u.port), u.hostname, () => {
-        sock.write([`PUT ${target} HTTP/1.1`, ...Object.entries({ ...headers, 'content-length': String(body.length), expect: '100-continue', connection: 'close' }).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n'));
+        sock.write(
+          [
+            `PUT ${target} HTTP/1.1`,
+            ...Object.entries({
+              ...headers,
+              'content-length': String(body.length),
+              expect: '100-continue',
+              connection: 'close',
+            }).map(([k, v]) => `${k}: ${v}`),
+            '',
+            '',
+          ].join('\r\n'),
+        );
       });
       let out = '';
       sock.on('data', (d) => {
@@ -129,7 +240,9 @@ describe('Expect: 100-continue', () => {
     const ok = await expectContinue();
     expect(ok.startsWith('HTTP/1.1 100 Continue')).toBe(true);
     expect(ok).toContain('HTTP/1.1 200 OK');
-    expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'continued' }))).Body!.transformToString()).toBe('continued body');
+    expect(
+      await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'continued' }))).Body!.transformToString(),
+    ).toBe('continued body');
   });
 });
 
@@ -145,8 +258,10 @@ describe('documents and names', () => {
     const read = async () => [
       (await s3.send(new GetBucketVersioningCommand({ Bucket: cb }))).Status,
       (await s3.send(new GetBucketTaggingCommand({ Bucket: cb }))).TagSet,
-      (await s3.send(new GetBucketCorsCommand({ Bucket: cb }))).CORSRules
-        ?.map((r) => [r.AllowedMethods, r.AllowedOrigins]),
+      (await s3.send(new GetBucketCorsCommand({ Bucket: cb }))).CORSRules?.map((r) => [
+        r.AllowedMethods,
+        r.AllowedOrigins,
+      ]),
     ];
     const before = await read();
     expect(before).toEqual(['Enabled', [{ Key: 'team', Value: 'data' }], [[['GET'], ['https://app.example']]]]);
@@ -156,7 +271,12 @@ describe('documents and names', () => {
       expect([r.status, code(r.text)]).toEqual([400, 'MalformedXML']);
     }
     expect(await read()).toEqual(before);
-    const del = await signedFetch(server.url, { method: 'POST', path: `/${bucket}`, query: { delete: '' }, body: '<Delete><Object><Key>keep</Key></Object>' });
+    const del = await signedFetch(server.url, {
+      method: 'POST',
+      path: `/${bucket}`,
+      query: { delete: '' },
+      body: '<Delete><Object><Key>keep</Key></Object>',
+    });
     expect([del.status, code(del.text)]).toEqual([400, 'MalformedXML']);
     await unchanged();
   });
@@ -186,14 +306,30 @@ describe('documents and names', () => {
   });
 
   it('oversized metadata, long keys, oversized headers, invalid bucket names', async () => {
-    expect(await s3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'keep', Body: 'evil', Metadata: { big: 'x'.repeat(2100) } })))).toMatchObject({ name: 'MetadataTooLarge', status: 400 });
-    expect(await s3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k'.repeat(1025), Body: 'x' })))).toMatchObject({ name: 'KeyTooLongError', status: 400 });
-    const huge = await signedFetch(server.url, { method: 'PUT', path: `/${bucket}/keep`, body: 'evil', headers: { 'x-amz-meta-huge': 'y'.repeat(20_000) } });
+    expect(
+      await s3Error(
+        s3.send(
+          new PutObjectCommand({ Bucket: bucket, Key: 'keep', Body: 'evil', Metadata: { big: 'x'.repeat(2100) } }),
+        ),
+      ),
+    ).toMatchObject({ name: 'MetadataTooLarge', status: 400 });
+    expect(
+      await s3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k'.repeat(1025), Body: 'x' }))),
+    ).toMatchObject({ name: 'KeyTooLongError', status: 400 });
+    const huge = await signedFetch(server.url, {
+      method: 'PUT',
+      path: `/${bucket}/keep`,
+      body: 'evil',
+      headers: { 'x-amz-meta-huge': 'y'.repeat(20_000) },
+    });
     expect([huge.status, code(huge.text)]).toEqual([400, 'RequestHeaderSectionTooLarge']);
     const buckets = async () => (await s3.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name);
     const before = await buckets();
     for (const name of ['ab', 'UPPER', 'under_score', 'a..b', '192.168.0.1']) {
-      expect(await s3Error(s3.send(new CreateBucketCommand({ Bucket: name })))).toMatchObject({ name: 'InvalidBucketName', status: 400 });
+      expect(await s3Error(s3.send(new CreateBucketCommand({ Bucket: name })))).toMatchObject({
+        name: 'InvalidBucketName',
+        status: 400,
+      });
     }
     expect(await buckets()).toEqual(before);
     await unchanged();

@@ -33,11 +33,29 @@ function logLine(match: (l: Record<string, unknown>) => boolean): Promise<Record
 
 beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'cairn-cli-'));
-  child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'server/src/cli/main.ts', 'server', '--address', '127.0.0.1:0', join(base, 'd{1...4}')], {
-    cwd: repo,
-    env: { ...process.env, CAIRN_ROOT_USER: creds.accessKey, CAIRN_ROOT_PASSWORD: creds.secretKey, CAIRN_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  child = spawn(
+    process.execPath,
+    [
+      '--conditions=source',
+      '--import',
+      'tsx',
+      'server/src/cli/main.ts',
+      'server',
+      '--address',
+      '127.0.0.1:0',
+      join(base, 'd{1...4}'),
+    ],
+    {
+      cwd: repo,
+      env: {
+        ...process.env,
+        CAIRN_ROOT_USER: creds.accessKey,
+        CAIRN_ROOT_PASSWORD: creds.secretKey,
+        CAIRN_LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stderr!.on('data', (d) => (stderr += d));
   createInterface({ input: child.stdout! }).on('line', (text) => {
     let line: Record<string, unknown>;
@@ -67,7 +85,8 @@ afterAll(async () => {
 
 describe('cairn server', () => {
   it('serves health checks and S3 with the configured root user', async () => {
-    for (const p of ['/health/live', '/health/ready', '/minio/health/live', '/minio/health/ready']) expect((await fetch(url + p)).status).toBe(200);
+    for (const p of ['/health/live', '/health/ready', '/minio/health/live', '/minio/health/ready'])
+      expect((await fetch(url + p)).status).toBe(200);
     const s3 = makeClient(url, { credentials: creds });
     await s3.send(new CreateBucketCommand({ Bucket: 'cli-bucket' }));
     expect(stderr).not.toContain('development credentials');
@@ -75,11 +94,22 @@ describe('cairn server', () => {
 
   it('SIGTERM lets the upload in flight finish, then exits 0', async () => {
     const body = Buffer.alloc(1 << 20, 3);
-    const { headers, target } = await signRequest(url, { method: 'PUT', path: '/cli-bucket/in-flight', body, contentSha256: 'UNSIGNED-PAYLOAD', credentials: creds });
+    const { headers, target } = await signRequest(url, {
+      method: 'PUT',
+      path: '/cli-bucket/in-flight',
+      body,
+      contentSha256: 'UNSIGNED-PAYLOAD',
+      credentials: creds,
+    });
     const u = new URL(url);
     const response = new Promise<string>((resolve) => {
       const sock = connect(Number(u.port), u.hostname, async () => {
-        const head = [`PUT ${target} HTTP/1.1`, ...Object.entries({ ...headers, 'content-length': String(body.length) }).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
+        const head = [
+          `PUT ${target} HTTP/1.1`,
+          ...Object.entries({ ...headers, 'content-length': String(body.length) }).map(([k, v]) => `${k}: ${v}`),
+          '',
+          '',
+        ].join('\r\n');
         sock.write(head);
         sock.write(body.subarray(0, 1000));
         // The server has the request (it logs it as it starts), then is told to stop and says so; only then
@@ -100,9 +130,15 @@ describe('cairn server', () => {
     expect(await exit).toBe(0);
     // The object is there after a restart-free check of the drives: start a fresh server on them.
     const { startServer } = await import('@cairn/server');
-    const again = await startServer({ drives: [join(base, 'd{1...4}')], address: '127.0.0.1:0', credentials: { root: creds } });
+    const again = await startServer({
+      drives: [join(base, 'd{1...4}')],
+      address: '127.0.0.1:0',
+      credentials: { root: creds },
+    });
     try {
-      const got = await makeClient(again.url, { credentials: creds }).send(new GetObjectCommand({ Bucket: 'cli-bucket', Key: 'in-flight' }));
+      const got = await makeClient(again.url, { credentials: creds }).send(
+        new GetObjectCommand({ Bucket: 'cli-bucket', Key: 'in-flight' }),
+      );
       expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
     } finally {
       await again.close();

@@ -337,8 +337,9 @@ describe('CompleteMultipartUpload headers', () => {
         path: `/${b}/k`,
         query: { uploadId: UploadId! },
         headers: { 'x-amz-mp-object-size': size },
-        body: `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${p.ETag}</ETag></Part>`
-          + '</CompleteMultipartUpload>',
+        body:
+          `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${p.ETag}</ETag></Part>` +
+          '</CompleteMultipartUpload>',
       });
     const wrong = await complete('4');
     expect([wrong.status, /<Code>(\w+)</.exec(wrong.text)?.[1]]).toEqual([400, 'InvalidRequest']);
@@ -347,7 +348,7 @@ describe('CompleteMultipartUpload headers', () => {
     expect((await head(b, 'k')).ContentLength).toBe(3);
   });
 
-  it('an x-amz-checksum-type other than the upload\'s refuses the completion', async () => {
+  it("an x-amz-checksum-type other than the upload's refuses the completion", async () => {
     const b = await newBucket('mp-type');
     const { UploadId } = await s3.send(
       new CreateMultipartUploadCommand({ Bucket: b, Key: 'k', ChecksumAlgorithm: 'CRC32', ChecksumType: 'COMPOSITE' }),
@@ -361,8 +362,9 @@ describe('CompleteMultipartUpload headers', () => {
         path: `/${b}/k`,
         query: { uploadId: UploadId! },
         headers: { 'x-amz-checksum-type': type },
-        body: `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${p.ETag}</ETag>`
-          + `<ChecksumCRC32>${p.ChecksumCRC32}</ChecksumCRC32></Part></CompleteMultipartUpload>`,
+        body:
+          `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${p.ETag}</ETag>` +
+          `<ChecksumCRC32>${p.ChecksumCRC32}</ChecksumCRC32></Part></CompleteMultipartUpload>`,
       });
     const wrong = await complete('FULL_OBJECT');
     expect([wrong.status, /<Code>(\w+)</.exec(wrong.text)?.[1]]).toEqual([400, 'BadDigest']);

@@ -18,7 +18,10 @@ let s3: S3Client;
 const bucket = 'readers';
 
 beforeAll(async () => {
-  ({ server, s3 } = await startWithBucket(bucket, { storage: { background: false }, client: { checksums: 'WHEN_REQUIRED' } }));
+  ({ server, s3 } = await startWithBucket(bucket, {
+    storage: { background: false },
+    client: { checksums: 'WHEN_REQUIRED' },
+  }));
 });
 afterAll(() => server?.close());
 
@@ -54,10 +57,16 @@ function problems(got: StreamedGet, e: Expect, obj: Buffer, etag: string): strin
     got.status !== (e.range ? 206 : 200) && `status ${got.status}`,
     got.headers.etag !== etag && `ETag ${got.headers.etag}`,
     Number(got.headers['content-length']) !== end - start + 1 && `Content-Length ${got.headers['content-length']}`,
-    !!e.range && got.headers['content-range'] !== `bytes ${start}-${end}/${obj.length}` && `Content-Range ${got.headers['content-range']}`,
+    !!e.range &&
+      got.headers['content-range'] !== `bytes ${start}-${end}/${obj.length}` &&
+      `Content-Range ${got.headers['content-range']}`,
   ];
   if (got.aborted) out.push(got.bytes < e.opts.abortAfter! && `hung up after ${got.bytes} bytes`);
-  else out.push(got.bytes !== end - start + 1 && `${got.bytes} body bytes`, got.sha256 !== sha256(obj.subarray(start, end + 1)) && 'body differs');
+  else
+    out.push(
+      got.bytes !== end - start + 1 && `${got.bytes} body bytes`,
+      got.sha256 !== sha256(obj.subarray(start, end + 1)) && 'body differs',
+    );
   return out.filter((p): p is string => !!p);
 }
 
@@ -69,14 +78,21 @@ describe('many concurrent readers of one object', () => {
 
   it('64 concurrent GETs (whole, ranged, some hanging up midway) all get their bytes; no file stays open', async () => {
     const objs = [obj, other];
-    const etags = await Promise.all(['big', 'other'].map(async (Key, i) => (await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: objs[i] }))).ETag!));
+    const etags = await Promise.all(
+      ['big', 'other'].map(
+        async (Key, i) => (await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: objs[i] }))).ETag!,
+      ),
+    );
     const before = await openDriveFiles();
     const gets: Expect[] = [];
     for (let i = 0; i < 16; i++) gets.push({ opts: {}, of: i % 4 === 3 ? 1 : 0 });
     for (let i = 0; i < 24; i++) {
       // 8 MiB ranged readers at unaligned offsets, as Spark or a PyTorch loader issue them.
       const start = Math.min(i * (MiB + 4099), size - 8 * MiB);
-      gets.push({ opts: { headers: { range: `bytes=${start}-${start + 8 * MiB - 1}` } }, range: [start, start + 8 * MiB - 1] });
+      gets.push({
+        opts: { headers: { range: `bytes=${start}-${start + 8 * MiB - 1}` } },
+        range: [start, start + 8 * MiB - 1],
+      });
     }
     // Parquet-style footer and column-chunk reads.
     gets.push({ opts: { headers: { range: 'bytes=-8' } }, range: [size - 8, size - 1] });
@@ -87,21 +103,33 @@ describe('many concurrent readers of one object', () => {
     }
     // Clients that hang up part way through, whole and ranged.
     for (let i = 0; i < 12; i++) gets.push({ opts: { abortAfter: (1 + (i % 6)) * MiB }, of: i % 2 });
-    for (let i = 0; i < 4; i++) gets.push({ opts: { abortAfter: 64 * 1024, headers: { range: `bytes=${i * MiB}-` } }, range: [i * MiB, size - 1] });
+    for (let i = 0; i < 4; i++)
+      gets.push({
+        opts: { abortAfter: 64 * 1024, headers: { range: `bytes=${i * MiB}-` } },
+        range: [i * MiB, size - 1],
+      });
     expect(gets.length).toBe(64);
 
     const keys = ['big', 'other'];
-    const results = await Promise.all(gets.map((g) => streamedGet(server.url, `/${bucket}/${keys[g.of ?? 0]}`, g.opts).catch((e: Error) => e)));
+    const results = await Promise.all(
+      gets.map((g) => streamedGet(server.url, `/${bucket}/${keys[g.of ?? 0]}`, g.opts).catch((e: Error) => e)),
+    );
     const failures = results.flatMap((r, i) => {
       const of = gets[i].of ?? 0;
-      return r instanceof Error ? [`GET ${i}: ${r.message}`] : problems(r, gets[i], objs[of], etags[of]).map((p) => `GET ${i} of ${keys[of]}: ${p}`);
+      return r instanceof Error
+        ? [`GET ${i}: ${r.message}`]
+        : problems(r, gets[i], objs[of], etags[of]).map((p) => `GET ${i} of ${keys[of]}: ${p}`);
     });
     expect(failures).toEqual([]);
     expect(results.filter((r) => !(r instanceof Error) && r.aborted).length).toBe(16);
 
     // Still healthy and correct afterwards.
     expect((await fetch(`${server.url}/health/ready`)).status).toBe(200);
-    const after = await Promise.all([{ opts: {} }, { opts: { headers: { range: 'bytes=5-' } }, range: [5, size - 1] as [number, number] }].map(async (g) => problems(await streamedGet(server.url, `/${bucket}/big`, g.opts), g, obj, etags[0])));
+    const after = await Promise.all(
+      [{ opts: {} }, { opts: { headers: { range: 'bytes=5-' } }, range: [5, size - 1] as [number, number] }].map(
+        async (g) => problems(await streamedGet(server.url, `/${bucket}/big`, g.opts), g, obj, etags[0]),
+      ),
+    );
     expect(after.flat()).toEqual([]);
     // Every shard file opened by those reads, hung-up ones included, is closed again (closes are deferred
     // until reads in flight are done, hence the wait).
@@ -132,13 +160,21 @@ describe('many concurrent readers of objects missing shards', () => {
       if (i < 12) gets.push({ opts: {}, of });
       else if (i < 28) {
         const start = ((i * 1_234_567) % (size - 2 * MiB)) + 1;
-        gets.push({ opts: { headers: { range: `bytes=${start}-${start + MiB + 1}` } }, range: [start, start + MiB + 1], of });
+        gets.push({
+          opts: { headers: { range: `bytes=${start}-${start + MiB + 1}` } },
+          range: [start, start + MiB + 1],
+          of,
+        });
       } else gets.push({ opts: { abortAfter: MiB }, of });
     }
-    const results = await Promise.all(gets.map((g) => streamedGet(server.url, `/${bucket}/${keys[g.of!]}`, g.opts).catch((e: Error) => e)));
+    const results = await Promise.all(
+      gets.map((g) => streamedGet(server.url, `/${bucket}/${keys[g.of!]}`, g.opts).catch((e: Error) => e)),
+    );
     const failures = results.flatMap((r, i) => {
       const of = gets[i].of!;
-      return r instanceof Error ? [`GET ${i}: ${r.message}`] : problems(r, gets[i], objs[of], etags[of]).map((p) => `GET ${i} of ${keys[of]}: ${p}`);
+      return r instanceof Error
+        ? [`GET ${i}: ${r.message}`]
+        : problems(r, gets[i], objs[of], etags[of]).map((p) => `GET ${i} of ${keys[of]}: ${p}`);
     });
     expect(failures).toEqual([]);
     expect(await eventually(openDriveFiles, (f) => f.length <= before.length)).toEqual(before);

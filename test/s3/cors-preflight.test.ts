@@ -12,7 +12,7 @@ describe('CORS preflight without Origin', () => {
   });
   afterAll(() => srv?.close());
 
-  it('answers 400 BadRequest without Origin, 403 when no rule allows, 200 with the rule\'s headers', async () => {
+  it("answers 400 BadRequest without Origin, 403 when no rule allows, 200 with the rule's headers", async () => {
     const noOrigin = await fetch(`${srv.url}/pre-flight/k`, { method: 'OPTIONS' });
     expect(noOrigin.status).toBe(400);
     expect(await noOrigin.text()).toContain('<Code>BadRequest</Code>');

@@ -22,19 +22,35 @@ afterAll(async () => server?.close());
  * written, then a health check on the same connection; resolves with all the server said once it closes or
  * both answers are in.
  */
-async function refusedPutThenHealth(bodySize: number, refusal: 'signature' | 'storage-class' = 'signature'): Promise<string> {
+async function refusedPutThenHealth(
+  bodySize: number,
+  refusal: 'signature' | 'storage-class' = 'signature',
+): Promise<string> {
   const body = Buffer.alloc(bodySize, 'x');
   // A wrong secret is refused before the body is looked at; a bad storage class once the handler has the body
   // (piped into the payload hash check) and before it reads it.
-  const { headers, target } = await signRequest(server.url, refusal === 'signature'
-    ? { method: 'PUT', path: `/${bucket}/refused`, body, contentSha256: 'UNSIGNED-PAYLOAD', credentials: { accessKey: 'cairntestroot', secretKey: 'wrong-secret' } }
-    : { method: 'PUT', path: `/${bucket}/refused`, body, headers: { 'x-amz-storage-class': 'NO_SUCH_CLASS' } });
+  const { headers, target } = await signRequest(
+    server.url,
+    refusal === 'signature'
+      ? {
+          method: 'PUT',
+          path: `/${bucket}/refused`,
+          body,
+          contentSha256: 'UNSIGNED-PAYLOAD',
+          credentials: { accessKey: 'cairntestroot', secretKey: 'wrong-secret' },
+        }
+      : { method: 'PUT', path: `/${bucket}/refused`, body, headers: { 'x-amz-storage-class': 'NO_SUCH_CLASS' } },
+  );
   const u = new URL(server.url);
   return new Promise((resolve, reject) => {
     const sock = connect(Number(u.port), u.hostname);
     let out = '';
-    const head = [`PUT ${target} HTTP/1.1`, ...Object.entries({ ...headers, 'content-length': String(body.length) })
-      .map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
+    const head = [
+      `PUT ${target} HTTP/1.1`,
+      ...Object.entries({ ...headers, 'content-length': String(body.length) }).map(([k, v]) => `${k}: ${v}`),
+      '',
+      '',
+    ].join('\r\n');
     const quarter = Math.ceil(body.length / 4);
     const pieces = [Buffer.from(head), ...[0, 1, 2, 3].map((i) => body.subarray(i * quarter, (i + 1) * quarter))];
     const sendNext = (): void => {
@@ -60,7 +76,9 @@ describe('early answers', () => {
     expect(answers[0]).toContain('<Code>SignatureDoesNotMatch</Code>');
     expect(answers[0].toLowerCase()).not.toContain('connection: close');
     expect(answers[1]).toMatch(/^HTTP\/1\.1 200 OK/);
-    expect(await s3Error(server.client().send(new GetObjectCommand({ Bucket: bucket, Key: 'refused' })))).toMatchObject({ name: 'NoSuchKey' });
+    expect(await s3Error(server.client().send(new GetObjectCommand({ Bucket: bucket, Key: 'refused' })))).toMatchObject(
+      { name: 'NoSuchKey' },
+    );
   });
 
   it('a PUT refused by its handler after the body was handed over keeps the connection too', async () => {
@@ -70,7 +88,9 @@ describe('early answers', () => {
     expect(answers[0]).toContain('<Code>InvalidStorageClass</Code>');
     expect(answers[0].toLowerCase()).not.toContain('connection: close');
     expect(answers[1]).toMatch(/^HTTP\/1\.1 200 OK/);
-    expect(await s3Error(server.client().send(new GetObjectCommand({ Bucket: bucket, Key: 'refused' })))).toMatchObject({ name: 'NoSuchKey' });
+    expect(await s3Error(server.client().send(new GetObjectCommand({ Bucket: bucket, Key: 'refused' })))).toMatchObject(
+      { name: 'NoSuchKey' },
+    );
   });
 
   it('a refused PUT with a large body closes the connection instead of reading it', async () => {

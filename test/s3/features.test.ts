@@ -3,10 +3,28 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CopyObjectCommand, CreateBucketCommand, DeleteBucketPolicyCommand, DeleteObjectCommand, DeleteObjectsCommand, GetBucketCorsCommand,
-  GetBucketPolicyCommand, GetBucketPolicyStatusCommand, GetBucketTaggingCommand, GetBucketVersioningCommand, GetObjectCommand,
-  GetObjectTaggingCommand, HeadObjectCommand, ListObjectVersionsCommand, PutBucketCorsCommand, PutBucketPolicyCommand,
-  PutBucketTaggingCommand, PutBucketVersioningCommand, PutObjectCommand, PutObjectTaggingCommand, ListObjectsV2Command, type S3Client,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  DeleteBucketPolicyCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetBucketCorsCommand,
+  GetBucketPolicyCommand,
+  GetBucketPolicyStatusCommand,
+  GetBucketTaggingCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketCorsCommand,
+  PutBucketPolicyCommand,
+  PutBucketTaggingCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  ListObjectsV2Command,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
@@ -20,25 +38,62 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-const text = async (p: Promise<{ Body?: { transformToString(): Promise<string> } }>) => (await p).Body!.transformToString();
+const text = async (p: Promise<{ Body?: { transformToString(): Promise<string> } }>) =>
+  (await p).Body!.transformToString();
 
 describe('copy', () => {
   it('copies with metadata directives and onto itself', async () => {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'src', Body: 'source', ContentType: 'text/a', Metadata: { m: '1' }, Tagging: 't=1' }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'src',
+        Body: 'source',
+        ContentType: 'text/a',
+        Metadata: { m: '1' },
+        Tagging: 't=1',
+      }),
+    );
     const c = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'dst', CopySource: `${bucket}/src` }));
     expect(c.CopyObjectResult?.ETag).toBe(`"${createHash('md5').update('source').digest('hex')}"`);
     const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'dst' }));
     expect(h.ContentType).toBe('text/a');
     expect(h.Metadata).toEqual({ m: '1' });
-    await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'dst2', CopySource: `${bucket}/src`, MetadataDirective: 'REPLACE', ContentType: 'text/b', Metadata: { n: '2' } }));
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: 'dst2',
+        CopySource: `${bucket}/src`,
+        MetadataDirective: 'REPLACE',
+        ContentType: 'text/b',
+        Metadata: { n: '2' },
+      }),
+    );
     const h2 = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'dst2' }));
     expect([h2.ContentType, h2.Metadata]).toEqual(['text/b', { n: '2' }]);
-    expect(await s3Error(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'src', CopySource: `${bucket}/src` })))).toMatchObject({ name: 'InvalidRequest', status: 400 });
-    await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'src', CopySource: `${bucket}/src`, MetadataDirective: 'REPLACE', Metadata: { changed: 'yes' } }));
+    expect(
+      await s3Error(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'src', CopySource: `${bucket}/src` }))),
+    ).toMatchObject({ name: 'InvalidRequest', status: 400 });
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: 'src',
+        CopySource: `${bucket}/src`,
+        MetadataDirective: 'REPLACE',
+        Metadata: { changed: 'yes' },
+      }),
+    );
     expect((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'src' }))).Metadata).toEqual({ changed: 'yes' });
     expect(await text(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'src' })))).toBe('source');
-    expect(await s3Error(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'x', CopySource: `${bucket}/src`, CopySourceIfMatch: '"nope"' })))).toMatchObject({ name: 'PreconditionFailed', status: 412 });
-    expect(await s3Error(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'x', CopySource: `${bucket}/missing` })))).toMatchObject({ name: 'NoSuchKey', status: 404 });
+    expect(
+      await s3Error(
+        s3.send(
+          new CopyObjectCommand({ Bucket: bucket, Key: 'x', CopySource: `${bucket}/src`, CopySourceIfMatch: '"nope"' }),
+        ),
+      ),
+    ).toMatchObject({ name: 'PreconditionFailed', status: 412 });
+    expect(
+      await s3Error(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'x', CopySource: `${bucket}/missing` }))),
+    ).toMatchObject({ name: 'NoSuchKey', status: 404 });
     // Neither failed copy left anything at the destination, and a failed copy onto an existing key keeps it.
     expect(await s3Error(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'x' })))).toMatchObject({ status: 404 });
     const etag = c.CopyObjectResult?.ETag;
@@ -53,10 +108,17 @@ describe('copy', () => {
 describe('tagging', () => {
   it('object and bucket tag sets', async () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'tagged', Body: 'x', Tagging: 'a=1&b=2' }));
-    expect((await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tagged' }))).TagSet).toEqual([{ Key: 'a', Value: '1' }, { Key: 'b', Value: '2' }]);
+    expect((await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tagged' }))).TagSet).toEqual([
+      { Key: 'a', Value: '1' },
+      { Key: 'b', Value: '2' },
+    ]);
     expect((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'tagged' }))).TagCount).toBe(2);
-    await s3.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: 'tagged', Tagging: { TagSet: [{ Key: 'c', Value: '3' }] } }));
-    expect((await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tagged' }))).TagSet).toEqual([{ Key: 'c', Value: '3' }]);
+    await s3.send(
+      new PutObjectTaggingCommand({ Bucket: bucket, Key: 'tagged', Tagging: { TagSet: [{ Key: 'c', Value: '3' }] } }),
+    );
+    expect((await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tagged' }))).TagSet).toEqual([
+      { Key: 'c', Value: '3' },
+    ]);
     // AWS: a repeated key is InvalidTag ("Cannot provide multiple Tags with the same key"); nothing changes.
     const invalidTag = { name: 'InvalidTag', status: 400 };
     const noTagSet = { name: 'NoSuchTagSet', status: 404 };
@@ -65,13 +127,19 @@ describe('tagging', () => {
     const bucketTags = () => s3.send(new GetBucketTaggingCommand({ Bucket: bucket }));
     const putBucketTags = (TagSet: { Key: string; Value: string }[]) =>
       s3.send(new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet } }));
-    const repeated = [{ Key: 'c', Value: '3' }, { Key: 'c', Value: '4' }];
+    const repeated = [
+      { Key: 'c', Value: '3' },
+      { Key: 'c', Value: '4' },
+    ];
     const tagged = { Bucket: bucket, Key: 'tagged', Tagging: { TagSet: repeated } };
     const putRepeated = s3.send(new PutObjectTaggingCommand(tagged));
     expect(await s3Error(putRepeated)).toMatchObject(invalidTag);
     expect(await objectTags()).toEqual([{ Key: 'c', Value: '3' }]);
     expect(await s3Error(bucketTags())).toMatchObject(noTagSet);
-    const dup = [{ Key: 'team', Value: 'a' }, { Key: 'team', Value: 'b' }];
+    const dup = [
+      { Key: 'team', Value: 'a' },
+      { Key: 'team', Value: 'b' },
+    ];
     expect(await s3Error(putBucketTags(dup))).toMatchObject(invalidTag);
     expect(await s3Error(bucketTags())).toMatchObject(noTagSet);
     await putBucketTags([{ Key: 'team', Value: 'data' }]);
@@ -119,19 +187,44 @@ describe('conditional requests and ranges', () => {
     const clamped = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'range', Range: 'bytes=5-262143' }));
     expect(clamped.ContentRange).toBe('bytes 5-9/10');
     expect(await clamped.Body!.transformToString()).toBe('56789');
-    expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'range', Range: 'bytes=10-' })))).toMatchObject({ name: 'InvalidRange', status: 416 });
-    expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'range', IfMatch: '"nope"' })))).toMatchObject({ status: 412 });
-    expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'range', IfNoneMatch: put.ETag })))).toMatchObject({ status: 304 });
-    expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'range', IfModifiedSince: new Date(Date.now() + 3600_000) })))).toMatchObject({ status: 304 });
-    expect(await text(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'range', IfMatch: put.ETag })))).toBe('0123456789');
-    const over = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'range', ResponseContentType: 'x/y', ResponseContentDisposition: 'attachment' }));
+    expect(
+      await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'range', Range: 'bytes=10-' }))),
+    ).toMatchObject({ name: 'InvalidRange', status: 416 });
+    expect(
+      await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'range', IfMatch: '"nope"' }))),
+    ).toMatchObject({ status: 412 });
+    expect(
+      await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'range', IfNoneMatch: put.ETag }))),
+    ).toMatchObject({ status: 304 });
+    expect(
+      await s3Error(
+        s3.send(
+          new GetObjectCommand({ Bucket: bucket, Key: 'range', IfModifiedSince: new Date(Date.now() + 3600_000) }),
+        ),
+      ),
+    ).toMatchObject({ status: 304 });
+    expect(await text(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'range', IfMatch: put.ETag })))).toBe(
+      '0123456789',
+    );
+    const over = await s3.send(
+      new GetObjectCommand({
+        Bucket: bucket,
+        Key: 'range',
+        ResponseContentType: 'x/y',
+        ResponseContentDisposition: 'attachment',
+      }),
+    );
     expect([over.ContentType, over.ContentDisposition]).toEqual(['x/y', 'attachment']);
   });
 
   it('conditional writes: If-None-Match * and If-Match', async () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond', Body: 'first', IfNoneMatch: '*' }));
-    expect(await s3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond', Body: 'second', IfNoneMatch: '*' })))).toMatchObject({ name: 'PreconditionFailed', status: 412 });
-    expect(await s3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond', Body: 'third', IfMatch: '"0000"' })))).toMatchObject({ status: 412 });
+    expect(
+      await s3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond', Body: 'second', IfNoneMatch: '*' }))),
+    ).toMatchObject({ name: 'PreconditionFailed', status: 412 });
+    expect(
+      await s3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond', Body: 'third', IfMatch: '"0000"' }))),
+    ).toMatchObject({ status: 412 });
     expect(await text(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'cond' })))).toBe('first');
   });
 });
@@ -142,31 +235,59 @@ describe('checksums', () => {
     const check = Buffer.from('123456789');
     expect([crc32c(check).toString('hex'), crc64nvme(check).toString('hex')]).toEqual(['e3069283', 'ae8b14860a799888']);
     for (const alg of ['CRC32', 'CRC32C', 'SHA1', 'SHA256', 'CRC64NVME'] as const) {
-      const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `ck-${alg}`, Body: 'checksum me', ChecksumAlgorithm: alg }));
+      const put = await s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: `ck-${alg}`, Body: 'checksum me', ChecksumAlgorithm: alg }),
+      );
       const field = `Checksum${alg}` as const;
       expect(put[field]).toBe(checksumOf(alg, Buffer.from('checksum me')));
       const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `ck-${alg}`, ChecksumMode: 'ENABLED' }));
       expect(head[field]).toBe(put[field]);
     }
     const sha = createHash('sha256').update('checksum me').digest('base64');
-    expect((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'ck-SHA256', ChecksumMode: 'ENABLED' }))).ChecksumSHA256).toBe(sha);
+    expect(
+      (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'ck-SHA256', ChecksumMode: 'ENABLED' })))
+        .ChecksumSHA256,
+    ).toBe(sha);
   });
 
   it('a wrong checksum or Content-MD5 is BadDigest and stores nothing', async () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'guarded', Body: 'original' }));
     const wrong = createHash('sha256').update('other').digest('base64');
-    expect(await s3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'guarded', Body: 'replacement', ChecksumSHA256: wrong })))).toMatchObject({ name: 'BadDigest', status: 400 });
-    expect(await s3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'guarded', Body: 'replacement', ContentMD5: createHash('md5').update('x').digest('base64') })))).toMatchObject({ name: 'BadDigest', status: 400 });
+    expect(
+      await s3Error(
+        s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'guarded', Body: 'replacement', ChecksumSHA256: wrong })),
+      ),
+    ).toMatchObject({ name: 'BadDigest', status: 400 });
+    expect(
+      await s3Error(
+        s3.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: 'guarded',
+            Body: 'replacement',
+            ContentMD5: createHash('md5').update('x').digest('base64'),
+          }),
+        ),
+      ),
+    ).toMatchObject({ name: 'BadDigest', status: 400 });
     expect(await text(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'guarded' })))).toBe('original');
   });
 });
 
 describe('DeleteObjects', () => {
   it('deletes a batch, quiet and verbose', async () => {
-    for (const k of ['d1', 'd2', 'd3']) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `batch/${k}`, Body: k }));
-    const r = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: 'batch/d1' }, { Key: 'batch/d2' }, { Key: 'batch/missing' }] } }));
+    for (const k of ['d1', 'd2', 'd3'])
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `batch/${k}`, Body: k }));
+    const r = await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: [{ Key: 'batch/d1' }, { Key: 'batch/d2' }, { Key: 'batch/missing' }] },
+      }),
+    );
     expect(r.Deleted?.map((d) => d.Key).sort()).toEqual(['batch/d1', 'batch/d2', 'batch/missing']);
-    const q = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: 'batch/d3' }], Quiet: true } }));
+    const q = await s3.send(
+      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: 'batch/d3' }], Quiet: true } }),
+    );
     expect(q.Deleted ?? []).toEqual([]);
     expect((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'batch/' }))).KeyCount).toBe(0);
   });
@@ -176,16 +297,23 @@ describe('presigned URLs', () => {
   it('GET and PUT through presigned URLs; expired and tampered ones fail', async () => {
     // Without the SDK's default request checksum: it would sign the CRC32 of the empty body into the URL.
     const presigner = server.client({ checksums: 'WHEN_REQUIRED' });
-    const putUrl = await getSignedUrl(presigner, new PutObjectCommand({ Bucket: bucket, Key: 'presigned' }), { expiresIn: 60 });
+    const putUrl = await getSignedUrl(presigner, new PutObjectCommand({ Bucket: bucket, Key: 'presigned' }), {
+      expiresIn: 60,
+    });
     const put = await fetch(putUrl, { method: 'PUT', body: 'via presign' });
     expect(put.status).toBe(200);
-    const getUrl = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'presigned' }), { expiresIn: 60 });
+    const getUrl = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'presigned' }), {
+      expiresIn: 60,
+    });
     const got = await fetch(getUrl);
     expect([got.status, await got.text()]).toEqual([200, 'via presign']);
     const tampered = await fetch(getUrl.replace('presigned', 'presigneX'));
     expect(tampered.status).toBe(403);
     expect(await tampered.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
-    const old = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'presigned' }), { expiresIn: 1, signingDate: new Date(Date.now() - 10_000) });
+    const old = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'presigned' }), {
+      expiresIn: 1,
+      signingDate: new Date(Date.now() - 10_000),
+    });
     const expired = await fetch(old);
     expect(expired.status).toBe(403);
     expect(await expired.text()).toContain('expired');
@@ -194,14 +322,44 @@ describe('presigned URLs', () => {
 
 describe('CORS', () => {
   it('configuration, preflight and response headers', async () => {
-    expect(await s3Error(s3.send(new GetBucketCorsCommand({ Bucket: bucket })))).toMatchObject({ name: 'NoSuchCORSConfiguration', status: 404 });
-    await s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['https://app.example'], AllowedMethods: ['GET', 'PUT'], AllowedHeaders: ['*'], MaxAgeSeconds: 600, ExposeHeaders: ['ETag'] }] } }));
-    expect((await s3.send(new GetBucketCorsCommand({ Bucket: bucket }))).CORSRules?.[0].AllowedOrigins).toEqual(['https://app.example']);
-    const ok = await fetch(`${server.url}/${bucket}/range`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type' } });
+    expect(await s3Error(s3.send(new GetBucketCorsCommand({ Bucket: bucket })))).toMatchObject({
+      name: 'NoSuchCORSConfiguration',
+      status: 404,
+    });
+    await s3.send(
+      new PutBucketCorsCommand({
+        Bucket: bucket,
+        CORSConfiguration: {
+          CORSRules: [
+            {
+              AllowedOrigins: ['https://app.example'],
+              AllowedMethods: ['GET', 'PUT'],
+              AllowedHeaders: ['*'],
+              MaxAgeSeconds: 600,
+              ExposeHeaders: ['ETag'],
+            },
+          ],
+        },
+      }),
+    );
+    expect((await s3.send(new GetBucketCorsCommand({ Bucket: bucket }))).CORSRules?.[0].AllowedOrigins).toEqual([
+      'https://app.example',
+    ]);
+    const ok = await fetch(`${server.url}/${bucket}/range`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'PUT',
+        'access-control-request-headers': 'content-type',
+      },
+    });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(ok.headers.get('access-control-max-age')).toBe('600');
-    const bad = await fetch(`${server.url}/${bucket}/range`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+    const bad = await fetch(`${server.url}/${bucket}/range`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+    });
     expect(bad.status).toBe(403);
     expect(await bad.text()).toContain('<Code>AccessForbidden</Code>');
     expect(bad.headers.get('access-control-allow-origin')).toBeNull();
@@ -221,8 +379,14 @@ describe('bucket policy and anonymous access', () => {
     await s3.send(new PutObjectCommand({ Bucket: pb, Key: 'pub/file', Body: 'public data' }));
     await s3.send(new PutObjectCommand({ Bucket: pb, Key: 'private/file', Body: 'secret' }));
     expect((await fetch(`${server.url}/${pb}/pub/file`)).status).toBe(403);
-    expect(await s3Error(s3.send(new GetBucketPolicyCommand({ Bucket: pb })))).toMatchObject({ name: 'NoSuchBucketPolicy', status: 404 });
-    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${pb}/pub/*` }] };
+    expect(await s3Error(s3.send(new GetBucketPolicyCommand({ Bucket: pb })))).toMatchObject({
+      name: 'NoSuchBucketPolicy',
+      status: 404,
+    });
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${pb}/pub/*` }],
+    };
     await s3.send(new PutBucketPolicyCommand({ Bucket: pb, Policy: JSON.stringify(policy) }));
     expect(JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: pb }))).Policy!)).toEqual(policy);
     expect((await s3.send(new GetBucketPolicyStatusCommand({ Bucket: pb }))).PolicyStatus?.IsPublic).toBe(true);
@@ -233,7 +397,9 @@ describe('bucket policy and anonymous access', () => {
     expect(await denied.text()).toContain('<Code>AccessDenied</Code>');
     expect((await fetch(`${server.url}/${pb}/pub/new`, { method: 'PUT', body: 'x' })).status).toBe(403);
     expect((await fetch(`${server.url}/${pb}`)).status).toBe(403);
-    expect(await s3Error(s3.send(new PutBucketPolicyCommand({ Bucket: pb, Policy: '{"Statement": "nonsense"' })))).toMatchObject({ name: 'MalformedPolicy', status: 400 });
+    expect(
+      await s3Error(s3.send(new PutBucketPolicyCommand({ Bucket: pb, Policy: '{"Statement": "nonsense"' }))),
+    ).toMatchObject({ name: 'MalformedPolicy', status: 400 });
     const noEffect = { Principal: '*', Action: 's3:*', Resource: `arn:aws:s3:::${pb}/*` };
     const noEffectPolicy = JSON.stringify({ Version: '2012-10-17', Statement: [noEffect] });
     const putNoEffect = s3.send(new PutBucketPolicyCommand({ Bucket: pb, Policy: noEffectPolicy }));
@@ -246,15 +412,43 @@ describe('bucket policy and anonymous access', () => {
     // Conditions on the object's own tags.
     await s3.send(new PutObjectCommand({ Bucket: pb, Key: 'tagged-public', Body: 'tp', Tagging: 'security=public' }));
     await s3.send(new PutObjectCommand({ Bucket: pb, Key: 'tagged-private', Body: 'tq', Tagging: 'security=private' }));
-    await s3.send(new PutBucketPolicyCommand({ Bucket: pb, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [
-      { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${pb}/*`, Condition: { StringEquals: { 's3:ExistingObjectTag/security': 'public' } } },
-    ] }) }));
+    await s3.send(
+      new PutBucketPolicyCommand({
+        Bucket: pb,
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: '*',
+              Action: 's3:GetObject',
+              Resource: `arn:aws:s3:::${pb}/*`,
+              Condition: { StringEquals: { 's3:ExistingObjectTag/security': 'public' } },
+            },
+          ],
+        }),
+      }),
+    );
     expect((await fetch(`${server.url}/${pb}/tagged-public`)).status).toBe(200);
     expect((await fetch(`${server.url}/${pb}/tagged-private`)).status).toBe(403);
     // Missing objects: 404 for a caller allowed to list (that prefix), 403 for others.
-    await s3.send(new PutBucketPolicyCommand({ Bucket: pb, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [
-      { Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${pb}`, Condition: { StringLike: { 's3:prefix': 'pub/*' } } },
-    ] }) }));
+    await s3.send(
+      new PutBucketPolicyCommand({
+        Bucket: pb,
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: '*',
+              Action: 's3:ListBucket',
+              Resource: `arn:aws:s3:::${pb}`,
+              Condition: { StringLike: { 's3:prefix': 'pub/*' } },
+            },
+          ],
+        }),
+      }),
+    );
     expect((await fetch(`${server.url}/${pb}/pub/missing`, { method: 'HEAD' })).status).toBe(404);
     expect((await fetch(`${server.url}/${pb}/private/missing`, { method: 'HEAD' })).status).toBe(403);
     expect((await fetch(`${server.url}/${pb}/pub/file`, { method: 'HEAD' })).status).toBe(403);

@@ -31,7 +31,10 @@ const MiB = 1024 * 1024;
 beforeAll(async () => {
   // A long grace before replaced data is removed: the paused reader below must not race the reaper on a
   // loaded machine (the grace itself is the storage tests' subject).
-  ({ server, s3 } = await startWithBucket(bucket, { storage: { background: false, gcGraceMs: 30_000 }, client: { checksums: 'WHEN_REQUIRED' } }));
+  ({ server, s3 } = await startWithBucket(bucket, {
+    storage: { background: false, gcGraceMs: 30_000 },
+    client: { checksums: 'WHEN_REQUIRED' },
+  }));
 });
 afterAll(() => server?.close());
 
@@ -46,14 +49,17 @@ describe('GET during overwrites', () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: versions[0] }));
     let stop = false;
     const writer = (async () => {
-      for (let i = 1; !stop; i++) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: versions[i % 2] }));
+      for (let i = 1; !stop; i++)
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: versions[i % 2] }));
     })();
     const seen = new Set<string>();
     // Each reader reads at least 25 times and on until the readers together saw both versions (the writer
     // alternates them until the readers stop; the bound only keeps a broken writer from hanging the test).
     const reader = async (ranged: boolean) => {
       for (let i = 0; i < 25 || (seen.size < 2 && i < 5000); i++) {
-        const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'k', Range: ranged ? 'bytes=100000-' : undefined }));
+        const got = await s3.send(
+          new GetObjectCommand({ Bucket: bucket, Key: 'k', Range: ranged ? 'bytes=100000-' : undefined }),
+        );
         const body = Buffer.from(await got.Body!.transformToByteArray());
         const which = etags.indexOf(got.ETag!);
         expect(which).toBeGreaterThanOrEqual(0);
@@ -61,7 +67,8 @@ describe('GET during overwrites', () => {
         expect(body.length).toBe(want.length);
         expect(got.ContentLength).toBe(want.length);
         expect(body.equals(want)).toBe(true);
-        if (ranged) expect(got.ContentRange).toBe(`bytes 100000-${versions[which].length - 1}/${versions[which].length}`);
+        if (ranged)
+          expect(got.ContentRange).toBe(`bytes 100000-${versions[which].length - 1}/${versions[which].length}`);
         seen.add(got.ETag!);
       }
     };
@@ -86,7 +93,9 @@ describe('GET during overwrites', () => {
       (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode,
     );
     expect(failed).toBe(412);
-    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'c', IfMatch: etags[0], Range: 'bytes=0-9' }));
+    const got = await s3.send(
+      new GetObjectCommand({ Bucket: bucket, Key: 'c', IfMatch: etags[0], Range: 'bytes=0-9' }),
+    );
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(versions[0].subarray(0, 10))).toBe(true);
   });
 });
@@ -104,8 +113,17 @@ function version(seed: number, size: number, parts?: number[]): Version {
   const body = pattern(size, seed);
   if (!parts) return { seed, body, etag: `"${md5(body)}"` };
   let at = 0;
-  const md5s = parts.map((n) => createHash('md5').update(body.subarray(at, (at += n))).digest());
-  return { seed, body, parts, etag: `"${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${parts.length}"` };
+  const md5s = parts.map((n) =>
+    createHash('md5')
+      .update(body.subarray(at, (at += n)))
+      .digest(),
+  );
+  return {
+    seed,
+    body,
+    parts,
+    etag: `"${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${parts.length}"`,
+  };
 }
 
 /** PUT (or multipart upload) of `v` at `key`; returns the version id (versioned buckets). */
@@ -119,10 +137,14 @@ async function write(b: string, key: string, v: Version, c: S3Client = s3): Prom
   const done: { PartNumber: number; ETag: string }[] = [];
   let at = 0;
   for (const [i, n] of v.parts.entries()) {
-    const r = await c.send(new UploadPartCommand({ Bucket: b, Key: key, UploadId, PartNumber: i + 1, Body: v.body.subarray(at, (at += n)) }));
+    const r = await c.send(
+      new UploadPartCommand({ Bucket: b, Key: key, UploadId, PartNumber: i + 1, Body: v.body.subarray(at, (at += n)) }),
+    );
     done.push({ PartNumber: i + 1, ETag: r.ETag! });
   }
-  const r = await c.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: key, UploadId, MultipartUpload: { Parts: done } }));
+  const r = await c.send(
+    new CompleteMultipartUploadCommand({ Bucket: b, Key: key, UploadId, MultipartUpload: { Parts: done } }),
+  );
   expect(r.ETag).toBe(v.etag);
   return r.VersionId;
 }
@@ -132,7 +154,10 @@ interface RangeSpec {
   spec: string;
   select(size: number): [number, number];
 }
-const closed = (a: number, z: number): RangeSpec => ({ spec: `bytes=${a}-${z}`, select: (size) => [a, Math.min(z, size - 1)] });
+const closed = (a: number, z: number): RangeSpec => ({
+  spec: `bytes=${a}-${z}`,
+  select: (size) => [a, Math.min(z, size - 1)],
+});
 const suffix = (n: number): RangeSpec => ({ spec: `bytes=-${n}`, select: (size) => [Math.max(0, size - n), size - 1] });
 const open = (a: number): RangeSpec => ({ spec: `bytes=${a}-`, select: (size) => [a, size - 1] });
 
@@ -141,7 +166,12 @@ const open = (a: number): RangeSpec => ({ spec: `bytes=${a}-`, select: (size) =>
  * the version, and status, Content-Length, Content-Range and every body byte are that version's.
  * Returns the version seen, 'absent' for a NoSuchKey the caller allows, or a description of what is wrong.
  */
-async function checkedGet(b: string, key: string, versions: Version[], o: { range?: RangeSpec; versionId?: string; missingOk: boolean }): Promise<Version | 'absent' | string> {
+async function checkedGet(
+  b: string,
+  key: string,
+  versions: Version[],
+  o: { range?: RangeSpec; versionId?: string; missingOk: boolean },
+): Promise<Version | 'absent' | string> {
   let got: GetObjectCommandOutput;
   try {
     got = await s3.send(new GetObjectCommand({ Bucket: b, Key: key, Range: o.range?.spec, VersionId: o.versionId }));
@@ -181,13 +211,26 @@ describe('GET during overwrites of multi-block objects', () => {
   ];
   // Every range starts inside every version (else 416 for some), spans block boundaries, and selects
   // different bytes from versions of different sizes.
-  const ranges = [closed(MiB - 5, 3 * MiB + 100), suffix(1_500_000), open(2 * MiB + 1), closed(3 * MiB - 2, 3 * MiB + 2), open(0)];
+  const ranges = [
+    closed(MiB - 5, 3 * MiB + 100),
+    suffix(1_500_000),
+    open(2 * MiB + 1),
+    closed(3 * MiB - 2, 3 * MiB + 2),
+    open(0),
+  ];
 
   /**
    * Readers (whole and ranged) race `writer` on `key` until it is done (and at least 3 reads each).
    * A NoSuchKey is allowed before the first write completed, or always when `missingOk`.
    */
-  async function race(b: string, key: string, vs: Version[], rs: RangeSpec[], writer: (wrote: () => void) => Promise<void>, missingOk: boolean) {
+  async function race(
+    b: string,
+    key: string,
+    vs: Version[],
+    rs: RangeSpec[],
+    writer: (wrote: () => void) => Promise<void>,
+    missingOk: boolean,
+  ) {
     const failures: string[] = [];
     const seen = new Set<number>();
     let absent = 0;
@@ -215,42 +258,70 @@ describe('GET during overwrites of multi-block objects', () => {
   }
 
   it('PUTs and multipart uploads racing whole and ranged GETs: each GET is one version, whole', async () => {
-    const { seen } = await race(bucket, 'multi', versions, ranges, async (wrote) => {
-      // Two writers, so commits of different versions also race each other.
-      await Promise.all([0, 1].map(async (w) => {
-        for (let i = 0; i < 4; i++) {
-          await write(bucket, 'multi', versions[(w * 2 + i) % versions.length]);
-          wrote();
-        }
-      }));
-    }, false);
+    const { seen } = await race(
+      bucket,
+      'multi',
+      versions,
+      ranges,
+      async (wrote) => {
+        // Two writers, so commits of different versions also race each other.
+        await Promise.all(
+          [0, 1].map(async (w) => {
+            for (let i = 0; i < 4; i++) {
+              await write(bucket, 'multi', versions[(w * 2 + i) % versions.length]);
+              wrote();
+            }
+          }),
+        );
+      },
+      false,
+    );
     expect(seen.size).toBeGreaterThan(1); // the readers did see overwrites
   });
 
   it('with deletes in between: a GET is one version whole, or NoSuchKey', async () => {
-    await race(bucket, 'del', versions, ranges, async (wrote) => {
-      for (let i = 0; i < 6; i++) {
-        await write(bucket, 'del', versions[i % versions.length]);
-        wrote();
-        if (i % 2) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'del' }));
-      }
-    }, true);
+    await race(
+      bucket,
+      'del',
+      versions,
+      ranges,
+      async (wrote) => {
+        for (let i = 0; i < 6; i++) {
+          await write(bucket, 'del', versions[i % versions.length]);
+          wrote();
+          if (i % 2) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'del' }));
+        }
+      },
+      true,
+    );
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'del' }));
-    expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'del' })))).toMatchObject({ name: 'NoSuchKey', status: 404 });
+    expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'del' })))).toMatchObject({
+      name: 'NoSuchKey',
+      status: 404,
+    });
   });
 
   it('small objects kept inline in the metadata and a multi-block one replacing each other', async () => {
     // 1000 B and 200 KiB live inside the metadata file (2+2: shards under 128 KiB); 2 MiB has shard files.
     const mixed = [version(31, 1000), version(32, 200 * 1024), version(33, 2 * MiB + 5)];
     const small = [closed(0, 0), closed(10, 500), suffix(300), open(999)];
-    const { seen } = await race(bucket, 'mixed', mixed, small, async (wrote) => {
-      await Promise.all([0, 1].map(async (w) => {
-        for (let i = 0; i < 6; i++) {
-          await write(bucket, 'mixed', mixed[(w + i) % 3]);
-          wrote();
-        }
-      }));
-    }, false);
+    const { seen } = await race(
+      bucket,
+      'mixed',
+      mixed,
+      small,
+      async (wrote) => {
+        await Promise.all(
+          [0, 1].map(async (w) => {
+            for (let i = 0; i < 6; i++) {
+              await write(bucket, 'mixed', mixed[(w + i) % 3]);
+              wrote();
+            }
+          }),
+        );
+      },
+      false,
+    );
     expect(seen.size).toBeGreaterThan(1);
   });
 
@@ -264,7 +335,11 @@ describe('GET during overwrites of multi-block objects', () => {
     let stop = false;
     const byId = async (n: number) => {
       for (let i = 0; !stop || i < 3; i++) {
-        const res = await checkedGet(vb, 'k', [versions[n === 0 ? 3 : 1]], { versionId: ids[n], range: i % 2 ? ranges[i % ranges.length] : undefined, missingOk: false });
+        const res = await checkedGet(vb, 'k', [versions[n === 0 ? 3 : 1]], {
+          versionId: ids[n],
+          range: i % 2 ? ranges[i % ranges.length] : undefined,
+          missingOk: false,
+        });
         if (typeof res === 'string') failures.push(`version ${n}: ${res}`);
       }
     };
@@ -303,7 +378,9 @@ describe('GET during overwrites of multi-block objects', () => {
     expect(got.headers.etag).toBe(big.etag);
     expect(got.bytes).toBe(big.body.length);
     expect(got.sha256).toBe(sha256(big.body));
-    expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'paused' })))).toMatchObject({ name: 'NoSuchKey' });
+    expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'paused' })))).toMatchObject({
+      name: 'NoSuchKey',
+    });
   });
 });
 

@@ -2,9 +2,20 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand,
-  HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsCommand, ListObjectsV2Command, ListPartsCommand, PutObjectCommand,
-  UploadPartCommand, UploadPartCopyCommand, GetObjectAttributesCommand, type S3Client,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+  GetObjectAttributesCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
@@ -14,7 +25,8 @@ let s3: S3Client;
 const bucket = 'lists';
 beforeAll(async () => {
   ({ server, s3 } = await startWithBucket(bucket));
-  for (const k of ['a', 'a/b', 'a/c/d', 'b/1', 'b/2', 'b/3', 'c d', 'e+f']) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: k, Body: k }));
+  for (const k of ['a', 'a/b', 'a/c/d', 'b/1', 'b/2', 'b/3', 'c d', 'e+f'])
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: k, Body: k }));
 });
 afterAll(() => server?.close());
 
@@ -59,8 +71,12 @@ describe('listing', () => {
   });
 
   it('rejects bad parameters', async () => {
-    expect(await s3Error(s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: '!!!' })))).toMatchObject({ name: 'InvalidArgument' });
-    expect(await s3Error(s3.send(new ListObjectsV2Command({ Bucket: 'nope-bucket' })))).toMatchObject({ name: 'NoSuchBucket' });
+    expect(
+      await s3Error(s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: '!!!' }))),
+    ).toMatchObject({ name: 'InvalidArgument' });
+    expect(await s3Error(s3.send(new ListObjectsV2Command({ Bucket: 'nope-bucket' })))).toMatchObject({
+      name: 'NoSuchBucket',
+    });
   });
 });
 
@@ -69,7 +85,9 @@ describe('multipart', () => {
   it('create, upload parts, list, complete: ETag -N and byte-exact data', async () => {
     const key = 'mp/object.bin';
     const parts = [Buffer.alloc(5 * MiB, 1), Buffer.alloc(5 * MiB, 2), Buffer.from('tail')];
-    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: 'application/x-test' }));
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: 'application/x-test' }),
+    );
     expect(UploadId).toBeDefined();
     const ups = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'mp/' }));
     expect(ups.Uploads?.map((u) => u.UploadId)).toContain(UploadId);
@@ -77,19 +95,40 @@ describe('multipart', () => {
     expect((await s3Error(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })))).status).toBe(404);
     const etags: string[] = [];
     for (const [i, p] of parts.entries()) {
-      const r = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: i + 1, Body: p }));
+      const r = await s3.send(
+        new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: i + 1, Body: p }),
+      );
       etags.push(r.ETag!);
     }
     const lp = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId }));
     expect(lp.Parts?.map((p) => p.PartNumber)).toEqual([1, 2, 3]);
     expect(lp.Parts?.map((p) => p.Size)).toEqual([5 * MiB, 5 * MiB, 4]);
     // Out of order parts are refused.
-    expect(await s3Error(s3.send(new CompleteMultipartUploadCommand({
-      Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 2, ETag: etags[1] }, { PartNumber: 1, ETag: etags[0] }] },
-    })))).toMatchObject({ name: 'InvalidPartOrder', status: 400 });
-    const done = await s3.send(new CompleteMultipartUploadCommand({
-      Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ PartNumber: i + 1, ETag })) },
-    }));
+    expect(
+      await s3Error(
+        s3.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId,
+            MultipartUpload: {
+              Parts: [
+                { PartNumber: 2, ETag: etags[1] },
+                { PartNumber: 1, ETag: etags[0] },
+              ],
+            },
+          }),
+        ),
+      ),
+    ).toMatchObject({ name: 'InvalidPartOrder', status: 400 });
+    const done = await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId,
+        MultipartUpload: { Parts: etags.map((ETag, i) => ({ PartNumber: i + 1, ETag })) },
+      }),
+    );
     const md5s = parts.map((p) => createHash('md5').update(p).digest());
     const expected = `"${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-3"`;
     expect(done.ETag).toBe(expected);
@@ -101,7 +140,13 @@ describe('multipart', () => {
     expect(part2.ContentLength).toBe(5 * MiB);
     expect(part2.PartsCount).toBe(3);
     expect((await part2.Body!.transformToByteArray()).length).toBe(5 * MiB);
-    const attrs = await s3.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: key, ObjectAttributes: ['ObjectParts', 'ObjectSize', 'ETag'] }));
+    const attrs = await s3.send(
+      new GetObjectAttributesCommand({
+        Bucket: bucket,
+        Key: key,
+        ObjectAttributes: ['ObjectParts', 'ObjectSize', 'ETag'],
+      }),
+    );
     expect(attrs.ObjectSize).toBe(10 * MiB + 4);
     expect(attrs.ObjectParts?.TotalPartsCount).toBe(3);
   });
@@ -111,12 +156,30 @@ describe('multipart', () => {
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
     const a = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: 'tiny' }));
     const b = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 2, Body: 'tiny' }));
-    expect(await s3Error(s3.send(new CompleteMultipartUploadCommand({
-      Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: a.ETag }, { PartNumber: 2, ETag: b.ETag }] },
-    })))).toMatchObject({ name: 'EntityTooSmall', status: 400 });
+    expect(
+      await s3Error(
+        s3.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId,
+            MultipartUpload: {
+              Parts: [
+                { PartNumber: 1, ETag: a.ETag },
+                { PartNumber: 2, ETag: b.ETag },
+              ],
+            },
+          }),
+        ),
+      ),
+    ).toMatchObject({ name: 'EntityTooSmall', status: 400 });
     await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId }));
-    expect(await s3Error(s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: 'x' })))).toMatchObject({ name: 'NoSuchUpload', status: 404 });
-    expect(await s3Error(s3.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: 'nonexistent' })))).toMatchObject({ name: 'NoSuchUpload', status: 404 });
+    expect(
+      await s3Error(s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: 'x' }))),
+    ).toMatchObject({ name: 'NoSuchUpload', status: 404 });
+    expect(
+      await s3Error(s3.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: 'nonexistent' }))),
+    ).toMatchObject({ name: 'NoSuchUpload', status: 404 });
   });
 
   it('UploadPartCopy with a range', async () => {
@@ -124,21 +187,60 @@ describe('multipart', () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'mp/src', Body: src }));
     const key = 'mp/copied';
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
-    const p1 = await s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, CopySource: `${bucket}/mp/src`, CopySourceRange: `bytes=0-${5 * MiB - 1}` }));
-    const p2 = await s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 2, CopySource: `${bucket}/mp/src`, CopySourceRange: `bytes=${5 * MiB}-${6 * MiB - 1}` }));
-    await s3.send(new CompleteMultipartUploadCommand({
-      Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.CopyPartResult!.ETag }, { PartNumber: 2, ETag: p2.CopyPartResult!.ETag }] },
-    }));
-    const got = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray());
+    const p1 = await s3.send(
+      new UploadPartCopyCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId,
+        PartNumber: 1,
+        CopySource: `${bucket}/mp/src`,
+        CopySourceRange: `bytes=0-${5 * MiB - 1}`,
+      }),
+    );
+    const p2 = await s3.send(
+      new UploadPartCopyCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId,
+        PartNumber: 2,
+        CopySource: `${bucket}/mp/src`,
+        CopySourceRange: `bytes=${5 * MiB}-${6 * MiB - 1}`,
+      }),
+    );
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId,
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: p1.CopyPartResult!.ETag },
+            { PartNumber: 2, ETag: p2.CopyPartResult!.ETag },
+          ],
+        },
+      }),
+    );
+    const got = Buffer.from(
+      await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray(),
+    );
     expect(got.equals(src)).toBe(true);
   });
 
   it('lib-storage Upload (parallel parts, default checksums)', async () => {
     const data = Buffer.alloc(11 * MiB);
     for (let i = 0; i < data.length; i += 4096) data.writeUInt32BE(i, i);
-    const up = new Upload({ client: s3, params: { Bucket: bucket, Key: 'mp/lib-storage', Body: data }, partSize: 5 * MiB, queueSize: 2 });
+    const up = new Upload({
+      client: s3,
+      params: { Bucket: bucket, Key: 'mp/lib-storage', Body: data },
+      partSize: 5 * MiB,
+      queueSize: 2,
+    });
     await up.done();
-    const got = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp/lib-storage' }))).Body!.transformToByteArray());
+    const got = Buffer.from(
+      await (
+        await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp/lib-storage' }))
+      ).Body!.transformToByteArray(),
+    );
     expect(got.equals(data)).toBe(true);
   });
 });
@@ -147,12 +249,20 @@ describe('multipart retries', () => {
   it('completing an upload again answers with the object it created', async () => {
     const key = 'mp/twice';
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
-    const p = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: 'only part' }));
+    const p = await s3.send(
+      new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: 'only part' }),
+    );
     const req = { Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p.ETag }] } };
     const first = await s3.send(new CompleteMultipartUploadCommand(req));
     const again = await s3.send(new CompleteMultipartUploadCommand(req));
     expect(again.ETag).toBe(first.ETag);
-    const wrong = { ...req, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"00000000000000000000000000000000"' }] } };
-    expect(await s3Error(s3.send(new CompleteMultipartUploadCommand(wrong)))).toMatchObject({ name: 'NoSuchUpload', status: 404 });
+    const wrong = {
+      ...req,
+      MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"00000000000000000000000000000000"' }] },
+    };
+    expect(await s3Error(s3.send(new CompleteMultipartUploadCommand(wrong)))).toMatchObject({
+      name: 'NoSuchUpload',
+      status: 404,
+    });
   });
 });

@@ -4,7 +4,11 @@
 // test_bucket_list(v2)_maxkeys_zero, test_bucket_listv2_encoding_basic.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CreateBucketCommand, ListObjectsCommand, ListObjectsV2Command, PutObjectCommand, type ListObjectsV2CommandInput,
+  CreateBucketCommand,
+  ListObjectsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type ListObjectsV2CommandInput,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { startWithBucket, type TestServer } from '../helpers/cairn.js';

@@ -5,10 +5,23 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand,
-  GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListPartsCommand, PutBucketVersioningCommand,
-  PutObjectCommand, UploadPartCommand, UploadPartCopyCommand, type CompletedPart, type ListMultipartUploadsCommandInput,
-  type ListPartsCommandInput, type S3Client, type UploadPartCopyCommandInput,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListPartsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+  type CompletedPart,
+  type ListMultipartUploadsCommandInput,
+  type ListPartsCommandInput,
+  type S3Client,
+  type UploadPartCopyCommandInput,
 } from '@aws-sdk/client-s3';
 import { s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 import { mismatch, pattern, streamedGet } from '../helpers/object-bytes.js';
@@ -20,7 +33,10 @@ let s3: S3Client;
 const bucket = 'mp-gaps';
 
 beforeAll(async () => {
-  ({ server, s3 } = await startWithBucket(bucket, { storage: { background: false, blockSize: MiB }, client: { checksums: 'WHEN_REQUIRED' } }));
+  ({ server, s3 } = await startWithBucket(bucket, {
+    storage: { background: false, blockSize: MiB },
+    client: { checksums: 'WHEN_REQUIRED' },
+  }));
 });
 afterAll(() => server?.close());
 
@@ -33,8 +49,7 @@ const complete = (Key: string, UploadId: string, Parts: CompletedPart[]) =>
   s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key, UploadId, MultipartUpload: { Parts } }));
 const abort = (Key: string, UploadId: string) =>
   s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId }));
-const listParts = (o: Omit<ListPartsCommandInput, 'Bucket'>) =>
-  s3.send(new ListPartsCommand({ Bucket: bucket, ...o }));
+const listParts = (o: Omit<ListPartsCommandInput, 'Bucket'>) => s3.send(new ListPartsCommand({ Bucket: bucket, ...o }));
 const listUploads = (o: Omit<ListMultipartUploadsCommandInput, 'Bucket'>) =>
   s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, ...o }));
 
@@ -63,7 +78,12 @@ describe('paging', () => {
       { marker: '13', next: '21', truncated: false, count: 1 },
     ]);
     const after4 = await listParts({ Key: key, UploadId, PartNumberMarker: '4' });
-    expect(after4.Parts?.map((p) => [p.PartNumber, p.Size])).toEqual([[5, 6], [8, 6], [13, 7], [21, 7]]);
+    expect(after4.Parts?.map((p) => [p.PartNumber, p.Size])).toEqual([
+      [5, 6],
+      [8, 6],
+      [13, 7],
+      [21, 7],
+    ]);
     await abort(key, UploadId);
   });
 
@@ -112,17 +132,37 @@ describe('completion', () => {
     const refused = (parts: CompletedPart[]) => s3Error(complete(key, UploadId, parts));
     // AWS (and ceph/s3-tests test_multipart_upload_missing_part, _incorrect_etag): 400 InvalidPart.
     const invalid = { name: 'InvalidPart', status: 400 };
-    expect(await refused([{ PartNumber: 1, ETag: e1 }, { PartNumber: 3, ETag: e2 }])).toEqual(invalid);
-    expect(await refused([{ PartNumber: 1, ETag: e1 }, { PartNumber: 2, ETag: e1 }])).toEqual(invalid);
+    expect(
+      await refused([
+        { PartNumber: 1, ETag: e1 },
+        { PartNumber: 3, ETag: e2 },
+      ]),
+    ).toEqual(invalid);
+    expect(
+      await refused([
+        { PartNumber: 1, ETag: e1 },
+        { PartNumber: 2, ETag: e1 },
+      ]),
+    ).toEqual(invalid);
     // Part numbers must ascend: the same part twice is InvalidPartOrder.
-    const twice = [{ PartNumber: 1, ETag: e1 }, { PartNumber: 1, ETag: e1 }, { PartNumber: 2, ETag: e2 }];
+    const twice = [
+      { PartNumber: 1, ETag: e1 },
+      { PartNumber: 1, ETag: e1 },
+      { PartNumber: 2, ETag: e2 },
+    ];
     expect(await refused(twice)).toEqual({ name: 'InvalidPartOrder', status: 400 });
     const head = await s3Error(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
     expect(head).toMatchObject({ status: 404 });
     const listed = await listParts({ Key: key, UploadId });
-    expect(listed.Parts?.map((p) => [p.PartNumber, p.ETag])).toEqual([[1, e1], [2, e2]]);
+    expect(listed.Parts?.map((p) => [p.PartNumber, p.ETag])).toEqual([
+      [1, e1],
+      [2, e2],
+    ]);
     // The upload is still there and completes with the right list.
-    await complete(key, UploadId, [{ PartNumber: 1, ETag: e1 }, { PartNumber: 2, ETag: e2 }]);
+    await complete(key, UploadId, [
+      { PartNumber: 1, ETag: e1 },
+      { PartNumber: 2, ETag: e2 },
+    ]);
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     const body = Buffer.from(await got.Body!.transformToByteArray());
     expect(body.equals(Buffer.concat([part, Buffer.from('last')]))).toBe(true);
@@ -146,10 +186,18 @@ describe('UploadPartCopy', () => {
     const p1 = await copyPart({ Key: key, UploadId, PartNumber: 1, CopySource: `${vb}/src?versionId=${id1}` });
     expect(p1.CopySourceVersionId).toBe(id1);
     const p2 = await copyPart({
-      Key: key, UploadId, PartNumber: 2, CopySource: `${vb}/src`, CopySourceRange: 'bytes=0-9',
+      Key: key,
+      UploadId,
+      PartNumber: 2,
+      CopySource: `${vb}/src`,
+      CopySourceRange: 'bytes=0-9',
     });
     expect(p2.CopySourceVersionId).not.toBe(id1);
-    await complete(key, UploadId, [p1, p2].map((p, i) => ({ PartNumber: i + 1, ETag: p.CopyPartResult!.ETag })));
+    await complete(
+      key,
+      UploadId,
+      [p1, p2].map((p, i) => ({ PartNumber: i + 1, ETag: p.CopyPartResult!.ETag })),
+    );
     const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     const got = Buffer.from(await res.Body!.transformToByteArray());
     expect(mismatch(got, Buffer.concat([v1, v2.subarray(0, 10)]))).toBeNull();
@@ -170,8 +218,10 @@ describe('UploadPartCopy', () => {
     const past = new Date(head.LastModified!.getTime() - 3600_000);
     // AWS (CopyObject/UploadPartCopy): any x-amz-copy-source-if-* that fails is 412, never 304.
     const failing = [
-      { CopySourceIfMatch: '"0123"' }, { CopySourceIfNoneMatch: put.ETag },
-      { CopySourceIfModifiedSince: future }, { CopySourceIfUnmodifiedSince: past },
+      { CopySourceIfMatch: '"0123"' },
+      { CopySourceIfNoneMatch: put.ETag },
+      { CopySourceIfModifiedSince: future },
+      { CopySourceIfUnmodifiedSince: past },
     ];
     for (const f of failing) {
       expect(await s3Error(copy(1, f)), JSON.stringify(f)).toEqual({ name: 'PreconditionFailed', status: 412 });
@@ -179,8 +229,10 @@ describe('UploadPartCopy', () => {
     expect((await listParts({ Key: key, UploadId })).Parts ?? []).toEqual([]);
     // The same conditions, true: the part is copied.
     const passing = [
-      { CopySourceIfMatch: put.ETag }, { CopySourceIfNoneMatch: '"0123"' },
-      { CopySourceIfModifiedSince: past }, { CopySourceIfUnmodifiedSince: future },
+      { CopySourceIfMatch: put.ETag },
+      { CopySourceIfNoneMatch: '"0123"' },
+      { CopySourceIfModifiedSince: past },
+      { CopySourceIfUnmodifiedSince: future },
     ];
     for (const [n, p] of passing.entries()) {
       expect((await copy(n + 1, p)).CopyPartResult?.ETag, JSON.stringify(p)).toBe(put.ETag);
@@ -195,7 +247,10 @@ describe('bitrot in later parts', () => {
   // in a different block per drive, so every shard index (data ones included) is bad somewhere while each
   // block keeps three good shards; part 3's first block loses two of its four shards.
   const parts = [5 * MiB, 5 * MiB, MiB + 7];
-  const obj = pattern(parts.reduce((a, b) => a + b), 42);
+  const obj = pattern(
+    parts.reduce((a, b) => a + b),
+    42,
+  );
   const frame = 32 + MiB / 2; // HighwayHash + shard of a full block
 
   async function putParts(key: string): Promise<void> {

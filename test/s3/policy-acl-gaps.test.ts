@@ -5,9 +5,19 @@
 // "...IfExists", "Condition with multiple context keys or values", "Single-valued vs. multivalued keys").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CreateBucketCommand, DeleteBucketPolicyCommand, GetBucketAclCommand, GetBucketPolicyCommand, GetObjectAclCommand,
-  GetObjectCommand, ListObjectsV2Command, PutBucketAclCommand, PutBucketPolicyCommand, PutObjectAclCommand,
-  PutObjectCommand, type Grant, type S3Client,
+  CreateBucketCommand,
+  DeleteBucketPolicyCommand,
+  GetBucketAclCommand,
+  GetBucketPolicyCommand,
+  GetObjectAclCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutBucketAclCommand,
+  PutBucketPolicyCommand,
+  PutObjectAclCommand,
+  PutObjectCommand,
+  type Grant,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { ALT, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 
@@ -41,7 +51,10 @@ describe('x-amz-grant-* headers', () => {
     const b = 'grant-hdr';
     const grants = { GrantRead: `id="${altId}"`, GrantReadACP: `uri="${AUTHENTICATED}"` };
     await root.send(new CreateBucketCommand({ Bucket: b, ...grants }));
-    expect(await bucketAcl(root, b)).toEqual([[AUTHENTICATED, 'READ_ACP'], [altId, 'READ']]);
+    expect(await bucketAcl(root, b)).toEqual([
+      [AUTHENTICATED, 'READ_ACP'],
+      [altId, 'READ'],
+    ]);
     await alt.send(new ListObjectsV2Command({ Bucket: b }));
     await alt.send(new GetBucketAclCommand({ Bucket: b }));
     expect(await s3Error(alt.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x' })))).toEqual(DENIED);
@@ -55,7 +68,10 @@ describe('x-amz-grant-* headers', () => {
     await alt.send(new PutObjectCommand({ Bucket: b, Key: 'by-alt', Body: 'alt wrote' }));
     const GrantRead = `uri="${ALL_USERS}", id="${altId}"`;
     await root.send(new PutObjectCommand({ Bucket: b, Key: 'obj', Body: 'shared', GrantRead }));
-    expect(await objectAcl(root, b, 'obj')).toEqual([[ALL_USERS, 'READ'], [altId, 'READ']]);
+    expect(await objectAcl(root, b, 'obj')).toEqual([
+      [ALL_USERS, 'READ'],
+      [altId, 'READ'],
+    ]);
     expect(await (await fetch(`${server.url}/${b}/obj`)).text()).toBe('shared');
     expect(await s3Error(alt.send(new GetObjectAclCommand({ Bucket: b, Key: 'obj' })))).toEqual(DENIED);
     await root.send(new PutObjectAclCommand({ Bucket: b, Key: 'obj', GrantFullControl: `id="${altId}"` }));
@@ -100,14 +116,22 @@ describe('condition operators', () => {
   });
 
   type Condition = Record<string, Record<string, string | string[]>>;
-  interface Probe { query?: Record<string, string>; headers?: Record<string, string>; want: 200 | 403 }
+  interface Probe {
+    query?: Record<string, string>;
+    headers?: Record<string, string>;
+    want: 200 | 403;
+  }
   /** Anonymous ListObjectsV2 of the bucket with `query` (prefix, max-keys, ...) and `headers`: its status. */
   const list = async (p: Probe) => {
     const query = new URLSearchParams({ 'list-type': '2', ...p.query });
     return (await fetch(`${server.url}/${b}?${query}`, { headers: p.headers })).status;
   };
   const allow = (Condition: Condition) => ({
-    Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${b}`, Condition,
+    Effect: 'Allow',
+    Principal: '*',
+    Action: 's3:ListBucket',
+    Resource: `arn:aws:s3:::${b}`,
+    Condition,
   });
   const prefix = (p: string, want: 200 | 403): Probe => ({ query: { prefix: p }, want });
   const maxKeys = (n: string, want: 200 | 403): Probe => ({ query: { 'max-keys': n }, want });
@@ -119,29 +143,57 @@ describe('condition operators', () => {
     ['StringEquals', { StringEquals: { 's3:prefix': 'pub/' } }, [prefix('pub/', 200), prefix('priv/', 403), none(403)]],
     // "If the policy condition requires that the key is not matched, such as StringNotLike or ArnNotLike, and
     // the right key is not present, the condition is true." (IAM User Guide, condition operators)
-    ['StringNotEquals', { StringNotEquals: { 's3:prefix': 'secret/' } }, [
-      prefix('pub/', 200), prefix('secret/', 403), none(200)]],
-    ['StringEqualsIgnoreCase', { StringEqualsIgnoreCase: { 'aws:UserAgent': 'CairnTester' } }, [
-      agent('cairntester', 200), agent('other', 403)]],
-    ['StringNotEqualsIgnoreCase', { StringNotEqualsIgnoreCase: { 'aws:UserAgent': 'BadBot' } }, [
-      agent('BADBOT', 403), agent('GoodBot', 200)]],
-    ['StringLike', { StringLike: { 'aws:Referer': ['https://*.example.com/*', 'https://app.example.org/?'] } }, [
-      referer('https://www.example.com/page', 200), referer('https://app.example.org/1', 200),
-      referer('https://app.example.org/12', 403), referer('https://example.com.evil.test/', 403), none(403)]],
-    ['StringNotLike', { StringNotLike: { 's3:prefix': 'private/*' } }, [
-      prefix('private/x', 403), prefix('pub/', 200), none(200)]],
+    [
+      'StringNotEquals',
+      { StringNotEquals: { 's3:prefix': 'secret/' } },
+      [prefix('pub/', 200), prefix('secret/', 403), none(200)],
+    ],
+    [
+      'StringEqualsIgnoreCase',
+      { StringEqualsIgnoreCase: { 'aws:UserAgent': 'CairnTester' } },
+      [agent('cairntester', 200), agent('other', 403)],
+    ],
+    [
+      'StringNotEqualsIgnoreCase',
+      { StringNotEqualsIgnoreCase: { 'aws:UserAgent': 'BadBot' } },
+      [agent('BADBOT', 403), agent('GoodBot', 200)],
+    ],
+    [
+      'StringLike',
+      { StringLike: { 'aws:Referer': ['https://*.example.com/*', 'https://app.example.org/?'] } },
+      [
+        referer('https://www.example.com/page', 200),
+        referer('https://app.example.org/1', 200),
+        referer('https://app.example.org/12', 403),
+        referer('https://example.com.evil.test/', 403),
+        none(403),
+      ],
+    ],
+    [
+      'StringNotLike',
+      { StringNotLike: { 's3:prefix': 'private/*' } },
+      [prefix('private/x', 403), prefix('pub/', 200), none(200)],
+    ],
     ['Bool', { Bool: { 'aws:SecureTransport': 'false' } }, [none(200)]],
     ['Bool (true: not over plain HTTP)', { Bool: { 'aws:SecureTransport': 'true' } }, [none(403)]],
     ['NumericEquals', { NumericEquals: { 's3:max-keys': '10' } }, [maxKeys('10', 200), maxKeys('11', 403), none(403)]],
-    ['NumericNotEquals', { NumericNotEquals: { 's3:max-keys': '10' } }, [
-      maxKeys('10', 403), maxKeys('11', 200), none(200)]],
+    [
+      'NumericNotEquals',
+      { NumericNotEquals: { 's3:max-keys': '10' } },
+      [maxKeys('10', 403), maxKeys('11', 200), none(200)],
+    ],
     ['NumericLessThan', { NumericLessThan: { 's3:max-keys': '10' } }, [maxKeys('9', 200), maxKeys('10', 403)]],
-    ['NumericLessThanEquals', { NumericLessThanEquals: { 's3:max-keys': '10' } }, [
-      maxKeys('10', 200), maxKeys('11', 403)]],
-    ['NumericGreaterThan', { NumericGreaterThan: { 's3:max-keys': '10' } }, [
-      maxKeys('11', 200), maxKeys('10', 403)]],
-    ['NumericGreaterThanEquals', { NumericGreaterThanEquals: { 's3:max-keys': '10' } }, [
-      maxKeys('10', 200), maxKeys('9', 403)]],
+    [
+      'NumericLessThanEquals',
+      { NumericLessThanEquals: { 's3:max-keys': '10' } },
+      [maxKeys('10', 200), maxKeys('11', 403)],
+    ],
+    ['NumericGreaterThan', { NumericGreaterThan: { 's3:max-keys': '10' } }, [maxKeys('11', 200), maxKeys('10', 403)]],
+    [
+      'NumericGreaterThanEquals',
+      { NumericGreaterThanEquals: { 's3:max-keys': '10' } },
+      [maxKeys('10', 200), maxKeys('9', 403)],
+    ],
     ['IpAddress', { IpAddress: { 'aws:SourceIp': '127.0.0.0/8' } }, [none(200)]],
     ['IpAddress (other networks)', { IpAddress: { 'aws:SourceIp': ['10.0.0.0/8', '192.168.1.1/32'] } }, [none(403)]],
     ['NotIpAddress', { NotIpAddress: { 'aws:SourceIp': '10.0.0.0/8' } }, [none(200)]],
@@ -149,44 +201,74 @@ describe('condition operators', () => {
     ['Null true: the key is absent', { Null: { 's3:prefix': 'true' } }, [none(200), prefix('pub/', 403)]],
     ['Null false: the key is present', { Null: { 's3:prefix': 'false' } }, [none(403), prefix('pub/', 200)]],
     // "...IfExists": a key that is absent makes the condition true.
-    ['StringEqualsIfExists', { StringEqualsIfExists: { 's3:prefix': 'pub/' } }, [
-      none(200), prefix('pub/', 200), prefix('other/', 403)]],
-    ['NumericLessThanEqualsIfExists', { NumericLessThanEqualsIfExists: { 's3:max-keys': '5' } }, [
-      none(200), maxKeys('5', 200), maxKeys('6', 403)]],
+    [
+      'StringEqualsIfExists',
+      { StringEqualsIfExists: { 's3:prefix': 'pub/' } },
+      [none(200), prefix('pub/', 200), prefix('other/', 403)],
+    ],
+    [
+      'NumericLessThanEqualsIfExists',
+      { NumericLessThanEqualsIfExists: { 's3:max-keys': '5' } },
+      [none(200), maxKeys('5', 200), maxKeys('6', 403)],
+    ],
     // Set operators on a single-valued key: ForAnyValue needs the key; ForAllValues is true without it.
-    ['ForAnyValue:StringEquals', { 'ForAnyValue:StringEquals': { 's3:prefix': ['a/', 'pub/'] } }, [
-      prefix('pub/', 200), prefix('b/', 403), none(403)]],
-    ['ForAllValues:StringEquals', { 'ForAllValues:StringEquals': { 's3:prefix': ['a/', 'pub/'] } }, [
-      prefix('pub/', 200), prefix('b/', 403), none(200)]],
+    [
+      'ForAnyValue:StringEquals',
+      { 'ForAnyValue:StringEquals': { 's3:prefix': ['a/', 'pub/'] } },
+      [prefix('pub/', 200), prefix('b/', 403), none(403)],
+    ],
+    [
+      'ForAllValues:StringEquals',
+      { 'ForAllValues:StringEquals': { 's3:prefix': ['a/', 'pub/'] } },
+      [prefix('pub/', 200), prefix('b/', 403), none(200)],
+    ],
     // ForAnyValue needs a value even with a negated operator (IAM: a missing key makes ForAnyValue false).
-    ['ForAnyValue:StringNotEquals', { 'ForAnyValue:StringNotEquals': { 's3:prefix': 'secret/' } }, [
-      prefix('pub/', 200), prefix('secret/', 403), none(403)]],
+    [
+      'ForAnyValue:StringNotEquals',
+      { 'ForAnyValue:StringNotEquals': { 's3:prefix': 'secret/' } },
+      [prefix('pub/', 200), prefix('secret/', 403), none(403)],
+    ],
     // Date operators: ISO 8601 (W3C profile) or epoch seconds, against aws:CurrentTime or aws:EpochTime.
     ['DateGreaterThan (ISO 8601)', { DateGreaterThan: { 'aws:CurrentTime': '2000-01-01T00:00:00Z' } }, [none(200)]],
     ['DateLessThan (ISO 8601, past)', { DateLessThan: { 'aws:CurrentTime': '2000-01-01T00:00:00Z' } }, [none(403)]],
-    ['DateLessThanEquals (epoch seconds, 2100)', { DateLessThanEquals: { 'aws:EpochTime': '4102444800' } }, [
-      none(200)]],
-    ['DateGreaterThanEquals (epoch against ISO)', { DateGreaterThanEquals: { 'aws:CurrentTime': '4102444800' } }, [
-      none(403)]],
+    [
+      'DateLessThanEquals (epoch seconds, 2100)',
+      { DateLessThanEquals: { 'aws:EpochTime': '4102444800' } },
+      [none(200)],
+    ],
+    [
+      'DateGreaterThanEquals (epoch against ISO)',
+      { DateGreaterThanEquals: { 'aws:CurrentTime': '4102444800' } },
+      [none(403)],
+    ],
     ['DateEquals (a date without time)', { DateEquals: { 'aws:CurrentTime': '2000-01-01' } }, [none(403)]],
-    ['DateNotEquals (with a zone offset)', { DateNotEquals: { 'aws:EpochTime': '2000-01-01T02:00:00+02:00' } }, [
-      none(200)]],
+    [
+      'DateNotEquals (with a zone offset)',
+      { DateNotEquals: { 'aws:EpochTime': '2000-01-01T02:00:00+02:00' } },
+      [none(200)],
+    ],
     ['DateLessThanIfExists', { DateLessThanIfExists: { 'aws:CurrentTime': '2100-01-01T00:00Z' } }, [none(200)]],
     // BinaryEquals: the policy holds the value in base64.
-    ['BinaryEquals', { BinaryEquals: { 'aws:UserAgent': Buffer.from('CairnTester').toString('base64') } }, [
-      agent('CairnTester', 200), agent('cairntester', 403)]],
-    ['aws:PrincipalType of an anonymous request', { StringEquals: { 'aws:PrincipalType': 'Anonymous' } }, [
-      none(200)]],
+    [
+      'BinaryEquals',
+      { BinaryEquals: { 'aws:UserAgent': Buffer.from('CairnTester').toString('base64') } },
+      [agent('CairnTester', 200), agent('cairntester', 403)],
+    ],
+    ['aws:PrincipalType of an anonymous request', { StringEquals: { 'aws:PrincipalType': 'Anonymous' } }, [none(200)]],
     // Several values of one key are ORed; several keys (and operators) are ANDed.
-    ['several keys and operators', {
-      StringEquals: { 's3:prefix': ['a/', 'pub/'], 's3:delimiter': '/' },
-      NumericLessThanEquals: { 's3:max-keys': '100' },
-    }, [
-      { query: { prefix: 'pub/', delimiter: '/', 'max-keys': '50' }, want: 200 },
-      { query: { prefix: 'a/', delimiter: '/', 'max-keys': '100' }, want: 200 },
-      { query: { prefix: 'pub/', 'max-keys': '50' }, want: 403 },
-      { query: { prefix: 'pub/', delimiter: '/', 'max-keys': '101' }, want: 403 },
-    ]],
+    [
+      'several keys and operators',
+      {
+        StringEquals: { 's3:prefix': ['a/', 'pub/'], 's3:delimiter': '/' },
+        NumericLessThanEquals: { 's3:max-keys': '100' },
+      },
+      [
+        { query: { prefix: 'pub/', delimiter: '/', 'max-keys': '50' }, want: 200 },
+        { query: { prefix: 'a/', delimiter: '/', 'max-keys': '100' }, want: 200 },
+        { query: { prefix: 'pub/', 'max-keys': '50' }, want: 403 },
+        { query: { prefix: 'pub/', delimiter: '/', 'max-keys': '101' }, want: 403 },
+      ],
+    ],
   ];
 
   it.each(cases)('%s', async (_name, condition, probes) => {
@@ -198,7 +280,11 @@ describe('condition operators', () => {
 
   it('a Deny with a condition overrides an Allow for the requests it matches only', async () => {
     const deny = (Action: string, Condition: Condition) => ({
-      Effect: 'Deny', Principal: '*', Action, Resource: `arn:aws:s3:::${b}`, Condition,
+      Effect: 'Deny',
+      Principal: '*',
+      Action,
+      Resource: `arn:aws:s3:::${b}`,
+      Condition,
     });
     const everyone = allow({ StringLike: { 's3:prefix': '*' } });
     const secret = deny('s3:ListBucket', { StringEquals: { 's3:prefix': 'secret/' } });
@@ -215,7 +301,10 @@ describe('condition operators', () => {
 describe('conditions Cairn cannot evaluate', () => {
   const b = 'conditions-refused';
   const good = policyOf({
-    Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*`,
+    Effect: 'Allow',
+    Principal: '*',
+    Action: 's3:GetObject',
+    Resource: `arn:aws:s3:::${b}/*`,
     Condition: { DateGreaterThan: { 'aws:CurrentTime': '2000-01-01T00:00:00Z' } },
   });
   const getPolicy = async () => (await root.send(new GetBucketPolicyCommand({ Bucket: b }))).Policy;
@@ -224,9 +313,14 @@ describe('conditions Cairn cannot evaluate', () => {
     await root.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'v' }));
     await root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: good }));
   });
-  const deny = (Condition: object) => policyOf({
-    Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*`, Condition,
-  });
+  const deny = (Condition: object) =>
+    policyOf({
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:GetObject',
+      Resource: `arn:aws:s3:::${b}/*`,
+      Condition,
+    });
   const malformed = { name: 'MalformedPolicy', status: 400 };
   const notImplemented = { name: 'NotImplemented', status: 501 };
   const refused: [string, object, typeof malformed][] = [
@@ -241,7 +335,7 @@ describe('conditions Cairn cannot evaluate', () => {
     ['a Bool value that is not one', { Bool: { 'aws:SecureTransport': 'yes' } }, malformed],
     ['BinaryEquals with a value not in base64', { BinaryEquals: { 'aws:UserAgent': 'not base64!' } }, malformed],
     ['an S3 key S3 does not define', { StringEquals: { 's3:no-such-key': 'a' } }, malformed],
-    ['another service\'s key', { StringEquals: { 'ec2:Region': 'a' } }, malformed],
+    ["another service's key", { StringEquals: { 'ec2:Region': 'a' } }, malformed],
     ['an S3 key Cairn has no value for', { StringEquals: { 's3:signatureversion': 'AWS' } }, notImplemented],
     ['a global key AWS always sets and Cairn cannot', { StringEquals: { 'aws:PrincipalArn': 'x' } }, notImplemented],
     // Policy variables are not substituted yet: matched literally, the Deny would never apply.
@@ -254,9 +348,16 @@ describe('conditions Cairn cannot evaluate', () => {
   });
 
   it('a policy variable in a Resource is refused in 2012-10-17 documents and literal in 2008-10-17 ones', async () => {
-    const statement = { Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/\${aws:username}` };
+    const statement = {
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:GetObject',
+      Resource: `arn:aws:s3:::${b}/\${aws:username}`,
+    };
     const current = JSON.stringify({ Version: '2012-10-17', Statement: [statement] });
-    expect(await s3Error(root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: current })))).toEqual(notImplemented);
+    expect(await s3Error(root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: current })))).toEqual(
+      notImplemented,
+    );
     expect(await getPolicy()).toBe(good);
     const legacy = JSON.stringify({ Version: '2008-10-17', Statement: [statement] });
     await root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: legacy }));
@@ -269,7 +370,10 @@ describe('conditions Cairn cannot evaluate', () => {
     await root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: deny(past) }));
     expect((await fetch(`${server.url}/${b}/k`)).status).toBe(403);
     const vpce = policyOf({
-      Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*`,
+      Effect: 'Allow',
+      Principal: '*',
+      Action: 's3:GetObject',
+      Resource: `arn:aws:s3:::${b}/*`,
       Condition: { StringNotEquals: { 'aws:SourceVpce': 'vpce-1a2b3c4d' } },
     });
     await root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: vpce }));
@@ -287,10 +391,20 @@ describe('an explicit Deny wins', () => {
     await root.send(new PutObjectCommand({ Bucket: b, Key: 'other', Body: 'also public', ACL: 'public-read' }));
     expect((await fetch(`${server.url}/${b}/pub`)).status).toBe(200);
     await alt.send(new ListObjectsV2Command({ Bucket: b }));
-    await root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: policyOf(
-      { Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/pub` },
-      { Effect: 'Deny', Principal: { AWS: [ALT.accessKey] }, Action: 's3:ListBucket', Resource: `arn:aws:s3:::${b}` },
-    ) }));
+    await root.send(
+      new PutBucketPolicyCommand({
+        Bucket: b,
+        Policy: policyOf(
+          { Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/pub` },
+          {
+            Effect: 'Deny',
+            Principal: { AWS: [ALT.accessKey] },
+            Action: 's3:ListBucket',
+            Resource: `arn:aws:s3:::${b}`,
+          },
+        ),
+      }),
+    );
     // The ACLs still grant; the Deny decides where it applies, and nowhere else.
     const denied = await fetch(`${server.url}/${b}/pub`);
     expect([denied.status, /<Code>(\w+)<\/Code>/.exec(await denied.text())?.[1]]).toEqual([403, 'AccessDenied']);
@@ -303,12 +417,17 @@ describe('an explicit Deny wins', () => {
 
     // The owner of a bucket is refused by its own Deny, yet may still manage (remove) the policy.
     await alt.send(new PutObjectCommand({ Bucket: 'alt-owned', Key: 'mine', Body: 'mine' }));
-    await alt.send(new PutBucketPolicyCommand({ Bucket: 'alt-owned', Policy: policyOf(
-      {
-        Effect: 'Deny', Principal: { AWS: [ALT.accessKey] }, Action: 's3:GetObject',
-        Resource: 'arn:aws:s3:::alt-owned/*',
-      },
-    ) }));
+    await alt.send(
+      new PutBucketPolicyCommand({
+        Bucket: 'alt-owned',
+        Policy: policyOf({
+          Effect: 'Deny',
+          Principal: { AWS: [ALT.accessKey] },
+          Action: 's3:GetObject',
+          Resource: 'arn:aws:s3:::alt-owned/*',
+        }),
+      }),
+    );
     expect(await s3Error(alt.send(new GetObjectCommand({ Bucket: 'alt-owned', Key: 'mine' })))).toEqual(DENIED);
     await alt.send(new DeleteBucketPolicyCommand({ Bucket: 'alt-owned' }));
     const mine = await alt.send(new GetObjectCommand({ Bucket: 'alt-owned', Key: 'mine' }));

@@ -14,10 +14,12 @@ describe('POST ${filename} keys against the policy', () => {
   afterAll(() => srv?.close());
 
   async function post(fileName: string): Promise<number> {
-    const policy = Buffer.from(JSON.stringify({
-      expiration: new Date(Date.now() + 60_000).toISOString(),
-      conditions: [{ bucket: 'post-names' }, ['starts-with', '$key', 'foo']],
-    })).toString('base64');
+    const policy = Buffer.from(
+      JSON.stringify({
+        expiration: new Date(Date.now() + 60_000).toISOString(),
+        conditions: [{ bucket: 'post-names' }, ['starts-with', '$key', 'foo']],
+      }),
+    ).toString('base64');
     const form = new FormData();
     form.append('key', '${filename}');
     form.append('AWSAccessKeyId', ROOT.accessKey);
@@ -29,7 +31,9 @@ describe('POST ${filename} keys against the policy', () => {
 
   it('accepts foo.txt and refuses bar.txt', async () => {
     expect(await post('foo.txt')).toBe(204);
-    expect(await (await s3.send(new GetObjectCommand({ Bucket: 'post-names', Key: 'foo.txt' }))).Body!.transformToString()).toBe('data');
+    expect(
+      await (await s3.send(new GetObjectCommand({ Bucket: 'post-names', Key: 'foo.txt' }))).Body!.transformToString(),
+    ).toBe('data');
     expect(await post('bar.txt')).toBe(403);
     expect((await s3Error(s3.send(new GetObjectCommand({ Bucket: 'post-names', Key: 'bar.txt' })))).status).toBe(404);
   });

@@ -82,7 +82,19 @@ function ranges(parts: number[], data: number): Want[] {
     closed(parts[0] - 3, parts[0] + parts[1] + 3); // across two part boundaries
     closed(Math.floor(parts[0] / 2), parts[0] + parts[1] + Math.floor(parts[2] / 2));
   }
-  for (const n of new Set([1, 2, 3, Math.ceil(BLOCK / data), BLOCK - 1, BLOCK, BLOCK + 1, size - 1, size, size + 1, size + BLOCK])) {
+  for (const n of new Set([
+    1,
+    2,
+    3,
+    Math.ceil(BLOCK / data),
+    BLOCK - 1,
+    BLOCK,
+    BLOCK + 1,
+    size - 1,
+    size,
+    size + 1,
+    size + BLOCK,
+  ])) {
     if (n > 0 && size > 0) out.push({ spec: `bytes=-${n}`, start: Math.max(0, size - n), end: last });
   }
   for (const a of new Set([0, 1, BLOCK - 1, BLOCK, BLOCK + 1, ...cuts.slice(-4).map((c) => c - 1), last])) {
@@ -94,9 +106,11 @@ function ranges(parts: number[], data: number): Want[] {
 /** Runs `f` over `items`, `n` at a time. */
 async function pool<T>(items: T[], n: number, f: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < items.length) await f(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) await f(items[next++]);
+    }),
+  );
 }
 
 const layouts = [
@@ -112,7 +126,11 @@ for (const l of layouts) {
     let s3: S3Client;
     const bucket = 'ranges';
     beforeAll(async () => {
-      ({ server, s3 } = await startWithBucket(bucket, { drives: l.drives, storage: { background: false, parity: l.parity, blockSize: BLOCK, inlineLimit: INLINE_LIMIT }, client: { checksums: 'WHEN_REQUIRED' } }));
+      ({ server, s3 } = await startWithBucket(bucket, {
+        drives: l.drives,
+        storage: { background: false, parity: l.parity, blockSize: BLOCK, inlineLimit: INLINE_LIMIT },
+        client: { checksums: 'WHEN_REQUIRED' },
+      }));
     });
     afterAll(async () => {
       await server?.close();
@@ -147,34 +165,61 @@ for (const l of layouts) {
       const done: { PartNumber: number; ETag: string }[] = [];
       let at = 0;
       for (const [i, size] of parts.entries()) {
-        const r = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: i + 1, Body: obj.subarray(at, at + size) }));
+        const r = await s3.send(
+          new UploadPartCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId,
+            PartNumber: i + 1,
+            Body: obj.subarray(at, at + size),
+          }),
+        );
         done.push({ PartNumber: i + 1, ETag: r.ETag! });
         at += size;
       }
-      const c = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: done } }));
+      const c = await s3.send(
+        new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: done } }),
+      );
       expect(c.ETag).toMatch(new RegExp(`-${parts.length}"$`));
       return c.ETag!;
     }
 
     const shard = Math.ceil(BLOCK / data);
-    const sizes = [1, 7, shard, inlineMax(data), inlineMax(data) + 1, BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK + shard, 3 * BLOCK + 5];
-    it.each(sizes.map((size, seed) => ({ size, seed })))('a $size-byte object: whole, ranged at every boundary', async ({ size, seed }) => {
-      const key = `obj-${size}`;
-      const obj = pattern(size, seed);
-      const etag = await putSingle(key, obj);
-      const whole = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      expect(whole.$metadata.httpStatusCode).toBe(200);
-      expect(whole.ContentRange).toBeUndefined();
-      expect(whole.ContentLength).toBe(size);
-      expect(mismatch(Buffer.from(await whole.Body!.transformToByteArray()), obj, 0, seed)).toBeNull();
-      expect(await readRanges(key, obj, seed, etag, ranges([size], data))).toEqual([]);
-    });
+    const sizes = [
+      1,
+      7,
+      shard,
+      inlineMax(data),
+      inlineMax(data) + 1,
+      BLOCK - 1,
+      BLOCK,
+      BLOCK + 1,
+      2 * BLOCK + shard,
+      3 * BLOCK + 5,
+    ];
+    it.each(sizes.map((size, seed) => ({ size, seed })))(
+      'a $size-byte object: whole, ranged at every boundary',
+      async ({ size, seed }) => {
+        const key = `obj-${size}`;
+        const obj = pattern(size, seed);
+        const etag = await putSingle(key, obj);
+        const whole = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        expect(whole.$metadata.httpStatusCode).toBe(200);
+        expect(whole.ContentRange).toBeUndefined();
+        expect(whole.ContentLength).toBe(size);
+        expect(mismatch(Buffer.from(await whole.Body!.transformToByteArray()), obj, 0, seed)).toBeNull();
+        expect(await readRanges(key, obj, seed, etag, ranges([size], data))).toEqual([]);
+      },
+    );
 
     it('the sizes straddle the inline threshold (the shard files appear one byte above it)', async () => {
       for (const size of [inlineMax(data), inlineMax(data) + 1]) {
         await putSingle(`straddle-${size}`, pattern(size, 300));
       }
-      const dirs = async (key: string) => (await Promise.all(server.drives.map((d) => readdir(join(d, bucket, `${key}.o`))))).map((e) => e.filter((n) => n !== 'meta').length);
+      const dirs = async (key: string) =>
+        (await Promise.all(server.drives.map((d) => readdir(join(d, bucket, `${key}.o`))))).map(
+          (e) => e.filter((n) => n !== 'meta').length,
+        );
       expect(await dirs(`straddle-${inlineMax(data)}`)).toEqual(server.drives.map(() => 0));
       expect(await dirs(`straddle-${inlineMax(data) + 1}`)).toEqual(server.drives.map(() => 1));
     });
@@ -182,27 +227,34 @@ for (const l of layouts) {
     // Without some shards the blocks are rebuilt from parity (Reed-Solomon decode): the same offsets must
     // hold. Two objects, the shard files of the first `parity` drives gone from one and of the last
     // `parity` from the other: at least one of them lacks a data shard whatever the shard placement.
-    it.each(['first', 'last'])('with the shard files of the %s drives gone: ranged at every boundary', async (which) => {
-      const size = 3 * BLOCK + 5;
-      const key = `degraded-${which}`;
-      const obj = pattern(size, 200);
-      const etag = await putSingle(key, obj);
-      const gone = which === 'first' ? server.drives.slice(0, l.parity) : server.drives.slice(-l.parity);
-      let removed = 0;
-      for (const d of gone) {
-        const dir = join(d, bucket, `${key}.o`);
-        for (const e of await readdir(dir)) if (e !== 'meta' && ++removed) await rm(join(dir, e), { recursive: true });
-      }
-      expect(removed).toBe(l.parity); // one data dir per drive: the shards were on disk, and are gone
-      const whole = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      expect(mismatch(Buffer.from(await whole.Body!.transformToByteArray()), obj, 0, 200)).toBeNull();
-      expect(await readRanges(key, obj, 200, etag, ranges([size], data))).toEqual([]);
-    });
+    it.each(['first', 'last'])(
+      'with the shard files of the %s drives gone: ranged at every boundary',
+      async (which) => {
+        const size = 3 * BLOCK + 5;
+        const key = `degraded-${which}`;
+        const obj = pattern(size, 200);
+        const etag = await putSingle(key, obj);
+        const gone = which === 'first' ? server.drives.slice(0, l.parity) : server.drives.slice(-l.parity);
+        let removed = 0;
+        for (const d of gone) {
+          const dir = join(d, bucket, `${key}.o`);
+          for (const e of await readdir(dir))
+            if (e !== 'meta' && ++removed) await rm(join(dir, e), { recursive: true });
+        }
+        expect(removed).toBe(l.parity); // one data dir per drive: the shards were on disk, and are gone
+        const whole = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        expect(mismatch(Buffer.from(await whole.Body!.transformToByteArray()), obj, 0, 200)).toBeNull();
+        expect(await readRanges(key, obj, 200, etag, ranges([size], data))).toEqual([]);
+      },
+    );
 
     // Unequal parts: part 2 starts mid-block, so its blocks and shards sit at odd object offsets.
     const parts = [5 * BLOCK + 12345, 5 * BLOCK + 1, 777];
     const mpSeed = 100;
-    const mpObj = pattern(parts.reduce((a, b) => a + b, 0), mpSeed);
+    const mpObj = pattern(
+      parts.reduce((a, b) => a + b, 0),
+      mpSeed,
+    );
     let mpEtag = '';
     const mpPut = async () => (mpEtag ||= await putMultipart('mp', mpObj, parts));
 
@@ -224,23 +276,40 @@ for (const l of layouts) {
         expect(got.ContentLength).toBe(size);
         expect(got.PartsCount).toBe(parts.length);
         expect(got.ETag).toBe(mpEtag);
-        expect(mismatch(Buffer.from(await got.Body!.transformToByteArray()), mpObj.subarray(at, at + size), at, mpSeed)).toBeNull();
+        expect(
+          mismatch(Buffer.from(await got.Body!.transformToByteArray()), mpObj.subarray(at, at + size), at, mpSeed),
+        ).toBeNull();
         const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'mp', PartNumber: i + 1 }));
         expect(head.ContentLength).toBe(size);
         expect(head.ContentRange).toBe(`bytes ${at}-${at + size - 1}/${mpObj.length}`);
         at += size;
       }
       // 400 InvalidPart, as ceph/s3-tests (checked against AWS) expect: test_multipart_get_part; HEAD alike.
-      expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp', PartNumber: parts.length + 1 })))).toEqual({ name: 'InvalidPart', status: 400 });
-      expect((await s3Error(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'mp', PartNumber: parts.length + 1 })))).status).toBe(400);
+      expect(
+        await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp', PartNumber: parts.length + 1 }))),
+      ).toEqual({ name: 'InvalidPart', status: 400 });
+      expect(
+        (await s3Error(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'mp', PartNumber: parts.length + 1 }))))
+          .status,
+      ).toBe(400);
       // Both a part and a range: refused, as S3 does.
-      expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp', PartNumber: 2, Range: 'bytes=0-9' })))).toEqual({ name: 'InvalidRequest', status: 400 });
+      expect(
+        await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp', PartNumber: 2, Range: 'bytes=0-9' }))),
+      ).toEqual({ name: 'InvalidRequest', status: 400 });
       // A single-part object is its own part 1.
       const key = `obj-${3 * BLOCK + 5}`;
       await putSingle(key, pattern(3 * BLOCK + 5, sizes.indexOf(3 * BLOCK + 5)));
       const one = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, PartNumber: 1 }));
-      expect(mismatch(Buffer.from(await one.Body!.transformToByteArray()), pattern(3 * BLOCK + 5, sizes.indexOf(3 * BLOCK + 5)))).toBeNull();
-      expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, PartNumber: 2 })))).toEqual({ name: 'InvalidPart', status: 400 }); // test_non_multipart_get_part
+      expect(
+        mismatch(
+          Buffer.from(await one.Body!.transformToByteArray()),
+          pattern(3 * BLOCK + 5, sizes.indexOf(3 * BLOCK + 5)),
+        ),
+      ).toBeNull();
+      expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, PartNumber: 2 })))).toEqual({
+        name: 'InvalidPart',
+        status: 400,
+      }); // test_non_multipart_get_part
     });
 
     it('unsatisfiable ranges are 416 InvalidRange and change nothing; malformed ones read the whole object', async () => {
@@ -250,18 +319,36 @@ for (const l of layouts) {
       await putSingle(key, obj);
       const before = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
       for (const spec of [`bytes=${size}-`, `bytes=${size}-${size + 10}`, `bytes=${size + BLOCK}-`, 'bytes=-0']) {
-        expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: spec }))), spec).toEqual({ name: 'InvalidRange', status: 416 });
+        expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: spec }))), spec).toEqual({
+          name: 'InvalidRange',
+          status: 416,
+        });
       }
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'empty', Body: Buffer.alloc(0) }));
       for (const spec of ['bytes=0-', 'bytes=0-0', 'bytes=-1']) {
-        expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'empty', Range: spec }))), spec).toEqual({ name: 'InvalidRange', status: 416 });
+        expect(
+          await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'empty', Range: spec }))),
+          spec,
+        ).toEqual({ name: 'InvalidRange', status: 416 });
       }
       // HEAD answers a range as GET would, without a body.
-      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${BLOCK - 1}-${BLOCK + shard}` }));
-      expect([head.$metadata.httpStatusCode, head.ContentRange, head.ContentLength]).toEqual([206, `bytes ${BLOCK - 1}-${BLOCK + shard}/${size}`, shard + 2]);
-      expect((await s3Error(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${size}-` })))).status).toBe(416);
+      const head = await s3.send(
+        new HeadObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${BLOCK - 1}-${BLOCK + shard}` }),
+      );
+      expect([head.$metadata.httpStatusCode, head.ContentRange, head.ContentLength]).toEqual([
+        206,
+        `bytes ${BLOCK - 1}-${BLOCK + shard}/${size}`,
+        shard + 2,
+      ]);
+      expect(
+        (await s3Error(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${size}-` })))).status,
+      ).toBe(416);
       const after = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      expect([after.ETag, after.ContentLength, after.LastModified?.getTime()]).toEqual([before.ETag, before.ContentLength, before.LastModified?.getTime()]);
+      expect([after.ETag, after.ContentLength, after.LastModified?.getTime()]).toEqual([
+        before.ETag,
+        before.ContentLength,
+        before.LastModified?.getTime(),
+      ]);
       // AWS ignores a Range it cannot parse (end before start, several ranges): 200 and the whole object.
       for (const spec of ['bytes=9-3', 'bytes=0-1,5-9']) {
         const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: spec }));

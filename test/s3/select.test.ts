@@ -9,7 +9,15 @@ import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeleteBucketPolicyCommand, DeleteObjectCommand, PutBucketVersioningCommand, PutBucketPolicyCommand, PutObjectCommand, SelectObjectContentCommand, type S3Client, type SelectObjectContentCommandInput,
+import {
+  DeleteBucketPolicyCommand,
+  DeleteObjectCommand,
+  PutBucketVersioningCommand,
+  PutBucketPolicyCommand,
+  PutObjectCommand,
+  SelectObjectContentCommand,
+  type S3Client,
+  type SelectObjectContentCommandInput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ALT, s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
@@ -29,7 +37,11 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-interface Details { BytesScanned?: number; BytesProcessed?: number; BytesReturned?: number }
+interface Details {
+  BytesScanned?: number;
+  BytesProcessed?: number;
+  BytesReturned?: number;
+}
 interface SelectOutput {
   records: string;
   /** Sum of the Records payload sizes as received. */
@@ -59,13 +71,15 @@ async function select(q: Query, client = s3, o: { expectError?: boolean } = {}):
   const chunks: Buffer[] = [];
   const order: string[] = [];
   try {
-    const res = await client.send(new SelectObjectContentCommand({
-      Bucket: bucket,
-      ExpressionType: 'SQL',
-      InputSerialization: { CSV: { FileHeaderInfo: 'USE' } },
-      OutputSerialization: { CSV: {} },
-      ...q,
-    }));
+    const res = await client.send(
+      new SelectObjectContentCommand({
+        Bucket: bucket,
+        ExpressionType: 'SQL',
+        InputSerialization: { CSV: { FileHeaderInfo: 'USE' } },
+        OutputSerialization: { CSV: {} },
+        ...q,
+      }),
+    );
     for await (const ev of res.Payload!) {
       if (out.ended) throw new Error('event after End');
       if (ev.Records?.Payload) {
@@ -110,7 +124,7 @@ const eventCodec = new EventStreamCodec(toUtf8, fromUtf8);
 /** Splits a raw event-stream body into its messages (each prefixed by its total length). */
 function decodeEventStream(body: Buffer): { type: string; body: Buffer }[] {
   const out: { type: string; body: Buffer }[] = [];
-  for (let at = 0; at < body.length;) {
+  for (let at = 0; at < body.length; ) {
     const length = body.readUInt32BE(at);
     const m = eventCodec.decode(body.subarray(at, at + length));
     const type = String(m.headers[':event-type']?.value ?? m.headers[':message-type']?.value);
@@ -128,18 +142,49 @@ describe('CSV', () => {
   });
 
   it('filters, projects, aggregates and limits with header names', async () => {
-    expect((await select({ Key: 'people.csv', Expression: "SELECT s.name, s.age FROM S3Object s WHERE s.city = 'Paris'" })).records).toBe('ann,31\ncid,47\n');
-    expect((await select({ Key: 'people.csv', Expression: 'SELECT name FROM S3Object WHERE CAST(age AS INT) BETWEEN 20 AND 40' })).records).toBe('ann\nbob\n');
-    expect((await select({ Key: 'people.csv', Expression: 'SELECT COUNT(*), SUM(CAST(age AS INT)), MIN(name), MAX(CAST(age AS INT)) FROM S3Object' })).records).toBe('4,122,ann,47\n');
-    expect((await select({ Key: 'people.csv', Expression: 'SELECT UPPER(name) AS n FROM S3Object LIMIT 2' })).records).toBe('ANN\nBOB\n');
-    const json = await select({ Key: 'people.csv', Expression: "SELECT name, city FROM S3Object WHERE name LIKE '%e%'", OutputSerialization: { JSON: {} } });
+    expect(
+      (await select({ Key: 'people.csv', Expression: "SELECT s.name, s.age FROM S3Object s WHERE s.city = 'Paris'" }))
+        .records,
+    ).toBe('ann,31\ncid,47\n');
+    expect(
+      (
+        await select({
+          Key: 'people.csv',
+          Expression: 'SELECT name FROM S3Object WHERE CAST(age AS INT) BETWEEN 20 AND 40',
+        })
+      ).records,
+    ).toBe('ann\nbob\n');
+    expect(
+      (
+        await select({
+          Key: 'people.csv',
+          Expression: 'SELECT COUNT(*), SUM(CAST(age AS INT)), MIN(name), MAX(CAST(age AS INT)) FROM S3Object',
+        })
+      ).records,
+    ).toBe('4,122,ann,47\n');
+    expect(
+      (await select({ Key: 'people.csv', Expression: 'SELECT UPPER(name) AS n FROM S3Object LIMIT 2' })).records,
+    ).toBe('ANN\nBOB\n');
+    const json = await select({
+      Key: 'people.csv',
+      Expression: "SELECT name, city FROM S3Object WHERE name LIKE '%e%'",
+      OutputSerialization: { JSON: {} },
+    });
     expect(json.records).toBe('{"name":"dee","city":"Rome"}\n');
   });
 
   it('positional columns with header IGNORE and NONE', async () => {
-    const ignore = await select({ Key: 'people.csv', Expression: 'SELECT _3, _1 FROM S3Object WHERE CAST(_2 AS INT) > 40', InputSerialization: { CSV: { FileHeaderInfo: 'IGNORE' } } });
+    const ignore = await select({
+      Key: 'people.csv',
+      Expression: 'SELECT _3, _1 FROM S3Object WHERE CAST(_2 AS INT) > 40',
+      InputSerialization: { CSV: { FileHeaderInfo: 'IGNORE' } },
+    });
     expect(ignore.records).toBe('Paris,cid\n');
-    const none = await select({ Key: 'people.csv', Expression: 'SELECT _1 FROM S3Object LIMIT 1', InputSerialization: { CSV: { FileHeaderInfo: 'NONE' } } });
+    const none = await select({
+      Key: 'people.csv',
+      Expression: 'SELECT _1 FROM S3Object LIMIT 1',
+      InputSerialization: { CSV: { FileHeaderInfo: 'NONE' } },
+    });
     expect(none.records).toBe('name\n');
   });
 
@@ -147,28 +192,52 @@ describe('CSV', () => {
     const r = await select({ Key: 'people.csv', Expression: "SELECT * FROM S3Object s WHERE s.city <> 'Oslo'" });
     expect(r.ended).toBe(true);
     expect(r.records).toBe('ann,31,Paris\ncid,47,Paris\ndee,19,Rome\n');
-    expect(r.stats).toEqual({ BytesScanned: Buffer.byteLength(PEOPLE), BytesProcessed: Buffer.byteLength(PEOPLE), BytesReturned: r.recordBytes });
+    expect(r.stats).toEqual({
+      BytesScanned: Buffer.byteLength(PEOPLE),
+      BytesProcessed: Buffer.byteLength(PEOPLE),
+      BytesReturned: r.recordBytes,
+    });
   });
 
   it('an empty object: no records, zero counters, End', async () => {
     await put('empty.csv', '');
     const r = await select({ Key: 'empty.csv', Expression: 'SELECT * FROM S3Object', InputSerialization: { CSV: {} } });
-    expect(r).toMatchObject({ records: '', ended: true, stats: { BytesScanned: 0, BytesProcessed: 0, BytesReturned: 0 } });
-    const count = await select({ Key: 'empty.csv', Expression: 'SELECT COUNT(*) FROM S3Object', InputSerialization: { CSV: {} } });
+    expect(r).toMatchObject({
+      records: '',
+      ended: true,
+      stats: { BytesScanned: 0, BytesProcessed: 0, BytesReturned: 0 },
+    });
+    const count = await select({
+      Key: 'empty.csv',
+      Expression: 'SELECT COUNT(*) FROM S3Object',
+      InputSerialization: { CSV: {} },
+    });
     expect(count.records).toBe('0\n');
   });
 
   it('RequestProgress sends Progress events with the counters', async () => {
-    const r = await select({ Key: 'people.csv', Expression: 'SELECT name FROM S3Object', RequestProgress: { Enabled: true } });
+    const r = await select({
+      Key: 'people.csv',
+      Expression: 'SELECT name FROM S3Object',
+      RequestProgress: { Enabled: true },
+    });
     expect(r.progress.length).toBeGreaterThan(0);
-    expect(r.progress.at(-1)).toEqual({ BytesScanned: Buffer.byteLength(PEOPLE), BytesProcessed: Buffer.byteLength(PEOPLE), BytesReturned: r.recordBytes });
+    expect(r.progress.at(-1)).toEqual({
+      BytesScanned: Buffer.byteLength(PEOPLE),
+      BytesProcessed: Buffer.byteLength(PEOPLE),
+      BytesReturned: r.recordBytes,
+    });
     const quiet = await select({ Key: 'people.csv', Expression: 'SELECT name FROM S3Object' });
     expect(quiet.progress).toEqual([]);
   });
 
   it('ScanRange: a record belongs to the range its first byte falls in', async () => {
     await put('range.csv', 'A,B\nC,D\nE,F\nG,H\n');
-    const q = { Key: 'range.csv', Expression: 'SELECT * FROM S3Object', InputSerialization: { CSV: { FileHeaderInfo: 'NONE' } } } as const;
+    const q = {
+      Key: 'range.csv',
+      Expression: 'SELECT * FROM S3Object',
+      InputSerialization: { CSV: { FileHeaderInfo: 'NONE' } },
+    } as const;
     expect((await select({ ...q, ScanRange: { Start: 1, End: 4 } })).records).toBe('C,D\n');
     expect((await select({ ...q, ScanRange: { Start: 5 } })).records).toBe('E,F\nG,H\n');
     expect((await select({ ...q, ScanRange: { End: 4 } })).records).toBe('G,H\n');
@@ -182,49 +251,75 @@ describe('CSV', () => {
     const gz = gzipSync(text);
     await put('rows.csv.gz', gz);
     const r = await select({
-      Key: 'rows.csv.gz', Expression: "SELECT _1 FROM S3Object WHERE _3 = '42'",
+      Key: 'rows.csv.gz',
+      Expression: "SELECT _1 FROM S3Object WHERE _3 = '42'",
       InputSerialization: { CSV: { FileHeaderInfo: 'NONE' }, CompressionType: 'GZIP' },
     });
     const want = Array.from({ length: 2000 }, (_, i) => i).filter((i) => (i * 13) % 100 === 42);
     expect(r.records).toBe(want.map((i) => `${i}\n`).join(''));
-    expect(r.stats).toEqual({ BytesScanned: gz.length, BytesProcessed: Buffer.byteLength(text), BytesReturned: r.recordBytes });
+    expect(r.stats).toEqual({
+      BytesScanned: gz.length,
+      BytesProcessed: Buffer.byteLength(text),
+      BytesReturned: r.recordBytes,
+    });
 
     // rows.csv.bz2 holds `i,name-i,(i*7)%1000` for i < 20000.
     await put('rows.csv.bz2', await readFile(new URL('rows.csv.bz2', FIXTURES)));
     const b = await select({
-      Key: 'rows.csv.bz2', Expression: "SELECT COUNT(*) FROM S3Object WHERE _3 = '7'",
+      Key: 'rows.csv.bz2',
+      Expression: "SELECT COUNT(*) FROM S3Object WHERE _3 = '7'",
       InputSerialization: { CSV: { FileHeaderInfo: 'NONE' }, CompressionType: 'BZIP2' },
     });
-    expect(b.records).toBe(`${Array.from({ length: 20000 }, (_, i) => (i * 7) % 1000).filter((v) => v === 7).length}\n`);
+    expect(b.records).toBe(
+      `${Array.from({ length: 20000 }, (_, i) => (i * 7) % 1000).filter((v) => v === 7).length}\n`,
+    );
   });
 });
 
 describe('JSON', () => {
   it('LINES and DOCUMENT, nested paths', async () => {
-    const lines = '{"id":1,"user":{"name":"ann","tags":["a","b"]}}\n{"id":2,"user":{"name":"bob","tags":[]}}\n{"id":3,"user":{"name":"cid"}}\n';
+    const lines =
+      '{"id":1,"user":{"name":"ann","tags":["a","b"]}}\n{"id":2,"user":{"name":"bob","tags":[]}}\n{"id":3,"user":{"name":"cid"}}\n';
     await put('events.jsonl', lines);
     const r = await select({
-      Key: 'events.jsonl', Expression: 'SELECT s.id, s."user".name AS name FROM S3Object s WHERE s.id >= 2',
-      InputSerialization: { JSON: { Type: 'LINES' } }, OutputSerialization: { JSON: {} },
+      Key: 'events.jsonl',
+      Expression: 'SELECT s.id, s."user".name AS name FROM S3Object s WHERE s.id >= 2',
+      InputSerialization: { JSON: { Type: 'LINES' } },
+      OutputSerialization: { JSON: {} },
     });
     expect(r.records).toBe('{"id":2,"name":"bob"}\n{"id":3,"name":"cid"}\n');
     expect(r.stats?.BytesScanned).toBe(Buffer.byteLength(lines));
     const tags = await select({
-      Key: 'events.jsonl', Expression: 'SELECT s."user".tags[1] AS t FROM S3Object s WHERE s.id = 1',
-      InputSerialization: { JSON: { Type: 'LINES' } }, OutputSerialization: { CSV: {} },
+      Key: 'events.jsonl',
+      Expression: 'SELECT s."user".tags[1] AS t FROM S3Object s WHERE s.id = 1',
+      InputSerialization: { JSON: { Type: 'LINES' } },
+      OutputSerialization: { CSV: {} },
     });
     expect(tags.records).toBe('b\n');
 
-    await put('doc.json', JSON.stringify({ items: [{ k: 'x', v: 1 }, { k: 'y', v: 2 }, { k: 'z', v: 3 }] }));
+    await put(
+      'doc.json',
+      JSON.stringify({
+        items: [
+          { k: 'x', v: 1 },
+          { k: 'y', v: 2 },
+          { k: 'z', v: 3 },
+        ],
+      }),
+    );
     const doc = await select({
-      Key: 'doc.json', Expression: 'SELECT i.k FROM S3Object[*].items[*] i WHERE i.v > 1',
-      InputSerialization: { JSON: { Type: 'DOCUMENT' } }, OutputSerialization: { JSON: {} },
+      Key: 'doc.json',
+      Expression: 'SELECT i.k FROM S3Object[*].items[*] i WHERE i.v > 1',
+      InputSerialization: { JSON: { Type: 'DOCUMENT' } },
+      OutputSerialization: { JSON: {} },
     });
     expect(doc.records).toBe('{"k":"y"}\n{"k":"z"}\n');
     await put('array.json', JSON.stringify([{ a: 1 }, { a: 2 }]));
     const arr = await select({
-      Key: 'array.json', Expression: 'SELECT SUM(s.a) AS total FROM S3Object[*][*] s',
-      InputSerialization: { JSON: { Type: 'DOCUMENT' } }, OutputSerialization: { JSON: {} },
+      Key: 'array.json',
+      Expression: 'SELECT SUM(s.a) AS total FROM S3Object[*][*] s',
+      InputSerialization: { JSON: { Type: 'DOCUMENT' } },
+      OutputSerialization: { JSON: {} },
     });
     expect(arr.records).toBe('{"total":3}\n');
   });
@@ -235,16 +330,29 @@ describe('Parquet', () => {
     // rowgroups.parquet: ids 0..999 in ten row groups of 100, grp = g<id/100>, val = id / 2.
     const size = await put('rowgroups.parquet', await readFile(new URL('rowgroups.parquet', FIXTURES)));
     const p = { InputSerialization: { Parquet: {} }, OutputSerialization: { CSV: {} } } as const;
-    const r = await select({ ...p, Key: 'rowgroups.parquet', Expression: 'SELECT s.id, s.grp FROM S3Object s WHERE s.id >= 995' });
+    const r = await select({
+      ...p,
+      Key: 'rowgroups.parquet',
+      Expression: 'SELECT s.id, s.grp FROM S3Object s WHERE s.id >= 995',
+    });
     expect(r.records).toBe([995, 996, 997, 998, 999].map((i) => `${i},g9\n`).join(''));
     expect(r.stats!.BytesScanned).toBeGreaterThan(0);
     expect(r.stats!.BytesScanned).toBeLessThan(size / 3);
     expect(r.stats!.BytesReturned).toBe(r.recordBytes);
-    const agg = await select({ ...p, Key: 'rowgroups.parquet', Expression: 'SELECT COUNT(*), SUM(s.id), MAX(s.val) FROM S3Object s' });
+    const agg = await select({
+      ...p,
+      Key: 'rowgroups.parquet',
+      Expression: 'SELECT COUNT(*), SUM(s.id), MAX(s.val) FROM S3Object s',
+    });
     expect(agg.records).toBe('1000,499500,499.5\n');
 
     await put('types.parquet', await readFile(new URL('types-snappy.parquet', FIXTURES)));
-    const t = await select({ ...p, Key: 'types.parquet', Expression: 'SELECT s.name, s.i32 FROM S3Object s WHERE s.i16 = 1500', OutputSerialization: { JSON: {} } });
+    const t = await select({
+      ...p,
+      Key: 'types.parquet',
+      Expression: 'SELECT s.name, s.i32 FROM S3Object s WHERE s.i16 = 1500',
+      OutputSerialization: { JSON: {} },
+    });
     expect(t.records).toBe('{"name":"name-5","i32":350000}\n');
   });
 });
@@ -255,36 +363,80 @@ describe('errors', () => {
   });
 
   it('before streaming: S3 XML errors with the Select codes', async () => {
-    expect(await s3Error(select({ Key: 'e.csv', Expression: 'SELECT FROM S3Object' }))).toMatchObject({ name: expect.stringMatching(/^Parse/), status: 400 });
-    expect(await s3Error(select({ Key: 'e.csv', Expression: 'SELECT a b c d FROM S3Object' }))).toMatchObject({ name: expect.stringMatching(/^Parse/), status: 400 });
+    expect(await s3Error(select({ Key: 'e.csv', Expression: 'SELECT FROM S3Object' }))).toMatchObject({
+      name: expect.stringMatching(/^Parse/),
+      status: 400,
+    });
+    expect(await s3Error(select({ Key: 'e.csv', Expression: 'SELECT a b c d FROM S3Object' }))).toMatchObject({
+      name: expect.stringMatching(/^Parse/),
+      status: 400,
+    });
     // AWS's SelectObjectContent error codes: a header name not in the file, a function S3 Select lacks.
     const missingHeader = await s3Error(select({ Key: 'e.csv', Expression: 'SELECT nosuch FROM S3Object' }));
     expect(missingHeader).toEqual({ name: 'MissingHeaders', status: 400 });
     const noFunction = await s3Error(select({ Key: 'e.csv', Expression: 'SELECT NOFUNC(name) FROM S3Object' }));
     expect(noFunction).toEqual({ name: 'UnsupportedFunction', status: 400 });
-    expect(await s3Error(select({ Key: 'missing.csv', Expression: 'SELECT * FROM S3Object' }))).toMatchObject({ name: 'NoSuchKey', status: 404 });
+    expect(await s3Error(select({ Key: 'missing.csv', Expression: 'SELECT * FROM S3Object' }))).toMatchObject({
+      name: 'NoSuchKey',
+      status: 404,
+    });
     await put('gone.csv', PEOPLE);
     await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'gone.csv' }));
-    expect(await s3Error(select({ Key: 'gone.csv', Expression: 'SELECT * FROM S3Object' }))).toMatchObject({ name: 'NoSuchKey', status: 404 });
-    expect(await s3Error(select({ Bucket: 'no-such-bucket', Key: 'k', Expression: 'SELECT * FROM S3Object' }))).toMatchObject({ name: 'NoSuchBucket', status: 404 });
+    expect(await s3Error(select({ Key: 'gone.csv', Expression: 'SELECT * FROM S3Object' }))).toMatchObject({
+      name: 'NoSuchKey',
+      status: 404,
+    });
+    expect(
+      await s3Error(select({ Bucket: 'no-such-bucket', Key: 'k', Expression: 'SELECT * FROM S3Object' })),
+    ).toMatchObject({ name: 'NoSuchBucket', status: 404 });
     const long = `SELECT * FROM S3Object WHERE name = '${'x'.repeat(300 * 1024)}'`;
-    expect(await s3Error(select({ Key: 'e.csv', Expression: long }))).toMatchObject({ name: 'ExpressionTooLong', status: 400 });
-    expect(await s3Error(select({ Key: 'e.csv', Expression: 'SELECT * FROM S3Object', ScanRange: { Start: 10, End: 2 } }))).toMatchObject({ name: 'InvalidScanRange', status: 400 });
+    expect(await s3Error(select({ Key: 'e.csv', Expression: long }))).toMatchObject({
+      name: 'ExpressionTooLong',
+      status: 400,
+    });
+    expect(
+      await s3Error(select({ Key: 'e.csv', Expression: 'SELECT * FROM S3Object', ScanRange: { Start: 10, End: 2 } })),
+    ).toMatchObject({ name: 'InvalidScanRange', status: 400 });
     // SSE-C arrives with the encryption work: refused, not ignored.
     const key = Buffer.alloc(32, 7).toString('base64');
-    expect(await s3Error(select({ Key: 'e.csv', Expression: 'SELECT * FROM S3Object', SSECustomerAlgorithm: 'AES256', SSECustomerKey: key }))).toMatchObject({ name: 'NotImplemented', status: 501 });
+    expect(
+      await s3Error(
+        select({
+          Key: 'e.csv',
+          Expression: 'SELECT * FROM S3Object',
+          SSECustomerAlgorithm: 'AES256',
+          SSECustomerKey: key,
+        }),
+      ),
+    ).toMatchObject({ name: 'NotImplemented', status: 501 });
     // The same permission as GetObject (s3:GetObject): another user gets what a bucket policy grants.
     await put('secret.csv', PEOPLE);
     const alt = server.client({ credentials: ALT });
-    const policy = { Version: '2012-10-17', Statement: [
-      { Effect: 'Allow', Principal: { AWS: [ALT.accessKey] }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/e.csv` },
-      { Effect: 'Deny', Principal: { AWS: [ALT.accessKey] }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/secret.csv` },
-    ] };
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: [ALT.accessKey] },
+          Action: 's3:GetObject',
+          Resource: `arn:aws:s3:::${bucket}/e.csv`,
+        },
+        {
+          Effect: 'Deny',
+          Principal: { AWS: [ALT.accessKey] },
+          Action: 's3:GetObject',
+          Resource: `arn:aws:s3:::${bucket}/secret.csv`,
+        },
+      ],
+    };
     await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }));
     try {
       expect((await select({ Key: 'e.csv', Expression: 'SELECT COUNT(*) FROM S3Object' }, alt)).records).toBe('4\n');
-      expect(await s3Error(select({ Key: 'secret.csv', Expression: 'SELECT * FROM S3Object' }, alt))).toMatchObject({ name: 'AccessDenied', status: 403 });
+      expect(await s3Error(select({ Key: 'secret.csv', Expression: 'SELECT * FROM S3Object' }, alt))).toMatchObject({
+        name: 'AccessDenied',
+        status: 403,
+      });
     } finally {
       await s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
     }
@@ -292,16 +444,33 @@ describe('errors', () => {
 
   it('refuses oversized and malformed request documents', async () => {
     const query = { select: '', 'select-type': '2' };
-    const big = await signedFetch(server.url, { method: 'POST', path: `/${bucket}/e.csv`, query, body: Buffer.alloc(2 * 1024 * 1024, 'a') });
+    const big = await signedFetch(server.url, {
+      method: 'POST',
+      path: `/${bucket}/e.csv`,
+      query,
+      body: Buffer.alloc(2 * 1024 * 1024, 'a'),
+    });
     expect(big.status).toBe(400);
     expect(big.text).toContain('<Code>ExpressionTooLong</Code>');
     expect(big.headers.get('connection')).toBe('close');
-    const bad = await signedFetch(server.url, { method: 'POST', path: `/${bucket}/e.csv`, query, body: '<SelectObjectContentRequest><Expression>' });
+    const bad = await signedFetch(server.url, {
+      method: 'POST',
+      path: `/${bucket}/e.csv`,
+      query,
+      body: '<SelectObjectContentRequest><Expression>',
+    });
     expect(bad.status).toBe(400);
     expect(bad.text).toContain('<Code>MalformedXML</Code>'); // not well-formed: the document ends inside <Expression>
-    const xml = '<SelectObjectContentRequest><Expression>SELECT * FROM S3Object</Expression><ExpressionType>SQL</ExpressionType>'
-      + '<InputSerialization><CSV/></InputSerialization><OutputSerialization><CSV/></OutputSerialization></SelectObjectContentRequest>';
-    const ranged = await signedFetch(server.url, { method: 'POST', path: `/${bucket}/e.csv`, query, body: xml, headers: { range: 'bytes=0-3' } });
+    const xml =
+      '<SelectObjectContentRequest><Expression>SELECT * FROM S3Object</Expression><ExpressionType>SQL</ExpressionType>' +
+      '<InputSerialization><CSV/></InputSerialization><OutputSerialization><CSV/></OutputSerialization></SelectObjectContentRequest>';
+    const ranged = await signedFetch(server.url, {
+      method: 'POST',
+      path: `/${bucket}/e.csv`,
+      query,
+      body: xml,
+      headers: { range: 'bytes=0-3' },
+    });
     expect(ranged.status).toBe(400);
     expect(ranged.text).toContain('<Code>UnsupportedRangeHeader</Code>');
     const ok = await signedFetch(server.url, { method: 'POST', path: `/${bucket}/e.csv`, query, body: xml });
@@ -315,7 +484,8 @@ describe('errors', () => {
 
   it('wrong CompressionType on plain data is an error, not junk', async () => {
     const gzip = {
-      Key: 'e.csv', Expression: 'SELECT * FROM S3Object',
+      Key: 'e.csv',
+      Expression: 'SELECT * FROM S3Object',
       InputSerialization: { CSV: {}, CompressionType: 'GZIP' },
     } as const;
     const r = await select(gzip, s3, { expectError: true });
@@ -328,7 +498,8 @@ describe('errors', () => {
     const good = Array.from({ length: 30000 }, (_, i) => `${i}`).join('\n');
     await put('late-error.csv', `${good}\nnot-a-number\n1\n`);
     const q = {
-      Key: 'late-error.csv', Expression: 'SELECT CAST(_1 AS INT) + 1 FROM S3Object',
+      Key: 'late-error.csv',
+      Expression: 'SELECT CAST(_1 AS INT) + 1 FROM S3Object',
       InputSerialization: { CSV: { FileHeaderInfo: 'NONE' } },
     } as const;
     const r = await select(q, s3, { expectError: true });
@@ -345,12 +516,21 @@ describe('errors', () => {
 describe('a 20 MB object', () => {
   it('selective filter returns exactly the matching rows; LIMIT stops the reads', async () => {
     const rows: string[] = ['id,name,score,region'];
-    for (let i = 0; i < 400_000; i++) rows.push(`${i},user-${i},${(i * 7919) % 10007},r${i % 13},"note ${i % 997}, padded to a wider row"`);
+    for (let i = 0; i < 400_000; i++)
+      rows.push(`${i},user-${i},${(i * 7919) % 10007},r${i % 13},"note ${i % 997}, padded to a wider row"`);
     const body = Buffer.from(`${rows.join('\n')}\n`);
     expect(body.length).toBeGreaterThan(20e6);
     // Uploaded in 6 MiB parts: the reads cross part boundaries.
-    await new Upload({ client: s3, params: { Bucket: bucket, Key: 'big.csv', Body: body }, partSize: 6 * 1024 * 1024, queueSize: 2 }).done();
-    const r = await select({ Key: 'big.csv', Expression: "SELECT s.id, s.name FROM S3Object s WHERE CAST(s.score AS INT) < 40 AND s.region = 'r3'" });
+    await new Upload({
+      client: s3,
+      params: { Bucket: bucket, Key: 'big.csv', Body: body },
+      partSize: 6 * 1024 * 1024,
+      queueSize: 2,
+    }).done();
+    const r = await select({
+      Key: 'big.csv',
+      Expression: "SELECT s.id, s.name FROM S3Object s WHERE CAST(s.score AS INT) < 40 AND s.region = 'r3'",
+    });
     const want: string[] = [];
     for (let i = 0; i < 400_000; i++) if ((i * 7919) % 10007 < 40 && i % 13 === 3) want.push(`${i},user-${i}\n`);
     expect(want.length).toBeGreaterThan(50);
@@ -369,7 +549,12 @@ describe('a 20 MB object', () => {
       if (at >= start) starts.push(body.subarray(at, body.indexOf(10, at)).toString().split(',')[0]);
     }
     expect(starts.length).toBeGreaterThan(2);
-    const ranged = await select({ Key: 'big.csv', Expression: 'SELECT _1 FROM S3Object', InputSerialization: { CSV: { FileHeaderInfo: 'NONE' } }, ScanRange: { Start: start, End: end } });
+    const ranged = await select({
+      Key: 'big.csv',
+      Expression: 'SELECT _1 FROM S3Object',
+      InputSerialization: { CSV: { FileHeaderInfo: 'NONE' } },
+      ScanRange: { Start: start, End: end },
+    });
     expect(ranged.records).toBe(starts.map((id) => `${id}\n`).join(''));
     expect(ranged.stats!.BytesScanned).toBeLessThan(2 * 1024 * 1024); // of 20 MB
   });
@@ -386,31 +571,55 @@ describe('the handler over storage', () => {
       // Real storage; every GET body it hands out is watched.
       const bodies: Readable[] = [];
       const watched: ObjectLayer = Object.create(storage, {
-        openObject: { value: async (...a: Parameters<ObjectLayer['openObject']>) => {
-          const opened = await storage.openObject(...a);
-          return {
-            info: opened.info,
-            read: async (range?: ByteRange) => {
-              const body = await opened.read(range);
-              bodies.push(body);
-              return body;
-            },
-          };
-        } },
+        openObject: {
+          value: async (...a: Parameters<ObjectLayer['openObject']>) => {
+            const opened = await storage.openObject(...a);
+            return {
+              info: opened.info,
+              read: async (range?: ByteRange) => {
+                const body = await opened.read(range);
+                bodies.push(body);
+                return body;
+              },
+            };
+          },
+        },
       });
-      const ctx: ApiContext = { storage: watched, region: 'us-east-1', owner: { id: 'o', displayName: 'o' }, now: () => Date.now() };
-      const xml = '<SelectObjectContentRequest><Expression>SELECT * FROM S3Object</Expression><ExpressionType>SQL</ExpressionType>'
-        + '<InputSerialization><CSV/></InputSerialization><OutputSerialization><CSV/></OutputSerialization></SelectObjectContentRequest>';
+      const ctx: ApiContext = {
+        storage: watched,
+        region: 'us-east-1',
+        owner: { id: 'o', displayName: 'o' },
+        now: () => Date.now(),
+      };
+      const xml =
+        '<SelectObjectContentRequest><Expression>SELECT * FROM S3Object</Expression><ExpressionType>SQL</ExpressionType>' +
+        '<InputSerialization><CSV/></InputSerialization><OutputSerialization><CSV/></OutputSerialization></SelectObjectContentRequest>';
       const logged: object[] = [];
       const req = {
-        op: { name: 'SelectObjectContent', action: 's3:GetObject', bucket: 'bkt', key: 'k' }, requestId: 'r', method: 'POST', headers: {},
-        query: new URLSearchParams('select&select-type=2'), body: Readable.from([Buffer.from(xml)]), size: xml.length, trailers: new Map(),
+        op: { name: 'SelectObjectContent', action: 's3:GetObject', bucket: 'bkt', key: 'k' },
+        requestId: 'r',
+        method: 'POST',
+        headers: {},
+        query: new URLSearchParams('select&select-type=2'),
+        body: Readable.from([Buffer.from(xml)]),
+        size: xml.length,
+        trailers: new Map(),
         log: { info: (o: object) => logged.push(o), warn: () => {}, error: () => {} },
       } as unknown as S3Request;
       const res = await selectObjectContent(ctx, req, 'bkt', 'k');
       expect(res.status).toBe(200);
       // The log names the operation and its SQL (test/analytics/test_presto.py reads what Presto pushed down).
-      expect(logged).toEqual([{ operation: 'SelectObjectContent', bucket: 'bkt', key: 'k', expression: 'SELECT * FROM S3Object', input: 'CSV', compression: 'NONE', scanRange: undefined }]);
+      expect(logged).toEqual([
+        {
+          operation: 'SelectObjectContent',
+          bucket: 'bkt',
+          key: 'k',
+          expression: 'SELECT * FROM S3Object',
+          input: 'CSV',
+          compression: 'NONE',
+          scanRange: undefined,
+        },
+      ]);
       const out = res.body as Readable;
       const first = await new Promise<Buffer>((resolve) => out.once('data', resolve));
       expect(first.length).toBeGreaterThan(0);

@@ -14,7 +14,14 @@ const objs: Buffer[] = [];
 
 beforeAll(async () => {
   ({ server, s3 } = await startWithBucket('rec', {
-    storage: { background: false, blockSize: 16 * KiB, inlineLimit: 0, readBatchBlocks: 4, readAheadBatches: 1, poolBytes: 512 * KiB },
+    storage: {
+      background: false,
+      blockSize: 16 * KiB,
+      inlineLimit: 0,
+      readBatchBlocks: 4,
+      readAheadBatches: 1,
+      poolBytes: 512 * KiB,
+    },
     client: { checksums: 'WHEN_REQUIRED' },
   }));
   for (const [i, size] of SIZES.entries()) {
@@ -65,7 +72,8 @@ describe('GET bodies sent with pooled, recycled buffers', () => {
       if (n % 2 === 0) {
         const got = await streamedGet(server.url, `/rec/o${i}`, {
           abortAfter: 50 * KiB + n * 7 * KiB,
-          onResponse: n % 4 === 0 ? (r) => r.once('data', () => (r.pause(), setTimeout(() => r.resume(), 100))) : undefined,
+          onResponse:
+            n % 4 === 0 ? (r) => r.once('data', () => (r.pause(), setTimeout(() => r.resume(), 100))) : undefined,
         });
         expect(got.aborted).toBe(true);
         return;
@@ -77,7 +85,9 @@ describe('GET bodies sent with pooled, recycled buffers', () => {
     // and afterwards, every object whole, twice over (reusing whatever the hung-up reads left behind)
     for (let round = 0; round < 2; round++) {
       const after = await Promise.all(objs.map((_, i) => streamedGet(server.url, `/rec/o${i}`)));
-      after.forEach((got, i) => expect([i, got.status, got.bytes, got.sha256]).toEqual([i, 200, objs[i].length, sha256(objs[i])]));
+      after.forEach((got, i) =>
+        expect([i, got.status, got.bytes, got.sha256]).toEqual([i, 200, objs[i].length, sha256(objs[i])]),
+      );
     }
   });
 

@@ -38,7 +38,9 @@ describe('every x-amz-* header must be signed', () => {
     ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? []).map((o) => o.Key).sort();
 
   it('a presigned PUT cannot be turned into a public copy of another object', async () => {
-    const url = await getSignedUrl(presigner, new PutObjectCommand({ Bucket: BUCKET, Key: 'upload' }), { expiresIn: 60 });
+    const url = await getSignedUrl(presigner, new PutObjectCommand({ Bucket: BUCKET, Key: 'upload' }), {
+      expiresIn: 60,
+    });
     const res = await fetch(url, {
       method: 'PUT',
       body: '',
@@ -53,7 +55,9 @@ describe('every x-amz-* header must be signed', () => {
   });
 
   it('a presigned PUT refuses injected metadata, tags, grants, storage class; the plain upload works', async () => {
-    const url = await getSignedUrl(presigner, new PutObjectCommand({ Bucket: BUCKET, Key: 'plain' }), { expiresIn: 60 });
+    const url = await getSignedUrl(presigner, new PutObjectCommand({ Bucket: BUCKET, Key: 'plain' }), {
+      expiresIn: 60,
+    });
     for (const [name, value] of [
       ['x-amz-meta-owner', 'mallory'],
       ['x-amz-tagging', 'public=yes'],
@@ -81,10 +85,14 @@ describe('every x-amz-* header must be signed', () => {
 
   it('a presigned PUT whose signer chose an x-amz-* header takes it', async () => {
     // unhoistableHeaders keeps the header a header (signed), as a browser upload with a fixed ACL does.
-    const url = await getSignedUrl(presigner, new PutObjectCommand({ Bucket: BUCKET, Key: 'chosen', ACL: 'public-read' }), {
-      expiresIn: 60,
-      unhoistableHeaders: new Set(['x-amz-acl']),
-    });
+    const url = await getSignedUrl(
+      presigner,
+      new PutObjectCommand({ Bucket: BUCKET, Key: 'chosen', ACL: 'public-read' }),
+      {
+        expiresIn: 60,
+        unhoistableHeaders: new Set(['x-amz-acl']),
+      },
+    );
     expect(new URL(url).searchParams.get('X-Amz-SignedHeaders')).toBe('host;x-amz-acl');
     const res = await fetch(url, { method: 'PUT', body: 'public', headers: { 'x-amz-acl': 'public-read' } });
     expect(res.status).toBe(200);
@@ -100,22 +108,43 @@ describe('every x-amz-* header must be signed', () => {
     // The JS SDK's presigner moves x-amz-acl, x-amz-meta-* and x-amz-tagging into the (signed) query string.
     const url = await getSignedUrl(
       presigner,
-      new PutObjectCommand({ Bucket: BUCKET, Key: 'hoisted', ACL: 'public-read', Metadata: { team: 'blue' }, Tagging: 'k=v' }),
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: 'hoisted',
+        ACL: 'public-read',
+        Metadata: { team: 'blue' },
+        Tagging: 'k=v',
+      }),
       { expiresIn: 60 },
     );
     const q = new URL(url).searchParams;
-    expect([q.get('x-amz-acl'), q.get('x-amz-meta-team'), q.get('x-amz-tagging')]).toEqual(['public-read', 'blue', 'k=v']);
+    expect([q.get('x-amz-acl'), q.get('x-amz-meta-team'), q.get('x-amz-tagging')]).toEqual([
+      'public-read',
+      'blue',
+      'k=v',
+    ]);
     expect((await fetch(url, { method: 'PUT', body: 'hoisted' })).status).toBe(200);
-    expect(await (await anon.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'hoisted' }))).Body!.transformToString()).toBe('hoisted');
-    expect((await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'hoisted' }))).Metadata).toEqual({ team: 'blue' });
-    expect((await s3.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: 'hoisted' }))).TagSet).toEqual([{ Key: 'k', Value: 'v' }]);
+    expect(
+      await (await anon.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'hoisted' }))).Body!.transformToString(),
+    ).toBe('hoisted');
+    expect((await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'hoisted' }))).Metadata).toEqual({
+      team: 'blue',
+    });
+    expect((await s3.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: 'hoisted' }))).TagSet).toEqual([
+      { Key: 'k', Value: 'v' },
+    ]);
     // A parameter added to the URL after signing breaks the signature; the same name as a header too is refused.
     const added = await fetch(`${url}&x-amz-grant-read=${encodeURIComponent('id="x"')}`, { method: 'PUT', body: 'x' });
     expect([added.status, await added.text()]).toEqual([403, expect.stringContaining('SignatureDoesNotMatch')]);
     // Sent as a header too: unsigned, it is refused as any unsigned header is.
     const twice = await fetch(url, { method: 'PUT', body: 'x', headers: { 'x-amz-acl': 'private' } });
-    expect([twice.status, await twice.text()]).toEqual([403, expect.stringContaining('<HeadersNotSigned>x-amz-acl</HeadersNotSigned>')]);
-    expect(await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'hoisted' }))).Body!.transformToString()).toBe('hoisted');
+    expect([twice.status, await twice.text()]).toEqual([
+      403,
+      expect.stringContaining('<HeadersNotSigned>x-amz-acl</HeadersNotSigned>'),
+    ]);
+    expect(
+      await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'hoisted' }))).Body!.transformToString(),
+    ).toBe('hoisted');
   });
 
   it('a checksum the presigner signed into the URL is checked against the body', async () => {
@@ -131,7 +160,9 @@ describe('every x-amz-* header must be signed', () => {
   });
 
   it('a presigned GET works with the headers browsers and curl send', async () => {
-    const url = await getSignedUrl(presigner, new GetObjectCommand({ Bucket: BUCKET, Key: 'secret' }), { expiresIn: 60 });
+    const url = await getSignedUrl(presigner, new GetObjectCommand({ Bucket: BUCKET, Key: 'secret' }), {
+      expiresIn: 60,
+    });
     const res = await fetch(url, {
       headers: { origin: 'https://app.example', 'user-agent': 'curl/8.5.0', accept: '*/*', range: 'bytes=0-2' },
     });

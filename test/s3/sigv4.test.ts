@@ -4,12 +4,22 @@
 // Every refusal is checked to have stored nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client,
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 import { checksumOf } from '../helpers/checksums.js';
 import {
-  amzDate, authorization, presignV4, queryString, signedChunkedBody, signV4, type V4Request,
+  amzDate,
+  authorization,
+  presignV4,
+  queryString,
+  signedChunkedBody,
+  signV4,
+  type V4Request,
 } from '../helpers/sigv4.js';
 import { createHash } from 'node:crypto';
 
@@ -38,7 +48,9 @@ async function send(r: Unsigned) {
   const s = signV4({ ...r, headers, payloadHash });
   const { host: _h, ...sent } = headers;
   const res = await fetch(server.url + r.path + (r.query?.length ? `?${queryString(r.query)}` : ''), {
-    method: r.method, headers: { ...sent, authorization: authorization(s) }, body,
+    method: r.method,
+    headers: { ...sent, authorization: authorization(s) },
+    body,
   });
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
@@ -145,7 +157,10 @@ describe('signed aws-chunked uploads', () => {
     const time = new Date();
     const payloadHash = o.trailer ? 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER' : 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD';
     const headers: Record<string, string> = {
-      host, 'x-amz-date': amzDate(time), 'x-amz-content-sha256': payloadHash, 'content-encoding': 'aws-chunked',
+      host,
+      'x-amz-date': amzDate(time),
+      'x-amz-content-sha256': payloadHash,
+      'content-encoding': 'aws-chunked',
       'x-amz-decoded-content-length': String(o.decoded ?? whole.length),
       ...(o.trailer ? { 'x-amz-trailer': o.trailer[0] } : {}),
     };
@@ -171,10 +186,13 @@ describe('signed aws-chunked uploads', () => {
     const crc = checksumOf('CRC32', whole);
     const r = await chunkedPut('chunked-trailer', { trailer: ['x-amz-checksum-crc32', crc] });
     expect(r.status).toBe(200);
-    const head = await s3.send(new HeadObjectCommand({
-      Bucket: bucket, Key: 'chunked-trailer',
-      ChecksumMode: 'ENABLED',
-    }));
+    const head = await s3.send(
+      new HeadObjectCommand({
+        Bucket: bucket,
+        Key: 'chunked-trailer',
+        ChecksumMode: 'ENABLED',
+      }),
+    );
     expect([head.ContentLength, head.ChecksumCRC32]).toEqual([whole.length, crc]);
   });
 

@@ -4,9 +4,17 @@
 // ListObjectVersions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CopyObjectCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand,
-  HeadObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand,
-  type ListObjectVersionsCommandInput, type ListObjectVersionsCommandOutput, type S3Client,
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  type ListObjectVersionsCommandInput,
+  type ListObjectVersionsCommandOutput,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { s3Error, startWithBucket, type TestServer } from '../helpers/cairn.js';
 import { signedFetch } from '../helpers/signed-request.js';
@@ -116,8 +124,10 @@ describe('DeleteObjects with version ids', () => {
     expect(c).toMatchObject({ name: 'NoSuchKey' });
     const left = entries(await versions({ Prefix: 'batch/' }));
     expect(left.map((e) => [e.key, e.marker ? 'marker' : e.id, e.latest])).toEqual([
-      ['batch/a', a1, true], ['batch/b', b1, true],
-      ['batch/c', expect.any(String), false], ['batch/c', 'marker', true],
+      ['batch/a', a1, true],
+      ['batch/b', b1, true],
+      ['batch/c', expect.any(String), false],
+      ['batch/c', 'marker', true],
     ]);
     expect(entries(await versions({ Prefix: 'batch/c' })).find((e) => e.marker)?.id).toBe(cMarker);
   });
@@ -132,11 +142,21 @@ describe('ListObjectVersions paging', () => {
       written.push({ key, id, marker: body === undefined });
     };
     const steps = [
-      ['pg/a', '1'], ['pg/b', '1'], ['pg/a', '2'], ['pg/a'], ['pg/c', '1'], ['pg/a', '3'], ['pg/b'], ['pg/c', '2'],
+      ['pg/a', '1'],
+      ['pg/b', '1'],
+      ['pg/a', '2'],
+      ['pg/a'],
+      ['pg/c', '1'],
+      ['pg/a', '3'],
+      ['pg/b'],
+      ['pg/c', '2'],
     ];
     for (const [key, body] of steps) await write(key, body);
     const byKey = (x: { key: string }, y: { key: string }) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0);
-    const expected = [...written].reverse().sort(byKey).map((w) => `${w.key} ${w.id} ${w.marker}`);
+    const expected = [...written]
+      .reverse()
+      .sort(byKey)
+      .map((w) => `${w.key} ${w.id} ${w.marker}`);
     const seen: string[] = [];
     let keyMarker: string | undefined;
     let idMarker: string | undefined;
@@ -146,7 +166,11 @@ describe('ListObjectVersions paging', () => {
       pages++;
       // The SDK separates versions from markers: compare the page as a set with the next slice expected.
       const slice = expected.slice(seen.length, seen.length + 3);
-      expect(entries(r).map((e) => `${e.key} ${e.id} ${e.marker}`).sort()).toEqual([...slice].sort());
+      expect(
+        entries(r)
+          .map((e) => `${e.key} ${e.id} ${e.marker}`)
+          .sort(),
+      ).toEqual([...slice].sort());
       seen.push(...slice);
       if (!r.IsTruncated) break;
       // The markers name the last entry of the page.
@@ -158,11 +182,16 @@ describe('ListObjectVersions paging', () => {
     expect(seen).toEqual(expected);
     expect(pages).toBe(3);
     // IsLatest: the newest entry of each key only.
-    const latest = entries(await versions({ Prefix: 'pg/' })).filter((e) => e.latest).map((e) => e.id).sort();
+    const latest = entries(await versions({ Prefix: 'pg/' }))
+      .filter((e) => e.latest)
+      .map((e) => e.id)
+      .sort();
     const newest = ['pg/a', 'pg/b', 'pg/c'].map((k) => written.filter((w) => w.key === k).at(-1)!.id);
     expect(latest).toEqual(newest.sort());
     // A key marker alone starts after every version of that key.
-    const afterA = entries(await versions({ Prefix: 'pg/', KeyMarker: 'pg/a' })).map((e) => e.key).sort();
+    const afterA = entries(await versions({ Prefix: 'pg/', KeyMarker: 'pg/a' }))
+      .map((e) => e.key)
+      .sort();
     expect(afterA).toEqual(['pg/b', 'pg/b', 'pg/c', 'pg/c']);
   });
 });

@@ -40,8 +40,18 @@ function constant(value: Value, type: StaticType): Compiled {
 }
 
 function typeError(op: string, a: Value, b?: Value): never {
-  const desc = (v: Value) => (v instanceof Timestamp ? 'TIMESTAMP' : v instanceof Decimal ? 'DECIMAL' : typeof v === 'object' ? 'STRUCT' : typeof v);
-  throw new SelectError('EvaluatorInvalidArguments', `Operator ${op} cannot be applied to ${desc(a)}${b === undefined ? '' : ` and ${desc(b)}`}`);
+  const desc = (v: Value) =>
+    v instanceof Timestamp
+      ? 'TIMESTAMP'
+      : v instanceof Decimal
+        ? 'DECIMAL'
+        : typeof v === 'object'
+          ? 'STRUCT'
+          : typeof v;
+  throw new SelectError(
+    'EvaluatorInvalidArguments',
+    `Operator ${op} cannot be applied to ${desc(a)}${b === undefined ? '' : ` and ${desc(b)}`}`,
+  );
 }
 
 function badLiteral(text: string): never {
@@ -133,11 +143,15 @@ function arithmetic(op: string, floatStatic: boolean): (a: Value, b: Value) => V
  */
 function notComparable(op: string, a: Value, b: Value): never {
   const kind = (v: Value) =>
-    typeof v === 'string' ? 'text'
-    : v instanceof Timestamp || v instanceof Date ? 'a timestamp'
-    : typeof v === 'boolean' ? 'a boolean'
-    : typeof v === 'object' && !(v instanceof Decimal) ? 'a structure'
-    : 'a number';
+    typeof v === 'string'
+      ? 'text'
+      : v instanceof Timestamp || v instanceof Date
+        ? 'a timestamp'
+        : typeof v === 'boolean'
+          ? 'a boolean'
+          : typeof v === 'object' && !(v instanceof Decimal)
+            ? 'a structure'
+            : 'a number';
   const message = `Operator ${op} cannot compare ${kind(a)} with ${kind(b)} (CAST one of them)`;
   throw new SelectError('ExternalEvalException', message);
 }
@@ -364,7 +378,18 @@ export function compileExpr(e: A.Expr, ctx: CompileContext): Compiled {
     case 'cast': {
       const v = compileExpr(e.value, ctx);
       const f = caster(e.to);
-      const type: StaticType = e.to === 'INT' ? 'int' : e.to === 'FLOAT' ? 'float' : e.to === 'DECIMAL' ? 'decimal' : e.to === 'STRING' ? 'string' : e.to === 'BOOL' ? 'bool' : 'timestamp';
+      const type: StaticType =
+        e.to === 'INT'
+          ? 'int'
+          : e.to === 'FLOAT'
+            ? 'float'
+            : e.to === 'DECIMAL'
+              ? 'decimal'
+              : e.to === 'STRING'
+                ? 'string'
+                : e.to === 'BOOL'
+                  ? 'bool'
+                  : 'timestamp';
       if (v.constant) {
         const c = v.constant.value;
         return constant(c === null || c === undefined ? c : f(c), type);
@@ -372,7 +397,12 @@ export function compileExpr(e: A.Expr, ctx: CompileContext): Compiled {
       return { type, fn: strict1(v.fn, f) };
     }
     case 'aggregate':
-      if (!ctx.aggregate) throw new SelectError('UnsupportedSqlOperation', 'Aggregate functions are allowed only in the SELECT list', e.pos);
+      if (!ctx.aggregate)
+        throw new SelectError(
+          'UnsupportedSqlOperation',
+          'Aggregate functions are allowed only in the SELECT list',
+          e.pos,
+        );
       return { type: 'any', fn: ctx.aggregate(e) };
     case 'datePart':
       throw new SelectError('ParseExpectedExpression', undefined, e.pos);

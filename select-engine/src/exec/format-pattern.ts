@@ -5,7 +5,20 @@ import { pad, type Timestamp } from './timestamp.js';
 
 type Part = (ts: Timestamp, local: Date) => string;
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 function offsetText(offset: number, withColon: boolean, hoursOnly: boolean, zForZero: boolean): string {
   if (offset === 0 && zForZero) return 'Z';
@@ -80,7 +93,11 @@ export function compileTimestampPattern(pattern: string): (ts: Timestamp) => str
       let n = 1;
       while (pattern[i + n] === c) n++;
       const part = letterPart(c, n);
-      if (!part) throw new SelectError('EvaluatorInvalidTimestampFormatPatternSymbol', `Invalid timestamp format symbol ${c.repeat(n)}`);
+      if (!part)
+        throw new SelectError(
+          'EvaluatorInvalidTimestampFormatPatternSymbol',
+          `Invalid timestamp format symbol ${c.repeat(n)}`,
+        );
       if (c === 'a') hasAmPm = true;
       if (c === 'h') has12h = true;
       if (c === 'H') has24h = true;
@@ -91,7 +108,8 @@ export function compileTimestampPattern(pattern: string): (ts: Timestamp) => str
     parts.push(() => c);
     i++;
   }
-  if ((has12h && !hasAmPm) || (has24h && hasAmPm)) throw new SelectError('EvaluatorTimestampFormatPatternHourClockAmPmMismatch');
+  if ((has12h && !hasAmPm) || (has24h && hasAmPm))
+    throw new SelectError('EvaluatorTimestampFormatPatternHourClockAmPmMismatch');
   return (ts) => {
     const local = ts.local();
     let s = '';

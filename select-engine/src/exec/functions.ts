@@ -176,7 +176,15 @@ function nonStrict(
   max: number,
   compile: (args: Compiled[], ctx: FunctionContext) => Compiled,
 ): SqlFunction {
-  return { min, max, compile: (_name, args, sub, ctx) => compile(args.map((a) => sub(a as A.Expr)), ctx) };
+  return {
+    min,
+    max,
+    compile: (_name, args, sub, ctx) =>
+      compile(
+        args.map((a) => sub(a as A.Expr)),
+        ctx,
+      ),
+  };
 }
 
 function codePointLength(s: string): number {

@@ -14,7 +14,8 @@ export type StringTest = (s: string) => boolean;
 export const MAX_LIKE_RUN_WITH_ONE = 128;
 
 export function compileLike(pattern: string, escape?: string): StringTest {
-  if (escape !== undefined && [...escape].length !== 1) throw new SelectError('EvaluatorLikePatternInvalidEscapeSequence', 'ESCAPE must be a single character');
+  if (escape !== undefined && [...escape].length !== 1)
+    throw new SelectError('EvaluatorLikePatternInvalidEscapeSequence', 'ESCAPE must be a single character');
   const parts: WildcardPart[] = [];
   let lit = '';
   const chars = [...pattern];
@@ -26,7 +27,10 @@ export function compileLike(pattern: string, escape?: string): StringTest {
     if (escape !== undefined && c === escape) {
       const next = chars[i + 1];
       if (next === undefined || (next !== '%' && next !== '_' && next !== escape)) {
-        throw new SelectError('EvaluatorLikePatternInvalidEscapeSequence', `Invalid escape sequence in LIKE pattern '${pattern}'`);
+        throw new SelectError(
+          'EvaluatorLikePatternInvalidEscapeSequence',
+          `Invalid escape sequence in LIKE pattern '${pattern}'`,
+        );
       }
       lit += next;
       run++;

@@ -50,7 +50,8 @@ function compileUnnest(steps: A.PathStep[]): (rec: ScanRecord, out: Row[]) => vo
       if (Array.isArray(v) && v.length > 0) for (const x of v) step(x as Value, i + 1, out);
       else out.push(undefined);
     } else if (s.kind === 'fieldWildcard') {
-      if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0) for (const x of Object.values(v)) step(x as Value, i + 1, out);
+      if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0)
+        for (const x of Object.values(v)) step(x as Value, i + 1, out);
       else out.push(undefined);
     } else if (s.kind === 'index') {
       step(Array.isArray(v) ? (v[s.index] as Value) : undefined, i + 1, out);
@@ -96,7 +97,10 @@ export function compileQuery(plan: Plan, shape: RecordShape, writer: WriterFacto
         return () => results[k];
       },
     };
-    const columns: OutputColumn[] = items.map((item, i) => ({ name: outputName(item, i, alias), fn: compileExpr(item.expr, aggCtx).fn }));
+    const columns: OutputColumn[] = items.map((item, i) => ({
+      name: outputName(item, i, alias),
+      fn: compileExpr(item.expr, aggCtx).fn,
+    }));
     const write = writer({ star: false, columns });
     return {
       filter,
@@ -175,7 +179,8 @@ export async function* executeQuery(
       const row = recs[i];
       if (filter && !filter(row)) continue;
       const line = write(row);
-      if (line.length > MAX_OUTPUT_RECORD / 4 && Buffer.byteLength(line) > MAX_OUTPUT_RECORD) throw new SelectError('OverMaxRecordSize');
+      if (line.length > MAX_OUTPUT_RECORD / 4 && Buffer.byteLength(line) > MAX_OUTPUT_RECORD)
+        throw new SelectError('OverMaxRecordSize');
       lines.push(line);
       if (++emitted >= limit) {
         yield flush();

@@ -114,4 +114,3 @@ export function caseExpr(e: Extract<A.Expr, { kind: 'case' }>, sub: Sub): Compil
     },
   };
 }
-

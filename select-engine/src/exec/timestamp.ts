@@ -67,7 +67,8 @@ function formatOffset(offset: number): string {
   return `${offset < 0 ? '-' : '+'}${pad(Math.floor(a / 60), 2)}:${pad(a % 60, 2)}`;
 }
 
-const W3C = /^(\d{4})(?:T|-(\d{2})(?:T|-(\d{2})(?:T(?:(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2}))?)?)?)$/i;
+const W3C =
+  /^(\d{4})(?:T|-(\d{2})(?:T|-(\d{2})(?:T(?:(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2}))?)?)?)$/i;
 
 /** Parses W3C / Ion timestamp text; undefined when it is not one. */
 export function parseTimestamp(text: string): Timestamp | undefined {
@@ -105,12 +106,25 @@ function isLeap(y: number): boolean {
 }
 
 /** Builds a timestamp from local wall-clock fields (ms since epoch as if UTC) and an offset. */
-function fromLocal(localMs: number, offset: number, precision: Precision, frac: string, unknownOffset: boolean): Timestamp {
+function fromLocal(
+  localMs: number,
+  offset: number,
+  precision: Precision,
+  frac: string,
+  unknownOffset: boolean,
+): Timestamp {
   return new Timestamp(localMs - offset * 60_000, offset, precision, frac, unknownOffset);
 }
 
 const PART_PRECISION: Record<DatePart, Precision> = {
-  year: 'year', month: 'month', day: 'day', hour: 'minute', minute: 'minute', second: 'second', timezone_hour: 'minute', timezone_minute: 'minute',
+  year: 'year',
+  month: 'month',
+  day: 'day',
+  hour: 'minute',
+  minute: 'minute',
+  second: 'second',
+  timezone_hour: 'minute',
+  timezone_minute: 'minute',
 };
 
 function maxPrecision(a: Precision, b: Precision): Precision {

@@ -115,7 +115,8 @@ class BlockDecoder {
     const o = g * 24;
     const p = g * MAX_ALPHA;
     let pp = 0;
-    for (let len = minLen; len <= maxLen; len++) for (let s = 0; s < alphaSize; s++) if (this.lens[s] === len) this.perm[p + pp++] = s;
+    for (let len = minLen; len <= maxLen; len++)
+      for (let s = 0; s < alphaSize; s++) if (this.lens[s] === len) this.perm[p + pp++] = s;
     const base = this.base;
     const limit = this.limit;
     base.fill(0, o, o + 24);
@@ -280,7 +281,7 @@ class BlockDecoder {
       tPos = e >>> 8;
       if (run === 4) {
         // ch is a repeat count for `last`.
-        for (let left = ch; left > 0;) {
+        for (let left = ch; left > 0; ) {
           if (n === size) full();
           const m = Math.min(left, size - n);
           out.fill(last, n, n + m);
@@ -317,7 +318,7 @@ async function checkBlockCrc(pieces: Uint8Array[], blockCrc: number, pacer: Pace
       for (let i = from; i < to; i++) crc = (crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ out[i]) & 0xff];
     }
   }
-  if ((~crc >>> 0) !== blockCrc >>> 0) throw corrupt('block CRC mismatch');
+  if (~crc >>> 0 !== blockCrc >>> 0) throw corrupt('block CRC mismatch');
 }
 
 const CRC_SLICE = 1 << 20;
@@ -348,7 +349,9 @@ export async function* bunzip2(input: AsyncIterable<Uint8Array>, pacer = new Pac
       const d = br.data;
       const q = br.pos;
       if (d[q] !== 0x42 || d[q + 1] !== 0x5a || d[q + 2] !== 0x68 || d[q + 3] < 0x31 || d[q + 3] > 0x39) {
-        throw streams === 0 ? scanError('InvalidCompressionFormat', 'The object is not BZIP2 compressed.') : corrupt('garbage after the end of a stream');
+        throw streams === 0
+          ? scanError('InvalidCompressionFormat', 'The object is not BZIP2 compressed.')
+          : corrupt('garbage after the end of a stream');
       }
       const level = d[q + 3] - 0x30;
       br.pos += 4;

@@ -23,8 +23,15 @@ function looksGzip(b: Uint8Array): boolean {
 
 function looksBzip2(b: Uint8Array): boolean {
   // "BZh" + level 1-9, then the first block's magic (or the end-of-stream magic of an empty stream).
-  return b.length >= 4 && b[0] === 0x42 && b[1] === 0x5a && b[2] === 0x68 && b[3] >= 0x31 && b[3] <= 0x39 &&
-    (b.length < 10 || Buffer.from(b.subarray(4, 10)).equals(BZIP2_BLOCK_MAGIC) || (b[4] === 0x17 && b[5] === 0x72));
+  return (
+    b.length >= 4 &&
+    b[0] === 0x42 &&
+    b[1] === 0x5a &&
+    b[2] === 0x68 &&
+    b[3] >= 0x31 &&
+    b[3] <= 0x39 &&
+    (b.length < 10 || Buffer.from(b.subarray(4, 10)).equals(BZIP2_BLOCK_MAGIC) || (b[4] === 0x17 && b[5] === 0x72))
+  );
 }
 
 function wrongFormat(message: string) {
@@ -32,7 +39,11 @@ function wrongFormat(message: string) {
 }
 
 /** The first chunk(s) of a stream, gathered until `need` bytes (or the end), then the rest. */
-async function* checked(chunks: AsyncIterable<Uint8Array>, check: (head: Uint8Array) => void, need = 10): AsyncGenerator<Uint8Array> {
+async function* checked(
+  chunks: AsyncIterable<Uint8Array>,
+  check: (head: Uint8Array) => void,
+  need = 10,
+): AsyncGenerator<Uint8Array> {
   const it = chunks[Symbol.asyncIterator]();
   const head: Uint8Array[] = [];
   let have = 0;
@@ -93,7 +104,8 @@ export function withDecompression(source: ByteSource, type: string | undefined, 
         }
       };
       const input = checked(counted(), (head) => {
-        if (t === 'GZIP' ? !looksGzip(head) : !looksBzip2(head)) throw wrongFormat(`The object is not ${t} compressed.`);
+        if (t === 'GZIP' ? !looksGzip(head) : !looksBzip2(head))
+          throw wrongFormat(`The object is not ${t} compressed.`);
       });
       return t === 'GZIP' ? gunzip(input) : typedErrors(bunzip2(input, pacer), t);
     },

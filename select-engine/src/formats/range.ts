@@ -7,7 +7,10 @@ import { scanError } from './errors.js';
 import { countedChunks } from './source.js';
 
 /** Resolves Start/End (End inclusive; End alone = the last End bytes) to [start, endInclusive]. */
-export function resolveScanRange(range: { start?: number; end?: number }, size: number): { start: number; end: number } {
+export function resolveScanRange(
+  range: { start?: number; end?: number },
+  size: number,
+): { start: number; end: number } {
   let { start, end } = range;
   if (start === undefined && end === undefined) throw scanError('InvalidScanRange', 'ScanRange needs Start or End.');
   if (start === undefined) {

@@ -68,7 +68,10 @@ export function bufferSource(bytes: Uint8Array, chunkSize = 256 * 1024): ByteSou
 }
 
 /** A ByteSource over a local file (benchmarks, tools). Reads with positioned reads, never sync calls. */
-export async function fileSource(path: string, chunkSize = 1024 * 1024): Promise<ByteSource & { close(): Promise<void> }> {
+export async function fileSource(
+  path: string,
+  chunkSize = 1024 * 1024,
+): Promise<ByteSource & { close(): Promise<void> }> {
   const fh = await open(path, 'r');
   const { size } = await fh.stat();
   return {

@@ -36,11 +36,29 @@ export function encodeMessage(headers: Buffer, payload?: Uint8Array): Buffer {
   return msg;
 }
 
-const RECORDS = encodeHeaders([[':message-type', 'event'], [':event-type', 'Records'], [':content-type', 'application/octet-stream']]);
-const CONT = encodeHeaders([[':message-type', 'event'], [':event-type', 'Cont']]);
-const END = encodeHeaders([[':message-type', 'event'], [':event-type', 'End']]);
-const PROGRESS = encodeHeaders([[':message-type', 'event'], [':event-type', 'Progress'], [':content-type', 'text/xml']]);
-const STATS = encodeHeaders([[':message-type', 'event'], [':event-type', 'Stats'], [':content-type', 'text/xml']]);
+const RECORDS = encodeHeaders([
+  [':message-type', 'event'],
+  [':event-type', 'Records'],
+  [':content-type', 'application/octet-stream'],
+]);
+const CONT = encodeHeaders([
+  [':message-type', 'event'],
+  [':event-type', 'Cont'],
+]);
+const END = encodeHeaders([
+  [':message-type', 'event'],
+  [':event-type', 'End'],
+]);
+const PROGRESS = encodeHeaders([
+  [':message-type', 'event'],
+  [':event-type', 'Progress'],
+  [':content-type', 'text/xml'],
+]);
+const STATS = encodeHeaders([
+  [':message-type', 'event'],
+  [':event-type', 'Stats'],
+  [':content-type', 'text/xml'],
+]);
 
 export interface ByteCounts {
   bytesScanned: number;
@@ -63,5 +81,11 @@ export const statsMessage = (c: ByteCounts): Buffer => encodeMessage(STATS, coun
 
 /** An error after the stream started: no payload, and no End after it. */
 export function errorMessage(code: string, message: string): Buffer {
-  return encodeMessage(encodeHeaders([[':message-type', 'error'], [':error-code', code], [':error-message', message]]));
+  return encodeMessage(
+    encodeHeaders([
+      [':message-type', 'error'],
+      [':error-code', code],
+      [':error-message', message],
+    ]),
+  );
 }

@@ -24,7 +24,8 @@ export function jsonRowWriter(p: Projection, o: JsonOutputOptions): RowWriter {
     }
     return (row) => {
       if (row === undefined) return `{}${rd}`;
-      if (row === null || typeof row !== 'object' || Array.isArray(row)) return `{"_1":${valueToJson(row as Value)}}${rd}`;
+      if (row === null || typeof row !== 'object' || Array.isArray(row))
+        return `{"_1":${valueToJson(row as Value)}}${rd}`;
       return valueToJson(row as Value) + rd;
     };
   }
@@ -40,7 +41,8 @@ export function jsonRowWriter(p: Projection, o: JsonOutputOptions): RowWriter {
       const v = fns[i](row);
       if (v === undefined) continue;
       if (spread[i] && v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Timestamp)) {
-        for (const k in v as Record<string, Value>) parts.push(`${JSON.stringify(k)}:${valueToJson((v as Record<string, Value>)[k])}`);
+        for (const k in v as Record<string, Value>)
+          parts.push(`${JSON.stringify(k)}:${valueToJson((v as Record<string, Value>)[k])}`);
       } else parts.push(keys[i] + valueToJson(v));
     }
     return `{${parts.join(',')}}${rd}`;

@@ -4,7 +4,14 @@
 // error message, after the records already produced, and no End follows it.
 import { SelectError } from '../errors.js';
 import {
-  contMessage, endMessage, errorMessage, MAX_RECORDS_PAYLOAD, progressMessage, recordsMessage, statsMessage, type ByteCounts,
+  contMessage,
+  endMessage,
+  errorMessage,
+  MAX_RECORDS_PAYLOAD,
+  progressMessage,
+  recordsMessage,
+  statsMessage,
+  type ByteCounts,
 } from './event-stream.js';
 
 export interface StreamOptions {
@@ -31,7 +38,11 @@ export async function* frameStream(texts: AsyncIterator<string>, o: StreamOption
   let bytesReturned = 0;
   let lastSent = Date.now();
   let lastProgress = Date.now();
-  const counts = (): ByteCounts => ({ bytesScanned: o.stats.bytesScanned, bytesProcessed: o.stats.bytesProcessed, bytesReturned });
+  const counts = (): ByteCounts => ({
+    bytesScanned: o.stats.bytesScanned,
+    bytesProcessed: o.stats.bytesProcessed,
+    bytesReturned,
+  });
 
   function* flush(all: boolean): Generator<Uint8Array> {
     if (pendingBytes === 0 || (!all && pendingBytes < MAX_RECORDS_PAYLOAD)) return;
@@ -53,7 +64,9 @@ export async function* frameStream(texts: AsyncIterator<string>, o: StreamOption
     for (;;) {
       // Wait for the next output, sending keep-alives while the scan runs on without producing any.
       let timer: NodeJS.Timeout | undefined;
-      const tick = new Promise<'tick'>((resolve) => (timer = setTimeout(resolve, Math.max(1, o.keepAliveMs - (Date.now() - lastSent)), 'tick')));
+      const tick = new Promise<'tick'>(
+        (resolve) => (timer = setTimeout(resolve, Math.max(1, o.keepAliveMs - (Date.now() - lastSent)), 'tick')),
+      );
       const r = await Promise.race([next, tick]);
       clearTimeout(timer);
       const now = Date.now();

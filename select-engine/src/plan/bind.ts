@@ -29,7 +29,8 @@ export function csvColumnIndex(name: A.Name, header: string[] | undefined, pos?:
     for (let i = 0; i < header.length; i++) {
       const h = header[i];
       if (name.quoted ? h === name.name : h.toLowerCase() === name.name.toLowerCase()) {
-        if (found >= 0 && h !== header[found]) throw new SelectError('AmbiguousFieldName', `Field name ${name.name} matches more than one column`, pos);
+        if (found >= 0 && h !== header[found])
+          throw new SelectError('AmbiguousFieldName', `Field name ${name.name} matches more than one column`, pos);
         if (found < 0) found = i;
       }
     }
@@ -108,7 +109,8 @@ export function makeBinding(shape: RecordShape, alias: A.Name): Binding {
       const header = shape.header;
       if (steps.length === 0) return (row) => csvRowObject(row as string[], header);
       const first = steps[0];
-      if (first.kind !== 'field' || steps.length > 1) throw new SelectError('InvalidKeyPath', 'CSV columns have no nested fields', e.pos);
+      if (first.kind !== 'field' || steps.length > 1)
+        throw new SelectError('InvalidKeyPath', 'CSV columns have no nested fields', e.pos);
       // An empty file has no header and no rows: names resolve to nothing rather than failing.
       if (shape.emptyFile && !/^_\d+$/.test(first.name.name)) return () => undefined;
       const i = csvColumnIndex(first.name, header, e.pos);

@@ -46,7 +46,13 @@ export function exprCost(e: A.Expr): number {
 
 export function isStarItem(item: A.SelectItem, alias: A.Name): boolean {
   const e = item.expr;
-  return e.kind === 'path' && e.steps.length > 0 && e.steps[e.steps.length - 1].kind === 'fieldWildcard' && e.steps.length === 1 && sameName(e.root, alias);
+  return (
+    e.kind === 'path' &&
+    e.steps.length > 0 &&
+    e.steps[e.steps.length - 1].kind === 'fieldWildcard' &&
+    e.steps.length === 1 &&
+    sameName(e.root, alias)
+  );
 }
 
 /** Columns needed: the first step of every path (undefined when a whole row is needed). */
@@ -84,7 +90,14 @@ function literalValue(e: A.Expr): SimplePredicate['value'] | undefined {
   }
 }
 
-const FLIP: Record<string, SimplePredicate['op']> = { '=': '=', '<>': '<>', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
+const FLIP: Record<string, SimplePredicate['op']> = {
+  '=': '=',
+  '<>': '<>',
+  '<': '>',
+  '<=': '>=',
+  '>': '<',
+  '>=': '<=',
+};
 
 /** The AND-ed leaves of WHERE of the form column op literal, BETWEEN literals or IS [NOT] NULL, for pruning. */
 function conjunctsOf(where: A.Expr | undefined, alias: A.Name, format: InputFormat): SimplePredicate[] {
@@ -134,7 +147,8 @@ export function buildPlan(stmt: A.SelectStatement, format: InputFormat): Plan {
   const alias = stmt.from.alias;
   let unnest = stmt.from.steps;
   if (unnest[0]?.kind === 'wildcard') unnest = unnest.slice(1);
-  if (unnest.length > 0 && format !== 'JSON') throw new SelectError('UnsupportedSqlStructure', 'FROM paths are supported for JSON input only', stmt.from.pos);
+  if (unnest.length > 0 && format !== 'JSON')
+    throw new SelectError('UnsupportedSqlStructure', 'FROM paths are supported for JSON input only', stmt.from.pos);
 
   const items = stmt.select === '*' ? [] : stmt.select;
   const selectStar = stmt.select === '*' || (items.length === 1 && isStarItem(items[0], alias));
@@ -144,7 +158,8 @@ export function buildPlan(stmt: A.SelectStatement, format: InputFormat): Plan {
     let hasAgg = false;
     walk(item.expr, (x) => {
       if (x.kind === 'aggregate') {
-        if (x.arg !== '*') walk(x.arg, (y) => y.kind === 'aggregate' && fail('Aggregate functions cannot be nested', y.pos));
+        if (x.arg !== '*')
+          walk(x.arg, (y) => y.kind === 'aggregate' && fail('Aggregate functions cannot be nested', y.pos));
         hasAgg = true;
       }
     });
@@ -152,16 +167,26 @@ export function buildPlan(stmt: A.SelectStatement, format: InputFormat): Plan {
     else if (!isStarItem(item, alias)) plain = true;
     else plain = true;
   }
-  if (aggregate && plain) fail('Aggregate and non-aggregate expressions cannot be mixed in the SELECT list', items[0].pos);
+  if (aggregate && plain)
+    fail('Aggregate and non-aggregate expressions cannot be mixed in the SELECT list', items[0].pos);
 
   const exprs = items.map((i) => i.expr).concat(stmt.where ? [stmt.where] : []);
-  const columns = selectStar || unnest.length > 0 || format === 'JSON' ? undefined : neededColumns(exprs, alias, format);
+  const columns =
+    selectStar || unnest.length > 0 || format === 'JSON' ? undefined : neededColumns(exprs, alias, format);
   const pushFilter = unnest.length === 0;
-  const filterColumns = stmt.where && pushFilter && format !== 'JSON' ? neededColumns([stmt.where], alias, format) : undefined;
+  const filterColumns =
+    stmt.where && pushFilter && format !== 'JSON' ? neededColumns([stmt.where], alias, format) : undefined;
   return {
-    stmt, format, selectStar, aggregate, unnest, columns, filterColumns,
+    stmt,
+    format,
+    selectStar,
+    aggregate,
+    unnest,
+    columns,
+    filterColumns,
     conjuncts: pushFilter ? conjunctsOf(stmt.where, alias, format) : [],
-    pushFilter, limit: stmt.limit,
+    pushFilter,
+    limit: stmt.limit,
     filterCost: stmt.where ? exprCost(stmt.where) : 0,
     rowCost: items.reduce((sum, item) => sum + exprCost(item.expr), 1),
   };

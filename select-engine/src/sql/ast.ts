@@ -89,7 +89,11 @@ export function childrenOf(e: Expr): Expr[] {
     case 'extract':
       return [e.value];
     case 'case':
-      return [...(e.operand ? [e.operand] : []), ...e.whens.flatMap((w) => [w.when, w.then]), ...(e.else ? [e.else] : [])];
+      return [
+        ...(e.operand ? [e.operand] : []),
+        ...e.whens.flatMap((w) => [w.when, w.then]),
+        ...(e.else ? [e.else] : []),
+      ];
     case 'aggregate':
       return e.arg === '*' ? [] : [e.arg];
     case 'call':

@@ -5,7 +5,8 @@ import * as A from './ast.js';
 import { UNSUPPORTED_CLAUSES } from './parse-errors.js';
 
 function fail(code: ConstructorParameters<typeof SelectError>[0], t: IToken | A.Pos, message?: string): never {
-  const pos = 'image' in t ? { line: t.startLine ?? 1, column: t.startColumn ?? 1 } : { line: t.line, column: t.column };
+  const pos =
+    'image' in t ? { line: t.startLine ?? 1, column: t.startColumn ?? 1 } : { line: t.line, column: t.column };
   throw new SelectError(code, message, pos);
 }
 
@@ -14,10 +15,16 @@ export function checkExpr(e: A.Expr, allowTrailingStar: boolean): void {
   switch (e.kind) {
     case 'path': {
       const reserved = (e as { reserved?: IToken }).reserved;
-      if (reserved) fail(UNSUPPORTED_CLAUSES[reserved.image.toLowerCase()] ?? 'ParseUnExpectedKeyword', reserved, `Unexpected keyword: ${reserved.image}`);
+      if (reserved)
+        fail(
+          UNSUPPORTED_CLAUSES[reserved.image.toLowerCase()] ?? 'ParseUnExpectedKeyword',
+          reserved,
+          `Unexpected keyword: ${reserved.image}`,
+        );
       e.steps.forEach((s, i) => {
         if (s.kind === 'wildcard') fail('ParseCannotMixSqbAndWildcardInSelectList', e.pos);
-        if (s.kind === 'fieldWildcard' && !(allowTrailingStar && i === e.steps.length - 1)) fail('ParseInvalidContextForWildcardInSelectList', e.pos);
+        if (s.kind === 'fieldWildcard' && !(allowTrailingStar && i === e.steps.length - 1))
+          fail('ParseInvalidContextForWildcardInSelectList', e.pos);
       });
       return;
     }
@@ -73,4 +80,3 @@ export function checkDepth(e: A.Expr, d = 1): void {
   if (d > MAX_DEPTH) throw new SelectError('MaxOperatorsExceeded', undefined, e.pos);
   for (const c of A.childrenOf(e)) checkDepth(c, d + 1);
 }
-

@@ -9,8 +9,13 @@ function fail(code: SelectErrorCode, t: IToken, message?: string): never {
 
 /** Clauses S3 Select does not have, by their first word. */
 export const UNSUPPORTED_CLAUSES: Record<string, SelectErrorCode> = {
-  group: 'ParseExpectedIdentForGroupName', order: 'ParseUnsupportedSyntax', join: 'ParseMalformedJoin', having: 'ParseUnsupportedSyntax',
-  union: 'ParseUnsupportedSyntax', distinct: 'ParseUnsupportedSyntax', offset: 'ParseUnsupportedSyntax',
+  group: 'ParseExpectedIdentForGroupName',
+  order: 'ParseUnsupportedSyntax',
+  join: 'ParseMalformedJoin',
+  having: 'ParseUnsupportedSyntax',
+  union: 'ParseUnsupportedSyntax',
+  distinct: 'ParseUnsupportedSyntax',
+  offset: 'ParseUnsupportedSyntax',
 };
 
 /** Turns the first Chevrotain error into the AWS code a client expects. */
@@ -42,14 +47,18 @@ export function errorFromParser(err: { message: string; token: IToken }, tokens:
     }
     if (info.expected === 'LParen' && info.ruleName === 'castExpr') fail('ParseExpectedLeftParenAfterCast', where);
     if (info.expected === 'LParen') fail('ParseExpectedLeftParenBuiltinFunctionCall', where);
-    if (info.expected === 'RParen' && info.ruleName === 'castExpr' && t.tokenType === T.Comma) fail('ParseCastArity', t);
+    if (info.expected === 'RParen' && info.ruleName === 'castExpr' && t.tokenType === T.Comma)
+      fail('ParseCastArity', t);
     if (info.expected === 'RParen' && info.ruleName !== 'primary' && info.ruleName !== 'predicatePart') {
       fail(t.tokenType === T.Comma ? 'EvaluatorInvalidArguments' : 'ParseExpectedRightParenBuiltinFunctionCall', where);
     }
     if (info.expected === 'IntegerLiteral') fail('ParseExpectedNumber', where);
-    if (info.expected === 'AS' && info.ruleName === 'castExpr') fail('ParseExpectedKeyword', where, 'Expected AS in CAST');
-    if (info.expected && info.expected === info.expected.toUpperCase()) fail('ParseExpectedKeyword', where, `Expected keyword ${info.expected}`);
-    if (info.ruleName === 'fromClause' && info.expected === 'Identifier') fail(T.isKeywordToken(t) ? 'ParseUnExpectedKeyword' : 'ParseExpectedIdentForAlias', where);
+    if (info.expected === 'AS' && info.ruleName === 'castExpr')
+      fail('ParseExpectedKeyword', where, 'Expected AS in CAST');
+    if (info.expected && info.expected === info.expected.toUpperCase())
+      fail('ParseExpectedKeyword', where, `Expected keyword ${info.expected}`);
+    if (info.ruleName === 'fromClause' && info.expected === 'Identifier')
+      fail(T.isKeywordToken(t) ? 'ParseUnExpectedKeyword' : 'ParseExpectedIdentForAlias', where);
     fail('ParseExpectedTokenType', where);
   }
   if (info.kind === 'noalt') {
@@ -63,4 +72,3 @@ export function errorFromParser(err: { message: string; token: IToken }, tokens:
   }
   fail('ParseUnexpectedToken', where);
 }
-

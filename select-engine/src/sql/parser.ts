@@ -1,6 +1,13 @@
 // The S3 Select grammar (Chevrotain CstParser): grammar only; to-ast.ts turns the CST into the AST.
 // Precedence, loosest first: OR, AND, NOT, comparison / IS / IN / BETWEEN / LIKE, ||, + -, * / %, unary.
-import { CstParser, EOF, type CstNode, type IToken, type IParserErrorMessageProvider, type TokenType } from 'chevrotain';
+import {
+  CstParser,
+  EOF,
+  type CstNode,
+  type IToken,
+  type IParserErrorMessageProvider,
+  type TokenType,
+} from 'chevrotain';
 import * as T from './tokens.js';
 
 /** Error messages are JSON so that to-ast can turn them into AWS codes (see errorFromParser). */
@@ -61,7 +68,10 @@ class SelectParser extends CstParser {
     this.SUBRULE(this.expression);
     this.OPTION(() => {
       this.OPTION2(() => this.CONSUME(T.As));
-      this.OR([{ ALT: () => this.CONSUME(T.Identifier, { LABEL: 'alias' }) }, { ALT: () => this.CONSUME(T.QuotedIdentifier, { LABEL: 'alias' }) }]);
+      this.OR([
+        { ALT: () => this.CONSUME(T.Identifier, { LABEL: 'alias' }) },
+        { ALT: () => this.CONSUME(T.QuotedIdentifier, { LABEL: 'alias' }) },
+      ]);
     });
   });
 
@@ -70,7 +80,10 @@ class SelectParser extends CstParser {
     this.MANY(() => this.SUBRULE(this.pathStep));
     this.OPTION(() => {
       this.OPTION2(() => this.CONSUME(T.As));
-      this.OR([{ ALT: () => this.CONSUME2(T.Identifier, { LABEL: 'alias' }) }, { ALT: () => this.CONSUME(T.QuotedIdentifier, { LABEL: 'alias' }) }]);
+      this.OR([
+        { ALT: () => this.CONSUME2(T.Identifier, { LABEL: 'alias' }) },
+        { ALT: () => this.CONSUME(T.QuotedIdentifier, { LABEL: 'alias' }) },
+      ]);
     });
   });
 
@@ -212,7 +225,10 @@ class SelectParser extends CstParser {
   additiveExpr = this.RULE('additiveExpr', () => {
     this.SUBRULE(this.multiplicativeExpr, { LABEL: 'operands' });
     this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Plus, { LABEL: 'ops' }) }, { ALT: () => this.CONSUME(T.Minus, { LABEL: 'ops' }) }]);
+      this.OR([
+        { ALT: () => this.CONSUME(T.Plus, { LABEL: 'ops' }) },
+        { ALT: () => this.CONSUME(T.Minus, { LABEL: 'ops' }) },
+      ]);
       this.SUBRULE2(this.multiplicativeExpr, { LABEL: 'operands' });
     });
   });
@@ -233,7 +249,10 @@ class SelectParser extends CstParser {
     this.OR([
       {
         ALT: () => {
-          this.OR2([{ ALT: () => this.CONSUME(T.Minus, { LABEL: 'op' }) }, { ALT: () => this.CONSUME(T.Plus, { LABEL: 'op' }) }]);
+          this.OR2([
+            { ALT: () => this.CONSUME(T.Minus, { LABEL: 'op' }) },
+            { ALT: () => this.CONSUME(T.Plus, { LABEL: 'op' }) },
+          ]);
           this.SUBRULE(this.unaryExpr);
         },
       },
@@ -295,7 +314,10 @@ class SelectParser extends CstParser {
     this.CONSUME(T.LParen);
     this.SUBRULE(this.expression);
     this.CONSUME(T.As);
-    this.OR([{ ALT: () => this.CONSUME(T.Identifier, { LABEL: 'type' }) }, { ALT: () => this.CONSUME(T.ReservedWord, { LABEL: 'type' }) }]);
+    this.OR([
+      { ALT: () => this.CONSUME(T.Identifier, { LABEL: 'type' }) },
+      { ALT: () => this.CONSUME(T.ReservedWord, { LABEL: 'type' }) },
+    ]);
     this.OPTION(() => {
       this.CONSUME2(T.LParen);
       this.CONSUME(T.IntegerLiteral, { LABEL: 'typeParams' });
@@ -311,7 +333,10 @@ class SelectParser extends CstParser {
   extractExpr = this.RULE('extractExpr', () => {
     this.CONSUME(T.Extract);
     this.CONSUME(T.LParen);
-    this.OR([{ ALT: () => this.CONSUME(T.ReservedWord, { LABEL: 'part' }) }, { ALT: () => this.CONSUME(T.Identifier, { LABEL: 'part' }) }]);
+    this.OR([
+      { ALT: () => this.CONSUME(T.ReservedWord, { LABEL: 'part' }) },
+      { ALT: () => this.CONSUME(T.Identifier, { LABEL: 'part' }) },
+    ]);
     this.CONSUME(T.From);
     this.SUBRULE(this.expression);
     this.CONSUME(T.RParen);
@@ -377,7 +402,10 @@ class SelectParser extends CstParser {
   });
 
   functionCall = this.RULE('functionCall', () => {
-    this.OR([{ ALT: () => this.CONSUME(T.Identifier, { LABEL: 'name' }) }, { ALT: () => this.CONSUME(T.ReservedWord, { LABEL: 'name' }) }]);
+    this.OR([
+      { ALT: () => this.CONSUME(T.Identifier, { LABEL: 'name' }) },
+      { ALT: () => this.CONSUME(T.ReservedWord, { LABEL: 'name' }) },
+    ]);
     this.CONSUME(T.LParen);
     this.OPTION(() => {
       this.OR2([
@@ -410,7 +438,10 @@ class SelectParser extends CstParser {
 let shared: SelectParser | undefined;
 
 /** Parses tokens into a CST. The parser is built once (grammar analysis is costly) and reused. */
-export function parseTokens(tokens: IToken[]): { cst: CstNode; errors: ReadonlyArray<{ message: string; token: IToken }> } {
+export function parseTokens(tokens: IToken[]): {
+  cst: CstNode;
+  errors: ReadonlyArray<{ message: string; token: IToken }>;
+} {
   shared ??= new SelectParser();
   shared.input = tokens;
   const cst = shared.statement();

@@ -52,9 +52,23 @@ function nameOf(t: IToken): A.Name {
 
 const DATE_PARTS = new Set(['year', 'month', 'day', 'hour', 'minute', 'second', 'timezone_hour', 'timezone_minute']);
 const CAST_TYPES: Record<string, A.CastType> = {
-  bool: 'BOOL', boolean: 'BOOL', int: 'INT', integer: 'INT', smallint: 'INT', bigint: 'INT', string: 'STRING',
-  varchar: 'STRING', char: 'STRING', character: 'STRING', float: 'FLOAT', real: 'FLOAT', double: 'FLOAT',
-  decimal: 'DECIMAL', numeric: 'DECIMAL', dec: 'DECIMAL', timestamp: 'TIMESTAMP',
+  bool: 'BOOL',
+  boolean: 'BOOL',
+  int: 'INT',
+  integer: 'INT',
+  smallint: 'INT',
+  bigint: 'INT',
+  string: 'STRING',
+  varchar: 'STRING',
+  char: 'STRING',
+  character: 'STRING',
+  float: 'FLOAT',
+  real: 'FLOAT',
+  double: 'FLOAT',
+  decimal: 'DECIMAL',
+  numeric: 'DECIMAL',
+  dec: 'DECIMAL',
+  timestamp: 'TIMESTAMP',
 };
 
 function pathStep(n: CstNode): A.PathStep {
@@ -62,7 +76,8 @@ function pathStep(n: CstNode): A.PathStep {
   if (has(c, 'star')) return has(c, 'Dot') ? { kind: 'fieldWildcard' } : { kind: 'wildcard' };
   if (has(c, 'index')) return { kind: 'index', index: Number(tok(c, 'index').image) };
   const t = tok(c, 'name');
-  if (t.tokenType === T.StringLiteral) return { kind: 'field', name: { name: t.image.slice(1, -1).replace(/''/g, "'"), quoted: true } };
+  if (t.tokenType === T.StringLiteral)
+    return { kind: 'field', name: { name: t.image.slice(1, -1).replace(/''/g, "'"), quoted: true } };
   return { kind: 'field', name: nameOf(t) };
 }
 
@@ -81,7 +96,8 @@ function binaryChain(n: CstNode, sub: (n: CstNode) => A.Expr, fixedOp?: A.Binary
   const ops = (c.ops as IToken[] | undefined) ?? [];
   let left = operands[0];
   for (let i = 1; i < operands.length; i++) {
-    const op = (fixedOp ?? (ops[i - 1].image === '<>' || ops[i - 1].image === '!=' ? '<>' : ops[i - 1].image)) as A.BinaryOp;
+    const op = (fixedOp ??
+      (ops[i - 1].image === '<>' || ops[i - 1].image === '!=' ? '<>' : ops[i - 1].image)) as A.BinaryOp;
     left = { kind: 'binary', pos: left.pos, op, left, right: operands[i] };
   }
   return left;
@@ -95,7 +111,8 @@ function andExpr(n: CstNode): A.Expr {
 }
 function notExpr(n: CstNode): A.Expr {
   const c = kids(n);
-  if (has(c, 'NOT')) return { kind: 'unary', pos: posOf(tok(c, 'NOT')), op: 'NOT', operand: notExpr(node(c, 'notExpr')) };
+  if (has(c, 'NOT'))
+    return { kind: 'unary', pos: posOf(tok(c, 'NOT')), op: 'NOT', operand: notExpr(node(c, 'notExpr')) };
   return predicate(node(c, 'predicate'));
 }
 
@@ -140,9 +157,18 @@ function unaryExpr(n: CstNode): A.Expr {
     const t = tok(c, 'op');
     const operand = unaryExpr(node(c, 'unaryExpr'));
     // Fold -literal so that LIMIT-like constants and IN lists stay literals.
-    if (t.image === '-' && operand.kind === 'literal' && (operand.literal.type === 'int' || operand.literal.type === 'decimal')) {
+    if (
+      t.image === '-' &&
+      operand.kind === 'literal' &&
+      (operand.literal.type === 'int' || operand.literal.type === 'decimal')
+    ) {
       const lit = operand.literal;
-      if (lit.type === 'int') return { kind: 'literal', pos: posOf(t), literal: { type: 'int', value: typeof lit.value === 'bigint' ? -lit.value : -lit.value } };
+      if (lit.type === 'int')
+        return {
+          kind: 'literal',
+          pos: posOf(t),
+          literal: { type: 'int', value: typeof lit.value === 'bigint' ? -lit.value : -lit.value },
+        };
       return { kind: 'literal', pos: posOf(t), literal: { type: 'decimal', value: -lit.value, text: `-${lit.text}` } };
     }
     return { kind: 'unary', pos: posOf(t), op: t.image as '-' | '+', operand };
@@ -158,12 +184,20 @@ function primary(n: CstNode): A.Expr {
   if (has(c, 'castExpr')) return castExpr(node(c, 'castExpr'));
   if (has(c, 'extractExpr')) {
     const e = kids(node(c, 'extractExpr'));
-    return { kind: 'extract', pos: posOf(tok(e, 'EXTRACT')), part: datePartOf(tok(e, 'part')), value: expression(node(e, 'expression')) };
+    return {
+      kind: 'extract',
+      pos: posOf(tok(e, 'EXTRACT')),
+      part: datePartOf(tok(e, 'part')),
+      value: expression(node(e, 'expression')),
+    };
   }
   if (has(c, 'substringExpr')) {
     const e = kids(node(c, 'substringExpr'));
     return {
-      kind: 'substring', pos: posOf(tok(e, 'SUBSTRING')), value: expression(node(e, 'value')), start: expression(node(e, 'start')),
+      kind: 'substring',
+      pos: posOf(tok(e, 'SUBSTRING')),
+      value: expression(node(e, 'value')),
+      start: expression(node(e, 'start')),
       length: has(e, 'length') ? expression(node(e, 'length')) : undefined,
     };
   }
@@ -202,7 +236,10 @@ function caseExpr(n: CstNode): A.Expr {
   // biome-ignore lint/suspicious/noThenProperty: CASE's WHEN ... THEN, not a thenable
   const whens = (c.when as CstNode[]).map((w, i) => ({ when: expression(w), then: expression(node(c, 'then', i)) }));
   return {
-    kind: 'case', pos: posOf(tok(c, 'CASE')), operand: has(c, 'operand') ? expression(node(c, 'operand')) : undefined, whens,
+    kind: 'case',
+    pos: posOf(tok(c, 'CASE')),
+    operand: has(c, 'operand') ? expression(node(c, 'operand')) : undefined,
+    whens,
     else: has(c, 'else') ? expression(node(c, 'else')) : undefined,
   };
 }
@@ -220,7 +257,13 @@ function trimExpr(n: CstNode): A.Expr {
   const pos = posOf(tok(c, 'TRIM'));
   if (has(c, 'where')) {
     const where = tok(c, 'where').tokenType.name as 'LEADING' | 'TRAILING' | 'BOTH';
-    return { kind: 'trim', pos, where, chars: has(c, 'chars') ? expression(node(c, 'chars')) : undefined, value: expression(node(c, 'value')) };
+    return {
+      kind: 'trim',
+      pos,
+      where,
+      chars: has(c, 'chars') ? expression(node(c, 'chars')) : undefined,
+      value: expression(node(c, 'value')),
+    };
   }
   const first = expression(node(c, 'first'));
   if (has(c, 'value')) return { kind: 'trim', pos, where: 'BOTH', chars: first, value: expression(node(c, 'value')) };
@@ -252,7 +295,9 @@ function functionCall(n: CstNode): A.Expr {
   if (!arity) fail('UnsupportedFunction', nameTok, `Unsupported function: ${nameTok.image}`);
   if (has(c, 'star')) fail('ParseUnsupportedCallWithStar', nameTok);
   if (argNodes.length < arity[0] || argNodes.length > arity[1]) fail('EvaluatorInvalidArguments', nameTok);
-  const args = argNodes.map((a, i) => ((name === 'date_add' || name === 'date_diff') && i === 0 ? datePartArg(a) : expression(a)));
+  const args = argNodes.map((a, i) =>
+    (name === 'date_add' || name === 'date_diff') && i === 0 ? datePartArg(a) : expression(a),
+  );
   return { kind: 'call', pos, name, args };
 }
 
@@ -277,7 +322,8 @@ function pathExpr(n: CstNode): A.Expr {
 function fromClause(n: CstNode): A.FromClause {
   const c = kids(n);
   const table = tok(c, 'table');
-  if (table.image.toLowerCase() !== 's3object') fail('UnsupportedSqlStructure', table, `Unknown table ${table.image}: only S3Object can be queried`);
+  if (table.image.toLowerCase() !== 's3object')
+    fail('UnsupportedSqlStructure', table, `Unknown table ${table.image}: only S3Object can be queried`);
   const steps = ((c.pathStep as CstNode[] | undefined) ?? []).map(pathStep);
   const alias = has(c, 'alias') ? nameOf(tok(c, 'alias')) : { name: 'S3Object', quoted: false };
   return { steps, alias, pos: posOf(table) };

@@ -108,8 +108,36 @@ export const Substring = kw('substring');
 export const Trim = kw('trim');
 
 const GRAMMAR_KEYWORDS: TokenType[] = [
-  Select, From, Where, Limit, As, And, Or, Not, Like, Escape, Between, In, Is, Null, Missing, True, False,
-  Case, When, Then, Else, End, Cast, For, Leading, Trailing, Both, Extract, Substring, Trim,
+  Select,
+  From,
+  Where,
+  Limit,
+  As,
+  And,
+  Or,
+  Not,
+  Like,
+  Escape,
+  Between,
+  In,
+  Is,
+  Null,
+  Missing,
+  True,
+  False,
+  Case,
+  When,
+  Then,
+  Else,
+  End,
+  Cast,
+  For,
+  Leading,
+  Trailing,
+  Both,
+  Extract,
+  Substring,
+  Trim,
 ];
 
 /** The AWS S3 Select reserved keyword list (SQL reference, "Reserved keywords"). */
@@ -138,12 +166,36 @@ for (const w of RESERVED_WORDS) WORD_TYPES.set(w, ReservedWord);
 for (const t of GRAMMAR_KEYWORDS) WORD_TYPES.set(t.name.toLowerCase(), t);
 
 export const allTokens: TokenType[] = [
-  WhiteSpace, LineComment, BlockComment,
-  QuotedIdentifier, StringLiteral, TimestampLiteral, DecimalLiteral, IntegerLiteral,
-  Concat, NotEqual, LessEq, GreaterEq, Less, Greater, Equal, Plus, Minus, Star, Slash, Percent,
-  LParen, RParen, LSquare, RSquare, Comma, Dot,
+  WhiteSpace,
+  LineComment,
+  BlockComment,
+  QuotedIdentifier,
+  StringLiteral,
+  TimestampLiteral,
+  DecimalLiteral,
+  IntegerLiteral,
+  Concat,
+  NotEqual,
+  LessEq,
+  GreaterEq,
+  Less,
+  Greater,
+  Equal,
+  Plus,
+  Minus,
+  Star,
+  Slash,
+  Percent,
+  LParen,
+  RParen,
+  LSquare,
+  RSquare,
+  Comma,
+  Dot,
   Identifier,
-  Keyword, ReservedWord, ...GRAMMAR_KEYWORDS,
+  Keyword,
+  ReservedWord,
+  ...GRAMMAR_KEYWORDS,
 ];
 
 const lexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });
@@ -167,12 +219,18 @@ export function tokenize(sql: string): IToken[] {
     const e = out.errors[0];
     const ch = sql[e.offset];
     // An opening quote or backtick that never closes is a bad literal; anything else is a bad character.
-    const code = ch === "'" || ch === '`' || ch === '"' ? 'LexerInvalidLiteral' : ch === '!' || ch === '|' ? 'LexerInvalidOperator' : 'LexerInvalidChar';
+    const code =
+      ch === "'" || ch === '`' || ch === '"'
+        ? 'LexerInvalidLiteral'
+        : ch === '!' || ch === '|'
+          ? 'LexerInvalidOperator'
+          : 'LexerInvalidChar';
     throw new SelectError(code, undefined, { line: e.line ?? 1, column: e.column ?? 1 });
   }
   if (out.tokens.length > MAX_SQL_TOKENS) {
-    const message = `The SQL expression has ${out.tokens.length} tokens, more than the ${MAX_SQL_TOKENS} supported: `
-      + 'reduce its complexity.';
+    const message =
+      `The SQL expression has ${out.tokens.length} tokens, more than the ${MAX_SQL_TOKENS} supported: ` +
+      'reduce its complexity.';
     throw new SelectError('MaxOperatorsExceeded', message);
   }
   for (const tok of out.tokens) {

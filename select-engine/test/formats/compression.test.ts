@@ -17,10 +17,17 @@ describe('withDecompression', () => {
     expect(stats.bytesScanned).toBe(gz.length);
     expect(stats.bytesProcessed).toBe(Buffer.byteLength(rowsCsv));
     const json = gzipSync('{"a":1}\n{"a":2}\n');
-    expect(await collect(scanJson(withDecompression(bufferSource(json, 3), 'gzip'), { type: 'LINES' }, { stats: newStats() }))).toEqual([{ a: 1 }, { a: 2 }]);
+    expect(
+      await collect(
+        scanJson(withDecompression(bufferSource(json, 3), 'gzip'), { type: 'LINES' }, { stats: newStats() }),
+      ),
+    ).toEqual([{ a: 1 }, { a: 2 }]);
     // Concatenated gzip members are one stream.
     const two = Buffer.concat([gzipSync('a,b\n'), gzipSync('c,d\n')]);
-    expect(await collect(scanCsv(withDecompression(bufferSource(two), 'GZIP'), {}, { stats: newStats() }))).toEqual([['a', 'b'], ['c', 'd']]);
+    expect(await collect(scanCsv(withDecompression(bufferSource(two), 'GZIP'), {}, { stats: newStats() }))).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
   });
 
   it('BZIP2: several blocks and concatenated streams', async () => {
@@ -32,7 +39,12 @@ describe('withDecompression', () => {
     expect(stats.bytesScanned).toBe(bz.length);
     expect(stats.bytesProcessed).toBe(Buffer.byteLength(rowsCsv));
     const two = await fixture('two-streams.csv.bz2');
-    expect(await collect(scanCsv(withDecompression(bufferSource(two, 7), 'BZIP2'), {}, { stats: newStats() }))).toEqual([['a', 'b'], ['c', 'd']]);
+    expect(await collect(scanCsv(withDecompression(bufferSource(two, 7), 'BZIP2'), {}, { stats: newStats() }))).toEqual(
+      [
+        ['a', 'b'],
+        ['c', 'd'],
+      ],
+    );
   });
 
   it('LIMIT stops decompression early', async () => {
@@ -47,20 +59,24 @@ describe('withDecompression', () => {
     const plain = Buffer.from(rowsCsv);
     const gz = gzipSync(rowsCsv);
     const bz = await fixture('rows.csv.bz2');
-    const run = (bytes: Buffer, type: string) => collect(scanCsv(withDecompression(bufferSource(bytes, 1000), type), {}, { stats: newStats() }));
+    const run = (bytes: Buffer, type: string) =>
+      collect(scanCsv(withDecompression(bufferSource(bytes, 1000), type), {}, { stats: newStats() }));
     await expect(run(plain, 'GZIP')).rejects.toMatchObject({ code: 'InvalidCompressionFormat' });
     await expect(run(plain, 'BZIP2')).rejects.toMatchObject({ code: 'InvalidCompressionFormat' });
     await expect(run(gz, 'BZIP2')).rejects.toMatchObject({ code: 'InvalidCompressionFormat' });
     await expect(run(bz, 'GZIP')).rejects.toMatchObject({ code: 'InvalidCompressionFormat' });
     await expect(run(gz, 'NONE')).rejects.toMatchObject({ code: 'InvalidCompressionFormat' });
     await expect(run(bz, 'NONE')).rejects.toMatchObject({ code: 'InvalidCompressionFormat' });
-    expect(() => withDecompression(bufferSource(gz), 'ZIP')).toThrow(expect.objectContaining({ code: 'InvalidCompressionFormat' }));
+    expect(() => withDecompression(bufferSource(gz), 'ZIP')).toThrow(
+      expect.objectContaining({ code: 'InvalidCompressionFormat' }),
+    );
   });
 
   it('truncated or corrupt compressed data ends in TruncatedInput', async () => {
     const gz = gzipSync(rowsCsv);
     const bz = await fixture('rows.csv.bz2');
-    const run = (bytes: Buffer, type: string) => collect(scanCsv(withDecompression(bufferSource(bytes, 1000), type), {}, { stats: newStats() }));
+    const run = (bytes: Buffer, type: string) =>
+      collect(scanCsv(withDecompression(bufferSource(bytes, 1000), type), {}, { stats: newStats() }));
     await expect(run(gz.subarray(0, gz.length - 50), 'GZIP')).rejects.toMatchObject({ code: 'TruncatedInput' });
     await expect(run(bz.subarray(0, bz.length >> 1), 'BZIP2')).rejects.toMatchObject({ code: 'TruncatedInput' });
     const corrupt = Buffer.from(bz);
@@ -70,7 +86,8 @@ describe('withDecompression', () => {
 
   it('ScanRange on compressed input is refused', async () => {
     const gz = gzipSync(rowsCsv);
-    await expect(scanCsv(withDecompression(bufferSource(gz), 'GZIP'), {}, { stats: newStats(), scanRange: { start: 0, end: 10 } }))
-      .rejects.toMatchObject({ code: 'UnsupportedScanRangeInput' });
+    await expect(
+      scanCsv(withDecompression(bufferSource(gz), 'GZIP'), {}, { stats: newStats(), scanRange: { start: 0, end: 10 } }),
+    ).rejects.toMatchObject({ code: 'UnsupportedScanRangeInput' });
   });
 });

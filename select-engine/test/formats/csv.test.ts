@@ -10,20 +10,33 @@ async function csv(text: string | Buffer, o: CsvInputOptions = {}, s: Partial<Sc
 
 describe('scanCsv', () => {
   it('splits plain records, keeps empty fields, drops \\r before \\n and skips blank lines', async () => {
-    expect(await csv('a,b,c\n1,,3\r\n\n4,5,\n')).toEqual([['a', 'b', 'c'], ['1', '', '3'], ['4', '5', '']]);
+    expect(await csv('a,b,c\n1,,3\r\n\n4,5,\n')).toEqual([
+      ['a', 'b', 'c'],
+      ['1', '', '3'],
+      ['4', '5', ''],
+    ]);
     expect(await csv('x,y')).toEqual([['x', 'y']]);
   });
 
   it('handles quotes: delimiters inside, doubled quotes, quotes mid-field are literal', async () => {
-    expect(await csv('"a,b","say ""hi""",c"d\n"",x\n')).toEqual([['a,b', 'say "hi"', 'c"d'], ['', 'x']]);
+    expect(await csv('"a,b","say ""hi""",c"d\n"",x\n')).toEqual([
+      ['a,b', 'say "hi"', 'c"d'],
+      ['', 'x'],
+    ]);
   });
 
   it('applies FileHeaderInfo USE / IGNORE / NONE', async () => {
     const text = 'name,age\nann,3\nbob,4\n';
     const r = await scanCsv(bufferSource(Buffer.from(text), 5), { fileHeaderInfo: 'USE' }, { stats: newStats() });
     expect(r.header).toEqual(['name', 'age']);
-    expect(await collect(r)).toEqual([['ann', '3'], ['bob', '4']]);
-    expect(await csv(text, { fileHeaderInfo: 'IGNORE' })).toEqual([['ann', '3'], ['bob', '4']]);
+    expect(await collect(r)).toEqual([
+      ['ann', '3'],
+      ['bob', '4'],
+    ]);
+    expect(await csv(text, { fileHeaderInfo: 'IGNORE' })).toEqual([
+      ['ann', '3'],
+      ['bob', '4'],
+    ]);
     expect(await csv(text, { fileHeaderInfo: 'NONE' })).toHaveLength(3);
   });
 
@@ -34,8 +47,14 @@ describe('scanCsv', () => {
   });
 
   it('supports custom delimiters, quote and escape characters', async () => {
-    expect(await csv('a|b;c|d;', { fieldDelimiter: '|', recordDelimiter: ';' })).toEqual([['a', 'b'], ['c', 'd']]);
-    expect(await csv('a\tb\r\nc\td\r\n', { fieldDelimiter: '\t', recordDelimiter: '\r\n' })).toEqual([['a', 'b'], ['c', 'd']]);
+    expect(await csv('a|b;c|d;', { fieldDelimiter: '|', recordDelimiter: ';' })).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
+    expect(await csv('a\tb\r\nc\td\r\n', { fieldDelimiter: '\t', recordDelimiter: '\r\n' })).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
     expect(await csv("'a,b',c\n", { quoteCharacter: "'" })).toEqual([['a,b', 'c']]);
     expect(await csv('"a\\"b",c\n', { quoteEscapeCharacter: '\\' })).toEqual([['a"b', 'c']]);
     expect(await csv('a::b\n', { fieldDelimiter: '::' })).toEqual([['a', 'b']]);
@@ -44,7 +63,10 @@ describe('scanCsv', () => {
   it('quoted record delimiters: error by default, one record with AllowQuotedRecordDelimiter', async () => {
     const text = 'a,"x\ny",b\nc,d\n';
     await expect(csv(text)).rejects.toMatchObject({ code: 'CSVEscapingRecordDelimiter' });
-    expect(await csv(text, { allowQuotedRecordDelimiter: true }, {}, 3)).toEqual([['a', 'x\ny', 'b'], ['c', 'd']]);
+    expect(await csv(text, { allowQuotedRecordDelimiter: true }, {}, 3)).toEqual([
+      ['a', 'x\ny', 'b'],
+      ['c', 'd'],
+    ]);
   });
 
   it('reports broken quoting as CSVParsingError', async () => {
@@ -63,12 +85,22 @@ describe('scanCsv', () => {
   it('decodes only the needed columns and resolves header names', async () => {
     const text = 'id,name,city\n1,ann,rome\n2,bob,oslo\n';
     const rows = await csv(text, { fileHeaderInfo: 'USE' }, { columns: ['NAME'] });
-    expect(rows).toEqual([['', 'ann'], ['', 'bob']]);
-    expect(await csv(text, {}, { columns: [3, 1] })).toEqual([['id', '', 'city'], ['1', '', 'rome'], ['2', '', 'oslo']]);
+    expect(rows).toEqual([
+      ['', 'ann'],
+      ['', 'bob'],
+    ]);
+    expect(await csv(text, {}, { columns: [3, 1] })).toEqual([
+      ['id', '', 'city'],
+      ['1', '', 'rome'],
+      ['2', '', 'oslo'],
+    ]);
     expect(await csv('a\n', {}, { columns: [2] })).toEqual([['']]); // short record: no field 2 (MISSING)
     // unknown name: all fields
     expect(await csv(text, { fileHeaderInfo: 'USE' }, { columns: ['id', 'nope'] })).toHaveLength(2);
-    expect(await csv(text, { fileHeaderInfo: 'USE' }, { columns: [1, 'CITY'] })).toEqual([['1', '', 'rome'], ['2', '', 'oslo']]);
+    expect(await csv(text, { fileHeaderInfo: 'USE' }, { columns: [1, 'CITY'] })).toEqual([
+      ['1', '', 'rome'],
+      ['2', '', 'oslo'],
+    ]);
     // absurd position: no allocation, MISSING
     expect(await csv(text, {}, { columns: [2 ** 40] })).toEqual([[], [], []]);
   });
@@ -76,11 +108,21 @@ describe('scanCsv', () => {
   it('applies filter and limit and stops reading early', async () => {
     const text = Array.from({ length: 10000 }, (_, i) => `${i},v${i}`).join('\n');
     const stats = newStats();
-    const r = await scanCsv(bufferSource(Buffer.from(text), 1024), {}, {
-      stats, filter: (rec) => Number((rec as string[])[0]) % 100 === 0, limit: 3,
-    });
+    const r = await scanCsv(
+      bufferSource(Buffer.from(text), 1024),
+      {},
+      {
+        stats,
+        filter: (rec) => Number((rec as string[])[0]) % 100 === 0,
+        limit: 3,
+      },
+    );
     expect(r.filterApplied).toBe(true);
-    expect(await collect(r)).toEqual([['0', 'v0'], ['100', 'v100'], ['200', 'v200']]);
+    expect(await collect(r)).toEqual([
+      ['0', 'v0'],
+      ['100', 'v100'],
+      ['200', 'v200'],
+    ]);
     expect(stats.bytesScanned).toBeLessThan(text.length / 5);
     expect(stats.bytesScanned).toBe(stats.bytesProcessed);
   });
@@ -88,10 +130,20 @@ describe('scanCsv', () => {
   it('a costly filter: batches hold as many records as its cost allows, the records are the same', async () => {
     const text = Array.from({ length: 3000 }, (_, i) => (i % 3 ? `${i},v${i}` : `"${i}","v,${i}"`)).join('\n');
     const all = await csv(text, {}, {}, 4096);
-    for (const [filterCost, most] of [[1e9, 1], [1000, 32], [undefined, Infinity]] as const) {
-      const r = await scanCsv(bufferSource(Buffer.from(text), 4096), {}, {
-        stats: newStats(), filter: (rec) => (rec as string[])[0] !== '7', filterCost,
-      });
+    for (const [filterCost, most] of [
+      [1e9, 1],
+      [1000, 32],
+      [undefined, Infinity],
+    ] as const) {
+      const r = await scanCsv(
+        bufferSource(Buffer.from(text), 4096),
+        {},
+        {
+          stats: newStats(),
+          filter: (rec) => (rec as string[])[0] !== '7',
+          filterCost,
+        },
+      );
       const sizes: number[] = [];
       const got: unknown[] = [];
       for await (const batch of r.batches) {
@@ -107,24 +159,38 @@ describe('scanCsv', () => {
   it('late materialisation: the filter sees only filterColumns, passing records are decoded in full', async () => {
     const text = 'id,name,city\n1,ann,rome\n2,"bob, jr",oslo\n3,cy,rome\n';
     const seen: string[][] = [];
-    const rows = await csv(text, { fileHeaderInfo: 'USE' }, {
-      filterColumns: ['city'],
-      filter: (r) => {
-        seen.push([...(r as string[])]);
-        return (r as string[])[2] === 'rome';
+    const rows = await csv(
+      text,
+      { fileHeaderInfo: 'USE' },
+      {
+        filterColumns: ['city'],
+        filter: (r) => {
+          seen.push([...(r as string[])]);
+          return (r as string[])[2] === 'rome';
+        },
       },
-    });
-    expect(rows).toEqual([['1', 'ann', 'rome'], ['3', 'cy', 'rome']]);
+    );
+    expect(rows).toEqual([
+      ['1', 'ann', 'rome'],
+      ['3', 'cy', 'rome'],
+    ]);
     expect(seen[0]).toEqual(['', '', 'rome']); // unquoted records: only the filter's field decoded
   });
 
   it('drops a UTF-8 byte order mark at the start of the input', async () => {
-    const r = await scanCsv(bufferSource(Buffer.from('\ufeffname,age\nann,3\n'), 2), { fileHeaderInfo: 'USE' }, { stats: newStats() });
+    const r = await scanCsv(
+      bufferSource(Buffer.from('\ufeffname,age\nann,3\n'), 2),
+      { fileHeaderInfo: 'USE' },
+      { stats: newStats() },
+    );
     expect(r.header).toEqual(['name', 'age']);
   });
 
   it('handles multi-byte UTF-8 split across chunks', async () => {
-    expect(await csv('é,日本\n"ü,ß",x\n', {}, {}, 1)).toEqual([['é', '日本'], ['ü,ß', 'x']]);
+    expect(await csv('é,日本\n"ü,ß",x\n', {}, {}, 1)).toEqual([
+      ['é', '日本'],
+      ['ü,ß', 'x'],
+    ]);
   });
 
   it('ScanRange: a record belongs to the range its first byte lies in', async () => {
@@ -136,7 +202,10 @@ describe('scanCsv', () => {
     expect(await run(0, 3)).toEqual([['A', 'B']]);
     expect(await run(4, 4)).toEqual([['C', 'D']]);
     expect(await run(5, 7)).toEqual([]);
-    expect(await run(8)).toEqual([['E', 'F'], ['G', 'H']]);
+    expect(await run(8)).toEqual([
+      ['E', 'F'],
+      ['G', 'H'],
+    ]);
     expect(await run(undefined, 4)).toEqual([['G', 'H']]);
     // Every split point of the file into two ranges gives each record exactly once.
     for (let cut = 0; cut < text.length - 1; cut++) {
@@ -153,10 +222,18 @@ describe('scanCsv', () => {
     for (let cut = 0; cut < text.length - 1; cut++) {
       for (const chunk of [1, 3, 64]) {
         const o = { fileHeaderInfo: 'USE' as const, recordDelimiter: '\r\n' };
-        const a = await collect(scanCsv(bufferSource(Buffer.from(text), chunk), o, { stats: newStats(), scanRange: { start: 0, end: cut } }));
-        const r = await scanCsv(bufferSource(Buffer.from(text), chunk), o, { stats: newStats(), scanRange: { start: cut + 1 } });
+        const a = await collect(
+          scanCsv(bufferSource(Buffer.from(text), chunk), o, { stats: newStats(), scanRange: { start: 0, end: cut } }),
+        );
+        const r = await scanCsv(bufferSource(Buffer.from(text), chunk), o, {
+          stats: newStats(),
+          scanRange: { start: cut + 1 },
+        });
         expect(r.header).toEqual(['h1', 'h2']);
-        expect([...a, ...(await collect(r))]).toEqual([['A', 'B'], ['C', 'D']]);
+        expect([...a, ...(await collect(r))]).toEqual([
+          ['A', 'B'],
+          ['C', 'D'],
+        ]);
       }
     }
   });
@@ -166,8 +243,14 @@ describe('scanCsv', () => {
     const run = (o: CsvInputOptions, start?: number, end?: number) =>
       collect(scanCsv(bufferSource(Buffer.from(text), 4), o, { stats: newStats(), scanRange: { start, end } }));
     expect(await run({ fileHeaderInfo: 'IGNORE' }, 0, 6)).toEqual([['A', 'B']]);
-    expect(await run({ fileHeaderInfo: 'IGNORE' }, 1)).toEqual([['A', 'B'], ['C', 'D']]);
-    expect(await run({ fileHeaderInfo: 'IGNORE' }, undefined, 100)).toEqual([['A', 'B'], ['C', 'D']]);
+    expect(await run({ fileHeaderInfo: 'IGNORE' }, 1)).toEqual([
+      ['A', 'B'],
+      ['C', 'D'],
+    ]);
+    expect(await run({ fileHeaderInfo: 'IGNORE' }, undefined, 100)).toEqual([
+      ['A', 'B'],
+      ['C', 'D'],
+    ]);
     expect(await run({ fileHeaderInfo: 'USE' }, undefined, 4)).toEqual([['C', 'D']]);
   });
 
@@ -179,8 +262,13 @@ describe('scanCsv', () => {
       const nrec = 1 + Math.floor(rand() * 5);
       for (let r = 0; r < nrec; r++) {
         const nf = 1 + Math.floor(rand() * 4);
-        records.push(Array.from({ length: nf }, () =>
-          Array.from({ length: Math.floor(rand() * 6) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join('')));
+        records.push(
+          Array.from({ length: nf }, () =>
+            Array.from({ length: Math.floor(rand() * 6) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join(
+              '',
+            ),
+          ),
+        );
       }
       const text = records
         .map((rec) => rec.map((f) => (/[",\n]/.test(f) || f === '' ? `"${f.replace(/"/g, '""')}"` : f)).join(','))

@@ -3,7 +3,14 @@
 import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { bufferSource, scanCsv, scanJson, scanParquet, withDecompression, type ScanResult } from '../../src/formats/index.js';
+import {
+  bufferSource,
+  scanCsv,
+  scanJson,
+  scanParquet,
+  withDecompression,
+  type ScanResult,
+} from '../../src/formats/index.js';
 import { newStats } from './helpers.js';
 import { seededRandom } from '../../../test/helpers/random.js';
 
@@ -38,7 +45,8 @@ async function outcome(scan: Scan, bytes: Buffer, ms = 5000): Promise<string> {
 
 function randomBytes(rand: () => number, n: number, alphabet?: Buffer): Buffer {
   const b = Buffer.allocUnsafe(n);
-  for (let i = 0; i < n; i++) b[i] = alphabet ? alphabet[Math.floor(rand() * alphabet.length)] : Math.floor(rand() * 256);
+  for (let i = 0; i < n; i++)
+    b[i] = alphabet ? alphabet[Math.floor(rand() * alphabet.length)] : Math.floor(rand() * 256);
   return b;
 }
 
@@ -51,7 +59,8 @@ function mutate(rand: () => number, src: Buffer, hot?: { from: number; to: numbe
     const at = region.from + Math.floor(rand() * Math.max(1, region.to - region.from));
     const kind = rand();
     if (kind < 0.6) b[at % b.length] = Math.floor(rand() * 256);
-    else if (kind < 0.8) b = Buffer.concat([b.subarray(0, at), randomBytes(rand, 1 + Math.floor(rand() * 8)), b.subarray(at)]);
+    else if (kind < 0.8)
+      b = Buffer.concat([b.subarray(0, at), randomBytes(rand, 1 + Math.floor(rand() * 8)), b.subarray(at)]);
     else b = Buffer.concat([b.subarray(0, at), b.subarray(Math.min(b.length, at + 1 + Math.floor(rand() * 8)))]);
   }
   return b;
@@ -63,8 +72,18 @@ const JSON_ALPHABET = Buffer.from('{}[]":,1a\\ \nnulltrue');
 describe('fuzz', () => {
   const csvScans: Scan[] = [
     (b) => scanCsv(bufferSource(b, 17), {}, { stats: newStats() }),
-    (b) => scanCsv(bufferSource(b, 5), { allowQuotedRecordDelimiter: true, fileHeaderInfo: 'USE', quoteEscapeCharacter: '\\' }, { stats: newStats(), columns: [2] }),
-    (b) => scanCsv(bufferSource(b, 9), { recordDelimiter: '\r\n', fieldDelimiter: '::' }, { stats: newStats(), scanRange: { start: 3, end: 40 } }),
+    (b) =>
+      scanCsv(
+        bufferSource(b, 5),
+        { allowQuotedRecordDelimiter: true, fileHeaderInfo: 'USE', quoteEscapeCharacter: '\\' },
+        { stats: newStats(), columns: [2] },
+      ),
+    (b) =>
+      scanCsv(
+        bufferSource(b, 9),
+        { recordDelimiter: '\r\n', fieldDelimiter: '::' },
+        { stats: newStats(), scanRange: { start: 3, end: 40 } },
+      ),
   ];
   const jsonScans: Scan[] = [
     (b) => scanJson(bufferSource(b, 13), { type: 'DOCUMENT' }, { stats: newStats() }),
@@ -77,7 +96,10 @@ describe('fuzz', () => {
     const valid = Buffer.from('h1,h2,h3\n"a,b",c,"d""e"\n#x\n1,2,3\r\n"multi\nline",x,y\n');
     const seen = new Set<string>();
     for (let i = 0; i < ROUNDS; i++) {
-      const bytes = i % 2 ? randomBytes(rand, Math.floor(rand() * 200), i % 4 === 1 ? CSV_ALPHABET : undefined) : mutate(rand, valid);
+      const bytes =
+        i % 2
+          ? randomBytes(rand, Math.floor(rand() * 200), i % 4 === 1 ? CSV_ALPHABET : undefined)
+          : mutate(rand, valid);
       for (const scan of csvScans) seen.add(await outcome(scan, bytes));
     }
     expect(seen.has('ok')).toBe(true);
@@ -89,7 +111,10 @@ describe('fuzz', () => {
     const valid = Buffer.from('{"a":[1,{"b":"x\\"}"}],"c":null}\n[{"d":true},2]\n"s"\n{"e":{"f":[[]]}}\n');
     const seen = new Set<string>();
     for (let i = 0; i < ROUNDS; i++) {
-      const bytes = i % 2 ? randomBytes(rand, Math.floor(rand() * 200), i % 4 === 1 ? JSON_ALPHABET : undefined) : mutate(rand, valid);
+      const bytes =
+        i % 2
+          ? randomBytes(rand, Math.floor(rand() * 200), i % 4 === 1 ? JSON_ALPHABET : undefined)
+          : mutate(rand, valid);
       for (const scan of jsonScans) seen.add(await outcome(scan, bytes));
     }
     expect(seen.has('ok') && seen.has('JSONParsingError')).toBe(true);
@@ -98,7 +123,15 @@ describe('fuzz', () => {
 
   it('Parquet: random bytes and mutated files (footer-biased)', async () => {
     const rand = seededRandom(3).next;
-    const files = await Promise.all(['types-zstd.parquet', 'types-snappy.parquet', 'encodings.parquet', 'rowgroups.parquet', 'types-v2-nodict.parquet'].map(fixture));
+    const files = await Promise.all(
+      [
+        'types-zstd.parquet',
+        'types-snappy.parquet',
+        'encodings.parquet',
+        'rowgroups.parquet',
+        'types-v2-nodict.parquet',
+      ].map(fixture),
+    );
     const seen = new Set<string>();
     const scan: Scan = (b) => scanParquet(bufferSource(b), undefined, { stats: newStats() });
     for (let i = 0; i < ROUNDS; i++) {
@@ -123,8 +156,15 @@ describe('fuzz', () => {
     for (let i = 0; i < ROUNDS / 2; i++) {
       const gzip = i % 2 === 0;
       const bytes = mutate(rand, gzip ? gz : bzs[(i >> 1) % 2]);
-      seen.add(await outcome((b) => scanCsv(withDecompression(bufferSource(b, 64), gzip ? 'GZIP' : 'BZIP2'), {}, { stats: newStats() }), bytes));
+      seen.add(
+        await outcome(
+          (b) => scanCsv(withDecompression(bufferSource(b, 64), gzip ? 'GZIP' : 'BZIP2'), {}, { stats: newStats() }),
+          bytes,
+        ),
+      );
     }
-    expect([...seen].every((c) => /^(ok|TruncatedInput|InvalidCompressionFormat|CSV\w+|OverMaxRecordSize)$/.test(c))).toBe(true);
+    expect(
+      [...seen].every((c) => /^(ok|TruncatedInput|InvalidCompressionFormat|CSV\w+|OverMaxRecordSize)$/.test(c)),
+    ).toBe(true);
   });
 });

@@ -11,7 +11,11 @@ async function json(text: string, o: JsonInputOptions, s: Partial<ScanOptions> =
 
 describe('scanJson LINES', () => {
   it('parses one value per line, skipping blank lines and tolerating \\r\\n', async () => {
-    expect(await json('{"a":1}\n\n{"a":"x\\ny"}\r\n  \n[1,2]\n', { type: 'LINES' })).toEqual([{ a: 1 }, { a: 'x\ny' }, [1, 2]]);
+    expect(await json('{"a":1}\n\n{"a":"x\\ny"}\r\n  \n[1,2]\n', { type: 'LINES' })).toEqual([
+      { a: 1 },
+      { a: 'x\ny' },
+      [1, 2],
+    ]);
   });
   it('reports invalid JSON as JSONParsingError', async () => {
     await expect(json('{"a":1}\n{"a":\n', { type: 'LINES' })).rejects.toMatchObject({ code: 'JSONParsingError' });
@@ -22,7 +26,9 @@ describe('scanJson LINES', () => {
   });
   it('applies filter, limit and ScanRange', async () => {
     const text = `${Array.from({ length: 100 }, (_, i) => JSON.stringify({ i })).join('\n')}\n`;
-    expect(await json(text, { type: 'LINES' }, { filter: (r) => (r as { i: number }).i % 10 === 3, limit: 2 })).toEqual([{ i: 3 }, { i: 13 }]);
+    expect(await json(text, { type: 'LINES' }, { filter: (r) => (r as { i: number }).i % 10 === 3, limit: 2 })).toEqual(
+      [{ i: 3 }, { i: 13 }],
+    );
     for (let cut = 0; cut < 60; cut += 7) {
       const a = await json(text, { type: 'LINES' }, { scanRange: { start: 0, end: cut } });
       const b = await json(text, { type: 'LINES' }, { scanRange: { start: cut + 1 } });
@@ -34,7 +40,15 @@ describe('scanJson LINES', () => {
 describe('scanJson DOCUMENT', () => {
   it('streams concatenated values, pretty-printed across lines', async () => {
     const text = '{"a": {"b": [1, {"c": "}"}]}}\n{\n  "a": "\\"{["\n}  3 "s" true null [ ]';
-    expect(await json(text, { type: 'DOCUMENT' }, {}, 3)).toEqual([{ a: { b: [1, { c: '}' }] } }, { a: '"{[' }, 3, 's', true, null, []]);
+    expect(await json(text, { type: 'DOCUMENT' }, {}, 3)).toEqual([
+      { a: { b: [1, { c: '}' }] } },
+      { a: '"{[' },
+      3,
+      's',
+      true,
+      null,
+      [],
+    ]);
   });
   it('a top-level array is one record, or one record per element with arrayElements', async () => {
     const text = '[{"a":1},{"a":2}] [3]';
@@ -44,7 +58,11 @@ describe('scanJson DOCUMENT', () => {
   it('streams a large top-level array element by element in bounded memory', async () => {
     const n = 50_000;
     const text = `[${Array.from({ length: n }, (_, i) => JSON.stringify({ i, s: 'x'.repeat(30) })).join(',')}]`;
-    const r = await scanJson(bufferSource(Buffer.from(text), 64 * 1024), { arrayElements: true }, { stats: newStats() });
+    const r = await scanJson(
+      bufferSource(Buffer.from(text), 64 * 1024),
+      { arrayElements: true },
+      { stats: newStats() },
+    );
     let count = 0;
     let maxBatch = 0;
     for await (const b of r.batches) {
@@ -65,7 +83,8 @@ describe('scanJson DOCUMENT', () => {
     const rand = seededRandom(7).next;
     const gen = (d: number): unknown => {
       const k = rand();
-      if (d > 4 || k < 0.3) return rand() < 0.5 ? Math.floor(rand() * 1000) : ['"', '\\', '}', ']', 'é', 'a b'][Math.floor(rand() * 6)];
+      if (d > 4 || k < 0.3)
+        return rand() < 0.5 ? Math.floor(rand() * 1000) : ['"', '\\', '}', ']', 'é', 'a b'][Math.floor(rand() * 6)];
       if (k < 0.65) return Array.from({ length: Math.floor(rand() * 4) }, () => gen(d + 1));
       return Object.fromEntries(Array.from({ length: Math.floor(rand() * 4) }, (_, i) => [`k${i}`, gen(d + 1)]));
     };

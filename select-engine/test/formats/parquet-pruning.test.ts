@@ -40,7 +40,10 @@ const where = (f: (i: number) => boolean) => range(0, ROWS).filter(f);
 
 describe('pruning by statistics', () => {
   it('decimals (fixed-length bytes and INT64, negative and positive): exact rows, other groups skipped', async () => {
-    for (const [file, col] of [['pruning.parquet', 'dec'], ['pruning-dec-int64.parquet', 'dec_i64']]) {
+    for (const [file, col] of [
+      ['pruning.parquet', 'dec'],
+      ['pruning-dec-int64.parquet', 'dec_i64'],
+    ]) {
       const bytes = await fixture(file);
       const all = await ids(bytes, `s."${col}" < 1000`); // the same columns, every row group
       expect(all.ids).toEqual(range(0, ROWS));
@@ -140,28 +143,64 @@ function int96File(groups: Date[][], claimed: Date): Buffer {
   for (const g of groups) {
     const data = Buffer.concat(g.map(int96));
     // A DATA_PAGE of PLAIN values (RLE levels, none written for a REQUIRED column).
-    const dataPage: TStruct = [[1, { i32: g.length }], [2, { i32: 0 }], [3, { i32: 3 }], [4, { i32: 3 }]];
+    const dataPage: TStruct = [
+      [1, { i32: g.length }],
+      [2, { i32: 0 }],
+      [3, { i32: 3 }],
+      [4, { i32: 3 }],
+    ];
     const header = encode([
-      [1, { i32: 0 }], [2, { i32: data.length }], [3, { i32: data.length }], [5, { struct: dataPage }],
+      [1, { i32: 0 }],
+      [2, { i32: data.length }],
+      [3, { i32: data.length }],
+      [5, { struct: dataPage }],
     ]);
     const size = BigInt(header.length + data.length);
     // ColumnMetaData: INT96, PLAIN, path "ts", uncompressed, its page, and statistics null_count/max/min.
     const meta: TStruct = [
-      [1, { i32: 3 }], [2, { list: [{ i32: 0 }], elem: I32 }], [3, { list: [{ str: 'ts' }], elem: BINARY }],
-      [4, { i32: 0 }], [5, { i64: BigInt(g.length) }], [6, { i64: size }], [7, { i64: size }],
+      [1, { i32: 3 }],
+      [2, { list: [{ i32: 0 }], elem: I32 }],
+      [3, { list: [{ str: 'ts' }], elem: BINARY }],
+      [4, { i32: 0 }],
+      [5, { i64: BigInt(g.length) }],
+      [6, { i64: size }],
+      [7, { i64: size }],
       [9, { i64: BigInt(offset) }],
-      [12, { struct: [[3, { i64: 0n }], [5, { bin: int96(claimed) }], [6, { bin: int96(claimed) }]] }],
+      [
+        12,
+        {
+          struct: [
+            [3, { i64: 0n }],
+            [5, { bin: int96(claimed) }],
+            [6, { bin: int96(claimed) }],
+          ],
+        },
+      ],
     ];
-    const chunk: TStruct = [[2, { i64: BigInt(offset) }], [3, { struct: meta }]];
+    const chunk: TStruct = [
+      [2, { i64: BigInt(offset) }],
+      [3, { struct: meta }],
+    ];
     const rows = BigInt(g.length);
-    rowGroups.push([[1, { list: [{ struct: chunk }], elem: STRUCT }], [2, { i64: size }], [3, { i64: rows }]]);
+    rowGroups.push([
+      [1, { list: [{ struct: chunk }], elem: STRUCT }],
+      [2, { i64: size }],
+      [3, { i64: rows }],
+    ]);
     pages.push(header, data);
     offset += Number(size);
   }
   // The root with one child, and `ts`: INT96, REQUIRED.
   const schema: TStruct[] = [
-    [[4, { str: 'schema' }], [5, { i32: 1 }]],
-    [[1, { i32: 3 }], [3, { i32: 0 }], [4, { str: 'ts' }]],
+    [
+      [4, { str: 'schema' }],
+      [5, { i32: 1 }],
+    ],
+    [
+      [1, { i32: 3 }],
+      [3, { i32: 0 }],
+      [4, { str: 'ts' }],
+    ],
   ];
   return parquetFile(Buffer.concat(pages), [
     [1, { i32: 1 }],

@@ -7,7 +7,10 @@ import { encode, oneColumnFooter, parquetFile } from './thrift.js';
 const fixture = (name: string) => readFile(new URL(`./fixtures/${name}`, import.meta.url));
 
 async function rows(bytes: Buffer, s: Partial<ScanOptions> = {}) {
-  return (await collect(scanParquet(bufferSource(bytes), undefined, { stats: newStats(), ...s }))) as Record<string, unknown>[];
+  return (await collect(scanParquet(bufferSource(bytes), undefined, { stats: newStats(), ...s }))) as Record<
+    string,
+    unknown
+  >[];
 }
 
 /** Bytes of the file outside its footer, and how many of them a scan read (footer reads subtracted). */
@@ -22,8 +25,20 @@ describe('scanParquet', () => {
       expect(r).toHaveLength(40);
       const row = r[5];
       expect(row).toMatchObject({
-        i8: -45, i16: 1500, i32: 350000, i64: 5_000_000_000_000, u32: 4_000_000_005, f32: 5.5, f64: 1.25, flag: false,
-        name: 'name-5', dec: 6.25, list: [0], st: { a: 5, b: 'b5' }, los: [{ x: 5 }, { x: 5 }], map: { k: 5 },
+        i8: -45,
+        i16: 1500,
+        i32: 350000,
+        i64: 5_000_000_000_000,
+        u32: 4_000_000_005,
+        f32: 5.5,
+        f64: 1.25,
+        flag: false,
+        name: 'name-5',
+        dec: 6.25,
+        list: [0],
+        st: { a: 5, b: 'b5' },
+        los: [{ x: 5 }, { x: 5 }],
+        map: { k: 5 },
       });
       expect(row.big).toBe(2n ** 62n + 5n); // beyond 2^53 stays exact
       expect(row.day).toEqual(new Date('2024-01-06T00:00:00Z'));
@@ -38,10 +53,19 @@ describe('scanParquet', () => {
     it(`decodes DELTA_*, BYTE_STREAM_SPLIT, RLE and PLAIN (${name})`, async () => {
       const r = await rows(await fixture(name));
       expect(r).toHaveLength(40);
-      r.forEach((row, i) => expect(row).toEqual({
-        delta_i32: i * 3 - 20, delta_i64: i * 1e10, dlba: `s${i}`, dba: `prefix-${String(i).padStart(4, '0')}`,
-        bss_f32: i * 1.5, bss_f64: i * 2.25, bss_i32: i * 5, rle_bool: i % 3 === 0, plain: i,
-      }));
+      r.forEach((row, i) =>
+        expect(row).toEqual({
+          delta_i32: i * 3 - 20,
+          delta_i64: i * 1e10,
+          dlba: `s${i}`,
+          dba: `prefix-${String(i).padStart(4, '0')}`,
+          bss_f32: i * 1.5,
+          bss_f64: i * 2.25,
+          bss_i32: i * 5,
+          rle_bool: i % 3 === 0,
+          plain: i,
+        }),
+      );
     });
   }
 
@@ -77,7 +101,10 @@ describe('scanParquet', () => {
     const stats = newStats();
     const r = await rows(bytes, {
       stats,
-      conjuncts: [{ column: 'id', op: '>=', value: 250 }, { column: 'id', op: '<', value: 300 }],
+      conjuncts: [
+        { column: 'id', op: '>=', value: 250 },
+        { column: 'id', op: '<', value: 300 },
+      ],
       filter: (x) => (x as { id: number }).id >= 250 && (x as { id: number }).id < 300,
     });
     expect(r.map((x) => x.id)).toEqual(Array.from({ length: 50 }, (_, i) => 250 + i));
@@ -87,7 +114,10 @@ describe('scanParquet', () => {
     expect(await rows(bytes, { stats: s2, conjuncts: [{ column: 'grp', op: '=', value: 'zzz' }] })).toEqual([]);
     expect(s2.bytesScanned).toBe(footerBytes(bytes));
     const s3 = newStats();
-    const r3 = await rows(bytes, { stats: s3, conjuncts: [{ column: 'ts', op: '<', value: new Date('2024-01-02T00:00:00Z') }] });
+    const r3 = await rows(bytes, {
+      stats: s3,
+      conjuncts: [{ column: 'ts', op: '<', value: new Date('2024-01-02T00:00:00Z') }],
+    });
     expect(r3).toHaveLength(100); // only the first group (24 matching rows + the rest of it)
     expect(dataRead(bytes, s3)).toBeLessThan(dataSize(bytes) / 5);
     // A conjunct on an unknown column or with a mismatched type never prunes.
@@ -119,17 +149,32 @@ describe('scanParquet', () => {
     const rss0 = process.memoryUsage().rss;
     const cases: Array<[string, Buffer, string]> = [
       ['sane control', parquetFile(body, oneColumnFooter({})), 'ParquetParsingError'], // body is not a page
-      ['chunk of 2^40 bytes uncompressed', parquetFile(body, oneColumnFooter({ uncompressed: 2n ** 40n })), 'OverMaxParquetBlockSize'],
-      ['chunk past the end of the file', parquetFile(body, oneColumnFooter({ compressed: 2n ** 33n })), 'ParquetParsingError'],
+      [
+        'chunk of 2^40 bytes uncompressed',
+        parquetFile(body, oneColumnFooter({ uncompressed: 2n ** 40n })),
+        'OverMaxParquetBlockSize',
+      ],
+      [
+        'chunk past the end of the file',
+        parquetFile(body, oneColumnFooter({ compressed: 2n ** 33n })),
+        'ParquetParsingError',
+      ],
       ['chunk at a negative offset', parquetFile(body, oneColumnFooter({ offset: -5n })), 'ParquetParsingError'],
       ['2^40 rows', parquetFile(body, oneColumnFooter({ rows: 2n ** 40n })), 'OverMaxParquetBlockSize'],
       ['path not in the schema', parquetFile(body, oneColumnFooter({ pathCount: 2 })), 'ParquetParsingError'],
     ];
     // A list declaring 2^31 elements in 8 bytes.
-    const hugeList = Buffer.concat([encode([[1, { i32: 1 }]]).subarray(0, 2), Buffer.from([0x19, 0xfc, 0xff, 0xff, 0xff, 0x07])]);
+    const hugeList = Buffer.concat([
+      encode([[1, { i32: 1 }]]).subarray(0, 2),
+      Buffer.from([0x19, 0xfc, 0xff, 0xff, 0xff, 0x07]),
+    ]);
     const len = Buffer.alloc(4);
     len.writeUInt32LE(hugeList.length);
-    cases.push(['list of 2^31 elements', Buffer.concat([Buffer.from('PAR1'), hugeList, len, Buffer.from('PAR1')]), 'ParquetParsingError']);
+    cases.push([
+      'list of 2^31 elements',
+      Buffer.concat([Buffer.from('PAR1'), hugeList, len, Buffer.from('PAR1')]),
+      'ParquetParsingError',
+    ]);
     for (const [name, bytes, code] of cases) {
       await expect(rows(bytes), name).rejects.toMatchObject({ code });
     }
@@ -159,7 +204,10 @@ describe('scanParquet', () => {
     cases.push(['garbage pages', pages]);
     cases.push(['schema nested 100 deep', await fixture('deep.parquet')]);
     for (const [name, bytes] of cases) {
-      await expect(rows(bytes), name).rejects.toMatchObject({ name: 'SelectError', code: expect.stringMatching(/^(ParquetParsingError|OverMaxParquetBlockSize)$/) });
+      await expect(rows(bytes), name).rejects.toMatchObject({
+        name: 'SelectError',
+        code: expect.stringMatching(/^(ParquetParsingError|OverMaxParquetBlockSize)$/),
+      });
     }
   });
 });

@@ -1,7 +1,14 @@
 // LIMIT and an abort stop the reads of every scanner; breaking out of the batches closes the source.
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { bufferSource, scanCsv, scanJson, scanParquet, type ByteSource, type ScanResult } from '../../src/formats/index.js';
+import {
+  bufferSource,
+  scanCsv,
+  scanJson,
+  scanParquet,
+  type ByteSource,
+  type ScanResult,
+} from '../../src/formats/index.js';
 import { newStats } from './helpers.js';
 
 /** A source that records whether its stream was closed. */

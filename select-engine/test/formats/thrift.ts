@@ -1,7 +1,11 @@
 // A minimal Thrift compact-protocol writer, enough to forge Parquet footers that lie (test use only).
 
 export type TValue =
-  | { i32: number } | { i64: bigint } | { str: string } | { bin: Buffer } | { list: TValue[]; elem: number }
+  | { i32: number }
+  | { i64: bigint }
+  | { str: string }
+  | { bin: Buffer }
+  | { list: TValue[]; elem: number }
   | { struct: TStruct };
 export type TStruct = Array<[field: number, value: TValue]>;
 
@@ -78,7 +82,13 @@ export function parquetFile(body: Buffer, footer: TStruct): Buffer {
 }
 
 /** Footer of a one-column (INT64 "x") file, with the numbers a test wants to lie about. */
-export function oneColumnFooter(o: { rows?: bigint; uncompressed?: bigint; compressed?: bigint; offset?: bigint; pathCount?: number }): TStruct {
+export function oneColumnFooter(o: {
+  rows?: bigint;
+  uncompressed?: bigint;
+  compressed?: bigint;
+  offset?: bigint;
+  pathCount?: number;
+}): TStruct {
   const path: TValue[] = Array.from({ length: o.pathCount ?? 1 }, () => ({ str: 'x' }));
   const meta: TStruct = [
     [1, { i32: 2 }], // INT64
@@ -92,8 +102,55 @@ export function oneColumnFooter(o: { rows?: bigint; uncompressed?: bigint; compr
   ];
   return [
     [1, { i32: 1 }],
-    [2, { list: [{ struct: [[4, { str: 'schema' }], [5, { i32: 1 }]] }, { struct: [[1, { i32: 2 }], [3, { i32: 0 }], [4, { str: 'x' }]] }], elem: STRUCT }],
+    [
+      2,
+      {
+        list: [
+          {
+            struct: [
+              [4, { str: 'schema' }],
+              [5, { i32: 1 }],
+            ],
+          },
+          {
+            struct: [
+              [1, { i32: 2 }],
+              [3, { i32: 0 }],
+              [4, { str: 'x' }],
+            ],
+          },
+        ],
+        elem: STRUCT,
+      },
+    ],
     [3, { i64: o.rows ?? 1n }],
-    [4, { list: [{ struct: [[1, { list: [{ struct: [[2, { i64: 4n }], [3, { struct: meta }]] }], elem: STRUCT }], [2, { i64: o.uncompressed ?? 20n }], [3, { i64: o.rows ?? 1n }]] }], elem: STRUCT }],
+    [
+      4,
+      {
+        list: [
+          {
+            struct: [
+              [
+                1,
+                {
+                  list: [
+                    {
+                      struct: [
+                        [2, { i64: 4n }],
+                        [3, { struct: meta }],
+                      ],
+                    },
+                  ],
+                  elem: STRUCT,
+                },
+              ],
+              [2, { i64: o.uncompressed ?? 20n }],
+              [3, { i64: o.rows ?? 1n }],
+            ],
+          },
+        ],
+        elem: STRUCT,
+      },
+    ],
   ];
 }

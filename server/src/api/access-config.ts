@@ -20,7 +20,12 @@ const OWNERSHIPS: readonly string[] = ['BucketOwnerEnforced', 'BucketOwnerPrefer
 
 /** A stored public access block document (all false when none is set). */
 export function readPublicAccessBlock(xml: string | undefined): PublicAccessBlock {
-  const out: PublicAccessBlock = { BlockPublicAcls: false, IgnorePublicAcls: false, BlockPublicPolicy: false, RestrictPublicBuckets: false };
+  const out: PublicAccessBlock = {
+    BlockPublicAcls: false,
+    IgnorePublicAcls: false,
+    BlockPublicPolicy: false,
+    RestrictPublicBuckets: false,
+  };
   if (!xml) return out;
   const doc = parseXml(xml, 'PublicAccessBlockConfiguration');
   for (const f of BLOCK_FIELDS) out[f] = str(doc[f])?.trim().toLowerCase() === 'true';
@@ -35,7 +40,11 @@ export function readOwnership(xml: string | undefined): ObjectOwnership | undefi
 }
 
 export function checkOwnership(v: string | undefined): ObjectOwnership {
-  if (v === undefined || !OWNERSHIPS.includes(v)) throw new S3Error('InvalidArgument', 'Invalid ObjectOwnership', { ArgumentName: 'ObjectOwnership', ArgumentValue: v ?? '' });
+  if (v === undefined || !OWNERSHIPS.includes(v))
+    throw new S3Error('InvalidArgument', 'Invalid ObjectOwnership', {
+      ArgumentName: 'ObjectOwnership',
+      ArgumentValue: v ?? '',
+    });
   return v as ObjectOwnership;
 }
 
@@ -43,7 +52,12 @@ export function ownershipXml(o: ObjectOwnership): string {
   return toXml('OwnershipControls', { Rule: { ObjectOwnership: o } });
 }
 
-export async function publicAccessBlockOp(ctx: ApiContext, req: S3Request, bucket: string, method: string): Promise<S3Response> {
+export async function publicAccessBlockOp(
+  ctx: ApiContext,
+  req: S3Request,
+  bucket: string,
+  method: string,
+): Promise<S3Response> {
   const s = await bucketSettings(ctx, bucket);
   if (method === 'GET') {
     if (!s.config.publicAccessBlock) throw new S3Error('NoSuchPublicAccessBlockConfiguration');
@@ -66,7 +80,11 @@ export async function publicAccessBlockOp(ctx: ApiContext, req: S3Request, bucke
 }
 
 export async function ownershipControlsOp(
-  ctx: ApiContext, req: S3Request, bucket: string, method: string, hasForeignGrants: (s: BucketSettings) => boolean,
+  ctx: ApiContext,
+  req: S3Request,
+  bucket: string,
+  method: string,
+  hasForeignGrants: (s: BucketSettings) => boolean,
 ): Promise<S3Response> {
   const s = await bucketSettings(ctx, bucket);
   if (method === 'GET') {

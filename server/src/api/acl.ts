@@ -31,7 +31,15 @@ export interface Acl {
 /** User-metadata entry holding an object's ACL (JSON of Acl); hidden from x-amz-meta-* responses. */
 export const OBJECT_ACL_META = 'cairn:acl';
 
-const CANNED = new Set(['private', 'public-read', 'public-read-write', 'authenticated-read', 'bucket-owner-read', 'bucket-owner-full-control', 'aws-exec-read']);
+const CANNED = new Set([
+  'private',
+  'public-read',
+  'public-read-write',
+  'authenticated-read',
+  'bucket-owner-read',
+  'bucket-owner-full-control',
+  'aws-exec-read',
+]);
 
 /** The default canonical user id of an access key (sha256 hex, as for the root in listings). */
 export function canonicalId(accessKey: string): string {
@@ -68,20 +76,25 @@ function userGrant(accessKey: string, permission: Permission): Grant {
 
 /** Grants of a canned ACL for a resource owned by `owner` in a bucket owned by `bucketOwner`. */
 export function cannedAcl(canned: string, owner: string, bucketOwner: string): Acl {
-  if (!CANNED.has(canned)) throw new S3Error('InvalidArgument', undefined, { ArgumentName: 'x-amz-acl', ArgumentValue: canned });
+  if (!CANNED.has(canned))
+    throw new S3Error('InvalidArgument', undefined, { ArgumentName: 'x-amz-acl', ArgumentValue: canned });
   const grants: Grant[] = [];
   if (canned === 'public-read' || canned === 'public-read-write') grants.push({ uri: ALL_USERS, permission: 'READ' });
   if (canned === 'public-read-write') grants.push({ uri: ALL_USERS, permission: 'WRITE' });
   if (canned === 'authenticated-read') grants.push({ uri: AUTHENTICATED_USERS, permission: 'READ' });
   grants.push(userGrant(owner, 'FULL_CONTROL'));
   if (bucketOwner !== owner && canned === 'bucket-owner-read') grants.push(userGrant(bucketOwner, 'READ'));
-  if (bucketOwner !== owner && canned === 'bucket-owner-full-control') grants.push(userGrant(bucketOwner, 'FULL_CONTROL'));
+  if (bucketOwner !== owner && canned === 'bucket-owner-full-control')
+    grants.push(userGrant(bucketOwner, 'FULL_CONTROL'));
   return { owner, grants };
 }
 
 const GRANT_HEADERS: [string, Permission][] = [
-  ['x-amz-grant-full-control', 'FULL_CONTROL'], ['x-amz-grant-read', 'READ'], ['x-amz-grant-write', 'WRITE'],
-  ['x-amz-grant-read-acp', 'READ_ACP'], ['x-amz-grant-write-acp', 'WRITE_ACP'],
+  ['x-amz-grant-full-control', 'FULL_CONTROL'],
+  ['x-amz-grant-read', 'READ'],
+  ['x-amz-grant-write', 'WRITE'],
+  ['x-amz-grant-read-acp', 'READ_ACP'],
+  ['x-amz-grant-write-acp', 'WRITE_ACP'],
 ];
 
 /**
@@ -124,22 +137,30 @@ function headerGrants(h: IncomingHttpHeaders, owner: string, acc: Accounts): Acl
  * The ACL a write asks for: x-amz-acl, x-amz-grant-* headers, or undefined (the caller keeps its default).
  * Both at once is an error, as S3 answers it.
  */
-export function requestedAcl(h: IncomingHttpHeaders, owner: string, bucketOwner: string, acc: Accounts): Acl | undefined {
+export function requestedAcl(
+  h: IncomingHttpHeaders,
+  owner: string,
+  bucketOwner: string,
+  acc: Accounts,
+): Acl | undefined {
   const canned = typeof h['x-amz-acl'] === 'string' ? h['x-amz-acl'] : undefined;
   const granted = headerGrants(h, owner, acc);
-  if (canned !== undefined && granted) throw new S3Error('InvalidRequest', 'Specifying both Canned ACLs and Header Grants is not allowed');
+  if (canned !== undefined && granted)
+    throw new S3Error('InvalidRequest', 'Specifying both Canned ACLs and Header Grants is not allowed');
   return canned !== undefined ? cannedAcl(canned, owner, bucketOwner) : granted;
 }
 
 /** An AccessControlPolicy document (PutBucketAcl / PutObjectAcl body). The owner stays as it is. */
 function knownId(acc: Accounts, id: string): string {
   const key = acc.keyOf(id);
-  if (key === undefined) throw new S3Error('InvalidArgument', 'Invalid id', { ArgumentName: 'CanonicalUser/ID', ArgumentValue: id });
+  if (key === undefined)
+    throw new S3Error('InvalidArgument', 'Invalid id', { ArgumentName: 'CanonicalUser/ID', ArgumentValue: id });
   return key;
 }
 
 function knownUri(uri: string): string {
-  if (uri !== ALL_USERS && uri !== AUTHENTICATED_USERS) throw new S3Error('InvalidArgument', 'Invalid group uri', { ArgumentName: 'Group/URI', ArgumentValue: uri });
+  if (uri !== ALL_USERS && uri !== AUTHENTICATED_USERS)
+    throw new S3Error('InvalidArgument', 'Invalid group uri', { ArgumentName: 'Group/URI', ArgumentValue: uri });
   return uri;
 }
 
@@ -168,7 +189,12 @@ export function parseAclDocument(xml: string, owner: string, acc: Accounts): Acl
 }
 
 /** Does this ACL give `accessKey` (undefined: anonymous) the permission? FULL_CONTROL implies all. */
-export function aclAllows(acl: Acl | undefined, accessKey: string | undefined, permission: Permission, ignorePublic = false): boolean {
+export function aclAllows(
+  acl: Acl | undefined,
+  accessKey: string | undefined,
+  permission: Permission,
+  ignorePublic = false,
+): boolean {
   if (!acl) return false;
   return acl.grants.some((g) => {
     if (g.permission !== permission && g.permission !== 'FULL_CONTROL') return false;
@@ -202,14 +228,21 @@ export function withObjectAcl(meta: Record<string, string>, acl: Acl | undefined
 }
 
 export function aclXml(acl: Acl, acc: Accounts): string {
-  const grantee = (g: Grant) => (g.uri !== undefined ? { URI: g.uri } : { ID: acc.idOf(g.key ?? ''), DisplayName: acc.nameOf(g.key ?? '') });
+  const grantee = (g: Grant) =>
+    g.uri !== undefined ? { URI: g.uri } : { ID: acc.idOf(g.key ?? ''), DisplayName: acc.nameOf(g.key ?? '') };
   return toXml('AccessControlPolicy', {
     Owner: { ID: acc.idOf(acl.owner), DisplayName: acc.nameOf(acl.owner) },
     // Group grants first, then users (as RGW lists them); the order within each kind is kept.
-    AccessControlList: { Grant: [...acl.grants.filter((g) => g.uri !== undefined), ...acl.grants.filter((g) => g.uri === undefined)].map((g) => ({ Grantee: grantee(g), Permission: g.permission })) },
-  }).replace(/<Grantee>(\s*<(ID|URI)>)/g, (_m, rest: string, tag: string) => (
-    `<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="${tag === 'URI' ? 'Group' : 'CanonicalUser'}">${rest}`
-  ));
+    AccessControlList: {
+      Grant: [...acl.grants.filter((g) => g.uri !== undefined), ...acl.grants.filter((g) => g.uri === undefined)].map(
+        (g) => ({ Grantee: grantee(g), Permission: g.permission }),
+      ),
+    },
+  }).replace(
+    /<Grantee>(\s*<(ID|URI)>)/g,
+    (_m, rest: string, tag: string) =>
+      `<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="${tag === 'URI' ? 'Group' : 'CanonicalUser'}">${rest}`,
+  );
 }
 
 /** Refuses ACL changes the bucket's settings forbid: ACLs disabled (BucketOwnerEnforced), public ACLs blocked. */
@@ -233,7 +266,10 @@ export async function newObjectAcl(ctx: ApiContext, req: S3Request, bucket: stri
   const ownership = s.ownership;
   const canned = typeof req.headers['x-amz-acl'] === 'string' ? req.headers['x-amz-acl'] : undefined;
   if (ownership === 'BucketOwnerEnforced') {
-    if ((canned !== undefined && canned !== 'bucket-owner-full-control') || GRANT_HEADERS.some(([h]) => req.headers[h] !== undefined)) {
+    if (
+      (canned !== undefined && canned !== 'bucket-owner-full-control') ||
+      GRANT_HEADERS.some(([h]) => req.headers[h] !== undefined)
+    ) {
       throw new S3Error('AccessControlListNotSupported');
     }
     return undefined;

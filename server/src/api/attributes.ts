@@ -7,10 +7,29 @@ import { toXml, type XmlValue } from './xml.js';
 
 const KNOWN = new Set(['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize']);
 
-export async function getObjectAttributes(ctx: ApiContext, req: S3Request, bucket: string, key: string, versionId?: string): Promise<S3Response> {
-  const wanted = new Set(String(req.headers['x-amz-object-attributes'] ?? '').split(',').map((s) => s.trim()).filter(Boolean));
-  if (wanted.size === 0) throw new S3Error('InvalidArgument', 'Invalid attribute name specified.', { ArgumentName: 'x-amz-object-attributes' });
-  for (const w of wanted) if (!KNOWN.has(w)) throw new S3Error('InvalidArgument', 'Invalid attribute name specified.', { ArgumentName: 'x-amz-object-attributes', ArgumentValue: w });
+export async function getObjectAttributes(
+  ctx: ApiContext,
+  req: S3Request,
+  bucket: string,
+  key: string,
+  versionId?: string,
+): Promise<S3Response> {
+  const wanted = new Set(
+    String(req.headers['x-amz-object-attributes'] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+  if (wanted.size === 0)
+    throw new S3Error('InvalidArgument', 'Invalid attribute name specified.', {
+      ArgumentName: 'x-amz-object-attributes',
+    });
+  for (const w of wanted)
+    if (!KNOWN.has(w))
+      throw new S3Error('InvalidArgument', 'Invalid attribute name specified.', {
+        ArgumentName: 'x-amz-object-attributes',
+        ArgumentValue: w,
+      });
   const info = await readableVersion(ctx, bucket, key, versionId);
   const maxParts = Number(req.headers['x-amz-max-parts'] ?? 1000);
   const marker = Number(req.headers['x-amz-part-number-marker'] ?? 0);
@@ -30,7 +49,11 @@ export async function getObjectAttributes(ctx: ApiContext, req: S3Request, bucke
       NextPartNumberMarker: page.length ? page[page.length - 1].number : marker,
       MaxParts: maxParts,
       IsTruncated: after.length > page.length,
-      Part: page.map((p) => ({ PartNumber: p.number, Size: p.size, ...(p.checksum ? { [`Checksum${p.checksum.algorithm}`]: p.checksum.value } : {}) })),
+      Part: page.map((p) => ({
+        PartNumber: p.number,
+        Size: p.size,
+        ...(p.checksum ? { [`Checksum${p.checksum.algorithm}`]: p.checksum.value } : {}),
+      })),
     };
   }
   if (wanted.has('StorageClass')) body.StorageClass = info.storageClass;

@@ -41,7 +41,10 @@ type Verdict = 'Allow' | 'Deny' | 'None';
 
 /** Actions the bucket owner may always do, whatever its policy says (it must be able to fix the policy). */
 const OWNER_ALWAYS = new Set([
-  's3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:GetBucketPolicy', 's3:GetBucketPolicyStatus',
+  's3:PutBucketPolicy',
+  's3:DeleteBucketPolicy',
+  's3:GetBucketPolicy',
+  's3:GetBucketPolicyStatus',
 ]);
 
 /** What an ACL must grant for an action, and whether the bucket's or the object's ACL is asked. */
@@ -118,7 +121,10 @@ function objectLookup(ctx: ApiContext, r: Resource): () => Promise<ObjectInfo | 
 }
 
 async function aclGrants(
-  req: AccessRequest, s: BucketSettings, action: string, object: () => Promise<ObjectInfo | undefined>,
+  req: AccessRequest,
+  s: BucketSettings,
+  action: string,
+  object: () => Promise<ObjectInfo | undefined>,
 ): Promise<boolean> {
   const need = ACL_NEEDS[action];
   if (!need) return false;
@@ -133,7 +139,10 @@ async function aclGrants(
 
 /** The verdict of the bucket's policy and ACLs, and whether the caller owns the bucket. */
 async function decide(
-  ctx: ApiContext, req: AccessRequest, action: string, r: Resource,
+  ctx: ApiContext,
+  req: AccessRequest,
+  action: string,
+  r: Resource,
 ): Promise<{ owner: boolean; verdict: Verdict }> {
   // A missing bucket is NoSuchBucket for everyone, as S3 answers it.
   const s = await bucketSettings(ctx, r.bucket);
@@ -177,7 +186,9 @@ export async function authorize(ctx: ApiContext, req: AccessRequest, action: str
  * must have this canonical id, else AccessDenied as S3 answers.
  */
 export async function checkExpectedOwner(
-  ctx: ApiContext, bucket: string, expected: string | string[] | undefined,
+  ctx: ApiContext,
+  bucket: string,
+  expected: string | string[] | undefined,
 ): Promise<void> {
   if (expected === undefined) return;
   const s = await bucketSettings(ctx, bucket);

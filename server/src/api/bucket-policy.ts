@@ -43,7 +43,7 @@ const MAX_POLICY_DEPTH = 8;
 
 const malformed = (message: string) => new S3Error('MalformedPolicy', message);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const NOT_JSON = 'Policies must be valid JSON and the first byte must be \'{\'';
+const NOT_JSON = "Policies must be valid JSON and the first byte must be '{'";
 
 /** A string or a list of strings (the grammar's only list shape); anything else is MalformedPolicy. */
 function strings(v: unknown, field: string): string[] | undefined {
@@ -68,7 +68,7 @@ function principalSet(v: unknown): Set<string> | undefined {
   if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
     const aws = strings((v as Record<string, unknown>).AWS, 'Principal');
     if (aws === undefined) throw malformed('Invalid principal in policy');
-    return new Set(aws.map((p) => (p === '*' ? '*' : p.split(/[:/]/).pop() ?? p)));
+    return new Set(aws.map((p) => (p === '*' ? '*' : (p.split(/[:/]/).pop() ?? p))));
   }
   throw malformed('Invalid principal in policy');
 }
@@ -123,9 +123,14 @@ function compileStatement(s: unknown, bucket: string, version: unknown): PolicyS
     }
   }
   return {
-    effect: st.Effect, principals, notPrincipals, conditions,
-    actions: globs(actions, true), notActions: globs(notActions, true),
-    resources: globs(resources), notResources: globs(notResources),
+    effect: st.Effect,
+    principals,
+    notPrincipals,
+    conditions,
+    actions: globs(actions, true),
+    notActions: globs(notActions, true),
+    resources: globs(resources),
+    notResources: globs(notResources),
   };
 }
 

@@ -3,7 +3,17 @@ import { S3Error, isS3Error } from '../errors.js';
 import type { VersioningState } from '../storage/object-layer.js';
 import type { ListBucketsParams } from './operation.js';
 import { checkOwnership, ownershipXml } from './access-config.js';
-import { accounts, aclXml, cannedAcl, checkAclAllowed, objectAcl, parseAclDocument, requestedAcl, withObjectAcl, type Acl } from './acl.js';
+import {
+  accounts,
+  aclXml,
+  cannedAcl,
+  checkAclAllowed,
+  objectAcl,
+  parseAclDocument,
+  requestedAcl,
+  withObjectAcl,
+  type Acl,
+} from './acl.js';
 import { bucketSettings, type BucketSettings } from './bucket-settings.js';
 import { readableVersion } from './object-read.js';
 import { checkBucketName } from './names.js';
@@ -24,14 +34,18 @@ export async function createBucket(ctx: ApiContext, req: S3Request, bucket: stri
     }
     location = str(doc.LocationConstraint);
     if (location !== undefined && location !== '' && location !== ctx.region) {
-      throw new S3Error('IllegalLocationConstraintException', `The ${location} location constraint is incompatible for the region specific endpoint this request was sent to.`);
+      throw new S3Error(
+        'IllegalLocationConstraintException',
+        `The ${location} location constraint is incompatible for the region specific endpoint this request was sent to.`,
+      );
     }
   }
   const creator = req.caller?.accessKey ?? accounts(ctx).rootKey;
   const acl = requestedAcl(req.headers, creator, creator, accounts(ctx));
   const ownershipHeader = req.headers['x-amz-object-ownership'];
   const ownership = ownershipHeader === undefined ? undefined : checkOwnership(String(ownershipHeader));
-  if (ownership === 'BucketOwnerEnforced' && acl && acl.grants.length > 1) throw new S3Error('InvalidBucketAclWithObjectOwnership');
+  if (ownership === 'BucketOwnerEnforced' && acl && acl.grants.length > 1)
+    throw new S3Error('InvalidBucketAclWithObjectOwnership');
   try {
     await ctx.storage.makeBucket(bucket, {
       ...(acl ? { acl: JSON.stringify(acl) } : {}),
@@ -84,28 +98,36 @@ export async function listBuckets(ctx: ApiContext, p: ListBucketsParams, caller?
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   if (caller && !caller.root) {
     // A bucket deleted since the listing is simply left out; any other failure is the answer.
-    const ownerOf = (name: string) => ctx.storage.getBucketConfig(name).then((c) => c.owner, (e: unknown) => {
-      if (isS3Error(e) && e.code === 'NoSuchBucket') return undefined;
-      throw e;
-    });
+    const ownerOf = (name: string) =>
+      ctx.storage.getBucketConfig(name).then(
+        (c) => c.owner,
+        (e: unknown) => {
+          if (isS3Error(e) && e.code === 'NoSuchBucket') return undefined;
+          throw e;
+        },
+      );
     const owners = await Promise.all(all.map((b) => ownerOf(b.name)));
     all = all.filter((_, i) => owners[i] === caller.accessKey);
   }
   const page = all.slice(0, p.maxBuckets);
   const truncated = all.length > page.length;
-  return xmlResponse(toXml('ListAllMyBucketsResult', {
-    Owner: { ID: ctx.owner.id, DisplayName: ctx.owner.displayName },
-    Buckets: { Bucket: page.map((b) => ({ Name: b.name, CreationDate: b.created, BucketRegion: ctx.region })) },
-    ContinuationToken: truncated ? Buffer.from(page[page.length - 1].name, 'utf8').toString('base64url') : undefined,
-    Prefix: p.prefix || undefined,
-  }));
+  return xmlResponse(
+    toXml('ListAllMyBucketsResult', {
+      Owner: { ID: ctx.owner.id, DisplayName: ctx.owner.displayName },
+      Buckets: { Bucket: page.map((b) => ({ Name: b.name, CreationDate: b.created, BucketRegion: ctx.region })) },
+      ContinuationToken: truncated ? Buffer.from(page[page.length - 1].name, 'utf8').toString('base64url') : undefined,
+      Prefix: p.prefix || undefined,
+    }),
+  );
 }
 
 export async function getBucketLocation(ctx: ApiContext, bucket: string): Promise<S3Response> {
   const cfg = await ctx.storage.getBucketConfig(bucket);
   // us-east-1 is reported as an empty LocationConstraint, as S3 does.
   const loc = cfg.location && cfg.location !== 'us-east-1' ? escapeXml(cfg.location) : '';
-  return xmlResponse(`<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="${S3_NS}">${loc}</LocationConstraint>`);
+  return xmlResponse(
+    `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="${S3_NS}">${loc}</LocationConstraint>`,
+  );
 }
 
 export async function getBucketVersioning(ctx: ApiContext, bucket: string): Promise<S3Response> {
@@ -128,7 +150,11 @@ export async function putBucketVersioning(ctx: ApiContext, req: S3Request, bucke
   const mfa = str(doc.MfaDelete);
   if (mfa !== undefined && mfa !== 'Disabled') throw new S3Error('NotImplemented', 'MFA delete is not supported');
   const cfg = await ctx.storage.getBucketConfig(bucket);
-  if (status === 'Suspended' && cfg.objectLockEnabled) throw new S3Error('InvalidRequest', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
+  if (status === 'Suspended' && cfg.objectLockEnabled)
+    throw new S3Error(
+      'InvalidRequest',
+      'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.',
+    );
   await ctx.storage.updateBucketConfig(bucket, { versioning: status as VersioningState });
   return emptyResponse(200);
 }
@@ -153,7 +179,13 @@ export async function getAcl(ctx: ApiContext, bucket: string, key?: string, vers
 }
 
 /** PutBucketAcl / PutObjectAcl: a canned ACL, x-amz-grant-* headers or an AccessControlPolicy body. */
-export async function putAcl(ctx: ApiContext, req: S3Request, bucket: string, key?: string, versionId?: string): Promise<S3Response> {
+export async function putAcl(
+  ctx: ApiContext,
+  req: S3Request,
+  bucket: string,
+  key?: string,
+  versionId?: string,
+): Promise<S3Response> {
   const body = await readDocument(req);
   const s = await bucketSettings(ctx, bucket);
   const bucketOwner = bucketOwnerKey(ctx, s.owner);
@@ -164,15 +196,27 @@ export async function putAcl(ctx: ApiContext, req: S3Request, bucket: string, ke
     if (acl) throw new S3Error('UnexpectedContent', 'This request does not support content');
     acl = parseAclDocument(body, owner, accounts(ctx));
   }
-  if (!acl) throw new S3Error('MissingSecurityHeader', 'Your request was missing a required header', { MissingHeaderName: 'x-amz-acl' });
+  if (!acl)
+    throw new S3Error('MissingSecurityHeader', 'Your request was missing a required header', {
+      MissingHeaderName: 'x-amz-acl',
+    });
   checkAclAllowed(s, acl);
   if (info === undefined) await ctx.storage.updateBucketConfig(bucket, { acl: JSON.stringify(acl) });
-  else await ctx.storage.updateObjectMetadata(bucket, key!, { versionId: info.versionId, userMetadata: withObjectAcl(info.userMetadata, acl) });
+  else
+    await ctx.storage.updateObjectMetadata(bucket, key!, {
+      versionId: info.versionId,
+      userMetadata: withObjectAcl(info.userMetadata, acl),
+    });
   return emptyResponse(200);
 }
 
 /** Subresources that exist in S3 but not in Cairn: reads answer "not configured", writes NotImplemented. */
-export async function unsupportedBucketOp(ctx: ApiContext, bucket: string, subresource: string, method: string): Promise<S3Response> {
+export async function unsupportedBucketOp(
+  ctx: ApiContext,
+  bucket: string,
+  subresource: string,
+  method: string,
+): Promise<S3Response> {
   await ctx.storage.headBucket(bucket);
   if (method === 'GET') {
     if (subresource === 'lifecycle') throw new S3Error('NoSuchLifecycleConfiguration');

@@ -9,7 +9,15 @@ import { authorize, checkExpectedOwner } from './authorize.js';
 import { checkConditions, quoteEtag } from './object-headers.js';
 import { refuseDeleteMarker } from './object-read.js';
 import { writePrecondition } from './object-put.js';
-import { MAX_SINGLE_PUT, checkKey, contentHeaders, requestedAlgorithm, storageClass, taggingHeader, userMetadata } from './put-input.js';
+import {
+  MAX_SINGLE_PUT,
+  checkKey,
+  contentHeaders,
+  requestedAlgorithm,
+  storageClass,
+  taggingHeader,
+  userMetadata,
+} from './put-input.js';
 import { xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 import { toXml } from './xml.js';
 
@@ -21,10 +29,16 @@ export interface CopySource {
 
 function parseCopyRange(v: string, size: number): ByteRange {
   const m = /^bytes=(\d+)-(\d+)$/.exec(v.trim());
-  if (!m) throw new S3Error('InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy', { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: v });
+  if (!m)
+    throw new S3Error(
+      'InvalidArgument',
+      'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy',
+      { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: v },
+    );
   const start = Number(m[1]);
   const end = Number(m[2]);
-  if (end < start || end >= size) throw new S3Error('InvalidRange', undefined, { RangeRequested: v, ActualObjectSize: String(size) });
+  if (end < start || end >= size)
+    throw new S3Error('InvalidRange', undefined, { RangeRequested: v, ActualObjectSize: String(size) });
   return { start, end };
 }
 
@@ -35,14 +49,22 @@ async function openSource(ctx: ApiContext, req: S3Request, src: ObjectRef): Prom
   const opened = await ctx.storage.openObject(src.bucket, src.key, { versionId: src.versionId });
   // A copy names a delete marker's version id: InvalidRequest (not GET's 405); the latest being one: NoSuchKey.
   if (opened.info.deleteMarker && src.versionId) {
-    throw new S3Error('InvalidRequest', 'The source of a copy request may not specifically refer to a delete marker by version id.');
+    throw new S3Error(
+      'InvalidRequest',
+      'The source of a copy request may not specifically refer to a delete marker by version id.',
+    );
   }
   refuseDeleteMarker(opened.info, src.versionId);
   checkConditions(req.headers, opened.info, 'x-amz-copy-source-');
   return opened;
 }
 
-export async function openCopySource(ctx: ApiContext, req: S3Request, src: ObjectRef, rangeHeader?: string): Promise<CopySource> {
+export async function openCopySource(
+  ctx: ApiContext,
+  req: S3Request,
+  src: ObjectRef,
+  rangeHeader?: string,
+): Promise<CopySource> {
   const source = await openSource(ctx, req, src);
   const range = rangeHeader !== undefined ? parseCopyRange(rangeHeader, source.info.size) : undefined;
   return { info: source.info, body: await source.read(range), range };
@@ -52,22 +74,35 @@ function directive(req: S3Request, name: string): 'COPY' | 'REPLACE' {
   const v = req.headers[name];
   if (v === undefined) return 'COPY';
   const s = String(v).toUpperCase();
-  if (s !== 'COPY' && s !== 'REPLACE') throw new S3Error('InvalidArgument', `Unknown ${name}`, { ArgumentName: name, ArgumentValue: String(v) });
+  if (s !== 'COPY' && s !== 'REPLACE')
+    throw new S3Error('InvalidArgument', `Unknown ${name}`, { ArgumentName: name, ArgumentValue: String(v) });
   return s;
 }
 
-export async function copyObject(ctx: ApiContext, req: S3Request, bucket: string, key: string, source: ObjectRef): Promise<S3Response> {
+export async function copyObject(
+  ctx: ApiContext,
+  req: S3Request,
+  bucket: string,
+  key: string,
+  source: ObjectRef,
+): Promise<S3Response> {
   checkKey(key);
   const metaDirective = directive(req, 'x-amz-metadata-directive');
   const tagDirective = directive(req, 'x-amz-tagging-directive');
   const opened = await openSource(ctx, req, source);
   const { info } = opened;
-  if (info.size > MAX_SINGLE_PUT) throw new S3Error('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120');
+  if (info.size > MAX_SINGLE_PUT)
+    throw new S3Error(
+      'InvalidRequest',
+      'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120',
+    );
   const newClass = storageClass(req.headers);
   const replace = metaDirective === 'REPLACE';
   // The copy is a new object: its ACL is the one asked for (or the writer's default), never the source's.
   const acl = await newObjectAcl(ctx, req, bucket);
-  const meta = replace ? { contentHeaders: contentHeaders(req.headers), userMetadata: withObjectAcl(userMetadata(req.headers), acl) } : { contentHeaders: info.contentHeaders, userMetadata: withObjectAcl(info.userMetadata, acl) };
+  const meta = replace
+    ? { contentHeaders: contentHeaders(req.headers), userMetadata: withObjectAcl(userMetadata(req.headers), acl) }
+    : { contentHeaders: info.contentHeaders, userMetadata: withObjectAcl(info.userMetadata, acl) };
   const tagging = tagDirective === 'REPLACE' ? (taggingHeader(req.headers) ?? '') : info.tagging;
 
   const h: Record<string, string> = {};
@@ -84,10 +119,17 @@ export async function copyObject(ctx: ApiContext, req: S3Request, bucket: string
   if (sameObject && (!source.versionId || source.versionId === info.versionId) && info.isLatest) {
     const checksumChange = requested !== undefined && !checksumKept;
     if (!replace && tagDirective === 'COPY' && (!newClass || newClass === info.storageClass) && !checksumChange) {
-      throw new S3Error('InvalidRequest', "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
+      throw new S3Error(
+        'InvalidRequest',
+        "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+      );
     }
     if ((!newClass || newClass === info.storageClass) && checksumKept) {
-      const updated = await ctx.storage.updateObjectMetadata(bucket, key, { versionId: info.versionId, ...meta, tagging: tagging ?? null });
+      const updated = await ctx.storage.updateObjectMetadata(bucket, key, {
+        versionId: info.versionId,
+        ...meta,
+        tagging: tagging ?? null,
+      });
       if (updated.versionId !== 'null') h['x-amz-version-id'] = updated.versionId;
       return copyResult(updated, h);
     }
@@ -106,6 +148,12 @@ export async function copyObject(ctx: ApiContext, req: S3Request, bucket: string
 }
 
 function copyResult(out: ObjectInfo, h: Record<string, string>): S3Response {
-  const checksum = out.checksum ? { [`Checksum${out.checksum.algorithm}`]: out.checksum.value, ChecksumType: out.checksum.type } : {};
-  return xmlResponse(toXml('CopyObjectResult', { LastModified: out.lastModified, ETag: quoteEtag(out.etag), ...checksum }), 200, h);
+  const checksum = out.checksum
+    ? { [`Checksum${out.checksum.algorithm}`]: out.checksum.value, ChecksumType: out.checksum.type }
+    : {};
+  return xmlResponse(
+    toXml('CopyObjectResult', { LastModified: out.lastModified, ETag: quoteEtag(out.etag), ...checksum }),
+    200,
+    h,
+  );
 }

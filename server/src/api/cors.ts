@@ -36,8 +36,12 @@ export function parseCors(xml: string): CorsRule[] {
       maxAge: o.MaxAgeSeconds !== undefined ? Number(str(o.MaxAgeSeconds)) : undefined,
     };
     if (rule.origins.length === 0 || rule.methods.length === 0) throw new S3Error('MalformedXML');
-    for (const m of rule.methods) if (!METHODS.has(m)) throw new S3Error('InvalidRequest', `Found unsupported HTTP method in CORS config. Unsupported method is ${m}`);
-    for (const origin of rule.origins) if ((origin.match(/\*/g) ?? []).length > 1) throw new S3Error('InvalidRequest', `AllowedOrigin "${origin}" can not have more than one wildcard.`);
+    for (const m of rule.methods)
+      if (!METHODS.has(m))
+        throw new S3Error('InvalidRequest', `Found unsupported HTTP method in CORS config. Unsupported method is ${m}`);
+    for (const origin of rule.origins)
+      if ((origin.match(/\*/g) ?? []).length > 1)
+        throw new S3Error('InvalidRequest', `AllowedOrigin "${origin}" can not have more than one wildcard.`);
     return rule;
   });
   if (rules.length === 0 || rules.length > 100) throw new S3Error('MalformedXML');
@@ -53,14 +57,26 @@ function wildcard(pattern: string, value: string): boolean {
   return value.length >= pre.length + post.length && value.startsWith(pre) && value.endsWith(post);
 }
 
-export function matchRule(rules: CorsRule[], origin: string, method: string, requestHeaders: string[]): CorsRule | undefined {
-  return rules.find((r) =>
-    r.origins.some((o) => wildcard(o, origin)) &&
-    r.methods.includes(method) &&
-    requestHeaders.every((h) => r.headerPatterns.some((p) => wildcard(p, h.toLowerCase()))));
+export function matchRule(
+  rules: CorsRule[],
+  origin: string,
+  method: string,
+  requestHeaders: string[],
+): CorsRule | undefined {
+  return rules.find(
+    (r) =>
+      r.origins.some((o) => wildcard(o, origin)) &&
+      r.methods.includes(method) &&
+      requestHeaders.every((h) => r.headerPatterns.some((p) => wildcard(p, h.toLowerCase()))),
+  );
 }
 
-export function corsHeaders(rule: CorsRule, origin: string, method: string, preflight: boolean): Record<string, string> {
+export function corsHeaders(
+  rule: CorsRule,
+  origin: string,
+  method: string,
+  preflight: boolean,
+): Record<string, string> {
   const h: Record<string, string> = {
     'access-control-allow-origin': rule.origins.includes('*') ? '*' : origin,
     'access-control-allow-methods': rule.methods.join(', '),
@@ -74,14 +90,21 @@ export function corsHeaders(rule: CorsRule, origin: string, method: string, pref
 }
 
 /** The comma-separated Access-Control-Request-Headers list, trimmed. */
-const requestedHeaders = (v: unknown): string[] => String(v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const requestedHeaders = (v: unknown): string[] =>
+  String(v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /**
  * Headers for an actual (non-preflight) request with an Origin; empty when no rule matches. Like S3, a request
  * that also carries Access-Control-Request-Method (and -Headers) is matched on those, not on its own method.
  */
 export async function actualRequestCors(
-  ctx: ApiContext, bucket: string, origin: string, method: string,
+  ctx: ApiContext,
+  bucket: string,
+  origin: string,
+  method: string,
   headers: Record<string, string | string[] | undefined> = {},
 ): Promise<Record<string, string>> {
   let s: BucketSettings;
@@ -102,13 +125,17 @@ export async function preflight(ctx: ApiContext, req: S3Request, bucket: string)
   const origin = req.headers.origin;
   const method = req.headers['access-control-request-method'];
   // As S3: a preflight without Origin is a bad request (400); one without a request method is refused (403).
-  if (typeof origin !== 'string') throw new S3Error('BadRequest', 'Insufficient information. Origin request header needed.');
+  if (typeof origin !== 'string')
+    throw new S3Error('BadRequest', 'Insufficient information. Origin request header needed.');
   if (typeof method !== 'string') throw new S3Error('CORSForbidden', 'Invalid Access-Control-Request-Method header.');
   const { cors } = await bucketSettings(ctx, bucket);
   if (!cors) {
-    throw new S3Error('CORSForbidden', 'CORSResponse: This CORS request is not allowed. This is usually because the '
-      + 'evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are '
-      + 'not whitelisted by the resource\'s CORS spec.');
+    throw new S3Error(
+      'CORSForbidden',
+      'CORSResponse: This CORS request is not allowed. This is usually because the ' +
+        'evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are ' +
+        "not whitelisted by the resource's CORS spec.",
+    );
   }
   const reqHeaders = requestedHeaders(req.headers['access-control-request-headers']);
   const rule = matchRule(cors, origin, method, reqHeaders);
@@ -129,7 +156,12 @@ export async function putBucketCors(ctx: ApiContext, req: S3Request, bucket: str
   const rules = parseCors(await readDocument(req, 64 * 1024));
   const xml = toXml('CORSConfiguration', {
     CORSRule: rules.map((r) => ({
-      ID: r.id, AllowedHeader: r.headers, AllowedMethod: r.methods, AllowedOrigin: r.origins, ExposeHeader: r.expose, MaxAgeSeconds: r.maxAge,
+      ID: r.id,
+      AllowedHeader: r.headers,
+      AllowedMethod: r.methods,
+      AllowedOrigin: r.origins,
+      ExposeHeader: r.expose,
+      MaxAgeSeconds: r.maxAge,
     })),
   });
   await ctx.storage.updateBucketConfig(bucket, { cors: xml });

@@ -20,7 +20,11 @@ function deletePrecondition(ifMatch: string | undefined, versionId: string | und
 }
 
 export async function deleteObject(
-  ctx: ApiContext, req: S3Request, bucket: string, key: string, versionId: string | undefined,
+  ctx: ApiContext,
+  req: S3Request,
+  bucket: string,
+  key: string,
+  versionId: string | undefined,
 ): Promise<S3Response> {
   const ifMatch = typeof req.headers['if-match'] === 'string' ? req.headers['if-match'] : undefined;
   const precondition = deletePrecondition(ifMatch, versionId);

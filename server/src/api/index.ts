@@ -20,7 +20,14 @@ import type { ApiContext, IncomingRequest, S3Request, S3Response } from './types
 import { refuseUnimplemented } from './unimplemented.js';
 
 export type {
-  ApiContext, ApiLogger, Caller, DecodedBody, Endpoint, IncomingRequest, S3Request, S3Response,
+  ApiContext,
+  ApiLogger,
+  Caller,
+  DecodedBody,
+  Endpoint,
+  IncomingRequest,
+  S3Request,
+  S3Response,
 } from './types.js';
 export type { Operation, OperationName } from './operation.js';
 export type { ObjectLayer, RecyclingBody } from '../storage/object-layer.js';
@@ -45,53 +52,98 @@ export async function handle(ctx: ApiContext, incoming: IncomingRequest): Promis
 async function run(ctx: ApiContext, req: S3Request): Promise<S3Response> {
   const op = req.op;
   switch (op.name) {
-    case 'ListBuckets': return bucket.listBuckets(ctx, op.params, req.caller);
-    case 'CreateBucket': return bucket.createBucket(ctx, req, op.bucket);
-    case 'HeadBucket': return bucket.headBucket(ctx, op.bucket);
-    case 'DeleteBucket': return bucket.deleteBucket(ctx, op.bucket);
-    case 'GetBucketLocation': return bucket.getBucketLocation(ctx, op.bucket);
-    case 'GetBucketVersioning': return bucket.getBucketVersioning(ctx, op.bucket);
-    case 'PutBucketVersioning': return bucket.putBucketVersioning(ctx, req, op.bucket);
-    case 'GetBucketAcl': return bucket.getAcl(ctx, op.bucket);
-    case 'PutBucketAcl': return bucket.putAcl(ctx, req, op.bucket);
-    case 'PublicAccessBlock': return publicAccessBlockOp(ctx, req, op.bucket, op.method);
+    case 'ListBuckets':
+      return bucket.listBuckets(ctx, op.params, req.caller);
+    case 'CreateBucket':
+      return bucket.createBucket(ctx, req, op.bucket);
+    case 'HeadBucket':
+      return bucket.headBucket(ctx, op.bucket);
+    case 'DeleteBucket':
+      return bucket.deleteBucket(ctx, op.bucket);
+    case 'GetBucketLocation':
+      return bucket.getBucketLocation(ctx, op.bucket);
+    case 'GetBucketVersioning':
+      return bucket.getBucketVersioning(ctx, op.bucket);
+    case 'PutBucketVersioning':
+      return bucket.putBucketVersioning(ctx, req, op.bucket);
+    case 'GetBucketAcl':
+      return bucket.getAcl(ctx, op.bucket);
+    case 'PutBucketAcl':
+      return bucket.putAcl(ctx, req, op.bucket);
+    case 'PublicAccessBlock':
+      return publicAccessBlockOp(ctx, req, op.bucket, op.method);
     case 'OwnershipControls':
       return ownershipControlsOp(ctx, req, op.bucket, op.method, (s) => hasForeignGrants(s.acl));
-    case 'UnsupportedBucketOp': return bucket.unsupportedBucketOp(ctx, op.bucket, op.subresource, op.method);
-    case 'GetBucketTagging': return tagging.getBucketTagging(ctx, op.bucket);
-    case 'PutBucketTagging': return tagging.putBucketTagging(ctx, req, op.bucket);
-    case 'DeleteBucketTagging': return tagging.deleteBucketTagging(ctx, op.bucket);
-    case 'GetBucketCors': return cors.getBucketCors(ctx, op.bucket);
-    case 'PutBucketCors': return cors.putBucketCors(ctx, req, op.bucket);
-    case 'DeleteBucketCors': return cors.deleteBucketCors(ctx, op.bucket);
-    case 'Preflight': return cors.preflight(ctx, req, op.bucket);
-    case 'GetBucketPolicy': return policy.getBucketPolicy(ctx, op.bucket);
-    case 'PutBucketPolicy': return policy.putBucketPolicy(ctx, req, op.bucket);
-    case 'DeleteBucketPolicy': return policy.deleteBucketPolicy(ctx, op.bucket);
-    case 'GetBucketPolicyStatus': return policy.getBucketPolicyStatus(ctx, op.bucket);
-    case 'ListObjectsV1': return listObjectsV1(ctx, op.bucket, op.params);
-    case 'ListObjectsV2': return listObjectsV2(ctx, op.bucket, op.params);
-    case 'ListObjectVersions': return listObjectVersions(ctx, op.bucket, op.params);
-    case 'ListMultipartUploads': return mp.listMultipartUploads(ctx, op.bucket, op.params);
-    case 'DeleteObjects': return deleteObjects(ctx, req, op.bucket);
-    case 'GetObject': return getOrHeadObject(ctx, req, op.bucket, op.key, op.versionId, op.partNumber, false);
-    case 'HeadObject': return getOrHeadObject(ctx, req, op.bucket, op.key, op.versionId, op.partNumber, true);
-    case 'PutObject': return putObject(ctx, req, op.bucket, op.key);
-    case 'CopyObject': return copyObject(ctx, req, op.bucket, op.key, op.source);
-    case 'DeleteObject': return deleteObject(ctx, req, op.bucket, op.key, op.versionId);
-    case 'GetObjectTagging': return tagging.getObjectTagging(ctx, op.bucket, op.key, op.versionId);
-    case 'PutObjectTagging': return tagging.putObjectTagging(ctx, req, op.bucket, op.key, op.versionId);
-    case 'DeleteObjectTagging': return tagging.deleteObjectTagging(ctx, op.bucket, op.key, op.versionId);
-    case 'GetObjectAttributes': return getObjectAttributes(ctx, req, op.bucket, op.key, op.versionId);
-    case 'GetObjectAcl': return bucket.getAcl(ctx, op.bucket, op.key, op.versionId);
-    case 'PutObjectAcl': return bucket.putAcl(ctx, req, op.bucket, op.key, op.versionId);
-    case 'CreateMultipartUpload': return mp.createMultipartUpload(ctx, req, op.bucket, op.key);
-    case 'UploadPart': return mp.uploadPart(ctx, req, op.bucket, op.key, op.uploadId, op.partNumber);
-    case 'UploadPartCopy': return mp.uploadPartCopy(ctx, req, op.bucket, op.key, op.uploadId, op.partNumber, op.source);
-    case 'CompleteMultipartUpload': return mp.completeMultipartUpload(ctx, req, op.bucket, op.key, op.uploadId);
-    case 'AbortMultipartUpload': return mp.abortMultipartUpload(ctx, op.bucket, op.key, op.uploadId);
-    case 'ListParts': return mp.listParts(ctx, op.bucket, op.key, op.uploadId, op.partNumberMarker, op.maxParts);
-    case 'SelectObjectContent': return selectObjectContent(ctx, req, op.bucket, op.key);
+    case 'UnsupportedBucketOp':
+      return bucket.unsupportedBucketOp(ctx, op.bucket, op.subresource, op.method);
+    case 'GetBucketTagging':
+      return tagging.getBucketTagging(ctx, op.bucket);
+    case 'PutBucketTagging':
+      return tagging.putBucketTagging(ctx, req, op.bucket);
+    case 'DeleteBucketTagging':
+      return tagging.deleteBucketTagging(ctx, op.bucket);
+    case 'GetBucketCors':
+      return cors.getBucketCors(ctx, op.bucket);
+    case 'PutBucketCors':
+      return cors.putBucketCors(ctx, req, op.bucket);
+    case 'DeleteBucketCors':
+      return cors.deleteBucketCors(ctx, op.bucket);
+    case 'Preflight':
+      return cors.preflight(ctx, req, op.bucket);
+    case 'GetBucketPolicy':
+      return policy.getBucketPolicy(ctx, op.bucket);
+    case 'PutBucketPolicy':
+      return policy.putBucketPolicy(ctx, req, op.bucket);
+    case 'DeleteBucketPolicy':
+      return policy.deleteBucketPolicy(ctx, op.bucket);
+    case 'GetBucketPolicyStatus':
+      return policy.getBucketPolicyStatus(ctx, op.bucket);
+    case 'ListObjectsV1':
+      return listObjectsV1(ctx, op.bucket, op.params);
+    case 'ListObjectsV2':
+      return listObjectsV2(ctx, op.bucket, op.params);
+    case 'ListObjectVersions':
+      return listObjectVersions(ctx, op.bucket, op.params);
+    case 'ListMultipartUploads':
+      return mp.listMultipartUploads(ctx, op.bucket, op.params);
+    case 'DeleteObjects':
+      return deleteObjects(ctx, req, op.bucket);
+    case 'GetObject':
+      return getOrHeadObject(ctx, req, op.bucket, op.key, op.versionId, op.partNumber, false);
+    case 'HeadObject':
+      return getOrHeadObject(ctx, req, op.bucket, op.key, op.versionId, op.partNumber, true);
+    case 'PutObject':
+      return putObject(ctx, req, op.bucket, op.key);
+    case 'CopyObject':
+      return copyObject(ctx, req, op.bucket, op.key, op.source);
+    case 'DeleteObject':
+      return deleteObject(ctx, req, op.bucket, op.key, op.versionId);
+    case 'GetObjectTagging':
+      return tagging.getObjectTagging(ctx, op.bucket, op.key, op.versionId);
+    case 'PutObjectTagging':
+      return tagging.putObjectTagging(ctx, req, op.bucket, op.key, op.versionId);
+    case 'DeleteObjectTagging':
+      return tagging.deleteObjectTagging(ctx, op.bucket, op.key, op.versionId);
+    case 'GetObjectAttributes':
+      return getObjectAttributes(ctx, req, op.bucket, op.key, op.versionId);
+    case 'GetObjectAcl':
+      return bucket.getAcl(ctx, op.bucket, op.key, op.versionId);
+    case 'PutObjectAcl':
+      return bucket.putAcl(ctx, req, op.bucket, op.key, op.versionId);
+    case 'CreateMultipartUpload':
+      return mp.createMultipartUpload(ctx, req, op.bucket, op.key);
+    case 'UploadPart':
+      return mp.uploadPart(ctx, req, op.bucket, op.key, op.uploadId, op.partNumber);
+    case 'UploadPartCopy':
+      return mp.uploadPartCopy(ctx, req, op.bucket, op.key, op.uploadId, op.partNumber, op.source);
+    case 'CompleteMultipartUpload':
+      return mp.completeMultipartUpload(ctx, req, op.bucket, op.key, op.uploadId);
+    case 'AbortMultipartUpload':
+      return mp.abortMultipartUpload(ctx, op.bucket, op.key, op.uploadId);
+    case 'ListParts':
+      return mp.listParts(ctx, op.bucket, op.key, op.uploadId, op.partNumberMarker, op.maxParts);
+    case 'SelectObjectContent':
+      return selectObjectContent(ctx, req, op.bucket, op.key);
     case 'UnsupportedObjectOp':
       // torrent, retention, legal-hold, restore: the object must exist; the feature does not yet.
       await ctx.storage.headObject(op.bucket, op.key, { versionId: op.versionId });

@@ -2,26 +2,46 @@
 // list uploads. Part-size and ETag validation of Complete happen in storage; the order and the count here.
 import { createHash } from 'node:crypto';
 import { S3Error, isS3Error } from '../errors.js';
-import type { ChecksumType, CompletePart, MultipartUploadInfo, ObjectInfo, StoredChecksum } from '../storage/object-layer.js';
+import type {
+  ChecksumType,
+  CompletePart,
+  MultipartUploadInfo,
+  ObjectInfo,
+  StoredChecksum,
+} from '../storage/object-layer.js';
 import { openCopySource } from './copy.js';
 import { encoder } from './list.js';
 import { checksumHeaderName, quoteEtag, unquoteEtag } from './object-headers.js';
 import { writePrecondition, writeResultHeaders } from './object-put.js';
 import { accounts, newObjectAcl, withObjectAcl } from './acl.js';
-import { checkKey, contentHeaders, integrity, requestedAlgorithm, storageClass, taggingHeader, userMetadata } from './put-input.js';
+import {
+  checkKey,
+  contentHeaders,
+  integrity,
+  requestedAlgorithm,
+  storageClass,
+  taggingHeader,
+  userMetadata,
+} from './put-input.js';
 import { readDocument } from './request-body.js';
 import { emptyResponse, objectUrl, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 import { many, parseXml, str, toXml, type XmlValue } from './xml.js';
 
 const MAX_PART_SIZE = 5 * 1024 ** 3;
 
-export async function createMultipartUpload(ctx: ApiContext, req: S3Request, bucket: string, key: string): Promise<S3Response> {
+export async function createMultipartUpload(
+  ctx: ApiContext,
+  req: S3Request,
+  bucket: string,
+  key: string,
+): Promise<S3Response> {
   checkKey(key);
   const typeHeader = req.headers['x-amz-checksum-type'];
   let checksumType: ChecksumType | undefined;
   if (typeHeader !== undefined) {
     const t = String(typeHeader).toUpperCase();
-    if (t !== 'FULL_OBJECT' && t !== 'COMPOSITE') throw new S3Error('InvalidRequest', 'Value for x-amz-checksum-type header is invalid.');
+    if (t !== 'FULL_OBJECT' && t !== 'COMPOSITE')
+      throw new S3Error('InvalidRequest', 'Value for x-amz-checksum-type header is invalid.');
     checksumType = t;
   }
   const alg = requestedAlgorithm(req.headers);
@@ -40,19 +60,46 @@ export async function createMultipartUpload(ctx: ApiContext, req: S3Request, buc
   const h: Record<string, string> = {};
   if (up.checksumAlgorithm) h['x-amz-checksum-algorithm'] = up.checksumAlgorithm;
   if (up.checksumType) h['x-amz-checksum-type'] = up.checksumType;
-  return xmlResponse(toXml('InitiateMultipartUploadResult', { Bucket: bucket, Key: key, UploadId: up.uploadId }), 200, h);
+  return xmlResponse(
+    toXml('InitiateMultipartUploadResult', { Bucket: bucket, Key: key, UploadId: up.uploadId }),
+    200,
+    h,
+  );
 }
 
-export async function uploadPart(ctx: ApiContext, req: S3Request, bucket: string, key: string, uploadId: string, partNumber: number): Promise<S3Response> {
+export async function uploadPart(
+  ctx: ApiContext,
+  req: S3Request,
+  bucket: string,
+  key: string,
+  uploadId: string,
+  partNumber: number,
+): Promise<S3Response> {
   if (req.size > MAX_PART_SIZE) throw new S3Error('EntityTooLarge');
-  const part = await ctx.storage.putObjectPart(bucket, key, uploadId, partNumber, req.body, { size: req.size, ...integrity(req.headers, req.trailers) });
+  const part = await ctx.storage.putObjectPart(bucket, key, uploadId, partNumber, req.body, {
+    size: req.size,
+    ...integrity(req.headers, req.trailers),
+  });
   const h: Record<string, string> = { etag: quoteEtag(part.etag) };
   if (part.checksum) h[checksumHeaderName(part.checksum)] = part.checksum.value;
   return emptyResponse(200, h);
 }
 
-export async function uploadPartCopy(ctx: ApiContext, req: S3Request, bucket: string, key: string, uploadId: string, partNumber: number, source: { bucket: string; key: string; versionId?: string }): Promise<S3Response> {
-  const src = await openCopySource(ctx, req, source, typeof req.headers['x-amz-copy-source-range'] === 'string' ? req.headers['x-amz-copy-source-range'] : undefined);
+export async function uploadPartCopy(
+  ctx: ApiContext,
+  req: S3Request,
+  bucket: string,
+  key: string,
+  uploadId: string,
+  partNumber: number,
+  source: { bucket: string; key: string; versionId?: string },
+): Promise<S3Response> {
+  const src = await openCopySource(
+    ctx,
+    req,
+    source,
+    typeof req.headers['x-amz-copy-source-range'] === 'string' ? req.headers['x-amz-copy-source-range'] : undefined,
+  );
   const size = src.range ? src.range.end - src.range.start + 1 : src.info.size;
   if (size > MAX_PART_SIZE) throw new S3Error('EntityTooLarge');
   const part = await ctx.storage.putObjectPart(bucket, key, uploadId, partNumber, src.body, { size });
@@ -94,7 +141,13 @@ function expectedSize(h: S3Request['headers']): number | undefined {
   return Number(v);
 }
 
-export async function completeMultipartUpload(ctx: ApiContext, req: S3Request, bucket: string, key: string, uploadId: string): Promise<S3Response> {
+export async function completeMultipartUpload(
+  ctx: ApiContext,
+  req: S3Request,
+  bucket: string,
+  key: string,
+  uploadId: string,
+): Promise<S3Response> {
   // Up to 10,000 parts, each a Part with PartNumber, ETag and one checksum (one element spare).
   const maxElements = 1 + 10_000 * 5;
   const text = await readDocument(req, undefined, { checksumHeaders: false, maxElements });
@@ -104,23 +157,37 @@ export async function completeMultipartUpload(ctx: ApiContext, req: S3Request, b
     const num = str(o.PartNumber);
     const etag = str(o.ETag);
     if (num === undefined || etag === undefined || !/^\d+$/.test(num)) throw new S3Error('MalformedXML');
-    const checksum = str(o.ChecksumCRC32) ?? str(o.ChecksumCRC32C) ?? str(o.ChecksumCRC64NVME) ?? str(o.ChecksumSHA1) ?? str(o.ChecksumSHA256);
+    const checksum =
+      str(o.ChecksumCRC32) ??
+      str(o.ChecksumCRC32C) ??
+      str(o.ChecksumCRC64NVME) ??
+      str(o.ChecksumSHA1) ??
+      str(o.ChecksumSHA256);
     return { number: Number(num), etag: unquoteEtag(etag), checksum };
   });
-  if (parts.length === 0) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
-  if (parts.length > 10000) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
-  for (let i = 1; i < parts.length; i++) if (parts[i].number <= parts[i - 1].number) throw new S3Error('InvalidPartOrder');
+  if (parts.length === 0)
+    throw new S3Error(
+      'MalformedXML',
+      'The XML you provided was not well-formed or did not validate against our published schema',
+    );
+  if (parts.length > 10000)
+    throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
+  for (let i = 1; i < parts.length; i++)
+    if (parts[i].number <= parts[i - 1].number) throw new S3Error('InvalidPartOrder');
   let info: ObjectInfo;
   try {
     info = await ctx.storage.completeMultipartUpload(bucket, key, uploadId, parts, {
-      precondition: writePrecondition(req.headers), verifyChecksum: expectedChecksum(req.headers),
+      precondition: writePrecondition(req.headers),
+      verifyChecksum: expectedChecksum(req.headers),
       expectedSize: expectedSize(req.headers),
     });
   } catch (e) {
     // Completing an upload again (a client retry) answers with the object it created, as S3 does.
     if (!isS3Error(e) || e.code !== 'NoSuchUpload') throw e;
     const current = await ctx.storage.headObject(bucket, key).catch(() => null);
-    const etag = `${createHash('md5').update(Buffer.concat(parts.map((p) => Buffer.from(p.etag, 'hex')))).digest('hex')}-${parts.length}`;
+    const etag = `${createHash('md5')
+      .update(Buffer.concat(parts.map((p) => Buffer.from(p.etag, 'hex'))))
+      .digest('hex')}-${parts.length}`;
     if (!current || current.deleteMarker || current.etag !== etag) throw e;
     info = current;
   }
@@ -131,12 +198,25 @@ export async function completeMultipartUpload(ctx: ApiContext, req: S3Request, b
     checksum[`Checksum${info.checksum.algorithm}`] = info.checksum.value;
     checksum.ChecksumType = info.checksum.type;
   }
-  return xmlResponse(toXml('CompleteMultipartUploadResult', {
-    Location: objectUrl(req.endpoint, bucket, key), Bucket: bucket, Key: key, ETag: quoteEtag(info.etag), ...checksum,
-  }), 200, h);
+  return xmlResponse(
+    toXml('CompleteMultipartUploadResult', {
+      Location: objectUrl(req.endpoint, bucket, key),
+      Bucket: bucket,
+      Key: key,
+      ETag: quoteEtag(info.etag),
+      ...checksum,
+    }),
+    200,
+    h,
+  );
 }
 
-export async function abortMultipartUpload(ctx: ApiContext, bucket: string, key: string, uploadId: string): Promise<S3Response> {
+export async function abortMultipartUpload(
+  ctx: ApiContext,
+  bucket: string,
+  key: string,
+  uploadId: string,
+): Promise<S3Response> {
   await ctx.storage.abortMultipartUpload(bucket, key, uploadId);
   return emptyResponse(204);
 }
@@ -148,50 +228,84 @@ function initiatorOf(ctx: ApiContext, u: MultipartUploadInfo): { ID: string; Dis
   return { ID: acc.idOf(key), DisplayName: acc.nameOf(key) };
 }
 
-export async function listParts(ctx: ApiContext, bucket: string, key: string, uploadId: string, partNumberMarker: number | undefined, maxParts: number): Promise<S3Response> {
+export async function listParts(
+  ctx: ApiContext,
+  bucket: string,
+  key: string,
+  uploadId: string,
+  partNumberMarker: number | undefined,
+  maxParts: number,
+): Promise<S3Response> {
   const r = await ctx.storage.listParts(bucket, key, uploadId, { partNumberMarker, maxParts });
   const owner = initiatorOf(ctx, r.upload);
-  return xmlResponse(toXml('ListPartsResult', {
-    Bucket: bucket, Key: key, UploadId: uploadId,
-    Initiator: owner, Owner: owner,
-    StorageClass: r.upload.storageClass,
-    PartNumberMarker: partNumberMarker ?? 0,
-    NextPartNumberMarker: r.nextPartNumberMarker ?? (r.parts.length ? r.parts[r.parts.length - 1].number : 0),
-    MaxParts: maxParts,
-    IsTruncated: r.isTruncated,
-    ChecksumAlgorithm: r.upload.checksumAlgorithm,
-    ChecksumType: r.upload.checksumType,
-    Part: r.parts.map((p) => ({
-      PartNumber: p.number, LastModified: p.lastModified, ETag: quoteEtag(p.etag), Size: p.size,
-      ...(p.checksum ? { [`Checksum${p.checksum.algorithm}`]: p.checksum.value } : {}),
-    })),
-  }));
+  return xmlResponse(
+    toXml('ListPartsResult', {
+      Bucket: bucket,
+      Key: key,
+      UploadId: uploadId,
+      Initiator: owner,
+      Owner: owner,
+      StorageClass: r.upload.storageClass,
+      PartNumberMarker: partNumberMarker ?? 0,
+      NextPartNumberMarker: r.nextPartNumberMarker ?? (r.parts.length ? r.parts[r.parts.length - 1].number : 0),
+      MaxParts: maxParts,
+      IsTruncated: r.isTruncated,
+      ChecksumAlgorithm: r.upload.checksumAlgorithm,
+      ChecksumType: r.upload.checksumType,
+      Part: r.parts.map((p) => ({
+        PartNumber: p.number,
+        LastModified: p.lastModified,
+        ETag: quoteEtag(p.etag),
+        Size: p.size,
+        ...(p.checksum ? { [`Checksum${p.checksum.algorithm}`]: p.checksum.value } : {}),
+      })),
+    }),
+  );
 }
 
 export async function listMultipartUploads(
-  ctx: ApiContext, bucket: string,
-  p: { prefix: string; delimiter?: string; keyMarker: string; uploadIdMarker?: string; maxUploads: number; encodingType?: 'url' },
+  ctx: ApiContext,
+  bucket: string,
+  p: {
+    prefix: string;
+    delimiter?: string;
+    keyMarker: string;
+    uploadIdMarker?: string;
+    maxUploads: number;
+    encodingType?: 'url';
+  },
 ): Promise<S3Response> {
   const enc = encoder(p.encodingType);
   const r = await ctx.storage.listMultipartUploads(bucket, {
-    prefix: p.prefix || undefined, delimiter: p.delimiter, keyMarker: p.keyMarker || undefined, uploadIdMarker: p.uploadIdMarker, maxUploads: p.maxUploads,
+    prefix: p.prefix || undefined,
+    delimiter: p.delimiter,
+    keyMarker: p.keyMarker || undefined,
+    uploadIdMarker: p.uploadIdMarker,
+    maxUploads: p.maxUploads,
   });
-  return xmlResponse(toXml('ListMultipartUploadsResult', {
-    Bucket: bucket,
-    KeyMarker: enc(p.keyMarker) ?? '',
-    UploadIdMarker: p.uploadIdMarker ?? '',
-    NextKeyMarker: enc(r.nextKeyMarker) ?? '',
-    NextUploadIdMarker: r.nextUploadIdMarker ?? '',
-    Delimiter: enc(p.delimiter),
-    Prefix: enc(p.prefix) ?? '',
-    EncodingType: p.encodingType,
-    MaxUploads: p.maxUploads,
-    IsTruncated: r.isTruncated,
-    Upload: r.uploads.map((u) => ({
-      Key: enc(u.key), UploadId: u.uploadId, Initiator: initiatorOf(ctx, u), Owner: initiatorOf(ctx, u), StorageClass: u.storageClass, Initiated: u.initiated,
-      ChecksumAlgorithm: u.checksumAlgorithm, ChecksumType: u.checksumType,
-    })),
-    CommonPrefixes: r.commonPrefixes.map((cp) => ({ Prefix: enc(cp) })),
-  }));
+  return xmlResponse(
+    toXml('ListMultipartUploadsResult', {
+      Bucket: bucket,
+      KeyMarker: enc(p.keyMarker) ?? '',
+      UploadIdMarker: p.uploadIdMarker ?? '',
+      NextKeyMarker: enc(r.nextKeyMarker) ?? '',
+      NextUploadIdMarker: r.nextUploadIdMarker ?? '',
+      Delimiter: enc(p.delimiter),
+      Prefix: enc(p.prefix) ?? '',
+      EncodingType: p.encodingType,
+      MaxUploads: p.maxUploads,
+      IsTruncated: r.isTruncated,
+      Upload: r.uploads.map((u) => ({
+        Key: enc(u.key),
+        UploadId: u.uploadId,
+        Initiator: initiatorOf(ctx, u),
+        Owner: initiatorOf(ctx, u),
+        StorageClass: u.storageClass,
+        Initiated: u.initiated,
+        ChecksumAlgorithm: u.checksumAlgorithm,
+        ChecksumType: u.checksumType,
+      })),
+      CommonPrefixes: r.commonPrefixes.map((cp) => ({ Prefix: enc(cp) })),
+    }),
+  );
 }
-

@@ -19,8 +19,15 @@ function applyOverrides(req: S3Request, h: Record<string, string | number>): voi
   for (const [param, header] of Object.entries(OVERRIDES)) {
     const v = req.query.get(param);
     if (v === null) continue;
-    if (!req.caller) throw new S3Error('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
-    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(v)) throw new S3Error('InvalidArgument', `${param} contains characters not allowed in a header`, { ArgumentName: param });
+    if (!req.caller)
+      throw new S3Error(
+        'InvalidRequest',
+        'Request specific response headers cannot be used for anonymous GET requests.',
+      );
+    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(v))
+      throw new S3Error('InvalidArgument', `${param} contains characters not allowed in a header`, {
+        ArgumentName: param,
+      });
     h[header] = asHeaderBytes(v);
   }
 }
@@ -33,16 +40,25 @@ interface Plan {
   notModified?: S3Response;
 }
 
-function planAnswer(req: S3Request, info: ObjectInfo, versionId: string | undefined, partNumber: number | undefined): Plan {
+function planAnswer(
+  req: S3Request,
+  info: ObjectInfo,
+  versionId: string | undefined,
+  partNumber: number | undefined,
+): Plan {
   if (partNumber !== undefined && partNumber > Math.max(1, info.parts?.length ?? 1)) {
     throw new S3Error('InvalidPart', 'The requested partnumber is not satisfiable');
   }
   refuseDeleteMarker(info, versionId);
   // A whole-object checksum describes whole-object answers only (ranges and parts get none, as in S3).
-  const checksumMode = String(req.headers['x-amz-checksum-mode'] ?? '').toUpperCase() === 'ENABLED' && req.headers.range === undefined;
+  const checksumMode =
+    String(req.headers['x-amz-checksum-mode'] ?? '').toUpperCase() === 'ENABLED' && req.headers.range === undefined;
   const headers = objectHeaders(info, { checksumMode: checksumMode && partNumber === undefined });
   if (checkConditions(req.headers, info) === 304) {
-    const h: Record<string, string | number> = { etag: quoteEtag(info.etag), 'last-modified': httpDate(info.lastModified) };
+    const h: Record<string, string | number> = {
+      etag: quoteEtag(info.etag),
+      'last-modified': httpDate(info.lastModified),
+    };
     if (headers['x-amz-version-id']) h['x-amz-version-id'] = headers['x-amz-version-id'];
     return { headers, notModified: emptyResponse(304, h) };
   }
@@ -54,7 +70,8 @@ function planAnswer(req: S3Request, info: ObjectInfo, versionId: string | undefi
     headers['x-amz-checksum-type'] = info.checksum?.type ?? part.checksum.type;
   }
   const rangeHeader = typeof req.headers.range === 'string' ? req.headers.range : undefined;
-  if (rangeHeader !== undefined && partNumber !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
+  if (rangeHeader !== undefined && partNumber !== undefined)
+    throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
   const range = partNumber === undefined ? parseRange(rangeHeader, info.size) : partRange(info, partNumber);
   return { headers, range };
 }
@@ -67,7 +84,15 @@ function markNoSuchKey(e: unknown): never {
   throw e;
 }
 
-export async function getOrHeadObject(ctx: ApiContext, req: S3Request, bucket: string, key: string, versionId: string | undefined, partNumber: number | undefined, head: boolean): Promise<S3Response> {
+export async function getOrHeadObject(
+  ctx: ApiContext,
+  req: S3Request,
+  bucket: string,
+  key: string,
+  versionId: string | undefined,
+  partNumber: number | undefined,
+  head: boolean,
+): Promise<S3Response> {
   // One metadata read decides headers, conditions and range, and the bytes read are that same version's.
   const object = await ctx.storage.openObject(bucket, key, { versionId }).catch(markNoSuchKey);
   const { info } = object;

@@ -4,7 +4,11 @@ import { S3Error } from '../errors.js';
 import type { ByteRange, ObjectInfo, StoredChecksum } from '../storage/object-layer.js';
 
 export const quoteEtag = (etag: string): string => `"${etag}"`;
-export const unquoteEtag = (etag: string): string => etag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+export const unquoteEtag = (etag: string): string =>
+  etag
+    .trim()
+    .replace(/^W\//, '')
+    .replace(/^"(.*)"$/, '$1');
 export const httpDate = (d: Date): string => d.toUTCString();
 
 /**
@@ -22,7 +26,10 @@ export function tagCount(tagging: string | undefined): number {
   return new URLSearchParams(tagging).size;
 }
 
-export function objectHeaders(info: ObjectInfo, opts: { checksumMode?: boolean } = {}): Record<string, string | number> {
+export function objectHeaders(
+  info: ObjectInfo,
+  opts: { checksumMode?: boolean } = {},
+): Record<string, string | number> {
   const h: Record<string, string | number> = {
     etag: quoteEtag(info.etag),
     'last-modified': httpDate(info.lastModified),
@@ -62,7 +69,11 @@ const seconds = (d: Date): number => Math.floor(d.getTime() / 1000);
  * RFC 7232 order, as S3 applies it: If-Match (412) before If-Unmodified-Since; If-None-Match (304 for
  * GET/HEAD) before If-Modified-Since. Returns 304 or undefined; throws PreconditionFailed.
  */
-export function checkConditions(headers: Record<string, string | string[] | undefined>, info: ObjectInfo, prefix = ''): 304 | undefined {
+export function checkConditions(
+  headers: Record<string, string | string[] | undefined>,
+  info: ObjectInfo,
+  prefix = '',
+): 304 | undefined {
   const ifMatch = headerOf(headers, `${prefix}if-match`);
   const ifNoneMatch = headerOf(headers, `${prefix}if-none-match`);
   const ifModSince = headerOf(headers, `${prefix}if-modified-since`);
@@ -72,7 +83,8 @@ export function checkConditions(headers: Record<string, string | string[] | unde
     if (!etagMatches(ifMatch, info.etag)) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
   } else if (ifUnmodSince !== undefined) {
     const t = Date.parse(ifUnmodSince);
-    if (!Number.isNaN(t) && modified > Math.floor(t / 1000)) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Unmodified-Since' });
+    if (!Number.isNaN(t) && modified > Math.floor(t / 1000))
+      throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Unmodified-Since' });
   }
   if (ifNoneMatch !== undefined) {
     if (etagMatches(ifNoneMatch, info.etag)) {
@@ -82,7 +94,8 @@ export function checkConditions(headers: Record<string, string | string[] | unde
   } else if (ifModSince !== undefined) {
     const t = Date.parse(ifModSince);
     if (!Number.isNaN(t) && modified <= Math.floor(t / 1000)) {
-      if (prefix) throw new S3Error('PreconditionFailed', undefined, { Condition: 'x-amz-copy-source-If-Modified-Since' });
+      if (prefix)
+        throw new S3Error('PreconditionFailed', undefined, { Condition: 'x-amz-copy-source-If-Modified-Since' });
       return 304;
     }
   }
@@ -99,12 +112,14 @@ export function parseRange(value: string | undefined, size: number): ByteRange |
   if (!m || (m[1] === '' && m[2] === '')) return undefined;
   if (m[1] === '') {
     const n = Number(m[2]);
-    if (n === 0 || size === 0) throw new S3Error('InvalidRange', undefined, { RangeRequested: value, ActualObjectSize: String(size) });
+    if (n === 0 || size === 0)
+      throw new S3Error('InvalidRange', undefined, { RangeRequested: value, ActualObjectSize: String(size) });
     return { start: Math.max(0, size - n), end: size - 1 };
   }
   const start = Number(m[1]);
   const end = m[2] === '' ? size - 1 : Number(m[2]);
   if (m[2] !== '' && end < start) return undefined;
-  if (start >= size) throw new S3Error('InvalidRange', undefined, { RangeRequested: value, ActualObjectSize: String(size) });
+  if (start >= size)
+    throw new S3Error('InvalidRange', undefined, { RangeRequested: value, ActualObjectSize: String(size) });
   return { start, end: Math.min(end, size - 1) };
 }

@@ -5,7 +5,15 @@ import { S3Error } from '../errors.js';
 import type { ObjectInfo, PutOptions } from '../storage/object-layer.js';
 import { newObjectAcl, withObjectAcl } from './acl.js';
 import { checksumHeaderName, quoteEtag, unquoteEtag } from './object-headers.js';
-import { MAX_SINGLE_PUT, checkKey, contentHeaders, integrity, storageClass, taggingHeader, userMetadata } from './put-input.js';
+import {
+  MAX_SINGLE_PUT,
+  checkKey,
+  contentHeaders,
+  integrity,
+  storageClass,
+  taggingHeader,
+  userMetadata,
+} from './put-input.js';
 import { emptyResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 
 /**
@@ -25,7 +33,11 @@ export function writePrecondition(h: IncomingHttpHeaders): PutOptions['precondit
   const ifMatch = typeof h['if-match'] === 'string' ? h['if-match'] : undefined;
   if (ifNoneMatch === undefined && ifMatch === undefined) return undefined;
   return (current: ObjectInfo | null) => {
-    if (ifNoneMatch !== undefined && current && (ifNoneMatch.trim() === '*' || unquoteEtag(ifNoneMatch) === current.etag)) {
+    if (
+      ifNoneMatch !== undefined &&
+      current &&
+      (ifNoneMatch.trim() === '*' || unquoteEtag(ifNoneMatch) === current.etag)
+    ) {
       throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
     }
     if (ifMatch !== undefined) checkIfMatch(ifMatch, current);
@@ -44,7 +56,11 @@ export function writeResultHeaders(info: ObjectInfo): Record<string, string> {
 
 export async function putObject(ctx: ApiContext, req: S3Request, bucket: string, key: string): Promise<S3Response> {
   checkKey(key);
-  if (req.size > MAX_SINGLE_PUT) throw new S3Error('EntityTooLarge', undefined, { ProposedSize: String(req.size), MaxSizeAllowed: String(MAX_SINGLE_PUT) });
+  if (req.size > MAX_SINGLE_PUT)
+    throw new S3Error('EntityTooLarge', undefined, {
+      ProposedSize: String(req.size),
+      MaxSizeAllowed: String(MAX_SINGLE_PUT),
+    });
   const opts: PutOptions = {
     size: req.size,
     contentHeaders: contentHeaders(req.headers),

@@ -22,7 +22,10 @@ export function refuseDeleteMarker(info: ObjectInfo, versionId: string | undefin
 
 /** The metadata of the version a request names (or the latest), refused when it is a delete marker. */
 export async function readableVersion(
-  ctx: ApiContext, bucket: string, key: string, versionId: string | undefined,
+  ctx: ApiContext,
+  bucket: string,
+  key: string,
+  versionId: string | undefined,
 ): Promise<ObjectInfo> {
   const info = await ctx.storage.headObject(bucket, key, { versionId });
   refuseDeleteMarker(info, versionId);
@@ -31,7 +34,10 @@ export async function readableVersion(
 
 /** The version a request names (or the latest), opened for reading; refused when it is a delete marker. */
 export async function openReadable(
-  ctx: ApiContext, bucket: string, key: string, versionId: string | undefined,
+  ctx: ApiContext,
+  bucket: string,
+  key: string,
+  versionId: string | undefined,
 ): Promise<OpenedObject> {
   const opened = await ctx.storage.openObject(bucket, key, { versionId });
   refuseDeleteMarker(opened.info, versionId);

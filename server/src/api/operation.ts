@@ -66,10 +66,24 @@ export type Operation =
   | (BucketOnly<'ListObjectsV1'> & { params: ListV1Params })
   | (BucketOnly<'ListObjectsV2'> & { params: ListV2Params })
   | (BucketOnly<'ListObjectVersions'> & {
-      params: { prefix: string; delimiter?: string; keyMarker: string; versionIdMarker?: string; maxKeys: number; encodingType?: 'url' };
+      params: {
+        prefix: string;
+        delimiter?: string;
+        keyMarker: string;
+        versionIdMarker?: string;
+        maxKeys: number;
+        encodingType?: 'url';
+      };
     })
   | (BucketOnly<'ListMultipartUploads'> & {
-      params: { prefix: string; delimiter?: string; keyMarker: string; uploadIdMarker?: string; maxUploads: number; encodingType?: 'url' };
+      params: {
+        prefix: string;
+        delimiter?: string;
+        keyMarker: string;
+        uploadIdMarker?: string;
+        maxUploads: number;
+        encodingType?: 'url';
+      };
     })
   /** A bucket subresource Cairn knows of but does not implement yet (lifecycle, encryption, ...). */
   | (BucketOnly<'UnsupportedBucketOp'> & { subresource: string; method: string })

@@ -94,8 +94,13 @@ export function dateOf(s: string): number {
   const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec), ms);
   // Date.UTC rolls fields over (month 13, day 31 of April): a date that does not exist is refused.
   const t = new Date(utc);
-  const exists = t.getUTCFullYear() === Number(y) && t.getUTCMonth() === Number(mo) - 1 && t.getUTCDate() === Number(d)
-    && t.getUTCHours() === Number(h) && t.getUTCMinutes() === Number(mi) && t.getUTCSeconds() === Number(sec);
+  const exists =
+    t.getUTCFullYear() === Number(y) &&
+    t.getUTCMonth() === Number(mo) - 1 &&
+    t.getUTCDate() === Number(d) &&
+    t.getUTCHours() === Number(h) &&
+    t.getUTCMinutes() === Number(mi) &&
+    t.getUTCSeconds() === Number(sec);
   if (!exists) return NaN;
   if (zone === 'Z') return utc;
   const offset = (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6))) * 60_000;
@@ -105,8 +110,11 @@ export function dateOf(s: string): number {
 
 type Compare = (a: number, b: number) => boolean;
 const ORDER: Record<string, Compare> = {
-  Equals: (a, b) => a === b, LessThan: (a, b) => a < b, LessThanEquals: (a, b) => a <= b,
-  GreaterThan: (a, b) => a > b, GreaterThanEquals: (a, b) => a >= b,
+  Equals: (a, b) => a === b,
+  LessThan: (a, b) => a < b,
+  LessThanEquals: (a, b) => a <= b,
+  GreaterThan: (a, b) => a > b,
+  GreaterThanEquals: (a, b) => a >= b,
 };
 
 /** Numeric* and Date*: the request's value against each policy value (NotEquals: against none of them). */
@@ -194,8 +202,14 @@ function valueTest(op: string, values: string[]): ValueTest | undefined {
 
 /** Operators that require the key not to match: true when the key is absent (IAM User Guide). */
 const NEGATED = new Set([
-  'StringNotEquals', 'StringNotEqualsIgnoreCase', 'StringNotLike', 'NumericNotEquals', 'DateNotEquals', 'NotIpAddress',
-  'ArnNotEquals', 'ArnNotLike',
+  'StringNotEquals',
+  'StringNotEqualsIgnoreCase',
+  'StringNotLike',
+  'NumericNotEquals',
+  'DateNotEquals',
+  'NotIpAddress',
+  'ArnNotEquals',
+  'ArnNotLike',
 ]);
 
 /** `ForAllValues:StringLikeIfExists` -> its set operator, base operator and IfExists. */

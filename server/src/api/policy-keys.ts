@@ -9,17 +9,42 @@ import { S3Error } from '../errors.js';
 
 /** Request headers a condition may name as `s3:<header>`; absent when the request does not send them. */
 export const CONDITION_HEADERS = [
-  'x-amz-acl', 'x-amz-copy-source', 'x-amz-metadata-directive', 'x-amz-storage-class', 'x-amz-server-side-encryption',
-  'x-amz-server-side-encryption-aws-kms-key-id', 'x-amz-server-side-encryption-customer-algorithm',
-  'x-amz-website-redirect-location', 'x-amz-content-sha256', 'x-amz-grant-full-control', 'x-amz-grant-read',
-  'x-amz-grant-write', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp', 'if-match', 'if-none-match',
+  'x-amz-acl',
+  'x-amz-copy-source',
+  'x-amz-metadata-directive',
+  'x-amz-storage-class',
+  'x-amz-server-side-encryption',
+  'x-amz-server-side-encryption-aws-kms-key-id',
+  'x-amz-server-side-encryption-customer-algorithm',
+  'x-amz-website-redirect-location',
+  'x-amz-content-sha256',
+  'x-amz-grant-full-control',
+  'x-amz-grant-read',
+  'x-amz-grant-write',
+  'x-amz-grant-read-acp',
+  'x-amz-grant-write-acp',
+  'if-match',
+  'if-none-match',
 ];
 
 /** Keys the condition context holds besides the headers (authorize.ts fills in each of them). */
 export const REQUEST_KEYS = [
-  'aws:sourceip', 'aws:securetransport', 'aws:referer', 'aws:useragent', 'aws:currenttime', 'aws:epochtime',
-  'aws:username', 'aws:userid', 'aws:principaltype', 'aws:requestedregion', 'aws:principalisawsservice',
-  'aws:viaawsservice', 's3:prefix', 's3:delimiter', 's3:max-keys', 's3:versionid',
+  'aws:sourceip',
+  'aws:securetransport',
+  'aws:referer',
+  'aws:useragent',
+  'aws:currenttime',
+  'aws:epochtime',
+  'aws:username',
+  'aws:userid',
+  'aws:principaltype',
+  'aws:requestedregion',
+  'aws:principalisawsservice',
+  'aws:viaawsservice',
+  's3:prefix',
+  's3:delimiter',
+  's3:max-keys',
+  's3:versionid',
 ];
 
 /** Per-tag keys: the tag's key follows the slash (the request's x-amz-tagging, the object's stored tags). */
@@ -29,12 +54,28 @@ const SUPPLIED = new Set([...REQUEST_KEYS, ...CONDITION_HEADERS.map((h) => `s3:$
 
 /** S3 condition keys AWS documents ("Actions, resources, and condition keys for Amazon S3") Cairn has no value for. */
 const S3_NOT_IMPLEMENTED = new Set([
-  's3:accessgrantsinstancearn', 's3:accesspointnetworkorigin', 's3:authtype', 's3:dataaccesspointaccount',
-  's3:dataaccesspointarn', 's3:existingjoboperation', 's3:existingjobpriority', 's3:inventoryaccessibleoptionalfields',
-  's3:jobsuspendedcause', 's3:locationconstraint', 's3:object-lock-legal-hold', 's3:object-lock-mode',
-  's3:object-lock-remaining-retention-days', 's3:object-lock-retain-until-date', 's3:objectcreationoperation',
-  's3:requestjoboperation', 's3:requestjobpriority', 's3:requestobjecttagkeys', 's3:resourceaccount',
-  's3:signatureage', 's3:signatureversion', 's3:tlsversion',
+  's3:accessgrantsinstancearn',
+  's3:accesspointnetworkorigin',
+  's3:authtype',
+  's3:dataaccesspointaccount',
+  's3:dataaccesspointarn',
+  's3:existingjoboperation',
+  's3:existingjobpriority',
+  's3:inventoryaccessibleoptionalfields',
+  's3:jobsuspendedcause',
+  's3:locationconstraint',
+  's3:object-lock-legal-hold',
+  's3:object-lock-mode',
+  's3:object-lock-remaining-retention-days',
+  's3:object-lock-retain-until-date',
+  's3:objectcreationoperation',
+  's3:requestjoboperation',
+  's3:requestjobpriority',
+  's3:requestobjecttagkeys',
+  's3:resourceaccount',
+  's3:signatureage',
+  's3:signatureversion',
+  's3:tlsversion',
 ]);
 const S3_NOT_IMPLEMENTED_PREFIXES = ['s3:buckettag/'];
 

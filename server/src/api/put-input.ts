@@ -6,7 +6,14 @@ import { S3Error } from '../errors.js';
 import type { ChecksumAlgorithm, PutOptions, StorageClass } from '../storage/object-layer.js';
 import { parseTagQuery } from './tags.js';
 
-const CONTENT_HEADERS = ['content-type', 'content-encoding', 'cache-control', 'content-disposition', 'content-language', 'expires'];
+const CONTENT_HEADERS = [
+  'content-type',
+  'content-encoding',
+  'cache-control',
+  'content-disposition',
+  'content-language',
+  'expires',
+];
 export const MAX_USER_METADATA = 2048;
 export const MAX_KEY_BYTES = 1024;
 export const MAX_SINGLE_PUT = 5 * 1024 ** 3;
@@ -37,7 +44,8 @@ export function checkKey(key: string): void {
 
 /** Values that will be sent back as response headers must be valid header text (POST form fields need not be). */
 function headerText(name: string, v: string): string {
-  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(v)) throw new S3Error('InvalidArgument', `${name} contains characters not allowed in a header`, { ArgumentName: name });
+  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(v))
+    throw new S3Error('InvalidArgument', `${name} contains characters not allowed in a header`, { ArgumentName: name });
   return v;
 }
 
@@ -47,7 +55,12 @@ export function contentHeaders(h: IncomingHttpHeaders): Record<string, string> {
     let v = one(h, name);
     if (v === undefined) continue;
     // aws-chunked is transfer framing, not a property of the stored object.
-    if (name === 'content-encoding' && v.includes('aws-chunked')) v = v.split(',').map((s) => s.trim()).filter((s) => s && s !== 'aws-chunked').join(', ');
+    if (name === 'content-encoding' && v.includes('aws-chunked'))
+      v = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s && s !== 'aws-chunked')
+        .join(', ');
     if (v !== '') out[name] = headerText(name, v);
   }
   return out;
@@ -60,12 +73,14 @@ export function userMetadata(h: IncomingHttpHeaders): Record<string, string> {
     if (!name.startsWith('x-amz-meta-') || value === undefined) continue;
     const k = name.slice('x-amz-meta-'.length);
     const v = headerText(name, Array.isArray(value) ? value.join(',') : value);
-    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(k)) throw new S3Error('InvalidArgument', 'Metadata names must be valid header names', { ArgumentName: name });
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(k))
+      throw new S3Error('InvalidArgument', 'Metadata names must be valid header names', { ArgumentName: name });
     // Values are the bytes as sent, one character per byte (dispatch.ts).
     size += k.length + Buffer.byteLength(v, /[^\x00-\xff]/.test(v) ? 'utf8' : 'latin1');
     out[k] = v;
   }
-  if (size > MAX_USER_METADATA) throw new S3Error('MetadataTooLarge', undefined, { Size: String(size), MaxSizeAllowed: String(MAX_USER_METADATA) });
+  if (size > MAX_USER_METADATA)
+    throw new S3Error('MetadataTooLarge', undefined, { Size: String(size), MaxSizeAllowed: String(MAX_USER_METADATA) });
   return out;
 }
 
@@ -102,7 +117,8 @@ export function requestedAlgorithm(h: IncomingHttpHeaders): ChecksumAlgorithm | 
   if (trailer) {
     const m = /^x-amz-checksum-(\w+)$/.exec(trailer.trim().toLowerCase());
     if (m && NOT_IMPLEMENTED_ALGORITHMS.has(m[1])) throw notImplementedAlgorithm(m[1]);
-    if (!m || !ALGORITHMS[m[1]]) throw new S3Error('InvalidRequest', `The value specified in the x-amz-trailer header is not supported`);
+    if (!m || !ALGORITHMS[m[1]])
+      throw new S3Error('InvalidRequest', `The value specified in the x-amz-trailer header is not supported`);
     return ALGORITHMS[m[1]].alg;
   }
   return undefined;
@@ -117,13 +133,18 @@ function validChecksumValue(alg: ChecksumAlgorithm, value: string): boolean {
  * Checks the request's Content-MD5 and x-amz-checksum-* (header now or trailer at the end of the body)
  * and returns the PutOptions fields that make storage compute and verify them before committing.
  */
-export function integrity(h: IncomingHttpHeaders, trailers: ReadonlyMap<string, string>): Pick<PutOptions, 'checksumAlgorithm' | 'verify'> {
+export function integrity(
+  h: IncomingHttpHeaders,
+  trailers: ReadonlyMap<string, string>,
+): Pick<PutOptions, 'checksumAlgorithm' | 'verify'> {
   const md5 = one(h, 'content-md5');
-  if (md5 !== undefined && (!/^[A-Za-z0-9+/]+=*$/.test(md5) || Buffer.from(md5, 'base64').length !== 16)) throw new S3Error('InvalidDigest');
+  if (md5 !== undefined && (!/^[A-Za-z0-9+/]+=*$/.test(md5) || Buffer.from(md5, 'base64').length !== 16))
+    throw new S3Error('InvalidDigest');
   const alg = requestedAlgorithm(h);
   const headerName = alg ? `x-amz-checksum-${alg.toLowerCase()}` : undefined;
   const headerValue = headerName ? one(h, headerName) : undefined;
-  if (alg && headerValue !== undefined && !validChecksumValue(alg, headerValue)) throw new S3Error('BadDigest', `Value for ${headerName} header is invalid.`);
+  if (alg && headerValue !== undefined && !validChecksumValue(alg, headerValue))
+    throw new S3Error('BadDigest', `Value for ${headerName} header is invalid.`);
   const trailerExpected = alg !== undefined && headerValue === undefined && one(h, 'x-amz-trailer') !== undefined;
   return {
     checksumAlgorithm: alg,
@@ -133,12 +154,15 @@ export function integrity(h: IncomingHttpHeaders, trailers: ReadonlyMap<string, 
       let expected = headerValue;
       if (trailerExpected) {
         expected = trailers.get(headerName);
-        if (expected === undefined) throw new S3Error('InvalidRequest', `The trailing checksum ${headerName} was not sent`);
-        if (!validChecksumValue(alg, expected)) throw new S3Error('InvalidRequest', `Value for ${headerName} trailing header is invalid.`);
+        if (expected === undefined)
+          throw new S3Error('InvalidRequest', `The trailing checksum ${headerName} was not sent`);
+        if (!validChecksumValue(alg, expected))
+          throw new S3Error('InvalidRequest', `Value for ${headerName} trailing header is invalid.`);
       }
       if (expected === undefined) return;
       if (!computed.checksum) throw new S3Error('InternalError', 'storage did not compute the requested checksum');
-      if (computed.checksum.toString('base64') !== expected) throw new S3Error('BadDigest', `The ${alg} you specified did not match the calculated checksum.`);
+      if (computed.checksum.toString('base64') !== expected)
+        throw new S3Error('BadDigest', `The ${alg} you specified did not match the calculated checksum.`);
     },
   };
 }

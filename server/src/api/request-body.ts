@@ -37,9 +37,7 @@ export interface DocumentOptions {
 }
 
 /** Reads a request document whole, up to `limit` bytes, and checks the digests sent with it. */
-export async function readDocument(
-  req: S3Request, limit = MAX_DOC_BYTES, opts: DocumentOptions = {},
-): Promise<string> {
+export async function readDocument(req: S3Request, limit = MAX_DOC_BYTES, opts: DocumentOptions = {}): Promise<string> {
   const parts: Buffer[] = [];
   let n = 0;
   // Two tags per element, and a few more for the declaration and comments.

@@ -4,7 +4,13 @@
 // fails before the first frame is an ordinary XML error; later failures travel inside the event stream.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { isSelectError, parseSelectRequestXml, runSelect, type ByteSource, type SelectRequest } from '@cairn/select-engine';
+import {
+  isSelectError,
+  parseSelectRequestXml,
+  runSelect,
+  type ByteSource,
+  type SelectRequest,
+} from '@cairn/select-engine';
 import { S3Error } from '../errors.js';
 import type { ObjectInfo } from '../storage/object-layer.js';
 import { openReadable, readableVersion } from './object-read.js';
@@ -29,7 +35,10 @@ async function readRequestBody(req: S3Request): Promise<Buffer> {
   // The rest of the body is left unread: the connection closes after the answer instead of draining it.
   const tooLong = () =>
     new S3Error(
-      'ExpressionTooLong', 'The SQL expression is too long: The maximum byte-length for the SQL expression is 256 KB.', {}, 400,
+      'ExpressionTooLong',
+      'The SQL expression is too long: The maximum byte-length for the SQL expression is 256 KB.',
+      {},
+      400,
     ).withHeaders({ connection: 'close' });
   if (req.size > MAX_SELECT_BODY) throw tooLong();
   const parts: Buffer[] = [];
@@ -41,7 +50,8 @@ async function readRequestBody(req: S3Request): Promise<Buffer> {
   }
   const buf = Buffer.concat(parts, n);
   const md5 = req.headers['content-md5'];
-  if (typeof md5 === 'string' && md5 !== '' && createHash('md5').update(buf).digest('base64') !== md5) throw new S3Error('BadDigest');
+  if (typeof md5 === 'string' && md5 !== '' && createHash('md5').update(buf).digest('base64') !== md5)
+    throw new S3Error('BadDigest');
   return buf;
 }
 
@@ -65,10 +75,14 @@ export function objectSource(ctx: ApiContext, info: ObjectInfo): ByteSource {
   const open = async (start: number, end: number) => {
     const whole = start === 0 && end === info.size;
     const opened = await openReadable(ctx, info.bucket, info.key, versionId);
-    if (opened.info.etag !== info.etag) throw new S3Error('PreconditionFailed', 'The object changed while the query was running.');
+    if (opened.info.etag !== info.etag)
+      throw new S3Error('PreconditionFailed', 'The object changed while the query was running.');
     return opened.read(whole ? undefined : { start, end: end - 1 });
   };
-  const clamp = (start: number, end: number): [number, number] => [Math.max(0, start), Math.min(info.size, Math.max(start, end))];
+  const clamp = (start: number, end: number): [number, number] => [
+    Math.max(0, start),
+    Math.min(info.size, Math.max(start, end)),
+  ];
   return {
     size: info.size,
     async read(start, end) {
@@ -90,10 +104,17 @@ export function objectSource(ctx: ApiContext, info: ObjectInfo): ByteSource {
   };
 }
 
-export async function selectObjectContent(ctx: ApiContext, req: S3Request, bucket: string, key: string): Promise<S3Response> {
+export async function selectObjectContent(
+  ctx: ApiContext,
+  req: S3Request,
+  bucket: string,
+  key: string,
+): Promise<S3Response> {
   // SSE-C objects arrive with the encryption work; until then the headers are refused, never ignored.
-  if (SSE_C_HEADERS.some((h) => req.headers[h] !== undefined)) throw new S3Error('NotImplemented', 'Server-side encryption with customer-provided keys is not implemented.');
-  if (req.headers.range !== undefined) throw new S3Error('UnsupportedRangeHeader', 'Range header is not supported for this operation.', {}, 400);
+  if (SSE_C_HEADERS.some((h) => req.headers[h] !== undefined))
+    throw new S3Error('NotImplemented', 'Server-side encryption with customer-provided keys is not implemented.');
+  if (req.headers.range !== undefined)
+    throw new S3Error('UnsupportedRangeHeader', 'Range header is not supported for this operation.', {}, 400);
 
   const body = await readRequestBody(req);
   let request: SelectRequest;
@@ -106,10 +127,18 @@ export async function selectObjectContent(ctx: ApiContext, req: S3Request, bucke
   // One line naming the operation and its SQL: what a query engine pushed down (Presto's filters, say) is
   // visible in the server log. The expression is cut short; a 256 KB one would flood the log.
   const format = request.input.csv ? 'CSV' : request.input.json ? 'JSON' : 'Parquet';
-  req.log.info({
-    operation: 'SelectObjectContent', bucket, key, expression: request.expression.slice(0, 1024), input: format,
-    compression: request.input.compressionType, scanRange: request.scanRange,
-  }, 'select');
+  req.log.info(
+    {
+      operation: 'SelectObjectContent',
+      bucket,
+      key,
+      expression: request.expression.slice(0, 1024),
+      input: format,
+      compression: request.input.compressionType,
+      scanRange: request.scanRange,
+    },
+    'select',
+  );
 
   const info = await readableVersion(ctx, bucket, key, undefined);
 

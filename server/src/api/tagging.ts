@@ -31,18 +31,34 @@ function versionHeader(v: string): Record<string, string> {
   return v && v !== 'null' ? { 'x-amz-version-id': v } : {};
 }
 
-export async function getObjectTagging(ctx: ApiContext, bucket: string, key: string, versionId?: string): Promise<S3Response> {
+export async function getObjectTagging(
+  ctx: ApiContext,
+  bucket: string,
+  key: string,
+  versionId?: string,
+): Promise<S3Response> {
   const info = await readableVersion(ctx, bucket, key, versionId);
   return xmlResponse(taggingXml(queryToTags(info.tagging)), 200, versionHeader(info.versionId));
 }
 
-export async function putObjectTagging(ctx: ApiContext, req: S3Request, bucket: string, key: string, versionId?: string): Promise<S3Response> {
+export async function putObjectTagging(
+  ctx: ApiContext,
+  req: S3Request,
+  bucket: string,
+  key: string,
+  versionId?: string,
+): Promise<S3Response> {
   const tags = parseTaggingXml(await readDocument(req), 'object');
   const info = await ctx.storage.updateObjectMetadata(bucket, key, { versionId, tagging: tagsToQuery(tags) });
   return emptyResponse(200, versionHeader(info.versionId));
 }
 
-export async function deleteObjectTagging(ctx: ApiContext, bucket: string, key: string, versionId?: string): Promise<S3Response> {
+export async function deleteObjectTagging(
+  ctx: ApiContext,
+  bucket: string,
+  key: string,
+  versionId?: string,
+): Promise<S3Response> {
   const info = await ctx.storage.updateObjectMetadata(bucket, key, { versionId, tagging: null });
   return emptyResponse(204, versionHeader(info.versionId));
 }

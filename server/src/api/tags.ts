@@ -15,7 +15,8 @@ function validate(tags: Tag[], owner: TagOwner): void {
   }
   const seen = new Set<string>();
   for (const t of tags) {
-    if (t.Key.length === 0 || [...t.Key].length > 128) throw new S3Error('InvalidTag', 'The TagKey you have provided is invalid');
+    if (t.Key.length === 0 || [...t.Key].length > 128)
+      throw new S3Error('InvalidTag', 'The TagKey you have provided is invalid');
     if ([...t.Value].length > 256) throw new S3Error('InvalidTag', 'The TagValue you have provided is invalid');
     if (t.Key.startsWith('aws:')) throw new S3Error('InvalidTag', 'Your TagKey cannot be prefixed with aws:');
     if (seen.has(t.Key)) throw new S3Error('InvalidTag', 'Cannot provide multiple Tags with the same key');
@@ -31,7 +32,9 @@ export function tagsToQuery(tags: Tag[]): string {
 
 export function queryToTags(s: string | undefined): Tag[] {
   if (!s) return [];
-  return [...new URLSearchParams(s)].map(([Key, Value]) => ({ Key, Value })).sort((a, b) => (a.Key < b.Key ? -1 : a.Key > b.Key ? 1 : 0));
+  return [...new URLSearchParams(s)]
+    .map(([Key, Value]) => ({ Key, Value }))
+    .sort((a, b) => (a.Key < b.Key ? -1 : a.Key > b.Key ? 1 : 0));
 }
 
 /** Validates a header tag set and returns it normalized (URL-encoded). */

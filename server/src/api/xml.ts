@@ -7,7 +7,15 @@ import { S3Error } from '../errors.js';
 export const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
 export type XmlValue =
-  | string | number | boolean | Date | undefined | null | XmlValue[] | XmlSequence | { [k: string]: XmlValue };
+  | string
+  | number
+  | boolean
+  | Date
+  | undefined
+  | null
+  | XmlValue[]
+  | XmlSequence
+  | { [k: string]: XmlValue };
 
 /**
  * Children of different names in a given order (ListVersionsResult interleaves Version and DeleteMarker in
@@ -57,7 +65,10 @@ function element(name: string, v: XmlValue, out: string[], quotes: boolean): voi
  * writes them as they are, as S3 does in error messages (clients look for `["eq", "$key", ...]` there).
  */
 export function toXml(
-  root: string, body: { [k: string]: XmlValue }, ns: string | null = S3_NS, opts: { escapeQuotes?: boolean } = {},
+  root: string,
+  body: { [k: string]: XmlValue },
+  ns: string | null = S3_NS,
+  opts: { escapeQuotes?: boolean } = {},
 ): string {
   const quotes = opts.escapeQuotes ?? true;
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>\n', ns ? `<${root} xmlns="${ns}">` : `<${root}>`];

@@ -10,6 +10,8 @@ export function selftest(out: NodeJS.WritableStream = process.stdout, run: () =>
     out.write(`${status} ${r.kernel.padEnd(24)} ${r.ms.toFixed(2).padStart(7)} ms${r.detail ? `  ${r.detail}` : ''}\n`);
   }
   const failed = report.results.filter((r) => !r.ok).length;
-  out.write(report.ok ? `selftest: all ${report.results.length} kernels ok\n` : `selftest: ${failed} kernel(s) FAILED\n`);
+  out.write(
+    report.ok ? `selftest: all ${report.results.length} kernels ok\n` : `selftest: ${failed} kernel(s) FAILED\n`,
+  );
   return report.ok ? 0 : 1;
 }

@@ -18,7 +18,11 @@ kernels, 4; must be set before node starts).
 `;
 
 /** Storage tuning from the environment (see SERVER_USAGE); unset variables keep the defaults. */
-export function tuningFromEnv(env: NodeJS.ProcessEnv): { readBatchBlocks?: number; readAheadBatches?: number; poolBytes?: number } {
+export function tuningFromEnv(env: NodeJS.ProcessEnv): {
+  readBatchBlocks?: number;
+  readAheadBatches?: number;
+  poolBytes?: number;
+} {
   const num = (name: string, min: number): number | undefined => {
     const v = env[name];
     if (v === undefined || v === '') return undefined;
@@ -75,7 +79,10 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const logger = pino({ level: process.env.CAIRN_LOG_LEVEL ?? 'info' });
   const loud = (m: string) => process.stderr.write(`\n${'!'.repeat(100)}\n${m}\n${'!'.repeat(100)}\n\n`);
   const server = await startServer({ ...args, storage: tuning, logger, warn: loud });
-  logger.info({ url: server.url, accessKey: server.credentials.root.accessKey, drives: args.drives }, `Cairn is serving S3 at ${server.url}`);
+  logger.info(
+    { url: server.url, accessKey: server.credentials.root.accessKey, drives: args.drives },
+    `Cairn is serving S3 at ${server.url}`,
+  );
 
   // Graceful shutdown: stop accepting, let requests in flight finish (30 s at most), release the drives.
   await new Promise<void>((resolve) => {

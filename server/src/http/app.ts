@@ -25,7 +25,8 @@ export interface AppOptions {
  */
 const ID_PREFIX = randomBytes(4).toString('hex').toUpperCase();
 let idCounter = 0;
-const requestId = (): string => ID_PREFIX + ((idCounter = (idCounter + 1) >>> 0).toString(16).toUpperCase().padStart(8, '0'));
+const requestId = (): string =>
+  ID_PREFIX + (idCounter = (idCounter + 1) >>> 0).toString(16).toUpperCase().padStart(8, '0');
 
 export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
   const app = Fastify({
@@ -41,15 +42,24 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
     clientErrorHandler: (err, socket) => {
       if (!socket.writable) return socket.destroy();
       const code = (err as { code?: string }).code;
-      const s3 = code === 'HPE_HEADER_OVERFLOW' ? new S3Error('RequestHeaderSectionTooLarge') : new S3Error('InvalidRequest', 'The request could not be parsed.');
+      const s3 =
+        code === 'HPE_HEADER_OVERFLOW'
+          ? new S3Error('RequestHeaderSectionTooLarge')
+          : new S3Error('InvalidRequest', 'The request could not be parsed.');
       const id = requestId();
       const xml = errorBody(s3, '', id, ctx.hostId).xml;
-      socket.end(`HTTP/1.1 ${s3.status} Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(xml)}\r\nx-amz-request-id: ${id}\r\nConnection: close\r\n\r\n${xml}`);
+      socket.end(
+        `HTTP/1.1 ${s3.status} Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(xml)}\r\nx-amz-request-id: ${id}\r\nConnection: close\r\n\r\n${xml}`,
+      );
     },
     // URLs fastify itself cannot parse (bad percent-escapes): S3 says InvalidURI.
     frameworkErrors: (_err, req, reply) => {
       const body = errorBody(new S3Error('InvalidURI'), req.url, req.id, ctx.hostId);
-      void (reply as FastifyReply).code(body.status).header('x-amz-request-id', req.id).type('application/xml').send(body.xml);
+      void (reply as FastifyReply)
+        .code(body.status)
+        .header('x-amz-request-id', req.id)
+        .type('application/xml')
+        .send(body.xml);
     },
   });
 
@@ -93,7 +103,11 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
     url: '/*',
     handler: async (req, reply) => {
       const path = req.raw.url?.split('?')[0] ?? '/';
-      if (HEALTH.has(path) && (req.method === 'GET' || req.method === 'HEAD') && req.headers.authorization === undefined) {
+      if (
+        HEALTH.has(path) &&
+        (req.method === 'GET' || req.method === 'HEAD') &&
+        req.headers.authorization === undefined
+      ) {
         const ok = !path.endsWith('/ready') || (opts.ready?.() ?? true);
         return reply.code(ok ? 200 : 503).send();
       }
@@ -108,7 +122,10 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
       for (const [k, v] of Object.entries(res.headers)) {
         // Header strings go out as latin1, one byte per character: stored headers are kept as the bytes the
         // client sent (dispatch.ts); text beyond latin1 goes as its UTF-8 bytes.
-        reply.header(k, typeof v === 'string' && /[^\x00-\xff]/.test(v) ? Buffer.from(v, 'utf8').toString('latin1') : v);
+        reply.header(
+          k,
+          typeof v === 'string' && /[^\x00-\xff]/.test(v) ? Buffer.from(v, 'utf8').toString('latin1') : v,
+        );
       }
       if (res.body === undefined) {
         if (req.method === 'HEAD' && res.headers['content-length'] !== undefined) return reply.send();

@@ -28,21 +28,36 @@ export interface AuthInput {
 export function authenticate(ctx: SigV4Context, req: AuthInput): Authenticated {
   const auth = typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined;
   const signed = {
-    method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, headers: req.headers, valuesOf: req.valuesOf,
+    method: req.method,
+    rawPath: req.rawPath,
+    rawQuery: req.rawQuery,
+    headers: req.headers,
+    valuesOf: req.valuesOf,
   };
   const q = req.query;
   const presignedV4 = q.has('X-Amz-Signature') || q.has('X-Amz-Credential') || q.has('X-Amz-Algorithm');
   const presignedV2 = q.has('AWSAccessKeyId') && q.has('Signature');
-  if (auth !== undefined && (presignedV4 || presignedV2)) throw new S3Error('InvalidArgument', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified', { ArgumentName: 'Authorization' });
+  if (auth !== undefined && (presignedV4 || presignedV2))
+    throw new S3Error(
+      'InvalidArgument',
+      'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified',
+      { ArgumentName: 'Authorization' },
+    );
   if (auth !== undefined) {
     if (auth.startsWith('AWS4-HMAC-SHA256')) return verifyHeaderV4(ctx, signed, auth);
-    if (auth.startsWith('AWS ')) return { identity: verifyHeaderV2(ctx, signed, auth, req.virtualBucket), payload: { kind: 'unsigned' } };
-    throw new S3Error('InvalidArgument', 'Unsupported Authorization Type', { ArgumentName: 'Authorization', ArgumentValue: auth.split(' ')[0] });
+    if (auth.startsWith('AWS '))
+      return { identity: verifyHeaderV2(ctx, signed, auth, req.virtualBucket), payload: { kind: 'unsigned' } };
+    throw new S3Error('InvalidArgument', 'Unsupported Authorization Type', {
+      ArgumentName: 'Authorization',
+      ArgumentValue: auth.split(' ')[0],
+    });
   }
   if (presignedV4) return verifyPresignedV4(ctx, signed);
-  if (presignedV2) return { identity: verifyPresignedV2(ctx, signed, req.virtualBucket), payload: { kind: 'unsigned' } };
+  if (presignedV2)
+    return { identity: verifyPresignedV2(ctx, signed, req.virtualBucket), payload: { kind: 'unsigned' } };
   // Anonymous: the body may still be aws-chunked (SDKs with unsigned trailers); it is never verified.
   const sha = req.headers['x-amz-content-sha256'];
-  if (sha === 'STREAMING-UNSIGNED-PAYLOAD-TRAILER') return { payload: { kind: 'streaming', signed: false, trailer: true } };
+  if (sha === 'STREAMING-UNSIGNED-PAYLOAD-TRAILER')
+    return { payload: { kind: 'streaming', signed: false, trailer: true } };
   return { payload: { kind: 'unsigned' } };
 }

@@ -30,11 +30,13 @@ export function decodeBody(raw: IncomingMessage, payload: PayloadMode, needsLeng
   const h = raw.headers;
   const contentLength = intHeader(h['content-length']);
   const chunkedTransfer = typeof h['transfer-encoding'] === 'string';
-  if (h['content-length'] !== undefined && contentLength === undefined) throw new S3Error('InvalidArgument', 'Content-Length is not a number', { ArgumentName: 'Content-Length' });
+  if (h['content-length'] !== undefined && contentLength === undefined)
+    throw new S3Error('InvalidArgument', 'Content-Length is not a number', { ArgumentName: 'Content-Length' });
 
   if (payload.kind === 'streaming') {
     const decodedLength = intHeader(h['x-amz-decoded-content-length']);
-    if (needsLength && decodedLength === undefined && !chunkedTransfer) throw new S3Error('MissingContentLength', 'You must provide the x-amz-decoded-content-length header.');
+    if (needsLength && decodedLength === undefined && !chunkedTransfer)
+      throw new S3Error('MissingContentLength', 'You must provide the x-amz-decoded-content-length header.');
     const decoder = new AwsChunkedDecoder({ chain: payload.signed ? payload.chain : undefined, decodedLength });
     return { body: through(raw, decoder), size: decodedLength ?? -1, trailers: decoder.trailers };
   }

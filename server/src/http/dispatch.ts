@@ -3,7 +3,13 @@
 // into fastify. This layer decides who a request comes from, never what it may do.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import {
-  actualRequestCors, handle, type ApiContext, type ApiLogger, type DecodedBody, type Endpoint, type S3Response,
+  actualRequestCors,
+  handle,
+  type ApiContext,
+  type ApiLogger,
+  type DecodedBody,
+  type Endpoint,
+  type S3Response,
 } from '../api/index.js';
 import { S3Error } from '../errors.js';
 import { authenticate } from './authenticate.js';
@@ -41,7 +47,12 @@ function utf8Value(v: string): string {
  * characters below U+0100, and app.ts writes the stored bytes back unchanged.
  */
 const STORED_AS_SENT = new Set([
-  'content-type', 'content-encoding', 'content-disposition', 'content-language', 'cache-control', 'expires',
+  'content-type',
+  'content-encoding',
+  'content-disposition',
+  'content-language',
+  'cache-control',
+  'expires',
 ]);
 const storedAsSent = (name: string): boolean => name.startsWith('x-amz-meta-') || STORED_AS_SENT.has(name);
 
@@ -72,8 +83,14 @@ export function endpointOf(headers: IncomingHttpHeaders, virtualHost: boolean): 
 
 /** Query parameters of a presigned SigV4 URL that belong to the signature itself. */
 const PRESIGN_PARAMS = new Set([
-  'x-amz-algorithm', 'x-amz-credential', 'x-amz-date', 'x-amz-expires', 'x-amz-signedheaders', 'x-amz-signature',
-  'x-amz-content-sha256', 'x-amz-security-token',
+  'x-amz-algorithm',
+  'x-amz-credential',
+  'x-amz-date',
+  'x-amz-expires',
+  'x-amz-signedheaders',
+  'x-amz-signature',
+  'x-amz-content-sha256',
+  'x-amz-security-token',
 ]);
 
 /**
@@ -82,7 +99,10 @@ const PRESIGN_PARAMS = new Set([
  * signed as part of the query, and S3 takes them as headers. `both` names those also sent as headers (refused
  * once authentication has had its say on the headers).
  */
-function withHoistedHeaders(headers: IncomingHttpHeaders, query: URLSearchParams): { headers: IncomingHttpHeaders; both: string[] } {
+function withHoistedHeaders(
+  headers: IncomingHttpHeaders,
+  query: URLSearchParams,
+): { headers: IncomingHttpHeaders; both: string[] } {
   const both: string[] = [];
   if (!query.has('X-Amz-Signature')) return { headers, both };
   let out: IncomingHttpHeaders | undefined;
@@ -103,7 +123,13 @@ function splitUrl(url: string): { rawPath: string; rawQuery: string } {
 }
 
 /** `wantBody` tells a client waiting on Expect: 100-continue to send the body (a no-op otherwise). */
-export async function dispatch(ctx: HttpContext, raw: IncomingMessage, requestId: string, log: ApiLogger, wantBody: () => void = () => {}): Promise<S3Response> {
+export async function dispatch(
+  ctx: HttpContext,
+  raw: IncomingMessage,
+  requestId: string,
+  log: ApiLogger,
+  wantBody: () => void = () => {},
+): Promise<S3Response> {
   const { rawPath, rawQuery } = splitUrl(raw.url ?? '/');
   const method = (raw.method ?? 'GET').toUpperCase();
   let resource = rawPath;
@@ -117,20 +143,30 @@ export async function dispatch(ctx: HttpContext, raw: IncomingMessage, requestId
     const { bucket, op } = route({ method, path: rawPath, query, headers, domains: ctx.domains });
     bucketForCors = bucket;
     resource = bucket === undefined ? '/' : rawPath;
-    const virtualBucket = bucket !== undefined && !rawPath.startsWith(`/${encodeURIComponent(bucket)}`) ? bucket : undefined;
+    const virtualBucket =
+      bucket !== undefined && !rawPath.startsWith(`/${encodeURIComponent(bucket)}`) ? bucket : undefined;
 
     let res: S3Response;
     if (op.name === 'PostObject') {
       wantBody();
       res = await postObject(ctx, raw, op.bucket, requestId, log, endpointOf(headers, virtualBucket !== undefined));
     } else {
-      const authn = op.name === 'Preflight'
-        ? { payload: { kind: 'unsigned' as const } }
-        : authenticate(ctx.auth, {
-          method, rawPath, rawQuery, query, headers: signedHeaders, valuesOf: distinctValues(raw), virtualBucket,
-        });
+      const authn =
+        op.name === 'Preflight'
+          ? { payload: { kind: 'unsigned' as const } }
+          : authenticate(ctx.auth, {
+              method,
+              rawPath,
+              rawQuery,
+              query,
+              headers: signedHeaders,
+              valuesOf: distinctValues(raw),
+              virtualBucket,
+            });
       if (both.length > 0) {
-        throw new S3Error('InvalidArgument', `${both[0]} is given both as a header and as a query parameter`, { ArgumentName: both[0] });
+        throw new S3Error('InvalidArgument', `${both[0]} is given both as a header and as a query parameter`, {
+          ArgumentName: both[0],
+        });
       }
       // Called by the API once the request is authorized.
       const openBody = (): DecodedBody => {
@@ -142,8 +178,15 @@ export async function dispatch(ctx: HttpContext, raw: IncomingMessage, requestId
           : { body: emptyBody(), size: 0, trailers: new Map<string, string>() };
       };
       res = await handle(ctx.api, {
-        op, requestId, method, headers: utf8Headers(hoisted, true), query, openBody, log,
-        sourceIp: raw.socket.remoteAddress ?? '', secure: false,
+        op,
+        requestId,
+        method,
+        headers: utf8Headers(hoisted, true),
+        query,
+        openBody,
+        log,
+        sourceIp: raw.socket.remoteAddress ?? '',
+        secure: false,
         caller: authn.identity ? { accessKey: authn.identity.accessKey, root: authn.identity.root } : undefined,
         endpoint: endpointOf(headers, virtualBucket !== undefined),
       });
@@ -157,8 +200,9 @@ export async function dispatch(ctx: HttpContext, raw: IncomingMessage, requestId
     if (err.code === 'InternalError' && !(e instanceof S3Error)) log.error({ err: e }, 'internal error');
     const errHeaders: Record<string, string | number> = { ...err.headers };
     if (typeof raw.headers.origin === 'string' && bucketForCors !== undefined && err.code !== 'CORSForbidden') {
-      const cors = await actualRequestCors(ctx.api, bucketForCors, raw.headers.origin, method, raw.headers)
-        .catch(() => ({}));
+      const cors = await actualRequestCors(ctx.api, bucketForCors, raw.headers.origin, method, raw.headers).catch(
+        () => ({}),
+      );
       Object.assign(errHeaders, cors);
     }
     if (method === 'HEAD') return { status: err.status, headers: errHeaders };
@@ -166,4 +210,3 @@ export async function dispatch(ctx: HttpContext, raw: IncomingMessage, requestId
     return { status: body.status, headers: { ...errHeaders, 'content-type': 'application/xml' }, body: body.xml };
   }
 }
-

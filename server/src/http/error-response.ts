@@ -18,13 +18,18 @@ export function toS3Error(err: unknown): S3Error {
 }
 
 export function errorBody(err: S3Error, resource: string, requestId: string, hostId: string): ErrorBody {
-  const xml = toXml('Error', {
-    Code: err.code === 'CORSForbidden' ? 'AccessForbidden' : err.code,
-    Message: err.message,
-    ...err.extra,
-    Resource: resource,
-    RequestId: requestId,
-    HostId: hostId,
-  }, null, { escapeQuotes: false });
+  const xml = toXml(
+    'Error',
+    {
+      Code: err.code === 'CORSForbidden' ? 'AccessForbidden' : err.code,
+      Message: err.message,
+      ...err.extra,
+      Resource: resource,
+      RequestId: requestId,
+      HostId: hostId,
+    },
+    null,
+    { escapeQuotes: false },
+  );
   return { status: err.status, code: err.code, xml };
 }

@@ -67,7 +67,7 @@ export async function readForm(body: AsyncIterable<Buffer>, boundary: string): P
   };
   const until = async (needle: Buffer, limit: number): Promise<number> => {
     // Each new piece is searched once (with the needle's length of overlap), not the whole buffer again.
-    for (let from = 0; ;) {
+    for (let from = 0; ; ) {
       const i = buf.indexOf(needle, from);
       if (i >= 0) return i;
       from = Math.max(0, buf.length - needle.length + 1);
@@ -84,7 +84,11 @@ export async function readForm(body: AsyncIterable<Buffer>, boundary: string): P
   for (;;) {
     // After a boundary: "--" ends the form, CRLF starts a part.
     while (buf.length < 2) if (!(await more())) throw new S3Error('MalformedPOSTRequest');
-    if (buf[0] === 0x2d && buf[1] === 0x2d) throw new S3Error('InvalidArgument', 'POST requires exactly one file upload per request.', { ArgumentName: 'file', ArgumentValue: '0' });
+    if (buf[0] === 0x2d && buf[1] === 0x2d)
+      throw new S3Error('InvalidArgument', 'POST requires exactly one file upload per request.', {
+        ArgumentName: 'file',
+        ArgumentValue: '0',
+      });
     const headerEnd = await until(Buffer.from('\r\n\r\n'), MAX_PART_HEADER);
     const part = parsePartHeaders(buf.subarray(2, headerEnd).toString('utf8'));
     buf = buf.subarray(headerEnd + 4);

@@ -5,7 +5,13 @@ import { createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import {
-  asHeaderBytes, handle, objectUrl, toXml, type ApiLogger, type Endpoint, type S3Response,
+  asHeaderBytes,
+  handle,
+  objectUrl,
+  toXml,
+  type ApiLogger,
+  type Endpoint,
+  type S3Response,
 } from '../api/index.js';
 import { S3Error } from '../errors.js';
 import { hmac, parseAmzDate, sameSignature } from './auth/canonical.js';
@@ -19,10 +25,19 @@ import { boundaryOf, readForm, type FormUpload } from './form-data.js';
 
 /** Fields that sign the form rather than describe the object. */
 const AUTH_FIELDS = new Set([
-  'x-amz-signature', 'x-amz-credential', 'x-amz-algorithm', 'x-amz-date', 'x-amz-security-token',
+  'x-amz-signature',
+  'x-amz-credential',
+  'x-amz-algorithm',
+  'x-amz-date',
+  'x-amz-security-token',
 ]);
 const CONTENT_FIELDS = new Set([
-  'content-type', 'content-disposition', 'content-encoding', 'cache-control', 'expires', 'content-md5',
+  'content-type',
+  'content-disposition',
+  'content-encoding',
+  'cache-control',
+  'expires',
+  'content-md5',
 ]);
 
 /** Fields that need no policy condition. */
@@ -61,7 +76,13 @@ export function parsePostPolicy(b64: string, now: number): Condition[] {
       const [op, a, b] = c as unknown[];
       const opName = String(op).toLowerCase();
       if (opName === 'content-length-range') {
-        if (c.length !== 3 || !Number.isInteger(Number(a)) || !Number.isInteger(Number(b)) || Number(a) < 0 || Number(b) < Number(a)) {
+        if (
+          c.length !== 3 ||
+          !Number.isInteger(Number(a)) ||
+          !Number.isInteger(Number(b)) ||
+          Number(a) < 0 ||
+          Number(b) < Number(a)
+        ) {
           throw invalid('Invalid content-length-range.');
         }
         return { op: 'range', min: Number(a), max: Number(b) };
@@ -81,7 +102,10 @@ export function parsePostPolicy(b64: string, now: number): Condition[] {
   });
 }
 
-export function checkPostPolicy(conditions: Condition[], fields: Map<string, string>): { min: number; max: number } | undefined {
+export function checkPostPolicy(
+  conditions: Condition[],
+  fields: Map<string, string>,
+): { min: number; max: number } | undefined {
   let range: { min: number; max: number } | undefined;
   const covered = new Set<string>();
   for (const c of conditions) {
@@ -92,10 +116,17 @@ export function checkPostPolicy(conditions: Condition[], fields: Map<string, str
     covered.add(c.field);
     const v = fields.get(c.field) ?? '';
     // content-type may be a comma-separated list for starts-with, as S3 allows.
-    const ok = c.op === 'eq' ? v === c.value : c.field === 'content-type' ? v.split(',').every((p) => p.trim().startsWith(c.value)) : v.startsWith(c.value);
+    const ok =
+      c.op === 'eq'
+        ? v === c.value
+        : c.field === 'content-type'
+          ? v.split(',').every((p) => p.trim().startsWith(c.value))
+          : v.startsWith(c.value);
     if (!ok) throw policyError(`Policy Condition failed: ["${c.op}", "$${c.field}", "${c.value}"]`);
   }
-  const extra = [...fields.keys()].filter((f) => !EXEMPT.has(f) && !f.startsWith('x-ignore-') && !f.startsWith('x-amz-checksum-') && !covered.has(f));
+  const extra = [...fields.keys()].filter(
+    (f) => !EXEMPT.has(f) && !f.startsWith('x-ignore-') && !f.startsWith('x-amz-checksum-') && !covered.has(f),
+  );
   if (extra.length) throw policyError(`Extra input fields: ${extra.join(', ')}`);
   return range;
 }
@@ -105,17 +136,31 @@ function postAuth(ctx: HttpContext, fields: Map<string, string>): Identity | und
   const v4sig = fields.get('x-amz-signature');
   const v2sig = fields.get('signature');
   if (policy === undefined) {
-    if (v4sig !== undefined || v2sig !== undefined) throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named policy.', { ArgumentName: 'policy' });
+    if (v4sig !== undefined || v2sig !== undefined)
+      throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named policy.', {
+        ArgumentName: 'policy',
+      });
     return undefined;
   }
   if (v4sig !== undefined) {
-    if (fields.get('x-amz-algorithm') !== 'AWS4-HMAC-SHA256') throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named x-amz-algorithm with value AWS4-HMAC-SHA256.', { ArgumentName: 'x-amz-algorithm' });
+    if (fields.get('x-amz-algorithm') !== 'AWS4-HMAC-SHA256')
+      throw new S3Error(
+        'InvalidArgument',
+        'Bucket POST must contain a field named x-amz-algorithm with value AWS4-HMAC-SHA256.',
+        { ArgumentName: 'x-amz-algorithm' },
+      );
     const cred = (fields.get('x-amz-credential') ?? '').split('/');
-    if (cred.length < 5) throw new S3Error('InvalidArgument', 'Bucket POST must contain a valid x-amz-credential.', { ArgumentName: 'x-amz-credential' });
+    if (cred.length < 5)
+      throw new S3Error('InvalidArgument', 'Bucket POST must contain a valid x-amz-credential.', {
+        ArgumentName: 'x-amz-credential',
+      });
     const [date, region, service] = cred.slice(-4, -1);
     checkRegion(region, ctx.auth.region, true);
     const ak = cred.slice(0, -4).join('/');
-    if (Number.isNaN(parseAmzDate(fields.get('x-amz-date') ?? ''))) throw new S3Error('InvalidArgument', 'Bucket POST must contain a valid x-amz-date.', { ArgumentName: 'x-amz-date' });
+    if (Number.isNaN(parseAmzDate(fields.get('x-amz-date') ?? '')))
+      throw new S3Error('InvalidArgument', 'Bucket POST must contain a valid x-amz-date.', {
+        ArgumentName: 'x-amz-date',
+      });
     const id = ctx.auth.credentials.lookup(ak);
     if (!id) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: ak });
     const key = hmac(hmac(hmac(hmac(`AWS4${id.secretKey}`, date), region), service), 'aws4_request');
@@ -126,31 +171,52 @@ function postAuth(ctx: HttpContext, fields: Map<string, string>): Identity | und
     const ak = fields.get('awsaccesskeyid') ?? '';
     const id = ctx.auth.credentials.lookup(ak);
     if (!id) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: ak });
-    if (!sameSignature(createHmac('sha1', id.secretKey).update(policy).digest('base64'), v2sig)) throw new S3Error('SignatureDoesNotMatch');
+    if (!sameSignature(createHmac('sha1', id.secretKey).update(policy).digest('base64'), v2sig))
+      throw new S3Error('SignatureDoesNotMatch');
     return id;
   }
-  throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named x-amz-signature or signature.', { ArgumentName: 'x-amz-signature' });
+  throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named x-amz-signature or signature.', {
+    ArgumentName: 'x-amz-signature',
+  });
 }
 
 /** Enforces content-length-range while the file streams; fails the write (nothing stored) when outside. */
 class LengthRange extends Transform {
   private n = 0;
-  constructor(private readonly min: number, private readonly max: number) {
+  constructor(
+    private readonly min: number,
+    private readonly max: number,
+  ) {
     super();
   }
   override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
     this.n += chunk.length;
-    if (this.n > this.max) return cb(new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', { MaxSizeAllowed: String(this.max) }));
+    if (this.n > this.max)
+      return cb(
+        new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', {
+          MaxSizeAllowed: String(this.max),
+        }),
+      );
     cb(null, chunk);
   }
   override _flush(cb: TransformCallback): void {
-    if (this.n < this.min) return cb(new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size', { MinSizeAllowed: String(this.min) }));
+    if (this.n < this.min)
+      return cb(
+        new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size', {
+          MinSizeAllowed: String(this.min),
+        }),
+      );
     cb();
   }
 }
 
 export async function postObject(
-  ctx: HttpContext, raw: IncomingMessage, bucket: string, requestId: string, log: ApiLogger, endpoint: Endpoint,
+  ctx: HttpContext,
+  raw: IncomingMessage,
+  bucket: string,
+  requestId: string,
+  log: ApiLogger,
+  endpoint: Endpoint,
 ): Promise<S3Response> {
   const form = await readForm(raw, boundaryOf(raw.headers['content-type']));
   try {
@@ -165,14 +231,21 @@ export async function postObject(
 }
 
 async function answerForm(
-  ctx: HttpContext, raw: IncomingMessage, bucket: string, form: FormUpload, requestId: string, log: ApiLogger,
+  ctx: HttpContext,
+  raw: IncomingMessage,
+  bucket: string,
+  form: FormUpload,
+  requestId: string,
+  log: ApiLogger,
   endpoint: Endpoint,
 ): Promise<S3Response> {
   const fields = form.fields;
   const keyField = fields.get('key');
-  if (keyField === undefined) throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named key.', { ArgumentName: 'key' });
+  if (keyField === undefined)
+    throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named key.', { ArgumentName: 'key' });
   const key = keyField.replace(/\$\{filename\}/g, form.fileName);
-  if (key === '') throw new S3Error('InvalidArgument', 'User key must have a length greater than 0.', { ArgumentName: 'key' });
+  if (key === '')
+    throw new S3Error('InvalidArgument', 'User key must have a length greater than 0.', { ArgumentName: 'key' });
 
   const identity = postAuth(ctx, fields);
   let range: { min: number; max: number } | undefined;
@@ -211,8 +284,15 @@ async function answerForm(
     return { body, size: -1, trailers: new Map<string, string>() };
   };
   const put = await handle(ctx.api, {
-    op, requestId, method: 'PUT', headers, query: new URLSearchParams(), openBody, log,
-    sourceIp: raw.socket.remoteAddress ?? '', secure: false,
+    op,
+    requestId,
+    method: 'PUT',
+    headers,
+    query: new URLSearchParams(),
+    openBody,
+    log,
+    sourceIp: raw.socket.remoteAddress ?? '',
+    secure: false,
     caller: identity ? { accessKey: identity.accessKey, root: identity.root } : undefined,
   });
   const etag = String(put.headers.etag ?? '');

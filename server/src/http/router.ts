@@ -24,8 +24,18 @@ const MAX_KEYS = 1000;
 
 /** Bucket subresources that exist in S3 but Cairn does not implement (answered by UnsupportedBucketOp). */
 const UNSUPPORTED_BUCKET = [
-  'lifecycle', 'encryption', 'object-lock', 'replication', 'notification', 'logging', 'website', 'accelerate',
-  'requestPayment', 'analytics', 'metrics', 'inventory',
+  'lifecycle',
+  'encryption',
+  'object-lock',
+  'replication',
+  'notification',
+  'logging',
+  'website',
+  'accelerate',
+  'requestPayment',
+  'analytics',
+  'metrics',
+  'inventory',
   'intelligent-tiering',
 ];
 const UNSUPPORTED_OBJECT = ['retention', 'legal-hold', 'restore', 'torrent'];
@@ -65,16 +75,28 @@ export function locate(input: Pick<RouteInput, 'path' | 'headers' | 'domains'>):
 function intParam(q: URLSearchParams, name: string, dflt: number, max = Number.MAX_SAFE_INTEGER): number {
   const v = q.get(name);
   if (v === null || v === '') return dflt;
-  if (!/^-?\d+$/.test(v)) throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: v });
+  if (!/^-?\d+$/.test(v))
+    throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, {
+      ArgumentName: name,
+      ArgumentValue: v,
+    });
   const n = Number(v);
-  if (n < 0) throw new S3Error('InvalidArgument', `Argument ${name} must be an integer between 0 and 2147483647`, { ArgumentName: name, ArgumentValue: v });
+  if (n < 0)
+    throw new S3Error('InvalidArgument', `Argument ${name} must be an integer between 0 and 2147483647`, {
+      ArgumentName: name,
+      ArgumentValue: v,
+    });
   return Math.min(n, max);
 }
 
 function encodingType(q: URLSearchParams): 'url' | undefined {
   const v = q.get('encoding-type');
   if (v === null) return undefined;
-  if (v.toLowerCase() !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: v });
+  if (v.toLowerCase() !== 'url')
+    throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', {
+      ArgumentName: 'encoding-type',
+      ArgumentValue: v,
+    });
   return 'url';
 }
 
@@ -86,7 +108,10 @@ function optional(q: URLSearchParams, name: string): string | undefined {
 function partNumber(q: URLSearchParams): number {
   const v = q.get('partNumber') ?? '';
   if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 10000) {
-    throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: v });
+    throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', {
+      ArgumentName: 'partNumber',
+      ArgumentValue: v,
+    });
   }
   return Number(v);
 }
@@ -102,7 +127,11 @@ export function parseCopySource(raw: string): ObjectRef {
     s = s.slice(0, qi);
   }
   const slash = s.indexOf('/');
-  if (slash <= 0 || slash === s.length - 1) throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { ArgumentName: 'x-amz-copy-source', ArgumentValue: raw });
+  if (slash <= 0 || slash === s.length - 1)
+    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', {
+      ArgumentName: 'x-amz-copy-source',
+      ArgumentValue: raw,
+    });
   return { bucket: decodePathPart(s.slice(0, slash)), key: decodePathPart(s.slice(slash + 1)), versionId };
 }
 
@@ -123,11 +152,15 @@ export function route(input: RouteInput): Route {
   if (bucket === undefined) {
     if (method === 'GET') {
       const params = {
-        prefix: q.get('prefix') ?? '', maxBuckets: intParam(q, 'max-buckets', 10000, 10000),
+        prefix: q.get('prefix') ?? '',
+        maxBuckets: intParam(q, 'max-buckets', 10000, 10000),
         continuationToken: optional(q, 'continuation-token'),
         bucketRegion: optional(q, 'bucket-region'),
       };
-      if (q.has('max-buckets') && params.maxBuckets < 1) throw new S3Error('InvalidArgument', 'Argument max-buckets must be an integer between 1 and 10000', { ArgumentName: 'max-buckets' });
+      if (q.has('max-buckets') && params.maxBuckets < 1)
+        throw new S3Error('InvalidArgument', 'Argument max-buckets must be an integer between 1 and 10000', {
+          ArgumentName: 'max-buckets',
+        });
       return { op: { name: 'ListBuckets', action: 's3:ListAllMyBuckets', params } };
     }
     throw new S3Error('MethodNotAllowed');
@@ -141,8 +174,10 @@ function bucketOp(method: string, bucket: string, q: URLSearchParams, headers: R
   const unsupported = firstSub(q, UNSUPPORTED_BUCKET);
   if (unsupported) return { name: 'UnsupportedBucketOp', action: 's3:*', ...b, subresource: unsupported, method };
   const verb = method === 'GET' ? 'Get' : 'Put';
-  if (q.has('publicAccessBlock')) return { name: 'PublicAccessBlock', action: `s3:${verb}BucketPublicAccessBlock`, ...b, method };
-  if (q.has('ownershipControls')) return { name: 'OwnershipControls', action: `s3:${verb}BucketOwnershipControls`, ...b, method };
+  if (q.has('publicAccessBlock'))
+    return { name: 'PublicAccessBlock', action: `s3:${verb}BucketPublicAccessBlock`, ...b, method };
+  if (q.has('ownershipControls'))
+    return { name: 'OwnershipControls', action: `s3:${verb}BucketOwnershipControls`, ...b, method };
   switch (method) {
     case 'PUT':
       if (q.has('versioning')) return { name: 'PutBucketVersioning', action: 's3:PutBucketVersioning', ...b };
@@ -161,37 +196,53 @@ function bucketOp(method: string, bucket: string, q: URLSearchParams, headers: R
       if (q.has('acl')) return { name: 'GetBucketAcl', action: 's3:GetBucketAcl', ...b };
       if (q.has('uploads')) {
         return {
-          name: 'ListMultipartUploads', action: 's3:ListBucketMultipartUploads', ...b,
+          name: 'ListMultipartUploads',
+          action: 's3:ListBucketMultipartUploads',
+          ...b,
           params: {
-            prefix: q.get('prefix') ?? '', delimiter: optional(q, 'delimiter'), keyMarker: q.get('key-marker') ?? '',
-            uploadIdMarker: optional(q, 'upload-id-marker'), maxUploads: intParam(q, 'max-uploads', MAX_KEYS, MAX_KEYS),
+            prefix: q.get('prefix') ?? '',
+            delimiter: optional(q, 'delimiter'),
+            keyMarker: q.get('key-marker') ?? '',
+            uploadIdMarker: optional(q, 'upload-id-marker'),
+            maxUploads: intParam(q, 'max-uploads', MAX_KEYS, MAX_KEYS),
             encodingType: encodingType(q),
           },
         };
       }
       if (q.has('versions')) {
         return {
-          name: 'ListObjectVersions', action: 's3:ListBucketVersions', ...b,
+          name: 'ListObjectVersions',
+          action: 's3:ListBucketVersions',
+          ...b,
           params: {
-            prefix: q.get('prefix') ?? '', delimiter: optional(q, 'delimiter'), keyMarker: q.get('key-marker') ?? '',
-            versionIdMarker: optional(q, 'version-id-marker'), maxKeys: intParam(q, 'max-keys', MAX_KEYS, MAX_KEYS),
+            prefix: q.get('prefix') ?? '',
+            delimiter: optional(q, 'delimiter'),
+            keyMarker: q.get('key-marker') ?? '',
+            versionIdMarker: optional(q, 'version-id-marker'),
+            maxKeys: intParam(q, 'max-keys', MAX_KEYS, MAX_KEYS),
             encodingType: encodingType(q),
           },
         };
       }
       if (q.get('list-type') === '2') {
         const params: ListV2Params = {
-          prefix: q.get('prefix') ?? '', delimiter: optional(q, 'delimiter'), startAfter: q.get('start-after') ?? '',
+          prefix: q.get('prefix') ?? '',
+          delimiter: optional(q, 'delimiter'),
+          startAfter: q.get('start-after') ?? '',
           continuationToken: q.has('continuation-token') ? (q.get('continuation-token') ?? '') : undefined,
-          maxKeys: intParam(q, 'max-keys', MAX_KEYS, MAX_KEYS), encodingType: encodingType(q),
+          maxKeys: intParam(q, 'max-keys', MAX_KEYS, MAX_KEYS),
+          encodingType: encodingType(q),
           fetchOwner: q.get('fetch-owner') === 'true',
         };
         return { name: 'ListObjectsV2', action: 's3:ListBucket', ...b, params };
       }
       {
         const params: ListV1Params = {
-          prefix: q.get('prefix') ?? '', delimiter: optional(q, 'delimiter'), marker: q.get('marker') ?? '',
-          maxKeys: intParam(q, 'max-keys', MAX_KEYS, MAX_KEYS), encodingType: encodingType(q),
+          prefix: q.get('prefix') ?? '',
+          delimiter: optional(q, 'delimiter'),
+          marker: q.get('marker') ?? '',
+          maxKeys: intParam(q, 'max-keys', MAX_KEYS, MAX_KEYS),
+          encodingType: encodingType(q),
         };
         return { name: 'ListObjectsV1', action: 's3:ListBucket', ...b, params };
       }
@@ -205,7 +256,8 @@ function bucketOp(method: string, bucket: string, q: URLSearchParams, headers: R
     case 'POST': {
       if (q.has('delete')) return { name: 'DeleteObjects', action: 's3:DeleteObject', ...b };
       const ct = header(headers, 'content-type') ?? '';
-      if (ct.toLowerCase().startsWith('multipart/form-data')) return { name: 'PostObject', action: 's3:PutObject', ...b };
+      if (ct.toLowerCase().startsWith('multipart/form-data'))
+        return { name: 'PostObject', action: 's3:PutObject', ...b };
       throw new S3Error('MethodNotAllowed');
     }
     default:
@@ -213,7 +265,13 @@ function bucketOp(method: string, bucket: string, q: URLSearchParams, headers: R
   }
 }
 
-function objectOp(method: string, bucket: string, key: string, q: URLSearchParams, headers: RouteInput['headers']): Operation {
+function objectOp(
+  method: string,
+  bucket: string,
+  key: string,
+  q: URLSearchParams,
+  headers: RouteInput['headers'],
+): Operation {
   const versionId = optional(q, 'versionId');
   const o = { bucket, key, versionId };
   const unsupported = firstSub(q, UNSUPPORTED_OBJECT);
@@ -221,25 +279,52 @@ function objectOp(method: string, bucket: string, key: string, q: URLSearchParam
   const copySource = header(headers, 'x-amz-copy-source');
   switch (method) {
     case 'PUT':
-      if (q.has('tagging')) return { name: 'PutObjectTagging', action: versionId ? 's3:PutObjectVersionTagging' : 's3:PutObjectTagging', ...o };
+      if (q.has('tagging'))
+        return {
+          name: 'PutObjectTagging',
+          action: versionId ? 's3:PutObjectVersionTagging' : 's3:PutObjectTagging',
+          ...o,
+        };
       if (q.has('acl')) return { name: 'PutObjectAcl', action: 's3:PutObjectAcl', ...o };
       if (q.has('uploadId') || q.has('partNumber')) {
         const uploadId = q.get('uploadId') ?? '';
         const pn = partNumber(q);
-        if (copySource !== undefined) return { name: 'UploadPartCopy', action: 's3:PutObject', ...o, uploadId, partNumber: pn, source: parseCopySource(copySource) };
+        if (copySource !== undefined)
+          return {
+            name: 'UploadPartCopy',
+            action: 's3:PutObject',
+            ...o,
+            uploadId,
+            partNumber: pn,
+            source: parseCopySource(copySource),
+          };
         return { name: 'UploadPart', action: 's3:PutObject', ...o, uploadId, partNumber: pn };
       }
-      if (copySource !== undefined) return { name: 'CopyObject', action: 's3:PutObject', ...o, source: parseCopySource(copySource) };
+      if (copySource !== undefined)
+        return { name: 'CopyObject', action: 's3:PutObject', ...o, source: parseCopySource(copySource) };
       return { name: 'PutObject', action: 's3:PutObject', ...o };
     case 'GET':
     case 'HEAD': {
       if (method === 'GET') {
-        if (q.has('tagging')) return { name: 'GetObjectTagging', action: versionId ? 's3:GetObjectVersionTagging' : 's3:GetObjectTagging', ...o };
+        if (q.has('tagging'))
+          return {
+            name: 'GetObjectTagging',
+            action: versionId ? 's3:GetObjectVersionTagging' : 's3:GetObjectTagging',
+            ...o,
+          };
         if (q.has('acl')) return { name: 'GetObjectAcl', action: 's3:GetObjectAcl', ...o };
-        if (q.has('attributes')) return { name: 'GetObjectAttributes', action: versionId ? 's3:GetObjectVersionAttributes' : 's3:GetObjectAttributes', ...o };
+        if (q.has('attributes'))
+          return {
+            name: 'GetObjectAttributes',
+            action: versionId ? 's3:GetObjectVersionAttributes' : 's3:GetObjectAttributes',
+            ...o,
+          };
         if (q.has('uploadId')) {
           return {
-            name: 'ListParts', action: 's3:ListMultipartUploadParts', ...o, uploadId: q.get('uploadId') ?? '',
+            name: 'ListParts',
+            action: 's3:ListMultipartUploadParts',
+            ...o,
+            uploadId: q.get('uploadId') ?? '',
             partNumberMarker: q.has('part-number-marker') ? intParam(q, 'part-number-marker', 0) : undefined,
             maxParts: intParam(q, 'max-parts', MAX_KEYS, MAX_KEYS),
           };
@@ -247,15 +332,29 @@ function objectOp(method: string, bucket: string, key: string, q: URLSearchParam
       }
       const pn = q.has('partNumber') ? partNumber(q) : undefined;
       const action = versionId ? 's3:GetObjectVersion' : 's3:GetObject';
-      return method === 'GET' ? { name: 'GetObject', action, ...o, partNumber: pn } : { name: 'HeadObject', action, ...o, partNumber: pn };
+      return method === 'GET'
+        ? { name: 'GetObject', action, ...o, partNumber: pn }
+        : { name: 'HeadObject', action, ...o, partNumber: pn };
     }
     case 'DELETE':
-      if (q.has('tagging')) return { name: 'DeleteObjectTagging', action: versionId ? 's3:DeleteObjectVersionTagging' : 's3:DeleteObjectTagging', ...o };
-      if (q.has('uploadId')) return { name: 'AbortMultipartUpload', action: 's3:AbortMultipartUpload', ...o, uploadId: q.get('uploadId') ?? '' };
+      if (q.has('tagging'))
+        return {
+          name: 'DeleteObjectTagging',
+          action: versionId ? 's3:DeleteObjectVersionTagging' : 's3:DeleteObjectTagging',
+          ...o,
+        };
+      if (q.has('uploadId'))
+        return {
+          name: 'AbortMultipartUpload',
+          action: 's3:AbortMultipartUpload',
+          ...o,
+          uploadId: q.get('uploadId') ?? '',
+        };
       return { name: 'DeleteObject', action: versionId ? 's3:DeleteObjectVersion' : 's3:DeleteObject', ...o };
     case 'POST':
       if (q.has('uploads')) return { name: 'CreateMultipartUpload', action: 's3:PutObject', ...o };
-      if (q.has('uploadId')) return { name: 'CompleteMultipartUpload', action: 's3:PutObject', ...o, uploadId: q.get('uploadId') ?? '' };
+      if (q.has('uploadId'))
+        return { name: 'CompleteMultipartUpload', action: 's3:PutObject', ...o, uploadId: q.get('uploadId') ?? '' };
       if (q.has('select')) return { name: 'SelectObjectContent', action: 's3:GetObject', ...o };
       throw new S3Error('MethodNotAllowed');
     default:

@@ -10,7 +10,10 @@ import type { RecyclingBody } from '../api/index.js';
 type RecyclingStream = Readable & RecyclingBody;
 
 export function isRecycling(body: unknown): body is RecyclingStream {
-  return typeof (body as Partial<RecyclingBody> | null)?.recycle === 'function' && typeof (body as Readable).pipe === 'function';
+  return (
+    typeof (body as Partial<RecyclingBody> | null)?.recycle === 'function' &&
+    typeof (body as Readable).pipe === 'function'
+  );
 }
 
 export function sendRecycling(reply: FastifyReply, body: RecyclingStream): void {

@@ -41,17 +41,22 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
     codec,
     log: opts.log ?? silentLogger,
   };
-  const objects = new ErasureObjects(ctx, f, { STANDARD: parity, REDUCED_REDUNDANCY: rrsParity }, {
-    gcGraceMs: opts.gcGraceMs ?? 5000,
-    healer: {
-      driveCheckIntervalMs: opts.driveCheckIntervalMs ?? 10_000,
-      driveCheckTimeoutMs: opts.driveCheckTimeoutMs ?? 5000,
-      scannerIntervalMs: opts.scannerIntervalMs ?? 60_000,
-      scannerObjectsPerSecond: opts.scannerObjectsPerSecond ?? 50,
-      scannerDeep: opts.scannerDeep ?? false,
-      background: opts.background ?? true,
+  const objects = new ErasureObjects(
+    ctx,
+    f,
+    { STANDARD: parity, REDUCED_REDUNDANCY: rrsParity },
+    {
+      gcGraceMs: opts.gcGraceMs ?? 5000,
+      healer: {
+        driveCheckIntervalMs: opts.driveCheckIntervalMs ?? 10_000,
+        driveCheckTimeoutMs: opts.driveCheckTimeoutMs ?? 5000,
+        scannerIntervalMs: opts.scannerIntervalMs ?? 60_000,
+        scannerObjectsPerSecond: opts.scannerObjectsPerSecond ?? 50,
+        scannerDeep: opts.scannerDeep ?? false,
+        background: opts.background ?? true,
+      },
     },
-  });
+  );
   await objects.start(f.fresh);
   return objects;
 }

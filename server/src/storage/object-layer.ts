@@ -228,21 +228,55 @@ export interface ObjectLayer {
   updateObjectMetadata(
     bucket: string,
     key: string,
-    opts: { versionId?: string; contentHeaders?: Record<string, string>; userMetadata?: Record<string, string>; tagging?: string | null },
+    opts: {
+      versionId?: string;
+      contentHeaders?: Record<string, string>;
+      userMetadata?: Record<string, string>;
+      tagging?: string | null;
+    },
   ): Promise<ObjectInfo>;
 
   listObjects(bucket: string, opts: ListOptions): Promise<ListResult>;
   listObjectVersions(bucket: string, opts: ListVersionsOptions): Promise<ListVersionsResult>;
 
   // Multipart
-  newMultipartUpload(bucket: string, key: string, opts: Omit<PutOptions, 'size' | 'verify' | 'precondition'> & { checksumType?: ChecksumType; initiator?: string }): Promise<MultipartUploadInfo>;
-  putObjectPart(bucket: string, key: string, uploadId: string, partNumber: number, body: Readable, opts: Pick<PutOptions, 'size' | 'checksumAlgorithm' | 'verify'>): Promise<PartInfo>;
-  listParts(bucket: string, key: string, uploadId: string, opts: { partNumberMarker?: number; maxParts: number }): Promise<{ upload: MultipartUploadInfo; parts: PartInfo[]; isTruncated: boolean; nextPartNumberMarker?: number }>;
+  newMultipartUpload(
+    bucket: string,
+    key: string,
+    opts: Omit<PutOptions, 'size' | 'verify' | 'precondition'> & { checksumType?: ChecksumType; initiator?: string },
+  ): Promise<MultipartUploadInfo>;
+  putObjectPart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: Readable,
+    opts: Pick<PutOptions, 'size' | 'checksumAlgorithm' | 'verify'>,
+  ): Promise<PartInfo>;
+  listParts(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    opts: { partNumberMarker?: number; maxParts: number },
+  ): Promise<{ upload: MultipartUploadInfo; parts: PartInfo[]; isTruncated: boolean; nextPartNumberMarker?: number }>;
   completeMultipartUpload(
-    bucket: string, key: string, uploadId: string, parts: CompletePart[], opts?: CompleteOptions,
+    bucket: string,
+    key: string,
+    uploadId: string,
+    parts: CompletePart[],
+    opts?: CompleteOptions,
   ): Promise<ObjectInfo>;
   abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
-  listMultipartUploads(bucket: string, opts: { prefix?: string; delimiter?: string; keyMarker?: string; uploadIdMarker?: string; maxUploads: number }): Promise<{ uploads: MultipartUploadInfo[]; commonPrefixes: string[]; isTruncated: boolean; nextKeyMarker?: string; nextUploadIdMarker?: string }>;
+  listMultipartUploads(
+    bucket: string,
+    opts: { prefix?: string; delimiter?: string; keyMarker?: string; uploadIdMarker?: string; maxUploads: number },
+  ): Promise<{
+    uploads: MultipartUploadInfo[];
+    commonPrefixes: string[];
+    isTruncated: boolean;
+    nextKeyMarker?: string;
+    nextUploadIdMarker?: string;
+  }>;
 
   /** Stop background work and release drives. */
   close(): Promise<void>;

@@ -25,8 +25,19 @@ describe('dates', () => {
     expect(dateOf('1585699200')).toBe(Date.UTC(2020, 3, 1));
     expect(dateOf('86400')).toBe(Date.UTC(1970, 0, 2));
     const bad = [
-      '', 'tomorrow', '2023-02-29', '2020-13-01', '2020-04-31', '2020-04-01T24:00:00Z', '2020-04-01T12:00:00',
-      '2020-04-01 12:00:00Z', '2020-04-01T12:00:00+25:00', '1585699200.5', '-1', '2020-4-1', ' 2020-04-01',
+      '',
+      'tomorrow',
+      '2023-02-29',
+      '2020-13-01',
+      '2020-04-31',
+      '2020-04-01T24:00:00Z',
+      '2020-04-01T12:00:00',
+      '2020-04-01 12:00:00Z',
+      '2020-04-01T12:00:00+25:00',
+      '1585699200.5',
+      '-1',
+      '2020-4-1',
+      ' 2020-04-01',
     ];
     for (const s of bad) expect(dateOf(s), s).toBeNaN();
   });
@@ -91,9 +102,22 @@ describe('refused when the policy is stored', () => {
   const code = (op: string, key: string, values: string[]) => thrownCode(() => compileCondition(op, key, values));
   it('operators IAM does not define, and combinations it does not allow: Invalid Condition type', () => {
     const invalid = [
-      'StringEqual', 'stringequals', 'DateEqualsIfExist', 'DateBefore', 'NullIfExists', 'ForAnyValue:Null',
-      'ForAllValues:Null', 'ForAnyValue:ForAllValues:StringEquals', 'ForSomeValues:StringEquals', 'IfExists',
-      'BinaryNotEquals', 'NumericBetween', 'DatetoString', 'Numeric', 'Date', 'String',
+      'StringEqual',
+      'stringequals',
+      'DateEqualsIfExist',
+      'DateBefore',
+      'NullIfExists',
+      'ForAnyValue:Null',
+      'ForAllValues:Null',
+      'ForAnyValue:ForAllValues:StringEquals',
+      'ForSomeValues:StringEquals',
+      'IfExists',
+      'BinaryNotEquals',
+      'NumericBetween',
+      'DatetoString',
+      'Numeric',
+      'Date',
+      'String',
     ];
     for (const op of invalid) expect(code(op, 's3:prefix', ['1']), op).toBe('MalformedPolicy');
     const dateAfter = () => compileCondition('DateAfter', 'aws:CurrentTime', ['2020']);
@@ -124,14 +148,28 @@ describe('refused when the policy is stored', () => {
     expect(code('StringEquals', 'aws:', ['a'])).toBe('MalformedPolicy');
     expect(code('Null', 's3:x-amz-acls', ['true'])).toBe('MalformedPolicy');
     for (const key of [
-      's3:signatureversion', 's3:authType', 's3:TlsVersion', 's3:object-lock-mode', 's3:ResourceAccount',
-      's3:BucketTag/team', 'aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:ResourceAccount',
+      's3:signatureversion',
+      's3:authType',
+      's3:TlsVersion',
+      's3:object-lock-mode',
+      's3:ResourceAccount',
+      's3:BucketTag/team',
+      'aws:PrincipalArn',
+      'aws:PrincipalAccount',
+      'aws:ResourceAccount',
     ]) {
       expect(code('StringEquals', key, ['a']), key).toBe('NotImplemented');
     }
     for (const key of [
-      's3:prefix', 's3:ExistingObjectTag/team', 's3:RequestObjectTag/team', 's3:x-amz-server-side-encryption',
-      'aws:SourceVpce', 'aws:PrincipalOrgID', 'aws:SomethingNew', 'AWS:SourceIp', 'aws:PrincipalType',
+      's3:prefix',
+      's3:ExistingObjectTag/team',
+      's3:RequestObjectTag/team',
+      's3:x-amz-server-side-encryption',
+      'aws:SourceVpce',
+      'aws:PrincipalOrgID',
+      'aws:SomethingNew',
+      'AWS:SourceIp',
+      'aws:PrincipalType',
     ]) {
       expect(code('StringEquals', key, ['a']), key).toBeUndefined();
     }
@@ -142,10 +180,15 @@ describe('the condition context', () => {
   it('sets every key policy-keys.ts says Cairn supplies', () => {
     const ctx = { now: () => Date.UTC(2020, 3, 1), region: 'us-east-1' } as unknown as ApiContext;
     const headers = {
-      ...Object.fromEntries(CONDITION_HEADERS.map((h) => [h, `value of ${h}`])), referer: 'r', 'user-agent': 'ua',
+      ...Object.fromEntries(CONDITION_HEADERS.map((h) => [h, `value of ${h}`])),
+      referer: 'r',
+      'user-agent': 'ua',
     };
     const req = {
-      caller: { accessKey: 'alice', root: false }, headers, sourceIp: '127.0.0.1', secure: false,
+      caller: { accessKey: 'alice', root: false },
+      headers,
+      sourceIp: '127.0.0.1',
+      secure: false,
       query: new URLSearchParams({ prefix: 'p', delimiter: '/', 'max-keys': '5', versionId: 'v' }),
     };
     const got = conditionContext(ctx, req, { bucket: 'b', key: 'k' });

@@ -47,7 +47,9 @@ describe('conditional reads', () => {
     // If-Match true wins over a failing If-Unmodified-Since.
     expect(checkConditions({ 'if-match': '"abc"', 'if-unmodified-since': before }, info)).toBeUndefined();
     // copy-source conditions fail with 412 rather than 304.
-    expect(code(() => checkConditions({ 'x-amz-copy-source-if-none-match': '"abc"' }, info, 'x-amz-copy-source-'))).toBe('PreconditionFailed');
+    expect(
+      code(() => checkConditions({ 'x-amz-copy-source-if-none-match': '"abc"' }, info, 'x-amz-copy-source-')),
+    ).toBe('PreconditionFailed');
   });
 });
 
@@ -66,9 +68,22 @@ describe('tags', () => {
 });
 
 describe('bucket names', () => {
-  it.each(['abc', 'my-bucket.data', 'a'.repeat(63), '123'])('accepts %s', (n) => expect(code(() => checkBucketName(n))).toBeUndefined());
-  it.each(['ab', 'a'.repeat(64), 'Upper', 'under_score', '-start', 'end-', 'a..b', '192.168.1.1', 'xn--abc', 'x-s3alias', 'a.-b'])('rejects %s', (n) =>
-    expect(code(() => checkBucketName(n))).toBe('InvalidBucketName'));
+  it.each(['abc', 'my-bucket.data', 'a'.repeat(63), '123'])('accepts %s', (n) =>
+    expect(code(() => checkBucketName(n))).toBeUndefined(),
+  );
+  it.each([
+    'ab',
+    'a'.repeat(64),
+    'Upper',
+    'under_score',
+    '-start',
+    'end-',
+    'a..b',
+    '192.168.1.1',
+    'xn--abc',
+    'x-s3alias',
+    'a.-b',
+  ])('rejects %s', (n) => expect(code(() => checkBucketName(n))).toBe('InvalidBucketName'));
 });
 
 describe('bucket policy', () => {
@@ -76,13 +91,26 @@ describe('bucket policy', () => {
     Version: '2012-10-17',
     Statement: [
       { Effect: 'Allow', Principal: '*', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::pub/public/*' },
-      { Effect: 'Allow', Principal: { AWS: ['*'] }, Action: 's3:ListBucket', Resource: 'arn:aws:s3:::pub', Condition: { StringLike: { 's3:prefix': 'public/*' } } },
+      {
+        Effect: 'Allow',
+        Principal: { AWS: ['*'] },
+        Action: 's3:ListBucket',
+        Resource: 'arn:aws:s3:::pub',
+        Condition: { StringLike: { 's3:prefix': 'public/*' } },
+      },
       { Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: 'arn:aws:s3:::pub/public/secret*' },
-      { Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: 'arn:aws:s3:::pub/in/*', Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } },
+      {
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 's3:PutObject',
+        Resource: 'arn:aws:s3:::pub/in/*',
+        Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } },
+      },
     ],
   });
   const p = parsePolicy(doc, 'pub');
-  const req = (action: string, key?: string, conditions: Record<string, string> = {}) => evaluatePolicy(p, { principal: '*', action, bucket: 'pub', key, conditions });
+  const req = (action: string, key?: string, conditions: Record<string, string> = {}) =>
+    evaluatePolicy(p, { principal: '*', action, bucket: 'pub', key, conditions });
   it('evaluates Allow, Deny, wildcards and conditions', () => {
     expect(req('s3:GetObject', 'public/a.txt')).toBe('Allow');
     expect(req('s3:GetObject', 'private/a.txt')).toBe('None');
@@ -95,19 +123,54 @@ describe('bucket policy', () => {
   });
   it('rejects malformed policies', () => {
     expect(code(() => parsePolicy('{not json', 'pub'))).toBe('MalformedPolicy');
-    expect(code(() => parsePolicy(JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::other/*' }] }), 'pub'))).toBe('MalformedPolicy');
-    expect(code(() => parsePolicy(JSON.stringify({ Statement: [{ Effect: 'Maybe', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::pub/*' }] }), 'pub'))).toBe('MalformedPolicy');
+    expect(
+      code(() =>
+        parsePolicy(
+          JSON.stringify({
+            Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::other/*' }],
+          }),
+          'pub',
+        ),
+      ),
+    ).toBe('MalformedPolicy');
+    expect(
+      code(() =>
+        parsePolicy(
+          JSON.stringify({
+            Statement: [{ Effect: 'Maybe', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::pub/*' }],
+          }),
+          'pub',
+        ),
+      ),
+    ).toBe('MalformedPolicy');
     expect(code(() => parsePolicy(JSON.stringify({ Statement: [] }), 'pub'))).toBe('MalformedPolicy');
-    expect(code(() => parsePolicy(JSON.stringify({ Statement: [{ Effect: 'Allow', NotPrincipal: { AWS: 'x' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::pub/*' }] }), 'pub'))).toBe('MalformedPolicy');
+    expect(
+      code(() =>
+        parsePolicy(
+          JSON.stringify({
+            Statement: [
+              { Effect: 'Allow', NotPrincipal: { AWS: 'x' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::pub/*' },
+            ],
+          }),
+          'pub',
+        ),
+      ),
+    ).toBe('MalformedPolicy');
     // Fields hold strings or lists of strings, nothing else (a nested list would be walked recursively).
     const st = { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::pub/*' };
     const bads = [
-      { Action: 5 }, { Action: [['s3:GetObject']] }, { Resource: [{}] }, { Principal: { AWS: [['x']] } },
+      { Action: 5 },
+      { Action: [['s3:GetObject']] },
+      { Resource: [{}] },
+      { Principal: { AWS: [['x']] } },
       { Condition: { StringLike: { 's3:prefix': [['a']] } } },
     ];
     for (const bad of bads) {
       const policy = JSON.stringify({ Statement: [{ ...st, ...bad }] });
-      expect(code(() => parsePolicy(policy, 'pub')), JSON.stringify(bad)).toBe('MalformedPolicy');
+      expect(
+        code(() => parsePolicy(policy, 'pub')),
+        JSON.stringify(bad),
+      ).toBe('MalformedPolicy');
     }
     // Condition values may be numbers and booleans.
     const typed = { Bool: { 'aws:SecureTransport': false }, NumericLessThan: { 's3:max-keys': 10 } };
@@ -181,7 +244,9 @@ describe('bucket policy', () => {
 });
 
 describe('CORS', () => {
-  const rules = parseCors(`<CORSConfiguration><CORSRule><AllowedOrigin>https://*.example.com</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedHeader>x-amz-*</AllowedHeader><MaxAgeSeconds>300</MaxAgeSeconds></CORSRule></CORSConfiguration>`);
+  const rules = parseCors(
+    `<CORSConfiguration><CORSRule><AllowedOrigin>https://*.example.com</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedHeader>x-amz-*</AllowedHeader><MaxAgeSeconds>300</MaxAgeSeconds></CORSRule></CORSConfiguration>`,
+  );
   it('matches origin, method and headers', () => {
     expect(matchRule(rules, 'https://app.example.com', 'GET', [])).toBeDefined();
     expect(matchRule(rules, 'https://app.example.com', 'PUT', ['x-amz-meta-a'])).toBeDefined();
@@ -190,7 +255,13 @@ describe('CORS', () => {
     expect(matchRule(rules, 'https://app.example.com', 'DELETE', [])).toBeUndefined();
   });
   it('rejects bad configurations', () => {
-    expect(code(() => parseCors('<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PATCH</AllowedMethod></CORSRule></CORSConfiguration>'))).toBe('InvalidRequest');
+    expect(
+      code(() =>
+        parseCors(
+          '<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PATCH</AllowedMethod></CORSRule></CORSConfiguration>',
+        ),
+      ),
+    ).toBe('InvalidRequest');
     expect(code(() => parseCors('<CORSConfiguration></CORSConfiguration>'))).toBe('MalformedXML');
   });
 });

@@ -14,8 +14,14 @@ const repo = fileURLToPath(new URL('../../..', import.meta.url));
 
 describe('tuningFromEnv', () => {
   it('unset or empty variables keep the defaults (undefined)', () => {
-    expect(tuningFromEnv({})).toEqual({ readBatchBlocks: undefined, readAheadBatches: undefined, poolBytes: undefined });
-    expect(tuningFromEnv({ CAIRN_READ_BATCH_BLOCKS: '', CAIRN_READ_AHEAD_BATCHES: '', CAIRN_BUFFER_POOL_MB: '' })).toEqual({
+    expect(tuningFromEnv({})).toEqual({
+      readBatchBlocks: undefined,
+      readAheadBatches: undefined,
+      poolBytes: undefined,
+    });
+    expect(
+      tuningFromEnv({ CAIRN_READ_BATCH_BLOCKS: '', CAIRN_READ_AHEAD_BATCHES: '', CAIRN_BUFFER_POOL_MB: '' }),
+    ).toEqual({
       readBatchBlocks: undefined,
       readAheadBatches: undefined,
       poolBytes: undefined,
@@ -23,19 +29,27 @@ describe('tuningFromEnv', () => {
   });
 
   it('passes good values through; the pool is given in MiB', () => {
-    expect(tuningFromEnv({ CAIRN_READ_BATCH_BLOCKS: '8', CAIRN_READ_AHEAD_BATCHES: '2', CAIRN_BUFFER_POOL_MB: '128' })).toEqual({
+    expect(
+      tuningFromEnv({ CAIRN_READ_BATCH_BLOCKS: '8', CAIRN_READ_AHEAD_BATCHES: '2', CAIRN_BUFFER_POOL_MB: '128' }),
+    ).toEqual({
       readBatchBlocks: 8,
       readAheadBatches: 2,
       poolBytes: 128 * 1024 * 1024,
     });
     // the smallest allowed: one block per read, no read-ahead, no pool
-    expect(tuningFromEnv({ CAIRN_READ_BATCH_BLOCKS: '1', CAIRN_READ_AHEAD_BATCHES: '0', CAIRN_BUFFER_POOL_MB: '0' })).toEqual({
+    expect(
+      tuningFromEnv({ CAIRN_READ_BATCH_BLOCKS: '1', CAIRN_READ_AHEAD_BATCHES: '0', CAIRN_BUFFER_POOL_MB: '0' }),
+    ).toEqual({
       readBatchBlocks: 1,
       readAheadBatches: 0,
       poolBytes: 0,
     });
     // one variable set, the others left alone
-    expect(tuningFromEnv({ CAIRN_READ_AHEAD_BATCHES: '3' })).toEqual({ readBatchBlocks: undefined, readAheadBatches: 3, poolBytes: undefined });
+    expect(tuningFromEnv({ CAIRN_READ_AHEAD_BATCHES: '3' })).toEqual({
+      readBatchBlocks: undefined,
+      readAheadBatches: 3,
+      poolBytes: undefined,
+    });
   });
 
   it.each([
@@ -53,21 +67,29 @@ describe('tuningFromEnv', () => {
     ['CAIRN_READ_BATCH_BLOCKS', '1e1'],
     ['CAIRN_READ_AHEAD_BATCHES', ' 8 '],
   ])('%s=%s is refused with the variable named', (name, value) => {
-    expect(() => tuningFromEnv({ [name]: value })).toThrow(new RegExp(`${name} must be a whole number >= \\d, got '${value}'`));
+    expect(() => tuningFromEnv({ [name]: value })).toThrow(
+      new RegExp(`${name} must be a whole number >= \\d, got '${value}'`),
+    );
   });
 
   it('a bad value is refused even when the other variables are good', () => {
-    expect(() => tuningFromEnv({ CAIRN_READ_BATCH_BLOCKS: '4', CAIRN_READ_AHEAD_BATCHES: '1', CAIRN_BUFFER_POOL_MB: 'x' })).toThrow(/CAIRN_BUFFER_POOL_MB/);
+    expect(() =>
+      tuningFromEnv({ CAIRN_READ_BATCH_BLOCKS: '4', CAIRN_READ_AHEAD_BATCHES: '1', CAIRN_BUFFER_POOL_MB: 'x' }),
+    ).toThrow(/CAIRN_BUFFER_POOL_MB/);
   });
 });
 
 /** `cairn server DRIVE` (from the sources) with extra environment; resolves with exit code and output. */
 function runServer(env: Record<string, string>, drive: string, onStdout?: (text: string, kill: () => void) => void) {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'server/src/cli/main.ts', 'server', '--address', '127.0.0.1:0', drive], {
-    cwd: repo,
-    env: { ...process.env, CAIRN_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', 'server/src/cli/main.ts', 'server', '--address', '127.0.0.1:0', drive],
+    {
+      cwd: repo,
+      env: { ...process.env, CAIRN_LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => {
@@ -112,13 +134,19 @@ describe('cairn server with tuning variables', () => {
     const drive = join(base, 'good');
     let url = '';
     let health = Promise.resolve(0);
-    const r = await runServer({ CAIRN_READ_BATCH_BLOCKS: '2', CAIRN_READ_AHEAD_BATCHES: '0', CAIRN_BUFFER_POOL_MB: '0' }, drive, (out, kill) => {
-      const m = /serving S3 at (http:\/\/[\d.:]+)/.exec(out);
-      if (m && !url) {
-        url = m[1];
-        health = fetch(`${url}/health/live`).then((res) => res.status).finally(kill);
-      }
-    });
+    const r = await runServer(
+      { CAIRN_READ_BATCH_BLOCKS: '2', CAIRN_READ_AHEAD_BATCHES: '0', CAIRN_BUFFER_POOL_MB: '0' },
+      drive,
+      (out, kill) => {
+        const m = /serving S3 at (http:\/\/[\d.:]+)/.exec(out);
+        if (m && !url) {
+          url = m[1];
+          health = fetch(`${url}/health/live`)
+            .then((res) => res.status)
+            .finally(kill);
+        }
+      },
+    );
     expect(url).not.toBe('');
     expect(await health).toBe(200);
     expect(r.code).toBe(0);

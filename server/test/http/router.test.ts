@@ -68,13 +68,29 @@ describe('router', () => {
   });
 
   it('parses list parameters', () => {
-    const { op } = r('GET', '/b?list-type=2&prefix=p%2F&delimiter=%2F&max-keys=5000&start-after=x&continuation-token=t&fetch-owner=true&encoding-type=url');
-    expect(op).toMatchObject({ name: 'ListObjectsV2', params: { prefix: 'p/', delimiter: '/', maxKeys: 1000, startAfter: 'x', continuationToken: 't', fetchOwner: true, encodingType: 'url' } });
+    const { op } = r(
+      'GET',
+      '/b?list-type=2&prefix=p%2F&delimiter=%2F&max-keys=5000&start-after=x&continuation-token=t&fetch-owner=true&encoding-type=url',
+    );
+    expect(op).toMatchObject({
+      name: 'ListObjectsV2',
+      params: {
+        prefix: 'p/',
+        delimiter: '/',
+        maxKeys: 1000,
+        startAfter: 'x',
+        continuationToken: 't',
+        fetchOwner: true,
+        encodingType: 'url',
+      },
+    });
   });
 
   it('parses upload part parameters', () => {
     expect(r('PUT', '/b/k?partNumber=7&uploadId=abc').op).toMatchObject({ uploadId: 'abc', partNumber: 7 });
-    expect(r('PUT', '/b/k?partNumber=2&uploadId=u', { 'x-amz-copy-source': '/s/k%3Fx?versionId=v9' }).op).toMatchObject({ source: { bucket: 's', key: 'k?x', versionId: 'v9' } });
+    expect(r('PUT', '/b/k?partNumber=2&uploadId=u', { 'x-amz-copy-source': '/s/k%3Fx?versionId=v9' }).op).toMatchObject(
+      { source: { bucket: 's', key: 'k?x', versionId: 'v9' } },
+    );
   });
 
   it('virtual-host style when a domain is configured', () => {

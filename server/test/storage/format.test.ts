@@ -45,13 +45,17 @@ describe('format', () => {
 
       const o = await open(other.paths);
       await o.close();
-      await expect(open([d.paths[0], d.paths[1], d.paths[2], other.paths[3]])).rejects.toThrow(/another Cairn deployment/);
+      await expect(open([d.paths[0], d.paths[1], d.paths[2], other.paths[3]])).rejects.toThrow(
+        /another Cairn deployment/,
+      );
       await expect(open(d.paths.slice(0, 3))).rejects.toThrow(/formatted with 4 drives/);
       // a directory with someone else's files is not taken as an empty drive
       await rm(other.paths[3], { recursive: true });
       await mkdir(other.paths[3]);
       await writeFile(join(other.paths[3], 'precious.txt'), 'do not format me');
-      await expect(open([d.paths[0], d.paths[1], d.paths[2], other.paths[3]])).rejects.toThrow(/not empty and has no Cairn format/);
+      await expect(open([d.paths[0], d.paths[1], d.paths[2], other.paths[3]])).rejects.toThrow(
+        /not empty and has no Cairn format/,
+      );
       expect(await readFile(join(other.paths[3], 'precious.txt'), 'utf8')).toBe('do not format me');
     } finally {
       await d.cleanup();

@@ -39,7 +39,7 @@ async function shardFile(slot: number, key: string, part = 1): Promise<string> {
 
 /** Set slot holding data shard `i` (0-based) of `key`: shards rotate by crc32(key) (erasure-set.ts). */
 function dataSlot(key: string, i: number): number {
-  return (crc32(key) % 4 + i) % 4;
+  return ((crc32(key) % 4) + i) % 4;
 }
 
 function ranges(batch: number): ByteRange[] {
@@ -71,7 +71,8 @@ beforeAll(async () => {
   };
   await add('plain', SIZE);
   await add('exact', BS * 12); // whole blocks only: every batch of 1, 3 or 4 is full
-  for (const b of BATCHES) for (const a of AHEADS) for (const what of ['corrupt', 'missing']) await add(`${what}-${b}-${a}`, SIZE);
+  for (const b of BATCHES)
+    for (const a of AHEADS) for (const what of ['corrupt', 'missing']) await add(`${what}-${b}-${a}`, SIZE);
   // multipart: a 5 MiB part (1280 blocks) and a short one; ranges across the part boundary
   const up = await s.newMultipartUpload('bkt', 'multi', {});
   const p1 = data(5 * 1024 * 1024);
@@ -89,73 +90,87 @@ afterAll(async () => {
   await d?.cleanup();
 });
 
-describe.each(BATCHES.flatMap((b) => AHEADS.map((a) => [b, a] as const)))('readBatchBlocks %i, readAheadBatches %i', (batch, ahead) => {
-  let s: ErasureObjects;
-  beforeAll(async () => {
-    s = await open(d.paths, { blockSize: BS, inlineLimit: 0, readBatchBlocks: batch, readAheadBatches: ahead, poolBytes: 1024 * 1024 });
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
+describe.each(BATCHES.flatMap((b) => AHEADS.map((a) => [b, a] as const)))(
+  'readBatchBlocks %i, readAheadBatches %i',
+  (batch, ahead) => {
+    let s: ErasureObjects;
+    beforeAll(async () => {
+      s = await open(d.paths, {
+        blockSize: BS,
+        inlineLimit: 0,
+        readBatchBlocks: batch,
+        readAheadBatches: ahead,
+        poolBytes: 1024 * 1024,
+      });
+    });
+    afterAll(async () => {
+      await s?.close();
+    });
 
-  it('whole objects and ranges across batch boundaries are byte-exact', async () => {
-    for (const key of ['plain', 'exact']) {
-      const want = objects.get(key)!;
-      expect((await getRange(s, key)).equals(want), key).toBe(true);
-      for (const r of ranges(batch)) {
-        if (r.end >= want.length) continue;
-        expect((await getRange(s, key, r)).equals(want.subarray(r.start, r.end + 1)), `${key} ${r.start}-${r.end}`).toBe(true);
+    it('whole objects and ranges across batch boundaries are byte-exact', async () => {
+      for (const key of ['plain', 'exact']) {
+        const want = objects.get(key)!;
+        expect((await getRange(s, key)).equals(want), key).toBe(true);
+        for (const r of ranges(batch)) {
+          if (r.end >= want.length) continue;
+          expect(
+            (await getRange(s, key, r)).equals(want.subarray(r.start, r.end + 1)),
+            `${key} ${r.start}-${r.end}`,
+          ).toBe(true);
+        }
       }
+    });
+
+    it('multipart: ranges across the part boundary', async () => {
+      const want = objects.get('multi')!;
+      const edge = 5 * 1024 * 1024;
+      for (const r of [
+        { start: edge - batch * BS - 3, end: edge + 2 * BS },
+        { start: edge - 1, end: edge },
+        { start: edge - 10, end: want.length - 1 },
+      ]) {
+        expect((await getRange(s, 'multi', r)).equals(want.subarray(r.start, r.end + 1)), `${r.start}-${r.end}`).toBe(
+          true,
+        );
+      }
+    });
+
+    it('a corrupt data shard frame in the second batch: bytes right (parity), object healed', async () => {
+      const key = `corrupt-${batch}-${ahead}`;
+      const want = objects.get(key)!;
+      const victim = batch === 1 ? 1 : batch + 1; // a block of the second batch, not its first
+      const file = await shardFile(dataSlot(key, 1), key);
+      const original = await readFile(file);
+      const bad = Buffer.from(original);
+      // a data byte: read unchecked it would show in the body
+      bad[victim * FULL_FRAME + FRAME_HASH_LENGTH + 10] ^= 0x5a;
+      await writeFile(file, bad);
+      // a range starting in the first batch and ending after the corrupt block, then the whole object
+      await expectReadAndHealed(key, want, { start: BS - 7, end: (victim + 2) * BS + 3 }, file, original);
+      expect((await getRange(s, key)).equals(want)).toBe(true);
+    });
+
+    it('a missing data shard file: bytes right from parity, object healed', async () => {
+      const key = `missing-${batch}-${ahead}`;
+      const want = objects.get(key)!;
+      const file = await shardFile(dataSlot(key, 0), key);
+      const original = await readFile(file);
+      await rm(file);
+      await expectReadAndHealed(key, want, { start: batch * BS - 1, end: 3 * batch * BS }, file, original);
+    });
+
+    /** Range `r` and the whole object read right despite the damage; one heal restores `file` to `original`. */
+    async function expectReadAndHealed(key: string, want: Buffer, r: ByteRange, file: string, original: Buffer) {
+      const before = s.healStatus();
+      expect((await getRange(s, key, r)).equals(want.subarray(r.start, r.end + 1))).toBe(true);
+      expect((await getRange(s, key)).equals(want)).toBe(true);
+      expect(s.healStatus().queued).toBeGreaterThanOrEqual(1);
+      await s.healIdle();
+      expect(s.healStatus().healedObjects).toBe(before.healedObjects + 1);
+      expect((await readFile(file)).equals(original)).toBe(true);
     }
-  });
-
-  it('multipart: ranges across the part boundary', async () => {
-    const want = objects.get('multi')!;
-    const edge = 5 * 1024 * 1024;
-    for (const r of [
-      { start: edge - batch * BS - 3, end: edge + 2 * BS },
-      { start: edge - 1, end: edge },
-      { start: edge - 10, end: want.length - 1 },
-    ]) {
-      expect((await getRange(s, 'multi', r)).equals(want.subarray(r.start, r.end + 1)), `${r.start}-${r.end}`).toBe(true);
-    }
-  });
-
-  it('a corrupt data shard frame in the second batch: bytes right (parity), object healed', async () => {
-    const key = `corrupt-${batch}-${ahead}`;
-    const want = objects.get(key)!;
-    const victim = batch === 1 ? 1 : batch + 1; // a block of the second batch, not its first
-    const file = await shardFile(dataSlot(key, 1), key);
-    const original = await readFile(file);
-    const bad = Buffer.from(original);
-    // a data byte: read unchecked it would show in the body
-    bad[victim * FULL_FRAME + FRAME_HASH_LENGTH + 10] ^= 0x5a;
-    await writeFile(file, bad);
-    // a range starting in the first batch and ending after the corrupt block, then the whole object
-    await expectReadAndHealed(key, want, { start: BS - 7, end: (victim + 2) * BS + 3 }, file, original);
-    expect((await getRange(s, key)).equals(want)).toBe(true);
-  });
-
-  it('a missing data shard file: bytes right from parity, object healed', async () => {
-    const key = `missing-${batch}-${ahead}`;
-    const want = objects.get(key)!;
-    const file = await shardFile(dataSlot(key, 0), key);
-    const original = await readFile(file);
-    await rm(file);
-    await expectReadAndHealed(key, want, { start: batch * BS - 1, end: 3 * batch * BS }, file, original);
-  });
-
-  /** Range `r` and the whole object read right despite the damage; one heal restores `file` to `original`. */
-  async function expectReadAndHealed(key: string, want: Buffer, r: ByteRange, file: string, original: Buffer) {
-    const before = s.healStatus();
-    expect((await getRange(s, key, r)).equals(want.subarray(r.start, r.end + 1))).toBe(true);
-    expect((await getRange(s, key)).equals(want)).toBe(true);
-    expect(s.healStatus().queued).toBeGreaterThanOrEqual(1);
-    await s.healIdle();
-    expect(s.healStatus().healedObjects).toBe(before.healedObjects + 1);
-    expect((await readFile(file)).equals(original)).toBe(true);
-  }
-});
+  },
+);
 
 /** Reads a body in flowing mode (as the HTTP layer does); `onChunk` sees each chunk as emitted. */
 function consume(body: Readable, onChunk: (c: Buffer) => void): Promise<void> {
@@ -191,7 +206,10 @@ describe('pooled read buffers and body.recycle', () => {
   }
 
   /** Reads `key` giving every chunk back once copied; returns the copy and the memory the chunks sat in. */
-  async function readRecycling(key: string, range?: ByteRange): Promise<{ bytes: Buffer; memory: Set<ArrayBufferLike> }> {
+  async function readRecycling(
+    key: string,
+    range?: ByteRange,
+  ): Promise<{ bytes: Buffer; memory: Set<ArrayBufferLike> }> {
     const b = await body(key, range);
     const copies: Buffer[] = [];
     const memory = new Set<ArrayBufferLike>();
@@ -279,13 +297,16 @@ describe('pooled read buffers and body.recycle', () => {
 });
 
 describe('tuning options', () => {
-  it.each([{ readBatchBlocks: 0 }, { readAheadBatches: -1 }, { poolBytes: 1.5 }])('%o is refused before any drive is touched', async (bad) => {
-    const d = await drives(4);
-    try {
-      await expect(open(d.paths, bad)).rejects.toThrow(/whole number/);
-      expect(await readdir(d.root)).toEqual([]); // no drive folder was created or formatted
-    } finally {
-      await d.cleanup();
-    }
-  });
+  it.each([{ readBatchBlocks: 0 }, { readAheadBatches: -1 }, { poolBytes: 1.5 }])(
+    '%o is refused before any drive is touched',
+    async (bad) => {
+      const d = await drives(4);
+      try {
+        await expect(open(d.paths, bad)).rejects.toThrow(/whole number/);
+        expect(await readdir(d.root)).toEqual([]); // no drive folder was created or formatted
+      } finally {
+        await d.cleanup();
+      }
+    },
+  );
 });

@@ -36,10 +36,20 @@ export async function put(s: ErasureObjects, bucket: string, key: string, buf: B
 }
 
 /** The body of a version (or the latest) or of a range of it, as the API reads it: open, then read. */
-export async function read(s: ErasureObjects, bucket: string, key: string, opts: { versionId?: string; range?: ByteRange } = {}) {
+export async function read(
+  s: ErasureObjects,
+  bucket: string,
+  key: string,
+  opts: { versionId?: string; range?: ByteRange } = {},
+) {
   return (await s.openObject(bucket, key, { versionId: opts.versionId })).read(opts.range);
 }
 
-export async function get(s: ErasureObjects, bucket: string, key: string, opts: { versionId?: string; range?: ByteRange } = {}): Promise<Buffer> {
+export async function get(
+  s: ErasureObjects,
+  bucket: string,
+  key: string,
+  opts: { versionId?: string; range?: ByteRange } = {},
+): Promise<Buffer> {
   return readAll(await read(s, bucket, key, opts));
 }

@@ -17,7 +17,10 @@ function release(fifo: string): void {
   closeSync(openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
 }
 
-const getCases = [[1, 0], [4, 1]];
+const getCases = [
+  [1, 0],
+  [4, 1],
+];
 it.each(getCases)('a GET with a hung data shard returns the object (batch %i, read-ahead %i)', async (batch, ahead) => {
   const d = await drives(4);
   const tuning = { readBatchBlocks: batch, readAheadBatches: ahead, slowShardMs: 100 };
@@ -44,7 +47,11 @@ it.each(getCases)('a GET with a hung data shard returns the object (batch %i, re
 // The reader itself over real shard files (2 data + 2 parity, 24 blocks of 4 KiB), the first data shard a
 // FIFO: each source counts the reads asked of it. Waiting per block would ask the hung shard once per
 // batch (24 or 6 times); remembering it asks once, or once per batch already in flight (read-ahead).
-const readerCases = [[1, 0], [4, 0], [4, 1]];
+const readerCases = [
+  [1, 0],
+  [4, 0],
+  [4, 1],
+];
 it.each(readerCases)('the hung shard is asked once, not per block (batch %i, read-ahead %i)', async (batch, ahead) => {
   const codec = nativeCodec();
   const ec = { data: 2, parity: 2, blockSize: 4096, dist: [1, 2, 3, 4], bitrot: 'highwayhash256' as const };

@@ -88,7 +88,9 @@ describe('keys and listing (two sets of 2+2)', () => {
     expect(r2.objects.map((o) => o.key)).toEqual(['a/', 'a/b']);
     expect(r2.commonPrefixes).toEqual(['a//', 'a/b/']);
     const r3 = await s.listObjects('bkt', { delimiter: '/', maxKeys: 1000 });
-    expect(r3.commonPrefixes).toEqual(s3Sort(['../', '/', `${'L'.repeat(300)}/`, 'a.d/', 'a/', 'p/', 'with space/', 'x/', 'ünïcødé/']));
+    expect(r3.commonPrefixes).toEqual(
+      s3Sort(['../', '/', `${'L'.repeat(300)}/`, 'a.d/', 'a/', 'p/', 'with space/', 'x/', 'ünïcødé/']),
+    );
     const r4 = await s.listObjects('bkt', { prefix: 'a/b', maxKeys: 1000 });
     expect(r4.objects.map((o) => o.key)).toEqual(['a/b', 'a/b/c']);
     const r5 = await s.listObjects('bkt', { prefix: 'a', delimiter: 'b', maxKeys: 1000 });
@@ -185,7 +187,9 @@ describe('listing cache', () => {
       await s.close();
       s = await open(d.paths);
       const cold = await s.listObjects('bkt', { maxKeys: 100 });
-      expect(cold.objects.map((o) => [o.key, o.size, o.etag])).toEqual(warm.objects.map((o) => [o.key, o.size, o.etag]));
+      expect(cold.objects.map((o) => [o.key, o.size, o.etag])).toEqual(
+        warm.objects.map((o) => [o.key, o.size, o.etag]),
+      );
       expect(warm.objects.map((o) => o.key)).toEqual(['new/deep/key', 'p/a', 'p/b', 'p/c', 'p/d', 'p/e', 'top']);
     } finally {
       await s.close();

@@ -63,7 +63,9 @@ for (const l of layouts) {
         const got = Buffer.concat(await r.body.toArray());
         expect(got.equals(buf.subarray(a, z + 1))).toBe(true);
       }
-      await expect(read(s, 'bkt', 'ranged', { range: { start: 4 * MiB, end: 4 * MiB } })).rejects.toMatchObject({ code: 'InvalidRange' });
+      await expect(read(s, 'bkt', 'ranged', { range: { start: 4 * MiB, end: 4 * MiB } })).rejects.toMatchObject({
+        code: 'InvalidRange',
+      });
     });
 
     it('overwrites in place and deletes', async () => {
@@ -85,7 +87,9 @@ describe('bad input', () => {
       await s.makeBucket('bkt');
       const buf = data(1000);
       await expect(s.putObject('bkt', 'k', body(buf), { size: 999 })).rejects.toMatchObject({ code: 'IncompleteBody' });
-      await expect(s.putObject('bkt', 'k', body(buf), { size: 1001 })).rejects.toMatchObject({ code: 'IncompleteBody' });
+      await expect(s.putObject('bkt', 'k', body(buf), { size: 1001 })).rejects.toMatchObject({
+        code: 'IncompleteBody',
+      });
       await expect(s.headObject('bkt', 'k')).rejects.toMatchObject({ code: 'NoSuchKey' });
       await expect(put(s, 'nope', 'k', buf)).rejects.toMatchObject({ code: 'NoSuchBucket' });
       await expect(put(s, 'bkt', 'x'.repeat(1025), buf)).rejects.toMatchObject({ code: 'KeyTooLongError' });

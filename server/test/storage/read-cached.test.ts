@@ -167,7 +167,8 @@ describe.each(bases)('readCached on %s', (base) => {
     // Re-reading all of them twice more keeps them right (no growth without limit shows as a crash here
     // only for huge counts; the identity check above shows eviction happens).
     for (let round = 0; round < 2; round++) {
-      for (let i = 0; i < files.length; i++) if (i !== 17) expect((await d.readCached(`big/${i}`))!.equals(files[i])).toBe(true);
+      for (let i = 0; i < files.length; i++)
+        if (i !== 17) expect((await d.readCached(`big/${i}`))!.equals(files[i])).toBe(true);
     }
   });
 

@@ -143,7 +143,12 @@ describe('Reaper', () => {
   });
 
   it('dataDirId tells sets, objects and data dirs apart', () => {
-    const ids = new Set([dataDirId(0, 'b/k', 'd'), dataDirId(1, 'b/k', 'd'), dataDirId(0, 'b/k2', 'd'), dataDirId(0, 'b/k', 'd2')]);
+    const ids = new Set([
+      dataDirId(0, 'b/k', 'd'),
+      dataDirId(1, 'b/k', 'd'),
+      dataDirId(0, 'b/k2', 'd'),
+      dataDirId(0, 'b/k', 'd2'),
+    ]);
     expect(ids.size).toBe(4);
     expect(dataDirId(0, 'b/k', 'd')).toBe(dataDirId(0, 'b/k', 'd'));
   });

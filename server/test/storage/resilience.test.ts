@@ -22,7 +22,10 @@ afterEach(async () => {
 async function setup(n: number, o = {}) {
   const d = await drives(n);
   const s = await open(d.paths, o);
-  cleanup.push(() => d.cleanup(), () => s.close());
+  cleanup.push(
+    () => d.cleanup(),
+    () => s.close(),
+  );
   await s.makeBucket('bkt');
   const objects = new Map<string, Buffer>();
   for (const size of SIZES) {
@@ -40,7 +43,8 @@ async function readsAll(s: ErasureObjects, objects: Map<string, Buffer>) {
 /** Every file under dir (recursive). */
 async function files(dir: string): Promise<string[]> {
   const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) out.push(join(e.parentPath, e.name));
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true }))
+    if (e.isFile()) out.push(join(e.parentPath, e.name));
   return out;
 }
 
@@ -91,11 +95,15 @@ describe('lost and unreadable drives', () => {
     // wrong bytes.
     const setSize = 'setSize' in o ? o.setSize : n;
     for (let first = 0; first < n; first += setSize) {
-      const extra = Array.from({ length: setSize }, (_, k) => first + k).find((i) => !(lost as readonly number[]).includes(i))!;
+      const extra = Array.from({ length: setSize }, (_, k) => first + k).find(
+        (i) => !(lost as readonly number[]).includes(i),
+      )!;
       await rm(join(d.paths[extra], 'bkt'), { recursive: true });
     }
     // (read itself fails: the first block is read before the stream is handed out)
-    await expect(read(s, 'bkt', `o/${3 * MiB + 7}`)).rejects.toMatchObject({ code: expect.stringMatching(/InsufficientReadQuorum|NoSuchKey/) });
+    await expect(read(s, 'bkt', `o/${3 * MiB + 7}`)).rejects.toMatchObject({
+      code: expect.stringMatching(/InsufficientReadQuorum|NoSuchKey/),
+    });
   });
 
   it('fails writes without quorum, leaving nothing', async () => {
@@ -109,7 +117,9 @@ describe('lost and unreadable drives', () => {
     }
     for (const size of [10, 2 * MiB]) {
       await expect(put(s, 'bkt', `new/${size}`, data(size))).rejects.toMatchObject({ code: 'InsufficientWriteQuorum' });
-      await expect(s.headObject('bkt', `new/${size}`)).rejects.toMatchObject({ code: expect.stringMatching(/NoSuchKey|InsufficientReadQuorum/) });
+      await expect(s.headObject('bkt', `new/${size}`)).rejects.toMatchObject({
+        code: expect.stringMatching(/NoSuchKey|InsufficientReadQuorum/),
+      });
     }
     for (const i of [2, 3]) {
       const left = (await files(join(d.paths[i], 'bkt'))).filter((f) => f.includes('new'));
@@ -157,7 +167,8 @@ describe('corruption', () => {
     await s.healIdle();
     // Reads look at data shards only: corrupt data shards are healed now, parity ones by a deep scan.
     expect(s.healStatus().healedObjects).toBe(2);
-    for (const k of objects.keys()) expect(['ok', 'healed']).toContain((await s.healObject('bkt', k, { deep: true })).state);
+    for (const k of objects.keys())
+      expect(['ok', 'healed']).toContain((await s.healObject('bkt', k, { deep: true })).state);
     for (const [f, b] of originals) expect((await readFile(f)).equals(b), f).toBe(true);
     for (const k of objects.keys()) expect((await s.healObject('bkt', k, { deep: true })).state).toBe('ok');
   });
@@ -212,8 +223,16 @@ describe('replaced drive', () => {
 
   it('runs the background monitor and scanner on their own', async () => {
     const d = await drives(4);
-    const s = await open(d.paths, { background: true, driveCheckIntervalMs: 100, scannerIntervalMs: 200, scannerObjectsPerSecond: 1000 });
-    cleanup.push(() => d.cleanup(), () => s.close());
+    const s = await open(d.paths, {
+      background: true,
+      driveCheckIntervalMs: 100,
+      scannerIntervalMs: 200,
+      scannerObjectsPerSecond: 1000,
+    });
+    cleanup.push(
+      () => d.cleanup(),
+      () => s.close(),
+    );
     await s.makeBucket('bkt');
     const b = data(400 * 1024);
     await s.putObject('bkt', 'x', body(b), { size: b.length });
@@ -254,7 +273,9 @@ describe('same-millisecond overwrites', () => {
       // drives 0 and 1 go: what is left is drive 2 (second write) and drive 3 (first write)
       for (const i of [0, 1]) await rm(join(d.paths[i], 'bkt'), { recursive: true });
       const got = await get(s, 'bkt', 'same').catch((e) => e);
-      expect(got instanceof Buffer ? got.equals(v2) || got.equals(v1) : got.code).toBe(got instanceof Buffer ? true : 'NoSuchKey');
+      expect(got instanceof Buffer ? got.equals(v2) || got.equals(v1) : got.code).toBe(
+        got instanceof Buffer ? true : 'NoSuchKey',
+      );
     } finally {
       clock.mockRestore();
     }

@@ -38,7 +38,11 @@ describe('versions and multipart on 2+2', () => {
     // x-amz-delete-marker (api/object-read.ts).
     expect((await s.openObject('ver', 'k')).info).toMatchObject({ deleteMarker: true, versionId: del.versionId });
     expect((await get(s, 'ver', 'k', { versionId: del.versionId })).length).toBe(0);
-    expect(await s.headObject('ver', 'k')).toMatchObject({ deleteMarker: true, versionId: del.versionId, isLatest: true });
+    expect(await s.headObject('ver', 'k')).toMatchObject({
+      deleteMarker: true,
+      versionId: del.versionId,
+      isLatest: true,
+    });
     expect(await s.headObject('ver', 'k', { versionId: del.versionId })).toMatchObject({ deleteMarker: true });
     expect((await s.listObjects('ver', { maxKeys: 10 })).objects).toEqual([]);
     const lv = await s.listObjectVersions('ver', { maxKeys: 10 });
@@ -49,14 +53,20 @@ describe('versions and multipart on 2+2', () => {
     ]);
     // paging by key/version markers
     const p1 = await s.listObjectVersions('ver', { maxKeys: 1 });
-    const p2 = await s.listObjectVersions('ver', { maxKeys: 5, keyMarker: p1.nextKeyMarker, versionIdMarker: p1.nextVersionIdMarker });
+    const p2 = await s.listObjectVersions('ver', {
+      maxKeys: 5,
+      keyMarker: p1.nextKeyMarker,
+      versionIdMarker: p1.nextVersionIdMarker,
+    });
     expect(p2.versions.map((v) => v.versionId)).toEqual([i2.versionId, i1.versionId]);
     // removing the marker brings the object back
     await s.deleteObject('ver', 'k', { versionId: del.versionId });
     expect((await get(s, 'ver', 'k')).equals(v2)).toBe(true);
     await s.deleteObject('ver', 'k', { versionId: i2.versionId });
     expect((await get(s, 'ver', 'k')).equals(v1)).toBe(true);
-    await expect(s.openObject('ver', 'k', { versionId: i2.versionId })).rejects.toMatchObject({ code: 'NoSuchVersion' });
+    await expect(s.openObject('ver', 'k', { versionId: i2.versionId })).rejects.toMatchObject({
+      code: 'NoSuchVersion',
+    });
   });
 
   it('hides a directory whose keys are all deleted from listings, not from version listings', async () => {
@@ -66,7 +76,10 @@ describe('versions and multipart on 2+2', () => {
     await s.deleteObject('ver', 'gone/a');
     await s.deleteObject('ver', 'gone/b');
     expect((await s.listObjects('ver', { delimiter: '/', maxKeys: 10 })).commonPrefixes).toEqual(['kept/']);
-    expect((await s.listObjectVersions('ver', { delimiter: '/', maxKeys: 10 })).commonPrefixes).toEqual(['gone/', 'kept/']);
+    expect((await s.listObjectVersions('ver', { delimiter: '/', maxKeys: 10 })).commonPrefixes).toEqual([
+      'gone/',
+      'kept/',
+    ]);
     const lv = await s.listObjectVersions('ver', { prefix: 'gone/', maxKeys: 10 });
     expect(lv.versions.map((v) => [v.key, v.deleteMarker])).toEqual([
       ['gone/a', true],
@@ -102,19 +115,33 @@ describe('versions and multipart on 2+2', () => {
       if (cur) throw new S3Error('PreconditionFailed');
     };
     const results = await Promise.allSettled(
-      Array.from({ length: 5 }, () => s.putObject('plain', 'once', body(data(1000)), { size: 1000, precondition: ifNoneMatch })),
+      Array.from({ length: 5 }, () =>
+        s.putObject('plain', 'once', body(data(1000)), { size: 1000, precondition: ifNoneMatch }),
+      ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason.code === 'PreconditionFailed')).toBe(true);
+    expect(
+      results
+        .filter((r) => r.status === 'rejected')
+        .every((r) => (r as PromiseRejectedResult).reason.code === 'PreconditionFailed'),
+    ).toBe(true);
   });
 
   it('updates metadata and tags in place', async () => {
     const buf = data(5000);
-    await s.putObject('plain', 'm', body(buf), { size: buf.length, userMetadata: { a: '1' }, contentHeaders: { 'content-type': 'text/plain' } });
+    await s.putObject('plain', 'm', body(buf), {
+      size: buf.length,
+      userMetadata: { a: '1' },
+      contentHeaders: { 'content-type': 'text/plain' },
+    });
     const info = await s.updateObjectMetadata('plain', 'm', { userMetadata: { b: '2' }, tagging: 'x=1' });
     expect(info.userMetadata).toEqual({ b: '2' });
     const h = await s.headObject('plain', 'm');
-    expect(h).toMatchObject({ userMetadata: { b: '2' }, tagging: 'x=1', contentHeaders: { 'content-type': 'text/plain' } });
+    expect(h).toMatchObject({
+      userMetadata: { b: '2' },
+      tagging: 'x=1',
+      contentHeaders: { 'content-type': 'text/plain' },
+    });
     expect((await get(s, 'plain', 'm')).equals(buf)).toBe(true);
   });
 
@@ -130,14 +157,18 @@ describe('versions and multipart on 2+2', () => {
     const lp = await s.listParts('plain', 'mp/obj', up.uploadId, { maxParts: 2 });
     expect(lp.parts.map((p) => p.number)).toEqual([1, 2]);
     expect(lp.isTruncated).toBe(true);
-    expect((await s.listMultipartUploads('plain', { maxUploads: 10 })).uploads.map((u) => u.uploadId)).toEqual([up.uploadId]);
+    expect((await s.listMultipartUploads('plain', { maxUploads: 10 })).uploads.map((u) => u.uploadId)).toEqual([
+      up.uploadId,
+    ]);
     await expect(
       s.completeMultipartUpload('plain', 'mp/obj', up.uploadId, [
         { number: 2, etag: infos[1].etag },
         { number: 1, etag: infos[0].etag },
       ]),
     ).rejects.toMatchObject({ code: 'InvalidPartOrder' });
-    await expect(s.completeMultipartUpload('plain', 'mp/obj', up.uploadId, [{ number: 1, etag: 'ff'.repeat(16) }])).rejects.toMatchObject({ code: 'InvalidPart' });
+    await expect(
+      s.completeMultipartUpload('plain', 'mp/obj', up.uploadId, [{ number: 1, etag: 'ff'.repeat(16) }]),
+    ).rejects.toMatchObject({ code: 'InvalidPart' });
     await expect(
       s.completeMultipartUpload('plain', 'mp/obj', up.uploadId, [
         { number: 3, etag: infos[2].etag },
@@ -168,7 +199,9 @@ describe('versions and multipart on 2+2', () => {
       type: 'COMPOSITE',
       value: `${native.checksum('CRC32C', Buffer.concat(partSums)).toString('base64')}-3`,
     });
-    await expect(s.listParts('plain', 'mp/obj', up.uploadId, { maxParts: 10 })).rejects.toMatchObject({ code: 'NoSuchUpload' });
+    await expect(s.listParts('plain', 'mp/obj', up.uploadId, { maxParts: 10 })).rejects.toMatchObject({
+      code: 'NoSuchUpload',
+    });
     expect((await s.listMultipartUploads('plain', { maxUploads: 10 })).uploads).toEqual([]);
   });
 
@@ -205,13 +238,28 @@ describe('checksums and storage classes', () => {
     const s = await open(d.paths);
     try {
       await s.makeBucket('bkt');
-      const up = await s.newMultipartUpload('bkt', 'full', { checksumAlgorithm: 'CRC64NVME', checksumType: 'FULL_OBJECT' });
+      const up = await s.newMultipartUpload('bkt', 'full', {
+        checksumAlgorithm: 'CRC64NVME',
+        checksumType: 'FULL_OBJECT',
+      });
       const parts = [data(5 * MiB), data(777)];
       const infos = [];
-      for (let i = 0; i < parts.length; i++) infos.push(await s.putObjectPart('bkt', 'full', up.uploadId, i + 1, body(parts[i]), { size: parts[i].length }));
-      const info = await s.completeMultipartUpload('bkt', 'full', up.uploadId, infos.map((p, i) => ({ number: i + 1, etag: p.etag })));
-      expect(info.checksum).toEqual({ algorithm: 'CRC64NVME', type: 'FULL_OBJECT', value: native.checksum('CRC64NVME', Buffer.concat(parts)).toString('base64') });
-      await expect(s.newMultipartUpload('bkt', 'x', { checksumAlgorithm: 'SHA256', checksumType: 'FULL_OBJECT' })).rejects.toMatchObject({ code: 'InvalidRequest' });
+      for (let i = 0; i < parts.length; i++)
+        infos.push(await s.putObjectPart('bkt', 'full', up.uploadId, i + 1, body(parts[i]), { size: parts[i].length }));
+      const info = await s.completeMultipartUpload(
+        'bkt',
+        'full',
+        up.uploadId,
+        infos.map((p, i) => ({ number: i + 1, etag: p.etag })),
+      );
+      expect(info.checksum).toEqual({
+        algorithm: 'CRC64NVME',
+        type: 'FULL_OBJECT',
+        value: native.checksum('CRC64NVME', Buffer.concat(parts)).toString('base64'),
+      });
+      await expect(
+        s.newMultipartUpload('bkt', 'x', { checksumAlgorithm: 'SHA256', checksumType: 'FULL_OBJECT' }),
+      ).rejects.toMatchObject({ code: 'InvalidRequest' });
 
       const buf = data(MiB + 5);
       const put1 = await s.putObject('bkt', 'ck', body(buf), { size: buf.length, checksumAlgorithm: 'SHA256' });
@@ -223,7 +271,9 @@ describe('checksums and storage classes', () => {
       const { rm } = await import('node:fs/promises');
       await rm(`${d.paths[3]}/bkt`, { recursive: true });
       expect((await get(s, 'bkt', 'rrs')).equals(buf)).toBe(true);
-      expect((await s.listObjects('bkt', { prefix: 'rrs', maxKeys: 5 })).objects[0].storageClass).toBe('REDUCED_REDUNDANCY');
+      expect((await s.listObjects('bkt', { prefix: 'rrs', maxKeys: 5 })).objects[0].storageClass).toBe(
+        'REDUCED_REDUNDANCY',
+      );
     } finally {
       await s.close();
       await d.cleanup();

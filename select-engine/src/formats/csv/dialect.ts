@@ -52,7 +52,8 @@ export function resolveDialect(o: CsvInputOptions = {}): CsvDialect {
   if (q.length > 1) throw bad('QuoteCharacter must be a single character');
   if (esc.length > 1) throw bad('QuoteEscapeCharacter must be a single character');
   if (comments.length > 1) throw bad('Comments must be a single character');
-  if (fd === rd || (q !== '' && (fd.includes(q) || rd.includes(q)))) throw bad('CSV delimiters and quote character must differ');
+  if (fd === rd || (q !== '' && (fd.includes(q) || rd.includes(q))))
+    throw bad('CSV delimiters and quote character must differ');
   return {
     fd,
     rd,

@@ -126,7 +126,11 @@ function selectFields(columns: ScanOptions['columns'], header: string[] | undefi
   return { count, need };
 }
 
-export async function scanCsv(source: ByteSource, csv: CsvInputOptions | undefined, opts: ScanOptions): Promise<ScanResult> {
+export async function scanCsv(
+  source: ByteSource,
+  csv: CsvInputOptions | undefined,
+  opts: ScanOptions,
+): Promise<ScanResult> {
   const dialect = resolveDialect(csv);
   const splitter = new CsvSplitter(dialect);
   let chunks: AsyncGenerator<Buffer>;
@@ -135,7 +139,10 @@ export async function scanCsv(source: ByteSource, csv: CsvInputOptions | undefin
   let startsAtZero = true;
   if (opts.scanRange) {
     if ((source as Partial<DecompressingSource>).compressedBytesRead !== undefined || dialect.allowQuotedRd) {
-      throw scanError('UnsupportedScanRangeInput', 'ScanRange needs uncompressed CSV without quoted record delimiters.');
+      throw scanError(
+        'UnsupportedScanRangeInput',
+        'ScanRange needs uncompressed CSV without quoted record delimiters.',
+      );
     }
     startsAtZero = resolveScanRange(opts.scanRange, source.size).start === 0;
     chunks = rangeChunks(source, opts, opts.scanRange, Buffer.from(dialect.rd));
@@ -191,5 +198,9 @@ export async function scanCsv(source: ByteSource, csv: CsvInputOptions | undefin
     }
   }
 
-  return { header: dialect.header === 'USE' ? header : undefined, filterApplied: filter !== undefined, batches: batches() };
+  return {
+    header: dialect.header === 'USE' ? header : undefined,
+    filterApplied: filter !== undefined,
+    batches: batches(),
+  };
 }

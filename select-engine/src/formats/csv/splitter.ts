@@ -95,7 +95,8 @@ export class CsvSplitter {
           if (filter(rec)) out.push(rec);
         } else {
           // The probe array is reused: a filter is a predicate and keeps no reference to its argument.
-          if (filter(this.plainFields(s, pos, recEnd, filterSel, probe))) out.push(this.plainFields(s, pos, recEnd, sel, []));
+          if (filter(this.plainFields(s, pos, recEnd, filterSel, probe)))
+            out.push(this.plainFields(s, pos, recEnd, sel, []));
         }
         pos = eol + rdLen;
       } else {
@@ -167,7 +168,8 @@ export class CsvSplitter {
           }
           if (nq < 0) {
             if (!final && allowQuotedRd) return NEED_MORE;
-            if (allowQuotedRd) throw scanError('CSVParsingError', 'A quoted field is not closed before the end of the input.');
+            if (allowQuotedRd)
+              throw scanError('CSVParsingError', 'A quoted field is not closed before the end of the input.');
             throw scanError('CSVEscapingRecordDelimiter');
           }
           if (esc === q && nq + 1 < limit && s.charCodeAt(nq + 1) === qCode) {

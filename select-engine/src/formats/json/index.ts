@@ -30,7 +30,8 @@ function splitLines(s: string, final: boolean, out: unknown[]): number {
       if (!final) break;
       eol = n;
     }
-    if (eol - pos > MAX_RECORD_BYTES / 4 && Buffer.byteLength(s.slice(pos, eol)) > MAX_RECORD_BYTES) throw overMaxRecordSize();
+    if (eol - pos > MAX_RECORD_BYTES / 4 && Buffer.byteLength(s.slice(pos, eol)) > MAX_RECORD_BYTES)
+      throw overMaxRecordSize();
     checkNesting(s, pos, eol);
     const line = s.slice(pos, eol);
     pos = eol + 1;
@@ -45,7 +46,11 @@ function splitLines(s: string, final: boolean, out: unknown[]): number {
   return Math.min(pos, n);
 }
 
-export async function scanJson(source: ByteSource, json: JsonInputOptions | undefined, opts: ScanOptions): Promise<ScanResult> {
+export async function scanJson(
+  source: ByteSource,
+  json: JsonInputOptions | undefined,
+  opts: ScanOptions,
+): Promise<ScanResult> {
   const type = (json?.type ?? 'DOCUMENT').toUpperCase();
   if (type !== 'DOCUMENT' && type !== 'LINES') throw scanError('InvalidJsonType');
   let chunks: AsyncGenerator<Buffer>;
@@ -58,7 +63,8 @@ export async function scanJson(source: ByteSource, json: JsonInputOptions | unde
     chunks = countedChunks(source, opts);
   }
   const doc = type === 'DOCUMENT' ? new JsonDocumentSplitter(json?.arrayElements === true) : undefined;
-  const split = (s: string, final: boolean, out: unknown[]) => (doc ? doc.split(s, final, out) : splitLines(s, final, out));
+  const split = (s: string, final: boolean, out: unknown[]) =>
+    doc ? doc.split(s, final, out) : splitLines(s, final, out);
   const filter = opts.filter;
   const limit = opts.limit ?? Infinity;
   const perBatch = filter ? recordsPerBatch(opts.filterCost) : Infinity;
@@ -68,7 +74,8 @@ export async function scanJson(source: ByteSource, json: JsonInputOptions | unde
     for (;;) {
       const r = await chunks.next();
       if (r.done) return;
-      for (let off = 0; off < r.value.length; off += TEXT_PIECE) yield decoder.write(r.value.subarray(off, off + TEXT_PIECE));
+      for (let off = 0; off < r.value.length; off += TEXT_PIECE)
+        yield decoder.write(r.value.subarray(off, off + TEXT_PIECE));
     }
   }
 
@@ -99,7 +106,8 @@ export async function scanJson(source: ByteSource, json: JsonInputOptions | unde
         const recs: unknown[] = [];
         const pos = split(s, false, recs);
         pending = pos === 0 ? s : s.slice(pos);
-        if (pending.length > MAX_RECORD_BYTES && Buffer.byteLength(pending) > MAX_RECORD_BYTES) throw overMaxRecordSize();
+        if (pending.length > MAX_RECORD_BYTES && Buffer.byteLength(pending) > MAX_RECORD_BYTES)
+          throw overMaxRecordSize();
         yield* emit(recs);
         if (done) return;
       }

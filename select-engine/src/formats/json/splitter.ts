@@ -32,7 +32,7 @@ export function tooDeep(): SelectError {
 export function checkNesting(s: string, start: number, end: number): void {
   if (end - start <= 2 * MAX_JSON_DEPTH) return;
   let depth = 0;
-  for (let i = start; ;) {
+  for (let i = start; ; ) {
     STRUCTURAL.lastIndex = i;
     const m = STRUCTURAL.exec(s);
     if (!m || m.index >= end) return;
@@ -100,7 +100,8 @@ export class JsonDocumentSplitter {
         if (final) throw parseError('The JSON input ends inside a value.');
         break;
       }
-      if (end - pos > MAX_RECORD_BYTES / 4 && Buffer.byteLength(s.slice(pos, end)) > MAX_RECORD_BYTES) throw overMaxRecordSize();
+      if (end - pos > MAX_RECORD_BYTES / 4 && Buffer.byteLength(s.slice(pos, end)) > MAX_RECORD_BYTES)
+        throw overMaxRecordSize();
       out.push(parseRecord(s.slice(pos, end)));
       pos = end;
     }

@@ -39,11 +39,15 @@ export function rowGroupSpan(rg: RowGroup): { start: number; end: number } {
   return { start: start === Infinity ? 0 : start, end };
 }
 
-export async function readFooter(source: ByteSource, opts: Pick<ScanOptions, 'stats' | 'signal'>): Promise<FileMetaData> {
+export async function readFooter(
+  source: ByteSource,
+  opts: Pick<ScanOptions, 'stats' | 'signal'>,
+): Promise<FileMetaData> {
   const size = source.size;
   if (size < 12) throw parquetError('The object is too small to be a Parquet file.');
   const tail = Buffer.from(await countedRead(source, opts, size - 8, size));
-  if (tail.length !== 8 || tail.toString('latin1', 4) !== 'PAR1') throw parquetError('The object does not end with the Parquet magic number.');
+  if (tail.length !== 8 || tail.toString('latin1', 4) !== 'PAR1')
+    throw parquetError('The object does not end with the Parquet magic number.');
   const footerLength = tail.readUInt32LE(0);
   if (footerLength > size - 12 || footerLength > MAX_FOOTER_BYTES) {
     throw parquetError(`The Parquet footer length ${footerLength} does not fit the object.`);
@@ -84,7 +88,8 @@ function schemaLeafPaths(md: FileMetaData): string[] {
     remaining[remaining.length - 1]--;
     const el = md.schema[i];
     const children = Number(el.num_children ?? 0);
-    if (typeof el.name !== 'string' || !Number.isSafeInteger(children) || children < 0) throw parquetError('Invalid Parquet schema element.');
+    if (typeof el.name !== 'string' || !Number.isSafeInteger(children) || children < 0)
+      throw parquetError('Invalid Parquet schema element.');
     if (children > 0) {
       if (remaining.length >= MAX_SCHEMA_DEPTH) throw parquetError('The Parquet schema is nested too deeply.');
       path.push(el.name);
@@ -107,7 +112,8 @@ function validate(md: FileMetaData, dataEnd: number): void {
   for (const rg of md.row_groups) {
     const rows = Number(rg.num_rows);
     if (!Number.isSafeInteger(rows) || rows < 0) throw parquetError('A row group declares an invalid row count.');
-    if (!Array.isArray(rg.columns) || rg.columns.length !== leaves) throw parquetError('A row group does not match the schema.');
+    if (!Array.isArray(rg.columns) || rg.columns.length !== leaves)
+      throw parquetError('A row group does not match the schema.');
     let uncompressed = 0;
     for (let c = 0; c < rg.columns.length; c++) {
       const m = rg.columns[c].meta_data;
@@ -129,7 +135,12 @@ function validate(md: FileMetaData, dataEnd: number): void {
       if (colUncompressed > MAX_ROW_GROUP_BYTES) throw scanError('OverMaxParquetBlockSize');
       uncompressed += colUncompressed;
     }
-    if (uncompressed > MAX_ROW_GROUP_BYTES || Number(rg.total_byte_size) > MAX_ROW_GROUP_BYTES) throw scanError('OverMaxParquetBlockSize');
-    if (rows > MAX_ROW_GROUP_ROWS) throw scanError('OverMaxParquetBlockSize', `A row group holds ${rows} rows; at most ${MAX_ROW_GROUP_ROWS} are supported.`);
+    if (uncompressed > MAX_ROW_GROUP_BYTES || Number(rg.total_byte_size) > MAX_ROW_GROUP_BYTES)
+      throw scanError('OverMaxParquetBlockSize');
+    if (rows > MAX_ROW_GROUP_ROWS)
+      throw scanError(
+        'OverMaxParquetBlockSize',
+        `A row group holds ${rows} rows; at most ${MAX_ROW_GROUP_ROWS} are supported.`,
+      );
   }
 }

@@ -3,7 +3,16 @@
 // stats.bytesScanned). Values: INT64 as number when within 2^53 (else bigint), timestamps and dates as
 // Date, decimals as number, lists as arrays, structs and maps as objects.
 
-import { parquetRead, parquetSchema, snappyUncompress, type AsyncBuffer, type ColumnData, type Compressors, type FileMetaData, type SchemaTree } from 'hyparquet';
+import {
+  parquetRead,
+  parquetSchema,
+  snappyUncompress,
+  type AsyncBuffer,
+  type ColumnData,
+  type Compressors,
+  type FileMetaData,
+  type SchemaTree,
+} from 'hyparquet';
 import { compressors as codecs } from 'hyparquet-compressors';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { recordsPerBatch } from '../../pace.js';
@@ -24,9 +33,11 @@ const BATCH_CELLS = 65_536;
 
 /** Decompressors that refuse a page declaring more bytes than its column chunk may hold. */
 function guardedCompressors(maxPage: number): Compressors {
-  const guard = (name: string, f: ((input: Uint8Array, outputLength: number) => Uint8Array) | undefined) =>
+  const guard =
+    (name: string, f: ((input: Uint8Array, outputLength: number) => Uint8Array) | undefined) =>
     (input: Uint8Array, outputLength: number): Uint8Array => {
-      if (!(outputLength >= 0 && outputLength <= maxPage)) throw parquetError(`A ${name} page declares ${outputLength} bytes, more than its column chunk.`);
+      if (!(outputLength >= 0 && outputLength <= maxPage))
+        throw parquetError(`A ${name} page declares ${outputLength} bytes, more than its column chunk.`);
       if (!f) throw scanCodecError(name);
       return f(input, outputLength);
     };
@@ -68,7 +79,11 @@ function topLevelColumns(columns: ScanOptions['columns'], names: string[]): stri
   return names.filter((n) => out.has(n));
 }
 
-export async function scanParquet(source: ByteSource, _parquet: ParquetInputOptions | undefined, opts: ScanOptions): Promise<ScanResult> {
+export async function scanParquet(
+  source: ByteSource,
+  _parquet: ParquetInputOptions | undefined,
+  opts: ScanOptions,
+): Promise<ScanResult> {
   const metadata: FileMetaData = await readFooter(source, opts);
   let topNames: string[];
   const tree = new Map<string, SchemaTree>();
@@ -116,7 +131,10 @@ export async function scanParquet(source: ByteSource, _parquet: ParquetInputOpti
     slice(start: number, end?: number): Promise<ArrayBuffer> {
       const bytes = read(start, end);
       const mine = handOver.then(() => bytes);
-      handOver = mine.then(() => nextTurn(), () => nextTurn());
+      handOver = mine.then(
+        () => nextTurn(),
+        () => nextTurn(),
+      );
       return mine;
     },
   };

@@ -98,7 +98,12 @@ function canMatch(p: SimplePredicate, stats: Statistics | undefined, rows: numbe
 }
 
 /** True when the row group may hold a row satisfying every conjunct. */
-export function rowGroupMayMatch(rg: RowGroup, conjuncts: SimplePredicate[], leaves: Map<string, number>, topLevel: string[]): boolean {
+export function rowGroupMayMatch(
+  rg: RowGroup,
+  conjuncts: SimplePredicate[],
+  leaves: Map<string, number>,
+  topLevel: string[],
+): boolean {
   const rows = Number(rg.num_rows);
   for (const p of conjuncts) {
     let key = typeof p.column === 'number' ? topLevel[p.column - 1] : p.column;

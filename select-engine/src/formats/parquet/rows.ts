@@ -33,7 +33,8 @@ interface Column {
 
 /** Gathers the runs hyparquet delivered for one column into one array covering the group's rows. */
 function gather(runs: ColumnData[], groupStart: number, groupRows: number): ArrayLike<unknown> {
-  if (runs.length === 1 && runs[0].rowStart === groupStart && runs[0].columnData.length === groupRows) return runs[0].columnData;
+  if (runs.length === 1 && runs[0].rowStart === groupStart && runs[0].columnData.length === groupRows)
+    return runs[0].columnData;
   const out = new Array<unknown>(groupRows);
   for (const run of runs) {
     const data = run.columnData;
@@ -57,7 +58,12 @@ export function groupColumns(
     const r = runs.get(name);
     if (!r) continue;
     const node = tree.get(name)!;
-    cols.push({ name, values: gather(r, groupStart, groupRows), bigint: mayHoldBigint(node), nested: node.children.length > 0 });
+    cols.push({
+      name,
+      values: gather(r, groupStart, groupRows),
+      bigint: mayHoldBigint(node),
+      nested: node.children.length > 0,
+    });
   }
   return cols;
 }

@@ -65,7 +65,8 @@ export class AwsChunkedDecoder extends Transform {
     // A trailer section may end without its final empty line; anything else unfinished is a truncated body.
     if (this.state === 'trailer' && this.lineLength === 0) this.finishTrailers();
     if (this.state !== 'done') return cb(new S3Error('IncompleteBody'));
-    if (this.decodedLength !== undefined && this.decoded !== this.decodedLength) return cb(new S3Error('IncompleteBody'));
+    if (this.decodedLength !== undefined && this.decoded !== this.decodedLength)
+      return cb(new S3Error('IncompleteBody'));
     cb();
   }
 
@@ -125,7 +126,8 @@ export class AwsChunkedDecoder extends Transform {
     }
     if (this.state === 'size') {
       const [sizeText, ...ext] = line.split(';');
-      if (!/^[0-9a-fA-F]{1,16}$/.test(sizeText)) throw new S3Error('IncompleteBody', 'aws-chunked chunk size is malformed');
+      if (!/^[0-9a-fA-F]{1,16}$/.test(sizeText))
+        throw new S3Error('IncompleteBody', 'aws-chunked chunk size is malformed');
       this.remaining = parseInt(sizeText, 16);
       const sig = ext.find((e) => e.startsWith('chunk-signature='));
       this.chunkSignature = sig ? sig.slice('chunk-signature='.length) : '';
@@ -171,7 +173,8 @@ export class AwsChunkedDecoder extends Transform {
     const c = this.chain;
     const sts = `AWS4-HMAC-SHA256-PAYLOAD\n${c.amzDate}\n${c.scope}\n${this.previousSignature}\n${EMPTY_SHA256}\n${digest}`;
     const expected = hmac(c.signingKey, sts).toString('hex');
-    if (!sameSignature(expected, this.chunkSignature)) throw new S3Error('SignatureDoesNotMatch', 'The chunk signature does not match.');
+    if (!sameSignature(expected, this.chunkSignature))
+      throw new S3Error('SignatureDoesNotMatch', 'The chunk signature does not match.');
     this.previousSignature = this.chunkSignature;
   }
 
@@ -182,7 +185,8 @@ export class AwsChunkedDecoder extends Transform {
       const canonical = [...this.trailers].map(([k, v]) => `${k}:${v}\n`).join('');
       const c = this.chain;
       const sts = `AWS4-HMAC-SHA256-TRAILER\n${c.amzDate}\n${c.scope}\n${this.previousSignature}\n${sha256Hex(canonical)}`;
-      if (!sameSignature(hmac(c.signingKey, sts).toString('hex'), signature)) throw new S3Error('SignatureDoesNotMatch', 'The trailer signature does not match.');
+      if (!sameSignature(hmac(c.signingKey, sts).toString('hex'), signature))
+        throw new S3Error('SignatureDoesNotMatch', 'The trailer signature does not match.');
     }
     this.state = 'done';
   }
@@ -200,8 +204,13 @@ export class Sha256Verifier extends Transform {
   }
   override _flush(cb: TransformCallback): void {
     const got = this.hash.digest('hex');
-    if (got !== this.expected) return cb(new S3Error('XAmzContentSHA256Mismatch', undefined, { ClientComputedContentSHA256: this.expected, S3ComputedContentSHA256: got }));
+    if (got !== this.expected)
+      return cb(
+        new S3Error('XAmzContentSHA256Mismatch', undefined, {
+          ClientComputedContentSHA256: this.expected,
+          S3ComputedContentSHA256: got,
+        }),
+      );
     cb();
   }
 }
-

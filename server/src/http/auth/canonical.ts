@@ -19,12 +19,15 @@ function safeDecode(s: string): string {
 /** Raw query string -> decoded [name, value] pairs in sent order ('+' is a space, as clients mean it). */
 export function queryPairs(rawQuery: string): [string, string][] {
   if (!rawQuery) return [];
-  return rawQuery.split('&').filter(Boolean).map((p) => {
-    const i = p.indexOf('=');
-    const k = i < 0 ? p : p.slice(0, i);
-    const v = i < 0 ? '' : p.slice(i + 1);
-    return [safeDecode(k.replace(/\+/g, ' ')), safeDecode(v.replace(/\+/g, ' '))];
-  });
+  return rawQuery
+    .split('&')
+    .filter(Boolean)
+    .map((p) => {
+      const i = p.indexOf('=');
+      const k = i < 0 ? p : p.slice(0, i);
+      const v = i < 0 ? '' : p.slice(i + 1);
+      return [safeDecode(k.replace(/\+/g, ' ')), safeDecode(v.replace(/\+/g, ' '))];
+    });
 }
 
 export function canonicalQuery(pairs: [string, string][], skip?: string): string {
@@ -38,7 +41,12 @@ export function canonicalQuery(pairs: [string, string][], skip?: string): string
 
 /** S3 canonical URI: the decoded path, encoded once (no double encoding for S3). */
 export function canonicalUri(rawPath: string): string {
-  return rawPath.split('/').map((seg) => uriEncode(safeDecode(seg))).join('/') || '/';
+  return (
+    rawPath
+      .split('/')
+      .map((seg) => uriEncode(safeDecode(seg)))
+      .join('/') || '/'
+  );
 }
 
 export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -55,7 +63,9 @@ export type HeaderValues = (name: string) => string[] | undefined;
  * (each trimmed), as SigV4 and SigV2 define it; Node's own join (', ') would not match what clients sign.
  */
 export function signedHeaderValue(
-  headers: IncomingHttpHeaders, name: string, valuesOf?: HeaderValues,
+  headers: IncomingHttpHeaders,
+  name: string,
+  valuesOf?: HeaderValues,
 ): string | undefined {
   const values = valuesOf?.(name);
   if (values !== undefined && values.length > 1) return values.map((v) => v.trim()).join(',');

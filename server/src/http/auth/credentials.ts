@@ -57,17 +57,22 @@ export async function credentialsFromEnv(env: NodeJS.ProcessEnv, warnings: strin
     throw new Error('CAIRN_ROOT_USER needs at least 3 characters and CAIRN_ROOT_PASSWORD at least 8');
   }
   const users: UserCredential[] = [];
-  for (const pair of (env.CAIRN_USERS ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const pair of (env.CAIRN_USERS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const i = pair.indexOf(':');
     if (i <= 0 || i === pair.length - 1) throw new Error(`CAIRN_USERS: expected accessKey:secretKey, got '${pair}'`);
     users.push({ accessKey: pair.slice(0, i), secretKey: pair.slice(i + 1) });
   }
   if (env.CAIRN_USERS_FILE) {
     const list = JSON.parse(await readFile(env.CAIRN_USERS_FILE, 'utf8')) as UserCredential[];
-    if (!Array.isArray(list)) throw new Error('CAIRN_USERS_FILE must hold a JSON array of {accessKey, secretKey, canonicalId?, displayName?}');
+    if (!Array.isArray(list))
+      throw new Error('CAIRN_USERS_FILE must hold a JSON array of {accessKey, secretKey, canonicalId?, displayName?}');
     for (const u of list) {
       users.push({
-        accessKey: String(u.accessKey), secretKey: String(u.secretKey),
+        accessKey: String(u.accessKey),
+        secretKey: String(u.secretKey),
         ...(u.canonicalId ? { canonicalId: String(u.canonicalId) } : {}),
         ...(u.displayName ? { displayName: String(u.displayName) } : {}),
       });

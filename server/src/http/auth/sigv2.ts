@@ -8,11 +8,39 @@ import { canonicalUri, headerValue, queryPairs, sameSignature, signedHeaderValue
 import { MAX_SKEW_MS, type SignedRequest } from './sigv4.js';
 
 const SUBRESOURCES = new Set([
-  'acl', 'cors', 'delete', 'encryption', 'lifecycle', 'location', 'logging', 'notification', 'partNumber', 'policy',
-  'requestPayment', 'response-cache-control', 'response-content-disposition', 'response-content-encoding',
-  'response-content-language', 'response-content-type', 'response-expires', 'tagging', 'torrent', 'uploadId',
-  'uploads', 'versionId', 'versioning', 'versions', 'website', 'select', 'select-type', 'restore', 'object-lock',
-  'retention', 'legal-hold', 'policyStatus', 'attributes',
+  'acl',
+  'cors',
+  'delete',
+  'encryption',
+  'lifecycle',
+  'location',
+  'logging',
+  'notification',
+  'partNumber',
+  'policy',
+  'requestPayment',
+  'response-cache-control',
+  'response-content-disposition',
+  'response-content-encoding',
+  'response-content-language',
+  'response-content-type',
+  'response-expires',
+  'tagging',
+  'torrent',
+  'uploadId',
+  'uploads',
+  'versionId',
+  'versioning',
+  'versions',
+  'website',
+  'select',
+  'select-type',
+  'restore',
+  'object-lock',
+  'retention',
+  'legal-hold',
+  'policyStatus',
+  'attributes',
 ]);
 
 export interface SigV2Context {
@@ -34,10 +62,22 @@ function stringToSign(req: SignedRequest, date: string, virtualBucket?: string, 
   // A bucket-level resource is signed as `/bucket/` by some clients (botocore) and `/bucket` by others.
   if (bucketSlash) path += '/';
   const resource = path + (subs.length ? `?${subs.join('&')}` : '');
-  return [req.method, headerValue(req.headers, 'content-md5') ?? '', headerValue(req.headers, 'content-type') ?? '', date, amz + resource].join('\n');
+  return [
+    req.method,
+    headerValue(req.headers, 'content-md5') ?? '',
+    headerValue(req.headers, 'content-type') ?? '',
+    date,
+    amz + resource,
+  ].join('\n');
 }
 
-function check(secret: string, req: SignedRequest, date: string, virtualBucket: string | undefined, signature: string): void {
+function check(
+  secret: string,
+  req: SignedRequest,
+  date: string,
+  virtualBucket: string | undefined,
+  signature: string,
+): void {
   const sts = stringToSign(req, date, virtualBucket);
   if (sameSignature(createHmac('sha1', secret).update(sts).digest('base64'), signature)) return;
   const path = (virtualBucket ? `/${virtualBucket}` : '') + req.rawPath;
@@ -54,15 +94,27 @@ function lookup(ctx: SigV2Context, ak: string): Identity {
   return id;
 }
 
-export function verifyHeaderV2(ctx: SigV2Context, req: SignedRequest, authorization: string, virtualBucket?: string): Identity {
+export function verifyHeaderV2(
+  ctx: SigV2Context,
+  req: SignedRequest,
+  authorization: string,
+  virtualBucket?: string,
+): Identity {
   const m = /^AWS ([^:]+):(.+)$/.exec(authorization.trim());
-  if (!m) throw new S3Error('AccessDenied', 'Authorization header is invalid -- one and only one \' \' (space) required');
+  if (!m) throw new S3Error('AccessDenied', "Authorization header is invalid -- one and only one ' ' (space) required");
   const identity = lookup(ctx, m[1]);
   const amzDate = headerValue(req.headers, 'x-amz-date');
   const when = Date.parse(amzDate ?? headerValue(req.headers, 'date') ?? '');
-  if (Number.isNaN(when)) throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
+  if (Number.isNaN(when))
+    throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
   if (Math.abs(ctx.now() - when) > MAX_SKEW_MS) throw new S3Error('RequestTimeTooSkewed');
-  check(identity.secretKey, req, amzDate !== undefined ? '' : (headerValue(req.headers, 'date') ?? ''), virtualBucket, m[2]);
+  check(
+    identity.secretKey,
+    req,
+    amzDate !== undefined ? '' : (headerValue(req.headers, 'date') ?? ''),
+    virtualBucket,
+    m[2],
+  );
   return identity;
 }
 
@@ -71,7 +123,11 @@ export function verifyPresignedV2(ctx: SigV2Context, req: SignedRequest, virtual
   const ak = q.get('AWSAccessKeyId');
   const expires = q.get('Expires');
   const signature = q.get('Signature');
-  if (!ak || !expires || !signature) throw new S3Error('AccessDenied', 'Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters');
+  if (!ak || !expires || !signature)
+    throw new S3Error(
+      'AccessDenied',
+      'Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters',
+    );
   if (!/^\d+$/.test(expires)) throw new S3Error('AccessDenied', 'Expires must be a number of seconds since the epoch');
   const identity = lookup(ctx, ak);
   if (ctx.now() > Number(expires) * 1000) throw new S3Error('AccessDenied', 'Request has expired');

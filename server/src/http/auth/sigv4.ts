@@ -6,9 +6,17 @@ import { S3Error } from '../../errors.js';
 import type { CredentialStore, Identity } from './credentials.js';
 import { requireSignedHeaders } from './signed-headers.js';
 import {
-  EMPTY_SHA256, type HeaderValues, canonicalHeaders, canonicalQuery, canonicalUri, headerValue, hmac, parseAmzDate,
+  EMPTY_SHA256,
+  type HeaderValues,
+  canonicalHeaders,
+  canonicalQuery,
+  canonicalUri,
+  headerValue,
+  hmac,
+  parseAmzDate,
   queryPairs,
-  sameSignature, sha256Hex,
+  sameSignature,
+  sha256Hex,
 } from './canonical.js';
 
 export const MAX_SKEW_MS = 15 * 60 * 1000;
@@ -85,7 +93,8 @@ export function checkRegion(region: string, expected: string, queryForm: boolean
 function parseCredential(s: string, queryForm: boolean, serverRegion: string): Credential {
   const parts = s.split('/');
   const code = queryForm ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed';
-  if (parts.length < 5 || parts[parts.length - 1] !== 'aws4_request') throw new S3Error(code, `Error parsing the Credential parameter; incorrect Credential '${s}'`);
+  if (parts.length < 5 || parts[parts.length - 1] !== 'aws4_request')
+    throw new S3Error(code, `Error parsing the Credential parameter; incorrect Credential '${s}'`);
   // The access key itself may contain '/', so count from the end.
   const [date, region, service] = parts.slice(-4, -1);
   const accessKey = parts.slice(0, -4).join('/');
@@ -126,12 +135,24 @@ function payloadMode(value: string | undefined): PayloadMode {
       return { kind: 'streaming', signed: true, trailer: true };
     default:
       if (/^[0-9a-f]{64}$/.test(value)) return { kind: 'sha256', expected: value };
-      if (value.startsWith('STREAMING-')) throw new S3Error('NotImplemented', `x-amz-content-sha256 ${value} is not supported`);
-      throw new S3Error('InvalidArgument', 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-* or a hex SHA-256', { ArgumentName: 'x-amz-content-sha256', ArgumentValue: value });
+      if (value.startsWith('STREAMING-'))
+        throw new S3Error('NotImplemented', `x-amz-content-sha256 ${value} is not supported`);
+      throw new S3Error(
+        'InvalidArgument',
+        'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-* or a hex SHA-256',
+        { ArgumentName: 'x-amz-content-sha256', ArgumentValue: value },
+      );
   }
 }
 
-function verify(ctx: SigV4Context, identity: Identity, cred: Credential, amzDate: string, canonicalRequest: string, signature: string): Buffer {
+function verify(
+  ctx: SigV4Context,
+  identity: Identity,
+  cred: Credential,
+  amzDate: string,
+  canonicalRequest: string,
+  signature: string,
+): Buffer {
   const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${cred.scope}\n${sha256Hex(canonicalRequest)}`;
   const key = signingKey(ctx, identity.secretKey, cred);
   const expected = hmac(key, stringToSign).toString('hex');
@@ -149,7 +170,11 @@ export function verifyHeaderV4(ctx: SigV4Context, req: SignedRequest, authorizat
   const credential = fields.get('Credential');
   const signedHeaders = fields.get('SignedHeaders');
   const signature = fields.get('Signature');
-  if (!credential || !signedHeaders || !signature) throw new S3Error('AuthorizationHeaderMalformed', 'The authorization header is malformed; it must contain Credential, SignedHeaders and Signature.');
+  if (!credential || !signedHeaders || !signature)
+    throw new S3Error(
+      'AuthorizationHeaderMalformed',
+      'The authorization header is malformed; it must contain Credential, SignedHeaders and Signature.',
+    );
   const cred = parseCredential(credential, false, ctx.region);
   const identity = lookup(ctx, cred.accessKey);
 
@@ -157,10 +182,16 @@ export function verifyHeaderV4(ctx: SigV4Context, req: SignedRequest, authorizat
   let t = parseAmzDate(amzDate);
   if (Number.isNaN(t)) {
     const d = Date.parse(headerValue(req.headers, 'date') ?? '');
-    if (Number.isNaN(d)) throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
+    if (Number.isNaN(d))
+      throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
     t = d;
   }
-  if (Math.abs(ctx.now() - t) > MAX_SKEW_MS) throw new S3Error('RequestTimeTooSkewed', undefined, { RequestTime: amzDate, ServerTime: new Date(ctx.now()).toISOString(), MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS) });
+  if (Math.abs(ctx.now() - t) > MAX_SKEW_MS)
+    throw new S3Error('RequestTimeTooSkewed', undefined, {
+      RequestTime: amzDate,
+      ServerTime: new Date(ctx.now()).toISOString(),
+      MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS),
+    });
   const malformed = `The authorization header is malformed; ${WRONG_DAY}`;
   if (dayOf(t) !== cred.date) throw new S3Error('AuthorizationHeaderMalformed', malformed);
 
@@ -169,12 +200,16 @@ export function verifyHeaderV4(ctx: SigV4Context, req: SignedRequest, authorizat
   const contentSha = headerValue(req.headers, 'x-amz-content-sha256');
   const payload = payloadMode(contentSha);
   const canonicalRequest = [
-    req.method, canonicalUri(req.rawPath), canonicalQuery(queryPairs(req.rawQuery)),
+    req.method,
+    canonicalUri(req.rawPath),
+    canonicalQuery(queryPairs(req.rawQuery)),
     canonicalHeaders(req.headers, signed, req.valuesOf),
-    signedHeaders, contentSha ?? EMPTY_SHA256,
+    signedHeaders,
+    contentSha ?? EMPTY_SHA256,
   ].join('\n');
   const key = verify(ctx, identity, cred, amzDate, canonicalRequest, signature);
-  if (payload.kind === 'streaming' && payload.signed) payload.chain = { signingKey: key, amzDate, scope: cred.scope, seedSignature: signature };
+  if (payload.kind === 'streaming' && payload.signed)
+    payload.chain = { signingKey: key, amzDate, scope: cred.scope, seedSignature: signature };
   return { identity, payload };
 }
 
@@ -187,34 +222,54 @@ export function verifyPresignedV4(ctx: SigV4Context, req: SignedRequest): AuthOu
   const q = new Map(pairs);
   const need = ['X-Amz-Credential', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'X-Amz-Expires'];
   for (const n of need) {
-    if (!q.get(n)) throw new S3Error('AuthorizationQueryParametersError', `Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.`);
+    if (!q.get(n))
+      throw new S3Error(
+        'AuthorizationQueryParametersError',
+        `Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.`,
+      );
   }
-  if (q.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256') throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"');
+  if (q.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256')
+    throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"');
   const cred = parseCredential(q.get('X-Amz-Credential')!, true, ctx.region);
   const amzDate = q.get('X-Amz-Date')!;
   const t = parseAmzDate(amzDate);
-  if (Number.isNaN(t)) throw new S3Error('AuthorizationQueryParametersError', "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
+  if (Number.isNaN(t))
+    throw new S3Error(
+      'AuthorizationQueryParametersError',
+      "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"",
+    );
   const expiresText = q.get('X-Amz-Expires')!;
-  if (!/^-?\d+$/.test(expiresText)) throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires should be a number');
+  if (!/^-?\d+$/.test(expiresText))
+    throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires should be a number');
   const expires = Number(expiresText);
   // S3 answers these two with 403, not the code's usual 400 (ceph/s3-tests, checked against AWS: the
   // test_object_raw_get_x_amz_expires_out_* cases; ceph/s3-tests#454).
-  if (expires < 0) throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires must be non-negative', {}, 403);
+  if (expires < 0)
+    throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires must be non-negative', {}, 403);
   if (expires > MAX_PRESIGN_SECONDS) throw new S3Error('AuthorizationQueryParametersError', TOO_LONG, {}, 403);
   if (dayOf(t) !== cred.date) throw new S3Error('AuthorizationQueryParametersError', WRONG_DAY);
   const identity = lookup(ctx, cred.accessKey);
   const now = ctx.now();
   if (t - now > MAX_SKEW_MS) throw new S3Error('AccessDenied', 'Request is not valid yet');
-  if (now > t + expires * 1000) throw new S3Error('AccessDenied', 'Request has expired', { 'X-Amz-Expires': expiresText, Expires: new Date(t + expires * 1000).toISOString(), ServerTime: new Date(now).toISOString() });
+  if (now > t + expires * 1000)
+    throw new S3Error('AccessDenied', 'Request has expired', {
+      'X-Amz-Expires': expiresText,
+      Expires: new Date(t + expires * 1000).toISOString(),
+      ServerTime: new Date(now).toISOString(),
+    });
 
   const signedHeaders = q.get('X-Amz-SignedHeaders')!;
   const signed = signedHeaders.split(';');
   requireSignedHeaders(req.headers, signed);
-  const contentSha = q.get('X-Amz-Content-Sha256') ?? headerValue(req.headers, 'x-amz-content-sha256') ?? 'UNSIGNED-PAYLOAD';
+  const contentSha =
+    q.get('X-Amz-Content-Sha256') ?? headerValue(req.headers, 'x-amz-content-sha256') ?? 'UNSIGNED-PAYLOAD';
   const canonicalRequest = [
-    req.method, canonicalUri(req.rawPath), canonicalQuery(pairs, 'X-Amz-Signature'),
+    req.method,
+    canonicalUri(req.rawPath),
+    canonicalQuery(pairs, 'X-Amz-Signature'),
     canonicalHeaders(req.headers, signed, req.valuesOf),
-    signedHeaders, contentSha,
+    signedHeaders,
+    contentSha,
   ].join('\n');
   verify(ctx, identity, cred, amzDate, canonicalRequest, q.get('X-Amz-Signature')!);
   const payload = payloadMode(contentSha);

@@ -68,7 +68,9 @@ export async function formatDrives(roots: string[], opts: { setSize?: number; pa
       if (formats[i]) return;
       const names = ((await d.list('')) ?? []).filter((x) => x !== SYS_DIR && x !== 'lost+found');
       if (names.length > 0) {
-        throw new Error(`drive ${d.root} is not empty and has no Cairn format (found ${names.slice(0, 3).join(', ')}); refusing to use it`);
+        throw new Error(
+          `drive ${d.root} is not empty and has no Cairn format (found ${names.slice(0, 3).join(', ')}); refusing to use it`,
+        );
       }
     }),
   );
@@ -102,7 +104,8 @@ export async function formatDrives(roots: string[], opts: { setSize?: number; pa
     if (!f) continue;
     const slot = slotOf.get(f.driveId);
     if (!slot) throw new Error(`drive ${roots[i]} has id ${f.driveId}, unknown to deployment ${deploymentId}`);
-    if (sets[slot[0]][slot[1]]) throw new Error(`drives ${sets[slot[0]][slot[1]]!.root} and ${roots[i]} have the same id`);
+    if (sets[slot[0]][slot[1]])
+      throw new Error(`drives ${sets[slot[0]][slot[1]]!.root} and ${roots[i]} have the same id`);
     place(drives[i], slot, f.driveId, sets);
   }
   // Empty drives take the vacant slots in order.
@@ -133,7 +136,8 @@ async function freshDeployment(drives: LocalDrive[], opts: { setSize?: number; p
     throw new Error(`set size ${setSize} does not divide ${n} drives into sets of 2 to 16`);
   }
   const parity = opts.parity ?? Math.floor(setSize / 2);
-  if (parity < 0 || parity > Math.floor(setSize / 2)) throw new Error(`parity ${parity} is not in 0..${Math.floor(setSize / 2)}`);
+  if (parity < 0 || parity > Math.floor(setSize / 2))
+    throw new Error(`parity ${parity} is not in 0..${Math.floor(setSize / 2)}`);
   const deploymentId = randomUUID();
   const ids = drives.map(() => randomUUID());
   const setIds: string[][] = [];

@@ -2,10 +2,18 @@
 // from key-path.ts (already escaped), so nothing here can reach outside the drive directory.
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
-import { close as fsClose, open as fsOpen, read as fsRead, stat as fsStat, write as fsWrite, type Stats } from 'node:fs';
+import {
+  close as fsClose,
+  open as fsOpen,
+  read as fsRead,
+  stat as fsStat,
+  write as fsWrite,
+  type Stats,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 
-const fdOpen = (path: string, flags = 'r') => new Promise<number>((res, rej) => fsOpen(path, flags, (e, fd) => (e ? rej(e) : res(fd))));
+const fdOpen = (path: string, flags = 'r') =>
+  new Promise<number>((res, rej) => fsOpen(path, flags, (e, fd) => (e ? rej(e) : res(fd))));
 const fdRead = (fd: number, buf: Buffer, at: number) =>
   new Promise<number>((res, rej) => fsRead(fd, buf, at, buf.length - at, at, (e, n) => (e ? rej(e) : res(n))));
 
@@ -21,7 +29,9 @@ export async function writeWhole(absPath: string, data: Buffer | string, flags: 
   try {
     // Position null: the file offset (the end, for 'a'); a short write continues where it stopped.
     for (let at = 0; at < buf.length; ) {
-      at += await new Promise<number>((res, rej) => fsWrite(fd, buf, at, buf.length - at, null, (e, n) => (e ? rej(e) : res(n))));
+      at += await new Promise<number>((res, rej) =>
+        fsWrite(fd, buf, at, buf.length - at, null, (e, n) => (e ? rej(e) : res(n))),
+      );
     }
   } catch (e) {
     failed = true;
@@ -232,7 +242,10 @@ export class LocalDrive {
     const p = this.abs(`${TMP_DIR}/.probe-${randomUUID()}`);
     let timer: NodeJS.Timeout | undefined;
     const hung = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error('drive does not answer'), { code: 'ETIMEDOUT' })), timeoutMs);
+      timer = setTimeout(
+        () => reject(Object.assign(new Error('drive does not answer'), { code: 'ETIMEDOUT' })),
+        timeoutMs,
+      );
     });
     try {
       await Promise.race([

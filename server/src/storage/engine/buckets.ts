@@ -23,7 +23,14 @@ const NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const IP = /^\d+\.\d+\.\d+\.\d+$/;
 
 export function validateBucketName(name: string): void {
-  if (!NAME.test(name) || IP.test(name) || name.includes('..') || name.includes('.-') || name.includes('-.') || name === SYS_DIR) {
+  if (
+    !NAME.test(name) ||
+    IP.test(name) ||
+    name.includes('..') ||
+    name.includes('.-') ||
+    name.includes('-.') ||
+    name === SYS_DIR
+  ) {
     throw new S3Error('InvalidBucketName', undefined, { BucketName: name });
   }
 }
@@ -50,7 +57,10 @@ export class Buckets {
     await Promise.all(
       this.drives().map(async (d) => {
         // A drive without its directory answered "no buckets"; one that fails to list did not answer.
-        const names = await d.list('').then((n) => n ?? [], () => null);
+        const names = await d.list('').then(
+          (n) => n ?? [],
+          () => null,
+        );
         if (names) answered++;
         for (const name of names ?? []) {
           if (!NAME.test(name)) continue;
@@ -94,7 +104,9 @@ export class Buckets {
 
   async list(): Promise<BucketInfo[]> {
     const t = await this.load();
-    return [...t.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([name, d]) => ({ name, created: new Date(d.created) }));
+    return [...t.entries()]
+      .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+      .map(([name, d]) => ({ name, created: new Date(d.created) }));
   }
 
   private async writeAll(name: string, doc: BucketDoc): Promise<void> {
@@ -105,13 +117,15 @@ export class Buckets {
         await d.writeAtomic(`${name}/${BUCKET_FILE}`, text);
       }),
     );
-    if (res.filter((r) => r.status === 'fulfilled').length < this.quorum()) throw new S3Error('InsufficientWriteQuorum');
+    if (res.filter((r) => r.status === 'fulfilled').length < this.quorum())
+      throw new S3Error('InsufficientWriteQuorum');
   }
 
   async make(name: string, config: BucketConfig = {}): Promise<void> {
     validateBucketName(name);
     const t = await this.load();
-    if (t.has(name) || this.creating.has(name)) throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: name });
+    if (t.has(name) || this.creating.has(name))
+      throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: name });
     this.creating.add(name); // two concurrent creates: one wins, the other is told it exists
     try {
       const made = bucketDoc(Date.now(), config);

@@ -63,12 +63,21 @@ export class ErasureObjects implements L.ObjectLayer {
     };
     this.sets = format.sets.map((drives, i) => new ErasureSet(i, drives, deps));
     this.layout = {
-      sets: this.sets.length, setSize: format.sets[0].length, parity: parity.STANDARD, rrsParity: parity.REDUCED_REDUNDANCY,
+      sets: this.sets.length,
+      setSize: format.sets[0].length,
+      parity: parity.STANDARD,
+      rrsParity: parity.REDUCED_REDUNDANCY,
     };
     this.buckets = new Buckets(() => this.allDrives());
     this.multipart = new Multipart(this);
     const sets = format.sets.map((set) => set.map((d) => d.driveId));
-    const formatFile = { format: 'cairn-erasure' as const, version: 1 as const, deploymentId: format.deploymentId, sets, parity: format.parity };
+    const formatFile = {
+      format: 'cairn-erasure' as const,
+      version: 1 as const,
+      deploymentId: format.deploymentId,
+      sets,
+      parity: format.parity,
+    };
     this.healer = new Healer(ctx, this, formatFile, opts.healer);
   }
 
@@ -137,7 +146,8 @@ export class ErasureObjects implements L.ObjectLayer {
   async putObject(bucket: string, key: string, body: Readable, opts: L.PutOptions): Promise<L.ObjectInfo> {
     validateKey(key);
     const versioning = await this.versioning(bucket);
-    if (opts.storageClass && opts.storageClass !== 'STANDARD' && opts.storageClass !== 'REDUCED_REDUNDANCY') throw new S3Error('InvalidStorageClass');
+    if (opts.storageClass && opts.storageClass !== 'STANDARD' && opts.storageClass !== 'REDUCED_REDUNDANCY')
+      throw new S3Error('InvalidStorageClass');
     return putObjectInSet(this.setOf(key), bucket, key, body, opts, versioning);
   }
 
@@ -165,10 +175,12 @@ export class ErasureObjects implements L.ObjectLayer {
     const set = this.setOf(key);
     const now = Date.now();
     // Conditional deletes are checked under the object's lock against its current version.
-    const check = opts.precondition && ((r: { versions: VersionRecord[] }) => {
-      const latest = r.versions[0];
-      opts.precondition!(latest && latest.type === 'object' ? toObjectInfo(bucket, key, latest, true) : null);
-    });
+    const check =
+      opts.precondition &&
+      ((r: { versions: VersionRecord[] }) => {
+        const latest = r.versions[0];
+        opts.precondition!(latest && latest.type === 'object' ? toObjectInfo(bucket, key, latest, true) : null);
+      });
     if (opts.versionId !== undefined) {
       if (opts.precondition) {
         throw new S3Error('NotImplemented', 'A conditional delete of a named version is not implemented');
@@ -197,13 +209,16 @@ export class ErasureObjects implements L.ObjectLayer {
       parts: [],
     };
     await set.mutate(bucket, key, {
-      check, apply: (cur) => [marker, ...cur.filter((v) => v.id !== marker.id)].sort(newerFirst),
+      check,
+      apply: (cur) => [marker, ...cur.filter((v) => v.id !== marker.id)].sort(newerFirst),
     });
     return { versionId: marker.id, deleteMarker: true };
   }
 
   async updateObjectMetadata(
-    bucket: string, key: string, opts: Parameters<L.ObjectLayer['updateObjectMetadata']>[2],
+    bucket: string,
+    key: string,
+    opts: Parameters<L.ObjectLayer['updateObjectMetadata']>[2],
   ): Promise<L.ObjectInfo> {
     await this.buckets.get(bucket);
     validateKey(key);
@@ -223,7 +238,8 @@ export class ErasureObjects implements L.ObjectLayer {
         target = opts.versionId !== undefined ? r.versions.find((v) => v.id === opts.versionId) : r.versions[0];
         const named = opts.versionId !== undefined && (r.versions.length > 0 || opts.versionId !== 'null');
         if (!target) throw new S3Error(named ? 'NoSuchVersion' : 'NoSuchKey');
-        if (target.type === 'delete') throw new S3Error(opts.versionId !== undefined ? 'MethodNotAllowed' : 'NoSuchKey');
+        if (target.type === 'delete')
+          throw new S3Error(opts.versionId !== undefined ? 'MethodNotAllowed' : 'NoSuchKey');
         isLatest = target === r.versions[0];
       },
       apply: (cur) => cur.map((v) => (target && versionKey(v) === versionKey(target) ? change(v) : v)),
@@ -261,7 +277,9 @@ export class ErasureObjects implements L.ObjectLayer {
     return this.multipart.abort(bucket, key, uploadId);
   }
 
-  listMultipartUploads(...a: Parameters<L.ObjectLayer['listMultipartUploads']>): ReturnType<L.ObjectLayer['listMultipartUploads']> {
+  listMultipartUploads(
+    ...a: Parameters<L.ObjectLayer['listMultipartUploads']>
+  ): ReturnType<L.ObjectLayer['listMultipartUploads']> {
     return this.multipart.list(...a);
   }
 

@@ -121,7 +121,9 @@ export class ErasureSet {
       });
       m.check?.(resolved);
       const sample = m.apply(resolved.versions, -1)[0] ?? resolved.versions[0];
-      const quorum = sample?.ec ? this.writeQuorum(sample.ec.data, sample.ec.parity) : this.writeQuorum(this.defaultData, this.size - this.defaultData);
+      const quorum = sample?.ec
+        ? this.writeQuorum(sample.ec.data, sample.ec.parity)
+        : this.writeQuorum(this.defaultData, this.size - this.defaultData);
       const dirRel = dirname(objRel);
       const entry = basename(objRel);
       const drives = this.writeDrives();
@@ -132,7 +134,8 @@ export class ErasureSet {
           const old = before.meta?.versions ?? [];
           const next = m.apply(old, slot);
           // Nothing here and nothing to write (deleting a key this drive never had): done.
-          if (before.state === 'missing' && next.length === 0) return { ok: true as const, old, next, hadMeta: false, noop: true };
+          if (before.state === 'missing' && next.length === 0)
+            return { ok: true as const, old, next, hadMeta: false, noop: true };
           try {
             // "pending" guards an existing entry's journal line; a new entry without a line is read
             // from its metadata anyway, so first writes skip it.
@@ -154,14 +157,19 @@ export class ErasureSet {
           results.map(async (r, slot) => {
             const d = drives[slot];
             if (!r.ok || !d || r.noop) return;
-            if (r.hadMeta) await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: r.old })).catch(() => {});
+            if (r.hadMeta)
+              await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: r.old })).catch(() => {});
             else await d.unlinkIfExists(`${objRel}/${META_NAME}`).catch(() => {});
             await m.unstage?.(d, slot, objRel).catch(() => {});
           }),
         );
         const errs = results.flatMap((r) => (r.ok ? [] : [r.err]));
-        if (errs.filter((e) => e === 'ENOSPC' || e === 'EDQUOT').length > this.size - quorum) throw new S3Error('XMinioStorageFull');
-        throw new S3Error('InsufficientWriteQuorum', `write reached ${oks} of ${this.size} drives, ${quorum} needed (${[...new Set(errs)].join(', ')})`);
+        if (errs.filter((e) => e === 'ENOSPC' || e === 'EDQUOT').length > this.size - quorum)
+          throw new S3Error('XMinioStorageFull');
+        throw new S3Error(
+          'InsufficientWriteQuorum',
+          `write reached ${oks} of ${this.size} drives, ${quorum} needed (${[...new Set(errs)].join(', ')})`,
+        );
       }
       // Committed. Drop data of versions that went away, record the new latest in the journals.
       await Promise.all(
@@ -173,16 +181,22 @@ export class ErasureSet {
           const l = latestOf(r.next);
           // Not awaited: until the line lands, the entry has "pending" or no line, and listings read its
           // metadata instead. Lines of one journal are written in call order.
-          const logged = this.deps.journals.append(d, dirRel, [l ? { n: entry, l } : { n: entry, x: 1 }]).catch(() => {});
+          const logged = this.deps.journals
+            .append(d, dirRel, [l ? { n: entry, l } : { n: entry, x: 1 }])
+            .catch(() => {});
           if (gone.length > 0 || r.next.length === 0) {
-            this.deps.reaper.later(async () => {
-              for (const dir of gone) await d.remove(`${objRel}/${dir}`);
-              if (r.next.length === 0) await logged.then(() => this.removeObjectDir(d, bucket, objRel));
-            }, gone.map((dir) => dataDirId(this.index, objRel, dir)));
+            this.deps.reaper.later(
+              async () => {
+                for (const dir of gone) await d.remove(`${objRel}/${dir}`);
+                if (r.next.length === 0) await logged.then(() => this.removeObjectDir(d, bucket, objRel));
+              },
+              gone.map((dir) => dataDirId(this.index, objRel, dir)),
+            );
           }
         }),
       );
-      if (oks < this.size || metas.some((mm) => mm.state === 'corrupt' || mm.state === 'offline')) this.deps.queueHeal(this.index, bucket, key);
+      if (oks < this.size || metas.some((mm) => mm.state === 'corrupt' || mm.state === 'offline'))
+        this.deps.queueHeal(this.index, bucket, key);
       const committed = results.find((r) => r.ok);
       this.deps.entryChanged(this.index, bucket, dirRel, key, committed?.ok ? latestOf(committed.next) : null);
       return resolved;

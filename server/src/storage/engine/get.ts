@@ -40,7 +40,14 @@ export async function openVersion(set: ErasureSet, bucket: string, key: string, 
 }
 
 /** Shard sources of part index `p` of a version, indexed by shard index. */
-export function partSources(set: ErasureSet, bucket: string, key: string, o: Opened, p: number, exclude?: Set<number>): (ShardSource | null)[] {
+export function partSources(
+  set: ErasureSet,
+  bucket: string,
+  key: string,
+  o: Opened,
+  p: number,
+  exclude?: Set<number>,
+): (ShardSource | null)[] {
   const v = o.version;
   const ec = v.ec!;
   const holders = new Set(o.resolved.holders.get(versionKey(v)) ?? []);
@@ -68,7 +75,10 @@ class Lease {
   private out = 0;
   private done = false;
 
-  constructor(private readonly buffers: Buffer[], private readonly pool: BufferPool) {}
+  constructor(
+    private readonly buffers: Buffer[],
+    private readonly pool: BufferPool,
+  ) {}
 
   lend(chunk: Buffer): void {
     if (this.buffers.length === 0) return;
@@ -96,7 +106,13 @@ class Lease {
  * The body stream of a version (or a range of it). The first block is read before this resolves, so
  * an unreadable object fails here with an S3 error instead of after the response headers went out.
  */
-export async function readBody(set: ErasureSet, bucket: string, key: string, o: Opened, range: ByteRange | undefined): Promise<Readable> {
+export async function readBody(
+  set: ErasureSet,
+  bucket: string,
+  key: string,
+  o: Opened,
+  range: ByteRange | undefined,
+): Promise<Readable> {
   const v = o.version;
   const start = range?.start ?? 0;
   const end = range ? range.end + 1 : v.size; // exclusive
@@ -111,7 +127,13 @@ export async function readBody(set: ErasureSet, bucket: string, key: string, o: 
         const size = v.parts[p].size;
         const partEnd = partStart + size;
         if (partEnd > start && size > 0) {
-          const reader = new PartReader(set.deps.ctx.codec, v.ec!, size, partSources(set, bucket, key, o, p), set.deps.ctx.slowShardMs);
+          const reader = new PartReader(
+            set.deps.ctx.codec,
+            v.ec!,
+            size,
+            partSources(set, bucket, key, o, p),
+            set.deps.ctx.slowShardMs,
+          );
           try {
             const bs = v.ec!.blockSize;
             const from = Math.max(start - partStart, 0);
@@ -126,7 +148,9 @@ export async function readBody(set: ErasureSet, bucket: string, key: string, o: 
             const request = () => {
               const n = Math.min(batch, last - nextBlock + 1);
               // Every batch reads into pooled buffers of one size (a full batch's): a short batch uses a prefix.
-              const p = reader.readBlocks(nextBlock, n, (span) => (span <= fullSpan ? pool.take(fullSpan) : Buffer.allocUnsafe(span)));
+              const p = reader.readBlocks(nextBlock, n, (span) =>
+                span <= fullSpan ? pool.take(fullSpan) : Buffer.allocUnsafe(span),
+              );
               p.catch(() => {}); // surfaced when awaited
               queue.push(p);
               nextBlock += n;
@@ -149,7 +173,9 @@ export async function readBody(set: ErasureSet, bucket: string, key: string, o: 
             }
           } finally {
             // Shards missing on drives that are up can be rebuilt; an offline drive waits for its return.
-            for (const shard of reader.bad) if (set.writable[v.ec!.dist.indexOf(shard + 1)] && set.online[v.ec!.dist.indexOf(shard + 1)]) healNeeded = true;
+            for (const shard of reader.bad)
+              if (set.writable[v.ec!.dist.indexOf(shard + 1)] && set.online[v.ec!.dist.indexOf(shard + 1)])
+                healNeeded = true;
             if (reader.corrupt) corrupt = true;
             await reader.close();
           }

@@ -75,7 +75,9 @@ export async function listObjects(objects: ErasureObjects, bucket: string, o: L.
 }
 
 export async function listObjectVersions(
-objects: ErasureObjects, bucket: string, o: L.ListVersionsOptions,
+  objects: ErasureObjects,
+  bucket: string,
+  o: L.ListVersionsOptions,
 ): Promise<L.ListVersionsResult> {
   await objects.buckets.get(bucket);
   const prefix = o.prefix ?? '';
@@ -87,7 +89,11 @@ objects: ErasureObjects, bucket: string, o: L.ListVersionsOptions,
   // With a version-id marker the marker key itself still has versions to give.
   const afterInclusive = !!(o.keyMarker && o.versionIdMarker);
   const keys = walk(objects, bucket, {
-    prefix, delimiter: delim, after: o.keyMarker || undefined, afterInclusive, withDeleted: true,
+    prefix,
+    delimiter: delim,
+    after: o.keyMarker || undefined,
+    afterInclusive,
+    withDeleted: true,
   });
   const cpOf = (item: WalkItem): string | undefined => {
     if (item.kind === 'prefix') return item.key;
@@ -140,7 +146,6 @@ objects: ErasureObjects, bucket: string, o: L.ListVersionsOptions,
   return res;
 }
 
-
 /** True when the bucket holds any key, version or delete marker. */
 export async function bucketHasObjects(objects: ErasureObjects, bucket: string): Promise<boolean> {
   for await (const _ of walk(objects, bucket, { prefix: '', withDeleted: true })) return true;
@@ -150,7 +155,11 @@ export async function bucketHasObjects(objects: ErasureObjects, bucket: string):
 const VERSIONS_AHEAD = 32;
 
 /** Items of `src` in order, each with work started for it up to `ahead` items before it is reached. */
-async function* prefetch<T, R>(src: AsyncIterable<T>, ahead: number, start: (t: T) => R | undefined): AsyncGenerator<[T, R | undefined]> {
+async function* prefetch<T, R>(
+  src: AsyncIterable<T>,
+  ahead: number,
+  start: (t: T) => R | undefined,
+): AsyncGenerator<[T, R | undefined]> {
   const it = src[Symbol.asyncIterator]();
   const window: [T, R | undefined][] = [];
   let done = false;

@@ -58,12 +58,20 @@ export class Multipart {
     throw new S3Error('NoSuchUpload');
   }
 
-  async create(bucket: string, key: string, opts: Parameters<L.ObjectLayer['newMultipartUpload']>[2]): Promise<L.MultipartUploadInfo> {
+  async create(
+    bucket: string,
+    key: string,
+    opts: Parameters<L.ObjectLayer['newMultipartUpload']>[2],
+  ): Promise<L.MultipartUploadInfo> {
     await this.objects.buckets.get(bucket);
     validateKey(key);
-    if (opts.storageClass && opts.storageClass !== 'STANDARD' && opts.storageClass !== 'REDUCED_REDUNDANCY') throw new S3Error('InvalidStorageClass');
+    if (opts.storageClass && opts.storageClass !== 'STANDARD' && opts.storageClass !== 'REDUCED_REDUNDANCY')
+      throw new S3Error('InvalidStorageClass');
     if (opts.checksumType === 'FULL_OBJECT' && opts.checksumAlgorithm && !opts.checksumAlgorithm.startsWith('CRC')) {
-      throw new S3Error('InvalidRequest', `The FULL_OBJECT checksum type cannot be used with the ${opts.checksumAlgorithm} algorithm.`);
+      throw new S3Error(
+        'InvalidRequest',
+        `The FULL_OBJECT checksum type cannot be used with the ${opts.checksumAlgorithm} algorithm.`,
+      );
     }
     const set = this.objects.setOf(key);
     const storageClass = opts.storageClass ?? 'STANDARD';
@@ -89,7 +97,8 @@ export class Multipart {
       }),
     );
     const { data, parity } = doc.ec;
-    if (res.filter((r) => r.status === 'fulfilled').length < set.writeQuorum(data, parity)) throw new S3Error('InsufficientWriteQuorum');
+    if (res.filter((r) => r.status === 'fulfilled').length < set.writeQuorum(data, parity))
+      throw new S3Error('InsufficientWriteQuorum');
     return info;
   }
 
@@ -101,7 +110,8 @@ export class Multipart {
     body: Readable,
     opts: Pick<L.PutOptions, 'size' | 'checksumAlgorithm' | 'verify'>,
   ): Promise<L.PartInfo> {
-    if (!Number.isInteger(n) || n < 1 || n > MAX_PARTS) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive.');
+    if (!Number.isInteger(n) || n < 1 || n > MAX_PARTS)
+      throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive.');
     const set = this.objects.setOf(key);
     const up = await this.readUpload(set, bucket, key, uploadId);
     const dir = uploadDir(bucket, key, uploadId);
@@ -119,7 +129,8 @@ export class Multipart {
           await d.writeAtomic(`${dir}/part.${n}.json`, JSON.stringify(part));
         }),
       );
-      if (res.filter((r) => r.status === 'fulfilled').length < set.writeQuorum(up.ec.data, up.ec.parity)) throw new S3Error('InsufficientWriteQuorum');
+      if (res.filter((r) => r.status === 'fulfilled').length < set.writeQuorum(up.ec.data, up.ec.parity))
+        throw new S3Error('InsufficientWriteQuorum');
       return toPartInfo(part, algo, 'COMPOSITE');
     } finally {
       await Promise.all(set.writeDrives().map((d) => d?.remove(tmp).catch(() => {})));
@@ -160,7 +171,12 @@ export class Multipart {
     return [...best.values()].map((v) => v.doc).sort((a, b) => a.number - b.number);
   }
 
-  async listParts(bucket: string, key: string, uploadId: string, opts: { partNumberMarker?: number; maxParts: number }) {
+  async listParts(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    opts: { partNumberMarker?: number; maxParts: number },
+  ) {
     const set = this.objects.setOf(key);
     const up = await this.readUpload(set, bucket, key, uploadId);
     const all = (await this.parts(set, bucket, key, uploadId)).filter((p) => p.number > (opts.partNumberMarker ?? 0));
@@ -175,7 +191,11 @@ export class Multipart {
   }
 
   async complete(
-    bucket: string, key: string, uploadId: string, chosen: L.CompletePart[], opts?: L.CompleteOptions,
+    bucket: string,
+    key: string,
+    uploadId: string,
+    chosen: L.CompletePart[],
+    opts?: L.CompleteOptions,
   ): Promise<L.ObjectInfo> {
     const set = this.objects.setOf(key);
     const versioning = await this.objects.versioning(bucket);
@@ -186,12 +206,15 @@ export class Multipart {
     chosen.forEach((c, i) => {
       if (i > 0 && c.number <= chosen[i - 1].number) throw new S3Error('InvalidPartOrder');
       const p = have.get(c.number);
-      if (!p || p.etag !== c.etag.replace(/"/g, '').toLowerCase()) throw new S3Error('InvalidPart', undefined, { PartNumber: String(c.number) });
-      if (c.checksum && p.checksum && c.checksum !== p.checksum) throw new S3Error('InvalidPart', undefined, { PartNumber: String(c.number) });
+      if (!p || p.etag !== c.etag.replace(/"/g, '').toLowerCase())
+        throw new S3Error('InvalidPart', undefined, { PartNumber: String(c.number) });
+      if (c.checksum && p.checksum && c.checksum !== p.checksum)
+        throw new S3Error('InvalidPart', undefined, { PartNumber: String(c.number) });
       parts.push(p);
     });
     parts.forEach((p, i) => {
-      if (i < parts.length - 1 && p.size < MIN_PART) throw new S3Error('EntityTooSmall', undefined, { PartNumber: String(p.number) });
+      if (i < parts.length - 1 && p.size < MIN_PART)
+        throw new S3Error('EntityTooSmall', undefined, { PartNumber: String(p.number) });
     });
     const md5s = createHash('md5');
     for (const p of parts) md5s.update(Buffer.from(p.etag, 'hex'));
@@ -212,7 +235,8 @@ export class Multipart {
       dataDir,
       parts: parts.map((p): PartRecord => {
         const r: PartRecord = { number: p.number, size: p.size, etag: p.etag, mtime: p.mtime };
-        if (p.checksum && up.info.checksumAlgorithm) r.checksum = { algorithm: up.info.checksumAlgorithm, type: 'COMPOSITE', value: p.checksum };
+        if (p.checksum && up.info.checksumAlgorithm)
+          r.checksum = { algorithm: up.info.checksumAlgorithm, type: 'COMPOSITE', value: p.checksum };
         return r;
       }),
     };
@@ -222,12 +246,17 @@ export class Multipart {
       if (up.info.checksumType === 'FULL_OBJECT') {
         // CRC of the whole object from the parts' CRCs (no data read): the native combine.
         let crc: Buffer = Buffer.from(parts[0].checksum!, 'base64');
-        for (const p of parts.slice(1)) crc = native.checksumCombine(algo as native.CrcAlgorithm, crc, Buffer.from(p.checksum!, 'base64'), p.size);
+        for (const p of parts.slice(1))
+          crc = native.checksumCombine(algo as native.CrcAlgorithm, crc, Buffer.from(p.checksum!, 'base64'), p.size);
         version.checksum = { algorithm: algo, type: 'FULL_OBJECT', value: crc.toString('base64') };
       } else {
         const h = checksumHasher(algo);
         for (const p of parts) h.update(Buffer.from(p.checksum!, 'base64'));
-        version.checksum = { algorithm: algo, type: 'COMPOSITE', value: `${h.digest().toString('base64')}-${parts.length}` };
+        version.checksum = {
+          algorithm: algo,
+          type: 'COMPOSITE',
+          value: `${h.digest().toString('base64')}-${parts.length}`,
+        };
       }
     }
     opts?.verifyChecksum?.(version.checksum);
@@ -245,10 +274,12 @@ export class Multipart {
       apply: (cur) => [version, ...cur.filter((v) => v.id !== version.id)].sort((a, b) => b.mtime - a.mtime),
       stage: async (d, _slot, objRel) => {
         await d.mkdirs(`${objRel}/${dataDir}`);
-        for (const p of withData) await d.renameInto(`${dir}/part.${p.number}`, `${objRel}/${dataDir}/part.${p.number}`);
+        for (const p of withData)
+          await d.renameInto(`${dir}/part.${p.number}`, `${objRel}/${dataDir}/part.${p.number}`);
       },
       unstage: async (d, _slot, objRel) => {
-        for (const p of withData) await d.renameInto(`${objRel}/${dataDir}/part.${p.number}`, `${dir}/part.${p.number}`).catch(() => {});
+        for (const p of withData)
+          await d.renameInto(`${objRel}/${dataDir}/part.${p.number}`, `${dir}/part.${p.number}`).catch(() => {});
         await d.remove(`${objRel}/${dataDir}`);
       },
     });
@@ -288,7 +319,11 @@ export class Multipart {
     }
     const prefix = opts.prefix ?? '';
     all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.initiated.getTime() - b.initiated.getTime()));
-    const out = { uploads: [] as L.MultipartUploadInfo[], commonPrefixes: [] as string[], isTruncated: false } as Awaited<ReturnType<L.ObjectLayer['listMultipartUploads']>>;
+    const out = {
+      uploads: [] as L.MultipartUploadInfo[],
+      commonPrefixes: [] as string[],
+      isTruncated: false,
+    } as Awaited<ReturnType<L.ObjectLayer['listMultipartUploads']>>;
     let passedMarker = !opts.uploadIdMarker;
     for (const u of all) {
       if (!u.key.startsWith(prefix)) continue;

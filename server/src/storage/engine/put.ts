@@ -36,7 +36,10 @@ export async function stagePart(
     if (writer.okCount() >= quorum) return;
     const full = writer.errors.filter((e) => e === 'ENOSPC' || e === 'EDQUOT').length;
     if (full > set.size - quorum) throw new S3Error('XMinioStorageFull');
-    throw new S3Error('InsufficientWriteQuorum', `only ${writer.okCount()} of ${set.size} drives can take the write, ${quorum} needed`);
+    throw new S3Error(
+      'InsufficientWriteQuorum',
+      `only ${writer.okCount()} of ${set.size} drives can take the write, ${quorum} needed`,
+    );
   };
   failIfBelowQuorum();
   // One native pass per block: ETag MD5, the requested checksum, Reed-Solomon, bitrot hashes.
@@ -131,12 +134,25 @@ export async function putObjectInSet(
     };
     if (opts.tagging) version.tagging = opts.tagging;
     if (staged.checksum && opts.checksumAlgorithm) {
-      version.checksum = { algorithm: opts.checksumAlgorithm, type: 'FULL_OBJECT', value: staged.checksum.toString('base64') };
+      version.checksum = {
+        algorithm: opts.checksumAlgorithm,
+        type: 'FULL_OBJECT',
+        value: staged.checksum.toString('base64'),
+      };
       version.parts[0].checksum = version.checksum;
     }
     if (!staged.inline) version.dataDir = dataDir;
     inlined = staged.inline !== null;
-    await commitVersion(set, bucket, key, version, staged.inline ? staged.inline.map((b) => [b]) : null, staged.ok, tmp, opts.precondition);
+    await commitVersion(
+      set,
+      bucket,
+      key,
+      version,
+      staged.inline ? staged.inline.map((b) => [b]) : null,
+      staged.ok,
+      tmp,
+      opts.precondition,
+    );
     return toObjectInfo(bucket, key, version, true);
   } finally {
     if (!inlined) await Promise.all(set.writeDrives().map((d) => d?.remove(tmp).catch(() => {})));
@@ -168,7 +184,9 @@ export async function commitVersion(
       const mine: VersionRecord = inline && slot >= 0 ? { ...version, inline: inline[slot] } : version;
       return [mine, ...current.filter((v) => v.id !== version.id)].sort(newerFirst);
     },
-    stage: version.dataDir ? (d, _slot, objRel) => d.renameInto(`${tmp}/${version.dataDir}`, `${objRel}/${version.dataDir}`) : undefined,
+    stage: version.dataDir
+      ? (d, _slot, objRel) => d.renameInto(`${tmp}/${version.dataDir}`, `${objRel}/${version.dataDir}`)
+      : undefined,
     unstage: version.dataDir ? (d, _slot, objRel) => d.remove(`${objRel}/${version.dataDir}`) : undefined,
   });
 }

@@ -27,7 +27,10 @@ export class Reaper {
 
   /** Run `job` after the grace period, once no reader holds any of `ids`. */
   later(job: () => Promise<void>, ids: string[] = []): void {
-    const run = () => void this.free(ids).then(job).catch(() => {});
+    const run = () =>
+      void this.free(ids)
+        .then(job)
+        .catch(() => {});
     if (this.graceMs <= 0) return run();
     const t = setTimeout(() => {
       this.jobs.delete(t);

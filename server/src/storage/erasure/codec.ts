@@ -22,9 +22,19 @@ export interface Codec {
   /** One upload (object or part): fused MD5 + checksum + Reed-Solomon + HighwayHash per block. */
   upload(checksum: ChecksumAlgorithm | null): UploadPass;
   /** Verify the frames read for a block (null = not read) and decode it when `data` of them are good. */
-  readBlock(frames: (Buffer | null)[], data: number, parity: number, blockLen: number): Promise<{ block: Buffer | null; bad: number[] }>;
+  readBlock(
+    frames: (Buffer | null)[],
+    data: number,
+    parity: number,
+    blockLen: number,
+  ): Promise<{ block: Buffer | null; bad: number[] }>;
   /** Verify all frames of a block and rebuild (framed) each missing or bad one. */
-  healBlock(frames: (Buffer | null)[], data: number, parity: number, blockLen: number): Promise<{ rebuilt: Map<number, Buffer> | null; bad: number[] }>;
+  healBlock(
+    frames: (Buffer | null)[],
+    data: number,
+    parity: number,
+    blockLen: number,
+  ): Promise<{ rebuilt: Map<number, Buffer> | null; bad: number[] }>;
   /** Indexes of frames whose hash does not match. */
   verifyFrames(frames: (Buffer | null)[]): Promise<number[]>;
 }
@@ -51,13 +61,20 @@ export function nativeCodec(): Codec {
       const h = new native.UploadHasher(checksum);
       return {
         encode: async (block, data, parity, out) =>
-          block.length < INLINE_KERNEL_BYTES ? h.encodeBlock(block, data, parity, BITROT_KEY, out) : h.encodeBlockAsync(block, data, parity, BITROT_KEY, out),
+          block.length < INLINE_KERNEL_BYTES
+            ? h.encodeBlock(block, data, parity, BITROT_KEY, out)
+            : h.encodeBlockAsync(block, data, parity, BITROT_KEY, out),
         finish: () => h.finish(),
       };
     },
     readBlock: async (frames, data, parity, blockLen) =>
-      blockLen < INLINE_KERNEL_BYTES ? native.readBlock(frames, data, parity, blockLen, BITROT_KEY) : native.readBlockAsync(frames, data, parity, blockLen, BITROT_KEY),
+      blockLen < INLINE_KERNEL_BYTES
+        ? native.readBlock(frames, data, parity, blockLen, BITROT_KEY)
+        : native.readBlockAsync(frames, data, parity, blockLen, BITROT_KEY),
     healBlock: (frames, data, parity, blockLen) => native.healBlockAsync(frames, data, parity, blockLen, BITROT_KEY),
-    verifyFrames: async (frames) => (bytesOf(frames) < INLINE_KERNEL_BYTES ? native.verifyFrames(frames, BITROT_KEY) : native.verifyFramesAsync(frames, BITROT_KEY)),
+    verifyFrames: async (frames) =>
+      bytesOf(frames) < INLINE_KERNEL_BYTES
+        ? native.verifyFrames(frames, BITROT_KEY)
+        : native.verifyFramesAsync(frames, BITROT_KEY),
   };
 }

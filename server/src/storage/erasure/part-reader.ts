@@ -61,7 +61,10 @@ export function fileSource(absPath: string): ShardSource {
         return buf;
       })();
       inflight.add(p);
-      void p.then(() => inflight.delete(p), () => inflight.delete(p));
+      void p.then(
+        () => inflight.delete(p),
+        () => inflight.delete(p),
+      );
       return p;
     },
     async close() {
@@ -69,7 +72,12 @@ export function fileSource(absPath: string): ShardSource {
       if (!fd || closed) return;
       closed = true;
       const opened = fd;
-      void Promise.allSettled([...inflight]).then(() => opened.then((h) => fsClose(h, () => {}), () => {}));
+      void Promise.allSettled([...inflight]).then(() =>
+        opened.then(
+          (h) => fsClose(h, () => {}),
+          () => {},
+        ),
+      );
     },
   };
 }
@@ -175,7 +183,8 @@ export class PartReader {
         if (r.block) return r.block;
         continue;
       }
-      if (pending.size === 0) throw new S3Error('InsufficientReadQuorum', `${this.bad.size} of ${total} shards are missing or corrupt`);
+      if (pending.size === 0)
+        throw new S3Error('InsufficientReadQuorum', `${this.bad.size} of ${total} shards are missing or corrupt`);
       let timer: NodeJS.Timeout | undefined;
       const slow = new Promise<'slow'>((res) => (timer = setTimeout(() => res('slow'), this.slowMs)));
       const first = await Promise.race([...pending.values(), slow]);

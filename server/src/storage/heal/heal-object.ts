@@ -33,7 +33,14 @@ export async function healObject(set: ErasureSet, bucket: string, key: string, d
   });
 }
 
-async function shardOk(set: ErasureSet, v: VersionRecord, mine: VersionRecord, slot: number, objRel: string, deep: boolean): Promise<boolean> {
+async function shardOk(
+  set: ErasureSet,
+  v: VersionRecord,
+  mine: VersionRecord,
+  slot: number,
+  objRel: string,
+  deep: boolean,
+): Promise<boolean> {
   const codec = set.deps.ctx.codec;
   const ec = v.ec!;
   for (let p = 0; p < v.parts.length; p++) {
@@ -49,7 +56,9 @@ async function shardOk(set: ErasureSet, v: VersionRecord, mine: VersionRecord, s
     if (deep && size > 0) {
       const sources = new Array(ec.data + ec.parity).fill(null);
       const shard = ec.dist[slot] - 1;
-      sources[shard] = mine.inline ? inlineSource(mine.inline[p]) : fileSource(set.drives[slot].abs(`${objRel}/${mine.dataDir}/part.${v.parts[p].number}`));
+      sources[shard] = mine.inline
+        ? inlineSource(mine.inline[p])
+        : fileSource(set.drives[slot].abs(`${objRel}/${mine.dataDir}/part.${v.parts[p].number}`));
       const r = new PartReader(codec, ec, size, sources);
       r.bad.delete(shard);
       await r.verifyAll();
@@ -60,7 +69,13 @@ async function shardOk(set: ErasureSet, v: VersionRecord, mine: VersionRecord, s
   return true;
 }
 
-async function healLocked(set: ErasureSet, bucket: string, key: string, deep: boolean, result: HealResult): Promise<void> {
+async function healLocked(
+  set: ErasureSet,
+  bucket: string,
+  key: string,
+  deep: boolean,
+  result: HealResult,
+): Promise<void> {
   const objRel = set.objRel(bucket, key);
   const metas = await set.readMetas(bucket, key);
   const resolved = resolveVersions(metas, set.defaultData);
@@ -94,7 +109,11 @@ async function healLocked(set: ErasureSet, bucket: string, key: string, deep: bo
       }
     }
   }
-  await removeOrphans(set, objRel, metas.map((m, slot) => (m.state === 'ok' && !stale.has(slot) ? m.meta!.versions : null)));
+  await removeOrphans(
+    set,
+    objRel,
+    metas.map((m, slot) => (m.state === 'ok' && !stale.has(slot) ? m.meta!.versions : null)),
+  );
   if (stale.size === 0) return;
 
   // Rebuild shards version by version: decode from the good drives, re-encode the missing shards.
@@ -149,7 +168,8 @@ async function healLocked(set: ErasureSet, bucket: string, key: string, deep: bo
     await d.mkdirs(objRel);
     await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: next }));
     const keep = new Set(next.map((v) => v.dataDir));
-    for (const v of own.values()) if (v.dataDir && !keep.has(v.dataDir)) await d.remove(`${objRel}/${v.dataDir}`).catch(() => {});
+    for (const v of own.values())
+      if (v.dataDir && !keep.has(v.dataDir)) await d.remove(`${objRel}/${v.dataDir}`).catch(() => {});
     const l = latestOf(next);
     if (l) await set.deps.journals.append(d, dirRel, [{ n: basename(objRel), l }]).catch(() => {});
     result.drivesHealed++;

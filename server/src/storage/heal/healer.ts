@@ -161,7 +161,9 @@ export class Healer {
   private healDriveInBackground(d: LocalDrive, claimed = false): void {
     if (this.healing.has(d) && !claimed) return;
     this.ctx.log.warn(`drive ${d.root} is new or was replaced: rebuilding its contents`);
-    this.loops.push(this.healDrive(d).catch((e) => this.ctx.log.warn(`healing ${d.root} failed: ${(e as Error).message}`)));
+    this.loops.push(
+      this.healDrive(d).catch((e) => this.ctx.log.warn(`healing ${d.root} failed: ${(e as Error).message}`)),
+    );
   }
 
   private async queueLoop(): Promise<void> {
@@ -192,7 +194,8 @@ export class Healer {
       (e): HealResult => ({ bucket: job.bucket, key: job.key, drivesHealed: 0, state: 'failed', error: String(e) }),
     );
     this.record(r);
-    if (set.drives.some((_, i) => !set.online[i] || !set.writable[i]) && this.deferred.size < 100_000) this.deferred.set(id, job);
+    if (set.drives.some((_, i) => !set.online[i] || !set.writable[i]) && this.deferred.size < 100_000)
+      this.deferred.set(id, job);
   }
 
   /** A drive is back: what it missed meanwhile goes to the queue again. */
@@ -306,7 +309,14 @@ export class Healer {
       ...(this.lastScanEnd ? { lastScanEnd: this.lastScanEnd } : {}),
       healingDrives: [...this.healing].map((d) => d.root),
       drives: this.objects.sets.flatMap((s) =>
-        s.drives.map((d, i) => ({ path: d.root, set: s.index, index: i, online: s.online[i], writable: s.online[i] && s.writable[i], ...(d.lastError ? { error: d.lastError } : {}) })),
+        s.drives.map((d, i) => ({
+          path: d.root,
+          set: s.index,
+          index: i,
+          online: s.online[i],
+          writable: s.online[i] && s.writable[i],
+          ...(d.lastError ? { error: d.lastError } : {}),
+        })),
       ),
       recent: this.recent.slice(),
     };

@@ -40,7 +40,10 @@ async function readDrive(
   withJournal: boolean,
 ): Promise<boolean> {
   const d = set.drives[slot];
-  const [names, journal] = await Promise.all([d.list(dirRel), withJournal ? set.deps.journals.read(d, dirRel).catch(() => null) : null]);
+  const [names, journal] = await Promise.all([
+    d.list(dirRel),
+    withJournal ? set.deps.journals.read(d, dirRel).catch(() => null) : null,
+  ]);
   if (!names) return false;
   if (journal && needsCompaction(journal)) void set.deps.journals.compact(d, dirRel).catch(() => {});
   const conts: Promise<boolean>[] = [];
@@ -58,7 +61,16 @@ async function readDrive(
       }
       // Only directories need their path (objects are found again by key).
       const rel = e.kind === 'dir' ? `${dirRel}/${fsName}` : '';
-      s = { name: namePrefix + e.text, kind: e.kind, rel, latest: undefined, drives: 0, said: 0, jdrives: 0, conflict: false };
+      s = {
+        name: namePrefix + e.text,
+        kind: e.kind,
+        rel,
+        latest: undefined,
+        drives: 0,
+        said: 0,
+        jdrives: 0,
+        conflict: false,
+      };
       seen.set(id, s);
     }
     s.drives++;
@@ -81,7 +93,12 @@ function fromJournals(s: Seen): Latest | undefined {
   return !s.conflict && s.said > 0 && s.said === s.jdrives ? (s.latest ?? undefined) : undefined;
 }
 
-export async function readDirView(set: ErasureSet, bucket: string, dirRel: string, namePrefix: string): Promise<ViewEntry[]> {
+export async function readDirView(
+  set: ErasureSet,
+  bucket: string,
+  dirRel: string,
+  namePrefix: string,
+): Promise<ViewEntry[]> {
   const seen = new Map<string, Seen>();
   let dead = 0;
   const { data, parity } = set.layout('STANDARD');

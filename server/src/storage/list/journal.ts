@@ -73,7 +73,10 @@ export class Journals {
   }
 
   /** Last record per entry name, and how many lines the file has (for compaction). */
-  async read(drive: LocalDrive, dirRel: string): Promise<{ recs: Map<string, JournalRec>; lines: number; live: number } | null> {
+  async read(
+    drive: LocalDrive,
+    dirRel: string,
+  ): Promise<{ recs: Map<string, JournalRec>; lines: number; live: number } | null> {
     const raw = await drive.read(`${dirRel}/${JOURNAL}`);
     if (!raw) return null;
     const recs = new Map<string, JournalRec>();
@@ -107,7 +110,10 @@ export class Journals {
     await this.mutex.run(`${drive.root}\0${dirRel}`, async () => {
       const now = await this.read(drive, dirRel);
       if (!now || !needsCompaction(now)) return;
-      const text = [...now.recs.values()].filter((r) => !('x' in r)).map((r) => JSON.stringify(r)).join('\n');
+      const text = [...now.recs.values()]
+        .filter((r) => !('x' in r))
+        .map((r) => JSON.stringify(r))
+        .join('\n');
       await drive.writeAtomic(`${dirRel}/${JOURNAL}`, text ? `${text}\n` : '');
     });
   }

@@ -86,7 +86,14 @@ export class ListingCache {
       const parent = dirname(child);
       const id = `${setIndex}\0${parent}`;
       if (!latest) this.touch(id);
-      else if (this.upsert(id, { name: `${segs.slice(0, depth).join('/')}/`, kind: 'dir', rel: child }, `${segs.slice(0, depth).join('/')}/`)) break;
+      else if (
+        this.upsert(
+          id,
+          { name: `${segs.slice(0, depth).join('/')}/`, kind: 'dir', rel: child },
+          `${segs.slice(0, depth).join('/')}/`,
+        )
+      )
+        break;
       child = parent;
     }
   }

@@ -24,14 +24,25 @@ function visible(e: ViewEntry, withDeleted: boolean): boolean {
   return !!e.latest && (withDeleted || !e.latest.d);
 }
 
-async function hasAny(set: ErasureSet, bucket: string, cache: ListingCache, dir: ViewEntry, withDeleted: boolean): Promise<boolean> {
+async function hasAny(
+  set: ErasureSet,
+  bucket: string,
+  cache: ListingCache,
+  dir: ViewEntry,
+  withDeleted: boolean,
+): Promise<boolean> {
   for (const e of await cache.view(set, bucket, dir.rel, dir.name)) {
     if (e.kind === 'obj' ? visible(e, withDeleted) : await hasAny(set, bucket, cache, e, withDeleted)) return true;
   }
   return false;
 }
 
-export async function* walkSet(set: ErasureSet, bucket: string, cache: ListingCache, o: WalkOptions): AsyncGenerator<WalkItem> {
+export async function* walkSet(
+  set: ErasureSet,
+  bucket: string,
+  cache: ListingCache,
+  o: WalkOptions,
+): AsyncGenerator<WalkItem> {
   const { dir, rest } = prefixDir(o.prefix);
   const startRel = dir ? `${bucket}/${dir}` : bucket;
   yield* walkDir(set, bucket, cache, o, startRel, o.prefix.slice(0, o.prefix.length - rest.length));

@@ -92,7 +92,13 @@ export function toObjectInfo(bucket: string, key: string, v: VersionRecord, isLa
   if (v.tagging !== undefined) info.tagging = v.tagging;
   if (v.checksum) info.checksum = v.checksum;
   if (v.parts.length > 1 || /-\d+$/.test(v.etag)) {
-    info.parts = v.parts.map((p) => ({ number: p.number, size: p.size, etag: p.etag, lastModified: new Date(p.mtime), ...(p.checksum ? { checksum: p.checksum } : {}) }));
+    info.parts = v.parts.map((p) => ({
+      number: p.number,
+      size: p.size,
+      etag: p.etag,
+      lastModified: new Date(p.mtime),
+      ...(p.checksum ? { checksum: p.checksum } : {}),
+    }));
   }
   return info;
 }

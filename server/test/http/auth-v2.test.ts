@@ -96,3 +96,160 @@ describe('SigV2', () => {
     );
   });
 });
+
+// The string to sign piece by piece (AWS: "Signing and authenticating REST requests", the v2 reference): each
+// case signs the string a SigV2 client builds and checks the server builds the same one, no more and no less.
+describe('SigV2 string to sign', () => {
+  const expires = String(Math.floor(ctx.now() / 1000) + 60);
+  const presigned = (sts: string, req: { method?: string; rawPath: string; rawQuery?: string; headers?: object }) => {
+    const sig = encodeURIComponent(createHmac('sha1', SK).update(sts).digest('base64'));
+    const auth = `AWSAccessKeyId=${AK}&Expires=${expires}&Signature=${sig}`;
+    return {
+      method: req.method ?? 'GET',
+      rawPath: req.rawPath,
+      rawQuery: req.rawQuery ? `${req.rawQuery}&${auth}` : auth,
+      headers: { host: 'h', ...req.headers } as Record<string, string>,
+    };
+  };
+  const verifies = (req: ReturnType<typeof presigned>, bucket?: string) =>
+    code(() => verifyPresignedV2(ctx, req, bucket)) ?? 'ok';
+
+  it('x-amz-* headers sorted by name, values trimmed; other headers left out', () => {
+    const headers = { 'x-amz-meta-b': '  2 ', 'x-amz-acl': 'private', 'x-custom': 'not signed' };
+    const sts = `PUT\n\n\n${expires}\nx-amz-acl:private\nx-amz-meta-b:2\n/b/k`;
+    expect(verifies(presigned(sts, { method: 'PUT', rawPath: '/b/k', headers }))).toBe('ok');
+    // The same headers in the sent order, or with the untrimmed value, are another string.
+    const unsorted = `PUT\n\n\n${expires}\nx-amz-meta-b:2\nx-amz-acl:private\n/b/k`;
+    expect(verifies(presigned(unsorted, { method: 'PUT', rawPath: '/b/k', headers }))).toBe('SignatureDoesNotMatch');
+    const untrimmed = `PUT\n\n\n${expires}\nx-amz-acl:private\nx-amz-meta-b:  2 \n/b/k`;
+    expect(verifies(presigned(untrimmed, { method: 'PUT', rawPath: '/b/k', headers }))).toBe('SignatureDoesNotMatch');
+  });
+
+  it('sub-resources sorted, bare when valueless; other query parameters left out', () => {
+    const rawQuery = 'versionId=v1&foo=bar&acl&partNumber=2';
+    const sts = `GET\n\n\n${expires}\n/b/k?acl&partNumber=2&versionId=v1`;
+    expect(verifies(presigned(sts, { rawPath: '/b/k', rawQuery }))).toBe('ok');
+    for (const wrong of [
+      `/b/k?versionId=v1&acl&partNumber=2`, // sent order
+      `/b/k?acl=&partNumber=2&versionId=v1`, // acl with '='
+      `/b/k?acl&foo=bar&partNumber=2&versionId=v1`, // a parameter that is no sub-resource
+      `/b/k`, // sub-resources left out: a presigned GET of one version would be good for every version
+    ]) {
+      expect(verifies(presigned(`GET\n\n\n${expires}\n${wrong}`, { rawPath: '/b/k', rawQuery })), wrong).toBe(
+        'SignatureDoesNotMatch',
+      );
+    }
+  });
+
+  it('a bucket-level resource may be signed with or without its trailing slash; an object may not', () => {
+    expect(verifies(presigned(`GET\n\n\n${expires}\n/b?acl`, { rawPath: '/b', rawQuery: 'acl' }))).toBe('ok');
+    expect(verifies(presigned(`GET\n\n\n${expires}\n/b/?acl`, { rawPath: '/b', rawQuery: 'acl' }))).toBe('ok');
+    expect(verifies(presigned(`GET\n\n\n${expires}\n/b//?acl`, { rawPath: '/b', rawQuery: 'acl' }))).toBe(
+      'SignatureDoesNotMatch',
+    );
+    // Virtual-host style: the bucket comes from the host, the path is the key.
+    expect(verifies(presigned(`GET\n\n\n${expires}\n/b/`, { rawPath: '/' }), 'b')).toBe('ok');
+    expect(verifies(presigned(`GET\n\n\n${expires}\n/b/k/`, { rawPath: '/b/k' }))).toBe('SignatureDoesNotMatch');
+    expect(verifies(presigned(`GET\n\n\n${expires}\n/b/k/`, { rawPath: '/k' }), 'b')).toBe('SignatureDoesNotMatch');
+    expect(verifies(presigned(`GET\n\n\n${expires}\n/b/k`, { rawPath: '/k' }), 'b')).toBe('ok');
+  });
+
+  it('the signature names the bucket: a URL signed for one bucket fails for another', () => {
+    const req = presigned(`GET\n\n\n${expires}\n/b`, { rawPath: '/b' });
+    expect(verifies(req)).toBe('ok');
+    expect(verifies({ ...req, rawPath: '/c' })).toBe('SignatureDoesNotMatch');
+  });
+
+  it('x-amz-date takes the place of Date: the Date line is then empty, and the clock is checked on x-amz-date', () => {
+    const amzDate = 'Tue, 27 Mar 2007 19:36:42 +0000';
+    const sign = (sts: string) => `AWS ${AK}:${createHmac('sha1', SK).update(sts).digest('base64')}`;
+    const req = { method: 'GET', rawPath: '/b/k', rawQuery: '', headers: { host: 'h', 'x-amz-date': amzDate } };
+    expect(verifyHeaderV2(ctx, req, sign(`GET\n\n\n\nx-amz-date:${amzDate}\n/b/k`)).accessKey).toBe(AK);
+    expect(code(() => verifyHeaderV2(ctx, req, sign(`GET\n\n\n${amzDate}\nx-amz-date:${amzDate}\n/b/k`)))).toBe(
+      'SignatureDoesNotMatch',
+    );
+    // A stale Date beside a current x-amz-date is not a skewed clock; a stale x-amz-date is.
+    const both = { ...req, headers: { ...req.headers, date: 'Tue, 27 Mar 2001 19:36:42 +0000' } };
+    expect(verifyHeaderV2(ctx, both, sign(`GET\n\n\n\nx-amz-date:${amzDate}\n/b/k`)).accessKey).toBe(AK);
+    const stale = { ...req, headers: { host: 'h', 'x-amz-date': 'Tue, 27 Mar 2001 19:36:42 +0000', date } };
+    expect(code(() => verifyHeaderV2(ctx, stale, sign('x')))).toBe('RequestTimeTooSkewed');
+  });
+
+  it('Content-MD5 and Content-Type have their own lines', () => {
+    const headers = { 'content-md5': '1B2M2Y8AsgTpgAmY7PhCfg==', 'content-type': 'text/plain' };
+    const sts = `PUT\n1B2M2Y8AsgTpgAmY7PhCfg==\ntext/plain\n${expires}\n/b/k`;
+    expect(verifies(presigned(sts, { method: 'PUT', rawPath: '/b/k', headers }))).toBe('ok');
+    const swapped = `PUT\ntext/plain\n1B2M2Y8AsgTpgAmY7PhCfg==\n${expires}\n/b/k`;
+    expect(verifies(presigned(swapped, { method: 'PUT', rawPath: '/b/k', headers }))).toBe('SignatureDoesNotMatch');
+  });
+
+  it('SignatureDoesNotMatch carries the string the server signed (AWS returns StringToSign)', () => {
+    const req = presigned('not the string', { rawPath: '/b/k' });
+    try {
+      verifyPresignedV2(ctx, req);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as { extra: Record<string, string> }).extra.StringToSign).toBe(`GET\n\n\n${expires}\n/b/k`);
+    }
+  });
+});
+
+describe('SigV2 credentials and clock', () => {
+  const header = (auth: string, d = date) =>
+    code(() =>
+      verifyHeaderV2(ctx, { method: 'GET', rawPath: '/', rawQuery: '', headers: { host: 'h', date: d } }, auth),
+    );
+  const good = `AWS ${AK}:${createHmac('sha1', SK).update(`GET\n\n\n${date}\n/`).digest('base64')}`;
+
+  it('the Authorization header must be exactly `AWS key:signature`', () => {
+    expect(header(good)).toBeUndefined();
+    expect(header(`X${good}`)).toBe('AccessDenied');
+    expect(header(`AWS ${AK}`)).toBe('AccessDenied');
+    expect(header(`AWS :sig`)).toBe('AccessDenied');
+    expect(header(`AWS ${AK}:`)).toBe('AccessDenied');
+  });
+
+  it('a request without a usable date is refused before its signature is checked', () => {
+    expect(header(good, 'not a date')).toBe('AccessDenied');
+    const none = { method: 'GET', rawPath: '/', rawQuery: '', headers: { host: 'h' } };
+    expect(code(() => verifyHeaderV2(ctx, none, good))).toBe('AccessDenied');
+  });
+
+  it('the clock may be 15 minutes off either way, not more', () => {
+    const at = (offsetMs: number) => ({ ...ctx, now: () => Date.parse(date) + offsetMs });
+    const req = { method: 'GET', rawPath: '/', rawQuery: '', headers: { host: 'h', date } };
+    for (const ms of [15 * 60_000, -15 * 60_000]) expect(code(() => verifyHeaderV2(at(ms), req, good))).toBeUndefined();
+    for (const ms of [15 * 60_000 + 1000, -15 * 60_000 - 1000])
+      expect(code(() => verifyHeaderV2(at(ms), req, good))).toBe('RequestTimeTooSkewed');
+  });
+
+  it('presigned: every parameter required, Expires a number of seconds, valid up to and including Expires', () => {
+    const exp = Math.floor(ctx.now() / 1000) + 60;
+    const sig = encodeURIComponent(createHmac('sha1', SK).update(`GET\n\n\n${exp}\n/b/k`).digest('base64'));
+    const q = { AWSAccessKeyId: AK, Expires: String(exp), Signature: sig };
+    const run = (query: Record<string, string>, now = ctx.now()) =>
+      code(() =>
+        verifyPresignedV2(
+          { ...ctx, now: () => now },
+          {
+            method: 'GET',
+            rawPath: '/b/k',
+            rawQuery: Object.entries(query)
+              .map(([k, v]) => `${k}=${v}`)
+              .join('&'),
+            headers: { host: 'h' },
+          },
+        ),
+      );
+    expect(run(q)).toBeUndefined();
+    for (const k of Object.keys(q)) {
+      const { [k as keyof typeof q]: _, ...rest } = q;
+      expect(run(rest), k).toBe('AccessDenied');
+    }
+    expect(run({ ...q, Expires: `${exp}.5` })).toBe('AccessDenied');
+    expect(run({ ...q, Expires: `-${exp}` })).toBe('AccessDenied');
+    expect(run({ ...q, AWSAccessKeyId: 'NOPE' })).toBe('InvalidAccessKeyId');
+    expect(run(q, exp * 1000)).toBeUndefined();
+    expect(run(q, exp * 1000 + 1)).toBe('AccessDenied');
+  });
+});

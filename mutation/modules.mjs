@@ -27,7 +27,7 @@ export const MODULES = [
     name: 'aws-chunked',
     about: 'aws-chunked bodies: chunk signatures, trailers',
     mutate: ['server/src/http/auth/aws-chunked.ts'],
-    tests: ['server/test/http/auth-v4.test.ts', 'test/s3/sigv4.test.ts'],
+    tests: ['server/test/http/aws-chunked.test.ts', 'server/test/http/auth-v4.test.ts', 'test/s3/sigv4.test.ts'],
   },
   {
     name: 'post-policy',

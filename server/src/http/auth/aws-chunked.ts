@@ -90,12 +90,13 @@ export class AwsChunkedDecoder extends Transform {
         case 'trailer': {
           const nl = buf.indexOf(0x0a, pos);
           const end = nl < 0 ? buf.length : nl + 1;
+          const taken = end - pos;
           this.line.push(buf.subarray(pos, end));
-          this.lineLength += end - pos;
+          this.lineLength += taken;
           pos = end;
           if (this.lineLength > MAX_LINE) throw new S3Error('IncompleteBody', 'aws-chunked framing line too long');
           if (this.state === 'trailer') {
-            this.trailerBytes += end - pos;
+            this.trailerBytes += taken;
             if (this.trailerBytes > MAX_TRAILER_SECTION) {
               throw new S3Error('MalformedTrailerError', 'aws-chunked trailer section too long');
             }

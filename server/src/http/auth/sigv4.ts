@@ -28,6 +28,8 @@ const TOO_LONG = 'X-Amz-Expires must be less than a week (in seconds) that is; t
 
 /** `yyyyMMdd` of an epoch-ms time (UTC): the date a credential scope must name. */
 const dayOf = (t: number): string => new Date(t).toISOString().slice(0, 10).replace(/-/g, '');
+/** `yyyyMMddTHHmmssZ` of an epoch-ms time: the request time as the string to sign names it. */
+const isoBasic = (t: number): string => new Date(t).toISOString().replace(/[-:]|\.\d{3}/g, '');
 
 export interface SignedRequest {
   method: string;
@@ -178,13 +180,15 @@ export function verifyHeaderV4(ctx: SigV4Context, req: SignedRequest, authorizat
   const cred = parseCredential(credential, false, ctx.region);
   const identity = lookup(ctx, cred.accessKey);
 
-  const amzDate = headerValue(req.headers, 'x-amz-date') ?? '';
+  let amzDate = headerValue(req.headers, 'x-amz-date') ?? '';
   let t = parseAmzDate(amzDate);
   if (Number.isNaN(t)) {
     const d = Date.parse(headerValue(req.headers, 'date') ?? '');
     if (Number.isNaN(d))
       throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
     t = d;
+    // The string to sign names the request time in the ISO 8601 basic format whichever header carried it.
+    amzDate = isoBasic(t);
   }
   if (Math.abs(ctx.now() - t) > MAX_SKEW_MS)
     throw new S3Error('RequestTimeTooSkewed', undefined, {

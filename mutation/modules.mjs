@@ -15,7 +15,13 @@ export const MODULES = [
       'server/src/http/auth/signed-headers.ts',
       'server/src/http/auth/credentials.ts',
     ],
-    tests: ['server/test/http/auth-v4.test.ts', 'test/s3/sigv4.test.ts', 'test/s3/signed-headers.test.ts'],
+    tests: [
+      'server/test/http/sigv4-rules.test.ts',
+      'server/test/http/credentials.test.ts',
+      'server/test/http/auth-v4.test.ts',
+      'test/s3/sigv4.test.ts',
+      'test/s3/signed-headers.test.ts',
+    ],
   },
   {
     name: 'auth-sigv2',

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { CreateBucketCommand, S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { startServer, type CairnServer, type ServerOptions } from '@cairn/server';
 import * as Minio from 'minio';
+import { ALT, ROOT } from './users.js';
 
-export const ROOT = { accessKey: 'cairntestroot', secretKey: 'cairn-test-root-secret' };
-export const ALT = { accessKey: 'cairntestalt', secretKey: 'cairn-test-alt-secret' };
+export { ALT, ROOT };
 
 export interface TestServer extends CairnServer {
   /** The temporary drive folders (removed by close). */

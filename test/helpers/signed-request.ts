@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { ROOT } from './cairn.js';
+import { ROOT } from './users.js';
 import { Sha256 } from './sha256.js';
 
 export interface RawRequest {

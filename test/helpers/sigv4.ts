@@ -3,7 +3,7 @@
 // never sends (a credential date that is not the request's, SignedHeaders without host, expiries past a
 // week) and to sign aws-chunked bodies chunk by chunk (STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]).
 import { createHash, createHmac } from 'node:crypto';
-import { ROOT } from './cairn.js';
+import { ROOT } from './users.js';
 
 const sha256 = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
 const hmac = (key: Buffer | string, s: string): Buffer => createHmac('sha256', key).update(s).digest();

@@ -1,5 +1,7 @@
 // What one load run is: the mode, the target and the shape of the work. Shared by the CLI, the suite
 // and the worker threads (it is sent to them as plain data).
+import type { PayloadMode } from './client.js';
+
 export const MODES = ['put', 'get', 'get-range', 'head', 'delete', 'mixed', 'small', 'list'] as const;
 export type Mode = (typeof MODES)[number];
 export type OpKind = 'put' | 'get' | 'head' | 'delete' | 'list';
@@ -29,6 +31,8 @@ export interface LoadConfig {
   workers: number;
   /** Write the objects that get/get-range/head/delete/list need before the timed run. */
   prepare: boolean;
+  /** How PUT bodies are signed (default unsigned). */
+  payload?: PayloadMode;
   /** Stop after this many operations (the prepare phase uses it), besides the duration. */
   limit?: number;
 }

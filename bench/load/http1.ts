@@ -42,15 +42,15 @@ export class Http1Connection {
 
   constructor(private readonly url: URL) {}
 
-  /** Sends one request (head already formatted, ending in CRLFCRLF) and resolves with the counted response. */
-  request(head: string, body: Buffer | undefined, isHead: boolean): Promise<RawResponse> {
+  /** Sends one request (head already formatted, ending in CRLFCRLF; body in pieces) and resolves with the counted response. */
+  request(head: string, body: Buffer[], isHead: boolean): Promise<RawResponse> {
     if (this.pending) return Promise.reject(new Error('connection busy'));
     return new Promise<RawResponse>((resolve, reject) => {
       this.pending = { isHead, resolve, reject, status: 0, bytes: 0, keepAlive: true };
       const s = this.socket ?? this.open();
       s.cork();
       s.write(head, 'latin1');
-      if (body && body.length > 0) s.write(body);
+      for (const b of body) if (b.length > 0) s.write(b);
       s.uncork();
     });
   }

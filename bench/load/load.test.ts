@@ -132,16 +132,16 @@ describe('HTTP/1.1 client framing', () => {
 
   it('reads chunked, content-length, HEAD and connection: close responses on one connection', async () => {
     const c = new Http1Connection(url);
-    expect(await c.request(head('/chunked'), undefined, false)).toEqual({
+    expect(await c.request(head('/chunked'), [], false)).toEqual({
       status: 200,
       bytes: 70_007,
       errorText: undefined,
     });
-    expect((await c.request(head('/plain'), undefined, false)).bytes).toBe(5);
-    expect((await c.request(head('/plain', 'HEAD'), undefined, true)).bytes).toBe(0);
-    expect((await c.request(head('/close'), undefined, false)).bytes).toBe(10);
-    expect((await c.request(head('/plain'), undefined, false)).bytes).toBe(5); // reconnects
-    const e = await c.request(head('/error'), undefined, false);
+    expect((await c.request(head('/plain'), [], false)).bytes).toBe(5);
+    expect((await c.request(head('/plain', 'HEAD'), [], true)).bytes).toBe(0);
+    expect((await c.request(head('/close'), [], false)).bytes).toBe(10);
+    expect((await c.request(head('/plain'), [], false)).bytes).toBe(5); // reconnects
+    const e = await c.request(head('/error'), [], false);
     expect(e.status).toBe(403);
     expect(e.errorText).toContain('AccessDenied');
     c.close();
@@ -149,6 +149,6 @@ describe('HTTP/1.1 client framing', () => {
 
   it('rejects when the server is gone', async () => {
     const c = new Http1Connection(new URL('http://127.0.0.1:1'));
-    await expect(c.request(head('/'), undefined, false)).rejects.toThrow();
+    await expect(c.request(head('/'), [], false)).rejects.toThrow();
   });
 });

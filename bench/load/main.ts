@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { PAYLOADS, type PayloadMode } from './client.js';
 import type { LoadConfig, Mode } from './config.js';
 import { MODES, needsObjects } from './config.js';
 import { startMemServer } from './mem-server.js';
@@ -22,6 +23,7 @@ const USAGE = `usage:
       --endpoint URL (http://127.0.0.1:9000)  --access-key K  --secret-key S  --region us-east-1
       --bucket B (load)  --prefix P (load-<size>/)  --obj-size 4KiB  --objects 1000  --concurrency 32
       --duration 15s  --range-size 8MiB  --get-ratio 0.8 (mixed)  --list-max-keys 1000  --workers 0 (auto)
+      --payload unsigned|streaming|streaming-trailer (how PUT bodies are signed; streaming: aws-chunked)
       --no-prepare (objects already written)  --name label  --json out.json
   main.ts compare a.json b.json
   main.ts suite [suite options]                 see suite.ts (same as node --import tsx suite.ts)
@@ -45,6 +47,7 @@ export const RUN_OPTIONS = {
   'list-max-keys': { type: 'string', default: '1000' },
   workers: { type: 'string', default: '0' },
   'no-prepare': { type: 'boolean', default: false },
+  payload: { type: 'string', default: 'unsigned' },
   name: { type: 'string' },
   json: { type: 'string' },
   port: { type: 'string', default: '9000' },
@@ -65,6 +68,8 @@ export function configFrom(v: Values): LoadConfig {
   const objSize = parseSize(v['obj-size']!);
   const getRatio = Number(v['get-ratio']);
   if (!(getRatio >= 0 && getRatio <= 1)) throw new Error('--get-ratio must be between 0 and 1');
+  const payload = v.payload as PayloadMode;
+  if (!PAYLOADS.includes(payload)) throw new Error(`--payload must be one of ${PAYLOADS.join(', ')}`);
   return {
     name: v.name ?? `${mode}-${formatSize(objSize)}`,
     mode,
@@ -83,6 +88,7 @@ export function configFrom(v: Values): LoadConfig {
     listMaxKeys: positiveInt(v['list-max-keys'], 'list-max-keys'),
     workers: v.workers === '0' ? 0 : positiveInt(v.workers, 'workers'),
     prepare: !v['no-prepare'],
+    payload,
   };
 }
 

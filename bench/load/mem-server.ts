@@ -121,7 +121,9 @@ export function startMemServer(opts: { port?: number; host?: string; bodySize?: 
         let n = 0;
         req.on('data', (c: Buffer) => (n += c.length));
         req.on('end', () => {
-          objects.set(id, n);
+          // aws-chunked bodies (signed streaming) are counted as the object they carry, framing left out.
+          const decoded = req.headers['x-amz-decoded-content-length'];
+          objects.set(id, typeof decoded === 'string' ? Number(decoded) : n);
           res.writeHead(200, { etag, 'content-length': 0 }).end();
         });
         return;

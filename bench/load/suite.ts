@@ -4,13 +4,6 @@
 // results beside targets.
 //   node --import tsx bench/load/suite.ts [--duration 20s] [--json out.json] [--from-source] [--keep] [--phases a,b]
 //   node --import tsx bench/load/suite.ts --endpoint URL --access-key K --secret-key S [--server-pid PID]
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import http from 'node:http';
-import net from 'node:net';
-import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { LoadConfig } from './config.js';
@@ -19,10 +12,9 @@ import type { RunResult } from './results.js';
 import { errorReport, runTable, table, writeResults } from './results.js';
 import { ensureBucket, prepareObjects, runPhase } from './run.js';
 import { parseDuration } from './units.js';
+import { cairnCommand, DEFAULT_CAIRN_BIN, type ServerProcess, startCairn, stopServer } from './servers.js';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MiB = 1024 ** 2;
-const DEFAULT_BIN = join(REPO, 'server/bin/cairn.js');
 
 interface Target {
   run: string;
@@ -50,7 +42,7 @@ const OPTIONS = {
   duration: { type: 'string', default: '20s' },
   'big-concurrency': { type: 'string', default: '8' },
   'drives-dir': { type: 'string', default: '/dev/shm' },
-  'cairn-bin': { type: 'string', default: DEFAULT_BIN },
+  'cairn-bin': { type: 'string', default: DEFAULT_CAIRN_BIN },
   'from-source': { type: 'boolean', default: false },
   json: { type: 'string' },
   /** Comma-separated run names to keep (e.g. get-64MiB,put-4KiB); default all. */
@@ -58,95 +50,10 @@ const OPTIONS = {
   keep: { type: 'boolean', default: false },
 } as const;
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => res(port));
-    });
-  });
-}
-
-function healthy(url: string): Promise<boolean> {
-  return new Promise((res) => {
-    const req = http.get(`${url}/health/live`, (r) => {
-      r.resume();
-      res(r.statusCode === 200);
-    });
-    req.on('error', () => res(false));
-    req.setTimeout(1000, () => req.destroy());
-  });
-}
-
-interface Cairn {
-  url: string;
-  child: ChildProcess;
-  dir: string;
-  log: string;
-}
-
-/** node arguments that run the cairn command: the built one, or the TypeScript sources through tsx. */
-async function cairnCommand(bin: string, fromSource: boolean): Promise<string[]> {
-  const dist = join(REPO, 'server/dist/cli/main.js');
-  const built = await stat(dist).then(
-    () => true,
-    () => false,
-  );
-  if (fromSource || (bin === DEFAULT_BIN && !built)) {
-    if (!fromSource) console.error(`${dist} missing (no \`npm run build\` yet): running Cairn from its sources`);
-    return ['--conditions=source', '--import', 'tsx', join(REPO, 'server/src/cli/main.ts')];
-  }
-  return [bin];
-}
-
-async function startCairn(command: string[], drivesDir: string, accessKey: string, secretKey: string): Promise<Cairn> {
-  const dir = await mkdtemp(join(drivesDir, 'cairn-load-'));
-  const drives = [1, 2, 3, 4].map((i) => join(dir, `d${i}`));
-  await Promise.all(drives.map((d) => mkdir(d)));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const log = join(dir, 'server.log');
-  const out = createWriteStream(log);
-  const child = spawn(process.execPath, [...command, 'server', '--address', `127.0.0.1:${port}`, ...drives], {
-    env: { ...process.env, CAIRN_ROOT_USER: accessKey, CAIRN_ROOT_PASSWORD: secretKey },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
-  let exited: number | null | undefined;
-  child.once('exit', (code) => (exited = code));
-  for (let waited = 0; ; waited += 250) {
-    if (exited !== undefined || waited > 60_000) {
-      const tail = (await readFile(log, 'utf8').catch(() => '')).split('\n').slice(-15).join('\n');
-      child.kill('SIGKILL');
-      await rm(dir, { recursive: true, force: true });
-      throw new Error(
-        `Cairn did not come up (${exited !== undefined ? `exit ${exited}` : 'timeout'}); its log ends:\n${tail}`,
-      );
-    }
-    if (await healthy(url)) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return { url, child, dir, log };
-}
-
-async function stopCairn(c: Cairn, keep: boolean): Promise<void> {
-  if (c.child.exitCode === null) {
-    const exited = new Promise((r) => c.child.once('exit', r));
-    c.child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    if (c.child.exitCode === null) c.child.kill('SIGKILL');
-  }
-  if (keep) console.error(`drives and server log kept in ${c.dir}`);
-  else await rm(c.dir, { recursive: true, force: true });
-}
-
 export async function runSuite(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({ args: argv, options: OPTIONS, strict: true });
   const durationMs = parseDuration(v.duration!);
-  let cairn: Cairn | undefined;
+  let cairn: ServerProcess | undefined;
   const endpoint =
     v.endpoint ??
     (cairn = await startCairn(
@@ -182,6 +89,18 @@ export async function runSuite(argv: string[]): Promise<void> {
       objects: 8,
       concurrency: big,
     },
+    // No target: the same PUTs signed as minio-go, mc and warp send them on plain HTTP (aws-chunked, a
+    // signature per 64 KiB chunk); the aim is the unsigned figure.
+    {
+      ...common,
+      name: 'put-64MiB-streaming',
+      mode: 'put',
+      prefix: 'suite-64MiB/',
+      objSize: 64 * MiB,
+      objects: 8,
+      concurrency: big,
+      payload: 'streaming',
+    },
     {
       ...common,
       name: 'get-64MiB',
@@ -202,6 +121,16 @@ export async function runSuite(argv: string[]): Promise<void> {
       concurrency: 2 * big,
     },
     { ...common, name: 'put-4KiB', mode: 'put', prefix: 'suite-4KiB/', objSize: 4096, objects: 5000, concurrency: 32 },
+    {
+      ...common,
+      name: 'put-4KiB-streaming',
+      mode: 'put',
+      prefix: 'suite-4KiB/',
+      objSize: 4096,
+      objects: 5000,
+      concurrency: 32,
+      payload: 'streaming',
+    },
     { ...common, name: 'get-4KiB', mode: 'get', prefix: 'suite-4KiB/', objSize: 4096, objects: 5000, concurrency: 32 },
   ];
   if (v.phases) {
@@ -235,7 +164,7 @@ export async function runSuite(argv: string[]): Promise<void> {
     }
   } finally {
     sampler?.stop();
-    if (cairn) await stopCairn(cairn, v.keep!);
+    if (cairn) await stopServer(cairn, v.keep!);
   }
 
   const rows = [['', 'target', 'result', 'verdict']];

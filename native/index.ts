@@ -6,6 +6,7 @@
 //   highwayHash.
 // - Fused block passes for storage's framed shard files (blocks.ts): FRAME_HASH_LENGTH, frameSize,
 //   UploadHasher, readBlock, verifyFrames, healBlock.
+// - SigV4 streaming chunk signatures (signatures.ts): verifyChunkSignatures.
 // - Known-answer self-test (selftest.ts): runSelfTest.
 //
 // These are what the server, the benchmarks and the self-test use; test/api.test.ts pins the list.
@@ -17,6 +18,7 @@ import { native } from './src-ts/binding.js';
 export * from './src-ts/erasure.js';
 export * from './src-ts/hash.js';
 export * from './src-ts/blocks.js';
+export * from './src-ts/signatures.js';
 export * from './src-ts/selftest.js';
 
 /** Version of the native crate (for `cairn --version`). */

@@ -1,13 +1,15 @@
 // Known-answer self-test of every kernel, run by `cairn selftest` and by the server at start-up (which
 // refuses to start on a wrong answer: a miscompiled or mis-dispatched SIMD path would corrupt data).
 // Vectors: CRC "check" values of "123456789" (the CRC catalogue), FIPS 180 / RFC 1321 digests of
-// "abc", HighwayHash vectors published by minio/highwayhash, and frozen digests of Cairn's own
-// erasure-coded output (the on-disk format must never change silently).
+// "abc", HighwayHash vectors published by minio/highwayhash, the chunk signatures of AWS's signed streaming
+// upload example, and frozen digests of Cairn's own erasure-coded output (the on-disk format must never
+// change silently).
 import { blockTestPattern } from './pattern.js';
 import { decodeBlock, encodeBlock, encodeShards, reconstructShards, shardSize, splitShards } from './erasure.js';
 import { checksum, checksumCombine, crc32, crc32c, crc64nvme, highwayHash, Hasher } from './hash.js';
 import { readBlock, UploadHasher } from './blocks.js';
 import type { ChecksumAlgorithm } from './hash.js';
+import { verifyChunkSignatures } from './signatures.js';
 
 /** Outcome of one kernel's known-answer test. */
 export interface SelfTestResult {
@@ -56,6 +58,36 @@ function checkDigest(algorithm: ChecksumAlgorithm, input: string, want: string):
   h.update(ascii(input.slice(0, 2)));
   h.update(ascii(input.slice(2)));
   expectHex(`streaming ${algorithm}("${input}")`, h.digest(), want);
+}
+
+/**
+ * AWS's signed streaming upload example (S3 API reference, "Signature Calculations for the Authorization Header:
+ * Transferring Payload in Multiple Chunks"): 65,536 then 1,024 bytes of 'a' and the final empty chunk, signed
+ * from the seed signature with the example's signing key (secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY).
+ */
+const AWS_CHUNKED = {
+  signingKey: Buffer.from('dbb893acc010964918f1fd433add87c70e8b0db6be30c1fbeafefa5ec6ba8378', 'hex'),
+  prefix: 'AWS4-HMAC-SHA256-PAYLOAD\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n',
+  seed: '4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9',
+  signatures:
+    'ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648' +
+    '0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497' +
+    'b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9',
+};
+
+function checkChunkSignatures(): void {
+  const data = Buffer.alloc(65536 + 1024, 'a');
+  const key = { signingKey: AWS_CHUNKED.signingKey, prefix: AWS_CHUNKED.prefix };
+  const run = (pieces: Buffer[], counts: number[]) =>
+    verifyChunkSignatures({ pieces, counts, signatures: AWS_CHUNKED.signatures, previous: AWS_CHUNKED.seed }, key);
+  // Whole chunks, then the first chunk cut where no 64-byte block ends (its blocks gathered across pieces).
+  const whole = run([data.subarray(0, 65536), data.subarray(65536)], [1, 1, 0]);
+  const cut = run([data.subarray(0, 1000), data.subarray(1000, 65536), data.subarray(65536)], [2, 1, 0]);
+  if (whole !== -1 || cut !== -1) throw new Error(`AWS example chunk signatures: got ${whole}, ${cut}, want -1, -1`);
+  const forged = Buffer.from(data);
+  forged[65536 + 9] = 0x62;
+  const bad = run([forged.subarray(0, 65536), forged.subarray(65536)], [1, 1, 0]);
+  if (bad !== 1) throw new Error(`AWS example with a changed second chunk: got ${bad}, want 1`);
 }
 
 const TESTS: [string, () => void][] = [
@@ -125,6 +157,7 @@ const TESTS: [string, () => void][] = [
       }
     },
   ],
+  ['SigV4 chunk signatures', checkChunkSignatures],
   [
     'fused upload and read',
     () => {

@@ -8,19 +8,22 @@
 //! results come back as Buffers made without a copy.
 //!
 //! Modules: `erasure` (+ `small_decode`, `erasure_api`), `highway`, `checksum` (+ `md5`), `frames`
-//! (verify/read/heal framed shards), `upload` (the fused upload pass), `shared` (helpers), `pairs`
-//! (the macros that write each kernel's sync and async forms from one declaration).
+//! (verify/read/heal framed shards), `upload` (the fused upload pass), `chunk_signatures` (+ `sha256x`: SigV4
+//! streaming chunk signatures, several chunks hashed at once), `shared` (helpers), `pairs` (the macros that
+//! write each kernel's sync and async forms from one declaration).
 #![deny(clippy::all)]
 
 #[macro_use]
 mod pairs;
 
 mod checksum;
+mod chunk_signatures;
 mod erasure;
 mod erasure_api;
 mod frames;
 mod highway;
 mod md5;
+mod sha256x;
 mod shared;
 mod small_decode;
 mod upload;

@@ -39,6 +39,9 @@ describe('@cairn/native exports', () => {
         'readBlockAsync',
         'verifyFrames',
         'verifyFramesAsync',
+        // signed aws-chunked bodies (signatures.ts)
+        'verifyChunkSignatures',
+        'verifyChunkSignaturesAsync',
         // start-up (selftest.ts, index.ts)
         'nativeVersion',
         'runSelfTest',

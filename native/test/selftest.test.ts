@@ -18,6 +18,7 @@ describe('runSelfTest', () => {
       'CRC combine',
       'HighwayHash',
       'Reed-Solomon',
+      'SigV4 chunk signatures',
       'fused upload and read',
     ]) {
       expect(kernels).toContain(k);

@@ -12,6 +12,8 @@ import { verifyHeaderV4, verifyPresignedV4, type SigV4Context } from '../../src/
 import { AwsChunkedDecoder, Sha256Verifier } from '../../src/http/auth/aws-chunked.js';
 import { S3Error } from '../../src/errors.js';
 import { EMPTY_SHA256 as EMPTY } from '../../src/http/auth/canonical.js';
+import { seededRandom } from '../../../test/helpers/random.js';
+import { signedChunkedBody, signingKey } from '../../../test/helpers/sigv4.js';
 
 const AK = 'AKIAIOSFODNN7EXAMPLE';
 const SK = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -128,6 +130,93 @@ describe('SigV4 header', () => {
     );
     expect(code(() => verifyHeaderV4(ctx2013, chunkedExample, 'AWS4-HMAC-SHA256 Credential=x'))).toBe(
       'AuthorizationHeaderMalformed',
+    );
+  });
+});
+
+describe('signed aws-chunked bodies verified a run of chunks at a time', () => {
+  // 40 chunks of 64 KiB: runs of 1 MiB (16 chunks) go to the native kernel on the libuv pool; the final empty
+  // chunk closes the third run.
+  const time = new Date('2026-01-02T03:04:05Z');
+  const scope = '20260102/us-east-1/s3/aws4_request';
+  const key = signingKey(SK, '20260102');
+  const seed = 'c0ffee'.repeat(11).slice(0, 64);
+  const sig = { signature: seed, scope, key, credential: `${AK}/${scope}`, signedHeaders: 'host' };
+  const chain = { signingKey: key, amzDate: '20260102T030405Z', scope, seedSignature: seed };
+  const rnd = seededRandom();
+  const chunks = Array.from({ length: 40 }, () => rnd.bytes(65536));
+  const whole = Buffer.concat(chunks);
+
+  /** The framed body cut in reads of random sizes, many of them tiny (framing lines split everywhere). */
+  function reads(body: Buffer): Readable {
+    const parts: Buffer[] = [];
+    for (let at = 0; at < body.length; ) {
+      const n = rnd.next() < 0.3 ? rnd.int(1, 100) : rnd.int(1, 200_000);
+      parts.push(body.subarray(at, at + n));
+      at += n;
+    }
+    return Readable.from(parts);
+  }
+  const drain = async function* (s: AsyncIterable<Buffer>) {
+    for await (const _ of s);
+  };
+
+  it('decodes and verifies a multi-run body whatever the reads', async () => {
+    for (let round = 0; round < 3; round++) {
+      const dec = new AwsChunkedDecoder({ chain, decodedLength: whole.length });
+      const data = await buffer(reads(signedChunkedBody(sig, time, chunks)).pipe(dec));
+      expect(data.equals(whole)).toBe(true);
+    }
+  });
+
+  it('fails a forged chunk in the first, a middle or the last run, and a forged final chunk', async () => {
+    const flip = (at: number) => (i: number, c: Buffer) => {
+      if (i !== at) return c;
+      const f = Buffer.from(c);
+      f[rnd.int(0, f.length)] ^= 0x20;
+      return f;
+    };
+    for (const at of [0, 3, 17, 20, 31, 39]) {
+      const dec = new AwsChunkedDecoder({ chain, decodedLength: whole.length });
+      let ended = false;
+      dec.on('end', () => (ended = true));
+      expect(
+        await codeAsync(pipeline(reads(signedChunkedBody(sig, time, chunks, undefined, flip(at))), dec, drain)),
+      ).toBe('SignatureDoesNotMatch');
+      expect(ended).toBe(false);
+    }
+    const body = signedChunkedBody(sig, time, chunks);
+    const last = body.lastIndexOf('0;chunk-signature=');
+    const forgedFinal = Buffer.concat([
+      body.subarray(0, last + 18),
+      Buffer.from('0'.repeat(64)),
+      body.subarray(last + 82),
+    ]);
+    expect(await codeAsync(pipeline(reads(forgedFinal), new AwsChunkedDecoder({ chain }), drain))).toBe(
+      'SignatureDoesNotMatch',
+    );
+  });
+
+  it('fails a forged chunk of a small body, verified on the event loop', async () => {
+    const small = [rnd.bytes(4096)];
+    const forged = signedChunkedBody(sig, time, small, undefined, (_i, c) =>
+      Buffer.concat([c.subarray(1), Buffer.from('x')]),
+    );
+    expect(await codeAsync(pipeline(reads(forged), new AwsChunkedDecoder({ chain }), drain))).toBe(
+      'SignatureDoesNotMatch',
+    );
+    const data = await buffer(reads(signedChunkedBody(sig, time, small)).pipe(new AwsChunkedDecoder({ chain })));
+    expect(data.equals(small[0])).toBe(true);
+  });
+
+  it('a chunk signature that is not 64 hex characters fails at once', async () => {
+    const body = signedChunkedBody(sig, time, [rnd.bytes(10)]);
+    const bad = Buffer.from(
+      body.toString('latin1').replace(/chunk-signature=([0-9a-f]{64})/, 'chunk-signature=$1ab'),
+      'latin1',
+    );
+    expect(await codeAsync(pipeline(reads(bad), new AwsChunkedDecoder({ chain }), drain))).toBe(
+      'SignatureDoesNotMatch',
     );
   });
 });

@@ -1,20 +1,34 @@
 // Streaming decoder of `Content-Encoding: aws-chunked` bodies: `hex-size[;chunk-signature=sig]\r\n data \r\n`
 // ... `0[;chunk-signature=sig]\r\n` then optional trailer lines (`x-amz-checksum-crc32:...`, and for
 // signed trailers `x-amz-trailer-signature:...`) and an empty line. Data is passed on as subarrays of the
-// incoming buffers (never buffered whole); chunk and trailer signatures are verified as they arrive, so a
-// forged chunk fails the stream before the storage layer can commit it.
+// incoming buffers (never copied, never buffered whole).
+//
+// Chunk signatures are verified by the native kernel a run of chunks at a time (about a MiB, the chunks'
+// SHA-256s computed together), on the libuv pool so that hashing never holds the event loop; a small body
+// (one 4 KiB object) is verified in one call on the loop, where a pool round trip would cost more than the
+// hashing. A chunk's data goes downstream before its run is verified, but the stream ends only after every
+// run verified (and errors as soon as one does not), and storage commits only a body that ended: a forged
+// chunk anywhere fails the upload and stores nothing. At most MAX_RUNS_IN_FLIGHT runs are held unverified
+// (their socket buffers referenced); past that the decoder stops taking input until one settles.
 //
 // Trailer lines as the SDKs write them: the AWS SDKs (JS, Go v2, botocore, Java) end each line with \r\n;
 // minio-go writes its trailer block as `name:value\n` lines (the very bytes it signs) closed by `\r\n`,
 // then `x-amz-trailer-signature:sig\r\n\r\n` when signed, `\r\n` when not. So trailer lines may end with
 // a bare \n, and the empty line right after such a line closes that block instead of the section.
-import { createHash, type Hash } from 'node:crypto';
+import { type ChunkChainKey, type ChunkRun, verifyChunkSignatures, verifyChunkSignaturesAsync } from '@cairn/native';
+import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { S3Error } from '../../errors.js';
-import { EMPTY_SHA256, hmac, sameSignature, sha256Hex } from './canonical.js';
+import { hmac, sameSignature, sha256Hex } from './canonical.js';
 import type { ChunkChain } from './sigv4.js';
 
 const MAX_LINE = 4096;
+/** Data bytes of chunks verified in one kernel call. */
+const RUN_BYTES = 1024 * 1024;
+/** Below this many data bytes a run is verified on the event loop (a pool round trip costs ~7 µs of it). */
+const INLINE_RUN_BYTES = 16 * 1024;
+const MAX_RUNS_IN_FLIGHT = 2;
+const SIGNATURE = /^[0-9a-f]{64}$/;
 /** Bound on the whole trailer section (a few checksum headers and a signature in practice). */
 const MAX_TRAILER_SECTION = 16 * 1024;
 const TRAILER_SIGNATURE = 'x-amz-trailer-signature';
@@ -37,8 +51,19 @@ export class AwsChunkedDecoder extends Transform {
   private remaining = 0;
   private decoded = 0;
   private chunkSignature = '';
+  /** The last chunk signature received (what the next chunk, the next run and the trailer chain from). */
   private previousSignature: string;
-  private hash: Hash | undefined;
+  private readonly chainKey?: ChunkChainKey;
+  /** The chunks received and not yet sent for verification; `pieces` of the chunk being received included. */
+  private run: ChunkRun & { bytes: number };
+  private chunkPieces = 0;
+  private runsInFlight = 0;
+  private readonly settled: Promise<void>[] = [];
+  private failure: Error | undefined;
+  /** The callback of a `_transform` held back while MAX_RUNS_IN_FLIGHT runs are being verified. */
+  private heldBack: TransformCallback | undefined;
+  /** Set once the input ended: from then on a failed run is reported by `_flush`, not by destroying. */
+  private flushing = false;
   private trailerBytes = 0;
   private trailerSignature: string | undefined;
   private previousLineBare = false;
@@ -50,24 +75,36 @@ export class AwsChunkedDecoder extends Transform {
     this.chain = opts.chain;
     this.decodedLength = opts.decodedLength;
     this.previousSignature = opts.chain?.seedSignature ?? '';
+    if (opts.chain) {
+      const c = opts.chain;
+      this.chainKey = { signingKey: c.signingKey, prefix: `AWS4-HMAC-SHA256-PAYLOAD\n${c.amzDate}\n${c.scope}\n` };
+    }
+    this.run = this.newRun();
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     try {
+      if (this.failure) throw this.failure;
       this.consume(chunk);
-      cb();
+      if (this.runsInFlight >= MAX_RUNS_IN_FLIGHT) this.heldBack = cb;
+      else cb();
     } catch (e) {
       cb(e as Error);
     }
   }
 
   override _flush(cb: TransformCallback): void {
-    // A trailer section may end without its final empty line; anything else unfinished is a truncated body.
-    if (this.state === 'trailer' && this.lineLength === 0) this.finishTrailers();
-    if (this.state !== 'done') return cb(new S3Error('IncompleteBody'));
-    if (this.decodedLength !== undefined && this.decoded !== this.decodedLength)
-      return cb(new S3Error('IncompleteBody'));
-    cb();
+    this.flushing = true;
+    try {
+      // A trailer section may end without its final empty line; anything else unfinished is a truncated body.
+      if (this.state === 'trailer' && this.lineLength === 0) this.finishTrailers();
+      if (this.state !== 'done') throw new S3Error('IncompleteBody');
+      if (this.decodedLength !== undefined && this.decoded !== this.decodedLength) throw new S3Error('IncompleteBody');
+    } catch (e) {
+      return cb(e as Error);
+    }
+    // The body ends only once every chunk is known to be genuine.
+    Promise.all(this.settled).then(() => cb(this.failure), cb);
   }
 
   private consume(buf: Buffer): void {
@@ -77,7 +114,11 @@ export class AwsChunkedDecoder extends Transform {
         case 'data': {
           const n = Math.min(this.remaining, buf.length - pos);
           const piece = buf.subarray(pos, pos + n);
-          this.hash?.update(piece);
+          if (this.chain) {
+            this.run.pieces.push(piece);
+            this.chunkPieces++;
+            this.run.bytes += n;
+          }
           this.push(piece);
           this.remaining -= n;
           this.decoded += n;
@@ -133,7 +174,6 @@ export class AwsChunkedDecoder extends Transform {
       const sig = ext.find((e) => e.startsWith('chunk-signature='));
       this.chunkSignature = sig ? sig.slice('chunk-signature='.length) : '';
       if (this.chain && !this.chunkSignature) throw new S3Error('SignatureDoesNotMatch', 'chunk signature missing');
-      this.hash = this.chain ? createHash('sha256') : undefined;
       if (this.remaining === 0) {
         this.verifyChunk();
         this.state = 'trailer';
@@ -168,15 +208,54 @@ export class AwsChunkedDecoder extends Transform {
     this.trailers.set(name, value);
   }
 
+  /** A chunk ended: its signature joins the run, which goes to verification when large enough or last. */
   private verifyChunk(): void {
     if (!this.chain) return;
-    const digest = this.hash ? this.hash.digest('hex') : EMPTY_SHA256;
-    const c = this.chain;
-    const sts = `AWS4-HMAC-SHA256-PAYLOAD\n${c.amzDate}\n${c.scope}\n${this.previousSignature}\n${EMPTY_SHA256}\n${digest}`;
-    const expected = hmac(c.signingKey, sts).toString('hex');
-    if (!sameSignature(expected, this.chunkSignature))
+    if (!SIGNATURE.test(this.chunkSignature))
       throw new S3Error('SignatureDoesNotMatch', 'The chunk signature does not match.');
+    const run = this.run;
+    run.counts.push(this.chunkPieces);
+    run.signatures += this.chunkSignature;
+    this.chunkPieces = 0;
     this.previousSignature = this.chunkSignature;
+    const last = this.state === 'size' && this.remaining === 0;
+    if (run.bytes >= RUN_BYTES || last) {
+      this.run = this.newRun();
+      this.verifyRun(run);
+    }
+  }
+
+  private newRun(): ChunkRun & { bytes: number } {
+    return { pieces: [], counts: [], signatures: '', previous: this.previousSignature, bytes: 0 };
+  }
+
+  private verifyRun(run: ChunkRun & { bytes: number }): void {
+    const key = this.chainKey!;
+    if (run.bytes < INLINE_RUN_BYTES) return this.checkRun(verifyChunkSignatures(run, key));
+    this.runsInFlight++;
+    const done = verifyChunkSignaturesAsync(run, key).then(
+      (bad) => this.checkRun(bad),
+      (e: Error) => void (this.failure ??= e),
+    );
+    this.settled.push(
+      done
+        .catch((e: Error) => void (this.failure ??= e))
+        .finally(() => {
+          this.runsInFlight--;
+          const cb = this.heldBack;
+          this.heldBack = undefined;
+          if (this.destroyed || this.flushing) return;
+          if (this.failure) this.destroy(this.failure);
+          else cb?.();
+        }),
+    );
+  }
+
+  private checkRun(bad: number): void {
+    if (bad >= 0) {
+      this.failure ??= new S3Error('SignatureDoesNotMatch', 'The chunk signature does not match.');
+      throw this.failure;
+    }
   }
 
   private finishTrailers(): void {

@@ -1,10 +1,11 @@
 // The CPU budget of a small request: event-loop microseconds per 4 KiB PUT (unsigned and signed aws-chunked,
-// as warp and mc send it) and per 4 KiB GET, split by stage. Cairn runs under `node --cpu-prof` (every
+// as warp and mc send it) and per 4 KiB GET, split by stage (--size for other objects, e.g. 64MiB). Cairn runs under `node --cpu-prof` (every
 // process it starts writes a V8 CPU profile); bench/load drives it from worker threads of this process;
 // the samples of each phase's window are summed by stage (profile.ts) and divided by its requests. The
 // process CPU from /proc (event loop, libuv pool and V8's threads) is printed beside it.
 //
 //   node --import tsx bench/budget/main.ts [--duration 8s] [--concurrency 32] [--interval 200] [--json out.json]
+//       [--size 4KiB --objects 2000] [--phases put,put-streaming,get]
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,13 +17,16 @@ import { sampleTree } from '../load/procstat.js';
 import { table } from '../load/results.js';
 import { ensureBucket, prepareObjects, runPhase } from '../load/run.js';
 import { cairnCommand, DEFAULT_CAIRN_BIN, startCairn, stopServer } from '../load/servers.js';
-import { parseDuration } from '../load/units.js';
+import { formatSize, parseDuration, parseSize } from '../load/units.js';
 import { addProfile, type CpuProfile, emptyTimes, STAGES, type StageTimes } from './profile.js';
 
 const OPTIONS = {
   duration: { type: 'string', default: '8s' },
   concurrency: { type: 'string', default: '32' },
   objects: { type: 'string', default: '2000' },
+  size: { type: 'string', default: '4KiB' },
+  /** Comma-separated phases to run (put, put-streaming, get); default all. */
+  phases: { type: 'string' },
   /** Sampling interval of the profiler, microseconds. */
   interval: { type: 'string', default: '200' },
   'cairn-bin': { type: 'string', default: DEFAULT_CAIRN_BIN },
@@ -31,19 +35,22 @@ const OPTIONS = {
   /** Extra server environment, NAME=value, comma-separated (e.g. CAIRN_WORKERS=1). */
   env: { type: 'string' },
   top: { type: 'string', default: '8' },
+  /** List the functions the samples of every stage were taken in (default: only those of "other"). */
+  detail: { type: 'boolean', default: false },
   json: { type: 'string' },
 } as const;
 
 interface Phase {
+  id: string;
   name: string;
   mode: 'put' | 'get';
   payload: PayloadMode;
 }
 
 const PHASES: Phase[] = [
-  { name: 'PUT 4 KiB', mode: 'put', payload: 'unsigned' },
-  { name: 'PUT 4 KiB signed streaming', mode: 'put', payload: 'streaming' },
-  { name: 'GET 4 KiB', mode: 'get', payload: 'unsigned' },
+  { id: 'put', name: 'PUT', mode: 'put', payload: 'unsigned' },
+  { id: 'put-streaming', name: 'PUT signed streaming', mode: 'put', payload: 'streaming' },
+  { id: 'get', name: 'GET', mode: 'get', payload: 'unsigned' },
 ];
 
 interface Measured {
@@ -78,6 +85,8 @@ async function main(argv: string[]): Promise<void> {
   const log = (l: string) => console.error(l);
   const results: Measured[] = [];
   const load = loadavg()[0];
+  const size = parseSize(v.size!);
+  const phases = v.phases ? PHASES.filter((p) => v.phases!.split(',').includes(p.id)) : PHASES;
   try {
     const base: LoadConfig = {
       name: '',
@@ -87,8 +96,8 @@ async function main(argv: string[]): Promise<void> {
       secretKey,
       region: 'us-east-1',
       bucket: 'budget',
-      prefix: 'budget-4KiB/',
-      objSize: 4096,
+      prefix: `budget-${formatSize(size)}/`,
+      objSize: size,
       objects: Number(v.objects),
       concurrency: Number(v.concurrency),
       durationMs: parseDuration(v.duration!),
@@ -99,9 +108,9 @@ async function main(argv: string[]): Promise<void> {
       prepare: false,
     };
     await ensureBucket(base);
-    await prepareObjects({ ...base, name: 'prepare' }, log);
-    for (const p of PHASES) {
-      const cfg = { ...base, name: p.name, mode: p.mode, payload: p.payload };
+    if (phases.some((p) => p.mode === 'get')) await prepareObjects({ ...base, name: 'prepare' }, log);
+    for (const p of phases) {
+      const cfg = { ...base, name: `${p.name} ${formatSize(size)}`, mode: p.mode, payload: p.payload };
       log(`${p.name}: ${cfg.durationMs / 1000} s at concurrency ${cfg.concurrency} ...`);
       const cpu0 = (await sampleTree(pid)).cpuSeconds;
       const from = nowUs();
@@ -111,7 +120,7 @@ async function main(argv: string[]): Promise<void> {
       const op = r.ops[p.mode]!;
       const requests = op.ops + op.errors;
       results.push({
-        phase: p.name,
+        phase: cfg.name,
         requests,
         opsPerSec: op.opsPerSec,
         errors: op.errors,
@@ -130,7 +139,7 @@ async function main(argv: string[]): Promise<void> {
     for (const m of results) addProfile((m.times ??= emptyTimes()), profile, m.window[0], m.window[1]);
   }
   await rm(profDir, { recursive: true, force: true });
-  print(results, Number(v.top), load, profiles.length);
+  print(results, Number(v.top), load, profiles.length, size, v.detail!);
   if (v.json) {
     const { writeFile } = await import('node:fs/promises');
     const out = results.map(({ times, ...m }) => ({
@@ -144,12 +153,15 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-function print(results: Measured[], top: number, load: number, profiles: number): void {
-  const per = (m: Measured, us: number) => (us / m.requests).toFixed(1);
-  const rows = [['event-loop µs per request', ...results.map((m) => m.phase)]];
+function print(results: Measured[], top: number, load: number, profiles: number, size: number, detail: boolean): void {
+  // Small objects: microseconds per request; large ones: milliseconds per GiB moved.
+  const perGiB = size >= 1 << 20;
+  const per = (m: Measured, us: number) =>
+    perGiB ? ((us / 1000) * (1024 ** 3 / (m.requests * size))).toFixed(0) : (us / m.requests).toFixed(1);
+  const rows = [[perGiB ? 'event-loop ms per GiB' : 'event-loop µs per request', ...results.map((m) => m.phase)]];
   for (const s of STAGES) rows.push([s, ...results.map((m) => per(m, m.times!.us[s]))]);
   rows.push(['= event loop (profiled)', ...results.map((m) => per(m, m.times!.busyUs))]);
-  rows.push(['process CPU (/proc, all threads)', ...results.map((m) => m.processUs.toFixed(1))]);
+  rows.push(['process CPU (/proc, all threads)', ...results.map((m) => per(m, m.processUs * m.requests))]);
   rows.push(['ops/s', ...results.map((m) => m.opsPerSec.toFixed(0))]);
   rows.push(['requests (errors)', ...results.map((m) => `${m.requests} (${m.errors})`)]);
   console.log(
@@ -157,10 +169,12 @@ function print(results: Measured[], top: number, load: number, profiles: number)
   );
   console.log(table(rows));
   for (const m of results) {
-    const other = [...m.times!.other].sort((a, b) => b[1] - a[1]).slice(0, top);
-    if (other.length === 0) continue;
-    console.log(`\n${m.phase}, "other" by function (µs per request):`);
-    for (const [name, us] of other) console.log(`  ${(us / m.requests).toFixed(2).padStart(7)}  ${name}`);
+    for (const stage of detail ? STAGES : (['other'] as const)) {
+      const leaves = [...m.times!.leaves.get(stage)!].sort((a, b) => b[1] - a[1]).slice(0, top);
+      if (leaves.length === 0) continue;
+      console.log(`\n${m.phase}, ${stage}, by function (${perGiB ? 'ms per GiB' : 'µs per request'}):`);
+      for (const [name, us] of leaves) console.log(`  ${per(m, us).padStart(7)}  ${name}`);
+    }
   }
 }
 

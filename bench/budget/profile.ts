@@ -88,24 +88,25 @@ const RULES: Rule[] = [
 /** node:_http_server functions that belong to the answer, not to reading the request. */
 const WRITES = new Set(['writeHead', '_implicitHeader', 'resOnFinish', 'emitCloseNT', 'onFinish', 'writeHead']);
 
-const SPECIAL: Record<string, Stage | 'idle'> = {
-  '(idle)': 'idle',
-  '(garbage collector)': 'GC',
-  '(program)': 'runtime (outside JS)',
-  '(root)': 'other',
-};
+const SPECIAL = new Map<string, Stage | 'idle'>([
+  ['(idle)', 'idle'],
+  ['(garbage collector)', 'GC'],
+  ['(program)', 'runtime (outside JS)'],
+  ['(root)', 'other'],
+]);
 
 export interface StageTimes {
   /** Event-loop microseconds per stage. */
   us: Record<Stage, number>;
   /** Busy (not idle) microseconds in all. */
   busyUs: number;
-  /** The functions (`name url:line`) of the samples left in `other`, with their microseconds. */
-  other: Map<string, number>;
+  /** Per stage, the functions (`name url:line`) its samples were taken in, with their microseconds. */
+  leaves: Map<Stage, Map<string, number>>;
 }
 
 export function emptyTimes(): StageTimes {
-  return { us: Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>, busyUs: 0, other: new Map() };
+  const us = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
+  return { us, busyUs: 0, leaves: new Map(STAGES.map((s) => [s, new Map<string, number>()])) };
 }
 
 /** Adds the samples of `profile` taken in [fromUs, toUs) (monotonic microseconds) to `into`. */
@@ -118,8 +119,8 @@ export function addProfile(into: StageTimes, profile: CpuProfile, fromUs: number
     const known = stageOf.get(id);
     if (known) return known;
     const leaf = byId.get(id)!.callFrame;
-    let stage: Stage | 'idle' = SPECIAL[leaf.functionName] ?? 'other';
-    if (!(leaf.functionName in SPECIAL)) {
+    let stage: Stage | 'idle' = SPECIAL.get(leaf.functionName) ?? 'other';
+    if (!SPECIAL.has(leaf.functionName)) {
       for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
         const f = byId.get(at)!.callFrame;
         const rule = RULES.find(([, test]) => test(f.url, f.functionName));
@@ -141,10 +142,9 @@ export function addProfile(into: StageTimes, profile: CpuProfile, fromUs: number
     if (stage === 'idle') continue;
     into.us[stage] += dt;
     into.busyUs += dt;
-    if (stage === 'other') {
-      const f = byId.get(profile.samples[i])!.callFrame;
-      const name = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|src|dist)\//, '$1/')}:${f.lineNumber + 1}`;
-      into.other.set(name, (into.other.get(name) ?? 0) + dt);
-    }
+    const f = byId.get(profile.samples[i])!.callFrame;
+    const name = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|src|dist)\//, '$1/')}:${f.lineNumber + 1}`;
+    const leaves = into.leaves.get(stage)!;
+    leaves.set(name, (leaves.get(name) ?? 0) + dt);
   }
 }

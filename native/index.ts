@@ -6,6 +6,7 @@
 //   highwayHash.
 // - Fused block passes for storage's framed shard files (blocks.ts): FRAME_HASH_LENGTH, frameSize,
 //   UploadHasher, readBlock, verifyFrames, healBlock.
+// - MD5 of many uploads at once (md5.ts): md5State, md5Update, md5StateDigest, Md5Lanes.
 // - SigV4 streaming chunk signatures (signatures.ts): verifyChunkSignatures.
 // - Known-answer self-test (selftest.ts): runSelfTest.
 //
@@ -18,6 +19,7 @@ import { native } from './src-ts/binding.js';
 export * from './src-ts/erasure.js';
 export * from './src-ts/hash.js';
 export * from './src-ts/blocks.js';
+export * from './src-ts/md5.js';
 export * from './src-ts/signatures.js';
 export * from './src-ts/selftest.js';
 

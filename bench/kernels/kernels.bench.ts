@@ -7,7 +7,10 @@
 // "RS encode" is encodeShards (data shards stay in the block, parity computed); "packed copy" is
 // encodeBlock, which also copies the data shards into one output buffer. A second table measures the
 // async forms (libuv pool, one call awaited at a time): the same kernels plus the cost of the hop.
-import { createHash, randomBytes } from 'node:crypto';
+// "MD5, N uploads in one call" hashes the input cut in N pieces, one per upload state, in SIMD lanes (the
+// server gathers concurrent uploads' blocks so); "SigV4 chunk signatures" verifies the input as a signed
+// aws-chunked body of 64 KiB chunks (SHA-256 of each, two at a time, and an HMAC each).
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import {
   checksum,
@@ -26,6 +29,9 @@ import {
   shardSize,
   splitShards,
   UploadHasher,
+  md5State,
+  md5Update,
+  verifyChunkSignatures,
 } from '@cairn/native';
 
 const SIZES = [4 << 10, 1 << 20, 64 << 20];
@@ -118,6 +124,48 @@ interface Row {
   target?: string;
 }
 
+/** MD5 of `lanes` uploads in one call: the input cut in `lanes` equal pieces, one per upload. */
+function md5Lanes(lanes: number): Kernel {
+  const states = Array.from({ length: lanes }, () => md5State());
+  const counts = states.map(() => 1);
+  return (b) => {
+    const n = Math.floor(b.length / lanes);
+    md5Update(
+      states,
+      states.map((_, i) => b.subarray(i * n, (i + 1) * n)),
+      counts,
+    );
+  };
+}
+
+/** Verifies the input as an aws-chunked body of 64 KiB chunks, their signatures made once per size. */
+function chunkSignatures(): Kernel {
+  const key = {
+    signingKey: KEY,
+    prefix: 'AWS4-HMAC-SHA256-PAYLOAD\n20260101T000000Z\n20260101/us-east-1/s3/aws4_request\n',
+  };
+  const empty = createHash('sha256').digest('hex');
+  const signed = new Map<number, { pieces: Buffer[]; counts: number[]; signatures: string; previous: string }>();
+  return (b) => {
+    let run = signed.get(b.length);
+    if (!run) {
+      const pieces: Buffer[] = [];
+      let previous = empty;
+      let signatures = '';
+      for (let at = 0; at < b.length; at += 65536) {
+        const chunk = b.subarray(at, at + 65536);
+        const sts = `${key.prefix}${previous}\n${empty}\n${createHash('sha256').update(chunk).digest('hex')}`;
+        previous = createHmac('sha256', KEY).update(sts).digest('hex');
+        signatures += previous;
+        pieces.push(chunk);
+      }
+      run = { pieces, counts: pieces.map(() => 1), signatures, previous: empty };
+      signed.set(b.length, run);
+    }
+    if (verifyChunkSignatures(run, key) !== -1) throw new Error('chunk signatures did not verify');
+  };
+}
+
 const upload = new UploadHasher('CRC32C');
 const ROWS: Row[] = [
   ...(
@@ -146,6 +194,14 @@ const ROWS: Row[] = [
   { name: 'CRC32C', kernel: (b) => crc32c(b), alt: ['JS table loop', jsCrc32c], target: '>= 20' },
   { name: 'CRC64NVME', kernel: (b) => crc64nvme(b), target: '>= 20' },
   { name: 'MD5', kernel: (b) => checksum('MD5', b), alt: ['node:crypto md5', nodeHash('md5')] },
+  { name: 'MD5, 2 uploads in one call', kernel: md5Lanes(2) },
+  { name: 'MD5, 4 uploads in one call', kernel: md5Lanes(4) },
+  { name: 'MD5, 8 uploads in one call (lanes)', kernel: md5Lanes(8), target: '>= 2' },
+  {
+    name: 'SigV4 chunk signatures, 64 KiB chunks',
+    kernel: chunkSignatures(),
+    alt: ['node:crypto sha256', nodeHash('sha256')],
+  },
   { name: 'SHA-256', kernel: (b) => checksum('SHA256', b), alt: ['node:crypto sha256', nodeHash('sha256')] },
   {
     name: 'fused upload 12+4 (MD5+CRC32C+RS+HH)',
@@ -204,11 +260,13 @@ asyncLines.forEach(printAsync);
 
 const fused = results.get('fused upload 12+4 (MD5+CRC32C+RS+HH)')!;
 const md5 = results.get('MD5')!;
-const nodeMd5 = results.get('node md5')!;
+const lanes = results.get('MD5, 8 uploads in one call (lanes)')!;
 const slower = (a: number, b: number) => `${((b / a - 1) * 100).toFixed(0)}%`;
+// The pass no longer interleaves MD5 with the coding (MD5 goes to lanes shared by the uploads in progress), so
+// one upload alone pays MD5 plus the coding; eight at once pay the coding plus an eighth of a lane call each.
 console.log(
-  `\nfused pass vs MD5 alone at 1 MiB: ${slower(fused[1], md5[1])} slower than native MD5, ` +
-    `${slower(fused[1], nodeMd5[1])} slower than node:crypto MD5 (target: at most 25%)`,
+  `\none upload alone at 1 MiB: the pass is ${slower(fused[1], md5[1])} slower than MD5 alone; ` +
+    `eight uploads' MD5 in lanes: ${(lanes[1] / md5[1]).toFixed(1)}x the bytes per core of one (target: >= 2 GB/s)`,
 );
 console.log(
   `targets are checked at 1 MiB (the storage block size); CPU: ${(await import('node:os')).cpus()[0]?.model ?? '?'}`,

@@ -1,10 +1,13 @@
 // The fused passes over one object block, shaped for storage's shard files. A shard file holds, for
 // each object block, a "frame": [32-byte HighwayHash-256 of the shard][shard]. On upload one call per
-// block updates the ETag MD5 and the requested checksum, erasure-codes the block and hashes every
-// shard, so each byte is read once; on read one call verifies the frames and rebuilds the block.
+// block updates the requested checksum, erasure-codes the block and hashes every shard (the block given
+// as the pieces the socket delivered, copied once into the frames); the ETag's MD5 is updated beside it,
+// in lanes with other uploads when an `Md5Lanes` is given. On read one call verifies the frames and
+// rebuilds the block.
 import { native } from './binding.js';
 import { shardSize, splitShards } from './erasure.js';
 import type { ChecksumAlgorithm } from './hash.js';
+import { type Md5Lanes, md5State, md5StateDigest, md5Update, md5UpdateAsync } from './md5.js';
 
 /** Bytes of the HighwayHash-256 in front of each shard of a frame. */
 export const FRAME_HASH_LENGTH = 32;
@@ -26,12 +29,15 @@ export interface UploadDigest {
 
 interface NativeUploadHasher {
   update(data: Uint8Array): void;
-  encodeBlock(block: Uint8Array, data: number, parity: number, key: Uint8Array, out: Buffer): number;
-  encodeBlockAsync(block: Buffer, data: number, parity: number, key: Uint8Array, out: Buffer): Promise<number>;
-  finish(): { md5: Buffer; checksum?: Buffer; size: number };
+  encodeBlock(pieces: Uint8Array[], data: number, parity: number, key: Uint8Array, out: Buffer): number;
+  encodeBlockAsync(pieces: Buffer[], data: number, parity: number, key: Uint8Array, out: Buffer): Promise<number>;
+  finish(): { checksum?: Buffer; size: number };
 }
 
 const NativeUploadHasher: new (checksum?: ChecksumAlgorithm | null) => NativeUploadHasher = native.UploadHasher;
+
+const piecesOf = <T extends Uint8Array>(block: T | T[]): T[] => (Array.isArray(block) ? block : [block]);
+const lengthOf = (pieces: Uint8Array[]): number => pieces.reduce((n, p) => n + p.length, 0);
 
 /**
  * The running state of one upload (an object or a part): the ETag MD5, an optional S3 checksum,
@@ -39,47 +45,76 @@ const NativeUploadHasher: new (checksum?: ChecksumAlgorithm | null) => NativeUpl
  */
 export class UploadHasher {
   readonly #inner: NativeUploadHasher;
+  readonly #md5 = md5State();
+  readonly #lanes: Md5Lanes | undefined;
+  #busy = false;
 
-  /** `checksum`: the S3 checksum to compute besides the MD5 (none when null). */
-  constructor(checksum: ChecksumAlgorithm | null = null) {
+  /**
+   * `checksum`: the S3 checksum to compute besides the MD5 (none when null). `lanes`: where the async
+   * form's MD5 updates go to be hashed with other uploads'; without it each is its own call.
+   */
+  constructor(checksum: ChecksumAlgorithm | null = null, lanes?: Md5Lanes) {
     this.#inner = new NativeUploadHasher(checksum);
+    this.#lanes = lanes;
   }
 
   /** Adds bytes to the digests without erasure-coding them (for small inputs). */
   update(data: Uint8Array): void {
+    this.#idle();
     this.#inner.update(data);
+    md5Update([this.#md5], [data], [1]);
   }
 
   /**
-   * Adds `block` to the digests and returns its `data + parity` frames (HighwayHash-256 with `key`,
-   * then the shard), as subarrays of one buffer (`out` when given, at least
-   * `(data + parity) * frameSize(block.length, data)` bytes). Sync form, for small blocks.
+   * Adds `block` (a Buffer, or the pieces that make it up, in order) to the digests and returns its
+   * `data + parity` frames (HighwayHash-256 with `key`, then the shard), as subarrays of one buffer (`out`
+   * when given, at least `(data + parity) * frameSize(blockLength, data)` bytes). Sync form, for small blocks.
    */
-  encodeBlock(block: Uint8Array, data: number, parity: number, key: Uint8Array, out?: Buffer): Buffer[] {
-    const size = frameSize(block.length, data);
+  encodeBlock(block: Uint8Array | Uint8Array[], data: number, parity: number, key: Uint8Array, out?: Buffer): Buffer[] {
+    this.#idle();
+    const pieces = piecesOf(block);
+    const size = frameSize(lengthOf(pieces), data);
     const dst = out ?? Buffer.allocUnsafe(size * (data + parity));
-    this.#inner.encodeBlock(block, data, parity, key, dst);
+    this.#inner.encodeBlock(pieces, data, parity, key, dst);
+    md5Update([this.#md5], pieces, [pieces.length]);
     return splitShards(dst, data + parity, size);
   }
 
   /** `encodeBlock` on the libuv thread pool; `block` and `out` must not change until it settles. */
   async encodeBlockAsync(
-    block: Buffer,
+    block: Buffer | Buffer[],
     data: number,
     parity: number,
     key: Uint8Array,
     out?: Buffer,
   ): Promise<Buffer[]> {
-    const size = frameSize(block.length, data);
+    this.#idle();
+    const pieces = piecesOf(block);
+    const size = frameSize(lengthOf(pieces), data);
     const dst = out ?? Buffer.allocUnsafe(size * (data + parity));
-    await this.#inner.encodeBlockAsync(block, data, parity, key, dst);
+    const encoded = this.#inner.encodeBlockAsync(pieces, data, parity, key, dst); // throws when misused
+    this.#busy = true;
+    try {
+      const md5 = this.#lanes
+        ? this.#lanes.update(this.#md5, pieces)
+        : md5UpdateAsync([this.#md5], pieces, [pieces.length]);
+      // Both settle before the state is free again, even when one fails.
+      for (const r of await Promise.allSettled([encoded, md5])) if (r.status === 'rejected') throw r.reason;
+    } finally {
+      this.#busy = false;
+    }
     return splitShards(dst, data + parity, size);
   }
 
   /** The digests of everything added so far (the upload may go on). */
   finish(): UploadDigest {
+    this.#idle();
     const d = this.#inner.finish();
-    return { md5: d.md5, checksum: d.checksum ?? null, size: d.size };
+    return { md5: md5StateDigest(this.#md5), checksum: d.checksum ?? null, size: d.size };
+  }
+
+  #idle(): void {
+    if (this.#busy) throw new Error('UploadHasher: an async call is still running; await it before the next call');
   }
 }
 

@@ -9,6 +9,7 @@ import { decodeBlock, encodeBlock, encodeShards, reconstructShards, shardSize, s
 import { checksum, checksumCombine, crc32, crc32c, crc64nvme, highwayHash, Hasher } from './hash.js';
 import { readBlock, UploadHasher } from './blocks.js';
 import type { ChecksumAlgorithm } from './hash.js';
+import { md5State, md5StateDigest, md5Update } from './md5.js';
 import { verifyChunkSignatures } from './signatures.js';
 
 /** Outcome of one kernel's known-answer test. */
@@ -90,6 +91,27 @@ function checkChunkSignatures(): void {
   if (bad !== 1) throw new Error(`AWS example with a changed second chunk: got ${bad}, want 1`);
 }
 
+/**
+ * The MD5 lanes (SIMD, several states in one call): RFC 1321's 80-digit message and the well-known digest
+ * of a million 'a's, in eight states cut differently (so that lanes run together, blocks straddle pieces
+ * and lanes end at different calls).
+ */
+function checkMd5Lanes(): void {
+  const digits = ascii('1234567890'.repeat(8));
+  const million = Buffer.alloc(1_000_000, 'a');
+  const states = Array.from({ length: 9 }, () => md5State());
+  const cuts = [1, 63, 64, 65, 1000, 4096, 65_537, 500_000];
+  md5Update(
+    states,
+    [...cuts.flatMap((c) => [million.subarray(0, c), million.subarray(c)]), digits.subarray(0, 7), digits.subarray(7)],
+    [...cuts.map(() => 2), 2],
+  );
+  states.slice(0, 8).forEach((s, i) => expectHex(`MD5 lane ${i} (a million 'a's)`, md5StateDigest(s), MILLION_A_MD5));
+  expectHex('MD5 lane 8 (RFC 1321 digits)', md5StateDigest(states[8]), '57edf4a22be3c955ac49da2e2107b67a');
+}
+
+const MILLION_A_MD5 = '7707d6ae4e027c70eea2a935c2296f21';
+
 const TESTS: [string, () => void][] = [
   ...DIGESTS.map(([a, input, want]): [string, () => void] => [a, () => checkDigest(a, input, want)]),
   [
@@ -157,6 +179,7 @@ const TESTS: [string, () => void][] = [
       }
     },
   ],
+  ['MD5 lanes', checkMd5Lanes],
   ['SigV4 chunk signatures', checkChunkSignatures],
   [
     'fused upload and read',

@@ -124,17 +124,9 @@ fn code_parity(layout: Layout, len: usize, data: &[&[u8]], parity: &mut [&mut [u
     Ok(())
 }
 
-/// Copies the data shards of `block` into `out` at `grid` (zero-padding the last), `chunk` bytes at
-/// a time, calling `between()` after each chunk (the fused upload pass runs MD5 steps there).
+/// Copies the data shards of `block` into `out` at `grid` (zero-padding the last).
 /// `out` holds exactly `layout.total()` frames of `grid.stride` bytes.
-pub fn copy_data_shards(
-    block: &[u8],
-    layout: Layout,
-    out: &mut [u8],
-    grid: ShardGrid,
-    chunk: usize,
-    mut between: impl FnMut(),
-) {
+fn copy_data_shards(block: &[u8], layout: Layout, out: &mut [u8], grid: ShardGrid) {
     if grid.stride == 0 {
         return; // an empty block, packed: nothing to write
     }
@@ -142,10 +134,7 @@ pub fn copy_data_shards(
         let start = (i * grid.len).min(block.len());
         let end = (start + grid.len).min(block.len());
         let dst = &mut frame[grid.offset..grid.offset + grid.len];
-        for (d, s) in dst[..end - start].chunks_mut(chunk).zip(block[start..end].chunks(chunk)) {
-            d.copy_from_slice(s);
-            between();
-        }
+        dst[..end - start].copy_from_slice(&block[start..end]);
         dst[end - start..].fill(0);
     }
 }
@@ -165,7 +154,7 @@ pub fn parity_in_place(layout: Layout, out: &mut [u8], grid: ShardGrid) -> Resul
 /// Writes the data shards of `block` into `out` at `grid` (zero-padding the last), then the parity.
 /// `out` holds exactly `layout.total()` frames of `grid.stride` bytes.
 pub fn encode_into(block: &[u8], layout: Layout, out: &mut [u8], grid: ShardGrid) -> Result<()> {
-    copy_data_shards(block, layout, out, grid, usize::MAX, || {});
+    copy_data_shards(block, layout, out, grid);
     parity_in_place(layout, out, grid)
 }
 

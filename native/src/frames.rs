@@ -1,7 +1,7 @@
 //! Framed shards, the unit of storage's shard files: each shard file holds, per object block,
 //! `[32-byte HighwayHash-256 of the shard][shard]` (a "frame").
 //!
-//! Writing: the upload pass (upload.rs) with `hash_frames_with`. Reading: `readBlock` verifies the
+//! Writing: the upload pass (upload.rs) with `hash_frames`. Reading: `readBlock` verifies the
 //! frames it is given, reports the bad ones and decodes the block from the good ones. Healing:
 //! `healBlock` rebuilds, framed, the shards that are missing or bad.
 use highway::Key;
@@ -9,26 +9,14 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::erasure::{check_disjoint, check_out, check_shards, decode, rebuild_missing, shard_len, Layout};
-use crate::highway::{hash256_into, key_of, write_hash, HH_LEN};
+use crate::highway::{hash256_into, key_of, HH_LEN};
 use crate::shared::slices;
-use highway::{HighwayHash, HighwayHasher as Hh};
 
 /// Fills the hash slot of each frame of `out` with the HighwayHash-256 of its shard.
-fn hash_frames(out: &mut [u8], stride: usize, key: Key) {
-    hash_frames_with(out, stride, key, usize::MAX, || {});
-}
-
-/// `hash_frames`, hashing `chunk` bytes at a time and calling `between()` after each chunk (the
-/// fused upload pass runs MD5 steps there).
-pub fn hash_frames_with(out: &mut [u8], stride: usize, key: Key, chunk: usize, mut between: impl FnMut()) {
+pub fn hash_frames(out: &mut [u8], stride: usize, key: Key) {
     for frame in out.chunks_exact_mut(stride) {
         let (hash, shard) = frame.split_at_mut(HH_LEN);
-        let mut hasher = Hh::new(key);
-        for piece in shard.chunks(chunk) {
-            hasher.append(piece);
-            between();
-        }
-        write_hash(hasher, hash);
+        hash256_into(key, shard, hash);
     }
 }
 

@@ -23,6 +23,8 @@ mod erasure_api;
 mod frames;
 mod highway;
 mod md5;
+mod md5x;
+mod pieces;
 mod sha256x;
 mod shared;
 mod small_decode;

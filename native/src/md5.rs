@@ -56,7 +56,7 @@ macro_rules! step {
 
 #[inline(always)]
 #[rustfmt::skip] // four steps a round on two lines each, as in RFC 1321
-fn compress(state: &mut [u32; 4], block: &[u8]) {
+pub(crate) fn compress(state: &mut [u32; 4], block: &[u8]) {
     let mut m = [0u32; 16];
     for (w, c) in m.iter_mut().zip(block.chunks_exact(4)) {
         *w = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
@@ -107,11 +107,15 @@ fn compress(state: &mut [u32; 4], block: &[u8]) {
 /// Streaming MD5.
 #[derive(Clone)]
 pub struct Md5 {
-    state: [u32; 4],
-    buffer: [u8; 64],
-    buffered: usize,
-    length: u64,
+    pub(crate) state: [u32; 4],
+    pub(crate) buffer: [u8; 64],
+    pub(crate) buffered: usize,
+    pub(crate) length: u64,
 }
+
+/// Bytes of an MD5 state kept outside Rust (in a JS Buffer, see md5x.rs): the four words, the length, the
+/// count of buffered bytes and the buffer, little-endian.
+pub const STATE_BYTES: usize = 16 + 8 + 4 + 64;
 
 impl Default for Md5 {
     fn default() -> Self {
@@ -164,41 +168,34 @@ impl Md5 {
         out
     }
 
+    /// The state written by `store`; None when `bytes` cannot be one.
+    pub fn load(bytes: &[u8]) -> Option<Md5> {
+        if bytes.len() != STATE_BYTES {
+            return None;
+        }
+        let word = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().expect("4 bytes"));
+        let buffered = word(24) as usize;
+        if buffered >= 64 {
+            return None;
+        }
+        let mut buffer = [0u8; 64];
+        buffer.copy_from_slice(&bytes[28..92]);
+        let length = u64::from_le_bytes(bytes[16..24].try_into().expect("8 bytes"));
+        Some(Md5 { state: [word(0), word(4), word(8), word(12)], buffer, buffered, length })
+    }
+
+    pub fn store(&self, out: &mut [u8]) {
+        for (o, w) in out[..16].chunks_exact_mut(4).zip(self.state) {
+            o.copy_from_slice(&w.to_le_bytes());
+        }
+        out[16..24].copy_from_slice(&self.length.to_le_bytes());
+        out[24..28].copy_from_slice(&(self.buffered as u32).to_le_bytes());
+        out[28..92].copy_from_slice(&self.buffer);
+    }
+
     pub fn digest_of(data: &[u8]) -> [u8; 16] {
         let mut h = Md5::new();
         h.update(data);
         h.digest()
-    }
-}
-
-/// MD5 over a block one 64-byte step at a time, so that other work can be placed between steps.
-pub struct Md5Steps<'a> {
-    md5: &'a mut Md5,
-    rest: &'a [u8],
-}
-
-impl<'a> Md5Steps<'a> {
-    pub fn new(md5: &'a mut Md5, data: &'a [u8]) -> Self {
-        Md5Steps { md5, rest: data }
-    }
-
-    /// Steps left.
-    pub fn remaining(&self) -> usize {
-        self.rest.len().div_ceil(64)
-    }
-
-    /// Hashes the next 64 bytes, if any are left.
-    #[inline]
-    pub fn step(&mut self) {
-        let n = self.rest.len().min(64);
-        if n > 0 {
-            self.md5.update(&self.rest[..n]);
-            self.rest = &self.rest[n..];
-        }
-    }
-
-    /// Hashes what is left.
-    pub fn finish(self) {
-        self.md5.update(self.rest);
     }
 }

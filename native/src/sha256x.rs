@@ -6,80 +6,65 @@
 //! extensions (or on other CPUs) each message goes through the sha2 crate.
 use sha2::{Digest, Sha256};
 
+use crate::pieces::Pieces;
+
 /// Messages hashed in lockstep. Measured on this project's 2-core Xeon (SHA-NI), 64 KiB messages, CPU time:
 /// one at a time 1.31 GB/s, two 1.65 GB/s, three 1.52 GB/s (more lanes than registers spill).
 const LANES: usize = 2;
 
-/// The 64-byte blocks of a message given as pieces, then its padding (0x80, zeros, the length in bits).
-/// Blocks inside a piece are read where they are; one that straddles pieces, and the padding, are gathered.
+/// Where a message's blocks are: in its data, at the padding block, at the length block, or done.
+#[derive(Clone, Copy, PartialEq)]
+enum Tail {
+    Data,
+    Length,
+    Done,
+}
+
+/// The 64-byte blocks of a message, then its padding (0x80, zeros, the length in bits); blocks inside a
+/// piece are read in place, the others gathered.
 struct Blocks<'a> {
-    pieces: std::slice::Iter<'a, &'a [u8]>,
-    current: &'a [u8],
+    data: Pieces<'a>,
     length: u64,
-    padded: bool,
-    /// The padding's second block, when the length did not fit in the first.
-    last: bool,
+    tail: Tail,
     gathered: [u8; 64],
 }
 
 impl<'a> Blocks<'a> {
     fn new(pieces: &'a [&'a [u8]]) -> Self {
-        Blocks { pieces: pieces.iter(), current: &[], length: 0, padded: false, last: false, gathered: [0; 64] }
+        Blocks { data: Pieces::new(pieces), length: 0, tail: Tail::Data, gathered: [0; 64] }
     }
 
     /// The next block, valid until the next call; None after the padding.
     #[inline]
     fn next_block(&mut self) -> Option<*const u8> {
-        if self.current.len() >= 64 {
-            let p = self.current.as_ptr();
-            self.current = &self.current[64..];
-            self.length += 64;
-            return Some(p);
-        }
-        self.gather()
-    }
-
-    #[cold]
-    fn gather(&mut self) -> Option<*const u8> {
-        if self.last {
-            self.last = false;
-            self.gathered = [0; 64];
-            self.gathered[56..].copy_from_slice(&(self.length * 8).to_be_bytes());
-            return Some(self.gathered.as_ptr());
-        }
-        if self.padded {
-            return None;
-        }
-        let mut n = 0;
-        while n < 64 {
-            if self.current.is_empty() {
-                match self.pieces.next() {
-                    Some(p) => self.current = p,
-                    None => break,
+        match self.tail {
+            Tail::Data => {
+                if let Some(p) = self.data.next_block(&mut self.gathered) {
+                    self.length += 64;
+                    return Some(p);
                 }
-                if n == 0 && self.current.len() >= 64 {
-                    return self.next_block();
+                let n = self.data.read_into(&mut self.gathered);
+                self.length += n as u64;
+                self.gathered[n..].fill(0);
+                self.gathered[n] = 0x80;
+                if n < 56 {
+                    self.put_length();
+                } else {
+                    self.tail = Tail::Length;
                 }
-                continue;
             }
-            let take = (64 - n).min(self.current.len());
-            self.gathered[n..n + take].copy_from_slice(&self.current[..take]);
-            self.current = &self.current[take..];
-            n += take;
-        }
-        self.length += n as u64;
-        if n == 64 {
-            return Some(self.gathered.as_ptr());
-        }
-        self.padded = true;
-        self.gathered[n..].fill(0);
-        self.gathered[n] = 0x80;
-        if n < 56 {
-            self.gathered[56..].copy_from_slice(&(self.length * 8).to_be_bytes());
-        } else {
-            self.last = true;
+            Tail::Length => {
+                self.gathered.fill(0);
+                self.put_length();
+            }
+            Tail::Done => return None,
         }
         Some(self.gathered.as_ptr())
+    }
+
+    fn put_length(&mut self) {
+        self.gathered[56..].copy_from_slice(&(self.length * 8).to_be_bytes());
+        self.tail = Tail::Done;
     }
 }
 

@@ -18,6 +18,7 @@ describe('runSelfTest', () => {
       'CRC combine',
       'HighwayHash',
       'Reed-Solomon',
+      'MD5 lanes',
       'SigV4 chunk signatures',
       'fused upload and read',
     ]) {

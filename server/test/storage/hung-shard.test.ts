@@ -60,7 +60,7 @@ it.each(readerCases)('the hung shard is asked once, not per block (batch %i, rea
   const pass = codec.upload(null);
   const files: Buffer[][] = [[], [], [], []];
   for (let b = 0; b < blocks; b++) {
-    const frames = await pass.encode(want.subarray(b * ec.blockSize, (b + 1) * ec.blockSize), ec.data, ec.parity);
+    const frames = await pass.encode([want.subarray(b * ec.blockSize, (b + 1) * ec.blockSize)], ec.data, ec.parity);
     frames.forEach((f, i) => files[i].push(Buffer.from(f)));
   }
   const dir = await tempDir('cairn-hung-');

@@ -9,6 +9,8 @@ import { ShardWriter } from '../erasure/shard-writer.js';
 import type { ErasureSet } from './erasure-set.js';
 
 const MAX_OBJECT = 5 * 1024 ** 4;
+/** Pieces a block may be made of before they are copied together (socket reads are ~64 KiB: 17 a MiB). */
+const MAX_PIECES = 256;
 
 export interface StagedPart {
   size: number;
@@ -45,17 +47,17 @@ export async function stagePart(
   // One native pass per block: ETag MD5, the requested checksum, Reed-Solomon, bitrot hashes.
   const pass = codec.upload(opts.checksumAlgorithm ?? null);
   let total = 0;
-  // Body chunks are held until they make a whole block, which is then copied into a pooled buffer (no
-  // allocation per block); a short last block (a small object's only one) is gathered on its own.
+  // Body chunks are held until they make a whole block, which goes to the pass as those pieces: the pass
+  // copies them once, straight into the frames (no copy on the event loop).
   let held: Buffer[] = [];
   let have = 0;
   const frameBytes = (len: number) => (ec.data + ec.parity) * codec.frameSize(len, ec.data);
   // Encoding of block n+1 overlaps the drive writes of block n (one write in flight at a time).
   let writing: Promise<void> = Promise.resolve();
-  const send = async (block: Buffer, pooled: boolean) => {
-    const out = pooled ? pool.take(frameBytes(blockSize)) : Buffer.allocUnsafe(frameBytes(block.length));
-    const frames = await pass.encode(block, ec.data, ec.parity, out);
-    if (pooled) pool.give(block); // the encoder is done with the block
+  const send = async (pieces: Buffer[], length: number) => {
+    const pooled = length === blockSize;
+    const out = pooled ? pool.take(frameBytes(blockSize)) : Buffer.allocUnsafe(frameBytes(length));
+    const frames = await pass.encode(pieces, ec.data, ec.parity, out);
     await writing;
     failIfBelowQuorum();
     writing = writer.writeFrames(frames).then((reusable) => {
@@ -71,22 +73,22 @@ export async function stagePart(
       }
       let c = chunk;
       while (have + c.length >= blockSize) {
-        const block = pool.take(blockSize);
-        let at = 0;
-        for (const h of held) at += h.copy(block, at);
-        const take = blockSize - at;
-        c.copy(block, at, 0, take);
+        const take = blockSize - have;
+        held.push(c.subarray(0, take));
+        c = c.subarray(take);
+        const pieces = held;
         held = [];
         have = 0;
-        c = c.subarray(take);
-        await send(block, true);
+        await send(pieces, blockSize);
       }
       if (c.length > 0) {
         held.push(c);
         have += c.length;
+        // A body trickling in as tiny chunks is gathered, so a block never becomes thousands of pieces.
+        if (held.length >= MAX_PIECES) held = [Buffer.concat(held, have)];
       }
     }
-    if (have > 0) await send(held.length === 1 ? held[0] : Buffer.concat(held, have), false);
+    if (have > 0) await send(held, have);
     await writing;
     if (opts.size >= 0 && total !== opts.size) throw new S3Error('IncompleteBody');
     const inline = await writer.finish();

@@ -7,10 +7,11 @@ import type { ChecksumAlgorithm } from '../object-layer.js';
 
 export interface UploadPass {
   /**
-   * Frames (data + parity) of the next block, as subarrays of `out` when given (at least
-   * `(data + parity) * frameSize` bytes); updates the MD5 and checksum with it. In order.
+   * Frames (data + parity) of the next block, given as the pieces that make it up (the body's chunks, not
+   * copied together first), as subarrays of `out` when given (at least `(data + parity) * frameSize` bytes);
+   * updates the MD5 and checksum with it. In order; the pieces must not change until it settles.
    */
-  encode(block: Buffer, data: number, parity: number, out?: Buffer): Promise<Buffer[]>;
+  encode(pieces: Buffer[], data: number, parity: number, out?: Buffer): Promise<Buffer[]>;
   finish(): { md5: Buffer; checksum: Buffer | null; size: number };
 }
 
@@ -54,16 +55,18 @@ export const INLINE_KERNEL_BYTES = 16 * 1024;
 const bytesOf = (frames: (Buffer | null)[]) => frames.reduce((n, f) => n + (f?.length ?? 0), 0);
 
 export function nativeCodec(): Codec {
+  // The uploads of this process hash their ETag MD5s together, in SIMD lanes (md5.ts in @cairn/native).
+  const md5Lanes = new native.Md5Lanes();
   return {
     shardSize: (blockLen, data) => native.shardSize(blockLen, data),
     frameSize: (blockLen, data) => native.frameSize(blockLen, data),
     upload(checksum) {
-      const h = new native.UploadHasher(checksum);
+      const h = new native.UploadHasher(checksum, md5Lanes);
       return {
-        encode: async (block, data, parity, out) =>
-          block.length < INLINE_KERNEL_BYTES
-            ? h.encodeBlock(block, data, parity, BITROT_KEY, out)
-            : h.encodeBlockAsync(block, data, parity, BITROT_KEY, out),
+        encode: async (pieces, data, parity, out) =>
+          bytesOf(pieces) < INLINE_KERNEL_BYTES
+            ? h.encodeBlock(pieces, data, parity, BITROT_KEY, out)
+            : h.encodeBlockAsync(pieces, data, parity, BITROT_KEY, out),
         finish: () => h.finish(),
       };
     },

@@ -2,7 +2,9 @@
 // as warp and mc send it) and per 4 KiB GET, split by stage (--size for other objects, e.g. 64MiB). Cairn runs under `node --cpu-prof` (every
 // process it starts writes a V8 CPU profile); bench/load drives it from worker threads of this process;
 // the samples of each phase's window are summed by stage (profile.ts) and divided by its requests. The
-// process CPU from /proc (event loop, libuv pool and V8's threads) is printed beside it.
+// profiler samples by the wall clock, so on a busy machine it also counts the time the event loop waited
+// for a core: the stages are its shares of the main threads' CPU time read from /proc over the window. The
+// process CPU (event loop, libuv pool and V8's threads) is printed beside it.
 //
 //   node --import tsx bench/budget/main.ts [--duration 8s] [--concurrency 32] [--interval 200] [--json out.json]
 //       [--size 4KiB --objects 2000] [--phases put,put-streaming,get]
@@ -13,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { PayloadMode } from '../load/client.js';
 import type { LoadConfig } from '../load/config.js';
-import { sampleTree } from '../load/procstat.js';
+import { mainThreadSeconds, sampleTree } from '../load/procstat.js';
 import { table } from '../load/results.js';
 import { ensureBucket, prepareObjects, runPhase } from '../load/run.js';
 import { cairnCommand, DEFAULT_CAIRN_BIN, startCairn, stopServer } from '../load/servers.js';
@@ -60,6 +62,8 @@ interface Measured {
   errors: number;
   /** Server process tree CPU (/proc) per request, microseconds. */
   processUs: number;
+  /** CPU of the server's main threads (its event loops) per request, microseconds. */
+  mainUs: number;
   window: [number, number];
   times?: StageTimes;
 }
@@ -113,10 +117,12 @@ async function main(argv: string[]): Promise<void> {
       const cfg = { ...base, name: `${p.name} ${formatSize(size)}`, mode: p.mode, payload: p.payload };
       log(`${p.name}: ${cfg.durationMs / 1000} s at concurrency ${cfg.concurrency} ...`);
       const cpu0 = (await sampleTree(pid)).cpuSeconds;
+      const main0 = await mainThreadSeconds(pid);
       const from = nowUs();
       const r = await runPhase(cfg);
       const to = nowUs();
       const cpu = (await sampleTree(pid)).cpuSeconds - cpu0;
+      const main = (await mainThreadSeconds(pid)) - main0;
       const op = r.ops[p.mode]!;
       const requests = op.ops + op.errors;
       results.push({
@@ -125,6 +131,7 @@ async function main(argv: string[]): Promise<void> {
         opsPerSec: op.opsPerSec,
         errors: op.errors,
         processUs: (cpu * 1e6) / requests,
+        mainUs: (main * 1e6) / requests,
         window: [from, to],
       });
       log(`  ${op.opsPerSec.toFixed(0)} ops/s, ${op.errors} errors`);
@@ -144,7 +151,9 @@ async function main(argv: string[]): Promise<void> {
     const { writeFile } = await import('node:fs/promises');
     const out = results.map(({ times, ...m }) => ({
       ...m,
-      eventLoopUsPerRequest: Object.fromEntries(STAGES.map((s) => [s, (times?.us[s] ?? 0) / m.requests])),
+      eventLoopUsPerRequest: Object.fromEntries(
+        STAGES.map((s) => [s, ((times?.us[s] ?? 0) / (times?.busyUs || 1)) * m.mainUs]),
+      ),
     }));
     await writeFile(
       v.json,
@@ -158,14 +167,17 @@ function print(results: Measured[], top: number, load: number, profiles: number,
   const perGiB = size >= 1 << 20;
   const per = (m: Measured, us: number) =>
     perGiB ? ((us / 1000) * (1024 ** 3 / (m.requests * size))).toFixed(0) : (us / m.requests).toFixed(1);
+  // A stage's share of the profiled samples, applied to the event loops' CPU time.
+  const share = (m: Measured, us: number) => per(m, (us / m.times!.busyUs) * m.mainUs * m.requests);
   const rows = [[perGiB ? 'event-loop ms per GiB' : 'event-loop µs per request', ...results.map((m) => m.phase)]];
-  for (const s of STAGES) rows.push([s, ...results.map((m) => per(m, m.times!.us[s]))]);
-  rows.push(['= event loop (profiled)', ...results.map((m) => per(m, m.times!.busyUs))]);
+  for (const s of STAGES) rows.push([s, ...results.map((m) => share(m, m.times!.us[s]))]);
+  rows.push(['= event loop (main threads, /proc)', ...results.map((m) => per(m, m.mainUs * m.requests))]);
+  rows.push(['  (profiler samples, wall clock)', ...results.map((m) => per(m, m.times!.busyUs))]);
   rows.push(['process CPU (/proc, all threads)', ...results.map((m) => per(m, m.processUs * m.requests))]);
   rows.push(['ops/s', ...results.map((m) => m.opsPerSec.toFixed(0))]);
   rows.push(['requests (errors)', ...results.map((m) => `${m.requests} (${m.errors})`)]);
   console.log(
-    `\nCairn, 4 drives, 4 KiB objects; ${profiles} profiled process(es); load average ${load.toFixed(1)} at start\n`,
+    `\nCairn, 4 drives, ${formatSize(size)} objects; ${profiles} profiled process(es); load average ${load.toFixed(1)} at start\n`,
   );
   console.log(table(rows));
   for (const m of results) {
@@ -173,7 +185,7 @@ function print(results: Measured[], top: number, load: number, profiles: number,
       const leaves = [...m.times!.leaves.get(stage)!].sort((a, b) => b[1] - a[1]).slice(0, top);
       if (leaves.length === 0) continue;
       console.log(`\n${m.phase}, ${stage}, by function (${perGiB ? 'ms per GiB' : 'µs per request'}):`);
-      for (const [name, us] of leaves) console.log(`  ${per(m, us).padStart(7)}  ${name}`);
+      for (const [name, us] of leaves) console.log(`  ${share(m, us).padStart(7)}  ${name}`);
     }
   }
 }

@@ -44,6 +44,24 @@ async function one(pid: number): Promise<ProcSample> {
   }
 }
 
+/** CPU seconds of the main threads (the event loops) of the process and all its descendants. */
+export async function mainThreadSeconds(pid: number): Promise<number> {
+  let total = 0;
+  const queue = [pid];
+  for (let depth = 0; queue.length > 0 && depth < 1000; depth++) {
+    const p = queue.shift()!;
+    try {
+      const stat = await readFile(`/proc/${p}/task/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+    } catch {
+      // the process ended meanwhile
+    }
+    queue.push(...(await children(p)));
+  }
+  return total;
+}
+
 export async function sampleTree(pid: number): Promise<ProcSample> {
   const total: ProcSample = { rssBytes: 0, cpuSeconds: 0 };
   const queue = [pid];

@@ -8,6 +8,8 @@
 //   UploadHasher, readBlock, verifyFrames, healBlock.
 // - MD5 of many uploads at once (md5.ts): md5State, md5Update, md5StateDigest, Md5Lanes.
 // - SigV4 streaming chunk signatures (signatures.ts): verifyChunkSignatures.
+// - Storage's whole-file reads and writes, one pool task each (files.ts): readFile, readFileIfChanged, writeFile,
+//   writeFileAtomic.
 // - Known-answer self-test (selftest.ts): runSelfTest.
 //
 // These are what the server, the benchmarks and the self-test use; test/api.test.ts pins the list.
@@ -21,6 +23,7 @@ export * from './src-ts/hash.js';
 export * from './src-ts/blocks.js';
 export * from './src-ts/md5.js';
 export * from './src-ts/signatures.js';
+export * from './src-ts/files.js';
 export * from './src-ts/selftest.js';
 
 /** Version of the native crate (for `cairn --version`). */

@@ -60,7 +60,10 @@ const RULES: Rule[] = [
     'API (authorize, handlers)',
     has('/server/src/api/', '/server/dist/api/', '/server/src/errors.', '/server/dist/errors.'),
   ],
-  ['metadata + fs', has('/storage/meta/', '/storage/drive/', '/storage/list/', '/node_modules/msgpackr/')],
+  [
+    'metadata + fs',
+    has('/storage/meta/', '/storage/drive/', '/storage/list/', '/node_modules/msgpackr/', '/src-ts/files.'),
+  ],
   ['storage engine', has('/server/src/storage/', '/server/dist/storage/')],
   ['kernel (native calls)', has('/native/src-ts/', '/native/dist/', '/native/index.')],
   ['logging (pino)', has('/node_modules/pino', '/node_modules/sonic-boom/', '/node_modules/thread-stream/')],

@@ -9,8 +9,9 @@
 //!
 //! Modules: `erasure` (+ `small_decode`, `erasure_api`), `highway`, `checksum` (+ `md5`), `frames`
 //! (verify/read/heal framed shards), `upload` (the fused upload pass), `chunk_signatures` (+ `sha256x`: SigV4
-//! streaming chunk signatures, several chunks hashed at once), `shared` (helpers), `pairs` (the macros that
-//! write each kernel's sync and async forms from one declaration).
+//! streaming chunk signatures, several chunks hashed at once), `files` (storage's whole-file reads and writes,
+//! one pool task each: no sync form), `shared` (helpers), `pairs` (the macros that write each kernel's sync
+//! and async forms from one declaration).
 #![deny(clippy::all)]
 
 #[macro_use]
@@ -20,6 +21,7 @@ mod checksum;
 mod chunk_signatures;
 mod erasure;
 mod erasure_api;
+mod files;
 mod frames;
 mod highway;
 mod md5;

@@ -48,6 +48,11 @@ describe('@cairn/native exports', () => {
         // signed aws-chunked bodies (signatures.ts)
         'verifyChunkSignatures',
         'verifyChunkSignaturesAsync',
+        // storage's whole-file reads and writes, one pool task each (files.ts)
+        'readFile',
+        'readFileIfChanged',
+        'writeFile',
+        'writeFileAtomic',
         // start-up (selftest.ts, index.ts)
         'nativeVersion',
         'runSelfTest',

@@ -2,44 +2,16 @@
 // from key-path.ts (already escaped), so nothing here can reach outside the drive directory.
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
-import {
-  close as fsClose,
-  open as fsOpen,
-  read as fsRead,
-  stat as fsStat,
-  write as fsWrite,
-  type Stats,
-} from 'node:fs';
 import { dirname, join } from 'node:path';
-
-const fdOpen = (path: string, flags = 'r') =>
-  new Promise<number>((res, rej) => fsOpen(path, flags, (e, fd) => (e ? rej(e) : res(fd))));
-const fdRead = (fd: number, buf: Buffer, at: number) =>
-  new Promise<number>((res, rej) => fsRead(fd, buf, at, buf.length - at, at, (e, n) => (e ? rej(e) : res(n))));
+import { readFile, readFileIfChanged, writeFile, writeFileAtomic } from '@cairn/native';
 
 /**
- * writeFile / appendFile (flags 'w' / 'a') on the callback fs API: open, write until done, close. The
- * fs/promises versions go through a FileHandle and cost several times more main-thread CPU; every PUT
- * writes a metadata file and appends a journal line on each drive.
+ * writeFile / appendFile (flags 'w' / 'a'): open, write until done, close, as one task on the libuv pool
+ * (@cairn/native's files): node:fs costs a pool round trip per call, and every PUT writes a metadata file
+ * and appends a journal line on each drive. A failed close is an error too (written data may be lost).
  */
 export async function writeWhole(absPath: string, data: Buffer | string, flags: 'w' | 'a' = 'w'): Promise<void> {
-  const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  const fd = await fdOpen(absPath, flags);
-  let failed = false;
-  try {
-    // Position null: the file offset (the end, for 'a'); a short write continues where it stopped.
-    for (let at = 0; at < buf.length; ) {
-      at += await new Promise<number>((res, rej) =>
-        fsWrite(fd, buf, at, buf.length - at, null, (e, n) => (e ? rej(e) : res(n))),
-      );
-    }
-  } catch (e) {
-    failed = true;
-    throw e;
-  } finally {
-    // A failed close loses written data (e.g. ENOSPC on a network file system): it is an error too.
-    await new Promise<void>((res, rej) => fsClose(fd, (e) => (e && !failed ? rej(e) : res())));
-  }
+  await writeFile(absPath, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, flags === 'a');
 }
 
 export const SYS_DIR = '.cairn.sys';
@@ -93,73 +65,34 @@ export class LocalDrive {
    */
   async readCached(rel: string): Promise<Buffer | null> {
     const path = this.abs(rel);
-    // Number stats, not BigInt ones (several times the main-thread CPU): mtimeMs/ctimeMs keep the
-    // nanosecond timestamps to ~0.2 us, and inode numbers fit a double.
-    const st = await new Promise<Stats | null>((res, rej) =>
-      fsStat(path, (e, s) => (e ? (errCode(e) === 'ENOENT' || errCode(e) === 'ENOTDIR' ? res(null) : rej(e)) : res(s))),
-    );
-    if (!st) {
+    const hit = this.cached.get(path);
+    // One pool task: stat, and open + read + close only when the identity is not the one kept.
+    const read = await readFileIfChanged(path, hit?.id ?? '');
+    if (!read) {
       this.forget(path);
       return null;
     }
-    const id = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-    const hit = this.cached.get(path);
-    if (hit?.id === id) return hit.bytes;
-    const read = await this.read(rel);
-    if (!read) return null;
-    // Exact size and its own memory: neither the 16 KiB read buffer nor a shared 8 KiB slab is kept alive.
-    const bytes = Buffer.allocUnsafeSlow(read.length);
-    read.copy(bytes);
-    // Kept under the identity seen before the read: if the file changed in between, the next stat differs.
+    if (!read.bytes) return hit!.bytes;
+    // The bytes are under the identity seen before the read: if the file changed in between, the next
+    // stat differs. The kernel's Buffer is the file's exact size and its own memory.
     this.forget(path);
-    this.cached.set(path, { id, bytes });
-    this.cachedBytes += bytes.length;
+    this.cached.set(path, { id: read.id, bytes: read.bytes });
+    this.cachedBytes += read.bytes.length;
     while (this.cachedBytes > CACHED_MAX_BYTES) this.forget(this.cached.keys().next().value!);
-    return bytes;
+    return read.bytes;
   }
 
-  /**
-   * Whole file, or null when absent. open + read + close (no fstat: most of our files are small), on the
-   * callback fs API: a FileHandle (fs/promises) costs several times more main-thread CPU per file, and
-   * every GET and PUT reads a metadata file on each drive.
-   */
+  /** Whole file, or null when absent: open + read + close as one task on the libuv pool. */
   async read(rel: string): Promise<Buffer | null> {
-    let fd: number;
-    try {
-      fd = await fdOpen(this.abs(rel));
-    } catch (e) {
-      if (errCode(e) === 'ENOENT' || errCode(e) === 'ENOTDIR') return null;
-      throw e;
-    }
-    try {
-      let buf = Buffer.allocUnsafe(16 * 1024);
-      let len = 0;
-      for (;;) {
-        if (len === buf.length) {
-          const bigger = Buffer.allocUnsafe(buf.length * 4);
-          buf.copy(bigger, 0, 0, len);
-          buf = bigger;
-        }
-        const bytesRead = await fdRead(fd, buf, len);
-        len += bytesRead;
-        // A regular file reads short only at its end.
-        if (bytesRead === 0 || len < buf.length) return buf.subarray(0, len);
-      }
-    } finally {
-      await new Promise<void>((res) => fsClose(fd, () => res()));
-    }
+    return readFile(this.abs(rel));
   }
 
   /** Write a whole file and move it into place: readers see the old file or the new one. */
   async writeAtomic(rel: string, data: Buffer | string): Promise<void> {
-    const tmp = `${TMP_DIR}/${randomUUID()}`;
-    await writeWhole(this.abs(tmp), data);
-    try {
-      await this.renameInto(tmp, rel);
-    } catch (e) {
-      await rm(this.abs(tmp), { force: true }).catch(() => {});
-      throw e;
-    }
+    // One pool task: write the temp file, rename it into place (the target's parent created on demand, as
+    // renameInto does), remove the temp file on failure.
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    await writeFileAtomic(this.abs(`${TMP_DIR}/${randomUUID()}`), buf, this.abs(rel));
   }
 
   /** rename(2) with the parent of the target created on demand (a concurrent cleanup may remove it). */

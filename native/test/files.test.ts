@@ -1,0 +1,135 @@
+// Storage's whole-file kernels against the file system, read back with node:fs: whole writes, appends, atomic
+// replacement (a missing parent created, the temp file gone after success and after failure), reads of
+// present and absent files, the identity that lets a reader skip unchanged files, and failures carrying
+// node:fs's error codes.
+import {
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile as fsReadFile,
+  rename,
+  rm,
+  stat,
+  utimes,
+  writeFile as fsWriteFile,
+} from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile, readFileIfChanged, writeFile, writeFileAtomic } from '../index.js';
+import { seededRandom } from '../../test/helpers/random.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cairn-files-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('writeFile', () => {
+  it('creates, truncates and appends, byte for byte', async () => {
+    const rnd = seededRandom();
+    const p = join(dir, 'w1');
+    const big = rnd.bytes(300_000);
+    await writeFile(p, big);
+    expect((await fsReadFile(p)).equals(big)).toBe(true);
+    await writeFile(p, Buffer.from('short'));
+    expect(await fsReadFile(p, 'utf8')).toBe('short');
+    await writeFile(p, Buffer.from(' and more\n'), true);
+    await writeFile(p, Buffer.from('last\n'), true);
+    expect(await fsReadFile(p, 'utf8')).toBe('short and more\nlast\n');
+    await writeFile(join(dir, 'fresh-append'), Buffer.from('x'), true);
+    expect(await fsReadFile(join(dir, 'fresh-append'), 'utf8')).toBe('x');
+  });
+
+  it("fails with node:fs's error code and path, writing nothing", async () => {
+    await fsWriteFile(join(dir, 'plain'), 'a file');
+    const under = join(dir, 'plain', 'child');
+    await expect(writeFile(under, Buffer.from('x'))).rejects.toMatchObject({
+      code: 'ENOTDIR',
+      syscall: 'open',
+      path: under,
+    });
+    await expect(writeFile(join(dir, 'no-such-dir', 'f'), Buffer.from('x'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(writeFile(dir, Buffer.from('x'))).rejects.toMatchObject({ code: 'EISDIR' });
+    expect(await fsReadFile(join(dir, 'plain'), 'utf8')).toBe('a file');
+  });
+});
+
+describe('writeFileAtomic', () => {
+  it('replaces the file by rename (a new inode) and leaves no temp file', async () => {
+    const tmpDir = join(dir, 'tmp-a');
+    await mkdir(tmpDir);
+    const p = join(dir, 'atomic');
+    await writeFileAtomic(join(tmpDir, 't1'), Buffer.from('one'), p);
+    const first = await stat(p);
+    await writeFileAtomic(join(tmpDir, 't2'), Buffer.from('two'), p);
+    expect(await fsReadFile(p, 'utf8')).toBe('two');
+    expect((await stat(p)).ino).not.toBe(first.ino);
+    expect(await readdir(tmpDir)).toEqual([]);
+  });
+
+  it('creates the missing parents of the target', async () => {
+    const tmpDir = join(dir, 'tmp-b');
+    await mkdir(tmpDir);
+    const p = join(dir, 'x', 'y', 'z', 'meta');
+    await writeFileAtomic(join(tmpDir, 't'), Buffer.from('deep'), p);
+    expect(await fsReadFile(p, 'utf8')).toBe('deep');
+    expect(await readdir(tmpDir)).toEqual([]);
+  });
+
+  it('removes the temp file when the rename fails, and keeps the old target', async () => {
+    const tmpDir = join(dir, 'tmp-c');
+    await mkdir(tmpDir);
+    const target = join(dir, 'a-dir');
+    await mkdir(join(target, 'inside'), { recursive: true });
+    await expect(writeFileAtomic(join(tmpDir, 't'), Buffer.from('x'), target)).rejects.toMatchObject({
+      code: 'EISDIR',
+      syscall: 'rename',
+    });
+    expect(await readdir(tmpDir)).toEqual([]);
+    expect(await readdir(target)).toEqual(['inside']);
+    // The temp file itself cannot be written: nothing is renamed.
+    await expect(
+      writeFileAtomic(join(dir, 'missing', 't'), Buffer.from('x'), join(dir, 'never')),
+    ).rejects.toMatchObject({ code: 'ENOENT', syscall: 'open' });
+    await expect(stat(join(dir, 'never'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('readFile and readFileIfChanged', () => {
+  it('read whole files; null when the file or a parent is missing', async () => {
+    const p = join(dir, 'r1');
+    const data = Buffer.alloc(70_000, 9);
+    await fsWriteFile(p, data);
+    expect((await readFile(p))!.equals(data)).toBe(true);
+    await fsWriteFile(join(dir, 'empty'), '');
+    expect((await readFile(join(dir, 'empty')))!.length).toBe(0);
+    expect(await readFile(join(dir, 'absent'))).toBeNull();
+    expect(await readFile(join(dir, 'plain', 'child'))).toBeNull();
+    expect(await readFileIfChanged(join(dir, 'absent'), '')).toBeNull();
+    await expect(readFile(dir)).rejects.toMatchObject({ code: 'EISDIR', syscall: 'read' });
+  });
+
+  it('leave the bytes out while the identity is the known one, and see replacements and in-place changes', async () => {
+    const p = join(dir, 'r2');
+    await fsWriteFile(p, 'first');
+    const a = (await readFileIfChanged(p, ''))!;
+    expect(a.bytes!.toString()).toBe('first');
+    const same = (await readFileIfChanged(p, a.id))!;
+    expect(same).toEqual({ id: a.id });
+    // Replaced by rename, same size: a new inode.
+    await fsWriteFile(join(dir, 'r2.new'), 'again');
+    await rename(join(dir, 'r2.new'), p);
+    const b = (await readFileIfChanged(p, a.id))!;
+    expect(b.id).not.toBe(a.id);
+    expect(b.bytes!.toString()).toBe('again');
+    // Changed in place, same size: mtime moves.
+    await fsWriteFile(p, 'AGAIN');
+    await utimes(p, new Date(), new Date(Date.now() + 5000));
+    const c = (await readFileIfChanged(p, b.id))!;
+    expect(c.id).not.toBe(b.id);
+    expect(c.bytes!.toString()).toBe('AGAIN');
+  });
+});

@@ -1,5 +1,6 @@
 // BufferPool: buffers come back for reuse only when whole and backed by their own memory, only up to
-// maxBytes, and take() hands out exactly the size asked for.
+// maxBytes, and take() hands out exactly the size asked for. While busy it keeps up to busyBytes; what is
+// not taken again for idleMs is let go down to keepBytes (a fake clock drives the time).
 import { describe, expect, it } from 'vitest';
 import { BufferPool } from '../../src/storage/erasure/buffer-pool.js';
 
@@ -96,5 +97,59 @@ describe('BufferPool', () => {
     const again = pool.take(256);
     expect(again).toBe(a);
     expect(b.every((x) => x === 9)).toBe(true);
+  });
+
+  describe('busy and idle bounds', () => {
+    const KiB = 1024;
+    function clocked(keep: number, busy: number, idleMs = 1000) {
+      let t = 0;
+      const pool = new BufferPool(keep, busy, idleMs, () => t);
+      return { pool, advance: (ms: number) => (t += ms) };
+    }
+
+    it('keeps every buffer that comes back while busy, up to busyBytes (not only keepBytes)', () => {
+      const { pool } = clocked(8 * KiB, 40 * KiB);
+      const bufs = Array.from({ length: 12 }, () => pool.take(4 * KiB));
+      for (const b of bufs) pool.give(b);
+      expect(pool.freeBytes).toBe(40 * KiB); // 10 of 12: the busy bound, well above keepBytes
+      const again = Array.from({ length: 10 }, () => pool.take(4 * KiB));
+      expect(new Set(again).size).toBe(10);
+      for (const b of again) expect(bufs).toContain(b); // all reused: nothing allocated
+    });
+
+    it('lets buffers idle for idleMs go, oldest first, down to keepBytes; recent ones stay', () => {
+      const { pool, advance } = clocked(8 * KiB, 64 * KiB, 1000);
+      const old = Array.from({ length: 6 }, () => pool.take(4 * KiB));
+      for (const b of old) pool.give(b);
+      advance(600);
+      const fresh = pool.take(1 * KiB);
+      pool.give(fresh);
+      expect(pool.freeBytes).toBe(24 * KiB + 1 * KiB);
+      advance(500); // the 4 KiB ones idle 1100 ms, the 1 KiB one 500 ms
+      pool.trim();
+      // down to keepBytes: 4 KiB ones go until 8 KiB remain (the 1 KiB one is recent and counts)
+      expect(pool.freeBytes).toBeLessThanOrEqual(8 * KiB);
+      expect(pool.freeBytes).toBeGreaterThan(8 * KiB - 4 * KiB);
+      expect(pool.take(1 * KiB)).toBe(fresh);
+      // the ones kept are the last given back (warmest), the oldest went first
+      const kept = pool.take(4 * KiB);
+      expect(kept).toBe(old[old.length - 1]);
+    });
+
+    it('a buffer taken and given again is recent again: a steady workload keeps its buffers', () => {
+      const { pool, advance } = clocked(0, 64 * KiB, 1000);
+      const bufs = Array.from({ length: 4 }, () => pool.take(4 * KiB));
+      for (const b of bufs) pool.give(b);
+      for (let i = 0; i < 10; i++) {
+        advance(400);
+        const got = Array.from({ length: 4 }, () => pool.take(4 * KiB)); // trims what is idle: nothing
+        for (const b of got) expect(bufs).toContain(b);
+        for (const b of got) pool.give(b);
+      }
+      expect(pool.freeBytes).toBe(16 * KiB);
+      advance(1000);
+      pool.trim();
+      expect(pool.freeBytes).toBe(0); // idle now: keepBytes is 0
+    });
   });
 });

@@ -13,8 +13,9 @@ Environment: CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD (root credentials), CAIRN_USE
 CAIRN_USERS_FILE (extra static users), CAIRN_LOG_LEVEL (default info).
 Tuning (defaults measured with bench/load): CAIRN_READ_BATCH_BLOCKS (blocks per shard read on GET, 4),
 CAIRN_READ_AHEAD_BATCHES (batches read ahead of the one being sent, 1), CAIRN_BUFFER_POOL_MB (free
-read/write buffers kept for reuse, 32), UV_THREADPOOL_SIZE (libuv threads for disk I/O and the native
-kernels, 4; must be set before node starts).
+read/write buffers kept for reuse when idle, 32; up to 8 times that while busy), CAIRN_READ_CACHE_MB
+(batches shared between GETs of one object and read ahead for sequential readers, 32; 0: none),
+UV_THREADPOOL_SIZE (libuv threads for disk I/O and the native kernels, 4; must be set before node starts).
 `;
 
 /** Storage tuning from the environment (see SERVER_USAGE); unset variables keep the defaults. */
@@ -22,6 +23,7 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv): {
   readBatchBlocks?: number;
   readAheadBatches?: number;
   poolBytes?: number;
+  readCacheBytes?: number;
 } {
   const num = (name: string, min: number): number | undefined => {
     const v = env[name];
@@ -31,10 +33,12 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv): {
     return Number(v);
   };
   const poolMb = num('CAIRN_BUFFER_POOL_MB', 0);
+  const cacheMb = num('CAIRN_READ_CACHE_MB', 0);
   return {
     readBatchBlocks: num('CAIRN_READ_BATCH_BLOCKS', 1),
     readAheadBatches: num('CAIRN_READ_AHEAD_BATCHES', 0),
     poolBytes: poolMb === undefined ? undefined : poolMb * 1024 * 1024,
+    readCacheBytes: cacheMb === undefined ? undefined : cacheMb * 1024 * 1024,
   };
 }
 

@@ -1,6 +1,8 @@
 // Options of openStorage and the context object passed down to every part of the engine (no globals).
+import type { ReadAhead } from './engine/read-ahead.js';
 import type { BufferPool } from './erasure/buffer-pool.js';
 import type { Codec } from './erasure/codec.js';
+import type { ReadStats } from './erasure/part-reader.js';
 
 export interface StorageOptions {
   /** Drive directories (already ellipsis-expanded, see expandDrives). 1 to 32. */
@@ -30,8 +32,18 @@ export interface StorageOptions {
   readBatchBlocks?: number;
   /** GET keeps this many batches in flight beyond the one being sent (default 1; 0: no read-ahead). */
   readAheadBatches?: number;
-  /** Free big buffers (GET reads, PUT blocks and frames) kept for reuse, in bytes (default 32 MiB). */
+  /**
+   * Free big buffers (GET reads, PUT blocks and frames) kept for reuse when idle, in bytes (default 32 MiB);
+   * while busy, up to 8 times this (what came back in the last 10 s: buffer-pool.ts).
+   */
   poolBytes?: number;
+  /**
+   * Bytes of batches kept a moment after they were read, for other GETs of the same blocks (concurrent
+   * ranges, footers asked again) and read ahead for sequential readers (default 32 MiB; 0: none).
+   */
+  readCacheBytes?: number;
+  /** How long a batch stays in that cache once read (default 2 s). */
+  readCacheLingerMs?: number;
   /** Data of replaced or deleted versions is removed this long after the change (in-flight GETs). 5 s. */
   gcGraceMs?: number;
   /** Disable the background workers (tests that want to observe the unhealed state). */
@@ -52,6 +64,9 @@ export interface StorageContext {
   readBatchBlocks: number;
   readAheadBatches: number;
   pool: BufferPool;
+  /** Batches shared between GETs of one object, and prefetch for sequential readers (null: none). */
+  readAhead: ReadAhead | null;
+  readStats: ReadStats;
   codec: Codec;
   log: Logger;
 }

@@ -1,5 +1,5 @@
 // Storage tuning from the environment (CAIRN_READ_BATCH_BLOCKS, CAIRN_READ_AHEAD_BATCHES,
-// CAIRN_BUFFER_POOL_MB): unset keeps the defaults, good values pass through, a bad value names its variable;
+// CAIRN_BUFFER_POOL_MB, CAIRN_READ_CACHE_MB): unset keeps the defaults, good values pass through, a bad value names its variable;
 // and `cairn server` started with a bad value exits 2 with that message, touching no drive.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,41 +14,50 @@ const repo = fileURLToPath(new URL('../../..', import.meta.url));
 
 describe('tuningFromEnv', () => {
   it('unset or empty variables keep the defaults (undefined)', () => {
-    expect(tuningFromEnv({})).toEqual({
+    const unset = {
       readBatchBlocks: undefined,
       readAheadBatches: undefined,
       poolBytes: undefined,
-    });
+      readCacheBytes: undefined,
+    };
+    expect(tuningFromEnv({})).toEqual(unset);
     expect(
-      tuningFromEnv({ CAIRN_READ_BATCH_BLOCKS: '', CAIRN_READ_AHEAD_BATCHES: '', CAIRN_BUFFER_POOL_MB: '' }),
-    ).toEqual({
-      readBatchBlocks: undefined,
-      readAheadBatches: undefined,
-      poolBytes: undefined,
-    });
+      tuningFromEnv({
+        CAIRN_READ_BATCH_BLOCKS: '',
+        CAIRN_READ_AHEAD_BATCHES: '',
+        CAIRN_BUFFER_POOL_MB: '',
+        CAIRN_READ_CACHE_MB: '',
+      }),
+    ).toEqual(unset);
   });
 
-  it('passes good values through; the pool is given in MiB', () => {
-    expect(
-      tuningFromEnv({ CAIRN_READ_BATCH_BLOCKS: '8', CAIRN_READ_AHEAD_BATCHES: '2', CAIRN_BUFFER_POOL_MB: '128' }),
-    ).toEqual({
+  it('passes good values through; the pool and the read cache are given in MiB', () => {
+    const env = {
+      CAIRN_READ_BATCH_BLOCKS: '8',
+      CAIRN_READ_AHEAD_BATCHES: '2',
+      CAIRN_BUFFER_POOL_MB: '128',
+      CAIRN_READ_CACHE_MB: '16',
+    };
+    expect(tuningFromEnv(env)).toEqual({
       readBatchBlocks: 8,
       readAheadBatches: 2,
       poolBytes: 128 * 1024 * 1024,
+      readCacheBytes: 16 * 1024 * 1024,
     });
-    // the smallest allowed: one block per read, no read-ahead, no pool
-    expect(
-      tuningFromEnv({ CAIRN_READ_BATCH_BLOCKS: '1', CAIRN_READ_AHEAD_BATCHES: '0', CAIRN_BUFFER_POOL_MB: '0' }),
-    ).toEqual({
-      readBatchBlocks: 1,
-      readAheadBatches: 0,
-      poolBytes: 0,
-    });
+    // the smallest allowed: one block per read, no read-ahead, no pool, no read cache
+    const least = {
+      CAIRN_READ_BATCH_BLOCKS: '1',
+      CAIRN_READ_AHEAD_BATCHES: '0',
+      CAIRN_BUFFER_POOL_MB: '0',
+      CAIRN_READ_CACHE_MB: '0',
+    };
+    expect(tuningFromEnv(least)).toEqual({ readBatchBlocks: 1, readAheadBatches: 0, poolBytes: 0, readCacheBytes: 0 });
     // one variable set, the others left alone
     expect(tuningFromEnv({ CAIRN_READ_AHEAD_BATCHES: '3' })).toEqual({
       readBatchBlocks: undefined,
       readAheadBatches: 3,
       poolBytes: undefined,
+      readCacheBytes: undefined,
     });
   });
 
@@ -63,6 +72,8 @@ describe('tuningFromEnv', () => {
     ['CAIRN_BUFFER_POOL_MB', '-5'],
     ['CAIRN_BUFFER_POOL_MB', '64MB'],
     ['CAIRN_BUFFER_POOL_MB', 'NaN'],
+    ['CAIRN_READ_CACHE_MB', '-1'],
+    ['CAIRN_READ_CACHE_MB', '32MiB'],
     ['CAIRN_READ_BATCH_BLOCKS', '0x10'],
     ['CAIRN_READ_BATCH_BLOCKS', '1e1'],
     ['CAIRN_READ_AHEAD_BATCHES', ' 8 '],

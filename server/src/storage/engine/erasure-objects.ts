@@ -24,6 +24,8 @@ import { KeyedMutex } from './locks.js';
 import { Multipart } from './multipart.js';
 import { putObjectInSet } from './put.js';
 import { Reaper } from './reaper.js';
+import type { ReadAheadStats } from './read-ahead.js';
+import type { ReadStats } from '../erasure/part-reader.js';
 
 export interface ErasureLayout {
   sets: number;
@@ -310,5 +312,17 @@ export class ErasureObjects implements L.ObjectLayer {
   /** Resolves when the heal queue is empty and no drive is being rebuilt. */
   healIdle(): Promise<void> {
     return this.healer.idle();
+  }
+
+  /** GET's drive reads so far, batches shared or read ahead, free pooled bytes (tests, bench). */
+  readStats(): ReadStats & ReadAheadStats & { poolFreeBytes: number; poolOutBytes: number; cachedBatches: number } {
+    const { readStats, readAhead, pool } = this.ctx;
+    return {
+      ...readStats,
+      ...(readAhead?.stats ?? { shared: 0, prefetched: 0, prefetchUsed: 0 }),
+      poolFreeBytes: pool.freeBytes,
+      poolOutBytes: pool.outBytes,
+      cachedBatches: readAhead?.size ?? 0,
+    };
   }
 }

@@ -46,6 +46,9 @@ export class ErasureSet {
   /** online[i] = drive i answered its last probe; writable[i] = and it can be written. */
   readonly online: boolean[];
   readonly writable: boolean[];
+  /** Metadata writes so far, and the metadata reads in flight (resolveForRead). */
+  private writes = 0;
+  private readonly resolving = new Map<string, { writes: number; answer: Promise<{ metas: DriveMeta[]; resolved: Resolved }> }>();
 
   constructor(
     readonly index: number,
@@ -109,6 +112,30 @@ export class ErasureSet {
   }
 
   /**
+   * resolve() for GET and HEAD: reads of one object that arrive while one is reading its metadata share
+   * that read (concurrent ranges of one file), unless a write committed since it began (a read that
+   * starts after a write returned must see it). The answer is shared: read it, never change it.
+   */
+  resolveForRead(bucket: string, key: string): Promise<{ metas: DriveMeta[]; resolved: Resolved }> {
+    const rel = this.objRel(bucket, key);
+    const current = this.resolving.get(rel);
+    if (current && current.writes === this.writes) return current.answer;
+    this.deps.ctx.readStats.metadataReads++;
+    const entry = { writes: this.writes, answer: this.resolve(bucket, key) };
+    this.resolving.set(rel, entry);
+    const done = () => {
+      if (this.resolving.get(rel) === entry) this.resolving.delete(rel);
+    };
+    entry.answer.then(done, done);
+    return entry.answer;
+  }
+
+  /** Some object's metadata changed on the drives (written, rolled back or healed). */
+  metadataChanged(): void {
+    this.writes++;
+  }
+
+  /**
    * Apply a change to the object's metadata on every (participating) drive under the object's lock.
    * Succeeds on a write quorum; otherwise restores the previous metadata where it was replaced.
    */
@@ -151,6 +178,7 @@ export class ErasureSet {
           }
         }),
       );
+      this.metadataChanged();
       const oks = results.filter((r) => r.ok).length;
       if (oks < quorum) {
         await Promise.all(
@@ -163,6 +191,7 @@ export class ErasureSet {
             await m.unstage?.(d, slot, objRel).catch(() => {});
           }),
         );
+        this.metadataChanged(); // rolled back: reads begun meanwhile may have seen the failed write
         const errs = results.flatMap((r) => (r.ok ? [] : [r.err]));
         if (errs.filter((e) => e === 'ENOSPC' || e === 'EDQUOT').length > this.size - quorum)
           throw new S3Error('XMinioStorageFull');

@@ -7,8 +7,9 @@ import { S3Error } from '../../errors.js';
 import type { VersionRecord } from '../meta/meta-file.js';
 import { versionKey, type DriveMeta, type Resolved, toObjectInfo } from '../meta/versions.js';
 import type { ByteRange, ObjectInfo, RecyclingBody } from '../object-layer.js';
-import type { BufferPool } from '../erasure/buffer-pool.js';
 import { fileSource, inlineSource, PartReader, type Batch, type ShardSource } from '../erasure/part-reader.js';
+import { PartBatches } from './batches.js';
+import { recycleChunk, type SharedBatch } from './read-ahead.js';
 import type { ErasureSet } from './erasure-set.js';
 import { dataDirId } from './reaper.js';
 
@@ -24,7 +25,7 @@ export interface Opened {
  * API layer's rule (api/object-read.ts), not storage's.
  */
 export async function openVersion(set: ErasureSet, bucket: string, key: string, versionId?: string): Promise<Opened> {
-  const { metas, resolved } = await set.resolve(bucket, key);
+  const { metas, resolved } = await set.resolveForRead(bucket, key);
   const latest = resolved.versions[0];
   let version: VersionRecord | undefined;
   if (versionId !== undefined) {
@@ -67,44 +68,16 @@ export function partSources(
   return out;
 }
 
-/** The lease of each chunk readBody's stream has lent out (see RecyclingBody in object-layer.ts). */
-const leases = new WeakMap<Buffer, Lease>();
-
-/** The pooled buffers of one batch, lent out as the chunks cut from them; back to the pool when all return. */
-class Lease {
-  private out = 0;
-  private done = false;
-
-  constructor(
-    private readonly buffers: Buffer[],
-    private readonly pool: BufferPool,
-  ) {}
-
-  lend(chunk: Buffer): void {
-    if (this.buffers.length === 0) return;
-    this.out++;
-    leases.set(chunk, this);
-  }
-
-  allLent(): void {
-    this.done = true;
-    this.settle();
-  }
-
-  returned(): void {
-    this.out--;
-    this.settle();
-  }
-
-  private settle(): void {
-    if (!this.done || this.out !== 0 || this.buffers.length === 0) return;
-    for (const b of this.buffers.splice(0)) this.pool.give(b);
-  }
-}
-
 /**
  * The body stream of a version (or a range of it). The first block is read before this resolves, so
  * an unreadable object fails here with an S3 error instead of after the response headers went out.
+ *
+ * Blocks are read in batches of `readBatchBlocks` aligned on a grid of that many blocks (so that the GETs
+ * of one object ask for the same batches), `readAheadBatches` of them ahead of the one being sent; each
+ * batch is first looked for in the read-ahead cache (another GET of these blocks is reading or just read
+ * them) and registered there when read. The first and last block of a range read only the data shards
+ * that hold bytes of it. A GET starting where the previous GET of this version ended reads ahead past its
+ * own end (see read-ahead.ts).
  */
 export async function readBody(
   set: ErasureSet,
@@ -116,60 +89,74 @@ export async function readBody(
   const v = o.version;
   const start = range?.start ?? 0;
   const end = range ? range.end + 1 : v.size; // exclusive
+  const ctx = set.deps.ctx;
+  const { readAheadBatches: ahead, readAhead } = ctx;
   // Old data is removed only once no GET reads it any more (a later part is opened when reached).
   const release = v.dataDir ? set.deps.reaper.hold(dataDirId(set.index, set.objRel(bucket, key), v.dataDir)) : () => {};
+  // Inline objects live in the metadata: nothing to share or read ahead.
+  const versionId = v.dataDir && readAhead ? `${set.index}\0${set.objRel(bucket, key)}\0${versionKey(v)}` : undefined;
+  const sequential = versionId !== undefined && readAhead!.sequential(versionId, start, end);
+  let prefetched = false;
   async function* blocks(): AsyncGenerator<Buffer> {
     let partStart = 0;
     let healNeeded = false;
     let corrupt = false;
+    const queue: SharedBatch[] = []; // batches this GET holds: asked for, not yet sent
     try {
       for (let p = 0; p < v.parts.length && partStart < end; p++) {
         const size = v.parts[p].size;
         const partEnd = partStart + size;
         if (partEnd > start && size > 0) {
           const reader = new PartReader(
-            set.deps.ctx.codec,
+            ctx.codec,
             v.ec!,
             size,
             partSources(set, bucket, key, o, p),
-            set.deps.ctx.slowShardMs,
+            ctx.slowShardMs,
+            ctx.readStats,
           );
           try {
             const bs = v.ec!.blockSize;
             const from = Math.max(start - partStart, 0);
             const to = Math.min(end - partStart, size); // exclusive, within the part
-            const first = Math.floor(from / bs);
             const last = Math.floor((to - 1) / bs);
-            // Batches of blocks, `readAhead` of them requested beyond the one being sent.
-            const { readBatchBlocks: batch, readAheadBatches: ahead, pool, codec } = set.deps.ctx;
-            const fullSpan = batch * codec.frameSize(bs, v.ec!.data);
-            const queue: Promise<Batch>[] = [];
-            let nextBlock = first;
-            const request = () => {
-              const n = Math.min(batch, last - nextBlock + 1);
-              // Every batch reads into pooled buffers of one size (a full batch's): a short batch uses a prefix.
-              const p = reader.readBlocks(nextBlock, n, (span) =>
-                span <= fullSpan ? pool.take(fullSpan) : Buffer.allocUnsafe(span),
-              );
-              p.catch(() => {}); // surfaced when awaited
-              queue.push(p);
-              nextBlock += n;
-            };
-            let at = first * bs; // part offset of the next piece
-            while (queue.length > 0 || nextBlock <= last) {
-              while (nextBlock <= last && queue.length <= ahead) request();
-              const { pieces, buffers } = await queue.shift()!;
-              const lease = new Lease(buffers, pool);
-              for (const piece of pieces) {
+            const batches = new PartBatches(reader, ctx, versionId, p, bs, v.ec!.data);
+            let next = Math.floor(from / bs);
+            while (queue.length > 0 || next <= last) {
+              while (next <= last && queue.length <= ahead) {
+                const b = batches.at(next, last, from, to);
+                queue.push(b);
+                next = b.last + 1;
+              }
+              // A sequential reader's next GET: as many bytes as this one (bounded), within the part.
+              if (next > last && sequential && !prefetched) {
+                prefetched = true;
+                batches.prefetch(to, Math.min(size, to + Math.min(end - start, readAhead!.prefetchMaxBytes)));
+              }
+              const shared = queue[0];
+              let got: Batch;
+              try {
+                got = await shared.batch;
+              } catch (e) {
+                const again = batches.again(shared);
+                if (!again) throw e;
+                queue[0] = again;
+                shared.lease.release();
+                continue;
+              }
+              let at = got.start;
+              for (const piece of got.pieces) {
                 const lo = Math.max(from - at, 0);
                 const hi = Math.min(to - at, piece.length);
                 at += piece.length;
                 if (hi <= lo) continue;
-                const out = lo === 0 && hi === piece.length ? piece : piece.subarray(lo, hi);
-                lease.lend(out);
+                // A view of its own per GET: the chunk -> lease map tells one reader's chunk from another's.
+                const out = piece.subarray(lo, hi);
+                if (got.buffers.length > 0) shared.lease.lend(out);
                 yield out;
               }
-              lease.allLent();
+              queue.shift(); // held (in `queue`) until sent: a GET stopped while sending it lets go of it too
+              shared.lease.release();
             }
           } finally {
             // Shards missing on drives that are up can be rebuilt; an offline drive waits for its return.
@@ -183,10 +170,13 @@ export async function readBody(
         partStart = partEnd;
       }
     } finally {
+      // A GET that stops early lets go of the batches it asked for: their buffers return once read.
+      for (const b of queue.splice(0)) b.lease.release();
       release();
       if (healNeeded) set.deps.queueHeal(set.index, bucket, key, corrupt);
     }
   }
+
   const it = blocks();
   const first = await it.next();
   async function* rest(): AsyncGenerator<Buffer> {
@@ -195,11 +185,7 @@ export async function readBody(
     yield* it;
   }
   const body: Readable & RecyclingBody = Object.assign(Readable.from(rest(), { objectMode: false, highWaterMark: 1 }), {
-    recycle: (chunk: Buffer) => {
-      const lease = leases.get(chunk);
-      leases.delete(chunk); // a chunk given back twice counts once
-      lease?.returned();
-    },
+    recycle: recycleChunk,
   });
   // A consumer that stops early must still release the files the generator holds.
   body.once('close', () => void it.return(undefined).catch(() => {}));

@@ -15,8 +15,12 @@ export interface ShardSource {
   close(): Promise<void>;
 }
 
-/** Blocks of a part as pieces in order, and the pooled buffers they sit in (empty: nothing to give back). */
+/**
+ * Bytes of a part as pieces in order, from part offset `start` on (contiguous), and the pooled buffers they
+ * sit in (empty: nothing to give back).
+ */
 export interface Batch {
+  start: number;
   pieces: Buffer[];
   buffers: Buffer[];
 }
@@ -89,6 +93,14 @@ export function shardFileSize(codec: Codec, ec: ErasureInfo, size: number): numb
   return full * codec.frameSize(ec.blockSize, ec.data) + (rest > 0 ? codec.frameSize(rest, ec.data) : 0);
 }
 
+/** Drive reads of GETs and HEADs (for tests and the bench: drive reads per request). */
+export interface ReadStats {
+  shardReads: number;
+  shardBytes: number;
+  /** Metadata reads (every drive's metadata file, checked by a stat and read when it changed). */
+  metadataReads: number;
+}
+
 export class PartReader {
   /** Shard indexes (0-based) found missing or corrupt (what a heal must repair). */
   readonly bad = new Set<number>();
@@ -113,6 +125,7 @@ export class PartReader {
     private readonly sources: (ShardSource | null)[],
     /** A shard read taking longer than this is treated as slow: another shard is read too. */
     private readonly slowMs = 2000,
+    private readonly stats?: ReadStats,
   ) {
     this.blocks = Math.ceil(size / ec.blockSize);
     this.fullFrame = codec.frameSize(ec.blockSize, ec.data);
@@ -127,11 +140,19 @@ export class PartReader {
     return Math.min(this.ec.blockSize, this.size - b * this.ec.blockSize);
   }
 
+  private read(i: number, pos: number, len: number, into?: Buffer): Promise<Buffer> {
+    if (this.stats && !this.sources[i]!.inMemory) {
+      this.stats.shardReads++;
+      this.stats.shardBytes += len;
+    }
+    return this.sources[i]!.read(pos, len, into);
+  }
+
   /** Frame `i` of block `b`, or null (and marked unreadable) when it cannot be read. */
   private async frame(b: number, i: number): Promise<Buffer | null> {
     if (this.unreadable.has(i)) return null;
     try {
-      return await this.sources[i]!.read(b * this.fullFrame, this.codec.frameSize(this.blockLen(b), this.ec.data));
+      return await this.read(i, b * this.fullFrame, this.codec.frameSize(this.blockLen(b), this.ec.data));
     } catch {
       this.unreadable.add(i);
       this.bad.add(i);
@@ -198,54 +219,73 @@ export class PartReader {
 
   /**
    * Blocks `first`..`first + count - 1` as pieces in order, without copying: each data shard's frames of
-   * all those blocks come in one read, one native call checks their hashes, and the pieces are the data
-   * shards' bytes themselves (the block is the data shards back to back). Any missing, bad or slow shard
-   * sends the batch down the block-by-block path, which reads parity and decodes. With `alloc` (a buffer
-   * of at least `span` bytes), the reads go into its buffers, returned in `buffers` for the caller to
-   * give back once the pieces are sent.
+   * those blocks come in one read, one native call checks their hashes, and the pieces are the data
+   * shards' bytes themselves (the block is the data shards back to back). With `window` (part offsets,
+   * end exclusive), the first and last block read only the data shards that hold bytes of it: a range
+   * that starts or ends inside a block reads less than whole blocks (a Parquet footer, one shard). Any
+   * missing, bad or slow shard sends the batch down the block-by-block path, which reads parity and
+   * decodes whole blocks. With `alloc` (a buffer of at least `span` bytes), file reads go into its
+   * buffers, returned in `buffers` for the caller to give back once the pieces are sent.
    */
-  async readBlocks(first: number, count: number, alloc?: (span: number) => Buffer): Promise<Batch> {
-    const { data } = this.ec;
+  async readBlocks(first: number, count: number, alloc?: (span: number) => Buffer, window?: { from: number; to: number }): Promise<Batch> {
+    const { data, blockSize } = this.ec;
     const last = first + count - 1;
+    const from = window?.from ?? 0;
+    const to = window?.to ?? this.size;
+    const shard = (b: number) => this.codec.shardSize(this.blockLen(b), data);
+    // Part bytes of data shard i in block b, and whether they meet the window.
+    const lo = (b: number, i: number) => b * blockSize + Math.min(i * shard(b), this.blockLen(b));
+    const hi = (b: number, i: number) => b * blockSize + Math.min((i + 1) * shard(b), this.blockLen(b));
+    const needed = (b: number, i: number) => lo(b, i) < hi(b, i) && lo(b, i) < to && hi(b, i) > from;
     const fast = async (): Promise<Batch | null> => {
       for (let i = 0; i < data; i++) if (this.bad.has(i) || this.slow.has(i)) return null;
-      const span = (count - 1) * this.fullFrame + this.codec.frameSize(this.blockLen(last), data);
+      // Frames each shard reads: from its first needed block to its last (interior blocks are whole).
+      const spans = Array.from({ length: data }, (_, i) => {
+        const f = needed(first, i) || first === last ? first : first + 1;
+        const l = needed(last, i) || first === last ? last : last - 1;
+        if (f > l || (first === last && !needed(first, i))) return null;
+        return { f, l, len: (l - f) * this.fullFrame + this.codec.frameSize(this.blockLen(l), data) };
+      });
       // Shards in memory are read as views: only file reads take a buffer.
-      const bufs = Array.from({ length: data }, (_, i) => (this.sources[i]!.inMemory ? undefined : alloc?.(span)));
+      const bufs = spans.map((sp, i) => (sp && !this.sources[i]!.inMemory ? alloc?.(sp.len) : undefined));
       let timer: NodeJS.Timeout | undefined;
       const slow = new Promise<null>((res) => (timer = setTimeout(() => res(null), this.slowMs)));
       const done = new Set<number>();
       const reads = Promise.all(
-        bufs.map((into, i) => this.sources[i]!.read(first * this.fullFrame, span, into).finally(() => done.add(i))),
+        spans.map((sp, i) => (sp ? this.read(i, sp.f * this.fullFrame, sp.len, bufs[i]).finally(() => done.add(i)) : null)),
       );
       reads.catch(() => {}); // a failed read is retried (and marked) by the block-by-block path
       // A slow or failed batch drops its pooled buffers: a read may still be filling them.
       const got = await Promise.race([reads.catch(() => null), slow]);
       clearTimeout(timer);
       if (!got) {
-        for (let i = 0; i < data; i++) if (!done.has(i)) this.slow.add(i);
+        for (let i = 0; i < data; i++) if (spans[i] && !done.has(i)) this.slow.add(i);
         return null;
       }
       const frames: Buffer[] = [];
       const pieces: Buffer[] = [];
+      let start = -1;
       for (let b = first; b <= last; b++) {
-        const len = this.blockLen(b);
-        const shard = this.codec.shardSize(len, data);
-        const at = (b - first) * this.fullFrame;
+        const len = shard(b);
         for (let i = 0; i < data; i++) {
-          frames.push(got[i].subarray(at, at + FRAME_HASH_LENGTH + shard));
-          const bytes = Math.min(shard, len - i * shard); // the last data shards carry padding, or nothing
-          if (bytes > 0) pieces.push(got[i].subarray(at + FRAME_HASH_LENGTH, at + FRAME_HASH_LENGTH + bytes));
+          const sp = spans[i];
+          if (!sp || b < sp.f || b > sp.l) continue;
+          const at = (b - sp.f) * this.fullFrame;
+          frames.push(got[i]!.subarray(at, at + FRAME_HASH_LENGTH + len));
+          const bytes = hi(b, i) - lo(b, i); // the last data shards carry padding, or nothing
+          if (bytes <= 0) continue;
+          if (start < 0) start = lo(b, i);
+          pieces.push(got[i]!.subarray(at + FRAME_HASH_LENGTH, at + FRAME_HASH_LENGTH + bytes));
         }
       }
       const bad = await this.codec.verifyFrames(frames);
-      return bad.length === 0 ? { pieces, buffers: bufs.filter((b): b is Buffer => b !== undefined) } : null;
+      return bad.length === 0 ? { start: Math.max(start, 0), pieces, buffers: bufs.filter((b): b is Buffer => b !== undefined) } : null;
     };
     const batch = await fast();
     if (batch) return batch;
     const pieces: Buffer[] = [];
     for (let b = first; b <= last; b++) pieces.push(await this.readBlock(b));
-    return { pieces, buffers: [] };
+    return { start: first * blockSize, pieces, buffers: [] };
   }
 
   /** Rebuilt frames (for the shard indexes that were missing or bad) of block `b`: for healing. */

@@ -167,6 +167,7 @@ async function healLocked(
     for (const v of next) if (v.inline === undefined) delete v.inline;
     await d.mkdirs(objRel);
     await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: next }));
+    set.metadataChanged();
     const keep = new Set(next.map((v) => v.dataDir));
     for (const v of own.values())
       if (v.dataDir && !keep.has(v.dataDir)) await d.remove(`${objRel}/${v.dataDir}`).catch(() => {});

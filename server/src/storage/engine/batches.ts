@@ -1,0 +1,76 @@
+// The batches one GET asks for in one part of a version: blocks in groups of `readBatchBlocks` on a grid
+// of that many blocks (so the GETs of one object ask for the same batches), each taken from the read-ahead
+// cache when another GET is reading or just read it, otherwise read by this GET's PartReader (into pooled
+// buffers) and offered to the others.
+import type { StorageContext } from '../context.js';
+import type { PartReader } from '../erasure/part-reader.js';
+import { Lease, type SharedBatch } from './read-ahead.js';
+
+export class PartBatches {
+  private readonly alloc: (span: number) => Buffer;
+  private readonly mine = new WeakSet<Lease>();
+  /** Identity of the version's part in the cache (undefined: not shared, e.g. without a cache). */
+  private readonly partId: string | undefined;
+
+  constructor(
+    private readonly reader: PartReader,
+    private readonly ctx: StorageContext,
+    /** Identity of the version in the cache (undefined: not shared). */
+    private readonly versionId: string | undefined,
+    part: number,
+    private readonly blockSize: number,
+    data: number,
+  ) {
+    this.partId = versionId && `${versionId}\0${part}`;
+    // Every batch reads into pooled buffers of one size (a full batch's): a short batch uses a prefix.
+    const fullSpan = ctx.readBatchBlocks * ctx.codec.frameSize(blockSize, data);
+    this.alloc = (span) => (span <= fullSpan ? ctx.pool.take(fullSpan) : Buffer.allocUnsafe(span));
+  }
+
+  /** Last block of the batch that starts at block `b`: the end of its grid cell, at most `upTo`. */
+  private lastOf(b: number, upTo: number): number {
+    return Math.min((Math.floor(b / this.ctx.readBatchBlocks) + 1) * this.ctx.readBatchBlocks - 1, upTo);
+  }
+
+  /** The batch from block `b` (at most to block `upTo`), for the part bytes [lo, hi) in it; the caller holds it. */
+  at(b: number, upTo: number, lo: number, hi: number): SharedBatch {
+    const l = this.lastOf(b, upTo);
+    const win = { from: Math.max(lo, b * this.blockSize), to: Math.min(hi, (l + 1) * this.blockSize) };
+    const found = this.partId ? this.ctx.readAhead!.find(this.partId, b, l, win.from, win.to) : undefined;
+    if (found) return found;
+    const read = this.read(b, l, win);
+    if (this.partId) this.ctx.readAhead!.add(this.versionId!, this.partId, read);
+    return read;
+  }
+
+  /** Another GET's batch failed: the same blocks read here (this reader's own shards, parity and heal). */
+  again(b: SharedBatch): SharedBatch | undefined {
+    return this.mine.has(b.lease) ? undefined : this.read(b.first, b.last, { from: b.from, to: b.to });
+  }
+
+  /** Reads the part bytes [lo, hi) into the cache, where not there already, for this reader's next GET. */
+  prefetch(lo: number, hi: number): void {
+    if (!this.partId || lo >= hi) return;
+    const lastBlock = Math.floor((hi - 1) / this.blockSize);
+    for (let b = Math.floor(lo / this.blockSize); b <= lastBlock; ) {
+      const l = this.lastOf(b, lastBlock);
+      const win = { from: Math.max(lo, b * this.blockSize), to: Math.min(hi, (l + 1) * this.blockSize) };
+      const there = this.ctx.readAhead!.find(this.partId, b, l, win.from, win.to, false);
+      if (there) there.lease.release(); // asked for already (the reader's next GET came first)
+      else {
+        const read = this.read(b, l, win);
+        this.ctx.readAhead!.add(this.versionId!, this.partId, read, true);
+        read.lease.release(); // the cache holds it alone
+      }
+      b = l + 1;
+    }
+  }
+
+  private read(first: number, last: number, win: { from: number; to: number }): SharedBatch {
+    const lease = new Lease(this.ctx.pool);
+    const batch = this.reader.readBlocks(first, last - first + 1, this.alloc, win);
+    batch.then((b) => lease.attach(b.buffers), () => lease.attach([]));
+    this.mine.add(lease);
+    return { first, last, from: win.from, to: win.to, batch, lease, bytes: win.to - win.from };
+  }
+}

@@ -14,28 +14,17 @@
 # is installed by scripts/install-presto.sh into .venv-presto on the first run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=.venv-analytics req=test/analytics/requirements.txt select="not torch and not tensorflow and not spark and not presto"
-if [ "${1:-}" = "--torch" ]; then
-  shift
-  venv=.venv-torch req=test/analytics/requirements-torch.txt select="torch"
-elif [ "${1:-}" = "--tensorflow" ]; then
-  shift
-  venv=.venv-tensorflow req=test/analytics/requirements-tensorflow.txt select="tensorflow"
-elif [ "${1:-}" = "--spark" ]; then
-  shift
-  venv=.venv-spark req=test/analytics/requirements-spark.txt select="spark"
-elif [ "${1:-}" = "--presto" ]; then
-  shift
-  select="presto"
-  PRESTO_HOME=$(bash scripts/install-presto.sh)
-  export PRESTO_HOME
-fi
-stamp=$venv/.requirements.sha256
-want=$(cat test/analytics/requirements*.txt "$req" | sha256sum | cut -d' ' -f1)
-if [ ! -x $venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  python3 -m venv $venv
-  echo '*' > $venv/.gitignore   # the venv ignores itself, as newer venv tools do
-  $venv/bin/pip install --quiet --disable-pip-version-check -r "$req"
-  echo "$want" > "$stamp"
-fi
+select="not torch and not tensorflow and not spark and not presto" group=
+case "${1:-}" in
+  --torch) shift; select="torch" group=--torch ;;
+  --tensorflow) shift; select="tensorflow" group=--tensorflow ;;
+  --spark) shift; select="spark" group=--spark ;;
+  --presto)
+    shift
+    select="presto"
+    PRESTO_HOME=$(bash scripts/install-presto.sh)
+    export PRESTO_HOME
+    ;;
+esac
+venv=$(bash scripts/analytics-venv.sh $group)
 exec $venv/bin/python -m pytest test/analytics -m "$select" -q -p no:cacheprovider "$@"

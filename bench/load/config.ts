@@ -23,6 +23,8 @@ export interface LoadConfig {
   durationMs: number;
   /** get-range: bytes per ranged GET. */
   rangeSize: number;
+  /** get-range: range starts are multiples of this (1: any byte; 8 MiB: the parts s3torchconnector asks). */
+  rangeAlign: number;
   /** mixed: fraction of operations that are GETs (the rest are PUTs). */
   getRatio: number;
   /** list: max-keys of each ListObjectsV2 page. */

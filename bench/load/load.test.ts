@@ -31,6 +31,7 @@ const base = (over: Partial<LoadConfig>): LoadConfig => ({
   concurrency: 4,
   durationMs: 300,
   rangeSize: 1000,
+  rangeAlign: 1,
   getRatio: 0.5,
   listMaxKeys: 1000,
   workers: 0,

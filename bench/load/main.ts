@@ -22,7 +22,8 @@ const USAGE = `usage:
   main.ts [run] --mode ${MODES.join('|')} [options]
       --endpoint URL (http://127.0.0.1:9000)  --access-key K  --secret-key S  --region us-east-1
       --bucket B (load)  --prefix P (load-<size>/)  --obj-size 4KiB  --objects 1000  --concurrency 32
-      --duration 15s  --range-size 8MiB  --get-ratio 0.8 (mixed)  --list-max-keys 1000  --workers 0 (auto)
+      --duration 15s  --range-size 8MiB  --range-align 1 (get-range starts: multiples of it)
+      --get-ratio 0.8 (mixed)  --list-max-keys 1000  --workers 0 (auto)
       --payload unsigned|streaming|streaming-trailer (how PUT bodies are signed; streaming: aws-chunked)
       --no-prepare (objects already written)  --name label  --json out.json
   main.ts compare a.json b.json
@@ -43,6 +44,7 @@ export const RUN_OPTIONS = {
   concurrency: { type: 'string', default: '32' },
   duration: { type: 'string', default: '15s' },
   'range-size': { type: 'string', default: '8MiB' },
+  'range-align': { type: 'string', default: '1' },
   'get-ratio': { type: 'string', default: '0.8' },
   'list-max-keys': { type: 'string', default: '1000' },
   workers: { type: 'string', default: '0' },
@@ -84,6 +86,7 @@ export function configFrom(v: Values): LoadConfig {
     concurrency: positiveInt(v.concurrency, 'concurrency'),
     durationMs: parseDuration(v.duration!),
     rangeSize: parseSize(v['range-size']!),
+    rangeAlign: parseSize(v['range-align']!),
     getRatio,
     listMaxKeys: positiveInt(v['list-max-keys'], 'list-max-keys'),
     workers: v.workers === '0' ? 0 : positiveInt(v.workers, 'workers'),

@@ -74,6 +74,7 @@ export async function runSuite(argv: string[]): Promise<void> {
     bucket: v.bucket!,
     durationMs,
     rangeSize: 8 * MiB,
+    rangeAlign: 1,
     getRatio: 0.8,
     listMaxKeys: 1000,
     workers: 0,

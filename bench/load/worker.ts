@@ -95,7 +95,8 @@ async function main(input: WorkerInput): Promise<WorkerReport> {
         return get(path(randomIndex()));
       case 'get-range': {
         if (wholeRange) return get(path(randomIndex()));
-        const start = Math.floor(Math.random() * (cfg.objSize - cfg.rangeSize + 1));
+        const slots = Math.floor((cfg.objSize - cfg.rangeSize) / cfg.rangeAlign) + 1;
+        const start = Math.floor(Math.random() * slots) * cfg.rangeAlign;
         return {
           kind: 'get',
           method: 'GET',

@@ -102,14 +102,17 @@ def _write_config(etc: Path, data: Path, port: int, metastore: Path, cairn) -> N
     ]) + "\n")
 
 
-def start(home: Path, root: Path, cairn) -> tuple[subprocess.Popen, Presto]:
+def start(home: Path, root: Path, cairn, catalogs: dict[str, str] | None = None) -> tuple[subprocess.Popen, Presto]:
     """Starts the server (launcher.py `run` execs the JVM in the foreground, so the process is the JVM) and
-    waits until it answers queries. Its log goes to root/presto.log."""
+    waits until it answers queries. Its log goes to root/presto.log. `catalogs`: more catalogs beside the
+    `hive` one (name -> the text of its properties file), as bench/readers uses for one catalog per server."""
     etc, data, metastore = root / "etc", root / "data", root / "metastore"
     data.mkdir()
     metastore.mkdir()
     port = _free_port()
     _write_config(etc, data, port, metastore, cairn)
+    for name, properties in (catalogs or {}).items():
+        (etc / "catalog" / f"{name}.properties").write_text(properties)
     log = open(root / "presto.log", "wb")
     proc = subprocess.Popen(["python3", str(home / "bin" / "launcher.py"), "run", f"--etc-dir={etc}",
                              f"--data-dir={data}"], stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))

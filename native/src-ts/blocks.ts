@@ -167,6 +167,27 @@ export function verifyFramesAsync(frames: (Buffer | null)[], key: Uint8Array): P
   return native.verifyFramesAsync(frames, key);
 }
 
+/** See `readFramesAsync`. */
+export type ReadFrames = (
+  fd: number,
+  position: number,
+  stride: number,
+  out: Buffer,
+  key: Uint8Array,
+) => Promise<number>;
+
+/**
+ * `out.length` bytes of the open file descriptor `fd` from `position` on, read on the libuv thread pool
+ * frame by frame (`stride` bytes each, the last one possibly shorter), each frame's hash checked right
+ * after its read: one pool call where a read and a verify were two, hashing bytes still in the cache.
+ * Resolves to the number of frames that failed; a read error or a file too short rejects. `fd` must stay
+ * open and `out` unchanged until it settles. Undefined when the loaded addon was built before this kernel
+ * (a prebuilt binary copied from an older checkout: `npm run build:native -w native` rebuilds it); the
+ * storage engine then reads and verifies in two calls as before.
+ */
+export const readFramesAsync: ReadFrames | undefined = (native as unknown as { readFramesAsync?: ReadFrames })
+  .readFramesAsync;
+
 /** Result of `healBlock`. */
 export interface HealBlockResult {
   /** Rebuilt frame for each index that was missing or bad (ready to write), or null if too few good. */

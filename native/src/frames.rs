@@ -144,3 +144,66 @@ sync_and_async! {
         run heal_block_impl(&slices(frames), layout, block_len, key)?
     }
 }
+
+/// The task of `readFramesAsync`: a span of a shard file read frame by frame, each frame's hash checked
+/// as soon as it is in (while its bytes are still in the cache the read left them in).
+pub struct ReadFramesTask {
+    fd: i32,
+    position: i64,
+    stride: usize,
+    out: Buffer,
+    key: Key,
+}
+
+/// Reads `out.len()` bytes of the open file `fd` from `position` on into `out`, frame by frame (`stride`
+/// bytes each, the last one possibly shorter), checking every frame's hash right after its read. Returns
+/// how many frames failed the check; a read error or the end of the file before `out` is full throws.
+fn read_frames(fd: i32, position: u64, stride: usize, out: &mut [u8], key: Key) -> Result<u32> {
+    use std::fs::File;
+    use std::mem::ManuallyDrop;
+    use std::os::unix::fs::FileExt;
+    use std::os::unix::io::FromRawFd;
+    // The caller owns the descriptor and keeps it open until this settles: never close it here.
+    let file = ManuallyDrop::new(unsafe { File::from_raw_fd(fd) });
+    let mut bad = 0;
+    let mut at = 0;
+    for frame in out.chunks_mut(stride) {
+        file.read_exact_at(frame, position + at as u64).map_err(|e| {
+            let what = if e.kind() == std::io::ErrorKind::UnexpectedEof { "shard file too short".to_string() } else { e.to_string() };
+            Error::new(Status::GenericFailure, what)
+        })?;
+        at += frame.len();
+        if !frame_ok(frame, None, key) {
+            bad += 1;
+        }
+    }
+    Ok(bad)
+}
+
+#[napi]
+impl Task for ReadFramesTask {
+    type Output = u32;
+    type JsValue = u32;
+
+    fn compute(&mut self) -> Result<u32> {
+        read_frames(self.fd, self.position as u64, self.stride, &mut self.out, self.key)
+    }
+
+    fn resolve(&mut self, _env: Env, output: u32) -> Result<u32> {
+        Ok(output)
+    }
+}
+
+/// `out.length` bytes of the open file descriptor `fd` from `position` on, read into `out` on the libuv
+/// thread pool frame by frame (`stride` bytes each, the last possibly shorter), each frame's HighwayHash-256
+/// checked right after its read: one pool call where a read and a verify were two, the hash over bytes
+/// still in the cache. Resolves to the number of frames that failed; a read error or a short file rejects.
+/// `fd` must stay open and `out` unchanged until it settles.
+#[napi]
+pub fn read_frames_async(fd: i32, position: i64, stride: u32, out: Buffer, key: &[u8]) -> Result<AsyncTask<ReadFramesTask>> {
+    if fd < 0 || position < 0 || stride as usize <= HH_LEN {
+        return Err(crate::shared::invalid(format!("readFrames: bad fd {fd}, position {position} or stride {stride}")));
+    }
+    let key = key_of(key)?;
+    Ok(AsyncTask::new(ReadFramesTask { fd, position, stride: stride as usize, out, key }))
+}

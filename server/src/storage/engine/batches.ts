@@ -56,7 +56,8 @@ export class PartBatches {
       const l = this.lastOf(b, lastBlock);
       const win = { from: Math.max(lo, b * this.blockSize), to: Math.min(hi, (l + 1) * this.blockSize) };
       const there = this.ctx.readAhead!.find(this.partId, b, l, win.from, win.to, false);
-      if (there) there.lease.release(); // asked for already (the reader's next GET came first)
+      if (there)
+        there.lease.release(); // asked for already (the reader's next GET came first)
       else {
         const read = this.read(b, l, win);
         this.ctx.readAhead!.add(this.versionId!, this.partId, read, true);
@@ -69,7 +70,10 @@ export class PartBatches {
   private read(first: number, last: number, win: { from: number; to: number }): SharedBatch {
     const lease = new Lease(this.ctx.pool);
     const batch = this.reader.readBlocks(first, last - first + 1, this.alloc, win);
-    batch.then((b) => lease.attach(b.buffers), () => lease.attach([]));
+    batch.then(
+      (b) => lease.attach(b.buffers),
+      () => lease.attach([]),
+    );
     this.mine.add(lease);
     return { first, last, from: win.from, to: win.to, batch, lease, bytes: win.to - win.from };
   }

@@ -48,7 +48,10 @@ export class ErasureSet {
   readonly writable: boolean[];
   /** Metadata writes so far, and the metadata reads in flight (resolveForRead). */
   private writes = 0;
-  private readonly resolving = new Map<string, { writes: number; answer: Promise<{ metas: DriveMeta[]; resolved: Resolved }> }>();
+  private readonly resolving = new Map<
+    string,
+    { writes: number; answer: Promise<{ metas: DriveMeta[]; resolved: Resolved }> }
+  >();
 
   constructor(
     readonly index: number,

@@ -62,7 +62,10 @@ export function partSources(
       const b = mine.inline[p];
       out[shard] = b ? inlineSource(b) : null;
     } else if (mine.dataDir) {
-      out[shard] = fileSource(set.drives[slot].abs(`${objRel}/${mine.dataDir}/part.${v.parts[p].number}`));
+      out[shard] = fileSource(
+        set.drives[slot].abs(`${objRel}/${mine.dataDir}/part.${v.parts[p].number}`),
+        set.deps.ctx.codec.readFrames,
+      );
     }
   });
   return out;

@@ -12,6 +12,12 @@ export interface ShardSource {
   readonly inMemory: boolean;
   /** `len` bytes at `pos`, read into `into` (at least `len` long) when given and not in memory. */
   read(pos: number, len: number, into?: Buffer): Promise<Buffer>;
+  /**
+   * `read`, with the hash of every frame (`stride` bytes each, the last possibly shorter) checked as it
+   * comes in, in one pool call (Codec.readFrames): the bytes and how many frames failed. Absent: read
+   * and verify separately.
+   */
+  readFrames?(pos: number, len: number, stride: number, into?: Buffer): Promise<{ buf: Buffer; bad: number }>;
   close(): Promise<void>;
 }
 
@@ -41,20 +47,28 @@ export function inlineSource(buf: Buffer): ShardSource {
  * descriptor is closed only once reads in flight are done (a hedged or read-ahead read may still run
  * when the reader is closed), so a closed and reused descriptor number is never read.
  */
-export function fileSource(absPath: string): ShardSource {
+export function fileSource(absPath: string, readFrames?: Codec['readFrames']): ShardSource {
   let fd: Promise<number> | null = null;
   let closed = false;
   const inflight = new Set<Promise<unknown>>();
   const readAt = (h: number, buf: Buffer, at: number, len: number, pos: number) =>
     new Promise<number>((res, rej) => fsRead(h, buf, at, len, pos, (e, n) => (e ? rej(e) : res(n))));
+  /** Runs `io` on the descriptor (opened on first use), tracked so that close waits for it. */
+  const use = <T>(io: (h: number) => Promise<T>): Promise<T> => {
+    if (closed) return Promise.reject(new Error('shard source closed'));
+    fd ??= new Promise<number>((res, rej) => fsOpen(absPath, 'r', (e, n) => (e ? rej(e) : res(n))));
+    const p = fd.then(io);
+    inflight.add(p);
+    void p.then(
+      () => inflight.delete(p),
+      () => inflight.delete(p),
+    );
+    return p;
+  };
   return {
     inMemory: false,
     read(pos, len, into) {
-      if (closed) return Promise.reject(new Error('shard source closed'));
-      fd ??= new Promise<number>((res, rej) => fsOpen(absPath, 'r', (e, n) => (e ? rej(e) : res(n))));
-      const opened = fd;
-      const p = (async () => {
-        const h = await opened;
+      return use(async (h) => {
         const buf = into ? into.subarray(0, len) : Buffer.allocUnsafe(len);
         let got = 0;
         while (got < len) {
@@ -63,14 +77,15 @@ export function fileSource(absPath: string): ShardSource {
           got += bytesRead;
         }
         return buf;
-      })();
-      inflight.add(p);
-      void p.then(
-        () => inflight.delete(p),
-        () => inflight.delete(p),
-      );
-      return p;
+      });
     },
+    readFrames:
+      readFrames &&
+      ((pos, len, stride, into) =>
+        use(async (h) => {
+          const buf = into ? into.subarray(0, len) : Buffer.allocUnsafe(len);
+          return { buf, bad: await readFrames(h, pos, stride, buf) };
+        })),
     async close() {
       // Not awaited: an open stuck on a hung drive must not hang the request that gave up on it.
       if (!fd || closed) return;
@@ -141,11 +156,19 @@ export class PartReader {
   }
 
   private read(i: number, pos: number, len: number, into?: Buffer): Promise<Buffer> {
-    if (this.stats && !this.sources[i]!.inMemory) {
-      this.stats.shardReads++;
-      this.stats.shardBytes += len;
-    }
+    this.count(i, len);
     return this.sources[i]!.read(pos, len, into);
+  }
+
+  private readVerified(i: number, pos: number, len: number, into?: Buffer): Promise<{ buf: Buffer; bad: number }> {
+    this.count(i, len);
+    return this.sources[i]!.readFrames!(pos, len, this.fullFrame, into);
+  }
+
+  private count(i: number, len: number): void {
+    if (!this.stats || this.sources[i]!.inMemory) return;
+    this.stats.shardReads++;
+    this.stats.shardBytes += len;
   }
 
   /** Frame `i` of block `b`, or null (and marked unreadable) when it cannot be read. */
@@ -227,7 +250,12 @@ export class PartReader {
    * decodes whole blocks. With `alloc` (a buffer of at least `span` bytes), file reads go into its
    * buffers, returned in `buffers` for the caller to give back once the pieces are sent.
    */
-  async readBlocks(first: number, count: number, alloc?: (span: number) => Buffer, window?: { from: number; to: number }): Promise<Batch> {
+  async readBlocks(
+    first: number,
+    count: number,
+    alloc?: (span: number) => Buffer,
+    window?: { from: number; to: number },
+  ): Promise<Batch> {
     const { data, blockSize } = this.ec;
     const last = first + count - 1;
     const from = window?.from ?? 0;
@@ -251,8 +279,17 @@ export class PartReader {
       let timer: NodeJS.Timeout | undefined;
       const slow = new Promise<null>((res) => (timer = setTimeout(() => res(null), this.slowMs)));
       const done = new Set<number>();
+      // File shards read and verify in one pool call each (Codec.readFrames), where the addon has it.
+      const fused = spans.every((sp, i) => !sp || this.sources[i]!.readFrames !== undefined);
+      let bad = 0;
       const reads = Promise.all(
-        spans.map((sp, i) => (sp ? this.read(i, sp.f * this.fullFrame, sp.len, bufs[i]).finally(() => done.add(i)) : null)),
+        spans.map((sp, i) => {
+          if (!sp) return null;
+          const read = fused
+            ? this.readVerified(i, sp.f * this.fullFrame, sp.len, bufs[i]).then((r) => ((bad += r.bad), r.buf))
+            : this.read(i, sp.f * this.fullFrame, sp.len, bufs[i]);
+          return read.finally(() => done.add(i));
+        }),
       );
       reads.catch(() => {}); // a failed read is retried (and marked) by the block-by-block path
       // A slow or failed batch drops its pooled buffers: a read may still be filling them.
@@ -271,15 +308,17 @@ export class PartReader {
           const sp = spans[i];
           if (!sp || b < sp.f || b > sp.l) continue;
           const at = (b - sp.f) * this.fullFrame;
-          frames.push(got[i]!.subarray(at, at + FRAME_HASH_LENGTH + len));
+          if (!fused) frames.push(got[i]!.subarray(at, at + FRAME_HASH_LENGTH + len));
           const bytes = hi(b, i) - lo(b, i); // the last data shards carry padding, or nothing
           if (bytes <= 0) continue;
           if (start < 0) start = lo(b, i);
           pieces.push(got[i]!.subarray(at + FRAME_HASH_LENGTH, at + FRAME_HASH_LENGTH + bytes));
         }
       }
-      const bad = await this.codec.verifyFrames(frames);
-      return bad.length === 0 ? { start: Math.max(start, 0), pieces, buffers: bufs.filter((b): b is Buffer => b !== undefined) } : null;
+      if (!fused) bad = (await this.codec.verifyFrames(frames)).length;
+      return bad === 0
+        ? { start: Math.max(start, 0), pieces, buffers: bufs.filter((b): b is Buffer => b !== undefined) }
+        : null;
     };
     const batch = await fast();
     if (batch) return batch;

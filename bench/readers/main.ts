@@ -66,15 +66,24 @@ interface Sample {
 /** A reader group's Python process: JSON requests and answers, one per line. */
 class GroupWorker {
   private readonly lines: AsyncIterator<string>;
-  constructor(readonly name: string, private readonly child: ChildProcess) {
+  constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+  ) {
     this.lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   }
 
   static async start(group: string): Promise<GroupWorker> {
-    const venv = await run('bash', [join(REPO, 'scripts/analytics-venv.sh'), ...(GROUPS[group].venv ? [GROUPS[group].venv] : [])]);
+    const venv = await run('bash', [
+      join(REPO, 'scripts/analytics-venv.sh'),
+      ...(GROUPS[group].venv ? [GROUPS[group].venv] : []),
+    ]);
     const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1' };
     if (GROUPS[group].presto) env.PRESTO_HOME = await run('bash', [join(REPO, 'scripts/install-presto.sh')]);
-    const child = spawn(join(venv, 'bin/python'), [join(HERE, 'worker.py'), group], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(join(venv, 'bin/python'), [join(HERE, 'worker.py'), group], {
+      env,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     return new GroupWorker(group, child);
   }
 
@@ -99,7 +108,9 @@ function run(cmd: string, args: string[]): Promise<string> {
     const child = spawn(cmd, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.once('exit', (code) => (code === 0 ? res(out.trim().split('\n').pop()!) : rej(new Error(`${cmd} ${args.join(' ')}: exit ${code}`))));
+    child.once('exit', (code) =>
+      code === 0 ? res(out.trim().split('\n').pop()!) : rej(new Error(`${cmd} ${args.join(' ')}: exit ${code}`)),
+    );
   });
 }
 
@@ -126,8 +137,10 @@ async function alternate(
     for (const t of i % 2 ? [...targets].reverse() : targets) {
       const s = await measure(t, () => body(t));
       runs.get(t.name)!.push(s);
-      console.error(`  ${label} on ${t.name}: ${s.seconds.toFixed(2)} s, ${s.items} items` +
-        `${s.cpu !== undefined ? `, server ${s.cpu.toFixed(2)} CPU-s` : ''} (load ${s.load.toFixed(1)})`);
+      console.error(
+        `  ${label} on ${t.name}: ${s.seconds.toFixed(2)} s, ${s.items} items` +
+          `${s.cpu !== undefined ? `, server ${s.cpu.toFixed(2)} CPU-s` : ''} (load ${s.load.toFixed(1)})`,
+      );
     }
   }
   return runs;
@@ -144,8 +157,10 @@ async function main(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({ args: argv, options: OPTIONS, strict: true });
   const repeat = Number(v.repeat);
   const groups = v.groups!.split(',');
-  for (const g of groups) if (!GROUPS[g]) throw new Error(`unknown group ${g}; groups: ${Object.keys(GROUPS).join(', ')}`);
-  if (!v.minio && !v['other-endpoint']) throw new Error('name the other server: --minio /path/to/minio or --other-endpoint URL');
+  for (const g of groups)
+    if (!GROUPS[g]) throw new Error(`unknown group ${g}; groups: ${Object.keys(GROUPS).join(', ')}`);
+  if (!v.minio && !v['other-endpoint'])
+    throw new Error('name the other server: --minio /path/to/minio or --other-endpoint URL');
   if (v.minio && !existsSync(v.minio)) throw new Error(`no MinIO binary at ${v.minio}`);
   const wanted = v.readers ? new Set(v.readers.split(',')) : undefined;
   const ak = 'readers-bench';
@@ -156,21 +171,49 @@ async function main(argv: string[]): Promise<void> {
   const habitRows: string[][] = [];
   const results: object[] = [];
   try {
-    targets.push(v['cairn-endpoint']
-      ? externalTarget('cairn', v['cairn-endpoint'], v['cairn-access-key'] ?? ak, v['cairn-secret-key'] ?? sk, v['cairn-pid'] ? Number(v['cairn-pid']) : undefined)
-      : await startCairnTarget(v['drives-dir']!, ak, sk, v.keep!));
-    targets.push(v['other-endpoint']
-      ? externalTarget(v['other-name']!, v['other-endpoint'], v['other-access-key'] ?? ak, v['other-secret-key'] ?? sk, v['other-pid'] ? Number(v['other-pid']) : undefined)
-      : await startMinio(v.minio!, v['drives-dir']!, ak, sk, v.keep!));
+    targets.push(
+      v['cairn-endpoint']
+        ? externalTarget(
+            'cairn',
+            v['cairn-endpoint'],
+            v['cairn-access-key'] ?? ak,
+            v['cairn-secret-key'] ?? sk,
+            v['cairn-pid'] ? Number(v['cairn-pid']) : undefined,
+          )
+        : await startCairnTarget(v['drives-dir']!, ak, sk, v.keep!),
+    );
+    targets.push(
+      v['other-endpoint']
+        ? externalTarget(
+            v['other-name']!,
+            v['other-endpoint'],
+            v['other-access-key'] ?? ak,
+            v['other-secret-key'] ?? sk,
+            v['other-pid'] ? Number(v['other-pid']) : undefined,
+          )
+        : await startMinio(v.minio!, v['drives-dir']!, ak, sk, v.keep!),
+    );
     const [cairn, other] = targets;
     console.error(`cairn ${cairn.endpoint}, ${other.name} ${other.endpoint}`);
-    const pyTargets = targets.map((t) => ({ name: t.name, endpoint: t.endpoint, access_key: t.accessKey, secret_key: t.secretKey, region: t.region, bucket: t.bucket }));
+    const pyTargets = targets.map((t) => ({
+      name: t.name,
+      endpoint: t.endpoint,
+      access_key: t.accessKey,
+      secret_key: t.secretKey,
+      region: t.region,
+      bucket: t.bucket,
+    }));
 
     for (const group of groups) {
       const w = await GroupWorker.start(group);
       workers.push(w);
       console.error(`${group}: preparing data in ${v['data-dir']} and on both servers ...`);
-      const { readers } = await w.ask<{ readers: Record<string, ReaderSpec> }>({ op: 'prepare', targets: pyTargets, data_dir: v['data-dir'], scale: Number(v.scale) });
+      const { readers } = await w.ask<{ readers: Record<string, ReaderSpec> }>({
+        op: 'prepare',
+        targets: pyTargets,
+        data_dir: v['data-dir'],
+        scale: Number(v.scale),
+      });
       const rawCache = new Map<string, Map<string, Sample & { minCpu?: number; bytes: number }>>();
       let warm = true;
       for (const [reader, spec] of Object.entries(readers)) {
@@ -185,9 +228,18 @@ async function main(argv: string[]): Promise<void> {
         if (spec.ranges.length === 0) {
           // Measured per request: requests/s and the server's CPU per request.
           const rate = (t: Target) => b[t.name].items / b[t.name].seconds;
-          const us = (t: Target) => (b[t.name].minCpu === undefined ? '-' : ((b[t.name].minCpu! / b[t.name].items) * 1e6).toFixed(0));
-          habitRows.push([reader, String(b[cairn.name].items), rate(cairn).toFixed(0), rate(other).toFixed(0),
-            (rate(cairn) / rate(other)).toFixed(2), us(cairn), us(other), loads]);
+          const us = (t: Target) =>
+            b[t.name].minCpu === undefined ? '-' : ((b[t.name].minCpu! / b[t.name].items) * 1e6).toFixed(0);
+          habitRows.push([
+            reader,
+            String(b[cairn.name].items),
+            rate(cairn).toFixed(0),
+            rate(other).toFixed(0),
+            (rate(cairn) / rate(other)).toFixed(2),
+            us(cairn),
+            us(other),
+            loads,
+          ]);
           results.push({ group, reader, unit: spec.unit, runs: Object.fromEntries(runs) });
           continue;
         }
@@ -212,17 +264,33 @@ async function main(argv: string[]): Promise<void> {
         const bytes = raw.get(cairn.name)!.bytes;
         const mbps = (t: Target) => bytes / 1e6 / b[t.name].seconds;
         const rawMbps = (t: Target) => bytes / 1e6 / raw.get(t.name)!.seconds;
-        const cpuPerGB = (s: { minCpu?: number }) => (s.minCpu === undefined ? '-' : (s.minCpu / (bytes / 1e9)).toFixed(2));
+        const cpuPerGB = (s: { minCpu?: number }) =>
+          s.minCpu === undefined ? '-' : (s.minCpu / (bytes / 1e9)).toFixed(2);
         rows.push([
-          reader, (bytes / 1e6).toFixed(0),
-          mbps(cairn).toFixed(0), mbps(other).toFixed(0), (mbps(cairn) / mbps(other)).toFixed(2),
-          `${((100 * mbps(cairn)) / rawMbps(cairn)).toFixed(0)}%`, `${((100 * mbps(other)) / rawMbps(other)).toFixed(0)}%`,
-          rawMbps(cairn).toFixed(0), rawMbps(other).toFixed(0),
+          reader,
+          (bytes / 1e6).toFixed(0),
+          mbps(cairn).toFixed(0),
+          mbps(other).toFixed(0),
+          (mbps(cairn) / mbps(other)).toFixed(2),
+          `${((100 * mbps(cairn)) / rawMbps(cairn)).toFixed(0)}%`,
+          `${((100 * mbps(other)) / rawMbps(other)).toFixed(0)}%`,
+          rawMbps(cairn).toFixed(0),
+          rawMbps(other).toFixed(0),
           `${(b[cairn.name].items / b[cairn.name].seconds).toFixed(0)} ${spec.unit}/s`,
-          cpuPerGB(b[cairn.name]), cpuPerGB(b[other.name]), cpuPerGB(raw.get(cairn.name)!), cpuPerGB(raw.get(other.name)!),
+          cpuPerGB(b[cairn.name]),
+          cpuPerGB(b[other.name]),
+          cpuPerGB(raw.get(cairn.name)!),
+          cpuPerGB(raw.get(other.name)!),
           loads,
         ]);
-        results.push({ group, reader, bytes, unit: spec.unit, runs: Object.fromEntries(runs), raw: Object.fromEntries(raw) });
+        results.push({
+          group,
+          reader,
+          bytes,
+          unit: spec.unit,
+          runs: Object.fromEntries(runs),
+          raw: Object.fromEntries(raw),
+        });
       }
       await w.close();
       workers.splice(workers.indexOf(w), 1);
@@ -232,21 +300,51 @@ async function main(argv: string[]): Promise<void> {
     for (const t of targets) await t.stop();
   }
   const o = targets[1]?.name ?? 'other';
-  console.log(`\nCairn vs ${o}, best of ${repeat} (alternating servers), load = 1-minute load average at the best runs`);
+  console.log(
+    `\nCairn vs ${o}, best of ${repeat} (alternating servers), load = 1-minute load average at the best runs`,
+  );
   if (rows.length > 0) {
-    console.log(`MB = 10^6 bytes the reader needs; raw = the same ranges by a lean client at concurrency ` +
-      `${v['raw-concurrency']}; cpu = server CPU-s per GB (lowest run)\n`);
-    console.log(table([
-      ['reader', 'MB', 'cairn MB/s', `${o} MB/s`, `cairn/${o}`, 'cairn % raw', `${o} % raw`, 'raw cairn', `raw ${o}`,
-        'cairn rate', 'cpu cairn', `cpu ${o}`, 'cpu raw cairn', `cpu raw ${o}`, 'load c/o'],
-      ...rows,
-    ]));
+    console.log(
+      `MB = 10^6 bytes the reader needs; raw = the same ranges by a lean client at concurrency ` +
+        `${v['raw-concurrency']}; cpu = server CPU-s per GB (lowest run)\n`,
+    );
+    console.log(
+      table([
+        [
+          'reader',
+          'MB',
+          'cairn MB/s',
+          `${o} MB/s`,
+          `cairn/${o}`,
+          'cairn % raw',
+          `${o} % raw`,
+          'raw cairn',
+          `raw ${o}`,
+          'cairn rate',
+          'cpu cairn',
+          `cpu ${o}`,
+          'cpu raw cairn',
+          `cpu raw ${o}`,
+          'load c/o',
+        ],
+        ...rows,
+      ]),
+    );
   }
   if (habitRows.length > 0) {
     console.log('\nPer request: requests/s (4 boto3 threads) and server CPU-us per request (lowest run)\n');
-    console.log(table([['habit', 'requests', 'cairn req/s', `${o} req/s`, `cairn/${o}`, 'cpu-us cairn', `cpu-us ${o}`, 'load c/o'], ...habitRows]));
+    console.log(
+      table([
+        ['habit', 'requests', 'cairn req/s', `${o} req/s`, `cairn/${o}`, 'cpu-us cairn', `cpu-us ${o}`, 'load c/o'],
+        ...habitRows,
+      ]),
+    );
   }
-  if (v.json) await writeFile(v.json, JSON.stringify({ tool: 'cairn-readers', date: new Date().toISOString(), results }, null, 2));
+  if (v.json)
+    await writeFile(
+      v.json,
+      JSON.stringify({ tool: 'cairn-readers', date: new Date().toISOString(), results }, null, 2),
+    );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -16,7 +16,12 @@ export interface RawResult {
  * Fetches `ranges`, `passes` times over (a short list would time too little to measure), on `concurrency`
  * connections; each answer's length is checked.
  */
-export async function rawGet(cfg: ClientConfig & { bucket: string }, once: ByteRangeSpec[], concurrency: number, passes = 1): Promise<RawResult> {
+export async function rawGet(
+  cfg: ClientConfig & { bucket: string },
+  once: ByteRangeSpec[],
+  concurrency: number,
+  passes = 1,
+): Promise<RawResult> {
   const ranges = Array.from({ length: passes }, () => once).flat();
   const client = new S3Client(cfg);
   const conns = Array.from({ length: Math.min(concurrency, ranges.length) }, () => client.connect());
@@ -33,7 +38,9 @@ export async function rawGet(cfg: ClientConfig & { bucket: string }, once: ByteR
           const res = await conn.request({ method: 'GET', path: objectPath(cfg.bucket, key), range });
           const want = last < 0 ? -1 : last - first + 1;
           if (res.status >= 300 || (want >= 0 && res.bytes !== want)) {
-            throw new Error(`raw GET ${key} ${range ?? ''}: HTTP ${res.status}, ${res.bytes} bytes ${res.errorText ?? ''}`);
+            throw new Error(
+              `raw GET ${key} ${range ?? ''}: HTTP ${res.status}, ${res.bytes} bytes ${res.errorText ?? ''}`,
+            );
           }
           bytes += res.bytes;
         }

@@ -23,10 +23,21 @@ export interface Target {
 
 export const REGION = 'us-east-1';
 
-export async function startCairnTarget(drivesDir: string, accessKey: string, secretKey: string, keep: boolean): Promise<Target> {
+export async function startCairnTarget(
+  drivesDir: string,
+  accessKey: string,
+  secretKey: string,
+  keep: boolean,
+): Promise<Target> {
   const c = await startCairn(await cairnCommand(DEFAULT_BIN, false), drivesDir, accessKey, secretKey);
   return {
-    name: 'cairn', endpoint: c.url, accessKey, secretKey, region: REGION, bucket: 'readers-cairn', pid: c.child.pid,
+    name: 'cairn',
+    endpoint: c.url,
+    accessKey,
+    secretKey,
+    region: REGION,
+    bucket: 'readers-cairn',
+    pid: c.child.pid,
     stop: () => stopCairn(c, keep),
   };
 }
@@ -43,7 +54,13 @@ function ready(url: string): Promise<boolean> {
 }
 
 /** MinIO on 4 drives under `drivesDir`; it binds a free port itself and prints it ("API: http://..."). */
-export async function startMinio(bin: string, drivesDir: string, accessKey: string, secretKey: string, keep: boolean): Promise<Target> {
+export async function startMinio(
+  bin: string,
+  drivesDir: string,
+  accessKey: string,
+  secretKey: string,
+  keep: boolean,
+): Promise<Target> {
   const dir = await mkdtemp(join(drivesDir, 'minio-readers-'));
   await Promise.all([1, 2, 3, 4].map((i) => mkdir(join(dir, `d${i}`))));
   const log = join(dir, 'server.log');
@@ -71,7 +88,16 @@ export async function startMinio(bin: string, drivesDir: string, accessKey: stri
   for (let waited = 0; ; waited += 250) {
     const url = /API: (http:\/\/127\.0\.0\.1:\d+)/.exec(printed)?.[1];
     if (url && (await ready(url))) {
-      return { name: 'minio', endpoint: url, accessKey, secretKey, region: REGION, bucket: 'readers-minio', pid: child.pid, stop };
+      return {
+        name: 'minio',
+        endpoint: url,
+        accessKey,
+        secretKey,
+        region: REGION,
+        bucket: 'readers-minio',
+        pid: child.pid,
+        stop,
+      };
     }
     if (exited !== undefined || waited > 60_000) {
       const why = exited !== undefined ? `exit ${exited}` : 'timeout';
@@ -84,8 +110,23 @@ export async function startMinio(bin: string, drivesDir: string, accessKey: stri
 }
 
 /** A server already running (not stopped by the bench). */
-export function externalTarget(name: string, endpoint: string, accessKey: string, secretKey: string, pid?: number): Target {
-  return { name, endpoint: endpoint.replace(/\/+$/, ''), accessKey, secretKey, region: REGION, bucket: `readers-${name}`, pid, stop: async () => {} };
+export function externalTarget(
+  name: string,
+  endpoint: string,
+  accessKey: string,
+  secretKey: string,
+  pid?: number,
+): Target {
+  return {
+    name,
+    endpoint: endpoint.replace(/\/+$/, ''),
+    accessKey,
+    secretKey,
+    region: REGION,
+    bucket: `readers-${name}`,
+    pid,
+    stop: async () => {},
+  };
 }
 
 /** CPU seconds used so far by the target's server process tree (undefined when its pid is unknown). */

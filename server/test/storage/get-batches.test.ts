@@ -190,7 +190,13 @@ describe('pooled read buffers and body.recycle', () => {
     // batch 4 of 2+2 frames is the size of a PUT's frame buffer too: GETs and PUTs share one free list.
     // No read cache: batches go back to the pool as soon as their chunks do (the cache's own tests are in
     // read-ahead.test.ts).
-    s = await open(d.paths, { blockSize: BS, inlineLimit: 0, readBatchBlocks: 4, readAheadBatches: 1, readCacheBytes: 0 });
+    s = await open(d.paths, {
+      blockSize: BS,
+      inlineLimit: 0,
+      readBatchBlocks: 4,
+      readAheadBatches: 1,
+      readCacheBytes: 0,
+    });
     for (const k of ['A', 'B', 'C', 'D', 'E']) {
       const b = data(BS * 40); // 10 full batches of whole blocks: all pooled
       objs.set(k, b);

@@ -65,7 +65,9 @@ describe('ranges read only the shards that hold them', () => {
     const r = await counted(s, () => getRange(s, 'k', { start, end }));
     expect(r.value.equals(obj.subarray(start, end + 1))).toBe(true);
     // one read per data shard involved, of exactly the frames holding the range
-    expect(r.bytes).toBe(frames * FRAME - (end >= BS * 10 ? FRAME - (FRAME_HASH_LENGTH + nativeCodec().shardSize(1000, 2)) : 0));
+    expect(r.bytes).toBe(
+      frames * FRAME - (end >= BS * 10 ? FRAME - (FRAME_HASH_LENGTH + nativeCodec().shardSize(1000, 2)) : 0),
+    );
     expect(r.reads).toBeLessThanOrEqual(frames);
   });
 
@@ -82,7 +84,13 @@ describe('ranges read only the shards that hold them', () => {
 describe('the read-ahead cache', () => {
   let s: Storage;
   beforeAll(async () => {
-    s = await open(d.paths, { blockSize: BS, inlineLimit: 0, readBatchBlocks: 4, readAheadBatches: 1, readCacheLingerMs: 60_000 });
+    s = await open(d.paths, {
+      blockSize: BS,
+      inlineLimit: 0,
+      readBatchBlocks: 4,
+      readAheadBatches: 1,
+      readCacheLingerMs: 60_000,
+    });
     await s.makeBucket('bkt').catch(() => {}); // made by the tests above, on the same drives
   });
   afterAll(async () => {
@@ -166,7 +174,9 @@ describe('the read-ahead cache', () => {
     // three chunks, then the reader stops
     let at = 0;
     for (let i = 0; i < 3; i++, at += chunk) {
-      expect((await getRange(s, 'seq', { start: at, end: at + chunk - 1 })).equals(obj.subarray(at, at + chunk))).toBe(true);
+      expect((await getRange(s, 'seq', { start: at, end: at + chunk - 1 })).equals(obj.subarray(at, at + chunk))).toBe(
+        true,
+      );
     }
     const stats = s.readStats();
     expect(stats.prefetched).toBeGreaterThan(before.prefetched);
@@ -174,13 +184,17 @@ describe('the read-ahead cache', () => {
     // Read: the blocks of the three chunks plus at most one chunk ahead (and its two edge blocks), whole frames.
     const needed = Math.ceil((3 * chunk) / BS) * 2 * FRAME;
     await until(() => s.readStats().shardBytes >= stats.shardBytes); // read-ahead in flight is counted when asked
-    expect(s.readStats().shardBytes - before.shardBytes).toBeLessThanOrEqual(needed + (Math.ceil(chunk / BS) + 2) * 2 * FRAME);
+    expect(s.readStats().shardBytes - before.shardBytes).toBeLessThanOrEqual(
+      needed + (Math.ceil(chunk / BS) + 2) * 2 * FRAME,
+    );
     // and on to the end: every byte right, the last chunk reads nothing past the object
     for (; at < obj.length; at += chunk) {
       const end = Math.min(at + chunk, obj.length);
       expect((await getRange(s, 'seq', { start: at, end: end - 1 })).equals(obj.subarray(at, end))).toBe(true);
     }
-    expect(s.readStats().shardBytes - before.shardBytes).toBeLessThanOrEqual(64 * 2 * FRAME + (obj.length / chunk + 1) * FRAME);
+    expect(s.readStats().shardBytes - before.shardBytes).toBeLessThanOrEqual(
+      64 * 2 * FRAME + (obj.length / chunk + 1) * FRAME,
+    );
   });
 });
 
@@ -199,7 +213,9 @@ describe('metadata reads shared by reads of one object at once', () => {
     const before = s.readStats().metadataReads;
     await Promise.all([
       ...Array.from({ length: 6 }, () => s.headObject('bkt', 'm')),
-      ...Array.from({ length: 6 }, () => s.getObject('bkt', 'm', { range: { start: 0, end: 9 } }).then((r) => readAll(r.body))),
+      ...Array.from({ length: 6 }, () =>
+        s.getObject('bkt', 'm', { range: { start: 0, end: 9 } }).then((r) => readAll(r.body)),
+      ),
     ]);
     expect(s.readStats().metadataReads - before).toBeLessThan(12);
   });
@@ -245,7 +261,13 @@ describe('buffers of a GET stopped early, and read-ahead nobody took, go back to
 
   it('a GET stopped early gives back the batches it asked for ahead, once their reads are done', async () => {
     const batch = 2;
-    const s = await open(d.paths, { blockSize: BS, inlineLimit: 0, readBatchBlocks: batch, readAheadBatches: 3, readCacheBytes: 0 });
+    const s = await open(d.paths, {
+      blockSize: BS,
+      inlineLimit: 0,
+      readBatchBlocks: batch,
+      readAheadBatches: 3,
+      readCacheBytes: 0,
+    });
     try {
       await s.makeBucket('bkt').catch(() => {});
       const obj = data(BS * 40);
@@ -263,7 +285,13 @@ describe('buffers of a GET stopped early, and read-ahead nobody took, go back to
   });
 
   it('read-ahead for a sequential reader that never comes back: its buffers return once it lingered', async () => {
-    const s = await open(d.paths, { blockSize: BS, inlineLimit: 0, readBatchBlocks: 2, readAheadBatches: 1, readCacheLingerMs: 50 });
+    const s = await open(d.paths, {
+      blockSize: BS,
+      inlineLimit: 0,
+      readBatchBlocks: 2,
+      readAheadBatches: 1,
+      readCacheLingerMs: 50,
+    });
     try {
       await s.makeBucket('bkt').catch(() => {});
       const obj = data(BS * 40);
@@ -272,7 +300,9 @@ describe('buffers of a GET stopped early, and read-ahead nobody took, go back to
       const before = s.readStats();
       const chunk = BS * 4;
       for (let at = 0; at < 3 * chunk; at += chunk) {
-        expect((await readRecycling(s, 'gone', { start: at, end: at + chunk - 1 })).equals(obj.subarray(at, at + chunk))).toBe(true);
+        expect(
+          (await readRecycling(s, 'gone', { start: at, end: at + chunk - 1 })).equals(obj.subarray(at, at + chunk)),
+        ).toBe(true);
       }
       const after = s.readStats();
       expect(after.prefetched).toBeGreaterThan(before.prefetched);

@@ -88,7 +88,7 @@ class GroupWorker {
   }
 
   async ask<T>(request: object): Promise<T> {
-    this.child.stdin!.write(JSON.stringify(request) + '\n');
+    this.child.stdin!.write(`${JSON.stringify(request)}\n`);
     const line = await this.lines.next();
     if (line.done) throw new Error(`${this.name} worker exited`);
     const answer = JSON.parse(line.value) as T & { error?: string };

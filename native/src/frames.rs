@@ -169,7 +169,11 @@ fn read_frames(fd: i32, position: u64, stride: usize, out: &mut [u8], key: Key) 
     let mut at = 0;
     for frame in out.chunks_mut(stride) {
         file.read_exact_at(frame, position + at as u64).map_err(|e| {
-            let what = if e.kind() == std::io::ErrorKind::UnexpectedEof { "shard file too short".to_string() } else { e.to_string() };
+            let what = if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                "shard file too short".to_string()
+            } else {
+                e.to_string()
+            };
             Error::new(Status::GenericFailure, what)
         })?;
         at += frame.len();
@@ -200,7 +204,13 @@ impl Task for ReadFramesTask {
 /// still in the cache. Resolves to the number of frames that failed; a read error or a short file rejects.
 /// `fd` must stay open and `out` unchanged until it settles.
 #[napi]
-pub fn read_frames_async(fd: i32, position: i64, stride: u32, out: Buffer, key: &[u8]) -> Result<AsyncTask<ReadFramesTask>> {
+pub fn read_frames_async(
+    fd: i32,
+    position: i64,
+    stride: u32,
+    out: Buffer,
+    key: &[u8],
+) -> Result<AsyncTask<ReadFramesTask>> {
     if fd < 0 || position < 0 || stride as usize <= HH_LEN {
         return Err(crate::shared::invalid(format!("readFrames: bad fd {fd}, position {position} or stride {stride}")));
     }

@@ -6,7 +6,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FRAME_HASH_LENGTH, highwayHash, readFramesAsync } from '../index.js';
+import {
+  FRAME_HASH_LENGTH,
+  frameSize,
+  highwayHash,
+  readBlock,
+  readFramesAsync,
+  UploadHasher,
+  verifyFrames,
+} from '../index.js';
 import { seededRandom } from '../../test/helpers/random.js';
 
 const random = seededRandom();
@@ -82,5 +90,81 @@ describe('readFramesAsync', () => {
     await readFramesAsync!(fd, 0, STRIDE, Buffer.alloc(STRIDE), KEY);
     const b = Buffer.alloc(4);
     expect(readSync(fd, b, 0, 4, 0)).toBe(4);
+  });
+});
+
+// A shard file as PUT writes it: the blocks of a part erasure-coded (2 data + 2 parity) by the upload pass,
+// and each shard's frames appended to its own file. readFramesAsync over data shard files must give back
+// their frames byte for byte (they decode to the part), count the same bad frames as verifyFrames, and find
+// corruption in a full frame and in the short last one.
+describe('readFramesAsync over shard files written by the upload pass', () => {
+  const BLOCK = 256 * 1024;
+  const [DATA, PARITY] = [2, 2];
+  const blocks = [
+    random.bytes(BLOCK),
+    random.bytes(BLOCK),
+    random.bytes(BLOCK),
+    random.bytes(BLOCK),
+    random.bytes(77_777),
+  ];
+  const stride = frameSize(BLOCK, DATA);
+  // shardFiles[i]: shard i's frames of every block, in order (a part file)
+  const up = new UploadHasher(null);
+  const perBlock = blocks.map((b) => up.encodeBlock(b, DATA, PARITY, KEY).map((f) => Buffer.from(f)));
+  const shardFiles = Array.from({ length: DATA + PARITY }, (_, i) => Buffer.concat(perBlock.map((fr) => fr[i])));
+  const read = async (bytes: Buffer, position: number, len: number) => {
+    const p = join(dir, `shard-${random.int(0, 1e9)}`);
+    writeFileSync(p, bytes);
+    const h = openSync(p, 'r');
+    try {
+      const out = Buffer.alloc(len);
+      return { bad: await readFramesAsync!(h, position, stride, out, KEY), out };
+    } finally {
+      closeSync(h);
+    }
+  };
+
+  it('reads every data shard file whole: no bad frame, and the frames decode to the part', async () => {
+    const got = await Promise.all(shardFiles.slice(0, DATA).map((f) => read(f, 0, f.length)));
+    got.forEach((g, i) => {
+      expect(g.bad).toBe(0);
+      expect(g.out.equals(shardFiles[i])).toBe(true);
+    });
+    const decoded = blocks.map((b, k) => {
+      const frames = got.map((g) => g.out.subarray(k * stride, k * stride + frameSize(b.length, DATA)));
+      const r = readBlock([...frames, null, null], DATA, PARITY, b.length, KEY);
+      expect(r.bad).toEqual([]);
+      return r.block!;
+    });
+    expect(Buffer.concat(decoded).equals(Buffer.concat(blocks))).toBe(true);
+  });
+
+  it('finds flipped bytes in a full frame and in the short last frame, as verifyFrames does', async () => {
+    const shard = Buffer.from(shardFiles[1]);
+    shard[2 * stride + FRAME_HASH_LENGTH + 1234] ^= 0x10; // block 2's shard bytes
+    shard[shard.length - 5] ^= 0x01; // the last block's (short) shard
+    const whole = await read(shard, 0, shard.length);
+    expect(whole.bad).toBe(2);
+    const frames = blocks.map((b, k) => whole.out.subarray(k * stride, k * stride + frameSize(b.length, DATA)));
+    expect(verifyFrames(frames, KEY)).toEqual([2, 4]);
+    // a span of blocks 1..2 sees one, blocks 0..1 none, the last frame alone one
+    expect((await read(shard, stride, 2 * stride)).bad).toBe(1);
+    expect((await read(shard, 0, 2 * stride)).bad).toBe(0);
+    expect((await read(shard, 4 * stride, shard.length - 4 * stride)).bad).toBe(1);
+    // the bad frame's bytes still come back as they are on disk (the caller rebuilds from parity)
+    expect(whole.out.equals(shard)).toBe(true);
+  });
+
+  it('a frame read with the wrong key is bad (the key is part of the on-disk format)', async () => {
+    const p = join(dir, 'shard-key');
+    writeFileSync(p, shardFiles[0]);
+    const h = openSync(p, 'r');
+    try {
+      const other = Buffer.from(KEY);
+      other[0] ^= 1;
+      expect(await readFramesAsync!(h, 0, stride, Buffer.alloc(shardFiles[0].length), other)).toBe(blocks.length);
+    } finally {
+      closeSync(h);
+    }
   });
 });

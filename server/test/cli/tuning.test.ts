@@ -1,5 +1,6 @@
 // Storage tuning from the environment (CAIRN_READ_BATCH_BLOCKS, CAIRN_READ_AHEAD_BATCHES,
-// CAIRN_BUFFER_POOL_MB, CAIRN_READ_CACHE_MB): unset keeps the defaults, good values pass through, a bad value names its variable;
+// CAIRN_BUFFER_POOL_MB, CAIRN_READ_CACHE_MB): unset keeps the defaults, good values pass through, a bad value
+// names its variable;
 // and `cairn server` started with a bad value exits 2 with that message, touching no drive.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -106,6 +106,7 @@ async function main(argv: string[]): Promise<void> {
       concurrency: Number(v.concurrency),
       durationMs: parseDuration(v.duration!),
       rangeSize: 4096,
+      rangeAlign: 1,
       getRatio: 0,
       listMaxKeys: 1000,
       workers: 0,

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { table } from '../load/results.js';
 import { rawGet, type ByteRangeSpec } from './raw.js';
-import { externalTarget, serverCpu, startCairnTarget, startMinio, type Target } from './servers.js';
+import { externalTarget, serverCpu, startCairnTarget, startMinioTarget, type Target } from './servers.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '../..');
@@ -191,7 +191,7 @@ async function main(argv: string[]): Promise<void> {
             v['other-secret-key'] ?? sk,
             v['other-pid'] ? Number(v['other-pid']) : undefined,
           )
-        : await startMinio(v.minio!, v['drives-dir']!, ak, sk, v.keep!),
+        : await startMinioTarget(v.minio!, v['drives-dir']!, ak, sk, v.keep!),
     );
     const [cairn, other] = targets;
     console.error(`cairn ${cairn.endpoint}, ${other.name} ${other.endpoint}`);

@@ -1,5 +1,10 @@
 // Stryker ignore-plugins of mutation runs (mutation/run.mjs). Each skips one kind of mutant that no test
 // should have to kill, and says why in the report (the mutant shows as Ignored with this reason).
+import { dirname, isAbsolute, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EQUIVALENT } from './equivalent.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Error classes whose message argument (0-based index) is text for people. */
 const MESSAGE_ARGUMENT = new Map([
@@ -26,4 +31,34 @@ const errorText = {
   },
 };
 
-export const strykerPlugins = [{ kind: 'Ignore', name: 'error-text', value: errorText }];
+/** Source text with runs of whitespace made one space, so entries may be written on one line. */
+export const normalize = (code) => code.replace(/\s+/g, ' ').trim();
+
+const byFile = new Map();
+for (const e of EQUIVALENT) byFile.set(e.file, [...(byFile.get(e.file) ?? []), e]);
+
+/** Whether the node is `e.code`, inside `e.within` when the entry narrows it so. */
+function matches(path, e, source) {
+  if (normalize(e.code) !== source) return false;
+  if (e.within === undefined) return true;
+  for (let p = path.parentPath; p; p = p.parentPath) if (normalize(p.getSource()) === normalize(e.within)) return true;
+  return false;
+}
+
+const equivalent = {
+  /** The code listed in mutation/equivalent.mjs, each with its reason. */
+  shouldIgnore(path) {
+    const filename = path.hub?.file?.opts?.filename;
+    if (!filename || path.node.start == null) return undefined;
+    const entries = byFile.get(isAbsolute(filename) ? relative(ROOT, filename) : filename);
+    if (!entries) return undefined;
+    const source = normalize(path.getSource());
+    const hit = entries.find((e) => matches(path, e, source));
+    return hit && `equivalent: ${hit.reason}`;
+  },
+};
+
+export const strykerPlugins = [
+  { kind: 'Ignore', name: 'error-text', value: errorText },
+  { kind: 'Ignore', name: 'equivalent', value: equivalent },
+];

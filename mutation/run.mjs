@@ -14,6 +14,8 @@ import { setPriority } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { EQUIVALENT } from './equivalent.mjs';
+import { normalize } from './ignorers.mjs';
 import { MODULES } from './modules.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,6 +38,15 @@ if (flag('--list')) {
 const unknown = named.filter((n) => !MODULES.some((m) => m.name === n));
 if (unknown.length) {
   console.error(`unknown module(s): ${unknown.join(', ')} (--list shows them)`);
+  process.exit(2);
+}
+// An equivalent-mutant entry whose code is gone from its file would silently stop ignoring anything.
+const stale = EQUIVALENT.filter((e) => {
+  const text = normalize(readFileSync(join(ROOT, e.file), 'utf8'));
+  return !text.includes(normalize(e.within ?? e.code)) || !normalize(e.within ?? e.code).includes(normalize(e.code));
+});
+if (stale.length) {
+  for (const e of stale) console.error(`mutation/equivalent.mjs: ${e.file} no longer has \`${e.code}\``);
   process.exit(2);
 }
 const selected = named.length ? MODULES.filter((m) => named.includes(m.name)) : MODULES;
@@ -73,7 +84,7 @@ function strykerConfig(m, dir) {
     $schema: '../../../node_modules/@stryker-mutator/core/schema/stryker-schema.json',
     testRunner: 'vitest',
     plugins: ['@stryker-mutator/vitest-runner', join(ROOT, 'mutation', 'ignorers.mjs')],
-    ignorers: ['error-text'],
+    ignorers: ['error-text', 'equivalent'],
     vitest: { configFile: 'mutation/vitest.config.ts', related: false, pool: 'forks' },
     mutate: m.mutate.flatMap((x) => (typeof x === 'string' ? [x] : functionRanges(x.file, x.functions))),
     // Not Stryker's `testFiles`: with it, mutants of module-level code are switched on after the module is

@@ -2,20 +2,21 @@
 // Transferring Payload in Multiple Chunks" and "... including trailing headers"): chunk size lines, the CRLF
 // after each chunk's data, trailer lines, the bounds that keep a client from holding memory, what may follow
 // the end. Signatures against AWS's published examples: auth-v4.test.ts.
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
 import { AwsChunkedDecoder, Sha256Verifier } from '../../src/http/auth/aws-chunked.js';
 import { S3Error } from '../../src/errors.js';
+import type { ChunkChain } from '../../src/http/auth/sigv4.js';
 
 /** Decodes `wire` fed `size` bytes at a time: the data and trailers, or the S3 error code. */
-async function decode(wire: string | Buffer, opts: { decodedLength?: number; size?: number } = {}) {
+async function decode(wire: string | Buffer, opts: { decodedLength?: number; size?: number; chain?: ChunkChain } = {}) {
   const bytes = Buffer.from(wire);
   const parts: Buffer[] = [];
   const size = opts.size ?? bytes.length;
   for (let i = 0; i < bytes.length; i += size) parts.push(bytes.subarray(i, i + size));
-  const dec = new AwsChunkedDecoder({ decodedLength: opts.decodedLength });
+  const dec = new AwsChunkedDecoder({ decodedLength: opts.decodedLength, chain: opts.chain });
   try {
     const data = await buffer(Readable.from(parts).pipe(dec));
     return { data: data.toString('latin1'), trailers: Object.fromEntries(dec.trailers) };
@@ -96,6 +97,111 @@ describe('aws-chunked framing', () => {
     expect(await decode(`0\r\n${lines(100)}\r\n`)).toMatchObject({ data: '' });
     expect(await decode(`0\r\n${lines(170)}\r\n`)).toEqual({ code: 'MalformedTrailerError' });
     expect(await decode(`0\r\n${lines(170)}\r\n`, { size: 64 })).toEqual({ code: 'MalformedTrailerError' });
+  });
+
+  it('the trailer section may be 16 KiB exactly, counting from after the zero chunk to its final CRLF', async () => {
+    // Lines of 100 bytes with their CRLF, the last one shorter, so the section totals `total` bytes.
+    const section = (total: number) => {
+      let text = '';
+      for (let i = 0; text.length < total - 2; i++) {
+        const room = Math.min(100, total - 2 - text.length);
+        const name = `x-amz-meta-t${String(i).padStart(3, '0')}:`;
+        text += `${name.padEnd(room - 2, 'v').slice(0, room - 2)}\r\n`;
+      }
+      return `${text}\r\n`;
+    };
+    expect(section(16 * 1024)).toHaveLength(16 * 1024);
+    expect(await decode(`0\r\n${section(16 * 1024)}`)).toMatchObject({ data: '' });
+    expect(await decode(`0\r\n${section(16 * 1024 + 1)}`)).toEqual({ code: 'MalformedTrailerError' });
+  });
+
+  it("the chunks' framing lines do not count towards the trailer bound", async () => {
+    // 5,000 one-byte chunks: 25,000 bytes of size lines and CRLFs before the trailer section.
+    const wire = `${'1\r\nx\r\n'.repeat(5000)}0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n`;
+    const got = await decode(wire, { decodedLength: 5000 });
+    expect(got).toEqual({ data: 'x'.repeat(5000), trailers: { 'x-amz-checksum-crc32': 'AAAAAA==' } });
+  });
+
+  it('nothing may follow the empty line that ends a body without trailers, not even a trailer', async () => {
+    expect(await decode('0\r\n\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n')).toEqual({ code: 'IncompleteBody' });
+  });
+});
+
+// Signed chunks and trailers (STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]): each signature chains from the
+// previous one, starting at the request's seed signature. The signer below follows AWS's definition; its
+// agreement with AWS's published example is in auth-v4.test.ts.
+describe('aws-chunked signatures', () => {
+  const EMPTY = createHash('sha256').update('').digest('hex');
+  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+  const chain: ChunkChain = {
+    signingKey: createHash('sha256').update('signing key of the tests').digest(),
+    amzDate: '20130524T000000Z',
+    scope: '20130524/us-east-1/s3/aws4_request',
+    seedSignature: 'a'.repeat(64),
+  };
+  const sign = (kind: 'PAYLOAD' | 'TRAILER', previous: string, hash: string) => {
+    const extra = kind === 'PAYLOAD' ? `${EMPTY}\n` : '';
+    const sts = `AWS4-HMAC-SHA256-${kind}\n${chain.amzDate}\n${chain.scope}\n${previous}\n${extra}${hash}`;
+    return createHmac('sha256', chain.signingKey).update(sts).digest('hex');
+  };
+  /** A signed body of `chunks`, then trailers (signed over `signedTrailers` when given, else over `trailers`). */
+  const signed = (chunks: string[], trailers?: [string, string][], signedTrailers = trailers) => {
+    let previous = chain.seedSignature;
+    let wire = '';
+    for (const data of [...chunks, '']) {
+      previous = sign('PAYLOAD', previous, sha(data));
+      wire += `${data.length.toString(16)};chunk-signature=${previous}\r\n${data}${data ? '\r\n' : ''}`;
+    }
+    if (!trailers) return `${wire}\r\n`;
+    const canonical = (signedTrailers ?? []).map(([k, v]) => `${k}:${v}\n`).join('');
+    const lines = trailers.map(([k, v]) => `${k}:${v}\r\n`).join('');
+    return `${wire}${lines}x-amz-trailer-signature:${sign('TRAILER', previous, sha(canonical))}\r\n\r\n`;
+  };
+
+  it('verifies a chain of chunks; a changed byte, order or signature fails', async () => {
+    expect(await decode(signed(['hello', 'world']), { chain })).toEqual({ data: 'helloworld', trailers: {} });
+    expect(await decode(signed(['hello', 'world']).replace('world', 'World'), { chain })).toEqual({
+      code: 'SignatureDoesNotMatch',
+    });
+    const [first, second] = [signed(['hello']), signed(['world'])];
+    expect(await decode(second.slice(0, second.indexOf('0;')) + first.slice(first.indexOf('0;')), { chain })).toEqual({
+      code: 'SignatureDoesNotMatch',
+    });
+  });
+
+  it('the signature is found among other chunk extensions', async () => {
+    const wire = signed(['hello']).replaceAll(';chunk-signature=', ';ext=1;chunk-signature=');
+    expect(await decode(wire, { chain })).toEqual({ data: 'hello', trailers: {} });
+  });
+
+  it('a chunk without its signature fails before any of its bytes is passed on', async () => {
+    expect(await decode(signed(['hello']).replace(/^5;chunk-signature=[0-9a-f]+/, '5'), { chain })).toEqual({
+      code: 'SignatureDoesNotMatch',
+    });
+    // Written by hand to see what the decoder holds for its reader right after the first bytes of data.
+    const dec = new AwsChunkedDecoder({ chain });
+    const failed = new Promise<unknown>((resolve) => dec.on('error', resolve));
+    dec.write(Buffer.from('5\r\nhel'));
+    expect(dec.read()).toBeNull();
+    expect(await failed).toMatchObject({ code: 'SignatureDoesNotMatch' });
+  });
+
+  it('signed trailers: every trailer line is signed, in the order sent', async () => {
+    const trailers: [string, string][] = [
+      ['x-amz-checksum-crc32', 'AAAAAA=='],
+      ['x-amz-meta-a', 'b'],
+    ];
+    expect(await decode(signed(['hello'], trailers), { chain })).toEqual({
+      data: 'hello',
+      trailers: Object.fromEntries(trailers),
+    });
+    for (const other of [trailers.slice(0, 1), [...trailers].reverse(), [...trailers, ['x-amz-meta-c', 'd']]]) {
+      const wire = signed(['hello'], trailers, other as [string, string][]);
+      expect(await decode(wire, { chain }), JSON.stringify(other)).toEqual({ code: 'SignatureDoesNotMatch' });
+    }
+    // Trailers without their signature are refused.
+    const unsigned = signed(['hello'], trailers).replace(/x-amz-trailer-signature:[0-9a-f]+\r\n/, '');
+    expect(await decode(unsigned, { chain })).toEqual({ code: 'SignatureDoesNotMatch' });
   });
 });
 

@@ -16,16 +16,47 @@ const MESSAGE_ARGUMENT = new Map([
   ['RangeError', 0],
 ]);
 
+/** The index of the message argument of `new Error-class(...)`, or undefined for another expression. */
+function messageIndex(node) {
+  if (node?.type !== 'NewExpression' || node.callee.type !== 'Identifier') return undefined;
+  return MESSAGE_ARGUMENT.get(node.callee.name);
+}
+
+/**
+ * A local helper that only builds an error from its message, as `const invalid = (msg) => new S3Error('X', msg)`:
+ * the index of its parameter that becomes (part of) the message, else undefined.
+ */
+function helperMessageParam(callPath) {
+  const callee = callPath.node.callee;
+  if (callee.type !== 'Identifier') return undefined;
+  const binding = callPath.scope.getBinding(callee.name);
+  if (!binding) return undefined;
+  const decl = binding.path.node;
+  const fn = decl.type === 'VariableDeclarator' ? decl.init : decl;
+  if (!fn || !['FunctionDeclaration', 'ArrowFunctionExpression', 'FunctionExpression'].includes(fn.type)) return;
+  let built = fn.body;
+  if (built.type === 'BlockStatement') {
+    const only = built.body.length === 1 ? built.body[0] : undefined;
+    built = only?.type === 'ReturnStatement' ? only.argument : undefined;
+  }
+  const index = messageIndex(built);
+  const message = index === undefined ? undefined : built.arguments[index];
+  if (!message) return undefined;
+  const names = message.type === 'TemplateLiteral' ? message.expressions : [message];
+  const param = fn.params.findIndex((p) => p.type === 'Identifier' && names.some((n) => n.name === p.name));
+  return param < 0 ? undefined : param;
+}
+
 const errorText = {
   /**
    * The message of a thrown error: clients act on the code and the status (S3's documented contract), the
-   * message is for people reading it, so changing its words changes no behaviour a test should pin.
+   * message is for people reading it, so changing its words changes no behaviour a test should pin. Also the
+   * message given to a local helper that only builds such an error.
    */
   shouldIgnore(path) {
     const parent = path.parentPath;
     if (!parent || path.listKey !== 'arguments') return undefined;
-    if (!parent.isNewExpression() || parent.node.callee.type !== 'Identifier') return undefined;
-    const index = MESSAGE_ARGUMENT.get(parent.node.callee.name);
+    const index = parent.isCallExpression() ? helperMessageParam(parent) : messageIndex(parent.node);
     if (index === undefined || path.key !== index) return undefined;
     return 'error message text: clients act on the error code and status, not on the words';
   },

@@ -115,6 +115,7 @@ export const MODULES = [
     about: 'object metadata: file format, key paths, versions and their quorum',
     mutate: ['server/src/storage/meta/*.ts'],
     tests: [
+      'server/test/storage/meta.test.ts',
       'server/test/storage/objects.test.ts',
       'server/test/storage/versions-multipart.test.ts',
       'server/test/storage/keys-listing.test.ts',

@@ -4,6 +4,7 @@
 //
 // mutate: a file, or { file, functions } for the named functions and methods of a file only (their lines
 // are looked up at every run, so edits elsewhere in the file do not move the selection).
+// slow: those of the tests that start servers or erasure sets, left out by `npm run mutation -- --quick`.
 
 export const MODULES = [
   {
@@ -22,6 +23,7 @@ export const MODULES = [
       'test/s3/sigv4.test.ts',
       'test/s3/signed-headers.test.ts',
     ],
+    slow: ['test/s3/sigv4.test.ts', 'test/s3/signed-headers.test.ts'],
   },
   {
     name: 'auth-sigv2',
@@ -34,6 +36,7 @@ export const MODULES = [
     about: 'aws-chunked bodies: chunk signatures, trailers',
     mutate: ['server/src/http/auth/aws-chunked.ts'],
     tests: ['server/test/http/aws-chunked.test.ts', 'server/test/http/auth-v4.test.ts', 'test/s3/sigv4.test.ts'],
+    slow: ['test/s3/sigv4.test.ts'],
   },
   {
     name: 'post-policy',
@@ -44,6 +47,7 @@ export const MODULES = [
       'test/s3/post-object.test.ts',
       'test/s3/post-object-filename.test.ts',
     ],
+    slow: ['test/s3/post-object.test.ts', 'test/s3/post-object-filename.test.ts'],
   },
   {
     name: 'authorize',
@@ -51,6 +55,14 @@ export const MODULES = [
     mutate: ['server/src/api/authorize.ts', 'server/src/api/acl.ts'],
     tests: [
       'server/test/api/policy-conditions.test.ts',
+      'test/s3/authorization.test.ts',
+      'test/s3/authorization-faults.test.ts',
+      'test/s3/acl.test.ts',
+      'test/s3/acl-accounts.test.ts',
+      'test/s3/access-config.test.ts',
+      'test/s3/policy-acl-gaps.test.ts',
+    ],
+    slow: [
       'test/s3/authorization.test.ts',
       'test/s3/authorization-faults.test.ts',
       'test/s3/acl.test.ts',
@@ -76,6 +88,7 @@ export const MODULES = [
       'test/s3/authorization.test.ts',
       'test/s3/policy-acl-gaps.test.ts',
     ],
+    slow: ['test/s3/authorization.test.ts', 'test/s3/policy-acl-gaps.test.ts'],
   },
   {
     name: 'select-exec',
@@ -121,6 +134,12 @@ export const MODULES = [
       'server/test/storage/keys-listing.test.ts',
       'server/test/storage/resilience.test.ts',
     ],
+    slow: [
+      'server/test/storage/objects.test.ts',
+      'server/test/storage/versions-multipart.test.ts',
+      'server/test/storage/keys-listing.test.ts',
+      'server/test/storage/resilience.test.ts',
+    ],
   },
   {
     name: 'erasure-placement',
@@ -140,5 +159,6 @@ export const MODULES = [
       'server/test/storage/get-batches.test.ts',
       'server/test/storage/format.test.ts',
     ],
+    slow: ['server/test/storage/objects.test.ts', 'server/test/storage/resilience.test.ts'],
   },
 ];

@@ -5,8 +5,10 @@
 // run. Exits 1 when a module scores under 70% or all together under 80%.
 //
 // Options: --concurrency N (default 1: the machine is shared), --force (ignore the incremental results),
-// --list (the modules and exit). Runs niced (+10). Results and the incremental files are kept under
-// reports/mutation/<module>/ (gitignored): reruns only test the mutants whose code or tests changed.
+// --quick (leave out each module's `slow` test files, those that start servers or erasure sets: fewer tests
+// can only kill fewer mutants, so a quick score is a lower bound of the full one), --list (the modules and exit).
+// Runs niced (+10). Results and the incremental files are kept under reports/mutation/<module>/ (quick runs:
+// reports/mutation-quick/<module>/, gitignored): reruns only test the mutants whose code or tests changed.
 // reports/mutation/<module>/survivors.txt lists the surviving mutants to review.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -49,7 +51,15 @@ if (stale.length) {
   for (const e of stale) console.error(`mutation/equivalent.mjs: ${e.file} no longer has \`${e.code}\``);
   process.exit(2);
 }
-const selected = named.length ? MODULES.filter((m) => named.includes(m.name)) : MODULES;
+const quick = flag('--quick');
+const selected = (named.length ? MODULES.filter((m) => named.includes(m.name)) : MODULES).map((m) => ({
+  ...m,
+  tests: quick ? m.tests.filter((t) => !m.slow?.includes(t)) : m.tests,
+}));
+for (const m of MODULES) {
+  const unlisted = (m.slow ?? []).filter((t) => !m.tests.includes(t));
+  if (unlisted.length) throw new Error(`mutation/modules.mjs: ${m.name}: slow tests not in its tests: ${unlisted}`);
+}
 
 setPriority(10); // inherited by Stryker and its test runners
 
@@ -155,11 +165,12 @@ const header = () => `${'file'.padEnd(50)} ${COLUMNS.map((c) => c.padStart(Math.
 
 const results = [];
 for (const m of selected) {
-  const dir = join(ROOT, 'reports', 'mutation', m.name);
+  const dir = join(ROOT, 'reports', quick ? 'mutation-quick' : 'mutation', m.name);
   mkdirSync(dir, { recursive: true });
   const configFile = join(dir, 'stryker.config.json');
   writeFileSync(configFile, `${JSON.stringify(strykerConfig(m, dir), null, 2)}\n`);
-  console.log(`\n=== ${m.name}: ${m.about}`);
+  console.log(`\n=== ${m.name}: ${m.about}${quick ? ' (quick)' : ''}`);
+  if (!m.tests.length) throw new Error(`${m.name}: no test file left to run`);
   const stryker = join(ROOT, 'node_modules', '.bin', 'stryker');
   const code = await run(stryker, ['run', relative(ROOT, configFile)], {
     CAIRN_MUTATION_TESTS: JSON.stringify(m.tests),
@@ -193,7 +204,7 @@ for (const m of selected) {
   });
 }
 
-console.log('\nMutation testing (StrykerJS), per module:');
+console.log(`\nMutation testing (StrykerJS), per module${quick ? ' (quick: a lower bound)' : ''}:`);
 for (const r of results) {
   console.log(`\n${r.m.name} (${r.m.about})`);
   console.log(header());

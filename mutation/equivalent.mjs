@@ -22,4 +22,27 @@ export const EQUIVALENT = [
     within: "sig ? sig.slice('chunk-signature='.length) : ''",
     reason: 'without a signature extension: a signed body is refused on the next line, an unsigned one never reads it',
   },
+  {
+    file: 'server/src/http/auth/sigv2.ts',
+    code: 'a[0] > b[0] ? 1 : 0',
+    reason: "V8's Array sort only asks whether the comparison is negative: 1 and 0 order alike",
+  },
+  {
+    file: 'server/src/http/auth/sigv2.ts',
+    code: "''",
+    within: "signedHeaderValue(req.headers, h, req.valuesOf) ?? ''",
+    reason: 'h comes from the keys of the headers, so the header has a value',
+  },
+  {
+    file: 'server/src/http/auth/sigv2.ts',
+    code: "''",
+    within: "amzDate ?? headerValue(req.headers, 'date') ?? ''",
+    reason: 'Date.parse of any text that is no date is NaN, as of the empty one',
+  },
+  {
+    file: 'server/src/http/auth/sigv2.ts',
+    code: "''",
+    within: "headerValue(req.headers, 'date') ?? ''",
+    reason: 'a request without x-amz-date got here only with a Date header that parsed',
+  },
 ];

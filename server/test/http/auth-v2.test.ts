@@ -144,6 +144,9 @@ describe('SigV2 string to sign', () => {
   it('a bucket-level resource may be signed with or without its trailing slash; an object may not', () => {
     expect(verifies(presigned(`GET\n\n\n${expires}\n/b?acl`, { rawPath: '/b', rawQuery: 'acl' }))).toBe('ok');
     expect(verifies(presigned(`GET\n\n\n${expires}\n/b/?acl`, { rawPath: '/b', rawQuery: 'acl' }))).toBe('ok');
+    const long = (sts: string) => presigned(`GET\n\n\n${expires}\n${sts}`, { rawPath: '/bucket', rawQuery: 'acl' });
+    expect(verifies(long('/bucket?acl'))).toBe('ok');
+    expect(verifies(long('/bucket/?acl'))).toBe('ok');
     expect(verifies(presigned(`GET\n\n\n${expires}\n/b//?acl`, { rawPath: '/b', rawQuery: 'acl' }))).toBe(
       'SignatureDoesNotMatch',
     );
@@ -152,6 +155,60 @@ describe('SigV2 string to sign', () => {
     expect(verifies(presigned(`GET\n\n\n${expires}\n/b/k/`, { rawPath: '/b/k' }))).toBe('SignatureDoesNotMatch');
     expect(verifies(presigned(`GET\n\n\n${expires}\n/b/k/`, { rawPath: '/k' }), 'b')).toBe('SignatureDoesNotMatch');
     expect(verifies(presigned(`GET\n\n\n${expires}\n/b/k`, { rawPath: '/k' }), 'b')).toBe('ok');
+  });
+
+  it('every sub-resource of the v2 reference is signed, each alone', () => {
+    // AWS's list of sub-resources that go into the CanonicalizedResource (the v2 reference), with the ones
+    // Cairn serves since (select, object-lock, retention, legal-hold, policyStatus, attributes).
+    const SUBRESOURCES = [
+      'acl',
+      'cors',
+      'delete',
+      'encryption',
+      'lifecycle',
+      'location',
+      'logging',
+      'notification',
+      'partNumber',
+      'policy',
+      'requestPayment',
+      'response-cache-control',
+      'response-content-disposition',
+      'response-content-encoding',
+      'response-content-language',
+      'response-content-type',
+      'response-expires',
+      'tagging',
+      'torrent',
+      'uploadId',
+      'uploads',
+      'versionId',
+      'versioning',
+      'versions',
+      'website',
+      'select',
+      'select-type',
+      'restore',
+      'object-lock',
+      'retention',
+      'legal-hold',
+      'policyStatus',
+      'attributes',
+    ];
+    for (const sub of SUBRESOURCES) {
+      const req = presigned(`GET\n\n\n${expires}\n/b/k?${sub}=1`, { rawPath: '/b/k', rawQuery: `${sub}=1` });
+      expect(verifies(req), sub).toBe('ok');
+      const unsigned = presigned(`GET\n\n\n${expires}\n/b/k`, { rawPath: '/b/k', rawQuery: `${sub}=1` });
+      expect(verifies(unsigned), sub).toBe('SignatureDoesNotMatch');
+    }
+  });
+
+  it('a sub-resource sent twice is signed in the order sent (a stable sort by name, as botocore signs it)', () => {
+    const rawQuery = 'versionId=b&acl&versionId=a';
+    const sts = `GET\n\n\n${expires}\n/b/k?acl&versionId=b&versionId=a`;
+    expect(verifies(presigned(sts, { rawPath: '/b/k', rawQuery }))).toBe('ok');
+    const resorted = `GET\n\n\n${expires}\n/b/k?acl&versionId=a&versionId=b`;
+    expect(verifies(presigned(resorted, { rawPath: '/b/k', rawQuery }))).toBe('SignatureDoesNotMatch');
   });
 
   it('the signature names the bucket: a URL signed for one bucket fails for another', () => {
@@ -203,6 +260,8 @@ describe('SigV2 credentials and clock', () => {
 
   it('the Authorization header must be exactly `AWS key:signature`', () => {
     expect(header(good)).toBeUndefined();
+    expect(header(`  ${good} `)).toBeUndefined(); // surrounding whitespace is no part of it
+    expect(header(`${good}\nx`)).toBe('AccessDenied'); // nothing after the signature, not even on another line
     expect(header(`X${good}`)).toBe('AccessDenied');
     expect(header(`AWS ${AK}`)).toBe('AccessDenied');
     expect(header(`AWS :sig`)).toBe('AccessDenied');
@@ -249,6 +308,13 @@ describe('SigV2 credentials and clock', () => {
     expect(run({ ...q, Expires: `${exp}.5` })).toBe('AccessDenied');
     expect(run({ ...q, Expires: `-${exp}` })).toBe('AccessDenied');
     expect(run({ ...q, AWSAccessKeyId: 'NOPE' })).toBe('InvalidAccessKeyId');
+    // The error names the key it did not find, as AWS does.
+    try {
+      verifyHeaderV2(ctx, { method: 'GET', rawPath: '/', rawQuery: '', headers: { host: 'h', date } }, 'AWS NOPE:x');
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toMatchObject({ code: 'InvalidAccessKeyId', extra: { AWSAccessKeyId: 'NOPE' } });
+    }
     expect(run(q, exp * 1000)).toBeUndefined();
     expect(run(q, exp * 1000 + 1)).toBe('AccessDenied');
   });

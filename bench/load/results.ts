@@ -100,6 +100,8 @@ export function runTable(runs: RunResult[]): string {
       'errors',
       'gen cpu',
       'srv cpu',
+      'srv CPU s/GiB',
+      'srv CPU s/1k ops',
     ],
   ];
   for (const r of runs) {
@@ -124,6 +126,11 @@ export function runTable(runs: RunResult[]): string {
         String(s.errors),
         fix(r.clientCores, 2),
         r.serverCores === undefined ? '-' : fix(r.serverCores, 2),
+        // Server CPU-seconds per GiB moved and per 1,000 requests (issue 14's closing figures).
+        r.serverCores === undefined || s.bytes === 0
+          ? '-'
+          : fix((r.serverCores * r.seconds) / (s.bytes / 1024 ** 3), 2),
+        r.serverCores === undefined || s.ops === 0 ? '-' : fix((r.serverCores * r.seconds * 1000) / s.ops, 2),
       ]);
     }
   }

@@ -28,6 +28,8 @@ export interface ClientConfig {
   region: string;
   /** Default unsigned. */
   payload?: PayloadMode;
+  /** PEM of the CA that signed an https endpoint's certificate (a test CA); default: the system's roots. */
+  ca?: string;
 }
 
 /** Decoded bytes per aws-chunked chunk (minio-go's and the AWS SDKs' 64 KiB). */
@@ -86,6 +88,7 @@ export class S3Client {
   private readonly signer: SigV4Signer;
   private readonly host: string;
   readonly payload: PayloadMode;
+  private readonly ca?: string;
 
   constructor(cfg: ClientConfig) {
     this.payload = cfg.payload ?? 'unsigned';
@@ -93,11 +96,12 @@ export class S3Client {
     if (this.url.protocol !== 'http:' && this.url.protocol !== 'https:')
       throw new Error(`endpoint must be http(s): ${cfg.endpoint}`);
     this.host = this.url.host;
+    this.ca = cfg.ca;
     this.signer = new SigV4Signer({ accessKey: cfg.accessKey, secretKey: cfg.secretKey, region: cfg.region });
   }
 
   connect(): S3Connection {
-    return new S3Connection(this, new Http1Connection(this.url));
+    return new S3Connection(this, new Http1Connection(this.url, this.ca));
   }
 
   /** The request: its head, signed and ending in the blank line, and its body (framed when streaming). */

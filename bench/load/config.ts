@@ -35,6 +35,8 @@ export interface LoadConfig {
   prepare: boolean;
   /** How PUT bodies are signed (default unsigned). */
   payload?: PayloadMode;
+  /** PEM of the CA an https endpoint's certificate chains to (suite --tls makes one). */
+  ca?: string;
   /** Stop after this many operations (the prepare phase uses it), besides the duration. */
   limit?: number;
 }

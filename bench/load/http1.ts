@@ -40,7 +40,10 @@ export class Http1Connection {
   private headPart?: Buffer;
   private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER);
 
-  constructor(private readonly url: URL) {}
+  constructor(
+    private readonly url: URL,
+    private readonly ca?: string,
+  ) {}
 
   /** Sends one request (head already formatted, ending in CRLFCRLF; body in pieces) and resolves with the counted response. */
   request(head: string, body: Buffer[], isHead: boolean): Promise<RawResponse> {
@@ -75,7 +78,7 @@ export class Http1Connection {
     const host = this.url.hostname.replace(/^\[|\]$/g, '');
     const s =
       this.url.protocol === 'https:'
-        ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host })
+        ? tls.connect({ host, port, ca: this.ca, servername: net.isIP(host) ? undefined : host })
         : net.connect({
             host,
             port,

@@ -5,6 +5,7 @@
 //   node --import tsx bench/load/main.ts ceiling [--duration 10s]   the generator against that server
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -26,6 +27,7 @@ const USAGE = `usage:
       --get-ratio 0.8 (mixed)  --list-max-keys 1000  --workers 0 (auto)
       --payload unsigned|streaming|streaming-trailer (how PUT bodies are signed; streaming: aws-chunked)
       --no-prepare (objects already written)  --name label  --json out.json
+      --ca FILE (PEM CA an https endpoint's certificate chains to; default: the system's roots)
   main.ts compare a.json b.json
   main.ts suite [suite options]                 see suite.ts (same as node --import tsx suite.ts)
   main.ts serve [--port 9000] [--body-size 64MiB]
@@ -47,6 +49,7 @@ export const RUN_OPTIONS = {
   'range-align': { type: 'string', default: '1' },
   'get-ratio': { type: 'string', default: '0.8' },
   'list-max-keys': { type: 'string', default: '1000' },
+  ca: { type: 'string' },
   workers: { type: 'string', default: '0' },
   'no-prepare': { type: 'boolean', default: false },
   payload: { type: 'string', default: 'unsigned' },
@@ -79,6 +82,7 @@ export function configFrom(v: Values): LoadConfig {
     accessKey: v['access-key']!,
     secretKey: v['secret-key']!,
     region: v.region!,
+    ca: v.ca === undefined ? undefined : readFileSync(v.ca, 'utf8'),
     bucket: v.bucket!,
     prefix: v.prefix ?? `load-${formatSize(objSize)}/`,
     objSize,

@@ -2,11 +2,13 @@
 // /dev/shm by default), on a free loopback port: Cairn (the build of `npm run build`, or its sources through
 // tsx) and MinIO (a binary built outside the repository; 4 drives make one erasure set with its default
 // parity for 4 drives, EC 2+2, as Cairn's). Used by suite.ts and bench/warp.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
+import { promisify } from 'node:util';
 import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +25,8 @@ export interface ServerProcess {
   /** The temporary folder holding the drives and the server log. */
   dir: string;
   log: string;
+  /** PEM of the CA of an HTTPS server's certificate (Cairn with `tls`). */
+  ca?: string;
 }
 
 export function freePort(): Promise<number> {
@@ -36,9 +40,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-function healthy(url: string): Promise<boolean> {
+function healthy(url: string, ca?: string): Promise<boolean> {
   return new Promise((res) => {
-    const req = http.get(url, (r) => {
+    const get = url.startsWith('https:')
+      ? (u: string, cb: (r: http.IncomingMessage) => void) => https.get(u, { ca }, cb)
+      : http.get;
+    const req = get(url, (r) => {
       r.resume();
       res(r.statusCode === 200);
     });
@@ -66,20 +73,60 @@ interface Launch {
   drivesDir: string;
   accessKey: string;
   secretKey: string;
-  /** The command and its arguments, given the address and the drive folders. */
-  command(address: string, drives: string[]): { file: string; args: string[]; env: NodeJS.ProcessEnv };
+  /** The command and its arguments, given the address, the drive folders and the certificates folder. */
+  command(
+    address: string,
+    drives: string[],
+    certsDir?: string,
+  ): { file: string; args: string[]; env: NodeJS.ProcessEnv };
   healthPath: string;
+  /** Serve HTTPS with a certificate from a throw-away CA. */
+  tls?: boolean;
+}
+
+/** A CA and a certificate for 127.0.0.1 signed by it, in `dir` as `cairn server --certs-dir` reads them. */
+async function makeCertificates(dir: string): Promise<string> {
+  const run = promisify(execFile);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  const at = (f: string) => join(dir, f);
+  await mkdir(dir);
+  await run(
+    'openssl',
+    ['req', '-x509', ...ec, '-days', '1', '-subj', '/CN=cairn bench CA'].concat([
+      '-keyout',
+      at('ca.key'),
+      '-out',
+      at('ca.crt'),
+    ]),
+  );
+  await run('openssl', ['req', ...ec, '-subj', '/CN=127.0.0.1', '-keyout', at('private.key'), '-out', at('leaf.csr')]);
+  await writeFile(at('leaf.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  await run(
+    'openssl',
+    ['x509', '-req', '-in', at('leaf.csr'), '-CA', at('ca.crt'), '-CAkey', at('ca.key')].concat([
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-extfile',
+      at('leaf.ext'),
+      '-out',
+      at('public.crt'),
+    ]),
+  );
+  return readFile(at('ca.crt'), 'utf8');
 }
 
 async function launch(l: Launch): Promise<ServerProcess> {
   const dir = await mkdtemp(join(l.drivesDir, `${l.name}-bench-`));
   const drives = [1, 2, 3, 4].map((i) => join(dir, `d${i}`));
   await Promise.all(drives.map((d) => mkdir(d)));
+  const certsDir = l.tls ? join(dir, 'certs') : undefined;
+  const ca = certsDir ? await makeCertificates(certsDir) : undefined;
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${l.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const log = join(dir, 'server.log');
   const out = createWriteStream(log);
-  const { file, args, env } = l.command(`127.0.0.1:${port}`, drives);
+  const { file, args, env } = l.command(`127.0.0.1:${port}`, drives, certsDir);
   const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(out);
   child.stderr!.pipe(out);
@@ -94,19 +141,20 @@ async function launch(l: Launch): Promise<ServerProcess> {
         `${l.name} did not come up (${exited !== undefined ? `exit ${exited}` : 'timeout'}); its log ends:\n${tail}`,
       );
     }
-    if (await healthy(url + l.healthPath)) break;
+    if (await healthy(url + l.healthPath, ca)) break;
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { name: l.name, url, accessKey: l.accessKey, secretKey: l.secretKey, child, dir, log };
+  return { name: l.name, url, accessKey: l.accessKey, secretKey: l.secretKey, child, dir, log, ca };
 }
 
-/** Cairn on 4 drives, credentials in the environment, `extraEnv` added (e.g. CAIRN_WORKERS). */
+/** Cairn on 4 drives, credentials in the environment, `extraEnv` added (e.g. CAIRN_WORKERS); HTTPS with `tls`. */
 export function startCairn(
   command: string[],
   drivesDir: string,
   accessKey: string,
   secretKey: string,
   extraEnv: NodeJS.ProcessEnv = {},
+  tls = false,
 ): Promise<ServerProcess> {
   return launch({
     name: 'cairn',
@@ -114,9 +162,10 @@ export function startCairn(
     accessKey,
     secretKey,
     healthPath: '/health/live',
-    command: (address, drives) => ({
+    tls,
+    command: (address, drives, certsDir) => ({
       file: process.execPath,
-      args: [...command, 'server', '--address', address, ...drives],
+      args: [...command, 'server', '--address', address, ...(certsDir ? ['--certs-dir', certsDir] : []), ...drives],
       env: { ...process.env, ...extraEnv, CAIRN_ROOT_USER: accessKey, CAIRN_ROOT_PASSWORD: secretKey },
     }),
   });

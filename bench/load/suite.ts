@@ -3,6 +3,7 @@
 // them) and 4 KiB PUT/GET at concurrency 32, samples the server's RSS throughout and prints one table of
 // results beside targets.
 //   node --import tsx bench/load/suite.ts [--duration 20s] [--json out.json] [--from-source] [--keep] [--phases a,b]
+//   node --import tsx bench/load/suite.ts --tls ...   (Cairn over HTTPS: a throw-away CA and certificate, openssl)
 //   node --import tsx bench/load/suite.ts --endpoint URL --access-key K --secret-key S [--server-pid PID]
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +52,8 @@ const OPTIONS = {
   /** Comma-separated run names to keep (e.g. get-64MiB,put-4KiB); default all. */
   phases: { type: 'string' },
   keep: { type: 'boolean', default: false },
+  /** Serve Cairn over HTTPS (ECDSA P-256 certificate from a throw-away CA); the generator trusts that CA. */
+  tls: { type: 'boolean', default: false },
 } as const;
 
 export async function runSuite(argv: string[]): Promise<void> {
@@ -64,6 +67,8 @@ export async function runSuite(argv: string[]): Promise<void> {
       v['drives-dir']!,
       v['access-key']!,
       v['secret-key']!,
+      {},
+      v.tls!,
     )).url;
   const pid = cairn?.child.pid ?? (v['server-pid'] ? Number(v['server-pid']) : undefined);
   const sampler = pid ? new ProcSampler(pid) : undefined;
@@ -71,6 +76,7 @@ export async function runSuite(argv: string[]): Promise<void> {
   const big = Number(v['big-concurrency']);
   const common = {
     endpoint,
+    ca: cairn?.ca,
     accessKey: v['access-key']!,
     secretKey: v['secret-key']!,
     region: v.region!,

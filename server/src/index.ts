@@ -1,3 +1,4 @@
 // @cairn/server: start a Cairn server from code (tests, benchmarks, notebooks).
 export { startServer, type CairnServer, type ServerOptions } from './main.js';
 export { DEV_ROOT_PASSWORD, DEV_ROOT_USER, type CredentialConfig } from './http/auth/credentials.js';
+export { TlsCertificates, type ReloadResult } from './http/tls.js';

@@ -4,6 +4,7 @@ import { runSelfTest } from '@cairn/native';
 import pino, { type Logger } from 'pino';
 import { credentialsFromEnv, type CredentialConfig } from './http/auth/credentials.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
+import { hasCertificate, TlsCertificates } from './http/tls.js';
 import { expandDrives } from './storage/expand.js';
 import { openStorage } from './storage/index.js';
 import type { StorageOptions } from './storage/context.js';
@@ -25,10 +26,17 @@ export interface ServerOptions {
   shutdownGraceMs?: number;
   /** Where configuration warnings go besides the log (the CLI prints them on stderr). */
   warn?: (message: string) => void;
+  /**
+   * Serve HTTPS from this directory (MinIO's layout: public.crt + private.key, SNI subfolders, CAs/);
+   * the files are watched and reloaded in place. Plain HTTP when absent.
+   */
+  certsDir?: string;
 }
 
 export interface CairnServer extends RunningServer {
   credentials: CredentialConfig;
+  /** The served certificates (HTTPS only): `reload()` re-reads them, 'reload' events report each attempt. */
+  tls?: TlsCertificates;
 }
 
 /** The native kernels' known-answer tests (MinIO does the same): refuse to start on a wrong answer. */
@@ -50,6 +58,17 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
     opts.warn?.(w);
   }
   nativeSelfTest(log);
+  let tls: TlsCertificates | undefined;
+  if (opts.certsDir !== undefined) {
+    if (!(await hasCertificate(opts.certsDir)))
+      throw new Error(`no public.crt in the certificates directory ${opts.certsDir}`);
+    tls = await TlsCertificates.load(opts.certsDir);
+    tls.on('reload', (r) => {
+      if (r.ok) log.info({ certsDir: opts.certsDir }, 'TLS certificates reloaded');
+      else
+        log.error({ certsDir: opts.certsDir, err: r.error }, 'TLS certificates not reloaded; the previous ones stay');
+    });
+  }
   const drives = expandDrives(...opts.drives);
   const storage = await openStorage({
     ...opts.storage,
@@ -68,7 +87,9 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       logger: log,
       ready: () => ready,
       shutdownGraceMs: opts.shutdownGraceMs,
+      tls,
     });
+    tls?.watch();
   } catch (e) {
     await storage.close();
     throw e;
@@ -76,8 +97,10 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
   return {
     ...http,
     credentials,
+    tls,
     close: async () => {
       ready = false;
+      tls?.close();
       await http.close();
       await storage.close();
     },

@@ -1,5 +1,6 @@
 """Starts a real Cairn server (4 drive folders, erasure coded) for the Python client suites, and the fixtures
 they share with test/analytics (whose conftest.py imports this file): `cairn`, `bucket`, `stop_process`."""
+import contextlib
 import json
 import os
 import shutil
@@ -30,11 +31,13 @@ class Cairn:
     secret_key: str
     region: str = "us-east-1"
     log: Path | None = None   # the server's log (pino JSON lines, one per request at the default level)
+    verify: str | None = None  # the CA file clients trust when the server speaks HTTPS
 
     def client(self, **config):
         return boto3.client(
             "s3",
             endpoint_url=self.endpoint,
+            verify=self.verify,
             aws_access_key_id=self.access_key,
             aws_secret_access_key=self.secret_key,
             region_name=self.region,
@@ -54,9 +57,9 @@ def _served_url(log: Path) -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def cairn(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cairn")
+@contextlib.contextmanager
+def run_cairn(root: Path, extra_args: tuple[str, ...] = (), verify: str | None = None):
+    """Runs `cairn server` on 4 drive folders under `root` until the block ends; yields a Cairn."""
     drives = [str(root / f"d{i}") for i in range(1, 5)]
     env = dict(os.environ,
                CAIRN_ROOT_USER="pytestadmin",
@@ -64,7 +67,7 @@ def cairn(tmp_path_factory):
     log = open(root / "server.log", "wb")
     # Port 0: the server binds a free port itself and logs the address it got (no port picked here and
     # released before the server binds it, which another process could take in between).
-    proc = subprocess.Popen(["node", str(CAIRN), "server", "--address", "127.0.0.1:0", *drives],
+    proc = subprocess.Popen(["node", str(CAIRN), "server", "--address", "127.0.0.1:0", *extra_args, *drives],
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     endpoint = None
     deadline = time.time() + 60  # start-up polling, not a timing assertion: generous for a loaded machine
@@ -74,7 +77,8 @@ def cairn(tmp_path_factory):
             raise RuntimeError("cairn exited early:\n" + (root / "server.log").read_text()[-4000:])
         endpoint = endpoint or _served_url(root / "server.log")
         try:
-            if endpoint and requests.get(endpoint + "/health/live", timeout=1).status_code == 200:
+            if endpoint and requests.get(endpoint + "/health/live", timeout=1,
+                                         verify=verify or True).status_code == 200:
                 break
         except requests.RequestException:
             pass
@@ -83,10 +87,18 @@ def cairn(tmp_path_factory):
             raise RuntimeError("cairn did not become live in 60 s")
         time.sleep(0.1)
     url = urlsplit(endpoint)
-    yield Cairn(endpoint, url.hostname, url.port, env["CAIRN_ROOT_USER"], env["CAIRN_ROOT_PASSWORD"],
-                log=root / "server.log")
-    stop_process(proc, timeout=20)
-    log.close()
+    try:
+        yield Cairn(endpoint, url.hostname, url.port, env["CAIRN_ROOT_USER"], env["CAIRN_ROOT_PASSWORD"],
+                    log=root / "server.log", verify=verify)
+    finally:
+        stop_process(proc, timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def cairn(tmp_path_factory):
+    with run_cairn(tmp_path_factory.mktemp("cairn")) as server:
+        yield server
 
 
 def stop_process(proc: subprocess.Popen, timeout: float) -> None:

@@ -1,11 +1,16 @@
 // `cairn server [--address HOST:PORT] [--domain DOMAIN] [--region REGION] DRIVE...`
 import pino from 'pino';
 import { startServer } from '../main.js';
+import { DEFAULT_CERTS_DIR, hasCertificate } from '../http/tls.js';
 
-export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--domain DOMAIN] [--region REGION] DRIVE...
+export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--certs-dir DIR] [--domain DOMAIN] [--region REGION]
+                    DRIVE...
 
   DRIVE...          drive directories; {1...4} ranges are expanded (e.g. ./data/d{1...4})
   --address         listen address (default :9000)
+  --certs-dir       TLS certificates (default ~/.cairn/certs): public.crt + private.key serve HTTPS (TLS 1.2+),
+                    subfolders hold more certificates chosen by SNI name, CAs/ trusted roots; reloaded when
+                    the files change or on SIGHUP. Without public.crt in the default folder: plain HTTP
   --domain          domain for virtual-host-style requests (bucket.DOMAIN); repeatable
   --region          region reported to clients (default us-east-1)
 
@@ -44,6 +49,7 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv): {
 
 interface Args {
   address?: string;
+  certsDir?: string;
   domains: string[];
   region?: string;
   drives: string[];
@@ -61,6 +67,7 @@ export function parseServerArgs(argv: string[]): Args {
       return v;
     };
     if (a === '--address' || a.startsWith('--address=')) args.address = value();
+    else if (a === '--certs-dir' || a.startsWith('--certs-dir=')) args.certsDir = value();
     else if (a === '--domain' || a.startsWith('--domain=')) args.domains.push(value());
     else if (a === '--region' || a.startsWith('--region=')) args.region = value();
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
@@ -82,7 +89,11 @@ export async function serverCommand(argv: string[]): Promise<number> {
   }
   const logger = pino({ level: process.env.CAIRN_LOG_LEVEL ?? 'info' });
   const loud = (m: string) => process.stderr.write(`\n${'!'.repeat(100)}\n${m}\n${'!'.repeat(100)}\n\n`);
-  const server = await startServer({ ...args, storage: tuning, logger, warn: loud });
+  // An explicit --certs-dir must hold a certificate (startServer refuses otherwise); the default one is
+  // used when it has one, as MinIO does.
+  const certsDir = args.certsDir ?? ((await hasCertificate(DEFAULT_CERTS_DIR)) ? DEFAULT_CERTS_DIR : undefined);
+  const server = await startServer({ ...args, certsDir, storage: tuning, logger, warn: loud });
+  if (server.tls) process.on('SIGHUP', () => void server.tls?.reload());
   logger.info(
     { url: server.url, accessKey: server.credentials.root.accessKey, drives: args.drives },
     `Cairn is serving S3 at ${server.url}`,

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { dispatch, type HttpContext } from './dispatch.js';
 import { S3Error } from '../errors.js';
@@ -17,6 +18,8 @@ export interface AppOptions {
   logger: Logger;
   /** Called by /health/ready; false answers 503. */
   ready?: () => boolean;
+  /** Serve HTTPS with these options (certificates, minimum version, SNI); plain HTTP when absent. */
+  https?: SecureContextOptions & { SNICallback?: unknown };
 }
 
 /**
@@ -30,6 +33,7 @@ const requestId = (): string =>
 
 export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
   const app = Fastify({
+    ...(opts.https ? { https: opts.https as Record<string, unknown> } : {}),
     loggerInstance: opts.logger as FastifyBaseLogger,
     genReqId: requestId,
     exposeHeadRoutes: false,

@@ -1,12 +1,14 @@
 // Starts the HTTP server on an ObjectLayer: builds the contexts, listens, and closes gracefully
 // (in-flight requests finish, idle keep-alive connections close).
 import { createHash } from 'node:crypto';
+import type { Server as TlsServer } from 'node:tls';
 import pino, { type Logger } from 'pino';
 import type { ObjectLayer } from '../api/index.js';
 import { accountsOf } from '../api/acl.js';
 import { credentialStore, type CredentialConfig } from './auth/credentials.js';
 import { buildApp } from './app.js';
 import type { HttpContext } from './dispatch.js';
+import type { TlsCertificates } from './tls.js';
 
 export interface HttpServerOptions {
   storage: ObjectLayer;
@@ -20,10 +22,12 @@ export interface HttpServerOptions {
   ready?: () => boolean;
   /** How long close() waits for requests in flight before it cuts their connections. Default 25 s. */
   shutdownGraceMs?: number;
+  /** Serve HTTPS with these certificates (reloaded in place); plain HTTP when absent. */
+  tls?: TlsCertificates;
 }
 
 export interface RunningServer {
-  /** `http://host:port` as clients should use it. */
+  /** `http://host:port` or `https://host:port` as clients should use it. */
   url: string;
   port: number;
   close(): Promise<void>;
@@ -54,14 +58,15 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     domains: opts.domains ?? [],
     hostId: createHash('sha256').update(`cairn:${root}`).digest('base64'),
   };
-  const app = buildApp(ctx, { logger, ready: opts.ready });
+  const app = buildApp(ctx, { logger, ready: opts.ready, https: opts.tls?.serverOptions() });
+  if (opts.tls) opts.tls.attach(app.server as unknown as TlsServer);
   const { host, port } = parseAddress(opts.address ?? ':9000');
   await app.listen({ host, port });
   const addr = app.server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${shownHost}:${actualPort}`,
+    url: `${opts.tls ? 'https' : 'http'}://${shownHost}:${actualPort}`,
     port: actualPort,
     // Graceful: in-flight requests finish; a stalled client (a download nobody reads) is cut after the grace period.
     close: async () => {

@@ -1,0 +1,169 @@
+// TLS certificates in MinIO's layout, reloaded without a restart:
+//   DIR/public.crt + DIR/private.key      the default certificate (chain in public.crt, leaf first)
+//   DIR/<any name>/public.crt + private.key   more certificates, chosen by the client's SNI name against
+//                                          each certificate's subject alternative names (as MinIO does)
+//   DIR/CAs/*                              trusted roots for connections Cairn makes (KMS)
+// RSA and ECDSA keys both work (node:tls takes either); only TLS 1.2 and 1.3 are offered.
+import { EventEmitter } from 'node:events';
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createSecureContext, type SecureContext, type SecureContextOptions, type Server } from 'node:tls';
+
+export const DEFAULT_CERTS_DIR = join(homedir(), '.cairn', 'certs');
+export const MIN_TLS_VERSION = 'TLSv1.2';
+const CERT_FILE = 'public.crt';
+const KEY_FILE = 'private.key';
+const CAS_DIR = 'CAs';
+/** Editors and `cp` write a file in several steps; one reload after the burst, not one per event. */
+const RELOAD_SETTLE_MS = 200;
+
+interface Certificate {
+  options: SecureContextOptions;
+  context: SecureContext;
+  leaf: X509Certificate;
+}
+
+interface Loaded {
+  main: Certificate;
+  /** SNI certificates (subfolders), matched in folder-name order. */
+  named: Certificate[];
+  /** PEM certificates found under CAs/. */
+  cas: string[];
+}
+
+async function exists(path: string): Promise<boolean> {
+  return readFile(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** true when DIR holds a default certificate, i.e. Cairn should serve HTTPS from it. */
+export async function hasCertificate(dir: string): Promise<boolean> {
+  return exists(join(dir, CERT_FILE));
+}
+
+async function loadPair(dir: string): Promise<Certificate> {
+  const [cert, key] = await Promise.all([readFile(join(dir, CERT_FILE)), readFile(join(dir, KEY_FILE))]);
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(cert);
+  } catch (e) {
+    throw new Error(`${join(dir, CERT_FILE)}: not a PEM certificate (${(e as Error).message})`);
+  }
+  let privateKey: ReturnType<typeof createPrivateKey>;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch (e) {
+    throw new Error(`${join(dir, KEY_FILE)}: not a PEM private key (${(e as Error).message})`);
+  }
+  if (!leaf.checkPrivateKey(privateKey)) {
+    throw new Error(`${join(dir, KEY_FILE)} does not belong to the certificate in ${join(dir, CERT_FILE)}`);
+  }
+  const options: SecureContextOptions = { cert, key, minVersion: MIN_TLS_VERSION };
+  return { options, context: createSecureContext(options), leaf };
+}
+
+async function loadDir(dir: string): Promise<Loaded> {
+  const main = await loadPair(dir);
+  const named: Certificate[] = [];
+  const cas: string[] = [];
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    const sub = join(dir, e.name);
+    if (e.name === CAS_DIR) {
+      for (const f of await readdir(sub, { withFileTypes: true })) {
+        if (f.isFile()) cas.push(await readFile(join(sub, f.name), 'utf8'));
+      }
+    } else if (await exists(join(sub, CERT_FILE))) {
+      named.push(await loadPair(sub));
+    }
+  }
+  return { main, named, cas };
+}
+
+export interface ReloadResult {
+  ok: boolean;
+  error?: Error;
+}
+
+/**
+ * The certificates of one directory, as a TLS server uses them. `attach` wires a server to them; `reload`
+ * re-reads the files (a bad or half-written set is refused and the previous one kept); `watch` reloads
+ * when a file in the directory changes. Emits 'reload' with a ReloadResult after every attempt.
+ */
+export class TlsCertificates extends EventEmitter<{ reload: [ReloadResult] }> {
+  private server?: Server;
+  private watcher?: FSWatcher;
+  private timer?: NodeJS.Timeout;
+
+  private constructor(
+    readonly dir: string,
+    private current: Loaded,
+  ) {
+    super();
+  }
+
+  static async load(dir: string): Promise<TlsCertificates> {
+    return new TlsCertificates(dir, await loadDir(dir));
+  }
+
+  /** Trusted roots from CAs/ (PEM text), for clients Cairn opens (a KMS over HTTPS). */
+  get trustedCAs(): string[] {
+    return this.current.cas;
+  }
+
+  /** The options for https.createServer: the default certificate, TLS >= 1.2 and the SNI choice. */
+  serverOptions(): SecureContextOptions & { SNICallback: (name: string, cb: SniCallback) => void } {
+    return {
+      ...this.current.main.options,
+      SNICallback: (name, cb) => cb(null, this.contextFor(name)),
+    };
+  }
+
+  attach(server: Server): void {
+    this.server = server;
+  }
+
+  private contextFor(servername: string): SecureContext {
+    const named = this.current.named.find((c) => c.leaf.checkHost(servername) !== undefined);
+    return (named ?? this.current.main).context;
+  }
+
+  async reload(): Promise<ReloadResult> {
+    let result: ReloadResult;
+    try {
+      const next = await loadDir(this.dir);
+      this.current = next;
+      // Connections without SNI (clients that dial an IP address) get the server's own context.
+      this.server?.setSecureContext(next.main.options);
+      result = { ok: true };
+    } catch (e) {
+      result = { ok: false, error: e as Error };
+    }
+    this.emit('reload', result);
+    return result;
+  }
+
+  /** Reloads after files under the directory change (renames and symlink swaps included). */
+  watch(): void {
+    if (this.watcher) return;
+    this.watcher = watch(this.dir, { recursive: true, persistent: false }, () => {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.reload(), RELOAD_SETTLE_MS);
+    });
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+}
+
+type SniCallback = (err: Error | null, ctx?: SecureContext) => void;

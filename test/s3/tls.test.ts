@@ -1,0 +1,201 @@
+// HTTPS: `--certs-dir` in MinIO's layout with certificates made here (openssl), real clients trusting the
+// test CA, SNI subfolders (RSA next to the ECDSA default), TLS < 1.2 refused, reload on file change and on
+// SIGHUP (the CLI) without a restart.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Agent } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { connect, type ConnectionOptions, type PeerCertificate } from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { ReloadResult } from '@cairn/server';
+import { ROOT, s3Error, startWithBucket, type TestSetup } from '../helpers/cairn.js';
+import { install, issue, makeCa, type TestCa } from '../helpers/tls.js';
+
+let base: string;
+let ca: TestCa;
+let certs: string;
+let setup: TestSetup;
+
+/** The certificate a TLS handshake with the server presents (or the handshake's error). */
+function handshake(port: number, opts: ConnectionOptions = {}): Promise<PeerCertificate> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, ca: ca.pem, ...opts }, () => {
+      const cert = socket.getPeerCertificate();
+      socket.destroy();
+      resolve(cert);
+    });
+    socket.on('error', reject);
+  });
+}
+
+const keyType = (cert: PeerCertificate): string | undefined =>
+  new X509Certificate(cert.raw).publicKey.asymmetricKeyType;
+
+/** Resolves with the first successful reload reported after the call. */
+function nextGoodReload(): Promise<void> {
+  return new Promise((resolve) => {
+    const onReload = (r: ReloadResult) => {
+      if (!r.ok) return;
+      setup.server.tls!.off('reload', onReload);
+      resolve();
+    };
+    setup.server.tls!.on('reload', onReload);
+  });
+}
+
+beforeAll(async () => {
+  base = await mkdtemp(join(tmpdir(), 'cairn-tls-'));
+  ca = await makeCa(join(base, 'ca'));
+  certs = join(base, 'certs');
+  await install(certs, await issue(ca, ['127.0.0.1', 'localhost'], 'ecdsa'));
+  await install(join(certs, 'rsa-site'), await issue(ca, ['*.rsa.cairn.test'], 'rsa'));
+  setup = await startWithBucket('tls', {
+    certsDir: certs,
+    client: { extra: { requestHandler: { httpsAgent: new Agent({ ca: ca.pem }) } } },
+  });
+});
+
+afterAll(async () => {
+  await setup?.server.close();
+  await rm(base, { recursive: true, force: true });
+});
+
+describe('HTTPS from --certs-dir', () => {
+  it('serves S3 over TLS to the AWS SDK trusting the test CA', async () => {
+    expect(setup.server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    await setup.s3.send(new PutObjectCommand({ Bucket: 'tls', Key: 'k', Body: 'over tls' }));
+    const got = await setup.s3.send(new GetObjectCommand({ Bucket: 'tls', Key: 'k' }));
+    expect(await got.Body!.transformToString()).toBe('over tls');
+  });
+
+  it('is refused by a client that does not trust the CA', async () => {
+    const untrusting = setup.server.client({ extra: { requestHandler: { httpsAgent: new Agent() } } });
+    await expect(untrusting.send(new GetObjectCommand({ Bucket: 'tls', Key: 'k' }))).rejects.toThrow(/certificate/);
+  });
+
+  it('does not answer plain HTTP on the TLS port', async () => {
+    const plain = setup.server.client({ extra: { endpoint: setup.server.url.replace('https:', 'http:') } });
+    await expect(plain.send(new GetObjectCommand({ Bucket: 'tls', Key: 'k' }))).rejects.toThrow();
+  });
+
+  it('picks the certificate by SNI name: ECDSA default, RSA from a subfolder (wildcard)', async () => {
+    const port = setup.server.port;
+    expect(keyType(await handshake(port))).toBe('ec');
+    expect(keyType(await handshake(port, { servername: 'a.rsa.cairn.test' }))).toBe('rsa');
+    expect(keyType(await handshake(port, { servername: 'localhost' }))).toBe('ec');
+  });
+
+  it('refuses TLS 1.0 and 1.1 clients, accepts 1.2 and 1.3', async () => {
+    const port = setup.server.port;
+    // The client would offer old versions (security level 0 lets OpenSSL 3 do so): the server says no.
+    for (const maxVersion of ['TLSv1', 'TLSv1.1'] as const) {
+      const err = await handshake(port, { minVersion: 'TLSv1', maxVersion, ciphers: 'DEFAULT:@SECLEVEL=0' }).then(
+        () => undefined,
+        (e: NodeJS.ErrnoException) => e,
+      );
+      expect(err?.code).toBe('ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION');
+    }
+    for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+      await expect(handshake(port, { minVersion: version, maxVersion: version })).resolves.toBeDefined();
+    }
+  });
+
+  it('reloads changed files without a restart, and keeps the old certificate when the new files are bad', async () => {
+    const port = setup.server.port;
+    const before = (await handshake(port)).fingerprint256;
+    // A key that does not match the certificate: refused, the served certificate stays.
+    const other = await issue(ca, ['127.0.0.1'], 'ecdsa');
+    const refused = new Promise<ReloadResult>((resolve) => setup.server.tls!.once('reload', resolve));
+    await writeFile(join(certs, 'private.key'), other.key);
+    expect((await refused).ok).toBe(false);
+    expect((await handshake(port)).fingerprint256).toBe(before);
+    // The matching certificate arrives: served from the next handshake on.
+    const reloaded = nextGoodReload();
+    await writeFile(join(certs, 'public.crt'), other.cert);
+    await reloaded;
+    const after = await handshake(port);
+    expect(after.fingerprint256).not.toBe(before);
+    expect(after.fingerprint256).toBe(new X509Certificate(other.cert).fingerprint256);
+    // A TLS 1.2 handshake after the reload is still held to TLS >= 1.2.
+    const old = await handshake(port, { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' })
+      .then(() => 'accepted')
+      .catch(() => 'refused');
+    expect(old).toBe('refused');
+  });
+});
+
+describe('cairn server --certs-dir (the command)', () => {
+  const repo = fileURLToPath(new URL('../..', import.meta.url));
+
+  it('refuses to start when an explicit --certs-dir has no certificate', async () => {
+    const empty = join(base, 'empty');
+    const child = spawn(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', 'server/src/cli/main.ts', 'server', '--address', '127.0.0.1:0'].concat(
+        ['--certs-dir', empty, join(base, 'e{1...4}')],
+      ),
+      { cwd: repo, env: { ...process.env, CAIRN_LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const [code] = await once(child, 'exit');
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('no public.crt');
+  });
+
+  it('serves HTTPS and reloads its certificates on SIGHUP', async () => {
+    const dir = join(base, 'cli-certs');
+    await install(dir, await issue(ca, ['127.0.0.1'], 'rsa'));
+    const child = spawn(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', 'server/src/cli/main.ts', 'server', '--address', '127.0.0.1:0'].concat(
+        ['--certs-dir', dir, join(base, 'c{1...4}')],
+      ),
+      {
+        cwd: repo,
+        env: { ...process.env, CAIRN_ROOT_USER: ROOT.accessKey, CAIRN_ROOT_PASSWORD: ROOT.secretKey },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    try {
+      const lines: Record<string, unknown>[] = [];
+      const waiters: [(l: Record<string, unknown>) => boolean, () => void][] = [];
+      createInterface({ input: child.stdout! }).on('line', (text) => {
+        const line = JSON.parse(text) as Record<string, unknown>;
+        lines.push(line);
+        for (const [match, resolve] of waiters) if (match(line)) resolve();
+      });
+      const logged = (match: (l: Record<string, unknown>) => boolean) =>
+        lines.some(match) ? Promise.resolve() : new Promise<void>((r) => waiters.push([match, r]));
+      await logged((l) => typeof l.url === 'string');
+      const url = new URL(lines.find((l) => typeof l.url === 'string')!.url as string);
+      expect(url.protocol).toBe('https:');
+      const port = Number(url.port);
+      expect(keyType(await handshake(port))).toBe('rsa');
+      // No file changed since the start (the watcher has nothing to report): the reload comes from SIGHUP.
+      expect(lines.some((l) => l.msg === 'TLS certificates reloaded')).toBe(false);
+      const reloaded = logged((l) => l.msg === 'TLS certificates reloaded');
+      child.kill('SIGHUP');
+      await reloaded;
+      expect(keyType(await handshake(port))).toBe('rsa');
+      // A client over HTTPS still gets S3 answers (an anonymous request: AccessDenied, not a TLS failure).
+      const anon = setup.server.client({
+        extra: {
+          endpoint: url.origin,
+          requestHandler: { httpsAgent: new Agent({ ca: ca.pem }) },
+          signer: { sign: async (r) => r },
+        },
+      });
+      expect((await s3Error(anon.send(new GetObjectCommand({ Bucket: 'none', Key: 'k' })))).status).toBeDefined();
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+  });
+});

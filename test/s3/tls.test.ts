@@ -12,7 +12,12 @@ import { createInterface } from 'node:readline';
 import { connect, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  DeleteBucketPolicyCommand,
+  GetObjectCommand,
+  PutBucketPolicyCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import type { ReloadResult } from '@cairn/server';
 import { ROOT, s3Error, startWithBucket, type TestSetup } from '../helpers/cairn.js';
 import { install, issue, makeCa, type TestCa } from '../helpers/tls.js';
@@ -72,6 +77,32 @@ describe('HTTPS from --certs-dir', () => {
     await setup.s3.send(new PutObjectCommand({ Bucket: 'tls', Key: 'k', Body: 'over tls' }));
     const got = await setup.s3.send(new GetObjectCommand({ Bucket: 'tls', Key: 'k' }));
     expect(await got.Body!.transformToString()).toBe('over tls');
+  });
+
+  it('tells the policy engine the request came over TLS (aws:SecureTransport)', async () => {
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: '*',
+          Action: 's3:GetObject',
+          Resource: 'arn:aws:s3:::tls/*',
+          Condition: { Bool: { 'aws:SecureTransport': 'true' } },
+        },
+      ],
+    };
+    await setup.s3.send(new PutBucketPolicyCommand({ Bucket: 'tls', Policy: JSON.stringify(policy) }));
+    await setup.s3.send(new PutObjectCommand({ Bucket: 'tls', Key: 'public', Body: 'anyone over tls' }));
+    const anon = setup.server.client({
+      extra: { requestHandler: { httpsAgent: new Agent({ ca: ca.pem }) }, signer: { sign: async (r) => r } },
+    });
+    const got = await anon.send(new GetObjectCommand({ Bucket: 'tls', Key: 'public' }));
+    expect(await got.Body!.transformToString()).toBe('anyone over tls');
+    await setup.s3.send(new DeleteBucketPolicyCommand({ Bucket: 'tls' }));
+    expect((await s3Error(anon.send(new GetObjectCommand({ Bucket: 'tls', Key: 'public' })))).name).toBe(
+      'AccessDenied',
+    );
   });
 
   it('is refused by a client that does not trust the CA', async () => {

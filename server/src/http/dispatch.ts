@@ -2,6 +2,7 @@
 // (which authorizes, then asks for the body: decoded here) -> response (or S3's XML error). app.ts wires it
 // into fastify. This layer decides who a request comes from, never what it may do.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import {
   actualRequestCors,
   handle,
@@ -186,7 +187,7 @@ export async function dispatch(
         openBody,
         log,
         sourceIp: raw.socket.remoteAddress ?? '',
-        secure: false,
+        secure: (raw.socket as TLSSocket).encrypted === true,
         caller: authn.identity ? { accessKey: authn.identity.accessKey, root: authn.identity.root } : undefined,
         endpoint: endpointOf(headers, virtualBucket !== undefined),
       });

@@ -10,6 +10,8 @@
 // - SigV4 streaming chunk signatures (signatures.ts): verifyChunkSignatures.
 // - Storage's whole-file reads and writes, one pool task each (files.ts): readFile, readFileIfChanged, writeFile,
 //   writeFileAtomic.
+// - The sealed package format of encrypted data (aead.ts): aeadSeal, aeadOpen, aeadSealedLength,
+//   aeadPlainLength, preferredCipher.
 // - Known-answer self-test (selftest.ts): runSelfTest.
 //
 // These are what the server, the benchmarks and the self-test use; test/api.test.ts pins the list.
@@ -24,6 +26,7 @@ export * from './src-ts/blocks.js';
 export * from './src-ts/md5.js';
 export * from './src-ts/signatures.js';
 export * from './src-ts/files.js';
+export * from './src-ts/aead.js';
 export * from './src-ts/selftest.js';
 
 /** Version of the native crate (for `cairn --version`). */

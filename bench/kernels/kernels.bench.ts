@@ -10,7 +10,7 @@
 // "MD5, N uploads in one call" hashes the input cut in N pieces, one per upload state, in SIMD lanes (the
 // server gathers concurrent uploads' blocks so); "SigV4 chunk signatures" verifies the input as a signed
 // aws-chunked body of 64 KiB chunks (SHA-256 of each, two at a time, and an HMAC each).
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import {
   checksum,
@@ -32,6 +32,10 @@ import {
   md5State,
   md5Update,
   verifyChunkSignatures,
+  aeadOpen,
+  aeadSeal,
+  aeadSealedLength,
+  type Cipher,
 } from '@cairn/native';
 
 const SIZES = [4 << 10, 1 << 20, 64 << 20];
@@ -116,6 +120,33 @@ function reconstruct(data: number, parity: number, lost: number[]): Kernel {
   const shardsOf = lossy(data, parity, lost);
   return (block) => decodeBlock(shardsOf(block), data, parity, block.length, BLOCK_OUT);
 }
+
+const AEAD_ID = Buffer.from('bucket/key#1');
+const SEALED = new Map<string, Buffer>();
+/** The sealed packages of `plain` (prepared once per cipher and size, for the open rows). */
+function sealedOf(cipher: Cipher, plain: Buffer): Buffer {
+  const k = `${cipher}/${plain.length}`;
+  let s = SEALED.get(k);
+  if (!s) {
+    s = Buffer.alloc(aeadSealedLength(plain.length));
+    aeadSeal(cipher, KEY, AEAD_ID, 0, plain, true, s);
+    SEALED.set(k, s);
+  }
+  return s;
+}
+/** node:crypto's one-shot AEAD over the same bytes (one nonce for the whole input: no packages). */
+const nodeAead =
+  (name: 'aes-256-gcm' | 'chacha20-poly1305'): Kernel =>
+  (b) => {
+    const iv = Buffer.alloc(12);
+    const c =
+      name === 'aes-256-gcm'
+        ? createCipheriv(name, KEY, iv, { authTagLength: 16 })
+        : createCipheriv(name, KEY, iv, { authTagLength: 16 });
+    c.update(b);
+    c.final();
+    return c.getAuthTag();
+  };
 
 interface Row {
   name: string;
@@ -208,6 +239,25 @@ const ROWS: Row[] = [
     kernel: (b) => upload.encodeBlock(b, 12, 4, KEY, OUT),
     alt: ['node:crypto md5 alone', nodeHash('md5')],
   },
+  ...(['AES-256-GCM', 'CHACHA20-POLY1305'] as const).flatMap((cipher): Row[] => {
+    const alt: [string, Kernel] =
+      cipher === 'AES-256-GCM'
+        ? ['node:crypto aes-256-gcm', nodeAead('aes-256-gcm')]
+        : ['node:crypto chacha20-poly1305', nodeAead('chacha20-poly1305')];
+    return [
+      {
+        name: `${cipher} seal (64 KiB packages)`,
+        kernel: (b) => aeadSeal(cipher, KEY, AEAD_ID, 0, b, true, OUT),
+        alt,
+        target: cipher === 'AES-256-GCM' ? '>= 3' : undefined,
+      },
+      {
+        name: `${cipher} open`,
+        kernel: (b) => aeadOpen(cipher, KEY, AEAD_ID, 0, sealedOf(cipher, b), true, OUT),
+        target: cipher === 'AES-256-GCM' ? '>= 3' : undefined,
+      },
+    ];
+  }),
 ];
 
 const uploadAsync = new UploadHasher('CRC32C');

@@ -11,6 +11,7 @@ import { readBlock, UploadHasher } from './blocks.js';
 import type { ChecksumAlgorithm } from './hash.js';
 import { md5State, md5StateDigest, md5Update } from './md5.js';
 import { verifyChunkSignatures } from './signatures.js';
+import { aeadOpen, aeadSeal, aeadSealedLength, type Cipher } from './aead.js';
 
 /** Outcome of one kernel's known-answer test. */
 export interface SelfTestResult {
@@ -38,6 +39,12 @@ const HH_INPUT = Buffer.from(Array.from({ length: 64 }, (_, i) => i));
 const RS_4_2_SHA256 = 'a43e9fb1745e609dcb80d57008e3d3b6c30d94f5de21c94e0943fc762b099839';
 /** Frozen SHA-256 of encodeBlock(blockTestPattern(100_001), 12, 4). */
 const RS_12_4_SHA256 = '37283724e7d7c74240949cfcaac3d2b5ae3030a8e9926a5ff5c683f1ee5b0db3';
+
+/** Frozen SHA-256 of the sealed packages of blockTestPattern(70_000) (key 00..1f, identity "cairn"). */
+const SEALED_SHA256: Record<Cipher, string> = {
+  'AES-256-GCM': '029c57229be4d78b16a82c2746f625388afedc51cc8d17d3e93718ee56bab148',
+  'CHACHA20-POLY1305': 'b7b94e278de27c90a7a02b4fb9f357b0428f0d9f9a7fcd8ae84159c413711157',
+};
 
 function expectHex(what: string, got: Uint8Array | string, want: string): void {
   const g = typeof got === 'string' ? got : hex(got);
@@ -205,6 +212,27 @@ const TESTS: [string, () => void][] = [
       if (!r.block?.equals(block)) throw new Error('readBlock gave wrong bytes');
     },
   ],
+  ...(['AES-256-GCM', 'CHACHA20-POLY1305'] as const).map((cipher): [string, () => void] => [
+    `${cipher} packages`,
+    () => {
+      const plain = blockTestPattern(70_000);
+      const identity = ascii('cairn');
+      const sealed = Buffer.alloc(aeadSealedLength(plain.length));
+      aeadSeal(cipher, HH_KEY, identity, 0, plain, true, sealed);
+      expectHex(`SHA-256 of ${cipher} packages`, checksum('SHA256', sealed), SEALED_SHA256[cipher]);
+      const out = Buffer.alloc(sealed.length);
+      if (!out.subarray(0, aeadOpen(cipher, HH_KEY, identity, 0, sealed, true, out)).equals(plain))
+        throw new Error(`${cipher}: opened packages differ`);
+      sealed[100] ^= 1;
+      let refused = false;
+      try {
+        aeadOpen(cipher, HH_KEY, identity, 0, sealed, true, out);
+      } catch {
+        refused = true;
+      }
+      if (!refused) throw new Error(`${cipher}: a tampered package opened`);
+    },
+  ]),
 ];
 
 /** Runs every kernel's known-answer test; never throws. */

@@ -7,16 +7,17 @@
 //! when none is given: V8 then accounts for the memory, and a reused one avoids page faults); small
 //! results come back as Buffers made without a copy.
 //!
-//! Modules: `erasure` (+ `small_decode`, `erasure_api`), `highway`, `checksum` (+ `md5`), `frames`
-//! (verify/read/heal framed shards), `upload` (the fused upload pass), `chunk_signatures` (+ `sha256x`: SigV4
-//! streaming chunk signatures, several chunks hashed at once), `files` (storage's whole-file reads and writes,
-//! one pool task each: no sync form), `shared` (helpers), `pairs` (the macros that write each kernel's sync
-//! and async forms from one declaration).
+//! Modules: `aead` (the sealed package format of encrypted data), `erasure` (+ `small_decode`,
+//! `erasure_api`), `highway`, `checksum` (+ `md5`), `frames` (verify/read/heal framed shards), `upload` (the
+//! fused upload pass), `chunk_signatures` (+ `sha256x`: SigV4 streaming chunk signatures, several chunks hashed
+//! at once), `files` (storage's whole-file reads and writes, one pool task each: no sync form), `shared`
+//! (helpers), `pairs` (the macros that write each kernel's sync and async forms from one declaration).
 #![deny(clippy::all)]
 
 #[macro_use]
 mod pairs;
 
+mod aead;
 mod checksum;
 mod chunk_signatures;
 mod erasure;

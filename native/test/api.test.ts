@@ -54,6 +54,17 @@ describe('@cairn/native exports', () => {
         'readFileIfChanged',
         'writeFile',
         'writeFileAtomic',
+        // sealed packages of encrypted data (aead.ts)
+        'AEAD_PACKAGE_SIZE',
+        'AEAD_SEALED_PACKAGE',
+        'AEAD_TAG_SIZE',
+        'aeadOpen',
+        'aeadOpenAsync',
+        'aeadPlainLength',
+        'aeadSeal',
+        'aeadSealAsync',
+        'aeadSealedLength',
+        'preferredCipher',
         // start-up (selftest.ts, index.ts)
         'nativeVersion',
         'runSelfTest',

@@ -1,0 +1,89 @@
+// The sealed package format of encrypted object data (src/aead.rs): a stream's plaintext cut into 64 KiB
+// packages, each sealed with AES-256-GCM or ChaCha20-Poly1305 into ciphertext + a 16-byte tag. The
+// package's sequence number is its nonce; the stream identity, the sequence number and a final flag on the
+// last package are its associated data, so reordered, truncated, moved or tampered packages fail to open.
+import { native } from './binding.js';
+
+export type Cipher = 'AES-256-GCM' | 'CHACHA20-POLY1305';
+
+/** Plaintext bytes per package. */
+export const AEAD_PACKAGE_SIZE = 64 * 1024;
+/** Bytes of the tag after each package's ciphertext. */
+export const AEAD_TAG_SIZE = 16;
+/** Bytes of a full sealed package. */
+export const AEAD_SEALED_PACKAGE = AEAD_PACKAGE_SIZE + AEAD_TAG_SIZE;
+
+/** Sealed length of a stream of `plain` plaintext bytes (an empty stream is one empty package). */
+export function aeadSealedLength(plain: number): number {
+  return native.aeadSealedLength(plain);
+}
+
+/** Plaintext length of a sealed stream of `sealed` bytes, or -1 when no plaintext length seals to it. */
+export function aeadPlainLength(sealed: number): number {
+  return native.aeadPlainLength(sealed);
+}
+
+/** The cipher to use on this CPU: AES-256-GCM with AES instructions, ChaCha20-Poly1305 without. */
+export function preferredCipher(): Cipher {
+  return native.aesHardware() ? 'AES-256-GCM' : 'CHACHA20-POLY1305';
+}
+
+/**
+ * Seals `plain` as packages `firstSeq, firstSeq + 1, ...` of a stream (key: 32 bytes; identity: at most 64
+ * bytes) into `out`; returns the bytes written. Unless `last`, `plain` must be whole packages; with `last`
+ * its final package carries the final flag. Sync form, for small inputs.
+ */
+export function aeadSeal(
+  cipher: Cipher,
+  key: Uint8Array,
+  identity: Uint8Array,
+  firstSeq: number,
+  plain: Uint8Array,
+  last: boolean,
+  out: Buffer,
+): number {
+  return native.aeadSeal(cipher, key, identity, firstSeq, plain, last, out);
+}
+
+/** `aeadSeal` on the libuv thread pool. */
+export function aeadSealAsync(
+  cipher: Cipher,
+  key: Buffer,
+  identity: Buffer,
+  firstSeq: number,
+  plain: Buffer,
+  last: boolean,
+  out: Buffer,
+): Promise<number> {
+  return native.aeadSealAsync(cipher, key, identity, firstSeq, plain, last, out);
+}
+
+/**
+ * Opens sealed packages `firstSeq, ...` (all full but perhaps the last) into `out`; returns the plaintext
+ * bytes written. `endsStream`: the last package given is the stream's final one. Throws when a package
+ * does not authenticate. Sync form, for small inputs.
+ */
+export function aeadOpen(
+  cipher: Cipher,
+  key: Uint8Array,
+  identity: Uint8Array,
+  firstSeq: number,
+  sealed: Uint8Array,
+  endsStream: boolean,
+  out: Buffer,
+): number {
+  return native.aeadOpen(cipher, key, identity, firstSeq, sealed, endsStream, out);
+}
+
+/** `aeadOpen` on the libuv thread pool. */
+export function aeadOpenAsync(
+  cipher: Cipher,
+  key: Buffer,
+  identity: Buffer,
+  firstSeq: number,
+  sealed: Buffer,
+  endsStream: boolean,
+  out: Buffer,
+): Promise<number> {
+  return native.aeadOpenAsync(cipher, key, identity, firstSeq, sealed, endsStream, out);
+}

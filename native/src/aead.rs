@@ -1,0 +1,244 @@
+//! The package format of encrypted object data: the plaintext of one stream (an object, or one part of a
+//! multipart object) is cut into packages of `PACKAGE_SIZE` bytes (the last may be shorter; an empty
+//! stream is one empty package), and each is sealed with an AEAD (AES-256-GCM, or ChaCha20-Poly1305 on
+//! CPUs without AES instructions) into the package's ciphertext followed by its 16-byte tag.
+//!
+//! Every stream has its own key (the caller draws or derives it). The package's sequence number is the
+//! nonce, and the associated data binds the stream's identity (caller-given bytes: object id, part
+//! number), the sequence number and a final flag on the last package. So a package moved to another
+//! position, another part or another object fails to open, and a stream cut after a package boundary is
+//! refused because its last package does not carry the final flag.
+use aes_gcm::aead::{AeadInPlace, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
+use chacha20poly1305::ChaCha20Poly1305;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+/// Plaintext bytes per package.
+pub const PACKAGE_SIZE: usize = 64 * 1024;
+/// Bytes of the authentication tag after each package's ciphertext.
+pub const TAG_SIZE: usize = 16;
+/// Bytes of a full sealed package.
+pub const SEALED_PACKAGE: usize = PACKAGE_SIZE + TAG_SIZE;
+const KEY_SIZE: usize = 32;
+/// Longest stream identity accepted (it is part of every package's associated data).
+const MAX_IDENTITY: usize = 64;
+
+/// The AEAD of a stream.
+#[napi(string_enum)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Cipher {
+    #[napi(value = "AES-256-GCM")]
+    Aes256Gcm,
+    #[napi(value = "CHACHA20-POLY1305")]
+    ChaCha20Poly1305,
+}
+
+enum Engine {
+    Aes(Box<Aes256Gcm>),
+    ChaCha(Box<ChaCha20Poly1305>),
+}
+
+impl Engine {
+    fn new(cipher: Cipher, key: &[u8]) -> Result<Engine> {
+        if key.len() != KEY_SIZE {
+            return Err(Error::from_reason(format!("an AEAD key has {KEY_SIZE} bytes, not {}", key.len())));
+        }
+        Ok(match cipher {
+            Cipher::Aes256Gcm => Engine::Aes(Box::new(Aes256Gcm::new_from_slice(key).expect("32-byte key"))),
+            Cipher::ChaCha20Poly1305 => {
+                Engine::ChaCha(Box::new(ChaCha20Poly1305::new_from_slice(key).expect("32-byte key")))
+            }
+        })
+    }
+
+    fn seal(&self, nonce: &Nonce<aes_gcm::aead::consts::U12>, aad: &[u8], buf: &mut [u8]) -> Tag {
+        match self {
+            Engine::Aes(c) => c.encrypt_in_place_detached(nonce, aad, buf),
+            Engine::ChaCha(c) => c.encrypt_in_place_detached(nonce, aad, buf),
+        }
+        .expect("package sizes are far below the AEAD limits")
+    }
+
+    fn open(&self, nonce: &Nonce<aes_gcm::aead::consts::U12>, aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
+        let tag = Tag::from_slice(tag);
+        match self {
+            Engine::Aes(c) => c.decrypt_in_place_detached(nonce, aad, buf, tag),
+            Engine::ChaCha(c) => c.decrypt_in_place_detached(nonce, aad, buf, tag),
+        }
+        .is_ok()
+    }
+}
+
+/// Number of packages of a stream of `plain` bytes (an empty stream has one, empty).
+pub fn package_count(plain: u64) -> u64 {
+    plain.div_ceil(PACKAGE_SIZE as u64).max(1)
+}
+
+/// Sealed length of a stream of `plain` plaintext bytes.
+pub fn sealed_length(plain: u64) -> u64 {
+    plain + package_count(plain) * TAG_SIZE as u64
+}
+
+/// Plaintext length of a sealed stream of `sealed` bytes; None when no plaintext length seals to it.
+pub fn plain_length(sealed: u64) -> Option<u64> {
+    let packages = sealed.div_ceil(SEALED_PACKAGE as u64).max(1);
+    let plain = sealed.checked_sub(packages * TAG_SIZE as u64)?;
+    (sealed_length(plain) == sealed).then_some(plain)
+}
+
+struct Packages<'a> {
+    engine: Engine,
+    identity: &'a [u8],
+    aad: [u8; MAX_IDENTITY + 9],
+}
+
+impl<'a> Packages<'a> {
+    fn new(cipher: Cipher, key: &[u8], identity: &'a [u8]) -> Result<Self> {
+        if identity.len() > MAX_IDENTITY {
+            return Err(Error::from_reason(format!("a stream identity has at most {MAX_IDENTITY} bytes")));
+        }
+        let mut aad = [0u8; MAX_IDENTITY + 9];
+        aad[..identity.len()].copy_from_slice(identity);
+        Ok(Packages { engine: Engine::new(cipher, key)?, identity, aad })
+    }
+
+    /// Nonce and associated data of package `seq`: identity || seq (u64 BE) || final (1 byte).
+    fn frame(&mut self, seq: u64, last: bool) -> (Nonce<aes_gcm::aead::consts::U12>, usize) {
+        let mut nonce = [0u8; 12];
+        nonce[4..].copy_from_slice(&seq.to_be_bytes());
+        let n = self.identity.len();
+        self.aad[n..n + 8].copy_from_slice(&seq.to_be_bytes());
+        self.aad[n + 8] = last as u8;
+        (*Nonce::from_slice(&nonce), n + 9)
+    }
+}
+
+/// Seals `plain` as packages `first_seq, first_seq + 1, ...` into `out`; returns the bytes written.
+/// Unless `last` is set, `plain` must be whole packages; with `last`, its final package (short, or empty
+/// when `plain` is empty) carries the final flag.
+pub fn seal(
+    cipher: Cipher,
+    key: &[u8],
+    identity: &[u8],
+    first_seq: u64,
+    plain: &[u8],
+    last: bool,
+    out: &mut [u8],
+) -> Result<usize> {
+    if !last && !plain.len().is_multiple_of(PACKAGE_SIZE) {
+        return Err(Error::from_reason("only the last seal of a stream may end in a short package"));
+    }
+    let count = if last { package_count(plain.len() as u64) as usize } else { plain.len() / PACKAGE_SIZE };
+    let need = plain.len() + count * TAG_SIZE;
+    if out.len() < need {
+        return Err(Error::from_reason(format!("out has {} bytes, {need} needed", out.len())));
+    }
+    let mut p = Packages::new(cipher, key, identity)?;
+    for i in 0..count {
+        let from = i * PACKAGE_SIZE;
+        let len = (plain.len() - from).min(PACKAGE_SIZE);
+        let at = i * SEALED_PACKAGE;
+        let is_last = last && i + 1 == count;
+        let (nonce, aad_len) = p.frame(first_seq + i as u64, is_last);
+        let (body, rest) = out[at..].split_at_mut(len);
+        body.copy_from_slice(&plain[from..from + len]);
+        let tag = p.engine.seal(&nonce, &p.aad[..aad_len], body);
+        rest[..TAG_SIZE].copy_from_slice(&tag);
+    }
+    Ok(need)
+}
+
+/// Opens `sealed` (packages `first_seq, ...`, all full but perhaps the last) into `out`; returns the
+/// plaintext bytes written. `ends_stream`: the last package given must be the stream's final one (and
+/// the others must not be). Fails, writing nothing usable, when any package does not authenticate.
+pub fn open(
+    cipher: Cipher,
+    key: &[u8],
+    identity: &[u8],
+    first_seq: u64,
+    sealed: &[u8],
+    ends_stream: bool,
+    out: &mut [u8],
+) -> Result<usize> {
+    let count = sealed.len().div_ceil(SEALED_PACKAGE);
+    let tail = sealed.len() - count.saturating_sub(1) * SEALED_PACKAGE;
+    if count == 0 || tail < TAG_SIZE || (!ends_stream && tail != SEALED_PACKAGE) {
+        return Err(Error::from_reason("sealed data is not whole packages"));
+    }
+    let plain = sealed.len() - count * TAG_SIZE;
+    if out.len() < plain {
+        return Err(Error::from_reason(format!("out has {} bytes, {plain} needed", out.len())));
+    }
+    let mut p = Packages::new(cipher, key, identity)?;
+    for i in 0..count {
+        let at = i * SEALED_PACKAGE;
+        let len = (sealed.len() - at).min(SEALED_PACKAGE) - TAG_SIZE;
+        let (nonce, aad_len) = p.frame(first_seq + i as u64, ends_stream && i + 1 == count);
+        let body = &mut out[i * PACKAGE_SIZE..i * PACKAGE_SIZE + len];
+        body.copy_from_slice(&sealed[at..at + len]);
+        if !p.engine.open(&nonce, &p.aad[..aad_len], body, &sealed[at + len..at + len + TAG_SIZE]) {
+            body.fill(0);
+            return Err(Error::new(
+                Status::GenericFailure,
+                format!("package {} failed authentication", first_seq + i as u64),
+            ));
+        }
+    }
+    Ok(plain)
+}
+
+/// Sealed length of a stream of `plain` plaintext bytes (`plain` + 16 bytes per 64 KiB package).
+#[napi]
+pub fn aead_sealed_length(plain: f64) -> f64 {
+    sealed_length(plain as u64) as f64
+}
+
+/// Plaintext length of a sealed stream of `sealed` bytes, or -1 when none seals to that length.
+#[napi]
+pub fn aead_plain_length(sealed: f64) -> f64 {
+    plain_length(sealed as u64).map_or(-1.0, |n| n as f64)
+}
+
+/// Whether this CPU has the AES and carry-less multiply instructions that make AES-256-GCM fast.
+#[napi]
+pub fn aes_hardware() -> bool {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    {
+        std::is_x86_feature_detected!("aes") && std::is_x86_feature_detected!("pclmulqdq")
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        std::arch::is_aarch64_feature_detected!("aes") && std::arch::is_aarch64_feature_detected!("pmull")
+    }
+    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        false
+    }
+}
+
+sync_and_async! {
+    /// Seals `plain` as packages from `firstSeq` into `out` (see `seal`); returns the bytes written.
+    fn aead_seal / aead_seal_async via AeadSealTask (
+        cipher: Cipher, key: &[u8] | Buffer, identity: &[u8] | Buffer, first_seq: u32,
+        plain: &[u8] | Buffer, last: bool, out: BufferSlice | Buffer,
+    ) -> u32 {
+        let cipher: Cipher = cipher;
+        let seq: u64 = first_seq as u64;
+        let last: bool = last;
+        run seal(cipher, key, identity, seq, plain, last, out)? as u32
+    }
+}
+
+sync_and_async! {
+    /// Opens sealed packages from `firstSeq` into `out` (see `open`); returns the plaintext bytes written.
+    fn aead_open / aead_open_async via AeadOpenTask (
+        cipher: Cipher, key: &[u8] | Buffer, identity: &[u8] | Buffer, first_seq: u32,
+        sealed: &[u8] | Buffer, ends_stream: bool, out: BufferSlice | Buffer,
+    ) -> u32 {
+        let cipher: Cipher = cipher;
+        let seq: u64 = first_seq as u64;
+        let ends: bool = ends_stream;
+        run open(cipher, key, identity, seq, sealed, ends, out)? as u32
+    }
+}

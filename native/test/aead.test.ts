@@ -1,0 +1,122 @@
+// The sealed package format (aead.ts): agrees with node:crypto's AES-256-GCM and ChaCha20-Poly1305 package
+// by package; tampered, reordered, truncated and swapped packages fail; ranges of packages open alone.
+import { createCipheriv } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import {
+  AEAD_PACKAGE_SIZE as P,
+  AEAD_SEALED_PACKAGE as SP,
+  aeadOpen,
+  aeadOpenAsync,
+  aeadPlainLength,
+  aeadSeal,
+  aeadSealAsync,
+  aeadSealedLength,
+  type Cipher,
+} from '../index.js';
+
+const KEY = Buffer.alloc(32, 0x5a);
+const ID = Buffer.from('bucket/key#1');
+const CIPHERS: Cipher[] = ['AES-256-GCM', 'CHACHA20-POLY1305'];
+const NODE_NAME: Record<Cipher, 'aes-256-gcm' | 'chacha20-poly1305'> = {
+  'AES-256-GCM': 'aes-256-gcm',
+  'CHACHA20-POLY1305': 'chacha20-poly1305',
+};
+
+const pattern = (n: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + 3) & 0xff));
+
+function seal(cipher: Cipher, plain: Buffer, identity = ID): Buffer {
+  const out = Buffer.alloc(aeadSealedLength(plain.length));
+  expect(aeadSeal(cipher, KEY, identity, 0, plain, true, out)).toBe(out.length);
+  return out;
+}
+
+function open(cipher: Cipher, sealed: Buffer, opts: { seq?: number; ends?: boolean; identity?: Buffer } = {}): Buffer {
+  const out = Buffer.alloc(sealed.length);
+  return out.subarray(0, aeadOpen(cipher, KEY, opts.identity ?? ID, opts.seq ?? 0, sealed, opts.ends ?? true, out));
+}
+
+describe.each(CIPHERS)('%s packages', (cipher) => {
+  it('match node:crypto: nonce = sequence number, AAD = identity || seq || final flag', () => {
+    const plain = pattern(P + 100);
+    const sealed = seal(cipher, plain);
+    for (const [seq, from, to, last] of [
+      [0, 0, P, 0],
+      [1, P, P + 100, 1],
+    ]) {
+      const nonce = Buffer.alloc(12);
+      nonce.writeBigUInt64BE(BigInt(seq), 4);
+      const aad = Buffer.concat([ID, Buffer.alloc(8), Buffer.from([last])]);
+      aad.writeBigUInt64BE(BigInt(seq), ID.length);
+      const name = NODE_NAME[cipher];
+      const c =
+        name === 'aes-256-gcm'
+          ? createCipheriv(name, KEY, nonce, { authTagLength: 16 })
+          : createCipheriv(name, KEY, nonce, { authTagLength: 16 });
+      c.setAAD(aad);
+      const expected = Buffer.concat([c.update(plain.subarray(from, to)), c.final(), c.getAuthTag()]);
+      expect(sealed.subarray(seq * SP, seq * SP + expected.length).equals(expected)).toBe(true);
+    }
+  });
+
+  it('round-trips every length around package edges, sync and async', async () => {
+    for (const n of [0, 1, P - 1, P, P + 1, 3 * P + 17]) {
+      const plain = pattern(n);
+      const sealed = seal(cipher, plain);
+      expect(sealed.length).toBe(n + 16 * Math.max(1, Math.ceil(n / P)));
+      expect(aeadPlainLength(sealed.length)).toBe(n);
+      expect(open(cipher, sealed).equals(plain)).toBe(true);
+      const asyncSealed = Buffer.alloc(sealed.length);
+      await aeadSealAsync(cipher, KEY, ID, 0, plain, true, asyncSealed);
+      expect(asyncSealed.equals(sealed)).toBe(true);
+      const out = Buffer.alloc(sealed.length);
+      expect(out.subarray(0, await aeadOpenAsync(cipher, KEY, ID, 0, sealed, true, out)).equals(plain)).toBe(true);
+    }
+    expect(aeadPlainLength(SP + 5)).toBe(-1);
+  });
+
+  it('opens a range of packages on its own (what a ranged GET reads)', () => {
+    const plain = pattern(4 * P + 9);
+    const sealed = seal(cipher, plain);
+    expect(open(cipher, sealed.subarray(SP, 3 * SP), { seq: 1, ends: false }).equals(plain.subarray(P, 3 * P))).toBe(
+      true,
+    );
+    expect(open(cipher, sealed.subarray(4 * SP), { seq: 4 }).equals(plain.subarray(4 * P))).toBe(true);
+  });
+
+  it('refuses tampered, reordered, truncated, moved and swapped packages', () => {
+    const plain = pattern(3 * P + 10);
+    const sealed = seal(cipher, plain);
+    const flipped = Buffer.from(sealed);
+    flipped[2 * SP + 5] ^= 0x80;
+    const tagFlipped = Buffer.from(sealed);
+    tagFlipped[SP - 1] ^= 1;
+    const reordered = Buffer.concat([sealed.subarray(SP, 2 * SP), sealed.subarray(0, SP), sealed.subarray(2 * SP)]);
+    const other = seal(cipher, pattern(3 * P + 10).reverse(), Buffer.from('bucket/other#1'));
+    const swapped = Buffer.concat([sealed.subarray(0, SP), other.subarray(SP, 2 * SP), sealed.subarray(2 * SP)]);
+    const bad: [string, () => Buffer][] = [
+      ['a flipped ciphertext bit', () => open(cipher, flipped)],
+      ['a flipped tag bit', () => open(cipher, tagFlipped)],
+      ['two packages swapped', () => open(cipher, reordered)],
+      ['cut after whole packages', () => open(cipher, sealed.subarray(0, 3 * SP))],
+      ['cut inside the last package', () => open(cipher, sealed.subarray(0, sealed.length - 1))],
+      ['a package read at another position', () => open(cipher, sealed.subarray(0, SP), { seq: 2, ends: false })],
+      ['the stream under another identity', () => open(cipher, sealed, { identity: Buffer.from('bucket/key#2') })],
+      ['a package of another object', () => open(cipher, swapped)],
+      ['the final package as a middle one', () => open(cipher, sealed.subarray(3 * SP), { seq: 3, ends: false })],
+    ];
+    for (const [what, attempt] of bad) expect(attempt, what).toThrow(/authentication|whole packages/);
+    expect(() => {
+      const out = Buffer.alloc(sealed.length);
+      aeadOpen(cipher === 'AES-256-GCM' ? 'CHACHA20-POLY1305' : 'AES-256-GCM', KEY, ID, 0, sealed, true, out);
+    }).toThrow(/authentication/);
+    expect(open(cipher, sealed).equals(plain)).toBe(true);
+  });
+
+  it('refuses bad arguments', () => {
+    const out = Buffer.alloc(2 * SP);
+    expect(() => aeadSeal(cipher, Buffer.alloc(16), ID, 0, pattern(10), true, out)).toThrow(/32 bytes/);
+    expect(() => aeadSeal(cipher, KEY, ID, 0, pattern(10), false, out)).toThrow(/short package/);
+    expect(() => aeadSeal(cipher, KEY, Buffer.alloc(65), 0, pattern(10), true, out)).toThrow(/identity/);
+    expect(() => aeadSeal(cipher, KEY, ID, 0, pattern(P + 1), true, Buffer.alloc(P))).toThrow(/needed/);
+  });
+});

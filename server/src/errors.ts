@@ -14,6 +14,10 @@ export const S3_ERRORS = {
   InternalError: [500, 'We encountered an internal error. Please try again.'],
   InvalidArgument: [400, 'Invalid Argument'],
   InvalidBucketName: [400, 'The specified bucket is not valid.'],
+  InvalidEncryptionAlgorithmError: [
+    400,
+    'The encryption request you specified is not valid. The valid value is AES256.',
+  ],
   InvalidDigest: [400, 'The Content-MD5 or checksum value that you specified is not valid.'],
   InvalidPart: [
     400,
@@ -60,6 +64,8 @@ export const S3_ERRORS = {
   ],
   ServiceUnavailable: [503, 'Service is unable to handle request.'],
   SlowDown: [503, 'Please reduce your request rate.'],
+  // MinIO's code for encrypted data that fails authentication (MinIO answers 206; a failed read is a 500).
+  XMinioObjectTampered: [500, 'The requested object was modified and may be compromised.'],
   XMinioStorageFull: [
     507,
     'Storage backend has reached its minimum free drive threshold. Please delete a few objects to proceed.',

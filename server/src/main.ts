@@ -31,6 +31,8 @@ export interface ServerOptions {
    * the files are watched and reloaded in place. Plain HTTP when absent.
    */
   certsDir?: string;
+  /** Accept SSE-C keys over plain HTTP from loopback clients (tests; CAIRN_SSE_C_LOOPBACK_HTTP=on). */
+  sseCOverLoopbackHttp?: boolean;
 }
 
 export interface CairnServer extends RunningServer {
@@ -88,6 +90,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       ready: () => ready,
       shutdownGraceMs: opts.shutdownGraceMs,
       tls,
+      sse: { sseCOverLoopbackHttp: opts.sseCOverLoopbackHttp },
     });
     tls?.watch();
   } catch (e) {

@@ -8,6 +8,7 @@ import { newObjectAcl, withObjectAcl } from './acl.js';
 import { authorize, checkExpectedOwner } from './authorize.js';
 import { checkConditions, quoteEtag } from './object-headers.js';
 import { refuseDeleteMarker } from './object-read.js';
+import { refuseEncryptedSource } from './sse/index.js';
 import { writePrecondition } from './object-put.js';
 import {
   MAX_SINGLE_PUT,
@@ -55,6 +56,7 @@ async function openSource(ctx: ApiContext, req: S3Request, src: ObjectRef): Prom
     );
   }
   refuseDeleteMarker(opened.info, src.versionId);
+  refuseEncryptedSource(opened.info, 'Copying');
   checkConditions(req.headers, opened.info, 'x-amz-copy-source-');
   return opened;
 }

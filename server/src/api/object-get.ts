@@ -4,6 +4,7 @@ import { S3Error, isS3Error } from '../errors.js';
 import { asHeaderBytes, checkConditions, httpDate, objectHeaders, parseRange, quoteEtag } from './object-headers.js';
 import type { ObjectInfo } from '../storage/object-layer.js';
 import { partRange, refuseDeleteMarker } from './object-read.js';
+import { encryptionHeaders, keysForRead, readDecrypted } from './sse/index.js';
 import { emptyResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 
 const OVERRIDES: Record<string, string> = {
@@ -96,7 +97,10 @@ export async function getOrHeadObject(
   // One metadata read decides headers, conditions and range, and the bytes read are that same version's.
   const object = await ctx.storage.openObject(bucket, key, { versionId }).catch(markNoSuchKey);
   const { info } = object;
+  // SSE-C: the request's key must open this version's data key (before any condition is answered).
+  const keys = info.deleteMarker ? undefined : keysForRead(req, ctx.sse ?? {}, info);
   const { headers, range, notModified } = planAnswer(req, info, versionId, partNumber);
+  Object.assign(headers, encryptionHeaders(info.encryption));
   if (notModified) return notModified;
   // partNumber=1 of an object not made by multipart: GET answers 206 with a Content-Range, HEAD 200.
   const partial = range !== undefined && (!head || partNumber === undefined || (info.parts?.length ?? 0) > 0);
@@ -108,5 +112,6 @@ export async function getOrHeadObject(
   }
   const status = partial ? 206 : 200;
   if (head) return emptyResponse(status, headers);
-  return { status, headers, body: await object.read(range) };
+  const body = keys ? await readDecrypted(object.read, info, keys, range) : await object.read(range);
+  return { status, headers, body };
 }

@@ -14,6 +14,7 @@ import {
   taggingHeader,
   userMetadata,
 } from './put-input.js';
+import { encryptionHeaders, requestCustomerKey, sealForPut } from './sse/index.js';
 import { emptyResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 
 /**
@@ -61,7 +62,7 @@ export async function putObject(ctx: ApiContext, req: S3Request, bucket: string,
       ProposedSize: String(req.size),
       MaxSizeAllowed: String(MAX_SINGLE_PUT),
     });
-  const opts: PutOptions = {
+  const plain: PutOptions = {
     size: req.size,
     contentHeaders: contentHeaders(req.headers),
     userMetadata: withObjectAcl(userMetadata(req.headers), await newObjectAcl(ctx, req, bucket)),
@@ -70,6 +71,8 @@ export async function putObject(ctx: ApiContext, req: S3Request, bucket: string,
     precondition: writePrecondition(req.headers),
     ...integrity(req.headers, req.trailers),
   };
-  const info = await ctx.storage.putObject(bucket, key, req.body, opts);
-  return emptyResponse(200, writeResultHeaders(info));
+  const ckey = requestCustomerKey(req, ctx.sse ?? {});
+  const { body, opts } = ckey ? sealForPut(req.body, plain, ckey) : { body: req.body, opts: plain };
+  const info = await ctx.storage.putObject(bucket, key, body, opts);
+  return emptyResponse(200, { ...writeResultHeaders(info), ...encryptionHeaders(info.encryption) });
 }

@@ -14,16 +14,12 @@ import {
 import { S3Error } from '../errors.js';
 import type { ObjectInfo } from '../storage/object-layer.js';
 import { openReadable, readableVersion } from './object-read.js';
+import { keysForRead, readDecrypted } from './sse/index.js';
+import type { StreamKeys } from './sse/packages.js';
 import type { ApiContext, S3Request, S3Response } from './types.js';
 
 /** The SQL may be 256 KB; XML escaping can grow it up to 6 bytes a character (`&quot;`), plus the envelope. */
 export const MAX_SELECT_BODY = 6 * 256 * 1024 + 16 * 1024;
-
-const SSE_C_HEADERS = [
-  'x-amz-server-side-encryption-customer-algorithm',
-  'x-amz-server-side-encryption-customer-key',
-  'x-amz-server-side-encryption-customer-key-md5',
-];
 
 /** An engine error (SQL, request, plan, CSV header) as the S3 error the HTTP edge answers with. */
 function toS3(e: unknown): unknown {
@@ -70,14 +66,16 @@ async function collect(body: AsyncIterable<Buffer>, length: number): Promise<Uin
  * The object as the engine reads it. Every read names the version the query started on and checks its ETag,
  * so an overwrite while the query runs fails the query instead of mixing two objects' bytes.
  */
-export function objectSource(ctx: ApiContext, info: ObjectInfo): ByteSource {
+export function objectSource(ctx: ApiContext, info: ObjectInfo, keys?: StreamKeys): ByteSource {
   const versionId = info.versionId && info.versionId !== 'null' ? info.versionId : undefined;
   const open = async (start: number, end: number) => {
     const whole = start === 0 && end === info.size;
     const opened = await openReadable(ctx, info.bucket, info.key, versionId);
     if (opened.info.etag !== info.etag)
       throw new S3Error('PreconditionFailed', 'The object changed while the query was running.');
-    return opened.read(whole ? undefined : { start, end: end - 1 });
+    const range = whole ? undefined : { start, end: end - 1 };
+    // SSE-C: the packages covering the range are read and opened (Parquet footers and column chunks alike).
+    return keys ? readDecrypted(opened.read, opened.info, keys, range) : opened.read(range);
   };
   const clamp = (start: number, end: number): [number, number] => [
     Math.max(0, start),
@@ -110,9 +108,6 @@ export async function selectObjectContent(
   bucket: string,
   key: string,
 ): Promise<S3Response> {
-  // SSE-C objects arrive with the encryption work; until then the headers are refused, never ignored.
-  if (SSE_C_HEADERS.some((h) => req.headers[h] !== undefined))
-    throw new S3Error('NotImplemented', 'Server-side encryption with customer-provided keys is not implemented.');
   if (req.headers.range !== undefined)
     throw new S3Error('UnsupportedRangeHeader', 'Range header is not supported for this operation.', {}, 400);
 
@@ -141,12 +136,13 @@ export async function selectObjectContent(
   );
 
   const info = await readableVersion(ctx, bucket, key, undefined);
+  const keys = keysForRead(req, ctx.sse ?? {}, info);
 
   // The engine stops its scan when the signal fires: the socket closed before the stream ended.
   const abort = new AbortController();
   let frames: AsyncIterable<Uint8Array>;
   try {
-    frames = await runSelect(request, objectSource(ctx, info), { signal: abort.signal });
+    frames = await runSelect(request, objectSource(ctx, info, keys), { signal: abort.signal });
   } catch (e) {
     throw toS3(e);
   }

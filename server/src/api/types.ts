@@ -1,5 +1,6 @@
 // What the HTTP layer hands to an API handler and what it gets back. Handlers know nothing of fastify or
 // signatures: the body they get is already decoded (aws-chunked framing removed) and authenticated.
+import type { SseSettings } from './sse/index.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { ObjectLayer } from '../storage/object-layer.js';
@@ -20,6 +21,8 @@ export interface ApiContext {
   /** The configured users' canonical ids and display names (ACL owners and grantees); see acl.ts for the default. */
   accounts?: Accounts;
   now(): number;
+  /** Server-side encryption settings (api/sse). */
+  sse?: SseSettings;
 }
 
 export interface Accounts {

@@ -13,6 +13,8 @@ interface Refusal {
   what: string;
   /** Values that ask for nothing (an explicit "off") are accepted. */
   harmless?: (value: string) => boolean;
+  /** Operations that honour the header (their handlers read it), so it is not refused for them. */
+  honouredBy?: ReadonlySet<Operation['name']>;
 }
 
 const isFalse = (v: string): boolean => v.trim().toLowerCase() === 'false';
@@ -34,7 +36,15 @@ const HEADERS: Record<string, Refusal> = {
 
 /** Header name prefixes. */
 const PREFIXES: [prefix: string, refusal: Refusal][] = [
-  // SSE-S3, SSE-KMS (key id, context, bucket key) and SSE-C, for the object and for a copy's source.
+  // SSE-C (api/sse): single PUTs and the reads of their objects; multipart uploads and copies not yet.
+  [
+    'x-amz-server-side-encryption-customer-',
+    {
+      what: 'Server-side encryption with customer keys (SSE-C) for this operation',
+      honouredBy: new Set(['PutObject', 'GetObject', 'HeadObject', 'SelectObjectContent']),
+    },
+  ],
+  // SSE-S3 and SSE-KMS (key id, context, bucket key).
   ['x-amz-server-side-encryption', { what: 'Server-side encryption' }],
   ['x-amz-copy-source-server-side-encryption', { what: 'Server-side encryption (SSE-C) of the copy source' }],
   // MinIO's own extensions (force delete, force create, replication, extraction, ...).
@@ -54,6 +64,7 @@ export function refuseUnimplemented(op: Operation, headers: IncomingHttpHeaders)
     if (!refusal) continue;
     const values = Array.isArray(value) ? value : [value];
     if (refusal.harmless && values.every(refusal.harmless)) continue;
+    if (refusal.honouredBy?.has(op.name)) continue;
     throw new S3Error('NotImplemented', `${refusal.what} is not implemented: ${name} cannot be honoured.`, {
       Header: name,
     });

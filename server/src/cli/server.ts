@@ -16,6 +16,8 @@ export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--certs-
 
 Environment: CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD (root credentials), CAIRN_USERS="ak:sk,..." or
 CAIRN_USERS_FILE (extra static users), CAIRN_LOG_LEVEL (default info).
+CAIRN_SSE_C_LOOPBACK_HTTP=on accepts SSE-C keys over plain HTTP from loopback clients (for tests; S3
+requires TLS for SSE-C, and so does Cairn otherwise).
 Tuning (defaults measured with bench/load): CAIRN_READ_BATCH_BLOCKS (blocks per shard read on GET, 4),
 CAIRN_READ_AHEAD_BATCHES (batches read ahead of the one being sent, 1), CAIRN_BUFFER_POOL_MB (free
 read/write buffers kept for reuse when idle, 32; up to 8 times that while busy), CAIRN_READ_CACHE_MB
@@ -92,7 +94,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
   // An explicit --certs-dir must hold a certificate (startServer refuses otherwise); the default one is
   // used when it has one, as MinIO does.
   const certsDir = args.certsDir ?? ((await hasCertificate(DEFAULT_CERTS_DIR)) ? DEFAULT_CERTS_DIR : undefined);
-  const server = await startServer({ ...args, certsDir, storage: tuning, logger, warn: loud });
+  const sseCOverLoopbackHttp = process.env.CAIRN_SSE_C_LOOPBACK_HTTP === 'on';
+  const server = await startServer({ ...args, certsDir, sseCOverLoopbackHttp, storage: tuning, logger, warn: loud });
   if (server.tls) process.on('SIGHUP', () => void server.tls?.reload());
   logger.info(
     { url: server.url, accessKey: server.credentials.root.accessKey, drives: args.drives },

@@ -9,6 +9,7 @@ import { credentialStore, type CredentialConfig } from './auth/credentials.js';
 import { buildApp } from './app.js';
 import type { HttpContext } from './dispatch.js';
 import type { TlsCertificates } from './tls.js';
+import type { SseSettings } from '../api/sse/index.js';
 
 export interface HttpServerOptions {
   storage: ObjectLayer;
@@ -24,6 +25,8 @@ export interface HttpServerOptions {
   shutdownGraceMs?: number;
   /** Serve HTTPS with these certificates (reloaded in place); plain HTTP when absent. */
   tls?: TlsCertificates;
+  /** Server-side encryption settings. */
+  sse?: SseSettings;
 }
 
 export interface RunningServer {
@@ -53,6 +56,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
       owner: { id: accounts.idOf(root), displayName: accounts.nameOf(root) },
       accounts,
       now: () => Date.now(),
+      sse: opts.sse,
     },
     auth: { credentials: credentialStore(opts.credentials), region, now: () => Date.now(), keyCache: new Map() },
     domains: opts.domains ?? [],

@@ -15,6 +15,31 @@ export interface StoredChecksum {
   value: string;
 }
 
+/**
+ * How an object's data is encrypted, as the API layer recorded it at PUT: storage keeps it with the version
+ * and returns it in ObjectInfo, and reads nothing in it. Storage holds the sealed bytes (native aead
+ * packages), so a version's stored size is the sealed size; ObjectInfo reports plaintext sizes.
+ */
+export interface StoredEncryption {
+  scheme: 'SSE-C' | 'SSE-S3' | 'SSE-KMS';
+  cipher: 'AES-256-GCM' | 'CHACHA20-POLY1305';
+  /** Random per object, bound into every package (with the part number). */
+  objectId: Buffer;
+  /** The object's data key sealed by the customer key or the KMS key (iv || ciphertext || tag). */
+  sealedKey: Buffer;
+  /** SSE-C: base64 MD5 of the customer key (the x-amz-server-side-encryption-customer-key-MD5 answer). */
+  keyMd5?: string;
+  /** SSE-S3 / SSE-KMS: the KMS key that sealed the data key. */
+  kmsKeyId?: string;
+}
+
+/** What a PUT of sealed bytes tells storage besides the body (see PutOptions.sealed). */
+export interface SealedPut {
+  encryption: StoredEncryption;
+  /** After the last body byte: the plaintext's checksum, and the ETag when it is not the sealed bytes' MD5. */
+  digests(): { etag?: string; checksum?: Buffer };
+}
+
 export interface PartInfo {
   number: number;
   size: number;
@@ -44,6 +69,8 @@ export interface ObjectInfo {
   checksum?: StoredChecksum;
   /** Parts of a multipart object (for partNumber reads and GetObjectAttributes). */
   parts?: PartInfo[];
+  /** Present when the data is encrypted; `size` and part sizes are then the plaintext sizes. */
+  encryption?: StoredEncryption;
 }
 
 export interface BucketInfo {
@@ -94,6 +121,11 @@ export interface PutOptions {
    * conditional writes (If-None-Match: *, If-Match). Throw S3Error to refuse.
    */
   precondition?: (current: ObjectInfo | null) => void;
+  /**
+   * The body is sealed packages (api/sse): `size` is the sealed size, the checksum named by
+   * `checksumAlgorithm` and the ETag come from `digests()` (the plaintext's), and `encryption` is stored.
+   */
+  sealed?: SealedPut;
 }
 
 /**

@@ -28,7 +28,7 @@ export async function stagePart(
   ec: ErasureInfo,
   body: Readable,
   fileRel: string,
-  opts: Pick<PutOptions, 'size' | 'checksumAlgorithm' | 'verify'>,
+  opts: Pick<PutOptions, 'size' | 'checksumAlgorithm' | 'verify' | 'sealed'>,
   inlineLimit: number,
 ): Promise<StagedPart> {
   const { codec, blockSize, pool } = set.deps.ctx;
@@ -45,7 +45,8 @@ export async function stagePart(
   };
   failIfBelowQuorum();
   // One native pass per block: ETag MD5, the requested checksum, Reed-Solomon, bitrot hashes.
-  const pass = codec.upload(opts.checksumAlgorithm ?? null);
+  // Sealed bodies: the checksum is the plaintext's (PutOptions.sealed), not computed over the packages.
+  const pass = codec.upload(opts.sealed ? null : (opts.checksumAlgorithm ?? null));
   let total = 0;
   // Body chunks are held until they make a whole block, which goes to the pass as those pieces: the pass
   // copies them once, straight into the frames (no copy on the event loop).
@@ -94,7 +95,7 @@ export async function stagePart(
     const inline = await writer.finish();
     failIfBelowQuorum();
     const { md5: digest, checksum: ck } = pass.finish();
-    const checksum = ck ?? undefined;
+    const checksum = opts.sealed ? opts.sealed.digests().checksum : (ck ?? undefined);
     await opts.verify?.({ md5: digest, checksum, size: total });
     return { size: total, md5: digest, checksum, inline, ok: writer.errors.map((e) => e === undefined) };
   } catch (e) {
@@ -120,7 +121,7 @@ export async function putObjectInSet(
   try {
     const staged = await stagePart(set, ec, body, `${tmp}/${dataDir}/part.1`, opts, set.deps.ctx.inlineLimit);
     const now = Date.now();
-    const etag = staged.md5.toString('hex');
+    const etag = opts.sealed?.digests().etag ?? staged.md5.toString('hex');
     const version: VersionRecord = {
       id: versioning === 'Enabled' ? newVersionId() : 'null',
       type: 'object',
@@ -135,6 +136,7 @@ export async function putObjectInSet(
       parts: [{ number: 1, size: staged.size, etag, mtime: now }],
     };
     if (opts.tagging) version.tagging = opts.tagging;
+    if (opts.sealed) version.encryption = opts.sealed.encryption;
     if (staged.checksum && opts.checksumAlgorithm) {
       version.checksum = {
         algorithm: opts.checksumAlgorithm,

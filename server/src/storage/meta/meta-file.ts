@@ -1,13 +1,16 @@
 // The metadata file of one object on one drive: every version of the object, newest first.
 // Layout: "CRNM" | u16 format version | u32 body length | msgpack body | u32 CRC32 of everything before.
+// Format versions: 1 = the first; 2 adds `encryption` to versions (sealed data, plaintext sizes derived).
+// Version 1 files are read as they are (no field of theirs changed meaning).
 // A file that fails the CRC (torn write, bitrot) is reported as corrupt and the other drives are used.
 import { crc32 } from 'node:zlib';
 import { Packr } from 'msgpackr';
-import type { StorageClass, StoredChecksum } from '../object-layer.js';
+import type { StorageClass, StoredChecksum, StoredEncryption } from '../object-layer.js';
 
 export const META_NAME = 'meta';
 const MAGIC = 0x43524e4d; // "CRNM"
-export const META_VERSION = 1;
+export const META_VERSION = 2;
+const READABLE_VERSIONS = new Set([1, 2]);
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
 
 export type BitrotAlgo = 'highwayhash256';
@@ -43,6 +46,8 @@ export interface VersionRecord {
   tagging?: string;
   checksum?: StoredChecksum;
   ec?: ErasureInfo;
+  /** Format 2: the data is sealed packages; `size` and part sizes are the sealed sizes. */
+  encryption?: StoredEncryption;
   /** Directory (inside the object dir) with part.N shard files; absent when the data is inline. */
   dataDir?: string;
   /** This drive's shard of each part, when small enough to live here (verified by the file CRC). */
@@ -77,7 +82,7 @@ export function decodeMeta(buf: Buffer): MetaFile {
   const len = buf.readUInt32BE(6);
   if (10 + len + 4 !== buf.length) throw new CorruptMetaError('bad length');
   if (crc32(buf.subarray(0, 10 + len)) !== buf.readUInt32BE(10 + len)) throw new CorruptMetaError('checksum mismatch');
-  if (version !== META_VERSION) throw new CorruptMetaError(`unknown format version ${version}`); // migrations go here
+  if (!READABLE_VERSIONS.has(version)) throw new CorruptMetaError(`unknown format version ${version}`);
   const m = packr.unpack(buf.subarray(10, 10 + len)) as MetaFile;
   if (!m || !Array.isArray(m.versions)) throw new CorruptMetaError('no versions');
   return m;

@@ -1,6 +1,7 @@
 // Versions of one object as the drives report them: read every drive's metadata file, drop corrupt copies,
 // and keep the versions that enough drives agree on (read quorum), newest first.
 import { randomUUID } from 'node:crypto';
+import { aeadPlainLength } from '@cairn/native';
 import type { ObjectInfo } from '../object-layer.js';
 import type { LocalDrive } from '../drive/local-drive.js';
 import { decodeMeta, META_NAME, type MetaFile, type VersionRecord } from './meta-file.js';
@@ -93,6 +94,11 @@ export function newVersionId(): string {
   return randomUUID();
 }
 
+/** What a client sees as the size of `stored` bytes of version `v`: the plaintext size when they are sealed. */
+export function plainSize(v: Pick<VersionRecord, 'encryption'>, stored: number): number {
+  return v.encryption ? Math.max(aeadPlainLength(stored), 0) : stored;
+}
+
 export function toObjectInfo(bucket: string, key: string, v: VersionRecord, isLatest: boolean): ObjectInfo {
   const info: ObjectInfo = {
     bucket,
@@ -100,7 +106,7 @@ export function toObjectInfo(bucket: string, key: string, v: VersionRecord, isLa
     versionId: v.id,
     isLatest,
     deleteMarker: v.type === 'delete',
-    size: v.size,
+    size: plainSize(v, v.size),
     etag: v.etag,
     lastModified: new Date(v.mtime),
     storageClass: v.storageClass,
@@ -108,11 +114,12 @@ export function toObjectInfo(bucket: string, key: string, v: VersionRecord, isLa
     userMetadata: { ...v.userMetadata },
   };
   if (v.tagging !== undefined) info.tagging = v.tagging;
+  if (v.encryption) info.encryption = v.encryption;
   if (v.checksum) info.checksum = v.checksum;
   if (v.parts.length > 1 || /-\d+$/.test(v.etag)) {
     info.parts = v.parts.map((p) => ({
       number: p.number,
-      size: p.size,
+      size: plainSize(v, p.size),
       etag: p.etag,
       lastModified: new Date(p.mtime),
       ...(p.checksum ? { checksum: p.checksum } : {}),

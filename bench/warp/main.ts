@@ -11,7 +11,7 @@
 // warp's data files (`--benchdata`) go to a temporary folder outside the repository (--data-dir to keep them).
 // Neither warp nor MinIO is kept or built here: see README.md.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -168,7 +168,7 @@ async function measure(
   };
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
 const fmt = (x: number, digits = 0) =>
   Number.isFinite(x)
     ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
@@ -239,6 +239,7 @@ async function main(argv: string[]): Promise<void> {
   const chosen = v.workloads ? v.workloads.split(',').map((n) => WORKLOADS[Number(n) - 1]) : WORKLOADS;
   if (chosen.some((w) => !w)) throw new Error(`--workloads takes numbers 1-${WORKLOADS.length}`);
   const dataDir = v['data-dir'] ?? (await mkdtemp(join(tmpdir(), 'cairn-warp-')));
+  await mkdir(dataDir, { recursive: true });
   const started: ServerProcess[] = [];
   const log = (l: string) => console.error(l);
   try {
@@ -265,12 +266,18 @@ async function main(argv: string[]): Promise<void> {
     };
     const targets = [await target('cairn'), await target('minio')];
     const results: Measured[] = [];
+    const failed: string[] = [];
     for (const w of chosen) {
       for (let round = 0; round < rounds; round++) {
         const order = round % 2 === 0 ? targets : [...targets].reverse();
         for (const t of order) {
           log(`${w.name} on ${t.name} (round ${round + 1}) ...`);
-          const m = await measure(v.warp, w, t, durationMs, dataDir, round);
+          // A run warp cannot analyse (too few samples in a short run) is reported and left out, not fatal.
+          const m = await measure(v.warp, w, t, durationMs, dataDir, round).catch((e: Error) => {
+            log(`  failed: ${e.message.split('\n').slice(0, 6).join(' | ')}`);
+            failed.push(`${w.name} ${t.name} round ${round + 1}`);
+          });
+          if (!m) continue;
           log(
             `  ${fmt(m.mibPerSec, 1)} MiB/s, ${fmt(m.objPerSec, 1)} obj/s, ${fmt(m.cpuSeconds / m.seconds, 2)} cores, ` +
               `${m.errors} errors, load ${m.load1.toFixed(1)}`,
@@ -284,6 +291,7 @@ async function main(argv: string[]): Promise<void> {
         'objects per second (warp analyze --analyze.op: preparation excluded); CPU = server processes over the measured window\n',
     );
     console.log(report(results, ['cairn', 'minio']));
+    if (failed.length) console.log(`\nnot measured (see above): ${failed.join(', ')}`);
     const errors = results.filter((r) => r.errors > 0);
     if (errors.length)
       console.log(`\nerrors: ${errors.map((r) => `${r.workload} ${r.server}: ${r.errors}`).join(', ')}`);

@@ -35,6 +35,14 @@ const TARGETS: Target[] = [
 // Issue 14: all workers together under the suite, and the idle server (sampled before the first run).
 const RSS_LIMIT = 600e6;
 const IDLE_RSS_LIMIT = 150e6;
+/** An aligned 8 MiB ranged GET may cost at most this times the server CPU per byte of a whole 64 MiB GET. */
+const RANGE_CPU_LIMIT = 1.1;
+
+/** Server CPU seconds per GiB a GET phase delivered, as the run table counts it (undefined: no pid or bytes). */
+function cpuPerGiB(r: RunResult | undefined): number | undefined {
+  const bytes = r?.ops.get?.bytes;
+  return r?.serverCores === undefined || !bytes ? undefined : (r.serverCores * r.seconds) / (bytes / 1024 ** 3);
+}
 
 const OPTIONS = {
   endpoint: { type: 'string' },
@@ -130,6 +138,18 @@ export async function runSuite(argv: string[]): Promise<void> {
       objects: 8,
       concurrency: 2 * big,
     },
+    // The same on a grid of 8 MiB, as s3torchconnector and the CRT ask for the parts of an object: the server
+    // CPU per byte of these against get-64MiB's is a target (RANGE_CPU_LIMIT).
+    {
+      ...common,
+      name: 'get-range-8MiB-aligned',
+      mode: 'get-range',
+      prefix: 'suite-64MiB/',
+      objSize: 64 * MiB,
+      objects: 8,
+      concurrency: 2 * big,
+      rangeAlign: 8 * MiB,
+    },
     { ...common, name: 'put-4KiB', mode: 'put', prefix: 'suite-4KiB/', objSize: 4096, objects: 5000, concurrency: 32 },
     {
       ...common,
@@ -212,6 +232,16 @@ export async function runSuite(argv: string[]): Promise<void> {
       ]);
   } else {
     rows.push(['server RSS max', `< ${RSS_LIMIT / 1e6} MB`, 'n/a', 'pass --server-pid to sample']);
+  }
+  const whole = cpuPerGiB(runs.find((x) => x.name === 'get-64MiB'));
+  const ranged = cpuPerGiB(runs.find((x) => x.name === 'get-range-8MiB-aligned'));
+  if (whole !== undefined && ranged !== undefined) {
+    rows.push([
+      'server CPU/byte, 8 MiB aligned range vs whole GET',
+      `<= ${RANGE_CPU_LIMIT}x`,
+      `${(ranged / whole).toFixed(2)}x (${ranged.toFixed(2)} vs ${whole.toFixed(2)} CPU-s/GiB)`,
+      ranged / whole <= RANGE_CPU_LIMIT ? 'PASS' : 'FAIL',
+    ]);
   }
   console.log(
     `\nendpoint ${endpoint}${cairn ? ` (Cairn, 4 drives under ${v['drives-dir']})` : ''}, ${durationMs / 1000} s per run\n`,

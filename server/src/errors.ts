@@ -18,6 +18,7 @@ export const S3_ERRORS = {
     400,
     'The encryption request you specified is not valid. The valid value is AES256.',
   ],
+  InvalidBucketState: [409, 'The request is not valid with the current state of the bucket.'],
   InvalidDigest: [400, 'The Content-MD5 or checksum value that you specified is not valid.'],
   InvalidPart: [
     400,
@@ -26,6 +27,7 @@ export const S3_ERRORS = {
   InvalidPartOrder: [400, 'The list of parts was not in ascending order. Parts must be ordered by part number.'],
   InvalidRange: [416, 'The requested range is not satisfiable'],
   InvalidRequest: [400, 'Invalid Request'],
+  InvalidRetentionPeriod: [400, 'The retention period must be a positive integer.'],
   InvalidStorageClass: [400, 'The storage class you specified is not valid.'],
   KeyTooLongError: [400, 'Your key is too long.'],
   NoSuchPublicAccessBlockConfiguration: [404, 'The public access block configuration was not found'],
@@ -102,6 +104,7 @@ export const S3_ERRORS = {
   NoSuchBucketPolicy: [404, 'The bucket policy does not exist.'],
   NoSuchCORSConfiguration: [404, 'The CORS configuration does not exist.'],
   NoSuchLifecycleConfiguration: [404, 'The lifecycle configuration does not exist.'],
+  NoSuchObjectLockConfiguration: [404, 'The specified object does not have a ObjectLock configuration.'],
   NoSuchTagSet: [404, 'The TagSet does not exist.'],
   ObjectLockConfigurationNotFoundError: [404, 'Object Lock configuration does not exist for this bucket.'],
   RequestTimeTooSkewed: [403, "The difference between the request time and the server's time is too large."],

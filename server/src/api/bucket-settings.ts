@@ -7,6 +7,7 @@ import { readOwnership, readPublicAccessBlock, type ObjectOwnership, type Public
 import type { Acl } from './acl.js';
 import { parsePolicy, type BucketPolicy } from './bucket-policy.js';
 import { parseCors, type CorsRule } from './cors.js';
+import { parseLockConfiguration, type LockConfiguration } from './lock-config.js';
 import type { ApiContext, Caller } from './types.js';
 
 export interface BucketSettings {
@@ -20,6 +21,8 @@ export interface BucketSettings {
   publicAccessBlock: PublicAccessBlock;
   ownership?: ObjectOwnership;
   cors?: CorsRule[];
+  /** The object lock configuration (default retention) of a lock-enabled bucket. */
+  objectLock?: LockConfiguration;
 }
 
 const derived = new WeakMap<BucketConfig, BucketSettings>();
@@ -42,6 +45,7 @@ function derive(bucket: string, config: BucketConfig): BucketSettings {
     publicAccessBlock: readPublicAccessBlock(config.publicAccessBlock),
     ownership: readOwnership(config.ownershipControls),
     cors: config.cors ? parseCors(config.cors) : undefined,
+    objectLock: config.objectLock ? parseLockConfiguration(config.objectLock) : undefined,
   };
 }
 

@@ -46,8 +46,16 @@ export async function createBucket(ctx: ApiContext, req: S3Request, bucket: stri
   const ownership = ownershipHeader === undefined ? undefined : checkOwnership(String(ownershipHeader));
   if (ownership === 'BucketOwnerEnforced' && acl && acl.grants.length > 1)
     throw new S3Error('InvalidBucketAclWithObjectOwnership');
+  // Object lock (unimplemented.ts lets only "true" and "false" through to here): a locked bucket always versions.
+  const lockHeader = req.headers['x-amz-bucket-object-lock-enabled'];
+  const objectLock = typeof lockHeader === 'string' && lockHeader.trim().toLowerCase() === 'true';
+  if (lockHeader !== undefined && !objectLock && typeof lockHeader === 'string' && !/^\s*false\s*$/i.test(lockHeader))
+    throw new S3Error('InvalidArgument', 'x-amz-bucket-object-lock-enabled must be true or false', {
+      ArgumentName: 'x-amz-bucket-object-lock-enabled',
+    });
   try {
     await ctx.storage.makeBucket(bucket, {
+      ...(objectLock ? { objectLockEnabled: true, versioning: 'Enabled' as const } : {}),
       ...(acl ? { acl: JSON.stringify(acl) } : {}),
       ...(ownership ? { ownershipControls: ownershipXml(ownership) } : {}),
       location: location || ctx.region,
@@ -152,7 +160,7 @@ export async function putBucketVersioning(ctx: ApiContext, req: S3Request, bucke
   const cfg = await ctx.storage.getBucketConfig(bucket);
   if (status === 'Suspended' && cfg.objectLockEnabled)
     throw new S3Error(
-      'InvalidRequest',
+      'InvalidBucketState',
       'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.',
     );
   await ctx.storage.updateBucketConfig(bucket, { versioning: status as VersioningState });
@@ -221,7 +229,6 @@ export async function unsupportedBucketOp(
   if (method === 'GET') {
     if (subresource === 'lifecycle') throw new S3Error('NoSuchLifecycleConfiguration');
     if (subresource === 'encryption') throw new S3Error('ServerSideEncryptionConfigurationNotFoundError');
-    if (subresource === 'object-lock') throw new S3Error('ObjectLockConfigurationNotFoundError');
   }
   throw new S3Error('NotImplemented', `The ${subresource} subresource is not implemented yet`);
 }

@@ -7,6 +7,8 @@ import type { ObjectRef } from './operation.js';
 import { newObjectAcl, withObjectAcl } from './acl.js';
 import { authorize, checkExpectedOwner } from './authorize.js';
 import { checkConditions, quoteEtag } from './object-headers.js';
+import { newObjectLock } from './object-lock.js';
+import { bucketSettings } from './bucket-settings.js';
 import { refuseDeleteMarker } from './object-read.js';
 import { refuseEncryptedSource } from './sse/index.js';
 import { writePrecondition } from './object-put.js';
@@ -117,6 +119,10 @@ export async function copyObject(
   // The stored checksum stays valid only when it is already that algorithm over the whole object.
   const checksumKept = info.checksum?.algorithm === checksumAlgorithm && info.checksum.type === 'FULL_OBJECT';
 
+  // The copy's lock is its own (headers or the destination's default retention), never the source's.
+  const lock = await newObjectLock(ctx, req, bucket, key);
+  // A locked bucket's versions never change in place: a copy onto itself makes a new version.
+  const inPlaceAllowed = !(await bucketSettings(ctx, bucket)).config.objectLockEnabled;
   const sameObject = source.bucket === bucket && source.key === key;
   if (sameObject && (!source.versionId || source.versionId === info.versionId) && info.isLatest) {
     const checksumChange = requested !== undefined && !checksumKept;
@@ -126,7 +132,7 @@ export async function copyObject(
         "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
       );
     }
-    if ((!newClass || newClass === info.storageClass) && checksumKept) {
+    if ((!newClass || newClass === info.storageClass) && checksumKept && inPlaceAllowed) {
       const updated = await ctx.storage.updateObjectMetadata(bucket, key, {
         versionId: info.versionId,
         ...meta,
@@ -144,6 +150,7 @@ export async function copyObject(
     storageClass: newClass ?? info.storageClass,
     checksumAlgorithm,
     precondition: writePrecondition(req.headers),
+    lock,
   });
   if (out.versionId !== 'null') h['x-amz-version-id'] = out.versionId;
   return copyResult(out, h);

@@ -5,6 +5,7 @@
 import { S3Error, isS3Error } from '../errors.js';
 import type { DeleteOptions } from '../storage/object-layer.js';
 import { isAllowed } from './authorize.js';
+import { checkDeletable, governanceBypass } from './object-lock.js';
 import { checkIfMatch } from './object-put.js';
 import { MAX_DOC_BYTES, readDocument } from './request-body.js';
 import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
@@ -28,8 +29,9 @@ export async function deleteObject(
 ): Promise<S3Response> {
   const ifMatch = typeof req.headers['if-match'] === 'string' ? req.headers['if-match'] : undefined;
   const precondition = deletePrecondition(ifMatch, versionId);
+  const versionGuard = await lockGuard(ctx, req, { bucket, key, versionId });
   try {
-    const r = await ctx.storage.deleteObject(bucket, key, { versionId, precondition });
+    const r = await ctx.storage.deleteObject(bucket, key, { versionId, precondition, versionGuard });
     const h: Record<string, string> = {};
     if (r.deleteMarker) h['x-amz-delete-marker'] = 'true';
     if (r.versionId && (r.versionId !== 'null' || versionId)) h['x-amz-version-id'] = r.versionId;
@@ -40,6 +42,17 @@ export async function deleteObject(
     if (absent && !precondition) return emptyResponse(204);
     throw e;
   }
+}
+
+/** Object lock: a delete naming a version must not remove a locked one (checked under the object's lock). */
+async function lockGuard(
+  ctx: ApiContext,
+  req: S3Request,
+  r: { bucket: string; key: string; versionId?: string },
+): Promise<DeleteOptions['versionGuard']> {
+  if (r.versionId === undefined) return undefined; // a delete marker is added; no version goes away
+  const bypass = await governanceBypass(ctx, req, r);
+  return (version) => checkDeletable(version, bypass, ctx.now());
 }
 
 /** S3 deletes at most 1,000 keys a request: each an Object with Key, VersionId, ETag, LastModifiedTime, Size. */
@@ -69,7 +82,12 @@ export async function deleteObjects(ctx: ApiContext, req: S3Request, bucket: str
       const action = o.versionId !== undefined ? 's3:DeleteObjectVersion' : 's3:DeleteObject';
       const allowed = await isAllowed(ctx, req, action, { bucket, key: o.key, versionId: o.versionId });
       if (!allowed) throw new S3Error('AccessDenied');
-      const r = await ctx.storage.deleteObject(bucket, o.key, { versionId: o.versionId, precondition: o.precondition });
+      const versionGuard = await lockGuard(ctx, req, { bucket, key: o.key, versionId: o.versionId });
+      const r = await ctx.storage.deleteObject(bucket, o.key, {
+        versionId: o.versionId,
+        precondition: o.precondition,
+        versionGuard,
+      });
       if (!quiet) {
         deleted.push({
           Key: o.key,

@@ -11,6 +11,7 @@ import * as cors from './cors.js';
 import { deleteObject, deleteObjects } from './delete.js';
 import { listObjectVersions, listObjectsV1, listObjectsV2 } from './list.js';
 import * as mp from './multipart.js';
+import * as lock from './object-lock.js';
 import { getOrHeadObject } from './object-get.js';
 import { putObject } from './object-put.js';
 import * as policy from './policy.js';
@@ -98,6 +99,18 @@ async function run(ctx: ApiContext, req: S3Request): Promise<S3Response> {
       return policy.deleteBucketPolicy(ctx, op.bucket);
     case 'GetBucketPolicyStatus':
       return policy.getBucketPolicyStatus(ctx, op.bucket);
+    case 'GetObjectLockConfiguration':
+      return lock.getObjectLockConfiguration(ctx, op.bucket);
+    case 'PutObjectLockConfiguration':
+      return lock.putObjectLockConfiguration(ctx, req, op.bucket);
+    case 'GetObjectRetention':
+      return lock.getObjectRetention(ctx, op.bucket, op.key, op.versionId);
+    case 'PutObjectRetention':
+      return lock.putObjectRetention(ctx, req, op.bucket, op.key, op.versionId);
+    case 'GetObjectLegalHold':
+      return lock.getObjectLegalHold(ctx, op.bucket, op.key, op.versionId);
+    case 'PutObjectLegalHold':
+      return lock.putObjectLegalHold(ctx, req, op.bucket, op.key, op.versionId);
     case 'ListObjectsV1':
       return listObjectsV1(ctx, op.bucket, op.params);
     case 'ListObjectsV2':
@@ -145,7 +158,7 @@ async function run(ctx: ApiContext, req: S3Request): Promise<S3Response> {
     case 'SelectObjectContent':
       return selectObjectContent(ctx, req, op.bucket, op.key);
     case 'UnsupportedObjectOp':
-      // torrent, retention, legal-hold, restore: the object must exist; the feature does not yet.
+      // torrent, restore: the object must exist; the feature does not yet.
       await ctx.storage.headObject(op.bucket, op.key, { versionId: op.versionId });
       throw new S3Error('NotImplemented');
     case 'PostObject':

@@ -14,6 +14,7 @@ import { encoder } from './list.js';
 import { checksumHeaderName, quoteEtag, unquoteEtag } from './object-headers.js';
 import { writePrecondition, writeResultHeaders } from './object-put.js';
 import { accounts, newObjectAcl, withObjectAcl } from './acl.js';
+import { newObjectLock } from './object-lock.js';
 import {
   checkKey,
   contentHeaders,
@@ -55,6 +56,7 @@ export async function createMultipartUpload(
     storageClass: storageClass(req.headers),
     checksumAlgorithm: alg,
     checksumType,
+    lock: await newObjectLock(ctx, req, bucket, key),
     initiator: acl?.owner ?? (await ctx.storage.getBucketConfig(bucket)).owner ?? accounts(ctx).rootKey,
   });
   const h: Record<string, string> = {};

@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
 import type { ObjectInfo, PutOptions } from '../storage/object-layer.js';
 import { newObjectAcl, withObjectAcl } from './acl.js';
+import { newObjectLock } from './object-lock.js';
 import { checksumHeaderName, quoteEtag, unquoteEtag } from './object-headers.js';
 import {
   MAX_SINGLE_PUT,
@@ -70,6 +71,7 @@ export async function putObject(ctx: ApiContext, req: S3Request, bucket: string,
     storageClass: storageClass(req.headers),
     precondition: writePrecondition(req.headers),
     ...integrity(req.headers, req.trailers),
+    lock: await newObjectLock(ctx, req, bucket, key, { digestFor: 'Put Object requests with Object Lock parameters' }),
   };
   const ckey = requestCustomerKey(req, ctx.sse ?? {});
   const { body, opts } = ckey ? sealForPut(req.body, plain, ckey) : { body: req.body, opts: plain };

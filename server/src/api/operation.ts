@@ -61,6 +61,8 @@ export type Operation =
   | BucketOnly<'GetBucketPolicyStatus'>
   | BucketOnly<'GetBucketAcl'>
   | BucketOnly<'PutBucketAcl'>
+  | BucketOnly<'GetObjectLockConfiguration'>
+  | BucketOnly<'PutObjectLockConfiguration'>
   | BucketOnly<'DeleteObjects'>
   | BucketOnly<'PostObject'>
   | (BucketOnly<'ListObjectsV1'> & { params: ListV1Params })
@@ -101,6 +103,10 @@ export type Operation =
   | ObjectOnly<'GetObjectAcl'>
   | ObjectOnly<'PutObjectAcl'>
   | ObjectOnly<'SelectObjectContent'>
+  | ObjectOnly<'GetObjectRetention'>
+  | ObjectOnly<'PutObjectRetention'>
+  | ObjectOnly<'GetObjectLegalHold'>
+  | ObjectOnly<'PutObjectLegalHold'>
   | ObjectOnly<'CreateMultipartUpload'>
   | (ObjectOnly<'UploadPart'> & { uploadId: string; partNumber: number })
   | (ObjectOnly<'UploadPartCopy'> & { uploadId: string; partNumber: number; source: ObjectRef })

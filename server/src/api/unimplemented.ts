@@ -1,12 +1,12 @@
 // "Never accept what is ignored": a request asking for a behaviour or a protection Cairn does not provide
-// (encryption, object lock, website redirects, appends, MinIO's extensions) is refused with NotImplemented
+// (encryption, website redirects, appends, MinIO's extensions) is refused with NotImplemented
 // before anything is read or stored, rather than succeeding without it: an application that believes its
 // objects are locked or encrypted must learn that they are not. README.md lists what is refused here;
 // the features themselves have their own issues. Request bodies with such elements are refused where they
 // are parsed (bucket.ts, delete.ts, put-input.ts for checksum algorithms).
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
-import type { Operation } from './operation.js';
+import type { Operation, OperationName } from './operation.js';
 
 interface Refusal {
   /** What the header asks for, for the error message. */
@@ -18,13 +18,23 @@ interface Refusal {
 }
 
 const isFalse = (v: string): boolean => v.trim().toLowerCase() === 'false';
+/** Operations that create a version and so can give it an object lock. */
+const NEW_VERSION = new Set<OperationName>(['PutObject', 'CopyObject', 'CreateMultipartUpload']);
 
 /** Exact header names. */
 const HEADERS: Record<string, Refusal> = {
-  'x-amz-bucket-object-lock-enabled': { what: 'Object lock', harmless: isFalse },
-  'x-amz-object-lock-mode': { what: 'Object lock' },
-  'x-amz-object-lock-retain-until-date': { what: 'Object lock' },
-  'x-amz-object-lock-legal-hold': { what: 'Object lock legal hold', harmless: (v) => v.trim().toUpperCase() === 'OFF' },
+  'x-amz-bucket-object-lock-enabled': {
+    what: 'Object lock',
+    harmless: isFalse,
+    honouredBy: new Set<OperationName>(['CreateBucket']),
+  },
+  'x-amz-object-lock-mode': { what: 'Object lock', honouredBy: NEW_VERSION },
+  'x-amz-object-lock-retain-until-date': { what: 'Object lock', honouredBy: NEW_VERSION },
+  'x-amz-object-lock-legal-hold': {
+    what: 'Object lock legal hold',
+    harmless: (v) => v.trim().toUpperCase() === 'OFF',
+    honouredBy: NEW_VERSION,
+  },
   'x-amz-website-redirect-location': { what: 'Website redirects' },
   'x-amz-write-offset-bytes': { what: 'Appending to an object' },
   'x-amz-if-match-last-modified-time': { what: 'Conditional deletes on the modification time' },

@@ -26,7 +26,6 @@ const MAX_KEYS = 1000;
 const UNSUPPORTED_BUCKET = [
   'lifecycle',
   'encryption',
-  'object-lock',
   'replication',
   'notification',
   'logging',
@@ -38,7 +37,7 @@ const UNSUPPORTED_BUCKET = [
   'inventory',
   'intelligent-tiering',
 ];
-const UNSUPPORTED_OBJECT = ['retention', 'legal-hold', 'restore', 'torrent'];
+const UNSUPPORTED_OBJECT = ['restore', 'torrent'];
 
 function header(h: RouteInput['headers'], name: string): string | undefined {
   const v = h[name];
@@ -178,6 +177,10 @@ function bucketOp(method: string, bucket: string, q: URLSearchParams, headers: R
     return { name: 'PublicAccessBlock', action: `s3:${verb}BucketPublicAccessBlock`, ...b, method };
   if (q.has('ownershipControls'))
     return { name: 'OwnershipControls', action: `s3:${verb}BucketOwnershipControls`, ...b, method };
+  if (q.has('object-lock')) {
+    if (method !== 'GET' && method !== 'PUT') throw new S3Error('MethodNotAllowed');
+    return { name: `${verb}ObjectLockConfiguration`, action: `s3:${verb}BucketObjectLockConfiguration`, ...b };
+  }
   switch (method) {
     case 'PUT':
       if (q.has('versioning')) return { name: 'PutBucketVersioning', action: 's3:PutBucketVersioning', ...b };
@@ -276,6 +279,12 @@ function objectOp(
   const o = { bucket, key, versionId };
   const unsupported = firstSub(q, UNSUPPORTED_OBJECT);
   if (unsupported) return { name: 'UnsupportedObjectOp', action: 's3:*', ...o, subresource: unsupported, method };
+  const lockSub = q.has('retention') ? 'Retention' : q.has('legal-hold') ? 'LegalHold' : undefined;
+  if (lockSub) {
+    if (method !== 'GET' && method !== 'PUT') throw new S3Error('MethodNotAllowed');
+    const verb = method === 'GET' ? 'Get' : 'Put';
+    return { name: `${verb}Object${lockSub}`, action: `s3:${verb}Object${lockSub}`, ...o };
+  }
   const copySource = header(headers, 'x-amz-copy-source');
   switch (method) {
     case 'PUT':

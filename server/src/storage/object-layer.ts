@@ -7,6 +7,19 @@ export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA
 export type ChecksumType = 'FULL_OBJECT' | 'COMPOSITE';
 export type StorageClass = 'STANDARD' | 'REDUCED_REDUNDANCY';
 export type VersioningState = 'Unversioned' | 'Enabled' | 'Suspended';
+export type RetentionMode = 'GOVERNANCE' | 'COMPLIANCE';
+
+/**
+ * Object lock state of a version. Storage keeps it and hands it back; what it forbids (deletes, shorter
+ * retention) is the API layer's rule (api/object-lock.ts), checked through the guards below under the
+ * object's write lock.
+ */
+export interface ObjectLock {
+  /** Set together with retainUntil. */
+  mode?: RetentionMode;
+  retainUntil?: Date;
+  legalHold?: boolean;
+}
 
 export interface StoredChecksum {
   algorithm: ChecksumAlgorithm;
@@ -71,6 +84,7 @@ export interface ObjectInfo {
   parts?: PartInfo[];
   /** Present when the data is encrypted; `size` and part sizes are then the plaintext sizes. */
   encryption?: StoredEncryption;
+  lock?: ObjectLock;
 }
 
 export interface BucketInfo {
@@ -86,6 +100,8 @@ export interface BucketConfig {
   cors?: string;
   policy?: string;
   objectLockEnabled?: boolean;
+  /** ObjectLockConfiguration document (XML) with the default retention rule, as validated by the API layer. */
+  objectLock?: string;
   /** Access key of the user who created the bucket (absent: the root user). Set by the API layer. */
   owner?: string;
   location?: string;
@@ -110,6 +126,8 @@ export interface PutOptions {
   storageClass?: StorageClass;
   /** Checksum to compute while writing (one native pass with MD5, encode and bitrot hashes). */
   checksumAlgorithm?: ChecksumAlgorithm;
+  /** Object lock of the new version (retention and legal hold). */
+  lock?: ObjectLock;
   /**
    * Called after the last body byte and before the commit, with what was computed. Throwing (BadDigest, ...)
    * aborts the write and nothing is stored. Lets the API layer check Content-MD5 and header/trailer checksums
@@ -194,6 +212,11 @@ export interface DeleteOptions {
    * without versionId: conditional deletes (If-Match). Throw S3Error to refuse.
    */
   precondition?: (current: ObjectInfo | null) => void;
+  /**
+   * Checked atomically against the version a delete with versionId removes (when it exists): object lock
+   * rules. Throw S3Error to refuse.
+   */
+  versionGuard?: (version: ObjectInfo) => void;
 }
 
 export interface DeleteResult {
@@ -265,6 +288,11 @@ export interface ObjectLayer {
       contentHeaders?: Record<string, string>;
       userMetadata?: Record<string, string>;
       tagging?: string | null;
+      /**
+       * The version's new object lock (retention and legal hold, replaced as a whole), computed from the
+       * version as it is under the object's write lock; throw S3Error to refuse the change.
+       */
+      updateLock?: (current: ObjectInfo) => ObjectLock;
     },
   ): Promise<ObjectInfo>;
 

@@ -35,6 +35,12 @@ describe('router', () => {
     ['POST', '/b?delete', 'DeleteObjects', 's3:DeleteObject'],
     ['POST', '/b', 'PostObject', 's3:PutObject', { 'content-type': 'multipart/form-data; boundary=x' }],
     ['GET', '/b?lifecycle', 'UnsupportedBucketOp', 's3:*'],
+    ['GET', '/b?object-lock', 'GetObjectLockConfiguration', 's3:GetBucketObjectLockConfiguration'],
+    ['PUT', '/b?object-lock', 'PutObjectLockConfiguration', 's3:PutBucketObjectLockConfiguration'],
+    ['GET', '/b/k?retention', 'GetObjectRetention', 's3:GetObjectRetention'],
+    ['PUT', '/b/k?retention&versionId=v1', 'PutObjectRetention', 's3:PutObjectRetention'],
+    ['GET', '/b/k?legal-hold', 'GetObjectLegalHold', 's3:GetObjectLegalHold'],
+    ['PUT', '/b/k?legal-hold', 'PutObjectLegalHold', 's3:PutObjectLegalHold'],
     ['PUT', '/b/k', 'PutObject', 's3:PutObject'],
     ['PUT', '/b/k', 'CopyObject', 's3:PutObject', { 'x-amz-copy-source': '/src/a%20b' }],
     ['GET', '/b/k', 'GetObject', 's3:GetObject'],
@@ -110,6 +116,8 @@ describe('router', () => {
     ['PUT', '/', 'MethodNotAllowed'],
     ['PATCH', '/b/k', 'MethodNotAllowed'],
     ['POST', '/b', 'MethodNotAllowed'],
+    ['DELETE', '/b?object-lock', 'MethodNotAllowed'],
+    ['DELETE', '/b/k?retention', 'MethodNotAllowed'],
     ['PUT', '/b/k', 'InvalidArgument', { 'x-amz-copy-source': 'nokey' }],
   ];
   it.each(bad)('%s %s -> %s', (method, url, code, headers) => {

@@ -9,7 +9,7 @@ import { S3Error } from '../../errors.js';
 import type { StorageContext } from '../context.js';
 import type { LocalDrive } from '../drive/local-drive.js';
 import { validateKey } from '../meta/key-path.js';
-import { newerFirst, newVersionId, toObjectInfo, versionKey } from '../meta/versions.js';
+import { lockRecord, newerFirst, newVersionId, toObjectInfo, versionKey } from '../meta/versions.js';
 import type { VersionRecord } from '../meta/meta-file.js';
 import type * as L from '../object-layer.js';
 import { Healer, type HealerOptions, type HealStatus } from '../heal/healer.js';
@@ -189,7 +189,11 @@ export class ErasureObjects implements L.ObjectLayer {
       }
       let removed: VersionRecord | undefined;
       await set.mutate(bucket, key, {
-        check: (r) => void (removed = r.versions.find((v) => v.id === opts.versionId)),
+        check: (r) => {
+          removed = r.versions.find((v) => v.id === opts.versionId);
+          if (removed && opts.versionGuard)
+            opts.versionGuard(toObjectInfo(bucket, key, removed, removed === r.versions[0]));
+        },
         apply: (cur) => cur.filter((v) => v.id !== opts.versionId),
       });
       return { versionId: opts.versionId, deleteMarker: removed?.type === 'delete' };
@@ -227,12 +231,20 @@ export class ErasureObjects implements L.ObjectLayer {
     const set = this.setOf(key);
     let target: VersionRecord | undefined;
     let isLatest = false;
+    let newLock: L.ObjectLock | undefined;
+    const now = Date.now();
     const change = (v: VersionRecord): VersionRecord => {
       const n: VersionRecord = { ...v };
       if (opts.contentHeaders) n.contentHeaders = opts.contentHeaders;
       if (opts.userMetadata) n.userMetadata = opts.userMetadata;
       if (opts.tagging === null) delete n.tagging;
       else if (opts.tagging !== undefined) n.tagging = opts.tagging;
+      if (newLock !== undefined) {
+        const lock = lockRecord(newLock);
+        if (lock) n.lock = lock;
+        else delete n.lock;
+      }
+      n.updated = Math.max(now, (v.updated ?? 0) + 1);
       return n;
     };
     await set.mutate(bucket, key, {
@@ -243,6 +255,7 @@ export class ErasureObjects implements L.ObjectLayer {
         if (target.type === 'delete')
           throw new S3Error(opts.versionId !== undefined ? 'MethodNotAllowed' : 'NoSuchKey');
         isLatest = target === r.versions[0];
+        if (opts.updateLock) newLock = opts.updateLock(toObjectInfo(bucket, key, target, isLatest));
       },
       apply: (cur) => cur.map((v) => (target && versionKey(v) === versionKey(target) ? change(v) : v)),
     });

@@ -7,9 +7,9 @@ import * as native from '@cairn/native';
 import type { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import { MULTIPART_DIR } from '../drive/local-drive.js';
-import type { ErasureInfo, PartRecord, VersionRecord } from '../meta/meta-file.js';
+import type { ErasureInfo, LockRecord, PartRecord, VersionRecord } from '../meta/meta-file.js';
 import { validateKey } from '../meta/key-path.js';
-import { toObjectInfo } from '../meta/versions.js';
+import { lockRecord, toObjectInfo } from '../meta/versions.js';
 import type * as L from '../object-layer.js';
 import type { ErasureSet } from './erasure-set.js';
 import { stagePart } from './put.js';
@@ -25,6 +25,8 @@ interface UploadDoc {
   userMetadata: Record<string, string>;
   tagging?: string;
   ec: ErasureInfo;
+  /** Object lock the completed object gets (absent in uploads started before object lock existed). */
+  lock?: LockRecord;
 }
 
 interface PartDoc {
@@ -88,6 +90,8 @@ export class Multipart {
       ec: set.newErasure(key, storageClass),
     };
     if (opts.tagging) doc.tagging = opts.tagging;
+    const lock = lockRecord(opts.lock);
+    if (lock) doc.lock = lock;
     const dir = uploadDir(bucket, key, info.uploadId);
     const res = await Promise.allSettled(
       set.writeDrives().map(async (d) => {
@@ -241,6 +245,7 @@ export class Multipart {
       }),
     };
     if (up.tagging) version.tagging = up.tagging;
+    if (up.lock) version.lock = up.lock;
     const algo = up.info.checksumAlgorithm;
     if (algo && parts.every((p) => p.checksum)) {
       if (up.info.checksumType === 'FULL_OBJECT') {

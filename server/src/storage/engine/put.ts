@@ -3,7 +3,7 @@
 import type { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import type { ErasureInfo, VersionRecord } from '../meta/meta-file.js';
-import { newerFirst, newVersionId, toObjectInfo } from '../meta/versions.js';
+import { lockRecord, newerFirst, newVersionId, toObjectInfo } from '../meta/versions.js';
 import type { ObjectInfo, PutOptions, VersioningState } from '../object-layer.js';
 import { ShardWriter } from '../erasure/shard-writer.js';
 import type { ErasureSet } from './erasure-set.js';
@@ -137,6 +137,8 @@ export async function putObjectInSet(
     };
     if (opts.tagging) version.tagging = opts.tagging;
     if (opts.sealed) version.encryption = opts.sealed.encryption;
+    const lock = lockRecord(opts.lock);
+    if (lock) version.lock = lock;
     if (staged.checksum && opts.checksumAlgorithm) {
       version.checksum = {
         algorithm: opts.checksumAlgorithm,

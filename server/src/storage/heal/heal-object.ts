@@ -98,6 +98,9 @@ async function healLocked(
     const m = metas[slot];
     const own = new Map((m.meta?.versions ?? []).map((v) => [versionKey(v), v]));
     if (m.state !== 'ok' || own.size !== wanted.size || [...own.keys()].some((k) => !wanted.has(k))) stale.add(slot);
+    // A copy older than the quorum's (a missed metadata update: lock, tags) is rewritten too.
+    const older = (v: VersionRecord) => (own.get(versionKey(v))?.updated ?? 0) < (v.updated ?? 0);
+    if (resolved.versions.some(older)) stale.add(slot);
     for (const v of resolved.versions) {
       if (!v.ec) continue;
       const mine = own.get(versionKey(v));

@@ -1,16 +1,17 @@
 // The metadata file of one object on one drive: every version of the object, newest first.
 // Layout: "CRNM" | u16 format version | u32 body length | msgpack body | u32 CRC32 of everything before.
-// Format versions: 1 = the first; 2 adds `encryption` to versions (sealed data, plaintext sizes derived).
-// Version 1 files are read as they are (no field of theirs changed meaning).
+// Format versions: 1 = the first; 2 adds `encryption` to versions (sealed data, plaintext sizes derived);
+// 3 adds `lock` (object lock) and `updated` (last in-place metadata change). Files of versions 1 and 2 are
+// read as they are (no field of theirs changed meaning).
 // A file that fails the CRC (torn write, bitrot) is reported as corrupt and the other drives are used.
 import { crc32 } from 'node:zlib';
 import { Packr } from 'msgpackr';
-import type { StorageClass, StoredChecksum, StoredEncryption } from '../object-layer.js';
+import type { RetentionMode, StorageClass, StoredChecksum, StoredEncryption } from '../object-layer.js';
 
 export const META_NAME = 'meta';
 const MAGIC = 0x43524e4d; // "CRNM"
-export const META_VERSION = 2;
-const READABLE_VERSIONS = new Set([1, 2]);
+export const META_VERSION = 3;
+const READABLE_VERSIONS = new Set([1, 2, 3]);
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
 
 export type BitrotAlgo = 'highwayhash256';
@@ -30,6 +31,14 @@ export interface PartRecord {
   etag: string;
   mtime: number;
   checksum?: StoredChecksum;
+}
+
+/** Object lock state of one version (S3 Object Lock): retention (mode and date) and legal hold. */
+export interface LockRecord {
+  mode?: RetentionMode;
+  /** Retain-until, ms since epoch (set together with mode). */
+  until?: number;
+  legalHold?: boolean;
 }
 
 export interface VersionRecord {
@@ -53,6 +62,12 @@ export interface VersionRecord {
   /** This drive's shard of each part, when small enough to live here (verified by the file CRC). */
   inline?: Buffer[];
   parts: PartRecord[];
+  lock?: LockRecord;
+  /**
+   * When the metadata of this version last changed in place (ms; absent: never). Copies of one version on
+   * several drives are told apart by it, so a drive that missed an update is not taken as the truth.
+   */
+  updated?: number;
 }
 
 export interface MetaFile {

@@ -2,9 +2,9 @@
 // and keep the versions that enough drives agree on (read quorum), newest first.
 import { randomUUID } from 'node:crypto';
 import { aeadPlainLength } from '@cairn/native';
-import type { ObjectInfo } from '../object-layer.js';
+import type { ObjectInfo, ObjectLock } from '../object-layer.js';
 import type { LocalDrive } from '../drive/local-drive.js';
-import { decodeMeta, META_NAME, type MetaFile, type VersionRecord } from './meta-file.js';
+import { decodeMeta, META_NAME, type LockRecord, type MetaFile, type VersionRecord } from './meta-file.js';
 
 export type MetaState = 'ok' | 'missing' | 'corrupt' | 'offline';
 
@@ -74,8 +74,11 @@ export function resolveVersions(metas: DriveMeta[], defaultData: number): Resolv
     for (const v of m.meta?.versions ?? []) {
       const k = versionKey(v);
       const list = holders.get(k);
-      if (list) list.push(slot);
-      else {
+      if (list) {
+        list.push(slot);
+        // The most recently updated copy wins (a drive that missed a metadata update holds an older one).
+        if ((v.updated ?? 0) > (first.get(k)!.updated ?? 0)) first.set(k, v);
+      } else {
         holders.set(k, [slot]);
         first.set(k, v);
       }
@@ -116,6 +119,7 @@ export function toObjectInfo(bucket: string, key: string, v: VersionRecord, isLa
   if (v.tagging !== undefined) info.tagging = v.tagging;
   if (v.encryption) info.encryption = v.encryption;
   if (v.checksum) info.checksum = v.checksum;
+  if (v.lock) info.lock = lockInfo(v.lock);
   if (v.parts.length > 1 || /-\d+$/.test(v.etag)) {
     info.parts = v.parts.map((p) => ({
       number: p.number,
@@ -126,4 +130,26 @@ export function toObjectInfo(bucket: string, key: string, v: VersionRecord, isLa
     }));
   }
   return info;
+}
+
+export function lockInfo(l: LockRecord): ObjectLock {
+  const out: ObjectLock = {};
+  if (l.mode && l.until !== undefined) {
+    out.mode = l.mode;
+    out.retainUntil = new Date(l.until);
+  }
+  if (l.legalHold) out.legalHold = true;
+  return out;
+}
+
+/** The stored form of a lock; undefined when it holds nothing. */
+export function lockRecord(l: ObjectLock | undefined): LockRecord | undefined {
+  if (!l) return undefined;
+  const out: LockRecord = {};
+  if (l.mode && l.retainUntil) {
+    out.mode = l.mode;
+    out.until = l.retainUntil.getTime();
+  }
+  if (l.legalHold) out.legalHold = true;
+  return out.mode || out.legalHold ? out : undefined;
 }

@@ -12,6 +12,7 @@
 //   writeFileAtomic.
 // - The sealed package format of encrypted data (aead.ts): aeadSeal, aeadOpen, aeadSealedLength,
 //   aeadPlainLength, preferredCipher.
+// - S3 Select's Parquet scan (parquet.ts): ParquetScan, PARQUET_COLUMN.
 // - Known-answer self-test (selftest.ts): runSelfTest.
 //
 // These are what the server, the benchmarks and the self-test use; test/api.test.ts pins the list.
@@ -28,6 +29,7 @@ export * from './src-ts/signatures.js';
 export * from './src-ts/files.js';
 export * from './src-ts/aead.js';
 export * from './src-ts/selftest.js';
+export * from './src-ts/parquet.js';
 
 /** Version of the native crate (for `cairn --version`). */
 export function nativeVersion(): string {

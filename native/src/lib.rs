@@ -11,7 +11,8 @@
 //! `erasure_api`), `highway`, `checksum` (+ `md5`), `frames` (verify/read/heal framed shards), `upload` (the
 //! fused upload pass), `chunk_signatures` (+ `sha256x`: SigV4 streaming chunk signatures, several chunks hashed
 //! at once), `files` (storage's whole-file reads and writes, one pool task each: no sync form), `shared`
-//! (helpers), `pairs` (the macros that write each kernel's sync and async forms from one declaration).
+//! (helpers), `pairs` (the macros that write each kernel's sync and async forms from one declaration), `select_parquet`
+//! (S3 Select's Parquet scan: arrow-rs decoding, pruning and filtering, fed by the caller's reads).
 #![deny(clippy::all)]
 
 #[macro_use]
@@ -28,6 +29,7 @@ mod highway;
 mod md5;
 mod md5x;
 mod pieces;
+mod select_parquet;
 mod sha256x;
 mod shared;
 mod small_decode;

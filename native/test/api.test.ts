@@ -65,6 +65,9 @@ describe('@cairn/native exports', () => {
         'aeadSealAsync',
         'aeadSealedLength',
         'preferredCipher',
+        // S3 Select's Parquet scan (parquet.ts)
+        'PARQUET_COLUMN',
+        'ParquetScan',
         // start-up (selftest.ts, index.ts)
         'nativeVersion',
         'runSelfTest',

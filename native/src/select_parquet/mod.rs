@@ -1,0 +1,543 @@
+//! S3 Select over Parquet: the scan runs here, in arrow-rs, and the bytes come from the caller.
+//!
+//! The TS face (select-engine src/formats/parquet) reads the footer, opens a `ParquetScan` with the
+//! query's needs (top-level columns, the WHERE conjuncts it can express, the ScanRange), then calls
+//! `next` until done: each call either asks for byte ranges of the object (only the column chunks
+//! the query reads, in the row groups it cannot rule out) or returns a batch of rows as columns
+//! (encode.rs). Row groups are pruned by min/max statistics; the accepted conjuncts run on the Arrow
+//! arrays inside the decoder (a row filter), so only the needed columns of matching rows are
+//! decoded and sent. Every call is a task on the libuv pool; hostile numbers are checked before the
+//! crate acts on them (guard.rs), and a panic of the crate ends the scan with an error, never the
+//! process.
+mod encode;
+mod error;
+mod guard;
+mod predicate;
+mod thrift;
+
+use std::ops::Range;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, BooleanArray, RecordBatch};
+use arrow_buffer::NullBuffer;
+use arrow_schema::{DataType, Field};
+use bytes::Bytes;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use parquet::arrow::arrow_reader::statistics::StatisticsConverter;
+use parquet::arrow::arrow_reader::{
+    ArrowPredicate, ArrowPredicateFn, ArrowReaderMetadata, ArrowReaderOptions, RowFilter,
+};
+use parquet::arrow::push_decoder::{ParquetPushDecoder, ParquetPushDecoderBuilder};
+use parquet::arrow::ProjectionMask;
+use parquet::basic::Type as PhysicalType;
+use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
+use parquet::DecodeResult;
+
+use crate::shared::{invalid, Claim, Shared};
+use error::{ScanError, ScanResult};
+use guard::Chunk;
+use predicate::{kind_of, Lit, Op, Test};
+
+/// A column named by a path of field names (unquoted names match case-insensitively).
+#[napi(object)]
+pub struct ParquetColumnRef {
+    pub steps: Vec<String>,
+    pub quoted: Vec<bool>,
+}
+
+/// A literal of a conjunct: `kind` int | decimal | float | string | bool | timestamp.
+#[napi(object)]
+pub struct ParquetLiteral {
+    pub kind: String,
+    /// int: the digits; decimal: the unscaled digits; string: the text; timestamp: epoch nanoseconds.
+    pub text: Option<String>,
+    pub scale: Option<i32>,
+    pub number: Option<f64>,
+    pub flag: Option<bool>,
+}
+
+/// One conjunct of WHERE: `op` = < <= > >= <> | IS NULL | IS NOT NULL | IN | BETWEEN | LIKE PREFIX.
+#[napi(object)]
+pub struct ParquetConjunct {
+    pub column: ParquetColumnRef,
+    pub op: String,
+    pub values: Vec<ParquetLiteral>,
+}
+
+#[napi(object)]
+pub struct ParquetQuery {
+    /// Top-level columns to return (undefined: all).
+    pub columns: Option<Vec<String>>,
+    /// The leading conjuncts of WHERE's AND chain, in order, as far as the planner could express them.
+    pub conjuncts: Vec<ParquetConjunct>,
+    /// True when `conjuncts` are the whole WHERE clause.
+    pub whole_where: bool,
+    /// Conjuncts further down the AND chain: they prune row groups by statistics, they filter no row.
+    pub prune_only: Option<Vec<ParquetConjunct>>,
+    /// ScanRange resolved against the object: row groups starting in [start, end] are read.
+    pub range_start: Option<f64>,
+    pub range_end: Option<f64>,
+    /// Rows per batch (default 8192).
+    pub batch_rows: Option<u32>,
+}
+
+/// What the scan found in the footer and decided.
+#[napi(object)]
+pub struct ParquetOpened {
+    /// Names of the returned columns, in batch order.
+    pub fields: Vec<String>,
+    /// How many leading conjuncts run inside the scan.
+    pub pushed: u32,
+    /// True when every row returned satisfies the whole WHERE clause (nothing left to evaluate).
+    pub exact: bool,
+    pub row_groups: u32,
+    pub row_groups_read: u32,
+}
+
+/// One step: byte ranges to read (`needs`: start, end pairs), or a batch, or the end.
+#[napi(object)]
+pub struct ParquetStep {
+    pub needs: Option<Vec<f64>>,
+    pub batch: Option<Buffer>,
+    pub done: bool,
+}
+
+struct Conjunct {
+    steps: Vec<(String, bool)>,
+    op: Op,
+    values: Vec<Lit>,
+}
+
+struct Query {
+    columns: Option<Vec<String>>,
+    conjuncts: Vec<Conjunct>,
+    prune_only: Vec<Conjunct>,
+    whole_where: bool,
+    range: Option<(u64, u64)>,
+    batch_rows: usize,
+}
+
+enum Phase {
+    New,
+    Decoding { decoder: Box<ParquetPushDecoder>, chunks: Vec<Chunk> },
+    Done,
+}
+
+pub struct ScanState {
+    file_size: u64,
+    query: Query,
+    phase: Phase,
+}
+
+fn lit(l: &ParquetLiteral) -> Option<Lit> {
+    let text = || l.text.as_deref();
+    Some(match l.kind.as_str() {
+        "int" => Lit::Int(text()?.parse().ok()?),
+        "decimal" => Lit::Dec(text()?.parse().ok()?, l.scale?),
+        "float" => Lit::Float(l.number?),
+        "string" => Lit::Str(text()?.to_string()),
+        "bool" => Lit::Bool(l.flag?),
+        "timestamp" => Lit::Ts(text()?.parse().ok()?),
+        _ => return None,
+    })
+}
+
+impl Query {
+    fn from_js(q: ParquetQuery) -> Result<Query> {
+        let (mut conjuncts, mut prune_only) = (Vec::new(), Vec::new());
+        let leading = q.conjuncts.len();
+        let mut cut = false;
+        for (k, c) in q.conjuncts.into_iter().chain(q.prune_only.unwrap_or_default()).enumerate() {
+            if c.column.steps.is_empty() || c.column.steps.len() != c.column.quoted.len() {
+                return Err(invalid("ParquetScan: a column needs steps and their quoted flags"));
+            }
+            let op = Op::parse(&c.op);
+            let values: Option<Vec<Lit>> = c.values.iter().map(lit).collect();
+            let (Some(op), Some(values)) = (op, values) else {
+                cut |= k < leading; // a form this scan does not know: from here on, pruning only
+                continue;
+            };
+            let conjunct = Conjunct { steps: c.column.steps.into_iter().zip(c.column.quoted).collect(), op, values };
+            if k < leading && !cut {
+                conjuncts.push(conjunct);
+            } else {
+                prune_only.push(conjunct);
+            }
+        }
+        let whole = q.whole_where && !cut;
+        let num = |x: Option<f64>| x.filter(|v| *v >= 0.0).map(|v| v as u64);
+        let range = match (num(q.range_start), num(q.range_end)) {
+            (Some(a), Some(b)) => Some((a, b)),
+            (None, None) => None,
+            _ => return Err(invalid("ParquetScan: rangeStart and rangeEnd go together")),
+        };
+        let batch_rows = q.batch_rows.unwrap_or(8192).clamp(1, 1 << 20) as usize;
+        Ok(Query { columns: q.columns, conjuncts, prune_only, whole_where: whole, range, batch_rows })
+    }
+}
+
+/// JS's lower-casing for unquoted names.
+fn same_name(field: &str, step: &str, quoted: bool) -> bool {
+    field == step || (!quoted && field.to_lowercase() == step.to_lowercase())
+}
+
+/// Exact match first, then (unquoted) the first case-insensitive one, as the evaluator binds names.
+fn find_field<'a>(fields: &'a [Arc<Field>], step: &str, quoted: bool) -> Option<(usize, &'a Field)> {
+    let exact = fields.iter().position(|f| f.name() == step);
+    let i = exact.or_else(|| fields.iter().position(|f| same_name(f.name(), step, quoted)))?;
+    Some((i, fields[i].as_ref()))
+}
+
+/// A conjunct bound to a leaf column: its leaf index, the field names down to it, its test.
+struct Bound {
+    leaf: usize,
+    names: Vec<String>,
+    field: Field,
+    test: Test,
+}
+
+fn bind(md: &ArrowReaderMetadata, c: &Conjunct) -> Option<Bound> {
+    let schema = md.schema();
+    let mut fields: &[Arc<Field>] = schema.fields();
+    let mut names = Vec::new();
+    let mut field: Option<&Field> = None;
+    for (k, (step, quoted)) in c.steps.iter().enumerate() {
+        let (_, f) = find_field(fields, step, *quoted)?;
+        names.push(f.name().clone());
+        field = Some(f);
+        match f.data_type() {
+            DataType::Struct(children) if k + 1 < c.steps.len() => fields = children,
+            _ if k + 1 < c.steps.len() => return None,
+            _ => {}
+        }
+    }
+    let field = field?;
+    let kind = kind_of(field.data_type())?;
+    let descr = md.metadata().file_metadata().schema_descr();
+    let leaf = (0..descr.num_columns()).find(|&j| descr.column(j).path().parts() == names.as_slice())?;
+    if descr.column(leaf).max_rep_level() > 0 {
+        return None; // inside a list: not one value per row
+    }
+    let test = Test::new(c.op, kind, &c.values)?;
+    Some(Bound { leaf, names, field: field.clone(), test })
+}
+
+/// The row groups statistics cannot rule out, for one bound conjunct.
+fn prune(md: &ParquetMetaData, b: &Bound, keep: &mut [bool]) -> ScanResult<()> {
+    let descr = md.file_metadata().schema_descr();
+    let col = descr.column(b.leaf);
+    // INT96's sort order is undefined (parquet-format, "Column order"); unsigned statistics of old
+    // writers were written signed. Neither prunes.
+    let unsigned =
+        matches!(b.field.data_type(), DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64);
+    if col.physical_type() == PhysicalType::INT96 || unsigned {
+        return Ok(());
+    }
+    let conv = StatisticsConverter::from_column_index(b.leaf, &b.field, descr)?.with_missing_null_counts_as_zero(false);
+    let groups = md.row_groups();
+    let mins = conv.row_group_mins(groups.iter())?;
+    let maxes = conv.row_group_maxes(groups.iter())?;
+    let nulls = conv.row_group_null_counts(groups.iter())?;
+    for (g, k) in keep.iter_mut().enumerate() {
+        if !*k {
+            continue;
+        }
+        let n = (!nulls.is_null(g)).then(|| nulls.value(g));
+        let rows = groups[g].num_rows() as u64;
+        if !b.test.may_match(mins.as_ref(), maxes.as_ref(), n, rows, g) {
+            *k = false;
+        }
+    }
+    Ok(())
+}
+
+/// The leaf array a bound conjunct reads, out of the one-column batch the row filter hands over, and
+/// the rows where a struct on the way is null (the path is MISSING there).
+fn leaf_of(batch: &RecordBatch, names: &[String]) -> Option<(arrow_array::ArrayRef, Option<NullBuffer>)> {
+    let mut a = batch.column(0).clone();
+    let mut outer: Option<NullBuffer> = None;
+    for name in &names[1..] {
+        let st = a.as_struct_opt()?;
+        outer = NullBuffer::union(outer.as_ref(), st.logical_nulls().as_ref());
+        a = st.column_by_name(name)?.clone();
+    }
+    Some((a, outer))
+}
+
+fn row_filter_of(md: &ArrowReaderMetadata, bound: Vec<Bound>, exact: bool) -> RowFilter {
+    let descr = md.metadata().file_metadata().schema_descr_ptr();
+    let predicates: Vec<Box<dyn ArrowPredicate>> = bound
+        .into_iter()
+        .map(|b| {
+            let mask = ProjectionMask::leaves(&descr, [b.leaf]);
+            let (names, test) = (b.names, b.test);
+            let f = move |batch: RecordBatch| -> std::result::Result<BooleanArray, arrow_schema::ArrowError> {
+                let (a, outer) = leaf_of(&batch, &names)
+                    .ok_or_else(|| arrow_schema::ArrowError::SchemaError("filter column not found".into()))?;
+                let truth = test.evaluate(a.as_ref());
+                let missing = |i: usize| outer.as_ref().is_some_and(|n| n.is_null(i));
+                // Exact: a row stays when the whole WHERE is true. Otherwise only a false conjunct drops a
+                // row: the evaluator reaches it before anything after it, so nothing it would raise is lost.
+                Ok((0..truth.len())
+                    .map(|i| {
+                        let t = if missing(i) {
+                            match test.op {
+                                Op::IsNull => Some(true),
+                                Op::IsNotNull => Some(false),
+                                _ => None,
+                            }
+                        } else {
+                            truth.is_valid(i).then(|| truth.value(i))
+                        };
+                        Some(if exact { t == Some(true) } else { t != Some(false) })
+                    })
+                    .collect())
+            };
+            Box::new(ArrowPredicateFn::new(mask, f)) as Box<dyn ArrowPredicate>
+        })
+        .collect();
+    RowFilter::new(predicates)
+}
+
+impl ScanState {
+    fn open(&mut self, footer: &[u8]) -> ScanResult<ParquetOpenedOut> {
+        if !matches!(self.phase, Phase::New) {
+            return Err(ScanError::parsing("The scan is already open."));
+        }
+        guard::check_footer_bytes(footer)?;
+        let data_end = self
+            .file_size
+            .checked_sub(8 + footer.len() as u64)
+            .ok_or_else(|| ScanError::parsing("Footer larger than the object."))?;
+        let md = ParquetMetaDataReader::decode_metadata(footer)?;
+        guard::check_metadata(&md, data_end)?;
+        let arrow = ArrowReaderMetadata::try_new(Arc::new(md), ArrowReaderOptions::new())?;
+        let md = arrow.metadata().clone();
+        let descr = md.file_metadata().schema_descr_ptr();
+
+        // Projection: the named top-level columns (unknown names are MISSING to the evaluator).
+        let schema = arrow.schema().clone();
+        let roots: Vec<usize> = match &self.query.columns {
+            None => (0..schema.fields().len()).collect(),
+            Some(cols) => {
+                let mut r: Vec<usize> =
+                    cols.iter().filter_map(|c| find_field(schema.fields(), c, false).map(|(i, _)| i)).collect();
+                r.sort_unstable();
+                r.dedup();
+                r
+            }
+        };
+        let fields: Vec<String> = roots.iter().map(|&i| schema.field(i).name().clone()).collect();
+
+        // The leading conjuncts this scan can evaluate exactly (to the first that does not bind: another kind
+        // of value, an unknown column); those after it that bind prune row groups by statistics only.
+        let mut bound = Vec::new();
+        let mut later = Vec::new();
+        let mut cut = false;
+        for c in &self.query.conjuncts {
+            match bind(&arrow, c) {
+                Some(b) if !cut => bound.push(b),
+                Some(b) => later.push(b),
+                None => cut = true,
+            }
+        }
+        later.extend(self.query.prune_only.iter().filter_map(|c| bind(&arrow, c)));
+        let exact = self.query.whole_where && !cut;
+        let pushed = bound.len() as u32;
+
+        // Row groups: those starting in the ScanRange that statistics cannot rule out.
+        let groups = md.row_groups();
+        let mut keep: Vec<bool> = groups
+            .iter()
+            .map(|rg| {
+                let start = rg.columns().iter().map(|c| guard::chunk_range(c).0).min().unwrap_or(0) as u64;
+                rg.num_rows() > 0 && self.query.range.is_none_or(|(a, b)| start >= a && start <= b)
+            })
+            .collect();
+        for b in bound.iter().chain(&later) {
+            prune(&md, b, &mut keep)?;
+        }
+        let selected: Vec<usize> = (0..groups.len()).filter(|&g| keep[g]).collect();
+
+        // The column chunks the decoder may ask for, for the page checks.
+        let mut leaves: Vec<usize> =
+            (0..descr.num_columns()).filter(|&j| roots.contains(&descr.get_column_root_idx(j))).collect();
+        leaves.extend(bound.iter().map(|b| b.leaf));
+        let mut chunks = Vec::new();
+        for &g in &selected {
+            for &j in &leaves {
+                let c = groups[g].column(j);
+                let (start, end) = guard::chunk_range(c);
+                chunks.push(Chunk {
+                    range: start as u64..end as u64,
+                    codec: c.compression(),
+                    uncompressed: c.uncompressed_size() as u64,
+                });
+            }
+        }
+
+        let opened = ParquetOpenedOut {
+            fields,
+            pushed,
+            exact,
+            row_groups: groups.len() as u32,
+            row_groups_read: selected.len() as u32,
+        };
+        if selected.is_empty() {
+            self.phase = Phase::Done;
+            return Ok(opened);
+        }
+        let mut builder = ParquetPushDecoderBuilder::new_with_metadata(arrow.clone())
+            .with_row_groups(selected)
+            .with_projection(ProjectionMask::roots(&descr, roots))
+            .with_batch_size(self.query.batch_rows);
+        if !bound.is_empty() {
+            builder = builder.with_row_filter(row_filter_of(&arrow, bound, exact));
+        }
+        self.phase = Phase::Decoding { decoder: Box::new(builder.build()?), chunks };
+        Ok(opened)
+    }
+
+    fn next(&mut self, pushed: Vec<(Range<u64>, Bytes)>) -> ScanResult<StepOut> {
+        let Phase::Decoding { decoder, chunks } = &mut self.phase else {
+            return Ok(StepOut::Done);
+        };
+        if !pushed.is_empty() {
+            for (r, b) in &pushed {
+                if b.len() as u64 != r.end - r.start || r.end > self.file_size {
+                    return Err(ScanError::parsing("Short read of the object."));
+                }
+                guard::check_pages(chunks, r, b)?;
+            }
+            let (ranges, bufs): (Vec<_>, Vec<_>) = pushed.into_iter().unzip();
+            decoder.push_ranges(ranges, bufs)?;
+        }
+        loop {
+            match decoder.try_decode()? {
+                DecodeResult::NeedsData(ranges) => return Ok(StepOut::Needs(ranges)),
+                DecodeResult::Data(batch) if batch.num_rows() == 0 => continue,
+                DecodeResult::Data(batch) => return Ok(StepOut::Batch(encode::encode_batch(&batch)?)),
+                DecodeResult::Finished => {
+                    self.phase = Phase::Done;
+                    return Ok(StepOut::Done);
+                }
+            }
+        }
+    }
+}
+
+pub struct ParquetOpenedOut {
+    fields: Vec<String>,
+    pushed: u32,
+    exact: bool,
+    row_groups: u32,
+    row_groups_read: u32,
+}
+
+pub enum StepOut {
+    Needs(Vec<Range<u64>>),
+    Batch(Vec<u8>),
+    Done,
+}
+
+/// Runs a step of the scan; a panic of the crate on hostile data becomes ParquetParsingError and
+/// ends the scan.
+fn guarded<T>(state: &mut ScanState, f: impl FnOnce(&mut ScanState) -> ScanResult<T>) -> Result<T> {
+    let r = catch_unwind(AssertUnwindSafe(|| f(state)));
+    match r {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => {
+            state.phase = Phase::Done;
+            Err(e.into_napi())
+        }
+        Err(_) => {
+            state.phase = Phase::Done;
+            Err(ScanError::parsing("Invalid Parquet data.").into_napi())
+        }
+    }
+}
+
+pool_task! {
+    /// Off-thread `ParquetScan.open`.
+    ParquetOpenTask { claim: Claim<ScanState>, footer: Buffer } -> ParquetOpened => |t| {
+        let o = t.claim.with(|s| guarded(s, |s| s.open(&t.footer)))?;
+        Ok(ParquetOpened { fields: o.fields, pushed: o.pushed, exact: o.exact, row_groups: o.row_groups, row_groups_read: o.row_groups_read })
+    }
+}
+
+/// The task of `ParquetScan.next`: the step runs on the pool, its batch becomes a Buffer on the JS thread.
+pub struct ParquetNextTask {
+    claim: Claim<ScanState>,
+    ranges: Vec<f64>,
+    buffers: Vec<Buffer>,
+}
+
+#[napi]
+impl Task for ParquetNextTask {
+    type Output = StepOut;
+    type JsValue = ParquetStep;
+
+    fn compute(&mut self) -> Result<StepOut> {
+        let mut pushed = Vec::with_capacity(self.buffers.len());
+        for (k, b) in self.buffers.iter().enumerate() {
+            let (a, z) = (self.ranges[2 * k] as u64, self.ranges[2 * k + 1] as u64);
+            pushed.push((a..z, Bytes::copy_from_slice(b)));
+        }
+        self.claim.with(|s| guarded(s, |s| s.next(pushed)))
+    }
+
+    fn resolve(&mut self, _env: Env, out: StepOut) -> Result<ParquetStep> {
+        Ok(match out {
+            StepOut::Needs(r) => ParquetStep {
+                needs: Some(r.iter().flat_map(|x| [x.start as f64, x.end as f64]).collect()),
+                batch: None,
+                done: false,
+            },
+            StepOut::Batch(b) => ParquetStep { needs: None, batch: Some(b.into()), done: false },
+            StepOut::Done => ParquetStep { needs: None, batch: None, done: true },
+        })
+    }
+}
+
+/// A scan of one Parquet object for one query. Calls apply in order: await each before the next.
+#[napi]
+pub struct ParquetScan {
+    shared: Shared<ScanState>,
+}
+
+#[napi]
+impl ParquetScan {
+    /// `fileSize`: the object's size; `query`: what the query needs (see ParquetQuery).
+    #[napi(constructor)]
+    pub fn new(file_size: f64, query: ParquetQuery) -> Result<Self> {
+        if !(file_size >= 0.0 && file_size <= 2f64.powi(53)) {
+            return Err(invalid("ParquetScan: fileSize must be a byte count"));
+        }
+        let query = Query::from_js(query)?;
+        let state = ScanState { file_size: file_size as u64, query, phase: Phase::New };
+        Ok(ParquetScan { shared: Shared::new(state) })
+    }
+
+    /// Parses and checks the footer (the bytes before the last 8), prunes row groups and plans the
+    /// reads, on the libuv pool.
+    #[napi]
+    pub fn open(&self, footer: Buffer) -> Result<AsyncTask<ParquetOpenTask>> {
+        Ok(AsyncTask::new(ParquetOpenTask { claim: self.shared.claim("ParquetScan")?, footer }))
+    }
+
+    /// Hands over the ranges asked for by the previous step (`ranges`: start, end pairs, one Buffer
+    /// each) and decodes on, on the libuv pool: resolves with more ranges to read, a batch, or done.
+    #[napi]
+    pub fn next(&self, ranges: Vec<f64>, buffers: Vec<Buffer>) -> Result<AsyncTask<ParquetNextTask>> {
+        if ranges.len() != buffers.len() * 2 || ranges.iter().any(|x| !(*x >= 0.0 && *x <= 2f64.powi(53))) {
+            return Err(invalid("ParquetScan.next: one start, end pair per buffer"));
+        }
+        Ok(AsyncTask::new(ParquetNextTask { claim: self.shared.claim("ParquetScan")?, ranges, buffers }))
+    }
+}
+
+#[cfg(test)]
+mod tests;

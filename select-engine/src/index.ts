@@ -15,6 +15,7 @@ import { jsonRowWriter } from './output/json-writer.js';
 import { frameStream } from './output/stream.js';
 import type { RecordShape } from './plan/bind.js';
 import { buildPlan, type InputFormat, type Plan } from './plan/plan.js';
+import { scanWhere } from './plan/conjuncts.js';
 import { validateRequest, type SelectRequest } from './request.js';
 import { parseSql } from './sql/to-ast.js';
 
@@ -103,6 +104,7 @@ export async function runSelect(
   const opts: ScanOptions = {
     columns: plan.columns,
     conjuncts: plan.conjuncts,
+    where: pushFilter && format === 'Parquet' ? scanWhere(stmt.where, stmt.from.alias) : undefined,
     filter: pushFilter ? (query ? query.filter : (rec) => lateFilter!(rec)) : undefined,
     filterCost: plan.filterCost,
     pacer,

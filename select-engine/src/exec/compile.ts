@@ -267,9 +267,10 @@ function binary(e: Extract<A.Expr, { kind: 'binary' }>, ctx: CompileContext): Co
         return { type: 'bool', fn: strict1(lf, (a) => (typeof a === 'string' ? a === k : f(a, k))) };
       }
       // Fast path: value op number-constant (numbers compare directly; anything else takes the general path).
-      if (r.constant && (typeof r.constant.value === 'number' || r.constant.value instanceof Decimal)) {
+      // A DECIMAL constant takes the general path: as a double, 2.99999999999999999 would equal 3.
+      if (r.constant && typeof r.constant.value === 'number') {
         const k = r.constant.value;
-        const num = numberTest(e.op, k instanceof Decimal ? k.toNumber() : k);
+        const num = numberTest(e.op, k);
         return { type: 'bool', fn: strict1(lf, (a) => (typeof a === 'number' ? num(a) : f(a, k))) };
       }
       return { type: 'bool', fn: strict2(lf, rf, f) };

@@ -80,9 +80,11 @@ export function compare(a: Value, b: Value): number | undefined {
         const y = asDecimal(b);
         return x && y ? x.compare(y) : toNumber(a) - toNumber(b);
       }
-      if (ta === 'bigint' && tb === 'bigint') {
-        const [x, y] = [a as bigint, b as bigint];
-        return x < y ? -1 : x > y ? 1 : 0;
+      if (ta === 'bigint' || tb === 'bigint') {
+        // INT64 beyond 2^53 arrives as bigint: against an integer it compares exactly, not as doubles.
+        const int = (v: Value) => (typeof v === 'bigint' ? v : Number.isInteger(v) ? BigInt(v as number) : undefined);
+        const [x, y] = [int(a), int(b)];
+        if (x !== undefined && y !== undefined) return x < y ? -1 : x > y ? 1 : 0;
       }
       return toNumber(a) - toNumber(b);
     }

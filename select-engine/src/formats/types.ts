@@ -34,11 +34,44 @@ export interface SimplePredicate {
   value?: number | string | boolean | Date | bigint;
 }
 
+/** A literal of a pushed conjunct, typed as the SQL evaluator types it (exact digits for INT and DECIMAL). */
+export interface ScanLiteral {
+  kind: 'int' | 'decimal' | 'float' | 'string' | 'bool' | 'timestamp';
+  /** int: digits; decimal: unscaled digits (with `scale`); string: the text; timestamp: epoch nanoseconds. */
+  text?: string;
+  scale?: number;
+  /** float: the double. */
+  number?: number;
+  /** bool: the value. */
+  flag?: boolean;
+}
+
+/** A conjunct of WHERE a scanner may evaluate itself (plan/conjuncts.ts). */
+export interface ScanConjunct {
+  /** Field names from the row; unquoted names match case-insensitively. */
+  column: { steps: string[]; quoted: boolean[] };
+  op: '=' | '<>' | '<' | '<=' | '>' | '>=' | 'IS NULL' | 'IS NOT NULL' | 'IN' | 'BETWEEN' | 'LIKE PREFIX';
+  values: ScanLiteral[];
+}
+
+/**
+ * The leading conjuncts of WHERE's AND chain, in order. A scanner may drop a row where one of them is false
+ * (the evaluator would stop there); when `whole` and the scanner evaluated them all, rows it keeps satisfy WHERE.
+ */
+export interface ScanWhere {
+  conjuncts: ScanConjunct[];
+  whole: boolean;
+  /** Expressible conjuncts after the first that is not: for pruning by statistics only. */
+  later?: ScanConjunct[];
+}
+
 export interface ScanOptions {
   /** Columns the query needs (names or 1-based positions); undefined = all (SELECT * or whole-row refs). */
   columns?: Array<string | number>;
   /** Conjuncts of the WHERE clause that are simple comparisons; usable for pruning. */
   conjuncts?: SimplePredicate[];
+  /** The leading conjuncts of WHERE in evaluation order (Parquet evaluates them in the scan). */
+  where?: ScanWhere;
   /** The whole WHERE clause compiled; a scanner may apply it early (and then says so). */
   filter?: (record: ScanRecord) => boolean;
   /**

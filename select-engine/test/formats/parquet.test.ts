@@ -2,9 +2,23 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { bufferSource, scanParquet, type ScanOptions } from '../../src/formats/index.js';
 import { collect, newStats } from './helpers.js';
+import { Decimal } from '../../src/exec/decimal.js';
+import type { ScanConjunct, ScanLiteral } from '../../src/formats/types.js';
 import { encode, oneColumnFooter, parquetFile } from './thrift.js';
 
 const fixture = (name: string) => readFile(new URL(`./fixtures/${name}`, import.meta.url));
+
+/** A pushed conjunct on a top-level column (the planner builds them from SQL: plan/conjuncts.ts). */
+function on(column: string, op: ScanConjunct['op'], ...values: Array<number | string | Date>): ScanConjunct {
+  const lit = (v: number | string | Date): ScanLiteral =>
+    typeof v === 'string'
+      ? { kind: 'string', text: v }
+      : v instanceof Date
+        ? { kind: 'timestamp', text: String(BigInt(v.getTime()) * 1_000_000n) }
+        : { kind: 'int', text: String(v) };
+  return { column: { steps: [column], quoted: [false] }, op, values: values.map(lit) };
+}
+const where = (...conjuncts: ScanConjunct[]) => ({ where: { conjuncts, whole: true } });
 
 async function rows(bytes: Buffer, s: Partial<ScanOptions> = {}) {
   return (await collect(scanParquet(bufferSource(bytes), undefined, { stats: newStats(), ...s }))) as Record<
@@ -34,18 +48,23 @@ describe('scanParquet', () => {
         f64: 1.25,
         flag: false,
         name: 'name-5',
-        dec: 6.25,
         list: [0],
         st: { a: 5, b: 'b5' },
         los: [{ x: 5 }, { x: 5 }],
         map: { k: 5 },
       });
       expect(row.big).toBe(2n ** 62n + 5n); // beyond 2^53 stays exact
-      expect(row.day).toEqual(new Date('2024-01-06T00:00:00Z'));
-      expect(row.ts_ms).toEqual(new Date('2024-01-01T00:00:05Z'));
-      expect(row.ts_ns).toEqual(new Date('2024-01-01T00:05:00Z'));
+      // DECIMAL of every width stays exact; timestamps keep the digits of their unit.
+      expect(row.dec).toBeInstanceOf(Decimal);
+      expect(String(row.dec)).toBe('6.25');
+      expect(String(row.dec38)).toBe('500000000000000000000');
+      expect(String(row.day)).toBe('2024-01-06T00:00:00.000Z');
+      expect(String(row.ts_ms)).toBe('2024-01-01T00:00:05.000Z');
+      expect(String(row.ts_us)).toBe('2024-01-01T00:00:00.000005Z');
+      expect(String(row.ts_ns)).toBe('2024-01-01T00:05:00.000000000Z');
       expect(r[3].name).toBeNull();
-      expect(r[39]).toMatchObject({ i32: 39 * 70000, list: [0, 1, 2], dec: 48.75 });
+      expect(r[39]).toMatchObject({ i32: 39 * 70000, list: [0, 1, 2] });
+      expect(String(r[39].dec)).toBe('48.75');
     });
   }
 
@@ -69,9 +88,9 @@ describe('scanParquet', () => {
     });
   }
 
-  it('decodes legacy INT96 timestamps to Date', async () => {
+  it('decodes legacy INT96 timestamps (to the nanosecond)', async () => {
     const r = await rows(await fixture('int96.parquet'));
-    expect(r[3].ts).toEqual(new Date('2024-01-01T03:00:00Z'));
+    expect(String(r[3].ts)).toBe('2024-01-01T03:00:00.000000000Z');
   });
 
   it('decodes dictionary pages', async () => {
@@ -96,41 +115,36 @@ describe('scanParquet', () => {
     expect(r).toHaveLength(1000);
   });
 
-  it('skips row groups whose min/max cannot match the conjuncts', async () => {
+  it('skips row groups whose min/max cannot match the conjuncts, and filters rows in the scan', async () => {
     const bytes = await fixture('rowgroups.parquet');
     const stats = newStats();
-    const r = await rows(bytes, {
-      stats,
-      conjuncts: [
-        { column: 'id', op: '>=', value: 250 },
-        { column: 'id', op: '<', value: 300 },
-      ],
-      filter: (x) => (x as { id: number }).id >= 250 && (x as { id: number }).id < 300,
-    });
+    const r = await rows(bytes, { stats, ...where(on('id', '>=', 250), on('id', '<', 300)) });
     expect(r.map((x) => x.id)).toEqual(Array.from({ length: 50 }, (_, i) => 250 + i));
     expect(dataRead(bytes, stats)).toBeLessThan(dataSize(bytes) / 5);
     // Strings and timestamps prune too; a predicate matching nothing reads only the footer.
     const s2 = newStats();
-    expect(await rows(bytes, { stats: s2, conjuncts: [{ column: 'grp', op: '=', value: 'zzz' }] })).toEqual([]);
+    expect(await rows(bytes, { stats: s2, ...where(on('grp', '=', 'zzz')) })).toEqual([]);
     expect(s2.bytesScanned).toBe(footerBytes(bytes));
     const s3 = newStats();
-    const r3 = await rows(bytes, {
-      stats: s3,
-      conjuncts: [{ column: 'ts', op: '<', value: new Date('2024-01-02T00:00:00Z') }],
-    });
-    expect(r3).toHaveLength(100); // only the first group (24 matching rows + the rest of it)
+    const r3 = await rows(bytes, { stats: s3, ...where(on('ts', '<', new Date('2024-01-02T00:00:00Z'))) });
+    expect(r3).toHaveLength(24);
     expect(dataRead(bytes, s3)).toBeLessThan(dataSize(bytes) / 5);
-    // A conjunct on an unknown column or with a mismatched type never prunes.
-    expect(await rows(bytes, { conjuncts: [{ column: 'nope', op: '=', value: 1 }] })).toHaveLength(1000);
-    expect(await rows(bytes, { conjuncts: [{ column: 'id', op: '=', value: 'abc' }] })).toHaveLength(1000);
-    expect(await rows(bytes, { conjuncts: [{ column: 'id', op: 'IS NULL' }] })).toHaveLength(0);
+    // A conjunct on an unknown column or with a mismatched type is left to the evaluator.
+    expect(await rows(bytes, where(on('nope', '=', 1)))).toHaveLength(1000);
+    expect(await rows(bytes, where(on('id', '=', 'abc')))).toHaveLength(1000);
+    expect(await rows(bytes, where(on('id', 'IS NULL')))).toHaveLength(0);
+    expect((await rows(bytes, where(on('grp', 'IN', 'g1', 'g3')))).map((x) => x.grp)).toEqual([
+      ...Array(100).fill('g1'),
+      ...Array(100).fill('g3'),
+    ]);
+    expect(await rows(bytes, where(on('grp', 'LIKE PREFIX', 'g9')))).toHaveLength(100);
   });
 
-  it('applies filter and LIMIT, stopping reads early', async () => {
+  it('applies LIMIT over rows the scan filtered exactly, stopping reads early', async () => {
     const bytes = await fixture('rowgroups.parquet');
     const stats = newStats();
-    const r = await rows(bytes, { stats, limit: 5, filter: (x) => (x as { id: number }).id % 2 === 1 });
-    expect(r.map((x) => x.id)).toEqual([1, 3, 5, 7, 9]);
+    const r = await rows(bytes, { stats, limit: 5, ...where(on('id', '>=', 1)) });
+    expect(r.map((x) => x.id)).toEqual([1, 2, 3, 4, 5]);
     expect(dataRead(bytes, stats)).toBeLessThan(dataSize(bytes) / 5);
   });
 

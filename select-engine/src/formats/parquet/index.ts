@@ -1,82 +1,73 @@
-// scanParquet: reads the footer, picks the row groups that ScanRange and min/max statistics allow, and
-// reads only the needed columns of those groups through ranged reads of the source (counted in
-// stats.bytesScanned). Values: INT64 as number when within 2^53 (else bigint), timestamps and dates as
-// Date, decimals as number, lists as arrays, structs and maps as objects.
-
-import {
-  parquetRead,
-  parquetSchema,
-  snappyUncompress,
-  type AsyncBuffer,
-  type ColumnData,
-  type Compressors,
-  type FileMetaData,
-  type SchemaTree,
-} from 'hyparquet';
-import { compressors as codecs } from 'hyparquet-compressors';
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import { recordsPerBatch } from '../../pace.js';
+// scanParquet: the native scan (arrow-rs in @cairn/native) fed by ranged reads of the source. This side
+// reads the footer and whatever byte ranges the scan asks for (only the needed column chunks of the row
+// groups that ScanRange and min/max statistics leave, counted in stats.bytesScanned) and turns each batch
+// of columns into row objects. The leading WHERE conjuncts run inside the scan on Arrow arrays; when they
+// are the whole WHERE clause the rows returned satisfy it (filterApplied), else the evaluator applies
+// WHERE to the rows that remain, in order, up to LIMIT.
+import { ParquetScan, type ParquetStep } from '@cairn/native';
 import type { ByteSource, ScanOptions, ScanResult } from '../types.js';
-import { SelectError, scanError } from '../errors.js';
+import { scanError, SelectError } from '../errors.js';
+import type { SelectErrorCode } from '../../errors.js';
 import { countedRead, throwIfAborted } from '../source.js';
 import { resolveScanRange } from '../range.js';
-import { parquetError, readFooter, rowGroupSpan } from './footer.js';
-import { prunableColumns, rowGroupMayMatch } from './prune.js';
-import { buildRows, groupColumns } from './rows.js';
+import { batchRows } from './columns.js';
 
 /** Parquet InputSerialization has no options today; kept for symmetry with CSV and JSON. */
 export type ParquetInputOptions = Record<string, never>;
 
+/** Footers beyond this are refused (a real one with thousands of row groups stays far below). */
+const MAX_FOOTER_BYTES = 64 * 1024 * 1024;
+/** Rows per batch: one batch of row objects is built between two awaits. */
 const BATCH_ROWS = 8192;
-/** Row objects hold at most this many values per batch: wide rows (thousands of columns) come fewer at a time. */
-const BATCH_CELLS = 65_536;
+/** Ranges closer than this are read as one (fewer reads for a few bytes more). */
+const MERGE_GAP = 64 * 1024;
 
-/** Decompressors that refuse a page declaring more bytes than its column chunk may hold. */
-function guardedCompressors(maxPage: number): Compressors {
-  const guard =
-    (name: string, f: ((input: Uint8Array, outputLength: number) => Uint8Array) | undefined) =>
-    (input: Uint8Array, outputLength: number): Uint8Array => {
-      if (!(outputLength >= 0 && outputLength <= maxPage))
-        throw parquetError(`A ${name} page declares ${outputLength} bytes, more than its column chunk.`);
-      if (!f) throw scanCodecError(name);
-      return f(input, outputLength);
-    };
-  const snappy = (input: Uint8Array, outputLength: number) => {
-    const out = new Uint8Array(outputLength);
-    snappyUncompress(input, out);
-    return out;
-  };
-  return {
-    SNAPPY: guard('SNAPPY', snappy),
-    GZIP: guard('GZIP', codecs.GZIP),
-    BROTLI: guard('BROTLI', codecs.BROTLI),
-    ZSTD: guard('ZSTD', codecs.ZSTD),
-    LZ4: guard('LZ4', codecs.LZ4),
-    LZ4_RAW: guard('LZ4_RAW', codecs.LZ4_RAW),
-    LZO: guard('LZO', codecs.LZO),
-  };
+export function parquetError(message: string, cause?: unknown): SelectError {
+  return scanError('ParquetParsingError', message, cause);
 }
 
-function scanCodecError(name: string): SelectError {
-  return scanError('ParquetUnsupportedCompressionCodec', `Unsupported Parquet compression codec ${name}.`);
+/** The native scan's errors carry the AWS code: `Code: message`. */
+function nativeError(e: unknown): unknown {
+  const m = /^(ParquetParsingError|OverMaxParquetBlockSize|ParquetUnsupportedCompressionCodec): ([\s\S]*)$/.exec(
+    (e as Error)?.message ?? '',
+  );
+  return m ? scanError(m[1] as SelectErrorCode, m[2], e) : e;
 }
 
-/** Maps the needed columns (paths like `a.b`, or 1-based positions) to top-level column names. */
-function topLevelColumns(columns: ScanOptions['columns'], names: string[]): string[] | undefined {
-  if (columns === undefined) return undefined;
-  const out = new Set<string>();
-  for (const c of columns) {
-    if (typeof c === 'number') {
-      if (c < 1 || c > names.length) return undefined;
-      out.add(names[c - 1]);
-      continue;
-    }
-    const head = c.split('.')[0];
-    const name = names.includes(head) ? head : names.find((n) => n.toLowerCase() === head.toLowerCase());
-    if (name === undefined) return undefined; // unknown: read all, the planner reports it
-    out.add(name);
+async function readFooter(source: ByteSource, opts: ScanOptions): Promise<Buffer> {
+  const size = source.size;
+  if (size < 12) throw parquetError('The object is too small to be a Parquet file.');
+  const tail = Buffer.from(await countedRead(source, opts, size - 8, size));
+  if (tail.length !== 8 || tail.toString('latin1', 4) !== 'PAR1') {
+    throw parquetError('The object does not end with the Parquet magic number.');
   }
-  return names.filter((n) => out.has(n));
+  const length = tail.readUInt32LE(0);
+  if (length > size - 12 || length > MAX_FOOTER_BYTES) {
+    throw parquetError(`The Parquet footer length ${length} does not fit the object.`);
+  }
+  const footer = await countedRead(source, opts, size - 8 - length, size - 8);
+  if (footer.byteLength !== length) throw parquetError('Short read of the Parquet footer.');
+  return Buffer.from(footer.buffer, footer.byteOffset, footer.byteLength);
+}
+
+/** Reads the asked ranges, merging close ones; returns the ranges as asked with their bytes. */
+async function readRanges(source: ByteSource, opts: ScanOptions, needs: number[]): Promise<Buffer[]> {
+  const out: Buffer[] = new Array(needs.length / 2);
+  const order = Array.from({ length: needs.length / 2 }, (_, i) => i).sort((x, y) => needs[2 * x] - needs[2 * y]);
+  for (let k = 0; k < order.length; ) {
+    const start = needs[2 * order[k]];
+    let end = needs[2 * order[k] + 1];
+    let j = k + 1;
+    while (j < order.length && needs[2 * order[j]] <= end + MERGE_GAP) end = Math.max(end, needs[2 * order[j++] + 1]);
+    const bytes = await countedRead(source, opts, start, end);
+    if (bytes.byteLength !== end - start) throw parquetError('Short read of the object.');
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (; k < j; k++) {
+      const i = order[k];
+      out[i] = buf.subarray(needs[2 * i] - start, needs[2 * i + 1] - start);
+    }
+  }
+  return out;
 }
 
 export async function scanParquet(
@@ -84,108 +75,56 @@ export async function scanParquet(
   _parquet: ParquetInputOptions | undefined,
   opts: ScanOptions,
 ): Promise<ScanResult> {
-  const metadata: FileMetaData = await readFooter(source, opts);
-  let topNames: string[];
-  const tree = new Map<string, SchemaTree>();
-  try {
-    for (const c of parquetSchema(metadata).children) tree.set(c.element.name, c);
-    topNames = [...tree.keys()];
-  } catch (e) {
-    throw parquetError(`Invalid Parquet schema: ${(e as Error).message}`, e);
-  }
-  const columns = topLevelColumns(opts.columns, topNames);
-  const leaves = prunableColumns(metadata);
+  const footer = await readFooter(source, opts);
   const range = opts.scanRange ? resolveScanRange(opts.scanRange, source.size) : undefined;
-
-  // Row groups to read, with their first row.
-  const groups: Array<{ rowStart: number; rowEnd: number; maxChunk: number }> = [];
-  let rowStart = 0;
-  for (const rg of metadata.row_groups) {
-    const rows = Number(rg.num_rows);
-    const span = rowGroupSpan(rg);
-    const inRange = !range || (span.start >= range.start && span.start <= range.end);
-    if (inRange && rows > 0 && rowGroupMayMatch(rg, opts.conjuncts ?? [], leaves, topNames)) {
-      let maxChunk = 0;
-      for (const c of rg.columns) maxChunk = Math.max(maxChunk, Number(c.meta_data!.total_uncompressed_size));
-      groups.push({ rowStart, rowEnd: rowStart + rows, maxChunk });
-    }
-    rowStart += rows;
-  }
-
-  const read = async (start: number, end?: number): Promise<ArrayBuffer> => {
-    const stop = Math.min(end ?? source.size, source.size);
-    if (!(start >= 0 && start <= stop)) throw parquetError(`Read outside the object (${start}-${end}).`);
-    const bytes = await countedRead(source, opts, start, stop);
-    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    if (whole && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
-    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  };
-  // hyparquet asks for every column chunk of a row group at once and decodes each as soon as its bytes
-  // arrive, synchronously: from memory (or a cache) they all arrive together, and a row group's columns
-  // decoded in one stretch (311 ms for 262,144 rows of 6 columns). The reads still start together, but their
-  // bytes are handed over one at a time with a turn of the event loop in between (an immediate queued while
-  // the last one was decoded runs in the next loop iteration, after timers and I/O).
-  let handOver: Promise<unknown> = Promise.resolve();
-  const file: AsyncBuffer = {
-    byteLength: source.size,
-    slice(start: number, end?: number): Promise<ArrayBuffer> {
-      const bytes = read(start, end);
-      const mine = handOver.then(() => bytes);
-      handOver = mine.then(
-        () => nextTurn(),
-        () => nextTurn(),
-      );
-      return mine;
-    },
-  };
-  const filter = opts.filter;
-  const limit = opts.limit ?? Infinity;
-  const perBatch = filter ? recordsPerBatch(opts.filterCost) : Infinity;
+  const columns = opts.columns?.map((c) => (typeof c === 'number' ? `_${c}` : String(c)));
+  const scan = new ParquetScan(source.size, {
+    columns,
+    conjuncts: opts.where?.conjuncts ?? [],
+    wholeWhere: opts.where?.whole ?? false,
+    pruneOnly: opts.where?.later ?? [],
+    rangeStart: range?.start,
+    rangeEnd: range?.end,
+    batchRows: BATCH_ROWS,
+  });
+  const opened = await scan.open(footer).catch((e) => {
+    throw nativeError(e);
+  });
+  // The scan's rows satisfy WHERE only when it evaluated all of it; otherwise the evaluator filters and
+  // counts LIMIT over what remains.
+  const exact = opened.exact;
+  const limit = exact ? (opts.limit ?? Infinity) : Infinity;
 
   async function* batches(): AsyncGenerator<unknown[]> {
-    let passed = 0;
     if (limit <= 0) return;
-    for (const g of groups) {
+    let passed = 0;
+    let ranges: number[] = [];
+    let buffers: Buffer[] = [];
+    for (;;) {
       throwIfAborted(opts.signal);
-      const runs = new Map<string, ColumnData[]>();
+      let step: ParquetStep;
       try {
-        await parquetRead({
-          file,
-          metadata,
-          columns,
-          rowStart: g.rowStart,
-          rowEnd: g.rowEnd,
-          compressors: guardedCompressors(g.maxChunk),
-          onChunk: (c) => {
-            const list = runs.get(c.columnName);
-            if (list) list.push(c);
-            else runs.set(c.columnName, [c]);
-          },
-        });
+        step = await scan.next(ranges, buffers);
       } catch (e) {
-        if (e instanceof SelectError) throw e;
-        throw parquetError(`Invalid Parquet data: ${(e as Error).message}`, e);
+        throw nativeError(e);
       }
-      const groupRows = g.rowEnd - g.rowStart;
-      const cols = groupColumns(runs, columns ?? topNames, tree, g.rowStart, groupRows);
-      // Batches small enough that building and filtering one is a short stretch (the caller pauses between).
-      const step = Math.max(1, Math.min(BATCH_ROWS, Math.floor(BATCH_CELLS / Math.max(1, cols.length)), perBatch));
-      for (let from = 0; from < groupRows; from += step) {
-        const rows = buildRows(cols, from, Math.min(groupRows, from + step));
-        let batch: unknown[] = rows;
-        if (filter) {
-          batch = [];
-          for (let i = 0; i < rows.length; i++) if (filter(rows[i])) batch.push(rows[i]);
-        }
-        if (passed + batch.length >= limit) {
-          yield batch.slice(0, limit - passed);
-          return;
-        }
-        passed += batch.length;
-        yield batch;
+      ranges = [];
+      buffers = [];
+      if (step.done) return;
+      if (step.needs) {
+        ranges = step.needs;
+        buffers = await readRanges(source, opts, step.needs);
+        continue;
       }
+      const rows = batchRows(step.batch!, opened.fields);
+      if (passed + rows.length >= limit) {
+        yield rows.slice(0, limit - passed);
+        return;
+      }
+      passed += rows.length;
+      yield rows;
     }
   }
 
-  return { filterApplied: filter !== undefined, batches: batches() };
+  return { filterApplied: exact && opts.filter !== undefined, batches: batches() };
 }

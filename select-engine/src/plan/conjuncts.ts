@@ -1,0 +1,117 @@
+// The leading conjuncts of WHERE that a scanner may evaluate itself (the Parquet scan runs them on Arrow
+// arrays), in the order the evaluator meets them. The AND chain is cut at the first conjunct not of a form
+// below: the evaluator runs a chain left to right and stops at the first false, so a scanner dropping a row
+// where one of these leading conjuncts is false drops only rows the evaluator would reject without reaching
+// anything after it (no error of a later conjunct is lost). Only the scanner knows the column types: it
+// cuts the chain again at the first conjunct whose types differ (those raise errors, as in AWS). Expressible
+// conjuncts after the cut still prune whole row groups by statistics, as the scanner always did: a row group
+// where one of them is false for every row holds no match (an error an earlier conjunct would raise on a row
+// of such a group is not raised).
+// Forms: column op literal (either side), BETWEEN literals, IN (literals), IS [NOT] NULL, LIKE 'prefix%'.
+import type * as A from '../sql/ast.js';
+import type { ScanConjunct, ScanLiteral, ScanWhere } from '../formats/types.js';
+import { Decimal } from '../exec/decimal.js';
+import { parseTimestamp } from '../exec/timestamp.js';
+import { rowSteps } from './bind.js';
+
+const FLIP: Record<string, ScanConjunct['op']> = { '=': '=', '<>': '<>', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
+
+/** The operands of an AND chain, left to right (the parser balances long chains into trees). */
+function andChain(e: A.Expr, out: A.Expr[]): A.Expr[] {
+  if (e.kind === 'binary' && e.op === 'AND') {
+    andChain(e.left, out);
+    andChain(e.right, out);
+  } else out.push(e);
+  return out;
+}
+
+function literalOf(e: A.Expr): ScanLiteral | undefined {
+  if (e.kind !== 'literal') return undefined;
+  const l = e.literal;
+  switch (l.type) {
+    case 'int':
+      return { kind: 'int', text: String(l.value) };
+    case 'decimal': {
+      if (/[eE]/.test(l.text)) return { kind: 'float', number: l.value };
+      const d = Decimal.parse(l.text);
+      return d && { kind: 'decimal', text: String(d.unscaled), scale: d.scale };
+    }
+    case 'string':
+      return { kind: 'string', text: l.value };
+    case 'bool':
+      return { kind: 'bool', flag: l.value };
+    case 'timestamp': {
+      const t = parseTimestamp(l.text);
+      return t && { kind: 'timestamp', text: String(BigInt(t.ms) * 1_000_000n + BigInt(t.nanos % 1_000_000)) };
+    }
+    default:
+      return undefined; // NULL and MISSING make a comparison unknown, not false
+  }
+}
+
+/** `'abc%'` without other wildcards: the prefix. */
+function likePrefix(pattern: string): string | undefined {
+  if (!pattern.endsWith('%')) return undefined;
+  const prefix = pattern.slice(0, -1);
+  return /[%_]/.test(prefix) ? undefined : prefix;
+}
+
+function conjunctOf(e: A.Expr, alias: A.Name): ScanConjunct | undefined {
+  const column = (x: A.Expr): ScanConjunct['column'] | undefined => {
+    if (x.kind !== 'path') return undefined;
+    const steps = rowSteps(x, alias);
+    if (steps.length === 0 || steps.some((s) => s.kind !== 'field')) return undefined;
+    const names = steps.map((s) => (s as { name: A.Name }).name);
+    return { steps: names.map((n) => n.name), quoted: names.map((n) => n.quoted) };
+  };
+  switch (e.kind) {
+    case 'binary': {
+      if (!(e.op in FLIP)) return undefined;
+      const [lc, rv] = [column(e.left), literalOf(e.right)];
+      if (lc && rv) return { column: lc, op: e.op as ScanConjunct['op'], values: [rv] };
+      const [rc, lv] = [column(e.right), literalOf(e.left)];
+      if (rc && lv) return { column: rc, op: FLIP[e.op], values: [lv] };
+      return undefined;
+    }
+    case 'between': {
+      const [c, lo, hi] = [column(e.value), literalOf(e.low), literalOf(e.high)];
+      return !e.not && c && lo && hi ? { column: c, op: 'BETWEEN', values: [lo, hi] } : undefined;
+    }
+    case 'in': {
+      const c = column(e.value);
+      const values = e.list.map(literalOf);
+      if (e.not || !c || values.some((v) => v === undefined)) return undefined;
+      return { column: c, op: 'IN', values: values as ScanLiteral[] };
+    }
+    case 'is': {
+      const c = column(e.value);
+      if (!c || e.test !== 'NULL') return undefined;
+      return { column: c, op: e.not ? 'IS NOT NULL' : 'IS NULL', values: [] };
+    }
+    case 'like': {
+      const c = column(e.value);
+      const p =
+        e.pattern.kind === 'literal' && e.pattern.literal.type === 'string' ? e.pattern.literal.value : undefined;
+      const prefix = p === undefined ? undefined : likePrefix(p);
+      if (e.not || e.escape || !c || prefix === undefined) return undefined;
+      return { column: c, op: 'LIKE PREFIX', values: [{ kind: 'string', text: prefix }] };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The leading expressible conjuncts of WHERE, and whether they are all of it. */
+export function scanWhere(where: A.Expr | undefined, alias: A.Name): ScanWhere | undefined {
+  if (!where) return undefined;
+  const chain = andChain(where, []);
+  const conjuncts: ScanConjunct[] = [];
+  const later: ScanConjunct[] = [];
+  let cut = false;
+  for (const e of chain) {
+    const c = conjunctOf(e, alias);
+    if (!c) cut = true;
+    else (cut ? later : conjuncts).push(c);
+  }
+  return { conjuncts, whole: conjuncts.length === chain.length, later };
+}

@@ -2,7 +2,7 @@
 // every row that passes WHERE. MISSING and NULL inputs are skipped; over no input only COUNT is not NULL.
 import { SelectError } from '../errors.js';
 import type * as A from '../sql/ast.js';
-import type { Fn, Row } from './compile.js';
+import type { Fn, Row, StaticType } from './compile.js';
 import { compare, Decimal, toNumber, type Value } from './values.js';
 
 export interface Accumulator {
@@ -27,19 +27,26 @@ export const AGGREGATES: Readonly<Record<A.AggregateName, (arg: Fn) => Accumulat
   MAX: (arg) => best('MAX', arg),
 };
 
-export function makeAccumulator(name: A.AggregateName, arg: Fn | '*'): Accumulator {
+/**
+ * `type`: what the compiler knows of the argument's type. A FLOAT argument makes SUM and AVG FLOAT even when
+ * every value happens to be integral (AWS s3-select-sql-reference-aggregate.html: AVG and SUM of a FLOAT are FLOAT).
+ */
+export function makeAccumulator(name: A.AggregateName, arg: Fn | '*', type?: StaticType): Accumulator {
   if (arg === '*') {
-    let n = 0; // COUNT(*), the only aggregate the parser lets take *
-    return { add: () => void n++, result: () => n };
+    // COUNT(*), the only aggregate the parser lets take *: rows that are MISSING (a FROM path leading nowhere)
+    // are skipped, as aggregates skip MISSING (AWS s3-select-sql-reference-select.html, FROM clause).
+    let n = 0;
+    return { add: (row) => void (row !== undefined && n++), result: () => n };
   }
+  if ((name === 'SUM' || name === 'AVG') && type === 'float') return sumOrAvg(name, arg, true);
   return AGGREGATES[name](arg);
 }
 
-function sumOrAvg(name: 'SUM' | 'AVG', arg: Fn): Accumulator {
+function sumOrAvg(name: 'SUM' | 'AVG', arg: Fn, floatArgument = false): Accumulator {
   // Integers add as numbers, DECIMALs exactly; one FLOAT makes the result a FLOAT. AVG of INT is a DECIMAL.
   let sum = 0;
   let exact: Decimal | undefined;
-  let float = false;
+  let float = floatArgument;
   let n = 0;
   return {
     add(row) {

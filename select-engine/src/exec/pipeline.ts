@@ -34,6 +34,8 @@ function outputName(item: A.SelectItem, index: number, alias: A.Name): string {
     const steps = rowSteps(item.expr, alias);
     const last = steps[steps.length - 1];
     if (last?.kind === 'field') return last.name.name;
+    // The row itself, named after its FROM path (SELECT id FROM S3Object[*].Rules[*].id writes {"id":...}).
+    if (steps.length === 0 && alias.other && alias.name !== '_1') return alias.name;
   }
   return `_${index + 1}`;
 }
@@ -92,7 +94,8 @@ export function compileQuery(plan: Plan, shape: RecordShape, writer: WriterFacto
       ...ctx,
       aggregate: (e) => {
         const k = accumulators.length;
-        accumulators.push(makeAccumulator(e.name, e.arg === '*' ? '*' : compileExpr(e.arg, ctx).fn));
+        const arg = e.arg === '*' ? '*' : compileExpr(e.arg, ctx);
+        accumulators.push(makeAccumulator(e.name, arg === '*' ? '*' : arg.fn, arg === '*' ? undefined : arg.type));
         results.push(null);
         return () => results[k];
       },

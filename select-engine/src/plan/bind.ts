@@ -14,9 +14,14 @@ export function sameName(a: A.Name, b: A.Name): boolean {
   return a.name === b.name;
 }
 
+/** True when a name is the row's alias (or its other name, see Name.other). */
+export function isAlias(n: A.Name, alias: A.Name): boolean {
+  return sameName(n, alias) || (alias.other !== undefined && sameName(n, alias.other));
+}
+
 /** The path's steps from the row, dropping a leading table alias (and a trailing `.*`, handled by projection). */
 export function rowSteps(e: Extract<A.Expr, { kind: 'path' }>, alias: A.Name): A.PathStep[] {
-  const steps = sameName(e.root, alias) ? e.steps : [{ kind: 'field', name: e.root } as A.PathStep, ...e.steps];
+  const steps = isAlias(e.root, alias) ? e.steps : [{ kind: 'field', name: e.root } as A.PathStep, ...e.steps];
   return steps.length > 0 && steps[steps.length - 1].kind === 'fieldWildcard' ? steps.slice(0, -1) : steps;
 }
 

@@ -7,7 +7,7 @@ import type { SimplePredicate } from '../formats/types.js';
 import { childrenOf } from '../sql/ast.js';
 import type * as A from '../sql/ast.js';
 import { parseTimestamp } from '../exec/timestamp.js';
-import { rowSteps, sameName } from './bind.js';
+import { isAlias, rowSteps } from './bind.js';
 
 export type InputFormat = 'CSV' | 'JSON' | 'Parquet';
 
@@ -51,7 +51,7 @@ export function isStarItem(item: A.SelectItem, alias: A.Name): boolean {
     e.steps.length > 0 &&
     e.steps[e.steps.length - 1].kind === 'fieldWildcard' &&
     e.steps.length === 1 &&
-    sameName(e.root, alias)
+    isAlias(e.root, alias)
   );
 }
 
@@ -143,7 +143,20 @@ function conjunctsOf(where: A.Expr | undefined, alias: A.Name, format: InputForm
   return out;
 }
 
+/**
+ * A JSON FROM path without an alias names the row after its last step (AWS s3-select-sql-reference-select.html,
+ * FROM clause: "SELECT price FROM S3Object[*].books[*].price"), or `_1` when it ends in a wildcard ("SELECT
+ * _1.price FROM S3Object[*].books[*]"). `S3Object` still names the row too.
+ */
+function nameRowAfterPath(from: A.FromClause): void {
+  const last = from.steps.at(-1);
+  if (!from.implicitAlias || !last || last.kind === 'index') return;
+  const name = last.kind === 'field' ? last.name : { name: '_1', quoted: false };
+  from.alias = Object.assign({ ...name }, { other: { name: 'S3Object', quoted: false } });
+}
+
 export function buildPlan(stmt: A.SelectStatement, format: InputFormat): Plan {
+  if (format === 'JSON') nameRowAfterPath(stmt.from);
   const alias = stmt.from.alias;
   let unnest = stmt.from.steps;
   if (unnest[0]?.kind === 'wildcard') unnest = unnest.slice(1);

@@ -9,6 +9,8 @@ export interface Pos extends SqlPosition {
 export interface Name {
   name: string;
   quoted: boolean;
+  /** The row's alias only: a second name of the row (`S3Object` when the planner named it after its path). */
+  other?: Name;
 }
 
 export type PathStep =
@@ -60,6 +62,8 @@ export interface FromClause {
   /** Steps after S3Object (JSON only): `S3Object[*].a.b`. */
   steps: PathStep[];
   alias: Name;
+  /** No alias was written: the planner may name the row after the path (plan/plan.ts, JSON FROM paths). */
+  implicitAlias?: boolean;
   pos: Pos;
 }
 

@@ -46,6 +46,7 @@ class SelectParser extends CstParser {
       this.OPTION3(() => this.CONSUME(T.Minus));
       this.CONSUME(T.IntegerLiteral, { LABEL: 'limit' });
     });
+    this.OPTION4(() => this.CONSUME(T.Semicolon));
     this.CONSUME(EOF);
   });
 

@@ -325,8 +325,14 @@ function fromClause(n: CstNode): A.FromClause {
   if (table.image.toLowerCase() !== 's3object')
     fail('UnsupportedSqlStructure', table, `Unknown table ${table.image}: only S3Object can be queried`);
   const steps = ((c.pathStep as CstNode[] | undefined) ?? []).map(pathStep);
-  const alias = has(c, 'alias') ? nameOf(tok(c, 'alias')) : { name: 'S3Object', quoted: false };
-  return { steps, alias, pos: posOf(table) };
+  // "FROM S3Object[*].path": a path starts by iterating the object's records (AWS s3-select-sql-reference-
+  // select.html, FROM clause); S3Object.items or S3Object[0] is no form the reference gives.
+  if (steps.length > 0 && steps[0].kind !== 'wildcard') {
+    fail('UnsupportedSqlStructure', table, 'A FROM path starts with S3Object[*]');
+  }
+  const implicitAlias = !has(c, 'alias');
+  const alias = implicitAlias ? { name: 'S3Object', quoted: false } : nameOf(tok(c, 'alias'));
+  return { steps, alias, implicitAlias, pos: posOf(table) };
 }
 
 /** Parses SQL text into a checked AST. Throws SelectError with an AWS code and the position. */

@@ -66,6 +66,8 @@ export const LSquare = createToken({ name: 'LSquare', pattern: /\[/ });
 export const RSquare = createToken({ name: 'RSquare', pattern: /]/ });
 export const Comma = createToken({ name: 'Comma', pattern: /,/ });
 export const Dot = createToken({ name: 'Dot', pattern: /\./ });
+/** Ends a statement (AWS's own examples end with one). */
+export const Semicolon = createToken({ name: 'Semicolon', pattern: /;/ });
 
 /** Category shared by every keyword token (used to report ParseUnExpectedKeyword / ParseExpectedKeyword). */
 export const Keyword = createToken({ name: 'Keyword', pattern: Lexer.NA });
@@ -192,6 +194,7 @@ export const allTokens: TokenType[] = [
   RSquare,
   Comma,
   Dot,
+  Semicolon,
   Identifier,
   Keyword,
   ReservedWord,

@@ -44,11 +44,12 @@ class CsvReader {
     max = Infinity,
     filter?: (rec: string[]) => boolean,
     filterSel?: FieldSelection,
+    outMax = Infinity,
   ): Promise<boolean> {
     if (this.ended) return false;
     if (!this.backlog && !this.final) await this.readPiece();
     const s = this.pending;
-    const pos = this.splitter.split(s, this.pendingPos, this.final, out, max, sel, filter, filterSel);
+    const pos = this.splitter.split(s, this.pendingPos, this.final, out, max, sel, filter, filterSel, outMax);
     this.pendingPos = pos;
     this.backlog = this.splitter.stoppedAtMax;
     if (this.final && !this.backlog) {
@@ -183,7 +184,7 @@ export async function scanCsv(
       for (;;) {
         // The splitter applies the filter as it goes (on the filter's fields only when known).
         const batch: string[][] = [];
-        const more = await reader.fill(batch, sel, perBatch, filter, filterSel);
+        const more = await reader.fill(batch, sel, perBatch, filter, filterSel, limit - passed);
         if (passed + batch.length >= limit) {
           yield batch.slice(0, limit - passed);
           return;

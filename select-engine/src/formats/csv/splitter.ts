@@ -39,9 +39,9 @@ export class CsvSplitter {
   }
 
   /**
-   * Splits records out of s starting at `from`, pushing at most `max` into `out`. Returns the position
-   * after the last complete record; the caller keeps the rest for the next call. When `final` is true the
-   * text is the end of the input and a last record without delimiter is complete.
+   * Splits records out of s starting at `from`, processing at most `max` records and pushing at most `outMax`
+   * into `out`. Returns the position after the last complete record; the caller keeps the rest for the next
+   * call. When `final` is true the text is the end of the input and a last record without delimiter is complete.
    */
   split(
     s: string,
@@ -52,6 +52,7 @@ export class CsvSplitter {
     sel: FieldSelection,
     filter?: (rec: string[]) => boolean,
     filterSel: FieldSelection = sel,
+    outMax = Infinity,
   ): number {
     const { rd, q, stripCr, comment } = this.d;
     const { rdLen } = this;
@@ -68,8 +69,11 @@ export class CsvSplitter {
     }
     let produced = 0;
     this.stoppedAtMax = false;
+    // `outMax` counts records put out (those passing the filter): a scan under LIMIT stops right after the
+    // record that reaches it, and the filter never sees a record after that one.
+    const until = out.length + outMax;
     const probe: string[] = [];
-    while (pos < n && produced < max) {
+    while (pos < n && produced < max && out.length < until) {
       let eol = s.indexOf(rd, pos);
       if (eol < 0) {
         if (!final) break;
@@ -108,7 +112,7 @@ export class CsvSplitter {
       }
       produced++;
     }
-    this.stoppedAtMax = produced >= max;
+    this.stoppedAtMax = produced >= max || out.length >= until;
     if (q !== '') {
       this.quoteText = s;
       this.quoteFrom = qFrom;

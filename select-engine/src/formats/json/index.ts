@@ -89,7 +89,12 @@ export async function scanJson(
     function* emit(recs: unknown[]): Generator<unknown[]> {
       for (let from = 0; from < recs.length || from === 0; from += perBatch) {
         let batch = recs.length <= perBatch ? recs : recs.slice(from, from + perBatch);
-        if (filter) batch = batch.filter((r) => filter(r));
+        if (filter) {
+          // Records after the one that reaches LIMIT are never filtered (an error there must not fail the query).
+          const all = batch;
+          batch = [];
+          for (let i = 0; i < all.length && passed + batch.length < limit; i++) if (filter(all[i])) batch.push(all[i]);
+        }
         if (passed + batch.length >= limit) {
           done = true;
           yield batch.slice(0, limit - passed);

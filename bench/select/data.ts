@@ -70,20 +70,30 @@ export async function jsonFile(mb: number): Promise<string> {
   return path;
 }
 
-/** Parquet through pyarrow; undefined (and a note) when no Python with pyarrow is found. */
-export async function parquetFile(rows: number, python: string): Promise<string | undefined> {
+/** A Parquet file written by one of this folder's pyarrow scripts; undefined (and a note) without pyarrow. */
+async function pythonParquet(script: string, name: string, rows: number, python: string): Promise<string | undefined> {
   await mkdir(DIR, { recursive: true });
-  const path = join(DIR, `rows-${rows}.parquet`);
+  const path = join(DIR, name);
   if (existsSync(path)) return path;
-  const script = fileURLToPath(new URL('./make_parquet.py', import.meta.url));
+  const file = fileURLToPath(new URL(script, import.meta.url));
   try {
-    await promisify(execFile)(python, [script, String(rows), `${path}.tmp`], { maxBuffer: 1 << 20 });
+    await promisify(execFile)(python, [file, String(rows), `${path}.tmp`], { maxBuffer: 1 << 20 });
   } catch (e) {
     console.error(`Parquet skipped: ${python} could not write it (${(e as Error).message.split('\n')[0]}).`);
     return undefined;
   }
   await rename(`${path}.tmp`, path);
   return path;
+}
+
+/** The rows of the CSV and JSON files as Parquet (make_parquet.py). */
+export function parquetFile(rows: number, python: string): Promise<string | undefined> {
+  return pythonParquet('./make_parquet.py', `rows-${rows}.parquet`, rows, python);
+}
+
+/** 20 columns in 20 row groups (make_wide_parquet.py): the side-by-side benchmark's Parquet object. */
+export function wideParquetFile(rows: number, python: string): Promise<string | undefined> {
+  return pythonParquet('./make_wide_parquet.py', `wide-${rows}.parquet`, rows, python);
 }
 
 export async function sizeOf(path: string): Promise<number> {

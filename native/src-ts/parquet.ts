@@ -26,6 +26,12 @@ export interface ParquetConjunct {
   values: ParquetLiteral[];
 }
 
+/** An aggregate of the SELECT list; no column for COUNT(*). */
+export interface ParquetAggregate {
+  func: 'COUNT' | 'SUM' | 'AVG' | 'MIN' | 'MAX';
+  column?: ParquetColumnRef;
+}
+
 export interface ParquetQuery {
   /** Top-level columns to return; undefined for all. */
   columns?: string[];
@@ -40,6 +46,8 @@ export interface ParquetQuery {
   rangeEnd?: number;
   /** Rows per batch (default 8192). */
   batchRows?: number;
+  /** The SELECT list when it is only aggregates and WHERE is absent or all in `conjuncts`. */
+  aggregates?: ParquetAggregate[];
 }
 
 export interface ParquetOpened {
@@ -51,12 +59,16 @@ export interface ParquetOpened {
   exact: boolean;
   rowGroups: number;
   rowGroupsRead: number;
+  /** The scan computes the aggregates: the last step brings their results instead of batches. */
+  aggregated: boolean;
 }
 
 export interface ParquetStep {
   /** Byte ranges to read next: start, end pairs (end exclusive). */
   needs?: number[];
   batch?: Buffer;
+  /** With `done`, when the scan aggregated: the results as JSON (src/select_parquet/aggregate.rs). */
+  aggregates?: string;
   done: boolean;
 }
 

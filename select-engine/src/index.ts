@@ -15,8 +15,9 @@ import { jsonRowWriter } from './output/json-writer.js';
 import { frameStream } from './output/stream.js';
 import type { RecordShape } from './plan/bind.js';
 import { buildPlan, type InputFormat, type Plan } from './plan/plan.js';
-import { scanWhere } from './plan/conjuncts.js';
+import { scanAggregates, scanWhere } from './plan/conjuncts.js';
 import { validateRequest, type SelectRequest } from './request.js';
+import type { Value } from './exec/values.js';
 import { parseSql } from './sql/to-ast.js';
 
 export const SELECT_ENGINE_VERSION = '0.1.0';
@@ -101,10 +102,13 @@ export async function runSelect(
   const pacer = options.pacer ?? new Pacer();
   const abort = new AbortController();
   options.signal?.addEventListener('abort', () => abort.abort(options.signal!.reason), { once: true });
+  const where = pushFilter && format === 'Parquet' ? scanWhere(stmt.where, stmt.from.alias) : undefined;
+  const parquetAggregates = format === 'Parquet' && plan.aggregate && plan.unnest.length === 0;
   const opts: ScanOptions = {
     columns: plan.columns,
     conjuncts: plan.conjuncts,
-    where: pushFilter && format === 'Parquet' ? scanWhere(stmt.where, stmt.from.alias) : undefined,
+    where,
+    aggregates: parquetAggregates ? scanAggregates(stmt, where) : undefined,
     filter: pushFilter ? (query ? query.filter : (rec) => lateFilter!(rec)) : undefined,
     filterCost: plan.filterCost,
     pacer,
@@ -131,6 +135,12 @@ export async function runSelect(
       throw e;
     }
     lateFilter = query.filter;
+  }
+  if (result.aggregates && query.aggregate) {
+    // The scan computed the aggregates (one per SELECT item, in order): the accumulators read its results.
+    const scanned = result.aggregates;
+    const accs = query.aggregate.accumulators;
+    accs.forEach((_, k) => (accs[k] = { add: () => undefined, result: () => scanned.values?.[k] as Value }));
   }
   const pacing = { pacer, rowCost: plan.rowCost, filterCost: plan.filterCost };
   const texts = executeQuery(query, result.batches, pushFilter && result.filterApplied, pacing);

@@ -9,6 +9,7 @@
 //! decoded and sent. Every call is a task on the libuv pool; hostile numbers are checked before the
 //! crate acts on them (guard.rs), and a panic of the crate ends the scan with an error, never the
 //! process.
+mod aggregate;
 mod encode;
 mod error;
 mod guard;
@@ -37,6 +38,7 @@ use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 use parquet::DecodeResult;
 
 use crate::shared::{invalid, Claim, Shared};
+use aggregate::{Aggregate, Func};
 use error::{ScanError, ScanResult};
 use guard::Chunk;
 use predicate::{kind_of, Lit, Op, Test};
@@ -67,6 +69,13 @@ pub struct ParquetConjunct {
     pub values: Vec<ParquetLiteral>,
 }
 
+/// An aggregate of the SELECT list: `func` COUNT | SUM | AVG | MIN | MAX; no column for COUNT(*).
+#[napi(object)]
+pub struct ParquetAggregate {
+    pub func: String,
+    pub column: Option<ParquetColumnRef>,
+}
+
 #[napi(object)]
 pub struct ParquetQuery {
     /// Top-level columns to return (undefined: all).
@@ -82,6 +91,9 @@ pub struct ParquetQuery {
     pub range_end: Option<f64>,
     /// Rows per batch (default 8192).
     pub batch_rows: Option<u32>,
+    /// The SELECT list when it is only aggregates and WHERE is absent or all in `conjuncts`: the scan computes
+    /// them (when it can, all of them) and returns their results instead of rows.
+    pub aggregates: Option<Vec<ParquetAggregate>>,
 }
 
 /// What the scan found in the footer and decided.
@@ -95,6 +107,8 @@ pub struct ParquetOpened {
     pub exact: bool,
     pub row_groups: u32,
     pub row_groups_read: u32,
+    /// The scan computes the aggregates: the last step brings their results, no batch comes.
+    pub aggregated: bool,
 }
 
 /// One step: byte ranges to read (`needs`: start, end pairs), or a batch, or the end.
@@ -102,6 +116,8 @@ pub struct ParquetOpened {
 pub struct ParquetStep {
     pub needs: Option<Vec<f64>>,
     pub batch: Option<Buffer>,
+    /// With `done`, when the scan aggregated: the results as JSON, one per aggregate.
+    pub aggregates: Option<String>,
     pub done: bool,
 }
 
@@ -113,6 +129,7 @@ struct Conjunct {
 
 struct Query {
     columns: Option<Vec<String>>,
+    aggregates: Vec<(Func, Option<Vec<(String, bool)>>)>,
     conjuncts: Vec<Conjunct>,
     prune_only: Vec<Conjunct>,
     whole_where: bool,
@@ -122,7 +139,13 @@ struct Query {
 
 enum Phase {
     New,
-    Decoding { decoder: Box<ParquetPushDecoder>, chunks: Vec<Chunk> },
+    Decoding {
+        decoder: Box<ParquetPushDecoder>,
+        chunks: Vec<Chunk>,
+        aggregates: Option<Vec<(Aggregate, usize)>>,
+    },
+    /// Aggregating and no row group left to read: the next step brings the results.
+    Finishing(Vec<(Aggregate, usize)>),
     Done,
 }
 
@@ -175,7 +198,25 @@ impl Query {
             _ => return Err(invalid("ParquetScan: rangeStart and rangeEnd go together")),
         };
         let batch_rows = q.batch_rows.unwrap_or(8192).clamp(1, 1 << 20) as usize;
-        Ok(Query { columns: q.columns, conjuncts, prune_only, whole_where: whole, range, batch_rows })
+        let mut aggregates = Vec::new();
+        for a in q.aggregates.unwrap_or_default() {
+            let func = match (a.func.as_str(), &a.column) {
+                ("COUNT", None) => Func::CountStar,
+                ("COUNT", Some(_)) => Func::Count,
+                ("SUM", Some(_)) => Func::Sum,
+                ("AVG", Some(_)) => Func::Avg,
+                ("MIN", Some(_)) => Func::Min,
+                ("MAX", Some(_)) => Func::Max,
+                _ => {
+                    return Err(invalid(
+                        "ParquetScan: an aggregate is COUNT, SUM, AVG, MIN or MAX of a column, or COUNT(*)",
+                    ))
+                }
+            };
+            let column = a.column.map(|c| c.steps.into_iter().zip(c.quoted).collect());
+            aggregates.push((func, column));
+        }
+        Ok(Query { columns: q.columns, aggregates, conjuncts, prune_only, whole_where: whole, range, batch_rows })
     }
 }
 
@@ -199,30 +240,54 @@ struct Bound {
     test: Test,
 }
 
-fn bind(md: &ArrowReaderMetadata, c: &Conjunct) -> Option<Bound> {
+/// The leaf column a path names: its leaf index, the field names down to it, its field. None for an unknown
+/// name, a path through something other than structs, or a leaf inside a list (not one value per row).
+fn resolve(md: &ArrowReaderMetadata, steps: &[(String, bool)]) -> Option<(usize, Vec<String>, Field)> {
     let schema = md.schema();
     let mut fields: &[Arc<Field>] = schema.fields();
     let mut names = Vec::new();
     let mut field: Option<&Field> = None;
-    for (k, (step, quoted)) in c.steps.iter().enumerate() {
+    for (k, (step, quoted)) in steps.iter().enumerate() {
         let (_, f) = find_field(fields, step, *quoted)?;
         names.push(f.name().clone());
         field = Some(f);
         match f.data_type() {
-            DataType::Struct(children) if k + 1 < c.steps.len() => fields = children,
-            _ if k + 1 < c.steps.len() => return None,
+            DataType::Struct(children) if k + 1 < steps.len() => fields = children,
+            _ if k + 1 < steps.len() => return None,
             _ => {}
         }
     }
     let field = field?;
-    let kind = kind_of(field.data_type())?;
     let descr = md.metadata().file_metadata().schema_descr();
     let leaf = (0..descr.num_columns()).find(|&j| descr.column(j).path().parts() == names.as_slice())?;
     if descr.column(leaf).max_rep_level() > 0 {
-        return None; // inside a list: not one value per row
+        return None;
     }
-    let test = Test::new(c.op, kind, &c.values)?;
-    Some(Bound { leaf, names, field: field.clone(), test })
+    Some((leaf, names, field.clone()))
+}
+
+fn bind(md: &ArrowReaderMetadata, c: &Conjunct) -> Option<Bound> {
+    let (leaf, names, field) = resolve(md, &c.steps)?;
+    let test = Test::new(c.op, kind_of(field.data_type())?, &c.values)?;
+    Some(Bound { leaf, names, field, test })
+}
+
+/// The aggregates bound to leaves (all of them, or None: the evaluator computes them), with the leaves.
+fn bind_aggregates(
+    md: &ArrowReaderMetadata,
+    aggs: &[(Func, Option<Vec<(String, bool)>>)],
+) -> Option<Vec<(Aggregate, usize)>> {
+    let mut out = Vec::new();
+    for (func, column) in aggs {
+        match column {
+            None => out.push((Aggregate::new(*func, vec![], None)?, usize::MAX)),
+            Some(steps) => {
+                let (leaf, names, field) = resolve(md, steps)?;
+                out.push((Aggregate::new(*func, names, Some(field.data_type()))?, leaf));
+            }
+        }
+    }
+    Some(out)
 }
 
 /// The row groups statistics cannot rule out, for one bound conjunct.
@@ -256,8 +321,12 @@ fn prune(md: &ParquetMetaData, b: &Bound, keep: &mut [bool]) -> ScanResult<()> {
 
 /// The leaf array a bound conjunct reads, out of the one-column batch the row filter hands over, and
 /// the rows where a struct on the way is null (the path is MISSING there).
-fn leaf_of(batch: &RecordBatch, names: &[String]) -> Option<(arrow_array::ArrayRef, Option<NullBuffer>)> {
-    let mut a = batch.column(0).clone();
+fn leaf_of(
+    batch: &RecordBatch,
+    column: usize,
+    names: &[String],
+) -> Option<(arrow_array::ArrayRef, Option<NullBuffer>)> {
+    let mut a = batch.columns().get(column)?.clone();
     let mut outer: Option<NullBuffer> = None;
     for name in &names[1..] {
         let st = a.as_struct_opt()?;
@@ -275,7 +344,7 @@ fn row_filter_of(md: &ArrowReaderMetadata, bound: Vec<Bound>, exact: bool) -> Ro
             let mask = ProjectionMask::leaves(&descr, [b.leaf]);
             let (names, test) = (b.names, b.test);
             let f = move |batch: RecordBatch| -> std::result::Result<BooleanArray, arrow_schema::ArrowError> {
-                let (a, outer) = leaf_of(&batch, &names)
+                let (a, outer) = leaf_of(&batch, 0, &names)
                     .ok_or_else(|| arrow_schema::ArrowError::SchemaError("filter column not found".into()))?;
                 let truth = test.evaluate(a.as_ref());
                 let missing = |i: usize| outer.as_ref().is_some_and(|n| n.is_null(i));
@@ -366,6 +435,35 @@ impl ScanState {
         let mut leaves: Vec<usize> =
             (0..descr.num_columns()).filter(|&j| roots.contains(&descr.get_column_root_idx(j))).collect();
         leaves.extend(bound.iter().map(|b| b.leaf));
+        // Aggregates computed here: WHERE absent or all evaluated here, every aggregate over a column it can read.
+        let where_done = exact || (self.query.conjuncts.is_empty() && self.query.prune_only.is_empty());
+        let mut aggregates = None;
+        let mut projection = ProjectionMask::roots(&descr, roots.clone());
+        if !self.query.aggregates.is_empty() && where_done {
+            if let Some(bound_aggs) = bind_aggregates(&arrow, &self.query.aggregates) {
+                let mut agg_leaves: Vec<usize> =
+                    bound_aggs.iter().map(|(_, l)| *l).filter(|l| *l != usize::MAX).collect();
+                agg_leaves.sort_unstable();
+                agg_leaves.dedup();
+                let mut agg_roots: Vec<usize> = agg_leaves.iter().map(|&l| descr.get_column_root_idx(l)).collect();
+                agg_roots.dedup();
+                let with_columns = bound_aggs
+                    .into_iter()
+                    .map(|(a, leaf)| {
+                        let col = if leaf == usize::MAX {
+                            0
+                        } else {
+                            agg_roots.iter().position(|&r| r == descr.get_column_root_idx(leaf)).unwrap_or(0)
+                        };
+                        (a, col)
+                    })
+                    .collect();
+                projection = ProjectionMask::leaves(&descr, agg_leaves.iter().copied());
+                leaves = agg_leaves;
+                leaves.extend(bound.iter().map(|b| b.leaf));
+                aggregates = Some(with_columns);
+            }
+        }
         let mut chunks = Vec::new();
         for &g in &selected {
             for &j in &leaves {
@@ -385,24 +483,34 @@ impl ScanState {
             exact,
             row_groups: groups.len() as u32,
             row_groups_read: selected.len() as u32,
+            aggregated: aggregates.is_some(),
         };
         if selected.is_empty() {
-            self.phase = Phase::Done;
+            self.phase = match aggregates {
+                Some(a) => Phase::Finishing(a),
+                None => Phase::Done,
+            };
             return Ok(opened);
         }
         let mut builder = ParquetPushDecoderBuilder::new_with_metadata(arrow.clone())
             .with_row_groups(selected)
-            .with_projection(ProjectionMask::roots(&descr, roots))
-            .with_batch_size(self.query.batch_rows);
+            .with_projection(projection)
+            // Aggregating, no batch crosses to JS: larger batches cost less per row.
+            .with_batch_size(if aggregates.is_some() { 1 << 16 } else { self.query.batch_rows });
         if !bound.is_empty() {
             builder = builder.with_row_filter(row_filter_of(&arrow, bound, exact));
         }
-        self.phase = Phase::Decoding { decoder: Box::new(builder.build()?), chunks };
+        self.phase = Phase::Decoding { decoder: Box::new(builder.build()?), chunks, aggregates };
         Ok(opened)
     }
 
     fn next(&mut self, pushed: Vec<(Range<u64>, Bytes)>) -> ScanResult<StepOut> {
-        let Phase::Decoding { decoder, chunks } = &mut self.phase else {
+        if let Phase::Finishing(aggs) = &self.phase {
+            let out = StepOut::Aggregates(results_json(aggs));
+            self.phase = Phase::Done;
+            return Ok(out);
+        }
+        let Phase::Decoding { decoder, chunks, aggregates } = &mut self.phase else {
             return Ok(StepOut::Done);
         };
         if !pushed.is_empty() {
@@ -419,10 +527,21 @@ impl ScanState {
             match decoder.try_decode()? {
                 DecodeResult::NeedsData(ranges) => return Ok(StepOut::Needs(ranges)),
                 DecodeResult::Data(batch) if batch.num_rows() == 0 => continue,
-                DecodeResult::Data(batch) => return Ok(StepOut::Batch(encode::encode_batch(&batch)?)),
+                DecodeResult::Data(batch) => match aggregates {
+                    Some(aggs) => {
+                        for (a, column) in aggs.iter_mut() {
+                            a.add(&batch, *column)?;
+                        }
+                    }
+                    None => return Ok(StepOut::Batch(encode::encode_batch(&batch)?)),
+                },
                 DecodeResult::Finished => {
+                    let out = match aggregates {
+                        Some(aggs) => StepOut::Aggregates(results_json(aggs)),
+                        None => StepOut::Done,
+                    };
                     self.phase = Phase::Done;
-                    return Ok(StepOut::Done);
+                    return Ok(out);
                 }
             }
         }
@@ -435,12 +554,27 @@ pub struct ParquetOpenedOut {
     exact: bool,
     row_groups: u32,
     row_groups_read: u32,
+    aggregated: bool,
 }
 
 pub enum StepOut {
     Needs(Vec<Range<u64>>),
     Batch(Vec<u8>),
+    /// The aggregates' results (JSON), and the end.
+    Aggregates(String),
     Done,
+}
+
+fn results_json(aggs: &[(Aggregate, usize)]) -> String {
+    let mut out = String::from("[");
+    for (k, (a, _)) in aggs.iter().enumerate() {
+        if k > 0 {
+            out.push(',');
+        }
+        a.result_json(&mut out);
+    }
+    out.push(']');
+    out
 }
 
 /// Runs a step of the scan; a panic of the crate on hostile data becomes ParquetParsingError and
@@ -464,7 +598,10 @@ pool_task! {
     /// Off-thread `ParquetScan.open`.
     ParquetOpenTask { claim: Claim<ScanState>, footer: Buffer } -> ParquetOpened => |t| {
         let o = t.claim.with(|s| guarded(s, |s| s.open(&t.footer)))?;
-        Ok(ParquetOpened { fields: o.fields, pushed: o.pushed, exact: o.exact, row_groups: o.row_groups, row_groups_read: o.row_groups_read })
+        Ok(ParquetOpened {
+            fields: o.fields, pushed: o.pushed, exact: o.exact, row_groups: o.row_groups, row_groups_read: o.row_groups_read,
+            aggregated: o.aggregated,
+        })
     }
 }
 
@@ -494,10 +631,12 @@ impl Task for ParquetNextTask {
             StepOut::Needs(r) => ParquetStep {
                 needs: Some(r.iter().flat_map(|x| [x.start as f64, x.end as f64]).collect()),
                 batch: None,
+                aggregates: None,
                 done: false,
             },
-            StepOut::Batch(b) => ParquetStep { needs: None, batch: Some(b.into()), done: false },
-            StepOut::Done => ParquetStep { needs: None, batch: None, done: true },
+            StepOut::Batch(b) => ParquetStep { needs: None, batch: Some(b.into()), aggregates: None, done: false },
+            StepOut::Aggregates(j) => ParquetStep { needs: None, batch: None, aggregates: Some(j), done: true },
+            StepOut::Done => ParquetStep { needs: None, batch: None, aggregates: None, done: true },
         })
     }
 }

@@ -61,7 +61,7 @@ impl Op {
 }
 
 /// What a column's values are, for comparison.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Kind {
     Int,
     Float,
@@ -165,7 +165,7 @@ fn js_cmp(a: &str, b: &str) -> Ordering {
 }
 
 /// One value of an array, read for comparison.
-enum Val<'a> {
+pub enum Val<'a> {
     Int(i128),
     Float(f64),
     Str(&'a str),
@@ -190,8 +190,46 @@ fn cmp_val(v: &Val, key: &Key) -> Option<Ordering> {
 }
 
 /// Reads value `i` of an array of kind `kind` (the caller checked validity).
-struct Reader<'a> {
-    get: Box<dyn Fn(usize) -> Val<'a> + 'a>,
+pub struct Reader<'a> {
+    pub get: Box<dyn Fn(usize) -> Val<'a> + 'a>,
+}
+
+/// A value kept across batches (MIN and MAX).
+pub enum OwnedVal {
+    Int(i128),
+    Float(f64),
+    Str(String),
+    Bool(bool),
+}
+
+impl Val<'_> {
+    pub fn to_owned(&self) -> OwnedVal {
+        match self {
+            Val::Int(x) => OwnedVal::Int(*x),
+            Val::Float(x) => OwnedVal::Float(*x),
+            Val::Str(s) => OwnedVal::Str(s.to_string()),
+            Val::Bool(b) => OwnedVal::Bool(*b),
+        }
+    }
+
+    /// The evaluator's order (None for a NaN, or for values of different kinds).
+    pub fn compare(&self, b: &OwnedVal) -> Option<Ordering> {
+        match (self, b) {
+            (Val::Int(x), OwnedVal::Int(y)) => Some(x.cmp(y)),
+            (Val::Float(x), OwnedVal::Float(y)) => x.partial_cmp(y),
+            (Val::Str(x), OwnedVal::Str(y)) => Some(js_cmp(x, y)),
+            (Val::Bool(x), OwnedVal::Bool(y)) => Some(x.cmp(y)),
+            _ => None,
+        }
+    }
+}
+
+/// A reader of an array's values for a column of kind `kind` (times in nanoseconds, decimals unscaled).
+pub fn value_reader(kind: Kind, a: &dyn Array) -> Option<Reader<'_>> {
+    match kind {
+        Kind::Time => time_reader(a),
+        _ => reader(a),
+    }
 }
 
 macro_rules! ints {

@@ -32,6 +32,7 @@ fn file(rows: usize, per_group: usize, codec: Compression) -> Vec<u8> {
 fn query(columns: Option<&[&str]>, conjuncts: Vec<Conjunct>, whole: bool) -> Query {
     Query {
         columns: columns.map(|c| c.iter().map(|s| s.to_string()).collect()),
+        aggregates: vec![],
         conjuncts,
         prune_only: vec![],
         whole_where: whole,
@@ -48,6 +49,7 @@ struct Outcome {
     opened: ParquetOpenedOut,
     rows: usize,
     bytes_read: u64,
+    aggregates: Option<String>,
 }
 
 fn run(bytes: &[u8], q: Query) -> ScanResult<Outcome> {
@@ -71,7 +73,8 @@ fn run(bytes: &[u8], q: Query) -> ScanResult<Outcome> {
                 }
             }
             StepOut::Batch(b) => rows += u32::from_le_bytes(b[0..4].try_into().unwrap()) as usize,
-            StepOut::Done => return Ok(Outcome { opened, rows, bytes_read }),
+            StepOut::Done => return Ok(Outcome { opened, rows, bytes_read, aggregates: None }),
+            StepOut::Aggregates(j) => return Ok(Outcome { opened, rows, bytes_read, aggregates: Some(j) }),
         }
     }
 }
@@ -108,7 +111,8 @@ fn conjuncts_of_other_kinds_stay_with_the_evaluator() {
     let o = run(&bytes, q).unwrap();
     assert_eq!((o.opened.pushed, o.opened.exact, o.rows, o.opened.row_groups_read), (0, false, 50, 1));
     // A pushed prefix drops only rows where it is false.
-    let q = query(None, vec![conj("DEC", Op::Ge, vec![Lit::Dec(0, 0)]), conj("nope", Op::Eq, vec![Lit::Int(3)])], true);
+    // dec = id * 1.25 - 300: dec >= -270 holds from id 24 on.
+    let q = query(None, vec![conj("DEC", Op::Ge, vec![Lit::Int(-270)]), conj("nope", Op::Eq, vec![Lit::Int(3)])], true);
     let o = run(&bytes, q).unwrap();
     assert_eq!((o.opened.pushed, o.opened.exact, o.rows), (1, false, 100 - 24));
     let q = query(None, vec![conj("ts", Op::Lt, vec![Lit::Ts(1_704_067_200_000_000_000 + 5_000_005_000)])], true);
@@ -170,4 +174,34 @@ fn fuzz_mutated_files_give_rows_or_typed_errors() {
             ),
         }
     }
+}
+
+#[test]
+fn aggregates_are_computed_in_the_scan() {
+    let bytes = file(1000, 100, Compression::SNAPPY);
+    let col = |c: &str| Some(vec![(c.to_string(), false)]);
+    let mut q = query(None, vec![conj("id", Op::Ge, vec![Lit::Int(10)])], true);
+    q.aggregates = vec![
+        (Func::CountStar, None),
+        (Func::Sum, col("id")),
+        (Func::Avg, col("dec")),
+        (Func::Min, col("name")),
+        (Func::Max, col("ts")),
+    ];
+    let o = run(&bytes, q).unwrap();
+    assert!(o.opened.aggregated);
+    assert_eq!(o.rows, 0);
+    let sum: i64 = (10..1000).sum();
+    let dec: i64 = (10..1000).map(|i| i * 125 - 30000).sum();
+    assert_eq!(
+        o.aggregates.unwrap(),
+        format!(
+            r#"[{{"t":"int","v":"990"}},{{"t":"int","v":"{sum}","scale":0,"n":990}},{{"t":"avgdec","v":"{dec}","scale":2,"n":990}},{{"t":"string","v":"n00010"}},{{"t":"time","v":"{}","digits":6}}]"#,
+            (1_704_067_200_000_000i128 + 999 * 1_000_001) * 1000
+        )
+    );
+    // A WHERE the scan cannot evaluate whole: the evaluator aggregates.
+    let mut q = query(None, vec![conj("id", Op::Ge, vec![Lit::Str("x".into())])], true);
+    q.aggregates = vec![(Func::CountStar, None)];
+    assert!(!run(&bytes, q).unwrap().opened.aggregated);
 }

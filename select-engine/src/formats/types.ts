@@ -65,6 +65,12 @@ export interface ScanWhere {
   later?: ScanConjunct[];
 }
 
+/** An aggregate of the SELECT list a scanner may compute itself; no column for COUNT(*). */
+export interface ScanAggregate {
+  func: 'COUNT' | 'SUM' | 'AVG' | 'MIN' | 'MAX';
+  column?: { steps: string[]; quoted: boolean[] };
+}
+
 export interface ScanOptions {
   /** Columns the query needs (names or 1-based positions); undefined = all (SELECT * or whole-row refs). */
   columns?: Array<string | number>;
@@ -72,6 +78,11 @@ export interface ScanOptions {
   conjuncts?: SimplePredicate[];
   /** The leading conjuncts of WHERE in evaluation order (Parquet evaluates them in the scan). */
   where?: ScanWhere;
+  /**
+   * The SELECT list when it is only aggregates over columns and WHERE is absent or all in `where`: a scanner
+   * that computes them all says so with ScanResult.aggregates and yields no records.
+   */
+  aggregates?: ScanAggregate[];
   /** The whole WHERE clause compiled; a scanner may apply it early (and then says so). */
   filter?: (record: ScanRecord) => boolean;
   /**
@@ -103,4 +114,6 @@ export interface ScanResult {
   filterApplied: boolean;
   /** Batches of records, in object order. Batching keeps per-record async overhead off the hot path. */
   batches: AsyncIterable<ScanRecord[]>;
+  /** Set when the scanner computes `aggregates`: their results, filled once `batches` has ended. */
+  aggregates?: { values?: unknown[] };
 }

@@ -9,7 +9,7 @@
 // of such a group is not raised).
 // Forms: column op literal (either side), BETWEEN literals, IN (literals), IS [NOT] NULL, LIKE 'prefix%'.
 import type * as A from '../sql/ast.js';
-import type { ScanConjunct, ScanLiteral, ScanWhere } from '../formats/types.js';
+import type { ScanAggregate, ScanConjunct, ScanLiteral, ScanWhere } from '../formats/types.js';
 import { Decimal } from '../exec/decimal.js';
 import { parseTimestamp } from '../exec/timestamp.js';
 import { rowSteps } from './bind.js';
@@ -114,4 +114,27 @@ export function scanWhere(where: A.Expr | undefined, alias: A.Name): ScanWhere |
     else (cut ? later : conjuncts).push(c);
   }
   return { conjuncts, whole: conjuncts.length === chain.length, later };
+}
+
+/**
+ * The SELECT list as aggregates a scanner may compute (Parquet computes them on Arrow arrays), when every item
+ * is one aggregate over a column (or COUNT(*)) and WHERE is absent or all expressible; else undefined.
+ */
+export function scanAggregates(stmt: A.SelectStatement, where: ScanWhere | undefined): ScanAggregate[] | undefined {
+  if (stmt.select === '*' || (where && !where.whole)) return undefined;
+  const out: ScanAggregate[] = [];
+  for (const item of stmt.select) {
+    const e = item.expr;
+    if (e.kind !== 'aggregate') return undefined;
+    if (e.arg === '*') {
+      out.push({ func: 'COUNT' });
+      continue;
+    }
+    if (e.arg.kind !== 'path') return undefined;
+    const steps = rowSteps(e.arg, stmt.from.alias);
+    if (steps.length === 0 || steps.some((s) => s.kind !== 'field')) return undefined;
+    const names = steps.map((s) => (s as { name: A.Name }).name);
+    out.push({ func: e.name, column: { steps: names.map((n) => n.name), quoted: names.map((n) => n.quoted) } });
+  }
+  return out;
 }

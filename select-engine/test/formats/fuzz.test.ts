@@ -133,8 +133,20 @@ describe('fuzz', () => {
       ].map(fixture),
     );
     const seen = new Set<string>();
-    const scan: Scan = (b) => scanParquet(bufferSource(b), undefined, { stats: newStats() });
+    // Plain scans, scans filtering in the native scan (WHERE id >= 5) and scans aggregating there.
+    const id = { steps: ['id'], quoted: [false] };
+    const where = {
+      conjuncts: [{ column: id, op: '>=' as const, values: [{ kind: 'int' as const, text: '5' }] }],
+      whole: true,
+    };
+    const aggregates = [{ func: 'COUNT' as const }, { func: 'MAX' as const, column: id }];
+    let round = 0;
+    const scan: Scan = (b) => {
+      const extra = round % 3 === 1 ? { where } : round % 3 === 2 ? { where, aggregates } : {};
+      return scanParquet(bufferSource(b), undefined, { stats: newStats(), ...extra });
+    };
     for (let i = 0; i < ROUNDS; i++) {
+      round = i;
       let bytes: Buffer;
       if (i % 10 === 0) bytes = randomBytes(rand, Math.floor(rand() * 300));
       else {

@@ -109,3 +109,44 @@ export function batchRows(batch: Buffer, fields: string[]): Record<string, unkno
   }
   return out;
 }
+
+/** One aggregate's result as the native scan writes it (native/src/select_parquet/aggregate.rs). */
+interface NativeAggregate {
+  t: 'int' | 'float' | 'dec' | 'avgdec' | 'time' | 'string' | 'bool' | 'null';
+  v?: string | number | boolean;
+  scale?: number;
+  n?: number;
+  digits?: number;
+}
+
+function intValue(text: string): number | bigint {
+  const b = BigInt(text);
+  return b >= -SAFE && b <= SAFE ? Number(b) : b;
+}
+
+/** The aggregates' results as engine values; AVG of INT and DECIMAL is divided here, as the evaluator divides. */
+export function aggregateValues(json: string): unknown[] {
+  return (JSON.parse(json) as NativeAggregate[]).map((a) => {
+    switch (a.t) {
+      case 'int':
+        return intValue(String(a.v));
+      case 'float':
+        return typeof a.v === 'number' ? a.v : Number(a.v); // NaN and the infinities arrive as text
+      case 'dec':
+        return new Decimal(BigInt(String(a.v)), a.scale ?? 0);
+      case 'avgdec':
+        return new Decimal(BigInt(String(a.v)), a.scale ?? 0).div(Decimal.fromInt(a.n ?? 1));
+      case 'time': {
+        const nanos = BigInt(String(a.v));
+        const ms = Number(nanos / 1_000_000n - (nanos % 1_000_000n < 0n ? 1n : 0n));
+        const sub = Number(nanos - BigInt(ms) * 1_000_000n);
+        return new Timestamp(ms, 0, 'fraction', fraction(ms, sub, a.digits ?? 3));
+      }
+      case 'string':
+      case 'bool':
+        return a.v;
+      default:
+        return null;
+    }
+  });
+}

@@ -10,7 +10,7 @@ import { scanError, SelectError } from '../errors.js';
 import type { SelectErrorCode } from '../../errors.js';
 import { countedRead, throwIfAborted } from '../source.js';
 import { resolveScanRange } from '../range.js';
-import { batchRows } from './columns.js';
+import { aggregateValues, batchRows } from './columns.js';
 
 /** Parquet InputSerialization has no options today; kept for symmetry with CSV and JSON. */
 export type ParquetInputOptions = Record<string, never>;
@@ -86,6 +86,7 @@ export async function scanParquet(
     rangeStart: range?.start,
     rangeEnd: range?.end,
     batchRows: BATCH_ROWS,
+    aggregates: opts.aggregates,
   });
   const opened = await scan.open(footer).catch((e) => {
     throw nativeError(e);
@@ -94,6 +95,8 @@ export async function scanParquet(
   // counts LIMIT over what remains.
   const exact = opened.exact;
   const limit = exact ? (opts.limit ?? Infinity) : Infinity;
+  // The scan computes the aggregates: no rows come, their results arrive with the last step.
+  const aggregates: ScanResult['aggregates'] = opened.aggregated ? {} : undefined;
 
   async function* batches(): AsyncGenerator<unknown[]> {
     if (limit <= 0) return;
@@ -110,10 +113,14 @@ export async function scanParquet(
       }
       ranges = [];
       buffers = [];
-      if (step.done) return;
+      if (step.done) {
+        if (aggregates) aggregates.values = aggregateValues(step.aggregates ?? '[]');
+        return;
+      }
       if (step.needs) {
         ranges = step.needs;
         buffers = await readRanges(source, opts, step.needs);
+        if (aggregates) yield []; // a cue for keep-alives while the scan aggregates
         continue;
       }
       const rows = batchRows(step.batch!, opened.fields);
@@ -126,5 +133,5 @@ export async function scanParquet(
     }
   }
 
-  return { filterApplied: exact && opts.filter !== undefined, batches: batches() };
+  return { filterApplied: exact && opts.filter !== undefined, batches: batches(), aggregates };
 }

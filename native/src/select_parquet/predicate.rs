@@ -155,13 +155,24 @@ fn decimal_key(scale: i32, u: i128, s: i32) -> Option<Key> {
     }
 }
 
-/// JS string order: UTF-16 code units. UTF-8 byte order agrees below U+E000.
-fn js_cmp(a: &str, b: &str) -> Ordering {
-    let high = |s: &str| s.bytes().any(|c| c >= 0xee);
-    if !high(a) && !high(b) {
-        return a.as_bytes().cmp(b.as_bytes());
+/// JS string order: UTF-16 code units. UTF-8 byte order (code point order) agrees except where the first
+/// differing characters are one in U+E000..U+FFFF and one beyond U+FFFF (a surrogate pair in UTF-16).
+pub fn js_cmp(a: &str, b: &str) -> Ordering {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    let Some(i) = x.iter().zip(y).position(|(p, q)| p != q) else {
+        return x.len().cmp(&y.len());
+    };
+    // The start of the character holding byte i (the same in both: their bytes agree before i).
+    let mut j = i;
+    while j > 0 && x[j] & 0xc0 == 0x80 {
+        j -= 1;
     }
-    a.encode_utf16().cmp(b.encode_utf16())
+    let (lx, ly) = (x[j], y[j]);
+    let high_bmp = |l: u8| (0xee..0xf0).contains(&l);
+    if (high_bmp(lx) && ly >= 0xf0) || (high_bmp(ly) && lx >= 0xf0) {
+        return a[j..].encode_utf16().cmp(b[j..].encode_utf16());
+    }
+    x[i].cmp(&y[i])
 }
 
 /// One value of an array, read for comparison.
@@ -464,6 +475,9 @@ mod tests {
         let s = StringArray::from(vec!["\u{ff21}", "a"]);
         let t = Test::new(Op::Lt, Kind::Str, &[Lit::Str("\u{1f600}".into())]).unwrap();
         assert_eq!(truths(&t, &s), vec![Some(false), Some(true)]);
+        assert_eq!(js_cmp("x\u{ff21}", "x\u{1f600}"), Ordering::Greater);
+        assert_eq!(js_cmp("x\u{e9}", "x\u{1f600}"), Ordering::Less);
+        assert_eq!(js_cmp("ab", "abc"), Ordering::Less);
         let t = Test::new(Op::LikePrefix, Kind::Str, &[Lit::Str("a".into())]).unwrap();
         assert_eq!(truths(&t, &s), vec![Some(false), Some(true)]);
     }

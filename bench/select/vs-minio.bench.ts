@@ -328,8 +328,10 @@ async function main() {
       const rate = (o: Outcome) => (o.error ? NaN : objMB / o.cpuSeconds);
       const read = (o: Outcome) => (o.error ? o.error : `${((100 * o.bytesScanned) / (objMB * 1e6)).toFixed(1)}%`);
       const ratio = rate(c) / rate(m);
+      const minioRate = m.error ? m.error : fmt(rate(m));
+      const times = Number.isFinite(ratio) ? `${fmt(ratio, 1)}x` : '-';
       console.log(
-        `| ${q.label} | ${fmt(objMB)} | ${fmt(rate(c))} | ${m.error ? m.error : fmt(rate(m))} | ${Number.isFinite(ratio) ? fmt(ratio, 1) + 'x' : '-'} | ${read(c)} | ${read(m)} | ${q.target} |`,
+        `| ${q.label} | ${fmt(objMB)} | ${fmt(rate(c))} | ${minioRate} | ${times} | ${read(c)} | ${read(m)} | ${q.target} |`,
       );
       const e = await engineAlone(q.path, q.sql, q.engineInput);
       engineRows.push(

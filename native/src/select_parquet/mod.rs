@@ -127,9 +127,14 @@ struct Conjunct {
     values: Vec<Lit>,
 }
 
+/// A column path: steps of (name, quoted).
+type Path = Vec<(String, bool)>;
+/// An aggregate the scan computes: its function and the column it reads (None: COUNT(*)).
+type ScanAggregate = (Func, Option<Path>);
+
 struct Query {
     columns: Option<Vec<String>>,
-    aggregates: Vec<(Func, Option<Vec<(String, bool)>>)>,
+    aggregates: Vec<ScanAggregate>,
     conjuncts: Vec<Conjunct>,
     prune_only: Vec<Conjunct>,
     whole_where: bool,
@@ -273,10 +278,7 @@ fn bind(md: &ArrowReaderMetadata, c: &Conjunct) -> Option<Bound> {
 }
 
 /// The aggregates bound to leaves (all of them, or None: the evaluator computes them), with the leaves.
-fn bind_aggregates(
-    md: &ArrowReaderMetadata,
-    aggs: &[(Func, Option<Vec<(String, bool)>>)],
-) -> Option<Vec<(Aggregate, usize)>> {
+fn bind_aggregates(md: &ArrowReaderMetadata, aggs: &[ScanAggregate]) -> Option<Vec<(Aggregate, usize)>> {
     let mut out = Vec::new();
     for (func, column) in aggs {
         match column {

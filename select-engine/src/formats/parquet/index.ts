@@ -6,7 +6,7 @@
 // WHERE to the rows that remain, in order, up to LIMIT.
 import { ParquetScan, type ParquetStep } from '@cairn/native';
 import type { ByteSource, ScanOptions, ScanResult } from '../types.js';
-import { scanError, SelectError } from '../errors.js';
+import { scanError, type SelectError } from '../errors.js';
 import type { SelectErrorCode } from '../../errors.js';
 import { countedRead, throwIfAborted } from '../source.js';
 import { resolveScanRange } from '../range.js';

@@ -47,6 +47,13 @@ function helperMessageParam(callPath) {
   return param < 0 ? undefined : param;
 }
 
+/** `super(message)` in the constructor of an error class: the message index of the class it extends. */
+function superMessageIndex(callPath) {
+  const cls = callPath.findParent((p) => p.isClass());
+  const base = cls?.node.superClass;
+  return base?.type === 'Identifier' ? MESSAGE_ARGUMENT.get(base.name) : undefined;
+}
+
 const errorText = {
   /**
    * The message of a thrown error: clients act on the code and the status (S3's documented contract), the
@@ -56,7 +63,11 @@ const errorText = {
   shouldIgnore(path) {
     const parent = path.parentPath;
     if (!parent || path.listKey !== 'arguments') return undefined;
-    const index = parent.isCallExpression() ? helperMessageParam(parent) : messageIndex(parent.node);
+    const index = !parent.isCallExpression()
+      ? messageIndex(parent.node)
+      : parent.node.callee.type === 'Super'
+        ? superMessageIndex(parent)
+        : helperMessageParam(parent);
     if (index === undefined || path.key !== index) return undefined;
     return 'error message text: clients act on the error code and status, not on the words';
   },

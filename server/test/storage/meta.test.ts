@@ -23,11 +23,13 @@ import {
   encodeMeta,
   META_NAME,
   META_VERSION,
+  type MetaFile,
   type VersionRecord,
 } from '../../src/storage/meta/meta-file.js';
 import {
   type DriveMeta,
   newerFirst,
+  newVersionId,
   readDriveMeta,
   resolveVersions,
   toObjectInfo,
@@ -163,6 +165,37 @@ describe('metadata file', () => {
     expect(Buffer.isBuffer(back.versions[0].inline?.[0])).toBe(true);
   });
 
+  it('the format on the drives does not drift: these bytes decode, and encoding gives them back', () => {
+    // A file as this format writes it (msgpack maps of plain objects, no record extension, smallest map sizes).
+    const onDisk = Buffer.from(
+      '43524e4d0001000000b081a876657273696f6e73918ba26964a27631a3756964a175a474797065a66f626a656374a56d74696d' +
+        '65cd03e8a473697a6503a465746167a165ac73746f72616765436c617373a85354414e44415244ae636f6e74656e74486561' +
+        '646572738' +
+        '1ac636f6e74656e742d74797065a174ac757365724d6574616461746180a6696e6c696e6591c403616263a570617274739184' +
+        'a66e756d62657201a473697a6503a465746167a165a56d74696d65cd03e8de27b017',
+      'hex',
+    );
+    const file: MetaFile = {
+      versions: [
+        {
+          id: 'v1',
+          uid: 'u',
+          type: 'object',
+          mtime: 1000,
+          size: 3,
+          etag: 'e',
+          storageClass: 'STANDARD',
+          contentHeaders: { 'content-type': 't' },
+          userMetadata: {},
+          inline: [Buffer.from('abc')],
+          parts: [{ number: 1, size: 3, etag: 'e', mtime: 1000 }],
+        },
+      ],
+    };
+    expect(decodeMeta(onDisk)).toStrictEqual(file);
+    expect(encodeMeta(file).toString('hex')).toBe(onDisk.toString('hex'));
+  });
+
   it('starts with CRNM, the format version and the body length; ends with the CRC32 of the rest', () => {
     const buf = encodeMeta(meta);
     expect(buf.subarray(0, 4).toString('latin1')).toBe('CRNM');
@@ -202,6 +235,10 @@ describe('metadata file', () => {
     };
     const body = good.subarray(10, good.length - 4);
     expect(corrupt(sealed(META_VERSION, body))).toBe('decoded');
+    const otherMagic = sealed(META_VERSION, body);
+    otherMagic.write('CRNX', 0, 'latin1');
+    otherMagic.writeUInt32BE(crc32(otherMagic.subarray(0, otherMagic.length - 4)), otherMagic.length - 4);
+    expect(corrupt(otherMagic)).toBe('corrupt');
     expect(corrupt(sealed(META_VERSION + 1, body))).toBe('corrupt');
     expect(corrupt(sealed(0, body))).toBe('corrupt');
     const other = encodeMeta({ versions: 'none' } as never).subarray(10, -4);
@@ -250,6 +287,12 @@ describe('versions agreed by the drives', () => {
     expect(resolveVersions([ok(renamed), ok(older)], 2).versions[0].userMetadata).toEqual({ b: '2' });
   });
 
+  it('new version ids are random UUIDs', () => {
+    const ids = Array.from({ length: 100 }, newVersionId);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(ids).size).toBe(100);
+  });
+
   it('a version is the same across drives only with the same id, time, type and write', () => {
     const copies = [older, { ...older, id: 'v0' }, { ...older, mtime: 1 }, { ...older, type: 'delete' as const }];
     const keys = new Set([...copies, { ...older, uid: 'other' }].map(versionKey));
@@ -259,7 +302,7 @@ describe('versions agreed by the drives', () => {
 
   it('object info: a copy of the headers and metadata, parts listed for multipart objects only', () => {
     const single = toObjectInfo('b', 'k', older, true);
-    expect(single).toEqual({
+    expect(single).toStrictEqual({
       bucket: 'b',
       key: 'k',
       versionId: 'v1',
@@ -295,6 +338,7 @@ describe('versions agreed by the drives', () => {
       { number: 2, size: 1, etag: 'e2', lastModified: new Date(20) },
     ]);
     expect(toObjectInfo('b', 'k', { ...older, etag: 'abc-1', parts: parts.slice(1) }, true).parts).toHaveLength(1);
+    expect(toObjectInfo('b', 'k', { ...older, etag: 'abc-12', parts: parts.slice(1) }, true).parts).toHaveLength(1);
     expect(toObjectInfo('b', 'k', { ...older, etag: 'abc', parts }, true).parts).toHaveLength(2);
     expect(toObjectInfo('b', 'k', { ...older, etag: 'abc-', parts: parts.slice(1) }, true).parts).toBeUndefined();
     expect(toObjectInfo('b', 'k', { ...older, etag: 'a-1b', parts: parts.slice(1) }, true).parts).toBeUndefined();

@@ -216,3 +216,88 @@ impl Hasher {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [ChecksumAlgorithm; 6] = [
+        ChecksumAlgorithm::CRC32,
+        ChecksumAlgorithm::CRC32C,
+        ChecksumAlgorithm::CRC64NVME,
+        ChecksumAlgorithm::SHA1,
+        ChecksumAlgorithm::SHA256,
+        ChecksumAlgorithm::MD5,
+    ];
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn known_answers() {
+        // CRC catalogue check values (input "123456789"), FIPS 180-2 and RFC 1321 vectors.
+        use ChecksumAlgorithm::*;
+        let cases: [(ChecksumAlgorithm, &str, &str); 9] = [
+            (CRC32, "123456789", "cbf43926"),
+            (CRC32C, "123456789", "e3069283"),
+            (CRC64NVME, "123456789", "ae8b14860a799888"),
+            (CRC32, "", "00000000"),
+            (CRC64NVME, "", "0000000000000000"),
+            (MD5, "abc", "900150983cd24fb0d6963f7d28e17f72"),
+            (SHA1, "abc", "a9993e364706816aba3e25717850c26c9cd0d89d"),
+            (SHA256, "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            (MD5, "", "d41d8cd98f00b204e9800998ecf8427e"),
+        ];
+        for (algorithm, input, want) in cases {
+            assert_eq!(hex(&digest_of(algorithm, input.as_bytes())), want, "{algorithm:?} of {input:?}");
+            assert_eq!(algorithm.digest_len() * 2, want.len(), "{algorithm:?}");
+        }
+        assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
+        assert_eq!(crc32c(b"123456789"), 0xe306_9283);
+    }
+
+    #[test]
+    fn streaming_state_equals_one_shot_and_digest_does_not_end_it() {
+        let data: Vec<u8> = (0..1000u32).map(|i| (i * 7 % 251) as u8).collect();
+        for algorithm in ALL {
+            let mut state = HashState::new(algorithm);
+            state.update(&data[..10]);
+            assert_eq!(state.digest(), digest_of(algorithm, &data[..10]), "{algorithm:?}");
+            state.update(&data[10..999]);
+            state.update(&data[999..]);
+            assert_eq!(state.digest(), digest_of(algorithm, &data), "{algorithm:?}");
+            assert_eq!(state.digest().len(), algorithm.digest_len(), "{algorithm:?}");
+        }
+    }
+
+    #[test]
+    fn crc_values_are_big_endian_digest_bytes() {
+        assert_eq!(crc_bytes(0x0102_0304, 4), [1, 2, 3, 4]);
+        assert_eq!(crc_bytes(0x0102_0304_0506_0708, 8), [1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(crc_value(&[1, 2, 3, 4], 4, "t").expect("4 bytes"), 0x0102_0304);
+        assert_eq!(crc_value(&[0xff; 8], 8, "t").expect("8 bytes"), u64::MAX);
+        assert!(crc_value(&[1, 2, 3], 4, "t").is_err());
+        assert!(crc_value(&[1, 2, 3, 4, 5], 4, "t").is_err());
+    }
+
+    #[test]
+    fn combine_gives_the_crc_of_the_concatenation() {
+        let (a, b) = (b"hello, ".as_slice(), b"world".as_slice());
+        let whole = [a, b].concat();
+        for algorithm in [ChecksumAlgorithm::CRC32, ChecksumAlgorithm::CRC32C, ChecksumAlgorithm::CRC64NVME] {
+            let combined =
+                checksum_combine(algorithm, &digest_of(algorithm, a), &digest_of(algorithm, b), b.len() as i64)
+                    .expect("a CRC");
+            assert_eq!(combined.to_vec(), digest_of(algorithm, &whole), "{algorithm:?}");
+            let short = &digest_of(algorithm, a)[1..];
+            assert!(checksum_combine(algorithm, short, &digest_of(algorithm, b), 5).is_err());
+            assert!(checksum_combine(algorithm, &digest_of(algorithm, a), short, 5).is_err());
+            assert!(checksum_combine(algorithm, &digest_of(algorithm, a), &digest_of(algorithm, b), -1).is_err());
+        }
+        for algorithm in [ChecksumAlgorithm::SHA1, ChecksumAlgorithm::SHA256, ChecksumAlgorithm::MD5] {
+            let d = digest_of(algorithm, a);
+            assert!(checksum_combine(algorithm, &d, &d, 1).is_err(), "{algorithm:?}");
+        }
+    }
+}

@@ -383,3 +383,170 @@ pub fn rebuild_missing(
     })?;
     Ok((out, missing, len))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic bytes (an LCG): the same block in every run.
+    fn bytes(n: usize, seed: u32) -> Vec<u8> {
+        let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+        (0..n)
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                (x >> 16) as u8
+            })
+            .collect()
+    }
+
+    fn encoded(block: &[u8], layout: Layout) -> Vec<Vec<u8>> {
+        let len = shard_len(block.len(), layout.data);
+        let mut out = vec![0u8; len * layout.total()];
+        assert_eq!(encode_packed(block, layout, &mut out).expect("encode"), len * layout.total());
+        if len == 0 {
+            return vec![Vec::new(); layout.total()];
+        }
+        out.chunks_exact(len).map(<[u8]>::to_vec).collect()
+    }
+
+    /// The shard list with the shards of `missing` left out.
+    fn without<'a>(shards: &'a [Vec<u8>], missing: &[usize]) -> Vec<Option<&'a [u8]>> {
+        shards.iter().enumerate().map(|(i, s)| (!missing.contains(&i)).then_some(s.as_slice())).collect()
+    }
+
+    fn decoded(shards: &[Option<&[u8]>], layout: Layout, block_len: usize) -> Result<Vec<u8>> {
+        let mut out = vec![0u8; block_len];
+        decode(shards, layout, block_len, &mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn layouts_from_1_0_to_16_16() {
+        assert!(Layout::new(1, 0).is_ok());
+        assert!(Layout::new(16, 16).is_ok());
+        for (d, p) in [(0, 0), (0, 2), (17, 0), (4, 17)] {
+            assert!(Layout::new(d, p).is_err(), "{d}+{p}");
+        }
+        assert_eq!(Layout::new(5, 3).expect("layout").total(), 8);
+    }
+
+    #[test]
+    fn shards_are_the_block_cut_in_data_pieces_rounded_up_to_even() {
+        assert_eq!(shard_len(0, 4), 0);
+        assert_eq!(shard_len(1, 4), 2);
+        assert_eq!(shard_len(8, 4), 2);
+        assert_eq!(shard_len(9, 4), 4);
+        assert_eq!(shard_len(10, 1), 10);
+        assert_eq!(shard_len(11, 1), 12);
+        let layout = Layout::new(4, 2).expect("layout");
+        let block = bytes(13, 1);
+        let shards = encoded(&block, layout);
+        assert_eq!(shards[0], block[0..4]);
+        assert_eq!(shards[3], [block[12], 0, 0, 0]);
+        assert_eq!(whole_data_shards(13, layout), 3);
+        assert_eq!(whole_data_shards(16, layout), 4);
+        assert_eq!(whole_data_shards(0, layout), 4);
+        assert_eq!(whole_data_shards(1, layout), 0);
+    }
+
+    #[test]
+    fn any_data_shards_give_the_block_back() {
+        for (d, p) in [(1, 0), (1, 1), (2, 2), (3, 1), (4, 2), (5, 3)] {
+            let layout = Layout::new(d, p).expect("layout");
+            for n in [0, 1, 2, 7, 64, 1000] {
+                let block = bytes(n, n as u32 + d);
+                let shards = encoded(&block, layout);
+                // Every set of up to `parity` missing shards, as pairs of indices (all of them for p <= 2).
+                let total = layout.total();
+                let mut patterns: Vec<Vec<usize>> = vec![vec![]];
+                patterns.extend((0..total).map(|i| vec![i]));
+                if p >= 2 {
+                    patterns.extend((0..total).flat_map(|i| (i + 1..total).map(move |j| vec![i, j])));
+                }
+                if p >= 3 {
+                    patterns.push((0..p as usize).collect());
+                }
+                for missing in patterns.iter().filter(|m| m.len() <= p as usize) {
+                    let got = decoded(&without(&shards, missing), layout, n).expect("decode");
+                    assert_eq!(got, block, "{d}+{p}, {n} bytes, missing {missing:?}");
+                }
+                let too_many: Vec<usize> = (0..=p as usize).collect();
+                if n > 0 {
+                    assert!(decoded(&without(&shards, &too_many), layout, n).is_err(), "{d}+{p}, {n} bytes");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn large_blocks_are_coded_segment_by_segment_exactly() {
+        // Over two segments of 256 KiB per shard, with a short last one.
+        let layout = Layout::new(2, 2).expect("layout");
+        let block = bytes(2 * (SEGMENT * 2 + 1000), 7);
+        let shards = encoded(&block, layout);
+        assert_eq!(decoded(&without(&shards, &[0, 1]), layout, block.len()).expect("decode"), block);
+        let (rebuilt, missing, len) = rebuild_missing(&without(&shards, &[1, 3]), layout, None, 0).expect("rebuild");
+        assert_eq!((missing, len), (vec![1, 3], shards[0].len()));
+        assert_eq!(rebuilt, [shards[1].clone(), shards[3].clone()].concat());
+    }
+
+    #[test]
+    fn rebuilds_exactly_the_missing_shards_with_room_before_each() {
+        let layout = Layout::new(4, 2).expect("layout");
+        let block = bytes(999, 3);
+        let shards = encoded(&block, layout);
+        for missing in [vec![], vec![0], vec![5], vec![2, 4], vec![0, 3]] {
+            let (out, got, len) = rebuild_missing(&without(&shards, &missing), layout, None, 3).expect("rebuild");
+            assert_eq!(got, missing);
+            assert_eq!(len, shards[0].len());
+            let want: Vec<u8> = missing.iter().flat_map(|&i| [vec![0u8; 3], shards[i].clone()].concat()).collect();
+            assert_eq!(out, want, "missing {missing:?}");
+        }
+        assert!(rebuild_missing(&without(&shards, &[0, 1, 2]), layout, None, 0).is_err());
+    }
+
+    #[test]
+    fn zero_copy_encode_writes_the_padded_tail_and_the_parity() {
+        let layout = Layout::new(4, 2).expect("layout");
+        for n in [0, 1, 13, 16, 999] {
+            let block = bytes(n, 5);
+            let shards = encoded(&block, layout);
+            let whole = whole_data_shards(n, layout);
+            let mut out = vec![0xaau8; shards[0].len() * layout.total()];
+            let written = encode_tail_and_parity(&block, layout, &mut out).expect("encode");
+            assert_eq!(out[..written], shards[whole..].concat(), "{n} bytes");
+            let mut short = vec![0u8; written.saturating_sub(1)];
+            if written > 0 {
+                assert!(encode_tail_and_parity(&block, layout, &mut short).is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn shard_lists_are_checked_before_decoding() {
+        let layout = Layout::new(2, 1).expect("layout");
+        let shards = encoded(&bytes(10, 9), layout);
+        let list = without(&shards, &[]);
+        assert_eq!(check_shards(&list, layout, None).expect("ok"), 6);
+        assert!(check_shards(&list[..2], layout, None).is_err());
+        assert!(check_shards(&list, layout, Some(4)).is_err());
+        let uneven = [Some(&shards[0][..]), Some(&shards[1][..5]), None];
+        assert!(check_shards(&uneven, layout, None).is_err());
+        assert_eq!(check_shards(&[None, Some(&shards[1][..]), Some(&shards[2][..])], layout, None).expect("ok"), 6);
+        assert!(check_shards(&[None, None, Some(&shards[2][..])], layout, None).is_err());
+        let mut out = vec![0u8; 9];
+        assert!(decode(&list, layout, 10, &mut out).is_err(), "output too short");
+    }
+
+    #[test]
+    fn outputs_may_not_overlap_inputs() {
+        let buf = vec![0u8; 10];
+        assert!(check_disjoint(&buf[..5], [&buf[5..]], "t").is_ok());
+        assert!(check_disjoint(&buf[..6], [&buf[5..]], "t").is_err());
+        assert!(check_disjoint(&buf[4..], [&buf[..5]], "t").is_err());
+        assert!(check_disjoint(&buf[..0], [&buf[..]], "t").is_ok());
+        assert!(check_disjoint(&buf[..], [&buf[3..3]], "t").is_ok());
+        assert!(check_out(5, 5, "t").is_ok());
+        assert!(check_out(4, 5, "t").is_err());
+    }
+}

@@ -60,4 +60,19 @@ export const EQUIVALENT = [
     code: '!drive',
     reason: 'without it, reading from no drive throws a TypeError, which the catch below also reports as offline',
   },
+  {
+    file: 'server/src/http/post-object.ts',
+    code: "{ throw invalid('Invalid JSON.'); }",
+    reason: 'a document that is not JSON leaves doc undefined, which the next check refuses with the same code',
+  },
+  {
+    file: 'server/src/http/post-object.ts',
+    code: "typeof doc === 'object'",
+    reason: 'a document that is JSON but no object has no expiration string: refused with the same code',
+  },
+  {
+    file: 'server/src/http/post-object.ts',
+    code: "typeof doc.expiration !== 'string'",
+    reason: 'an expiration that is no string fails the date pattern below: refused with the same code',
+  },
 ];

@@ -23,16 +23,10 @@ function messageIndex(node) {
 }
 
 /**
- * A local helper that only builds an error from its message, as `const invalid = (msg) => new S3Error('X', msg)`:
- * the index of its parameter that becomes (part of) the message, else undefined.
+ * The index of the parameter that becomes (part of) the message, when `fn` only builds an error from it, as
+ * `const invalid = (msg) => new S3Error('X', msg)`; else undefined.
  */
-function helperMessageParam(callPath) {
-  const callee = callPath.node.callee;
-  if (callee.type !== 'Identifier') return undefined;
-  const binding = callPath.scope.getBinding(callee.name);
-  if (!binding) return undefined;
-  const decl = binding.path.node;
-  const fn = decl.type === 'VariableDeclarator' ? decl.init : decl;
+function messageParam(fn) {
   if (!fn || !['FunctionDeclaration', 'ArrowFunctionExpression', 'FunctionExpression'].includes(fn.type)) return;
   let built = fn.body;
   if (built.type === 'BlockStatement') {
@@ -45,6 +39,36 @@ function helperMessageParam(callPath) {
   const names = message.type === 'TemplateLiteral' ? message.expressions : [message];
   const param = fn.params.findIndex((p) => p.type === 'Identifier' && names.some((n) => n.name === p.name));
   return param < 0 ? undefined : param;
+}
+
+/**
+ * The error-building helpers declared at the top of a module, by name. Read when the module is entered:
+ * Stryker rewrites each function with its mutants on the way out, after which its body is no longer plain.
+ */
+const helpersOfModule = new WeakMap();
+function scanHelpers(program) {
+  const helpers = new Map();
+  for (const statement of program.body) {
+    const decl = statement.type.startsWith('Export') ? statement.declaration : statement;
+    const fns =
+      decl?.type === 'FunctionDeclaration'
+        ? [[decl.id?.name, decl]]
+        : decl?.type === 'VariableDeclaration'
+          ? decl.declarations.map((d) => [d.id.name, d.init])
+          : [];
+    for (const [name, fn] of fns) {
+      const index = messageParam(fn);
+      if (name && index !== undefined) helpers.set(name, index);
+    }
+  }
+  return helpers;
+}
+
+function helperMessageParam(callPath) {
+  const callee = callPath.node.callee;
+  if (callee.type !== 'Identifier') return undefined;
+  const program = callPath.findParent((p) => p.isProgram());
+  return program && helpersOfModule.get(program.node)?.get(callee.name);
 }
 
 /** `super(message)` in the constructor of an error class: the message index of the class it extends. */
@@ -61,6 +85,7 @@ const errorText = {
    * message given to a local helper that only builds such an error.
    */
   shouldIgnore(path) {
+    if (path.isProgram()) helpersOfModule.set(path.node, scanHelpers(path.node));
     const parent = path.parentPath;
     if (!parent || path.listKey !== 'arguments') return undefined;
     const index = !parent.isCallExpression()

@@ -44,6 +44,7 @@ describe('POST policy document', () => {
       '2030-01-01T01:00:00Zx',
       '2030-01-01T01:00:00.Z',
       '2030-13-45T01:00:00Z',
+      '+002030-01-01T01:00:00Z', // an expanded year: Date.parse takes it, ISO 8601's basic profile does not
     ]) {
       expect(parseCode([], bad), String(bad)).toBe('InvalidPolicyDocument');
     }
@@ -82,8 +83,11 @@ describe('POST policy document', () => {
       { a: 1, b: 2 }, // one field per simple condition
       {},
       'key',
+      'k', // a one-character string is no one-field object either
       7,
       null,
+      ['eq', '$key', null], // null is no value
+      { key: null },
     ]) {
       expect(parseCode([bad]), JSON.stringify(bad)).toBe('InvalidPolicyDocument');
     }

@@ -165,7 +165,7 @@ describe('metadata file', () => {
     expect(Buffer.isBuffer(back.versions[0].inline?.[0])).toBe(true);
   });
 
-  it('the format on the drives does not drift: these bytes decode, and encoding gives them back', () => {
+  it('the format on the drives does not drift: a version 1 file decodes, encoding gives its body back', () => {
     // A file as this format writes it (msgpack maps of plain objects, no record extension, smallest map sizes).
     const onDisk = Buffer.from(
       '43524e4d0001000000b081a876657273696f6e73918ba26964a27631a3756964a175a474797065a66f626a656374a56d74696d' +
@@ -192,8 +192,13 @@ describe('metadata file', () => {
         },
       ],
     };
+    // Written by format version 1: still read as it is.
     expect(decodeMeta(onDisk)).toStrictEqual(file);
-    expect(encodeMeta(file).toString('hex')).toBe(onDisk.toString('hex'));
+    // Written today: the same body under the current format version, sealed by its CRC.
+    const today = Buffer.from(onDisk);
+    today.writeUInt16BE(META_VERSION, 4);
+    today.writeUInt32BE(crc32(today.subarray(0, today.length - 4)), today.length - 4);
+    expect(encodeMeta(file).toString('hex')).toBe(today.toString('hex'));
   });
 
   it('starts with CRNM, the format version and the body length; ends with the CRC32 of the rest', () => {
@@ -240,6 +245,7 @@ describe('metadata file', () => {
     otherMagic.writeUInt32BE(crc32(otherMagic.subarray(0, otherMagic.length - 4)), otherMagic.length - 4);
     expect(corrupt(otherMagic)).toBe('corrupt');
     expect(corrupt(sealed(META_VERSION + 1, body))).toBe('corrupt');
+    expect(corrupt(sealed(1, body))).toBe('decoded');
     expect(corrupt(sealed(0, body))).toBe('corrupt');
     const other = encodeMeta({ versions: 'none' } as never).subarray(10, -4);
     expect(corrupt(sealed(META_VERSION, other))).toBe('corrupt');

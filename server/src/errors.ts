@@ -114,6 +114,26 @@ export const S3_ERRORS = {
     'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
   ],
   XAmzContentSHA256Mismatch: [400, "The provided 'x-amz-content-sha256' header does not match what was computed."],
+  // Identity and access (issue 15): STS session tokens, and the IAM, STS and MinIO admin APIs.
+  InvalidToken: [400, 'The provided token is malformed or otherwise invalid.'],
+  InvalidClientTokenId: [403, 'The security token included in the request is invalid.'],
+  InvalidAction: [400, 'The action or operation requested is invalid.'],
+  InvalidInput: [400, 'The input is not valid.'],
+  InvalidParameterValue: [400, 'An invalid or out-of-range value was supplied for the input parameter.'],
+  ValidationError: [400, 'The input fails to satisfy the constraints specified by the service.'],
+  MalformedPolicyDocument: [400, 'The policy document is malformed.'],
+  NoSuchEntity: [404, 'The request was rejected because it referenced an entity that does not exist.'],
+  EntityAlreadyExists: [409, 'The request was rejected because it attempted to create a resource that already exists.'],
+  DeleteConflict: [
+    409,
+    'The request was rejected because it attempted to delete a resource that has attached entities.',
+  ],
+  LimitExceeded: [409, 'The request was rejected because it attempted to create resources beyond the current limits.'],
+  XMinioAdminNoSuchUser: [404, 'The specified user does not exist.'],
+  XMinioAdminNoSuchGroup: [404, 'The specified group does not exist.'],
+  XMinioAdminNoSuchPolicy: [404, 'The canned policy does not exist.'],
+  XMinioAdminNoSuchServiceAccount: [404, 'The specified service account is not found.'],
+  XMinioAdminInvalidArgument: [400, 'Invalid arguments specified.'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type S3ErrorCode = keyof typeof S3_ERRORS;

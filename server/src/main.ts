@@ -33,6 +33,8 @@ export interface ServerOptions {
   certsDir?: string;
   /** Accept SSE-C keys over plain HTTP from loopback clients (tests; CAIRN_SSE_C_LOOPBACK_HTTP=on). */
   sseCOverLoopbackHttp?: boolean;
+  /** The clock requests are judged by (signature skew, STS expiry); tests move it. Default Date.now. */
+  now?: () => number;
 }
 
 export interface CairnServer extends RunningServer {
@@ -91,6 +93,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       shutdownGraceMs: opts.shutdownGraceMs,
       tls,
       sse: { sseCOverLoopbackHttp: opts.sseCOverLoopbackHttp },
+      now: opts.now,
     });
     tls?.watch();
   } catch (e) {

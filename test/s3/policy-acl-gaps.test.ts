@@ -337,9 +337,17 @@ describe('conditions Cairn cannot evaluate', () => {
     ['an S3 key S3 does not define', { StringEquals: { 's3:no-such-key': 'a' } }, malformed],
     ["another service's key", { StringEquals: { 'ec2:Region': 'a' } }, malformed],
     ['an S3 key Cairn has no value for', { StringEquals: { 's3:signatureversion': 'AWS' } }, notImplemented],
-    ['a global key AWS always sets and Cairn cannot', { StringEquals: { 'aws:PrincipalArn': 'x' } }, notImplemented],
-    // Policy variables are not substituted yet: matched literally, the Deny would never apply.
-    ['a policy variable', { StringLike: { 's3:prefix': '${aws:username}/*' } }, notImplemented],
+    [
+      'a global key AWS always sets and Cairn cannot',
+      { StringEquals: { 'aws:PrincipalAccount': 'x' } },
+      notImplemented,
+    ],
+    ['a policy variable naming a key S3 does not define', { StringLike: { 's3:prefix': '${s3:nosuch}/*' } }, malformed],
+    [
+      'a policy variable naming a key Cairn has no value for',
+      { StringLike: { 's3:prefix': '${aws:ResourceAccount}' } },
+      notImplemented,
+    ],
   ];
   it.each(refused)('%s: refused, the stored policy unchanged', async (_name, condition, want) => {
     expect(await s3Error(root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: deny(condition) })))).toEqual(want);
@@ -347,21 +355,28 @@ describe('conditions Cairn cannot evaluate', () => {
     expect(await (await fetch(`${server.url}/${b}/k`)).text()).toBe('v');
   });
 
-  it('a policy variable in a Resource is refused in 2012-10-17 documents and literal in 2008-10-17 ones', async () => {
-    const statement = {
-      Effect: 'Deny',
-      Principal: '*',
-      Action: 's3:GetObject',
-      Resource: `arn:aws:s3:::${b}/\${aws:username}`,
-    };
-    const current = JSON.stringify({ Version: '2012-10-17', Statement: [statement] });
-    expect(await s3Error(root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: current })))).toEqual(
-      notImplemented,
-    );
-    expect(await getPolicy()).toBe(good);
-    const legacy = JSON.stringify({ Version: '2008-10-17', Statement: [statement] });
+  it("a policy variable in a Resource is the caller's value in 2012-10-17 documents and literal in 2008-10-17 ones", async () => {
+    await root.send(new PutObjectCommand({ Bucket: b, Key: ALT.accessKey, Body: 'alt' }));
+    await root.send(new PutObjectCommand({ Bucket: b, Key: '${aws:username}', Body: 'literal' }));
+    const statements = [
+      { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*` },
+      { Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/\${aws:username}` },
+    ];
+    const current = JSON.stringify({ Version: '2012-10-17', Statement: statements });
+    await root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: current }));
+    // The Deny names each caller's own key: alt may not read "cairntestalt", may read the literal name.
+    expect(await s3Error(alt.send(new GetObjectCommand({ Bucket: b, Key: ALT.accessKey })))).toEqual({
+      name: 'AccessDenied',
+      status: 403,
+    });
+    await alt.send(new GetObjectCommand({ Bucket: b, Key: '${aws:username}' }));
+    // Anonymous callers have no user name: the Deny's resource matches nothing for them.
+    expect((await fetch(`${server.url}/${b}/${ALT.accessKey}`)).status).toBe(200);
+    const legacy = JSON.stringify({ Version: '2008-10-17', Statement: statements });
     await root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: legacy }));
     expect(await getPolicy()).toBe(legacy);
+    await alt.send(new GetObjectCommand({ Bucket: b, Key: ALT.accessKey }));
+    expect((await fetch(`${server.url}/${b}/\${aws:username}`)).status).toBe(403);
     await root.send(new PutBucketPolicyCommand({ Bucket: b, Policy: good }));
   });
 

@@ -262,7 +262,7 @@ export async function newObjectAcl(ctx: ApiContext, req: S3Request, bucket: stri
   const s = await bucketSettings(ctx, bucket);
   const acc = accounts(ctx);
   const bucketOwner = s.owner ?? acc.rootKey;
-  const writer = req.caller?.accessKey ?? bucketOwner;
+  const writer = req.caller?.account ?? bucketOwner;
   const ownership = s.ownership;
   const canned = typeof req.headers['x-amz-acl'] === 'string' ? req.headers['x-amz-acl'] : undefined;
   if (ownership === 'BucketOwnerEnforced') {

@@ -2,11 +2,16 @@
 // an operation names (authorizeOperation, before its body is read) and again by every handler for each other
 // resource it touches (a copy's source, each key of DeleteObjects).
 //
-// S3's model without IAM: root may do anything; a bucket belongs to the user who created it (root for
-// buckets without a recorded owner) and its owner may do anything with it; everyone else (other users,
-// anonymous callers) needs a bucket policy Allow or an ACL grant. An explicit Deny in the policy refuses
-// anyone but root, except the owner's policy management (so it cannot lock itself out). IAM identity
-// policies will join the bucket policy in `decide`.
+// The model (AWS's policy evaluation logic, within one account):
+// - root may do anything, and nothing can lock it out;
+// - an explicit Deny anywhere (the caller's identity policies, its session or service-account policy, the
+//   bucket policy) refuses, except the bucket owner's policy management (so it cannot lock itself out);
+// - otherwise an Allow from any of: the caller's identity policies (its own, its groups', its role's), the
+//   bucket policy, an ACL grant, or the account's implicit rights over its own buckets (root and the static
+//   users of CAIRN_USERS own the buckets they create; IAM users and roles own nothing and have only what
+//   their policies give);
+// - a credential narrowed by a policy (a service account's own policy, an STS session policy) must also be
+//   allowed by that policy: an intersection.
 //
 // Authorization only reads; a read that fails for any reason other than "no such object" is the answer as
 // storage gave it (503 InsufficientReadQuorum, ...), never turned into a 403 or 404.
@@ -14,10 +19,12 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error, isS3Error } from '../errors.js';
 import type { ObjectInfo } from '../storage/object-layer.js';
 import { accounts, aclAllows, objectAcl, type Permission } from './acl.js';
-import { evaluatePolicy } from './bucket-policy.js';
+import { evaluatePolicy, s3Arn } from './bucket-policy.js';
 import { bucketSettings, ownsBucket, type BucketSettings } from './bucket-settings.js';
 import type { Operation } from './operation.js';
 import type { ConditionContext } from './policy-conditions.js';
+import { evaluate, evaluateStatements, type PolicyQuery, type Verdict } from './policy-document.js';
+import { SYSTEM_BUCKET } from '../storage/object-layer.js';
 import { CONDITION_HEADERS } from './policy-keys.js';
 import type { ApiContext, Caller } from './types.js';
 
@@ -36,8 +43,6 @@ export interface Resource {
   key?: string;
   versionId?: string;
 }
-
-type Verdict = 'Allow' | 'Deny' | 'None';
 
 /** Actions the bucket owner may always do, whatever its policy says (it must be able to fix the policy). */
 const OWNER_ALWAYS = new Set([
@@ -71,6 +76,13 @@ const header = (req: AccessRequest, name: string): string | undefined => {
   return typeof v === 'string' ? v : undefined;
 };
 
+/** aws:PrincipalType as AWS names the kinds of callers. */
+function principalType(caller: Caller | undefined): string {
+  if (caller === undefined) return 'Anonymous';
+  if (caller.iam.kind === 'root') return 'Account';
+  return caller.iam.role !== undefined ? 'AssumedRole' : 'User';
+}
+
 /** The request as policy conditions see it (exported for the test that keeps it in step with policy-keys.ts). */
 export function conditionContext(ctx: ApiContext, req: AccessRequest, r: Resource): ConditionContext {
   const now = ctx.now();
@@ -84,9 +96,10 @@ export function conditionContext(ctx: ApiContext, req: AccessRequest, r: Resourc
     'aws:useragent': h('user-agent'),
     'aws:currenttime': new Date(now).toISOString(),
     'aws:epochtime': String(Math.floor(now / 1000)),
-    'aws:username': caller?.accessKey,
-    'aws:userid': caller?.accessKey,
-    'aws:principaltype': caller === undefined ? 'Anonymous' : caller.root ? 'Account' : 'User',
+    'aws:username': caller?.iam.username,
+    'aws:userid': caller?.iam.userId,
+    'aws:principalarn': caller?.iam.arn,
+    'aws:principaltype': principalType(caller),
     'aws:requestedregion': ctx.region,
     // No request reaches Cairn from or through an AWS service.
     'aws:principalisawsservice': 'false',
@@ -97,6 +110,8 @@ export function conditionContext(ctx: ApiContext, req: AccessRequest, r: Resourc
     's3:versionid': r.versionId ?? req.query.get('versionId') ?? undefined,
   };
   for (const name of CONDITION_HEADERS) out[`s3:${name}`] = h(name);
+  for (const [k, v] of Object.entries(caller?.iam.tags ?? {})) out[`aws:principaltag/${k.toLowerCase()}`] = v;
+  for (const [k, v] of Object.entries(caller?.iam.claims ?? {})) out[k] = v;
   // Tag conditions on the request's own tags (x-amz-tagging); the object's tags are added where asked for.
   for (const [k, v] of new URLSearchParams(h('x-amz-tagging') ?? '')) out[`s3:requestobjecttag/${k.toLowerCase()}`] = v;
   return out;
@@ -131,13 +146,39 @@ async function aclGrants(
   // ACLs are off under BucketOwnerEnforced; IgnorePublicAcls drops the AllUsers/AuthenticatedUsers grants.
   if (s.ownership === 'BucketOwnerEnforced') return false;
   const ignorePublic = s.publicAccessBlock.IgnorePublicAcls;
-  const who = req.caller?.accessKey;
+  // Grants naming an account apply to the account's own principals; IAM users and roles get group grants.
+  const who = req.caller?.ownerRights ? req.caller.account : undefined;
   if (need[0] === 'bucket') return aclAllows(s.acl, who, need[1], ignorePublic);
   const info = await object();
   return info !== undefined && aclAllows(objectAcl(info.userMetadata), who, need[1], ignorePublic);
 }
 
-/** The verdict of the bucket's policy and ACLs, and whether the caller owns the bucket. */
+/** The caller's identity-policy verdict and whether its restricting policies (session, service account) allow. */
+export function identityVerdict(
+  ctx: ApiContext,
+  caller: Caller | undefined,
+  q: PolicyQuery,
+): { identity: Verdict; restricted: 'Allow' | 'Deny' | 'NotAllowed' } {
+  if (!caller) return { identity: 'None', restricted: 'Allow' };
+  const eff = ctx.iam?.identityPolicies(caller.iam);
+  const identity = eff ? evaluateStatements(eff.forAction(q.action), q) : 'None';
+  let restricted: 'Allow' | 'Deny' | 'NotAllowed' = 'Allow';
+  for (const p of caller.iam.restrictions) {
+    const v = evaluate(p, q);
+    if (v === 'Deny') return { identity, restricted: 'Deny' };
+    if (v === 'None') restricted = 'NotAllowed';
+  }
+  return { identity, restricted };
+}
+
+/** Do the caller's identity policies (and restrictions) read the object's tags? */
+function identityReadsTags(ctx: ApiContext, caller: Caller | undefined): boolean {
+  if (!caller) return false;
+  const eff = ctx.iam?.identityPolicies(caller.iam);
+  return (eff?.readsObjectTags ?? false) || caller.iam.restrictions.some((p) => p.readsObjectTags);
+}
+
+/** The verdict of every policy, ACL and ownership rule, and whether the caller owns the bucket. */
 async function decide(
   ctx: ApiContext,
   req: AccessRequest,
@@ -146,39 +187,89 @@ async function decide(
 ): Promise<{ owner: boolean; verdict: Verdict }> {
   // A missing bucket is NoSuchBucket for everyone, as S3 answers it.
   const s = await bucketSettings(ctx, r.bucket);
-  const owner = ownsBucket(req.caller, s);
+  const caller = req.caller;
+  const owner = ownsBucket(accounts(ctx).rootKey, caller, s);
   const object = objectLookup(ctx, r);
-  let verdict: Verdict = 'None';
-  if (s.policy) {
-    const conditions = conditionContext(ctx, req, r);
-    if (r.key !== undefined && !owner && s.policy.readsObjectTags) {
-      const info = await object();
-      for (const [k, v] of new URLSearchParams(info?.tagging ?? '')) {
-        conditions[`s3:existingobjecttag/${k.toLowerCase()}`] = v;
-      }
+  let conditions: ConditionContext | undefined;
+  const readsTags = r.key !== undefined && ((s.policy?.readsObjectTags ?? false) || identityReadsTags(ctx, caller));
+  if (readsTags) {
+    conditions = conditionContext(ctx, req, r);
+    const info = await object();
+    for (const [k, v] of new URLSearchParams(info?.tagging ?? '')) {
+      conditions[`s3:existingobjecttag/${k.toLowerCase()}`] = v;
     }
-    const principal = req.caller?.accessKey ?? '*';
-    verdict = evaluatePolicy(s.policy, { principal, action, bucket: r.bucket, key: r.key, conditions });
+  }
+  const q: PolicyQuery = {
+    action: action.toLowerCase(),
+    resource: s3Arn(r.bucket, r.key),
+    context: () => (conditions ??= conditionContext(ctx, req, r)),
+    principals: caller?.iam.tokens,
+  };
+  const { identity, restricted } = identityVerdict(ctx, caller, q);
+  if (identity === 'Deny' || restricted === 'Deny') return { owner, verdict: 'Deny' };
+  let verdict: Verdict = identity;
+  if (s.policy) {
+    const bucket = evaluatePolicy(s.policy, {
+      principal: caller?.accessKey ?? '*',
+      principals: caller?.iam.tokens,
+      action,
+      bucket: r.bucket,
+      key: r.key,
+      conditions: q.context(),
+    });
     // RestrictPublicBuckets: a public policy grants nothing to anyone but the owner.
-    const restricted = s.policy.isPublic && s.publicAccessBlock.RestrictPublicBuckets;
-    if (verdict === 'Allow' && !owner && restricted) verdict = 'None';
+    const restrictedPublic = s.policy.isPublic && s.publicAccessBlock.RestrictPublicBuckets;
+    if (bucket === 'Deny') return { owner, verdict: 'Deny' };
+    if (bucket === 'Allow' && !(restrictedPublic && !owner)) verdict = 'Allow';
   }
   if (verdict === 'None' && !owner && (await aclGrants(req, s, action, object))) verdict = 'Allow';
+  if (verdict === 'None' && owner) verdict = 'Allow';
+  // A narrowed credential gets only what its restricting policies also allow.
+  if (verdict === 'Allow' && restricted === 'NotAllowed') verdict = 'None';
   return { owner, verdict };
 }
 
 /** May the caller do `action` on the resource? Throws only what storage throws (and NoSuchBucket). */
 export async function isAllowed(ctx: ApiContext, req: AccessRequest, action: string, r: Resource): Promise<boolean> {
+  // Cairn's own state is no bucket of anyone's, root included.
+  if (r.bucket === SYSTEM_BUCKET) throw new S3Error('NoSuchBucket', undefined, { BucketName: r.bucket });
   if (req.caller?.root) return true;
   const { owner, verdict } = await decide(ctx, req, action, r);
   if (owner && OWNER_ALWAYS.has(action)) return true;
-  if (verdict === 'Deny') return false;
-  return owner || verdict === 'Allow';
+  return verdict === 'Allow';
 }
 
 /** As isAllowed, refusing with AccessDenied. */
 export async function authorize(ctx: ApiContext, req: AccessRequest, action: string, r: Resource): Promise<void> {
   if (!(await isAllowed(ctx, req, action, r))) throw new S3Error('AccessDenied');
+}
+
+/**
+ * Actions on no bucket (s3:ListAllMyBuckets, s3:CreateBucket before the bucket exists, IAM, STS and admin
+ * actions): the caller's identity policies and restrictions decide; an account (root, a static user) may
+ * list and create its buckets unless a policy denies it. `resource` is the ARN the action is on.
+ */
+export function isAllowedOutsideBuckets(
+  ctx: ApiContext,
+  req: AccessRequest,
+  action: string,
+  resource: string,
+  extra: ConditionContext = {},
+): boolean {
+  const caller = req.caller;
+  if (!caller) return false;
+  if (caller.root) return true;
+  let conditions: ConditionContext | undefined;
+  const q: PolicyQuery = {
+    action: action.toLowerCase(),
+    resource,
+    context: () => (conditions ??= { ...conditionContext(ctx, req, { bucket: '' }), ...extra }),
+    principals: caller.iam.tokens,
+  };
+  const { identity, restricted } = identityVerdict(ctx, caller, q);
+  if (identity === 'Deny' || restricted !== 'Allow') return false;
+  const implicit = caller.ownerRights && (q.action === 's3:listallmybuckets' || q.action === 's3:createbucket');
+  return identity === 'Allow' || implicit;
 }
 
 /**
@@ -214,10 +305,15 @@ export async function authorizeOperation(ctx: ApiContext, req: AccessRequest & {
   const op = req.op;
   switch (op.name) {
     case 'Preflight': // answered from the bucket's CORS rules, never authenticated
+    case 'ServiceQuery': // IAM, STS and admin requests: authorized by api/iam/service.ts, per action
+    case 'AdminApi':
       return;
-    case 'ListBuckets': // every authenticated user lists (its own) buckets
+    case 'ListBuckets': // an account lists its own buckets, an IAM principal its account's, if allowed
+      if (!isAllowedOutsideBuckets(ctx, req, op.action, 'arn:aws:s3:::*')) throw new S3Error('AccessDenied');
+      return;
     case 'CreateBucket':
-      if (!req.caller) throw new S3Error('AccessDenied');
+      if (op.bucket === SYSTEM_BUCKET) throw new S3Error('InvalidBucketName', undefined, { BucketName: op.bucket });
+      if (!isAllowedOutsideBuckets(ctx, req, op.action, s3Arn(op.bucket))) throw new S3Error('AccessDenied');
       return;
     case 'DeleteObjects': // no permission on the bucket as a whole: each key is authorized by the handler
       await checkExpectedOwner(ctx, op.bucket, req.headers['x-amz-expected-bucket-owner']);

@@ -61,7 +61,11 @@ export async function bucketSettings(ctx: ApiContext, bucket: string): Promise<B
   return s;
 }
 
-/** Does the caller own the bucket (buckets without a recorded owner belong to root)? */
-export function ownsBucket(caller: Caller | undefined, s: BucketSettings): boolean {
-  return caller !== undefined && (s.owner === undefined ? caller.root : s.owner === caller.accessKey);
+/**
+ * Does the caller own the bucket with the owner's rights? Buckets without a recorded owner belong to root;
+ * the owner is an account (root or a static user), and its credentials (service accounts, sessions) share
+ * its rights; IAM users and roles act for the root account but own nothing.
+ */
+export function ownsBucket(rootKey: string, caller: Caller | undefined, s: BucketSettings): boolean {
+  return !!caller?.ownerRights && (s.owner ?? rootKey) === caller.account;
 }

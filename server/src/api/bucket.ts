@@ -40,7 +40,9 @@ export async function createBucket(ctx: ApiContext, req: S3Request, bucket: stri
       );
     }
   }
-  const creator = req.caller?.accessKey ?? accounts(ctx).rootKey;
+  // The bucket belongs to the caller's account: root's for IAM users and roles, a static user's own.
+  const rootKey = accounts(ctx).rootKey;
+  const creator = req.caller?.account ?? rootKey;
   const acl = requestedAcl(req.headers, creator, creator, accounts(ctx));
   const ownershipHeader = req.headers['x-amz-object-ownership'];
   const ownership = ownershipHeader === undefined ? undefined : checkOwnership(String(ownershipHeader));
@@ -59,14 +61,14 @@ export async function createBucket(ctx: ApiContext, req: S3Request, bucket: stri
       ...(acl ? { acl: JSON.stringify(acl) } : {}),
       ...(ownership ? { ownershipControls: ownershipXml(ownership) } : {}),
       location: location || ctx.region,
-      ...(req.caller && !req.caller.root ? { owner: req.caller.accessKey } : {}),
+      ...(creator !== rootKey ? { owner: creator } : {}),
     });
   } catch (e) {
     // In us-east-1 S3 answers the owner's re-create with 200 and changes nothing; anyone else learns the
     // name is taken.
     if (!isS3Error(e) || e.code !== 'BucketAlreadyOwnedByYou') throw e;
     const owner = (await ctx.storage.getBucketConfig(bucket)).owner;
-    const mine = req.caller && (owner === undefined ? req.caller.root : owner === req.caller.accessKey);
+    const mine = (owner ?? rootKey) === creator;
     if (!mine) throw new S3Error('BucketAlreadyExists', undefined, { BucketName: bucket });
     if (ctx.region !== 'us-east-1') throw e;
   }
@@ -96,7 +98,7 @@ export async function deleteBucket(ctx: ApiContext, bucket: string): Promise<S3R
   return emptyResponse(204);
 }
 
-/** Root sees every bucket; another user sees the buckets it created. */
+/** Root sees every bucket; another caller sees its account's (IAM users and roles: root's account's). */
 export async function listBuckets(ctx: ApiContext, p: ListBucketsParams, caller?: Caller): Promise<S3Response> {
   const after = p.continuationToken ? Buffer.from(p.continuationToken, 'base64url').toString('utf8') : '';
   // bucket-region: every bucket is in the server's region, so another region lists none.
@@ -105,17 +107,18 @@ export async function listBuckets(ctx: ApiContext, p: ListBucketsParams, caller?
     .filter((b) => inRegion && b.name.startsWith(p.prefix) && b.name > after)
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   if (caller && !caller.root) {
+    const rootKey = accounts(ctx).rootKey;
     // A bucket deleted since the listing is simply left out; any other failure is the answer.
     const ownerOf = (name: string) =>
       ctx.storage.getBucketConfig(name).then(
-        (c) => c.owner,
+        (c): string | null => c.owner ?? rootKey,
         (e: unknown) => {
-          if (isS3Error(e) && e.code === 'NoSuchBucket') return undefined;
+          if (isS3Error(e) && e.code === 'NoSuchBucket') return null;
           throw e;
         },
       );
     const owners = await Promise.all(all.map((b) => ownerOf(b.name)));
-    all = all.filter((_, i) => owners[i] === caller.accessKey);
+    all = all.filter((_, i) => owners[i] === caller.account);
   }
   const page = all.slice(0, p.maxBuckets);
   const truncated = all.length > page.length;

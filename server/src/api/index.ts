@@ -37,6 +37,8 @@ export { evaluatePolicy, parsePolicy, type PolicyRequest } from './bucket-policy
 export { checkBucketName } from './names.js';
 export { toXml, parseXml, escapeXml } from './xml.js';
 export { objectUrl } from './types.js';
+export { handleService, type ServiceRequest } from './iam/service.js';
+export { IamStore } from './iam/store.js';
 export { asHeaderBytes } from './object-headers.js';
 
 /**
@@ -163,6 +165,10 @@ async function run(ctx: ApiContext, req: S3Request): Promise<S3Response> {
       throw new S3Error('NotImplemented');
     case 'PostObject':
       // PostObject is answered by the HTTP layer (its authentication lives in the form).
+      throw new S3Error('NotImplemented');
+    case 'ServiceQuery':
+    case 'AdminApi':
+      // Answered by handleService (api/iam/service.ts), which reads the body before authentication.
       throw new S3Error('NotImplemented');
   }
 }

@@ -114,6 +114,12 @@ export type Operation =
   | (ObjectOnly<'AbortMultipartUpload'> & { uploadId: string })
   | (ObjectOnly<'ListParts'> & { uploadId: string; partNumberMarker?: number; maxParts: number })
   | (ObjectOnly<'UnsupportedObjectOp'> & { subresource: string; method: string })
+  /**
+   * The AWS IAM and STS query APIs (a form POST to `/`, its Action in the body) and MinIO's admin API
+   * (`/minio/admin/v3/<path>`): not S3 operations, answered by api/iam/service.ts. `action` is decided there.
+   */
+  | (Base & { name: 'ServiceQuery' })
+  | (Base & { name: 'AdminApi'; path: string; method: string })
   /** CORS preflight: answered from the bucket's CORS configuration, never authenticated. */
   | (Base & { name: 'Preflight'; bucket: string; key?: string });
 

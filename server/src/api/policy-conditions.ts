@@ -8,9 +8,13 @@ import { BlockList, isIP } from 'node:net';
 import { compileWildcard, globParts, type WildcardMatcher } from '@cairn/select-engine';
 import { S3Error } from '../errors.js';
 import { checkConditionKey } from './policy-keys.js';
+import { mentionsVariable, parseTemplate, substituteText } from './policy-variables.js';
 
-/** Condition keys (lower-cased) -> values of the request; undefined where the request has none. */
-export type ConditionContext = Record<string, string | undefined>;
+/**
+ * Condition keys (lower-cased) -> values of the request; undefined where the request has none. Multi-valued
+ * keys (aws:TagKeys, a federated user's groups) hold a list.
+ */
+export type ConditionContext = Record<string, string | readonly string[] | undefined>;
 
 export interface Condition {
   /** The condition key, lower-cased (`aws:sourceip`, `s3:existingobjecttag/team`). */
@@ -224,13 +228,38 @@ function parseOperator(operator: string): { set?: 'any' | 'all'; base: string; i
   return { set, base, ifExists };
 }
 
+/** Operators whose values may hold policy variables (string and ARN operators, as IAM allows). */
+const TAKES_VARIABLES = /^(String|Arn)/;
+
+/**
+ * The test of a present value when the policy values hold variables: the values are filled in from the
+ * request first, then compiled (a few recent fillings are kept). A value whose key is absent matches nothing.
+ */
+function variableTest(base: string, values: string[]): (v: string, ctx: ConditionContext) => boolean {
+  const templates = values.map((x) => parseTemplate(x, false));
+  const cache = new Map<string, ValueTest>();
+  return (v, ctx) => {
+    const filled = templates.map((t) => substituteText(t, ctx)).filter((x): x is string => x !== undefined);
+    const id = JSON.stringify(filled);
+    let test = cache.get(id);
+    if (!test) {
+      if (cache.size >= 64) cache.clear();
+      test = valueTest(base, filled)!;
+      cache.set(id, test);
+    }
+    return test(v);
+  };
+}
+
 /**
  * One condition of a statement, or MalformedPolicy ("Invalid Condition type") for an operator Cairn does not
- * implement: `Null` takes neither IfExists nor a set operator. Every key Cairn knows has a single value, so
- * `ForAnyValue:` holds when that value passes and fails without one, and `ForAllValues:` holds when the value
- * passes or is absent. An absent key satisfies `...IfExists` and the negated operators, as IAM evaluates them.
+ * implement: `Null` takes neither IfExists nor a set operator. A single-valued key passes a set operator as a
+ * list of one: `ForAnyValue:` holds when some value passes and fails without any, `ForAllValues:` holds when
+ * every value passes or there is none. Without a set operator a multi-valued key holds when some value passes.
+ * An absent key satisfies `...IfExists` and the negated operators, as IAM evaluates them. `variables`: the
+ * document is Version 2012-10-17, so `${...}` in string and ARN values are policy variables.
  */
-export function compileCondition(operator: string, key: string, values: string[]): Condition {
+export function compileCondition(operator: string, key: string, values: string[], variables = false): Condition {
   const { set, base, ifExists } = parseOperator(operator);
   const invalid = () => malformed(`Invalid Condition type : ${operator}`);
   const k = key.toLowerCase();
@@ -240,15 +269,21 @@ export function compileCondition(operator: string, key: string, values: string[]
     const wants = booleanValues(operator, values);
     return { key: k, holds: (ctx) => wants.has(String(ctx[k] === undefined)) };
   }
-  const test = valueTest(base, values);
-  if (!test) throw invalid();
+  const plain = valueTest(base, values);
+  if (!plain) throw invalid();
   checkConditionKey(k, key);
+  const withVariables = variables && TAKES_VARIABLES.test(base) && values.some(mentionsVariable);
+  const filled = withVariables ? variableTest(base, values) : undefined;
+  const test = filled ?? ((v: string) => plain(v));
   const whenAbsent = ifExists || set === 'all' || (set === undefined && NEGATED.has(base));
   return {
     key: k,
     holds: (ctx) => {
       const v = ctx[k];
-      return v === undefined ? whenAbsent : test(v);
+      if (v === undefined) return whenAbsent;
+      if (typeof v === 'string') return test(v, ctx);
+      if (v.length === 0) return set === 'all' || (set === undefined && whenAbsent);
+      return set === 'all' ? v.every((x) => test(x, ctx)) : v.some((x) => test(x, ctx));
     },
   };
 }

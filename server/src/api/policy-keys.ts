@@ -37,6 +37,7 @@ export const REQUEST_KEYS = [
   'aws:epochtime',
   'aws:username',
   'aws:userid',
+  'aws:principalarn',
   'aws:principaltype',
   'aws:requestedregion',
   'aws:principalisawsservice',
@@ -50,7 +51,10 @@ export const REQUEST_KEYS = [
 /** Per-tag keys: the tag's key follows the slash (the request's x-amz-tagging, the object's stored tags). */
 export const TAG_KEY_PREFIXES = ['s3:requestobjecttag/', 's3:existingobjecttag/'];
 
-const SUPPLIED = new Set([...REQUEST_KEYS, ...CONDITION_HEADERS.map((h) => `s3:${h}`)]);
+/** Keys of an AssumeRole request (trust policies), set by the STS handler. */
+export const STS_KEYS = ['sts:externalid', 'sts:rolesessionname'];
+
+const SUPPLIED = new Set([...REQUEST_KEYS, ...STS_KEYS, ...CONDITION_HEADERS.map((h) => `s3:${h}`)]);
 
 /** S3 condition keys AWS documents ("Actions, resources, and condition keys for Amazon S3") Cairn has no value for. */
 const S3_NOT_IMPLEMENTED = new Set([
@@ -80,7 +84,13 @@ const S3_NOT_IMPLEMENTED = new Set([
 const S3_NOT_IMPLEMENTED_PREFIXES = ['s3:buckettag/'];
 
 /** Global keys AWS sets on every authenticated request; Cairn has no accounts to give them a value. */
-const GLOBAL_NOT_IMPLEMENTED = new Set(['aws:principalarn', 'aws:principalaccount', 'aws:resourceaccount']);
+const GLOBAL_NOT_IMPLEMENTED = new Set(['aws:principalaccount', 'aws:resourceaccount']);
+
+/**
+ * Claims of federated sessions (OpenID Connect `jwt:`, LDAP `ldap:`, as MinIO names them): present in the
+ * sessions those providers issue, absent from any other request.
+ */
+const FEDERATED_PREFIXES = ['jwt:', 'ldap:'];
 
 const withTagKey = (key: string, prefixes: string[]) =>
   prefixes.some((p) => key.startsWith(p) && key.length > p.length);
@@ -90,7 +100,7 @@ const withTagKey = (key: string, prefixes: string[]) =>
  * `key` is lower-cased.
  */
 export function checkConditionKey(key: string, original: string): void {
-  if (SUPPLIED.has(key) || withTagKey(key, TAG_KEY_PREFIXES)) return;
+  if (SUPPLIED.has(key) || withTagKey(key, TAG_KEY_PREFIXES) || withTagKey(key, FEDERATED_PREFIXES)) return;
   if (GLOBAL_NOT_IMPLEMENTED.has(key) || S3_NOT_IMPLEMENTED.has(key) || withTagKey(key, S3_NOT_IMPLEMENTED_PREFIXES)) {
     throw new S3Error('NotImplemented', `The condition key ${original} is not implemented.`);
   }

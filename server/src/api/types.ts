@@ -4,6 +4,8 @@ import type { SseSettings } from './sse/index.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { ObjectLayer } from '../storage/object-layer.js';
+import type { IamIdentity } from './iam/principal.js';
+import type { IamStore } from './iam/store.js';
 import type { Operation } from './operation.js';
 
 export interface ApiLogger {
@@ -20,6 +22,8 @@ export interface ApiContext {
   owner: { id: string; displayName: string };
   /** The configured users' canonical ids and display names (ACL owners and grantees); see acl.ts for the default. */
   accounts?: Accounts;
+  /** Users, groups, policies, roles, service accounts; absent in contexts built without IAM (unit tests). */
+  iam?: IamStore;
   now(): number;
   /** Server-side encryption settings (api/sse). */
   sse?: SseSettings;
@@ -33,9 +37,21 @@ export interface Accounts {
   keyOf(canonicalId: string): string | undefined;
 }
 
+/** Who signed a request, as authentication found it (api/iam/principal.ts builds these). */
 export interface Caller {
+  /** The access key that signed the request. */
   accessKey: string;
+  /** Root's rights: everything, never refused (the root user; a root credential narrowed by a policy is not). */
   root: boolean;
+  /**
+   * The account the caller acts for: the owner of what it creates and whom ACL grants name. The root user's
+   * access key for IAM users and roles, a static user's own key for it and its credentials.
+   */
+  account: string;
+  /** The account's implicit rights over its own buckets: root, static users and credentials derived from them. */
+  ownerRights: boolean;
+  /** What IAM knows of the caller: whose policies apply, what narrows them, the names policies may use. */
+  iam: IamIdentity;
 }
 
 /** A request body as the HTTP layer decoded it (aws-chunked framing removed, signatures checked). */

@@ -4,13 +4,21 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
 import type { Identity } from './auth/credentials.js';
 import { verifyHeaderV2, verifyPresignedV2 } from './auth/sigv2.js';
-import { verifyHeaderV4, verifyPresignedV4, type PayloadMode, type SigV4Context } from './auth/sigv4.js';
+import {
+  verifyHeaderV4,
+  verifyPresignedV4,
+  type PayloadMode,
+  type SignedService,
+  type SigV4Context,
+} from './auth/sigv4.js';
 import type { HeaderValues } from './auth/canonical.js';
 
 export interface Authenticated {
   /** undefined: anonymous. */
   identity?: Identity;
   payload: PayloadMode;
+  /** What the signature is for (SigV4's credential scope; SigV2 and anonymous requests are for s3). */
+  service: SignedService;
 }
 
 export interface AuthInput {
@@ -23,6 +31,8 @@ export interface AuthInput {
   valuesOf?: HeaderValues;
   /** Bucket named by the Host header (virtual-host style), for SigV2's resource. */
   virtualBucket?: string;
+  /** SHA-256 (hex) of a body read before authentication (IAM and STS requests). */
+  payloadHash?: string;
 }
 
 export function authenticate(ctx: SigV4Context, req: AuthInput): Authenticated {
@@ -44,20 +54,29 @@ export function authenticate(ctx: SigV4Context, req: AuthInput): Authenticated {
       { ArgumentName: 'Authorization' },
     );
   if (auth !== undefined) {
-    if (auth.startsWith('AWS4-HMAC-SHA256')) return verifyHeaderV4(ctx, signed, auth);
+    if (auth.startsWith('AWS4-HMAC-SHA256')) return verifyHeaderV4(ctx, signed, auth, req.payloadHash);
     if (auth.startsWith('AWS '))
-      return { identity: verifyHeaderV2(ctx, signed, auth, req.virtualBucket), payload: { kind: 'unsigned' } };
+      return {
+        identity: verifyHeaderV2(ctx, signed, auth, req.virtualBucket),
+        payload: { kind: 'unsigned' },
+        service: 's3',
+      };
     throw new S3Error('InvalidArgument', 'Unsupported Authorization Type', {
       ArgumentName: 'Authorization',
       ArgumentValue: auth.split(' ')[0],
     });
   }
   if (presignedV4) return verifyPresignedV4(ctx, signed);
-  if (presignedV2)
-    return { identity: verifyPresignedV2(ctx, signed, req.virtualBucket), payload: { kind: 'unsigned' } };
+  if (presignedV2) {
+    return {
+      identity: verifyPresignedV2(ctx, signed, req.virtualBucket),
+      payload: { kind: 'unsigned' },
+      service: 's3',
+    };
+  }
   // Anonymous: the body may still be aws-chunked (SDKs with unsigned trailers); it is never verified.
   const sha = req.headers['x-amz-content-sha256'];
   if (sha === 'STREAMING-UNSIGNED-PAYLOAD-TRAILER')
-    return { payload: { kind: 'streaming', signed: false, trailer: true } };
-  return { payload: { kind: 'unsigned' } };
+    return { payload: { kind: 'streaming', signed: false, trailer: true }, service: 's3' };
+  return { payload: { kind: 'unsigned' }, service: 's3' };
 }

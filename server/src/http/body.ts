@@ -106,3 +106,18 @@ export function discardUnread(raw: IncomingMessage, limit = DISCARD_LIMIT, ms = 
     raw.resume();
   });
 }
+
+/** A small body read whole (IAM, STS and admin requests): EntityTooLarge past `limit` bytes. */
+export async function readLimited(body: Readable, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of body) {
+    n += (c as Buffer).length;
+    if (n > limit) {
+      body.destroy();
+      throw new S3Error('EntityTooLarge', `The request body is larger than ${limit} bytes`);
+    }
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

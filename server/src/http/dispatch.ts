@@ -1,11 +1,13 @@
 // One request, start to finish, without fastify types: route -> authenticate (who is asking) -> the API
 // (which authorizes, then asks for the body: decoded here) -> response (or S3's XML error). app.ts wires it
 // into fastify. This layer decides who a request comes from, never what it may do.
+import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import {
   actualRequestCors,
   handle,
+  handleService,
   type ApiContext,
   type ApiLogger,
   type DecodedBody,
@@ -16,8 +18,8 @@ import { S3Error } from '../errors.js';
 import { authenticate } from './authenticate.js';
 import type { SigV4Context } from './auth/sigv4.js';
 import type { HeaderValues } from './auth/canonical.js';
-import { decodeBody, emptyBody } from './body.js';
-import { errorBody, toS3Error } from './error-response.js';
+import { decodeBody, emptyBody, readLimited } from './body.js';
+import { errorBody, serviceErrorBody, toS3Error } from './error-response.js';
 import { postObject } from './post-object.js';
 import { route } from './router.js';
 
@@ -123,6 +125,45 @@ function splitUrl(url: string): { rawPath: string; rawQuery: string } {
   return i < 0 ? { rawPath: url, rawQuery: '' } : { rawPath: url.slice(0, i), rawQuery: url.slice(i + 1) };
 }
 
+/** Largest body of an IAM, STS or admin request (policy documents are at most 20 KB). */
+const SERVICE_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * IAM, STS and MinIO admin requests: the body is read first (IAM and STS SDKs sign its hash without sending
+ * it in a header), then the signature is checked, then api/iam/service.ts authorizes and answers.
+ */
+async function dispatchService(
+  ctx: HttpContext,
+  raw: IncomingMessage,
+  requestId: string,
+  log: ApiLogger,
+  input: { method: string; rawPath: string; rawQuery: string; query: URLSearchParams; headers: IncomingHttpHeaders },
+  op: { name: 'ServiceQuery' } | { name: 'AdminApi'; path: string },
+): Promise<S3Response> {
+  const body = await readLimited(decodeBody(raw, { kind: 'unsigned' }, false).body, SERVICE_BODY_LIMIT);
+  const hash = createHash('sha256').update(body).digest('hex');
+  const declared = input.headers['x-amz-content-sha256'];
+  if (typeof declared === 'string' && declared !== 'UNSIGNED-PAYLOAD' && declared !== hash) {
+    throw new S3Error('XAmzContentSHA256Mismatch');
+  }
+  const authn = authenticate(ctx.auth, { ...input, valuesOf: distinctValues(raw), payloadHash: hash });
+  return handleService(ctx.api, {
+    kind: op.name === 'AdminApi' ? 'admin' : 'query',
+    adminPath: op.name === 'AdminApi' ? op.path : undefined,
+    method: input.method,
+    query: input.query,
+    headers: input.headers,
+    body,
+    caller: authn.identity?.caller,
+    secretKey: authn.identity?.secretKey,
+    service: authn.identity ? authn.service : undefined,
+    requestId,
+    sourceIp: raw.socket.remoteAddress ?? '',
+    secure: false,
+    log,
+  });
+}
+
 /** `wantBody` tells a client waiting on Expect: 100-continue to send the body (a no-op otherwise). */
 export async function dispatch(
   ctx: HttpContext,
@@ -137,6 +178,8 @@ export async function dispatch(
   const signedHeaders = utf8Headers(raw.headers);
   let headers = signedHeaders;
   let bucketForCors: string | undefined;
+  // IAM/STS and admin requests answer errors in their own formats.
+  let service: 'query' | 'admin' | undefined;
   try {
     const query = new URLSearchParams(rawQuery);
     const { headers: hoisted, both } = withHoistedHeaders(raw.headers, query);
@@ -148,13 +191,18 @@ export async function dispatch(
       bucket !== undefined && !rawPath.startsWith(`/${encodeURIComponent(bucket)}`) ? bucket : undefined;
 
     let res: S3Response;
-    if (op.name === 'PostObject') {
+    if (op.name === 'ServiceQuery' || op.name === 'AdminApi') {
+      service = op.name === 'AdminApi' ? 'admin' : 'query';
+      wantBody();
+      const input = { method, rawPath, rawQuery, query, headers: signedHeaders };
+      res = await dispatchService(ctx, raw, requestId, log, input, op);
+    } else if (op.name === 'PostObject') {
       wantBody();
       res = await postObject(ctx, raw, op.bucket, requestId, log, endpointOf(headers, virtualBucket !== undefined));
     } else {
       const authn =
         op.name === 'Preflight'
-          ? { payload: { kind: 'unsigned' as const } }
+          ? { payload: { kind: 'unsigned' as const }, identity: undefined }
           : authenticate(ctx.auth, {
               method,
               rawPath,
@@ -188,7 +236,7 @@ export async function dispatch(
         log,
         sourceIp: raw.socket.remoteAddress ?? '',
         secure: (raw.socket as TLSSocket).encrypted === true,
-        caller: authn.identity ? { accessKey: authn.identity.accessKey, root: authn.identity.root } : undefined,
+        caller: authn.identity?.caller,
         endpoint: endpointOf(headers, virtualBucket !== undefined),
       });
     }
@@ -207,6 +255,7 @@ export async function dispatch(
       Object.assign(errHeaders, cors);
     }
     if (method === 'HEAD') return { status: err.status, headers: errHeaders };
+    if (service !== undefined) return serviceErrorBody(err, service, requestId);
     const body = errorBody(err, resource, requestId, ctx.hostId);
     return { status: body.status, headers: { ...errHeaders, 'content-type': 'application/xml' }, body: body.xml };
   }

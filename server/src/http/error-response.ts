@@ -33,3 +33,24 @@ export function errorBody(err: S3Error, resource: string, requestId: string, hos
   );
   return { status: err.status, code: err.code, xml };
 }
+
+/** The namespaces of the IAM and STS query APIs' answers. */
+export const IAM_NS = 'https://iam.amazonaws.com/doc/2010-05-08/';
+
+/**
+ * Errors of the IAM and STS query APIs (`<ErrorResponse><Error><Type>...`) and of MinIO's admin API (JSON
+ * with Code and Message, as madmin reads them).
+ */
+export function serviceErrorBody(
+  err: S3Error,
+  service: 'query' | 'admin',
+  requestId: string,
+): { status: number; headers: Record<string, string>; body: string } {
+  if (service === 'admin') {
+    const body = JSON.stringify({ Code: err.code, Message: err.message, RequestId: requestId });
+    return { status: err.status, headers: { 'content-type': 'application/json' }, body };
+  }
+  const error = { Type: err.status >= 500 ? 'Receiver' : 'Sender', Code: err.code, Message: err.message };
+  const xml = toXml('ErrorResponse', { Error: error, RequestId: requestId }, IAM_NS);
+  return { status: err.status, headers: { 'content-type': 'text/xml' }, body: xml };
+}

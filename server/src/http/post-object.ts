@@ -16,7 +16,7 @@ import {
 import { S3Error } from '../errors.js';
 import { hmac, parseAmzDate, sameSignature } from './auth/canonical.js';
 import { checkRegion } from './auth/sigv4.js';
-import type { Identity } from './auth/credentials.js';
+import { resolveSigner, type Identity } from './auth/credentials.js';
 import { jsonDepthWithin } from '../api/json-depth.js';
 import { parseTaggingXml, tagsToQuery } from '../api/tags.js';
 import type { HttpContext } from './dispatch.js';
@@ -161,16 +161,14 @@ function postAuth(ctx: HttpContext, fields: Map<string, string>): Identity | und
       throw new S3Error('InvalidArgument', 'Bucket POST must contain a valid x-amz-date.', {
         ArgumentName: 'x-amz-date',
       });
-    const id = ctx.auth.credentials.lookup(ak);
-    if (!id) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: ak });
+    const id = resolveSigner(ctx.auth.credentials, ak, fields.get('x-amz-security-token'));
     const key = hmac(hmac(hmac(hmac(`AWS4${id.secretKey}`, date), region), service), 'aws4_request');
     if (!sameSignature(hmac(key, policy).toString('hex'), v4sig)) throw new S3Error('SignatureDoesNotMatch');
     return id;
   }
   if (v2sig !== undefined) {
     const ak = fields.get('awsaccesskeyid') ?? '';
-    const id = ctx.auth.credentials.lookup(ak);
-    if (!id) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: ak });
+    const id = resolveSigner(ctx.auth.credentials, ak, fields.get('x-amz-security-token'));
     if (!sameSignature(createHmac('sha1', id.secretKey).update(policy).digest('base64'), v2sig))
       throw new S3Error('SignatureDoesNotMatch');
     return id;
@@ -293,7 +291,7 @@ async function answerForm(
     log,
     sourceIp: raw.socket.remoteAddress ?? '',
     secure: false,
-    caller: identity ? { accessKey: identity.accessKey, root: identity.root } : undefined,
+    caller: identity?.caller,
   });
   const etag = String(put.headers.etag ?? '');
   // S3 answers the object's absolute URL (minio-go and browsers follow it).

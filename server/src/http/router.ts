@@ -143,6 +143,13 @@ export function route(input: RouteInput): Route {
   const q = input.query;
   const { bucket, key } = locate(input);
 
+  // MinIO's admin API, path-style only: /minio/admin/v3/<path> (the bucket name "minio" is MinIO's reserved one).
+  if (input.path.startsWith('/minio/admin/') && bucket === 'minio' && key?.startsWith('admin/')) {
+    const v3 = key.startsWith('admin/v3/') ? key.slice('admin/v3/'.length) : '';
+    if (v3 === '') throw new S3Error('InvalidRequest', 'Only version 3 of the admin API is served');
+    return { op: { name: 'AdminApi', action: '', path: v3, method } };
+  }
+
   if (method === 'OPTIONS') {
     if (bucket === undefined) throw new S3Error('MethodNotAllowed');
     return { bucket, key, op: { name: 'Preflight', action: '', bucket, key } };
@@ -162,6 +169,8 @@ export function route(input: RouteInput): Route {
         });
       return { op: { name: 'ListBuckets', action: 's3:ListAllMyBuckets', params } };
     }
+    // IAM and STS: a form POST to the service root (S3 has no POST there).
+    if (method === 'POST') return { op: { name: 'ServiceQuery', action: '' } };
     throw new S3Error('MethodNotAllowed');
   }
   if (key === undefined) return { bucket, op: bucketOp(method, bucket, q, input.headers) };

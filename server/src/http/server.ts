@@ -3,9 +3,9 @@
 import { createHash } from 'node:crypto';
 import type { Server as TlsServer } from 'node:tls';
 import pino, { type Logger } from 'pino';
-import type { ObjectLayer } from '../api/index.js';
+import { IamStore, type ObjectLayer } from '../api/index.js';
 import { accountsOf } from '../api/acl.js';
-import { credentialStore, type CredentialConfig } from './auth/credentials.js';
+import { iamCredentials, type CredentialConfig } from './auth/credentials.js';
 import { buildApp } from './app.js';
 import type { HttpContext } from './dispatch.js';
 import type { TlsCertificates } from './tls.js';
@@ -27,6 +27,8 @@ export interface HttpServerOptions {
   tls?: TlsCertificates;
   /** Server-side encryption settings. */
   sse?: SseSettings;
+  /** The clock (tests move it to check expiries); default Date.now. */
+  now?: () => number;
 }
 
 export interface RunningServer {
@@ -49,16 +51,28 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   const root = opts.credentials.root.accessKey;
   const accounts = accountsOf(opts.credentials);
   const region = opts.region ?? 'us-east-1';
+  const now = opts.now ?? (() => Date.now());
+  // IAM's state is read from the drives before the first request is served.
+  const iam = new IamStore({
+    storage: opts.storage,
+    root: opts.credentials.root,
+    staticUsers: opts.credentials.users ?? [],
+    accounts,
+    now,
+    log: logger,
+  });
+  await iam.load();
   const ctx: HttpContext = {
     api: {
       storage: opts.storage,
       region,
       owner: { id: accounts.idOf(root), displayName: accounts.nameOf(root) },
       accounts,
-      now: () => Date.now(),
+      now,
       sse: opts.sse,
+      iam,
     },
-    auth: { credentials: credentialStore(opts.credentials), region, now: () => Date.now(), keyCache: new Map() },
+    auth: { credentials: iamCredentials(iam), region, now, keyCache: new Map() },
     domains: opts.domains ?? [],
     hostId: createHash('sha256').update(`cairn:${root}`).digest('base64'),
   };

@@ -3,6 +3,14 @@
 // everything S3 needs to answer is in ObjectInfo.
 import type { Readable } from 'node:stream';
 
+/**
+ * Cairn's own state (IAM: users, groups, policies, service accounts) lives in this bucket, written through
+ * the ObjectLayer like any object (erasure-coded, quorum-written, checksummed), in `.cairn.sys/config/` on
+ * every drive. Its name is not a valid bucket name, storage does not list it, and the API refuses every
+ * request that names it (api/authorize.ts).
+ */
+export const SYSTEM_BUCKET = '.cairn.sys/config';
+
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
 export type ChecksumType = 'FULL_OBJECT' | 'COMPOSITE';
 export type StorageClass = 'STANDARD' | 'REDUCED_REDUNDANCY';

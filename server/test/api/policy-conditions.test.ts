@@ -7,6 +7,7 @@ import { conditionContext } from '../../src/api/authorize.js';
 import { compileCondition, dateOf, type ConditionContext } from '../../src/api/policy-conditions.js';
 import { CONDITION_HEADERS, REQUEST_KEYS } from '../../src/api/policy-keys.js';
 import type { ApiContext } from '../../src/api/types.js';
+import { staticCaller } from '../../src/api/iam/principal.js';
 
 const holds = (op: string, key: string, values: string[], ctx: ConditionContext) =>
   compileCondition(op, key, values).holds(ctx);
@@ -154,7 +155,6 @@ describe('refused when the policy is stored', () => {
       's3:object-lock-mode',
       's3:ResourceAccount',
       's3:BucketTag/team',
-      'aws:PrincipalArn',
       'aws:PrincipalAccount',
       'aws:ResourceAccount',
     ]) {
@@ -170,6 +170,11 @@ describe('refused when the policy is stored', () => {
       'aws:SomethingNew',
       'AWS:SourceIp',
       'aws:PrincipalType',
+      'aws:PrincipalArn',
+      'aws:PrincipalTag/team',
+      'sts:ExternalId',
+      'jwt:groups',
+      'ldap:username',
     ]) {
       expect(code('StringEquals', key, ['a']), key).toBeUndefined();
     }
@@ -185,7 +190,7 @@ describe('the condition context', () => {
       'user-agent': 'ua',
     };
     const req = {
-      caller: { accessKey: 'alice', root: false },
+      caller: staticCaller('alice', 'alice-id'),
       headers,
       sourceIp: '127.0.0.1',
       secure: false,
@@ -196,7 +201,8 @@ describe('the condition context', () => {
     for (const k of REQUEST_KEYS) expect(got[k], k).toBeDefined();
     expect(got['aws:principaltype']).toBe('User');
     expect(got['aws:epochtime']).toBe('1585699200');
-    expect(dateOf(got['aws:currenttime']!)).toBe(Date.UTC(2020, 3, 1));
+    expect(dateOf(got['aws:currenttime'] as string)).toBe(Date.UTC(2020, 3, 1));
+    expect(got['aws:principalarn']).toBe('arn:aws:iam:::user/alice');
     const anonymous = conditionContext(ctx, { ...req, caller: undefined }, { bucket: 'b' });
     expect([anonymous['aws:principaltype'], anonymous['aws:username']]).toEqual(['Anonymous', undefined]);
   });

@@ -3,7 +3,7 @@
 // the x-amz-* headers and the resource with its sub-resources.
 import { createHmac } from 'node:crypto';
 import { S3Error } from '../../errors.js';
-import type { CredentialStore, Identity } from './credentials.js';
+import { resolveSigner, type CredentialSource, type Identity } from './credentials.js';
 import { canonicalUri, headerValue, queryPairs, sameSignature, signedHeaderValue } from './canonical.js';
 import { MAX_SKEW_MS, type SignedRequest } from './sigv4.js';
 
@@ -44,7 +44,7 @@ const SUBRESOURCES = new Set([
 ]);
 
 export interface SigV2Context {
-  credentials: CredentialStore;
+  credentials: CredentialSource;
   now(): number;
 }
 
@@ -88,12 +88,6 @@ function check(
   throw new S3Error('SignatureDoesNotMatch', undefined, { StringToSign: sts });
 }
 
-function lookup(ctx: SigV2Context, ak: string): Identity {
-  const id = ctx.credentials.lookup(ak);
-  if (!id) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: ak });
-  return id;
-}
-
 export function verifyHeaderV2(
   ctx: SigV2Context,
   req: SignedRequest,
@@ -102,7 +96,7 @@ export function verifyHeaderV2(
 ): Identity {
   const m = /^AWS ([^:]+):(.+)$/.exec(authorization.trim());
   if (!m) throw new S3Error('AccessDenied', "Authorization header is invalid -- one and only one ' ' (space) required");
-  const identity = lookup(ctx, m[1]);
+  const identity = resolveSigner(ctx.credentials, m[1], headerValue(req.headers, 'x-amz-security-token'));
   const amzDate = headerValue(req.headers, 'x-amz-date');
   const when = Date.parse(amzDate ?? headerValue(req.headers, 'date') ?? '');
   if (Number.isNaN(when))
@@ -129,7 +123,7 @@ export function verifyPresignedV2(ctx: SigV2Context, req: SignedRequest, virtual
       'Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters',
     );
   if (!/^\d+$/.test(expires)) throw new S3Error('AccessDenied', 'Expires must be a number of seconds since the epoch');
-  const identity = lookup(ctx, ak);
+  const identity = resolveSigner(ctx.credentials, ak, q.get('x-amz-security-token') ?? undefined);
   if (ctx.now() > Number(expires) * 1000) throw new S3Error('AccessDenied', 'Request has expired');
   check(identity.secretKey, req, expires, virtualBucket, signature);
   return identity;

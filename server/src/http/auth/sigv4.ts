@@ -3,7 +3,7 @@
 // (payload.ts), driven by the PayloadMode returned here.
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../../errors.js';
-import type { CredentialStore, Identity } from './credentials.js';
+import { resolveSigner, type CredentialSource, type Identity } from './credentials.js';
 import { requireSignedHeaders } from './signed-headers.js';
 import {
   EMPTY_SHA256,
@@ -41,7 +41,7 @@ export interface SignedRequest {
 }
 
 export interface SigV4Context {
-  credentials: CredentialStore;
+  credentials: CredentialSource;
   /** The region this server answers for: a credential scope naming another is refused. */
   region: string;
   now(): number;
@@ -66,13 +66,19 @@ export interface ChunkChain {
 export interface AuthOutcome {
   identity: Identity;
   payload: PayloadMode;
+  /** The service of the credential scope: s3, or iam / sts for the IAM and STS APIs. */
+  service: SignedService;
 }
+
+/** The services a request may be signed for (the credential scope's third part). */
+export const SIGNED_SERVICES = ['s3', 'iam', 'sts'] as const;
+export type SignedService = (typeof SIGNED_SERVICES)[number];
 
 interface Credential {
   accessKey: string;
   date: string;
   region: string;
-  service: string;
+  service: SignedService;
   scope: string;
 }
 
@@ -101,9 +107,18 @@ function parseCredential(s: string, queryForm: boolean, serverRegion: string): C
   const [date, region, service] = parts.slice(-4, -1);
   const accessKey = parts.slice(0, -4).join('/');
   if (!/^\d{8}$/.test(date)) throw new S3Error(code, `Invalid credential date "${date}".`);
-  checkRegion(region, serverRegion, queryForm);
-  if (service !== 's3') throw new S3Error(code, `Incorrect service "${service}". This endpoint belongs to "s3".`);
-  return { accessKey, date, region, service, scope: `${date}/${region}/${service}/aws4_request` };
+  if (!(SIGNED_SERVICES as readonly string[]).includes(service)) {
+    throw new S3Error(code, `Incorrect service "${service}". This endpoint belongs to "s3".`);
+  }
+  // IAM and STS are global services that SDKs sign for us-east-1 whatever their region setting.
+  if (service === 's3' || region !== 'us-east-1') checkRegion(region, serverRegion, queryForm);
+  return {
+    accessKey,
+    date,
+    region,
+    service: service as SignedService,
+    scope: `${date}/${region}/${service}/aws4_request`,
+  };
 }
 
 function signingKey(ctx: SigV4Context, secret: string, c: Credential): Buffer {
@@ -115,12 +130,6 @@ function signingKey(ctx: SigV4Context, secret: string, c: Credential): Buffer {
     ctx.keyCache.set(id, key);
   }
   return key;
-}
-
-function lookup(ctx: SigV4Context, accessKey: string): Identity {
-  const id = ctx.credentials.lookup(accessKey);
-  if (!id) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKey });
-  return id;
 }
 
 function payloadMode(value: string | undefined): PayloadMode {
@@ -162,8 +171,16 @@ function verify(
   return key;
 }
 
-/** Authorization: AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=... */
-export function verifyHeaderV4(ctx: SigV4Context, req: SignedRequest, authorization: string): AuthOutcome {
+/**
+ * Authorization: AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=... `payloadHash`: the body's
+ * SHA-256 when the caller has read it (IAM and STS requests, whose SDKs send no x-amz-content-sha256).
+ */
+export function verifyHeaderV4(
+  ctx: SigV4Context,
+  req: SignedRequest,
+  authorization: string,
+  payloadHash?: string,
+): AuthOutcome {
   const fields = new Map<string, string>();
   for (const part of authorization.slice('AWS4-HMAC-SHA256'.length).split(',')) {
     const i = part.indexOf('=');
@@ -178,7 +195,7 @@ export function verifyHeaderV4(ctx: SigV4Context, req: SignedRequest, authorizat
       'The authorization header is malformed; it must contain Credential, SignedHeaders and Signature.',
     );
   const cred = parseCredential(credential, false, ctx.region);
-  const identity = lookup(ctx, cred.accessKey);
+  const identity = resolveSigner(ctx.credentials, cred.accessKey, headerValue(req.headers, 'x-amz-security-token'));
 
   let amzDate = headerValue(req.headers, 'x-amz-date') ?? '';
   let t = parseAmzDate(amzDate);
@@ -209,12 +226,12 @@ export function verifyHeaderV4(ctx: SigV4Context, req: SignedRequest, authorizat
     canonicalQuery(queryPairs(req.rawQuery)),
     canonicalHeaders(req.headers, signed, req.valuesOf),
     signedHeaders,
-    contentSha ?? EMPTY_SHA256,
+    contentSha ?? payloadHash ?? EMPTY_SHA256,
   ].join('\n');
   const key = verify(ctx, identity, cred, amzDate, canonicalRequest, signature);
   if (payload.kind === 'streaming' && payload.signed)
     payload.chain = { signingKey: key, amzDate, scope: cred.scope, seedSignature: signature };
-  return { identity, payload };
+  return { identity, payload, service: cred.service };
 }
 
 /**
@@ -252,7 +269,7 @@ export function verifyPresignedV4(ctx: SigV4Context, req: SignedRequest): AuthOu
     throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires must be non-negative', {}, 403);
   if (expires > MAX_PRESIGN_SECONDS) throw new S3Error('AuthorizationQueryParametersError', TOO_LONG, {}, 403);
   if (dayOf(t) !== cred.date) throw new S3Error('AuthorizationQueryParametersError', WRONG_DAY);
-  const identity = lookup(ctx, cred.accessKey);
+  const identity = resolveSigner(ctx.credentials, cred.accessKey, q.get('X-Amz-Security-Token'));
   const now = ctx.now();
   if (t - now > MAX_SKEW_MS) throw new S3Error('AccessDenied', 'Request is not valid yet');
   if (now > t + expires * 1000)
@@ -277,5 +294,5 @@ export function verifyPresignedV4(ctx: SigV4Context, req: SignedRequest): AuthOu
   ].join('\n');
   verify(ctx, identity, cred, amzDate, canonicalRequest, q.get('X-Amz-Signature')!);
   const payload = payloadMode(contentSha);
-  return { identity, payload: payload.kind === 'streaming' ? { kind: 'unsigned' } : payload };
+  return { identity, payload: payload.kind === 'streaming' ? { kind: 'unsigned' } : payload, service: cred.service };
 }

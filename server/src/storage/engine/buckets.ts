@@ -4,7 +4,7 @@
 import { S3Error } from '../../errors.js';
 import type { LocalDrive } from '../drive/local-drive.js';
 import { SYS_DIR } from '../drive/local-drive.js';
-import type { BucketConfig, BucketInfo } from '../object-layer.js';
+import { SYSTEM_BUCKET, type BucketConfig, type BucketInfo } from '../object-layer.js';
 
 export const BUCKET_FILE = '_bucket.json';
 
@@ -86,8 +86,29 @@ export class Buckets {
       const message = `${answered} of ${this.drives().length} drives answered; the bucket table needs ${need}`;
       throw new S3Error('InsufficientReadQuorum', message);
     }
+    await Promise.all(
+      this.drives().map(async (d) => {
+        const raw = await d.read(`${SYSTEM_BUCKET}/${BUCKET_FILE}`).catch(() => null);
+        if (!raw) return;
+        const v = votes.get(SYSTEM_BUCKET) ?? { n: 0 };
+        v.n++;
+        votes.set(SYSTEM_BUCKET, v);
+        try {
+          const stored = JSON.parse(raw.toString('utf8')) as BucketDoc;
+          v.doc ??= bucketDoc(stored.created, stored.config);
+        } catch {
+          // a corrupt copy: another drive's is used
+        }
+      }),
+    );
     const table = new Map<string, BucketDoc>();
     for (const [name, v] of votes) if (v.doc && v.n >= need) table.set(name, v.doc);
+    // The system bucket is made with the first table read of a deployment that does not have it yet.
+    if (!table.has(SYSTEM_BUCKET)) {
+      const made = bucketDoc(Date.now(), {});
+      await this.writeAll(SYSTEM_BUCKET, made);
+      table.set(SYSTEM_BUCKET, made);
+    }
     this.table ??= table;
     return this.table;
   }
@@ -102,7 +123,13 @@ export class Buckets {
     return { name, created: new Date((await this.get(name)).created) };
   }
 
+  /** The users' buckets (the system bucket is not one of them). */
   async list(): Promise<BucketInfo[]> {
+    return (await this.listAll()).filter((b) => b.name !== SYSTEM_BUCKET);
+  }
+
+  /** Every bucket, the system bucket included (healing and scanning cover it). */
+  async listAll(): Promise<BucketInfo[]> {
     const t = await this.load();
     return [...t.entries()]
       .sort((a, b) => (a[0] < b[0] ? -1 : 1))

@@ -152,7 +152,7 @@ export class Healer {
     try {
       await this.objects.buckets.healDrive(d);
       this.objects.cache.clear();
-      for (const b of await this.objects.buckets.list()) await this.healBucket(b.name, false, d.setIndex);
+      for (const b of await this.objects.buckets.listAll()) await this.healBucket(b.name, false, d.setIndex);
     } finally {
       this.healing.delete(d);
     }
@@ -281,7 +281,7 @@ export class Healer {
   /** One scanner cycle: every object of every bucket, at most scannerObjectsPerSecond. */
   async scanOnce(): Promise<void> {
     const gap = 1000 / this.opts.scannerObjectsPerSecond;
-    for (const b of await this.objects.buckets.list()) {
+    for (const b of await this.objects.buckets.listAll()) {
       for (const set of this.objects.sets) {
         for await (const item of walkSet(set, b.name, this.objects.cache, { prefix: '', withDeleted: true })) {
           if (this.stopped) return;

@@ -1,0 +1,44 @@
+// STS session tokens: the temporary credentials' facts (access key, secret, expiry, who asked, which role,
+// the session policy) sealed with a key derived from the root credentials (seal.ts). Nothing is stored: the
+// server opens the token that comes with each request, so a token cannot be forged or altered (the seal
+// fails), one from another deployment does not open, and the secret inside is never readable in a log.
+// Whether the parent still exists and is enabled is checked on every request (store.ts), which is what cuts
+// a disabled or deleted user's sessions at once.
+import type { Sealer } from './seal.js';
+
+export interface SessionClaims {
+  v: 1;
+  /** The temporary access key id and secret. */
+  ak: string;
+  sk: string;
+  /** Issued at and expires at, in epoch seconds. */
+  iat: number;
+  exp: number;
+  /** Who asked for it: the access key they signed with, its kind, and the user (name and id) behind it. */
+  parent: { kind: 'root' | 'static' | 'user' | 'service-account'; key: string; user?: string; userId?: string };
+  /** The role assumed (name lower-cased, id), with the session name. */
+  role?: { name: string; id: string; session: string };
+  /** The session policy document (narrows the rights). */
+  policy?: string;
+}
+
+const PREFIX = 'CAIRNv1.';
+const LABEL = 'sts-session-token';
+
+export function mintToken(sealer: Sealer, claims: SessionClaims): string {
+  const box = sealer.seal('sts-tokens', Buffer.from(JSON.stringify(claims), 'utf8'), LABEL);
+  return PREFIX + box.toString('base64url');
+}
+
+/** The claims of a token this deployment sealed, or undefined for anything else (altered, foreign, garbage). */
+export function openToken(sealer: Sealer, token: string): SessionClaims | undefined {
+  if (!token.startsWith(PREFIX) || token.length > 16_384) return undefined;
+  const plain = sealer.open('sts-tokens', Buffer.from(token.slice(PREFIX.length), 'base64url'), LABEL);
+  if (!plain) return undefined;
+  try {
+    const c = JSON.parse(plain.toString('utf8')) as SessionClaims;
+    return c.v === 1 && typeof c.ak === 'string' && typeof c.exp === 'number' ? c : undefined;
+  } catch {
+    return undefined;
+  }
+}

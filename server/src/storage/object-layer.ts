@@ -263,6 +263,9 @@ export interface CompleteOptions extends Pick<PutOptions, 'precondition'> {
  * distributed mode implements this same interface. Errors are S3Error codes; no method knows HTTP.
  */
 export interface ObjectLayer {
+  /** The deployment this storage belongs to (its drives' format): what tells one Cairn from another. */
+  readonly deploymentId: string;
+
   // Buckets
   makeBucket(bucket: string, config?: BucketConfig): Promise<void>;
   headBucket(bucket: string): Promise<BucketInfo>; // NoSuchBucket

@@ -12,11 +12,16 @@ const TAG = 16;
 export class Sealer {
   private readonly keys = new Map<SealPurpose, Buffer>();
 
-  /** Keys derive from the root user's access key and secret: changing them makes what was sealed unreadable. */
-  constructor(rootAccessKey: string, rootSecret: string) {
+  /**
+   * Keys derive from the root user's access key and secret and from the deployment's id: changing the root
+   * credentials makes what was sealed unreadable, and another deployment (even with the same root
+   * credentials) cannot open this one's tokens.
+   */
+  constructor(rootAccessKey: string, rootSecret: string, deploymentId: string) {
     const ikm = Buffer.from(`${rootAccessKey}\0${rootSecret}`, 'utf8');
+    const salt = `cairn-root-credentials\0${deploymentId}`;
     for (const purpose of ['iam-secrets', 'sts-tokens'] as const) {
-      this.keys.set(purpose, Buffer.from(hkdfSync('sha256', ikm, 'cairn-root-credentials', `cairn ${purpose} v1`, 32)));
+      this.keys.set(purpose, Buffer.from(hkdfSync('sha256', ikm, salt, `cairn ${purpose} v1`, 32)));
     }
   }
 

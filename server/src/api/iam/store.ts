@@ -94,7 +94,7 @@ export class IamStore {
   constructor(readonly opts: IamStoreOptions) {
     this.rootKey = opts.root.accessKey;
     this.rootSecret = opts.root.secretKey;
-    this.sealer = new Sealer(opts.root.accessKey, opts.root.secretKey);
+    this.sealer = new Sealer(opts.root.accessKey, opts.root.secretKey, opts.storage.deploymentId);
     this.persistence = new IamPersistence(opts.storage, this.sealer, opts.log);
     for (const u of opts.staticUsers) this.staticSecrets.set(u.accessKey, u.secretKey);
     this.reset();

@@ -110,8 +110,10 @@ function parseCredential(s: string, queryForm: boolean, serverRegion: string): C
   if (!(SIGNED_SERVICES as readonly string[]).includes(service)) {
     throw new S3Error(code, `Incorrect service "${service}". This endpoint belongs to "s3".`);
   }
-  // IAM and STS are global services that SDKs sign for us-east-1 whatever their region setting.
-  if (service === 's3' || region !== 'us-east-1') checkRegion(region, serverRegion, queryForm);
+  // IAM and STS are global services that SDKs sign for us-east-1 whatever their region setting; MinIO's admin
+  // clients (minio-py's MinioAdmin) sign for no region at all, which MinIO accepts.
+  const global = service !== 's3' && region === 'us-east-1';
+  if (!global && region !== '') checkRegion(region, serverRegion, queryForm);
   return {
     accessKey,
     date,

@@ -1,0 +1,218 @@
+"""Identity and access with real clients: boto3 `iam` and `sts`, the AWS CLI's `aws iam` / `aws sts`, and
+minio-py's MinioAdmin (MinIO's admin API with its encrypted bodies). What they create is then used through S3."""
+import json
+import os
+import uuid
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from minio import Minio
+from minio.credentials import StaticProvider
+from minio.error import MinioAdminException, S3Error
+from minio.minioadmin import MinioAdmin
+
+from conftest import venv_bin
+from test_cli_clients import run
+
+
+def name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def client(cairn, service: str, key: str | None = None, secret: str | None = None, token: str | None = None):
+    return boto3.client(service, endpoint_url=cairn.endpoint, region_name=cairn.region,
+                        aws_access_key_id=key or cairn.access_key, aws_secret_access_key=secret or cairn.secret_key,
+                        aws_session_token=token, config=Config(s3={"addressing_style": "path"},
+                                                               retries={"max_attempts": 1}))
+
+
+def code(e: ClientError) -> str:
+    return e.response["Error"]["Code"]
+
+
+READ_BUCKET = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": ["arn:aws:s3:::*"]}]}
+
+
+# ----------------------------------------------------------------------------------------------- boto3
+def test_boto3_iam_user_keys_policies(cairn, bucket):
+    iam = client(cairn, "iam")
+    user = name("py-user")
+    iam.create_user(UserName=user, Path="/team/")
+    assert iam.get_user(UserName=user)["User"]["Arn"] == f"arn:aws:iam:::user/team/{user}"
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    s3 = client(cairn, "s3", key["AccessKeyId"], key["SecretAccessKey"])
+    cairn.client().put_object(Bucket=bucket, Key="k", Body=b"v")
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="k")
+    assert code(e.value) == "AccessDenied"
+    iam.put_user_policy(UserName=user, PolicyName="read", PolicyDocument=json.dumps(READ_BUCKET))
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"
+    # boto3 decodes the URL-encoded document IAM sends back into a dict.
+    assert iam.get_user_policy(UserName=user, PolicyName="read")["PolicyDocument"] == READ_BUCKET
+    assert iam.list_user_policies(UserName=user)["PolicyNames"] == ["read"]
+    assert [u["UserName"] for u in iam.list_users(PathPrefix="/team/")["Users"]] == [user]
+    with pytest.raises(ClientError) as e:
+        iam.put_user_policy(UserName=user, PolicyName="bad", PolicyDocument='{"Statement": [{"Effect": "Allow"}]}')
+    assert code(e.value) == "MalformedPolicyDocument"
+    with pytest.raises(ClientError) as e:
+        iam.delete_user(UserName=user)
+    assert code(e.value) == "DeleteConflict"
+    iam.delete_user_policy(UserName=user, PolicyName="read")
+    iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName=user)
+    with pytest.raises(ClientError) as e:
+        iam.get_user(UserName=user)
+    assert code(e.value) == "NoSuchEntity"
+
+
+def test_boto3_groups_and_managed_policies(cairn, bucket):
+    iam = client(cairn, "iam")
+    user, group = name("py-member"), name("py-group")
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    arn = iam.create_policy(PolicyName=name("py-read"), PolicyDocument=json.dumps(READ_BUCKET))["Policy"]["Arn"]
+    iam.create_group(GroupName=group)
+    iam.attach_group_policy(GroupName=group, PolicyArn=arn)
+    iam.add_user_to_group(GroupName=group, UserName=user)
+    assert [g["GroupName"] for g in iam.list_groups_for_user(UserName=user)["Groups"]] == [group]
+    s3 = client(cairn, "s3", key["AccessKeyId"], key["SecretAccessKey"])
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+    version = iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}),
+        SetAsDefault=True)["PolicyVersion"]["VersionId"]
+    assert version == "v2"
+    with pytest.raises(ClientError) as e:
+        s3.list_objects_v2(Bucket=bucket)
+    assert code(e.value) == "AccessDenied"
+    entities = iam.list_entities_for_policy(PolicyArn=arn)
+    assert [g["GroupName"] for g in entities["PolicyGroups"]] == [group]
+
+
+def test_boto3_sts_assume_role(cairn, bucket):
+    iam = client(cairn, "iam")
+    user, role = name("py-assumer"), name("py-role")
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam:::user/{user}"}, "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(RoleName=role, PolicyName="read", PolicyDocument=json.dumps(READ_BUCKET))
+    sts = client(cairn, "sts", key["AccessKeyId"], key["SecretAccessKey"])
+    assert sts.get_caller_identity()["Arn"] == f"arn:aws:iam:::user/{user}"
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam:::role/{role}", RoleSessionName="py",
+                            DurationSeconds=900)["Credentials"]
+    s3 = client(cairn, "s3", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+    cairn.client().put_object(Bucket=bucket, Key="doc", Body=b"data")
+    assert s3.get_object(Bucket=bucket, Key="doc")["Body"].read() == b"data"
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="doc", Body=b"no")
+    assert code(e.value) == "AccessDenied"
+    # The session token never shows in the server's log.
+    assert creds["SessionToken"] not in cairn.log.read_text(errors="replace")
+    assert creds["SecretAccessKey"] not in cairn.log.read_text(errors="replace")
+
+
+# --------------------------------------------------------------------------------------------- AWS CLI
+@pytest.fixture
+def aws_cli(cairn, tmp_path):
+    config = tmp_path / "aws-config"
+    config.write_text("[default]\nregion = us-east-1\n")
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=cairn.access_key, AWS_SECRET_ACCESS_KEY=cairn.secret_key,
+               AWS_CONFIG_FILE=str(config), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"))
+    base = [venv_bin("aws"), "--endpoint-url", cairn.endpoint, "--output", "json"]
+    return lambda *args: json.loads(run(base + list(args), env=env) or "{}")
+
+
+def test_aws_cli_iam_and_sts(aws_cli, tmp_path):
+    user, role = name("cli-user"), name("cli-role")
+    assert aws_cli("iam", "create-user", "--user-name", user)["User"]["UserName"] == user
+    key = aws_cli("iam", "create-access-key", "--user-name", user)["AccessKey"]
+    assert [k["AccessKeyId"] for k in aws_cli("iam", "list-access-keys", "--user-name", user)["AccessKeyMetadata"]] \
+        == [key["AccessKeyId"]]
+    aws_cli("iam", "attach-user-policy", "--user-name", user, "--policy-arn", "arn:aws:iam:::policy/readonly")
+    attached = aws_cli("iam", "list-attached-user-policies", "--user-name", user)["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["readonly"]
+    trust = tmp_path / "trust.json"
+    trust.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam:::root"}, "Action": "sts:AssumeRole"}]}))
+    aws_cli("iam", "create-role", "--role-name", role, "--assume-role-policy-document", f"file://{trust}")
+    assert aws_cli("sts", "get-caller-identity")["Arn"] == "arn:aws:iam:::root"
+    assumed = aws_cli("sts", "assume-role", "--role-arn", f"arn:aws:iam:::role/{role}",
+                      "--role-session-name", "cli")
+    assert assumed["AssumedRoleUser"]["Arn"] == f"arn:aws:sts:::assumed-role/{role}/cli"
+
+
+# -------------------------------------------------------------------------------------- minio-py admin
+@pytest.fixture
+def admin(cairn):
+    return MinioAdmin(endpoint=f"{cairn.host}:{cairn.port}",
+                      credentials=StaticProvider(cairn.access_key, cairn.secret_key), secure=False, region="us-east-1")
+
+
+def test_minio_admin_users_groups_policies(admin, cairn, bucket):
+    user = name("mu")
+    secret = "minio-user-secret-1"
+    admin.user_add(user, secret)
+    assert json.loads(admin.user_list())[user]["status"] == "enabled"
+    cairn.client().put_object(Bucket=bucket, Key="obj", Body=b"x")
+    mc = Minio(f"{cairn.host}:{cairn.port}", access_key=user, secret_key=secret, secure=False, region="us-east-1")
+    with pytest.raises(S3Error):
+        mc.stat_object(bucket, "obj")
+    policy = name("mpol")
+    admin.policy_add(policy, policy={"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"arn:aws:s3:::{bucket}/*"]}]})
+    assert policy in json.loads(admin.policy_list())
+    admin.attach_policy([policy], user=user)
+    assert mc.stat_object(bucket, "obj").size == 1
+    assert json.loads(admin.user_info(user))["policyName"] == policy
+    admin.user_disable(user)
+    with pytest.raises(S3Error):
+        mc.stat_object(bucket, "obj")
+    admin.user_enable(user)
+    admin.detach_policy([policy], user=user)
+    group = name("mg")
+    admin.group_add(group, [user])
+    admin.policy_set("readonly", group=group)
+    info = json.loads(admin.group_info(group))
+    assert info["members"] == [user] and info["policy"] == "readonly"
+    assert mc.stat_object(bucket, "obj").size == 1
+    assert group in json.loads(admin.group_list())
+    admin.group_remove(group, [user])
+    with pytest.raises(S3Error):
+        mc.stat_object(bucket, "obj")
+    with pytest.raises(MinioAdminException) as e:
+        admin.policy_add(name("bad"), policy={"Statement": [{"Effect": "Maybe"}]})
+    assert e.value._code == "400"
+    admin.user_remove(user)
+    assert user not in json.loads(admin.user_list())
+
+
+def test_minio_admin_service_accounts(admin, cairn, bucket):
+    user = name("msa")
+    admin.user_add(user, "minio-user-secret-2")
+    admin.attach_policy(["readwrite"], user=user)
+    user_admin = MinioAdmin(endpoint=f"{cairn.host}:{cairn.port}",
+                            credentials=StaticProvider(user, "minio-user-secret-2"), secure=False, region="us-east-1")
+    narrowed = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"arn:aws:s3:::{bucket}/*"]}]}
+    created = json.loads(user_admin.add_service_account(policy=narrowed, name="reader"))["credentials"]
+    cairn.client().put_object(Bucket=bucket, Key="s", Body=b"sa")
+    sa = Minio(f"{cairn.host}:{cairn.port}", access_key=created["accessKey"], secret_key=created["secretKey"],
+               secure=False, region="us-east-1")
+    assert sa.get_object(bucket, "s").read() == b"sa"
+    with pytest.raises(S3Error):
+        sa.put_object(bucket, "t", __import__("io").BytesIO(b"no"), 2)   # the parent could, the policy narrows it
+    info = json.loads(user_admin.get_service_account(created["accessKey"]))
+    assert info["parentUser"] == user.lower() and info["impliedPolicy"] is False
+    listed = json.loads(admin.list_service_account(user))["accounts"]
+    assert [a["accessKey"] for a in listed] == [created["accessKey"]]
+    admin.user_disable(user)   # the parent disabled: its service account stops working at once
+    with pytest.raises(S3Error):
+        sa.get_object(bucket, "s")
+    admin.user_enable(user)
+    admin.delete_service_account(created["accessKey"])
+    with pytest.raises(S3Error):
+        sa.get_object(bucket, "s")

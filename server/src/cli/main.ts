@@ -1,6 +1,7 @@
 // The `cairn` command line: `cairn --version`, `cairn selftest`, `cairn server ...`.
 import { readFileSync } from 'node:fs';
 import { nativeVersion } from '@cairn/native';
+import { adminCommand } from './admin.js';
 import { selftest } from './selftest.js';
 import { serverCommand } from './server.js';
 
@@ -13,6 +14,7 @@ const USAGE = `Usage: cairn <command>
 
 Commands:
   server          run the S3 server: cairn server [--address HOST:PORT] DRIVE...
+  admin           manage users, groups, policies and service accounts: cairn admin --help
   selftest        run the known-answer tests of the native kernels
   --version       print versions
 `;
@@ -28,6 +30,8 @@ export async function main(argv: string[]): Promise<number> {
       return serverCommand(argv.slice(1));
     case 'selftest':
       return selftest();
+    case 'admin':
+      return adminCommand(argv.slice(1));
     case undefined:
     case '--help':
     case 'help':

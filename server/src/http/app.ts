@@ -31,10 +31,32 @@ let idCounter = 0;
 const requestId = (): string =>
   ID_PREFIX + (idCounter = (idCounter + 1) >>> 0).toString(16).toUpperCase().padStart(8, '0');
 
+/** A request URL as logged: a presigned request's session token is left out (it is a credential). */
+export function loggableUrl(url: string): string {
+  return url.replace(/([?&]x-amz-security-token=)[^&]*/gi, '$1(redacted)');
+}
+
+/** What a request's log line says of it (fastify's fields, the URL without session tokens). */
+const requestForLog = (req: {
+  method: string;
+  url: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}) => ({
+  method: req.method,
+  url: loggableUrl(req.url),
+  host: req.host,
+  remoteAddress: req.ip,
+  remotePort: req.socket?.remotePort,
+});
+
 export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
   const app = Fastify({
     ...(opts.https ? { https: opts.https as Record<string, unknown> } : {}),
     loggerInstance: opts.logger as FastifyBaseLogger,
+    childLoggerFactory: (logger, bindings, childOpts) =>
+      logger.child(bindings, { ...childOpts, serializers: { ...childOpts.serializers, req: requestForLog } }),
     genReqId: requestId,
     exposeHeadRoutes: false,
     return503OnClosing: true,

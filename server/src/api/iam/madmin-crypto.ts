@@ -7,7 +7,15 @@
 // as associated data 0x00 followed by the tag of an empty message under sequence number 0; the last piece's
 // associated data starts with 0x80 instead, so a stream cut short does not open. Key derivation runs on the
 // libuv pool (crypto.argon2 / pbkdf2 async): 64 MiB of Argon2 never holds the event loop.
-import { createCipheriv, createDecipheriv, pbkdf2, randomBytes, type CipherGCM, type DecipherGCM } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  pbkdf2,
+  randomBytes,
+  type CipherGCM,
+  type DecipherGCM,
+} from 'node:crypto';
 import * as crypto from 'node:crypto';
 import { S3Error } from '../../errors.js';
 
@@ -84,11 +92,31 @@ function firstAd(aead: Aead, key: Buffer, nonce: Buffer): Buffer {
   return Buffer.concat([Buffer.from([0]), seal(aead, key, nonceOf(nonce, 0), Buffer.alloc(0), Buffer.alloc(0))]);
 }
 
+/**
+ * The salt and key answers to one secret are sealed with: Argon2 costs a second of CPU on a busy machine, so
+ * a key is kept for a few minutes (each answer still has its own random nonce, as each sio stream must).
+ */
+const answerKeys = new Map<string, { salt: Buffer; key: Promise<Buffer>; until: number }>();
+const ANSWER_KEY_MS = 5 * 60_000;
+
+function answerKey(secret: string): { salt: Buffer; key: Promise<Buffer> } {
+  const now = Date.now();
+  const id = createHash('sha256').update(secret).digest('hex');
+  const hit = answerKeys.get(id);
+  if (hit && hit.until > now) return hit;
+  if (answerKeys.size >= 256) answerKeys.clear();
+  const salt = randomBytes(SALT);
+  const made = { salt, key: deriveKey(0, secret, salt), until: now + ANSWER_KEY_MS };
+  made.key.catch(() => answerKeys.delete(id));
+  answerKeys.set(id, made);
+  return made;
+}
+
 /** madmin-go's EncryptData (AES-256-GCM, Argon2id). */
 export async function encryptData(secret: string, plain: Buffer): Promise<Buffer> {
-  const salt = randomBytes(SALT);
+  const { salt, key: pending } = answerKey(secret);
   const nonce = randomBytes(NONCE);
-  const key = await deriveKey(0, secret, salt);
+  const key = await pending;
   const ad = firstAd('aes-256-gcm', key, nonce);
   const out: Buffer[] = [salt, Buffer.from([0]), nonce];
   const pieces = Math.max(1, Math.ceil(plain.length / PIECE));

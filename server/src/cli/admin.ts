@@ -1,0 +1,250 @@
+// `cairn admin user|group|policy|svcacct ...`: IAM administration of a running server through MinIO's admin
+// API (admin-client.ts), printing tables (or JSON with --json).
+import { readFile } from 'node:fs/promises';
+import { adminCall, type AdminTarget } from './admin-client.js';
+
+export const ADMIN_USAGE = `Usage: cairn admin [--endpoint URL] [--json] COMMAND ...
+
+  user add NAME SECRET          create a user (NAME is its access key) or set its secret
+  user remove|enable|disable NAME
+  user list | user info NAME
+  group add GROUP USER...       add users to a group (made when needed)
+  group remove GROUP [USER...]  remove users from a group, or the (empty) group itself
+  group enable|disable GROUP | group list | group info GROUP
+  policy create NAME FILE       create or replace a policy from a JSON document
+  policy remove NAME | policy list | policy info NAME
+  policy attach|detach POLICY... (--user NAME | --group NAME)
+  svcacct add USER [--access-key AK --secret-key SK --policy FILE --name N --description D --expiry ISO-DATE]
+  svcacct list USER | svcacct info AK | svcacct remove AK | svcacct enable|disable AK
+
+The server: --endpoint or CAIRN_ENDPOINT (default http://127.0.0.1:9000); the credentials:
+CAIRN_ACCESS_KEY / CAIRN_SECRET_KEY, else CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD. MinIO's canned policies
+(readwrite, readonly, writeonly, diagnostics, consoleAdmin) are always there.
+`;
+
+type Row = Record<string, string>;
+
+/** Columns padded to their widest cell. */
+export function table(rows: Row[], columns: string[]): string {
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((x, i) => x.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
+  return [line(columns.map((c) => c.toUpperCase())), ...rows.map((r) => line(columns.map((c) => r[c] ?? '')))].join(
+    '\n',
+  );
+}
+
+/** Pulls `--name value` options out of an argument list. */
+function options(args: string[], names: string[]): { rest: string[]; opts: Record<string, string> } {
+  const rest: string[] = [];
+  const opts: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    const n = args[i].startsWith('--') ? args[i].slice(2) : undefined;
+    if (n !== undefined && names.includes(n)) {
+      if (i + 1 >= args.length) throw new Error(`--${n} needs a value`);
+      opts[n] = args[++i];
+    } else rest.push(args[i]);
+  }
+  return { rest, opts };
+}
+
+const need = (v: string | undefined, what: string): string => {
+  if (!v) throw new Error(`missing ${what}`);
+  return v;
+};
+
+async function run(
+  t: AdminTarget,
+  args: string[],
+): Promise<{ rows?: Row[]; columns?: string[]; value?: unknown; done?: string }> {
+  const [family, verb, ...rest] = args;
+  const call = (c: Parameters<typeof adminCall>[1]) => adminCall(t, c);
+  switch (`${family} ${verb}`) {
+    case 'user add':
+      await call({
+        method: 'PUT',
+        path: 'add-user',
+        query: { accessKey: need(rest[0], 'NAME') },
+        body: { secretKey: need(rest[1], 'SECRET'), status: 'enabled' },
+        encrypt: true,
+      });
+      return { done: `user ${rest[0]} added` };
+    case 'user remove':
+      await call({ method: 'DELETE', path: 'remove-user', query: { accessKey: need(rest[0], 'NAME') } });
+      return { done: `user ${rest[0]} removed` };
+    case 'user enable':
+    case 'user disable':
+      await call({
+        method: 'PUT',
+        path: 'set-user-status',
+        query: { accessKey: need(rest[0], 'NAME'), status: `${verb}d` },
+      });
+      return { done: `user ${rest[0]} ${verb}d` };
+    case 'user list': {
+      const users = (await call({ method: 'GET', path: 'list-users', decrypt: true })) as Record<
+        string,
+        Row & { memberOf?: string[] }
+      >;
+      const rows = Object.entries(users).map(([name, u]) => ({
+        name,
+        status: u.status,
+        policies: u.policyName ?? '',
+        groups: (u.memberOf ?? []).join(','),
+      }));
+      return { rows, columns: ['name', 'status', 'policies', 'groups'], value: users };
+    }
+    case 'user info':
+      return { value: await call({ method: 'GET', path: 'user-info', query: { accessKey: need(rest[0], 'NAME') } }) };
+    case 'group add':
+      await call({
+        method: 'PUT',
+        path: 'update-group-members',
+        body: { group: need(rest[0], 'GROUP'), members: rest.slice(1), isRemove: false },
+      });
+      return { done: `group ${rest[0]} updated` };
+    case 'group remove':
+      await call({
+        method: 'PUT',
+        path: 'update-group-members',
+        body: { group: need(rest[0], 'GROUP'), members: rest.slice(1), isRemove: true },
+      });
+      return { done: rest.length > 1 ? `group ${rest[0]} updated` : `group ${rest[0]} removed` };
+    case 'group enable':
+    case 'group disable':
+      await call({
+        method: 'PUT',
+        path: 'set-group-status',
+        query: { group: need(rest[0], 'GROUP'), status: `${verb}d` },
+      });
+      return { done: `group ${rest[0]} ${verb}d` };
+    case 'group list': {
+      const names = (await call({ method: 'GET', path: 'groups' })) as string[];
+      return { rows: names.map((name) => ({ name })), columns: ['name'], value: names };
+    }
+    case 'group info':
+      return { value: await call({ method: 'GET', path: 'group', query: { group: need(rest[0], 'GROUP') } }) };
+    case 'policy create': {
+      const doc = await readFile(need(rest[1], 'FILE'), 'utf8');
+      await call({ method: 'PUT', path: 'add-canned-policy', query: { name: need(rest[0], 'NAME') }, body: doc });
+      return { done: `policy ${rest[0]} created` };
+    }
+    case 'policy remove':
+      await call({ method: 'DELETE', path: 'remove-canned-policy', query: { name: need(rest[0], 'NAME') } });
+      return { done: `policy ${rest[0]} removed` };
+    case 'policy list': {
+      const all = (await call({ method: 'GET', path: 'list-canned-policies' })) as Record<
+        string,
+        { Statement?: unknown[] }
+      >;
+      const rows = Object.entries(all).map(([name, p]) => ({ name, statements: String(p.Statement?.length ?? 0) }));
+      return { rows, columns: ['name', 'statements'], value: all };
+    }
+    case 'policy info':
+      return {
+        value: await call({ method: 'GET', path: 'info-canned-policy', query: { name: need(rest[0], 'NAME') } }),
+      };
+    case 'policy attach':
+    case 'policy detach': {
+      const { rest: policies, opts } = options(rest, ['user', 'group']);
+      if (!opts.user === !opts.group) throw new Error('name one of --user or --group');
+      const body = {
+        policies: policies.length ? policies : [need(undefined, 'POLICY')],
+        ...(opts.user ? { user: opts.user } : { group: opts.group }),
+      };
+      await call({ method: 'POST', path: `idp/builtin/policy/${verb}`, body, encrypt: true, decrypt: true });
+      return { done: `${policies.join(',')} ${verb}ed` };
+    }
+    case 'svcacct add': {
+      const { rest: pos, opts } = options(rest, [
+        'access-key',
+        'secret-key',
+        'policy',
+        'name',
+        'description',
+        'expiry',
+      ]);
+      const body: Record<string, unknown> = { targetUser: need(pos[0], 'USER') };
+      if (opts['access-key']) body.accessKey = opts['access-key'];
+      if (opts['secret-key']) body.secretKey = opts['secret-key'];
+      if (opts.policy) body.policy = JSON.parse(await readFile(opts.policy, 'utf8'));
+      if (opts.name) body.name = opts.name;
+      if (opts.description) body.description = opts.description;
+      if (opts.expiry) body.expiration = new Date(opts.expiry).toISOString();
+      const r = (await call({ method: 'PUT', path: 'add-service-account', body, encrypt: true, decrypt: true })) as {
+        credentials: Row;
+      };
+      return { rows: [r.credentials], columns: ['accessKey', 'secretKey', 'expiration'], value: r.credentials };
+    }
+    case 'svcacct list': {
+      const r = (await call({
+        method: 'GET',
+        path: 'list-service-accounts',
+        query: { user: need(rest[0], 'USER') },
+        decrypt: true,
+      })) as { accounts: Row[] };
+      return { rows: r.accounts, columns: ['accessKey', 'accountStatus', 'name', 'expiration'], value: r.accounts };
+    }
+    case 'svcacct info':
+      return {
+        value: await call({
+          method: 'GET',
+          path: 'info-service-account',
+          query: { accessKey: need(rest[0], 'AK') },
+          decrypt: true,
+        }),
+      };
+    case 'svcacct remove':
+      await call({ method: 'DELETE', path: 'delete-service-account', query: { accessKey: need(rest[0], 'AK') } });
+      return { done: `service account ${rest[0]} removed` };
+    case 'svcacct enable':
+    case 'svcacct disable':
+      await call({
+        method: 'POST',
+        path: 'update-service-account',
+        query: { accessKey: need(rest[0], 'AK') },
+        body: { newStatus: verb === 'enable' ? 'on' : 'off' },
+        encrypt: true,
+      });
+      return { done: `service account ${rest[0]} ${verb}d` };
+    default:
+      throw new Error(`unknown command: ${args.slice(0, 2).join(' ')}`);
+  }
+}
+
+export async function adminCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const { rest, opts } = options(
+    argv.filter((a) => a !== '--json'),
+    ['endpoint'],
+  );
+  const asJson = argv.includes('--json');
+  if (rest.length === 0 || rest[0] === '--help' || rest[0] === 'help') {
+    process.stdout.write(ADMIN_USAGE);
+    return rest.length === 0 ? 2 : 0;
+  }
+  const target: AdminTarget = {
+    endpoint: opts.endpoint ?? env.CAIRN_ENDPOINT ?? 'http://127.0.0.1:9000',
+    accessKey: env.CAIRN_ACCESS_KEY ?? env.CAIRN_ROOT_USER ?? '',
+    secretKey: env.CAIRN_SECRET_KEY ?? env.CAIRN_ROOT_PASSWORD ?? '',
+    region: env.CAIRN_REGION ?? 'us-east-1',
+  };
+  if (!target.accessKey || !target.secretKey) {
+    process.stderr.write(
+      'cairn admin: set CAIRN_ACCESS_KEY / CAIRN_SECRET_KEY (or CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD)\n',
+    );
+    return 2;
+  }
+  try {
+    const r = await run(target, rest);
+    if (asJson) process.stdout.write(`${JSON.stringify(r.value ?? { result: r.done }, null, 2)}\n`);
+    else if (r.rows && r.columns) process.stdout.write(`${table(r.rows, r.columns)}\n`);
+    else if (r.value !== undefined) process.stdout.write(`${JSON.stringify(r.value, null, 2)}\n`);
+    else process.stdout.write(`${r.done}\n`);
+    return 0;
+  } catch (e) {
+    process.stderr.write(`cairn admin: ${(e as Error).message}\n`);
+    return 1;
+  }
+}

@@ -20,11 +20,13 @@ export type WildcardMatcher = (text: string) => boolean;
 
 /** A run of literal text and ONEs between two ANYs, compiled for the searches it will need. */
 interface Segment {
-  /** Code points, -1 for ONE. */
+  /** No characters at all (two ANYs in a row, or an ANY at either end). */
+  empty: boolean;
+  /** Code points, -1 for ONE (segments holding ONE; a literal segment needs only its text). */
   points: Int32Array;
   /** The segment as text when it has no ONE (anchored checks use startsWith/endsWith, searches use KMP). */
   literal?: string;
-  /** KMP failure function over `literal` (UTF-16 units). */
+  /** KMP failure function over `literal` (UTF-16 units), built on the first search: anchored segments never need it. */
   failure?: Int32Array;
   /** Shift-and masks, ceil(points / 32) words per code point; `other` for characters not in the segment. */
   masks?: Map<number, Uint32Array>;
@@ -54,18 +56,20 @@ function kmpFailure(p: string): Int32Array {
   return f;
 }
 
+const NO_POINTS = new Int32Array(0);
+
 function compileSegment(parts: (string | typeof ONE)[]): Segment {
+  // Literal text compiles to itself: policy templates compile a matcher per caller, so this must stay cheap.
+  if (!parts.includes(ONE)) {
+    const literal = (parts as string[]).join('');
+    return { empty: literal === '', points: NO_POINTS, literal };
+  }
   const points: number[] = [];
   for (const p of parts) {
     if (p === ONE) points.push(-1);
     else for (const ch of p) points.push(ch.codePointAt(0)!);
   }
-  const seg: Segment = { points: Int32Array.from(points) };
-  if (!parts.includes(ONE)) {
-    seg.literal = (parts as string[]).join('');
-    seg.failure = kmpFailure(seg.literal);
-    return seg;
-  }
+  const seg: Segment = { empty: false, points: Int32Array.from(points) };
   const words = Math.ceil(points.length / 32);
   const other = new Uint32Array(words);
   points.forEach((cp, i) => {
@@ -117,7 +121,8 @@ function matchBackward(seg: Segment, s: string, end: number): number {
 function search(seg: Segment, s: string, from: number, limit: number): number {
   if (seg.literal !== undefined) {
     const p = seg.literal;
-    const f = seg.failure!;
+    seg.failure ??= kmpFailure(p);
+    const f = seg.failure;
     for (let i = from, k = 0; i < limit; i++) {
       const c = s.charCodeAt(i);
       while (k > 0 && c !== p.charCodeAt(k)) k = f[k - 1];
@@ -160,11 +165,11 @@ export function compileWildcard(parts: readonly WildcardPart[]): WildcardMatcher
   }
   const first = compiled[0];
   const last = compiled[compiled.length - 1];
-  const middle = compiled.slice(1, -1).filter((seg) => seg.points.length > 0);
+  const middle = compiled.slice(1, -1).filter((seg) => !seg.empty);
   return (s) => {
-    let pos = first.points.length ? matchForward(first, s, 0) : 0;
+    let pos = first.empty ? 0 : matchForward(first, s, 0);
     if (pos < 0) return false;
-    const end = last.points.length ? matchBackward(last, s, s.length) : s.length;
+    const end = last.empty ? s.length : matchBackward(last, s, s.length);
     if (end < pos) return false;
     for (const seg of middle) {
       pos = search(seg, s, pos, end);

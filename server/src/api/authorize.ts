@@ -23,7 +23,7 @@ import { evaluatePolicy, s3Arn } from './bucket-policy.js';
 import { bucketSettings, ownsBucket, type BucketSettings } from './bucket-settings.js';
 import type { Operation } from './operation.js';
 import type { ConditionContext } from './policy-conditions.js';
-import { evaluate, evaluateStatements, type PolicyQuery, type Verdict } from './policy-document.js';
+import { evaluate, type PolicyQuery, type Verdict } from './policy-document.js';
 import { SYSTEM_BUCKET } from '../storage/object-layer.js';
 import { CONDITION_HEADERS } from './policy-keys.js';
 import type { ApiContext, Caller } from './types.js';
@@ -161,7 +161,7 @@ export function identityVerdict(
 ): { identity: Verdict; restricted: 'Allow' | 'Deny' | 'NotAllowed' } {
   if (!caller) return { identity: 'None', restricted: 'Allow' };
   const eff = ctx.iam?.identityPolicies(caller.iam);
-  const identity = eff ? evaluateStatements(eff.forAction(q.action), q) : 'None';
+  const identity = eff ? eff.forAction(q.action).verdict(q) : 'None';
   let restricted: 'Allow' | 'Deny' | 'NotAllowed' = 'Allow';
   for (const p of caller.iam.restrictions) {
     const v = evaluate(p, q);

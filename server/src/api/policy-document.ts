@@ -40,6 +40,8 @@ export interface PolicyStatement {
   conditions: Condition[];
   /** The statement reads the request's condition context (conditions or policy variables). */
   contextual: boolean;
+  /** Where StatementIndex files the statement (resourceKey of each Resource); undefined: look at it always. */
+  resourceKeys?: string[];
 }
 
 export interface CompiledPolicy {
@@ -49,8 +51,8 @@ export interface CompiledPolicy {
   isPublic: boolean;
   /** Some condition reads the object's own tags (s3:ExistingObjectTag/...): evaluation must look them up. */
   readsObjectTags: boolean;
-  /** The statements whose Action/NotAction admit `action` (lower-cased), in document order. */
-  forAction(action: string): readonly PolicyStatement[];
+  /** The statements whose Action/NotAction admit `action` (lower-cased), indexed by resource. */
+  forAction(action: string): StatementIndex;
 }
 
 /** A request as a policy sees it. */
@@ -182,7 +184,90 @@ function compileStatement(st: Record<string, unknown>, o: CompileOptions, variab
     notResources: templates(notResources),
     conditions,
     contextual: conditions.length > 0 || usesVariables,
+    resourceKeys: resourceKeysOf(resources),
   };
+}
+
+/**
+ * The key a Resource pattern is filed under: the pattern itself when it is all literal text, else its literal
+ * start (before the first `*`, `?` or `${`) cut back to the last `/` (`arn:aws:s3:::b/team-1/*` is filed under
+ * `arn:aws:s3:::b/team-1`). Any ARN the pattern matches starts with that key followed by `/` (or is the key).
+ * undefined when there is no such start (`*`, `arn:aws:s3:::b*`).
+ */
+function resourceKey(pattern: string): string | undefined {
+  let stem = pattern.length;
+  for (const c of ['*', '?', '$']) {
+    const i = pattern.indexOf(c);
+    if (i >= 0 && i < stem) stem = i;
+  }
+  if (stem === pattern.length) return pattern;
+  const slash = pattern.lastIndexOf('/', stem - 1);
+  return slash > 0 ? pattern.slice(0, slash) : undefined;
+}
+
+function resourceKeysOf(resources: string[] | undefined): string[] | undefined {
+  if (!resources) return undefined;
+  const keys = new Set<string>();
+  for (const r of resources) {
+    const k = resourceKey(r);
+    if (k === undefined) return undefined;
+    keys.add(k);
+  }
+  return [...keys];
+}
+
+/**
+ * Statements filed by the literal start of their resources, so that a request evaluates only those that can
+ * match its ARN: a user with thousands of statements over many buckets and prefixes looks at a handful. The
+ * verdict is evaluateStatements' over all of them (a statement filed twice is evaluated at most twice).
+ */
+export class StatementIndex {
+  /** NotResource, no Resource, or a pattern without a literal start: evaluated for every request. */
+  private readonly always: PolicyStatement[] = [];
+  private readonly byKey = new Map<string, PolicyStatement[]>();
+  /** The most `/` in a key: the lookups of an ARN stop there (a key of many slashes cannot force more). */
+  private depth = 0;
+
+  constructor(readonly statements: readonly PolicyStatement[]) {
+    for (const st of statements) {
+      if (!st.resourceKeys) {
+        this.always.push(st);
+        continue;
+      }
+      for (const k of st.resourceKeys) {
+        const list = this.byKey.get(k);
+        if (list) list.push(st);
+        else this.byKey.set(k, [st]);
+        let slashes = 0;
+        for (let i = k.indexOf('/'); i >= 0; i = k.indexOf('/', i + 1)) slashes++;
+        if (slashes > this.depth) this.depth = slashes;
+      }
+    }
+  }
+
+  get size(): number {
+    return this.statements.length;
+  }
+
+  /** Deny if a statement that applies denies, else Allow if one allows, else None. */
+  verdict(q: PolicyQuery): Verdict {
+    let v = evaluateStatements(this.always, q);
+    if (v === 'Deny' || this.byKey.size === 0) return v;
+    // The ARN's starts that end before a `/`, then the whole ARN: the keys a matching pattern can have.
+    const r = q.resource;
+    for (let from = 0, slashes = 0; slashes <= this.depth; slashes++) {
+      const i = r.indexOf('/', from);
+      const hit = this.byKey.get(i < 0 ? r : r.slice(0, i));
+      if (hit) {
+        const w = evaluateStatements(hit, q);
+        if (w === 'Deny') return w;
+        if (w === 'Allow') v = w;
+      }
+      if (i < 0) break;
+      from = i + 1;
+    }
+    return v;
+  }
 }
 
 /** The text's characters other than white space, counted without building anything. */
@@ -212,13 +297,15 @@ function parseJson(text: string): Record<string, unknown> {
   return doc;
 }
 
-function forActionIndex(statements: PolicyStatement[]): (action: string) => readonly PolicyStatement[] {
-  const memo = new Map<string, PolicyStatement[]>();
+function forActionIndex(statements: PolicyStatement[]): (action: string) => StatementIndex {
+  const memo = new Map<string, StatementIndex>();
   return (action) => {
     let hit = memo.get(action);
     if (!hit) {
-      hit = statements.filter((st) =>
-        st.actions ? st.actions.some((m) => m(action)) : !st.notActions!.some((m) => m(action)),
+      hit = new StatementIndex(
+        statements.filter((st) =>
+          st.actions ? st.actions.some((m) => m(action)) : !st.notActions!.some((m) => m(action)),
+        ),
       );
       memo.set(action, hit);
     }
@@ -295,5 +382,5 @@ export function evaluateStatements(statements: readonly PolicyStatement[], q: Po
 }
 
 export function evaluate(policy: CompiledPolicy, q: PolicyQuery): Verdict {
-  return evaluateStatements(policy.forAction(q.action), q);
+  return policy.forAction(q.action).verdict(q);
 }

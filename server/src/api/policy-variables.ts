@@ -108,12 +108,26 @@ const CACHE_LIMIT = 256;
 /** A matcher of a wildcard pattern that may hold variables: (text, request values) -> matches. */
 export type TemplateMatcher = (text: string, ctx: () => ConditionContext) => boolean;
 
+/** Templates with variables by their text: statements repeating a pattern share its matcher and its cache. */
+const templates = new Map<string, TemplateMatcher>();
+const TEMPLATES_LIMIT = 10_000;
+
 /** Compiles a glob (`*`, `?`) that may hold variables (when `variables`: Version 2012-10-17). */
 export function compileTemplate(pattern: string, variables: boolean): TemplateMatcher {
   if (!variables || !mentionsVariable(pattern)) {
     const m = compileWildcard(globParts(pattern));
     return (text) => m(text);
   }
+  let shared = templates.get(pattern);
+  if (!shared) {
+    if (templates.size >= TEMPLATES_LIMIT) templates.clear();
+    shared = compileVariableTemplate(pattern);
+    templates.set(pattern, shared);
+  }
+  return shared;
+}
+
+function compileVariableTemplate(pattern: string): TemplateMatcher {
   const t = parseTemplate(pattern, true);
   const cache = new Map<string, WildcardMatcher>();
   return (text, ctx) => {

@@ -48,7 +48,7 @@ describe('bucket settings', () => {
     expect(await bucketSettings(ctx, 'cfg')).toBe(second);
     // Typed, ready to use: nothing is parsed again per request.
     expect(second.policy?.isPublic).toBe(true);
-    expect(second.policy?.statements[0].resources?.[0]('arn:aws:s3:::cfg/any/key')).toBe(true);
+    expect(second.policy?.statements[0].resources?.[0]('arn:aws:s3:::cfg/any/key', () => ({}))).toBe(true);
     expect(second.publicAccessBlock).toEqual({
       BlockPublicAcls: true,
       IgnorePublicAcls: false,

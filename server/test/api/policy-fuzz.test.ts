@@ -89,7 +89,9 @@ describe('bucket policy fuzz', () => {
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
     const word = (chars: string, max: number) =>
       Array.from({ length: Math.floor(r() * max) }, () => pick([...chars])).join('');
-    const pattern = (max: number) => word('ab😀*?*?', max);
+    // `/` in resources and keys: policy-document.ts files statements by the literal start of their resources
+    // cut at a `/` (StatementIndex), which this comparison checks too.
+    const pattern = (max: number) => word('ab/😀*?*?', max);
     const actions = ['s3:GetObject', 's3:PutObject', 's3:ListBucket', 's3:DeleteObjectVersion', 's3:GetObjectAcl'];
     const actionPattern = () =>
       pick(['*', 's3:*', 's3:Get*', 's3:*Object', 's3:?etObject', 's3:getobject', 's3:LISTBUCKET', ...actions]);
@@ -115,7 +117,7 @@ describe('bucket policy fuzz', () => {
       });
       const policy = parsePolicy(JSON.stringify({ Version: '2012-10-17', Statement: statements }), 'bkt');
       for (let q = 0; q < 8; q++) {
-        const key = r() < 0.2 ? undefined : word('ab😀', 10);
+        const key = r() < 0.2 ? undefined : word('ab/😀', 10);
         const ctx: Ctx = {
           's3:prefix': r() < 0.8 ? word('ab😀', 7) : undefined,
           'aws:sourcearn': r() < 0.8 ? `arn:aws:s3:::${word('ab😀::', 6)}` : undefined,

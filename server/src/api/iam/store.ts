@@ -9,7 +9,13 @@
 // process arrives through `reload` (notify.ts).
 import { S3Error } from '../../errors.js';
 import type { ObjectLayer } from '../../storage/object-layer.js';
-import { compilePolicy, type CompiledPolicy, type PolicyKind, type PolicyStatement } from '../policy-document.js';
+import {
+  compilePolicy,
+  StatementIndex,
+  type CompiledPolicy,
+  type PolicyKind,
+  type PolicyStatement,
+} from '../policy-document.js';
 import type { Accounts, ApiLogger, Caller } from '../types.js';
 import { announceIamChange, type IamChange } from './notify.js';
 import { IamPersistence, type RecordKind } from './persist.js';
@@ -51,15 +57,19 @@ export interface Credential {
   caller: Caller;
 }
 
-/** The statements of a user's or role's identity policies, per action (built on first use). */
+/** The statements of a user's or role's identity policies, per action and indexed by resource (built on first use). */
 class EffectivePolicies {
-  private readonly memo = new Map<string, PolicyStatement[]>();
+  private readonly memo = new Map<string, StatementIndex>();
   constructor(readonly policies: readonly CompiledPolicy[]) {}
-  forAction(action: string): readonly PolicyStatement[] {
+  forAction(action: string): StatementIndex {
     let hit = this.memo.get(action);
     if (!hit) {
-      hit = this.policies.length === 1 ? [...this.policies[0].forAction(action)] : [];
-      if (this.policies.length > 1) for (const p of this.policies) for (const st of p.forAction(action)) hit.push(st);
+      if (this.policies.length === 1) hit = this.policies[0].forAction(action);
+      else {
+        const statements: PolicyStatement[] = [];
+        for (const p of this.policies) for (const st of p.forAction(action).statements) statements.push(st);
+        hit = new StatementIndex(statements);
+      }
       this.memo.set(action, hit);
     }
     return hit;
@@ -87,7 +97,7 @@ export class IamStore {
   private readonly persistence: IamPersistence;
   private readonly callers = new Map<string, Credential>();
   private readonly effective = new Map<string, EffectivePolicies>();
-  private readonly compiled = new Map<string, CompiledPolicy>();
+  private readonly compiled = new Map<PolicyKind, Map<string, CompiledPolicy>>();
   private readonly sessions = new Map<string, { claims: SessionClaims; policy?: CompiledPolicy }>();
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -198,7 +208,8 @@ export class IamStore {
     } else this.users.delete(key);
   }
 
-  private apply(kind: RecordKind, id: string, record: object | undefined): void {
+  /** Takes a record already stored (or gone: undefined) into memory; put, drop, reload and bench setups use it. */
+  apply(kind: RecordKind, id: string, record: object | undefined): void {
     const key = kind === 'service-account' ? id : id.toLowerCase();
     const maps: Record<Exclude<RecordKind, 'user'>, Map<string, object>> = {
       group: this.groups,
@@ -220,12 +231,15 @@ export class IamStore {
 
   /** The compiled form of a document (cached by its text); MalformedPolicy when it is not a valid policy. */
   compile(text: string, kind: PolicyKind): CompiledPolicy {
-    const id = `${kind}\0${text}`;
-    let p = this.compiled.get(id);
+    // Keyed by the text itself (not a string built from it): V8 keeps a string's hash, so a stored document
+    // is hashed once, not once per lookup.
+    let byText = this.compiled.get(kind);
+    if (!byText) this.compiled.set(kind, (byText = new Map()));
+    let p = byText.get(text);
     if (!p) {
-      if (this.compiled.size >= COMPILED_LIMIT) this.compiled.clear();
+      if (byText.size >= COMPILED_LIMIT) byText.clear();
       p = compilePolicy(text, { kind });
-      this.compiled.set(id, p);
+      byText.set(text, p);
     }
     return p;
   }

@@ -50,9 +50,14 @@ describe('credentials from the environment', () => {
       root: { accessKey: 'rootkey', secretKey: 'rootsecret' },
       users: [{ accessKey: 'ak1', secretKey: 'sk1' }],
     });
-    expect(store.lookup('rootkey')).toEqual({ accessKey: 'rootkey', secretKey: 'rootsecret', root: true });
-    expect(store.lookup('ak1')).toEqual({ accessKey: 'ak1', secretKey: 'sk1', root: false });
+    const root = store.lookup('rootkey');
+    expect(root).toMatchObject({ accessKey: 'rootkey', secretKey: 'rootsecret' });
+    expect(root?.caller.root).toBe(true);
+    const user = store.lookup('ak1');
+    expect(user).toMatchObject({ accessKey: 'ak1', secretKey: 'sk1' });
+    expect(user?.caller.root).toBe(false);
     expect(store.lookup('AK1')).toBeUndefined();
-    expect(store.root.accessKey).toBe('rootkey');
+    // Without IAM there are no temporary credentials: any session token is refused.
+    expect(() => store.session('ak1', 'token')).toThrow(expect.objectContaining({ code: 'InvalidToken' }));
   });
 });

@@ -1,0 +1,199 @@
+// LDAP / Active Directory as an identity provider (MinIO's AssumeRoleWithLDAPIdentity): the lookup account
+// binds and finds the user's DN with the user filter, the user binds with their own password, then the lookup
+// account finds the user's groups with the group filter. Policies are mapped to those DNs (ldapPolicies in
+// store.ts); sts.ts turns the result into temporary credentials. The client is `ldapts`.
+//
+// Filters are templates: `%s` is the username and (group filter) `%d` the user's DN, both escaped as RFC 4515
+// says, so a username like `*)(uid=*` is a literal value that matches no one.
+import { Client, type ClientOptions } from 'ldapts';
+import { S3Error } from '../../errors.js';
+
+export interface LdapConfig {
+  /** CAIRN_IDENTITY_LDAP_SERVER_ADDR: host:port. */
+  serverAddr: string;
+  lookupBindDn: string;
+  lookupBindPassword: string;
+  userDnSearchBaseDn: string;
+  /** With `%s` for the username, e.g. `(uid=%s)`. */
+  userDnSearchFilter: string;
+  groupSearchBaseDn?: string;
+  /** With `%s` (username) and/or `%d` (user DN), e.g. `(&(objectclass=groupOfNames)(member=%d))`. */
+  groupSearchFilter?: string;
+  /** Plain LDAP (no TLS): CAIRN_IDENTITY_LDAP_SERVER_INSECURE=on. */
+  serverInsecure: boolean;
+  /** TLS without checking the server's certificate: CAIRN_IDENTITY_LDAP_TLS_SKIP_VERIFY=on. */
+  tlsSkipVerify: boolean;
+}
+
+const ENV = 'CAIRN_IDENTITY_LDAP_';
+const onOff = (env: NodeJS.ProcessEnv, name: string): boolean => {
+  const v = env[ENV + name];
+  if (v === undefined || v === '' || v === 'off') return false;
+  if (v === 'on') return true;
+  throw new Error(`${ENV}${name} must be on or off`);
+};
+
+/** The LDAP settings of the environment, in MinIO's names; undefined when no server is configured. */
+export function ldapConfigFromEnv(env: NodeJS.ProcessEnv): LdapConfig | undefined {
+  const get = (name: string) => env[ENV + name] || undefined;
+  const serverAddr = get('SERVER_ADDR');
+  if (!serverAddr) return undefined;
+  const required = (name: string) => {
+    const v = get(name);
+    if (v === undefined) throw new Error(`${ENV}${name} is required with ${ENV}SERVER_ADDR`);
+    return v;
+  };
+  const cfg: LdapConfig = {
+    serverAddr,
+    lookupBindDn: required('LOOKUP_BIND_DN'),
+    lookupBindPassword: required('LOOKUP_BIND_PASSWORD'),
+    userDnSearchBaseDn: required('USER_DN_SEARCH_BASE_DN'),
+    userDnSearchFilter: required('USER_DN_SEARCH_FILTER'),
+    groupSearchBaseDn: get('GROUP_SEARCH_BASE_DN'),
+    groupSearchFilter: get('GROUP_SEARCH_FILTER'),
+    serverInsecure: onOff(env, 'SERVER_INSECURE'),
+    tlsSkipVerify: onOff(env, 'TLS_SKIP_VERIFY'),
+  };
+  if (!cfg.userDnSearchFilter.includes('%s')) throw new Error(`${ENV}USER_DN_SEARCH_FILTER must contain %s`);
+  if ((cfg.groupSearchBaseDn === undefined) !== (cfg.groupSearchFilter === undefined)) {
+    throw new Error(`${ENV}GROUP_SEARCH_BASE_DN and ${ENV}GROUP_SEARCH_FILTER go together`);
+  }
+  for (const [name, dn] of [
+    ['USER_DN_SEARCH_BASE_DN', cfg.userDnSearchBaseDn],
+    ['GROUP_SEARCH_BASE_DN', cfg.groupSearchBaseDn],
+  ] as const) {
+    // MinIO accepts several base DNs separated by newlines; Cairn searches one.
+    if (dn?.includes('\n')) throw new Error(`${ENV}${name}: several base DNs are not implemented`);
+  }
+  return cfg;
+}
+
+/** An assertion value escaped per RFC 4515 section 3: `\`, `*`, `(`, `)` and NUL as `\XX`. */
+export function escapeFilterValue(value: string): string {
+  return value.replace(/[\\*()\0]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** A filter template with `%s` and `%d` replaced by escaped values (one pass: a value is never re-read). */
+export function fillFilter(template: string, username: string, userDn = ''): string {
+  return template.replace(/%[sd]/g, (m) => escapeFilterValue(m === '%s' ? username : userDn));
+}
+
+/** A DN as mappings are keyed: lower-cased, without spaces around the separators. */
+export function normalizeDn(dn: string): string {
+  return dn
+    .trim()
+    .replace(/\s*([,=+])\s*/g, '$1')
+    .toLowerCase();
+}
+
+export interface LdapIdentity {
+  username: string;
+  userDn: string;
+  groupDns: string[];
+}
+
+const refused = () => new S3Error('AccessDenied', 'The LDAP username or password is not valid');
+
+/** Failed logins allowed per source address in a window, after which its attempts are refused unseen. */
+const FAILURES_PER_WINDOW = 10;
+const WINDOW_MS = 60_000;
+const SOURCES_TRACKED = 10_000;
+
+export class LdapProvider {
+  private readonly failures = new Map<string, { count: number; since: number }>();
+
+  constructor(
+    readonly config: LdapConfig,
+    private readonly now: () => number,
+  ) {}
+
+  private client(): Client {
+    const c = this.config;
+    const opts: ClientOptions = {
+      url: `${c.serverInsecure ? 'ldap' : 'ldaps'}://${c.serverAddr}`,
+      timeout: 10_000,
+      connectTimeout: 10_000,
+    };
+    if (!c.serverInsecure) opts.tlsOptions = { rejectUnauthorized: !c.tlsSkipVerify };
+    return new Client(opts);
+  }
+
+  /** Refuses a source that failed too often lately (before the directory is asked anything). */
+  private checkSource(source: string): void {
+    const f = this.failures.get(source);
+    if (f && this.now() - f.since < WINDOW_MS && f.count >= FAILURES_PER_WINDOW) {
+      throw new S3Error('AccessDenied', 'Too many failed LDAP logins from this address; try again later');
+    }
+  }
+
+  private failed(source: string): void {
+    const now = this.now();
+    let f = this.failures.get(source);
+    if (!f || now - f.since >= WINDOW_MS) {
+      if (this.failures.size >= SOURCES_TRACKED) this.failures.clear();
+      f = { count: 0, since: now };
+      this.failures.set(source, f);
+    }
+    f.count++;
+  }
+
+  /** Binds as the user and finds their groups; AccessDenied for anything but a valid username and password. */
+  async authenticate(username: string, password: string, source: string): Promise<LdapIdentity> {
+    this.checkSource(source);
+    try {
+      // An empty password would be an unauthenticated bind (RFC 4513 5.1.2), which servers accept for any DN.
+      if (username === '' || password === '' || username.length > 256 || password.length > 1024) throw refused();
+      return await this.lookup(username, password);
+    } catch (e) {
+      this.failed(source);
+      throw e;
+    }
+  }
+
+  private async lookup(username: string, password: string): Promise<LdapIdentity> {
+    const c = this.config;
+    const lookup = this.client();
+    try {
+      await this.bindLookup(lookup);
+      const { searchEntries } = await lookup.search(c.userDnSearchBaseDn, {
+        scope: 'sub',
+        filter: fillFilter(c.userDnSearchFilter, username),
+        attributes: ['dn'],
+        sizeLimit: 2,
+      });
+      // Exactly one entry, or no one: a filter that matches several users names none of them.
+      if (searchEntries.length !== 1) throw refused();
+      const userDn = searchEntries[0].dn;
+      const user = this.client();
+      try {
+        await user.bind(userDn, password);
+      } catch {
+        throw refused();
+      } finally {
+        await user.unbind().catch(() => {});
+      }
+      let groupDns: string[] = [];
+      if (c.groupSearchBaseDn && c.groupSearchFilter) {
+        const groups = await lookup.search(c.groupSearchBaseDn, {
+          scope: 'sub',
+          filter: fillFilter(c.groupSearchFilter, username, userDn),
+          attributes: ['dn'],
+          sizeLimit: 1000,
+        });
+        groupDns = groups.searchEntries.map((g) => g.dn);
+      }
+      return { username, userDn, groupDns };
+    } finally {
+      await lookup.unbind().catch(() => {});
+    }
+  }
+
+  private async bindLookup(client: Client): Promise<void> {
+    try {
+      await client.bind(this.config.lookupBindDn, this.config.lookupBindPassword);
+    } catch {
+      // The lookup account's failure is the server's configuration, not the caller's: no secret in the message.
+      throw new S3Error('InternalError', 'The LDAP lookup bind failed; check CAIRN_IDENTITY_LDAP_LOOKUP_BIND_*');
+    }
+  }
+}

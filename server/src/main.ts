@@ -3,6 +3,7 @@
 import { runSelfTest } from '@cairn/native';
 import pino, { type Logger } from 'pino';
 import { credentialsFromEnv, type CredentialConfig } from './http/auth/credentials.js';
+import type { LdapConfig } from './api/iam/ldap.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
 import { hasCertificate, TlsCertificates } from './http/tls.js';
 import { expandDrives } from './storage/expand.js';
@@ -33,6 +34,8 @@ export interface ServerOptions {
   certsDir?: string;
   /** Accept SSE-C keys over plain HTTP from loopback clients (tests; CAIRN_SSE_C_LOOPBACK_HTTP=on). */
   sseCOverLoopbackHttp?: boolean;
+  /** The LDAP server of AssumeRoleWithLDAPIdentity (CAIRN_IDENTITY_LDAP_*); none when absent. */
+  ldap?: LdapConfig;
   /** The clock requests are judged by (signature skew, STS expiry); tests move it. Default Date.now. */
   now?: () => number;
 }
@@ -94,6 +97,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       tls,
       sse: { sseCOverLoopbackHttp: opts.sseCOverLoopbackHttp },
       now: opts.now,
+      ldap: opts.ldap,
     });
     tls?.watch();
   } catch (e) {

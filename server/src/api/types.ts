@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import type { ObjectLayer } from '../storage/object-layer.js';
 import type { IamIdentity } from './iam/principal.js';
 import type { IamStore } from './iam/store.js';
+import type { LdapProvider } from './iam/ldap.js';
 import type { Operation } from './operation.js';
 
 export interface ApiLogger {
@@ -24,6 +25,8 @@ export interface ApiContext {
   accounts?: Accounts;
   /** Users, groups, policies, roles, service accounts; absent in contexts built without IAM (unit tests). */
   iam?: IamStore;
+  /** The LDAP server of AssumeRoleWithLDAPIdentity (CAIRN_IDENTITY_LDAP_*), when one is configured. */
+  ldap?: LdapProvider;
   now(): number;
   /** Server-side encryption settings (api/sse). */
   sse?: SseSettings;

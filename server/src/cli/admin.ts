@@ -1,4 +1,4 @@
-// `cairn admin user|group|policy|svcacct ...`: IAM administration of a running server through MinIO's admin
+// `cairn admin user|group|policy|svcacct|idp ...`: IAM administration of a running server through MinIO's admin
 // API (admin-client.ts), printing tables (or JSON with --json).
 import { readFile } from 'node:fs/promises';
 import { adminCall, type AdminTarget } from './admin-client.js';
@@ -16,6 +16,7 @@ export const ADMIN_USAGE = `Usage: cairn admin [--endpoint URL] [--json] COMMAND
   policy attach|detach POLICY... (--user NAME | --group NAME)
   svcacct add USER [--access-key AK --secret-key SK --policy FILE --name N --description D --expiry ISO-DATE]
   svcacct list USER | svcacct info AK | svcacct remove AK | svcacct enable|disable AK
+  idp ldap policy attach|detach POLICY... (--user DN | --group DN)   map policies to LDAP users or groups
 
 The server: --endpoint or CAIRN_ENDPOINT (default http://127.0.0.1:9000); the credentials:
 CAIRN_ACCESS_KEY / CAIRN_SECRET_KEY, else CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD. MinIO's canned policies
@@ -55,6 +56,18 @@ const need = (v: string | undefined, what: string): string => {
   if (!v) throw new Error(`missing ${what}`);
   return v;
 };
+
+/** Maps policies to a user or group: the builtin IAM's (names) or LDAP's (DNs). */
+async function attachDetach(t: AdminTarget, idp: 'builtin' | 'ldap', verb: string, args: string[]) {
+  const { rest: policies, opts } = options(args, ['user', 'group']);
+  if (!opts.user === !opts.group) throw new Error('name one of --user or --group');
+  const body = {
+    policies: policies.length ? policies : [need(undefined, 'POLICY')],
+    ...(opts.user ? { user: opts.user } : { group: opts.group }),
+  };
+  await adminCall(t, { method: 'POST', path: `idp/${idp}/policy/${verb}`, body, encrypt: true, decrypt: true });
+  return { done: `${policies.join(',')} ${verb}ed` };
+}
 
 async function run(
   t: AdminTarget,
@@ -147,15 +160,13 @@ async function run(
         value: await call({ method: 'GET', path: 'info-canned-policy', query: { name: need(rest[0], 'NAME') } }),
       };
     case 'policy attach':
-    case 'policy detach': {
-      const { rest: policies, opts } = options(rest, ['user', 'group']);
-      if (!opts.user === !opts.group) throw new Error('name one of --user or --group');
-      const body = {
-        policies: policies.length ? policies : [need(undefined, 'POLICY')],
-        ...(opts.user ? { user: opts.user } : { group: opts.group }),
-      };
-      await call({ method: 'POST', path: `idp/builtin/policy/${verb}`, body, encrypt: true, decrypt: true });
-      return { done: `${policies.join(',')} ${verb}ed` };
+    case 'policy detach':
+      return attachDetach(t, 'builtin', verb, rest);
+    case 'idp ldap': {
+      const [what, action, ...more] = rest;
+      if (what !== 'policy' || (action !== 'attach' && action !== 'detach'))
+        throw new Error('expected: idp ldap policy attach|detach POLICY... (--user DN | --group DN)');
+      return attachDetach(t, 'ldap', action, more);
     }
     case 'svcacct add': {
       const { rest: pos, opts } = options(rest, [

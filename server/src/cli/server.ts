@@ -1,5 +1,6 @@
 // `cairn server [--address HOST:PORT] [--domain DOMAIN] [--region REGION] DRIVE...`
 import pino from 'pino';
+import { ldapConfigFromEnv } from '../api/iam/ldap.js';
 import { startServer } from '../main.js';
 import { DEFAULT_CERTS_DIR, hasCertificate } from '../http/tls.js';
 
@@ -18,6 +19,10 @@ Environment: CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD (root credentials), CAIRN_USE
 CAIRN_USERS_FILE (extra static users), CAIRN_LOG_LEVEL (default info).
 CAIRN_SSE_C_LOOPBACK_HTTP=on accepts SSE-C keys over plain HTTP from loopback clients (for tests; S3
 requires TLS for SSE-C, and so does Cairn otherwise).
+LDAP logins (STS AssumeRoleWithLDAPIdentity), MinIO's settings: CAIRN_IDENTITY_LDAP_SERVER_ADDR (host:port),
+_LOOKUP_BIND_DN, _LOOKUP_BIND_PASSWORD, _USER_DN_SEARCH_BASE_DN, _USER_DN_SEARCH_FILTER (with %s),
+_GROUP_SEARCH_BASE_DN, _GROUP_SEARCH_FILTER (%s username, %d user DN), _SERVER_INSECURE=on (plain LDAP),
+_TLS_SKIP_VERIFY=on.
 Tuning (defaults measured with bench/load): CAIRN_READ_BATCH_BLOCKS (blocks per shard read on GET, 4),
 CAIRN_READ_AHEAD_BATCHES (batches read ahead of the one being sent, 1), CAIRN_BUFFER_POOL_MB (free
 read/write buffers kept for reuse when idle, 32; up to 8 times that while busy), CAIRN_READ_CACHE_MB
@@ -82,9 +87,11 @@ export function parseServerArgs(argv: string[]): Args {
 export async function serverCommand(argv: string[]): Promise<number> {
   let args: Args;
   let tuning: ReturnType<typeof tuningFromEnv>;
+  let ldap: ReturnType<typeof ldapConfigFromEnv>;
   try {
     args = parseServerArgs(argv);
     tuning = tuningFromEnv(process.env);
+    ldap = ldapConfigFromEnv(process.env);
   } catch (e) {
     process.stderr.write(`cairn server: ${(e as Error).message}\n\n${SERVER_USAGE}`);
     return 2;
@@ -95,7 +102,15 @@ export async function serverCommand(argv: string[]): Promise<number> {
   // used when it has one, as MinIO does.
   const certsDir = args.certsDir ?? ((await hasCertificate(DEFAULT_CERTS_DIR)) ? DEFAULT_CERTS_DIR : undefined);
   const sseCOverLoopbackHttp = process.env.CAIRN_SSE_C_LOOPBACK_HTTP === 'on';
-  const server = await startServer({ ...args, certsDir, sseCOverLoopbackHttp, storage: tuning, logger, warn: loud });
+  const server = await startServer({
+    ...args,
+    certsDir,
+    sseCOverLoopbackHttp,
+    storage: tuning,
+    ldap,
+    logger,
+    warn: loud,
+  });
   if (server.tls) process.on('SIGHUP', () => void server.tls?.reload());
   logger.info(
     { url: server.url, accessKey: server.credentials.root.accessKey, drives: args.drives },

@@ -5,6 +5,7 @@ import type { Server as TlsServer } from 'node:tls';
 import pino, { type Logger } from 'pino';
 import { IamStore, type ObjectLayer } from '../api/index.js';
 import { accountsOf } from '../api/acl.js';
+import { LdapProvider, type LdapConfig } from '../api/iam/ldap.js';
 import { iamCredentials, type CredentialConfig } from './auth/credentials.js';
 import { buildApp } from './app.js';
 import type { HttpContext } from './dispatch.js';
@@ -29,6 +30,7 @@ export interface HttpServerOptions {
   sse?: SseSettings;
   /** The clock (tests move it to check expiries); default Date.now. */
   now?: () => number;
+  ldap?: LdapConfig;
 }
 
 export interface RunningServer {
@@ -71,6 +73,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
       now,
       sse: opts.sse,
       iam,
+      ldap: opts.ldap ? new LdapProvider(opts.ldap, now) : undefined,
     },
     auth: { credentials: iamCredentials(iam), region, now, keyCache: new Map() },
     domains: opts.domains ?? [],

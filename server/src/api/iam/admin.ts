@@ -239,6 +239,16 @@ const ROUTES: Record<string, Route> = {
     action: 'admin:UpdatePolicyAssociation',
     run: (c) => attachDetach(c, false),
   },
+  'idp/ldap/policy/attach': {
+    method: 'POST',
+    action: 'admin:UpdatePolicyAssociation',
+    run: (c) => ldapAttachDetach(c, true),
+  },
+  'idp/ldap/policy/detach': {
+    method: 'POST',
+    action: 'admin:UpdatePolicyAssociation',
+    run: (c) => ldapAttachDetach(c, false),
+  },
   'idp/builtin/policy-entities': {
     method: 'GET',
     action: 'admin:ListUserPolicies',
@@ -415,6 +425,27 @@ async function attachDetach(c: AdminCall, attach: boolean): Promise<S3Response> 
     else continue;
     changed.push(policy.name);
   }
+  if (changed.length === 0) {
+    throw new S3Error(
+      'XMinioAdminInvalidArgument',
+      attach ? 'The policies are already attached' : 'The policies are not attached',
+    );
+  }
+  const at = new Date(c.store.now()).toISOString();
+  return c.sealed(attach ? { policiesAttached: changed, updatedAt: at } : { policiesDetached: changed, updatedAt: at });
+}
+
+/** MinIO's policy mapping of LDAP DNs (a user's or a group's): the same body and answer as the builtin one's. */
+async function ldapAttachDetach(c: AdminCall, attach: boolean): Promise<S3Response> {
+  const body = await c.decrypted();
+  const policies = Array.isArray(body.policies) ? body.policies.map(String) : [];
+  if (policies.length === 0) throw new S3Error('XMinioAdminInvalidArgument', 'No policy names were given');
+  const user = typeof body.user === 'string' && body.user !== '' ? body.user : undefined;
+  const group = typeof body.group === 'string' && body.group !== '' ? body.group : undefined;
+  if ((user === undefined) === (group === undefined))
+    throw new S3Error('XMinioAdminInvalidArgument', 'Name an LDAP user DN or group DN');
+  const names = policies.map((p) => minioNames(() => m.getPolicy(c.store, p), 'XMinioAdminNoSuchPolicy').name);
+  const changed = await m.mapLdapPolicies(c.store, group !== undefined, (user ?? group)!, names, attach);
   if (changed.length === 0) {
     throw new S3Error(
       'XMinioAdminInvalidArgument',

@@ -12,6 +12,7 @@ import {
   newId,
   newSecret,
   type GroupRecord,
+  type LdapMappingRecord,
   type ManagedPolicyRecord,
   type PolicyHolder,
   type RoleRecord,
@@ -19,7 +20,8 @@ import {
   type Status,
   type UserRecord,
 } from './records.js';
-import type { IamStore } from './store.js';
+import { normalizeDn } from './ldap.js';
+import { ldapMappingId, type IamStore } from './store.js';
 
 export type HolderKind = 'user' | 'group' | 'role';
 
@@ -295,6 +297,30 @@ export function detachPolicy(store: IamStore, kind: HolderKind, name: string, po
       ...h,
       attached: h.attached.filter((a) => a.toLowerCase() !== p.name.toLowerCase()),
     });
+  });
+}
+
+/** Attaches (or detaches) managed policies to an LDAP DN; the names changed. The DN is not looked up in LDAP. */
+export function mapLdapPolicies(
+  store: IamStore,
+  isGroup: boolean,
+  dn: string,
+  policies: string[],
+  attach: boolean,
+): Promise<string[]> {
+  const normalized = normalizeDn(dn);
+  if (normalized === '' || normalized.length > 1024) throw new S3Error('InvalidInput', 'The DN is not valid');
+  return store.exclusive(async () => {
+    const id = ldapMappingId(isGroup, normalized);
+    const old = store.ldapMappings.get(id)?.attached ?? [];
+    const has = (p: string) => old.some((a) => a.toLowerCase() === p.toLowerCase());
+    const changed = [...new Set(policies)].filter((p) => has(p) !== attach);
+    if (changed.length === 0) return changed;
+    const lower = new Set(changed.map((p) => p.toLowerCase()));
+    const attached = attach ? [...old, ...changed] : old.filter((a) => !lower.has(a.toLowerCase()));
+    if (attached.length === 0) await store.drop('ldap-mapping', id);
+    else await store.put('ldap-mapping', id, { dn: normalized, isGroup, attached } satisfies LdapMappingRecord);
+    return changed;
   });
 }
 

@@ -7,14 +7,22 @@
 //
 //   iam/users/<name>.json  iam/groups/<name>.json  iam/policies/<name>.json  iam/roles/<name>.json
 //   iam/service-accounts/<access key>.json          (names lower-cased)
+//   iam/ldap-mappings/<user|group>-<sha256 of the DN>.json
 import { Readable } from 'node:stream';
 import { isS3Error } from '../../errors.js';
 import { SYSTEM_BUCKET, type ObjectLayer } from '../../storage/object-layer.js';
 import type { ApiLogger } from '../types.js';
-import type { GroupRecord, ManagedPolicyRecord, RoleRecord, ServiceAccountRecord, UserRecord } from './records.js';
+import type {
+  GroupRecord,
+  LdapMappingRecord,
+  ManagedPolicyRecord,
+  RoleRecord,
+  ServiceAccountRecord,
+  UserRecord,
+} from './records.js';
 import type { Sealer } from './seal.js';
 
-export type RecordKind = 'user' | 'group' | 'policy' | 'role' | 'service-account';
+export type RecordKind = 'user' | 'group' | 'policy' | 'role' | 'service-account' | 'ldap-mapping';
 
 const FOLDER: Record<RecordKind, string> = {
   user: 'users',
@@ -22,6 +30,7 @@ const FOLDER: Record<RecordKind, string> = {
   policy: 'policies',
   role: 'roles',
   'service-account': 'service-accounts',
+  'ldap-mapping': 'ldap-mappings',
 };
 const FORMAT = 'cairn-iam';
 const VERSION = 1;
@@ -32,6 +41,7 @@ export interface IamSnapshot {
   policies: ManagedPolicyRecord[];
   roles: RoleRecord[];
   serviceAccounts: ServiceAccountRecord[];
+  ldapMappings: LdapMappingRecord[];
 }
 
 export const objectKey = (kind: RecordKind, id: string): string => `iam/${FOLDER[kind]}/${id.toLowerCase()}.json`;
@@ -142,13 +152,14 @@ export class IamPersistence {
       if (!page.isTruncated || page.nextAfter === undefined) break;
       after = page.nextAfter;
     }
-    const out: IamSnapshot = { users: [], groups: [], policies: [], roles: [], serviceAccounts: [] };
+    const out: IamSnapshot = { users: [], groups: [], policies: [], roles: [], serviceAccounts: [], ldapMappings: [] };
     const lists: Record<RecordKind, object[]> = {
       user: out.users,
       group: out.groups,
       policy: out.policies,
       role: out.roles,
       'service-account': out.serviceAccounts,
+      'ldap-mapping': out.ldapMappings,
     };
     for (let i = 0; i < keys.length; i += READ_CONCURRENCY) {
       await Promise.all(

@@ -14,6 +14,8 @@ export interface IamIdentity {
   user?: string;
   /** The role (lower-cased name) whose policies apply to a role session. */
   role?: string;
+  /** An LDAP session: the user's DN and group DNs (normalized), whose mapped policies apply. */
+  ldap?: { user: string; groups: readonly string[] };
   /** Policies the credential is narrowed by (a service account's own, an STS session policy): each must allow. */
   restrictions: readonly CompiledPolicy[];
   /** The caller's ARN (aws:PrincipalArn, GetCallerIdentity). */
@@ -152,6 +154,34 @@ export function roleSessionCaller(
       tokens: tokens(`role:${role.name.toLowerCase()}`, `session:${role.name.toLowerCase()}/${sessionName}`),
       tags: role.tags,
       expires,
+    },
+  };
+}
+
+/** A session of an LDAP user (AssumeRoleWithLDAPIdentity): the policies mapped to their DN and groups' DNs. */
+export function ldapSessionCaller(
+  accessKey: string,
+  rootKey: string,
+  ldap: { username: string; dn: string; groups: string[] },
+  restrictions: readonly CompiledPolicy[],
+  expires: number,
+): Caller {
+  return {
+    accessKey,
+    root: false,
+    account: rootKey,
+    ownerRights: false,
+    iam: {
+      kind: 'session',
+      ldap: { user: ldap.dn, groups: ldap.groups },
+      restrictions,
+      arn: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/ldap/${ldap.username}`,
+      userId: ldap.dn,
+      username: ldap.username,
+      tokens: tokens(`key:${accessKey}`, `ldap:${ldap.dn}`),
+      tags: {},
+      expires,
+      claims: { 'ldap:username': ldap.username, 'ldap:user': ldap.dn, 'ldap:groups': ldap.groups },
     },
   };
 }

@@ -86,6 +86,15 @@ export interface ServiceAccountRecord {
   created: number;
 }
 
+/** Managed policies mapped to an LDAP user's or group's DN (MinIO's `idp/ldap/policy/attach`). */
+export interface LdapMappingRecord {
+  /** The DN as normalizeDn (ldap.ts) writes it. */
+  dn: string;
+  isGroup: boolean;
+  /** Managed policy names. */
+  attached: string[];
+}
+
 const invalid = (message: string) => new S3Error('InvalidInput', message);
 
 /** IAM's rule for user, group, role and policy names: 1 to `max` of letters, digits and `+=,.@_-`. */

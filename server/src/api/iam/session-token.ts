@@ -15,9 +15,16 @@ export interface SessionClaims {
   iat: number;
   exp: number;
   /** Who asked for it: the access key they signed with, its kind, and the user (name and id) behind it. */
-  parent: { kind: 'root' | 'static' | 'user' | 'service-account'; key: string; user?: string; userId?: string };
+  parent: {
+    kind: 'root' | 'static' | 'user' | 'service-account' | 'ldap';
+    key: string;
+    user?: string;
+    userId?: string;
+  };
   /** The role assumed (name lower-cased, id), with the session name. */
   role?: { name: string; id: string; session: string };
+  /** An LDAP login (AssumeRoleWithLDAPIdentity): the username, the user's DN and group DNs (normalized). */
+  ldap?: { username: string; dn: string; groups: string[] };
   /** The session policy document (narrows the rights). */
   policy?: string;
 }

@@ -7,6 +7,7 @@
 // compiled form of every policy document (once per document text), and per user or role the statements of
 // all its policies (its own, its groups', attached managed ones) indexed by action. A change in another
 // process arrives through `reload` (notify.ts).
+import { createHash } from 'node:crypto';
 import { S3Error } from '../../errors.js';
 import type { ObjectLayer } from '../../storage/object-layer.js';
 import {
@@ -17,10 +18,12 @@ import {
   type PolicyStatement,
 } from '../policy-document.js';
 import type { Accounts, ApiLogger, Caller } from '../types.js';
+import { normalizeDn } from './ldap.js';
 import { announceIamChange, type IamChange } from './notify.js';
 import { IamPersistence, type RecordKind } from './persist.js';
 import {
   derivedCaller,
+  ldapSessionCaller,
   rootCaller,
   roleSessionCaller,
   staticCaller,
@@ -30,6 +33,7 @@ import {
 import {
   CANNED_POLICIES,
   type GroupRecord,
+  type LdapMappingRecord,
   type ManagedPolicyRecord,
   type PolicyHolder,
   type RoleRecord,
@@ -40,6 +44,10 @@ import { Sealer } from './seal.js';
 import { openToken, type SessionClaims } from './session-token.js';
 
 export type { IamIdentity } from './principal.js';
+
+/** The key of an LDAP DN's mapping (a hash: DNs hold characters object names should not). */
+export const ldapMappingId = (isGroup: boolean, dn: string): string =>
+  `${isGroup ? 'group' : 'user'}-${createHash('sha256').update(normalizeDn(dn)).digest('hex')}`;
 
 export interface IamStoreOptions {
   storage: ObjectLayer;
@@ -88,6 +96,8 @@ export class IamStore {
   readonly policies = new Map<string, ManagedPolicyRecord>();
   readonly roles = new Map<string, RoleRecord>();
   readonly serviceAccounts = new Map<string, ServiceAccountRecord>();
+  /** Policies mapped to LDAP DNs, by ldapMappingId. */
+  readonly ldapMappings = new Map<string, LdapMappingRecord>();
   readonly sealer: Sealer;
   readonly rootKey: string;
   private readonly rootSecret: string;
@@ -116,7 +126,8 @@ export class IamStore {
 
   /** The in-memory state without anything stored: the canned policies and the static users. */
   private reset(): void {
-    for (const m of [this.users, this.groups, this.policies, this.roles, this.serviceAccounts]) m.clear();
+    for (const m of [this.users, this.groups, this.policies, this.roles, this.serviceAccounts, this.ldapMappings])
+      m.clear();
     this.keyOwner.clear();
     for (const [name, doc] of Object.entries(CANNED_POLICIES)) {
       const text = JSON.stringify(doc);
@@ -164,6 +175,7 @@ export class IamStore {
       if (!this.policies.get(p.name.toLowerCase())?.builtin) this.policies.set(p.name.toLowerCase(), p);
     for (const r of snap.roles) this.roles.set(r.name.toLowerCase(), r);
     for (const s of snap.serviceAccounts) this.serviceAccounts.set(s.accessKey, s);
+    for (const l of snap.ldapMappings) this.ldapMappings.set(ldapMappingId(l.isGroup, l.dn), l);
     this.changed();
   }
 
@@ -210,12 +222,13 @@ export class IamStore {
 
   /** Takes a record already stored (or gone: undefined) into memory; put, drop, reload and bench setups use it. */
   apply(kind: RecordKind, id: string, record: object | undefined): void {
-    const key = kind === 'service-account' ? id : id.toLowerCase();
+    const key = kind === 'service-account' || kind === 'ldap-mapping' ? id : id.toLowerCase();
     const maps: Record<Exclude<RecordKind, 'user'>, Map<string, object>> = {
       group: this.groups,
       policy: this.policies,
       role: this.roles,
       'service-account': this.serviceAccounts,
+      'ldap-mapping': this.ldapMappings,
     };
     if (kind === 'user') this.applyUser(key, record as UserRecord | undefined);
     else if (record) maps[kind].set(key, record);
@@ -273,7 +286,14 @@ export class IamStore {
 
   /** The identity policies of a user or role, per action; undefined for root (and unknown principals). */
   identityPolicies(iam: IamIdentity): EffectivePolicies | undefined {
-    const id = iam.role !== undefined ? `role:${iam.role}` : iam.user !== undefined ? `user:${iam.user}` : undefined;
+    const id =
+      iam.role !== undefined
+        ? `role:${iam.role}`
+        : iam.user !== undefined
+          ? `user:${iam.user}`
+          : iam.ldap !== undefined
+            ? `ldap:${[iam.ldap.user, ...iam.ldap.groups].join('\n')}`
+            : undefined;
     if (id === undefined) return undefined;
     let eff = this.effective.get(id);
     if (!eff) {
@@ -281,6 +301,9 @@ export class IamStore {
       if (iam.role !== undefined) {
         const r = this.roles.get(iam.role);
         if (r) policies.push(...this.holderPolicies(r));
+      } else if (iam.ldap !== undefined) {
+        for (const m of this.ldapMappingsOf(iam.ldap.user, iam.ldap.groups))
+          policies.push(...this.holderPolicies({ inline: {}, attached: m.attached }));
       } else {
         const u = this.users.get(iam.user!);
         if (u) policies.push(...this.holderPolicies(u));
@@ -290,6 +313,12 @@ export class IamStore {
       this.effective.set(id, eff);
     }
     return eff;
+  }
+
+  /** The mappings of an LDAP user's DN and group DNs (normalized) that exist. */
+  ldapMappingsOf(userDn: string, groupDns: readonly string[]): LdapMappingRecord[] {
+    const ids = [ldapMappingId(false, userDn), ...groupDns.map((g) => ldapMappingId(true, g))];
+    return ids.flatMap((id) => this.ldapMappings.get(id) ?? []);
   }
 
   private canonicalId(key: string): string {
@@ -362,10 +391,14 @@ export class IamStore {
     const c = s.claims;
     if (c.ak !== accessKey) throw new S3Error('InvalidToken');
     if (this.now() >= c.exp * 1000) throw new S3Error('ExpiredToken');
+    const restrictions = s.policy ? [s.policy] : [];
+    // An LDAP session's rights are the policies mapped to its DNs now (a mapping removed cuts them at once).
+    if (c.ldap) {
+      return { secret: c.sk, caller: ldapSessionCaller(accessKey, this.rootKey, c.ldap, restrictions, c.exp * 1000) };
+    }
     const parent = this.sessionParent(c);
     if (!parent)
       throw new S3Error('AccessDenied', 'The credentials these temporary credentials came from are gone or disabled');
-    const restrictions = s.policy ? [s.policy] : [];
     if (!c.role)
       return { secret: c.sk, caller: derivedCaller(parent, accessKey, 'session', restrictions, c.exp * 1000) };
     const role = this.roles.get(c.role.name);

@@ -12,6 +12,7 @@ import { checkDocument, getRole } from './manage.js';
 import { roleArn, sessionArn } from './principal.js';
 import { newSecret } from './records.js';
 import { queryAnswer, type ServiceRequest } from './service.js';
+import { normalizeDn } from './ldap.js';
 import { mintToken, type SessionClaims } from './session-token.js';
 
 /** Actions answered by STS (the rest of the query API is IAM's). */
@@ -164,12 +165,39 @@ async function assumeRole(ctx: ApiContext, req: ServiceRequest, params: URLSearc
   );
 }
 
+/** MinIO's AssumeRoleWithLDAPIdentity: temporary credentials with the policies mapped to the user's LDAP DNs. */
+async function assumeRoleWithLdap(ctx: ApiContext, req: ServiceRequest, params: URLSearchParams): Promise<S3Response> {
+  const ldap = ctx.ldap;
+  if (!ldap) throw new S3Error('NotImplemented', 'No LDAP server is configured (CAIRN_IDENTITY_LDAP_SERVER_ADDR)');
+  refuseUnsupported(params);
+  const policy = sessionPolicy(ctx, params);
+  const seconds = duration(params, 900, 43_200, 3600);
+  const who = await ldap.authenticate(params.get('LDAPUsername') ?? '', params.get('LDAPPassword') ?? '', req.sourceIp);
+  const dn = normalizeDn(who.userDn);
+  const groups = who.groupDns.map(normalizeDn);
+  if (ctx.iam!.ldapMappingsOf(dn, groups).every((m) => m.attached.length === 0)) {
+    throw denied(`No policy is mapped to the LDAP user ${dn} or to their groups`);
+  }
+  const claims = newClaims(ctx, { kind: 'ldap', key: who.username }, seconds);
+  claims.ldap = { username: who.username, dn, groups };
+  claims.policy = policy;
+  req.log.info({ ldapUser: dn, groups: groups.length }, 'STS: LDAP login');
+  return queryAnswer(
+    'sts',
+    'AssumeRoleWithLDAPIdentity',
+    { Credentials: credentialsAnswer(ctx, claims) },
+    req.requestId,
+  );
+}
+
 export async function stsQuery(
   ctx: ApiContext,
   req: ServiceRequest,
   action: string,
   params: URLSearchParams,
 ): Promise<S3Response> {
+  // MinIO's LDAP action is not signed: the username and password are the credentials.
+  if (action === 'AssumeRoleWithLDAPIdentity') return assumeRoleWithLdap(ctx, req, params);
   const caller = req.caller;
   if (!caller) throw new S3Error('AccessDenied', `${action} needs a signed request`);
   switch (action) {

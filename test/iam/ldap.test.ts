@@ -7,7 +7,10 @@ import { promisify } from 'node:util';
 import { CreatePolicyCommand, ListUsersCommand } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { startServer, type CairnServer, type ServerOptions } from '@cairn/server';
+import { ALT, makeClient, ROOT } from '../helpers/cairn.js';
 import { startSlapd, type Slapd } from '../helpers/slapd.js';
 import { errorCode, iamClient, s3As, type Creds } from './helpers.js';
 
@@ -56,7 +59,21 @@ member: uid=alice,ou=people,${SUFFIX}
 const CAIRN = join(import.meta.dirname, '..', '..', 'server', 'bin', 'cairn.js');
 const BUCKET = 'ldap-data';
 let slapd: Slapd;
-let server: TestServer;
+let server: CairnServer;
+let base: string;
+let drives: string[];
+let ldap: ServerOptions['ldap'];
+
+const start = (): Promise<CairnServer> =>
+  startServer({
+    address: '127.0.0.1:0',
+    credentials: { root: ROOT, users: [ALT] },
+    storage: { background: false },
+    shutdownGraceMs: 2000,
+    drives,
+    ldap,
+  });
+const rootS3 = () => makeClient(server.url);
 
 async function cairnAdmin(...args: string[]): Promise<string> {
   const env = {
@@ -101,26 +118,27 @@ async function ldapLogin(
 }
 
 async function bucketKeys(): Promise<string[]> {
-  const out = await server.client().send(new ListObjectsV2Command({ Bucket: BUCKET }));
+  const out = await rootS3().send(new ListObjectsV2Command({ Bucket: BUCKET }));
   return (out.Contents ?? []).map((o) => o.Key!);
 }
 
 beforeAll(async () => {
   slapd = await startSlapd(ENTRIES, SUFFIX);
-  server = await startTestServer({
-    ldap: {
-      serverAddr: slapd.addr,
-      lookupBindDn: `cn=lookup,${SUFFIX}`,
-      lookupBindPassword: 'lookup-secret',
-      userDnSearchBaseDn: `ou=people,${SUFFIX}`,
-      userDnSearchFilter: '(uid=%s)',
-      groupSearchBaseDn: `ou=groups,${SUFFIX}`,
-      groupSearchFilter: '(&(objectclass=groupOfNames)(member=%d))',
-      serverInsecure: true,
-      tlsSkipVerify: false,
-    },
-  });
-  const root = server.client();
+  base = await mkdtemp(join(tmpdir(), 'cairn-ldap-'));
+  drives = [1, 2, 3, 4].map((i) => join(base, `d${i}`));
+  ldap = {
+    serverAddr: slapd.addr,
+    lookupBindDn: `cn=lookup,${SUFFIX}`,
+    lookupBindPassword: 'lookup-secret',
+    userDnSearchBaseDn: `ou=people,${SUFFIX}`,
+    userDnSearchFilter: '(uid=%s)',
+    groupSearchBaseDn: `ou=groups,${SUFFIX}`,
+    groupSearchFilter: '(&(objectclass=groupOfNames)(member=%d))',
+    serverInsecure: true,
+    tlsSkipVerify: false,
+  };
+  server = await start();
+  const root = rootS3();
   await root.send(new CreateBucketCommand({ Bucket: BUCKET }));
   await root.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'shared/report.csv', Body: 'a,b\n1,2\n' }));
   await root.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'private/salaries.csv', Body: 'secret' }));
@@ -149,6 +167,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   await slapd?.stop();
+  if (base) await rm(base, { recursive: true, force: true });
 });
 
 describe('AssumeRoleWithLDAPIdentity', () => {
@@ -227,6 +246,17 @@ describe('AssumeRoleWithLDAPIdentity', () => {
     } finally {
       await cairnAdmin('idp', 'ldap', 'policy', 'attach', 'analysts-read', '--group', ANALYSTS);
     }
+  });
+
+  it('keeps the mappings on the drives: a restarted server gives the same rights', async () => {
+    await server.close();
+    server = await start();
+    const login = await ldapLogin('alice', 'alice-password');
+    expect(login.status).toBe(200);
+    const got = await s3As(server.url, login.creds!).send(
+      new GetObjectCommand({ Bucket: BUCKET, Key: 'shared/report.csv' }),
+    );
+    expect(await got.Body!.transformToString()).toBe('a,b\n1,2\n');
   });
 
   // Last: it locks this source out.

@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CreatePolicyCommand, ListUsersCommand } from '@aws-sdk/client-iam';
+import { CreatePolicyCommand, DeletePolicyCommand, ListUsersCommand } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -58,6 +58,7 @@ member: uid=alice,ou=people,${SUFFIX}
 
 const CAIRN = join(import.meta.dirname, '..', '..', 'server', 'bin', 'cairn.js');
 const BUCKET = 'ldap-data';
+const POLICY_ARN = 'arn:aws:iam:::policy/analysts-read';
 let slapd: Slapd;
 let server: CairnServer;
 let base: string;
@@ -210,6 +211,12 @@ describe('AssumeRoleWithLDAPIdentity', () => {
     const s3 = s3As(server.url, login.creds!);
     expect(await errorCode(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'shared/report.csv' })))).toBe(
       'AccessDenied',
+    );
+  });
+
+  it('keeps a policy mapped to an LDAP DN from being deleted', async () => {
+    expect(await errorCode(iamClient(server.url).send(new DeletePolicyCommand({ PolicyArn: POLICY_ARN })))).toBe(
+      'DeleteConflict',
     );
   });
 

@@ -457,7 +457,10 @@ export function deletePolicy(store: IamStore, policy: string): Promise<void> {
     const p = getPolicy(store, policy);
     notBuiltin(p);
     const a = attachmentsOf(store, p.name);
-    if (a.users.length + a.groups.length + a.roles.length > 0) {
+    const ldap = [...store.ldapMappings.values()].some((l) =>
+      l.attached.some((x) => x.toLowerCase() === p.name.toLowerCase()),
+    );
+    if (a.users.length + a.groups.length + a.roles.length > 0 || ldap) {
       throw new S3Error('DeleteConflict', 'Cannot delete a policy attached to entities.');
     }
     await store.drop('policy', p.name);

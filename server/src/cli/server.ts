@@ -28,7 +28,18 @@ CAIRN_READ_AHEAD_BATCHES (batches read ahead of the one being sent, 1), CAIRN_BU
 read/write buffers kept for reuse when idle, 32; up to 8 times that while busy), CAIRN_READ_CACHE_MB
 (batches shared between GETs of one object and read ahead for sequential readers, 32; 0: none),
 UV_THREADPOOL_SIZE (libuv threads for disk I/O and the native kernels, 4; must be set before node starts).
+Multipart uploads: CAIRN_API_STALE_UPLOADS_EXPIRY (unfinished uploads older than this are removed with
+their parts, 24h), CAIRN_API_STALE_UPLOADS_CLEANUP_INTERVAL (how often they are looked for, 6h); durations
+as 1h30m, 90m, 45s. CAIRN_LIFECYCLE_DAY_SECONDS=N (tests): a day lasts N seconds, and these durations shrink
+in the same ratio.
 `;
+
+/** A duration as MinIO's Go-style settings write it (`24h`, `1h30m`, `90s`): milliseconds, or undefined. */
+export function parseDuration(v: string): number | undefined {
+  const m = /^(?:(\d{1,6})h)?(?:(\d{1,6})m)?(?:(\d{1,8})s)?$/.exec(v);
+  if (!m || v === '') return undefined;
+  return ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000;
+}
 
 /** Storage tuning from the environment (see SERVER_USAGE); unset variables keep the defaults. */
 export function tuningFromEnv(env: NodeJS.ProcessEnv): {
@@ -36,6 +47,8 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv): {
   readAheadBatches?: number;
   poolBytes?: number;
   readCacheBytes?: number;
+  staleUploadsExpiryMs?: number;
+  staleUploadsCleanupIntervalMs?: number;
 } {
   const num = (name: string, min: number): number | undefined => {
     const v = env[name];
@@ -46,7 +59,19 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv): {
   };
   const poolMb = num('CAIRN_BUFFER_POOL_MB', 0);
   const cacheMb = num('CAIRN_READ_CACHE_MB', 0);
+  // The test clock: a day of N seconds shortens every day-scale duration in the same ratio.
+  const daySeconds = num('CAIRN_LIFECYCLE_DAY_SECONDS', 1);
+  const scale = daySeconds === undefined ? 1 : daySeconds / 86_400;
+  const duration = (name: string, dflt: number): number | undefined => {
+    const v = env[name];
+    if ((v === undefined || v === '') && daySeconds === undefined) return undefined;
+    const ms = v === undefined || v === '' ? dflt : parseDuration(v);
+    if (ms === undefined) throw new Error(`${name} must be a duration such as 24h, 90m or 45s, got '${v}'`);
+    return Math.max(1, Math.round(ms * scale));
+  };
   return {
+    staleUploadsExpiryMs: duration('CAIRN_API_STALE_UPLOADS_EXPIRY', 24 * 3_600_000),
+    staleUploadsCleanupIntervalMs: duration('CAIRN_API_STALE_UPLOADS_CLEANUP_INTERVAL', 6 * 3_600_000),
     readBatchBlocks: num('CAIRN_READ_BATCH_BLOCKS', 1),
     readAheadBatches: num('CAIRN_READ_AHEAD_BATCHES', 0),
     poolBytes: poolMb === undefined ? undefined : poolMb * 1024 * 1024,

@@ -46,6 +46,10 @@ export interface StorageOptions {
   readCacheLingerMs?: number;
   /** Data of replaced or deleted versions is removed this long after the change (in-flight GETs). 5 s. */
   gcGraceMs?: number;
+  /** Unfinished multipart uploads older than this are removed with their parts (default 24 h). */
+  staleUploadsExpiryMs?: number;
+  /** How often stale uploads are looked for (default 6 h). */
+  staleUploadsCleanupIntervalMs?: number;
   /** Disable the background workers (tests that want to observe the unhealed state). */
   background?: boolean;
   log?: Logger;

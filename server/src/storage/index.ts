@@ -53,6 +53,14 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
     { STANDARD: parity, REDUCED_REDUNDANCY: rrsParity },
     {
       gcGraceMs: opts.gcGraceMs ?? 5000,
+      // MinIO's defaults (MINIO_API_STALE_UPLOADS_EXPIRY, ..._CLEANUP_INTERVAL): 24 h, looked for every 6 h.
+      staleUploadsExpiryMs: whole('staleUploadsExpiryMs', opts.staleUploadsExpiryMs, 24 * 3_600_000, 0),
+      staleUploadsCleanupIntervalMs: whole(
+        'staleUploadsCleanupIntervalMs',
+        opts.staleUploadsCleanupIntervalMs,
+        6 * 3_600_000,
+        1,
+      ),
       healer: {
         driveCheckIntervalMs: opts.driveCheckIntervalMs ?? 10_000,
         driveCheckTimeoutMs: opts.driveCheckTimeoutMs ?? 5000,

@@ -9,9 +9,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tuningFromEnv } from '../../src/cli/server.js';
+import { parseDuration, tuningFromEnv } from '../../src/cli/server.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
+
+describe('stale multipart uploads and the test clock', () => {
+  it('reads Go-style durations and refuses anything else', () => {
+    expect(parseDuration('24h')).toBe(86_400_000);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('45s')).toBe(45_000);
+    for (const bad of ['', '24', '1d', '-5s', '1.5h', 'h']) expect(parseDuration(bad), bad).toBeUndefined();
+    expect(tuningFromEnv({ CAIRN_API_STALE_UPLOADS_EXPIRY: '90m' }).staleUploadsExpiryMs).toBe(5_400_000);
+    expect(() => tuningFromEnv({ CAIRN_API_STALE_UPLOADS_EXPIRY: '1 day' })).toThrow(/CAIRN_API_STALE_UPLOADS_EXPIRY/);
+    expect(() => tuningFromEnv({ CAIRN_LIFECYCLE_DAY_SECONDS: '0' })).toThrow(/CAIRN_LIFECYCLE_DAY_SECONDS/);
+  });
+
+  it('a day of N seconds shrinks the defaults and the given durations in the same ratio', () => {
+    const t = tuningFromEnv({ CAIRN_LIFECYCLE_DAY_SECONDS: '10' });
+    expect(t.staleUploadsExpiryMs).toBe(10_000); // 24 h = one day
+    expect(t.staleUploadsCleanupIntervalMs).toBe(2_500); // 6 h = a quarter day
+    const given = tuningFromEnv({ CAIRN_LIFECYCLE_DAY_SECONDS: '10', CAIRN_API_STALE_UPLOADS_EXPIRY: '48h' });
+    expect(given.staleUploadsExpiryMs).toBe(20_000);
+  });
+});
 
 describe('tuningFromEnv', () => {
   it('unset or empty variables keep the defaults (undefined)', () => {

@@ -49,7 +49,13 @@ export class ErasureObjects implements L.ObjectLayer {
     readonly ctx: StorageContext,
     format: { deploymentId: string; parity: number; sets: LocalDrive[][] },
     parity: { STANDARD: number; REDUCED_REDUNDANCY: number },
-    opts: { healer: HealerOptions; gcGraceMs: number },
+    private readonly opts: {
+      healer: HealerOptions;
+      gcGraceMs: number;
+      /** Unfinished multipart uploads older than this are removed, every `staleUploadsCleanupIntervalMs`. */
+      staleUploadsExpiryMs: number;
+      staleUploadsCleanupIntervalMs: number;
+    },
   ) {
     this.reaper = new Reaper(opts.gcGraceMs);
     // Every set's reports land here; the healer and the cache exist before a set can be asked anything.
@@ -90,10 +96,35 @@ export class ErasureObjects implements L.ObjectLayer {
   /** Starts the background work; `fresh` drives (new or replaced) are rebuilt. */
   async start(fresh: LocalDrive[]): Promise<void> {
     await this.healer.start(fresh);
+    // Where the healer runs in the background (one leader once several processes share the drives), so does
+    // the removal of stale uploads.
+    if (this.opts.healer.background) this.scheduleStaleCleanup();
+  }
+
+  private staleTimer?: NodeJS.Timeout;
+  private staleRun?: Promise<unknown>;
+
+  private scheduleStaleCleanup(): void {
+    this.staleTimer = setTimeout(() => {
+      this.staleRun = this.expireStaleUploads()
+        .catch((e: unknown) => this.ctx.log.warn(`removing stale multipart uploads failed: ${String(e)}`))
+        .finally(() => {
+          if (this.staleTimer) this.scheduleStaleCleanup();
+        });
+    }, this.opts.staleUploadsCleanupIntervalMs);
+    this.staleTimer.unref();
+  }
+
+  /** Removes the multipart uploads started more than the stale-upload expiry before `now`; how many went. */
+  expireStaleUploads(now = Date.now()): Promise<number> {
+    return this.multipart.removeStale(now - this.opts.staleUploadsExpiryMs);
   }
 
   /** Stops background work and lets pending removals and listing journals land. */
   async close(): Promise<void> {
+    clearTimeout(this.staleTimer);
+    this.staleTimer = undefined;
+    await this.staleRun;
     await this.healer.stop();
     await this.reaper.flush();
     await this.journals.flush();

@@ -6,7 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import * as native from '@cairn/native';
 import type { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
-import { MULTIPART_DIR } from '../drive/local-drive.js';
+import { MULTIPART_DIR, type LocalDrive } from '../drive/local-drive.js';
 import type { ErasureInfo, LockRecord, PartRecord, VersionRecord } from '../meta/meta-file.js';
 import { validateKey } from '../meta/key-path.js';
 import { lockRecord, toObjectInfo } from '../meta/versions.js';
@@ -359,6 +359,37 @@ export class Multipart {
       }
     }
     return out;
+  }
+
+  /**
+   * Removes every upload started before `cutoff` (ms since epoch), parts and all, in every bucket. S3 keeps an
+   * unfinished upload until a lifecycle rule aborts it; Cairn, as MinIO, also drops it after a while
+   * (CAIRN_API_STALE_UPLOADS_EXPIRY), so forgotten uploads do not hold space for ever. Returns how many went.
+   */
+  async removeStale(cutoff: number): Promise<number> {
+    const gone = new Set<string>();
+    const list = async (d: LocalDrive, dir: string) => (await d.list(dir).catch(() => null)) ?? [];
+    for (const d of this.objects.allDrives()) {
+      for (const bucket of await list(d, MULTIPART_DIR)) {
+        for (const h of await list(d, `${MULTIPART_DIR}/${bucket}`)) {
+          for (const id of await list(d, `${MULTIPART_DIR}/${bucket}/${h}`)) {
+            const dir = `${MULTIPART_DIR}/${bucket}/${h}/${id}`;
+            if (gone.has(dir)) continue;
+            const raw = await d.read(`${dir}/upload.json`).catch(() => null);
+            let initiated: number | undefined;
+            try {
+              initiated = raw ? (JSON.parse(raw.toString('utf8')) as UploadDoc).info.initiated : undefined;
+            } catch {
+              // a corrupt copy: another drive's decides
+            }
+            if (initiated === undefined || initiated >= cutoff) continue;
+            gone.add(dir);
+            await Promise.all(this.objects.allDrives().map((x) => x.remove(dir).catch(() => {})));
+          }
+        }
+      }
+    }
+    return gone.size;
   }
 
   /**

@@ -1,0 +1,47 @@
+// Unfinished multipart uploads expire (CAIRN_API_STALE_UPLOADS_EXPIRY): an upload older than the expiry goes
+// with its parts from every drive; a younger one and completed objects stay.
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { body, data, drives, open } from './helpers.js';
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!();
+});
+
+const HOUR = 3_600_000;
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out = await readdir(dir, { recursive: true }).catch(() => []);
+  return out.map(String).filter((f) => f.includes('part.') || f.endsWith('upload.json'));
+}
+
+describe('stale multipart uploads', () => {
+  it('removes uploads older than the expiry, parts and all, and keeps the others', async () => {
+    const d = await drives(4);
+    const s = await open(d.paths, { staleUploadsExpiryMs: 24 * HOUR });
+    cleanup.push(
+      () => d.cleanup(),
+      () => s.close(),
+    );
+    await s.makeBucket('bkt');
+    const old = await s.newMultipartUpload('bkt', 'old', {});
+    const part = data(64 * 1024);
+    await s.putObjectPart('bkt', 'old', old.uploadId, 1, body(part), { size: part.length });
+    const sysDirs = d.paths.map((p) => join(p, '.cairn.sys', 'multipart'));
+    expect((await Promise.all(sysDirs.map(filesUnder))).flat().length).toBeGreaterThan(0);
+
+    // Judged a day later, the first upload is stale; one started "now" (at judging time) is not.
+    const judged = old.initiated.getTime() + 24 * HOUR + 1;
+    expect(await s.expireStaleUploads(old.initiated.getTime() + 24 * HOUR)).toBe(0);
+    const young = await s.newMultipartUpload('bkt', 'young', {});
+    expect(await s.expireStaleUploads(judged)).toBe(1);
+    const left = await s.listMultipartUploads('bkt', { maxUploads: 10 });
+    expect(left.uploads.map((u) => u.uploadId)).toEqual([young.uploadId]);
+    for (const dir of sysDirs) expect((await filesUnder(dir)).some((f) => f.includes(old.uploadId))).toBe(false);
+    await expect(s.listParts('bkt', 'old', old.uploadId, { maxParts: 10 })).rejects.toMatchObject({
+      code: 'NoSuchUpload',
+    });
+  });
+});

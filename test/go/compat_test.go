@@ -166,16 +166,38 @@ func binaryBE(v uint32) []byte {
 	return []byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
 }
 
-// A request that asks for object lock is refused, and nothing is created.
-func TestMinioGoObjectLockBucketRefused(t *testing.T) {
+// Object lock through minio-go: a lock-enabled bucket, a default GOVERNANCE retention read back, and a
+// retained version that cannot be deleted by version id.
+func TestMinioGoObjectLock(t *testing.T) {
 	c := minioClient(t, false)
 	ctx := context.Background()
-	err := c.MakeBucket(ctx, "go-locked", minio.MakeBucketOptions{ObjectLocking: true})
-	if minio.ToErrorResponse(err).Code != "NotImplemented" {
-		t.Fatalf("MakeBucket with object lock: %v, want NotImplemented", err)
+	if err := c.MakeBucket(ctx, "go-locked", minio.MakeBucketOptions{ObjectLocking: true}); err != nil {
+		t.Fatal(err)
 	}
-	if ok, err := c.BucketExists(ctx, "go-locked"); err != nil || ok {
-		t.Fatalf("bucket exists after a refused create: %v %v", ok, err)
+	mode, days, unit := minio.Governance, uint(1), minio.Days
+	if err := c.SetObjectLockConfig(ctx, "go-locked", &mode, &days, &unit); err != nil {
+		t.Fatal(err)
+	}
+	enabled, gotMode, gotDays, gotUnit, err := c.GetObjectLockConfig(ctx, "go-locked")
+	if err != nil || enabled != "Enabled" || gotMode == nil || *gotMode != minio.Governance ||
+		gotDays == nil || *gotDays != 1 || gotUnit == nil || *gotUnit != minio.Days {
+		t.Fatalf("lock configuration read back: %q %v %v %v %v", enabled, gotMode, gotDays, gotUnit, err)
+	}
+	info, err := c.PutObject(ctx, "go-locked", "k", strings.NewReader("kept"), 4, minio.PutObjectOptions{})
+	if err != nil || info.VersionID == "" {
+		t.Fatalf("PutObject: %v (version %q)", err, info.VersionID)
+	}
+	err = c.RemoveObject(ctx, "go-locked", "k", minio.RemoveObjectOptions{VersionID: info.VersionID})
+	if minio.ToErrorResponse(err).Code != "AccessDenied" {
+		t.Fatalf("deleting a retained version: %v, want AccessDenied", err)
+	}
+	obj, err := c.GetObject(ctx, "go-locked", "k", minio.GetObjectOptions{VersionID: info.VersionID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(obj)
+	if err != nil || string(got) != "kept" {
+		t.Fatalf("read back after the refused delete: %q %v", got, err)
 	}
 }
 

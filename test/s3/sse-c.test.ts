@@ -1,19 +1,24 @@
 // SSE-C with real clients: PUT/GET/HEAD with the customer key, ranges over package and block edges, S3's
 // answers for a missing, wrong or mismatched key, checksums and Content-MD5 of the plaintext, S3 Select
 // (CSV and ranged Parquet reads) over encrypted objects, no plaintext on any drive, swapped data refused,
-// plain HTTP refused unless the loopback switch is on, what is not built yet refused with NotImplemented.
+// plain HTTP refused unless the loopback switch is on; multipart uploads (parts sealed under the upload's key)
+// and copies (key rotation, UploadPartCopy between keys); what is not built yet refused with NotImplemented.
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   SelectObjectContentCommand,
+  UploadPartCommand,
+  UploadPartCopyCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { s3Error, startWithBucket, type TestSetup } from '../helpers/cairn.js';
@@ -270,12 +275,134 @@ describe('SSE-C refusals', () => {
     }
   });
 
-  it('refuses what is not built yet: multipart with SSE-C, copies of encrypted objects', async () => {
-    await put('src', 'source');
-    const mp = s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'mp', ...ssec(KEY_A) }));
-    expect((await s3Error(mp)).name).toBe('NotImplemented');
-    const copy = s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'dst', CopySource: `${BUCKET}/src` }));
-    expect((await s3Error(copy)).name).toBe('NotImplemented');
-    expect((await s3Error(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'dst' })))).status).toBe(404);
+  it('refuses what is not built yet: SSE-S3 and SSE-KMS', async () => {
+    const r = s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 's3', Body: 'x', ServerSideEncryption: 'AES256' }));
+    expect((await s3Error(r)).name).toBe('NotImplemented');
+    expect((await s3Error(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 's3' })))).status).toBe(404);
+  });
+});
+
+describe('SSE-C multipart uploads and copies', () => {
+  const md5 = (k: Buffer) => createHash('md5').update(k).digest('base64');
+
+  it('uploads parts sealed under the upload key (one sent twice), reads whole, ranged and by part', async () => {
+    const sizes = [5 * MiB, 5 * MiB + 7, MiB + 3];
+    const data = sizes.map((n) => rnd.bytes(n));
+    const whole = Buffer.concat(data);
+    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'mp', ...ssec(KEY_A) }));
+    expect(up.SSECustomerKeyMD5).toBe(md5(KEY_A));
+    const UploadId = up.UploadId!;
+    const part = (n: number, body: Buffer, k?: Buffer) =>
+      s3.send(
+        new UploadPartCommand({
+          Bucket: BUCKET,
+          Key: 'mp',
+          UploadId,
+          PartNumber: n,
+          Body: body,
+          ...(k ? ssec(k) : {}),
+        }),
+      );
+    expect((await s3Error(part(1, data[0]))).status).toBe(400); // the upload's key is needed
+    expect((await s3Error(part(1, data[0], KEY_B))).status).toBe(403);
+    const etags: string[] = [];
+    for (let i = 0; i < 3; i++) etags.push((await part(i + 1, data[i], KEY_A)).ETag!);
+    etags[1] = (await part(2, data[1], KEY_A)).ETag!; // sent again: a new salt, a new stream key
+    const listed = await s3.send(new ListPartsCommand({ Bucket: BUCKET, Key: 'mp', UploadId }));
+    expect(listed.Parts?.map((p) => p.Size)).toEqual(sizes);
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key: 'mp',
+        UploadId,
+        MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+      }),
+    );
+    expect((await get('mp')).equals(whole)).toBe(true);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'mp', ...ssec(KEY_A) }));
+    expect(head.ContentLength).toBe(whole.length);
+    for (const [a, b] of [
+      [5 * MiB - 10, 5 * MiB + 10],
+      [0, whole.length - 1],
+      [10 * MiB + 5, 10 * MiB + 9],
+      [3, 11 * MiB],
+    ]) {
+      expect((await get('mp', KEY_A, `bytes=${a}-${b}`)).equals(whole.subarray(a, b + 1)), `${a}-${b}`).toBe(true);
+    }
+    const p2 = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'mp', PartNumber: 2, ...ssec(KEY_A) }));
+    expect(Buffer.from(await p2.Body!.transformToByteArray()).equals(data[1])).toBe(true);
+    const listedObject = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'mp' }));
+    expect(listedObject.Contents?.[0].Size).toBe(whole.length);
+    expect((await s3Error(get('mp', KEY_B))).status).toBe(403);
+  });
+
+  it('copies: encrypted to plain, plain to encrypted, key rotation in place, UploadPartCopy between keys', async () => {
+    const body = rnd.bytes(2 * MiB + 9);
+    await put('c-src', body, KEY_A);
+    const copySourceKey = {
+      CopySourceSSECustomerAlgorithm: 'AES256',
+      CopySourceSSECustomerKey: KEY_A as unknown as string,
+    };
+    // Without the source's key: 400, nothing written.
+    const noKey = s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'c-plain', CopySource: `${BUCKET}/c-src` }));
+    expect((await s3Error(noKey)).status).toBe(400);
+    expect((await s3Error(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'c-plain' })))).status).toBe(404);
+    await s3.send(
+      new CopyObjectCommand({ Bucket: BUCKET, Key: 'c-plain', CopySource: `${BUCKET}/c-src`, ...copySourceKey }),
+    );
+    const plain = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'c-plain' }));
+    expect(Buffer.from(await plain.Body!.transformToByteArray()).equals(body)).toBe(true);
+    await s3.send(
+      new CopyObjectCommand({ Bucket: BUCKET, Key: 'c-enc', CopySource: `${BUCKET}/c-plain`, ...ssec(KEY_B) }),
+    );
+    expect((await get('c-enc', KEY_B)).equals(body)).toBe(true);
+    // Rotation: the object copied onto itself under a new key; the old key no longer opens it.
+    const same = s3.send(
+      new CopyObjectCommand({
+        Bucket: BUCKET,
+        Key: 'c-src',
+        CopySource: `${BUCKET}/c-src`,
+        ...copySourceKey,
+        ...ssec(KEY_A),
+      }),
+    );
+    expect((await s3Error(same)).name).toBe('InvalidRequest'); // nothing changes: S3's illegal copy
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: BUCKET,
+        Key: 'c-src',
+        CopySource: `${BUCKET}/c-src`,
+        ...copySourceKey,
+        ...ssec(KEY_B),
+      }),
+    );
+    expect((await get('c-src', KEY_B)).equals(body)).toBe(true);
+    expect((await s3Error(get('c-src', KEY_A))).status).toBe(403);
+    // UploadPartCopy: a range of an object under KEY_B into an upload under KEY_A.
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'c-mp', ...ssec(KEY_A) }),
+    );
+    const copied = await s3.send(
+      new UploadPartCopyCommand({
+        Bucket: BUCKET,
+        Key: 'c-mp',
+        UploadId,
+        PartNumber: 1,
+        CopySource: `${BUCKET}/c-src`,
+        CopySourceRange: 'bytes=100-1048675',
+        CopySourceSSECustomerAlgorithm: 'AES256',
+        CopySourceSSECustomerKey: KEY_B as unknown as string,
+        ...ssec(KEY_A),
+      }),
+    );
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key: 'c-mp',
+        UploadId,
+        MultipartUpload: { Parts: [{ ETag: copied.CopyPartResult!.ETag, PartNumber: 1 }] },
+      }),
+    );
+    expect((await get('c-mp', KEY_A)).equals(body.subarray(100, 1048676))).toBe(true);
   });
 });

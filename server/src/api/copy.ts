@@ -2,7 +2,8 @@
 // the source side of UploadPartCopy. The source streams from storage into the destination write; reading
 // it needs its own permission (s3:GetObject, s3:GetObjectVersion for a named version), checked here for both.
 import { S3Error } from '../errors.js';
-import type { ByteRange, ObjectBody, ObjectInfo, OpenedObject } from '../storage/object-layer.js';
+import type { Readable } from 'node:stream';
+import type { ByteRange, ObjectBody, ObjectInfo, OpenedObject, PutOptions } from '../storage/object-layer.js';
 import type { ObjectRef } from './operation.js';
 import { newObjectAcl, withObjectAcl } from './acl.js';
 import { authorize, checkExpectedOwner } from './authorize.js';
@@ -10,7 +11,14 @@ import { checkConditions, quoteEtag } from './object-headers.js';
 import { newObjectLock } from './object-lock.js';
 import { bucketSettings } from './bucket-settings.js';
 import { refuseDeleteMarker } from './object-read.js';
-import { refuseEncryptedSource } from './sse/index.js';
+import {
+  encryptionHeaders,
+  keysForRead,
+  readDecrypted,
+  requestCustomerKey,
+  sealForPut,
+  type DataKey,
+} from './sse/index.js';
 import { writePrecondition } from './object-put.js';
 import {
   MAX_SINGLE_PUT,
@@ -45,8 +53,8 @@ function parseCopyRange(v: string, size: number): ByteRange {
   return { start, end };
 }
 
-/** The source version, checked; its bytes are read from this same version (one metadata read). */
-async function openSource(ctx: ApiContext, req: S3Request, src: ObjectRef): Promise<OpenedObject> {
+/** The source version, checked, with its data key when it is encrypted (the copy-source SSE-C headers). */
+async function openSource(ctx: ApiContext, req: S3Request, src: ObjectRef): Promise<OpenedObject & { keys?: DataKey }> {
   await authorize(ctx, req, src.versionId ? 's3:GetObjectVersion' : 's3:GetObject', src);
   await checkExpectedOwner(ctx, src.bucket, req.headers['x-amz-source-expected-bucket-owner']);
   const opened = await ctx.storage.openObject(src.bucket, src.key, { versionId: src.versionId });
@@ -58,9 +66,14 @@ async function openSource(ctx: ApiContext, req: S3Request, src: ObjectRef): Prom
     );
   }
   refuseDeleteMarker(opened.info, src.versionId);
-  refuseEncryptedSource(opened.info, 'Copying');
+  const keys = keysForRead(req, ctx.sse ?? {}, opened.info, true);
   checkConditions(req.headers, opened.info, 'x-amz-copy-source-');
-  return opened;
+  return { ...opened, keys };
+}
+
+/** The source's bytes (plaintext: an encrypted source is opened with its key). */
+function readSource(source: OpenedObject & { keys?: DataKey }, range?: ByteRange): Promise<Readable> {
+  return source.keys ? readDecrypted(source.read, source.info, source.keys, range) : source.read(range);
 }
 
 export async function openCopySource(
@@ -71,7 +84,7 @@ export async function openCopySource(
 ): Promise<CopySource> {
   const source = await openSource(ctx, req, src);
   const range = rangeHeader !== undefined ? parseCopyRange(rangeHeader, source.info.size) : undefined;
-  return { info: source.info, body: await source.read(range), range };
+  return { info: source.info, body: await readSource(source, range), range };
 }
 
 function directive(req: S3Request, name: string): 'COPY' | 'REPLACE' {
@@ -123,16 +136,20 @@ export async function copyObject(
   const lock = await newObjectLock(ctx, req, bucket, key);
   // A locked bucket's versions never change in place: a copy onto itself makes a new version.
   const inPlaceAllowed = !(await bucketSettings(ctx, bucket)).config.objectLockEnabled;
+  // SSE-C of the copy: another key (or none, or one where there was none) rewrites the data (key rotation).
+  const destKey = requestCustomerKey(req, ctx.sse ?? {});
+  const encryptionChange = (destKey?.md5 ?? '') !== (info.encryption?.keyMd5 ?? '');
   const sameObject = source.bucket === bucket && source.key === key;
   if (sameObject && (!source.versionId || source.versionId === info.versionId) && info.isLatest) {
     const checksumChange = requested !== undefined && !checksumKept;
-    if (!replace && tagDirective === 'COPY' && (!newClass || newClass === info.storageClass) && !checksumChange) {
+    const unchanged = !replace && tagDirective === 'COPY' && (!newClass || newClass === info.storageClass);
+    if (unchanged && !checksumChange && !encryptionChange) {
       throw new S3Error(
         'InvalidRequest',
         "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
       );
     }
-    if ((!newClass || newClass === info.storageClass) && checksumKept && inPlaceAllowed) {
+    if ((!newClass || newClass === info.storageClass) && checksumKept && inPlaceAllowed && !encryptionChange) {
       const updated = await ctx.storage.updateObjectMetadata(bucket, key, {
         versionId: info.versionId,
         ...meta,
@@ -143,7 +160,7 @@ export async function copyObject(
     }
   }
 
-  const out = await ctx.storage.putObject(bucket, key, await opened.read(), {
+  const plainOpts: PutOptions = {
     size: info.size,
     ...meta,
     tagging: tagging || undefined,
@@ -151,8 +168,12 @@ export async function copyObject(
     checksumAlgorithm,
     precondition: writePrecondition(req.headers),
     lock,
-  });
+  };
+  const plainBody = await readSource(opened);
+  const { body, opts } = destKey ? sealForPut(plainBody, plainOpts, destKey) : { body: plainBody, opts: plainOpts };
+  const out = await ctx.storage.putObject(bucket, key, body, opts);
   if (out.versionId !== 'null') h['x-amz-version-id'] = out.versionId;
+  Object.assign(h, encryptionHeaders(out.encryption));
   return copyResult(out, h);
 }
 

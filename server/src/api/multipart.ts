@@ -25,6 +25,7 @@ import {
   userMetadata,
 } from './put-input.js';
 import { readDocument } from './request-body.js';
+import { encryptionHeaders, newSseC, requestCustomerKey, sealPart } from './sse/index.js';
 import { emptyResponse, objectUrl, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 import { many, parseXml, str, toXml, type XmlValue } from './xml.js';
 
@@ -49,7 +50,9 @@ export async function createMultipartUpload(
   // The upload (and the object it makes) belongs to the owner its ACL names: the writer, or the bucket owner
   // under BucketOwnerEnforced / BucketOwnerPreferred with bucket-owner-full-control.
   const acl = await newObjectAcl(ctx, req, bucket);
+  const ckey = requestCustomerKey(req, ctx.sse ?? {});
   const up = await ctx.storage.newMultipartUpload(bucket, key, {
+    encryption: ckey ? newSseC(ckey).encryption : undefined,
     contentHeaders: contentHeaders(req.headers),
     userMetadata: withObjectAcl(userMetadata(req.headers), acl),
     tagging: taggingHeader(req.headers),
@@ -59,7 +62,7 @@ export async function createMultipartUpload(
     lock: await newObjectLock(ctx, req, bucket, key),
     initiator: acl?.owner ?? (await ctx.storage.getBucketConfig(bucket)).owner ?? accounts(ctx).rootKey,
   });
-  const h: Record<string, string> = {};
+  const h: Record<string, string> = encryptionHeaders(up.encryption);
   if (up.checksumAlgorithm) h['x-amz-checksum-algorithm'] = up.checksumAlgorithm;
   if (up.checksumType) h['x-amz-checksum-type'] = up.checksumType;
   return xmlResponse(
@@ -78,11 +81,13 @@ export async function uploadPart(
   partNumber: number,
 ): Promise<S3Response> {
   if (req.size > MAX_PART_SIZE) throw new S3Error('EntityTooLarge');
-  const part = await ctx.storage.putObjectPart(bucket, key, uploadId, partNumber, req.body, {
-    size: req.size,
-    ...integrity(req.headers, req.trailers),
-  });
-  const h: Record<string, string> = { etag: quoteEtag(part.etag) };
+  const upload = await ctx.storage.getMultipartUpload(bucket, key, uploadId);
+  const checks = integrity(req.headers, req.trailers);
+  const plain = { size: req.size, ...checks, checksumAlgorithm: checks.checksumAlgorithm ?? upload.checksumAlgorithm };
+  const ckey = requestCustomerKey(req, ctx.sse ?? {});
+  const { body, opts } = sealPart(req.body, plain, ckey, upload, partNumber);
+  const part = await ctx.storage.putObjectPart(bucket, key, uploadId, partNumber, body, opts);
+  const h: Record<string, string> = { etag: quoteEtag(part.etag), ...encryptionHeaders(upload.encryption) };
   if (part.checksum) h[checksumHeaderName(part.checksum)] = part.checksum.value;
   return emptyResponse(200, h);
 }
@@ -104,8 +109,12 @@ export async function uploadPartCopy(
   );
   const size = src.range ? src.range.end - src.range.start + 1 : src.info.size;
   if (size > MAX_PART_SIZE) throw new S3Error('EntityTooLarge');
-  const part = await ctx.storage.putObjectPart(bucket, key, uploadId, partNumber, src.body, { size });
-  const h: Record<string, string> = {};
+  const upload = await ctx.storage.getMultipartUpload(bucket, key, uploadId);
+  const ckey = requestCustomerKey(req, ctx.sse ?? {});
+  const plain = { size, checksumAlgorithm: upload.checksumAlgorithm };
+  const { body, opts } = sealPart(src.body, plain, ckey, upload, partNumber);
+  const part = await ctx.storage.putObjectPart(bucket, key, uploadId, partNumber, body, opts);
+  const h: Record<string, string> = encryptionHeaders(upload.encryption);
   if (src.info.versionId !== 'null') h['x-amz-copy-source-version-id'] = src.info.versionId;
   return xmlResponse(toXml('CopyPartResult', { LastModified: part.lastModified, ETag: quoteEtag(part.etag) }), 200, h);
 }

@@ -15,7 +15,7 @@ import { S3Error } from '../errors.js';
 import type { ObjectInfo } from '../storage/object-layer.js';
 import { openReadable, readableVersion } from './object-read.js';
 import { keysForRead, readDecrypted } from './sse/index.js';
-import type { StreamKeys } from './sse/packages.js';
+import type { DataKey } from './sse/index.js';
 import type { ApiContext, S3Request, S3Response } from './types.js';
 
 /** The SQL may be 256 KB; XML escaping can grow it up to 6 bytes a character (`&quot;`), plus the envelope. */
@@ -66,7 +66,7 @@ async function collect(body: AsyncIterable<Buffer>, length: number): Promise<Uin
  * The object as the engine reads it. Every read names the version the query started on and checks its ETag,
  * so an overwrite while the query runs fails the query instead of mixing two objects' bytes.
  */
-export function objectSource(ctx: ApiContext, info: ObjectInfo, keys?: StreamKeys): ByteSource {
+export function objectSource(ctx: ApiContext, info: ObjectInfo, keys?: DataKey): ByteSource {
   const versionId = info.versionId && info.versionId !== 'null' ? info.versionId : undefined;
   const open = async (start: number, end: number) => {
     const whole = start === 0 && end === info.size;

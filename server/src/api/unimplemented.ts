@@ -46,13 +46,26 @@ const HEADERS: Record<string, Refusal> = {
 
 /** Header name prefixes. */
 const PREFIXES: [prefix: string, refusal: Refusal][] = [
-  // SSE-C (api/sse): single PUTs and the reads of their objects; multipart uploads and copies not yet.
+  // SSE-C (api/sse), for the object and for a copy's source.
   [
     'x-amz-server-side-encryption-customer-',
     {
       what: 'Server-side encryption with customer keys (SSE-C) for this operation',
-      honouredBy: new Set(['PutObject', 'GetObject', 'HeadObject', 'SelectObjectContent']),
+      honouredBy: new Set([
+        'PutObject',
+        'GetObject',
+        'HeadObject',
+        'SelectObjectContent',
+        'CopyObject',
+        'CreateMultipartUpload',
+        'UploadPart',
+        'UploadPartCopy',
+      ]),
     },
+  ],
+  [
+    'x-amz-copy-source-server-side-encryption-customer-',
+    { what: 'SSE-C of a copy source', honouredBy: new Set(['CopyObject', 'UploadPartCopy']) },
   ],
   // SSE-S3 and SSE-KMS (key id, context, bucket key).
   ['x-amz-server-side-encryption', { what: 'Server-side encryption' }],

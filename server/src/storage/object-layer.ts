@@ -57,6 +57,8 @@ export interface StoredEncryption {
 /** What a PUT of sealed bytes tells storage besides the body (see PutOptions.sealed). */
 export interface SealedPut {
   encryption: StoredEncryption;
+  /** A part of an encrypted multipart upload: the random salt its stream key was derived with. */
+  partSalt?: Buffer;
   /** After the last body byte: the plaintext's checksum, and the ETag when it is not the sealed bytes' MD5. */
   digests(): { etag?: string; checksum?: Buffer };
 }
@@ -67,6 +69,8 @@ export interface PartInfo {
   etag: string; // hex MD5, no quotes
   lastModified: Date;
   checksum?: StoredChecksum;
+  /** A part of an encrypted object: the salt its stream key is derived with (api/sse). */
+  sealSalt?: Buffer;
 }
 
 export interface ObjectInfo {
@@ -242,6 +246,8 @@ export interface MultipartUploadInfo {
   checksumType?: ChecksumType;
   /** Access key of the user who started the upload (set by the API layer; absent: the root user). */
   initiator?: string;
+  /** The object the upload makes is encrypted so (parts are sent sealed, see PutOptions.sealed). */
+  encryption?: StoredEncryption;
 }
 
 export interface CompletePart {
@@ -314,15 +320,21 @@ export interface ObjectLayer {
   newMultipartUpload(
     bucket: string,
     key: string,
-    opts: Omit<PutOptions, 'size' | 'verify' | 'precondition'> & { checksumType?: ChecksumType; initiator?: string },
+    opts: Omit<PutOptions, 'size' | 'verify' | 'precondition' | 'sealed'> & {
+      checksumType?: ChecksumType;
+      initiator?: string;
+      encryption?: StoredEncryption;
+    },
   ): Promise<MultipartUploadInfo>;
+  /** An upload in progress (NoSuchUpload when there is none). */
+  getMultipartUpload(bucket: string, key: string, uploadId: string): Promise<MultipartUploadInfo>;
   putObjectPart(
     bucket: string,
     key: string,
     uploadId: string,
     partNumber: number,
     body: Readable,
-    opts: Pick<PutOptions, 'size' | 'checksumAlgorithm' | 'verify'>,
+    opts: Pick<PutOptions, 'size' | 'checksumAlgorithm' | 'verify' | 'sealed'>,
   ): Promise<PartInfo>;
   listParts(
     bucket: string,

@@ -315,6 +315,10 @@ export class ErasureObjects implements L.ObjectLayer {
     return this.multipart.listParts(...a);
   }
 
+  getMultipartUpload(bucket: string, key: string, uploadId: string): Promise<L.MultipartUploadInfo> {
+    return this.multipart.get(bucket, key, uploadId);
+  }
+
   completeMultipartUpload(...a: Parameters<L.ObjectLayer['completeMultipartUpload']>): Promise<L.ObjectInfo> {
     return this.multipart.complete(...a);
   }

@@ -27,6 +27,8 @@ interface UploadDoc {
   ec: ErasureInfo;
   /** Object lock the completed object gets (absent in uploads started before object lock existed). */
   lock?: LockRecord;
+  /** The object's encryption, Buffers as base64 (JSON). */
+  encryption?: Record<string, string>;
 }
 
 interface PartDoc {
@@ -35,6 +37,21 @@ interface PartDoc {
   etag: string;
   mtime: number;
   checksum?: string;
+  /** Encrypted uploads: base64 salt of the part's stream key. */
+  salt?: string;
+}
+
+/** StoredEncryption <-> JSON (upload.json): Buffers as base64. */
+function encryptionToJson(e: L.StoredEncryption): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(e).map(([k, v]) => [k, Buffer.isBuffer(v) ? `b64:${v.toString('base64')}` : String(v)]),
+  );
+}
+
+function encryptionFromJson(j: Record<string, string>): L.StoredEncryption {
+  return Object.fromEntries(
+    Object.entries(j).map(([k, v]) => [k, v.startsWith('b64:') ? Buffer.from(v.slice(4), 'base64') : v]),
+  ) as unknown as L.StoredEncryption;
 }
 
 function uploadDir(bucket: string, key: string, uploadId: string): string {
@@ -92,6 +109,10 @@ export class Multipart {
     if (opts.tagging) doc.tagging = opts.tagging;
     const lock = lockRecord(opts.lock);
     if (lock) doc.lock = lock;
+    if (opts.encryption) {
+      doc.encryption = encryptionToJson(opts.encryption);
+      info.encryption = opts.encryption;
+    }
     const dir = uploadDir(bucket, key, info.uploadId);
     const res = await Promise.allSettled(
       set.writeDrives().map(async (d) => {
@@ -112,12 +133,14 @@ export class Multipart {
     uploadId: string,
     n: number,
     body: Readable,
-    opts: Pick<L.PutOptions, 'size' | 'checksumAlgorithm' | 'verify'>,
+    opts: Pick<L.PutOptions, 'size' | 'checksumAlgorithm' | 'verify' | 'sealed'>,
   ): Promise<L.PartInfo> {
     if (!Number.isInteger(n) || n < 1 || n > MAX_PARTS)
       throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive.');
     const set = this.objects.setOf(key);
     const up = await this.readUpload(set, bucket, key, uploadId);
+    // Parts of an encrypted upload come sealed, and only they (the API seals them with the upload's key).
+    if (!up.encryption !== !opts.sealed) throw new S3Error('InvalidRequest', 'The part does not match the upload.');
     const dir = uploadDir(bucket, key, uploadId);
     const tmp = set.newTemp();
     const algo = opts.checksumAlgorithm ?? up.info.checksumAlgorithm;
@@ -125,6 +148,7 @@ export class Multipart {
       const staged = await stagePart(set, up.ec, body, `${tmp}/part`, { ...opts, checksumAlgorithm: algo }, -1);
       const part: PartDoc = { number: n, size: staged.size, etag: staged.md5.toString('hex'), mtime: Date.now() };
       if (staged.checksum) part.checksum = staged.checksum.toString('base64');
+      if (opts.sealed?.partSalt) part.salt = opts.sealed.partSalt.toString('base64');
       const res = await Promise.allSettled(
         set.writeDrives().map(async (d, slot) => {
           if (!d || !staged.ok[slot]) throw new Error('missed');
@@ -135,7 +159,7 @@ export class Multipart {
       );
       if (res.filter((r) => r.status === 'fulfilled').length < set.writeQuorum(up.ec.data, up.ec.parity))
         throw new S3Error('InsufficientWriteQuorum');
-      return toPartInfo(part, algo, 'COMPOSITE');
+      return toPartInfo(part, algo, 'COMPOSITE', up);
     } finally {
       await Promise.all(set.writeDrives().map((d) => d?.remove(tmp).catch(() => {})));
     }
@@ -188,7 +212,7 @@ export class Multipart {
     const isTruncated = all.length > page.length;
     return {
       upload: uploadInfo(up),
-      parts: page.map((p) => toPartInfo(p, up.info.checksumAlgorithm, up.info.checksumType)),
+      parts: page.map((p) => toPartInfo(p, up.info.checksumAlgorithm, up.info.checksumType, up)),
       isTruncated,
       ...(isTruncated ? { nextPartNumberMarker: page[page.length - 1].number } : {}),
     };
@@ -216,8 +240,10 @@ export class Multipart {
         throw new S3Error('InvalidPart', undefined, { PartNumber: String(c.number) });
       parts.push(p);
     });
+    // Sizes as the client sent them (sealed parts are stored a little larger).
+    const plain = (p: PartDoc) => (up.encryption ? Math.max(native.aeadPlainLength(p.size), 0) : p.size);
     parts.forEach((p, i) => {
-      if (i < parts.length - 1 && p.size < MIN_PART)
+      if (i < parts.length - 1 && plain(p) < MIN_PART)
         throw new S3Error('EntityTooSmall', undefined, { PartNumber: String(p.number) });
     });
     const md5s = createHash('md5');
@@ -239,6 +265,7 @@ export class Multipart {
       dataDir,
       parts: parts.map((p): PartRecord => {
         const r: PartRecord = { number: p.number, size: p.size, etag: p.etag, mtime: p.mtime };
+        if (p.salt) r.sealSalt = Buffer.from(p.salt, 'base64');
         if (p.checksum && up.info.checksumAlgorithm)
           r.checksum = { algorithm: up.info.checksumAlgorithm, type: 'COMPOSITE', value: p.checksum };
         return r;
@@ -246,13 +273,14 @@ export class Multipart {
     };
     if (up.tagging) version.tagging = up.tagging;
     if (up.lock) version.lock = up.lock;
+    if (up.encryption) version.encryption = encryptionFromJson(up.encryption);
     const algo = up.info.checksumAlgorithm;
     if (algo && parts.every((p) => p.checksum)) {
       if (up.info.checksumType === 'FULL_OBJECT') {
         // CRC of the whole object from the parts' CRCs (no data read): the native combine.
         let crc: Buffer = Buffer.from(parts[0].checksum!, 'base64');
         for (const p of parts.slice(1))
-          crc = native.checksumCombine(algo as native.CrcAlgorithm, crc, Buffer.from(p.checksum!, 'base64'), p.size);
+          crc = native.checksumCombine(algo as native.CrcAlgorithm, crc, Buffer.from(p.checksum!, 'base64'), plain(p));
         version.checksum = { algorithm: algo, type: 'FULL_OBJECT', value: crc.toString('base64') };
       } else {
         const h = checksumHasher(algo);
@@ -265,9 +293,10 @@ export class Multipart {
       }
     }
     opts?.verifyChecksum?.(version.checksum);
-    if (opts?.expectedSize !== undefined && version.size !== opts.expectedSize) {
+    const objectBytes = parts.reduce((n, p) => n + plain(p), 0);
+    if (opts?.expectedSize !== undefined && objectBytes !== opts.expectedSize) {
       const want = opts.expectedSize;
-      const message = `The object would be ${version.size} bytes, not the ${want} of x-amz-mp-object-size.`;
+      const message = `The object would be ${objectBytes} bytes, not the ${want} of x-amz-mp-object-size.`;
       throw new S3Error('InvalidRequest', message);
     }
     const withData = parts.filter((p) => p.size > 0);
@@ -290,6 +319,10 @@ export class Multipart {
     });
     await Promise.all(set.writeDrives().map((d) => d?.remove(dir).catch(() => {})));
     return toObjectInfo(bucket, key, version, true);
+  }
+
+  async get(bucket: string, key: string, uploadId: string): Promise<L.MultipartUploadInfo> {
+    return uploadInfo(await this.readUpload(this.objects.setOf(key), bucket, key, uploadId));
   }
 
   async abort(bucket: string, key: string, uploadId: string): Promise<void> {
@@ -402,11 +435,20 @@ export class Multipart {
 }
 
 function uploadInfo(up: UploadDoc): L.MultipartUploadInfo {
-  return { ...up.info, initiated: new Date(up.info.initiated) };
+  const info: L.MultipartUploadInfo = { ...up.info, initiated: new Date(up.info.initiated) };
+  if (up.encryption) info.encryption = encryptionFromJson(up.encryption);
+  return info;
 }
 
-function toPartInfo(p: PartDoc, algo: L.ChecksumAlgorithm | undefined, type: L.ChecksumType | undefined): L.PartInfo {
-  const out: L.PartInfo = { number: p.number, size: p.size, etag: p.etag, lastModified: new Date(p.mtime) };
+function toPartInfo(
+  p: PartDoc,
+  algo: L.ChecksumAlgorithm | undefined,
+  type: L.ChecksumType | undefined,
+  up: UploadDoc,
+): L.PartInfo {
+  const size = up.encryption ? Math.max(native.aeadPlainLength(p.size), 0) : p.size;
+  const out: L.PartInfo = { number: p.number, size, etag: p.etag, lastModified: new Date(p.mtime) };
   if (p.checksum && algo) out.checksum = { algorithm: algo, type: type ?? 'COMPOSITE', value: p.checksum };
+  if (p.salt) out.sealSalt = Buffer.from(p.salt, 'base64');
   return out;
 }

@@ -5,7 +5,7 @@
 import { writeWhole, type LocalDrive } from '../drive/local-drive.js';
 import type { KeyedMutex } from '../engine/locks.js';
 import type { VersionRecord } from '../meta/meta-file.js';
-import { plainSize } from '../meta/versions.js';
+import { objectSize } from '../meta/versions.js';
 
 export const JOURNAL = '_idx';
 /** Appended lines per journal after which a compaction check runs. */
@@ -29,7 +29,7 @@ export type JournalRec = { n: string; p: 1 } | { n: string; l: Latest } | { n: s
 export function latestOf(versions: VersionRecord[]): Latest | null {
   const v = versions[0];
   if (!v) return null;
-  const l: Latest = { s: plainSize(v, v.size), e: v.etag, m: v.mtime };
+  const l: Latest = { s: objectSize(v), e: v.etag, m: v.mtime };
   if (v.id !== 'null') l.v = v.id;
   if (v.storageClass !== 'STANDARD') l.c = v.storageClass;
   if (v.type === 'delete') l.d = 1;

@@ -31,6 +31,8 @@ export interface PartRecord {
   etag: string;
   mtime: number;
   checksum?: StoredChecksum;
+  /** Format 2, parts of encrypted objects: the salt of the part's stream key. */
+  sealSalt?: Buffer;
 }
 
 /** Object lock state of one version (S3 Object Lock): retention (mode and date) and legal hold. */

@@ -97,9 +97,14 @@ export function newVersionId(): string {
   return randomUUID();
 }
 
-/** What a client sees as the size of `stored` bytes of version `v`: the plaintext size when they are sealed. */
+/** What a client sees as the size of `stored` bytes of one part of `v`: the plaintext size when they are sealed. */
 export function plainSize(v: Pick<VersionRecord, 'encryption'>, stored: number): number {
   return v.encryption ? Math.max(aeadPlainLength(stored), 0) : stored;
+}
+
+/** The size of version `v` as clients see it (the sum of its parts' plaintext sizes when sealed part by part). */
+export function objectSize(v: Pick<VersionRecord, 'encryption' | 'size' | 'parts'>): number {
+  return v.encryption ? v.parts.reduce((n, p) => n + plainSize(v, p.size), 0) : v.size;
 }
 
 export function toObjectInfo(bucket: string, key: string, v: VersionRecord, isLatest: boolean): ObjectInfo {
@@ -109,7 +114,7 @@ export function toObjectInfo(bucket: string, key: string, v: VersionRecord, isLa
     versionId: v.id,
     isLatest,
     deleteMarker: v.type === 'delete',
-    size: plainSize(v, v.size),
+    size: objectSize(v),
     etag: v.etag,
     lastModified: new Date(v.mtime),
     storageClass: v.storageClass,
@@ -127,6 +132,7 @@ export function toObjectInfo(bucket: string, key: string, v: VersionRecord, isLa
       etag: p.etag,
       lastModified: new Date(p.mtime),
       ...(p.checksum ? { checksum: p.checksum } : {}),
+      ...(p.sealSalt ? { sealSalt: p.sealSalt } : {}),
     }));
   }
   return info;

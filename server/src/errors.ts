@@ -66,6 +66,8 @@ export const S3_ERRORS = {
   ],
   ServiceUnavailable: [503, 'Service is unable to handle request.'],
   SlowDown: [503, 'Please reduce your request rate.'],
+  // KMS errors (AWS KMS's codes, as S3 passes them on for SSE-KMS).
+  'KMS.NotFoundException': [400, 'The specified KMS key does not exist.'],
   // MinIO's code for encrypted data that fails authentication (MinIO answers 206; a failed read is a 500).
   XMinioObjectTampered: [500, 'The requested object was modified and may be compromised.'],
   XMinioStorageFull: [

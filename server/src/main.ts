@@ -6,6 +6,7 @@ import { credentialsFromEnv, type CredentialConfig } from './http/auth/credentia
 import type { LdapConfig } from './api/iam/ldap.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
 import { hasCertificate, TlsCertificates } from './http/tls.js';
+import { staticKms } from './api/sse/kms.js';
 import { expandDrives } from './storage/expand.js';
 import { openStorage } from './storage/index.js';
 import type { StorageOptions } from './storage/context.js';
@@ -38,6 +39,11 @@ export interface ServerOptions {
   ldap?: LdapConfig;
   /** The clock requests are judged by (signature skew, STS expiry); tests move it. Default Date.now. */
   now?: () => number;
+  /**
+   * SSE-S3's KMS: `secretKey` NAME:BASE64 (CAIRN_KMS_SECRET_KEY), `autoEncryption` every new object
+   * (CAIRN_KMS_AUTO_ENCRYPTION=on). Default: from `env`.
+   */
+  kms?: { secretKey?: string; autoEncryption?: boolean };
 }
 
 export interface CairnServer extends RunningServer {
@@ -65,6 +71,11 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
     opts.warn?.(w);
   }
   nativeSelfTest(log);
+  const env = opts.env ?? process.env;
+  const kmsSpec = opts.kms ? opts.kms.secretKey : env.CAIRN_KMS_SECRET_KEY;
+  const kms = kmsSpec ? staticKms(kmsSpec) : undefined;
+  const autoEncryption = opts.kms ? opts.kms.autoEncryption === true : env.CAIRN_KMS_AUTO_ENCRYPTION === 'on';
+  if (autoEncryption && !kms) throw new Error('CAIRN_KMS_AUTO_ENCRYPTION=on needs a KMS (CAIRN_KMS_SECRET_KEY)');
   let tls: TlsCertificates | undefined;
   if (opts.certsDir !== undefined) {
     if (!(await hasCertificate(opts.certsDir)))
@@ -95,7 +106,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       ready: () => ready,
       shutdownGraceMs: opts.shutdownGraceMs,
       tls,
-      sse: { sseCOverLoopbackHttp: opts.sseCOverLoopbackHttp },
+      sse: { sseCOverLoopbackHttp: opts.sseCOverLoopbackHttp, kms, autoEncryption },
       now: opts.now,
       ldap: opts.ldap,
     });

@@ -23,6 +23,8 @@ export interface BucketSettings {
   cors?: CorsRule[];
   /** The object lock configuration (default retention) of a lock-enabled bucket. */
   objectLock?: LockConfiguration;
+  /** Default encryption of new objects (PutBucketEncryption; stored as JSON by bucket-encryption.ts). */
+  defaultEncryption?: 'AES256';
 }
 
 const derived = new WeakMap<BucketConfig, BucketSettings>();
@@ -36,6 +38,15 @@ function storedAcl(raw: string | undefined): Acl | undefined {
   }
 }
 
+function storedDefaultEncryption(raw: string | undefined): 'AES256' | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return (JSON.parse(raw) as { sseAlgorithm?: string }).sseAlgorithm === 'AES256' ? 'AES256' : undefined;
+  } catch {
+    return undefined; // written by this layer
+  }
+}
+
 function derive(bucket: string, config: BucketConfig): BucketSettings {
   return {
     config,
@@ -46,6 +57,7 @@ function derive(bucket: string, config: BucketConfig): BucketSettings {
     ownership: readOwnership(config.ownershipControls),
     cors: config.cors ? parseCors(config.cors) : undefined,
     objectLock: config.objectLock ? parseLockConfiguration(config.objectLock) : undefined,
+    defaultEncryption: storedDefaultEncryption(config.encryption),
   };
 }
 

@@ -231,7 +231,6 @@ export async function unsupportedBucketOp(
   await ctx.storage.headBucket(bucket);
   if (method === 'GET') {
     if (subresource === 'lifecycle') throw new S3Error('NoSuchLifecycleConfiguration');
-    if (subresource === 'encryption') throw new S3Error('ServerSideEncryptionConfigurationNotFoundError');
   }
   throw new S3Error('NotImplemented', `The ${subresource} subresource is not implemented yet`);
 }

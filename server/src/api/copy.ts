@@ -14,9 +14,10 @@ import { refuseDeleteMarker } from './object-read.js';
 import {
   encryptionHeaders,
   keysForRead,
+  newEncryption,
   readDecrypted,
-  requestCustomerKey,
   sealForPut,
+  writeEncryption,
   type DataKey,
 } from './sse/index.js';
 import { writePrecondition } from './object-put.js';
@@ -66,7 +67,7 @@ async function openSource(ctx: ApiContext, req: S3Request, src: ObjectRef): Prom
     );
   }
   refuseDeleteMarker(opened.info, src.versionId);
-  const keys = keysForRead(req, ctx.sse ?? {}, opened.info, true);
+  const keys = await keysForRead(req, ctx.sse ?? {}, opened.info, true);
   checkConditions(req.headers, opened.info, 'x-amz-copy-source-');
   return { ...opened, keys };
 }
@@ -137,8 +138,11 @@ export async function copyObject(
   // A locked bucket's versions never change in place: a copy onto itself makes a new version.
   const inPlaceAllowed = !(await bucketSettings(ctx, bucket)).config.objectLockEnabled;
   // SSE-C of the copy: another key (or none, or one where there was none) rewrites the data (key rotation).
-  const destKey = requestCustomerKey(req, ctx.sse ?? {});
-  const encryptionChange = (destKey?.md5 ?? '') !== (info.encryption?.keyMd5 ?? '');
+  const settings = ctx.sse ?? {};
+  const we = writeEncryption(req, settings, (await bucketSettings(ctx, bucket)).defaultEncryption);
+  const destId = we ? (we.scheme === 'SSE-C' ? `C:${we.ckey.md5}` : 'S3') : '';
+  const srcId = info.encryption ? (info.encryption.scheme === 'SSE-C' ? `C:${info.encryption.keyMd5}` : 'S3') : '';
+  const encryptionChange = destId !== srcId;
   const sameObject = source.bucket === bucket && source.key === key;
   if (sameObject && (!source.versionId || source.versionId === info.versionId) && info.isLatest) {
     const checksumChange = requested !== undefined && !checksumKept;
@@ -170,7 +174,8 @@ export async function copyObject(
     lock,
   };
   const plainBody = await readSource(opened);
-  const { body, opts } = destKey ? sealForPut(plainBody, plainOpts, destKey) : { body: plainBody, opts: plainOpts };
+  const created = we && (await newEncryption(settings, we));
+  const { body, opts } = created ? sealForPut(plainBody, plainOpts, created) : { body: plainBody, opts: plainOpts };
   const out = await ctx.storage.putObject(bucket, key, body, opts);
   if (out.versionId !== 'null') h['x-amz-version-id'] = out.versionId;
   Object.assign(h, encryptionHeaders(out.encryption));

@@ -17,6 +17,7 @@ import { putObject } from './object-put.js';
 import * as policy from './policy.js';
 import { selectObjectContent } from './select.js';
 import * as tagging from './tagging.js';
+import * as bucketEncryption from './bucket-encryption.js';
 import type { ApiContext, IncomingRequest, S3Request, S3Response } from './types.js';
 import { refuseUnimplemented } from './unimplemented.js';
 
@@ -79,6 +80,12 @@ async function run(ctx: ApiContext, req: S3Request): Promise<S3Response> {
       return ownershipControlsOp(ctx, req, op.bucket, op.method, (s) => hasForeignGrants(s.acl));
     case 'UnsupportedBucketOp':
       return bucket.unsupportedBucketOp(ctx, op.bucket, op.subresource, op.method);
+    case 'GetBucketEncryption':
+      return bucketEncryption.getBucketEncryption(ctx, op.bucket);
+    case 'PutBucketEncryption':
+      return bucketEncryption.putBucketEncryption(ctx, req, op.bucket);
+    case 'DeleteBucketEncryption':
+      return bucketEncryption.deleteBucketEncryption(ctx, op.bucket);
     case 'GetBucketTagging':
       return tagging.getBucketTagging(ctx, op.bucket);
     case 'PutBucketTagging':

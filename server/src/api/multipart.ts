@@ -25,7 +25,8 @@ import {
   userMetadata,
 } from './put-input.js';
 import { readDocument } from './request-body.js';
-import { encryptionHeaders, newSseC, requestCustomerKey, sealPart } from './sse/index.js';
+import { bucketSettings } from './bucket-settings.js';
+import { encryptionHeaders, newEncryption, requestCustomerKey, sealPart, writeEncryption } from './sse/index.js';
 import { emptyResponse, objectUrl, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 import { many, parseXml, str, toXml, type XmlValue } from './xml.js';
 
@@ -50,9 +51,10 @@ export async function createMultipartUpload(
   // The upload (and the object it makes) belongs to the owner its ACL names: the writer, or the bucket owner
   // under BucketOwnerEnforced / BucketOwnerPreferred with bucket-owner-full-control.
   const acl = await newObjectAcl(ctx, req, bucket);
-  const ckey = requestCustomerKey(req, ctx.sse ?? {});
+  const settings = ctx.sse ?? {};
+  const we = writeEncryption(req, settings, (await bucketSettings(ctx, bucket)).defaultEncryption);
   const up = await ctx.storage.newMultipartUpload(bucket, key, {
-    encryption: ckey ? newSseC(ckey).encryption : undefined,
+    encryption: we ? (await newEncryption(settings, we)).encryption : undefined,
     contentHeaders: contentHeaders(req.headers),
     userMetadata: withObjectAcl(userMetadata(req.headers), acl),
     tagging: taggingHeader(req.headers),
@@ -85,7 +87,7 @@ export async function uploadPart(
   const checks = integrity(req.headers, req.trailers);
   const plain = { size: req.size, ...checks, checksumAlgorithm: checks.checksumAlgorithm ?? upload.checksumAlgorithm };
   const ckey = requestCustomerKey(req, ctx.sse ?? {});
-  const { body, opts } = sealPart(req.body, plain, ckey, upload, partNumber);
+  const { body, opts } = await sealPart(ctx.sse ?? {}, req.body, plain, ckey, upload, partNumber);
   const part = await ctx.storage.putObjectPart(bucket, key, uploadId, partNumber, body, opts);
   const h: Record<string, string> = { etag: quoteEtag(part.etag), ...encryptionHeaders(upload.encryption) };
   if (part.checksum) h[checksumHeaderName(part.checksum)] = part.checksum.value;
@@ -112,7 +114,7 @@ export async function uploadPartCopy(
   const upload = await ctx.storage.getMultipartUpload(bucket, key, uploadId);
   const ckey = requestCustomerKey(req, ctx.sse ?? {});
   const plain = { size, checksumAlgorithm: upload.checksumAlgorithm };
-  const { body, opts } = sealPart(src.body, plain, ckey, upload, partNumber);
+  const { body, opts } = await sealPart(ctx.sse ?? {}, src.body, plain, ckey, upload, partNumber);
   const part = await ctx.storage.putObjectPart(bucket, key, uploadId, partNumber, body, opts);
   const h: Record<string, string> = encryptionHeaders(upload.encryption);
   if (src.info.versionId !== 'null') h['x-amz-copy-source-version-id'] = src.info.versionId;

@@ -99,7 +99,7 @@ export async function getOrHeadObject(
   const object = await ctx.storage.openObject(bucket, key, { versionId }).catch(markNoSuchKey);
   const { info } = object;
   // SSE-C: the request's key must open this version's data key (before any condition is answered).
-  const keys = info.deleteMarker ? undefined : keysForRead(req, ctx.sse ?? {}, info);
+  const keys = info.deleteMarker ? undefined : await keysForRead(req, ctx.sse ?? {}, info);
   const { headers, range, notModified } = planAnswer(req, info, versionId, partNumber);
   Object.assign(headers, encryptionHeaders(info.encryption));
   if (notModified) return notModified;

@@ -15,7 +15,8 @@ import {
   taggingHeader,
   userMetadata,
 } from './put-input.js';
-import { encryptionHeaders, requestCustomerKey, sealForPut } from './sse/index.js';
+import { bucketSettings } from './bucket-settings.js';
+import { encryptionHeaders, newEncryption, sealForPut, writeEncryption } from './sse/index.js';
 import { emptyResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 
 /**
@@ -73,8 +74,10 @@ export async function putObject(ctx: ApiContext, req: S3Request, bucket: string,
     ...integrity(req.headers, req.trailers),
     lock: await newObjectLock(ctx, req, bucket, key, { digestFor: 'Put Object requests with Object Lock parameters' }),
   };
-  const ckey = requestCustomerKey(req, ctx.sse ?? {});
-  const { body, opts } = ckey ? sealForPut(req.body, plain, ckey) : { body: req.body, opts: plain };
+  const settings = ctx.sse ?? {};
+  const we = writeEncryption(req, settings, (await bucketSettings(ctx, bucket)).defaultEncryption);
+  const created = we && (await newEncryption(settings, we));
+  const { body, opts } = created ? sealForPut(req.body, plain, created) : { body: req.body, opts: plain };
   const info = await ctx.storage.putObject(bucket, key, body, opts);
   return emptyResponse(200, { ...writeResultHeaders(info), ...encryptionHeaders(info.encryption) });
 }

@@ -52,6 +52,9 @@ export type Operation =
   | BucketOnly<'GetBucketTagging'>
   | BucketOnly<'PutBucketTagging'>
   | BucketOnly<'DeleteBucketTagging'>
+  | BucketOnly<'GetBucketEncryption'>
+  | BucketOnly<'PutBucketEncryption'>
+  | BucketOnly<'DeleteBucketEncryption'>
   | BucketOnly<'GetBucketCors'>
   | BucketOnly<'PutBucketCors'>
   | BucketOnly<'DeleteBucketCors'>

@@ -136,7 +136,7 @@ export async function selectObjectContent(
   );
 
   const info = await readableVersion(ctx, bucket, key, undefined);
-  const keys = keysForRead(req, ctx.sse ?? {}, info);
+  const keys = await keysForRead(req, ctx.sse ?? {}, info);
 
   // The engine stops its scan when the signal fires: the socket closed before the stream ended.
   const abort = new AbortController();

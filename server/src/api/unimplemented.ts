@@ -35,6 +35,11 @@ const HEADERS: Record<string, Refusal> = {
     harmless: (v) => v.trim().toUpperCase() === 'OFF',
     honouredBy: NEW_VERSION,
   },
+  // SSE-S3 (AES256) on writes (api/sse); their handlers refuse aws:kms and other values.
+  'x-amz-server-side-encryption': {
+    what: 'Server-side encryption',
+    honouredBy: new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload']),
+  },
   'x-amz-website-redirect-location': { what: 'Website redirects' },
   'x-amz-write-offset-bytes': { what: 'Appending to an object' },
   'x-amz-if-match-last-modified-time': { what: 'Conditional deletes on the modification time' },

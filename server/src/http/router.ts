@@ -25,7 +25,6 @@ const MAX_KEYS = 1000;
 /** Bucket subresources that exist in S3 but Cairn does not implement (answered by UnsupportedBucketOp). */
 const UNSUPPORTED_BUCKET = [
   'lifecycle',
-  'encryption',
   'replication',
   'notification',
   'logging',
@@ -194,6 +193,7 @@ function bucketOp(method: string, bucket: string, q: URLSearchParams, headers: R
     case 'PUT':
       if (q.has('versioning')) return { name: 'PutBucketVersioning', action: 's3:PutBucketVersioning', ...b };
       if (q.has('tagging')) return { name: 'PutBucketTagging', action: 's3:PutBucketTagging', ...b };
+      if (q.has('encryption')) return { name: 'PutBucketEncryption', action: 's3:PutEncryptionConfiguration', ...b };
       if (q.has('cors')) return { name: 'PutBucketCors', action: 's3:PutBucketCORS', ...b };
       if (q.has('policy')) return { name: 'PutBucketPolicy', action: 's3:PutBucketPolicy', ...b };
       if (q.has('acl')) return { name: 'PutBucketAcl', action: 's3:PutBucketAcl', ...b };
@@ -202,6 +202,7 @@ function bucketOp(method: string, bucket: string, q: URLSearchParams, headers: R
       if (q.has('location')) return { name: 'GetBucketLocation', action: 's3:GetBucketLocation', ...b };
       if (q.has('versioning')) return { name: 'GetBucketVersioning', action: 's3:GetBucketVersioning', ...b };
       if (q.has('tagging')) return { name: 'GetBucketTagging', action: 's3:GetBucketTagging', ...b };
+      if (q.has('encryption')) return { name: 'GetBucketEncryption', action: 's3:GetEncryptionConfiguration', ...b };
       if (q.has('cors')) return { name: 'GetBucketCors', action: 's3:GetBucketCORS', ...b };
       if (q.has('policyStatus')) return { name: 'GetBucketPolicyStatus', action: 's3:GetBucketPolicyStatus', ...b };
       if (q.has('policy')) return { name: 'GetBucketPolicy', action: 's3:GetBucketPolicy', ...b };
@@ -262,6 +263,7 @@ function bucketOp(method: string, bucket: string, q: URLSearchParams, headers: R
       return { name: 'HeadBucket', action: 's3:ListBucket', ...b };
     case 'DELETE':
       if (q.has('tagging')) return { name: 'DeleteBucketTagging', action: 's3:PutBucketTagging', ...b };
+      if (q.has('encryption')) return { name: 'DeleteBucketEncryption', action: 's3:PutEncryptionConfiguration', ...b };
       if (q.has('cors')) return { name: 'DeleteBucketCors', action: 's3:PutBucketCORS', ...b };
       if (q.has('policy')) return { name: 'DeleteBucketPolicy', action: 's3:DeleteBucketPolicy', ...b };
       return { name: 'DeleteBucket', action: 's3:DeleteBucket', ...b };

@@ -122,6 +122,8 @@ export interface BucketConfig {
   /** PublicAccessBlockConfiguration and OwnershipControls documents as sent (XML). */
   publicAccessBlock?: string;
   ownershipControls?: string;
+  /** Default encryption of new objects (JSON, see api/bucket-encryption.ts). */
+  encryption?: string;
 }
 
 export interface ByteRange {

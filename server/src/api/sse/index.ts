@@ -1,4 +1,5 @@
-// Server-side encryption as the object handlers use it: SSE-C today (a key per request from the client).
+// Server-side encryption as the object handlers use it: SSE-C (a key per request from the client) and
+// SSE-S3 (data keys sealed by the KMS, kms.ts; by header, bucket default or CAIRN_KMS_AUTO_ENCRYPTION).
 // PUT: the body is sealed in front of storage (packages.ts) and the sealed data key, object id and cipher
 // are stored with the version; GET/HEAD: the request's key unseals the data key, and the range is read as
 // whole packages and opened after storage's reader. Storage never sees a key or a plaintext byte.
@@ -17,6 +18,7 @@ import type {
 } from '../../storage/object-layer.js';
 import type { S3Request } from '../types.js';
 import { customerKey, type CustomerKey } from './customer-key.js';
+import type { Kms } from './kms.js';
 import {
   openBody,
   sealBody,
@@ -30,6 +32,10 @@ import {
 export interface SseSettings {
   /** Accept SSE-C keys over plain HTTP from loopback clients (tests); otherwise TLS is required. */
   sseCOverLoopbackHttp?: boolean;
+  /** The KMS sealing SSE-S3 data keys (CAIRN_KMS_SECRET_KEY); SSE-S3 is refused without one. */
+  kms?: Kms;
+  /** CAIRN_KMS_AUTO_ENCRYPTION=on: every new object without SSE-C is stored SSE-S3. */
+  autoEncryption?: boolean;
 }
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
@@ -49,7 +55,51 @@ export function encryptionHeaders(enc: StoredEncryption | undefined): Record<str
       'x-amz-server-side-encryption-customer-key-md5': enc.keyMd5 ?? '',
     };
   }
-  return {};
+  return { 'x-amz-server-side-encryption': 'AES256' };
+}
+
+/** What a write asks for: the customer's key, or SSE-S3 (by header, bucket default or auto-encryption). */
+export type WriteEncryption = { scheme: 'SSE-C'; ckey: CustomerKey } | { scheme: 'SSE-S3' };
+
+/**
+ * The encryption of a new object: SSE-C headers, else `x-amz-server-side-encryption: AES256`, else the
+ * bucket's default encryption or server-wide auto-encryption. SSE-KMS (aws:kms) is refused (NotImplemented).
+ */
+export function writeEncryption(
+  req: S3Request,
+  settings: SseSettings,
+  bucketDefault: 'AES256' | undefined,
+): WriteEncryption | undefined {
+  const ckey = requestCustomerKey(req, settings);
+  const raw = req.headers['x-amz-server-side-encryption'];
+  const sse = Array.isArray(raw) ? raw.join(',') : raw;
+  if (ckey && sse !== undefined) {
+    throw new S3Error(
+      'InvalidArgument',
+      'Server Side Encryption with Customer provided key is incompatible with the encryption method specified',
+      { ArgumentName: 'x-amz-server-side-encryption' },
+    );
+  }
+  if (ckey) return { scheme: 'SSE-C', ckey };
+  if (sse !== undefined) {
+    if (sse === 'AES256') return { scheme: 'SSE-S3' };
+    if (sse.startsWith('aws:kms')) throw new S3Error('NotImplemented', 'SSE-KMS (aws:kms) is not implemented.');
+    throw new S3Error('InvalidArgument', 'The encryption method specified is not supported', {
+      ArgumentName: 'x-amz-server-side-encryption',
+      ArgumentValue: sse,
+    });
+  }
+  return bucketDefault === 'AES256' || settings.autoEncryption ? { scheme: 'SSE-S3' } : undefined;
+}
+
+function kmsOf(settings: SseSettings): Kms {
+  if (!settings.kms) {
+    throw new S3Error(
+      'NotImplemented',
+      'Server side encryption specified but KMS is not configured (CAIRN_KMS_SECRET_KEY).',
+    );
+  }
+  return settings.kms;
 }
 
 /** An object's data key, unsealed, with what its streams are bound to. */
@@ -59,8 +109,13 @@ export interface DataKey {
   objectId: Buffer;
 }
 
+export interface NewEncryption {
+  encryption: StoredEncryption;
+  dataKey: DataKey;
+}
+
 /** A new object's (or multipart upload's) encryption under the customer key: a random data key sealed by it. */
-export function newSseC(ckey: CustomerKey): { encryption: StoredEncryption; dataKey: DataKey } {
+export function newSseC(ckey: CustomerKey): NewEncryption {
   const objectId = randomBytes(16);
   const key = randomBytes(32);
   const cipher = preferredCipher();
@@ -74,10 +129,37 @@ export function newSseC(ckey: CustomerKey): { encryption: StoredEncryption; data
   return { encryption, dataKey: { cipher, key, objectId } };
 }
 
-/** The data key `ckey` unseals; 403 when it is not the key the object was encrypted with. */
-function unsealWith(ckey: CustomerKey, enc: StoredEncryption): DataKey {
-  const key = ckey.md5 === enc.keyMd5 ? unsealDataKey(ckey.key, enc.sealedKey, enc.objectId) : undefined;
-  if (!key) throw new S3Error('AccessDenied', 'The provided customer key does not match the object.');
+/** A new object's encryption as `we` asks: SSE-C under the customer key, SSE-S3 under a KMS data key. */
+export async function newEncryption(settings: SseSettings, we: WriteEncryption): Promise<NewEncryption> {
+  if (we.scheme === 'SSE-C') return newSseC(we.ckey);
+  const kms = kmsOf(settings);
+  const objectId = randomBytes(16);
+  const cipher = preferredCipher();
+  const { plaintext, sealed: sealedKey } = await kms.generateKey(kms.defaultKeyId, objectId);
+  return {
+    encryption: { scheme: 'SSE-S3', cipher, objectId, sealedKey, kmsKeyId: kms.defaultKeyId },
+    dataKey: { cipher, key: plaintext, objectId },
+  };
+}
+
+/**
+ * The data key of `enc`: SSE-C unsealed by the request's key (none: 400 `missing`, another: 403), SSE-S3
+ * by the KMS (an SSE-C key given for it: 400; the KMS failing: its error, plain objects unaffected).
+ */
+async function dataKeyOf(
+  settings: SseSettings,
+  enc: StoredEncryption,
+  ckey: CustomerKey | undefined,
+  missing: string,
+): Promise<DataKey> {
+  if (enc.scheme === 'SSE-C') {
+    if (!ckey) throw new S3Error('InvalidRequest', missing);
+    const key = ckey.md5 === enc.keyMd5 ? unsealDataKey(ckey.key, enc.sealedKey, enc.objectId) : undefined;
+    if (!key) throw new S3Error('AccessDenied', 'The provided customer key does not match the object.');
+    return { cipher: enc.cipher, key, objectId: enc.objectId };
+  }
+  if (ckey) throw new S3Error('InvalidRequest', 'The encryption parameters are not applicable to this object.');
+  const key = await kmsOf(settings).decryptKey(enc.kmsKeyId ?? '', enc.sealedKey, enc.objectId);
   return { cipher: enc.cipher, key, objectId: enc.objectId };
 }
 
@@ -90,7 +172,11 @@ export function streamKeys(dk: DataKey, partNumber: number, salt?: Buffer): Stre
   return { cipher: dk.cipher, key, identity: streamIdentity(dk.objectId, partNumber) };
 }
 
-/** `body` sealed with `keys`: the PutOptions storage needs (sealed size, plaintext digests to verify and keep). */
+/**
+ * `body` sealed with `keys`: the PutOptions storage needs (sealed size, plaintext digests to verify and keep).
+ * The ETag: SSE-S3's is the plaintext's MD5 (as S3's); SSE-C's the sealed data's MD5 (S3's is not the MD5 of
+ * the data, which would tell something about the plaintext).
+ */
 function sealed(
   body: Readable,
   opts: PutOptions,
@@ -100,80 +186,79 @@ function sealed(
 ): { body: Readable; opts: PutOptions } {
   const { sealed: out, digests } = sealBody(body, keys, opts.checksumAlgorithm);
   const verify = opts.verify;
+  const plainEtag = encryption.scheme !== 'SSE-C';
   return {
     body: out,
     opts: {
       ...opts,
       size: opts.size >= 0 ? aeadSealedLength(opts.size) : -1,
       verify: verify && (() => verify(digests())),
-      sealed: { encryption, partSalt, digests: () => ({ checksum: digests().checksum }) },
+      sealed: {
+        encryption,
+        partSalt,
+        digests: () => {
+          const d = digests();
+          return { checksum: d.checksum, etag: plainEtag ? d.md5.toString('hex') : undefined };
+        },
+      },
     },
   };
 }
 
-/**
- * PutOptions and body for storing `body` sealed under a new data key that `ckey` seals. The caller's
- * verify() sees the plaintext's MD5, checksum and size; the ETag is the sealed data's MD5 (for SSE-C, S3's
- * ETag is not the plaintext's MD5, which would tell something about the plaintext).
- */
-export function sealForPut(body: Readable, opts: PutOptions, ckey: CustomerKey): { body: Readable; opts: PutOptions } {
-  const { encryption, dataKey } = newSseC(ckey);
-  return sealed(body, opts, encryption, streamKeys(dataKey, 1));
+/** PutOptions and body for storing `body` sealed under a new object's data key (the caller's verify() sees
+ * the plaintext's MD5, checksum and size). */
+export function sealForPut(
+  body: Readable,
+  opts: PutOptions,
+  created: NewEncryption,
+): { body: Readable; opts: PutOptions } {
+  return sealed(body, opts, created.encryption, streamKeys(created.dataKey, 1));
 }
 
 /**
- * A part of `upload` as storage takes it: sealed when the upload is encrypted (its key needed: none 400,
- * another 403), as it is otherwise (a key for an upload that is not encrypted: 400).
+ * A part of `upload` as storage takes it: sealed when the upload is encrypted (SSE-C: its key needed, none
+ * 400, another 403), as it is otherwise (a key for an upload that is not encrypted: 400).
  */
-export function sealPart(
+export async function sealPart(
+  settings: SseSettings,
   body: Readable,
   opts: PutOptions,
   ckey: CustomerKey | undefined,
   upload: MultipartUploadInfo,
   partNumber: number,
-): { body: Readable; opts: PutOptions } {
+): Promise<{ body: Readable; opts: PutOptions }> {
   const enc = upload.encryption;
   if (!enc) {
     if (ckey) throw new S3Error('InvalidRequest', 'The encryption parameters are not applicable to this upload.');
     return { body, opts };
   }
-  if (!ckey) {
-    throw new S3Error(
-      'InvalidRequest',
-      'The multipart upload was initiated with Server Side Encryption with Customer provided keys: the part needs the same key.',
-    );
-  }
+  const missing =
+    'The multipart upload was initiated with Server Side Encryption with Customer provided keys: the part needs the same key.';
+  const dk = await dataKeyOf(settings, enc, ckey, missing);
   const salt = randomBytes(16);
-  return sealed(body, opts, enc, streamKeys(unsealWith(ckey, enc), partNumber, salt), salt);
+  return sealed(body, opts, enc, streamKeys(dk, partNumber, salt), salt);
 }
 
 /**
- * The data key to read `info` with, from the request's SSE-C headers (a copy's source headers with
- * `source`): none given for an encrypted object is 400 (S3's InvalidRequest), a wrong key 403, a key for an
- * object that is not encrypted 400.
+ * The data key to read `info` with: SSE-C from the request's headers (a copy's source headers with
+ * `source`; none given is 400, S3's InvalidRequest, a wrong key 403), SSE-S3 from the KMS; a key for an
+ * object that is not encrypted is 400.
  */
-export function keysForRead(
+export async function keysForRead(
   req: S3Request,
   settings: SseSettings,
   info: ObjectInfo,
   source = false,
-): DataKey | undefined {
+): Promise<DataKey | undefined> {
   const ckey = requestCustomerKey(req, settings, source);
   const enc = info.encryption;
   if (!enc) {
     if (ckey) throw new S3Error('InvalidRequest', 'The encryption parameters are not applicable to this object.');
     return undefined;
   }
-  if (enc.scheme !== 'SSE-C') {
-    throw new S3Error('NotImplemented', `Reading objects encrypted with ${enc.scheme} is not implemented.`);
-  }
-  if (!ckey) {
-    throw new S3Error(
-      'InvalidRequest',
-      'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.',
-    );
-  }
-  return unsealWith(ckey, enc);
+  const missing =
+    'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.';
+  return dataKeyOf(settings, enc, ckey, missing);
 }
 
 /**

@@ -4,7 +4,9 @@
 // results beside targets.
 //   node --import tsx bench/load/suite.ts [--duration 20s] [--json out.json] [--from-source] [--keep] [--phases a,b]
 //   node --import tsx bench/load/suite.ts --tls ...   (Cairn over HTTPS: a throw-away CA and certificate, openssl)
+//   node --import tsx bench/load/suite.ts --sse-s3 ...   (every object encrypted: a throw-away KMS key)
 //   node --import tsx bench/load/suite.ts --endpoint URL --access-key K --secret-key S [--server-pid PID]
+import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -62,6 +64,8 @@ const OPTIONS = {
   keep: { type: 'boolean', default: false },
   /** Serve Cairn over HTTPS (ECDSA P-256 certificate from a throw-away CA); the generator trusts that CA. */
   tls: { type: 'boolean', default: false },
+  /** Encrypt every object (SSE-S3 auto-encryption with a throw-away static KMS key). */
+  'sse-s3': { type: 'boolean', default: false },
 } as const;
 
 export async function runSuite(argv: string[]): Promise<void> {
@@ -75,7 +79,9 @@ export async function runSuite(argv: string[]): Promise<void> {
       v['drives-dir']!,
       v['access-key']!,
       v['secret-key']!,
-      {},
+      v['sse-s3']
+        ? { CAIRN_KMS_SECRET_KEY: `bench:${randomBytes(32).toString('base64')}`, CAIRN_KMS_AUTO_ENCRYPTION: 'on' }
+        : {},
       v.tls!,
     )).url;
   const pid = cairn?.child.pid ?? (v['server-pid'] ? Number(v['server-pid']) : undefined);

@@ -310,14 +310,19 @@ describe('SSE-C multipart uploads and copies', () => {
     etags[1] = (await part(2, data[1], KEY_A)).ETag!; // sent again: a new salt, a new stream key
     const listed = await s3.send(new ListPartsCommand({ Bucket: BUCKET, Key: 'mp', UploadId }));
     expect(listed.Parts?.map((p) => p.Size)).toEqual(sizes);
-    await s3.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: BUCKET,
-        Key: 'mp',
-        UploadId,
-        MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
-      }),
-    );
+    // Complete may carry the key (boto3 sends it): it must be the upload's.
+    const complete = (k: Buffer) =>
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: BUCKET,
+          Key: 'mp',
+          UploadId,
+          MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+          ...ssec(k),
+        }),
+      );
+    expect((await s3Error(complete(KEY_B))).status).toBe(403);
+    await complete(KEY_A);
     expect((await get('mp')).equals(whole)).toBe(true);
     const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'mp', ...ssec(KEY_A) }));
     expect(head.ContentLength).toBe(whole.length);

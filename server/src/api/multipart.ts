@@ -26,7 +26,14 @@ import {
 } from './put-input.js';
 import { readDocument } from './request-body.js';
 import { bucketSettings } from './bucket-settings.js';
-import { encryptionHeaders, newEncryption, requestCustomerKey, sealPart, writeEncryption } from './sse/index.js';
+import {
+  checkUploadKey,
+  encryptionHeaders,
+  newEncryption,
+  requestCustomerKey,
+  sealPart,
+  writeEncryption,
+} from './sse/index.js';
 import { emptyResponse, objectUrl, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 import { many, parseXml, str, toXml, type XmlValue } from './xml.js';
 
@@ -187,6 +194,9 @@ export async function completeMultipartUpload(
     throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
   for (let i = 1; i < parts.length; i++)
     if (parts[i].number <= parts[i - 1].number) throw new S3Error('InvalidPartOrder');
+  // SSE-C headers on Complete (boto3 and the AWS CLI send them): they must be the upload's key.
+  const ckey = requestCustomerKey(req, ctx.sse ?? {});
+  if (ckey) checkUploadKey(ckey, await ctx.storage.getMultipartUpload(bucket, key, uploadId));
   let info: ObjectInfo;
   try {
     info = await ctx.storage.completeMultipartUpload(bucket, key, uploadId, parts, {

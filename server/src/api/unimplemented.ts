@@ -65,6 +65,7 @@ const PREFIXES: [prefix: string, refusal: Refusal][] = [
         'CreateMultipartUpload',
         'UploadPart',
         'UploadPartCopy',
+        'CompleteMultipartUpload',
       ]),
     },
   ],

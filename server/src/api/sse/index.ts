@@ -239,6 +239,16 @@ export async function sealPart(
   return sealed(body, opts, enc, streamKeys(dk, partNumber, salt), salt);
 }
 
+/** An SSE-C key given where only its match with the upload's matters (CompleteMultipartUpload). */
+export function checkUploadKey(ckey: CustomerKey, upload: MultipartUploadInfo): void {
+  const enc = upload.encryption;
+  if (enc?.scheme !== 'SSE-C') {
+    throw new S3Error('InvalidRequest', 'The encryption parameters are not applicable to this upload.');
+  }
+  if (ckey.md5 !== enc.keyMd5)
+    throw new S3Error('AccessDenied', 'The provided customer key does not match the upload.');
+}
+
 /**
  * The data key to read `info` with: SSE-C from the request's headers (a copy's source headers with
  * `source`; none given is 400, S3's InvalidRequest, a wrong key 403), SSE-S3 from the KMS; a key for an

@@ -123,6 +123,12 @@ export const S3_ERRORS = {
   InvalidInput: [400, 'The input is not valid.'],
   InvalidParameterValue: [400, 'An invalid or out-of-range value was supplied for the input parameter.'],
   ValidationError: [400, 'The input fails to satisfy the constraints specified by the service.'],
+  InvalidIdentityToken: [400, 'The web identity token that was passed could not be validated.'],
+  ExpiredTokenException: [400, 'The web identity token that was passed is expired.'],
+  IDPCommunicationError: [
+    400,
+    'The identity provider that was asked to verify the incoming identity token could not be reached.',
+  ],
   MalformedPolicyDocument: [400, 'The policy document is malformed.'],
   NoSuchEntity: [404, 'The request was rejected because it referenced an entity that does not exist.'],
   EntityAlreadyExists: [409, 'The request was rejected because it attempted to create a resource that already exists.'],

@@ -4,6 +4,7 @@ import { runSelfTest } from '@cairn/native';
 import pino, { type Logger } from 'pino';
 import { credentialsFromEnv, type CredentialConfig } from './http/auth/credentials.js';
 import type { LdapConfig } from './api/iam/ldap.js';
+import type { OpenIdConfig } from './api/iam/openid.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
 import { hasCertificate, TlsCertificates } from './http/tls.js';
 import { staticKms } from './api/sse/kms.js';
@@ -37,6 +38,8 @@ export interface ServerOptions {
   sseCOverLoopbackHttp?: boolean;
   /** The LDAP server of AssumeRoleWithLDAPIdentity (CAIRN_IDENTITY_LDAP_*); none when absent. */
   ldap?: LdapConfig;
+  /** The OpenID provider of AssumeRoleWithWebIdentity (CAIRN_IDENTITY_OPENID_*); none when absent. */
+  openid?: OpenIdConfig;
   /** The clock requests are judged by (signature skew, STS expiry); tests move it. Default Date.now. */
   now?: () => number;
   /**
@@ -109,6 +112,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       sse: { sseCOverLoopbackHttp: opts.sseCOverLoopbackHttp, kms, autoEncryption },
       now: opts.now,
       ldap: opts.ldap,
+      openid: opts.openid,
     });
     tls?.watch();
   } catch (e) {

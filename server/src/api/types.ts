@@ -7,6 +7,7 @@ import type { ObjectLayer } from '../storage/object-layer.js';
 import type { IamIdentity } from './iam/principal.js';
 import type { IamStore } from './iam/store.js';
 import type { LdapProvider } from './iam/ldap.js';
+import type { OpenIdProvider } from './iam/openid.js';
 import type { Operation } from './operation.js';
 
 export interface ApiLogger {
@@ -27,6 +28,8 @@ export interface ApiContext {
   iam?: IamStore;
   /** The LDAP server of AssumeRoleWithLDAPIdentity (CAIRN_IDENTITY_LDAP_*), when one is configured. */
   ldap?: LdapProvider;
+  /** The OpenID provider of AssumeRoleWithWebIdentity (CAIRN_IDENTITY_OPENID_*), when one is configured. */
+  openid?: OpenIdProvider;
   now(): number;
   /** Server-side encryption settings (api/sse). */
   sse?: SseSettings;

@@ -1,6 +1,7 @@
 // `cairn server [--address HOST:PORT] [--domain DOMAIN] [--region REGION] DRIVE...`
 import pino from 'pino';
 import { ldapConfigFromEnv } from '../api/iam/ldap.js';
+import { openIdConfigFromEnv } from '../api/iam/openid.js';
 import { startServer } from '../main.js';
 import { DEFAULT_CERTS_DIR, hasCertificate } from '../http/tls.js';
 
@@ -25,6 +26,10 @@ LDAP logins (STS AssumeRoleWithLDAPIdentity), MinIO's settings: CAIRN_IDENTITY_L
 _LOOKUP_BIND_DN, _LOOKUP_BIND_PASSWORD, _USER_DN_SEARCH_BASE_DN, _USER_DN_SEARCH_FILTER (with %s),
 _GROUP_SEARCH_BASE_DN, _GROUP_SEARCH_FILTER (%s username, %d user DN), _SERVER_INSECURE=on (plain LDAP),
 _TLS_SKIP_VERIFY=on.
+OpenID Connect logins (STS AssumeRoleWithWebIdentity), MinIO's settings: CAIRN_IDENTITY_OPENID_CONFIG_URL
+(the provider's /.well-known/openid-configuration), _CLIENT_ID (the audience tokens must name), _CLAIM_NAME
+(the claim naming policies, default policy), _CLAIM_PREFIX, _ROLE_POLICY (policies every login gets; clients
+then send the role ARN the server logs at start), _CLIENT_SECRET (accepted, not needed).
 Tuning (defaults measured with bench/load): CAIRN_READ_BATCH_BLOCKS (blocks per shard read on GET, 4),
 CAIRN_READ_AHEAD_BATCHES (batches read ahead of the one being sent, 1), CAIRN_BUFFER_POOL_MB (free
 read/write buffers kept for reuse when idle, 32; up to 8 times that while busy), CAIRN_READ_CACHE_MB
@@ -115,10 +120,12 @@ export async function serverCommand(argv: string[]): Promise<number> {
   let args: Args;
   let tuning: ReturnType<typeof tuningFromEnv>;
   let ldap: ReturnType<typeof ldapConfigFromEnv>;
+  let openid: ReturnType<typeof openIdConfigFromEnv>;
   try {
     args = parseServerArgs(argv);
     tuning = tuningFromEnv(process.env);
     ldap = ldapConfigFromEnv(process.env);
+    openid = openIdConfigFromEnv(process.env);
   } catch (e) {
     process.stderr.write(`cairn server: ${(e as Error).message}\n\n${SERVER_USAGE}`);
     return 2;
@@ -135,6 +142,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     sseCOverLoopbackHttp,
     storage: tuning,
     ldap,
+    openid,
     logger,
     warn: loud,
   });

@@ -31,9 +31,12 @@ let idCounter = 0;
 const requestId = (): string =>
   ID_PREFIX + (idCounter = (idCounter + 1) >>> 0).toString(16).toUpperCase().padStart(8, '0');
 
-/** A request URL as logged: credentials in it (a presigned request's session token, an LDAP password) are left out. */
+/**
+ * A request URL as logged: credentials in it (a presigned request's session token, an LDAP password, a web
+ * identity token) are left out.
+ */
 export function loggableUrl(url: string): string {
-  return url.replace(/([?&](?:x-amz-security-token|ldappassword)=)[^&]*/gi, '$1(redacted)');
+  return url.replace(/([?&](?:x-amz-security-token|ldappassword|webidentitytoken)=)[^&]*/gi, '$1(redacted)');
 }
 
 /** What a request's log line says of it (fastify's fields, the URL without session tokens). */

@@ -6,6 +6,7 @@ import pino, { type Logger } from 'pino';
 import { IamStore, type ObjectLayer } from '../api/index.js';
 import { accountsOf } from '../api/acl.js';
 import { LdapProvider, type LdapConfig } from '../api/iam/ldap.js';
+import { OpenIdProvider, type OpenIdConfig } from '../api/iam/openid.js';
 import { iamCredentials, type CredentialConfig } from './auth/credentials.js';
 import { buildApp } from './app.js';
 import type { HttpContext } from './dispatch.js';
@@ -31,6 +32,7 @@ export interface HttpServerOptions {
   /** The clock (tests move it to check expiries); default Date.now. */
   now?: () => number;
   ldap?: LdapConfig;
+  openid?: OpenIdConfig;
 }
 
 export interface RunningServer {
@@ -64,6 +66,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     log: logger,
   });
   await iam.load();
+  const openid = opts.openid ? new OpenIdProvider(opts.openid, region) : undefined;
+  if (openid?.roleArn) logger.info({ roleArn: openid.roleArn }, 'OpenID role policy: clients assume this role ARN');
   const ctx: HttpContext = {
     api: {
       storage: opts.storage,
@@ -74,6 +78,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
       sse: opts.sse,
       iam,
       ldap: opts.ldap ? new LdapProvider(opts.ldap, now) : undefined,
+      openid,
     },
     auth: { credentials: iamCredentials(iam), region, now, keyCache: new Map() },
     domains: opts.domains ?? [],

@@ -16,6 +16,8 @@ export interface IamIdentity {
   role?: string;
   /** An LDAP session: the user's DN and group DNs (normalized), whose mapped policies apply. */
   ldap?: { user: string; groups: readonly string[] };
+  /** An OpenID Connect session: the managed policies (names) its token or the role policy gave it. */
+  openid?: { policies: readonly string[] };
   /** Policies the credential is narrowed by (a service account's own, an STS session policy): each must allow. */
   restrictions: readonly CompiledPolicy[];
   /** The caller's ARN (aws:PrincipalArn, GetCallerIdentity). */
@@ -185,3 +187,36 @@ export function ldapSessionCaller(
     },
   };
 }
+
+/** A session of an OpenID Connect login (AssumeRoleWithWebIdentity): the policies named at login. */
+export function openIdSessionCaller(
+  accessKey: string,
+  rootKey: string,
+  oidc: { sub: string; policies: string[]; role?: string; session: string; claims: Record<string, string | string[]> },
+  restrictions: readonly CompiledPolicy[],
+  expires: number,
+): Caller {
+  const claims: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(oidc.claims)) claims[`jwt:${k.toLowerCase()}`] = v;
+  return {
+    accessKey,
+    root: false,
+    account: rootKey,
+    ownerRights: false,
+    iam: {
+      kind: 'session',
+      openid: { policies: oidc.policies },
+      restrictions,
+      arn: openIdSessionArn(oidc.role, oidc.session),
+      userId: `${oidc.role ?? 'openid'}:${oidc.session}`,
+      tokens: tokens(`key:${accessKey}`),
+      tags: {},
+      expires,
+      claims,
+    },
+  };
+}
+
+/** The assumed-role ARN of an OpenID session: MinIO's role id in role mode, `openid` in claim mode. */
+export const openIdSessionArn = (role: string | undefined, session: string): string =>
+  sessionArn(role ?? 'openid', session);

@@ -8,7 +8,7 @@ import type { ApiContext, ApiLogger, Caller, S3Response } from '../types.js';
 import { toXml, type XmlValue } from '../xml.js';
 import { adminApi } from './admin.js';
 import { iamQuery } from './iam-api.js';
-import { STS_ACTIONS, stsQuery } from './sts.js';
+import { STS_ACTIONS, stsQuery, UNSIGNED_STS_ACTIONS } from './sts.js';
 
 export interface ServiceRequest {
   kind: 'query' | 'admin';
@@ -59,6 +59,9 @@ export async function handleService(ctx: ApiContext, req: ServiceRequest): Promi
   const action = params.get('Action') ?? '';
   if (action === '') throw new S3Error('InvalidAction', 'The request names no Action');
   const sts = STS_ACTIONS.has(action);
+  if (!req.caller && !UNSIGNED_STS_ACTIONS.has(action)) {
+    throw new S3Error('AccessDenied', `${action.slice(0, 64)} needs a signed request`);
+  }
   if (req.caller && req.service !== (sts ? 'sts' : 'iam')) {
     throw new S3Error('InvalidClientTokenId', `${action} must be signed for the ${sts ? 'sts' : 'iam'} service`);
   }

@@ -16,7 +16,7 @@ export interface SessionClaims {
   exp: number;
   /** Who asked for it: the access key they signed with, its kind, and the user (name and id) behind it. */
   parent: {
-    kind: 'root' | 'static' | 'user' | 'service-account' | 'ldap';
+    kind: 'root' | 'static' | 'user' | 'service-account' | 'ldap' | 'openid';
     key: string;
     user?: string;
     userId?: string;
@@ -25,6 +25,19 @@ export interface SessionClaims {
   role?: { name: string; id: string; session: string };
   /** An LDAP login (AssumeRoleWithLDAPIdentity): the username, the user's DN and group DNs (normalized). */
   ldap?: { username: string; dn: string; groups: string[] };
+  /**
+   * An OpenID Connect login (AssumeRoleWithWebIdentity): the token's subject and issuer, the policies it was
+   * given (from its claim or the role policy, by name), the role id and session name in role mode, and the
+   * token's simple claims for the jwt:* condition keys.
+   */
+  openid?: {
+    sub: string;
+    iss: string;
+    policies: string[];
+    role?: string;
+    session: string;
+    claims: Record<string, string | string[]>;
+  };
   /** The session policy document (narrows the rights). */
   policy?: string;
 }

@@ -24,6 +24,7 @@ import { IamPersistence, type RecordKind } from './persist.js';
 import {
   derivedCaller,
   ldapSessionCaller,
+  openIdSessionCaller,
   rootCaller,
   roleSessionCaller,
   staticCaller,
@@ -293,7 +294,9 @@ export class IamStore {
           ? `user:${iam.user}`
           : iam.ldap !== undefined
             ? `ldap:${[iam.ldap.user, ...iam.ldap.groups].join('\n')}`
-            : undefined;
+            : iam.openid !== undefined
+              ? `openid:${iam.openid.policies.join('\n')}`
+              : undefined;
     if (id === undefined) return undefined;
     let eff = this.effective.get(id);
     if (!eff) {
@@ -301,6 +304,9 @@ export class IamStore {
       if (iam.role !== undefined) {
         const r = this.roles.get(iam.role);
         if (r) policies.push(...this.holderPolicies(r));
+      } else if (iam.openid !== undefined) {
+        // Looked up on every use: a policy deleted since the login gives nothing, a changed one its new rights.
+        policies.push(...this.holderPolicies({ inline: {}, attached: [...iam.openid.policies] }));
       } else if (iam.ldap !== undefined) {
         for (const m of this.ldapMappingsOf(iam.ldap.user, iam.ldap.groups))
           policies.push(...this.holderPolicies({ inline: {}, attached: m.attached }));
@@ -395,6 +401,12 @@ export class IamStore {
     // An LDAP session's rights are the policies mapped to its DNs now (a mapping removed cuts them at once).
     if (c.ldap) {
       return { secret: c.sk, caller: ldapSessionCaller(accessKey, this.rootKey, c.ldap, restrictions, c.exp * 1000) };
+    }
+    if (c.openid) {
+      return {
+        secret: c.sk,
+        caller: openIdSessionCaller(accessKey, this.rootKey, c.openid, restrictions, c.exp * 1000),
+      };
     }
     const parent = this.sessionParent(c);
     if (!parent)

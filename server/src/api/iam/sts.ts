@@ -13,6 +13,8 @@ import { roleArn, sessionArn } from './principal.js';
 import { newSecret } from './records.js';
 import { queryAnswer, type ServiceRequest } from './service.js';
 import { normalizeDn } from './ldap.js';
+import { MAX_TOKEN_LENGTH, policiesOfClaim } from './openid.js';
+import { openIdSessionArn } from './principal.js';
 import { mintToken, type SessionClaims } from './session-token.js';
 
 /** Actions answered by STS (the rest of the query API is IAM's). */
@@ -29,6 +31,12 @@ export const STS_ACTIONS = new Set([
   'DecodeAuthorizationMessage',
   'GetAccessKeyInfo',
 ]);
+
+/**
+ * The only actions answered without a signature: the identity providers' logins, whose parameters carry the
+ * proof of identity (a web identity token; an LDAP username and password). service.ts lets nothing else through.
+ */
+export const UNSIGNED_STS_ACTIONS = new Set(['AssumeRoleWithWebIdentity', 'AssumeRoleWithLDAPIdentity']);
 
 const denied = (why: string) => new S3Error('AccessDenied', why);
 
@@ -90,6 +98,10 @@ function newClaims(ctx: ApiContext, parent: SessionClaims['parent'], seconds: nu
     .toUpperCase()}`.slice(0, 20);
   return { v: 1, ak: ak.padEnd(20, 'X'), sk: newSecret(), iat: now, exp: now + seconds, parent };
 }
+
+/** STS's PackedPolicySize: the session policy's share of the packed limit, in percent. */
+const packedPolicySize = (policy: string | undefined): number =>
+  policy === undefined ? 0 : Math.min(100, Math.ceil((policy.length * 100) / 2048));
 
 function sessionPolicy(ctx: ApiContext, params: URLSearchParams): string | undefined {
   const policy = params.get('Policy') ?? undefined;
@@ -159,7 +171,7 @@ async function assumeRole(ctx: ApiContext, req: ServiceRequest, params: URLSearc
     {
       Credentials: credentialsAnswer(ctx, claims),
       AssumedRoleUser: { AssumedRoleId: `${role.id}:${session}`, Arn: sessionArn(role.name, session) },
-      PackedPolicySize: policy === undefined ? 0 : Math.min(100, Math.ceil((policy.length * 100) / 2048)),
+      PackedPolicySize: packedPolicySize(policy),
     },
     req.requestId,
   );
@@ -190,14 +202,126 @@ async function assumeRoleWithLdap(ctx: ApiContext, req: ServiceRequest, params: 
   );
 }
 
+/** Claims kept in the session for the jwt:* condition keys: simple values, bounded in number and size. */
+const MAX_CLAIMS = 64;
+const MAX_CLAIM_BYTES = 6 * 1024;
+
+function simpleClaims(payload: Record<string, unknown>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  let n = 0;
+  for (const [k, v] of Object.entries(payload)) {
+    let value: string | string[] | undefined;
+    if (typeof v === 'string') value = v;
+    else if (typeof v === 'number' || typeof v === 'boolean') value = String(v);
+    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) value = v;
+    // Objects (address, realm_access, ...) have no jwt:* key to name them by.
+    if (value === undefined || k.length > 128) continue;
+    if (++n > MAX_CLAIMS) throw new S3Error('ValidationError', `The web identity token has over ${MAX_CLAIMS} claims`);
+    out[k] = value;
+  }
+  // The claims travel in the session token, which has a bounded size.
+  if (Buffer.byteLength(JSON.stringify(out)) > MAX_CLAIM_BYTES) {
+    throw new S3Error('ValidationError', `The web identity token's claims exceed ${MAX_CLAIM_BYTES} bytes`);
+  }
+  return out;
+}
+
+/**
+ * AssumeRoleWithWebIdentity (OpenID Connect): temporary credentials for the subject of a token the configured
+ * provider signed, with the policies its claim names (claim mode) or the role policy (role mode, when RoleArn
+ * is the provider's role ARN), narrowed by a session policy.
+ */
+async function assumeRoleWithWebIdentity(
+  ctx: ApiContext,
+  req: ServiceRequest,
+  params: URLSearchParams,
+): Promise<S3Response> {
+  const oidc = ctx.openid;
+  if (!oidc) throw new S3Error('NotImplemented', 'No OpenID provider is configured (CAIRN_IDENTITY_OPENID_CONFIG_URL)');
+  refuseUnsupported(params);
+  for (const name of ['ProviderId', 'TokenRevokeType']) {
+    if (params.has(name)) throw new S3Error('NotImplemented', `The parameter ${name} is not implemented`);
+  }
+  const token = params.get('WebIdentityToken') ?? '';
+  if (token.length < 4 || token.length > MAX_TOKEN_LENGTH) {
+    throw new S3Error('ValidationError', `WebIdentityToken must be 4 to ${MAX_TOKEN_LENGTH} characters`);
+  }
+  const sessionName = params.get('RoleSessionName') ?? undefined;
+  if (sessionName !== undefined && !/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
+    throw new S3Error('ValidationError', 'RoleSessionName must be 2 to 64 characters of letters, digits and +=,.@_-');
+  }
+  const policy = sessionPolicy(ctx, params);
+  const seconds = duration(params, 900, 43_200, 3600);
+  const arn = params.get('RoleArn') ?? undefined;
+  // Role mode answers only for its own ARN. In claim mode MinIO ignores RoleArn, which AWS's SDKs and CLI
+  // insist on sending; an ARN of one of Cairn's IAM roles, though, asks for that role's trust policy to judge
+  // the token, which is not implemented.
+  if (oidc.roleArn !== undefined) {
+    if (arn === undefined)
+      throw new S3Error('ValidationError', `RoleArn is required: this server's is ${oidc.roleArn}`);
+    if (!oidc.isRoleArn(arn)) throw denied(`Not authorized to perform sts:AssumeRoleWithWebIdentity on ${arn}`);
+  } else if (arn !== undefined) {
+    const m = /^arn:[\w-]+:iam::[^:]*:role\/(?:.*\/)?([\w+=,.@-]+)$/.exec(arn);
+    if (m && ctx.iam!.roles.has(m[1].toLowerCase())) {
+      throw new S3Error(
+        'NotImplemented',
+        'Assuming an IAM role with a web identity (its trust policy) is not implemented',
+      );
+    }
+  }
+  const claims = await oidc.verify(token, ctx.now());
+  let policies: string[];
+  if (oidc.config.rolePolicy) policies = oidc.config.rolePolicy;
+  else {
+    const named = policiesOfClaim(claims[oidc.policyClaim]);
+    if (named === undefined || named.length === 0) {
+      throw denied(`The web identity token has no ${oidc.policyClaim} claim naming policies`);
+    }
+    policies = named;
+  }
+  // As MinIO: the policies that exist; none existing gives no credentials.
+  const existing = policies.filter((p) => ctx.iam!.managedPolicy(p) !== undefined);
+  if (existing.length === 0) throw denied(`None of the policies ${policies.join(', ').slice(0, 256)} exists`);
+  const session = sessionName ?? claims.sub.slice(0, 64);
+  const c = newClaims(ctx, { kind: 'openid', key: claims.sub }, seconds);
+  c.openid = {
+    sub: claims.sub,
+    iss: claims.iss,
+    policies: existing.map((p) => ctx.iam!.managedPolicy(p)!.name),
+    role: oidc.roleId,
+    session,
+    claims: simpleClaims(claims),
+  };
+  c.policy = policy;
+  req.log.info({ sub: claims.sub, iss: claims.iss, policies: c.openid.policies }, 'STS: OpenID login');
+  const aud = Array.isArray(claims.aud) ? claims.aud.join(',') : (claims.aud ?? oidc.config.clientId);
+  return queryAnswer(
+    'sts',
+    'AssumeRoleWithWebIdentity',
+    {
+      Credentials: credentialsAnswer(ctx, c),
+      SubjectFromWebIdentityToken: claims.sub,
+      AssumedRoleUser: {
+        Arn: openIdSessionArn(oidc.roleId, session),
+        AssumedRoleId: `${oidc.roleId ?? 'openid'}:${session}`,
+      },
+      PackedPolicySize: policy === undefined ? undefined : packedPolicySize(policy),
+      Provider: claims.iss,
+      Audience: aud,
+    },
+    req.requestId,
+  );
+}
+
 export async function stsQuery(
   ctx: ApiContext,
   req: ServiceRequest,
   action: string,
   params: URLSearchParams,
 ): Promise<S3Response> {
-  // MinIO's LDAP action is not signed: the username and password are the credentials.
   if (action === 'AssumeRoleWithLDAPIdentity') return assumeRoleWithLdap(ctx, req, params);
+  if (action === 'AssumeRoleWithWebIdentity') return assumeRoleWithWebIdentity(ctx, req, params);
+  // Every other action needs a signature (UNSIGNED_STS_ACTIONS lists the two above).
   const caller = req.caller;
   if (!caller) throw new S3Error('AccessDenied', `${action} needs a signed request`);
   switch (action) {

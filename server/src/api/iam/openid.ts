@@ -1,0 +1,237 @@
+// OpenID Connect as an identity provider (STS AssumeRoleWithWebIdentity). The provider's discovery document
+// (CAIRN_IDENTITY_OPENID_CONFIG_URL) names its issuer and its JWKS; a web identity token (an ID token, or a
+// JWT access token) is accepted when its signature verifies with a key of that JWKS under an asymmetric
+// algorithm, its `iss` is the issuer, its `aud` (or else `azp`) holds the configured client id, and the
+// clock is within its `nbf`..`exp` (30 seconds of skew). sts.ts turns the result into temporary credentials
+// with the policies a claim names (claim mode) or the configured role policy (role mode), as MinIO does.
+//
+// Keys come from jose's remote JWK set: cached, and fetched again when a token names a key id the cached set
+// does not hold (the provider rotated its keys), at most once per cooldown, so tokens with made-up key ids
+// cannot make Cairn hammer the provider. HS* tokens are refused whatever the JWKS holds: AWS accepts only
+// asymmetric signatures, and an HMAC "verified" with a public key is the classic forgery.
+import { createHash } from 'node:crypto';
+import { createRemoteJWKSet, jwtVerify, type JWTPayload, type RemoteJWKSet } from 'jose';
+import { S3Error } from '../../errors.js';
+
+export interface OpenIdConfig {
+  /** CAIRN_IDENTITY_OPENID_CONFIG_URL: the provider's `.well-known/openid-configuration`. */
+  configUrl: string;
+  /** CAIRN_IDENTITY_OPENID_CLIENT_ID: the audience tokens must be for. */
+  clientId: string;
+  /** CAIRN_IDENTITY_OPENID_CLAIM_NAME (default `policy`), after CAIRN_IDENTITY_OPENID_CLAIM_PREFIX. */
+  claimName: string;
+  claimPrefix: string;
+  /** CAIRN_IDENTITY_OPENID_ROLE_POLICY: role mode, every session gets these policies (names). */
+  rolePolicy?: string[];
+  /** Least time between two JWKS fetches caused by unknown key ids (default 30 s; tests lower it). */
+  jwksCooldownMs?: number;
+  /** How long fetched keys are used before they are fetched again (default 10 minutes). */
+  jwksMaxAgeMs?: number;
+}
+
+const ENV = 'CAIRN_IDENTITY_OPENID_';
+/** Settings of MinIO's that Cairn reads; CLIENT_SECRET is accepted (a MinIO configuration carries it) but not needed. */
+const KNOWN = new Set([
+  'ENABLE',
+  'CONFIG_URL',
+  'CLIENT_ID',
+  'CLIENT_SECRET',
+  'CLAIM_NAME',
+  'CLAIM_PREFIX',
+  'ROLE_POLICY',
+]);
+/** MinIO settings for its web console's login flow, which Cairn does not have: refused rather than ignored. */
+const CONSOLE_ONLY = new Set(['SCOPES', 'REDIRECT_URI', 'REDIRECT_URI_DYNAMIC', 'DISPLAY_NAME']);
+
+/** The OpenID settings of the environment, in MinIO's names; undefined when no provider is configured. */
+export function openIdConfigFromEnv(env: NodeJS.ProcessEnv): OpenIdConfig | undefined {
+  const get = (name: string) => env[ENV + name] || undefined;
+  const enable = get('ENABLE');
+  if (enable !== undefined && enable !== 'on' && enable !== 'off') throw new Error(`${ENV}ENABLE must be on or off`);
+  const configUrl = get('CONFIG_URL');
+  if (enable === 'off' || (configUrl === undefined && get('CLIENT_ID') === undefined)) return undefined;
+  for (const [k, v] of Object.entries(env)) {
+    if (!k.startsWith(ENV) || v === undefined || v === '') continue;
+    const name = k.slice(ENV.length);
+    if (CONSOLE_ONLY.has(name)) {
+      throw new Error(`${k} is for MinIO's console login, which Cairn does not have; remove it`);
+    }
+    // Several providers (MinIO's _<NAME> suffixes), user info claims, vendor extensions: not implemented.
+    if (!KNOWN.has(name)) throw new Error(`${k} is not a setting Cairn implements`);
+  }
+  if (configUrl === undefined) throw new Error(`${ENV}CONFIG_URL is required with ${ENV}CLIENT_ID`);
+  if (!/^https?:\/\/[^\s]+$/.test(configUrl) || !URL.canParse(configUrl)) {
+    throw new Error(`${ENV}CONFIG_URL must be an http(s) URL`);
+  }
+  const clientId = get('CLIENT_ID');
+  if (clientId === undefined) throw new Error(`${ENV}CLIENT_ID is required with ${ENV}CONFIG_URL`);
+  const claimName = get('CLAIM_NAME') ?? 'policy';
+  const roleText = get('ROLE_POLICY');
+  let rolePolicy: string[] | undefined;
+  if (roleText !== undefined) {
+    // As MinIO: a role policy and a claim name other than the default cannot both be set.
+    if (get('CLAIM_NAME') !== undefined && claimName !== 'policy') {
+      throw new Error(`${ENV}ROLE_POLICY and ${ENV}CLAIM_NAME cannot both be set`);
+    }
+    rolePolicy = splitPolicyNames(roleText);
+    if (rolePolicy.length === 0) throw new Error(`${ENV}ROLE_POLICY names no policy`);
+  }
+  return { configUrl, clientId, claimName, claimPrefix: get('CLAIM_PREFIX') ?? '', rolePolicy };
+}
+
+/** Policy names as a claim or ROLE_POLICY gives them: comma-separated, trimmed, without empty ones. */
+export function splitPolicyNames(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/** The policy names of a claim value: a comma-separated string or an array of them; undefined when absent. */
+export function policiesOfClaim(value: unknown): string[] | undefined {
+  if (typeof value === 'string') return splitPolicyNames(value);
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.flatMap(splitPolicyNames);
+  return undefined;
+}
+
+/**
+ * The role ARN of role mode, as MinIO makes it (so MinIO's clients and scripts send the same one): the
+ * base64url SHA-1 of the client id as the resource id. `arn:cairn:` names it equally.
+ */
+export function openIdRoleId(clientId: string): string {
+  return createHash('sha1').update(clientId).digest('base64url');
+}
+
+/** Asymmetric signature algorithms only (AWS's list, plus RSA-PSS and EdDSA, which jose verifies). */
+const ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
+const SKEW_SECONDS = 30;
+const FETCH_TIMEOUT_MS = 5_000;
+/** The discovery document is fetched again after a day (an issuer's JWKS URL rarely moves). */
+const DISCOVERY_MAX_AGE_MS = 24 * 3_600_000;
+/** Longest token accepted (AWS's WebIdentityToken limit). */
+export const MAX_TOKEN_LENGTH = 20_000;
+
+interface Discovery {
+  issuer: string;
+  jwks: RemoteJWKSet;
+  fetched: number;
+}
+
+const invalid = (why: string) => new S3Error('InvalidIdentityToken', why);
+const unreachable = (why: string) => new S3Error('IDPCommunicationError', why);
+
+export class OpenIdProvider {
+  /** Role mode's ARN (MinIO's form), or undefined in claim mode. */
+  readonly roleArn: string | undefined;
+  readonly roleId: string | undefined;
+  private discovery: Discovery | undefined;
+  private pending: Promise<Discovery> | undefined;
+
+  constructor(
+    readonly config: OpenIdConfig,
+    readonly region: string,
+  ) {
+    this.roleId = config.rolePolicy ? openIdRoleId(config.clientId) : undefined;
+    this.roleArn = this.roleId && `arn:minio:iam:${region}::role/${this.roleId}`;
+  }
+
+  /** The claim holding policy names (claim mode). */
+  get policyClaim(): string {
+    return this.config.claimPrefix + this.config.claimName;
+  }
+
+  /** Is `arn` this provider's role ARN? MinIO's `arn:minio:` form or `arn:cairn:`, in this region or none. */
+  isRoleArn(arn: string): boolean {
+    const m = /^arn:(minio|cairn):iam:([^:]*)::role\/(.+)$/.exec(arn);
+    return m !== null && this.roleId !== undefined && m[3] === this.roleId && (m[2] === '' || m[2] === this.region);
+  }
+
+  private async fetchDiscovery(): Promise<Discovery> {
+    let doc: { issuer?: unknown; jwks_uri?: unknown };
+    try {
+      const res = await fetch(this.config.configUrl, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+      if (res.status !== 200) throw new Error(`status ${res.status}`);
+      doc = (await res.json()) as typeof doc;
+    } catch (e) {
+      throw unreachable(`The OpenID provider's discovery document could not be read: ${(e as Error).message}`);
+    }
+    const { issuer, jwks_uri: jwksUri } = doc ?? {};
+    if (typeof issuer !== 'string' || issuer === '' || typeof jwksUri !== 'string' || !/^https?:\/\//.test(jwksUri)) {
+      throw unreachable("The OpenID provider's discovery document names no issuer or no http(s) jwks_uri");
+    }
+    const jwks = createRemoteJWKSet(new URL(jwksUri), {
+      timeoutDuration: FETCH_TIMEOUT_MS,
+      cooldownDuration: this.config.jwksCooldownMs ?? 30_000,
+      cacheMaxAge: this.config.jwksMaxAgeMs ?? 600_000,
+    });
+    return { issuer, jwks, fetched: Date.now() };
+  }
+
+  /** The discovery document, fetched once (one fetch for concurrent callers); kept when a later fetch fails. */
+  private async current(): Promise<Discovery> {
+    const d = this.discovery;
+    if (d && Date.now() - d.fetched < DISCOVERY_MAX_AGE_MS) return d;
+    this.pending ??= this.fetchDiscovery().finally(() => {
+      this.pending = undefined;
+    });
+    try {
+      this.discovery = await this.pending;
+    } catch (e) {
+      if (!d) throw e;
+      d.fetched = Date.now();
+    }
+    return this.discovery ?? d!;
+  }
+
+  /** The verified claims of a web identity token, or the STS error saying why not. */
+  async verify(token: string, nowMs: number): Promise<JWTPayload & { sub: string; iss: string }> {
+    const d = await this.current();
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, d.jwks, {
+        issuer: d.issuer,
+        algorithms: ALGORITHMS,
+        currentDate: new Date(nowMs),
+        clockTolerance: SKEW_SECONDS,
+        requiredClaims: ['exp', 'sub'],
+      }));
+    } catch (e) {
+      throw verifyError(e);
+    }
+    if (typeof payload.sub !== 'string' || payload.sub === '') throw invalid('The token has no subject (sub)');
+    const id = this.config.clientId;
+    const aud = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    // OpenID Connect Core 2: `aud` holds the client id; MinIO also accepts it as the authorized party (`azp`).
+    if (!aud.includes(id) && payload.azp !== id) {
+      throw invalid('The token is not for this client: its aud (or azp) does not name the configured client id');
+    }
+    return payload as JWTPayload & { sub: string; iss: string };
+  }
+}
+
+/** jose's failure as STS answers it: the provider out of reach, an expired token, or an invalid one. */
+function verifyError(e: unknown): S3Error {
+  const code = (e as { code?: unknown }).code;
+  if (code === 'ERR_JWT_EXPIRED') return new S3Error('ExpiredTokenException', 'The web identity token has expired');
+  if (code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JWKS_INVALID' || code === 'ERR_JOSE_GENERIC' || !code) {
+    return unreachable(`The OpenID provider's keys could not be read: ${(e as Error).message}`);
+  }
+  if (code === 'ERR_JWKS_NO_MATCHING_KEY')
+    return invalid("No key of the provider's JWKS matches the token's kid and alg");
+  if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED')
+    return invalid(`The token's claims are not valid: ${(e as Error).message}`);
+  if (code === 'ERR_JOSE_ALG_NOT_ALLOWED') return invalid('The token is not signed with an asymmetric algorithm');
+  return invalid('The token is malformed or its signature does not verify');
+}

@@ -10,7 +10,7 @@ import Provider from 'oidc-provider';
 
 export const CLIENT_ID = 'cairn-test-client';
 export const CLIENT_SECRET = 'cairn-test-client-secret-0123456789';
-const REDIRECT_URI = 'http://127.0.0.1/callback';
+export const REDIRECT_URI = 'http://127.0.0.1/callback';
 
 export interface SigningKey {
   kid: string;

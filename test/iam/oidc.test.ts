@@ -138,7 +138,7 @@ afterAll(async () => {
 });
 
 describe('AssumeRoleWithWebIdentity with ID tokens from a real provider', () => {
-  it("gives the user the claim's policy, with ${jwt:preferred_username} as their folder, and nothing more", async () => {
+  it("gives the claim's policy, ${jwt:preferred_username} as the folder, and nothing more", async () => {
     const token = await idp.login('alice');
     const { creds, out } = await webLogin(token, { DurationSeconds: 900 });
     expect(out.SubjectFromWebIdentityToken).toBe('alice');

@@ -58,12 +58,15 @@ def _served_url(log: Path) -> str | None:
 
 
 @contextlib.contextmanager
-def run_cairn(root: Path, extra_args: tuple[str, ...] = (), verify: str | None = None):
-    """Runs `cairn server` on 4 drive folders under `root` until the block ends; yields a Cairn."""
+def run_cairn(root: Path, extra_args: tuple[str, ...] = (), verify: str | None = None,
+              extra_env: dict[str, str] | None = None):
+    """Runs `cairn server` on 4 drive folders under `root` until the block ends; yields a Cairn.
+    `extra_env`: more settings (CAIRN_IDENTITY_OPENID_*, ...)."""
     drives = [str(root / f"d{i}") for i in range(1, 5)]
     env = dict(os.environ,
                CAIRN_ROOT_USER="pytestadmin",
-               CAIRN_ROOT_PASSWORD="pytestadmin-secret-key")
+               CAIRN_ROOT_PASSWORD="pytestadmin-secret-key",
+               **(extra_env or {}))
     log = open(root / "server.log", "wb")
     # Port 0: the server binds a free port itself and logs the address it got (no port picked here and
     # released before the server binds it, which another process could take in between).
@@ -123,6 +126,11 @@ def s3(request, cairn, monkeypatch):
 @pytest.fixture
 def bucket(cairn):
     """A fresh bucket, emptied (versions, delete markers, uploads) and removed after the test."""
+    yield from fresh_bucket(cairn)
+
+
+def fresh_bucket(cairn):
+    """The `bucket` fixture's body, for suites with a server of their own."""
     name = "py-" + uuid.uuid4().hex[:20]
     client = cairn.client()
     client.create_bucket(Bucket=name)

@@ -30,7 +30,7 @@ export interface OpenIdConfig {
 }
 
 const ENV = 'CAIRN_IDENTITY_OPENID_';
-/** Settings of MinIO's that Cairn reads; CLIENT_SECRET is accepted (a MinIO configuration carries it) but not needed. */
+/** MinIO's settings that Cairn reads; CLIENT_SECRET is accepted (MinIO configurations carry it), not needed. */
 const KNOWN = new Set([
   'ENABLE',
   'CONFIG_URL',

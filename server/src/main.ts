@@ -7,7 +7,8 @@ import type { LdapConfig } from './api/iam/ldap.js';
 import type { OpenIdConfig } from './api/iam/openid.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
 import { hasCertificate, TlsCertificates } from './http/tls.js';
-import { staticKms } from './api/sse/kms.js';
+import { staticKms, type Kms } from './api/sse/kms.js';
+import { vaultConfigFromEnv, vaultKms, type VaultConfig } from './api/sse/vault-kms.js';
 import { expandDrives } from './storage/expand.js';
 import { openStorage } from './storage/index.js';
 import type { StorageOptions } from './storage/context.js';
@@ -43,10 +44,11 @@ export interface ServerOptions {
   /** The clock requests are judged by (signature skew, STS expiry); tests move it. Default Date.now. */
   now?: () => number;
   /**
-   * SSE-S3's KMS: `secretKey` NAME:BASE64 (CAIRN_KMS_SECRET_KEY), `autoEncryption` every new object
-   * (CAIRN_KMS_AUTO_ENCRYPTION=on). Default: from `env`.
+   * SSE-S3's and SSE-KMS's KMS: `secretKey` NAME:BASE64 (CAIRN_KMS_SECRET_KEY) or `vault`, a Vault/OpenBao
+   * transit engine (CAIRN_KMS_VAULT_*); `autoEncryption` every new object (CAIRN_KMS_AUTO_ENCRYPTION=on).
+   * Default: from `env`.
    */
-  kms?: { secretKey?: string; autoEncryption?: boolean };
+  kms?: { secretKey?: string; vault?: VaultConfig; autoEncryption?: boolean };
 }
 
 export interface CairnServer extends RunningServer {
@@ -65,6 +67,13 @@ function nativeSelfTest(log: Logger): void {
   log.debug({ kernels: report.results.length }, 'native self-test passed');
 }
 
+/** The configured KMS: a static key or a Vault/OpenBao transit engine, never both (as MinIO refuses). */
+function kmsFrom(c: { secretKey?: string; vault?: VaultConfig }): Kms | undefined {
+  if (c.secretKey && c.vault) throw new Error('ambiguous KMS: CAIRN_KMS_SECRET_KEY and CAIRN_KMS_VAULT_* both set');
+  if (c.vault) return vaultKms(c.vault);
+  return c.secretKey ? staticKms(c.secretKey) : undefined;
+}
+
 export async function startServer(opts: ServerOptions): Promise<CairnServer> {
   const log = opts.logger ?? pino({ level: 'silent' });
   const warnings: string[] = [];
@@ -75,10 +84,11 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
   }
   nativeSelfTest(log);
   const env = opts.env ?? process.env;
-  const kmsSpec = opts.kms ? opts.kms.secretKey : env.CAIRN_KMS_SECRET_KEY;
-  const kms = kmsSpec ? staticKms(kmsSpec) : undefined;
+  const kms = kmsFrom(opts.kms ? opts.kms : { secretKey: env.CAIRN_KMS_SECRET_KEY, vault: vaultConfigFromEnv(env) });
   const autoEncryption = opts.kms ? opts.kms.autoEncryption === true : env.CAIRN_KMS_AUTO_ENCRYPTION === 'on';
-  if (autoEncryption && !kms) throw new Error('CAIRN_KMS_AUTO_ENCRYPTION=on needs a KMS (CAIRN_KMS_SECRET_KEY)');
+  if (autoEncryption && !kms) {
+    throw new Error('CAIRN_KMS_AUTO_ENCRYPTION=on needs a KMS (CAIRN_KMS_SECRET_KEY or CAIRN_KMS_VAULT_*)');
+  }
   let tls: TlsCertificates | undefined;
   if (opts.certsDir !== undefined) {
     if (!(await hasCertificate(opts.certsDir)))

@@ -1,6 +1,6 @@
 // SSE-S3 with the static KMS key (CAIRN_KMS_SECRET_KEY): by header, by bucket default encryption
 // (Put/Get/DeleteBucketEncryption) and by auto-encryption; plaintext MD5 ETags; no plaintext on the drives;
-// SSE-KMS refused; without a KMS, SSE-S3 is refused and encrypted objects give a clear error while plain
+// SSE-KMS naming the static key (others: KMS.NotFoundException); without a KMS, SSE-S3 is refused and encrypted objects give a clear error while plain
 // ones are still served.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -87,11 +87,28 @@ describe('SSE-S3 by header', () => {
     expect((await s3Error(withKey)).status).toBe(400);
   });
 
-  it('refuses SSE-KMS and unknown algorithms, storing nothing', async () => {
-    const kms = s3.send(
-      new PutObjectCommand({ Bucket: 'sses3', Key: 'k', Body: 'x', ServerSideEncryption: 'aws:kms' }),
+  it('takes SSE-KMS naming the static key; refuses other keys, dual-layer and unknown algorithms, storing nothing', async () => {
+    const kms = await s3.send(
+      new PutObjectCommand({ Bucket: 'sses3', Key: 'kms', Body: 'kms', ServerSideEncryption: 'aws:kms' }),
     );
-    expect((await s3Error(kms)).name).toBe('NotImplemented');
+    expect([kms.ServerSideEncryption, kms.SSEKMSKeyId]).toEqual(['aws:kms', 'cairn-test-key']);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: 'sses3', Key: 'kms' }));
+    expect([head.ServerSideEncryption, head.SSEKMSKeyId]).toEqual(['aws:kms', 'cairn-test-key']);
+    expect((await body(s3.send(new GetObjectCommand({ Bucket: 'sses3', Key: 'kms' })))).toString()).toBe('kms');
+    const other = s3.send(
+      new PutObjectCommand({
+        Bucket: 'sses3',
+        Key: 'k',
+        Body: 'x',
+        ServerSideEncryption: 'aws:kms',
+        SSEKMSKeyId: 'k2',
+      }),
+    );
+    expect(await s3Error(other)).toEqual({ name: 'KMS.NotFoundException', status: 400 });
+    const dsse = s3.send(
+      new PutObjectCommand({ Bucket: 'sses3', Key: 'k', Body: 'x', ServerSideEncryption: 'aws:kms:dsse' }),
+    );
+    expect((await s3Error(dsse)).name).toBe('NotImplemented');
     const bad = s3.send(
       new PutObjectCommand({ Bucket: 'sses3', Key: 'k', Body: 'x', ServerSideEncryption: 'AES512' as 'AES256' }),
     );
@@ -163,12 +180,12 @@ describe('bucket default encryption', () => {
     expect(after.ServerSideEncryption).toBeUndefined();
   });
 
-  it('refuses SSE-KMS defaults and a key id with AES256', async () => {
+  it('refuses dual-layer SSE-KMS defaults and a key id with AES256', async () => {
     const put = (rule: object) =>
       s3.send(
         new PutBucketEncryptionCommand({ Bucket: 'sses3', ServerSideEncryptionConfiguration: { Rules: [rule] } }),
       );
-    expect((await s3Error(put({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }))).name).toBe(
+    expect((await s3Error(put({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms:dsse' } }))).name).toBe(
       'NotImplemented',
     );
     const keyed = put({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256', KMSMasterKeyID: 'k' } });

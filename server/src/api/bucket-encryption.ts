@@ -1,13 +1,15 @@
 // PutBucketEncryption, GetBucketEncryption, DeleteBucketEncryption: a bucket's default encryption of new
-// objects. SSE-S3 (AES256) is honoured (api/sse, with the KMS configured); SSE-KMS defaults are refused
-// (NotImplemented), as is any document Cairn would not apply exactly. Stored as JSON in BucketConfig.encryption.
+// objects. SSE-S3 (AES256) and SSE-KMS (aws:kms, with an optional KMSMasterKeyID) are honoured by api/sse when
+// a KMS is configured; dual-layer SSE-KMS and any document Cairn would not apply exactly are refused. Stored as
+// JSON in BucketConfig.encryption.
 import { S3Error } from '../errors.js';
 import { readDocument } from './request-body.js';
 import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 import { many, parseXml, str, toXml, type XmlValue } from './xml.js';
 
 interface StoredDefault {
-  sseAlgorithm: 'AES256';
+  sseAlgorithm: 'AES256' | 'aws:kms';
+  kmsMasterKeyId?: string;
   bucketKeyEnabled?: boolean;
 }
 
@@ -20,11 +22,14 @@ export async function putBucketEncryption(ctx: ApiContext, req: S3Request, bucke
   const apply = rule.ApplyServerSideEncryptionByDefault as Record<string, unknown> | undefined;
   if (!apply || typeof apply !== 'object') throw new S3Error('MalformedXML');
   const algorithm = str(apply.SSEAlgorithm);
-  if (algorithm === 'aws:kms' || algorithm === 'aws:kms:dsse') {
-    throw new S3Error('NotImplemented', 'SSE-KMS default encryption is not implemented.');
+  if (algorithm === 'aws:kms:dsse') {
+    throw new S3Error('NotImplemented', 'Dual-layer SSE-KMS default encryption is not implemented.');
   }
-  if (algorithm !== 'AES256') throw new S3Error('MalformedXML', 'SSEAlgorithm must be AES256.');
-  if (apply.KMSMasterKeyID !== undefined) {
+  if (algorithm !== 'AES256' && algorithm !== 'aws:kms') {
+    throw new S3Error('MalformedXML', 'SSEAlgorithm must be AES256 or aws:kms.');
+  }
+  const keyId = str(apply.KMSMasterKeyID);
+  if (keyId !== undefined && algorithm !== 'aws:kms') {
     throw new S3Error('InvalidArgument', 'A KMSMasterKeyID is allowed only with the aws:kms algorithm.', {
       ArgumentName: 'KMSMasterKeyID',
     });
@@ -35,10 +40,11 @@ export async function putBucketEncryption(ctx: ApiContext, req: S3Request, bucke
   if (!ctx.sse?.kms) {
     throw new S3Error(
       'NotImplemented',
-      'Server side encryption specified but KMS is not configured (CAIRN_KMS_SECRET_KEY).',
+      'Server side encryption specified but KMS is not configured (CAIRN_KMS_SECRET_KEY or CAIRN_KMS_VAULT_*).',
     );
   }
-  const stored: StoredDefault = { sseAlgorithm: 'AES256' };
+  const stored: StoredDefault = { sseAlgorithm: algorithm };
+  if (keyId) stored.kmsMasterKeyId = keyId;
   if (bucketKey !== undefined) stored.bucketKeyEnabled = bucketKey === 'true';
   await ctx.storage.updateBucketConfig(bucket, { encryption: JSON.stringify(stored) });
   return emptyResponse(200);
@@ -48,7 +54,9 @@ export async function getBucketEncryption(ctx: ApiContext, bucket: string): Prom
   const raw = (await ctx.storage.getBucketConfig(bucket)).encryption;
   if (raw === undefined) throw new S3Error('ServerSideEncryptionConfigurationNotFoundError');
   const stored = JSON.parse(raw) as StoredDefault;
-  const rule: Record<string, unknown> = { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: stored.sseAlgorithm } };
+  const apply: Record<string, string> = { SSEAlgorithm: stored.sseAlgorithm };
+  if (stored.kmsMasterKeyId) apply.KMSMasterKeyID = stored.kmsMasterKeyId;
+  const rule: Record<string, unknown> = { ApplyServerSideEncryptionByDefault: apply };
   if (stored.bucketKeyEnabled !== undefined) rule.BucketKeyEnabled = stored.bucketKeyEnabled;
   return xmlResponse(toXml('ServerSideEncryptionConfiguration', { Rule: rule as XmlValue }));
 }

@@ -24,8 +24,11 @@ export interface BucketSettings {
   /** The object lock configuration (default retention) of a lock-enabled bucket. */
   objectLock?: LockConfiguration;
   /** Default encryption of new objects (PutBucketEncryption; stored as JSON by bucket-encryption.ts). */
-  defaultEncryption?: 'AES256';
+  defaultEncryption?: DefaultEncryption;
 }
+
+/** A bucket's default encryption of new objects (PutBucketEncryption): SSE-S3, or SSE-KMS with its key. */
+export type DefaultEncryption = { algorithm: 'AES256' } | { algorithm: 'aws:kms'; keyId?: string };
 
 const derived = new WeakMap<BucketConfig, BucketSettings>();
 
@@ -38,10 +41,13 @@ function storedAcl(raw: string | undefined): Acl | undefined {
   }
 }
 
-function storedDefaultEncryption(raw: string | undefined): 'AES256' | undefined {
+function storedDefaultEncryption(raw: string | undefined): DefaultEncryption | undefined {
   if (raw === undefined) return undefined;
   try {
-    return (JSON.parse(raw) as { sseAlgorithm?: string }).sseAlgorithm === 'AES256' ? 'AES256' : undefined;
+    const stored = JSON.parse(raw) as { sseAlgorithm?: string; kmsMasterKeyId?: string };
+    if (stored.sseAlgorithm === 'AES256') return { algorithm: 'AES256' };
+    if (stored.sseAlgorithm === 'aws:kms') return { algorithm: 'aws:kms', keyId: stored.kmsMasterKeyId };
+    return undefined;
   } catch {
     return undefined; // written by this layer
   }

@@ -12,6 +12,8 @@ import { newObjectLock } from './object-lock.js';
 import { bucketSettings } from './bucket-settings.js';
 import { refuseDeleteMarker } from './object-read.js';
 import {
+  encryptionChanges,
+  encryptionContextHeader,
   encryptionHeaders,
   keysForRead,
   newEncryption,
@@ -140,9 +142,7 @@ export async function copyObject(
   // SSE-C of the copy: another key (or none, or one where there was none) rewrites the data (key rotation).
   const settings = ctx.sse ?? {};
   const we = writeEncryption(req, settings, (await bucketSettings(ctx, bucket)).defaultEncryption);
-  const destId = we ? (we.scheme === 'SSE-C' ? `C:${we.ckey.md5}` : 'S3') : '';
-  const srcId = info.encryption ? (info.encryption.scheme === 'SSE-C' ? `C:${info.encryption.keyMd5}` : 'S3') : '';
-  const encryptionChange = destId !== srcId;
+  const encryptionChange = encryptionChanges(we, info.encryption, settings);
   const sameObject = source.bucket === bucket && source.key === key;
   if (sameObject && (!source.versionId || source.versionId === info.versionId) && info.isLatest) {
     const checksumChange = requested !== undefined && !checksumKept;
@@ -178,7 +178,7 @@ export async function copyObject(
   const { body, opts } = created ? sealForPut(plainBody, plainOpts, created) : { body: plainBody, opts: plainOpts };
   const out = await ctx.storage.putObject(bucket, key, body, opts);
   if (out.versionId !== 'null') h['x-amz-version-id'] = out.versionId;
-  Object.assign(h, encryptionHeaders(out.encryption));
+  Object.assign(h, encryptionHeaders(out.encryption), encryptionContextHeader(out.encryption));
   return copyResult(out, h);
 }
 

@@ -28,6 +28,7 @@ import { readDocument } from './request-body.js';
 import { bucketSettings } from './bucket-settings.js';
 import {
   checkUploadKey,
+  encryptionContextHeader,
   encryptionHeaders,
   newEncryption,
   requestCustomerKey,
@@ -71,7 +72,7 @@ export async function createMultipartUpload(
     lock: await newObjectLock(ctx, req, bucket, key),
     initiator: acl?.owner ?? (await ctx.storage.getBucketConfig(bucket)).owner ?? accounts(ctx).rootKey,
   });
-  const h: Record<string, string> = encryptionHeaders(up.encryption);
+  const h: Record<string, string> = { ...encryptionHeaders(up.encryption), ...encryptionContextHeader(up.encryption) };
   if (up.checksumAlgorithm) h['x-amz-checksum-algorithm'] = up.checksumAlgorithm;
   if (up.checksumType) h['x-amz-checksum-type'] = up.checksumType;
   return xmlResponse(

@@ -16,7 +16,7 @@ import {
   userMetadata,
 } from './put-input.js';
 import { bucketSettings } from './bucket-settings.js';
-import { encryptionHeaders, newEncryption, sealForPut, writeEncryption } from './sse/index.js';
+import { encryptionContextHeader, encryptionHeaders, newEncryption, sealForPut, writeEncryption } from './sse/index.js';
 import { emptyResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 
 /**
@@ -79,5 +79,6 @@ export async function putObject(ctx: ApiContext, req: S3Request, bucket: string,
   const created = we && (await newEncryption(settings, we));
   const { body, opts } = created ? sealForPut(req.body, plain, created) : { body: req.body, opts: plain };
   const info = await ctx.storage.putObject(bucket, key, body, opts);
-  return emptyResponse(200, { ...writeResultHeaders(info), ...encryptionHeaders(info.encryption) });
+  const encryption = { ...encryptionHeaders(info.encryption), ...encryptionContextHeader(info.encryption) };
+  return emptyResponse(200, { ...writeResultHeaders(info), ...encryption });
 }

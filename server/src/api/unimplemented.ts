@@ -35,9 +35,17 @@ const HEADERS: Record<string, Refusal> = {
     harmless: (v) => v.trim().toUpperCase() === 'OFF',
     honouredBy: NEW_VERSION,
   },
-  // SSE-S3 (AES256) on writes (api/sse); their handlers refuse aws:kms and other values.
+  // SSE-S3 (AES256) and SSE-KMS (aws:kms, key id, context) on writes (api/sse; refused there without a KMS).
   'x-amz-server-side-encryption': {
     what: 'Server-side encryption',
+    honouredBy: new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload']),
+  },
+  'x-amz-server-side-encryption-aws-kms-key-id': {
+    what: 'Server-side encryption with KMS keys',
+    honouredBy: new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload']),
+  },
+  'x-amz-server-side-encryption-context': {
+    what: 'Server-side encryption with KMS keys',
     honouredBy: new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload']),
   },
   'x-amz-website-redirect-location': { what: 'Website redirects' },
@@ -73,7 +81,7 @@ const PREFIXES: [prefix: string, refusal: Refusal][] = [
     'x-amz-copy-source-server-side-encryption-customer-',
     { what: 'SSE-C of a copy source', honouredBy: new Set(['CopyObject', 'UploadPartCopy']) },
   ],
-  // SSE-S3 and SSE-KMS (key id, context, bucket key).
+  // SSE-KMS's bucket key and any other server-side encryption header.
   ['x-amz-server-side-encryption', { what: 'Server-side encryption' }],
   ['x-amz-copy-source-server-side-encryption', { what: 'Server-side encryption (SSE-C) of the copy source' }],
   // MinIO's own extensions (force delete, force create, replication, extraction, ...).

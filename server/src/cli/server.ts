@@ -19,7 +19,10 @@ export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--certs-
 Environment: CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD (root credentials), CAIRN_USERS="ak:sk,..." or
 CAIRN_USERS_FILE (extra static users), CAIRN_LOG_LEVEL (default info).
 CAIRN_KMS_SECRET_KEY=NAME:BASE64 (a 32-byte key sealing SSE-S3 data keys; development KMS, as MinIO's),
-CAIRN_KMS_AUTO_ENCRYPTION=on (every new object SSE-S3 unless SSE-C is asked for).
+CAIRN_KMS_VAULT_ENDPOINT (a Vault/OpenBao transit engine as KMS instead: data keys made and opened by it),
+_TOKEN or _APPROLE_ID and _APPROLE_SECRET, _KEY_NAME (default key), _TRANSIT_MOUNT (transit), _NAMESPACE,
+_CAPATH (PEM CA file for https). CAIRN_KMS_AUTO_ENCRYPTION=on (every new object SSE-S3 unless SSE-C is
+asked for).
 CAIRN_SSE_C_LOOPBACK_HTTP=on accepts SSE-C keys over plain HTTP from loopback clients (for tests; S3
 requires TLS for SSE-C, and so does Cairn otherwise).
 LDAP logins (STS AssumeRoleWithLDAPIdentity), MinIO's settings: CAIRN_IDENTITY_LDAP_SERVER_ADDR (host:port),

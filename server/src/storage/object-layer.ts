@@ -52,6 +52,8 @@ export interface StoredEncryption {
   keyMd5?: string;
   /** SSE-S3 / SSE-KMS: the KMS key that sealed the data key. */
   kmsKeyId?: string;
+  /** SSE-KMS: the request's encryption context as canonical JSON (bound to the data key by the KMS). */
+  kmsContext?: string;
 }
 
 /** What a PUT of sealed bytes tells storage besides the body (see PutOptions.sealed). */

@@ -1,5 +1,6 @@
 // Server-side encryption as the object handlers use it: SSE-C (a key per request from the client) and
-// SSE-S3 (data keys sealed by the KMS, kms.ts; by header, bucket default or CAIRN_KMS_AUTO_ENCRYPTION).
+// SSE-S3 and SSE-KMS (data keys made and sealed by the KMS, kms.ts / vault-kms.ts; by header, bucket default
+// or CAIRN_KMS_AUTO_ENCRYPTION; SSE-KMS names the key and may add an encryption context).
 // PUT: the body is sealed in front of storage (packages.ts) and the sealed data key, object id and cipher
 // are stored with the version; GET/HEAD: the request's key unseals the data key, and the range is read as
 // whole packages and opened after storage's reader. Storage never sees a key or a plaintext byte.
@@ -16,6 +17,7 @@ import type {
   PutOptions,
   StoredEncryption,
 } from '../../storage/object-layer.js';
+import type { DefaultEncryption } from '../bucket-settings.js';
 import type { S3Request } from '../types.js';
 import { customerKey, type CustomerKey } from './customer-key.js';
 import type { Kms } from './kms.js';
@@ -32,7 +34,7 @@ import {
 export interface SseSettings {
   /** Accept SSE-C keys over plain HTTP from loopback clients (tests); otherwise TLS is required. */
   sseCOverLoopbackHttp?: boolean;
-  /** The KMS sealing SSE-S3 data keys (CAIRN_KMS_SECRET_KEY); SSE-S3 is refused without one. */
+  /** The KMS sealing SSE-S3/SSE-KMS data keys (CAIRN_KMS_SECRET_KEY or CAIRN_KMS_VAULT_*); both refused without. */
   kms?: Kms;
   /** CAIRN_KMS_AUTO_ENCRYPTION=on: every new object without SSE-C is stored SSE-S3. */
   autoEncryption?: boolean;
@@ -55,24 +57,84 @@ export function encryptionHeaders(enc: StoredEncryption | undefined): Record<str
       'x-amz-server-side-encryption-customer-key-md5': enc.keyMd5 ?? '',
     };
   }
+  if (enc.scheme === 'SSE-KMS') {
+    return {
+      'x-amz-server-side-encryption': 'aws:kms',
+      'x-amz-server-side-encryption-aws-kms-key-id': enc.kmsKeyId ?? '',
+    };
+  }
   return { 'x-amz-server-side-encryption': 'AES256' };
 }
 
-/** What a write asks for: the customer's key, or SSE-S3 (by header, bucket default or auto-encryption). */
-export type WriteEncryption = { scheme: 'SSE-C'; ckey: CustomerKey } | { scheme: 'SSE-S3' };
+/** The encryption context header of a write's answer (PutObject, CopyObject, CreateMultipartUpload), as S3's. */
+export function encryptionContextHeader(enc: StoredEncryption | undefined): Record<string, string> {
+  if (!enc?.kmsContext) return {};
+  return { 'x-amz-server-side-encryption-context': Buffer.from(enc.kmsContext).toString('base64') };
+}
+
+/** What a write asks for: the customer's key, SSE-S3, or SSE-KMS (by header, bucket default, auto-encryption). */
+export type WriteEncryption =
+  | { scheme: 'SSE-C'; ckey: CustomerKey }
+  | { scheme: 'SSE-S3' }
+  | { scheme: 'SSE-KMS'; keyId?: string; context?: string };
+
+function header(req: S3Request, name: string): string | undefined {
+  const raw = req.headers[name];
+  return Array.isArray(raw) ? raw.join(',') : raw;
+}
+
+/** The largest encryption context accepted (AWS KMS allows 8 KiB). */
+const MAX_CONTEXT = 8192;
 
 /**
- * The encryption of a new object: SSE-C headers, else `x-amz-server-side-encryption: AES256`, else the
- * bucket's default encryption or server-wide auto-encryption. SSE-KMS (aws:kms) is refused (NotImplemented).
+ * x-amz-server-side-encryption-context: base64 of a JSON object of strings. Returned as canonical JSON (keys
+ * sorted), the form bound to the data key and given back.
+ */
+function encryptionContext(value: string): string {
+  const json = Buffer.from(value, 'base64').toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = value.length <= (MAX_CONTEXT * 4) / 3 + 4 ? JSON.parse(json) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  const entries = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? Object.entries(parsed) : [];
+  if (!parsed || entries.some(([, v]) => typeof v !== 'string') || json.length > MAX_CONTEXT) {
+    throw new S3Error('InvalidArgument', 'The encryption context must be base64 of a JSON object of strings.', {
+      ArgumentName: 'x-amz-server-side-encryption-context',
+    });
+  }
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify(Object.fromEntries(entries));
+}
+
+/** SSE-KMS's own headers, only with `x-amz-server-side-encryption: aws:kms` (S3 answers 400 otherwise). */
+function kmsRequest(req: S3Request, sse: string | undefined): { keyId?: string; context?: string } {
+  const keyId = header(req, 'x-amz-server-side-encryption-aws-kms-key-id');
+  const context = header(req, 'x-amz-server-side-encryption-context');
+  if (sse !== 'aws:kms' && (keyId !== undefined || context !== undefined)) {
+    throw new S3Error(
+      'InvalidArgument',
+      'Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms',
+      { ArgumentName: 'x-amz-server-side-encryption' },
+    );
+  }
+  return { keyId: keyId || undefined, context: context === undefined ? undefined : encryptionContext(context) };
+}
+
+/**
+ * The encryption of a new object: SSE-C headers, else `x-amz-server-side-encryption` (AES256 or aws:kms with
+ * an optional key id and context), else the bucket's default encryption or server-wide auto-encryption.
+ * Without a KMS, SSE-S3 and SSE-KMS are refused (NotImplemented).
  */
 export function writeEncryption(
   req: S3Request,
   settings: SseSettings,
-  bucketDefault: 'AES256' | undefined,
+  bucketDefault: DefaultEncryption | undefined,
 ): WriteEncryption | undefined {
   const ckey = requestCustomerKey(req, settings);
-  const raw = req.headers['x-amz-server-side-encryption'];
-  const sse = Array.isArray(raw) ? raw.join(',') : raw;
+  const sse = header(req, 'x-amz-server-side-encryption');
+  const kmsAsk = kmsRequest(req, sse);
   if (ckey && sse !== undefined) {
     throw new S3Error(
       'InvalidArgument',
@@ -83,20 +145,42 @@ export function writeEncryption(
   if (ckey) return { scheme: 'SSE-C', ckey };
   if (sse !== undefined) {
     if (sse === 'AES256') return { scheme: 'SSE-S3' };
-    if (sse.startsWith('aws:kms')) throw new S3Error('NotImplemented', 'SSE-KMS (aws:kms) is not implemented.');
+    if (sse === 'aws:kms:dsse') throw new S3Error('NotImplemented', 'Dual-layer SSE-KMS is not implemented.');
+    if (sse === 'aws:kms') {
+      kmsOf(settings);
+      return { scheme: 'SSE-KMS', ...kmsAsk };
+    }
     throw new S3Error('InvalidArgument', 'The encryption method specified is not supported', {
       ArgumentName: 'x-amz-server-side-encryption',
       ArgumentValue: sse,
     });
   }
-  return bucketDefault === 'AES256' || settings.autoEncryption ? { scheme: 'SSE-S3' } : undefined;
+  if (bucketDefault?.algorithm === 'aws:kms') return { scheme: 'SSE-KMS', keyId: bucketDefault.keyId };
+  return bucketDefault?.algorithm === 'AES256' || settings.autoEncryption ? { scheme: 'SSE-S3' } : undefined;
+}
+
+/**
+ * What a copy compares to tell whether its encryption changes (a change rewrites the data): the write's ask
+ * `we` (a KMS key left unnamed is the KMS's default) against the source's stored `enc`.
+ */
+export function encryptionChanges(
+  we: WriteEncryption | undefined,
+  enc: StoredEncryption | undefined,
+  settings: SseSettings,
+): boolean {
+  const was = enc && `${enc.scheme}:${enc.keyMd5 ?? ''}:${enc.kmsKeyId ?? ''}:${enc.kmsContext ?? ''}`;
+  if (!we) return was !== undefined;
+  if (we.scheme === 'SSE-C') return was !== `SSE-C:${we.ckey.md5}::`;
+  if (we.scheme === 'SSE-S3') return enc?.scheme !== 'SSE-S3';
+  const keyId = we.keyId ?? settings.kms?.defaultKeyId ?? '';
+  return was !== `SSE-KMS::${keyId}:${we.context ?? ''}`;
 }
 
 function kmsOf(settings: SseSettings): Kms {
   if (!settings.kms) {
     throw new S3Error(
       'NotImplemented',
-      'Server side encryption specified but KMS is not configured (CAIRN_KMS_SECRET_KEY).',
+      'Server side encryption specified but KMS is not configured (CAIRN_KMS_SECRET_KEY or CAIRN_KMS_VAULT_*).',
     );
   }
   return settings.kms;
@@ -129,22 +213,33 @@ export function newSseC(ckey: CustomerKey): NewEncryption {
   return { encryption, dataKey: { cipher, key, objectId } };
 }
 
-/** A new object's encryption as `we` asks: SSE-C under the customer key, SSE-S3 under a KMS data key. */
+/**
+ * What the KMS binds a data key to: SSE-S3 the object id (as first stored); SSE-KMS the object id and the
+ * encryption context, so neither can be changed on the drives without the key failing to open.
+ */
+function kmsBinding(enc: Pick<StoredEncryption, 'scheme' | 'objectId' | 'kmsContext'>): Buffer {
+  if (enc.scheme !== 'SSE-KMS') return enc.objectId;
+  return Buffer.concat([Buffer.from('cairn sse-kms v1:'), enc.objectId, Buffer.from(enc.kmsContext ?? '')]);
+}
+
+/** A new object's encryption as `we` asks: SSE-C under the customer key, SSE-S3/SSE-KMS a KMS data key. */
 export async function newEncryption(settings: SseSettings, we: WriteEncryption): Promise<NewEncryption> {
   if (we.scheme === 'SSE-C') return newSseC(we.ckey);
   const kms = kmsOf(settings);
   const objectId = randomBytes(16);
   const cipher = preferredCipher();
-  const { plaintext, sealed: sealedKey } = await kms.generateKey(kms.defaultKeyId, objectId);
-  return {
-    encryption: { scheme: 'SSE-S3', cipher, objectId, sealedKey, kmsKeyId: kms.defaultKeyId },
-    dataKey: { cipher, key: plaintext, objectId },
-  };
+  const keyId = (we.scheme === 'SSE-KMS' && we.keyId) || kms.defaultKeyId;
+  const kmsContext = we.scheme === 'SSE-KMS' ? we.context : undefined;
+  const bound = { scheme: we.scheme, objectId, kmsContext };
+  const { plaintext, sealed: sealedKey } = await kms.generateKey(keyId, kmsBinding(bound));
+  const encryption: StoredEncryption = { scheme: we.scheme, cipher, objectId, sealedKey, kmsKeyId: keyId };
+  if (kmsContext !== undefined) encryption.kmsContext = kmsContext;
+  return { encryption, dataKey: { cipher, key: plaintext, objectId } };
 }
 
 /**
- * The data key of `enc`: SSE-C unsealed by the request's key (none: 400 `missing`, another: 403), SSE-S3
- * by the KMS (an SSE-C key given for it: 400; the KMS failing: its error, plain objects unaffected).
+ * The data key of `enc`: SSE-C unsealed by the request's key (none: 400 `missing`, another: 403), SSE-S3 and
+ * SSE-KMS by the KMS (an SSE-C key given for it: 400; the KMS failing: its error, plain objects unaffected).
  */
 async function dataKeyOf(
   settings: SseSettings,
@@ -159,7 +254,7 @@ async function dataKeyOf(
     return { cipher: enc.cipher, key, objectId: enc.objectId };
   }
   if (ckey) throw new S3Error('InvalidRequest', 'The encryption parameters are not applicable to this object.');
-  const key = await kmsOf(settings).decryptKey(enc.kmsKeyId ?? '', enc.sealedKey, enc.objectId);
+  const key = await kmsOf(settings).decryptKey(enc.kmsKeyId ?? '', enc.sealedKey, kmsBinding(enc));
   return { cipher: enc.cipher, key, objectId: enc.objectId };
 }
 
@@ -174,8 +269,8 @@ export function streamKeys(dk: DataKey, partNumber: number, salt?: Buffer): Stre
 
 /**
  * `body` sealed with `keys`: the PutOptions storage needs (sealed size, plaintext digests to verify and keep).
- * The ETag: SSE-S3's is the plaintext's MD5 (as S3's); SSE-C's the sealed data's MD5 (S3's is not the MD5 of
- * the data, which would tell something about the plaintext).
+ * The ETag: SSE-S3's is the plaintext's MD5 (as S3's); SSE-C's and SSE-KMS's the sealed data's MD5 (S3's are
+ * not the MD5 of the data, which would tell something about the plaintext).
  */
 function sealed(
   body: Readable,
@@ -186,7 +281,7 @@ function sealed(
 ): { body: Readable; opts: PutOptions } {
   const { sealed: out, digests } = sealBody(body, keys, opts.checksumAlgorithm);
   const verify = opts.verify;
-  const plainEtag = encryption.scheme !== 'SSE-C';
+  const plainEtag = encryption.scheme === 'SSE-S3';
   return {
     body: out,
     opts: {

@@ -1,0 +1,189 @@
+// A KMS backed by the transit engine of HashiCorp Vault or OpenBao (same HTTP API). Data keys are made by
+// transit (datakey/plaintext) and opened by it (decrypt): Cairn stores only transit's ciphertext
+// ("vault:vN:..."), and the plaintext key lives in memory for one request. The key's context (object id,
+// SSE-KMS encryption context) is transit's associated data, so a sealed key opens only for its own object.
+// Configuration in MinIO's former names (MINIO_KMS_VAULT_*) with the CAIRN_ prefix, see vaultConfigFromEnv.
+import { readFileSync } from 'node:fs';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { S3Error } from '../../errors.js';
+import type { Kms } from './kms.js';
+
+export interface VaultConfig {
+  /** http(s)://host:port of the Vault/OpenBao server. */
+  endpoint: string;
+  /** A token (CAIRN_KMS_VAULT_TOKEN), or an AppRole to log in with (CAIRN_KMS_VAULT_APPROLE_ID/_SECRET). */
+  token?: string;
+  appRole?: { id: string; secret: string };
+  /** Where the transit engine is mounted (CAIRN_KMS_VAULT_TRANSIT_MOUNT, default `transit`). */
+  transitMount: string;
+  /** The key new objects are sealed with unless a request names another (CAIRN_KMS_VAULT_KEY_NAME). */
+  keyName: string;
+  /** Vault Enterprise / OpenBao namespace (CAIRN_KMS_VAULT_NAMESPACE). */
+  namespace?: string;
+  /** PEM CA certificates trusted for an https endpoint (CAIRN_KMS_VAULT_CAPATH, a file). */
+  ca?: Buffer;
+  /** Per request to the KMS; default 10 s. */
+  timeoutMs?: number;
+}
+
+/** The Vault KMS configuration from the environment, or undefined when CAIRN_KMS_VAULT_ENDPOINT is unset. */
+export function vaultConfigFromEnv(env: NodeJS.ProcessEnv): VaultConfig | undefined {
+  const endpoint = env.CAIRN_KMS_VAULT_ENDPOINT;
+  if (!endpoint) return undefined;
+  const keyName = env.CAIRN_KMS_VAULT_KEY_NAME ?? '';
+  const roleId = env.CAIRN_KMS_VAULT_APPROLE_ID;
+  const roleSecret = env.CAIRN_KMS_VAULT_APPROLE_SECRET;
+  const config: VaultConfig = {
+    endpoint,
+    token: env.CAIRN_KMS_VAULT_TOKEN,
+    appRole: roleId || roleSecret ? { id: roleId ?? '', secret: roleSecret ?? '' } : undefined,
+    transitMount: env.CAIRN_KMS_VAULT_TRANSIT_MOUNT || 'transit',
+    keyName,
+    namespace: env.CAIRN_KMS_VAULT_NAMESPACE || undefined,
+    ca: env.CAIRN_KMS_VAULT_CAPATH ? readFileSync(env.CAIRN_KMS_VAULT_CAPATH) : undefined,
+  };
+  checkVaultConfig(config);
+  return config;
+}
+
+function checkVaultConfig(c: VaultConfig): void {
+  let url: URL;
+  try {
+    url = new URL(c.endpoint);
+  } catch {
+    throw new Error(`CAIRN_KMS_VAULT_ENDPOINT is not a URL: ${c.endpoint}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error('CAIRN_KMS_VAULT_ENDPOINT must be an http:// or https:// URL');
+  }
+  if (!validKeyName(c.keyName))
+    throw new Error('CAIRN_KMS_VAULT_KEY_NAME must name the transit key (A-Z a-z 0-9 _ - .)');
+  if (!validKeyName(c.transitMount.replaceAll('/', '-')))
+    throw new Error('CAIRN_KMS_VAULT_TRANSIT_MOUNT is not a path');
+  if (c.token && c.appRole) throw new Error('CAIRN_KMS_VAULT_TOKEN and CAIRN_KMS_VAULT_APPROLE_* are exclusive');
+  if (!c.token && !(c.appRole?.id && c.appRole.secret)) {
+    throw new Error('the Vault KMS needs CAIRN_KMS_VAULT_TOKEN or CAIRN_KMS_VAULT_APPROLE_ID and _SECRET');
+  }
+}
+
+/** Transit key names as they may appear in a URL path: no separators, no dot segments, bounded. */
+function validKeyName(name: string): boolean {
+  return name.length > 0 && name.length <= 128 && /^[A-Za-z0-9_.-]+$/.test(name) && !/^\.+$/.test(name);
+}
+
+interface VaultAnswer {
+  status: number;
+  body: {
+    data?: Record<string, unknown>;
+    auth?: { client_token?: string; lease_duration?: number };
+    errors?: string[];
+  };
+}
+
+const MAX_ANSWER = 1 << 20;
+
+/** The KMS outage every failure to get an answer from Vault becomes (the cause goes to the log via `cause`). */
+function unavailable(why: string): S3Error {
+  return new S3Error('KMS.KMSInternalException', `The KMS could not be used: ${why}`);
+}
+
+export function vaultKms(config: VaultConfig): Kms {
+  checkVaultConfig(config);
+  const base = new URL(config.endpoint);
+  const timeoutMs = config.timeoutMs ?? 10_000;
+  let token = config.token;
+  let tokenExpires = Number.POSITIVE_INFINITY;
+
+  function post(path: string, payload: unknown, auth: string | undefined): Promise<VaultAnswer> {
+    const body = Buffer.from(JSON.stringify(payload));
+    const headers: Record<string, string | number> = {
+      'content-type': 'application/json',
+      'content-length': body.length,
+    };
+    if (auth) headers['x-vault-token'] = auth;
+    if (config.namespace) headers['x-vault-namespace'] = config.namespace;
+    const url = new URL(`/v1/${path}`, base);
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(url, { method: 'POST', headers, ca: config.ca, timeout: timeoutMs }, (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_ANSWER) res.destroy(new Error('answer too large'));
+          else chunks.push(c);
+        });
+        res.on('error', (e) => reject(unavailable(e.message)));
+        res.on('end', () => {
+          try {
+            const text = Buffer.concat(chunks).toString('utf8');
+            resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : {} });
+          } catch {
+            reject(unavailable(`unreadable answer (HTTP ${res.statusCode})`));
+          }
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      req.on('error', (e) => reject(unavailable(e.message)));
+      req.end(body);
+    });
+  }
+
+  async function login(): Promise<string> {
+    const role = config.appRole as { id: string; secret: string };
+    const answer = await post('auth/approle/login', { role_id: role.id, secret_id: role.secret }, undefined);
+    const auth = answer.body.auth;
+    if (answer.status !== 200 || !auth?.client_token) {
+      throw unavailable(`AppRole login refused (HTTP ${answer.status}: ${answer.body.errors?.join('; ') ?? ''})`);
+    }
+    token = auth.client_token;
+    // Renewed by logging in again a little before the lease ends (0: no expiry).
+    const lease = auth.lease_duration ?? 0;
+    tokenExpires = lease > 0 ? Date.now() + lease * 900 : Number.POSITIVE_INFINITY;
+    return token;
+  }
+
+  /** A transit call on `keyId`; an AppRole token that expired or was revoked is replaced once. */
+  async function transit(op: string, keyId: string, payload: Record<string, unknown>): Promise<VaultAnswer> {
+    // The key id comes from a request header: only plain names reach the URL.
+    if (!validKeyName(keyId)) throw new S3Error('KMS.NotFoundException', `Invalid keyId '${keyId}'.`);
+    const path = `${config.transitMount}/${op}/${keyId}`;
+    const fresh = config.appRole && (!token || Date.now() >= tokenExpires);
+    let answer = await post(path, payload, fresh ? await login() : token);
+    if (answer.status === 403 && config.appRole) answer = await post(path, payload, await login());
+    if (answer.status === 200) return answer;
+    const errors = answer.body.errors ?? [];
+    // Transit answers 400 "encryption key not found" for a key that does not exist.
+    if (errors.some((e) => e.includes('key not found'))) {
+      throw new S3Error('KMS.NotFoundException', `Key '${keyId}' does not exist.`);
+    }
+    if (answer.status === 400 && op === 'decrypt') {
+      throw new S3Error('XMinioObjectTampered', "The KMS could not unseal the object's key.");
+    }
+    throw unavailable(`${op} on key '${keyId}' failed (HTTP ${answer.status}: ${errors.join('; ')})`);
+  }
+
+  return {
+    defaultKeyId: config.keyName,
+    async generateKey(keyId, context) {
+      const answer = await transit('datakey/plaintext', keyId, {
+        bits: 256,
+        associated_data: context.toString('base64'),
+      });
+      const plaintext = Buffer.from(String(answer.body.data?.plaintext ?? ''), 'base64');
+      const ciphertext = String(answer.body.data?.ciphertext ?? '');
+      if (plaintext.length !== 32 || !ciphertext.startsWith('vault:')) throw unavailable('malformed data key');
+      return { plaintext, sealed: Buffer.from(ciphertext) };
+    },
+    async decryptKey(keyId, sealed, context) {
+      const answer = await transit('decrypt', keyId, {
+        ciphertext: sealed.toString(),
+        associated_data: context.toString('base64'),
+      });
+      const plaintext = Buffer.from(String(answer.body.data?.plaintext ?? ''), 'base64');
+      if (plaintext.length !== 32) throw unavailable('malformed data key');
+      return plaintext;
+    },
+  };
+}

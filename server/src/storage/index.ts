@@ -2,8 +2,11 @@
 // backend would implement) and its erasure-coded implementation on local drives (engine/erasure-objects.ts).
 // The server calls openStorage() once.
 import { silentLogger, type StorageContext, type StorageOptions } from './context.js';
-import { formatDrives } from './drive/format.js';
+import { aloneBus } from './coordination.js';
+import { formatDrives, openLayout } from './drive/format.js';
+import { TMP_DIR } from './drive/local-drive.js';
 import { ErasureObjects } from './engine/erasure-objects.js';
+import { KeyedMutex } from './engine/locks.js';
 import { BufferPool } from './erasure/buffer-pool.js';
 import { ReadAhead } from './engine/read-ahead.js';
 import { nativeCodec } from './erasure/codec.js';
@@ -16,6 +19,9 @@ export { expandDrives, ErasureObjects };
 export { checksumHasher, type Hasher } from './engine/checksum.js';
 export type { ErasureLayout } from './engine/erasure-objects.js';
 export type { StorageOptions, HealStatus, HealResult };
+export type { SharedDrives, DriveLayout } from './context.js';
+export type { Change, ChangeBus, Locks, Release } from './coordination.js';
+export { driveLayout, formatDrives } from './drive/format.js';
 
 /** Formats (or checks) the drives and starts the erasure engine on them. */
 export async function openStorage(opts: StorageOptions): Promise<ErasureObjects> {
@@ -29,7 +35,13 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
     readCacheBytes: whole('readCacheBytes', opts.readCacheBytes, 32 * 1024 * 1024, 0),
     readCacheLingerMs: whole('readCacheLingerMs', opts.readCacheLingerMs, 2000, 0),
   };
-  const f = await formatDrives(opts.drives, { setSize: opts.setSize, parity: opts.parity });
+  const shared = opts.shared;
+  const tmpDir = shared ? `${TMP_DIR}/${shared.tmpName}` : TMP_DIR;
+  // Workers take the layout the primary formatted; a process alone formats (or checks) the drives itself.
+  const f = shared
+    ? await openLayout(shared.layout, tmpDir)
+    : await formatDrives(opts.drives, { setSize: opts.setSize, parity: opts.parity });
+  const fresh = shared ? (shared.leader ? f.sets.flat().filter((d) => shared.fresh.includes(d.root)) : []) : f.fresh;
   const setSize = f.sets[0].length;
   const parity = Math.min(opts.parity ?? f.parity, Math.floor(setSize / 2));
   const rrsParity = Math.min(opts.rrsParity ?? (setSize === 1 ? 0 : Math.max(1, Math.floor(parity / 2))), parity);
@@ -46,12 +58,16 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
     readStats: { shardReads: 0, shardBytes: 0, metadataReads: 0 },
     codec,
     log: opts.log ?? silentLogger,
+    tmpDir,
   };
   const objects = new ErasureObjects(
     ctx,
     f,
     { STANDARD: parity, REDUCED_REDUNDANCY: rrsParity },
     {
+      coordination: shared
+        ? { locks: shared.locks, bus: shared.bus, leader: shared.leader, shared: true }
+        : { locks: new KeyedMutex(), bus: aloneBus, leader: true, shared: false },
       gcGraceMs: opts.gcGraceMs ?? 5000,
       // MinIO's defaults (MINIO_API_STALE_UPLOADS_EXPIRY, ..._CLEANUP_INTERVAL): 24 h, looked for every 6 h.
       staleUploadsExpiryMs: whole('staleUploadsExpiryMs', opts.staleUploadsExpiryMs, 24 * 3_600_000, 0),
@@ -71,7 +87,7 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
       },
     },
   );
-  await objects.start(f.fresh);
+  await objects.start(fresh);
   return objects;
 }
 

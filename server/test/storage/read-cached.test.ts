@@ -3,6 +3,8 @@
 // change made by someone else) is seen on the next call; bytes never outlive the file they came from;
 // and the memory kept per drive is bounded (16 MiB), with evicted files still read right.
 // Run on /dev/shm (tmpfs) and on os.tmpdir() (a disk file system, where inode numbers are reused at once).
+// Files changed within SETTLED_MS of a read are read again (not kept): the drives here run their clock a
+// minute ahead, except in the test of that rule.
 import { mkdir, mkdtemp, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,11 +21,14 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function drive(base: string): Promise<LocalDrive> {
+/** A drive whose clock runs a minute ahead (files count as settled at once), or on time (`onTime`). */
+async function drive(base: string, onTime = false): Promise<LocalDrive> {
   const root = await mkdtemp(join(base, 'cairn-rc-'));
   cleanup.push(root);
   await mkdir(join(root, TMP_DIR), { recursive: true });
-  return new LocalDrive(root);
+  const d = new LocalDrive(root);
+  if (!onTime) d.now = () => Date.now() + 60_000;
+  return d;
 }
 
 /** `size` bytes that encode `n`: versions of one file, all the same size. */
@@ -170,6 +175,19 @@ describe.each(bases)('readCached on %s', (base) => {
       for (let i = 0; i < files.length; i++)
         if (i !== 17) expect((await d.readCached(`big/${i}`))!.equals(files[i])).toBe(true);
     }
+  });
+
+  it('does not keep a file changed within SETTLED_MS of the stat (a coarse clock could repeat its times)', async () => {
+    const d = await drive(base, true);
+    await d.writeAtomic('f', version(1));
+    const first = (await d.readCached('f'))!;
+    expect(first.equals(version(1))).toBe(true);
+    const second = (await d.readCached('f'))!; // the same file, but changed a moment ago: read again
+    expect(second.equals(version(1))).toBe(true);
+    expect(second === first).toBe(false);
+    d.now = () => Date.now() + 60_000; // a minute later: settled, kept
+    const third = (await d.readCached('f'))!;
+    expect((await d.readCached('f')) === third).toBe(true);
   });
 
   it('a single file bigger than the bound is returned whole and not kept', async () => {

@@ -2,6 +2,7 @@
 // id. Drives are matched to slots by id, so a drive moved to another position on the command line is
 // recognised; an empty drive takes a vacant slot (and is healed); a drive of another deployment is refused.
 import { randomUUID } from 'node:crypto';
+import type { DriveLayout } from '../context.js';
 import { LocalDrive, SYS_DIR, TMP_DIR, MULTIPART_DIR } from './local-drive.js';
 
 export const FORMAT_FILE = `${SYS_DIR}/format.json`;
@@ -48,18 +49,22 @@ export async function writeFormat(drive: LocalDrive, f: Omit<FormatFile, 'driveI
   await drive.writeAtomic(FORMAT_FILE, JSON.stringify({ ...f, driveId } satisfies FormatFile, null, 1));
 }
 
-async function prepare(drive: LocalDrive): Promise<void> {
-  await drive.mkdirs(TMP_DIR);
+/**
+ * Make the drive's temp area (`tmpDir`: all of TMP_DIR, or one worker's part of it) and empty it: leftovers
+ * of writes interrupted by a crash are never visible, and safe to drop when their process starts again.
+ */
+export async function prepareDrive(drive: LocalDrive, tmpDir = TMP_DIR): Promise<void> {
+  drive.tmpDir = tmpDir;
+  await drive.mkdirs(tmpDir);
   await drive.mkdirs(MULTIPART_DIR);
-  // Leftovers of writes interrupted by a crash: never visible, safe to drop at start-up.
-  for (const name of (await drive.list(TMP_DIR)) ?? []) await drive.remove(`${TMP_DIR}/${name}`);
+  for (const name of (await drive.list(tmpDir)) ?? []) await drive.remove(`${tmpDir}/${name}`);
 }
 
 export async function formatDrives(roots: string[], opts: { setSize?: number; parity?: number }): Promise<Formatted> {
   if (roots.length < 1 || roots.length > 32) throw new Error(`Cairn needs 1 to 32 drives, got ${roots.length}`);
   if (new Set(roots).size !== roots.length) throw new Error('the same drive directory is given twice');
   const drives = roots.map((r) => new LocalDrive(r));
-  await Promise.all(drives.map(prepare));
+  await Promise.all(drives.map((d) => prepareDrive(d)));
   const formats = await Promise.all(drives.map(readFormat));
 
   // A drive without a format must be empty (or ours, with a lost format): never adopt someone's files.
@@ -147,4 +152,22 @@ async function freshDeployment(drives: LocalDrive[], opts: { setSize?: number; p
   const sets: LocalDrive[][] = setIds.map(() => []);
   drives.forEach((d, i) => place(d, [Math.floor(i / setSize), i % setSize], ids[i], sets));
   return { deploymentId, sets, parity, fresh: [] };
+}
+
+/** The layout of formatted drives, as plain data (the primary hands it to its workers). */
+export function driveLayout(f: Formatted): DriveLayout {
+  return {
+    deploymentId: f.deploymentId,
+    parity: f.parity,
+    sets: f.sets.map((set) => set.map((d) => ({ root: d.root, driveId: d.driveId }))),
+  };
+}
+
+/** The drives of a layout another process formatted, with this process's own temp area made and emptied. */
+export async function openLayout(layout: DriveLayout, tmpDir: string): Promise<Formatted> {
+  const sets = layout.sets.map(() => [] as LocalDrive[]);
+  layout.sets.forEach((set, i) => set.forEach((d, j) => place(new LocalDrive(d.root), [i, j], d.driveId, sets)));
+  // A drive that fails here is found by the drive monitor like any other (a worker must start despite it).
+  await Promise.all(sets.flat().map((d) => prepareDrive(d, tmpDir).catch(() => {})));
+  return { deploymentId: layout.deploymentId, parity: layout.parity, sets, fresh: [] };
 }

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { readFile, readFileIfChanged, writeFile, writeFileAtomic } from '@cairn/native';
+import { appendFileLinked, readFile, readFileIfChanged, writeFile, writeFileAtomic } from '@cairn/native';
 
 /**
  * writeFile / appendFile (flags 'w' / 'a'): open, write until done, close, as one task on the libuv pool
@@ -12,6 +12,14 @@ import { readFile, readFileIfChanged, writeFile, writeFileAtomic } from '@cairn/
  */
 export async function writeWhole(absPath: string, data: Buffer | string, flags: 'w' | 'a' = 'w'): Promise<void> {
   await writeFile(absPath, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, flags === 'a');
+}
+
+/**
+ * Append to a file, and tell whether it still had its name after the write: false when another process
+ * replaced or removed it meanwhile (a listing journal being compacted), so the lines may be lost with it.
+ */
+export async function appendStillLinked(absPath: string, data: string): Promise<boolean> {
+  return appendFileLinked(absPath, Buffer.from(data, 'utf8'));
 }
 
 export const SYS_DIR = '.cairn.sys';
@@ -30,6 +38,11 @@ export function errCode(e: unknown): string | undefined {
 
 /** Bytes of files kept per drive by readCached: metadata files of the objects read most recently. */
 const CACHED_MAX_BYTES = 16 * 1024 * 1024;
+/**
+ * readCached keeps a file only once its ctime is this much older than the stat that saw it: well over one
+ * tick of the coarse clock that file times come from (1-10 ms) on kernels without multi-grain timestamps.
+ */
+const SETTLED_MS = 50;
 
 export class LocalDrive {
   /** Slot in the deployment (set index, index in set); assigned by format.ts. */
@@ -50,6 +63,12 @@ export class LocalDrive {
     this.cachedBytes -= e.bytes.length;
   }
 
+  /** This process's temp area on the drive (writeAtomic's staging): TMP_DIR, or a worker's own part of it. */
+  tmpDir = TMP_DIR;
+
+  /** The wall clock file times are compared with (tests move it). */
+  now: () => number = Date.now;
+
   constructor(readonly root: string) {}
 
   abs(rel: string): string {
@@ -59,12 +78,19 @@ export class LocalDrive {
   /**
    * Like read(), with the bytes kept per path beside the file's identity (inode, size, mtime and ctime):
    * while a stat shows the same identity the kept bytes are returned, one stat instead of open + read +
-   * close. Files here are replaced by rename (a new inode) and an in-place change moves mtime, so any
-   * change on disk, ours or not, is seen. Eviction is oldest-read first. Callers must not modify the
-   * returned bytes.
+   * close. Eviction is oldest-read first. Callers must not modify the returned bytes.
+   *
+   * Why any change, by this process or another one sharing the drive, is seen: every change of the bytes
+   * at a path sets the ctime of the inode found there to the time of the change (a write, or the rename
+   * that put a new file in place). A change after the stat that kept the bytes thus shows a ctime later
+   * than the kept one, unless the clock the kernel stamps with is coarse (one tick, before Linux 6.13's
+   * multi-grain timestamps) and the change falls in the same tick, with a freed inode number reused and
+   * the same size. Bytes are therefore kept only once their ctime is SETTLED_MS older than the stat: any
+   * later change is then stamped at least SETTLED_MS minus one tick after the kept ctime.
    */
   async readCached(rel: string): Promise<Buffer | null> {
     const path = this.abs(rel);
+    const now = this.now();
     const hit = this.cached.get(path);
     // One pool task: stat, and open + read + close only when the identity is not the one kept.
     const read = await readFileIfChanged(path, hit?.id ?? '');
@@ -76,6 +102,7 @@ export class LocalDrive {
     // The bytes are under the identity seen before the read: if the file changed in between, the next
     // stat differs. The kernel's Buffer is the file's exact size and its own memory.
     this.forget(path);
+    if (now - read.ctimeMs < SETTLED_MS) return read.bytes; // changed just now: may change again within one tick
     this.cached.set(path, { id: read.id, bytes: read.bytes });
     this.cachedBytes += read.bytes.length;
     while (this.cachedBytes > CACHED_MAX_BYTES) this.forget(this.cached.keys().next().value!);
@@ -92,7 +119,15 @@ export class LocalDrive {
     // One pool task: write the temp file, rename it into place (the target's parent created on demand, as
     // renameInto does), remove the temp file on failure.
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    await writeFileAtomic(this.abs(`${TMP_DIR}/${randomUUID()}`), buf, this.abs(rel));
+    const write = () => writeFileAtomic(this.abs(`${this.tmpDir}/${randomUUID()}`), buf, this.abs(rel));
+    try {
+      await write();
+    } catch (e) {
+      // The temp area went away (the drive was emptied and reformatted under us): make it again, once.
+      if (errCode(e) !== 'ENOENT' || (e as NodeJS.ErrnoException).syscall !== 'open') throw e;
+      await this.mkdirs(this.tmpDir);
+      await write();
+    }
   }
 
   /** rename(2) with the parent of the target created on demand (a concurrent cleanup may remove it). */

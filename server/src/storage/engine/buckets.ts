@@ -1,19 +1,18 @@
 // Buckets: a directory of the bucket's name on every drive, with `_bucket.json` (creation time and
 // configuration) inside. Names are validated to S3's rules, so a bucket name is always a safe file name.
-// The bucket table is read from the drives once and then kept in memory (this process owns the drives).
+// The bucket table is read from the drives once and then kept in memory. Creating, reconfiguring and
+// deleting a bucket take the bucket's lock and publish the new document on the change bus before they
+// return, so every process sharing the drives answers its next request with it.
 import { S3Error } from '../../errors.js';
+import type { BucketDoc, ChangeBus, Locks } from '../coordination.js';
 import type { LocalDrive } from '../drive/local-drive.js';
 import { SYS_DIR } from '../drive/local-drive.js';
 import { SYSTEM_BUCKET, type BucketConfig, type BucketInfo } from '../object-layer.js';
+import { withLock } from './locks.js';
 
 export const BUCKET_FILE = '_bucket.json';
 
-interface BucketDoc {
-  created: number;
-  /** Frozen: replaced, never changed, so callers may cache what they derive from it (see getBucketConfig). */
-  config: Readonly<BucketConfig>;
-}
-
+/** The config is frozen: replaced, never changed, so callers may cache what they derive from it. */
 const bucketDoc = (created: number, config: BucketConfig): BucketDoc => ({
   created,
   config: Object.freeze({ ...config }),
@@ -37,9 +36,34 @@ export function validateBucketName(name: string): void {
 
 export class Buckets {
   private table: Map<string, BucketDoc> | null = null;
-  private creating = new Set<string>();
+  /** Changes heard from other processes; a table read from the drives while one arrived is read again. */
+  private heard = 0;
 
-  constructor(private readonly drives: () => LocalDrive[]) {}
+  constructor(
+    private readonly drives: () => LocalDrive[],
+    private readonly locks: Locks,
+    private readonly bus: ChangeBus,
+  ) {}
+
+  /** Another process created, reconfigured (doc) or deleted (null) a bucket. */
+  changed(name: string, doc: BucketDoc | null): void {
+    this.heard++;
+    if (!this.table) return; // not read yet: the drives already hold the change
+    if (doc) this.table.set(name, bucketDoc(doc.created, doc.config));
+    else this.table.delete(name);
+  }
+
+  /** Keep the change here and hand it to every other process before the caller answers its client. */
+  private async publish(name: string, doc: BucketDoc | null): Promise<void> {
+    const t = await this.load();
+    if (doc) t.set(name, doc);
+    else t.delete(name);
+    await this.bus.publish({ type: 'bucket', name, doc });
+  }
+
+  private locked<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return withLock(this.locks, `bucket\0${name}`, fn);
+  }
 
   private quorum(): number {
     return Math.floor(this.drives().length / 2) + 1;
@@ -51,8 +75,40 @@ export class Buckets {
    * a partial read would otherwise be NoSuchBucket until the process restarts.
    */
   private async load(): Promise<Map<string, BucketDoc>> {
-    if (this.table) return this.table;
-    const votes = new Map<string, { n: number; doc?: BucketDoc }>();
+    for (;;) {
+      if (this.table) return this.table;
+      const heard = this.heard;
+      const table = await this.readTable();
+      if (!table.has(SYSTEM_BUCKET)) table.set(SYSTEM_BUCKET, await this.makeSystemBucket());
+      if (this.heard === heard) this.table ??= table;
+    }
+  }
+
+  /**
+   * The system bucket is made with the first table read of a deployment that does not have it yet, under its
+   * lock and read again there, so processes starting together over fresh drives make it once.
+   */
+  private makeSystemBucket(): Promise<BucketDoc> {
+    return this.locked(SYSTEM_BUCKET, async () => {
+      const found = (await this.readTable()).get(SYSTEM_BUCKET);
+      if (found) return found;
+      const made = bucketDoc(Date.now(), {});
+      await this.writeAll(SYSTEM_BUCKET, made);
+      return made;
+    });
+  }
+
+  private async readTable(): Promise<Map<string, BucketDoc>> {
+    // Votes per name and per document text: the document most drives hold wins (one drive that missed a
+    // configuration change does not bring the old one back).
+    const votes = new Map<string, Map<string, number>>();
+    const vote = (name: string, raw: Buffer | null) => {
+      if (!raw) return;
+      const texts = votes.get(name) ?? new Map<string, number>();
+      const text = raw.toString('utf8');
+      texts.set(text, (texts.get(text) ?? 0) + 1);
+      votes.set(name, texts);
+    };
     let answered = 0;
     await Promise.all(
       this.drives().map(async (d) => {
@@ -63,21 +119,10 @@ export class Buckets {
         );
         if (names) answered++;
         for (const name of names ?? []) {
-          if (!NAME.test(name)) continue;
-          const raw = await d.read(`${name}/${BUCKET_FILE}`).catch(() => null);
-          if (!raw) continue;
-          const v = votes.get(name) ?? { n: 0 };
-          v.n++;
-          try {
-            if (!v.doc) {
-              const stored = JSON.parse(raw.toString('utf8')) as BucketDoc;
-              v.doc = bucketDoc(stored.created, stored.config);
-            }
-          } catch {
-            // a corrupt copy: another drive's is used
-          }
-          votes.set(name, v);
+          if (NAME.test(name)) vote(name, await d.read(`${name}/${BUCKET_FILE}`).catch(() => null));
         }
+        // The system bucket's name is not a bucket name (no client can make or reach it).
+        vote(SYSTEM_BUCKET, await d.read(`${SYSTEM_BUCKET}/${BUCKET_FILE}`).catch(() => null));
       }),
     );
     // Written on a majority, so half the drives suffice to see it (fresh, empty drives do not hide it).
@@ -86,31 +131,23 @@ export class Buckets {
       const message = `${answered} of ${this.drives().length} drives answered; the bucket table needs ${need}`;
       throw new S3Error('InsufficientReadQuorum', message);
     }
-    await Promise.all(
-      this.drives().map(async (d) => {
-        const raw = await d.read(`${SYSTEM_BUCKET}/${BUCKET_FILE}`).catch(() => null);
-        if (!raw) return;
-        const v = votes.get(SYSTEM_BUCKET) ?? { n: 0 };
-        v.n++;
-        votes.set(SYSTEM_BUCKET, v);
-        try {
-          const stored = JSON.parse(raw.toString('utf8')) as BucketDoc;
-          v.doc ??= bucketDoc(stored.created, stored.config);
-        } catch {
-          // a corrupt copy: another drive's is used
-        }
-      }),
-    );
     const table = new Map<string, BucketDoc>();
-    for (const [name, v] of votes) if (v.doc && v.n >= need) table.set(name, v.doc);
-    // The system bucket is made with the first table read of a deployment that does not have it yet.
-    if (!table.has(SYSTEM_BUCKET)) {
-      const made = bucketDoc(Date.now(), {});
-      await this.writeAll(SYSTEM_BUCKET, made);
-      table.set(SYSTEM_BUCKET, made);
+    for (const [name, texts] of votes) {
+      let n = 0;
+      for (const c of texts.values()) n += c;
+      if (n < need) continue;
+      // Most votes first; a corrupt copy loses to any readable one.
+      for (const [text] of [...texts].sort((a, b) => b[1] - a[1])) {
+        try {
+          const stored = JSON.parse(text) as BucketDoc;
+          table.set(name, bucketDoc(stored.created, stored.config));
+          break;
+        } catch {
+          // a corrupt copy: the next one
+        }
+      }
     }
-    this.table ??= table;
-    return this.table;
+    return table;
   }
 
   async get(name: string): Promise<BucketDoc> {
@@ -150,35 +187,35 @@ export class Buckets {
 
   async make(name: string, config: BucketConfig = {}): Promise<void> {
     validateBucketName(name);
-    const t = await this.load();
-    if (t.has(name) || this.creating.has(name))
-      throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: name });
-    this.creating.add(name); // two concurrent creates: one wins, the other is told it exists
-    try {
+    // Two concurrent creates (in any process): one wins, the other is told it exists.
+    await this.locked(name, async () => {
+      if ((await this.load()).has(name)) throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: name });
       const made = bucketDoc(Date.now(), config);
       await this.writeAll(name, made);
-      t.set(name, made);
-    } finally {
-      this.creating.delete(name);
-    }
+      await this.publish(name, made);
+    });
   }
 
   async update(name: string, patch: Record<string, unknown>): Promise<void> {
-    const current = await this.get(name);
-    const config: Record<string, unknown> = { ...current.config };
-    for (const [k, v] of Object.entries(patch)) {
-      if (v === null) delete config[k];
-      else if (v !== undefined) config[k] = v;
-    }
-    const next = bucketDoc(current.created, config as BucketConfig);
-    await this.writeAll(name, next);
-    (await this.load()).set(name, next);
+    await this.locked(name, async () => {
+      const current = await this.get(name);
+      const config: Record<string, unknown> = { ...current.config };
+      for (const [k, v] of Object.entries(patch)) {
+        if (v === null) delete config[k];
+        else if (v !== undefined) config[k] = v;
+      }
+      const next = bucketDoc(current.created, config as BucketConfig);
+      await this.writeAll(name, next);
+      await this.publish(name, next);
+    });
   }
 
   async remove(name: string): Promise<void> {
-    await this.get(name);
-    await Promise.all(this.drives().map((d) => d.remove(name).catch(() => {})));
-    (await this.load()).delete(name);
+    await this.locked(name, async () => {
+      await this.get(name);
+      await Promise.all(this.drives().map((d) => d.remove(name).catch(() => {})));
+      await this.publish(name, null);
+    });
   }
 
   /** Copy every bucket onto a drive that lost them (replaced drive). */

@@ -1,8 +1,9 @@
 // Cairn's ObjectLayer today: erasure-coded objects on local drives. It owns the erasure sets and routes
 // each key to one (keyed hash of the key with the deployment id), merges listings over the sets, and wires
 // in the parts that live beside it: buckets, multipart uploads, the listing cache and the healer. The sets
-// report back through SetDeps (heal this object, this directory's listing changed): the in-process form of
-// the invalidation bus that several processes or nodes will need (docs/ARCHITECTURE.md).
+// report back through SetDeps (heal this object, this directory's listing changed); what other processes
+// sharing the drives must hear goes on the change bus (coordination.ts), and what they tell arrives in
+// apply(). Healing and the scanner run only in the leader.
 import { createHmac } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
@@ -16,6 +17,7 @@ import { Healer, type HealerOptions, type HealStatus } from '../heal/healer.js';
 import type { HealResult } from '../heal/heal-object.js';
 import { Journals } from '../list/journal.js';
 import { ListingCache } from '../list/listing-cache.js';
+import type { Change, ChangeBus, Locks } from '../coordination.js';
 import { Buckets } from './buckets.js';
 import { ErasureSet, type SetDeps } from './erasure-set.js';
 import { openVersion, readBody } from './get.js';
@@ -35,6 +37,16 @@ export interface ErasureLayout {
   rrsParity: number;
 }
 
+/** How this process shares the drives: alone (a local mutex, nobody to tell) or with other workers. */
+export interface Coordination {
+  locks: Locks;
+  bus: ChangeBus;
+  /** This process runs healing, the scanner and drive rebuilds. */
+  leader: boolean;
+  /** Other processes write the drives too. */
+  shared: boolean;
+}
+
 export class ErasureObjects implements L.ObjectLayer {
   readonly buckets: Buckets;
   readonly cache = new ListingCache();
@@ -42,32 +54,42 @@ export class ErasureObjects implements L.ObjectLayer {
   readonly layout: ErasureLayout;
   private readonly multipart: Multipart;
   private readonly healer: Healer;
-  private readonly journals = new Journals(new KeyedMutex());
+  private readonly journals: Journals;
   private readonly reaper: Reaper;
+  private readonly bus: ChangeBus;
+  private readonly leader: boolean;
 
   constructor(
     readonly ctx: StorageContext,
     format: { deploymentId: string; parity: number; sets: LocalDrive[][] },
     parity: { STANDARD: number; REDUCED_REDUNDANCY: number },
     private readonly opts: {
-      healer: HealerOptions;
+      coordination: Coordination;
+      healer: Omit<HealerOptions, 'leader'>;
       gcGraceMs: number;
       /** Unfinished multipart uploads older than this are removed, every `staleUploadsCleanupIntervalMs`. */
       staleUploadsExpiryMs: number;
       staleUploadsCleanupIntervalMs: number;
     },
   ) {
-    this.reaper = new Reaper(opts.gcGraceMs);
+    const { locks, bus, leader, shared } = opts.coordination;
+    this.bus = bus;
+    this.leader = leader;
+    this.journals = new Journals(new KeyedMutex(), locks, shared);
+    this.reaper = new Reaper(opts.gcGraceMs, (ids) => bus.publish({ type: 'reap', ids }));
     // Every set's reports land here; the healer and the cache exist before a set can be asked anything.
     const deps: SetDeps = {
       ctx,
       journals: this.journals,
-      locks: new KeyedMutex(),
+      locks,
       parity,
       reaper: this.reaper,
-      queueHeal: (set, bucket, key, deep) => this.healer.enqueue(set, bucket, key, deep),
-      dirChanged: (set, _bucket, dirRel) => this.cache.invalidate(set, dirRel),
-      entryChanged: (set, bucket, dirRel, key, latest) => this.cache.update(set, bucket, dirRel, key, latest),
+      queueHeal: (set, bucket, key, deep = false) => {
+        if (this.leader) this.healer.enqueue(set, bucket, key, deep);
+        else void bus.publish({ type: 'heal', set, bucket, key, deep }).catch(() => {});
+      },
+      dirChanged: (set, _bucket, dir) => this.changed({ type: 'dir', set, dir }),
+      entryChanged: (set, bucket, dir, key, latest) => this.changed({ type: 'entry', set, bucket, dir, key, latest }),
     };
     this.sets = format.sets.map((drives, i) => new ErasureSet(i, drives, deps));
     this.layout = {
@@ -76,7 +98,7 @@ export class ErasureObjects implements L.ObjectLayer {
       parity: parity.STANDARD,
       rrsParity: parity.REDUCED_REDUNDANCY,
     };
-    this.buckets = new Buckets(() => this.allDrives());
+    this.buckets = new Buckets(() => this.allDrives(), locks, bus);
     this.multipart = new Multipart(this);
     const sets = format.sets.map((set) => set.map((d) => d.driveId));
     const formatFile = {
@@ -86,7 +108,38 @@ export class ErasureObjects implements L.ObjectLayer {
       sets,
       parity: format.parity,
     };
-    this.healer = new Healer(ctx, this, formatFile, opts.healer);
+    this.healer = new Healer(ctx, this, formatFile, { ...opts.healer, leader });
+    bus.subscribe((c) => this.apply(c));
+  }
+
+  /** A change another process sharing the drives made. */
+  private apply(c: Change): void | Promise<void> {
+    switch (c.type) {
+      case 'entry':
+        return this.cache.update(c.set, c.bucket, c.dir, c.key, c.latest);
+      case 'dir':
+        return this.cache.invalidate(c.set, c.dir);
+      case 'listings':
+        return this.cache.clear();
+      case 'bucket':
+        return this.buckets.changed(c.name, c.doc);
+      case 'heal':
+        if (this.leader) this.healer.enqueue(c.set, c.bucket, c.key, c.deep);
+        return;
+      case 'reap':
+        return this.reaper.free(c.ids);
+    }
+  }
+
+  /** A change of cached listings: applied here, then in every other process (resolves once all have). */
+  private changed(c: Change): Promise<void> {
+    void this.apply(c);
+    return this.bus.publish(c);
+  }
+
+  /** Every cached listing goes, here and in every other process (a drive rebuilt, a bucket deleted). */
+  listingsChanged(): Promise<void> {
+    return this.changed({ type: 'listings' });
   }
 
   get deploymentId(): string {
@@ -96,9 +149,9 @@ export class ErasureObjects implements L.ObjectLayer {
   /** Starts the background work; `fresh` drives (new or replaced) are rebuilt. */
   async start(fresh: LocalDrive[]): Promise<void> {
     await this.healer.start(fresh);
-    // Where the healer runs in the background (one leader once several processes share the drives), so does
-    // the removal of stale uploads.
-    if (this.opts.healer.background) this.scheduleStaleCleanup();
+    // Where the healer runs in the background (the one leader when several processes share the drives), so
+    // does the removal of stale uploads.
+    if (this.leader && this.opts.healer.background) this.scheduleStaleCleanup();
   }
 
   private staleTimer?: NodeJS.Timeout;
@@ -159,7 +212,7 @@ export class ErasureObjects implements L.ObjectLayer {
     if (await bucketHasObjects(this, bucket)) throw new S3Error('BucketNotEmpty', undefined, { BucketName: bucket });
     await this.multipart.removeAll(bucket);
     await this.buckets.remove(bucket);
-    this.cache.clear();
+    await this.listingsChanged();
   }
 
   listBuckets(): Promise<L.BucketInfo[]> {

@@ -6,27 +6,36 @@ import { dirname, basename } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { S3Error } from '../../errors.js';
 import type { StorageContext } from '../context.js';
-import { errCode, type LocalDrive, TMP_DIR } from '../drive/local-drive.js';
+import { errCode, type LocalDrive } from '../drive/local-drive.js';
 import { encodeMeta, META_NAME, type ErasureInfo, type VersionRecord } from '../meta/meta-file.js';
 import { objectDir } from '../meta/key-path.js';
 import { readDriveMeta, resolveVersions, type DriveMeta, type Resolved } from '../meta/versions.js';
 import type { StorageClass } from '../object-layer.js';
 import { latestOf, type Journals, type Latest } from '../list/journal.js';
-import type { KeyedMutex } from './locks.js';
+import type { Locks } from '../coordination.js';
 import { dataDirId, type Reaper } from './reaper.js';
 
 export interface SetDeps {
   ctx: StorageContext;
   journals: Journals;
-  locks: KeyedMutex;
+  /** Object locks: in-process, or across the workers sharing the drives (coordination.ts). */
+  locks: Locks;
   parity: Record<StorageClass, number>;
   /** An object needs healing (missed write, bad shard seen by a read). */
   queueHeal(setIndex: number, bucket: string, key: string, deep?: boolean): void;
-  /** Something in this directory changed: drop cached listings. */
-  dirChanged(setIndex: number, bucket: string, dirRel: string): void;
-  /** The latest version of a key changed (null: no versions left): update cached listings. */
-  entryChanged(setIndex: number, bucket: string, dirRel: string, key: string, latest: Latest | null): void;
+  /** Something in this directory changed: drop cached listings (here and in every process sharing the drives). */
+  dirChanged(setIndex: number, bucket: string, dirRel: string): Promise<void>;
+  /**
+   * The latest version of a key changed (null: no versions left): update cached listings, here and in every
+   * process sharing the drives; resolves once all have.
+   */
+  entryChanged(setIndex: number, bucket: string, dirRel: string, key: string, latest: Latest | null): Promise<void>;
   reaper: Reaper;
+}
+
+/** The lock name of an object: one writer (or healer) at a time, whichever process it runs in. */
+export function objectLockName(setIndex: number, objRel: string): string {
+  return `${setIndex}\0${objRel}`;
 }
 
 export interface Mutation {
@@ -140,99 +149,113 @@ export class ErasureSet {
 
   /**
    * Apply a change to the object's metadata on every (participating) drive under the object's lock.
-   * Succeeds on a write quorum; otherwise restores the previous metadata where it was replaced.
+   * Succeeds on a write quorum; otherwise restores the previous metadata where it was replaced. The lock
+   * is held until the listing-journal lines of the change are written (after this resolves), so the next
+   * writer's lines of this entry follow them in every journal, whichever process that writer runs in.
    */
   async mutate(bucket: string, key: string, m: Mutation): Promise<Resolved> {
     const objRel = this.objRel(bucket, key);
-    return this.deps.locks.run(`${this.index}\0${objRel}`, async () => {
-      const { metas, resolved } = await this.resolve(bucket, key).catch((e) => {
-        if (e instanceof S3Error && e.code === 'InsufficientReadQuorum') throw new S3Error('InsufficientWriteQuorum');
-        throw e;
-      });
-      m.check?.(resolved);
-      const sample = m.apply(resolved.versions, -1)[0] ?? resolved.versions[0];
-      const quorum = sample?.ec
-        ? this.writeQuorum(sample.ec.data, sample.ec.parity)
-        : this.writeQuorum(this.defaultData, this.size - this.defaultData);
-      const dirRel = dirname(objRel);
-      const entry = basename(objRel);
-      const drives = this.writeDrives();
-      const results = await Promise.all(
-        drives.map(async (d, slot) => {
-          if (!d || (m.slots && !m.slots[slot])) return { ok: false as const, err: 'offline' };
-          const before = metas[slot];
-          const old = before.meta?.versions ?? [];
-          const next = m.apply(old, slot);
-          // Nothing here and nothing to write (deleting a key this drive never had): done.
-          if (before.state === 'missing' && next.length === 0)
-            return { ok: true as const, old, next, hadMeta: false, noop: true };
-          try {
-            // "pending" guards an existing entry's journal line; a new entry without a line is read
-            // from its metadata anyway, so first writes skip it.
-            if (before.state !== 'missing') await this.deps.journals.append(d, dirRel, [{ n: entry, p: 1 }]);
-            if (before.state === 'missing') await d.mkdirs(objRel); // new here: skip a failing rename
-            await m.stage?.(d, slot, objRel);
-            if (next.length > 0) await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: next }));
-            else await d.unlinkIfExists(`${objRel}/${META_NAME}`);
-            return { ok: true as const, old, next, hadMeta: before.state === 'ok', noop: false };
-          } catch (e) {
-            await m.unstage?.(d, slot, objRel).catch(() => {});
-            return { ok: false as const, err: errCode(e) ?? String(e) };
-          }
-        }),
-      );
-      this.metadataChanged();
-      const oks = results.filter((r) => r.ok).length;
-      if (oks < quorum) {
-        await Promise.all(
-          results.map(async (r, slot) => {
-            const d = drives[slot];
-            if (!r.ok || !d || r.noop) return;
-            if (r.hadMeta)
-              await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: r.old })).catch(() => {});
-            else await d.unlinkIfExists(`${objRel}/${META_NAME}`).catch(() => {});
-            await m.unstage?.(d, slot, objRel).catch(() => {});
-          }),
-        );
-        this.metadataChanged(); // rolled back: reads begun meanwhile may have seen the failed write
-        const errs = results.flatMap((r) => (r.ok ? [] : [r.err]));
-        if (errs.filter((e) => e === 'ENOSPC' || e === 'EDQUOT').length > this.size - quorum)
-          throw new S3Error('XMinioStorageFull');
-        throw new S3Error(
-          'InsufficientWriteQuorum',
-          `write reached ${oks} of ${this.size} drives, ${quorum} needed (${[...new Set(errs)].join(', ')})`,
-        );
-      }
-      // Committed. Drop data of versions that went away, record the new latest in the journals.
+    const release = await this.deps.locks.acquire(objectLockName(this.index, objRel));
+    const logged: Promise<void>[] = [];
+    try {
+      return await this.mutateLocked(bucket, key, objRel, m, logged);
+    } finally {
+      void Promise.all(logged).finally(release);
+    }
+  }
+
+  private async mutateLocked(
+    bucket: string,
+    key: string,
+    objRel: string,
+    m: Mutation,
+    logged: Promise<void>[],
+  ): Promise<Resolved> {
+    const { metas, resolved } = await this.resolve(bucket, key).catch((e) => {
+      if (e instanceof S3Error && e.code === 'InsufficientReadQuorum') throw new S3Error('InsufficientWriteQuorum');
+      throw e;
+    });
+    m.check?.(resolved);
+    const sample = m.apply(resolved.versions, -1)[0] ?? resolved.versions[0];
+    const quorum = sample?.ec
+      ? this.writeQuorum(sample.ec.data, sample.ec.parity)
+      : this.writeQuorum(this.defaultData, this.size - this.defaultData);
+    const dirRel = dirname(objRel);
+    const entry = basename(objRel);
+    const drives = this.writeDrives();
+    const results = await Promise.all(
+      drives.map(async (d, slot) => {
+        if (!d || (m.slots && !m.slots[slot])) return { ok: false as const, err: 'offline' };
+        const before = metas[slot];
+        const old = before.meta?.versions ?? [];
+        const next = m.apply(old, slot);
+        // Nothing here and nothing to write (deleting a key this drive never had): done.
+        if (before.state === 'missing' && next.length === 0)
+          return { ok: true as const, old, next, hadMeta: false, noop: true };
+        try {
+          // "pending" guards an existing entry's journal line; a new entry without a line is read
+          // from its metadata anyway, so first writes skip it.
+          if (before.state !== 'missing') await this.deps.journals.append(d, dirRel, [{ n: entry, p: 1 }]);
+          if (before.state === 'missing') await d.mkdirs(objRel); // new here: skip a failing rename
+          await m.stage?.(d, slot, objRel);
+          if (next.length > 0) await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: next }));
+          else await d.unlinkIfExists(`${objRel}/${META_NAME}`);
+          return { ok: true as const, old, next, hadMeta: before.state === 'ok', noop: false };
+        } catch (e) {
+          await m.unstage?.(d, slot, objRel).catch(() => {});
+          return { ok: false as const, err: errCode(e) ?? String(e) };
+        }
+      }),
+    );
+    this.metadataChanged();
+    const oks = results.filter((r) => r.ok).length;
+    if (oks < quorum) {
       await Promise.all(
         results.map(async (r, slot) => {
           const d = drives[slot];
           if (!r.ok || !d || r.noop) return;
-          const keep = new Set(r.next.map((v) => v.dataDir));
-          const gone = r.old.flatMap((v) => (v.dataDir && !keep.has(v.dataDir) ? [v.dataDir] : []));
-          const l = latestOf(r.next);
-          // Not awaited: until the line lands, the entry has "pending" or no line, and listings read its
-          // metadata instead. Lines of one journal are written in call order.
-          const logged = this.deps.journals
-            .append(d, dirRel, [l ? { n: entry, l } : { n: entry, x: 1 }])
-            .catch(() => {});
-          if (gone.length > 0 || r.next.length === 0) {
-            this.deps.reaper.later(
-              async () => {
-                for (const dir of gone) await d.remove(`${objRel}/${dir}`);
-                if (r.next.length === 0) await logged.then(() => this.removeObjectDir(d, bucket, objRel));
-              },
-              gone.map((dir) => dataDirId(this.index, objRel, dir)),
-            );
-          }
+          if (r.hadMeta) await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: r.old })).catch(() => {});
+          else await d.unlinkIfExists(`${objRel}/${META_NAME}`).catch(() => {});
+          await m.unstage?.(d, slot, objRel).catch(() => {});
         }),
       );
-      if (oks < this.size || metas.some((mm) => mm.state === 'corrupt' || mm.state === 'offline'))
-        this.deps.queueHeal(this.index, bucket, key);
-      const committed = results.find((r) => r.ok);
-      this.deps.entryChanged(this.index, bucket, dirRel, key, committed?.ok ? latestOf(committed.next) : null);
-      return resolved;
-    });
+      this.metadataChanged(); // rolled back: reads begun meanwhile may have seen the failed write
+      const errs = results.flatMap((r) => (r.ok ? [] : [r.err]));
+      if (errs.filter((e) => e === 'ENOSPC' || e === 'EDQUOT').length > this.size - quorum)
+        throw new S3Error('XMinioStorageFull');
+      throw new S3Error(
+        'InsufficientWriteQuorum',
+        `write reached ${oks} of ${this.size} drives, ${quorum} needed (${[...new Set(errs)].join(', ')})`,
+      );
+    }
+    // Committed. Drop data of versions that went away, record the new latest in the journals.
+    await Promise.all(
+      results.map(async (r, slot) => {
+        const d = drives[slot];
+        if (!r.ok || !d || r.noop) return;
+        const keep = new Set(r.next.map((v) => v.dataDir));
+        const gone = r.old.flatMap((v) => (v.dataDir && !keep.has(v.dataDir) ? [v.dataDir] : []));
+        const l = latestOf(r.next);
+        // Not awaited by the caller: until the line lands, the entry has "pending" or no line, and listings
+        // read its metadata instead. The object's lock is held until it lands (mutate).
+        const line = this.deps.journals.append(d, dirRel, [l ? { n: entry, l } : { n: entry, x: 1 }]).catch(() => {});
+        logged.push(line);
+        if (gone.length > 0 || r.next.length === 0) {
+          this.deps.reaper.later(
+            async () => {
+              for (const dir of gone) await d.remove(`${objRel}/${dir}`);
+              if (r.next.length === 0) await line.then(() => this.removeObjectDir(d, bucket, objRel));
+            },
+            gone.map((dir) => dataDirId(this.index, objRel, dir)),
+          );
+        }
+      }),
+    );
+    if (oks < this.size || metas.some((mm) => mm.state === 'corrupt' || mm.state === 'offline'))
+      this.deps.queueHeal(this.index, bucket, key);
+    const committed = results.find((r) => r.ok);
+    await this.deps.entryChanged(this.index, bucket, dirRel, key, committed?.ok ? latestOf(committed.next) : null);
+    return resolved;
   }
 
   /** Remove an object dir left empty (no metadata, no data), and its directory if nothing else is there. */
@@ -243,8 +266,8 @@ export class ErasureSet {
     await d.pruneEmpty(dirRel, bucket).catch(() => {});
   }
 
-  /** Fresh temp directory name (same on every drive) for staging a write. */
+  /** Fresh temp directory name (same on every drive) for staging a write, in this process's temp area. */
   newTemp(): string {
-    return `${TMP_DIR}/${randomUUID()}`;
+    return `${this.deps.ctx.tmpDir}/${randomUUID()}`;
   }
 }

@@ -1,14 +1,18 @@
 // Deferred removal of data that a committed change made unreachable (old versions' data dirs). A GET that
 // opened the old version a moment before the change keeps streaming it: removal waits the grace period,
 // and then for every GET still reading that data dir (hold) to finish, because a multipart GET opens each
-// part's shard files only when it reaches that part. A crash before the removal leaves an unreferenced
-// data dir, which healing removes.
+// part's shard files only when it reaches that part. GETs of other processes sharing the drives count too:
+// `elsewhere` asks them (over the change bus) and resolves once none of them reads those dirs. A crash
+// before the removal leaves an unreferenced data dir, which healing removes.
 export class Reaper {
-  private jobs = new Map<NodeJS.Timeout, () => Promise<void>>();
+  private jobs = new Map<NodeJS.Timeout, { job: () => Promise<void>; ids: string[] }>();
   /** Readers per data dir id, and the removals waiting for them. */
   private holds = new Map<string, { n: number; waiting: (() => void)[] }>();
 
-  constructor(private readonly graceMs: number) {}
+  constructor(
+    private readonly graceMs: number,
+    private readonly elsewhere: (ids: string[]) => Promise<void> = () => Promise.resolve(),
+  ) {}
 
   /** A reader uses data dir `id`: its removal waits until the returned release is called. */
   hold(id: string): () => void {
@@ -25,10 +29,10 @@ export class Reaper {
     };
   }
 
-  /** Run `job` after the grace period, once no reader holds any of `ids`. */
+  /** Run `job` after the grace period, once no reader (here or elsewhere) holds any of `ids`. */
   later(job: () => Promise<void>, ids: string[] = []): void {
     const run = () =>
-      void this.free(ids)
+      void Promise.all([this.free(ids), ids.length > 0 ? this.elsewhere(ids) : undefined])
         .then(job)
         .catch(() => {});
     if (this.graceMs <= 0) return run();
@@ -37,22 +41,30 @@ export class Reaper {
       run();
     }, this.graceMs);
     t.unref();
-    this.jobs.set(t, job);
+    this.jobs.set(t, { job, ids });
   }
 
-  private async free(ids: string[]): Promise<void> {
+  /** Resolves once no reader of this process holds any of `ids`. */
+  async free(ids: string[]): Promise<void> {
     for (const id of ids) {
       const h = this.holds.get(id);
       if (h) await new Promise<void>((res) => h.waiting.push(res));
     }
   }
 
-  /** Run everything still waiting for its grace period (close); readers are not waited for. */
+  /**
+   * Run everything still waiting for its grace period (close). This process's readers are done by then and
+   * are not waited for; readers in other processes sharing the drives are.
+   */
   async flush(): Promise<void> {
     const jobs = [...this.jobs.entries()];
     this.jobs.clear();
     for (const [t] of jobs) clearTimeout(t);
-    await Promise.all(jobs.map(([, job]) => job().catch(() => {})));
+    await Promise.all(
+      jobs.map(([, { job, ids }]) =>
+        (ids.length > 0 ? this.elsewhere(ids) : Promise.resolve()).then(job).catch(() => {}),
+      ),
+    );
   }
 }
 

@@ -3,7 +3,8 @@
 // reached a quorum (left by an interrupted write) are dropped.
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import type { ErasureSet } from '../engine/erasure-set.js';
+import { objectLockName, type ErasureSet } from '../engine/erasure-set.js';
+import { withLock } from '../engine/locks.js';
 import { partSources, type Opened } from '../engine/get.js';
 import { encodeMeta, META_NAME, type VersionRecord } from '../meta/meta-file.js';
 import { resolveVersions, toObjectInfo, versionKey } from '../meta/versions.js';
@@ -21,7 +22,7 @@ export interface HealResult {
 
 export async function healObject(set: ErasureSet, bucket: string, key: string, deep: boolean): Promise<HealResult> {
   const objRel = set.objRel(bucket, key);
-  return set.deps.locks.run(`${set.index}\0${objRel}`, async () => {
+  return withLock(set.deps.locks, objectLockName(set.index, objRel), async () => {
     const result: HealResult = { bucket, key, drivesHealed: 0, state: 'ok' };
     try {
       await healLocked(set, bucket, key, deep, result);
@@ -178,7 +179,7 @@ async function healLocked(
     if (l) await set.deps.journals.append(d, dirRel, [{ n: basename(objRel), l }]).catch(() => {});
     result.drivesHealed++;
   }
-  set.deps.dirChanged(set.index, bucket, dirRel);
+  await set.deps.dirChanged(set.index, bucket, dirRel);
   result.state = 'healed';
 }
 

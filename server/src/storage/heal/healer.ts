@@ -1,6 +1,8 @@
 // Background healing: a queue of objects to heal (fed by reads that met bad shards and writes that missed
 // drives), a scanner that walks every object in slow cycles, and a drive monitor that notices dead,
-// returning and replaced (emptied) drives. All of it paced so client requests keep priority.
+// returning and replaced (emptied) drives. All of it paced so client requests keep priority. Of the
+// processes sharing the drives only the leader heals, scans and rebuilds; the others run the drive
+// monitor to know which drives to use, and leave an emptied drive to the leader.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StorageContext } from '../context.js';
 import { readFormat, writeFormat, type FormatFile } from '../drive/format.js';
@@ -38,6 +40,8 @@ export interface HealerOptions {
   scannerObjectsPerSecond: number;
   scannerDeep: boolean;
   background: boolean;
+  /** This process heals, scans and rebuilds drives (exactly one of the processes sharing the drives). */
+  leader: boolean;
 }
 
 export class Healer {
@@ -55,6 +59,8 @@ export class Healer {
   private loops: Promise<void>[] = [];
   private abort = new AbortController();
   private checking = new Set<LocalDrive>();
+  /** Emptied drives this (non-leader) process has seen and left to the leader. */
+  private leftToLeader = new Set<LocalDrive>();
 
   constructor(
     private readonly ctx: StorageContext,
@@ -64,6 +70,10 @@ export class Healer {
   ) {}
 
   async start(fresh: LocalDrive[]): Promise<void> {
+    if (!this.opts.leader) {
+      if (this.opts.background) this.loops.push(this.monitorLoop());
+      return;
+    }
     await this.loadQueue();
     for (const d of fresh) this.healDriveInBackground(d);
     if (!this.opts.background) return;
@@ -75,7 +85,7 @@ export class Healer {
     this.abort.abort();
     this.wake?.();
     await Promise.all(this.loops);
-    await this.saveQueue();
+    if (this.opts.leader) await this.saveQueue();
   }
 
   /** Objects still waiting for a heal survive a restart: saved on every writable drive of their set. */
@@ -151,8 +161,10 @@ export class Healer {
     this.healing.add(d);
     try {
       await this.objects.buckets.healDrive(d);
-      this.objects.cache.clear();
+      await this.objects.listingsChanged();
+      const before = this.healed;
       for (const b of await this.objects.buckets.listAll()) await this.healBucket(b.name, false, d.setIndex);
+      this.ctx.log.info(`drive ${d.root} rebuilt: ${this.healed - before} objects healed`);
     } finally {
       this.healing.delete(d);
     }
@@ -236,11 +248,18 @@ export class Healer {
       d.lastError = (e as NodeJS.ErrnoException).code ?? String(e);
       return;
     }
+    if (!fmt && !this.opts.leader) {
+      if (!this.leftToLeader.has(d)) this.ctx.log.info(`drive ${d.root} has no format: the leader rebuilds it`);
+      this.leftToLeader.add(d);
+      return;
+    }
+    this.leftToLeader.delete(d);
     if (!fmt) {
       // The drive was emptied or replaced while we ran: reformat into its slot and rebuild.
       this.healing.add(d); // before the format appears: healIdle() must not miss the rebuild
       try {
         await d.mkdirs(TMP_DIR);
+        await d.mkdirs(d.tmpDir);
         await d.mkdirs(MULTIPART_DIR);
         await writeFormat(d, this.format, d.driveId);
         online[i] = true;

@@ -2,8 +2,16 @@
 // entry of the directory, the size/ETag/mtime of its latest version. Listing reads it instead of one
 // metadata file per object. Writers append a "pending" line before touching an object and the result
 // after, so a crash in between leaves "pending" and the listing reads that object's metadata instead.
-import { writeWhole, type LocalDrive } from '../drive/local-drive.js';
-import type { KeyedMutex } from '../engine/locks.js';
+//
+// Several processes may append to one journal (workers sharing the drives): each append is one write(2)
+// in O_APPEND mode, so lines never interleave, and the lines of one entry are ordered by the object's lock
+// (held until they are written). Rewriting a journal (compaction, dropping an empty one) takes a lock of
+// its own; an append that finds its file replaced meanwhile writes its lines again to the new one, and the
+// compactor carries lines appended during its rewrite over as "pending".
+import { open } from 'node:fs/promises';
+import type { Locks } from '../coordination.js';
+import { appendStillLinked, errCode, writeWhole, type LocalDrive } from '../drive/local-drive.js';
+import { withLock, type KeyedMutex } from '../engine/locks.js';
 import type { VersionRecord } from '../meta/meta-file.js';
 import { objectSize } from '../meta/versions.js';
 
@@ -42,7 +50,15 @@ export class Journals {
   private inflight = new Set<Promise<void>>();
   private appended = new Map<string, number>();
 
-  constructor(private readonly mutex: KeyedMutex) {}
+  /**
+   * `mutex` orders this process's writes of a journal; `locks` (across processes) guards rewrites;
+   * `shared`: other processes append too, so every append checks that its file was not replaced.
+   */
+  constructor(
+    private readonly mutex: KeyedMutex,
+    private readonly locks: Locks,
+    private readonly shared: boolean,
+  ) {}
 
   async append(drive: LocalDrive, dirRel: string, recs: JournalRec[]): Promise<void> {
     const id = `${drive.root}\0${dirRel}`;
@@ -51,7 +67,10 @@ export class Journals {
       const batch = { text: '', done: Promise.resolve() };
       batch.done = this.mutex.run(id, async () => {
         this.batches.delete(id);
-        await writeWhole(drive.abs(`${dirRel}/${JOURNAL}`), batch.text, 'a');
+        const path = drive.abs(`${dirRel}/${JOURNAL}`);
+        if (!this.shared) return writeWhole(path, batch.text, 'a');
+        // Replaced by another process's compaction after we opened it: the lines go to the new file too.
+        for (let i = 0; i < 3 && !(await appendStillLinked(path, batch.text)); i++);
       });
       this.batches.set(id, batch);
       this.inflight.add(batch.done);
@@ -74,58 +93,97 @@ export class Journals {
   }
 
   /** Last record per entry name, and how many lines the file has (for compaction). */
-  async read(
-    drive: LocalDrive,
-    dirRel: string,
-  ): Promise<{ recs: Map<string, JournalRec>; lines: number; live: number } | null> {
+  async read(drive: LocalDrive, dirRel: string): Promise<ParsedJournal | null> {
     const raw = await drive.read(`${dirRel}/${JOURNAL}`);
-    if (!raw) return null;
-    const recs = new Map<string, JournalRec>();
-    const text = raw.toString('utf8').trimEnd();
-    if (!text) return { recs, lines: 0, live: 0 };
-    let all: JournalRec[];
-    try {
-      // One parse of the whole file is several times faster than one per line.
-      all = JSON.parse(`[${text.replaceAll('\n', ',')}]`) as JournalRec[];
-    } catch {
-      // A torn last line after a crash: parse line by line and skip the broken one (that entry falls
-      // back to its metadata file).
-      all = [];
-      for (const line of text.split('\n')) {
-        try {
-          all.push(JSON.parse(line) as JournalRec);
-        } catch {
-          // skipped
-        }
-      }
-    }
-    for (const r of all) if (r && typeof r.n === 'string') recs.set(r.n, r);
-    const lines = all.length;
-    let live = 0;
-    for (const r of recs.values()) if (!('x' in r)) live++;
-    return { recs, lines, live };
+    return raw ? parseJournal(raw) : null;
+  }
+
+  /** A rewrite of the journal: this process's writes of it and every process's rewrites wait. */
+  private rewriting(drive: LocalDrive, dirRel: string, fn: () => Promise<void>): Promise<void> {
+    return this.mutex.run(`${drive.root}\0${dirRel}`, () =>
+      withLock(this.locks, `journal\0${drive.driveId}\0${dirRel}`, fn),
+    );
   }
 
   /** Rewrite the journal with one line per live entry (when it has grown much longer than that). */
   async compact(drive: LocalDrive, dirRel: string): Promise<void> {
-    await this.mutex.run(`${drive.root}\0${dirRel}`, async () => {
-      const now = await this.read(drive, dirRel);
-      if (!now || !needsCompaction(now)) return;
-      const text = [...now.recs.values()]
-        .filter((r) => !('x' in r))
-        .map((r) => JSON.stringify(r))
-        .join('\n');
-      await drive.writeAtomic(`${dirRel}/${JOURNAL}`, text ? `${text}\n` : '');
+    await this.rewriting(drive, dirRel, async () => {
+      const path = drive.abs(`${dirRel}/${JOURNAL}`);
+      // Kept open across the rewrite: lines other processes append to it meanwhile are read afterwards.
+      const fh = await open(path, 'r').catch((e) => {
+        if (errCode(e) === 'ENOENT') return null;
+        throw e;
+      });
+      if (!fh) return;
+      try {
+        // Whole lines only: an append may be half-way in (it is carried over below, whole).
+        const all = await fh.readFile();
+        const raw = all.subarray(0, all.lastIndexOf(0x0a) + 1);
+        const now = parseJournal(raw);
+        if (!needsCompaction(now)) return;
+        const text = [...now.recs.values()]
+          .filter((r) => !('x' in r))
+          .map((r) => JSON.stringify(r))
+          .join('\n');
+        await drive.writeAtomic(`${dirRel}/${JOURNAL}`, text ? `${text}\n` : '');
+        // Lines that landed in the old file after it was read: their entries changed, but their order
+        // against lines already in the new file is unknown, so they come over as "pending" (read the
+        // metadata). An appender that saw its file replaced writes its own lines again (append).
+        const { size } = await fh.stat();
+        if (size > raw.length) {
+          const tail = Buffer.alloc(size - raw.length);
+          await fh.read(tail, 0, tail.length, raw.length);
+          const names = [...parseJournal(tail).recs.keys()];
+          const pending = names.map((n) => `${JSON.stringify({ n, p: 1 })}\n`).join('');
+          if (pending) await appendStillLinked(path, pending);
+        }
+      } finally {
+        await fh.close();
+      }
     });
   }
 
   /** Delete the journal of a directory that holds nothing else, so the directory itself can go. */
   async dropIfEmpty(drive: LocalDrive, dirRel: string): Promise<void> {
-    await this.mutex.run(`${drive.root}\0${dirRel}`, async () => {
+    await this.rewriting(drive, dirRel, async () => {
       const names = await drive.list(dirRel);
       if (names && names.length === 1 && names[0] === JOURNAL) await drive.unlinkIfExists(`${dirRel}/${JOURNAL}`);
     });
   }
+}
+
+export interface ParsedJournal {
+  recs: Map<string, JournalRec>;
+  lines: number;
+  live: number;
+}
+
+/** Last record per entry name, the number of lines and of live (not deleted) entries. */
+export function parseJournal(raw: Buffer): ParsedJournal {
+  const recs = new Map<string, JournalRec>();
+  const text = raw.toString('utf8').trimEnd();
+  if (!text) return { recs, lines: 0, live: 0 };
+  let all: JournalRec[];
+  try {
+    // One parse of the whole file is several times faster than one per line.
+    all = JSON.parse(`[${text.replaceAll('\n', ',')}]`) as JournalRec[];
+  } catch {
+    // A torn last line after a crash: parse line by line and skip the broken one (that entry falls
+    // back to its metadata file).
+    all = [];
+    for (const line of text.split('\n')) {
+      try {
+        all.push(JSON.parse(line) as JournalRec);
+      } catch {
+        // skipped
+      }
+    }
+  }
+  for (const r of all) if (r && typeof r.n === 'string') recs.set(r.n, r);
+  const lines = all.length;
+  let live = 0;
+  for (const r of recs.values()) if (!('x' in r)) live++;
+  return { recs, lines, live };
 }
 
 /** A journal much longer than its live entries (overwrites, deletes) is worth rewriting. */

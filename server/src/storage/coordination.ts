@@ -1,0 +1,56 @@
+// How storage shares its drives with other processes (`cairn server --workers N`), and later with other
+// nodes: two small interfaces, the lock service and the change bus. A server that is one process uses the
+// local forms below (an in-process mutex; nobody else to tell). Workers use the IPC forms of
+// server/src/cluster/ (the primary holds the lock table and relays changes); a distributed mode implements
+// the same two over the network. docs/ARCHITECTURE.md lists who locks what and which changes travel.
+import type { Latest } from './list/journal.js';
+import type { BucketConfig } from './object-layer.js';
+
+export type Release = () => void;
+
+/**
+ * Exclusive named locks across every process sharing the drives. Names used: `<set>\0<bucket>/<object dir>`
+ * (one writer per object, held until its listing-journal lines are written), `bucket\0<name>` (bucket
+ * creation and configuration), `journal\0<drive id>\0<dir>` (rewriting a listing journal).
+ */
+export interface Locks {
+  /** Resolves, in request order, once `name` is ours; the release is idempotent. */
+  acquire(name: string): Promise<Release>;
+}
+
+/** A bucket's stored document: creation time and configuration (frozen: replaced, never changed). */
+export interface BucketDoc {
+  created: number;
+  config: Readonly<BucketConfig>;
+}
+
+/** What one process tells the others after it changed something they may hold in memory. */
+export type Change =
+  /** The latest version of `key` changed (null: it has no versions left): cached listings follow. */
+  | { type: 'entry'; set: number; bucket: string; dir: string; key: string; latest: Latest | null }
+  /** Something in directory `dir` of a set changed (healing): its cached listings and its parents' go. */
+  | { type: 'dir'; set: number; dir: string }
+  /** Every cached listing goes (a bucket deleted, a drive rebuilt). */
+  | { type: 'listings' }
+  /** A bucket was created or reconfigured (its new document) or deleted (null). */
+  | { type: 'bucket'; name: string; doc: BucketDoc | null }
+  /** An object needs healing: only the leader (the process running background healing) acts on it. */
+  | { type: 'heal'; set: number; bucket: string; key: string; deep: boolean }
+  /** These data dirs are about to be removed: answered once no GET of this process still reads them. */
+  | { type: 'reap'; ids: string[] };
+
+export interface ChangeBus {
+  /**
+   * Hand `change` to every other process; resolves once each has applied it (so a write acknowledged after
+   * this is seen by every process's next request). The publisher applies it to itself.
+   */
+  publish(change: Change): Promise<void>;
+  /** Receive the others' changes; the publisher waits for the promise `apply` returns. */
+  subscribe(apply: (change: Change) => void | Promise<void>): void;
+}
+
+/** One process with the drives to itself: nobody else to tell. */
+export const aloneBus: ChangeBus = {
+  publish: () => Promise.resolve(),
+  subscribe: () => {},
+};

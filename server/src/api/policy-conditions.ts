@@ -5,7 +5,7 @@
 // anything else is refused when the policy is stored, as are values an operator cannot read: a condition
 // Cairn could not evaluate must never be accepted, since a Deny holding it would silently never apply.
 import { BlockList, isIP } from 'node:net';
-import { compileWildcard, globParts, type WildcardMatcher } from '@cairn/select-engine';
+import { compileWildcard, globParts, type WildcardMatcher } from '@cairn/select-engine/wildcard';
 import { S3Error } from '../errors.js';
 import { checkConditionKey } from './policy-keys.js';
 import { mentionsVariable, parseTemplate, substituteText } from './policy-variables.js';

@@ -11,8 +11,8 @@
 //
 // Evaluation: an explicit Deny wins, then an Allow, else no opinion. `forAction` keeps, per action, the
 // statements whose Action/NotAction admit it, so a request looks only at those (computed on first use).
-import type { WildcardMatcher } from '@cairn/select-engine';
-import { compileWildcard, globParts } from '@cairn/select-engine';
+import type { WildcardMatcher } from '@cairn/select-engine/wildcard';
+import { compileWildcard, globParts } from '@cairn/select-engine/wildcard';
 import { S3Error, isS3Error } from '../errors.js';
 import { jsonDepthWithin } from './json-depth.js';
 import { jsonErrorOffset, lineAndColumn } from './json-position.js';

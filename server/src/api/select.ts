@@ -4,13 +4,7 @@
 // fails before the first frame is an ordinary XML error; later failures travel inside the event stream.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import {
-  isSelectError,
-  parseSelectRequestXml,
-  runSelect,
-  type ByteSource,
-  type SelectRequest,
-} from '@cairn/select-engine';
+import type { ByteSource, SelectError, SelectRequest } from '@cairn/select-engine';
 import { S3Error } from '../errors.js';
 import type { ObjectInfo } from '../storage/object-layer.js';
 import { openReadable, readableVersion } from './object-read.js';
@@ -21,8 +15,14 @@ import type { ApiContext, S3Request, S3Response } from './types.js';
 /** The SQL may be 256 KB; XML escaping can grow it up to 6 bytes a character (`&quot;`), plus the envelope. */
 export const MAX_SELECT_BODY = 6 * 256 * 1024 + 16 * 1024;
 
+/**
+ * The engine, loaded on the first SELECT: its parser and scanners are a third of an idle server's memory,
+ * and every worker of a multi-worker server would carry them.
+ */
+const engine = () => import('@cairn/select-engine');
+
 /** An engine error (SQL, request, plan, CSV header) as the S3 error the HTTP edge answers with. */
-function toS3(e: unknown): unknown {
+function toS3(e: unknown, isSelectError: (e: unknown) => e is SelectError) {
   return isSelectError(e) ? new S3Error(e.code, e.message, {}, e.status) : e;
 }
 
@@ -112,11 +112,12 @@ export async function selectObjectContent(
     throw new S3Error('UnsupportedRangeHeader', 'Range header is not supported for this operation.', {}, 400);
 
   const body = await readRequestBody(req);
+  const { isSelectError, parseSelectRequestXml, runSelect } = await engine();
   let request: SelectRequest;
   try {
     request = parseSelectRequestXml(body);
   } catch (e) {
-    throw toS3(e);
+    throw toS3(e, isSelectError);
   }
 
   // One line naming the operation and its SQL: what a query engine pushed down (Presto's filters, say) is
@@ -144,7 +145,7 @@ export async function selectObjectContent(
   try {
     frames = await runSelect(request, objectSource(ctx, info, keys), { signal: abort.signal });
   } catch (e) {
-    throw toS3(e);
+    throw toS3(e, isSelectError);
   }
   const out = Readable.from(frames, { objectMode: false });
   // Readable.from returns the iterator when destroyed; the abort also wakes a scan waiting on storage.

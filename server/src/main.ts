@@ -49,6 +49,8 @@ export interface ServerOptions {
    * Default: from `env`.
    */
   kms?: { secretKey?: string; vault?: VaultConfig; autoEncryption?: boolean };
+  /** This server is worker `slot` of `cairn server --workers` (storage.shared says how it shares the drives). */
+  worker?: { slot: number; reusePort: boolean };
 }
 
 export interface CairnServer extends RunningServer {
@@ -123,6 +125,8 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       now: opts.now,
       ldap: opts.ldap,
       openid: opts.openid,
+      worker: opts.worker?.slot,
+      reusePort: opts.worker?.reusePort,
     });
     tls?.watch();
   } catch (e) {

@@ -1,8 +1,7 @@
 // The `cairn` command line: `cairn --version`, `cairn selftest`, `cairn server ...`.
+// The native addon and the self-test load only for the commands that use them: the primary of a
+// multi-worker server runs this file too, and stays small.
 import { readFileSync } from 'node:fs';
-import { nativeVersion } from '@cairn/native';
-import { adminCommand } from './admin.js';
-import { selftest } from './selftest.js';
 import { serverCommand } from './server.js';
 
 function packageVersion(): string {
@@ -23,15 +22,17 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd] = argv;
   switch (cmd) {
     case '--version':
-    case 'version':
+    case 'version': {
+      const { nativeVersion } = await import('@cairn/native');
       console.log(`cairn ${packageVersion()} (native ${nativeVersion()}, node ${process.version})`);
       return 0;
+    }
     case 'server':
       return serverCommand(argv.slice(1));
     case 'selftest':
-      return selftest();
+      return (await import('./selftest.js')).selftest();
     case 'admin':
-      return adminCommand(argv.slice(1));
+      return (await import('./admin.js')).adminCommand(argv.slice(1));
     case undefined:
     case '--help':
     case 'help':

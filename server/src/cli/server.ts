@@ -1,12 +1,17 @@
-// `cairn server [--address HOST:PORT] [--domain DOMAIN] [--region REGION] DRIVE...`
-import pino from 'pino';
+// `cairn server [--address HOST:PORT] [--certs-dir DIR] [--domain DOMAIN] [--region REGION] [--workers N] DRIVE...`
+// One worker: this process serves. Several: this process becomes the primary (cluster/primary.ts) and
+// forks the workers, each of which runs this command again and lands in cluster/worker.ts. The server
+// itself (main.ts and the HTTP stack) is imported only by the process that serves, so the primary stays small.
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import pino, { type Logger } from 'pino';
 import { ldapConfigFromEnv } from '../api/iam/ldap.js';
 import { openIdConfigFromEnv } from '../api/iam/openid.js';
-import { startServer } from '../main.js';
+import type { CairnServer, ServerOptions } from '../main.js';
 import { DEFAULT_CERTS_DIR, hasCertificate } from '../http/tls.js';
 
 export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--certs-dir DIR] [--domain DOMAIN] [--region REGION]
-                    DRIVE...
+                    [--workers N] DRIVE...
 
   DRIVE...          drive directories; {1...4} ranges are expanded (e.g. ./data/d{1...4})
   --address         listen address (default :9000)
@@ -15,9 +20,12 @@ export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--certs-
                     the files change or on SIGHUP. Without public.crt in the default folder: plain HTTP
   --domain          domain for virtual-host-style requests (bucket.DOMAIN); repeatable
   --region          region reported to clients (default us-east-1)
+  --workers         processes serving S3 on the address, over the same drives (default: CAIRN_WORKERS,
+                    else the number of cores); 1 serves from this process alone
+  --help            this text
 
 Environment: CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD (root credentials), CAIRN_USERS="ak:sk,..." or
-CAIRN_USERS_FILE (extra static users), CAIRN_LOG_LEVEL (default info).
+CAIRN_USERS_FILE (extra static users), CAIRN_LOG_LEVEL (default info), CAIRN_WORKERS (as --workers).
 CAIRN_KMS_SECRET_KEY=NAME:BASE64 (a 32-byte key sealing SSE-S3 data keys; development KMS, as MinIO's),
 CAIRN_KMS_VAULT_ENDPOINT (a Vault/OpenBao transit engine as KMS instead: data keys made and opened by it),
 _TOKEN or _APPROLE_ID and _APPROLE_SECRET, _KEY_NAME (default key), _TRANSIT_MOUNT (transit), _NAMESPACE,
@@ -25,6 +33,14 @@ _CAPATH (PEM CA file for https). CAIRN_KMS_AUTO_ENCRYPTION=on (every new object 
 asked for).
 CAIRN_SSE_C_LOOPBACK_HTTP=on accepts SSE-C keys over plain HTTP from loopback clients (for tests; S3
 requires TLS for SSE-C, and so does Cairn otherwise).
+With several workers a primary process forks them, restarts one that dies, holds their object locks and
+passes changes between them; answers carry x-cairn-worker (the worker's number) and log lines "worker".
+Tuning (defaults measured with bench/load): CAIRN_READ_BATCH_BLOCKS (blocks per shard read on GET, 4),
+CAIRN_READ_AHEAD_BATCHES (batches read ahead of the one being sent, 1), CAIRN_BUFFER_POOL_MB (free
+read/write buffers kept for reuse per worker when idle, 32; up to 8 times that while busy), CAIRN_READ_CACHE_MB
+(batches shared between GETs of one object and read ahead for sequential readers, per worker, 32; 0: none),
+UV_THREADPOOL_SIZE (libuv threads per worker for disk I/O and the native kernels, 4; must be set before node
+starts).
 LDAP logins (STS AssumeRoleWithLDAPIdentity), MinIO's settings: CAIRN_IDENTITY_LDAP_SERVER_ADDR (host:port),
 _LOOKUP_BIND_DN, _LOOKUP_BIND_PASSWORD, _USER_DN_SEARCH_BASE_DN, _USER_DN_SEARCH_FILTER (with %s),
 _GROUP_SEARCH_BASE_DN, _GROUP_SEARCH_FILTER (%s username, %d user DN), _SERVER_INSECURE=on (plain LDAP),
@@ -33,11 +49,6 @@ OpenID Connect logins (STS AssumeRoleWithWebIdentity), MinIO's settings: CAIRN_I
 (the provider's /.well-known/openid-configuration), _CLIENT_ID (the audience tokens must name), _CLAIM_NAME
 (the claim naming policies, default policy), _CLAIM_PREFIX, _ROLE_POLICY (policies every login gets; clients
 then send the role ARN the server logs at start), _CLIENT_SECRET (accepted, not needed).
-Tuning (defaults measured with bench/load): CAIRN_READ_BATCH_BLOCKS (blocks per shard read on GET, 4),
-CAIRN_READ_AHEAD_BATCHES (batches read ahead of the one being sent, 1), CAIRN_BUFFER_POOL_MB (free
-read/write buffers kept for reuse when idle, 32; up to 8 times that while busy), CAIRN_READ_CACHE_MB
-(batches shared between GETs of one object and read ahead for sequential readers, 32; 0: none),
-UV_THREADPOOL_SIZE (libuv threads for disk I/O and the native kernels, 4; must be set before node starts).
 Multipart uploads: CAIRN_API_STALE_UPLOADS_EXPIRY (unfinished uploads older than this are removed with
 their parts, 24h), CAIRN_API_STALE_UPLOADS_CLEANUP_INTERVAL (how often they are looked for, 6h); durations
 as 1h30m, 90m, 45s. CAIRN_LIFECYCLE_DAY_SECONDS=N (tests): a day lasts N seconds, and these durations shrink
@@ -60,17 +71,10 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv): {
   staleUploadsExpiryMs?: number;
   staleUploadsCleanupIntervalMs?: number;
 } {
-  const num = (name: string, min: number): number | undefined => {
-    const v = env[name];
-    if (v === undefined || v === '') return undefined;
-    // Digits only: not 0x10, 1e1 or ' 8 '.
-    if (!/^\d+$/.test(v) || Number(v) < min) throw new Error(`${name} must be a whole number >= ${min}, got '${v}'`);
-    return Number(v);
-  };
-  const poolMb = num('CAIRN_BUFFER_POOL_MB', 0);
-  const cacheMb = num('CAIRN_READ_CACHE_MB', 0);
+  const poolMb = wholeFromEnv(env, 'CAIRN_BUFFER_POOL_MB', 0);
+  const cacheMb = wholeFromEnv(env, 'CAIRN_READ_CACHE_MB', 0);
   // The test clock: a day of N seconds shortens every day-scale duration in the same ratio.
-  const daySeconds = num('CAIRN_LIFECYCLE_DAY_SECONDS', 1);
+  const daySeconds = wholeFromEnv(env, 'CAIRN_LIFECYCLE_DAY_SECONDS', 1);
   const scale = daySeconds === undefined ? 1 : daySeconds / 86_400;
   const duration = (name: string, dflt: number): number | undefined => {
     const v = env[name];
@@ -82,23 +86,43 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv): {
   return {
     staleUploadsExpiryMs: duration('CAIRN_API_STALE_UPLOADS_EXPIRY', 24 * 3_600_000),
     staleUploadsCleanupIntervalMs: duration('CAIRN_API_STALE_UPLOADS_CLEANUP_INTERVAL', 6 * 3_600_000),
-    readBatchBlocks: num('CAIRN_READ_BATCH_BLOCKS', 1),
-    readAheadBatches: num('CAIRN_READ_AHEAD_BATCHES', 0),
+    readBatchBlocks: wholeFromEnv(env, 'CAIRN_READ_BATCH_BLOCKS', 1),
+    readAheadBatches: wholeFromEnv(env, 'CAIRN_READ_AHEAD_BATCHES', 0),
     poolBytes: poolMb === undefined ? undefined : poolMb * 1024 * 1024,
     readCacheBytes: cacheMb === undefined ? undefined : cacheMb * 1024 * 1024,
   };
 }
 
-interface Args {
+/** A whole number >= min from the environment, or undefined when unset. */
+function wholeFromEnv(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
+  const v = env[name];
+  if (v === undefined || v === '') return undefined;
+  return whole(name, v, min);
+}
+
+function whole(name: string, v: string, min: number): number {
+  // Digits only: not 0x10, 1e1 or ' 8 '.
+  if (!/^\d+$/.test(v) || Number(v) < min) throw new Error(`${name} must be a whole number >= ${min}, got '${v}'`);
+  return Number(v);
+}
+
+/** At most this many workers: each is a whole server process (~60 MB idle). */
+export const MAX_WORKERS = 64;
+
+export interface ServerArgs {
   address?: string;
   certsDir?: string;
   domains: string[];
   region?: string;
   drives: string[];
+  /** --workers, else CAIRN_WORKERS, else the number of cores. */
+  workers: number;
+  help: boolean;
 }
 
-export function parseServerArgs(argv: string[]): Args {
-  const args: Args = { domains: [], drives: [] };
+export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = {}): ServerArgs {
+  const args: ServerArgs = { domains: [], drives: [], workers: 0, help: false };
+  let workers: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -112,50 +136,86 @@ export function parseServerArgs(argv: string[]): Args {
     else if (a === '--certs-dir' || a.startsWith('--certs-dir=')) args.certsDir = value();
     else if (a === '--domain' || a.startsWith('--domain=')) args.domains.push(value());
     else if (a === '--region' || a.startsWith('--region=')) args.region = value();
+    else if (a === '--workers' || a.startsWith('--workers=')) workers = whole('--workers', value(), 1);
+    else if (a === '--help' || a === '-h') args.help = true;
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else args.drives.push(a);
   }
+  if (args.help) return args;
   if (args.drives.length === 0) throw new Error('at least one DRIVE directory is needed');
+  args.workers = workers ?? wholeFromEnv(env, 'CAIRN_WORKERS', 1) ?? availableParallelism();
+  if (args.workers > MAX_WORKERS) throw new Error(`at most ${MAX_WORKERS} workers, got ${args.workers}`);
   return args;
 }
 
 export async function serverCommand(argv: string[]): Promise<number> {
-  let args: Args;
+  let args: ServerArgs;
   let tuning: ReturnType<typeof tuningFromEnv>;
-  let ldap: ReturnType<typeof ldapConfigFromEnv>;
-  let openid: ReturnType<typeof openIdConfigFromEnv>;
   try {
-    args = parseServerArgs(argv);
+    args = parseServerArgs(argv, process.env);
     tuning = tuningFromEnv(process.env);
-    ldap = ldapConfigFromEnv(process.env);
-    openid = openIdConfigFromEnv(process.env);
+    ldapConfigFromEnv(process.env); // checked before anything starts; serverOptions reads them
+    openIdConfigFromEnv(process.env);
   } catch (e) {
     process.stderr.write(`cairn server: ${(e as Error).message}\n\n${SERVER_USAGE}`);
     return 2;
   }
-  const logger = pino({ level: process.env.CAIRN_LOG_LEVEL ?? 'info' });
-  const loud = (m: string) => process.stderr.write(`\n${'!'.repeat(100)}\n${m}\n${'!'.repeat(100)}\n\n`);
+  if (args.help) {
+    process.stdout.write(SERVER_USAGE);
+    return 0;
+  }
+  const level = process.env.CAIRN_LOG_LEVEL ?? 'info';
+  if (cluster.isWorker) return (await import('../cluster/worker.js')).runWorker(args, tuning, level);
+  const logger = pino({ level });
+  if (args.workers > 1) {
+    const accept = process.env.CAIRN_WORKER_ACCEPT === 'reuseport' ? 'reuseport' : 'shared';
+    return (await import('../cluster/primary.js')).runPrimary(args, logger, accept);
+  }
+  const { startServer } = await import('../main.js');
   // An explicit --certs-dir must hold a certificate (startServer refuses otherwise); the default one is
   // used when it has one, as MinIO does.
   const certsDir = args.certsDir ?? ((await hasCertificate(DEFAULT_CERTS_DIR)) ? DEFAULT_CERTS_DIR : undefined);
   const sseCOverLoopbackHttp = process.env.CAIRN_SSE_C_LOOPBACK_HTTP === 'on';
   const server = await startServer({
-    ...args,
+    ...serverOptions(args),
     certsDir,
     sseCOverLoopbackHttp,
     storage: tuning,
-    ldap,
-    openid,
     logger,
-    warn: loud,
+    warn: loudly,
   });
   if (server.tls) process.on('SIGHUP', () => void server.tls?.reload());
   logger.info(
     { url: server.url, accessKey: server.credentials.root.accessKey, drives: args.drives },
     `Cairn is serving S3 at ${server.url}`,
   );
+  await serveUntilStopped(server, logger);
+  return 0;
+}
 
-  // Graceful shutdown: stop accepting, let requests in flight finish (30 s at most), release the drives.
+/** What startServer takes from the command line (and the LDAP settings, CAIRN_IDENTITY_LDAP_*). */
+export function serverOptions(
+  args: ServerArgs,
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<ServerOptions, 'drives' | 'address' | 'domains' | 'region' | 'ldap' | 'openid'> {
+  const { drives, address, domains, region } = args;
+  return { drives, address, domains, region, ldap: ldapConfigFromEnv(env), openid: openIdConfigFromEnv(env) };
+}
+
+/** Configuration warnings (development credentials) on stderr, where an operator sees them. */
+export function loudly(m: string): void {
+  process.stderr.write(`\n${'!'.repeat(100)}\n${m}\n${'!'.repeat(100)}\n\n`);
+}
+
+/**
+ * Serve until SIGTERM or SIGINT (or `stopOn` calls back): then stop accepting, let requests in flight
+ * finish (30 s at most) and release the drives.
+ */
+export async function serveUntilStopped(
+  server: CairnServer,
+  logger: Logger,
+  stopOn?: (stop: (why: string) => void) => void,
+): Promise<void> {
   await new Promise<void>((resolve) => {
     let closing = false;
     const stop = (signal: string) => {
@@ -174,6 +234,6 @@ export async function serverCommand(argv: string[]): Promise<number> {
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    stopOn?.(stop);
   });
-  return 0;
 }

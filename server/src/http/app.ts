@@ -20,6 +20,8 @@ export interface AppOptions {
   ready?: () => boolean;
   /** Serve HTTPS with these options (certificates, minimum version, SNI); plain HTTP when absent. */
   https?: SecureContextOptions & { SNICallback?: unknown };
+  /** The worker slot of a multi-worker server, sent as `x-cairn-worker` (tests direct requests by it). */
+  worker?: number;
 }
 
 /**
@@ -121,10 +123,12 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
     return payload;
   });
 
+  const worker = opts.worker === undefined ? undefined : String(opts.worker);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-amz-request-id', req.id);
     reply.header('x-amz-id-2', ctx.hostId);
     reply.header('server', 'Cairn');
+    if (worker) reply.header('x-cairn-worker', worker);
   });
 
   app.route({

@@ -2,12 +2,14 @@
 // (in-flight requests finish, idle keep-alive connections close).
 import { createHash } from 'node:crypto';
 import type { Server as TlsServer } from 'node:tls';
+import type { FastifyListenOptions } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { IamStore, type ObjectLayer } from '../api/index.js';
 import { accountsOf } from '../api/acl.js';
 import { LdapProvider, type LdapConfig } from '../api/iam/ldap.js';
 import { OpenIdProvider, type OpenIdConfig } from '../api/iam/openid.js';
 import { iamCredentials, type CredentialConfig } from './auth/credentials.js';
+import { parseAddress } from './address.js';
 import { buildApp } from './app.js';
 import type { HttpContext } from './dispatch.js';
 import type { TlsCertificates } from './tls.js';
@@ -33,6 +35,10 @@ export interface HttpServerOptions {
   now?: () => number;
   ldap?: LdapConfig;
   openid?: OpenIdConfig;
+  /** One of several workers (cairn server --workers): answers carry `x-cairn-worker: <slot>`. */
+  worker?: number;
+  /** Bind with SO_REUSEPORT beside the other workers (the kernel spreads connections over them). */
+  reusePort?: boolean;
 }
 
 export interface RunningServer {
@@ -42,13 +48,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function parseAddress(address: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address);
-  if (!m) throw new Error(`invalid address '${address}': expected HOST:PORT or :PORT`);
-  const port = Number(m[3]);
-  if (port > 65535) throw new Error(`invalid port in '${address}'`);
-  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
-}
+export { parseAddress };
 
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: 'silent' });
@@ -84,10 +84,13 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     domains: opts.domains ?? [],
     hostId: createHash('sha256').update(`cairn:${root}`).digest('base64'),
   };
-  const app = buildApp(ctx, { logger, ready: opts.ready, https: opts.tls?.serverOptions() });
+  const app = buildApp(ctx, { logger, ready: opts.ready, https: opts.tls?.serverOptions(), worker: opts.worker });
   if (opts.tls) opts.tls.attach(app.server as unknown as TlsServer);
   const { host, port } = parseAddress(opts.address ?? ':9000');
-  await app.listen({ host, port });
+  // reusePort reaches net.Server.listen as fastify passes its options on (its types do not list it);
+  // exclusive: in a node:cluster worker, bind here instead of sharing the primary's socket.
+  const reuse = opts.reusePort ? { reusePort: true, exclusive: true } : {};
+  await app.listen({ host, port, ...reuse } as FastifyListenOptions);
   const addr = app.server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;

@@ -1,0 +1,100 @@
+// The primary's side of the lock service and the change bus: a table of named locks (first come, first
+// served) and the relay of changes from one worker to all others, with the count of who has applied each.
+// It knows nothing of processes: a peer is something with an id and a send(); primary.ts connects
+// workers to it. A worker that leaves (exits, killed) drops its locks and its place in every relay.
+import type { ToPrimary, ToWorker } from './protocol.js';
+
+export interface Peer {
+  readonly slot: number;
+  send(message: ToWorker): void;
+}
+
+interface Held {
+  holder: Peer;
+  waiting: { peer: Peer; id: number }[];
+}
+
+interface Relay {
+  from: Peer;
+  id: number;
+  /** Peers that have not applied the change yet. */
+  waiting: Set<Peer>;
+}
+
+export class Coordinator {
+  private readonly peers = new Set<Peer>();
+  private readonly locks = new Map<string, Held>();
+  private readonly relays = new Map<number, Relay>();
+  private nextRelay = 1;
+
+  /** A worker that said hello: it takes locks and hears every change published from now on. */
+  join(peer: Peer): void {
+    this.peers.add(peer);
+  }
+
+  /** A worker is gone (after its process exited): its locks pass on, nobody waits for it any more. */
+  leave(peer: Peer): void {
+    this.peers.delete(peer);
+    for (const [name, held] of this.locks) {
+      held.waiting = held.waiting.filter((w) => w.peer !== peer);
+      if (held.holder === peer) this.pass(name, held);
+    }
+    for (const [id, relay] of this.relays) {
+      relay.waiting.delete(peer);
+      if (relay.waiting.size === 0) this.finish(id, relay);
+    }
+  }
+
+  receive(peer: Peer, m: ToPrimary): void {
+    switch (m.t) {
+      case 'lock': {
+        const held = this.locks.get(m.name);
+        if (held) held.waiting.push({ peer, id: m.id });
+        else {
+          this.locks.set(m.name, { holder: peer, waiting: [] });
+          peer.send({ t: 'locked', id: m.id });
+        }
+        return;
+      }
+      case 'unlock': {
+        const held = this.locks.get(m.name);
+        if (held?.holder === peer) this.pass(m.name, held);
+        return;
+      }
+      case 'publish': {
+        const others = [...this.peers].filter((p) => p !== peer);
+        if (others.length === 0) return peer.send({ t: 'published', id: m.id });
+        const id = this.nextRelay++;
+        this.relays.set(id, { from: peer, id: m.id, waiting: new Set(others) });
+        for (const p of others) p.send({ t: 'change', id, change: m.change });
+        return;
+      }
+      case 'applied': {
+        const relay = this.relays.get(m.id);
+        if (!relay) return;
+        relay.waiting.delete(peer);
+        if (relay.waiting.size === 0) this.finish(m.id, relay);
+        return;
+      }
+    }
+  }
+
+  /** Locks held and waited for, and changes still being applied (for tests and the status log). */
+  get pending(): { locks: number; waiting: number; relays: number } {
+    let waiting = 0;
+    for (const h of this.locks.values()) waiting += h.waiting.length;
+    return { locks: this.locks.size, waiting, relays: this.relays.size };
+  }
+
+  private pass(name: string, held: Held): void {
+    const next = held.waiting.shift();
+    if (!next) return void this.locks.delete(name);
+    held.holder = next.peer;
+    next.peer.send({ t: 'locked', id: next.id });
+  }
+
+  private finish(id: number, relay: Relay): void {
+    this.relays.delete(id);
+    if (this.peers.has(relay.from)) relay.from.send({ t: 'published', id: relay.id });
+  }
+}

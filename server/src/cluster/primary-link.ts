@@ -1,0 +1,68 @@
+// A worker's side of the lock service and the change bus (storage/coordination.ts) over the IPC channel
+// to the primary. Requests for one lock name from this worker queue here first (an in-process mutex), so
+// the primary sees at most one per worker and name. Changes from other workers are applied, then
+// acknowledged; one that fails to apply is acknowledged anyway (the publisher must not wait forever).
+import type { Change, ChangeBus, Locks, Release } from '../storage/index.js';
+import { KeyedMutex } from '../storage/engine/locks.js';
+import type { ToPrimary, ToWorker } from './protocol.js';
+
+export interface Channel {
+  send(message: ToPrimary): void;
+  onMessage(handler: (message: ToWorker) => void): void;
+}
+
+export class PrimaryLink implements Locks, ChangeBus {
+  private readonly local = new KeyedMutex();
+  private readonly replies = new Map<number, () => void>();
+  private nextId = 1;
+  private apply: ((change: Change) => void | Promise<void>) | null = null;
+
+  constructor(
+    private readonly channel: Channel,
+    private readonly onApplyError: (e: unknown) => void = () => {},
+  ) {
+    channel.onMessage((m) => this.receive(m));
+  }
+
+  async acquire(name: string): Promise<Release> {
+    const local = await this.local.acquire(name);
+    await this.request((id) => ({ t: 'lock', id, name }));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.channel.send({ t: 'unlock', name });
+      local();
+    };
+  }
+
+  publish(change: Change): Promise<void> {
+    return this.request((id) => ({ t: 'publish', id, change }));
+  }
+
+  subscribe(apply: (change: Change) => void | Promise<void>): void {
+    this.apply = apply;
+  }
+
+  private request(message: (id: number) => ToPrimary): Promise<void> {
+    const id = this.nextId++;
+    return new Promise<void>((resolve) => {
+      this.replies.set(id, resolve);
+      this.channel.send(message(id));
+    });
+  }
+
+  private receive(m: ToWorker): void {
+    if (m.t === 'locked' || m.t === 'published') {
+      const reply = this.replies.get(m.id);
+      this.replies.delete(m.id);
+      reply?.();
+    } else if (m.t === 'change') {
+      const { id, change } = m;
+      // Not subscribed yet (storage still opening): nothing here can hold what changed.
+      new Promise<void>((resolve) => resolve(this.apply?.(change)))
+        .catch(this.onApplyError)
+        .finally(() => this.channel.send({ t: 'applied', id }));
+    }
+  }
+}

@@ -1,0 +1,163 @@
+// The primary of `cairn server --workers N`: formats (or checks) the drives once, forks N workers that all
+// serve S3 on the one address, and stays small (no HTTP stack, no storage engine): it is their lock
+// service and change bus (coordinator.ts), restarts a worker that dies (its locks are released once its
+// process is gone), and on SIGTERM / SIGINT tells every worker to finish its requests in flight and waits.
+// Worker slot 1 is the leader (healing, scanner, drive rebuilds); a restarted worker keeps its slot.
+import cluster, { type Worker } from 'node:cluster';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import type { Logger } from 'pino';
+import { loudly, type ServerArgs } from '../cli/server.js';
+import { parseAddress } from '../http/address.js';
+import { credentialsFromEnv } from '../http/auth/credentials.js';
+import { driveLayout, formatDrives } from '../storage/drive/format.js';
+import { expandDrives } from '../storage/expand.js';
+import { Coordinator, type Peer } from './coordinator.js';
+import type { ToPrimary, WorkerConfig } from './protocol.js';
+
+/** How workers share the address: node:cluster's round robin from the primary, or SO_REUSEPORT. */
+export type AcceptMode = 'shared' | 'reuseport';
+
+/** Restart delays after crashes in a row: 0.1 s doubling up to 5 s; a worker that ran a minute resets it. */
+const RESTART_FIRST_MS = 100;
+const RESTART_MAX_MS = 5000;
+const RAN_LONG_MS = 60_000;
+/** A worker still running this long after it was told to stop is killed. */
+const STOP_GRACE_MS = 35_000;
+
+interface Slot {
+  worker: Worker;
+  peer: Peer;
+  startedAt: number;
+  crashes: number;
+}
+
+export async function runPrimary(args: ServerArgs, logger: Logger, accept: AcceptMode = 'shared'): Promise<number> {
+  const log = logger.child({ worker: 0 });
+  const warnings: string[] = [];
+  const credentials = await credentialsFromEnv(process.env, warnings);
+  for (const w of warnings) {
+    log.warn(w);
+    loudly(w);
+  }
+  const formatted = await formatDrives(expandDrives(...args.drives), {});
+  const layout = driveLayout(formatted);
+  const fresh = formatted.fresh.map((d) => d.root);
+
+  // SO_REUSEPORT: each worker binds the port itself; the primary holds it (port 0: picks it) until one has.
+  let holder: Server | undefined;
+  let reusePort: number | undefined;
+  if (accept === 'reuseport') {
+    const { host, port } = parseAddress(args.address ?? ':9000');
+    const server = createServer();
+    holder = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port, reusePort: true, exclusive: true }, resolve);
+    });
+    reusePort = (server.address() as AddressInfo).port;
+  }
+
+  const coordinator = new Coordinator();
+  const slots = new Map<number, Slot>();
+  let stopping = false;
+  let starting = true;
+  let failStart: (e: Error) => void = () => {};
+  let onReady: (slot: number, url: string) => void = () => {};
+  const allStarted = new Promise<string>((resolve, reject) => {
+    let ready = 0;
+    let url = '';
+    failStart = reject;
+    onReady = (slot, u) => {
+      if (slot === 1) url = u;
+      if (++ready === args.workers) resolve(url);
+    };
+  });
+
+  const fork = (slot: number, crashes: number) => {
+    const worker = cluster.fork();
+    const peer: Peer = {
+      slot,
+      send: (m) => {
+        if (worker.isConnected()) worker.send(m);
+      },
+    };
+    const s: Slot = { worker, peer, startedAt: Date.now(), crashes };
+    slots.set(slot, s);
+    worker.on('message', (m: ToPrimary) => {
+      if (m.t === 'hello') {
+        coordinator.join(peer);
+        const config: WorkerConfig = {
+          slot,
+          leader: slot === 1,
+          layout,
+          // Fresh drives are rebuilt by the first leader; a restarted one leaves the rest to its scanner.
+          fresh: slot === 1 && starting ? fresh : [],
+          ...(reusePort !== undefined ? { reusePort } : {}),
+        };
+        peer.send({ t: 'config', config });
+      } else if (m.t === 'ready') {
+        holder?.close();
+        holder = undefined;
+        if (starting) onReady(slot, m.url);
+        else log.info({ workerPid: worker.process.pid }, `worker ${slot} is back`);
+      } else coordinator.receive(peer, m);
+    });
+    worker.on('exit', (code, signal) => {
+      coordinator.leave(peer);
+      if (slots.get(slot) === s) slots.delete(slot);
+      if (stopping) return;
+      if (starting) return failStart(new Error(`worker ${slot} exited while starting (${signal ?? `code ${code}`})`));
+      const inRow = Date.now() - s.startedAt > RAN_LONG_MS ? 0 : s.crashes + 1;
+      const delay = Math.min(RESTART_FIRST_MS * 2 ** Math.max(inRow - 1, 0), RESTART_MAX_MS);
+      log.warn({ code, signal, workerPid: worker.process.pid }, `worker ${slot} exited; restarting it`);
+      setTimeout(() => {
+        if (!stopping) fork(slot, inRow);
+      }, delay);
+    });
+    log.info({ workerPid: worker.process.pid }, `worker ${slot} started`);
+  };
+
+  const stopAll = async (why: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal: why }, 'shutting down');
+    const exits = [...slots.values()].map(({ worker, peer }) => {
+      const exited = new Promise<void>((resolve) => {
+        if (worker.isDead()) resolve();
+        else worker.once('exit', () => resolve());
+      });
+      peer.send({ t: 'stop' });
+      return exited;
+    });
+    const timer = setTimeout(() => {
+      log.warn('workers still running after the grace period; killing them');
+      for (const { worker } of slots.values()) worker.process.kill('SIGKILL');
+    }, STOP_GRACE_MS);
+    timer.unref();
+    await Promise.all(exits);
+    clearTimeout(timer);
+    holder?.close();
+  };
+
+  cluster.setupPrimary({ serialization: 'json' });
+  for (let slot = 1; slot <= args.workers; slot++) fork(slot, 0);
+  let url: string;
+  try {
+    url = await allStarted;
+  } catch (e) {
+    log.error((e as Error).message);
+    await stopAll('start-up failed');
+    return 1;
+  }
+  starting = false;
+  log.info(
+    { url, accessKey: credentials.root.accessKey, drives: args.drives, workers: args.workers },
+    `Cairn is serving S3 at ${url}`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => void stopAll(signal).then(resolve);
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+}

@@ -1,0 +1,33 @@
+// The messages between the primary of `cairn server --workers N` and its workers, over the IPC channel
+// node:cluster gives each worker (JSON). A worker says hello, gets its configuration, serves, and uses the
+// primary as its lock service and change bus (coordination.ts in storage): lock / unlock, publish (the
+// primary hands the change to every other worker and answers once all have applied it).
+import type { Change, DriveLayout } from '../storage/index.js';
+
+/** What the primary tells a worker when it says hello. */
+export interface WorkerConfig {
+  /** 1..N, kept by a restarted worker: in its log lines, the x-cairn-worker header and its temp area. */
+  slot: number;
+  /** Runs healing, the scanner and drive rebuilds (slot 1). */
+  leader: boolean;
+  layout: DriveLayout;
+  /** Drives the primary formatted just now: rebuilt by the leader when it first starts. */
+  fresh: string[];
+  /** Port every worker binds with SO_REUSEPORT; absent: node:cluster shares the primary's socket. */
+  reusePort?: number;
+}
+
+export type ToPrimary =
+  | { t: 'hello' }
+  | { t: 'ready'; url: string }
+  | { t: 'lock'; id: number; name: string }
+  | { t: 'unlock'; name: string }
+  | { t: 'publish'; id: number; change: Change }
+  | { t: 'applied'; id: number };
+
+export type ToWorker =
+  | { t: 'config'; config: WorkerConfig }
+  | { t: 'locked'; id: number }
+  | { t: 'published'; id: number }
+  | { t: 'change'; id: number; change: Change }
+  | { t: 'stop' };

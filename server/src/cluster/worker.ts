@@ -1,0 +1,67 @@
+// A worker of `cairn server --workers N`: says hello to the primary, gets its slot and the drive layout,
+// and runs the whole server (main.ts) on the shared address, with the primary as its lock service and
+// change bus (primary-link.ts). It stops gracefully when the primary says so (or on SIGTERM / SIGINT),
+// and at once when the primary is gone: without it nobody coordinates the writes.
+import pino from 'pino';
+import { serveUntilStopped, serverOptions, type ServerArgs, type tuningFromEnv } from '../cli/server.js';
+import { parseAddress } from '../http/address.js';
+import { startServer } from '../main.js';
+import { type Channel, PrimaryLink } from './primary-link.js';
+import type { ToPrimary, ToWorker, WorkerConfig } from './protocol.js';
+
+function ipcChannel(): Channel {
+  return {
+    send: (m: ToPrimary) => {
+      if (process.connected) process.send!(m);
+    },
+    onMessage: (handler) => process.on('message', (m) => handler(m as ToWorker)),
+  };
+}
+
+export async function runWorker(
+  args: ServerArgs,
+  tuning: ReturnType<typeof tuningFromEnv>,
+  level: string,
+): Promise<number> {
+  const channel = ipcChannel();
+  const config = await new Promise<WorkerConfig>((resolve) => {
+    channel.onMessage((m) => m.t === 'config' && resolve(m.config));
+    channel.send({ t: 'hello' });
+  });
+  const logger = pino({ level }).child({ worker: config.slot });
+  const orphaned = () => {
+    logger.error('the primary is gone: exiting');
+    process.exit(1);
+  };
+  process.on('disconnect', orphaned);
+  const link = new PrimaryLink(channel, (e) => logger.warn({ err: e }, 'applying a change from another worker failed'));
+  let address = args.address;
+  if (config.reusePort !== undefined) {
+    const { host } = parseAddress(args.address ?? ':9000');
+    address = `${host.includes(':') ? `[${host}]` : host}:${config.reusePort}`;
+  }
+  const server = await startServer({
+    ...serverOptions(args),
+    address,
+    logger,
+    storage: {
+      ...tuning,
+      shared: {
+        locks: link,
+        bus: link,
+        leader: config.leader,
+        layout: config.layout,
+        fresh: config.fresh,
+        tmpName: `w${config.slot}`,
+      },
+    },
+    worker: { slot: config.slot, reusePort: config.reusePort !== undefined },
+  });
+  logger.info({ listening: server.url, leader: config.leader }, `worker ${config.slot} serving`);
+  channel.send({ t: 'ready', url: server.url });
+  await serveUntilStopped(server, logger, (stop) => channel.onMessage((m) => m.t === 'stop' && stop('primary')));
+  // The IPC channel would keep this process alive.
+  process.off('disconnect', orphaned);
+  process.disconnect();
+  return 0;
+}

@@ -3,6 +3,7 @@
 // them) and 4 KiB PUT/GET at concurrency 32, samples the server's RSS throughout and prints one table of
 // results beside targets.
 //   node --import tsx bench/load/suite.ts [--duration 20s] [--json out.json] [--from-source] [--keep] [--phases a,b]
+//     [--workers N]
 //   node --import tsx bench/load/suite.ts --tls ...   (Cairn over HTTPS: a throw-away CA and certificate, openssl)
 //   node --import tsx bench/load/suite.ts --sse-s3 ...   (every object encrypted: a throw-away KMS key)
 //   node --import tsx bench/load/suite.ts --endpoint URL --access-key K --secret-key S [--server-pid PID]
@@ -59,6 +60,8 @@ const OPTIONS = {
   'cairn-bin': { type: 'string', default: DEFAULT_CAIRN_BIN },
   'from-source': { type: 'boolean', default: false },
   json: { type: 'string' },
+  /** cairn server --workers (default: the server's own default, one per core). */
+  workers: { type: 'string' },
   /** Comma-separated run names to keep (e.g. get-64MiB,put-4KiB); default all. */
   phases: { type: 'string' },
   keep: { type: 'boolean', default: false },
@@ -79,9 +82,12 @@ export async function runSuite(argv: string[]): Promise<void> {
       v['drives-dir']!,
       v['access-key']!,
       v['secret-key']!,
-      v['sse-s3']
-        ? { CAIRN_KMS_SECRET_KEY: `bench:${randomBytes(32).toString('base64')}`, CAIRN_KMS_AUTO_ENCRYPTION: 'on' }
-        : {},
+      {
+        ...(v['sse-s3']
+          ? { CAIRN_KMS_SECRET_KEY: `bench:${randomBytes(32).toString('base64')}`, CAIRN_KMS_AUTO_ENCRYPTION: 'on' }
+          : {}),
+        ...(v.workers ? { CAIRN_WORKERS: v.workers } : {}),
+      },
       v.tls!,
     )).url;
   const pid = cairn?.child.pid ?? (v['server-pid'] ? Number(v['server-pid']) : undefined);

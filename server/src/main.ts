@@ -106,7 +106,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
   const storage = await openStorage({
     ...opts.storage,
     drives,
-    log: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m) },
+    log: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), debug: (m: string) => log.debug(m) },
   });
   let ready = true;
   let http: RunningServer;

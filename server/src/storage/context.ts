@@ -82,6 +82,7 @@ export interface DriveLayout {
 export interface Logger {
   info(msg: string): void;
   warn(msg: string): void;
+  debug?(msg: string): void;
 }
 
 export interface StorageContext {

@@ -126,8 +126,11 @@ export class ErasureObjects implements L.ObjectLayer {
       case 'heal':
         if (this.leader) this.healer.enqueue(c.set, c.bucket, c.key, c.deep);
         return;
-      case 'reap':
+      case 'reap': {
+        const held = this.reaper.held(c.ids);
+        if (held) this.ctx.log.debug?.(`removal of ${held} replaced data dirs waits for their readers here`);
         return this.reaper.free(c.ids);
+      }
     }
   }
 

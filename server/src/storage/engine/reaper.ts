@@ -44,6 +44,11 @@ export class Reaper {
     this.jobs.set(t, { job, ids });
   }
 
+  /** How many of `ids` a reader of this process holds now. */
+  held(ids: string[]): number {
+    return ids.filter((id) => this.holds.has(id)).length;
+  }
+
   /** Resolves once no reader of this process holds any of `ids`. */
   async free(ids: string[]): Promise<void> {
     for (const id of ids) {

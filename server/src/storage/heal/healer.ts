@@ -221,6 +221,7 @@ export class Healer {
 
   /** Probe drives: mark dead ones offline, bring back returning ones, reformat and rebuild emptied ones. */
   async checkDrives(): Promise<void> {
+    const started = Date.now();
     const all = this.objects.sets.flatMap((set) => set.drives.map((d, i) => ({ set, d, i })));
     await Promise.all(
       all.map(async ({ set, d, i }) => {
@@ -237,6 +238,7 @@ export class Healer {
         clearTimeout(timer);
       }),
     );
+    this.ctx.log.debug?.(`drives checked (started ${started})`);
   }
 
   private async checkDrive(online: boolean[], writable: boolean[], d: LocalDrive, i: number): Promise<void> {

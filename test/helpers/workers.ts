@@ -1,0 +1,224 @@
+// A real `cairn server --workers N` as a child process (from the sources, through tsx) over temporary
+// drives, and S3 clients pinned to one worker each: a keep-alive connection that the wanted worker
+// answered (its x-cairn-worker header), opened again until one is. Every answer a pinned client gets is
+// checked to come from its worker, so a test never silently talks to another one.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent, get, type IncomingMessage, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { makeClient } from './cairn.js';
+import { signRequest } from './signed-request.js';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+
+export const WORKERS_ROOT = { accessKey: 'workersroot', secretKey: 'workers-root-secret' };
+export const WORKERS_ALT = { accessKey: 'workersalt', secretKey: 'workers-alt-secret' };
+
+export type LogLine = Record<string, unknown> & { msg?: string; worker?: number };
+
+export interface WorkersServer {
+  url: string;
+  base: string;
+  drives: string[];
+  child: ChildProcess;
+  /** Every JSON log line so far (all processes: the primary's have worker 0). */
+  logs: LogLine[];
+  /** The first log line (logged already or still to come) that `match` accepts. */
+  logLine(match: (l: LogLine) => boolean): Promise<LogLine>;
+  /** The pid of worker `slot` as the primary last logged it ("worker N started"). */
+  pid(slot: number): number;
+  /** A client whose requests worker `slot` answers (root credentials unless given). */
+  client(slot: number, credentials?: { accessKey: string; secretKey: string }): Promise<S3Client>;
+  /** SIGTERM, wait for the exit, remove the drives. */
+  close(): Promise<void>;
+}
+
+export async function startWorkers(workers: number, env: Record<string, string> = {}): Promise<WorkersServer> {
+  const base = await mkdtemp(join(tmpdir(), 'cairn-workers-'));
+  const drives = [1, 2, 3, 4].map((i) => join(base, `d${i}`));
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=source',
+      '--import',
+      'tsx',
+      'server/src/cli/main.ts',
+      'server',
+      '--workers',
+      String(workers),
+      '--address',
+      '127.0.0.1:0',
+      ...drives,
+    ],
+    {
+      cwd: repo,
+      env: {
+        ...process.env,
+        CAIRN_ROOT_USER: WORKERS_ROOT.accessKey,
+        CAIRN_ROOT_PASSWORD: WORKERS_ROOT.secretKey,
+        CAIRN_USERS: `${WORKERS_ALT.accessKey}:${WORKERS_ALT.secretKey}`,
+        CAIRN_LOG_LEVEL: 'info',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const logs: LogLine[] = [];
+  const waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  createInterface({ input: child.stdout! }).on('line', (text) => {
+    let line: LogLine;
+    try {
+      line = JSON.parse(text) as LogLine;
+    } catch {
+      return;
+    }
+    logs.push(line);
+    for (const w of waiters.filter((x) => x.match(line))) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(line);
+    }
+  });
+  const logLine = (match: (l: LogLine) => boolean): Promise<LogLine> => {
+    const seen = logs.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve) => waiters.push({ match, resolve }));
+  };
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`cairn server exited (${code}): ${stderr}`))),
+  );
+  exited.catch(() => {});
+  const started = await Promise.race([logLine((l) => l.worker === 0 && typeof l.url === 'string'), exited]);
+  const url = started.url as string;
+  const agents: Agent[] = [];
+  return {
+    url,
+    base,
+    drives,
+    child,
+    logs,
+    logLine,
+    pid: (slot) => {
+      const lines = logs.filter((l) => l.worker === 0 && l.msg === `worker ${slot} started` && l.workerPid);
+      return lines[lines.length - 1].workerPid as number;
+    },
+    client: async (slot, credentials = WORKERS_ROOT) => {
+      const agent = await pinnedAgent(url, slot);
+      agents.push(agent);
+      const s3 = makeClient(url, { credentials, extra: { requestHandler: { httpAgent: agent } } });
+      s3.middlewareStack.add(
+        (next) => async (args) => {
+          const out = await next(args);
+          const served = (out.response as { headers?: Record<string, string> }).headers?.['x-cairn-worker'];
+          if (served !== String(slot)) throw new Error(`answered by worker ${served}, not ${slot}`);
+          return out;
+        },
+        // Next to the HTTP handler (inside the deserializer): error answers are checked too.
+        { step: 'finalizeRequest', priority: 'low', name: 'pinnedWorker' },
+      );
+      return s3;
+    },
+    close: async () => {
+      for (const a of agents) a.destroy();
+      if (child.exitCode === null && child.signalCode === null) {
+        const gone = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await gone;
+      }
+      await rm(base, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A one-connection keep-alive agent whose connection worker `slot` serves. */
+export async function pinnedAgent(url: string, slot: number): Promise<Agent> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const served = await new Promise<string | undefined>((resolve, reject) => {
+      get(`${url}/health/live`, { agent }, (res) => {
+        res.resume();
+        res.once('end', () => resolve(res.headers['x-cairn-worker'] as string | undefined));
+      }).once('error', reject);
+    });
+    if (served === String(slot)) return agent;
+    agent.destroy();
+  }
+  throw new Error(`no connection reached worker ${slot}`);
+}
+
+/**
+ * A PUT of `body` to `path` (`/bucket/key`) on a connection worker `slot` serves, of which only the first
+ * `first` bytes are sent: the rest goes when the test calls finish(). A killed worker fails `answer`.
+ */
+export async function heldPut(
+  url: string,
+  slot: number,
+  path: string,
+  body: Buffer,
+  first: number,
+): Promise<{ finish: () => void; answer: Promise<{ status: number; text: string }> }> {
+  const agent = await pinnedAgent(url, slot);
+  const { headers, target } = await signRequest(url, {
+    method: 'PUT',
+    path,
+    contentSha256: 'UNSIGNED-PAYLOAD',
+    credentials: WORKERS_ROOT,
+  });
+  const req = request(url + target, {
+    method: 'PUT',
+    agent,
+    headers: { ...headers, 'content-length': String(body.length) },
+  });
+  const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+    req.once('response', (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.once('error', reject);
+  }).finally(() => agent.destroy());
+  answer.catch(() => {});
+  req.write(body.subarray(0, first));
+  return { finish: () => req.end(body.subarray(first)), answer };
+}
+
+/**
+ * A GET of `path` on a connection worker `slot` serves that stops reading after its first body chunk:
+ * resolves then, with finish() to read the rest (the whole body).
+ */
+export async function pausedGet(url: string, slot: number, path: string): Promise<{ finish: () => Promise<Buffer> }> {
+  const agent = await pinnedAgent(url, slot);
+  const { headers, target } = await signRequest(url, { method: 'GET', path, credentials: WORKERS_ROOT });
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    request(url + target, { agent, headers }, resolve)
+      .once('error', reject)
+      .end();
+  });
+  if (res.statusCode !== 200) throw new Error(`GET ${path}: ${res.statusCode}`);
+  const chunks: Buffer[] = [];
+  const firstChunk = new Promise<void>((resolve) =>
+    res.once('data', (c: Buffer) => {
+      chunks.push(c);
+      res.pause();
+      resolve();
+    }),
+  );
+  await firstChunk;
+  return {
+    finish: () =>
+      new Promise<Buffer>((resolve, reject) => {
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.once('end', () => {
+          agent.destroy();
+          resolve(Buffer.concat(chunks));
+        });
+        res.once('error', reject);
+        res.resume();
+      }),
+  };
+}

@@ -1,0 +1,63 @@
+// `cairn server` arguments: --workers N beats CAIRN_WORKERS, which beats the number of cores; bad counts
+// are refused naming the option or variable; --help needs no drive. And the command itself: a bad
+// CAIRN_WORKERS exits 2 before touching a drive, --help prints the usage and exits 0.
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { MAX_WORKERS, parseServerArgs } from '../../src/cli/server.js';
+
+const repo = fileURLToPath(new URL('../../..', import.meta.url));
+
+describe('parseServerArgs', () => {
+  it('workers: --workers, else CAIRN_WORKERS, else the number of cores', () => {
+    expect(parseServerArgs(['d1']).workers).toBe(availableParallelism());
+    expect(parseServerArgs(['d1'], { CAIRN_WORKERS: '3' }).workers).toBe(3);
+    expect(parseServerArgs(['d1'], { CAIRN_WORKERS: '' }).workers).toBe(availableParallelism());
+    expect(parseServerArgs(['--workers', '1', 'd1'], { CAIRN_WORKERS: '3' }).workers).toBe(1);
+    expect(parseServerArgs(['--workers=5', 'd1', 'd2']).workers).toBe(5);
+    expect(parseServerArgs(['d1', '--workers', String(MAX_WORKERS)]).drives).toEqual(['d1']);
+  });
+
+  it.each([
+    [['--workers', '0', 'd1'], {}, "--workers must be a whole number >= 1, got '0'"],
+    [['--workers', 'two', 'd1'], {}, "--workers must be a whole number >= 1, got 'two'"],
+    [['--workers', '-2', 'd1'], {}, "--workers must be a whole number >= 1, got '-2'"],
+    [['--workers'], {}, '--workers needs a value'],
+    [['d1'], { CAIRN_WORKERS: '0' }, "CAIRN_WORKERS must be a whole number >= 1, got '0'"],
+    [['d1'], { CAIRN_WORKERS: '2x' }, "CAIRN_WORKERS must be a whole number >= 1, got '2x'"],
+    [['--workers', String(MAX_WORKERS + 1), 'd1'], {}, `at most ${MAX_WORKERS} workers, got ${MAX_WORKERS + 1}`],
+  ])('%j %j is refused: %s', (argv, env, message) => {
+    expect(() => parseServerArgs(argv, env)).toThrow(message);
+  });
+
+  it('--help needs no drive', () => {
+    expect(parseServerArgs(['--help']).help).toBe(true);
+    expect(parseServerArgs(['-h', '--workers', '2']).help).toBe(true);
+  });
+});
+
+const cairn = (argv: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', 'server/src/cli/main.ts', 'server', ...argv], {
+    cwd: repo,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+
+describe('cairn server', () => {
+  it('--help prints the usage (flags and environment) and exits 0', () => {
+    const r = cairn(['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Usage: cairn server');
+    expect(r.stdout).toContain('--workers');
+    expect(r.stdout).toContain('CAIRN_WORKERS');
+  });
+
+  it('a bad CAIRN_WORKERS exits 2 naming it, before any drive is made', () => {
+    const r = cairn(['--address', '127.0.0.1:0', '/nonexistent/cairn-args-test/d1'], { CAIRN_WORKERS: 'many' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("cairn server: CAIRN_WORKERS must be a whole number >= 1, got 'many'");
+    expect(r.stderr).toContain('Usage: cairn server');
+  });
+});

@@ -19,9 +19,10 @@ const allowedPackages = {
 };
 // server/src layer -> server/src layers it must not import
 const forbiddenLayers = {
-  storage: ['http', 'api', 'cli'],
-  api: ['http', 'cli'],
-  http: ['storage', 'cli'],
+  storage: ['http', 'api', 'cli', 'cluster'],
+  api: ['http', 'cli', 'cluster'],
+  http: ['storage', 'cli', 'cluster'],
+  cluster: ['cli', 'api'],
 };
 
 function* sourceFiles(dir) {

@@ -4,11 +4,10 @@
 // itself (main.ts and the HTTP stack) is imported only by the process that serves, so the primary stays small.
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import pino, { type Logger } from 'pino';
+import pino from 'pino';
 import { ldapConfigFromEnv } from '../api/iam/ldap.js';
 import { openIdConfigFromEnv } from '../api/iam/openid.js';
-import type { CairnServer, ServerOptions } from '../main.js';
-import { DEFAULT_CERTS_DIR, hasCertificate } from '../http/tls.js';
+import { loudly, type ServerArgs, serveUntilStopped, serverOptions } from '../cluster/serve.js';
 
 export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--certs-dir DIR] [--domain DOMAIN] [--region REGION]
                     [--workers N] DRIVE...
@@ -109,17 +108,6 @@ function whole(name: string, v: string, min: number): number {
 /** At most this many workers: each is a whole server process (~60 MB idle). */
 export const MAX_WORKERS = 64;
 
-export interface ServerArgs {
-  address?: string;
-  certsDir?: string;
-  domains: string[];
-  region?: string;
-  drives: string[];
-  /** --workers, else CAIRN_WORKERS, else the number of cores. */
-  workers: number;
-  help: boolean;
-}
-
 export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = {}): ServerArgs {
   const args: ServerArgs = { domains: [], drives: [], workers: 0, help: false };
   let workers: number | undefined;
@@ -172,68 +160,11 @@ export async function serverCommand(argv: string[]): Promise<number> {
     return (await import('../cluster/primary.js')).runPrimary(args, logger, accept);
   }
   const { startServer } = await import('../main.js');
-  // An explicit --certs-dir must hold a certificate (startServer refuses otherwise); the default one is
-  // used when it has one, as MinIO does.
-  const certsDir = args.certsDir ?? ((await hasCertificate(DEFAULT_CERTS_DIR)) ? DEFAULT_CERTS_DIR : undefined);
-  const sseCOverLoopbackHttp = process.env.CAIRN_SSE_C_LOOPBACK_HTTP === 'on';
-  const server = await startServer({
-    ...serverOptions(args),
-    certsDir,
-    sseCOverLoopbackHttp,
-    storage: tuning,
-    logger,
-    warn: loudly,
-  });
-  if (server.tls) process.on('SIGHUP', () => void server.tls?.reload());
+  const server = await startServer({ ...(await serverOptions(args)), storage: tuning, logger, warn: loudly });
   logger.info(
     { url: server.url, accessKey: server.credentials.root.accessKey, drives: args.drives },
     `Cairn is serving S3 at ${server.url}`,
   );
   await serveUntilStopped(server, logger);
   return 0;
-}
-
-/** What startServer takes from the command line (and the LDAP settings, CAIRN_IDENTITY_LDAP_*). */
-export function serverOptions(
-  args: ServerArgs,
-  env: NodeJS.ProcessEnv = process.env,
-): Pick<ServerOptions, 'drives' | 'address' | 'domains' | 'region' | 'ldap' | 'openid'> {
-  const { drives, address, domains, region } = args;
-  return { drives, address, domains, region, ldap: ldapConfigFromEnv(env), openid: openIdConfigFromEnv(env) };
-}
-
-/** Configuration warnings (development credentials) on stderr, where an operator sees them. */
-export function loudly(m: string): void {
-  process.stderr.write(`\n${'!'.repeat(100)}\n${m}\n${'!'.repeat(100)}\n\n`);
-}
-
-/**
- * Serve until SIGTERM or SIGINT (or `stopOn` calls back): then stop accepting, let requests in flight
- * finish (30 s at most) and release the drives.
- */
-export async function serveUntilStopped(
-  server: CairnServer,
-  logger: Logger,
-  stopOn?: (stop: (why: string) => void) => void,
-): Promise<void> {
-  await new Promise<void>((resolve) => {
-    let closing = false;
-    const stop = (signal: string) => {
-      if (closing) return;
-      closing = true;
-      logger.info({ signal }, 'shutting down');
-      const timer = setTimeout(() => {
-        logger.warn('requests still in flight after 30 s; exiting');
-        process.exit(1);
-      }, 30_000);
-      timer.unref();
-      server.close().then(resolve, (e) => {
-        logger.error({ err: e }, 'error during shutdown');
-        resolve();
-      });
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-    stopOn?.(stop);
-  });
 }

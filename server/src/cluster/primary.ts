@@ -6,13 +6,13 @@
 import cluster, { type Worker } from 'node:cluster';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { Logger } from 'pino';
-import { loudly, type ServerArgs } from '../cli/server.js';
 import { parseAddress } from '../http/address.js';
 import { credentialsFromEnv } from '../http/auth/credentials.js';
 import { driveLayout, formatDrives } from '../storage/drive/format.js';
 import { expandDrives } from '../storage/expand.js';
 import { Coordinator, type Peer } from './coordinator.js';
 import type { ToPrimary, WorkerConfig } from './protocol.js';
+import { loudly, type ServerArgs } from './serve.js';
 
 /** How workers share the address: node:cluster's round robin from the primary, or SO_REUSEPORT. */
 export type AcceptMode = 'shared' | 'reuseport';

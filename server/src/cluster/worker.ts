@@ -3,11 +3,11 @@
 // change bus (primary-link.ts). It stops gracefully when the primary says so (or on SIGTERM / SIGINT),
 // and at once when the primary is gone: without it nobody coordinates the writes.
 import pino from 'pino';
-import { serveUntilStopped, serverOptions, type ServerArgs, type tuningFromEnv } from '../cli/server.js';
 import { parseAddress } from '../http/address.js';
-import { startServer } from '../main.js';
+import { type ServerOptions, startServer } from '../main.js';
 import { type Channel, PrimaryLink } from './primary-link.js';
 import type { ToPrimary, ToWorker, WorkerConfig } from './protocol.js';
+import { type ServerArgs, serveUntilStopped, serverOptions } from './serve.js';
 
 function ipcChannel(): Channel {
   return {
@@ -18,11 +18,7 @@ function ipcChannel(): Channel {
   };
 }
 
-export async function runWorker(
-  args: ServerArgs,
-  tuning: ReturnType<typeof tuningFromEnv>,
-  level: string,
-): Promise<number> {
+export async function runWorker(args: ServerArgs, tuning: ServerOptions['storage'], level: string): Promise<number> {
   const channel = ipcChannel();
   const config = await new Promise<WorkerConfig>((resolve) => {
     channel.onMessage((m) => m.t === 'config' && resolve(m.config));
@@ -41,7 +37,7 @@ export async function runWorker(
     address = `${host.includes(':') ? `[${host}]` : host}:${config.reusePort}`;
   }
   const server = await startServer({
-    ...serverOptions(args),
+    ...(await serverOptions(args)),
     address,
     logger,
     storage: {

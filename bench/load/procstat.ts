@@ -62,6 +62,22 @@ export async function mainThreadSeconds(pid: number): Promise<number> {
   return total;
 }
 
+/**
+ * The proportional set size of the process tree: each page counted once, shared ones split among their
+ * sharers (RSS sums count the node binary once per worker).
+ */
+export async function pssTree(pid: number): Promise<number> {
+  let total = 0;
+  const queue = [pid];
+  while (queue.length > 0) {
+    const p = queue.shift()!;
+    const text = await readFile(`/proc/${p}/smaps_rollup`, 'utf8').catch(() => '');
+    total += Number(/^Pss:\s+(\d+) kB/m.exec(text)?.[1] ?? 0) * 1024;
+    queue.push(...(await children(p)));
+  }
+  return total;
+}
+
 export async function sampleTree(pid: number): Promise<ProcSample> {
   const total: ProcSample = { rssBytes: 0, cpuSeconds: 0 };
   const queue = [pid];

@@ -40,7 +40,14 @@ export interface ResultFile {
   createdAt: string;
   runs: RunResult[];
   /** Suite only: the server's resident memory sampled during the runs. */
-  rss?: { maxBytes: number; samples: number; perRunMaxBytes: Record<string, number> };
+  rss?: {
+    maxBytes: number;
+    samples: number;
+    perRunMaxBytes: Record<string, number>;
+    /** Right after start-up: the sum of the processes' RSS, and their proportional set size. */
+    idleBytes?: number;
+    idlePssBytes?: number;
+  };
 }
 
 export function summarize(reports: OpReport[], seconds: number): OpResult {

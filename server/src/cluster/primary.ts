@@ -11,7 +11,7 @@ import { credentialsFromEnv } from '../http/auth/credentials.js';
 import { driveLayout, formatDrives } from '../storage/drive/format.js';
 import { expandDrives } from '../storage/expand.js';
 import { Coordinator, type Peer } from './coordinator.js';
-import type { ToPrimary, WorkerConfig } from './protocol.js';
+import { batching, type ToPrimary, type ToWorker, type WorkerConfig } from './protocol.js';
 import { loudly, type ServerArgs } from './serve.js';
 
 /** How workers share the address: node:cluster's round robin from the primary, or SO_REUSEPORT. */
@@ -77,13 +77,16 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
     const worker = cluster.fork();
     const peer: Peer = {
       slot,
-      send: (m) => {
-        if (worker.isConnected()) worker.send(m);
-      },
+      send: batching((batch: ToWorker[]) => {
+        if (worker.isConnected()) worker.send(batch);
+      }),
     };
     const s: Slot = { worker, peer, startedAt: Date.now(), crashes };
     slots.set(slot, s);
-    worker.on('message', (m: ToPrimary) => {
+    worker.on('message', (batch: ToPrimary[]) => {
+      for (const m of batch) receive(m);
+    });
+    const receive = (m: ToPrimary) => {
       if (m.t === 'hello') {
         coordinator.join(peer);
         const config: WorkerConfig = {
@@ -101,7 +104,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
         if (starting) onReady(slot, m.url);
         else log.info({ workerPid: worker.process.pid }, `worker ${slot} is back`);
       } else coordinator.receive(peer, m);
-    });
+    };
     worker.on('exit', (code, signal) => {
       coordinator.leave(peer);
       if (slots.get(slot) === s) slots.delete(slot);

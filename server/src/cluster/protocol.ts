@@ -1,7 +1,8 @@
 // The messages between the primary of `cairn server --workers N` and its workers, over the IPC channel
 // node:cluster gives each worker (JSON). A worker says hello, gets its configuration, serves, and uses the
 // primary as its lock service and change bus (coordination.ts in storage): lock / unlock, publish (the
-// primary hands the change to every other worker and answers once all have applied it).
+// primary hands the change to every other worker and answers once all have applied it). Messages go in
+// batches: what one side has to say during a turn of its event loop travels as one array.
 import type { Change, DriveLayout } from '../storage/index.js';
 
 /** What the primary tells a worker when it says hello. */
@@ -31,3 +32,20 @@ export type ToWorker =
   | { t: 'published'; id: number }
   | { t: 'change'; id: number; change: Change }
   | { t: 'stop' };
+
+/**
+ * A sender that gathers messages until the event loop's next check phase and sends them as one array:
+ * under load one IPC write and one JSON parse carry the lock, unlock and change messages of many requests.
+ */
+export function batching<T>(send: (batch: T[]) => void): (message: T) => void {
+  let batch: T[] | null = null;
+  return (message) => {
+    if (batch) return void batch.push(message);
+    batch = [message];
+    setImmediate(() => {
+      const out = batch!;
+      batch = null;
+      send(out);
+    });
+  };
+}

@@ -6,15 +6,18 @@ import pino from 'pino';
 import { parseAddress } from '../http/address.js';
 import { type ServerOptions, startServer } from '../main.js';
 import { type Channel, PrimaryLink } from './primary-link.js';
-import type { ToPrimary, ToWorker, WorkerConfig } from './protocol.js';
+import { batching, type ToPrimary, type ToWorker, type WorkerConfig } from './protocol.js';
 import { type ServerArgs, serveUntilStopped, serverOptions } from './serve.js';
 
 function ipcChannel(): Channel {
   return {
-    send: (m: ToPrimary) => {
-      if (process.connected) process.send!(m);
-    },
-    onMessage: (handler) => process.on('message', (m) => handler(m as ToWorker)),
+    send: batching((batch: ToPrimary[]) => {
+      if (process.connected) process.send!(batch);
+    }),
+    onMessage: (handler) =>
+      process.on('message', (batch) => {
+        for (const m of batch as ToWorker[]) handler(m);
+      }),
   };
 }
 
@@ -56,7 +59,8 @@ export async function runWorker(args: ServerArgs, tuning: ServerOptions['storage
   logger.info({ listening: server.url, leader: config.leader }, `worker ${config.slot} serving`);
   channel.send({ t: 'ready', url: server.url });
   await serveUntilStopped(server, logger, (stop) => channel.onMessage((m) => m.t === 'stop' && stop('primary')));
-  // The IPC channel would keep this process alive.
+  // The IPC channel would keep this process alive; the last batch of messages goes first.
+  await new Promise((resolve) => setImmediate(resolve));
   process.off('disconnect', orphaned);
   process.disconnect();
   return 0;

@@ -23,12 +23,21 @@ const RESTART_MAX_MS = 5000;
 const RAN_LONG_MS = 60_000;
 /** A worker still running this long after it was told to stop is killed. */
 const STOP_GRACE_MS = 35_000;
+/**
+ * Each serving worker is pinged this often; one whose event loop has not answered for HUNG_MS is killed
+ * (and started again): it would hold every other worker's writes, which wait for it to apply their changes.
+ * No request blocks an event loop for anything near this (see DESIGN.md: that would be a defect).
+ */
+const PING_MS = 3000;
+const HUNG_MS = 15_000;
 
 interface Slot {
   worker: Worker;
   peer: Peer;
   startedAt: number;
   crashes: number;
+  /** When the worker last answered a ping (0: not serving yet). */
+  answeredAt: number;
 }
 
 export async function runPrimary(args: ServerArgs, logger: Logger, accept: AcceptMode = 'shared'): Promise<number> {
@@ -81,7 +90,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
         if (worker.isConnected()) worker.send(batch);
       }),
     };
-    const s: Slot = { worker, peer, startedAt: Date.now(), crashes };
+    const s: Slot = { worker, peer, startedAt: Date.now(), crashes, answeredAt: 0 };
     slots.set(slot, s);
     worker.on('message', (batch: ToPrimary[]) => {
       for (const m of batch) receive(m);
@@ -98,7 +107,10 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
           ...(reusePort !== undefined ? { reusePort } : {}),
         };
         peer.send({ t: 'config', config });
+      } else if (m.t === 'pong') {
+        s.answeredAt = Date.now();
       } else if (m.t === 'ready') {
+        s.answeredAt = Date.now();
         holder?.close();
         holder = undefined;
         if (starting) onReady(slot, m.url);
@@ -123,6 +135,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
   const stopAll = async (why: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    clearInterval(watchdog);
     log.info({ signal: why }, 'shutting down');
     const exits = [...slots.values()].map(({ worker, peer }) => {
       const exited = new Promise<void>((resolve) => {
@@ -141,6 +154,18 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
     clearTimeout(timer);
     holder?.close();
   };
+
+  const watchdog = setInterval(() => {
+    for (const [slot, s] of slots) {
+      if (s.answeredAt === 0 || s.worker.isDead()) continue;
+      if (Date.now() - s.answeredAt > HUNG_MS) {
+        log.error({ workerPid: s.worker.process.pid }, `worker ${slot} does not answer: killing it`);
+        s.worker.process.kill('SIGKILL');
+        s.answeredAt = 0;
+      } else s.peer.send({ t: 'ping' });
+    }
+  }, PING_MS);
+  watchdog.unref();
 
   cluster.setupPrimary({ serialization: 'json' });
   for (let slot = 1; slot <= args.workers; slot++) fork(slot, 0);

@@ -21,6 +21,7 @@ export interface WorkerConfig {
 export type ToPrimary =
   | { t: 'hello' }
   | { t: 'ready'; url: string }
+  | { t: 'pong' }
   | { t: 'lock'; id: number; name: string }
   | { t: 'unlock'; name: string }
   | { t: 'publish'; id: number; change: Change }
@@ -31,6 +32,7 @@ export type ToWorker =
   | { t: 'locked'; id: number }
   | { t: 'published'; id: number }
   | { t: 'change'; id: number; change: Change }
+  | { t: 'ping' }
   | { t: 'stop' };
 
 /**

@@ -57,6 +57,7 @@ export async function runWorker(args: ServerArgs, tuning: ServerOptions['storage
     worker: { slot: config.slot, reusePort: config.reusePort !== undefined },
   });
   logger.info({ listening: server.url, leader: config.leader }, `worker ${config.slot} serving`);
+  channel.onMessage((m) => m.t === 'ping' && channel.send({ t: 'pong' }));
   channel.send({ t: 'ready', url: server.url });
   await serveUntilStopped(server, logger, (stop) => channel.onMessage((m) => m.t === 'stop' && stop('primary')));
   // The IPC channel would keep this process alive; the last batch of messages goes first.

@@ -2,7 +2,11 @@
 // pinned to one worker each (test/helpers/workers.ts), so each step names the worker that serves it:
 // overwrites of one key from all workers at once, listings after writes and deletes (with every worker's
 // listing cache warm), versioned PUTs interleaved, a multipart upload spread over the workers, and bucket
-// configuration (policy, versioning, the bucket itself) changed on one worker and obeyed by all at once.
+// configuration (policy, versioning, the bucket itself) changed on one worker and obeyed by all at once;
+// a signed aws-chunked upload with a forged chunk in the middle, refused by its worker, stores nothing anyone sees.
+import { readdir } from 'node:fs/promises';
+import { request } from 'node:http';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CompleteMultipartUploadCommand,
@@ -24,7 +28,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { s3Error } from '../helpers/cairn.js';
 import { mismatch, pattern } from '../helpers/object-bytes.js';
-import { startWorkers, WORKERS_ALT, type WorkersServer } from '../helpers/workers.js';
+import { amzDate, authorization, signedChunkedBody, signV4 } from '../helpers/sigv4.js';
+import { pinnedAgent, startWorkers, WORKERS_ALT, WORKERS_ROOT, type WorkersServer } from '../helpers/workers.js';
 
 const N = 3;
 const MiB = 1024 * 1024;
@@ -226,4 +231,62 @@ describe('across workers', () => {
     for (const s3 of root)
       expect((await s3Error(s3.send(new HeadBucketCommand({ Bucket: 'fleeting' })))).status).toBe(404);
   });
+
+  it('a signed streaming upload with a forged chunk in the middle fails on its worker and stores nothing', async () => {
+    // 48 chunks of 64 KiB, as minio-go and warp send PUT bodies on plain HTTP; chunk 24 changed after signing.
+    const chunks = Array.from({ length: 48 }, (_, i) => pattern(65536, 100 + i));
+    const forge = (i: number, c: Buffer) =>
+      i === 24 ? Buffer.concat([c.subarray(0, 7), Buffer.from('!'), c.subarray(8)]) : c;
+    await root[0].send(new PutObjectCommand({ Bucket: 'shared', Key: 'streamed', Body: 'before' }));
+    for (const slot of [1, 2, 3]) {
+      const refused = await chunkedPut(slot, 'streamed', chunks, forge);
+      expect([refused.status, /<Code>([^<]+)</.exec(refused.text)?.[1]]).toEqual([403, 'SignatureDoesNotMatch']);
+      const fresh = await chunkedPut(slot, `streamed-new-${slot}`, chunks, forge);
+      expect(fresh.status).toBe(403);
+    }
+    for (const s3 of root) {
+      expect((await body(s3, 'shared', 'streamed')).bytes.toString()).toBe('before');
+      expect(await listed(s3, 'streamed')).toEqual(['streamed:6']);
+    }
+    // Nor is anything of the refused bodies left in any worker's temp area.
+    for (const d of server.drives)
+      for (const slot of [1, 2, 3]) expect(await readdir(join(d, `.cairn.sys/tmp/w${slot}`))).toEqual([]);
+    // The same body unforged is stored and read back whole by every worker: the refusal was the forgery's.
+    expect((await chunkedPut(2, 'streamed', chunks)).status).toBe(200);
+    for (const s3 of root)
+      expect(mismatch((await body(s3, 'shared', 'streamed')).bytes, Buffer.concat(chunks))).toBeNull();
+  });
 });
+
+/** A PUT with a STREAMING-AWS4-HMAC-SHA256-PAYLOAD body of `chunks` on a connection worker `slot` serves. */
+async function chunkedPut(slot: number, key: string, chunks: Buffer[], tamper?: (i: number, c: Buffer) => Buffer) {
+  const url = new URL(server.url);
+  const time = new Date();
+  const payloadHash = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD';
+  const headers: Record<string, string> = {
+    host: url.host,
+    'x-amz-date': amzDate(time),
+    'x-amz-content-sha256': payloadHash,
+    'content-encoding': 'aws-chunked',
+    'x-amz-decoded-content-length': String(Buffer.concat(chunks).length),
+  };
+  const path = `/shared/${key}`;
+  const s = signV4({ method: 'PUT', path, headers, payloadHash, time, credentials: WORKERS_ROOT });
+  const framed = signedChunkedBody(s, time, chunks, undefined, tamper);
+  const agent = await pinnedAgent(server.url, slot);
+  try {
+    return await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const headersSent = { ...headers, authorization: authorization(s), 'content-length': String(framed.length) };
+      const req = request(server.url + path, { method: 'PUT', agent, headers: headersSent }, (res) => {
+        if (res.headers['x-cairn-worker'] !== String(slot)) reject(new Error(`not answered by worker ${slot}`));
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.once('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.once('error', reject);
+      req.end(framed);
+    });
+  } finally {
+    agent.destroy();
+  }
+}

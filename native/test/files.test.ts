@@ -16,7 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFile, readFileIfChanged, writeFile, writeFileAtomic } from '../index.js';
+import { appendFileLinked, readFile, readFileIfChanged, writeFile, writeFileAtomic } from '../index.js';
 import { seededRandom } from '../../test/helpers/random.js';
 
 let dir: string;
@@ -54,6 +54,24 @@ describe('writeFile', () => {
     await expect(writeFile(join(dir, 'no-such-dir', 'f'), Buffer.from('x'))).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(writeFile(dir, Buffer.from('x'))).rejects.toMatchObject({ code: 'EISDIR' });
     expect(await fsReadFile(join(dir, 'plain'), 'utf8')).toBe('a file');
+  });
+});
+
+describe('appendFileLinked', () => {
+  it('appends, and tells whether the file still had its name after the write', async () => {
+    const p = join(dir, 'journal');
+    expect(await appendFileLinked(p, Buffer.from('one\n'))).toBe(true);
+    expect(await appendFileLinked(p, Buffer.from('two\n'))).toBe(true);
+    expect(await fsReadFile(p, 'utf8')).toBe('one\ntwo\n');
+    // A file removed between appends is made again. (False needs the file replaced between the write and
+    // the fstat of one call: server/test/storage/journal-shared.test.ts races a compaction for that.)
+    await rm(p);
+    expect(await appendFileLinked(p, Buffer.from('three\n'))).toBe(true);
+    expect(await fsReadFile(p, 'utf8')).toBe('three\n');
+    await expect(appendFileLinked(join(dir, 'no-such-dir', 'j'), Buffer.from('x'))).rejects.toMatchObject({
+      code: 'ENOENT',
+      syscall: 'open',
+    });
   });
 });
 
@@ -117,8 +135,10 @@ describe('readFile and readFileIfChanged', () => {
     await fsWriteFile(p, 'first');
     const a = (await readFileIfChanged(p, ''))!;
     expect(a.bytes!.toString()).toBe('first');
+    // ctimeMs is the file's ctime as node:fs reports it (both in ms with a fraction).
+    expect(Math.abs(a.ctimeMs - (await stat(p)).ctimeMs)).toBeLessThan(0.01);
     const same = (await readFileIfChanged(p, a.id))!;
-    expect(same).toEqual({ id: a.id });
+    expect(same).toEqual({ id: a.id, ctimeMs: a.ctimeMs });
     // Replaced by rename, same size: a new inode.
     await fsWriteFile(join(dir, 'r2.new'), 'again');
     await rename(join(dir, 'r2.new'), p);

@@ -115,9 +115,12 @@ export class ErasureObjects implements L.ObjectLayer {
   /** A change another process sharing the drives made. */
   private apply(c: Change): void | Promise<void> {
     switch (c.type) {
+      // Metadata on the drives changed: reads of it in flight here are not shared with the next GET.
       case 'entry':
+        this.sets[c.set]?.metadataChanged();
         return this.cache.update(c.set, c.bucket, c.dir, c.key, c.latest);
       case 'dir':
+        this.sets[c.set]?.metadataChanged();
         return this.cache.invalidate(c.set, c.dir);
       case 'listings':
         return this.cache.clear();

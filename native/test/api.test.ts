@@ -50,6 +50,7 @@ describe('@cairn/native exports', () => {
         'verifyChunkSignatures',
         'verifyChunkSignaturesAsync',
         // storage's whole-file reads and writes, one pool task each (files.ts)
+        'appendFileLinked',
         'readFile',
         'readFileIfChanged',
         'writeFile',

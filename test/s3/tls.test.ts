@@ -180,13 +180,14 @@ describe('cairn server --certs-dir (the command)', () => {
     expect(stderr).toContain('no public.crt');
   });
 
-  it('serves HTTPS and reloads its certificates on SIGHUP', async () => {
-    const dir = join(base, 'cli-certs');
+  // --workers 2: the primary passes SIGHUP on, and each worker reloads its own certificates.
+  it.each([1, 2])('serves HTTPS and reloads its certificates on SIGHUP (--workers %i)', async (workers) => {
+    const dir = join(base, `cli-certs-${workers}`);
     await install(dir, await issue(ca, ['127.0.0.1'], 'rsa'));
     const child = spawn(
       process.execPath,
       ['--conditions=source', '--import', 'tsx', 'server/src/cli/main.ts', 'server', '--address', '127.0.0.1:0'].concat(
-        ['--certs-dir', dir, join(base, 'c{1...4}')],
+        ['--workers', String(workers), '--certs-dir', dir, join(base, `c${workers}-{1...4}`)],
       ),
       {
         cwd: repo,
@@ -211,9 +212,10 @@ describe('cairn server --certs-dir (the command)', () => {
       expect(keyType(await handshake(port))).toBe('rsa');
       // No file changed since the start (the watcher has nothing to report): the reload comes from SIGHUP.
       expect(lines.some((l) => l.msg === 'TLS certificates reloaded')).toBe(false);
-      const reloaded = logged((l) => l.msg === 'TLS certificates reloaded');
+      const slots = workers === 1 ? [undefined] : [1, 2];
+      const reloaded = slots.map((w) => logged((l) => l.msg === 'TLS certificates reloaded' && l.worker === w));
       child.kill('SIGHUP');
-      await reloaded;
+      await Promise.all(reloaded);
       expect(keyType(await handshake(port))).toBe('rsa');
       // A client over HTTPS still gets S3 answers (an anonymous request: AccessDenied, not a TLS failure).
       const anon = setup.server.client({

@@ -12,7 +12,7 @@ import { driveLayout, formatDrives } from '../storage/drive/format.js';
 import { expandDrives } from '../storage/expand.js';
 import { Coordinator, type Peer } from './coordinator.js';
 import { batching, type ToPrimary, type ToWorker, type WorkerConfig } from './protocol.js';
-import { loudly, type ServerArgs } from './serve.js';
+import { loudly, type ServerArgs, serverOptions } from './serve.js';
 
 /** How workers share the address: node:cluster's round robin from the primary, or SO_REUSEPORT. */
 export type AcceptMode = 'shared' | 'reuseport';
@@ -182,6 +182,11 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
     { url, accessKey: credentials.root.accessKey, drives: args.drives, workers: args.workers },
     `Cairn is serving S3 at ${url}`,
   );
+  // With TLS, SIGHUP (sent to the primary) has every worker reload its certificates.
+  if ((await serverOptions(args)).certsDir)
+    process.on('SIGHUP', () => {
+      for (const { worker } of slots.values()) worker.process.kill('SIGHUP');
+    });
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => void stopAll(signal).then(resolve);
     process.once('SIGTERM', () => stop('SIGTERM'));

@@ -5,7 +5,14 @@
 // The value put in is literal text (a `*` in a user name is not a wildcard), so matching stays linear-time:
 // the template becomes wildcard parts with the values as literal text, compiled by the linear matcher and
 // kept in a small per-template cache (the same user asks again and again).
-import { ANY, ONE, compileWildcard, globParts, type WildcardMatcher, type WildcardPart } from '@cairn/select-engine/wildcard';
+import {
+  ANY,
+  ONE,
+  compileWildcard,
+  globParts,
+  type WildcardMatcher,
+  type WildcardPart,
+} from '@cairn/select-engine/wildcard';
 import { S3Error } from '../errors.js';
 import type { ConditionContext } from './policy-conditions.js';
 import { checkConditionKey } from './policy-keys.js';

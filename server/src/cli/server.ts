@@ -5,8 +5,8 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import pino from 'pino';
-import { ldapConfigFromEnv } from '../api/iam/ldap.js';
-import { openIdConfigFromEnv } from '../api/iam/openid.js';
+import { ldapConfigFromEnv } from '../api/iam/ldap-config.js';
+import { openIdConfigFromEnv } from '../api/iam/openid-config.js';
 import { loudly, type ServerArgs, serveUntilStopped, serverOptions } from '../cluster/serve.js';
 
 export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--certs-dir DIR] [--domain DOMAIN] [--region REGION]
@@ -139,11 +139,13 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Se
 export async function serverCommand(argv: string[]): Promise<number> {
   let args: ServerArgs;
   let tuning: ReturnType<typeof tuningFromEnv>;
+  let ldap: ReturnType<typeof ldapConfigFromEnv>;
+  let openid: ReturnType<typeof openIdConfigFromEnv>;
   try {
     args = parseServerArgs(argv, process.env);
     tuning = tuningFromEnv(process.env);
-    ldapConfigFromEnv(process.env); // checked before anything starts; serverOptions reads them
-    openIdConfigFromEnv(process.env);
+    ldap = ldapConfigFromEnv(process.env);
+    openid = openIdConfigFromEnv(process.env);
   } catch (e) {
     process.stderr.write(`cairn server: ${(e as Error).message}\n\n${SERVER_USAGE}`);
     return 2;
@@ -153,14 +155,22 @@ export async function serverCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const level = process.env.CAIRN_LOG_LEVEL ?? 'info';
-  if (cluster.isWorker) return (await import('../cluster/worker.js')).runWorker(args, tuning, level);
+  if (cluster.isWorker)
+    return (await import('../cluster/worker.js')).runWorker(args, { storage: tuning, ldap, openid }, level);
   const logger = pino({ level });
   if (args.workers > 1) {
     const accept = process.env.CAIRN_WORKER_ACCEPT === 'reuseport' ? 'reuseport' : 'shared';
     return (await import('../cluster/primary.js')).runPrimary(args, logger, accept);
   }
   const { startServer } = await import('../main.js');
-  const server = await startServer({ ...(await serverOptions(args)), storage: tuning, logger, warn: loudly });
+  const server = await startServer({
+    ...(await serverOptions(args)),
+    storage: tuning,
+    ldap,
+    openid,
+    logger,
+    warn: loudly,
+  });
   logger.info(
     { url: server.url, accessKey: server.credentials.root.accessKey, drives: args.drives },
     `Cairn is serving S3 at ${server.url}`,

@@ -2,8 +2,6 @@
 // word, in a worker) with a graceful stop. Shared by the process that serves alone (cli/server.ts) and
 // the workers of a multi-worker server (worker.ts).
 import type { Logger } from 'pino';
-import { ldapConfigFromEnv } from '../api/iam/ldap.js';
-import { openIdConfigFromEnv } from '../api/iam/openid.js';
 import { DEFAULT_CERTS_DIR, hasCertificate } from '../http/tls.js';
 import type { CairnServer, ServerOptions } from '../main.js';
 
@@ -18,11 +16,11 @@ export interface ServerArgs {
   help: boolean;
 }
 
-/** What startServer takes from the command line (and CAIRN_SSE_C_LOOPBACK_HTTP, CAIRN_IDENTITY_LDAP_*). */
+/** What startServer takes from the command line (and CAIRN_SSE_C_LOOPBACK_HTTP). */
 export async function serverOptions(
   args: ServerArgs,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<Pick<ServerOptions, 'drives' | 'address' | 'domains' | 'region' | 'certsDir' | 'sseCOverLoopbackHttp' | 'ldap' | 'openid'>> {
+): Promise<Pick<ServerOptions, 'drives' | 'address' | 'domains' | 'region' | 'certsDir' | 'sseCOverLoopbackHttp'>> {
   // An explicit --certs-dir must hold a certificate (startServer refuses otherwise); the default one is
   // used when it has one, as MinIO does.
   const certsDir = args.certsDir ?? ((await hasCertificate(DEFAULT_CERTS_DIR)) ? DEFAULT_CERTS_DIR : undefined);
@@ -33,8 +31,6 @@ export async function serverOptions(
     region: args.region,
     certsDir,
     sseCOverLoopbackHttp: env.CAIRN_SSE_C_LOOPBACK_HTTP === 'on',
-    ldap: ldapConfigFromEnv(env),
-    openid: openIdConfigFromEnv(env),
   };
 }
 

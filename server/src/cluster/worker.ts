@@ -21,7 +21,12 @@ function ipcChannel(): Channel {
   };
 }
 
-export async function runWorker(args: ServerArgs, tuning: ServerOptions['storage'], level: string): Promise<number> {
+/** `settings`: what the command read from the environment (storage tuning, the identity providers). */
+export async function runWorker(
+  args: ServerArgs,
+  settings: Pick<ServerOptions, 'storage' | 'ldap' | 'openid'>,
+  level: string,
+): Promise<number> {
   const channel = ipcChannel();
   const config = await new Promise<WorkerConfig>((resolve) => {
     channel.onMessage((m) => m.t === 'config' && resolve(m.config));
@@ -43,8 +48,10 @@ export async function runWorker(args: ServerArgs, tuning: ServerOptions['storage
     ...(await serverOptions(args)),
     address,
     logger,
+    ldap: settings.ldap,
+    openid: settings.openid,
     storage: {
-      ...tuning,
+      ...settings.storage,
       shared: {
         locks: link,
         bus: link,

@@ -12,80 +12,9 @@
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type RemoteJWKSet } from 'jose';
 import { S3Error } from '../../errors.js';
+import { type OpenIdConfig, splitPolicyNames } from './openid-config.js';
 
-export interface OpenIdConfig {
-  /** CAIRN_IDENTITY_OPENID_CONFIG_URL: the provider's `.well-known/openid-configuration`. */
-  configUrl: string;
-  /** CAIRN_IDENTITY_OPENID_CLIENT_ID: the audience tokens must be for. */
-  clientId: string;
-  /** CAIRN_IDENTITY_OPENID_CLAIM_NAME (default `policy`), after CAIRN_IDENTITY_OPENID_CLAIM_PREFIX. */
-  claimName: string;
-  claimPrefix: string;
-  /** CAIRN_IDENTITY_OPENID_ROLE_POLICY: role mode, every session gets these policies (names). */
-  rolePolicy?: string[];
-  /** Least time between two JWKS fetches caused by unknown key ids (default 30 s; tests lower it). */
-  jwksCooldownMs?: number;
-  /** How long fetched keys are used before they are fetched again (default 10 minutes). */
-  jwksMaxAgeMs?: number;
-}
-
-const ENV = 'CAIRN_IDENTITY_OPENID_';
-/** MinIO's settings that Cairn reads; CLIENT_SECRET is accepted (MinIO configurations carry it), not needed. */
-const KNOWN = new Set([
-  'ENABLE',
-  'CONFIG_URL',
-  'CLIENT_ID',
-  'CLIENT_SECRET',
-  'CLAIM_NAME',
-  'CLAIM_PREFIX',
-  'ROLE_POLICY',
-]);
-/** MinIO settings for its web console's login flow, which Cairn does not have: refused rather than ignored. */
-const CONSOLE_ONLY = new Set(['SCOPES', 'REDIRECT_URI', 'REDIRECT_URI_DYNAMIC', 'DISPLAY_NAME']);
-
-/** The OpenID settings of the environment, in MinIO's names; undefined when no provider is configured. */
-export function openIdConfigFromEnv(env: NodeJS.ProcessEnv): OpenIdConfig | undefined {
-  const get = (name: string) => env[ENV + name] || undefined;
-  const enable = get('ENABLE');
-  if (enable !== undefined && enable !== 'on' && enable !== 'off') throw new Error(`${ENV}ENABLE must be on or off`);
-  const configUrl = get('CONFIG_URL');
-  if (enable === 'off' || (configUrl === undefined && get('CLIENT_ID') === undefined)) return undefined;
-  for (const [k, v] of Object.entries(env)) {
-    if (!k.startsWith(ENV) || v === undefined || v === '') continue;
-    const name = k.slice(ENV.length);
-    if (CONSOLE_ONLY.has(name)) {
-      throw new Error(`${k} is for MinIO's console login, which Cairn does not have; remove it`);
-    }
-    // Several providers (MinIO's _<NAME> suffixes), user info claims, vendor extensions: not implemented.
-    if (!KNOWN.has(name)) throw new Error(`${k} is not a setting Cairn implements`);
-  }
-  if (configUrl === undefined) throw new Error(`${ENV}CONFIG_URL is required with ${ENV}CLIENT_ID`);
-  if (!/^https?:\/\/[^\s]+$/.test(configUrl) || !URL.canParse(configUrl)) {
-    throw new Error(`${ENV}CONFIG_URL must be an http(s) URL`);
-  }
-  const clientId = get('CLIENT_ID');
-  if (clientId === undefined) throw new Error(`${ENV}CLIENT_ID is required with ${ENV}CONFIG_URL`);
-  const claimName = get('CLAIM_NAME') ?? 'policy';
-  const roleText = get('ROLE_POLICY');
-  let rolePolicy: string[] | undefined;
-  if (roleText !== undefined) {
-    // As MinIO: a role policy and a claim name other than the default cannot both be set.
-    if (get('CLAIM_NAME') !== undefined && claimName !== 'policy') {
-      throw new Error(`${ENV}ROLE_POLICY and ${ENV}CLAIM_NAME cannot both be set`);
-    }
-    rolePolicy = splitPolicyNames(roleText);
-    if (rolePolicy.length === 0) throw new Error(`${ENV}ROLE_POLICY names no policy`);
-  }
-  return { configUrl, clientId, claimName, claimPrefix: get('CLAIM_PREFIX') ?? '', rolePolicy };
-}
-
-/** Policy names as a claim or ROLE_POLICY gives them: comma-separated, trimmed, without empty ones. */
-export function splitPolicyNames(text: string): string[] {
-  return text
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-}
+export { type OpenIdConfig, openIdConfigFromEnv, splitPolicyNames } from './openid-config.js';
 
 /** The policy names of a claim value: a comma-separated string or an array of them; undefined when absent. */
 export function policiesOfClaim(value: unknown): string[] | undefined {

@@ -5,6 +5,7 @@ import pino, { type Logger } from 'pino';
 import { credentialsFromEnv, type CredentialConfig } from './http/auth/credentials.js';
 import type { LdapConfig } from './api/iam/ldap.js';
 import type { OpenIdConfig } from './api/iam/openid.js';
+import { iamOverBus } from './api/iam/notify.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
 import { hasCertificate, TlsCertificates } from './http/tls.js';
 import { staticKms, type Kms } from './api/sse/kms.js';
@@ -108,6 +109,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
     drives,
     log: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), debug: (m: string) => log.debug(m) },
   });
+  const shared = opts.storage?.shared;
   let ready = true;
   let http: RunningServer;
   try {
@@ -125,6 +127,8 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       now: opts.now,
       ldap: opts.ldap,
       openid: opts.openid,
+      // Workers share IAM's records over the same lock service and change bus as storage.
+      iamSharing: shared ? iamOverBus(shared.locks, shared.bus) : undefined,
       worker: opts.worker?.slot,
       reusePort: opts.worker?.reusePort,
     });

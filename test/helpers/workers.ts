@@ -33,6 +33,8 @@ export interface WorkersServer {
   pid(slot: number): number;
   /** A client whose requests worker `slot` answers (root credentials unless given). */
   client(slot: number, credentials?: { accessKey: string; secretKey: string }): Promise<S3Client>;
+  /** An agent whose one connection worker `slot` serves (for other SDK clients: see pinToWorker). */
+  agent(slot: number): Promise<Agent>;
   /** SIGTERM, wait for the exit, remove the drives. */
   close(): Promise<void>;
 }
@@ -110,18 +112,12 @@ export async function startWorkers(workers: number, env: Record<string, string> 
     client: async (slot, credentials = WORKERS_ROOT) => {
       const agent = await pinnedAgent(url, slot);
       agents.push(agent);
-      const s3 = makeClient(url, { credentials, extra: { requestHandler: { httpAgent: agent } } });
-      s3.middlewareStack.add(
-        (next) => async (args) => {
-          const out = await next(args);
-          const served = (out.response as { headers?: Record<string, string> }).headers?.['x-cairn-worker'];
-          if (served !== String(slot)) throw new Error(`answered by worker ${served}, not ${slot}`);
-          return out;
-        },
-        // Next to the HTTP handler (inside the deserializer): error answers are checked too.
-        { step: 'finalizeRequest', priority: 'low', name: 'pinnedWorker' },
-      );
-      return s3;
+      return pinToWorker(makeClient(url, { credentials, extra: { requestHandler: { httpAgent: agent } } }), slot);
+    },
+    agent: async (slot) => {
+      const agent = await pinnedAgent(url, slot);
+      agents.push(agent);
+      return agent;
     },
     close: async () => {
       for (const a of agents) a.destroy();
@@ -133,6 +129,24 @@ export async function startWorkers(workers: number, env: Record<string, string> 
       await rm(base, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Checks that worker `slot` answers every request of an AWS SDK client (S3, IAM, STS) built with
+ * `requestHandler: { httpAgent: await server.agent(slot) }`; returns the client.
+ */
+export function pinToWorker<C>(client: C, slot: number): C {
+  (client as unknown as S3Client).middlewareStack.add(
+    (next) => async (args) => {
+      const out = await next(args);
+      const served = (out.response as { headers?: Record<string, string> }).headers?.['x-cairn-worker'];
+      if (served !== String(slot)) throw new Error(`answered by worker ${served}, not ${slot}`);
+      return out;
+    },
+    // Next to the HTTP handler (inside the deserializer): error answers are checked too.
+    { step: 'finalizeRequest', priority: 'low', name: 'pinnedWorker' },
+  );
+  return client;
 }
 
 /** A one-connection keep-alive agent whose connection worker `slot` serves. */

@@ -3,10 +3,19 @@
 // without a format, which nobody can reformat), so that both workers' drive monitors (every 10 s in each)
 // see it without a format: worker 2 says it leaves it to the leader; then it becomes an empty directory,
 // which worker 1 reformats and rebuilds. Each step waits for the log line that shows it happened.
+// The removal of stale multipart uploads runs in the leader alone too: an upload begun on worker 2 is removed
+// by worker 1, whose passes go on while worker 2 makes none.
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { mismatch, pattern } from '../helpers/object-bytes.js';
 import { startWorkers, type WorkersServer } from '../helpers/workers.js';
 
@@ -15,7 +24,12 @@ let server: WorkersServer;
 let s3: S3Client[];
 
 beforeAll(async () => {
-  server = await startWorkers(2, { CAIRN_LOG_LEVEL: 'debug' });
+  server = await startWorkers(2, {
+    CAIRN_LOG_LEVEL: 'debug',
+    // Uploads older than a second are stale, looked for every second.
+    CAIRN_API_STALE_UPLOADS_EXPIRY: '1s',
+    CAIRN_API_STALE_UPLOADS_CLEANUP_INTERVAL: '1s',
+  });
   s3 = await Promise.all([1, 2].map((w) => server.client(w)));
   await s3[0].send(new CreateBucketCommand({ Bucket: 'heal' }));
 });
@@ -63,5 +77,28 @@ describe('one leader', () => {
         expect(mismatch(Buffer.from(await got.Body!.transformToByteArray()), o.body)).toBeNull();
       }
     }
+  });
+});
+
+describe('stale multipart uploads', () => {
+  it('are removed by the leader alone, those begun on another worker too', async () => {
+    const up = await s3[1].send(new CreateMultipartUploadCommand({ Bucket: 'heal', Key: 'forgotten' }));
+    const removed = await server.logLine((l) => l.msg === 'stale multipart uploads: 1 removed');
+    expect(removed.worker).toBe(1);
+    for (const c of s3)
+      expect((await c.send(new ListMultipartUploadsCommand({ Bucket: 'heal' }))).Uploads).toBeUndefined();
+    expect(up.UploadId).toBeTruthy();
+    // Two more passes of the leader after it: worker 2, had it a timer of its own, would have made some.
+    let passes = 0;
+    await server.logLine(
+      (l) =>
+        l.worker === 1 &&
+        l.msg === 'stale multipart uploads: none' &&
+        Number(l.time) > Number(removed.time) &&
+        ++passes === 2,
+    );
+    expect(
+      server.logs.filter((l) => String(l.msg).startsWith('stale multipart uploads')).map((l) => l.worker),
+    ).not.toContain(2);
   });
 });

@@ -15,7 +15,7 @@ export class PrimaryLink implements Locks, ChangeBus {
   private readonly local = new KeyedMutex();
   private readonly replies = new Map<number, () => void>();
   private nextId = 1;
-  private apply: ((change: Change) => void | Promise<void>) | null = null;
+  private readonly subscribers: ((change: Change) => void | Promise<void>)[] = [];
 
   constructor(
     private readonly channel: Channel,
@@ -41,7 +41,7 @@ export class PrimaryLink implements Locks, ChangeBus {
   }
 
   subscribe(apply: (change: Change) => void | Promise<void>): void {
-    this.apply = apply;
+    this.subscribers.push(apply);
   }
 
   private request(message: (id: number) => ToPrimary): Promise<void> {
@@ -59,10 +59,13 @@ export class PrimaryLink implements Locks, ChangeBus {
       reply?.();
     } else if (m.t === 'change') {
       const { id, change } = m;
-      // Not subscribed yet (storage still opening): nothing here can hold what changed.
-      new Promise<void>((resolve) => resolve(this.apply?.(change)))
-        .catch(this.onApplyError)
-        .finally(() => this.channel.send({ t: 'applied', id }));
+      // Not subscribed yet (storage or IAM still opening): nothing there holds what changed yet. One
+      // subscriber's failure does not keep the others from applying the change.
+      Promise.all(
+        this.subscribers.map((apply) =>
+          new Promise<void>((resolve) => resolve(apply(change))).catch(this.onApplyError),
+        ),
+      ).finally(() => this.channel.send({ t: 'applied', id }));
     }
   }
 }

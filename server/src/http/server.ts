@@ -8,6 +8,7 @@ import { IamStore, type ObjectLayer } from '../api/index.js';
 import { accountsOf } from '../api/acl.js';
 import { LdapProvider, type LdapConfig } from '../api/iam/ldap.js';
 import { OpenIdProvider, type OpenIdConfig } from '../api/iam/openid.js';
+import type { IamSharing } from '../api/iam/notify.js';
 import { iamCredentials, type CredentialConfig } from './auth/credentials.js';
 import { parseAddress } from './address.js';
 import { buildApp } from './app.js';
@@ -35,6 +36,8 @@ export interface HttpServerOptions {
   now?: () => number;
   ldap?: LdapConfig;
   openid?: OpenIdConfig;
+  /** The other processes serving the same drives, with which IAM's records are shared; none by default. */
+  iamSharing?: IamSharing;
   /** One of several workers (cairn server --workers): answers carry `x-cairn-worker: <slot>`. */
   worker?: number;
   /** Bind with SO_REUSEPORT beside the other workers (the kernel spreads connections over them). */
@@ -64,6 +67,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     accounts,
     now,
     log: logger,
+    sharing: opts.iamSharing,
   });
   await iam.load();
   const openid = opts.openid ? new OpenIdProvider(opts.openid, region) : undefined;

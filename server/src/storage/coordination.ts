@@ -11,7 +11,8 @@ export type Release = () => void;
 /**
  * Exclusive named locks across every process sharing the drives. Names used: `<set>\0<bucket>/<object dir>`
  * (one writer per object, held until its listing-journal lines are written), `bucket\0<name>` (bucket
- * creation and configuration), `journal\0<drive id>\0<dir>` (rewriting a listing journal).
+ * creation and configuration), `journal\0<drive id>\0<dir>` (rewriting a listing journal), `iam` (a change
+ * of IAM's records, api/iam/notify.ts).
  */
 export interface Locks {
   /** Resolves, in request order, once `name` is ours; the release is idempotent. */
@@ -37,7 +38,12 @@ export type Change =
   /** An object needs healing: only the leader (the process running background healing) acts on it. */
   | { type: 'heal'; set: number; bucket: string; key: string; deep: boolean }
   /** These data dirs are about to be removed: answered once no GET of this process still reads them. */
-  | { type: 'reap'; ids: string[] };
+  | { type: 'reap'; ids: string[] }
+  /**
+   * A layer above storage changed state it keeps in memory (`topic` says whose: 'iam'); storage only carries
+   * it. `data` is JSON.
+   */
+  | { type: 'notice'; topic: string; data: unknown };
 
 export interface ChangeBus {
   /**
@@ -45,7 +51,7 @@ export interface ChangeBus {
    * this is seen by every process's next request). The publisher applies it to itself.
    */
   publish(change: Change): Promise<void>;
-  /** Receive the others' changes; the publisher waits for the promise `apply` returns. */
+  /** Receive the others' changes (every subscriber gets each); the publisher waits for the promises returned. */
   subscribe(apply: (change: Change) => void | Promise<void>): void;
 }
 

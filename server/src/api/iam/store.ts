@@ -5,8 +5,9 @@
 //
 // What is derived is cached and dropped on any change: callers per access key, the
 // compiled form of every policy document (once per document text), and per user or role the statements of
-// all its policies (its own, its groups', attached managed ones) indexed by action. A change in another
-// process arrives through `reload` (notify.ts).
+// all its policies (its own, its groups', attached managed ones) indexed by action. With several processes
+// serving the same drives, changes run under their shared lock and a change in another process arrives
+// through `reload` (notify.ts).
 import { createHash } from 'node:crypto';
 import { S3Error } from '../../errors.js';
 import type { ObjectLayer } from '../../storage/object-layer.js';
@@ -19,7 +20,7 @@ import {
 } from '../policy-document.js';
 import type { Accounts, ApiLogger, Caller } from '../types.js';
 import { normalizeDn } from './ldap.js';
-import { announceIamChange, type IamChange } from './notify.js';
+import { iamAlone, type IamChange, type IamSharing } from './notify.js';
 import { IamPersistence, type RecordKind } from './persist.js';
 import {
   derivedCaller,
@@ -58,6 +59,8 @@ export interface IamStoreOptions {
   accounts: Accounts;
   now(): number;
   log?: ApiLogger;
+  /** The other processes serving the same drives (cairn server --workers); none by default. */
+  sharing?: IamSharing;
 }
 
 /** What authentication gets for an access key: the secret to check the signature with, and the caller. */
@@ -111,6 +114,9 @@ export class IamStore {
   private readonly compiled = new Map<PolicyKind, Map<string, CompiledPolicy>>();
   private readonly sessions = new Map<string, { claims: SessionClaims; policy?: CompiledPolicy }>();
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly sharing: IamSharing;
+  /** The load under way: another process's change waits for it, then reads its record over the snapshot. */
+  private loading: Promise<void> = Promise.resolve();
 
   constructor(readonly opts: IamStoreOptions) {
     this.rootKey = opts.root.accessKey;
@@ -119,6 +125,8 @@ export class IamStore {
     this.persistence = new IamPersistence(opts.storage, this.sealer, opts.log);
     for (const u of opts.staticUsers) this.staticSecrets.set(u.accessKey, u.secretKey);
     this.reset();
+    this.sharing = opts.sharing ?? iamAlone;
+    this.sharing.subscribe((change) => this.reload(change));
   }
 
   now(): number {
@@ -163,7 +171,12 @@ export class IamStore {
   }
 
   /** Reads everything stored (start-up). */
-  async load(): Promise<void> {
+  load(): Promise<void> {
+    this.loading = this.loadAll();
+    return this.loading;
+  }
+
+  private async loadAll(): Promise<void> {
     const snap = await this.persistence.readAll();
     this.reset();
     for (const u of snap.users) {
@@ -180,9 +193,20 @@ export class IamStore {
     this.changed();
   }
 
-  /** Runs `fn` with no other change running (read-modify-write of several records stays consistent). */
+  /**
+   * Runs `fn` with no other change running, in this process or another sharing the drives (read-modify-write of
+   * several records stays consistent: every change made elsewhere was applied here before the lock passed on).
+   */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
+    const locked = async () => {
+      const release = await this.sharing.lock();
+      try {
+        return await fn();
+      } finally {
+        release();
+      }
+    };
+    const run = this.queue.then(locked, locked);
     this.queue = run.catch(() => {});
     return run;
   }
@@ -195,17 +219,18 @@ export class IamStore {
       kind === 'user' && (record as UserRecord).static ? { ...record, keys: [] } : record,
     );
     this.apply(kind, id, record);
-    announceIamChange({ kind, id });
+    await this.sharing.publish({ kind, id });
   }
 
   async drop(kind: RecordKind, id: string): Promise<void> {
     await this.persistence.remove(kind, id);
     this.apply(kind, id, undefined);
-    announceIamChange({ kind, id });
+    await this.sharing.publish({ kind, id });
   }
 
   /** A change made by another process: read the record again (the IAM-changed notification, notify.ts). */
   async reload(change: IamChange): Promise<void> {
+    await this.loading.catch(() => {});
     const record = await this.persistence.read(change.kind, change.id);
     const env = [...this.staticSecrets.keys()].find((k) => k.toLowerCase() === change.id.toLowerCase());
     if (change.kind === 'user' && env) this.apply('user', change.id, this.staticUser(env, record as UserRecord));

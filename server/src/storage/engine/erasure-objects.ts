@@ -129,6 +129,8 @@ export class ErasureObjects implements L.ObjectLayer {
       case 'heal':
         if (this.leader) this.healer.enqueue(c.set, c.bucket, c.key, c.deep);
         return;
+      case 'notice':
+        return; // for the layers above (their own subscribers)
       case 'reap': {
         const held = this.reaper.held(c.ids);
         if (held) this.ctx.log.debug?.(`removal of ${held} replaced data dirs waits for their readers here`);
@@ -166,6 +168,10 @@ export class ErasureObjects implements L.ObjectLayer {
   private scheduleStaleCleanup(): void {
     this.staleTimer = setTimeout(() => {
       this.staleRun = this.expireStaleUploads()
+        .then((n) => {
+          if (n > 0) this.ctx.log.info(`stale multipart uploads: ${n} removed`);
+          else this.ctx.log.debug?.('stale multipart uploads: none');
+        })
         .catch((e: unknown) => this.ctx.log.warn(`removing stale multipart uploads failed: ${String(e)}`))
         .finally(() => {
           if (this.staleTimer) this.scheduleStaleCleanup();

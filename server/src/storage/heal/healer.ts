@@ -84,7 +84,11 @@ export class Healer {
     this.stopped = true;
     this.abort.abort();
     this.wake?.();
-    await Promise.all(this.loops);
+    // What the loops start meanwhile (a rebuild after a reformat) joins them: wait until nothing is added.
+    for (let n = -1; n !== this.loops.length; ) {
+      n = this.loops.length;
+      await Promise.all(this.loops);
+    }
     if (this.opts.leader) await this.saveQueue();
   }
 
@@ -256,24 +260,14 @@ export class Healer {
       return;
     }
     this.leftToLeader.delete(d);
-    if (!fmt) {
-      // The drive was emptied or replaced while we ran: reformat into its slot and rebuild.
-      this.healing.add(d); // before the format appears: healIdle() must not miss the rebuild
-      try {
-        await d.mkdirs(TMP_DIR);
-        await d.mkdirs(d.tmpDir);
-        await d.mkdirs(MULTIPART_DIR);
-        await writeFormat(d, this.format, d.driveId);
-        online[i] = true;
-        writable[i] = true;
-        this.healDriveInBackground(d, true);
-      } catch (e) {
-        this.healing.delete(d);
-        online[i] = false;
-        d.lastError = (e as NodeJS.ErrnoException).code ?? String(e);
-      }
-      return;
+    // A check stuck on a hung drive may answer after stop(): a stopped healer reformats nothing.
+    if (!fmt && !this.stopped) {
+      // The drive was emptied or replaced while we ran: reformat into its slot and rebuild; stop() waits for it.
+      const reformat = this.reformat(online, writable, d, i);
+      this.loops.push(reformat);
+      return reformat;
     }
+    if (!fmt) return;
     const probe = fmt.driveId === d.driveId ? await d.probe() : 'failed';
     const ok = probe !== 'failed';
     if (ok && !online[i]) this.ctx.log.info(`drive ${d.root} is back online`);
@@ -282,6 +276,23 @@ export class Healer {
     if (probe === 'readonly' && writable[i]) this.ctx.log.warn(`drive ${d.root} is read-only: reads only`);
     online[i] = ok;
     writable[i] = probe === 'ok';
+  }
+
+  private async reformat(online: boolean[], writable: boolean[], d: LocalDrive, i: number): Promise<void> {
+    this.healing.add(d); // before the format appears: healIdle() must not miss the rebuild
+    try {
+      await d.mkdirs(TMP_DIR);
+      await d.mkdirs(d.tmpDir);
+      await d.mkdirs(MULTIPART_DIR);
+      await writeFormat(d, this.format, d.driveId);
+      online[i] = true;
+      writable[i] = true;
+      this.healDriveInBackground(d, true);
+    } catch (e) {
+      this.healing.delete(d);
+      online[i] = false;
+      d.lastError = (e as NodeJS.ErrnoException).code ?? String(e);
+    }
   }
 
   private async monitorLoop(): Promise<void> {

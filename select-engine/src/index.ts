@@ -13,6 +13,7 @@ import type { ByteSource, ScanOptions, ScanResult } from './formats/types.js';
 import { csvRowWriter } from './output/csv-writer.js';
 import { jsonRowWriter } from './output/json-writer.js';
 import { frameStream } from './output/stream.js';
+import { arrowStream } from './output/arrow-stream.js';
 import type { RecordShape } from './plan/bind.js';
 import { buildPlan, type InputFormat, type Plan } from './plan/plan.js';
 import { scanAggregates, scanWhere } from './plan/conjuncts.js';
@@ -63,6 +64,8 @@ export const defaultScanner: Scanner = (source, request, opts, format) => {
 };
 
 function writerFor(r: SelectRequest): WriterFactory {
+  // Arrow output is built from JSON lines (output/arrow-stream.ts).
+  if (r.arrowOutput) return (p) => jsonRowWriter(p, { recordDelimiter: '\n' });
   if (r.output.csv) {
     const o = r.output.csv;
     return (p) => csvRowWriter(p, o);
@@ -82,7 +85,7 @@ export async function runSelect(
   options: RunOptions = {},
 ): Promise<AsyncIterable<Uint8Array>> {
   const req = validateRequest(request);
-  const stmt = parseSql(req.expression);
+  const stmt = parseSql(req.expression, req.dialect);
   const format = inputFormat(req);
   const plan = buildPlan(stmt, format);
   const nowMs = options.nowMs ?? Date.now();
@@ -103,7 +106,8 @@ export async function runSelect(
   const abort = new AbortController();
   options.signal?.addEventListener('abort', () => abort.abort(options.signal!.reason), { once: true });
   const where = pushFilter && format === 'Parquet' ? scanWhere(stmt.where, stmt.from.alias) : undefined;
-  const parquetAggregates = format === 'Parquet' && plan.aggregate && plan.unnest.length === 0;
+  const shaped = stmt.groupBy !== undefined || stmt.orderBy !== undefined || stmt.distinct === true;
+  const parquetAggregates = format === 'Parquet' && plan.aggregate && plan.unnest.length === 0 && !shaped;
   const opts: ScanOptions = {
     columns: plan.columns,
     conjuncts: plan.conjuncts,
@@ -113,7 +117,8 @@ export async function runSelect(
     filterCost: plan.filterCost,
     pacer,
     filterColumns: pushFilter ? plan.filterColumns : undefined,
-    limit: !plan.aggregate && plan.unnest.length === 0 && (pushFilter || !stmt.where) ? plan.limit : undefined,
+    limit:
+      !plan.aggregate && !shaped && plan.unnest.length === 0 && (pushFilter || !stmt.where) ? plan.limit : undefined,
     scanRange: req.scanRange,
     stats: { bytesScanned: 0, bytesProcessed: 0 },
     signal: abort.signal,
@@ -146,7 +151,7 @@ export async function runSelect(
   const texts = executeQuery(query, result.batches, pushFilter && result.filterApplied, pacing);
   return {
     [Symbol.asyncIterator]: () =>
-      frameStream(texts, {
+      frameStream(req.arrowOutput ? arrowStream(texts) : texts, {
         stats: opts.stats,
         progress: req.requestProgress === true,
         keepAliveMs: options.keepAliveMs ?? 1000,

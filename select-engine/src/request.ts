@@ -2,6 +2,7 @@
 // Element values are kept exactly as sent (delimiters may be spaces, tabs or newlines).
 import { XMLParser } from 'fast-xml-parser';
 import { SelectError } from './errors.js';
+import type { Dialect } from './sql/ast.js';
 import type { CsvInputOptions } from './formats/csv/index.js';
 import type { JsonInputOptions } from './formats/json/index.js';
 import type { CsvOutputOptions } from './output/csv-writer.js';
@@ -24,6 +25,10 @@ export interface SelectRequest {
   output: { csv?: CsvOutputOptions; json?: JsonOutputOptions };
   /** Byte range of the object whose records are processed (End inclusive). */
   scanRange?: { start?: number; end?: number };
+  /** Beyond AWS (request switch, not in the XML): the SQL dialect, `aws` by default. */
+  dialect?: Dialect;
+  /** Beyond AWS (request switch): records as an Arrow IPC stream instead of CSV or JSON text. */
+  arrowOutput?: boolean;
 }
 
 type XmlNode = Record<string, unknown>;
@@ -125,6 +130,13 @@ export function validateRequest(r: SelectRequest): SelectRequest {
   const outputs = [r.output?.csv, r.output?.json].filter((x) => x !== undefined).length;
   if (outputs === 0) bad('MissingRequiredParameter', 'OutputSerialization needs CSV or JSON');
   if (outputs > 1) bad('ObjectSerializationConflict');
+  if (r.dialect !== undefined && r.dialect !== 'aws' && r.dialect !== 'cairn')
+    bad('InvalidRequestParameter', 'The SQL dialect is aws or cairn');
+  if (r.arrowOutput && (r.output.csv || (r.output.json?.recordDelimiter ?? '\n') !== '\n'))
+    bad(
+      'InvalidRequestParameter',
+      'Arrow output takes the place of JSON output: send <JSON/> without a RecordDelimiter',
+    );
   const compression = (r.input.compressionType ?? 'NONE').toUpperCase();
   if (!['NONE', 'GZIP', 'BZIP2'].includes(compression))
     bad('InvalidCompressionFormat', `CompressionType ${r.input.compressionType} is not supported`);

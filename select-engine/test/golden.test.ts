@@ -26,6 +26,7 @@ interface Case {
   output: { format: 'csv' | 'json'; options: Record<string, string> };
   expected?: string;
   error?: string;
+  dialect?: 'aws' | 'cairn';
 }
 
 function unescape(s: string): string {
@@ -59,6 +60,7 @@ function parseCases(path: string): Case[] {
     else if (kind === 'expected') cur.expected = section.lines.length ? `${body}\n` : '';
     else if (kind === 'expected-escaped') cur.expected = unescape(body.trim());
     else if (kind === 'error') cur.error = rest[0];
+    else if (kind === 'dialect') cur.dialect = rest[0] as 'cairn';
     else if (kind === 'output') cur.output = { format: rest[0] as 'csv', options: options(rest.slice(1)).options };
     else if (kind === 'input') {
       const { options: o, file, words } = options(rest.slice(1));
@@ -95,6 +97,7 @@ function requestOf(c: Case, input: Input): SelectRequest {
     expression: c.sql,
     input: { compressionType: (o.CompressionType as 'GZIP') ?? 'NONE' },
     output: {},
+    dialect: c.dialect,
   };
   if (input.format === 'csv') {
     r.input.csv = {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
+import { tableFromIPC } from 'apache-arrow';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -510,6 +511,66 @@ describe('errors', () => {
     const lines = r.records.split('\n').filter(Boolean);
     expect(lines.length).toBeGreaterThan(1000);
     expect(lines.every((l, i) => l === String(i + 1))).toBe(true);
+  });
+});
+
+describe('beyond AWS: request switches in the query string', () => {
+  const query = { select: '', 'select-type': '2' };
+  const request = (sql: string, output = '<JSON/>') =>
+    '<SelectObjectContentRequest><Expression>' +
+    sql +
+    '</Expression><ExpressionType>SQL</ExpressionType><InputSerialization><CSV><FileHeaderInfo>USE</FileHeaderInfo>' +
+    `</CSV></InputSerialization><OutputSerialization>${output}</OutputSerialization></SelectObjectContentRequest>`;
+  const sql =
+    'SELECT s.city, COUNT(*) AS n, MAX(CAST(s.age AS INT)) AS oldest FROM S3Object s GROUP BY s.city ORDER BY n DESC';
+
+  it('x-cairn-dialect=cairn: GROUP BY and ORDER BY; without it the AWS error', async () => {
+    await put('people.csv', PEOPLE);
+    const send = (q: Record<string, string>, body = request(sql)) =>
+      signedFetch(server.url, { method: 'POST', path: `/${bucket}/people.csv`, query: { ...query, ...q }, body });
+    const aws = await send({});
+    expect(aws.status).toBe(400);
+    expect(aws.text).toContain('<Code>ParseExpectedIdentForGroupName</Code>');
+    const cairn = await send({ 'x-cairn-dialect': 'cairn' });
+    expect(cairn.status).toBe(200);
+    const events = decodeEventStream(cairn.body);
+    expect(events.map((e) => e.type)).toEqual(['Records', 'Stats', 'End']);
+    expect(events[0].body.toString()).toBe(
+      '{"city":"Paris","n":2,"oldest":47}\n{"city":"Oslo","n":1,"oldest":25}\n{"city":"Rome","n":1,"oldest":19}\n',
+    );
+    const badSwitches: Record<string, string>[] = [{ 'x-cairn-dialect': 'ceph2' }, { 'x-cairn-output': 'parquet' }];
+    for (const q of badSwitches) {
+      const bad = await send(q);
+      expect(bad.status).toBe(400);
+      expect(bad.text).toContain('<Code>InvalidArgument</Code>');
+    }
+    const csvArrow = await send({ 'x-cairn-output': 'arrow' }, request('SELECT * FROM S3Object', '<CSV/>'));
+    expect(csvArrow.status).toBe(400);
+    expect(csvArrow.text).toContain('<Code>InvalidRequestParameter</Code>');
+  });
+
+  it('x-cairn-output=arrow: the Records payloads are one Arrow IPC stream', async () => {
+    const rows = Array.from({ length: 50_000 }, (_, i) => `n${i},${i % 90},${['Paris', 'Oslo', 'Rome'][i % 3]}`);
+    await put('many.csv', `name,age,city\n${rows.join('\n')}\n`);
+    const body = request('SELECT s.name, CAST(s.age AS INT) AS age FROM S3Object s WHERE s.city = &apos;Oslo&apos;');
+    const res = await signedFetch(server.url, {
+      method: 'POST',
+      path: `/${bucket}/many.csv`,
+      query: { ...query, 'x-cairn-output': 'arrow' },
+      body,
+    });
+    expect(res.status).toBe(200);
+    const events = decodeEventStream(res.body);
+    expect(events.at(-1)?.type).toBe('End');
+    const ipc = Buffer.concat(events.filter((e) => e.type === 'Records').map((e) => e.body));
+    const table = tableFromIPC(ipc);
+    expect(table.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual(['name:Utf8', 'age:Int64']);
+    const want = rows.filter((_, i) => i % 3 === 1).map((r) => r.split(','));
+    expect(table.numRows).toBe(want.length);
+    const names = [...table.getChild('name')!];
+    const ages = [...table.getChild('age')!].map(Number);
+    expect(names).toEqual(want.map((w) => w[0]));
+    expect(ages).toEqual(want.map((w) => Number(w[1])));
   });
 });
 

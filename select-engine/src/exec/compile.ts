@@ -33,6 +33,8 @@ export interface CompileContext {
   nowMs: number;
   /** In an aggregate query's SELECT list: the slot reader of each aggregate call, in order of appearance. */
   aggregate?: (e: Extract<A.Expr, { kind: 'aggregate' }>) => Fn;
+  /** Under GROUP BY: the group's value of an expression it is grouped by (exec/grouping.ts). */
+  substitute?: (e: A.Expr) => Compiled | undefined;
 }
 
 function constant(value: Value, type: StaticType): Compiled {
@@ -313,6 +315,8 @@ function isConstant(e: A.Expr): boolean {
 
 /** Compiles an expression to a closure. Throws SelectError for anything wrong found at compile time. */
 export function compileExpr(e: A.Expr, ctx: CompileContext): Compiled {
+  const grouped = ctx.substitute?.(e);
+  if (grouped) return grouped;
   const sub = (x: A.Expr) => compileExpr(x, ctx);
   switch (e.kind) {
     case 'literal':

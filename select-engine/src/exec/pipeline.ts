@@ -4,11 +4,13 @@ import { SelectError } from '../errors.js';
 import type { ScanRecord } from '../formats/types.js';
 import type { RecordShape } from '../plan/bind.js';
 import { makeBinding, rowSteps } from '../plan/bind.js';
-import type { Plan } from '../plan/plan.js';
+import { outputAlias, type Plan } from '../plan/plan.js';
 import type * as A from '../sql/ast.js';
 import type { OutputColumn, Projection, RowWriter } from '../output/projection.js';
 import { makeAccumulator, type Accumulator } from './aggregates.js';
-import { compileExpr, type CompileContext, type Row } from './compile.js';
+import { exprShape, groupedContext, type Groups } from './grouping.js';
+import { Distinct, TopK } from './ordering.js';
+import { compileExpr, type CompileContext, type Fn, type Row } from './compile.js';
 import type { Value } from './values.js';
 import { Pacer, rowsPerCheck } from '../pace.js';
 
@@ -20,6 +22,11 @@ export interface CompiledQuery {
   write: RowWriter;
   /** Aggregate queries: the accumulators fed by every row, and the single output row. */
   aggregate?: { accumulators: Accumulator[]; finish(): string };
+  /** GROUP BY: the groups fed by every row; then one output row per group (ORDER BY keys read the group too). */
+  groups?: Groups;
+  /** ORDER BY: the sort keys of an output row (read from the row, or the current group) and their directions. */
+  order?: { keys: Fn[]; desc: boolean[] };
+  distinct: boolean;
   limit: number;
 }
 
@@ -83,9 +90,35 @@ export function compileQuery(plan: Plan, shape: RecordShape, writer: WriterFacto
   }
   const unnest = plan.unnest.length > 0 ? compileUnnest(plan.unnest) : undefined;
   const limit = plan.limit ?? Infinity;
+  const distinct = stmt.distinct === true;
+  const items = plan.selectStar ? [] : (stmt.select as A.SelectItem[]);
+  // ORDER BY keys: an output column named by its alias, or an expression compiled in the items' context.
+  const orderOf = (c: CompileContext, columns: OutputColumn[]): CompiledQuery['order'] => {
+    if (!stmt.orderBy) return undefined;
+    const keys = stmt.orderBy.map((o) => {
+      const named = outputAlias(o.expr, items);
+      const output = plan.selectStar || items.some((i) => exprShape(i.expr, alias) === exprShape(o.expr, alias));
+      if (distinct && !named && !output) {
+        throw new SelectError('UnsupportedSqlOperation', 'With DISTINCT, ORDER BY names output columns', o.expr.pos);
+      }
+      return named ? columns[items.indexOf(named)].fn : compileExpr(o.expr, c).fn;
+    });
+    return { keys, desc: stmt.orderBy.map((o) => o.desc) };
+  };
 
-  if (plan.selectStar) return { filter, unnest, write: writer({ star: true, shape }), limit };
-  const items = stmt.select as A.SelectItem[];
+  if (plan.selectStar) {
+    return { filter, unnest, write: writer({ star: true, shape }), limit, distinct, order: orderOf(ctx, []) };
+  }
+
+  if (stmt.groupBy) {
+    const { groupCtx, groups } = groupedContext(stmt, ctx);
+    const columns: OutputColumn[] = items.map((item, i) => ({
+      name: outputName(item, i, alias),
+      fn: compileExpr(item.expr, groupCtx).fn,
+    }));
+    const order = orderOf(groupCtx, columns);
+    return { filter, unnest, write: writer({ star: false, columns }), limit, distinct, order, groups };
+  }
 
   if (plan.aggregate) {
     const accumulators: Accumulator[] = [];
@@ -110,6 +143,7 @@ export function compileQuery(plan: Plan, shape: RecordShape, writer: WriterFacto
       unnest,
       write,
       limit,
+      distinct,
       aggregate: {
         accumulators,
         finish() {
@@ -128,8 +162,18 @@ export function compileQuery(plan: Plan, shape: RecordShape, writer: WriterFacto
     }
     return { name: outputName(item, i, alias), fn: compileExpr(e, ctx).fn };
   });
-  return { filter, unnest, write: writer({ star: false, columns }), limit };
+  return { filter, unnest, write: writer({ star: false, columns }), limit, distinct, order: orderOf(ctx, columns) };
 }
+
+/** One output line, refused over the AWS record limit. */
+function checked(line: string): string {
+  if (line.length > MAX_OUTPUT_RECORD / 4 && Buffer.byteLength(line) > MAX_OUTPUT_RECORD)
+    throw new SelectError('OverMaxRecordSize');
+  return line;
+}
+
+/** Output lines held by ORDER BY, given out this many at a time once the input is done. */
+const DRAIN_LINES = 4096;
 
 /**
  * Runs the query over the scanner's batches; yields the output text of each batch ('' when nothing in it
@@ -148,6 +192,11 @@ export async function* executeQuery(
   const { pacer } = pacing;
   const every = rowsPerCheck(pacing.rowCost + (filter ? pacing.filterCost : 0));
   const accs = q.aggregate?.accumulators;
+  const groups = q.groups;
+  const order = q.order;
+  const topK = order ? new TopK(limit, order.desc, q.distinct) : undefined;
+  const seen = q.distinct && !topK ? new Distinct() : undefined;
+  const orderKeys = (row: Row) => order!.keys.map((f) => f(row));
   let emitted = 0;
   if (limit <= 0 && !q.aggregate) return;
   const rows: Row[] = [];
@@ -167,6 +216,16 @@ export async function* executeQuery(
       recs = rows;
     }
     const n = recs.length;
+    if (groups) {
+      for (let i = 0; i < n; i++) {
+        if (i % every === every - 1 && pacer.due()) await pacer.pause();
+        const row = recs[i];
+        if (filter && !filter(row)) continue;
+        groups.add(row);
+      }
+      yield '';
+      continue;
+    }
     if (accs) {
       for (let i = 0; i < n; i++) {
         if (i % every === every - 1 && pacer.due()) await pacer.pause();
@@ -181,9 +240,13 @@ export async function* executeQuery(
       if (i % every === every - 1 && pacer.due()) await pacer.pause();
       const row = recs[i];
       if (filter && !filter(row)) continue;
-      const line = write(row);
-      if (line.length > MAX_OUTPUT_RECORD / 4 && Buffer.byteLength(line) > MAX_OUTPUT_RECORD)
-        throw new SelectError('OverMaxRecordSize');
+      if (topK) {
+        const keys = orderKeys(row);
+        if (topK.wants(keys)) topK.add(keys, checked(write(row)));
+        continue;
+      }
+      const line = checked(write(row));
+      if (seen && !seen.first(line)) continue;
       lines.push(line);
       if (++emitted >= limit) {
         yield flush();
@@ -193,4 +256,31 @@ export async function* executeQuery(
     yield flush();
   }
   if (q.aggregate) yield q.aggregate.finish();
+  if (groups) {
+    // One output row per group, in order of first appearance, through DISTINCT, ORDER BY and LIMIT.
+    for (let g = 0; g < groups.count() && emitted < limit; g++) {
+      if (g % every === every - 1 && pacer.due()) {
+        yield flush();
+        await pacer.pause();
+      }
+      groups.select(g);
+      if (topK) {
+        const keys = orderKeys(undefined);
+        if (topK.wants(keys)) topK.add(keys, checked(write(undefined)));
+        continue;
+      }
+      const line = checked(write(undefined));
+      if (seen && !seen.first(line)) continue;
+      lines.push(line);
+      emitted++;
+    }
+    yield flush();
+  }
+  if (topK) {
+    const sorted = topK.drain();
+    for (let i = 0; i < sorted.length; i += DRAIN_LINES) {
+      if (pacer.due()) await pacer.pause();
+      yield sorted.slice(i, i + DRAIN_LINES).join('');
+    }
+  }
 }

@@ -32,7 +32,10 @@ export function errorCodeOf(e: unknown): { code: string; message: string } {
   return { code: 'InternalError', message: 'We encountered an internal error. Please try again.' };
 }
 
-export async function* frameStream(texts: AsyncIterator<string>, o: StreamOptions): AsyncGenerator<Uint8Array> {
+export async function* frameStream(
+  texts: AsyncIterator<string | Uint8Array>,
+  o: StreamOptions,
+): AsyncGenerator<Uint8Array> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let bytesReturned = 0;
@@ -80,7 +83,8 @@ export async function* frameStream(texts: AsyncIterator<string>, o: StreamOption
         if (r.done) break;
         next = texts.next();
         if (r.value.length > 0) {
-          const b = Buffer.from(r.value, 'utf8');
+          const v = r.value;
+          const b = typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
           pending.push(b);
           pendingBytes += b.length;
           yield* flush(false);

@@ -155,6 +155,17 @@ function nameRowAfterPath(from: A.FromClause): void {
   from.alias = Object.assign({ ...name }, { other: { name: 'S3Object', quoted: false } });
 }
 
+/** The SELECT item an ORDER BY expression names by its alias (a bare name), if any. */
+export function outputAlias(e: A.Expr, items: A.SelectItem[]): A.SelectItem | undefined {
+  if (e.kind !== 'path' || e.steps.length > 0) return undefined;
+  const n = e.root;
+  return items.find(
+    (i) =>
+      i.alias &&
+      (n.quoted || i.alias.quoted ? i.alias.name === n.name : i.alias.name.toLowerCase() === n.name.toLowerCase()),
+  );
+}
+
 export function buildPlan(stmt: A.SelectStatement, format: InputFormat): Plan {
   if (format === 'JSON') nameRowAfterPath(stmt.from);
   const alias = stmt.from.alias;
@@ -180,10 +191,22 @@ export function buildPlan(stmt: A.SelectStatement, format: InputFormat): Plan {
     else if (!isStarItem(item, alias)) plain = true;
     else plain = true;
   }
-  if (aggregate && plain)
+  const grouped = stmt.groupBy !== undefined;
+  // Under GROUP BY the compiler checks that what is not aggregated is grouped (exec/grouping.ts).
+  if (aggregate && plain && !grouped)
     fail('Aggregate and non-aggregate expressions cannot be mixed in the SELECT list', items[0].pos);
+  if (grouped && selectStar) fail('SELECT * cannot be grouped: name the grouped expressions', stmt.from.pos);
+  if (grouped) aggregate = true;
+  for (const o of stmt.orderBy ?? [])
+    walk(o.expr, (x) => x.kind === 'aggregate' && !aggregate && fail('ORDER BY an aggregate needs GROUP BY', x.pos));
 
-  const exprs = items.map((i) => i.expr).concat(stmt.where ? [stmt.where] : []);
+  // ORDER BY may name an output column by its alias: that reads no column of its own.
+  const orderExprs = (stmt.orderBy ?? []).filter((o) => outputAlias(o.expr, items) === undefined).map((o) => o.expr);
+  const extra = [...(stmt.groupBy ?? []), ...orderExprs];
+  const exprs = items
+    .map((i) => i.expr)
+    .concat(stmt.where ? [stmt.where] : [])
+    .concat(extra);
   const columns =
     selectStar || unnest.length > 0 || format === 'JSON' ? undefined : neededColumns(exprs, alias, format);
   const pushFilter = unnest.length === 0;
@@ -201,7 +224,7 @@ export function buildPlan(stmt: A.SelectStatement, format: InputFormat): Plan {
     pushFilter,
     limit: stmt.limit,
     filterCost: stmt.where ? exprCost(stmt.where) : 0,
-    rowCost: items.reduce((sum, item) => sum + exprCost(item.expr), 1),
+    rowCost: items.reduce((sum, item) => sum + exprCost(item.expr), 1) + extra.reduce((n, e) => n + exprCost(e), 0),
   };
 }
 

@@ -67,12 +67,24 @@ export interface FromClause {
   pos: Pos;
 }
 
+export interface OrderItem {
+  expr: Expr;
+  desc: boolean;
+}
+
+/** `aws` (the default): the S3 Select reference's SQL. `cairn`: also DISTINCT, GROUP BY and ORDER BY. */
+export type Dialect = 'aws' | 'cairn';
+
 export interface SelectStatement {
   /** `'*'` for SELECT *, otherwise the items (an item may be `alias.*`). */
   select: '*' | SelectItem[];
   from: FromClause;
   where?: Expr;
   limit?: number;
+  /** The `cairn` dialect's clauses (beyond AWS). */
+  distinct?: boolean;
+  groupBy?: Expr[];
+  orderBy?: OrderItem[];
 }
 
 /** The direct sub-expressions of an expression, in source order. */

@@ -34,12 +34,31 @@ class SelectParser extends CstParser {
 
   statement = this.RULE('statement', () => {
     this.CONSUME(T.Select);
+    this.OPTION5(() => this.CONSUME(T.Distinct));
     this.SUBRULE(this.selectList);
     this.CONSUME(T.From);
     this.SUBRULE(this.fromClause);
     this.OPTION(() => {
       this.CONSUME(T.Where);
       this.SUBRULE(this.expression, { LABEL: 'where' });
+    });
+    this.OPTION6(() => {
+      this.CONSUME(T.Group);
+      this.CONSUME(T.By);
+      this.SUBRULE2(this.expression, { LABEL: 'groupBy' });
+      this.MANY(() => {
+        this.CONSUME(T.Comma);
+        this.SUBRULE3(this.expression, { LABEL: 'groupBy' });
+      });
+    });
+    this.OPTION7(() => {
+      this.CONSUME(T.Order);
+      this.CONSUME2(T.By);
+      this.SUBRULE(this.orderItem, { LABEL: 'orderBy' });
+      this.MANY2(() => {
+        this.CONSUME2(T.Comma);
+        this.SUBRULE2(this.orderItem, { LABEL: 'orderBy' });
+      });
     });
     this.OPTION2(() => {
       this.CONSUME(T.Limit);
@@ -48,6 +67,11 @@ class SelectParser extends CstParser {
     });
     this.OPTION4(() => this.CONSUME(T.Semicolon));
     this.CONSUME(EOF);
+  });
+
+  orderItem = this.RULE('orderItem', () => {
+    this.SUBRULE(this.expression);
+    this.OPTION(() => this.OR([{ ALT: () => this.CONSUME(T.Asc) }, { ALT: () => this.CONSUME(T.Desc) }]));
   });
 
   selectList = this.RULE('selectList', () => {

@@ -5,7 +5,7 @@ import { SelectError, type SelectErrorCode } from '../errors.js';
 import type * as A from './ast.js';
 import { parseTokens } from './parser.js';
 import { checkDepth, checkExpr } from './checks.js';
-import { errorFromParser } from './parse-errors.js';
+import { errorFromParser, UNSUPPORTED_CLAUSES } from './parse-errors.js';
 import * as T from './tokens.js';
 import { functionArity } from '../exec/functions.js';
 import { AGGREGATES } from '../exec/aggregates.js';
@@ -336,11 +336,13 @@ function fromClause(n: CstNode): A.FromClause {
 }
 
 /** Parses SQL text into a checked AST. Throws SelectError with an AWS code and the position. */
-export function parseSql(sql: string): A.SelectStatement {
+export function parseSql(sql: string, dialect: A.Dialect = 'aws'): A.SelectStatement {
   try {
-    const stmt = parseChecked(sql);
+    const stmt = parseChecked(sql, dialect);
     for (const item of stmt.select === '*' ? [] : stmt.select) checkDepth(item.expr);
     if (stmt.where) checkDepth(stmt.where);
+    for (const e of stmt.groupBy ?? []) checkDepth(e);
+    for (const o of stmt.orderBy ?? []) checkDepth(o.expr);
     return stmt;
   } catch (e) {
     // Pathological nesting can exhaust the parser's own stack.
@@ -349,13 +351,19 @@ export function parseSql(sql: string): A.SelectStatement {
   }
 }
 
-function parseChecked(sql: string): A.SelectStatement {
+function parseChecked(sql: string, dialect: A.Dialect): A.SelectStatement {
   const tokens = T.tokenize(sql);
   if (tokens.length === 0) fail('ParseExpectedExpression', undefined, 'The SQL expression is empty.');
   if (tokens[0].tokenType !== T.Select) fail('ParseUnsupportedSelect', tokens[0]);
   const { cst, errors } = parseTokens(tokens);
   if (errors.length > 0) errorFromParser(errors[0], tokens);
   const c = kids(cst);
+  if (dialect === 'aws') {
+    // Clauses beyond AWS: refused with the code AWS gives for them, at their first word.
+    for (const key of ['DISTINCT', 'GROUP', 'ORDER']) {
+      if (has(c, key)) fail(UNSUPPORTED_CLAUSES[key.toLowerCase()], tok(c, key));
+    }
+  }
 
   const listNode = kids(node(c, 'selectList'));
   let select: A.SelectStatement['select'];
@@ -379,5 +387,22 @@ function parseChecked(sql: string): A.SelectStatement {
     if (has(c, 'Minus')) fail('EvaluatorNegativeLimit', tok(c, 'Minus'));
     limit = Number(tok(c, 'limit').image);
   }
-  return { select, from, where, limit };
+  const stmt: A.SelectStatement = { select, from, where, limit };
+  if (has(c, 'DISTINCT')) stmt.distinct = true;
+  if (has(c, 'groupBy')) {
+    stmt.groupBy = (c.groupBy as CstNode[]).map((n) => {
+      const e = expression(n);
+      checkExpr(e, false);
+      return e;
+    });
+  }
+  if (has(c, 'orderBy')) {
+    stmt.orderBy = (c.orderBy as CstNode[]).map((n) => {
+      const oc = kids(n);
+      const e = expression(node(oc, 'expression'));
+      checkExpr(e, false);
+      return { expr: e, desc: has(oc, 'DESC') };
+    });
+  }
+  return stmt;
 }

@@ -108,6 +108,13 @@ export const Both = kw('both');
 export const Extract = kw('extract');
 export const Substring = kw('substring');
 export const Trim = kw('trim');
+// Clauses of the `cairn` dialect (beyond AWS); under the AWS dialect they are refused as AWS refuses them.
+export const Distinct = kw('distinct');
+export const Group = kw('group');
+export const Order = kw('order');
+export const By = kw('by');
+export const Asc = kw('asc');
+export const Desc = kw('desc');
 
 const GRAMMAR_KEYWORDS: TokenType[] = [
   Select,
@@ -140,6 +147,12 @@ const GRAMMAR_KEYWORDS: TokenType[] = [
   Extract,
   Substring,
   Trim,
+  Distinct,
+  Group,
+  Order,
+  By,
+  Asc,
+  Desc,
 ];
 
 /** The AWS S3 Select reserved keyword list (SQL reference, "Reserved keywords"). */

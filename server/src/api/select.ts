@@ -102,6 +102,27 @@ export function objectSource(ctx: ApiContext, info: ObjectInfo, keys?: DataKey):
   };
 }
 
+/**
+ * Beyond AWS, asked for in the query string (signed with the request): `x-cairn-dialect=cairn` (DISTINCT,
+ * GROUP BY, ORDER BY) and `x-cairn-output=arrow` (records as an Arrow IPC stream). Any other value is refused.
+ */
+export function selectSwitches(query: URLSearchParams): Pick<SelectRequest, 'dialect' | 'arrowOutput'> {
+  const out: Pick<SelectRequest, 'dialect' | 'arrowOutput'> = {};
+  const dialect = query.get('x-cairn-dialect');
+  if (dialect !== null) {
+    if (dialect !== 'aws' && dialect !== 'cairn')
+      throw new S3Error('InvalidArgument', 'x-cairn-dialect is aws or cairn.', { ArgumentName: 'x-cairn-dialect' });
+    out.dialect = dialect;
+  }
+  const output = query.get('x-cairn-output');
+  if (output !== null) {
+    if (output !== 'arrow')
+      throw new S3Error('InvalidArgument', 'x-cairn-output is arrow.', { ArgumentName: 'x-cairn-output' });
+    out.arrowOutput = true;
+  }
+  return out;
+}
+
 export async function selectObjectContent(
   ctx: ApiContext,
   req: S3Request,
@@ -115,7 +136,7 @@ export async function selectObjectContent(
   const { isSelectError, parseSelectRequestXml, runSelect } = await engine();
   let request: SelectRequest;
   try {
-    request = parseSelectRequestXml(body);
+    request = { ...parseSelectRequestXml(body), ...selectSwitches(req.query) };
   } catch (e) {
     throw toS3(e, isSelectError);
   }

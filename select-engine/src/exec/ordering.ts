@@ -1,0 +1,199 @@
+// Beyond AWS (the `cairn` dialect): the state GROUP BY, ORDER BY and DISTINCT keep between rows, each bounded.
+// A query may hold at most MAX_HELD_ROWS groups, sorted rows or distinct rows, and MAX_HELD_BYTES of their
+// text; past either it fails (UnsupportedSqlOperation, saying which bound) instead of growing without end.
+import { SelectError } from '../errors.js';
+import { compare, Decimal, jsonReplacer, Timestamp, type Value } from './values.js';
+
+export const MAX_HELD_ROWS = 100_000;
+export const MAX_HELD_BYTES = 64 * 1024 * 1024;
+
+export function tooMuchHeld(what: string): SelectError {
+  return new SelectError(
+    'UnsupportedSqlOperation',
+    `${what} holds at most ${MAX_HELD_ROWS} rows and ${MAX_HELD_BYTES / 1024 / 1024} MiB of their text; ` +
+      'narrow the query (WHERE, a smaller LIMIT).',
+  );
+}
+
+/** Counts what a clause holds and refuses to hold more than the bounds. */
+export class HeldBudget {
+  private rows = 0;
+  private bytes = 0;
+  constructor(private readonly what: string) {}
+  take(chars: number): void {
+    // Two bytes a UTF-16 code unit: the string as V8 may hold it.
+    this.rows++;
+    this.bytes += 2 * chars + 64;
+    if (this.rows > MAX_HELD_ROWS || this.bytes > MAX_HELD_BYTES) throw tooMuchHeld(this.what);
+  }
+  give(chars: number): void {
+    this.rows--;
+    this.bytes -= 2 * chars + 64;
+  }
+}
+
+function rank(v: Value): number {
+  if (v === null || v === undefined) return 5;
+  switch (typeof v) {
+    case 'boolean':
+      return 0;
+    case 'number':
+    case 'bigint':
+      return 1;
+    case 'string':
+      return 3;
+    default:
+      if (v instanceof Decimal) return 1;
+      if (v instanceof Timestamp || v instanceof Date) return 2;
+      return 4;
+  }
+}
+
+/**
+ * ORDER BY's total order: booleans, then numbers, timestamps, text, other values (by their JSON text), and
+ * NULL / MISSING last (first under DESC), as PostgreSQL orders NULLs by default.
+ */
+export function orderCompare(a: Value, b: Value): number {
+  const ra = rank(a);
+  const rb = rank(b);
+  if (ra !== rb) return ra - rb;
+  if (ra === 5) return 0;
+  if (ra === 4) {
+    const x = JSON.stringify(a, jsonReplacer);
+    const y = JSON.stringify(b, jsonReplacer);
+    return x === y ? 0 : x < y ? -1 : 1;
+  }
+  const c = compare(a, b) ?? 0;
+  return Number.isNaN(c) ? 0 : Math.sign(c);
+}
+
+/** Numbers as GROUP BY and DISTINCT see them: 1, 1.0 and 1.00 are one value. */
+function numberText(v: number | bigint | Decimal): string {
+  const s = String(v);
+  if (!(v instanceof Decimal) || !s.includes('.')) return s;
+  return s.replace(/0+$/, '').replace(/\.$/, '');
+}
+
+/** A text equal for two tuples of values exactly when GROUP BY puts them in one group (NULL and MISSING: one). */
+export function groupKey(values: Value[]): string {
+  const parts = values.map((v): string => {
+    if (v === null || v === undefined) return 'z';
+    switch (typeof v) {
+      case 'boolean':
+        return v ? 'b1' : 'b0';
+      case 'number':
+      case 'bigint':
+        return `n${numberText(v)}`;
+      case 'string':
+        return `s${v}`;
+      default:
+        if (v instanceof Decimal) return `n${numberText(v)}`;
+        if (v instanceof Timestamp || v instanceof Date) return `t${String(v instanceof Date ? v.getTime() : v)}`;
+        return `o${JSON.stringify(v, jsonReplacer)}`;
+    }
+  });
+  return JSON.stringify(parts);
+}
+
+interface Held {
+  keys: Value[];
+  seq: number;
+  line: string;
+}
+
+/**
+ * ORDER BY [LIMIT k]: the k first rows in order (all rows, within the bounds, without LIMIT), as a binary heap
+ * whose root is the last of them, so a row that sorts after it is dropped in O(1) and any other costs O(log k).
+ * Rows equal in every key keep their input order.
+ */
+export class TopK {
+  private readonly heap: Held[] = [];
+  private seq = 0;
+  private readonly budget = new HeldBudget('ORDER BY');
+  /** With DISTINCT: the lines in the heap. A line dropped from it never comes back: its duplicates sort after it. */
+  private readonly held: Set<string> | undefined;
+
+  constructor(
+    private readonly k: number,
+    private readonly desc: boolean[],
+    distinct = false,
+  ) {
+    this.held = distinct ? new Set() : undefined;
+  }
+
+  /** Positive when a sorts after b. */
+  private cmp(a: Held, b: Held): number {
+    for (let i = 0; i < this.desc.length; i++) {
+      const c = orderCompare(a.keys[i], b.keys[i]);
+      if (c !== 0) return this.desc[i] ? -c : c;
+    }
+    return a.seq - b.seq;
+  }
+
+  /** Whether a row with these keys would be kept (the caller then writes its line and calls add). */
+  wants(keys: Value[]): boolean {
+    if (this.k <= 0) return false;
+    if (this.heap.length < this.k) return true;
+    return this.cmp({ keys, seq: this.seq, line: '' }, this.heap[0]) < 0;
+  }
+
+  add(keys: Value[], line: string): void {
+    if (this.held?.has(line)) return;
+    this.held?.add(line);
+    const item: Held = { keys, seq: this.seq++, line };
+    const h = this.heap;
+    if (h.length < this.k) {
+      this.budget.take(line.length);
+      h.push(item);
+      this.up(h.length - 1);
+      return;
+    }
+    this.held?.delete(h[0].line);
+    this.budget.give(h[0].line.length);
+    this.budget.take(line.length);
+    h[0] = item;
+    this.down(0);
+  }
+
+  /** The rows in order (empties the heap). */
+  drain(): string[] {
+    return this.heap.sort((a, b) => this.cmp(a, b)).map((x) => x.line);
+  }
+
+  private up(i: number): void {
+    const h = this.heap;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (this.cmp(h[i], h[p]) <= 0) return;
+      [h[i], h[p]] = [h[p], h[i]];
+      i = p;
+    }
+  }
+
+  private down(i: number): void {
+    const h = this.heap;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && this.cmp(h[l], h[m]) > 0) m = l;
+      if (r < h.length && this.cmp(h[r], h[m]) > 0) m = r;
+      if (m === i) return;
+      [h[i], h[m]] = [h[m], h[i]];
+      i = m;
+    }
+  }
+}
+
+/** DISTINCT: output rows are compared by their output text (the writer's line). */
+export class Distinct {
+  private readonly seen = new Set<string>();
+  private readonly budget = new HeldBudget('DISTINCT');
+  /** True the first time a line is seen. */
+  first(line: string): boolean {
+    if (this.seen.has(line)) return false;
+    this.budget.take(line.length);
+    this.seen.add(line);
+    return true;
+  }
+}

@@ -55,12 +55,14 @@ export function authenticate(ctx: SigV4Context, req: AuthInput): Authenticated {
     );
   if (auth !== undefined) {
     if (auth.startsWith('AWS4-HMAC-SHA256')) return verifyHeaderV4(ctx, signed, auth, req.payloadHash);
-    if (auth.startsWith('AWS '))
+    if (auth.startsWith('AWS ')) {
+      refuseUnsignedSwitches(q);
       return {
         identity: verifyHeaderV2(ctx, signed, auth, req.virtualBucket),
         payload: { kind: 'unsigned' },
         service: 's3',
       };
+    }
     throw new S3Error('InvalidArgument', 'Unsupported Authorization Type', {
       ArgumentName: 'Authorization',
       ArgumentValue: auth.split(' ')[0],
@@ -68,6 +70,7 @@ export function authenticate(ctx: SigV4Context, req: AuthInput): Authenticated {
   }
   if (presignedV4) return verifyPresignedV4(ctx, signed);
   if (presignedV2) {
+    refuseUnsignedSwitches(q);
     return {
       identity: verifyPresignedV2(ctx, signed, req.virtualBucket),
       payload: { kind: 'unsigned' },
@@ -79,4 +82,16 @@ export function authenticate(ctx: SigV4Context, req: AuthInput): Authenticated {
   if (sha === 'STREAMING-UNSIGNED-PAYLOAD-TRAILER')
     return { payload: { kind: 'streaming', signed: false, trailer: true }, service: 's3' };
   return { payload: { kind: 'unsigned' }, service: 's3' };
+}
+
+/**
+ * SigV2 signs only AWS's own subresources, never Cairn's `x-cairn-*` query switches (select.ts): a request
+ * carrying them under SigV2 could have had them added or changed on the way, so it is refused.
+ */
+function refuseUnsignedSwitches(query: URLSearchParams): void {
+  for (const name of query.keys())
+    if (name.toLowerCase().startsWith('x-cairn-'))
+      throw new S3Error('InvalidArgument', 'x-cairn-* parameters need a SigV4 signature (SigV2 does not sign them).', {
+        ArgumentName: name,
+      });
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { thrownCode } from '../thrown-code.js';
 import { credentialStore } from '../../src/http/auth/credentials.js';
 import { verifyHeaderV2, verifyPresignedV2 } from '../../src/http/auth/sigv2.js';
+import { authenticate } from '../../src/http/authenticate.js';
 
 const AK = 'AKIAIOSFODNN7EXAMPLE';
 const SK = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -58,6 +59,31 @@ describe('SigV2', () => {
       'SignatureDoesNotMatch',
     );
   });
+  it("refuses Cairn's x-cairn-* switches, which SigV2 leaves unsigned", () => {
+    const expires = String(Math.floor(ctx.now() / 1000) + 60);
+    const sig = createHmac('sha1', SK).update(`POST\n\n\n${expires}\n/b/k?select&select-type=2`).digest('base64');
+    const signed = `select&select-type=2&AWSAccessKeyId=${AK}&Expires=${expires}&Signature=${encodeURIComponent(sig)}`;
+    const send = (rawQuery: string, authorization?: string) =>
+      authenticate(
+        { ...ctx, region: 'us-east-1', keyCache: new Map() },
+        {
+          method: 'POST',
+          rawPath: '/b/k',
+          rawQuery,
+          query: new URLSearchParams(rawQuery),
+          headers: authorization ? { host: 'h', date, authorization } : { host: 'h' },
+        },
+      );
+    expect(send(signed).identity?.accessKey).toBe(AK);
+    expect(code(() => send(`${signed}&x-cairn-dialect=cairn`))).toBe('InvalidArgument');
+    expect(code(() => send(`${signed}&X-Cairn-Output=arrow`))).toBe('InvalidArgument');
+    // The header form too: the switch is refused even though the signature over the rest verifies.
+    const headerSig = createHmac('sha1', SK).update(`POST\n\n\n${date}\n/b/k?select&select-type=2`).digest('base64');
+    const header = `AWS ${AK}:${headerSig}`;
+    expect(send('select&select-type=2', header).identity?.accessKey).toBe(AK);
+    expect(code(() => send('select&select-type=2&x-cairn-dialect=cairn', header))).toBe('InvalidArgument');
+  });
+
   it('covers every x-amz-* header, Content-MD5 and Content-Type: one added after signing fails', () => {
     // PUT with a canned ACL, signed as a SigV2 client signs it (x-amz-* headers sorted into the string to sign).
     const expires = String(Math.floor(ctx.now() / 1000) + 60);

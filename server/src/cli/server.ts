@@ -36,10 +36,10 @@ With several workers a primary process forks them, restarts one that dies, holds
 passes changes between them; answers carry x-cairn-worker (the worker's number) and log lines "worker".
 Tuning (defaults measured with bench/load): CAIRN_READ_BATCH_BLOCKS (blocks per shard read on GET, 4),
 CAIRN_READ_AHEAD_BATCHES (batches read ahead of the one being sent, 1), CAIRN_BUFFER_POOL_MB (free
-read/write buffers kept for reuse per worker when idle, 32; up to 8 times that while busy), CAIRN_READ_CACHE_MB
-(batches shared between GETs of one object and read ahead for sequential readers, per worker, 32; 0: none),
+read/write buffers kept for reuse when idle, 32; up to 8 times that while busy), CAIRN_READ_CACHE_MB
+(batches shared between GETs of one object and read ahead for sequential readers, 32; 0: none),
 UV_THREADPOOL_SIZE (libuv threads per worker for disk I/O and the native kernels, 4; must be set before node
-starts).
+starts). The two memory budgets are the server's: the workers split them evenly.
 LDAP logins (STS AssumeRoleWithLDAPIdentity), MinIO's settings: CAIRN_IDENTITY_LDAP_SERVER_ADDR (host:port),
 _LOOKUP_BIND_DN, _LOOKUP_BIND_PASSWORD, _USER_DN_SEARCH_BASE_DN, _USER_DN_SEARCH_FILTER (with %s),
 _GROUP_SEARCH_BASE_DN, _GROUP_SEARCH_FILTER (%s username, %d user DN), _SERVER_INSECURE=on (plain LDAP),

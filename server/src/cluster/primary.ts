@@ -100,6 +100,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
         coordinator.join(peer);
         const config: WorkerConfig = {
           slot,
+          workers: args.workers,
           leader: slot === 1,
           layout,
           // Fresh drives are rebuilt by the first leader; a restarted one leaves the rest to its scanner.

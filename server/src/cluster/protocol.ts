@@ -9,6 +9,8 @@ import type { Change, DriveLayout } from '../storage/index.js';
 export interface WorkerConfig {
   /** 1..N, kept by a restarted worker: in its log lines, the x-cairn-worker header and its temp area. */
   slot: number;
+  /** How many workers serve: each takes its share of the memory budgets. */
+  workers: number;
   /** Runs healing, the scanner and drive rebuilds (slot 1). */
   leader: boolean;
   layout: DriveLayout;

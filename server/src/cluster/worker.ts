@@ -59,6 +59,7 @@ export async function runWorker(
         layout: config.layout,
         fresh: config.fresh,
         tmpName: `w${config.slot}`,
+        workers: config.workers,
       },
     },
     worker: { slot: config.slot, reusePort: config.reusePort !== undefined },

@@ -70,6 +70,11 @@ export interface SharedDrives {
   fresh: string[];
   /** This process's own temp area, `.cairn.sys/tmp/<tmpName>`, emptied when the process starts. */
   tmpName: string;
+  /**
+   * How many processes share the drives. The memory budgets (poolBytes, readCacheBytes) are the server's:
+   * each process keeps its share, so N workers hold what one process would.
+   */
+  workers: number;
 }
 
 /** Sets of drive directories with their ids (format.json), as formatDrives found or made them. */

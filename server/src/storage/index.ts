@@ -27,12 +27,14 @@ export { driveLayout, formatDrives } from './drive/format.js';
 export async function openStorage(opts: StorageOptions): Promise<ErasureObjects> {
   const codec = nativeCodec();
   // Options are checked before anything touches the drives.
+  // The server's memory budgets; each of the processes sharing the drives keeps its share.
+  const share = whole('shared.workers', opts.shared?.workers, 1, 1);
   const tuning = {
     readBatchBlocks: whole('readBatchBlocks', opts.readBatchBlocks, 4, 1),
     readAheadBatches: whole('readAheadBatches', opts.readAheadBatches, 1, 0),
     // 64 MiB: same speed, ~40 MB more RSS (bench/load)
-    poolBytes: whole('poolBytes', opts.poolBytes, 32 * 1024 * 1024, 0),
-    readCacheBytes: whole('readCacheBytes', opts.readCacheBytes, 32 * 1024 * 1024, 0),
+    poolBytes: Math.floor(whole('poolBytes', opts.poolBytes, 32 * 1024 * 1024, 0) / share),
+    readCacheBytes: Math.floor(whole('readCacheBytes', opts.readCacheBytes, 32 * 1024 * 1024, 0) / share),
     readCacheLingerMs: whole('readCacheLingerMs', opts.readCacheLingerMs, 2000, 0),
   };
   const shared = opts.shared;

@@ -114,7 +114,7 @@ export class ReadAhead {
   constructor(
     readonly pool: BufferPool,
     /** Bytes of batches kept (oldest go first when more are added). */
-    private readonly maxBytes = 32 * 1024 * 1024,
+    readonly maxBytes = 32 * 1024 * 1024,
     private readonly lingerMs = 2000,
     readonly prefetchMaxBytes = 8 * 1024 * 1024,
     private readonly now: () => number = () => performance.now(),

@@ -23,8 +23,8 @@ export class BufferPool {
    * for `idleMs` (default: a fixed bound, `busyBytes` = `keepBytes`).
    */
   constructor(
-    private readonly keepBytes: number,
-    private readonly busyBytes = keepBytes,
+    readonly keepBytes: number,
+    readonly busyBytes = keepBytes,
     private readonly idleMs = 10_000,
     private readonly now: () => number = () => performance.now(),
   ) {}

@@ -1,0 +1,45 @@
+// The memory budgets are the server's: a process sharing the drives with others (a worker of
+// `cairn server --workers N`) keeps its share of the buffer pool and the read cache, so N workers hold
+// what one process alone would.
+import { afterEach, expect, it } from 'vitest';
+import { aloneBus } from '../../src/storage/coordination.js';
+import { KeyedMutex } from '../../src/storage/engine/locks.js';
+import { driveLayout, type ErasureObjects, formatDrives, openStorage } from '../../src/storage/index.js';
+import { drives } from './helpers.js';
+
+const MiB = 1024 * 1024;
+let cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+async function opened(budgets: { poolBytes?: number; readCacheBytes?: number }, workers?: number) {
+  const d = await drives(4);
+  cleanup.push(d.cleanup);
+  let s: ErasureObjects;
+  if (workers === undefined) s = await openStorage({ drives: d.paths, background: false, ...budgets });
+  else {
+    const layout = driveLayout(await formatDrives(d.paths, {}));
+    const shared = { locks: new KeyedMutex(), bus: aloneBus, leader: true, layout, fresh: [], tmpName: 'w1', workers };
+    s = await openStorage({ drives: d.paths, background: false, ...budgets, shared });
+  }
+  cleanup.push(() => s.close());
+  return { pool: s.ctx.pool, cache: s.ctx.readAhead };
+}
+
+it('a process alone keeps the whole budgets (32 MiB of free buffers, up to 8 times that while busy)', async () => {
+  const { pool, cache } = await opened({});
+  expect([pool.keepBytes, pool.busyBytes, cache?.maxBytes]).toEqual([32 * MiB, 256 * MiB, 32 * MiB]);
+});
+
+it('one of 4 workers keeps a quarter of the defaults, and of budgets given', async () => {
+  const defaults = await opened({}, 4);
+  expect([defaults.pool.keepBytes, defaults.pool.busyBytes, defaults.cache?.maxBytes]).toEqual([
+    8 * MiB,
+    64 * MiB,
+    8 * MiB,
+  ]);
+  const given = await opened({ poolBytes: 64 * MiB, readCacheBytes: 0 }, 4);
+  expect([given.pool.keepBytes, given.pool.busyBytes, given.cache]).toEqual([16 * MiB, 128 * MiB, null]);
+});

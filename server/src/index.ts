@@ -2,3 +2,4 @@
 export { startServer, type CairnServer, type ServerOptions } from './main.js';
 export { DEV_ROOT_PASSWORD, DEV_ROOT_USER, type CredentialConfig } from './http/auth/credentials.js';
 export { TlsCertificates, type ReloadResult } from './http/tls.js';
+export type { EventRecord } from './api/notify/event.js';

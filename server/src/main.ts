@@ -2,6 +2,8 @@
 // `cairn server` command and the tests call.
 import { runSelfTest } from '@cairn/native';
 import pino, { type Logger } from 'pino';
+import { join } from 'node:path';
+import { notifyTargetsFromEnv, type NotifierOptions } from './api/index.js';
 import { credentialsFromEnv, type CredentialConfig } from './http/auth/credentials.js';
 import type { LdapConfig } from './api/iam/ldap.js';
 import type { OpenIdConfig } from './api/iam/openid.js';
@@ -11,6 +13,7 @@ import { hasCertificate, TlsCertificates } from './http/tls.js';
 import { staticKms, type Kms } from './api/sse/kms.js';
 import { vaultConfigFromEnv, vaultKms, type VaultConfig } from './api/sse/vault-kms.js';
 import { expandDrives } from './storage/expand.js';
+import { SYS_DIR } from './storage/drive/local-drive.js';
 import { openStorage } from './storage/index.js';
 import type { StorageOptions } from './storage/context.js';
 
@@ -52,6 +55,11 @@ export interface ServerOptions {
   kms?: { secretKey?: string; vault?: VaultConfig; autoEncryption?: boolean };
   /** This server is worker `slot` of `cairn server --workers` (storage.shared says how it shares the drives). */
   worker?: { slot: number; reusePort: boolean };
+  /**
+   * Bucket notification targets (default: CAIRN_NOTIFY_* of `env`) and the delivery retry backoff. Queues
+   * without their own directory live in the first drive's system area.
+   */
+  notify?: Partial<Pick<NotifierOptions, 'targets' | 'retry'>>;
 }
 
 export interface CairnServer extends RunningServer {
@@ -88,6 +96,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
   nativeSelfTest(log);
   const env = opts.env ?? process.env;
   const kms = kmsFrom(opts.kms ? opts.kms : { secretKey: env.CAIRN_KMS_SECRET_KEY, vault: vaultConfigFromEnv(env) });
+  const notifyTargets = opts.notify?.targets ?? notifyTargetsFromEnv(env);
   const autoEncryption = opts.kms ? opts.kms.autoEncryption === true : env.CAIRN_KMS_AUTO_ENCRYPTION === 'on';
   if (autoEncryption && !kms) {
     throw new Error('CAIRN_KMS_AUTO_ENCRYPTION=on needs a KMS (CAIRN_KMS_SECRET_KEY or CAIRN_KMS_VAULT_*)');
@@ -131,6 +140,12 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       iamSharing: shared ? iamOverBus(shared.locks, shared.bus) : undefined,
       worker: opts.worker?.slot,
       reusePort: opts.worker?.reusePort,
+      notify: {
+        targets: notifyTargets,
+        queueBase: join(drives[0], SYS_DIR, 'notify'),
+        retry: opts.notify?.retry,
+        worker: opts.worker?.slot,
+      },
     });
     tls?.watch();
   } catch (e) {

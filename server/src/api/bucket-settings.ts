@@ -1,13 +1,14 @@
 // A bucket's configuration as the API layer uses it: typed and parsed once. Storage keeps the documents
 // as text (BucketConfig) and hands out the same frozen object until the configuration changes, so the
-// parsed form is cached against that object: a policy, ACL, public access block, ownership rule or CORS
-// document is parsed (and a policy compiled) once per change, never per request.
+// parsed form is cached against that object: a policy, ACL, public access block, ownership rule, CORS or
+// notification document is parsed (and a policy compiled) once per change, never per request.
 import type { BucketConfig } from '../storage/object-layer.js';
 import { readOwnership, readPublicAccessBlock, type ObjectOwnership, type PublicAccessBlock } from './access-config.js';
 import type { Acl } from './acl.js';
 import { parsePolicy, type BucketPolicy } from './bucket-policy.js';
 import { parseCors, type CorsRule } from './cors.js';
 import { parseLockConfiguration, type LockConfiguration } from './lock-config.js';
+import { parseNotification, type NotificationRule } from './notify/config.js';
 import type { ApiContext, Caller } from './types.js';
 
 export interface BucketSettings {
@@ -25,6 +26,8 @@ export interface BucketSettings {
   objectLock?: LockConfiguration;
   /** Default encryption of new objects (PutBucketEncryption; stored as JSON by bucket-encryption.ts). */
   defaultEncryption?: DefaultEncryption;
+  /** Which events go to which notification targets. */
+  notification?: NotificationRule[];
 }
 
 /** A bucket's default encryption of new objects (PutBucketEncryption): SSE-S3, or SSE-KMS with its key. */
@@ -64,6 +67,7 @@ function derive(bucket: string, config: BucketConfig): BucketSettings {
     cors: config.cors ? parseCors(config.cors) : undefined,
     objectLock: config.objectLock ? parseLockConfiguration(config.objectLock) : undefined,
     defaultEncryption: storedDefaultEncryption(config.encryption),
+    notification: config.notification ? parseNotification(config.notification, {}) : undefined,
   };
 }
 

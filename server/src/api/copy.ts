@@ -1,6 +1,7 @@
 // CopyObject (metadata and tagging directives, conditional copy, copy onto itself to change metadata) and
 // the source side of UploadPartCopy. The source streams from storage into the destination write; reading
 // it needs its own permission (s3:GetObject, s3:GetObjectVersion for a named version), checked here for both.
+import { objectEvent } from './notify/event.js';
 import { S3Error } from '../errors.js';
 import type { Readable } from 'node:stream';
 import type { ByteRange, ObjectBody, ObjectInfo, OpenedObject, PutOptions } from '../storage/object-layer.js';
@@ -183,6 +184,7 @@ export async function copyObject(
 }
 
 function copyResult(out: ObjectInfo, h: Record<string, string>): S3Response {
+  const events = [objectEvent('s3:ObjectCreated:Copy', out)];
   const checksum = out.checksum
     ? { [`Checksum${out.checksum.algorithm}`]: out.checksum.value, ChecksumType: out.checksum.type }
     : {};
@@ -190,5 +192,6 @@ function copyResult(out: ObjectInfo, h: Record<string, string>): S3Response {
     toXml('CopyObjectResult', { LastModified: out.lastModified, ETag: quoteEtag(out.etag), ...checksum }),
     200,
     h,
+    events,
   );
 }

@@ -3,7 +3,8 @@
 // (s3:DeleteObjectVersion) on its own: a refused one is an AccessDenied entry of the result, and the others
 // are deleted.
 import { S3Error, isS3Error } from '../errors.js';
-import type { DeleteOptions } from '../storage/object-layer.js';
+import type { DeleteOptions, DeleteResult } from '../storage/object-layer.js';
+import type { ObjectEvent } from './notify/event.js';
 import { isAllowed } from './authorize.js';
 import { checkDeletable, governanceBypass } from './object-lock.js';
 import { checkIfMatch } from './object-put.js';
@@ -35,13 +36,20 @@ export async function deleteObject(
     const h: Record<string, string> = {};
     if (r.deleteMarker) h['x-amz-delete-marker'] = 'true';
     if (r.versionId && (r.versionId !== 'null' || versionId)) h['x-amz-version-id'] = r.versionId;
-    return emptyResponse(204, h);
+    return { ...emptyResponse(204, h), events: [deleteEvent(key, versionId, r)] };
   } catch (e) {
     // Deleting what is not there succeeds, unless the delete was conditional on it being there.
     const absent = isS3Error(e) && (e.code === 'NoSuchKey' || (e.code === 'NoSuchVersion' && versionId === 'null'));
     if (absent && !precondition) return emptyResponse(204);
     throw e;
   }
+}
+
+/** A delete that added a marker (no version named, versioned bucket) or removed a version or the object. */
+function deleteEvent(key: string, named: string | undefined, r: DeleteResult): ObjectEvent {
+  return r.deleteMarker && named === undefined
+    ? { name: 's3:ObjectRemoved:DeleteMarkerCreated', key, versionId: r.versionId }
+    : { name: 's3:ObjectRemoved:Delete', key, versionId: named ?? r.versionId };
 }
 
 /** Object lock: a delete naming a version must not remove a locked one (checked under the object's lock). */
@@ -77,6 +85,7 @@ export async function deleteObjects(ctx: ApiContext, req: S3Request, bucket: str
   await ctx.storage.headBucket(bucket);
   const deleted: XmlValue[] = [];
   const errors: XmlValue[] = [];
+  const events: ObjectEvent[] = [];
   for (const o of objects) {
     try {
       const action = o.versionId !== undefined ? 's3:DeleteObjectVersion' : 's3:DeleteObject';
@@ -88,6 +97,7 @@ export async function deleteObjects(ctx: ApiContext, req: S3Request, bucket: str
         precondition: o.precondition,
         versionGuard,
       });
+      events.push(deleteEvent(o.key, o.versionId, r));
       if (!quiet) {
         deleted.push({
           Key: o.key,
@@ -106,5 +116,5 @@ export async function deleteObjects(ctx: ApiContext, req: S3Request, bucket: str
       errors.push({ Key: o.key, VersionId: o.versionId, Code: err.code, Message: err.message });
     }
   }
-  return xmlResponse(toXml('DeleteResult', { Deleted: deleted, Error: errors }));
+  return xmlResponse(toXml('DeleteResult', { Deleted: deleted, Error: errors }), 200, {}, events);
 }

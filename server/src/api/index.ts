@@ -11,6 +11,7 @@ import * as cors from './cors.js';
 import { deleteObject, deleteObjects } from './delete.js';
 import { listObjectVersions, listObjectsV1, listObjectsV2 } from './list.js';
 import * as mp from './multipart.js';
+import * as notify from './notify/index.js';
 import * as lock from './object-lock.js';
 import { getOrHeadObject } from './object-get.js';
 import { putObject } from './object-put.js';
@@ -41,6 +42,13 @@ export { objectUrl } from './types.js';
 export { handleService, type ServiceRequest } from './iam/service.js';
 export { IamStore } from './iam/store.js';
 export { asHeaderBytes } from './object-headers.js';
+export {
+  Notifier,
+  notifyTargetsFromEnv,
+  type NotifierOptions,
+  type TargetConfig,
+  type TargetStatus,
+} from './notify/index.js';
 
 /**
  * Authorizes the request (authorize.ts), refuses what it asks that Cairn does not do (unimplemented.ts), then
@@ -50,7 +58,11 @@ export async function handle(ctx: ApiContext, incoming: IncomingRequest): Promis
   await authorizeOperation(ctx, incoming);
   refuseUnimplemented(incoming.op, incoming.headers);
   const { openBody, ...request } = incoming;
-  return run(ctx, { ...request, ...openBody() });
+  const req = { ...request, ...openBody() };
+  const { events, ...res } = await run(ctx, req);
+  // The one emission point: events are queued (durably) before the answer goes out.
+  if (events?.length && 'bucket' in req.op) await notify.publishEvents(ctx, req, req.op.bucket, events);
+  return res;
 }
 
 async function run(ctx: ApiContext, req: S3Request): Promise<S3Response> {
@@ -108,6 +120,10 @@ async function run(ctx: ApiContext, req: S3Request): Promise<S3Response> {
       return policy.deleteBucketPolicy(ctx, op.bucket);
     case 'GetBucketPolicyStatus':
       return policy.getBucketPolicyStatus(ctx, op.bucket);
+    case 'GetBucketNotificationConfiguration':
+      return notify.getBucketNotification(ctx, op.bucket);
+    case 'PutBucketNotificationConfiguration':
+      return notify.putBucketNotification(ctx, req, op.bucket);
     case 'GetObjectLockConfiguration':
       return lock.getObjectLockConfiguration(ctx, op.bucket);
     case 'PutObjectLockConfiguration':
@@ -135,7 +151,7 @@ async function run(ctx: ApiContext, req: S3Request): Promise<S3Response> {
     case 'HeadObject':
       return getOrHeadObject(ctx, req, op.bucket, op.key, op.versionId, op.partNumber, true);
     case 'PutObject':
-      return putObject(ctx, req, op.bucket, op.key);
+      return putObject(ctx, req, op.bucket, op.key, op.form);
     case 'CopyObject':
       return copyObject(ctx, req, op.bucket, op.key, op.source);
     case 'DeleteObject':

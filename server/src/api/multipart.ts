@@ -1,5 +1,6 @@
 // Multipart uploads: create, upload part, upload part copy (with ranges), complete, abort, list parts,
 // list uploads. Part-size and ETag validation of Complete happen in storage; the order and the count here.
+import { objectEvent } from './notify/event.js';
 import { createHash } from 'node:crypto';
 import { S3Error, isS3Error } from '../errors.js';
 import type {
@@ -199,6 +200,7 @@ export async function completeMultipartUpload(
   const ckey = requestCustomerKey(req, ctx.sse ?? {});
   if (ckey) checkUploadKey(ckey, await ctx.storage.getMultipartUpload(bucket, key, uploadId));
   let info: ObjectInfo;
+  let retried = false;
   try {
     info = await ctx.storage.completeMultipartUpload(bucket, key, uploadId, parts, {
       precondition: writePrecondition(req.headers),
@@ -214,6 +216,7 @@ export async function completeMultipartUpload(
       .digest('hex')}-${parts.length}`;
     if (!current || current.deleteMarker || current.etag !== etag) throw e;
     info = current;
+    retried = true; // its event went out with the first answer
   }
   const h = writeResultHeaders(info);
   delete h.etag;
@@ -232,6 +235,7 @@ export async function completeMultipartUpload(
     }),
     200,
     h,
+    retried ? undefined : [objectEvent('s3:ObjectCreated:CompleteMultipartUpload', info)],
   );
 }
 

@@ -1,5 +1,6 @@
 // GetObject and HeadObject: conditional reads, ranges (clamped like S3), partNumber, response-* overrides,
 // checksum mode. Bodies stream from storage to the socket with backpressure.
+import { objectEvent } from './notify/event.js';
 import { S3Error, isS3Error } from '../errors.js';
 import { asHeaderBytes, checkConditions, httpDate, objectHeaders, parseRange, quoteEtag } from './object-headers.js';
 import type { ObjectInfo } from '../storage/object-layer.js';
@@ -113,7 +114,7 @@ export async function getOrHeadObject(
     headers['content-length'] = info.size;
   }
   const status = partial ? 206 : 200;
-  if (head) return emptyResponse(status, headers);
+  if (head) return { ...emptyResponse(status, headers), events: [objectEvent('s3:ObjectAccessed:Head', info)] };
   const body = keys ? await readDecrypted(object.read, info, keys, range) : await object.read(range);
-  return { status, headers, body };
+  return { status, headers, body, events: [objectEvent('s3:ObjectAccessed:Get', info)] };
 }

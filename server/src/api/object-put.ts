@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
 import type { ObjectInfo, PutOptions } from '../storage/object-layer.js';
 import { newObjectAcl, withObjectAcl } from './acl.js';
+import { objectEvent } from './notify/event.js';
 import { newObjectLock } from './object-lock.js';
 import { checksumHeaderName, quoteEtag, unquoteEtag } from './object-headers.js';
 import {
@@ -57,7 +58,14 @@ export function writeResultHeaders(info: ObjectInfo): Record<string, string> {
   return h;
 }
 
-export async function putObject(ctx: ApiContext, req: S3Request, bucket: string, key: string): Promise<S3Response> {
+/** `form`: the upload came as a POST form (its event is ObjectCreated:Post). */
+export async function putObject(
+  ctx: ApiContext,
+  req: S3Request,
+  bucket: string,
+  key: string,
+  form = false,
+): Promise<S3Response> {
   checkKey(key);
   if (req.size > MAX_SINGLE_PUT)
     throw new S3Error('EntityTooLarge', undefined, {
@@ -80,5 +88,6 @@ export async function putObject(ctx: ApiContext, req: S3Request, bucket: string,
   const { body, opts } = created ? sealForPut(req.body, plain, created) : { body: req.body, opts: plain };
   const info = await ctx.storage.putObject(bucket, key, body, opts);
   const encryption = { ...encryptionHeaders(info.encryption), ...encryptionContextHeader(info.encryption) };
-  return emptyResponse(200, { ...writeResultHeaders(info), ...encryption });
+  const event = objectEvent(form ? 's3:ObjectCreated:Post' : 's3:ObjectCreated:Put', info);
+  return { ...emptyResponse(200, { ...writeResultHeaders(info), ...encryption }), events: [event] };
 }

@@ -66,6 +66,8 @@ export type Operation =
   | BucketOnly<'PutBucketAcl'>
   | BucketOnly<'GetObjectLockConfiguration'>
   | BucketOnly<'PutObjectLockConfiguration'>
+  | BucketOnly<'GetBucketNotificationConfiguration'>
+  | BucketOnly<'PutBucketNotificationConfiguration'>
   | BucketOnly<'DeleteObjects'>
   | BucketOnly<'PostObject'>
   | (BucketOnly<'ListObjectsV1'> & { params: ListV1Params })
@@ -96,7 +98,8 @@ export type Operation =
   | (BucketOnly<'OwnershipControls'> & { method: string })
   | (ObjectOnly<'GetObject'> & { partNumber?: number })
   | (ObjectOnly<'HeadObject'> & { partNumber?: number })
-  | ObjectOnly<'PutObject'>
+  /** `form`: the PutObject a browser's POST form upload amounts to (http/post-object.ts). */
+  | (ObjectOnly<'PutObject'> & { form?: boolean })
   | (ObjectOnly<'CopyObject'> & { source: ObjectRef })
   | ObjectOnly<'DeleteObject'>
   | ObjectOnly<'GetObjectTagging'>

@@ -9,6 +9,7 @@ import type { IamStore } from './iam/store.js';
 import type { LdapProvider } from './iam/ldap.js';
 import type { OpenIdProvider } from './iam/openid.js';
 import type { Operation } from './operation.js';
+import type { Notifier, ObjectEvent } from './notify/index.js';
 
 export interface ApiLogger {
   info(obj: object, msg?: string): void;
@@ -33,6 +34,8 @@ export interface ApiContext {
   now(): number;
   /** Server-side encryption settings (api/sse). */
   sse?: SseSettings;
+  /** Bucket event notifications (api/notify); absent in contexts built without them (unit tests). */
+  notify?: Notifier;
 }
 
 export interface Accounts {
@@ -111,10 +114,20 @@ export interface S3Response {
   status: number;
   headers: Record<string, string | number>;
   body?: string | Buffer | Readable;
+  /**
+   * What the operation did to objects, for bucket notifications: `handle` (api/index.ts) queues them once the
+   * handler succeeded, before the answer goes out. Never sent to the client.
+   */
+  events?: ObjectEvent[];
 }
 
-export function xmlResponse(xml: string, status = 200, headers: Record<string, string | number> = {}): S3Response {
-  return { status, headers: { 'content-type': 'application/xml', ...headers }, body: xml };
+export function xmlResponse(
+  xml: string,
+  status = 200,
+  headers: Record<string, string | number> = {},
+  events?: ObjectEvent[],
+): S3Response {
+  return { status, headers: { 'content-type': 'application/xml', ...headers }, body: xml, events };
 }
 
 export function emptyResponse(status = 200, headers: Record<string, string | number> = {}): S3Response {

@@ -8,6 +8,7 @@ import pino from 'pino';
 import { ldapConfigFromEnv } from '../api/iam/ldap-config.js';
 import { openIdConfigFromEnv } from '../api/iam/openid-config.js';
 import { loudly, type ServerArgs, serveUntilStopped, serverOptions } from '../cluster/serve.js';
+import { notifyTargetsFromEnv } from '../api/notify/targets.js';
 
 export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--certs-dir DIR] [--domain DOMAIN] [--region REGION]
                     [--workers N] DRIVE...
@@ -48,6 +49,11 @@ OpenID Connect logins (STS AssumeRoleWithWebIdentity), MinIO's settings: CAIRN_I
 (the provider's /.well-known/openid-configuration), _CLIENT_ID (the audience tokens must name), _CLAIM_NAME
 (the claim naming policies, default policy), _CLAIM_PREFIX, _ROLE_POLICY (policies every login gets; clients
 then send the role ARN the server logs at start), _CLIENT_SECRET (accepted, not needed).
+Bucket notifications, MinIO's settings (ARN arn:cairn:sqs::<ID>:<type>; without _<ID> the ID is _):
+CAIRN_NOTIFY_WEBHOOK_ENABLE_<ID>=on, _ENDPOINT_<ID> (URL), _AUTH_TOKEN_<ID>; CAIRN_NOTIFY_REDIS_ENABLE_<ID>=on,
+_ADDRESS_<ID> (host:port), _KEY_<ID>, _FORMAT_<ID> (namespace or access), _USER_<ID>, _PASSWORD_<ID>. Each target
+queues its events on disk before requests are answered: _QUEUE_DIR_<ID> (default .cairn.sys/notify/<type>-<ID> on
+the first drive; one folder per worker inside), _QUEUE_LIMIT_<ID> (100000).
 Multipart uploads: CAIRN_API_STALE_UPLOADS_EXPIRY (unfinished uploads older than this are removed with
 their parts, 24h), CAIRN_API_STALE_UPLOADS_CLEANUP_INTERVAL (how often they are looked for, 6h); durations
 as 1h30m, 90m, 45s. CAIRN_LIFECYCLE_DAY_SECONDS=N (tests): a day lasts N seconds, and these durations shrink
@@ -141,11 +147,13 @@ export async function serverCommand(argv: string[]): Promise<number> {
   let tuning: ReturnType<typeof tuningFromEnv>;
   let ldap: ReturnType<typeof ldapConfigFromEnv>;
   let openid: ReturnType<typeof openIdConfigFromEnv>;
+  let notifyTargets: ReturnType<typeof notifyTargetsFromEnv>;
   try {
     args = parseServerArgs(argv, process.env);
     tuning = tuningFromEnv(process.env);
     ldap = ldapConfigFromEnv(process.env);
     openid = openIdConfigFromEnv(process.env);
+    notifyTargets = notifyTargetsFromEnv(process.env);
   } catch (e) {
     process.stderr.write(`cairn server: ${(e as Error).message}\n\n${SERVER_USAGE}`);
     return 2;
@@ -156,7 +164,11 @@ export async function serverCommand(argv: string[]): Promise<number> {
   }
   const level = process.env.CAIRN_LOG_LEVEL ?? 'info';
   if (cluster.isWorker)
-    return (await import('../cluster/worker.js')).runWorker(args, { storage: tuning, ldap, openid }, level);
+    return (await import('../cluster/worker.js')).runWorker(
+      args,
+      { storage: tuning, ldap, openid, notify: { targets: notifyTargets } },
+      level,
+    );
   const logger = pino({ level });
   if (args.workers > 1) {
     const accept = process.env.CAIRN_WORKER_ACCEPT === 'reuseport' ? 'reuseport' : 'shared';
@@ -168,6 +180,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     storage: tuning,
     ldap,
     openid,
+    notify: { targets: notifyTargets },
     logger,
     warn: loudly,
   });

@@ -21,10 +21,10 @@ function ipcChannel(): Channel {
   };
 }
 
-/** `settings`: what the command read from the environment (storage tuning, the identity providers). */
+/** `settings`: what the command read from the environment (storage tuning, identity providers, notification targets). */
 export async function runWorker(
   args: ServerArgs,
-  settings: Pick<ServerOptions, 'storage' | 'ldap' | 'openid'>,
+  settings: Pick<ServerOptions, 'storage' | 'ldap' | 'openid' | 'notify'>,
   level: string,
 ): Promise<number> {
   const channel = ipcChannel();
@@ -50,6 +50,7 @@ export async function runWorker(
     logger,
     ldap: settings.ldap,
     openid: settings.openid,
+    notify: settings.notify,
     storage: {
       ...settings.storage,
       shared: {

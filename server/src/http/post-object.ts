@@ -259,7 +259,7 @@ async function answerForm(
       range = checkPostPolicy(conds, new Map([...withBucket, ['key', key]]));
     }
   }
-  const op = { name: 'PutObject' as const, action: 's3:PutObject', bucket, key };
+  const op = { name: 'PutObject' as const, action: 's3:PutObject', bucket, key, form: true };
 
   // Form fields play the role of request headers for the object's metadata, checksums and what else they ask
   // (encryption, object lock, website redirect: refused by the API as for a PUT, never ignored).

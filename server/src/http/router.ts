@@ -26,7 +26,6 @@ const MAX_KEYS = 1000;
 const UNSUPPORTED_BUCKET = [
   'lifecycle',
   'replication',
-  'notification',
   'logging',
   'website',
   'accelerate',
@@ -185,6 +184,10 @@ function bucketOp(method: string, bucket: string, q: URLSearchParams, headers: R
     return { name: 'PublicAccessBlock', action: `s3:${verb}BucketPublicAccessBlock`, ...b, method };
   if (q.has('ownershipControls'))
     return { name: 'OwnershipControls', action: `s3:${verb}BucketOwnershipControls`, ...b, method };
+  if (q.has('notification')) {
+    if (method !== 'GET' && method !== 'PUT') throw new S3Error('MethodNotAllowed');
+    return { name: `${verb}BucketNotificationConfiguration`, action: `s3:${verb}BucketNotification`, ...b };
+  }
   if (q.has('object-lock')) {
     if (method !== 'GET' && method !== 'PUT') throw new S3Error('MethodNotAllowed');
     return { name: `${verb}ObjectLockConfiguration`, action: `s3:${verb}BucketObjectLockConfiguration`, ...b };

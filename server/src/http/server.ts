@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyListenOptions } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { IamStore, type ObjectLayer } from '../api/index.js';
+import { IamStore, Notifier, type NotifierOptions, type ObjectLayer, type TargetStatus } from '../api/index.js';
 import { accountsOf } from '../api/acl.js';
 import { LdapProvider, type LdapConfig } from '../api/iam/ldap.js';
 import { OpenIdProvider, type OpenIdConfig } from '../api/iam/openid.js';
@@ -42,12 +42,18 @@ export interface HttpServerOptions {
   worker?: number;
   /** Bind with SO_REUSEPORT beside the other workers (the kernel spreads connections over them). */
   reusePort?: boolean;
+  /** Bucket notification targets and where their queues live; none configured when absent. */
+  notify?: Omit<NotifierOptions, 'log' | 'now'>;
 }
 
 export interface RunningServer {
   /** `http://host:port` or `https://host:port` as clients should use it. */
   url: string;
   port: number;
+  /** Each notification target's queue length and delivery counters (cheap: no I/O). */
+  notifyStatus(): TargetStatus[];
+  /** Resolves once every notification target has taken all its queued events. */
+  notifyIdle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -72,6 +78,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   await iam.load();
   const openid = opts.openid ? new OpenIdProvider(opts.openid, region) : undefined;
   if (openid?.roleArn) logger.info({ roleArn: openid.roleArn }, 'OpenID role policy: clients assume this role ARN');
+  // Targets' queues are opened (events a previous run left go out again) before the first request.
+  const notify = await Notifier.start({ targets: [], queueBase: '', ...opts.notify, log: logger, now });
   const ctx: HttpContext = {
     api: {
       storage: opts.storage,
@@ -83,6 +91,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
       iam,
       ldap: opts.ldap ? new LdapProvider(opts.ldap, now) : undefined,
       openid,
+      notify,
     },
     auth: { credentials: iamCredentials(iam), region, now, keyCache: new Map() },
     domains: opts.domains ?? [],
@@ -94,13 +103,20 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   // reusePort reaches net.Server.listen as fastify passes its options on (its types do not list it);
   // exclusive: in a node:cluster worker, bind here instead of sharing the primary's socket.
   const reuse = opts.reusePort ? { reusePort: true, exclusive: true } : {};
-  await app.listen({ host, port, ...reuse } as FastifyListenOptions);
+  try {
+    await app.listen({ host, port, ...reuse } as FastifyListenOptions);
+  } catch (e) {
+    await notify.close();
+    throw e;
+  }
   const addr = app.server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return {
     url: `${opts.tls ? 'https' : 'http'}://${shownHost}:${actualPort}`,
     port: actualPort,
+    notifyStatus: () => notify.status(),
+    notifyIdle: () => notify.idle(),
     // Graceful: in-flight requests finish; a stalled client (a download nobody reads) is cut after the grace period.
     close: async () => {
       const timer = setTimeout(() => app.server.closeAllConnections(), opts.shutdownGraceMs ?? 25_000);
@@ -108,6 +124,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
         await app.close();
       } finally {
         clearTimeout(timer);
+        await notify.close();
       }
     },
   };

@@ -126,6 +126,8 @@ export interface BucketConfig {
   ownershipControls?: string;
   /** Default encryption of new objects (JSON, see api/bucket-encryption.ts). */
   encryption?: string;
+  /** NotificationConfiguration document (XML) as validated by the API layer (api/notify/config.ts). */
+  notification?: string;
 }
 
 export interface ByteRange {

@@ -37,6 +37,8 @@ describe('router', () => {
     ['GET', '/b?lifecycle', 'UnsupportedBucketOp', 's3:*'],
     ['GET', '/b?object-lock', 'GetObjectLockConfiguration', 's3:GetBucketObjectLockConfiguration'],
     ['PUT', '/b?object-lock', 'PutObjectLockConfiguration', 's3:PutBucketObjectLockConfiguration'],
+    ['GET', '/b?notification', 'GetBucketNotificationConfiguration', 's3:GetBucketNotification'],
+    ['PUT', '/b?notification', 'PutBucketNotificationConfiguration', 's3:PutBucketNotification'],
     ['GET', '/b/k?retention', 'GetObjectRetention', 's3:GetObjectRetention'],
     ['PUT', '/b/k?retention&versionId=v1', 'PutObjectRetention', 's3:PutObjectRetention'],
     ['GET', '/b/k?legal-hold', 'GetObjectLegalHold', 's3:GetObjectLegalHold'],
@@ -117,6 +119,7 @@ describe('router', () => {
     ['PATCH', '/b/k', 'MethodNotAllowed'],
     ['POST', '/b', 'MethodNotAllowed'],
     ['DELETE', '/b?object-lock', 'MethodNotAllowed'],
+    ['DELETE', '/b?notification', 'MethodNotAllowed'],
     ['DELETE', '/b/k?retention', 'MethodNotAllowed'],
     ['PUT', '/b/k', 'InvalidArgument', { 'x-amz-copy-source': 'nokey' }],
   ];

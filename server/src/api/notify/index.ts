@@ -1,0 +1,53 @@
+// Bucket event notifications as the API sees them: Put/GetBucketNotificationConfiguration, and the one place
+// where the events of a successful operation are handed to the notifier (api/index.ts handle).
+import { bucketSettings } from '../bucket-settings.js';
+import { readDocument } from '../request-body.js';
+import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from '../types.js';
+import { toXml } from '../xml.js';
+import { notificationXml, parseNotification } from './config.js';
+import type { ObjectEvent } from './event.js';
+
+export type { ObjectEvent } from './event.js';
+export { Notifier, type NotifierOptions, type TargetStatus } from './notifier.js';
+export { notifyTargetsFromEnv, type TargetConfig } from './targets.js';
+
+/** A NotificationConfiguration document is small: 64 KiB is far more than 100 configurations take. */
+const MAX_DOCUMENT = 64 * 1024;
+
+export async function getBucketNotification(ctx: ApiContext, bucket: string): Promise<S3Response> {
+  const { config } = await bucketSettings(ctx, bucket);
+  // A bucket without notifications has an empty configuration, not an error (as in S3).
+  return xmlResponse(config.notification ?? toXml('NotificationConfiguration', {}));
+}
+
+export async function putBucketNotification(ctx: ApiContext, req: S3Request, bucket: string): Promise<S3Response> {
+  await ctx.storage.headBucket(bucket);
+  const rules = parseNotification(await readDocument(req, MAX_DOCUMENT), {
+    region: ctx.region,
+    targetExists: (t) => ctx.notify?.has(t) ?? false,
+  });
+  // An empty configuration turns notifications off.
+  await ctx.storage.updateBucketConfig(bucket, { notification: rules.length ? notificationXml(rules) : null });
+  return emptyResponse(200);
+}
+
+/** Queues the events an operation reports for the targets its bucket's configuration names. */
+export async function publishEvents(ctx: ApiContext, req: S3Request, bucket: string, events: ObjectEvent[]) {
+  if (!ctx.notify) return;
+  const s = await bucketSettings(ctx, bucket);
+  if (!s.notification) return;
+  const ua = req.headers['user-agent'];
+  await ctx.notify.publish(
+    s.notification,
+    {
+      bucket,
+      region: ctx.region,
+      requestId: req.requestId,
+      principal: req.caller?.accessKey ?? '',
+      owner: s.owner ?? ctx.accounts?.rootKey ?? '',
+      sourceIp: req.sourceIp,
+      userAgent: typeof ua === 'string' ? ua : undefined,
+    },
+    events,
+  );
+}

@@ -1,0 +1,184 @@
+// The notifier: routes the events of successful operations to the targets a bucket's configuration names,
+// queues each one durably (queue.ts) before the request is answered, and runs one sender per target that
+// delivers its queue in order, retrying with exponential backoff while the target is down.
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ApiLogger } from '../types.js';
+import { ruleMatches, type NotificationRule } from './config.js';
+import { eventRecord, Sequencer, type EventOrigin, type ObjectEvent } from './event.js';
+import { EventQueue } from './queue.js';
+import { makeTarget, type QueuedEvent, type Target } from './target.js';
+import { targetKey, type TargetConfig } from './targets.js';
+
+export interface NotifierOptions {
+  targets: TargetConfig[];
+  /** Where queues without their own QUEUE_DIR live (one folder per target). */
+  queueBase: string;
+  log: ApiLogger;
+  now?: () => number;
+  /**
+   * This process is worker `worker` of several serving the same drives: each keeps its own queue of every
+   * target (a `worker-<N>` folder inside the target's), delivered by its own sender.
+   */
+  worker?: number;
+  /** Backoff between delivery attempts to a target that failed: from `min`, doubling up to `max` (ms). */
+  retry?: { minMs: number; maxMs: number };
+}
+
+/** A target's queue and delivery counters, as metrics and `cairn admin` read them. */
+export interface TargetStatus {
+  /** `<ID>:<type>`. */
+  target: string;
+  queued: number;
+  delivered: number;
+  failedAttempts: number;
+  /** Events refused because the queue was full. */
+  dropped: number;
+}
+
+class Sender {
+  delivered = 0;
+  failedAttempts = 0;
+  private readonly stop = new AbortController();
+  private readonly done: Promise<void>;
+
+  constructor(
+    readonly key: string,
+    readonly target: Target,
+    readonly queue: EventQueue,
+    private readonly retry: { minMs: number; maxMs: number },
+    private readonly log: ApiLogger,
+  ) {
+    this.done = this.run();
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stop.signal;
+    let delay = this.retry.minMs;
+    let down = false;
+    while (!signal.aborted) {
+      let event: QueuedEvent;
+      try {
+        const data = await this.queue.peek(signal);
+        if (data === undefined) return;
+        event = JSON.parse(data) as QueuedEvent;
+      } catch (e) {
+        // An event file that cannot be read or parsed is never going to be sent: skip it, say so.
+        this.log.error({ target: this.key, err: e }, 'notification queue: unreadable event dropped');
+        await this.queue.drop().catch(() => {});
+        continue;
+      }
+      try {
+        await this.target.send(event);
+      } catch (e) {
+        this.failedAttempts++;
+        if (!down) this.log.warn({ target: this.key, err: (e as Error).message }, 'notification target unreachable');
+        down = true;
+        await sleep(delay, undefined, { signal }).catch(() => {});
+        delay = Math.min(delay * 2, this.retry.maxMs);
+        continue;
+      }
+      if (down) this.log.info({ target: this.key }, 'notification target reachable again');
+      down = false;
+      delay = this.retry.minMs;
+      this.delivered++;
+      await this.queue.drop();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort();
+    await this.done;
+    await this.target.close();
+  }
+}
+
+export class Notifier {
+  private readonly sequencer = new Sequencer();
+  private readonly now: () => number;
+
+  private constructor(
+    private readonly senders: Map<string, Sender>,
+    private readonly log: ApiLogger,
+    now?: () => number,
+  ) {
+    this.now = now ?? Date.now;
+  }
+
+  /** Opens every target's queue (keeping what a previous run left) and starts delivering. */
+  static async start(opts: NotifierOptions): Promise<Notifier> {
+    const retry = opts.retry ?? { minMs: 250, maxMs: 10_000 };
+    const senders = new Map<string, Sender>();
+    try {
+      for (const c of opts.targets) {
+        const target = makeTarget(c);
+        const base = c.queueDir ?? join(opts.queueBase, `${c.type}-${c.id}`);
+        const dir = opts.worker === undefined ? base : join(base, `worker-${opts.worker}`);
+        const queue = await EventQueue.open(dir, c.queueLimit).catch(async (e: unknown) => {
+          await target.close();
+          throw e;
+        });
+        senders.set(targetKey(c), new Sender(targetKey(c), target, queue, retry, opts.log));
+      }
+    } catch (e) {
+      await Promise.all([...senders.values()].map((s) => s.close()));
+      throw e;
+    }
+    return new Notifier(senders, opts.log, opts.now);
+  }
+
+  /** Is a target of this `<ID>:<type>` configured? */
+  has(target: string): boolean {
+    return this.senders.has(target);
+  }
+
+  status(): TargetStatus[] {
+    return [...this.senders.values()].map((s) => ({
+      target: s.key,
+      queued: s.queue.length,
+      delivered: s.delivered,
+      failedAttempts: s.failedAttempts,
+      dropped: s.queue.dropped,
+    }));
+  }
+
+  /** Resolves once every target's queue is empty (all events delivered). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.senders.values()].map((s) => s.queue.empty()));
+  }
+
+  /**
+   * Queues a record of each event for each rule that wants it; resolves once all are on disk. A full queue or
+   * a failed write is logged and does not fail the request: the operation has already happened.
+   */
+  async publish(
+    rules: readonly NotificationRule[],
+    origin: EventOrigin,
+    events: readonly ObjectEvent[],
+  ): Promise<void> {
+    const writes: Promise<void>[] = [];
+    const time = new Date(this.now());
+    for (const e of events) {
+      const sequencer = this.sequencer.next(time.getTime());
+      for (const rule of rules) {
+        const sender = this.senders.get(rule.target);
+        if (!sender || !ruleMatches(rule, e.name, e.key)) continue;
+        const queued: QueuedEvent = {
+          eventName: e.name,
+          key: `${origin.bucket}/${e.key}`,
+          record: eventRecord(e, origin, rule.id, time, sequencer),
+        };
+        writes.push(
+          sender.queue.push(JSON.stringify(queued)).catch((err: unknown) => {
+            this.log.error({ target: sender.key, err }, 'notification event not queued');
+          }),
+        );
+      }
+    }
+    await Promise.all(writes);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.senders.values()].map((s) => s.close()));
+  }
+}

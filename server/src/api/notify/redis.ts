@@ -1,0 +1,49 @@
+// The Redis target (ioredis), MinIO's two formats: `namespace` keeps one hash field per object
+// (HSET <key> <bucket/object> {"Records":[...]}, HDEL when the object is deleted), `access` appends every
+// event to a list (RPUSH <key> [{"Event":[...],"EventTime":...}]). Commands fail at once while Redis is down
+// (no offline queue): the event stays in Cairn's queue and the sender retries.
+import { Redis } from 'ioredis';
+import type { QueuedEvent, Target } from './target.js';
+
+export class RedisTarget implements Target {
+  private readonly redis: Redis;
+  private readonly key: string;
+  private readonly format: 'namespace' | 'access';
+
+  constructor(settings: Record<string, string>, envName: string) {
+    const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d{1,5}))?$/.exec(settings.address);
+    if (!m) throw new Error(`${envName}: ADDRESS must be HOST[:PORT], got '${settings.address}'`);
+    const format = settings.format ?? 'namespace';
+    if (format !== 'namespace' && format !== 'access')
+      throw new Error(`${envName}: FORMAT must be namespace or access, got '${format}'`);
+    this.format = format;
+    this.key = settings.key;
+    this.redis = new Redis({
+      host: m[1] ?? m[2],
+      port: m[3] ? Number(m[3]) : 6379,
+      username: settings.user || undefined,
+      password: settings.password || undefined,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectionName: 'Cairn',
+    });
+    // Connection errors reach the sender as failed commands; without a listener they would be thrown.
+    this.redis.on('error', () => {});
+  }
+
+  async send(e: QueuedEvent): Promise<void> {
+    if (this.redis.status === 'wait' || this.redis.status === 'end') await this.redis.connect();
+    if (this.format === 'access') {
+      await this.redis.rpush(this.key, JSON.stringify([{ Event: [e.record], EventTime: e.record.eventTime }]));
+    } else if (e.eventName === 's3:ObjectRemoved:Delete') {
+      await this.redis.hdel(this.key, e.key);
+    } else {
+      await this.redis.hset(this.key, e.key, JSON.stringify({ Records: [e.record] }));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,31 @@
+// What a notification target is to the sender: something that takes one queued event or fails.
+import type { EventRecord } from './event.js';
+import { RedisTarget } from './redis.js';
+import type { TargetConfig } from './targets.js';
+import { WebhookTarget } from './webhook.js';
+
+/** One event as queued on disk: the record and what targets key their messages by. */
+export interface QueuedEvent {
+  /** `s3:ObjectCreated:Put`, ... */
+  eventName: string;
+  /** `<bucket>/<key>`, the key not encoded. */
+  key: string;
+  record: EventRecord;
+}
+
+export interface Target {
+  /** Resolves once the target has taken the event; throws when it did not (the sender tries again). */
+  send(e: QueuedEvent): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The target a configuration describes; throws (refusing the start) on a bad setting. */
+export function makeTarget(c: TargetConfig): Target {
+  const envName = `CAIRN_NOTIFY_${c.type.toUpperCase()}_*${c.id === '_' ? '' : `_${c.id}`}`;
+  switch (c.type) {
+    case 'webhook':
+      return new WebhookTarget(c.settings, envName);
+    case 'redis':
+      return new RedisTarget(c.settings, envName);
+  }
+}

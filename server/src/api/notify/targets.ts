@@ -1,0 +1,97 @@
+// Notification targets as MinIO configures them, with the CAIRN_ prefix: CAIRN_NOTIFY_<TYPE>_<SETTING>_<ID>
+// (no _<ID>: the target `_`), e.g. CAIRN_NOTIFY_WEBHOOK_ENABLE_1=on, CAIRN_NOTIFY_WEBHOOK_ENDPOINT_1=URL.
+// A bucket names a target by the ARN arn:cairn:sqs::<ID>:<type>. Settings Cairn does not act on, and target
+// types it cannot deliver to yet, are refused at start rather than ignored.
+
+export type TargetType = 'webhook' | 'redis';
+
+export interface TargetConfig {
+  type: TargetType;
+  id: string;
+  /** Where the target's queue lives (CAIRN_NOTIFY_<TYPE>_QUEUE_DIR); default: the system area of a drive. */
+  queueDir?: string;
+  /** Events the queue holds at most (_QUEUE_LIMIT, default 100,000 as MinIO's). */
+  queueLimit: number;
+  /** The type's own settings, lower-cased names without the prefix (endpoint, auth_token, address, ...). */
+  settings: Record<string, string>;
+}
+
+/** `<ID>:<type>`, the part of an ARN that names the target. */
+export const targetKey = (t: Pick<TargetConfig, 'id' | 'type'>): string => `${t.id}:${t.type}`;
+
+export const DEFAULT_QUEUE_LIMIT = 100_000;
+
+const COMMON = ['ENABLE', 'QUEUE_DIR', 'QUEUE_LIMIT'];
+/** The settings of each supported type; `required` must be set on an enabled target. */
+const TYPES: Record<string, { type: TargetType; settings: string[]; required: string[] }> = {
+  WEBHOOK: { type: 'webhook', settings: ['ENDPOINT', 'AUTH_TOKEN'], required: ['ENDPOINT'] },
+  REDIS: { type: 'redis', settings: ['ADDRESS', 'KEY', 'FORMAT', 'PASSWORD', 'USER'], required: ['ADDRESS', 'KEY'] },
+};
+/** MinIO's settings Cairn does not implement (a client certificate for webhooks). */
+const REFUSED: Record<string, string[]> = { WEBHOOK: ['CLIENT_CERT', 'CLIENT_KEY'] };
+/** MinIO's other target types: configuring one is an error until Cairn delivers to it. */
+const UNSUPPORTED = ['NATS', 'POSTGRES', 'MQTT', 'AMQP', 'KAFKA', 'ELASTICSEARCH', 'MYSQL', 'NSQ'];
+
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Splits `<SETTING>[_<ID>]` knowing the setting names (some contain `_`): the longest name that fits wins. */
+function splitSetting(rest: string, names: string[]): { setting: string; id: string } | undefined {
+  for (const n of [...names].sort((a, b) => b.length - a.length)) {
+    if (rest === n) return { setting: n, id: '_' };
+    if (rest.startsWith(`${n}_`)) return { setting: n, id: rest.slice(n.length + 1) };
+  }
+  return undefined;
+}
+
+function onOff(name: string, v: string): boolean {
+  const s = v.toLowerCase();
+  if (s === 'on' || s === 'true') return true;
+  if (s === 'off' || s === 'false' || s === '') return false;
+  throw new Error(`${name} must be on or off, got '${v}'`);
+}
+
+/** The enabled targets the environment configures; throws (the server refuses to start) on a bad setting. */
+export function notifyTargetsFromEnv(env: NodeJS.ProcessEnv): TargetConfig[] {
+  const found = new Map<string, { type: string; id: string; values: Record<string, string> }>();
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('CAIRN_NOTIFY_') || value === undefined) continue;
+    const rest = name.slice('CAIRN_NOTIFY_'.length);
+    const typeName = [...Object.keys(TYPES), ...UNSUPPORTED].find((t) => rest.startsWith(`${t}_`));
+    if (typeName === undefined) throw new Error(`${name}: unknown notification target type`);
+    const spec = TYPES[typeName];
+    const names = [...COMMON, ...(spec?.settings ?? []), ...(REFUSED[typeName] ?? [])];
+    const split = splitSetting(rest.slice(typeName.length + 1), spec ? names : ['ENABLE']);
+    if (!split) {
+      if (spec) throw new Error(`${name}: unknown setting of ${typeName.toLowerCase()} notification targets`);
+      continue; // settings of an unsupported type matter only if it is enabled (refused below)
+    }
+    if (!ID.test(split.id)) throw new Error(`${name}: a target id is letters, digits, '-' and '_'`);
+    const key = `${typeName}:${split.id}`;
+    const t = found.get(key) ?? { type: typeName, id: split.id, values: {} };
+    t.values[split.setting] = value;
+    found.set(key, t);
+  }
+  const out: TargetConfig[] = [];
+  for (const t of found.values()) {
+    const envName = (s: string) => `CAIRN_NOTIFY_${t.type}_${s}${t.id === '_' ? '' : `_${t.id}`}`;
+    if (!onOff(envName('ENABLE'), t.values.ENABLE ?? 'off')) continue;
+    const spec = TYPES[t.type];
+    if (!spec)
+      throw new Error(`${envName('ENABLE')}: ${t.type.toLowerCase()} notification targets are not implemented`);
+    for (const r of REFUSED[t.type] ?? []) if (t.values[r]) throw new Error(`${envName(r)} is not implemented`);
+    for (const r of spec.required) if (!t.values[r]) throw new Error(`${envName(r)} must be set`);
+    const limit = t.values.QUEUE_LIMIT;
+    if (limit !== undefined && !/^[1-9]\d{0,8}$/.test(limit))
+      throw new Error(`${envName('QUEUE_LIMIT')} must be a whole number > 0, got '${limit}'`);
+    const settings: Record<string, string> = {};
+    for (const s of spec.settings) if (t.values[s] !== undefined) settings[s.toLowerCase()] = t.values[s];
+    out.push({
+      type: spec.type,
+      id: t.id,
+      queueDir: t.values.QUEUE_DIR || undefined,
+      queueLimit: limit === undefined ? DEFAULT_QUEUE_LIMIT : Number(limit),
+      settings,
+    });
+  }
+  return out;
+}

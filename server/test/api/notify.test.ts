@@ -1,0 +1,148 @@
+// Notification pieces without a server: target settings from the environment (MinIO's names with CAIRN_),
+// rule matching, and the on-disk queue reopened after a stop.
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { notifyTargetsFromEnv } from '../../src/api/notify/targets.js';
+import { parseNotification, ruleMatches } from '../../src/api/notify/config.js';
+import { encodeEventKey, Sequencer } from '../../src/api/notify/event.js';
+import { EventQueue } from '../../src/api/notify/queue.js';
+
+describe('notification targets from the environment', () => {
+  it('reads webhook and Redis targets by id, and the target `_` without one', () => {
+    const targets = notifyTargetsFromEnv({
+      CAIRN_NOTIFY_WEBHOOK_ENABLE_1: 'on',
+      CAIRN_NOTIFY_WEBHOOK_ENDPOINT_1: 'http://127.0.0.1:8080/hook',
+      CAIRN_NOTIFY_WEBHOOK_AUTH_TOKEN_1: 'secret-token',
+      CAIRN_NOTIFY_WEBHOOK_QUEUE_DIR_1: '/var/q',
+      CAIRN_NOTIFY_WEBHOOK_QUEUE_LIMIT_1: '50',
+      CAIRN_NOTIFY_WEBHOOK_ENABLE_OFF: 'off',
+      CAIRN_NOTIFY_WEBHOOK_ENDPOINT_OFF: 'http://x',
+      CAIRN_NOTIFY_REDIS_ENABLE: 'on',
+      CAIRN_NOTIFY_REDIS_ADDRESS: '127.0.0.1:6379',
+      CAIRN_NOTIFY_REDIS_KEY: 'bucketevents',
+      CAIRN_NOTIFY_REDIS_FORMAT: 'access',
+      // Settings of a type that is not enabled do not matter.
+      CAIRN_NOTIFY_NATS_ADDRESS_1: 'x',
+      OTHER: 'ignored',
+    });
+    expect(targets).toEqual([
+      {
+        type: 'webhook',
+        id: '1',
+        queueDir: '/var/q',
+        queueLimit: 50,
+        settings: { endpoint: 'http://127.0.0.1:8080/hook', auth_token: 'secret-token' },
+      },
+      {
+        type: 'redis',
+        id: '_',
+        queueDir: undefined,
+        queueLimit: 100_000,
+        settings: { address: '127.0.0.1:6379', key: 'bucketevents', format: 'access' },
+      },
+    ]);
+  });
+
+  it.each([
+    [{ CAIRN_NOTIFY_WEBHOOK_ENABLE_1: 'on' }, /CAIRN_NOTIFY_WEBHOOK_ENDPOINT_1 must be set/],
+    [{ CAIRN_NOTIFY_WEBHOOK_ENABLE_1: 'yes' }, /must be on or off/],
+    [{ CAIRN_NOTIFY_WEBHOOK_ENDPOINTS_1: 'x' }, /unknown setting/],
+    [{ CAIRN_NOTIFY_TELEGRAPH_ENABLE: 'on' }, /unknown notification target type/],
+    [{ CAIRN_NOTIFY_NATS_ENABLE_1: 'on' }, /nats notification targets are not implemented/],
+    [
+      {
+        CAIRN_NOTIFY_WEBHOOK_ENABLE_1: 'on',
+        CAIRN_NOTIFY_WEBHOOK_ENDPOINT_1: 'http://x',
+        CAIRN_NOTIFY_WEBHOOK_CLIENT_CERT_1: '/c',
+      },
+      /CLIENT_CERT_1 is not implemented/,
+    ],
+    [
+      {
+        CAIRN_NOTIFY_WEBHOOK_ENABLE_1: 'on',
+        CAIRN_NOTIFY_WEBHOOK_ENDPOINT_1: 'http://x',
+        CAIRN_NOTIFY_WEBHOOK_QUEUE_LIMIT_1: '0',
+      },
+      /QUEUE_LIMIT_1 must be a whole number/,
+    ],
+    [{ 'CAIRN_NOTIFY_WEBHOOK_ENABLE_../x': 'on' }, /a target id is/],
+  ])('refuses %o', (env, message) => {
+    expect(() => notifyTargetsFromEnv(env)).toThrow(message);
+  });
+});
+
+describe('rules', () => {
+  const rules = parseNotification(
+    `<NotificationConfiguration><QueueConfiguration><Id>r</Id><Queue>arn:cairn:sqs::1:webhook</Queue>
+      <Event>s3:ObjectCreated:*</Event><Event>s3:ObjectRemoved:Delete</Event>
+      <Filter><S3Key><FilterRule><Name>Prefix</Name><Value>a/</Value></FilterRule>
+      <FilterRule><Name>suffix</Name><Value>.csv</Value></FilterRule></S3Key></Filter>
+    </QueueConfiguration></NotificationConfiguration>`,
+    { region: 'us-east-1', targetExists: (t) => t === '1:webhook' },
+  );
+
+  it('match on event type (wildcards by family), prefix and suffix', () => {
+    const [r] = rules;
+    expect(r).toMatchObject({ target: '1:webhook', prefix: 'a/', suffix: '.csv' });
+    expect(ruleMatches(r, 's3:ObjectCreated:Put', 'a/x.csv')).toBe(true);
+    expect(ruleMatches(r, 's3:ObjectCreated:CompleteMultipartUpload', 'a/.csv')).toBe(true);
+    expect(ruleMatches(r, 's3:ObjectRemoved:Delete', 'a/x.csv')).toBe(true);
+    expect(ruleMatches(r, 's3:ObjectRemoved:DeleteMarkerCreated', 'a/x.csv')).toBe(false);
+    expect(ruleMatches(r, 's3:ObjectAccessed:Get', 'a/x.csv')).toBe(false);
+    expect(ruleMatches(r, 's3:ObjectCreated:Put', 'b/x.csv')).toBe(false);
+    expect(ruleMatches(r, 's3:ObjectCreated:Put', 'a/x.csv.bak')).toBe(false);
+  });
+
+  it('keys are form-URL-encoded in records, as AWS writes them', () => {
+    expect(encodeEventKey('red flower.jpg')).toBe('red+flower.jpg');
+    expect(encodeEventKey('a/b+c=d&é')).toBe('a%2Fb%2Bc%3Dd%26%C3%A9');
+  });
+
+  it('sequencers grow even when the clock stands still or goes back', () => {
+    const s = new Sequencer();
+    const seen = [s.next(1000), s.next(1000), s.next(999), s.next(2000)];
+    expect([...seen].sort()).toEqual(seen);
+    expect(new Set(seen).size).toBe(4);
+  });
+});
+
+describe('EventQueue', () => {
+  it('keeps its events across a reopen, continues the sequence, and drops a half-written file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cairn-queue-'));
+    try {
+      const q = await EventQueue.open(dir, 10);
+      await q.push('one');
+      await q.push('two');
+      await writeFile(join(dir, '0000000000000003.event.tmp'), 'cut short');
+      const again = await EventQueue.open(dir, 10);
+      expect(again.length).toBe(2);
+      expect(await readdir(dir)).toEqual(['0000000000000001.event', '0000000000000002.event']);
+      const signal = new AbortController().signal;
+      expect(await again.peek(signal)).toBe('one');
+      await again.drop();
+      await again.push('three');
+      expect(await again.peek(signal)).toBe('two');
+      await again.drop();
+      expect(await again.peek(signal)).toBe('three');
+      expect(await readdir(dir)).toEqual(['0000000000000003.event']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses events beyond its limit (SlowDown) and counts them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cairn-queue-'));
+    try {
+      const q = await EventQueue.open(dir, 2);
+      await q.push('a');
+      await q.push('b');
+      await expect(q.push('c')).rejects.toMatchObject({ code: 'SlowDown' });
+      expect(q.dropped).toBe(1);
+      expect(q.length).toBe(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,58 @@
+// A real webhook receiver for notification tests: a node:http server on a free loopback port that keeps every
+// POSTed body. It can be stopped (connections refused) and started again on the same port, and tells a test
+// when a number of deliveries has arrived, so tests wait on events, not on time.
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EventRecord } from '@cairn/server';
+
+export interface Delivery {
+  headers: IncomingHttpHeaders;
+  /** The raw body as received. */
+  text: string;
+  body: { EventName: string; Key: string; Records: EventRecord[] };
+}
+
+export class WebhookReceiver {
+  readonly deliveries: Delivery[] = [];
+  private server: Server | undefined;
+  private waiters: { n: number; resolve: () => void }[] = [];
+  port = 0;
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/events`;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        this.deliveries.push({ headers: req.headers, text, body: JSON.parse(text) });
+        res.end();
+        for (const w of this.waiters.filter((x) => this.deliveries.length >= x.n)) {
+          this.waiters.splice(this.waiters.indexOf(w), 1);
+          w.resolve();
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.port = (server.address() as AddressInfo).port;
+    this.server = server;
+  }
+
+  /** Stops listening: deliveries fail with connection refused until start() again. */
+  async stop(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise((resolve) => s.close(resolve));
+  }
+
+  /** Resolves once `n` deliveries in all have arrived. */
+  received(n: number): Promise<void> {
+    if (this.deliveries.length >= n) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ n, resolve }));
+  }
+}

@@ -1,0 +1,116 @@
+// At-least-once across a crash: `cairn server` (a child process) queues events for a webhook that is down,
+// is killed with SIGKILL, and started again over the same drives once the webhook is up: every event queued
+// before the kill is delivered from the queue files on the drive.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { makeClient } from '../helpers/cairn.js';
+import { WebhookReceiver } from '../helpers/webhook.js';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const creds = { accessKey: 'notifyadmin', secretKey: 'notify-admin-secret-key' };
+const hook = new WebhookReceiver();
+let base: string;
+let child: ChildProcess | undefined;
+
+/** Starts `cairn server` on port 0 over base/d{1...4}; resolves with its URL once it serves. */
+async function startCairn(): Promise<string> {
+  const proc = spawn(
+    process.execPath,
+    [
+      '--conditions=source',
+      '--import',
+      'tsx',
+      'server/src/cli/main.ts',
+      'server',
+      '--address',
+      '127.0.0.1:0',
+      join(base, 'd{1...4}'),
+    ],
+    {
+      cwd: repo,
+      env: {
+        ...process.env,
+        CAIRN_ROOT_USER: creds.accessKey,
+        CAIRN_ROOT_PASSWORD: creds.secretKey,
+        CAIRN_LOG_LEVEL: 'info',
+        CAIRN_NOTIFY_WEBHOOK_ENABLE_1: 'on',
+        CAIRN_NOTIFY_WEBHOOK_ENDPOINT_1: hook.url,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  child = proc;
+  let stderr = '';
+  proc.stderr!.on('data', (d) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    proc.once('exit', (code) => reject(new Error(`cairn server exited with ${code}: ${stderr}`)));
+    createInterface({ input: proc.stdout! }).on('line', (text) => {
+      try {
+        const line = JSON.parse(text) as { url?: string };
+        if (typeof line.url === 'string') resolve(line.url);
+      } catch {
+        // not a log line
+      }
+    });
+  });
+}
+
+async function stopCairn(signal: NodeJS.Signals): Promise<void> {
+  const proc = child;
+  child = undefined;
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  proc.removeAllListeners('exit');
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  proc.kill(signal);
+  await exited;
+}
+
+beforeAll(async () => {
+  base = await mkdtemp(join(tmpdir(), 'cairn-notify-restart-'));
+  await hook.start(); // for a port; it is stopped before the first event
+});
+
+afterAll(async () => {
+  await stopCairn('SIGTERM');
+  await hook.stop();
+  await rm(base, { recursive: true, force: true });
+});
+
+it('events queued for a target that is down survive kill -9 and are delivered after the restart', async () => {
+  await hook.stop();
+  const url = await startCairn();
+  const s3 = makeClient(url, { credentials: creds });
+  await s3.send(new CreateBucketCommand({ Bucket: 'crash' }));
+  await s3.send(
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: 'crash',
+      NotificationConfiguration: {
+        QueueConfigurations: [{ Id: 'c', QueueArn: 'arn:minio:sqs::1:webhook', Events: ['s3:ObjectCreated:*'] }],
+      },
+    }),
+  );
+  const keys = Array.from({ length: 12 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+  for (const key of keys) await s3.send(new PutObjectCommand({ Bucket: 'crash', Key: key, Body: key }));
+  s3.destroy();
+  await stopCairn('SIGKILL');
+  // Each answered PUT left its event in the queue folder on the first drive (one folder per worker).
+  const queued = await readdir(join(base, 'd1', '.cairn.sys', 'notify', 'webhook-1'), { recursive: true });
+  expect(queued.filter((f) => f.endsWith('.event'))).toHaveLength(keys.length);
+
+  await hook.start();
+  await startCairn();
+  await hook.received(keys.length);
+  // Every event, once; in order within each worker's queue (the server runs one worker per core by default,
+  // and which worker answered which PUT is the kernel's choice).
+  expect(hook.deliveries.map((d) => d.body.Key).sort()).toEqual(keys.map((k) => `crash/${k}`));
+  for (const d of hook.deliveries) {
+    expect(d.body.Records[0].userIdentity.principalId).toBe(creds.accessKey);
+    expect(d.text).not.toContain(creds.secretKey);
+  }
+});

@@ -71,7 +71,8 @@ export interface SharedDrives {
   /** This process's own temp area, `.cairn.sys/tmp/<tmpName>`, emptied when the process starts. */
   tmpName: string;
   /**
-   * How many processes share the drives. The memory budgets (poolBytes, readCacheBytes) are the server's:
+   * How many processes share the drives. The memory budgets (poolBytes, readCacheBytes, the metadata files
+   * LocalDrive.readCached keeps per drive) are the server's:
    * each process keeps its share, so N workers hold what one process would.
    */
   workers: number;

@@ -4,7 +4,7 @@
 import { silentLogger, type StorageContext, type StorageOptions } from './context.js';
 import { aloneBus } from './coordination.js';
 import { formatDrives, openLayout } from './drive/format.js';
-import { TMP_DIR } from './drive/local-drive.js';
+import { CACHED_MAX_BYTES, TMP_DIR } from './drive/local-drive.js';
 import { ErasureObjects } from './engine/erasure-objects.js';
 import { KeyedMutex } from './engine/locks.js';
 import { BufferPool } from './erasure/buffer-pool.js';
@@ -43,6 +43,7 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
   const f = shared
     ? await openLayout(shared.layout, tmpDir)
     : await formatDrives(opts.drives, { setSize: opts.setSize, parity: opts.parity });
+  for (const d of f.sets.flat()) d.cachedMaxBytes = Math.floor(CACHED_MAX_BYTES / share);
   const fresh = shared ? (shared.leader ? f.sets.flat().filter((d) => shared.fresh.includes(d.root)) : []) : f.fresh;
   const setSize = f.sets[0].length;
   const parity = Math.min(opts.parity ?? f.parity, Math.floor(setSize / 2));

@@ -36,8 +36,8 @@ export function errCode(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException)?.code;
 }
 
-/** Bytes of files kept per drive by readCached: metadata files of the objects read most recently. */
-const CACHED_MAX_BYTES = 16 * 1024 * 1024;
+/** Bytes of files kept per drive by readCached (the server's: workers split it): recently read metadata. */
+export const CACHED_MAX_BYTES = 16 * 1024 * 1024;
 /**
  * readCached keeps a file only once its ctime is this much older than the stat that saw it: well over one
  * tick of the coarse clock that file times come from (1-10 ms) on kernels without multi-grain timestamps.
@@ -55,6 +55,8 @@ export class LocalDrive {
   /** readCached's files by absolute path, oldest first. */
   private readonly cached = new Map<string, { id: string; bytes: Buffer }>();
   private cachedBytes = 0;
+  /** At most this many bytes kept by readCached (a worker's share of CACHED_MAX_BYTES). */
+  cachedMaxBytes = CACHED_MAX_BYTES;
 
   private forget(path: string): void {
     const e = this.cached.get(path);
@@ -105,7 +107,7 @@ export class LocalDrive {
     if (now - read.ctimeMs < SETTLED_MS) return read.bytes; // changed just now: may change again within one tick
     this.cached.set(path, { id: read.id, bytes: read.bytes });
     this.cachedBytes += read.bytes.length;
-    while (this.cachedBytes > CACHED_MAX_BYTES) this.forget(this.cached.keys().next().value!);
+    while (this.cachedBytes > this.cachedMaxBytes) this.forget(this.cached.keys().next().value!);
     return read.bytes;
   }
 

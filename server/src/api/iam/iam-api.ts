@@ -7,6 +7,14 @@ import { isAllowedOutsideBuckets } from '../authorize.js';
 import type { ApiContext, Caller, S3Response } from '../types.js';
 import type { XmlValue } from '../xml.js';
 import * as m from './manage.js';
+import {
+  createOidcProvider,
+  deleteOidcProvider,
+  getOidcProvider,
+  normalizeIssuerUrl,
+  oidcProviderArn,
+  updateOidcProvider,
+} from './oidc-providers.js';
 import { groupArn, policyArn, ROOT_ARN, roleArn, userArn } from './principal.js';
 import type { GroupRecord, ManagedPolicyRecord, RoleRecord, UserRecord } from './records.js';
 import { queryAnswer, type ServiceRequest } from './service.js';
@@ -337,6 +345,60 @@ const HANDLERS: Record<string, Handler> = {
     const r = m.getRole(c.store, c.need('RoleName'));
     c.authorize(roleArn(r.path, r.name));
     return { Tags: { member: tagsXml(r.tags) }, IsTruncated: false };
+  },
+  // OpenID Connect providers (oidc-providers.ts)
+  CreateOpenIDConnectProvider: async (c) => {
+    c.authorize(oidcProviderArn(normalizeIssuerUrl(c.need('Url')).url));
+    const p = await createOidcProvider(c.store, {
+      url: c.need('Url'),
+      clientIds: members(c.params, 'ClientIDList'),
+      thumbprints: members(c.params, 'ThumbprintList'),
+      tags: tagParams(c.params),
+    });
+    const tags = Object.keys(p.tags).length ? { member: tagsXml(p.tags) } : undefined;
+    return { OpenIDConnectProviderArn: oidcProviderArn(p.url), Tags: tags };
+  },
+  GetOpenIDConnectProvider: (c) => {
+    const arn = c.need('OpenIDConnectProviderArn');
+    c.authorize(arn);
+    const p = getOidcProvider(c.store, arn);
+    return {
+      // IAM answers the URL without its scheme.
+      Url: p.url,
+      ClientIDList: { member: p.clientIds },
+      ThumbprintList: { member: p.thumbprints },
+      CreateDate: iso(p.created),
+      Tags: Object.keys(p.tags).length ? { member: tagsXml(p.tags) } : undefined,
+    };
+  },
+  ListOpenIDConnectProviders: (c) => {
+    c.authorize(oidcProviderArn('*'));
+    const arns = [...c.store.oidcProviders.values()].map((p) => oidcProviderArn(p.url)).sort();
+    return { OpenIDConnectProviderList: { member: arns.map((Arn) => ({ Arn })) } };
+  },
+  DeleteOpenIDConnectProvider: async (c) => {
+    const arn = c.need('OpenIDConnectProviderArn');
+    c.authorize(arn);
+    await deleteOidcProvider(c.store, arn);
+    return undefined;
+  },
+  AddClientIDToOpenIDConnectProvider: async (c) => {
+    const arn = c.need('OpenIDConnectProviderArn');
+    c.authorize(arn);
+    await updateOidcProvider(c.store, arn, { addClientId: c.need('ClientID') });
+    return undefined;
+  },
+  RemoveClientIDFromOpenIDConnectProvider: async (c) => {
+    const arn = c.need('OpenIDConnectProviderArn');
+    c.authorize(arn);
+    await updateOidcProvider(c.store, arn, { removeClientId: c.need('ClientID') });
+    return undefined;
+  },
+  UpdateOpenIDConnectProviderThumbprint: async (c) => {
+    const arn = c.need('OpenIDConnectProviderArn');
+    c.authorize(arn);
+    await updateOidcProvider(c.store, arn, { thumbprints: members(c.params, 'ThumbprintList') });
+    return undefined;
   },
   // Managed policies
   CreatePolicy: async (c) => {

@@ -8,6 +8,7 @@
 //   iam/users/<name>.json  iam/groups/<name>.json  iam/policies/<name>.json  iam/roles/<name>.json
 //   iam/service-accounts/<access key>.json          (names lower-cased)
 //   iam/ldap-mappings/<user|group>-<sha256 of the DN>.json
+//   iam/oidc-providers/<sha256 of the URL>.json
 import { Readable } from 'node:stream';
 import { isS3Error } from '../../errors.js';
 import { SYSTEM_BUCKET, type ObjectLayer } from '../../storage/object-layer.js';
@@ -20,9 +21,10 @@ import type {
   ServiceAccountRecord,
   UserRecord,
 } from './records.js';
+import type { OidcProviderRecord } from './oidc-providers.js';
 import type { Sealer } from './seal.js';
 
-export type RecordKind = 'user' | 'group' | 'policy' | 'role' | 'service-account' | 'ldap-mapping';
+export type RecordKind = 'user' | 'group' | 'policy' | 'role' | 'service-account' | 'ldap-mapping' | 'oidc-provider';
 
 const FOLDER: Record<RecordKind, string> = {
   user: 'users',
@@ -31,6 +33,7 @@ const FOLDER: Record<RecordKind, string> = {
   role: 'roles',
   'service-account': 'service-accounts',
   'ldap-mapping': 'ldap-mappings',
+  'oidc-provider': 'oidc-providers',
 };
 const FORMAT = 'cairn-iam';
 const VERSION = 1;
@@ -42,6 +45,7 @@ export interface IamSnapshot {
   roles: RoleRecord[];
   serviceAccounts: ServiceAccountRecord[];
   ldapMappings: LdapMappingRecord[];
+  oidcProviders: OidcProviderRecord[];
 }
 
 export const objectKey = (kind: RecordKind, id: string): string => `iam/${FOLDER[kind]}/${id.toLowerCase()}.json`;
@@ -152,7 +156,15 @@ export class IamPersistence {
       if (!page.isTruncated || page.nextAfter === undefined) break;
       after = page.nextAfter;
     }
-    const out: IamSnapshot = { users: [], groups: [], policies: [], roles: [], serviceAccounts: [], ldapMappings: [] };
+    const out: IamSnapshot = {
+      users: [],
+      groups: [],
+      policies: [],
+      roles: [],
+      serviceAccounts: [],
+      ldapMappings: [],
+      oidcProviders: [],
+    };
     const lists: Record<RecordKind, object[]> = {
       user: out.users,
       group: out.groups,
@@ -160,6 +172,7 @@ export class IamPersistence {
       role: out.roles,
       'service-account': out.serviceAccounts,
       'ldap-mapping': out.ldapMappings,
+      'oidc-provider': out.oidcProviders,
     };
     for (let i = 0; i < keys.length; i += READ_CONCURRENCY) {
       await Promise.all(

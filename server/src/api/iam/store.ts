@@ -21,6 +21,7 @@ import {
 import type { Accounts, ApiLogger, Caller } from '../types.js';
 import { normalizeDn } from './ldap.js';
 import { iamAlone, type IamChange, type IamSharing } from './notify.js';
+import { oidcProviderId, type OidcProviderRecord } from './oidc-providers.js';
 import { IamPersistence, type RecordKind } from './persist.js';
 import {
   derivedCaller,
@@ -102,6 +103,8 @@ export class IamStore {
   readonly serviceAccounts = new Map<string, ServiceAccountRecord>();
   /** Policies mapped to LDAP DNs, by ldapMappingId. */
   readonly ldapMappings = new Map<string, LdapMappingRecord>();
+  /** IAM's OpenID Connect provider objects, by oidcProviderId. */
+  readonly oidcProviders = new Map<string, OidcProviderRecord>();
   readonly sealer: Sealer;
   readonly rootKey: string;
   private readonly rootSecret: string;
@@ -135,7 +138,15 @@ export class IamStore {
 
   /** The in-memory state without anything stored: the canned policies and the static users. */
   private reset(): void {
-    for (const m of [this.users, this.groups, this.policies, this.roles, this.serviceAccounts, this.ldapMappings])
+    for (const m of [
+      this.users,
+      this.groups,
+      this.policies,
+      this.roles,
+      this.serviceAccounts,
+      this.ldapMappings,
+      this.oidcProviders,
+    ])
       m.clear();
     this.keyOwner.clear();
     for (const [name, doc] of Object.entries(CANNED_POLICIES)) {
@@ -190,6 +201,7 @@ export class IamStore {
     for (const r of snap.roles) this.roles.set(r.name.toLowerCase(), r);
     for (const s of snap.serviceAccounts) this.serviceAccounts.set(s.accessKey, s);
     for (const l of snap.ldapMappings) this.ldapMappings.set(ldapMappingId(l.isGroup, l.dn), l);
+    for (const o of snap.oidcProviders) this.oidcProviders.set(oidcProviderId(o.url), o);
     this.changed();
   }
 
@@ -248,13 +260,15 @@ export class IamStore {
 
   /** Takes a record already stored (or gone: undefined) into memory; put, drop, reload and bench setups use it. */
   apply(kind: RecordKind, id: string, record: object | undefined): void {
-    const key = kind === 'service-account' || kind === 'ldap-mapping' ? id : id.toLowerCase();
+    const key =
+      kind === 'service-account' || kind === 'ldap-mapping' || kind === 'oidc-provider' ? id : id.toLowerCase();
     const maps: Record<Exclude<RecordKind, 'user'>, Map<string, object>> = {
       group: this.groups,
       policy: this.policies,
       role: this.roles,
       'service-account': this.serviceAccounts,
       'ldap-mapping': this.ldapMappings,
+      'oidc-provider': this.oidcProviders,
     };
     if (kind === 'user') this.applyUser(key, record as UserRecord | undefined);
     else if (record) maps[kind].set(key, record);

@@ -7,10 +7,15 @@
 //!   Brotli pages decompress to whatever they hold (the crate reads them to the end), so their real
 //!   size is measured first, with a bounded decoder, and a page that holds more than it declares (a
 //!   decompression bomb) is refused before the crate inflates it.
+//! - Dictionaries: a dictionary-encoded byte-array column is copied into a decoded batch entry by
+//!   entry, once per row pointing at it, so one long entry and a run of repeated indices (a few
+//!   compressed bytes) expand without limit. The dictionary pages of the chunks to read are looked at
+//!   first and the batch's row count is cut so that their longest entries fit MAX_BATCH_EXPANSION.
 use std::io::Read;
 use std::ops::Range;
 
 use parquet::basic::Compression;
+use parquet::compression::{create_codec, CodecOptionsBuilder};
 use parquet::file::metadata::ParquetMetaData;
 
 use super::error::{ScanError, ScanResult};
@@ -155,4 +160,80 @@ fn check_inflated_size(codec: Compression, body: &[u8], declared: usize) -> Scan
 
 fn count(mut r: impl Read) -> std::io::Result<u64> {
     std::io::copy(&mut r, &mut std::io::sink())
+}
+
+/// Bytes the dictionary-encoded byte-array columns of one decoded batch may expand to.
+pub const MAX_BATCH_EXPANSION: u64 = 256 * 1024 * 1024;
+
+/// A dictionary page to look at before decoding: its bytes in the file (the page starts there), its codec,
+/// whether its column sits in a list (a row may then hold all of the chunk's values) and the chunk's value count.
+#[derive(Clone)]
+pub struct DictionaryProbe {
+    /// The column (leaf index): a batch holds rows of one row group, so per column the largest entry counts.
+    pub leaf: usize,
+    pub range: Range<u64>,
+    pub codec: Compression,
+    pub repeated: bool,
+    pub values: u64,
+}
+
+/// The longest entry of the dictionary page at the start of `bytes` (PLAIN byte arrays: a u32 length, then
+/// the bytes). Bombs are refused as for data pages; an entry that does not parse ends the walk (the crate
+/// reports the page when it decodes it).
+pub fn dictionary_max_entry(codec: Compression, bytes: &[u8]) -> ScanResult<u64> {
+    let bad = |m: String| ScanError::parsing(format!("Invalid Parquet dictionary page: {m}"));
+    let h = thrift::page_header(bytes).map_err(bad)?;
+    let end = h.header_len.checked_add(h.compressed).filter(|&e| e <= bytes.len());
+    let Some(end) = end else {
+        return Err(bad("the page runs past its column chunk".into()));
+    };
+    if h.uncompressed as u64 > MAX_ROW_GROUP_BYTES {
+        return Err(ScanError::block_size("A dictionary page is larger than 512 MB uncompressed."));
+    }
+    let body = &bytes[h.header_len..end];
+    let inflated;
+    let data: &[u8] = if matches!(codec, Compression::UNCOMPRESSED) {
+        body
+    } else {
+        check_inflated_size(codec, body, h.uncompressed)?;
+        let Some(mut c) = create_codec(codec, &CodecOptionsBuilder::default().build())? else {
+            return Ok(h.uncompressed as u64);
+        };
+        let mut out = Vec::with_capacity(h.uncompressed);
+        c.decompress(body, &mut out, Some(h.uncompressed))?;
+        inflated = out;
+        &inflated
+    };
+    let (mut longest, mut p) = (0usize, 0usize);
+    while data.len() - p >= 4 {
+        let n = u32::from_le_bytes([data[p], data[p + 1], data[p + 2], data[p + 3]]) as usize;
+        p += 4;
+        if n > data.len() - p {
+            break;
+        }
+        longest = longest.max(n);
+        p += n;
+    }
+    Ok(longest as u64)
+}
+
+/// Rows per batch that keep the probed dictionaries' expansion within MAX_BATCH_EXPANSION (`longest`: the
+/// longest entry of each probe, in order). A column in a list may put all its values in one row: its chunk
+/// must fit the bound whole, else the file is refused.
+pub fn rows_within_expansion(probes: &[DictionaryProbe], longest: &[u64], rows: usize) -> ScanResult<usize> {
+    let mut by_leaf = std::collections::BTreeMap::<usize, u64>::new();
+    for (p, &l) in probes.iter().zip(longest) {
+        if p.repeated {
+            if p.values.saturating_mul(l) > MAX_BATCH_EXPANSION {
+                return Err(ScanError::block_size(
+                    "A dictionary-encoded column in a list expands to more than 256 MB in one row group.",
+                ));
+            }
+        } else {
+            let e = by_leaf.entry(p.leaf).or_default();
+            *e = (*e).max(l);
+        }
+    }
+    let per_row = by_leaf.values().fold(0u64, |a, &b| a.saturating_add(b));
+    Ok(if per_row == 0 { rows } else { rows.min((MAX_BATCH_EXPANSION / per_row).max(1) as usize) })
 }

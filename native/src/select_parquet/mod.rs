@@ -144,6 +144,15 @@ struct Query {
 
 enum Phase {
     New,
+    /// The dictionary pages of the byte-array chunks to read come first (guard.rs, Dictionaries): the decoder
+    /// is built once their longest entries set the batch size.
+    Probing {
+        builder: Box<ParquetPushDecoderBuilder>,
+        batch_rows: usize,
+        probes: Vec<guard::DictionaryProbe>,
+        chunks: Vec<Chunk>,
+        aggregates: Option<Vec<(Aggregate, usize)>>,
+    },
     Decoding {
         decoder: Box<ParquetPushDecoder>,
         chunks: Vec<Chunk>,
@@ -467,6 +476,7 @@ impl ScanState {
             }
         }
         let mut chunks = Vec::new();
+        let mut probes = Vec::new();
         for &g in &selected {
             for &j in &leaves {
                 let c = groups[g].column(j);
@@ -476,6 +486,17 @@ impl ScanState {
                     codec: c.compression(),
                     uncompressed: c.uncompressed_size() as u64,
                 });
+                let bytes = matches!(c.column_type(), PhysicalType::BYTE_ARRAY | PhysicalType::FIXED_LEN_BYTE_ARRAY);
+                if let Some(d) = c.dictionary_page_offset().filter(|&d| d > 0 && bytes) {
+                    let to = if c.data_page_offset() > d { c.data_page_offset() } else { end };
+                    probes.push(guard::DictionaryProbe {
+                        leaf: j,
+                        range: d as u64..(to as u64).min(end as u64),
+                        codec: c.compression(),
+                        repeated: descr.column(j).max_rep_level() > 0,
+                        values: c.num_values().max(0) as u64,
+                    });
+                }
             }
         }
 
@@ -496,17 +517,61 @@ impl ScanState {
         }
         let mut builder = ParquetPushDecoderBuilder::new_with_metadata(arrow.clone())
             .with_row_groups(selected)
-            .with_projection(projection)
-            // Aggregating, no batch crosses to JS: larger batches cost less per row.
-            .with_batch_size(if aggregates.is_some() { 1 << 16 } else { self.query.batch_rows });
+            .with_projection(projection);
         if !bound.is_empty() {
             builder = builder.with_row_filter(row_filter_of(&arrow, bound, exact));
         }
-        self.phase = Phase::Decoding { decoder: Box::new(builder.build()?), chunks, aggregates };
+        // Aggregating, no batch crosses to JS: larger batches cost less per row.
+        let batch_rows = if aggregates.is_some() { 1 << 16 } else { self.query.batch_rows };
+        self.phase = if probes.is_empty() {
+            Phase::Decoding { decoder: Box::new(builder.with_batch_size(batch_rows).build()?), chunks, aggregates }
+        } else {
+            Phase::Probing { builder: Box::new(builder), batch_rows, probes, chunks, aggregates }
+        };
         Ok(opened)
     }
 
-    fn next(&mut self, pushed: Vec<(Range<u64>, Bytes)>) -> ScanResult<StepOut> {
+    /// Probing: asks for the dictionary pages, then sizes the batches by their longest entries and builds
+    /// the decoder.
+    fn probe(&mut self, pushed: &[(Range<u64>, Bytes)]) -> ScanResult<Option<StepOut>> {
+        let Phase::Probing { probes, .. } = &self.phase else {
+            return Ok(None);
+        };
+        if pushed.is_empty() {
+            return Ok(Some(StepOut::Needs(probes.iter().map(|p| p.range.clone()).collect())));
+        }
+        let mut longest = Vec::with_capacity(probes.len());
+        for p in probes.iter() {
+            let Some((r, b)) = pushed.iter().find(|(r, _)| r.start <= p.range.start && r.end >= p.range.end) else {
+                return Err(ScanError::parsing("A dictionary page was not read."));
+            };
+            let at = (p.range.start - r.start) as usize;
+            let bytes = &b[at..at + (p.range.end - p.range.start) as usize];
+            longest.push(guard::dictionary_max_entry(p.codec, bytes)?);
+        }
+        let Phase::Probing { builder, batch_rows, probes, chunks, aggregates } =
+            std::mem::replace(&mut self.phase, Phase::Done)
+        else {
+            unreachable!()
+        };
+        let rows = guard::rows_within_expansion(&probes, &longest, batch_rows)?;
+        let decoder = Box::new(builder.with_batch_size(rows).build()?);
+        self.phase = Phase::Decoding { decoder, chunks, aggregates };
+        Ok(None)
+    }
+
+    fn next(&mut self, mut pushed: Vec<(Range<u64>, Bytes)>) -> ScanResult<StepOut> {
+        if matches!(self.phase, Phase::Probing { .. }) {
+            for (r, b) in &pushed {
+                if b.len() as u64 != r.end - r.start || r.end > self.file_size {
+                    return Err(ScanError::parsing("Short read of the object."));
+                }
+            }
+            if let Some(step) = self.probe(&pushed)? {
+                return Ok(step);
+            }
+            pushed.clear();
+        }
         if let Phase::Finishing(aggs) = &self.phase {
             let out = StepOut::Aggregates(results_json(aggs));
             self.phase = Phase::Done;

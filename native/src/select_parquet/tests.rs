@@ -50,6 +50,8 @@ struct Outcome {
     rows: usize,
     bytes_read: u64,
     aggregates: Option<String>,
+    /// The largest batch's row count.
+    max_batch: usize,
 }
 
 fn run(bytes: &[u8], q: Query) -> ScanResult<Outcome> {
@@ -63,7 +65,7 @@ fn run(bytes: &[u8], q: Query) -> ScanResult<Outcome> {
     }
     let mut s = ScanState { file_size: n as u64, query: q, phase: Phase::New };
     let opened = run_guarded(&mut s, |s| s.open(&bytes[n - 8 - len..n - 8]))?;
-    let (mut rows, mut bytes_read, mut pushed) = (0, 0, Vec::new());
+    let (mut rows, mut bytes_read, mut pushed, mut max_batch) = (0, 0, Vec::new(), 0);
     loop {
         match run_guarded(&mut s, |s| s.next(std::mem::take(&mut pushed)))? {
             StepOut::Needs(ranges) => {
@@ -72,9 +74,15 @@ fn run(bytes: &[u8], q: Query) -> ScanResult<Outcome> {
                     pushed.push((r.clone(), Bytes::copy_from_slice(&bytes[r.start as usize..r.end as usize])));
                 }
             }
-            StepOut::Batch(b) => rows += u32::from_le_bytes(b[0..4].try_into().unwrap()) as usize,
-            StepOut::Done => return Ok(Outcome { opened, rows, bytes_read, aggregates: None }),
-            StepOut::Aggregates(j) => return Ok(Outcome { opened, rows, bytes_read, aggregates: Some(j) }),
+            StepOut::Batch(b) => {
+                let n = u32::from_le_bytes(b[0..4].try_into().unwrap()) as usize;
+                rows += n;
+                max_batch = max_batch.max(n);
+            }
+            StepOut::Done => return Ok(Outcome { opened, rows, bytes_read, aggregates: None, max_batch }),
+            StepOut::Aggregates(j) => {
+                return Ok(Outcome { opened, rows, bytes_read, aggregates: Some(j), max_batch });
+            }
         }
     }
 }
@@ -134,6 +142,38 @@ fn bombs_and_lies_are_typed_errors() {
     let r = &chunks[0].range;
     let err = guard::check_pages(&[small], r, &bytes[r.start as usize..r.end as usize]).unwrap_err();
     assert_eq!(err.code, "OverMaxParquetBlockSize");
+}
+
+#[test]
+fn a_dictionary_of_long_entries_cuts_the_batches() {
+    // One 300 KB entry, 3,000 rows pointing at it: 12 KB on disk, 900 MB decoded. A batch of 8,192 rows would
+    // hold 2.4 GB; the probe of the dictionary page sizes batches to 256 MB (873 rows).
+    let long = "x".repeat(300 * 1024);
+    let keys = arrow_array::Int32Array::from(vec![0; 3000]);
+    let dict = arrow_array::DictionaryArray::<arrow_array::types::Int32Type>::try_new(
+        keys,
+        Arc::new(StringArray::from(vec![long.as_str()])),
+    )
+    .unwrap();
+    let id: ArrayRef = Arc::new(Int64Array::from_iter_values(0..3000));
+    let batch = RecordBatch::try_from_iter([("s", Arc::new(dict) as ArrayRef), ("id", id)]).unwrap();
+    let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+    let mut bytes = Vec::new();
+    let mut w = ArrowWriter::try_new(&mut bytes, batch.schema(), Some(props)).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    assert!(bytes.len() < 100_000, "{} bytes", bytes.len());
+
+    let mut q = query(None, vec![], true);
+    q.batch_rows = 8192;
+    let o = run(&bytes, q).unwrap();
+    assert_eq!(o.rows, 3000);
+    let bound = (guard::MAX_BATCH_EXPANSION / (300 * 1024)) as usize;
+    assert!(o.max_batch <= bound && o.max_batch > 0, "batches of {} rows", o.max_batch);
+    // Without the long column nothing is probed: the batches keep their size.
+    let mut q = query(Some(&["id"]), vec![], true);
+    q.batch_rows = 8192;
+    assert_eq!(run(&bytes, q).unwrap().max_batch, 3000);
 }
 
 /// xorshift64*: a seeded generator for the fuzz cases (CAIRN_TEST_SEED replays one run).

@@ -235,5 +235,5 @@ pub fn rows_within_expansion(probes: &[DictionaryProbe], longest: &[u64], rows: 
         }
     }
     let per_row = by_leaf.values().fold(0u64, |a, &b| a.saturating_add(b));
-    Ok(if per_row == 0 { rows } else { rows.min((MAX_BATCH_EXPANSION / per_row).max(1) as usize) })
+    Ok(MAX_BATCH_EXPANSION.checked_div(per_row).map_or(rows, |fit| rows.min(fit.max(1) as usize)))
 }

@@ -142,21 +142,68 @@ struct Query {
     batch_rows: usize,
 }
 
+/// How the row groups left are decoded: one decoder per row group, built when its turn comes, so that the
+/// dictionaries of a group are probed just before it (guard.rs, Dictionaries) and a LIMIT that stops early
+/// reads nothing of the groups after.
+struct Plan {
+    arrow: ArrowReaderMetadata,
+    projection: ProjectionMask,
+    bound: Vec<Bound>,
+    exact: bool,
+    batch_rows: usize,
+    groups: std::collections::VecDeque<GroupPlan>,
+}
+
+/// One row group to read: its column chunks (for the page checks) and the dictionary pages to probe first.
+struct GroupPlan {
+    index: usize,
+    chunks: Vec<Chunk>,
+    probes: Vec<guard::DictionaryProbe>,
+}
+
+type Aggregates = Option<Vec<(Aggregate, usize)>>;
+
+impl Plan {
+    fn decoder(&self, group: usize, batch_rows: usize) -> ScanResult<Box<ParquetPushDecoder>> {
+        let mut builder = ParquetPushDecoderBuilder::new_with_metadata(self.arrow.clone())
+            .with_row_groups(vec![group])
+            .with_projection(self.projection.clone());
+        if !self.bound.is_empty() {
+            builder = builder.with_row_filter(row_filter_of(&self.arrow, self.bound.clone(), self.exact));
+        }
+        Ok(Box::new(builder.with_batch_size(batch_rows).build()?))
+    }
+
+    /// The phase that reads the next row group, or ends the scan when none is left.
+    fn next_group(mut self: Box<Self>, aggregates: Aggregates) -> ScanResult<Phase> {
+        let Some(group) = self.groups.pop_front() else {
+            return Ok(match aggregates {
+                Some(a) => Phase::Finishing(a),
+                None => Phase::Done,
+            });
+        };
+        if group.probes.is_empty() {
+            let decoder = self.decoder(group.index, self.batch_rows)?;
+            return Ok(Phase::Decoding { decoder, chunks: group.chunks, plan: self, aggregates });
+        }
+        Ok(Phase::Probing { plan: self, group, aggregates })
+    }
+}
+
 enum Phase {
     New,
-    /// The dictionary pages of the byte-array chunks to read come first (guard.rs, Dictionaries): the decoder
-    /// is built once their longest entries set the batch size.
+    /// The dictionary pages of the group's byte-array chunks come first: its decoder is built once their
+    /// longest entries set the batch size.
     Probing {
-        builder: Box<ParquetPushDecoderBuilder>,
-        batch_rows: usize,
-        probes: Vec<guard::DictionaryProbe>,
-        chunks: Vec<Chunk>,
-        aggregates: Option<Vec<(Aggregate, usize)>>,
+        plan: Box<Plan>,
+        group: GroupPlan,
+        aggregates: Aggregates,
     },
     Decoding {
         decoder: Box<ParquetPushDecoder>,
         chunks: Vec<Chunk>,
-        aggregates: Option<Vec<(Aggregate, usize)>>,
+        plan: Box<Plan>,
+        aggregates: Aggregates,
     },
     /// Aggregating and no row group left to read: the next step brings the results.
     Finishing(Vec<(Aggregate, usize)>),
@@ -247,6 +294,7 @@ fn find_field<'a>(fields: &'a [Arc<Field>], step: &str, quoted: bool) -> Option<
 }
 
 /// A conjunct bound to a leaf column: its leaf index, the field names down to it, its test.
+#[derive(Clone)]
 struct Bound {
     leaf: usize,
     names: Vec<String>,
@@ -475,9 +523,9 @@ impl ScanState {
                 aggregates = Some(with_columns);
             }
         }
-        let mut chunks = Vec::new();
-        let mut probes = Vec::new();
+        let mut plans = std::collections::VecDeque::new();
         for &g in &selected {
+            let (mut chunks, mut probes) = (Vec::new(), Vec::new());
             for &j in &leaves {
                 let c = groups[g].column(j);
                 let (start, end) = guard::chunk_range(c);
@@ -498,6 +546,7 @@ impl ScanState {
                     });
                 }
             }
+            plans.push_back(GroupPlan { index: g, chunks, probes });
         }
 
         let opened = ParquetOpenedOut {
@@ -508,40 +557,24 @@ impl ScanState {
             row_groups_read: selected.len() as u32,
             aggregated: aggregates.is_some(),
         };
-        if selected.is_empty() {
-            self.phase = match aggregates {
-                Some(a) => Phase::Finishing(a),
-                None => Phase::Done,
-            };
-            return Ok(opened);
-        }
-        let mut builder = ParquetPushDecoderBuilder::new_with_metadata(arrow.clone())
-            .with_row_groups(selected)
-            .with_projection(projection);
-        if !bound.is_empty() {
-            builder = builder.with_row_filter(row_filter_of(&arrow, bound, exact));
-        }
         // Aggregating, no batch crosses to JS: larger batches cost less per row.
         let batch_rows = if aggregates.is_some() { 1 << 16 } else { self.query.batch_rows };
-        self.phase = if probes.is_empty() {
-            Phase::Decoding { decoder: Box::new(builder.with_batch_size(batch_rows).build()?), chunks, aggregates }
-        } else {
-            Phase::Probing { builder: Box::new(builder), batch_rows, probes, chunks, aggregates }
-        };
+        let plan = Plan { arrow, projection, bound, exact, batch_rows, groups: plans };
+        self.phase = Box::new(plan).next_group(aggregates)?;
         Ok(opened)
     }
 
-    /// Probing: asks for the dictionary pages, then sizes the batches by their longest entries and builds
-    /// the decoder.
+    /// Probing: asks for the group's dictionary pages, then sizes the batches by their longest entries and
+    /// builds the group's decoder.
     fn probe(&mut self, pushed: &[(Range<u64>, Bytes)]) -> ScanResult<Option<StepOut>> {
-        let Phase::Probing { probes, .. } = &self.phase else {
+        let Phase::Probing { group, .. } = &self.phase else {
             return Ok(None);
         };
         if pushed.is_empty() {
-            return Ok(Some(StepOut::Needs(probes.iter().map(|p| p.range.clone()).collect())));
+            return Ok(Some(StepOut::Needs(group.probes.iter().map(|p| p.range.clone()).collect())));
         }
-        let mut longest = Vec::with_capacity(probes.len());
-        for p in probes.iter() {
+        let mut longest = Vec::with_capacity(group.probes.len());
+        for p in group.probes.iter() {
             let Some((r, b)) = pushed.iter().find(|(r, _)| r.start <= p.range.start && r.end >= p.range.end) else {
                 return Err(ScanError::parsing("A dictionary page was not read."));
             };
@@ -549,68 +582,64 @@ impl ScanState {
             let bytes = &b[at..at + (p.range.end - p.range.start) as usize];
             longest.push(guard::dictionary_max_entry(p.codec, bytes)?);
         }
-        let Phase::Probing { builder, batch_rows, probes, chunks, aggregates } =
-            std::mem::replace(&mut self.phase, Phase::Done)
-        else {
+        let Phase::Probing { plan, group, aggregates } = std::mem::replace(&mut self.phase, Phase::Done) else {
             unreachable!()
         };
-        let rows = guard::rows_within_expansion(&probes, &longest, batch_rows)?;
-        let decoder = Box::new(builder.with_batch_size(rows).build()?);
-        self.phase = Phase::Decoding { decoder, chunks, aggregates };
+        let rows = guard::rows_within_expansion(&group.probes, &longest, plan.batch_rows)?;
+        let decoder = plan.decoder(group.index, rows)?;
+        self.phase = Phase::Decoding { decoder, chunks: group.chunks, plan, aggregates };
         Ok(None)
     }
 
     fn next(&mut self, mut pushed: Vec<(Range<u64>, Bytes)>) -> ScanResult<StepOut> {
-        if matches!(self.phase, Phase::Probing { .. }) {
-            for (r, b) in &pushed {
-                if b.len() as u64 != r.end - r.start || r.end > self.file_size {
-                    return Err(ScanError::parsing("Short read of the object."));
-                }
+        for (r, b) in &pushed {
+            if b.len() as u64 != r.end - r.start || r.end > self.file_size {
+                return Err(ScanError::parsing("Short read of the object."));
             }
-            if let Some(step) = self.probe(&pushed)? {
-                return Ok(step);
-            }
-            pushed.clear();
         }
-        if let Phase::Finishing(aggs) = &self.phase {
-            let out = StepOut::Aggregates(results_json(aggs));
-            self.phase = Phase::Done;
-            return Ok(out);
-        }
-        let Phase::Decoding { decoder, chunks, aggregates } = &mut self.phase else {
-            return Ok(StepOut::Done);
-        };
-        if !pushed.is_empty() {
-            for (r, b) in &pushed {
-                if b.len() as u64 != r.end - r.start || r.end > self.file_size {
-                    return Err(ScanError::parsing("Short read of the object."));
-                }
-                guard::check_pages(chunks, r, b)?;
-            }
-            let (ranges, bufs): (Vec<_>, Vec<_>) = pushed.into_iter().unzip();
-            decoder.push_ranges(ranges, bufs)?;
-        }
+        // One turn per row group: a group that decodes without asking for more (all rows filtered out)
+        // moves on to the next one here.
         loop {
-            match decoder.try_decode()? {
-                DecodeResult::NeedsData(ranges) => return Ok(StepOut::Needs(ranges)),
-                DecodeResult::Data(batch) if batch.num_rows() == 0 => continue,
-                DecodeResult::Data(batch) => match aggregates {
-                    Some(aggs) => {
-                        for (a, column) in aggs.iter_mut() {
-                            a.add(&batch, *column)?;
+            if matches!(self.phase, Phase::Probing { .. }) {
+                if let Some(step) = self.probe(&pushed)? {
+                    return Ok(step);
+                }
+                pushed.clear();
+            }
+            if let Phase::Finishing(aggs) = &self.phase {
+                let out = StepOut::Aggregates(results_json(aggs));
+                self.phase = Phase::Done;
+                return Ok(out);
+            }
+            let Phase::Decoding { decoder, chunks, aggregates, .. } = &mut self.phase else {
+                return Ok(StepOut::Done);
+            };
+            if !pushed.is_empty() {
+                for (r, b) in &pushed {
+                    guard::check_pages(chunks, r, b)?;
+                }
+                let (ranges, bufs): (Vec<_>, Vec<_>) = std::mem::take(&mut pushed).into_iter().unzip();
+                decoder.push_ranges(ranges, bufs)?;
+            }
+            loop {
+                match decoder.try_decode()? {
+                    DecodeResult::NeedsData(ranges) => return Ok(StepOut::Needs(ranges)),
+                    DecodeResult::Data(batch) if batch.num_rows() == 0 => continue,
+                    DecodeResult::Data(batch) => match aggregates {
+                        Some(aggs) => {
+                            for (a, column) in aggs.iter_mut() {
+                                a.add(&batch, *column)?;
+                            }
                         }
-                    }
-                    None => return Ok(StepOut::Batch(encode::encode_batch(&batch)?)),
-                },
-                DecodeResult::Finished => {
-                    let out = match aggregates {
-                        Some(aggs) => StepOut::Aggregates(results_json(aggs)),
-                        None => StepOut::Done,
-                    };
-                    self.phase = Phase::Done;
-                    return Ok(out);
+                        None => return Ok(StepOut::Batch(encode::encode_batch(&batch)?)),
+                    },
+                    DecodeResult::Finished => break,
                 }
             }
+            let Phase::Decoding { plan, aggregates, .. } = std::mem::replace(&mut self.phase, Phase::Done) else {
+                unreachable!()
+            };
+            self.phase = plan.next_group(aggregates)?;
         }
     }
 }

@@ -137,8 +137,10 @@ fn bombs_and_lies_are_typed_errors() {
     s.file_size = bytes.len() as u64;
     s.open(&bytes[bytes.len() - 8 - footer_len..bytes.len() - 8]).unwrap();
     // Text columns are dictionary-encoded: their dictionary pages are probed before decoding starts.
-    let (Phase::Probing { chunks, .. } | Phase::Decoding { chunks, .. }) = &s.phase else {
-        panic!("open must plan the chunks")
+    let chunks = match &s.phase {
+        Phase::Probing { group, .. } => &group.chunks,
+        Phase::Decoding { chunks, .. } => chunks,
+        _ => panic!("open must plan the first row group"),
     };
     let mut small = chunks[0].clone();
     small.uncompressed = 10;

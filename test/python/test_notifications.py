@@ -47,7 +47,9 @@ def cairn_notify(tmp_path_factory, webhook):
         "CAIRN_NOTIFY_WEBHOOK_ENABLE_py": "on",
         "CAIRN_NOTIFY_WEBHOOK_ENDPOINT_py": f"http://127.0.0.1:{server.server_address[1]}/events",
     }
-    with run_cairn(tmp_path_factory.mktemp("cairn-notify"), extra_env=env) as cairn:
+    # One worker: ListenBucketNotification is refused on a server of several (a listener would miss the
+    # events the other workers handle).
+    with run_cairn(tmp_path_factory.mktemp("cairn-notify"), ("--workers", "1"), extra_env=env) as cairn:
         yield cairn
 
 
@@ -124,3 +126,32 @@ def test_minio_py_round_trip_and_delivery(cairn_notify, bucket, webhook):
             QueueConfig(queue="arn:minio:sqs::py:redis", events=["s3:ObjectCreated:*"]),
         ]))
     assert e.value.code == "InvalidArgument"
+
+
+def test_minio_py_listen_bucket_notification(cairn_notify, bucket):
+    mc = minio_client(cairn_notify)
+    heard: "queue.Queue[dict]" = queue.Queue()
+
+    def listen():
+        with mc.listen_bucket_notification(bucket, prefix="w/", events=("s3:ObjectCreated:*",)) as events:
+            heard.put(next(iter(events)))
+
+    threading.Thread(target=listen, daemon=True).start()
+    # The listener is connected at some point after the thread starts: write until it hears one. Objects
+    # outside its prefix are written alongside and must never reach it.
+    written = []
+    for i in range(300):
+        mc.put_object(bucket, f"x/{i}", io.BytesIO(b"no"), 2)
+        mc.put_object(bucket, f"w/{i} k", io.BytesIO(b"yes"), 3)
+        written.append(f"w/{i} k")
+        try:
+            event = heard.get(timeout=0.2)
+            break
+        except queue.Empty:
+            continue
+    else:
+        pytest.fail("the listener heard nothing")
+    record = event["Records"][0]
+    assert record["eventName"] == "ObjectCreated:Put"
+    assert record["s3"]["object"]["key"] in written  # MinIO's listen records carry keys as they are
+    assert record["s3"]["object"]["size"] == 3

@@ -124,6 +124,8 @@ async function run(ctx: ApiContext, req: S3Request): Promise<S3Response> {
       return notify.getBucketNotification(ctx, op.bucket);
     case 'PutBucketNotificationConfiguration':
       return notify.putBucketNotification(ctx, req, op.bucket);
+    case 'ListenBucketNotification':
+      return notify.listenBucketNotification(ctx, op.bucket, op.params);
     case 'GetObjectLockConfiguration':
       return lock.getObjectLockConfiguration(ctx, op.bucket);
     case 'PutObjectLockConfiguration':

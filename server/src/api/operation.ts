@@ -68,6 +68,8 @@ export type Operation =
   | BucketOnly<'PutObjectLockConfiguration'>
   | BucketOnly<'GetBucketNotificationConfiguration'>
   | BucketOnly<'PutBucketNotificationConfiguration'>
+  /** MinIO's streaming API: the bucket's events as they happen (api/notify/listen.ts). */
+  | (BucketOnly<'ListenBucketNotification'> & { params: { events: string[]; prefix: string; suffix: string } })
   | BucketOnly<'DeleteObjects'>
   | BucketOnly<'PostObject'>
   | (BucketOnly<'ListObjectsV1'> & { params: ListV1Params })

@@ -202,6 +202,10 @@ function bucketOp(method: string, bucket: string, q: URLSearchParams, headers: R
       if (q.has('acl')) return { name: 'PutBucketAcl', action: 's3:PutBucketAcl', ...b };
       return { name: 'CreateBucket', action: 's3:CreateBucket', ...b };
     case 'GET':
+      if (q.has('events')) {
+        const params = { events: q.getAll('events'), prefix: q.get('prefix') ?? '', suffix: q.get('suffix') ?? '' };
+        return { name: 'ListenBucketNotification', action: 's3:ListenBucketNotification', ...b, params };
+      }
       if (q.has('location')) return { name: 'GetBucketLocation', action: 's3:GetBucketLocation', ...b };
       if (q.has('versioning')) return { name: 'GetBucketVersioning', action: 's3:GetBucketVersioning', ...b };
       if (q.has('tagging')) return { name: 'GetBucketTagging', action: 's3:GetBucketTagging', ...b };

@@ -120,6 +120,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     // Graceful: in-flight requests finish; a stalled client (a download nobody reads) is cut after the grace period.
     close: async () => {
       const timer = setTimeout(() => app.server.closeAllConnections(), opts.shutdownGraceMs ?? 25_000);
+      // Listeners' streams never end by themselves.
+      notify.endListeners();
       try {
         await app.close();
       } finally {

@@ -8,6 +8,7 @@ import { notifyTargetsFromEnv } from '../../src/api/notify/targets.js';
 import { parseNotification, ruleMatches } from '../../src/api/notify/config.js';
 import { encodeEventKey, Sequencer } from '../../src/api/notify/event.js';
 import { EventQueue } from '../../src/api/notify/queue.js';
+import { Notifier } from '../../src/api/notify/notifier.js';
 
 describe('notification targets from the environment', () => {
   it('reads webhook and Redis targets by id, and the target `_` without one', () => {
@@ -144,5 +145,43 @@ describe('EventQueue', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('listeners', () => {
+  const log = { info: () => {}, warn: () => {}, error: () => {} };
+
+  it('are refused on one of several workers (they would miss the events the others handle)', async () => {
+    const alone = await Notifier.start({ targets: [], queueBase: '', log });
+    const worker = await Notifier.start({ targets: [], queueBase: '', log, worker: 1 });
+    expect(alone.canListen).toBe(true);
+    expect(worker.canListen).toBe(false);
+    await Promise.all([alone.close(), worker.close()]);
+  });
+
+  it('get the events of their bucket they ask for, until they stop; ended when the server stops', async () => {
+    const n = await Notifier.start({ targets: [], queueBase: '', log, now: () => 0 });
+    const heard: string[] = [];
+    let ended = false;
+    const stop = n.listen(
+      { bucket: 'b', events: ['s3:ObjectRemoved:*'], prefix: 'p/', suffix: '' },
+      (r) => heard.push(`${r.eventName} ${r.s3.object.key}`),
+      () => (ended = true),
+    );
+    expect(n.listensTo('b')).toBe(true);
+    expect(n.listensTo('c')).toBe(false);
+    const origin = { bucket: 'b', region: 'r', requestId: 'id', principal: 'ak', owner: 'ak', sourceIp: '::1' };
+    await n.publish([], origin, [
+      { name: 's3:ObjectRemoved:Delete', key: 'p/a b' },
+      { name: 's3:ObjectCreated:Put', key: 'p/c' },
+      { name: 's3:ObjectRemoved:Delete', key: 'q/d' },
+    ]);
+    await n.publish([], { ...origin, bucket: 'c' }, [{ name: 's3:ObjectRemoved:Delete', key: 'p/e' }]);
+    expect(heard).toEqual(['ObjectRemoved:Delete p/a b']);
+    n.endListeners();
+    expect(ended).toBe(true);
+    stop();
+    expect(n.listenerCount).toBe(0);
+    await n.close();
   });
 });

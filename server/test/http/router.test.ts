@@ -39,6 +39,7 @@ describe('router', () => {
     ['PUT', '/b?object-lock', 'PutObjectLockConfiguration', 's3:PutBucketObjectLockConfiguration'],
     ['GET', '/b?notification', 'GetBucketNotificationConfiguration', 's3:GetBucketNotification'],
     ['PUT', '/b?notification', 'PutBucketNotificationConfiguration', 's3:PutBucketNotification'],
+    ['GET', '/b?events=s3:ObjectCreated:*&prefix=a/', 'ListenBucketNotification', 's3:ListenBucketNotification'],
     ['GET', '/b/k?retention', 'GetObjectRetention', 's3:GetObjectRetention'],
     ['PUT', '/b/k?retention&versionId=v1', 'PutObjectRetention', 's3:PutObjectRetention'],
     ['GET', '/b/k?legal-hold', 'GetObjectLegalHold', 's3:GetObjectLegalHold'],

@@ -74,6 +74,18 @@ export function ruleMatches(rule: NotificationRule, name: EventName, key: string
   return key.startsWith(rule.prefix) && key.endsWith(rule.suffix) && rule.events.some((e) => covers(e, name));
 }
 
+/** InvalidArgument for an event type Cairn does not emit. */
+export function checkEventTypes(events: string[]): void {
+  for (const e of events)
+    if (!KNOWN.has(e)) throw new S3Error('InvalidArgument', 'A specified event is not supported for notifications.');
+}
+
+/** InvalidArgument for a prefix or suffix longer than AWS allows. */
+export function checkFilterValue(value: string): void {
+  if (Buffer.byteLength(value) > MAX_FILTER_VALUE)
+    throw new S3Error('InvalidArgument', 'Size of filter rule value cannot exceed 1024 bytes in UTF-8 representation');
+}
+
 function parseFilter(v: unknown): { prefix: string; suffix: string } {
   if (v === undefined) return { prefix: '', suffix: '' };
   if (typeof v !== 'object' || v === null) throw new S3Error('MalformedXML');
@@ -90,11 +102,7 @@ function parseFilter(v: unknown): { prefix: string; suffix: string } {
       throw new S3Error('InvalidArgument', 'filter rule name must be either prefix or suffix');
     if (out[name] !== undefined)
       throw new S3Error('InvalidArgument', `Cannot specify more than one ${name} rule in a filter.`);
-    if (Buffer.byteLength(value) > MAX_FILTER_VALUE)
-      throw new S3Error(
-        'InvalidArgument',
-        'Size of filter rule value cannot exceed 1024 bytes in UTF-8 representation',
-      );
+    checkFilterValue(value);
     out[name] = value;
   }
   return { prefix: out.prefix ?? '', suffix: out.suffix ?? '' };
@@ -155,9 +163,7 @@ export function parseNotification(xml: string, opts: ParseOptions): Notification
       if (target === undefined || (opts.targetExists && !opts.targetExists(target))) throw badArn();
       const events = many(o.Event).map((e) => str(e) ?? '');
       if (events.length === 0) throw new S3Error('MalformedXML');
-      for (const e of events)
-        if (!KNOWN.has(e))
-          throw new S3Error('InvalidArgument', 'A specified event is not supported for notifications.');
+      checkEventTypes(events);
       const id = str(o.Id) ?? randomUUID();
       rules.push({ kind: kind.element, id, arn, target, events, ...parseFilter(o.Filter) });
     }

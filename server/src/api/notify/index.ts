@@ -8,6 +8,7 @@ import { notificationXml, parseNotification } from './config.js';
 import type { ObjectEvent } from './event.js';
 
 export type { ObjectEvent } from './event.js';
+export { listenBucketNotification } from './listen.js';
 export { Notifier, type NotifierOptions, type TargetStatus } from './notifier.js';
 export { notifyTargetsFromEnv, type TargetConfig } from './targets.js';
 
@@ -35,10 +36,10 @@ export async function putBucketNotification(ctx: ApiContext, req: S3Request, buc
 export async function publishEvents(ctx: ApiContext, req: S3Request, bucket: string, events: ObjectEvent[]) {
   if (!ctx.notify) return;
   const s = await bucketSettings(ctx, bucket);
-  if (!s.notification) return;
+  if (!s.notification && !ctx.notify.listensTo(bucket)) return;
   const ua = req.headers['user-agent'];
   await ctx.notify.publish(
-    s.notification,
+    s.notification ?? [],
     {
       bucket,
       region: ctx.region,

@@ -4,8 +4,8 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiLogger } from '../types.js';
-import { ruleMatches, type NotificationRule } from './config.js';
-import { eventRecord, Sequencer, type EventOrigin, type ObjectEvent } from './event.js';
+import { covers, ruleMatches, type NotificationRule } from './config.js';
+import { eventRecord, Sequencer, type EventOrigin, type EventRecord, type ObjectEvent } from './event.js';
 import { EventQueue } from './queue.js';
 import { makeTarget, type QueuedEvent, type Target } from './target.js';
 import { targetKey, type TargetConfig } from './targets.js';
@@ -93,16 +93,52 @@ class Sender {
   }
 }
 
+/** A ListenBucketNotification client: what it wants, and where its records go. */
+export interface Listener {
+  bucket: string;
+  events: string[];
+  prefix: string;
+  suffix: string;
+}
+
 export class Notifier {
   private readonly sequencer = new Sequencer();
   private readonly now: () => number;
+  private readonly listeners = new Map<Listener, { deliver: (record: EventRecord) => void; end: () => void }>();
 
   private constructor(
     private readonly senders: Map<string, Sender>,
     private readonly log: ApiLogger,
     now?: () => number,
+    /** Listeners see the events of their own process only: with several workers they would miss some. */
+    readonly canListen = true,
   ) {
     this.now = now ?? Date.now;
+  }
+
+  /**
+   * Hands `deliver` every event of `l.bucket` it asks for, from now until the returned stop is called;
+   * `end` is called when the server stops.
+   */
+  listen(l: Listener, deliver: (record: EventRecord) => void, end: () => void): () => void {
+    this.listeners.set(l, { deliver, end });
+    return () => this.listeners.delete(l);
+  }
+
+  /** Ends every listener's stream, so a stopping server does not wait for them. */
+  endListeners(): void {
+    for (const { end } of [...this.listeners.values()]) end();
+  }
+
+  /** Does a listener want events of this bucket? (No record is built for a bucket nobody hears.) */
+  listensTo(bucket: string): boolean {
+    for (const l of this.listeners.keys()) if (l.bucket === bucket) return true;
+    return false;
+  }
+
+  /** Listeners connected now (a cheap getter for metrics). */
+  get listenerCount(): number {
+    return this.listeners.size;
   }
 
   /** Opens every target's queue (keeping what a previous run left) and starts delivering. */
@@ -124,7 +160,7 @@ export class Notifier {
       await Promise.all([...senders.values()].map((s) => s.close()));
       throw e;
     }
-    return new Notifier(senders, opts.log, opts.now);
+    return new Notifier(senders, opts.log, opts.now, opts.worker === undefined);
   }
 
   /** Is a target of this `<ID>:<type>` configured? */
@@ -160,6 +196,12 @@ export class Notifier {
     const time = new Date(this.now());
     for (const e of events) {
       const sequencer = this.sequencer.next(time.getTime());
+      for (const [l, { deliver }] of this.listeners) {
+        if (l.bucket !== origin.bucket || !e.key.startsWith(l.prefix) || !e.key.endsWith(l.suffix)) continue;
+        if (!l.events.some((x) => covers(x, e.name))) continue;
+        const record = eventRecord(e, origin, '', time, sequencer);
+        deliver({ ...record, s3: { ...record.s3, object: { ...record.s3.object, key: e.key } } });
+      }
       for (const rule of rules) {
         const sender = this.senders.get(rule.target);
         if (!sender || !ruleMatches(rule, e.name, e.key)) continue;

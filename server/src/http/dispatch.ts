@@ -247,6 +247,8 @@ export async function dispatch(
   } catch (e) {
     const err = toS3Error(e);
     if (err.code === 'InternalError' && !(e instanceof S3Error)) log.error({ err: e }, 'internal error');
+    // A server-side failure with a cause kept from the client (the KMS's address, say) is logged with it.
+    else if (err.status >= 500 && err.cause !== undefined) log.error({ code: err.code, cause: err.cause }, err.message);
     const errHeaders: Record<string, string | number> = { ...err.headers };
     if (typeof raw.headers.origin === 'string' && bucketForCors !== undefined && err.code !== 'CORSForbidden') {
       const cors = await actualRequestCors(ctx.api, bucketForCors, raw.headers.origin, method, raw.headers).catch(

@@ -83,9 +83,14 @@ interface VaultAnswer {
 
 const MAX_ANSWER = 1 << 20;
 
-/** The KMS outage every failure to get an answer from Vault becomes (the cause goes to the log via `cause`). */
+/**
+ * The KMS outage every failure to get an answer from Vault becomes. The client learns only that; the cause
+ * (which can name the KMS's address or its errors) goes to the server log as the error's `cause`.
+ */
 function unavailable(why: string): S3Error {
-  return new S3Error('KMS.KMSInternalException', `The KMS could not be used: ${why}`);
+  const e = new S3Error('KMS.KMSInternalException', 'The KMS could not be used (the server log has the cause).');
+  e.cause = why;
+  return e;
 }
 
 export function vaultKms(config: VaultConfig): Kms {

@@ -91,6 +91,13 @@ export const MODULES = [
     slow: ['test/s3/authorization.test.ts', 'test/s3/policy-acl-gaps.test.ts'],
   },
   {
+    name: 'openid',
+    about: 'OpenID Connect web identity tokens: settings, discovery, JWKS, algorithms, issuer, audience, expiry',
+    mutate: ['server/src/api/iam/openid.ts', 'server/src/api/iam/openid-config.ts'],
+    tests: ['test/iam/oidc.test.ts'],
+    slow: ['test/iam/oidc.test.ts'],
+  },
+  {
     name: 'select-exec',
     about: 'S3 Select evaluator: expressions, functions, aggregates, values, CAST, timestamps',
     mutate: ['select-engine/src/exec/*.ts'],

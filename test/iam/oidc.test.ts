@@ -283,6 +283,8 @@ describe('tokens Cairn must not trust', () => {
       ['another audience', await sign({ aud: 'someone-else' }), 'InvalidIdentityToken'],
       ['another issuer', await sign({}, { iss: 'http://127.0.0.1:1/evil' }), 'InvalidIdentityToken'],
       ['no subject', await sign({ sub: undefined }), 'InvalidIdentityToken'],
+      ['an empty subject', await sign({ sub: '' }), 'InvalidIdentityToken'],
+      ['neither aud nor azp', await sign({ aud: undefined }), 'InvalidIdentityToken'],
       ['not yet valid', await sign({ nbf: now + 600 }), 'InvalidIdentityToken'],
       ['expired', await sign({}, { exp: now - 120 }), 'ExpiredTokenException'],
       [
@@ -397,9 +399,14 @@ describe('a provider out of reach, the JWKS cooldown, role mode', () => {
       const got = await s3As(roleServer.url, creds).send(new GetObjectCommand({ Bucket: BUCKET, Key: 'shared/a' }));
       expect(await got.Body!.transformToString()).toBe('A');
     }
-    expect(await loginError(token, { RoleArn: 'arn:minio:iam:us-east-1::role/other' }, roleServer.url)).toBe(
-      'AccessDenied',
-    );
+    for (const other of [
+      'arn:minio:iam:us-east-1::role/other',
+      `arn:minio:iam:eu-west-1::role/${roleId}`,
+      `xarn:minio:iam:us-east-1::role/${roleId}`,
+      `arn:minio:iam:us-east-1::role/${roleId}/x`,
+    ]) {
+      expect(await loginError(token, { RoleArn: other }, roleServer.url)).toBe('AccessDenied');
+    }
     expect(await loginError(token, { RoleArn: undefined }, roleServer.url)).toBe('ValidationError');
   });
 
@@ -443,6 +450,11 @@ describe('configuration from the environment', () => {
       claimPrefix: 'cairn_',
     });
     expect(openIdConfigFromEnv({ ...base, [`${E}ENABLE`]: 'off' })).toBeUndefined();
+    expect(openIdConfigFromEnv({ ...base, [`${E}ENABLE`]: 'on', [`${E}SCOPES`]: '' })?.clientId).toBe('c');
+    // Claim name `policy` set explicitly goes with a role policy, as in MinIO.
+    expect(
+      openIdConfigFromEnv({ ...base, [`${E}ROLE_POLICY`]: ' a,,b ', [`${E}CLAIM_NAME`]: 'policy' })?.rolePolicy,
+    ).toEqual(['a', 'b']);
     for (const [env, message] of [
       [{ ...base, [`${E}SCOPES`]: 'openid' }, /console login/],
       [{ ...base, [`${E}REDIRECT_URI`]: 'https://x/cb' }, /console login/],
@@ -451,6 +463,11 @@ describe('configuration from the environment', () => {
       [{ ...base, [`${E}ROLE_POLICY`]: 'readonly', [`${E}CLAIM_NAME`]: 'groups' }, /cannot both be set/],
       [{ [`${E}CONFIG_URL`]: 'https://idp/x' }, /CLIENT_ID is required/],
       [{ ...base, [`${E}CONFIG_URL`]: 'ftp://idp/x' }, /http\(s\) URL/],
+      [{ ...base, [`${E}CONFIG_URL`]: 'xhttps://idp/x' }, /http\(s\) URL/],
+      [{ ...base, [`${E}CONFIG_URL`]: 'https://idp/x y' }, /http\(s\) URL/],
+      [{ [`${E}CLIENT_ID`]: 'c' }, /CONFIG_URL is required/],
+      [{ ...base, [`${E}ENABLE`]: 'yes' }, /ENABLE must be on or off/],
+      [{ ...base, [`${E}ROLE_POLICY`]: ' , ' }, /names no policy/],
     ] as const) {
       expect(() => openIdConfigFromEnv(env)).toThrow(message);
     }

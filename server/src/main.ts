@@ -60,6 +60,11 @@ export interface ServerOptions {
    * without their own directory live in the first drive's system area.
    */
   notify?: Partial<Pick<NotifierOptions, 'targets' | 'retry'>>;
+  /**
+   * The lifecycle test clock (CAIRN_LIFECYCLE_DAY_SECONDS): a day of lifecycle rules lasts this many seconds.
+   * Pair it with a short storage.staleUploadsCleanupIntervalMs, the interval at which the rules are applied.
+   */
+  lifecycleDaySeconds?: number;
 }
 
 export interface CairnServer extends RunningServer {
@@ -146,6 +151,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
         retry: opts.notify?.retry,
         worker: opts.worker?.slot,
       },
+      lifecycleDaySeconds: opts.lifecycleDaySeconds,
     });
     tls?.watch();
   } catch (e) {

@@ -1,12 +1,13 @@
 // A bucket's configuration as the API layer uses it: typed and parsed once. Storage keeps the documents
 // as text (BucketConfig) and hands out the same frozen object until the configuration changes, so the
-// parsed form is cached against that object: a policy, ACL, public access block, ownership rule, CORS or
-// notification document is parsed (and a policy compiled) once per change, never per request.
+// parsed form is cached against that object: a policy, ACL, public access block, ownership rule, CORS,
+// notification or lifecycle document is parsed (and a policy compiled) once per change, never per request.
 import type { BucketConfig } from '../storage/object-layer.js';
 import { readOwnership, readPublicAccessBlock, type ObjectOwnership, type PublicAccessBlock } from './access-config.js';
 import type { Acl } from './acl.js';
 import { parsePolicy, type BucketPolicy } from './bucket-policy.js';
 import { parseCors, type CorsRule } from './cors.js';
+import { parseLifecycleConfiguration, type LifecycleConfiguration } from './lifecycle/config.js';
 import { parseLockConfiguration, type LockConfiguration } from './lock-config.js';
 import { parseNotification, type NotificationRule } from './notify/config.js';
 import type { ApiContext, Caller } from './types.js';
@@ -28,6 +29,8 @@ export interface BucketSettings {
   defaultEncryption?: DefaultEncryption;
   /** Which events go to which notification targets. */
   notification?: NotificationRule[];
+  /** The lifecycle rules (api/lifecycle). */
+  lifecycle?: LifecycleConfiguration;
 }
 
 /** A bucket's default encryption of new objects (PutBucketEncryption): SSE-S3, or SSE-KMS with its key. */
@@ -68,6 +71,7 @@ function derive(bucket: string, config: BucketConfig): BucketSettings {
     objectLock: config.objectLock ? parseLockConfiguration(config.objectLock) : undefined,
     defaultEncryption: storedDefaultEncryption(config.encryption),
     notification: config.notification ? parseNotification(config.notification, {}) : undefined,
+    lifecycle: config.lifecycle ? parseLifecycleConfiguration(config.lifecycle) : undefined,
   };
 }
 

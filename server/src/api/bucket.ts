@@ -221,7 +221,7 @@ export async function putAcl(
   return emptyResponse(200);
 }
 
-/** Subresources that exist in S3 but not in Cairn: reads answer "not configured", writes NotImplemented. */
+/** Subresources that exist in S3 but not in Cairn: NotImplemented, reads and writes alike. */
 export async function unsupportedBucketOp(
   ctx: ApiContext,
   bucket: string,
@@ -229,8 +229,5 @@ export async function unsupportedBucketOp(
   method: string,
 ): Promise<S3Response> {
   await ctx.storage.headBucket(bucket);
-  if (method === 'GET') {
-    if (subresource === 'lifecycle') throw new S3Error('NoSuchLifecycleConfiguration');
-  }
-  throw new S3Error('NotImplemented', `The ${subresource} subresource is not implemented yet`);
+  throw new S3Error('NotImplemented', `The ${subresource} subresource is not implemented yet (${method})`);
 }

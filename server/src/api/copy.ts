@@ -9,6 +9,7 @@ import type { ObjectRef } from './operation.js';
 import { newObjectAcl, withObjectAcl } from './acl.js';
 import { authorize, checkExpectedOwner } from './authorize.js';
 import { checkConditions, quoteEtag } from './object-headers.js';
+import { expirationHeader } from './lifecycle/index.js';
 import { newObjectLock } from './object-lock.js';
 import { bucketSettings } from './bucket-settings.js';
 import { refuseDeleteMarker } from './object-read.js';
@@ -161,6 +162,7 @@ export async function copyObject(
         tagging: tagging ?? null,
       });
       if (updated.versionId !== 'null') h['x-amz-version-id'] = updated.versionId;
+      Object.assign(h, await expirationHeader(ctx, updated));
       return copyResult(updated, h);
     }
   }
@@ -180,6 +182,7 @@ export async function copyObject(
   const out = await ctx.storage.putObject(bucket, key, body, opts);
   if (out.versionId !== 'null') h['x-amz-version-id'] = out.versionId;
   Object.assign(h, encryptionHeaders(out.encryption), encryptionContextHeader(out.encryption));
+  Object.assign(h, await expirationHeader(ctx, out));
   return copyResult(out, h);
 }
 

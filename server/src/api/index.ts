@@ -10,6 +10,7 @@ import { copyObject } from './copy.js';
 import * as cors from './cors.js';
 import { deleteObject, deleteObjects } from './delete.js';
 import { listObjectVersions, listObjectsV1, listObjectsV2 } from './list.js';
+import * as lifecycle from './lifecycle/index.js';
 import * as mp from './multipart.js';
 import * as notify from './notify/index.js';
 import * as lock from './object-lock.js';
@@ -41,6 +42,7 @@ export { toXml, parseXml, escapeXml } from './xml.js';
 export { objectUrl } from './types.js';
 export { handleService, type ServiceRequest } from './iam/service.js';
 export { IamStore } from './iam/store.js';
+export { LifecycleScanner } from './lifecycle/index.js';
 export { asHeaderBytes } from './object-headers.js';
 export {
   Notifier,
@@ -130,6 +132,12 @@ async function run(ctx: ApiContext, req: S3Request): Promise<S3Response> {
       return lock.getObjectLockConfiguration(ctx, op.bucket);
     case 'PutObjectLockConfiguration':
       return lock.putObjectLockConfiguration(ctx, req, op.bucket);
+    case 'GetBucketLifecycleConfiguration':
+      return lifecycle.getBucketLifecycle(ctx, op.bucket);
+    case 'PutBucketLifecycleConfiguration':
+      return lifecycle.putBucketLifecycle(ctx, req, op.bucket);
+    case 'DeleteBucketLifecycle':
+      return lifecycle.deleteBucketLifecycle(ctx, op.bucket);
     case 'GetObjectRetention':
       return lock.getObjectRetention(ctx, op.bucket, op.key, op.versionId);
     case 'PutObjectRetention':

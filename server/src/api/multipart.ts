@@ -15,6 +15,7 @@ import { encoder } from './list.js';
 import { checksumHeaderName, quoteEtag, unquoteEtag } from './object-headers.js';
 import { writePrecondition, writeResultHeaders } from './object-put.js';
 import { accounts, newObjectAcl, withObjectAcl } from './acl.js';
+import { expirationHeader } from './lifecycle/index.js';
 import { newObjectLock } from './object-lock.js';
 import {
   checkKey,
@@ -218,7 +219,7 @@ export async function completeMultipartUpload(
     info = current;
     retried = true; // its event went out with the first answer
   }
-  const h = writeResultHeaders(info);
+  const h = { ...writeResultHeaders(info), ...(await expirationHeader(ctx, info)) };
   delete h.etag;
   const checksum: Record<string, XmlValue> = {};
   if (info.checksum) {

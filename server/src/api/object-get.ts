@@ -4,6 +4,7 @@ import { objectEvent } from './notify/event.js';
 import { S3Error, isS3Error } from '../errors.js';
 import { asHeaderBytes, checkConditions, httpDate, objectHeaders, parseRange, quoteEtag } from './object-headers.js';
 import type { ObjectInfo } from '../storage/object-layer.js';
+import { expirationHeader } from './lifecycle/index.js';
 import { lockHeaders } from './object-lock.js';
 import { partRange, refuseDeleteMarker } from './object-read.js';
 import { encryptionHeaders, keysForRead, readDecrypted } from './sse/index.js';
@@ -104,7 +105,7 @@ export async function getOrHeadObject(
   const { headers, range, notModified } = planAnswer(req, info, versionId, partNumber);
   Object.assign(headers, encryptionHeaders(info.encryption));
   if (notModified) return notModified;
-  Object.assign(headers, await lockHeaders(ctx, req, info));
+  Object.assign(headers, await lockHeaders(ctx, req, info), await expirationHeader(ctx, info));
   // partNumber=1 of an object not made by multipart: GET answers 206 with a Content-Range, HEAD 200.
   const partial = range !== undefined && (!head || partNumber === undefined || (info.parts?.length ?? 0) > 0);
   if (range && partial) {

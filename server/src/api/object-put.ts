@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
 import type { ObjectInfo, PutOptions } from '../storage/object-layer.js';
 import { newObjectAcl, withObjectAcl } from './acl.js';
+import { expirationHeader } from './lifecycle/index.js';
 import { objectEvent } from './notify/event.js';
 import { newObjectLock } from './object-lock.js';
 import { checksumHeaderName, quoteEtag, unquoteEtag } from './object-headers.js';
@@ -89,5 +90,8 @@ export async function putObject(
   const info = await ctx.storage.putObject(bucket, key, body, opts);
   const encryption = { ...encryptionHeaders(info.encryption), ...encryptionContextHeader(info.encryption) };
   const event = objectEvent(form ? 's3:ObjectCreated:Post' : 's3:ObjectCreated:Put', info);
-  return { ...emptyResponse(200, { ...writeResultHeaders(info), ...encryption }), events: [event] };
+  return {
+    ...emptyResponse(200, { ...writeResultHeaders(info), ...encryption, ...(await expirationHeader(ctx, info)) }),
+    events: [event],
+  };
 }

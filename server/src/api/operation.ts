@@ -70,6 +70,9 @@ export type Operation =
   | BucketOnly<'PutBucketNotificationConfiguration'>
   /** MinIO's streaming API: the bucket's events as they happen (api/notify/listen.ts). */
   | (BucketOnly<'ListenBucketNotification'> & { params: { events: string[]; prefix: string; suffix: string } })
+  | BucketOnly<'GetBucketLifecycleConfiguration'>
+  | BucketOnly<'PutBucketLifecycleConfiguration'>
+  | BucketOnly<'DeleteBucketLifecycle'>
   | BucketOnly<'DeleteObjects'>
   | BucketOnly<'PostObject'>
   | (BucketOnly<'ListObjectsV1'> & { params: ListV1Params })
@@ -94,7 +97,7 @@ export type Operation =
         encodingType?: 'url';
       };
     })
-  /** A bucket subresource Cairn knows of but does not implement yet (lifecycle, encryption, ...). */
+  /** A bucket subresource Cairn knows of but does not implement yet (encryption, replication, ...). */
   | (BucketOnly<'UnsupportedBucketOp'> & { subresource: string; method: string })
   | (BucketOnly<'PublicAccessBlock'> & { method: string })
   | (BucketOnly<'OwnershipControls'> & { method: string })

@@ -32,6 +32,11 @@ export interface ApiContext {
   /** The OpenID provider of AssumeRoleWithWebIdentity (CAIRN_IDENTITY_OPENID_*), when one is configured. */
   openid?: OpenIdProvider;
   now(): number;
+  /**
+   * The test clock's lifecycle day in ms (CAIRN_LIFECYCLE_DAY_SECONDS): due times are not rounded to midnight.
+   * Absent: days of 24 hours, rounded up to the next midnight UTC as AWS does.
+   */
+  lifecycleDayMs?: number;
   /** Server-side encryption settings (api/sse). */
   sse?: SseSettings;
   /** Bucket event notifications (api/notify); absent in contexts built without them (unit tests). */

@@ -56,8 +56,9 @@ queues its events on disk before requests are answered: _QUEUE_DIR_<ID> (default
 the first drive; one folder per worker inside), _QUEUE_LIMIT_<ID> (100000).
 Multipart uploads: CAIRN_API_STALE_UPLOADS_EXPIRY (unfinished uploads older than this are removed with
 their parts, 24h), CAIRN_API_STALE_UPLOADS_CLEANUP_INTERVAL (how often they are looked for, 6h); durations
-as 1h30m, 90m, 45s. CAIRN_LIFECYCLE_DAY_SECONDS=N (tests): a day lasts N seconds, and these durations shrink
-in the same ratio.
+as 1h30m, 90m, 45s. Lifecycle rules are applied at the same interval.
+CAIRN_LIFECYCLE_DAY_SECONDS=N (tests): a day lasts N seconds, and these durations shrink in the same ratio; a
+lifecycle rule's Days=1 falls due N seconds after the object was written (not rounded to midnight).
 `;
 
 /** A duration as MinIO's Go-style settings write it (`24h`, `1h30m`, `90s`): milliseconds, or undefined. */
@@ -75,6 +76,8 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv): {
   readCacheBytes?: number;
   staleUploadsExpiryMs?: number;
   staleUploadsCleanupIntervalMs?: number;
+  /** The lifecycle test clock (not a storage setting: the API layer's). */
+  lifecycleDaySeconds?: number;
 } {
   const poolMb = wholeFromEnv(env, 'CAIRN_BUFFER_POOL_MB', 0);
   const cacheMb = wholeFromEnv(env, 'CAIRN_READ_CACHE_MB', 0);
@@ -91,6 +94,7 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv): {
   return {
     staleUploadsExpiryMs: duration('CAIRN_API_STALE_UPLOADS_EXPIRY', 24 * 3_600_000),
     staleUploadsCleanupIntervalMs: duration('CAIRN_API_STALE_UPLOADS_CLEANUP_INTERVAL', 6 * 3_600_000),
+    lifecycleDaySeconds: daySeconds,
     readBatchBlocks: wholeFromEnv(env, 'CAIRN_READ_BATCH_BLOCKS', 1),
     readAheadBatches: wholeFromEnv(env, 'CAIRN_READ_AHEAD_BATCHES', 0),
     poolBytes: poolMb === undefined ? undefined : poolMb * 1024 * 1024,
@@ -163,10 +167,11 @@ export async function serverCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const level = process.env.CAIRN_LOG_LEVEL ?? 'info';
+  const { lifecycleDaySeconds, ...storage } = tuning;
   if (cluster.isWorker)
     return (await import('../cluster/worker.js')).runWorker(
       args,
-      { storage: tuning, ldap, openid, notify: { targets: notifyTargets } },
+      { storage, ldap, openid, notify: { targets: notifyTargets }, lifecycleDaySeconds },
       level,
     );
   const logger = pino({ level });
@@ -177,7 +182,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const { startServer } = await import('../main.js');
   const server = await startServer({
     ...(await serverOptions(args)),
-    storage: tuning,
+    storage,
+    lifecycleDaySeconds,
     ldap,
     openid,
     notify: { targets: notifyTargets },

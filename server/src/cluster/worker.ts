@@ -24,7 +24,7 @@ function ipcChannel(): Channel {
 /** `settings`: what the command read from the environment (storage tuning, identity providers, notification targets). */
 export async function runWorker(
   args: ServerArgs,
-  settings: Pick<ServerOptions, 'storage' | 'ldap' | 'openid' | 'notify'>,
+  settings: Pick<ServerOptions, 'storage' | 'ldap' | 'openid' | 'notify' | 'lifecycleDaySeconds'>,
   level: string,
 ): Promise<number> {
   const channel = ipcChannel();
@@ -51,6 +51,7 @@ export async function runWorker(
     ldap: settings.ldap,
     openid: settings.openid,
     notify: settings.notify,
+    lifecycleDaySeconds: settings.lifecycleDaySeconds,
     storage: {
       ...settings.storage,
       shared: {

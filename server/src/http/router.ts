@@ -24,7 +24,6 @@ const MAX_KEYS = 1000;
 
 /** Bucket subresources that exist in S3 but Cairn does not implement (answered by UnsupportedBucketOp). */
 const UNSUPPORTED_BUCKET = [
-  'lifecycle',
   'replication',
   'logging',
   'website',
@@ -187,6 +186,15 @@ function bucketOp(method: string, bucket: string, q: URLSearchParams, headers: R
   if (q.has('notification')) {
     if (method !== 'GET' && method !== 'PUT') throw new S3Error('MethodNotAllowed');
     return { name: `${verb}BucketNotificationConfiguration`, action: `s3:${verb}BucketNotification`, ...b };
+  }
+  // DeleteBucketLifecycle needs s3:PutLifecycleConfiguration, as in AWS (there is no delete permission).
+  if (q.has('lifecycle')) {
+    if (method === 'GET')
+      return { name: 'GetBucketLifecycleConfiguration', action: 's3:GetLifecycleConfiguration', ...b };
+    if (method === 'PUT')
+      return { name: 'PutBucketLifecycleConfiguration', action: 's3:PutLifecycleConfiguration', ...b };
+    if (method === 'DELETE') return { name: 'DeleteBucketLifecycle', action: 's3:PutLifecycleConfiguration', ...b };
+    throw new S3Error('MethodNotAllowed');
   }
   if (q.has('object-lock')) {
     if (method !== 'GET' && method !== 'PUT') throw new S3Error('MethodNotAllowed');

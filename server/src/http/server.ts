@@ -4,7 +4,14 @@ import { createHash } from 'node:crypto';
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyListenOptions } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { IamStore, Notifier, type NotifierOptions, type ObjectLayer, type TargetStatus } from '../api/index.js';
+import {
+  IamStore,
+  LifecycleScanner,
+  Notifier,
+  type NotifierOptions,
+  type ObjectLayer,
+  type TargetStatus,
+} from '../api/index.js';
 import { accountsOf } from '../api/acl.js';
 import { LdapProvider, type LdapConfig } from '../api/iam/ldap.js';
 import { OpenIdProvider, type OpenIdConfig } from '../api/iam/openid.js';
@@ -44,6 +51,8 @@ export interface HttpServerOptions {
   reusePort?: boolean;
   /** Bucket notification targets and where their queues live; none configured when absent. */
   notify?: Omit<NotifierOptions, 'log' | 'now'>;
+  /** The test clock: a lifecycle day lasts this many seconds, due times unrounded (CAIRN_LIFECYCLE_DAY_SECONDS). */
+  lifecycleDaySeconds?: number;
 }
 
 export interface RunningServer {
@@ -92,11 +101,15 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
       ldap: opts.ldap ? new LdapProvider(opts.ldap, now) : undefined,
       openid,
       notify,
+      lifecycleDayMs: opts.lifecycleDaySeconds === undefined ? undefined : opts.lifecycleDaySeconds * 1000,
     },
     auth: { credentials: iamCredentials(iam), region, now, keyCache: new Map() },
     domains: opts.domains ?? [],
     hostId: createHash('sha256').update(`cairn:${root}`).digest('base64'),
   };
+  // Lifecycle rules are applied with storage's background work (where and when storage runs it: the leader).
+  const scanner = new LifecycleScanner(ctx.api, logger);
+  opts.storage.addBackgroundTask('applying lifecycle rules', (stopping) => scanner.run(stopping));
   const app = buildApp(ctx, { logger, ready: opts.ready, https: opts.tls?.serverOptions(), worker: opts.worker });
   if (opts.tls) opts.tls.attach(app.server as unknown as TlsServer);
   const { host, port } = parseAddress(opts.address ?? ':9000');

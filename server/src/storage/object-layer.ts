@@ -128,6 +128,8 @@ export interface BucketConfig {
   encryption?: string;
   /** NotificationConfiguration document (XML) as validated by the API layer (api/notify/config.ts). */
   notification?: string;
+  /** LifecycleConfiguration document (XML) as validated by the API layer (api/lifecycle). */
+  lifecycle?: string;
 }
 
 export interface ByteRange {
@@ -366,6 +368,15 @@ export interface ObjectLayer {
     nextKeyMarker?: string;
     nextUploadIdMarker?: string;
   }>;
+
+  /**
+   * Work the API layer wants done with storage's own background work (lifecycle rules): run in the process
+   * that does background work (the leader, once several share the drives; none when background work is off),
+   * every stale-upload cleanup interval, after the stale uploads are removed. A run ends before the next is
+   * scheduled and before close() returns (`stopping()` turns true when close() starts: stop soon); a failure is
+   * logged and the next run tries again.
+   */
+  addBackgroundTask(name: string, run: (stopping: () => boolean) => Promise<unknown>): void;
 
   /** Stop background work and release drives. */
   close(): Promise<void>;

@@ -30,6 +30,10 @@ describe('stale multipart uploads and the test clock', () => {
     expect(t.staleUploadsCleanupIntervalMs).toBe(2_500); // 6 h = a quarter day
     const given = tuningFromEnv({ CAIRN_LIFECYCLE_DAY_SECONDS: '10', CAIRN_API_STALE_UPLOADS_EXPIRY: '48h' });
     expect(given.staleUploadsExpiryMs).toBe(20_000);
+    // The lifecycle rules' day itself (the API layer's test clock), and the rules applied every quarter day.
+    expect(t.lifecycleDaySeconds).toBe(10);
+    expect(tuningFromEnv({}).lifecycleDaySeconds).toBeUndefined();
+    expect(() => tuningFromEnv({ CAIRN_LIFECYCLE_DAY_SECONDS: '1.5' })).toThrow(/CAIRN_LIFECYCLE_DAY_SECONDS/);
   });
 });
 

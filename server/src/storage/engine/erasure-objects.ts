@@ -164,20 +164,35 @@ export class ErasureObjects implements L.ObjectLayer {
 
   private staleTimer?: NodeJS.Timeout;
   private staleRun?: Promise<unknown>;
+  private readonly backgroundTasks: { name: string; run: (stopping: () => boolean) => Promise<unknown> }[] = [];
+
+  addBackgroundTask(name: string, run: (stopping: () => boolean) => Promise<unknown>): void {
+    this.backgroundTasks.push({ name, run });
+  }
 
   private scheduleStaleCleanup(): void {
     this.staleTimer = setTimeout(() => {
-      this.staleRun = this.expireStaleUploads()
-        .then((n) => {
-          if (n > 0) this.ctx.log.info(`stale multipart uploads: ${n} removed`);
-          else this.ctx.log.debug?.('stale multipart uploads: none');
-        })
-        .catch((e: unknown) => this.ctx.log.warn(`removing stale multipart uploads failed: ${String(e)}`))
-        .finally(() => {
-          if (this.staleTimer) this.scheduleStaleCleanup();
-        });
+      this.staleRun = this.backgroundRound().finally(() => {
+        if (this.staleTimer) this.scheduleStaleCleanup();
+      });
     }, this.opts.staleUploadsCleanupIntervalMs);
     this.staleTimer.unref();
+  }
+
+  /** One round of the timed background work: stale uploads, then the tasks others added, one after another. */
+  private async backgroundRound(): Promise<void> {
+    const staleUploads = async () => {
+      const n = await this.expireStaleUploads();
+      if (n > 0) this.ctx.log.info(`stale multipart uploads: ${n} removed`);
+      else this.ctx.log.debug?.('stale multipart uploads: none');
+    };
+    const jobs = [{ name: 'removing stale multipart uploads', run: staleUploads }];
+    for (const job of [...jobs, ...this.backgroundTasks]) {
+      if (!this.staleTimer) return; // closing
+      await job
+        .run(() => !this.staleTimer)
+        .catch((e: unknown) => this.ctx.log.warn(`${job.name} failed: ${String(e)}`));
+    }
   }
 
   /** Removes the multipart uploads started more than the stale-upload expiry before `now`; how many went. */

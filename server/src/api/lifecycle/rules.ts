@@ -1,0 +1,143 @@
+// What lifecycle rules say about objects, as pure functions of the rules, the versions and the time: which
+// objects a rule names, when an action falls due, the x-amz-expiration answer, and what to do with one key's
+// versions. The scanner (scanner.ts) lists and acts; this file decides.
+//
+// Time: a day is 86,400 s and, as AWS does, a due time is rounded up to the next midnight UTC (an object made
+// 2014-01-15 10:30 with Days=3 expires 2014-01-19 00:00). With the test clock (CAIRN_LIFECYCLE_DAY_SECONDS=N)
+// a day lasts N seconds and nothing is rounded, so Days=1 is due N seconds after the object was written.
+import type { MultipartUploadInfo, ObjectInfo } from '../../storage/object-layer.js';
+import type { LifecycleConfiguration, LifecycleRule } from './config.js';
+
+const DAY_MS = 86_400_000;
+
+/** The time `days` lifecycle days after `start` (ms). `testDayMs`: the test clock's day, no rounding. */
+export function dueAfter(start: number, days: number, testDayMs?: number): number {
+  if (testDayMs !== undefined) return start + days * testDayMs;
+  return Math.floor((start + (days + 1) * DAY_MS) / DAY_MS) * DAY_MS;
+}
+
+/** The object's tags as a map (x-amz-tagging form), parsed once per version looked at. */
+function tagMap(info: ObjectInfo): Map<string, string> {
+  return new Map(info.tagging ? new URLSearchParams(info.tagging) : []);
+}
+
+/**
+ * Does the rule name this version? Prefix, every tag of the filter, and the size bounds. A delete marker has
+ * no tags and no size: tag filters never name one, size filters do not exclude one.
+ */
+export function ruleMatches(rule: LifecycleRule, info: ObjectInfo, tags = tagMap(info)): boolean {
+  const f = rule.filter;
+  if (!rule.enabled || !info.key.startsWith(f.prefix)) return false;
+  for (const t of f.tags) if (tags.get(t.key) !== t.value) return false;
+  if (info.deleteMarker) return true;
+  if (f.sizeGreaterThan !== undefined && !(info.size > f.sizeGreaterThan)) return false;
+  if (f.sizeLessThan !== undefined && !(info.size < f.sizeLessThan)) return false;
+  return true;
+}
+
+/** When an Expiration rule (Days or Date) expires this current version: the earliest, and which rule. */
+export function currentExpiry(
+  config: LifecycleConfiguration | undefined,
+  info: ObjectInfo,
+  testDayMs?: number,
+): { due: number; ruleId: string } | undefined {
+  if (!config || info.deleteMarker) return undefined;
+  const tags = tagMap(info);
+  let best: { due: number; ruleId: string } | undefined;
+  for (const r of config.rules) {
+    const e = r.expiration;
+    if (!e || (e.days === undefined && e.date === undefined) || !ruleMatches(r, info, tags)) continue;
+    const due = e.days !== undefined ? dueAfter(info.lastModified.getTime(), e.days, testDayMs) : e.date!.getTime();
+    if (!best || due < best.due) best = { due, ruleId: r.id };
+  }
+  return best;
+}
+
+/** What the scanner does with one key's versions (newest first, as listed), judged at `now`. */
+export interface KeyPlan {
+  /** The current version, to be expired (unversioned: deleted; versioned: a delete marker added). */
+  expireCurrent?: ObjectInfo;
+  /** Noncurrent versions (delete markers included) whose NoncurrentVersionExpiration is due. */
+  removeNoncurrent: ObjectInfo[];
+  /** The current delete marker, when it is the only version left once `removeNoncurrent` are gone. */
+  removeLoneMarker?: ObjectInfo;
+}
+
+export function planKey(
+  config: LifecycleConfiguration,
+  versions: ObjectInfo[],
+  now: number,
+  testDayMs?: number,
+): KeyPlan {
+  const plan: KeyPlan = { removeNoncurrent: [] };
+  const current = versions[0];
+  if (!current?.isLatest) return plan;
+  // Noncurrent versions: age counts from when the next newer version replaced them; NewerNoncurrentVersions
+  // keeps that many of the newest noncurrent versions the rule names.
+  const tags = versions.map(tagMap);
+  for (const r of config.rules) {
+    const n = r.noncurrentExpiration;
+    if (!n) continue;
+    let rank = 0;
+    for (let i = 1; i < versions.length; i++) {
+      if (!ruleMatches(r, versions[i], tags[i])) continue;
+      rank++;
+      if (rank <= (n.newerVersions ?? 0)) continue;
+      const since = versions[i - 1].lastModified.getTime();
+      if (now >= dueAfter(since, n.days, testDayMs) && !plan.removeNoncurrent.includes(versions[i]))
+        plan.removeNoncurrent.push(versions[i]);
+    }
+  }
+  if (!current.deleteMarker) {
+    const expiry = currentExpiry(config, current, testDayMs);
+    if (expiry && now >= expiry.due) plan.expireCurrent = current;
+    return plan;
+  }
+  // An expired object delete marker (the only version left) goes with ExpiredObjectDeleteMarker, or with an
+  // Expiration by Days or Date once it is that old (AWS cleans such markers up with the current versions).
+  if (versions.length - plan.removeNoncurrent.length !== 1) return plan;
+  for (const r of config.rules) {
+    const e = r.expiration;
+    if (!e || !ruleMatches(r, current, tags[0])) continue;
+    const due =
+      e.expiredObjectDeleteMarker === true
+        ? 0
+        : e.days !== undefined
+          ? dueAfter(current.lastModified.getTime(), e.days, testDayMs)
+          : e.date !== undefined
+            ? e.date.getTime()
+            : Number.POSITIVE_INFINITY;
+    if (now >= due) {
+      plan.removeLoneMarker = current;
+      break;
+    }
+  }
+  return plan;
+}
+
+/** Is this unfinished upload due for AbortIncompleteMultipartUpload? */
+export function uploadDue(
+  config: LifecycleConfiguration,
+  upload: MultipartUploadInfo,
+  now: number,
+  testDayMs?: number,
+): boolean {
+  return config.rules.some(
+    (r) =>
+      r.enabled &&
+      r.abortMultipartDays !== undefined &&
+      upload.key.startsWith(r.filter.prefix) &&
+      now >= dueAfter(upload.initiated.getTime(), r.abortMultipartDays, testDayMs),
+  );
+}
+
+/**
+ * The key prefixes to list so that every object some enabled rule may name is seen once: the rules'
+ * prefixes without those inside another ('' when a rule names every key).
+ */
+export function scanPrefixes(config: LifecycleConfiguration): string[] {
+  const prefixes = [...new Set(config.rules.filter((r) => r.enabled).map((r) => r.filter.prefix))].sort();
+  const out: string[] = [];
+  for (const p of prefixes) if (!out.some((q) => p.startsWith(q))) out.push(p);
+  return out;
+}

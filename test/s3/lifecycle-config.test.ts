@@ -260,6 +260,16 @@ describe('bad lifecycle documents get the S3 error and store nothing', () => {
       'NotImplemented',
     ],
     [
+      'a Transition to a date not at midnight (checked before it is refused)',
+      doc(ok('r', '<Transition><Date>2030-01-01T10:00:00Z</Date><StorageClass>GLACIER</StorageClass></Transition>')),
+      'InvalidArgument',
+    ],
+    [
+      'a Transition to no known storage class',
+      doc(ok('r', '<Transition><Days>30</Days><StorageClass>TAPE</StorageClass></Transition>')),
+      'MalformedXML',
+    ],
+    [
       'a NoncurrentVersionTransition',
       doc(
         ok(

@@ -200,6 +200,34 @@ function parseNoncurrentExpiration(v: unknown): NonNullable<LifecycleRule['noncu
   return newer === undefined ? { days } : { days, newerVersions: newer };
 }
 
+/** The storage classes S3's schema allows a transition to (anything else does not validate). */
+const TRANSITION_CLASSES = new Set([
+  'GLACIER',
+  'STANDARD_IA',
+  'ONEZONE_IA',
+  'INTELLIGENT_TIERING',
+  'DEEP_ARCHIVE',
+  'GLACIER_IR',
+]);
+
+/**
+ * Transition and NoncurrentVersionTransition are checked as AWS checks them, so a bad one gets its error
+ * (MalformedXML, InvalidArgument); a good one is then NotImplemented, since there are no tiers to move to.
+ */
+function checkTransition(v: unknown, noncurrent: boolean): void {
+  const o = container(v);
+  if (noncurrent) only(o, ['NoncurrentDays', 'NewerNoncurrentVersions', 'StorageClass']);
+  else only(o, ['Days', 'Date', 'StorageClass']);
+  const storageClass = str(o.StorageClass);
+  if (storageClass === undefined || !TRANSITION_CLASSES.has(storageClass)) throw new S3Error('MalformedXML');
+  const days = integer(noncurrent ? o.NoncurrentDays : o.Days);
+  if (days !== undefined && days < 0)
+    throw new S3Error('InvalidArgument', "'Days' in a transition must not be negative");
+  const date = noncurrent ? undefined : expirationDate(o.Date);
+  if ((days === undefined) === (date === undefined)) throw new S3Error('MalformedXML');
+  if (noncurrent) integer(o.NewerNoncurrentVersions);
+}
+
 function generatedId(): string {
   // AWS gives a rule without ID a random one (48 characters of base64); so does Cairn, so GET shows an ID.
   return randomBytes(36).toString('base64');
@@ -244,7 +272,16 @@ function parseRule(v: unknown): LifecycleRule {
   }
   if (rule.expiration?.expiredObjectDeleteMarker !== undefined && filter.tags.length > 0)
     throw new S3Error('InvalidRequest', 'ExpiredObjectDeleteMarker cannot be specified with Tags.');
-  if (o.Transition !== undefined || o.NoncurrentVersionTransition !== undefined)
+  for (const t of o.Transition === undefined ? [] : Array.isArray(o.Transition) ? o.Transition : [o.Transition])
+    checkTransition(t, false);
+  const noncurrentTransitions = o.NoncurrentVersionTransition;
+  for (const t of noncurrentTransitions === undefined
+    ? []
+    : Array.isArray(noncurrentTransitions)
+      ? noncurrentTransitions
+      : [noncurrentTransitions])
+    checkTransition(t, true);
+  if (o.Transition !== undefined || noncurrentTransitions !== undefined)
     throw new S3Error(
       'NotImplemented',
       'Lifecycle transitions are not implemented: Cairn has no storage tiers to move objects to yet',

@@ -527,6 +527,13 @@ for (const [kind, Kind, arnOf] of [
   ],
 ] as const) {
   const name = (c: CallContext) => c.need(`${Kind}Name`);
+  /** The user, group or role the request names, with its inline and attached policies. */
+  const holder = (c: CallContext) =>
+    kind === 'user'
+      ? m.getUser(c.store, name(c))
+      : kind === 'group'
+        ? m.getGroup(c.store, name(c))
+        : m.getRole(c.store, name(c));
   HANDLERS[`Put${Kind}Policy`] = async (c) => {
     c.authorize(arnOf(c));
     await m.putInlinePolicy(c.store, kind, name(c), c.need('PolicyName'), c.need('PolicyDocument'));
@@ -544,12 +551,7 @@ for (const [kind, Kind, arnOf] of [
   };
   HANDLERS[`List${Kind}Policies`] = (c) => {
     c.authorize(arnOf(c));
-    const h =
-      kind === 'user'
-        ? m.getUser(c.store, name(c))
-        : kind === 'group'
-          ? m.getGroup(c.store, name(c))
-          : m.getRole(c.store, name(c));
+    const h = holder(c);
     return { PolicyNames: { member: Object.keys(h.inline) }, IsTruncated: false };
   };
   HANDLERS[`Attach${Kind}Policy`] = async (c) => {
@@ -564,12 +566,7 @@ for (const [kind, Kind, arnOf] of [
   };
   HANDLERS[`ListAttached${Kind}Policies`] = (c) => {
     c.authorize(arnOf(c));
-    const h =
-      kind === 'user'
-        ? m.getUser(c.store, name(c))
-        : kind === 'group'
-          ? m.getGroup(c.store, name(c))
-          : m.getRole(c.store, name(c));
+    const h = holder(c);
     return { AttachedPolicies: { member: attachedXml(c.store, h.attached) }, IsTruncated: false };
   };
 }

@@ -2,18 +2,16 @@
 // drives, and S3 clients pinned to one worker each: a keep-alive connection that the wanted worker
 // answered (its x-cairn-worker header), opened again until one is. Every answer a pinned client gets is
 // checked to come from its worker, so a test never silently talks to another one.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawnCairn } from './cli.js';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, get, type IncomingMessage, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { makeClient } from './cairn.js';
 import { signRequest } from './signed-request.js';
-
-const repo = fileURLToPath(new URL('../..', import.meta.url));
 
 export const WORKERS_ROOT = { accessKey: 'workersroot', secretKey: 'workers-root-secret' };
 export const WORKERS_ALT = { accessKey: 'workersalt', secretKey: 'workers-alt-secret' };
@@ -42,33 +40,13 @@ export interface WorkersServer {
 export async function startWorkers(workers: number, env: Record<string, string> = {}): Promise<WorkersServer> {
   const base = await mkdtemp(join(tmpdir(), 'cairn-workers-'));
   const drives = [1, 2, 3, 4].map((i) => join(base, `d${i}`));
-  const child = spawn(
-    process.execPath,
-    [
-      '--conditions=source',
-      '--import',
-      'tsx',
-      'server/src/cli/main.ts',
-      'server',
-      '--workers',
-      String(workers),
-      '--address',
-      '127.0.0.1:0',
-      ...drives,
-    ],
-    {
-      cwd: repo,
-      env: {
-        ...process.env,
-        CAIRN_ROOT_USER: WORKERS_ROOT.accessKey,
-        CAIRN_ROOT_PASSWORD: WORKERS_ROOT.secretKey,
-        CAIRN_USERS: `${WORKERS_ALT.accessKey}:${WORKERS_ALT.secretKey}`,
-        CAIRN_LOG_LEVEL: 'info',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawnCairn(['server', '--workers', String(workers), '--address', '127.0.0.1:0', ...drives], {
+    CAIRN_ROOT_USER: WORKERS_ROOT.accessKey,
+    CAIRN_ROOT_PASSWORD: WORKERS_ROOT.secretKey,
+    CAIRN_USERS: `${WORKERS_ALT.accessKey}:${WORKERS_ALT.secretKey}`,
+    CAIRN_LOG_LEVEL: 'info',
+    ...env,
+  });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const logs: LogLine[] = [];

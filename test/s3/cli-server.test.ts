@@ -1,18 +1,17 @@
 // `cairn server` as a child process: starts on port 0, serves S3, answers health checks, and on SIGTERM
 // finishes the upload in flight before it exits.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawnCairn } from '../helpers/cli.js';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { makeClient } from '../helpers/cairn.js';
 import { signRequest } from '../helpers/signed-request.js';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
 const creds = { accessKey: 'cliadmin', secretKey: 'cli-admin-secret' };
 let base: string;
 let child: ChildProcess;
@@ -33,29 +32,11 @@ function logLine(match: (l: Record<string, unknown>) => boolean): Promise<Record
 
 beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'cairn-cli-'));
-  child = spawn(
-    process.execPath,
-    [
-      '--conditions=source',
-      '--import',
-      'tsx',
-      'server/src/cli/main.ts',
-      'server',
-      '--address',
-      '127.0.0.1:0',
-      join(base, 'd{1...4}'),
-    ],
-    {
-      cwd: repo,
-      env: {
-        ...process.env,
-        CAIRN_ROOT_USER: creds.accessKey,
-        CAIRN_ROOT_PASSWORD: creds.secretKey,
-        CAIRN_LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  child = spawnCairn(['server', '--address', '127.0.0.1:0', join(base, 'd{1...4}')], {
+    CAIRN_ROOT_USER: creds.accessKey,
+    CAIRN_ROOT_PASSWORD: creds.secretKey,
+    CAIRN_LOG_LEVEL: 'info',
+  });
   child.stderr!.on('data', (d) => (stderr += d));
   createInterface({ input: child.stdout! }).on('line', (text) => {
     let line: Record<string, unknown>;

@@ -1,18 +1,17 @@
 // At-least-once across a crash: `cairn server` (a child process) queues events for a webhook that is down,
 // is killed with SIGKILL, and started again over the same drives once the webhook is up: every event queued
 // before the kill is delivered from the queue files on the drive.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawnCairn } from '../helpers/cli.js';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeClient } from '../helpers/cairn.js';
 import { WebhookReceiver } from '../helpers/webhook.js';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
 const creds = { accessKey: 'notifyadmin', secretKey: 'notify-admin-secret-key' };
 const hook = new WebhookReceiver();
 let base: string;
@@ -20,31 +19,13 @@ let child: ChildProcess | undefined;
 
 /** Starts `cairn server` on port 0 over base/d{1...4}; resolves with its URL once it serves. */
 async function startCairn(): Promise<string> {
-  const proc = spawn(
-    process.execPath,
-    [
-      '--conditions=source',
-      '--import',
-      'tsx',
-      'server/src/cli/main.ts',
-      'server',
-      '--address',
-      '127.0.0.1:0',
-      join(base, 'd{1...4}'),
-    ],
-    {
-      cwd: repo,
-      env: {
-        ...process.env,
-        CAIRN_ROOT_USER: creds.accessKey,
-        CAIRN_ROOT_PASSWORD: creds.secretKey,
-        CAIRN_LOG_LEVEL: 'info',
-        CAIRN_NOTIFY_WEBHOOK_ENABLE_1: 'on',
-        CAIRN_NOTIFY_WEBHOOK_ENDPOINT_1: hook.url,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const proc = spawnCairn(['server', '--address', '127.0.0.1:0', join(base, 'd{1...4}')], {
+    CAIRN_ROOT_USER: creds.accessKey,
+    CAIRN_ROOT_PASSWORD: creds.secretKey,
+    CAIRN_LOG_LEVEL: 'info',
+    CAIRN_NOTIFY_WEBHOOK_ENABLE_1: 'on',
+    CAIRN_NOTIFY_WEBHOOK_ENDPOINT_1: hook.url,
+  });
   child = proc;
   let stderr = '';
   proc.stderr!.on('data', (d) => (stderr += d));

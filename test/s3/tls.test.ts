@@ -1,7 +1,7 @@
 // HTTPS: `--certs-dir` in MinIO's layout with certificates made here (openssl), real clients trusting the
 // test CA, SNI subfolders (RSA next to the ECDSA default), TLS < 1.2 refused, reload on file change and on
 // SIGHUP (the CLI) without a restart.
-import { spawn } from 'node:child_process';
+import { spawnCairn } from '../helpers/cli.js';
 import { once } from 'node:events';
 import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { connect, type ConnectionOptions, type PeerCertificate } from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DeleteBucketPolicyCommand,
@@ -162,16 +161,12 @@ describe('HTTPS from --certs-dir', () => {
 });
 
 describe('cairn server --certs-dir (the command)', () => {
-  const repo = fileURLToPath(new URL('../..', import.meta.url));
-
   it('refuses to start when an explicit --certs-dir has no certificate', async () => {
     const empty = join(base, 'empty');
-    const child = spawn(
-      process.execPath,
-      ['--conditions=source', '--import', 'tsx', 'server/src/cli/main.ts', 'server', '--address', '127.0.0.1:0'].concat(
-        ['--certs-dir', empty, join(base, 'e{1...4}')],
-      ),
-      { cwd: repo, env: { ...process.env, CAIRN_LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'pipe'] },
+    const child = spawnCairn(
+      ['server', '--address', '127.0.0.1:0', '--certs-dir', empty, join(base, 'e{1...4}')],
+      { CAIRN_LOG_LEVEL: 'error' },
+      ['ignore', 'ignore', 'pipe'],
     );
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
@@ -184,16 +179,19 @@ describe('cairn server --certs-dir (the command)', () => {
   it.each([1, 2])('serves HTTPS and reloads its certificates on SIGHUP (--workers %i)', async (workers) => {
     const dir = join(base, `cli-certs-${workers}`);
     await install(dir, await issue(ca, ['127.0.0.1'], 'rsa'));
-    const child = spawn(
-      process.execPath,
-      ['--conditions=source', '--import', 'tsx', 'server/src/cli/main.ts', 'server', '--address', '127.0.0.1:0'].concat(
-        ['--workers', String(workers), '--certs-dir', dir, join(base, `c${workers}-{1...4}`)],
-      ),
-      {
-        cwd: repo,
-        env: { ...process.env, CAIRN_ROOT_USER: ROOT.accessKey, CAIRN_ROOT_PASSWORD: ROOT.secretKey },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
+    const child = spawnCairn(
+      [
+        'server',
+        '--address',
+        '127.0.0.1:0',
+        '--workers',
+        String(workers),
+        '--certs-dir',
+        dir,
+        join(base, `c${workers}-{1...4}`),
+      ],
+      { CAIRN_ROOT_USER: ROOT.accessKey, CAIRN_ROOT_PASSWORD: ROOT.secretKey },
+      ['ignore', 'pipe', 'inherit'],
     );
     try {
       const lines: Record<string, unknown>[] = [];

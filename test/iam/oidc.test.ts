@@ -312,7 +312,8 @@ describe('tokens Cairn must not trust', () => {
     expect(await loginError(token, { ProviderId: 'www.amazon.com' })).toBe('NotImplemented');
     expect(await loginError(token, { PolicyArns: [{ arn: 'arn:aws:iam:::policy/readonly' }] })).toBe('NotImplemented');
     expect(await loginError(token, { Policy: '{"Statement": [{"Effect": "Allow"}]}' })).toBe('MalformedPolicyDocument');
-    // An ARN of one of Cairn's IAM roles asks for its trust policy to judge the token: not implemented.
+    // An ARN of one of Cairn's IAM roles asks for its trust policy to judge the token, which must come from an
+    // OIDC provider registered in IAM (oidc-roles.test.ts): this one is only configured.
     await iamClient(server.url).send(
       new CreateRoleCommand({
         RoleName: 'web-role',
@@ -322,7 +323,7 @@ describe('tokens Cairn must not trust', () => {
         }),
       }),
     );
-    expect(await loginError(token, { RoleArn: 'arn:aws:iam:::role/web-role' })).toBe('NotImplemented');
+    expect(await loginError(token, { RoleArn: 'arn:aws:iam:::role/web-role' })).toBe('InvalidIdentityToken');
   });
 
   it('answers the query shape of AWS STS, unsigned, and lets no other action through unsigned', async () => {

@@ -92,6 +92,18 @@ const GLOBAL_NOT_IMPLEMENTED = new Set(['aws:principalaccount', 'aws:resourceacc
  */
 const FEDERATED_PREFIXES = ['jwt:', 'ldap:'];
 
+/** Claims a web identity login through an IAM OIDC provider names `<url>:<claim>` (oidc-providers.ts). */
+export const WEB_IDENTITY_KEY_NAMES = ['aud', 'sub', 'amr', 'azp', 'app_id'];
+const SERVICE_PREFIXES = new Set(['aws', 's3', 'sts', 'iam', 'jwt', 'ldap', 'admin']);
+
+/** `localhost:8080/realms/x:sub`, `accounts.example.com:aud`: a provider's URL (host, port, path), a claim. */
+function isWebIdentityKey(key: string): boolean {
+  const colon = key.lastIndexOf(':');
+  if (colon <= 0 || !WEB_IDENTITY_KEY_NAMES.includes(key.slice(colon + 1))) return false;
+  const url = key.slice(0, colon);
+  return !SERVICE_PREFIXES.has(url) && /^[a-z0-9.-]+(?::\d{1,5})?(?:\/\S*)?$/.test(url);
+}
+
 const withTagKey = (key: string, prefixes: string[]) =>
   prefixes.some((p) => key.startsWith(p) && key.length > p.length);
 
@@ -101,6 +113,7 @@ const withTagKey = (key: string, prefixes: string[]) =>
  */
 export function checkConditionKey(key: string, original: string): void {
   if (SUPPLIED.has(key) || withTagKey(key, TAG_KEY_PREFIXES) || withTagKey(key, FEDERATED_PREFIXES)) return;
+  if (isWebIdentityKey(key)) return;
   if (GLOBAL_NOT_IMPLEMENTED.has(key) || S3_NOT_IMPLEMENTED.has(key) || withTagKey(key, S3_NOT_IMPLEMENTED_PREFIXES)) {
     throw new S3Error('NotImplemented', `The condition key ${original} is not implemented.`);
   }

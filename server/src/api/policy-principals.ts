@@ -8,6 +8,7 @@
 //   arn:aws:sts::<account>:assumed-role/<r>/<s>  'session:<r>/<s>'
 //   a plain access key (MinIO's form)            'key:<access key>'
 //   {"CanonicalUser": id}                        'canonical:<id>'
+//   {"Federated": arn:aws:iam::<account>:oidc-provider/<url>}   'federated:oidc-provider/<url>'
 //   {"Federated": provider}, {"Service": name}   'federated:<provider>', 'service:<name>'
 // Cairn has one account: the account in an ARN is not compared.
 import { S3Error } from '../errors.js';
@@ -34,6 +35,12 @@ function awsToken(p: string): string {
   throw malformed(`Invalid principal in policy: ${JSON.stringify(p.slice(0, 128))}`);
 }
 
+/** A Federated principal: an IAM OIDC provider's ARN names it whatever account it writes. */
+export function federatedToken(p: string): string {
+  const m = /^arn:[\w-]+:iam::[^:]*:(oidc-provider\/.+)$/.exec(p);
+  return `federated:${m ? m[1] : p}`;
+}
+
 /** The tokens of a Principal / NotPrincipal element; undefined when absent. */
 export function principalTokens(v: unknown): Set<string> | undefined {
   if (v === undefined) return undefined;
@@ -48,7 +55,7 @@ export function principalTokens(v: unknown): Set<string> | undefined {
     for (const p of items as string[]) {
       if (kind === 'AWS') out.add(awsToken(p));
       else if (kind === 'CanonicalUser') out.add(`canonical:${p}`);
-      else if (kind === 'Federated') out.add(`federated:${p}`);
+      else if (kind === 'Federated') out.add(federatedToken(p));
       else out.add(`service:${p}`);
     }
   }

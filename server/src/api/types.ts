@@ -8,6 +8,7 @@ import type { IamIdentity } from './iam/principal.js';
 import type { IamStore } from './iam/store.js';
 import type { LdapProvider } from './iam/ldap.js';
 import type { OpenIdProvider } from './iam/openid.js';
+import type { RegisteredProviders } from './iam/web-identity-role.js';
 import type { Operation } from './operation.js';
 import type { Notifier, ObjectEvent } from './notify/index.js';
 
@@ -31,6 +32,8 @@ export interface ApiContext {
   ldap?: LdapProvider;
   /** The OpenID provider of AssumeRoleWithWebIdentity (CAIRN_IDENTITY_OPENID_*), when one is configured. */
   openid?: OpenIdProvider;
+  /** Verifiers of IAM's OpenID Connect providers (web identity logins into IAM roles). */
+  webIdentity?: RegisteredProviders;
   now(): number;
   /**
    * The test clock's lifecycle day in ms (CAIRN_LIFECYCLE_DAY_SECONDS): due times are not rounded to midnight.

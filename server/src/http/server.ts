@@ -15,6 +15,7 @@ import {
 import { accountsOf } from '../api/acl.js';
 import { LdapProvider, type LdapConfig } from '../api/iam/ldap.js';
 import { OpenIdProvider, type OpenIdConfig } from '../api/iam/openid.js';
+import { RegisteredProviders } from '../api/iam/web-identity-role.js';
 import type { IamSharing } from '../api/iam/notify.js';
 import { iamCredentials, type CredentialConfig } from './auth/credentials.js';
 import { parseAddress } from './address.js';
@@ -100,6 +101,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
       iam,
       ldap: opts.ldap ? new LdapProvider(opts.ldap, now) : undefined,
       openid,
+      webIdentity: new RegisteredProviders(),
       notify,
       lifecycleDayMs: opts.lifecycleDaySeconds === undefined ? undefined : opts.lifecycleDaySeconds * 1000,
     },

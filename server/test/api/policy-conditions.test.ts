@@ -175,8 +175,18 @@ describe('refused when the policy is stored', () => {
       'sts:ExternalId',
       'jwt:groups',
       'ldap:username',
+      // Web identity logins through an IAM OIDC provider: `<url>:<claim>` for the claims STS fills in.
+      'localhost:8080/auth/realms/demo:sub',
+      'token.example.com:aud',
+      'idp.example.com/tenant-1:AMR',
+      '127.0.0.1:9999:azp',
+      'localhost:8080/auth/realms/demo:app_id',
     ]) {
       expect(code('StringEquals', key, ['a']), key).toBeUndefined();
+    }
+    // A claim STS does not fill in, a service's prefix, a URL that is not one: invalid keys.
+    for (const key of ['idp.example.com:groups', 's3:sub', 'sts:sub', 'a b:sub', ':sub', 'idp.example.com:']) {
+      expect(code('StringEquals', key, ['a']), key).toBe('MalformedPolicy');
     }
   });
 });

@@ -1,11 +1,12 @@
 // IAM's OpenID Connect provider objects (CreateOpenIDConnectProvider and its family in the IAM query API):
 // an issuer URL with the client ids (audiences) and certificate thumbprints an account registers, named by
 // `arn:aws:iam::<account>:oidc-provider/<host/path>`. They are kept like every IAM record (persist.ts, keyed
-// by a hash: the URL holds characters object names should not). Registering one grants nothing by itself:
-// a role's trust policy would name it, and AssumeRoleWithWebIdentity for an IAM role is not implemented
-// (sts.ts answers NotImplemented); the logins Cairn serves are configured by CAIRN_IDENTITY_OPENID_* (openid.ts).
+// by a hash: the URL holds characters object names should not). Registering one grants nothing by itself: a
+// role's trust policy names it as its Federated principal, and AssumeRoleWithWebIdentity with that role's ARN
+// (web-identity-role.ts) verifies tokens whose `iss` is the provider's URL against its keys and client ids.
 import { createHash } from 'node:crypto';
 import { S3Error } from '../../errors.js';
+import { WEB_IDENTITY_KEY_NAMES } from '../policy-keys.js';
 import { ACCOUNT_ID } from './principal.js';
 import type { IamStore } from './store.js';
 
@@ -107,4 +108,33 @@ export function deleteOidcProvider(store: IamStore, arn: string): Promise<void> 
     const p = getOidcProvider(store, arn);
     await store.drop('oidc-provider', oidcProviderId(p.url));
   });
+}
+
+/**
+ * The condition keys of a login through a registered provider (names lower-cased), for the role's trust policy
+ * and the session's policies: AWS's `<url>:aud` (the token's aud, else its azp), `<url>:sub`, `<url>:amr`,
+ * `<url>:azp`, Ceph RGW's `<url>:app_id` (the audience again), aws:FederatedProvider (the provider's ARN),
+ * and MinIO's jwt:<claim> for each simple claim.
+ */
+export function webIdentityKeys(
+  url: string,
+  claims: Readonly<Record<string, string | string[]>>,
+): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(claims)) out[`jwt:${k.toLowerCase()}`] = v;
+  const aud = claims.aud ?? claims.azp;
+  const values: Record<string, string | string[] | undefined> = {
+    aud,
+    sub: claims.sub,
+    amr: claims.amr,
+    azp: claims.azp,
+    app_id: aud,
+  };
+  const prefix = url.toLowerCase();
+  for (const name of WEB_IDENTITY_KEY_NAMES) {
+    const v = values[name];
+    if (v !== undefined) out[`${prefix}:${name}`] = v;
+  }
+  out['aws:federatedprovider'] = oidcProviderArn(url);
+  return out;
 }

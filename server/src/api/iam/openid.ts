@@ -124,8 +124,15 @@ export class OpenIdProvider {
     return this.discovery ?? d!;
   }
 
-  /** The verified claims of a web identity token, or the STS error saying why not. */
-  async verify(token: string, nowMs: number): Promise<JWTPayload & { sub: string; iss: string }> {
+  /**
+   * The verified claims of a web identity token, or the STS error saying why not. `audiences`: the client ids
+   * the token may be for (default: the configured one; an IAM OIDC provider's ClientIDList).
+   */
+  async verify(
+    token: string,
+    nowMs: number,
+    audiences: readonly string[] = [this.config.clientId],
+  ): Promise<JWTPayload & { sub: string; iss: string }> {
     const d = await this.current();
     let payload: JWTPayload;
     try {
@@ -140,11 +147,10 @@ export class OpenIdProvider {
       throw verifyError(e);
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') throw invalid('The token has no subject (sub)');
-    const id = this.config.clientId;
     const aud = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
     // OpenID Connect Core 2: `aud` holds the client id; MinIO also accepts it as the authorized party (`azp`).
-    if (!aud.includes(id) && payload.azp !== id) {
-      throw invalid('The token is not for this client: its aud (or azp) does not name the configured client id');
+    if (!audiences.some((id) => aud.includes(id) || payload.azp === id)) {
+      throw invalid('Incorrect token audience: its aud (or azp) names no client id this server accepts');
     }
     return payload as JWTPayload & { sub: string; iss: string };
   }

@@ -133,7 +133,10 @@ export function derivedCaller(
   };
 }
 
-/** A session of a role: the role's policies, narrowed by the session policy; in the root user's account. */
+/**
+ * A session of a role: the role's policies, narrowed by the session policy; in the root user's account. A web
+ * identity login's session carries the token's condition keys (`claims`, oidc-providers.ts webIdentityKeys).
+ */
 export function roleSessionCaller(
   accessKey: string,
   rootKey: string,
@@ -141,6 +144,7 @@ export function roleSessionCaller(
   sessionName: string,
   restrictions: readonly CompiledPolicy[],
   expires: number,
+  claims?: Record<string, string | string[]>,
 ): Caller {
   return {
     accessKey,
@@ -150,6 +154,7 @@ export function roleSessionCaller(
     iam: {
       kind: 'session',
       role: role.name.toLowerCase(),
+      claims,
       restrictions,
       arn: sessionArn(role.name, sessionName),
       userId: `${role.id}:${sessionName}`,

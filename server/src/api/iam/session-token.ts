@@ -38,6 +38,12 @@ export interface SessionClaims {
     session: string;
     claims: Record<string, string | string[]>;
   };
+  /**
+   * A web identity login into an IAM role (AssumeRoleWithWebIdentity with the ARN of a role whose trust policy
+   * names an IAM OIDC provider; `role` holds the role): the provider's URL as IAM keeps it (`host/path`) and
+   * the token's simple claims, for the `<url>:sub`-style and jwt:* condition keys.
+   */
+  web?: { provider: string; claims: Record<string, string | string[]> };
   /** The session policy document (narrows the rights). */
   policy?: string;
 }

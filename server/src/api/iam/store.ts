@@ -21,7 +21,7 @@ import {
 import type { Accounts, ApiLogger, Caller } from '../types.js';
 import { normalizeDn } from './ldap.js';
 import { iamAlone, type IamChange, type IamSharing } from './notify.js';
-import { oidcProviderId, type OidcProviderRecord } from './oidc-providers.js';
+import { oidcProviderId, type OidcProviderRecord, webIdentityKeys } from './oidc-providers.js';
 import { IamPersistence, type RecordKind } from './persist.js';
 import {
   derivedCaller,
@@ -447,14 +447,26 @@ export class IamStore {
         caller: openIdSessionCaller(accessKey, this.rootKey, c.openid, restrictions, c.exp * 1000),
       };
     }
-    const parent = this.sessionParent(c);
-    if (!parent)
-      throw new S3Error('AccessDenied', 'The credentials these temporary credentials came from are gone or disabled');
-    if (!c.role)
-      return { secret: c.sk, caller: derivedCaller(parent, accessKey, 'session', restrictions, c.exp * 1000) };
-    const role = this.roles.get(c.role.name);
-    if (!role || role.id !== c.role.id) throw new S3Error('AccessDenied', 'The role of these credentials is gone');
-    const caller = roleSessionCaller(accessKey, this.rootKey, role, c.role.session, restrictions, c.exp * 1000);
+    // A web identity login into a role has no parent credential: the role alone must still be there.
+    if (!c.web) {
+      const parent = this.sessionParent(c);
+      if (!parent)
+        throw new S3Error('AccessDenied', 'The credentials these temporary credentials came from are gone or disabled');
+      if (!c.role)
+        return { secret: c.sk, caller: derivedCaller(parent, accessKey, 'session', restrictions, c.exp * 1000) };
+    }
+    const role = c.role && this.roles.get(c.role.name);
+    if (!role || role.id !== c.role!.id) throw new S3Error('AccessDenied', 'The role of these credentials is gone');
+    const claims = c.web && webIdentityKeys(c.web.provider, c.web.claims);
+    const caller = roleSessionCaller(
+      accessKey,
+      this.rootKey,
+      role,
+      c.role!.session,
+      restrictions,
+      c.exp * 1000,
+      claims,
+    );
     return { secret: c.sk, caller };
   }
 

@@ -2,20 +2,31 @@
 // RoleArn, as MinIO does, the caller's own rights), GetSessionToken and GetCallerIdentity. Credentials are
 // minted as sealed session tokens (session-token.ts): nothing is stored, the token is checked on every request.
 // The identity providers' actions (AssumeRoleWithWebIdentity, AssumeRoleWithLDAPIdentity) plug in here: they
-// produce SessionClaims for a role or for policies mapped to their claims, the same way.
-import { randomBytes } from 'node:crypto';
+// produce SessionClaims for a role or for policies mapped to their claims, the same way. A web identity for an
+// IAM role (AWS's model, judged by the role's trust policy) is web-identity-role.ts; the configured provider's
+// MinIO modes are below.
 import { S3Error } from '../../errors.js';
 import { identityVerdict } from '../authorize.js';
 import { evaluate } from '../policy-document.js';
 import type { ApiContext, Caller, S3Response } from '../types.js';
-import { checkDocument, getRole } from './manage.js';
 import { roleArn, sessionArn } from './principal.js';
-import { newSecret } from './records.js';
 import { queryAnswer, type ServiceRequest } from './service.js';
 import { normalizeDn } from './ldap.js';
 import { MAX_TOKEN_LENGTH, policiesOfClaim } from './openid.js';
 import { openIdSessionArn } from './principal.js';
-import { mintToken, type SessionClaims } from './session-token.js';
+import type { SessionClaims } from './session-token.js';
+import {
+  credentialsAnswer,
+  denied,
+  duration,
+  newClaims,
+  packedPolicySize,
+  refuseUnsupported,
+  sessionName,
+  sessionPolicy,
+  simpleClaims,
+} from './sts-credentials.js';
+import { assumeRoleWithWebIdentityForRole, roleOfArn } from './web-identity-role.js';
 
 /** Actions answered by STS (the rest of the query API is IAM's). */
 export const STS_ACTIONS = new Set([
@@ -38,39 +49,6 @@ export const STS_ACTIONS = new Set([
  */
 export const UNSIGNED_STS_ACTIONS = new Set(['AssumeRoleWithWebIdentity', 'AssumeRoleWithLDAPIdentity']);
 
-const denied = (why: string) => new S3Error('AccessDenied', why);
-
-/** DurationSeconds: an integer within the bounds, or the default. */
-function duration(params: URLSearchParams, min: number, max: number, dflt: number): number {
-  const v = params.get('DurationSeconds');
-  if (v === null) return dflt;
-  const n = /^\d{1,9}$/.test(v) ? Number(v) : Number.NaN;
-  if (!(n >= min && n <= max)) {
-    throw new S3Error('ValidationError', `DurationSeconds must be between ${min} and ${max} seconds`);
-  }
-  return n;
-}
-
-/** Parameters Cairn does not implement are refused, never ignored. */
-function refuseUnsupported(params: URLSearchParams): void {
-  for (const k of params.keys()) {
-    const base = k.split('.')[0];
-    if (
-      [
-        'PolicyArns',
-        'Tags',
-        'TransitiveTagKeys',
-        'SerialNumber',
-        'TokenCode',
-        'SourceIdentity',
-        'ProvidedContexts',
-      ].includes(base)
-    ) {
-      throw new S3Error('NotImplemented', `The parameter ${base} is not implemented`);
-    }
-  }
-}
-
 function parentOf(store: NonNullable<ApiContext['iam']>, caller: Caller): SessionClaims['parent'] {
   const kind = caller.iam.kind;
   if (kind === 'session') throw denied('Temporary credentials cannot ask for more temporary credentials here');
@@ -79,34 +57,6 @@ function parentOf(store: NonNullable<ApiContext['iam']>, caller: Caller): Sessio
   const u = store.users.get(caller.iam.user ?? '');
   if (!u) throw denied('The user is gone');
   return { kind, key: caller.accessKey, user: u.name.toLowerCase(), userId: u.id };
-}
-
-function credentialsAnswer(ctx: ApiContext, claims: SessionClaims): { [k: string]: string } {
-  return {
-    AccessKeyId: claims.ak,
-    SecretAccessKey: claims.sk,
-    SessionToken: mintToken(ctx.iam!.sealer, claims),
-    Expiration: new Date(claims.exp * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-  };
-}
-
-function newClaims(ctx: ApiContext, parent: SessionClaims['parent'], seconds: number): SessionClaims {
-  const now = Math.floor(ctx.now() / 1000);
-  const ak = `ASIA${randomBytes(12)
-    .toString('base64')
-    .replace(/[^A-Za-z0-9]/g, '')
-    .toUpperCase()}`.slice(0, 20);
-  return { v: 1, ak: ak.padEnd(20, 'X'), sk: newSecret(), iat: now, exp: now + seconds, parent };
-}
-
-/** STS's PackedPolicySize: the session policy's share of the packed limit, in percent. */
-const packedPolicySize = (policy: string | undefined): number =>
-  policy === undefined ? 0 : Math.min(100, Math.ceil((policy.length * 100) / 2048));
-
-function sessionPolicy(ctx: ApiContext, params: URLSearchParams): string | undefined {
-  const policy = params.get('Policy') ?? undefined;
-  if (policy !== undefined) checkDocument(ctx.iam!, policy, 'session');
-  return policy;
 }
 
 async function assumeRole(ctx: ApiContext, req: ServiceRequest, params: URLSearchParams): Promise<S3Response> {
@@ -122,21 +72,11 @@ async function assumeRole(ctx: ApiContext, req: ServiceRequest, params: URLSearc
     claims.policy = policy;
     return queryAnswer('sts', 'AssumeRole', { Credentials: credentialsAnswer(ctx, claims) }, req.requestId);
   }
-  const session = params.get('RoleSessionName') ?? '';
-  if (!/^[\w+=,.@-]{2,64}$/.test(session)) {
-    throw new S3Error('ValidationError', 'RoleSessionName must be 2 to 64 characters of letters, digits and +=,.@_-');
-  }
-  const m = /^arn:[\w-]+:iam::[^:]*:role\/(?:.*\/)?([\w+=,.@-]+)$/.exec(arn);
-  let role: ReturnType<typeof getRole> | undefined;
-  try {
-    role = m ? getRole(store, m[1]) : undefined;
-  } catch {
-    role = undefined;
-  }
+  const session = sessionName(params);
+  if (session === undefined) throw new S3Error('ValidationError', 'RoleSessionName is required');
+  const role = roleOfArn(store, arn);
   const notAuthorized = denied(`${caller.iam.arn} is not authorized to perform sts:AssumeRole on resource ${arn}`);
-  if (!role || roleArn(role.path, role.name) !== arn.replace(/^arn:[\w-]+:iam::[^:]*:/, 'arn:aws:iam:::')) {
-    throw notAuthorized;
-  }
+  if (!role) throw notAuthorized;
   const q = {
     action: 'sts:assumerole',
     resource: roleArn(role.path, role.name),
@@ -202,30 +142,6 @@ async function assumeRoleWithLdap(ctx: ApiContext, req: ServiceRequest, params: 
   );
 }
 
-/** Claims kept in the session for the jwt:* condition keys: simple values, bounded in number and size. */
-const MAX_CLAIMS = 64;
-const MAX_CLAIM_BYTES = 6 * 1024;
-
-function simpleClaims(payload: Record<string, unknown>): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  let n = 0;
-  for (const [k, v] of Object.entries(payload)) {
-    let value: string | string[] | undefined;
-    if (typeof v === 'string') value = v;
-    else if (typeof v === 'number' || typeof v === 'boolean') value = String(v);
-    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) value = v;
-    // Objects (address, realm_access, ...) have no jwt:* key to name them by.
-    if (value === undefined || k.length > 128) continue;
-    if (++n > MAX_CLAIMS) throw new S3Error('ValidationError', `The web identity token has over ${MAX_CLAIMS} claims`);
-    out[k] = value;
-  }
-  // The claims travel in the session token, which has a bounded size.
-  if (Buffer.byteLength(JSON.stringify(out)) > MAX_CLAIM_BYTES) {
-    throw new S3Error('ValidationError', `The web identity token's claims exceed ${MAX_CLAIM_BYTES} bytes`);
-  }
-  return out;
-}
-
 /**
  * AssumeRoleWithWebIdentity (OpenID Connect): temporary credentials for the subject of a token the configured
  * provider signed, with the policies its claim names (claim mode) or the role policy (role mode, when RoleArn
@@ -236,8 +152,6 @@ async function assumeRoleWithWebIdentity(
   req: ServiceRequest,
   params: URLSearchParams,
 ): Promise<S3Response> {
-  const oidc = ctx.openid;
-  if (!oidc) throw new S3Error('NotImplemented', 'No OpenID provider is configured (CAIRN_IDENTITY_OPENID_CONFIG_URL)');
   refuseUnsupported(params);
   for (const name of ['ProviderId', 'TokenRevokeType']) {
     if (params.has(name)) throw new S3Error('NotImplemented', `The parameter ${name} is not implemented`);
@@ -246,28 +160,25 @@ async function assumeRoleWithWebIdentity(
   if (token.length < 4 || token.length > MAX_TOKEN_LENGTH) {
     throw new S3Error('ValidationError', `WebIdentityToken must be 4 to ${MAX_TOKEN_LENGTH} characters`);
   }
-  const sessionName = params.get('RoleSessionName') ?? undefined;
-  if (sessionName !== undefined && !/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
-    throw new S3Error('ValidationError', 'RoleSessionName must be 2 to 64 characters of letters, digits and +=,.@_-');
+  const arn = params.get('RoleArn') ?? undefined;
+  // AWS's model: the ARN of one of Cairn's IAM roles, whose trust policy judges the token of a registered
+  // OIDC provider (web-identity-role.ts). Otherwise MinIO's, with the configured provider (below).
+  const role = arn === undefined ? undefined : roleOfArn(ctx.iam!, arn);
+  if (role) return assumeRoleWithWebIdentityForRole(ctx, req, params, role, token);
+  const oidc = ctx.openid;
+  if (!oidc) {
+    if (arn === undefined) throw new S3Error('ValidationError', 'RoleArn is required');
+    throw denied(`Not authorized to perform sts:AssumeRoleWithWebIdentity on ${arn.slice(0, 300)}`);
   }
+  const requestedSession = sessionName(params);
   const policy = sessionPolicy(ctx, params);
   const seconds = duration(params, 900, 43_200, 3600);
-  const arn = params.get('RoleArn') ?? undefined;
   // Role mode answers only for its own ARN. In claim mode MinIO ignores RoleArn, which AWS's SDKs and CLI
-  // insist on sending; an ARN of one of Cairn's IAM roles, though, asks for that role's trust policy to judge
-  // the token, which is not implemented.
+  // insist on sending (an ARN naming no IAM role of Cairn's).
   if (oidc.roleArn !== undefined) {
     if (arn === undefined)
       throw new S3Error('ValidationError', `RoleArn is required: this server's is ${oidc.roleArn}`);
     if (!oidc.isRoleArn(arn)) throw denied(`Not authorized to perform sts:AssumeRoleWithWebIdentity on ${arn}`);
-  } else if (arn !== undefined) {
-    const m = /^arn:[\w-]+:iam::[^:]*:role\/(?:.*\/)?([\w+=,.@-]+)$/.exec(arn);
-    if (m && ctx.iam!.roles.has(m[1].toLowerCase())) {
-      throw new S3Error(
-        'NotImplemented',
-        'Assuming an IAM role with a web identity (its trust policy) is not implemented',
-      );
-    }
   }
   const claims = await oidc.verify(token, ctx.now());
   let policies: string[];
@@ -282,7 +193,7 @@ async function assumeRoleWithWebIdentity(
   // As MinIO: the policies that exist; none existing gives no credentials.
   const existing = policies.filter((p) => ctx.iam!.managedPolicy(p) !== undefined);
   if (existing.length === 0) throw denied(`None of the policies ${policies.join(', ').slice(0, 256)} exists`);
-  const session = sessionName ?? claims.sub.slice(0, 64);
+  const session = requestedSession ?? claims.sub.slice(0, 64);
   const c = newClaims(ctx, { kind: 'openid', key: claims.sub }, seconds);
   c.openid = {
     sub: claims.sub,

@@ -1,0 +1,103 @@
+// What every STS action shares: reading DurationSeconds, RoleSessionName and the session Policy, refusing the
+// parameters Cairn does not implement, and minting the temporary credentials (a sealed session token,
+// session-token.ts) with the answer's <Credentials> element.
+import { randomBytes } from 'node:crypto';
+import { S3Error } from '../../errors.js';
+import type { ApiContext } from '../types.js';
+import { checkDocument } from './manage.js';
+import { newSecret } from './records.js';
+import { mintToken, type SessionClaims } from './session-token.js';
+
+export const denied = (why: string) => new S3Error('AccessDenied', why);
+
+/** DurationSeconds: an integer within the bounds, or the default. */
+export function duration(params: URLSearchParams, min: number, max: number, dflt: number): number {
+  const v = params.get('DurationSeconds');
+  if (v === null) return dflt;
+  const n = /^\d{1,9}$/.test(v) ? Number(v) : Number.NaN;
+  if (!(n >= min && n <= max)) {
+    throw new S3Error('ValidationError', `DurationSeconds must be between ${min} and ${max} seconds`);
+  }
+  return n;
+}
+
+/** RoleSessionName as STS takes it: 2 to 64 of letters, digits and +=,.@_- (undefined when absent). */
+export function sessionName(params: URLSearchParams): string | undefined {
+  const name = params.get('RoleSessionName') ?? undefined;
+  if (name !== undefined && !/^[\w+=,.@-]{2,64}$/.test(name)) {
+    throw new S3Error('ValidationError', 'RoleSessionName must be 2 to 64 characters of letters, digits and +=,.@_-');
+  }
+  return name;
+}
+
+/** Parameters Cairn does not implement are refused, never ignored. */
+export function refuseUnsupported(params: URLSearchParams): void {
+  for (const k of params.keys()) {
+    const base = k.split('.')[0];
+    if (
+      [
+        'PolicyArns',
+        'Tags',
+        'TransitiveTagKeys',
+        'SerialNumber',
+        'TokenCode',
+        'SourceIdentity',
+        'ProvidedContexts',
+      ].includes(base)
+    ) {
+      throw new S3Error('NotImplemented', `The parameter ${base} is not implemented`);
+    }
+  }
+}
+
+export function credentialsAnswer(ctx: ApiContext, claims: SessionClaims): { [k: string]: string } {
+  return {
+    AccessKeyId: claims.ak,
+    SecretAccessKey: claims.sk,
+    SessionToken: mintToken(ctx.iam!.sealer, claims),
+    Expiration: new Date(claims.exp * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  };
+}
+
+export function newClaims(ctx: ApiContext, parent: SessionClaims['parent'], seconds: number): SessionClaims {
+  const now = Math.floor(ctx.now() / 1000);
+  const ak = `ASIA${randomBytes(12)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .toUpperCase()}`.slice(0, 20);
+  return { v: 1, ak: ak.padEnd(20, 'X'), sk: newSecret(), iat: now, exp: now + seconds, parent };
+}
+
+/** STS's PackedPolicySize: the session policy's share of the packed limit, in percent. */
+export const packedPolicySize = (policy: string | undefined): number =>
+  policy === undefined ? 0 : Math.min(100, Math.ceil((policy.length * 100) / 2048));
+
+export function sessionPolicy(ctx: ApiContext, params: URLSearchParams): string | undefined {
+  const policy = params.get('Policy') ?? undefined;
+  if (policy !== undefined) checkDocument(ctx.iam!, policy, 'session');
+  return policy;
+}
+
+/** Claims kept in the session for the jwt:* condition keys: simple values, bounded in number and size. */
+const MAX_CLAIMS = 64;
+const MAX_CLAIM_BYTES = 6 * 1024;
+
+export function simpleClaims(payload: Record<string, unknown>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  let n = 0;
+  for (const [k, v] of Object.entries(payload)) {
+    let value: string | string[] | undefined;
+    if (typeof v === 'string') value = v;
+    else if (typeof v === 'number' || typeof v === 'boolean') value = String(v);
+    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) value = v;
+    // Objects (address, realm_access, ...) have no jwt:* key to name them by.
+    if (value === undefined || k.length > 128) continue;
+    if (++n > MAX_CLAIMS) throw new S3Error('ValidationError', `The web identity token has over ${MAX_CLAIMS} claims`);
+    out[k] = value;
+  }
+  // The claims travel in the session token, which has a bounded size.
+  if (Buffer.byteLength(JSON.stringify(out)) > MAX_CLAIM_BYTES) {
+    throw new S3Error('ValidationError', `The web identity token's claims exceed ${MAX_CLAIM_BYTES} bytes`);
+  }
+  return out;
+}

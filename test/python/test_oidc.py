@@ -184,3 +184,51 @@ def test_aws_cli_assume_role_with_web_identity(idp, oidc_cairn, oidc_bucket, tmp
     c = out["Credentials"]
     s3 = client(oidc_cairn, "s3", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
     assert s3.get_object(Bucket=oidc_bucket, Key="shared/cli.txt")["Body"].read() == b"from the cli"
+
+
+def test_boto3_web_identity_into_an_iam_role(idp, oidc_cairn, oidc_bucket):
+    """AWS's model beside MinIO's: the provider registered in IAM, a role trusting it for one subject, boto3's
+    assume_role_with_web_identity with the role's ARN; the role's policy is the session's rights."""
+    iam = client(oidc_cairn, "iam")
+    url = idp["issuer"].split("://", 1)[1]
+    provider = iam.create_open_id_connect_provider(Url=idp["issuer"], ClientIDList=[idp["clientId"]])
+    try:
+        trust = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Federated": provider["OpenIDConnectProviderArn"]},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {f"{url}:aud": idp["clientId"], f"{url}:sub": "alice"}}}]}
+        role = iam.create_role(RoleName="py-web-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+        iam.put_role_policy(RoleName="py-web-role", PolicyName="read", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{oidc_bucket}/private/*"}]}))
+        root = oidc_cairn.client()
+        root.put_object(Bucket=oidc_bucket, Key="private/report.csv", Body=b"for the role")
+        sts = boto3_sts(oidc_cairn)
+        out = sts.assume_role_with_web_identity(RoleArn=role["Arn"], RoleSessionName="py-role",
+                                                WebIdentityToken=login(idp, "alice"))
+        assert out["AssumedRoleUser"]["Arn"] == "arn:aws:sts:::assumed-role/py-web-role/py-role"
+        c = out["Credentials"]
+        s3 = client(oidc_cairn, "s3", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+        assert s3.get_object(Bucket=oidc_bucket, Key="private/report.csv")["Body"].read() == b"for the role"
+        # The claim's policy (py-oidc-read) is not the role's: shared/ is not readable in this session.
+        root.put_object(Bucket=oidc_bucket, Key="shared/x.csv", Body=b"x")
+        with pytest.raises(ClientError) as e:
+            s3.get_object(Bucket=oidc_bucket, Key="shared/x.csv")
+        assert code(e.value) == "AccessDenied"
+        with pytest.raises(ClientError) as e:
+            s3.put_object(Bucket=oidc_bucket, Key="private/new.csv", Body=b"x")
+        assert code(e.value) == "AccessDenied"
+        # Another subject: the trust policy refuses it.
+        with pytest.raises(ClientError) as e:
+            sts.assume_role_with_web_identity(RoleArn=role["Arn"], RoleSessionName="py-role",
+                                              WebIdentityToken=login(idp, "nobody"))
+        assert code(e.value) == "AccessDenied"
+        # The role deleted: its sessions end.
+        iam.delete_role_policy(RoleName="py-web-role", PolicyName="read")
+        iam.delete_role(RoleName="py-web-role")
+        with pytest.raises(ClientError) as e:
+            s3.get_object(Bucket=oidc_bucket, Key="private/report.csv")
+        assert code(e.value) == "AccessDenied"
+        assert keys(oidc_cairn, oidc_bucket) == ["private/report.csv", "shared/x.csv"]
+    finally:
+        iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=provider["OpenIDConnectProviderArn"])

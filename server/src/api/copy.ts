@@ -4,7 +4,14 @@
 import { objectEvent } from './notify/event.js';
 import { S3Error } from '../errors.js';
 import type { Readable } from 'node:stream';
-import type { ByteRange, ObjectBody, ObjectInfo, OpenedObject, PutOptions } from '../storage/object-layer.js';
+import type {
+  ByteRange,
+  ObjectBody,
+  ObjectInfo,
+  OpenedObject,
+  PutOptions,
+  StorageClass,
+} from '../storage/object-layer.js';
 import type { ObjectRef } from './operation.js';
 import { newObjectAcl, withObjectAcl } from './acl.js';
 import { authorize, checkExpectedOwner } from './authorize.js';
@@ -171,7 +178,8 @@ export async function copyObject(
     size: info.size,
     ...meta,
     tagging: tagging || undefined,
-    storageClass: newClass ?? info.storageClass,
+    // A transitioned source's class is its tier's name: its copy is made here, in STANDARD.
+    storageClass: newClass ?? (info.transition ? 'STANDARD' : (info.storageClass as StorageClass)),
     checksumAlgorithm,
     precondition: writePrecondition(req.headers),
     lock,

@@ -65,6 +65,31 @@ export interface SealedPut {
   digests(): { etag?: string; checksum?: Buffer };
 }
 
+/**
+ * Where a transitioned version's data lives: one object in a remote tier (api/tier), holding the version's
+ * stored bytes as they were on the drives (the sealed packages of an encrypted object), all parts in order.
+ */
+export interface RemoteObject {
+  /** The tier's name (its storage class, as x-amz-storage-class shows it). */
+  tier: string;
+  /** The remote object's key in the tier's bucket. */
+  key: string;
+  /** The remote object's version id, when the tier's bucket is versioned. */
+  versionId?: string;
+}
+
+/**
+ * The remote tiers, as storage uses them (api/tier implements this and attaches it at start-up): reading a
+ * transitioned version's bytes, and learning that a committed change dropped one (its remote object is then
+ * unreferenced and goes, now or later).
+ */
+export interface RemoteTiers {
+  /** Bytes `range` (stored coordinates) of the remote object; ServiceUnavailable when the tier cannot answer. */
+  read(remote: RemoteObject, range: ByteRange | undefined, storedSize: number): Promise<Readable>;
+  /** Versions holding these remote objects were removed (committed): their remote objects are garbage. */
+  released(remotes: RemoteObject[]): Promise<void>;
+}
+
 export interface PartInfo {
   number: number;
   size: number;
@@ -86,7 +111,8 @@ export interface ObjectInfo {
   /** hex MD5 for single PUT, `hex-N` for multipart; no quotes. */
   etag: string;
   lastModified: Date;
-  storageClass: StorageClass;
+  /** STANDARD or REDUCED_REDUNDANCY; a transitioned version's is the name of its tier. */
+  storageClass: string;
   /** Content-Type, Content-Encoding, Cache-Control, Content-Disposition, Content-Language, Expires. */
   contentHeaders: Record<string, string>;
   /** x-amz-meta-* without the prefix, names lower-cased. */
@@ -99,6 +125,8 @@ export interface ObjectInfo {
   /** Present when the data is encrypted; `size` and part sizes are then the plaintext sizes. */
   encryption?: StoredEncryption;
   lock?: ObjectLock;
+  /** The version's data was moved to a remote tier (lifecycle transition): where it is. */
+  transition?: RemoteObject;
 }
 
 export interface BucketInfo {
@@ -377,6 +405,27 @@ export interface ObjectLayer {
    * logged and the next run tries again.
    */
   addBackgroundTask(name: string, run: (stopping: () => boolean) => Promise<unknown>): void;
+
+  // Remote tiers (lifecycle transitions)
+  /** The remote tiers transitioned versions are read from (set once, at start-up, by the API layer). */
+  attachTiers(tiers: RemoteTiers): void;
+  /**
+   * Moves a version's data to a remote tier: reads its stored bytes and hands them to `upload` (which sends
+   * them and says where they went), then, under the object's lock, replaces the version's data with that
+   * remote location, keeping all its metadata, and frees the local shards. Nothing changes locally when the
+   * upload fails or the version changed meanwhile (`guard` throws, or it is no longer the version that was
+   * read): the caller then owns the remote object it made. NoSuchVersion / InvalidObjectState when there is
+   * nothing to move.
+   */
+  transitionObject(
+    bucket: string,
+    key: string,
+    versionId: string,
+    opts: {
+      upload(body: Readable, storedSize: number, info: ObjectInfo): Promise<RemoteObject>;
+      guard?(now: ObjectInfo): void;
+    },
+  ): Promise<ObjectInfo>;
 
   /** Stop background work and release drives. */
   close(): Promise<void>;

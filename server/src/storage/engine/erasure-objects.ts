@@ -58,6 +58,7 @@ export class ErasureObjects implements L.ObjectLayer {
   private readonly reaper: Reaper;
   private readonly bus: ChangeBus;
   private readonly leader: boolean;
+  private tiers?: L.RemoteTiers;
 
   constructor(
     readonly ctx: StorageContext,
@@ -84,6 +85,10 @@ export class ErasureObjects implements L.ObjectLayer {
       locks,
       parity,
       reaper: this.reaper,
+      remotesReleased: async (remotes) => {
+        if (this.tiers) await this.tiers.released(remotes);
+        else this.ctx.log.warn(`${remotes.length} remote tier objects left unreferenced: no tiers attached`);
+      },
       queueHeal: (set, bucket, key, deep = false) => {
         if (this.leader) this.healer.enqueue(set, bucket, key, deep);
         else void bus.publish({ type: 'heal', set, bucket, key, deep }).catch(() => {});
@@ -269,13 +274,57 @@ export class ErasureObjects implements L.ObjectLayer {
     validateKey(key);
     const set = this.setOf(key);
     const o = await openVersion(set, bucket, key, opts.versionId);
+    const remote = o.version.tier;
     return {
       info: o.info,
       read: async (range) => {
         if (range && (range.start > range.end || range.start >= o.version.size)) throw new S3Error('InvalidRange');
-        return readBody(set, bucket, key, o, range);
+        if (!remote) return readBody(set, bucket, key, o, range);
+        if (!this.tiers) throw new S3Error('ServiceUnavailable', `The remote tier ${remote.tier} is not available`);
+        return this.tiers.read(remote, range, o.version.size);
       },
     };
+  }
+
+  attachTiers(tiers: L.RemoteTiers): void {
+    this.tiers = tiers;
+  }
+
+  async transitionObject(
+    bucket: string,
+    key: string,
+    versionId: string,
+    opts: Parameters<L.ObjectLayer['transitionObject']>[3],
+  ): Promise<L.ObjectInfo> {
+    await this.buckets.get(bucket);
+    validateKey(key);
+    const set = this.setOf(key);
+    const o = await openVersion(set, bucket, key, versionId);
+    const read = o.version;
+    if (read.type !== 'object' || read.tier) throw new S3Error('InvalidObjectState', 'Nothing to transition');
+    // The stored bytes as they are on the drives (sealed packages stay sealed), streamed to the tier.
+    const remote = await opts.upload(await readBody(set, bucket, key, o, undefined), read.size, o.info);
+    let after: VersionRecord | undefined;
+    let isLatest = false;
+    const now = Date.now();
+    // The data dir and inline shards go with the version's old record (freed by mutate once committed).
+    const stub = (v: VersionRecord): VersionRecord => {
+      const { ec: _ec, dataDir: _dir, inline: _inline, ...kept } = v;
+      return { ...kept, tier: { ...remote }, updated: Math.max(now, (v.updated ?? 0) + 1) };
+    };
+    await set.mutate(bucket, key, {
+      check: (r) => {
+        const cur = r.versions.find((v) => versionKey(v) === versionKey(read));
+        // Another write (a metadata update, a heal that rewrote it, a transition) since it was read: not ours.
+        if (!cur || cur.tier || (cur.updated ?? 0) !== (read.updated ?? 0))
+          throw new S3Error('PreconditionFailed', 'The version changed while its data was sent to the tier');
+        isLatest = cur === r.versions[0];
+        opts.guard?.(toObjectInfo(bucket, key, cur, isLatest));
+        after = stub(cur);
+      },
+      apply: (cur) => cur.map((v) => (versionKey(v) === versionKey(read) ? stub(v) : v)),
+    });
+    return toObjectInfo(bucket, key, after!, isLatest);
   }
 
   async headObject(bucket: string, key: string, opts: { versionId?: string } = {}): Promise<L.ObjectInfo> {

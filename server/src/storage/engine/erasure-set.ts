@@ -9,8 +9,8 @@ import type { StorageContext } from '../context.js';
 import { errCode, type LocalDrive } from '../drive/local-drive.js';
 import { encodeMeta, META_NAME, type ErasureInfo, type VersionRecord } from '../meta/meta-file.js';
 import { objectDir } from '../meta/key-path.js';
-import { readDriveMeta, resolveVersions, type DriveMeta, type Resolved } from '../meta/versions.js';
-import type { StorageClass } from '../object-layer.js';
+import { readDriveMeta, resolveVersions, versionKey, type DriveMeta, type Resolved } from '../meta/versions.js';
+import type { RemoteObject, StorageClass } from '../object-layer.js';
 import { latestOf, type Journals, type Latest } from '../list/journal.js';
 import type { Locks } from '../coordination.js';
 import { dataDirId, type Reaper } from './reaper.js';
@@ -31,6 +31,8 @@ export interface SetDeps {
    */
   entryChanged(setIndex: number, bucket: string, dirRel: string, key: string, latest: Latest | null): Promise<void>;
   reaper: Reaper;
+  /** A committed change dropped versions whose data is in a remote tier (their remote objects are garbage). */
+  remotesReleased(remotes: RemoteObject[]): Promise<void>;
 }
 
 /** The lock name of an object: one writer (or healer) at a time, whichever process it runs in. */
@@ -255,6 +257,10 @@ export class ErasureSet {
       this.deps.queueHeal(this.index, bucket, key);
     const committed = results.find((r) => r.ok);
     await this.deps.entryChanged(this.index, bucket, dirRel, key, committed?.ok ? latestOf(committed.next) : null);
+    // Remote data of versions the quorum held and the change dropped (a transition keeps its version).
+    const after = new Set(m.apply(resolved.versions, -1).map((v) => (v.tier ? versionKey(v) : '')));
+    const released = resolved.versions.flatMap((v) => (v.tier && !after.has(versionKey(v)) ? [v.tier] : []));
+    if (released.length > 0) await this.deps.remotesReleased(released);
     return resolved;
   }
 

@@ -63,7 +63,7 @@ export async function listObjects(objects: ErasureObjects, bucket: string, o: L.
         size: l.s,
         etag: l.e,
         lastModified: new Date(l.m),
-        storageClass: (l.c ?? 'STANDARD') as L.StorageClass,
+        storageClass: l.c ?? 'STANDARD',
         contentHeaders: {},
         userMetadata: {},
       });

@@ -39,7 +39,8 @@ export function latestOf(versions: VersionRecord[]): Latest | null {
   if (!v) return null;
   const l: Latest = { s: objectSize(v), e: v.etag, m: v.mtime };
   if (v.id !== 'null') l.v = v.id;
-  if (v.storageClass !== 'STANDARD') l.c = v.storageClass;
+  const shown = v.tier?.tier ?? v.storageClass; // a transitioned version shows its tier
+  if (shown !== 'STANDARD') l.c = shown;
   if (v.type === 'delete') l.d = 1;
   return l;
 }

@@ -1,17 +1,18 @@
 // The metadata file of one object on one drive: every version of the object, newest first.
 // Layout: "CRNM" | u16 format version | u32 body length | msgpack body | u32 CRC32 of everything before.
 // Format versions: 1 = the first; 2 adds `encryption` to versions (sealed data, plaintext sizes derived);
-// 3 adds `lock` (object lock) and `updated` (last in-place metadata change). Files of versions 1 and 2 are
-// read as they are (no field of theirs changed meaning).
+// 3 adds `lock` (object lock) and `updated` (last in-place metadata change); 4 adds `tier` (the data of a
+// transitioned version lives in a remote tier: no shards, no `ec`). Files of earlier versions are read as they
+// are (no field of theirs changed meaning); a Cairn that knows only 1-3 refuses a 4 rather than misread it.
 // A file that fails the CRC (torn write, bitrot) is reported as corrupt and the other drives are used.
 import { crc32 } from 'node:zlib';
 import { Packr } from 'msgpackr';
-import type { RetentionMode, StorageClass, StoredChecksum, StoredEncryption } from '../object-layer.js';
+import type { RemoteObject, RetentionMode, StorageClass, StoredChecksum, StoredEncryption } from '../object-layer.js';
 
 export const META_NAME = 'meta';
 const MAGIC = 0x43524e4d; // "CRNM"
-export const META_VERSION = 3;
-const READABLE_VERSIONS = new Set([1, 2, 3]);
+export const META_VERSION = 4;
+const READABLE_VERSIONS = new Set([1, 2, 3, 4]);
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
 
 export type BitrotAlgo = 'highwayhash256';
@@ -70,6 +71,11 @@ export interface VersionRecord {
    * several drives are told apart by it, so a drive that missed an update is not taken as the truth.
    */
   updated?: number;
+  /**
+   * Format 4: the version was transitioned: its stored bytes (`size`, `parts` as they were) are this remote
+   * object; the version has no shards (`ec`, `dataDir`, `inline` absent).
+   */
+  tier?: RemoteObject;
 }
 
 export interface MetaFile {

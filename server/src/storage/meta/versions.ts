@@ -117,7 +117,7 @@ export function toObjectInfo(bucket: string, key: string, v: VersionRecord, isLa
     size: objectSize(v),
     etag: v.etag,
     lastModified: new Date(v.mtime),
-    storageClass: v.storageClass,
+    storageClass: v.tier?.tier ?? v.storageClass,
     contentHeaders: { ...v.contentHeaders },
     userMetadata: { ...v.userMetadata },
   };
@@ -125,6 +125,7 @@ export function toObjectInfo(bucket: string, key: string, v: VersionRecord, isLa
   if (v.encryption) info.encryption = v.encryption;
   if (v.checksum) info.checksum = v.checksum;
   if (v.lock) info.lock = lockInfo(v.lock);
+  if (v.tier) info.transition = { ...v.tier };
   if (v.parts.length > 1 || /-\d+$/.test(v.etag)) {
     info.parts = v.parts.map((p) => ({
       number: p.number,

@@ -25,6 +25,7 @@ export const S3_ERRORS = {
     "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
   ],
   InvalidPartOrder: [400, 'The list of parts was not in ascending order. Parts must be ordered by part number.'],
+  InvalidObjectState: [403, 'The operation is not valid for the current state of the object.'],
   InvalidRange: [416, 'The requested range is not satisfiable'],
   InvalidRequest: [400, 'Invalid Request'],
   InvalidRetentionPeriod: [400, 'The retention period must be a positive integer.'],
@@ -144,6 +145,21 @@ export const S3_ERRORS = {
   XMinioAdminNoSuchPolicy: [404, 'The canned policy does not exist.'],
   XMinioAdminNoSuchServiceAccount: [404, 'The specified service account is not found.'],
   XMinioAdminInvalidArgument: [400, 'Invalid arguments specified.'],
+  // Remote tiers (MinIO's admin tier API, api/tier): MinIO's codes and statuses.
+  XMinioAdminTierAlreadyExists: [409, 'Specified remote tier already exists'],
+  XMinioAdminTierNotFound: [404, 'Specified remote tier was not found'],
+  XMinioAdminTierNameNotUpperCase: [400, 'Tier name must be in uppercase'],
+  XMinioAdminTierNameEmpty: [400, 'remote tier name empty'],
+  XMinioAdminTierReserved: [400, 'Cannot use reserved tier name'],
+  XMinioAdminTierBucketNotFound: [400, 'Remote tier bucket not found'],
+  XMinioAdminTierInvalidCredentials: [400, 'Invalid remote tier credentials'],
+  XMinioAdminTierMissingCredentials: [403, 'Specified remote credentials are empty'],
+  XMinioAdminTierBackendInUse: [409, 'Specified remote tier is already in use'],
+  XMinioAdminTierBackendNotEmpty: [400, 'Specified remote backend is not empty'],
+  XMinioAdminTierTypeUnsupported: [400, 'Specified tier type is unsupported'],
+  XMinioAdminTierInvalidConfig: [400, 'Unable to setup remote tier, check tier configuration'],
+  XMinioAdminTierInvalidConfigVersion: [400, 'invalid tier config version'],
+  XMinioAdminTierInsufficientPermissions: [400, 'The remote tier refused an operation a tier needs'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type S3ErrorCode = keyof typeof S3_ERRORS;

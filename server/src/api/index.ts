@@ -43,6 +43,7 @@ export { objectUrl } from './types.js';
 export { handleService, type ServiceRequest } from './iam/service.js';
 export { IamStore } from './iam/store.js';
 export { LifecycleScanner } from './lifecycle/index.js';
+export { Tiers } from './tier/tiers.js';
 export { asHeaderBytes } from './object-headers.js';
 export {
   Notifier,

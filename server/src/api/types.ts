@@ -11,6 +11,7 @@ import type { OpenIdProvider } from './iam/openid.js';
 import type { RegisteredProviders } from './iam/web-identity-role.js';
 import type { Operation } from './operation.js';
 import type { Notifier, ObjectEvent } from './notify/index.js';
+import type { Tiers } from './tier/tiers.js';
 
 export interface ApiLogger {
   info(obj: object, msg?: string): void;
@@ -44,6 +45,8 @@ export interface ApiContext {
   sse?: SseSettings;
   /** Bucket event notifications (api/notify); absent in contexts built without them (unit tests). */
   notify?: Notifier;
+  /** Remote tiers (api/tier): lifecycle transitions' destinations; absent in contexts built without them. */
+  tiers?: Tiers;
 }
 
 export interface Accounts {

@@ -2,6 +2,7 @@
 // API (admin-client.ts), printing tables (or JSON with --json).
 import { readFile } from 'node:fs/promises';
 import { adminCall, type AdminTarget } from './admin-client.js';
+import { TIER_USAGE, tierCommand } from './admin-tier.js';
 
 export const ADMIN_USAGE = `Usage: cairn admin [--endpoint URL] [--json] COMMAND ...
 
@@ -17,7 +18,7 @@ export const ADMIN_USAGE = `Usage: cairn admin [--endpoint URL] [--json] COMMAND
   svcacct add USER [--access-key AK --secret-key SK --policy FILE --name N --description D --expiry ISO-DATE]
   svcacct list USER | svcacct info AK | svcacct remove AK | svcacct enable|disable AK
   idp ldap policy attach|detach POLICY... (--user DN | --group DN)   map policies to LDAP users or groups
-
+${TIER_USAGE}
 The server: --endpoint or CAIRN_ENDPOINT (default http://127.0.0.1:9000); the credentials:
 CAIRN_ACCESS_KEY / CAIRN_SECRET_KEY, else CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD. MinIO's canned policies
 (readwrite, readonly, writeonly, diagnostics, consoleAdmin) are always there.
@@ -39,7 +40,7 @@ export function table(rows: Row[], columns: string[]): string {
 }
 
 /** Pulls `--name value` options out of an argument list. */
-function options(args: string[], names: string[]): { rest: string[]; opts: Record<string, string> } {
+export function options(args: string[], names: string[]): { rest: string[]; opts: Record<string, string> } {
   const rest: string[] = [];
   const opts: Record<string, string> = {};
   for (let i = 0; i < args.length; i++) {
@@ -75,6 +76,7 @@ async function run(
 ): Promise<{ rows?: Row[]; columns?: string[]; value?: unknown; done?: string }> {
   const [family, verb, ...rest] = args;
   const call = (c: Parameters<typeof adminCall>[1]) => adminCall(t, c);
+  if (family === 'tier') return tierCommand(t, verb, rest);
   switch (`${family} ${verb}`) {
     case 'user add':
       await call({

@@ -11,6 +11,7 @@ import {
   type NotifierOptions,
   type ObjectLayer,
   type TargetStatus,
+  Tiers,
 } from '../api/index.js';
 import { accountsOf } from '../api/acl.js';
 import { LdapProvider, type LdapConfig } from '../api/iam/ldap.js';
@@ -90,6 +91,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   if (openid?.roleArn) logger.info({ roleArn: openid.roleArn }, 'OpenID role policy: clients assume this role ARN');
   // Targets' queues are opened (events a previous run left go out again) before the first request.
   const notify = await Notifier.start({ targets: [], queueBase: '', ...opts.notify, log: logger, now });
+  // Remote tiers: their secrets are sealed as IAM's are; storage reads transitioned data through them.
+  const tiers = new Tiers(opts.storage, iam.sealer, logger);
+  opts.storage.attachTiers(tiers);
   const ctx: HttpContext = {
     api: {
       storage: opts.storage,
@@ -103,6 +107,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
       openid,
       webIdentity: new RegisteredProviders(),
       notify,
+      tiers,
       lifecycleDayMs: opts.lifecycleDaySeconds === undefined ? undefined : opts.lifecycleDaySeconds * 1000,
     },
     auth: { credentials: iamCredentials(iam), region, now, keyCache: new Map() },
@@ -112,6 +117,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   // Lifecycle rules are applied with storage's background work (where and when storage runs it: the leader).
   const scanner = new LifecycleScanner(ctx.api, logger);
   opts.storage.addBackgroundTask('applying lifecycle rules', (stopping) => scanner.run(stopping));
+  opts.storage.addBackgroundTask('removing released tier objects', (stopping) => tiers.drainJournal(stopping));
   const app = buildApp(ctx, { logger, ready: opts.ready, https: opts.tls?.serverOptions(), worker: opts.worker });
   if (opts.tls) opts.tls.attach(app.server as unknown as TlsServer);
   const { host, port } = parseAddress(opts.address ?? ':9000');

@@ -10,6 +10,7 @@ import * as m from './manage.js';
 import type { ServiceRequest } from './service.js';
 import type { IamStore } from './store.js';
 import type { ServiceAccountRecord, UserRecord } from './records.js';
+import { isTierPath, tierAdmin } from '../tier/admin.js';
 
 interface AdminCall {
   ctx: ApiContext;
@@ -457,6 +458,7 @@ async function ldapAttachDetach(c: AdminCall, attach: boolean): Promise<S3Respon
 }
 
 export async function adminApi(ctx: ApiContext, req: ServiceRequest): Promise<S3Response> {
+  if (isTierPath(req.adminPath ?? '')) return tierCall(ctx, req);
   const route = Object.hasOwn(ROUTES, req.adminPath ?? '') ? ROUTES[req.adminPath!] : undefined;
   if (!route)
     throw new S3Error('NotImplemented', `The admin API call ${String(req.adminPath).slice(0, 64)} is not implemented`);
@@ -486,6 +488,32 @@ export async function adminApi(ctx: ApiContext, req: ServiceRequest): Promise<S3
     if (isS3Error(e) && e.code === 'NoSuchEntity') throw new S3Error('XMinioAdminNoSuchUser', e.message);
     throw e;
   }
+}
+
+/** The remote tier calls (api/tier/admin.ts), signed and authorized as the others. */
+function tierCall(ctx: ApiContext, req: ServiceRequest): Promise<S3Response> {
+  const secret = req.secretKey;
+  if (!req.caller || secret === undefined || req.service !== 's3')
+    throw new S3Error('AccessDenied', 'Admin requests must be signed');
+  if (!ctx.tiers) throw new S3Error('NotImplemented', 'Remote tiers are not available on this server');
+  const access = {
+    caller: req.caller,
+    headers: req.headers,
+    query: req.query,
+    sourceIp: req.sourceIp,
+    secure: req.secure,
+  };
+  return tierAdmin({
+    tiers: ctx.tiers,
+    method: req.method,
+    path: req.adminPath!,
+    q: req.query,
+    decrypted: async () => parseJson(await decryptData(secret, req.body)),
+    authorize: (action) => {
+      if (!isAllowedOutsideBuckets(ctx, access, action, 'arn:aws:s3:::*'))
+        throw new S3Error('AccessDenied', `Not allowed to perform ${action}`);
+    },
+  });
 }
 
 function parseJson(body: Buffer): Record<string, unknown> {

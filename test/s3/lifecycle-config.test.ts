@@ -255,18 +255,24 @@ describe('bad lifecycle documents get the S3 error and store nothing', () => {
       'InvalidRequest',
     ],
     [
-      'a Transition',
+      'a Transition to a storage class no remote tier has (MinIO: tiers are the transition classes)',
       doc(ok('r', '<Transition><Days>30</Days><StorageClass>GLACIER</StorageClass></Transition>')),
-      'NotImplemented',
+      'InvalidStorageClass',
     ],
     [
-      'a Transition to a date not at midnight (checked before it is refused)',
+      'a Transition to a date not at midnight',
       doc(ok('r', '<Transition><Date>2030-01-01T10:00:00Z</Date><StorageClass>GLACIER</StorageClass></Transition>')),
       'InvalidArgument',
     ],
+    ['a Transition without a storage class', doc(ok('r', '<Transition><Days>30</Days></Transition>')), 'MalformedXML'],
     [
-      'a Transition to no known storage class',
-      doc(ok('r', '<Transition><Days>30</Days><StorageClass>TAPE</StorageClass></Transition>')),
+      'a Transition with both Days and Date',
+      doc(
+        ok(
+          'r',
+          '<Transition><Days>1</Days><Date>2030-01-01T00:00:00Z</Date><StorageClass>WARM</StorageClass></Transition>',
+        ),
+      ),
       'MalformedXML',
     ],
     [
@@ -277,7 +283,7 @@ describe('bad lifecycle documents get the S3 error and store nothing', () => {
           '<NoncurrentVersionTransition><NoncurrentDays>30</NoncurrentDays><StorageClass>GLACIER</StorageClass></NoncurrentVersionTransition>',
         ),
       ),
-      'NotImplemented',
+      'InvalidStorageClass',
     ],
     [
       "MinIO's DelMarkerExpiration",

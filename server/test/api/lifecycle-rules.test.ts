@@ -122,7 +122,7 @@ describe('planKey', () => {
     expect(planKey(c, obj, dueAfter(T0, 1) - 1).expireCurrent).toBeUndefined();
     expect(planKey(c, obj, dueAfter(T0, 1)).expireCurrent).toBe(obj[0]);
     const marked = [version({ at: T0 + 1, isLatest: true, deleteMarker: true }), version({ at: T0 })];
-    expect(planKey(c, marked, T0 + 100 * DAY)).toEqual({ removeNoncurrent: [] });
+    expect(planKey(c, marked, T0 + 100 * DAY)).toEqual({ removeNoncurrent: [], transition: [] });
     // Alone, an Expiration by Days removes it once it is that old.
     expect(planKey(c, marked.slice(0, 1), dueAfter(T0 + 1, 1) - 1).removeLoneMarker).toBeUndefined();
     expect(planKey(c, marked.slice(0, 1), dueAfter(T0 + 1, 1)).removeLoneMarker).toBe(marked[0]);
@@ -137,9 +137,51 @@ describe('planKey', () => {
       ),
     );
     const marked = [version({ at: T0 + 1, isLatest: true, deleteMarker: true }), version({ at: T0 })];
-    expect(planKey(c, marked, T0 + 2)).toEqual({ removeNoncurrent: [] });
+    expect(planKey(c, marked, T0 + 2)).toEqual({ removeNoncurrent: [], transition: [] });
     const later = planKey(c, marked, dueAfter(T0 + 1, 1));
     expect(later.removeNoncurrent).toEqual([marked[1]]);
     expect(later.removeLoneMarker).toBe(marked[0]);
+  });
+});
+
+describe('transitions', () => {
+  const tiers = (a: string) => config(rule('<Filter/>', a));
+  const move = (plan: ReturnType<typeof planKey>) =>
+    plan.transition.map((t) => `${t.version.versionId}->${t.storageClass}${t.current ? ' (current)' : ''}`);
+
+  it('moves the current version once due, to the tier of the transition due last', () => {
+    const c = tiers(
+      '<Transition><Days>1</Days><StorageClass>WARM</StorageClass></Transition>' +
+        '<Transition><Days>5</Days><StorageClass>COLD</StorageClass></Transition>',
+    );
+    const obj = [version({ at: T0, isLatest: true })];
+    expect(move(planKey(c, obj, dueAfter(T0, 1) - 1))).toEqual([]);
+    expect(move(planKey(c, obj, dueAfter(T0, 1)))).toEqual([`v${T0}->WARM (current)`]);
+    expect(move(planKey(c, obj, dueAfter(T0, 5)))).toEqual([`v${T0}->COLD (current)`]);
+    // A version already in a tier is not moved again (tier to tier is not done), nor is a delete marker.
+    const moved = [version({ at: T0, isLatest: true, transition: { tier: 'WARM', key: 'x' } })];
+    expect(move(planKey(c, moved, dueAfter(T0, 5)))).toEqual([]);
+    expect(move(planKey(c, [version({ at: T0, isLatest: true, deleteMarker: true })], dueAfter(T0, 5)))).toEqual([]);
+  });
+
+  it('an expiration due at the same time wins over a transition', () => {
+    const c = tiers(
+      '<Expiration><Days>1</Days></Expiration><Transition><Days>1</Days><StorageClass>WARM</StorageClass></Transition>',
+    );
+    const plan = planKey(c, [version({ at: T0, isLatest: true })], dueAfter(T0, 1));
+    expect(plan.expireCurrent).toBeDefined();
+    expect(plan.transition).toEqual([]);
+  });
+
+  it('moves noncurrent versions by the age since they were replaced, keeping NewerNoncurrentVersions local', () => {
+    const c = tiers(
+      '<NoncurrentVersionTransition><NoncurrentDays>2</NoncurrentDays><NewerNoncurrentVersions>1' +
+        '</NewerNoncurrentVersions><StorageClass>WARM</StorageClass></NoncurrentVersionTransition>',
+    );
+    const versions = [3, 2, 1].map((i) => version({ at: T0 + i * DAY, isLatest: i === 3 }));
+    // The oldest was replaced at T0 + 2 days; the middle one is the one newer noncurrent version kept.
+    expect(move(planKey(c, versions, dueAfter(T0 + 2 * DAY, 2) - 1))).toEqual([]);
+    expect(move(planKey(c, versions, dueAfter(T0 + 2 * DAY, 2)))).toEqual([`v${T0 + DAY}->WARM`]);
+    expect(move(planKey(c, versions, T0 + 100 * DAY))).toEqual([`v${T0 + DAY}->WARM`]);
   });
 });

@@ -4,8 +4,9 @@
 //
 // Accepted: Expiration (Days | Date at midnight UTC | ExpiredObjectDeleteMarker), NoncurrentVersionExpiration
 // (NoncurrentDays, NewerNoncurrentVersions), AbortIncompleteMultipartUpload (DaysAfterInitiation); filters
-// by prefix, tags and object size, or the legacy top-level Prefix. Transitions need remote tiers, which
-// Cairn does not have yet: a rule asking for one is NotImplemented, never stored and ignored.
+// by prefix, tags and object size, or the legacy top-level Prefix; Transition (Days | Date) and
+// NoncurrentVersionTransition (NoncurrentDays, NewerNoncurrentVersions) to a remote tier, named by its
+// StorageClass (api/tier: the handler checks that the tier exists, InvalidStorageClass otherwise).
 import { randomBytes } from 'node:crypto';
 import { S3Error } from '../../errors.js';
 import { parseXml, str, toXml, type XmlValue } from '../xml.js';
@@ -37,6 +38,10 @@ export interface LifecycleRule {
   expiration?: { days?: number; date?: Date; expiredObjectDeleteMarker?: boolean };
   noncurrentExpiration?: { days: number; newerVersions?: number };
   abortMultipartDays?: number;
+  /** Moves of current versions to remote tiers (StorageClass = the tier's name). */
+  transitions?: { days?: number; date?: Date; storageClass: string }[];
+  /** Moves of noncurrent versions to remote tiers. */
+  noncurrentTransitions?: { days: number; newerVersions?: number; storageClass: string }[];
 }
 
 export interface LifecycleConfiguration {
@@ -200,32 +205,47 @@ function parseNoncurrentExpiration(v: unknown): NonNullable<LifecycleRule['noncu
   return newer === undefined ? { days } : { days, newerVersions: newer };
 }
 
-/** The storage classes S3's schema allows a transition to (anything else does not validate). */
-const TRANSITION_CLASSES = new Set([
-  'GLACIER',
-  'STANDARD_IA',
-  'ONEZONE_IA',
-  'INTELLIGENT_TIERING',
-  'DEEP_ARCHIVE',
-  'GLACIER_IR',
-]);
+/** A storage class as a transition names it: a remote tier's name (MinIO's rule; AWS's classes are its own). */
+function transitionClass(v: unknown): string {
+  const storageClass = str(v)?.trim();
+  if (!storageClass) throw new S3Error('MalformedXML');
+  if (storageClass.length > 64 || !/^[A-Za-z0-9_-]+$/.test(storageClass)) throw new S3Error('InvalidStorageClass');
+  return storageClass;
+}
 
-/**
- * Transition and NoncurrentVersionTransition are checked as AWS checks them, so a bad one gets its error
- * (MalformedXML, InvalidArgument); a good one is then NotImplemented, since there are no tiers to move to.
- */
-function checkTransition(v: unknown, noncurrent: boolean): void {
+function parseTransition(v: unknown): NonNullable<LifecycleRule['transitions']>[number] {
   const o = container(v);
-  if (noncurrent) only(o, ['NoncurrentDays', 'NewerNoncurrentVersions', 'StorageClass']);
-  else only(o, ['Days', 'Date', 'StorageClass']);
-  const storageClass = str(o.StorageClass);
-  if (storageClass === undefined || !TRANSITION_CLASSES.has(storageClass)) throw new S3Error('MalformedXML');
-  const days = integer(noncurrent ? o.NoncurrentDays : o.Days);
+  only(o, ['Days', 'Date', 'StorageClass']);
+  const storageClass = transitionClass(o.StorageClass);
+  const days = integer(o.Days);
   if (days !== undefined && days < 0)
     throw new S3Error('InvalidArgument', "'Days' in a transition must not be negative");
-  const date = noncurrent ? undefined : expirationDate(o.Date);
+  const date = expirationDate(o.Date);
   if ((days === undefined) === (date === undefined)) throw new S3Error('MalformedXML');
-  if (noncurrent) integer(o.NewerNoncurrentVersions);
+  return days !== undefined ? { days, storageClass } : { date, storageClass };
+}
+
+function parseNoncurrentTransition(v: unknown): NonNullable<LifecycleRule['noncurrentTransitions']>[number] {
+  const o = container(v);
+  only(o, ['NoncurrentDays', 'NewerNoncurrentVersions', 'StorageClass']);
+  const storageClass = transitionClass(o.StorageClass);
+  const days = integer(o.NoncurrentDays);
+  if (days === undefined) throw new S3Error('MalformedXML');
+  if (days < 0) throw new S3Error('InvalidArgument', "'NoncurrentDays' in a transition must not be negative");
+  const newer = integer(o.NewerNoncurrentVersions);
+  if (newer !== undefined && (newer < 1 || newer > 100))
+    throw new S3Error('InvalidArgument', "'NewerNoncurrentVersions' must be an integer between 1 and 100");
+  return newer === undefined ? { days, storageClass } : { days, newerVersions: newer, storageClass };
+}
+
+/** The storage classes the rules move versions to (each must be a configured tier). */
+export function transitionClasses(c: LifecycleConfiguration): Set<string> {
+  const out = new Set<string>();
+  for (const r of c.rules) {
+    for (const t of r.transitions ?? []) out.add(t.storageClass);
+    for (const t of r.noncurrentTransitions ?? []) out.add(t.storageClass);
+  }
+  return out;
 }
 
 function generatedId(): string {
@@ -272,28 +292,32 @@ function parseRule(v: unknown): LifecycleRule {
   }
   if (rule.expiration?.expiredObjectDeleteMarker !== undefined && filter.tags.length > 0)
     throw new S3Error('InvalidRequest', 'ExpiredObjectDeleteMarker cannot be specified with Tags.');
-  for (const t of o.Transition === undefined ? [] : Array.isArray(o.Transition) ? o.Transition : [o.Transition])
-    checkTransition(t, false);
-  const noncurrentTransitions = o.NoncurrentVersionTransition;
-  for (const t of noncurrentTransitions === undefined
-    ? []
-    : Array.isArray(noncurrentTransitions)
-      ? noncurrentTransitions
-      : [noncurrentTransitions])
-    checkTransition(t, true);
-  if (o.Transition !== undefined || noncurrentTransitions !== undefined)
-    throw new S3Error(
-      'NotImplemented',
-      'Lifecycle transitions are not implemented: Cairn has no storage tiers to move objects to yet',
-    );
-  if (!rule.expiration && !rule.noncurrentExpiration && rule.abortMultipartDays === undefined)
+  const list = (v: unknown) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+  if (o.Transition !== undefined) rule.transitions = list(o.Transition).map(parseTransition);
+  if (o.NoncurrentVersionTransition !== undefined)
+    rule.noncurrentTransitions = list(o.NoncurrentVersionTransition).map(parseNoncurrentTransition);
+  const transitions = rule.transitions ?? [];
+  // Days and Dates do not mix in one rule's transitions, and no two go to one class (AWS's rules).
+  if (transitions.some((t) => t.days !== undefined) && transitions.some((t) => t.date !== undefined))
+    throw new S3Error('InvalidRequest', 'Found mixed Date and Days based Transition actions in lifecycle rule');
+  for (const group of [transitions, rule.noncurrentTransitions ?? []] as { storageClass: string }[][]) {
+    if (new Set(group.map((t) => t.storageClass)).size !== group.length)
+      throw new S3Error('InvalidRequest', "'StorageClass' must be different for transition actions in the same rule");
+  }
+  if (
+    !rule.expiration &&
+    !rule.noncurrentExpiration &&
+    rule.abortMultipartDays === undefined &&
+    !rule.transitions &&
+    !rule.noncurrentTransitions
+  )
     throw new S3Error('InvalidRequest', 'At least one action needs to be specified in a rule');
   return rule;
 }
 
 /**
  * Parses and validates a LifecycleConfiguration document: MalformedXML for what the schema refuses,
- * InvalidArgument / InvalidRequest where AWS answers those, NotImplemented for transitions.
+ * InvalidArgument / InvalidRequest where AWS answers those.
  */
 export function parseLifecycleConfiguration(xml: string): LifecycleConfiguration {
   const doc = parseXml(xml, 'LifecycleConfiguration');
@@ -364,6 +388,12 @@ export function lifecycleXml(c: LifecycleConfiguration): string {
               NewerNoncurrentVersions: r.noncurrentExpiration.newerVersions,
             }
           : undefined,
+        Transition: r.transitions?.map((t) => ({ Days: t.days, Date: t.date, StorageClass: t.storageClass })),
+        NoncurrentVersionTransition: r.noncurrentTransitions?.map((t) => ({
+          NoncurrentDays: t.days,
+          NewerNoncurrentVersions: t.newerVersions,
+          StorageClass: t.storageClass,
+        })),
         AbortIncompleteMultipartUpload:
           r.abortMultipartDays !== undefined ? { DaysAfterInitiation: r.abortMultipartDays } : undefined,
       };

@@ -8,7 +8,13 @@ import { httpDate } from '../object-headers.js';
 import { requireDigest } from '../object-lock.js';
 import { MAX_DOC_BYTES, readDocument } from '../request-body.js';
 import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from '../types.js';
-import { MAX_ELEMENTS_PER_RULE, MAX_RULES, lifecycleXml, parseLifecycleConfiguration } from './config.js';
+import {
+  MAX_ELEMENTS_PER_RULE,
+  MAX_RULES,
+  lifecycleXml,
+  parseLifecycleConfiguration,
+  transitionClasses,
+} from './config.js';
 import { currentExpiry } from './rules.js';
 
 export { LifecycleScanner, type ScanReport } from './scanner.js';
@@ -25,6 +31,11 @@ export async function putBucketLifecycle(ctx: ApiContext, req: S3Request, bucket
   await ctx.storage.headBucket(bucket);
   const doc = await readDocument(req, MAX_DOC_BYTES, { maxElements: MAX_RULES * MAX_ELEMENTS_PER_RULE + 16 });
   const config = parseLifecycleConfiguration(doc);
+  // A transition names a configured remote tier (MinIO answers InvalidStorageClass otherwise).
+  for (const storageClass of transitionClasses(config)) {
+    if (!(await ctx.tiers?.get(storageClass)))
+      throw new S3Error('InvalidStorageClass', `No remote tier is named ${storageClass}`);
+  }
   await ctx.storage.updateBucketConfig(bucket, { lifecycle: lifecycleXml(config) });
   return emptyResponse(200);
 }

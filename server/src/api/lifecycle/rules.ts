@@ -61,6 +61,40 @@ export interface KeyPlan {
   removeNoncurrent: ObjectInfo[];
   /** The current delete marker, when it is the only version left once `removeNoncurrent` are gone. */
   removeLoneMarker?: ObjectInfo;
+  /** Versions (current or not, still local) to move to a remote tier, and which. */
+  transition: { version: ObjectInfo; storageClass: string; current: boolean }[];
+}
+
+/**
+ * The tier a due transition moves this local version to: of the transitions due at `now` among the rules
+ * naming it, the one due last (a later transition supersedes an earlier one). `since`: when the version
+ * became noncurrent (undefined for the current version).
+ */
+function dueTransition(
+  config: LifecycleConfiguration,
+  info: ObjectInfo,
+  tags: Map<string, string>,
+  now: number,
+  since: number | undefined,
+  rank: (r: LifecycleConfiguration['rules'][number]) => number,
+  testDayMs?: number,
+): string | undefined {
+  if (info.deleteMarker || info.transition) return undefined;
+  let best: { due: number; storageClass: string } | undefined;
+  for (const r of config.rules) {
+    if (!ruleMatches(r, info, tags)) continue;
+    const due =
+      since === undefined
+        ? (r.transitions ?? []).map((t) => ({
+            due: t.days !== undefined ? dueAfter(info.lastModified.getTime(), t.days, testDayMs) : t.date!.getTime(),
+            storageClass: t.storageClass,
+          }))
+        : (r.noncurrentTransitions ?? [])
+            .filter((t) => rank(r) > (t.newerVersions ?? 0))
+            .map((t) => ({ due: dueAfter(since, t.days, testDayMs), storageClass: t.storageClass }));
+    for (const d of due) if (d.due <= now && (!best || d.due > best.due)) best = d;
+  }
+  return best?.storageClass;
 }
 
 export function planKey(
@@ -69,7 +103,7 @@ export function planKey(
   now: number,
   testDayMs?: number,
 ): KeyPlan {
-  const plan: KeyPlan = { removeNoncurrent: [] };
+  const plan: KeyPlan = { removeNoncurrent: [], transition: [] };
   const current = versions[0];
   if (!current?.isLatest) return plan;
   // Noncurrent versions: age counts from when the next newer version replaced them; NewerNoncurrentVersions
@@ -88,9 +122,23 @@ export function planKey(
         plan.removeNoncurrent.push(versions[i]);
     }
   }
+  // Noncurrent versions staying: moved when a NoncurrentVersionTransition is due (rank: the version's place
+  // among the noncurrent versions each rule names, newest first, for NewerNoncurrentVersions).
+  const ranks = new Map<LifecycleConfiguration['rules'][number], number>();
+  for (let i = 1; i < versions.length; i++) {
+    for (const r of config.rules) if (ruleMatches(r, versions[i], tags[i])) ranks.set(r, (ranks.get(r) ?? 0) + 1);
+    if (plan.removeNoncurrent.includes(versions[i])) continue;
+    const since = versions[i - 1].lastModified.getTime();
+    const to = dueTransition(config, versions[i], tags[i], now, since, (r) => ranks.get(r) ?? 0, testDayMs);
+    if (to) plan.transition.push({ version: versions[i], storageClass: to, current: false });
+  }
   if (!current.deleteMarker) {
     const expiry = currentExpiry(config, current, testDayMs);
     if (expiry && now >= expiry.due) plan.expireCurrent = current;
+    else {
+      const to = dueTransition(config, current, tags[0], now, undefined, () => 0, testDayMs);
+      if (to) plan.transition.push({ version: current, storageClass: to, current: true });
+    }
     return plan;
   }
   // An expired object delete marker (the only version left) goes with ExpiredObjectDeleteMarker, or with an

@@ -6,10 +6,12 @@
 // changed since the listing is judged as it is now:
 // - the current version is expired only if it is still the version the rules judged (a newer PUT wins);
 // - a noncurrent version or delete marker is removed only if it is still not the current one, and never while
-//   a retention or legal hold protects it (object-lock.ts checkDeletable, without any bypass).
+//   a retention or legal hold protects it (object-lock.ts checkDeletable, without any bypass);
+// - a transition uploads the version's data to its tier, then replaces the local data with the remote location
+//   only if the version is still the one listed (storage.transitionObject; api/tier holds the tiers).
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { S3Error, isS3Error } from '../../errors.js';
-import type { ObjectInfo } from '../../storage/object-layer.js';
+import type { ObjectInfo, RemoteObject } from '../../storage/object-layer.js';
 import { bucketSettings } from '../bucket-settings.js';
 import { checkDeletable } from '../object-lock.js';
 import type { ApiContext, ApiLogger } from '../types.js';
@@ -24,6 +26,8 @@ export interface ScanReport {
   noncurrentRemoved: number;
   markersRemoved: number;
   uploadsAborted: number;
+  /** Versions whose data moved to a remote tier. */
+  transitioned: number;
   /** Removals refused by a lock or by a change since the listing. */
   skipped: number;
 }
@@ -41,7 +45,14 @@ export class LifecycleScanner {
   /** One pass over every bucket with enabled lifecycle rules; `stopping()` true ends it early (shutdown). */
   async run(stopping: () => boolean = () => false): Promise<ScanReport> {
     this.stopping = stopping;
-    const report: ScanReport = { expired: 0, noncurrentRemoved: 0, markersRemoved: 0, uploadsAborted: 0, skipped: 0 };
+    const report: ScanReport = {
+      expired: 0,
+      noncurrentRemoved: 0,
+      markersRemoved: 0,
+      uploadsAborted: 0,
+      transitioned: 0,
+      skipped: 0,
+    };
     for (const b of await this.ctx.storage.listBuckets()) {
       if (stopping()) break;
       let config: LifecycleConfiguration | undefined;
@@ -59,7 +70,8 @@ export class LifecycleScanner {
         throw e;
       }
     }
-    const acted = report.expired + report.noncurrentRemoved + report.markersRemoved + report.uploadsAborted;
+    const acted =
+      report.expired + report.noncurrentRemoved + report.markersRemoved + report.uploadsAborted + report.transitioned;
     if (acted > 0 || report.skipped > 0) this.log?.info({ lifecycle: report }, 'lifecycle scan');
     return report;
   }
@@ -145,7 +157,39 @@ export class LifecycleScanner {
       );
       if (expired) report.expired++;
     }
+    for (const t of plan.transition) {
+      if (this.stopping()) break;
+      if (await this.transition(bucket, t.version, t.storageClass, t.current)) report.transitioned++;
+    }
     report.skipped += kept;
+  }
+
+  /**
+   * Moves one version's data to tier `storageClass` (storage.transitionObject: upload first, then the local
+   * commit). When the commit does not happen (the version changed, a drive quorum failed) the remote copy is
+   * removed again; a tier that does not answer leaves everything as it was, for the next pass.
+   */
+  private async transition(bucket: string, v: ObjectInfo, storageClass: string, current: boolean): Promise<boolean> {
+    const tiers = this.ctx.tiers;
+    if (!tiers) return false;
+    let uploaded: RemoteObject | undefined;
+    try {
+      await this.ctx.storage.transitionObject(bucket, v.key, v.versionId, {
+        upload: async (body) => {
+          uploaded = await tiers.upload(storageClass, body);
+          return uploaded;
+        },
+        guard: (now) => {
+          if (current && !now.isLatest) throw changed();
+        },
+      });
+      return true;
+    } catch (e) {
+      if (uploaded) await tiers.released([uploaded]).catch(() => {});
+      if (!isS3Error(e)) throw e;
+      this.log?.warn({ bucket, key: v.key, tier: storageClass, err: e.message }, 'lifecycle: transition not done');
+      return false;
+    }
   }
 
   /** Runs one removal; a refusal (lock, change, already gone) is not a failure of the scan. */

@@ -28,8 +28,10 @@ export function preferredCipher(): Cipher {
   return native.aesHardware() ? 'AES-256-GCM' : 'CHACHA20-POLY1305';
 }
 
+const piecesOf = <T extends Uint8Array>(bytes: T | T[]): T[] => (Array.isArray(bytes) ? bytes : [bytes]);
+
 /**
- * Seals `plain` as packages `firstSeq, firstSeq + 1, ...` of a stream (key: 32 bytes; identity: at most 64
+ * Seals `plain` (a Buffer, or the pieces that make it up, in order: copied once, into `out`) as packages `firstSeq, firstSeq + 1, ...` of a stream (key: 32 bytes; identity: at most 64
  * bytes) into `out`; returns the bytes written. Unless `last`, `plain` must be whole packages; with `last`
  * its final package carries the final flag. Sync form, for small inputs.
  */
@@ -38,11 +40,11 @@ export function aeadSeal(
   key: Uint8Array,
   identity: Uint8Array,
   firstSeq: number,
-  plain: Uint8Array,
+  plain: Uint8Array | Uint8Array[],
   last: boolean,
   out: Buffer,
 ): number {
-  return native.aeadSeal(cipher, key, identity, firstSeq, plain, last, out);
+  return native.aeadSeal(cipher, key, identity, firstSeq, piecesOf(plain), last, out);
 }
 
 /** `aeadSeal` on the libuv thread pool. */
@@ -51,15 +53,16 @@ export function aeadSealAsync(
   key: Buffer,
   identity: Buffer,
   firstSeq: number,
-  plain: Buffer,
+  plain: Buffer | Buffer[],
   last: boolean,
   out: Buffer,
 ): Promise<number> {
-  return native.aeadSealAsync(cipher, key, identity, firstSeq, plain, last, out);
+  return native.aeadSealAsync(cipher, key, identity, firstSeq, piecesOf(plain), last, out);
 }
 
 /**
- * Opens sealed packages `firstSeq, ...` (all full but perhaps the last) into `out`; returns the plaintext
+ * Opens sealed packages `firstSeq, ...` (all full but perhaps the last; a Buffer, or pieces back to back cut
+ * anywhere) into `out`; returns the plaintext
  * bytes written. `endsStream`: the last package given is the stream's final one. Throws when a package
  * does not authenticate. Sync form, for small inputs.
  */
@@ -68,11 +71,11 @@ export function aeadOpen(
   key: Uint8Array,
   identity: Uint8Array,
   firstSeq: number,
-  sealed: Uint8Array,
+  sealed: Uint8Array | Uint8Array[],
   endsStream: boolean,
   out: Buffer,
 ): number {
-  return native.aeadOpen(cipher, key, identity, firstSeq, sealed, endsStream, out);
+  return native.aeadOpen(cipher, key, identity, firstSeq, piecesOf(sealed), endsStream, out);
 }
 
 /** `aeadOpen` on the libuv thread pool. */
@@ -81,9 +84,9 @@ export function aeadOpenAsync(
   key: Buffer,
   identity: Buffer,
   firstSeq: number,
-  sealed: Buffer,
+  sealed: Buffer | Buffer[],
   endsStream: boolean,
   out: Buffer,
 ): Promise<number> {
-  return native.aeadOpenAsync(cipher, key, identity, firstSeq, sealed, endsStream, out);
+  return native.aeadOpenAsync(cipher, key, identity, firstSeq, piecesOf(sealed), endsStream, out);
 }

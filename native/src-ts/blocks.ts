@@ -47,22 +47,25 @@ export class UploadHasher {
   readonly #inner: NativeUploadHasher;
   readonly #md5 = md5State();
   readonly #lanes: Md5Lanes | undefined;
+  readonly #withMd5: boolean;
   #busy = false;
 
   /**
    * `checksum`: the S3 checksum to compute besides the MD5 (none when null). `lanes`: where the async
-   * form's MD5 updates go to be hashed with other uploads'; without it each is its own call.
+   * form's MD5 updates go to be hashed with other uploads'; without it each is its own call. `md5` false: no
+   * MD5 is computed (for data whose ETag comes from elsewhere; `finish` then gives the empty input's).
    */
-  constructor(checksum: ChecksumAlgorithm | null = null, lanes?: Md5Lanes) {
+  constructor(checksum: ChecksumAlgorithm | null = null, lanes?: Md5Lanes, md5 = true) {
     this.#inner = new NativeUploadHasher(checksum);
     this.#lanes = lanes;
+    this.#withMd5 = md5;
   }
 
   /** Adds bytes to the digests without erasure-coding them (for small inputs). */
   update(data: Uint8Array): void {
     this.#idle();
     this.#inner.update(data);
-    md5Update([this.#md5], [data], [1]);
+    if (this.#withMd5) md5Update([this.#md5], [data], [1]);
   }
 
   /**
@@ -76,7 +79,7 @@ export class UploadHasher {
     const size = frameSize(lengthOf(pieces), data);
     const dst = out ?? Buffer.allocUnsafe(size * (data + parity));
     this.#inner.encodeBlock(pieces, data, parity, key, dst);
-    md5Update([this.#md5], pieces, [pieces.length]);
+    if (this.#withMd5) md5Update([this.#md5], pieces, [pieces.length]);
     return splitShards(dst, data + parity, size);
   }
 
@@ -95,9 +98,11 @@ export class UploadHasher {
     const encoded = this.#inner.encodeBlockAsync(pieces, data, parity, key, dst); // throws when misused
     this.#busy = true;
     try {
-      const md5 = this.#lanes
-        ? this.#lanes.update(this.#md5, pieces)
-        : md5UpdateAsync([this.#md5], pieces, [pieces.length]);
+      const md5 = !this.#withMd5
+        ? undefined
+        : this.#lanes
+          ? this.#lanes.update(this.#md5, pieces)
+          : md5UpdateAsync([this.#md5], pieces, [pieces.length]);
       // Both settle before the state is free again, even when one fails.
       for (const r of await Promise.allSettled([encoded, md5])) if (r.status === 'rejected') throw r.reason;
     } finally {

@@ -15,6 +15,9 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use ring::aead::{Aad, LessSafeKey, Nonce, Tag, UnboundKey, AES_256_GCM, CHACHA20_POLY1305};
 
+use crate::erasure::check_disjoint;
+use crate::pieces::Pieces;
+
 /// Plaintext bytes per package.
 pub const PACKAGE_SIZE: usize = 64 * 1024;
 /// Bytes of the authentication tag after each package's ciphertext.
@@ -109,71 +112,80 @@ impl<'a> Packages<'a> {
     }
 }
 
-/// Seals `plain` as packages `first_seq, first_seq + 1, ...` into `out`; returns the bytes written.
-/// Unless `last` is set, `plain` must be whole packages; with `last`, its final package (short, or empty
-/// when `plain` is empty) carries the final flag.
+/// Seals `plain` (the stream's next bytes, given as pieces back to back: the body as the socket delivered it)
+/// as packages `first_seq, first_seq + 1, ...` into `out`; returns the bytes written. Unless `last` is set,
+/// `plain` must be whole packages; with `last`, its final package (short, or empty when `plain` is empty)
+/// carries the final flag. Each package's plaintext is copied once, from the pieces into `out`, and sealed
+/// there in place.
 pub fn seal(
     cipher: Cipher,
     key: &[u8],
     identity: &[u8],
     first_seq: u64,
-    plain: &[u8],
+    plain: &[&[u8]],
     last: bool,
     out: &mut [u8],
 ) -> Result<usize> {
-    if !last && !plain.len().is_multiple_of(PACKAGE_SIZE) {
+    let plain_len: usize = plain.iter().map(|p| p.len()).sum();
+    if !last && !plain_len.is_multiple_of(PACKAGE_SIZE) {
         return Err(Error::from_reason("only the last seal of a stream may end in a short package"));
     }
-    let count = if last { package_count(plain.len() as u64) as usize } else { plain.len() / PACKAGE_SIZE };
-    let need = plain.len() + count * TAG_SIZE;
+    let count = if last { package_count(plain_len as u64) as usize } else { plain_len / PACKAGE_SIZE };
+    let need = plain_len + count * TAG_SIZE;
     if out.len() < need {
         return Err(Error::from_reason(format!("out has {} bytes, {need} needed", out.len())));
     }
+    check_disjoint(out, plain.iter().copied(), "aeadSeal")?;
     let mut p = Packages::new(cipher, key, identity)?;
+    let mut src = Pieces::new(plain);
     for i in 0..count {
-        let from = i * PACKAGE_SIZE;
-        let len = (plain.len() - from).min(PACKAGE_SIZE);
+        let len = (plain_len - i * PACKAGE_SIZE).min(PACKAGE_SIZE);
         let at = i * SEALED_PACKAGE;
         let is_last = last && i + 1 == count;
         let (nonce, aad_len) = p.frame(first_seq + i as u64, is_last);
         let (body, rest) = out[at..].split_at_mut(len);
-        body.copy_from_slice(&plain[from..from + len]);
+        src.read_into(body);
         let tag = p.engine.seal(nonce, &p.aad[..aad_len], body);
         rest[..TAG_SIZE].copy_from_slice(tag.as_ref());
     }
     Ok(need)
 }
 
-/// Opens `sealed` (packages `first_seq, ...`, all full but perhaps the last) into `out`; returns the
-/// plaintext bytes written. `ends_stream`: the last package given must be the stream's final one (and
-/// the others must not be). Fails, writing nothing usable, when any package does not authenticate.
+/// Opens `sealed` (packages `first_seq, ...`, all full but perhaps the last; given as pieces back to back,
+/// cut anywhere: storage's reads) into `out`; returns the plaintext bytes written. `ends_stream`: the last
+/// package given must be the stream's final one (and the others must not be). Fails, writing nothing
+/// usable, when any package does not authenticate.
 pub fn open(
     cipher: Cipher,
     key: &[u8],
     identity: &[u8],
     first_seq: u64,
-    sealed: &[u8],
+    sealed: &[&[u8]],
     ends_stream: bool,
     out: &mut [u8],
 ) -> Result<usize> {
-    let count = sealed.len().div_ceil(SEALED_PACKAGE);
-    let tail = sealed.len() - count.saturating_sub(1) * SEALED_PACKAGE;
+    let sealed_len: usize = sealed.iter().map(|p| p.len()).sum();
+    let count = sealed_len.div_ceil(SEALED_PACKAGE);
+    let tail = sealed_len - count.saturating_sub(1) * SEALED_PACKAGE;
     if count == 0 || tail < TAG_SIZE || (!ends_stream && tail != SEALED_PACKAGE) {
         return Err(Error::from_reason("sealed data is not whole packages"));
     }
-    let plain = sealed.len() - count * TAG_SIZE;
+    let plain = sealed_len - count * TAG_SIZE;
     if out.len() < plain {
         return Err(Error::from_reason(format!("out has {} bytes, {plain} needed", out.len())));
     }
+    check_disjoint(out, sealed.iter().copied(), "aeadOpen")?;
     let mut p = Packages::new(cipher, key, identity)?;
+    let mut src = Pieces::new(sealed);
+    let mut tag = [0u8; TAG_SIZE];
     for i in 0..count {
-        let at = i * SEALED_PACKAGE;
-        let len = (sealed.len() - at).min(SEALED_PACKAGE) - TAG_SIZE;
+        let len = (sealed_len - i * SEALED_PACKAGE).min(SEALED_PACKAGE) - TAG_SIZE;
         let (nonce, aad_len) = p.frame(first_seq + i as u64, ends_stream && i + 1 == count);
         let body = &mut out[i * PACKAGE_SIZE..i * PACKAGE_SIZE + len];
-        body.copy_from_slice(&sealed[at..at + len]);
-        if !p.engine.open(nonce, &p.aad[..aad_len], body, &sealed[at + len..at + len + TAG_SIZE]) {
-            body.fill(0);
+        src.read_into(body);
+        src.read_into(&mut tag);
+        if !p.engine.open(nonce, &p.aad[..aad_len], body, &tag) {
+            out[..plain].fill(0);
             return Err(Error::new(
                 Status::GenericFailure,
                 format!("package {} failed authentication", first_seq + i as u64),
@@ -216,12 +228,15 @@ sync_and_async! {
     /// Seals `plain` as packages from `firstSeq` into `out` (see `seal`); returns the bytes written.
     fn aead_seal / aead_seal_async via AeadSealTask (
         cipher: Cipher, key: &[u8] | Buffer, identity: &[u8] | Buffer, first_seq: u32,
-        plain: &[u8] | Buffer, last: bool, out: BufferSlice | Buffer,
+        plain: Vec<&[u8]> | Vec<Buffer>, last: bool, out: BufferSlice | Buffer,
     ) -> u32 {
         let cipher: Cipher = cipher;
         let seq: u64 = first_seq as u64;
         let last: bool = last;
-        run seal(cipher, key, identity, seq, plain, last, out)? as u32
+        run {
+            let views: Vec<&[u8]> = plain.iter().map(|p| p.as_ref()).collect();
+            seal(cipher, key, identity, seq, &views, last, out)? as u32
+        }
     }
 }
 
@@ -229,11 +244,14 @@ sync_and_async! {
     /// Opens sealed packages from `firstSeq` into `out` (see `open`); returns the plaintext bytes written.
     fn aead_open / aead_open_async via AeadOpenTask (
         cipher: Cipher, key: &[u8] | Buffer, identity: &[u8] | Buffer, first_seq: u32,
-        sealed: &[u8] | Buffer, ends_stream: bool, out: BufferSlice | Buffer,
+        sealed: Vec<&[u8]> | Vec<Buffer>, ends_stream: bool, out: BufferSlice | Buffer,
     ) -> u32 {
         let cipher: Cipher = cipher;
         let seq: u64 = first_seq as u64;
         let ends: bool = ends_stream;
-        run open(cipher, key, identity, seq, sealed, ends, out)? as u32
+        run {
+            let views: Vec<&[u8]> = sealed.iter().map(|p| p.as_ref()).collect();
+            open(cipher, key, identity, seq, &views, ends, out)? as u32
+        }
     }
 }

@@ -74,6 +74,28 @@ describe.each(CIPHERS)('%s packages', (cipher) => {
     expect(aeadPlainLength(SP + 5)).toBe(-1);
   });
 
+  it('seals and opens pieces cut anywhere as the stream they make up back to back', async () => {
+    const plain = pattern(3 * P + 77);
+    const sealed = seal(cipher, plain);
+    const cut = (b: Buffer, at: number[]) => [0, ...at].map((from, i) => b.subarray(from, [...at, b.length][i]));
+    for (const at of [[1], [P - 3, P + 5, 2 * P + 16], [SP + 7, SP + 8, SP + 9, 3 * SP - 1]]) {
+      const out = Buffer.alloc(sealed.length);
+      expect(aeadSeal(cipher, KEY, ID, 0, cut(plain, at), true, out)).toBe(sealed.length);
+      expect(out.equals(sealed)).toBe(true);
+      const back = Buffer.alloc(plain.length);
+      expect(await aeadOpenAsync(cipher, KEY, ID, 0, cut(sealed, at), true, back)).toBe(plain.length);
+      expect(back.equals(plain)).toBe(true);
+    }
+    // A flipped bit in a tag that straddles two pieces is still caught.
+    const flipped = Buffer.from(sealed);
+    flipped[SP - 2] ^= 1;
+    expect(() => aeadOpen(cipher, KEY, ID, 0, cut(flipped, [SP - 8]), true, Buffer.alloc(plain.length))).toThrow(
+      /authentication/,
+    );
+    // The output may not overlap an input (the kernel copies each package from the pieces into it).
+    expect(() => aeadSeal(cipher, KEY, ID, 0, [sealed.subarray(0, P)], false, sealed)).toThrow(/overlaps/);
+  });
+
   it('opens a range of packages on its own (what a ranged GET reads)', () => {
     const plain = pattern(4 * P + 9);
     const sealed = seal(cipher, plain);

@@ -1,6 +1,6 @@
 // The composition root: configuration -> native self-test -> storage -> HTTP. `startServer` is what the
 // `cairn server` command and the tests call.
-import { runSelfTest } from '@cairn/native';
+import { Md5Lanes, runSelfTest } from '@cairn/native';
 import pino, { type Logger } from 'pino';
 import { join } from 'node:path';
 import { notifyTargetsFromEnv, type NotifierOptions } from './api/index.js';
@@ -15,7 +15,11 @@ import { vaultConfigFromEnv, vaultKms, type VaultConfig } from './api/sse/vault-
 import { expandDrives } from './storage/expand.js';
 import { SYS_DIR } from './storage/drive/local-drive.js';
 import { openStorage } from './storage/index.js';
+import { BufferPool } from './storage/erasure/buffer-pool.js';
 import type { StorageOptions } from './storage/context.js';
+
+/** Bytes of free SSE batches kept while idle (8 times that while busy: buffer-pool.ts). */
+const SSE_POOL_KEEP = 8 * 1024 * 1024;
 
 export interface ServerOptions {
   /** Drive directories; `{1...4}` ellipses are expanded. */
@@ -137,7 +141,14 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       ready: () => ready,
       shutdownGraceMs: opts.shutdownGraceMs,
       tls,
-      sse: { sseCOverLoopbackHttp: opts.sseCOverLoopbackHttp, kms, autoEncryption },
+      sse: {
+        sseCOverLoopbackHttp: opts.sseCOverLoopbackHttp,
+        kms,
+        autoEncryption,
+        // The sealing and opening stages' batches (1 MiB each, a few per request in flight) and MD5 lanes.
+        buffers: new BufferPool(SSE_POOL_KEEP, 8 * SSE_POOL_KEEP),
+        md5Lanes: new Md5Lanes(),
+      },
       now: opts.now,
       ldap: opts.ldap,
       openid: opts.openid,

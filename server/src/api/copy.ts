@@ -186,7 +186,9 @@ export async function copyObject(
   };
   const plainBody = await readSource(opened);
   const created = we && (await newEncryption(settings, we));
-  const { body, opts } = created ? sealForPut(plainBody, plainOpts, created) : { body: plainBody, opts: plainOpts };
+  const { body, opts } = created
+    ? sealForPut(plainBody, plainOpts, created, settings)
+    : { body: plainBody, opts: plainOpts };
   const out = await ctx.storage.putObject(bucket, key, body, opts);
   if (out.versionId !== 'null') h['x-amz-version-id'] = out.versionId;
   Object.assign(h, encryptionHeaders(out.encryption), encryptionContextHeader(out.encryption));

@@ -116,6 +116,6 @@ export async function getOrHeadObject(
   }
   const status = partial ? 206 : 200;
   if (head) return { ...emptyResponse(status, headers), events: [objectEvent('s3:ObjectAccessed:Head', info)] };
-  const body = keys ? await readDecrypted(object.read, info, keys, range) : await object.read(range);
+  const body = keys ? await readDecrypted(object.read, info, keys, range, ctx.sse) : await object.read(range);
   return { status, headers, body, events: [objectEvent('s3:ObjectAccessed:Get', info)] };
 }

@@ -86,7 +86,7 @@ export async function putObject(
   const settings = ctx.sse ?? {};
   const we = writeEncryption(req, settings, (await bucketSettings(ctx, bucket)).defaultEncryption);
   const created = we && (await newEncryption(settings, we));
-  const { body, opts } = created ? sealForPut(req.body, plain, created) : { body: req.body, opts: plain };
+  const { body, opts } = created ? sealForPut(req.body, plain, created, ctx.sse) : { body: req.body, opts: plain };
   const info = await ctx.storage.putObject(bucket, key, body, opts);
   const encryption = { ...encryptionHeaders(info.encryption), ...encryptionContextHeader(info.encryption) };
   const event = objectEvent(form ? 's3:ObjectCreated:Post' : 's3:ObjectCreated:Put', info);

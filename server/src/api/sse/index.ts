@@ -15,6 +15,7 @@ import type {
   ObjectInfo,
   PartInfo,
   PutOptions,
+  RecyclingBody,
   StoredEncryption,
 } from '../../storage/object-layer.js';
 import type { DefaultEncryption } from '../bucket-settings.js';
@@ -22,16 +23,18 @@ import type { S3Request } from '../types.js';
 import { customerKey, type CustomerKey } from './customer-key.js';
 import type { Kms } from './kms.js';
 import {
+  Lender,
   openBody,
   sealBody,
   sealDataKey,
   sealedSpan,
   streamIdentity,
   unsealDataKey,
+  type SealTools,
   type StreamKeys,
 } from './packages.js';
 
-export interface SseSettings {
+export interface SseSettings extends SealTools {
   /** Accept SSE-C keys over plain HTTP from loopback clients (tests); otherwise TLS is required. */
   sseCOverLoopbackHttp?: boolean;
   /** The KMS sealing SSE-S3/SSE-KMS data keys (CAIRN_KMS_SECRET_KEY or CAIRN_KMS_VAULT_*); both refused without. */
@@ -277,9 +280,10 @@ function sealed(
   opts: PutOptions,
   encryption: StoredEncryption,
   keys: StreamKeys,
+  tools: SealTools,
   partSalt?: Buffer,
 ): { body: Readable; opts: PutOptions } {
-  const { sealed: out, digests } = sealBody(body, keys, opts.checksumAlgorithm);
+  const { sealed: out, digests } = sealBody(body, keys, opts.checksumAlgorithm, tools);
   const verify = opts.verify;
   const plainEtag = encryption.scheme === 'SSE-S3';
   return {
@@ -291,6 +295,7 @@ function sealed(
       sealed: {
         encryption,
         partSalt,
+        plainEtag,
         digests: () => {
           const d = digests();
           return { checksum: d.checksum, etag: plainEtag ? d.md5.toString('hex') : undefined };
@@ -306,8 +311,9 @@ export function sealForPut(
   body: Readable,
   opts: PutOptions,
   created: NewEncryption,
+  tools: SealTools = {},
 ): { body: Readable; opts: PutOptions } {
-  return sealed(body, opts, created.encryption, streamKeys(created.dataKey, 1));
+  return sealed(body, opts, created.encryption, streamKeys(created.dataKey, 1), tools);
 }
 
 /**
@@ -331,7 +337,7 @@ export async function sealPart(
     'The multipart upload was initiated with Server Side Encryption with Customer provided keys: the part needs the same key.';
   const dk = await dataKeyOf(settings, enc, ckey, missing);
   const salt = randomBytes(16);
-  return sealed(body, opts, enc, streamKeys(dk, partNumber, salt), salt);
+  return sealed(body, opts, enc, streamKeys(dk, partNumber, salt), settings, salt);
 }
 
 /** An SSE-C key given where only its match with the upload's matters (CompleteMultipartUpload). */
@@ -375,7 +381,9 @@ export async function readDecrypted(
   info: ObjectInfo,
   dk: DataKey,
   range: ByteRange | undefined,
-): Promise<Readable> {
+  tools: SealTools = {},
+): Promise<Readable & RecyclingBody> {
+  const lender = new Lender(tools.buffers);
   const parts: Pick<PartInfo, 'number' | 'size' | 'sealSalt'>[] = info.parts ?? [{ number: 1, size: info.size }];
   const start = range?.start ?? 0;
   const end = range ? range.end : info.size - 1;
@@ -391,13 +399,14 @@ export async function readDecrypted(
       const at = sealedAt;
       const keys = streamKeys(dk, p.number, p.sealSalt);
       pieces.push(async () =>
-        openBody(await read({ start: at + span.sealed.start, end: at + span.sealed.end }), keys, span),
+        openBody(await read({ start: at + span.sealed.start, end: at + span.sealed.end }), keys, span, lender),
       );
     }
     plainAt = partEnd;
     sealedAt += aeadSealedLength(p.size);
   }
-  if (pieces.length === 1) return pieces[0]();
+  // Send-body gives the plaintext chunks back as the socket is done with them (RecyclingBody).
+  if (pieces.length === 1) return Object.assign(await pieces[0](), { recycle: lender.recycle });
   const first = await pieces[0]();
   async function* all(): AsyncGenerator<Buffer> {
     yield* first as AsyncIterable<Buffer>;
@@ -405,5 +414,5 @@ export async function readDecrypted(
   }
   const body = Readable.from(all(), { objectMode: false, highWaterMark: 1 });
   body.once('close', () => first.destroy());
-  return body;
+  return Object.assign(body, { recycle: lender.recycle });
 }

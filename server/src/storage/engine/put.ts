@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import type { ErasureInfo, VersionRecord } from '../meta/meta-file.js';
 import { lockRecord, newerFirst, newVersionId, toObjectInfo } from '../meta/versions.js';
-import type { ObjectInfo, PutOptions, VersioningState } from '../object-layer.js';
+import type { ObjectInfo, PutOptions, RecyclingBody, VersioningState } from '../object-layer.js';
 import { ShardWriter } from '../erasure/shard-writer.js';
 import type { ErasureSet } from './erasure-set.js';
 
@@ -45,8 +45,13 @@ export async function stagePart(
   };
   failIfBelowQuorum();
   // One native pass per block: ETag MD5, the requested checksum, Reed-Solomon, bitrot hashes.
-  // Sealed bodies: the checksum is the plaintext's (PutOptions.sealed), not computed over the packages.
-  const pass = codec.upload(opts.sealed ? null : (opts.checksumAlgorithm ?? null));
+  // Sealed bodies: the checksum is the plaintext's (PutOptions.sealed), not computed over the packages, and
+  // so is the MD5 when the ETag is the plaintext's.
+  const plainEtag = opts.sealed?.plainEtag === true;
+  const pass = codec.upload(opts.sealed ? null : (opts.checksumAlgorithm ?? null), !plainEtag);
+  // A body that takes its chunks back (the sealing stage's pooled batches) gets each once it was encoded.
+  const recycle = (body as Partial<RecyclingBody>).recycle;
+  let owners: Buffer[] = []; // chunks whose last byte is in `held`
   let total = 0;
   // Body chunks are held until they make a whole block, which goes to the pass as those pieces: the pass
   // copies them once, straight into the frames (no copy on the event loop).
@@ -55,10 +60,11 @@ export async function stagePart(
   const frameBytes = (len: number) => (ec.data + ec.parity) * codec.frameSize(len, ec.data);
   // Encoding of block n+1 overlaps the drive writes of block n (one write in flight at a time).
   let writing: Promise<void> = Promise.resolve();
-  const send = async (pieces: Buffer[], length: number) => {
+  const send = async (pieces: Buffer[], length: number, done: Buffer[]) => {
     const pooled = length === blockSize;
     const out = pooled ? pool.take(frameBytes(blockSize)) : Buffer.allocUnsafe(frameBytes(length));
     const frames = await pass.encode(pieces, ec.data, ec.parity, out);
+    for (const chunk of done) recycle?.(chunk);
     await writing;
     failIfBelowQuorum();
     writing = writer.writeFrames(frames).then((reusable) => {
@@ -80,21 +86,30 @@ export async function stagePart(
         const pieces = held;
         held = [];
         have = 0;
-        await send(pieces, blockSize);
+        // The chunk is done with once this block is encoded if nothing of it is left over.
+        const done = c.length === 0 ? [...owners, chunk] : owners;
+        owners = [];
+        await send(pieces, blockSize, done);
       }
       if (c.length > 0) {
         held.push(c);
         have += c.length;
+        owners.push(chunk);
         // A body trickling in as tiny chunks is gathered, so a block never becomes thousands of pieces.
-        if (held.length >= MAX_PIECES) held = [Buffer.concat(held, have)];
+        if (held.length >= MAX_PIECES) {
+          held = [Buffer.concat(held, have)];
+          for (const o of owners.splice(0)) recycle?.(o);
+        }
       }
     }
-    if (have > 0) await send(held, have);
+    if (have > 0) await send(held, have, owners);
     await writing;
     if (opts.size >= 0 && total !== opts.size) throw new S3Error('IncompleteBody');
     const inline = await writer.finish();
     failIfBelowQuorum();
-    const { md5: digest, checksum: ck } = pass.finish();
+    const finished = pass.finish();
+    const digest = plainEtag ? Buffer.from(opts.sealed!.digests().etag ?? '', 'hex') : finished.md5;
+    const ck = finished.checksum;
     const checksum = opts.sealed ? opts.sealed.digests().checksum : (ck ?? undefined);
     await opts.verify?.({ md5: digest, checksum, size: total });
     return { size: total, md5: digest, checksum, inline, ok: writer.errors.map((e) => e === undefined) };

@@ -20,8 +20,11 @@ export interface Codec {
   shardSize(blockLen: number, data: number): number;
   /** Bytes of one frame (FRAME_HASH_LENGTH + shardSize) for a block of `blockLen` bytes cut in `data` shards. */
   frameSize(blockLen: number, data: number): number;
-  /** One upload (object or part): fused MD5 + checksum + Reed-Solomon + HighwayHash per block. */
-  upload(checksum: ChecksumAlgorithm | null): UploadPass;
+  /**
+   * One upload (object or part): fused MD5 + checksum + Reed-Solomon + HighwayHash per block; without `md5`
+   * (sealed data whose ETag is the plaintext's) `finish` gives no meaningful MD5.
+   */
+  upload(checksum: ChecksumAlgorithm | null, md5?: boolean): UploadPass;
   /** Verify the frames read for a block (null = not read) and decode it when `data` of them are good. */
   readBlock(
     frames: (Buffer | null)[],
@@ -66,8 +69,8 @@ export function nativeCodec(): Codec {
   return {
     shardSize: (blockLen, data) => native.shardSize(blockLen, data),
     frameSize: (blockLen, data) => native.frameSize(blockLen, data),
-    upload(checksum) {
-      const h = new native.UploadHasher(checksum, md5Lanes);
+    upload(checksum, md5 = true) {
+      const h = new native.UploadHasher(checksum, md5Lanes, md5);
       return {
         encode: async (pieces, data, parity, out) =>
           bytesOf(pieces) < INLINE_KERNEL_BYTES

@@ -11,6 +11,7 @@ import { iamOverBus } from './api/iam/notify.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
 import { hasCertificate, TlsCertificates } from './http/tls.js';
 import { staticKms, type Kms } from './api/sse/kms.js';
+import { cachedKms, DEFAULT_KEY_CACHE, keyCacheFromEnv, type KeyCacheOptions } from './api/sse/key-cache.js';
 import { vaultConfigFromEnv, vaultKms, type VaultConfig } from './api/sse/vault-kms.js';
 import { expandDrives } from './storage/expand.js';
 import { SYS_DIR } from './storage/drive/local-drive.js';
@@ -53,10 +54,11 @@ export interface ServerOptions {
   now?: () => number;
   /**
    * SSE-S3's and SSE-KMS's KMS: `secretKey` NAME:BASE64 (CAIRN_KMS_SECRET_KEY) or `vault`, a Vault/OpenBao
-   * transit engine (CAIRN_KMS_VAULT_*); `autoEncryption` every new object (CAIRN_KMS_AUTO_ENCRYPTION=on).
+   * transit engine (CAIRN_KMS_VAULT_*); `autoEncryption` every new object (CAIRN_KMS_AUTO_ENCRYPTION=on);
+   * `cache` the bounds of the unsealed-key cache (CAIRN_KMS_CACHE_*; default 5 min, 10,000 keys).
    * Default: from `env`.
    */
-  kms?: { secretKey?: string; vault?: VaultConfig; autoEncryption?: boolean };
+  kms?: { secretKey?: string; vault?: VaultConfig; autoEncryption?: boolean; cache?: KeyCacheOptions };
   /** This server is worker `slot` of `cairn server --workers` (storage.shared says how it shares the drives). */
   worker?: { slot: number; reusePort: boolean };
   /**
@@ -88,10 +90,10 @@ function nativeSelfTest(log: Logger): void {
 }
 
 /** The configured KMS: a static key or a Vault/OpenBao transit engine, never both (as MinIO refuses). */
-function kmsFrom(c: { secretKey?: string; vault?: VaultConfig }): Kms | undefined {
+function kmsFrom(c: { secretKey?: string; vault?: VaultConfig }, cache: KeyCacheOptions): Kms | undefined {
   if (c.secretKey && c.vault) throw new Error('ambiguous KMS: CAIRN_KMS_SECRET_KEY and CAIRN_KMS_VAULT_* both set');
-  if (c.vault) return vaultKms(c.vault);
-  return c.secretKey ? staticKms(c.secretKey) : undefined;
+  const kms = c.vault ? vaultKms(c.vault) : c.secretKey ? staticKms(c.secretKey) : undefined;
+  return kms && cachedKms(kms, cache);
 }
 
 export async function startServer(opts: ServerOptions): Promise<CairnServer> {
@@ -104,7 +106,9 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
   }
   nativeSelfTest(log);
   const env = opts.env ?? process.env;
-  const kms = kmsFrom(opts.kms ? opts.kms : { secretKey: env.CAIRN_KMS_SECRET_KEY, vault: vaultConfigFromEnv(env) });
+  const kms = opts.kms
+    ? kmsFrom(opts.kms, opts.kms.cache ?? DEFAULT_KEY_CACHE)
+    : kmsFrom({ secretKey: env.CAIRN_KMS_SECRET_KEY, vault: vaultConfigFromEnv(env) }, keyCacheFromEnv(env));
   const notifyTargets = opts.notify?.targets ?? notifyTargetsFromEnv(env);
   const autoEncryption = opts.kms ? opts.kms.autoEncryption === true : env.CAIRN_KMS_AUTO_ENCRYPTION === 'on';
   if (autoEncryption && !kms) {

@@ -284,3 +284,137 @@ def test_approle_login(tmp_path):
             s3.put_object(Bucket="approle", Key="k", Body=b"via approle", ServerSideEncryption="aws:kms")
             assert s3.get_object(Bucket="approle", Key="k")["Body"].read() == b"via approle"
             assert secret_id.encode() not in server.log.read_bytes()
+
+
+class CountingProxy:
+    """A real HTTP proxy between Cairn and OpenBao that counts the transit requests passing through it."""
+
+    def __init__(self, bao: OpenBao):
+        import http.server
+        import threading
+        self.paths: list[str] = []
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                proxy.paths.append(self.path)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                res = requests.post(bao.endpoint + self.path, data=body, headers=headers, timeout=10)
+                self.send_response(res.status_code)
+                self.send_header("content-type", res.headers.get("content-type", "application/json"))
+                self.send_header("content-length", str(len(res.content)))
+                self.end_headers()
+                self.wfile.write(res.content)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def decrypts(self, key: str) -> int:
+        return sum(1 for p in self.paths if p == f"/v1/transit/decrypt/{key}")
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@contextlib.contextmanager
+def counted_cairn(root: Path, bao: OpenBao, **env: str):
+    """Cairn (one worker: the cache is per process) reaching OpenBao through a CountingProxy."""
+    proxy = CountingProxy(bao)
+    try:
+        settings = {**vault_env(bao, **env), "CAIRN_KMS_VAULT_ENDPOINT": proxy.endpoint}
+        with run_cairn(root, extra_args=("--workers", "1"), extra_env=settings) as server:
+            yield server, proxy
+    finally:
+        proxy.stop()
+
+
+def delete_transit_key(bao: OpenBao, name: str) -> None:
+    bao.call("POST", f"transit/keys/{name}/config", {"deletion_allowed": True})
+    bao.call("DELETE", f"transit/keys/{name}")
+
+
+def test_unsealed_keys_are_cached_until_the_kms_says_the_key_is_gone(tmp_path):
+    with openbao(tmp_path) as bao:
+        bao.create_key("cairn-default")
+        bao.create_key("cached")
+        with counted_cairn(tmp_path, bao) as (server, audit):
+            s3 = server.client()
+            s3.create_bucket(Bucket="cache")
+            body = marked_body(200_000)
+            s3.put_object(Bucket="cache", Key="k", Body=body, ServerSideEncryption="aws:kms", SSEKMSKeyId="cached")
+            assert audit.decrypts("cached") == 0  # a PUT makes its key (datakey), it opens none
+            assert s3.get_object(Bucket="cache", Key="k")["Body"].read() == body
+            assert audit.decrypts("cached") == 1
+            # Again, and a HEAD and a range: the unsealed key is reused, OpenBao is not asked.
+            assert s3.get_object(Bucket="cache", Key="k")["Body"].read() == body
+            s3.head_object(Bucket="cache", Key="k")
+            assert s3.get_object(Bucket="cache", Key="k", Range="bytes=5-9")["Body"].read() == body[5:10]
+            assert audit.decrypts("cached") == 1
+            # Another object under the same key has its own data key: one more decrypt.
+            s3.put_object(Bucket="cache", Key="k2", Body=b"second", ServerSideEncryption="aws:kms",
+                          SSEKMSKeyId="cached")
+            assert s3.get_object(Bucket="cache", Key="k2")["Body"].read() == b"second"
+            assert audit.decrypts("cached") == 2
+            # The key is deleted in OpenBao. Within the cache's lifetime (default 5 min) the cached keys still
+            # open their objects, until OpenBao tells Cairn the key is gone (here: a PUT naming it); then every
+            # key it sealed is dropped, and reading needs OpenBao again, which refuses.
+            delete_transit_key(bao, "cached")
+            assert s3.get_object(Bucket="cache", Key="k")["Body"].read() == body
+            with pytest.raises(botocore.exceptions.ClientError) as e:
+                s3.put_object(Bucket="cache", Key="k3", Body=b"x", ServerSideEncryption="aws:kms",
+                              SSEKMSKeyId="cached")
+            assert error_of(e) == (400, "KMS.NotFoundException")
+            for key in ("k", "k2"):
+                with pytest.raises(botocore.exceptions.ClientError) as e:
+                    s3.get_object(Bucket="cache", Key=key)
+                assert error_of(e) == (400, "KMS.NotFoundException")
+            assert audit.decrypts("cached") == 4
+            # Objects of other keys are not affected.
+            s3.put_object(Bucket="cache", Key="other", Body=b"other key", ServerSideEncryption="aws:kms")
+            assert s3.get_object(Bucket="cache", Key="other")["Body"].read() == b"other key"
+
+
+def test_cached_keys_expire(tmp_path):
+    with openbao(tmp_path) as bao:
+        bao.create_key("cairn-default")
+        bao.create_key("short")
+        with counted_cairn(tmp_path, bao, CAIRN_KMS_CACHE_EXPIRY="1") as (server, audit):
+            s3 = server.client()
+            s3.create_bucket(Bucket="expiry")
+            s3.put_object(Bucket="expiry", Key="k", Body=b"short-lived key", ServerSideEncryption="aws:kms",
+                          SSEKMSKeyId="short")
+            assert s3.get_object(Bucket="expiry", Key="k")["Body"].read() == b"short-lived key"
+            asked = audit.decrypts("short")
+            assert asked >= 1
+            delete_transit_key(bao, "short")
+            # Nothing tells Cairn the key is gone but its own reads: once the cached key has expired (1 s), the
+            # next GET asks OpenBao and fails. Polled: the assertion is that it comes, not when.
+            deadline = time.time() + 60
+            while True:
+                try:
+                    s3.get_object(Bucket="expiry", Key="k")["Body"].read()
+                except botocore.exceptions.ClientError as e:
+                    assert (e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"]["Code"]) == (
+                        400, "KMS.NotFoundException")
+                    break
+                assert time.time() < deadline, "the cached key never expired"
+                time.sleep(0.2)
+            assert audit.decrypts("short") > asked
+            assert b"short-lived key" not in server.log.read_bytes()
+
+
+def test_key_cache_settings_are_checked(tmp_path):
+    with openbao(tmp_path) as bao:
+        bao.create_key("cairn-default")
+        with pytest.raises(RuntimeError, match="CAIRN_KMS_CACHE_EXPIRY must be a whole number"):
+            with run_cairn(tmp_path, extra_env=vault_env(bao, CAIRN_KMS_CACHE_EXPIRY="5m")):
+                pass

@@ -30,7 +30,8 @@ CAIRN_KMS_SECRET_KEY=NAME:BASE64 (a 32-byte key sealing SSE-S3 data keys; develo
 CAIRN_KMS_VAULT_ENDPOINT (a Vault/OpenBao transit engine as KMS instead: data keys made and opened by it),
 _TOKEN or _APPROLE_ID and _APPROLE_SECRET, _KEY_NAME (default key), _TRANSIT_MOUNT (transit), _NAMESPACE,
 _CAPATH (PEM CA file for https). CAIRN_KMS_AUTO_ENCRYPTION=on (every new object SSE-S3 unless SSE-C is
-asked for).
+asked for). CAIRN_KMS_CACHE_EXPIRY (seconds an unsealed data key is kept in memory after the KMS opened it,
+300; 0: ask the KMS on every read), CAIRN_KMS_CACHE_MAX_KEYS (10000).
 CAIRN_SSE_C_LOOPBACK_HTTP=on accepts SSE-C keys over plain HTTP from loopback clients (for tests; S3
 requires TLS for SSE-C, and so does Cairn otherwise).
 With several workers a primary process forks them, restarts one that dies, holds their object locks and

@@ -9,6 +9,7 @@ import {
   CreateOpenIDConnectProviderCommand,
   CreatePolicyCommand,
   CreateRoleCommand,
+  DeletePolicyCommand,
   CreateUserCommand,
   CreateAccessKeyCommand,
   DeleteRoleCommand,
@@ -233,6 +234,28 @@ describe('trust policies judge tokens of a registered provider', () => {
     // The session policy allows PUT; the role does not: refused.
     const put = s3As(server.url, creds).send(new PutObjectCommand({ Bucket: BUCKET, Key: 'home/x', Body: 'x' }));
     expect(await errorCode(put)).toBe('AccessDenied');
+    // Managed policies as session policies (PolicyArns): with Policy, one set; read at every request.
+    const homeOnly = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/home/*` }],
+    });
+    await iam().send(new CreatePolicyCommand({ PolicyName: 'session-home', PolicyDocument: homeOnly }));
+    const sharedOnly = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/shared/*` }],
+    });
+    const managed = await webLogin(arn, await idp.login('alice'), {
+      PolicyArns: [{ arn: 'arn:aws:iam:::policy/session-home' }],
+      Policy: sharedOnly,
+    });
+    expect(await read(managed.creds, 'home/alice/c.txt')).toBe('body of home/alice/c.txt');
+    expect(await read(managed.creds, 'shared/a.txt')).toBe('body of shared/a.txt');
+    expect(await errorCode(read(managed.creds, 'private/b.txt'))).toBe('AccessDenied');
+    await iam().send(new DeletePolicyCommand({ PolicyArn: 'arn:aws:iam:::policy/session-home' }));
+    expect(await errorCode(read(managed.creds, 'home/alice/c.txt'))).toBe('AccessDenied');
+    expect(await read(managed.creds, 'shared/a.txt')).toBe('body of shared/a.txt');
+    const gone = { PolicyArns: [{ arn: 'arn:aws:iam:::policy/session-home' }] };
+    expect(await loginError(arn, await idp.login('alice'), gone)).toBe('MalformedPolicyDocument');
     expect(await loginError(arn, await idp.login('alice'), { DurationSeconds: 7201 })).toBe('ValidationError');
     expect(await loginError(arn, await idp.login('alice'), { RoleSessionName: undefined })).toBe('ValidationError');
     // Session tags and a source identity come as claims of the token, as AWS reads them: not implemented.
@@ -330,6 +353,31 @@ describe('the two models side by side, and AssumeRole', () => {
     });
     const both = await createRole('account-trust', accountTrust);
     await assume(both);
+    // AssumeRole takes PolicyArns too: the role reads shared/, the session policy only home/: nothing left.
+    await iam().send(
+      new CreatePolicyCommand({
+        PolicyName: 'home-only',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/home/*` }],
+        }),
+      }),
+    );
+    const narrowed = (
+      await stsClient(server.url, user).send(
+        new AssumeRoleCommand({
+          RoleArn: both,
+          RoleSessionName: 'xy',
+          PolicyArns: [{ arn: 'arn:aws:iam:::policy/home-only' }],
+        }),
+      )
+    ).Credentials!;
+    const narrowedCreds = {
+      accessKeyId: narrowed.AccessKeyId!,
+      secretAccessKey: narrowed.SecretAccessKey!,
+      sessionToken: narrowed.SessionToken!,
+    };
+    expect(await errorCode(read(narrowedCreds, 'shared/a.txt'))).toBe('AccessDenied');
     expect(await loginError(both, await idp.login('alice'))).toBe('AccessDenied');
     await iam().send(
       new UpdateAssumeRolePolicyCommand({

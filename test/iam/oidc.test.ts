@@ -310,7 +310,9 @@ describe('tokens Cairn must not trust', () => {
     expect(await loginError(token, { DurationSeconds: 899 })).toBe('ValidationError');
     expect(await loginError(token, { DurationSeconds: 43_201 })).toBe('ValidationError');
     expect(await loginError(token, { ProviderId: 'www.amazon.com' })).toBe('NotImplemented');
-    expect(await loginError(token, { PolicyArns: [{ arn: 'arn:aws:iam:::policy/readonly' }] })).toBe('NotImplemented');
+    expect(await loginError(token, { PolicyArns: [{ arn: 'arn:aws:iam:::policy/no-such-policy' }] })).toBe(
+      'MalformedPolicyDocument',
+    );
     expect(await loginError(token, { Policy: '{"Statement": [{"Effect": "Allow"}]}' })).toBe('MalformedPolicyDocument');
     // An ARN of one of Cairn's IAM roles asks for its trust policy to judge the token, which must come from an
     // OIDC provider registered in IAM (oidc-roles.test.ts): this one is only configured.

@@ -384,3 +384,19 @@ export function evaluateStatements(statements: readonly PolicyStatement[], q: Po
 export function evaluate(policy: CompiledPolicy, q: PolicyQuery): Verdict {
   return policy.forAction(q.action).verdict(q);
 }
+
+/**
+ * Several policies evaluated as one set: an explicit Deny in any wins, else an Allow in any (an STS session's
+ * inline Policy and the managed policies of its PolicyArns, which AWS evaluates together as session policies).
+ */
+export function unionOf(kind: PolicyKind, policies: readonly CompiledPolicy[]): CompiledPolicy {
+  if (policies.length === 1) return policies[0];
+  const statements = policies.flatMap((p) => p.statements);
+  return {
+    kind,
+    statements,
+    isPublic: policies.some((p) => p.isPublic),
+    readsObjectTags: policies.some((p) => p.readsObjectTags),
+    forAction: forActionIndex(statements),
+  };
+}

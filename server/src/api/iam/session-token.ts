@@ -46,6 +46,8 @@ export interface SessionClaims {
   web?: { provider: string; claims: Record<string, string | string[]> };
   /** The session policy document (narrows the rights). */
   policy?: string;
+  /** Managed policies named as session policies (PolicyArns), by name: with `policy`, one set that narrows. */
+  policyArns?: string[];
 }
 
 const PREFIX = 'CAIRNv1.';

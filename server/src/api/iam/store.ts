@@ -14,6 +14,7 @@ import type { ObjectLayer } from '../../storage/object-layer.js';
 import {
   compilePolicy,
   StatementIndex,
+  unionOf,
   type CompiledPolicy,
   type PolicyKind,
   type PolicyStatement,
@@ -429,7 +430,7 @@ export class IamStore {
     if (!s) {
       const claims = openToken(this.sealer, token);
       if (!claims) throw new S3Error('InvalidToken');
-      s = { claims, policy: claims.policy ? this.compile(claims.policy, 'session') : undefined };
+      s = { claims, policy: this.sessionRestriction(claims) };
       if (this.sessions.size >= SESSION_CACHE_LIMIT) this.sessions.clear();
       this.sessions.set(token, s);
     }
@@ -468,6 +469,17 @@ export class IamStore {
       claims,
     );
     return { secret: c.sk, caller };
+  }
+
+  /**
+   * A session's policies as one restriction: its inline Policy and the managed policies its PolicyArns named,
+   * as they are now (a managed policy deleted since narrows the session to what is left).
+   */
+  private sessionRestriction(c: SessionClaims): CompiledPolicy | undefined {
+    if (c.policy === undefined && c.policyArns === undefined) return undefined;
+    const parts = c.policy === undefined ? [] : [this.compile(c.policy, 'session')];
+    parts.push(...this.holderPolicies({ inline: {}, attached: c.policyArns ?? [] }));
+    return unionOf('session', parts);
   }
 
   private sessionParent(c: SessionClaims): Caller | undefined {

@@ -30,21 +30,20 @@ export function sessionName(params: URLSearchParams): string | undefined {
   return name;
 }
 
-/** Parameters Cairn does not implement are refused, never ignored. */
-export function refuseUnsupported(params: URLSearchParams): void {
+const NOT_IMPLEMENTED = [
+  'Tags',
+  'TransitiveTagKeys',
+  'SerialNumber',
+  'TokenCode',
+  'SourceIdentity',
+  'ProvidedContexts',
+];
+
+/** Parameters Cairn does not implement (and `alsoRefused`, which this action does not take) are refused. */
+export function refuseUnsupported(params: URLSearchParams, alsoRefused: readonly string[] = []): void {
   for (const k of params.keys()) {
     const base = k.split('.')[0];
-    if (
-      [
-        'PolicyArns',
-        'Tags',
-        'TransitiveTagKeys',
-        'SerialNumber',
-        'TokenCode',
-        'SourceIdentity',
-        'ProvidedContexts',
-      ].includes(base)
-    ) {
+    if (NOT_IMPLEMENTED.includes(base) || alsoRefused.includes(base)) {
       throw new S3Error('NotImplemented', `The parameter ${base} is not implemented`);
     }
   }
@@ -68,14 +67,39 @@ export function newClaims(ctx: ApiContext, parent: SessionClaims['parent'], seco
   return { v: 1, ak: ak.padEnd(20, 'X'), sk: newSecret(), iat: now, exp: now + seconds, parent };
 }
 
-/** STS's PackedPolicySize: the session policy's share of the packed limit, in percent. */
-export const packedPolicySize = (policy: string | undefined): number =>
-  policy === undefined ? 0 : Math.min(100, Math.ceil((policy.length * 100) / 2048));
+/** STS's PackedPolicySize: the session policies' share of the packed limit, in percent. */
+export const packedPolicySize = (claims: SessionPolicies): number => {
+  const size = (claims.policy?.length ?? 0) + (claims.policyArns ?? []).reduce((n, a) => n + a.length, 0);
+  return Math.min(100, Math.ceil((size * 100) / 2048));
+};
 
-export function sessionPolicy(ctx: ApiContext, params: URLSearchParams): string | undefined {
+/** Most managed policies a session may name (AWS's limit). */
+const MAX_POLICY_ARNS = 10;
+
+/**
+ * The session policies of an AssumeRole* request: the inline `Policy` (checked) and the managed policies
+ * `PolicyArns.member.N.arn` names (each must exist; kept by name and read at every request, so a policy
+ * changed or deleted later narrows the session at once), as the session's claims keep them.
+ */
+export type SessionPolicies = Pick<SessionClaims, 'policy' | 'policyArns'>;
+
+export function sessionPolicies(ctx: ApiContext, params: URLSearchParams): SessionPolicies {
   const policy = params.get('Policy') ?? undefined;
   if (policy !== undefined) checkDocument(ctx.iam!, policy, 'session');
-  return policy;
+  const arns: string[] = [];
+  for (const [k, v] of params) {
+    if (!k.startsWith('PolicyArns.')) continue;
+    if (!/^PolicyArns\.member\.\d{1,2}\.arn$/.test(k)) {
+      throw new S3Error('ValidationError', `Unknown parameter ${k.slice(0, 64)}`);
+    }
+    if (arns.length >= MAX_POLICY_ARNS) {
+      throw new S3Error('ValidationError', `PolicyArns names at most ${MAX_POLICY_ARNS} policies`);
+    }
+    const p = /^arn:aws:iam::[^:]*:policy\/(?:.*\/)?[\w+=,.@-]+$/.test(v) ? ctx.iam!.managedPolicy(v) : undefined;
+    if (!p) throw new S3Error('MalformedPolicyDocument', `The policy ${v.slice(0, 300)} does not exist`);
+    arns.push(p.name);
+  }
+  return arns.length > 0 ? { policy, policyArns: arns } : { policy };
 }
 
 /** Claims kept in the session for the jwt:* condition keys: simple values, bounded in number and size. */

@@ -23,7 +23,7 @@ import {
   packedPolicySize,
   refuseUnsupported,
   sessionName,
-  sessionPolicy,
+  sessionPolicies,
   simpleClaims,
 } from './sts-credentials.js';
 import { assumeRoleWithWebIdentityForRole, roleOfArn } from './web-identity-role.js';
@@ -63,13 +63,13 @@ async function assumeRole(ctx: ApiContext, req: ServiceRequest, params: URLSearc
   const store = ctx.iam!;
   const caller = req.caller!;
   refuseUnsupported(params);
-  const policy = sessionPolicy(ctx, params);
+  const policies = sessionPolicies(ctx, params);
   const parent = parentOf(store, caller);
   const arn = params.get('RoleArn');
   if (!arn) {
     // MinIO's AssumeRole: temporary credentials with the caller's own rights.
     const claims = newClaims(ctx, parent, duration(params, 900, 43_200, 3600));
-    claims.policy = policy;
+    Object.assign(claims, policies);
     return queryAnswer('sts', 'AssumeRole', { Credentials: credentialsAnswer(ctx, claims) }, req.requestId);
   }
   const session = sessionName(params);
@@ -104,14 +104,14 @@ async function assumeRole(ctx: ApiContext, req: ServiceRequest, params: URLSearc
   if (evaluate(store.compile(role.trust, 'trust'), { ...q, principals: tokens }) !== 'Allow') throw notAuthorized;
   const claims = newClaims(ctx, parent, duration(params, 900, role.maxSessionDuration, 3600));
   claims.role = { name: role.name.toLowerCase(), id: role.id, session };
-  claims.policy = policy;
+  Object.assign(claims, policies);
   return queryAnswer(
     'sts',
     'AssumeRole',
     {
       Credentials: credentialsAnswer(ctx, claims),
       AssumedRoleUser: { AssumedRoleId: `${role.id}:${session}`, Arn: sessionArn(role.name, session) },
-      PackedPolicySize: packedPolicySize(policy),
+      PackedPolicySize: packedPolicySize(policies),
     },
     req.requestId,
   );
@@ -122,7 +122,7 @@ async function assumeRoleWithLdap(ctx: ApiContext, req: ServiceRequest, params: 
   const ldap = ctx.ldap;
   if (!ldap) throw new S3Error('NotImplemented', 'No LDAP server is configured (CAIRN_IDENTITY_LDAP_SERVER_ADDR)');
   refuseUnsupported(params);
-  const policy = sessionPolicy(ctx, params);
+  const policies = sessionPolicies(ctx, params);
   const seconds = duration(params, 900, 43_200, 3600);
   const who = await ldap.authenticate(params.get('LDAPUsername') ?? '', params.get('LDAPPassword') ?? '', req.sourceIp);
   const dn = normalizeDn(who.userDn);
@@ -132,7 +132,7 @@ async function assumeRoleWithLdap(ctx: ApiContext, req: ServiceRequest, params: 
   }
   const claims = newClaims(ctx, { kind: 'ldap', key: who.username }, seconds);
   claims.ldap = { username: who.username, dn, groups };
-  claims.policy = policy;
+  Object.assign(claims, policies);
   req.log.info({ ldapUser: dn, groups: groups.length }, 'STS: LDAP login');
   return queryAnswer(
     'sts',
@@ -171,7 +171,7 @@ async function assumeRoleWithWebIdentity(
     throw denied(`Not authorized to perform sts:AssumeRoleWithWebIdentity on ${arn.slice(0, 300)}`);
   }
   const requestedSession = sessionName(params);
-  const policy = sessionPolicy(ctx, params);
+  const narrowing = sessionPolicies(ctx, params);
   const seconds = duration(params, 900, 43_200, 3600);
   // Role mode answers only for its own ARN. In claim mode MinIO ignores RoleArn, which AWS's SDKs and CLI
   // insist on sending (an ARN naming no IAM role of Cairn's).
@@ -203,7 +203,7 @@ async function assumeRoleWithWebIdentity(
     session,
     claims: simpleClaims(claims),
   };
-  c.policy = policy;
+  Object.assign(c, narrowing);
   req.log.info({ sub: claims.sub, iss: claims.iss, policies: c.openid.policies }, 'STS: OpenID login');
   const aud = Array.isArray(claims.aud) ? claims.aud.join(',') : (claims.aud ?? oidc.config.clientId);
   return queryAnswer(
@@ -216,7 +216,8 @@ async function assumeRoleWithWebIdentity(
         Arn: openIdSessionArn(oidc.roleId, session),
         AssumedRoleId: `${oidc.roleId ?? 'openid'}:${session}`,
       },
-      PackedPolicySize: policy === undefined ? undefined : packedPolicySize(policy),
+      PackedPolicySize:
+        narrowing.policy === undefined && !narrowing.policyArns ? undefined : packedPolicySize(narrowing),
       Provider: claims.iss,
       Audience: aud,
     },
@@ -241,7 +242,8 @@ export async function stsQuery(
     case 'AssumeRole':
       return assumeRole(ctx, req, params);
     case 'GetSessionToken': {
-      refuseUnsupported(params);
+      // GetSessionToken takes no session policies: asked for, they are refused rather than ignored.
+      refuseUnsupported(params, ['Policy', 'PolicyArns']);
       const parent = parentOf(ctx.iam!, caller);
       const claims = newClaims(ctx, parent, duration(params, 900, 129_600, 43_200));
       return queryAnswer('sts', action, { Credentials: credentialsAnswer(ctx, claims) }, req.requestId);

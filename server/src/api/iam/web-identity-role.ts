@@ -41,7 +41,7 @@ import {
   newClaims,
   packedPolicySize,
   sessionName,
-  sessionPolicy,
+  sessionPolicies,
   simpleClaims,
 } from './sts-credentials.js';
 
@@ -112,7 +112,7 @@ export async function assumeRoleWithWebIdentityForRole(
   if (!providers) throw new S3Error('NotImplemented', 'Web identity logins into IAM roles are not available here');
   const session = sessionName(params);
   if (session === undefined) throw new S3Error('ValidationError', 'RoleSessionName is required');
-  const policy = sessionPolicy(ctx, params);
+  const policies = sessionPolicies(ctx, params);
   const seconds = duration(params, 900, role.maxSessionDuration, 3600);
   const provider = providerOfToken(store, token);
   const payload = await providers.verifier(provider).verify(token, ctx.now(), provider.clientIds);
@@ -142,7 +142,7 @@ export async function assumeRoleWithWebIdentityForRole(
   const c = newClaims(ctx, { kind: 'openid', key: payload.sub }, seconds);
   c.role = { name: role.name.toLowerCase(), id: role.id, session };
   c.web = { provider: provider.url, claims };
-  c.policy = policy;
+  Object.assign(c, policies);
   req.log.info({ sub: payload.sub, iss: payload.iss, role: role.name }, 'STS: web identity login into a role');
   const aud = Array.isArray(payload.aud) ? payload.aud : payload.aud === undefined ? [] : [payload.aud];
   return queryAnswer(
@@ -152,7 +152,7 @@ export async function assumeRoleWithWebIdentityForRole(
       Credentials: credentialsAnswer(ctx, c),
       SubjectFromWebIdentityToken: payload.sub,
       AssumedRoleUser: { AssumedRoleId: `${role.id}:${session}`, Arn: sessionArn(role.name, session) },
-      PackedPolicySize: policy === undefined ? undefined : packedPolicySize(policy),
+      PackedPolicySize: policies.policy === undefined && !policies.policyArns ? undefined : packedPolicySize(policies),
       Provider: payload.iss,
       // The client id the token was accepted for.
       Audience: provider.clientIds.find((id) => aud.includes(id) || payload.azp === id),

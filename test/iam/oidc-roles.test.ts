@@ -175,7 +175,10 @@ describe('trust policies judge tokens of a registered provider', () => {
   });
 
   it('matches a wildcard sub with StringLike, and amr with ForAnyValue:StringEquals', async () => {
-    const teams = await createRole('teams', trust({ StringLike: { [`${url}:sub`]: 'team-*' } }));
+    const teams = await createRole(
+      'teams',
+      trust({ StringLike: { [`${url}:sub`]: 'team-*' }, StringEquals: { 'aws:FederatedProvider': providerArn } }),
+    );
     await webLogin(teams, await idp.login('team-a'));
     await webLogin(teams, await idp.login('team-b'));
     expect(await loginError(teams, await idp.login('alice'))).toBe('AccessDenied');

@@ -9,6 +9,7 @@ import {
   CreateOpenIDConnectProviderCommand,
   CreatePolicyCommand,
   CreateRoleCommand,
+  DeleteOpenIDConnectProviderCommand,
   DeletePolicyCommand,
   CreateUserCommand,
   CreateAccessKeyCommand,
@@ -30,7 +31,7 @@ import { importJWK, SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/cairn.js';
 import { CLIENT_ID, startOidcProvider, type OidcProvider } from '../helpers/oidc.js';
-import { errorCode, iamClient, rootCreds, s3As, stsClient, type Creds } from './helpers.js';
+import { errorCode, errorMessage, iamClient, rootCreds, s3As, stsClient, type Creds } from './helpers.js';
 
 const BUCKET = 'web-roles';
 let idp: OidcProvider;
@@ -390,5 +391,55 @@ describe('the two models side by side, and AssumeRole', () => {
     );
     await webLogin(both, await idp.login('alice'));
     expect(await errorCode(assume(both))).toBe('AccessDenied');
+  });
+});
+
+describe('providers registered, unreachable and deleted', () => {
+  it('accepts no token of a provider registered without client ids, as AWS', async () => {
+    const strangerUrl = stranger.issuer.replace(/^http:\/\//, '');
+    const created = await iam().send(new CreateOpenIDConnectProviderCommand({ Url: stranger.issuer }));
+    try {
+      const arn = await createRole(
+        'no-client-ids',
+        trust({ StringLike: { [`${strangerUrl}:sub`]: '*' } }, created.OpenIDConnectProviderArn),
+      );
+      const token = await stranger.login('alice');
+      expect(await errorMessage(webLogin(arn, token))).toMatch(/Incorrect token audience/);
+      await iam().send(
+        new AddClientIDToOpenIDConnectProviderCommand({
+          OpenIDConnectProviderArn: created.OpenIDConnectProviderArn,
+          ClientID: CLIENT_ID,
+        }),
+      );
+      await webLogin(arn, token);
+    } finally {
+      await iam().send(
+        new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: created.OpenIDConnectProviderArn }),
+      );
+    }
+  });
+
+  it('answers IDPCommunicationError when a registered provider cannot be reached', async () => {
+    const gone = await startOidcProvider({});
+    await gone.close();
+    const goneUrl = gone.issuer.replace(/^http:\/\//, '');
+    const created = await iam().send(
+      new CreateOpenIDConnectProviderCommand({ Url: gone.issuer, ClientIDList: [CLIENT_ID] }),
+    );
+    const arn = await createRole(
+      'unreachable',
+      trust({ StringLike: { [`${goneUrl}:sub`]: '*' } }, created.OpenIDConnectProviderArn),
+    );
+    expect(await loginError(arn, await sign(gone, { sub: 'alice' }))).toBe('IDPCommunicationError');
+  });
+
+  it('keeps the sessions of a provider deleted after the login, and refuses new logins', async () => {
+    const otherUrl = other.issuer.replace(/^http:\/\//, '');
+    const otherArn = `arn:aws:iam:::oidc-provider/${otherUrl}`;
+    const arn = await createRole('second-idp', trust({ StringEquals: { [`${otherUrl}:sub`]: 'alice' } }, otherArn));
+    const { creds } = await webLogin(arn, await other.login('alice'));
+    await iam().send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: otherArn }));
+    expect(await read(creds, 'shared/a.txt')).toBe('body of shared/a.txt');
+    expect(await errorMessage(webLogin(arn, await other.login('alice')))).toMatch(/No OpenIDConnect provider found/);
   });
 });

@@ -69,8 +69,23 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
     { STANDARD: parity, REDUCED_REDUNDANCY: rrsParity },
     {
       coordination: shared
-        ? { locks: shared.locks, bus: shared.bus, leader: shared.leader, shared: true }
-        : { locks: new KeyedMutex(), bus: aloneBus, leader: true, shared: false },
+        ? {
+            locks: shared.locks,
+            bus: shared.bus,
+            leader: shared.leader,
+            shared: true,
+            name: shared.tmpName,
+            // Workers are named w1 ... wN (cluster/worker.ts).
+            owned: (name) => /^w[1-9][0-9]*$/.test(name) && Number(name.slice(1)) <= shared.workers,
+          }
+        : {
+            locks: new KeyedMutex(),
+            bus: aloneBus,
+            leader: true,
+            shared: false,
+            name: 'main',
+            owned: (n) => n === 'main',
+          },
       gcGraceMs: opts.gcGraceMs ?? 5000,
       // MinIO's defaults (MINIO_API_STALE_UPLOADS_EXPIRY, ..._CLEANUP_INTERVAL): 24 h, looked for every 6 h.
       staleUploadsExpiryMs: whole('staleUploadsExpiryMs', opts.staleUploadsExpiryMs, 24 * 3_600_000, 0),

@@ -5,6 +5,7 @@
 // sharing the drives must hear goes on the change bus (coordination.ts), and what they tell arrives in
 // apply(). Healing and the scanner run only in the leader.
 import { createHmac } from 'node:crypto';
+import { basename, dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import type { StorageContext } from '../context.js';
@@ -25,7 +26,8 @@ import { bucketHasObjects, listObjectVersions, listObjects } from './listing.js'
 import { KeyedMutex } from './locks.js';
 import { Multipart } from './multipart.js';
 import { putObjectInSet } from './put.js';
-import { Reaper } from './reaper.js';
+import { Reaper, dataDirId } from './reaper.js';
+import { ReapLog, removeUnreferenced } from './reap-log.js';
 import type { ReadAheadStats } from './read-ahead.js';
 import type { ReadStats } from '../erasure/part-reader.js';
 
@@ -45,6 +47,9 @@ export interface Coordination {
   leader: boolean;
   /** Other processes write the drives too. */
   shared: boolean;
+  /** This process's name among those sharing the drives (its temp area's), and which names are live processes. */
+  name: string;
+  owned(name: string): boolean;
 }
 
 export class ErasureObjects implements L.ObjectLayer {
@@ -56,6 +61,7 @@ export class ErasureObjects implements L.ObjectLayer {
   private readonly healer: Healer;
   private readonly journals: Journals;
   private readonly reaper: Reaper;
+  private readonly reapLog: ReapLog;
   private readonly bus: ChangeBus;
   private readonly leader: boolean;
   private tiers?: L.RemoteTiers;
@@ -73,11 +79,12 @@ export class ErasureObjects implements L.ObjectLayer {
       staleUploadsCleanupIntervalMs: number;
     },
   ) {
-    const { locks, bus, leader, shared } = opts.coordination;
+    const { locks, bus, leader, shared, name, owned } = opts.coordination;
     this.bus = bus;
     this.leader = leader;
     this.journals = new Journals(new KeyedMutex(), locks, shared);
     this.reaper = new Reaper(opts.gcGraceMs, (ids) => bus.publish({ type: 'reap', ids }));
+    this.reapLog = new ReapLog(name, owned);
     // Every set's reports land here; the healer and the cache exist before a set can be asked anything.
     const deps: SetDeps = {
       ctx,
@@ -89,6 +96,7 @@ export class ErasureObjects implements L.ObjectLayer {
         if (this.tiers) await this.tiers.released(remotes);
         else this.ctx.log.warn(`${remotes.length} remote tier objects left unreferenced: no tiers attached`);
       },
+      reapLog: this.reapLog,
       queueHeal: (set, bucket, key, deep = false) => {
         if (this.leader) this.healer.enqueue(set, bucket, key, deep);
         else void bus.publish({ type: 'heal', set, bucket, key, deep }).catch(() => {});
@@ -161,10 +169,24 @@ export class ErasureObjects implements L.ObjectLayer {
 
   /** Starts the background work; `fresh` drives (new or replaced) are rebuilt. */
   async start(fresh: LocalDrive[]): Promise<void> {
+    await this.resumeRemovals();
     await this.healer.start(fresh);
     // Where the healer runs in the background (the one leader when several processes share the drives), so
     // does the removal of stale uploads.
     if (this.leader && this.opts.healer.background) this.scheduleStaleCleanup();
+  }
+
+  /**
+   * Removals a stopped process wrote down and never did (reap-log.ts): done after the grace period, once no
+   * process sharing the drives still reads those data dirs, as if the delete had happened just now.
+   */
+  private async resumeRemovals(): Promise<void> {
+    for (const set of this.sets) {
+      for (const { drive, path } of await this.reapLog.recover(set.drives, this.leader)) {
+        const id = dataDirId(set.index, dirname(path), basename(path));
+        this.reaper.later(() => removeUnreferenced(drive, path).finally(() => this.reapLog.settle(drive, 1)), [id]);
+      }
+    }
   }
 
   private staleTimer?: NodeJS.Timeout;

@@ -14,6 +14,7 @@ import type { RemoteObject, StorageClass } from '../object-layer.js';
 import { latestOf, type Journals, type Latest } from '../list/journal.js';
 import type { Locks } from '../coordination.js';
 import { dataDirId, type Reaper } from './reaper.js';
+import type { ReapLog } from './reap-log.js';
 
 export interface SetDeps {
   ctx: StorageContext;
@@ -33,6 +34,14 @@ export interface SetDeps {
   reaper: Reaper;
   /** A committed change dropped versions whose data is in a remote tier (their remote objects are garbage). */
   remotesReleased(remotes: RemoteObject[]): Promise<void>;
+  /** Removals written down on the drives before the data they remove becomes unreachable (reap-log.ts). */
+  reapLog: ReapLog;
+}
+
+/** Data dirs of versions in `old` that `next` no longer has: removed once the change is committed. */
+function goneDataDirs(old: VersionRecord[], next: VersionRecord[]): string[] {
+  const keep = new Set(next.map((v) => v.dataDir));
+  return old.flatMap((v) => (v.dataDir && !keep.has(v.dataDir) ? [v.dataDir] : []));
 }
 
 /** The lock name of an object: one writer (or healer) at a time, whichever process it runs in. */
@@ -193,8 +202,18 @@ export class ErasureSet {
         const next = m.apply(old, slot);
         // Nothing here and nothing to write (deleting a key this drive never had): done.
         if (before.state === 'missing' && next.length === 0)
-          return { ok: true as const, old, next, hadMeta: false, noop: true };
+          return { ok: true as const, old, next, hadMeta: false, noop: true, gone: [] };
+        const gone = goneDataDirs(old, next);
+        let noted = false;
         try {
+          // Written down before the metadata stops referring to them: a stop before the removal leaves the
+          // line for the next start to carry out.
+          if (gone.length > 0)
+            await this.deps.reapLog.note(
+              d,
+              gone.map((dir) => `${objRel}/${dir}`),
+            );
+          noted = gone.length > 0;
           // "pending" guards an existing entry's journal line; a new entry without a line is read
           // from its metadata anyway, so first writes skip it.
           if (before.state !== 'missing') await this.deps.journals.append(d, dirRel, [{ n: entry, p: 1 }]);
@@ -202,9 +221,10 @@ export class ErasureSet {
           await m.stage?.(d, slot, objRel);
           if (next.length > 0) await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: next }));
           else await d.unlinkIfExists(`${objRel}/${META_NAME}`);
-          return { ok: true as const, old, next, hadMeta: before.state === 'ok', noop: false };
+          return { ok: true as const, old, next, hadMeta: before.state === 'ok', noop: false, gone };
         } catch (e) {
           await m.unstage?.(d, slot, objRel).catch(() => {});
+          if (noted) await this.deps.reapLog.settle(d, gone.length).catch(() => {});
           return { ok: false as const, err: errCode(e) ?? String(e) };
         }
       }),
@@ -219,6 +239,7 @@ export class ErasureSet {
           if (r.hadMeta) await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: r.old })).catch(() => {});
           else await d.unlinkIfExists(`${objRel}/${META_NAME}`).catch(() => {});
           await m.unstage?.(d, slot, objRel).catch(() => {});
+          if (r.gone.length > 0) await this.deps.reapLog.settle(d, r.gone.length).catch(() => {});
         }),
       );
       this.metadataChanged(); // rolled back: reads begun meanwhile may have seen the failed write
@@ -235,8 +256,7 @@ export class ErasureSet {
       results.map(async (r, slot) => {
         const d = drives[slot];
         if (!r.ok || !d || r.noop) return;
-        const keep = new Set(r.next.map((v) => v.dataDir));
-        const gone = r.old.flatMap((v) => (v.dataDir && !keep.has(v.dataDir) ? [v.dataDir] : []));
+        const gone = r.gone;
         const l = latestOf(r.next);
         // Not awaited by the caller: until the line lands, the entry has "pending" or no line, and listings
         // read its metadata instead. The object's lock is held until it lands (mutate).
@@ -246,6 +266,7 @@ export class ErasureSet {
           this.deps.reaper.later(
             async () => {
               for (const dir of gone) await d.remove(`${objRel}/${dir}`);
+              if (gone.length > 0) await this.deps.reapLog.settle(d, gone.length);
               if (r.next.length === 0) await line.then(() => this.removeObjectDir(d, bucket, objRel));
             },
             gone.map((dir) => dataDirId(this.index, objRel, dir)),

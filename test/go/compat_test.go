@@ -268,6 +268,22 @@ func TestMinioGoErrors(t *testing.T) {
 	}
 }
 
+// minio-go's ListenNotification (GET /?events=..., MinIO's listen over every bucket) is refused with 501
+// NotImplemented, as Cairn does not do it; it was answered as ListBuckets, the events ignored. Listening on
+// one bucket is served (test/s3/notifications-listen.test.ts).
+func TestMinioGoRootListenRefused(t *testing.T) {
+	c := minioClient(t, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	info, ok := <-c.ListenNotification(ctx, "", "", []string{"s3:ObjectCreated:*"})
+	if !ok {
+		t.Fatal("ListenNotification ended without an answer")
+	}
+	if r := minio.ToErrorResponse(info.Err); r.Code != "NotImplemented" || r.StatusCode != http.StatusNotImplemented {
+		t.Fatalf("ListenNotification at the root: %v (code %q, status %d), want 501 NotImplemented", info.Err, r.Code, r.StatusCode)
+	}
+}
+
 // A browser-style POST upload is answered with the object's absolute URL in Location.
 func TestMinioGoPostPolicyLocation(t *testing.T) {
 	c := minioClient(t, false)

@@ -227,6 +227,30 @@ describe('other behaviours Cairn does not have', () => {
     await absent('archive.tar');
   });
 
+  // GET / answers ListBuckets; parameters asking for something else are refused, never ignored.
+  it("MinIO's listen over every bucket and ListDirectoryBuckets at the service root", async () => {
+    const asks: Record<string, string>[] = [
+      { events: 's3:ObjectCreated:*', prefix: '', suffix: '', ping: '10' }, // minio-go's ListenNotification
+      { 'max-directory-buckets': '10' },
+    ];
+    for (const query of asks) {
+      const r = await signedFetch(server.url, { method: 'GET', path: '/', query });
+      expect(r.status).toBe(501);
+      expect(codeOf(r.text)).toBe('NotImplemented');
+      expect(r.text).not.toContain('<ListAllMyBucketsResult');
+    }
+    const anonymous = await fetch(`${server.url}/?events=s3:ObjectCreated:*`);
+    expect(anonymous.status).toBe(403); // who may not list buckets learns nothing more
+    // ListBuckets itself, with the parameters it takes, is still answered.
+    const list = await signedFetch(server.url, {
+      method: 'GET',
+      path: '/',
+      query: { 'x-id': 'ListBuckets', prefix: 'ref' },
+    });
+    expect(list.status).toBe(200);
+    expect(list.text).toContain(`<Name>${bucket}</Name>`);
+  });
+
   it('directory-bucket settings in CreateBucketConfiguration', async () => {
     const cfg = {
       Location: { Type: 'AvailabilityZone' as const, Name: 'use1-az4' },

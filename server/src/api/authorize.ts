@@ -308,6 +308,7 @@ export async function authorizeOperation(ctx: ApiContext, req: AccessRequest & {
     case 'ServiceQuery': // IAM, STS and admin requests: authorized by api/iam/service.ts, per action
     case 'AdminApi':
       return;
+    case 'UnsupportedServiceOp': // refused by its handler, to callers who may ask
     case 'ListBuckets': // an account lists its own buckets, an IAM principal its account's, if allowed
       if (!isAllowedOutsideBuckets(ctx, req, op.action, 'arn:aws:s3:::*')) throw new S3Error('AccessDenied');
       return;

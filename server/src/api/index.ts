@@ -93,6 +93,11 @@ async function run(ctx: ApiContext, req: S3Request): Promise<S3Response> {
       return publicAccessBlockOp(ctx, req, op.bucket, op.method);
     case 'OwnershipControls':
       return ownershipControlsOp(ctx, req, op.bucket, op.method, (s) => hasForeignGrants(s.acl));
+    case 'UnsupportedServiceOp':
+      throw new S3Error(
+        'NotImplemented',
+        `${op.what} is not implemented: the ${op.parameter} parameter cannot be honoured.`,
+      );
     case 'UnsupportedBucketOp':
       return bucket.unsupportedBucketOp(ctx, op.bucket, op.subresource, op.method);
     case 'GetBucketEncryption':

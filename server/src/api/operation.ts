@@ -43,6 +43,8 @@ export interface ListV2Params {
 
 export type Operation =
   | (Base & { name: 'ListBuckets'; params: ListBucketsParams })
+  /** A request to the service root asking for something Cairn does not do (`parameter` names the ask). */
+  | (Base & { name: 'UnsupportedServiceOp'; parameter: string; what: string })
   | BucketOnly<'CreateBucket'>
   | BucketOnly<'HeadBucket'>
   | BucketOnly<'DeleteBucket'>

@@ -35,6 +35,15 @@ const UNSUPPORTED_BUCKET = [
   'intelligent-tiering',
 ];
 const UNSUPPORTED_OBJECT = ['restore', 'torrent'];
+/**
+ * Query parameters of `GET /` that ask for something other than ListBuckets, which Cairn does not do: it
+ * would otherwise answer ListBuckets and ignore them. `events`: MinIO's ListenNotification over every bucket
+ * (listening on one bucket, `GET /bucket?events=...`, is served); `max-directory-buckets`: ListDirectoryBuckets.
+ */
+const UNSUPPORTED_SERVICE: Record<string, { action: string; what: string }> = {
+  events: { action: 's3:ListenNotification', what: 'Listening to the events of every bucket (GET /?events=)' },
+  'max-directory-buckets': { action: 's3express:ListAllMyDirectoryBuckets', what: 'Directory buckets' },
+};
 
 function header(h: RouteInput['headers'], name: string): string | undefined {
   const v = h[name];
@@ -154,6 +163,9 @@ export function route(input: RouteInput): Route {
 
   if (bucket === undefined) {
     if (method === 'GET') {
+      const unsupported = firstSub(q, Object.keys(UNSUPPORTED_SERVICE));
+      if (unsupported)
+        return { op: { name: 'UnsupportedServiceOp', parameter: unsupported, ...UNSUPPORTED_SERVICE[unsupported] } };
       const params = {
         prefix: q.get('prefix') ?? '',
         maxBuckets: intParam(q, 'max-buckets', 10000, 10000),

@@ -5,14 +5,26 @@
 // clock is within its `nbf`..`exp` (30 seconds of skew). sts.ts turns the result into temporary credentials
 // with the policies a claim names (claim mode) or the configured role policy (role mode), as MinIO does.
 //
-// Keys come from jose's remote JWK set: cached, and fetched again when a token names a key id the cached set
-// does not hold (the provider rotated its keys), at most once per cooldown, so tokens with made-up key ids
-// cannot make Cairn hammer the provider. HS* tokens are refused whatever the JWKS holds: AWS accepts only
+// Keys come from the provider's JWKS (ProviderKeys): cached, and fetched again when a token names a key id the
+// cached set does not hold (the provider rotated its keys), at most once per cooldown, so tokens with made-up
+// key ids cannot make Cairn hammer the provider. Past their maximum age the cached keys are fetched again in
+// the background and serve meanwhile, also while the provider is down (as AWS and MinIO keep serving). The
+// discovery document and the JWKS are read within bounds (provider-fetch.ts: 1 MiB, 5 s, no redirect to
+// another host). HS* tokens are refused whatever the JWKS holds: AWS accepts only
 // asymmetric signatures, and an HMAC "verified" with a public key is the classic forgery.
 import { createHash } from 'node:crypto';
-import { createRemoteJWKSet, jwtVerify, type JWTPayload, type RemoteJWKSet } from 'jose';
+import {
+  createLocalJWKSet,
+  type JSONWebKeySet,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type JWSHeaderParameters,
+  type FlattenedJWSInput,
+} from 'jose';
 import { S3Error } from '../../errors.js';
 import { type OpenIdConfig, splitPolicyNames } from './openid-config.js';
+import { fetchProviderJson } from './provider-fetch.js';
 
 export { type OpenIdConfig, openIdConfigFromEnv, splitPolicyNames } from './openid-config.js';
 
@@ -46,7 +58,6 @@ const ALGORITHMS = [
   'Ed25519',
 ];
 const SKEW_SECONDS = 30;
-const FETCH_TIMEOUT_MS = 5_000;
 /** The discovery document is fetched again after a day (an issuer's JWKS URL rarely moves). */
 const DISCOVERY_MAX_AGE_MS = 24 * 3_600_000;
 /** Longest token accepted (AWS's WebIdentityToken limit). */
@@ -54,12 +65,67 @@ export const MAX_TOKEN_LENGTH = 20_000;
 
 interface Discovery {
   issuer: string;
-  jwks: RemoteJWKSet;
+  jwks: ProviderKeys;
   fetched: number;
 }
 
 const invalid = (why: string) => new S3Error('InvalidIdentityToken', why);
 const unreachable = (why: string) => new S3Error('IDPCommunicationError', why);
+
+/** The provider's JWKS, fetched when first needed, on an unknown key id (once per cooldown) and when old. */
+class ProviderKeys {
+  private local: ReturnType<typeof createLocalJWKSet> | undefined;
+  /** When the keys were last fetched, and when a fetch was last tried (successful or not). */
+  private fetchedAt = Number.NEGATIVE_INFINITY;
+  private triedAt = Number.NEGATIVE_INFINITY;
+  private pending: Promise<void> | undefined;
+
+  constructor(
+    readonly url: URL,
+    private readonly maxAgeMs: number,
+    private readonly cooldownMs: number,
+  ) {}
+
+  /** One fetch at a time, shared by the callers that want one meanwhile. */
+  private reload(): Promise<void> {
+    this.pending ??= (async () => {
+      this.triedAt = Date.now();
+      try {
+        const json = await fetchProviderJson(this.url, {
+          headers: { accept: 'application/json, application/jwk-set+json' },
+        });
+        this.local = createLocalJWKSet(json as JSONWebKeySet);
+        this.fetchedAt = Date.now();
+      } catch (e) {
+        throw unreachable(`The OpenID provider's keys could not be read: ${(e as Error).message}`);
+      } finally {
+        this.pending = undefined;
+      }
+    })();
+    return this.pending;
+  }
+
+  private coolingDown(): boolean {
+    return Date.now() - this.triedAt < this.cooldownMs;
+  }
+
+  /** The key a token names (jwtVerify's key function). */
+  readonly getKey: JWTVerifyGetKey = async (header: JWSHeaderParameters, token: FlattenedJWSInput) => {
+    if (!this.local) await this.reload();
+    else if (Date.now() - this.fetchedAt >= this.maxAgeMs && !this.coolingDown()) {
+      // Old keys serve while new ones are fetched, and go on serving if the provider does not answer.
+      this.reload().catch(() => {});
+    }
+    const keys = this.local!;
+    try {
+      return await keys(header, token);
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 'ERR_JWKS_NO_MATCHING_KEY' || this.coolingDown()) throw e;
+      await this.reload(); // the provider may have rotated its keys
+      return this.local!(header, token);
+    }
+  };
+}
 
 export class OpenIdProvider {
   /** Role mode's ARN (MinIO's form), or undefined in claim mode. */
@@ -90,21 +156,20 @@ export class OpenIdProvider {
   private async fetchDiscovery(): Promise<Discovery> {
     let doc: { issuer?: unknown; jwks_uri?: unknown };
     try {
-      const res = await fetch(this.config.configUrl, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-      if (res.status !== 200) throw new Error(`status ${res.status}`);
-      doc = (await res.json()) as typeof doc;
+      doc = (await fetchProviderJson(new URL(this.config.configUrl))) as typeof doc;
     } catch (e) {
       throw unreachable(`The OpenID provider's discovery document could not be read: ${(e as Error).message}`);
     }
     const { issuer, jwks_uri: jwksUri } = doc ?? {};
-    if (typeof issuer !== 'string' || issuer === '' || typeof jwksUri !== 'string' || !/^https?:\/\//.test(jwksUri)) {
+    const jwksUrl = typeof jwksUri === 'string' && /^https?:\/\//.test(jwksUri) ? URL.parse(jwksUri) : null;
+    if (typeof issuer !== 'string' || issuer === '' || !jwksUrl) {
       throw unreachable("The OpenID provider's discovery document names no issuer or no http(s) jwks_uri");
     }
-    const jwks = createRemoteJWKSet(new URL(jwksUri), {
-      timeoutDuration: FETCH_TIMEOUT_MS,
-      cooldownDuration: this.config.jwksCooldownMs ?? 30_000,
-      cacheMaxAge: this.config.jwksMaxAgeMs ?? 600_000,
-    });
+    // A discovery document fetched again that names the same JWKS keeps the keys already fetched.
+    const previous = this.discovery?.jwks;
+    const { jwksMaxAgeMs = 600_000, jwksCooldownMs = 30_000 } = this.config;
+    const jwks =
+      previous?.url.href === jwksUrl.href ? previous : new ProviderKeys(jwksUrl, jwksMaxAgeMs, jwksCooldownMs);
     return { issuer, jwks, fetched: Date.now() };
   }
 
@@ -136,7 +201,7 @@ export class OpenIdProvider {
     const d = await this.current();
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, d.jwks, {
+      ({ payload } = await jwtVerify(token, d.jwks.getKey, {
         issuer: d.issuer,
         algorithms: ALGORITHMS,
         currentDate: new Date(nowMs),
@@ -158,6 +223,7 @@ export class OpenIdProvider {
 
 /** jose's failure as STS answers it: the provider out of reach, an expired token, or an invalid one. */
 function verifyError(e: unknown): S3Error {
+  if (e instanceof S3Error) return e; // the provider's keys could not be read
   const code = (e as { code?: unknown }).code;
   if (code === 'ERR_JWT_EXPIRED') return new S3Error('ExpiredTokenException', 'The web identity token has expired');
   if (code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JWKS_INVALID' || code === 'ERR_JOSE_GENERIC' || !code) {

@@ -2,7 +2,7 @@
 // finishes the upload in flight before it exits.
 import { spawnCairn } from '../helpers/cli.js';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
@@ -124,5 +124,28 @@ describe('cairn server', () => {
     } finally {
       await again.close();
     }
+  });
+});
+
+describe('cairn server with a URL as a drive', () => {
+  // MinIO's distributed form: until Cairn has distributed mode, refused, instead of serving from a local
+  // folder named `http:` (relative to the working directory: the repository here).
+  it('exits 2 naming the argument, and makes no folder', async () => {
+    const folder = `cairn-url-drive-${process.pid}`;
+    const arg = `http://127.0.0.1:9001/${folder}/d{1...2}`;
+    const proc = spawnCairn(['server', '--address', '127.0.0.1:0', arg], { CAIRN_LOG_LEVEL: 'info' });
+    let err = '';
+    proc.stderr!.on('data', (d) => (err += d));
+    const served = new Promise<string>((resolve) =>
+      createInterface({ input: proc.stdout! }).on('line', (l) => l.includes('"url"') && resolve('served')),
+    );
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
+    const outcome = await Promise.race([exited, served]);
+    if (outcome === 'served') proc.kill('SIGKILL');
+    expect(outcome).toBe(2);
+    expect(err).toContain(`cairn server: drive ${arg} is a URL: distributed mode`);
+    expect(err).toContain('not available yet');
+    const repo = new URL('../..', import.meta.url).pathname;
+    await expect(access(join(repo, 'http:', '127.0.0.1:9001', folder))).rejects.toThrow(/ENOENT/);
   });
 });

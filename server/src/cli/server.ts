@@ -13,7 +13,8 @@ import { notifyTargetsFromEnv } from '../api/notify/targets.js';
 export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--certs-dir DIR] [--domain DOMAIN] [--region REGION]
                     [--workers N] DRIVE...
 
-  DRIVE...          drive directories; {1...4} ranges are expanded (e.g. ./data/d{1...4})
+  DRIVE...          local drive directories; {1...4} ranges are expanded (e.g. ./data/d{1...4}); URLs
+                    (http://host/path, MinIO's distributed form) are refused until distributed mode exists
   --address         listen address (default :9000)
   --certs-dir       TLS certificates (default ~/.cairn/certs): public.crt + private.key serve HTTPS (TLS 1.2+),
                     subfolders hold more certificates chosen by SNI name, CAs/ trusted roots; reloaded when
@@ -119,6 +120,18 @@ function whole(name: string, v: string, min: number): number {
 /** At most this many workers: each is a whole server process (~60 MB idle). */
 export const MAX_WORKERS = 64;
 
+/**
+ * A drive argument is a local directory. MinIO's distributed form (`http://host:port/path{1...4}`) would
+ * otherwise be taken as a relative folder named `http:` until distributed mode exists.
+ */
+function driveArgument(a: string): string {
+  if (/^https?:\/\//i.test(a))
+    throw new Error(
+      `drive ${a} is a URL: distributed mode (drives on other nodes) is not available yet; give local directories`,
+    );
+  return a;
+}
+
 export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = {}): ServerArgs {
   const args: ServerArgs = { domains: [], drives: [], workers: 0, help: false };
   let workers: number | undefined;
@@ -138,7 +151,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Se
     else if (a === '--workers' || a.startsWith('--workers=')) workers = whole('--workers', value(), 1);
     else if (a === '--help' || a === '-h') args.help = true;
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
-    else args.drives.push(a);
+    else args.drives.push(driveArgument(a));
   }
   if (args.help) return args;
   if (args.drives.length === 0) throw new Error('at least one DRIVE directory is needed');

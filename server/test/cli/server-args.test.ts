@@ -27,6 +27,8 @@ describe('parseServerArgs', () => {
     [['d1'], { CAIRN_WORKERS: '0' }, "CAIRN_WORKERS must be a whole number >= 1, got '0'"],
     [['d1'], { CAIRN_WORKERS: '2x' }, "CAIRN_WORKERS must be a whole number >= 1, got '2x'"],
     [['--workers', String(MAX_WORKERS + 1), 'd1'], {}, `at most ${MAX_WORKERS} workers, got ${MAX_WORKERS + 1}`],
+    [['http://10.0.0.1:9000/d{1...4}'], {}, 'drive http://10.0.0.1:9000/d{1...4} is a URL: distributed mode'],
+    [['d1', 'HTTPS://node2/d1'], {}, 'drive HTTPS://node2/d1 is a URL: distributed mode'],
   ])('%j %j is refused: %s', (argv, env, message) => {
     expect(() => parseServerArgs(argv, env)).toThrow(message);
   });

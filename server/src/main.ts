@@ -8,6 +8,7 @@ import { credentialsFromEnv, type CredentialConfig } from './http/auth/credentia
 import type { LdapConfig } from './api/iam/ldap.js';
 import type { OpenIdConfig } from './api/iam/openid.js';
 import { iamOverBus } from './api/iam/notify.js';
+import { failuresOverBus } from './api/iam/login-limit.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
 import { hasCertificate, TlsCertificates } from './http/tls.js';
 import { staticKms, type Kms } from './api/sse/kms.js';
@@ -158,6 +159,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       openid: opts.openid,
       // Workers share IAM's records over the same lock service and change bus as storage.
       iamSharing: shared ? iamOverBus(shared.locks, shared.bus) : undefined,
+      loginFailures: shared ? failuresOverBus(shared.bus) : undefined,
       worker: opts.worker?.slot,
       reusePort: opts.worker?.reusePort,
       notify: {

@@ -18,6 +18,7 @@ import { LdapProvider, type LdapConfig } from '../api/iam/ldap.js';
 import { OpenIdProvider, type OpenIdConfig } from '../api/iam/openid.js';
 import { RegisteredProviders } from '../api/iam/web-identity-role.js';
 import type { IamSharing } from '../api/iam/notify.js';
+import { LoginLimiter, type FailureSharing } from '../api/iam/login-limit.js';
 import { iamCredentials, type CredentialConfig } from './auth/credentials.js';
 import { parseAddress } from './address.js';
 import { buildApp } from './app.js';
@@ -47,6 +48,8 @@ export interface HttpServerOptions {
   openid?: OpenIdConfig;
   /** The other processes serving the same drives, with which IAM's records are shared; none by default. */
   iamSharing?: IamSharing;
+  /** The other processes serving the same drives, with which failed LDAP logins are counted; none by default. */
+  loginFailures?: FailureSharing;
   /** One of several workers (cairn server --workers): answers carry `x-cairn-worker: <slot>`. */
   worker?: number;
   /** Bind with SO_REUSEPORT beside the other workers (the kernel spreads connections over them). */
@@ -103,7 +106,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
       now,
       sse: opts.sse,
       iam,
-      ldap: opts.ldap ? new LdapProvider(opts.ldap, now) : undefined,
+      ldap: opts.ldap ? new LdapProvider(opts.ldap, new LoginLimiter(now, opts.loginFailures)) : undefined,
       openid,
       webIdentity: new RegisteredProviders(),
       notify,

@@ -40,8 +40,8 @@ export type Change =
   /** These data dirs are about to be removed: answered once no GET of this process still reads them. */
   | { type: 'reap'; ids: string[] }
   /**
-   * A layer above storage changed state it keeps in memory (`topic` says whose: 'iam'); storage only carries
-   * it. `data` is JSON.
+   * A layer above storage changed state it keeps in memory (`topic` says whose: 'iam', 'login-failure');
+   * storage only carries it. `data` is JSON.
    */
   | { type: 'notice'; topic: string; data: unknown };
 

@@ -8,6 +8,7 @@
 import { Client, type ClientOptions } from 'ldapts';
 import { S3Error } from '../../errors.js';
 import type { LdapConfig } from './ldap-config.js';
+import type { LoginLimiter } from './login-limit.js';
 
 export { type LdapConfig, ldapConfigFromEnv } from './ldap-config.js';
 
@@ -37,17 +38,11 @@ export interface LdapIdentity {
 
 const refused = () => new S3Error('AccessDenied', 'The LDAP username or password is not valid');
 
-/** Failed logins allowed per source address in a window, after which its attempts are refused unseen. */
-const FAILURES_PER_WINDOW = 10;
-const WINDOW_MS = 60_000;
-const SOURCES_TRACKED = 10_000;
-
 export class LdapProvider {
-  private readonly failures = new Map<string, { count: number; since: number }>();
-
+  /** `limiter`: failed logins per source address, counted across the processes serving the drives. */
   constructor(
     readonly config: LdapConfig,
-    private readonly now: () => number,
+    private readonly limiter: LoginLimiter,
   ) {}
 
   private client(): Client {
@@ -61,34 +56,17 @@ export class LdapProvider {
     return new Client(opts);
   }
 
-  /** Refuses a source that failed too often lately (before the directory is asked anything). */
-  private checkSource(source: string): void {
-    const f = this.failures.get(source);
-    if (f && this.now() - f.since < WINDOW_MS && f.count >= FAILURES_PER_WINDOW) {
-      throw new S3Error('AccessDenied', 'Too many failed LDAP logins from this address; try again later');
-    }
-  }
-
-  private failed(source: string): void {
-    const now = this.now();
-    let f = this.failures.get(source);
-    if (!f || now - f.since >= WINDOW_MS) {
-      if (this.failures.size >= SOURCES_TRACKED) this.failures.clear();
-      f = { count: 0, since: now };
-      this.failures.set(source, f);
-    }
-    f.count++;
-  }
-
   /** Binds as the user and finds their groups; AccessDenied for anything but a valid username and password. */
   async authenticate(username: string, password: string, source: string): Promise<LdapIdentity> {
-    this.checkSource(source);
+    // A source that failed too often lately is refused before the directory is asked anything.
+    if (this.limiter.refused(source))
+      throw new S3Error('AccessDenied', 'Too many failed LDAP logins from this address; try again later');
     try {
       // An empty password would be an unauthenticated bind (RFC 4513 5.1.2), which servers accept for any DN.
       if (username === '' || password === '' || username.length > 256 || password.length > 1024) throw refused();
       return await this.lookup(username, password);
     } catch (e) {
-      this.failed(source);
+      await this.limiter.failed(source).catch(() => {}); // counted everywhere before the failure is answered
       throw e;
     }
   }

@@ -182,9 +182,10 @@ export class ErasureObjects implements L.ObjectLayer {
    */
   private async resumeRemovals(): Promise<void> {
     for (const set of this.sets) {
-      for (const { drive, path } of await this.reapLog.recover(set.drives, this.leader)) {
+      for (const { drive, path, noted } of await this.reapLog.recover(set.drives, this.leader)) {
         const id = dataDirId(set.index, dirname(path), basename(path));
-        this.reaper.later(() => removeUnreferenced(drive, path).finally(() => this.reapLog.settle(drive, 1)), [id]);
+        const remove = () => removeUnreferenced(drive, path).finally(() => this.reapLog.settle(drive, noted, 1));
+        this.reaper.later(remove, [id]);
       }
     }
   }

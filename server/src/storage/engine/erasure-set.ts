@@ -202,18 +202,14 @@ export class ErasureSet {
         const next = m.apply(old, slot);
         // Nothing here and nothing to write (deleting a key this drive never had): done.
         if (before.state === 'missing' && next.length === 0)
-          return { ok: true as const, old, next, hadMeta: false, noop: true, gone: [] };
+          return { ok: true as const, old, next, hadMeta: false, noop: true, gone: [], noted: -1 };
         const gone = goneDataDirs(old, next);
-        let noted = false;
+        let noted = -1;
         try {
           // Written down before the metadata stops referring to them: a stop before the removal leaves the
           // line for the next start to carry out.
-          if (gone.length > 0)
-            await this.deps.reapLog.note(
-              d,
-              gone.map((dir) => `${objRel}/${dir}`),
-            );
-          noted = gone.length > 0;
+          const paths = gone.map((dir) => `${objRel}/${dir}`);
+          if (gone.length > 0) noted = await this.deps.reapLog.note(d, paths);
           // "pending" guards an existing entry's journal line; a new entry without a line is read
           // from its metadata anyway, so first writes skip it.
           if (before.state !== 'missing') await this.deps.journals.append(d, dirRel, [{ n: entry, p: 1 }]);
@@ -221,10 +217,10 @@ export class ErasureSet {
           await m.stage?.(d, slot, objRel);
           if (next.length > 0) await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: next }));
           else await d.unlinkIfExists(`${objRel}/${META_NAME}`);
-          return { ok: true as const, old, next, hadMeta: before.state === 'ok', noop: false, gone };
+          return { ok: true as const, old, next, hadMeta: before.state === 'ok', noop: false, gone, noted };
         } catch (e) {
           await m.unstage?.(d, slot, objRel).catch(() => {});
-          if (noted) await this.deps.reapLog.settle(d, gone.length).catch(() => {});
+          if (noted >= 0) await this.deps.reapLog.settle(d, noted, gone.length).catch(() => {});
           return { ok: false as const, err: errCode(e) ?? String(e) };
         }
       }),
@@ -239,7 +235,7 @@ export class ErasureSet {
           if (r.hadMeta) await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: r.old })).catch(() => {});
           else await d.unlinkIfExists(`${objRel}/${META_NAME}`).catch(() => {});
           await m.unstage?.(d, slot, objRel).catch(() => {});
-          if (r.gone.length > 0) await this.deps.reapLog.settle(d, r.gone.length).catch(() => {});
+          if (r.gone.length > 0) await this.deps.reapLog.settle(d, r.noted, r.gone.length).catch(() => {});
         }),
       );
       this.metadataChanged(); // rolled back: reads begun meanwhile may have seen the failed write
@@ -266,7 +262,7 @@ export class ErasureSet {
           this.deps.reaper.later(
             async () => {
               for (const dir of gone) await d.remove(`${objRel}/${dir}`);
-              if (gone.length > 0) await this.deps.reapLog.settle(d, gone.length);
+              if (gone.length > 0) await this.deps.reapLog.settle(d, r.noted, gone.length);
               if (r.next.length === 0) await line.then(() => this.removeObjectDir(d, bucket, objRel));
             },
             gone.map((dir) => dataDirId(this.index, objRel, dir)),

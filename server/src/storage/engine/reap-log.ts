@@ -2,88 +2,117 @@
 // data unreachable. The Reaper removes a data dir only after the grace period (GETs may still stream it); a
 // process that stops before then (kill -9, a crash, a hung worker killed by the primary) would otherwise
 // leave that data on the drive for ever: no metadata refers to it, so neither listings nor the scanner meet
-// it again. Each process appends to its own log, `.cairn.sys/reap/<name>` on every drive (one line per data
-// dir: its path on the drive), and removes the log once every removal it holds is done or abandoned. At
-// start-up a process takes over its own log from its previous life and, when it is the leader, the logs no
-// running process owns (a server started with fewer workers, or alone after running with workers).
+// it again. Each process appends to its own log, `.cairn.sys/reap/<name>.<generation>` on every drive (one
+// line per data dir: its path on the drive). A generation takes GENERATION_LINES lines, then the next one
+// starts; a generation's file goes once every removal it holds is done or abandoned, so under steady
+// traffic the logs hold about a grace period's worth of lines. At start-up a process takes over its own logs
+// from its previous life and, when it is the leader, the logs no running process owns (a server started with
+// fewer workers, or alone after running with workers).
 import { basename, dirname } from 'node:path';
 import { errCode, type LocalDrive, SYS_DIR, writeWhole } from '../drive/local-drive.js';
 import { readDriveMeta } from '../meta/versions.js';
 import { KeyedMutex } from './locks.js';
 
 export const REAP_DIR = `${SYS_DIR}/reap`;
+/** Lines per generation of a process's log (per process, all drives together). */
+const GENERATION_LINES = 10_000;
+
+/** Which generation's file a noted removal is in (settle needs it). */
+export type Noted = number;
 
 export class ReapLog {
-  /** Per drive root: removals written down and not yet done (the log goes when this reaches 0). */
+  /** Per drive root and generation: removals written down and not yet done. */
   private readonly pending = new Map<string, number>();
   private readonly mutex = new KeyedMutex();
+  private generation = 0;
+  private lines = 0;
 
-  /** `name`: this process's log (its temp area's name); `owned`: whether a log name belongs to a live process. */
+  /**
+   * `name`: this process's logs (its temp area's name); `owned`: whether a log name belongs to a live process;
+   * `generationLines`: lines per generation.
+   */
   constructor(
     readonly name: string,
     private readonly owned: (name: string) => boolean,
+    private readonly generationLines = GENERATION_LINES,
   ) {}
 
-  private get rel(): string {
-    return `${REAP_DIR}/${this.name}`;
+  private file(generation: number): string {
+    return `${REAP_DIR}/${this.name}.${generation}`;
   }
 
   /** Write down that the data dirs `paths` (relative to the drive) will be removed; before they are unreferenced. */
-  async note(d: LocalDrive, paths: string[]): Promise<void> {
-    this.pending.set(d.root, (this.pending.get(d.root) ?? 0) + paths.length);
+  async note(d: LocalDrive, paths: string[]): Promise<Noted> {
+    if (this.lines >= this.generationLines) {
+      this.generation++;
+      this.lines = 0;
+    }
+    const generation = this.generation;
+    this.lines += paths.length;
+    const id = `${d.root}\0${generation}`;
+    this.pending.set(id, (this.pending.get(id) ?? 0) + paths.length);
     try {
-      await this.append(d, paths.map((p) => `${p}\n`).join(''));
+      await this.append(d, generation, paths.map((p) => `${p}\n`).join(''));
     } catch (e) {
-      await this.settle(d, paths.length);
+      await this.settle(d, generation, paths.length);
       throw e;
     }
+    return generation;
   }
 
-  /** `n` noted removals are done, or no longer wanted (the write that would have made them was rolled back). */
-  async settle(d: LocalDrive, n: number): Promise<void> {
-    const left = (this.pending.get(d.root) ?? 0) - n;
-    this.pending.set(d.root, left);
-    if (left > 0) return;
+  /** `n` removals noted in `generation` are done, or no longer wanted (the write was rolled back). */
+  async settle(d: LocalDrive, generation: Noted, n: number): Promise<void> {
+    const id = `${d.root}\0${generation}`;
+    const left = (this.pending.get(id) ?? 0) - n;
+    if (left > 0) return void this.pending.set(id, left);
+    this.pending.delete(id);
     await this.mutex.run(d.root, async () => {
-      // A note made meanwhile counts again: its line must stay.
-      if ((this.pending.get(d.root) ?? 0) <= 0) await d.unlinkIfExists(this.rel);
+      // A note made meanwhile in this generation counts again: its line must stay.
+      if (!this.pending.has(id)) await d.unlinkIfExists(this.file(generation));
     });
   }
 
-  private append(d: LocalDrive, text: string): Promise<void> {
+  private append(d: LocalDrive, generation: number, text: string): Promise<void> {
     return this.mutex.run(d.root, async () => {
+      const path = d.abs(this.file(generation));
       try {
-        await writeWhole(d.abs(this.rel), text, 'a');
+        await writeWhole(path, text, 'a');
       } catch (e) {
         if (errCode(e) !== 'ENOENT') throw e;
         await d.mkdirs(REAP_DIR); // a drive formatted again since start-up
-        await writeWhole(d.abs(this.rel), text, 'a');
+        await writeWhole(path, text, 'a');
       }
     });
   }
 
   /**
    * The removals a previous life of this process (and, for the leader, processes no longer running) wrote
-   * down and did not finish, per drive; they are this process's from now on (noted in its own log, the
-   * adopted logs removed). Call once at start-up, before any write.
+   * down and did not finish, per drive; they are this process's from now on (noted again in its current
+   * generation, the files read removed). Call once at start-up, before any write.
    */
-  async recover(drives: LocalDrive[], leader: boolean): Promise<{ drive: LocalDrive; path: string }[]> {
-    const out: { drive: LocalDrive; path: string }[] = [];
-    for (const d of drives) {
-      const names = ((await d.list(REAP_DIR).catch(() => null)) ?? []).filter(
-        (n) => n === this.name || (leader && !this.owned(n)),
-      );
+  async recover(drives: LocalDrive[], leader: boolean): Promise<{ drive: LocalDrive; path: string; noted: Noted }[]> {
+    const found = await Promise.all(drives.map(async (d) => (await d.list(REAP_DIR).catch(() => null)) ?? []));
+    const ours = (file: string) => {
+      const owner = file.slice(0, file.lastIndexOf('.'));
+      return owner === this.name || (leader && !this.owned(owner));
+    };
+    // Start after every generation this name ever had: a recovered line is never noted into a file read here.
+    for (const file of found.flat())
+      if (file.startsWith(`${this.name}.`))
+        this.generation = Math.max(this.generation, Number(file.slice(this.name.length + 1)) + 1 || 0);
+    const out: { drive: LocalDrive; path: string; noted: Noted }[] = [];
+    for (const [i, d] of drives.entries()) {
+      const files = found[i].filter(ours);
       const paths: string[] = [];
-      for (const n of names) {
-        const raw = await d.read(`${REAP_DIR}/${n}`).catch(() => null);
+      for (const file of files) {
+        const raw = await d.read(`${REAP_DIR}/${file}`).catch(() => null);
         for (const line of raw?.toString('utf8').split('\n') ?? []) if (line) paths.push(line);
       }
-      const adopted = names.filter((n) => n !== this.name);
-      if (adopted.length > 0 && paths.length > 0) await this.note(d, paths);
-      else if (paths.length > 0) this.pending.set(d.root, paths.length);
-      for (const n of adopted) await d.unlinkIfExists(`${REAP_DIR}/${n}`);
-      if (paths.length === 0) await d.unlinkIfExists(this.rel);
-      out.push(...paths.map((path) => ({ drive: d, path })));
+      if (paths.length > 0) {
+        const noted = await this.note(d, paths);
+        out.push(...paths.map((path) => ({ drive: d, path, noted })));
+      }
+      for (const file of files) await d.unlinkIfExists(`${REAP_DIR}/${file}`);
     }
     return out;
   }

@@ -20,6 +20,7 @@ import {
   PutBucketLifecycleConfigurationCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
+  RestoreObjectCommand,
   type LifecycleRule,
   type S3Client,
   type TransitionStorageClass,
@@ -358,11 +359,41 @@ describe('lifecycle transitions', () => {
     expect(await storageClass(Bucket, 'k', cur)).toBe('STANDARD');
     expect((await bytesOf(Bucket, 'k', 'bytes=100-199', old)).equals(big.subarray(100, 200))).toBe(true);
     expect(await remoteKeys()).toHaveLength(before + 1);
+    // No more moves (the current version, made noncurrent by the marker below, stays here).
+    await s3.send(new DeleteBucketLifecycleCommand({ Bucket }));
     // A delete marker: the versions stay, and so does the remote data.
     await s3.send(new DeleteObjectCommand({ Bucket, Key: 'k' }));
     expect(await remoteKeys()).toHaveLength(before + 1);
     expect((await bytesOf(Bucket, 'k', undefined, old)).equals(big)).toBe(true);
     await s3.send(new DeleteObjectCommand({ Bucket, Key: 'k', VersionId: old }));
     await vi.waitFor(async () => expect(await remoteKeys()).toHaveLength(before), POLL);
+  });
+
+  it('moves a version on from one tier to the next, releasing the first copy; RestoreObject is refused', async () => {
+    await addTier(tierConfig({ Name: 'COLD' }, { Bucket: 'other', Prefix: 'colder' }));
+    const Bucket = 'two-step';
+    await s3.send(new CreateBucketCommand({ Bucket }));
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'k', Body: big }));
+    const warmBefore = (await remoteKeys()).length;
+    await setRules(Bucket, [
+      {
+        ID: 'steps',
+        Filter: { Prefix: '' },
+        Status: 'Enabled',
+        Transitions: [
+          { Days: 1, StorageClass: WARM },
+          { Days: 3, StorageClass: 'COLD' as TransitionStorageClass },
+        ],
+      },
+    ]);
+    await vi.waitFor(async () => expect(await storageClass(Bucket, 'k')).toBe('COLD'), POLL);
+    expect(await remoteKeys('other')).toHaveLength(1);
+    expect((await remoteKeys('other'))[0].startsWith('colder/')).toBe(true);
+    await vi.waitFor(async () => expect(await remoteKeys()).toHaveLength(warmBefore), POLL);
+    expect((await bytesOf(Bucket, 'k', 'bytes=1000-2999')).equals(big.subarray(1000, 3000))).toBe(true);
+    const restore = await s3
+      .send(new RestoreObjectCommand({ Bucket, Key: 'k', RestoreRequest: { Days: 1 } }))
+      .catch((e: Error) => e);
+    expect(restore).toMatchObject({ name: 'NotImplemented', $metadata: { httpStatusCode: 501 } });
   });
 });

@@ -412,12 +412,13 @@ export interface ObjectLayer {
   /** The remote tiers transitioned versions are read from (set once, at start-up, by the API layer). */
   attachTiers(tiers: RemoteTiers): void;
   /**
-   * Moves a version's data to a remote tier: reads its stored bytes and hands them to `upload` (which sends
-   * them and says where they went), then, under the object's lock, replaces the version's data with that
-   * remote location, keeping all its metadata, and frees the local shards. Nothing changes locally when the
+   * Moves a version's data to a remote tier: reads its stored bytes (from the drives, or from the tier it is
+   * in) and hands them to `upload` (which sends them and says where they went), then, under the object's lock,
+   * replaces the version's data with that remote location, keeping all its metadata, and frees the local
+   * shards (or releases the copy in the former tier). Nothing changes locally when the
    * upload fails or the version changed meanwhile (`guard` throws, or it is no longer the version that was
-   * read): the caller then owns the remote object it made. NoSuchVersion / InvalidObjectState when there is
-   * nothing to move.
+   * read): the caller then owns the remote object it made. NoSuchVersion / InvalidObjectState (a delete
+   * marker) when there is nothing to move.
    */
   transitionObject(
     bucket: string,

@@ -158,9 +158,10 @@ describe('transitions', () => {
     expect(move(planKey(c, obj, dueAfter(T0, 1) - 1))).toEqual([]);
     expect(move(planKey(c, obj, dueAfter(T0, 1)))).toEqual([`v${T0}->WARM (current)`]);
     expect(move(planKey(c, obj, dueAfter(T0, 5)))).toEqual([`v${T0}->COLD (current)`]);
-    // A version already in a tier is not moved again (tier to tier is not done), nor is a delete marker.
+    // A version already in the tier stays; one in the earlier tier moves on; a delete marker has nothing to move.
     const moved = [version({ at: T0, isLatest: true, transition: { tier: 'WARM', key: 'x' } })];
-    expect(move(planKey(c, moved, dueAfter(T0, 5)))).toEqual([]);
+    expect(move(planKey(c, moved, dueAfter(T0, 1)))).toEqual([]);
+    expect(move(planKey(c, moved, dueAfter(T0, 5)))).toEqual([`v${T0}->COLD (current)`]);
     expect(move(planKey(c, [version({ at: T0, isLatest: true, deleteMarker: true })], dueAfter(T0, 5)))).toEqual([]);
   });
 

@@ -61,12 +61,12 @@ export interface KeyPlan {
   removeNoncurrent: ObjectInfo[];
   /** The current delete marker, when it is the only version left once `removeNoncurrent` are gone. */
   removeLoneMarker?: ObjectInfo;
-  /** Versions (current or not, still local) to move to a remote tier, and which. */
+  /** Versions (current or not) to move to a remote tier, and which. */
   transition: { version: ObjectInfo; storageClass: string; current: boolean }[];
 }
 
 /**
- * The tier a due transition moves this local version to: of the transitions due at `now` among the rules
+ * The tier a due transition moves this version to: of the transitions due at `now` among the rules
  * naming it, the one due last (a later transition supersedes an earlier one). `since`: when the version
  * became noncurrent (undefined for the current version).
  */
@@ -79,7 +79,7 @@ function dueTransition(
   rank: (r: LifecycleConfiguration['rules'][number]) => number,
   testDayMs?: number,
 ): string | undefined {
-  if (info.deleteMarker || info.transition) return undefined;
+  if (info.deleteMarker) return undefined;
   let best: { due: number; storageClass: string } | undefined;
   for (const r of config.rules) {
     if (!ruleMatches(r, info, tags)) continue;
@@ -94,7 +94,8 @@ function dueTransition(
             .map((t) => ({ due: dueAfter(since, t.days, testDayMs), storageClass: t.storageClass }));
     for (const d of due) if (d.due <= now && (!best || d.due > best.due)) best = d;
   }
-  return best?.storageClass;
+  // Already there: nothing to move (a version in another tier moves on to this one).
+  return best?.storageClass === info.transition?.tier ? undefined : best?.storageClass;
 }
 
 export function planKey(

@@ -324,9 +324,14 @@ export class ErasureObjects implements L.ObjectLayer {
     const set = this.setOf(key);
     const o = await openVersion(set, bucket, key, versionId);
     const read = o.version;
-    if (read.type !== 'object' || read.tier) throw new S3Error('InvalidObjectState', 'Nothing to transition');
-    // The stored bytes as they are on the drives (sealed packages stay sealed), streamed to the tier.
-    const remote = await opts.upload(await readBody(set, bucket, key, o, undefined), read.size, o.info);
+    if (read.type !== 'object') throw new S3Error('InvalidObjectState', 'A delete marker has no data to transition');
+    // The stored bytes as they are (sealed packages stay sealed), streamed to the tier: from the drives, or from
+    // the tier the version is in now (a move from one tier to another).
+    let body: Readable;
+    if (!read.tier) body = await readBody(set, bucket, key, o, undefined);
+    else if (this.tiers) body = await this.tiers.read(read.tier, undefined, read.size);
+    else throw new S3Error('ServiceUnavailable', `The remote tier ${read.tier.tier} is not available`);
+    const remote = await opts.upload(body, read.size, o.info);
     let after: VersionRecord | undefined;
     let isLatest = false;
     const now = Date.now();
@@ -339,7 +344,7 @@ export class ErasureObjects implements L.ObjectLayer {
       check: (r) => {
         const cur = r.versions.find((v) => versionKey(v) === versionKey(read));
         // Another write (a metadata update, a heal that rewrote it, a transition) since it was read: not ours.
-        if (!cur || cur.tier || (cur.updated ?? 0) !== (read.updated ?? 0))
+        if (!cur || cur.tier?.key !== read.tier?.key || (cur.updated ?? 0) !== (read.updated ?? 0))
           throw new S3Error('PreconditionFailed', 'The version changed while its data was sent to the tier');
         isLatest = cur === r.versions[0];
         opts.guard?.(toObjectInfo(bucket, key, cur, isLatest));
@@ -347,6 +352,8 @@ export class ErasureObjects implements L.ObjectLayer {
       },
       apply: (cur) => cur.map((v) => (versionKey(v) === versionKey(read) ? stub(v) : v)),
     });
+    // Moved from another tier: the copy there is no longer referred to.
+    if (read.tier) await this.tiers?.released([read.tier]);
     return toObjectInfo(bucket, key, after!, isLatest);
   }
 

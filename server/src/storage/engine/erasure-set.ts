@@ -275,9 +275,11 @@ export class ErasureSet {
     const committed = results.find((r) => r.ok);
     await this.deps.entryChanged(this.index, bucket, dirRel, key, committed?.ok ? latestOf(committed.next) : null);
     // Remote data of versions the quorum held and the change dropped (a transition keeps its version).
-    const after = new Set(m.apply(resolved.versions, -1).map((v) => (v.tier ? versionKey(v) : '')));
-    const released = resolved.versions.flatMap((v) => (v.tier && !after.has(versionKey(v)) ? [v.tier] : []));
-    if (released.length > 0) await this.deps.remotesReleased(released);
+    if (resolved.versions.some((v) => v.tier)) {
+      const after = new Set(m.apply(resolved.versions, -1).map((v) => (v.tier ? versionKey(v) : '')));
+      const released = resolved.versions.flatMap((v) => (v.tier && !after.has(versionKey(v)) ? [v.tier] : []));
+      if (released.length > 0) await this.deps.remotesReleased(released);
+    }
     return resolved;
   }
 

@@ -160,7 +160,7 @@ describe('trust policies judge tokens of a registered provider', () => {
     expect(out.AssumedRoleUser?.AssumedRoleId).toMatch(/^AROA[A-Z0-9]{17}:web$/);
     expect(out.SubjectFromWebIdentityToken).toBe('alice');
     expect(out.Audience).toBe(CLIENT_ID);
-    expect(out.Provider).toBe(idp.issuer);
+    expect(out.Provider).toBe(providerArn);
     const seconds = (out.Credentials!.Expiration!.getTime() - Date.now()) / 1000;
     expect(seconds).toBeGreaterThan(800);
     expect(seconds).toBeLessThanOrEqual(900);

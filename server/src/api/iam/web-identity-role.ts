@@ -153,7 +153,8 @@ export async function assumeRoleWithWebIdentityForRole(
       SubjectFromWebIdentityToken: payload.sub,
       AssumedRoleUser: { AssumedRoleId: `${role.id}:${session}`, Arn: sessionArn(role.name, session) },
       PackedPolicySize: policies.policy === undefined && !policies.policyArns ? undefined : packedPolicySize(policies),
-      Provider: payload.iss,
+      // As AWS answers for an IAM OIDC provider (EKS, GitHub Actions): its ARN, not the token's iss.
+      Provider: oidcProviderArn(provider.url),
       // The client id the token was accepted for.
       Audience: provider.clientIds.find((id) => aud.includes(id) || payload.azp === id),
     },

@@ -13,6 +13,7 @@ import { expandDrives } from '../storage/expand.js';
 import { Coordinator, type Peer } from './coordinator.js';
 import { batching, type ToPrimary, type ToWorker, type WorkerConfig } from './protocol.js';
 import { loudly, type ServerArgs, serverOptions } from './serve.js';
+import { workerEnv, workerExecArgv } from './worker-memory.js';
 
 /** How workers share the address: node:cluster's round robin from the primary, or SO_REUSEPORT. */
 export type AcceptMode = 'shared' | 'reuseport';
@@ -83,7 +84,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
   });
 
   const fork = (slot: number, crashes: number) => {
-    const worker = cluster.fork();
+    const worker = cluster.fork(workerEnv(process.env));
     const peer: Peer = {
       slot,
       send: batching((batch: ToWorker[]) => {
@@ -168,7 +169,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
   }, PING_MS);
   watchdog.unref();
 
-  cluster.setupPrimary({ serialization: 'json' });
+  cluster.setupPrimary({ serialization: 'json', execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS) });
   for (let slot = 1; slot <= args.workers; slot++) fork(slot, 0);
   let url: string;
   try {

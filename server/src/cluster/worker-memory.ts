@@ -1,0 +1,40 @@
+// What bounds a worker's memory beyond storage's budgets (buffer pool, read cache, metadata files, which
+// the workers split): the node flags and environment the primary forks it with. Measured with bench/load's
+// suite on 2 workers (RSS of all processes, 2026-12-05): V8's defaults on a machine with a lot of memory let
+// each worker's heap grow to ~4 GB with a young generation of 64 MB semi-spaces, and the garbage waiting
+// for a collection kept ~80 MB of external buffers alive per worker; glibc's dynamic mmap threshold then
+// served the 1 MiB blocks from its arenas, which grew and stayed. Peak 1,180 MB; with these, ~560 MB.
+// An operator's own flags win: a flag named in the primary's execArgv or NODE_OPTIONS, or GLIBC_TUNABLES /
+// MALLOC_MMAP_THRESHOLD_ in its environment, is left as given.
+
+/** V8 old generation per worker (MB): what a worker keeps live is far below (~50 MB after a suite run). */
+export const WORKER_OLD_SPACE_MB = 256;
+/** V8 semi-space per worker (MB): a young generation of 2 x 8 MB, scavenged often, cheaply (few survive). */
+export const WORKER_SEMI_SPACE_MB = 8;
+/**
+ * glibc's mmap threshold (bytes): allocations from here up get their own mapping, given back when freed.
+ * Set, it no longer rises to the largest block freed (up to 32 MB), which let 1 MiB blocks fill the arenas.
+ */
+export const WORKER_MMAP_THRESHOLD = 128 * 1024;
+
+/** Whether `flags` name the V8 flag `name` (`--max-old-space-size`), which V8 also takes with underscores. */
+function names(flags: readonly string[], name: string): boolean {
+  const bare = (f: string) => f.split('=')[0].replaceAll('_', '-');
+  return flags.some((f) => bare(f) === name);
+}
+
+/** The node flags of a worker: the primary's, and the heap bounds it does not set itself. */
+export function workerExecArgv(execArgv: readonly string[], nodeOptions = ''): string[] {
+  const given = [...execArgv, ...nodeOptions.split(/\s+/).filter(Boolean)];
+  const out = [...execArgv];
+  if (!names(given, '--max-old-space-size') && !names(given, '--max-heap-size'))
+    out.push(`--max-old-space-size=${WORKER_OLD_SPACE_MB}`);
+  if (!names(given, '--max-semi-space-size')) out.push(`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`);
+  return out;
+}
+
+/** Environment added to a worker's (node:cluster passes the primary's): the malloc setting, unless set. */
+export function workerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (env.GLIBC_TUNABLES !== undefined || env.MALLOC_MMAP_THRESHOLD_ !== undefined) return {};
+  return { GLIBC_TUNABLES: `glibc.malloc.mmap_threshold=${WORKER_MMAP_THRESHOLD}` };
+}

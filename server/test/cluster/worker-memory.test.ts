@@ -1,0 +1,43 @@
+// The node flags and environment a worker is forked with (cluster/worker-memory.ts): the heap bounds and the
+// malloc setting are added, and an operator's own (the primary's flags, NODE_OPTIONS, GLIBC_TUNABLES) win.
+import { describe, expect, it } from 'vitest';
+import {
+  WORKER_MMAP_THRESHOLD,
+  WORKER_OLD_SPACE_MB,
+  WORKER_SEMI_SPACE_MB,
+  workerEnv,
+  workerExecArgv,
+} from '../../src/cluster/worker-memory.js';
+
+const OLD = `--max-old-space-size=${WORKER_OLD_SPACE_MB}`;
+const SEMI = `--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`;
+
+describe('workerExecArgv', () => {
+  it("adds both heap bounds after the primary's flags", () => {
+    expect(workerExecArgv(['--conditions=source', '--import', 'tsx'])).toEqual([
+      '--conditions=source',
+      '--import',
+      'tsx',
+      OLD,
+      SEMI,
+    ]);
+    expect(workerExecArgv([])).toEqual([OLD, SEMI]);
+  });
+
+  it('keeps a bound the operator gave, in the flags or NODE_OPTIONS, in either spelling', () => {
+    expect(workerExecArgv(['--max-old-space-size=1024'])).toEqual(['--max-old-space-size=1024', SEMI]);
+    expect(workerExecArgv(['--max_semi_space_size=32'])).toEqual(['--max_semi_space_size=32', OLD]);
+    expect(workerExecArgv([], ' --max-old-space-size=2048  --max-semi-space-size=4 ')).toEqual([]);
+    expect(workerExecArgv([], '--max-heap-size=512')).toEqual([SEMI]);
+  });
+});
+
+describe('workerEnv', () => {
+  it('fixes the mmap threshold unless the operator tuned malloc', () => {
+    expect(workerEnv({ PATH: '/bin' })).toEqual({
+      GLIBC_TUNABLES: `glibc.malloc.mmap_threshold=${WORKER_MMAP_THRESHOLD}`,
+    });
+    expect(workerEnv({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' })).toEqual({});
+    expect(workerEnv({ MALLOC_MMAP_THRESHOLD_: '65536' })).toEqual({});
+  });
+});

@@ -7,8 +7,11 @@
 // An operator's own flags win: a flag named in the primary's execArgv or NODE_OPTIONS, or GLIBC_TUNABLES /
 // MALLOC_MMAP_THRESHOLD_ in its environment, is left as given.
 
-/** V8 old generation per worker (MB): what a worker keeps live is far below (~50 MB after a suite run). */
-export const WORKER_OLD_SPACE_MB = 256;
+/**
+ * V8 old generation per worker (MB). A worker keeps ~50 MB live after a suite run; its share of the listing
+ * cache (storage/list/listing-cache.ts, ~250 bytes an entry) at most ~60 MB more with 2 workers.
+ */
+export const WORKER_OLD_SPACE_MB = 192;
 /** V8 semi-space per worker (MB): a young generation of 2 x 8 MB, scavenged often, cheaply (few survive). */
 export const WORKER_SEMI_SPACE_MB = 8;
 /**

@@ -6,6 +6,7 @@ import { aloneBus } from './coordination.js';
 import { formatDrives, openLayout } from './drive/format.js';
 import { CACHED_MAX_BYTES, TMP_DIR } from './drive/local-drive.js';
 import { ErasureObjects } from './engine/erasure-objects.js';
+import { LISTING_CACHE_ENTRIES } from './list/listing-cache.js';
 import { KeyedMutex } from './engine/locks.js';
 import { BufferPool } from './erasure/buffer-pool.js';
 import { ReadAhead } from './engine/read-ahead.js';
@@ -87,6 +88,7 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
             owned: (n) => n === 'main',
           },
       gcGraceMs: opts.gcGraceMs ?? 5000,
+      listingCacheEntries: Math.floor(LISTING_CACHE_ENTRIES / share),
       // MinIO's defaults (MINIO_API_STALE_UPLOADS_EXPIRY, ..._CLEANUP_INTERVAL): 24 h, looked for every 6 h.
       staleUploadsExpiryMs: whole('staleUploadsExpiryMs', opts.staleUploadsExpiryMs, 24 * 3_600_000, 0),
       staleUploadsCleanupIntervalMs: whole(

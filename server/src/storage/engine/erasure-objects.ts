@@ -54,7 +54,7 @@ export interface Coordination {
 
 export class ErasureObjects implements L.ObjectLayer {
   readonly buckets: Buckets;
-  readonly cache = new ListingCache();
+  readonly cache: ListingCache;
   readonly sets: ErasureSet[];
   readonly layout: ErasureLayout;
   private readonly multipart: Multipart;
@@ -74,12 +74,15 @@ export class ErasureObjects implements L.ObjectLayer {
       coordination: Coordination;
       healer: Omit<HealerOptions, 'leader'>;
       gcGraceMs: number;
+      /** Directory view entries kept in memory (this process's share of the server's). */
+      listingCacheEntries: number;
       /** Unfinished multipart uploads older than this are removed, every `staleUploadsCleanupIntervalMs`. */
       staleUploadsExpiryMs: number;
       staleUploadsCleanupIntervalMs: number;
     },
   ) {
     const { locks, bus, leader, shared, name, owned } = opts.coordination;
+    this.cache = new ListingCache(opts.listingCacheEntries);
     this.bus = bus;
     this.leader = leader;
     this.journals = new Journals(new KeyedMutex(), locks, shared);

@@ -8,13 +8,17 @@ import { compareKeys } from '../meta/key-path.js';
 import { readDirView, type ViewEntry } from './dir-view.js';
 import type { Latest } from './journal.js';
 
+/** Directory entries a server keeps in its views (the processes sharing the drives split them). */
+export const LISTING_CACHE_ENTRIES = 500_000;
+
 export class ListingCache {
   private views = new Map<string, ViewEntry[]>();
   private entries = 0;
   /** Views being built, and whether their directory changed meanwhile. */
   private building = new Map<string, { dirty: boolean }>();
 
-  constructor(private readonly maxEntries = 500_000) {}
+  /** `maxEntries`: a server's default is LISTING_CACHE_ENTRIES (each entry ~250 bytes of heap). */
+  constructor(private readonly maxEntries = LISTING_CACHE_ENTRIES) {}
 
   async view(set: ErasureSet, bucket: string, dirRel: string, namePrefix: string): Promise<ViewEntry[]> {
     const id = `${set.index}\0${dirRel}`;

@@ -2,6 +2,7 @@
 // malloc setting are added, and an operator's own (the primary's flags, NODE_OPTIONS, GLIBC_TUNABLES) win.
 import { describe, expect, it } from 'vitest';
 import {
+  WORKER_MALLOC_ARENAS,
   WORKER_MMAP_THRESHOLD,
   WORKER_OLD_SPACE_MB,
   WORKER_SEMI_SPACE_MB,
@@ -33,11 +34,12 @@ describe('workerExecArgv', () => {
 });
 
 describe('workerEnv', () => {
-  it('fixes the mmap threshold unless the operator tuned malloc', () => {
+  it('fixes the mmap threshold and the arenas unless the operator tuned malloc', () => {
     expect(workerEnv({ PATH: '/bin' })).toEqual({
-      GLIBC_TUNABLES: `glibc.malloc.mmap_threshold=${WORKER_MMAP_THRESHOLD}`,
+      GLIBC_TUNABLES: `glibc.malloc.mmap_threshold=${WORKER_MMAP_THRESHOLD}:glibc.malloc.arena_max=${WORKER_MALLOC_ARENAS}`,
     });
     expect(workerEnv({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' })).toEqual({});
     expect(workerEnv({ MALLOC_MMAP_THRESHOLD_: '65536' })).toEqual({});
+    expect(workerEnv({ MALLOC_ARENA_MAX: '4' })).toEqual({});
   });
 });

@@ -1,10 +1,14 @@
-//! Small whole-file operations of the storage layer, each one task on the libuv pool.
+//! Small whole-file operations of the storage layer, batched: one task on the libuv pool runs several.
 //!
 //! Through node:fs, writing a metadata file is four pool round trips (open, write, close, rename) and reading
 //! one is up to four (stat, open, read, close): each costs the event loop a request and a wake-up of a pool
-//! thread, and a 4 KiB PUT does about forty of them over four drives. Here each operation is one task. They
-//! do what the node:fs sequences did, in the same order, and fail with the OS error number (the TS face
-//! turns it into Node's `code`), so callers keep their error handling.
+//! thread, and a 4 KiB PUT does about forty of them over four drives. Here each operation is one step of a
+//! task, and the TS face (src-ts/files.ts) hands the operations asked for in one turn of the event loop
+//! (the four drives of a metadata read, the requests of a busy server) to the pool as a few tasks: queueing
+//! a task cost the event loop 10-20 us with four pool threads contending for libuv's queue (measured on 2
+//! cores), more than the small reads and writes themselves. Each operation does what the node:fs sequence
+//! did, in the same order, and fails with the OS error number (the TS face turns it into Node's `code`),
+//! so callers keep their error handling.
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::fd::IntoRawFd;
@@ -109,138 +113,178 @@ fn read_whole(path: &str) -> Result<Option<Vec<u8>>> {
     Ok(Some(bytes))
 }
 
-/// The task of `writeFileAsync`.
-pub struct WriteFileTask {
-    path: String,
-    data: Buffer,
-    append: bool,
-}
-
-#[napi]
-impl Task for WriteFileTask {
-    type Output = ();
-    type JsValue = ();
-
-    fn compute(&mut self) -> Result<()> {
-        write_whole(&self.path, &self.data, self.append)
-    }
-
-    fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
-        Ok(())
-    }
-}
-
-/// Writes `data` as the whole file `path` (created or truncated), or appends it (`append`), and closes it:
-/// open + write + close in one task on the libuv pool. Fails with `errno <n> <syscall>`.
-#[napi]
-pub fn write_file_async(path: String, data: Buffer, append: bool) -> AsyncTask<WriteFileTask> {
-    AsyncTask::new(WriteFileTask { path, data, append })
-}
-
-/// The task of `appendFileLinkedAsync`.
-pub struct AppendLinkedTask {
-    path: String,
-    data: Buffer,
-}
-
-#[napi]
-impl Task for AppendLinkedTask {
-    type Output = bool;
-    type JsValue = bool;
-
-    fn compute(&mut self) -> Result<bool> {
-        append_linked(&self.path, &self.data)
-    }
-
-    fn resolve(&mut self, _env: Env, output: bool) -> Result<bool> {
-        Ok(output)
-    }
-}
-
-/// Appends `data` to `path` (created when missing) and closes it; resolves whether the file still had its
-/// name after the write (see `append_linked`). One task on the libuv pool. Fails with `errno <n> <syscall>`.
-#[napi]
-pub fn append_file_linked_async(path: String, data: Buffer) -> AsyncTask<AppendLinkedTask> {
-    AsyncTask::new(AppendLinkedTask { path, data })
-}
-
-/// The task of `writeFileAtomicAsync`.
-pub struct WriteAtomicTask {
-    tmp: String,
-    data: Buffer,
-    path: String,
-}
-
-#[napi]
-impl Task for WriteAtomicTask {
-    type Output = ();
-    type JsValue = ();
-
-    fn compute(&mut self) -> Result<()> {
-        write_whole(&self.tmp, &self.data, false).and_then(|()| rename_into(&self.tmp, &self.path)).inspect_err(|_| {
-            let _ = fs::remove_file(&self.tmp);
-        })
-    }
-
-    fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
-        Ok(())
-    }
-}
-
-/// Writes `data` to the file `tmp` and renames it to `path` (whose parent is created when missing), so
-/// readers see the old file or the new one; on failure `tmp` is removed. One task on the libuv pool.
-#[napi]
-pub fn write_file_atomic_async(tmp: String, data: Buffer, path: String) -> AsyncTask<WriteAtomicTask> {
-    AsyncTask::new(WriteAtomicTask { tmp, data, path })
-}
-
-/// What `readFileAsync` found: the file's identity, and its bytes unless the identity was the one known.
+/// One operation of a `fileOpsAsync` batch, as the TS face asks for it.
 #[napi(object)]
-pub struct FileRead {
-    pub id: String,
-    /// The file's ctime in milliseconds since the epoch (0 when no identity was asked for).
-    pub ctime_ms: f64,
-    pub bytes: Option<Buffer>,
+pub struct FileOp {
+    /// FILE_OP_READ, _WRITE, _APPEND, _APPEND_LINKED or _ATOMIC.
+    pub kind: u32,
+    pub path: String,
+    /// Read: the identity known ("" for none yet) to stat first and leave out unchanged bytes; absent: no stat.
+    pub known: Option<String>,
+    /// Write, append, atomic: the bytes.
+    pub data: Option<Buffer>,
+    /// Atomic: the file written first, then renamed to `path`.
+    pub tmp: Option<String>,
 }
 
-/// The task of `readFileAsync`.
-pub struct ReadFileTask {
-    path: String,
-    known: Option<String>,
+/// Whole file, or null when it (or a parent) is missing; with `known`, its identity too (see `read_if_changed`).
+#[napi]
+pub const FILE_OP_READ: u32 = 0;
+/// Creates or truncates the file and writes the bytes (`write_whole`).
+#[napi]
+pub const FILE_OP_WRITE: u32 = 1;
+/// Appends the bytes, the file created when missing.
+#[napi]
+pub const FILE_OP_APPEND: u32 = 2;
+/// Appends, and tells whether the file still had its name once written (`append_linked`).
+#[napi]
+pub const FILE_OP_APPEND_LINKED: u32 = 3;
+/// Writes `tmp`, renames it to `path` (whose parent is created when missing); `tmp` removed on failure.
+#[napi]
+pub const FILE_OP_ATOMIC: u32 = 4;
+
+/// What one operation of a batch gave.
+#[napi(object)]
+pub struct FileOpResult {
+    /// `errno <n> <syscall>` when it failed (nothing else is then set).
+    pub error: Option<String>,
+    /// Read: false when the file (or a parent) does not exist.
+    pub found: bool,
+    /// Read with `known`: the file's identity ("" otherwise).
+    pub id: String,
+    /// Read with `known`: the file's ctime in milliseconds since the epoch (0 otherwise).
+    pub ctime_ms: f64,
+    /// Read: the bytes, unless the identity was the one known.
+    pub bytes: Option<Buffer>,
+    /// Append linked: the file still had its name after the write.
+    pub linked: bool,
+}
+
+/// An operation with its inputs checked, ready for the pool.
+pub enum Op {
+    Read { path: String, known: Option<String> },
+    Write { path: String, data: Buffer, append: bool },
+    AppendLinked { path: String, data: Buffer },
+    Atomic { tmp: String, data: Buffer, path: String },
+}
+
+#[derive(Default)]
+pub struct Done {
+    found: bool,
+    id: String,
+    ctime_ms: f64,
+    bytes: Option<Vec<u8>>,
+    linked: bool,
+}
+
+fn read_if_changed(path: &str, known: Option<&str>) -> Result<Done> {
+    let Some(known) = known else {
+        // No identity wanted: open + read + close (no stat).
+        return Ok(read_whole(path)?.map_or_else(Done::default, |bytes| Done {
+            found: true,
+            bytes: Some(bytes),
+            ..Done::default()
+        }));
+    };
+    let (id, ctime_ms) = match fs::metadata(path) {
+        Ok(m) => (identity(&m), m.ctime() as f64 * 1000.0 + m.ctime_nsec() as f64 / 1e6),
+        Err(e) if absent(&e) => return Ok(Done::default()),
+        Err(e) => return Err(os_error(e, "stat")),
+    };
+    if id == known {
+        return Ok(Done { found: true, id, ctime_ms, ..Done::default() });
+    }
+    // Read after the stat: if the file changes in between, the next stat differs from `id`.
+    Ok(match read_whole(path)? {
+        Some(bytes) => Done { found: true, id, ctime_ms, bytes: Some(bytes), ..Done::default() },
+        None => Done::default(),
+    })
+}
+
+impl Op {
+    fn run(&self) -> Result<Done> {
+        match self {
+            Op::Read { path, known } => read_if_changed(path, known.as_deref()),
+            Op::Write { path, data, append } => write_whole(path, data, *append).map(|()| Done::default()),
+            Op::AppendLinked { path, data } => {
+                append_linked(path, data).map(|linked| Done { linked, ..Done::default() })
+            }
+            Op::Atomic { tmp, data, path } => write_whole(tmp, data, false)
+                .and_then(|()| rename_into(tmp, path))
+                .inspect_err(|_| {
+                    let _ = fs::remove_file(tmp);
+                })
+                .map(|()| Done::default()),
+        }
+    }
+}
+
+/// The task of `fileOpsAsync`.
+pub struct FileOpsTask {
+    ops: Vec<Op>,
 }
 
 #[napi]
-impl Task for ReadFileTask {
-    /// (identity, ctime in ms, bytes)
-    type Output = Option<(String, f64, Option<Vec<u8>>)>;
-    type JsValue = Option<FileRead>;
+impl Task for FileOpsTask {
+    type Output = Vec<Result<Done>>;
+    type JsValue = Vec<FileOpResult>;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        let Some(known) = &self.known else {
-            // No identity wanted: open + read + close (no stat).
-            return Ok(read_whole(&self.path)?.map(|bytes| (String::new(), 0.0, Some(bytes))));
-        };
-        let (id, ctime_ms) = match fs::metadata(&self.path) {
-            Ok(m) => (identity(&m), m.ctime() as f64 * 1000.0 + m.ctime_nsec() as f64 / 1e6),
-            Err(e) if absent(&e) => return Ok(None),
-            Err(e) => return Err(os_error(e, "stat")),
-        };
-        if &id == known {
-            return Ok(Some((id, ctime_ms, None)));
-        }
-        // Read after the stat: if the file changes in between, the next stat differs from `id`.
-        Ok(read_whole(&self.path)?.map(|bytes| (id, ctime_ms, Some(bytes))))
+        Ok(self.ops.iter().map(Op::run).collect())
     }
 
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Option<FileRead>> {
-        Ok(output.map(|(id, ctime_ms, bytes)| FileRead { id, ctime_ms, bytes: bytes.map(Buffer::from) }))
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Vec<FileOpResult>> {
+        Ok(output
+            .into_iter()
+            .map(|r| match r {
+                Ok(d) => FileOpResult {
+                    error: None,
+                    found: d.found,
+                    id: d.id,
+                    ctime_ms: d.ctime_ms,
+                    bytes: d.bytes.map(Buffer::from),
+                    linked: d.linked,
+                },
+                Err(e) => FileOpResult {
+                    error: Some(e.reason.clone()),
+                    found: false,
+                    id: String::new(),
+                    ctime_ms: 0.0,
+                    bytes: None,
+                    linked: false,
+                },
+            })
+            .collect())
     }
 }
 
-/// Reads the whole file `path`; null when it (or a parent) does not exist. With `known` (the identity an
-/// earlier call returned, or "" for none yet), stats it first and returns its identity too, without the
-/// bytes when that is still `known`. One task on the libuv pool. Fails with `errno <n> <syscall>`.
+/// Runs the operations one after the other in one task on the libuv pool; resolves one result per
+/// operation, in order (a failed one carries `errno <n> <syscall>` and does not stop the others). Fails
+/// as a whole only when an operation is malformed (an unknown kind, or data or tmp missing).
 #[napi]
-pub fn read_file_async(path: String, known: Option<String>) -> AsyncTask<ReadFileTask> {
-    AsyncTask::new(ReadFileTask { path, known })
+pub fn file_ops_async(ops: Vec<FileOp>) -> Result<AsyncTask<FileOpsTask>> {
+    let ops = ops
+        .into_iter()
+        .map(|o| {
+            let missing = |what: &str| Error::new(Status::InvalidArg, format!("file op {} needs {what}", o.kind));
+            Ok(match o.kind {
+                FILE_OP_READ => Op::Read { path: o.path, known: o.known },
+                FILE_OP_WRITE | FILE_OP_APPEND => Op::Write {
+                    data: o.data.ok_or_else(|| missing("data"))?,
+                    path: o.path,
+                    append: o.kind == FILE_OP_APPEND,
+                },
+                FILE_OP_APPEND_LINKED => {
+                    Op::AppendLinked { data: o.data.ok_or_else(|| missing("data"))?, path: o.path }
+                }
+                FILE_OP_ATOMIC => Op::Atomic {
+                    tmp: o.tmp.ok_or_else(|| missing("tmp"))?,
+                    data: o.data.ok_or_else(|| missing("data"))?,
+                    path: o.path,
+                },
+                k => return Err(Error::new(Status::InvalidArg, format!("unknown file op {k}"))),
+            })
+        })
+        .collect::<Result<Vec<Op>>>()?;
+    Ok(AsyncTask::new(FileOpsTask { ops }))
 }

@@ -1,7 +1,8 @@
 // Storage's whole-file kernels against the file system, read back with node:fs: whole writes, appends, atomic
 // replacement (a missing parent created, the temp file gone after success and after failure), reads of
 // present and absent files, the identity that lets a reader skip unchanged files, and failures carrying
-// node:fs's error codes.
+// node:fs's error codes; operations asked for together (one pool task per queue) each with their own result,
+// and a queue that hangs holding up no other.
 import {
   mkdir,
   mkdtemp,
@@ -13,6 +14,8 @@ import {
   utimes,
   writeFile as fsWriteFile,
 } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -151,5 +154,42 @@ describe('readFile and readFileIfChanged', () => {
     const c = (await readFileIfChanged(p, b.id))!;
     expect(c.id).not.toBe(b.id);
     expect(c.bytes!.toString()).toBe('AGAIN');
+  });
+});
+
+describe('operations asked for together', () => {
+  it('each get their own result or error, in one queue or in several', async () => {
+    const p = join(dir, 'together');
+    await mkdir(p);
+    await fsWriteFile(join(p, 'present'), 'here');
+    await fsWriteFile(join(p, 'plain'), 'a file');
+    const asked = Array.from({ length: 40 }, (_, i) => {
+      const queue = i % 3 === 0 ? undefined : `q${i % 2}`;
+      const name = join(p, `w${i}`);
+      switch (i % 4) {
+        case 0:
+          return writeFile(name, Buffer.from(`w${i}`), false, queue).then(() => fsReadFile(name, 'utf8'));
+        case 1:
+          return readFile(join(p, 'present'), queue).then((b) => b?.toString());
+        case 2:
+          return readFile(join(p, `absent${i}`), queue);
+        default:
+          return writeFile(join(p, 'plain', `x${i}`), Buffer.from('x'), false, queue).catch((e) => e.code);
+      }
+    });
+    const got = await Promise.all(asked);
+    got.forEach((g, i) => expect(g).toBe([`w${i}`, 'here', null, 'ENOTDIR'][i % 4]));
+  });
+
+  it('in another queue do not wait for one that hangs', async () => {
+    // Opening a FIFO for reading blocks until a writer opens it, as a read on a hung drive does.
+    const fifo = join(dir, 'hung-fifo');
+    execFileSync('mkfifo', [fifo]);
+    await fsWriteFile(join(dir, 'healthy'), 'fine');
+    const stuck = readFile(fifo, 'hung-drive');
+    const other = readFile(join(dir, 'healthy'), 'healthy-drive');
+    expect((await other)?.toString()).toBe('fine');
+    closeSync(openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
+    expect((await stuck)?.length).toBe(0);
   });
 });

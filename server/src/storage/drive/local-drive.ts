@@ -6,20 +6,26 @@ import { dirname, join } from 'node:path';
 import { appendFileLinked, readFile, readFileIfChanged, writeFile, writeFileAtomic } from '@cairn/native';
 
 /**
- * writeFile / appendFile (flags 'w' / 'a'): open, write until done, close, as one task on the libuv pool
- * (@cairn/native's files): node:fs costs a pool round trip per call, and every PUT writes a metadata file
- * and appends a journal line on each drive. A failed close is an error too (written data may be lost).
+ * writeFile / appendFile (flags 'w' / 'a'): open, write until done, close, on the libuv pool (@cairn/native's
+ * files, which sends the operations of one `drive` asked for in one turn of the event loop as one task):
+ * node:fs costs a pool round trip per call, and every PUT writes a metadata file and appends a journal line
+ * on each drive. A failed close is an error too (written data may be lost).
  */
-export async function writeWhole(absPath: string, data: Buffer | string, flags: 'w' | 'a' = 'w'): Promise<void> {
-  await writeFile(absPath, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, flags === 'a');
+export async function writeWhole(
+  absPath: string,
+  data: Buffer | string,
+  flags: 'w' | 'a' = 'w',
+  drive?: LocalDrive,
+): Promise<void> {
+  await writeFile(absPath, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, flags === 'a', drive?.root);
 }
 
 /**
  * Append to a file, and tell whether it still had its name after the write: false when another process
  * replaced or removed it meanwhile (a listing journal being compacted), so the lines may be lost with it.
  */
-export async function appendStillLinked(absPath: string, data: string): Promise<boolean> {
-  return appendFileLinked(absPath, Buffer.from(data, 'utf8'));
+export async function appendStillLinked(absPath: string, data: string, drive?: LocalDrive): Promise<boolean> {
+  return appendFileLinked(absPath, Buffer.from(data, 'utf8'), drive?.root);
 }
 
 export const SYS_DIR = '.cairn.sys';
@@ -95,7 +101,7 @@ export class LocalDrive {
     const now = this.now();
     const hit = this.cached.get(path);
     // One pool task: stat, and open + read + close only when the identity is not the one kept.
-    const read = await readFileIfChanged(path, hit?.id ?? '');
+    const read = await readFileIfChanged(path, hit?.id ?? '', this.root);
     if (!read) {
       this.forget(path);
       return null;
@@ -113,7 +119,7 @@ export class LocalDrive {
 
   /** Whole file, or null when absent: open + read + close as one task on the libuv pool. */
   async read(rel: string): Promise<Buffer | null> {
-    return readFile(this.abs(rel));
+    return readFile(this.abs(rel), this.root);
   }
 
   /** Write a whole file and move it into place: readers see the old file or the new one. */
@@ -121,7 +127,7 @@ export class LocalDrive {
     // One pool task: write the temp file, rename it into place (the target's parent created on demand, as
     // renameInto does), remove the temp file on failure.
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    const write = () => writeFileAtomic(this.abs(`${this.tmpDir}/${randomUUID()}`), buf, this.abs(rel));
+    const write = () => writeFileAtomic(this.abs(`${this.tmpDir}/${randomUUID()}`), buf, this.abs(rel), this.root);
     try {
       await write();
     } catch (e) {

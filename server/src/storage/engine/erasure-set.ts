@@ -213,7 +213,8 @@ export class ErasureSet {
           // "pending" guards an existing entry's journal line; a new entry without a line is read
           // from its metadata anyway, so first writes skip it.
           if (before.state !== 'missing') await this.deps.journals.append(d, dirRel, [{ n: entry, p: 1 }]);
-          if (before.state === 'missing') await d.mkdirs(objRel); // new here: skip a failing rename
+          // A new entry's folder is made by the first rename into it (writeAtomic, a stage's renameInto):
+          // one failed rename(2) on the pool, cheaper than a mkdir -p of its own.
           await m.stage?.(d, slot, objRel);
           if (next.length > 0) await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: next }));
           else await d.unlinkIfExists(`${objRel}/${META_NAME}`);

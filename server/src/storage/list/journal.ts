@@ -69,9 +69,9 @@ export class Journals {
       batch.done = this.mutex.run(id, async () => {
         this.batches.delete(id);
         const path = drive.abs(`${dirRel}/${JOURNAL}`);
-        if (!this.shared) return writeWhole(path, batch.text, 'a');
+        if (!this.shared) return writeWhole(path, batch.text, 'a', drive);
         // Replaced by another process's compaction after we opened it: the lines go to the new file too.
-        for (let i = 0; i < 3 && !(await appendStillLinked(path, batch.text)); i++);
+        for (let i = 0; i < 3 && !(await appendStillLinked(path, batch.text, drive)); i++);
       });
       this.batches.set(id, batch);
       this.inflight.add(batch.done);
@@ -136,7 +136,7 @@ export class Journals {
           await fh.read(tail, 0, tail.length, raw.length);
           const names = [...parseJournal(tail).recs.keys()];
           const pending = names.map((n) => `${JSON.stringify({ n, p: 1 })}\n`).join('');
-          if (pending) await appendStillLinked(path, pending);
+          if (pending) await appendStillLinked(path, pending, drive);
         }
       } finally {
         await fh.close();

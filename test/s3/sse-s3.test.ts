@@ -116,6 +116,65 @@ describe('SSE-S3 by header', () => {
     expect((await s3Error(s3.send(new HeadObjectCommand({ Bucket: 'sses3', Key: 'k' })))).status).toBe(404);
   });
 
+  it("takes the upload's SSE-KMS headers again on its parts and Complete, and refuses others and them on reads", async () => {
+    // A client sending extra headers (signed): the SDK sends SSE-S3/SSE-KMS headers only where S3 documents them.
+    const withHeaders = (headers: Record<string, string>) => {
+      const c = makeClient(setup.server.url);
+      c.middlewareStack.add(
+        (next) => (args) => {
+          Object.assign((args.request as { headers: Record<string, string> }).headers, headers);
+          return next(args);
+        },
+        { step: 'build' },
+      );
+      return c;
+    };
+    const kms = {
+      'x-amz-server-side-encryption': 'aws:kms',
+      'x-amz-server-side-encryption-aws-kms-key-id': 'cairn-test-key',
+    };
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({
+        Bucket: 'sses3',
+        Key: 'mpk',
+        ServerSideEncryption: 'aws:kms',
+        SSEKMSKeyId: 'cairn-test-key',
+      }),
+    );
+    const part = rnd.bytes(5 * MiB + 3);
+    const upload = new UploadPartCommand({ Bucket: 'sses3', Key: 'mpk', UploadId, PartNumber: 1, Body: part });
+    const first = await withHeaders(kms).send(upload);
+    // The same data again: the same ETag (a keyed hash of its MD5, not the MD5 itself).
+    const again = await s3.send(upload);
+    expect(again.ETag).toBe(first.ETag);
+    expect(first.ETag).not.toBe(`"${createHash('md5').update(part).digest('hex')}"`);
+    for (const other of [
+      { 'x-amz-server-side-encryption': 'AES256' },
+      { ...kms, 'x-amz-server-side-encryption-aws-kms-key-id': 'another-key' },
+    ]) {
+      expect(await s3Error(withHeaders(other).send(upload))).toEqual({ name: 'InvalidArgument', status: 400 });
+    }
+    const done = await withHeaders(kms).send(
+      new CompleteMultipartUploadCommand({
+        Bucket: 'sses3',
+        Key: 'mpk',
+        UploadId,
+        MultipartUpload: { Parts: [{ ETag: first.ETag, PartNumber: 1 }] },
+      }),
+    );
+    expect([done.ServerSideEncryption, done.SSEKMSKeyId]).toEqual(['aws:kms', 'cairn-test-key']);
+    expect((await body(s3.send(new GetObjectCommand({ Bucket: 'sses3', Key: 'mpk' })))).equals(part)).toBe(true);
+    // SSE-S3/SSE-KMS headers describe writes: on a GET or HEAD, 400 as in S3.
+    const get = withHeaders({ 'x-amz-server-side-encryption-aws-kms-key-id': 'cairn-test-key' }).send(
+      new GetObjectCommand({ Bucket: 'sses3', Key: 'mpk' }),
+    );
+    expect(await s3Error(get)).toEqual({ name: 'InvalidArgument', status: 400 });
+    const head = withHeaders({ 'x-amz-server-side-encryption': 'AES256' }).send(
+      new HeadObjectCommand({ Bucket: 'sses3', Key: 'mpk' }),
+    );
+    expect((await s3Error(head)).status).toBe(400); // a HEAD answer has no body to name the code
+  });
+
   it('copies into SSE-S3 and out of it', async () => {
     const data = rnd.bytes(MiB + 1);
     await s3.send(new PutObjectCommand({ Bucket: 'sses3', Key: 'plain-src', Body: data }));

@@ -30,6 +30,7 @@ import { readDocument } from './request-body.js';
 import { bucketSettings } from './bucket-settings.js';
 import {
   checkUploadKey,
+  checkPartEncryption,
   encryptionContextHeader,
   encryptionHeaders,
   newEncryption,
@@ -97,6 +98,7 @@ export async function uploadPart(
   const checks = integrity(req.headers, req.trailers);
   const plain = { size: req.size, ...checks, checksumAlgorithm: checks.checksumAlgorithm ?? upload.checksumAlgorithm };
   const ckey = requestCustomerKey(req, ctx.sse ?? {});
+  checkPartEncryption(req, upload);
   const { body, opts } = await sealPart(ctx.sse ?? {}, req.body, plain, ckey, upload, partNumber);
   const part = await ctx.storage.putObjectPart(bucket, key, uploadId, partNumber, body, opts);
   const h: Record<string, string> = { etag: quoteEtag(part.etag), ...encryptionHeaders(upload.encryption) };
@@ -198,8 +200,16 @@ export async function completeMultipartUpload(
   for (let i = 1; i < parts.length; i++)
     if (parts[i].number <= parts[i - 1].number) throw new S3Error('InvalidPartOrder');
   // SSE-C headers on Complete (boto3 and the AWS CLI send them): they must be the upload's key.
+  // SSE-S3/SSE-KMS headers repeated on Complete (as on the parts): they must say what the upload is.
   const ckey = requestCustomerKey(req, ctx.sse ?? {});
-  if (ckey) checkUploadKey(ckey, await ctx.storage.getMultipartUpload(bucket, key, uploadId));
+  const sseAsked = ['x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id'].some(
+    (name) => req.headers[name] !== undefined,
+  );
+  if (ckey || sseAsked) {
+    const upload = await ctx.storage.getMultipartUpload(bucket, key, uploadId);
+    if (ckey) checkUploadKey(ckey, upload);
+    checkPartEncryption(req, upload);
+  }
   let info: ObjectInfo;
   let retried = false;
   try {
@@ -219,7 +229,13 @@ export async function completeMultipartUpload(
     info = current;
     retried = true; // its event went out with the first answer
   }
-  const h = { ...writeResultHeaders(info), ...(await expirationHeader(ctx, info)) };
+  // The object's encryption, as PutObject answers it (S3 answers SSE-S3's and SSE-KMS's headers here too).
+  const h = {
+    ...writeResultHeaders(info),
+    ...(await expirationHeader(ctx, info)),
+    ...encryptionHeaders(info.encryption),
+    ...encryptionContextHeader(info.encryption),
+  };
   delete h.etag;
   const checksum: Record<string, XmlValue> = {};
   if (info.checksum) {

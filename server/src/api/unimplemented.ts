@@ -21,6 +21,14 @@ const isFalse = (v: string): boolean => v.trim().toLowerCase() === 'false';
 /** Operations that create a version and so can give it an object lock. */
 const NEW_VERSION = new Set<OperationName>(['PutObject', 'CopyObject', 'CreateMultipartUpload']);
 
+/** SSE-S3's and SSE-KMS's headers describe writes: on reads S3 answers 400 InvalidArgument, as here. */
+const WRITE_ENCRYPTION = new Set([
+  'x-amz-server-side-encryption',
+  'x-amz-server-side-encryption-aws-kms-key-id',
+  'x-amz-server-side-encryption-context',
+]);
+const READS = new Set<OperationName>(['GetObject', 'HeadObject']);
+
 /** Exact header names. */
 const HEADERS: Record<string, Refusal> = {
   'x-amz-bucket-object-lock-enabled': {
@@ -36,13 +44,14 @@ const HEADERS: Record<string, Refusal> = {
     honouredBy: NEW_VERSION,
   },
   // SSE-S3 (AES256) and SSE-KMS (aws:kms, key id, context) on writes (api/sse; refused there without a KMS).
+  // UploadPart, CompleteMultipartUpload: checked against the upload's (sse/index.ts checkPartEncryption).
   'x-amz-server-side-encryption': {
     what: 'Server-side encryption',
-    honouredBy: new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload']),
+    honouredBy: new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload']),
   },
   'x-amz-server-side-encryption-aws-kms-key-id': {
     what: 'Server-side encryption with KMS keys',
-    honouredBy: new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload']),
+    honouredBy: new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload']),
   },
   'x-amz-server-side-encryption-context': {
     what: 'Server-side encryption with KMS keys',
@@ -68,6 +77,7 @@ const PREFIXES: [prefix: string, refusal: Refusal][] = [
         'PutObject',
         'GetObject',
         'HeadObject',
+        'GetObjectAttributes',
         'SelectObjectContent',
         'CopyObject',
         'CreateMultipartUpload',
@@ -102,6 +112,11 @@ export function refuseUnimplemented(op: Operation, headers: IncomingHttpHeaders)
     const values = Array.isArray(value) ? value : [value];
     if (refusal.harmless && values.every(refusal.harmless)) continue;
     if (refusal.honouredBy?.has(op.name)) continue;
+    if (READS.has(op.name) && WRITE_ENCRYPTION.has(name)) {
+      throw new S3Error('InvalidArgument', `The ${name} header is not supported for this operation.`, {
+        ArgumentName: name,
+      });
+    }
     throw new S3Error('NotImplemented', `${refusal.what} is not implemented: ${name} cannot be honoured.`, {
       Header: name,
     });

@@ -61,10 +61,11 @@ export interface SealedPut {
   encryption: StoredEncryption;
   /** A part of an encrypted multipart upload: the random salt its stream key was derived with. */
   partSalt?: Buffer;
-  /** The ETag is the plaintext's MD5 (`digests().etag`): storage computes no MD5 of the sealed bytes. */
-  plainEtag?: boolean;
-  /** After the last body byte: the plaintext's checksum, and the ETag when it is not the sealed bytes' MD5. */
-  digests(): { etag?: string; checksum?: Buffer };
+  /**
+   * After the last body byte: the plaintext's checksum, and the ETag (32 hex digits, made from the plaintext:
+   * storage computes no MD5 of the sealed bytes).
+   */
+  digests(): { etag: string; checksum?: Buffer };
 }
 
 /**

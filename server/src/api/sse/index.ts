@@ -271,21 +271,27 @@ export function streamKeys(dk: DataKey, partNumber: number, salt?: Buffer): Stre
 }
 
 /**
- * `body` sealed with `keys`: the PutOptions storage needs (sealed size, plaintext digests to verify and keep).
- * The ETag: SSE-S3's is the plaintext's MD5 (as S3's); SSE-C's and SSE-KMS's the sealed data's MD5 (S3's are
- * not the MD5 of the data, which would tell something about the plaintext).
+ * The ETag of sealed data with plaintext MD5 `md5` under the object's data key `dk`: SSE-S3's is that MD5 (as
+ * S3's); SSE-C's and SSE-KMS's a keyed hash of it (S3's are not the MD5 of the data, which would tell
+ * something about the plaintext), the same for the same data under the same key (a part sent twice).
  */
+function sealedEtag(scheme: StoredEncryption['scheme'], dk: DataKey, md5: Buffer): string {
+  if (scheme === 'SSE-S3') return md5.toString('hex');
+  return createHmac('sha256', dk.key).update('cairn etag v1').update(md5).digest().subarray(0, 16).toString('hex');
+}
+
+/** `body` sealed with `keys`: the PutOptions storage needs (sealed size, plaintext digests to verify and keep). */
 function sealed(
   body: Readable,
   opts: PutOptions,
   encryption: StoredEncryption,
+  dk: DataKey,
   keys: StreamKeys,
   tools: SealTools,
   partSalt?: Buffer,
 ): { body: Readable; opts: PutOptions } {
   const { sealed: out, digests } = sealBody(body, keys, opts.checksumAlgorithm, tools);
   const verify = opts.verify;
-  const plainEtag = encryption.scheme === 'SSE-S3';
   return {
     body: out,
     opts: {
@@ -295,10 +301,9 @@ function sealed(
       sealed: {
         encryption,
         partSalt,
-        plainEtag,
         digests: () => {
           const d = digests();
-          return { checksum: d.checksum, etag: plainEtag ? d.md5.toString('hex') : undefined };
+          return { checksum: d.checksum, etag: sealedEtag(encryption.scheme, dk, d.md5) };
         },
       },
     },
@@ -313,7 +318,7 @@ export function sealForPut(
   created: NewEncryption,
   tools: SealTools = {},
 ): { body: Readable; opts: PutOptions } {
-  return sealed(body, opts, created.encryption, streamKeys(created.dataKey, 1), tools);
+  return sealed(body, opts, created.encryption, created.dataKey, streamKeys(created.dataKey, 1), tools);
 }
 
 /**
@@ -337,7 +342,24 @@ export async function sealPart(
     'The multipart upload was initiated with Server Side Encryption with Customer provided keys: the part needs the same key.';
   const dk = await dataKeyOf(settings, enc, ckey, missing);
   const salt = randomBytes(16);
-  return sealed(body, opts, enc, streamKeys(dk, partNumber, salt), settings, salt);
+  return sealed(body, opts, enc, dk, streamKeys(dk, partNumber, salt), settings, salt);
+}
+
+/**
+ * SSE-S3/SSE-KMS headers on UploadPart (clients that repeat the upload's on every part): accepted when they
+ * say what the upload is, 400 otherwise (a part is always sealed as its upload).
+ */
+export function checkPartEncryption(req: S3Request, upload: MultipartUploadInfo): void {
+  const sse = header(req, 'x-amz-server-side-encryption');
+  const keyId = header(req, 'x-amz-server-side-encryption-aws-kms-key-id');
+  if (sse === undefined && keyId === undefined) return;
+  const enc = upload.encryption;
+  const scheme = sse === 'AES256' ? 'SSE-S3' : sse === 'aws:kms' ? 'SSE-KMS' : undefined;
+  if (!enc || enc.scheme !== scheme || (keyId !== undefined && keyId !== enc.kmsKeyId)) {
+    throw new S3Error('InvalidArgument', 'The encryption parameters do not match those of the multipart upload.', {
+      ArgumentName: 'x-amz-server-side-encryption',
+    });
+  }
 }
 
 /** An SSE-C key given where only its match with the upload's matters (CompleteMultipartUpload). */

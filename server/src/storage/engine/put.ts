@@ -45,10 +45,8 @@ export async function stagePart(
   };
   failIfBelowQuorum();
   // One native pass per block: ETag MD5, the requested checksum, Reed-Solomon, bitrot hashes.
-  // Sealed bodies: the checksum is the plaintext's (PutOptions.sealed), not computed over the packages, and
-  // so is the MD5 when the ETag is the plaintext's.
-  const plainEtag = opts.sealed?.plainEtag === true;
-  const pass = codec.upload(opts.sealed ? null : (opts.checksumAlgorithm ?? null), !plainEtag);
+  // Sealed bodies: the checksum and the ETag come from the plaintext (PutOptions.sealed), not the packages.
+  const pass = codec.upload(opts.sealed ? null : (opts.checksumAlgorithm ?? null), !opts.sealed);
   // A body that takes its chunks back (the sealing stage's pooled batches) gets each once it was encoded.
   const recycle = (body as Partial<RecyclingBody>).recycle;
   let owners: Buffer[] = []; // chunks whose last byte is in `held`
@@ -108,7 +106,7 @@ export async function stagePart(
     const inline = await writer.finish();
     failIfBelowQuorum();
     const finished = pass.finish();
-    const digest = plainEtag ? Buffer.from(opts.sealed!.digests().etag ?? '', 'hex') : finished.md5;
+    const digest = opts.sealed ? Buffer.from(opts.sealed.digests().etag, 'hex') : finished.md5;
     const ck = finished.checksum;
     const checksum = opts.sealed ? opts.sealed.digests().checksum : (ck ?? undefined);
     await opts.verify?.({ md5: digest, checksum, size: total });

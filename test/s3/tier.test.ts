@@ -369,6 +369,28 @@ describe('lifecycle transitions', () => {
     await vi.waitFor(async () => expect(await remoteKeys()).toHaveLength(before), POLL);
   });
 
+  it('sends a version larger than one upload part to the tier in parts, and reads it back', async () => {
+    const Bucket = 'large';
+    const large = randomBytes(17 * 1024 * 1024 + 5);
+    await s3.send(new CreateBucketCommand({ Bucket }));
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'k', Body: large }));
+    await setRules(Bucket, [
+      { ID: 't', Filter: { Prefix: '' }, Status: 'Enabled', Transitions: [{ Days: 1, StorageClass: WARM }] },
+    ]);
+    await vi.waitFor(async () => expect(await storageClass(Bucket, 'k')).toBe('WARM'), POLL);
+    const remoteObjects = (await remote.send(new ListObjectsV2Command({ Bucket: 'warm' }))).Contents ?? [];
+    expect(remoteObjects.map((o) => o.Size)).toContain(large.length);
+    // A multipart upload on the tier (8 MiB parts): its ETag says how many parts.
+    expect(remoteObjects.find((o) => o.Size === large.length)!.ETag).toMatch(/-3"$/);
+    expect((await bytesOf(Bucket, 'k')).equals(large)).toBe(true);
+    const at = 16 * 1024 * 1024 - 3;
+    expect((await bytesOf(Bucket, 'k', `bytes=${at}-${at + 9}`)).equals(large.subarray(at, at + 10))).toBe(true);
+    await s3.send(new DeleteObjectCommand({ Bucket, Key: 'k' }));
+    const sizes = async () =>
+      ((await remote.send(new ListObjectsV2Command({ Bucket: 'warm' }))).Contents ?? []).map((o) => o.Size);
+    await vi.waitFor(async () => expect(await sizes()).not.toContain(large.length), POLL);
+  });
+
   it('moves a version on from one tier to the next, releasing the first copy; RestoreObject is refused', async () => {
     await addTier(tierConfig({ Name: 'COLD' }, { Bucket: 'other', Prefix: 'colder' }));
     const Bucket = 'two-step';

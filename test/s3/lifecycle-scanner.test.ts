@@ -121,6 +121,42 @@ describe('noncurrent versions and delete markers', () => {
     expect(left).toEqual([...other.map((v) => `a-other@${v}`), ...ids.slice(2).map((v) => `k@${v}`)].sort());
   });
 
+  // More versions of one key than a listing page (100): judged as they are listed, never all held at once.
+  it('a key with more versions than a page: NewerNoncurrentVersions across pages, then the lone marker', async () => {
+    const Bucket = await newBucket({ versioned: true });
+    const ids: string[] = [];
+    for (let i = 0; i < 230; i++) ids.push(await putObject(Bucket, 'k', `v${i}`));
+    // 'm': 120 versions under a delete marker; every one goes, then the marker, left alone.
+    for (let i = 0; i < 120; i++) await putObject(Bucket, 'm', `m${i}`);
+    await s3.send(new DeleteObjectCommand({ Bucket, Key: 'm' }));
+    await setRules(s3, Bucket, [
+      {
+        ID: 'k',
+        Filter: { Prefix: 'k' },
+        Status: 'Enabled',
+        NoncurrentVersionExpiration: { NoncurrentDays: 1, NewerNoncurrentVersions: 5 },
+      },
+      {
+        ID: 'm',
+        Filter: { Prefix: 'm' },
+        Status: 'Enabled',
+        NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+        Expiration: { ExpiredObjectDeleteMarker: true },
+      },
+    ]);
+    await vi.waitFor(async () => {
+      const left = await versions(Bucket);
+      expect(left.markers).toEqual([]);
+      expect(left.versions).toHaveLength(6);
+    }, POLL);
+    expect((await versions(Bucket)).versions).toEqual(
+      ids
+        .slice(-6)
+        .map((v) => `k@${v}`)
+        .sort(),
+    );
+  });
+
   it('removes a lone delete marker (ExpiredObjectDeleteMarker), not one that still hides versions', async () => {
     const Bucket = await newBucket({ versioned: true });
     const hidden = await putObject(Bucket, 'a-hides');

@@ -4,7 +4,15 @@
 // a delete marker removed only when it is the only version left.
 import { describe, expect, it } from 'vitest';
 import { parseLifecycleConfiguration, type LifecycleConfiguration } from '../../src/api/lifecycle/config.js';
-import { currentExpiry, dueAfter, planKey, ruleMatches, scanPrefixes } from '../../src/api/lifecycle/rules.js';
+import {
+  currentExpiry,
+  dueAfter,
+  KeyPlanner,
+  planKey,
+  ruleMatches,
+  scanPrefixes,
+  type KeyPlan,
+} from '../../src/api/lifecycle/rules.js';
 import type { ObjectInfo } from '../../src/storage/object-layer.js';
 
 const DAY = 86_400_000;
@@ -184,5 +192,56 @@ describe('transitions', () => {
     expect(move(planKey(c, versions, dueAfter(T0 + 2 * DAY, 2) - 1))).toEqual([]);
     expect(move(planKey(c, versions, dueAfter(T0 + 2 * DAY, 2)))).toEqual([`v${T0 + DAY}->WARM`]);
     expect(move(planKey(c, versions, T0 + 100 * DAY))).toEqual([`v${T0 + DAY}->WARM`]);
+  });
+});
+
+describe('KeyPlanner', () => {
+  // The scanner gives a key's versions as they are listed, a page at a time: the decisions are the same as
+  // with every version at once, whatever the cut.
+  it('judges versions given a few at a time as planKey judges them all at once', () => {
+    const c = config(
+      rule(
+        '<Filter><Prefix>k</Prefix></Filter>',
+        '<Expiration><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration>' +
+          '<NoncurrentVersionExpiration><NoncurrentDays>20</NoncurrentDays>' +
+          '<NewerNoncurrentVersions>7</NewerNoncurrentVersions></NoncurrentVersionExpiration>',
+        'a',
+      ) +
+        rule(
+          '<Filter/>',
+          '<NoncurrentVersionExpiration><NoncurrentDays>40</NoncurrentDays></NoncurrentVersionExpiration>',
+          'b',
+        ) +
+        rule(
+          '<Filter><Prefix>k</Prefix></Filter>',
+          '<NoncurrentVersionTransition><NoncurrentDays>10</NoncurrentDays><StorageClass>WARM</StorageClass>' +
+            '<NewerNoncurrentVersions>3</NewerNoncurrentVersions></NoncurrentVersionTransition>',
+          'c',
+        ),
+    );
+    // 250 versions a day apart, newest first, every fifth a delete marker; the newest a marker too.
+    const versions = Array.from({ length: 250 }, (_, i) =>
+      version({ at: T0 + (250 - i) * DAY, isLatest: i === 0, deleteMarker: i % 5 === 0, versionId: `v${i}` }),
+    );
+    for (const now of [T0, T0 + 100 * DAY, T0 + 300 * DAY]) {
+      for (const cut of [1, 7, 100, 250]) {
+        const planner = new KeyPlanner(c, now);
+        const removed: ObjectInfo[] = [];
+        const moved: KeyPlan['transition'] = [];
+        for (let i = 0; i < versions.length; i += cut) {
+          const due = planner.more(versions.slice(i, i + cut));
+          removed.push(...due.removeNoncurrent);
+          moved.push(...due.transition);
+        }
+        const last = planner.finish();
+        const all = planKey(c, versions, now);
+        expect({ ...last, removeNoncurrent: removed, transition: [...moved, ...last.transition] }).toEqual(all);
+      }
+    }
+    // Some noncurrent versions are moved, not removed, while younger; at the end every one is due for removal
+    // and the lone marker goes after them.
+    expect(planKey(c, versions, T0 + 100 * DAY).transition.length).toBeGreaterThan(0);
+    expect(planKey(c, versions, T0 + 300 * DAY)).toMatchObject({ transition: [], removeLoneMarker: versions[0] });
+    expect(planKey(c, versions, T0 + 300 * DAY).removeNoncurrent).toHaveLength(249);
   });
 });

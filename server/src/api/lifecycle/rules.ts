@@ -98,70 +98,102 @@ function dueTransition(
   return best?.storageClass === info.transition?.tier ? undefined : best?.storageClass;
 }
 
+/**
+ * planKey given a key's versions a few at a time (newest first, as listed), so that a key with any number of
+ * versions is judged without holding them all. `more` judges the versions given, each by the versions listed
+ * before it only (its rank among the noncurrent versions each rule names, and when its successor replaced
+ * it): the noncurrent versions due for removal, and those staying that are due for a transition; `finish`
+ * judges the current version once every version was given.
+ */
+export class KeyPlanner {
+  private current: ObjectInfo | undefined;
+  /** The last version given: its successor's noncurrent days count from its time. */
+  private previous: ObjectInfo | undefined;
+  /** Per rule, the noncurrent versions it named so far (NewerNoncurrentVersions keeps the first ones). */
+  private readonly ranks: Map<LifecycleConfiguration['rules'][number], number>;
+  private seen = 0;
+  private removing = 0;
+
+  constructor(
+    private readonly config: LifecycleConfiguration,
+    private readonly now: number,
+    private readonly testDayMs?: number,
+  ) {
+    this.ranks = new Map(config.rules.map((r) => [r, 0]));
+  }
+
+  more(versions: ObjectInfo[]): Pick<KeyPlan, 'removeNoncurrent' | 'transition'> {
+    const out: Pick<KeyPlan, 'removeNoncurrent' | 'transition'> = { removeNoncurrent: [], transition: [] };
+    for (const v of versions) {
+      const previous = this.previous;
+      this.previous = v;
+      if (this.seen++ === 0) this.current = v;
+      if (!previous || !this.current?.isLatest) continue;
+      const tags = tagMap(v);
+      const since = previous.lastModified.getTime();
+      let remove = false;
+      for (const r of this.config.rules) {
+        if (!ruleMatches(r, v, tags)) continue;
+        const rank = this.ranks.get(r)! + 1;
+        this.ranks.set(r, rank);
+        const n = r.noncurrentExpiration;
+        if (n && rank > (n.newerVersions ?? 0) && this.now >= dueAfter(since, n.days, this.testDayMs)) remove = true;
+      }
+      if (remove) {
+        out.removeNoncurrent.push(v);
+        continue;
+      }
+      // Staying: moved when a NoncurrentVersionTransition is due.
+      const rank = (r: LifecycleConfiguration['rules'][number]) => this.ranks.get(r) ?? 0;
+      const to = dueTransition(this.config, v, tags, this.now, since, rank, this.testDayMs);
+      if (to) out.transition.push({ version: v, storageClass: to, current: false });
+    }
+    this.removing += out.removeNoncurrent.length;
+    return out;
+  }
+
+  /** Once every version was given: the current version to expire or move, or the lone delete marker to remove. */
+  finish(): Omit<KeyPlan, 'removeNoncurrent'> {
+    const current = this.current;
+    if (!current?.isLatest) return { transition: [] };
+    const tags = tagMap(current);
+    if (!current.deleteMarker) {
+      const expiry = currentExpiry(this.config, current, this.testDayMs);
+      if (expiry && this.now >= expiry.due) return { expireCurrent: current, transition: [] };
+      const to = dueTransition(this.config, current, tags, this.now, undefined, () => 0, this.testDayMs);
+      return { transition: to ? [{ version: current, storageClass: to, current: true }] : [] };
+    }
+    // An expired object delete marker (the only version left) goes with ExpiredObjectDeleteMarker, or with an
+    // Expiration by Days or Date once it is that old (AWS cleans such markers up with the current versions).
+    if (this.seen - this.removing !== 1) return { transition: [] };
+    for (const r of this.config.rules) {
+      const e = r.expiration;
+      if (!e || !ruleMatches(r, current, tags)) continue;
+      const due =
+        e.expiredObjectDeleteMarker === true
+          ? 0
+          : e.days !== undefined
+            ? dueAfter(current.lastModified.getTime(), e.days, this.testDayMs)
+            : e.date !== undefined
+              ? e.date.getTime()
+              : Number.POSITIVE_INFINITY;
+      if (this.now >= due) return { removeLoneMarker: current, transition: [] };
+    }
+    return { transition: [] };
+  }
+}
+
+/** What the scanner does with one key's versions, all given at once (KeyPlanner, for a few at a time). */
 export function planKey(
   config: LifecycleConfiguration,
   versions: ObjectInfo[],
   now: number,
   testDayMs?: number,
 ): KeyPlan {
-  const plan: KeyPlan = { removeNoncurrent: [], transition: [] };
-  const current = versions[0];
-  if (!current?.isLatest) return plan;
-  // Noncurrent versions: age counts from when the next newer version replaced them; NewerNoncurrentVersions
-  // keeps that many of the newest noncurrent versions the rule names.
-  const tags = versions.map(tagMap);
-  for (const r of config.rules) {
-    const n = r.noncurrentExpiration;
-    if (!n) continue;
-    let rank = 0;
-    for (let i = 1; i < versions.length; i++) {
-      if (!ruleMatches(r, versions[i], tags[i])) continue;
-      rank++;
-      if (rank <= (n.newerVersions ?? 0)) continue;
-      const since = versions[i - 1].lastModified.getTime();
-      if (now >= dueAfter(since, n.days, testDayMs) && !plan.removeNoncurrent.includes(versions[i]))
-        plan.removeNoncurrent.push(versions[i]);
-    }
-  }
-  // Noncurrent versions staying: moved when a NoncurrentVersionTransition is due (rank: the version's place
-  // among the noncurrent versions each rule names, newest first, for NewerNoncurrentVersions).
-  const ranks = new Map<LifecycleConfiguration['rules'][number], number>();
-  for (let i = 1; i < versions.length; i++) {
-    for (const r of config.rules) if (ruleMatches(r, versions[i], tags[i])) ranks.set(r, (ranks.get(r) ?? 0) + 1);
-    if (plan.removeNoncurrent.includes(versions[i])) continue;
-    const since = versions[i - 1].lastModified.getTime();
-    const to = dueTransition(config, versions[i], tags[i], now, since, (r) => ranks.get(r) ?? 0, testDayMs);
-    if (to) plan.transition.push({ version: versions[i], storageClass: to, current: false });
-  }
-  if (!current.deleteMarker) {
-    const expiry = currentExpiry(config, current, testDayMs);
-    if (expiry && now >= expiry.due) plan.expireCurrent = current;
-    else {
-      const to = dueTransition(config, current, tags[0], now, undefined, () => 0, testDayMs);
-      if (to) plan.transition.push({ version: current, storageClass: to, current: true });
-    }
-    return plan;
-  }
-  // An expired object delete marker (the only version left) goes with ExpiredObjectDeleteMarker, or with an
-  // Expiration by Days or Date once it is that old (AWS cleans such markers up with the current versions).
-  if (versions.length - plan.removeNoncurrent.length !== 1) return plan;
-  for (const r of config.rules) {
-    const e = r.expiration;
-    if (!e || !ruleMatches(r, current, tags[0])) continue;
-    const due =
-      e.expiredObjectDeleteMarker === true
-        ? 0
-        : e.days !== undefined
-          ? dueAfter(current.lastModified.getTime(), e.days, testDayMs)
-          : e.date !== undefined
-            ? e.date.getTime()
-            : Number.POSITIVE_INFINITY;
-    if (now >= due) {
-      plan.removeLoneMarker = current;
-      break;
-    }
-  }
-  return plan;
+  const planner = new KeyPlanner(config, now, testDayMs);
+  const some = planner.more(versions);
+  const last = planner.finish();
+  return { ...last, removeNoncurrent: some.removeNoncurrent, transition: [...some.transition, ...last.transition] };
 }
 
 /** Is this unfinished upload due for AbortIncompleteMultipartUpload? */

@@ -2,8 +2,9 @@
 // background work (ObjectLayer.addBackgroundTask: the one process doing background work, every
 // CAIRN_API_STALE_UPLOADS_CLEANUP_INTERVAL, a quarter of a lifecycle day with the test clock) and keeps out of
 // foreground traffic's way: versions are listed a page at a time, one key is acted on at a time, and the event
-// loop gets a turn between keys. Decisions are rules.ts's; every removal goes through storage's guards, so what
-// changed since the listing is judged as it is now:
+// loop gets a turn between keys. A key's versions are judged as they are listed (KeyPlanner), so a key with
+// millions of versions holds no more memory than a page. Decisions are rules.ts's; every removal goes through
+// storage's guards, so what changed since the listing is judged as it is now:
 // - the current version is expired only if it is still the version the rules judged (a newer PUT wins);
 // - a noncurrent version or delete marker is removed only if it is still not the current one, and never while
 //   a retention or legal hold protects it (object-lock.ts checkDeletable, without any bypass);
@@ -16,7 +17,7 @@ import { bucketSettings } from '../bucket-settings.js';
 import { checkDeletable } from '../object-lock.js';
 import type { ApiContext, ApiLogger } from '../types.js';
 import type { LifecycleConfiguration } from './config.js';
-import { planKey, scanPrefixes, uploadDue } from './rules.js';
+import { KeyPlanner, type KeyPlan, scanPrefixes, uploadDue } from './rules.js';
 
 /** Versions listed per storage call. */
 const PAGE = 100;
@@ -30,6 +31,16 @@ export interface ScanReport {
   transitioned: number;
   /** Removals refused by a lock or by a change since the listing. */
   skipped: number;
+}
+
+/** A key whose versions are being listed: its planner, and what was found due and not yet done. */
+interface KeyInScan {
+  name: string;
+  planner: KeyPlanner;
+  remove: ObjectInfo[];
+  transition: KeyPlan['transition'];
+  /** Due removals refused (a lock, a change since the listing): a delete marker then still hides versions. */
+  kept: number;
 }
 
 const changed = () => new S3Error('PreconditionFailed', 'changed since the lifecycle scan listed it');
@@ -80,8 +91,9 @@ export class LifecycleScanner {
     for (const prefix of scanPrefixes(config)) {
       let keyMarker: string | undefined;
       let versionIdMarker: string | undefined;
-      // One key's versions may span pages: a key is acted on once the listing has moved past it.
-      let pending: ObjectInfo[] = [];
+      // One key's versions may span pages, any number of them: they are judged as they come (KeyPlanner), and
+      // what is held is what the last page found due, so memory stays a page whatever the key.
+      let key: KeyInScan | undefined;
       for (;;) {
         const page = await this.ctx.storage.listObjectVersions(bucket, {
           prefix,
@@ -91,33 +103,39 @@ export class LifecycleScanner {
         });
         for (const v of page.versions) {
           if (this.stopping()) return;
-          if (pending.length > 0 && pending[0].key !== v.key) {
-            await this.applyKey(bucket, config, pending, report);
-            pending = [];
+          if (key && key.name !== v.key) {
+            await this.finishKey(bucket, key, report);
+            key = undefined;
             await yieldToEventLoop();
           }
-          pending.push(v);
+          key ??= {
+            name: v.key,
+            planner: new KeyPlanner(config, this.ctx.now(), this.ctx.lifecycleDayMs),
+            remove: [],
+            transition: [],
+            kept: 0,
+          };
+          const due = key.planner.more([v]);
+          key.remove.push(...due.removeNoncurrent);
+          key.transition.push(...due.transition);
         }
         if (!page.isTruncated || page.nextKeyMarker === undefined) break;
         keyMarker = page.nextKeyMarker;
         versionIdMarker = page.nextVersionIdMarker;
+        // The listing goes on after the last version listed: that one is not removed before the next page.
+        if (key) await this.actOnDue(bucket, key, report, versionIdMarker);
       }
-      if (pending.length > 0) await this.applyKey(bucket, config, pending, report);
+      if (key) await this.finishKey(bucket, key, report);
     }
   }
 
-  private async applyKey(
-    bucket: string,
-    config: LifecycleConfiguration,
-    versions: ObjectInfo[],
-    report: ScanReport,
-  ): Promise<void> {
-    const plan = planKey(config, versions, this.ctx.now(), this.ctx.lifecycleDayMs);
-    const key = versions[0].key;
-    let kept = 0;
-    for (const v of plan.removeNoncurrent) {
+  /** The noncurrent versions found due so far: removed (but `keep`, where the listing resumes) or moved. */
+  private async actOnDue(bucket: string, key: KeyInScan, report: ScanReport, keep?: string): Promise<void> {
+    const later = key.remove.filter((v) => v.versionId === keep);
+    for (const v of key.remove) {
+      if (v.versionId === keep || this.stopping()) continue;
       const removed = await this.attempt(() =>
-        this.ctx.storage.deleteObject(bucket, key, {
+        this.ctx.storage.deleteObject(bucket, key.name, {
           versionId: v.versionId,
           versionGuard: (now) => {
             if (now.isLatest) throw changed();
@@ -126,12 +144,24 @@ export class LifecycleScanner {
         }),
       );
       if (removed) report.noncurrentRemoved++;
-      else kept++;
+      else key.kept++;
     }
-    if (plan.removeLoneMarker && kept === 0) {
+    key.remove = later;
+    for (const t of key.transition) {
+      if (this.stopping()) break;
+      if (await this.transition(bucket, t.version, t.storageClass, t.current)) report.transitioned++;
+    }
+    key.transition = [];
+  }
+
+  private async finishKey(bucket: string, key: KeyInScan, report: ScanReport): Promise<void> {
+    const plan = key.planner.finish();
+    key.transition.push(...plan.transition);
+    await this.actOnDue(bucket, key, report);
+    if (plan.removeLoneMarker && key.kept === 0) {
       const marker = plan.removeLoneMarker;
       const removed = await this.attempt(() =>
-        this.ctx.storage.deleteObject(bucket, key, {
+        this.ctx.storage.deleteObject(bucket, key.name, {
           versionId: marker.versionId,
           versionGuard: (now) => {
             if (!now.isLatest || !now.deleteMarker) throw changed();
@@ -144,7 +174,7 @@ export class LifecycleScanner {
       const seen = plan.expireCurrent;
       // No version id: unversioned buckets delete the object, versioned ones add a delete marker.
       const expired = await this.attempt(() =>
-        this.ctx.storage.deleteObject(bucket, key, {
+        this.ctx.storage.deleteObject(bucket, key.name, {
           precondition: (now) => {
             const same =
               now !== null &&
@@ -157,11 +187,7 @@ export class LifecycleScanner {
       );
       if (expired) report.expired++;
     }
-    for (const t of plan.transition) {
-      if (this.stopping()) break;
-      if (await this.transition(bucket, t.version, t.storageClass, t.current)) report.transitioned++;
-    }
-    report.skipped += kept;
+    report.skipped += key.kept;
   }
 
   /**

@@ -11,6 +11,7 @@ import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
+  GetObjectAttributesCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -123,6 +124,12 @@ describe('SSE-C PUT, GET, HEAD', () => {
     const onPlain = await s3Error(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'plain', ...ssec(KEY_A) })));
     expect(onPlain).toEqual({ name: 'InvalidRequest', status: 400 });
     expect((await get('secret')).toString()).toBe('secret data');
+    // GetObjectAttributes needs the key as HEAD does.
+    const attributes = (extra: object) =>
+      s3.send(new GetObjectAttributesCommand({ Bucket: BUCKET, Key: 'secret', ObjectAttributes: ['ETag'], ...extra }));
+    expect(await s3Error(attributes({}))).toEqual({ name: 'InvalidRequest', status: 400 });
+    expect(await s3Error(attributes(ssec(KEY_B)))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect((await attributes(ssec(KEY_A))).ETag).toBeDefined();
   });
 
   it('refuses bad key headers with 400 and stores nothing', async () => {

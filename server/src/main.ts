@@ -10,6 +10,8 @@ import type { OpenIdConfig } from './api/iam/openid.js';
 import { iamOverBus } from './api/iam/notify.js';
 import { failuresOverBus } from './api/iam/login-limit.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
+import type { MetricsSharing } from './http/metrics.js';
+import { prometheusAuthFromEnv, type PrometheusAuthType } from './http/metrics-auth.js';
 import { hasCertificate, TlsCertificates } from './http/tls.js';
 import { staticKms, type Kms } from './api/sse/kms.js';
 import { cachedKms, DEFAULT_KEY_CACHE, keyCacheFromEnv, type KeyCacheOptions } from './api/sse/key-cache.js';
@@ -72,6 +74,10 @@ export interface ServerOptions {
    * Pair it with a short storage.staleUploadsCleanupIntervalMs, the interval at which the rules are applied.
    */
   lifecycleDaySeconds?: number;
+  /** Who may read the metrics (default: CAIRN_PROMETHEUS_AUTH_TYPE of `env`, else a root bearer token). */
+  prometheusAuth?: PrometheusAuthType;
+  /** The other workers' metrics (cluster/worker.ts): the endpoints show the whole server's. */
+  metricsSharing?: MetricsSharing;
 }
 
 export interface CairnServer extends RunningServer {
@@ -107,6 +113,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
   }
   nativeSelfTest(log);
   const env = opts.env ?? process.env;
+  const prometheusAuth = opts.prometheusAuth ?? prometheusAuthFromEnv(env);
   const kms = opts.kms
     ? kmsFrom(opts.kms, opts.kms.cache ?? DEFAULT_KEY_CACHE)
     : kmsFrom({ secretKey: env.CAIRN_KMS_SECRET_KEY, vault: vaultConfigFromEnv(env) }, keyCacheFromEnv(env));
@@ -169,6 +176,8 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
         worker: opts.worker?.slot,
       },
       lifecycleDaySeconds: opts.lifecycleDaySeconds,
+      prometheusAuth,
+      metricsSharing: opts.metricsSharing,
     });
     tls?.watch();
   } catch (e) {

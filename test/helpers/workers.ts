@@ -37,7 +37,12 @@ export interface WorkersServer {
   close(): Promise<void>;
 }
 
+/**
+ * With `workers` 1 the server runs in one process (no primary, answers without x-cairn-worker): slot 1's
+ * clients and agents are then plain keep-alive ones.
+ */
 export async function startWorkers(workers: number, env: Record<string, string> = {}): Promise<WorkersServer> {
+  const single = workers === 1;
   const base = await mkdtemp(join(tmpdir(), 'cairn-workers-'));
   const drives = [1, 2, 3, 4].map((i) => join(base, `d${i}`));
   const child = spawnCairn(['server', '--workers', String(workers), '--address', '127.0.0.1:0', ...drives], {
@@ -73,7 +78,7 @@ export async function startWorkers(workers: number, env: Record<string, string> 
     child.once('exit', (code) => reject(new Error(`cairn server exited (${code}): ${stderr}`))),
   );
   exited.catch(() => {});
-  const started = await Promise.race([logLine((l) => l.worker === 0 && typeof l.url === 'string'), exited]);
+  const started = await Promise.race([logLine((l) => (single || l.worker === 0) && typeof l.url === 'string'), exited]);
   const url = started.url as string;
   const agents: Agent[] = [];
   return {
@@ -88,12 +93,13 @@ export async function startWorkers(workers: number, env: Record<string, string> 
       return lines[lines.length - 1].workerPid as number;
     },
     client: async (slot, credentials = WORKERS_ROOT) => {
-      const agent = await pinnedAgent(url, slot);
+      const agent = single ? new Agent({ keepAlive: true, maxSockets: 1 }) : await pinnedAgent(url, slot);
       agents.push(agent);
-      return pinToWorker(makeClient(url, { credentials, extra: { requestHandler: { httpAgent: agent } } }), slot);
+      const client = makeClient(url, { credentials, extra: { requestHandler: { httpAgent: agent } } });
+      return single ? client : pinToWorker(client, slot);
     },
     agent: async (slot) => {
-      const agent = await pinnedAgent(url, slot);
+      const agent = single ? new Agent({ keepAlive: true, maxSockets: 1 }) : await pinnedAgent(url, slot);
       agents.push(agent);
       return agent;
     },

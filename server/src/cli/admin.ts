@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { adminCall, type AdminTarget } from './admin-client.js';
 import { TIER_USAGE, tierCommand } from './admin-tier.js';
+import { prometheusToken } from '../http/metrics-auth.js';
 
 export const ADMIN_USAGE = `Usage: cairn admin [--endpoint URL] [--json] COMMAND ...
 
@@ -18,6 +19,7 @@ export const ADMIN_USAGE = `Usage: cairn admin [--endpoint URL] [--json] COMMAND
   svcacct add USER [--access-key AK --secret-key SK --policy FILE --name N --description D --expiry ISO-DATE]
   svcacct list USER | svcacct info AK | svcacct remove AK | svcacct enable|disable AK
   idp ldap policy attach|detach POLICY... (--user DN | --group DN)   map policies to LDAP users or groups
+  prometheus generate [cluster|node]   print a Prometheus scrape config with a bearer token (root credentials)
 ${TIER_USAGE}
 The server: --endpoint or CAIRN_ENDPOINT (default http://127.0.0.1:9000); the credentials:
 CAIRN_ACCESS_KEY / CAIRN_SECRET_KEY, else CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD. MinIO's canned policies
@@ -70,6 +72,22 @@ async function attachDetach(t: AdminTarget, idp: 'builtin' | 'ldap', verb: strin
   return { done: `${policies.join(',')} ${verb}ed` };
 }
 
+/** A scrape job as `mc admin prometheus generate` prints it: the token is signed here, with the secret key. */
+export async function prometheusConfig(t: AdminTarget, scope = 'cluster'): Promise<string> {
+  if (scope !== 'cluster' && scope !== 'node') throw new Error(`metrics type must be cluster or node, not ${scope}`);
+  const url = new URL(t.endpoint);
+  const token = await prometheusToken({ accessKey: t.accessKey, secretKey: t.secretKey });
+  return [
+    'scrape_configs:',
+    '- job_name: cairn-job',
+    `  bearer_token: ${token}`,
+    `  metrics_path: /minio/v2/metrics/${scope}`,
+    `  scheme: ${url.protocol.replace(':', '')}`,
+    '  static_configs:',
+    `  - targets: ['${url.host}']`,
+  ].join('\n');
+}
+
 async function run(
   t: AdminTarget,
   args: string[],
@@ -77,6 +95,7 @@ async function run(
   const [family, verb, ...rest] = args;
   const call = (c: Parameters<typeof adminCall>[1]) => adminCall(t, c);
   if (family === 'tier') return tierCommand(t, verb, rest);
+  if (family === 'prometheus' && verb === 'generate') return { done: await prometheusConfig(t, rest[0]) };
   switch (`${family} ${verb}`) {
     case 'user add':
       await call({

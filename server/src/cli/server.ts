@@ -9,6 +9,7 @@ import { ldapConfigFromEnv } from '../api/iam/ldap-config.js';
 import { openIdConfigFromEnv } from '../api/iam/openid-config.js';
 import { loudly, type ServerArgs, serveUntilStopped, serverOptions } from '../cluster/serve.js';
 import { notifyTargetsFromEnv } from '../api/notify/targets.js';
+import { prometheusAuthFromEnv } from '../http/metrics-auth.js';
 
 export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--certs-dir DIR] [--domain DOMAIN] [--region REGION]
                     [--workers N] DRIVE...
@@ -27,6 +28,8 @@ export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--certs-
 
 Environment: CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD (root credentials), CAIRN_USERS="ak:sk,..." or
 CAIRN_USERS_FILE (extra static users), CAIRN_LOG_LEVEL (default info), CAIRN_WORKERS (as --workers).
+CAIRN_PROMETHEUS_AUTH_TYPE=jwt|public: /minio/v2/metrics/{cluster,node} need a bearer token of the root user
+(\`cairn admin prometheus generate\`, the default) or are open to anyone.
 CAIRN_KMS_SECRET_KEY=NAME:BASE64 (a 32-byte key sealing SSE-S3 data keys; development KMS, as MinIO's),
 CAIRN_KMS_VAULT_ENDPOINT (a Vault/OpenBao transit engine as KMS instead: data keys made and opened by it),
 _TOKEN or _APPROLE_ID and _APPROLE_SECRET, _KEY_NAME (default key), _TRANSIT_MOUNT (transit), _NAMESPACE,
@@ -174,6 +177,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     ldap = ldapConfigFromEnv(process.env);
     openid = openIdConfigFromEnv(process.env);
     notifyTargets = notifyTargetsFromEnv(process.env);
+    prometheusAuthFromEnv(process.env);
   } catch (e) {
     process.stderr.write(`cairn server: ${(e as Error).message}\n\n${SERVER_USAGE}`);
     return 2;

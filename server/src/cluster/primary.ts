@@ -11,6 +11,7 @@ import { credentialsFromEnv } from '../http/auth/credentials.js';
 import { driveLayout, formatDrives } from '../storage/drive/format.js';
 import { expandDrives } from '../storage/expand.js';
 import { Coordinator, type Peer } from './coordinator.js';
+import { MetricsRelay } from './metrics-relay.js';
 import { batching, type ToPrimary, type ToWorker, type WorkerConfig } from './protocol.js';
 import { loudly, type ServerArgs, serverOptions } from './serve.js';
 import { workerEnv, workerExecArgv } from './worker-memory.js';
@@ -68,6 +69,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
   }
 
   const coordinator = new Coordinator();
+  const metrics = new MetricsRelay();
   const slots = new Map<number, Slot>();
   let stopping = false;
   let starting = true;
@@ -115,12 +117,14 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
         s.answeredAt = Date.now();
         holder?.close();
         holder = undefined;
+        metrics.join(peer);
         if (starting) onReady(slot, m.url);
         else log.info({ workerPid: worker.process.pid }, `worker ${slot} is back`);
-      } else coordinator.receive(peer, m);
+      } else if (!metrics.receive(peer, m)) coordinator.receive(peer, m);
     };
     worker.on('exit', (code, signal) => {
       coordinator.leave(peer);
+      metrics.leave(peer);
       if (slots.get(slot) === s) slots.delete(slot);
       if (stopping) return;
       if (starting) return failStart(new Error(`worker ${slot} exited while starting (${signal ?? `code ${code}`})`));

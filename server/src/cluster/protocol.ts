@@ -4,6 +4,7 @@
 // primary hands the change to every other worker and answers once all have applied it). Messages go in
 // batches: what one side has to say during a turn of its event loop travels as one array.
 import type { Change, DriveLayout } from '../storage/index.js';
+import type { MetricsJson } from '../http/metrics.js';
 
 /** What the primary tells a worker when it says hello. */
 export interface WorkerConfig {
@@ -27,13 +28,18 @@ export type ToPrimary =
   | { t: 'lock'; id: number; name: string }
   | { t: 'unlock'; name: string }
   | { t: 'publish'; id: number; change: Change }
-  | { t: 'applied'; id: number };
+  | { t: 'applied'; id: number }
+  /** A scrape: every worker's metrics, please (metrics-relay.ts). */
+  | { t: 'metrics-gather'; id: number }
+  | { t: 'metrics'; id: number; series: MetricsJson };
 
 export type ToWorker =
   | { t: 'config'; config: WorkerConfig }
   | { t: 'locked'; id: number }
   | { t: 'published'; id: number }
   | { t: 'change'; id: number; change: Change }
+  | { t: 'metrics-ask'; id: number }
+  | { t: 'metrics-all'; id: number; series: MetricsJson[] }
   | { t: 'ping' }
   | { t: 'stop' };
 

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { parseAddress } from '../http/address.js';
 import { type ServerOptions, startServer } from '../main.js';
 import { type Channel, PrimaryLink } from './primary-link.js';
+import { metricsOverPrimary } from './metrics-relay.js';
 import { batching, type ToPrimary, type ToWorker, type WorkerConfig } from './protocol.js';
 import { type ServerArgs, serveUntilStopped, serverOptions } from './serve.js';
 
@@ -65,6 +66,7 @@ export async function runWorker(
       },
     },
     worker: { slot: config.slot, reusePort: config.reusePort !== undefined },
+    metricsSharing: metricsOverPrimary(channel),
   });
   logger.info({ listening: server.url, leader: config.leader }, `worker ${config.slot} serving`);
   channel.onMessage((m) => m.t === 'ping' && channel.send({ t: 'pong' }));

@@ -7,9 +7,11 @@ import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { dispatch, type HttpContext } from './dispatch.js';
 import { S3Error } from '../errors.js';
-import { errorBody, toS3Error } from './error-response.js';
+import { errorBody, serviceErrorBody, toS3Error } from './error-response.js';
 import { discardUnread } from './body.js';
 import { isRecycling, sendRecycling } from './send-body.js';
+import { METRICS_PATHS, type ServerMetrics } from './metrics.js';
+import { type PrometheusAuthType, validPrometheusToken } from './metrics-auth.js';
 
 const HEALTH = new Set(['/health/live', '/health/ready', '/minio/health/live', '/minio/health/ready']);
 const METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'PATCH'] as const;
@@ -22,6 +24,17 @@ export interface AppOptions {
   https?: SecureContextOptions & { SNICallback?: unknown };
   /** The worker slot of a multi-worker server, sent as `x-cairn-worker` (tests direct requests by it). */
   worker?: number;
+  /** Serve /minio/v2/metrics/* (and count S3 requests into it), with who may read them. */
+  metrics?: { series: ServerMetrics; auth: PrometheusAuthType; root: { accessKey: string; secretKey: string } };
+}
+
+/** Bytes of an answer's body (0 for HEAD; unknown, so 0, for a stream of no declared length). */
+function sentBytes(method: string, res: { headers: Record<string, unknown>; body?: unknown }): number {
+  if (method === 'HEAD' || res.body === undefined) return 0;
+  const length = res.headers['content-length'];
+  if (length !== undefined) return Number(length) || 0;
+  if (typeof res.body === 'string') return Buffer.byteLength(res.body);
+  return Buffer.isBuffer(res.body) ? res.body.length : 0;
 }
 
 /**
@@ -124,6 +137,7 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
   });
 
   const worker = opts.worker === undefined ? undefined : String(opts.worker);
+  const metrics = opts.metrics;
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-amz-request-id', req.id);
     reply.header('x-amz-id-2', ctx.hostId);
@@ -144,13 +158,30 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
         const ok = !path.endsWith('/ready') || (opts.ready?.() ?? true);
         return reply.code(ok ? 200 : 503).send();
       }
-      const res = await dispatch(ctx, req.raw, req.id, req.log, () => sendContinue(req.raw));
+      const scope = METRICS_PATHS.get(path as never);
+      if (scope && metrics && req.method === 'GET') {
+        if (metrics.auth !== 'public' && !(await validPrometheusToken(req.headers.authorization, metrics.root))) {
+          // MinIO's answer to a missing or bad token: the admin API's AccessDenied.
+          const denied = serviceErrorBody(new S3Error('AccessDenied'), 'admin', req.id);
+          return reply.code(denied.status).headers(denied.headers).send(denied.body);
+        }
+        const { contentType, text } = await metrics.series.render(scope);
+        return reply.code(200).type(contentType).send(text);
+      }
+      const started = metrics ? performance.now() : 0;
+      const routed = { operation: '' };
+      const res = await dispatch(ctx, req.raw, req.id, req.log, () => sendContinue(req.raw), routed);
       reply.code(res.status);
       // An answer given before the request body was read (an early error): a small rest is read and thrown
       // away so the connection stays usable; a large one, or a body still held back by Expect: 100-continue,
       // closes the connection (the unread rest could not be told apart from the next request).
       if (!req.raw.complete && (awaitingContinue.has(req.raw) || !(await discardUnread(req.raw)))) {
         reply.header('connection', 'close');
+      }
+      if (metrics && routed.operation !== '') {
+        const length = req.raw.complete ? Number(req.headers['content-length'] ?? 0) || 0 : 0;
+        const ttfb = (performance.now() - started) / 1000;
+        metrics.series.record(routed.operation, res.status, ttfb, length, sentBytes(req.method, res));
       }
       for (const [k, v] of Object.entries(res.headers)) {
         // Header strings go out as latin1, one byte per character: stored headers are kept as the bytes the

@@ -164,13 +164,20 @@ async function dispatchService(
   });
 }
 
-/** `wantBody` tells a client waiting on Expect: 100-continue to send the body (a no-op otherwise). */
+/** S3 operations that the S3 request metrics count (not IAM, STS or the admin API, as MinIO). */
+const UNCOUNTED = new Set(['ServiceQuery', 'AdminApi']);
+
+/**
+ * `wantBody` tells a client waiting on Expect: 100-continue to send the body (a no-op otherwise); `routed`
+ * is told the S3 operation once the request is routed (left '' for IAM, STS and admin requests).
+ */
 export async function dispatch(
   ctx: HttpContext,
   raw: IncomingMessage,
   requestId: string,
   log: ApiLogger,
   wantBody: () => void = () => {},
+  routed?: { operation: string },
 ): Promise<S3Response> {
   const { rawPath, rawQuery } = splitUrl(raw.url ?? '/');
   const method = (raw.method ?? 'GET').toUpperCase();
@@ -186,6 +193,7 @@ export async function dispatch(
     headers = hoisted === raw.headers ? signedHeaders : utf8Headers(hoisted);
     const { bucket, op } = route({ method, path: rawPath, query, headers, domains: ctx.domains });
     bucketForCors = bucket;
+    if (routed && !UNCOUNTED.has(op.name)) routed.operation = op.name;
     resource = bucket === undefined ? '/' : rawPath;
     const virtualBucket =
       bucket !== undefined && !rawPath.startsWith(`/${encodeURIComponent(bucket)}`) ? bucket : undefined;

@@ -24,6 +24,8 @@ import { parseAddress } from './address.js';
 import { buildApp } from './app.js';
 import type { HttpContext } from './dispatch.js';
 import type { TlsCertificates } from './tls.js';
+import { type MetricsSharing, ServerMetrics } from './metrics.js';
+import type { PrometheusAuthType } from './metrics-auth.js';
 import type { SseSettings } from '../api/sse/index.js';
 
 export interface HttpServerOptions {
@@ -58,6 +60,10 @@ export interface HttpServerOptions {
   notify?: Omit<NotifierOptions, 'log' | 'now'>;
   /** The test clock: a lifecycle day lasts this many seconds, due times unrounded (CAIRN_LIFECYCLE_DAY_SECONDS). */
   lifecycleDaySeconds?: number;
+  /** Who may read /minio/v2/metrics/*: a bearer token of the root user (default) or anyone. */
+  prometheusAuth?: PrometheusAuthType;
+  /** The other workers, whose series the metrics endpoints sum with this process's; none by default. */
+  metricsSharing?: MetricsSharing;
 }
 
 export interface RunningServer {
@@ -121,7 +127,18 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   const scanner = new LifecycleScanner(ctx.api, logger);
   opts.storage.addBackgroundTask('applying lifecycle rules', (stopping) => scanner.run(stopping));
   opts.storage.addBackgroundTask('removing released tier objects', (stopping) => tiers.drainJournal(stopping));
-  const app = buildApp(ctx, { logger, ready: opts.ready, https: opts.tls?.serverOptions(), worker: opts.worker });
+  const metrics = {
+    series: new ServerMetrics(opts.storage, opts.metricsSharing),
+    auth: opts.prometheusAuth ?? 'jwt',
+    root: opts.credentials.root,
+  };
+  const app = buildApp(ctx, {
+    logger,
+    ready: opts.ready,
+    https: opts.tls?.serverOptions(),
+    worker: opts.worker,
+    metrics,
+  });
   if (opts.tls) opts.tls.attach(app.server as unknown as TlsServer);
   const { host, port } = parseAddress(opts.address ?? ':9000');
   // reusePort reaches net.Server.listen as fastify passes its options on (its types do not list it);

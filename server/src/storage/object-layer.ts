@@ -302,6 +302,25 @@ export interface CompleteOptions extends Pick<PutOptions, 'precondition'> {
   expectedSize?: number;
 }
 
+/** A drive as the metrics and health endpoints see it. */
+export interface DriveState {
+  path: string;
+  /** Answered its last probe and its folder is there now. */
+  online: boolean;
+  /** Size and free space of its file system (0 when offline). */
+  totalBytes: number;
+  freeBytes: number;
+}
+
+/** The drives of one erasure set and how new objects are spread over them (STANDARD class). */
+export interface SetState {
+  data: number;
+  parity: number;
+  /** Drives that must take a write for it to succeed. */
+  writeQuorum: number;
+  drives: DriveState[];
+}
+
 /**
  * The storage facade: everything the S3 API asks of storage, and all it may ask. Today's implementation is
  * engine/erasure-objects.ts (erasure sets on local drives); a gateway (a NAS folder, another S3) or the
@@ -310,6 +329,9 @@ export interface CompleteOptions extends Pick<PutOptions, 'precondition'> {
 export interface ObjectLayer {
   /** The deployment this storage belongs to (its drives' format): what tells one Cairn from another. */
   readonly deploymentId: string;
+
+  /** Each erasure set's drives, probed now (a statfs per drive). */
+  storageState(): Promise<SetState[]>;
 
   // Buckets
   makeBucket(bucket: string, config?: BucketConfig): Promise<void>;

@@ -5,6 +5,7 @@
 // sharing the drives must hear goes on the change bus (coordination.ts), and what they tell arrives in
 // apply(). Healing and the scanner run only in the leader.
 import { createHmac } from 'node:crypto';
+import { statfs } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
@@ -239,6 +240,23 @@ export class ErasureObjects implements L.ObjectLayer {
     await this.healer.stop();
     await this.reaper.flush();
     await this.journals.flush();
+  }
+
+  storageState(): Promise<L.SetState[]> {
+    return Promise.all(
+      this.sets.map(async (set) => {
+        const { data, parity } = set.layout('STANDARD');
+        const drives = await Promise.all(
+          set.drives.map(async (d, i): Promise<L.DriveState> => {
+            // A drive whose folder is gone is offline at once, before the next probe notices.
+            const fs = set.online[i] ? await statfs(d.root).catch(() => undefined) : undefined;
+            if (!fs) return { path: d.root, online: false, totalBytes: 0, freeBytes: 0 };
+            return { path: d.root, online: true, totalBytes: fs.blocks * fs.bsize, freeBytes: fs.bavail * fs.bsize };
+          }),
+        );
+        return { data, parity, writeQuorum: set.writeQuorum(data, parity), drives };
+      }),
+    );
   }
 
   allDrives(): LocalDrive[] {

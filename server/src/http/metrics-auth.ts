@@ -1,0 +1,50 @@
+// Who may scrape the metrics: MinIO's default is a bearer JWT (`mc admin prometheus generate`, here
+// `cairn admin prometheus generate`) signed with the secret key of the access key it names, issued by
+// "prometheus"; MINIO_PROMETHEUS_AUTH_TYPE=public (CAIRN_PROMETHEUS_AUTH_TYPE) opens the endpoints.
+// Cairn takes tokens of the root user only (MinIO also takes users allowed admin:Prometheus).
+import { jwtVerify, SignJWT } from 'jose';
+
+export type PrometheusAuthType = 'jwt' | 'public';
+
+/** CAIRN_PROMETHEUS_AUTH_TYPE: jwt (default) or public; any other value is refused (the server does not start). */
+export function prometheusAuthFromEnv(env: NodeJS.ProcessEnv): PrometheusAuthType {
+  const value = (env.CAIRN_PROMETHEUS_AUTH_TYPE ?? 'jwt').toLowerCase();
+  if (value === 'jwt' || value === 'public') return value;
+  throw new Error(`CAIRN_PROMETHEUS_AUTH_TYPE must be jwt or public, not ${JSON.stringify(value)}`);
+}
+
+interface Key {
+  accessKey: string;
+  secretKey: string;
+}
+
+const ISSUER = 'prometheus';
+/** As mc's tokens: valid for 100 years (a scrape config is written once). */
+const TOKEN_LIFETIME_SECONDS = 100 * 365 * 24 * 3600;
+
+/** A bearer token for Prometheus, as `mc admin prometheus generate` makes it (HS512). */
+export function prometheusToken(key: Key, nowMs = Date.now()): Promise<string> {
+  const now = Math.floor(nowMs / 1000);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS512', typ: 'JWT' })
+    .setSubject(key.accessKey)
+    .setIssuer(ISSUER)
+    .setExpirationTime(now + TOKEN_LIFETIME_SECONDS)
+    .sign(new TextEncoder().encode(key.secretKey));
+}
+
+/** Whether the Authorization header carries a valid token of `root`. */
+export async function validPrometheusToken(authorization: string | undefined, root: Key): Promise<boolean> {
+  const m = /^Bearer ([A-Za-z0-9._-]+)$/.exec(authorization ?? '');
+  if (!m) return false;
+  try {
+    const { payload } = await jwtVerify(m[1], new TextEncoder().encode(root.secretKey), {
+      issuer: ISSUER,
+      algorithms: ['HS256', 'HS384', 'HS512'],
+      requiredClaims: ['exp'],
+    });
+    return (payload.sub ?? payload.accessKey) === root.accessKey;
+  } catch {
+    return false;
+  }
+}

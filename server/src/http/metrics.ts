@@ -1,0 +1,192 @@
+// Prometheus metrics under MinIO's names (cmd/metrics-v2.go), so that MinIO's Grafana dashboards read Cairn:
+// the S3 request counters by api, the TTFB distribution, traffic, process uptime and Node's process metrics
+// are kept per process and summed over the workers of a multi-worker server at scrape time; drive and
+// capacity gauges are probed by the process answering the scrape (every worker sees the same drives).
+// The request path only bumps plain numbers in a per-api record (made once per api): prom-client's labelled
+// series are built when a scrape reads them.
+import {
+  AggregatorRegistry,
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  type PrometheusContentType,
+  Registry,
+} from 'prom-client';
+import type { ObjectLayer } from '../api/index.js';
+
+/** One process's series as prom-client's registry gives them (getMetricsAsJSON), sent between processes. */
+export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
+/** How the workers of one server pool their series (cluster/ does it over the primary's IPC channel). */
+export interface MetricsSharing {
+  /** How this process answers when another asks for its series. */
+  provide(local: () => Promise<MetricsJson>): void;
+  /** Every serving process's series, this one's included. */
+  gather(): Promise<MetricsJson[]>;
+}
+
+/** MinIO's TTFB buckets (cmd/metrics.go) and its `le` labels (`%.3f`, so "0.050" and "+Inf"). */
+const TTFB_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const TTFB_LE = [...TTFB_BUCKETS.map((b) => b.toFixed(3)), '+Inf'];
+
+/** The counts of one S3 api (MinIO's label: the handler's name in lower case, e.g. getobject). */
+class ApiCounts {
+  requests = 0;
+  errors4xx = 0;
+  errors5xx = 0;
+  /** Requests answered within each TTFB bucket, cumulative, the last one +Inf. */
+  readonly ttfb = new Float64Array(TTFB_LE.length);
+  constructor(readonly api: string) {}
+}
+
+/** Paths of the metrics endpoints and what they show. */
+export const METRICS_PATHS = new Map([
+  ['/minio/v2/metrics/cluster', 'cluster'],
+  ['/minio/v2/metrics/node', 'node'],
+] as const);
+export type MetricsScope = 'cluster' | 'node';
+
+export class ServerMetrics {
+  /** This process's series. */
+  private readonly registry = new Registry();
+  /** By operation name as the router gives it (GetObject). */
+  private readonly apis = new Map<string, ApiCounts>();
+  private receivedBytes = 0;
+  private sentBytes = 0;
+
+  constructor(
+    private readonly storage: ObjectLayer,
+    private readonly sharing?: MetricsSharing,
+  ) {
+    this.defineProcessSeries();
+    collectDefaultMetrics({ register: this.registry });
+    sharing?.provide(() => this.registry.getMetricsAsJSON());
+  }
+
+  /** One S3 request answered (called on the request path: no allocation once the api has been seen). */
+  record(operation: string, status: number, ttfbSeconds: number, received: number, sent: number): void {
+    let counts = this.apis.get(operation);
+    if (!counts) {
+      counts = new ApiCounts(operation.toLowerCase());
+      this.apis.set(operation, counts);
+    }
+    counts.requests++;
+    if (status >= 500) counts.errors5xx++;
+    else if (status >= 400) counts.errors4xx++;
+    const ttfb = counts.ttfb;
+    for (let i = 0; i < TTFB_BUCKETS.length; i++) if (ttfbSeconds <= TTFB_BUCKETS[i]) ttfb[i]++;
+    ttfb[TTFB_BUCKETS.length]++;
+    this.receivedBytes += received;
+    this.sentBytes += sent;
+  }
+
+  /** The Prometheus text of an endpoint: the whole server's series (all workers). */
+  async render(scope: MetricsScope): Promise<{ contentType: string; text: string }> {
+    const processes: Registry = this.sharing
+      ? AggregatorRegistry.aggregate<PrometheusContentType>(await this.sharing.gather())
+      : this.registry;
+    const merged = Registry.merge([processes, await this.storageSeries(scope)]);
+    return { contentType: merged.contentType, text: await merged.metrics() };
+  }
+
+  private defineProcessSeries(): void {
+    const registers = [this.registry];
+    const apis = () => this.apis.values();
+    const perApi = (name: string, help: string, value: (c: ApiCounts) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['api'],
+        registers,
+        collect() {
+          this.reset();
+          // MinIO lists an api under an error series only once it has had such an error.
+          for (const c of apis()) if (value(c) > 0) this.inc({ api: c.api }, value(c));
+        },
+      });
+    perApi('minio_s3_requests_total', 'Total number of S3 requests', (c) => c.requests);
+    perApi(
+      'minio_s3_requests_errors_total',
+      'Total number of S3 requests with (4xx and 5xx) errors',
+      (c) => c.errors4xx + c.errors5xx,
+    );
+    perApi('minio_s3_requests_4xx_errors_total', 'Total number of S3 requests with (4xx) errors', (c) => c.errors4xx);
+    perApi('minio_s3_requests_5xx_errors_total', 'Total number of S3 requests with (5xx) errors', (c) => c.errors5xx);
+    // MinIO gives the distribution as a gauge with an `le` label (not a Prometheus histogram): its dashboards
+    // query it so.
+    new Gauge({
+      name: 'minio_s3_requests_ttfb_seconds_distribution',
+      help: 'Distribution of time to first byte across API calls',
+      labelNames: ['api', 'le'],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of apis()) TTFB_LE.forEach((le, i) => this.set({ api: c.api, le }, c.ttfb[i]));
+      },
+    });
+    const traffic = (name: string, help: string, value: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(value());
+        },
+      });
+    traffic('minio_s3_traffic_received_bytes', 'Total number of s3 bytes received', () => this.receivedBytes);
+    traffic('minio_s3_traffic_sent_bytes', 'Total number of s3 bytes sent', () => this.sentBytes);
+    new Gauge({
+      name: 'minio_node_process_uptime_seconds',
+      help: 'Uptime for MinIO process per node in seconds',
+      registers,
+      // The server's uptime: its longest-running process (a restarted worker is younger).
+      aggregator: 'max',
+      collect() {
+        this.set(process.uptime());
+      },
+    });
+  }
+
+  /** Drive and capacity gauges, probed now. */
+  private async storageSeries(scope: MetricsScope): Promise<Registry> {
+    const registry = new Registry();
+    const registers = [registry];
+    const sets = await this.storage.storageState();
+    const drives = sets.flatMap((s) => s.drives);
+    const online = drives.filter((d) => d.online);
+    const gauge = (name: string, help: string, value: number) => new Gauge({ name, help, registers }).set(value);
+    const where = scope === 'cluster' ? 'cluster' : 'node';
+    gauge(`minio_${where}_drive_online_total`, `Total drives online in this ${where}`, online.length);
+    gauge(`minio_${where}_drive_offline_total`, `Total drives offline in this ${where}`, drives.length - online.length);
+    gauge(`minio_${where}_drive_total`, `Total drives in this ${where}`, drives.length);
+    if (scope === 'cluster') {
+      // Raw: the file systems of the online drives (drives sharing one file system count it each time, as
+      // MinIO counts them). Usable: the data shards' share of each set.
+      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+      const usable = (pick: (d: (typeof drives)[number]) => number) =>
+        sum(sets.map((s) => (sum(s.drives.filter((d) => d.online).map(pick)) * s.data) / (s.data + s.parity)));
+      gauge(
+        'minio_cluster_capacity_raw_total_bytes',
+        'Total capacity online in the cluster',
+        sum(online.map((d) => d.totalBytes)),
+      );
+      gauge(
+        'minio_cluster_capacity_raw_free_bytes',
+        'Total free capacity online in the cluster',
+        sum(online.map((d) => d.freeBytes)),
+      );
+      gauge(
+        'minio_cluster_capacity_usable_total_bytes',
+        'Total usable capacity online in the cluster',
+        usable((d) => d.totalBytes),
+      );
+      gauge(
+        'minio_cluster_capacity_usable_free_bytes',
+        'Total free usable capacity online in the cluster',
+        usable((d) => d.freeBytes),
+      );
+    }
+    return registry;
+  }
+}

@@ -1,0 +1,198 @@
+// The Prometheus endpoints of a real `cairn server` (one process, and two workers): a known workload through
+// the AWS SDK, then a scrape parsed by parse-prometheus-text-format (a port of prometheus_client's parser):
+// the counts are exactly what was sent, summed over the workers whichever of them answers the scrape; the
+// endpoints want the bearer token `cairn admin prometheus generate` prints, unless the auth type is public.
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { get } from 'node:http';
+import { rm } from 'node:fs/promises';
+import parsePrometheusTextFormat, { type ParsedFamily } from 'parse-prometheus-text-format';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { s3Error } from '../helpers/cairn.js';
+import { spawnCairn } from '../helpers/cli.js';
+import { startWorkers, WORKERS_ROOT, type WorkersServer } from '../helpers/workers.js';
+
+interface Scrape {
+  status: number;
+  worker: string | undefined;
+  contentType: string | undefined;
+  text: string;
+}
+
+async function scrape(server: WorkersServer, slot: number, path: string, token?: string): Promise<Scrape> {
+  const agent = await server.agent(slot);
+  return new Promise((resolve, reject) => {
+    const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
+    get(`${server.url}${path}`, { agent, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.once('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          worker: res.headers['x-cairn-worker'] as string | undefined,
+          contentType: res.headers['content-type'],
+          text,
+        }),
+      );
+    }).once('error', reject);
+  });
+}
+
+/** `cairn admin prometheus generate` for this server: its scrape config, and the token in it. */
+async function generate(server: WorkersServer, scope?: string): Promise<{ config: string; token: string }> {
+  const child = spawnCairn(['admin', '--endpoint', server.url, 'prometheus', 'generate', ...(scope ? [scope] : [])], {
+    CAIRN_ROOT_USER: WORKERS_ROOT.accessKey,
+    CAIRN_ROOT_PASSWORD: WORKERS_ROOT.secretKey,
+  });
+  let config = '';
+  child.stdout!.on('data', (d) => (config += d));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  expect(code).toBe(0);
+  const token = /bearer_token: (\S+)/.exec(config)?.[1];
+  expect(token).toBeDefined();
+  return { config, token: token! };
+}
+
+/** The value of the one sample of `name` with these labels (undefined: no such sample). */
+function sample(families: ParsedFamily[], name: string, labels: Record<string, string> = {}): number | undefined {
+  const family = families.find((f) => f.name === name);
+  const matches = (family?.metrics ?? []).filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v));
+  expect(matches.length).toBeLessThanOrEqual(1);
+  return matches[0] === undefined ? undefined : Number(matches[0].value);
+}
+
+const SIZE = 1000;
+const PUTS = 6;
+const GETS = 4;
+const MISSING = 3;
+
+describe.each([1, 2])('metrics of a server with %i worker(s)', (workers) => {
+  let server: WorkersServer;
+  let token: string;
+  const slots = Array.from({ length: workers }, (_, i) => i + 1);
+  beforeAll(async () => {
+    server = await startWorkers(workers);
+    token = (await generate(server)).token;
+  }, 120_000);
+  afterAll(() => server?.close());
+
+  it('counts a known workload exactly, summed over the workers, whichever answers the scrape', async () => {
+    const clients: S3Client[] = await Promise.all(slots.map((s) => server.client(s)));
+    const on = (i: number) => clients[i % clients.length];
+    await clients[0].send(new CreateBucketCommand({ Bucket: 'metered' }));
+    const body = Buffer.alloc(SIZE, 'm');
+    for (let i = 0; i < PUTS; i++)
+      await on(i).send(new PutObjectCommand({ Bucket: 'metered', Key: `k${i}`, Body: body }));
+    for (let i = 0; i < GETS; i++) {
+      const got = await on(i + 1).send(new GetObjectCommand({ Bucket: 'metered', Key: `k${i}` }));
+      expect((await got.Body!.transformToByteArray()).length).toBe(SIZE);
+    }
+    for (let i = 0; i < MISSING; i++) {
+      const err = await s3Error(on(i).send(new GetObjectCommand({ Bucket: 'metered', Key: `missing${i}` })));
+      expect(err.name).toBe('NoSuchKey');
+    }
+
+    for (const slot of slots) {
+      const res = await scrape(server, slot, '/minio/v2/metrics/cluster', token);
+      expect(res.status).toBe(200);
+      expect(res.worker).toBe(workers > 1 ? String(slot) : undefined);
+      expect(res.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+      const m = parsePrometheusTextFormat(res.text);
+      expect(m.find((f) => f.name === 'minio_s3_requests_total')?.type).toBe('COUNTER');
+      expect(sample(m, 'minio_s3_requests_total', { api: 'createbucket' })).toBe(1);
+      expect(sample(m, 'minio_s3_requests_total', { api: 'putobject' })).toBe(PUTS);
+      expect(sample(m, 'minio_s3_requests_total', { api: 'getobject' })).toBe(GETS + MISSING);
+      expect(sample(m, 'minio_s3_requests_errors_total', { api: 'getobject' })).toBe(MISSING);
+      expect(sample(m, 'minio_s3_requests_4xx_errors_total', { api: 'getobject' })).toBe(MISSING);
+      expect(sample(m, 'minio_s3_requests_errors_total', { api: 'putobject' })).toBeUndefined();
+      expect(sample(m, 'minio_s3_requests_5xx_errors_total', { api: 'getobject' })).toBeUndefined();
+      // MinIO's TTFB distribution: cumulative counts by `le` ("%.3f"), every request under +Inf.
+      const ttfb = (le: string) => sample(m, 'minio_s3_requests_ttfb_seconds_distribution', { api: 'getobject', le });
+      expect(ttfb('+Inf')).toBe(GETS + MISSING);
+      expect(ttfb('10.000')).toBeLessThanOrEqual(GETS + MISSING);
+      expect(ttfb('0.050')).toBeLessThanOrEqual(ttfb('10.000')!);
+      expect(sample(m, 'minio_s3_traffic_received_bytes')).toBe(PUTS * SIZE);
+      // GET bodies, and the error documents of the misses.
+      const sent = sample(m, 'minio_s3_traffic_sent_bytes')!;
+      expect(sent).toBeGreaterThan(GETS * SIZE);
+      expect(sent).toBeLessThan(GETS * SIZE + MISSING * 1000);
+      expect(sample(m, 'minio_node_process_uptime_seconds')).toBeGreaterThan(0);
+      expect(sample(m, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+      expect(sample(m, 'minio_cluster_drive_total')).toBe(4);
+      expect(sample(m, 'minio_cluster_drive_online_total')).toBe(4);
+      expect(sample(m, 'minio_cluster_drive_offline_total')).toBe(0);
+      const rawTotal = sample(m, 'minio_cluster_capacity_raw_total_bytes')!;
+      const usableTotal = sample(m, 'minio_cluster_capacity_usable_total_bytes')!;
+      const usableFree = sample(m, 'minio_cluster_capacity_usable_free_bytes')!;
+      expect(rawTotal).toBeGreaterThan(0);
+      expect(usableTotal).toBeLessThan(rawTotal);
+      expect(usableFree).toBeGreaterThan(0);
+      expect(usableFree).toBeLessThanOrEqual(usableTotal);
+    }
+
+    const node = parsePrometheusTextFormat((await scrape(server, 1, '/minio/v2/metrics/node', token)).text);
+    expect(sample(node, 'minio_s3_requests_total', { api: 'putobject' })).toBe(PUTS);
+    expect(sample(node, 'minio_node_drive_total')).toBe(4);
+  });
+
+  it('refuses a scrape without a token, or with a wrong or forged one', async () => {
+    // The token with the first character of its signature changed.
+    const at = token.lastIndexOf('.') + 1;
+    const forged = token.slice(0, at) + (token[at] === 'A' ? 'B' : 'A') + token.slice(at + 1);
+    for (const bad of [undefined, 'not-a-jwt', forged]) {
+      const res = await scrape(server, 1, '/minio/v2/metrics/cluster', bad);
+      expect(res.status).toBe(403);
+      expect(JSON.parse(res.text).Code).toBe('AccessDenied');
+      expect(res.text).not.toContain('minio_s3_requests_total');
+    }
+    // A token signed with another secret, for the root's access key.
+    const child = spawnCairn(['admin', '--endpoint', server.url, 'prometheus', 'generate'], {
+      CAIRN_ROOT_USER: WORKERS_ROOT.accessKey,
+      CAIRN_ROOT_PASSWORD: 'some-other-secret',
+    });
+    let config = '';
+    child.stdout!.on('data', (d) => (config += d));
+    await new Promise((resolve) => child.once('exit', resolve));
+    const otherSecret = /bearer_token: (\S+)/.exec(config)![1];
+    expect((await scrape(server, 1, '/minio/v2/metrics/node', otherSecret)).status).toBe(403);
+  });
+
+  it('prints a scrape config for the node endpoint too', async () => {
+    const { config, token: nodeToken } = await generate(server, 'node');
+    expect(config).toContain('metrics_path: /minio/v2/metrics/node');
+    expect(config).toContain(`targets: ['${new URL(server.url).host}']`);
+    expect((await scrape(server, 1, '/minio/v2/metrics/node', nodeToken)).status).toBe(200);
+  });
+
+  it('counts a drive whose folder is gone as offline', async () => {
+    await rm(server.drives[3], { recursive: true, force: true });
+    const m = parsePrometheusTextFormat((await scrape(server, slots.length, '/minio/v2/metrics/cluster', token)).text);
+    expect(sample(m, 'minio_cluster_drive_total')).toBe(4);
+    expect(sample(m, 'minio_cluster_drive_online_total')).toBe(3);
+    expect(sample(m, 'minio_cluster_drive_offline_total')).toBe(1);
+  });
+});
+
+describe('metrics with CAIRN_PROMETHEUS_AUTH_TYPE', () => {
+  it('public: open to a scrape without a token', async () => {
+    const server = await startWorkers(1, { CAIRN_PROMETHEUS_AUTH_TYPE: 'public' });
+    try {
+      const res = await scrape(server, 1, '/minio/v2/metrics/cluster');
+      expect(res.status).toBe(200);
+      expect(sample(parsePrometheusTextFormat(res.text), 'minio_cluster_drive_total')).toBe(4);
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+
+  it('any other value: the server does not start', async () => {
+    const child = spawnCairn(['server', '--workers', '2', '--address', '127.0.0.1:0', '/nonexistent-cairn-drive'], {
+      CAIRN_PROMETHEUS_AUTH_TYPE: 'open',
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toContain('CAIRN_PROMETHEUS_AUTH_TYPE must be jwt or public');
+  });
+});

@@ -2,6 +2,7 @@
 // malloc setting are added, and an operator's own (the primary's flags, NODE_OPTIONS, GLIBC_TUNABLES) win.
 import { describe, expect, it } from 'vitest';
 import {
+  WORKER_INITIAL_OLD_SPACE_MB,
   WORKER_MALLOC_ARENAS,
   WORKER_MMAP_THRESHOLD,
   WORKER_OLD_SPACE_MB,
@@ -12,24 +13,27 @@ import {
 
 const OLD = `--max-old-space-size=${WORKER_OLD_SPACE_MB}`;
 const SEMI = `--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`;
+const INITIAL = `--initial-old-space-size=${WORKER_INITIAL_OLD_SPACE_MB}`;
 
 describe('workerExecArgv', () => {
-  it("adds both heap bounds after the primary's flags", () => {
+  it("adds the heap bounds and the first old-generation limit after the primary's flags", () => {
     expect(workerExecArgv(['--conditions=source', '--import', 'tsx'])).toEqual([
       '--conditions=source',
       '--import',
       'tsx',
       OLD,
       SEMI,
+      INITIAL,
     ]);
-    expect(workerExecArgv([])).toEqual([OLD, SEMI]);
+    expect(workerExecArgv([])).toEqual([OLD, SEMI, INITIAL]);
   });
 
   it('keeps a bound the operator gave, in the flags or NODE_OPTIONS, in either spelling', () => {
-    expect(workerExecArgv(['--max-old-space-size=1024'])).toEqual(['--max-old-space-size=1024', SEMI]);
-    expect(workerExecArgv(['--max_semi_space_size=32'])).toEqual(['--max_semi_space_size=32', OLD]);
-    expect(workerExecArgv([], ' --max-old-space-size=2048  --max-semi-space-size=4 ')).toEqual([]);
-    expect(workerExecArgv([], '--max-heap-size=512')).toEqual([SEMI]);
+    expect(workerExecArgv(['--max-old-space-size=1024'])).toEqual(['--max-old-space-size=1024', SEMI, INITIAL]);
+    expect(workerExecArgv(['--max_semi_space_size=32'])).toEqual(['--max_semi_space_size=32', OLD, INITIAL]);
+    const all = ' --max-old-space-size=2048  --max-semi-space-size=4 --initial-old-space-size=16 ';
+    expect(workerExecArgv([], all)).toEqual([]);
+    expect(workerExecArgv([], '--max-heap-size=512 --initial-heap-size=64')).toEqual([SEMI]);
   });
 });
 

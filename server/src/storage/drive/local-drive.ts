@@ -42,8 +42,11 @@ export function errCode(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException)?.code;
 }
 
-/** Bytes of files kept per drive by readCached (the server's: workers split it): recently read metadata. */
-export const CACHED_MAX_BYTES = 16 * 1024 * 1024;
+/**
+ * Bytes of files kept per drive by readCached (the server's: workers split it): recently read metadata. 8 MiB
+ * (was 16): with 4 drives the 64 MiB kept a worker's RSS above issue 14's budget under bench/load's suite.
+ */
+export const CACHED_MAX_BYTES = 8 * 1024 * 1024;
 /**
  * readCached keeps a file only once its ctime is this much older than the stat that saw it: well over one
  * tick of the coarse clock that file times come from (1-10 ms) on kernels without multi-grain timestamps.

@@ -14,6 +14,8 @@ import { METRICS_PATHS, type ServerMetrics } from './metrics.js';
 import { type PrometheusAuthType, validPrometheusToken } from './metrics-auth.js';
 
 const HEALTH = new Set(['/health/live', '/health/ready', '/minio/health/live', '/minio/health/ready']);
+/** Quorum health, as MinIO answers it: write quorum (and read quorum) of every erasure set. */
+const CLUSTER_HEALTH = new Set(['/minio/health/cluster', '/minio/health/cluster/read']);
 const METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'PATCH'] as const;
 
 export interface AppOptions {
@@ -68,6 +70,21 @@ const requestForLog = (req: {
   remoteAddress: req.ip,
   remotePort: req.socket?.remotePort,
 });
+
+/**
+ * 200 while every erasure set has its write quorum of drives online (`/read`: its read quorum, the data
+ * drives), 503 otherwise; with x-minio-write-quorum. `?maintenance=true` asks whether this node may be taken
+ * down with the cluster still healthy: Cairn is one node, so never (412, as MinIO answers an unsafe one).
+ */
+async function clusterHealth(ctx: HttpContext, read: boolean, url: string, reply: FastifyReply): Promise<FastifyReply> {
+  const sets = await ctx.api.storage.storageState();
+  const online = (s: (typeof sets)[number]) => s.drives.filter((d) => d.online).length;
+  const healthy = sets.every((s) => online(s) >= (read ? s.data : s.writeQuorum));
+  if (read) return reply.code(healthy ? 200 : 503).send();
+  reply.header('x-minio-write-quorum', String(Math.max(...sets.map((s) => s.writeQuorum))));
+  const maintenance = new URLSearchParams(url.split('?')[1] ?? '').get('maintenance') === 'true';
+  return reply.code(maintenance ? 412 : healthy ? 200 : 503).send();
+}
 
 export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
   const app = Fastify({
@@ -157,6 +174,13 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
       ) {
         const ok = !path.endsWith('/ready') || (opts.ready?.() ?? true);
         return reply.code(ok ? 200 : 503).send();
+      }
+      if (
+        CLUSTER_HEALTH.has(path) &&
+        (req.method === 'GET' || req.method === 'HEAD') &&
+        req.headers.authorization === undefined
+      ) {
+        return clusterHealth(ctx, path.endsWith('/read'), req.raw.url ?? '', reply);
       }
       const scope = METRICS_PATHS.get(path as never);
       if (scope && metrics && req.method === 'GET') {

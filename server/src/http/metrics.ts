@@ -12,7 +12,7 @@ import {
   type PrometheusContentType,
   Registry,
 } from 'prom-client';
-import type { ObjectLayer } from '../api/index.js';
+import type { ObjectLayer, OperationName } from '../api/index.js';
 
 /** One process's series as prom-client's registry gives them (getMetricsAsJSON), sent between processes. */
 export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
@@ -28,6 +28,32 @@ export interface MetricsSharing {
 /** MinIO's TTFB buckets (cmd/metrics.go) and its `le` labels (`%.3f`, so "0.050" and "+Inf"). */
 const TTFB_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const TTFB_LE = [...TTFB_BUCKETS.map((b) => b.toFixed(3)), '+Inf'];
+
+/**
+ * MinIO's `api` label where its handler has another name than Cairn's operation (cmd/api-router.go, the
+ * handler's name without "Handler", in lower case): MinIO's dashboards query these. Others are the same.
+ */
+const MINIO_API_NAMES: Readonly<Partial<Record<OperationName, string>>> = {
+  CreateBucket: 'putbucket',
+  CreateMultipartUpload: 'newmultipartupload',
+  UploadPart: 'putobjectpart',
+  UploadPartCopy: 'copyobjectpart',
+  ListParts: 'listobjectparts',
+  DeleteObjects: 'deletemultipleobjects',
+  PostObject: 'postpolicybucket',
+  GetBucketLifecycleConfiguration: 'getbucketlifecycle',
+  PutBucketLifecycleConfiguration: 'putbucketlifecycle',
+  GetBucketNotificationConfiguration: 'getbucketnotification',
+  PutBucketNotificationConfiguration: 'putbucketnotification',
+  GetObjectLockConfiguration: 'getbucketobjectlockconfig',
+  PutObjectLockConfiguration: 'putbucketobjectlockconfig',
+  ListenBucketNotification: 'listennotification',
+};
+
+/** The `api` label of an operation: MinIO's name for it. */
+export function apiLabel(operation: string): string {
+  return MINIO_API_NAMES[operation as OperationName] ?? operation.toLowerCase();
+}
 
 /** The counts of one S3 api (MinIO's label: the handler's name in lower case, e.g. getobject). */
 class ApiCounts {
@@ -67,7 +93,7 @@ export class ServerMetrics {
   record(operation: string, status: number, ttfbSeconds: number, received: number, sent: number): void {
     let counts = this.apis.get(operation);
     if (!counts) {
-      counts = new ApiCounts(operation.toLowerCase());
+      counts = new ApiCounts(apiLabel(operation));
       this.apis.set(operation, counts);
     }
     counts.requests++;

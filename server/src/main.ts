@@ -17,7 +17,7 @@ import { staticKms, type Kms } from './api/sse/kms.js';
 import { cachedKms, DEFAULT_KEY_CACHE, keyCacheFromEnv, type KeyCacheOptions } from './api/sse/key-cache.js';
 import { vaultConfigFromEnv, vaultKms, type VaultConfig } from './api/sse/vault-kms.js';
 import { expandDrives } from './storage/expand.js';
-import { SYS_DIR } from './storage/drive/local-drive.js';
+import { SYS_DIR } from './storage/drive/drive.js';
 import { openStorage } from './storage/index.js';
 import { BufferPool } from './storage/erasure/buffer-pool.js';
 import type { StorageOptions } from './storage/context.js';

@@ -52,7 +52,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
   }
   const formatted = await formatDrives(expandDrives(...args.drives), {});
   const layout = driveLayout(formatted);
-  const fresh = formatted.fresh.map((d) => d.root);
+  const fresh = formatted.fresh.map((d) => d.endpoint);
 
   // SO_REUSEPORT: each worker binds the port itself; the primary holds it (port 0: picks it) until one has.
   let holder: Server | undefined;

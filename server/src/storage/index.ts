@@ -4,7 +4,8 @@
 import { silentLogger, type StorageContext, type StorageOptions } from './context.js';
 import { aloneBus } from './coordination.js';
 import { formatDrives, openLayout } from './drive/format.js';
-import { CACHED_MAX_BYTES, TMP_DIR } from './drive/local-drive.js';
+import { TMP_DIR } from './drive/drive.js';
+import { CACHED_MAX_BYTES } from './drive/local-drive.js';
 import { ErasureObjects } from './engine/erasure-objects.js';
 import { LISTING_CACHE_ENTRIES } from './list/listing-cache.js';
 import { KeyedMutex } from './engine/locks.js';
@@ -45,7 +46,11 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
     ? await openLayout(shared.layout, tmpDir)
     : await formatDrives(opts.drives, { setSize: opts.setSize, parity: opts.parity });
   for (const d of f.sets.flat()) d.cachedMaxBytes = Math.floor(CACHED_MAX_BYTES / share);
-  const fresh = shared ? (shared.leader ? f.sets.flat().filter((d) => shared.fresh.includes(d.root)) : []) : f.fresh;
+  const fresh = shared
+    ? shared.leader
+      ? f.sets.flat().filter((d) => shared.fresh.includes(d.endpoint))
+      : []
+    : f.fresh;
   const setSize = f.sets[0].length;
   const parity = Math.min(opts.parity ?? f.parity, Math.floor(setSize / 2));
   const rrsParity = Math.min(opts.rrsParity ?? (setSize === 1 ? 0 : Math.max(1, Math.floor(parity / 2))), parity);

@@ -10,7 +10,8 @@ import { expect, it } from 'vitest';
 import { data, drives, get, open, put, tempDir } from './helpers.js';
 import { objectDir } from '../../src/storage/meta/key-path.js';
 import { nativeCodec } from '../../src/storage/erasure/codec.js';
-import { PartReader, fileSource, type Batch, type ShardSource } from '../../src/storage/erasure/part-reader.js';
+import { fileSource } from '../../src/storage/drive/local-shard.js';
+import { PartReader, type Batch, type ShardSource } from '../../src/storage/erasure/part-reader.js';
 
 /** Lets every open blocked on the FIFO go on (and fail or read nothing), so no thread stays stuck. */
 function release(fifo: string): void {

@@ -4,7 +4,8 @@
 // entry's newest line; afterwards each entry's last line is that newest one or "pending" (read the
 // metadata), never an older version: no line appended during a rewrite is lost with the old file.
 import { describe, expect, it } from 'vitest';
-import { LocalDrive, TMP_DIR } from '../../src/storage/drive/local-drive.js';
+import { TMP_DIR } from '../../src/storage/drive/drive.js';
+import { LocalDrive } from '../../src/storage/drive/local-drive.js';
 import { KeyedMutex } from '../../src/storage/engine/locks.js';
 import { Journals, needsCompaction } from '../../src/storage/list/journal.js';
 import { drives } from './helpers.js';

@@ -10,7 +10,8 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalDrive, TMP_DIR } from '../../src/storage/drive/local-drive.js';
+import { TMP_DIR } from '../../src/storage/drive/drive.js';
+import { LocalDrive } from '../../src/storage/drive/local-drive.js';
 
 const MiB = 1024 * 1024;
 const bases = [...new Set([tmpdir(), ...(existsSync('/dev/shm') ? ['/dev/shm'] : [])])];
@@ -54,7 +55,7 @@ describe.each(bases)('readCached on %s', (base) => {
 
   it('sees an in-place rewrite of the same size at once (same inode), every time', async () => {
     const d = await drive(base);
-    const path = d.abs('f');
+    const path = join(d.root, 'f');
     await writeFile(path, version(0));
     const ino = (await stat(path)).ino;
     expect((await d.readCached('f'))!.equals(version(0))).toBe(true);
@@ -69,7 +70,7 @@ describe.each(bases)('readCached on %s', (base) => {
 
   it('sees a same-size byte change made through an open descriptor (no truncate)', async () => {
     const d = await drive(base);
-    const path = d.abs('f');
+    const path = join(d.root, 'f');
     await writeFile(path, version(0));
     expect((await d.readCached('f'))!.equals(version(0))).toBe(true);
     for (let n = 1; n <= 100; n++) {
@@ -88,8 +89,8 @@ describe.each(bases)('readCached on %s', (base) => {
       if (n % 2 === 0) {
         await d.writeAtomic('f', version(n * 2));
       } else {
-        await writeFile(d.abs('other'), version(n * 2));
-        await rename(d.abs('other'), d.abs('f'));
+        await writeFile(join(d.root, 'other'), version(n * 2));
+        await rename(join(d.root, 'other'), join(d.root, 'f'));
       }
       const got = await d.readCached('f');
       expect(got!.readUInt32BE(0), `replacement ${n}`).toBe(n * 2);
@@ -100,16 +101,16 @@ describe.each(bases)('readCached on %s', (base) => {
     const d = await drive(base);
     await d.writeAtomic('f', version(1));
     expect((await d.readCached('f'))!.equals(version(1))).toBe(true);
-    await unlink(d.abs('f'));
+    await unlink(join(d.root, 'f'));
     expect(await d.readCached('f')).toBeNull();
     await d.writeAtomic('f', version(2));
     expect((await d.readCached('f'))!.equals(version(2))).toBe(true);
-    await rm(d.abs('f'));
+    await rm(join(d.root, 'f'));
     expect(await d.readCached('f')).toBeNull();
     // the directory gone too
     await d.writeAtomic('dir/f', version(3));
     expect((await d.readCached('dir/f'))!.equals(version(3))).toBe(true);
-    await rm(d.abs('dir'), { recursive: true });
+    await rm(join(d.root, 'dir'), { recursive: true });
     expect(await d.readCached('dir/f')).toBeNull();
   });
 
@@ -117,7 +118,7 @@ describe.each(bases)('readCached on %s', (base) => {
     const d = await drive(base);
     for (const size of [300, 100_000, 4, 0, 20_000, 300]) {
       const b = version(size, size);
-      await writeFile(d.abs('f'), b);
+      await writeFile(join(d.root, 'f'), b);
       expect((await d.readCached('f'))!.equals(b), `size ${size}`).toBe(true);
     }
   });

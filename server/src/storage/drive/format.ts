@@ -3,7 +3,8 @@
 // recognised; an empty drive takes a vacant slot (and is healed); a drive of another deployment is refused.
 import { randomUUID } from 'node:crypto';
 import type { DriveLayout } from '../context.js';
-import { LocalDrive, SYS_DIR, TMP_DIR, MULTIPART_DIR } from './local-drive.js';
+import { type Drive, MULTIPART_DIR, SYS_DIR, TMP_DIR } from './drive.js';
+import { LocalDrive } from './local-drive.js';
 
 export const FORMAT_FILE = `${SYS_DIR}/format.json`;
 
@@ -21,10 +22,10 @@ export interface FormatFile {
 
 export interface Formatted {
   deploymentId: string;
-  sets: LocalDrive[][];
+  sets: Drive[][];
   parity: number;
   /** Drives that were empty and got formatted now: they need a full heal. */
-  fresh: LocalDrive[];
+  fresh: Drive[];
 }
 
 export function defaultSetSize(count: number): number {
@@ -33,7 +34,7 @@ export function defaultSetSize(count: number): number {
   throw new Error(`cannot split ${count} drives into erasure sets of 2 to 16 drives`);
 }
 
-export async function readFormat(drive: LocalDrive): Promise<FormatFile | null> {
+export async function readFormat(drive: Drive): Promise<FormatFile | null> {
   const raw = await drive.read(FORMAT_FILE);
   if (!raw) return null;
   try {
@@ -45,7 +46,7 @@ export async function readFormat(drive: LocalDrive): Promise<FormatFile | null> 
   }
 }
 
-export async function writeFormat(drive: LocalDrive, f: Omit<FormatFile, 'driveId'>, driveId: string): Promise<void> {
+export async function writeFormat(drive: Drive, f: Omit<FormatFile, 'driveId'>, driveId: string): Promise<void> {
   await drive.writeAtomic(FORMAT_FILE, JSON.stringify({ ...f, driveId } satisfies FormatFile, null, 1));
 }
 
@@ -53,17 +54,25 @@ export async function writeFormat(drive: LocalDrive, f: Omit<FormatFile, 'driveI
  * Make the drive's temp area (`tmpDir`: all of TMP_DIR, or one worker's part of it) and empty it: leftovers
  * of writes interrupted by a crash are never visible, and safe to drop when their process starts again.
  */
-export async function prepareDrive(drive: LocalDrive, tmpDir = TMP_DIR): Promise<void> {
+export async function prepareDrive(drive: Drive, tmpDir = TMP_DIR): Promise<void> {
   drive.tmpDir = tmpDir;
   await drive.mkdirs(tmpDir);
   await drive.mkdirs(MULTIPART_DIR);
   for (const name of (await drive.list(tmpDir)) ?? []) await drive.remove(`${tmpDir}/${name}`);
 }
 
-export async function formatDrives(roots: string[], opts: { setSize?: number; parity?: number }): Promise<Formatted> {
+/** A drive by its endpoint: a local folder, unless the caller knows other kinds (remote drives). */
+export type OpenDrive = (endpoint: string) => Drive;
+const openLocal: OpenDrive = (root) => new LocalDrive(root);
+
+export async function formatDrives(
+  roots: string[],
+  opts: { setSize?: number; parity?: number },
+  openDrive: OpenDrive = openLocal,
+): Promise<Formatted> {
   if (roots.length < 1 || roots.length > 32) throw new Error(`Cairn needs 1 to 32 drives, got ${roots.length}`);
   if (new Set(roots).size !== roots.length) throw new Error('the same drive directory is given twice');
-  const drives = roots.map((r) => new LocalDrive(r));
+  const drives = roots.map(openDrive);
   await Promise.all(drives.map((d) => prepareDrive(d)));
   const formats = await Promise.all(drives.map(readFormat));
 
@@ -74,7 +83,7 @@ export async function formatDrives(roots: string[], opts: { setSize?: number; pa
       const names = ((await d.list('')) ?? []).filter((x) => x !== SYS_DIR && x !== 'lost+found');
       if (names.length > 0) {
         throw new Error(
-          `drive ${d.root} is not empty and has no Cairn format (found ${names.slice(0, 3).join(', ')}); refusing to use it`,
+          `drive ${d.endpoint} is not empty and has no Cairn format (found ${names.slice(0, 3).join(', ')}); refusing to use it`,
         );
       }
     }),
@@ -102,15 +111,15 @@ export async function formatDrives(roots: string[], opts: { setSize?: number; pa
 
   const slotOf = new Map<string, [number, number]>();
   ref.sets.forEach((set, i) => set.forEach((id, j) => slotOf.set(id, [i, j])));
-  const sets: (LocalDrive | undefined)[][] = ref.sets.map((s) => new Array(s.length));
-  const fresh: LocalDrive[] = [];
+  const sets: (Drive | undefined)[][] = ref.sets.map((s) => new Array(s.length));
+  const fresh: Drive[] = [];
   for (let i = 0; i < drives.length; i++) {
     const f = formats[i];
     if (!f) continue;
     const slot = slotOf.get(f.driveId);
     if (!slot) throw new Error(`drive ${roots[i]} has id ${f.driveId}, unknown to deployment ${deploymentId}`);
     if (sets[slot[0]][slot[1]])
-      throw new Error(`drives ${sets[slot[0]][slot[1]]!.root} and ${roots[i]} have the same id`);
+      throw new Error(`drives ${sets[slot[0]][slot[1]]!.endpoint} and ${roots[i]} have the same id`);
     place(drives[i], slot, f.driveId, sets);
   }
   // Empty drives take the vacant slots in order.
@@ -124,17 +133,17 @@ export async function formatDrives(roots: string[], opts: { setSize?: number; pa
     place(drives[i], slot, id, sets);
     fresh.push(drives[i]);
   }
-  return { deploymentId, sets: sets as LocalDrive[][], parity: ref.parity, fresh };
+  return { deploymentId, sets: sets as Drive[][], parity: ref.parity, fresh };
 }
 
-function place(d: LocalDrive, slot: [number, number], id: string, sets: (LocalDrive | undefined)[][]): void {
+function place(d: Drive, slot: [number, number], id: string, sets: (Drive | undefined)[][]): void {
   d.setIndex = slot[0];
   d.diskIndex = slot[1];
   d.driveId = id;
   sets[slot[0]][slot[1]] = d;
 }
 
-async function freshDeployment(drives: LocalDrive[], opts: { setSize?: number; parity?: number }): Promise<Formatted> {
+async function freshDeployment(drives: Drive[], opts: { setSize?: number; parity?: number }): Promise<Formatted> {
   const n = drives.length;
   const setSize = opts.setSize ?? defaultSetSize(n);
   if (n === 1 ? setSize !== 1 : setSize < 2 || setSize > 16 || n % setSize !== 0) {
@@ -149,7 +158,7 @@ async function freshDeployment(drives: LocalDrive[], opts: { setSize?: number; p
   for (let i = 0; i < n; i += setSize) setIds.push(ids.slice(i, i + setSize));
   const base = { format: 'cairn-erasure' as const, version: 1 as const, deploymentId, sets: setIds, parity };
   await Promise.all(drives.map((d, i) => writeFormat(d, base, ids[i])));
-  const sets: LocalDrive[][] = setIds.map(() => []);
+  const sets: Drive[][] = setIds.map(() => []);
   drives.forEach((d, i) => place(d, [Math.floor(i / setSize), i % setSize], ids[i], sets));
   return { deploymentId, sets, parity, fresh: [] };
 }
@@ -159,14 +168,18 @@ export function driveLayout(f: Formatted): DriveLayout {
   return {
     deploymentId: f.deploymentId,
     parity: f.parity,
-    sets: f.sets.map((set) => set.map((d) => ({ root: d.root, driveId: d.driveId }))),
+    sets: f.sets.map((set) => set.map((d) => ({ root: d.endpoint, driveId: d.driveId }))),
   };
 }
 
 /** The drives of a layout another process formatted, with this process's own temp area made and emptied. */
-export async function openLayout(layout: DriveLayout, tmpDir: string): Promise<Formatted> {
-  const sets = layout.sets.map(() => [] as LocalDrive[]);
-  layout.sets.forEach((set, i) => set.forEach((d, j) => place(new LocalDrive(d.root), [i, j], d.driveId, sets)));
+export async function openLayout(
+  layout: DriveLayout,
+  tmpDir: string,
+  openDrive: OpenDrive = openLocal,
+): Promise<Formatted> {
+  const sets = layout.sets.map(() => [] as Drive[]);
+  layout.sets.forEach((set, i) => set.forEach((d, j) => place(openDrive(d.root), [i, j], d.driveId, sets)));
   // A drive that fails here is found by the drive monitor like any other (a worker must start despite it).
   await Promise.all(sets.flat().map((d) => prepareDrive(d, tmpDir).catch(() => {})));
   return { deploymentId: layout.deploymentId, parity: layout.parity, sets, fresh: [] };

@@ -1,46 +1,20 @@
 // One drive = one directory. Everything under it is ours; paths handed in are relative to the root and come
 // from key-path.ts (already escaped), so nothing here can reach outside the drive directory.
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, rmdir, stat, statfs, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { appendFileLinked, readFile, readFileIfChanged, writeFile, writeFileAtomic } from '@cairn/native';
-
-/**
- * writeFile / appendFile (flags 'w' / 'a'): open, write until done, close, on the libuv pool (@cairn/native's
- * files, which sends the operations of one `drive` asked for in one turn of the event loop as one task):
- * node:fs costs a pool round trip per call, and every PUT writes a metadata file and appends a journal line
- * on each drive. A failed close is an error too (written data may be lost).
- */
-export async function writeWhole(
-  absPath: string,
-  data: Buffer | string,
-  flags: 'w' | 'a' = 'w',
-  drive?: LocalDrive,
-): Promise<void> {
-  await writeFile(absPath, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, flags === 'a', drive?.root);
-}
-
-/**
- * Append to a file, and tell whether it still had its name after the write: false when another process
- * replaced or removed it meanwhile (a listing journal being compacted), so the lines may be lost with it.
- */
-export async function appendStillLinked(absPath: string, data: string, drive?: LocalDrive): Promise<boolean> {
-  return appendFileLinked(absPath, Buffer.from(data, 'utf8'), drive?.root);
-}
-
-export const SYS_DIR = '.cairn.sys';
-export const TMP_DIR = `${SYS_DIR}/tmp`;
-export const MULTIPART_DIR = `${SYS_DIR}/multipart`;
-
-/** Error codes that mean "this drive is broken or full", as opposed to "file not there". */
-export function isDriveFault(e: unknown): boolean {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  return code !== undefined && code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EEXIST' && code !== 'ENOTEMPTY';
-}
-
-export function errCode(e: unknown): string | undefined {
-  return (e as NodeJS.ErrnoException)?.code;
-}
+import {
+  type DiskInfo,
+  type Drive,
+  errCode,
+  type FileStat,
+  type FrameVerifier,
+  type ShardSink,
+  type ShardSource,
+  TMP_DIR,
+} from './drive.js';
+import { fileSource } from './local-shard.js';
 
 /**
  * Bytes of files kept per drive by readCached (the server's: workers split it): recently read metadata. 8 MiB
@@ -53,7 +27,14 @@ export const CACHED_MAX_BYTES = 8 * 1024 * 1024;
  */
 const SETTLED_MS = 50;
 
-export class LocalDrive {
+/**
+ * A drive that is a folder of this machine. Whole-file reads and writes (metadata, journals, reap logs) are
+ * steps of libuv pool tasks (@cairn/native's files: the operations asked for on one drive in one turn of the
+ * event loop share a task, queued by the drive's root): node:fs costs a pool round trip per call, and every PUT
+ * writes a metadata file and appends a journal line on each drive. Shard files are written with writev and
+ * read with positioned reads (verified in the same pool call: Codec.readFrames).
+ */
+export class LocalDrive implements Drive {
   /** Slot in the deployment (set index, index in set); assigned by format.ts. */
   setIndex = -1;
   diskIndex = -1;
@@ -82,7 +63,12 @@ export class LocalDrive {
 
   constructor(readonly root: string) {}
 
-  abs(rel: string): string {
+  get endpoint(): string {
+    return this.root;
+  }
+
+  /** The absolute path of `rel`: for this class only (a remote drive has none). */
+  private abs(rel: string): string {
     return join(this.root, rel);
   }
 
@@ -123,6 +109,67 @@ export class LocalDrive {
   /** Whole file, or null when absent: open + read + close as one task on the libuv pool. */
   async read(rel: string): Promise<Buffer | null> {
     return readFile(this.abs(rel), this.root);
+  }
+
+  async append(rel: string, data: Buffer | string, checkLinked = false): Promise<boolean> {
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (checkLinked) return appendFileLinked(this.abs(rel), buf, this.root);
+    // A failed close is an error too (written data may be lost).
+    await writeFile(this.abs(rel), buf, true, this.root);
+    return true;
+  }
+
+  async replaceLog(rel: string, data: Buffer | string, readLen: number): Promise<Buffer | null> {
+    // Kept open across the rename: lines other processes append to the old file meanwhile are read afterwards.
+    const fh = await open(this.abs(rel), 'r').catch((e) => {
+      if (errCode(e) === 'ENOENT') return null;
+      throw e;
+    });
+    if (!fh) return null;
+    try {
+      await this.writeAtomic(rel, data);
+      const { size } = await fh.stat();
+      const tail = Buffer.alloc(Math.max(0, size - readLen));
+      if (tail.length > 0) await fh.read(tail, 0, tail.length, readLen);
+      return tail;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async stat(rel: string): Promise<FileStat | null> {
+    const st = await stat(this.abs(rel)).catch((e) => {
+      if (errCode(e) === 'ENOENT' || errCode(e) === 'ENOTDIR') return null;
+      throw e;
+    });
+    return st && { size: st.size, mtimeMs: st.mtimeMs };
+  }
+
+  async createShard(rel: string): Promise<ShardSink> {
+    await this.mkdirs(dirname(rel));
+    const fh = await open(this.abs(rel), 'w');
+    let closed = false;
+    return {
+      write: async (bufs) => void (await fh.writev(bufs)),
+      close: async () => {
+        closed = true;
+        await fh.close();
+      },
+      abort: async () => {
+        if (closed) return;
+        closed = true;
+        await fh.close().catch(() => {});
+      },
+    };
+  }
+
+  openShard(rel: string, verify?: FrameVerifier): ShardSource {
+    return fileSource(this.abs(rel), verify);
+  }
+
+  async diskInfo(): Promise<DiskInfo> {
+    const fs = await statfs(this.root);
+    return { totalBytes: fs.blocks * fs.bsize, freeBytes: fs.bavail * fs.bsize };
   }
 
   /** Write a whole file and move it into place: readers see the old file or the new one. */

@@ -5,8 +5,7 @@
 // return, so every process sharing the drives answers its next request with it.
 import { S3Error } from '../../errors.js';
 import type { BucketDoc, ChangeBus, Locks } from '../coordination.js';
-import type { LocalDrive } from '../drive/local-drive.js';
-import { SYS_DIR } from '../drive/local-drive.js';
+import { type Drive, SYS_DIR } from '../drive/drive.js';
 import { SYSTEM_BUCKET, type BucketConfig, type BucketInfo } from '../object-layer.js';
 import { withLock } from './locks.js';
 
@@ -40,7 +39,7 @@ export class Buckets {
   private heard = 0;
 
   constructor(
-    private readonly drives: () => LocalDrive[],
+    private readonly drives: () => Drive[],
     private readonly locks: Locks,
     private readonly bus: ChangeBus,
   ) {}
@@ -219,7 +218,7 @@ export class Buckets {
   }
 
   /** Copy every bucket onto a drive that lost them (replaced drive). */
-  async healDrive(d: LocalDrive): Promise<void> {
+  async healDrive(d: Drive): Promise<void> {
     for (const [name, bucket] of await this.load()) {
       await d.mkdirs(name);
       const file = `${name}/${BUCKET_FILE}`;

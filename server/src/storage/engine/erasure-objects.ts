@@ -5,12 +5,11 @@
 // sharing the drives must hear goes on the change bus (coordination.ts), and what they tell arrives in
 // apply(). Healing and the scanner run only in the leader.
 import { createHmac } from 'node:crypto';
-import { statfs } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import type { StorageContext } from '../context.js';
-import type { LocalDrive } from '../drive/local-drive.js';
+import type { Drive } from '../drive/drive.js';
 import { validateKey } from '../meta/key-path.js';
 import { lockRecord, newerFirst, newVersionId, toObjectInfo, versionKey } from '../meta/versions.js';
 import type { VersionRecord } from '../meta/meta-file.js';
@@ -69,7 +68,7 @@ export class ErasureObjects implements L.ObjectLayer {
 
   constructor(
     readonly ctx: StorageContext,
-    format: { deploymentId: string; parity: number; sets: LocalDrive[][] },
+    format: { deploymentId: string; parity: number; sets: Drive[][] },
     parity: { STANDARD: number; REDUCED_REDUNDANCY: number },
     private readonly opts: {
       coordination: Coordination;
@@ -172,7 +171,7 @@ export class ErasureObjects implements L.ObjectLayer {
   }
 
   /** Starts the background work; `fresh` drives (new or replaced) are rebuilt. */
-  async start(fresh: LocalDrive[]): Promise<void> {
+  async start(fresh: Drive[]): Promise<void> {
     await this.resumeRemovals();
     await this.healer.start(fresh);
     // Where the healer runs in the background (the one leader when several processes share the drives), so
@@ -249,9 +248,9 @@ export class ErasureObjects implements L.ObjectLayer {
         const drives = await Promise.all(
           set.drives.map(async (d, i): Promise<L.DriveState> => {
             // A drive whose folder is gone is offline at once, before the next probe notices.
-            const fs = set.online[i] ? await statfs(d.root).catch(() => undefined) : undefined;
-            if (!fs) return { path: d.root, online: false, totalBytes: 0, freeBytes: 0 };
-            return { path: d.root, online: true, totalBytes: fs.blocks * fs.bsize, freeBytes: fs.bavail * fs.bsize };
+            const space = set.online[i] ? await d.diskInfo().catch(() => undefined) : undefined;
+            if (!space) return { path: d.endpoint, online: false, totalBytes: 0, freeBytes: 0 };
+            return { path: d.endpoint, online: true, ...space };
           }),
         );
         return { data, parity, writeQuorum: set.writeQuorum(data, parity), drives };
@@ -259,7 +258,7 @@ export class ErasureObjects implements L.ObjectLayer {
     );
   }
 
-  allDrives(): LocalDrive[] {
+  allDrives(): Drive[] {
     return this.sets.flatMap((s) => s.drives.filter((_, i) => s.online[i]));
   }
 

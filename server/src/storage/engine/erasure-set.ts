@@ -6,7 +6,7 @@ import { dirname, basename } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { S3Error } from '../../errors.js';
 import type { StorageContext } from '../context.js';
-import { errCode, type LocalDrive } from '../drive/local-drive.js';
+import { type Drive, errCode } from '../drive/drive.js';
 import { encodeMeta, META_NAME, type ErasureInfo, type VersionRecord } from '../meta/meta-file.js';
 import { objectDir } from '../meta/key-path.js';
 import { readDriveMeta, resolveVersions, versionKey, type DriveMeta, type Resolved } from '../meta/versions.js';
@@ -55,9 +55,9 @@ export interface Mutation {
   /** Checked once under the lock with what the quorum says (preconditions). */
   check?(resolved: Resolved): void;
   /** Per drive, before its metadata is written: move staged data into the object dir. */
-  stage?(drive: LocalDrive, slot: number, objRel: string): Promise<void>;
+  stage?(drive: Drive, slot: number, objRel: string): Promise<void>;
   /** Undo `stage` on a drive (the write failed). */
-  unstage?(drive: LocalDrive, slot: number, objRel: string): Promise<void>;
+  unstage?(drive: Drive, slot: number, objRel: string): Promise<void>;
   /** Only these slots take part (others missed the data). Default: all online. */
   slots?: boolean[];
 }
@@ -75,7 +75,7 @@ export class ErasureSet {
 
   constructor(
     readonly index: number,
-    readonly drives: LocalDrive[],
+    readonly drives: Drive[],
     readonly deps: SetDeps,
   ) {
     this.online = drives.map(() => true);
@@ -109,12 +109,12 @@ export class ErasureSet {
   }
 
   /** Drives to read from (null where offline). */
-  liveDrives(): (LocalDrive | null)[] {
+  liveDrives(): (Drive | null)[] {
     return this.drives.map((d, i) => (this.online[i] ? d : null));
   }
 
   /** Drives to write to (null where offline or read-only, e.g. a file system remounted read-only). */
-  writeDrives(): (LocalDrive | null)[] {
+  writeDrives(): (Drive | null)[] {
     return this.drives.map((d, i) => (this.online[i] && this.writable[i] ? d : null));
   }
 
@@ -285,7 +285,7 @@ export class ErasureSet {
   }
 
   /** Remove an object dir left empty (no metadata, no data), and its directory if nothing else is there. */
-  private async removeObjectDir(d: LocalDrive, bucket: string, objRel: string): Promise<void> {
+  private async removeObjectDir(d: Drive, bucket: string, objRel: string): Promise<void> {
     const dirRel = dirname(objRel);
     await d.pruneEmpty(objRel, dirRel).catch(() => {}); // rmdir: keeps a dir a new write has filled
     await this.deps.journals.dropIfEmpty(d, dirRel).catch(() => {});

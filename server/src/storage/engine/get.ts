@@ -7,7 +7,7 @@ import { S3Error } from '../../errors.js';
 import type { VersionRecord } from '../meta/meta-file.js';
 import { versionKey, type DriveMeta, type Resolved, toObjectInfo } from '../meta/versions.js';
 import type { ByteRange, ObjectInfo, RecyclingBody } from '../object-layer.js';
-import { fileSource, inlineSource, PartReader, type Batch, type ShardSource } from '../erasure/part-reader.js';
+import { inlineSource, PartReader, type Batch, type ShardSource } from '../erasure/part-reader.js';
 import { PartBatches } from './batches.js';
 import { recycleChunk, type SharedBatch } from './read-ahead.js';
 import type { ErasureSet } from './erasure-set.js';
@@ -62,8 +62,8 @@ export function partSources(
       const b = mine.inline[p];
       out[shard] = b ? inlineSource(b) : null;
     } else if (mine.dataDir) {
-      out[shard] = fileSource(
-        set.drives[slot].abs(`${objRel}/${mine.dataDir}/part.${v.parts[p].number}`),
+      out[shard] = set.drives[slot].openShard(
+        `${objRel}/${mine.dataDir}/part.${v.parts[p].number}`,
         set.deps.ctx.codec.readFrames,
       );
     }

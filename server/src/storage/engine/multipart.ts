@@ -6,7 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import * as native from '@cairn/native';
 import type { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
-import { MULTIPART_DIR, type LocalDrive } from '../drive/local-drive.js';
+import { type Drive, MULTIPART_DIR } from '../drive/drive.js';
 import type { ErasureInfo, LockRecord, PartRecord, VersionRecord } from '../meta/meta-file.js';
 import { validateKey } from '../meta/key-path.js';
 import { lockRecord, toObjectInfo } from '../meta/versions.js';
@@ -401,7 +401,7 @@ export class Multipart {
    */
   async removeStale(cutoff: number): Promise<number> {
     const gone = new Set<string>();
-    const list = async (d: LocalDrive, dir: string) => (await d.list(dir).catch(() => null)) ?? [];
+    const list = async (d: Drive, dir: string) => (await d.list(dir).catch(() => null)) ?? [];
     for (const d of this.objects.allDrives()) {
       for (const bucket of await list(d, MULTIPART_DIR)) {
         for (const h of await list(d, `${MULTIPART_DIR}/${bucket}`)) {

@@ -9,7 +9,7 @@
 // from its previous life and, when it is the leader, the logs no running process owns (a server started with
 // fewer workers, or alone after running with workers).
 import { basename, dirname } from 'node:path';
-import { errCode, type LocalDrive, SYS_DIR, writeWhole } from '../drive/local-drive.js';
+import { type Drive, errCode, SYS_DIR } from '../drive/drive.js';
 import { readDriveMeta } from '../meta/versions.js';
 import { KeyedMutex } from './locks.js';
 
@@ -42,14 +42,14 @@ export class ReapLog {
   }
 
   /** Write down that the data dirs `paths` (relative to the drive) will be removed; before they are unreferenced. */
-  async note(d: LocalDrive, paths: string[]): Promise<Noted> {
+  async note(d: Drive, paths: string[]): Promise<Noted> {
     if (this.lines >= this.generationLines) {
       this.generation++;
       this.lines = 0;
     }
     const generation = this.generation;
     this.lines += paths.length;
-    const id = `${d.root}\0${generation}`;
+    const id = `${d.endpoint}\0${generation}`;
     this.pending.set(id, (this.pending.get(id) ?? 0) + paths.length);
     try {
       await this.append(d, generation, paths.map((p) => `${p}\n`).join(''));
@@ -61,26 +61,26 @@ export class ReapLog {
   }
 
   /** `n` removals noted in `generation` are done, or no longer wanted (the write was rolled back). */
-  async settle(d: LocalDrive, generation: Noted, n: number): Promise<void> {
-    const id = `${d.root}\0${generation}`;
+  async settle(d: Drive, generation: Noted, n: number): Promise<void> {
+    const id = `${d.endpoint}\0${generation}`;
     const left = (this.pending.get(id) ?? 0) - n;
     if (left > 0) return void this.pending.set(id, left);
     this.pending.delete(id);
-    await this.mutex.run(d.root, async () => {
+    await this.mutex.run(d.endpoint, async () => {
       // A note made meanwhile in this generation counts again: its line must stay.
       if (!this.pending.has(id)) await d.unlinkIfExists(this.file(generation));
     });
   }
 
-  private append(d: LocalDrive, generation: number, text: string): Promise<void> {
-    return this.mutex.run(d.root, async () => {
-      const path = d.abs(this.file(generation));
+  private append(d: Drive, generation: number, text: string): Promise<void> {
+    return this.mutex.run(d.endpoint, async () => {
+      const file = this.file(generation);
       try {
-        await writeWhole(path, text, 'a');
+        await d.append(file, text);
       } catch (e) {
         if (errCode(e) !== 'ENOENT') throw e;
         await d.mkdirs(REAP_DIR); // a drive formatted again since start-up
-        await writeWhole(path, text, 'a');
+        await d.append(file, text);
       }
     });
   }
@@ -90,7 +90,7 @@ export class ReapLog {
    * down and did not finish, per drive; they are this process's from now on (noted again in its current
    * generation, the files read removed). Call once at start-up, before any write.
    */
-  async recover(drives: LocalDrive[], leader: boolean): Promise<{ drive: LocalDrive; path: string; noted: Noted }[]> {
+  async recover(drives: Drive[], leader: boolean): Promise<{ drive: Drive; path: string; noted: Noted }[]> {
     const found = await Promise.all(drives.map(async (d) => (await d.list(REAP_DIR).catch(() => null)) ?? []));
     const ours = (file: string) => {
       const owner = file.slice(0, file.lastIndexOf('.'));
@@ -100,7 +100,7 @@ export class ReapLog {
     for (const file of found.flat())
       if (file.startsWith(`${this.name}.`))
         this.generation = Math.max(this.generation, Number(file.slice(this.name.length + 1)) + 1 || 0);
-    const out: { drive: LocalDrive; path: string; noted: Noted }[] = [];
+    const out: { drive: Drive; path: string; noted: Noted }[] = [];
     for (const [i, d] of drives.entries()) {
       const files = found[i].filter(ours);
       const paths: string[] = [];
@@ -122,7 +122,7 @@ export class ReapLog {
  * Remove a recovered data dir unless the object's metadata on that drive still refers to it (the write
  * that noted it did not commit there), and the object dir once empty. Unreadable metadata: left to healing.
  */
-export async function removeUnreferenced(d: LocalDrive, path: string): Promise<void> {
+export async function removeUnreferenced(d: Drive, path: string): Promise<void> {
   const objRel = dirname(path);
   const meta = await readDriveMeta(d, objRel);
   if (meta.state === 'corrupt' || meta.state === 'offline') return;

@@ -2,24 +2,12 @@
 // first; the native call verifies their hashes and decodes (a straight copy when all data shards are
 // good). Only for a missing or bad frame does it read parity frames and try again. Bad shards are kept
 // in `bad` so the caller can queue a heal.
-import { close as fsClose, open as fsOpen, read as fsRead } from 'node:fs';
 import { S3Error } from '../../errors.js';
 import type { ErasureInfo } from '../meta/meta-file.js';
+import type { ShardSource } from '../drive/drive.js';
 import { FRAME_HASH_LENGTH, type Codec } from './codec.js';
 
-export interface ShardSource {
-  /** The shard is already in memory (inline in the metadata): reads are views, `into` is not used. */
-  readonly inMemory: boolean;
-  /** `len` bytes at `pos`, read into `into` (at least `len` long) when given and not in memory. */
-  read(pos: number, len: number, into?: Buffer): Promise<Buffer>;
-  /**
-   * `read`, with the hash of every frame (`stride` bytes each, the last possibly shorter) checked as it
-   * comes in, in one pool call (Codec.readFrames): the bytes and how many frames failed. Absent: read
-   * and verify separately.
-   */
-  readFrames?(pos: number, len: number, stride: number, into?: Buffer): Promise<{ buf: Buffer; bad: number }>;
-  close(): Promise<void>;
-}
+export type { ShardSource };
 
 /**
  * Bytes of a part as pieces in order, from part offset `start` on (contiguous), and the pooled buffers they
@@ -39,65 +27,6 @@ export function inlineSource(buf: Buffer): ShardSource {
       return buf.subarray(pos, pos + len);
     },
     async close() {},
-  };
-}
-
-/**
- * A shard file, opened on first read. Callback fs (not a FileHandle): less main-thread CPU per file. The
- * descriptor is closed only once reads in flight are done (a hedged or read-ahead read may still run
- * when the reader is closed), so a closed and reused descriptor number is never read.
- */
-export function fileSource(absPath: string, readFrames?: Codec['readFrames']): ShardSource {
-  let fd: Promise<number> | null = null;
-  let closed = false;
-  const inflight = new Set<Promise<unknown>>();
-  const readAt = (h: number, buf: Buffer, at: number, len: number, pos: number) =>
-    new Promise<number>((res, rej) => fsRead(h, buf, at, len, pos, (e, n) => (e ? rej(e) : res(n))));
-  /** Runs `io` on the descriptor (opened on first use), tracked so that close waits for it. */
-  const use = <T>(io: (h: number) => Promise<T>): Promise<T> => {
-    if (closed) return Promise.reject(new Error('shard source closed'));
-    fd ??= new Promise<number>((res, rej) => fsOpen(absPath, 'r', (e, n) => (e ? rej(e) : res(n))));
-    const p = fd.then(io);
-    inflight.add(p);
-    void p.then(
-      () => inflight.delete(p),
-      () => inflight.delete(p),
-    );
-    return p;
-  };
-  return {
-    inMemory: false,
-    read(pos, len, into) {
-      return use(async (h) => {
-        const buf = into ? into.subarray(0, len) : Buffer.allocUnsafe(len);
-        let got = 0;
-        while (got < len) {
-          const bytesRead = await readAt(h, buf, got, len - got, pos + got);
-          if (bytesRead === 0) throw new Error('shard file too short');
-          got += bytesRead;
-        }
-        return buf;
-      });
-    },
-    readFrames:
-      readFrames &&
-      ((pos, len, stride, into) =>
-        use(async (h) => {
-          const buf = into ? into.subarray(0, len) : Buffer.allocUnsafe(len);
-          return { buf, bad: await readFrames(h, pos, stride, buf) };
-        })),
-    async close() {
-      // Not awaited: an open stuck on a hung drive must not hang the request that gave up on it.
-      if (!fd || closed) return;
-      closed = true;
-      const opened = fd;
-      void Promise.allSettled([...inflight]).then(() =>
-        opened.then(
-          (h) => fsClose(h, () => {}),
-          () => {},
-        ),
-      );
-    },
   };
 }
 

@@ -2,23 +2,20 @@
 // the fused native pass) and drive i receives frame dist[i]. Small parts stay in memory and end up
 // inline in the metadata file; once a drive's shard outgrows the inline limit, shards go to temp files.
 // A drive that fails is dropped (its slot becomes null); the caller decides whether quorum still holds.
-import type { FileHandle } from 'node:fs/promises';
-import { open } from 'node:fs/promises';
-import type { LocalDrive } from '../drive/local-drive.js';
-import { errCode } from '../drive/local-drive.js';
+import { type Drive, errCode, type ShardSink } from '../drive/drive.js';
 import type { ErasureInfo } from '../meta/meta-file.js';
 
 export class ShardWriter {
   private pending: Buffer[][] = [];
   private pendingBytes = 0;
-  private files: (FileHandle | null)[] | null = null;
+  private files: (ShardSink | null)[] | null = null;
   /** Why each drive dropped out (undefined = still fine). */
   readonly errors: (string | undefined)[];
 
   constructor(
     private readonly ec: ErasureInfo,
     /** Per set slot: the drive, or null when it is already known to be offline. */
-    private readonly drives: (LocalDrive | null)[],
+    private readonly drives: (Drive | null)[],
     /** Path of the shard file, relative to each drive. */
     private readonly fileRel: string,
     private readonly inlineLimit: number,
@@ -51,8 +48,7 @@ export class ShardWriter {
       this.drives.map(async (d, i) => {
         if (!d || this.errors[i]) return null;
         try {
-          await d.mkdirs(this.fileRel.slice(0, this.fileRel.lastIndexOf('/')));
-          return await open(d.abs(this.fileRel), 'w');
+          return await d.createShard(this.fileRel);
         } catch (e) {
           this.errors[i] = errCode(e) ?? String(e);
           return null;
@@ -66,11 +62,11 @@ export class ShardWriter {
       this.files!.map(async (fh, i) => {
         if (!fh) return;
         try {
-          await fh.writev(perDrive[i]);
+          await fh.write(perDrive[i]);
         } catch (e) {
           this.errors[i] = errCode(e) ?? String(e);
           this.files![i] = null;
-          await fh.close().catch(() => {});
+          await fh.abort();
         }
       }),
     );
@@ -93,7 +89,7 @@ export class ShardWriter {
   }
 
   async abort(): Promise<void> {
-    if (this.files) await Promise.all(this.files.map((fh) => fh?.close().catch(() => {})));
+    if (this.files) await Promise.all(this.files.map((fh) => fh?.abort()));
   }
 
   okCount(): number {

@@ -1,14 +1,14 @@
 // Heal one object: compare every live drive's metadata and shards with what the quorum says, rebuild the
 // shards a drive lacks (or holds corrupt) from the others, and rewrite its metadata. Versions that never
 // reached a quorum (left by an interrupted write) are dropped.
-import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { objectLockName, type ErasureSet } from '../engine/erasure-set.js';
 import { withLock } from '../engine/locks.js';
 import { partSources, type Opened } from '../engine/get.js';
 import { encodeMeta, META_NAME, type VersionRecord } from '../meta/meta-file.js';
 import { resolveVersions, toObjectInfo, versionKey } from '../meta/versions.js';
-import { fileSource, inlineSource, PartReader, shardFileSize } from '../erasure/part-reader.js';
+import type { ShardSink } from '../drive/drive.js';
+import { inlineSource, PartReader, shardFileSize } from '../erasure/part-reader.js';
 import { latestOf } from '../list/journal.js';
 
 export interface HealResult {
@@ -50,8 +50,7 @@ async function shardOk(
     if (mine.inline) {
       if ((mine.inline[p]?.length ?? 0) !== want) return false;
     } else if (size > 0) {
-      const path = set.drives[slot].abs(`${objRel}/${mine.dataDir}/part.${v.parts[p].number}`);
-      const st = await stat(path).catch(() => null);
+      const st = await set.drives[slot].stat(`${objRel}/${mine.dataDir}/part.${v.parts[p].number}`).catch(() => null);
       if (!st || st.size !== want) return false;
     }
     if (deep && size > 0) {
@@ -59,7 +58,7 @@ async function shardOk(
       const shard = ec.dist[slot] - 1;
       sources[shard] = mine.inline
         ? inlineSource(mine.inline[p])
-        : fileSource(set.drives[slot].abs(`${objRel}/${mine.dataDir}/part.${v.parts[p].number}`));
+        : set.drives[slot].openShard(`${objRel}/${mine.dataDir}/part.${v.parts[p].number}`);
       const r = new PartReader(codec, ec, size, sources);
       r.bad.delete(shard);
       await r.verifyAll();
@@ -186,7 +185,7 @@ async function healLocked(
 /** A rebuilt shard file, written to the drive's temp area as it comes and renamed into place. */
 class ShardFileSink {
   private readonly tmp: string;
-  private fh: FileHandle | null = null;
+  private fh: ShardSink | null = null;
 
   constructor(
     private readonly set: ErasureSet,
@@ -197,11 +196,8 @@ class ShardFileSink {
 
   async write(frame: Buffer): Promise<void> {
     const d = this.set.drives[this.slot];
-    if (!this.fh) {
-      await d.mkdirs(this.tmp);
-      this.fh = await open(d.abs(`${this.tmp}/shard`), 'w');
-    }
-    await this.fh.write(frame);
+    this.fh ??= await d.createShard(`${this.tmp}/shard`);
+    await this.fh.write([frame]);
   }
 
   async commit(rel: string): Promise<void> {
@@ -211,7 +207,7 @@ class ShardFileSink {
   }
 
   async discard(): Promise<void> {
-    await this.fh?.close().catch(() => {});
+    await this.fh?.abort();
     this.fh = null;
     await this.set.drives[this.slot].remove(this.tmp).catch(() => {});
   }
@@ -227,7 +223,7 @@ async function removeOrphans(set: ErasureSet, objRel: string, lists: (VersionRec
       const used = new Set(versions.map((v) => v.dataDir));
       for (const name of (await d.list(objRel).catch(() => null)) ?? []) {
         if (name === META_NAME || used.has(name) || !/^[0-9a-f-]{36}$/.test(name)) continue;
-        const st = await stat(d.abs(`${objRel}/${name}`)).catch(() => null);
+        const st = await d.stat(`${objRel}/${name}`).catch(() => null);
         if (st && Date.now() - st.mtimeMs > ORPHAN_AGE_MS) await d.remove(`${objRel}/${name}`).catch(() => {});
       }
     }),

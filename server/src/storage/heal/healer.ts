@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StorageContext } from '../context.js';
 import { readFormat, writeFormat, type FormatFile } from '../drive/format.js';
-import { MULTIPART_DIR, SYS_DIR, TMP_DIR, type LocalDrive } from '../drive/local-drive.js';
+import { type Drive, MULTIPART_DIR, SYS_DIR, TMP_DIR } from '../drive/drive.js';
 import type { ErasureObjects } from '../engine/erasure-objects.js';
 import { walkSet } from '../list/walk.js';
 import { healObject, type HealResult } from './heal-object.js';
@@ -55,12 +55,12 @@ export class Healer {
   private scanned = 0;
   private cycles = 0;
   private lastScanEnd?: Date;
-  private healing = new Set<LocalDrive>();
+  private healing = new Set<Drive>();
   private loops: Promise<void>[] = [];
   private abort = new AbortController();
-  private checking = new Set<LocalDrive>();
+  private checking = new Set<Drive>();
   /** Emptied drives this (non-leader) process has seen and left to the leader. */
-  private leftToLeader = new Set<LocalDrive>();
+  private leftToLeader = new Set<Drive>();
 
   constructor(
     private readonly ctx: StorageContext,
@@ -69,7 +69,7 @@ export class Healer {
     private readonly opts: HealerOptions,
   ) {}
 
-  async start(fresh: LocalDrive[]): Promise<void> {
+  async start(fresh: Drive[]): Promise<void> {
     if (!this.opts.leader) {
       if (this.opts.background) this.loops.push(this.monitorLoop());
       return;
@@ -161,24 +161,24 @@ export class Healer {
   }
 
   /** Rebuild everything a drive should hold (it came back empty). */
-  async healDrive(d: LocalDrive): Promise<void> {
+  async healDrive(d: Drive): Promise<void> {
     this.healing.add(d);
     try {
       await this.objects.buckets.healDrive(d);
       await this.objects.listingsChanged();
       const before = this.healed;
       for (const b of await this.objects.buckets.listAll()) await this.healBucket(b.name, false, d.setIndex);
-      this.ctx.log.info(`drive ${d.root} rebuilt: ${this.healed - before} objects healed`);
+      this.ctx.log.info(`drive ${d.endpoint} rebuilt: ${this.healed - before} objects healed`);
     } finally {
       this.healing.delete(d);
     }
   }
 
-  private healDriveInBackground(d: LocalDrive, claimed = false): void {
+  private healDriveInBackground(d: Drive, claimed = false): void {
     if (this.healing.has(d) && !claimed) return;
-    this.ctx.log.warn(`drive ${d.root} is new or was replaced: rebuilding its contents`);
+    this.ctx.log.warn(`drive ${d.endpoint} is new or was replaced: rebuilding its contents`);
     this.loops.push(
-      this.healDrive(d).catch((e) => this.ctx.log.warn(`healing ${d.root} failed: ${(e as Error).message}`)),
+      this.healDrive(d).catch((e) => this.ctx.log.warn(`healing ${d.endpoint} failed: ${(e as Error).message}`)),
     );
   }
 
@@ -235,7 +235,7 @@ export class Healer {
         let timer: NodeJS.Timeout | undefined;
         const hung = new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), this.opts.driveCheckTimeoutMs)));
         if ((await Promise.race([check, hung])) === 'hung') {
-          if (set.online[i]) this.ctx.log.warn(`drive ${d.root} does not answer: offline`);
+          if (set.online[i]) this.ctx.log.warn(`drive ${d.endpoint} does not answer: offline`);
           set.online[i] = false;
           d.lastError = 'ETIMEDOUT';
         }
@@ -245,7 +245,7 @@ export class Healer {
     this.ctx.log.debug?.(`drives checked (started ${started})`);
   }
 
-  private async checkDrive(online: boolean[], writable: boolean[], d: LocalDrive, i: number): Promise<void> {
+  private async checkDrive(online: boolean[], writable: boolean[], d: Drive, i: number): Promise<void> {
     let fmt: FormatFile | null;
     try {
       fmt = await readFormat(d);
@@ -255,7 +255,7 @@ export class Healer {
       return;
     }
     if (!fmt && !this.opts.leader) {
-      if (!this.leftToLeader.has(d)) this.ctx.log.info(`drive ${d.root} has no format: the leader rebuilds it`);
+      if (!this.leftToLeader.has(d)) this.ctx.log.info(`drive ${d.endpoint} has no format: the leader rebuilds it`);
       this.leftToLeader.add(d);
       return;
     }
@@ -270,15 +270,15 @@ export class Healer {
     if (!fmt) return;
     const probe = fmt.driveId === d.driveId ? await d.probe() : 'failed';
     const ok = probe !== 'failed';
-    if (ok && !online[i]) this.ctx.log.info(`drive ${d.root} is back online`);
+    if (ok && !online[i]) this.ctx.log.info(`drive ${d.endpoint} is back online`);
     if (probe === 'ok' && (!online[i] || !writable[i])) queueMicrotask(() => this.drivesBack(d.setIndex));
-    if (!ok && online[i]) this.ctx.log.warn(`drive ${d.root} is offline (${d.lastError ?? 'wrong drive'})`);
-    if (probe === 'readonly' && writable[i]) this.ctx.log.warn(`drive ${d.root} is read-only: reads only`);
+    if (!ok && online[i]) this.ctx.log.warn(`drive ${d.endpoint} is offline (${d.lastError ?? 'wrong drive'})`);
+    if (probe === 'readonly' && writable[i]) this.ctx.log.warn(`drive ${d.endpoint} is read-only: reads only`);
     online[i] = ok;
     writable[i] = probe === 'ok';
   }
 
-  private async reformat(online: boolean[], writable: boolean[], d: LocalDrive, i: number): Promise<void> {
+  private async reformat(online: boolean[], writable: boolean[], d: Drive, i: number): Promise<void> {
     this.healing.add(d); // before the format appears: healIdle() must not miss the rebuild
     try {
       await d.mkdirs(TMP_DIR);
@@ -339,10 +339,10 @@ export class Healer {
       scannedObjects: this.scanned,
       scanCycles: this.cycles,
       ...(this.lastScanEnd ? { lastScanEnd: this.lastScanEnd } : {}),
-      healingDrives: [...this.healing].map((d) => d.root),
+      healingDrives: [...this.healing].map((d) => d.endpoint),
       drives: this.objects.sets.flatMap((s) =>
         s.drives.map((d, i) => ({
-          path: d.root,
+          path: d.endpoint,
           set: s.index,
           index: i,
           online: s.online[i],

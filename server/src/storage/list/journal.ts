@@ -8,9 +8,8 @@
 // (held until they are written). Rewriting a journal (compaction, dropping an empty one) takes a lock of
 // its own; an append that finds its file replaced meanwhile writes its lines again to the new one, and the
 // compactor carries lines appended during its rewrite over as "pending".
-import { open } from 'node:fs/promises';
 import type { Locks } from '../coordination.js';
-import { appendStillLinked, errCode, writeWhole, type LocalDrive } from '../drive/local-drive.js';
+import type { Drive } from '../drive/drive.js';
 import { withLock, type KeyedMutex } from '../engine/locks.js';
 import type { VersionRecord } from '../meta/meta-file.js';
 import { objectSize } from '../meta/versions.js';
@@ -61,17 +60,17 @@ export class Journals {
     private readonly shared: boolean,
   ) {}
 
-  async append(drive: LocalDrive, dirRel: string, recs: JournalRec[]): Promise<void> {
-    const id = `${drive.root}\0${dirRel}`;
+  async append(drive: Drive, dirRel: string, recs: JournalRec[]): Promise<void> {
+    const id = `${drive.endpoint}\0${dirRel}`;
     let b = this.batches.get(id);
     if (!b) {
       const batch = { text: '', done: Promise.resolve() };
       batch.done = this.mutex.run(id, async () => {
         this.batches.delete(id);
-        const path = drive.abs(`${dirRel}/${JOURNAL}`);
-        if (!this.shared) return writeWhole(path, batch.text, 'a', drive);
+        const rel = `${dirRel}/${JOURNAL}`;
+        if (!this.shared) return void (await drive.append(rel, batch.text));
         // Replaced by another process's compaction after we opened it: the lines go to the new file too.
-        for (let i = 0; i < 3 && !(await appendStillLinked(path, batch.text, drive)); i++);
+        for (let i = 0; i < 3 && !(await drive.append(rel, batch.text, true)); i++);
       });
       this.batches.set(id, batch);
       this.inflight.add(batch.done);
@@ -94,58 +93,46 @@ export class Journals {
   }
 
   /** Last record per entry name, and how many lines the file has (for compaction). */
-  async read(drive: LocalDrive, dirRel: string): Promise<ParsedJournal | null> {
+  async read(drive: Drive, dirRel: string): Promise<ParsedJournal | null> {
     const raw = await drive.read(`${dirRel}/${JOURNAL}`);
     return raw ? parseJournal(raw) : null;
   }
 
   /** A rewrite of the journal: this process's writes of it and every process's rewrites wait. */
-  private rewriting(drive: LocalDrive, dirRel: string, fn: () => Promise<void>): Promise<void> {
-    return this.mutex.run(`${drive.root}\0${dirRel}`, () =>
+  private rewriting(drive: Drive, dirRel: string, fn: () => Promise<void>): Promise<void> {
+    return this.mutex.run(`${drive.endpoint}\0${dirRel}`, () =>
       withLock(this.locks, `journal\0${drive.driveId}\0${dirRel}`, fn),
     );
   }
 
   /** Rewrite the journal with one line per live entry (when it has grown much longer than that). */
-  async compact(drive: LocalDrive, dirRel: string): Promise<void> {
+  async compact(drive: Drive, dirRel: string): Promise<void> {
     await this.rewriting(drive, dirRel, async () => {
-      const path = drive.abs(`${dirRel}/${JOURNAL}`);
-      // Kept open across the rewrite: lines other processes append to it meanwhile are read afterwards.
-      const fh = await open(path, 'r').catch((e) => {
-        if (errCode(e) === 'ENOENT') return null;
-        throw e;
-      });
-      if (!fh) return;
-      try {
-        // Whole lines only: an append may be half-way in (it is carried over below, whole).
-        const all = await fh.readFile();
-        const raw = all.subarray(0, all.lastIndexOf(0x0a) + 1);
-        const now = parseJournal(raw);
-        if (!needsCompaction(now)) return;
-        const text = [...now.recs.values()]
-          .filter((r) => !('x' in r))
-          .map((r) => JSON.stringify(r))
-          .join('\n');
-        await drive.writeAtomic(`${dirRel}/${JOURNAL}`, text ? `${text}\n` : '');
-        // Lines that landed in the old file after it was read: their entries changed, but their order
-        // against lines already in the new file is unknown, so they come over as "pending" (read the
-        // metadata). An appender that saw its file replaced writes its own lines again (append).
-        const { size } = await fh.stat();
-        if (size > raw.length) {
-          const tail = Buffer.alloc(size - raw.length);
-          await fh.read(tail, 0, tail.length, raw.length);
-          const names = [...parseJournal(tail).recs.keys()];
-          const pending = names.map((n) => `${JSON.stringify({ n, p: 1 })}\n`).join('');
-          if (pending) await appendStillLinked(path, pending, drive);
-        }
-      } finally {
-        await fh.close();
+      const rel = `${dirRel}/${JOURNAL}`;
+      const all = await drive.read(rel);
+      if (!all) return;
+      // Whole lines only: an append may be half-way in (it is carried over below, whole).
+      const raw = all.subarray(0, all.lastIndexOf(0x0a) + 1);
+      const now = parseJournal(raw);
+      if (!needsCompaction(now)) return;
+      const text = [...now.recs.values()]
+        .filter((r) => !('x' in r))
+        .map((r) => JSON.stringify(r))
+        .join('\n');
+      // Lines that landed in the old file after it was read: their entries changed, but their order
+      // against lines already in the new file is unknown, so they come over as "pending" (read the
+      // metadata). An appender that saw its file replaced writes its own lines again (append).
+      const tail = await drive.replaceLog(rel, text ? `${text}\n` : '', raw.length);
+      if (tail && tail.length > 0) {
+        const names = [...parseJournal(tail).recs.keys()];
+        const pending = names.map((n) => `${JSON.stringify({ n, p: 1 })}\n`).join('');
+        if (pending) await drive.append(rel, pending, true);
       }
     });
   }
 
   /** Delete the journal of a directory that holds nothing else, so the directory itself can go. */
-  async dropIfEmpty(drive: LocalDrive, dirRel: string): Promise<void> {
+  async dropIfEmpty(drive: Drive, dirRel: string): Promise<void> {
     await this.rewriting(drive, dirRel, async () => {
       const names = await drive.list(dirRel);
       if (names && names.length === 1 && names[0] === JOURNAL) await drive.unlinkIfExists(`${dirRel}/${JOURNAL}`);

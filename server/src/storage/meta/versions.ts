@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { aeadPlainLength } from '@cairn/native';
 import type { ObjectInfo, ObjectLock } from '../object-layer.js';
-import type { LocalDrive } from '../drive/local-drive.js';
+import type { Drive } from '../drive/drive.js';
 import { decodeMeta, META_NAME, type LockRecord, type MetaFile, type VersionRecord } from './meta-file.js';
 
 export type MetaState = 'ok' | 'missing' | 'corrupt' | 'offline';
@@ -13,7 +13,7 @@ export interface DriveMeta {
   meta: MetaFile | null;
 }
 
-export async function readDriveMeta(drive: LocalDrive | null, objRel: string): Promise<DriveMeta> {
+export async function readDriveMeta(drive: Drive | null, objRel: string): Promise<DriveMeta> {
   if (!drive) return { state: 'offline', meta: null };
   let raw: Buffer | null;
   try {

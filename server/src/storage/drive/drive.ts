@@ -1,0 +1,109 @@
+// The drive interface: every operation the storage engine performs on a drive, on paths relative to the drive
+// (from key-path.ts, already escaped). LocalDrive (local-drive.ts) implements it on a folder of this machine;
+// RemoteDrive (../rpc/remote-drive.ts) on a drive another node serves over the storage RPC. Nothing outside
+// drive/ and rpc/ learns where a drive's files are.
+
+export const SYS_DIR = '.cairn.sys';
+export const TMP_DIR = `${SYS_DIR}/tmp`;
+export const MULTIPART_DIR = `${SYS_DIR}/multipart`;
+
+/** Error codes that mean "this drive is broken or full", as opposed to "file not there". */
+export function isDriveFault(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return code !== undefined && code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EEXIST' && code !== 'ENOTEMPTY';
+}
+
+export function errCode(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException)?.code;
+}
+
+/** Checks the HighwayHash of every `stride`-byte frame of a read (Codec.readFrames): how many failed. */
+export type FrameVerifier = (fd: number, position: number, stride: number, out: Buffer) => Promise<number>;
+
+/** Reads of one shard file (or of a shard held in memory), opened on first read. */
+export interface ShardSource {
+  /** The shard is already in memory (inline in the metadata): reads are views, `into` is not used. */
+  readonly inMemory: boolean;
+  /** `len` bytes at `pos`, read into `into` (at least `len` long) when given and not in memory. */
+  read(pos: number, len: number, into?: Buffer): Promise<Buffer>;
+  /**
+   * `read`, with the hash of every frame (`stride` bytes each, the last possibly shorter) checked as it
+   * comes in, in one pool call (Codec.readFrames): the bytes and how many frames failed. Absent: read
+   * and verify separately.
+   */
+  readFrames?(pos: number, len: number, stride: number, into?: Buffer): Promise<{ buf: Buffer; bad: number }>;
+  close(): Promise<void>;
+}
+
+/** A shard file being written: frames in order, then closed (or aborted, leaving a partial file to clean up). */
+export interface ShardSink {
+  /** Appends the buffers; resolves once they are written (or accepted by a bounded send buffer). */
+  write(bufs: Buffer[]): Promise<void>;
+  /** Ends the file; a failure here means the bytes may be lost. */
+  close(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export interface FileStat {
+  size: number;
+  mtimeMs: number;
+}
+
+export interface DiskInfo {
+  totalBytes: number;
+  freeBytes: number;
+}
+
+export interface Drive {
+  /** Where the drive is (a folder, or `http://node:port/folder` for a remote one): its name in logs and keys. */
+  readonly endpoint: string;
+  /** Slot in the deployment (set index, index in set) and id; assigned by format.ts. */
+  setIndex: number;
+  diskIndex: number;
+  driveId: string;
+  /** Last fault seen (ENOSPC, EROFS, EIO, ETIMEDOUT, ...); cleared by a successful probe. */
+  lastError: string | undefined;
+  /** This process's temp area on the drive (writeAtomic's staging): TMP_DIR, or a worker's own part of it. */
+  tmpDir: string;
+  /** At most this many bytes kept by readCached. */
+  cachedMaxBytes: number;
+
+  /** Whole file, or null when absent. */
+  read(rel: string): Promise<Buffer | null>;
+  /** read(), answered from bytes kept per path while the file is unchanged. Callers must not modify them. */
+  readCached(rel: string): Promise<Buffer | null>;
+  /** Writes a whole file and moves it into place (parent created): readers see the old file or the new one. */
+  writeAtomic(rel: string, data: Buffer | string): Promise<void>;
+  /**
+   * Appends to a file (created when missing) in one write(2). With `checkLinked`: resolves false when another
+   * process replaced or removed the file meanwhile (a listing journal being compacted); otherwise true.
+   */
+  append(rel: string, data: Buffer | string, checkLinked?: boolean): Promise<boolean>;
+  /**
+   * Replaces an append-only log with `data` (atomically) after its first `readLen` bytes were read and
+   * rewritten by the caller: returns the bytes appended after those (to carry over), null when it is gone.
+   */
+  replaceLog(rel: string, data: Buffer | string, readLen: number): Promise<Buffer | null>;
+  /** rename(2), the target's parent created on demand. */
+  renameInto(fromRel: string, toRel: string): Promise<void>;
+  exists(rel: string): Promise<boolean>;
+  /** Size and mtime, or null when absent. */
+  stat(rel: string): Promise<FileStat | null>;
+  /** mkdir -p. */
+  mkdirs(rel: string): Promise<void>;
+  /** Names in a folder, or null when it does not exist. */
+  list(rel: string): Promise<string[] | null>;
+  /** rm -rf. */
+  remove(rel: string): Promise<void>;
+  unlinkIfExists(rel: string): Promise<void>;
+  /** Remove empty directories from `rel` upwards, stopping at `stopAt` (exclusive) or a non-empty one. */
+  pruneEmpty(rel: string, stopAt: string): Promise<void>;
+  /** A new shard file (truncated; parent created), written as a stream. */
+  createShard(rel: string): Promise<ShardSink>;
+  /** Ranged reads of a shard file, opened on first read; with `verify`, frames are checked as read. */
+  openShard(rel: string, verify?: FrameVerifier): ShardSource;
+  /** Space of the file system holding the drive. */
+  diskInfo(): Promise<DiskInfo>;
+  /** Liveness: a file created and removed in the temp area within `timeoutMs`. */
+  probe(timeoutMs?: number): Promise<'ok' | 'readonly' | 'failed'>;
+}

@@ -16,6 +16,7 @@ import type { ObjectInfo, RemoteObject } from '../../storage/object-layer.js';
 import { bucketSettings } from '../bucket-settings.js';
 import { checkDeletable } from '../object-lock.js';
 import type { ApiContext, ApiLogger } from '../types.js';
+import type { TransitionIntent } from '../tier/tiers.js';
 import type { LifecycleConfiguration } from './config.js';
 import { KeyPlanner, type KeyPlan, scanPrefixes, uploadDue } from './rules.js';
 
@@ -198,20 +199,36 @@ export class LifecycleScanner {
   private async transition(bucket: string, v: ObjectInfo, storageClass: string, current: boolean): Promise<boolean> {
     const tiers = this.ctx.tiers;
     if (!tiers) return false;
+    let intent: TransitionIntent | undefined;
     let uploaded: RemoteObject | undefined;
     try {
+      intent = await tiers.begin(storageClass, {
+        bucket,
+        key: v.key,
+        versionId: v.versionId,
+        previous: v.transition,
+      });
+      const started = intent;
       await this.ctx.storage.transitionObject(bucket, v.key, v.versionId, {
         upload: async (body) => {
-          uploaded = await tiers.upload(storageClass, body);
+          uploaded = await tiers.upload(started, body);
           return uploaded;
         },
         guard: (now) => {
           if (current && !now.isLatest) throw changed();
         },
       });
+      await tiers.end(intent).catch(() => {}); // an entry left is settled by the background task
       return true;
     } catch (e) {
-      if (uploaded) await tiers.released([uploaded]).catch(() => {});
+      // Not committed: the upload is released (written down first), then the intent can go.
+      const settled = uploaded
+        ? await tiers.released([uploaded]).then(
+            () => true,
+            () => false,
+          )
+        : true;
+      if (intent) await tiers.end(intent, settled).catch(() => {});
       if (!isS3Error(e)) throw e;
       this.log?.warn({ bucket, key: v.key, tier: storageClass, err: e.message }, 'lifecycle: transition not done');
       return false;

@@ -150,6 +150,32 @@ export class RemoteS3 {
     }
   }
 
+  /**
+   * Removes whatever an upload to `key` that never finished left behind: its incomplete multipart uploads and
+   * the object itself (with its version id, so a versioned tier bucket does not keep the data behind a delete
+   * marker). The key was made for that one upload, so everything under it is Cairn's to remove.
+   */
+  async purge(key: string): Promise<void> {
+    const [{ ListMultipartUploadsCommand, AbortMultipartUploadCommand, HeadObjectCommand }] = await loadSdk();
+    const s3 = await this.s3();
+    try {
+      const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: this.tier.bucket, Prefix: key }));
+      for (const u of uploads.Uploads ?? [])
+        if (u.Key === key)
+          await s3.send(new AbortMultipartUploadCommand({ Bucket: this.tier.bucket, Key: key, UploadId: u.UploadId }));
+    } catch (e) {
+      if (codeOf(e) !== 'NoSuchUpload') throw this.fail(e, 'abort an upload');
+    }
+    let versionId: string | undefined;
+    try {
+      versionId = (await s3.send(new HeadObjectCommand({ Bucket: this.tier.bucket, Key: key }))).VersionId;
+    } catch (e) {
+      if (codeOf(e) === 'NotFound' || codeOf(e) === 'NoSuchKey') return;
+      throw this.fail(e, 'look up an object');
+    }
+    await this.remove(key, versionId);
+  }
+
   /** Does the tier's bucket hold anything under the tier's prefix? */
   async inUse(): Promise<boolean> {
     const [{ ListObjectsV2Command }] = await loadSdk();

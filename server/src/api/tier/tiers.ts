@@ -8,6 +8,12 @@
 // (`drainJournal`), so a delete never loses track of remote data. A process that stops between the commit of
 // a delete and the journal entry leaves the remote object behind (the one gap; the remote bucket's prefix
 // belongs to this deployment, so such objects can be found by listing it).
+//
+// A transition is written down too before its upload starts (`tier/intent/<id>.json`: the remote key, the
+// version, the tier copy it replaces) and the entry goes once the transition is settled either way. An entry
+// left by a process that stopped in between is settled by the background task: committed (the version points
+// at the remote key) -> the replaced tier copy is released; not committed -> what the upload left on the tier
+// (the object, unfinished multipart uploads) is removed.
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -27,10 +33,26 @@ import { RemoteS3 } from './remote.js';
 
 const CONFIG_KEY = 'tier/config.json';
 const JOURNAL_PREFIX = 'tier/journal/';
+const INTENT_PREFIX = 'tier/intent/';
 const FORMAT = 'cairn-tiers';
 const VERSION = 1;
 
 type StoredTier = Omit<Tier, 'secretKey'> & { sealedSecret: string };
+
+/** The version a transition moves, and the tier copy it had (a move from one tier to another). */
+export interface TransitionSource {
+  bucket: string;
+  key: string;
+  versionId: string;
+  previous?: RemoteObject;
+}
+
+/** A transition under way, as written down before its upload (`entry`: its key in the system bucket). */
+export interface TransitionIntent extends TransitionSource {
+  entry: string;
+  /** Where the upload goes (its version id is known only once uploaded). */
+  remote: RemoteObject;
+}
 
 async function readAll(body: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -43,6 +65,8 @@ export class Tiers implements RemoteTiers {
   private loaded?: { stamp: string; tiers: Map<string, RemoteS3> };
   /** One change of the configuration at a time in this process. */
   private changing: Promise<unknown> = Promise.resolve();
+  /** Intent entries of this process's transitions under way: not for the background task to settle. */
+  private readonly underway = new Set<string>();
 
   constructor(
     private readonly storage: ObjectLayer,
@@ -157,19 +181,49 @@ export class Tiers implements RemoteTiers {
   }
 
   /**
-   * Sends a version's stored bytes to tier `name` as one new object under its prefix; where it went. A unique
-   * name per transition: two deployments, or two transitions of one version, never share a remote object.
+   * Starts a transition of `source` to tier `name`: picks the remote key (unique per transition: two
+   * deployments, or two transitions of one version, never share a remote object) and writes the intent down.
+   * Every begin is followed by `end`.
    */
-  async upload(name: string, body: Readable): Promise<RemoteObject> {
+  async begin(name: string, source: TransitionSource): Promise<TransitionIntent> {
     const remote = await this.get(name);
-    if (!remote) {
-      body.destroy();
-      throw new S3Error('InvalidStorageClass', `No remote tier is named ${name}`);
-    }
+    if (!remote) throw new S3Error('InvalidStorageClass', `No remote tier is named ${name}`);
     const id = randomUUID();
     const key = `${remote.tier.prefix}${this.storage.deploymentId}/${id.slice(0, 2)}/${id.slice(2, 4)}/${id}`;
-    const versionId = await remote.put(key, body);
-    return versionId ? { tier: name, key, versionId } : { tier: name, key };
+    const intent: TransitionIntent = { ...source, entry: `${INTENT_PREFIX}${id}.json`, remote: { tier: name, key } };
+    const { entry: _entry, ...doc } = intent;
+    const body = Buffer.from(JSON.stringify(doc), 'utf8');
+    this.underway.add(intent.entry);
+    try {
+      await this.storage.putObject(SYSTEM_BUCKET, intent.entry, Readable.from([body]), { size: body.length });
+    } catch (e) {
+      this.underway.delete(intent.entry);
+      throw e;
+    }
+    return intent;
+  }
+
+  /** Sends a version's stored bytes to the intent's remote object; where they went. */
+  async upload(intent: TransitionIntent, body: Readable): Promise<RemoteObject> {
+    const remote = await this.get(intent.remote.tier);
+    if (!remote) {
+      body.destroy();
+      throw new S3Error('InvalidStorageClass', `No remote tier is named ${intent.remote.tier}`);
+    }
+    const versionId = await remote.put(intent.remote.key, body);
+    return versionId ? { ...intent.remote, versionId } : intent.remote;
+  }
+
+  /**
+   * The transition is over: committed, or its upload released (or never made). `settled` false leaves the
+   * entry for the background task (the release could not be written down).
+   */
+  async end(intent: TransitionIntent, settled = true): Promise<void> {
+    try {
+      if (settled) await this.storage.deleteObject(SYSTEM_BUCKET, intent.entry);
+    } finally {
+      this.underway.delete(intent.entry);
+    }
   }
 
   // RemoteTiers (storage's side)
@@ -210,27 +264,77 @@ export class Tiers implements RemoteTiers {
     return true;
   }
 
-  /** Background task: retries the removals the journal still holds. How many went. */
+  /**
+   * Background task: settles the transitions a stopped process left (first: they may release more), then
+   * retries the removals the journal still holds. How many remote objects went.
+   */
   async drainJournal(stopping: () => boolean): Promise<number> {
     let removed = 0;
+    await this.eachEntry(INTENT_PREFIX, stopping, async (entry, doc) => {
+      if (this.underway.has(entry)) return;
+      if (await this.settleLeftIntent({ ...(doc as Omit<TransitionIntent, 'entry'>), entry })) removed++;
+    });
+    await this.eachEntry(JOURNAL_PREFIX, stopping, async (entry, doc) => {
+      if (await this.removeRemote(entry, doc as RemoteObject)) removed++;
+    });
+    return removed;
+  }
+
+  /** Runs `fn` on each JSON entry under `prefix` of the system bucket, a page at a time. */
+  private async eachEntry(
+    prefix: string,
+    stopping: () => boolean,
+    fn: (entry: string, doc: unknown) => Promise<void>,
+  ): Promise<void> {
     let after: string | undefined;
     for (;;) {
-      const page = await this.storage.listObjects(SYSTEM_BUCKET, { prefix: JOURNAL_PREFIX, after, maxKeys: 100 });
+      const page = await this.storage.listObjects(SYSTEM_BUCKET, { prefix, after, maxKeys: 100 });
       for (const o of page.objects) {
-        if (stopping()) return removed;
-        let where: RemoteObject;
+        if (stopping()) return;
+        let doc: unknown;
         try {
-          where = JSON.parse(
+          doc = JSON.parse(
             (await readAll(await (await this.storage.openObject(SYSTEM_BUCKET, o.key)).read())).toString('utf8'),
-          ) as RemoteObject;
+          );
         } catch {
-          continue; // removed meanwhile by the foreground attempt
+          continue; // removed meanwhile by the foreground
         }
-        if (await this.removeRemote(o.key, where)) removed++;
+        await fn(o.key, doc);
         await yieldToEventLoop();
       }
-      if (!page.isTruncated || page.nextAfter === undefined) return removed;
+      if (!page.isTruncated || page.nextAfter === undefined) return;
       after = page.nextAfter;
     }
+  }
+
+  /**
+   * A transition whose process stopped before settling it: committed -> the tier copy it replaced is released;
+   * not (the version is gone or points elsewhere) -> what its upload left is removed. Whether anything was
+   * removed from a tier now; the entry stays while the version cannot be read or the tier does not answer.
+   */
+  private async settleLeftIntent(intent: TransitionIntent): Promise<boolean> {
+    let now: ObjectInfo | undefined;
+    try {
+      now = await this.storage.headObject(intent.bucket, intent.key, { versionId: intent.versionId });
+    } catch (e) {
+      const gone = ['NoSuchKey', 'NoSuchVersion', 'NoSuchBucket', 'MethodNotAllowed'];
+      if (!isS3Error(e) || !gone.includes(e.code)) return false; // unreadable for now: next pass
+    }
+    const committed = now?.transition?.tier === intent.remote.tier && now.transition.key === intent.remote.key;
+    if (committed) {
+      if (intent.previous) await this.released([intent.previous]);
+      await this.end(intent);
+      return false;
+    }
+    const remote = await this.get(intent.remote.tier);
+    try {
+      // A tier removed (with force) since: its objects are no longer Cairn's to remove.
+      if (remote) await remote.purge(intent.remote.key);
+    } catch (e) {
+      this.log?.warn({ tier: intent.remote.tier, err: isS3Error(e) ? e.message : String(e) }, 'tier: cleanup deferred');
+      return false;
+    }
+    await this.end(intent);
+    return remote !== undefined;
   }
 }

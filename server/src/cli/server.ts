@@ -59,7 +59,10 @@ OpenID Connect logins (STS AssumeRoleWithWebIdentity), MinIO's settings: CAIRN_I
 then send the role ARN the server logs at start), _CLIENT_SECRET (accepted, not needed).
 Bucket notifications, MinIO's settings (ARN arn:cairn:sqs::<ID>:<type>; without _<ID> the ID is _):
 CAIRN_NOTIFY_WEBHOOK_ENABLE_<ID>=on, _ENDPOINT_<ID> (URL), _AUTH_TOKEN_<ID>; CAIRN_NOTIFY_REDIS_ENABLE_<ID>=on,
-_ADDRESS_<ID> (host:port), _KEY_<ID>, _FORMAT_<ID> (namespace or access), _USER_<ID>, _PASSWORD_<ID>. Each target
+_ADDRESS_<ID> (host:port), _KEY_<ID>, _FORMAT_<ID> (namespace or access), _USER_<ID>, _PASSWORD_<ID>;
+CAIRN_NOTIFY_POSTGRES_ENABLE_<ID>=on (ARN type postgresql), _TABLE_<ID>, _FORMAT_<ID> (namespace or access),
+_CONNECTION_STRING_<ID> (key=value pairs or a postgres:// URL) or _HOST_, _PORT_, _USERNAME_, _PASSWORD_,
+_DATABASE_<ID>, _MAX_OPEN_CONNECTIONS_<ID>. Each target
 queues its events on disk before requests are answered: _QUEUE_DIR_<ID> (default .cairn.sys/notify/<type>-<ID> on
 the first drive; one folder per worker inside), _QUEUE_LIMIT_<ID> (100000).
 Multipart uploads: CAIRN_API_STALE_UPLOADS_EXPIRY (unfinished uploads older than this are removed with

@@ -1,5 +1,6 @@
 // What a notification target is to the sender: something that takes one queued event or fails.
 import type { EventRecord } from './event.js';
+import { PostgresTarget } from './postgres.js';
 import { RedisTarget } from './redis.js';
 import type { TargetConfig } from './targets.js';
 import { WebhookTarget } from './webhook.js';
@@ -21,11 +22,15 @@ export interface Target {
 
 /** The target a configuration describes; throws (refusing the start) on a bad setting. */
 export function makeTarget(c: TargetConfig): Target {
-  const envName = `CAIRN_NOTIFY_${c.type.toUpperCase()}_*${c.id === '_' ? '' : `_${c.id}`}`;
+  // MinIO's settings say POSTGRES for the target its ARNs call postgresql.
+  const envType = c.type === 'postgresql' ? 'POSTGRES' : c.type.toUpperCase();
+  const envName = `CAIRN_NOTIFY_${envType}_*${c.id === '_' ? '' : `_${c.id}`}`;
   switch (c.type) {
     case 'webhook':
       return new WebhookTarget(c.settings, envName);
     case 'redis':
       return new RedisTarget(c.settings, envName);
+    case 'postgresql':
+      return new PostgresTarget(c.settings, envName);
   }
 }

@@ -3,7 +3,7 @@
 // A bucket names a target by the ARN arn:cairn:sqs::<ID>:<type>. Settings Cairn does not act on, and target
 // types it cannot deliver to yet, are refused at start rather than ignored.
 
-export type TargetType = 'webhook' | 'redis';
+export type TargetType = 'webhook' | 'redis' | 'postgresql';
 
 export interface TargetConfig {
   type: TargetType;
@@ -26,11 +26,20 @@ const COMMON = ['ENABLE', 'QUEUE_DIR', 'QUEUE_LIMIT'];
 const TYPES: Record<string, { type: TargetType; settings: string[]; required: string[] }> = {
   WEBHOOK: { type: 'webhook', settings: ['ENDPOINT', 'AUTH_TOKEN'], required: ['ENDPOINT'] },
   REDIS: { type: 'redis', settings: ['ADDRESS', 'KEY', 'FORMAT', 'PASSWORD', 'USER'], required: ['ADDRESS', 'KEY'] },
+  // MinIO's ARN names this type `postgresql`.
+  POSTGRES: {
+    type: 'postgresql',
+    settings: [
+      ...['CONNECTION_STRING', 'TABLE', 'FORMAT', 'HOST', 'PORT', 'USERNAME', 'PASSWORD', 'DATABASE'],
+      'MAX_OPEN_CONNECTIONS',
+    ],
+    required: ['TABLE'],
+  },
 };
 /** MinIO's settings Cairn does not implement (a client certificate for webhooks). */
 const REFUSED: Record<string, string[]> = { WEBHOOK: ['CLIENT_CERT', 'CLIENT_KEY'] };
 /** MinIO's other target types: configuring one is an error until Cairn delivers to it. */
-const UNSUPPORTED = ['NATS', 'POSTGRES', 'MQTT', 'AMQP', 'KAFKA', 'ELASTICSEARCH', 'MYSQL', 'NSQ'];
+const UNSUPPORTED = ['NATS', 'MQTT', 'AMQP', 'KAFKA', 'ELASTICSEARCH', 'MYSQL', 'NSQ'];
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 

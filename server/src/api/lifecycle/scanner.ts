@@ -16,6 +16,8 @@ import type { ObjectInfo, RemoteObject } from '../../storage/object-layer.js';
 import { bucketSettings } from '../bucket-settings.js';
 import { checkDeletable } from '../object-lock.js';
 import type { ApiContext, ApiLogger } from '../types.js';
+import type { EventName } from '../notify/config.js';
+import { type ObjectEvent, publishServerEvents } from '../notify/index.js';
 import type { TransitionIntent } from '../tier/tiers.js';
 import type { LifecycleConfiguration } from './config.js';
 import { KeyPlanner, type KeyPlan, scanPrefixes, uploadDue } from './rules.js';
@@ -43,6 +45,10 @@ interface KeyInScan {
   /** Due removals refused (a lock, a change since the listing): a delete marker then still hides versions. */
   kept: number;
 }
+
+/** Who did it, in the events' user agent and source (MinIO's names). */
+const ILM_EXPIRY = 'Internal: [ILM-Expiry]';
+const ILM_TRANSITION = 'Internal: [ILM-Transition]';
 
 const changed = () => new S3Error('PreconditionFailed', 'changed since the lifecycle scan listed it');
 
@@ -144,13 +150,26 @@ export class LifecycleScanner {
           },
         }),
       );
-      if (removed) report.noncurrentRemoved++;
-      else key.kept++;
+      if (removed) {
+        report.noncurrentRemoved++;
+        await this.expiredEvent(bucket, 's3:LifecycleExpiration:Delete', key.name, v.versionId);
+      } else key.kept++;
     }
     key.remove = later;
     for (const t of key.transition) {
       if (this.stopping()) break;
-      if (await this.transition(bucket, t.version, t.storageClass, t.current)) report.transitioned++;
+      if (await this.transition(bucket, t.version, t.storageClass, t.current)) {
+        report.transitioned++;
+        const { version: v } = t;
+        await this.event(bucket, ILM_TRANSITION, {
+          name: 's3:LifecycleTransition',
+          key: v.key,
+          size: v.size,
+          etag: v.etag,
+          versionId: v.versionId,
+          destinationStorageClass: t.storageClass,
+        });
+      }
     }
     key.transition = [];
   }
@@ -169,7 +188,10 @@ export class LifecycleScanner {
           },
         }),
       );
-      if (removed) report.markersRemoved++;
+      if (removed) {
+        report.markersRemoved++;
+        await this.expiredEvent(bucket, 's3:LifecycleExpiration:Delete', key.name, marker.versionId);
+      }
     }
     if (plan.expireCurrent) {
       const seen = plan.expireCurrent;
@@ -186,7 +208,14 @@ export class LifecycleScanner {
           },
         }),
       );
-      if (expired) report.expired++;
+      if (expired) {
+        report.expired++;
+        // A versioned bucket keeps the version behind a new delete marker (the event names the marker).
+        const name = expired.deleteMarker
+          ? 's3:LifecycleExpiration:DeleteMarkerCreated'
+          : 's3:LifecycleExpiration:Delete';
+        await this.expiredEvent(bucket, name, key.name, expired.deleteMarker ? expired.versionId : seen.versionId);
+      }
     }
     report.skipped += key.kept;
   }
@@ -235,14 +264,29 @@ export class LifecycleScanner {
     }
   }
 
-  /** Runs one removal; a refusal (lock, change, already gone) is not a failure of the scan. */
-  private async attempt(fn: () => Promise<unknown>): Promise<boolean> {
+  /** Runs one action (its result must be truthy); a refusal (lock, change, gone) is not a failure of the scan: undefined. */
+  private async attempt<T>(fn: () => Promise<T>): Promise<T | undefined> {
     try {
-      await fn();
-      return true;
+      return await fn();
     } catch (e) {
       if (!isS3Error(e)) throw e;
-      return false;
+      return undefined;
+    }
+  }
+
+  private expiredEvent(bucket: string, name: EventName, key: string, versionId: string | undefined): Promise<void> {
+    return this.event(bucket, ILM_EXPIRY, { name, key, versionId });
+  }
+
+  /**
+   * Tells the bucket's notification targets what a rule did (queued durably, as a request's events are). The
+   * action is done: a failure to queue is logged, not a failure of the scan.
+   */
+  private async event(bucket: string, agent: string, e: ObjectEvent): Promise<void> {
+    try {
+      await publishServerEvents(this.ctx, bucket, [e], agent);
+    } catch (err) {
+      this.log?.warn({ bucket, key: e.key, event: e.name, err: String(err) }, 'lifecycle: event not queued');
     }
   }
 
@@ -263,7 +307,7 @@ export class LifecycleScanner {
     }
     for (const u of due) {
       if (this.stopping()) return;
-      if (await this.attempt(() => this.ctx.storage.abortMultipartUpload(bucket, u.key, u.uploadId)))
+      if (await this.attempt(() => this.ctx.storage.abortMultipartUpload(bucket, u.key, u.uploadId).then(() => true)))
         report.uploadsAborted++;
       await yieldToEventLoop();
     }

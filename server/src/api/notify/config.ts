@@ -6,7 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { S3Error } from '../../errors.js';
 import { many, parseXml, str, toXml, type XmlValue } from '../xml.js';
 
-/** The events Cairn emits (AWS's names; ObjectAccessed is MinIO's addition, which its clients use). */
+/**
+ * The events Cairn emits (AWS's names; ObjectAccessed is MinIO's addition, which its clients use). Lifecycle
+ * actions have their own, as in AWS: an expired version or delete marker removed is LifecycleExpiration:Delete,
+ * an expired current version hidden by a delete marker LifecycleExpiration:DeleteMarkerCreated, data moved to a
+ * tier LifecycleTransition (they are not ObjectRemoved events).
+ */
 export const EVENT_NAMES = [
   's3:ObjectCreated:Put',
   's3:ObjectCreated:Post',
@@ -16,10 +21,13 @@ export const EVENT_NAMES = [
   's3:ObjectRemoved:DeleteMarkerCreated',
   's3:ObjectAccessed:Get',
   's3:ObjectAccessed:Head',
+  's3:LifecycleExpiration:Delete',
+  's3:LifecycleExpiration:DeleteMarkerCreated',
+  's3:LifecycleTransition',
 ] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 
-const WILDCARDS = ['s3:ObjectCreated:*', 's3:ObjectRemoved:*', 's3:ObjectAccessed:*'];
+const WILDCARDS = ['s3:ObjectCreated:*', 's3:ObjectRemoved:*', 's3:ObjectAccessed:*', 's3:LifecycleExpiration:*'];
 const KNOWN = new Set<string>([...EVENT_NAMES, ...WILDCARDS]);
 
 /** The three kinds of configuration and the element naming each one's destination. */

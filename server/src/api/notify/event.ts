@@ -13,6 +13,8 @@ export interface ObjectEvent {
   etag?: string;
   versionId?: string;
   contentType?: string;
+  /** s3:LifecycleTransition: the storage class (tier) the data moved to. */
+  destinationStorageClass?: string;
 }
 
 /** The event of an operation that wrote or read this version. */
@@ -63,6 +65,8 @@ export interface EventRecord {
     };
   };
   source: { host: string; port: string; userAgent: string };
+  /** Lifecycle transitions only, as AWS writes them. */
+  lifecycleEventData?: { transitionEventData: { destinationStorageClass: string } };
 }
 
 /** Keys are form-URL-encoded in records, as AWS does (`red flower.jpg` is `red+flower.jpg`). */
@@ -78,7 +82,7 @@ export function eventRecord(
   time: Date,
   sequencer: string,
 ): EventRecord {
-  const removed = e.name.startsWith('s3:ObjectRemoved:');
+  const removed = e.name.startsWith('s3:ObjectRemoved:') || e.name.startsWith('s3:LifecycleExpiration:');
   return {
     eventVersion: '2.1',
     eventSource: 'aws:s3',
@@ -106,6 +110,9 @@ export function eventRecord(
       },
     },
     source: { host: origin.sourceIp, port: '', userAgent: origin.userAgent ?? '' },
+    ...(e.destinationStorageClass === undefined
+      ? {}
+      : { lifecycleEventData: { transitionEventData: { destinationStorageClass: e.destinationStorageClass } } }),
   };
 }
 

@@ -1,11 +1,12 @@
 // Bucket event notifications as the API sees them: Put/GetBucketNotificationConfiguration, and the one place
 // where the events of a successful operation are handed to the notifier (api/index.ts handle).
+import { randomBytes } from 'node:crypto';
 import { bucketSettings } from '../bucket-settings.js';
 import { readDocument } from '../request-body.js';
 import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from '../types.js';
 import { toXml } from '../xml.js';
 import { notificationXml, parseNotification } from './config.js';
-import type { ObjectEvent } from './event.js';
+import type { EventOrigin, ObjectEvent } from './event.js';
 
 export type { ObjectEvent } from './event.js';
 export { listenBucketNotification } from './listen.js';
@@ -34,21 +35,36 @@ export async function putBucketNotification(ctx: ApiContext, req: S3Request, buc
 
 /** Queues the events an operation reports for the targets its bucket's configuration names. */
 export async function publishEvents(ctx: ApiContext, req: S3Request, bucket: string, events: ObjectEvent[]) {
-  if (!ctx.notify) return;
+  const ua = req.headers['user-agent'];
+  await publish(ctx, bucket, events, {
+    requestId: req.requestId,
+    principal: req.caller?.accessKey ?? '',
+    sourceIp: req.sourceIp,
+    userAgent: typeof ua === 'string' ? ua : undefined,
+  });
+}
+
+/**
+ * Queues the events of the server's own work (lifecycle rules), as MinIO tells them apart: no principal, and
+ * `agent` (e.g. `Internal: [ILM-Expiry]`) as user agent and source.
+ */
+export async function publishServerEvents(ctx: ApiContext, bucket: string, events: ObjectEvent[], agent: string) {
+  const requestId = randomBytes(8).toString('hex').toUpperCase();
+  await publish(ctx, bucket, events, { requestId, principal: '', sourceIp: agent, userAgent: agent });
+}
+
+async function publish(
+  ctx: ApiContext,
+  bucket: string,
+  events: ObjectEvent[],
+  who: Pick<EventOrigin, 'requestId' | 'principal' | 'sourceIp' | 'userAgent'>,
+) {
+  if (!ctx.notify || events.length === 0) return;
   const s = await bucketSettings(ctx, bucket);
   if (!s.notification && !ctx.notify.listensTo(bucket)) return;
-  const ua = req.headers['user-agent'];
   await ctx.notify.publish(
     s.notification ?? [],
-    {
-      bucket,
-      region: ctx.region,
-      requestId: req.requestId,
-      principal: req.caller?.accessKey ?? '',
-      owner: s.owner ?? ctx.accounts?.rootKey ?? '',
-      sourceIp: req.sourceIp,
-      userAgent: typeof ua === 'string' ? ua : undefined,
-    },
+    { bucket, region: ctx.region, owner: s.owner ?? ctx.accounts?.rootKey ?? '', ...who },
     events,
   );
 }

@@ -130,6 +130,20 @@ export interface ObjectInfo {
   lock?: ObjectLock;
   /** The version's data was moved to a remote tier (lifecycle transition): where it is. */
   transition?: RemoteObject;
+  /** Bucket replication: where this version stands (absent: not replicated, not a replica). */
+  replicationStatus?: ReplicationStatus;
+}
+
+/** x-amz-replication-status: of a version being replicated (the first three), or of a replica. */
+export type ReplicationStatus = 'PENDING' | 'COMPLETED' | 'FAILED' | 'REPLICA';
+
+/**
+ * A version written as another deployment's copy (bucket replication): it keeps the source's version id and
+ * modification time, so both sides order the key's versions alike.
+ */
+export interface ReplicaVersion {
+  versionId: string;
+  mtime: Date;
 }
 
 export interface BucketInfo {
@@ -161,6 +175,10 @@ export interface BucketConfig {
   notification?: string;
   /** LifecycleConfiguration document (XML) as validated by the API layer (api/lifecycle). */
   lifecycle?: string;
+  /** ReplicationConfiguration document (XML) as validated by the API layer (api/replication). */
+  replication?: string;
+  /** The bucket's replication targets (JSON, secrets sealed; api/replication/targets.ts). */
+  replicationTargets?: string;
 }
 
 export interface ByteRange {
@@ -179,6 +197,10 @@ export interface PutOptions {
   checksumAlgorithm?: ChecksumAlgorithm;
   /** Object lock of the new version (retention and legal hold). */
   lock?: ObjectLock;
+  /** The new version is a replica of another deployment's version (bucket replication): its id and time. */
+  replica?: ReplicaVersion;
+  /** The new version's replication status (REPLICA for a replica; PENDING for one to replicate). */
+  replicationStatus?: ReplicationStatus;
   /**
    * Called after the last body byte and before the commit, with what was computed. Throwing (BadDigest, ...)
    * aborts the write and nothing is stored. Lets the API layer check Content-MD5 and header/trailer checksums
@@ -268,6 +290,13 @@ export interface DeleteOptions {
    * rules. Throw S3Error to refuse.
    */
   versionGuard?: (version: ObjectInfo) => void;
+  /**
+   * A delete without versionId adds a delete marker with this id and time (a replica of another
+   * deployment's marker, in a versioned bucket), replacing one of the same id.
+   */
+  replicaMarker?: ReplicaVersion;
+  /** The new delete marker's replication status. */
+  replicationStatus?: ReplicationStatus;
 }
 
 export interface DeleteResult {
@@ -287,6 +316,9 @@ export interface MultipartUploadInfo {
   initiator?: string;
   /** The object the upload makes is encrypted so (parts are sent sealed, see PutOptions.sealed). */
   encryption?: StoredEncryption;
+  /** The object the upload makes is a replica with this version id (bucket replication). */
+  replicaVersionId?: string;
+  replicationStatus?: ReplicationStatus;
 }
 
 export interface CompletePart {
@@ -300,6 +332,8 @@ export interface CompleteOptions extends Pick<PutOptions, 'precondition'> {
   verifyChecksum?: (c: StoredChecksum | undefined) => void;
   /** The size the client expects of the whole object (x-amz-mp-object-size): another size refuses it. */
   expectedSize?: number;
+  /** The object is a replica (its upload was started with `replica`): the source's modification time. */
+  replicaMtime?: Date;
 }
 
 /** A drive as the metrics and health endpoints see it. */
@@ -374,6 +408,18 @@ export interface ObjectLayer {
     },
   ): Promise<ObjectInfo>;
 
+  /**
+   * Sets a version's (or delete marker's) replication status in place; `expect` lists the statuses it may
+   * have now (another leaves it, and false is returned). NoSuchVersion when it is gone.
+   */
+  setReplicationStatus(
+    bucket: string,
+    key: string,
+    versionId: string,
+    status: ReplicationStatus,
+    expect?: readonly (ReplicationStatus | undefined)[],
+  ): Promise<boolean>;
+
   listObjects(bucket: string, opts: ListOptions): Promise<ListResult>;
   listObjectVersions(bucket: string, opts: ListVersionsOptions): Promise<ListVersionsResult>;
 
@@ -381,7 +427,8 @@ export interface ObjectLayer {
   newMultipartUpload(
     bucket: string,
     key: string,
-    opts: Omit<PutOptions, 'size' | 'verify' | 'precondition' | 'sealed'> & {
+    opts: Omit<PutOptions, 'size' | 'verify' | 'precondition' | 'sealed' | 'replica'> & {
+      replicaVersionId?: string;
       checksumType?: ChecksumType;
       initiator?: string;
       encryption?: StoredEncryption;

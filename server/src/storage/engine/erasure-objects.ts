@@ -412,11 +412,12 @@ export class ErasureObjects implements L.ObjectLayer {
       await set.mutate(bucket, key, { check, apply: (cur) => cur.filter((v) => v.id !== 'null') });
       return { deleteMarker: false };
     }
+    const replica = versioning === 'Enabled' ? opts.replicaMarker : undefined;
     const marker: VersionRecord = {
-      id: versioning === 'Enabled' ? newVersionId() : 'null',
+      id: replica?.versionId ?? (versioning === 'Enabled' ? newVersionId() : 'null'),
       type: 'delete',
       uid: newVersionId(),
-      mtime: now,
+      mtime: replica?.mtime.getTime() ?? now,
       size: 0,
       etag: '',
       storageClass: 'STANDARD',
@@ -424,6 +425,7 @@ export class ErasureObjects implements L.ObjectLayer {
       userMetadata: {},
       parts: [],
     };
+    if (opts.replicationStatus) marker.replication = opts.replicationStatus;
     await set.mutate(bucket, key, {
       check,
       apply: (cur) => [marker, ...cur.filter((v) => v.id !== marker.id)].sort(newerFirst),
@@ -470,6 +472,34 @@ export class ErasureObjects implements L.ObjectLayer {
       apply: (cur) => cur.map((v) => (target && versionKey(v) === versionKey(target) ? change(v) : v)),
     });
     return toObjectInfo(bucket, key, change(target!), isLatest);
+  }
+
+  async setReplicationStatus(
+    bucket: string,
+    key: string,
+    versionId: string,
+    status: L.ReplicationStatus,
+    expect?: readonly (L.ReplicationStatus | undefined)[],
+  ): Promise<boolean> {
+    await this.buckets.get(bucket);
+    validateKey(key);
+    let target: VersionRecord | undefined;
+    let changed = false;
+    const now = Date.now();
+    await this.setOf(key).mutate(bucket, key, {
+      check: (r) => {
+        target = r.versions.find((v) => v.id === versionId);
+        if (!target) throw new S3Error('NoSuchVersion');
+        changed = target.replication !== status && (!expect || expect.includes(target.replication));
+      },
+      apply: (cur) =>
+        cur.map((v) =>
+          changed && target && versionKey(v) === versionKey(target)
+            ? { ...v, replication: status, updated: Math.max(now, (v.updated ?? 0) + 1) }
+            : v,
+        ),
+    });
+    return changed;
   }
 
   listObjects(bucket: string, o: L.ListOptions): Promise<L.ListResult> {

@@ -96,6 +96,8 @@ export class Multipart {
     const storageClass = opts.storageClass ?? 'STANDARD';
     const info: L.MultipartUploadInfo = { bucket, key, uploadId: randomUUID(), initiated: new Date(), storageClass };
     if (opts.initiator) info.initiator = opts.initiator;
+    if (opts.replicaVersionId) info.replicaVersionId = opts.replicaVersionId;
+    if (opts.replicationStatus) info.replicationStatus = opts.replicationStatus;
     if (opts.checksumAlgorithm) {
       info.checksumAlgorithm = opts.checksumAlgorithm;
       info.checksumType = opts.checksumType ?? 'COMPOSITE';
@@ -248,11 +250,12 @@ export class Multipart {
     });
     const md5s = createHash('md5');
     for (const p of parts) md5s.update(Buffer.from(p.etag, 'hex'));
-    const now = Date.now();
+    const replicaId = up.info.replicaVersionId;
+    const now = (replicaId !== undefined ? opts?.replicaMtime?.getTime() : undefined) ?? Date.now();
     const dir = uploadDir(bucket, key, uploadId);
     const dataDir = randomUUID();
     const version: VersionRecord = {
-      id: versioning === 'Enabled' ? randomUUID() : 'null',
+      id: replicaId ?? (versioning === 'Enabled' ? randomUUID() : 'null'),
       type: 'object',
       uid: randomUUID(),
       mtime: now,
@@ -273,6 +276,7 @@ export class Multipart {
     };
     if (up.tagging) version.tagging = up.tagging;
     if (up.lock) version.lock = up.lock;
+    if (up.info.replicationStatus) version.replication = up.info.replicationStatus;
     if (up.encryption) version.encryption = encryptionFromJson(up.encryption);
     const algo = up.info.checksumAlgorithm;
     if (algo && parts.every((p) => p.checksum)) {

@@ -133,10 +133,10 @@ export async function putObjectInSet(
   let inlined = false;
   try {
     const staged = await stagePart(set, ec, body, `${tmp}/${dataDir}/part.1`, opts, set.deps.ctx.inlineLimit);
-    const now = Date.now();
+    const now = opts.replica?.mtime.getTime() ?? Date.now();
     const etag = opts.sealed?.digests().etag ?? staged.md5.toString('hex');
     const version: VersionRecord = {
-      id: versioning === 'Enabled' ? newVersionId() : 'null',
+      id: opts.replica?.versionId ?? (versioning === 'Enabled' ? newVersionId() : 'null'),
       type: 'object',
       uid: newVersionId(),
       mtime: now,
@@ -150,6 +150,7 @@ export async function putObjectInSet(
     };
     if (opts.tagging) version.tagging = opts.tagging;
     if (opts.sealed) version.encryption = opts.sealed.encryption;
+    if (opts.replicationStatus) version.replication = opts.replicationStatus;
     const lock = lockRecord(opts.lock);
     if (lock) version.lock = lock;
     if (staged.checksum && opts.checksumAlgorithm) {

@@ -2,17 +2,25 @@
 // Layout: "CRNM" | u16 format version | u32 body length | msgpack body | u32 CRC32 of everything before.
 // Format versions: 1 = the first; 2 adds `encryption` to versions (sealed data, plaintext sizes derived);
 // 3 adds `lock` (object lock) and `updated` (last in-place metadata change); 4 adds `tier` (the data of a
-// transitioned version lives in a remote tier: no shards, no `ec`). Files of earlier versions are read as they
-// are (no field of theirs changed meaning); a Cairn that knows only 1-3 refuses a 4 rather than misread it.
+// transitioned version lives in a remote tier: no shards, no `ec`); 5 adds `replication` (bucket replication
+// status). Files of earlier versions are read as they are (no field of theirs changed meaning); a Cairn that
+// knows only 1-4 refuses a 5 rather than misread it.
 // A file that fails the CRC (torn write, bitrot) is reported as corrupt and the other drives are used.
 import { crc32 } from 'node:zlib';
 import { Packr } from 'msgpackr';
-import type { RemoteObject, RetentionMode, StorageClass, StoredChecksum, StoredEncryption } from '../object-layer.js';
+import type {
+  RemoteObject,
+  ReplicationStatus,
+  RetentionMode,
+  StorageClass,
+  StoredChecksum,
+  StoredEncryption,
+} from '../object-layer.js';
 
 export const META_NAME = 'meta';
 const MAGIC = 0x43524e4d; // "CRNM"
-export const META_VERSION = 4;
-const READABLE_VERSIONS = new Set([1, 2, 3, 4]);
+export const META_VERSION = 5;
+const READABLE_VERSIONS = new Set([1, 2, 3, 4, 5]);
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
 
 export type BitrotAlgo = 'highwayhash256';
@@ -76,6 +84,11 @@ export interface VersionRecord {
    * object; the version has no shards (`ec`, `dataDir`, `inline` absent).
    */
   tier?: RemoteObject;
+  /**
+   * Format 5: bucket replication. PENDING / COMPLETED / FAILED on a version this deployment replicates,
+   * REPLICA on a version another one replicated here (api/replication).
+   */
+  replication?: ReplicationStatus;
 }
 
 export interface MetaFile {

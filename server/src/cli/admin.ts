@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { adminCall, type AdminTarget } from './admin-client.js';
 import { TIER_USAGE, tierCommand } from './admin-tier.js';
+import { REPLICATE_USAGE, replicateCommand } from './admin-replicate.js';
 import { prometheusToken } from '../http/metrics-auth.js';
 
 export const ADMIN_USAGE = `Usage: cairn admin [--endpoint URL] [--json] COMMAND ...
@@ -20,7 +21,7 @@ export const ADMIN_USAGE = `Usage: cairn admin [--endpoint URL] [--json] COMMAND
   svcacct list USER | svcacct info AK | svcacct remove AK | svcacct enable|disable AK
   idp ldap policy attach|detach POLICY... (--user DN | --group DN)   map policies to LDAP users or groups
   prometheus generate [cluster|node]   print a Prometheus scrape config with a bearer token (root credentials)
-${TIER_USAGE}
+${TIER_USAGE}${REPLICATE_USAGE}
 The server: --endpoint or CAIRN_ENDPOINT (default http://127.0.0.1:9000); the credentials:
 CAIRN_ACCESS_KEY / CAIRN_SECRET_KEY, else CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD. MinIO's canned policies
 (readwrite, readonly, writeonly, diagnostics, consoleAdmin) are always there.
@@ -95,6 +96,7 @@ async function run(
   const [family, verb, ...rest] = args;
   const call = (c: Parameters<typeof adminCall>[1]) => adminCall(t, c);
   if (family === 'tier') return tierCommand(t, verb, rest);
+  if (family === 'replicate') return replicateCommand(t, verb, rest);
   if (family === 'prometheus' && verb === 'generate') return { done: await prometheusConfig(t, rest[0]) };
   switch (`${family} ${verb}`) {
     case 'user add':

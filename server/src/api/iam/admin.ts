@@ -11,6 +11,7 @@ import type { ServiceRequest } from './service.js';
 import type { IamStore } from './store.js';
 import type { ServiceAccountRecord, UserRecord } from './records.js';
 import { isTierPath, tierAdmin } from '../tier/admin.js';
+import { isReplicationTargetPath, replicationTargetAdmin } from '../replication/admin.js';
 
 interface AdminCall {
   ctx: ApiContext;
@@ -459,6 +460,7 @@ async function ldapAttachDetach(c: AdminCall, attach: boolean): Promise<S3Respon
 
 export async function adminApi(ctx: ApiContext, req: ServiceRequest): Promise<S3Response> {
   if (isTierPath(req.adminPath ?? '')) return tierCall(ctx, req);
+  if (isReplicationTargetPath(req.adminPath ?? '')) return replicationTargetCall(ctx, req);
   const route = Object.hasOwn(ROUTES, req.adminPath ?? '') ? ROUTES[req.adminPath!] : undefined;
   if (!route)
     throw new S3Error('NotImplemented', `The admin API call ${String(req.adminPath).slice(0, 64)} is not implemented`);
@@ -508,6 +510,33 @@ function tierCall(ctx: ApiContext, req: ServiceRequest): Promise<S3Response> {
     method: req.method,
     path: req.adminPath!,
     q: req.query,
+    decrypted: async () => parseJson(await decryptData(secret, req.body)),
+    authorize: (action) => {
+      if (!isAllowedOutsideBuckets(ctx, access, action, 'arn:aws:s3:::*'))
+        throw new S3Error('AccessDenied', `Not allowed to perform ${action}`);
+    },
+  });
+}
+
+/** The replication target calls (api/replication/admin.ts), signed and authorized as the others. */
+function replicationTargetCall(ctx: ApiContext, req: ServiceRequest): Promise<S3Response> {
+  const secret = req.secretKey;
+  if (!req.caller || secret === undefined || req.service !== 's3')
+    throw new S3Error('AccessDenied', 'Admin requests must be signed');
+  const access = {
+    caller: req.caller,
+    headers: req.headers,
+    query: req.query,
+    sourceIp: req.sourceIp,
+    secure: req.secure,
+  };
+  const host = req.headers.host;
+  return replicationTargetAdmin({
+    ctx,
+    method: req.method,
+    path: req.adminPath!,
+    q: req.query,
+    host: typeof host === 'string' ? host : '',
     decrypted: async () => parseJson(await decryptData(secret, req.body)),
     authorize: (action) => {
       if (!isAllowedOutsideBuckets(ctx, access, action, 'arn:aws:s3:::*'))

@@ -5,7 +5,7 @@
 // sealed secret is never a token.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
-export type SealPurpose = 'iam-secrets' | 'sts-tokens' | 'tier-secrets';
+export type SealPurpose = 'iam-secrets' | 'sts-tokens' | 'tier-secrets' | 'replication-secrets';
 
 const NONCE = 12;
 const TAG = 16;
@@ -21,7 +21,7 @@ export class Sealer {
   constructor(rootAccessKey: string, rootSecret: string, deploymentId: string) {
     const ikm = Buffer.from(`${rootAccessKey}\0${rootSecret}`, 'utf8');
     const salt = `cairn-root-credentials\0${deploymentId}`;
-    for (const purpose of ['iam-secrets', 'sts-tokens', 'tier-secrets'] as const) {
+    for (const purpose of ['iam-secrets', 'sts-tokens', 'tier-secrets', 'replication-secrets'] as const) {
       this.keys.set(purpose, Buffer.from(hkdfSync('sha256', ikm, salt, `cairn ${purpose} v1`, 32)));
     }
   }

@@ -1,0 +1,270 @@
+// The S3 client of one replication target (AWS's SDK for JavaScript, loaded on first use as the tiers' is),
+// speaking MinIO's replication requests: a replica keeps its source's version id (`?versionId=`) and
+// modification time (`x-minio-source-mtime`), is marked `x-amz-replication-status: REPLICA` and flagged
+// `x-minio-source-replication-request: true`, which the target authorizes as s3:ReplicateObject /
+// s3:ReplicateDelete (Cairn: api/replication/receive.ts; MinIO alike). No message carries a credential.
+import type { Readable } from 'node:stream';
+import { S3Error } from '../../errors.js';
+import type { ObjectInfo } from '../../storage/object-layer.js';
+import { isTierDown } from '../tier/remote.js';
+import type { RemoteTarget } from './targets.js';
+
+type Sdk = typeof import('@aws-sdk/client-s3');
+let sdk: Promise<Sdk> | undefined;
+const loadSdk = () => {
+  sdk ??= import('@aws-sdk/client-s3');
+  return sdk;
+};
+
+type Client = InstanceType<Sdk['S3Client']>;
+interface Middlewared {
+  middlewareStack: {
+    add(
+      m: (next: (a: { request: unknown }) => Promise<unknown>) => (a: { request: unknown }) => Promise<unknown>,
+      o: { step: 'build' },
+    ): void;
+  };
+}
+
+interface SdkError {
+  name?: string;
+  Code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/** A failed call: `down` when the target did not answer (network, timeout, 5xx) and a retry may succeed. */
+export class TargetError extends Error {
+  constructor(
+    message: string,
+    readonly down: boolean,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+const codeOf = (e: unknown) => (e as SdkError)?.Code ?? (e as SdkError)?.name ?? 'Error';
+const statusOf = (e: unknown) => (e as SdkError)?.$metadata?.httpStatusCode;
+
+/** Adds query parameters and headers to a command's request before it is signed (the SDK has no field for them). */
+function withExtras<T>(cmd: T, query: Record<string, string>, headers: Record<string, string>): T {
+  (cmd as Middlewared).middlewareStack.add(
+    (next) => async (args) => {
+      const r = args.request as { query: Record<string, string>; headers: Record<string, string> };
+      Object.assign(r.query, query);
+      Object.assign(r.headers, headers);
+      return next(args);
+    },
+    { step: 'build' },
+  );
+  return cmd;
+}
+
+/** The headers every replica write carries. */
+function replicaHeaders(mtime: Date): Record<string, string> {
+  return {
+    'x-amz-replication-status': 'REPLICA',
+    'x-minio-source-replication-request': 'true',
+    'x-minio-source-mtime': mtime.toISOString(),
+  };
+}
+
+/** What a replica is written with, besides its bytes: the source version's metadata, tags and lock. */
+function putParams(info: ObjectInfo, storageClass?: string) {
+  const h = info.contentHeaders;
+  const lock = info.lock;
+  return {
+    ContentType: h['content-type'],
+    ContentEncoding: h['content-encoding'],
+    ContentDisposition: h['content-disposition'],
+    ContentLanguage: h['content-language'],
+    CacheControl: h['cache-control'],
+    Expires: h.expires ? new Date(h.expires) : undefined,
+    Metadata: Object.keys(info.userMetadata).length ? info.userMetadata : undefined,
+    Tagging: info.tagging || undefined,
+    StorageClass: storageClass as 'STANDARD' | undefined,
+    ObjectLockMode: lock?.mode,
+    ObjectLockRetainUntilDate: lock?.retainUntil,
+    ObjectLockLegalHoldStatus: lock?.legalHold === undefined ? undefined : lock.legalHold ? 'ON' : 'OFF',
+  } as const;
+}
+
+export class ReplicationRemote {
+  private client?: Promise<Client>;
+  /** The storage class the rule being replicated asks of replicas (else the target's, else the default). */
+  storageClass?: string;
+
+  constructor(readonly target: RemoteTarget) {}
+
+  private s3(): Promise<Client> {
+    this.client ??= loadSdk().then(
+      ({ S3Client }) =>
+        new S3Client({
+          endpoint: `${this.target.secure ? 'https' : 'http'}://${this.target.endpoint}`,
+          region: this.target.region || 'us-east-1',
+          forcePathStyle: true,
+          credentials: { accessKeyId: this.target.accessKey, secretAccessKey: this.target.secretKey },
+          requestChecksumCalculation: 'WHEN_REQUIRED',
+          responseChecksumValidation: 'WHEN_REQUIRED',
+          // The sender retries with its own backoff; one attempt per call here.
+          maxAttempts: 1,
+          requestHandler: { connectionTimeout: 5000, requestTimeout: 120_000 },
+        }),
+    );
+    return this.client;
+  }
+
+  private fail(e: unknown, doing: string): TargetError {
+    if (e instanceof TargetError) return e;
+    const status = statusOf(e);
+    const why = ((e as SdkError)?.message ?? String(e)).slice(0, 200);
+    return new TargetError(
+      `replication target ${this.target.endpoint}/${this.target.targetBucket} could not ${doing}: ${codeOf(e)} ` +
+        `(${status ?? 'no answer'}): ${why}`,
+      isTierDown(e),
+      codeOf(e),
+    );
+  }
+
+  /** MinIO's checks of a new target: its bucket exists, the credentials reach it, versioning is Enabled. */
+  async probe(): Promise<void> {
+    const { HeadBucketCommand, GetBucketVersioningCommand } = await loadSdk();
+    const s3 = await this.s3();
+    const Bucket = this.target.targetBucket;
+    try {
+      await s3.send(new HeadBucketCommand({ Bucket }));
+    } catch (e) {
+      const status = statusOf(e);
+      if (status === 404)
+        throw new S3Error('XMinioAdminRemoteTargetNotFoundError', `No bucket ${Bucket} on the target`);
+      throw new S3Error('XMinioAdminReplicationRemoteConnectionError', this.fail(e, 'find its bucket').message);
+    }
+    let status: string | undefined;
+    try {
+      status = (await s3.send(new GetBucketVersioningCommand({ Bucket }))).Status;
+    } catch (e) {
+      throw new S3Error('XMinioAdminReplicationRemoteConnectionError', this.fail(e, 'read its versioning').message);
+    }
+    if (status !== 'Enabled') throw new S3Error('RemoteTargetNotVersionedError');
+  }
+
+  /** Writes a replica of a single-part version: one PUT streaming `body` (`info.size` bytes). */
+  async putObject(key: string, info: ObjectInfo, body: Readable): Promise<void> {
+    const { PutObjectCommand } = await loadSdk();
+    const cmd = new PutObjectCommand({
+      Bucket: this.target.targetBucket,
+      Key: key,
+      Body: body,
+      ContentLength: info.size,
+      ...putParams(info, this.storageClass ?? this.target.storageClass),
+    });
+    try {
+      await (await this.s3()).send(
+        withExtras(
+          cmd,
+          { versionId: info.versionId },
+          {
+            ...replicaHeaders(info.lastModified),
+            ...(info.encryption ? {} : { 'x-minio-source-etag': info.etag }),
+          },
+        ),
+      );
+    } catch (e) {
+      body.destroy();
+      throw this.fail(e, 'take a replica');
+    }
+  }
+
+  /**
+   * Writes a replica of a multipart version part by part, with the source's part sizes, so its ETag is the
+   * source's. `part(n)` opens the bytes of part n. An upload that fails is aborted.
+   */
+  async putMultipart(key: string, info: ObjectInfo, part: (n: number) => Promise<Readable>): Promise<void> {
+    const sdkMod = await loadSdk();
+    const s3 = await this.s3();
+    const Bucket = this.target.targetBucket;
+    let uploadId: string | undefined;
+    try {
+      const created = await s3.send(
+        withExtras(
+          new sdkMod.CreateMultipartUploadCommand({
+            Bucket,
+            Key: key,
+            ...putParams(info, this.storageClass ?? this.target.storageClass),
+          }),
+          { versionId: info.versionId },
+          replicaHeaders(info.lastModified),
+        ),
+      );
+      uploadId = created.UploadId;
+      const parts: { PartNumber: number; ETag?: string }[] = [];
+      for (const p of info.parts ?? []) {
+        const body = await part(p.number);
+        try {
+          const out = await s3.send(
+            new sdkMod.UploadPartCommand({
+              Bucket,
+              Key: key,
+              UploadId: uploadId,
+              PartNumber: p.number,
+              Body: body,
+              ContentLength: p.size,
+            }),
+          );
+          parts.push({ PartNumber: p.number, ETag: out.ETag });
+        } catch (e) {
+          body.destroy();
+          throw e;
+        }
+      }
+      await s3.send(
+        withExtras(
+          new sdkMod.CompleteMultipartUploadCommand({
+            Bucket,
+            Key: key,
+            UploadId: uploadId,
+            MultipartUpload: { Parts: parts },
+          }),
+          {},
+          {
+            ...replicaHeaders(info.lastModified),
+            ...(info.encryption ? {} : { 'x-minio-source-etag': info.etag }),
+          },
+        ),
+      );
+    } catch (e) {
+      if (uploadId)
+        await s3.send(new sdkMod.AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId })).catch(() => {});
+      throw this.fail(e, 'take a multipart replica');
+    }
+  }
+
+  /** Adds a delete marker with the source marker's version id and time. */
+  async putDeleteMarker(key: string, versionId: string, mtime: Date): Promise<void> {
+    const { DeleteObjectCommand } = await loadSdk();
+    const cmd = new DeleteObjectCommand({ Bucket: this.target.targetBucket, Key: key, VersionId: versionId });
+    try {
+      await (await this.s3()).send(
+        withExtras(cmd, {}, { ...replicaHeaders(mtime), 'x-minio-source-deletemarker': 'true' }),
+      );
+    } catch (e) {
+      throw this.fail(e, 'take a delete marker');
+    }
+  }
+
+  /** Removes the replica of a version (a versioned delete on the source, rule with DeleteReplication). */
+  async deleteVersion(key: string, versionId: string): Promise<void> {
+    const { DeleteObjectCommand } = await loadSdk();
+    const cmd = new DeleteObjectCommand({ Bucket: this.target.targetBucket, Key: key, VersionId: versionId });
+    try {
+      await (await this.s3()).send(withExtras(cmd, {}, { 'x-minio-source-replication-request': 'true' }));
+    } catch (e) {
+      throw this.fail(e, 'remove a version');
+    }
+  }
+
+  close(): void {
+    void this.client?.then((c) => c.destroy()).catch(() => {});
+  }
+}

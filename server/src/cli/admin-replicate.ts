@@ -1,0 +1,81 @@
+// `cairn admin replicate add|ls|rm`: a bucket's replication targets through MinIO's admin remote-target API
+// (api/replication/admin.ts), the calls `mc admin bucket remote` makes. The target's secret goes encrypted
+// with the caller's secret and never comes back.
+import { adminCall, type AdminTarget } from './admin-client.js';
+import { options } from './admin.js';
+
+export const REPLICATE_USAGE = `  replicate add SRC_BUCKET TARGET_URL TARGET_BUCKET --access-key AK --secret-key SK [--region R]
+                                [--storage-class SC]   add a replication target; prints its ARN, which a
+                                                       bucket's ReplicationConfiguration names
+  replicate ls [SRC_BUCKET] | replicate rm SRC_BUCKET ARN
+`;
+
+type Row = Record<string, string>;
+type Result = { rows?: Row[]; columns?: string[]; value?: unknown; done?: string };
+
+/** `http(s)://host[:port]` as madmin's endpoint (host[:port]) and its `secure` flag. */
+function endpointOf(raw: string): { endpoint: string; secure: boolean } {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new Error(`TARGET_URL must be http(s)://host[:port], not ${raw}`);
+  }
+  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || (u.pathname !== '/' && u.pathname !== ''))
+    throw new Error(`TARGET_URL must be http(s)://host[:port], not ${raw}`);
+  return { endpoint: u.host, secure: u.protocol === 'https:' };
+}
+
+export async function replicateCommand(t: AdminTarget, verb: string | undefined, args: string[]): Promise<Result> {
+  const { rest, opts } = options(args, ['access-key', 'secret-key', 'region', 'storage-class']);
+  switch (verb) {
+    case 'add': {
+      const [bucket, url, targetBucket] = rest;
+      if (!bucket || !url || !targetBucket)
+        throw new Error('expected: replicate add SRC_BUCKET TARGET_URL TARGET_BUCKET');
+      if (!opts['access-key'] || !opts['secret-key'])
+        throw new Error('replicate add needs --access-key and --secret-key');
+      const body = {
+        sourcebucket: bucket,
+        ...endpointOf(url),
+        credentials: { accessKey: opts['access-key'], secretKey: opts['secret-key'] },
+        targetbucket: targetBucket,
+        type: 'replication',
+        region: opts.region ?? '',
+        ...(opts['storage-class'] ? { storageclass: opts['storage-class'] } : {}),
+      };
+      const arn = await adminCall(t, {
+        method: 'PUT',
+        path: 'set-remote-target',
+        query: { bucket },
+        body,
+        encrypt: true,
+      });
+      return { done: String(arn) };
+    }
+    case 'ls':
+    case 'list': {
+      const targets = (await adminCall(t, {
+        method: 'GET',
+        path: 'list-remote-targets',
+        query: { bucket: rest[0] ?? '', type: 'replication' },
+      })) as Record<string, unknown>[];
+      const rows = targets.map((x) => ({
+        bucket: String(x.sourcebucket),
+        target: `${x.secure ? 'https' : 'http'}://${x.endpoint}/${x.targetbucket}`,
+        accessKey: String((x.credentials as Row | undefined)?.accessKey ?? ''),
+        arn: String(x.arn),
+      }));
+      return { rows, columns: ['bucket', 'target', 'accessKey', 'arn'], value: targets };
+    }
+    case 'rm':
+    case 'remove': {
+      const [bucket, arn] = rest;
+      if (!bucket || !arn) throw new Error('expected: replicate rm SRC_BUCKET ARN');
+      await adminCall(t, { method: 'DELETE', path: 'remove-remote-target', query: { bucket, arn } });
+      return { done: `replication target ${arn} removed` };
+    }
+    default:
+      throw new Error('expected: replicate add|ls|rm');
+  }
+}

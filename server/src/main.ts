@@ -69,6 +69,8 @@ export interface ServerOptions {
    * without their own directory live in the first drive's system area.
    */
   notify?: Partial<Pick<NotifierOptions, 'targets' | 'retry'>>;
+  /** Backoff between replication attempts to a target that failed (default 250 ms doubling to 10 s). */
+  replicationRetry?: { minMs: number; maxMs: number };
   /**
    * The lifecycle test clock (CAIRN_LIFECYCLE_DAY_SECONDS): a day of lifecycle rules lasts this many seconds.
    * Pair it with a short storage.staleUploadsCleanupIntervalMs, the interval at which the rules are applied.
@@ -173,6 +175,11 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
         targets: notifyTargets,
         queueBase: join(drives[0], SYS_DIR, 'notify'),
         retry: opts.notify?.retry,
+        worker: opts.worker?.slot,
+      },
+      replication: {
+        queueBase: join(drives[0], SYS_DIR, 'replication'),
+        retry: opts.replicationRetry,
         worker: opts.worker?.slot,
       },
       lifecycleDaySeconds: opts.lifecycleDaySeconds,

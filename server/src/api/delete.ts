@@ -3,7 +3,8 @@
 // (s3:DeleteObjectVersion) on its own: a refused one is an AccessDenied entry of the result, and the others
 // are deleted.
 import { S3Error, isS3Error } from '../errors.js';
-import type { DeleteOptions, DeleteResult } from '../storage/object-layer.js';
+import type { DeleteOptions, DeleteResult, ReplicaVersion } from '../storage/object-layer.js';
+import { replicaMarker } from './replication/receive.js';
 import type { ObjectEvent } from './notify/event.js';
 import { isAllowed } from './authorize.js';
 import { checkDeletable, governanceBypass } from './object-lock.js';
@@ -30,6 +31,9 @@ export async function deleteObject(
 ): Promise<S3Response> {
   const ifMatch = typeof req.headers['if-match'] === 'string' ? req.headers['if-match'] : undefined;
   const precondition = deletePrecondition(ifMatch, versionId);
+  // A replication request adding a delete marker names the marker's id (api/replication/receive.ts).
+  const marker = replicaMarker(req.headers, versionId);
+  if (marker) return replicaDeleteMarker(ctx, bucket, key, marker);
   const versionGuard = await lockGuard(ctx, req, { bucket, key, versionId });
   try {
     const r = await ctx.storage.deleteObject(bucket, key, { versionId, precondition, versionGuard });
@@ -43,6 +47,23 @@ export async function deleteObject(
     if (absent && !precondition) return emptyResponse(204);
     throw e;
   }
+}
+
+/** Adds another site's delete marker, with its version id and time, to a versioned bucket. */
+async function replicaDeleteMarker(
+  ctx: ApiContext,
+  bucket: string,
+  key: string,
+  marker: ReplicaVersion,
+): Promise<S3Response> {
+  if ((await ctx.storage.getBucketConfig(bucket)).versioning !== 'Enabled')
+    throw new S3Error('InvalidRequest', "Versioning must be 'Enabled' on a bucket that takes replicas");
+  const r = await ctx.storage.deleteObject(bucket, key, { replicaMarker: marker, replicationStatus: 'REPLICA' });
+  const h = { 'x-amz-delete-marker': 'true', 'x-amz-version-id': r.versionId ?? marker.versionId };
+  return {
+    ...emptyResponse(204, h),
+    events: [{ name: 's3:ObjectRemoved:DeleteMarkerCreated', key, versionId: r.versionId }],
+  };
 }
 
 /** A delete that added a marker (no version named, versioned bucket) or removed a version or the object. */

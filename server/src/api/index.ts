@@ -13,6 +13,8 @@ import { listObjectVersions, listObjectsV1, listObjectsV2 } from './list.js';
 import * as lifecycle from './lifecycle/index.js';
 import * as mp from './multipart.js';
 import * as notify from './notify/index.js';
+import * as replication from './replication/index.js';
+import { checkReplicationHeaders } from './replication/receive.js';
 import * as lock from './object-lock.js';
 import { getOrHeadObject } from './object-get.js';
 import { putObject } from './object-put.js';
@@ -44,6 +46,7 @@ export { handleService, type ServiceRequest } from './iam/service.js';
 export { IamStore } from './iam/store.js';
 export { LifecycleScanner } from './lifecycle/index.js';
 export { Tiers } from './tier/tiers.js';
+export { Replicator, type ReplicationTargetStatus, type ReplicatorOptions } from './replication/index.js';
 export { asHeaderBytes } from './object-headers.js';
 export {
   Notifier,
@@ -58,13 +61,17 @@ export {
  * opens its body and runs the operation's handler.
  */
 export async function handle(ctx: ApiContext, incoming: IncomingRequest): Promise<S3Response> {
+  checkReplicationHeaders(incoming.op, incoming.headers);
   await authorizeOperation(ctx, incoming);
   refuseUnimplemented(incoming.op, incoming.headers);
   const { openBody, ...request } = incoming;
   const req = { ...request, ...openBody() };
   const { events, ...res } = await run(ctx, req);
   // The one emission point: events are queued (durably) before the answer goes out.
-  if (events?.length && 'bucket' in req.op) await notify.publishEvents(ctx, req, req.op.bucket, events);
+  if (events?.length && 'bucket' in req.op) {
+    await replication.queueReplication(ctx, req, req.op.bucket, events);
+    await notify.publishEvents(ctx, req, req.op.bucket, events);
+  }
   return res;
 }
 
@@ -144,6 +151,12 @@ async function run(ctx: ApiContext, req: S3Request): Promise<S3Response> {
       return lifecycle.putBucketLifecycle(ctx, req, op.bucket);
     case 'DeleteBucketLifecycle':
       return lifecycle.deleteBucketLifecycle(ctx, op.bucket);
+    case 'GetBucketReplication':
+      return replication.getBucketReplication(ctx, op.bucket);
+    case 'PutBucketReplication':
+      return replication.putBucketReplication(ctx, req, op.bucket);
+    case 'DeleteBucketReplication':
+      return replication.deleteBucketReplication(ctx, op.bucket);
     case 'GetObjectRetention':
       return lock.getObjectRetention(ctx, op.bucket, op.key, op.versionId);
     case 'PutObjectRetention':

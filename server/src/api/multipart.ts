@@ -38,6 +38,7 @@ import {
   sealPart,
   writeEncryption,
 } from './sse/index.js';
+import { replicaCompleteTime, replicaPut } from './replication/receive.js';
 import { emptyResponse, objectUrl, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 import { many, parseXml, str, toXml, type XmlValue } from './xml.js';
 
@@ -63,8 +64,11 @@ export async function createMultipartUpload(
   // under BucketOwnerEnforced / BucketOwnerPreferred with bucket-owner-full-control.
   const acl = await newObjectAcl(ctx, req, bucket);
   const settings = ctx.sse ?? {};
-  const we = writeEncryption(req, settings, (await bucketSettings(ctx, bucket)).defaultEncryption);
+  const bucketConfig = await bucketSettings(ctx, bucket);
+  const replica = replicaPut(req.headers, req.op, bucketConfig.config.versioning);
+  const we = writeEncryption(req, settings, bucketConfig.defaultEncryption);
   const up = await ctx.storage.newMultipartUpload(bucket, key, {
+    ...(replica ? { replicaVersionId: replica.replica.versionId, replicationStatus: replica.replicationStatus } : {}),
     encryption: we ? (await newEncryption(settings, we)).encryption : undefined,
     contentHeaders: contentHeaders(req.headers),
     userMetadata: withObjectAcl(userMetadata(req.headers), acl),
@@ -217,6 +221,7 @@ export async function completeMultipartUpload(
       precondition: writePrecondition(req.headers),
       verifyChecksum: expectedChecksum(req.headers),
       expectedSize: expectedSize(req.headers),
+      replicaMtime: replicaCompleteTime(req.headers),
     });
   } catch (e) {
     // Completing an upload again (a client retry) answers with the object it created, as S3 does.

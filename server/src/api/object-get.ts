@@ -6,6 +6,7 @@ import { asHeaderBytes, checkConditions, httpDate, objectHeaders, parseRange, qu
 import type { ObjectInfo } from '../storage/object-layer.js';
 import { expirationHeader } from './lifecycle/index.js';
 import { lockHeaders } from './object-lock.js';
+import { replicationHeaders } from './replication/index.js';
 import { partRange, refuseDeleteMarker } from './object-read.js';
 import { encryptionHeaders, keysForRead, readDecrypted } from './sse/index.js';
 import { emptyResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
@@ -105,7 +106,12 @@ export async function getOrHeadObject(
   const { headers, range, notModified } = planAnswer(req, info, versionId, partNumber);
   Object.assign(headers, encryptionHeaders(info.encryption));
   if (notModified) return notModified;
-  Object.assign(headers, await lockHeaders(ctx, req, info), await expirationHeader(ctx, info));
+  Object.assign(
+    headers,
+    await lockHeaders(ctx, req, info),
+    await expirationHeader(ctx, info),
+    replicationHeaders(info),
+  );
   // partNumber=1 of an object not made by multipart: GET answers 206 with a Content-Range, HEAD 200.
   const partial = range !== undefined && (!head || partNumber === undefined || (info.parts?.length ?? 0) > 0);
   if (range && partial) {

@@ -18,6 +18,7 @@ import {
   userMetadata,
 } from './put-input.js';
 import { bucketSettings } from './bucket-settings.js';
+import { replicaPut } from './replication/receive.js';
 import { encryptionContextHeader, encryptionHeaders, newEncryption, sealForPut, writeEncryption } from './sse/index.js';
 import { emptyResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 
@@ -73,6 +74,10 @@ export async function putObject(
       ProposedSize: String(req.size),
       MaxSizeAllowed: String(MAX_SINGLE_PUT),
     });
+  const settings0 = await bucketSettings(ctx, bucket);
+  const replica = replicaPut(req.headers, req.op, settings0.config.versioning);
+  const checks = integrity(req.headers, req.trailers);
+  let sealed = false;
   const plain: PutOptions = {
     size: req.size,
     contentHeaders: contentHeaders(req.headers),
@@ -80,12 +85,27 @@ export async function putObject(
     tagging: taggingHeader(req.headers),
     storageClass: storageClass(req.headers),
     precondition: writePrecondition(req.headers),
-    ...integrity(req.headers, req.trailers),
-    lock: await newObjectLock(ctx, req, bucket, key, { digestFor: 'Put Object requests with Object Lock parameters' }),
+    checksumAlgorithm: checks.checksumAlgorithm,
+    verify: async (computed) => {
+      await checks.verify?.(computed);
+      // A replica has its source's bytes: the ETag of a single PUT is their MD5.
+      if (replica?.etag !== undefined && !sealed && computed.md5.toString('hex') !== replica.etag)
+        throw new S3Error('BadDigest', "The replica's bytes do not have its source's ETag");
+    },
+    // A replica's object lock comes with its ETag checked (x-minio-source-etag) instead of a Content-MD5.
+    lock: await newObjectLock(
+      ctx,
+      req,
+      bucket,
+      key,
+      replica ? {} : { digestFor: 'Put Object requests with Object Lock parameters' },
+    ),
+    ...(replica ? { replica: replica.replica, replicationStatus: replica.replicationStatus } : {}),
   };
   const settings = ctx.sse ?? {};
-  const we = writeEncryption(req, settings, (await bucketSettings(ctx, bucket)).defaultEncryption);
+  const we = writeEncryption(req, settings, settings0.defaultEncryption);
   const created = we && (await newEncryption(settings, we));
+  sealed = !!created;
   const { body, opts } = created ? sealForPut(req.body, plain, created, ctx.sse) : { body: req.body, opts: plain };
   const info = await ctx.storage.putObject(bucket, key, body, opts);
   const encryption = { ...encryptionHeaders(info.encryption), ...encryptionContextHeader(info.encryption) };

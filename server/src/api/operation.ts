@@ -75,6 +75,9 @@ export type Operation =
   | BucketOnly<'GetBucketLifecycleConfiguration'>
   | BucketOnly<'PutBucketLifecycleConfiguration'>
   | BucketOnly<'DeleteBucketLifecycle'>
+  | BucketOnly<'GetBucketReplication'>
+  | BucketOnly<'PutBucketReplication'>
+  | BucketOnly<'DeleteBucketReplication'>
   | BucketOnly<'DeleteObjects'>
   | BucketOnly<'PostObject'>
   | (BucketOnly<'ListObjectsV1'> & { params: ListV1Params })

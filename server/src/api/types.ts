@@ -12,6 +12,7 @@ import type { RegisteredProviders } from './iam/web-identity-role.js';
 import type { Operation } from './operation.js';
 import type { Notifier, ObjectEvent } from './notify/index.js';
 import type { Tiers } from './tier/tiers.js';
+import type { Replicator } from './replication/index.js';
 
 export interface ApiLogger {
   info(obj: object, msg?: string): void;
@@ -47,6 +48,8 @@ export interface ApiContext {
   notify?: Notifier;
   /** Remote tiers (api/tier): lifecycle transitions' destinations; absent in contexts built without them. */
   tiers?: Tiers;
+  /** Bucket replication's queues and senders (api/replication); absent in contexts built without them. */
+  replication?: Replicator;
 }
 
 export interface Accounts {

@@ -18,6 +18,9 @@ interface Refusal {
 }
 
 const isFalse = (v: string): boolean => v.trim().toLowerCase() === 'false';
+/** Operations a replication request may be (api/replication/receive.ts). */
+const REPLICA_PUTS = new Set<OperationName>(['PutObject', 'CreateMultipartUpload']);
+const REPLICA_WRITES = new Set<OperationName>([...REPLICA_PUTS, 'CompleteMultipartUpload', 'DeleteObject']);
 /** Operations that create a version and so can give it an object lock. */
 const NEW_VERSION = new Set<OperationName>(['PutObject', 'CopyObject', 'CreateMultipartUpload']);
 
@@ -57,6 +60,16 @@ const HEADERS: Record<string, Refusal> = {
     what: 'Server-side encryption with KMS keys',
     honouredBy: new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload']),
   },
+  // MinIO's replication requests (api/replication/receive.ts checks them; the timestamps of a source's tags,
+  // retention and legal hold only order metadata updates, which replicas receive whole).
+  'x-minio-source-replication-request': { what: 'Replication', honouredBy: REPLICA_WRITES },
+  'x-minio-source-mtime': { what: 'Replication', honouredBy: REPLICA_WRITES },
+  'x-minio-source-etag': { what: 'Replication', honouredBy: REPLICA_WRITES },
+  'x-minio-source-deletemarker': { what: 'Replication', honouredBy: new Set<OperationName>(['DeleteObject']) },
+  'x-minio-source-replication-tagging-timestamp': { what: 'Replication', honouredBy: REPLICA_PUTS },
+  'x-minio-source-replication-retention-timestamp': { what: 'Replication', honouredBy: REPLICA_PUTS },
+  'x-minio-source-replication-legalhold-timestamp': { what: 'Replication', honouredBy: REPLICA_PUTS },
+  'x-amz-replication-status': { what: 'Replication', honouredBy: REPLICA_WRITES },
   'x-amz-website-redirect-location': { what: 'Website redirects' },
   'x-amz-write-offset-bytes': { what: 'Appending to an object' },
   'x-amz-if-match-last-modified-time': { what: 'Conditional deletes on the modification time' },

@@ -3,6 +3,7 @@
 // configured. No I/O here, so it is tested as a table (server/test/http/router.test.ts).
 import { S3Error } from '../errors.js';
 import type { ListV1Params, ListV2Params, ObjectRef, Operation } from '../api/operation.js';
+import { REPLICATION_REQUEST, replicationAction } from '../api/replication/receive.js';
 
 export interface RouteInput {
   method: string;
@@ -24,7 +25,6 @@ const MAX_KEYS = 1000;
 
 /** Bucket subresources that exist in S3 but Cairn does not implement (answered by UnsupportedBucketOp). */
 const UNSUPPORTED_BUCKET = [
-  'replication',
   'logging',
   'website',
   'accelerate',
@@ -183,7 +183,10 @@ export function route(input: RouteInput): Route {
     throw new S3Error('MethodNotAllowed');
   }
   if (key === undefined) return { bucket, op: bucketOp(method, bucket, q, input.headers) };
-  return { bucket, key, op: objectOp(method, bucket, key, q, input.headers) };
+  const op = objectOp(method, bucket, key, q, input.headers);
+  // A replication request (another site writing its replica) needs s3:ReplicateObject / s3:ReplicateDelete.
+  const replicating = header(input.headers, REPLICATION_REQUEST) !== undefined && replicationAction(op.name);
+  return { bucket, key, op: replicating ? { ...op, action: replicating } : op };
 }
 
 function bucketOp(method: string, bucket: string, q: URLSearchParams, headers: RouteInput['headers']): Operation {
@@ -206,6 +209,13 @@ function bucketOp(method: string, bucket: string, q: URLSearchParams, headers: R
     if (method === 'PUT')
       return { name: 'PutBucketLifecycleConfiguration', action: 's3:PutLifecycleConfiguration', ...b };
     if (method === 'DELETE') return { name: 'DeleteBucketLifecycle', action: 's3:PutLifecycleConfiguration', ...b };
+    throw new S3Error('MethodNotAllowed');
+  }
+  // DeleteBucketReplication needs s3:PutReplicationConfiguration, as in AWS.
+  if (q.has('replication')) {
+    if (method === 'GET') return { name: 'GetBucketReplication', action: 's3:GetReplicationConfiguration', ...b };
+    if (method === 'PUT') return { name: 'PutBucketReplication', action: 's3:PutReplicationConfiguration', ...b };
+    if (method === 'DELETE') return { name: 'DeleteBucketReplication', action: 's3:PutReplicationConfiguration', ...b };
     throw new S3Error('MethodNotAllowed');
   }
   if (q.has('object-lock')) {

@@ -10,6 +10,9 @@ import {
   Notifier,
   type NotifierOptions,
   type ObjectLayer,
+  type ReplicationTargetStatus,
+  Replicator,
+  type ReplicatorOptions,
   type TargetStatus,
   Tiers,
 } from '../api/index.js';
@@ -58,6 +61,8 @@ export interface HttpServerOptions {
   reusePort?: boolean;
   /** Bucket notification targets and where their queues live; none configured when absent. */
   notify?: Omit<NotifierOptions, 'log' | 'now'>;
+  /** Bucket replication's queues (default: none kept on disk, a temporary folder is not used) and retry backoff. */
+  replication?: Omit<ReplicatorOptions, 'log' | 'storage' | 'sealer'>;
   /** The test clock: a lifecycle day lasts this many seconds, due times unrounded (CAIRN_LIFECYCLE_DAY_SECONDS). */
   lifecycleDaySeconds?: number;
   /** Who may read /minio/v2/metrics/*: a bearer token of the root user (default) or anyone. */
@@ -74,6 +79,10 @@ export interface RunningServer {
   notifyStatus(): TargetStatus[];
   /** Resolves once every notification target has taken all its queued events. */
   notifyIdle(): Promise<void>;
+  /** Each replication target's queue length and counters (cheap: no I/O). */
+  replicationStatus(): ReplicationTargetStatus[];
+  /** Resolves once every replication queue is empty. */
+  replicationIdle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -103,6 +112,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   // Remote tiers: their secrets are sealed as IAM's are; storage reads transitioned data through them.
   const tiers = new Tiers(opts.storage, iam.sealer, logger);
   opts.storage.attachTiers(tiers);
+  // Replication queues left by a previous run are opened (their changes go out again) before the first request.
+  const replication = opts.replication
+    ? await Replicator.start({ ...opts.replication, storage: opts.storage, sealer: iam.sealer, log: logger })
+    : undefined;
   const ctx: HttpContext = {
     api: {
       storage: opts.storage,
@@ -117,6 +130,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
       webIdentity: new RegisteredProviders(),
       notify,
       tiers,
+      replication,
       lifecycleDayMs: opts.lifecycleDaySeconds === undefined ? undefined : opts.lifecycleDaySeconds * 1000,
     },
     auth: { credentials: iamCredentials(iam), region, now, keyCache: new Map() },
@@ -148,6 +162,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     await app.listen({ host, port, ...reuse } as FastifyListenOptions);
   } catch (e) {
     await notify.close();
+    await replication?.close();
     throw e;
   }
   const addr = app.server.address();
@@ -158,6 +173,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     port: actualPort,
     notifyStatus: () => notify.status(),
     notifyIdle: () => notify.idle(),
+    replicationStatus: () => replication?.status() ?? [],
+    replicationIdle: () => replication?.idle() ?? Promise.resolve(),
     // Graceful: in-flight requests finish; a stalled client (a download nobody reads) is cut after the grace period.
     close: async () => {
       const timer = setTimeout(() => app.server.closeAllConnections(), opts.shutdownGraceMs ?? 25_000);
@@ -168,6 +185,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
       } finally {
         clearTimeout(timer);
         await notify.close();
+        await replication?.close();
       }
     },
   };

@@ -69,18 +69,18 @@ const RULE_ELEMENTS = new Set([
 ]);
 
 /** An element that holds children: `<X/>` parses as '' (nothing inside). Repeated: MalformedXML. */
-function container(v: unknown): Record<string, unknown> {
+export function container(v: unknown): Record<string, unknown> {
   if (v === '') return {};
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new S3Error('MalformedXML');
   return v as Record<string, unknown>;
 }
 
-function only(o: Record<string, unknown>, allowed: readonly string[]): void {
+export function only(o: Record<string, unknown>, allowed: readonly string[]): void {
   for (const k of Object.keys(o)) if (!allowed.includes(k)) throw new S3Error('MalformedXML');
 }
 
 /** A whole number in XML (MalformedXML when it is not one); range checks are the caller's. */
-function integer(v: unknown): number | undefined {
+export function integer(v: unknown): number | undefined {
   const s = str(v)?.trim();
   if (s === undefined) return undefined;
   if (!/^-?\d{1,10}$/.test(s) || Math.abs(Number(s)) > MAX_INT) throw new S3Error('MalformedXML');
@@ -126,7 +126,7 @@ function checkSizes(f: LifecycleFilter): void {
 }
 
 /** A Filter: at most one of Prefix, Tag, ObjectSizeGreaterThan, ObjectSizeLessThan, And (MalformedXML). */
-function parseFilter(v: unknown): { filter: LifecycleFilter; form: LifecycleRule['form'] } {
+export function parseFilter(v: unknown): { filter: LifecycleFilter; form: LifecycleRule['form'] } {
   const o = container(v);
   only(o, ['Prefix', 'Tag', 'ObjectSizeGreaterThan', 'ObjectSizeLessThan', 'And']);
   const present = Object.keys(o);

@@ -1,0 +1,121 @@
+// Bucket replication as the API sees it: Put/Get/DeleteBucketReplication, the one place where the changes of a
+// successful operation are queued for replication (api/index.ts handle, beside the events), and the
+// x-amz-replication-status answer of GET and HEAD.
+import { S3Error, isS3Error } from '../../errors.js';
+import type { ObjectInfo } from '../../storage/object-layer.js';
+import { bucketSettings } from '../bucket-settings.js';
+import type { ObjectEvent } from '../notify/event.js';
+import { readDocument } from '../request-body.js';
+import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from '../types.js';
+import {
+  parseReplicationConfiguration,
+  replicationXml,
+  targetsFor,
+  type ReplicationConfiguration,
+  type ReplicationKind,
+} from './config.js';
+import { isReplicationRequest } from './receive.js';
+import type { ReplicationEntry } from './replicator.js';
+import { storedTargets } from './targets.js';
+
+export { Replicator, type ReplicationTargetStatus, type ReplicatorOptions } from './replicator.js';
+export { isReplicationTargetPath, replicationTargetAdmin } from './admin.js';
+
+const MAX_DOCUMENT = 2 * 1024 * 1024;
+const parsed = new WeakMap<object, ReplicationConfiguration>();
+
+/** The bucket's replication configuration, parsed once per change (undefined: none). */
+export async function replicationOf(ctx: ApiContext, bucket: string): Promise<ReplicationConfiguration | undefined> {
+  const { config } = await bucketSettings(ctx, bucket);
+  if (!config.replication) return undefined;
+  let c = parsed.get(config);
+  if (!c) {
+    c = parseReplicationConfiguration(config.replication);
+    if (Object.isFrozen(config)) parsed.set(config, c);
+  }
+  return c;
+}
+
+export async function getBucketReplication(ctx: ApiContext, bucket: string): Promise<S3Response> {
+  const { config } = await bucketSettings(ctx, bucket);
+  if (!config.replication) throw new S3Error('ReplicationConfigurationNotFoundError');
+  return xmlResponse(config.replication);
+}
+
+/** Replaces the bucket's replication configuration; one that does not validate changes nothing. */
+export async function putBucketReplication(ctx: ApiContext, req: S3Request, bucket: string): Promise<S3Response> {
+  const { config } = await bucketSettings(ctx, bucket);
+  if (config.versioning !== 'Enabled')
+    throw new S3Error(
+      'InvalidRequest',
+      "Versioning must be 'Enabled' on the bucket to apply a replication configuration",
+    );
+  const c = parseReplicationConfiguration(await readDocument(req, MAX_DOCUMENT));
+  // Every target a rule names must be one of the bucket's replication targets (MinIO's check).
+  const arns = new Set(storedTargets(config, bucket, ctx.iam!.sealer).map((t) => t.arn));
+  for (const r of c.rules) {
+    if (!arns.has(r.targetArn))
+      throw new S3Error('XMinioAdminRemoteTargetNotFoundError', `No replication target ${r.targetArn.slice(0, 200)}`);
+  }
+  await ctx.storage.updateBucketConfig(bucket, { replication: replicationXml(c) });
+  return emptyResponse(200);
+}
+
+export async function deleteBucketReplication(ctx: ApiContext, bucket: string): Promise<S3Response> {
+  await ctx.storage.headBucket(bucket);
+  await ctx.storage.updateBucketConfig(bucket, { replication: null });
+  return emptyResponse(204);
+}
+
+/** What an event is to replication: a version written, a delete marker added, or a version deleted. */
+function kindOf(e: ObjectEvent): ReplicationKind | undefined {
+  if (e.versionId === undefined || e.versionId === 'null') return undefined;
+  if (e.name.startsWith('s3:ObjectCreated:')) return 'object';
+  if (e.name === 's3:ObjectRemoved:DeleteMarkerCreated') return 'delete-marker';
+  if (e.name === 's3:ObjectRemoved:Delete') return 'delete-version';
+  return undefined;
+}
+
+/**
+ * Queues the changes an operation reports for the targets its bucket's rules name: the version is marked
+ * PENDING, then the change is written to the target's queue, before the request is answered. A replica
+ * written by a replication request is not replicated again.
+ */
+export async function queueReplication(ctx: ApiContext, req: S3Request, bucket: string, events: ObjectEvent[]) {
+  if (!ctx.replication || isReplicationRequest(req.headers)) return;
+  const c = await replicationOf(ctx, bucket);
+  if (!c) return;
+  const entries: ReplicationEntry[] = [];
+  for (const e of events) {
+    const kind = kindOf(e);
+    if (!kind) continue;
+    let tagging: string | undefined;
+    let mtime: number | undefined;
+    if (kind !== 'delete-version') {
+      let info: ObjectInfo;
+      try {
+        info = await ctx.storage.headObject(bucket, e.key, { versionId: e.versionId });
+      } catch (err) {
+        if (isS3Error(err) && (err.code === 'NoSuchVersion' || err.code === 'NoSuchKey')) continue; // gone already
+        throw err;
+      }
+      if (info.replicationStatus === 'REPLICA') continue;
+      tagging = info.tagging;
+      mtime = info.lastModified.getTime();
+    }
+    const targets = targetsFor(c, e.key, tagging, kind);
+    if (targets.length === 0) continue;
+    if (kind !== 'delete-version')
+      await ctx.storage.setReplicationStatus(bucket, e.key, e.versionId!, 'PENDING').catch((err: unknown) => {
+        if (!isS3Error(err) || err.code !== 'NoSuchVersion') throw err;
+      });
+    for (const { arn, rule } of targets)
+      entries.push({ bucket, key: e.key, versionId: e.versionId!, kind, arn, mtime, storageClass: rule.storageClass });
+  }
+  if (entries.length) await ctx.replication.enqueue(entries);
+}
+
+/** x-amz-replication-status of GET and HEAD. */
+export function replicationHeaders(info: ObjectInfo): Record<string, string> {
+  return info.replicationStatus ? { 'x-amz-replication-status': info.replicationStatus } : {};
+}

@@ -1,0 +1,341 @@
+// Asynchronous bucket replication: a durable queue per target (the notification queue's files, notify/queue.ts:
+// one file per change, written before the request is answered, kept across restarts) and one sender per queue
+// that copies each change to the target in queue order (so the changes of one key arrive in the order they
+// were made), retrying with exponential backoff while the target is down.
+//
+// A version copied keeps its version id, modification time, metadata, tags, retention and legal hold; its
+// status goes PENDING (queued) -> COMPLETED (the target has it), or FAILED while the target does not answer
+// (then COMPLETED once it does) or when the target refuses it several times (then it is left FAILED and
+// dropped from the queue, logged; `cairn admin replicate resync` queues it again).
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isS3Error } from '../../errors.js';
+import type { ObjectInfo, ObjectLayer } from '../../storage/object-layer.js';
+import type { Sealer } from '../iam/seal.js';
+import { EventQueue } from '../notify/queue.js';
+import type { ApiLogger } from '../types.js';
+import type { ReplicationKind } from './config.js';
+import { ReplicationRemote, TargetError } from './remote.js';
+import { storedTargets, type RemoteTarget } from './targets.js';
+
+/** One queued change. */
+export interface ReplicationEntry {
+  bucket: string;
+  key: string;
+  versionId: string;
+  kind: ReplicationKind;
+  arn: string;
+  /** Delete markers: the marker's time (ms). */
+  mtime?: number;
+  /** Storage class the rule asks of the replica. */
+  storageClass?: string;
+}
+
+/** A target's queue and counters, as metrics and `cairn admin replicate status` read them. */
+export interface ReplicationTargetStatus {
+  arn: string;
+  bucket: string;
+  queued: number;
+  replicated: number;
+  replicatedBytes: number;
+  failed: number;
+  failedAttempts: number;
+}
+
+export interface ReplicatorOptions {
+  storage: ObjectLayer;
+  sealer: Sealer;
+  /** Folder holding one queue folder per target. */
+  queueBase: string;
+  log: ApiLogger;
+  /** This process is worker N of several: each keeps its own queues (a `worker-N` folder in each). */
+  worker?: number;
+  retry?: { minMs: number; maxMs: number };
+  queueLimit?: number;
+}
+
+/** Refusals (not outages) of one change tolerated before it is left FAILED. */
+const MAX_REFUSALS = 3;
+const DEFAULT_LIMIT = 100_000;
+
+const queueName = (arn: string) => arn.split(':')[4] ?? 'unknown';
+
+class Sender {
+  replicated = 0;
+  replicatedBytes = 0;
+  failed = 0;
+  failedAttempts = 0;
+  bucket = '';
+  private readonly stop = new AbortController();
+  private readonly done: Promise<void>;
+
+  constructor(
+    readonly arn: string,
+    readonly queue: EventQueue,
+    private readonly r: Replicator,
+  ) {
+    this.done = this.run();
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stop.signal;
+    const { minMs, maxMs } = this.r.retry;
+    let delay = minMs;
+    let refusals = 0;
+    let down = false;
+    while (!signal.aborted) {
+      let entry: ReplicationEntry;
+      try {
+        const data = await this.queue.peek(signal);
+        if (data === undefined) return;
+        entry = JSON.parse(data) as ReplicationEntry;
+        this.bucket = entry.bucket;
+      } catch (e) {
+        this.r.log.error({ target: this.arn, err: e }, 'replication queue: unreadable entry dropped');
+        await this.queue.drop().catch(() => {});
+        continue;
+      }
+      try {
+        this.replicatedBytes += await this.r.replicate(entry);
+        this.replicated++;
+        if (down) this.r.log.info({ target: this.arn }, 'replication target reachable again');
+        down = false;
+        refusals = 0;
+        delay = minMs;
+        await this.r.setStatus(entry, 'COMPLETED');
+        await this.queue.drop();
+        continue;
+      } catch (e) {
+        this.failedAttempts++;
+        const refused = e instanceof TargetError && !e.down;
+        if (refused) refusals++;
+        if (!down || refused)
+          this.r.log.warn({ target: this.arn, key: entry.key, err: (e as Error).message }, 'replication failed');
+        down = !refused;
+        await this.r.setStatus(entry, 'FAILED').catch(() => {});
+        if (refused && refusals >= MAX_REFUSALS) {
+          this.failed++;
+          refusals = 0;
+          await this.queue.drop();
+          continue;
+        }
+      }
+      await sleep(delay, undefined, { signal }).catch(() => {});
+      delay = Math.min(delay * 2, maxMs);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort();
+    await this.done;
+  }
+}
+
+export class Replicator {
+  private readonly senders = new Map<string, Sender>();
+  private readonly opening = new Map<string, Promise<Sender>>();
+  private readonly remotes = new Map<string, { target: RemoteTarget; remote: ReplicationRemote }>();
+  readonly retry: { minMs: number; maxMs: number };
+  readonly log: ApiLogger;
+  private closed = false;
+
+  private constructor(private readonly opts: ReplicatorOptions) {
+    this.retry = opts.retry ?? { minMs: 250, maxMs: 10_000 };
+    this.log = opts.log;
+  }
+
+  /** Opens the queues a previous run left (their entries go out again) before the first request. */
+  static async start(opts: ReplicatorOptions): Promise<Replicator> {
+    const r = new Replicator(opts);
+    let names: string[] = [];
+    try {
+      names = await readdir(opts.queueBase);
+    } catch {
+      // no queue yet
+    }
+    for (const name of names) {
+      const arn = await r.arnOfQueue(name);
+      if (arn) await r.sender(arn);
+    }
+    return r;
+  }
+
+  /** The ARN a queue folder was made for (written in it as `arn`), or undefined. */
+  private async arnOfQueue(name: string): Promise<string | undefined> {
+    try {
+      return (await readFile(join(this.opts.queueBase, name, 'arn'), 'utf8')).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private dirOf(arn: string): string {
+    const base = join(this.opts.queueBase, queueName(arn));
+    return this.opts.worker === undefined ? base : join(base, `worker-${this.opts.worker}`);
+  }
+
+  private sender(arn: string): Promise<Sender> {
+    const have = this.senders.get(arn);
+    if (have) return Promise.resolve(have);
+    let p = this.opening.get(arn);
+    if (!p) {
+      p = (async () => {
+        const root = join(this.opts.queueBase, queueName(arn));
+        await mkdir(root, { recursive: true });
+        await writeFile(join(root, 'arn'), arn);
+        const queue = await EventQueue.open(this.dirOf(arn), this.opts.queueLimit ?? DEFAULT_LIMIT);
+        const s = new Sender(arn, queue, this);
+        this.senders.set(arn, s);
+        return s;
+      })();
+      this.opening.set(arn, p);
+      p.finally(() => this.opening.delete(arn)).catch(() => {});
+    }
+    return p;
+  }
+
+  /**
+   * Queues changes; resolves once each is on disk. A full queue or a failed write is logged and does not fail
+   * the request (the write has happened; its version stays PENDING, and a resync queues it again).
+   */
+  async enqueue(entries: ReplicationEntry[]): Promise<void> {
+    if (this.closed) return;
+    await Promise.all(
+      entries.map(async (e) => {
+        try {
+          const s = await this.sender(e.arn);
+          await s.queue.push(JSON.stringify(e));
+        } catch (err) {
+          this.log.error({ target: e.arn, key: e.key, err }, 'replication change not queued');
+        }
+      }),
+    );
+  }
+
+  /** The target of `arn` of `bucket`, with a client (rebuilt when the stored target changed). */
+  async remoteOf(bucket: string, arn: string): Promise<ReplicationRemote | undefined> {
+    const config = await this.opts.storage.getBucketConfig(bucket);
+    const target = storedTargets(config, bucket, this.opts.sealer).find((t) => t.arn === arn);
+    if (!target) return undefined;
+    const have = this.remotes.get(arn);
+    if (have && JSON.stringify(have.target) === JSON.stringify(target)) return have.remote;
+    have?.remote.close();
+    const remote = new ReplicationRemote(target);
+    this.remotes.set(arn, { target, remote });
+    return remote;
+  }
+
+  /** Copies one change to its target; the bytes sent. Throws TargetError (or a storage error) to retry. */
+  async replicate(e: ReplicationEntry): Promise<number> {
+    const storage = this.opts.storage;
+    let remote: ReplicationRemote | undefined;
+    try {
+      remote = await this.remoteOf(e.bucket, e.arn);
+    } catch (err) {
+      if (isS3Error(err) && err.code === 'NoSuchBucket') return 0; // the bucket is gone, and its changes
+      throw err;
+    }
+    if (!remote) {
+      // The target was removed: nothing to send the change to.
+      this.log.warn({ target: e.arn, key: e.key }, 'replication: target removed, change dropped');
+      return 0;
+    }
+    if (e.kind === 'delete-version') {
+      try {
+        await remote.deleteVersion(e.key, e.versionId);
+      } catch (err) {
+        if (err instanceof TargetError && (err.code === 'NoSuchVersion' || err.code === 'NoSuchKey')) return 0;
+        throw err;
+      }
+      return 0;
+    }
+    let opened: Awaited<ReturnType<ObjectLayer['openObject']>>;
+    try {
+      opened = await storage.openObject(e.bucket, e.key, { versionId: e.versionId });
+    } catch (err) {
+      // Removed since: nothing left to copy (a versioned delete replicates on its own).
+      if (isS3Error(err) && (err.code === 'NoSuchVersion' || err.code === 'NoSuchKey')) return 0;
+      throw err;
+    }
+    const info = opened.info;
+    if (info.deleteMarker) {
+      await remote.putDeleteMarker(e.key, info.versionId, info.lastModified);
+      return 0;
+    }
+    if (info.encryption)
+      throw new TargetError('replication of encrypted objects is not implemented', false, 'NotImplemented');
+    const replica = replicaInfo(info);
+    remote.storageClass = e.storageClass;
+    if (info.parts && info.parts.length > 1) {
+      const offsets: number[] = [];
+      let at = 0;
+      for (const p of info.parts) {
+        offsets.push(at);
+        at += p.size;
+      }
+      await remote.putMultipart(e.key, replica, async (n) => {
+        const i = info.parts!.findIndex((p) => p.number === n);
+        const p = info.parts![i];
+        if (p.size === 0) return emptyStream();
+        return (await opened.read({ start: offsets[i], end: offsets[i] + p.size - 1 })) as Readable;
+      });
+    } else {
+      const body = info.size === 0 ? emptyStream() : ((await opened.read()) as Readable);
+      await remote.putObject(e.key, replica, body);
+    }
+    return info.size;
+  }
+
+  /** Sets the source version's status (a version gone or a status of a replica is left alone). */
+  async setStatus(e: ReplicationEntry, status: 'COMPLETED' | 'FAILED'): Promise<void> {
+    if (e.kind === 'delete-version') return;
+    try {
+      await this.opts.storage.setReplicationStatus(e.bucket, e.key, e.versionId, status, ['PENDING', 'FAILED']);
+    } catch (err) {
+      if (isS3Error(err) && (err.code === 'NoSuchVersion' || err.code === 'NoSuchKey' || err.code === 'NoSuchBucket'))
+        return;
+      throw err;
+    }
+  }
+
+  status(): ReplicationTargetStatus[] {
+    return [...this.senders.values()].map((s) => ({
+      arn: s.arn,
+      bucket: s.bucket,
+      queued: s.queue.length,
+      replicated: s.replicated,
+      replicatedBytes: s.replicatedBytes,
+      failed: s.failed,
+      failedAttempts: s.failedAttempts,
+    }));
+  }
+
+  /** Resolves once every queue is empty. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.opening.values()]);
+    await Promise.all([...this.senders.values()].map((s) => s.queue.empty()));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.opening.values()].map((p) => p.catch(() => {})));
+    await Promise.all([...this.senders.values()].map((s) => s.close()));
+    for (const { remote } of this.remotes.values()) remote.close();
+  }
+}
+
+/** The replica's metadata: the source's, with a retention already over left out (the target refuses one). */
+function replicaInfo(info: ObjectInfo): ObjectInfo {
+  const lock = info.lock ? { ...info.lock } : undefined;
+  if (lock?.retainUntil && lock.retainUntil.getTime() <= Date.now()) {
+    delete lock.mode;
+    delete lock.retainUntil;
+  }
+  return { ...info, lock };
+}
+
+function emptyStream(): Readable {
+  return Readable.from([]);
+}

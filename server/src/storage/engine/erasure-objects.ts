@@ -484,22 +484,28 @@ export class ErasureObjects implements L.ObjectLayer {
     await this.buckets.get(bucket);
     validateKey(key);
     let target: VersionRecord | undefined;
-    let changed = false;
+    const unchanged = new Error('unchanged');
     const now = Date.now();
-    await this.setOf(key).mutate(bucket, key, {
-      check: (r) => {
-        target = r.versions.find((v) => v.id === versionId);
-        if (!target) throw new S3Error('NoSuchVersion');
-        changed = target.replication !== status && (!expect || expect.includes(target.replication));
-      },
-      apply: (cur) =>
-        cur.map((v) =>
-          changed && target && versionKey(v) === versionKey(target)
-            ? { ...v, replication: status, updated: Math.max(now, (v.updated ?? 0) + 1) }
-            : v,
-        ),
-    });
-    return changed;
+    try {
+      await this.setOf(key).mutate(bucket, key, {
+        check: (r) => {
+          target = r.versions.find((v) => v.id === versionId);
+          if (!target) throw new S3Error('NoSuchVersion');
+          // Nothing to write: leave the drives alone.
+          if (target.replication === status || (expect && !expect.includes(target.replication))) throw unchanged;
+        },
+        apply: (cur) =>
+          cur.map((v) =>
+            target && versionKey(v) === versionKey(target)
+              ? { ...v, replication: status, updated: Math.max(now, (v.updated ?? 0) + 1) }
+              : v,
+          ),
+      });
+    } catch (e) {
+      if (e === unchanged) return false;
+      throw e;
+    }
+    return true;
   }
 
   listObjects(bucket: string, o: L.ListOptions): Promise<L.ListResult> {

@@ -8,8 +8,12 @@ import pino from 'pino';
 import { ldapConfigFromEnv } from '../api/iam/ldap-config.js';
 import { openIdConfigFromEnv } from '../api/iam/openid-config.js';
 import { loudly, type ServerArgs, serveUntilStopped, serverOptions } from '../cluster/serve.js';
+import { checkTargets } from '../api/notify/target.js';
 import { notifyTargetsFromEnv } from '../api/notify/targets.js';
 import { prometheusAuthFromEnv } from '../http/metrics-auth.js';
+import { parseDuration } from '../duration.js';
+
+export { parseDuration };
 
 export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--certs-dir DIR] [--domain DOMAIN] [--region REGION]
                     [--workers N] DRIVE...
@@ -62,7 +66,13 @@ CAIRN_NOTIFY_WEBHOOK_ENABLE_<ID>=on, _ENDPOINT_<ID> (URL), _AUTH_TOKEN_<ID>; CAI
 _ADDRESS_<ID> (host:port), _KEY_<ID>, _FORMAT_<ID> (namespace or access), _USER_<ID>, _PASSWORD_<ID>;
 CAIRN_NOTIFY_POSTGRES_ENABLE_<ID>=on (ARN type postgresql), _TABLE_<ID>, _FORMAT_<ID> (namespace or access),
 _CONNECTION_STRING_<ID> (key=value pairs or a postgres:// URL) or _HOST_, _PORT_, _USERNAME_, _PASSWORD_,
-_DATABASE_<ID>, _MAX_OPEN_CONNECTIONS_<ID>. Each target
+_DATABASE_<ID>, _MAX_OPEN_CONNECTIONS_<ID>;
+CAIRN_NOTIFY_NATS_ENABLE_<ID>=on, _ADDRESS_<ID> (host:port), _SUBJECT_<ID>, _USERNAME_<ID>, _PASSWORD_<ID>,
+_TOKEN_<ID>, _PING_INTERVAL_<ID>, _JETSTREAM_<ID> (on: wait for the stream's ack); CAIRN_NOTIFY_MQTT_ENABLE_<ID>=on,
+_BROKER_<ID> (tcp://host:1883, ws://, ssl://, wss://), _TOPIC_<ID>, _QOS_<ID> (0, 1, 2), _USERNAME_<ID>,
+_PASSWORD_<ID>, _KEEP_ALIVE_INTERVAL_<ID> (10s), _RECONNECT_INTERVAL_<ID> (1s); CAIRN_NOTIFY_AMQP_ENABLE_<ID>=on,
+_URL_<ID> (amqp://user:password@host:5672/vhost), _EXCHANGE_<ID>, _EXCHANGE_TYPE_<ID>, _ROUTING_KEY_<ID>,
+_MANDATORY_<ID>, _DURABLE_<ID>, _AUTO_DELETED_<ID>, _DELIVERY_MODE_<ID> (1 or 2). Each target
 queues its events on disk before requests are answered: _QUEUE_DIR_<ID> (default .cairn.sys/notify/<type>-<ID> on
 the first drive; one folder per worker inside), _QUEUE_LIMIT_<ID> (100000).
 Multipart uploads: CAIRN_API_STALE_UPLOADS_EXPIRY (unfinished uploads older than this are removed with
@@ -71,13 +81,6 @@ as 1h30m, 90m, 45s. Lifecycle rules are applied at the same interval.
 CAIRN_LIFECYCLE_DAY_SECONDS=N (tests): a day lasts N seconds, and these durations shrink in the same ratio; a
 lifecycle rule's Days=1 falls due N seconds after the object was written (not rounded to midnight).
 `;
-
-/** A duration as MinIO's Go-style settings write it (`24h`, `1h30m`, `90s`): milliseconds, or undefined. */
-export function parseDuration(v: string): number | undefined {
-  const m = /^(?:(\d{1,6})h)?(?:(\d{1,6})m)?(?:(\d{1,8})s)?$/.exec(v);
-  if (!m || v === '') return undefined;
-  return ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000;
-}
 
 /** Storage tuning from the environment (see SERVER_USAGE); unset variables keep the defaults. */
 export function tuningFromEnv(env: NodeJS.ProcessEnv): {
@@ -181,6 +184,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     ldap = ldapConfigFromEnv(process.env);
     openid = openIdConfigFromEnv(process.env);
     notifyTargets = notifyTargetsFromEnv(process.env);
+    checkTargets(notifyTargets);
     prometheusAuthFromEnv(process.env);
   } catch (e) {
     process.stderr.write(`cairn server: ${(e as Error).message}\n\n${SERVER_USAGE}`);

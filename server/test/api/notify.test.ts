@@ -51,7 +51,7 @@ describe('notification targets from the environment', () => {
     [{ CAIRN_NOTIFY_WEBHOOK_ENABLE_1: 'yes' }, /must be on or off/],
     [{ CAIRN_NOTIFY_WEBHOOK_ENDPOINTS_1: 'x' }, /unknown setting/],
     [{ CAIRN_NOTIFY_TELEGRAPH_ENABLE: 'on' }, /unknown notification target type/],
-    [{ CAIRN_NOTIFY_NATS_ENABLE_1: 'on' }, /nats notification targets are not implemented/],
+    [{ CAIRN_NOTIFY_NSQ_ENABLE_1: 'on' }, /nsq notification targets are not implemented/],
     [
       {
         CAIRN_NOTIFY_WEBHOOK_ENABLE_1: 'on',

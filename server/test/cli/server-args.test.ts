@@ -62,4 +62,15 @@ describe('cairn server', () => {
     expect(r.stderr).toContain("cairn server: CAIRN_WORKERS must be a whole number >= 1, got 'many'");
     expect(r.stderr).toContain('Usage: cairn server');
   });
+
+  it('a bad notification target setting exits 2 naming its variable, before any drive is made', () => {
+    const r = cairn(['--address', '127.0.0.1:0', '/nonexistent/cairn-args-test/d1'], {
+      CAIRN_NOTIFY_MQTT_ENABLE_1: 'on',
+      CAIRN_NOTIFY_MQTT_BROKER_1: 'tcp://127.0.0.1:1883',
+      CAIRN_NOTIFY_MQTT_TOPIC_1: 'events',
+      CAIRN_NOTIFY_MQTT_QOS_1: '5',
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("cairn server: CAIRN_NOTIFY_MQTT_QOS_1 must be 0, 1 or 2, got '5'");
+  });
 });

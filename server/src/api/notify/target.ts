@@ -1,8 +1,11 @@
 // What a notification target is to the sender: something that takes one queued event or fails.
+import { AmqpTarget } from './amqp.js';
 import type { EventRecord } from './event.js';
+import { MqttTarget } from './mqtt.js';
+import { NatsTarget } from './nats.js';
 import { PostgresTarget } from './postgres.js';
 import { RedisTarget } from './redis.js';
-import type { TargetConfig } from './targets.js';
+import { settingEnvName, type TargetConfig } from './targets.js';
 import { WebhookTarget } from './webhook.js';
 
 /** One event as queued on disk: the record and what targets key their messages by. */
@@ -20,6 +23,20 @@ export interface Target {
   close(): Promise<void>;
 }
 
+/** MinIO's message body for one event (webhook, NATS, MQTT, AMQP): `{"EventName","Key","Records":[record]}`. */
+export const eventLog = (e: QueuedEvent): string =>
+  JSON.stringify({ EventName: e.eventName, Key: e.key, Records: [e.record] });
+
+/**
+ * An error whose message has every secret (password, token, ...) replaced by `***`: client libraries may echo a
+ * URL or their options, and the sender logs failures.
+ */
+export function withoutSecrets(e: unknown, secrets: (string | undefined)[]): Error {
+  let message = e instanceof Error ? e.message : String(e);
+  for (const s of secrets) if (s) message = message.split(s).join('***');
+  return new Error(message);
+}
+
 /** The target a configuration describes; throws (refusing the start) on a bad setting. */
 export function makeTarget(c: TargetConfig): Target {
   // MinIO's settings say POSTGRES for the target its ARNs call postgresql.
@@ -32,5 +49,16 @@ export function makeTarget(c: TargetConfig): Target {
       return new RedisTarget(c.settings, envName);
     case 'postgresql':
       return new PostgresTarget(c.settings, envName);
+    case 'nats':
+      return new NatsTarget(c.settings, settingEnvName(c));
+    case 'mqtt':
+      return new MqttTarget(c.settings, settingEnvName(c));
+    case 'amqp':
+      return new AmqpTarget(c.settings, settingEnvName(c));
   }
+}
+
+/** Throws on the first bad setting of these targets, as their start would (the CLI checks before it serves). */
+export function checkTargets(configs: TargetConfig[]): void {
+  for (const c of configs) void makeTarget(c).close(); // made without connecting: nothing to wait for
 }

@@ -3,7 +3,7 @@
 // A bucket names a target by the ARN arn:cairn:sqs::<ID>:<type>. Settings Cairn does not act on, and target
 // types it cannot deliver to yet, are refused at start rather than ignored.
 
-export type TargetType = 'webhook' | 'redis' | 'postgresql';
+export type TargetType = 'webhook' | 'redis' | 'postgresql' | 'nats' | 'mqtt' | 'amqp';
 
 export interface TargetConfig {
   type: TargetType;
@@ -21,7 +21,26 @@ export const targetKey = (t: Pick<TargetConfig, 'id' | 'type'>): string => `${t.
 
 export const DEFAULT_QUEUE_LIMIT = 100_000;
 
+/** The environment variable of one of a target's settings: `settingEnvName(t)('ADDRESS')`. */
+export const settingEnvName =
+  (t: Pick<TargetConfig, 'id' | 'type'>) =>
+  (setting: string): string =>
+    // MinIO's settings say POSTGRES for the target its ARNs call postgresql.
+    `CAIRN_NOTIFY_${t.type === 'postgresql' ? 'POSTGRES' : t.type.toUpperCase()}_${setting}${t.id === '_' ? '' : `_${t.id}`}`;
+
 const COMMON = ['ENABLE', 'QUEUE_DIR', 'QUEUE_LIMIT'];
+// MinIO's settings of its message-bus targets (internal/event/target/{nats,mqtt,amqp}.go).
+const NATS_SETTINGS = [
+  ...['ADDRESS', 'SUBJECT', 'USERNAME', 'PASSWORD', 'TOKEN', 'USER_CREDENTIALS', 'NKEY_SEED', 'PING_INTERVAL'],
+  ...['TLS', 'TLS_SKIP_VERIFY', 'TLS_HANDSHAKE_FIRST', 'CERT_AUTHORITY', 'CLIENT_CERT', 'CLIENT_KEY', 'JETSTREAM'],
+  ...['STREAMING', 'STREAMING_CLUSTER_ID', 'STREAMING_ASYNC', 'STREAMING_MAX_PUB_ACKS_IN_FLIGHT'],
+];
+const MQTT_SETTINGS = ['BROKER', 'TOPIC', 'QOS', 'USERNAME', 'PASSWORD', 'RECONNECT_INTERVAL', 'KEEP_ALIVE_INTERVAL'];
+const AMQP_SETTINGS = [
+  ...['URL', 'EXCHANGE', 'EXCHANGE_TYPE', 'ROUTING_KEY', 'MANDATORY', 'IMMEDIATE', 'DURABLE', 'INTERNAL'],
+  // MinIO's environment says PUBLISHING_CONFIRMS where its configuration says publisher_confirms.
+  ...['NO_WAIT', 'AUTO_DELETED', 'DELIVERY_MODE', 'ARGUMENTS', 'PUBLISHER_CONFIRMS', 'PUBLISHING_CONFIRMS'],
+];
 /** The settings of each supported type; `required` must be set on an enabled target. */
 const TYPES: Record<string, { type: TargetType; settings: string[]; required: string[] }> = {
   WEBHOOK: { type: 'webhook', settings: ['ENDPOINT', 'AUTH_TOKEN'], required: ['ENDPOINT'] },
@@ -35,11 +54,15 @@ const TYPES: Record<string, { type: TargetType; settings: string[]; required: st
     ],
     required: ['TABLE'],
   },
+  // NATS, MQTT and AMQP take all of MinIO's settings: the target refuses, by name, those it does not implement.
+  NATS: { type: 'nats', settings: NATS_SETTINGS, required: ['ADDRESS', 'SUBJECT'] },
+  MQTT: { type: 'mqtt', settings: MQTT_SETTINGS, required: ['BROKER', 'TOPIC'] },
+  AMQP: { type: 'amqp', settings: AMQP_SETTINGS, required: ['URL'] },
 };
 /** MinIO's settings Cairn does not implement (a client certificate for webhooks). */
 const REFUSED: Record<string, string[]> = { WEBHOOK: ['CLIENT_CERT', 'CLIENT_KEY'] };
 /** MinIO's other target types: configuring one is an error until Cairn delivers to it. */
-const UNSUPPORTED = ['NATS', 'MQTT', 'AMQP', 'KAFKA', 'ELASTICSEARCH', 'MYSQL', 'NSQ'];
+const UNSUPPORTED = ['KAFKA', 'ELASTICSEARCH', 'MYSQL', 'NSQ'];
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -52,11 +75,20 @@ function splitSetting(rest: string, names: string[]): { setting: string; id: str
   return undefined;
 }
 
-function onOff(name: string, v: string): boolean {
+/** An on/off setting (MinIO also takes true/false; empty is off); throws naming the variable otherwise. */
+export function onOff(name: string, v: string): boolean {
   const s = v.toLowerCase();
   if (s === 'on' || s === 'true') return true;
   if (s === 'off' || s === 'false' || s === '') return false;
   throw new Error(`${name} must be on or off, got '${v}'`);
+}
+
+/** A `HOST[:PORT]` setting (an IPv6 host in brackets), as MinIO's ADDRESS settings; throws naming the variable. */
+export function hostPort(name: string, v: string, defaultPort: number): { host: string; port: number } {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?$/.exec(v);
+  const port = m?.[3] === undefined ? defaultPort : Number(m[3]);
+  if (!m || port < 1 || port > 65535) throw new Error(`${name} must be HOST[:PORT], got '${v}'`);
+  return { host: m[1] ?? m[2], port };
 }
 
 /** The enabled targets the environment configures; throws (the server refuses to start) on a bad setting. */

@@ -2,7 +2,7 @@
 // CAIRN_NOTIFY_WEBHOOK_ENDPOINT_<ID>, with CAIRN_NOTIFY_WEBHOOK_AUTH_TOKEN_<ID> as the Authorization header
 // (`Bearer <token>`, or the value as it is when it already has a scheme: `<scheme> <token>`). Any 2xx is
 // delivered; anything else, or no answer in 10 s, is a failure the sender retries.
-import type { QueuedEvent, Target } from './target.js';
+import { eventLog, type QueuedEvent, type Target } from './target.js';
 
 const SEND_TIMEOUT_MS = 10_000;
 
@@ -28,7 +28,7 @@ export class WebhookTarget implements Target {
     const res = await fetch(this.endpoint, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ EventName: e.eventName, Key: e.key, Records: [e.record] }),
+      body: eventLog(e),
       signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
     });
     await res.body?.cancel();

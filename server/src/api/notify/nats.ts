@@ -1,0 +1,115 @@
+// The NATS target (npm `nats`), MinIO's settings: each event is published on SUBJECT as MinIO's body
+// ({"EventName","Key","Records":[record]}). With JETSTREAM=on the publish waits for the stream's ack (the event
+// is stored); otherwise a plain publish is followed by a flush (the server's PONG: it has read the message).
+// The connection is made on the first send and again after it is lost, never retried by the client itself:
+// while NATS is down every send fails at once and the event waits in Cairn's queue.
+import { connect, type ConnectionOptions, type JetStreamClient, type NatsConnection } from 'nats';
+import { parseDuration } from '../../duration.js';
+import { eventLog, type QueuedEvent, type Target, withoutSecrets } from './target.js';
+import { hostPort, onOff } from './targets.js';
+
+/** How long one send (connect, publish, flush or ack) may take before it counts as failed. */
+const SEND_TIMEOUT_MS = 10_000;
+/** MinIO's settings Cairn does not implement: set, they refuse the start. */
+const NOT_IMPLEMENTED = [
+  ...['USER_CREDENTIALS', 'NKEY_SEED', 'CERT_AUTHORITY', 'CLIENT_CERT', 'CLIENT_KEY', 'STREAMING_CLUSTER_ID'],
+  'STREAMING_MAX_PUB_ACKS_IN_FLIGHT',
+];
+/** On/off settings Cairn does not implement: `on` refuses the start, `off` is what Cairn does anyway. */
+const NOT_IMPLEMENTED_ON = ['TLS', 'TLS_SKIP_VERIFY', 'TLS_HANDSHAKE_FIRST', 'STREAMING', 'STREAMING_ASYNC'];
+
+export class NatsTarget implements Target {
+  private readonly options: ConnectionOptions;
+  private readonly subject: string;
+  private readonly jetstream: boolean;
+  private readonly secrets: (string | undefined)[];
+  private connection: Promise<{ nc: NatsConnection; js?: JetStreamClient }> | undefined;
+
+  constructor(settings: Record<string, string>, env: (setting: string) => string) {
+    for (const s of NOT_IMPLEMENTED)
+      if (settings[s.toLowerCase()]) throw new Error(`${env(s)} is not implemented (NATS targets)`);
+    for (const s of NOT_IMPLEMENTED_ON)
+      if (onOff(env(s), settings[s.toLowerCase()] ?? 'off')) throw new Error(`${env(s)}=on is not implemented`);
+    const { host, port } = hostPort(env('ADDRESS'), settings.address, 4222);
+    // A subject is tokens of printable characters without spaces; wildcards do not name one subject.
+    if (!/^[^\s*>.]+(\.[^\s*>.]+)*$/.test(settings.subject))
+      throw new Error(`${env('SUBJECT')} must be a NATS subject without wildcards, got '${settings.subject}'`);
+    this.subject = settings.subject;
+    const { username, password, token } = settings;
+    if (Boolean(username) !== Boolean(password))
+      throw new Error(
+        `${env(username ? 'PASSWORD' : 'USERNAME')} must be set with ${env(username ? 'USERNAME' : 'PASSWORD')}`,
+      );
+    if (token && username) throw new Error(`${env('TOKEN')} and ${env('USERNAME')} exclude each other`);
+    let pingInterval: number | undefined;
+    if (settings.ping_interval && settings.ping_interval !== '0') {
+      pingInterval = parseDuration(settings.ping_interval);
+      if (!pingInterval)
+        throw new Error(
+          `${env('PING_INTERVAL')} must be a duration such as 30s or 2m, got '${settings.ping_interval}'`,
+        );
+    }
+    this.jetstream = onOff(env('JETSTREAM'), settings.jetstream ?? 'off');
+    this.secrets = [password, token];
+    this.options = {
+      servers: `${host.includes(':') ? `[${host}]` : host}:${port}`,
+      name: 'Cairn notifications',
+      user: username || undefined,
+      pass: password || undefined,
+      token: token || undefined,
+      pingInterval,
+      reconnect: false,
+      timeout: SEND_TIMEOUT_MS,
+    };
+  }
+
+  async send(e: QueuedEvent): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer from NATS in ${SEND_TIMEOUT_MS} ms`)), SEND_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.publish(eventLog(e)), timeout]);
+    } catch (err) {
+      // A connection that failed once is not trusted again: the next send makes a new one.
+      await this.drop();
+      throw withoutSecrets(err, this.secrets);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async publish(body: string): Promise<void> {
+    const { nc, js } = await this.connected();
+    if (js) {
+      await js.publish(this.subject, body);
+    } else {
+      nc.publish(this.subject, body);
+      await nc.flush();
+    }
+  }
+
+  private connected(): Promise<{ nc: NatsConnection; js?: JetStreamClient }> {
+    if (!this.connection) {
+      const c = connect(this.options).then((nc) => {
+        // Closed by the server or the network: forget it, so the next send connects again.
+        void nc.closed().then(() => {
+          if (this.connection === c) this.connection = undefined;
+        });
+        return { nc, js: this.jetstream ? nc.jetstream() : undefined };
+      });
+      this.connection = c;
+    }
+    return this.connection;
+  }
+
+  private async drop(): Promise<void> {
+    const c = this.connection;
+    this.connection = undefined;
+    await c?.then(({ nc }) => nc.close()).catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    await this.drop();
+  }
+}

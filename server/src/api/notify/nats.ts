@@ -1,8 +1,10 @@
 // The NATS target (npm `nats`), MinIO's settings: each event is published on SUBJECT as MinIO's body
 // ({"EventName","Key","Records":[record]}). With JETSTREAM=on the publish waits for the stream's ack (the event
-// is stored); otherwise a plain publish is followed by a flush (the server's PONG: it has read the message).
+// is stored; its id lets the stream drop a retried copy); otherwise a plain publish is followed by a flush (the
+// server's PONG: it has read the message).
 // The connection is made on the first send and again after it is lost, never retried by the client itself:
 // while NATS is down every send fails at once and the event waits in Cairn's queue.
+import { createHash } from 'node:crypto';
 import { connect, type ConnectionOptions, type JetStreamClient, type NatsConnection } from 'nats';
 import { parseDuration } from '../../duration.js';
 import { eventLog, type QueuedEvent, type Target, withoutSecrets } from './target.js';
@@ -69,7 +71,7 @@ export class NatsTarget implements Target {
       timer = setTimeout(() => reject(new Error(`no answer from NATS in ${SEND_TIMEOUT_MS} ms`)), SEND_TIMEOUT_MS);
     });
     try {
-      await Promise.race([this.publish(eventLog(e)), timeout]);
+      await Promise.race([this.publish(e), timeout]);
     } catch (err) {
       // A connection that failed once is not trusted again: the next send makes a new one.
       await this.drop();
@@ -79,12 +81,16 @@ export class NatsTarget implements Target {
     }
   }
 
-  private async publish(body: string): Promise<void> {
+  private async publish(e: QueuedEvent): Promise<void> {
     const { nc, js } = await this.connected();
     if (js) {
-      await js.publish(this.subject, body);
+      // The id of the event: a send retried after its ack was lost is stored once (the stream's duplicate window).
+      const r = e.record;
+      const id = [r.responseElements['x-amz-request-id'], r.s3.configurationId, e.eventName, e.key].join('\n');
+      const msgID = createHash('sha256').update(id).digest('hex');
+      await js.publish(this.subject, eventLog(e), { msgID, timeout: SEND_TIMEOUT_MS });
     } else {
-      nc.publish(this.subject, body);
+      nc.publish(this.subject, eventLog(e));
       await nc.flush();
     }
   }

@@ -115,7 +115,7 @@ def test_minio_py_round_trip_and_delivery(cairn_notify, bucket, webhook):
     assert event["EventName"] == "s3:ObjectCreated:Put"
     assert event["Key"] == f"{bucket}/in/data 1.csv"
     record = event["Records"][0]
-    assert record["s3"]["object"]["key"] == "in%2Fdata+1.csv"
+    assert record["s3"]["object"]["key"] == "in/data+1.csv"
     assert record["s3"]["object"]["size"] == 4
     assert record["userIdentity"]["principalId"] == cairn_notify.access_key
     assert cairn_notify.secret_key not in json.dumps(event)

@@ -341,7 +341,7 @@ describe('events delivered to a webhook', () => {
         configurationId: 'all',
         bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}`, ownerIdentity: { principalId: ROOT.accessKey } },
         object: {
-          key: 'dir%2Fred+flower%2B1.txt',
+          key: 'dir/red+flower%2B1.txt',
           size: 5,
           eTag: put.ETag?.replace(/"/g, ''),
           contentType: 'text/plain',

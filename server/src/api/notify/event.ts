@@ -69,8 +69,12 @@ export interface EventRecord {
   lifecycleEventData?: { transitionEventData: { destinationStorageClass: string } };
 }
 
-/** Keys are form-URL-encoded in records, as AWS does (`red flower.jpg` is `red+flower.jpg`). */
-export const encodeEventKey = (key: string): string => new URLSearchParams({ k: key }).toString().slice(2);
+/**
+ * Keys are form-URL-encoded in records, as AWS does (`red flower.jpg` is `red+flower.jpg`), except `/`, which
+ * AWS leaves as it is (`path/file.txt`; MinIO writes `path%2Ffile.txt`). Decoders of either form read both.
+ */
+export const encodeEventKey = (key: string): string =>
+  new URLSearchParams({ k: key }).toString().slice(2).replaceAll('%2F', '/');
 
 /** Event names without their `s3:` prefix, as AWS writes them in records (`ObjectCreated:Put`). */
 const recordName = (name: EventName): string => name.slice(3);

@@ -1,7 +1,8 @@
 // The Prometheus endpoints of a real `cairn server` (one process, and two workers): a known workload through
 // the AWS SDK, then a scrape parsed by parse-prometheus-text-format (a port of prometheus_client's parser):
 // the counts are exactly what was sent, summed over the workers whichever of them answers the scrape; the
-// endpoints want the bearer token `cairn admin prometheus generate` prints, unless the auth type is public.
+// endpoints want the bearer token `cairn admin prometheus generate` prints (of the root, or of a key allowed
+// admin:Prometheus), unless the auth type is public.
 import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
@@ -12,13 +13,21 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import {
+  CreateAccessKeyCommand,
+  CreateUserCommand,
+  PutUserPolicyCommand,
+  UpdateAccessKeyCommand,
+} from '@aws-sdk/client-iam';
 import { get } from 'node:http';
 import { rm } from 'node:fs/promises';
 import parsePrometheusTextFormat, { type ParsedFamily } from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prometheusToken } from '../../server/src/http/metrics-auth.js';
 import { s3Error } from '../helpers/cairn.js';
 import { spawnCairn } from '../helpers/cli.js';
 import { startWorkers, WORKERS_ROOT, type WorkersServer } from '../helpers/workers.js';
+import { iamClient } from '../iam/helpers.js';
 
 interface Scrape {
   status: number;
@@ -48,11 +57,18 @@ async function scrape(server: WorkersServer, slot: number, path: string, token?:
 }
 
 /** `cairn admin prometheus generate` for this server: its scrape config, and the token in it. */
-async function generate(server: WorkersServer, scope?: string): Promise<{ config: string; token: string }> {
-  const child = spawnCairn(['admin', '--endpoint', server.url, 'prometheus', 'generate', ...(scope ? [scope] : [])], {
+async function generate(
+  server: WorkersServer,
+  scope?: string,
+  creds: Record<string, string> = {
     CAIRN_ROOT_USER: WORKERS_ROOT.accessKey,
     CAIRN_ROOT_PASSWORD: WORKERS_ROOT.secretKey,
-  });
+  },
+): Promise<{ config: string; token: string }> {
+  const child = spawnCairn(
+    ['admin', '--endpoint', server.url, 'prometheus', 'generate', ...(scope ? [scope] : [])],
+    creds,
+  );
   let config = '';
   child.stdout!.on('data', (d) => (config += d));
   const code = await new Promise((resolve) => child.once('exit', resolve));
@@ -189,6 +205,43 @@ describe.each([1, 2])('metrics of a server with %i worker(s)', (workers) => {
     await new Promise((resolve) => child.once('exit', resolve));
     const otherSecret = /bearer_token: (\S+)/.exec(config)![1];
     expect((await scrape(server, 1, '/minio/v2/metrics/node', otherSecret)).status).toBe(403);
+  });
+
+  it('takes tokens of IAM users allowed admin:Prometheus, each checked with its own secret', async () => {
+    const iam = iamClient(server.url, { accessKeyId: WORKERS_ROOT.accessKey, secretAccessKey: WORKERS_ROOT.secretKey });
+    const keyOf = async (UserName: string, Action: string) => {
+      await iam.send(new CreateUserCommand({ UserName }));
+      const Statement = [{ Effect: 'Allow', Action, Resource: 'arn:aws:s3:::*' }];
+      const PolicyDocument = JSON.stringify({ Version: '2012-10-17', Statement });
+      await iam.send(new PutUserPolicyCommand({ UserName, PolicyName: 'p', PolicyDocument }));
+      const k = (await iam.send(new CreateAccessKeyCommand({ UserName }))).AccessKey!;
+      return { accessKey: k.AccessKeyId!, secretKey: k.SecretAccessKey! };
+    };
+    const scraper = await keyOf('scraper', 'admin:Prometheus');
+    const reader = await keyOf('reader', 's3:GetObject');
+    // The scraper's token as its own `cairn admin prometheus generate` prints it: good on every worker.
+    const { token: scraperToken } = await generate(server, undefined, {
+      CAIRN_ACCESS_KEY: scraper.accessKey,
+      CAIRN_SECRET_KEY: scraper.secretKey,
+    });
+    for (const slot of slots) {
+      const res = await scrape(server, slot, '/minio/v2/metrics/cluster', scraperToken);
+      expect(res.status).toBe(200);
+      expect(res.text).toContain('minio_s3_requests_total');
+    }
+    // A user without admin:Prometheus; the scraper's name signed with another user's secret; an unknown key.
+    const refused = [
+      await prometheusToken(reader),
+      await prometheusToken({ accessKey: scraper.accessKey, secretKey: reader.secretKey }),
+      await prometheusToken({ accessKey: 'NOSUCHKEY', secretKey: scraper.secretKey }),
+    ];
+    for (const t of refused) expect((await scrape(server, 1, '/minio/v2/metrics/cluster', t)).status).toBe(403);
+    // A key made inactive stops scraping.
+    await iam.send(
+      new UpdateAccessKeyCommand({ UserName: 'scraper', AccessKeyId: scraper.accessKey, Status: 'Inactive' }),
+    );
+    for (const slot of slots)
+      expect((await scrape(server, slot, '/minio/v2/metrics/cluster', scraperToken)).status).toBe(403);
   });
 
   it('prints a scrape config for the node endpoint too', async () => {

@@ -3,15 +3,16 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import type { SecureContextOptions } from 'node:tls';
+import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { dispatch, type HttpContext } from './dispatch.js';
 import { S3Error } from '../errors.js';
+import { isAllowedOutsideBuckets } from '../api/authorize.js';
 import { errorBody, serviceErrorBody, toS3Error } from './error-response.js';
 import { discardUnread } from './body.js';
 import { isRecycling, sendRecycling } from './send-body.js';
 import { METRICS_PATHS, type ServerMetrics } from './metrics.js';
-import { type PrometheusAuthType, validPrometheusToken } from './metrics-auth.js';
+import { type PrometheusAuthType, type TokenIssuer, validPrometheusToken } from './metrics-auth.js';
 
 const HEALTH = new Set(['/health/live', '/health/ready', '/minio/health/live', '/minio/health/ready']);
 /** Quorum health, as MinIO answers it: write quorum (and read quorum) of every erasure set. */
@@ -27,7 +28,7 @@ export interface AppOptions {
   /** The worker slot of a multi-worker server, sent as `x-cairn-worker` (tests direct requests by it). */
   worker?: number;
   /** Serve /minio/v2/metrics/* (and count S3 requests into it), with who may read them. */
-  metrics?: { series: ServerMetrics; auth: PrometheusAuthType; root: { accessKey: string; secretKey: string } };
+  metrics?: { series: ServerMetrics; auth: PrometheusAuthType };
 }
 
 /** Bytes of an answer's body (0 for HEAD; unknown, so 0, for a stream of no declared length). */
@@ -184,7 +185,22 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
       }
       const scope = METRICS_PATHS.get(path as never);
       if (scope && metrics && req.method === 'GET') {
-        if (metrics.auth !== 'public' && !(await validPrometheusToken(req.headers.authorization, metrics.root))) {
+        const issuerOf = (accessKey: string): TokenIssuer | undefined => {
+          const id = ctx.auth.credentials.lookup(accessKey);
+          if (!id) return undefined;
+          const access = {
+            caller: id.caller,
+            headers: req.headers,
+            query: new URLSearchParams(),
+            sourceIp: req.raw.socket.remoteAddress ?? '',
+            secure: (req.raw.socket as TLSSocket).encrypted === true,
+          };
+          return {
+            secretKey: id.secretKey,
+            mayScrape: () => isAllowedOutsideBuckets(ctx.api, access, 'admin:Prometheus', 'arn:aws:s3:::*'),
+          };
+        };
+        if (metrics.auth !== 'public' && !(await validPrometheusToken(req.headers.authorization, issuerOf))) {
           // MinIO's answer to a missing or bad token: the admin API's AccessDenied.
           const denied = serviceErrorBody(new S3Error('AccessDenied'), 'admin', req.id);
           return reply.code(denied.status).headers(denied.headers).send(denied.body);

@@ -1,8 +1,9 @@
 // Who may scrape the metrics: MinIO's default is a bearer JWT (`mc admin prometheus generate`, here
 // `cairn admin prometheus generate`) signed with the secret key of the access key it names, issued by
 // "prometheus"; MINIO_PROMETHEUS_AUTH_TYPE=public (CAIRN_PROMETHEUS_AUTH_TYPE) opens the endpoints.
-// Cairn takes tokens of the root user only (MinIO also takes users allowed admin:Prometheus).
-import { jwtVerify, SignJWT } from 'jose';
+// As MinIO: tokens of the root user, and of any long-term key (IAM user, service account) whose policies allow
+// admin:Prometheus, each checked with that key's own secret.
+import { decodeJwt, jwtVerify, SignJWT } from 'jose';
 
 export type PrometheusAuthType = 'jwt' | 'public';
 
@@ -33,17 +34,37 @@ export function prometheusToken(key: Key, nowMs = Date.now()): Promise<string> {
     .sign(new TextEncoder().encode(key.secretKey));
 }
 
-/** Whether the Authorization header carries a valid token of `root`. */
-export async function validPrometheusToken(authorization: string | undefined, root: Key): Promise<boolean> {
+/** A key a token may name: its secret (the token's signing key) and whether it may read the metrics. */
+export interface TokenIssuer {
+  secretKey: string;
+  mayScrape(): boolean;
+}
+
+/** The access key a token names: `sub`, or `accessKey` as older mc tokens carry it. */
+const accessKeyOf = (claims: { sub?: unknown; accessKey?: unknown }): string | undefined =>
+  typeof claims.sub === 'string' ? claims.sub : typeof claims.accessKey === 'string' ? claims.accessKey : undefined;
+
+/**
+ * Whether the Authorization header carries a valid token: signed with the secret of the key it names
+ * (`issuerOf`: undefined for an unknown or disabled key), and that key may scrape.
+ */
+export async function validPrometheusToken(
+  authorization: string | undefined,
+  issuerOf: (accessKey: string) => TokenIssuer | undefined,
+): Promise<boolean> {
   const m = /^Bearer ([A-Za-z0-9._-]+)$/.exec(authorization ?? '');
   if (!m) return false;
   try {
-    const { payload } = await jwtVerify(m[1], new TextEncoder().encode(root.secretKey), {
+    // Unverified, only to know whose secret checks it; the verified claims must name the same key.
+    const named = accessKeyOf(decodeJwt(m[1]));
+    const issuer = named === undefined ? undefined : issuerOf(named);
+    if (!issuer) return false;
+    const { payload } = await jwtVerify(m[1], new TextEncoder().encode(issuer.secretKey), {
       issuer: ISSUER,
       algorithms: ['HS256', 'HS384', 'HS512'],
       requiredClaims: ['exp'],
     });
-    return (payload.sub ?? payload.accessKey) === root.accessKey;
+    return accessKeyOf(payload) === named && issuer.mayScrape();
   } catch {
     return false;
   }

@@ -144,7 +144,6 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   const metrics = {
     series: new ServerMetrics(opts.storage, opts.metricsSharing),
     auth: opts.prometheusAuth ?? 'jwt',
-    root: opts.credentials.root,
   };
   const app = buildApp(ctx, {
     logger,

@@ -9,7 +9,7 @@ import {
   DetachRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -178,6 +178,61 @@ describe('AssumeRole', () => {
     const res = await fetch(tampered);
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('<Code>InvalidToken</Code>');
+  });
+
+  it('role chaining: a role session assumes a role trusting it, for an hour at most, while the first parent lasts', async () => {
+    const iam = iamClient(server.url);
+    await iam.send(new CreateUserCommand({ UserName: 'chainer' }));
+    const k = (await iam.send(new CreateAccessKeyCommand({ UserName: 'chainer' }))).AccessKey!;
+    const chainer = { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! };
+    await iam.send(new CreateRoleCommand({ RoleName: 'hop1', AssumeRolePolicyDocument: trustFor('chainer') }));
+    const trustsHop1 = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam:::role/hop1' }, Action: 'sts:AssumeRole' }],
+    });
+    await iam.send(new CreateRoleCommand({ RoleName: 'hop2', AssumeRolePolicyDocument: trustsHop1 }));
+    await iam.send(new AttachRolePolicyCommand({ RoleName: 'hop2', PolicyArn: 'arn:aws:iam:::policy/readwrite' }));
+    const first = await assume(chainer, { RoleArn: 'arn:aws:iam:::role/hop1', RoleSessionName: 'one' });
+    // hop1 has no policy of its own: it can only move on.
+    expect(await errorCode(get(first.creds))).toBe('AccessDenied');
+    const sts = stsClient(server.url, first.creds, offset);
+    const hop = (extra: Partial<ConstructorParameters<typeof AssumeRoleCommand>[0]> = {}) =>
+      sts.send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam:::role/hop2', RoleSessionName: 'two', ...extra }));
+    expect(await errorCode(hop({ DurationSeconds: 3601 }))).toBe('ValidationError');
+    const r = await hop({ DurationSeconds: 3600 });
+    expect(r.AssumedRoleUser?.Arn).toBe('arn:aws:sts:::assumed-role/hop2/two');
+    expect(r.Credentials!.Expiration!.getTime() - now()).toBeLessThanOrEqual(3_601_000);
+    const c = r.Credentials!;
+    const second = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
+    const asSecond = s3As(server.url, second, offset);
+    await asSecond.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'chained', Body: 'c' }));
+    expect(await (await get(second, 'chained')).Body!.transformToString()).toBe('c');
+    // A role whose trust policy does not name hop1: refused.
+    expect(
+      await errorCode(
+        sts.send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam:::role/reader', RoleSessionName: 'again' })),
+      ),
+    ).toBe('AccessDenied');
+    // Temporary credentials of no role (GetSessionToken) cannot chain.
+    const plain = (await stsClient(server.url, chainer, offset).send(new GetSessionTokenCommand({}))).Credentials!;
+    const plainCreds = {
+      accessKeyId: plain.AccessKeyId!,
+      secretAccessKey: plain.SecretAccessKey!,
+      sessionToken: plain.SessionToken!,
+    };
+    expect(
+      await errorCode(
+        stsClient(server.url, plainCreds, offset).send(
+          new AssumeRoleCommand({ RoleArn: 'arn:aws:iam:::role/hop1', RoleSessionName: 'again' }),
+        ),
+      ),
+    ).toBe('AccessDenied');
+    // The user at the start of the chain deleted: every link ends at once.
+    const { DeleteAccessKeyCommand, DeleteUserCommand } = await import('@aws-sdk/client-iam');
+    await iam.send(new DeleteAccessKeyCommand({ UserName: 'chainer', AccessKeyId: chainer.accessKeyId }));
+    await iam.send(new DeleteUserCommand({ UserName: 'chainer' }));
+    expect(await errorCode(get(second, 'chained'))).toBe('AccessDenied');
+    await s3As(server.url, rootCreds).send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'chained' }));
   });
 
   it("without RoleArn (MinIO's form) and GetSessionToken give the caller's own rights", async () => {

@@ -471,6 +471,12 @@ export class IamStore {
     return { secret: c.sk, caller };
   }
 
+  /** The claims of a session's token, once it is valid now (else the error `session` gives). */
+  sessionClaims(accessKey: string, token: string): SessionClaims {
+    this.session(accessKey, token);
+    return this.sessions.get(token)!.claims;
+  }
+
   /**
    * A session's policies as one restriction: its inline Policy and the managed policies its PolicyArns named,
    * as they are now (a managed policy deleted since narrows the session to what is left).

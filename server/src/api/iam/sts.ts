@@ -49,6 +49,9 @@ export const STS_ACTIONS = new Set([
  */
 export const UNSIGNED_STS_ACTIONS = new Set(['AssumeRoleWithWebIdentity', 'AssumeRoleWithLDAPIdentity']);
 
+/** AWS's limit on a session made by role chaining (a role session assuming a role), in seconds. */
+const CHAINED_MAX_SECONDS = 3600;
+
 function parentOf(store: NonNullable<ApiContext['iam']>, caller: Caller): SessionClaims['parent'] {
   const kind = caller.iam.kind;
   if (kind === 'session') throw denied('Temporary credentials cannot ask for more temporary credentials here');
@@ -59,21 +62,44 @@ function parentOf(store: NonNullable<ApiContext['iam']>, caller: Caller): Sessio
   return { kind, key: caller.accessKey, user: u.name.toLowerCase(), userId: u.id };
 }
 
+/**
+ * The parent of a session made by role chaining (AWS: a role session calling AssumeRole; at most an hour):
+ * the calling session's own parent, so disabling or deleting that user ends the whole chain. Undefined when
+ * the caller is not temporary. Sessions without a parent credential (web identity, LDAP, OpenID logins) and
+ * sessions of no role cannot chain.
+ */
+function chainedParent(
+  store: NonNullable<ApiContext['iam']>,
+  req: ServiceRequest,
+): SessionClaims['parent'] | undefined {
+  const caller = req.caller!;
+  if (caller.iam.kind !== 'session') return undefined;
+  const header = req.headers['x-amz-security-token'];
+  const token = typeof header === 'string' ? header : (req.query.get('X-Amz-Security-Token') ?? '');
+  const c = store.sessionClaims(caller.accessKey, token);
+  if (!c.role || c.web || c.ldap || c.openid)
+    throw denied('Only the temporary credentials of a role session can assume a role (role chaining)');
+  return c.parent;
+}
+
 async function assumeRole(ctx: ApiContext, req: ServiceRequest, params: URLSearchParams): Promise<S3Response> {
   const store = ctx.iam!;
   const caller = req.caller!;
   refuseUnsupported(params);
   const policies = sessionPolicies(ctx, params);
-  const parent = parentOf(store, caller);
   const arn = params.get('RoleArn');
   if (!arn) {
     // MinIO's AssumeRole: temporary credentials with the caller's own rights.
+    const parent = parentOf(store, caller);
     const claims = newClaims(ctx, parent, duration(params, 900, 43_200, 3600));
     Object.assign(claims, policies);
     return queryAnswer('sts', 'AssumeRole', { Credentials: credentialsAnswer(ctx, claims) }, req.requestId);
   }
   const session = sessionName(params);
   if (session === undefined) throw new S3Error('ValidationError', 'RoleSessionName is required');
+  // Role chaining: a role session may assume a role; anything else temporary asks for nothing (parentOf).
+  const chain = chainedParent(store, req);
+  const parent = chain ?? parentOf(store, caller);
   const role = roleOfArn(store, arn);
   const notAuthorized = denied(`${caller.iam.arn} is not authorized to perform sts:AssumeRole on resource ${arn}`);
   if (!role) throw notAuthorized;
@@ -102,7 +128,8 @@ async function assumeRole(ctx: ApiContext, req: ServiceRequest, params: URLSearc
       ? new Set([...caller.iam.tokens, 'account'])
       : caller.iam.tokens;
   if (evaluate(store.compile(role.trust, 'trust'), { ...q, principals: tokens }) !== 'Allow') throw notAuthorized;
-  const claims = newClaims(ctx, parent, duration(params, 900, role.maxSessionDuration, 3600));
+  const maxSeconds = chain ? Math.min(CHAINED_MAX_SECONDS, role.maxSessionDuration) : role.maxSessionDuration;
+  const claims = newClaims(ctx, parent, duration(params, 900, maxSeconds, Math.min(3600, maxSeconds)));
   claims.role = { name: role.name.toLowerCase(), id: role.id, session };
   Object.assign(claims, policies);
   return queryAnswer(

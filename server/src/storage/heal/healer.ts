@@ -202,7 +202,8 @@ export class Healer {
 
   /**
    * Heal one queued object. A drive of its set that is offline cannot be repaired now: the job waits
-   * (in `deferred`) until that drive is back.
+   * (in `deferred`) until that drive is back. So does a heal that failed: a drive that stopped answering
+   * (a node killed, its drives not yet found offline by the monitor) fails it before it is marked offline.
    */
   private async runJob(id: string, job: HealJob): Promise<void> {
     const set = this.objects.sets[job.set];
@@ -210,8 +211,8 @@ export class Healer {
       (e): HealResult => ({ bucket: job.bucket, key: job.key, drivesHealed: 0, state: 'failed', error: String(e) }),
     );
     this.record(r);
-    if (set.drives.some((_, i) => !set.online[i] || !set.writable[i]) && this.deferred.size < 100_000)
-      this.deferred.set(id, job);
+    const waiting = r.state === 'failed' || set.drives.some((_, i) => !set.online[i] || !set.writable[i]);
+    if (waiting && this.deferred.size < 100_000) this.deferred.set(id, job);
   }
 
   /** A drive is back: what it missed meanwhile goes to the queue again. */

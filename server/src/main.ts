@@ -19,6 +19,8 @@ import { vaultConfigFromEnv, vaultKms, type VaultConfig } from './api/sse/vault-
 import { expandDrives } from './storage/expand.js';
 import { SYS_DIR } from './storage/drive/drive.js';
 import { openStorage } from './storage/index.js';
+import { nativeCodec } from './storage/erasure/codec.js';
+import { parseRemoteEndpoint, remoteDrives, storageRpcServer } from './storage/rpc/index.js';
 import { BufferPool } from './storage/erasure/buffer-pool.js';
 import type { StorageOptions } from './storage/context.js';
 
@@ -105,6 +107,11 @@ function kmsFrom(c: { secretKey?: string; vault?: VaultConfig }, cache: KeyCache
   return kms && cachedKms(kms, cache);
 }
 
+/** A comma-separated list from the environment (empty when unset). */
+function listEnv(value: string | undefined): string[] {
+  return (value ?? '').split(',').filter((s) => s !== '');
+}
+
 export async function startServer(opts: ServerOptions): Promise<CairnServer> {
   const log = opts.logger ?? pino({ level: 'silent' });
   const warnings: string[] = [];
@@ -135,12 +142,29 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
         log.error({ certsDir: opts.certsDir, err: r.error }, 'TLS certificates not reloaded; the previous ones stay');
     });
   }
-  const drives = expandDrives(...opts.drives);
-  const storage = await openStorage({
-    ...opts.storage,
-    drives,
-    log: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), debug: (m: string) => log.debug(m) },
-  });
+  // Test-only until cluster start-up (issue 18) names nodes on the command line: CAIRN_TEST_RPC_DRIVES lists
+  // folders this node serves to others over the storage RPC, CAIRN_TEST_REMOTE_DRIVES drives of other nodes
+  // (http://host:port/folder) appended to the drive list.
+  const served = listEnv(env.CAIRN_TEST_RPC_DRIVES);
+  const remoteEndpoints = listEnv(env.CAIRN_TEST_REMOTE_DRIVES);
+  for (const e of remoteEndpoints)
+    if (!parseRemoteEndpoint(e)) throw new Error(`CAIRN_TEST_REMOTE_DRIVES: ${e} is not http://host:port/folder`);
+  if (remoteEndpoints.length > 0 && opts.storage?.shared)
+    throw new Error('CAIRN_TEST_REMOTE_DRIVES needs --workers 1 (the primary formats local drives only)');
+  const remote = remoteDrives(credentials.root);
+  const drives = [...expandDrives(...opts.drives), ...remoteEndpoints];
+  let storage: Awaited<ReturnType<typeof openStorage>>;
+  try {
+    storage = await openStorage({
+      ...opts.storage,
+      drives,
+      openDrive: remote.open,
+      log: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), debug: (m: string) => log.debug(m) },
+    });
+  } catch (e) {
+    remote.close();
+    throw e;
+  }
   const shared = opts.storage?.shared;
   let ready = true;
   let http: RunningServer;
@@ -185,10 +209,15 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       lifecycleDaySeconds: opts.lifecycleDaySeconds,
       prometheusAuth,
       metricsSharing: opts.metricsSharing,
+      internode:
+        served.length > 0
+          ? storageRpcServer({ roots: served, credentials: credentials.root, verify: nativeCodec().readFrames })
+          : undefined,
     });
     tls?.watch();
   } catch (e) {
     await storage.close();
+    remote.close();
     throw e;
   }
   return {
@@ -200,6 +229,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       tls?.close();
       await http.close();
       await storage.close();
+      remote.close();
     },
   };
 }

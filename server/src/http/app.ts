@@ -29,6 +29,14 @@ export interface AppOptions {
   worker?: number;
   /** Serve /minio/v2/metrics/* (and count S3 requests into it), with who may read them. */
   metrics?: { series: ServerMetrics; auth: PrometheusAuthType };
+  /** Internode requests (the storage RPC) this node answers beside S3: handed over raw, before any S3 rule. */
+  internode?: InternodeHandler;
+}
+
+/** The requests of another protocol served on the same port (matched on the URL, answered on the raw objects). */
+export interface InternodeHandler {
+  matches(url: string): boolean;
+  handle(req: IncomingMessage, res: ServerResponse): void;
 }
 
 /** Bytes of an answer's body (0 for HEAD; unknown, so 0, for a stream of no declared length). */
@@ -168,6 +176,10 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
     url: '/*',
     handler: async (req, reply) => {
       const path = req.raw.url?.split('?')[0] ?? '/';
+      if (opts.internode?.matches(path)) {
+        reply.hijack();
+        return opts.internode.handle(req.raw, reply.raw);
+      }
       if (
         HEALTH.has(path) &&
         (req.method === 'GET' || req.method === 'HEAD') &&

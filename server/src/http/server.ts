@@ -24,7 +24,7 @@ import type { IamSharing } from '../api/iam/notify.js';
 import { LoginLimiter, type FailureSharing } from '../api/iam/login-limit.js';
 import { iamCredentials, type CredentialConfig } from './auth/credentials.js';
 import { parseAddress } from './address.js';
-import { buildApp } from './app.js';
+import { buildApp, type InternodeHandler } from './app.js';
 import type { HttpContext } from './dispatch.js';
 import type { TlsCertificates } from './tls.js';
 import { type MetricsSharing, ServerMetrics } from './metrics.js';
@@ -69,6 +69,8 @@ export interface HttpServerOptions {
   prometheusAuth?: PrometheusAuthType;
   /** The other workers, whose series the metrics endpoints sum with this process's; none by default. */
   metricsSharing?: MetricsSharing;
+  /** Another protocol served on the same port: the storage RPC of a node serving drives to others. */
+  internode?: InternodeHandler;
 }
 
 export interface RunningServer {
@@ -151,6 +153,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     https: opts.tls?.serverOptions(),
     worker: opts.worker,
     metrics,
+    internode: opts.internode,
   });
   if (opts.tls) opts.tls.attach(app.server as unknown as TlsServer);
   const { host, port } = parseAddress(opts.address ?? ':9000');

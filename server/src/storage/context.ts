@@ -1,5 +1,6 @@
 // Options of openStorage and the context object passed down to every part of the engine (no globals).
 import type { ChangeBus, Locks } from './coordination.js';
+import type { OpenDrive } from './drive/format.js';
 import type { ReadAhead } from './engine/read-ahead.js';
 import type { BufferPool } from './erasure/buffer-pool.js';
 import type { Codec } from './erasure/codec.js';
@@ -8,6 +9,8 @@ import type { ReadStats } from './erasure/part-reader.js';
 export interface StorageOptions {
   /** Drive directories (already ellipsis-expanded, see expandDrives). 1 to 32. */
   drives: string[];
+  /** Opens a drive by its endpoint; default: every endpoint is a local folder (drive/format.ts). */
+  openDrive?: OpenDrive;
   /** Drives per erasure set (2..16, must divide the count); default: the largest that does. */
   setSize?: number;
   /** Parity shards for STANDARD; default setSize/2 (0 for one drive). */

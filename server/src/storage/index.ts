@@ -43,8 +43,8 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
   const tmpDir = shared ? `${TMP_DIR}/${shared.tmpName}` : TMP_DIR;
   // Workers take the layout the primary formatted; a process alone formats (or checks) the drives itself.
   const f = shared
-    ? await openLayout(shared.layout, tmpDir)
-    : await formatDrives(opts.drives, { setSize: opts.setSize, parity: opts.parity });
+    ? await openLayout(shared.layout, tmpDir, opts.openDrive)
+    : await formatDrives(opts.drives, { setSize: opts.setSize, parity: opts.parity }, opts.openDrive);
   for (const d of f.sets.flat()) d.cachedMaxBytes = Math.floor(CACHED_MAX_BYTES / share);
   const fresh = shared
     ? shared.leader

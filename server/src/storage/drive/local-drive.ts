@@ -15,6 +15,7 @@ import {
   TMP_DIR,
 } from './drive.js';
 import { fileSource } from './local-shard.js';
+import { type IfChanged, ReadCache } from './read-cache.js';
 
 /**
  * Bytes of files kept per drive by readCached (the server's: workers split it): recently read metadata. 8 MiB
@@ -42,17 +43,13 @@ export class LocalDrive implements Drive {
   /** Last fault seen (ENOSPC, EROFS, EIO, ...); cleared by a successful write. */
   lastError: string | undefined;
 
-  /** readCached's files by absolute path, oldest first. */
-  private readonly cached = new Map<string, { id: string; bytes: Buffer }>();
-  private cachedBytes = 0;
+  private readonly cache = new ReadCache(CACHED_MAX_BYTES);
   /** At most this many bytes kept by readCached (a worker's share of CACHED_MAX_BYTES). */
-  cachedMaxBytes = CACHED_MAX_BYTES;
-
-  private forget(path: string): void {
-    const e = this.cached.get(path);
-    if (!e) return;
-    this.cached.delete(path);
-    this.cachedBytes -= e.bytes.length;
+  get cachedMaxBytes(): number {
+    return this.cache.maxBytes;
+  }
+  set cachedMaxBytes(n: number) {
+    this.cache.maxBytes = n;
   }
 
   /** This process's temp area on the drive (writeAtomic's staging): TMP_DIR, or a worker's own part of it. */
@@ -86,24 +83,19 @@ export class LocalDrive implements Drive {
    * later change is then stamped at least SETTLED_MS minus one tick after the kept ctime.
    */
   async readCached(rel: string): Promise<Buffer | null> {
-    const path = this.abs(rel);
+    return this.cache.read(rel, (r, known) => this.readIfChanged(r, known));
+  }
+
+  /**
+   * One pool task: stat, and open + read + close only when the identity is not `known`. The bytes are under
+   * the identity seen before the read: if the file changed in between, the next stat differs. The kernel's
+   * Buffer is the file's exact size and its own memory.
+   */
+  async readIfChanged(rel: string, known: string): Promise<IfChanged | null> {
     const now = this.now();
-    const hit = this.cached.get(path);
-    // One pool task: stat, and open + read + close only when the identity is not the one kept.
-    const read = await readFileIfChanged(path, hit?.id ?? '', this.root);
-    if (!read) {
-      this.forget(path);
-      return null;
-    }
-    if (!read.bytes) return hit!.bytes;
-    // The bytes are under the identity seen before the read: if the file changed in between, the next
-    // stat differs. The kernel's Buffer is the file's exact size and its own memory.
-    this.forget(path);
-    if (now - read.ctimeMs < SETTLED_MS) return read.bytes; // changed just now: may change again within one tick
-    this.cached.set(path, { id: read.id, bytes: read.bytes });
-    this.cachedBytes += read.bytes.length;
-    while (this.cachedBytes > this.cachedMaxBytes) this.forget(this.cached.keys().next().value!);
-    return read.bytes;
+    const read = await readFileIfChanged(this.abs(rel), known, this.root);
+    if (!read) return null;
+    return { id: read.id, settled: now - read.ctimeMs >= SETTLED_MS, bytes: read.bytes };
   }
 
   /** Whole file, or null when absent: open + read + close as one task on the libuv pool. */

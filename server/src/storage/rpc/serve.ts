@@ -1,0 +1,187 @@
+// The serving side of the storage RPC (protocol.ts): a node's local drives, reached by other nodes' RemoteDrives.
+// A plain node:http handler (the HTTP layer mounts it under RPC_PREFIX beside the S3 API): it authenticates
+// the token, bounds every request, and runs each call on the drive's LocalDrive, so the batched native file
+// operations and the shard read-and-verify pool calls are the same as for local use.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pack, unpack } from 'msgpackr';
+import { LocalDrive } from '../drive/local-drive.js';
+import type { FrameVerifier } from '../drive/drive.js';
+import {
+  type Call,
+  fromError,
+  MAX_BATCH_BYTES,
+  MAX_BATCH_CALLS,
+  MAX_SHARD_READ,
+  type Reply,
+  RPC_PREFIX,
+  validRelPath,
+} from './protocol.js';
+import { type RootCredentials, TokenCheck } from './token.js';
+
+export interface StorageRpcServer {
+  /** Whether `url` is one of the RPC's (the HTTP layer hands those requests to `handle`). */
+  matches(url: string): boolean;
+  handle(req: IncomingMessage, res: ServerResponse): void;
+}
+
+/** Serves the drive folders `roots` (as other nodes' endpoints name them) to holders of a valid token. */
+export function storageRpcServer(opts: {
+  roots: string[];
+  credentials: RootCredentials;
+  verify?: FrameVerifier;
+  now?: () => number;
+}): StorageRpcServer {
+  const drives = new Map(opts.roots.map((r) => [r, new LocalDrive(r)]));
+  const tokens = new TokenCheck(opts.credentials, opts.now);
+  const drive = (d: unknown) => (typeof d === 'string' ? drives.get(d) : undefined);
+
+  const answer = (res: ServerResponse, status: number, body: unknown) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  };
+
+  async function call(c: Call): Promise<unknown> {
+    const d = drive(c.d);
+    if (!d) throw Object.assign(new Error(`drive ${String(c.d)} is not served here`), { code: 'ENODEV' });
+    if (!validRelPath(c.p) || (c.q !== undefined && !validRelPath(c.q)))
+      throw Object.assign(new Error('bad path'), { code: 'EINVAL' });
+    const b = c.b ? Buffer.from(c.b.buffer, c.b.byteOffset, c.b.byteLength) : Buffer.alloc(0);
+    switch (c.o) {
+      case 'read':
+        return d.read(c.p);
+      case 'readIfChanged': {
+        const r = await d.readIfChanged(c.p, typeof c.k === 'string' ? c.k : '');
+        return r && (r.bytes ? { id: r.id, settled: r.settled, bytes: r.bytes } : { id: r.id, settled: r.settled });
+      }
+      case 'writeAtomic':
+        return d.writeAtomic(c.p, b);
+      case 'append':
+        return d.append(c.p, b, c.n === 1);
+      case 'replaceLog':
+        return d.replaceLog(c.p, b, Number(c.n) || 0);
+      case 'rename':
+        return d.renameInto(c.p, c.q!);
+      case 'stat':
+        return d.stat(c.p);
+      case 'mkdirs':
+        return d.mkdirs(c.p);
+      case 'list':
+        return d.list(c.p);
+      case 'remove':
+        return d.remove(c.p);
+      case 'unlink':
+        return d.unlinkIfExists(c.p);
+      case 'prune':
+        return d.pruneEmpty(c.p, c.q ?? '');
+      case 'diskInfo':
+        return d.diskInfo();
+      case 'probe': {
+        const r = await d.probe(Math.min(Number(c.n) || 5000, 60_000));
+        return { state: r, error: d.lastError };
+      }
+      default:
+        throw Object.assign(new Error(`unknown call ${String(c.o)}`), { code: 'EINVAL' });
+    }
+  }
+
+  async function batch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_BATCH_BYTES + 64 * 1024) return answer(res, 413, { code: 'EFBIG', message: 'batch too large' });
+      chunks.push(chunk);
+    }
+    let calls: Call[];
+    try {
+      calls = unpack(Buffer.concat(chunks)) as Call[];
+    } catch {
+      return answer(res, 400, { code: 'EINVAL', message: 'not msgpack' });
+    }
+    if (!Array.isArray(calls) || calls.length > MAX_BATCH_CALLS)
+      return answer(res, 400, { code: 'EINVAL', message: 'not a batch' });
+    const replies: Reply[] = await Promise.all(
+      calls.map((c) =>
+        call(c).then(
+          (v) => ({ v: v ?? null }),
+          (e) => ({ e: fromError(e) }),
+        ),
+      ),
+    );
+    const body = pack(replies);
+    res.writeHead(200, { 'content-type': 'application/msgpack', 'content-length': body.length });
+    res.end(body);
+  }
+
+  async function writeShard(req: IncomingMessage, res: ServerResponse, q: URLSearchParams): Promise<void> {
+    const d = drive(q.get('d'));
+    const rel = q.get('p');
+    if (!d) return answer(res, 404, { code: 'ENODEV', message: 'drive not served here' });
+    if (!validRelPath(rel)) return answer(res, 400, { code: 'EINVAL', message: 'bad path' });
+    const sink = await d.createShard(rel);
+    try {
+      // One chunk at a time: the socket is read only as fast as the drive takes the bytes.
+      for await (const chunk of req as AsyncIterable<Buffer>) await sink.write([chunk]);
+      if (!req.complete) throw Object.assign(new Error('upload cut short'), { code: 'ECONNRESET' });
+      await sink.close();
+    } catch (e) {
+      await sink.abort();
+      throw e;
+    }
+    answer(res, 200, {});
+  }
+
+  async function readShard(res: ServerResponse, q: URLSearchParams): Promise<void> {
+    const d = drive(q.get('d'));
+    const rel = q.get('p');
+    const pos = Number(q.get('pos'));
+    const len = Number(q.get('len'));
+    const stride = q.has('stride') ? Number(q.get('stride')) : undefined;
+    if (!d) return answer(res, 404, { code: 'ENODEV', message: 'drive not served here' });
+    const sizes = [pos, len, stride ?? 1];
+    if (!validRelPath(rel) || !sizes.every((n) => Number.isSafeInteger(n) && n >= 0) || stride === 0)
+      return answer(res, 400, { code: 'EINVAL', message: 'bad shard read' });
+    if (len > MAX_SHARD_READ) return answer(res, 413, { code: 'EFBIG', message: 'read too large' });
+    const src = d.openShard(rel, stride !== undefined ? opts.verify : undefined);
+    try {
+      let buf: Buffer;
+      let bad = 0;
+      if (stride !== undefined && src.readFrames) ({ buf, bad } = await src.readFrames(pos, len, stride));
+      else buf = await src.read(pos, len);
+      const headers: Record<string, string | number> = { 'content-length': buf.length };
+      if (stride !== undefined) headers['x-cairn-bad-frames'] = src.readFrames ? bad : -1;
+      res.writeHead(200, headers);
+      res.end(buf);
+    } finally {
+      await src.close();
+    }
+  }
+
+  return {
+    matches: (url) => url === RPC_PREFIX || url.startsWith(`${RPC_PREFIX}/`),
+    handle(req, res) {
+      const auth = req.headers.authorization;
+      if (!tokens.valid(auth?.startsWith('Bearer ') ? auth.slice(7) : undefined)) {
+        req.resume();
+        return answer(res, 403, { code: 'EACCES', message: 'storage RPC token refused' });
+      }
+      const url = new URL(req.url ?? '/', 'http://rpc');
+      const route = `${req.method} ${url.pathname.slice(RPC_PREFIX.length)}`;
+      const run =
+        route === 'POST /call'
+          ? batch(req, res)
+          : route === 'PUT /shard'
+            ? writeShard(req, res, url.searchParams)
+            : route === 'GET /shard'
+              ? readShard(res, url.searchParams)
+              : Promise.resolve(answer(res, 400, { code: 'EINVAL', message: `no such call ${route}` }));
+      run.catch((e) => {
+        if (res.headersSent) return void res.destroy();
+        // The body may not have been read: the connection cannot be reused.
+        res.setHeader('connection', 'close');
+        answer(res, 500, fromError(e));
+      });
+    },
+  };
+}

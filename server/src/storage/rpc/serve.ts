@@ -163,7 +163,9 @@ export function storageRpcServer(opts: {
     handle(req, res) {
       const auth = req.headers.authorization;
       if (!tokens.valid(auth?.startsWith('Bearer ') ? auth.slice(7) : undefined)) {
+        // Refused unread: the body is thrown away while the answer goes out, then the connection closes.
         req.resume();
+        res.setHeader('connection', 'close');
         return answer(res, 403, { code: 'EACCES', message: 'storage RPC token refused' });
       }
       const url = new URL(req.url ?? '/', 'http://rpc');

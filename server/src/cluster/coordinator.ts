@@ -2,6 +2,7 @@
 // served) and the relay of changes from one worker to all others, with the count of who has applied each.
 // It knows nothing of processes: a peer is something with an id and a send(); primary.ts connects
 // workers to it. A worker that leaves (exits, killed) drops its locks and its place in every relay.
+import type { HeldLock } from '../storage/index.js';
 import type { ToPrimary, ToWorker } from './protocol.js';
 
 export interface Peer {
@@ -11,6 +12,8 @@ export interface Peer {
 
 interface Held {
   holder: Peer;
+  /** When the holder got it (ms since the epoch). */
+  since: number;
   waiting: { peer: Peer; id: number }[];
 }
 
@@ -51,7 +54,7 @@ export class Coordinator {
         const held = this.locks.get(m.name);
         if (held) held.waiting.push({ peer, id: m.id });
         else {
-          this.locks.set(m.name, { holder: peer, waiting: [] });
+          this.locks.set(m.name, { holder: peer, since: Date.now(), waiting: [] });
           peer.send({ t: 'locked', id: m.id });
         }
         return;
@@ -69,6 +72,8 @@ export class Coordinator {
         for (const p of others) p.send({ t: 'change', id, change: m.change });
         return;
       }
+      case 'locks-ask':
+        return peer.send({ t: 'locks-held', id: m.id, locks: this.held() });
       case 'applied': {
         const relay = this.relays.get(m.id);
         if (!relay) return;
@@ -86,10 +91,16 @@ export class Coordinator {
     return { locks: this.locks.size, waiting, relays: this.relays.size };
   }
 
+  /** The locks held now (the admin API's top locks). */
+  held(): HeldLock[] {
+    return [...this.locks].map(([name, h]) => ({ name, since: h.since, waiting: h.waiting.length }));
+  }
+
   private pass(name: string, held: Held): void {
     const next = held.waiting.shift();
     if (!next) return void this.locks.delete(name);
     held.holder = next.peer;
+    held.since = Date.now();
     next.peer.send({ t: 'locked', id: next.id });
   }
 

@@ -2,7 +2,7 @@
 // to the primary. Requests for one lock name from this worker queue here first (an in-process mutex), so
 // the primary sees at most one per worker and name. Changes from other workers are applied, then
 // acknowledged; one that fails to apply is acknowledged anyway (the publisher must not wait forever).
-import type { Change, ChangeBus, Locks, Release } from '../storage/index.js';
+import type { Change, ChangeBus, HeldLock, Locks, Release } from '../storage/index.js';
 import { KeyedMutex } from '../storage/engine/locks.js';
 import type { ToPrimary, ToWorker } from './protocol.js';
 
@@ -13,7 +13,7 @@ export interface Channel {
 
 export class PrimaryLink implements Locks, ChangeBus {
   private readonly local = new KeyedMutex();
-  private readonly replies = new Map<number, () => void>();
+  private readonly replies = new Map<number, (locks?: HeldLock[]) => void>();
   private nextId = 1;
   private readonly subscribers: ((change: Change) => void | Promise<void>)[] = [];
 
@@ -36,6 +36,15 @@ export class PrimaryLink implements Locks, ChangeBus {
     };
   }
 
+  /** The primary's lock table is the whole server's. */
+  held(): Promise<HeldLock[]> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.replies.set(id, (locks) => resolve(locks ?? []));
+      this.channel.send({ t: 'locks-ask', id });
+    });
+  }
+
   publish(change: Change): Promise<void> {
     return this.request((id) => ({ t: 'publish', id, change }));
   }
@@ -47,16 +56,16 @@ export class PrimaryLink implements Locks, ChangeBus {
   private request(message: (id: number) => ToPrimary): Promise<void> {
     const id = this.nextId++;
     return new Promise<void>((resolve) => {
-      this.replies.set(id, resolve);
+      this.replies.set(id, () => resolve());
       this.channel.send(message(id));
     });
   }
 
   private receive(m: ToWorker): void {
-    if (m.t === 'locked' || m.t === 'published') {
+    if (m.t === 'locked' || m.t === 'published' || m.t === 'locks-held') {
       const reply = this.replies.get(m.id);
       this.replies.delete(m.id);
-      reply?.();
+      reply?.(m.t === 'locks-held' ? m.locks : undefined);
     } else if (m.t === 'change') {
       const { id, change } = m;
       // Not subscribed yet (storage or IAM still opening): nothing there holds what changed yet. One

@@ -17,6 +17,15 @@ export type Release = () => void;
 export interface Locks {
   /** Resolves, in request order, once `name` is ours; the release is idempotent. */
   acquire(name: string): Promise<Release>;
+  /** The locks held now, across every process sharing the drives (the admin API's top locks). */
+  held(): Promise<HeldLock[]>;
+}
+
+/** A lock held now: its name, since when (ms since the epoch), and how many wait for it. */
+export interface HeldLock {
+  name: string;
+  since: number;
+  waiting: number;
 }
 
 /** A bucket's stored document: creation time and configuration (frozen: replaced, never changed). */

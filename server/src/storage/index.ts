@@ -22,7 +22,7 @@ export { checksumHasher, type Hasher } from './engine/checksum.js';
 export type { ErasureLayout } from './engine/erasure-objects.js';
 export type { StorageOptions, HealStatus, HealResult };
 export type { SharedDrives, DriveLayout } from './context.js';
-export type { Change, ChangeBus, Locks, Release } from './coordination.js';
+export type { Change, ChangeBus, HeldLock, Locks, Release } from './coordination.js';
 export { driveLayout, formatDrives } from './drive/format.js';
 
 /** Formats (or checks) the drives and starts the erasure engine on them. */

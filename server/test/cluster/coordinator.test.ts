@@ -4,6 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { Coordinator, type Peer } from '../../src/cluster/coordinator.js';
 import type { ToWorker } from '../../src/cluster/protocol.js';
+import { PrimaryLink } from '../../src/cluster/primary-link.js';
+import { KeyedMutex } from '../../src/storage/engine/locks.js';
 
 function peer(slot: number): Peer & { got: ToWorker[] } {
   const got: ToWorker[] = [];
@@ -104,5 +106,54 @@ describe('Coordinator changes', () => {
     c.receive(b, { t: 'applied', id });
     expect(a.got).toEqual([]);
     expect(c.pending.relays).toBe(0);
+  });
+});
+
+describe('held locks (the admin API top locks)', () => {
+  it('the primary lists each held lock with when its holder got it and how many wait', () => {
+    const { c, peers } = joined(2);
+    const [a, b] = peers;
+    const before = Date.now();
+    c.receive(a, { t: 'lock', id: 1, name: 'x' });
+    c.receive(b, { t: 'lock', id: 2, name: 'x' });
+    c.receive(b, { t: 'lock', id: 3, name: 'y' });
+    const held = c.held().sort((p, q) => p.name.localeCompare(q.name));
+    expect(held.map((h) => [h.name, h.waiting])).toEqual([
+      ['x', 1],
+      ['y', 0],
+    ]);
+    expect(held.every((h) => h.since >= before && h.since <= Date.now())).toBe(true);
+    c.receive(a, { t: 'locks-ask', id: 9 });
+    expect(a.got.at(-1)).toEqual({ t: 'locks-held', id: 9, locks: c.held() });
+    c.receive(a, { t: 'unlock', name: 'x' });
+    expect(c.held().find((h) => h.name === 'x')?.waiting).toBe(0);
+  });
+
+  it("a worker's PrimaryLink asks the primary's table", async () => {
+    const c = new Coordinator();
+    const handlers: ((m: ToWorker) => void)[] = [];
+    const p: Peer = { slot: 1, send: (m) => queueMicrotask(() => handlers.forEach((h) => h(m))) };
+    c.join(p);
+    const link = new PrimaryLink({
+      send: (m) => queueMicrotask(() => c.receive(p, m)),
+      onMessage: (h) => handlers.push(h),
+    });
+    const release = await link.acquire('obj');
+    expect((await link.held()).map((h) => [h.name, h.waiting])).toEqual([['obj', 0]]);
+    release();
+    await new Promise((r) => setImmediate(r));
+    expect(await link.held()).toEqual([]);
+  });
+
+  it('a one-process server lists its own (KeyedMutex)', async () => {
+    const m = new KeyedMutex();
+    const release = await m.acquire('k');
+    const second = m.acquire('k');
+    expect((await m.held()).map((h) => [h.name, h.waiting])).toEqual([['k', 1]]);
+    release();
+    const release2 = await second;
+    expect((await m.held()).map((h) => [h.name, h.waiting])).toEqual([['k', 0]]);
+    release2();
+    expect(await m.held()).toEqual([]);
   });
 });

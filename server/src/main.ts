@@ -3,7 +3,7 @@
 import { Md5Lanes, runSelfTest } from '@cairn/native';
 import pino, { type Logger } from 'pino';
 import { join } from 'node:path';
-import { notifyTargetsFromEnv, type NotifierOptions } from './api/index.js';
+import { notifyTargetsFromEnv, type NotifierOptions, type ServiceAction, type TraceSharing } from './api/index.js';
 import { credentialsFromEnv, type CredentialConfig } from './http/auth/credentials.js';
 import type { LdapConfig } from './api/iam/ldap.js';
 import type { OpenIdConfig } from './api/iam/openid.js';
@@ -82,6 +82,13 @@ export interface ServerOptions {
   prometheusAuth?: PrometheusAuthType;
   /** The other workers' metrics (cluster/worker.ts): the endpoints show the whole server's. */
   metricsSharing?: MetricsSharing;
+  /** The other workers' requests (cluster/worker.ts): a trace shows the whole server's. */
+  traceSharing?: TraceSharing;
+  /**
+   * What the admin API's service restart / stop does (cli/server.ts, cluster/worker.ts), called once the answer
+   * went out; absent: the server answers that it cannot.
+   */
+  service?: (action: ServiceAction) => void;
 }
 
 export interface CairnServer extends RunningServer {
@@ -213,6 +220,8 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
         served.length > 0
           ? storageRpcServer({ roots: served, credentials: credentials.root, verify: nativeCodec().readFrames })
           : undefined,
+      traceSharing: opts.traceSharing,
+      service: opts.service,
     });
     tls?.watch();
   } catch (e) {

@@ -47,6 +47,16 @@ export { IamStore } from './iam/store.js';
 export { LifecycleScanner } from './lifecycle/index.js';
 export { Tiers } from './tier/tiers.js';
 export { Replicator, type ReplicationTargetStatus, type ReplicatorOptions } from './replication/index.js';
+export {
+  type ServerAdmin,
+  type ServerIdentity,
+  type ServiceAction,
+  type TraceInfo,
+  type TraceSharing,
+  TraceHub,
+  traceEntry,
+  UsageCounter,
+} from './admin/index.js';
 export { asHeaderBytes } from './object-headers.js';
 export {
   Notifier,

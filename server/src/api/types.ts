@@ -13,6 +13,7 @@ import type { Operation } from './operation.js';
 import type { Notifier, ObjectEvent } from './notify/index.js';
 import type { Tiers } from './tier/tiers.js';
 import type { Replicator } from './replication/index.js';
+import type { ServerAdmin } from './admin/index.js';
 
 export interface ApiLogger {
   info(obj: object, msg?: string): void;
@@ -50,6 +51,8 @@ export interface ApiContext {
   tiers?: Tiers;
   /** Bucket replication's queues and senders (api/replication); absent in contexts built without them. */
   replication?: Replicator;
+  /** Operating the server (api/admin: info, usage, service, trace, top locks); absent in contexts without it. */
+  server?: ServerAdmin;
 }
 
 export interface Accounts {
@@ -133,6 +136,8 @@ export interface S3Response {
    * handler succeeded, before the answer goes out. Never sent to the client.
    */
   events?: ObjectEvent[];
+  /** Called once the answer has gone out (or its connection closed): the admin API's service restart/stop. */
+  afterSend?: () => void;
 }
 
 export function xmlResponse(

@@ -51,6 +51,40 @@ function sign(t: AdminTarget, method: string, url: URL, body: Buffer): Record<st
 
 /** Calls the admin API; the answer as JSON (undefined when empty). Errors carry the server's code and message. */
 export async function adminCall(t: AdminTarget, c: AdminCall): Promise<unknown> {
+  const res = await send(t, c);
+  const raw = Buffer.from(await res.arrayBuffer());
+  const text = (c.decrypt ? await decryptData(t.secretKey, raw) : raw).toString('utf8');
+  return text === '' ? undefined : JSON.parse(text);
+}
+
+/**
+ * Calls an admin API that answers a stream of JSON values, one a line (trace): resolves once the server has
+ * answered (a trace then sees every request made after), with the values as they come.
+ */
+export async function adminStream(t: AdminTarget, c: AdminCall, signal?: AbortSignal): Promise<AsyncIterable<unknown>> {
+  return jsonLines(await send(t, c, signal));
+}
+
+async function* jsonLines(res: Response): AsyncGenerator<unknown> {
+  if (!res.body) return;
+  let pending = '';
+  const decoder = new TextDecoder();
+  for await (const chunk of res.body) {
+    pending += decoder.decode(chunk as Uint8Array, { stream: true });
+    let nl = pending.indexOf('\n');
+    while (nl >= 0) {
+      const line = pending.slice(0, nl).trim();
+      pending = pending.slice(nl + 1);
+      if (line !== '') yield JSON.parse(line);
+      nl = pending.indexOf('\n');
+    }
+    // Keep-alive blanks between entries.
+    if (pending.trim() === '') pending = '';
+  }
+}
+
+/** Sends a signed admin request; a failed answer throws with the server's code and message. */
+async function send(t: AdminTarget, c: AdminCall, signal?: AbortSignal): Promise<Response> {
   const url = new URL(`/minio/admin/v3/${c.path}`, t.endpoint);
   for (const [k, v] of Object.entries(c.query ?? {})) {
     for (const x of Array.isArray(v) ? v : [v]) url.searchParams.append(k, x);
@@ -66,10 +100,10 @@ export async function adminCall(t: AdminTarget, c: AdminCall): Promise<unknown> 
     method: c.method,
     headers: sign(t, c.method, url, body),
     body: body.length ? body : undefined,
+    signal,
   });
-  const raw = Buffer.from(await res.arrayBuffer());
   if (!res.ok) {
-    let message = raw.toString('utf8');
+    let message = await res.text();
     try {
       const e = JSON.parse(message) as { Code?: string; Message?: string };
       message = `${e.Code}: ${e.Message}`;
@@ -78,6 +112,5 @@ export async function adminCall(t: AdminTarget, c: AdminCall): Promise<unknown> 
     }
     throw new Error(`${c.path}: ${res.status} ${message}`);
   }
-  const text = (c.decrypt ? await decryptData(t.secretKey, raw) : raw).toString('utf8');
-  return text === '' ? undefined : JSON.parse(text);
+  return res;
 }

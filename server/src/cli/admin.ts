@@ -4,11 +4,12 @@ import { readFile } from 'node:fs/promises';
 import { adminCall, type AdminTarget } from './admin-client.js';
 import { TIER_USAGE, tierCommand } from './admin-tier.js';
 import { REPLICATE_USAGE, replicateCommand } from './admin-replicate.js';
+import { type Result, SERVER_USAGE, serverCommand, traceCommand } from './admin-server.js';
 import { prometheusToken } from '../http/metrics-auth.js';
 
 export const ADMIN_USAGE = `Usage: cairn admin [--endpoint URL] [--json] COMMAND ...
 
-  user add NAME SECRET          create a user (NAME is its access key) or set its secret
+${SERVER_USAGE}  user add NAME SECRET          create a user (NAME is its access key) or set its secret
   user remove|enable|disable NAME
   user list | user info NAME
   group add GROUP USER...       add users to a group (made when needed)
@@ -29,17 +30,31 @@ CAIRN_ACCESS_KEY / CAIRN_SECRET_KEY, else CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD.
 
 type Row = Record<string, string>;
 
-/** Columns padded to their widest cell. */
-export function table(rows: Row[], columns: string[]): string {
+/** Columns padded to their widest cell; `paint` colours a column's cells (after padding, so columns stay aligned). */
+export function table(rows: Row[], columns: string[], paint: Record<string, (cell: string) => string> = {}): string {
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const line = (cells: string[]) =>
+  const line = (cells: string[], painted: boolean) =>
     cells
-      .map((x, i) => x.padEnd(widths[i]))
+      .map((x, i) => {
+        const padded = x.padEnd(widths[i]);
+        const p = painted ? paint[columns[i]] : undefined;
+        return p ? p(padded) : padded;
+      })
       .join('  ')
       .trimEnd();
-  return [line(columns.map((c) => c.toUpperCase())), ...rows.map((r) => line(columns.map((c) => r[c] ?? '')))].join(
-    '\n',
+  const head = line(
+    columns.map((c) => c.toUpperCase()),
+    false,
   );
+  return [
+    head,
+    ...rows.map((r) =>
+      line(
+        columns.map((c) => r[c] ?? ''),
+        true,
+      ),
+    ),
+  ].join('\n');
 }
 
 /** Pulls `--name value` options out of an argument list. */
@@ -89,14 +104,13 @@ export async function prometheusConfig(t: AdminTarget, scope = 'cluster'): Promi
   ].join('\n');
 }
 
-async function run(
-  t: AdminTarget,
-  args: string[],
-): Promise<{ rows?: Row[]; columns?: string[]; value?: unknown; done?: string }> {
+async function run(t: AdminTarget, args: string[]): Promise<Result> {
   const [family, verb, ...rest] = args;
   const call = (c: Parameters<typeof adminCall>[1]) => adminCall(t, c);
   if (family === 'tier') return tierCommand(t, verb, rest);
   if (family === 'replicate') return replicateCommand(t, verb, rest);
+  const server = await serverCommand(t, family, verb, rest);
+  if (server) return server;
   if (family === 'prometheus' && verb === 'generate') return { done: await prometheusConfig(t, rest[0]) };
   switch (`${family} ${verb}`) {
     case 'user add':
@@ -271,9 +285,13 @@ export async function adminCommand(argv: string[], env: NodeJS.ProcessEnv = proc
     return 2;
   }
   try {
+    if (rest[0] === 'trace') {
+      await traceCommand(target, rest.slice(1), asJson);
+      return 0;
+    }
     const r = await run(target, rest);
     if (asJson) process.stdout.write(`${JSON.stringify(r.value ?? { result: r.done }, null, 2)}\n`);
-    else if (r.rows && r.columns) process.stdout.write(`${table(r.rows, r.columns)}\n`);
+    else if (r.rows && r.columns) process.stdout.write(`${r.text ?? ''}${table(r.rows, r.columns, r.paint)}\n`);
     else if (r.value !== undefined) process.stdout.write(`${JSON.stringify(r.value, null, 2)}\n`);
     else process.stdout.write(`${r.done}\n`);
     return 0;

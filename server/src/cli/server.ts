@@ -14,6 +14,8 @@ import { prometheusAuthFromEnv } from '../http/metrics-auth.js';
 import { parseDuration } from '../duration.js';
 
 export { parseDuration };
+import { parseAddress } from '../http/address.js';
+import type { ServiceAction } from '../api/index.js';
 
 export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--certs-dir DIR] [--domain DOMAIN] [--region REGION]
                     [--workers N] DRIVE...
@@ -208,20 +210,32 @@ export async function serverCommand(argv: string[]): Promise<number> {
     return (await import('../cluster/primary.js')).runPrimary(args, logger, accept);
   }
   const { startServer } = await import('../main.js');
-  const server = await startServer({
-    ...(await serverOptions(args)),
-    storage,
-    lifecycleDaySeconds,
-    ldap,
-    openid,
-    notify: { targets: notifyTargets },
-    logger,
-    warn: loudly,
-  });
-  logger.info(
-    { url: server.url, accessKey: server.credentials.root.accessKey, drives: args.drives },
-    `Cairn is serving S3 at ${server.url}`,
-  );
-  await serveUntilStopped(server, logger);
-  return 0;
+  // The admin API's service restart closes the server and starts it again in this process, on the same port.
+  let address = args.address;
+  for (;;) {
+    let asked: ServiceAction | undefined;
+    let stopForAdmin: (why: string) => void = () => {};
+    const server = await startServer({
+      ...(await serverOptions(args)),
+      address,
+      storage,
+      lifecycleDaySeconds,
+      ldap,
+      openid,
+      notify: { targets: notifyTargets },
+      logger,
+      warn: loudly,
+      service: (action) => {
+        asked ??= action;
+        stopForAdmin(`admin: service ${action}`);
+      },
+    });
+    logger.info(
+      { url: server.url, accessKey: server.credentials.root.accessKey, drives: args.drives },
+      `Cairn is serving S3 at ${server.url}`,
+    );
+    await serveUntilStopped(server, logger, (stop) => (stopForAdmin = stop));
+    if (asked !== 'restart') return 0;
+    address = `${parseAddress(args.address ?? ':9000').host.replace(/^(.*:.*)$/, '[$1]')}:${server.port}`;
+  }
 }

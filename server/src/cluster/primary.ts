@@ -12,6 +12,7 @@ import { driveLayout, formatDrives } from '../storage/drive/format.js';
 import { expandDrives } from '../storage/expand.js';
 import { Coordinator, type Peer } from './coordinator.js';
 import { MetricsRelay } from './metrics-relay.js';
+import { TraceRelay } from './trace-relay.js';
 import { batching, type ToPrimary, type ToWorker, type WorkerConfig } from './protocol.js';
 import { loudly, type ServerArgs, serverOptions } from './serve.js';
 import { workerEnv, workerExecArgv } from './worker-memory.js';
@@ -40,6 +41,8 @@ interface Slot {
   crashes: number;
   /** When the worker last answered a ping (0: not serving yet). */
   answeredAt: number;
+  /** Told to stop by an admin restart: started again at once, not counted as a crash. */
+  restarting?: boolean;
 }
 
 export async function runPrimary(args: ServerArgs, logger: Logger, accept: AcceptMode = 'shared'): Promise<number> {
@@ -70,7 +73,11 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
 
   const coordinator = new Coordinator();
   const metrics = new MetricsRelay();
+  const traces = new TraceRelay();
   const slots = new Map<number, Slot>();
+  /** An admin restart waits for each restarted worker to serve before it restarts the next. */
+  const backWaiters = new Map<number, () => void>();
+  let adminStop: (why: string) => void = () => {};
   let stopping = false;
   let starting = true;
   let failStart: (e: Error) => void = () => {};
@@ -101,6 +108,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
     const receive = (m: ToPrimary) => {
       if (m.t === 'hello') {
         coordinator.join(peer);
+        traces.join(peer);
         const config: WorkerConfig = {
           slot,
           workers: args.workers,
@@ -120,13 +128,21 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
         metrics.join(peer);
         if (starting) onReady(slot, m.url);
         else log.info({ workerPid: worker.process.pid }, `worker ${slot} is back`);
-      } else if (!metrics.receive(peer, m)) coordinator.receive(peer, m);
+        backWaiters.get(slot)?.();
+        backWaiters.delete(slot);
+      } else if (m.t === 'service') {
+        log.info({ action: m.action }, `admin API: service ${m.action}`);
+        if (m.action === 'stop') adminStop('admin: service stop');
+        else void restartAll();
+      } else if (!metrics.receive(peer, m) && !traces.receive(peer, m)) coordinator.receive(peer, m);
     };
     worker.on('exit', (code, signal) => {
       coordinator.leave(peer);
       metrics.leave(peer);
+      traces.leave(peer);
       if (slots.get(slot) === s) slots.delete(slot);
       if (stopping) return;
+      if (s.restarting) return fork(slot, 0);
       if (starting) return failStart(new Error(`worker ${slot} exited while starting (${signal ?? `code ${code}`})`));
       const inRow = Date.now() - s.startedAt > RAN_LONG_MS ? 0 : s.crashes + 1;
       const delay = Math.min(RESTART_FIRST_MS * 2 ** Math.max(inRow - 1, 0), RESTART_MAX_MS);
@@ -160,6 +176,25 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
     clearTimeout(timer);
     holder?.close();
   };
+
+  // Admin restart: one worker after the other, each serving again before the next stops, so the server keeps
+  // answering throughout. A second ask while one runs joins it.
+  let restarting: Promise<void> | undefined;
+  const restartAll = (): Promise<void> =>
+    (restarting ??= (async () => {
+      for (const slot of [...slots.keys()].sort((a, b) => a - b)) {
+        const s = slots.get(slot);
+        if (!s || stopping) break;
+        const back = new Promise<void>((resolve) => backWaiters.set(slot, resolve));
+        s.restarting = true;
+        s.answeredAt = 0; // not pinged while it stops
+        s.peer.send({ t: 'stop' });
+        await back;
+      }
+      log.info('admin API: every worker restarted');
+    })().finally(() => {
+      restarting = undefined;
+    }));
 
   const watchdog = setInterval(() => {
     for (const [slot, s] of slots) {
@@ -197,6 +232,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
     const stop = (signal: string) => void stopAll(signal).then(resolve);
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    adminStop = stop;
   });
   return 0;
 }

@@ -3,7 +3,7 @@
 // primary as its lock service and change bus (coordination.ts in storage): lock / unlock, publish (the
 // primary hands the change to every other worker and answers once all have applied it). Messages go in
 // batches: what one side has to say during a turn of its event loop travels as one array.
-import type { Change, DriveLayout } from '../storage/index.js';
+import type { Change, DriveLayout, HeldLock } from '../storage/index.js';
 import type { MetricsJson } from '../http/metrics.js';
 
 /** What the primary tells a worker when it says hello. */
@@ -31,7 +31,15 @@ export type ToPrimary =
   | { t: 'applied'; id: number }
   /** A scrape: every worker's metrics, please (metrics-relay.ts). */
   | { t: 'metrics-gather'; id: number }
-  | { t: 'metrics'; id: number; series: MetricsJson };
+  | { t: 'metrics'; id: number; series: MetricsJson }
+  /** The primary's lock table, please (the admin API's top locks). */
+  | { t: 'locks-ask'; id: number }
+  /** The admin API asked to restart the workers or stop the server (sent once its answer went out). */
+  | { t: 'service'; action: 'restart' | 'stop' }
+  /** This worker has someone tracing requests (or no longer): send it every worker's trace entries. */
+  | { t: 'trace-want'; on: boolean }
+  /** A request this worker answered, as a trace entry (sent only while some worker wants them). */
+  | { t: 'trace'; entry: unknown };
 
 export type ToWorker =
   | { t: 'config'; config: WorkerConfig }
@@ -40,6 +48,11 @@ export type ToWorker =
   | { t: 'change'; id: number; change: Change }
   | { t: 'metrics-ask'; id: number }
   | { t: 'metrics-all'; id: number; series: MetricsJson[] }
+  | { t: 'locks-held'; id: number; locks: HeldLock[] }
+  /** Some other worker wants trace entries (or none does any more). */
+  | { t: 'trace-active'; on: boolean }
+  /** Another worker's trace entry. */
+  | { t: 'trace'; entry: unknown }
   | { t: 'ping' }
   | { t: 'stop' };
 

@@ -48,10 +48,14 @@ export async function serveUntilStopped(
   logger: Logger,
   stopOn?: (stop: (why: string) => void) => void,
 ): Promise<void> {
-  if (server.tls) process.on('SIGHUP', () => void server.tls?.reload());
+  const reload = () => void server.tls?.reload();
+  if (server.tls) process.on('SIGHUP', reload);
+  const onTerm = () => stop('SIGTERM');
+  const onInt = () => stop('SIGINT');
+  let stop: (why: string) => void = () => {};
   await new Promise<void>((resolve) => {
     let closing = false;
-    const stop = (signal: string) => {
+    stop = (signal: string) => {
       if (closing) return;
       closing = true;
       logger.info({ signal }, 'shutting down');
@@ -65,8 +69,12 @@ export async function serveUntilStopped(
         resolve();
       });
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', onTerm);
+    process.once('SIGINT', onInt);
     stopOn?.(stop);
   });
+  // A server restarted in this process (admin service restart) registers its own.
+  process.off('SIGTERM', onTerm);
+  process.off('SIGINT', onInt);
+  process.off('SIGHUP', reload);
 }

@@ -7,6 +7,7 @@ import { parseAddress } from '../http/address.js';
 import { type ServerOptions, startServer } from '../main.js';
 import { type Channel, PrimaryLink } from './primary-link.js';
 import { metricsOverPrimary } from './metrics-relay.js';
+import { traceOverPrimary } from './trace-relay.js';
 import { batching, type ToPrimary, type ToWorker, type WorkerConfig } from './protocol.js';
 import { type ServerArgs, serveUntilStopped, serverOptions } from './serve.js';
 
@@ -67,6 +68,9 @@ export async function runWorker(
     },
     worker: { slot: config.slot, reusePort: config.reusePort !== undefined },
     metricsSharing: metricsOverPrimary(channel),
+    traceSharing: traceOverPrimary(channel),
+    // The primary restarts the workers one after the other, or stops the server.
+    service: (action) => channel.send({ t: 'service', action }),
   });
   logger.info({ listening: server.url, leader: config.leader }, `worker ${config.slot} serving`);
   channel.onMessage((m) => m.t === 'ping' && channel.send({ t: 'pong' }));

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import { dispatch, type HttpContext } from './dispatch.js';
+import { dispatch, type HttpContext, splitUrl } from './dispatch.js';
 import { S3Error } from '../errors.js';
 import { isAllowedOutsideBuckets } from '../api/authorize.js';
 import { errorBody, serviceErrorBody, toS3Error } from './error-response.js';
@@ -13,6 +13,7 @@ import { discardUnread } from './body.js';
 import { isRecycling, sendRecycling } from './send-body.js';
 import { METRICS_PATHS, type ServerMetrics } from './metrics.js';
 import { type PrometheusAuthType, type TokenIssuer, validPrometheusToken } from './metrics-auth.js';
+import { traceEntry, type TraceHub } from '../api/index.js';
 
 const HEALTH = new Set(['/health/live', '/health/ready', '/minio/health/live', '/minio/health/ready']);
 /** Quorum health, as MinIO answers it: write quorum (and read quorum) of every erasure set. */
@@ -29,6 +30,8 @@ export interface AppOptions {
   worker?: number;
   /** Serve /minio/v2/metrics/* (and count S3 requests into it), with who may read them. */
   metrics?: { series: ServerMetrics; auth: PrometheusAuthType };
+  /** Answered requests go to it while someone traces them (the admin API's trace). */
+  trace?: TraceHub;
   /** Internode requests (the storage RPC) this node answers beside S3: handed over raw, before any S3 rule. */
   internode?: InternodeHandler;
 }
@@ -164,6 +167,7 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
 
   const worker = opts.worker === undefined ? undefined : String(opts.worker);
   const metrics = opts.metrics;
+  const trace = opts.trace;
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-amz-request-id', req.id);
     reply.header('x-amz-id-2', ctx.hostId);
@@ -220,10 +224,39 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
         const { contentType, text } = await metrics.series.render(scope);
         return reply.code(200).type(contentType).send(text);
       }
-      const started = metrics ? performance.now() : 0;
-      const routed = { operation: '' };
+      // Read once: a request already in flight when someone starts tracing is not traced.
+      const tracing = trace?.active === true;
+      const startedAt = tracing ? Date.now() : 0;
+      const started = metrics || tracing ? performance.now() : 0;
+      const routed: { operation: string; traceName?: string } = { operation: '' };
       const res = await dispatch(ctx, req.raw, req.id, req.log, () => sendContinue(req.raw), routed);
       reply.code(res.status);
+      if (res.afterSend) reply.raw.once('close', res.afterSend);
+      if (tracing) {
+        const firstByteMs = performance.now();
+        const inputBytes = Number(req.headers['content-length'] ?? 0) || 0;
+        const outputBytes = sentBytes(req.method, res);
+        reply.raw.once('close', () => {
+          const { rawPath, rawQuery } = splitUrl(req.raw.url ?? '/');
+          const entry = traceEntry(trace!.nodeName, {
+            funcName: routed.traceName ?? 's3.Unrouted',
+            method: req.method,
+            rawPath,
+            rawQuery,
+            headers: req.headers,
+            client: req.raw.socket.remoteAddress ?? '',
+            httpVersion: req.raw.httpVersion,
+            status: res.status,
+            startedAt,
+            startMs: started,
+            firstByteMs,
+            endMs: performance.now(),
+            inputBytes: req.raw.complete ? inputBytes : 0,
+            outputBytes,
+          });
+          trace!.publish(entry);
+        });
+      }
       // An answer given before the request body was read (an early error): a small rest is read and thrown
       // away so the connection stays usable; a large one, or a body still held back by Expect: 100-continue,
       // closes the connection (the unread rest could not be told apart from the next request).

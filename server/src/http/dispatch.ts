@@ -120,7 +120,7 @@ function withHoistedHeaders(
   return { headers: out ?? headers, both };
 }
 
-function splitUrl(url: string): { rawPath: string; rawQuery: string } {
+export function splitUrl(url: string): { rawPath: string; rawQuery: string } {
   const i = url.indexOf('?');
   return i < 0 ? { rawPath: url, rawQuery: '' } : { rawPath: url.slice(0, i), rawQuery: url.slice(i + 1) };
 }
@@ -169,7 +169,8 @@ const UNCOUNTED = new Set(['ServiceQuery', 'AdminApi']);
 
 /**
  * `wantBody` tells a client waiting on Expect: 100-continue to send the body (a no-op otherwise); `routed`
- * is told the S3 operation once the request is routed (left '' for IAM, STS and admin requests).
+ * is told the S3 operation once the request is routed (left '' for IAM, STS and admin requests), and the name
+ * a trace shows (`s3.GetObject`, `admin.info`).
  */
 export async function dispatch(
   ctx: HttpContext,
@@ -177,7 +178,7 @@ export async function dispatch(
   requestId: string,
   log: ApiLogger,
   wantBody: () => void = () => {},
-  routed?: { operation: string },
+  routed?: { operation: string; traceName?: string },
 ): Promise<S3Response> {
   const { rawPath, rawQuery } = splitUrl(raw.url ?? '/');
   const method = (raw.method ?? 'GET').toUpperCase();
@@ -193,7 +194,10 @@ export async function dispatch(
     headers = hoisted === raw.headers ? signedHeaders : utf8Headers(hoisted);
     const { bucket, op } = route({ method, path: rawPath, query, headers, domains: ctx.domains });
     bucketForCors = bucket;
-    if (routed && !UNCOUNTED.has(op.name)) routed.operation = op.name;
+    if (routed) {
+      if (!UNCOUNTED.has(op.name)) routed.operation = op.name;
+      routed.traceName = op.name === 'AdminApi' ? `admin.${op.path}` : `s3.${op.name}`;
+    }
     resource = bucket === undefined ? '/' : rawPath;
     const virtualBucket =
       bucket !== undefined && !rawPath.startsWith(`/${encodeURIComponent(bucket)}`) ? bucket : undefined;

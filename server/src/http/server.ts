@@ -1,6 +1,7 @@
 // Starts the HTTP server on an ObjectLayer: builds the contexts, listens, and closes gracefully
 // (in-flight requests finish, idle keep-alive connections close).
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyListenOptions } from 'fastify';
 import pino, { type Logger } from 'pino';
@@ -13,8 +14,13 @@ import {
   type ReplicationTargetStatus,
   Replicator,
   type ReplicatorOptions,
+  type ServerAdmin,
+  type ServiceAction,
   type TargetStatus,
   Tiers,
+  TraceHub,
+  type TraceSharing,
+  UsageCounter,
 } from '../api/index.js';
 import { accountsOf } from '../api/acl.js';
 import { LdapProvider, type LdapConfig } from '../api/iam/ldap.js';
@@ -71,6 +77,10 @@ export interface HttpServerOptions {
   metricsSharing?: MetricsSharing;
   /** Another protocol served on the same port: the storage RPC of a node serving drives to others. */
   internode?: InternodeHandler;
+  /** The other workers, whose requests a trace shows with this process's; none by default. */
+  traceSharing?: TraceSharing;
+  /** How the admin API restarts or stops the server (cli/, cluster/); absent: it cannot. */
+  service?: (action: ServiceAction) => void;
 }
 
 export interface RunningServer {
@@ -89,6 +99,12 @@ export interface RunningServer {
 }
 
 export { parseAddress };
+
+/** The server package's version (what `cairn --version` prints). */
+async function serverVersion(): Promise<string> {
+  const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
 
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: 'silent' });
@@ -118,8 +134,24 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   const replication = opts.replication
     ? await Replicator.start({ ...opts.replication, storage: opts.storage, sealer: iam.sealer, log: logger })
     : undefined;
+  const scheme = opts.tls ? 'https' : 'http';
+  const server: ServerAdmin = {
+    // The endpoint is known once listening (below).
+    identity: {
+      version: await serverVersion(),
+      startedAt: Date.now(),
+      endpoint: '',
+      scheme,
+      region,
+      domains: opts.domains ?? [],
+    },
+    trace: new TraceHub(opts.traceSharing),
+    usage: new UsageCounter(opts.storage),
+    service: opts.service,
+  };
   const ctx: HttpContext = {
     api: {
+      server,
       storage: opts.storage,
       region,
       owner: { id: accounts.idOf(root), displayName: accounts.nameOf(root) },
@@ -154,6 +186,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     worker: opts.worker,
     metrics,
     internode: opts.internode,
+    trace: server.trace,
   });
   if (opts.tls) opts.tls.attach(app.server as unknown as TlsServer);
   const { host, port } = parseAddress(opts.address ?? ':9000');
@@ -170,8 +203,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   const addr = app.server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  server.identity.endpoint = `${shownHost}:${actualPort}`;
+  server.trace.nodeName = server.identity.endpoint;
   return {
-    url: `${opts.tls ? 'https' : 'http'}://${shownHost}:${actualPort}`,
+    url: `${scheme}://${shownHost}:${actualPort}`,
     port: actualPort,
     notifyStatus: () => notify.status(),
     notifyIdle: () => notify.idle(),

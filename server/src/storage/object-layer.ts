@@ -2,6 +2,7 @@
 // storage knows nothing of HTTP: bodies are byte streams, errors are S3Error codes (../errors.ts), and
 // everything S3 needs to answer is in ObjectInfo.
 import type { Readable } from 'node:stream';
+import type { HeldLock } from './coordination.js';
 
 /**
  * Cairn's own state (IAM: users, groups, policies, service accounts) lives in this bucket, written through
@@ -339,10 +340,15 @@ export interface CompleteOptions extends Pick<PutOptions, 'precondition'> {
 /** A drive as the metrics and health endpoints see it. */
 export interface DriveState {
   path: string;
+  /** The drive's id in the deployment's format. */
+  id: string;
   /** Answered its last probe and its folder is there now. */
   online: boolean;
-  /** Size and free space of its file system (0 when offline). */
+  /** Being rebuilt in full (it came back empty or was replaced); known to the process that heals. */
+  healing: boolean;
+  /** Size, used and free (for unprivileged users) space of its file system (0 when offline). */
   totalBytes: number;
+  usedBytes: number;
   freeBytes: number;
 }
 
@@ -350,6 +356,8 @@ export interface DriveState {
 export interface SetState {
   data: number;
   parity: number;
+  /** Parity of REDUCED_REDUNDANCY objects. */
+  rrsParity: number;
   /** Drives that must take a write for it to succeed. */
   writeQuorum: number;
   drives: DriveState[];
@@ -366,6 +374,9 @@ export interface ObjectLayer {
 
   /** Each erasure set's drives, probed now (a statfs per drive). */
   storageState(): Promise<SetState[]>;
+
+  /** The locks held now by every process sharing the drives (object locks: `<set>\0<bucket>/<object dir>`). */
+  heldLocks(): Promise<HeldLock[]>;
 
   // Buckets
   makeBucket(bucket: string, config?: BucketConfig): Promise<void>;

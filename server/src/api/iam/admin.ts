@@ -12,6 +12,7 @@ import type { IamStore } from './store.js';
 import type { ServiceAccountRecord, UserRecord } from './records.js';
 import { isTierPath, tierAdmin } from '../tier/admin.js';
 import { isReplicationTargetPath, replicationTargetAdmin } from '../replication/admin.js';
+import { isServerAdminPath, serverAdmin } from '../admin/index.js';
 
 interface AdminCall {
   ctx: ApiContext;
@@ -461,6 +462,7 @@ async function ldapAttachDetach(c: AdminCall, attach: boolean): Promise<S3Respon
 export async function adminApi(ctx: ApiContext, req: ServiceRequest): Promise<S3Response> {
   if (isTierPath(req.adminPath ?? '')) return tierCall(ctx, req);
   if (isReplicationTargetPath(req.adminPath ?? '')) return replicationTargetCall(ctx, req);
+  if (isServerAdminPath(req.adminPath ?? '')) return serverCall(ctx, req);
   const route = Object.hasOwn(ROUTES, req.adminPath ?? '') ? ROUTES[req.adminPath!] : undefined;
   if (!route)
     throw new S3Error('NotImplemented', `The admin API call ${String(req.adminPath).slice(0, 64)} is not implemented`);
@@ -492,12 +494,10 @@ export async function adminApi(ctx: ApiContext, req: ServiceRequest): Promise<S3
   }
 }
 
-/** The remote tier calls (api/tier/admin.ts), signed and authorized as the others. */
-function tierCall(ctx: ApiContext, req: ServiceRequest): Promise<S3Response> {
-  const secret = req.secretKey;
-  if (!req.caller || secret === undefined || req.service !== 's3')
+/** Refuses an unsigned admin call (or one signed for another service); else who may do what. */
+function adminAuthorizer(ctx: ApiContext, req: ServiceRequest): (action: string) => void {
+  if (!req.caller || req.secretKey === undefined || req.service !== 's3')
     throw new S3Error('AccessDenied', 'Admin requests must be signed');
-  if (!ctx.tiers) throw new S3Error('NotImplemented', 'Remote tiers are not available on this server');
   const access = {
     caller: req.caller,
     headers: req.headers,
@@ -505,16 +505,38 @@ function tierCall(ctx: ApiContext, req: ServiceRequest): Promise<S3Response> {
     sourceIp: req.sourceIp,
     secure: req.secure,
   };
+  return (action) => {
+    if (!isAllowedOutsideBuckets(ctx, access, action, 'arn:aws:s3:::*'))
+      throw new S3Error('AccessDenied', `Not allowed to perform ${action}`);
+  };
+}
+
+/** Operating the server (api/admin): info, usage, service, trace, top locks. */
+function serverCall(ctx: ApiContext, req: ServiceRequest): Promise<S3Response> {
+  const authorize = adminAuthorizer(ctx, req);
+  if (!ctx.server) throw new S3Error('NotImplemented', 'The server admin API is not available on this server');
+  return serverAdmin({
+    storage: ctx.storage,
+    admin: ctx.server,
+    method: req.method,
+    path: req.adminPath!,
+    q: req.query,
+    authorize,
+  });
+}
+
+/** The remote tier calls (api/tier/admin.ts), signed and authorized as the others. */
+function tierCall(ctx: ApiContext, req: ServiceRequest): Promise<S3Response> {
+  const authorize = adminAuthorizer(ctx, req);
+  const secret = req.secretKey!;
+  if (!ctx.tiers) throw new S3Error('NotImplemented', 'Remote tiers are not available on this server');
   return tierAdmin({
     tiers: ctx.tiers,
     method: req.method,
     path: req.adminPath!,
     q: req.query,
     decrypted: async () => parseJson(await decryptData(secret, req.body)),
-    authorize: (action) => {
-      if (!isAllowedOutsideBuckets(ctx, access, action, 'arn:aws:s3:::*'))
-        throw new S3Error('AccessDenied', `Not allowed to perform ${action}`);
-    },
+    authorize,
   });
 }
 

@@ -51,6 +51,9 @@ export interface FileStat {
 
 export interface DiskInfo {
   totalBytes: number;
+  /** Bytes in use (total less free, reserved blocks included). */
+  usedBytes: number;
+  /** Bytes free for unprivileged users. */
   freeBytes: number;
 }
 

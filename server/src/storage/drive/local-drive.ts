@@ -161,7 +161,11 @@ export class LocalDrive implements Drive {
 
   async diskInfo(): Promise<DiskInfo> {
     const fs = await statfs(this.root);
-    return { totalBytes: fs.blocks * fs.bsize, freeBytes: fs.bavail * fs.bsize };
+    return {
+      totalBytes: fs.blocks * fs.bsize,
+      usedBytes: (fs.blocks - fs.bfree) * fs.bsize,
+      freeBytes: fs.bavail * fs.bsize,
+    };
   }
 
   /** Write a whole file and move it into place: readers see the old file or the new one. */

@@ -18,7 +18,7 @@ import { Healer, type HealerOptions, type HealStatus } from '../heal/healer.js';
 import type { HealResult } from '../heal/heal-object.js';
 import { Journals } from '../list/journal.js';
 import { ListingCache } from '../list/listing-cache.js';
-import type { Change, ChangeBus, Locks } from '../coordination.js';
+import type { Change, ChangeBus, HeldLock, Locks } from '../coordination.js';
 import { Buckets } from './buckets.js';
 import { ErasureSet, type SetDeps } from './erasure-set.js';
 import { openVersion, readBody } from './get.js';
@@ -245,17 +245,23 @@ export class ErasureObjects implements L.ObjectLayer {
     return Promise.all(
       this.sets.map(async (set) => {
         const { data, parity } = set.layout('STANDARD');
+        const rrsParity = set.layout('REDUCED_REDUNDANCY').parity;
         const drives = await Promise.all(
           set.drives.map(async (d, i): Promise<L.DriveState> => {
             // A drive whose folder is gone is offline at once, before the next probe notices.
             const space = set.online[i] ? await d.diskInfo().catch(() => undefined) : undefined;
-            if (!space) return { path: d.endpoint, online: false, totalBytes: 0, freeBytes: 0 };
-            return { path: d.endpoint, online: true, ...space };
+            const known = { path: d.endpoint, id: d.driveId, healing: this.healer.rebuilding(d) };
+            if (!space) return { ...known, online: false, totalBytes: 0, usedBytes: 0, freeBytes: 0 };
+            return { ...known, online: true, ...space };
           }),
         );
-        return { data, parity, writeQuorum: set.writeQuorum(data, parity), drives };
+        return { data, parity, rrsParity, writeQuorum: set.writeQuorum(data, parity), drives };
       }),
     );
+  }
+
+  heldLocks(): Promise<HeldLock[]> {
+    return this.opts.coordination.locks.held();
   }
 
   allDrives(): Drive[] {

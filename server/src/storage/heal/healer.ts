@@ -355,6 +355,11 @@ export class Healer {
     };
   }
 
+  /** Is this drive being rebuilt in full? */
+  rebuilding(d: Drive): boolean {
+    return this.healing.has(d);
+  }
+
   /** Wait until the queue is empty and no drive is being rebuilt (tests, admin). */
   async idle(): Promise<void> {
     while (this.queue.size > 0 || this.healing.size > 0) {

@@ -1,0 +1,134 @@
+// MinIO's admin API for operating the server, as madmin-go, minio-py's MinioAdmin and `mc admin` call it (and
+// `cairn admin info|service|trace|top`):
+//   GET  /minio/admin/v3/info                         server information (admin:ServerInfo)
+//   GET  /minio/admin/v3/datausageinfo[?capacity=true] usage per bucket (admin:DataUsageInfo)
+//   POST /minio/admin/v3/service?action=restart|stop   restart the serving processes or stop the server, once
+//                                                      answered (admin:ServiceRestart / admin:ServiceStop)
+//   GET  /minio/admin/v3/trace?err=&threshold=&path=   a stream of madmin.TraceInfo lines (admin:ServerTrace)
+//   GET  /minio/admin/v3/top/locks?count=N             the oldest locks held (admin:TopLocksInfo)
+import { S3Error } from '../../errors.js';
+import type { ObjectLayer } from '../../storage/object-layer.js';
+import type { S3Response } from '../types.js';
+import { type ServerIdentity, serverInfo, type UsageCounter } from './server-info.js';
+import { parseGoDuration, type TraceHub } from './trace.js';
+
+export { type ServerIdentity, UsageCounter } from './server-info.js';
+export * from './trace.js';
+
+export type ServiceAction = 'restart' | 'stop';
+
+/** What the admin API may do to the running server (main.ts and cluster/ give it). */
+export interface ServerAdmin {
+  identity: ServerIdentity;
+  trace: TraceHub;
+  usage: UsageCounter;
+  /**
+   * Restart the serving processes (the workers, one after the other; or the one serving process) or stop the
+   * server cleanly; called once the answer has gone out. Absent: a server started in-process (tests).
+   */
+  service?: (action: ServiceAction) => void;
+}
+
+export interface ServerAdminCall {
+  storage: ObjectLayer;
+  admin: ServerAdmin;
+  method: string;
+  /** The path after /minio/admin/v3/. */
+  path: string;
+  q: URLSearchParams;
+  /** Refuses the call unless the caller may do `action`. */
+  authorize(action: string): void;
+}
+
+const PATHS = new Set(['info', 'datausageinfo', 'service', 'trace', 'top/locks']);
+
+/** Is this admin path one of the calls below? */
+export const isServerAdminPath = (path: string): boolean => PATHS.has(path);
+
+const json = (value: unknown): S3Response => ({
+  status: 200,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(value),
+});
+
+function expectMethod(c: ServerAdminCall, method: string): void {
+  if (c.method !== method) throw new S3Error('MethodNotAllowed');
+}
+
+export async function serverAdmin(c: ServerAdminCall): Promise<S3Response> {
+  switch (c.path) {
+    case 'info':
+      expectMethod(c, 'GET');
+      c.authorize('admin:ServerInfo');
+      return json(await serverInfo(c.storage, c.admin.usage, c.admin.identity));
+    case 'datausageinfo':
+      expectMethod(c, 'GET');
+      c.authorize('admin:DataUsageInfo');
+      return json(await c.admin.usage.dataUsageInfo(c.q.get('capacity') === 'true'));
+    case 'service':
+      return service(c);
+    case 'trace':
+      return trace(c);
+    default:
+      return topLocks(c);
+  }
+}
+
+function service(c: ServerAdminCall): S3Response {
+  expectMethod(c, 'POST');
+  const action = c.q.get('action');
+  // MinIO's freeze/unfreeze (hold S3 calls) is not done here: refused, never ignored.
+  if (action === 'freeze' || action === 'unfreeze')
+    throw new S3Error('NotImplemented', `service ${action} is not implemented`);
+  if (action !== 'restart' && action !== 'stop')
+    throw new S3Error('XMinioAdminInvalidArgument', 'action must be restart or stop');
+  c.authorize(action === 'restart' ? 'admin:ServiceRestart' : 'admin:ServiceStop');
+  const control = c.admin.service;
+  if (!control) throw new S3Error('NotImplemented', 'This server was not started by `cairn server`: it cannot restart');
+  if (c.q.get('dry-run') === 'true') throw new S3Error('NotImplemented', 'dry-run is not implemented');
+  // MinIO's v2 answer (type=2), which the older clients ignore.
+  const body = { action, dryRun: false, results: [{ host: c.admin.identity.endpoint }] };
+  return { ...json(body), afterSend: () => control(action) };
+}
+
+function trace(c: ServerAdminCall): S3Response {
+  expectMethod(c, 'GET');
+  c.authorize('admin:ServerTrace');
+  // Cairn makes S3-type entries only (every HTTP request): a client asking for other kinds alone gets none.
+  const threshold = c.q.get('threshold');
+  const thresholdNs = threshold ? parseGoDuration(threshold) : 0;
+  if (thresholdNs === undefined) throw new S3Error('XMinioAdminInvalidArgument', 'threshold is not a duration');
+  const sub = c.admin.trace.subscribe({
+    errorsOnly: c.q.get('err') === 'true',
+    pathPrefix: c.q.get('path') ?? '',
+    thresholdNs,
+  });
+  return {
+    status: 200,
+    headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },
+    body: sub.stream,
+  };
+}
+
+async function topLocks(c: ServerAdminCall): Promise<S3Response> {
+  expectMethod(c, 'GET');
+  c.authorize('admin:TopLocksInfo');
+  const countText = c.q.get('count') ?? '10';
+  if (!/^\d{1,9}$/.test(countText)) throw new S3Error('XMinioAdminInvalidArgument', 'count must be a number');
+  const count = Number(countText);
+  const now = Date.now();
+  const held = (await c.storage.heldLocks()).sort((a, b) => a.since - b.since);
+  const entries = (count > 0 ? held.slice(0, count) : held).map((l) => ({
+    time: new Date(l.since).toISOString(),
+    elapsed: (now - l.since) * 1e6,
+    resource: l.name.replaceAll('\0', '/'),
+    type: 'WRITE',
+    source: '',
+    serverlist: [c.admin.identity.endpoint],
+    owner: '',
+    id: '',
+    quorum: 1,
+    waiting: l.waiting,
+  }));
+  return json(entries);
+}

@@ -216,6 +216,8 @@ export async function traceCommand(t: AdminTarget, args: string[], asJson: boole
   process.once('SIGTERM', () => stop.abort());
   try {
     const entries = await adminStream(t, { method: 'GET', path: 'trace', query }, stop.signal);
+    // On stderr, so that stdout holds only entries: from now on every request answered is shown.
+    process.stderr.write(`tracing requests at ${t.endpoint} (Ctrl-C to stop)\n`);
     for await (const entry of entries) {
       process.stdout.write(`${asJson ? JSON.stringify(entry) : traceText(entry as TraceLine, verbose)}\n`);
     }

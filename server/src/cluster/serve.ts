@@ -64,9 +64,14 @@ export async function serveUntilStopped(
         process.exit(1);
       }, 30_000);
       timer.unref();
-      server.close().then(resolve, (e) => {
-        logger.error({ err: e }, 'error during shutdown');
+      // Cleared once closed: a server restarted in this process (admin service restart) lives on.
+      const closed = () => {
+        clearTimeout(timer);
         resolve();
+      };
+      server.close().then(closed, (e) => {
+        logger.error({ err: e }, 'error during shutdown');
+        closed();
       });
     };
     process.once('SIGTERM', onTerm);

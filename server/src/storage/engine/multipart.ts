@@ -18,6 +18,19 @@ import { checksumHasher } from './checksum.js';
 
 const MIN_PART = 5 * 1024 * 1024;
 const MAX_PARTS = 10000;
+/** Upload documents kept after a listing read them (oldest out first): a few hundred bytes each. */
+const KNOWN_UPLOADS = 100_000;
+/** Staging folders (one per key) a listing reads at once on each drive. */
+const FOLDERS_AT_ONCE = 16;
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
 
 interface UploadDoc {
   info: Omit<L.MultipartUploadInfo, 'initiated'> & { initiated: number };
@@ -60,6 +73,9 @@ function uploadDir(bucket: string, key: string, uploadId: string): string {
 }
 
 export class Multipart {
+  /** Upload documents listings have read, by `<bucket>/<key hash>/<upload id>` (see uploadsOf). */
+  private readonly known = new Map<string, L.MultipartUploadInfo>();
+
   constructor(private readonly objects: ErasureObjects) {}
 
   private async readUpload(set: ErasureSet, bucket: string, key: string, uploadId: string): Promise<UploadDoc> {
@@ -336,29 +352,49 @@ export class Multipart {
     await Promise.all(set.writeDrives().map((d) => d?.remove(dir).catch(() => {})));
   }
 
+  /**
+   * Every upload in progress in `bucket`, found in the staging folders of every drive (drives in parallel, a
+   * few folders at a time on each). An upload's document never changes, so what was read once is kept (up to
+   * KNOWN_UPLOADS): a later page costs folder listings, not a read per upload per drive.
+   */
+  private async uploadsOf(bucket: string): Promise<L.MultipartUploadInfo[]> {
+    const base = `${MULTIPART_DIR}/${bucket}`;
+    const found = new Map<string, L.MultipartUploadInfo>();
+    await Promise.all(
+      this.objects.allDrives().map(async (d) => {
+        const folders = (await d.list(base).catch(() => null)) ?? [];
+        await eachLimited(folders, FOLDERS_AT_ONCE, async (h) => {
+          for (const id of (await d.list(`${base}/${h}`).catch(() => null)) ?? []) {
+            if (found.has(id)) continue;
+            const known = this.known.get(`${bucket}/${h}/${id}`);
+            if (known) {
+              found.set(id, known);
+              continue;
+            }
+            const raw = await d.read(`${base}/${h}/${id}/upload.json`).catch(() => null);
+            if (!raw || found.has(id)) continue;
+            let info: L.MultipartUploadInfo;
+            try {
+              info = uploadInfo(JSON.parse(raw.toString('utf8')) as UploadDoc);
+            } catch {
+              continue; // corrupt copy: another drive has it
+            }
+            found.set(id, info);
+            if (this.known.size >= KNOWN_UPLOADS) this.known.delete(this.known.keys().next().value!);
+            this.known.set(`${bucket}/${h}/${id}`, info);
+          }
+        });
+      }),
+    );
+    return [...found.values()];
+  }
+
   async list(
     bucket: string,
     opts: { prefix?: string; delimiter?: string; keyMarker?: string; uploadIdMarker?: string; maxUploads: number },
   ): ReturnType<L.ObjectLayer['listMultipartUploads']> {
     await this.objects.buckets.get(bucket);
-    const all: L.MultipartUploadInfo[] = [];
-    const seen = new Set<string>();
-    for (const d of this.objects.allDrives()) {
-      const base = `${MULTIPART_DIR}/${bucket}`;
-      for (const h of (await d.list(base).catch(() => null)) ?? []) {
-        for (const id of (await d.list(`${base}/${h}`).catch(() => null)) ?? []) {
-          if (seen.has(id)) continue;
-          const raw = await d.read(`${base}/${h}/${id}/upload.json`).catch(() => null);
-          if (!raw) continue;
-          try {
-            all.push(uploadInfo(JSON.parse(raw.toString('utf8')) as UploadDoc));
-            seen.add(id);
-          } catch {
-            // corrupt copy: another drive has it
-          }
-        }
-      }
-    }
+    const all = await this.uploadsOf(bucket);
     const prefix = opts.prefix ?? '';
     all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.initiated.getTime() - b.initiated.getTime()));
     const out = {

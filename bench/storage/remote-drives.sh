@@ -2,9 +2,11 @@
 # bench/load against a Cairn whose EC 2+2 set has two local drives and two remote ones (a second Cairn process
 # serving them over the storage RPC, CAIRN_TEST_RPC_DRIVES / CAIRN_TEST_REMOTE_DRIVES), then against one with
 # four local drives: 4 KiB and 64 MiB PUT and GET, each process one worker, drives under /dev/shm. Needs the
-# build (npm run build). Usage, from the repository root: bash bench/storage/remote-drives.sh [duration, 10s]
+# build (npm run build). Usage, from the repository root:
+#   bash bench/storage/remote-drives.sh [duration, 10s] [runs, default all: put-4KiB,get-4KiB,put-64MiB,get-64MiB]
 set -euo pipefail
 dur=${1:-10s}
+runs=${2:-put-4KiB,get-4KiB,put-64MiB,get-64MiB}
 base=$(mktemp -d /dev/shm/cairn-rpc-bench.XXXXXX)
 export CAIRN_ROOT_USER=cairn-load CAIRN_ROOT_PASSWORD=cairn-load-secret-key CAIRN_LOG_LEVEL=info
 pids=()
@@ -40,8 +42,9 @@ run() {
 }
 for ep in "$a" "$l"; do
   if [ "$ep" = "$a" ]; then echo "== 2 local + 2 remote drives"; else echo "== 4 local drives"; fi
-  run "$ep" --mode put --obj-size 4KiB --concurrency 32 --objects 2000
-  run "$ep" --mode get --obj-size 4KiB --concurrency 32 --objects 2000
-  run "$ep" --mode put --obj-size 64MiB --concurrency 8 --objects 8
-  run "$ep" --mode get --obj-size 64MiB --concurrency 8 --objects 8
+  for r in ${runs//,/ }; do
+    mode=${r%%-*} size=${r#*-}
+    if [ "$size" = 4KiB ]; then run "$ep" --mode "$mode" --obj-size 4KiB --concurrency 32 --objects 2000
+    else run "$ep" --mode "$mode" --obj-size "$size" --concurrency "${BIG_CONCURRENCY:-8}" --objects 8; fi
+  done
 done

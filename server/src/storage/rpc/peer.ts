@@ -22,8 +22,13 @@ export class RpcPeer {
    * Batched calls and shard streams have agents of their own: a shard upload holds its connection while its
    * object is being written, and the calls that commit those objects must never queue behind them.
    */
-  private readonly callAgent = new Agent({ keepAlive: true, maxSockets: CALL_SOCKETS, scheduling: 'lifo' });
-  private readonly streamAgent = new Agent({ keepAlive: true, scheduling: 'lifo' });
+  private readonly callAgent = new Agent({
+    keepAlive: true,
+    noDelay: true,
+    maxSockets: CALL_SOCKETS,
+    scheduling: 'lifo',
+  });
+  private readonly streamAgent = new Agent({ keepAlive: true, noDelay: true, scheduling: 'lifo' });
   private readonly tokens: TokenSource;
   private queue: Pending[] = [];
   private readonly url: URL;

@@ -25,6 +25,8 @@ describe.skipIf(!binary)('notifications to MQTT', () => {
   let s3: S3Client;
   let subscriber: MqttClient;
   const received = new Map<string, Received<EventBody>>();
+  /** The QoS each message came with (the publisher's, the subscription being at QoS 2). */
+  const qosSeen = new Map<string, number[]>();
   const on = (topic: string) => received.get(topic)!;
 
   beforeAll(async () => {
@@ -39,7 +41,10 @@ describe.skipIf(!binary)('notifications to MQTT', () => {
     });
     subscriber.on('error', () => {});
     for (const topic of ['cairn/q0', 'cairn/q1', 'cairn/q2']) received.set(topic, new Received());
-    subscriber.on('message', (topic, payload) => received.get(topic)?.push(JSON.parse(payload.toString())));
+    subscriber.on('message', (topic, payload, packet) => {
+      qosSeen.set(topic, [...(qosSeen.get(topic) ?? []), packet.qos]);
+      received.get(topic)?.push(JSON.parse(payload.toString()));
+    });
     await subscriber.subscribeAsync(['cairn/q0', 'cairn/q1', 'cairn/q2'], { qos: 2 });
     const target = (id: string, settings: Record<string, string>) => ({
       type: 'mqtt' as const,
@@ -86,6 +91,7 @@ describe.skipIf(!binary)('notifications to MQTT', () => {
     expect(put.Records[0].s3.object.size).toBe(3);
     expect(del).toMatchObject({ EventName: 's3:ObjectRemoved:Delete', Key: `${bucket}/a b.txt` });
     expect(JSON.stringify([put, del])).not.toContain(ROOT.secretKey);
+    expect(qosSeen.get(`cairn/q${qos}`)?.slice(from, from + 2)).toEqual([qos, qos]);
   });
 
   it('the broker down while objects are written, then back: every event arrives once, in order', async () => {

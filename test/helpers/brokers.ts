@@ -84,9 +84,15 @@ abstract class BrokerProcess {
   }
 }
 
-/** nats-server, with JetStream (its store in the broker's folder) and, optionally, a user and password. */
+/**
+ * nats-server, with JetStream (its store in the broker's folder) and, optionally, a user and password, or TLS with
+ * a certificate and key (files).
+ */
 export class NatsServer extends BrokerProcess {
-  constructor(private readonly auth?: { user: string; pass: string }) {
+  constructor(
+    private readonly auth?: { user: string; pass: string },
+    private readonly tls?: { certFile: string; keyFile: string },
+  ) {
     super();
   }
 
@@ -96,6 +102,7 @@ export class NatsServer extends BrokerProcess {
 
   protected async command(): Promise<Command> {
     const auth = this.auth ? ['--user', this.auth.user, '--pass', this.auth.pass] : [];
+    if (this.tls) auth.push('--tls', '--tlscert', this.tls.certFile, '--tlskey', this.tls.keyFile);
     return {
       program: findProgram('nats-server') ?? 'nats-server',
       args: ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', join(this.dir, 'js'), ...auth],

@@ -3,11 +3,15 @@
 // event is stored in a stream before it leaves Cairn's queue (none stores it: it waits), including those written
 // while the server was down (counts exact once it is back); a wrong password fails the sends without the
 // password reaching a log line.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { connect, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findProgram, NatsServer } from '../helpers/brokers.js';
 import { ROOT, startWithBucket, type TestServer } from '../helpers/cairn.js';
+import { issue, makeCa } from '../helpers/tls.js';
 import { LogLines, notifyBucket, type EventBody, Received } from '../helpers/notify-bus.js';
 
 const binary = findProgram('nats-server');
@@ -140,5 +144,70 @@ describe.skipIf(!binary)('notifications to NATS', () => {
     expect(status('bad:nats')).toMatchObject({ queued: 1, delivered: 0 });
     expect(logs.text()).not.toContain(WRONG_PASSWORD);
     expect(logs.text()).not.toContain(PASSWORD);
+  });
+});
+
+describe.skipIf(!binary)('notifications to NATS over TLS', () => {
+  let dir = '';
+  let nats: NatsServer;
+  const logs = new LogLines();
+  let server: TestServer;
+  let s3: S3Client;
+  let nc: NatsConnection;
+  const received = new Received<EventBody>();
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cairn-nats-tls-'));
+    const ca = await makeCa(join(dir, 'ca'));
+    // nats.js names the server localhost when it checks the certificate of 127.0.0.1.
+    const leaf = await issue(ca, ['localhost', '127.0.0.1']);
+    await writeFile(join(dir, 'server.crt'), leaf.cert);
+    await writeFile(join(dir, 'server.key'), leaf.key);
+    nats = new NatsServer(undefined, { certFile: join(dir, 'server.crt'), keyFile: join(dir, 'server.key') });
+    await nats.start();
+    nc = await connect({ servers: nats.address, tls: { ca: ca.pem } });
+    const sub = nc.subscribe('cairn.tls');
+    void (async () => {
+      for await (const m of sub) received.push(JSON.parse(m.string()));
+    })();
+    await nc.flush();
+    const target = (id: string, settings: Record<string, string>) => ({
+      type: 'nats' as const,
+      id,
+      queueLimit: 1000,
+      settings: { address: nats.address, subject: 'cairn.tls', tls: 'on', ...settings },
+    });
+    ({ server, s3 } = await startWithBucket(undefined, {
+      logger: logs.logger(),
+      notify: {
+        targets: [target('trusted', { cert_authority: ca.certPath }), target('untrusted', {})],
+        retry: { minMs: 20, maxMs: 200 },
+      },
+    }));
+    await notifyBucket(s3, 'nats-trusted', 'arn:cairn:sqs::trusted:nats');
+    await notifyBucket(s3, 'nats-untrusted', 'arn:cairn:sqs::untrusted:nats');
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await nc?.close().catch(() => {});
+    await nats?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const status = (target: string) => server.notifyStatus().find((s) => s.target === target)!;
+
+  it('TLS=on with CERT_AUTHORITY: the server is verified against that CA and gets the events', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: 'nats-trusted', Key: 'secure', Body: 'x' }));
+    await server.notifyIdle();
+    const [put] = await received.first(1);
+    expect(put).toMatchObject({ EventName: 's3:ObjectCreated:Put', Key: 'nats-trusted/secure' });
+  });
+
+  it('TLS=on without it: a server whose certificate the system does not trust gets nothing', async () => {
+    const failed = logs.waitFor((l) => l.target === 'untrusted:nats' && l.msg === 'notification target unreachable');
+    await s3.send(new PutObjectCommand({ Bucket: 'nats-untrusted', Key: 'k', Body: 'x' }));
+    expect(String((await failed).err)).toMatch(/certificate/i);
+    expect(status('untrusted:nats')).toMatchObject({ queued: 1, delivered: 0 });
   });
 });

@@ -70,9 +70,10 @@ CAIRN_NOTIFY_POSTGRES_ENABLE_<ID>=on (ARN type postgresql), _TABLE_<ID>, _FORMAT
 _CONNECTION_STRING_<ID> (key=value pairs or a postgres:// URL) or _HOST_, _PORT_, _USERNAME_, _PASSWORD_,
 _DATABASE_<ID>, _MAX_OPEN_CONNECTIONS_<ID>;
 CAIRN_NOTIFY_NATS_ENABLE_<ID>=on, _ADDRESS_<ID> (host:port), _SUBJECT_<ID>, _USERNAME_<ID>, _PASSWORD_<ID>,
-_TOKEN_<ID>, _PING_INTERVAL_<ID>, _JETSTREAM_<ID> (on: wait for the stream's ack); CAIRN_NOTIFY_MQTT_ENABLE_<ID>=on,
-_BROKER_<ID> (tcp://host:1883, ws://, ssl://, wss://), _TOPIC_<ID>, _QOS_<ID> (0, 1, 2), _USERNAME_<ID>,
-_PASSWORD_<ID>, _KEEP_ALIVE_INTERVAL_<ID> (10s), _RECONNECT_INTERVAL_<ID> (1s); CAIRN_NOTIFY_AMQP_ENABLE_<ID>=on,
+_TOKEN_<ID>, _PING_INTERVAL_<ID>, _JETSTREAM_<ID> (on: wait for the stream's ack), _TLS_<ID>,
+_CERT_AUTHORITY_<ID> (a CA file); CAIRN_NOTIFY_MQTT_ENABLE_<ID>=on, _BROKER_<ID> (tcp://host:1883, ws://,
+ssl://, wss://), _TOPIC_<ID>, _QOS_<ID> (0, 1, 2), _USERNAME_<ID>, _PASSWORD_<ID>, _KEEP_ALIVE_INTERVAL_<ID> (10s),
+_RECONNECT_INTERVAL_<ID> (1s); CAIRN_NOTIFY_AMQP_ENABLE_<ID>=on,
 _URL_<ID> (amqp://user:password@host:5672/vhost), _EXCHANGE_<ID>, _EXCHANGE_TYPE_<ID>, _ROUTING_KEY_<ID>,
 _MANDATORY_<ID>, _DURABLE_<ID>, _AUTO_DELETED_<ID>, _DELIVERY_MODE_<ID> (1 or 2). Each target
 queues its events on disk before requests are answered: _QUEUE_DIR_<ID> (default .cairn.sys/notify/<type>-<ID> on

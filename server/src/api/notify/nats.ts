@@ -1,10 +1,11 @@
 // The NATS target (npm `nats`), MinIO's settings: each event is published on SUBJECT as MinIO's body
 // ({"EventName","Key","Records":[record]}). With JETSTREAM=on the publish waits for the stream's ack (the event
 // is stored; its id lets the stream drop a retried copy); otherwise a plain publish is followed by a flush (the
-// server's PONG: it has read the message).
+// server's PONG: it has read the message). TLS=on verifies the server's certificate (CERT_AUTHORITY: a CA file).
 // The connection is made on the first send and again after it is lost, never retried by the client itself:
 // while NATS is down every send fails at once and the event waits in Cairn's queue.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { connect, type ConnectionOptions, type JetStreamClient, type NatsConnection } from 'nats';
 import { parseDuration } from '../../duration.js';
 import { eventLog, type QueuedEvent, type Target, withoutSecrets } from './target.js';
@@ -14,11 +15,14 @@ import { hostPort, onOff } from './targets.js';
 const SEND_TIMEOUT_MS = 10_000;
 /** MinIO's settings Cairn does not implement: set, they refuse the start. */
 const NOT_IMPLEMENTED = [
-  ...['USER_CREDENTIALS', 'NKEY_SEED', 'CERT_AUTHORITY', 'CLIENT_CERT', 'CLIENT_KEY', 'STREAMING_CLUSTER_ID'],
+  ...['USER_CREDENTIALS', 'NKEY_SEED', 'CLIENT_CERT', 'CLIENT_KEY', 'STREAMING_CLUSTER_ID'],
   'STREAMING_MAX_PUB_ACKS_IN_FLIGHT',
 ];
-/** On/off settings Cairn does not implement: `on` refuses the start, `off` is what Cairn does anyway. */
-const NOT_IMPLEMENTED_ON = ['TLS', 'TLS_SKIP_VERIFY', 'TLS_HANDSHAKE_FIRST', 'STREAMING', 'STREAMING_ASYNC'];
+/**
+ * On/off settings Cairn does not implement: `on` refuses the start, `off` is what Cairn does anyway. (MinIO's
+ * TLS_SKIP_VERIFY still verifies the server's certificate; CERT_AUTHORITY names a CA to trust instead.)
+ */
+const NOT_IMPLEMENTED_ON = ['TLS_SKIP_VERIFY', 'TLS_HANDSHAKE_FIRST', 'STREAMING', 'STREAMING_ASYNC'];
 
 export class NatsTarget implements Target {
   private readonly options: ConnectionOptions;
@@ -52,6 +56,17 @@ export class NatsTarget implements Target {
         );
     }
     this.jetstream = onOff(env('JETSTREAM'), settings.jetstream ?? 'off');
+    // TLS=on: the server's certificate is verified against the system's CAs, or CERT_AUTHORITY's (read at start).
+    const tls = onOff(env('TLS'), settings.tls ?? 'off');
+    let ca: string | undefined;
+    if (settings.cert_authority) {
+      if (!tls) throw new Error(`${env('CERT_AUTHORITY')} needs ${env('TLS')}=on`);
+      try {
+        ca = readFileSync(settings.cert_authority, 'utf8');
+      } catch {
+        throw new Error(`${env('CERT_AUTHORITY')}: cannot read '${settings.cert_authority}'`);
+      }
+    }
     this.secrets = [password, token];
     this.options = {
       servers: `${host.includes(':') ? `[${host}]` : host}:${port}`,
@@ -60,6 +75,7 @@ export class NatsTarget implements Target {
       pass: password || undefined,
       token: token || undefined,
       pingInterval,
+      tls: tls ? { ca } : undefined,
       reconnect: false,
       timeout: SEND_TIMEOUT_MS,
     };

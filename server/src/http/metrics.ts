@@ -12,7 +12,7 @@ import {
   type PrometheusContentType,
   Registry,
 } from 'prom-client';
-import type { ObjectLayer, OperationName } from '../api/index.js';
+import type { ObjectLayer, OperationName, TargetStatus } from '../api/index.js';
 
 /** One process's series as prom-client's registry gives them (getMetricsAsJSON), sent between processes. */
 export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
@@ -83,8 +83,11 @@ export class ServerMetrics {
   constructor(
     private readonly storage: ObjectLayer,
     private readonly sharing?: MetricsSharing,
+    /** This process's notification targets and their counters. */
+    private readonly notifyStatus: () => TargetStatus[] = () => [],
   ) {
     this.defineProcessSeries();
+    this.defineNotifySeries();
     collectDefaultMetrics({ register: this.registry });
     sharing?.provide(() => this.registry.getMetricsAsJSON());
   }
@@ -172,6 +175,57 @@ export class ServerMetrics {
         this.set(process.uptime());
       },
     });
+  }
+
+  /**
+   * Each notification target's queue and counters, by MinIO's labels (target_id, target_name: the ARN's type).
+   * MinIO's names where MinIO has the series: total_events (events handed to the target), failed_events (those
+   * that could not be queued: MinIO's meaning, as its Save failing), queue_length; Cairn's own for the
+   * delivery side: delivered events and failed send attempts (each retried). Each worker counts its own queue;
+   * the scrape sums them.
+   */
+  private defineNotifySeries(): void {
+    const registers = [this.registry];
+    const status = () => this.notifyStatus();
+    const labelNames = ['target_id', 'target_name'];
+    const labels = (s: TargetStatus) => ({ target_id: s.id, target_name: s.type });
+    const perTarget = (name: string, help: string, value: (s: TargetStatus) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          for (const s of status()) this.inc(labels(s), value(s));
+        },
+      });
+    perTarget(
+      'minio_notify_target_total_events',
+      'Total number of events sent (or) queued to the target',
+      (s) => s.accepted + s.notQueued,
+    );
+    perTarget(
+      'minio_notify_target_failed_events',
+      'Number of events failed to be sent (or) queued to the target',
+      (s) => s.notQueued,
+    );
+    new Gauge({
+      name: 'minio_notify_target_queue_length',
+      help: 'Number of events currently staged in the queue_dir configured for the target',
+      labelNames,
+      registers,
+      collect() {
+        this.reset();
+        for (const s of status()) this.set(labels(s), s.queued);
+      },
+    });
+    perTarget('cairn_notify_target_delivered_events', 'Events the target has taken', (s) => s.delivered);
+    perTarget(
+      'cairn_notify_target_failed_sends',
+      'Delivery attempts to the target that failed (the event stays queued and is sent again)',
+      (s) => s.failedAttempts,
+    );
   }
 
   /** Drive and capacity gauges, probed now. */

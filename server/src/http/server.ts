@@ -176,7 +176,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   opts.storage.addBackgroundTask('applying lifecycle rules', (stopping) => scanner.run(stopping));
   opts.storage.addBackgroundTask('removing released tier objects', (stopping) => tiers.drainJournal(stopping));
   const metrics = {
-    series: new ServerMetrics(opts.storage, opts.metricsSharing),
+    series: new ServerMetrics(opts.storage, opts.metricsSharing, () => notify.status()),
     auth: opts.prometheusAuth ?? 'jwt',
   };
   const app = buildApp(ctx, {

@@ -25,24 +25,35 @@ export interface NotifierOptions {
   retry?: { minMs: number; maxMs: number };
 }
 
-/** A target's queue and delivery counters, as metrics and `cairn admin` read them. */
+/** A target's queue and delivery counters (this process's, since it started), as metrics and `cairn admin` read them. */
 export interface TargetStatus {
   /** `<ID>:<type>`. */
   target: string;
+  id: string;
+  type: string;
+  /** Events waiting in the queue now. */
   queued: number;
+  /** Events written to the queue. */
+  accepted: number;
+  /** Events that could not be queued (the queue full, or the write failed): they are never sent. */
+  notQueued: number;
   delivered: number;
+  /** Delivery attempts that failed (each is tried again). */
   failedAttempts: number;
-  /** Events refused because the queue was full. */
+  /** Events refused because the queue was full (part of notQueued). */
   dropped: number;
 }
 
 class Sender {
+  accepted = 0;
+  notQueued = 0;
   delivered = 0;
   failedAttempts = 0;
   private readonly stop = new AbortController();
   private readonly done: Promise<void>;
 
   constructor(
+    readonly config: Pick<TargetConfig, 'id' | 'type'>,
     readonly key: string,
     readonly target: Target,
     readonly queue: EventQueue,
@@ -154,7 +165,7 @@ export class Notifier {
           await target.close();
           throw e;
         });
-        senders.set(targetKey(c), new Sender(targetKey(c), target, queue, retry, opts.log));
+        senders.set(targetKey(c), new Sender(c, targetKey(c), target, queue, retry, opts.log));
       }
     } catch (e) {
       await Promise.all([...senders.values()].map((s) => s.close()));
@@ -171,7 +182,11 @@ export class Notifier {
   status(): TargetStatus[] {
     return [...this.senders.values()].map((s) => ({
       target: s.key,
+      id: s.config.id,
+      type: s.config.type,
       queued: s.queue.length,
+      accepted: s.accepted,
+      notQueued: s.notQueued,
       delivered: s.delivered,
       failedAttempts: s.failedAttempts,
       dropped: s.queue.dropped,
@@ -211,9 +226,15 @@ export class Notifier {
           record: eventRecord(e, origin, rule.id, time, sequencer),
         };
         writes.push(
-          sender.queue.push(JSON.stringify(queued)).catch((err: unknown) => {
-            this.log.error({ target: sender.key, err }, 'notification event not queued');
-          }),
+          sender.queue.push(JSON.stringify(queued)).then(
+            () => {
+              sender.accepted++;
+            },
+            (err: unknown) => {
+              sender.notQueued++;
+              this.log.error({ target: sender.key, err }, 'notification event not queued');
+            },
+          ),
         );
       }
     }

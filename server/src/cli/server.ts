@@ -75,7 +75,10 @@ _CERT_AUTHORITY_<ID> (a CA file); CAIRN_NOTIFY_MQTT_ENABLE_<ID>=on, _BROKER_<ID>
 ssl://, wss://), _TOPIC_<ID>, _QOS_<ID> (0, 1, 2), _USERNAME_<ID>, _PASSWORD_<ID>, _KEEP_ALIVE_INTERVAL_<ID> (10s),
 _RECONNECT_INTERVAL_<ID> (1s); CAIRN_NOTIFY_AMQP_ENABLE_<ID>=on,
 _URL_<ID> (amqp://user:password@host:5672/vhost), _EXCHANGE_<ID>, _EXCHANGE_TYPE_<ID>, _ROUTING_KEY_<ID>,
-_MANDATORY_<ID>, _DURABLE_<ID>, _AUTO_DELETED_<ID>, _DELIVERY_MODE_<ID> (1 or 2). Each target
+_MANDATORY_<ID>, _DURABLE_<ID>, _AUTO_DELETED_<ID>, _DELIVERY_MODE_<ID> (1 or 2); CAIRN_NOTIFY_KAFKA_ENABLE_<ID>=on,
+_BROKERS_<ID> (host:port,...), _TOPIC_<ID>, _TLS_<ID>, _TLS_SKIP_VERIFY_<ID>, _SASL_<ID>, _SASL_MECHANISM_<ID>
+(plain, sha256, sha512), _SASL_USERNAME_<ID>, _SASL_PASSWORD_<ID>, _PRODUCER_COMPRESSION_CODEC_<ID> (none, gzip).
+Each target
 queues its events on disk before requests are answered: _QUEUE_DIR_<ID> (default .cairn.sys/notify/<type>-<ID> on
 the first drive; one folder per worker inside), _QUEUE_LIMIT_<ID> (100000).
 Multipart uploads: CAIRN_API_STALE_UPLOADS_EXPIRY (unfinished uploads older than this are removed with

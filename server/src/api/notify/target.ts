@@ -1,6 +1,7 @@
 // What a notification target is to the sender: something that takes one queued event or fails.
 import { AmqpTarget } from './amqp.js';
 import type { EventRecord } from './event.js';
+import { KafkaTarget } from './kafka.js';
 import { MqttTarget } from './mqtt.js';
 import { NatsTarget } from './nats.js';
 import { PostgresTarget } from './postgres.js';
@@ -55,6 +56,8 @@ export function makeTarget(c: TargetConfig): Target {
       return new MqttTarget(c.settings, settingEnvName(c));
     case 'amqp':
       return new AmqpTarget(c.settings, settingEnvName(c));
+    case 'kafka':
+      return new KafkaTarget(c.settings, envName);
   }
 }
 

@@ -3,7 +3,7 @@
 // A bucket names a target by the ARN arn:cairn:sqs::<ID>:<type>. Settings Cairn does not act on, and target
 // types it cannot deliver to yet, are refused at start rather than ignored.
 
-export type TargetType = 'webhook' | 'redis' | 'postgresql' | 'nats' | 'mqtt' | 'amqp';
+export type TargetType = 'webhook' | 'redis' | 'postgresql' | 'nats' | 'mqtt' | 'amqp' | 'kafka';
 
 export interface TargetConfig {
   type: TargetType;
@@ -58,11 +58,28 @@ const TYPES: Record<string, { type: TargetType; settings: string[]; required: st
   NATS: { type: 'nats', settings: NATS_SETTINGS, required: ['ADDRESS', 'SUBJECT'] },
   MQTT: { type: 'mqtt', settings: MQTT_SETTINGS, required: ['BROKER', 'TOPIC'] },
   AMQP: { type: 'amqp', settings: AMQP_SETTINGS, required: ['URL'] },
+  KAFKA: {
+    type: 'kafka',
+    settings: [
+      ...['BROKERS', 'TOPIC', 'TLS', 'TLS_SKIP_VERIFY', 'SASL', 'SASL_USERNAME', 'SASL_PASSWORD', 'SASL_MECHANISM'],
+      'PRODUCER_COMPRESSION_CODEC',
+    ],
+    required: ['BROKERS', 'TOPIC'],
+  },
 };
-/** MinIO's settings Cairn does not implement (a client certificate for webhooks). */
-const REFUSED: Record<string, string[]> = { WEBHOOK: ['CLIENT_CERT', 'CLIENT_KEY'] };
+/**
+ * MinIO's settings Cairn does not implement: client certificates; for Kafka also the protocol version (kafkajs
+ * negotiates it), batching and the compression level.
+ */
+const REFUSED: Record<string, string[]> = {
+  WEBHOOK: ['CLIENT_CERT', 'CLIENT_KEY'],
+  KAFKA: [
+    ...['TLS_CLIENT_AUTH', 'CLIENT_TLS_CERT', 'CLIENT_TLS_KEY', 'VERSION', 'BATCH_SIZE', 'BATCH_COMMIT_TIMEOUT'],
+    'PRODUCER_COMPRESSION_LEVEL',
+  ],
+};
 /** MinIO's other target types: configuring one is an error until Cairn delivers to it. */
-const UNSUPPORTED = ['KAFKA', 'ELASTICSEARCH', 'MYSQL', 'NSQ'];
+const UNSUPPORTED = ['ELASTICSEARCH', 'MYSQL', 'NSQ'];
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 

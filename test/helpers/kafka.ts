@@ -1,11 +1,12 @@
 // A real Apache Kafka broker for notification tests: the jars scripts/install-kafka.sh resolves from Maven
 // Central (.kafka/libs), run by Java in KRaft mode (one process as broker and controller) in a temporary folder,
-// on free loopback ports: PLAINTEXT, and SASL_PLAINTEXT with PLAIN and SCRAM-SHA-256 users. It can be stopped
+// on free loopback ports: PLAINTEXT, SASL_PLAINTEXT with PLAIN and SCRAM-SHA-256 users, and SSL with a
+// self-signed certificate (made by the openssl command) for 127.0.0.1. It can be stopped
 // and started again on the same ports with its data (a target that is down for a while). Ready once it logs so.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -43,6 +44,7 @@ export class KafkaBroker {
   private dir = '';
   port = 0;
   saslPort = 0;
+  tlsPort = 0;
   private controllerPort = 0;
 
   get address(): string {
@@ -51,6 +53,10 @@ export class KafkaBroker {
 
   get saslAddress(): string {
     return `127.0.0.1:${this.saslPort}`;
+  }
+
+  get tlsAddress(): string {
+    return `127.0.0.1:${this.tlsPort}`;
   }
 
   private get properties(): string {
@@ -73,7 +79,28 @@ export class KafkaBroker {
   /** Configuration, and the storage formatted with the SCRAM users. */
   private async create(): Promise<void> {
     this.dir = await mkdtemp(join(tmpdir(), 'cairn-kafka-'));
-    [this.port, this.saslPort, this.controllerPort] = [await freePort(), await freePort(), await freePort()];
+    [this.port, this.saslPort, this.tlsPort, this.controllerPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
+    // The SSL listener's key and certificate in one PEM file (PKCS#8 key), as Kafka's PEM key store reads them.
+    const key = join(this.dir, 'server.key');
+    const cert = join(this.dir, 'server.crt');
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1'].concat([
+        ...['-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert],
+      ]),
+      { stdio: 'ignore' },
+    );
+    await writeFile(join(this.dir, 'server.pem'), `${await readFile(key, 'utf8')}${await readFile(cert, 'utf8')}`);
+    const listeners = [
+      `PLAINTEXT://127.0.0.1:${this.port}`,
+      `SASL_PLAINTEXT://127.0.0.1:${this.saslPort}`,
+      `SSL://127.0.0.1:${this.tlsPort}`,
+    ].join(',');
     const plainUsers = Object.entries(this.users)
       .map(([u, p]) => `user_${u}="${p}"`)
       .join(' ');
@@ -83,11 +110,13 @@ export class KafkaBroker {
         'process.roles=broker,controller',
         'node.id=1',
         `controller.quorum.voters=1@127.0.0.1:${this.controllerPort}`,
-        `listeners=PLAINTEXT://127.0.0.1:${this.port},SASL_PLAINTEXT://127.0.0.1:${this.saslPort},CONTROLLER://127.0.0.1:${this.controllerPort}`,
-        `advertised.listeners=PLAINTEXT://127.0.0.1:${this.port},SASL_PLAINTEXT://127.0.0.1:${this.saslPort}`,
+        `listeners=${listeners},CONTROLLER://127.0.0.1:${this.controllerPort}`,
+        `advertised.listeners=${listeners}`,
         'controller.listener.names=CONTROLLER',
         'inter.broker.listener.name=PLAINTEXT',
-        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
+        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,CONTROLLER:PLAINTEXT',
+        'listener.name.ssl.ssl.keystore.type=PEM',
+        `listener.name.ssl.ssl.keystore.location=${join(this.dir, 'server.pem')}`,
         'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256',
         `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${plainUsers};`,
         'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',

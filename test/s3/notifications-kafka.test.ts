@@ -1,7 +1,7 @@
 // Bucket notifications to a real Apache Kafka broker (KRaft mode, from Maven Central by
 // scripts/install-kafka.sh, started here on free loopback ports): one message per event keyed by
-// <bucket>/<object> with MinIO's value, over PLAINTEXT and SASL (PLAIN, SCRAM-SHA-256; a wrong password is
-// never delivered). The broker stopped while objects are written, then started again: every event arrives,
+// <bucket>/<object> with MinIO's value, over PLAINTEXT, SASL (PLAIN, SCRAM-SHA-256; a wrong password is
+// never delivered) and TLS (an untrusted certificate never delivered). The broker stopped while objects are written, then started again: every event arrives,
 // once, in order. Without the broker's jars the suite is skipped with a message, except under CI, where it fails.
 import {
   CreateBucketCommand,
@@ -74,7 +74,9 @@ describe.skipIf(missing !== undefined)('notifications to Kafka', () => {
     await broker.start();
     const admin = new Kafka({ brokers: [broker.address], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
-    await admin.createTopics({ topics: ['events', 'scram', 'plain', 'denied'].map((topic) => ({ topic })) });
+    await admin.createTopics({
+      topics: ['events', 'scram', 'plain', 'denied', 'tls', 'untrusted'].map((topic) => ({ topic })),
+    });
     await admin.disconnect();
     const sasl = (mechanism: string, password: string) => ({
       brokers: broker.saslAddress,
@@ -90,6 +92,9 @@ describe.skipIf(missing !== undefined)('notifications to Kafka', () => {
           target('scram', { ...sasl('sha256', broker.users.alice), topic: 'scram' }),
           target('plain', { ...sasl('plain', broker.users.alice), topic: 'plain' }),
           target('denied', { ...sasl('sha256', 'wrong password'), topic: 'denied' }),
+          // The broker's certificate is self-signed: taken when told to skip the check, refused otherwise.
+          target('tls', { brokers: broker.tlsAddress, tls: 'on', tls_skip_verify: 'on', topic: 'tls' }),
+          target('untrusted', { brokers: broker.tlsAddress, tls: 'on', topic: 'untrusted' }),
         ],
         retry: { minMs: 20, maxMs: 200 },
       },
@@ -109,6 +114,8 @@ describe.skipIf(missing !== undefined)('notifications to Kafka', () => {
       );
     await config('kafka-bucket', [queue('k')]);
     await config('sasl-bucket', [queue('scram', '.scram'), queue('plain', '.plain'), queue('denied', '.denied')]);
+    await s3.send(new CreateBucketCommand({ Bucket: 'tls-bucket' }));
+    await config('tls-bucket', [queue('tls', '.tls'), queue('untrusted', '.untrusted')]);
   }, 180_000);
 
   afterAll(async () => {
@@ -145,6 +152,17 @@ describe.skipIf(missing !== undefined)('notifications to Kafka', () => {
     await vi.waitFor(() => expect(status('denied').failedAttempts).toBeGreaterThan(1), { timeout: 60_000 });
     expect(status('denied')).toMatchObject({ queued: 1, delivered: 0 });
     expect(await topicSize('denied')).toBe(0);
+  });
+
+  it('TLS: delivered when the certificate check is skipped; an untrusted certificate never is', async () => {
+    const status = (id: string) => server.notifyStatus().find((s) => s.target === `${id}:kafka`)!;
+    for (const suffix of ['tls', 'untrusted'])
+      await s3.send(new PutObjectCommand({ Bucket: 'tls-bucket', Key: `x.${suffix}`, Body: suffix }));
+    await vi.waitFor(() => expect(status('tls').delivered).toBe(1), { timeout: 60_000 });
+    expect((await consume('tls', 1))[0].key).toBe('tls-bucket/x.tls');
+    await vi.waitFor(() => expect(status('untrusted').failedAttempts).toBeGreaterThan(1), { timeout: 60_000 });
+    expect(status('untrusted')).toMatchObject({ queued: 1, delivered: 0 });
+    expect(await topicSize('untrusted')).toBe(0);
   });
 
   it('the broker down while objects are written, then back: every event delivered once, in order', async () => {

@@ -7,6 +7,7 @@ import {
   CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  PutBucketLifecycleConfigurationCommand,
   PutBucketNotificationConfigurationCommand,
   PutObjectCommand,
   type S3Client,
@@ -56,6 +57,9 @@ describe.skipIf(!installed)('notifications to PostgreSQL', () => {
     await postgres.start();
     await connect();
     ({ server, s3 } = await startWithBucket('ns-bucket', {
+      // The lifecycle test clock: a day lasts 1 s, rules applied every 250 ms.
+      lifecycleDaySeconds: 1,
+      storage: { background: true, staleUploadsCleanupIntervalMs: 250, gcGraceMs: 100 },
       notify: {
         targets: [
           target('ns', { connection_string: postgres.connectionString, table: 'ns_events', format: 'namespace' }),
@@ -126,6 +130,37 @@ describe.skipIf(!installed)('notifications to PostgreSQL', () => {
       { column_name: 'key', data_type: 'character varying' },
       { column_name: 'value', data_type: 'jsonb' },
     ]);
+  });
+
+  it('namespace format: an object a lifecycle rule expires loses its row too', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'lc-bucket' }));
+    await s3.send(
+      new PutBucketNotificationConfigurationCommand({
+        Bucket: 'lc-bucket',
+        NotificationConfiguration: {
+          QueueConfigurations: [
+            { QueueArn: 'arn:cairn:sqs::ns:postgresql', Events: ['s3:ObjectCreated:*', 's3:LifecycleExpiration:*'] },
+          ],
+        },
+      }),
+    );
+    await s3.send(new PutObjectCommand({ Bucket: 'lc-bucket', Key: 'old.txt', Body: 'old' }));
+    await server.notifyIdle();
+    expect(await rows("SELECT key FROM ns_events WHERE key LIKE 'lc-bucket/%'")).toEqual([
+      { key: 'lc-bucket/old.txt' },
+    ]);
+    await s3.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: 'lc-bucket',
+        LifecycleConfiguration: {
+          Rules: [{ ID: 'expire', Status: 'Enabled', Filter: { Prefix: '' }, Expiration: { Days: 1 } }],
+        },
+      }),
+    );
+    await vi.waitFor(
+      async () => expect(await rows("SELECT key FROM ns_events WHERE key LIKE 'lc-bucket/%'")).toEqual([]),
+      { timeout: 45_000, interval: 100 },
+    );
   });
 
   it('access format: a row per event with its event_time, in order (also over TLS)', async () => {

@@ -1,5 +1,6 @@
 // The PostgreSQL target (pg), MinIO's settings and two formats: `namespace` keeps one row per object
-// (key = <bucket>/<object>, value = {"Records":[...]}, upserted; the row is deleted with the object) and
+// (key = <bucket>/<object>, value = {"Records":[...]}, upserted; the row is deleted with the object, also when
+// a lifecycle rule expires it) and
 // `access` inserts a row per event (event_time, event_data). The table is created with MinIO's schema when it
 // is missing. Each send is one autocommitted statement: it resolves once PostgreSQL has committed the row, and
 // any error (server down, table of another shape) throws, so the event stays queued and is sent again.
@@ -19,6 +20,11 @@ export interface PostgresConnection {
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * Events after which the object is gone: its namespace row goes too. MinIO deletes on ObjectRemoved:Delete only;
+ * an object a lifecycle rule expired is gone as well (a delete marker hides the object but keeps the row).
+ */
+const REMOVES_OBJECT = new Set(['s3:ObjectRemoved:Delete', 's3:LifecycleExpiration:Delete']);
 /** pg's own pool size, used when MAX_OPEN_CONNECTIONS is 0 (MinIO: no limit) or not set. */
 const DEFAULT_MAX_CONNECTIONS = 10;
 
@@ -209,7 +215,7 @@ export class PostgresTarget implements Target {
         e.record.eventTime,
         data,
       ]);
-    } else if (e.eventName === 's3:ObjectRemoved:Delete') {
+    } else if (REMOVES_OBJECT.has(e.eventName)) {
       await this.pool.query(`DELETE FROM ${this.table} WHERE key = $1`, [e.key]);
     } else {
       await this.pool.query(

@@ -171,6 +171,12 @@ export const S3_ERRORS = {
   XMinioAdminTierInvalidConfig: [400, 'Unable to setup remote tier, check tier configuration'],
   XMinioAdminTierInvalidConfigVersion: [400, 'invalid tier config version'],
   XMinioAdminTierInsufficientPermissions: [400, 'The remote tier refused an operation a tier needs'],
+  XMinioHealNoSuchProcess: [400, 'No such heal process is running on the server'],
+  XMinioHealInvalidClientToken: [400, 'Client token mismatch'],
+  XMinioHealMissingBucket: [
+    400,
+    'A heal start request with a non-empty object-prefix parameter requires a bucket to be specified.',
+  ],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type S3ErrorCode = keyof typeof S3_ERRORS;

@@ -3,7 +3,13 @@
 import { Md5Lanes, runSelfTest } from '@cairn/native';
 import pino, { type Logger } from 'pino';
 import { join } from 'node:path';
-import { notifyTargetsFromEnv, type NotifierOptions, type ServiceAction, type TraceSharing } from './api/index.js';
+import {
+  healOverBus,
+  notifyTargetsFromEnv,
+  type NotifierOptions,
+  type ServiceAction,
+  type TraceSharing,
+} from './api/index.js';
 import { credentialsFromEnv, type CredentialConfig } from './http/auth/credentials.js';
 import type { LdapConfig } from './api/iam/ldap.js';
 import type { OpenIdConfig } from './api/iam/openid.js';
@@ -221,6 +227,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
           ? storageRpcServer({ roots: served, credentials: credentials.root, verify: nativeCodec().readFrames })
           : undefined,
       traceSharing: opts.traceSharing,
+      healSharing: shared ? healOverBus(shared.bus) : undefined,
       service: opts.service,
     });
     tls?.watch();

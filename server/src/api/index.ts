@@ -48,6 +48,9 @@ export { LifecycleScanner } from './lifecycle/index.js';
 export { Tiers } from './tier/tiers.js';
 export { Replicator, type ReplicationTargetStatus, type ReplicatorOptions } from './replication/index.js';
 export {
+  HealSequences,
+  type HealSharing,
+  healOverBus,
   type ServerAdmin,
   type ServerIdentity,
   type ServiceAction,

@@ -5,11 +5,12 @@ import { adminCall, type AdminTarget } from './admin-client.js';
 import { TIER_USAGE, tierCommand } from './admin-tier.js';
 import { REPLICATE_USAGE, replicateCommand } from './admin-replicate.js';
 import { type Result, SERVER_USAGE, serverCommand, traceCommand } from './admin-server.js';
+import { HEAL_USAGE, healCommand } from './admin-heal.js';
 import { prometheusToken } from '../http/metrics-auth.js';
 
 export const ADMIN_USAGE = `Usage: cairn admin [--endpoint URL] [--json] COMMAND ...
 
-${SERVER_USAGE}  user add NAME SECRET          create a user (NAME is its access key) or set its secret
+${SERVER_USAGE}${HEAL_USAGE}  user add NAME SECRET          create a user (NAME is its access key) or set its secret
   user remove|enable|disable NAME
   user list | user info NAME
   group add GROUP USER...       add users to a group (made when needed)
@@ -289,7 +290,7 @@ export async function adminCommand(argv: string[], env: NodeJS.ProcessEnv = proc
       await traceCommand(target, rest.slice(1), asJson);
       return 0;
     }
-    const r = await run(target, rest);
+    const r = rest[0] === 'heal' ? await healCommand(target, rest.slice(1), asJson) : await run(target, rest);
     if (asJson) process.stdout.write(`${JSON.stringify(r.value ?? { result: r.done }, null, 2)}\n`);
     else if (r.rows && r.columns) process.stdout.write(`${r.text ?? ''}${table(r.rows, r.columns, r.paint)}\n`);
     else if (r.value !== undefined) process.stdout.write(`${JSON.stringify(r.value, null, 2)}\n`);

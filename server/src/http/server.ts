@@ -10,6 +10,8 @@ import {
   LifecycleScanner,
   Notifier,
   type NotifierOptions,
+  HealSequences,
+  type HealSharing,
   type ObjectLayer,
   type ReplicationTargetStatus,
   Replicator,
@@ -79,6 +81,8 @@ export interface HttpServerOptions {
   internode?: InternodeHandler;
   /** The other workers, whose requests a trace shows with this process's; none by default. */
   traceSharing?: TraceSharing;
+  /** The other workers, with which heal sequences share their status; none by default. */
+  healSharing?: HealSharing;
   /** How the admin API restarts or stops the server (cli/, cluster/); absent: it cannot. */
   service?: (action: ServiceAction) => void;
 }
@@ -147,6 +151,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     },
     trace: new TraceHub(opts.traceSharing),
     usage: new UsageCounter(opts.storage),
+    heal: new HealSequences(opts.storage, opts.healSharing),
     service: opts.service,
   };
   const ctx: HttpContext = {

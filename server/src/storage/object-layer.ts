@@ -352,6 +352,17 @@ export interface DriveState {
   freeBytes: number;
 }
 
+/** What healing one object did. */
+export interface HealResult {
+  bucket: string;
+  key: string;
+  /** Drives whose copy was repaired. */
+  drivesHealed: number;
+  /** removed: a dangling version (no quorum can read it) was taken away. */
+  state: 'ok' | 'healed' | 'failed' | 'removed';
+  error?: string;
+}
+
 /** The drives of one erasure set and how new objects are spread over them (STANDARD class). */
 export interface SetState {
   data: number;
@@ -374,6 +385,12 @@ export interface ObjectLayer {
 
   /** Each erasure set's drives, probed now (a statfs per drive). */
   storageState(): Promise<SetState[]>;
+
+  /**
+   * Checks one object (every version) on every drive of its set and repairs what is missing or, with `deep`,
+   * corrupt, under the object's lock: the admin API's heal sequences.
+   */
+  healObject(bucket: string, key: string, opts?: { deep?: boolean }): Promise<HealResult>;
 
   /** The locks held now by every process sharing the drives (object locks: `<set>\0<bucket>/<object dir>`). */
   heldLocks(): Promise<HeldLock[]>;

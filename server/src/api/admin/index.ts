@@ -6,14 +6,17 @@
 //                                                      answered (admin:ServiceRestart / admin:ServiceStop)
 //   GET  /minio/admin/v3/trace?err=&threshold=&path=   a stream of madmin.TraceInfo lines (admin:ServerTrace)
 //   GET  /minio/admin/v3/top/locks?count=N             the oldest locks held (admin:TopLocksInfo)
+//   POST /minio/admin/v3/heal/[BUCKET[/PREFIX]]         start, poll (clientToken) or stop a heal (admin:Heal)
 import { S3Error } from '../../errors.js';
 import type { ObjectLayer } from '../../storage/object-layer.js';
 import type { S3Response } from '../types.js';
 import { type ServerIdentity, serverInfo, type UsageCounter } from './server-info.js';
 import { parseGoDuration, type TraceHub } from './trace.js';
+import type { HealSequences } from './heal.js';
 
 export { type ServerIdentity, UsageCounter } from './server-info.js';
 export * from './trace.js';
+export { HealSequences, type HealSharing, healOverBus } from './heal.js';
 
 export type ServiceAction = 'restart' | 'stop';
 
@@ -22,6 +25,7 @@ export interface ServerAdmin {
   identity: ServerIdentity;
   trace: TraceHub;
   usage: UsageCounter;
+  heal: HealSequences;
   /**
    * Restart the serving processes (the workers, one after the other; or the one serving process) or stop the
    * server cleanly; called once the answer has gone out. Absent: a server started in-process (tests).
@@ -36,6 +40,10 @@ export interface ServerAdminCall {
   /** The path after /minio/admin/v3/. */
   path: string;
   q: URLSearchParams;
+  /** The request body as a JSON object ({} when empty). */
+  body(): Record<string, unknown>;
+  /** The client's address (a heal sequence names who started it). */
+  client: string;
   /** Refuses the call unless the caller may do `action`. */
   authorize(action: string): void;
 }
@@ -43,7 +51,8 @@ export interface ServerAdminCall {
 const PATHS = new Set(['info', 'datausageinfo', 'service', 'trace', 'top/locks']);
 
 /** Is this admin path one of the calls below? */
-export const isServerAdminPath = (path: string): boolean => PATHS.has(path);
+export const isServerAdminPath = (path: string): boolean =>
+  PATHS.has(path) || path === 'heal' || path.startsWith('heal/');
 
 const json = (value: unknown): S3Response => ({
   status: 200,
@@ -56,6 +65,7 @@ function expectMethod(c: ServerAdminCall, method: string): void {
 }
 
 export async function serverAdmin(c: ServerAdminCall): Promise<S3Response> {
+  if (c.path === 'heal' || c.path.startsWith('heal/')) return heal(c);
   switch (c.path) {
     case 'info':
       expectMethod(c, 'GET');
@@ -108,6 +118,17 @@ function trace(c: ServerAdminCall): S3Response {
     headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },
     body: sub.stream,
   };
+}
+
+/** heal/BUCKET/PREFIX: the bucket is the first segment, the prefix the rest (may be empty, may end in /). */
+async function heal(c: ServerAdminCall): Promise<S3Response> {
+  expectMethod(c, 'POST');
+  c.authorize('admin:Heal');
+  const rest = c.path.slice('heal/'.length);
+  const cut = rest.indexOf('/');
+  const bucket = cut < 0 ? rest : rest.slice(0, cut);
+  const prefix = cut < 0 ? '' : rest.slice(cut + 1);
+  return json(await c.admin.heal.call(bucket, prefix, c.q, c.body, c.client));
 }
 
 async function topLocks(c: ServerAdminCall): Promise<S3Response> {

@@ -521,6 +521,8 @@ function serverCall(ctx: ApiContext, req: ServiceRequest): Promise<S3Response> {
     method: req.method,
     path: req.adminPath!,
     q: req.query,
+    body: () => (req.body.length === 0 ? {} : parseJson(req.body)),
+    client: req.sourceIp,
     authorize,
   });
 }

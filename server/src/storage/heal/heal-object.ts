@@ -1,6 +1,7 @@
 // Heal one object: compare every live drive's metadata and shards with what the quorum says, rebuild the
 // shards a drive lacks (or holds corrupt) from the others, and rewrite its metadata. Versions that never
 // reached a quorum (left by an interrupted write) are dropped.
+import type { HealResult } from '../object-layer.js';
 import { basename, dirname } from 'node:path';
 import { objectLockName, type ErasureSet } from '../engine/erasure-set.js';
 import { withLock } from '../engine/locks.js';
@@ -11,14 +12,7 @@ import type { ShardSink } from '../drive/drive.js';
 import { inlineSource, PartReader, shardFileSize } from '../erasure/part-reader.js';
 import { latestOf } from '../list/journal.js';
 
-export interface HealResult {
-  bucket: string;
-  key: string;
-  /** Drives whose copy was repaired. */
-  drivesHealed: number;
-  state: 'ok' | 'healed' | 'failed' | 'removed';
-  error?: string;
-}
+export type { HealResult };
 
 export async function healObject(set: ErasureSet, bucket: string, key: string, deep: boolean): Promise<HealResult> {
   const objRel = set.objRel(bucket, key);

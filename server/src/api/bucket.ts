@@ -166,6 +166,12 @@ export async function putBucketVersioning(ctx: ApiContext, req: S3Request, bucke
       'InvalidBucketState',
       'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.',
     );
+  // Replication copies versions by their ids: a bucket replicating, or taking replicas, stays versioned (MinIO).
+  if (status === 'Suspended' && (cfg.replication || cfg.replicationTargets))
+    throw new S3Error(
+      'InvalidBucketState',
+      'A replication configuration or target is present on this bucket, so versioning cannot be suspended.',
+    );
   await ctx.storage.updateBucketConfig(bucket, { versioning: status as VersioningState });
   return emptyResponse(200);
 }

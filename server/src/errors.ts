@@ -157,6 +157,7 @@ export const S3_ERRORS = {
   ReplicationSourceNotVersionedError: [400, 'The replication source does not have versioning enabled'],
   ReplicationConfigurationNotFoundError: [404, 'The replication configuration was not found'],
   RemoteDestinationNotFoundError: [404, 'The remote destination bucket does not exist'],
+  XMinioReplicationNoExistingObjects: [400, 'No matching ExistingObjects rule enabled'],
   XMinioAdminTierAlreadyExists: [409, 'Specified remote tier already exists'],
   XMinioAdminTierNotFound: [404, 'Specified remote tier was not found'],
   XMinioAdminTierNameNotUpperCase: [400, 'Tier name must be in uppercase'],

@@ -32,7 +32,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { startServer, type CairnServer } from '@cairn/server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { adminCall, type AdminTarget } from '../../server/src/cli/admin-client.js';
+import { adminCall, bucketCall, type AdminTarget } from '../../server/src/cli/admin-client.js';
 import { ALT, ROOT, makeClient, s3Error } from '../helpers/cairn.js';
 import { spawnCairn } from '../helpers/cli.js';
 import { seededRandom } from '../helpers/random.js';
@@ -57,6 +57,7 @@ class Site {
       shutdownGraceMs: 500,
       drives: [1, 2, 3, 4].map((i) => join(this.base, `d${i}`)),
       replicationRetry: { minMs: 50, maxMs: 400 },
+      prometheusAuth: 'public',
     });
     this.port = this.server.port;
     return this;
@@ -198,6 +199,21 @@ async function freePort(): Promise<number> {
   const port = (srv.address() as { port: number }).port;
   await new Promise((resolve) => srv.close(resolve));
   return port;
+}
+
+/** `cairn admin ARGS...` against a site, as its root user: stdout (rejects with stderr on failure). */
+function runCli(s: Site, args: string[]): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const p = spawnCairn(['admin', '--endpoint', s.url, ...args], {
+      CAIRN_ROOT_USER: ROOT.accessKey,
+      CAIRN_ROOT_PASSWORD: ROOT.secretKey,
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout!.on('data', (d) => (stdout += d));
+    p.stderr!.on('data', (d) => (stderr += d));
+    p.on('exit', (code) => (code === 0 ? resolve(stdout.trim()) : reject(new Error(stderr))));
+  });
 }
 
 beforeAll(async () => {
@@ -397,6 +413,11 @@ describe('PutBucketReplication', () => {
     );
     expect((await put([rule(arn, { Status: 'On' as 'Enabled' })])).name).toBe('MalformedXML');
     expect((await s3Error(read(s3))).name).toBe('ReplicationConfigurationNotFoundError');
+    // A bucket with a replication target stays versioned: its versions are replicated by id.
+    const suspend = s3.send(
+      new PutBucketVersioningCommand({ Bucket: 'docs', VersioningConfiguration: { Status: 'Suspended' } }),
+    );
+    expect((await s3Error(suspend)).name).toBe('InvalidBucketState');
   });
 });
 
@@ -454,6 +475,19 @@ describe('asynchronous replication', () => {
         },
       }),
     );
+    // A multipart object of one part (ETag `...-1`): its replica is a one-part upload too.
+    const one = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'data', Key: 'mp/one' }));
+    const only = await s3.send(
+      new UploadPartCommand({ Bucket: 'data', Key: 'mp/one', UploadId: one.UploadId, PartNumber: 1, Body: p2 }),
+    );
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: 'data',
+        Key: 'mp/one',
+        UploadId: one.UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: only.ETag }] },
+      }),
+    );
     await s3.send(new PutObjectCommand({ Bucket: 'data', Key: 'gone', Body: 'x' }));
     await s3.send(new DeleteObjectCommand({ Bucket: 'data', Key: 'gone' })); // a delete marker
     await src.server.replicationIdle();
@@ -461,7 +495,8 @@ describe('asynchronous replication', () => {
     const mine = await versions(s3, 'data');
     const theirs = await versions(dst.client(), 'data-copy');
     expect(theirs).toEqual(mine);
-    expect(mine).toHaveLength(6);
+    expect(mine).toHaveLength(7);
+    expect(mine.find((v) => v.key === 'mp/one')?.etag).toMatch(/-1"$/);
     const t = dst.client();
     for (const v of mine.filter((x) => !x.marker)) {
       expect((await body(t, 'data-copy', v.key!, v.id)).equals(await body(s3, 'data', v.key!, v.id))).toBe(true);
@@ -484,7 +519,7 @@ describe('asynchronous replication', () => {
       { Key: 'tier', Value: 'hot' },
     ]);
     expect(src.server.replicationStatus()).toEqual([
-      expect.objectContaining({ arn, queued: 0, replicated: 6, failed: 0 }),
+      expect.objectContaining({ arn, queued: 0, replicated: 7, failed: 0 }),
     ]);
   });
 
@@ -571,6 +606,44 @@ describe('active-active between two Cairns', () => {
       expect(await body(b.client(), 'shared', Key)).toEqual(await body(a.client(), 'shared', Key));
     const replicated = (s: Site) => s.server.replicationStatus().reduce((n, t) => n + t.replicated, 0);
     expect(replicated(a) + replicated(b)).toBe(va.length);
+  });
+});
+
+describe('resync of existing objects', () => {
+  it('replicates what the bucket held before its rule, reports progress, and counts it in the metrics', async () => {
+    const src = await site('resync-src');
+    const dst = await site('resync-dst');
+    await versionedBucket(src.client(), 'old');
+    await versionedBucket(dst.client(), 'old');
+    const s3 = src.client();
+    for (let i = 0; i < 15; i++)
+      await s3.send(new PutObjectCommand({ Bucket: 'old', Key: `k${i % 10}`, Body: `v${i}` }));
+    await s3.send(new DeleteObjectCommand({ Bucket: 'old', Key: 'k9' }));
+    const arn = await addTarget(src, 'old', dst, 'old');
+    const reset = () => bucketCall(src.admin(), 'old', { method: 'PUT', query: { 'replication-reset': '', arn } });
+    await replicateAll(s3, 'old', arn);
+    expect(
+      await reset().then(
+        () => 'started',
+        (e: Error) => e.message,
+      ),
+    ).toMatch(/XMinioReplicationNoExistingObjects/);
+    await replicateAll(s3, 'old', arn, { ExistingObjectReplication: { Status: 'Enabled' } });
+    expect(await versions(dst.client(), 'old')).toEqual([]);
+    const out = await runCli(src, ['replicate', 'resync', 'old', arn]);
+    expect(JSON.parse(out).target[0].arn).toBe(arn);
+    await vi.waitFor(async () => {
+      const status = (await bucketCall(src.admin(), 'old', {
+        method: 'GET',
+        query: { 'replication-reset-status': '', arn },
+      })) as { target: Record<string, unknown>[] };
+      expect(status.target[0]).toMatchObject({ resyncStatus: 'Completed', queued: 16, replicationCount: 16 });
+    }, POLL);
+    expect(await runCli(src, ['replicate', 'resync-status', 'old'])).toMatch(/Completed\s+16\s+16/);
+    expect(await versions(dst.client(), 'old')).toEqual(await versions(s3, 'old'));
+    const metrics = await (await fetch(`${src.url}/minio/v2/metrics/cluster`)).text();
+    expect(metrics).toContain(`minio_bucket_replication_sent_count{bucket="old",targetArn="${arn}"} 16`);
+    expect(metrics).toContain(`cairn_bucket_replication_queued_count{bucket="old",targetArn="${arn}"} 0`);
   });
 });
 

@@ -46,7 +46,12 @@ export { handleService, type ServiceRequest } from './iam/service.js';
 export { IamStore } from './iam/store.js';
 export { LifecycleScanner } from './lifecycle/index.js';
 export { Tiers } from './tier/tiers.js';
-export { Replicator, type ReplicationTargetStatus, type ReplicatorOptions } from './replication/index.js';
+export {
+  Replicator,
+  resyncDone,
+  type ReplicationTargetStatus,
+  type ReplicatorOptions,
+} from './replication/index.js';
 export {
   HealSequences,
   type HealSharing,
@@ -170,6 +175,10 @@ async function run(ctx: ApiContext, req: S3Request): Promise<S3Response> {
       return replication.putBucketReplication(ctx, req, op.bucket);
     case 'DeleteBucketReplication':
       return replication.deleteBucketReplication(ctx, op.bucket);
+    case 'ResetBucketReplication':
+      return replication.startResync(ctx, req, op.bucket);
+    case 'GetBucketReplicationResyncStatus':
+      return replication.resyncStatus(ctx, req, op.bucket);
     case 'GetObjectRetention':
       return lock.getObjectRetention(ctx, op.bucket, op.key, op.versionId);
     case 'PutObjectRetention':

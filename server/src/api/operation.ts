@@ -78,6 +78,8 @@ export type Operation =
   | BucketOnly<'GetBucketReplication'>
   | BucketOnly<'PutBucketReplication'>
   | BucketOnly<'DeleteBucketReplication'>
+  | BucketOnly<'ResetBucketReplication'>
+  | BucketOnly<'GetBucketReplicationResyncStatus'>
   | BucketOnly<'DeleteObjects'>
   | BucketOnly<'PostObject'>
   | (BucketOnly<'ListObjectsV1'> & { params: ListV1Params })

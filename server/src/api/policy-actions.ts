@@ -1,4 +1,5 @@
-// The actions a policy may name, per service: S3's, IAM's and STS's (the AWS Service Authorization Reference)
+// The actions a policy may name, per service: S3's, IAM's and STS's (the AWS Service Authorization Reference;
+// S3's list also has MinIO's s3:ResetBucketReplicationState, replication resyncs)
 // and MinIO's `admin:` actions (its admin API). A policy naming an action outside these lists, or a service
 // Cairn does not serve, is refused when it is stored: an action misspelt in a Deny would otherwise never apply.
 // Patterns with * or ? are accepted for a known service; they match against these names (lower-cased).
@@ -32,7 +33,7 @@ PutIntelligentTieringConfiguration PutInventoryConfiguration PutJobTagging PutLi
 PutMetricsConfiguration PutMultiRegionAccessPointPolicy PutObject PutObjectAcl PutObjectLegalHold PutObjectRetention
 PutObjectTagging PutObjectVersionAcl PutObjectVersionTagging PutReplicationConfiguration
 PutStorageLensConfiguration PutStorageLensConfigurationTagging ReplicateDelete ReplicateObject ReplicateTags
-RestoreObject SubmitMultiRegionAccessPointRoutes TagResource UntagResource UpdateJobPriority UpdateJobStatus
+ResetBucketReplicationState RestoreObject SubmitMultiRegionAccessPointRoutes TagResource UntagResource UpdateJobPriority UpdateJobStatus
 UpdateStorageLensGroup`;
 
 const IAM = `AddClientIDToOpenIDConnectProvider AddRoleToInstanceProfile AddUserToGroup AttachGroupPolicy AttachRolePolicy

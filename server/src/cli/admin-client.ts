@@ -83,9 +83,27 @@ async function* jsonLines(res: Response): AsyncGenerator<unknown> {
   }
 }
 
-/** Sends a signed admin request; a failed answer throws with the server's code and message. */
-async function send(t: AdminTarget, c: AdminCall, signal?: AbortSignal): Promise<Response> {
-  const url = new URL(`/minio/admin/v3/${c.path}`, t.endpoint);
+/** Calls a bucket's subresource on the S3 API that answers JSON (MinIO's replication resync). */
+export async function bucketCall(
+  t: AdminTarget,
+  bucket: string,
+  c: Pick<AdminCall, 'method' | 'query'>,
+): Promise<unknown> {
+  const text = await (await send(t, { ...c, path: bucket }, undefined, `/${encodeURIComponent(bucket)}`)).text();
+  return text === '' ? undefined : JSON.parse(text);
+}
+
+/**
+ * Sends a signed request (to the admin API unless `path` names another); a failed answer throws with the
+ * server's code and message.
+ */
+async function send(
+  t: AdminTarget,
+  c: AdminCall,
+  signal?: AbortSignal,
+  path = `/minio/admin/v3/${c.path}`,
+): Promise<Response> {
+  const url = new URL(path, t.endpoint);
   for (const [k, v] of Object.entries(c.query ?? {})) {
     for (const x of Array.isArray(v) ? v : [v]) url.searchParams.append(k, x);
   }
@@ -108,7 +126,9 @@ async function send(t: AdminTarget, c: AdminCall, signal?: AbortSignal): Promise
       const e = JSON.parse(message) as { Code?: string; Message?: string };
       message = `${e.Code}: ${e.Message}`;
     } catch {
-      // not JSON: shown as it came
+      // not JSON: an S3 XML error shows its code and message, anything else as it came
+      const code = /<Code>([^<]*)<\/Code>/.exec(message)?.[1];
+      if (code) message = `${code}: ${/<Message>([^<]*)<\/Message>/.exec(message)?.[1] ?? ''}`;
     }
     throw new Error(`${c.path}: ${res.status} ${message}`);
   }

@@ -1,13 +1,16 @@
 // `cairn admin replicate add|ls|rm`: a bucket's replication targets through MinIO's admin remote-target API
 // (api/replication/admin.ts), the calls `mc admin bucket remote` makes. The target's secret goes encrypted
 // with the caller's secret and never comes back.
-import { adminCall, type AdminTarget } from './admin-client.js';
+import { adminCall, bucketCall, type AdminTarget } from './admin-client.js';
 import { options } from './admin.js';
 
 export const REPLICATE_USAGE = `  replicate add SRC_BUCKET TARGET_URL TARGET_BUCKET --access-key AK --secret-key SK [--region R]
                                 [--storage-class SC]   add a replication target; prints its ARN, which a
                                                        bucket's ReplicationConfiguration names
   replicate ls [SRC_BUCKET] | replicate rm SRC_BUCKET ARN
+  replicate resync SRC_BUCKET ARN [--older-than 720h]   replicate again what the bucket holds (a rule with
+                                                       ExistingObjectReplication Enabled names the target)
+  replicate resync-status SRC_BUCKET [ARN]              progress of the bucket's resyncs
 `;
 
 type Row = Record<string, string>;
@@ -27,7 +30,7 @@ function endpointOf(raw: string): { endpoint: string; secure: boolean } {
 }
 
 export async function replicateCommand(t: AdminTarget, verb: string | undefined, args: string[]): Promise<Result> {
-  const { rest, opts } = options(args, ['access-key', 'secret-key', 'region', 'storage-class']);
+  const { rest, opts } = options(args, ['access-key', 'secret-key', 'region', 'storage-class', 'older-than']);
   switch (verb) {
     case 'add': {
       const [bucket, url, targetBucket] = rest;
@@ -75,7 +78,31 @@ export async function replicateCommand(t: AdminTarget, verb: string | undefined,
       await adminCall(t, { method: 'DELETE', path: 'remove-remote-target', query: { bucket, arn } });
       return { done: `replication target ${arn} removed` };
     }
+    case 'resync': {
+      const [bucket, arn] = rest;
+      if (!bucket || !arn) throw new Error('expected: replicate resync SRC_BUCKET ARN');
+      const query: Record<string, string> = { 'replication-reset': '', arn };
+      if (opts['older-than']) query['older-than'] = opts['older-than'];
+      const out = (await bucketCall(t, bucket, { method: 'PUT', query })) as { target?: { resetid?: string }[] };
+      return { done: `resync ${out.target?.[0]?.resetid ?? ''} started`, value: out };
+    }
+    case 'resync-status': {
+      const [bucket, arn] = rest;
+      if (!bucket) throw new Error('expected: replicate resync-status SRC_BUCKET [ARN]');
+      const query: Record<string, string> = { 'replication-reset-status': '' };
+      if (arn) query.arn = arn;
+      const out = (await bucketCall(t, bucket, { method: 'GET', query })) as { target?: Record<string, unknown>[] };
+      const rows = (out.target ?? []).map((x) => ({
+        arn: String(x.arn),
+        status: String(x.resyncStatus ?? ''),
+        queued: String(x.queued ?? ''),
+        replicated: String(x.replicationCount ?? 0),
+        bytes: String(x.completedReplicationSize ?? 0),
+        failed: String(x.failedReplicationCount ?? 0),
+      }));
+      return { rows, columns: ['arn', 'status', 'queued', 'replicated', 'bytes', 'failed'], value: out };
+    }
     default:
-      throw new Error('expected: replicate add|ls|rm');
+      throw new Error('expected: replicate add|ls|rm|resync|resync-status');
   }
 }

@@ -4,6 +4,7 @@
 // capacity gauges are probed by the process answering the scrape (every worker sees the same drives).
 // The request path only bumps plain numbers in a per-api record (made once per api): prom-client's labelled
 // series are built when a scrape reads them.
+import type { ReplicationTargetStatus } from '../api/index.js';
 import {
   AggregatorRegistry,
   Counter,
@@ -85,6 +86,8 @@ export class ServerMetrics {
     private readonly sharing?: MetricsSharing,
     /** This process's notification targets and their counters. */
     private readonly notifyStatus: () => TargetStatus[] = () => [],
+    /** Each replication target's queue and counters in this process (api/replication). */
+    private readonly replication?: () => ReplicationTargetStatus[],
   ) {
     this.defineProcessSeries();
     this.defineNotifySeries();
@@ -163,6 +166,41 @@ export class ServerMetrics {
           this.inc(value());
         },
       });
+    // Bucket replication, per source bucket and target, under MinIO's names (its v2 bucket metrics); the queue's
+    // length is Cairn's.
+    const targets = () => this.replication?.() ?? [];
+    const perTarget = (name: string, help: string, value: (t: ReplicationTargetStatus) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['bucket', 'targetArn'],
+        registers,
+        collect() {
+          this.reset();
+          for (const t of targets()) if (t.bucket !== '') this.set({ bucket: t.bucket, targetArn: t.arn }, value(t));
+        },
+      });
+    perTarget('minio_bucket_replication_sent_bytes', 'Total bytes replicated to the target', (t) => t.replicatedBytes);
+    perTarget(
+      'minio_bucket_replication_sent_count',
+      'Total replication operations sent to the target',
+      (t) => t.replicated,
+    );
+    perTarget(
+      'minio_bucket_replication_total_failed_count',
+      'Total replication operations failed (given up) for the target',
+      (t) => t.failed,
+    );
+    perTarget(
+      'cairn_bucket_replication_queued_count',
+      'Changes waiting to be replicated to the target',
+      (t) => t.queued,
+    );
+    perTarget(
+      'cairn_bucket_replication_failed_attempts_total',
+      'Replication attempts to the target that failed (then retried)',
+      (t) => t.failedAttempts,
+    );
     traffic('minio_s3_traffic_received_bytes', 'Total number of s3 bytes received', () => this.receivedBytes);
     traffic('minio_s3_traffic_sent_bytes', 'Total number of s3 bytes sent', () => this.sentBytes);
     new Gauge({

@@ -211,6 +211,15 @@ function bucketOp(method: string, bucket: string, q: URLSearchParams, headers: R
     if (method === 'DELETE') return { name: 'DeleteBucketLifecycle', action: 's3:PutLifecycleConfiguration', ...b };
     throw new S3Error('MethodNotAllowed');
   }
+  // MinIO's replication resync (api/replication/resync.ts).
+  if (q.has('replication-reset')) {
+    if (method !== 'PUT') throw new S3Error('MethodNotAllowed');
+    return { name: 'ResetBucketReplication', action: 's3:ResetBucketReplicationState', ...b };
+  }
+  if (q.has('replication-reset-status')) {
+    if (method !== 'GET') throw new S3Error('MethodNotAllowed');
+    return { name: 'GetBucketReplicationResyncStatus', action: 's3:ResetBucketReplicationState', ...b };
+  }
   // DeleteBucketReplication needs s3:PutReplicationConfiguration, as in AWS.
   if (q.has('replication')) {
     if (method === 'GET') return { name: 'GetBucketReplication', action: 's3:GetReplicationConfiguration', ...b };

@@ -16,6 +16,7 @@ import {
   type ReplicationTargetStatus,
   Replicator,
   type ReplicatorOptions,
+  resyncDone,
   type ServerAdmin,
   type ServiceAction,
   type TargetStatus,
@@ -176,12 +177,19 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     domains: opts.domains ?? [],
     hostId: createHash('sha256').update(`cairn:${root}`).digest('base64'),
   };
+  // Resyncs count the changes they queued as the senders finish them.
+  if (replication) replication.onDone = (e, bytes, ok) => resyncDone(ctx.api, e, bytes, ok);
   // Lifecycle rules are applied with storage's background work (where and when storage runs it: the leader).
   const scanner = new LifecycleScanner(ctx.api, logger);
   opts.storage.addBackgroundTask('applying lifecycle rules', (stopping) => scanner.run(stopping));
   opts.storage.addBackgroundTask('removing released tier objects', (stopping) => tiers.drainJournal(stopping));
   const metrics = {
-    series: new ServerMetrics(opts.storage, opts.metricsSharing, () => notify.status()),
+    series: new ServerMetrics(
+      opts.storage,
+      opts.metricsSharing,
+      () => notify.status(),
+      () => replication?.status() ?? [],
+    ),
     auth: opts.prometheusAuth ?? 'jwt',
   };
   const app = buildApp(ctx, {

@@ -180,6 +180,8 @@ export interface BucketConfig {
   replication?: string;
   /** The bucket's replication targets (JSON, secrets sealed; api/replication/targets.ts). */
   replicationTargets?: string;
+  /** Progress of the bucket's replication resyncs, per target (JSON; api/replication/resync.ts). */
+  replicationResync?: string;
 }
 
 export interface ByteRange {

@@ -43,6 +43,8 @@ describe('router', () => {
     ['GET', '/b?replication', 'GetBucketReplication', 's3:GetReplicationConfiguration'],
     ['PUT', '/b?replication', 'PutBucketReplication', 's3:PutReplicationConfiguration'],
     ['DELETE', '/b?replication', 'DeleteBucketReplication', 's3:PutReplicationConfiguration'],
+    ['PUT', '/b?replication-reset&arn=x', 'ResetBucketReplication', 's3:ResetBucketReplicationState'],
+    ['GET', '/b?replication-reset-status', 'GetBucketReplicationResyncStatus', 's3:ResetBucketReplicationState'],
     ['PUT', '/b/k?versionId=v', 'PutObject', 's3:ReplicateObject', { 'x-minio-source-replication-request': 'true' }],
     [
       'DELETE',

@@ -20,6 +20,7 @@ import { storedTargets } from './targets.js';
 
 export { Replicator, type ReplicationTargetStatus, type ReplicatorOptions } from './replicator.js';
 export { isReplicationTargetPath, replicationTargetAdmin } from './admin.js';
+export { resyncDone, resyncStatus, startResync } from './resync.js';
 
 const MAX_DOCUMENT = 2 * 1024 * 1024;
 const parsed = new WeakMap<object, ReplicationConfiguration>();

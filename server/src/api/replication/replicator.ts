@@ -31,6 +31,8 @@ export interface ReplicationEntry {
   mtime?: number;
   /** Storage class the rule asks of the replica. */
   storageClass?: string;
+  /** Queued by this resync (resync.ts counts it when done). */
+  resetId?: string;
 }
 
 /** A target's queue and counters, as metrics and `cairn admin replicate status` read them. */
@@ -97,16 +99,9 @@ class Sender {
         await this.queue.drop().catch(() => {});
         continue;
       }
+      let bytes: number;
       try {
-        this.replicatedBytes += await this.r.replicate(entry);
-        this.replicated++;
-        if (down) this.r.log.info({ target: this.arn }, 'replication target reachable again');
-        down = false;
-        refusals = 0;
-        delay = minMs;
-        await this.r.setStatus(entry, 'COMPLETED');
-        await this.queue.drop();
-        continue;
+        bytes = await this.r.replicate(entry);
       } catch (e) {
         this.failedAttempts++;
         const refused = e instanceof TargetError && !e.down;
@@ -118,12 +113,26 @@ class Sender {
         if (refused && refusals >= MAX_REFUSALS) {
           this.failed++;
           refusals = 0;
+          this.r.onDone?.(entry, 0, false);
           await this.queue.drop();
           continue;
         }
+        await sleep(delay, undefined, { signal }).catch(() => {});
+        delay = Math.min(delay * 2, maxMs);
+        continue;
       }
-      await sleep(delay, undefined, { signal }).catch(() => {});
-      delay = Math.min(delay * 2, maxMs);
+      if (down) this.r.log.info({ target: this.arn }, 'replication target reachable again');
+      down = false;
+      refusals = 0;
+      delay = minMs;
+      this.replicatedBytes += bytes;
+      this.replicated++;
+      this.r.onDone?.(entry, bytes, true);
+      // The target has it: a status that cannot be written now stays FAILED/PENDING (a resync sets it again).
+      await this.r.setStatus(entry, 'COMPLETED').catch((err: unknown) => {
+        this.r.log.warn({ target: this.arn, key: entry.key, err }, 'replication status not written');
+      });
+      await this.queue.drop();
     }
   }
 
@@ -139,6 +148,8 @@ export class Replicator {
   private readonly remotes = new Map<string, { target: RemoteTarget; remote: ReplicationRemote }>();
   readonly retry: { minMs: number; maxMs: number };
   readonly log: ApiLogger;
+  /** Told of each change copied (`ok`) or given up on: resyncs count theirs (resync.ts). */
+  onDone?: (e: ReplicationEntry, bytes: number, ok: boolean) => void;
   private closed = false;
 
   private constructor(private readonly opts: ReplicatorOptions) {
@@ -206,6 +217,7 @@ export class Replicator {
       entries.map(async (e) => {
         try {
           const s = await this.sender(e.arn);
+          s.bucket = e.bucket;
           await s.queue.push(JSON.stringify(e));
         } catch (err) {
           this.log.error({ target: e.arn, key: e.key, err }, 'replication change not queued');
@@ -268,7 +280,8 @@ export class Replicator {
       throw new TargetError('replication of encrypted objects is not implemented', false, 'NotImplemented');
     const replica = replicaInfo(info);
     remote.storageClass = e.storageClass;
-    if (info.parts && info.parts.length > 1) {
+    // A multipart version (ETag `...-N`) goes part by part, so its replica has the same parts and ETag.
+    if (info.parts) {
       const offsets: number[] = [];
       let at = 0;
       for (const p of info.parts) {
@@ -298,6 +311,11 @@ export class Replicator {
         return;
       throw err;
     }
+  }
+
+  /** Changes waiting in this process's queue of `arn`. */
+  queued(arn: string): number {
+    return this.senders.get(arn)?.queue.length ?? 0;
   }
 
   status(): ReplicationTargetStatus[] {

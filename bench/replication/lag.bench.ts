@@ -1,0 +1,149 @@
+// Replication throughput and lag: a source Cairn and a target Cairn (both in this process, one worker each, drives
+// under /dev/shm), a bucket replicated from one to the other, and PUTs of 1 MiB objects offered at a fixed rate.
+// Prints the PUT rate achieved, the rate changes reached the target, the lag of each object (from its PUT's answer
+// to the source's sender having copied it) and the time the queue took to drain after the last PUT.
+//   node --conditions=source --import tsx bench/replication/lag.bench.ts [--rate 200] [--seconds 10] [--size 1048576]
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  CreateBucketCommand,
+  PutBucketReplicationCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { startServer } from '@cairn/server';
+import { adminCall } from '../../server/src/cli/admin-client.js';
+
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '200' },
+    seconds: { type: 'string', default: '10' },
+    size: { type: 'string', default: String(1024 * 1024) },
+    concurrency: { type: 'string', default: '32' },
+  },
+});
+const rate = Number(values.rate);
+const seconds = Number(values.seconds);
+const size = Number(values.size);
+const concurrency = Number(values.concurrency);
+const ROOT = { accessKey: 'benchroot', secretKey: 'bench-root-secret-key' };
+
+const base = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'cairn-repl-bench-'));
+const start = (name: string) =>
+  startServer({
+    address: '127.0.0.1:0',
+    credentials: { root: ROOT, users: [] },
+    storage: { background: false },
+    drives: [1, 2, 3, 4].map((i) => join(base, name, `d${i}`)),
+  });
+const target = await start('target');
+const source = await start('source');
+const client = (url: string) =>
+  new S3Client({
+    endpoint: url,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: ROOT.accessKey, secretAccessKey: ROOT.secretKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
+const src = client(source.url);
+const dst = client(target.url);
+for (const [s3, bucket] of [
+  [src, 'src'],
+  [dst, 'dst'],
+] as const) {
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+}
+const arn = String(
+  await adminCall(
+    { endpoint: source.url, ...ROOT, region: 'us-east-1' },
+    {
+      method: 'PUT',
+      path: 'set-remote-target',
+      query: { bucket: 'src' },
+      body: {
+        endpoint: new URL(target.url).host,
+        credentials: ROOT,
+        targetbucket: 'dst',
+        type: 'replication',
+      },
+      encrypt: true,
+    },
+  ),
+);
+await src.send(
+  new PutBucketReplicationCommand({
+    Bucket: 'src',
+    ReplicationConfiguration: {
+      Role: '',
+      Rules: [
+        {
+          ID: 'all',
+          Priority: 1,
+          Status: 'Enabled',
+          Filter: { Prefix: '' },
+          DeleteMarkerReplication: { Status: 'Disabled' },
+          Destination: { Bucket: arn },
+        },
+      ],
+    },
+  }),
+);
+
+const body = randomBytes(size);
+const total = Math.round(rate * seconds);
+/** When each PUT was answered (ms since t0), in answer order. */
+const answered: number[] = [];
+/** When the replicated count reached n (ms since t0), sampled. */
+const reached: number[] = [];
+const t0 = performance.now();
+const replicated = () => source.replicationStatus().reduce((n, t) => n + t.replicated, 0);
+const sampler = setInterval(() => {
+  const now = performance.now() - t0;
+  for (let n = replicated(); reached.length < n; ) reached.push(now);
+}, 5);
+
+let next = 0;
+async function worker(): Promise<void> {
+  for (;;) {
+    const i = next++;
+    if (i >= total) return;
+    const due = (i / rate) * 1000;
+    const wait = due - (performance.now() - t0);
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    await src.send(new PutObjectCommand({ Bucket: 'src', Key: `o/${i}`, Body: body, ContentLength: size }));
+    answered.push(performance.now() - t0);
+  }
+}
+await Promise.all(Array.from({ length: concurrency }, worker));
+const lastPut = performance.now() - t0;
+await source.replicationIdle();
+const drained = performance.now() - t0;
+clearInterval(sampler);
+for (let n = replicated(); reached.length < n; ) reached.push(drained);
+
+const lags = answered.map((t, i) => Math.max(0, (reached[i] ?? drained) - t)).sort((a, b) => a - b);
+const pct = (p: number) => lags[Math.min(lags.length - 1, Math.floor((p / 100) * lags.length))];
+const rows: [string, string][] = [
+  ['objects', `${total} x ${(size / 1024 / 1024).toFixed(2)} MiB`],
+  ['offered PUT rate', `${rate}/s`],
+  ['achieved PUT rate', `${(total / (lastPut / 1000)).toFixed(1)}/s`],
+  ['replicated rate (first PUT to drained)', `${(replicated() / (drained / 1000)).toFixed(1)}/s`],
+  ['lag p50 / p99 / max', `${pct(50).toFixed(0)} / ${pct(99).toFixed(0)} / ${lags.at(-1)!.toFixed(0)} ms`],
+  ['queue drained after the last PUT', `${(drained - lastPut).toFixed(0)} ms`],
+  ['target: lag under 1 s at 200/s', pct(99) < 1000 && rate >= 200 ? 'met' : 'not met'],
+];
+const width = Math.max(...rows.map(([k]) => k.length));
+for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+
+src.destroy();
+dst.destroy();
+await source.close();
+await target.close();
+await rm(base, { recursive: true, force: true });

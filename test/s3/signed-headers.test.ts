@@ -83,6 +83,24 @@ describe('every x-amz-* header must be signed', () => {
     expect([head.ContentLength, head.ContentType, head.Metadata]).toEqual([4, 'text/plain', {}]);
   });
 
+  it("a presigned PUT refuses MinIO's replication headers added to it (they would name version ids and times)", async () => {
+    const url = await getSignedUrl(presigner, new PutObjectCommand({ Bucket: BUCKET, Key: 'replica' }), {
+      expiresIn: 60,
+    });
+    const res = await fetch(url, {
+      method: 'PUT',
+      body: 'forged',
+      headers: { 'x-minio-source-replication-request': 'true', 'x-minio-source-mtime': '2001-01-01T00:00:00Z' },
+    });
+    expect([res.status, await res.text()]).toEqual([
+      403,
+      expect.stringContaining(
+        '<HeadersNotSigned>x-minio-source-mtime, x-minio-source-replication-request</HeadersNotSigned>',
+      ),
+    ]);
+    expect(await keys()).not.toContain('replica');
+  });
+
   it('a presigned PUT whose signer chose an x-amz-* header takes it', async () => {
     // unhoistableHeaders keeps the header a header (signed), as a browser upload with a fixed ACL does.
     const url = await getSignedUrl(

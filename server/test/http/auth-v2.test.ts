@@ -84,6 +84,23 @@ describe('SigV2', () => {
     expect(code(() => send('select&select-type=2&x-cairn-dialect=cairn', header))).toBe('InvalidArgument');
   });
 
+  it("refuses MinIO's x-minio-* headers (a replication request's), which SigV2 cannot sign", () => {
+    const good = `AWS ${AK}:bWq2s1WEIj+Ydj0vQ697zp+IXMU=`;
+    const withHeader = { ...req, headers: { ...req.headers, 'x-minio-source-replication-request': 'true' } };
+    expect(verifyHeaderV2(ctx, req, good, 'johnsmith').accessKey).toBe(AK);
+    expect(code(() => verifyHeaderV2(ctx, withHeader, good, 'johnsmith'))).toBe('AccessDenied');
+    const expires = String(Math.floor(ctx.now() / 1000) + 60);
+    const sig = createHmac('sha1', SK).update(`GET\n\n\n${expires}\n/johnsmith/photos/puppy.jpg`).digest('base64');
+    const q = new URLSearchParams({ AWSAccessKeyId: AK, Expires: expires, Signature: sig });
+    const presigned = { ...req, rawPath: '/johnsmith/photos/puppy.jpg', rawQuery: q.toString() };
+    expect(verifyPresignedV2(ctx, presigned).accessKey).toBe(AK);
+    const injected = {
+      ...presigned,
+      headers: { ...presigned.headers, 'x-minio-source-mtime': '2020-01-01T00:00:00Z' },
+    };
+    expect(code(() => verifyPresignedV2(ctx, injected))).toBe('AccessDenied');
+  });
+
   it('covers every x-amz-* header, Content-MD5 and Content-Type: one added after signing fails', () => {
     // PUT with a canned ACL, signed as a SigV2 client signs it (x-amz-* headers sorted into the string to sign).
     const expires = String(Math.floor(ctx.now() / 1000) + 60);

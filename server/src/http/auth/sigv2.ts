@@ -5,6 +5,7 @@ import { createHmac } from 'node:crypto';
 import { S3Error } from '../../errors.js';
 import { resolveSigner, type CredentialSource, type Identity } from './credentials.js';
 import { canonicalUri, headerValue, queryPairs, sameSignature, signedHeaderValue } from './canonical.js';
+import { refuseUnsignableHeaders } from './signed-headers.js';
 import { MAX_SKEW_MS, type SignedRequest } from './sigv4.js';
 
 const SUBRESOURCES = new Set([
@@ -96,6 +97,7 @@ export function verifyHeaderV2(
 ): Identity {
   const m = /^AWS ([^:]+):(.+)$/.exec(authorization.trim());
   if (!m) throw new S3Error('AccessDenied', "Authorization header is invalid -- one and only one ' ' (space) required");
+  refuseUnsignableHeaders(req.headers);
   const identity = resolveSigner(ctx.credentials, m[1], headerValue(req.headers, 'x-amz-security-token'));
   const amzDate = headerValue(req.headers, 'x-amz-date');
   const when = Date.parse(amzDate ?? headerValue(req.headers, 'date') ?? '');
@@ -123,6 +125,7 @@ export function verifyPresignedV2(ctx: SigV2Context, req: SignedRequest, virtual
       'Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters',
     );
   if (!/^\d+$/.test(expires)) throw new S3Error('AccessDenied', 'Expires must be a number of seconds since the epoch');
+  refuseUnsignableHeaders(req.headers);
   const identity = resolveSigner(ctx.credentials, ak, q.get('x-amz-security-token') ?? undefined);
   if (ctx.now() > Number(expires) * 1000) throw new S3Error('AccessDenied', 'Request has expired');
   check(identity.secretKey, req, expires, virtualBucket, signature);

@@ -339,7 +339,8 @@ export function parseLifecycleConfiguration(xml: string): LifecycleConfiguration
   return { rules };
 }
 
-function filterXml(r: LifecycleRule): { [k: string]: XmlValue } {
+/** A rule's filter as written back, in the form it was given (replication rules share it: api/replication). */
+export function filterXml(r: Pick<LifecycleRule, 'filter' | 'form'>): { [k: string]: XmlValue } {
   const f = r.filter;
   const tagXml = (t: LifecycleTag) => ({ Key: t.key, Value: t.value });
   switch (r.form) {

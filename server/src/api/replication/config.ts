@@ -9,8 +9,8 @@
 // replication time control and metrics, SSE-KMS object selection, account and owner translation, encryption
 // of replicas.
 import { S3Error } from '../../errors.js';
-import { container, integer, only, parseFilter, type LifecycleFilter } from '../lifecycle/config.js';
-import { parseXml, str, toXml, type XmlValue } from '../xml.js';
+import { container, filterXml, integer, only, parseFilter, type LifecycleFilter } from '../lifecycle/config.js';
+import { parseXml, str, toXml } from '../xml.js';
 
 export interface ReplicationRule {
   id: string;
@@ -170,23 +170,6 @@ export function parseReplicationConfiguration(xml: string): ReplicationConfigura
     ids.add(r.id);
   }
   return { role, rules };
-}
-
-function filterXml(r: ReplicationRule): { [k: string]: XmlValue } {
-  const f = r.filter;
-  const tagXml = (t: { key: string; value: string }) => ({ Key: t.key, Value: t.value });
-  switch (r.form) {
-    case 'legacy-prefix':
-      return { Prefix: f.prefix };
-    case 'empty':
-      return { Filter: {} };
-    case 'prefix':
-      return { Filter: { Prefix: f.prefix } };
-    case 'tag':
-      return { Filter: { Tag: tagXml(f.tags[0]) } };
-    case 'and':
-      return { Filter: { And: { Prefix: f.prefix, Tag: f.tags.map(tagXml) } } };
-  }
 }
 
 const enabled = (b: boolean) => ({ Status: b ? 'Enabled' : 'Disabled' });

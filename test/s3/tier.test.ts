@@ -209,6 +209,9 @@ describe('tier configuration (admin API)', () => {
     const wrong = await run('add', 'COLDER', tier.url, 'nosuch', '', ...secret);
     expect(wrong.code).toBe(1);
     expect(wrong.err).toContain('XMinioAdminTierBucketNotFound');
+    const info = await run('info');
+    expect(info.out).toMatch(/STANDARD\s+internal\s+\d+\s+\d+\s+\d+/);
+    expect(info.out).toMatch(/COLD\s+minio\s+0\s+0\s+0/);
     expect((await run('rm', 'COLD')).out).toContain('tier COLD removed');
     expect((await listTiers()).map((t) => t.Name)).toEqual(['WARM']);
   });
@@ -301,6 +304,28 @@ describe('lifecycle transitions', () => {
     expect((await bytesOf(Bucket, 'cold/sealed', 'bytes=65530-70000')).equals(sealed.subarray(65530, 70001))).toBe(
       true,
     );
+    // tier-stats (mc admin tier info): WARM holds the three versions; STANDARD the rest of what usage counts.
+    type Info = { Name: string; Type: string; Stats: { totalSize: number; numVersions: number; numObjects: number } };
+    const infos = (await adminCall(admin, { method: 'GET', path: 'tier-stats' })) as Info[];
+    expect(infos.map((i) => [i.Name, i.Type])).toEqual([
+      ['STANDARD', 'internal'],
+      ['WARM', 'minio'],
+    ]);
+    const warm = infos[1].Stats;
+    expect(warm).toEqual({ totalSize: big.length + small.length + sealed.length, numVersions: 3, numObjects: 3 });
+    const usage = (await adminCall(admin, { method: 'GET', path: 'datausageinfo' })) as {
+      objectsCount: number;
+      versionsCount: number;
+      objectsTotalSize: number;
+      tierStats: Record<string, Info['Stats']>;
+    };
+    expect(usage.tierStats).toEqual({ STANDARD: infos[0].Stats, WARM: warm });
+    expect(infos[0].Stats.numObjects).toBe(usage.objectsCount - 3);
+    expect(infos[0].Stats.numVersions).toBe(usage.versionsCount - 3);
+    expect(infos[0].Stats.totalSize).toBe(usage.objectsTotalSize - warm.totalSize);
+    expect(infos[0].Stats.numObjects).toBeGreaterThanOrEqual(1); // hot/keep
+    const alt = { ...admin, ...ALT };
+    expect(await refusal(adminCall(alt, { method: 'GET', path: 'tier-stats' }))).toBe('403 AccessDenied');
     // A tier that still holds transitioned data is not removed (unless forced).
     expect(await refusal(adminCall(admin, { method: 'DELETE', path: 'tier/WARM' }))).toBe(
       '400 XMinioAdminTierBackendNotEmpty',

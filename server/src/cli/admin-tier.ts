@@ -6,6 +6,7 @@ import { options } from './admin.js';
 export const TIER_USAGE = `  tier add NAME URL BUCKET PREFIX --access-key AK --secret-key SK [--region R] [--type s3|minio]
                                 [--storage-class SC] [--force]   add a remote tier (another S3 endpoint)
   tier ls | tier verify NAME | tier edit NAME --access-key AK --secret-key SK | tier rm NAME [--force]
+  tier info                     what each tier holds (STANDARD: the drives): objects, versions, bytes
 `;
 
 type Row = Record<string, string>;
@@ -57,6 +58,18 @@ export async function tierCommand(t: AdminTarget, verb: string | undefined, args
       });
       return { rows, columns: ['name', 'type', 'endpoint', 'bucket', 'prefix', 'region'], value: tiers };
     }
+    case 'info': {
+      type Info = { Name: string; Type: string; Stats: { totalSize: number; numVersions: number; numObjects: number } };
+      const infos = (await adminCall(t, { method: 'GET', path: 'tier-stats' })) as Info[];
+      const rows = infos.map((x) => ({
+        name: x.Name,
+        type: x.Type,
+        objects: String(x.Stats.numObjects),
+        versions: String(x.Stats.numVersions),
+        bytes: String(x.Stats.totalSize),
+      }));
+      return { rows, columns: ['name', 'type', 'objects', 'versions', 'bytes'], value: infos };
+    }
     case 'verify':
       await adminCall(t, { method: 'GET', path: `tier/${needName()}` });
       return { done: `tier ${name} verified` };
@@ -71,6 +84,6 @@ export async function tierCommand(t: AdminTarget, verb: string | undefined, args
       await adminCall(t, { method: 'DELETE', path: `tier/${needName()}`, query: { force: String(force) } });
       return { done: `tier ${name} removed` };
     default:
-      throw new Error('expected: tier add|ls|verify|edit|rm');
+      throw new Error('expected: tier add|ls|info|verify|edit|rm');
   }
 }

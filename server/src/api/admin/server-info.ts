@@ -29,6 +29,16 @@ export interface BucketUsage {
   deleteMarkersCount: number;
 }
 
+/** What one storage tier holds: madmin.TierStats. */
+export interface TierStats {
+  totalSize: number;
+  numVersions: number;
+  numObjects: number;
+}
+
+/** The tier of versions still on the drives, as MinIO names it (its "hot tier"). */
+export const HOT_TIER = 'STANDARD';
+
 export interface DataUsage {
   lastUpdate: string;
   objectsCount: number;
@@ -41,6 +51,8 @@ export interface DataUsage {
   capacity?: number;
   freeCapacity?: number;
   usedCapacity?: number;
+  /** Versions (not delete markers) per tier: HOT_TIER for data on the drives, else the remote tier's name. */
+  tierStats: Record<string, TierStats>;
   /** The walk stopped at USAGE_MAX_VERSIONS: the counts are lower bounds. */
   partial?: boolean;
 }
@@ -52,6 +64,7 @@ export interface DataUsage {
 async function walkUsage(storage: ObjectLayer, limit: number): Promise<DataUsage> {
   const buckets = await storage.listBuckets();
   const usage: Record<string, BucketUsage> = {};
+  const tiers: Record<string, TierStats> = {};
   let seen = 0;
   let partial = false;
   for (const b of buckets) {
@@ -76,6 +89,11 @@ async function walkUsage(storage: ObjectLayer, limit: number): Promise<DataUsage
           u.versionsCount++;
           u.size += v.size;
           if (v.isLatest) u.objectsCount++;
+          const name = v.transition?.tier ?? HOT_TIER;
+          const t = (tiers[name] ??= { totalSize: 0, numVersions: 0, numObjects: 0 });
+          t.totalSize += v.size;
+          t.numVersions++;
+          if (v.isLatest) t.numObjects++;
         }
       }
       if (!page.isTruncated) break;
@@ -94,6 +112,7 @@ async function walkUsage(storage: ObjectLayer, limit: number): Promise<DataUsage
     bucketsCount: buckets.length,
     bucketsUsageInfo: usage,
     bucketsSizes: Object.fromEntries(Object.entries(usage).map(([k, u]) => [k, u.size])),
+    tierStats: tiers,
     ...(partial ? { partial: true } : {}),
   };
 }

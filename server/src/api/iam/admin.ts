@@ -539,6 +539,7 @@ function tierCall(ctx: ApiContext, req: ServiceRequest): Promise<S3Response> {
     q: req.query,
     decrypted: async () => parseJson(await decryptData(secret, req.body)),
     authorize,
+    usage: ctx.server ? () => ctx.server!.usage.count() : undefined,
   });
 }
 

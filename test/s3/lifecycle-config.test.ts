@@ -381,7 +381,7 @@ describe('x-amz-expiration', () => {
     expect((await s3.send(new HeadObjectCommand({ Bucket, Key: 'noncurrent/x' }))).Expiration).toBeUndefined();
   });
 
-  it('a Date rule answers its date; noncurrent versions get none', async () => {
+  it('a Date rule answers its date; noncurrent versions get none from it', async () => {
     const Bucket = await newBucket();
     await s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } }));
     await put(Bucket, [{ ID: 'date', Filter: {}, Status: 'Enabled', Expiration: { Date: new Date('2031-06-01') } }]);
@@ -391,5 +391,49 @@ describe('x-amz-expiration', () => {
     const old = await s3.send(new HeadObjectCommand({ Bucket, Key: 'k', VersionId: first.VersionId }));
     expect(old.Expiration).toBeUndefined();
     expect((await s3.send(new HeadObjectCommand({ Bucket, Key: 'k' }))).Expiration).toBe(first.Expiration);
+  });
+
+  it('a noncurrent version a NoncurrentVersionExpiration rule names: its days count from its successor', async () => {
+    const Bucket = await newBucket();
+    await s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    await put(Bucket, [
+      { ID: 'nc5', Filter: { Prefix: 'n/' }, Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 5 } },
+      {
+        ID: 'keep2',
+        Filter: { Prefix: 'k/' },
+        Status: 'Enabled',
+        NoncurrentVersionExpiration: { NoncurrentDays: 1, NewerNoncurrentVersions: 2 },
+      },
+    ]);
+    const head = (Key: string, VersionId?: string) => s3.send(new HeadObjectCommand({ Bucket, Key, VersionId }));
+    const v1 = await s3.send(new PutObjectCommand({ Bucket, Key: 'n/a', Body: '1' }));
+    expect(v1.Expiration).toBeUndefined(); // current: no Expiration rule names it
+    // A longer key sharing the prefix is listed after n/a's versions: never taken for one of them.
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'n/ab', Body: 'x' }));
+    const v2 = await s3.send(new PutObjectCommand({ Bucket, Key: 'n/a', Body: '2' }));
+    const v3 = await s3.send(new PutObjectCommand({ Bucket, Key: 'n/a', Body: '3' }));
+    const successorOf = async (v: { VersionId?: string }) => (await head('n/a', v.VersionId)).LastModified!;
+    const h1 = await head('n/a', v1.VersionId);
+    const h2 = await head('n/a', v2.VersionId);
+    expect(h1.Expiration).toBe(
+      `expiry-date="${new Date(midnightAfter(await successorOf(v2), 5)).toUTCString()}", rule-id="nc5"`,
+    );
+    expect(h2.Expiration).toBe(
+      `expiry-date="${new Date(midnightAfter(await successorOf(v3), 5)).toUTCString()}", rule-id="nc5"`,
+    );
+    const got = await s3.send(new GetObjectCommand({ Bucket, Key: 'n/a', VersionId: v1.VersionId }));
+    await got.Body?.transformToString();
+    expect(got.Expiration).toBe(h1.Expiration);
+    expect((await head('n/a')).Expiration).toBeUndefined(); // the current version
+    expect((await head('n/a', v3.VersionId)).Expiration).toBeUndefined();
+
+    // NewerNoncurrentVersions=2: the two newest noncurrent versions are kept (no date), the third is named.
+    const k: { VersionId?: string }[] = [];
+    for (const Body of ['1', '2', '3', '4']) k.push(await s3.send(new PutObjectCommand({ Bucket, Key: 'k/x', Body })));
+    expect((await head('k/x', k[2].VersionId)).Expiration).toBeUndefined();
+    expect((await head('k/x', k[1].VersionId)).Expiration).toBeUndefined();
+    const oldest = await head('k/x', k[0].VersionId);
+    const due = midnightAfter((await head('k/x', k[1].VersionId)).LastModified!, 1);
+    expect(oldest.Expiration).toBe(`expiry-date="${new Date(due).toUTCString()}", rule-id="keep2"`);
   });
 });

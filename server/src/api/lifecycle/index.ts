@@ -15,7 +15,7 @@ import {
   parseLifecycleConfiguration,
   transitionClasses,
 } from './config.js';
-import { currentExpiry } from './rules.js';
+import { currentExpiry, noncurrentExpiry, ruleMatches } from './rules.js';
 
 export { LifecycleScanner, type ScanReport } from './scanner.js';
 
@@ -46,16 +46,50 @@ export async function deleteBucketLifecycle(ctx: ApiContext, bucket: string): Pr
   return emptyResponse(204);
 }
 
+/** Versions of one key looked through to find a noncurrent version's successor; past this, no header. */
+const MAX_NEWER_VERSIONS = 10_000;
+
 /**
- * x-amz-expiration for a current version an Expiration rule will expire: `expiry-date="<HTTP date>",
- * rule-id="<id>"` (the earliest rule when several name it). Nothing for noncurrent versions and delete markers.
+ * x-amz-expiration for a version an expiration rule will remove: `expiry-date="<HTTP date>", rule-id="<id>"`
+ * (the earliest rule when several name it). The current version: Expiration (Days or Date). A noncurrent
+ * version (GET/HEAD with its versionId): NoncurrentVersionExpiration, counted from when its successor was
+ * written, as MinIO answers. Nothing for delete markers.
  */
 export async function expirationHeader(ctx: ApiContext, info: ObjectInfo): Promise<Record<string, string>> {
-  if (!info.isLatest || info.deleteMarker) return {};
+  if (info.deleteMarker) return {};
   const { lifecycle } = await bucketSettings(ctx, info.bucket);
-  const expiry = currentExpiry(lifecycle, info, ctx.lifecycleDayMs);
+  if (!lifecycle) return {};
+  const expiry = info.isLatest
+    ? currentExpiry(lifecycle, info, ctx.lifecycleDayMs)
+    : lifecycle.rules.some((r) => r.noncurrentExpiration && ruleMatches(r, info))
+      ? noncurrentExpiry(lifecycle, info, await newerVersions(ctx, info), ctx.lifecycleDayMs)
+      : undefined;
   if (!expiry) return {};
   // A rule ID is any text: quotes and backslashes escaped, and bytes outside ISO-8859-1 cannot be in a header.
   const id = expiry.ruleId.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[^\x20-\x7e]/g, '?');
   return { 'x-amz-expiration': `expiry-date="${httpDate(new Date(expiry.due))}", rule-id="${id}"` };
+}
+
+/** The key's versions newer than `info`, newest first ([] when there are more than MAX_NEWER_VERSIONS). */
+async function newerVersions(ctx: ApiContext, info: ObjectInfo): Promise<ObjectInfo[]> {
+  const newer: ObjectInfo[] = [];
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
+  while (newer.length <= MAX_NEWER_VERSIONS) {
+    const page = await ctx.storage.listObjectVersions(info.bucket, {
+      prefix: info.key,
+      keyMarker,
+      versionIdMarker,
+      maxKeys: 1000,
+    });
+    for (const v of page.versions) {
+      if (v.key !== info.key) return [];
+      if (v.versionId === info.versionId) return newer;
+      newer.push(v);
+    }
+    if (!page.isTruncated) return [];
+    keyMarker = page.nextKeyMarker;
+    versionIdMarker = page.nextVersionIdMarker;
+  }
+  return [];
 }

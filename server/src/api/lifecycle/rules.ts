@@ -53,6 +53,33 @@ export function currentExpiry(
   return best;
 }
 
+/**
+ * When a NoncurrentVersionExpiration rule removes this noncurrent version, as the scanner (KeyPlanner) judges
+ * it: `newer` are the key's versions newer than it, newest first (the current one first). Its noncurrent days
+ * count from its successor's time; a rule keeping NewerNoncurrentVersions names it only when more noncurrent
+ * versions than that are newer (a version kept by the count has no date yet). The earliest rule wins.
+ */
+export function noncurrentExpiry(
+  config: LifecycleConfiguration | undefined,
+  info: ObjectInfo,
+  newer: ObjectInfo[],
+  testDayMs?: number,
+): { due: number; ruleId: string } | undefined {
+  const successor = newer.at(-1);
+  if (!config || info.isLatest || info.deleteMarker || !successor || !newer[0].isLatest) return undefined;
+  const tags = tagMap(info);
+  let best: { due: number; ruleId: string } | undefined;
+  for (const r of config.rules) {
+    const n = r.noncurrentExpiration;
+    if (!n || !ruleMatches(r, info, tags)) continue;
+    const rank = 1 + newer.slice(1).filter((v) => ruleMatches(r, v)).length;
+    if (rank <= (n.newerVersions ?? 0)) continue;
+    const due = dueAfter(successor.lastModified.getTime(), n.days, testDayMs);
+    if (!best || due < best.due) best = { due, ruleId: r.id };
+  }
+  return best;
+}
+
 /** What the scanner does with one key's versions (newest first, as listed), judged at `now`. */
 export interface KeyPlan {
   /** The current version, to be expired (unversioned: deleted; versioned: a delete marker added). */

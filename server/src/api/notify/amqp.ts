@@ -3,14 +3,13 @@
 // queue) as MinIO's body ({"EventName","Key","Records":[record]}) with MinIO's headers minio-bucket and
 // minio-event. The channel is a confirm channel: a send resolves only on the broker's ack, and fails on a nack,
 // on a message returned as unroutable (MANDATORY=on), or when the connection is lost; the event then stays in
-// Cairn's queue. The connection is made on the first send and again after it is lost.
+// Cairn's queue. One connection, made on the first send and again after it is lost (connection.ts).
 import { randomUUID } from 'node:crypto';
 import { type ChannelModel, type ConfirmChannel, connect, type Message } from 'amqplib';
-import { eventLog, type QueuedEvent, type Target, withoutSecrets } from './target.js';
+import { BrokerConnection, SEND_TIMEOUT_MS } from './connection.js';
+import { eventLog, type QueuedEvent, type Target } from './target.js';
 import { onOff } from './targets.js';
 
-/** How long one send (connect, declare, publish and confirm) may take before it counts as failed. */
-const SEND_TIMEOUT_MS = 10_000;
 const EXCHANGE_TYPES = /^(direct|fanout|topic|headers|x-[a-z0-9-]+)$/;
 
 interface Channel {
@@ -29,7 +28,10 @@ export class AmqpTarget implements Target {
   private readonly exchangeOptions: { durable: boolean; autoDelete: boolean };
   private readonly mandatory: boolean;
   private readonly deliveryMode: 1 | 2 | undefined;
-  private channel: Promise<Channel> | undefined;
+  private readonly channel = new BrokerConnection<Channel>(
+    (lost) => this.open(lost),
+    ({ connection }) => connection.close(),
+  );
 
   constructor(settings: Record<string, string>, env: (setting: string) => string) {
     let url: URL;
@@ -75,27 +77,11 @@ export class AmqpTarget implements Target {
     this.deliveryMode = mode === '0' ? undefined : (Number(mode) as 1 | 2);
   }
 
-  async send(e: QueuedEvent): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer from the AMQP broker in ${SEND_TIMEOUT_MS} ms`)),
-        SEND_TIMEOUT_MS,
-      );
-    });
-    try {
-      await Promise.race([this.publish(e), timeout]);
-    } catch (err) {
-      // A connection that failed once is not trusted again: the next send makes a new one.
-      await this.drop();
-      throw withoutSecrets(err, this.secrets);
-    } finally {
-      clearTimeout(timer);
-    }
+  send(e: QueuedEvent): Promise<void> {
+    return this.channel.send('the AMQP broker', (c) => this.publish(c, e), this.secrets);
   }
 
-  private async publish(e: QueuedEvent): Promise<void> {
-    const c = await this.open();
+  private async publish(c: Channel, e: QueuedEvent): Promise<void> {
     const messageId = randomUUID();
     await new Promise<void>((resolve, reject) => {
       c.channel.publish(
@@ -116,43 +102,28 @@ export class AmqpTarget implements Target {
     if (c.returned.delete(messageId)) throw new Error('the AMQP broker could route the message to no queue');
   }
 
-  private open(): Promise<Channel> {
-    if (!this.channel) {
-      const opening = (async () => {
-        const connection = await connect(this.url, { timeout: SEND_TIMEOUT_MS });
-        try {
-          const channel = await connection.createConfirmChannel();
-          const c: Channel = { connection, channel, returned: new Set() };
-          // Lost connection or channel (a broker-side error closes the channel): the next send opens new ones.
-          const forget = () => {
-            if (this.channel === opening) this.channel = undefined;
-          };
-          connection.on('error', () => {});
-          connection.on('close', forget);
-          channel.on('error', () => {});
-          channel.on('close', forget);
-          channel.on('return', (m: Message) => {
-            if (typeof m.properties.messageId === 'string') c.returned.add(m.properties.messageId);
-          });
-          if (this.exchange) await channel.assertExchange(this.exchange, this.exchangeType, this.exchangeOptions);
-          return c;
-        } catch (err) {
-          await connection.close().catch(() => {});
-          throw err;
-        }
-      })();
-      this.channel = opening;
+  /** A connection and its confirm channel; `lost` when the broker closes either (a broker-side error closes the channel). */
+  private async open(lost: () => void): Promise<Channel> {
+    const connection = await connect(this.url, { timeout: SEND_TIMEOUT_MS });
+    try {
+      const channel = await connection.createConfirmChannel();
+      const c: Channel = { connection, channel, returned: new Set() };
+      connection.on('error', () => {});
+      connection.on('close', lost);
+      channel.on('error', () => {});
+      channel.on('close', lost);
+      channel.on('return', (m: Message) => {
+        if (typeof m.properties.messageId === 'string') c.returned.add(m.properties.messageId);
+      });
+      if (this.exchange) await channel.assertExchange(this.exchange, this.exchangeType, this.exchangeOptions);
+      return c;
+    } catch (err) {
+      await connection.close().catch(() => {});
+      throw err;
     }
-    return this.channel;
   }
 
-  private async drop(): Promise<void> {
-    const c = this.channel;
-    this.channel = undefined;
-    await c?.then(({ connection }) => connection.close()).catch(() => {});
-  }
-
-  async close(): Promise<void> {
-    await this.drop();
+  close(): Promise<void> {
+    return this.channel.drop();
   }
 }

@@ -2,17 +2,15 @@
 // ({"EventName","Key","Records":[record]}). With JETSTREAM=on the publish waits for the stream's ack (the event
 // is stored; its id lets the stream drop a retried copy); otherwise a plain publish is followed by a flush (the
 // server's PONG: it has read the message). TLS=on verifies the server's certificate (CERT_AUTHORITY: a CA file).
-// The connection is made on the first send and again after it is lost, never retried by the client itself:
-// while NATS is down every send fails at once and the event waits in Cairn's queue.
+// One connection, made on the first send and again after it is lost (connection.ts).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect, type ConnectionOptions, type JetStreamClient, type NatsConnection } from 'nats';
 import { parseDuration } from '../../duration.js';
-import { eventLog, type QueuedEvent, type Target, withoutSecrets } from './target.js';
+import { BrokerConnection, SEND_TIMEOUT_MS } from './connection.js';
+import { eventLog, type QueuedEvent, type Target } from './target.js';
 import { hostPort, onOff } from './targets.js';
 
-/** How long one send (connect, publish, flush or ack) may take before it counts as failed. */
-const SEND_TIMEOUT_MS = 10_000;
 /** MinIO's settings Cairn does not implement: set, they refuse the start. */
 const NOT_IMPLEMENTED = [
   ...['USER_CREDENTIALS', 'NKEY_SEED', 'CLIENT_CERT', 'CLIENT_KEY', 'STREAMING_CLUSTER_ID'],
@@ -29,7 +27,14 @@ export class NatsTarget implements Target {
   private readonly subject: string;
   private readonly jetstream: boolean;
   private readonly secrets: (string | undefined)[];
-  private connection: Promise<{ nc: NatsConnection; js?: JetStreamClient }> | undefined;
+  private readonly connection = new BrokerConnection<{ nc: NatsConnection; js?: JetStreamClient }>(
+    async (lost) => {
+      const nc = await connect(this.options);
+      void nc.closed().then(lost);
+      return { nc, js: this.jetstream ? nc.jetstream() : undefined };
+    },
+    ({ nc }) => nc.close(),
+  );
 
   constructor(settings: Record<string, string>, env: (setting: string) => string) {
     for (const s of NOT_IMPLEMENTED)
@@ -81,24 +86,11 @@ export class NatsTarget implements Target {
     };
   }
 
-  async send(e: QueuedEvent): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer from NATS in ${SEND_TIMEOUT_MS} ms`)), SEND_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([this.publish(e), timeout]);
-    } catch (err) {
-      // A connection that failed once is not trusted again: the next send makes a new one.
-      await this.drop();
-      throw withoutSecrets(err, this.secrets);
-    } finally {
-      clearTimeout(timer);
-    }
+  send(e: QueuedEvent): Promise<void> {
+    return this.connection.send('NATS', (c) => this.publish(c, e), this.secrets);
   }
 
-  private async publish(e: QueuedEvent): Promise<void> {
-    const { nc, js } = await this.connected();
+  private async publish({ nc, js }: { nc: NatsConnection; js?: JetStreamClient }, e: QueuedEvent): Promise<void> {
     if (js) {
       // The id of the event: a send retried after its ack was lost is stored once (the stream's duplicate window).
       const r = e.record;
@@ -111,27 +103,7 @@ export class NatsTarget implements Target {
     }
   }
 
-  private connected(): Promise<{ nc: NatsConnection; js?: JetStreamClient }> {
-    if (!this.connection) {
-      const c = connect(this.options).then((nc) => {
-        // Closed by the server or the network: forget it, so the next send connects again.
-        void nc.closed().then(() => {
-          if (this.connection === c) this.connection = undefined;
-        });
-        return { nc, js: this.jetstream ? nc.jetstream() : undefined };
-      });
-      this.connection = c;
-    }
-    return this.connection;
-  }
-
-  private async drop(): Promise<void> {
-    const c = this.connection;
-    this.connection = undefined;
-    await c?.then(({ nc }) => nc.close()).catch(() => {});
-  }
-
-  async close(): Promise<void> {
-    await this.drop();
+  close(): Promise<void> {
+    return this.connection.drop();
   }
 }

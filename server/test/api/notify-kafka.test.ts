@@ -2,9 +2,9 @@
 // rather than ignores (client certificates, protocol version, batching, compression it does not do).
 import { describe, expect, it } from 'vitest';
 import { KafkaTarget } from '../../src/api/notify/kafka.js';
-import { notifyTargetsFromEnv } from '../../src/api/notify/targets.js';
+import { notifyTargetsFromEnv, settingEnvName } from '../../src/api/notify/targets.js';
 
-const ENV = 'CAIRN_NOTIFY_KAFKA_*_1';
+const ENV = settingEnvName({ id: '1', type: 'kafka' });
 
 describe('Kafka targets in the environment', () => {
   it("reads MinIO's settings", () => {

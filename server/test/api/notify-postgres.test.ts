@@ -2,9 +2,9 @@
 // into SQL, so only identifiers pass), and connection strings in libpq's two forms.
 import { describe, expect, it } from 'vitest';
 import { postgresConnection, validTableName } from '../../src/api/notify/postgres.js';
-import { notifyTargetsFromEnv } from '../../src/api/notify/targets.js';
+import { notifyTargetsFromEnv, settingEnvName } from '../../src/api/notify/targets.js';
 
-const ENV = 'CAIRN_NOTIFY_POSTGRES_*_1';
+const ENV = settingEnvName({ id: '1', type: 'postgresql' });
 
 describe('PostgreSQL targets in the environment', () => {
   it("reads MinIO's settings, the ARN type being postgresql", () => {

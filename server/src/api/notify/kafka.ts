@@ -22,8 +22,7 @@ export class KafkaTarget implements Target {
   private readonly compression: CompressionTypes;
   private connected: Promise<void> | undefined;
 
-  constructor(settings: Record<string, string>, envName: string) {
-    const env = (s: string) => envName.replace('_*', `_${s}`);
+  constructor(settings: Record<string, string>, env: (setting: string) => string) {
     const brokers = settings.brokers.split(',').map((b) => b.trim());
     for (const b of brokers)
       if (!/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(b))

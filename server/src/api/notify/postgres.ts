@@ -40,7 +40,7 @@ export function validTableName(name: string): boolean {
 }
 
 /** sslmode as lib/pq (MinIO's driver) reads it; lib/pq's default is `require`. */
-function sslFor(mode: string | undefined, envName: string): PostgresConnection['ssl'] {
+function sslFor(mode: string | undefined, env: (setting: string) => string): PostgresConnection['ssl'] {
   switch (mode ?? 'require') {
     case 'disable':
       return false;
@@ -51,7 +51,9 @@ function sslFor(mode: string | undefined, envName: string): PostgresConnection['
     case 'verify-full':
       return { rejectUnauthorized: true };
     default:
-      throw new Error(`${envName}: sslmode '${mode}' is not implemented (disable, require, verify-ca, verify-full)`);
+      throw new Error(
+        `${env('CONNECTION_STRING')}: sslmode '${mode}' is not implemented (disable, require, verify-ca, verify-full)`,
+      );
   }
 }
 
@@ -68,7 +70,7 @@ const PARAMETERS = new Set([
 ]);
 
 /** libpq's keyword/value form: `host=h port=5432 dbname='my db' password='it\'s'`. */
-function keywordValues(s: string, envName: string): Map<string, string> {
+function keywordValues(s: string, env: (setting: string) => string): Map<string, string> {
   const out = new Map<string, string>();
   let i = 0;
   const skipSpaces = () => {
@@ -77,14 +79,14 @@ function keywordValues(s: string, envName: string): Map<string, string> {
   for (skipSpaces(); i < s.length; skipSpaces()) {
     const eq = s.indexOf('=', i);
     // The text is not quoted in the message: it may be a piece of a password.
-    if (eq < 0) throw new Error(`${envName}: CONNECTION_STRING: the text at offset ${i} has no '='`);
+    if (eq < 0) throw new Error(`${env('CONNECTION_STRING')}: the text at offset ${i} has no '='`);
     const key = s.slice(i, eq).trim();
     i = eq + 1;
     skipSpaces();
     let value = '';
     if (s[i] === "'") {
       for (i++; i < s.length && s[i] !== "'"; i++) value += s[i] === '\\' ? (s[++i] ?? '') : s[i];
-      if (s[i] !== "'") throw new Error(`${envName}: CONNECTION_STRING: unterminated quoted value of ${key}`);
+      if (s[i] !== "'") throw new Error(`${env('CONNECTION_STRING')}: unterminated quoted value of ${key}`);
       i++;
     } else {
       for (; i < s.length && !/\s/.test(s[i]); i++) value += s[i] === '\\' ? (s[++i] ?? '') : s[i];
@@ -95,12 +97,12 @@ function keywordValues(s: string, envName: string): Map<string, string> {
 }
 
 /** A postgres:// URL's parts as keyword/values. */
-function urlValues(s: string, envName: string): Map<string, string> {
+function urlValues(s: string, env: (setting: string) => string): Map<string, string> {
   let url: URL;
   try {
     url = new URL(s);
   } catch {
-    throw new Error(`${envName}: CONNECTION_STRING is neither key=value pairs nor a postgres:// URL`);
+    throw new Error(`${env('CONNECTION_STRING')} is neither key=value pairs nor a postgres:// URL`);
   }
   const out = new Map<string, string>();
   if (url.hostname) out.set('host', decodeURIComponent(url.hostname.replace(/^\[(.*)\]$/, '$1')));
@@ -122,8 +124,10 @@ function port(value: string, name: string): number {
  * The connection a target's settings describe: CONNECTION_STRING (libpq's key=value pairs or a postgres:// URL)
  * or, as MinIO, HOST (localhost), PORT and DATABASE (both required then), USERNAME, PASSWORD.
  */
-export function postgresConnection(settings: Record<string, string>, envName: string): PostgresConnection {
-  const env = (s: string) => envName.replace('_*', `_${s}`);
+export function postgresConnection(
+  settings: Record<string, string>,
+  env: (setting: string) => string,
+): PostgresConnection {
   const cs = settings.connection_string?.trim();
   if (!cs) {
     if (!settings.port) throw new Error(`${env('PORT')} (or CONNECTION_STRING) must be set`);
@@ -134,13 +138,13 @@ export function postgresConnection(settings: Record<string, string>, envName: st
       user: settings.username || undefined,
       password: settings.password || undefined,
       database: settings.database,
-      ssl: sslFor(undefined, envName),
+      ssl: sslFor(undefined, env),
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     };
   }
   for (const s of ['host', 'port', 'username', 'password', 'database'])
     if (settings[s]) throw new Error(`${env(s.toUpperCase())}: set either CONNECTION_STRING or ${s.toUpperCase()}`);
-  const v = /^postgres(?:ql)?:\/\//.test(cs) ? urlValues(cs, envName) : keywordValues(cs, envName);
+  const v = /^postgres(?:ql)?:\/\//.test(cs) ? urlValues(cs, env) : keywordValues(cs, env);
   for (const k of v.keys())
     if (!PARAMETERS.has(k)) throw new Error(`${env('CONNECTION_STRING')}: parameter '${k}' is not implemented`);
   const timeout = v.get('connect_timeout');
@@ -152,7 +156,7 @@ export function postgresConnection(settings: Record<string, string>, envName: st
     user: v.get('user') || undefined,
     password: v.get('password') || undefined,
     database: v.get('dbname') || undefined,
-    ssl: sslFor(v.get('sslmode'), env('CONNECTION_STRING')),
+    ssl: sslFor(v.get('sslmode'), env),
     // libpq: 0 waits for ever; Cairn's sender would then stall, so 0 keeps Cairn's bound.
     connectionTimeoutMillis: timeout && Number(timeout) > 0 ? Number(timeout) * 1000 : CONNECT_TIMEOUT_MS,
     application_name: v.get('application_name') || undefined,
@@ -166,8 +170,7 @@ export class PostgresTarget implements Target {
   /** The table exists (created if it was missing); reset after a failure so the next send tries again. */
   private tableReady: Promise<void> | undefined;
 
-  constructor(settings: Record<string, string>, envName: string) {
-    const env = (s: string) => envName.replace('_*', `_${s}`);
+  constructor(settings: Record<string, string>, env: (setting: string) => string) {
     if (!validTableName(settings.table))
       throw new Error(`${env('TABLE')}: '${settings.table}' is not a PostgreSQL table name (letters, digits, _, $)`);
     this.table = settings.table;
@@ -179,7 +182,7 @@ export class PostgresTarget implements Target {
     if (max !== undefined && !/^\d{1,4}$/.test(max))
       throw new Error(`${env('MAX_OPEN_CONNECTIONS')} must be a whole number >= 0, got '${max}'`);
     this.pool = new pg.Pool({
-      ...postgresConnection(settings, envName),
+      ...postgresConnection(settings, env),
       max: max && Number(max) > 0 ? Number(max) : DEFAULT_MAX_CONNECTIONS,
     });
     // An idle connection the server closed: the next query opens another; without a listener it would throw.

@@ -10,12 +10,12 @@ export class RedisTarget implements Target {
   private readonly key: string;
   private readonly format: 'namespace' | 'access';
 
-  constructor(settings: Record<string, string>, envName: string) {
+  constructor(settings: Record<string, string>, env: (setting: string) => string) {
     const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d{1,5}))?$/.exec(settings.address);
-    if (!m) throw new Error(`${envName}: ADDRESS must be HOST[:PORT], got '${settings.address}'`);
+    if (!m) throw new Error(`${env('ADDRESS')} must be HOST[:PORT], got '${settings.address}'`);
     const format = settings.format ?? 'namespace';
     if (format !== 'namespace' && format !== 'access')
-      throw new Error(`${envName}: FORMAT must be namespace or access, got '${format}'`);
+      throw new Error(`${env('FORMAT')} must be namespace or access, got '${format}'`);
     this.format = format;
     this.key = settings.key;
     this.redis = new Redis({

@@ -40,24 +40,22 @@ export function withoutSecrets(e: unknown, secrets: (string | undefined)[]): Err
 
 /** The target a configuration describes; throws (refusing the start) on a bad setting. */
 export function makeTarget(c: TargetConfig): Target {
-  // MinIO's settings say POSTGRES for the target its ARNs call postgresql.
-  const envType = c.type === 'postgresql' ? 'POSTGRES' : c.type.toUpperCase();
-  const envName = `CAIRN_NOTIFY_${envType}_*${c.id === '_' ? '' : `_${c.id}`}`;
+  const env = settingEnvName(c);
   switch (c.type) {
     case 'webhook':
-      return new WebhookTarget(c.settings, envName);
+      return new WebhookTarget(c.settings, env);
     case 'redis':
-      return new RedisTarget(c.settings, envName);
+      return new RedisTarget(c.settings, env);
     case 'postgresql':
-      return new PostgresTarget(c.settings, envName);
+      return new PostgresTarget(c.settings, env);
     case 'nats':
-      return new NatsTarget(c.settings, settingEnvName(c));
+      return new NatsTarget(c.settings, env);
     case 'mqtt':
-      return new MqttTarget(c.settings, settingEnvName(c));
+      return new MqttTarget(c.settings, env);
     case 'amqp':
-      return new AmqpTarget(c.settings, settingEnvName(c));
+      return new AmqpTarget(c.settings, env);
     case 'kafka':
-      return new KafkaTarget(c.settings, envName);
+      return new KafkaTarget(c.settings, env);
   }
 }
 

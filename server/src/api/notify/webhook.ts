@@ -10,14 +10,14 @@ export class WebhookTarget implements Target {
   private readonly endpoint: URL;
   private readonly authorization?: string;
 
-  constructor(settings: Record<string, string>, envName: string) {
+  constructor(settings: Record<string, string>, env: (setting: string) => string) {
     try {
       this.endpoint = new URL(settings.endpoint);
     } catch {
-      throw new Error(`${envName}: ENDPOINT '${settings.endpoint}' is not a URL`);
+      throw new Error(`${env('ENDPOINT')}: '${settings.endpoint}' is not a URL`);
     }
     if (this.endpoint.protocol !== 'http:' && this.endpoint.protocol !== 'https:')
-      throw new Error(`${envName}: ENDPOINT must be an http:// or https:// URL`);
+      throw new Error(`${env('ENDPOINT')} must be an http:// or https:// URL`);
     const token = settings.auth_token?.trim();
     if (token) this.authorization = token.split(/\s+/).length === 2 ? token : `Bearer ${token}`;
   }

@@ -139,9 +139,31 @@ describe('info (madmin.InfoMessage)', () => {
     expect(u.versionsCount).toBe(3);
     expect(u.deleteMarkersCount).toBe(1);
     expect(u.objectsTotalSize).toBe(15);
+    // MinIO's size ranges: the one object (its latest version) is under 1 KiB.
+    const histogram = (small: number) => ({
+      LESS_THAN_1024_B: small,
+      BETWEEN_1024B_AND_1_MB: 0,
+      BETWEEN_1_MB_AND_10_MB: 0,
+      BETWEEN_10_MB_AND_64_MB: 0,
+      BETWEEN_64_MB_AND_128_MB: 0,
+      BETWEEN_128_MB_AND_512_MB: 0,
+      GREATER_THAN_512_MB: 0,
+    });
     expect(u.bucketsUsageInfo).toEqual({
-      'usage-data': { size: 15, objectsCount: 1, versionsCount: 3, deleteMarkersCount: 1 },
-      'usage-empty': { size: 0, objectsCount: 0, versionsCount: 0, deleteMarkersCount: 0 },
+      'usage-data': {
+        size: 15,
+        objectsCount: 1,
+        versionsCount: 3,
+        deleteMarkersCount: 1,
+        objectsSizesHistogram: histogram(1),
+      },
+      'usage-empty': {
+        size: 0,
+        objectsCount: 0,
+        versionsCount: 0,
+        deleteMarkersCount: 0,
+        objectsSizesHistogram: histogram(0),
+      },
     });
     expect(u.bucketsSizes).toEqual({ 'usage-data': 15, 'usage-empty': 0 });
     expect(u.partial).toBeUndefined();

@@ -7,6 +7,8 @@ import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   PutObjectCommand,
@@ -158,6 +160,64 @@ describe.each([1, 2])('metrics of a server with %i worker(s)', (workers) => {
     const node = parsePrometheusTextFormat((await scrape(server, 1, '/minio/v2/metrics/node', token)).text);
     expect(sample(node, 'minio_s3_requests_total', { api: 'putobject' })).toBe(PUTS);
     expect(sample(node, 'minio_node_drive_total')).toBe(4);
+  });
+
+  it('the bucket endpoint: requests, errors, TTFB, traffic and usage per bucket; the others leave them out', async () => {
+    const clients: S3Client[] = await Promise.all(slots.map((s) => server.client(s)));
+    const on = (i: number) => clients[i % clients.length];
+    for (const Bucket of ['per-a', 'per-b', 'per-gone']) await on(0).send(new CreateBucketCommand({ Bucket }));
+    const big = Buffer.alloc(2 * 1024 * 1024, 'b');
+    await on(0).send(new PutObjectCommand({ Bucket: 'per-a', Key: 'small', Body: Buffer.alloc(SIZE, 'a') }));
+    await on(1).send(new PutObjectCommand({ Bucket: 'per-a', Key: 'big', Body: big }));
+    await on(1).send(new PutObjectCommand({ Bucket: 'per-b', Key: 'x', Body: Buffer.alloc(10, 'x') }));
+    const got = await on(0).send(new GetObjectCommand({ Bucket: 'per-a', Key: 'small' }));
+    expect((await got.Body!.transformToByteArray()).length).toBe(SIZE);
+    expect((await s3Error(on(1).send(new GetObjectCommand({ Bucket: 'per-a', Key: 'nope' })))).name).toBe('NoSuchKey');
+    // Buckets that do not exist make no series; a bucket deleted is forgotten.
+    for (let i = 0; i < 3; i++)
+      expect((await s3Error(on(i).send(new GetObjectCommand({ Bucket: `no-such-${i}`, Key: 'k' })))).name).toBe(
+        'NoSuchBucket',
+      );
+    await on(0).send(new PutObjectCommand({ Bucket: 'per-gone', Key: 'k', Body: 'g' }));
+    await on(0).send(new DeleteObjectCommand({ Bucket: 'per-gone', Key: 'k' }));
+    for (const c of clients) await c.send(new DeleteBucketCommand({ Bucket: 'per-gone' })).catch(() => {});
+
+    const res = await scrape(server, 1, '/minio/v2/metrics/bucket', token);
+    expect(res.status).toBe(200);
+    const m = parsePrometheusTextFormat(res.text);
+    const of = (name: string, labels: Record<string, string>) => sample(m, name, labels);
+    expect(of('minio_bucket_requests_total', { bucket: 'per-a', api: 'putobject' })).toBe(2);
+    expect(of('minio_bucket_requests_total', { bucket: 'per-a', api: 'getobject' })).toBe(2);
+    expect(of('minio_bucket_requests_4xx_errors_total', { bucket: 'per-a', api: 'getobject' })).toBe(1);
+    expect(of('minio_bucket_requests_4xx_errors_total', { bucket: 'per-a', api: 'putobject' })).toBeUndefined();
+    expect(of('minio_bucket_requests_total', { bucket: 'per-b', api: 'putobject' })).toBe(1);
+    expect(
+      of('minio_bucket_requests_ttfb_seconds_distribution', { bucket: 'per-a', api: 'getobject', le: '+Inf' }),
+    ).toBe(2);
+    expect(of('minio_bucket_traffic_received_bytes', { bucket: 'per-a' })).toBe(SIZE + big.length);
+    expect(of('minio_bucket_traffic_received_bytes', { bucket: 'per-b' })).toBe(10);
+    const sentA = of('minio_bucket_traffic_sent_bytes', { bucket: 'per-a' })!;
+    expect(sentA).toBeGreaterThan(SIZE);
+    expect(sentA).toBeLessThan(SIZE + 1000);
+    const buckets = new Set(
+      m.flatMap((f) => (f.metrics ?? []).map((x) => x.labels?.bucket)).filter((b) => b !== undefined),
+    );
+    expect([...buckets].filter((b) => b.startsWith('no-such') || b === 'per-gone')).toEqual([]);
+    // Usage from the data usage walk, and MinIO's size ranges of the objects.
+    expect(of('minio_bucket_usage_total_bytes', { bucket: 'per-a' })).toBe(SIZE + big.length);
+    expect(of('minio_bucket_usage_object_total', { bucket: 'per-a' })).toBe(2);
+    expect(of('minio_bucket_usage_version_total', { bucket: 'per-a' })).toBe(2);
+    expect(of('minio_bucket_usage_deletemarker_total', { bucket: 'per-a' })).toBe(0);
+    const range = (bucket: string, r: string) => of('minio_bucket_objects_size_distribution', { bucket, range: r });
+    expect(range('per-a', 'LESS_THAN_1024_B')).toBe(1); // SIZE: 1,000 bytes
+    expect(range('per-a', 'BETWEEN_1024B_AND_1_MB')).toBe(0);
+    expect(range('per-a', 'BETWEEN_1_MB_AND_10_MB')).toBe(1);
+    expect(range('per-b', 'LESS_THAN_1024_B')).toBe(1);
+    // The bucket endpoint has only bucket series; the cluster endpoint none of them.
+    expect(m.map((f) => f.name).filter((n) => !/^(minio|cairn)_bucket_/.test(n))).toEqual([]);
+    const cluster = await scrape(server, slots.length, '/minio/v2/metrics/cluster', token);
+    expect(cluster.text).not.toContain('minio_bucket_requests_total');
+    expect(cluster.text).toContain('minio_s3_requests_total');
   });
 
   it("labels operations with MinIO's api names where its handlers are named otherwise", async () => {

@@ -63,8 +63,11 @@ def test_info_usage_locks_service(own):
     assert [d["state"] for d in server["drives"]] == ["ok"] * 4
 
     usage = json.loads(admin.get_data_usage_info())
+    ranges = ["LESS_THAN_1024_B", "BETWEEN_1024B_AND_1_MB", "BETWEEN_1_MB_AND_10_MB", "BETWEEN_10_MB_AND_64_MB",
+              "BETWEEN_64_MB_AND_128_MB", "BETWEEN_128_MB_AND_512_MB", "GREATER_THAN_512_MB"]
     assert usage["bucketsUsageInfo"]["pyadmin"] == {
-        "size": 15, "objectsCount": 1, "versionsCount": 3, "deleteMarkersCount": 1}
+        "size": 15, "objectsCount": 1, "versionsCount": 3, "deleteMarkersCount": 1,
+        "objectsSizesHistogram": {r: (1 if r == "LESS_THAN_1024_B" else 0) for r in ranges}}
     assert json.loads(admin.top_locks()) == []
 
     # A user with no admin action is refused, and the server goes on.

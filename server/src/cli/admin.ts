@@ -22,7 +22,7 @@ ${SERVER_USAGE}${HEAL_USAGE}  user add NAME SECRET          create a user (NAME 
   svcacct add USER [--access-key AK --secret-key SK --policy FILE --name N --description D --expiry ISO-DATE]
   svcacct list USER | svcacct info AK | svcacct remove AK | svcacct enable|disable AK
   idp ldap policy attach|detach POLICY... (--user DN | --group DN)   map policies to LDAP users or groups
-  prometheus generate [cluster|node]   print a Prometheus scrape config with a bearer token (root credentials)
+  prometheus generate [cluster|node|bucket]   print a Prometheus scrape config with a bearer token (root credentials)
 ${TIER_USAGE}${REPLICATE_USAGE}
 The server: --endpoint or CAIRN_ENDPOINT (default http://127.0.0.1:9000); the credentials:
 CAIRN_ACCESS_KEY / CAIRN_SECRET_KEY, else CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD. MinIO's canned policies
@@ -91,7 +91,8 @@ async function attachDetach(t: AdminTarget, idp: 'builtin' | 'ldap', verb: strin
 
 /** A scrape job as `mc admin prometheus generate` prints it: the token is signed here, with the secret key. */
 export async function prometheusConfig(t: AdminTarget, scope = 'cluster'): Promise<string> {
-  if (scope !== 'cluster' && scope !== 'node') throw new Error(`metrics type must be cluster or node, not ${scope}`);
+  if (scope !== 'cluster' && scope !== 'node' && scope !== 'bucket')
+    throw new Error(`metrics type must be cluster, node or bucket, not ${scope}`);
   const url = new URL(t.endpoint);
   const token = await prometheusToken({ accessKey: t.accessKey, secretKey: t.secretKey });
   return [

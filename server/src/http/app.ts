@@ -228,7 +228,7 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
       const tracing = trace?.active === true;
       const startedAt = tracing ? Date.now() : 0;
       const started = metrics || tracing ? performance.now() : 0;
-      const routed: { operation: string; traceName?: string } = { operation: '' };
+      const routed: { operation: string; traceName?: string; bucket?: string } = { operation: '' };
       const res = await dispatch(ctx, req.raw, req.id, req.log, () => sendContinue(req.raw), routed);
       reply.code(res.status);
       if (res.afterSend) reply.raw.once('close', res.afterSend);
@@ -266,7 +266,7 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
       if (metrics && routed.operation !== '') {
         const length = req.raw.complete ? Number(req.headers['content-length'] ?? 0) || 0 : 0;
         const ttfb = (performance.now() - started) / 1000;
-        metrics.series.record(routed.operation, res.status, ttfb, length, sentBytes(req.method, res));
+        metrics.series.record(routed.operation, routed.bucket, res.status, ttfb, length, sentBytes(req.method, res));
       }
       for (const [k, v] of Object.entries(res.headers)) {
         // Header strings go out as latin1, one byte per character: stored headers are kept as the bytes the

@@ -169,8 +169,8 @@ const UNCOUNTED = new Set(['ServiceQuery', 'AdminApi']);
 
 /**
  * `wantBody` tells a client waiting on Expect: 100-continue to send the body (a no-op otherwise); `routed`
- * is told the S3 operation once the request is routed (left '' for IAM, STS and admin requests), and the name
- * a trace shows (`s3.GetObject`, `admin.info`).
+ * is told the S3 operation once the request is routed (left '' for IAM, STS and admin requests), the bucket it
+ * names, and the name a trace shows (`s3.GetObject`, `admin.info`).
  */
 export async function dispatch(
   ctx: HttpContext,
@@ -178,7 +178,7 @@ export async function dispatch(
   requestId: string,
   log: ApiLogger,
   wantBody: () => void = () => {},
-  routed?: { operation: string; traceName?: string },
+  routed?: { operation: string; traceName?: string; bucket?: string },
 ): Promise<S3Response> {
   const { rawPath, rawQuery } = splitUrl(raw.url ?? '/');
   const method = (raw.method ?? 'GET').toUpperCase();
@@ -195,7 +195,10 @@ export async function dispatch(
     const { bucket, op } = route({ method, path: rawPath, query, headers, domains: ctx.domains });
     bucketForCors = bucket;
     if (routed) {
-      if (!UNCOUNTED.has(op.name)) routed.operation = op.name;
+      if (!UNCOUNTED.has(op.name)) {
+        routed.operation = op.name;
+        routed.bucket = bucket;
+      }
       routed.traceName = op.name === 'AdminApi' ? `admin.${op.path}` : `s3.${op.name}`;
     }
     resource = bucket === undefined ? '/' : rawPath;

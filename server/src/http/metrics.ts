@@ -2,8 +2,12 @@
 // the S3 request counters by api, the TTFB distribution, traffic, process uptime and Node's process metrics
 // are kept per process and summed over the workers of a multi-worker server at scrape time; drive and
 // capacity gauges are probed by the process answering the scrape (every worker sees the same drives).
-// The request path only bumps plain numbers in a per-api record (made once per api): prom-client's labelled
-// series are built when a scrape reads them.
+// The request path only bumps plain numbers in a per-api record (made once per api, and per bucket and api):
+// prom-client's labelled series are built when a scrape reads them. /minio/v2/metrics/bucket shows the series
+// per bucket (requests, errors, TTFB, traffic; usage from the data usage walk, at most a minute old, as MinIO
+// caches it; replication); the cluster and node endpoints show the rest.
+import type { DataUsage } from '../api/admin/server-info.js';
+import { SIZE_RANGES } from '../api/admin/server-info.js';
 import type { ReplicationTargetStatus } from '../api/index.js';
 import {
   AggregatorRegistry,
@@ -64,20 +68,50 @@ class ApiCounts {
   /** Requests answered within each TTFB bucket, cumulative, the last one +Inf. */
   readonly ttfb = new Float64Array(TTFB_LE.length);
   constructor(readonly api: string) {}
+
+  /** One request answered with `status` after `ttfbSeconds`. */
+  count(status: number, ttfbSeconds: number): void {
+    this.requests++;
+    if (status >= 500) this.errors5xx++;
+    else if (status >= 400) this.errors4xx++;
+    const ttfb = this.ttfb;
+    for (let i = 0; i < TTFB_BUCKETS.length; i++) if (ttfbSeconds <= TTFB_BUCKETS[i]) ttfb[i]++;
+    ttfb[TTFB_BUCKETS.length]++;
+  }
 }
+
+/** The counts of one bucket: per api, and its traffic. */
+class BucketCounts {
+  /** By operation name. */
+  readonly apis = new Map<string, ApiCounts>();
+  received = 0;
+  sent = 0;
+}
+
+/** How old the usage behind the bucket endpoint's usage series may be (MinIO caches it a minute). */
+const USAGE_MAX_AGE_MS = 60_000;
 
 /** Paths of the metrics endpoints and what they show. */
 export const METRICS_PATHS = new Map([
   ['/minio/v2/metrics/cluster', 'cluster'],
   ['/minio/v2/metrics/node', 'node'],
+  ['/minio/v2/metrics/bucket', 'bucket'],
 ] as const);
-export type MetricsScope = 'cluster' | 'node';
+export type MetricsScope = 'cluster' | 'node' | 'bucket';
+
+/** The series the bucket endpoint shows (labelled by bucket), and only it. */
+const isBucketSeries = (name: string): boolean => name.startsWith('minio_bucket_') || name.startsWith('cairn_bucket_');
 
 export class ServerMetrics {
   /** This process's series. */
   private readonly registry = new Registry();
   /** By operation name as the router gives it (GetObject). */
   private readonly apis = new Map<string, ApiCounts>();
+  /**
+   * By bucket name. A bucket is counted from its first request that succeeded (so requests naming buckets that
+   * do not exist make no entries), and forgotten when this process deletes it.
+   */
+  private readonly buckets = new Map<string, BucketCounts>();
   private receivedBytes = 0;
   private sentBytes = 0;
 
@@ -88,36 +122,58 @@ export class ServerMetrics {
     private readonly notifyStatus: () => TargetStatus[] = () => [],
     /** Each replication target's queue and counters in this process (api/replication). */
     private readonly replication?: () => ReplicationTargetStatus[],
+    /** The data usage walk (api/admin), at most `maxAgeMs` old: the bucket endpoint's usage series. */
+    private readonly usage?: (maxAgeMs: number) => Promise<DataUsage>,
   ) {
     this.defineProcessSeries();
+    this.defineBucketSeries();
     this.defineNotifySeries();
     collectDefaultMetrics({ register: this.registry });
     sharing?.provide(() => this.registry.getMetricsAsJSON());
   }
 
-  /** One S3 request answered (called on the request path: no allocation once the api has been seen). */
-  record(operation: string, status: number, ttfbSeconds: number, received: number, sent: number): void {
-    let counts = this.apis.get(operation);
-    if (!counts) {
-      counts = new ApiCounts(apiLabel(operation));
-      this.apis.set(operation, counts);
-    }
-    counts.requests++;
-    if (status >= 500) counts.errors5xx++;
-    else if (status >= 400) counts.errors4xx++;
-    const ttfb = counts.ttfb;
-    for (let i = 0; i < TTFB_BUCKETS.length; i++) if (ttfbSeconds <= TTFB_BUCKETS[i]) ttfb[i]++;
-    ttfb[TTFB_BUCKETS.length]++;
+  /**
+   * One S3 request answered, on `bucket` when it named one (called on the request path: no allocation once the
+   * api, and the bucket's api, have been seen).
+   */
+  record(
+    operation: string,
+    bucket: string | undefined,
+    status: number,
+    ttfbSeconds: number,
+    received: number,
+    sent: number,
+  ): void {
+    apiCounts(this.apis, operation).count(status, ttfbSeconds);
     this.receivedBytes += received;
     this.sentBytes += sent;
+    if (bucket === undefined) return;
+    if (operation === 'DeleteBucket' && status < 300) {
+      this.buckets.delete(bucket);
+      return;
+    }
+    let b = this.buckets.get(bucket);
+    if (!b) {
+      if (status >= 400) return;
+      b = new BucketCounts();
+      this.buckets.set(bucket, b);
+    }
+    apiCounts(b.apis, operation).count(status, ttfbSeconds);
+    b.received += received;
+    b.sent += sent;
   }
 
   /** The Prometheus text of an endpoint: the whole server's series (all workers). */
   async render(scope: MetricsScope): Promise<{ contentType: string; text: string }> {
-    const processes: Registry = this.sharing
-      ? AggregatorRegistry.aggregate<PrometheusContentType>(await this.sharing.gather())
-      : this.registry;
-    const merged = Registry.merge([processes, await this.storageSeries(scope)]);
+    const gathered = this.sharing ? await this.sharing.gather() : [await this.registry.getMetricsAsJSON()];
+    const wanted = (name: string) => isBucketSeries(name) === (scope === 'bucket');
+    const processes = AggregatorRegistry.aggregate<PrometheusContentType>(
+      gathered.map((series) => series.filter((m) => wanted(m.name))),
+    );
+    const merged = Registry.merge([
+      processes,
+      await (scope === 'bucket' ? this.usageSeries() : this.storageSeries(scope)),
+    ]);
     return { contentType: merged.contentType, text: await merged.metrics() };
   }
 
@@ -215,6 +271,90 @@ export class ServerMetrics {
     });
   }
 
+  /** Requests, errors, TTFB and traffic per bucket: MinIO's v2 bucket series. */
+  private defineBucketSeries(): void {
+    const registers = [this.registry];
+    const buckets = () => this.buckets.entries();
+    const perApi = (name: string, help: string, value: (c: ApiCounts) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['api', 'bucket'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [bucket, b] of buckets())
+            for (const c of b.apis.values()) if (value(c) > 0) this.inc({ api: c.api, bucket }, value(c));
+        },
+      });
+    perApi('minio_bucket_requests_total', 'Total number of S3 requests on a bucket', (c) => c.requests);
+    perApi(
+      'minio_bucket_requests_4xx_errors_total',
+      'Total number of S3 requests with (4xx) errors on a bucket',
+      (c) => c.errors4xx,
+    );
+    perApi(
+      'minio_bucket_requests_5xx_errors_total',
+      'Total number of S3 requests with (5xx) errors on a bucket',
+      (c) => c.errors5xx,
+    );
+    new Gauge({
+      name: 'minio_bucket_requests_ttfb_seconds_distribution',
+      help: 'Distribution of time to first byte across API calls per bucket',
+      labelNames: ['api', 'bucket', 'le'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [bucket, b] of buckets())
+          for (const c of b.apis.values()) TTFB_LE.forEach((le, i) => this.set({ api: c.api, bucket, le }, c.ttfb[i]));
+      },
+    });
+    const traffic = (name: string, help: string, value: (b: BucketCounts) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['bucket'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [bucket, b] of buckets()) this.inc({ bucket }, value(b));
+        },
+      });
+    traffic(
+      'minio_bucket_traffic_received_bytes',
+      'Total number of S3 bytes received for this bucket',
+      (b) => b.received,
+    );
+    traffic('minio_bucket_traffic_sent_bytes', 'Total number of S3 bytes sent for this bucket', (b) => b.sent);
+  }
+
+  /** Usage per bucket from the data usage walk (the endpoint's process walks; the series are not summed). */
+  private async usageSeries(): Promise<Registry> {
+    const registry = new Registry();
+    const usage = await this.usage?.(USAGE_MAX_AGE_MS);
+    if (!usage) return registry;
+    const registers = [registry];
+    const perBucket = (name: string, help: string) => new Gauge({ name, help, labelNames: ['bucket'], registers });
+    const bytes = perBucket('minio_bucket_usage_total_bytes', 'Total bucket size in bytes');
+    const objects = perBucket('minio_bucket_usage_object_total', 'Total number of objects');
+    const versions = perBucket('minio_bucket_usage_version_total', 'Total number of versions (not delete markers)');
+    const markers = perBucket('minio_bucket_usage_deletemarker_total', 'Total number of delete markers');
+    const sizes = new Gauge({
+      name: 'minio_bucket_objects_size_distribution',
+      help: 'Distribution of object sizes in the bucket, includes label for the bucket name',
+      labelNames: ['bucket', 'range'],
+      registers,
+    });
+    for (const [bucket, u] of Object.entries(usage.bucketsUsageInfo)) {
+      bytes.set({ bucket }, u.size);
+      objects.set({ bucket }, u.objectsCount);
+      versions.set({ bucket }, u.versionsCount);
+      markers.set({ bucket }, u.deleteMarkersCount);
+      for (const [range] of SIZE_RANGES) sizes.set({ bucket, range }, u.objectsSizesHistogram[range] ?? 0);
+    }
+    return registry;
+  }
+
   /**
    * Each notification target's queue and counters, by MinIO's labels (target_id, target_name: the ARN's type).
    * MinIO's names where MinIO has the series: total_events (events handed to the target), failed_events (those
@@ -307,4 +447,14 @@ export class ServerMetrics {
     }
     return registry;
   }
+}
+
+/** The counts of `operation` in `apis`, made on first use. */
+function apiCounts(apis: Map<string, ApiCounts>, operation: string): ApiCounts {
+  let counts = apis.get(operation);
+  if (!counts) {
+    counts = new ApiCounts(apiLabel(operation));
+    apis.set(operation, counts);
+  }
+  return counts;
 }

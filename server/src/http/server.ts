@@ -189,6 +189,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
       opts.metricsSharing,
       () => notify.status(),
       () => replication?.status() ?? [],
+      (maxAgeMs) => server.usage.recent(maxAgeMs),
     ),
     auth: opts.prometheusAuth ?? 'jwt',
   };

@@ -27,6 +27,26 @@ export interface BucketUsage {
   objectsCount: number;
   versionsCount: number;
   deleteMarkersCount: number;
+  /** Objects (latest versions) by size range, MinIO's ranges and names (SIZE_RANGES). */
+  objectsSizesHistogram: Record<string, number>;
+}
+
+/** MinIO's object size ranges (cmd/object-api-datatypes.go, the ones its metrics export): name, smallest size. */
+export const SIZE_RANGES: readonly (readonly [string, number])[] = [
+  ['LESS_THAN_1024_B', 0],
+  ['BETWEEN_1024B_AND_1_MB', 1024],
+  ['BETWEEN_1_MB_AND_10_MB', 1024 ** 2],
+  ['BETWEEN_10_MB_AND_64_MB', 10 * 1024 ** 2],
+  ['BETWEEN_64_MB_AND_128_MB', 64 * 1024 ** 2],
+  ['BETWEEN_128_MB_AND_512_MB', 128 * 1024 ** 2],
+  ['GREATER_THAN_512_MB', 512 * 1024 ** 2],
+];
+
+/** The SIZE_RANGES name of an object of `size` bytes. */
+function sizeRange(size: number): string {
+  let name = SIZE_RANGES[0][0];
+  for (const [n, from] of SIZE_RANGES) if (size >= from) name = n;
+  return name;
 }
 
 /** What one storage tier holds: madmin.TierStats. */
@@ -68,7 +88,13 @@ async function walkUsage(storage: ObjectLayer, limit: number): Promise<DataUsage
   let seen = 0;
   let partial = false;
   for (const b of buckets) {
-    const u: BucketUsage = { size: 0, objectsCount: 0, versionsCount: 0, deleteMarkersCount: 0 };
+    const u: BucketUsage = {
+      size: 0,
+      objectsCount: 0,
+      versionsCount: 0,
+      deleteMarkersCount: 0,
+      objectsSizesHistogram: Object.fromEntries(SIZE_RANGES.map(([n]) => [n, 0])),
+    };
     usage[b.name] = u;
     let keyMarker: string | undefined;
     let versionIdMarker: string | undefined;
@@ -88,7 +114,10 @@ async function walkUsage(storage: ObjectLayer, limit: number): Promise<DataUsage
         else {
           u.versionsCount++;
           u.size += v.size;
-          if (v.isLatest) u.objectsCount++;
+          if (v.isLatest) {
+            u.objectsCount++;
+            u.objectsSizesHistogram[sizeRange(v.size)]++;
+          }
           const name = v.transition?.tier ?? HOT_TIER;
           const t = (tiers[name] ??= { totalSize: 0, numVersions: 0, numObjects: 0 });
           t.totalSize += v.size;
@@ -130,6 +159,7 @@ function usable(sets: SetState[], pick: (d: SetState['drives'][number]) => numbe
 /** Counts usage; callers arriving while a walk runs share it. */
 export class UsageCounter {
   private running?: Promise<DataUsage>;
+  private last?: { at: number; usage: DataUsage };
 
   constructor(
     private readonly storage: ObjectLayer,
@@ -137,10 +167,21 @@ export class UsageCounter {
   ) {}
 
   count(): Promise<DataUsage> {
-    this.running ??= walkUsage(this.storage, this.limit).finally(() => {
-      this.running = undefined;
-    });
+    this.running ??= walkUsage(this.storage, this.limit)
+      .then((usage) => {
+        this.last = { at: Date.now(), usage };
+        return usage;
+      })
+      .finally(() => {
+        this.running = undefined;
+      });
     return this.running;
+  }
+
+  /** The last count if it is at most `maxAgeMs` old, else a new one (metrics scrapes: MinIO caches a minute). */
+  recent(maxAgeMs: number): Promise<DataUsage> {
+    const last = this.last;
+    return last && Date.now() - last.at <= maxAgeMs ? Promise.resolve(last.usage) : this.count();
   }
 
   /** madmin.DataUsageInfo; with the usable capacity when `capacity` (as `mc admin info` asks). */

@@ -69,6 +69,7 @@ export const S3_ERRORS = {
   SlowDown: [503, 'Please reduce your request rate.'],
   // KMS errors (AWS KMS's codes, as S3 passes them on for SSE-KMS).
   'KMS.NotFoundException': [400, 'The specified KMS key does not exist.'],
+  'KMS.AlreadyExistsException': [409, 'The specified KMS key already exists.'],
   // The KMS did not answer, or failed (Vault down, refused its token): nothing is stored or read meanwhile.
   'KMS.KMSInternalException': [500, 'The KMS could not be used. Please try again.'],
   // MinIO's code for encrypted data that fails authentication (MinIO answers 206; a failed read is a 500).

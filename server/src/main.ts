@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import {
   healOverBus,
   notifyTargetsFromEnv,
+  rewrapOverBus,
   type NotifierOptions,
   type ServiceAction,
   type TraceSharing,
@@ -228,6 +229,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
           : undefined,
       traceSharing: opts.traceSharing,
       healSharing: shared ? healOverBus(shared.bus) : undefined,
+      rewrapSharing: shared ? rewrapOverBus(shared.bus) : undefined,
       service: opts.service,
     });
     tls?.watch();

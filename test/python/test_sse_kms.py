@@ -5,6 +5,7 @@ import base64
 import contextlib
 import hashlib
 import json
+import os
 import socket
 import subprocess
 import time
@@ -15,7 +16,7 @@ import botocore.exceptions
 import pytest
 import requests
 
-from conftest import run_cairn, stop_process
+from conftest import CAIRN, run_cairn, stop_process
 
 
 def free_port() -> int:
@@ -418,3 +419,151 @@ def test_key_cache_settings_are_checked(tmp_path):
         with pytest.raises(RuntimeError, match="CAIRN_KMS_CACHE_EXPIRY must be a whole number"):
             with run_cairn(tmp_path, extra_env=vault_env(bao, CAIRN_KMS_CACHE_EXPIRY="5m")):
                 pass
+
+
+def cairn_admin(server, *args: str) -> tuple[int, dict | str]:
+    """`cairn admin --json ARGS` against `server`: the exit code, and the JSON answer (or stderr when it failed)."""
+    env = dict(os.environ, CAIRN_ACCESS_KEY=server.access_key, CAIRN_SECRET_KEY=server.secret_key)
+    done = subprocess.run(["node", str(CAIRN), "admin", "--endpoint", server.endpoint, "--json", *args],
+                          env=env, capture_output=True, text=True, timeout=300)
+    return done.returncode, (json.loads(done.stdout) if done.returncode == 0 else done.stderr)
+
+
+def data_files(root: Path, bucket: str) -> dict[str, tuple[int, str]]:
+    """Every shard file of `bucket`'s objects on the drives: path -> (mtime in ns, sha256 of its bytes)."""
+    files = {}
+    for i in range(1, 5):
+        for p in sorted((root / f"d{i}" / bucket).rglob("part.*")):
+            if p.is_file():
+                files[str(p)] = (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+    return files
+
+
+def meta_bytes(root: Path, bucket: str) -> bytes:
+    return b"".join(p.read_bytes() for i in range(1, 5) for p in sorted((root / f"d{i}" / bucket).rglob("meta")))
+
+
+def test_rotation_then_rewrap_moves_every_data_key_to_the_new_key_version(tmp_path):
+    with openbao(tmp_path) as bao:
+        bao.create_key("cairn-default")
+        bao.create_key("rot")
+        bao.create_key("doomed")
+        # No cache of unsealed keys: every read below asks OpenBao, so it proves what is stored opens.
+        with run_cairn(tmp_path, extra_env=vault_env(bao, CAIRN_KMS_CACHE_EXPIRY="0")) as server:
+            s3 = server.client()
+            s3.create_bucket(Bucket="rot")
+            s3.put_bucket_versioning(Bucket="rot", VersioningConfiguration={"Status": "Enabled"})
+            kms = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "rot"}
+            bodies = {}
+            # Objects big enough for shard files (smaller ones are kept inline in the metadata): two versions of
+            # a key, one with a context, SSE-S3 (the default key), a multipart one; a plain object; and one
+            # under another prefix.
+            old = marked_body(3 * 1024 * 1024)
+            old_version = s3.put_object(Bucket="rot", Key="data/big", Body=old, **kms)["VersionId"]
+            bodies["data/big"] = marked_body(2 * 1024 * 1024 + 17)
+            s3.put_object(Bucket="rot", Key="data/big", Body=bodies["data/big"], **kms)
+            bodies["data/ctx"] = marked_body(600_000)
+            s3.put_object(Bucket="rot", Key="data/ctx", Body=bodies["data/ctx"], **kms,
+                          SSEKMSEncryptionContext=context_header({"tenant": "a"}))
+            bodies["data/s3"] = marked_body(600_000)
+            s3.put_object(Bucket="rot", Key="data/s3", Body=bodies["data/s3"], ServerSideEncryption="AES256")
+            bodies["data/plain"] = marked_body(1000)
+            s3.put_object(Bucket="rot", Key="data/plain", Body=bodies["data/plain"])
+            part1, part2 = marked_body(5 * 1024 * 1024), marked_body(300_000)
+            up = s3.create_multipart_upload(Bucket="rot", Key="data/mp", **kms)
+            etags = [s3.upload_part(Bucket="rot", Key="data/mp", UploadId=up["UploadId"], PartNumber=n,
+                                    Body=b)["ETag"] for n, b in ((1, part1), (2, part2))]
+            s3.complete_multipart_upload(Bucket="rot", Key="data/mp", UploadId=up["UploadId"], MultipartUpload={
+                "Parts": [{"PartNumber": n, "ETag": t} for n, t in zip((1, 2), etags)]})
+            bodies["data/mp"] = part1 + part2
+            bodies["keep/out"] = marked_body(1000)
+            s3.put_object(Bucket="rot", Key="keep/out", Body=bodies["keep/out"], **kms)
+            assert b"vault:v2:" not in meta_bytes(tmp_path, "rot")
+            shards = data_files(tmp_path, "rot")
+            assert len(shards) == 4 * 6  # per drive: big (2 versions), ctx, s3, mp (2 parts)
+
+            bao.call("POST", "transit/keys/rot/rotate")
+            bao.call("POST", "transit/keys/cairn-default/rotate")
+            code, job = cairn_admin(server, "kms", "rewrap", "rot/data/")
+            assert code == 0, job
+            # Six KMS-sealed versions under data/ (big twice, ctx, s3, mp): all re-wrapped; plain is not sealed.
+            assert (job["summary"], job["scanned"], job["kmsSealed"], job["rewrapped"], job["failed"]) == (
+                "finished", 6, 5, 5, 0), job
+            stored = meta_bytes(tmp_path, "rot")
+            # 5 versions x 4 drives now at v2; only keep/out (outside the prefix) still at v1.
+            assert stored.count(b"vault:v2:") == 5 * 4 and stored.count(b"vault:v1:") == 4
+            # Metadata only: every data file has the same bytes and modification time as before.
+            assert data_files(tmp_path, "rot") == shards
+
+            # Now retire key version 1: everything re-wrapped still opens; keep/out (left at v1) no longer does.
+            for key in ("rot", "cairn-default"):
+                bao.call("POST", f"transit/keys/{key}/config", {"min_decryption_version": 2})
+            for key, body in bodies.items():
+                if key == "keep/out":
+                    continue
+                got = s3.get_object(Bucket="rot", Key=key)
+                assert got["Body"].read() == body, key
+            assert s3.get_object(Bucket="rot", Key="data/big", VersionId=old_version)["Body"].read() == old
+            ranged = s3.get_object(Bucket="rot", Key="data/mp", Range="bytes=5242000-5243000")["Body"].read()
+            assert ranged == bodies["data/mp"][5242000:5243001]
+            with pytest.raises(botocore.exceptions.ClientError):
+                s3.get_object(Bucket="rot", Key="keep/out")
+
+            # Again: nothing left to do under data/, nothing written.
+            before = meta_bytes(tmp_path, "rot")
+            code, again = cairn_admin(server, "kms", "rewrap", "rot/data")
+            assert code == 0 and (again["rewrapped"], again["current"], again["failed"]) == (0, 5, 0), again
+            assert meta_bytes(tmp_path, "rot") == before
+
+            # A key the KMS does not know (deleted): the job names the version, and changes nothing of it.
+            s3.create_bucket(Bucket="lost")
+            s3.put_object(Bucket="lost", Key="gone", Body=marked_body(200_000), ServerSideEncryption="aws:kms",
+                          SSEKMSKeyId="doomed")
+            s3.put_object(Bucket="lost", Key="fine", Body=b"fine", ServerSideEncryption="aws:kms", SSEKMSKeyId="rot")
+            delete_transit_key(bao, "doomed")
+            lost_meta = {p: p.read_bytes() for i in range(1, 5) for p in (tmp_path / f"d{i}" / "lost").rglob("meta")
+                         if "gone" in str(p)}
+            code, lost = cairn_admin(server, "kms", "rewrap", "lost")
+            assert code == 0, lost
+            assert lost["failed"] == 1 and lost["rewrapped"] == 0, lost  # fine was made at v2 already
+            failure = lost["failures"][0]
+            assert (failure["object"], failure["keyId"], failure["code"]) == ("gone", "doomed", "KMS.NotFoundException")
+            assert lost_meta and all(p.read_bytes() == b for p, b in lost_meta.items())
+            assert s3.get_object(Bucket="lost", Key="fine")["Body"].read() == b"fine"
+
+
+def test_kms_admin_status_and_keys(kms_cairn):
+    server, bao, _ = kms_cairn
+    code, status = cairn_admin(server, "kms", "status")
+    assert code == 0 and status["name"] == "Vault" and status["default-key-id"] == "cairn-default"
+    assert status["endpoints"] == {bao.endpoint: {"state": "online"}}
+    code, _ = cairn_admin(server, "kms", "key", "create", "made-by-admin")
+    assert code == 0
+    assert bao.call("GET", "transit/keys/made-by-admin")["data"]["name"] == "made-by-admin"
+    code, err = cairn_admin(server, "kms", "key", "create", "made-by-admin")
+    assert code == 1 and "KMS.AlreadyExistsException" in err
+    code, key = cairn_admin(server, "kms", "key", "status", "made-by-admin")
+    assert code == 0 and key == {"key-id": "made-by-admin"}
+    code, key = cairn_admin(server, "kms", "key", "status", "no-such-key")
+    assert code == 0 and key["key-id"] == "no-such-key" and "KMS.NotFoundException" in key["encryption-error"]
+    code, key = cairn_admin(server, "kms", "key", "status")
+    assert code == 0 and key == {"key-id": "cairn-default"}
+    code, err = cairn_admin(server, "kms", "rewrap", "no-such-bucket")
+    assert code == 1 and "NoSuchBucket" in err
+
+
+def test_the_static_key_cannot_rotate(tmp_path):
+    key = base64.b64encode(b"k" * 32).decode()
+    with run_cairn(tmp_path, extra_env={"CAIRN_KMS_SECRET_KEY": f"static:{key}"}) as server:
+        s3 = server.client()
+        s3.create_bucket(Bucket="static")
+        s3.put_object(Bucket="static", Key="k", Body=b"sealed", ServerSideEncryption="AES256")
+        before = meta_bytes(tmp_path, "static")
+        code, err = cairn_admin(server, "kms", "rewrap", "static")
+        assert code == 1 and "NotImplemented" in err and "cannot be rotated" in err
+        code, err = cairn_admin(server, "kms", "key", "create", "another")
+        assert code == 1 and "NotImplemented" in err
+        code, status = cairn_admin(server, "kms", "status")
+        assert code == 0 and status["default-key-id"] == "static"
+        assert meta_bytes(tmp_path, "static") == before
+        assert s3.get_object(Bucket="static", Key="k")["Body"].read() == b"sealed"

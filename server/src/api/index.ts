@@ -52,6 +52,7 @@ export {
   type ReplicationTargetStatus,
   type ReplicatorOptions,
 } from './replication/index.js';
+export { RewrapJobs, type RewrapSharing, rewrapOverBus } from './sse/rewrap.js';
 export {
   HealSequences,
   type HealSharing,

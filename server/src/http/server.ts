@@ -11,6 +11,8 @@ import {
   Notifier,
   type NotifierOptions,
   HealSequences,
+  RewrapJobs,
+  type RewrapSharing,
   type HealSharing,
   type ObjectLayer,
   type ReplicationTargetStatus,
@@ -84,6 +86,8 @@ export interface HttpServerOptions {
   traceSharing?: TraceSharing;
   /** The other workers, with which heal sequences share their status; none by default. */
   healSharing?: HealSharing;
+  /** The other workers, with which KMS re-wrap jobs share their status; none by default. */
+  rewrapSharing?: RewrapSharing;
   /** How the admin API restarts or stops the server (cli/, cluster/); absent: it cannot. */
   service?: (action: ServiceAction) => void;
 }
@@ -153,6 +157,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     trace: new TraceHub(opts.traceSharing),
     usage: new UsageCounter(opts.storage),
     heal: new HealSequences(opts.storage, opts.healSharing),
+    kms: opts.sse?.kms,
+    rewrap: new RewrapJobs(opts.storage, opts.sse?.kms, opts.rewrapSharing),
     service: opts.service,
   };
   const ctx: HttpContext = {

@@ -450,6 +450,13 @@ export interface ObjectLayer {
     expect?: readonly (ReplicationStatus | undefined)[],
   ): Promise<boolean>;
 
+  /**
+   * Replaces an encrypted version's sealed data key in place, under the object's lock, when it is still `from`
+   * (else false and nothing written): the same data key sealed anew by the KMS (key rotation). Only the
+   * version's metadata is rewritten; its data is not touched. NoSuchVersion when the version is gone.
+   */
+  replaceSealedKey(bucket: string, key: string, versionId: string, from: Buffer, to: Buffer): Promise<boolean>;
+
   listObjects(bucket: string, opts: ListOptions): Promise<ListResult>;
   listObjectVersions(bucket: string, opts: ListVersionsOptions): Promise<ListVersionsResult>;
 

@@ -12,6 +12,10 @@ function counted(kms: Kms): Kms & { decrypts: number; gone: boolean } {
     decrypts: 0,
     gone: false,
     defaultKeyId: kms.defaultKeyId,
+    rotates: kms.rotates,
+    status: () => kms.status(),
+    createKey: (keyId: string) => kms.createKey(keyId),
+    rewrapKey: (keyId: string, sealed: Buffer, context: Buffer) => kms.rewrapKey(keyId, sealed, context),
     generateKey: (keyId: string, context: Buffer) =>
       c.gone ? Promise.reject(new S3Error('KMS.NotFoundException')) : kms.generateKey(keyId, context),
     decryptKey: (keyId: string, sealed: Buffer, context: Buffer) => {

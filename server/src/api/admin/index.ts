@@ -7,12 +7,16 @@
 //   GET  /minio/admin/v3/trace?err=&threshold=&path=   a stream of madmin.TraceInfo lines (admin:ServerTrace)
 //   GET  /minio/admin/v3/top/locks?count=N             the oldest locks held (admin:TopLocksInfo)
 //   POST /minio/admin/v3/heal/[BUCKET[/PREFIX]]         start, poll (clientToken) or stop a heal (admin:Heal)
+//   /minio/admin/v3/kms/...                            KMS status, keys, re-wrapping after rotation (kms.ts)
 import { S3Error } from '../../errors.js';
 import type { ObjectLayer } from '../../storage/object-layer.js';
 import type { S3Response } from '../types.js';
 import { type ServerIdentity, serverInfo, type UsageCounter } from './server-info.js';
 import { parseGoDuration, type TraceHub } from './trace.js';
 import type { HealSequences } from './heal.js';
+import type { Kms } from '../sse/kms.js';
+import type { RewrapJobs } from '../sse/rewrap.js';
+import { isKmsAdminPath, kmsAdmin } from './kms.js';
 
 export { type ServerIdentity, UsageCounter } from './server-info.js';
 export * from './trace.js';
@@ -26,6 +30,10 @@ export interface ServerAdmin {
   trace: TraceHub;
   usage: UsageCounter;
   heal: HealSequences;
+  /** The KMS sealing SSE-S3/SSE-KMS data keys (none configured: the KMS calls answer NotImplemented). */
+  kms?: Kms;
+  /** Re-wrapping data keys after a KMS key rotation. */
+  rewrap: RewrapJobs;
   /**
    * Restart the serving processes (the workers, one after the other; or the one serving process) or stop the
    * server cleanly; called once the answer has gone out. Absent: a server started in-process (tests).
@@ -52,7 +60,7 @@ const PATHS = new Set(['info', 'datausageinfo', 'service', 'trace', 'top/locks']
 
 /** Is this admin path one of the calls below? */
 export const isServerAdminPath = (path: string): boolean =>
-  PATHS.has(path) || path === 'heal' || path.startsWith('heal/');
+  PATHS.has(path) || path === 'heal' || path.startsWith('heal/') || isKmsAdminPath(path);
 
 const json = (value: unknown): S3Response => ({
   status: 200,
@@ -66,6 +74,7 @@ function expectMethod(c: ServerAdminCall, method: string): void {
 
 export async function serverAdmin(c: ServerAdminCall): Promise<S3Response> {
   if (c.path === 'heal' || c.path.startsWith('heal/')) return heal(c);
+  if (isKmsAdminPath(c.path)) return kmsAdmin(c);
   switch (c.path) {
     case 'info':
       expectMethod(c, 'GET');

@@ -220,7 +220,7 @@ export function newSseC(ckey: CustomerKey): NewEncryption {
  * What the KMS binds a data key to: SSE-S3 the object id (as first stored); SSE-KMS the object id and the
  * encryption context, so neither can be changed on the drives without the key failing to open.
  */
-function kmsBinding(enc: Pick<StoredEncryption, 'scheme' | 'objectId' | 'kmsContext'>): Buffer {
+export function kmsBinding(enc: Pick<StoredEncryption, 'scheme' | 'objectId' | 'kmsContext'>): Buffer {
   if (enc.scheme !== 'SSE-KMS') return enc.objectId;
   return Buffer.concat([Buffer.from('cairn sse-kms v1:'), enc.objectId, Buffer.from(enc.kmsContext ?? '')]);
 }

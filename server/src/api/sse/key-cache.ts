@@ -48,7 +48,12 @@ export function cachedKms(kms: Kms, opts: KeyCacheOptions): Kms {
 
   return {
     defaultKeyId: kms.defaultKeyId,
+    rotates: kms.rotates,
     generateKey: (keyId, context) => watch(keyId, kms.generateKey(keyId, context)),
+    status: () => kms.status(),
+    createKey: (keyId) => kms.createKey(keyId),
+    // A re-wrapped key opens to the same plaintext: the cached entry of the old sealed form just ages out.
+    rewrapKey: (keyId, sealed, context) => watch(keyId, kms.rewrapKey(keyId, sealed, context)),
     async decryptKey(keyId, sealed, context) {
       // One id per (KMS key, sealed key, binding): a sealed key opens only with its own binding anyway.
       const id = createHash('sha256')

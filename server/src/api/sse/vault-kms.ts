@@ -100,18 +100,16 @@ export function vaultKms(config: VaultConfig): Kms {
   let token = config.token;
   let tokenExpires = Number.POSITIVE_INFINITY;
 
-  function post(path: string, payload: unknown, auth: string | undefined): Promise<VaultAnswer> {
-    const body = Buffer.from(JSON.stringify(payload));
-    const headers: Record<string, string | number> = {
-      'content-type': 'application/json',
-      'content-length': body.length,
-    };
+  function call(method: string, path: string, payload: unknown, auth: string | undefined): Promise<VaultAnswer> {
+    const body = payload === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(payload));
+    const headers: Record<string, string | number> = { 'content-length': body.length };
+    if (payload !== undefined) headers['content-type'] = 'application/json';
     if (auth) headers['x-vault-token'] = auth;
     if (config.namespace) headers['x-vault-namespace'] = config.namespace;
     const url = new URL(`/v1/${path}`, base);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
-      const req = send(url, { method: 'POST', headers, ca: config.ca, timeout: timeoutMs }, (res: IncomingMessage) => {
+      const req = send(url, { method, headers, ca: config.ca, timeout: timeoutMs }, (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
@@ -137,7 +135,7 @@ export function vaultKms(config: VaultConfig): Kms {
 
   async function login(): Promise<string> {
     const role = config.appRole as { id: string; secret: string };
-    const answer = await post('auth/approle/login', { role_id: role.id, secret_id: role.secret }, undefined);
+    const answer = await call('POST', 'auth/approle/login', { role_id: role.id, secret_id: role.secret }, undefined);
     const auth = answer.body.auth;
     if (answer.status !== 200 || !auth?.client_token) {
       throw unavailable(`AppRole login refused (HTTP ${answer.status}: ${answer.body.errors?.join('; ') ?? ''})`);
@@ -149,15 +147,26 @@ export function vaultKms(config: VaultConfig): Kms {
     return token;
   }
 
-  /** A transit call on `keyId`; an AppRole token that expired or was revoked is replaced once. */
-  async function transit(op: string, keyId: string, payload: Record<string, unknown>): Promise<VaultAnswer> {
+  /** A Vault call with the token; an AppRole token that expired or was revoked is replaced once. */
+  async function authorized(method: string, path: string, payload: unknown): Promise<VaultAnswer> {
+    const fresh = config.appRole && (!token || Date.now() >= tokenExpires);
+    const answer = await call(method, path, payload, fresh ? await login() : token);
+    if (answer.status === 403 && config.appRole) return call(method, path, payload, await login());
+    return answer;
+  }
+
+  /** A transit call on `keyId` (POST `op/keyId`, or `keys/keyId` with `method`). */
+  async function transit(
+    op: string,
+    keyId: string,
+    payload: Record<string, unknown> | undefined,
+    method = 'POST',
+    expected = [200],
+  ): Promise<VaultAnswer> {
     // The key id comes from a request header: only plain names reach the URL.
     if (!validKeyName(keyId)) throw new S3Error('KMS.NotFoundException', `Invalid keyId '${keyId}'.`);
-    const path = `${config.transitMount}/${op}/${keyId}`;
-    const fresh = config.appRole && (!token || Date.now() >= tokenExpires);
-    let answer = await post(path, payload, fresh ? await login() : token);
-    if (answer.status === 403 && config.appRole) answer = await post(path, payload, await login());
-    if (answer.status === 200) return answer;
+    const answer = await authorized(method, `${config.transitMount}/${op}/${keyId}`, payload);
+    if (expected.includes(answer.status)) return answer;
     const errors = answer.body.errors ?? [];
     // Transit answers 400 "encryption key not found" for a key that does not exist.
     if (errors.some((e) => e.includes('key not found'))) {
@@ -169,8 +178,19 @@ export function vaultKms(config: VaultConfig): Kms {
     throw unavailable(`${op} on key '${keyId}' failed (HTTP ${answer.status}: ${errors.join('; ')})`);
   }
 
+  async function decrypt(keyId: string, sealed: Buffer, context: Buffer): Promise<Buffer> {
+    const answer = await transit('decrypt', keyId, {
+      ciphertext: sealed.toString(),
+      associated_data: context.toString('base64'),
+    });
+    const plaintext = Buffer.from(String(answer.body.data?.plaintext ?? ''), 'base64');
+    if (plaintext.length !== 32) throw unavailable('malformed data key');
+    return plaintext;
+  }
+
   return {
     defaultKeyId: config.keyName,
+    rotates: true,
     async generateKey(keyId, context) {
       const answer = await transit('datakey/plaintext', keyId, {
         bits: 256,
@@ -181,14 +201,45 @@ export function vaultKms(config: VaultConfig): Kms {
       if (plaintext.length !== 32 || !ciphertext.startsWith('vault:')) throw unavailable('malformed data key');
       return { plaintext, sealed: Buffer.from(ciphertext) };
     },
-    async decryptKey(keyId, sealed, context) {
-      const answer = await transit('decrypt', keyId, {
-        ciphertext: sealed.toString(),
-        associated_data: context.toString('base64'),
-      });
-      const plaintext = Buffer.from(String(answer.body.data?.plaintext ?? ''), 'base64');
-      if (plaintext.length !== 32) throw unavailable('malformed data key');
-      return plaintext;
+    decryptKey: decrypt,
+    async status() {
+      // sys/health answers without a token: 200 active, 429 standby, 472/473 performance/DR secondaries.
+      const health = await call('GET', 'sys/health?standbyok=true', undefined, undefined).catch(() => undefined);
+      const online = health !== undefined && health.status >= 200 && health.status < 500 && health.status !== 501;
+      return {
+        name: 'Vault',
+        'default-key-id': config.keyName,
+        endpoints: { [config.endpoint]: { state: online ? 'online' : 'offline' } },
+      };
+    },
+    async createKey(keyId) {
+      // Transit's create is an upsert: ask first, so an existing key is reported rather than "made" again.
+      const read = await transit('keys', keyId, undefined, 'GET', [200, 404]);
+      if (read.status === 200) throw new S3Error('KMS.AlreadyExistsException', `Key '${keyId}' already exists.`);
+      await transit('keys', keyId, { type: 'aes256-gcm96' }, 'POST', [200, 204]);
+    },
+    async rewrapKey(keyId, sealed, context) {
+      // Transit's own `rewrap` endpoint cannot be used: it takes no associated_data (OpenBao 2.7 and Vault pass
+      // none to the decryption), and every data key here is bound to its object by associated data, so it
+      // fails authentication. The same two steps are done here instead: the data key is opened (as any GET of
+      // the object does) and sealed by the key's newest version with the same binding, then wiped.
+      const plaintext = await decrypt(keyId, sealed, context);
+      try {
+        const answer = await transit('encrypt', keyId, {
+          plaintext: plaintext.toString('base64'),
+          associated_data: context.toString('base64'),
+        });
+        const ciphertext = String(answer.body.data?.ciphertext ?? '');
+        if (!ciphertext.startsWith('vault:v')) throw unavailable('malformed ciphertext');
+        return sealedVersion(ciphertext) === sealedVersion(sealed.toString()) ? undefined : Buffer.from(ciphertext);
+      } finally {
+        plaintext.fill(0);
+      }
     },
   };
+}
+
+/** `vault:v3:...` -> `v3`: the transit key version that made a ciphertext. */
+function sealedVersion(ciphertext: string): string {
+  return ciphertext.split(':', 2)[1] ?? '';
 }

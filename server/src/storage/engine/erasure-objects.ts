@@ -514,6 +514,35 @@ export class ErasureObjects implements L.ObjectLayer {
     return true;
   }
 
+  async replaceSealedKey(bucket: string, key: string, versionId: string, from: Buffer, to: Buffer): Promise<boolean> {
+    await this.buckets.get(bucket);
+    validateKey(key);
+    let target: VersionRecord | undefined;
+    const unchanged = new Error('unchanged');
+    const now = Date.now();
+    try {
+      await this.setOf(key).mutate(bucket, key, {
+        check: (r) => {
+          target = r.versions.find((v) => v.id === versionId && v.type !== 'delete');
+          if (!target) throw new S3Error('NoSuchVersion');
+          // Replaced, re-wrapped by another run, or never this key: leave the drives alone.
+          if (!target.encryption?.sealedKey.equals(from)) throw unchanged;
+        },
+        // The metadata only: the version's data dir, parts and inline data are carried over as they are.
+        apply: (cur) =>
+          cur.map((v) =>
+            target && versionKey(v) === versionKey(target) && v.encryption
+              ? { ...v, encryption: { ...v.encryption, sealedKey: to }, updated: Math.max(now, (v.updated ?? 0) + 1) }
+              : v,
+          ),
+      });
+    } catch (e) {
+      if (e === unchanged) return false;
+      throw e;
+    }
+    return true;
+  }
+
   listObjects(bucket: string, o: L.ListOptions): Promise<L.ListResult> {
     return listObjects(this, bucket, o);
   }

@@ -16,7 +16,7 @@ import type { LdapConfig } from './api/iam/ldap.js';
 import type { OpenIdConfig } from './api/iam/openid.js';
 import { iamOverBus } from './api/iam/notify.js';
 import { failuresOverBus } from './api/iam/login-limit.js';
-import { startHttpServer, type RunningServer } from './http/server.js';
+import { serverVersion, startHttpServer, type RunningServer } from './http/server.js';
 import type { MetricsSharing } from './http/metrics.js';
 import { prometheusAuthFromEnv, type PrometheusAuthType } from './http/metrics-auth.js';
 import { hasCertificate, TlsCertificates } from './http/tls.js';
@@ -25,7 +25,9 @@ import { cachedKms, DEFAULT_KEY_CACHE, keyCacheFromEnv, type KeyCacheOptions } f
 import { vaultConfigFromEnv, vaultKms, type VaultConfig } from './api/sse/vault-kms.js';
 import { expandDrives } from './storage/expand.js';
 import { SYS_DIR } from './storage/drive/drive.js';
-import { openStorage } from './storage/index.js';
+import { FormatPending, openStorage } from './storage/index.js';
+import { isEndpointArgument } from './cluster/endpoints.js';
+import { type ClusterNode, joinCluster } from './cluster/node.js';
 import { nativeCodec } from './storage/erasure/codec.js';
 import { parseRemoteEndpoint, remoteDrives, storageRpcServer } from './storage/rpc/index.js';
 import { BufferPool } from './storage/erasure/buffer-pool.js';
@@ -156,30 +158,53 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
         log.error({ certsDir: opts.certsDir, err: r.error }, 'TLS certificates not reloaded; the previous ones stay');
     });
   }
-  // Test-only until cluster start-up (issue 18) names nodes on the command line: CAIRN_TEST_RPC_DRIVES lists
-  // folders this node serves to others over the storage RPC, CAIRN_TEST_REMOTE_DRIVES drives of other nodes
-  // (http://host:port/folder) appended to the drive list.
+  // Test-only (a node's drives beside another process's without a whole deployment: test/cluster/storage-rpc):
+  // CAIRN_TEST_RPC_DRIVES lists folders this node serves to others over the storage RPC,
+  // CAIRN_TEST_REMOTE_DRIVES drives of other nodes (http://host:port/folder) appended to the drive list.
   const served = listEnv(env.CAIRN_TEST_RPC_DRIVES);
   const remoteEndpoints = listEnv(env.CAIRN_TEST_REMOTE_DRIVES);
   for (const e of remoteEndpoints)
     if (!parseRemoteEndpoint(e)) throw new Error(`CAIRN_TEST_REMOTE_DRIVES: ${e} is not http://host:port/folder`);
   if (remoteEndpoints.length > 0 && opts.storage?.shared)
     throw new Error('CAIRN_TEST_REMOTE_DRIVES needs --workers 1 (the primary formats local drives only)');
+  const distributed = opts.drives.some(isEndpointArgument);
+  if (distributed && !opts.drives.every(isEndpointArgument))
+    throw new Error('give either local drive folders or endpoints of nodes (http://host:port/folder), not both');
+  if (distributed && (opts.storage?.shared || served.length > 0 || remoteEndpoints.length > 0))
+    throw new Error('a node of a distributed deployment runs one worker (--workers 1) and no CAIRN_TEST_* drives');
   const remote = remoteDrives(credentials.root);
-  const drives = [...expandDrives(...opts.drives), ...remoteEndpoints];
+  let node: ClusterNode | undefined;
   let storage: Awaited<ReturnType<typeof openStorage>>;
   try {
-    storage = await openStorage({
-      ...opts.storage,
-      drives,
-      openDrive: remote.open,
-      log: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), debug: (m: string) => log.debug(m) },
-    });
+    if (distributed) {
+      node = await joinCluster({
+        endpoints: opts.drives,
+        address: opts.address ?? ':9000',
+        credentials: credentials.root,
+        version: await serverVersion(),
+        verify: nativeCodec().readFrames,
+        log,
+      });
+      storage = await openNodeStorage(node, opts, log);
+    } else {
+      storage = await openStorage({
+        ...opts.storage,
+        drives: [...expandDrives(...opts.drives), ...remoteEndpoints],
+        openDrive: remote.open,
+        log: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), debug: (m: string) => log.debug(m) },
+      });
+    }
   } catch (e) {
     remote.close();
+    node?.close();
+    await node?.handOver();
     throw e;
   }
+  // The node's own queues live on its first drive (every drive of a node alone is local).
+  const queueDrive = node ? node.firstLocalFolder : expandDrives(...opts.drives)[0];
   const shared = opts.storage?.shared;
+  // Workers share IAM's records over the primary's lock service and change bus; nodes over the network.
+  const sharing = shared ?? node;
   let ready = true;
   let http: RunningServer;
   try {
@@ -205,26 +230,27 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       ldap: opts.ldap,
       openid: opts.openid,
       // Workers share IAM's records over the same lock service and change bus as storage.
-      iamSharing: shared ? iamOverBus(shared.locks, shared.bus) : undefined,
-      loginFailures: shared ? failuresOverBus(shared.bus) : undefined,
+      iamSharing: sharing ? iamOverBus(sharing.locks, sharing.bus) : undefined,
+      loginFailures: sharing ? failuresOverBus(sharing.bus) : undefined,
       worker: opts.worker?.slot,
       reusePort: opts.worker?.reusePort,
       notify: {
         targets: notifyTargets,
-        queueBase: join(drives[0], SYS_DIR, 'notify'),
+        queueBase: join(queueDrive, SYS_DIR, 'notify'),
         retry: opts.notify?.retry,
         worker: opts.worker?.slot,
       },
       replication: {
-        queueBase: join(drives[0], SYS_DIR, 'replication'),
+        queueBase: join(queueDrive, SYS_DIR, 'replication'),
         retry: opts.replicationRetry,
         worker: opts.worker?.slot,
       },
       lifecycleDaySeconds: opts.lifecycleDaySeconds,
       prometheusAuth,
       metricsSharing: opts.metricsSharing,
-      internode:
-        served.length > 0
+      internode: node
+        ? node.internode
+        : served.length > 0
           ? storageRpcServer({ roots: served, credentials: credentials.root, verify: nativeCodec().readFrames })
           : undefined,
       traceSharing: opts.traceSharing,
@@ -236,6 +262,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
   } catch (e) {
     await storage.close();
     remote.close();
+    node?.close();
     throw e;
   }
   return {
@@ -248,6 +275,38 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       await http.close();
       await storage.close();
       remote.close();
+      node?.close();
     },
   };
+}
+
+/**
+ * Storage of one node of a distributed deployment: opened once the deployment's format is on a quorum of the
+ * drives (the node of the first endpoint writes it; the others wait), then the S3 server may take the address.
+ */
+async function openNodeStorage(node: ClusterNode, opts: ServerOptions, log: Logger) {
+  if (opts.storage?.setSize !== undefined && opts.storage.setSize !== node.plan.setSize)
+    throw new Error(`set size ${opts.storage.setSize} given, the endpoints make sets of ${node.plan.setSize}`);
+  let lastLog = 0;
+  for (;;) {
+    try {
+      const storage = await openStorage({
+        ...opts.storage,
+        drives: node.plan.endpoints,
+        setSize: node.plan.setSize,
+        openDrive: node.openDrive,
+        node: { name: node.name, formatter: node.plan.self === 0, locks: node.locks, bus: node.bus },
+        log: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), debug: (m: string) => log.debug(m) },
+      });
+      await node.handOver();
+      return storage;
+    } catch (e) {
+      if (!(e instanceof FormatPending)) throw e;
+      if (Date.now() - lastLog > 5000) {
+        lastLog = Date.now();
+        log.info(`waiting for the deployment's format: ${e.message}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }

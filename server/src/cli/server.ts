@@ -15,13 +15,17 @@ import { parseDuration } from '../duration.js';
 
 export { parseDuration };
 import { parseAddress } from '../http/address.js';
+import { isEndpointArgument, planCluster } from '../cluster/endpoints.js';
 import type { ServiceAction } from '../api/index.js';
 
 export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--certs-dir DIR] [--domain DOMAIN] [--region REGION]
                     [--workers N] DRIVE...
 
-  DRIVE...          local drive directories; {1...4} ranges are expanded (e.g. ./data/d{1...4}); URLs
-                    (http://host/path, MinIO's distributed form) are refused until distributed mode exists
+  DRIVE...          local drive directories; {1...4} ranges are expanded (e.g. ./data/d{1...4}). Or, for a
+                    distributed deployment, the endpoints of every node's drives, the same on every node:
+                    http://host{1...4}:9000/mnt/d{1...4} (one ellipsis argument) or an explicit list of
+                    http://host:port/folder; each node finds its own by --address (a fixed port) and serves
+                    them to the others; sets of 2..16 drives spread over the nodes (one worker per node)
   --address         listen address (default :9000)
   --certs-dir       TLS certificates (default ~/.cairn/certs): public.crt + private.key serve HTTPS (TLS 1.2+),
                     subfolders hold more certificates chosen by SNI name, CAs/ trusted roots; reloaded when
@@ -138,18 +142,6 @@ function whole(name: string, v: string, min: number): number {
 /** At most this many workers: each is a whole server process (~60 MB idle). */
 export const MAX_WORKERS = 64;
 
-/**
- * A drive argument is a local directory. MinIO's distributed form (`http://host:port/path{1...4}`) would
- * otherwise be taken as a relative folder named `http:` until distributed mode exists.
- */
-function driveArgument(a: string): string {
-  if (/^https?:\/\//i.test(a))
-    throw new Error(
-      `drive ${a} is a URL: distributed mode (drives on other nodes) is not available yet; give local directories`,
-    );
-  return a;
-}
-
 export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = {}): ServerArgs {
   const args: ServerArgs = { domains: [], drives: [], workers: 0, help: false };
   let workers: number | undefined;
@@ -169,10 +161,25 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Se
     else if (a === '--workers' || a.startsWith('--workers=')) workers = whole('--workers', value(), 1);
     else if (a === '--help' || a === '-h') args.help = true;
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
-    else args.drives.push(driveArgument(a));
+    else args.drives.push(a);
   }
   if (args.help) return args;
   if (args.drives.length === 0) throw new Error('at least one DRIVE directory is needed');
+  if (args.drives.some(isEndpointArgument)) {
+    if (!args.drives.every(isEndpointArgument))
+      throw new Error('give either local drive folders or endpoints of nodes (http://host:port/folder), not both');
+    // Checked now (sets, spread, this node among them) so that a wrong command line fails before anything starts.
+    planCluster(args.drives, args.address ?? ':9000');
+    // Workers of a node would share its drives through the primary, and the other nodes' through nothing yet.
+    const asked = workers ?? wholeFromEnv(env, 'CAIRN_WORKERS', 1) ?? 1;
+    if (asked > 1)
+      throw new Error(
+        `--workers ${asked}: a node of a distributed deployment runs one worker for now (its workers would ` +
+          'need locks shared with the other nodes); give --workers 1',
+      );
+    args.workers = 1;
+    return args;
+  }
   args.workers = workers ?? wholeFromEnv(env, 'CAIRN_WORKERS', 1) ?? availableParallelism();
   if (args.workers > MAX_WORKERS) throw new Error(`at most ${MAX_WORKERS} workers, got ${args.workers}`);
   return args;
@@ -219,21 +226,29 @@ export async function serverCommand(argv: string[]): Promise<number> {
   for (;;) {
     let asked: ServiceAction | undefined;
     let stopForAdmin: (why: string) => void = () => {};
-    const server = await startServer({
-      ...(await serverOptions(args)),
-      address,
-      storage,
-      lifecycleDaySeconds,
-      ldap,
-      openid,
-      notify: { targets: notifyTargets },
-      logger,
-      warn: loudly,
-      service: (action) => {
-        asked ??= action;
-        stopForAdmin(`admin: service ${action}`);
-      },
-    });
+    let server: Awaited<ReturnType<typeof startServer>>;
+    try {
+      server = await startServer({
+        ...(await serverOptions(args)),
+        address,
+        storage,
+        lifecycleDaySeconds,
+        ldap,
+        openid,
+        notify: { targets: notifyTargets },
+        logger,
+        warn: loudly,
+        service: (action) => {
+          asked ??= action;
+          stopForAdmin(`admin: service ${action}`);
+        },
+      });
+    } catch (e) {
+      // A refusal to start (drives of another deployment, nodes that do not agree): said plainly, no stack.
+      logger.error({ err: e }, 'cannot start');
+      process.stderr.write(`cairn server: ${(e as Error).message}\n`);
+      return 1;
+    }
     logger.info(
       { url: server.url, accessKey: server.credentials.root.accessKey, drives: args.drives },
       `Cairn is serving S3 at ${server.url}`,

@@ -110,7 +110,7 @@ export interface RunningServer {
 export { parseAddress };
 
 /** The server package's version (what `cairn --version` prints). */
-async function serverVersion(): Promise<string> {
+export async function serverVersion(): Promise<string> {
   const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
   return (JSON.parse(text) as { version: string }).version;
 }

@@ -59,6 +59,19 @@ export interface StorageOptions {
   /** The drives are shared with other processes (`cairn server --workers`); default: this process alone. */
   shared?: SharedDrives;
   log?: Logger;
+  /** One node of a distributed deployment (`drives` are endpoints in slot order, `setSize` is given). */
+  node?: NodeOfCluster;
+}
+
+/** What storage needs to be one node among others (server/src/cluster/node.ts gives it). */
+export interface NodeOfCluster {
+  /** This node's name (`node1` ...): its temp area `.cairn.sys/tmp/<name>` and its reap logs on every drive. */
+  name: string;
+  /** This node formats a new deployment; the others wait for its format (drive/format.ts). */
+  formatter: boolean;
+  /** Locks and changes shared with the other nodes. */
+  locks: Locks;
+  bus: ChangeBus;
 }
 
 /** What a process sharing the drives with others needs (server/src/cluster gives it to each worker). */

@@ -3,7 +3,7 @@
 // The server calls openStorage() once.
 import { silentLogger, type StorageContext, type StorageOptions } from './context.js';
 import { aloneBus } from './coordination.js';
-import { formatDrives, openLayout } from './drive/format.js';
+import { formatClusterDrives, formatDrives, openLayout } from './drive/format.js';
 import { TMP_DIR } from './drive/drive.js';
 import { CACHED_MAX_BYTES } from './drive/local-drive.js';
 import { ErasureObjects } from './engine/erasure-objects.js';
@@ -21,9 +21,9 @@ export { expandDrives, ErasureObjects };
 export { checksumHasher, type Hasher } from './engine/checksum.js';
 export type { ErasureLayout } from './engine/erasure-objects.js';
 export type { StorageOptions, HealStatus, HealResult };
-export type { SharedDrives, DriveLayout } from './context.js';
+export type { SharedDrives, DriveLayout, NodeOfCluster } from './context.js';
 export type { Change, ChangeBus, HeldLock, Locks, Release } from './coordination.js';
-export { driveLayout, formatDrives } from './drive/format.js';
+export { driveLayout, formatDrives, FormatPending } from './drive/format.js';
 
 /** Formats (or checks) the drives and starts the erasure engine on them. */
 export async function openStorage(opts: StorageOptions): Promise<ErasureObjects> {
@@ -40,11 +40,21 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
     readCacheLingerMs: whole('readCacheLingerMs', opts.readCacheLingerMs, 2000, 0),
   };
   const shared = opts.shared;
-  const tmpDir = shared ? `${TMP_DIR}/${shared.tmpName}` : TMP_DIR;
-  // Workers take the layout the primary formatted; a process alone formats (or checks) the drives itself.
+  const node = opts.node;
+  if (node && (shared || !opts.openDrive || opts.setSize === undefined))
+    throw new Error('a node of a distributed deployment takes openDrive and setSize, and no workers');
+  const tmpDir = shared ? `${TMP_DIR}/${shared.tmpName}` : node ? `${TMP_DIR}/${node.name}` : TMP_DIR;
+  // Workers take the layout the primary formatted; a process alone formats (or checks) the drives itself;
+  // a node of several formats with the others (or waits for the one that formats: FormatPending).
   const f = shared
     ? await openLayout(shared.layout, tmpDir, opts.openDrive)
-    : await formatDrives(opts.drives, { setSize: opts.setSize, parity: opts.parity }, opts.openDrive);
+    : node
+      ? await formatClusterDrives(
+          opts.drives,
+          { setSize: opts.setSize!, parity: opts.parity, formatter: node.formatter, tmpDir },
+          opts.openDrive!,
+        )
+      : await formatDrives(opts.drives, { setSize: opts.setSize, parity: opts.parity }, opts.openDrive);
   for (const d of f.sets.flat()) d.cachedMaxBytes = Math.floor(CACHED_MAX_BYTES / share);
   const fresh = shared
     ? shared.leader
@@ -84,7 +94,17 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
             // Workers are named w1 ... wN (cluster/worker.ts).
             owned: (name) => /^w[1-9][0-9]*$/.test(name) && Number(name.slice(1)) <= shared.workers,
           }
-        : {
+        : node
+          ? {
+              locks: node.locks,
+              bus: node.bus,
+              // Every node heals and scans (its own view of the sets); removals it wrote down are its own.
+              leader: true,
+              shared: true,
+              name: node.name,
+              owned: (n) => n === node.name,
+            }
+          : {
             locks: new KeyedMutex(),
             bus: aloneBus,
             leader: true,

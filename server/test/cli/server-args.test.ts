@@ -27,10 +27,19 @@ describe('parseServerArgs', () => {
     [['d1'], { CAIRN_WORKERS: '0' }, "CAIRN_WORKERS must be a whole number >= 1, got '0'"],
     [['d1'], { CAIRN_WORKERS: '2x' }, "CAIRN_WORKERS must be a whole number >= 1, got '2x'"],
     [['--workers', String(MAX_WORKERS + 1), 'd1'], {}, `at most ${MAX_WORKERS} workers, got ${MAX_WORKERS + 1}`],
-    [['http://10.0.0.1:9000/d{1...4}'], {}, 'drive http://10.0.0.1:9000/d{1...4} is a URL: distributed mode'],
-    [['d1', 'HTTPS://node2/d1'], {}, 'drive HTTPS://node2/d1 is a URL: distributed mode'],
+    [['http://10.0.0.1:9000/d{1...4}'], {}, 'none of the endpoints is this node (--address :9000)'],
+    [['d1', 'HTTPS://node2/d1'], {}, 'give either local drive folders or endpoints of nodes'],
+    [['http://127.0.0.1:9000/d{1...4}', '--workers', '2'], {}, '--workers 2: a node of a distributed deployment'],
+    [['http://127.0.0.1:9000/d{1...4}'], { CAIRN_WORKERS: '4' }, '--workers 4: a node of a distributed deployment'],
+    [['http://127.0.0.1:{9000...9001}/d{1...4}', '--address', '127.0.0.1:0'], {}, 'needs a fixed --address port'],
   ])('%j %j is refused: %s', (argv, env, message) => {
     expect(() => parseServerArgs(argv, env)).toThrow(message);
+  });
+
+  it('endpoints of nodes: one worker by default, the plan checked', () => {
+    const a = parseServerArgs(['--address', '127.0.0.1:9002', 'http://127.0.0.1:{9001...9004}/x/d{1...2}']);
+    expect(a.workers).toBe(1);
+    expect(a.drives).toEqual(['http://127.0.0.1:{9001...9004}/x/d{1...2}']);
   });
 
   it('--help needs no drive', () => {

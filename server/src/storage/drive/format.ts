@@ -136,6 +136,96 @@ export async function formatDrives(
   return { deploymentId, sets: sets as Drive[][], parity: ref.parity, fresh };
 }
 
+/** A distributed deployment's format is not there yet (or not on enough drives): the caller tries again. */
+export class FormatPending extends Error {}
+
+/**
+ * The drives of a distributed deployment (`roots` in slot order: set i is roots[i * setSize ...]), some of them
+ * other nodes' and maybe unreachable. The node that owns the first endpoint (`formatter`) makes a new
+ * deployment once a quorum of drives answers and none is formatted; the others wait (FormatPending) until a
+ * quorum of drives holds one deployment's format. Drives without a format (new, or unreachable now) take the
+ * slot of their position, which is what the formatter gave them, so every node places every drive alike;
+ * reachable empty ones are formatted here and returned as fresh (healed), unreachable ones by the drive
+ * monitor once they answer.
+ */
+export async function formatClusterDrives(
+  roots: string[],
+  opts: { setSize: number; parity?: number; formatter: boolean; tmpDir: string },
+  openDrive: OpenDrive,
+): Promise<Formatted> {
+  const n = roots.length;
+  const quorum = Math.floor(n / 2) + 1;
+  const drives = roots.map(openDrive);
+  const seen = await Promise.all(
+    drives.map((d) =>
+      prepareDrive(d, opts.tmpDir)
+        .then(() => readFormat(d))
+        .then(
+          (f) => ({ reached: true, f }),
+          () => ({ reached: false, f: null }),
+        ),
+    ),
+  );
+  await Promise.all(drives.map((d, i) => (seen[i].reached && !seen[i].f ? mustBeEmpty(d) : undefined)));
+  const reached = seen.filter((s) => s.reached).length;
+  const found = seen.flatMap((s) => (s.f ? [s.f] : []));
+  if (found.length === 0) {
+    if (!opts.formatter) throw new FormatPending(`no drive is formatted yet (${reached} of ${n} answer)`);
+    if (reached < quorum) throw new FormatPending(`${reached} of ${n} drives answer, ${quorum} needed to format`);
+    const parity = opts.parity ?? Math.floor(opts.setSize / 2);
+    const ids = drives.map(() => randomUUID());
+    const sets: string[][] = [];
+    for (let i = 0; i < n; i += opts.setSize) sets.push(ids.slice(i, i + opts.setSize));
+    const base = { format: 'cairn-erasure' as const, version: 1 as const, deploymentId: randomUUID(), sets, parity };
+    await Promise.all(drives.map((d, i) => (seen[i].reached ? writeFormat(d, base, ids[i]).catch(() => {}) : null)));
+    const placed: Drive[][] = sets.map(() => []);
+    drives.forEach((d, i) => place(d, [Math.floor(i / opts.setSize), i % opts.setSize], ids[i], placed));
+    return { deploymentId: base.deploymentId, sets: placed, parity, fresh: [] };
+  }
+  const votes = new Map<string, number>();
+  for (const f of found) votes.set(f.deploymentId, (votes.get(f.deploymentId) ?? 0) + 1);
+  const [deploymentId, count] = [...votes.entries()].sort((a, b) => b[1] - a[1])[0];
+  seen.forEach((s, i) => {
+    if (s.f && s.f.deploymentId !== deploymentId)
+      throw new Error(
+        `drive ${roots[i]} belongs to another Cairn deployment (${s.f.deploymentId}, this one is ${deploymentId}); ` +
+          'refusing to start. Give an empty directory or the right drive.',
+      );
+  });
+  if (count < quorum) throw new FormatPending(`${count} of ${n} drives hold the deployment's format, ${quorum} needed`);
+  const ref = found.find((f) => f.deploymentId === deploymentId)!;
+  const total = ref.sets.reduce((k, s) => k + s.length, 0);
+  if (total !== n || ref.sets[0].length !== opts.setSize)
+    throw new Error(
+      `this deployment was formatted with ${total} drives in sets of ${ref.sets[0].length}; the arguments give ` +
+        `${n} in sets of ${opts.setSize}`,
+    );
+  const sets: (Drive | undefined)[][] = ref.sets.map((s) => new Array(s.length));
+  const fresh: Drive[] = [];
+  for (let i = 0; i < n; i++) {
+    const f = seen[i].f;
+    const slot: [number, number] = [Math.floor(i / opts.setSize), i % opts.setSize];
+    const id = ref.sets[slot[0]][slot[1]];
+    if (f && f.driveId !== id)
+      throw new Error(`drive ${roots[i]} has id ${f.driveId}, but its position in the arguments is that of ${id}`);
+    if (!f && seen[i].reached) {
+      await writeFormat(drives[i], ref, id);
+      fresh.push(drives[i]);
+    }
+    place(drives[i], slot, id, sets);
+  }
+  return { deploymentId, sets: sets as Drive[][], parity: ref.parity, fresh };
+}
+
+/** A drive without a format must be empty (or ours, with a lost format): never adopt someone's files. */
+async function mustBeEmpty(d: Drive): Promise<void> {
+  const names = ((await d.list('')) ?? []).filter((x) => x !== SYS_DIR && x !== 'lost+found');
+  if (names.length > 0)
+    throw new Error(
+      `drive ${d.endpoint} is not empty and has no Cairn format (found ${names.slice(0, 3).join(', ')}); refusing to use it`,
+    );
+}
+
 function place(d: Drive, slot: [number, number], id: string, sets: (Drive | undefined)[][]): void {
   d.setIndex = slot[0];
   d.diskIndex = slot[1];

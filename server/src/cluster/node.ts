@@ -1,0 +1,113 @@
+// One node of a distributed deployment (`cairn server http://host{1...4}:9000/mnt/d{1...4}`), as the composition
+// root (main.ts) starts it: the plan of the arguments (endpoints.ts), this node's drives served to the others
+// over the storage RPC and the peer routes (bootstrap, change bus) on its address from the first moment (a
+// bare listener, until the S3 server takes the port over), the start-up check with the other nodes
+// (bootstrap.ts), then storage opened over local and remote drives, retried until the deployment's format is
+// there (the node of the first endpoint formats it).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { InternodeHandler } from '../http/app.js';
+import { parseAddress } from '../http/address.js';
+import type { ChangeBus, Locks } from '../storage/index.js';
+import { KeyedMutex } from '../storage/engine/locks.js';
+import { LocalDrive } from '../storage/drive/local-drive.js';
+import type { FrameVerifier } from '../storage/drive/drive.js';
+import type { OpenDrive } from '../storage/drive/format.js';
+import { parseRemoteEndpoint, remoteDrives, storageRpcServer } from '../storage/rpc/index.js';
+import type { RootCredentials } from '../storage/rpc/token.js';
+import { checkPeers, serveBootstrap } from './bootstrap.js';
+import { type ClusterPlan, planCluster } from './endpoints.js';
+import { PeerBus } from './peer-bus.js';
+import { PeerClient, PeerRoutes } from './peers.js';
+
+export interface ClusterNode {
+  plan: ClusterPlan;
+  /** `node1` ... (its temp area and reap logs on every drive). */
+  name: string;
+  /** The storage RPC and the peer routes, for the S3 server to serve beside S3. */
+  internode: InternodeHandler;
+  openDrive: OpenDrive;
+  locks: Locks;
+  bus: ChangeBus;
+  /** This node's first drive folder (where its notification and replication queues live). */
+  firstLocalFolder: string;
+  /** Stop the early listener (before the S3 server listens on the same address). */
+  handOver(): Promise<void>;
+  close(): void;
+}
+
+export async function joinCluster(opts: {
+  endpoints: string[];
+  address: string;
+  credentials: RootCredentials;
+  version: string;
+  verify?: FrameVerifier;
+  log: Logger;
+}): Promise<ClusterNode> {
+  const plan = planCluster(opts.endpoints, opts.address);
+  const self = plan.nodes[plan.self];
+  const routes = new PeerRoutes(opts.credentials);
+  const rpc = storageRpcServer({ roots: plan.localFolders, credentials: opts.credentials, verify: opts.verify });
+  const internode: InternodeHandler = {
+    matches: (url) => rpc.matches(url) || routes.matches(url),
+    handle: (req, res) => (rpc.matches(req.url?.split('?')[0] ?? '') ? rpc.handle(req, res) : routes.handle(req, res)),
+  };
+  serveBootstrap(routes, { version: opts.version, digest: plan.digest });
+  const client = new PeerClient(opts.credentials);
+  const others = plan.nodes.filter((_, i) => i !== plan.self);
+  const bus = new PeerBus(client, others, routes, opts.log);
+  const remote = remoteDrives(opts.credentials);
+  // This node's own endpoints are local folders: no round trip through its own RPC.
+  const openDrive: OpenDrive = (endpoint) => {
+    const r = parseRemoteEndpoint(endpoint);
+    return r && r.origin === self ? new LocalDrive(r.folder) : remote.open(endpoint);
+  };
+  const early = await listenEarly(opts.address, internode);
+  opts.log.info(
+    { node: self, nodes: plan.nodes.length, drives: plan.endpoints.length, setSize: plan.setSize },
+    'serving this node’s drives to the other nodes; checking with them',
+  );
+  try {
+    await checkPeers(plan, client, { version: opts.version, digest: plan.digest }, opts.log);
+  } catch (e) {
+    await closeServer(early);
+    remote.close();
+    throw e;
+  }
+  return {
+    plan,
+    name: `node${plan.self + 1}`,
+    internode,
+    openDrive,
+    // Locks across the nodes come with the distributed lock service; until then each node locks alone.
+    locks: new KeyedMutex(),
+    bus,
+    firstLocalFolder: plan.localFolders[0],
+    handOver: () => closeServer(early),
+    close: () => remote.close(),
+  };
+}
+
+/** A bare HTTP server answering the internode requests (and 503 to anything else) while storage opens. */
+async function listenEarly(address: string, internode: InternodeHandler): Promise<Server> {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (internode.matches(req.url?.split('?')[0] ?? '')) return internode.handle(req, res);
+    req.resume();
+    res.writeHead(503, { 'retry-after': '1', 'content-length': 0 });
+    res.end();
+  });
+  server.keepAliveTimeout = 1000;
+  const { host, port } = parseAddress(address);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

@@ -172,6 +172,8 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
     throw new Error('give either local drive folders or endpoints of nodes (http://host:port/folder), not both');
   if (distributed && (opts.storage?.shared || served.length > 0 || remoteEndpoints.length > 0))
     throw new Error('a node of a distributed deployment runs one worker (--workers 1) and no CAIRN_TEST_* drives');
+  if (distributed && tls)
+    throw new Error('a distributed deployment serves plain HTTP for now (its nodes reach each other over http://)');
   const remote = remoteDrives(credentials.root);
   let node: ClusterNode | undefined;
   let storage: Awaited<ReturnType<typeof openStorage>>;
@@ -233,7 +235,8 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       iamSharing: sharing ? iamOverBus(sharing.locks, sharing.bus) : undefined,
       loginFailures: sharing ? failuresOverBus(sharing.bus) : undefined,
       worker: opts.worker?.slot,
-      reusePort: opts.worker?.reusePort,
+      // A node binds beside its early listener, which stops once this one listens.
+      reusePort: opts.worker?.reusePort ?? (node ? true : undefined),
       notify: {
         targets: notifyTargets,
         queueBase: join(queueDrive, SYS_DIR, 'notify'),
@@ -259,10 +262,12 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       service: opts.service,
     });
     tls?.watch();
+    await node?.handOver();
   } catch (e) {
     await storage.close();
     remote.close();
     node?.close();
+    await node?.handOver();
     throw e;
   }
   return {
@@ -282,7 +287,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
 
 /**
  * Storage of one node of a distributed deployment: opened once the deployment's format is on a quorum of the
- * drives (the node of the first endpoint writes it; the others wait), then the S3 server may take the address.
+ * drives (the node of the first endpoint writes it; the others wait).
  */
 async function openNodeStorage(node: ClusterNode, opts: ServerOptions, log: Logger) {
   if (opts.storage?.setSize !== undefined && opts.storage.setSize !== node.plan.setSize)
@@ -298,7 +303,6 @@ async function openNodeStorage(node: ClusterNode, opts: ServerOptions, log: Logg
         node: { name: node.name, formatter: node.plan.self === 0, locks: node.locks, bus: node.bus },
         log: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), debug: (m: string) => log.debug(m) },
       });
-      await node.handOver();
       return storage;
     } catch (e) {
       if (!(e instanceof FormatPending)) throw e;

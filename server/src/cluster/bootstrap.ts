@@ -63,8 +63,7 @@ export async function checkPeers(
       for (const r of refusals) log.warn(r);
       return;
     }
-    if (agree + waiting < majority)
-      throw new Error(`this node cannot join the deployment: ${refusals.join('; ')}`);
+    if (agree + waiting < majority) throw new Error(`this node cannot join the deployment: ${refusals.join('; ')}`);
     if (Date.now() - lastLog >= logEveryMs) {
       lastLog = Date.now();
       log.info(`waiting for the other nodes: ${agree} of ${plan.nodes.length} agree, ${majority} needed`);

@@ -46,8 +46,7 @@ export function planCluster(args: string[], address: string, localHosts = localA
   const expanded = expandDrives(...args);
   const byNode = new Map<string, string[]>();
   for (const e of expanded) {
-    if (/^https:/i.test(e))
-      throw new Error(`${e}: TLS between nodes is not available yet; give http:// endpoints`);
+    if (/^https:/i.test(e)) throw new Error(`${e}: TLS between nodes is not available yet; give http:// endpoints`);
     const r = parseRemoteEndpoint(e);
     if (!r || !/^\/./.test(r.folder) || r.folder.endsWith('/'))
       throw new Error(`${e} is not an endpoint http://host:port/absolute/folder`);
@@ -83,9 +82,7 @@ export function planCluster(args: string[], address: string, localHosts = localA
       `none of the endpoints is this node (--address ${address}); nodes named: ${nodes.join(', ')}. ` +
         'Start each node with the --address its endpoints name',
     );
-  const digest = createHash('sha256')
-    .update(JSON.stringify({ endpoints, setSize }))
-    .digest('hex');
+  const digest = createHash('sha256').update(JSON.stringify({ endpoints, setSize })).digest('hex');
   return {
     endpoints,
     setSize,
@@ -132,7 +129,6 @@ function checkSpread(endpoints: string[], setSize: number, nodes: number): void 
 /** Host names and addresses of this machine (for `--address :PORT`). */
 function localAddresses(): Set<string> {
   const out = new Set(['localhost', '127.0.0.1', '::1']);
-  for (const list of Object.values(networkInterfaces()))
-    for (const a of list ?? []) out.add(a.address.toLowerCase());
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.add(a.address.toLowerCase());
   return out;
 }

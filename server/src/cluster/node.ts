@@ -4,7 +4,7 @@
 // bare listener, until the S3 server takes the port over), the start-up check with the other nodes
 // (bootstrap.ts), then storage opened over local and remote drives, retried until the deployment's format is
 // there (the node of the first endpoint formats it).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { InternodeHandler } from '../http/app.js';
 import { parseAddress } from '../http/address.js';
@@ -31,7 +31,7 @@ export interface ClusterNode {
   bus: ChangeBus;
   /** This node's first drive folder (where its notification and replication queues live). */
   firstLocalFolder: string;
-  /** Stop the early listener (before the S3 server listens on the same address). */
+  /** Stop the early listener, once the S3 server listens on the same address (with SO_REUSEPORT). */
   handOver(): Promise<void>;
   close(): void;
 }
@@ -70,7 +70,7 @@ export async function joinCluster(opts: {
   try {
     await checkPeers(plan, client, { version: opts.version, digest: plan.digest }, opts.log);
   } catch (e) {
-    await closeServer(early);
+    await early.close();
     remote.close();
     throw e;
   }
@@ -83,14 +83,20 @@ export async function joinCluster(opts: {
     locks: new KeyedMutex(),
     bus,
     firstLocalFolder: plan.localFolders[0],
-    handOver: () => closeServer(early),
+    handOver: () => early.close(),
     close: () => remote.close(),
   };
 }
 
-/** A bare HTTP server answering the internode requests (and 503 to anything else) while storage opens. */
-async function listenEarly(address: string, internode: InternodeHandler): Promise<Server> {
+/**
+ * A bare HTTP server answering the internode requests (and 503 to anything else) while storage opens. It binds
+ * with SO_REUSEPORT, as the S3 server then does beside it: the other nodes reach this node's drives without a
+ * gap while the S3 server starts; then this one stops accepting and lets its requests in flight finish.
+ */
+async function listenEarly(address: string, internode: InternodeHandler): Promise<{ close(): Promise<void> }> {
+  let closing = false;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (closing) res.setHeader('connection', 'close');
     if (internode.matches(req.url?.split('?')[0] ?? '')) return internode.handle(req, res);
     req.resume();
     res.writeHead(503, { 'retry-after': '1', 'content-length': 0 });
@@ -100,14 +106,15 @@ async function listenEarly(address: string, internode: InternodeHandler): Promis
   const { host, port } = parseAddress(address);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    server.listen({ port, host, reusePort: true }, () => resolve());
   });
-  return server;
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
+  let closed: Promise<void> | undefined;
+  return {
+    close: () =>
+      (closed ??= new Promise((resolve) => {
+        closing = true;
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      })),
+  };
 }

@@ -136,6 +136,18 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
     },
   });
 
+  // Internode requests (the storage RPC between nodes) go to their handler before fastify sees them: no request
+  // log lines, hooks or routing for what is not S3.
+  const internode = opts.internode;
+  if (internode) {
+    const fastifyHandlers = app.server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+    app.server.removeAllListeners('request');
+    app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (internode.matches(req.url?.split('?')[0] ?? '/')) return internode.handle(req, res);
+      for (const h of fastifyHandlers) h.call(app.server, req, res);
+    });
+  }
+
   // Expect: 100-continue is answered only once a handler wants the body, so a request refused by
   // authentication never has its body sent (Node would otherwise say "100 Continue" at once).
   const awaitingContinue = new WeakMap<IncomingMessage, ServerResponse>();
@@ -180,10 +192,6 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
     url: '/*',
     handler: async (req, reply) => {
       const path = req.raw.url?.split('?')[0] ?? '/';
-      if (opts.internode?.matches(path)) {
-        reply.hijack();
-        return opts.internode.handle(req.raw, reply.raw);
-      }
       if (
         HEALTH.has(path) &&
         (req.method === 'GET' || req.method === 'HEAD') &&

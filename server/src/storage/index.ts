@@ -105,13 +105,13 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
               owned: (n) => n === node.name,
             }
           : {
-            locks: new KeyedMutex(),
-            bus: aloneBus,
-            leader: true,
-            shared: false,
-            name: 'main',
-            owned: (n) => n === 'main',
-          },
+              locks: new KeyedMutex(),
+              bus: aloneBus,
+              leader: true,
+              shared: false,
+              name: 'main',
+              owned: (n) => n === 'main',
+            },
       gcGraceMs: opts.gcGraceMs ?? 5000,
       listingCacheEntries: Math.floor(LISTING_CACHE_ENTRIES / share),
       // MinIO's defaults (MINIO_API_STALE_UPLOADS_EXPIRY, ..._CLEANUP_INTERVAL): 24 h, looked for every 6 h.

@@ -1,0 +1,195 @@
+// A distributed Cairn: four `cairn server` processes on loopback with two drives each, every one given the same
+// eight endpoints (one erasure set of 8, EC 4+4, two drives per node). Any node answers for any object: PUT
+// through one, GET, listings and multipart through the others, byte-exact, with every node's caches kept
+// current over the network change bus. kill -9 of a node: reads stay byte-exact and writes go on (6 of 8
+// drives); of two nodes: writes are refused (503) and store nothing while reads go on; the nodes back, their
+// missed shards are healed. A node started with another secret or other arguments refuses to start, saying why.
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import {
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { makeClient } from '../helpers/cairn.js';
+import { LoopbackCluster } from '../helpers/nodes.js';
+import { seededRandom } from '../helpers/random.js';
+
+const rnd = seededRandom();
+const BUCKET = 'spread';
+
+let cluster: LoopbackCluster;
+let s3: S3Client[];
+
+beforeAll(async () => {
+  cluster = await LoopbackCluster.start(4, 2);
+  s3 = cluster.nodes.map((n) => makeClient(n.url));
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of s3 ?? []) c.destroy();
+  await cluster?.remove();
+});
+
+async function getBytes(c: S3Client, Key: string, Range?: string): Promise<Buffer> {
+  const r = await c.send(new GetObjectCommand({ Bucket: BUCKET, Key, Range }));
+  return Buffer.from(await r.Body!.transformToByteArray());
+}
+
+async function keys(c: S3Client, Prefix: string): Promise<string[]> {
+  const r = await c.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix }));
+  return (r.Contents ?? []).map((o) => o.Key!);
+}
+
+/** The error status of a failed request (undefined when it succeeded). */
+async function statusOf(p: Promise<unknown>): Promise<number | undefined> {
+  return p.then(
+    () => undefined,
+    (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode,
+  );
+}
+
+/** Files named `name` under drive `d` of node `i`, in the bucket. */
+async function filesNamed(i: number, d: number, name: string): Promise<string[]> {
+  const dir = `${cluster.folder(i, d)}/${BUCKET}`;
+  const all = (await readdir(dir, { recursive: true }).catch(() => [])) as string[];
+  return all.filter((p) => p === name || p.endsWith(`/${name}`));
+}
+
+describe('four nodes of two drives', () => {
+  const small = rnd.bytes(5000);
+  const big = rnd.bytes(3 * 1024 * 1024 + 11);
+
+  it('one deployment: the same deployment id and set on every drive of every node', async () => {
+    const formats = await Promise.all(
+      cluster.nodes.flatMap((_, i) =>
+        [0, 1].map(async (d) => JSON.parse(await readFile(`${cluster.folder(i, d)}/.cairn.sys/format.json`, 'utf8'))),
+      ),
+    );
+    expect(new Set(formats.map((f) => f.deploymentId)).size).toBe(1);
+    expect(formats[0].sets).toHaveLength(1);
+    expect(formats[0].sets[0]).toHaveLength(8);
+    expect(formats[0].parity).toBe(4);
+    // Each drive sits in the slot of its place in the set's round robin over the nodes.
+    expect(new Set(formats.map((f) => f.driveId)).size).toBe(8);
+  });
+
+  it('PUT through one node, GET, listing, multipart and delete through the others, byte-exact', async () => {
+    await s3[0].send(new CreateBucketCommand({ Bucket: BUCKET }));
+    // Node 4 lists the (empty) prefix first: its cached listing must follow the writes the others make.
+    expect(await keys(s3[3], 'dir/')).toEqual([]);
+    await s3[0].send(new PutObjectCommand({ Bucket: BUCKET, Key: 'dir/small', Body: small }));
+    await s3[1].send(new PutObjectCommand({ Bucket: BUCKET, Key: 'dir/big', Body: big }));
+    expect((await getBytes(s3[2], 'dir/small')).equals(small)).toBe(true);
+    expect((await getBytes(s3[2], 'dir/big')).equals(big)).toBe(true);
+    expect((await getBytes(s3[3], 'dir/big', 'bytes=1000000-2100000')).equals(big.subarray(1000000, 2100001))).toBe(
+      true,
+    );
+    for (const c of s3) expect(await keys(c, 'dir/')).toEqual(['dir/big', 'dir/small']);
+
+    const parts = [rnd.bytes(5 * 1024 * 1024), rnd.bytes(700_001)];
+    const Key = 'dir/multi';
+    const { UploadId } = await s3[1].send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key }));
+    const etags = await Promise.all(
+      parts.map(async (Body, i) => {
+        const r = await s3[2 + i].send(
+          new UploadPartCommand({ Bucket: BUCKET, Key, UploadId, PartNumber: i + 1, Body }),
+        );
+        return { PartNumber: i + 1, ETag: r.ETag };
+      }),
+    );
+    await s3[0].send(
+      new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key, UploadId, MultipartUpload: { Parts: etags } }),
+    );
+    const whole = Buffer.concat(parts);
+    expect((await getBytes(s3[3], Key)).equals(whole)).toBe(true);
+    expect((await getBytes(s3[1], Key, 'bytes=5242000-5243999')).equals(whole.subarray(5242000, 5244000))).toBe(true);
+    expect(await keys(s3[3], 'dir/')).toEqual(['dir/big', 'dir/multi', 'dir/small']);
+
+    // Every node holds shards: each of the 8 drives has the big object's part file.
+    for (const [i] of cluster.nodes.entries())
+      for (const d of [0, 1]) expect(await filesNamed(i, d, 'part.1')).not.toHaveLength(0);
+
+    await s3[2].send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'dir/small' }));
+    for (const c of s3) {
+      expect(await statusOf(getBytes(c, 'dir/small'))).toBe(404);
+      expect(await keys(c, 'dir/')).toEqual(['dir/big', 'dir/multi']);
+    }
+  });
+
+  it('a node started with another secret, other arguments or a node list without it refuses to start', async () => {
+    await cluster.kill9(3);
+    const wrongSecret = await cluster.startNode(3, { secret: 'not-the-deployment-secret' });
+    expect(wrongSecret).toMatchObject({ code: 1 });
+    expect('stderr' in wrongSecret && wrongSecret.stderr).toContain(
+      "refused this node's token: the root credentials (CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD) differ",
+    );
+    const more = [...cluster.endpoints, `${cluster.nodes[3].url}${cluster.folder(3, 2)}`];
+    const otherArgs = await cluster.startNode(3, { args: [...more, `${cluster.nodes[2].url}${cluster.folder(2, 2)}`] });
+    expect(otherArgs).toMatchObject({ code: 1 });
+    expect('stderr' in otherArgs && otherArgs.stderr).toContain(
+      'was started with other drive arguments: every node must be given the same endpoints',
+    );
+    const notThisNode = await cluster.startNode(3, { args: cluster.endpoints.slice(0, 6) });
+    expect(notThisNode).toMatchObject({ code: 2 });
+    expect('stderr' in notThisNode && notThisNode.stderr).toContain('none of the endpoints is this node');
+    // None of them touched the drives: the folder only the other arguments named was never made.
+    expect(existsSync(cluster.folder(3, 2))).toBe(false);
+  });
+
+  it('kill -9 of a node: reads byte-exact, writes go on; restarted, its missed shards are healed', async () => {
+    await cluster.kill9(3); // already down after the refusals above
+    const during = rnd.bytes(2 * 1024 * 1024 + 5);
+    for (const c of s3.slice(0, 3)) expect((await getBytes(c, 'dir/big')).equals(big)).toBe(true);
+    await s3[0].send(new PutObjectCommand({ Bucket: BUCKET, Key: 'down/one', Body: during }));
+    await s3[1].send(new PutObjectCommand({ Bucket: BUCKET, Key: 'down/inline', Body: small }));
+    expect((await getBytes(s3[2], 'down/one')).equals(during)).toBe(true);
+    expect((await filesNamed(3, 0, 'meta')).filter((m) => m.startsWith('down.d/'))).toEqual([]);
+    expect(await keys(s3[1], 'down/')).toEqual(['down/inline', 'down/one']);
+
+    expect(await cluster.startNode(3)).toHaveProperty('url');
+    // The writes node 4 missed are healed once the others see its drives back (their drive monitors).
+    await vi.waitFor(
+      async () => {
+        for (const d of [0, 1]) {
+          const metas = await filesNamed(3, d, 'meta');
+          expect(metas.filter((m) => m.startsWith('down.d/'))).toHaveLength(2);
+        }
+      },
+      { timeout: 60_000, interval: 200 },
+    );
+    expect((await getBytes(s3[3], 'down/one')).equals(during)).toBe(true);
+    expect(await keys(s3[3], 'down/')).toEqual(['down/inline', 'down/one']);
+  }, 90_000);
+
+  it('kill -9 of two nodes: writes refused with 503 and nothing stored, reads go on; back, writes work', async () => {
+    await Promise.all([cluster.kill9(2), cluster.kill9(3)]);
+    // EC 4+4 writes need 5 drives; 4 are left, which still read.
+    const body = rnd.bytes(300_000);
+    expect(await statusOf(s3[0].send(new PutObjectCommand({ Bucket: BUCKET, Key: 'lost/w', Body: body })))).toBe(503);
+    expect((await getBytes(s3[1], 'dir/big')).equals(big)).toBe(true);
+    expect(await statusOf(getBytes(s3[1], 'lost/w'))).toBe(404);
+    for (const i of [0, 1])
+      for (const d of [0, 1])
+        expect(await filesNamed(i, d, 'meta').then((m) => m.filter((p) => p.startsWith('lost.d/')))).toEqual([]);
+
+    const back = await Promise.all([cluster.startNode(2), cluster.startNode(3)]);
+    for (const b of back) expect(b).toHaveProperty('url');
+    await vi.waitFor(
+      async () => {
+        const r = await fetch(`${cluster.nodes[0].url}/minio/health/cluster`);
+        expect(r.status).toBe(200);
+      },
+      { timeout: 60_000, interval: 200 },
+    );
+    await s3[0].send(new PutObjectCommand({ Bucket: BUCKET, Key: 'lost/w', Body: body }));
+    expect((await getBytes(s3[3], 'lost/w')).equals(body)).toBe(true);
+  }, 120_000);
+});

@@ -1,0 +1,130 @@
+// A distributed Cairn on loopback: N `cairn server` processes, each with its own drive folders under a temp
+// dir, all given the same explicit list of endpoints (http://127.0.0.1:PORT/BASE/nI/dJ). Ports are picked free
+// before the start; a start that meets EADDRINUSE (another process took one meanwhile) is tried again with
+// other ports. Nodes are killed (-9) and started again on their port.
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { spawnCairn } from './cli.js';
+import { ROOT } from './users.js';
+
+export interface ClusterNode {
+  index: number;
+  port: number;
+  url: string;
+  child?: ChildProcess;
+}
+
+/** How a start ended: serving (its URL) or exited (its code and what it said on stderr). */
+export type StartOutcome = { url: string } | { code: number | null; stderr: string };
+
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, async () => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1');
+      await once(s, 'listening');
+      return s;
+    }),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+export class LoopbackCluster {
+  nodes: ClusterNode[] = [];
+  endpoints: string[] = [];
+
+  private constructor(
+    readonly base: string,
+    readonly drivesPerNode: number,
+  ) {}
+
+  /** Starts `nodes` nodes of `drivesPerNode` drives each; resolves once every one serves S3. */
+  static async start(nodes: number, drivesPerNode: number, env: NodeJS.ProcessEnv = {}): Promise<LoopbackCluster> {
+    const c = new LoopbackCluster(await mkdtemp(join(tmpdir(), 'cairn-cluster-')), drivesPerNode);
+    for (let attempt = 1; ; attempt++) {
+      const ports = await freePorts(nodes);
+      c.nodes = ports.map((port, index) => ({ index, port, url: `http://127.0.0.1:${port}` }));
+      c.endpoints = c.nodes.flatMap((n) =>
+        Array.from({ length: drivesPerNode }, (_, d) => `${n.url}${join(c.base, `n${n.index + 1}`, `d${d + 1}`)}`),
+      );
+      const outcomes = await Promise.all(c.nodes.map((n) => c.startNode(n.index, { env })));
+      if (outcomes.every((o) => 'url' in o)) return c;
+      await c.stop();
+      const taken = outcomes.some((o) => 'stderr' in o && o.stderr.includes('EADDRINUSE'));
+      if (!taken || attempt === 3) throw new Error(`cluster did not start: ${JSON.stringify(outcomes)}`);
+    }
+  }
+
+  /**
+   * Starts node `i` (again) with the deployment's endpoints, or `args` instead, and root credentials `secret`.
+   * Resolves when it serves or when it exits.
+   */
+  startNode(
+    i: number,
+    opts: { args?: string[]; secret?: string; env?: NodeJS.ProcessEnv } = {},
+  ): Promise<StartOutcome> {
+    const node = this.nodes[i];
+    const child = spawnCairn(['server', '--address', `127.0.0.1:${node.port}`, ...(opts.args ?? this.endpoints)], {
+      CAIRN_ROOT_USER: ROOT.accessKey,
+      CAIRN_ROOT_PASSWORD: opts.secret ?? ROOT.secretKey,
+      CAIRN_LOG_LEVEL: 'info',
+      ...opts.env,
+    });
+    node.child = child;
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    return new Promise((resolve) => {
+      child.once('exit', (code) => {
+        if (node.child === child) node.child = undefined;
+        resolve({ code, stderr });
+      });
+      createInterface({ input: child.stdout! }).on('line', (text) => {
+        try {
+          const line = JSON.parse(text) as { url?: unknown };
+          if (typeof line.url === 'string') resolve({ url: line.url });
+        } catch {
+          // not a log line
+        }
+      });
+    });
+  }
+
+  /** kill -9 of node `i`; resolves once it is gone. */
+  async kill9(i: number): Promise<void> {
+    const child = this.nodes[i].child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = once(child, 'exit');
+    child.kill('SIGKILL');
+    await gone;
+  }
+
+  /** Folder of drive `d` (from 0) of node `i` (from 0). */
+  folder(i: number, d: number): string {
+    return join(this.base, `n${i + 1}`, `d${d + 1}`);
+  }
+
+  /** Stops every node (SIGTERM, then waits); the folders stay until `remove`. */
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.nodes.map(async (n) => {
+        const child = n.child;
+        if (!child || child.exitCode !== null || child.signalCode !== null) return;
+        const gone = once(child, 'exit');
+        child.kill('SIGTERM');
+        await gone;
+      }),
+    );
+  }
+
+  async remove(): Promise<void> {
+    await this.stop();
+    await rm(this.base, { recursive: true, force: true });
+  }
+}

@@ -48,7 +48,11 @@ describe.skipIf(!installed)('notification metrics of a server with 2 workers', (
       const m = /^(?:minio|cairn)_notify_target_(.+)$/.exec(family.name);
       if (!m) continue;
       expect(family.metrics).toHaveLength(1);
-      expect(family.metrics[0].labels).toEqual({ target_id: 'm', target_name: 'postgresql' });
+      expect(family.metrics[0].labels).toEqual({
+        target_id: 'm',
+        target_name: 'postgresql',
+        server: new URL(server.url).host,
+      });
       out[m[1]] = Number(family.metrics[0].value);
     }
     return out;

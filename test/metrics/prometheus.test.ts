@@ -145,6 +145,10 @@ describe.each([1, 2])('metrics of a server with %i worker(s)', (workers) => {
       expect(sent).toBeLessThan(GETS * SIZE + MISSING * 1000);
       expect(sample(m, 'minio_node_process_uptime_seconds')).toBeGreaterThan(0);
       expect(sample(m, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+      // MinIO's `server` label on every sample: the node's host:port (the parser keeps no histogram labels).
+      const labelled = m.filter((f) => f.type !== 'HISTOGRAM');
+      const servers = new Set(labelled.flatMap((f) => (f.metrics ?? []).map((x) => x.labels?.server)));
+      expect([...servers]).toEqual([new URL(server.url).host]);
       expect(sample(m, 'minio_cluster_drive_total')).toBe(4);
       expect(sample(m, 'minio_cluster_drive_online_total')).toBe(4);
       expect(sample(m, 'minio_cluster_drive_offline_total')).toBe(0);

@@ -642,8 +642,13 @@ describe('resync of existing objects', () => {
     expect(await runCli(src, ['replicate', 'resync-status', 'old'])).toMatch(/Completed\s+16\s+16/);
     expect(await versions(dst.client(), 'old')).toEqual(await versions(s3, 'old'));
     const metrics = await (await fetch(`${src.url}/minio/v2/metrics/bucket`)).text();
-    expect(metrics).toContain(`minio_bucket_replication_sent_count{bucket="old",targetArn="${arn}"} 16`);
-    expect(metrics).toContain(`cairn_bucket_replication_queued_count{bucket="old",targetArn="${arn}"} 0`);
+    const host = new URL(src.url).host;
+    expect(metrics).toContain(
+      `minio_bucket_replication_sent_count{bucket="old",targetArn="${arn}",server="${host}"} 16`,
+    );
+    expect(metrics).toContain(
+      `cairn_bucket_replication_queued_count{bucket="old",targetArn="${arn}",server="${host}"} 0`,
+    );
   });
 });
 

@@ -114,6 +114,8 @@ export class ServerMetrics {
   private readonly buckets = new Map<string, BucketCounts>();
   private receivedBytes = 0;
   private sentBytes = 0;
+  /** MinIO's `server` label on every series: the node's `host:port` (named once the server listens). */
+  private serverName = '';
 
   constructor(
     private readonly storage: ObjectLayer,
@@ -174,6 +176,7 @@ export class ServerMetrics {
       processes,
       await (scope === 'bucket' ? this.usageSeries() : this.storageSeries(scope)),
     ]);
+    if (this.serverName !== '') merged.setDefaultLabels({ server: this.serverName });
     return { contentType: merged.contentType, text: await merged.metrics() };
   }
 
@@ -269,6 +272,11 @@ export class ServerMetrics {
         this.set(process.uptime());
       },
     });
+  }
+
+  /** Names the node for MinIO's `server` label, given to every series of a scrape. */
+  nameServer(hostPort: string): void {
+    this.serverName = hostPort;
   }
 
   /** Requests, errors, TTFB and traffic per bucket: MinIO's v2 bucket series. */

@@ -225,6 +225,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   server.identity.endpoint = `${shownHost}:${actualPort}`;
   server.trace.nodeName = server.identity.endpoint;
+  metrics.series.nameServer(server.identity.endpoint);
   return {
     url: `${scheme}://${shownHost}:${actualPort}`,
     port: actualPort,

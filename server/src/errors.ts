@@ -134,6 +134,11 @@ export const S3_ERRORS = {
     'The identity provider that was asked to verify the incoming identity token could not be reached.',
   ],
   MalformedPolicyDocument: [400, 'The policy document is malformed.'],
+  PackedPolicyTooLarge: [
+    400,
+    'The request was rejected because the total packed size of the session policies and session tags combined was \
+too large.',
+  ],
   NoSuchEntity: [404, 'The request was rejected because it referenced an entity that does not exist.'],
   EntityAlreadyExists: [409, 'The request was rejected because it attempted to create a resource that already exists.'],
   DeleteConflict: [

@@ -79,8 +79,19 @@ export async function startOidcProvider(accounts: Record<string, Record<string, 
       jwks: { keys: keys.map((k) => k.jwk) },
       findAccount: (_ctx, id) =>
         accounts[id] === undefined ? undefined : { accountId: id, claims: () => ({ sub: id, ...accounts[id] }) },
-      // The `profile` scope carries the claims Cairn reads (the policy claim, names, groups).
-      claims: { openid: ['sub'], profile: ['policy', 'preferred_username', 'groups', 'email'] },
+      // The `profile` scope carries the claims Cairn reads (the policy claim, names, groups, AWS's session tags
+      // and source identity).
+      claims: {
+        openid: ['sub'],
+        profile: [
+          'policy',
+          'preferred_username',
+          'groups',
+          'email',
+          'https://aws.amazon.com/tags',
+          'https://aws.amazon.com/source_identity',
+        ],
+      },
       // Claims in the ID token itself (not only from the userinfo endpoint).
       conformIdTokenClaims: false,
       cookies: { keys: ['cairn-test-cookie-key'] },

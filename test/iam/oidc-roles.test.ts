@@ -262,10 +262,11 @@ describe('trust policies judge tokens of a registered provider', () => {
     expect(await loginError(arn, await idp.login('alice'), gone)).toBe('MalformedPolicyDocument');
     expect(await loginError(arn, await idp.login('alice'), { DurationSeconds: 7201 })).toBe('ValidationError');
     expect(await loginError(arn, await idp.login('alice'), { RoleSessionName: undefined })).toBe('ValidationError');
-    // Session tags and a source identity come as claims of the token, as AWS reads them: not implemented.
+    // Session tags and a source identity come as claims of the token, as AWS reads them: this role's trust
+    // policy allows neither sts:TagSession nor sts:SetSourceIdentity (session-tags.test.ts has roles that do).
     for (const claim of ['https://aws.amazon.com/tags', 'https://aws.amazon.com/source_identity']) {
       const value = claim.endsWith('tags') ? { principal_tags: { team: ['a'] } } : 'alice';
-      expect(await loginError(arn, await sign(idp, { sub: 'alice', [claim]: value }))).toBe('NotImplemented');
+      expect(await loginError(arn, await sign(idp, { sub: 'alice', [claim]: value }))).toBe('AccessDenied');
     }
     expect(await keys()).toEqual(ORIGINAL);
   });

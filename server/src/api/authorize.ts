@@ -100,6 +100,8 @@ export function conditionContext(ctx: ApiContext, req: AccessRequest, r: Resourc
     'aws:userid': caller?.iam.userId,
     'aws:principalarn': caller?.iam.arn,
     'aws:principaltype': principalType(caller),
+    // Present only for role sessions that have one (as aws:PrincipalTag/<k> only for tagged callers).
+    'aws:sourceidentity': caller?.iam.sourceIdentity,
     'aws:requestedregion': ctx.region,
     // No request reaches Cairn from or through an AWS service.
     'aws:principalisawsservice': 'false',

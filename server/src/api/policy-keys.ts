@@ -51,8 +51,8 @@ export const REQUEST_KEYS = [
 /** Per-tag keys: the tag's key follows the slash (the request's x-amz-tagging, the object's stored tags). */
 export const TAG_KEY_PREFIXES = ['s3:requestobjecttag/', 's3:existingobjecttag/'];
 
-/** Keys of an AssumeRole request (trust policies), set by the STS handler. */
-export const STS_KEYS = ['sts:externalid', 'sts:rolesessionname'];
+/** Keys of an AssumeRole request (trust policies), set by the STS handler (session-tags.ts: the last two). */
+export const STS_KEYS = ['sts:externalid', 'sts:rolesessionname', 'sts:transitivetagkeys', 'sts:sourceidentity'];
 
 const SUPPLIED = new Set([...REQUEST_KEYS, ...STS_KEYS, ...CONDITION_HEADERS.map((h) => `s3:${h}`)]);
 

@@ -5,6 +5,7 @@
 // session policy, with its claims in `claims` for the jwt:/ldap: condition keys.
 import type { CompiledPolicy } from '../policy-document.js';
 import type { Caller } from '../types.js';
+import { principalTags } from './session-tags.js';
 
 export type PrincipalKind = 'root' | 'static' | 'user' | 'service-account' | 'session';
 
@@ -32,6 +33,8 @@ export interface IamIdentity {
   tags: Readonly<Record<string, string>>;
   /** Temporary credentials: the end of their validity (epoch ms). */
   expires?: number;
+  /** The source identity of a role session (aws:SourceIdentity), set when its role chain began. */
+  sourceIdentity?: string;
   /** Claims of a federated session (jwt:*, ldap:* condition keys), lower-cased keys. */
   claims?: Readonly<Record<string, string | readonly string[]>>;
 }
@@ -136,6 +139,7 @@ export function derivedCaller(
 /**
  * A session of a role: the role's policies, narrowed by the session policy; in the root user's account. A web
  * identity login's session carries the token's condition keys (`claims`, oidc-providers.ts webIdentityKeys).
+ * `session` holds its tags (over the role's: session-tags.ts principalTags) and source identity.
  */
 export function roleSessionCaller(
   accessKey: string,
@@ -145,6 +149,7 @@ export function roleSessionCaller(
   restrictions: readonly CompiledPolicy[],
   expires: number,
   claims?: Record<string, string | string[]>,
+  session: { tags?: Record<string, string>; sourceIdentity?: string } = {},
 ): Caller {
   return {
     accessKey,
@@ -159,7 +164,8 @@ export function roleSessionCaller(
       arn: sessionArn(role.name, sessionName),
       userId: `${role.id}:${sessionName}`,
       tokens: tokens(`role:${role.name.toLowerCase()}`, `session:${role.name.toLowerCase()}/${sessionName}`),
-      tags: role.tags,
+      tags: principalTags(role.tags, session.tags),
+      sourceIdentity: session.sourceIdentity,
       expires,
     },
   };

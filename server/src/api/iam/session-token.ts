@@ -48,6 +48,12 @@ export interface SessionClaims {
   policy?: string;
   /** Managed policies named as session policies (PolicyArns), by name: with `policy`, one set that narrows. */
   policyArns?: string[];
+  /** Session tags (session-tags.ts), keys as given, inherited transitive ones included: aws:PrincipalTag/<k>. */
+  tags?: Record<string, string>;
+  /** The keys of `tags` passed on to sessions made from this one (role chaining). */
+  transitive?: string[];
+  /** The source identity set when the chain began (aws:SourceIdentity); it cannot change. */
+  sourceIdentity?: string;
 }
 
 const PREFIX = 'CAIRNv1.';

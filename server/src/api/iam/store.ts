@@ -467,6 +467,7 @@ export class IamStore {
       restrictions,
       c.exp * 1000,
       claims,
+      { tags: c.tags, sourceIdentity: c.sourceIdentity },
     );
     return { secret: c.sk, caller };
   }

@@ -30,14 +30,10 @@ export function sessionName(params: URLSearchParams): string | undefined {
   return name;
 }
 
-const NOT_IMPLEMENTED = [
-  'Tags',
-  'TransitiveTagKeys',
-  'SerialNumber',
-  'TokenCode',
-  'SourceIdentity',
-  'ProvidedContexts',
-];
+const NOT_IMPLEMENTED = ['SerialNumber', 'TokenCode', 'ProvidedContexts'];
+
+/** Parameters of AssumeRole into a role that other actions (and AssumeRole without RoleArn) do not take. */
+export const ROLE_SESSION_PARAMS = ['Tags', 'TransitiveTagKeys', 'SourceIdentity'];
 
 /** Parameters Cairn does not implement (and `alsoRefused`, which this action does not take) are refused. */
 export function refuseUnsupported(params: URLSearchParams, alsoRefused: readonly string[] = []): void {
@@ -66,12 +62,6 @@ export function newClaims(ctx: ApiContext, parent: SessionClaims['parent'], seco
     .toUpperCase()}`.slice(0, 20);
   return { v: 1, ak: ak.padEnd(20, 'X'), sk: newSecret(), iat: now, exp: now + seconds, parent };
 }
-
-/** STS's PackedPolicySize: the session policies' share of the packed limit, in percent. */
-export const packedPolicySize = (claims: SessionPolicies): number => {
-  const size = (claims.policy?.length ?? 0) + (claims.policyArns ?? []).reduce((n, a) => n + a.length, 0);
-  return Math.min(100, Math.ceil((size * 100) / 2048));
-};
 
 /** Most managed policies a session may name (AWS's limit). */
 const MAX_POLICY_ARNS = 10;

@@ -8,6 +8,7 @@
 import { S3Error } from '../../errors.js';
 import { identityVerdict } from '../authorize.js';
 import { evaluate } from '../policy-document.js';
+import type { ConditionContext } from '../policy-conditions.js';
 import type { ApiContext, Caller, S3Response } from '../types.js';
 import { roleArn, sessionArn } from './principal.js';
 import { queryAnswer, type ServiceRequest } from './service.js';
@@ -20,12 +21,21 @@ import {
   denied,
   duration,
   newClaims,
-  packedPolicySize,
   refuseUnsupported,
+  ROLE_SESSION_PARAMS,
   sessionName,
   sessionPolicies,
   simpleClaims,
 } from './sts-credentials.js';
+import {
+  packedSize,
+  requestKeys,
+  sessionExtras,
+  sourceIdentityOf,
+  tagsOfParams,
+  transitiveOf,
+  withInherited,
+} from './session-tags.js';
 import { assumeRoleWithWebIdentityForRole, roleOfArn } from './web-identity-role.js';
 
 /** Actions answered by STS (the rest of the query API is IAM's). */
@@ -63,15 +73,12 @@ function parentOf(store: NonNullable<ApiContext['iam']>, caller: Caller): Sessio
 }
 
 /**
- * The parent of a session made by role chaining (AWS: a role session calling AssumeRole; at most an hour):
- * the calling session's own parent, so disabling or deleting that user ends the whole chain. Undefined when
- * the caller is not temporary. Sessions without a parent credential (web identity, LDAP, OpenID logins) and
- * sessions of no role cannot chain.
+ * The calling session of a role chain (AWS: a role session calling AssumeRole; at most an hour), or undefined
+ * when the caller is not temporary. The new session keeps the first parent, so disabling or deleting that user
+ * ends the whole chain, and inherits the transitive tags and the source identity. Sessions without a parent
+ * credential (web identity, LDAP, OpenID logins) and sessions of no role cannot chain.
  */
-function chainedParent(
-  store: NonNullable<ApiContext['iam']>,
-  req: ServiceRequest,
-): SessionClaims['parent'] | undefined {
+function callingSession(store: NonNullable<ApiContext['iam']>, req: ServiceRequest): SessionClaims | undefined {
   const caller = req.caller!;
   if (caller.iam.kind !== 'session') return undefined;
   const header = req.headers['x-amz-security-token'];
@@ -79,15 +86,16 @@ function chainedParent(
   const c = store.sessionClaims(caller.accessKey, token);
   if (!c.role || c.web || c.ldap || c.openid)
     throw denied('Only the temporary credentials of a role session can assume a role (role chaining)');
-  return c.parent;
+  return c;
 }
 
 async function assumeRole(ctx: ApiContext, req: ServiceRequest, params: URLSearchParams): Promise<S3Response> {
   const store = ctx.iam!;
   const caller = req.caller!;
-  refuseUnsupported(params);
-  const policies = sessionPolicies(ctx, params);
   const arn = params.get('RoleArn');
+  // Session tags and source identity belong to role sessions: MinIO's form below has no role to trust them.
+  refuseUnsupported(params, arn ? [] : ROLE_SESSION_PARAMS);
+  const policies = sessionPolicies(ctx, params);
   if (!arn) {
     // MinIO's AssumeRole: temporary credentials with the caller's own rights.
     const parent = parentOf(store, caller);
@@ -98,15 +106,19 @@ async function assumeRole(ctx: ApiContext, req: ServiceRequest, params: URLSearc
   const session = sessionName(params);
   if (session === undefined) throw new S3Error('ValidationError', 'RoleSessionName is required');
   // Role chaining: a role session may assume a role; anything else temporary asks for nothing (parentOf).
-  const chain = chainedParent(store, req);
-  const parent = chain ?? parentOf(store, caller);
+  const chain = callingSession(store, req);
+  const parent = chain?.parent ?? parentOf(store, caller);
+  const inheritedSource = chain?.sourceIdentity;
+  const tags = withInherited(transitiveOf(chain?.tags, chain?.transitive), tagsOfParams(params));
+  const sourceIdentity = sourceIdentityOf(params.get('SourceIdentity') ?? undefined, inheritedSource);
+  const packed = packedSize(policies, tags);
   const role = roleOfArn(store, arn);
-  const notAuthorized = denied(`${caller.iam.arn} is not authorized to perform sts:AssumeRole on resource ${arn}`);
-  if (!role) throw notAuthorized;
-  const q = {
-    action: 'sts:assumerole',
-    resource: roleArn(role.path, role.name),
-    context: () => ({
+  const notAuthorized = (action = 'sts:AssumeRole') =>
+    denied(`${caller.iam.arn} is not authorized to perform ${action} on resource ${arn}`);
+  if (!role) throw notAuthorized();
+  const resource = roleArn(role.path, role.name);
+  const context = () => {
+    const c: ConditionContext = {
       'aws:principalarn': caller.iam.arn,
       'aws:username': caller.iam.username,
       'aws:userid': caller.iam.userId,
@@ -116,29 +128,41 @@ async function assumeRole(ctx: ApiContext, req: ServiceRequest, params: URLSearc
       'aws:securetransport': String(req.secure),
       'sts:rolesessionname': session,
       'sts:externalid': params.get('ExternalId') ?? undefined,
-    }),
-    principals: caller.iam.tokens,
+      ...requestKeys(tags, sourceIdentity, inheritedSource),
+    };
+    for (const [k, v] of Object.entries(caller.iam.tags)) c[`aws:principaltag/${k.toLowerCase()}`] = v;
+    return c;
   };
-  // The caller's own policies may deny it; within the account, allowing it there delegates the account's
-  // principal ("arn:aws:iam::<account>:root") in the trust policy to this caller.
-  const own = identityVerdict(ctx, caller, q);
-  if (own.identity === 'Deny' || own.restricted === 'Deny') throw notAuthorized;
-  const tokens =
-    own.identity === 'Allow' && own.restricted === 'Allow'
-      ? new Set([...caller.iam.tokens, 'account'])
-      : caller.iam.tokens;
-  if (evaluate(store.compile(role.trust, 'trust'), { ...q, principals: tokens }) !== 'Allow') throw notAuthorized;
+  // Each action the session needs (sts:AssumeRole; sts:TagSession for tags, sts:SetSourceIdentity for a source
+  // identity) must be allowed by the trust policy. The caller's own policies may deny it; within the account,
+  // allowing it there delegates the account's principal ("arn:aws:iam::<account>:root") in the trust policy.
+  const trust = store.compile(role.trust, 'trust');
+  const needed = ['sts:AssumeRole'];
+  if (tags) needed.push('sts:TagSession');
+  if (sourceIdentity !== undefined) needed.push('sts:SetSourceIdentity');
+  for (const action of needed) {
+    const q = { action: action.toLowerCase(), resource, context, principals: caller.iam.tokens };
+    const own = identityVerdict(ctx, caller, q);
+    if (own.identity === 'Deny' || own.restricted === 'Deny') throw notAuthorized(action);
+    const tokens =
+      own.identity === 'Allow' && own.restricted === 'Allow'
+        ? new Set([...caller.iam.tokens, 'account'])
+        : caller.iam.tokens;
+    if (evaluate(trust, { ...q, principals: tokens }) !== 'Allow') throw notAuthorized(action);
+  }
   const maxSeconds = chain ? Math.min(CHAINED_MAX_SECONDS, role.maxSessionDuration) : role.maxSessionDuration;
   const claims = newClaims(ctx, parent, duration(params, 900, maxSeconds, Math.min(3600, maxSeconds)));
   claims.role = { name: role.name.toLowerCase(), id: role.id, session };
-  Object.assign(claims, policies);
+  Object.assign(claims, policies, sessionExtras(tags, sourceIdentity));
   return queryAnswer(
     'sts',
     'AssumeRole',
     {
       Credentials: credentialsAnswer(ctx, claims),
       AssumedRoleUser: { AssumedRoleId: `${role.id}:${session}`, Arn: sessionArn(role.name, session) },
-      PackedPolicySize: packedPolicySize(policies),
+      // As AWS: only when the request passed session policies or tags.
+      PackedPolicySize: policies.policy === undefined && !policies.policyArns && !tags ? undefined : packed,
+      SourceIdentity: sourceIdentity,
     },
     req.requestId,
   );
@@ -148,7 +172,7 @@ async function assumeRole(ctx: ApiContext, req: ServiceRequest, params: URLSearc
 async function assumeRoleWithLdap(ctx: ApiContext, req: ServiceRequest, params: URLSearchParams): Promise<S3Response> {
   const ldap = ctx.ldap;
   if (!ldap) throw new S3Error('NotImplemented', 'No LDAP server is configured (CAIRN_IDENTITY_LDAP_SERVER_ADDR)');
-  refuseUnsupported(params);
+  refuseUnsupported(params, ROLE_SESSION_PARAMS);
   const policies = sessionPolicies(ctx, params);
   const seconds = duration(params, 900, 43_200, 3600);
   const who = await ldap.authenticate(params.get('LDAPUsername') ?? '', params.get('LDAPPassword') ?? '', req.sourceIp);
@@ -179,7 +203,7 @@ async function assumeRoleWithWebIdentity(
   req: ServiceRequest,
   params: URLSearchParams,
 ): Promise<S3Response> {
-  refuseUnsupported(params);
+  refuseUnsupported(params, ROLE_SESSION_PARAMS);
   for (const name of ['ProviderId', 'TokenRevokeType']) {
     if (params.has(name)) throw new S3Error('NotImplemented', `The parameter ${name} is not implemented`);
   }
@@ -244,7 +268,7 @@ async function assumeRoleWithWebIdentity(
         AssumedRoleId: `${oidc.roleId ?? 'openid'}:${session}`,
       },
       PackedPolicySize:
-        narrowing.policy === undefined && !narrowing.policyArns ? undefined : packedPolicySize(narrowing),
+        narrowing.policy === undefined && !narrowing.policyArns ? undefined : packedSize(narrowing, undefined),
       Provider: claims.iss,
       Audience: aud,
     },
@@ -270,7 +294,7 @@ export async function stsQuery(
       return assumeRole(ctx, req, params);
     case 'GetSessionToken': {
       // GetSessionToken takes no session policies: asked for, they are refused rather than ignored.
-      refuseUnsupported(params, ['Policy', 'PolicyArns']);
+      refuseUnsupported(params, ['Policy', 'PolicyArns', ...ROLE_SESSION_PARAMS]);
       const parent = parentOf(ctx.iam!, caller);
       const claims = newClaims(ctx, parent, duration(params, 900, 129_600, 43_200));
       return queryAnswer('sts', action, { Credentials: credentialsAnswer(ctx, claims) }, req.requestId);

@@ -13,6 +13,8 @@
 // The session is a role session (the role's inline and attached policies, narrowed by the session Policy),
 // cut as soon as the role is deleted (store.ts checks the role's id on every request).
 //
+// Session tags and a source identity come from the token's claims (session-tags.ts).
+//
 // Thumbprints: Cairn fetches the discovery document and JWKS over TLS verified against Node's trusted CAs,
 // which is what AWS does today for providers with publicly trusted certificates; a registered thumbprint is
 // kept and answered but not used, and a provider whose certificate no trusted CA signs cannot be reached
@@ -33,13 +35,20 @@ import { OpenIdProvider } from './openid.js';
 import { roleArn, sessionArn } from './principal.js';
 import type { RoleRecord } from './records.js';
 import { queryAnswer, type ServiceRequest } from './service.js';
+import {
+  packedSize,
+  requestKeys,
+  SOURCE_IDENTITY_CLAIM,
+  sessionExtras,
+  sourceIdentityOf,
+  tagsOfToken,
+} from './session-tags.js';
 import type { IamStore } from './store.js';
 import {
   credentialsAnswer,
   denied,
   duration,
   newClaims,
-  packedPolicySize,
   sessionName,
   sessionPolicies,
   simpleClaims,
@@ -116,33 +125,40 @@ export async function assumeRoleWithWebIdentityForRole(
   const seconds = duration(params, 900, role.maxSessionDuration, 3600);
   const provider = providerOfToken(store, token);
   const payload = await providers.verifier(provider).verify(token, ctx.now(), provider.clientIds);
-  // AWS reads session tags and a source identity from these claims; Cairn has neither.
-  for (const claim of ['https://aws.amazon.com/tags', 'https://aws.amazon.com/source_identity']) {
-    if (claim in payload) throw new S3Error('NotImplemented', `The token's ${claim} claim is not implemented`);
-  }
+  // Session tags and a source identity come from the token's own claims (AWS's names); the trust policy must
+  // allow sts:TagSession and sts:SetSourceIdentity for them (session-tags.ts).
+  const tags = tagsOfToken(payload);
+  const source: unknown = payload[SOURCE_IDENTITY_CLAIM];
+  if (source !== undefined && typeof source !== 'string') throw invalid(`${SOURCE_IDENTITY_CLAIM} is not a string`);
+  const sourceIdentity = sourceIdentityOf(source as string | undefined, undefined, invalid);
+  const packed = packedSize(policies, tags);
   const claims = simpleClaims(payload);
   const keys = webIdentityKeys(provider.url, claims);
   const now = ctx.now();
-  const allowed = evaluate(store.compile(role.trust, 'trust'), {
-    action: 'sts:assumerolewithwebidentity',
-    resource: roleArn(role.path, role.name),
-    context: () => ({
-      ...keys,
-      'aws:sourceip': req.sourceIp,
-      'aws:currenttime': new Date(now).toISOString(),
-      'aws:epochtime': String(Math.floor(now / 1000)),
-      'aws:securetransport': String(req.secure),
-      'sts:rolesessionname': session,
-    }),
-    principals: new Set(['*', federatedToken(oidcProviderArn(provider.url))]),
+  const trust = store.compile(role.trust, 'trust');
+  const needed = ['sts:assumerolewithwebidentity'];
+  if (tags) needed.push('sts:tagsession');
+  if (sourceIdentity !== undefined) needed.push('sts:setsourceidentity');
+  const context = () => ({
+    ...keys,
+    ...requestKeys(tags, sourceIdentity, undefined),
+    'aws:sourceip': req.sourceIp,
+    'aws:currenttime': new Date(now).toISOString(),
+    'aws:epochtime': String(Math.floor(now / 1000)),
+    'aws:securetransport': String(req.secure),
+    'sts:rolesessionname': session,
   });
-  if (allowed !== 'Allow') {
-    throw denied(`Not authorized to perform sts:AssumeRoleWithWebIdentity on ${roleArn(role.path, role.name)}`);
+  const principals = new Set(['*', federatedToken(oidcProviderArn(provider.url))]);
+  for (const action of needed) {
+    if (evaluate(trust, { action, resource: roleArn(role.path, role.name), context, principals }) !== 'Allow') {
+      const name = action.replace('sts:assumerolewithwebidentity', 'sts:AssumeRoleWithWebIdentity');
+      throw denied(`Not authorized to perform ${name} on ${roleArn(role.path, role.name)}`);
+    }
   }
   const c = newClaims(ctx, { kind: 'openid', key: payload.sub }, seconds);
   c.role = { name: role.name.toLowerCase(), id: role.id, session };
   c.web = { provider: provider.url, claims };
-  Object.assign(c, policies);
+  Object.assign(c, policies, sessionExtras(tags, sourceIdentity));
   req.log.info({ sub: payload.sub, iss: payload.iss, role: role.name }, 'STS: web identity login into a role');
   const aud = Array.isArray(payload.aud) ? payload.aud : payload.aud === undefined ? [] : [payload.aud];
   return queryAnswer(
@@ -152,11 +168,12 @@ export async function assumeRoleWithWebIdentityForRole(
       Credentials: credentialsAnswer(ctx, c),
       SubjectFromWebIdentityToken: payload.sub,
       AssumedRoleUser: { AssumedRoleId: `${role.id}:${session}`, Arn: sessionArn(role.name, session) },
-      PackedPolicySize: policies.policy === undefined && !policies.policyArns ? undefined : packedPolicySize(policies),
+      PackedPolicySize: policies.policy === undefined && !policies.policyArns && !tags ? undefined : packed,
       // As AWS answers for an IAM OIDC provider (EKS, GitHub Actions): its ARN, not the token's iss.
       Provider: oidcProviderArn(provider.url),
       // The client id the token was accepted for.
       Audience: provider.clientIds.find((id) => aud.includes(id) || payload.azp === id),
+      SourceIdentity: sourceIdentity,
     },
     req.requestId,
   );

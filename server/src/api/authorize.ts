@@ -193,9 +193,15 @@ async function decide(
   const owner = ownsBucket(accounts(ctx).rootKey, caller, s);
   const object = objectLookup(ctx, r);
   let conditions: ConditionContext | undefined;
+  // The bucket's tags, while ABAC is on, are the resource tags of the bucket and its objects (bucket-abac.ts).
+  const requestContext = () => {
+    const c = conditionContext(ctx, req, r);
+    for (const [k, v] of Object.entries(s.resourceTags ?? {})) c[`aws:resourcetag/${k.toLowerCase()}`] = v;
+    return c;
+  };
   const readsTags = r.key !== undefined && ((s.policy?.readsObjectTags ?? false) || identityReadsTags(ctx, caller));
   if (readsTags) {
-    conditions = conditionContext(ctx, req, r);
+    conditions = requestContext();
     const info = await object();
     for (const [k, v] of new URLSearchParams(info?.tagging ?? '')) {
       conditions[`s3:existingobjecttag/${k.toLowerCase()}`] = v;
@@ -204,7 +210,7 @@ async function decide(
   const q: PolicyQuery = {
     action: action.toLowerCase(),
     resource: s3Arn(r.bucket, r.key),
-    context: () => (conditions ??= conditionContext(ctx, req, r)),
+    context: () => (conditions ??= requestContext()),
     principals: caller?.iam.tokens,
   };
   const { identity, restricted } = identityVerdict(ctx, caller, q);

@@ -5,6 +5,7 @@
 import type { BucketConfig } from '../storage/object-layer.js';
 import { readOwnership, readPublicAccessBlock, type ObjectOwnership, type PublicAccessBlock } from './access-config.js';
 import type { Acl } from './acl.js';
+import { resourceTagsOf } from './bucket-abac.js';
 import { parsePolicy, type BucketPolicy } from './bucket-policy.js';
 import { parseCors, type CorsRule } from './cors.js';
 import { parseLifecycleConfiguration, type LifecycleConfiguration } from './lifecycle/config.js';
@@ -31,6 +32,8 @@ export interface BucketSettings {
   notification?: NotificationRule[];
   /** The lifecycle rules (api/lifecycle). */
   lifecycle?: LifecycleConfiguration;
+  /** aws:ResourceTag/<key> of requests on the bucket and its objects: its tags while ABAC is on (bucket-abac.ts). */
+  resourceTags?: Record<string, string>;
 }
 
 /** A bucket's default encryption of new objects (PutBucketEncryption): SSE-S3, or SSE-KMS with its key. */
@@ -72,6 +75,7 @@ function derive(bucket: string, config: BucketConfig): BucketSettings {
     defaultEncryption: storedDefaultEncryption(config.encryption),
     notification: config.notification ? parseNotification(config.notification, {}) : undefined,
     lifecycle: config.lifecycle ? parseLifecycleConfiguration(config.lifecycle) : undefined,
+    resourceTags: resourceTagsOf(config),
   };
 }
 

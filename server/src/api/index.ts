@@ -1,6 +1,7 @@
 // The S3 API: one entry point from an authenticated request to a response. Each family of operations has
 // its own file; this switch is the table of contents.
 import { ownershipControlsOp, publicAccessBlockOp } from './access-config.js';
+import { bucketAbacOp } from './bucket-abac.js';
 import { hasForeignGrants } from './acl.js';
 import { authorizeOperation } from './authorize.js';
 import { S3Error } from '../errors.js';
@@ -117,6 +118,8 @@ async function run(ctx: ApiContext, req: S3Request): Promise<S3Response> {
       return bucket.putAcl(ctx, req, op.bucket);
     case 'PublicAccessBlock':
       return publicAccessBlockOp(ctx, req, op.bucket, op.method);
+    case 'BucketAbac':
+      return bucketAbacOp(ctx, req, op.bucket, op.method);
     case 'OwnershipControls':
       return ownershipControlsOp(ctx, req, op.bucket, op.method, (s) => hasForeignGrants(s.acl));
     case 'UnsupportedServiceOp':

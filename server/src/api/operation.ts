@@ -108,6 +108,7 @@ export type Operation =
   | (BucketOnly<'UnsupportedBucketOp'> & { subresource: string; method: string })
   | (BucketOnly<'PublicAccessBlock'> & { method: string })
   | (BucketOnly<'OwnershipControls'> & { method: string })
+  | (BucketOnly<'BucketAbac'> & { method: string })
   | (ObjectOnly<'GetObject'> & { partNumber?: number })
   | (ObjectOnly<'HeadObject'> & { partNumber?: number })
   /** `form`: the PutObject a browser's POST form upload amounts to (http/post-object.ts). */

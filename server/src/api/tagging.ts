@@ -1,6 +1,7 @@
 // Bucket and object tagging (Tagging XML documents). Bucket tag sets are stored as the validated XML
 // document; object tag sets as the URL-encoded form that x-amz-tagging uses.
 import { S3Error } from '../errors.js';
+import { refuseTaggingUnderAbac } from './bucket-abac.js';
 import { readableVersion } from './object-read.js';
 import { readDocument } from './request-body.js';
 import { parseTaggingXml, queryToTags, tagsToQuery, type Tag } from './tags.js';
@@ -16,6 +17,7 @@ export async function getBucketTagging(ctx: ApiContext, bucket: string): Promise
 }
 
 export async function putBucketTagging(ctx: ApiContext, req: S3Request, bucket: string): Promise<S3Response> {
+  await refuseTaggingUnderAbac(ctx, bucket);
   const tags = parseTaggingXml(await readDocument(req), 'bucket');
   await ctx.storage.updateBucketConfig(bucket, { tagging: taggingXml(tags) });
   // AWS documents 204, but minio-js accepts only 200 (its users could not tag buckets); AWS SDKs take both.
@@ -23,6 +25,7 @@ export async function putBucketTagging(ctx: ApiContext, req: S3Request, bucket: 
 }
 
 export async function deleteBucketTagging(ctx: ApiContext, bucket: string): Promise<S3Response> {
+  await refuseTaggingUnderAbac(ctx, bucket);
   await ctx.storage.updateBucketConfig(bucket, { tagging: null });
   return emptyResponse(204);
 }

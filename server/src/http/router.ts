@@ -198,6 +198,10 @@ function bucketOp(method: string, bucket: string, q: URLSearchParams, headers: R
     return { name: 'PublicAccessBlock', action: `s3:${verb}BucketPublicAccessBlock`, ...b, method };
   if (q.has('ownershipControls'))
     return { name: 'OwnershipControls', action: `s3:${verb}BucketOwnershipControls`, ...b, method };
+  if (q.has('abac')) {
+    if (method !== 'GET' && method !== 'PUT') throw new S3Error('MethodNotAllowed');
+    return { name: 'BucketAbac', action: `s3:${verb}BucketAbac`, ...b, method };
+  }
   if (q.has('notification')) {
     if (method !== 'GET' && method !== 'PUT') throw new S3Error('MethodNotAllowed');
     return { name: `${verb}BucketNotificationConfiguration`, action: `s3:${verb}BucketNotification`, ...b };

@@ -182,6 +182,8 @@ export interface BucketConfig {
   replicationTargets?: string;
   /** Progress of the bucket's replication resyncs, per target (JSON; api/replication/resync.ts). */
   replicationResync?: string;
+  /** Attribute-based access control on (PutBucketAbac): the bucket's tags are aws:ResourceTag (api/bucket-abac.ts). */
+  abac?: boolean;
 }
 
 export interface ByteRange {

@@ -179,6 +179,13 @@ export function requestKeys(
   return out;
 }
 
+/** A role's own tags as the trust policy reads them: aws:ResourceTag/<k> (the role is the resource assumed). */
+export function roleTagKeys(tags: Readonly<Record<string, string>>): ConditionContext {
+  const out: ConditionContext = {};
+  for (const [k, v] of Object.entries(tags)) out[`aws:resourcetag/${k.toLowerCase()}`] = v;
+  return out;
+}
+
 /**
  * The share of the packed space the session policies (inline text, managed policy ARNs) and tags take, in
  * percent; over 100 is refused with PackedPolicyTooLarge. Transitive marks take no space (AWS).

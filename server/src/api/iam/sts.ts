@@ -30,6 +30,7 @@ import {
 import {
   packedSize,
   requestKeys,
+  roleTagKeys,
   sessionExtras,
   sourceIdentityOf,
   tagsOfParams,
@@ -131,6 +132,8 @@ async function assumeRole(ctx: ApiContext, req: ServiceRequest, params: URLSearc
       ...requestKeys(tags, sourceIdentity, inheritedSource),
     };
     for (const [k, v] of Object.entries(caller.iam.tags)) c[`aws:principaltag/${k.toLowerCase()}`] = v;
+    // The role's own tags are the resource's (IAM User Guide: allow tagging only into roles with given tags).
+    Object.assign(c, roleTagKeys(role.tags));
     return c;
   };
   // Each action the session needs (sts:AssumeRole; sts:TagSession for tags, sts:SetSourceIdentity for a source

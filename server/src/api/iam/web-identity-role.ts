@@ -38,6 +38,7 @@ import { queryAnswer, type ServiceRequest } from './service.js';
 import {
   packedSize,
   requestKeys,
+  roleTagKeys,
   SOURCE_IDENTITY_CLAIM,
   sessionExtras,
   sourceIdentityOf,
@@ -142,6 +143,7 @@ export async function assumeRoleWithWebIdentityForRole(
   const context = () => ({
     ...keys,
     ...requestKeys(tags, sourceIdentity, undefined),
+    ...roleTagKeys(role.tags),
     'aws:sourceip': req.sourceIp,
     'aws:currenttime': new Date(now).toISOString(),
     'aws:epochtime': String(Math.floor(now / 1000)),

@@ -5,6 +5,7 @@
 // provider sign with a new key (the old one still published), as providers rotate keys.
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import Provider from 'oidc-provider';
 
@@ -54,15 +55,23 @@ class Cookies {
   }
 }
 
-export async function startOidcProvider(accounts: Record<string, Record<string, unknown>>): Promise<OidcProvider> {
+/**
+ * `tls`: serve over HTTPS with this certificate chain (PEM, leaf first) and key; the issuer is then https://.
+ * (`login` speaks plain HTTP only: over HTTPS, tests sign their tokens with `signingKey`.)
+ */
+export async function startOidcProvider(
+  accounts: Record<string, Record<string, unknown>>,
+  tls?: { cert: string; key: string },
+): Promise<OidcProvider> {
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end();
   let jwksFetches = 0;
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     if (req.url === '/jwks') jwksFetches++;
     handler(req, res);
-  });
+  };
+  const server = tls ? createHttpsServer(tls, listener) : createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as { port: number }).port}`;
   let keys = [await newSigningKey()];
 
   const install = () => {

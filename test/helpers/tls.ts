@@ -21,7 +21,7 @@ function keyArgs(type: KeyType): string[] {
   return type === 'ecdsa' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'] : ['-newkey', 'rsa:2048'];
 }
 
-export async function makeCa(dir: string, type: KeyType = 'ecdsa'): Promise<TestCa> {
+export async function makeCa(dir: string, type: KeyType = 'ecdsa', cn = 'Cairn test CA'): Promise<TestCa> {
   await mkdir(dir, { recursive: true });
   const certPath = join(dir, 'ca.crt');
   const keyPath = join(dir, 'ca.key');
@@ -33,7 +33,7 @@ export async function makeCa(dir: string, type: KeyType = 'ecdsa'): Promise<Test
     '-days',
     '2',
     '-subj',
-    '/CN=Cairn test CA',
+    `/CN=${cn}`,
     '-addext',
     'basicConstraints=critical,CA:TRUE',
     '-addext',
@@ -92,4 +92,41 @@ export async function install(dir: string, leaf: Leaf): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'public.crt'), leaf.cert);
   await writeFile(join(dir, 'private.key'), leaf.key);
+}
+
+/** An intermediate CA signed by `root`, named `cn` (its certificate and key in `dir`). */
+export async function makeIntermediate(root: TestCa, dir: string, cn = 'Cairn test intermediate'): Promise<TestCa> {
+  await mkdir(dir, { recursive: true });
+  const certPath = join(dir, 'ca.crt');
+  const keyPath = join(dir, 'ca.key');
+  await run('openssl', [
+    'req',
+    ...keyArgs('ecdsa'),
+    '-nodes',
+    '-subj',
+    `/CN=${cn}`,
+    '-keyout',
+    keyPath,
+    '-out',
+    `${certPath}.csr`,
+  ]);
+  await writeFile(`${certPath}.ext`, 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
+  await run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    `${certPath}.csr`,
+    '-CA',
+    root.certPath,
+    '-CAkey',
+    root.keyPath,
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    `${certPath}.ext`,
+    '-out',
+    certPath,
+  ]);
+  return { dir, certPath, keyPath, pem: await readFile(certPath, 'utf8') };
 }

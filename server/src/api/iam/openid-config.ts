@@ -15,6 +15,8 @@ export interface OpenIdConfig {
   jwksCooldownMs?: number;
   /** How long fetched keys are used before they are fetched again (default 10 minutes). */
   jwksMaxAgeMs?: number;
+  /** An IAM OIDC provider's ThumbprintList: the private CAs trusted for its HTTPS (provider-fetch.ts). */
+  thumbprints?: readonly string[];
 }
 
 const ENV = 'CAIRN_IDENTITY_OPENID_';

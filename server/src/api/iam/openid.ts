@@ -84,6 +84,7 @@ class ProviderKeys {
     readonly url: URL,
     private readonly maxAgeMs: number,
     private readonly cooldownMs: number,
+    private readonly thumbprints: readonly string[] | undefined,
   ) {}
 
   /** One fetch at a time, shared by the callers that want one meanwhile. */
@@ -93,10 +94,12 @@ class ProviderKeys {
       try {
         const json = await fetchProviderJson(this.url, {
           headers: { accept: 'application/json, application/jwk-set+json' },
+          thumbprints: this.thumbprints,
         });
         this.local = createLocalJWKSet(json as JSONWebKeySet);
         this.fetchedAt = Date.now();
       } catch (e) {
+        if (e instanceof S3Error) throw e; // a certificate no registered thumbprint vouches for
         throw unreachable(`The OpenID provider's keys could not be read: ${(e as Error).message}`);
       } finally {
         this.pending = undefined;
@@ -156,8 +159,11 @@ export class OpenIdProvider {
   private async fetchDiscovery(): Promise<Discovery> {
     let doc: { issuer?: unknown; jwks_uri?: unknown };
     try {
-      doc = (await fetchProviderJson(new URL(this.config.configUrl))) as typeof doc;
+      doc = (await fetchProviderJson(new URL(this.config.configUrl), {
+        thumbprints: this.config.thumbprints,
+      })) as typeof doc;
     } catch (e) {
+      if (e instanceof S3Error) throw e; // a certificate no registered thumbprint vouches for
       throw unreachable(`The OpenID provider's discovery document could not be read: ${(e as Error).message}`);
     }
     const { issuer, jwks_uri: jwksUri } = doc ?? {};
@@ -169,7 +175,9 @@ export class OpenIdProvider {
     const previous = this.discovery?.jwks;
     const { jwksMaxAgeMs = 600_000, jwksCooldownMs = 30_000 } = this.config;
     const jwks =
-      previous?.url.href === jwksUrl.href ? previous : new ProviderKeys(jwksUrl, jwksMaxAgeMs, jwksCooldownMs);
+      previous?.url.href === jwksUrl.href
+        ? previous
+        : new ProviderKeys(jwksUrl, jwksMaxAgeMs, jwksCooldownMs, this.config.thumbprints);
     return { issuer, jwks, fetched: Date.now() };
   }
 

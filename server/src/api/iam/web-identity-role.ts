@@ -15,10 +15,10 @@
 //
 // Session tags and a source identity come from the token's claims (session-tags.ts).
 //
-// Thumbprints: Cairn fetches the discovery document and JWKS over TLS verified against Node's trusted CAs,
-// which is what AWS does today for providers with publicly trusted certificates; a registered thumbprint is
-// kept and answered but not used, and a provider whose certificate no trusted CA signs cannot be reached
-// (IDPCommunicationError).
+// Thumbprints: Cairn fetches the discovery document and JWKS over TLS verified against Node's trusted CAs, as
+// AWS does for providers with publicly trusted certificates (thumbprints are then not used); otherwise the top
+// CA certificate of the chain the provider presents must have a registered thumbprint, and is then the only
+// trust anchor (provider-fetch.ts). Neither: InvalidIdentityToken.
 import { decodeJwt } from 'jose';
 import { S3Error } from '../../errors.js';
 import { evaluate } from '../policy-document.js';
@@ -65,13 +65,17 @@ export class RegisteredProviders {
 
   verifier(p: OidcProviderRecord): OpenIdProvider {
     const issuer = `${p.scheme}://${p.url}`;
-    let v = this.verifiers.get(issuer);
+    // Keys fetched under other thumbprints are not kept: a changed ThumbprintList makes a new verifier, whose
+    // first login fetches the provider's documents again under the new list.
+    const id = `${issuer}\n${p.thumbprints.join(',').toLowerCase()}`;
+    let v = this.verifiers.get(id);
     if (!v) {
       if (this.verifiers.size >= MAX_VERIFIERS) this.verifiers.clear();
       const configUrl = `${issuer}/.well-known/openid-configuration`;
       // The client ids are the provider record's (read at each login), not the verifier's.
-      v = new OpenIdProvider({ configUrl, clientId: '', claimName: '', claimPrefix: '' }, '');
-      this.verifiers.set(issuer, v);
+      const config = { configUrl, clientId: '', claimName: '', claimPrefix: '', thumbprints: p.thumbprints };
+      v = new OpenIdProvider(config, '');
+      this.verifiers.set(id, v);
     }
     return v;
   }

@@ -7,6 +7,7 @@ import type { Result } from './admin-server.js';
 
 export const HEAL_USAGE = `  heal [BUCKET[/PREFIX]] [--deep] [--force-start] [--force-stop]
                                 heal every object under the path (all buckets when none), with progress
+  heal --status                 the background healing: objects scanned, healed, queued; drives rebuilt
 `;
 
 interface Status {
@@ -31,6 +32,10 @@ export function progressBar(done: number, total: number, width = 30): string {
 
 export async function healCommand(t: AdminTarget, args: string[], asJson: boolean): Promise<Result> {
   const flags = new Set(args.filter((a) => a.startsWith('--')));
+  if (flags.has('--status')) {
+    if (args.length !== 1) throw new Error('heal --status takes no path or other option');
+    return backgroundStatus(t);
+  }
   for (const f of flags)
     if (!['--deep', '--force-start', '--force-stop'].includes(f)) throw new Error(`unknown option: ${f}`);
   const target = args.find((a) => !a.startsWith('--')) ?? '';
@@ -69,4 +74,25 @@ export async function healCommand(t: AdminTarget, args: string[], asJson: boolea
   const value = { ...status, items: problems };
   if (rows.length === 0) return { done: summary.trimEnd(), value };
   return { text: summary, rows, columns: ['bucket', 'object', 'result'], paint: { result: colour }, value };
+}
+
+interface BgHealState {
+  ScannedItemsCount: number;
+  HealDisks: string[] | null;
+  sets: { id: string; heal_status: string; disks: { endpoint: string; state: string; healing?: boolean }[] }[];
+  cairn: { healedObjects: number; failedObjects: number; queued: number; scanCycles: number; lastScanEnd?: string };
+}
+
+/** `heal --status`: the background healing's counts, then each drive by set. */
+async function backgroundStatus(t: AdminTarget): Promise<Result> {
+  const s = (await adminCall(t, { method: 'POST', path: 'background-heal/status' })) as BgHealState;
+  const c = s.cairn;
+  const text =
+    `background heal: ${s.ScannedItemsCount} objects scanned in ${c.scanCycles} full cycles` +
+    `${c.lastScanEnd ? ` (last ended ${c.lastScanEnd})` : ''}, ${c.healedObjects} healed, ${c.failedObjects} failed, ` +
+    `${c.queued} queued\n`;
+  const rows = s.sets.flatMap((set) =>
+    set.disks.map((d) => ({ set: set.id, drive: d.endpoint, state: d.state, healing: d.healing ? 'yes' : '' })),
+  );
+  return { text, rows, columns: ['set', 'drive', 'state', 'healing'], value: s };
 }

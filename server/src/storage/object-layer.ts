@@ -378,6 +378,22 @@ export interface SetState {
   drives: DriveState[];
 }
 
+/** What background healing has done since the leading process started. */
+export interface BackgroundHealState {
+  /** Objects the scanner looked at (all its cycles). */
+  scannedObjects: number;
+  /** Objects repaired (from the queue and by the scanner), and those that could not be. */
+  healedObjects: number;
+  failedObjects: number;
+  /** Objects waiting in the queue (reads that met a bad shard, writes that missed a drive). */
+  queued: number;
+  /** Full scanner cycles, and when the last one ended (ISO time). */
+  scanCycles: number;
+  lastScanEnd?: string;
+  /** Drives being rebuilt in full (replaced or fresh). */
+  healingDrives: string[];
+}
+
 /**
  * The storage facade: everything the S3 API asks of storage, and all it may ask. Today's implementation is
  * engine/erasure-objects.ts (erasure sets on local drives); a gateway (a NAS folder, another S3) or the
@@ -395,6 +411,12 @@ export interface ObjectLayer {
    * corrupt, under the object's lock: the admin API's heal sequences.
    */
   healObject(bucket: string, key: string, opts?: { deep?: boolean }): Promise<HealResult>;
+
+  /**
+   * The background healing's state (the scanner and the queue of objects to heal, run by one process: the
+   * leader answers). Absent in storage without background healing (a gateway).
+   */
+  backgroundHealState?(): Promise<BackgroundHealState>;
 
   /** The locks held now by every process sharing the drives (object locks: `<set>\0<bucket>/<object dir>`). */
   heldLocks(): Promise<HeldLock[]>;

@@ -7,11 +7,12 @@
 //   GET  /minio/admin/v3/trace?err=&threshold=&path=   a stream of madmin.TraceInfo lines (admin:ServerTrace)
 //   GET  /minio/admin/v3/top/locks?count=N             the oldest locks held (admin:TopLocksInfo)
 //   POST /minio/admin/v3/heal/[BUCKET[/PREFIX]]         start, poll (clientToken) or stop a heal (admin:Heal)
+//   POST /minio/admin/v3/background-heal/status         the background healing's state (admin:Heal)
 //   /minio/admin/v3/kms/...                            KMS status, keys, re-wrapping after rotation (kms.ts)
 import { S3Error } from '../../errors.js';
 import type { ObjectLayer } from '../../storage/object-layer.js';
 import type { S3Response } from '../types.js';
-import { type ServerIdentity, serverInfo, type UsageCounter } from './server-info.js';
+import { madminDisks, type ServerIdentity, serverInfo, type UsageCounter } from './server-info.js';
 import { parseGoDuration, type TraceHub } from './trace.js';
 import type { HealSequences } from './heal.js';
 import type { Kms } from '../sse/kms.js';
@@ -56,7 +57,7 @@ export interface ServerAdminCall {
   authorize(action: string): void;
 }
 
-const PATHS = new Set(['info', 'datausageinfo', 'service', 'trace', 'top/locks']);
+const PATHS = new Set(['info', 'datausageinfo', 'service', 'trace', 'top/locks', 'background-heal/status']);
 
 /** Is this admin path one of the calls below? */
 export const isServerAdminPath = (path: string): boolean =>
@@ -88,6 +89,8 @@ export async function serverAdmin(c: ServerAdminCall): Promise<S3Response> {
       return service(c);
     case 'trace':
       return trace(c);
+    case 'background-heal/status':
+      return backgroundHeal(c);
     default:
       return topLocks(c);
   }
@@ -127,6 +130,42 @@ function trace(c: ServerAdminCall): S3Response {
     headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },
     body: sub.stream,
   };
+}
+
+/**
+ * madmin.BgHealState: the scanner's count, drives being rebuilt, each set's drives; Cairn's own counts under
+ * `cairn` (healed, failed, queued, scanner cycles). MinIO's per-node MRF byte counts are not kept: no `mrf`.
+ */
+async function backgroundHeal(c: ServerAdminCall): Promise<S3Response> {
+  expectMethod(c, 'POST');
+  c.authorize('admin:Heal');
+  if (!c.storage.backgroundHealState) throw new S3Error('NotImplemented', 'This storage has no background healing');
+  const [state, sets] = await Promise.all([c.storage.backgroundHealState(), c.storage.storageState()]);
+  const disks = madminDisks(sets);
+  return json({
+    offline_nodes: [],
+    ScannedItemsCount: state.scannedObjects,
+    HealDisks: state.healingDrives,
+    sets: sets.map((s, i) => {
+      const healing = s.drives.some((d) => d.healing);
+      return {
+        id: `0-${i}`,
+        pool_index: 0,
+        set_index: i,
+        heal_status: healing ? 'Healing' : '',
+        heal_priority: healing ? 'high' : '',
+        disks: disks.filter((d) => d.set_index === i),
+      };
+    }),
+    sc_parity: { STANDARD: sets[0]?.parity ?? 0, REDUCED_REDUNDANCY: sets[0]?.rrsParity ?? 0 },
+    cairn: {
+      healedObjects: state.healedObjects,
+      failedObjects: state.failedObjects,
+      queued: state.queued,
+      scanCycles: state.scanCycles,
+      ...(state.lastScanEnd ? { lastScanEnd: state.lastScanEnd } : {}),
+    },
+  });
 }
 
 /** heal/BUCKET/PREFIX: the bucket is the first segment, the prefix the rest (may be empty, may end in /). */

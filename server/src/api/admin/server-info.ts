@@ -195,17 +195,9 @@ export class UsageCounter {
   }
 }
 
-const PARTIAL = `more than ${USAGE_MAX_VERSIONS} versions: counted up to that many`;
-
-/** madmin.InfoMessage of this one-node server. */
-export async function serverInfo(storage: ObjectLayer, usage: UsageCounter, me: ServerIdentity): Promise<unknown> {
-  const [sets, counted] = await Promise.all([storage.storageState(), usage.count().catch((e: Error) => e)]);
-  const failed = counted instanceof Error ? counted.message : counted.partial ? PARTIAL : undefined;
-  const count = (n: (u: DataUsage) => number) => ({
-    count: counted instanceof Error ? 0 : n(counted),
-    ...(failed ? { error: failed } : {}),
-  });
-  const drives = sets.flatMap((s, setIndex) =>
+/** The drives as madmin.Disk entries (one node, one pool), set by set. */
+export function madminDisks(sets: SetState[]) {
+  return sets.flatMap((s, setIndex) =>
     s.drives.map((d, diskIndex) => ({
       endpoint: d.path,
       path: d.path,
@@ -224,6 +216,19 @@ export async function serverInfo(storage: ObjectLayer, usage: UsageCounter, me: 
       disk_index: diskIndex,
     })),
   );
+}
+
+const PARTIAL = `more than ${USAGE_MAX_VERSIONS} versions: counted up to that many`;
+
+/** madmin.InfoMessage of this one-node server. */
+export async function serverInfo(storage: ObjectLayer, usage: UsageCounter, me: ServerIdentity): Promise<unknown> {
+  const [sets, counted] = await Promise.all([storage.storageState(), usage.count().catch((e: Error) => e)]);
+  const failed = counted instanceof Error ? counted.message : counted.partial ? PARTIAL : undefined;
+  const count = (n: (u: DataUsage) => number) => ({
+    count: counted instanceof Error ? 0 : n(counted),
+    ...(failed ? { error: failed } : {}),
+  });
+  const drives = madminDisks(sets);
   const online = drives.filter((d) => d.state === 'ok').length;
   const pool: Record<number, unknown> = {};
   sets.forEach((s, id) => {

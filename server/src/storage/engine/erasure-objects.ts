@@ -52,6 +52,11 @@ export interface Coordination {
   owned(name: string): boolean;
 }
 
+/** Bus topics of the background heal state: a process asks, the leader answers. */
+const HEAL_STATE_ASK = 'heal-state?';
+const HEAL_STATE_ANSWER = 'heal-state';
+const HEAL_STATE_WAIT_MS = 5000;
+
 export class ErasureObjects implements L.ObjectLayer {
   readonly buckets: Buckets;
   readonly cache: ListingCache;
@@ -64,6 +69,8 @@ export class ErasureObjects implements L.ObjectLayer {
   private readonly reapLog: ReapLog;
   private readonly bus: ChangeBus;
   private readonly leader: boolean;
+  /** Callers of backgroundHealState waiting for the leader's answer. */
+  private readonly healStateWaiters: ((state: L.BackgroundHealState) => void)[] = [];
   private tiers?: L.RemoteTiers;
 
   constructor(
@@ -146,7 +153,13 @@ export class ErasureObjects implements L.ObjectLayer {
         if (this.leader) this.healer.enqueue(c.set, c.bucket, c.key, c.deep);
         return;
       case 'notice':
-        return; // for the layers above (their own subscribers)
+        // Background heal state asked of the leader (backgroundHealState); other topics are the layers above's.
+        if (c.topic === HEAL_STATE_ASK && this.leader)
+          void this.bus.publish({ type: 'notice', topic: HEAL_STATE_ANSWER, data: this.healState() }).catch(() => {});
+        else if (c.topic === HEAL_STATE_ANSWER && !this.leader) {
+          for (const answer of this.healStateWaiters.splice(0)) answer(c.data as L.BackgroundHealState);
+        }
+        return;
       case 'reap': {
         const held = this.reaper.held(c.ids);
         if (held) this.ctx.log.debug?.(`removal of ${held} replaced data dirs waits for their readers here`);
@@ -587,6 +600,38 @@ export class ErasureObjects implements L.ObjectLayer {
 
   healStatus(): HealStatus {
     return this.healer.status();
+  }
+
+  /** The leader's healer's state: its own, or asked over the bus (answered within HEAL_STATE_WAIT_MS). */
+  async backgroundHealState(): Promise<L.BackgroundHealState> {
+    if (this.leader) return this.healState();
+    let timer: NodeJS.Timeout | undefined;
+    const answered = new Promise<L.BackgroundHealState>((resolve, reject) => {
+      this.healStateWaiters.push(resolve);
+      timer = setTimeout(
+        () => reject(new S3Error('ServiceUnavailable', 'The process running background healing did not answer')),
+        HEAL_STATE_WAIT_MS,
+      );
+    });
+    try {
+      await this.bus.publish({ type: 'notice', topic: HEAL_STATE_ASK, data: null });
+      return await answered;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private healState(): L.BackgroundHealState {
+    const s = this.healer.status();
+    return {
+      scannedObjects: s.scannedObjects,
+      healedObjects: s.healedObjects,
+      failedObjects: s.failedObjects,
+      queued: s.queued,
+      scanCycles: s.scanCycles,
+      ...(s.lastScanEnd ? { lastScanEnd: s.lastScanEnd.toISOString() } : {}),
+      healingDrives: s.healingDrives,
+    };
   }
 
   healObject(bucket: string, key: string, opts?: { deep?: boolean }): Promise<HealResult> {

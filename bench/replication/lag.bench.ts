@@ -1,8 +1,10 @@
 // Replication throughput and lag: a source Cairn and a target Cairn (both in this process, one worker each, drives
 // under /dev/shm), a bucket replicated from one to the other, and PUTs of 1 MiB objects offered at a fixed rate.
 // Prints the PUT rate achieved, the rate changes reached the target, the lag of each object (from its PUT's answer
-// to the source's sender having copied it) and the time the queue took to drain after the last PUT.
+// to the source's sender having copied it), the time the queue took to drain after the last PUT, and the CPU time
+// the process used (both servers and the client share it: one event loop).
 //   node --conditions=source --import tsx bench/replication/lag.bench.ts [--rate 200] [--seconds 10] [--size 1048576]
+//     [--senders N]  senders per target (CAIRN_API_REPLICATION_MAX_WORKERS; default the server's, 8; 1 = one sequential)
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -25,17 +27,20 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     size: { type: 'string', default: String(1024 * 1024) },
     concurrency: { type: 'string', default: '32' },
+    senders: { type: 'string' },
   },
 });
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 const size = Number(values.size);
 const concurrency = Number(values.concurrency);
+const senders = values.senders === undefined ? undefined : Number(values.senders);
 const ROOT = { accessKey: 'benchroot', secretKey: 'bench-root-secret-key' };
 
 const base = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'cairn-repl-bench-'));
 const start = (name: string) =>
   startServer({
+    replicationWorkers: senders,
     address: '127.0.0.1:0',
     credentials: { root: ROOT, users: [] },
     storage: { background: false },
@@ -102,6 +107,7 @@ const total = Math.round(rate * seconds);
 const answered: number[] = [];
 /** When the replicated count reached n (ms since t0), sampled. */
 const reached: number[] = [];
+const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const replicated = () => source.replicationStatus().reduce((n, t) => n + t.replicated, 0);
 const sampler = setInterval(() => {
@@ -126,6 +132,7 @@ const lastPut = performance.now() - t0;
 await source.replicationIdle();
 const drained = performance.now() - t0;
 clearInterval(sampler);
+const cpu = process.cpuUsage(cpu0);
 for (let n = replicated(); reached.length < n; ) reached.push(drained);
 
 const lags = answered.map((t, i) => Math.max(0, (reached[i] ?? drained) - t)).sort((a, b) => a - b);
@@ -137,6 +144,11 @@ const rows: [string, string][] = [
   ['replicated rate (first PUT to drained)', `${(replicated() / (drained / 1000)).toFixed(1)}/s`],
   ['lag p50 / p99 / max', `${pct(50).toFixed(0)} / ${pct(99).toFixed(0)} / ${lags.at(-1)!.toFixed(0)} ms`],
   ['queue drained after the last PUT', `${(drained - lastPut).toFixed(0)} ms`],
+  ['senders per target', String(senders ?? 'default (8)')],
+  [
+    'CPU user + system (first PUT to drained)',
+    `${(cpu.user / 1e6).toFixed(1)} + ${(cpu.system / 1e6).toFixed(1)} s (${(((cpu.user + cpu.system) / 1e3 / drained) * 100).toFixed(0)}% of one core)`,
+  ],
   ['target: lag under 1 s at 200/s', pct(99) < 1000 && rate >= 200 ? 'met' : 'not met'],
 ];
 const width = Math.max(...rows.map(([k]) => k.length));

@@ -23,6 +23,7 @@ import { hasCertificate, TlsCertificates } from './http/tls.js';
 import { staticKms, type Kms } from './api/sse/kms.js';
 import { cachedKms, DEFAULT_KEY_CACHE, keyCacheFromEnv, type KeyCacheOptions } from './api/sse/key-cache.js';
 import { vaultConfigFromEnv, vaultKms, type VaultConfig } from './api/sse/vault-kms.js';
+import { replicationWorkersFromEnv } from './api/replication/index.js';
 import { expandDrives } from './storage/expand.js';
 import { SYS_DIR } from './storage/drive/drive.js';
 import { FormatPending, openStorage } from './storage/index.js';
@@ -82,6 +83,8 @@ export interface ServerOptions {
   notify?: Partial<Pick<NotifierOptions, 'targets' | 'retry'>>;
   /** Backoff between replication attempts to a target that failed (default 250 ms doubling to 10 s). */
   replicationRetry?: { minMs: number; maxMs: number };
+  /** Senders per replication target (default: CAIRN_API_REPLICATION_MAX_WORKERS of `env`, else 8). */
+  replicationWorkers?: number;
   /**
    * The lifecycle test clock (CAIRN_LIFECYCLE_DAY_SECONDS): a day of lifecycle rules lasts this many seconds.
    * Pair it with a short storage.staleUploadsCleanupIntervalMs, the interval at which the rules are applied.
@@ -246,6 +249,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       replication: {
         queueBase: join(queueDrive, SYS_DIR, 'replication'),
         retry: opts.replicationRetry,
+        workers: opts.replicationWorkers ?? replicationWorkersFromEnv(env),
         worker: opts.worker?.slot,
       },
       lifecycleDaySeconds: opts.lifecycleDaySeconds,

@@ -1,8 +1,10 @@
-// Replication across a crash: `cairn server` (a child process, one worker per core) queues changes for a target
-// Cairn that is down, is killed with SIGKILL, and started again over the same drives once the target is back:
-// every change answered before the kill reaches the target, from the queue files on the drive.
+// Replication across a crash: `cairn server` (a child process) queues changes for a target Cairn that is down
+// (or slow), is killed with SIGKILL, and started again over the same drives once the target is back: every change
+// answered before the kill reaches the target, from the queue files on the drive, and only those not copied yet.
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -28,12 +30,13 @@ let child: ChildProcess | undefined;
 let target: CairnServer | undefined;
 let targetPort = 0;
 
-/** Starts `cairn server` on port 0 over base/src/d{1...4}; resolves with its URL once it serves. */
-async function startSource(): Promise<string> {
-  const proc = spawnCairn(['server', '--address', '127.0.0.1:0', join(base, 'src', 'd{1...4}')], {
+/** Starts `cairn server` on port 0 over base/<dir>/d{1...4}; resolves with its URL once it serves. */
+async function startSource(dir = 'src', args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<string> {
+  const proc = spawnCairn(['server', '--address', '127.0.0.1:0', ...args, join(base, dir, 'd{1...4}')], {
     CAIRN_ROOT_USER: ROOT.accessKey,
     CAIRN_ROOT_PASSWORD: ROOT.secretKey,
     CAIRN_LOG_LEVEL: 'info',
+    ...env,
   });
   child = proc;
   let stderr = '';
@@ -61,13 +64,13 @@ async function stopSource(signal: NodeJS.Signals): Promise<void> {
   await exited;
 }
 
-async function startTarget(): Promise<void> {
+async function startTarget(dir = 'dst'): Promise<void> {
   target = await startServer({
     address: `127.0.0.1:${targetPort}`,
     credentials: { root: ROOT, users: [] },
     storage: { background: false },
     shutdownGraceMs: 500,
-    drives: [1, 2, 3, 4].map((i) => join(base, 'dst', `d${i}`)),
+    drives: [1, 2, 3, 4].map((i) => join(base, dir, `d${i}`)),
   });
   targetPort = target.port;
 }
@@ -81,6 +84,40 @@ const ids = async (s3: S3Client, Bucket: string) => {
   const out = await s3.send(new ListObjectVersionsCommand({ Bucket }));
   return [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])].map((v) => `${v.Key}@${v.VersionId}`).sort();
 };
+
+/** Registers `endpoint`/`targetBucket` as `bucket`'s replication target and replicates everything to it. */
+async function replicateTo(url: string, bucket: string, endpoint: string, targetBucket: string): Promise<void> {
+  const arn = await adminCall(
+    { endpoint: url, ...ROOT, region: 'us-east-1' },
+    {
+      method: 'PUT',
+      path: 'set-remote-target',
+      query: { bucket },
+      body: { endpoint, secure: false, credentials: ROOT, targetbucket: targetBucket, type: 'replication' },
+      encrypt: true,
+    },
+  );
+  const s3 = makeClient(url);
+  await s3.send(
+    new PutBucketReplicationCommand({
+      Bucket: bucket,
+      ReplicationConfiguration: {
+        Role: '',
+        Rules: [
+          {
+            ID: 'all',
+            Priority: 1,
+            Status: 'Enabled',
+            Filter: { Prefix: '' },
+            DeleteMarkerReplication: { Status: 'Enabled' },
+            Destination: { Bucket: String(arn) },
+          },
+        ],
+      },
+    }),
+  );
+  s3.destroy();
+}
 
 beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'cairn-replication-restart-'));
@@ -99,40 +136,7 @@ it('changes queued for a target that is down survive kill -9 of the source and a
   const url = await startSource();
   const s3 = makeClient(url);
   await versionedBucket(s3, 'crash');
-  const arn = await adminCall(
-    { endpoint: url, ...ROOT, region: 'us-east-1' },
-    {
-      method: 'PUT',
-      path: 'set-remote-target',
-      query: { bucket: 'crash' },
-      body: {
-        endpoint: `127.0.0.1:${targetPort}`,
-        secure: false,
-        credentials: ROOT,
-        targetbucket: 'backup',
-        type: 'replication',
-      },
-      encrypt: true,
-    },
-  );
-  await s3.send(
-    new PutBucketReplicationCommand({
-      Bucket: 'crash',
-      ReplicationConfiguration: {
-        Role: '',
-        Rules: [
-          {
-            ID: 'all',
-            Priority: 1,
-            Status: 'Enabled',
-            Filter: { Prefix: '' },
-            DeleteMarkerReplication: { Status: 'Enabled' },
-            Destination: { Bucket: String(arn) },
-          },
-        ],
-      },
-    }),
-  );
+  await replicateTo(url, 'crash', `127.0.0.1:${targetPort}`, 'backup');
   await target!.close();
   const keys = Array.from({ length: 12 }, (_, i) => `k${String(i).padStart(2, '0')}`);
   for (const Key of keys) await s3.send(new PutObjectCommand({ Bucket: 'crash', Key, Body: Key }));
@@ -151,4 +155,85 @@ it('changes queued for a target that is down survive kill -9 of the source and a
     for (const Key of keys.slice(1))
       expect((await again.send(new HeadObjectCommand({ Bucket: 'crash', Key }))).ReplicationStatus).toBe('COMPLETED');
   }, POLL);
+});
+
+/**
+ * A pass-through to the target that holds every request whose path starts with `hold` (never answered: the
+ * replication of that key stays in flight) and counts the replica writes it forwards.
+ */
+function holdingProxy(): { server: Server; hold?: string; replicaWrites: number; port: () => number } {
+  const proxy = {
+    hold: undefined as string | undefined,
+    replicaWrites: 0,
+    server: createServer((req: IncomingMessage, res) => {
+      if (proxy.hold && req.url?.startsWith(proxy.hold)) return; // held until the sender's connection goes
+      if (req.method === 'PUT' && req.headers['x-minio-source-replication-request'] === 'true') proxy.replicaWrites++;
+      const up = request(
+        { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    }),
+    port: () => (proxy.server.address() as AddressInfo).port,
+  };
+  return proxy;
+}
+
+it('kill -9 while several lanes copy, one change held in flight: after the restart exactly the changes not copied go out, each key in order', async () => {
+  await stopSource('SIGTERM');
+  await target?.close();
+  targetPort = 0;
+  await startTarget('dst-lanes');
+  const dst = makeClient(target!.url);
+  await versionedBucket(dst, 'backup2');
+  const proxy = holdingProxy();
+  await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
+  try {
+    // One worker (one queue) with four lanes per target.
+    const source = () => startSource('src-lanes', ['--workers', '1'], { CAIRN_API_REPLICATION_MAX_WORKERS: '4' });
+    const url = await source();
+    const s3 = makeClient(url);
+    await versionedBucket(s3, 'lanes');
+    await replicateTo(url, 'lanes', `127.0.0.1:${proxy.port()}`, 'backup2');
+    proxy.hold = '/backup2/held';
+    // The first change (queue entry 1) never completes; three versions of one key and twelve keys follow.
+    await s3.send(new PutObjectCommand({ Bucket: 'lanes', Key: 'held', Body: 'held' }));
+    for (const v of ['v1', 'v2', 'v3']) await s3.send(new PutObjectCommand({ Bucket: 'lanes', Key: 'multi', Body: v }));
+    const keys = Array.from({ length: 12 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+    for (const Key of keys) await s3.send(new PutObjectCommand({ Bucket: 'lanes', Key, Body: Key }));
+    const total = 1 + 3 + keys.length;
+    // Lanes other than the held one go on: later changes are copied and leave the queue before the first.
+    await vi.waitFor(async () => expect((await ids(dst, 'backup2')).length).toBeGreaterThanOrEqual(6), POLL);
+    s3.destroy();
+    await stopSource('SIGKILL');
+    const queueDir = join(base, 'src-lanes', 'd1', '.cairn.sys', 'replication');
+    const left = (await readdir(queueDir, { recursive: true })).filter((f) => f.endsWith('.event'));
+    expect(left.some((f) => f.endsWith('0000000000000001.event'))).toBe(true);
+    expect(left.length).toBeLessThan(total);
+
+    proxy.hold = undefined;
+    proxy.replicaWrites = 0;
+    const again = makeClient(await source());
+    await vi.waitFor(async () => expect(await ids(dst, 'backup2')).toHaveLength(total), POLL);
+    expect(await ids(dst, 'backup2')).toEqual(await ids(again, 'lanes'));
+    await vi.waitFor(async () => {
+      const q = (await readdir(queueDir, { recursive: true })).filter((f) => f.endsWith('.event'));
+      expect(q).toEqual([]);
+    }, POLL);
+    // Only the changes left in the queue were sent again (none of those already removed), once each.
+    expect(proxy.replicaWrites).toBe(left.length);
+    // The versions of one key reached the target in order: the latest is the same on both sides.
+    const latest = async (c: S3Client, Bucket: string) =>
+      (await c.send(new HeadObjectCommand({ Bucket, Key: 'multi' }))).VersionId;
+    expect(await latest(dst, 'backup2')).toBe(await latest(again, 'lanes'));
+    again.destroy();
+  } finally {
+    proxy.server.closeAllConnections();
+    await new Promise((resolve) => proxy.server.close(resolve));
+    dst.destroy();
+  }
 });

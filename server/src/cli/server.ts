@@ -10,6 +10,7 @@ import { openIdConfigFromEnv } from '../api/iam/openid-config.js';
 import { loudly, type ServerArgs, serveUntilStopped, serverOptions } from '../cluster/serve.js';
 import { checkTargets } from '../api/notify/target.js';
 import { notifyTargetsFromEnv } from '../api/notify/targets.js';
+import { replicationWorkersFromEnv } from '../api/replication/replicator.js';
 import { prometheusAuthFromEnv } from '../http/metrics-auth.js';
 import { parseDuration } from '../duration.js';
 
@@ -85,6 +86,8 @@ _BROKERS_<ID> (host:port,...), _TOPIC_<ID>, _TLS_<ID>, _TLS_SKIP_VERIFY_<ID>, _S
 Each target
 queues its events on disk before requests are answered: _QUEUE_DIR_<ID> (default .cairn.sys/notify/<type>-<ID> on
 the first drive; one folder per worker inside), _QUEUE_LIMIT_<ID> (100000).
+Bucket replication: CAIRN_API_REPLICATION_MAX_WORKERS (senders per replication target in each worker, 1 to 500,
+default 8; the changes of one object always go through the same sender, in order).
 Multipart uploads: CAIRN_API_STALE_UPLOADS_EXPIRY (unfinished uploads older than this are removed with
 their parts, 24h), CAIRN_API_STALE_UPLOADS_CLEANUP_INTERVAL (how often they are looked for, 6h); durations
 as 1h30m, 90m, 45s. Lifecycle rules are applied at the same interval.
@@ -199,6 +202,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     notifyTargets = notifyTargetsFromEnv(process.env);
     checkTargets(notifyTargets);
     prometheusAuthFromEnv(process.env);
+    replicationWorkersFromEnv(process.env);
   } catch (e) {
     process.stderr.write(`cairn server: ${(e as Error).message}\n\n${SERVER_USAGE}`);
     return 2;

@@ -135,6 +135,47 @@ describe('EventQueue', () => {
     }
   });
 
+  it('hands events out in order with take and removes them in any order; a reopen hands out exactly the rest', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cairn-queue-'));
+    try {
+      const q = await EventQueue.open(dir, 10);
+      for (const e of ['a', 'b', 'c', 'd']) await q.push(e);
+      const signal = new AbortController().signal;
+      const taken = [await q.take(signal), await q.take(signal), await q.take(signal)];
+      expect(await Promise.all(taken.map((seq) => q.read(seq!)))).toEqual(['a', 'b', 'c']);
+      // The second and third finish before the first.
+      await q.remove(taken[2]!);
+      await q.remove(taken[1]!);
+      expect(q.length).toBe(2);
+      expect(await q.read((await q.take(signal))!)).toBe('d');
+      await q.push('e');
+      expect(await q.read((await q.take(signal))!)).toBe('e');
+      expect(await readdir(dir)).toEqual([
+        '0000000000000001.event',
+        '0000000000000004.event',
+        '0000000000000005.event',
+      ]);
+      // A restart (nothing removed since) hands out the three left, oldest first, and continues the sequence.
+      const again = await EventQueue.open(dir, 10);
+      const left = [await again.take(signal), await again.take(signal), await again.take(signal)];
+      expect(await Promise.all(left.map((seq) => again.read(seq!)))).toEqual(['a', 'd', 'e']);
+      // A take waiting on an empty queue is woken by the next push.
+      const stop = new AbortController();
+      const waiting = again.take(stop.signal);
+      await again.push('f');
+      expect(await waiting).toBe(6);
+      expect(await again.read(6)).toBe('f');
+      const none = again.take(stop.signal);
+      stop.abort();
+      expect(await none).toBeUndefined();
+      for (const seq of [...left, 6]) await again.remove(seq!);
+      await again.empty();
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses events beyond its limit (SlowDown) and counts them', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cairn-queue-'));
     try {

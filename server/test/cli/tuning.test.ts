@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDuration, tuningFromEnv } from '../../src/cli/server.js';
+import { replicationWorkersFromEnv } from '../../src/api/replication/replicator.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -115,6 +116,19 @@ describe('tuningFromEnv', () => {
   });
 });
 
+describe('replication senders per target (CAIRN_API_REPLICATION_MAX_WORKERS)', () => {
+  it('unset keeps the default; 1 to 500 pass; anything else is refused with the variable named', () => {
+    expect(replicationWorkersFromEnv({})).toBeUndefined();
+    expect(replicationWorkersFromEnv({ CAIRN_API_REPLICATION_MAX_WORKERS: '' })).toBeUndefined();
+    expect(replicationWorkersFromEnv({ CAIRN_API_REPLICATION_MAX_WORKERS: '1' })).toBe(1);
+    expect(replicationWorkersFromEnv({ CAIRN_API_REPLICATION_MAX_WORKERS: '500' })).toBe(500);
+    for (const bad of ['0', '501', '-1', '8.5', '0x10', ' 8', 'auto'])
+      expect(() => replicationWorkersFromEnv({ CAIRN_API_REPLICATION_MAX_WORKERS: bad }), bad).toThrow(
+        `CAIRN_API_REPLICATION_MAX_WORKERS must be a whole number from 1 to 500, got '${bad}'`,
+      );
+  });
+});
+
 /** `cairn server DRIVE` (from the sources) with extra environment; resolves with exit code and output. */
 function runServer(env: Record<string, string>, drive: string, onStdout?: (text: string, kill: () => void) => void) {
   const child = spawn(
@@ -155,6 +169,7 @@ describe('cairn server with tuning variables', () => {
     ['CAIRN_READ_BATCH_BLOCKS', '0'],
     ['CAIRN_READ_AHEAD_BATCHES', '-1'],
     ['CAIRN_BUFFER_POOL_MB', 'lots'],
+    ['CAIRN_API_REPLICATION_MAX_WORKERS', '0'],
   ])('%s=%s: exits 2 with a message naming it, no drive created', async (name, value) => {
     const drive = join(base, `bad-${name}`);
     const r = await runServer({ [name]: value }, drive);

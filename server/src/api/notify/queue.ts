@@ -3,6 +3,10 @@
 // once the target has taken it. Reopened after a restart, it continues where it was; events go out in
 // sequence order, so those of one key keep their order. Like object data, files are not fsynced: they survive
 // the process being killed, not the machine losing power before the kernel wrote them.
+//
+// A queue has one consumer, in one of two ways: `peek`/`drop` (the oldest event, removed once delivered: one
+// delivery at a time), or `take`/`read`/`remove` (events handed out in sequence order and removed in any order,
+// as several senders finish them: a restart sends again exactly the events not removed).
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { S3Error } from '../../errors.js';
@@ -11,8 +15,11 @@ const EVENT_FILE = /^([0-9a-f]{16})\.event$/;
 const name = (seq: number) => `${seq.toString(16).padStart(16, '0')}.event`;
 
 export class EventQueue {
-  /** Sequence numbers of the events on disk, oldest first. */
-  private readonly pending: number[] = [];
+  /** Sequence numbers of the events on disk, oldest first (a Set keeps insertion order; seqs only grow). */
+  private readonly pending = new Set<number>();
+  /** Events on disk not handed out by `take` yet, oldest first, from `unsentHead` on. */
+  private unsent: number[] = [];
+  private unsentHead = 0;
   private nextSeq = 1;
   /** Writes go one after another, so the files appear in sequence order. */
   private writing: Promise<void> = Promise.resolve();
@@ -32,23 +39,24 @@ export class EventQueue {
     await mkdir(dir, { recursive: true });
     for (const f of await readdir(dir)) {
       const m = EVENT_FILE.exec(f);
-      if (m) q.pending.push(Number.parseInt(m[1], 16));
+      if (m) q.unsent.push(Number.parseInt(m[1], 16));
       else if (f.endsWith('.tmp')) await unlink(join(dir, f)).catch(() => {}); // a write cut short
     }
-    q.pending.sort((a, b) => a - b);
-    q.nextSeq = (q.pending.at(-1) ?? 0) + 1;
+    q.unsent.sort((a, b) => a - b);
+    for (const seq of q.unsent) q.pending.add(seq);
+    q.nextSeq = (q.unsent.at(-1) ?? 0) + 1;
     return q;
   }
 
   /** Events waiting for the target (a cheap getter for metrics). */
   get length(): number {
-    return this.pending.length;
+    return this.pending.size;
   }
 
   /** Stores an event; resolves once it is on disk. SlowDown when the queue holds `limit` events. */
   push(data: string): Promise<void> {
     const done = this.writing.then(async () => {
-      if (this.pending.length >= this.limit) {
+      if (this.pending.size >= this.limit) {
         this.dropped++;
         throw new S3Error('SlowDown', `the event queue in ${this.dir} is full (${this.limit} events)`);
       }
@@ -56,17 +64,18 @@ export class EventQueue {
       const tmp = join(this.dir, `${name(seq)}.tmp`);
       await writeFile(tmp, data);
       await rename(tmp, join(this.dir, name(seq)));
-      this.pending.push(seq);
+      this.pending.add(seq);
+      this.unsent.push(seq);
       this.wake?.();
     });
     this.writing = done.catch(() => {});
     return done;
   }
 
-  /** The oldest event, waiting for one when the queue is empty; undefined once `signal` aborts. */
-  async peek(signal: AbortSignal): Promise<string | undefined> {
-    while (this.pending.length === 0) {
-      if (signal.aborted) return undefined;
+  /** Waits until `ready()` holds or `signal` aborts (one waiter at a time: the queue's one consumer). */
+  private async waitFor(ready: () => boolean, signal: AbortSignal): Promise<boolean> {
+    while (!ready()) {
+      if (signal.aborted) return false;
       await new Promise<void>((resolve) => {
         const aborted = () => resolve();
         this.wake = () => {
@@ -77,23 +86,59 @@ export class EventQueue {
       });
       this.wake = undefined;
     }
-    return readFile(join(this.dir, name(this.pending[0])), 'utf8');
+    return true;
+  }
+
+  private oldest(): number | undefined {
+    for (const seq of this.pending) return seq;
+    return undefined;
+  }
+
+  /** The oldest event, waiting for one when the queue is empty; undefined once `signal` aborts. */
+  async peek(signal: AbortSignal): Promise<string | undefined> {
+    if (!(await this.waitFor(() => this.pending.size > 0, signal))) return undefined;
+    return this.read(this.oldest()!);
   }
 
   /** Removes the oldest event (delivered). */
   async drop(): Promise<void> {
-    const seq = this.pending[0];
-    if (seq === undefined) return;
+    const seq = this.oldest();
+    if (seq !== undefined) await this.remove(seq);
+  }
+
+  /**
+   * The sequence number of the oldest event not handed out yet (each is handed out once per run), waiting for
+   * one; undefined once `signal` aborts. The event stays on disk until `remove`.
+   */
+  async take(signal: AbortSignal): Promise<number | undefined> {
+    if (!(await this.waitFor(() => this.unsentHead < this.unsent.length, signal))) return undefined;
+    const seq = this.unsent[this.unsentHead++];
+    // Give the handed-out head back now and then (not per take: that would copy the array each time).
+    if (this.unsentHead >= 1024 && this.unsentHead * 2 >= this.unsent.length) {
+      this.unsent = this.unsent.slice(this.unsentHead);
+      this.unsentHead = 0;
+    }
+    return seq;
+  }
+
+  /** The event `seq` as stored. */
+  read(seq: number): Promise<string> {
+    return readFile(join(this.dir, name(seq)), 'utf8');
+  }
+
+  /** Removes event `seq` (delivered, or given up on), whatever its place in the queue. */
+  async remove(seq: number): Promise<void> {
+    if (!this.pending.has(seq)) return;
     await unlink(join(this.dir, name(seq))).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') throw e;
     });
-    this.pending.shift();
-    if (this.pending.length === 0) for (const resolve of this.emptied.splice(0)) resolve();
+    this.pending.delete(seq);
+    if (this.pending.size === 0) for (const resolve of this.emptied.splice(0)) resolve();
   }
 
   /** Resolves once no event waits (at once when none does). */
   empty(): Promise<void> {
-    if (this.pending.length === 0) return Promise.resolve();
+    if (this.pending.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.emptied.push(resolve));
   }
 }

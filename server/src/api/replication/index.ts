@@ -18,7 +18,12 @@ import { isReplicationRequest } from './receive.js';
 import type { ReplicationEntry } from './replicator.js';
 import { storedTargets } from './targets.js';
 
-export { Replicator, type ReplicationTargetStatus, type ReplicatorOptions } from './replicator.js';
+export {
+  Replicator,
+  replicationWorkersFromEnv,
+  type ReplicationTargetStatus,
+  type ReplicatorOptions,
+} from './replicator.js';
 export { isReplicationTargetPath, replicationTargetAdmin } from './admin.js';
 export { resyncDone, resyncStatus, startResync } from './resync.js';
 

@@ -92,8 +92,6 @@ function putParams(info: ObjectInfo, storageClass?: string) {
 
 export class ReplicationRemote {
   private client?: Promise<Client>;
-  /** The storage class the rule being replicated asks of replicas (else the target's, else the default). */
-  storageClass?: string;
 
   constructor(readonly target: RemoteTarget) {}
 
@@ -149,15 +147,18 @@ export class ReplicationRemote {
     if (status !== 'Enabled') throw new S3Error('RemoteTargetNotVersionedError');
   }
 
-  /** Writes a replica of a single-part version: one PUT streaming `body` (`info.size` bytes). */
-  async putObject(key: string, info: ObjectInfo, body: Readable): Promise<void> {
+  /**
+   * Writes a replica of a single-part version: one PUT streaming `body` (`info.size` bytes). `storageClass`: the
+   * one the rule asks of replicas (else the target's, else the default).
+   */
+  async putObject(key: string, info: ObjectInfo, storageClass: string | undefined, body: Readable): Promise<void> {
     const { PutObjectCommand } = await loadSdk();
     const cmd = new PutObjectCommand({
       Bucket: this.target.targetBucket,
       Key: key,
       Body: body,
       ContentLength: info.size,
-      ...putParams(info, this.storageClass ?? this.target.storageClass),
+      ...putParams(info, storageClass ?? this.target.storageClass),
     });
     try {
       await (await this.s3()).send(
@@ -180,7 +181,12 @@ export class ReplicationRemote {
    * Writes a replica of a multipart version part by part, with the source's part sizes, so its ETag is the
    * source's. `part(n)` opens the bytes of part n. An upload that fails is aborted.
    */
-  async putMultipart(key: string, info: ObjectInfo, part: (n: number) => Promise<Readable>): Promise<void> {
+  async putMultipart(
+    key: string,
+    info: ObjectInfo,
+    storageClass: string | undefined,
+    part: (n: number) => Promise<Readable>,
+  ): Promise<void> {
     const sdkMod = await loadSdk();
     const s3 = await this.s3();
     const Bucket = this.target.targetBucket;
@@ -191,7 +197,7 @@ export class ReplicationRemote {
           new sdkMod.CreateMultipartUploadCommand({
             Bucket,
             Key: key,
-            ...putParams(info, this.storageClass ?? this.target.storageClass),
+            ...putParams(info, storageClass ?? this.target.storageClass),
           }),
           { versionId: info.versionId },
           replicaHeaders(info.lastModified),

@@ -1,12 +1,15 @@
 // Asynchronous bucket replication: a durable queue per target (the notification queue's files, notify/queue.ts:
-// one file per change, written before the request is answered, kept across restarts) and one sender per queue
-// that copies each change to the target in queue order (so the changes of one key arrive in the order they
-// were made), retrying with exponential backoff while the target is down.
+// one file per change, written before the request is answered, kept across restarts) and a sender per queue
+// that copies the changes to the target over several lanes (CAIRN_API_REPLICATION_MAX_WORKERS), a key always in
+// the same lane and a lane in queue order (so the changes of one key arrive in the order they were made),
+// retrying with exponential backoff while the target is down. A change leaves the queue once copied, in
+// whatever order the lanes finish: after a crash exactly the changes not copied yet go out again.
 //
 // A version copied keeps its version id, modification time, metadata, tags, retention and legal hold; its
 // status goes PENDING (queued) -> COMPLETED (the target has it), or FAILED while the target does not answer
 // (then COMPLETED once it does) or when the target refuses it several times (then it is left FAILED and
 // dropped from the queue, logged; `cairn admin replicate resync` queues it again).
+import { hash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -56,20 +59,61 @@ export interface ReplicatorOptions {
   worker?: number;
   retry?: { minMs: number; maxMs: number };
   queueLimit?: number;
+  /** Senders (lanes) per target in this process (CAIRN_API_REPLICATION_MAX_WORKERS; default 8). */
+  workers?: number;
 }
 
 /** Refusals (not outages) of one change tolerated before it is left FAILED. */
 const MAX_REFUSALS = 3;
 const DEFAULT_LIMIT = 100_000;
+/** Senders per target (MinIO: MINIO_API_REPLICATION_MAX_WORKERS, per node over all targets, 1 to 500). */
+export const DEFAULT_REPLICATION_WORKERS = 8;
+export const MAX_REPLICATION_WORKERS = 500;
+/** CAIRN_API_REPLICATION_MAX_WORKERS of `env` (a whole number, 1 to 500), or undefined when unset. */
+export function replicationWorkersFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const v = env.CAIRN_API_REPLICATION_MAX_WORKERS;
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1 || n > MAX_REPLICATION_WORKERS)
+    throw new Error(`CAIRN_API_REPLICATION_MAX_WORKERS must be a whole number from 1 to 500, got '${v.slice(0, 40)}'`);
+  return n;
+}
+
+/** Changes read ahead from the queue per lane. */
+const LANE_BACKLOG = 16;
 
 const queueName = (arn: string) => arn.split(':')[4] ?? 'unknown';
 
+/** The lane of a key: a hash of bucket and key, so every change of one key goes through the same lane, in order. */
+function laneOf(bucket: string, key: string, lanes: number): number {
+  return lanes === 1 ? 0 : hash('sha1', `${bucket}/${key}`, 'buffer').readUInt32LE(0) % lanes;
+}
+
+/** A change taken from the queue: its sequence number there (removed once done) and what it says. */
+interface Taken {
+  seq: number;
+  entry: ReplicationEntry;
+}
+
+/**
+ * The sender of one target's queue: a reader hands the queue's changes, in queue order, to `lanes` lanes by a
+ * hash of bucket and key; each lane copies its changes one after the other (so two changes of one key never
+ * race) and removes each from the queue when done, in whatever order the lanes finish. At most
+ * `LANE_BACKLOG` changes per lane are read ahead, so memory stays bounded whatever the queue holds.
+ */
 class Sender {
   replicated = 0;
   replicatedBytes = 0;
   failed = 0;
   failedAttempts = 0;
   bucket = '';
+  /** The target did not answer the last attempt (logged once per outage, not per change). */
+  private down = false;
+  private readonly lanes: Taken[][];
+  private readonly laneRuns: (Promise<void> | undefined)[];
+  /** Changes read ahead and not done yet, over all lanes. */
+  private inFlight = 0;
+  private slotFreed: (() => void) | undefined;
   private readonly stop = new AbortController();
   private readonly done: Promise<void>;
 
@@ -77,28 +121,68 @@ class Sender {
     readonly arn: string,
     readonly queue: EventQueue,
     private readonly r: Replicator,
+    lanes: number,
   ) {
+    this.lanes = Array.from({ length: lanes }, () => []);
+    this.laneRuns = Array.from({ length: lanes }, () => undefined);
     this.done = this.run();
   }
 
   private async run(): Promise<void> {
     const signal = this.stop.signal;
-    const { minMs, maxMs } = this.r.retry;
-    let delay = minMs;
-    let refusals = 0;
-    let down = false;
+    const limit = this.lanes.length * LANE_BACKLOG;
     while (!signal.aborted) {
+      if (this.inFlight >= limit) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        continue;
+      }
+      const seq = await this.queue.take(signal);
+      if (seq === undefined) break;
       let entry: ReplicationEntry;
       try {
-        const data = await this.queue.peek(signal);
-        if (data === undefined) return;
-        entry = JSON.parse(data) as ReplicationEntry;
+        entry = JSON.parse(await this.queue.read(seq)) as ReplicationEntry;
         this.bucket = entry.bucket;
       } catch (e) {
         this.r.log.error({ target: this.arn, err: e }, 'replication queue: unreadable entry dropped');
-        await this.queue.drop().catch(() => {});
+        await this.queue.remove(seq).catch(() => {});
         continue;
       }
+      const lane = laneOf(entry.bucket, entry.key, this.lanes.length);
+      this.lanes[lane].push({ seq, entry });
+      this.inFlight++;
+      this.laneRuns[lane] ??= this.runLane(lane).finally(() => (this.laneRuns[lane] = undefined));
+    }
+    await Promise.all(this.laneRuns);
+  }
+
+  /** Copies the changes of one lane in order until it is empty (or the sender stops: the rest stay queued). */
+  private async runLane(lane: number): Promise<void> {
+    const items = this.lanes[lane];
+    while (items.length > 0 && !this.stop.signal.aborted) {
+      const { seq, entry } = items[0];
+      if (await this.copy(entry))
+        await this.queue.remove(seq).catch((err: unknown) => {
+          // Left on disk, it goes out again after a restart (at least once).
+          this.r.log.error({ target: this.arn, key: entry.key, err }, 'replication queue: entry not removed');
+        });
+      items.shift();
+      this.inFlight--;
+      this.slotFreed?.();
+      this.slotFreed = undefined;
+    }
+  }
+
+  /**
+   * Copies one change, retrying with backoff while the target is down; false when the sender stopped first (the
+   * change stays queued). A change the target refuses MAX_REFUSALS times is left FAILED (true: it leaves the queue).
+   */
+  private async copy(entry: ReplicationEntry): Promise<boolean> {
+    const signal = this.stop.signal;
+    const { minMs, maxMs } = this.r.retry;
+    let delay = minMs;
+    let refusals = 0;
+    for (;;) {
+      if (signal.aborted) return false;
       let bytes: number;
       try {
         bytes = await this.r.replicate(entry);
@@ -106,25 +190,21 @@ class Sender {
         this.failedAttempts++;
         const refused = e instanceof TargetError && !e.down;
         if (refused) refusals++;
-        if (!down || refused)
+        if (!this.down || refused)
           this.r.log.warn({ target: this.arn, key: entry.key, err: (e as Error).message }, 'replication failed');
-        down = !refused;
+        this.down = !refused;
         await this.r.setStatus(entry, 'FAILED').catch(() => {});
         if (refused && refusals >= MAX_REFUSALS) {
           this.failed++;
-          refusals = 0;
           this.r.onDone?.(entry, 0, false);
-          await this.queue.drop();
-          continue;
+          return true;
         }
         await sleep(delay, undefined, { signal }).catch(() => {});
         delay = Math.min(delay * 2, maxMs);
         continue;
       }
-      if (down) this.r.log.info({ target: this.arn }, 'replication target reachable again');
-      down = false;
-      refusals = 0;
-      delay = minMs;
+      if (this.down) this.r.log.info({ target: this.arn }, 'replication target reachable again');
+      this.down = false;
       this.replicatedBytes += bytes;
       this.replicated++;
       this.r.onDone?.(entry, bytes, true);
@@ -132,12 +212,13 @@ class Sender {
       await this.r.setStatus(entry, 'COMPLETED').catch((err: unknown) => {
         this.r.log.warn({ target: this.arn, key: entry.key, err }, 'replication status not written');
       });
-      await this.queue.drop();
+      return true;
     }
   }
 
   async close(): Promise<void> {
     this.stop.abort();
+    this.slotFreed?.();
     await this.done;
   }
 }
@@ -197,7 +278,7 @@ export class Replicator {
         await mkdir(root, { recursive: true });
         await writeFile(join(root, 'arn'), arn);
         const queue = await EventQueue.open(this.dirOf(arn), this.opts.queueLimit ?? DEFAULT_LIMIT);
-        const s = new Sender(arn, queue, this);
+        const s = new Sender(arn, queue, this, this.opts.workers ?? DEFAULT_REPLICATION_WORKERS);
         this.senders.set(arn, s);
         return s;
       })();
@@ -279,7 +360,6 @@ export class Replicator {
     if (info.encryption)
       throw new TargetError('replication of encrypted objects is not implemented', false, 'NotImplemented');
     const replica = replicaInfo(info);
-    remote.storageClass = e.storageClass;
     // A multipart version (ETag `...-N`) goes part by part, so its replica has the same parts and ETag.
     if (info.parts) {
       const offsets: number[] = [];
@@ -288,7 +368,7 @@ export class Replicator {
         offsets.push(at);
         at += p.size;
       }
-      await remote.putMultipart(e.key, replica, async (n) => {
+      await remote.putMultipart(e.key, replica, e.storageClass, async (n) => {
         const i = info.parts!.findIndex((p) => p.number === n);
         const p = info.parts![i];
         if (p.size === 0) return emptyStream();
@@ -296,7 +376,7 @@ export class Replicator {
       });
     } else {
       const body = info.size === 0 ? emptyStream() : ((await opened.read()) as Readable);
-      await remote.putObject(e.key, replica, body);
+      await remote.putObject(e.key, replica, e.storageClass, body);
     }
     return info.size;
   }

@@ -86,11 +86,12 @@ export async function handle(ctx: ApiContext, incoming: IncomingRequest): Promis
   refuseUnimplemented(incoming.op, incoming.headers);
   const { openBody, ...request } = incoming;
   const req = { ...request, ...openBody() };
-  const { events, ...res } = await run(ctx, req);
-  // The one emission point: events are queued (durably) before the answer goes out.
-  if (events?.length && 'bucket' in req.op) {
-    await replication.queueReplication(ctx, req, req.op.bucket, events);
-    await notify.publishEvents(ctx, req, req.op.bucket, events);
+  const { events, metadataChange, ...res } = await run(ctx, req);
+  // The one emission point: events (and metadata changes, for replication) are queued durably before the
+  // answer goes out.
+  if ((events?.length || metadataChange) && 'bucket' in req.op) {
+    await replication.queueReplication(ctx, req, req.op.bucket, events ?? [], metadataChange);
+    if (events?.length) await notify.publishEvents(ctx, req, req.op.bucket, events);
   }
   return res;
 }

@@ -237,14 +237,14 @@ export async function putObjectRetention(
     });
   const bypass = await governanceBypass(ctx, req, { bucket, key, versionId });
   const next: ObjectLock = mode ? { mode: mode as RetentionMode, retainUntil: until } : {};
-  await ctx.storage.updateObjectMetadata(bucket, key, {
+  const info = await ctx.storage.updateObjectMetadata(bucket, key, {
     versionId,
     updateLock: (current) => {
       checkRetentionChange(current.lock, next, bypass, ctx.now());
       return { ...next, legalHold: current.lock?.legalHold };
     },
   });
-  return emptyResponse(200);
+  return { ...emptyResponse(200), metadataChange: { key, versionId: info.versionId, what: 'retention' } };
 }
 
 export async function getObjectLegalHold(
@@ -269,11 +269,11 @@ export async function putObjectLegalHold(
   requireDigest(req.headers, 'PutObjectLegalHold requests');
   const status = str(parseXml(await readDocument(req), 'LegalHold').Status);
   if (status !== 'ON' && status !== 'OFF') throw new S3Error('MalformedXML');
-  await ctx.storage.updateObjectMetadata(bucket, key, {
+  const info = await ctx.storage.updateObjectMetadata(bucket, key, {
     versionId,
     updateLock: (current) => ({ ...current.lock, legalHold: status === 'ON' }),
   });
-  return emptyResponse(200);
+  return { ...emptyResponse(200), metadataChange: { key, versionId: info.versionId, what: 'legal-hold' } };
 }
 
 /** The version whose lock is asked about: a delete marker has none (MethodNotAllowed by id, else NoSuchKey). */

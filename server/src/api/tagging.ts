@@ -5,7 +5,15 @@ import { refuseTaggingUnderAbac } from './bucket-abac.js';
 import { readableVersion } from './object-read.js';
 import { readDocument } from './request-body.js';
 import { parseTaggingXml, queryToTags, tagsToQuery, type Tag } from './tags.js';
-import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
+import type { ObjectInfo } from '../storage/object-layer.js';
+import {
+  emptyResponse,
+  xmlResponse,
+  type ApiContext,
+  type MetadataChange,
+  type S3Request,
+  type S3Response,
+} from './types.js';
 import { toXml } from './xml.js';
 
 const taggingXml = (tags: Tag[]): string => toXml('Tagging', { TagSet: { Tag: tags } });
@@ -30,6 +38,12 @@ export async function deleteBucketTagging(ctx: ApiContext, bucket: string): Prom
   return emptyResponse(204);
 }
 
+const tagsChanged = (info: ObjectInfo): MetadataChange => ({
+  key: info.key,
+  versionId: info.versionId,
+  what: 'tagging',
+});
+
 function versionHeader(v: string): Record<string, string> {
   return v && v !== 'null' ? { 'x-amz-version-id': v } : {};
 }
@@ -53,7 +67,7 @@ export async function putObjectTagging(
 ): Promise<S3Response> {
   const tags = parseTaggingXml(await readDocument(req), 'object');
   const info = await ctx.storage.updateObjectMetadata(bucket, key, { versionId, tagging: tagsToQuery(tags) });
-  return emptyResponse(200, versionHeader(info.versionId));
+  return { ...emptyResponse(200, versionHeader(info.versionId)), metadataChange: tagsChanged(info) };
 }
 
 export async function deleteObjectTagging(
@@ -63,5 +77,5 @@ export async function deleteObjectTagging(
   versionId?: string,
 ): Promise<S3Response> {
   const info = await ctx.storage.updateObjectMetadata(bucket, key, { versionId, tagging: null });
-  return emptyResponse(204, versionHeader(info.versionId));
+  return { ...emptyResponse(204, versionHeader(info.versionId)), metadataChange: tagsChanged(info) };
 }

@@ -127,6 +127,13 @@ export function objectUrl(endpoint: Endpoint | undefined, bucket: string, key: s
   return endpoint.virtualHost ? `${endpoint.base}/${path}` : `${endpoint.base}/${encodeURIComponent(bucket)}/${path}`;
 }
 
+/** Which of a version's metadata a request changed in place. */
+export interface MetadataChange {
+  key: string;
+  versionId: string;
+  what: 'tagging' | 'retention' | 'legal-hold';
+}
+
 export interface S3Response {
   status: number;
   headers: Record<string, string | number>;
@@ -136,6 +143,11 @@ export interface S3Response {
    * handler succeeded, before the answer goes out. Never sent to the client.
    */
   events?: ObjectEvent[];
+  /**
+   * A version's tags, retention or legal hold changed (no event of its own): `handle` queues it for bucket
+   * replication like the events. Never sent to the client.
+   */
+  metadataChange?: MetadataChange;
   /** Called once the answer has gone out (or its connection closed): the admin API's service restart/stop. */
   afterSend?: () => void;
 }

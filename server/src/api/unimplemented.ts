@@ -21,6 +21,13 @@ const isFalse = (v: string): boolean => v.trim().toLowerCase() === 'false';
 /** Operations a replication request may be (api/replication/receive.ts). */
 const REPLICA_PUTS = new Set<OperationName>(['PutObject', 'CreateMultipartUpload']);
 const REPLICA_WRITES = new Set<OperationName>([...REPLICA_PUTS, 'CompleteMultipartUpload', 'DeleteObject']);
+/** Requests setting a replica's tags, retention or legal hold as its source changed them. */
+const REPLICA_METADATA = new Set<OperationName>([
+  'PutObjectTagging',
+  'DeleteObjectTagging',
+  'PutObjectRetention',
+  'PutObjectLegalHold',
+]);
 /** Operations that create a version and so can give it an object lock. */
 const NEW_VERSION = new Set<OperationName>(['PutObject', 'CopyObject', 'CreateMultipartUpload']);
 
@@ -62,7 +69,10 @@ const HEADERS: Record<string, Refusal> = {
   },
   // MinIO's replication requests (api/replication/receive.ts checks them; the timestamps of a source's tags,
   // retention and legal hold only order metadata updates, which replicas receive whole).
-  'x-minio-source-replication-request': { what: 'Replication', honouredBy: REPLICA_WRITES },
+  'x-minio-source-replication-request': {
+    what: 'Replication',
+    honouredBy: new Set([...REPLICA_WRITES, ...REPLICA_METADATA]),
+  },
   'x-minio-source-mtime': { what: 'Replication', honouredBy: REPLICA_WRITES },
   'x-minio-source-etag': { what: 'Replication', honouredBy: REPLICA_WRITES },
   'x-minio-source-deletemarker': { what: 'Replication', honouredBy: new Set<OperationName>(['DeleteObject']) },

@@ -192,8 +192,8 @@ export function replicationXml(c: ReplicationConfiguration): string {
   });
 }
 
-/** What is being replicated: a version written, a delete marker, or a versioned delete. */
-export type ReplicationKind = 'object' | 'delete-marker' | 'delete-version';
+/** What is being replicated: a version written, a delete marker, a versioned delete, or a version's metadata. */
+export type ReplicationKind = 'object' | 'delete-marker' | 'delete-version' | 'metadata';
 
 /**
  * The targets (ARNs) a change of `key` goes to: for each target, the enabled rule of highest priority whose

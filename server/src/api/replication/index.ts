@@ -6,7 +6,14 @@ import type { ObjectInfo } from '../../storage/object-layer.js';
 import { bucketSettings } from '../bucket-settings.js';
 import type { ObjectEvent } from '../notify/event.js';
 import { readDocument } from '../request-body.js';
-import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from '../types.js';
+import {
+  emptyResponse,
+  xmlResponse,
+  type ApiContext,
+  type MetadataChange,
+  type S3Request,
+  type S3Response,
+} from '../types.js';
 import {
   parseReplicationConfiguration,
   replicationXml,
@@ -73,50 +80,80 @@ export async function deleteBucketReplication(ctx: ApiContext, bucket: string): 
   return emptyResponse(204);
 }
 
-/** What an event is to replication: a version written, a delete marker added, or a version deleted. */
-function kindOf(e: ObjectEvent): ReplicationKind | undefined {
+/** One change to replicate: a version written, a delete marker added, a version deleted, or metadata changed. */
+interface Change {
+  kind: ReplicationKind;
+  key: string;
+  versionId: string;
+  metadata?: MetadataChange['what'];
+}
+
+/** What an event is to replication. */
+function changeOf(e: ObjectEvent): Change | undefined {
   if (e.versionId === undefined || e.versionId === 'null') return undefined;
-  if (e.name.startsWith('s3:ObjectCreated:')) return 'object';
-  if (e.name === 's3:ObjectRemoved:DeleteMarkerCreated') return 'delete-marker';
-  if (e.name === 's3:ObjectRemoved:Delete') return 'delete-version';
+  const c = (kind: ReplicationKind): Change => ({ kind, key: e.key, versionId: e.versionId! });
+  if (e.name.startsWith('s3:ObjectCreated:')) return c('object');
+  if (e.name === 's3:ObjectRemoved:DeleteMarkerCreated') return c('delete-marker');
+  if (e.name === 's3:ObjectRemoved:Delete') return c('delete-version');
   return undefined;
 }
 
 /**
  * Queues the changes an operation reports for the targets its bucket's rules name: the version is marked
  * PENDING, then the change is written to the target's queue, before the request is answered. A replica
- * written by a replication request is not replicated again.
+ * written by a replication request is not replicated again; a change of a replica's tags, retention or legal
+ * hold made here goes back to its source where the rule keeps ReplicaModifications (MinIO's default), and the
+ * replica keeps its REPLICA status.
  */
-export async function queueReplication(ctx: ApiContext, req: S3Request, bucket: string, events: ObjectEvent[]) {
+export async function queueReplication(
+  ctx: ApiContext,
+  req: S3Request,
+  bucket: string,
+  events: ObjectEvent[],
+  metadata?: MetadataChange,
+) {
   if (!ctx.replication || isReplicationRequest(req.headers)) return;
   const c = await replicationOf(ctx, bucket);
   if (!c) return;
+  const changes = events.map(changeOf).filter((x) => x !== undefined);
+  if (metadata && metadata.versionId !== 'null')
+    changes.push({ kind: 'metadata', key: metadata.key, versionId: metadata.versionId, metadata: metadata.what });
   const entries: ReplicationEntry[] = [];
-  for (const e of events) {
-    const kind = kindOf(e);
-    if (!kind) continue;
+  for (const change of changes) {
+    const { kind, key, versionId } = change;
     let tagging: string | undefined;
     let mtime: number | undefined;
+    let replica = false;
     if (kind !== 'delete-version') {
       let info: ObjectInfo;
       try {
-        info = await ctx.storage.headObject(bucket, e.key, { versionId: e.versionId });
+        info = await ctx.storage.headObject(bucket, key, { versionId });
       } catch (err) {
         if (isS3Error(err) && (err.code === 'NoSuchVersion' || err.code === 'NoSuchKey')) continue; // gone already
         throw err;
       }
-      if (info.replicationStatus === 'REPLICA') continue;
+      replica = info.replicationStatus === 'REPLICA';
+      if (replica && kind !== 'metadata') continue;
       tagging = info.tagging;
       mtime = info.lastModified.getTime();
     }
-    const targets = targetsFor(c, e.key, tagging, kind);
+    const targets = targetsFor(c, key, tagging, kind).filter(({ rule }) => !replica || rule.replicaModifications);
     if (targets.length === 0) continue;
-    if (kind !== 'delete-version')
-      await ctx.storage.setReplicationStatus(bucket, e.key, e.versionId!, 'PENDING').catch((err: unknown) => {
+    if (kind !== 'delete-version' && !replica)
+      await ctx.storage.setReplicationStatus(bucket, key, versionId, 'PENDING').catch((err: unknown) => {
         if (!isS3Error(err) || err.code !== 'NoSuchVersion') throw err;
       });
     for (const { arn, rule } of targets)
-      entries.push({ bucket, key: e.key, versionId: e.versionId!, kind, arn, mtime, storageClass: rule.storageClass });
+      entries.push({
+        bucket,
+        key,
+        versionId,
+        kind,
+        arn,
+        mtime,
+        storageClass: rule.storageClass,
+        ...(change.metadata ? { metadata: change.metadata } : {}),
+      });
   }
   if (entries.length) await ctx.replication.enqueue(entries);
 }

@@ -32,6 +32,13 @@ export function replicationAction(opName: string): string | undefined {
       return 's3:ReplicateObject';
     case 'DeleteObject':
       return 's3:ReplicateDelete';
+    // A version's metadata changed on the source (MinIO's metadata replication; AWS's s3:ReplicateTags).
+    case 'PutObjectTagging':
+    case 'DeleteObjectTagging':
+      return 's3:ReplicateTags';
+    case 'PutObjectRetention':
+    case 'PutObjectLegalHold':
+      return 's3:ReplicateObject';
     default:
       return undefined;
   }

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import type { ObjectInfo } from '../../storage/object-layer.js';
 import { isTierDown } from '../tier/remote.js';
+import { REPLICATION_REQUEST } from './receive.js';
 import type { RemoteTarget } from './targets.js';
 
 type Sdk = typeof import('@aws-sdk/client-s3');
@@ -120,7 +121,8 @@ export class ReplicationRemote {
     return new TargetError(
       `replication target ${this.target.endpoint}/${this.target.targetBucket} could not ${doing}: ${codeOf(e)} ` +
         `(${status ?? 'no answer'}): ${why}`,
-      isTierDown(e),
+      // 501: the target does not do it, and will not on a retry.
+      isTierDown(e) && status !== 501,
       codeOf(e),
     );
   }
@@ -243,6 +245,54 @@ export class ReplicationRemote {
       if (uploadId)
         await s3.send(new sdkMod.AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId })).catch(() => {});
       throw this.fail(e, 'take a multipart replica');
+    }
+  }
+
+  /**
+   * Sets one of a replica's metadata to the source version's (`info`): its tags, its retention, or its legal
+   * hold, by the S3 call that sets it, on the version of the same id, flagged as a replication request (so the
+   * target does not replicate it back). Removing or shortening a GOVERNANCE retention asks for the bypass, which
+   * the target's credentials must allow (s3:BypassGovernanceRetention) as they did on the source.
+   */
+  async putMetadata(key: string, info: ObjectInfo, what: 'tagging' | 'retention' | 'legal-hold'): Promise<void> {
+    const sdkMod = await loadSdk();
+    const Bucket = this.target.targetBucket;
+    const VersionId = info.versionId;
+    const flag = { [REPLICATION_REQUEST]: 'true' };
+    const lock = info.lock;
+    const s3 = await this.s3();
+    try {
+      if (what === 'tagging') {
+        const TagSet = [...new URLSearchParams(info.tagging ?? '')].map(([Key, Value]) => ({ Key, Value }));
+        if (TagSet.length === 0)
+          await s3.send(withExtras(new sdkMod.DeleteObjectTaggingCommand({ Bucket, Key: key, VersionId }), {}, flag));
+        else
+          await s3.send(
+            withExtras(
+              new sdkMod.PutObjectTaggingCommand({ Bucket, Key: key, VersionId, Tagging: { TagSet } }),
+              {},
+              flag,
+            ),
+          );
+      } else if (what === 'retention') {
+        const retained = lock?.mode !== undefined && lock.retainUntil !== undefined;
+        const Retention = retained ? { Mode: lock!.mode, RetainUntilDate: lock!.retainUntil } : {};
+        const BypassGovernanceRetention = lock?.mode === 'COMPLIANCE' ? undefined : true;
+        await s3.send(
+          withExtras(
+            new sdkMod.PutObjectRetentionCommand({ Bucket, Key: key, VersionId, Retention, BypassGovernanceRetention }),
+            {},
+            flag,
+          ),
+        );
+      } else {
+        const LegalHold = { Status: lock?.legalHold ? 'ON' : 'OFF' } as const;
+        await s3.send(
+          withExtras(new sdkMod.PutObjectLegalHoldCommand({ Bucket, Key: key, VersionId, LegalHold }), {}, flag),
+        );
+      }
+    } catch (e) {
+      throw this.fail(e, `take the ${what} of a replica`);
     }
   }
 

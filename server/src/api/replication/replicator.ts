@@ -5,6 +5,7 @@
 // retrying with exponential backoff while the target is down. A change leaves the queue once copied, in
 // whatever order the lanes finish: after a crash exactly the changes not copied yet go out again.
 //
+// A version's later change of tags, retention or legal hold (kind 'metadata') sets them on the replica in place.
 // A version copied keeps its version id, modification time, metadata, tags, retention and legal hold; its
 // status goes PENDING (queued) -> COMPLETED (the target has it), or FAILED while the target does not answer
 // (then COMPLETED once it does) or when the target refuses it several times (then it is left FAILED and
@@ -36,6 +37,8 @@ export interface ReplicationEntry {
   storageClass?: string;
   /** Queued by this resync (resync.ts counts it when done). */
   resetId?: string;
+  /** kind 'metadata': which of the version's metadata changed (sent as it is when the change goes out). */
+  metadata?: 'tagging' | 'retention' | 'legal-hold';
 }
 
 /** A target's queue and counters, as metrics and `cairn admin replicate status` read them. */
@@ -353,6 +356,17 @@ export class Replicator {
       throw err;
     }
     const info = opened.info;
+    if (e.kind === 'metadata') {
+      if (info.deleteMarker || !e.metadata) return 0;
+      try {
+        await remote.putMetadata(e.key, replicaInfo(info), e.metadata);
+        return 0;
+      } catch (err) {
+        if (!(err instanceof TargetError && (err.code === 'NoSuchVersion' || err.code === 'NoSuchKey'))) throw err;
+        // The target lacks the version (its copy failed for good, or new tags brought it under a rule): copy it
+        // whole, metadata included, as MinIO does.
+      }
+    }
     if (info.deleteMarker) {
       await remote.putDeleteMarker(e.key, info.versionId, info.lastModified);
       return 0;

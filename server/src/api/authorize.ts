@@ -317,6 +317,7 @@ export async function authorizeOperation(ctx: ApiContext, req: AccessRequest & {
     case 'AdminApi':
       return;
     case 'UnsupportedServiceOp': // refused by its handler, to callers who may ask
+    case 'ListenNotification': // every bucket's events: MinIO asks s3:ListenNotification on all resources
     case 'ListBuckets': // an account lists its own buckets, an IAM principal its account's, if allowed
       if (!isAllowedOutsideBuckets(ctx, req, op.action, 'arn:aws:s3:::*')) throw new S3Error('AccessDenied');
       return;

@@ -164,6 +164,8 @@ async function run(ctx: ApiContext, req: S3Request): Promise<S3Response> {
       return notify.putBucketNotification(ctx, req, op.bucket);
     case 'ListenBucketNotification':
       return notify.listenBucketNotification(ctx, op.bucket, op.params);
+    case 'ListenNotification':
+      return notify.listenBucketNotification(ctx, undefined, op.params);
     case 'GetObjectLockConfiguration':
       return lock.getObjectLockConfiguration(ctx, op.bucket);
     case 'PutObjectLockConfiguration':

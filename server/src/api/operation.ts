@@ -45,6 +45,8 @@ export type Operation =
   | (Base & { name: 'ListBuckets'; params: ListBucketsParams })
   /** A request to the service root asking for something Cairn does not do (`parameter` names the ask). */
   | (Base & { name: 'UnsupportedServiceOp'; parameter: string; what: string })
+  /** MinIO's ListenNotification: the events of every bucket as they happen (`GET /?events=`, api/notify/listen.ts). */
+  | (Base & { name: 'ListenNotification'; params: { events: string[]; prefix: string; suffix: string } })
   | BucketOnly<'CreateBucket'>
   | BucketOnly<'HeadBucket'>
   | BucketOnly<'DeleteBucket'>

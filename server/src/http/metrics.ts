@@ -52,7 +52,9 @@ const MINIO_API_NAMES: Readonly<Partial<Record<OperationName, string>>> = {
   PutBucketNotificationConfiguration: 'putbucketnotification',
   GetObjectLockConfiguration: 'getbucketobjectlockconfig',
   PutObjectLockConfiguration: 'putbucketobjectlockconfig',
+  // MinIO serves both with one handler, ListenNotification.
   ListenBucketNotification: 'listennotification',
+  ListenNotification: 'listennotification',
 };
 
 /** The `api` label of an operation: MinIO's name for it. */

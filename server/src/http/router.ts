@@ -37,11 +37,9 @@ const UNSUPPORTED_BUCKET = [
 const UNSUPPORTED_OBJECT = ['restore', 'torrent'];
 /**
  * Query parameters of `GET /` that ask for something other than ListBuckets, which Cairn does not do: it
- * would otherwise answer ListBuckets and ignore them. `events`: MinIO's ListenNotification over every bucket
- * (listening on one bucket, `GET /bucket?events=...`, is served); `max-directory-buckets`: ListDirectoryBuckets.
+ * would otherwise answer ListBuckets and ignore them. `max-directory-buckets`: ListDirectoryBuckets.
  */
 const UNSUPPORTED_SERVICE: Record<string, { action: string; what: string }> = {
-  events: { action: 's3:ListenNotification', what: 'Listening to the events of every bucket (GET /?events=)' },
   'max-directory-buckets': { action: 's3express:ListAllMyDirectoryBuckets', what: 'Directory buckets' },
 };
 
@@ -140,6 +138,11 @@ export function parseCopySource(raw: string): ObjectRef {
   return { bucket: decodePathPart(s.slice(0, slash)), key: decodePathPart(s.slice(slash + 1)), versionId };
 }
 
+/** What a listen asks for: event types, and a prefix and suffix of the keys. */
+function listenParams(q: URLSearchParams): { events: string[]; prefix: string; suffix: string } {
+  return { events: q.getAll('events'), prefix: q.get('prefix') ?? '', suffix: q.get('suffix') ?? '' };
+}
+
 function firstSub(q: URLSearchParams, names: readonly string[]): string | undefined {
   return names.find((n) => q.has(n));
 }
@@ -166,6 +169,9 @@ export function route(input: RouteInput): Route {
       const unsupported = firstSub(q, Object.keys(UNSUPPORTED_SERVICE));
       if (unsupported)
         return { op: { name: 'UnsupportedServiceOp', parameter: unsupported, ...UNSUPPORTED_SERVICE[unsupported] } };
+      // MinIO's ListenNotification (`mc watch ALIAS`, minio-go ListenNotification): every bucket's events.
+      if (q.has('events'))
+        return { op: { name: 'ListenNotification', action: 's3:ListenNotification', params: listenParams(q) } };
       const params = {
         prefix: q.get('prefix') ?? '',
         maxBuckets: intParam(q, 'max-buckets', 10000, 10000),
@@ -246,8 +252,12 @@ function bucketOp(method: string, bucket: string, q: URLSearchParams, headers: R
       return { name: 'CreateBucket', action: 's3:CreateBucket', ...b };
     case 'GET':
       if (q.has('events')) {
-        const params = { events: q.getAll('events'), prefix: q.get('prefix') ?? '', suffix: q.get('suffix') ?? '' };
-        return { name: 'ListenBucketNotification', action: 's3:ListenBucketNotification', ...b, params };
+        return {
+          name: 'ListenBucketNotification',
+          action: 's3:ListenBucketNotification',
+          ...b,
+          params: listenParams(q),
+        };
       }
       if (q.has('location')) return { name: 'GetBucketLocation', action: 's3:GetBucketLocation', ...b };
       if (q.has('versioning')) return { name: 'GetBucketVersioning', action: 's3:GetBucketVersioning', ...b };

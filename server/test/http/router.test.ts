@@ -13,7 +13,7 @@ describe('router', () => {
   const table: [string, string, string, string, Record<string, string>?][] = [
     ['GET', '/', 'ListBuckets', 's3:ListAllMyBuckets'],
     ['GET', '/?x-id=ListBuckets&max-buckets=5&prefix=a&bucket-region=us-east-1', 'ListBuckets', 's3:ListAllMyBuckets'],
-    ['GET', '/?events=s3:ObjectCreated:*&ping=10', 'UnsupportedServiceOp', 's3:ListenNotification'],
+    ['GET', '/?events=s3:ObjectCreated:*&ping=10', 'ListenNotification', 's3:ListenNotification'],
     ['GET', '/?max-directory-buckets=10', 'UnsupportedServiceOp', 's3express:ListAllMyDirectoryBuckets'],
     ['PUT', '/b', 'CreateBucket', 's3:CreateBucket'],
     ['HEAD', '/b', 'HeadBucket', 's3:ListBucket'],

@@ -106,7 +106,8 @@ class Sender {
 
 /** A ListenBucketNotification client: what it wants, and where its records go. */
 export interface Listener {
-  bucket: string;
+  /** Undefined: every bucket (MinIO's ListenNotification). */
+  bucket: string | undefined;
   events: string[];
   prefix: string;
   suffix: string;
@@ -128,7 +129,7 @@ export class Notifier {
   }
 
   /**
-   * Hands `deliver` every event of `l.bucket` it asks for, from now until the returned stop is called;
+   * Hands `deliver` every event of `l.bucket` (of every bucket when undefined) it asks for, from now until the returned stop is called;
    * `end` is called when the server stops.
    */
   listen(l: Listener, deliver: (record: EventRecord) => void, end: () => void): () => void {
@@ -143,7 +144,7 @@ export class Notifier {
 
   /** Does a listener want events of this bucket? (No record is built for a bucket nobody hears.) */
   listensTo(bucket: string): boolean {
-    for (const l of this.listeners.keys()) if (l.bucket === bucket) return true;
+    for (const l of this.listeners.keys()) if (l.bucket === undefined || l.bucket === bucket) return true;
     return false;
   }
 
@@ -212,7 +213,8 @@ export class Notifier {
     for (const e of events) {
       const sequencer = this.sequencer.next(time.getTime());
       for (const [l, { deliver }] of this.listeners) {
-        if (l.bucket !== origin.bucket || !e.key.startsWith(l.prefix) || !e.key.endsWith(l.suffix)) continue;
+        if (l.bucket !== undefined && l.bucket !== origin.bucket) continue;
+        if (!e.key.startsWith(l.prefix) || !e.key.endsWith(l.suffix)) continue;
         if (!l.events.some((x) => covers(x, e.name))) continue;
         const record = eventRecord(e, origin, '', time, sequencer);
         deliver({ ...record, s3: { ...record.s3, object: { ...record.s3.object, key: e.key } } });

@@ -74,6 +74,10 @@ export const S3_ERRORS = {
   'KMS.KMSInternalException': [500, 'The KMS could not be used. Please try again.'],
   // MinIO's code for encrypted data that fails authentication (MinIO answers 206; a failed read is a 500).
   XMinioObjectTampered: [500, 'The requested object was modified and may be compromised.'],
+  // The NAS gateway (storage/nas): keys that no file in the served folder can have (MinIO's codes of its FS mode).
+  XMinioInvalidObjectName: [400, 'Object name contains unsupported characters.'],
+  XMinioParentIsObject: [400, 'Object-prefix is already an object, please choose a different object-prefix name.'],
+  XMinioObjectExistsAsDirectory: [400, 'Object name already exists as a directory.'],
   XMinioStorageFull: [
     507,
     'Storage backend has reached its minimum free drive threshold. Please delete a few objects to proceed.',

@@ -33,13 +33,19 @@ import { nativeCodec } from './storage/erasure/codec.js';
 import { parseRemoteEndpoint, remoteDrives, storageRpcServer } from './storage/rpc/index.js';
 import { BufferPool } from './storage/erasure/buffer-pool.js';
 import type { StorageOptions } from './storage/context.js';
+import type { ObjectLayer } from './storage/object-layer.js';
 
 /** Bytes of free SSE batches kept while idle (8 times that while busy: buffer-pool.ts). */
 const SSE_POOL_KEEP = 8 * 1024 * 1024;
 
 export interface ServerOptions {
-  /** Drive directories; `{1...4}` ellipses are expanded. */
+  /** Drive directories; `{1...4}` ellipses are expanded. Ignored with `gateway`. */
   drives: string[];
+  /**
+   * Serve this storage instead of erasure-coded drives (`cairn gateway`, cli/gateway.ts): `open` makes it once
+   * the configuration is checked; `systemDir` is the folder for the notification and replication queues.
+   */
+  gateway?: { open(): Promise<ObjectLayer>; systemDir: string };
   /** `HOST:PORT` or `:PORT`; default `:9000`. Port 0 picks a free port. */
   address?: string;
   /** Root and extra users; default: from CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD / CAIRN_USERS. */
@@ -179,9 +185,11 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
     throw new Error('a distributed deployment serves plain HTTP for now (its nodes reach each other over http://)');
   const remote = remoteDrives(credentials.root);
   let node: ClusterNode | undefined;
-  let storage: Awaited<ReturnType<typeof openStorage>>;
+  let storage: ObjectLayer;
   try {
-    if (distributed) {
+    if (opts.gateway) {
+      storage = await opts.gateway.open();
+    } else if (distributed) {
       node = await joinCluster({
         endpoints: opts.drives,
         address: opts.address ?? ':9000',
@@ -205,8 +213,9 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
     await node?.handOver();
     throw e;
   }
-  // The node's own queues live on its first drive (every drive of a node alone is local).
-  const queueDrive = node ? node.firstLocalFolder : expandDrives(...opts.drives)[0];
+  // The node's own queues live on its first drive (every drive of a node alone is local); a gateway's in its folder.
+  const systemDir =
+    opts.gateway?.systemDir ?? join(node ? node.firstLocalFolder : expandDrives(...opts.drives)[0], SYS_DIR);
   const shared = opts.storage?.shared;
   // Workers share IAM's records over the primary's lock service and change bus; nodes over the network.
   const sharing = shared ?? node;
@@ -242,12 +251,12 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       reusePort: opts.worker?.reusePort ?? (node ? true : undefined),
       notify: {
         targets: notifyTargets,
-        queueBase: join(queueDrive, SYS_DIR, 'notify'),
+        queueBase: join(systemDir, 'notify'),
         retry: opts.notify?.retry,
         worker: opts.worker?.slot,
       },
       replication: {
-        queueBase: join(queueDrive, SYS_DIR, 'replication'),
+        queueBase: join(systemDir, 'replication'),
         retry: opts.replicationRetry,
         workers: opts.replicationWorkers ?? replicationWorkersFromEnv(env),
         worker: opts.worker?.slot,

@@ -1,4 +1,4 @@
-// The `cairn` command line: `cairn --version`, `cairn selftest`, `cairn server ...`.
+// The `cairn` command line: `cairn --version`, `cairn selftest`, `cairn server ...`, `cairn gateway ...`.
 // The native addon and the self-test load only for the commands that use them: the primary of a
 // multi-worker server runs this file too, and stays small.
 import { readFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ const USAGE = `Usage: cairn <command>
 
 Commands:
   server          run the S3 server: cairn server [--address HOST:PORT] DRIVE...
+  gateway         serve an existing folder as S3: cairn gateway nas PATH (cairn gateway --help)
   admin           manage users, groups, policies and service accounts: cairn admin --help
   selftest        run the known-answer tests of the native kernels
   --version       print versions
@@ -29,6 +30,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'server':
       return serverCommand(argv.slice(1));
+    case 'gateway':
+      return (await import('./gateway.js')).gatewayCommand(argv.slice(1));
     case 'selftest':
       return (await import('./selftest.js')).selftest();
     case 'admin':

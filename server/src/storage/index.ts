@@ -24,6 +24,7 @@ export type { StorageOptions, HealStatus, HealResult };
 export type { SharedDrives, DriveLayout, NodeOfCluster } from './context.js';
 export type { Change, ChangeBus, HeldLock, Locks, Release } from './coordination.js';
 export { driveLayout, formatDrives, FormatPending } from './drive/format.js';
+export { nasGateway, openNas, NasObjects, type NasStorageOptions } from './nas/index.js';
 
 /** Formats (or checks) the drives and starts the erasure engine on them. */
 export async function openStorage(opts: StorageOptions): Promise<ErasureObjects> {

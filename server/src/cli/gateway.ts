@@ -1,0 +1,107 @@
+// `cairn gateway <kind> ...`: Cairn's S3 API (auth, IAM, policies, S3 Select) in front of storage that is
+// not Cairn's own drives. Each kind is one case below and one function.
+//   nas PATH   an existing folder served as S3 (storage/nas): top-level folders are buckets, files objects.
+import pino from 'pino';
+import { ldapConfigFromEnv } from '../api/iam/ldap-config.js';
+import { openIdConfigFromEnv } from '../api/iam/openid-config.js';
+import { checkTargets } from '../api/notify/target.js';
+import { notifyTargetsFromEnv } from '../api/notify/targets.js';
+import { loudly, serveUntilStopped, serverOptions } from '../cluster/serve.js';
+import { nasGateway } from '../storage/index.js';
+import { parseServerArgs, tuningFromEnv } from './server.js';
+
+export const GATEWAY_USAGE = `Usage: cairn gateway <kind> ...
+
+Kinds:
+  nas PATH        serve an existing folder as S3: cairn gateway nas --help
+`;
+
+export const NAS_USAGE = `Usage: cairn gateway nas [--address HOST:PORT] [--certs-dir DIR] [--domain DOMAIN] [--region REGION] PATH
+
+  PATH            the folder to serve: its top-level folders are buckets, the files below them objects (a / in a
+                  key is a folder). Cairn keeps what files cannot hold (content type, user metadata, tags,
+                  checksums, ETags of what it wrote), uploads in progress, temp files and its own state (IAM) in
+                  PATH/.cairn.sys, which no request can name and no listing shows.
+  --address, --certs-dir, --domain, --region   as for cairn server
+  --workers       only 1: one process serves a folder (its key locks and side-store cache are in memory)
+
+Writes go to a temp file in PATH/.cairn.sys/tmp and replace the file in one rename: other readers of the
+folder see the old file or the new one, never half. Files added, changed or removed by others are seen on the
+next request (a file Cairn did not write has an ETag made of its inode, size and modification time).
+Refused (501 NotImplemented): versioning, object lock, replication, lifecycle rules and tiers, server-side
+encryption. Keys no file can have are refused: '..', '.', '//', a leading or trailing '/' (InvalidArgument),
+NUL (XMinioInvalidObjectName), a segment over 255 bytes (KeyTooLongError), 'a/b' when 'a' is a file
+(XMinioParentIsObject), 'a' when 'a' is a folder (XMinioObjectExistsAsDirectory). Symlinks are followed
+only within their bucket's folder (else AccessDenied). Environment: as for cairn server (credentials, LDAP,
+OpenID, notifications, CAIRN_API_STALE_UPLOADS_*).
+`;
+
+export async function gatewayCommand(argv: string[]): Promise<number> {
+  const [kind, ...rest] = argv;
+  switch (kind) {
+    case 'nas':
+      return nasCommand(rest);
+    case undefined:
+    case '--help':
+    case 'help':
+      process.stdout.write(GATEWAY_USAGE);
+      return kind === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`cairn gateway: unknown kind '${kind}'\n\n${GATEWAY_USAGE}`);
+      return 2;
+  }
+}
+
+/** The NAS gateway's command line: the server's options, one PATH, one worker. */
+export function parseNasArgs(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const args = parseServerArgs(argv, { CAIRN_WORKERS: env.CAIRN_WORKERS ?? '1' });
+  if (args.help) return args;
+  if (args.drives.length !== 1) throw new Error('one PATH (the folder to serve) is needed');
+  if (args.workers !== 1)
+    throw new Error(
+      `the NAS gateway runs as one process (--workers 1, got ${args.workers}): its key locks and side-store ` +
+        'cache live in memory, and two processes writing one folder could not see each other',
+    );
+  return args;
+}
+
+async function nasCommand(argv: string[]): Promise<number> {
+  let args: ReturnType<typeof parseNasArgs>;
+  let config;
+  try {
+    args = parseNasArgs(argv, process.env);
+    const notifyTargets = notifyTargetsFromEnv(process.env);
+    checkTargets(notifyTargets);
+    const { staleUploadsExpiryMs, staleUploadsCleanupIntervalMs } = tuningFromEnv(process.env);
+    config = {
+      ldap: ldapConfigFromEnv(process.env),
+      openid: openIdConfigFromEnv(process.env),
+      notify: { targets: notifyTargets },
+      stale: { staleUploadsExpiryMs, staleUploadsCleanupIntervalMs },
+    };
+  } catch (e) {
+    process.stderr.write(`cairn gateway nas: ${(e as Error).message}\n\n${NAS_USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(NAS_USAGE);
+    return 0;
+  }
+  const logger = pino({ level: process.env.CAIRN_LOG_LEVEL ?? 'info' });
+  const log = { info: (m: string) => logger.info(m), warn: (m: string) => logger.warn(m) };
+  const path = args.drives[0];
+  const { startServer } = await import('../main.js');
+  const server = await startServer({
+    ...(await serverOptions(args)),
+    drives: [],
+    gateway: nasGateway(path, { ...config.stale, log }),
+    ldap: config.ldap,
+    openid: config.openid,
+    notify: config.notify,
+    logger,
+    warn: loudly,
+  });
+  logger.info({ url: server.url, path }, `Cairn is serving the folder ${path} as S3 at ${server.url}`);
+  await serveUntilStopped(server, logger);
+  return 0;
+}

@@ -1,0 +1,342 @@
+// Multipart uploads of the NAS gateway: each upload is a folder of the hidden area,
+// `.cairn.sys/multipart/<upload id>/` with `upload.json` and per part `part.N` (its bytes) and `part.N.json`.
+// Completing concatenates the chosen parts into a temp file, which then replaces the object's file in one
+// rename, like a PUT (nas-objects.ts commit).
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import * as native from '@cairn/native';
+import { S3Error } from '../../errors.js';
+import { checksumHasher } from '../engine/checksum.js';
+import { KeyedMutex } from '../engine/locks.js';
+import type * as L from '../object-layer.js';
+import { writeBody } from './files.js';
+import { type ObjectRecord, readJson, type SideStore } from './side-store.js';
+
+const MIN_PART = 5 * 1024 * 1024;
+const MAX_PARTS = 10000;
+const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+interface UploadDoc {
+  info: Omit<L.MultipartUploadInfo, 'initiated'> & { initiated: number };
+  contentHeaders: Record<string, string>;
+  userMetadata: Record<string, string>;
+  tagging?: string;
+}
+
+interface PartDoc {
+  number: number;
+  size: number;
+  etag: string;
+  mtime: number;
+  checksum?: string;
+}
+
+/** What completing an upload hands back to be committed: the assembled temp file and the object's record. */
+export interface Assembled {
+  record: Omit<ObjectRecord, 'ino' | 'size' | 'mtimeNs'>;
+}
+
+export class NasMultipart {
+  private readonly dir: string;
+  private readonly partLocks = new KeyedMutex();
+
+  constructor(
+    hidden: string,
+    private readonly side: SideStore,
+  ) {
+    this.dir = join(hidden, 'multipart');
+  }
+
+  private uploadDir(uploadId: string): string {
+    return join(this.dir, uploadId);
+  }
+
+  async create(bucket: string, key: string, opts: Parameters<L.ObjectLayer['newMultipartUpload']>[2]) {
+    if (opts.encryption)
+      throw new S3Error(
+        'NotImplemented',
+        'The NAS gateway stores plain files: server-side encryption is not available.',
+      );
+    if (opts.lock?.mode || opts.lock?.legalHold)
+      throw new S3Error('NotImplemented', 'Object lock is not available in the NAS gateway.');
+    if (opts.replicaVersionId !== undefined)
+      throw new S3Error('NotImplemented', 'Bucket replication is not available in the NAS gateway.');
+    if (opts.storageClass && opts.storageClass !== 'STANDARD') throw new S3Error('InvalidStorageClass');
+    if (opts.checksumType === 'FULL_OBJECT' && opts.checksumAlgorithm && !opts.checksumAlgorithm.startsWith('CRC')) {
+      throw new S3Error(
+        'InvalidRequest',
+        `The FULL_OBJECT checksum type cannot be used with the ${opts.checksumAlgorithm} algorithm.`,
+      );
+    }
+    const info: L.MultipartUploadInfo = {
+      bucket,
+      key,
+      uploadId: randomUUID(),
+      initiated: new Date(),
+      storageClass: 'STANDARD',
+    };
+    if (opts.initiator) info.initiator = opts.initiator;
+    if (opts.checksumAlgorithm) {
+      info.checksumAlgorithm = opts.checksumAlgorithm;
+      info.checksumType = opts.checksumType ?? 'COMPOSITE';
+    }
+    const doc: UploadDoc = {
+      info: { ...info, initiated: info.initiated.getTime() },
+      contentHeaders: opts.contentHeaders ?? {},
+      userMetadata: opts.userMetadata ?? {},
+    };
+    if (opts.tagging) doc.tagging = opts.tagging;
+    const dir = this.uploadDir(info.uploadId);
+    await mkdir(dir, { recursive: true });
+    await this.side.writeAtomic(join(dir, 'upload.json'), JSON.stringify(doc));
+    return info;
+  }
+
+  private async read(bucket: string, key: string, uploadId: string): Promise<UploadDoc> {
+    if (!UPLOAD_ID.test(uploadId)) throw new S3Error('NoSuchUpload');
+    const doc = await readJson<UploadDoc>(join(this.uploadDir(uploadId), 'upload.json'));
+    if (!doc || doc.info.bucket !== bucket || doc.info.key !== key) throw new S3Error('NoSuchUpload');
+    return doc;
+  }
+
+  async get(bucket: string, key: string, uploadId: string): Promise<L.MultipartUploadInfo> {
+    return uploadInfo(await this.read(bucket, key, uploadId));
+  }
+
+  async putPart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    n: number,
+    body: Readable,
+    opts: Pick<L.PutOptions, 'size' | 'checksumAlgorithm' | 'verify' | 'sealed'>,
+  ): Promise<L.PartInfo> {
+    if (!Number.isInteger(n) || n < 1 || n > MAX_PARTS)
+      throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive.');
+    if (opts.sealed) throw new S3Error('InvalidRequest', 'The part does not match the upload.');
+    const up = await this.read(bucket, key, uploadId);
+    const dir = this.uploadDir(uploadId);
+    const algo = opts.checksumAlgorithm ?? up.info.checksumAlgorithm;
+    const tmp = join(dir, `part.${n}.${randomUUID()}.tmp`);
+    try {
+      const w = await writeBody(body, tmp, { size: opts.size, checksumAlgorithm: algo });
+      await opts.verify?.({ md5: w.md5, checksum: w.checksum, size: w.size });
+      const part: PartDoc = { number: n, size: w.size, etag: w.md5.toString('hex'), mtime: Date.now() };
+      if (w.checksum) part.checksum = w.checksum.toString('base64');
+      // The part's bytes and its document change together (two uploads of one part number: the last wins whole).
+      await this.partLocks.run(`${uploadId}/${n}`, async () => {
+        await rename(tmp, join(dir, `part.${n}`));
+        await this.side.writeAtomic(join(dir, `part.${n}.json`), JSON.stringify(part));
+      });
+      return toPartInfo(part, algo, 'COMPOSITE');
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  private async parts(uploadId: string): Promise<PartDoc[]> {
+    const dir = this.uploadDir(uploadId);
+    const names = (await readdir(dir).catch(() => [] as string[])).filter((x) => /^part\.\d+\.json$/.test(x));
+    const docs = await Promise.all(names.map((x) => readJson<PartDoc>(join(dir, x))));
+    return docs.filter((d): d is PartDoc => d !== null).sort((a, b) => a.number - b.number);
+  }
+
+  async listParts(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    opts: { partNumberMarker?: number; maxParts: number },
+  ) {
+    const up = await this.read(bucket, key, uploadId);
+    const all = (await this.parts(uploadId)).filter((p) => p.number > (opts.partNumberMarker ?? 0));
+    const page = all.slice(0, opts.maxParts);
+    const isTruncated = all.length > page.length;
+    return {
+      upload: uploadInfo(up),
+      parts: page.map((p) => toPartInfo(p, up.info.checksumAlgorithm, up.info.checksumType)),
+      isTruncated,
+      ...(isTruncated ? { nextPartNumberMarker: page[page.length - 1].number } : {}),
+    };
+  }
+
+  /**
+   * Checks the chosen parts as S3 does and works out the object's ETag and checksum; `assemble` then gets
+   * the part files in order to concatenate. The upload goes once `commit` (the caller's) succeeded.
+   */
+  async complete(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    chosen: L.CompletePart[],
+    opts: L.CompleteOptions | undefined,
+    commit: (partFiles: string[], record: Assembled['record']) => Promise<L.ObjectInfo>,
+  ): Promise<L.ObjectInfo> {
+    const up = await this.read(bucket, key, uploadId);
+    if (chosen.length === 0) throw new S3Error('MalformedXML', 'You must specify at least one part.');
+    const have = new Map((await this.parts(uploadId)).map((p) => [p.number, p]));
+    const parts: PartDoc[] = [];
+    chosen.forEach((c, i) => {
+      if (i > 0 && c.number <= chosen[i - 1].number) throw new S3Error('InvalidPartOrder');
+      const p = have.get(c.number);
+      if (!p || p.etag !== c.etag.replace(/"/g, '').toLowerCase())
+        throw new S3Error('InvalidPart', undefined, { PartNumber: String(c.number) });
+      if (c.checksum && p.checksum && c.checksum !== p.checksum)
+        throw new S3Error('InvalidPart', undefined, { PartNumber: String(c.number) });
+      parts.push(p);
+    });
+    parts.forEach((p, i) => {
+      if (i < parts.length - 1 && p.size < MIN_PART)
+        throw new S3Error('EntityTooSmall', undefined, { PartNumber: String(p.number) });
+    });
+    const md5s = createHash('md5');
+    for (const p of parts) md5s.update(Buffer.from(p.etag, 'hex'));
+    const algo = up.info.checksumAlgorithm;
+    const record: Assembled['record'] = {
+      v: 1,
+      bucket,
+      key,
+      etag: `${md5s.digest('hex')}-${parts.length}`,
+      contentHeaders: up.contentHeaders,
+      userMetadata: up.userMetadata,
+      parts: parts.map((p) => {
+        const r: NonNullable<ObjectRecord['parts']>[number] = {
+          number: p.number,
+          size: p.size,
+          etag: p.etag,
+          mtime: p.mtime,
+        };
+        if (p.checksum && algo) r.checksum = { algorithm: algo, type: 'COMPOSITE', value: p.checksum };
+        return r;
+      }),
+    };
+    if (up.tagging) record.tagging = up.tagging;
+    if (algo && parts.every((p) => p.checksum)) record.checksum = objectChecksum(algo, up.info.checksumType, parts);
+    opts?.verifyChecksum?.(record.checksum);
+    const total = parts.reduce((n, p) => n + p.size, 0);
+    if (opts?.expectedSize !== undefined && total !== opts.expectedSize) {
+      const message = `The object would be ${total} bytes, not the ${opts.expectedSize} of x-amz-mp-object-size.`;
+      throw new S3Error('InvalidRequest', message);
+    }
+    const dir = this.uploadDir(uploadId);
+    const info = await commit(
+      parts.map((p) => join(dir, `part.${p.number}`)),
+      record,
+    );
+    await rm(dir, { recursive: true, force: true });
+    return info;
+  }
+
+  async abort(bucket: string, key: string, uploadId: string): Promise<void> {
+    await this.read(bucket, key, uploadId);
+    await rm(this.uploadDir(uploadId), { recursive: true, force: true });
+  }
+
+  /** Every upload in progress (one document read each). */
+  private async all(): Promise<UploadDoc[]> {
+    const ids = (await readdir(this.dir).catch(() => [] as string[])).filter((x) => UPLOAD_ID.test(x));
+    const docs = await Promise.all(ids.map((id) => readJson<UploadDoc>(join(this.uploadDir(id), 'upload.json'))));
+    return docs.filter((d): d is UploadDoc => d !== null);
+  }
+
+  async list(
+    bucket: string,
+    opts: Parameters<L.ObjectLayer['listMultipartUploads']>[1],
+  ): ReturnType<L.ObjectLayer['listMultipartUploads']> {
+    const prefix = opts.prefix ?? '';
+    const ups = (await this.all())
+      .filter((d) => d.info.bucket === bucket && d.info.key.startsWith(prefix))
+      .map(uploadInfo)
+      .sort(
+        (a, b) => cmp(a.key, b.key) || a.initiated.getTime() - b.initiated.getTime() || cmp(a.uploadId, b.uploadId),
+      );
+    const res = { uploads: [] as L.MultipartUploadInfo[], commonPrefixes: [] as string[], isTruncated: false };
+    const out = res as Awaited<ReturnType<L.ObjectLayer['listMultipartUploads']>>;
+    let count = 0;
+    let pastMarker = opts.uploadIdMarker === undefined;
+    for (const u of ups) {
+      if (opts.keyMarker !== undefined) {
+        if (cmp(u.key, opts.keyMarker) < 0) continue;
+        if (u.key === opts.keyMarker) {
+          if (opts.uploadIdMarker === undefined) continue;
+          if (!pastMarker) {
+            if (u.uploadId === opts.uploadIdMarker) pastMarker = true;
+            continue;
+          }
+        }
+      }
+      const d = opts.delimiter ? u.key.indexOf(opts.delimiter, prefix.length) : -1;
+      const cp = d >= 0 ? u.key.slice(0, d + opts.delimiter!.length) : undefined;
+      if (cp !== undefined && res.commonPrefixes.at(-1) === cp) continue;
+      if (count === opts.maxUploads) {
+        out.isTruncated = true;
+        break;
+      }
+      count++;
+      if (cp !== undefined) {
+        res.commonPrefixes.push(cp);
+        out.nextKeyMarker = cp;
+        out.nextUploadIdMarker = undefined;
+      } else {
+        res.uploads.push(u);
+        out.nextKeyMarker = u.key;
+        out.nextUploadIdMarker = u.uploadId;
+      }
+    }
+    if (!out.isTruncated) {
+      delete out.nextKeyMarker;
+      delete out.nextUploadIdMarker;
+    }
+    return out;
+  }
+
+  /** Removes uploads started before `cutoff` (epoch ms); how many went. */
+  async removeStale(cutoff: number): Promise<number> {
+    let n = 0;
+    for (const d of await this.all()) {
+      if (d.info.initiated >= cutoff) continue;
+      await rm(this.uploadDir(d.info.uploadId), { recursive: true, force: true });
+      n++;
+    }
+    return n;
+  }
+
+  /** Drops a removed bucket's uploads. */
+  async removeAll(bucket: string): Promise<void> {
+    for (const d of await this.all())
+      if (d.info.bucket === bucket) await rm(this.uploadDir(d.info.uploadId), { recursive: true, force: true });
+  }
+
+  /** The upload folder exists (for tests of what refused requests leave). */
+  async exists(uploadId: string): Promise<boolean> {
+    return (await stat(this.uploadDir(uploadId)).catch(() => null)) !== null;
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The object's checksum from its parts': FULL_OBJECT CRCs combined natively, COMPOSITE a checksum of checksums. */
+function objectChecksum(algo: L.ChecksumAlgorithm, type: L.ChecksumType | undefined, parts: PartDoc[]) {
+  if (type === 'FULL_OBJECT') {
+    let crc: Buffer = Buffer.from(parts[0].checksum!, 'base64');
+    for (const p of parts.slice(1))
+      crc = native.checksumCombine(algo as native.CrcAlgorithm, crc, Buffer.from(p.checksum!, 'base64'), p.size);
+    return { algorithm: algo, type: 'FULL_OBJECT' as const, value: crc.toString('base64') };
+  }
+  const h = checksumHasher(algo);
+  for (const p of parts) h.update(Buffer.from(p.checksum!, 'base64'));
+  return { algorithm: algo, type: 'COMPOSITE' as const, value: `${h.digest().toString('base64')}-${parts.length}` };
+}
+
+function uploadInfo(d: UploadDoc): L.MultipartUploadInfo {
+  return { ...d.info, initiated: new Date(d.info.initiated) };
+}
+
+function toPartInfo(p: PartDoc, algo: L.ChecksumAlgorithm | undefined, type: L.ChecksumType | undefined): L.PartInfo {
+  const out: L.PartInfo = { number: p.number, size: p.size, etag: p.etag, lastModified: new Date(p.mtime) };
+  if (p.checksum && algo) out.checksum = { algorithm: algo, type: type ?? 'COMPOSITE', value: p.checksum };
+  return out;
+}

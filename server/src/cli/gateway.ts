@@ -65,20 +65,25 @@ export function parseNasArgs(argv: string[], env: NodeJS.ProcessEnv = {}) {
   return args;
 }
 
+/** What the gateway takes from the environment, as `cairn server` does; throws on a bad value. */
+function nasConfigFromEnv(env: NodeJS.ProcessEnv) {
+  const notifyTargets = notifyTargetsFromEnv(env);
+  checkTargets(notifyTargets);
+  const { staleUploadsExpiryMs, staleUploadsCleanupIntervalMs } = tuningFromEnv(env);
+  return {
+    ldap: ldapConfigFromEnv(env),
+    openid: openIdConfigFromEnv(env),
+    notify: { targets: notifyTargets },
+    stale: { staleUploadsExpiryMs, staleUploadsCleanupIntervalMs },
+  };
+}
+
 async function nasCommand(argv: string[]): Promise<number> {
   let args: ReturnType<typeof parseNasArgs>;
-  let config;
+  let config: ReturnType<typeof nasConfigFromEnv>;
   try {
     args = parseNasArgs(argv, process.env);
-    const notifyTargets = notifyTargetsFromEnv(process.env);
-    checkTargets(notifyTargets);
-    const { staleUploadsExpiryMs, staleUploadsCleanupIntervalMs } = tuningFromEnv(process.env);
-    config = {
-      ldap: ldapConfigFromEnv(process.env),
-      openid: openIdConfigFromEnv(process.env),
-      notify: { targets: notifyTargets },
-      stale: { staleUploadsExpiryMs, staleUploadsCleanupIntervalMs },
-    };
+    config = nasConfigFromEnv(process.env);
   } catch (e) {
     process.stderr.write(`cairn gateway nas: ${(e as Error).message}\n\n${NAS_USAGE}`);
     return 2;

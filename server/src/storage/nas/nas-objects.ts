@@ -16,7 +16,6 @@ import { S3Error } from '../../errors.js';
 import type { Logger } from '../context.js';
 import type { HeldLock } from '../coordination.js';
 import { KeyedMutex } from '../engine/locks.js';
-import { compareKeys } from '../meta/key-path.js';
 import type * as L from '../object-layer.js';
 import { SYSTEM_BUCKET } from '../object-layer.js';
 import { NasBuckets } from './buckets.js';
@@ -369,11 +368,8 @@ export class NasObjects implements L.ObjectLayer {
     let count = 0;
     for await (const item of walkBucket(this.paths, bucket, base, { prefix, delimiter: delim, after })) {
       const cp = commonPrefix(item, prefix, delim);
-      if (
-        cp !== undefined &&
-        (cp === res.commonPrefixes.at(-1) || (after !== undefined && compareKeys(cp, after) <= 0))
-      )
-        continue;
+      // A prefix given as the marker (the last page ended on it) was listed already.
+      if (cp !== undefined && (cp === res.commonPrefixes.at(-1) || cp === after)) continue;
       if (count === maxKeys) {
         res.isTruncated = true;
         return;

@@ -54,9 +54,17 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
 
 /** The NAS gateway's command line: the server's options, one PATH, one worker. */
 export function parseNasArgs(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const args = parseServerArgs(argv, { CAIRN_WORKERS: env.CAIRN_WORKERS ?? '1' });
+  const needPath = 'one PATH (the folder to serve) is needed';
+  // A missing PATH is the server's missing DRIVE: said in the gateway's words.
+  const args = (() => {
+    try {
+      return parseServerArgs(argv, { CAIRN_WORKERS: env.CAIRN_WORKERS ?? '1' });
+    } catch (e) {
+      throw /DRIVE/.test((e as Error).message) ? new Error(needPath) : e;
+    }
+  })();
   if (args.help) return args;
-  if (args.drives.length !== 1) throw new Error('one PATH (the folder to serve) is needed');
+  if (args.drives.length !== 1) throw new Error(needPath);
   if (args.workers !== 1)
     throw new Error(
       `the NAS gateway runs as one process (--workers 1, got ${args.workers}): its key locks and side-store ` +

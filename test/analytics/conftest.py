@@ -16,6 +16,7 @@ bucket = _shared.bucket
 Cairn = _shared.Cairn
 REPO = _shared.REPO
 stop_process = _shared.stop_process  # for presto.py
+run_cairn = _shared.run_cairn  # for test_nas_gateway.py
 
 
 @pytest.fixture

@@ -59,9 +59,10 @@ def _served_url(log: Path) -> str | None:
 
 @contextlib.contextmanager
 def run_cairn(root: Path, extra_args: tuple[str, ...] = (), verify: str | None = None,
-              extra_env: dict[str, str] | None = None):
+              extra_env: dict[str, str] | None = None, command: tuple[str, ...] | None = None):
     """Runs `cairn server` on 4 drive folders under `root` until the block ends; yields a Cairn.
-    `extra_env`: more settings (CAIRN_IDENTITY_OPENID_*, ...)."""
+    `extra_env`: more settings (CAIRN_IDENTITY_OPENID_*, ...). `command`: another command than
+    `server DRIVE...` (e.g. `gateway nas PATH`), after which `--address` and `extra_args` come."""
     drives = [str(root / f"d{i}") for i in range(1, 5)]
     env = dict(os.environ,
                CAIRN_ROOT_USER="pytestadmin",
@@ -70,7 +71,9 @@ def run_cairn(root: Path, extra_args: tuple[str, ...] = (), verify: str | None =
     log = open(root / "server.log", "wb")
     # Port 0: the server binds a free port itself and logs the address it got (no port picked here and
     # released before the server binds it, which another process could take in between).
-    proc = subprocess.Popen(["node", str(CAIRN), "server", "--address", "127.0.0.1:0", *extra_args, *drives],
+    args = [*command, "--address", "127.0.0.1:0", *extra_args] if command else \
+        ["server", "--address", "127.0.0.1:0", *extra_args, *drives]
+    proc = subprocess.Popen(["node", str(CAIRN), *args],
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     endpoint = None
     deadline = time.time() + 60  # start-up polling, not a timing assertion: generous for a loaded machine

@@ -53,6 +53,7 @@ export function foreignEtag(id: FileIdentity): string {
 
 export class SideStore {
   private readonly cache = new Map<string, ObjectRecord | null>();
+  private readonly inodes = new Map<string, { bucket: string; key: string } | null>();
   private readonly dir: string;
 
   constructor(
@@ -76,7 +77,7 @@ export class SideStore {
     const own = await this.read(bucket, key);
     if (own && sameFile(own, id)) return own;
     // The file may be one Cairn wrote under another key and someone renamed (same inode, size and time).
-    const moved = await readJson<{ bucket: string; key: string }>(this.inoPath(id.ino));
+    const moved = await this.byInode(id.ino);
     if (!moved || (moved.bucket === bucket && moved.key === key)) return undefined;
     const from = await this.read(moved.bucket, moved.key);
     if (!from || !sameFile(from, id)) return undefined;
@@ -89,12 +90,22 @@ export class SideStore {
   async write(rec: ObjectRecord): Promise<void> {
     await this.writeAtomic(this.pathOf(rec.bucket, rec.key), JSON.stringify(rec));
     await this.writeAtomic(this.inoPath(rec.ino), JSON.stringify({ bucket: rec.bucket, key: rec.key }));
-    this.remember(`${rec.bucket}\0${rec.key}`, rec);
+    remember(this.inodes, rec.ino, { bucket: rec.bucket, key: rec.key });
+    remember(this.cache, `${rec.bucket}\0${rec.key}`, rec);
+  }
+
+  /** Which key's record last named this inode (cached, misses too: a listing of foreign files reads nothing twice). */
+  private async byInode(ino: string): Promise<{ bucket: string; key: string } | null> {
+    const hit = this.inodes.get(ino);
+    if (hit !== undefined) return hit;
+    const found = await readJson<{ bucket: string; key: string }>(this.inoPath(ino));
+    remember(this.inodes, ino, found);
+    return found;
   }
 
   async remove(bucket: string, key: string): Promise<void> {
     await rm(this.pathOf(bucket, key), { force: true });
-    this.remember(`${bucket}\0${key}`, null);
+    remember(this.cache, `${bucket}\0${key}`, null);
   }
 
   private async read(bucket: string, key: string): Promise<ObjectRecord | null> {
@@ -103,14 +114,8 @@ export class SideStore {
     if (hit !== undefined) return hit;
     const rec = await readJson<ObjectRecord>(this.pathOf(bucket, key));
     const ok = rec && rec.v === 1 && rec.bucket === bucket && rec.key === key ? rec : null;
-    this.remember(k, ok);
+    remember(this.cache, k, ok);
     return ok;
-  }
-
-  private remember(k: string, rec: ObjectRecord | null): void {
-    this.cache.delete(k);
-    this.cache.set(k, rec);
-    if (this.cache.size > CACHED_RECORDS) this.cache.delete(this.cache.keys().next().value as string);
   }
 
   /** Writes a small file whole or not at all (temp file + rename). */
@@ -125,6 +130,13 @@ export class SideStore {
       await rename(tmp, path);
     }
   }
+}
+
+/** Keeps `v` under `k` as the newest entry; the oldest goes past CACHED_RECORDS. */
+function remember<V>(m: Map<string, V>, k: string, v: V): void {
+  m.delete(k);
+  m.set(k, v);
+  if (m.size > CACHED_RECORDS) m.delete(m.keys().next().value as string);
 }
 
 /** A JSON file's content, or null when it is missing or not JSON. */

@@ -92,7 +92,13 @@ function get(agent: Agent, t: Target, path: string): Promise<number> {
     const amzDate = signer.now();
     headers['x-amz-date'] = amzDate;
     headers['x-amz-content-sha256'] = UNSIGNED_PAYLOAD;
-    headers.authorization = signer.authorization({ method: 'GET', path, headers, payloadHash: UNSIGNED_PAYLOAD, amzDate });
+    headers.authorization = signer.authorization({
+      method: 'GET',
+      path,
+      headers,
+      payloadHash: UNSIGNED_PAYLOAD,
+      amzDate,
+    });
   }
   return new Promise((resolve, reject) => {
     const req = request({ agent, host: u.hostname, port: u.port, path, headers }, (res) => {
@@ -131,7 +137,17 @@ try {
   children.push(nodeStatic.child);
   const gateway = await startChild(
     process.execPath,
-    ['--conditions=source', '--import', 'tsx', 'server/src/cli/main.ts', 'gateway', 'nas', '--address', '127.0.0.1:0', base],
+    [
+      '--conditions=source',
+      '--import',
+      'tsx',
+      'server/src/cli/main.ts',
+      'gateway',
+      'nas',
+      '--address',
+      '127.0.0.1:0',
+      base,
+    ],
     (l) => (l.startsWith('{') ? (JSON.parse(l) as { url?: string }).url : undefined),
     { CAIRN_ROOT_USER: ROOT.accessKey, CAIRN_ROOT_PASSWORD: ROOT.secretKey },
   );

@@ -314,6 +314,12 @@ export class NasObjects implements L.ObjectLayer {
     });
   }
 
+  /** No file here holds a sealed key (SSE is refused): no version is ever sealed by `from`. */
+  async replaceSealedKey(bucket: string, key: string): Promise<boolean> {
+    if (!(await this.find(bucket, key))) throw new S3Error('NoSuchVersion');
+    return false;
+  }
+
   async setReplicationStatus(): Promise<boolean> {
     throw notAvailable('Bucket replication');
   }

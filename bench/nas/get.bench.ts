@@ -43,7 +43,7 @@ for (const name of names) {
   const out = createWriteStream(join(bucketDir, name));
   for (let written = 0; written < size; written += mib.length) {
     if (!out.write(mib.subarray(0, Math.min(mib.length, size - written))))
-      await new Promise((r) => out.once('drain', r));
+      await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
 }

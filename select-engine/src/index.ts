@@ -67,7 +67,9 @@ function writerFor(r: SelectRequest): WriterFactory {
   // Arrow output is built from JSON lines (output/arrow-stream.ts).
   if (r.arrowOutput) return (p) => jsonRowWriter(p, { recordDelimiter: '\n' });
   if (r.output.csv) {
-    const o = r.output.csv;
+    // Ceph writes NULL (an empty CSV field included) as `null` and quotes fields only when asked to ALWAYS
+    // (s3-tests test_csv_parser).
+    const o = r.dialect === 'ceph' ? { ...r.output.csv, nullText: 'null', quoteAsNeeded: false } : r.output.csv;
     return (p) => csvRowWriter(p, o);
   }
   const o = r.output.json ?? {};
@@ -84,7 +86,12 @@ export async function runSelect(
   source: ByteSource,
   options: RunOptions = {},
 ): Promise<AsyncIterable<Uint8Array>> {
-  const req = validateRequest(request);
+  const validated = validateRequest(request);
+  // The ceph dialect reads CSV with Ceph's quoting (formats/csv/dialect.ts, cephQuoting).
+  const req =
+    validated.dialect === 'ceph' && validated.input.csv
+      ? { ...validated, input: { ...validated.input, csv: { ...validated.input.csv, cephQuoting: true } } }
+      : validated;
   const stmt = parseSql(req.expression, req.dialect);
   const format = inputFormat(req);
   const plan = buildPlan(stmt, format);

@@ -2,7 +2,7 @@
 // Element values are kept exactly as sent (delimiters may be spaces, tabs or newlines).
 import { XMLParser } from 'fast-xml-parser';
 import { SelectError } from './errors.js';
-import type { Dialect } from './sql/ast.js';
+import { DIALECTS, type Dialect } from './sql/ast.js';
 import type { CsvInputOptions } from './formats/csv/index.js';
 import type { JsonInputOptions } from './formats/json/index.js';
 import type { CsvOutputOptions } from './output/csv-writer.js';
@@ -130,8 +130,8 @@ export function validateRequest(r: SelectRequest): SelectRequest {
   const outputs = [r.output?.csv, r.output?.json].filter((x) => x !== undefined).length;
   if (outputs === 0) bad('MissingRequiredParameter', 'OutputSerialization needs CSV or JSON');
   if (outputs > 1) bad('ObjectSerializationConflict');
-  if (r.dialect !== undefined && r.dialect !== 'aws' && r.dialect !== 'cairn')
-    bad('InvalidRequestParameter', 'The SQL dialect is aws or cairn');
+  if (r.dialect !== undefined && !DIALECTS.includes(r.dialect))
+    bad('InvalidRequestParameter', `The SQL dialect is one of ${DIALECTS.join(', ')}`);
   if (r.arrowOutput && (r.output.csv || (r.output.json?.recordDelimiter ?? '\n') !== '\n'))
     bad(
       'InvalidRequestParameter',

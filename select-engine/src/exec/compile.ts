@@ -416,7 +416,8 @@ export function compileExpr(e: A.Expr, ctx: CompileContext): Compiled {
     case 'substring':
     case 'trim': {
       const [name, args] = callOf(e);
-      return compileFunction(name, args, sub, { nowMs: ctx.nowMs, pos: e.pos });
+      const ceph = e.kind === 'call' && e.ceph === true;
+      return compileFunction(name, args, sub, { nowMs: ctx.nowMs, pos: e.pos }, ceph ? 'ceph' : undefined);
     }
   }
 }

@@ -12,7 +12,7 @@ import type { Compiled, Fn } from './compile.js';
 import { compileTimestampPattern } from './format-pattern.js';
 import { strict1, strict2, strict3, type Present } from './nulls.js';
 import { dateAdd, dateDiff, extract, parseTimestamp, utcNow } from './timestamp.js';
-import { equals, fromDate, toNumber, Timestamp, type Value } from './values.js';
+import { caster, equals, fromDate, toNumber, Timestamp, type Value } from './values.js';
 
 /** How a parameter reads its argument's (non-null) value, for the function `fn` (error messages). */
 interface Param<T> {
@@ -282,9 +282,37 @@ export const FUNCTIONS: Readonly<Record<string, SqlFunction>> = {
   })),
 };
 
-/** Names the parser knows as functions (EXTRACT, SUBSTRING and TRIM are parsed by their own syntax). */
-export function functionArity(name: string): [number, number] | undefined {
-  const f = Object.hasOwn(FUNCTIONS, name) ? FUNCTIONS[name] : undefined;
+/** Ceph's compact ISO 8601 form (basic format), which its TO_TIMESTAMP reads besides the AWS forms. */
+const CEPH_BASIC_TIMESTAMP = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(Z|[+-]\d{2}:?\d{2})?$/;
+
+function cephToTimestamp(v: Present): Timestamp {
+  const m = typeof v === 'string' ? CEPH_BASIC_TIMESTAMP.exec(v.trim()) : null;
+  if (!m) return toTimestamp(v);
+  const [, y, mo, d, h, mi, s, zone] = m;
+  return toTimestamp(`${y}-${mo}-${d}T${h}:${mi}:${s}${zone ?? 'Z'}`);
+}
+
+/**
+ * The ceph dialect's own functions, and those it reads differently (docs.ceph.com, radosgw/s3select):
+ * INT(x) and FLOAT(x) are CAST(x AS INT) and CAST(x AS FLOAT); TO_TIMESTAMP also reads 20210101T103000Z.
+ */
+export const CEPH_FUNCTIONS: Readonly<Record<string, SqlFunction>> = {
+  int: defineFunction('any', [ANY], caster('INT')),
+  float: defineFunction('any', [ANY], caster('FLOAT')),
+  to_timestamp: defineFunction('timestamp', [ANY], cephToTimestamp),
+};
+
+function registry(dialect?: 'ceph'): Readonly<Record<string, SqlFunction>> {
+  return dialect === 'ceph' ? CEPH_FUNCTIONS : FUNCTIONS;
+}
+
+/**
+ * Names the parser knows as functions (EXTRACT, SUBSTRING and TRIM are parsed by their own syntax); with
+ * `ceph`, only the ceph dialect's additions.
+ */
+export function functionArity(name: string, dialect?: 'ceph'): [number, number] | undefined {
+  const table = registry(dialect);
+  const f = Object.hasOwn(table, name) ? table[name] : undefined;
   return f ? [f.min, f.max] : undefined;
 }
 
@@ -294,8 +322,10 @@ export function compileFunction(
   args: ArgumentNode[],
   sub: (e: A.Expr) => Compiled,
   ctx: FunctionContext,
+  dialect?: 'ceph',
 ): Compiled {
-  const f = Object.hasOwn(FUNCTIONS, name) ? FUNCTIONS[name] : undefined;
+  const table = registry(dialect);
+  const f = Object.hasOwn(table, name) ? table[name] : undefined;
   if (!f) throw new SelectError('UnsupportedFunction', `Unsupported function: ${name}`, ctx.pos);
   return f.compile(name, args, sub, ctx);
 }

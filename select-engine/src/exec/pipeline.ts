@@ -80,7 +80,9 @@ function compileUnnest(steps: A.PathStep[]): (rec: ScanRecord, out: Row[]) => vo
 export function compileQuery(plan: Plan, shape: RecordShape, writer: WriterFactory, nowMs: number): CompiledQuery {
   const stmt = plan.stmt;
   const alias = stmt.from.alias;
-  const ctx: CompileContext = { binding: makeBinding(shape, alias), nowMs };
+  // The ceph dialect reads an empty CSV field as NULL (Ceph's s3select; s3-tests test_csv_parser).
+  const bound = stmt.dialect === 'ceph' && shape.kind === 'csv' ? { ...shape, emptyIsNull: true } : shape;
+  const ctx: CompileContext = { binding: makeBinding(bound, alias), nowMs };
   let filter: CompiledQuery['filter'];
   if (stmt.where) {
     const w = compileExpr(stmt.where, ctx);

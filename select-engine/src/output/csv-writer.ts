@@ -10,6 +10,10 @@ export interface CsvOutputOptions {
   recordDelimiter?: string;
   fieldDelimiter?: string;
   quoteCharacter?: string;
+  /** Not in the XML: the text of NULL and MISSING (the ceph dialect's `null`); an empty field otherwise. */
+  nullText?: string;
+  /** Not in the XML: false under the ceph dialect, whose ASNEEDED never quotes (only ALWAYS does). */
+  quoteAsNeeded?: boolean;
 }
 
 function escapeRe(s: string): string {
@@ -32,6 +36,7 @@ function fieldQuoter(o: CsvOutputOptions): (s: string) => string {
   const escapeText = esc + q;
   const escAll = (s: string) => (s.includes(q) ? s.replace(quoteRe, escapeText) : s);
   if (o.quoteFields === 'ALWAYS') return (s) => q + escAll(s) + q;
+  if (o.quoteAsNeeded === false) return (s) => s;
   return (s) => (needs.test(s) ? q + escAll(s) + q : s);
 }
 
@@ -41,7 +46,11 @@ export function csvRowWriter(p: Projection, o: CsvOutputOptions): RowWriter {
   const fd = o.fieldDelimiter ?? ',';
   const rd = o.recordDelimiter ?? '\n';
   const quote = fieldQuoter(o);
-  const text = (v: Value) => quote(typeof v === 'string' ? v : valueToText(v));
+  const nullText = o.nullText;
+  const text =
+    nullText === undefined
+      ? (v: Value) => quote(typeof v === 'string' ? v : valueToText(v))
+      : (v: Value) => (v == null ? nullText : quote(typeof v === 'string' ? v : valueToText(v)));
   const parts: string[] = [];
   if (p.star) {
     if (p.shape.kind === 'csv') {

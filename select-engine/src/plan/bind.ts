@@ -7,7 +7,9 @@ import type { Value } from '../exec/values.js';
 import type * as A from '../sql/ast.js';
 
 /** CSV rows (with the header when FileHeaderInfo is USE; `emptyFile` when USE found no header line at all). */
-export type RecordShape = { kind: 'csv'; header?: string[]; emptyFile?: boolean } | { kind: 'object' };
+export type RecordShape =
+  | { kind: 'csv'; header?: string[]; emptyFile?: boolean; emptyIsNull?: boolean }
+  | { kind: 'object' };
 
 export function sameName(a: A.Name, b: A.Name): boolean {
   if (!a.quoted && !b.quoted) return a.name.toLowerCase() === b.name.toLowerCase();
@@ -119,6 +121,12 @@ export function makeBinding(shape: RecordShape, alias: A.Name): Binding {
       // An empty file has no header and no rows: names resolve to nothing rather than failing.
       if (shape.emptyFile && !/^_\d+$/.test(first.name.name)) return () => undefined;
       const i = csvColumnIndex(first.name, header, e.pos);
+      if (shape.emptyIsNull) {
+        return (row) => {
+          const v = (row as string[])[i];
+          return v === '' ? null : v;
+        };
+      }
       return (row) => (row as string[])[i];
     },
   };

@@ -46,7 +46,8 @@ export type Expr =
   | { kind: 'case'; pos: Pos; operand?: Expr; whens: Array<{ when: Expr; then: Expr }>; else?: Expr }
   | { kind: 'cast'; pos: Pos; value: Expr; to: CastType }
   | { kind: 'aggregate'; pos: Pos; name: AggregateName; arg: Expr | '*' }
-  | { kind: 'call'; pos: Pos; name: string; args: Expr[] }
+  /** `ceph`: the call names a function of the Ceph dialect (exec/functions.ts, CEPH_FUNCTIONS). */
+  | { kind: 'call'; pos: Pos; name: string; args: Expr[]; ceph?: boolean }
   | { kind: 'datePart'; pos: Pos; part: DatePart }
   | { kind: 'extract'; pos: Pos; part: DatePart; value: Expr }
   | { kind: 'substring'; pos: Pos; value: Expr; start: Expr; length?: Expr }
@@ -72,8 +73,14 @@ export interface OrderItem {
   desc: boolean;
 }
 
-/** `aws` (the default): the S3 Select reference's SQL. `cairn`: also DISTINCT, GROUP BY and ORDER BY. */
-export type Dialect = 'aws' | 'cairn';
+/**
+ * `aws` (the default): the S3 Select reference's SQL. `cairn`: also DISTINCT, GROUP BY and ORDER BY.
+ * `ceph`: Ceph RGW's s3select (docs.ceph.com/en/latest/radosgw/s3select): "text" is a string, `stdin` names
+ * the object, `==` compares, INT() and FLOAT() cast, SELECT aliases may be used in other items and WHERE,
+ * CSV empty fields are NULL (see docs/select-ceph.md).
+ */
+export type Dialect = 'aws' | 'cairn' | 'ceph';
+export const DIALECTS: readonly Dialect[] = ['aws', 'cairn', 'ceph'];
 
 export interface SelectStatement {
   /** `'*'` for SELECT *, otherwise the items (an item may be `alias.*`). */
@@ -85,6 +92,8 @@ export interface SelectStatement {
   distinct?: boolean;
   groupBy?: Expr[];
   orderBy?: OrderItem[];
+  /** The dialect the statement was parsed under, when not `aws` (the planner and compiler follow it). */
+  dialect?: Dialect;
 }
 
 /** The direct sub-expressions of an expression, in source order. */

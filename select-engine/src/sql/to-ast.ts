@@ -8,6 +8,7 @@ import { checkDepth, checkExpr } from './checks.js';
 import { errorFromParser, UNSUPPORTED_CLAUSES } from './parse-errors.js';
 import * as T from './tokens.js';
 import { functionArity } from '../exec/functions.js';
+import { cephTokens, expandCephAliases } from './ceph.js';
 import { AGGREGATES } from '../exec/aggregates.js';
 
 type Children = Record<string, Array<CstNode | IToken> | undefined>;
@@ -216,8 +217,12 @@ function literal(n: CstNode): A.Expr {
     }
     case T.DecimalLiteral:
       return { kind: 'literal', pos, literal: { type: 'decimal', value: Number(t.image), text: t.image } };
-    case T.StringLiteral:
-      return { kind: 'literal', pos, literal: { type: 'string', value: t.image.slice(1, -1).replace(/''/g, "'") } };
+    case T.StringLiteral: {
+      // Under the ceph dialect "text" is a string too (sql/ceph.ts re-types it): its quote doubles the same way.
+      const q = t.image[0];
+      const value = t.image.slice(1, -1).replaceAll(q + q, q);
+      return { kind: 'literal', pos, literal: { type: 'string', value } };
+    }
     case T.TimestampLiteral:
       return { kind: 'literal', pos, literal: { type: 'timestamp', text: t.image.slice(1, -1) } };
     case T.True:
@@ -276,6 +281,12 @@ function datePartOf(t: IToken): A.DatePart {
   return p as A.DatePart;
 }
 
+/**
+ * The dialect of the statement being converted. Conversion is synchronous and parseChecked sets it first,
+ * so two statements never mix (threading it through every rule would touch each of them for one lookup).
+ */
+let dialect: A.Dialect = 'aws';
+
 function functionCall(n: CstNode): A.Expr {
   const c = kids(n);
   const nameTok = tok(c, 'name');
@@ -291,14 +302,16 @@ function functionCall(n: CstNode): A.Expr {
     if (argNodes.length !== 1) fail('ParseNonUnaryAgregateFunctionCall', nameTok);
     return { kind: 'aggregate', pos, name: agg, arg: expression(argNodes[0]) };
   }
-  const arity = functionArity(name); // the function registry (exec/functions.ts) declares names and arities
+  // The function registry (exec/functions.ts) declares names and arities; the ceph dialect adds its own.
+  const cephArity = dialect === 'ceph' ? functionArity(name, 'ceph') : undefined;
+  const arity = cephArity ?? functionArity(name);
   if (!arity) fail('UnsupportedFunction', nameTok, `Unsupported function: ${nameTok.image}`);
   if (has(c, 'star')) fail('ParseUnsupportedCallWithStar', nameTok);
   if (argNodes.length < arity[0] || argNodes.length > arity[1]) fail('EvaluatorInvalidArguments', nameTok);
   const args = argNodes.map((a, i) =>
     (name === 'date_add' || name === 'date_diff') && i === 0 ? datePartArg(a) : expression(a),
   );
-  return { kind: 'call', pos, name, args };
+  return cephArity ? { kind: 'call', pos, name, args, ceph: true } : { kind: 'call', pos, name, args };
 }
 
 /** The first argument of DATE_ADD / DATE_DIFF: a bare date part word. */
@@ -322,7 +335,9 @@ function pathExpr(n: CstNode): A.Expr {
 function fromClause(n: CstNode): A.FromClause {
   const c = kids(n);
   const table = tok(c, 'table');
-  if (table.image.toLowerCase() !== 's3object')
+  // Ceph also names the object `stdin` (its s3select documentation and s3-tests use both).
+  const ceph = dialect === 'ceph' && table.image.toLowerCase() === 'stdin';
+  if (table.image.toLowerCase() !== 's3object' && !ceph)
     fail('UnsupportedSqlStructure', table, `Unknown table ${table.image}: only S3Object can be queried`);
   const steps = ((c.pathStep as CstNode[] | undefined) ?? []).map(pathStep);
   // "FROM S3Object[*].path": a path starts by iterating the object's records (AWS s3-select-sql-reference-
@@ -351,14 +366,15 @@ export function parseSql(sql: string, dialect: A.Dialect = 'aws'): A.SelectState
   }
 }
 
-function parseChecked(sql: string, dialect: A.Dialect): A.SelectStatement {
-  const tokens = T.tokenize(sql);
+function parseChecked(sql: string, statementDialect: A.Dialect): A.SelectStatement {
+  dialect = statementDialect;
+  const tokens = dialect === 'ceph' ? cephTokens(T.tokenize(sql)) : T.tokenize(sql);
   if (tokens.length === 0) fail('ParseExpectedExpression', undefined, 'The SQL expression is empty.');
   if (tokens[0].tokenType !== T.Select) fail('ParseUnsupportedSelect', tokens[0]);
   const { cst, errors } = parseTokens(tokens);
   if (errors.length > 0) errorFromParser(errors[0], tokens);
   const c = kids(cst);
-  if (dialect === 'aws') {
+  if (dialect !== 'cairn') {
     // Clauses beyond AWS: refused with the code AWS gives for them, at their first word.
     for (const key of ['DISTINCT', 'GROUP', 'ORDER']) {
       if (has(c, key)) fail(UNSUPPORTED_CLAUSES[key.toLowerCase()], tok(c, key));
@@ -387,7 +403,9 @@ function parseChecked(sql: string, dialect: A.Dialect): A.SelectStatement {
     if (has(c, 'Minus')) fail('EvaluatorNegativeLimit', tok(c, 'Minus'));
     limit = Number(tok(c, 'limit').image);
   }
+  if (dialect === 'ceph' && select !== '*') where = expandCephAliases(select, where, from.alias);
   const stmt: A.SelectStatement = { select, from, where, limit };
+  if (dialect !== 'aws') stmt.dialect = dialect;
   if (has(c, 'DISTINCT')) stmt.distinct = true;
   if (has(c, 'groupBy')) {
     stmt.groupBy = (c.groupBy as CstNode[]).map((n) => {

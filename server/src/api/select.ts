@@ -102,17 +102,35 @@ export function objectSource(ctx: ApiContext, info: ObjectInfo, keys?: DataKey):
   };
 }
 
+type Dialect = NonNullable<SelectRequest['dialect']>;
+/** The engine's dialects (select-engine/src/sql/ast.ts); kept here so the server need not load the engine. */
+const DIALECTS: readonly Dialect[] = ['aws', 'cairn', 'ceph'];
+
+/**
+ * The dialect of requests that name none: CAIRN_SELECT_DIALECT (aws, cairn or ceph; aws when unset), for
+ * clients that cannot add the query parameter (boto3 running ceph/s3-tests). Checked when the server starts.
+ */
+export function selectDialectFromEnv(env: NodeJS.ProcessEnv): Dialect | undefined {
+  const v = env.CAIRN_SELECT_DIALECT;
+  if (v === undefined || v === '') return undefined;
+  if (!DIALECTS.includes(v as Dialect)) throw new Error(`CAIRN_SELECT_DIALECT is ${DIALECTS.join(', ')}, got '${v}'`);
+  return v as Dialect;
+}
+
 /**
  * Beyond AWS, asked for in the query string (signed with the request): `x-cairn-dialect=cairn` (DISTINCT,
- * GROUP BY, ORDER BY) and `x-cairn-output=arrow` (records as an Arrow IPC stream). Any other value is refused.
+ * GROUP BY, ORDER BY) or `ceph` (Ceph RGW's s3select), and `x-cairn-output=arrow` (records as an Arrow IPC
+ * stream). Any other value is refused.
  */
 export function selectSwitches(query: URLSearchParams): Pick<SelectRequest, 'dialect' | 'arrowOutput'> {
   const out: Pick<SelectRequest, 'dialect' | 'arrowOutput'> = {};
   const dialect = query.get('x-cairn-dialect');
   if (dialect !== null) {
-    if (dialect !== 'aws' && dialect !== 'cairn')
-      throw new S3Error('InvalidArgument', 'x-cairn-dialect is aws or cairn.', { ArgumentName: 'x-cairn-dialect' });
-    out.dialect = dialect;
+    if (!DIALECTS.includes(dialect as Dialect)) {
+      const message = `x-cairn-dialect is ${DIALECTS.join(', ')}.`;
+      throw new S3Error('InvalidArgument', message, { ArgumentName: 'x-cairn-dialect' });
+    }
+    out.dialect = dialect as Dialect;
   }
   const output = query.get('x-cairn-output');
   if (output !== null) {
@@ -136,7 +154,8 @@ export async function selectObjectContent(
   const { isSelectError, parseSelectRequestXml, runSelect } = await engine();
   let request: SelectRequest;
   try {
-    request = { ...parseSelectRequestXml(body), ...selectSwitches(req.query) };
+    const dialect = selectDialectFromEnv(process.env);
+    request = { ...parseSelectRequestXml(body), ...(dialect && { dialect }), ...selectSwitches(req.query) };
   } catch (e) {
     throw toS3(e, isSelectError);
   }

@@ -11,6 +11,7 @@ import { loudly, type ServerArgs, serveUntilStopped, serverOptions } from '../cl
 import { checkTargets } from '../api/notify/target.js';
 import { notifyTargetsFromEnv } from '../api/notify/targets.js';
 import { replicationWorkersFromEnv } from '../api/replication/replicator.js';
+import { selectDialectFromEnv } from '../api/select.js';
 import { prometheusAuthFromEnv } from '../http/metrics-auth.js';
 import { parseDuration } from '../duration.js';
 
@@ -91,6 +92,8 @@ default 8; the changes of one object always go through the same sender, in order
 Multipart uploads: CAIRN_API_STALE_UPLOADS_EXPIRY (unfinished uploads older than this are removed with
 their parts, 24h), CAIRN_API_STALE_UPLOADS_CLEANUP_INTERVAL (how often they are looked for, 6h); durations
 as 1h30m, 90m, 45s. Lifecycle rules are applied at the same interval.
+S3 Select: CAIRN_SELECT_DIALECT (aws, cairn or ceph) is the SQL dialect of requests without x-cairn-dialect
+(default aws).
 CAIRN_LIFECYCLE_DAY_SECONDS=N (tests): a day lasts N seconds, and these durations shrink in the same ratio; a
 lifecycle rule's Days=1 falls due N seconds after the object was written (not rounded to midnight).
 `;
@@ -203,6 +206,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     checkTargets(notifyTargets);
     prometheusAuthFromEnv(process.env);
     replicationWorkersFromEnv(process.env);
+    selectDialectFromEnv(process.env);
   } catch (e) {
     process.stderr.write(`cairn server: ${(e as Error).message}\n\n${SERVER_USAGE}`);
     return 2;

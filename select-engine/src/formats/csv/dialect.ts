@@ -18,6 +18,12 @@ export interface CsvInputOptions {
   quoteCharacter?: string;
   /** When false (default) the record delimiter always ends a record, even inside quotes. */
   allowQuotedRecordDelimiter?: boolean;
+  /**
+   * Not in the XML: set under the ceph dialect. Ceph's CSV reader removes a quote anywhere in a field (text
+   * between two quotes is taken as it is, delimiters included) and the escape character makes the next
+   * character literal anywhere, not only inside quotes.
+   */
+  cephQuoting?: boolean;
 }
 
 export interface CsvDialect {
@@ -33,6 +39,8 @@ export interface CsvDialect {
   /** Drop a '\r' before the delimiter (only for the default '\n'). */
   stripCr: boolean;
   header: 'USE' | 'IGNORE' | 'NONE';
+  /** Ceph's quoting (CsvInputOptions.cephQuoting). */
+  ceph: boolean;
 }
 
 function bad(message: string): SelectError {
@@ -63,5 +71,6 @@ export function resolveDialect(o: CsvInputOptions = {}): CsvDialect {
     allowQuotedRd: o.allowQuotedRecordDelimiter === true,
     stripCr: rd === '\n',
     header,
+    ceph: o.cephQuoting === true,
   };
 }

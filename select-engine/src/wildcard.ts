@@ -14,7 +14,22 @@
 
 export const ANY = Symbol('any');
 export const ONE = Symbol('one');
-export type WildcardPart = string | typeof ANY | typeof ONE;
+/**
+ * One character from a set (the ceph dialect's LIKE `[a-z]`, `[^0-9]`): inclusive code point ranges.
+ * Matched like ONE, bit-parallel; a class costs its ranges per non-ASCII character examined.
+ */
+export interface CharClass {
+  ranges: Array<[number, number]>;
+  negate: boolean;
+}
+export type WildcardPart = string | typeof ANY | typeof ONE | CharClass;
+type SegmentPart = Exclude<WildcardPart, typeof ANY>;
+
+function inClass(c: CharClass, cp: number): boolean {
+  let hit = false;
+  for (const [lo, hi] of c.ranges) if (cp >= lo && cp <= hi) hit = true;
+  return hit !== c.negate;
+}
 
 export type WildcardMatcher = (text: string) => boolean;
 
@@ -22,8 +37,11 @@ export type WildcardMatcher = (text: string) => boolean;
 interface Segment {
   /** No characters at all (two ANYs in a row, or an ANY at either end). */
   empty: boolean;
-  /** Code points, -1 for ONE (segments holding ONE; a literal segment needs only its text). */
+  /** Code points, -1 for ONE, -2 - k for classes[k] (segments holding either; a literal one needs its text). */
   points: Int32Array;
+  classes?: CharClass[];
+  /** Bit positions of the classes (ceil(points / 32) words each), for non-ASCII characters. */
+  classBits?: Uint32Array[];
   /** The segment as text when it has no ONE (anchored checks use startsWith/endsWith, searches use KMP). */
   literal?: string;
   /** KMP failure function over `literal` (UTF-16 units), built on the first search: anchored segments never need it. */
@@ -58,16 +76,20 @@ function kmpFailure(p: string): Int32Array {
 
 const NO_POINTS = new Int32Array(0);
 
-function compileSegment(parts: (string | typeof ONE)[]): Segment {
+function compileSegment(parts: SegmentPart[]): Segment {
   // Literal text compiles to itself: policy templates compile a matcher per caller, so this must stay cheap.
-  if (!parts.includes(ONE)) {
+  if (parts.every((p) => typeof p === 'string')) {
     const literal = (parts as string[]).join('');
     return { empty: literal === '', points: NO_POINTS, literal };
   }
   const points: number[] = [];
+  const classes: CharClass[] = [];
   for (const p of parts) {
     if (p === ONE) points.push(-1);
-    else for (const ch of p) points.push(ch.codePointAt(0)!);
+    else if (typeof p === 'object') {
+      points.push(-2 - classes.length);
+      classes.push(p);
+    } else for (const ch of p) points.push(ch.codePointAt(0)!);
   }
   const seg: Segment = { empty: false, points: Int32Array.from(points) };
   const words = Math.ceil(points.length / 32);
@@ -85,7 +107,36 @@ function compileSegment(parts: (string | typeof ONE)[]): Segment {
   seg.masks = masks;
   seg.other = other;
   seg.ascii = Array.from({ length: 128 }, (_, c) => masks.get(c) ?? other);
+  if (classes.length > 0) {
+    seg.classes = classes;
+    seg.classBits = classes.map((_, k) => {
+      const bits = new Uint32Array(words);
+      points.forEach((cp, i) => {
+        if (cp === -2 - k) bits[i >>> 5] |= 1 << (i & 31);
+      });
+      return bits;
+    });
+    // ASCII masks take in the classes once; other characters are tested per class when met (classMask).
+    seg.ascii = seg.ascii.map((m, c) => withClasses(seg, m, c));
+  }
   return seg;
+}
+
+/** A character's mask with the bits of the classes that accept it added (a new array when any does). */
+function withClasses(seg: Segment, mask: Uint32Array, cp: number): Uint32Array {
+  let out = mask;
+  seg.classes!.forEach((c, k) => {
+    if (!inClass(c, cp)) return;
+    if (out === mask) out = Uint32Array.from(mask);
+    const bits = seg.classBits![k];
+    for (let w = 0; w < out.length; w++) out[w] |= bits[w];
+  });
+  return out;
+}
+
+/** Whether a segment position (a code point, ONE or a class) accepts the character. */
+function accepts(seg: Segment, want: number, cp: number): boolean {
+  return want === -1 || want === cp || (want <= -2 && inClass(seg.classes![-2 - want], cp));
 }
 
 /** End of the segment matched at `pos`, or -1. */
@@ -95,7 +146,7 @@ function matchForward(seg: Segment, s: string, pos: number): number {
   for (const want of seg.points) {
     if (i >= s.length) return -1;
     const cp = pointAt(s, i);
-    if (want !== -1 && want !== cp) return -1;
+    if (!accepts(seg, want, cp)) return -1;
     i += unitsOf(cp);
   }
   return i;
@@ -111,7 +162,7 @@ function matchBackward(seg: Segment, s: string, end: number): number {
     const pair = low >= 0xdc00 && low <= 0xdfff && i >= 2 && pointAt(s, i - 2) > 0xffff;
     const cp = pair ? pointAt(s, i - 2) : low;
     const want = seg.points[k];
-    if (want !== -1 && want !== cp) return -1;
+    if (!accepts(seg, want, cp)) return -1;
     i -= pair ? 2 : 1;
   }
   return i;
@@ -138,7 +189,8 @@ function search(seg: Segment, s: string, from: number, limit: number): number {
   const state = new Uint32Array(words);
   for (let i = from; i < limit; ) {
     const cp = pointAt(s, i);
-    const mask = cp < 128 ? seg.ascii![cp] : (seg.masks!.get(cp) ?? seg.other!);
+    let mask = cp < 128 ? seg.ascii![cp] : (seg.masks!.get(cp) ?? seg.other!);
+    if (cp >= 128 && seg.classes) mask = withClasses(seg, mask, cp);
     let carry = 1; // a match may start at this character
     for (let w = 0; w < words; w++) {
       const v = state[w];
@@ -153,7 +205,7 @@ function search(seg: Segment, s: string, from: number, limit: number): number {
 
 /** Compiles a pattern once; the matcher it returns runs in linear time in the text (see the file comment). */
 export function compileWildcard(parts: readonly WildcardPart[]): WildcardMatcher {
-  const segments: (string | typeof ONE)[][] = [[]];
+  const segments: SegmentPart[][] = [[]];
   for (const p of parts) {
     if (p === ANY) segments.push([]);
     else if (p !== '') segments[segments.length - 1].push(p);

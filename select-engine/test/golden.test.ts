@@ -26,7 +26,7 @@ interface Case {
   output: { format: 'csv' | 'json'; options: Record<string, string> };
   expected?: string;
   error?: string;
-  dialect?: 'aws' | 'cairn';
+  dialect?: 'aws' | 'cairn' | 'ceph';
 }
 
 function unescape(s: string): string {

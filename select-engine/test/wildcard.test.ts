@@ -3,17 +3,19 @@
 // dynamic-programming matcher (the seed is printed; CAIRN_TEST_SEED replays a run).
 import { describe, expect, it } from 'vitest';
 import { compileLike } from '../src/exec/like.js';
-import { ANY, ONE, compileWildcard, globParts, type WildcardPart } from '../src/wildcard.js';
+import { ANY, ONE, compileWildcard, globParts, type CharClass, type WildcardPart } from '../src/wildcard.js';
 import { SelectError } from '../src/errors.js';
 import { seededRandom } from '../../test/helpers/random.js';
 
 /** Reference: O(text * pattern) dynamic programming over code points, obviously right. */
 function reference(parts: readonly WildcardPart[], text: string): boolean {
-  const pat: (number | typeof ANY | typeof ONE)[] = [];
+  const pat: (number | typeof ANY | typeof ONE | CharClass)[] = [];
   for (const p of parts) {
     if (typeof p === 'string') for (const ch of p) pat.push(ch.codePointAt(0)!);
     else pat.push(p);
   }
+  const one = (p: number | typeof ONE | CharClass, c: number) =>
+    p === ONE || p === c || (typeof p === 'object' && p.ranges.some(([lo, hi]) => c >= lo && c <= hi) !== p.negate);
   const t = [...text].map((ch) => ch.codePointAt(0)!);
   let row = new Array<boolean>(t.length + 1).fill(false);
   row[0] = true;
@@ -23,7 +25,7 @@ function reference(parts: readonly WildcardPart[], text: string): boolean {
       next[0] = row[0];
       for (let j = 1; j <= t.length; j++) next[j] = row[j] || next[j - 1];
     } else {
-      for (let j = 1; j <= t.length; j++) next[j] = row[j - 1] && (p === ONE || p === t[j - 1]);
+      for (let j = 1; j <= t.length; j++) next[j] = row[j - 1] && one(p, t[j - 1]);
     }
     row = next;
   }
@@ -137,6 +139,35 @@ describe('wildcard matcher', () => {
     expect(like(`%${'a!_'.repeat(2000)}%`, `x${'a_'.repeat(2000)}`, '!')).toBe(true);
   });
 
+  it('reads [...] as a character class only when asked (the ceph dialect), in linear time', () => {
+    const ceph = (p: string, t: string) => compileLike(p, undefined, true)(t);
+    const cases: [string, string, boolean][] = [
+      ['%y[y-z]', 'abyz', true],
+      ['%y[y-z]', 'abya', false],
+      ['[abc]', 'b', true],
+      ['[abc]', 'd', false],
+      ['[^abc]', 'd', true],
+      ['[!abc]', 'a', false],
+      ['[]a]', ']', true],
+      ['a[b', 'a[b', true],
+      ['[a-c][a-c]%', 'cbz', true],
+      ['%[é-ü]%', 'xüx', true],
+      ['%[😀]_', 'a😀b', true],
+      ['%[😀]_', 'a😀', false],
+      [`%${'a'.repeat(40)}[bc]${'d'.repeat(40)}%`, `z${'a'.repeat(41)}c${'d'.repeat(40)}`, true],
+    ];
+    for (const [p, t, want] of cases) expect(ceph(p, t), `'${t}' LIKE '${p}'`).toBe(want);
+    expect(like('%y[y-z]', 'ayy')).toBe(false);
+    expect(like('%y[y-z]', 'ay[y-z]')).toBe(true);
+    expect(() => compileLike('[z-a]', undefined, true)).toThrow(expect.objectContaining({ code: 'LikeInvalidInputs' }));
+    expect(() => compileLike(`[${'a'.repeat(300)}]`, undefined, true)).toThrow(
+      expect.objectContaining({ code: 'LikeInvalidInputs' }),
+    );
+    // Many unclosed [ are read once (no rescan per [): a 200 KB pattern compiles, and matches literally.
+    const unclosed = '['.repeat(200_000);
+    expect(compileLike(unclosed, undefined, true)(unclosed)).toBe(true);
+  });
+
   it('reads policy globs with * and ?', () => {
     const glob = (p: string, t: string) => compileWildcard(globParts(p))(t);
     expect(glob('arn:aws:s3:::b/*', 'arn:aws:s3:::b/x/y')).toBe(true);
@@ -179,5 +210,68 @@ describe('wildcard matcher', () => {
     // Both answers occur often enough for the comparison to mean something.
     expect(matched).toBeGreaterThan(300);
     expect(matched).toBeLessThan(5700);
+  });
+
+  it('agrees with the reference on random patterns with [...] classes (seeded fuzz)', () => {
+    const random = seededRandom();
+    console.log(`wildcard class fuzz seed: ${random.seed}`);
+    const r = random.next;
+    const textChars = ['a', 'b', 'c', '😀', 'é'];
+    const pick = (xs: string[]) => xs[Math.floor(r() * xs.length)];
+    const classes: [string, CharClass][] = [
+      [
+        '[ab]',
+        {
+          ranges: [
+            [97, 97],
+            [98, 98],
+          ],
+          negate: false,
+        },
+      ],
+      ['[^a]', { ranges: [[97, 97]], negate: true }],
+      ['[b-c]', { ranges: [[98, 99]], negate: false }],
+      [
+        '[😀é]',
+        {
+          ranges: [
+            [0x1f600, 0x1f600],
+            [0xe9, 0xe9],
+          ],
+          negate: false,
+        },
+      ],
+    ];
+    let matched = 0;
+    for (let round = 0; round < 4000; round++) {
+      const textLen = r() < 0.1 ? 40 + Math.floor(r() * 60) : Math.floor(r() * 10);
+      const text = Array.from({ length: textLen }, () => pick(textChars)).join('');
+      let pattern = '';
+      const parts: WildcardPart[] = [];
+      const patLen = r() < 0.1 ? 33 + Math.floor(r() * 30) : Math.floor(r() * 8);
+      for (let i = 0; i < patLen; i++) {
+        const x = r();
+        if (x < 0.3) {
+          const [src, cls] = classes[Math.floor(r() * classes.length)];
+          pattern += src;
+          parts.push(cls);
+        } else if (x < 0.5) {
+          pattern += '%';
+          parts.push(ANY);
+        } else if (x < 0.6) {
+          pattern += '_';
+          parts.push(ONE);
+        } else {
+          const ch = pick(textChars);
+          pattern += ch;
+          parts.push(ch);
+        }
+      }
+      const ok = compileLike(pattern, undefined, true)(text);
+      expect(ok, `seed ${random.seed}: '${text}' LIKE '${pattern}'`).toBe(reference(parts, text));
+      if (ok) matched++;
+    }
+    expect(matched).toBeGreaterThan(200);
+    expect(matched).toBeLessThan(3800);
   });
 });

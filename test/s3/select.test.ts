@@ -549,6 +549,45 @@ describe('beyond AWS: request switches in the query string', () => {
     expect(csvArrow.text).toContain('<Code>InvalidRequestParameter</Code>');
   });
 
+  it('x-cairn-dialect=ceph, or CAIRN_SELECT_DIALECT=ceph for requests without it: Ceph s3select SQL', async () => {
+    await put('ceph.csv', 'a,1,\nb,2,x\n');
+    const cephSql = 'select _1, int(_2) as n, _3 from stdin where n == 2 or _1 like "[a]";';
+    const body = (output: string) =>
+      '<SelectObjectContentRequest><Expression>' +
+      cephSql.replaceAll('"', '&quot;') +
+      '</Expression><ExpressionType>SQL</ExpressionType><InputSerialization><CSV><FileHeaderInfo>NONE</FileHeaderInfo>' +
+      `</CSV></InputSerialization><OutputSerialization>${output}</OutputSerialization></SelectObjectContentRequest>`;
+    const send = (q: Record<string, string>) =>
+      signedFetch(server.url, {
+        method: 'POST',
+        path: `/${bucket}/ceph.csv`,
+        query: { ...query, ...q },
+        body: body('<CSV/>'),
+      });
+    const aws = await send({});
+    expect(aws.status).toBe(400);
+    expect(aws.text).toContain('<Code>ParseUnexpectedTerm</Code>'); // AWS has no `==`
+    const records = (res: { body: Buffer }) =>
+      decodeEventStream(res.body)
+        .filter((e) => e.type === 'Records')
+        .map((e) => e.body.toString())
+        .join('');
+    const ceph = await send({ 'x-cairn-dialect': 'ceph' });
+    expect(ceph.status).toBe(200);
+    expect(records(ceph)).toBe('a,1,null\nb,2,x\n');
+    // The server-wide default (read per request, checked at start): the query switch still wins.
+    process.env.CAIRN_SELECT_DIALECT = 'ceph';
+    try {
+      const byDefault = await send({});
+      expect(byDefault.status).toBe(200);
+      expect(records(byDefault)).toBe('a,1,null\nb,2,x\n');
+      const aws2 = await send({ 'x-cairn-dialect': 'aws' });
+      expect(aws2.status).toBe(400);
+    } finally {
+      delete process.env.CAIRN_SELECT_DIALECT;
+    }
+  });
+
   it('x-cairn-output=arrow: the Records payloads are one Arrow IPC stream', async () => {
     const rows = Array.from({ length: 50_000 }, (_, i) => `n${i},${i % 90},${['Paris', 'Oslo', 'Rome'][i % 3]}`);
     await put('many.csv', `name,age,city\n${rows.join('\n')}\n`);

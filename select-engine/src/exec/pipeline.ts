@@ -4,6 +4,7 @@ import { SelectError } from '../errors.js';
 import type { ScanRecord } from '../formats/types.js';
 import type { RecordShape } from '../plan/bind.js';
 import { makeBinding, rowSteps } from '../plan/bind.js';
+import { checkAliasesAgainstHeader } from '../sql/ceph.js';
 import { outputAlias, type Plan } from '../plan/plan.js';
 import type * as A from '../sql/ast.js';
 import type { OutputColumn, Projection, RowWriter } from '../output/projection.js';
@@ -81,7 +82,8 @@ export function compileQuery(plan: Plan, shape: RecordShape, writer: WriterFacto
   const stmt = plan.stmt;
   const alias = stmt.from.alias;
   // The ceph dialect reads an empty CSV field as NULL (Ceph's s3select; s3-tests test_csv_parser).
-  const bound = stmt.dialect === 'ceph' && shape.kind === 'csv' ? { ...shape, emptyIsNull: true } : shape;
+  const bound = stmt.dialect === 'ceph' && shape.kind === 'csv' ? { ...shape, ceph: true } : shape;
+  if (stmt.dialect === 'ceph' && shape.kind === 'csv' && shape.header) checkAliasesAgainstHeader(stmt, shape.header);
   const ctx: CompileContext = { binding: makeBinding(bound, alias), nowMs };
   let filter: CompiledQuery['filter'];
   if (stmt.where) {

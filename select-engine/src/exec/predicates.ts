@@ -14,6 +14,7 @@ export function likeExpr(e: Extract<A.Expr, { kind: 'like' }>, sub: Sub): Compil
   const p = sub(e.pattern);
   const esc = e.escape ? sub(e.escape) : undefined;
   const not = e.not;
+  const brackets = e.brackets === true;
   const escText = (x: Value): string | undefined => {
     if (x === undefined || x === null) return undefined;
     if (typeof x !== 'string') throw new SelectError('LikeInvalidInputs', 'ESCAPE must be a string');
@@ -23,7 +24,7 @@ export function likeExpr(e: Extract<A.Expr, { kind: 'like' }>, sub: Sub): Compil
     const pat = p.constant.value;
     if (pat === null || pat === undefined) return { fn: () => null, type: 'bool', constant: { value: null } };
     if (typeof pat !== 'string') throw new SelectError('LikeInvalidInputs', 'LIKE pattern must be a string');
-    const test = compileLike(pat, esc ? escText(esc.constant!.value) : undefined);
+    const test = compileLike(pat, esc ? escText(esc.constant!.value) : undefined, brackets);
     return { type: 'bool', fn: strict1(v, (s) => test(typeof s === 'string' ? s : valueToText(s)) !== not) };
   }
   // Pattern computed per row: cache the last compiled one. The escape is read first (a NULL or MISSING
@@ -35,7 +36,7 @@ export function likeExpr(e: Extract<A.Expr, { kind: 'like' }>, sub: Sub): Compil
   const matches = strict2(v, p.fn, (s, pat) => {
     if (typeof pat !== 'string') throw new SelectError('LikeInvalidInputs', 'LIKE pattern must be a string');
     if (pat !== lastPat || es !== lastEsc) {
-      lastTest = compileLike(pat, es);
+      lastTest = compileLike(pat, es, brackets);
       lastPat = pat;
       lastEsc = es;
     }

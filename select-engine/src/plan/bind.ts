@@ -8,8 +8,8 @@ import type * as A from '../sql/ast.js';
 
 /** CSV rows (with the header when FileHeaderInfo is USE; `emptyFile` when USE found no header line at all). */
 export type RecordShape =
-  | { kind: 'csv'; header?: string[]; emptyFile?: boolean; emptyIsNull?: boolean }
-  | { kind: 'object' };
+  /** `ceph`: the ceph dialect reads an empty field as NULL and names a missing column as Ceph does. */
+  { kind: 'csv'; header?: string[]; emptyFile?: boolean; ceph?: boolean } | { kind: 'object' };
 
 export function sameName(a: A.Name, b: A.Name): boolean {
   if (!a.quoted && !b.quoted) return a.name.toLowerCase() === b.name.toLowerCase();
@@ -50,6 +50,17 @@ export function csvColumnIndex(name: A.Name, header: string[] | undefined, pos?:
     return n - 1;
   }
   throw new SelectError('MissingHeaders', `Column ${name.name} is not in the file header`, pos);
+}
+
+/** csvColumnIndex, with Ceph's words for a name that is neither a column nor an alias (s3-tests). */
+function cephColumnIndex(name: A.Name, header: string[] | undefined, pos?: A.Pos): number {
+  try {
+    return csvColumnIndex(name, header, pos);
+  } catch (e) {
+    if (!(e instanceof SelectError) || e.code !== 'MissingHeaders') throw e;
+    const message = `alias {${name.name}} or column not exist in schema (Ceph: ProcessingTimeError)`;
+    throw new SelectError('MissingHeaders', message, pos);
+  }
 }
 
 /** Own-property lookup on a JSON object; unquoted names fall back to a case-insensitive match. */
@@ -120,8 +131,8 @@ export function makeBinding(shape: RecordShape, alias: A.Name): Binding {
         throw new SelectError('InvalidKeyPath', 'CSV columns have no nested fields', e.pos);
       // An empty file has no header and no rows: names resolve to nothing rather than failing.
       if (shape.emptyFile && !/^_\d+$/.test(first.name.name)) return () => undefined;
-      const i = csvColumnIndex(first.name, header, e.pos);
-      if (shape.emptyIsNull) {
+      const i = shape.ceph ? cephColumnIndex(first.name, header, e.pos) : csvColumnIndex(first.name, header, e.pos);
+      if (shape.ceph) {
         return (row) => {
           const v = (row as string[])[i];
           return v === '' ? null : v;

@@ -39,7 +39,8 @@ export type Expr =
   | { kind: 'path'; pos: Pos; root: Name; steps: PathStep[] }
   | { kind: 'unary'; pos: Pos; op: '-' | '+' | 'NOT'; operand: Expr }
   | { kind: 'binary'; pos: Pos; op: BinaryOp; left: Expr; right: Expr }
-  | { kind: 'like'; pos: Pos; not: boolean; value: Expr; pattern: Expr; escape?: Expr }
+  /** `brackets` (the ceph dialect): `[...]` in the pattern is a character class. */
+  | { kind: 'like'; pos: Pos; not: boolean; value: Expr; pattern: Expr; escape?: Expr; brackets?: boolean }
   | { kind: 'between'; pos: Pos; not: boolean; value: Expr; low: Expr; high: Expr }
   | { kind: 'in'; pos: Pos; not: boolean; value: Expr; list: Expr[] }
   | { kind: 'is'; pos: Pos; not: boolean; value: Expr; test: 'NULL' | 'MISSING' | 'TRUE' | 'FALSE' }
@@ -77,7 +78,7 @@ export interface OrderItem {
  * `aws` (the default): the S3 Select reference's SQL. `cairn`: also DISTINCT, GROUP BY and ORDER BY.
  * `ceph`: Ceph RGW's s3select (docs.ceph.com/en/latest/radosgw/s3select): "text" is a string, `stdin` names
  * the object, `==` compares, INT() and FLOAT() cast, SELECT aliases may be used in other items and WHERE,
- * CSV empty fields are NULL (see docs/select-ceph.md).
+ * CSV empty fields are NULL (the README's "S3 Select beyond AWS" lists it all; sql/ceph.ts).
  */
 export type Dialect = 'aws' | 'cairn' | 'ceph';
 export const DIALECTS: readonly Dialect[] = ['aws', 'cairn', 'ceph'];
@@ -94,6 +95,8 @@ export interface SelectStatement {
   orderBy?: OrderItem[];
   /** The dialect the statement was parsed under, when not `aws` (the planner and compiler follow it). */
   dialect?: Dialect;
+  /** Ceph: the SELECT aliases other items or WHERE use (sql/ceph.ts), lower-cased. */
+  aliasesUsed?: string[];
 }
 
 /** The direct sub-expressions of an expression, in source order. */

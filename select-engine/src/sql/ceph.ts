@@ -69,7 +69,12 @@ function mapChildren(e: A.Expr, f: (x: A.Expr) => A.Expr): A.Expr {
  * Replaces alias uses in the SELECT items (in place) and in WHERE (returned). A use is a bare unquoted name
  * equal to an item's alias; the FROM alias keeps its meaning.
  */
-export function expandCephAliases(items: A.SelectItem[], where: A.Expr | undefined, rowAlias: A.Name) {
+export function expandCephAliases(
+  items: A.SelectItem[],
+  where: A.Expr | undefined,
+  rowAlias: A.Name,
+  used: Set<string>,
+) {
   const byName = new Map<string, number>();
   items.forEach((item, i) => {
     if (item.alias && !item.alias.quoted) byName.set(item.alias.name.toLowerCase(), i);
@@ -92,6 +97,7 @@ export function expandCephAliases(items: A.SelectItem[], where: A.Expr | undefin
     if (e.kind === 'path' && e.steps.length === 0 && !e.root.quoted && e.root.name.toLowerCase() !== rowName) {
       const i = byName.get(e.root.name.toLowerCase());
       if (i !== undefined) {
+        used.add(e.root.name.toLowerCase());
         const x = item(i, e.pos);
         spend(x.size, e.pos);
         return x;
@@ -123,4 +129,14 @@ export function expandCephAliases(items: A.SelectItem[], where: A.Expr | undefin
     it.expr = item(i, it.pos).expr;
   });
   return where && walk(where).expr;
+}
+
+/** Ceph refuses an alias that is used and is also a column of the CSV header (s3-tests test_schema_definition). */
+export function checkAliasesAgainstHeader(stmt: A.SelectStatement, header: string[]): void {
+  for (const name of stmt.aliasesUsed ?? []) {
+    if (!header.some((h) => h.toLowerCase() === name)) continue;
+    const item = (stmt.select as A.SelectItem[]).find((i) => i.alias?.name.toLowerCase() === name)!;
+    const message = `multiple definition of column {${item.alias!.name}} as schema-column and alias`;
+    throw new SelectError('AmbiguousFieldName', message, item.pos);
+  }
 }

@@ -138,6 +138,7 @@ function predicate(n: CstNode): A.Expr {
     } else {
       const escape = has(p, 'escape') ? concatExpr(node(p, 'escape')) : undefined;
       value = { kind: 'like', pos, not, value, pattern: concatExpr(node(p, 'pattern')), escape };
+      if (dialect === 'ceph') value.brackets = true;
     }
   }
   return value;
@@ -345,6 +346,8 @@ function fromClause(n: CstNode): A.FromClause {
   if (steps.length > 0 && steps[0].kind !== 'wildcard') {
     fail('UnsupportedSqlStructure', table, 'A FROM path starts with S3Object[*]');
   }
+  // Ceph: `FROM S3Object[*].a.b` iterates the array at a.b (s3-tests count 3 rows of {"root": [3 rows]}).
+  if (dialect === 'ceph' && steps.length > 1 && steps.at(-1)!.kind !== 'wildcard') steps.push({ kind: 'wildcard' });
   const implicitAlias = !has(c, 'alias');
   const alias = implicitAlias ? { name: 'S3Object', quoted: false } : nameOf(tok(c, 'alias'));
   return { steps, alias, implicitAlias, pos: posOf(table) };
@@ -403,8 +406,10 @@ function parseChecked(sql: string, statementDialect: A.Dialect): A.SelectStateme
     if (has(c, 'Minus')) fail('EvaluatorNegativeLimit', tok(c, 'Minus'));
     limit = Number(tok(c, 'limit').image);
   }
-  if (dialect === 'ceph' && select !== '*') where = expandCephAliases(select, where, from.alias);
+  const used = new Set<string>();
+  if (dialect === 'ceph' && select !== '*') where = expandCephAliases(select, where, from.alias, used);
   const stmt: A.SelectStatement = { select, from, where, limit };
+  if (used.size > 0) stmt.aliasesUsed = [...used];
   if (dialect !== 'aws') stmt.dialect = dialect;
   if (has(c, 'DISTINCT')) stmt.distinct = true;
   if (has(c, 'groupBy')) {

@@ -181,6 +181,14 @@ describe('cairn server with tuning variables', () => {
     expect(existsSync(drive)).toBe(false);
   });
 
+  it('CAIRN_SELECT_DIALECT=oracle: exits 2 naming the dialects, no drive created', async () => {
+    const drive = join(base, 'bad-dialect');
+    const r = await runServer({ CAIRN_SELECT_DIALECT: 'oracle' }, drive);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("cairn server: CAIRN_SELECT_DIALECT is aws, cairn, ceph, got 'oracle'");
+    expect(existsSync(drive)).toBe(false);
+  });
+
   it('good values: the server starts (and stops on SIGTERM with 0)', async () => {
     const drive = join(base, 'good');
     let url = '';

@@ -3,19 +3,19 @@
 // over the storage RPC and the peer routes (bootstrap, change bus) on its address from the first moment (a
 // bare listener, until the S3 server takes the port over), the start-up check with the other nodes
 // (bootstrap.ts), then storage opened over local and remote drives, retried until the deployment's format is
-// there (the node of the first endpoint formats it).
+// there (the node of the first endpoint formats it). Locks are taken with a majority of the nodes (dsync.ts).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { InternodeHandler } from '../http/app.js';
 import { parseAddress } from '../http/address.js';
 import type { ChangeBus, Locks } from '../storage/index.js';
-import { KeyedMutex } from '../storage/engine/locks.js';
 import { LocalDrive } from '../storage/drive/local-drive.js';
 import type { FrameVerifier } from '../storage/drive/drive.js';
 import type { OpenDrive } from '../storage/drive/format.js';
 import { parseRemoteEndpoint, remoteDrives, storageRpcServer } from '../storage/rpc/index.js';
 import type { RootCredentials } from '../storage/rpc/token.js';
 import { checkPeers, serveBootstrap } from './bootstrap.js';
+import { DsyncLocks } from './dsync.js';
 import { type ClusterPlan, planCluster } from './endpoints.js';
 import { PeerBus } from './peer-bus.js';
 import { PeerClient, PeerRoutes } from './peers.js';
@@ -56,6 +56,9 @@ export async function joinCluster(opts: {
   const client = new PeerClient(opts.credentials);
   const others = plan.nodes.filter((_, i) => i !== plan.self);
   const bus = new PeerBus(client, others, routes, opts.log);
+  const name = `node${plan.self + 1}`;
+  // Registered before the node answers anyone: the others may ask for locks as soon as they run.
+  const locks = new DsyncLocks(plan.nodes, self, name, client, routes, opts.log);
   const remote = remoteDrives(opts.credentials);
   // This node's own endpoints are local folders: no round trip through its own RPC.
   const openDrive: OpenDrive = (endpoint) => {
@@ -69,6 +72,8 @@ export async function joinCluster(opts: {
   );
   try {
     await checkPeers(plan, client, { version: opts.version, digest: plan.digest }, opts.log);
+    // Grants this node held in an earlier life (killed while writing) are void at once, not after their expiry.
+    await locks.announce();
   } catch (e) {
     await early.close();
     remote.close();
@@ -76,15 +81,17 @@ export async function joinCluster(opts: {
   }
   return {
     plan,
-    name: `node${plan.self + 1}`,
+    name,
     internode,
     openDrive,
-    // Locks across the nodes come with the distributed lock service; until then each node locks alone.
-    locks: new KeyedMutex(),
+    locks,
     bus,
     firstLocalFolder: plan.localFolders[0],
     handOver: () => early.close(),
-    close: () => remote.close(),
+    close: () => {
+      locks.stop();
+      remote.close();
+    },
   };
 }
 

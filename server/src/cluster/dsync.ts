@@ -1,0 +1,221 @@
+// Locks across the nodes of a distributed deployment, as MinIO's dsync: no lock server, every node keeps a table
+// of the names it granted (LockTable, routes `lock`, `unlock`, `refresh`, `forget`, `held`), and a node holds
+// a name once a majority of the nodes (n/2 + 1, itself included) granted it to the same request id. A request
+// that gets fewer gives back what it got and tries again after a random pause (so two nodes racing cannot
+// both win: two majorities share a node, which grants one id at a time). A holder refreshes its lease every
+// `refreshMs`; a grant not refreshed for `expiryMs` is dropped (the holder died), and a node that starts again
+// tells the others to forget the grants of its previous life at once. When too few nodes answer to ever make
+// a majority, or the name stays taken for `acquireTimeoutMs`, acquire fails with a 503 (the write is refused,
+// nothing changed). Requests of one node for one name queue in an in-process mutex first, so the nodes see at
+// most one request per node and name (as the primary's lock table sees one per worker).
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { S3Error } from '../errors.js';
+import { KeyedMutex } from '../storage/engine/locks.js';
+import type { HeldLock, Locks, Release } from '../storage/index.js';
+import type { PeerClient, PeerRoutes } from './peers.js';
+
+export interface DsyncOptions {
+  /** How often a holder refreshes its grants (default 10 s). */
+  refreshMs?: number;
+  /** A grant not refreshed for this long is dropped (default 30 s). */
+  expiryMs?: number;
+  /** How long acquire waits for a name others hold (default 30 s). */
+  acquireTimeoutMs?: number;
+  /** Time limit of one lock call to one node (default 2 s). */
+  callTimeoutMs?: number;
+}
+
+interface Grant {
+  uid: string;
+  /** `<node name>/<boot id>` of the holder. */
+  owner: string;
+  since: number;
+  refreshed: number;
+}
+
+interface LockCall {
+  name: string;
+  uid: string;
+  owner: string;
+}
+
+/** One node's grants. */
+export class LockTable {
+  private readonly grants = new Map<string, Grant>();
+
+  constructor(
+    private readonly expiryMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  lock(c: LockCall): boolean {
+    const g = this.grants.get(c.name);
+    const t = this.now();
+    if (g && g.uid !== c.uid && t - g.refreshed < this.expiryMs) return false;
+    this.grants.set(c.name, { uid: c.uid, owner: c.owner, since: g?.uid === c.uid ? g.since : t, refreshed: t });
+    return true;
+  }
+
+  unlock(c: LockCall): boolean {
+    if (this.grants.get(c.name)?.uid !== c.uid) return false;
+    this.grants.delete(c.name);
+    return true;
+  }
+
+  refresh(c: LockCall): boolean {
+    const g = this.grants.get(c.name);
+    if (g?.uid !== c.uid) return false;
+    g.refreshed = this.now();
+    return true;
+  }
+
+  /** Drop the grants of `node`'s lives other than `owner` (it started again: it holds nothing of theirs). */
+  forget(node: string, owner: string): void {
+    for (const [name, g] of this.grants)
+      if (g.owner !== owner && g.owner.slice(0, g.owner.indexOf('/')) === node) this.grants.delete(name);
+  }
+
+  held(): { name: string; uid: string; since: number }[] {
+    const t = this.now();
+    return [...this.grants.entries()]
+      .filter(([, g]) => t - g.refreshed < this.expiryMs)
+      .map(([name, g]) => ({ name, uid: g.uid, since: g.since }));
+  }
+}
+
+export class DsyncLocks implements Locks {
+  private readonly local = new KeyedMutex();
+  private readonly table: LockTable;
+  private readonly owner: string;
+  private readonly majority: number;
+  private readonly opts: Required<DsyncOptions>;
+  /** Lease refresh timers of the locks held now. */
+  private readonly refreshing = new Set<NodeJS.Timeout>();
+
+  constructor(
+    /** Every node's origin, this one's included. */
+    private readonly nodes: string[],
+    private readonly self: string,
+    private readonly nodeName: string,
+    private readonly client: PeerClient,
+    routes: PeerRoutes,
+    private readonly log: Logger,
+    opts: DsyncOptions = {},
+  ) {
+    this.opts = {
+      refreshMs: opts.refreshMs ?? 10_000,
+      expiryMs: opts.expiryMs ?? 30_000,
+      acquireTimeoutMs: opts.acquireTimeoutMs ?? 30_000,
+      callTimeoutMs: opts.callTimeoutMs ?? 2000,
+    };
+    this.owner = `${nodeName}/${randomUUID()}`;
+    this.majority = Math.floor(nodes.length / 2) + 1;
+    const table = (this.table = new LockTable(this.opts.expiryMs));
+    routes.set('lock', (c) => table.lock(c as LockCall));
+    routes.set('unlock', (c) => table.unlock(c as LockCall));
+    routes.set('refresh', (c) => table.refresh(c as LockCall));
+    routes.set('held', () => table.held());
+    routes.set('forget', (c) => {
+      const { node, owner } = c as { node: string; owner: string };
+      table.forget(node, owner);
+    });
+  }
+
+  /** Tell every node that grants of this node's earlier lives are void (best effort: they also expire). */
+  async announce(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => this.ask(n, 'forget', { node: this.nodeName, owner: this.owner })));
+  }
+
+  /** One call to one node (this one's table directly): its answer, or undefined when it did not answer. */
+  private async ask(node: string, route: string, body: unknown): Promise<unknown> {
+    if (node === this.self) {
+      const c = body as LockCall & { node: string };
+      if (route === 'lock') return this.table.lock(c);
+      if (route === 'unlock') return this.table.unlock(c);
+      if (route === 'refresh') return this.table.refresh(c);
+      if (route === 'held') return this.table.held();
+      if (route === 'forget') return this.table.forget(c.node, c.owner);
+    }
+    try {
+      const a = await this.client.call(node, route, body, this.opts.callTimeoutMs);
+      return a.status === 200 ? a.value : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async acquire(name: string): Promise<Release> {
+    const local = await this.local.acquire(name);
+    try {
+      const uid = randomUUID();
+      await this.take({ name, uid, owner: this.owner });
+      return this.holding({ name, uid, owner: this.owner }, local);
+    } catch (e) {
+      local();
+      throw e;
+    }
+  }
+
+  /** Until a majority granted `c`: each round asks every node, gives back a minority's grants, pauses. */
+  private async take(c: LockCall): Promise<void> {
+    const deadline = Date.now() + this.opts.acquireTimeoutMs;
+    for (let round = 0; ; round++) {
+      const answers = await Promise.all(this.nodes.map((n) => this.ask(n, 'lock', c)));
+      const granted = this.nodes.filter((_, i) => answers[i] === true);
+      if (granted.length >= this.majority) return;
+      await Promise.all(granted.map((n) => this.ask(n, 'unlock', c)));
+      const answered = answers.filter((a) => a !== undefined).length;
+      if (answered < this.majority)
+        throw new S3Error(
+          'InsufficientWriteQuorum',
+          `${answered} of ${this.nodes.length} nodes answer the lock of ${c.name}`,
+        );
+      if (Date.now() > deadline) throw new S3Error('SlowDown', `the lock of ${c.name} stayed taken`);
+      // Random, growing pauses: two nodes that keep colliding drift apart.
+      const cap = Math.min(250, 5 * 2 ** Math.min(round, 6));
+      await new Promise((r) => setTimeout(r, Math.random() * cap));
+    }
+  }
+
+  /** The release of a held lock; its lease is refreshed until then. */
+  private holding(c: LockCall, local: Release): Release {
+    const timer = setInterval(() => {
+      void Promise.all(this.nodes.map((n) => this.ask(n, 'refresh', c))).then((answers) => {
+        const kept = answers.filter((a) => a === true).length;
+        if (kept < this.majority)
+          this.log.warn(`lock ${c.name}: only ${kept} of ${this.nodes.length} nodes still grant it`);
+      });
+    }, this.opts.refreshMs);
+    timer.unref();
+    this.refreshing.add(timer);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      clearInterval(timer);
+      this.refreshing.delete(timer);
+      // Given back in the background (a node that does not hear it drops the grant when it expires); this
+      // node's next request for the name goes once the others heard it, so that it does not find it taken.
+      void Promise.all(this.nodes.map((n) => this.ask(n, 'unlock', c))).finally(local);
+    };
+  }
+
+  /** The names held across the nodes (each once, with the earliest grant time). */
+  async held(): Promise<HeldLock[]> {
+    const all = await Promise.all(this.nodes.map((n) => this.ask(n, 'held', null)));
+    const byName = new Map<string, HeldLock>();
+    for (const list of all)
+      for (const g of (list as { name: string; since: number }[] | undefined) ?? []) {
+        const known = byName.get(g.name);
+        if (!known || g.since < known.since) byName.set(g.name, { name: g.name, since: g.since, waiting: 0 });
+      }
+    return [...byName.values()];
+  }
+
+  /** No more refreshes (the server is closing): what this node still holds expires on the other nodes. */
+  stop(): void {
+    for (const t of this.refreshing) clearInterval(t);
+    this.refreshing.clear();
+  }
+}

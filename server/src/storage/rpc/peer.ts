@@ -96,9 +96,10 @@ export class RpcPeer {
       this.timeOut(req);
       req.once('response', resolve);
       req.once('error', (e: NodeJS.ErrnoException) => {
-        // A kept-alive connection the node closed as the request went out: nothing reached it, send again.
-        if (e.code === 'ECONNRESET' && req.reusedSocket && !retried)
-          this.exchange(method, path, body, true).then(resolve, reject);
+        // A kept-alive connection the node closed as the request went out, or a new one reset before any answer
+        // (a node handing its port from its start-up listener to its S3 server drops the connections waiting
+        // to be accepted by the first): nothing was read, send again once.
+        if (e.code === 'ECONNRESET' && !retried) this.exchange(method, path, body, true).then(resolve, reject);
         else reject(e);
       });
       req.end(body);

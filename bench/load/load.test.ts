@@ -1,6 +1,11 @@
 // The generator end to end against the in-memory server (real sockets, port 0), and its HTTP/1.1
 // client against node:http responses framed in every way the generator must understand.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadConfig } from './config.js';
@@ -105,16 +110,37 @@ describe('load generator against the in-memory server', () => {
   });
 });
 
-describe('HTTP/1.1 client framing', () => {
+/** A self-signed ECDSA certificate for 127.0.0.1 (openssl), for the framing tests over TLS. */
+function selfSigned(): { key: string; cert: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-load-tls-'));
+  try {
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
+        .concat(['-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'])
+        .concat(['-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]),
+      { stdio: 'ignore' },
+    );
+    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe.each(['http', 'https'])('HTTP/1.1 client framing over %s', (proto) => {
   let server: http.Server;
   let url: URL;
+  let ca: string | undefined;
   beforeAll(async () => {
-    server = http.createServer((req, res) => {
+    const answer: http.RequestListener = (req, res) => {
       req.resume();
       if (req.url === '/chunked') {
         res.write('a'.repeat(70_000));
         res.write('bc');
         res.end('d'.repeat(5));
+      } else if (req.url === '/big') {
+        // More than the client's read buffer, in TLS records of 16 KiB.
+        res.writeHead(200, { 'content-length': 3_000_000 }).end(Buffer.alloc(3_000_000, 1));
       } else if (req.url === '/close') {
         res.setHeader('connection', 'close');
         res.end('x'.repeat(10));
@@ -123,22 +149,28 @@ describe('HTTP/1.1 client framing', () => {
       } else {
         res.writeHead(200, { 'content-length': 5 }).end('hello');
       }
-    });
+    };
+    if (proto === 'https') {
+      const pair = selfSigned();
+      ca = pair.cert;
+      server = https.createServer(pair, answer);
+    } else server = http.createServer(answer);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    url = new URL(`${proto}://127.0.0.1:${(server.address() as AddressInfo).port}`);
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   const head = (path: string, method = 'GET') => `${method} ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
 
   it('reads chunked, content-length, HEAD and connection: close responses on one connection', async () => {
-    const c = new Http1Connection(url);
+    const c = new Http1Connection(url, ca);
     expect(await c.request(head('/chunked'), [], false)).toEqual({
       status: 200,
       bytes: 70_007,
       errorText: undefined,
     });
     expect((await c.request(head('/plain'), [], false)).bytes).toBe(5);
+    expect((await c.request(head('/big'), [], false)).bytes).toBe(3_000_000);
     expect((await c.request(head('/plain', 'HEAD'), [], true)).bytes).toBe(0);
     expect((await c.request(head('/close'), [], false)).bytes).toBe(10);
     expect((await c.request(head('/plain'), [], false)).bytes).toBe(5); // reconnects
@@ -149,7 +181,7 @@ describe('HTTP/1.1 client framing', () => {
   });
 
   it('rejects when the server is gone', async () => {
-    const c = new Http1Connection(new URL('http://127.0.0.1:1'));
+    const c = new Http1Connection(new URL(`${proto}://127.0.0.1:1`));
     await expect(c.request(head('/'), [], false)).rejects.toThrow();
   });
 });

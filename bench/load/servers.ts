@@ -147,6 +147,28 @@ async function launch(l: Launch): Promise<ServerProcess> {
   return { name: l.name, url, accessKey: l.accessKey, secretKey: l.secretKey, child, dir, log, ca };
 }
 
+/** bare-server.mjs: node:http(s) answering every GET with 64 MiB from memory (tls-split.ts); HTTPS with `tls`. */
+export function startBare(drivesDir: string, tls: boolean): Promise<ServerProcess> {
+  return launch({
+    name: 'bare',
+    drivesDir,
+    accessKey: 'bare',
+    secretKey: 'bare',
+    healthPath: '/health/live',
+    tls,
+    command: (address, _drives, certsDir) => ({
+      file: process.execPath,
+      args: [
+        join(REPO, 'bench/load/bare-server.mjs'),
+        '--address',
+        address,
+        ...(certsDir ? ['--certs-dir', certsDir] : []),
+      ],
+      env: process.env,
+    }),
+  });
+}
+
 /** Cairn on 4 drives, credentials in the environment, `extraEnv` added (e.g. CAIRN_WORKERS); HTTPS with `tls`. */
 export function startCairn(
   command: string[],

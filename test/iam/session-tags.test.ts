@@ -285,6 +285,31 @@ describe('AssumeRoleWithWebIdentity with the tags claim', () => {
     expect(await errorCode(web(arn, 'plain'))).toBe('AccessDenied');
   });
 
+  it("a web identity session chains into another role with the token's transitive tags", async () => {
+    const first = await role('web-first', webTrust('sts:AssumeRoleWithWebIdentity', 'sts:TagSession'));
+    const trustsFirst = (...actions: string[]) => doc({ Effect: 'Allow', Principal: { AWS: first }, Action: actions });
+    const next = await role('web-next', trustsFirst('sts:AssumeRole', 'sts:TagSession'));
+    const untagged = await role('web-next-untagged', trustsFirst('sts:AssumeRole'));
+    const eng = await web(first, 'eng');
+    const hop = (RoleArn: string, extra: Partial<AssumeRoleCommandInput> = {}) =>
+      stsClient(server.url, eng.creds).send(new AssumeRoleCommand({ RoleArn, RoleSessionName: 'hop', ...extra }));
+    const chained = await hop(next);
+    const creds = toCreds(chained.Credentials!);
+    // Project (transitive in the token) passed on; Department did not.
+    expect(await reads(creds, 'alpha/x')).toBe(true);
+    expect(await reads(creds, 'dept-Engineering/x')).toBe(false);
+    expect(await errorCode(hop(next, { Tags: tagsOf({ project: 'beta' }) }))).toBe('InvalidParameterValue');
+    expect(await errorCode(hop(untagged))).toBe('AccessDenied');
+    expect(await errorCode(hop(next, { DurationSeconds: 3601 }))).toBe('ValidationError');
+    // Deleting the role the login assumed ends the chain.
+    const { DeleteRoleCommand, DeleteRolePolicyCommand } = await import('@aws-sdk/client-iam');
+    await iam().send(new DeleteRolePolicyCommand({ RoleName: 'web-first', PolicyName: 'p' }));
+    await iam().send(new DeleteRoleCommand({ RoleName: 'web-first' }));
+    expect(
+      await errorCode(s3As(server.url, creds).send(new GetObjectCommand({ Bucket: BUCKET, Key: 'alpha/x' }))),
+    ).toBe('AccessDenied');
+  });
+
   it('without sts:TagSession a tagged token is refused; multivalued tags are invalid', async () => {
     const noTag = doc({
       Effect: 'Allow',

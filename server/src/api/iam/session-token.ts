@@ -20,6 +20,8 @@ export interface SessionClaims {
     key: string;
     user?: string;
     userId?: string;
+    /** A role chain begun by a web identity login: the role it logged into (lower-cased name, id). */
+    webRole?: { name: string; id: string };
   };
   /** The role assumed (name lower-cased, id), with the session name. */
   role?: { name: string; id: string; session: string };

@@ -448,8 +448,13 @@ export class IamStore {
         caller: openIdSessionCaller(accessKey, this.rootKey, c.openid, restrictions, c.exp * 1000),
       };
     }
-    // A web identity login into a role has no parent credential: the role alone must still be there.
-    if (!c.web) {
+    // A web identity login into a role has no parent credential: the role alone must still be there; so must
+    // the role of such a login at the start of a role chain.
+    const webRole = c.parent.webRole;
+    if (webRole && this.roles.get(webRole.name)?.id !== webRole.id) {
+      throw new S3Error('AccessDenied', 'The role the web identity login of this role chain assumed is gone');
+    }
+    if (!c.web && !webRole) {
       const parent = this.sessionParent(c);
       if (!parent)
         throw new S3Error('AccessDenied', 'The credentials these temporary credentials came from are gone or disabled');

@@ -76,8 +76,9 @@ function parentOf(store: NonNullable<ApiContext['iam']>, caller: Caller): Sessio
 /**
  * The calling session of a role chain (AWS: a role session calling AssumeRole; at most an hour), or undefined
  * when the caller is not temporary. The new session keeps the first parent, so disabling or deleting that user
- * ends the whole chain, and inherits the transitive tags and the source identity. Sessions without a parent
- * credential (web identity, LDAP, OpenID logins) and sessions of no role cannot chain.
+ * ends the whole chain (for a chain begun by a web identity login into a role: deleting that role), and
+ * inherits the transitive tags and the source identity. LDAP and MinIO-mode OpenID sessions and sessions of no
+ * role cannot chain.
  */
 function callingSession(store: NonNullable<ApiContext['iam']>, req: ServiceRequest): SessionClaims | undefined {
   const caller = req.caller!;
@@ -85,8 +86,10 @@ function callingSession(store: NonNullable<ApiContext['iam']>, req: ServiceReque
   const header = req.headers['x-amz-security-token'];
   const token = typeof header === 'string' ? header : (req.query.get('X-Amz-Security-Token') ?? '');
   const c = store.sessionClaims(caller.accessKey, token);
-  if (!c.role || c.web || c.ldap || c.openid)
+  if (!c.role || c.ldap || c.openid)
     throw denied('Only the temporary credentials of a role session can assume a role (role chaining)');
+  // A web identity login's session has no parent credential: the chain keeps the role it logged into.
+  if (c.web) return { ...c, parent: { ...c.parent, webRole: { name: c.role.name, id: c.role.id } } };
   return c;
 }
 

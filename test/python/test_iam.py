@@ -115,6 +115,47 @@ def test_boto3_sts_assume_role(cairn, bucket):
     assert creds["SecretAccessKey"] not in cairn.log.read_text(errors="replace")
 
 
+def test_boto3_sts_session_tags_and_source_identity(cairn, bucket):
+    """Tags and a source identity through boto3: the trust policy allows them (sts:TagSession,
+    sts:SetSourceIdentity); the role reads only under the prefix its session's Project tag names, and only
+    with a source identity; bad tags are refused with STS's codes and no credentials."""
+    iam = client(cairn, "iam")
+    user, role = name("py-tagger"), name("py-abac")
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam:::user/{user}"},
+         "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"]}]}
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+    by_tag = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{bucket}/${{aws:PrincipalTag/Project}}/*",
+         "Condition": {"StringEquals": {"aws:SourceIdentity": user}}}]}
+    iam.put_role_policy(RoleName=role, PolicyName="by-tag", PolicyDocument=json.dumps(by_tag))
+    for k in ("alpha/doc", "beta/doc"):
+        cairn.client().put_object(Bucket=bucket, Key=k, Body=k.encode())
+    sts = client(cairn, "sts", key["AccessKeyId"], key["SecretAccessKey"])
+    arn = f"arn:aws:iam:::role/{role}"
+    out = sts.assume_role(RoleArn=arn, RoleSessionName="py", Tags=[{"Key": "Project", "Value": "alpha"}],
+                          TransitiveTagKeys=["Project"], SourceIdentity=user)
+    assert out["SourceIdentity"] == user and out["PackedPolicySize"] > 0
+    c = out["Credentials"]
+    s3 = client(cairn, "s3", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+    assert s3.get_object(Bucket=bucket, Key="alpha/doc")["Body"].read() == b"alpha/doc"
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="beta/doc")
+    assert code(e.value) == "AccessDenied"
+    bad = [({"Tags": [{"Key": f"k{i}", "Value": "v"} for i in range(51)]}, "ValidationError"),
+           ({"Tags": [{"Key": "k" * 129, "Value": "v"}]}, "ValidationError"),
+           ({"Tags": [{"Key": "a", "Value": "1"}, {"Key": "A", "Value": "2"}]}, "ValidationError"),
+           ({"SourceIdentity": "aws:me"}, "ValidationError"),
+           ({"Tags": [{"Key": f"{i:03}" + "k" * 125, "Value": "v" * 256} for i in range(10)]}, "PackedPolicyTooLarge")]
+    for extra, expected in bad:
+        with pytest.raises(ClientError) as e:
+            sts.assume_role(RoleArn=arn, RoleSessionName="py", **extra)
+        assert code(e.value) == expected, extra
+
+
 # --------------------------------------------------------------------------------------------- AWS CLI
 @pytest.fixture
 def aws_cli(cairn, tmp_path):

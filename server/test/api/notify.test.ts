@@ -176,6 +176,23 @@ describe('EventQueue', () => {
     }
   });
 
+  it('pushes written concurrently are handed out in the order they were pushed; the limit counts writes under way', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cairn-queue-'));
+    try {
+      const q = await EventQueue.open(dir, 40);
+      const data = Array.from({ length: 50 }, (_, i) => `event-${i}`);
+      const pushed = await Promise.allSettled(data.map((d) => q.push(d)));
+      expect(pushed.filter((p) => p.status === 'rejected')).toHaveLength(10);
+      expect(q.dropped).toBe(10);
+      const signal = new AbortController().signal;
+      const out: string[] = [];
+      for (let i = 0; i < 40; i++) out.push(await q.read((await q.take(signal))!));
+      expect(out).toEqual(data.slice(0, 40));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses events beyond its limit (SlowDown) and counts them', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cairn-queue-'));
     try {

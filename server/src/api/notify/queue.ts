@@ -21,8 +21,11 @@ export class EventQueue {
   private unsent: number[] = [];
   private unsentHead = 0;
   private nextSeq = 1;
-  /** Writes go one after another, so the files appear in sequence order. */
-  private writing: Promise<void> = Promise.resolve();
+  /** Writes under way, and the outcome of those done before an earlier one (not handed out yet). */
+  private writes = 0;
+  private readonly settled = new Map<number, boolean>();
+  /** The next sequence number to hand to the consumer once written. */
+  private nextPublish = 1;
   private wake: (() => void) | undefined;
   private emptied: (() => void)[] = [];
   /** Events refused because the queue was full (counted since start). */
@@ -45,6 +48,7 @@ export class EventQueue {
     q.unsent.sort((a, b) => a - b);
     for (const seq of q.unsent) q.pending.add(seq);
     q.nextSeq = (q.unsent.at(-1) ?? 0) + 1;
+    q.nextPublish = q.nextSeq;
     return q;
   }
 
@@ -53,23 +57,45 @@ export class EventQueue {
     return this.pending.size;
   }
 
-  /** Stores an event; resolves once it is on disk. SlowDown when the queue holds `limit` events. */
-  push(data: string): Promise<void> {
-    const done = this.writing.then(async () => {
-      if (this.pending.size >= this.limit) {
-        this.dropped++;
-        throw new S3Error('SlowDown', `the event queue in ${this.dir} is full (${this.limit} events)`);
-      }
-      const seq = this.nextSeq++;
-      const tmp = join(this.dir, `${name(seq)}.tmp`);
+  /**
+   * Stores an event; resolves once it is on disk. SlowDown when the queue holds `limit` events. Writes run
+   * concurrently (one after the other, every request's answer would wait for all the writes queued before
+   * its own); an event is handed to the consumer once it and every earlier one are written (or failed), so
+   * the consumer sees them in sequence order.
+   */
+  async push(data: string): Promise<void> {
+    if (this.pending.size + this.writes >= this.limit) {
+      this.dropped++;
+      throw new S3Error('SlowDown', `the event queue in ${this.dir} is full (${this.limit} events)`);
+    }
+    const seq = this.nextSeq++;
+    this.writes++;
+    const tmp = join(this.dir, `${name(seq)}.tmp`);
+    try {
       await writeFile(tmp, data);
       await rename(tmp, join(this.dir, name(seq)));
-      this.pending.add(seq);
-      this.unsent.push(seq);
-      this.wake?.();
-    });
-    this.writing = done.catch(() => {});
-    return done;
+    } catch (e) {
+      this.settle(seq, false);
+      throw e;
+    }
+    this.settle(seq, true);
+  }
+
+  /** Records a write's outcome and hands the consumer every event written up to the first one still writing. */
+  private settle(seq: number, written: boolean): void {
+    this.writes--;
+    this.settled.set(seq, written);
+    let published = false;
+    for (let ok = this.settled.get(this.nextPublish); ok !== undefined; ok = this.settled.get(this.nextPublish)) {
+      this.settled.delete(this.nextPublish);
+      if (ok) {
+        this.pending.add(this.nextPublish);
+        this.unsent.push(this.nextPublish);
+        published = true;
+      }
+      this.nextPublish++;
+    }
+    if (published) this.wake?.();
   }
 
   /** Waits until `ready()` holds or `signal` aborts (one waiter at a time: the queue's one consumer). */

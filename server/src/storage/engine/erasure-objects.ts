@@ -493,12 +493,38 @@ export class ErasureObjects implements L.ObjectLayer {
     return toObjectInfo(bucket, key, change(target!), isLatest);
   }
 
-  async setReplicationStatus(
+  setReplicationStatus(
     bucket: string,
     key: string,
     versionId: string,
     status: L.ReplicationStatus,
     expect?: readonly (L.ReplicationStatus | undefined)[],
+  ): Promise<boolean> {
+    return this.swapVersion(bucket, key, versionId, {
+      // Nothing to write: leave the drives alone.
+      unchanged: (v) => v.replication === status || (expect !== undefined && !expect.includes(v.replication)),
+      change: (v) => ({ ...v, replication: status }),
+    });
+  }
+
+  replaceSealedKey(bucket: string, key: string, versionId: string, from: Buffer, to: Buffer): Promise<boolean> {
+    return this.swapVersion(bucket, key, versionId, {
+      // Replaced, re-wrapped by another run, or never this key: leave the drives alone.
+      unchanged: (v) => v.type === 'delete' || !v.encryption?.sealedKey.equals(from),
+      // The metadata only: the version's data dir, parts and inline data are carried over as they are.
+      change: (v) => (v.encryption ? { ...v, encryption: { ...v.encryption, sealedKey: to } } : v),
+    });
+  }
+
+  /**
+   * A compare-and-swap of one version's metadata under the object's lock: false (nothing written) when the
+   * version is `unchanged` as it stands; NoSuchVersion when there is no such version.
+   */
+  private async swapVersion(
+    bucket: string,
+    key: string,
+    versionId: string,
+    how: { unchanged: (v: VersionRecord) => boolean; change: (v: VersionRecord) => VersionRecord },
   ): Promise<boolean> {
     await this.buckets.get(bucket);
     validateKey(key);
@@ -510,42 +536,12 @@ export class ErasureObjects implements L.ObjectLayer {
         check: (r) => {
           target = r.versions.find((v) => v.id === versionId);
           if (!target) throw new S3Error('NoSuchVersion');
-          // Nothing to write: leave the drives alone.
-          if (target.replication === status || (expect && !expect.includes(target.replication))) throw unchanged;
+          if (how.unchanged(target)) throw unchanged;
         },
         apply: (cur) =>
           cur.map((v) =>
             target && versionKey(v) === versionKey(target)
-              ? { ...v, replication: status, updated: Math.max(now, (v.updated ?? 0) + 1) }
-              : v,
-          ),
-      });
-    } catch (e) {
-      if (e === unchanged) return false;
-      throw e;
-    }
-    return true;
-  }
-
-  async replaceSealedKey(bucket: string, key: string, versionId: string, from: Buffer, to: Buffer): Promise<boolean> {
-    await this.buckets.get(bucket);
-    validateKey(key);
-    let target: VersionRecord | undefined;
-    const unchanged = new Error('unchanged');
-    const now = Date.now();
-    try {
-      await this.setOf(key).mutate(bucket, key, {
-        check: (r) => {
-          target = r.versions.find((v) => v.id === versionId && v.type !== 'delete');
-          if (!target) throw new S3Error('NoSuchVersion');
-          // Replaced, re-wrapped by another run, or never this key: leave the drives alone.
-          if (!target.encryption?.sealedKey.equals(from)) throw unchanged;
-        },
-        // The metadata only: the version's data dir, parts and inline data are carried over as they are.
-        apply: (cur) =>
-          cur.map((v) =>
-            target && versionKey(v) === versionKey(target) && v.encryption
-              ? { ...v, encryption: { ...v.encryption, sealedKey: to }, updated: Math.max(now, (v.updated ?? 0) + 1) }
+              ? { ...how.change(v), updated: Math.max(now, (v.updated ?? 0) + 1) }
               : v,
           ),
       });

@@ -2,7 +2,7 @@
 import { S3Error } from '../errors.js';
 import { httpDate } from './object-headers.js';
 import { readableVersion } from './object-read.js';
-import { keysForRead, requestCustomerKey } from './sse/index.js';
+import { keysForRead, requestCustomerKey, wipeKey } from './sse/index.js';
 import { xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 import { toXml, type XmlValue } from './xml.js';
 
@@ -34,7 +34,7 @@ export async function getObjectAttributes(
   const info = await readableVersion(ctx, bucket, key, versionId);
   // An SSE-C object's attributes need its key, as its HEAD does (S3: 400 without it, the wrong one 403).
   if (info.encryption?.scheme === 'SSE-C' || requestCustomerKey(req, ctx.sse ?? {}))
-    await keysForRead(req, ctx.sse ?? {}, info);
+    wipeKey(await keysForRead(req, ctx.sse ?? {}, info));
   const maxParts = Number(req.headers['x-amz-max-parts'] ?? 1000);
   const marker = Number(req.headers['x-amz-part-number-marker'] ?? 0);
   const body: Record<string, XmlValue> = {};

@@ -25,6 +25,7 @@ import {
   encryptionContextHeader,
   encryptionHeaders,
   keysForRead,
+  wipeKey,
   newEncryption,
   readDecrypted,
   sealForPut,
@@ -48,6 +49,8 @@ export interface CopySource {
   info: ObjectInfo;
   body: ObjectBody;
   range?: ByteRange;
+  /** An encrypted source's data key, for the caller to wipe once the copy is stored. */
+  keys?: DataKey;
 }
 
 function parseCopyRange(v: string, size: number): ByteRange {
@@ -96,7 +99,7 @@ export async function openCopySource(
 ): Promise<CopySource> {
   const source = await openSource(ctx, req, src);
   const range = rangeHeader !== undefined ? parseCopyRange(rangeHeader, source.info.size) : undefined;
-  return { info: source.info, body: await readSource(source, range), range };
+  return { info: source.info, body: await readSource(source, range), range, keys: source.keys };
 }
 
 function directive(req: S3Request, name: string): 'COPY' | 'REPLACE' {
@@ -189,7 +192,10 @@ export async function copyObject(
   const { body, opts } = created
     ? sealForPut(plainBody, plainOpts, created, settings)
     : { body: plainBody, opts: plainOpts };
-  const out = await ctx.storage.putObject(bucket, key, body, opts);
+  const out = await ctx.storage.putObject(bucket, key, body, opts).finally(() => {
+    wipeKey(created?.dataKey);
+    wipeKey(opened.keys);
+  });
   if (out.versionId !== 'null') h['x-amz-version-id'] = out.versionId;
   Object.assign(h, encryptionHeaders(out.encryption), encryptionContextHeader(out.encryption));
   Object.assign(h, await expirationHeader(ctx, out));

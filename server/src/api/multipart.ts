@@ -36,6 +36,7 @@ import {
   newEncryption,
   requestCustomerKey,
   sealPart,
+  wipeKey,
   writeEncryption,
 } from './sse/index.js';
 import { replicaCompleteTime, replicaPut } from './replication/receive.js';
@@ -67,9 +68,11 @@ export async function createMultipartUpload(
   const bucketConfig = await bucketSettings(ctx, bucket);
   const replica = replicaPut(req.headers, req.op, bucketConfig.config.versioning);
   const we = writeEncryption(req, settings, bucketConfig.defaultEncryption);
+  const created = we && (await newEncryption(settings, we));
+  wipeKey(created?.dataKey); // only its sealed form is stored now; each part opens it again
   const up = await ctx.storage.newMultipartUpload(bucket, key, {
     ...(replica ? { replicaVersionId: replica.replica.versionId, replicationStatus: replica.replicationStatus } : {}),
-    encryption: we ? (await newEncryption(settings, we)).encryption : undefined,
+    encryption: created?.encryption,
     contentHeaders: contentHeaders(req.headers),
     userMetadata: withObjectAcl(userMetadata(req.headers), acl),
     tagging: taggingHeader(req.headers),
@@ -103,8 +106,8 @@ export async function uploadPart(
   const plain = { size: req.size, ...checks, checksumAlgorithm: checks.checksumAlgorithm ?? upload.checksumAlgorithm };
   const ckey = requestCustomerKey(req, ctx.sse ?? {});
   checkPartEncryption(req, upload);
-  const { body, opts } = await sealPart(ctx.sse ?? {}, req.body, plain, ckey, upload, partNumber);
-  const part = await ctx.storage.putObjectPart(bucket, key, uploadId, partNumber, body, opts);
+  const { body, opts, wipe } = await sealPart(ctx.sse ?? {}, req.body, plain, ckey, upload, partNumber);
+  const part = await ctx.storage.putObjectPart(bucket, key, uploadId, partNumber, body, opts).finally(wipe);
   const h: Record<string, string> = { etag: quoteEtag(part.etag), ...encryptionHeaders(upload.encryption) };
   if (part.checksum) h[checksumHeaderName(part.checksum)] = part.checksum.value;
   return emptyResponse(200, h);
@@ -130,8 +133,11 @@ export async function uploadPartCopy(
   const upload = await ctx.storage.getMultipartUpload(bucket, key, uploadId);
   const ckey = requestCustomerKey(req, ctx.sse ?? {});
   const plain = { size, checksumAlgorithm: upload.checksumAlgorithm };
-  const { body, opts } = await sealPart(ctx.sse ?? {}, src.body, plain, ckey, upload, partNumber);
-  const part = await ctx.storage.putObjectPart(bucket, key, uploadId, partNumber, body, opts);
+  const { body, opts, wipe } = await sealPart(ctx.sse ?? {}, src.body, plain, ckey, upload, partNumber);
+  const part = await ctx.storage.putObjectPart(bucket, key, uploadId, partNumber, body, opts).finally(() => {
+    wipe();
+    wipeKey(src.keys);
+  });
   const h: Record<string, string> = encryptionHeaders(upload.encryption);
   if (src.info.versionId !== 'null') h['x-amz-copy-source-version-id'] = src.info.versionId;
   return xmlResponse(toXml('CopyPartResult', { LastModified: part.lastModified, ETag: quoteEtag(part.etag) }), 200, h);

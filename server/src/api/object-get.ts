@@ -8,7 +8,7 @@ import { expirationHeader } from './lifecycle/index.js';
 import { lockHeaders } from './object-lock.js';
 import { replicationHeaders } from './replication/index.js';
 import { partRange, refuseDeleteMarker } from './object-read.js';
-import { encryptionHeaders, keysForRead, readDecrypted } from './sse/index.js';
+import { encryptionHeaders, keysForRead, readDecrypted, wipeKey } from './sse/index.js';
 import { emptyResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 
 const OVERRIDES: Record<string, string> = {
@@ -105,7 +105,10 @@ export async function getOrHeadObject(
   const keys = info.deleteMarker ? undefined : await keysForRead(req, ctx.sse ?? {}, info);
   const { headers, range, notModified } = planAnswer(req, info, versionId, partNumber);
   Object.assign(headers, encryptionHeaders(info.encryption));
-  if (notModified) return notModified;
+  if (notModified) {
+    wipeKey(keys);
+    return notModified;
+  }
   Object.assign(
     headers,
     await lockHeaders(ctx, req, info),
@@ -121,7 +124,16 @@ export async function getOrHeadObject(
     headers['content-length'] = info.size;
   }
   const status = partial ? 206 : 200;
-  if (head) return { ...emptyResponse(status, headers), events: [objectEvent('s3:ObjectAccessed:Head', info)] };
-  const body = keys ? await readDecrypted(object.read, info, keys, range, ctx.sse) : await object.read(range);
+  if (head) {
+    wipeKey(keys);
+    return { ...emptyResponse(status, headers), events: [objectEvent('s3:ObjectAccessed:Head', info)] };
+  }
+  if (!keys)
+    return { status, headers, body: await object.read(range), events: [objectEvent('s3:ObjectAccessed:Get', info)] };
+  const body = await readDecrypted(object.read, info, keys, range, ctx.sse).catch((e) => {
+    wipeKey(keys);
+    throw e;
+  });
+  body.once('close', () => wipeKey(keys)); // read to the end or cut off: no package is opened after it
   return { status, headers, body, events: [objectEvent('s3:ObjectAccessed:Get', info)] };
 }

@@ -19,7 +19,14 @@ import {
 } from './put-input.js';
 import { bucketSettings } from './bucket-settings.js';
 import { replicaPut } from './replication/receive.js';
-import { encryptionContextHeader, encryptionHeaders, newEncryption, sealForPut, writeEncryption } from './sse/index.js';
+import {
+  encryptionContextHeader,
+  encryptionHeaders,
+  newEncryption,
+  sealForPut,
+  wipeKey,
+  writeEncryption,
+} from './sse/index.js';
 import { emptyResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 
 /**
@@ -107,7 +114,7 @@ export async function putObject(
   const created = we && (await newEncryption(settings, we));
   sealed = !!created;
   const { body, opts } = created ? sealForPut(req.body, plain, created, ctx.sse) : { body: req.body, opts: plain };
-  const info = await ctx.storage.putObject(bucket, key, body, opts);
+  const info = await ctx.storage.putObject(bucket, key, body, opts).finally(() => wipeKey(created?.dataKey));
   const encryption = { ...encryptionHeaders(info.encryption), ...encryptionContextHeader(info.encryption) };
   const event = objectEvent(form ? 's3:ObjectCreated:Post' : 's3:ObjectCreated:Put', info);
   return {

@@ -7,10 +7,12 @@ import { cachedKms, keyCacheFromEnv } from '../../src/api/sse/key-cache.js';
 import { staticKms, type Kms } from '../../src/api/sse/kms.js';
 import { S3Error } from '../../src/errors.js';
 
-function counted(kms: Kms): Kms & { decrypts: number; gone: boolean } {
+function counted(kms: Kms): Kms & { decrypts: number; gone: boolean; opened: Buffer[] } {
   const c = {
     decrypts: 0,
     gone: false,
+    /** Every plaintext this KMS handed out (the cache's own copies). */
+    opened: [] as Buffer[],
     defaultKeyId: kms.defaultKeyId,
     rotates: kms.rotates,
     status: () => kms.status(),
@@ -20,7 +22,11 @@ function counted(kms: Kms): Kms & { decrypts: number; gone: boolean } {
       c.gone ? Promise.reject(new S3Error('KMS.NotFoundException')) : kms.generateKey(keyId, context),
     decryptKey: (keyId: string, sealed: Buffer, context: Buffer) => {
       c.decrypts++;
-      return c.gone ? Promise.reject(new S3Error('KMS.NotFoundException')) : kms.decryptKey(keyId, sealed, context);
+      if (c.gone) return Promise.reject(new S3Error('KMS.NotFoundException'));
+      return kms.decryptKey(keyId, sealed, context).then((plaintext) => {
+        c.opened.push(plaintext);
+        return plaintext;
+      });
     },
   };
   return c;
@@ -67,6 +73,28 @@ describe('unsealed-key cache', () => {
     await expect(kms.generateKey('k', Buffer.from('p'))).rejects.toThrow(S3Error);
     await expect(kms.decryptKey('k', made.sealed, Buffer.from('o'))).rejects.toThrow(S3Error);
     expect(inner.decrypts).toBe(2);
+  });
+
+  it('hands each caller a copy to wipe, and wipes its own copy when an entry leaves', async () => {
+    const inner = counted(staticKms(`k:${randomBytes(32).toString('base64')}`));
+    let clock = 0;
+    const kms = cachedKms(inner, { expiryMs: 1000, maxEntries: 1, now: () => clock });
+    const made = await Promise.all([1, 2].map((i) => kms.generateKey('k', Buffer.from(`object ${i}`))));
+    const open = (i: number) => kms.decryptKey('k', made[i - 1].sealed, Buffer.from(`object ${i}`));
+    const first = await open(1);
+    first.fill(0); // the caller is done with it (api/sse wipeKey)
+    const again = await open(1);
+    expect(again.equals(made[0].plaintext)).toBe(true);
+    expect(inner.decrypts).toBe(1);
+    const zero = Buffer.alloc(32);
+    expect(inner.opened[0].equals(made[0].plaintext)).toBe(true);
+    await open(2); // bound of 1: the entry of object 1 leaves, its plaintext overwritten
+    expect(inner.opened[0].equals(zero)).toBe(true);
+    expect(inner.opened[1].equals(made[1].plaintext)).toBe(true);
+    clock = 1000;
+    expect((await open(2)).equals(made[1].plaintext)).toBe(true); // expired: opened again, the old copy wiped
+    expect(inner.opened[1].equals(zero)).toBe(true);
+    expect(inner.decrypts).toBe(3);
   });
 
   it('reads its bounds from the environment', () => {

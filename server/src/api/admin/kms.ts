@@ -66,9 +66,9 @@ async function keyStatus(kms: Kms, keyId: string): Promise<Record<string, string
   }
   try {
     const opened = await kms.decryptKey(keyId, made.sealed, context);
-    if (opened.length !== made.plaintext.length || !timingSafeEqual(opened, made.plaintext)) {
-      return { 'key-id': keyId, 'decryption-error': 'The generated and the decrypted data key do not match' };
-    }
+    const same = opened.length === made.plaintext.length && timingSafeEqual(opened, made.plaintext);
+    opened.fill(0);
+    if (!same) return { 'key-id': keyId, 'decryption-error': 'The generated and the decrypted data key do not match' };
     return { 'key-id': keyId };
   } catch (e) {
     return { 'key-id': keyId, 'decryption-error': reason(e) };

@@ -189,6 +189,15 @@ function kmsOf(settings: SseSettings): Kms {
   return settings.kms;
 }
 
+/**
+ * Overwrites a data key once its holder is done with it (the PUT stored, the GET's body closed), so the
+ * plaintext key does not linger in the heap until the GC reuses its memory. Every DataKey here is its
+ * holder's own (the KMS cache hands out copies).
+ */
+export function wipeKey(dk: DataKey | undefined): void {
+  dk?.key.fill(0);
+}
+
 /** An object's data key, unsealed, with what its streams are bound to. */
 export interface DataKey {
   cipher: Cipher;
@@ -332,17 +341,22 @@ export async function sealPart(
   ckey: CustomerKey | undefined,
   upload: MultipartUploadInfo,
   partNumber: number,
-): Promise<{ body: Readable; opts: PutOptions }> {
+): Promise<{ body: Readable; opts: PutOptions; wipe: () => void }> {
   const enc = upload.encryption;
   if (!enc) {
     if (ckey) throw new S3Error('InvalidRequest', 'The encryption parameters are not applicable to this upload.');
-    return { body, opts };
+    return { body, opts, wipe: () => {} };
   }
   const missing =
     'The multipart upload was initiated with Server Side Encryption with Customer provided keys: the part needs the same key.';
   const dk = await dataKeyOf(settings, enc, ckey, missing);
   const salt = randomBytes(16);
-  return sealed(body, opts, enc, dk, streamKeys(dk, partNumber, salt), settings, salt);
+  const keys = streamKeys(dk, partNumber, salt);
+  const wipe = () => {
+    keys.key.fill(0);
+    wipeKey(dk);
+  };
+  return { ...sealed(body, opts, enc, dk, keys, settings, salt), wipe };
 }
 
 /**

@@ -1,6 +1,8 @@
 // Unsealed data keys kept in memory for a bounded time, so that reading an SSE-S3/SSE-KMS object again does
 // not ask the KMS again (a Vault/OpenBao round trip per GET otherwise). The keys live only in this process's
 // memory: never written anywhere, never logged (entries are keyed by a hash, and hold the key as a Buffer).
+// Each caller gets a copy of its own (and wipes it when done, api/sse wipeKey); the cache overwrites its own
+// copy when an entry leaves (expired, evicted, or its KMS key gone).
 //
 // Bounds: at most `maxEntries` keys (least recently used go first) and each for at most `expiryMs` after the
 // KMS opened it (not renewed by use), so a key disabled or deleted in the KMS stops opening objects within
@@ -33,9 +35,13 @@ export function cachedKms(kms: Kms, opts: KeyCacheOptions): Kms {
   const entries = new Map<string, Entry>(); // in use order: the first is the least recently used
   const opening = new Map<string, Promise<Buffer>>(); // misses in flight, shared by concurrent GETs
 
+  const drop = (id: string, e: Entry) => {
+    entries.delete(id);
+    e.plaintext.fill(0);
+  };
   /** Forgets every key `keyId` sealed: the KMS said the key is gone. */
   const forget = (keyId: string) => {
-    for (const [id, e] of entries) if (e.keyId === keyId) entries.delete(id);
+    for (const [id, e] of entries) if (e.keyId === keyId) drop(id, e);
   };
   const watch = async <T>(keyId: string, call: Promise<T>): Promise<T> => {
     try {
@@ -66,23 +72,23 @@ export function cachedKms(kms: Kms, opts: KeyCacheOptions): Kms {
       if (hit && hit.expires > now()) {
         entries.delete(id); // to the end: most recently used
         entries.set(id, hit);
-        return hit.plaintext;
+        return Buffer.from(hit.plaintext);
       }
-      if (hit) entries.delete(id);
+      if (hit) drop(id, hit);
       const pending = opening.get(id);
-      if (pending) return pending;
+      if (pending) return Buffer.from(await pending);
       const opened = watch(keyId, kms.decryptKey(keyId, sealed, context))
         .then((plaintext) => {
           entries.set(id, { keyId, plaintext, expires: now() + opts.expiryMs });
-          for (const oldest of entries.keys()) {
+          for (const [oldest, e] of entries) {
             if (entries.size <= opts.maxEntries) break;
-            entries.delete(oldest);
+            drop(oldest, e);
           }
           return plaintext;
         })
         .finally(() => opening.delete(id));
       opening.set(id, opened);
-      return opened;
+      return Buffer.from(await opened);
     },
   };
 }

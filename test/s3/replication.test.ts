@@ -7,9 +7,6 @@
 // the queues to empty (replicationIdle) or poll (vi.waitFor).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CompleteMultipartUploadCommand,
@@ -18,218 +15,38 @@ import {
   DeleteBucketReplicationCommand,
   DeleteObjectCommand,
   GetBucketReplicationCommand,
-  GetObjectCommand,
-  DeleteObjectTaggingCommand,
-  GetObjectLegalHoldCommand,
-  GetObjectRetentionCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
-  ListObjectVersionsCommand,
-  PutBucketPolicyCommand,
   PutBucketReplicationCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
-  PutObjectLegalHoldCommand,
-  PutObjectRetentionCommand,
   PutObjectTaggingCommand,
   UploadPartCommand,
-  type ReplicationConfiguration,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { startServer, type CairnServer } from '@cairn/server';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { adminCall, bucketCall, type AdminTarget } from '../../server/src/cli/admin-client.js';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { adminCall, bucketCall } from '../../server/src/cli/admin-client.js';
 import { ALT, ROOT, makeClient, s3Error } from '../helpers/cairn.js';
 import { spawnCairn } from '../helpers/cli.js';
 import { seededRandom } from '../helpers/random.js';
+import {
+  POLL,
+  TARGET_CREDS,
+  MINIO,
+  type Site,
+  useSites,
+  versionedBucket,
+  allowReplicator,
+  addTarget,
+  rule,
+  replicateAll,
+  versions,
+  body,
+  freePort,
+  runCli,
+} from '../helpers/replication.js';
 
-const POLL = { timeout: 60_000, interval: 100 };
-const TARGET_CREDS = { accessKey: 'replicator', secretKey: 'replicator-secret-never-listed' };
-const MINIO = process.env.CAIRN_TEST_MINIO ?? '/work/ext/bin/minio';
-
-/** A Cairn server restartable on the same port and drives (a replication target names host:port). */
-class Site {
-  server!: CairnServer;
-  port = 0;
-  constructor(
-    readonly base: string,
-    readonly users = [ALT, TARGET_CREDS],
-  ) {}
-  async start(): Promise<this> {
-    this.server = await startServer({
-      address: `127.0.0.1:${this.port}`,
-      credentials: { root: ROOT, users: this.users },
-      storage: { background: false },
-      shutdownGraceMs: 500,
-      drives: [1, 2, 3, 4].map((i) => join(this.base, `d${i}`)),
-      replicationRetry: { minMs: 50, maxMs: 400 },
-      prometheusAuth: 'public',
-    });
-    this.port = this.server.port;
-    return this;
-  }
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-  get host(): string {
-    return `127.0.0.1:${this.port}`;
-  }
-  client(creds = ROOT): S3Client {
-    return makeClient(this.url, { credentials: creds });
-  }
-  admin(creds = ROOT): AdminTarget {
-    return { endpoint: this.url, ...creds, region: 'us-east-1' };
-  }
-  async stop(): Promise<void> {
-    await this.server.close();
-  }
-}
-
-let base: string;
-const sites: Site[] = [];
-async function site(name: string): Promise<Site> {
-  const s = await new Site(join(base, name)).start();
-  sites.push(s);
-  return s;
-}
-
-async function versionedBucket(s3: S3Client, Bucket: string): Promise<void> {
-  await s3.send(new CreateBucketCommand({ Bucket }));
-  await s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } }));
-}
-
-/**
- * The target's credentials: a user allowed on `bucket` only what replication needs (MinIO's replication
- * policy: s3:ReplicateObject, s3:ReplicateDelete, the multipart parts' s3:PutObject, the probe's reads).
- */
-async function allowReplicator(s3: S3Client, bucket: string, more: string[] = []): Promise<void> {
-  const who = { AWS: [TARGET_CREDS.accessKey] };
-  await s3.send(
-    new PutBucketPolicyCommand({
-      Bucket: bucket,
-      Policy: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: who,
-            Action: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:PutObject', ...more],
-            Resource: [`arn:aws:s3:::${bucket}/*`],
-          },
-          {
-            Effect: 'Allow',
-            Principal: who,
-            Action: ['s3:ListBucket', 's3:GetBucketVersioning'],
-            Resource: [`arn:aws:s3:::${bucket}`],
-          },
-        ],
-      }),
-    }),
-  );
-}
-
-/** Adds a replication target of `bucket` on `from`: its ARN. */
-async function addTarget(from: Site, bucket: string, to: { host: string }, targetBucket: string, creds = ROOT) {
-  const body = {
-    sourcebucket: bucket,
-    endpoint: to.host,
-    secure: false,
-    credentials: creds,
-    targetbucket: targetBucket,
-    type: 'replication',
-  };
-  return (await adminCall(from.admin(), {
-    method: 'PUT',
-    path: 'set-remote-target',
-    query: { bucket },
-    body,
-    encrypt: true,
-  })) as string;
-}
-
-function rule(arn: string, extra: Partial<NonNullable<ReplicationConfiguration['Rules']>[number]> = {}) {
-  return {
-    ID: 'all',
-    Priority: 1,
-    Status: 'Enabled' as const,
-    Filter: { Prefix: '' },
-    DeleteMarkerReplication: { Status: 'Enabled' as const },
-    Destination: { Bucket: arn },
-    ...extra,
-  };
-}
-
-async function replicateAll(s3: S3Client, Bucket: string, arn: string, extra = {}) {
-  await s3.send(
-    new PutBucketReplicationCommand({
-      Bucket,
-      ReplicationConfiguration: { Role: '', Rules: [rule(arn, extra)] },
-    }),
-  );
-}
-
-/** Every version of a bucket (delete markers too), newest first per key, as comparable rows. */
-async function versions(s3: S3Client, Bucket: string) {
-  const out = await s3.send(new ListObjectVersionsCommand({ Bucket }));
-  const rows = [
-    ...(out.Versions ?? []).map((v) => ({
-      key: v.Key,
-      id: v.VersionId,
-      etag: v.ETag,
-      size: v.Size,
-      time: v.LastModified?.getTime(),
-      latest: v.IsLatest,
-      marker: false,
-    })),
-    ...(out.DeleteMarkers ?? []).map((m) => ({
-      key: m.Key,
-      id: m.VersionId,
-      etag: undefined,
-      size: undefined,
-      time: m.LastModified?.getTime(),
-      latest: m.IsLatest,
-      marker: true,
-    })),
-  ];
-  return rows.sort((a, b) => `${a.key}\0${a.id}`.localeCompare(`${b.key}\0${b.id}`));
-}
-
-async function body(s3: S3Client, Bucket: string, Key: string, VersionId?: string): Promise<Buffer> {
-  const out = await s3.send(new GetObjectCommand({ Bucket, Key, VersionId }));
-  return Buffer.from(await out.Body!.transformToByteArray());
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
-
-/** `cairn admin ARGS...` against a site, as its root user: stdout (rejects with stderr on failure). */
-function runCli(s: Site, args: string[]): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const p = spawnCairn(['admin', '--endpoint', s.url, ...args], {
-      CAIRN_ROOT_USER: ROOT.accessKey,
-      CAIRN_ROOT_PASSWORD: ROOT.secretKey,
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout!.on('data', (d) => (stdout += d));
-    p.stderr!.on('data', (d) => (stderr += d));
-    p.on('exit', (code) => (code === 0 ? resolve(stdout.trim()) : reject(new Error(stderr))));
-  });
-}
-
-beforeAll(async () => {
-  base = await mkdtemp(join(tmpdir(), 'cairn-replication-'));
-});
-
-afterAll(async () => {
-  for (const s of sites) await s.server.close().catch(() => {});
-  await rm(base, { recursive: true, force: true });
-});
+const { site, dir: sitesDir } = useSites();
 
 describe('replication targets (MinIO admin API)', () => {
   let src: Site;
@@ -585,149 +402,6 @@ describe('asynchronous replication', () => {
   });
 });
 
-describe('metadata-only changes', () => {
-  let src: Site;
-  let dst: Site;
-  const day = 86_400_000;
-  beforeAll(async () => {
-    src = await site('meta-src');
-    dst = await site('meta-dst');
-    for (const s of [src, dst]) {
-      const Bucket = s === src ? 'locked' : 'locked-copy';
-      await s.client().send(new CreateBucketCommand({ Bucket, ObjectLockEnabledForBucket: true }));
-    }
-    // The replication user: MinIO's replication policy with s3:ReplicateTags, and the governance bypass.
-    await allowReplicator(dst.client(), 'locked-copy', ['s3:ReplicateTags', 's3:BypassGovernanceRetention']);
-    await replicateAll(src.client(), 'locked', await addTarget(src, 'locked', dst, 'locked-copy', TARGET_CREDS));
-  });
-
-  const tagsOn = async (s3: S3Client, Bucket: string, VersionId: string) =>
-    (await s3.send(new GetObjectTaggingCommand({ Bucket, Key: 'doc', VersionId }))).TagSet;
-  const retentionOn = async (s3: S3Client, Bucket: string, VersionId: string) => {
-    try {
-      const r = (await s3.send(new GetObjectRetentionCommand({ Bucket, Key: 'doc', VersionId }))).Retention;
-      return { mode: r?.Mode, until: r?.RetainUntilDate?.getTime() };
-    } catch (e) {
-      return (e as Error).name;
-    }
-  };
-  const holdOn = async (s3: S3Client, Bucket: string, VersionId: string) =>
-    (await s3.send(new GetObjectLegalHoldCommand({ Bucket, Key: 'doc', VersionId }))).LegalHold?.Status;
-
-  it('tags, retention and legal hold set on a replicated version reach its replica, same version id', async () => {
-    const s3 = src.client();
-    const t = dst.client();
-    const v1 = (await s3.send(new PutObjectCommand({ Bucket: 'locked', Key: 'doc', Body: 'one' }))).VersionId!;
-    const v2 = (await s3.send(new PutObjectCommand({ Bucket: 'locked', Key: 'doc', Body: 'two' }))).VersionId!;
-    await src.server.replicationIdle();
-    const before = await versions(t, 'locked-copy');
-    expect(before.map((v) => v.id).sort()).toEqual([v1, v2].sort());
-    const sent = () => src.server.replicationStatus()[0].replicated;
-    const sentBefore = sent();
-    const changed = async () => {
-      await src.server.replicationIdle();
-      // No new version on the target: the change landed on the replica in place.
-      expect(await versions(t, 'locked-copy')).toEqual(before);
-      for (const v of [v1, v2]) {
-        const head = await s3.send(new HeadObjectCommand({ Bucket: 'locked', Key: 'doc', VersionId: v }));
-        expect(head.ReplicationStatus).toBe('COMPLETED');
-        const replica = await t.send(new HeadObjectCommand({ Bucket: 'locked-copy', Key: 'doc', VersionId: v }));
-        expect(replica.ReplicationStatus).toBe('REPLICA');
-      }
-    };
-
-    // Tags of the older version (not the latest), then removed.
-    const TagSet = [
-      { Key: 'stage', Value: 'raw' },
-      { Key: 'owner', Value: 'a b&c=d' },
-    ];
-    await s3.send(new PutObjectTaggingCommand({ Bucket: 'locked', Key: 'doc', VersionId: v1, Tagging: { TagSet } }));
-    await changed();
-    expect(await tagsOn(t, 'locked-copy', v1)).toEqual(await tagsOn(s3, 'locked', v1));
-    expect(await tagsOn(t, 'locked-copy', v1)).toHaveLength(2);
-    expect(await tagsOn(t, 'locked-copy', v2)).toEqual([]);
-    await s3.send(new DeleteObjectTaggingCommand({ Bucket: 'locked', Key: 'doc', VersionId: v1 }));
-    await changed();
-    expect(await tagsOn(t, 'locked-copy', v1)).toEqual([]);
-
-    // Retention: set, extended, shortened and removed with the governance bypass.
-    const until = (days: number) => new Date(Math.ceil((Date.now() + days * day) / 1000) * 1000);
-    for (const [Mode, d] of [
-      ['GOVERNANCE', 2],
-      ['GOVERNANCE', 5],
-      ['GOVERNANCE', 1],
-    ] as const) {
-      await s3.send(
-        new PutObjectRetentionCommand({
-          Bucket: 'locked',
-          Key: 'doc',
-          VersionId: v2,
-          Retention: { Mode, RetainUntilDate: until(d) },
-          BypassGovernanceRetention: true,
-        }),
-      );
-      await changed();
-      expect(await retentionOn(t, 'locked-copy', v2)).toEqual(await retentionOn(s3, 'locked', v2));
-      expect(await retentionOn(t, 'locked-copy', v2)).toMatchObject({ mode: Mode });
-    }
-    await s3.send(
-      new PutObjectRetentionCommand({
-        Bucket: 'locked',
-        Key: 'doc',
-        VersionId: v2,
-        Retention: {},
-        BypassGovernanceRetention: true,
-      }),
-    );
-    await changed();
-    expect(await retentionOn(t, 'locked-copy', v2)).toBe('NoSuchObjectLockConfiguration');
-    expect(await retentionOn(t, 'locked-copy', v1)).toBe('NoSuchObjectLockConfiguration');
-
-    // Legal hold on, then off.
-    for (const Status of ['ON', 'OFF'] as const) {
-      await s3.send(
-        new PutObjectLegalHoldCommand({ Bucket: 'locked', Key: 'doc', VersionId: v1, LegalHold: { Status } }),
-      );
-      await changed();
-      expect(await holdOn(t, 'locked-copy', v1)).toBe(Status);
-      expect(await holdOn(t, 'locked-copy', v2)).toBe('OFF');
-    }
-    // Each change went out once (2 tagging + 4 retention + 2 legal hold); nothing failed.
-    expect(sent() - sentBefore).toBe(8);
-    expect(src.server.replicationStatus()[0]).toMatchObject({ failed: 0, queued: 0 });
-  });
-
-  it('a replica the target lost is copied whole when its metadata changes; a changer without s3:ReplicateTags is refused', async () => {
-    const s3 = src.client();
-    const t = dst.client();
-    const v = (await s3.send(new PutObjectCommand({ Bucket: 'locked', Key: 'doc', Body: 'three' }))).VersionId!;
-    await src.server.replicationIdle();
-    await t.send(new DeleteObjectCommand({ Bucket: 'locked-copy', Key: 'doc', VersionId: v }));
-    const TagSet = [{ Key: 'back', Value: 'yes' }];
-    await s3.send(new PutObjectTaggingCommand({ Bucket: 'locked', Key: 'doc', VersionId: v, Tagging: { TagSet } }));
-    await src.server.replicationIdle();
-    expect(await tagsOn(t, 'locked-copy', v)).toEqual(TagSet);
-    expect((await body(t, 'locked-copy', 'doc', v)).toString()).toBe('three');
-
-    // The replication flag on a tagging request is authorized as s3:ReplicateTags: ALT has no such right.
-    const forged = new PutObjectTaggingCommand({
-      Bucket: 'locked-copy',
-      Key: 'doc',
-      VersionId: v,
-      Tagging: { TagSet: [{ Key: 'forged', Value: '1' }] },
-    });
-    forged.middlewareStack.add(
-      (next) => async (args) => {
-        (args.request as { headers: Record<string, string> }).headers['x-minio-source-replication-request'] = 'true';
-        return next(args);
-      },
-      { step: 'build' },
-    );
-    expect((await s3Error(dst.client(ALT).send(forged))).name).toBe('AccessDenied');
-    expect(await tagsOn(t, 'locked-copy', v)).toEqual(TagSet);
-  });
-});
-
 describe('active-active between two Cairns', () => {
   it('concurrent writes on both sides converge, and replicas are not replicated back', async () => {
     const a = await site('aa-a');
@@ -828,7 +502,7 @@ describe('MinIO as a replication target', () => {
     'replicates versions to MinIO with their version ids (skipped without a minio binary)',
     async () => {
       const port = await freePort();
-      const dir = join(base, 'minio');
+      const dir = join(sitesDir(), 'minio');
       const proc = execFile(MINIO, ['server', '--address', `127.0.0.1:${port}`, '--quiet', dir], {
         env: { ...process.env, MINIO_ROOT_USER: ROOT.accessKey, MINIO_ROOT_PASSWORD: ROOT.secretKey },
       });

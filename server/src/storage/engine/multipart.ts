@@ -11,13 +11,18 @@ import type { ErasureInfo, LockRecord, PartRecord, VersionRecord } from '../meta
 import { validateKey } from '../meta/key-path.js';
 import { lockRecord, toObjectInfo } from '../meta/versions.js';
 import type * as L from '../object-layer.js';
+import {
+  checkChecksumChoice,
+  checkExpectedSize,
+  checkPartNumber,
+  chooseParts,
+  multipartChecksum,
+  multipartEtag,
+} from '../multipart-rules.js';
 import type { ErasureSet } from './erasure-set.js';
 import { stagePart } from './put.js';
 import type { ErasureObjects } from './erasure-objects.js';
-import { checksumHasher } from './checksum.js';
 
-const MIN_PART = 5 * 1024 * 1024;
-const MAX_PARTS = 10000;
 /** Upload documents kept after a listing read them (oldest out first): a few hundred bytes each. */
 const KNOWN_UPLOADS = 100_000;
 /** Staging folders (one per key) a listing reads at once on each drive. */
@@ -102,12 +107,7 @@ export class Multipart {
     validateKey(key);
     if (opts.storageClass && opts.storageClass !== 'STANDARD' && opts.storageClass !== 'REDUCED_REDUNDANCY')
       throw new S3Error('InvalidStorageClass');
-    if (opts.checksumType === 'FULL_OBJECT' && opts.checksumAlgorithm && !opts.checksumAlgorithm.startsWith('CRC')) {
-      throw new S3Error(
-        'InvalidRequest',
-        `The FULL_OBJECT checksum type cannot be used with the ${opts.checksumAlgorithm} algorithm.`,
-      );
-    }
+    checkChecksumChoice(opts.checksumAlgorithm, opts.checksumType);
     const set = this.objects.setOf(key);
     const storageClass = opts.storageClass ?? 'STANDARD';
     const info: L.MultipartUploadInfo = { bucket, key, uploadId: randomUUID(), initiated: new Date(), storageClass };
@@ -153,8 +153,7 @@ export class Multipart {
     body: Readable,
     opts: Pick<L.PutOptions, 'size' | 'checksumAlgorithm' | 'verify' | 'sealed'>,
   ): Promise<L.PartInfo> {
-    if (!Number.isInteger(n) || n < 1 || n > MAX_PARTS)
-      throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive.');
+    checkPartNumber(n);
     const set = this.objects.setOf(key);
     const up = await this.readUpload(set, bucket, key, uploadId);
     // Parts of an encrypted upload come sealed, and only they (the API seals them with the upload's key).
@@ -246,26 +245,9 @@ export class Multipart {
     const set = this.objects.setOf(key);
     const versioning = await this.objects.versioning(bucket);
     const up = await this.readUpload(set, bucket, key, uploadId);
-    if (chosen.length === 0) throw new S3Error('MalformedXML', 'You must specify at least one part.');
-    const have = new Map((await this.parts(set, bucket, key, uploadId)).map((p) => [p.number, p]));
-    const parts: PartDoc[] = [];
-    chosen.forEach((c, i) => {
-      if (i > 0 && c.number <= chosen[i - 1].number) throw new S3Error('InvalidPartOrder');
-      const p = have.get(c.number);
-      if (!p || p.etag !== c.etag.replace(/"/g, '').toLowerCase())
-        throw new S3Error('InvalidPart', undefined, { PartNumber: String(c.number) });
-      if (c.checksum && p.checksum && c.checksum !== p.checksum)
-        throw new S3Error('InvalidPart', undefined, { PartNumber: String(c.number) });
-      parts.push(p);
-    });
     // Sizes as the client sent them (sealed parts are stored a little larger).
     const plain = (p: PartDoc) => (up.encryption ? Math.max(native.aeadPlainLength(p.size), 0) : p.size);
-    parts.forEach((p, i) => {
-      if (i < parts.length - 1 && plain(p) < MIN_PART)
-        throw new S3Error('EntityTooSmall', undefined, { PartNumber: String(p.number) });
-    });
-    const md5s = createHash('md5');
-    for (const p of parts) md5s.update(Buffer.from(p.etag, 'hex'));
+    const parts = chooseParts(chosen, await this.parts(set, bucket, key, uploadId), plain);
     const replicaId = up.info.replicaVersionId;
     const now = (replicaId !== undefined ? opts?.replicaMtime?.getTime() : undefined) ?? Date.now();
     const dir = uploadDir(bucket, key, uploadId);
@@ -276,7 +258,7 @@ export class Multipart {
       uid: randomUUID(),
       mtime: now,
       size: parts.reduce((s, p) => s + p.size, 0),
-      etag: `${md5s.digest('hex')}-${parts.length}`,
+      etag: multipartEtag(parts),
       storageClass: up.info.storageClass,
       contentHeaders: up.contentHeaders,
       userMetadata: up.userMetadata,
@@ -294,31 +276,13 @@ export class Multipart {
     if (up.lock) version.lock = up.lock;
     if (up.info.replicationStatus) version.replication = up.info.replicationStatus;
     if (up.encryption) version.encryption = encryptionFromJson(up.encryption);
-    const algo = up.info.checksumAlgorithm;
-    if (algo && parts.every((p) => p.checksum)) {
-      if (up.info.checksumType === 'FULL_OBJECT') {
-        // CRC of the whole object from the parts' CRCs (no data read): the native combine.
-        let crc: Buffer = Buffer.from(parts[0].checksum!, 'base64');
-        for (const p of parts.slice(1))
-          crc = native.checksumCombine(algo as native.CrcAlgorithm, crc, Buffer.from(p.checksum!, 'base64'), plain(p));
-        version.checksum = { algorithm: algo, type: 'FULL_OBJECT', value: crc.toString('base64') };
-      } else {
-        const h = checksumHasher(algo);
-        for (const p of parts) h.update(Buffer.from(p.checksum!, 'base64'));
-        version.checksum = {
-          algorithm: algo,
-          type: 'COMPOSITE',
-          value: `${h.digest().toString('base64')}-${parts.length}`,
-        };
-      }
-    }
+    const checksum = multipartChecksum(up.info.checksumAlgorithm, up.info.checksumType, parts, plain);
+    if (checksum) version.checksum = checksum;
     opts?.verifyChecksum?.(version.checksum);
-    const objectBytes = parts.reduce((n, p) => n + plain(p), 0);
-    if (opts?.expectedSize !== undefined && objectBytes !== opts.expectedSize) {
-      const want = opts.expectedSize;
-      const message = `The object would be ${objectBytes} bytes, not the ${want} of x-amz-mp-object-size.`;
-      throw new S3Error('InvalidRequest', message);
-    }
+    checkExpectedSize(
+      parts.reduce((n, p) => n + plain(p), 0),
+      opts?.expectedSize,
+    );
     const withData = parts.filter((p) => p.size > 0);
     await set.mutate(bucket, key, {
       check: (resolved) => {

@@ -2,20 +2,24 @@
 // `.cairn.sys/multipart/<upload id>/` with `upload.json` and per part `part.N` (its bytes) and `part.N.json`.
 // Completing concatenates the chosen parts into a temp file, which then replaces the object's file in one
 // rename, like a PUT (nas-objects.ts commit).
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import * as native from '@cairn/native';
 import { S3Error } from '../../errors.js';
-import { checksumHasher } from '../engine/checksum.js';
 import { KeyedMutex } from '../engine/locks.js';
+import {
+  checkChecksumChoice,
+  checkExpectedSize,
+  checkPartNumber,
+  chooseParts,
+  multipartChecksum,
+  multipartEtag,
+} from '../multipart-rules.js';
 import type * as L from '../object-layer.js';
 import { writeBody } from './files.js';
 import { type ObjectRecord, readJson, type SideStore } from './side-store.js';
 
-const MIN_PART = 5 * 1024 * 1024;
-const MAX_PARTS = 10000;
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 interface UploadDoc {
@@ -64,12 +68,7 @@ export class NasMultipart {
     if (opts.replicaVersionId !== undefined)
       throw new S3Error('NotImplemented', 'Bucket replication is not available in the NAS gateway.');
     if (opts.storageClass && opts.storageClass !== 'STANDARD') throw new S3Error('InvalidStorageClass');
-    if (opts.checksumType === 'FULL_OBJECT' && opts.checksumAlgorithm && !opts.checksumAlgorithm.startsWith('CRC')) {
-      throw new S3Error(
-        'InvalidRequest',
-        `The FULL_OBJECT checksum type cannot be used with the ${opts.checksumAlgorithm} algorithm.`,
-      );
-    }
+    checkChecksumChoice(opts.checksumAlgorithm, opts.checksumType);
     const info: L.MultipartUploadInfo = {
       bucket,
       key,
@@ -113,8 +112,7 @@ export class NasMultipart {
     body: Readable,
     opts: Pick<L.PutOptions, 'size' | 'checksumAlgorithm' | 'verify' | 'sealed'>,
   ): Promise<L.PartInfo> {
-    if (!Number.isInteger(n) || n < 1 || n > MAX_PARTS)
-      throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive.');
+    checkPartNumber(n);
     if (opts.sealed) throw new S3Error('InvalidRequest', 'The part does not match the upload.');
     const up = await this.read(bucket, key, uploadId);
     const dir = this.uploadDir(uploadId);
@@ -174,30 +172,14 @@ export class NasMultipart {
     commit: (partFiles: string[], record: Assembled['record']) => Promise<L.ObjectInfo>,
   ): Promise<L.ObjectInfo> {
     const up = await this.read(bucket, key, uploadId);
-    if (chosen.length === 0) throw new S3Error('MalformedXML', 'You must specify at least one part.');
-    const have = new Map((await this.parts(uploadId)).map((p) => [p.number, p]));
-    const parts: PartDoc[] = [];
-    chosen.forEach((c, i) => {
-      if (i > 0 && c.number <= chosen[i - 1].number) throw new S3Error('InvalidPartOrder');
-      const p = have.get(c.number);
-      if (!p || p.etag !== c.etag.replace(/"/g, '').toLowerCase())
-        throw new S3Error('InvalidPart', undefined, { PartNumber: String(c.number) });
-      if (c.checksum && p.checksum && c.checksum !== p.checksum)
-        throw new S3Error('InvalidPart', undefined, { PartNumber: String(c.number) });
-      parts.push(p);
-    });
-    parts.forEach((p, i) => {
-      if (i < parts.length - 1 && p.size < MIN_PART)
-        throw new S3Error('EntityTooSmall', undefined, { PartNumber: String(p.number) });
-    });
-    const md5s = createHash('md5');
-    for (const p of parts) md5s.update(Buffer.from(p.etag, 'hex'));
+    const size = (p: PartDoc) => p.size;
+    const parts = chooseParts(chosen, await this.parts(uploadId), size);
     const algo = up.info.checksumAlgorithm;
     const record: Assembled['record'] = {
       v: 1,
       bucket,
       key,
-      etag: `${md5s.digest('hex')}-${parts.length}`,
+      etag: multipartEtag(parts),
       contentHeaders: up.contentHeaders,
       userMetadata: up.userMetadata,
       parts: parts.map((p) => {
@@ -212,13 +194,13 @@ export class NasMultipart {
       }),
     };
     if (up.tagging) record.tagging = up.tagging;
-    if (algo && parts.every((p) => p.checksum)) record.checksum = objectChecksum(algo, up.info.checksumType, parts);
+    const checksum = multipartChecksum(algo, up.info.checksumType, parts, size);
+    if (checksum) record.checksum = checksum;
     opts?.verifyChecksum?.(record.checksum);
-    const total = parts.reduce((n, p) => n + p.size, 0);
-    if (opts?.expectedSize !== undefined && total !== opts.expectedSize) {
-      const message = `The object would be ${total} bytes, not the ${opts.expectedSize} of x-amz-mp-object-size.`;
-      throw new S3Error('InvalidRequest', message);
-    }
+    checkExpectedSize(
+      parts.reduce((n, p) => n + p.size, 0),
+      opts?.expectedSize,
+    );
     const dir = this.uploadDir(uploadId);
     const info = await commit(
       parts.map((p) => join(dir, `part.${p.number}`)),
@@ -316,19 +298,6 @@ export class NasMultipart {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** The object's checksum from its parts': FULL_OBJECT CRCs combined natively, COMPOSITE a checksum of checksums. */
-function objectChecksum(algo: L.ChecksumAlgorithm, type: L.ChecksumType | undefined, parts: PartDoc[]) {
-  if (type === 'FULL_OBJECT') {
-    let crc: Buffer = Buffer.from(parts[0].checksum!, 'base64');
-    for (const p of parts.slice(1))
-      crc = native.checksumCombine(algo as native.CrcAlgorithm, crc, Buffer.from(p.checksum!, 'base64'), p.size);
-    return { algorithm: algo, type: 'FULL_OBJECT' as const, value: crc.toString('base64') };
-  }
-  const h = checksumHasher(algo);
-  for (const p of parts) h.update(Buffer.from(p.checksum!, 'base64'));
-  return { algorithm: algo, type: 'COMPOSITE' as const, value: `${h.digest().toString('base64')}-${parts.length}` };
 }
 
 function uploadInfo(d: UploadDoc): L.MultipartUploadInfo {

@@ -11,6 +11,7 @@ import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  GetBucketVersioningCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
@@ -188,6 +189,39 @@ describe('four nodes of two drives', () => {
       expect(Buffer.from(await r.Body!.transformToByteArray()).equals(bodies[i])).toBe(true);
     }
   });
+
+  it('a node that missed changes while it did not answer reads bucket configuration and IAM again', async () => {
+    const iam = iamClient(cluster.nodes[0].url);
+    await s3[0].send(new CreateBucketCommand({ Bucket: 'paused' }));
+    await iam.send(new CreateUserCommand({ UserName: 'heidi' }));
+    const rw = { Effect: 'Allow', Action: 's3:*', Resource: ['arn:aws:s3:::paused', 'arn:aws:s3:::paused/*'] };
+    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [rw] });
+    await iam.send(new PutUserPolicyCommand({ UserName: 'heidi', PolicyName: 'rw', PolicyDocument: policy }));
+    const k = (await iam.send(new CreateAccessKeyCommand({ UserName: 'heidi' }))).AccessKey!;
+    const heidi = s3As(cluster.nodes[3].url, { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! });
+    await heidi.send(new PutObjectCommand({ Bucket: 'paused', Key: 'before', Body: 'b' }));
+
+    cluster.pause(3);
+    try {
+      await s3[0].send(
+        new PutBucketVersioningCommand({ Bucket: 'paused', VersioningConfiguration: { Status: 'Enabled' } }),
+      );
+      await iam.send(new DeleteUserPolicyCommand({ UserName: 'heidi', PolicyName: 'rw' }));
+    } finally {
+      cluster.resume(3);
+    }
+    // No change follows: node 4 hears that it missed some, and reads bucket table and IAM again.
+    await vi.waitFor(
+      async () => {
+        const v = await s3[3].send(new GetBucketVersioningCommand({ Bucket: 'paused' }));
+        expect(v.Status).toBe('Enabled');
+        expect(await statusOf(heidi.send(new GetObjectCommand({ Bucket: 'paused', Key: 'before' })))).toBe(403);
+      },
+      { timeout: 30_000, interval: 250 },
+    );
+    iam.destroy();
+    heidi.destroy();
+  }, 90_000);
 
   it('a node started with another secret, other arguments or a node list without it refuses to start', async () => {
     await cluster.kill9(3);

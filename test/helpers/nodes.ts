@@ -105,6 +105,15 @@ export class LoopbackCluster {
     await gone;
   }
 
+  /** SIGSTOP of node `i`: it holds its connections but answers nothing (a partition, as the others see it). */
+  pause(i: number): void {
+    this.nodes[i].child?.kill('SIGSTOP');
+  }
+
+  resume(i: number): void {
+    this.nodes[i].child?.kill('SIGCONT');
+  }
+
   /** Folder of drive `d` (from 0) of node `i` (from 0). */
   folder(i: number, d: number): string {
     return join(this.base, `n${i + 1}`, `d${d + 1}`);

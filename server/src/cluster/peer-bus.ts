@@ -1,20 +1,22 @@
 // The change bus (storage/coordination.ts) between the nodes of a distributed deployment: a change is posted to
 // every other node (route `bus`, peers.ts), which applies it to its subscribers (storage's caches, IAM) before
-// answering; publish resolves once every node answered or failed. A node that does not answer is skipped
-// for a moment (every write would otherwise wait for its time-out); a node that was skipped gets a
-// `listings` change first when it answers again, so its cached listings are read again from the drives.
+// answering; publish resolves once every node answered or failed. A node that does not answer is left out
+// (every write would otherwise wait for its time-out) and tried again every SKIP_MS with a `missed` change
+// until it answers: it then reads every cache that follows changes again from the drives (listings, bucket
+// table, IAM), so what it missed while left out is not kept stale, even when no further change comes.
+// Changes published while it re-reads are not posted to it: it is told `missed` once more instead.
 // A node restarted holds nothing stale (its caches start empty).
 import type { Logger } from 'pino';
 import type { Change, ChangeBus } from '../storage/index.js';
 import type { PeerClient, PeerRoutes } from './peers.js';
 
-/** How long a node that failed a publish is left out. */
+/** How long a node that failed a change is left out before it is tried again. */
 const SKIP_MS = 2000;
 
 export class PeerBus implements ChangeBus {
   private readonly subscribers: ((change: Change) => void | Promise<void>)[] = [];
-  /** Nodes that failed, with when they may be tried again. */
-  private readonly skipped = new Map<string, number>();
+  /** Nodes left out after failing a change; `missed`: changes were published since they last re-read. */
+  private readonly leftOut = new Map<string, { missed: boolean }>();
 
   constructor(
     private readonly client: PeerClient,
@@ -30,19 +32,41 @@ export class PeerBus implements ChangeBus {
   }
 
   private async send(origin: string, change: Change): Promise<void> {
-    const until = this.skipped.get(origin);
-    if (until !== undefined && Date.now() < until) return;
-    try {
-      if (until !== undefined) await this.post(origin, { type: 'listings' });
-      await this.post(origin, change);
-      if (until !== undefined) {
-        this.skipped.delete(origin);
-        this.log.info(`node ${origin} takes changes again`);
-      }
-    } catch (e) {
-      if (until === undefined) this.log.warn(`node ${origin} missed a change (${(e as Error).message}): skipped`);
-      this.skipped.set(origin, Date.now() + SKIP_MS);
+    const out = this.leftOut.get(origin);
+    if (out) {
+      out.missed = true;
+      return;
     }
+    try {
+      await this.post(origin, change);
+    } catch (e) {
+      this.log.warn(`node ${origin} missed a change (${(e as Error).message}): left out until it answers`);
+      this.leftOut.set(origin, { missed: true });
+      this.tryLater(origin);
+    }
+  }
+
+  private tryLater(origin: string): void {
+    setTimeout(() => void this.tryAgain(origin), SKIP_MS).unref();
+  }
+
+  /**
+   * Tells a node left out that it missed changes; it takes changes again once it has re-read its caches with
+   * none published meanwhile (one published during the re-read may have been written after it read).
+   */
+  private async tryAgain(origin: string): Promise<void> {
+    const out = this.leftOut.get(origin)!;
+    while (out.missed) {
+      out.missed = false;
+      try {
+        await this.post(origin, { type: 'missed' });
+      } catch {
+        out.missed = true;
+        return this.tryLater(origin);
+      }
+    }
+    this.leftOut.delete(origin);
+    this.log.info(`node ${origin} takes changes again`);
   }
 
   private async post(origin: string, change: Change): Promise<void> {

@@ -42,6 +42,11 @@ export type Change =
   | { type: 'dir'; set: number; dir: string }
   /** Every cached listing goes (a bucket deleted, a drive rebuilt). */
   | { type: 'listings' }
+  /**
+   * This process may have missed changes (a node the network bus left out for a while): every cache that
+   * follows changes (listings, bucket table, the layers above's, such as IAM) is read again from the drives.
+   */
+  | { type: 'missed' }
   /** A bucket was created or reconfigured (its new document) or deleted (null). */
   | { type: 'bucket'; name: string; doc: BucketDoc | null }
   /** An object needs healing: only the leader (the process running background healing) acts on it. */

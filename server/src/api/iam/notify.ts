@@ -18,8 +18,8 @@ export interface IamSharing {
   lock(): Promise<Release>;
   /** Resolves once every other process has read the changed record again. */
   publish(change: IamChange): Promise<void>;
-  /** The changes the other processes make. */
-  subscribe(reload: (change: IamChange) => Promise<void>): void;
+  /** The changes the other processes make; `reloadAll` when this process may have missed some. */
+  subscribe(reload: (change: IamChange) => Promise<void>, reloadAll: () => Promise<void>): void;
 }
 
 /** One process with the drives to itself: its store holds every change already. */
@@ -36,7 +36,10 @@ export function iamOverBus(locks: Locks, bus: ChangeBus): IamSharing {
   return {
     lock: () => locks.acquire(TOPIC),
     publish: (change) => bus.publish({ type: 'notice', topic: TOPIC, data: change }),
-    subscribe: (reload) =>
-      bus.subscribe((c) => (c.type === 'notice' && c.topic === TOPIC ? reload(c.data as IamChange) : undefined)),
+    subscribe: (reload, reloadAll) =>
+      bus.subscribe((c) => {
+        if (c.type === 'missed') return reloadAll();
+        if (c.type === 'notice' && c.topic === TOPIC) return reload(c.data as IamChange);
+      }),
   };
 }

@@ -130,7 +130,10 @@ export class IamStore {
     for (const u of opts.staticUsers) this.staticSecrets.set(u.accessKey, u.secretKey);
     this.reset();
     this.sharing = opts.sharing ?? iamAlone;
-    this.sharing.subscribe((change) => this.reload(change));
+    this.sharing.subscribe(
+      (change) => this.reload(change),
+      () => this.load(),
+    );
   }
 
   now(): number {

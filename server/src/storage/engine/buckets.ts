@@ -52,6 +52,12 @@ export class Buckets {
     else this.table.delete(name);
   }
 
+  /** Changes may have been missed: the table is read from the drives again on next use. */
+  forget(): void {
+    this.heard++;
+    this.table = null;
+  }
+
   /** Keep the change here and hand it to every other process before the caller answers its client. */
   private async publish(name: string, doc: BucketDoc | null): Promise<void> {
     const t = await this.load();

@@ -147,6 +147,10 @@ export class ErasureObjects implements L.ObjectLayer {
         return this.cache.invalidate(c.set, c.dir);
       case 'listings':
         return this.cache.clear();
+      case 'missed':
+        for (const s of this.sets) s.metadataChanged();
+        this.buckets.forget();
+        return this.cache.clear();
       case 'bucket':
         return this.buckets.changed(c.name, c.doc);
       case 'heal':

@@ -70,6 +70,9 @@ export const S3_ERRORS = {
   // KMS errors (AWS KMS's codes, as S3 passes them on for SSE-KMS).
   'KMS.NotFoundException': [400, 'The specified KMS key does not exist.'],
   'KMS.AlreadyExistsException': [409, 'The specified KMS key already exists.'],
+  // The key exists but refuses the operation (a Vault transit key whose min_decryption_version is past the version
+  // an object's data key was sealed with).
+  'KMS.DisabledException': [400, 'The specified KMS key cannot be used for this operation.'],
   // The KMS did not answer, or failed (Vault down, refused its token): nothing is stored or read meanwhile.
   'KMS.KMSInternalException': [500, 'The KMS could not be used. Please try again.'],
   // MinIO's code for encrypted data that fails authentication (MinIO answers 206; a failed read is a 500).

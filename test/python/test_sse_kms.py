@@ -506,8 +506,10 @@ def test_rotation_then_rewrap_moves_every_data_key_to_the_new_key_version(tmp_pa
             assert s3.get_object(Bucket="rot", Key="data/big", VersionId=old_version)["Body"].read() == old
             ranged = s3.get_object(Bucket="rot", Key="data/mp", Range="bytes=5242000-5243000")["Body"].read()
             assert ranged == bodies["data/mp"][5242000:5243001]
-            with pytest.raises(botocore.exceptions.ClientError):
+            with pytest.raises(botocore.exceptions.ClientError) as retired:
                 s3.get_object(Bucket="rot", Key="keep/out")
+            assert retired.value.response["Error"]["Code"] == "KMS.DisabledException"
+            assert retired.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
             # Again: nothing left to do under data/, nothing written.
             before = meta_bytes(tmp_path, "rot")

@@ -172,6 +172,14 @@ export function vaultKms(config: VaultConfig): Kms {
     if (errors.some((e) => e.includes('key not found'))) {
       throw new S3Error('KMS.NotFoundException', `Key '${keyId}' does not exist.`);
     }
+    // Transit refuses ciphertexts of a key version below its min_decryption_version ("disallowed by policy").
+    if (op === 'decrypt' && errors.some((e) => e.includes('disallowed by policy'))) {
+      const why = `Key '${keyId}' no longer decrypts the version this object's data key was sealed with`;
+      throw new S3Error(
+        'KMS.DisabledException',
+        `${why} (min_decryption_version); re-wrap with cairn admin kms rewrap.`,
+      );
+    }
     if (answer.status === 400 && op === 'decrypt') {
       throw new S3Error('XMinioObjectTampered', "The KMS could not unseal the object's key.");
     }

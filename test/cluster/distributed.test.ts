@@ -223,6 +223,25 @@ describe('four nodes of two drives', () => {
     heidi.destroy();
   }, 90_000);
 
+  it('health for maintenance: one node of four may go (6 of 8 drives keep the write quorum of 5), not a second', async () => {
+    const health = async (i: number, query = '') => {
+      const r = await fetch(`${cluster.nodes[i].url}/minio/health/cluster${query}`);
+      return [r.status, r.headers.get('x-minio-write-quorum')];
+    };
+    await vi.waitFor(async () => expect(await health(0, '?maintenance=true')).toEqual([200, '5']), {
+      timeout: 30_000,
+      interval: 200,
+    });
+    await cluster.kill9(3);
+    await vi.waitFor(async () => expect(await health(0, '?maintenance=true')).toEqual([412, '5']), {
+      timeout: 30_000,
+      interval: 200,
+    });
+    expect(await health(0)).toEqual([200, '5']);
+    const read = await fetch(`${cluster.nodes[1].url}/minio/health/cluster/read?maintenance=true`);
+    expect(read.status).toBe(200); // 4 drives of other nodes still read (read quorum 4)
+  });
+
   it('a node started with another secret, other arguments or a node list without it refuses to start', async () => {
     await cluster.kill9(3);
     const wrongSecret = await cluster.startNode(3, { secret: 'not-the-deployment-secret' });

@@ -19,9 +19,11 @@ describe('/minio/health/cluster', () => {
   it('follows the drives: write quorum, then read quorum, lost as drive folders go', async () => {
     expect(await health(server, '/minio/health/cluster')).toEqual({ status: 200, quorum: '3', body: '' });
     expect((await health(server, '/minio/health/cluster', 'HEAD')).status).toBe(200);
-    expect((await health(server, '/minio/health/cluster/read')).status).toBe(200);
+    const read = await fetch(`${server.url}/minio/health/cluster/read`);
+    expect([read.status, read.headers.get('x-minio-read-quorum')]).toEqual([200, '2']);
     // Taking down the only node is never safe.
     expect((await health(server, '/minio/health/cluster?maintenance=true')).status).toBe(412);
+    expect((await health(server, '/minio/health/cluster/read?maintenance=true')).status).toBe(412);
 
     await rm(server.drives[0], { recursive: true, force: true });
     expect((await health(server, '/minio/health/cluster')).status).toBe(200);

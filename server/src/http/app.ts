@@ -83,19 +83,26 @@ const requestForLog = (req: {
   remotePort: req.socket?.remotePort,
 });
 
+type SetState = Awaited<ReturnType<HttpContext['api']['storage']['storageState']>>[number];
+
 /**
- * 200 while every erasure set has its write quorum of drives online (`/read`: its read quorum, the data
- * drives), 503 otherwise; with x-minio-write-quorum. `?maintenance=true` asks whether this node may be taken
- * down with the cluster still healthy: Cairn is one node, so never (412, as MinIO answers an unsafe one).
+ * MinIO's cluster health: 200 while every erasure set has its write quorum of drives online (`/read`: its read
+ * quorum, the data drives), 503 otherwise; x-minio-write-quorum (x-minio-read-quorum) and, when drives are being
+ * rebuilt, x-minio-healing-drives. `?maintenance=true` asks whether this node may be taken down: its own drives
+ * are not counted, and any drive being rebuilt makes it unsafe; unsafe is 412. A single node is never safe to
+ * take down; a distributed one is while the other nodes' drives keep every set's quorum.
  */
 async function clusterHealth(ctx: HttpContext, read: boolean, url: string, reply: FastifyReply): Promise<FastifyReply> {
   const sets = await ctx.api.storage.storageState();
-  const online = (s: (typeof sets)[number]) => s.drives.filter((d) => d.online).length;
-  const healthy = sets.every((s) => online(s) >= (read ? s.data : s.writeQuorum));
-  if (read) return reply.code(healthy ? 200 : 503).send();
-  reply.header('x-minio-write-quorum', String(Math.max(...sets.map((s) => s.writeQuorum))));
   const maintenance = new URLSearchParams(url.split('?')[1] ?? '').get('maintenance') === 'true';
-  return reply.code(maintenance ? 412 : healthy ? 200 : 503).send();
+  // Drives of other nodes are named by URL (storage/rpc); this node's by their folder.
+  const counted = (d: SetState['drives'][number]) => d.online && (!maintenance || /^https?:\/\//.test(d.path));
+  const quorum = (s: SetState) => (read ? s.data : s.writeQuorum);
+  const healing = sets.reduce((n, s) => n + s.drives.filter((d) => d.online && d.healing).length, 0);
+  const healthy = sets.every((s) => s.drives.filter(counted).length >= quorum(s)) && !(maintenance && healing > 0);
+  reply.header(read ? 'x-minio-read-quorum' : 'x-minio-write-quorum', String(Math.max(...sets.map(quorum))));
+  if (healing > 0) reply.header('x-minio-healing-drives', String(healing));
+  return reply.code(healthy ? 200 : maintenance ? 412 : 503).send();
 }
 
 export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {

@@ -120,3 +120,28 @@ def test_a_file_copied_in_while_running_is_served(nas, share, arrow_nas):
     assert got.equals(sales(50, seed=11))
     head = nas.client().head_object(Bucket="lake", Key="incoming/late.parquet")
     assert head["ContentLength"] == (root / "lake" / "incoming" / "late.parquet").stat().st_size
+
+
+def test_pyarrow_write_dataset_to_the_gateway_and_read_it_back(share, arrow_nas):
+    """pyarrow's write_dataset makes each partition's folder (create_dir: an empty PUT of `region=eu/`, a folder
+    marker) before it writes the files into it; the gateway makes plain folders of them."""
+    root, _ = share
+    table = sales(600, seed=21)
+    ds.write_dataset(table, "lake/written", filesystem=arrow_nas, format="parquet", partitioning=["region"],
+                     partitioning_flavor="hive", basename_template="part-{i}.parquet")
+    on_disk = sorted(str(p.relative_to(root / "lake" / "written")) for p in (root / "lake" / "written").rglob("*"))
+    assert on_disk == sorted([f"region={r}" for r in REGIONS] + [f"region={r}/part-0.parquet" for r in REGIONS])
+    back = ds.dataset("lake/written", format="parquet", filesystem=arrow_nas, partitioning="hive")
+    assert _normalise(back.to_table()).equals(_normalise(table))
+
+
+def test_pyarrow_folders_made_seen_and_removed(share, arrow_nas):
+    root, _ = share
+    arrow_nas.create_dir("lake/made/deep")
+    assert (root / "lake" / "made" / "deep").is_dir()
+    assert arrow_nas.get_file_info("lake/made/deep").type == fs.FileType.Directory
+    listed = arrow_nas.get_file_info(fs.FileSelector("lake/made", recursive=True))
+    assert [(i.path, i.type) for i in listed] == [("lake/made/deep", fs.FileType.Directory)]
+    arrow_nas.delete_dir("lake/made")
+    assert not (root / "lake" / "made").exists()
+    assert arrow_nas.get_file_info("lake/made").type == fs.FileType.NotFound

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import run_cairn  # test/analytics/conftest.py, from test/python/conftest.py
 from data import random_bytes, sales
 
 pytestmark = pytest.mark.spark
@@ -185,3 +186,28 @@ def test_conditional_create_and_overwrite(spark, s3, bucket):
         assert s3.head_object(Bucket=bucket, Key="cond/big")["ETag"].endswith('-2"')
     finally:
         fs.close()
+
+
+def test_s3a_mkdirs_on_the_nas_gateway(spark, tmp_path_factory):
+    """S3A's mkdirs PUTs an empty `made/deep/` (a folder marker): on `cairn gateway nas` it is a plain folder,
+    which getFileStatus and listStatus see as a directory and delete removes."""
+    root = tmp_path_factory.mktemp("nas") / "share"
+    (root / "lake").mkdir(parents=True)
+    with run_cairn(tmp_path_factory.mktemp("nas-log"), command=("gateway", "nas", str(root))) as nas:
+        jvm = spark.sparkContext._jvm
+        conf = jvm.org.apache.hadoop.conf.Configuration(spark.sparkContext._jsc.hadoopConfiguration())
+        conf.set("fs.s3a.endpoint", nas.endpoint)
+        conf.set("fs.s3a.access.key", nas.access_key)
+        conf.set("fs.s3a.secret.key", nas.secret_key)
+        fs = jvm.org.apache.hadoop.fs.FileSystem.newInstance(jvm.java.net.URI("s3a://lake/"), conf)
+        path = jvm.org.apache.hadoop.fs.Path
+        try:
+            assert fs.mkdirs(path("s3a://lake/made/deep"))
+            assert (root / "lake" / "made" / "deep").is_dir()
+            assert fs.getFileStatus(path("s3a://lake/made/deep")).isDirectory()
+            listed = fs.listStatus(path("s3a://lake/made"))
+            assert [(s.getPath().getName(), s.isDirectory()) for s in listed] == [("deep", True)]
+            assert fs.delete(path("s3a://lake/made"), True)
+            assert not (root / "lake" / "made").exists()
+        finally:
+            fs.close()

@@ -107,7 +107,8 @@ describe('files placed before the start', () => {
 });
 
 describe('listings', () => {
-  const all = ['a.csv', 'dir-x', 'dir/b.txt', 'dir/sub/c.bin', 'dir0'];
+  // `empty/inner` is an empty folder: a key of its own, `empty/inner/` (a folder marker, folders.ts).
+  const all = ['a.csv', 'dir-x', 'dir/b.txt', 'dir/sub/c.bin', 'dir0', 'empty/inner/'];
 
   it('every key in S3 order (a folder sorts as name/), v1 and v2', async () => {
     const v2 = await s3.send(new ListObjectsV2Command({ Bucket: 'data' }));
@@ -117,10 +118,16 @@ describe('listings', () => {
     expect(v2.Contents!.find((o) => o.Key === 'dir/sub/c.bin')!.Size).toBe(1000);
   });
 
-  it('the / delimiter gives folders as common prefixes, not folders without files', async () => {
+  it('the / delimiter gives folders as common prefixes, and an empty folder as its key', async () => {
     const top = await s3.send(new ListObjectsV2Command({ Bucket: 'data', Delimiter: '/' }));
     expect(top.Contents!.map((o) => o.Key)).toEqual(['a.csv', 'dir-x', 'dir0']);
-    expect(top.CommonPrefixes!.map((p) => p.Prefix)).toEqual(['dir/']);
+    expect(top.CommonPrefixes!.map((p) => p.Prefix)).toEqual(['dir/', 'empty/']);
+    const inEmpty = await s3.send(new ListObjectsV2Command({ Bucket: 'data', Delimiter: '/', Prefix: 'empty/' }));
+    expect(inEmpty.Contents ?? []).toEqual([]);
+    expect(inEmpty.CommonPrefixes!.map((p) => p.Prefix)).toEqual(['empty/inner/']);
+    const inner = await s3.send(new ListObjectsV2Command({ Bucket: 'data', Delimiter: '/', Prefix: 'empty/inner/' }));
+    expect(inner.Contents!.map((o) => [o.Key, o.Size, o.ETag])).toEqual([['empty/inner/', 0, `"${md5('')}"`]]);
+    expect(inner.CommonPrefixes ?? []).toEqual([]);
     const inDir = await s3.send(new ListObjectsV2Command({ Bucket: 'data', Delimiter: '/', Prefix: 'dir/' }));
     expect(inDir.Contents!.map((o) => o.Key)).toEqual(['dir/b.txt']);
     expect(inDir.CommonPrefixes!.map((p) => p.Prefix)).toEqual(['dir/sub/']);
@@ -149,16 +156,21 @@ describe('listings', () => {
       if (!p.IsTruncated) break;
       marker = p.NextMarker;
     }
-    expect(v1.sort()).toEqual(['a.csv', 'dir-x', 'dir/', 'dir0']);
+    expect(v1.sort()).toEqual(['a.csv', 'dir-x', 'dir/', 'dir0', 'empty/']);
     const after = await s3.send(new ListObjectsV2Command({ Bucket: 'data', StartAfter: 'dir/b.txt' }));
-    expect(after.Contents!.map((o) => o.Key)).toEqual(['dir/sub/c.bin', 'dir0']);
+    expect(after.Contents!.map((o) => o.Key)).toEqual(['dir/sub/c.bin', 'dir0', 'empty/inner/']);
     const afterInside = await s3.send(
       new ListObjectsV2Command({ Bucket: 'data', StartAfter: 'dir/a', Delimiter: '/' }),
     );
-    expect(afterInside.CommonPrefixes!.map((p) => p.Prefix)).toEqual(['dir/']);
+    expect(afterInside.CommonPrefixes!.map((p) => p.Prefix)).toEqual(['dir/', 'empty/']);
     const afterAll = await s3.send(new ListObjectsV2Command({ Bucket: 'data', StartAfter: 'dir/z', Delimiter: '/' }));
-    expect(afterAll.CommonPrefixes ?? []).toEqual([]);
+    expect(afterAll.CommonPrefixes!.map((p) => p.Prefix)).toEqual(['empty/']);
     expect(afterAll.Contents!.map((o) => o.Key)).toEqual(['dir0']);
+    // The folder key itself as the marker: what follows it.
+    const afterFolder = await s3.send(new ListObjectsV2Command({ Bucket: 'data', StartAfter: 'empty/inner/' }));
+    expect(afterFolder.Contents ?? []).toEqual([]);
+    const afterEmpty = await s3.send(new ListObjectsV2Command({ Bucket: 'data', StartAfter: 'dir0' }));
+    expect(afterEmpty.Contents!.map((o) => o.Key)).toEqual(['empty/inner/']);
   });
 
   it('versions: one null version per file', async () => {

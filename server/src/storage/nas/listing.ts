@@ -1,8 +1,9 @@
 // Listings of the NAS gateway, straight from the folders: a depth-first walk that visits each folder's
 // entries in S3's key order (a folder `d` sorts as `d/`, so `d-x` comes before everything in `d`, and
-// `d0` after), which yields every key of a bucket in order without reading the whole tree. A listing starts
-// in the deepest folder its prefix names, skips what sorts before its marker folder by folder, and with the
-// `/` delimiter stops at folders (a common prefix, shown only when some file lies below it).
+// `d0` after), which yields every key of a bucket in order without reading the whole tree. An empty folder is
+// a key of its own, `d/` (a folder marker, folders.ts); one with content is seen through its content. A listing
+// starts in the deepest folder its prefix names, skips what sorts before its marker folder by folder, and with
+// the `/` delimiter stops at folders (a common prefix, shown only when some key lies below it).
 import type { Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,16 +11,18 @@ import type { Stats } from 'node:fs';
 import { compareKeys } from '../meta/key-path.js';
 import type { NasPaths } from './paths.js';
 
-export type NasItem = { kind: 'file'; key: string; path: string } | { kind: 'prefix'; key: string };
+export type NasItem = { kind: 'file' | 'folder'; key: string; path: string } | { kind: 'prefix'; key: string };
 
 export interface WalkOptions {
   prefix: string;
   delimiter?: string;
   /** Only keys (and prefixes) after this one. */
   after?: string;
+  /** Empty folders are keys (`d/`); false for Cairn's own bucket, which holds only files. */
+  folders: boolean;
 }
 
-/** Folders below a common prefix searched for a file at most this deep (a prefix of empty folders is hidden). */
+/** Folders walked at most this deep below where a listing starts (deeper ones are not listed). */
 const MAX_DEPTH = 64;
 
 interface Entry {
@@ -62,7 +65,14 @@ async function* walkDir(
   depth: number,
 ): AsyncGenerator<NasItem> {
   if (depth > MAX_DEPTH) return;
-  for (const e of await entries(paths, bucket, base, dir, startsWith)) {
+  const list = await entries(paths, bucket, base, dir, startsWith);
+  if (list === null) return; // gone, or not a folder
+  // An empty folder below the bucket's is a key (`d/`), unless only some of its names were read (startsWith).
+  if (o.folders && list.length === 0 && startsWith === '' && dirKey !== '') {
+    if (o.after === undefined || compareKeys(dirKey, o.after) > 0) yield { kind: 'folder', key: dirKey, path: dir };
+    return;
+  }
+  for (const e of list) {
     const key = dirKey + e.sortName;
     if (o.after !== undefined && compareKeys(key, o.after) <= 0 && !(e.dir && o.after.startsWith(key))) continue;
     if (!e.dir) {
@@ -72,10 +82,10 @@ async function* walkDir(
     // The delimiter `/` right after the prefix: the folder is one common prefix.
     if (o.delimiter === '/' && key.length > o.prefix.length) {
       if (o.after === undefined || compareKeys(key, o.after) > 0) {
-        if (await holdsFile(paths, bucket, base, e.path, 0)) yield { kind: 'prefix', key };
+        if (await holdsKey(paths, bucket, base, e.path, o.folders, 0)) yield { kind: 'prefix', key };
       } else if (o.after !== key) {
         // The marker is a key inside the folder: the prefix counts if a file after the marker is in it.
-        const inner = { prefix: key, after: o.after };
+        const inner = { prefix: key, after: o.after, folders: o.folders };
         for await (const _ of walkDir(paths, bucket, base, e.path, key, '', inner, depth + 1)) {
           yield { kind: 'prefix', key };
           break;
@@ -87,13 +97,22 @@ async function* walkDir(
   }
 }
 
-/** A folder's entries that can be keys, in key order; symlinks only where they stay in the bucket. */
-async function entries(paths: NasPaths, bucket: string, base: string, dir: string, startsWith: string) {
+/**
+ * A folder's entries that can be keys, in key order; symlinks only where they stay in the bucket. Null when
+ * `dir` cannot be read (gone, or not a folder).
+ */
+async function entries(
+  paths: NasPaths,
+  bucket: string,
+  base: string,
+  dir: string,
+  startsWith: string,
+): Promise<Entry[] | null> {
   let found: Dirent[];
   try {
     found = await readdir(dir, { withFileTypes: true });
   } catch {
-    return []; // gone, or not a folder: nothing below
+    return null;
   }
   const out: Entry[] = [];
   for (const d of found) {
@@ -116,11 +135,20 @@ async function entries(paths: NasPaths, bucket: string, base: string, dir: strin
   return out.sort((a, b) => compareKeys(a.sortName, b.sortName));
 }
 
-/** Some file (one a key can name) lies in `dir` or below it. */
-async function holdsFile(paths: NasPaths, bucket: string, base: string, dir: string, depth: number): Promise<boolean> {
+/** Some key lies in `dir` or below it: a file, or (with `folders`) an empty folder, `dir` itself included. */
+async function holdsKey(
+  paths: NasPaths,
+  bucket: string,
+  base: string,
+  dir: string,
+  folders: boolean,
+  depth: number,
+): Promise<boolean> {
   if (depth > MAX_DEPTH) return false;
   const list = await entries(paths, bucket, base, dir, '');
+  if (list === null) return false;
+  if (list.length === 0) return folders;
   if (list.some((e) => !e.dir)) return true;
-  for (const e of list) if (await holdsFile(paths, bucket, base, e.path, depth + 1)) return true;
+  for (const e of list) if (await holdsKey(paths, bucket, base, e.path, folders, depth + 1)) return true;
   return false;
 }

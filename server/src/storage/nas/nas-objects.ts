@@ -4,14 +4,15 @@
 // so another reader of the folder sees the old file or the new one, never half of one. What S3 keeps beside
 // the bytes is in the side store (side-store.ts); files changed behind Cairn's back are seen on the next
 // request, as their identity (inode, size, mtime) no longer matches. One version per key: versioning, object
-// lock, replication, tiers and server-side encryption are refused (NotImplemented), never half done.
+// lock, replication, tiers and server-side encryption are refused (NotImplemented), never half done. A key
+// ending in `/` is a folder (folders.ts: folder markers).
 // One process serves a folder (cli/gateway.ts enforces --workers 1): the side store's cache and the key
 // locks are this process's.
 import { randomUUID } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, rmdir, stat, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import type { Logger } from '../context.js';
 import type { HeldLock } from '../coordination.js';
@@ -20,6 +21,7 @@ import type * as L from '../object-layer.js';
 import { SYSTEM_BUCKET } from '../object-layer.js';
 import { NasBuckets } from './buckets.js';
 import { appendFile, readStream, storageError, writeBody } from './files.js';
+import { checkFolderPut, emptyBody, folderInfo, folderPath, isFolderKey } from './folders.js';
 import { type NasItem, walkBucket } from './listing.js';
 import { NasMultipart } from './multipart.js';
 import type { NasPaths } from './paths.js';
@@ -141,20 +143,22 @@ export class NasObjects implements L.ObjectLayer {
 
   // Objects
 
-  /** The key's file as it is now, or null (nothing there, or a folder). */
+  /** The key's file (its folder for a key ending in `/`) as it is now, or null (nothing there, or another kind). */
   private async find(bucket: string, key: string): Promise<Found | null> {
     await this.buckets.get(bucket);
-    const r = await this.paths.resolve(bucket, key).catch((e: unknown) => {
+    const folder = isFolderKey(key);
+    const r = await this.paths.resolve(bucket, folder ? folderPath(key) : key).catch((e: unknown) => {
       // `a/b` where `a` is a file: no such key (a write there is refused by resolve in commit).
       if (e instanceof S3Error && e.code === 'XMinioParentIsObject') return null;
       throw e;
     });
     if (!r?.exists) return null;
     const st = await stat(r.path, { bigint: true }).catch(() => null);
-    return st?.isFile() ? { path: r.path, st } : null;
+    return (folder ? st?.isDirectory() : st?.isFile()) ? { path: r.path, st: st as BigIntStats } : null;
   }
 
   private async infoOf(bucket: string, key: string, st: BigIntStats): Promise<L.ObjectInfo> {
+    if (st.isDirectory()) return folderInfo(bucket, key, st);
     const id = identityOf(st);
     return toInfo(bucket, key, st, id, await this.side.find(bucket, key, id));
   }
@@ -166,6 +170,7 @@ export class NasObjects implements L.ObjectLayer {
 
   async putObject(bucket: string, key: string, body: Readable, opts: L.PutOptions): Promise<L.ObjectInfo> {
     refusePut(opts);
+    if (isFolderKey(key)) return this.putFolder(bucket, key, body, opts);
     await this.buckets.get(bucket);
     await this.paths.resolve(bucket, key); // a key no file can have fails before the body is read
     const tmp = join(this.tmpDir, randomUUID());
@@ -191,6 +196,25 @@ export class NasObjects implements L.ObjectLayer {
     } finally {
       await rm(tmp, { force: true });
     }
+  }
+
+  /** An empty PUT of `x/`: the folder x (and the folders above it), made under the key's lock. */
+  private async putFolder(bucket: string, key: string, body: Readable, opts: L.PutOptions): Promise<L.ObjectInfo> {
+    checkFolderPut(key, opts);
+    await this.buckets.get(bucket);
+    await this.paths.resolve(bucket, folderPath(key)); // a folder no key can name fails before the body is read
+    await opts.verify?.(await emptyBody(key, body, opts.checksumAlgorithm));
+    return this.keyLocks.run(`${bucket}\0${key}`, async () => {
+      opts.precondition?.(await this.current(bucket, key));
+      const target = await this.paths.resolve(bucket, folderPath(key));
+      await mkdir(target.path, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'EEXIST' || e.code === 'ENOTDIR') throw new S3Error('XMinioParentIsObject');
+        storageError(e);
+      });
+      const st = await stat(target.path, { bigint: true });
+      if (!st.isDirectory()) throw new S3Error('XMinioParentIsObject');
+      return folderInfo(bucket, key, st);
+    });
   }
 
   /**
@@ -235,6 +259,7 @@ export class NasObjects implements L.ObjectLayer {
       info,
       read: async (range) => {
         if (range && (range.start > range.end || range.start >= info.size)) throw new S3Error('InvalidRange');
+        if (f.st.isDirectory()) return Readable.from([]);
         const fh = await open(f.path, 'r').catch(() => null);
         // The bytes must be those of the version the caller checked: a file replaced since is not read.
         const now = fh && identityOf(await fh.stat({ bigint: true }));
@@ -257,7 +282,7 @@ export class NasObjects implements L.ObjectLayer {
   async deleteObject(bucket: string, key: string, opts: L.DeleteOptions = {}): Promise<L.DeleteResult> {
     if (opts.replicaMarker) throw notAvailable('Bucket replication');
     await this.buckets.get(bucket);
-    this.paths.segments(key);
+    this.paths.segments(isFolderKey(key) ? folderPath(key) : key);
     // Only the null version exists; deleting another id deletes nothing, as in a bucket that never had it.
     if (opts.versionId !== undefined && opts.versionId !== 'null')
       return { versionId: opts.versionId, deleteMarker: false };
@@ -267,6 +292,15 @@ export class NasObjects implements L.ObjectLayer {
       if (opts.versionId === undefined) opts.precondition?.(info);
       else if (info) opts.versionGuard?.(info);
       if (!f) return;
+      if (f.st.isDirectory()) {
+        // A folder with content stays (its content still makes the prefix): nothing is removed.
+        const removed = await rmdir(f.path).then(
+          () => true,
+          (e: NodeJS.ErrnoException) => (e.code === 'ENOTEMPTY' || e.code === 'EEXIST' ? false : storageError(e)),
+        );
+        if (removed) await this.pruneEmpty(bucket, dirname(f.path));
+        return;
+      }
       await rm(f.path, { force: true });
       await this.side.remove(bucket, key);
       await this.pruneEmpty(bucket, dirname(f.path));
@@ -290,6 +324,7 @@ export class NasObjects implements L.ObjectLayer {
     opts: Parameters<L.ObjectLayer['updateObjectMetadata']>[2],
   ): Promise<L.ObjectInfo> {
     if (opts.updateLock) throw notAvailable('Object lock');
+    if (isFolderKey(key)) throw notAvailable('Metadata and tags on a folder');
     return this.keyLocks.run(`${bucket}\0${key}`, async () => {
       const f = await this.find(bucket, key);
       checkVersion(opts.versionId, f !== null);
@@ -372,7 +407,9 @@ export class NasObjects implements L.ObjectLayer {
     if (maxKeys <= 0) return;
     const delim = delimiter || undefined;
     let count = 0;
-    for await (const item of walkBucket(this.paths, bucket, base, { prefix, delimiter: delim, after })) {
+    // Cairn's own bucket is read by key: its folders are never folder markers.
+    const walk = { prefix, delimiter: delim, after, folders: bucket !== SYSTEM_BUCKET };
+    for await (const item of walkBucket(this.paths, bucket, base, walk)) {
       const cp = commonPrefix(item, prefix, delim);
       // A prefix given as the marker (the last page ended on it) was listed already.
       if (cp !== undefined && (cp === res.commonPrefixes.at(-1) || cp === after)) continue;
@@ -382,12 +419,15 @@ export class NasObjects implements L.ObjectLayer {
       }
       count++;
       if (cp !== undefined) res.commonPrefixes.push(cp);
-      else if (item.kind === 'file') file(item);
+      else if (item.kind !== 'prefix') file(item);
       res.nextAfter = cp ?? item.key;
     }
   }
 
-  /** Infos of listed files (a stat and a side-store record each, a few at a time); files gone meanwhile drop out. */
+  /**
+   * Infos of listed files and folders (a stat and a side-store record each, a few at a time); those gone
+   * meanwhile drop out.
+   */
   private async infos(bucket: string, files: { key: string; path: string }[]): Promise<L.ObjectInfo[]> {
     const out: (L.ObjectInfo | null)[] = new Array(files.length).fill(null);
     let next = 0;
@@ -395,7 +435,8 @@ export class NasObjects implements L.ObjectLayer {
       while (next < files.length) {
         const i = next++;
         const st = await stat(files[i].path, { bigint: true }).catch(() => null);
-        if (st?.isFile()) out[i] = await this.infoOf(bucket, files[i].key, st);
+        const isFolder = isFolderKey(files[i].key);
+        if (isFolder ? st?.isDirectory() : st?.isFile()) out[i] = await this.infoOf(bucket, files[i].key, st!);
       }
     };
     await Promise.all(Array.from({ length: Math.min(RECORDS_AT_ONCE, files.length) }, worker));

@@ -110,6 +110,16 @@ describe('the read-ahead cache', () => {
     expect(s.readStats().shared).toBe(shared + 1);
   });
 
+  it('a footer (one frame) is read into a one-frame buffer, not a whole batch of frames, while the cache keeps it', async () => {
+    const obj = data(BS * 20); // the last block is whole: its frames are FRAME long
+    await put(s, 'bkt', 'small-buffer', obj);
+    const out = s.readStats().poolOutBytes;
+    const got = await counted(s, () => getRange(s, 'small-buffer', { start: obj.length - 64, end: obj.length - 1 }));
+    expect(got.value.equals(obj.subarray(obj.length - 64))).toBe(true);
+    expect(got.bytes).toBe(FRAME);
+    expect(s.readStats().poolOutBytes - out).toBe(FRAME); // held by the cache: 1 frame, not readBatchBlocks
+  });
+
   it('GETs of the same blocks at once read them once', async () => {
     const a = data(BS * 10);
     const b = data(BS * 10);
@@ -321,8 +331,8 @@ describe('ReadAhead (a fake clock)', () => {
     return { ra, pool, advance: (ms: number) => (t += ms) };
   }
   /** A batch read into one pooled buffer, as PartBatches registers it (the reader's hold included). */
-  function batch(pool: BufferPool, first: number, last: number, from: number, to: number): SharedBatch {
-    const buf = pool.take(64);
+  function batch(pool: BufferPool, first: number, last: number, from: number, to: number, size = 64): SharedBatch {
+    const buf = pool.take(size);
     const lease = new Lease(pool);
     const b = Promise.resolve({ start: from, pieces: [buf.subarray(0, to - from)], buffers: [buf] });
     void b.then((x) => lease.attach(x.buffers));
@@ -359,7 +369,7 @@ describe('ReadAhead (a fake clock)', () => {
   });
 
   it('keeps at most maxBytes: the oldest batches go first', async () => {
-    const { ra, pool } = cache(100);
+    const { ra, pool } = cache(130); // each batch holds a 64-byte buffer: two fit
     const bs = [0, 1, 2].map((i) => batch(pool, i, i, i * 50, i * 50 + 50));
     for (const b of bs) {
       ra.add('v', 'v#0', b);
@@ -369,6 +379,20 @@ describe('ReadAhead (a fake clock)', () => {
     expect(ra.size).toBe(2);
     expect(ra.find('v#0', 0, 0, 0, 50)).toBeUndefined();
     expect(pool.outBytes).toBe(128); // the first one's buffer is back
+  });
+
+  it('counts the buffers a batch holds, not only the bytes asked for (a footer in a large buffer)', async () => {
+    const { ra, pool } = cache(1000);
+    const bs = [0, 1, 2].map((i) => batch(pool, i, i, i * 400, i * 400 + 10, 400)); // 10 bytes asked, 400 held
+    for (const b of bs) {
+      ra.add('v', 'v#0', b);
+      b.lease.release();
+    }
+    await Promise.all(bs.map((b) => b.batch));
+    await Promise.resolve(); // the cache's own callback on the last batch
+    expect(ra.size).toBe(2);
+    expect(ra.find('v#0', 0, 0, 0, 10)).toBeUndefined(); // the oldest went
+    expect(pool.outBytes).toBe(800);
   });
 
   it('sequential: a GET starting where one of the same version ended; not after read-ahead went unused', async () => {

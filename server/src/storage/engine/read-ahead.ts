@@ -76,7 +76,7 @@ export interface SharedBatch {
   to: number;
   batch: Promise<Batch>;
   lease: Lease;
-  /** Part bytes it takes in memory once read (for the cache's bound). */
+  /** Part bytes it holds (for the cache's bound; once read, the cache counts its buffers if larger). */
   bytes: number;
 }
 
@@ -94,6 +94,13 @@ interface Entry extends SharedBatch {
   at: number;
   prefetch: boolean;
   used: boolean;
+}
+
+/** Memory a read batch takes: its pooled buffers, or its pieces when they are its own (decoded blocks). */
+function heldBytes(b: Batch): number {
+  let n = 0;
+  for (const x of b.buffers.length > 0 ? b.buffers : b.pieces) n += x.length;
+  return n;
 }
 
 /** Read-ahead batches of one version dropped unused in a row after which it is not read ahead any more. */
@@ -150,13 +157,30 @@ export class ReadAhead {
     this.entries.add(e);
     this.bytes += e.bytes;
     if (prefetch) this.stats.prefetched++;
-    // A batch that failed is not shared: its readers read again on their own.
-    b.batch.catch(() => this.drop(e));
-    for (const old of this.entries) {
-      if (this.bytes <= this.maxBytes || old === e) break;
-      this.drop(old);
-    }
+    // Once read, the batch counts the memory it holds (its buffers may be larger than the bytes asked for);
+    // a batch that failed is not shared: its readers read again on their own.
+    b.batch.then(
+      (got) => this.resize(e, heldBytes(got)),
+      () => this.drop(e),
+    );
+    this.makeRoom(e);
     this.expireLater();
+  }
+
+  /** A batch kept holds `bytes` of memory (not fewer than it was registered with). */
+  private resize(e: Entry, bytes: number): void {
+    if (!this.entries.has(e) || bytes <= e.bytes) return;
+    this.bytes += bytes - e.bytes;
+    e.bytes = bytes;
+    this.makeRoom(e);
+  }
+
+  /** Drops the oldest batches but `keep` while more than maxBytes are kept. */
+  private makeRoom(keep: Entry): void {
+    for (const old of this.entries) {
+      if (this.bytes <= this.maxBytes) break;
+      if (old !== keep) this.drop(old);
+    }
   }
 
   /**

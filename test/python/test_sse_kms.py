@@ -478,6 +478,12 @@ def test_rotation_then_rewrap_moves_every_data_key_to_the_new_key_version(tmp_pa
             bodies["data/mp"] = part1 + part2
             bodies["keep/out"] = marked_body(1000)
             s3.put_object(Bucket="rot", Key="keep/out", Body=bodies["keep/out"], **kms)
+            # An upload still in progress across the rotation: its parts are sealed with keys derived from the
+            # upload's data key, so its sealed key is re-wrapped too, and it completes after v1 is retired.
+            inflight = s3.create_multipart_upload(Bucket="rot", Key="data/inflight", **kms)["UploadId"]
+            early = marked_body(5 * 1024 * 1024)
+            early_etag = s3.upload_part(Bucket="rot", Key="data/inflight", UploadId=inflight, PartNumber=1,
+                                        Body=early)["ETag"]
             assert b"vault:v2:" not in meta_bytes(tmp_path, "rot")
             shards = data_files(tmp_path, "rot")
             assert len(shards) == 4 * 6  # per drive: big (2 versions), ctx, s3, mp (2 parts)
@@ -486,9 +492,10 @@ def test_rotation_then_rewrap_moves_every_data_key_to_the_new_key_version(tmp_pa
             bao.call("POST", "transit/keys/cairn-default/rotate")
             code, job = cairn_admin(server, "kms", "rewrap", "rot/data/")
             assert code == 0, job
-            # Six KMS-sealed versions under data/ (big twice, ctx, s3, mp): all re-wrapped; plain is not sealed.
-            assert (job["summary"], job["scanned"], job["kmsSealed"], job["rewrapped"], job["failed"]) == (
-                "finished", 6, 5, 5, 0), job
+            # Five KMS-sealed versions under data/ (big twice, ctx, s3, mp; plain is not sealed) and the upload in
+            # progress: all re-wrapped.
+            assert (job["summary"], job["scanned"], job["uploadsScanned"], job["kmsSealed"], job["rewrapped"],
+                    job["failed"]) == ("finished", 6, 1, 6, 6, 0), job
             stored = meta_bytes(tmp_path, "rot")
             # 5 versions x 4 drives now at v2; only keep/out (outside the prefix) still at v1.
             assert stored.count(b"vault:v2:") == 5 * 4 and stored.count(b"vault:v1:") == 4
@@ -510,11 +517,17 @@ def test_rotation_then_rewrap_moves_every_data_key_to_the_new_key_version(tmp_pa
                 s3.get_object(Bucket="rot", Key="keep/out")
             assert retired.value.response["Error"]["Code"] == "KMS.DisabledException"
             assert retired.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+            late = marked_body(1000)
+            late_etag = s3.upload_part(Bucket="rot", Key="data/inflight", UploadId=inflight, PartNumber=2,
+                                       Body=late)["ETag"]
+            s3.complete_multipart_upload(Bucket="rot", Key="data/inflight", UploadId=inflight, MultipartUpload={
+                "Parts": [{"PartNumber": 1, "ETag": early_etag}, {"PartNumber": 2, "ETag": late_etag}]})
+            assert s3.get_object(Bucket="rot", Key="data/inflight")["Body"].read() == early + late
 
             # Again: nothing left to do under data/, nothing written.
             before = meta_bytes(tmp_path, "rot")
             code, again = cairn_admin(server, "kms", "rewrap", "rot/data")
-            assert code == 0 and (again["rewrapped"], again["current"], again["failed"]) == (0, 5, 0), again
+            assert code == 0 and (again["rewrapped"], again["current"], again["failed"]) == (0, 6, 0), again
             assert meta_bytes(tmp_path, "rot") == before
 
             # A key the KMS does not know (deleted): the job names the version, and changes nothing of it.

@@ -8,8 +8,9 @@ import type { Result } from './admin-server.js';
 
 export const KMS_USAGE = `  kms status                    the KMS, its default key and whether it answers
   kms key create KEY | kms key status [KEY]   make a KMS key; make and open a data key with it
-  kms rewrap [BUCKET[/PREFIX]]  seal every SSE-S3/SSE-KMS data key under the path (all buckets when none)
-                                by the newest version of its KMS key (after a rotation), with progress
+  kms rewrap [BUCKET[/PREFIX]]  seal every SSE-S3/SSE-KMS data key under the path (all buckets when none),
+                                of versions and of multipart uploads in progress, by the newest version of
+                                its KMS key (after a rotation), with progress
 `;
 
 interface RewrapStatus {
@@ -17,11 +18,20 @@ interface RewrapStatus {
   summary: string;
   detail: string;
   scanned: number;
+  uploadsScanned: number;
   kmsSealed: number;
   rewrapped: number;
   current: number;
   failed: number;
-  failures: { bucket: string; object: string; versionId: string; keyId: string; code: string; message: string }[];
+  failures: {
+    bucket: string;
+    object: string;
+    versionId: string;
+    uploadId?: string;
+    keyId: string;
+    code: string;
+    message: string;
+  }[];
 }
 
 /** How often the job is asked for its status. */
@@ -76,14 +86,15 @@ async function rewrapCommand(t: AdminTarget, target: string, asJson: boolean): P
   }
   if (tty) process.stderr.write('\n');
   const summary =
-    `rewrap ${s.summary}: ${s.scanned} versions looked at, ${s.kmsSealed} sealed by the KMS: ` +
+    `rewrap ${s.summary}: ${s.scanned} versions and ${s.uploadsScanned} uploads in progress looked at, ` +
+    `${s.kmsSealed} sealed by the KMS: ` +
     `${s.rewrapped} re-wrapped, ${s.current} already current, ${s.failed} failed` +
     `${s.detail ? ` (${s.detail})` : ''}\n`;
   if (s.failures.length === 0) return { done: summary.trimEnd(), value: s };
   const rows = s.failures.map((f) => ({
     bucket: f.bucket,
     object: f.object,
-    version: f.versionId,
+    version: f.uploadId ? `upload ${f.uploadId}` : f.versionId,
     key: f.keyId,
     error: `${f.code}: ${f.message}`,
   }));

@@ -481,6 +481,14 @@ export interface ObjectLayer {
    */
   replaceSealedKey(bucket: string, key: string, versionId: string, from: Buffer, to: Buffer): Promise<boolean>;
 
+  /**
+   * The same for an encrypted multipart upload in progress (its parts are sealed with keys derived from the
+   * upload's data key, so the upload needs the KMS key version that sealed it until it completes): false when
+   * no copy of the upload's document still holds `from`; NoSuchUpload when the upload is gone. Absent in
+   * storage that cannot hold encrypted uploads.
+   */
+  replaceUploadSealedKey?(bucket: string, key: string, uploadId: string, from: Buffer, to: Buffer): Promise<boolean>;
+
   listObjects(bucket: string, opts: ListOptions): Promise<ListResult>;
   listObjectVersions(bucket: string, opts: ListVersionsOptions): Promise<ListVersionsResult>;
 

@@ -1,8 +1,9 @@
 // Re-wrapping after a KMS key rotation (`cairn admin kms rewrap`, POST /minio/admin/v3/kms/rewrap/...): every
-// SSE-S3/SSE-KMS version under a bucket and prefix gets its data key sealed again by the newest version of its
-// KMS key, so that older key versions can then be retired (transit's min_decryption_version). The data key
-// stays the same: only the version's stored sealed key changes (storage's replaceSealedKey, under the object's
-// lock, metadata only); the object's data is not read or written.
+// SSE-S3/SSE-KMS version under a bucket and prefix, and every encrypted multipart upload in progress there, gets
+// its data key sealed again by the newest version of its KMS key, so that older key versions can then be retired
+// (transit's min_decryption_version). The data key stays the same: only the stored sealed key changes (storage's
+// replaceSealedKey under the object's lock, replaceUploadSealedKey under the upload's; metadata only); no data is
+// read or written.
 //
 // A job runs in the background, one version at a time, and is safe to stop or lose at any point: each version
 // is replaced whole or not at all (a metadata write on a quorum), a version changed meanwhile is left alone
@@ -12,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { S3Error } from '../../errors.js';
 import type { ChangeBus } from '../../storage/coordination.js';
-import type { ObjectInfo, ObjectLayer } from '../../storage/object-layer.js';
+import type { MultipartUploadInfo, ObjectInfo, ObjectLayer, StoredEncryption } from '../../storage/object-layer.js';
 import { kmsBinding } from './index.js';
 import { cannotRotate, type Kms } from './kms.js';
 
@@ -20,7 +21,10 @@ import { cannotRotate, type Kms } from './kms.js';
 export interface RewrapFailure {
   bucket: string;
   object: string;
+  /** '' for an upload in progress. */
   versionId: string;
+  /** An upload in progress (its data key is the upload's). */
+  uploadId?: string;
   keyId: string;
   /** The S3 error code (KMS.NotFoundException: the KMS does not know the key). */
   code: string;
@@ -36,6 +40,8 @@ export interface RewrapStatus {
   detail: string;
   /** Versions looked at (delete markers not counted). */
   scanned: number;
+  /** Multipart uploads in progress looked at. */
+  uploadsScanned: number;
   /** Of those, sealed by a KMS (SSE-S3, SSE-KMS). */
   kmsSealed: number;
   rewrapped: number;
@@ -90,6 +96,7 @@ export class RewrapJobs {
       summary: 'running',
       detail: '',
       scanned: 0,
+      uploadsScanned: 0,
       kmsSealed: 0,
       rewrapped: 0,
       current: 0,
@@ -125,6 +132,28 @@ export class RewrapJobs {
     }
   }
 
+  /** Every multipart upload in progress under the path (none when storage cannot hold encrypted uploads). */
+  private async *uploads(bucket: string, prefix: string): AsyncGenerator<MultipartUploadInfo> {
+    if (!this.storage.replaceUploadSealedKey) return;
+    const buckets = bucket !== '' ? [bucket] : (await this.storage.listBuckets()).map((b) => b.name);
+    for (const b of buckets) {
+      let keyMarker: string | undefined;
+      let uploadIdMarker: string | undefined;
+      for (;;) {
+        const page = await this.storage.listMultipartUploads(b, {
+          prefix,
+          keyMarker,
+          uploadIdMarker,
+          maxUploads: PAGE,
+        });
+        yield* page.uploads;
+        if (!page.isTruncated) break;
+        keyMarker = page.nextKeyMarker;
+        uploadIdMarker = page.nextUploadIdMarker;
+      }
+    }
+  }
+
   private async run(kms: Kms, bucket: string, prefix: string, s: RewrapStatus): Promise<void> {
     let told = Date.now();
     const tell = async (force = false) => {
@@ -136,6 +165,11 @@ export class RewrapJobs {
       for await (const listed of this.versions(bucket, prefix)) {
         s.scanned++;
         await this.rewrapVersion(kms, listed, s);
+        await tell();
+      }
+      for await (const up of this.uploads(bucket, prefix)) {
+        s.uploadsScanned++;
+        await this.rewrapUpload(kms, up, s);
         await tell();
       }
       s.summary = 'finished';
@@ -150,23 +184,49 @@ export class RewrapJobs {
     const { bucket, key, versionId } = listed;
     // The version's own metadata (a listing may not carry the sealed key); gone meanwhile: nothing to do.
     const info = await this.storage.headObject(bucket, key, { versionId }).catch(() => undefined);
-    const enc = info?.encryption;
+    await this.rewrap(kms, info?.encryption, s, { bucket, object: key, versionId }, 'NoSuchVersion', (enc, sealed) =>
+      this.storage.replaceSealedKey(bucket, key, versionId, enc.sealedKey, sealed),
+    );
+  }
+
+  private async rewrapUpload(kms: Kms, listed: MultipartUploadInfo, s: RewrapStatus): Promise<void> {
+    const { bucket, key, uploadId } = listed;
+    // The upload's own document, read again (a listing may have kept an older one); gone: nothing to do.
+    const info = await this.storage.getMultipartUpload(bucket, key, uploadId).catch(() => undefined);
+    const where = { bucket, object: key, versionId: '', uploadId };
+    await this.rewrap(kms, info?.encryption, s, where, 'NoSuchUpload', (enc, sealed) =>
+      this.storage.replaceUploadSealedKey!(bucket, key, uploadId, enc.sealedKey, sealed),
+    );
+  }
+
+  /**
+   * One sealed data key: sealed again by the newest version of its KMS key and stored with `replace` (false:
+   * changed meanwhile). `goneCode` is storage's answer for a version or upload removed while the job ran.
+   */
+  private async rewrap(
+    kms: Kms,
+    enc: StoredEncryption | undefined,
+    s: RewrapStatus,
+    where: Pick<RewrapFailure, 'bucket' | 'object' | 'versionId' | 'uploadId'>,
+    goneCode: string,
+    replace: (enc: StoredEncryption, sealed: Buffer) => Promise<boolean>,
+  ): Promise<void> {
     if (!enc || enc.scheme === 'SSE-C') return;
     s.kmsSealed++;
     const keyId = enc.kmsKeyId ?? '';
     try {
       const sealed = await kms.rewrapKey(keyId, enc.sealedKey, kmsBinding(enc));
-      if (sealed && (await this.storage.replaceSealedKey(bucket, key, versionId, enc.sealedKey, sealed))) s.rewrapped++;
+      if (sealed && (await replace(enc, sealed))) s.rewrapped++;
       else s.current++;
     } catch (e) {
-      if (e instanceof S3Error && e.code === 'NoSuchVersion') {
+      if (e instanceof S3Error && e.code === goneCode) {
         s.current++; // deleted while the job ran
         return;
       }
       s.failed++;
       if (s.failures.length < FAILURES_KEPT) {
         const code = e instanceof S3Error ? e.code : 'InternalError';
-        s.failures.push({ bucket, object: key, versionId, keyId, code, message: (e as Error).message });
+        s.failures.push({ ...where, keyId, code, message: (e as Error).message });
       }
     }
   }

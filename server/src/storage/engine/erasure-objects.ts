@@ -122,7 +122,7 @@ export class ErasureObjects implements L.ObjectLayer {
       rrsParity: parity.REDUCED_REDUNDANCY,
     };
     this.buckets = new Buckets(() => this.allDrives(), locks, bus);
-    this.multipart = new Multipart(this);
+    this.multipart = new Multipart(this, locks);
     const sets = format.sets.map((set) => set.map((d) => d.driveId));
     const formatFile = {
       format: 'cairn-erasure' as const,
@@ -588,6 +588,10 @@ export class ErasureObjects implements L.ObjectLayer {
 
   abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
     return this.multipart.abort(bucket, key, uploadId);
+  }
+
+  replaceUploadSealedKey(...a: Parameters<NonNullable<L.ObjectLayer['replaceUploadSealedKey']>>): Promise<boolean> {
+    return this.multipart.replaceSealedKey(...a);
   }
 
   listMultipartUploads(

@@ -20,6 +20,8 @@ import {
   multipartEtag,
 } from '../multipart-rules.js';
 import type { ErasureSet } from './erasure-set.js';
+import { withLock } from './locks.js';
+import type { Locks } from '../coordination.js';
 import { stagePart } from './put.js';
 import type { ErasureObjects } from './erasure-objects.js';
 
@@ -81,7 +83,15 @@ export class Multipart {
   /** Upload documents listings have read, by `<bucket>/<key hash>/<upload id>` (see uploadsOf). */
   private readonly known = new Map<string, L.MultipartUploadInfo>();
 
-  constructor(private readonly objects: ErasureObjects) {}
+  constructor(
+    private readonly objects: ErasureObjects,
+    /** Completing, aborting and re-sealing an upload hold its lock: a finished upload's folder never comes back. */
+    private readonly locks: Locks,
+  ) {}
+
+  private locked<T>(uploadId: string, fn: () => Promise<T>): Promise<T> {
+    return withLock(this.locks, `upload\0${uploadId}`, fn);
+  }
 
   private async readUpload(set: ErasureSet, bucket: string, key: string, uploadId: string): Promise<UploadDoc> {
     if (!/^[0-9a-f-]{36}$/.test(uploadId)) throw new S3Error('NoSuchUpload');
@@ -235,7 +245,17 @@ export class Multipart {
     };
   }
 
-  async complete(
+  complete(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    chosen: L.CompletePart[],
+    opts?: L.CompleteOptions,
+  ): Promise<L.ObjectInfo> {
+    return this.locked(uploadId, () => this.completeLocked(bucket, key, uploadId, chosen, opts));
+  }
+
+  private async completeLocked(
     bucket: string,
     key: string,
     uploadId: string,
@@ -309,11 +329,47 @@ export class Multipart {
     return uploadInfo(await this.readUpload(this.objects.setOf(key), bucket, key, uploadId));
   }
 
-  async abort(bucket: string, key: string, uploadId: string): Promise<void> {
-    const set = this.objects.setOf(key);
-    await this.readUpload(set, bucket, key, uploadId);
-    const dir = uploadDir(bucket, key, uploadId);
-    await Promise.all(set.writeDrives().map((d) => d?.remove(dir).catch(() => {})));
+  abort(bucket: string, key: string, uploadId: string): Promise<void> {
+    return this.locked(uploadId, async () => {
+      const set = this.objects.setOf(key);
+      await this.readUpload(set, bucket, key, uploadId);
+      const dir = uploadDir(bucket, key, uploadId);
+      await Promise.all(set.writeDrives().map((d) => d?.remove(dir).catch(() => {})));
+    });
+  }
+
+  /**
+   * Key rotation: every copy of the upload's document whose sealed key is still `from` gets `to` (the same data
+   * key sealed anew), each written atomically on the drive that holds it; drives without the upload are left
+   * alone. Under the upload's lock, so an upload completed or aborted meanwhile is not brought back.
+   */
+  replaceSealedKey(bucket: string, key: string, uploadId: string, from: Buffer, to: Buffer): Promise<boolean> {
+    return this.locked(uploadId, async () => {
+      const set = this.objects.setOf(key);
+      await this.readUpload(set, bucket, key, uploadId); // NoSuchUpload when it is gone
+      const dir = uploadDir(bucket, key, uploadId);
+      let replaced = 0;
+      await Promise.all(
+        set.writeDrives().map(async (d) => {
+          const raw = await d?.read(`${dir}/upload.json`).catch(() => null);
+          if (!d || !raw) return;
+          let doc: UploadDoc;
+          try {
+            doc = JSON.parse(raw.toString('utf8')) as UploadDoc;
+          } catch {
+            return; // a corrupt copy: the others decide
+          }
+          const enc = doc.encryption && encryptionFromJson(doc.encryption);
+          if (!enc?.sealedKey?.equals(from)) return;
+          const next: UploadDoc = { ...doc, encryption: encryptionToJson({ ...enc, sealedKey: to }) };
+          await d.writeAtomic(`${dir}/upload.json`, JSON.stringify(next));
+          replaced++;
+        }),
+      );
+      // Listings read the document again (what they kept holds the old sealed key).
+      this.known.delete(dir.slice(MULTIPART_DIR.length + 1));
+      return replaced > 0;
+    });
   }
 
   /**

@@ -22,12 +22,15 @@ import { decodeBody, emptyBody, readLimited } from './body.js';
 import { errorBody, serviceErrorBody, toS3Error } from './error-response.js';
 import { postObject } from './post-object.js';
 import { route } from './router.js';
+import type { LoginLimiter } from '../api/iam/login-limit.js';
 
 export interface HttpContext {
   api: ApiContext;
   auth: SigV4Context;
   domains: string[];
   hostId: string;
+  /** Failed logins per source address (LDAP's and signed STS AssumeRole's, the console's login); none: unlimited. */
+  logins?: LoginLimiter;
 }
 
 /** Operations whose body is object data and so must declare its length. */
@@ -146,7 +149,20 @@ async function dispatchService(
   if (typeof declared === 'string' && declared !== 'UNSIGNED-PAYLOAD' && declared !== hash) {
     throw new S3Error('XAmzContentSHA256Mismatch');
   }
-  const authn = authenticate(ctx.auth, { ...input, valuesOf: distinctValues(raw), payloadHash: hash });
+  const source = raw.socket.remoteAddress ?? '';
+  const login = op.name === 'ServiceQuery' && ctx.logins !== undefined && isAssumeRole(input.query, body);
+  // A source that failed too often lately is refused before its signature is checked (no oracle meanwhile).
+  if (login && ctx.logins!.refused(source)) {
+    throw new S3Error('AccessDenied', 'Too many failed sign-ins from this address: try again in a minute.');
+  }
+  let authn: ReturnType<typeof authenticate>;
+  try {
+    authn = authenticate(ctx.auth, { ...input, valuesOf: distinctValues(raw), payloadHash: hash });
+  } catch (e) {
+    // A wrong secret (or access key) guessed at through STS, the console's login, counts as a failed login.
+    if (login && e instanceof S3Error && BAD_CREDENTIALS.has(e.code)) await ctx.logins!.failed(source).catch(() => {});
+    throw e;
+  }
   return handleService(ctx.api, {
     kind: op.name === 'AdminApi' ? 'admin' : 'query',
     adminPath: op.name === 'AdminApi' ? op.path : undefined,
@@ -162,6 +178,15 @@ async function dispatchService(
     secure: false,
     log,
   });
+}
+
+/** Signature failures that mean a wrong secret or an unknown access key. */
+const BAD_CREDENTIALS = new Set(['SignatureDoesNotMatch', 'InvalidAccessKeyId']);
+
+/** A signed STS AssumeRole (its Action in the form body, as the SDKs send it, or in the query). */
+function isAssumeRole(query: URLSearchParams, body: Buffer): boolean {
+  const action = query.get('Action') ?? new URLSearchParams(body.toString('latin1')).get('Action');
+  return action === 'AssumeRole';
 }
 
 /** S3 operations that the S3 request metrics count (not IAM, STS or the admin API, as MinIO). */

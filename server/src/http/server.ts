@@ -161,6 +161,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     rewrap: new RewrapJobs(opts.storage, opts.sse?.kms, opts.rewrapSharing),
     service: opts.service,
   };
+  // One count of failed logins per source address for LDAP and for the signed STS AssumeRole (the console's login).
+  const logins = new LoginLimiter(now, opts.loginFailures);
   const ctx: HttpContext = {
     api: {
       server,
@@ -171,7 +173,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
       now,
       sse: opts.sse,
       iam,
-      ldap: opts.ldap ? new LdapProvider(opts.ldap, new LoginLimiter(now, opts.loginFailures)) : undefined,
+      ldap: opts.ldap ? new LdapProvider(opts.ldap, logins) : undefined,
       openid,
       webIdentity: new RegisteredProviders(),
       notify,
@@ -182,6 +184,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     auth: { credentials: iamCredentials(iam), region, now, keyCache: new Map() },
     domains: opts.domains ?? [],
     hostId: createHash('sha256').update(`cairn:${root}`).digest('base64'),
+    logins,
   };
   // Resyncs count the changes they queued as the senders finish them.
   if (replication) replication.onDone = (e, bytes, ok) => resyncDone(ctx.api, e, bytes, ok);

@@ -1,8 +1,9 @@
-// The limit on failed LDAP logins per source address: after FAILURES_PER_WINDOW failures within WINDOW_MS,
-// that address's logins are refused unseen until its window ends. The count is the server's, not a
-// worker's: with `cairn server --workers N` each failure goes on storage's change bus as a notice, and every
-// other worker counts it before the failed login is answered, so N workers do not allow N times the
-// attempts. (A distributed mode's bus carries it across nodes alike.)
+// The limit on failed logins (LDAP binds; signed STS AssumeRole calls, the web console's login) per source
+// address: after FAILURES_PER_WINDOW failures within WINDOW_MS, that address's logins are refused unseen
+// until its window ends. The count is the server's, not a worker's: with `cairn server --workers N` each
+// failure goes on storage's change bus as a notice, and every other worker counts it before the failed login
+// is answered, so N workers do not allow N times the attempts. (A distributed mode's bus carries it across
+// nodes alike.)
 import type { ChangeBus } from '../../storage/coordination.js';
 
 /** Failed logins allowed per source address in a window, after which its attempts are refused unseen. */

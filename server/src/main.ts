@@ -107,6 +107,8 @@ export interface ServerOptions {
    * went out; absent: the server answers that it cannot.
    */
   service?: (action: ServiceAction) => void;
+  /** Where the built web console is (default console/dist of this checkout). */
+  consoleDir?: string;
 }
 
 export interface CairnServer extends RunningServer {
@@ -241,6 +243,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
         md5Lanes: new Md5Lanes(),
       },
       now: opts.now,
+      consoleDir: opts.consoleDir,
       ldap: opts.ldap,
       openid: opts.openid,
       // Workers share IAM's records over the same lock service and change bus as storage.

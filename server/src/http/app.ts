@@ -14,6 +14,7 @@ import { isRecycling, sendRecycling } from './send-body.js';
 import { METRICS_PATHS, type ServerMetrics } from './metrics.js';
 import { type PrometheusAuthType, type TokenIssuer, validPrometheusToken } from './metrics-auth.js';
 import { traceEntry, type TraceHub } from '../api/index.js';
+import { type ConsoleFiles, isConsoleRequest } from './console.js';
 
 const HEALTH = new Set(['/health/live', '/health/ready', '/minio/health/live', '/minio/health/ready']);
 /** Quorum health, as MinIO answers it: write quorum (and read quorum) of every erasure set. */
@@ -34,6 +35,8 @@ export interface AppOptions {
   trace?: TraceHub;
   /** Internode requests (the storage RPC) this node answers beside S3: handed over raw, before any S3 rule. */
   internode?: InternodeHandler;
+  /** The web console's files, served at /console/ to unsigned GET/HEAD requests. */
+  console?: ConsoleFiles;
 }
 
 /** The requests of another protocol served on the same port (matched on the URL, answered on the raw objects). */
@@ -199,6 +202,13 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
     url: '/*',
     handler: async (req, reply) => {
       const path = req.raw.url?.split('?')[0] ?? '/';
+      if (
+        opts.console &&
+        isConsoleRequest(req.method, path, req.raw.url?.split('?')[1] ?? '', req.headers.authorization)
+      ) {
+        const page = await opts.console.answer(req.method, path);
+        return reply.code(page.status).headers(page.headers).send(page.body);
+      }
       if (
         HEALTH.has(path) &&
         (req.method === 'GET' || req.method === 'HEAD') &&

@@ -38,6 +38,7 @@ import { parseAddress } from './address.js';
 import { buildApp, type InternodeHandler } from './app.js';
 import type { HttpContext } from './dispatch.js';
 import type { TlsCertificates } from './tls.js';
+import { ConsoleFiles } from './console.js';
 import { type MetricsSharing, ServerMetrics } from './metrics.js';
 import type { PrometheusAuthType } from './metrics-auth.js';
 import type { SseSettings } from '../api/sse/index.js';
@@ -90,6 +91,8 @@ export interface HttpServerOptions {
   rewrapSharing?: RewrapSharing;
   /** How the admin API restarts or stops the server (cli/, cluster/); absent: it cannot. */
   service?: (action: ServiceAction) => void;
+  /** Where the built web console is (default console/dist of this checkout); served at /console/. */
+  consoleDir?: string;
 }
 
 export interface RunningServer {
@@ -210,6 +213,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     metrics,
     internode: opts.internode,
     trace: server.trace,
+    console: new ConsoleFiles(opts.consoleDir),
   });
   if (opts.tls) opts.tls.attach(app.server as unknown as TlsServer);
   const { host, port } = parseAddress(opts.address ?? ':9000');

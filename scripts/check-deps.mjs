@@ -16,6 +16,7 @@ const allowedPackages = {
   server: ['@cairn/native', '@cairn/select-engine'],
   bench: ['@cairn/native', '@cairn/select-engine', '@cairn/server'],
   test: ['@cairn/native', '@cairn/select-engine', '@cairn/server'],
+  console: [],
 };
 // server/src layer -> server/src layers it must not import
 const forbiddenLayers = {

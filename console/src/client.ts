@@ -1,0 +1,119 @@
+// Signed calls to this server's S3, STS and IAM APIs with the session's temporary credentials. Errors come
+// back as ApiError (S3's code and message); an expired session ends here, sending the user to the login page.
+import { currentSession, endSession, EXPIRED_MESSAGE, type Session } from './session.js';
+import { type Credentials, encodePath, queryString, sha256Hex, signHeaders, presign } from './sigv4.js';
+import { parseXml, text } from './xml.js';
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+    /** The region the server expects, when the error is about a wrong one. */
+    readonly region = '',
+  ) {
+    super(message);
+  }
+}
+
+export const isDenied = (e: unknown): boolean => e instanceof ApiError && e.code === 'AccessDenied';
+
+/** The error an S3/STS/IAM answer carries (`<Error><Code>` in any of their formats). */
+export async function errorOf(res: Response): Promise<ApiError> {
+  const body = await res.text();
+  const doc = parseXml(body);
+  const code = text(doc, 'Code') || `HTTP${res.status}`;
+  return new ApiError(code, text(doc, 'Message') || res.statusText || code, res.status, text(doc, 'Region'));
+}
+
+const EXPIRED = new Set(['ExpiredToken', 'InvalidToken', 'TokenRefreshRequired']);
+
+export function sessionOrLogin(): Session {
+  const s = currentSession();
+  if (!s) throw new ApiError('NotLoggedIn', 'Not logged in', 401);
+  if (Date.now() >= s.expiresAt) {
+    endSession(EXPIRED_MESSAGE);
+    throw new ApiError('ExpiredToken', 'Your session has expired', 400);
+  }
+  return s;
+}
+
+/** Ends the session when the server says its credentials are no longer valid. */
+export function checkExpired(e: ApiError): ApiError {
+  if (EXPIRED.has(e.code)) endSession(EXPIRED_MESSAGE);
+  return e;
+}
+
+export interface CallOptions {
+  method?: string;
+  bucket?: string;
+  key?: string;
+  query?: [string, string][];
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  service?: 's3' | 'sts' | 'iam';
+}
+
+/** Signs and sends one request; throws ApiError for any answer that is not 2xx. */
+export async function call(opts: CallOptions, creds?: Credentials, region?: string): Promise<Response> {
+  const session = creds ? undefined : sessionOrLogin();
+  const signer = creds ?? session!;
+  const path = encodePath(opts.bucket, opts.key);
+  const query = opts.query ?? [];
+  const method = opts.method ?? 'GET';
+  const payloadHash = opts.body === undefined ? await sha256Hex('') : await sha256Hex(opts.body);
+  const headers = await signHeaders(signer, {
+    method,
+    path,
+    query,
+    headers: opts.headers,
+    payloadHash,
+    service: opts.service ?? 's3',
+    region: region ?? session!.region,
+    host: location.host,
+  });
+  const url = query.length ? `${path}?${queryString(query)}` : path;
+  const res = await fetch(url, { method, headers, body: opts.body as BodyInit | undefined, credentials: 'omit' });
+  if (!res.ok) throw checkExpired(await errorOf(res));
+  return res;
+}
+
+/** A form-encoded IAM/STS query call (`Action=...`), answered in XML. */
+export async function query(
+  service: 'iam' | 'sts',
+  params: Record<string, string>,
+  creds?: Credentials,
+  region?: string,
+): Promise<Document> {
+  const version = service === 'iam' ? '2010-05-08' : '2011-06-15';
+  const body = new URLSearchParams({ ...params, Version: version }).toString();
+  const res = await call(
+    {
+      method: 'POST',
+      service,
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+    },
+    creds,
+    region,
+  );
+  return parseXml(await res.text());
+}
+
+/** A link that downloads (or shows) an object for `seconds`, signed with the session's credentials. */
+export async function presignedGet(bucket: string, key: string, seconds: number, attachment?: string) {
+  const s = sessionOrLogin();
+  const query: [string, string][] = [];
+  if (attachment !== undefined) {
+    query.push(['response-content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(attachment)}`]);
+  }
+  return presign(s, {
+    method: 'GET',
+    path: encodePath(bucket, key),
+    query,
+    expiresSeconds: seconds,
+    service: 's3',
+    region: s.region,
+    host: location.host,
+  });
+}

@@ -1,0 +1,90 @@
+// The console's entry: the page shell (header, navigation) and the hash router (#/, #/b/BUCKET/PREFIX,
+// #/select, #/identity). Which page shows depends on whether a session exists.
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { currentSession, endSession, EXPIRED_MESSAGE, onSessionChange, type Session } from './session.js';
+import { LoginPage } from './pages/login.js';
+import { BucketsPage } from './pages/buckets.js';
+import { ObjectsPage } from './pages/objects.js';
+import { SelectPage } from './pages/select.js';
+import { IdentityPage } from './pages/identity.js';
+import { mayManageIdentity } from './pages/identity-api.js';
+import { parseRoute, type Route } from './route.js';
+
+function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(location.hash));
+  useEffect(() => {
+    const changed = () => setRoute(parseRoute(location.hash));
+    addEventListener('hashchange', changed);
+    return () => removeEventListener('hashchange', changed);
+  }, []);
+  return route;
+}
+
+/** The session kept by this tab, unless it has expired meanwhile (then the login page says so). */
+function startingSession(): { session?: Session; message?: string } {
+  const session = currentSession();
+  if (session && Date.now() >= session.expiresAt) {
+    endSession();
+    return { message: EXPIRED_MESSAGE };
+  }
+  return { session };
+}
+
+function App() {
+  const [start] = useState(startingSession);
+  const [session, setSession] = useState<Session | undefined>(start.session);
+  const [message, setMessage] = useState<string | undefined>(start.message);
+  const [identity, setIdentity] = useState(false);
+  const route = useRoute();
+  useEffect(
+    () =>
+      onSessionChange((s, why) => {
+        setSession(s);
+        setMessage(why);
+      }),
+    [],
+  );
+  // The Identity page shows only for who may list users (its probe answers AccessDenied otherwise).
+  useEffect(() => {
+    setIdentity(false);
+    if (session) mayManageIdentity().then(setIdentity, () => setIdentity(false));
+  }, [session?.accessKeyId]);
+  if (!session) return <LoginPage message={message} />;
+  return (
+    <div class="shell">
+      <header>
+        <a class="brand" href="#/">
+          Cairn
+        </a>
+        <nav>
+          <a href="#/" class={route.page === 'buckets' || route.page === 'objects' ? 'active' : ''}>
+            Buckets
+          </a>
+          <a href="#/select" class={route.page === 'select' ? 'active' : ''}>
+            Select
+          </a>
+          {identity && (
+            <a href="#/identity" class={route.page === 'identity' ? 'active' : ''}>
+              Identity
+            </a>
+          )}
+        </nav>
+        <span class="who" data-testid="who">
+          {session.user}
+        </span>
+        <button type="button" onClick={() => endSession('You have logged out.')}>
+          Log out
+        </button>
+      </header>
+      <main>
+        {route.page === 'buckets' && <BucketsPage />}
+        {route.page === 'objects' && <ObjectsPage bucket={route.bucket} prefix={route.prefix} />}
+        {route.page === 'select' && <SelectPage />}
+        {route.page === 'identity' && <IdentityPage />}
+      </main>
+    </div>
+  );
+}
+
+render(<App />, document.getElementById('app')!);

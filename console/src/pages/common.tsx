@@ -1,0 +1,58 @@
+// Pieces the pages share: the error line (AccessDenied said plainly), sizes, a busy flag.
+import { useState } from 'preact/hooks';
+import { ApiError } from '../client.js';
+
+export function ErrorLine({ error }: { error?: unknown }) {
+  if (error === undefined) return null;
+  let message: string;
+  if (error instanceof ApiError && error.code === 'AccessDenied') {
+    message = `Access denied: your identity may not do this. (${error.message})`;
+  } else if (error instanceof ApiError) message = `${error.code}: ${error.message}`;
+  else message = error instanceof Error ? error.message : String(error);
+  return (
+    <p class="error" role="alert" data-testid="error">
+      {message}
+    </p>
+  );
+}
+
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let i = -1;
+  do {
+    v /= 1024;
+    i++;
+  } while (v >= 1024 && i < units.length - 1);
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+/** A button that asks again in place ("Delete" -> "Really delete?") instead of a dialog box. */
+export function ConfirmButton({ label, onConfirm }: { label: string; onConfirm: () => void }) {
+  const [asking, setAsking] = useState(false);
+  if (!asking) {
+    return (
+      <button type="button" class="danger" onClick={() => setAsking(true)}>
+        {label}
+      </button>
+    );
+  }
+  return (
+    <span class="confirm">
+      <button
+        type="button"
+        class="danger"
+        onClick={() => {
+          setAsking(false);
+          onConfirm();
+        }}
+      >
+        Really {label.toLowerCase()}?
+      </button>
+      <button type="button" onClick={() => setAsking(false)}>
+        Cancel
+      </button>
+    </span>
+  );
+}

@@ -1,5 +1,5 @@
-// The console's entry: the page shell (header, navigation) and the hash router (#/, #/b/BUCKET/PREFIX,
-// #/select, #/identity). Which page shows depends on whether a session exists.
+// The console's entry: the page shell (header, navigation) and the hash router (route.ts). Which page shows
+// depends on whether a session exists.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { currentSession, endSession, EXPIRED_MESSAGE, onSessionChange, type Session } from './session.js';
@@ -8,6 +8,9 @@ import { BucketsPage } from './pages/buckets.js';
 import { ObjectsPage } from './pages/objects.js';
 import { SelectPage } from './pages/select.js';
 import { IdentityPage } from './pages/identity.js';
+import { SettingsPage } from './pages/settings.js';
+import { DashboardPage } from './pages/dashboard.js';
+import { mayReadServerInfo } from './admin-api.js';
 import { mayManageIdentity } from './pages/identity-api.js';
 import { parseRoute, type Route } from './route.js';
 
@@ -36,6 +39,7 @@ function App() {
   const [session, setSession] = useState<Session | undefined>(start.session);
   const [message, setMessage] = useState<string | undefined>(start.message);
   const [identity, setIdentity] = useState(false);
+  const [dashboard, setDashboard] = useState(false);
   const route = useRoute();
   useEffect(
     () =>
@@ -45,10 +49,13 @@ function App() {
       }),
     [],
   );
-  // The Identity page shows only for who may list users (its probe answers AccessDenied otherwise).
+  // The Identity and Dashboard pages show only for who may use them (their probes answer AccessDenied otherwise).
   useEffect(() => {
     setIdentity(false);
-    if (session) mayManageIdentity().then(setIdentity, () => setIdentity(false));
+    setDashboard(false);
+    if (!session) return;
+    mayManageIdentity().then(setIdentity, () => setIdentity(false));
+    mayReadServerInfo().then(setDashboard, () => setDashboard(false));
   }, [session?.accessKeyId]);
   if (!session) return <LoginPage message={message} />;
   return (
@@ -58,12 +65,17 @@ function App() {
           Cairn
         </a>
         <nav>
-          <a href="#/" class={route.page === 'buckets' || route.page === 'objects' ? 'active' : ''}>
+          <a href="#/" class={['buckets', 'objects', 'settings'].includes(route.page) ? 'active' : ''}>
             Buckets
           </a>
           <a href="#/select" class={route.page === 'select' ? 'active' : ''}>
             Select
           </a>
+          {dashboard && (
+            <a href="#/dashboard" class={route.page === 'dashboard' ? 'active' : ''}>
+              Dashboard
+            </a>
+          )}
           {identity && (
             <a href="#/identity" class={route.page === 'identity' ? 'active' : ''}>
               Identity
@@ -82,6 +94,8 @@ function App() {
         {route.page === 'objects' && <ObjectsPage bucket={route.bucket} prefix={route.prefix} />}
         {route.page === 'select' && <SelectPage />}
         {route.page === 'identity' && <IdentityPage />}
+        {route.page === 'settings' && <SettingsPage bucket={route.bucket} />}
+        {route.page === 'dashboard' && <DashboardPage />}
       </main>
     </div>
   );

@@ -1,14 +1,26 @@
-// The console's addresses: #/ (buckets), #/b/BUCKET/PREFIX (object browser), #/select, #/identity.
+// The console's addresses: #/ (buckets), #/b/BUCKET/PREFIX (object browser), #/settings/BUCKET, #/select,
+// #/identity, #/dashboard.
 export type Route =
   | { page: 'buckets' }
   | { page: 'objects'; bucket: string; prefix: string }
   | { page: 'select' }
-  | { page: 'identity' };
+  | { page: 'identity' }
+  | { page: 'settings'; bucket: string }
+  | { page: 'dashboard' };
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '');
   if (path === '/select') return { page: 'select' };
   if (path === '/identity') return { page: 'identity' };
+  if (path === '/dashboard') return { page: 'dashboard' };
+  const settings = /^\/settings\/([^/]+)$/.exec(path);
+  if (settings) {
+    try {
+      return { page: 'settings', bucket: decodeURIComponent(settings[1]) };
+    } catch {
+      return { page: 'buckets' };
+    }
+  }
   const m = /^\/b\/([^/]+)\/?(.*)$/.exec(path);
   if (m) {
     try {
@@ -22,3 +34,5 @@ export function parseRoute(hash: string): Route {
 
 export const objectsHref = (bucket: string, prefix = ''): string =>
   `#/b/${encodeURIComponent(bucket)}/${encodeURIComponent(prefix)}`;
+
+export const settingsHref = (bucket: string): string => `#/settings/${encodeURIComponent(bucket)}`;

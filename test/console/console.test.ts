@@ -5,7 +5,15 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetBucketCorsCommand,
+  GetBucketPolicyCommand,
+  GetBucketTaggingCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { ROOT, startTestServer, type TestServer } from '../helpers/cairn.js';
 import { launchChromium, screenshot } from '../helpers/browser.js';
 import { seededRandom } from '../helpers/random.js';
@@ -206,6 +214,52 @@ describe('web console', () => {
     await eventually(() => page.textContent('[data-testid=error]')).toMatch(/ParseUnexpectedToken|Parse/);
   });
 
+  it("changes a bucket's versioning, policy, CORS rules and tags", async () => {
+    await page.goto(`${consoleUrl()}#/settings/photos`);
+    await eventually(() => page.textContent('[data-testid=versioning-status]')).toBe('Never enabled');
+    await page.click('[data-testid=versioning] button');
+    await eventually(() => page.textContent('[data-testid=versioning-status]')).toBe('Enabled');
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::photos/public/*' },
+      ],
+    });
+    await page.fill('textarea[name=bucketPolicy]', policy);
+    await page.click('text=Save policy');
+    await page.locator('[data-testid=bucket-policy] >> text=Saved.').waitFor();
+    await page.fill('input[name=corsOrigins]', 'https://app.example.com');
+    await page.fill('input[name=corsMethods]', 'GET, PUT');
+    await page.click('text=Add rule');
+    await page.locator('[data-testid=cors] td', { hasText: 'https://app.example.com' }).waitFor();
+    await page.fill('input[name=tagKey]', 'team');
+    await page.fill('input[name=tagValue]', '<b>data</b>');
+    await page.click('text=Set tag');
+    await page.locator('[data-testid=tags] td', { hasText: '<b>data</b>' }).waitFor();
+    await screenshot(page, '07-bucket-settings');
+    // What the server now holds, read back with the SDK.
+    expect((await s3.send(new GetBucketVersioningCommand({ Bucket: 'photos' }))).Status).toBe('Enabled');
+    const stored = JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: 'photos' }))).Policy!);
+    expect(stored.Statement[0].Resource).toEqual(expect.stringContaining('photos/public/*'));
+    const cors = await s3.send(new GetBucketCorsCommand({ Bucket: 'photos' }));
+    expect(cors.CORSRules).toEqual([
+      expect.objectContaining({ AllowedOrigins: ['https://app.example.com'], AllowedMethods: ['GET', 'PUT'] }),
+    ]);
+    const tags = await s3.send(new GetBucketTaggingCommand({ Bucket: 'photos' }));
+    expect(tags.TagSet).toEqual([{ Key: 'team', Value: '<b>data</b>' }]);
+    // A policy that is not one is caught before it is sent.
+    await page.fill('textarea[name=bucketPolicy]', '{"Version": "2012-10-17"}');
+    expect(await page.isDisabled('text=Save policy')).toBe(true);
+  });
+
+  it('shows the server on the dashboard', async () => {
+    await page.click('nav >> text=Dashboard');
+    await eventually(() => page.textContent('[data-testid=bucket-count]')).toBe('1');
+    expect(await page.locator('[data-testid=drives] tbody tr').count()).toBe(server.drives.length);
+    expect(await page.textContent('[data-testid=drives]')).toContain(server.drives[0]);
+    await screenshot(page, '08-dashboard');
+  });
+
   it('creates a user with a narrow policy, who then sees the narrowed view', async () => {
     await s3.send(new PutObjectCommand({ Bucket: 'photos', Key: 'shared.txt', Body: 'for readers' }));
     await page.click('nav >> text=Identity');
@@ -214,7 +268,7 @@ describe('web console', () => {
     const accessKey = (await page.locator('[data-testid=new-access-key]').textContent())!;
     const secretKey = (await page.locator('[data-testid=new-secret-key]').textContent())!;
     expect(accessKey && secretKey).toBeTruthy();
-    await screenshot(page, '07-identity-secret-once');
+    await screenshot(page, '09-identity-secret-once');
     await page.click('text=Done');
     expect(await page.locator('[data-testid=new-secret]').count()).toBe(0);
     expect(await page.textContent('main')).not.toContain(secretKey);
@@ -244,13 +298,14 @@ describe('web console', () => {
     await eventually(() =>
       page.locator('[data-testid=policies] tr', { hasText: 'photos-read' }).textContent(),
     ).toContain('1 attached');
-    await screenshot(page, '08-identity');
+    await screenshot(page, '10-identity');
 
     await page.click('text=Log out');
     await login(page, accessKey, secretKey);
     await page.waitForSelector('[data-testid=who]');
     // No Identity page for this user; the bucket is readable, uploads are refused and said so.
     expect(await page.locator('nav >> text=Identity').count()).toBe(0);
+    expect(await page.locator('nav >> text=Dashboard').count()).toBe(0);
     await page.click('[data-testid=buckets] >> text=photos');
     await page.locator('[data-testid=objects] >> text=shared.txt').waitFor();
     await page.setInputFiles('[data-testid=upload]', {
@@ -259,7 +314,7 @@ describe('web console', () => {
       buffer: Buffer.from('x'),
     });
     await eventually(() => page.textContent('[data-testid=error]')).toMatch(/^Access denied/);
-    await screenshot(page, '09-narrowed-view');
+    await screenshot(page, '11-narrowed-view');
     // The identity page itself, opened by address, shows the refusal instead of breaking.
     await page.goto(`${consoleUrl()}#/identity`);
     await eventually(() => page.textContent('[data-testid=error]')).toMatch(/^Access denied/);
@@ -304,7 +359,7 @@ describe('web console', () => {
     await page.waitForSelector('form.login');
     expect(await page.textContent('[data-testid=login-message]')).toMatch(/session has expired/);
     expect(await stored(page)).toBeNull();
-    await screenshot(page, '10-expired');
+    await screenshot(page, '12-expired');
     serverAhead = 0;
   });
 });

@@ -1,7 +1,7 @@
 // The buckets: listed, created, deleted (a bucket must be empty to go).
 import { useEffect, useState } from 'preact/hooks';
 import { type BucketEntry, createBucket, deleteBucket, listBuckets } from '../s3.js';
-import { objectsHref } from '../route.js';
+import { objectsHref, settingsHref } from '../route.js';
 import { ConfirmButton, ErrorLine } from './common.js';
 
 export function BucketsPage() {
@@ -64,7 +64,8 @@ export function BucketsPage() {
                   <a href={objectsHref(b.name)}>{b.name}</a>
                 </td>
                 <td>{new Date(b.created).toLocaleString()}</td>
-                <td>
+                <td class="actions">
+                  <a href={settingsHref(b.name)}>Settings</a>{' '}
                   <ConfirmButton label="Delete" onConfirm={() => void act(() => deleteBucket(b.name))} />
                 </td>
               </tr>

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { presignedGet } from '../client.js';
 import { deleteObject, type Listing, listObjects } from '../s3.js';
-import { objectsHref } from '../route.js';
+import { objectsHref, settingsHref } from '../route.js';
 import { type Progress, upload } from '../upload.js';
 import { ConfirmButton, ErrorLine, formatSize } from './common.js';
 import { Preview } from './preview.js';
@@ -66,6 +66,7 @@ export function ObjectsPage({ bucket, prefix }: { bucket: string; prefix: string
         <a href="#/">Buckets</a> / <Crumbs bucket={bucket} prefix={prefix} />
       </h2>
       <div class="toolbar">
+        <a href={settingsHref(bucket)}>Bucket settings</a>
         <label class="button">
           Upload files
           <input type="file" multiple data-testid="upload" onChange={(e) => void onFiles(e.currentTarget.files)} />

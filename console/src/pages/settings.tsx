@@ -1,0 +1,210 @@
+// A bucket's settings: versioning, its policy (JSON, checked as it is typed), CORS rules and tags. Each part
+// loads on its own, so a part the identity may not read shows "Access denied" while the others work.
+import { useEffect, useState } from 'preact/hooks';
+import * as api from '../bucket-api.js';
+import { policyProblem } from '../policy-check.js';
+import { objectsHref } from '../route.js';
+import { ErrorLine } from './common.js';
+
+export function SettingsPage({ bucket }: { bucket: string }) {
+  return (
+    <section class="settings">
+      <h2>
+        <a href="#/">Buckets</a> / <a href={objectsHref(bucket)}>{bucket}</a> / settings
+      </h2>
+      <Versioning bucket={bucket} />
+      <Policy bucket={bucket} />
+      <Cors bucket={bucket} />
+      <Tags bucket={bucket} />
+    </section>
+  );
+}
+
+/** Loads a part's value, and runs its changes, keeping the error of either for the part to show. */
+function usePart<T>(load: () => Promise<T>, deps: unknown[]) {
+  const [value, setValue] = useState<T>();
+  const [error, setError] = useState<unknown>();
+  const [saved, setSaved] = useState(false);
+  const reload = () => load().then(setValue, (e) => (setValue(undefined), setError(e)));
+  useEffect(() => {
+    setError(undefined);
+    void reload();
+  }, deps);
+  const change = async (f: () => Promise<void>) => {
+    setError(undefined);
+    setSaved(false);
+    try {
+      await f();
+      setSaved(true);
+      await reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return { value, error, saved, change };
+}
+
+function Versioning({ bucket }: { bucket: string }) {
+  const part = usePart(() => api.getVersioning(bucket), [bucket]);
+  return (
+    <div data-testid="versioning">
+      <h3>Versioning</h3>
+      <ErrorLine error={part.error} />
+      {part.value !== undefined && (
+        <p>
+          <span data-testid="versioning-status">{part.value || 'Never enabled'}</span>{' '}
+          {part.value !== 'Enabled' ? (
+            <button type="button" onClick={() => void part.change(() => api.putVersioning(bucket, 'Enabled'))}>
+              Enable
+            </button>
+          ) : (
+            <button type="button" onClick={() => void part.change(() => api.putVersioning(bucket, 'Suspended'))}>
+              Suspend
+            </button>
+          )}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function Policy({ bucket }: { bucket: string }) {
+  const part = usePart(() => api.getPolicy(bucket), [bucket]);
+  const [doc, setDoc] = useState('');
+  useEffect(() => setDoc(part.value ?? ''), [part.value]);
+  const problem = doc.trim() === '' ? undefined : policyProblem(doc);
+  return (
+    <div data-testid="bucket-policy">
+      <h3>Bucket policy</h3>
+      <ErrorLine error={part.error} />
+      <textarea
+        name="bucketPolicy"
+        rows={10}
+        spellcheck={false}
+        value={doc}
+        onInput={(e) => setDoc(e.currentTarget.value)}
+      />
+      {problem && <p class="error">{problem}</p>}
+      <button
+        type="button"
+        disabled={problem !== undefined}
+        onClick={() => void part.change(() => (doc.trim() ? api.putPolicy(bucket, doc) : api.deletePolicy(bucket)))}
+      >
+        {doc.trim() ? 'Save policy' : 'Remove policy'}
+      </button>
+      {part.saved && <span class="ok"> Saved.</span>}
+    </div>
+  );
+}
+
+const splitList = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+
+function Cors({ bucket }: { bucket: string }) {
+  const part = usePart(() => api.getCors(bucket), [bucket]);
+  const [origins, setOrigins] = useState('');
+  const [methods, setMethods] = useState('GET');
+  const rules = part.value ?? [];
+  return (
+    <div data-testid="cors">
+      <h3>CORS</h3>
+      <ErrorLine error={part.error} />
+      <table>
+        <tbody>
+          {rules.map((r, i) => (
+            <tr key={i}>
+              <td>{r.origins.join(', ')}</td>
+              <td>{r.methods.join(', ')}</td>
+              <td>{r.headers.join(', ')}</td>
+              <td>
+                <button
+                  type="button"
+                  onClick={() =>
+                    void part.change(() =>
+                      api.putCors(
+                        bucket,
+                        rules.filter((_, j) => j !== i),
+                      ),
+                    )
+                  }
+                >
+                  Remove
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form
+        class="inline"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const rule = { origins: splitList(origins), methods: splitList(methods), headers: ['*'] };
+          void part.change(() => api.putCors(bucket, [...rules, rule]));
+        }}
+      >
+        <input
+          name="corsOrigins"
+          placeholder="https://app.example.com"
+          value={origins}
+          onInput={(e) => setOrigins(e.currentTarget.value)}
+        />
+        <input name="corsMethods" value={methods} onInput={(e) => setMethods(e.currentTarget.value)} />
+        <button type="submit">Add rule</button>
+      </form>
+    </div>
+  );
+}
+
+function Tags({ bucket }: { bucket: string }) {
+  const part = usePart(() => api.getTags(bucket), [bucket]);
+  const [key, setKey] = useState('');
+  const [value, setValue] = useState('');
+  const tags = part.value ?? [];
+  return (
+    <div data-testid="tags">
+      <h3>Tags</h3>
+      <ErrorLine error={part.error} />
+      <table>
+        <tbody>
+          {tags.map(([k, v]) => (
+            <tr key={k}>
+              <td>{k}</td>
+              <td>{v}</td>
+              <td>
+                <button
+                  type="button"
+                  onClick={() =>
+                    void part.change(() =>
+                      api.putTags(
+                        bucket,
+                        tags.filter(([x]) => x !== k),
+                      ),
+                    )
+                  }
+                >
+                  Remove
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form
+        class="inline"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const rest = tags.filter(([x]) => x !== key);
+          void part.change(() => api.putTags(bucket, [...rest, [key, value]]));
+        }}
+      >
+        <input name="tagKey" placeholder="key" value={key} onInput={(e) => setKey(e.currentTarget.value)} />
+        <input name="tagValue" placeholder="value" value={value} onInput={(e) => setValue(e.currentTarget.value)} />
+        <button type="submit">Set tag</button>
+      </form>
+    </div>
+  );
+}

@@ -18,11 +18,14 @@ export class ApiError extends Error {
 
 export const isDenied = (e: unknown): boolean => e instanceof ApiError && e.code === 'AccessDenied';
 
+const BODYLESS: Record<number, string> = { 403: 'AccessDenied', 404: 'NotFound' };
+
 /** The error an S3/STS/IAM answer carries (`<Error><Code>` in any of their formats). */
 export async function errorOf(res: Response): Promise<ApiError> {
   const body = await res.text();
   const doc = parseXml(body);
-  const code = text(doc, 'Code') || `HTTP${res.status}`;
+  // A HEAD answer has no body: its status says what S3's code would.
+  const code = text(doc, 'Code') || BODYLESS[res.status] || `HTTP${res.status}`;
   return new ApiError(code, text(doc, 'Message') || res.statusText || code, res.status, text(doc, 'Region'));
 }
 

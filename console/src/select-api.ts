@@ -68,3 +68,8 @@ function concat(chunks: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/** The object's column names, from its first record (for the editor's column list). */
+export async function columnsOf(bucket: string, key: string): Promise<string[]> {
+  return (await runSelect(bucket, key, 'SELECT * FROM S3Object s LIMIT 1', formatOf(key))).columns;
+}

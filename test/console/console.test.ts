@@ -168,6 +168,16 @@ describe('web console', () => {
       img.evaluate((i) => (i as unknown as { complete: boolean; naturalWidth: number }).naturalWidth),
     ).toBe(1);
     expect(await page.textContent('h2')).toContain('docs');
+    // A share link: a presigned GET anyone can use, for the chosen time.
+    await page.click('[data-testid=objects] >> text=notes.csv');
+    await page.fill('input[name=shareMinutes]', '5');
+    await page.click('text=Make link');
+    const link = new URL((await page.locator('[data-testid=share-link]').inputValue())!);
+    expect(link.searchParams.get('X-Amz-Expires')).toBe('300');
+    expect(link.searchParams.get('X-Amz-Security-Token')).toBeTruthy();
+    const shared = await fetch(link);
+    expect(shared.status).toBe(200);
+    expect(await shared.text()).toBe('name,age\nada,36\n');
   });
 
   it('shows names, metadata and contents that look like markup as text, running nothing', async () => {
@@ -201,6 +211,11 @@ describe('web console', () => {
     await page.selectOption('select[name=bucket]', 'photos');
     await page.locator('select[name=key] option', { hasText: 'people.csv' }).waitFor({ state: 'attached' });
     await page.selectOption('select[name=key]', 'people.csv');
+    // The object's columns are listed; a click adds one to the query.
+    await eventually(() => page.locator('[data-testid=columns] button').allTextContents()).toEqual(['name', 'age']);
+    await page.fill('textarea[name=sql]', 'SELECT');
+    await page.click('[data-testid=columns] >> text=name');
+    expect(await page.inputValue('textarea[name=sql]')).toBe('SELECT s.name');
     await page.fill('textarea[name=sql]', 'SELECT s.name FROM S3Object s WHERE CAST(s.age AS INT) > 40');
     await page.click('text=Run');
     const rows = page.locator('[data-testid=select-rows] tbody tr');
@@ -283,9 +298,10 @@ describe('web console', () => {
         { Effect: 'Allow', Action: ['s3:ListAllMyBuckets'], Resource: ['arn:aws:s3:::*'] },
         {
           Effect: 'Allow',
-          Action: ['s3:ListBucket', 's3:GetObject'],
-          Resource: ['arn:aws:s3:::photos', 'arn:aws:s3:::photos/*'],
+          Action: ['s3:ListBucket'],
+          Resource: ['arn:aws:s3:::photos'],
         },
+        { Effect: 'Allow', Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::photos/shared.txt'] },
       ],
     };
     await page.fill('textarea[name=policyDocument]', JSON.stringify(policy, null, 2));
@@ -308,6 +324,11 @@ describe('web console', () => {
     expect(await page.locator('nav >> text=Dashboard').count()).toBe(0);
     await page.click('[data-testid=buckets] >> text=photos');
     await page.locator('[data-testid=objects] >> text=shared.txt').waitFor();
+    // What it may read previews; what it may not (a HEAD answered 403, no body) says Access denied.
+    await page.click('[data-testid=objects] >> text=shared.txt');
+    await eventually(() => page.textContent('[data-testid=preview-text]')).toBe('for readers');
+    await page.click('[data-testid=objects] >> text=people.csv');
+    await eventually(() => page.textContent('[data-testid=preview] [data-testid=error]')).toMatch(/^Access denied/);
     await page.setInputFiles('[data-testid=upload]', {
       name: 'nope.txt',
       mimeType: 'text/plain',

@@ -2,7 +2,7 @@
 // markup), or the image itself (through a presigned link).
 import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { presignedGet } from '../client.js';
+import { presignedGet, sessionOrLogin } from '../client.js';
 import { headObject, type ObjectHead, readStart } from '../s3.js';
 import { ErrorLine, formatSize } from './common.js';
 
@@ -51,8 +51,58 @@ export function Preview({ bucket, objectKey }: { bucket: string; objectKey: stri
           ))}
         </dl>
       )}
+      <ShareLink bucket={bucket} objectKey={objectKey} />
       {textStart !== undefined && <pre data-testid="preview-text">{textStart}</pre>}
       {image && <img src={image} alt={objectKey} />}
     </aside>
+  );
+}
+
+/**
+ * A presigned link for others. It is signed with this session's temporary credentials, so it works at most as
+ * long as the session does (an hour from login), whatever the chosen duration.
+ */
+function ShareLink({ bucket, objectKey }: { bucket: string; objectKey: string }) {
+  const [minutes, setMinutes] = useState(15);
+  const [link, setLink] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  useEffect(() => setLink(undefined), [bucket, objectKey]);
+  const make = async () => {
+    setError(undefined);
+    try {
+      const session = sessionOrLogin();
+      const left = Math.floor((session.expiresAt - Date.now()) / 1000);
+      const path = await presignedGet(bucket, objectKey, Math.max(1, Math.min(minutes * 60, left)));
+      setLink(new URL(path, location.href).href);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <div class="share">
+      <label>
+        Share for{' '}
+        <input
+          name="shareMinutes"
+          type="number"
+          min={1}
+          max={60}
+          value={minutes}
+          onInput={(e) => setMinutes(Number(e.currentTarget.value) || 1)}
+        />{' '}
+        minutes
+      </label>{' '}
+      <button type="button" onClick={() => void make()}>
+        Make link
+      </button>
+      <ErrorLine error={error} />
+      {link && (
+        <p>
+          <input class="link-text" data-testid="share-link" readOnly value={link} />
+          <br />
+          <small>Valid until this session ends at the latest (links are signed with its credentials).</small>
+        </p>
+      )}
+    </div>
   );
 }

@@ -1,7 +1,7 @@
 // S3 Select: pick a bucket and an object, write SQL, run it; the rows show in a table and can be downloaded.
 import { useEffect, useState } from 'preact/hooks';
 import { type BucketEntry, listBuckets, listObjects, type ObjectEntry } from '../s3.js';
-import { formatOf, runSelect, type SelectResult } from '../select-api.js';
+import { columnsOf, formatOf, runSelect, type SelectResult } from '../select-api.js';
 import { ErrorLine } from './common.js';
 
 const MAX_ROWS_SHOWN = 1000;
@@ -15,6 +15,16 @@ export function SelectPage() {
   const [result, setResult] = useState<SelectResult>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  const [columns, setColumns] = useState<string[]>([]);
+  // The chosen object's columns, to insert into the SQL with a click (a failure only leaves the list empty).
+  useEffect(() => {
+    setColumns([]);
+    if (bucket && key) columnsOf(bucket, key).then(setColumns, () => setColumns([]));
+  }, [bucket, key]);
+  const insertColumn = (c: string) => {
+    const name = /^[A-Za-z_][A-Za-z0-9_]*$/.test(c) ? c : `"${c.replace(/"/g, '""')}"`;
+    setSql(`${sql.trimEnd()} s.${name}`);
+  };
   useEffect(() => void listBuckets().then(setBuckets, setError), []);
   useEffect(() => {
     setObjects([]);
@@ -74,6 +84,16 @@ export function SelectPage() {
           SQL
           <textarea name="sql" rows={4} value={sql} onInput={(e) => setSql(e.currentTarget.value)} />
         </label>
+        {columns.length > 0 && (
+          <p class="columns" data-testid="columns">
+            Columns:{' '}
+            {columns.map((c) => (
+              <button type="button" key={c} class="link" onClick={() => insertColumn(c)}>
+                {c}
+              </button>
+            ))}
+          </p>
+        )}
         <button type="submit" disabled={busy || !key}>
           Run
         </button>

@@ -104,3 +104,13 @@ export async function completeMultipart(bucket: string, key: string, uploadId: s
 export async function abortMultipart(bucket: string, key: string, uploadId: string): Promise<void> {
   await call({ method: 'DELETE', bucket, key, query: [['uploadId', uploadId]] });
 }
+
+export async function getObjectTags(bucket: string, key: string): Promise<[string, string][]> {
+  const doc = parseXml(await (await call({ bucket, key, query: [['tagging', '']] })).text());
+  return all(doc, 'Tag').map((t) => [childText(t, 'Key'), childText(t, 'Value')]);
+}
+
+export async function putObjectTags(bucket: string, key: string, tags: [string, string][]): Promise<void> {
+  const body = buildXml('Tagging', { TagSet: { Tag: tags.map(([Key, Value]) => ({ Key, Value })) } });
+  await call({ method: 'PUT', bucket, key, query: [['tagging', '']], body });
+}

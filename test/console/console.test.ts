@@ -11,6 +11,7 @@ import {
   GetBucketTaggingCommand,
   GetBucketVersioningCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -178,6 +179,14 @@ describe('web console', () => {
     const shared = await fetch(link);
     expect(shared.status).toBe(200);
     expect(await shared.text()).toBe('name,age\nada,36\n');
+    // Its tags, set here and read back with the SDK.
+    const tags = page.locator('[data-testid=object-tags]');
+    await tags.locator('input[name=objectTagKey]').fill('kind');
+    await tags.locator('input[name=objectTagValue]').fill('table');
+    await tags.locator('button[type=submit]').click();
+    await tags.locator('li', { hasText: 'kind = table' }).waitFor();
+    const stored = await s3.send(new GetObjectTaggingCommand({ Bucket: 'photos', Key: 'docs/notes.csv' }));
+    expect(stored.TagSet).toEqual([{ Key: 'kind', Value: 'table' }]);
   });
 
   it('shows names, metadata and contents that look like markup as text, running nothing', async () => {

@@ -3,7 +3,7 @@
 import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { presignedGet, sessionOrLogin } from '../client.js';
-import { headObject, type ObjectHead, readStart } from '../s3.js';
+import { getObjectTags, headObject, type ObjectHead, putObjectTags, readStart } from '../s3.js';
 import { ErrorLine, formatSize } from './common.js';
 
 const PREVIEW_BYTES = 64 * 1024;
@@ -51,6 +51,7 @@ export function Preview({ bucket, objectKey }: { bucket: string; objectKey: stri
           ))}
         </dl>
       )}
+      <ObjectTags bucket={bucket} objectKey={objectKey} />
       <ShareLink bucket={bucket} objectKey={objectKey} />
       {textStart !== undefined && <pre data-testid="preview-text">{textStart}</pre>}
       {image && <img src={image} alt={objectKey} />}
@@ -102,6 +103,65 @@ function ShareLink({ bucket, objectKey }: { bucket: string; objectKey: string })
           <br />
           <small>Valid until this session ends at the latest (links are signed with its credentials).</small>
         </p>
+      )}
+    </div>
+  );
+}
+
+/** The object's tags: listed, set (a key again replaces its value), removed. */
+function ObjectTags({ bucket, objectKey }: { bucket: string; objectKey: string }) {
+  const [tags, setTags] = useState<[string, string][]>();
+  const [key, setKey] = useState('');
+  const [value, setValue] = useState('');
+  const [error, setError] = useState<unknown>();
+  const reload = () => getObjectTags(bucket, objectKey).then(setTags, setError);
+  useEffect(() => {
+    setTags(undefined);
+    setError(undefined);
+    void reload();
+  }, [bucket, objectKey]);
+  const save = async (next: [string, string][]) => {
+    setError(undefined);
+    try {
+      await putObjectTags(bucket, objectKey, next);
+      await reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <div class="object-tags" data-testid="object-tags">
+      <h4>Tags</h4>
+      <ErrorLine error={error} />
+      {tags && (
+        <ul>
+          {tags.map(([k, v]) => (
+            <li key={k}>
+              {k} = {v}{' '}
+              <button type="button" class="link" onClick={() => void save(tags.filter(([x]) => x !== k))}>
+                remove
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {tags && (
+        <form
+          class="inline"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void save([...tags.filter(([x]) => x !== key), [key, value]]);
+          }}
+        >
+          <input name="objectTagKey" placeholder="key" value={key} onInput={(e) => setKey(e.currentTarget.value)} />
+          <input
+            name="objectTagValue"
+            placeholder="value"
+            value={value}
+            onInput={(e) => setValue(e.currentTarget.value)}
+          />
+          <button type="submit">Set tag</button>
+        </form>
       )}
     </div>
   );

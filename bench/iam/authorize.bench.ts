@@ -154,6 +154,7 @@ async function main(): Promise<void> {
       query: new URLSearchParams(c.prefix ? { prefix: c.prefix } : {}),
       sourceIp: '127.0.0.1',
       secure: false,
+      auth: { signature: { version: 'AWS4-HMAC-SHA256', type: 'REST-HEADER', signedAt: Date.now() } },
     });
 
     async function measure(label: string, cases: Case[]): Promise<void> {

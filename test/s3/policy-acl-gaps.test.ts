@@ -336,7 +336,7 @@ describe('conditions Cairn cannot evaluate', () => {
     ['BinaryEquals with a value not in base64', { BinaryEquals: { 'aws:UserAgent': 'not base64!' } }, malformed],
     ['an S3 key S3 does not define', { StringEquals: { 's3:no-such-key': 'a' } }, malformed],
     ["another service's key", { StringEquals: { 'ec2:Region': 'a' } }, malformed],
-    ['an S3 key Cairn has no value for', { StringEquals: { 's3:signatureversion': 'AWS' } }, notImplemented],
+    ['an S3 key Cairn has no value for', { StringEquals: { 's3:ResourceAccount': '111122223333' } }, notImplemented],
     [
       'a global key AWS always sets and Cairn cannot',
       { StringEquals: { 'aws:PrincipalAccount': 'x' } },

@@ -26,7 +26,7 @@ import type { ConditionContext } from './policy-conditions.js';
 import { evaluate, type PolicyQuery, type Verdict } from './policy-document.js';
 import { SYSTEM_BUCKET } from '../storage/object-layer.js';
 import { CONDITION_HEADERS } from './policy-keys.js';
-import type { ApiContext, Caller } from './types.js';
+import type { ApiContext, Caller, RequestAuth } from './types.js';
 
 /** Who asks, and the facts of the request that policy conditions read. Every S3Request is one. */
 export interface AccessRequest {
@@ -36,6 +36,8 @@ export interface AccessRequest {
   query: URLSearchParams;
   sourceIp: string;
   secure: boolean;
+  /** How the request was signed and over which TLS version (s3:signatureversion, s3:authType, ...). */
+  auth: RequestAuth;
 }
 
 export interface Resource {
@@ -83,6 +85,13 @@ function principalType(caller: Caller | undefined): string {
   return caller.iam.role !== undefined ? 'AssumedRole' : 'User';
 }
 
+/** s3:signatureAge: milliseconds since the SigV4 signing time; always 0 for SigV2, as AWS defines it. */
+function signatureAge(auth: RequestAuth, now: number): string | undefined {
+  const sig = auth.signature;
+  if (sig === undefined) return undefined;
+  return String(sig.signedAt === undefined ? 0 : Math.max(0, now - sig.signedAt));
+}
+
 /** The request as policy conditions see it (exported for the test that keeps it in step with policy-keys.ts). */
 export function conditionContext(ctx: ApiContext, req: AccessRequest, r: Resource): ConditionContext {
   const now = ctx.now();
@@ -110,8 +119,14 @@ export function conditionContext(ctx: ApiContext, req: AccessRequest, r: Resourc
     's3:delimiter': req.query.get('delimiter') ?? undefined,
     's3:max-keys': req.query.get('max-keys') ?? undefined,
     's3:versionid': r.versionId ?? req.query.get('versionId') ?? undefined,
+    's3:signatureversion': req.auth.signature?.version,
+    's3:authtype': req.auth.signature?.type,
+    's3:signatureage': signatureAge(req.auth, now),
+    's3:tlsversion': req.auth.tlsVersion,
   };
   for (const name of CONDITION_HEADERS) out[`s3:${name}`] = h(name);
+  // The payload hash a signature covers, whether sent as a header or (presigned) implied by the query.
+  out['s3:x-amz-content-sha256'] = req.auth.signature?.contentSha256 ?? h('x-amz-content-sha256');
   for (const [k, v] of Object.entries(caller?.iam.tags ?? {})) out[`aws:principaltag/${k.toLowerCase()}`] = v;
   for (const [k, v] of Object.entries(caller?.iam.claims ?? {})) out[k] = v;
   // Tag conditions on the request's own tags (x-amz-tagging); the object's tags are added where asked for.

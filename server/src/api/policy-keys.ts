@@ -3,7 +3,7 @@
 // keys starting with `aws:`: any of those is accepted, and one a request does not carry is simply absent
 // (a VPC endpoint id, an organization id: never present in a request to Cairn, as in a request to AWS from
 // outside a VPC or an organization). Keys that AWS documents and would fill in, but Cairn cannot (account
-// ids, object lock, TLS version...), are refused as NotImplemented: accepted, they would make a Deny that
+// ids, bucket tags, S3 Control jobs...), are refused as NotImplemented: accepted, they would make a Deny that
 // names them silently never apply.
 import { S3Error } from '../errors.js';
 
@@ -46,6 +46,11 @@ export const REQUEST_KEYS = [
   's3:delimiter',
   's3:max-keys',
   's3:versionid',
+  // What authentication and the connection saw (RequestAuth).
+  's3:signatureversion',
+  's3:authtype',
+  's3:signatureage',
+  's3:tlsversion',
 ];
 
 /** Per-tag keys: the tag's key follows the slash (the request's x-amz-tagging, the object's stored tags). */
@@ -60,7 +65,6 @@ const SUPPLIED = new Set([...REQUEST_KEYS, ...STS_KEYS, ...CONDITION_HEADERS.map
 const S3_NOT_IMPLEMENTED = new Set([
   's3:accessgrantsinstancearn',
   's3:accesspointnetworkorigin',
-  's3:authtype',
   's3:dataaccesspointaccount',
   's3:dataaccesspointarn',
   's3:existingjoboperation',
@@ -77,9 +81,6 @@ const S3_NOT_IMPLEMENTED = new Set([
   's3:requestjobpriority',
   's3:requestobjecttagkeys',
   's3:resourceaccount',
-  's3:signatureage',
-  's3:signatureversion',
-  's3:tlsversion',
 ]);
 const S3_NOT_IMPLEMENTED_PREFIXES = ['s3:buckettag/'];
 

@@ -80,6 +80,31 @@ export interface Caller {
   iam: IamIdentity;
 }
 
+/** How a request was signed, as authentication verified it (absent: an anonymous request). */
+export interface SignatureFacts {
+  /** s3:signatureversion: `AWS4-HMAC-SHA256` (Signature Version 4) or `AWS` (Signature Version 2). */
+  version: 'AWS4-HMAC-SHA256' | 'AWS';
+  /** s3:authType: the Authorization header, a presigned URL's query, or a browser POST form. */
+  type: 'REST-HEADER' | 'REST-QUERY-STRING' | 'POST';
+  /** The signing time (epoch ms) SigV4 signs (X-Amz-Date); s3:signatureAge counts from it (SigV2's age is 0). */
+  signedAt?: number;
+  /**
+   * s3:x-amz-content-sha256: the payload hash SigV4 signs (a presigned URL's is UNSIGNED-PAYLOAD unless its query
+   * names one); SigV2 signs none.
+   */
+  contentSha256?: string;
+}
+
+/**
+ * What the HTTP layer learned of a request's signature and connection that policy conditions read
+ * (s3:signatureversion, s3:authType, s3:signatureAge, s3:TlsVersion); authorize.ts turns it into keys.
+ */
+export interface RequestAuth {
+  signature?: SignatureFacts;
+  /** The connection's TLS version as AWS writes it (`1.2`, `1.3`); absent over plain HTTP. */
+  tlsVersion?: string;
+}
+
 /** A request body as the HTTP layer decoded it (aws-chunked framing removed, signatures checked). */
 export interface DecodedBody {
   body: Readable;
@@ -104,6 +129,8 @@ export interface IncomingRequest {
   /** Client address and whether the connection is TLS (policy conditions aws:SourceIp, aws:SecureTransport). */
   sourceIp: string;
   secure: boolean;
+  /** The request's signature and TLS version, for the conditions that read them. */
+  auth: RequestAuth;
   /** How the client addressed this server, for the absolute URLs S3 answers with (Location). */
   endpoint?: Endpoint;
   log: ApiLogger;

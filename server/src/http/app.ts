@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { dispatch, type HttpContext, splitUrl } from './dispatch.js';
+import { tlsVersionOf } from './tls.js';
 import { S3Error } from '../errors.js';
 import { isAllowedOutsideBuckets } from '../api/authorize.js';
 import { errorBody, serviceErrorBody, toS3Error } from './error-response.js';
@@ -235,6 +236,8 @@ export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
             query: new URLSearchParams(),
             sourceIp: req.raw.socket.remoteAddress ?? '',
             secure: (req.raw.socket as TLSSocket).encrypted === true,
+            // A bearer token, not an S3 signature: no s3:signatureversion nor s3:authType.
+            auth: { tlsVersion: tlsVersionOf(req.raw.socket) },
           };
           return {
             secretKey: id.secretKey,

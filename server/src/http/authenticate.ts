@@ -7,11 +7,13 @@ import { verifyHeaderV2, verifyPresignedV2 } from './auth/sigv2.js';
 import {
   verifyHeaderV4,
   verifyPresignedV4,
+  type AuthOutcome,
   type PayloadMode,
   type SignedService,
   type SigV4Context,
 } from './auth/sigv4.js';
 import type { HeaderValues } from './auth/canonical.js';
+import type { SignatureFacts } from '../api/types.js';
 
 export interface Authenticated {
   /** undefined: anonymous. */
@@ -19,6 +21,8 @@ export interface Authenticated {
   payload: PayloadMode;
   /** What the signature is for (SigV4's credential scope; SigV2 and anonymous requests are for s3). */
   service: SignedService;
+  /** How the request was signed (undefined: anonymous), for the policy conditions that ask. */
+  signature?: SignatureFacts;
 }
 
 export interface AuthInput {
@@ -34,6 +38,13 @@ export interface AuthInput {
   /** SHA-256 (hex) of a body read before authentication (IAM and STS requests). */
   payloadHash?: string;
 }
+
+const v4Facts = (v4: AuthOutcome, type: SignatureFacts['type']): SignatureFacts => ({
+  version: 'AWS4-HMAC-SHA256',
+  type,
+  signedAt: v4.signedAt,
+  contentSha256: v4.contentSha256,
+});
 
 export function authenticate(ctx: SigV4Context, req: AuthInput): Authenticated {
   const auth = typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined;
@@ -54,13 +65,17 @@ export function authenticate(ctx: SigV4Context, req: AuthInput): Authenticated {
       { ArgumentName: 'Authorization' },
     );
   if (auth !== undefined) {
-    if (auth.startsWith('AWS4-HMAC-SHA256')) return verifyHeaderV4(ctx, signed, auth, req.payloadHash);
+    if (auth.startsWith('AWS4-HMAC-SHA256')) {
+      const v4 = verifyHeaderV4(ctx, signed, auth, req.payloadHash);
+      return { ...v4, signature: v4Facts(v4, 'REST-HEADER') };
+    }
     if (auth.startsWith('AWS ')) {
       refuseUnsignedSwitches(q);
       return {
         identity: verifyHeaderV2(ctx, signed, auth, req.virtualBucket),
         payload: { kind: 'unsigned' },
         service: 's3',
+        signature: { version: 'AWS', type: 'REST-HEADER' },
       };
     }
     throw new S3Error('InvalidArgument', 'Unsupported Authorization Type', {
@@ -68,13 +83,17 @@ export function authenticate(ctx: SigV4Context, req: AuthInput): Authenticated {
       ArgumentValue: auth.split(' ')[0],
     });
   }
-  if (presignedV4) return verifyPresignedV4(ctx, signed);
+  if (presignedV4) {
+    const v4 = verifyPresignedV4(ctx, signed);
+    return { ...v4, signature: v4Facts(v4, 'REST-QUERY-STRING') };
+  }
   if (presignedV2) {
     refuseUnsignedSwitches(q);
     return {
       identity: verifyPresignedV2(ctx, signed, req.virtualBucket),
       payload: { kind: 'unsigned' },
       service: 's3',
+      signature: { version: 'AWS', type: 'REST-QUERY-STRING' },
     };
   }
   // Anonymous: the body may still be aws-chunked (SDKs with unsigned trailers); it is never verified.

@@ -23,6 +23,7 @@ import { errorBody, serviceErrorBody, toS3Error } from './error-response.js';
 import { postObject } from './post-object.js';
 import { route } from './router.js';
 import type { LoginLimiter } from '../api/iam/login-limit.js';
+import { tlsVersionOf } from './tls.js';
 
 export interface HttpContext {
   api: ApiContext;
@@ -175,7 +176,8 @@ async function dispatchService(
     service: authn.identity ? authn.service : undefined,
     requestId,
     sourceIp: raw.socket.remoteAddress ?? '',
-    secure: false,
+    secure: (raw.socket as TLSSocket).encrypted === true,
+    auth: { signature: authn.signature, tlsVersion: tlsVersionOf(raw.socket) },
     log,
   });
 }
@@ -242,7 +244,7 @@ export async function dispatch(
     } else {
       const authn =
         op.name === 'Preflight'
-          ? { payload: { kind: 'unsigned' as const }, identity: undefined }
+          ? { payload: { kind: 'unsigned' as const }, identity: undefined, signature: undefined }
           : authenticate(ctx.auth, {
               method,
               rawPath,
@@ -276,6 +278,7 @@ export async function dispatch(
         log,
         sourceIp: raw.socket.remoteAddress ?? '',
         secure: (raw.socket as TLSSocket).encrypted === true,
+        auth: { signature: authn.signature, tlsVersion: tlsVersionOf(raw.socket) },
         caller: authn.identity?.caller,
         endpoint: endpointOf(headers, virtualBucket !== undefined),
       });

@@ -3,6 +3,7 @@
 // be covered by a condition, then the file streams into an ordinary PutObject.
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import { Transform, type TransformCallback } from 'node:stream';
 import {
   asHeaderBytes,
@@ -22,6 +23,8 @@ import { parseTaggingXml, tagsToQuery } from '../api/tags.js';
 import type { HttpContext } from './dispatch.js';
 import { through } from './body.js';
 import { boundaryOf, readForm, type FormUpload } from './form-data.js';
+import { tlsVersionOf } from './tls.js';
+import type { SignatureFacts } from '../api/types.js';
 
 /** Fields that sign the form rather than describe the object. */
 const AUTH_FIELDS = new Set([
@@ -131,7 +134,11 @@ export function checkPostPolicy(
   return range;
 }
 
-function postAuth(ctx: HttpContext, fields: Map<string, string>): Identity | undefined {
+/** The form's signer and how it signed (s3:authType POST), or undefined for an anonymous form. */
+function postAuth(
+  ctx: HttpContext,
+  fields: Map<string, string>,
+): { identity: Identity; signature: SignatureFacts } | undefined {
   const policy = fields.get('policy');
   const v4sig = fields.get('x-amz-signature');
   const v2sig = fields.get('signature');
@@ -157,21 +164,22 @@ function postAuth(ctx: HttpContext, fields: Map<string, string>): Identity | und
     const [date, region, service] = cred.slice(-4, -1);
     checkRegion(region, ctx.auth.region, true);
     const ak = cred.slice(0, -4).join('/');
-    if (Number.isNaN(parseAmzDate(fields.get('x-amz-date') ?? '')))
+    const signedAt = parseAmzDate(fields.get('x-amz-date') ?? '');
+    if (Number.isNaN(signedAt))
       throw new S3Error('InvalidArgument', 'Bucket POST must contain a valid x-amz-date.', {
         ArgumentName: 'x-amz-date',
       });
     const id = resolveSigner(ctx.auth.credentials, ak, fields.get('x-amz-security-token'));
     const key = hmac(hmac(hmac(hmac(`AWS4${id.secretKey}`, date), region), service), 'aws4_request');
     if (!sameSignature(hmac(key, policy).toString('hex'), v4sig)) throw new S3Error('SignatureDoesNotMatch');
-    return id;
+    return { identity: id, signature: { version: 'AWS4-HMAC-SHA256', type: 'POST', signedAt } };
   }
   if (v2sig !== undefined) {
     const ak = fields.get('awsaccesskeyid') ?? '';
     const id = resolveSigner(ctx.auth.credentials, ak, fields.get('x-amz-security-token'));
     if (!sameSignature(createHmac('sha1', id.secretKey).update(policy).digest('base64'), v2sig))
       throw new S3Error('SignatureDoesNotMatch');
-    return id;
+    return { identity: id, signature: { version: 'AWS', type: 'POST' } };
   }
   throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named x-amz-signature or signature.', {
     ArgumentName: 'x-amz-signature',
@@ -245,7 +253,7 @@ async function answerForm(
   if (key === '')
     throw new S3Error('InvalidArgument', 'User key must have a length greater than 0.', { ArgumentName: 'key' });
 
-  const identity = postAuth(ctx, fields);
+  const signer = postAuth(ctx, fields);
   let range: { min: number; max: number } | undefined;
   if (fields.has('policy')) {
     const conds = parsePostPolicy(fields.get('policy')!, ctx.api.now());
@@ -290,8 +298,9 @@ async function answerForm(
     openBody,
     log,
     sourceIp: raw.socket.remoteAddress ?? '',
-    secure: false,
-    caller: identity?.caller,
+    secure: (raw.socket as TLSSocket).encrypted === true,
+    auth: { signature: signer?.signature, tlsVersion: tlsVersionOf(raw.socket) },
+    caller: signer?.identity.caller,
   });
   const etag = String(put.headers.etag ?? '');
   // S3 answers the object's absolute URL (minio-go and browsers follow it).

@@ -10,11 +10,27 @@ import { readdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { createSecureContext, type SecureContext, type SecureContextOptions, type Server } from 'node:tls';
+import type { Socket } from 'node:net';
+import {
+  createSecureContext,
+  type SecureContext,
+  type SecureContextOptions,
+  type Server,
+  type TLSSocket,
+} from 'node:tls';
 
 export const DEFAULT_CERTS_DIR = join(homedir(), '.cairn', 'certs');
 export const MIN_TLS_VERSION = 'TLSv1.2';
 const CERT_FILE = 'public.crt';
+
+/** A connection's TLS version as AWS's s3:TlsVersion writes it (`1.2`, `1.3`); undefined over plain HTTP. */
+export function tlsVersionOf(socket: Socket): string | undefined {
+  const tls = socket as TLSSocket;
+  if (tls.encrypted !== true) return undefined;
+  const protocol = tls.getProtocol();
+  return protocol?.startsWith('TLSv') ? protocol.slice('TLSv'.length) : undefined;
+}
+
 const KEY_FILE = 'private.key';
 const CAS_DIR = 'CAs';
 /** Editors and `cp` write a file in several steps; one reload after the burst, not one per event. */

@@ -149,9 +149,8 @@ describe('refused when the policy is stored', () => {
     expect(code('StringEquals', 'aws:', ['a'])).toBe('MalformedPolicy');
     expect(code('Null', 's3:x-amz-acls', ['true'])).toBe('MalformedPolicy');
     for (const key of [
-      's3:signatureversion',
-      's3:authType',
-      's3:TlsVersion',
+      's3:locationconstraint',
+      's3:RequestObjectTagKeys',
       's3:object-lock-mode',
       's3:ResourceAccount',
       's3:BucketTag/team',
@@ -162,6 +161,10 @@ describe('refused when the policy is stored', () => {
     }
     for (const key of [
       's3:prefix',
+      's3:signatureversion',
+      's3:authType',
+      's3:signatureAge',
+      's3:TlsVersion',
       's3:ExistingObjectTag/team',
       's3:RequestObjectTag/team',
       's3:x-amz-server-side-encryption',
@@ -203,7 +206,15 @@ describe('the condition context', () => {
       caller: staticCaller('alice', 'alice-id'),
       headers,
       sourceIp: '127.0.0.1',
-      secure: false,
+      secure: true,
+      auth: {
+        signature: {
+          version: 'AWS4-HMAC-SHA256' as const,
+          type: 'REST-QUERY-STRING' as const,
+          signedAt: 1585699190000,
+        },
+        tlsVersion: '1.3',
+      },
       query: new URLSearchParams({ prefix: 'p', delimiter: '/', 'max-keys': '5', versionId: 'v' }),
     };
     const got = conditionContext(ctx, req, { bucket: 'b', key: 'k' });
@@ -215,5 +226,22 @@ describe('the condition context', () => {
     expect(got['aws:principalarn']).toBe('arn:aws:iam:::user/alice');
     const anonymous = conditionContext(ctx, { ...req, caller: undefined }, { bucket: 'b' });
     expect([anonymous['aws:principaltype'], anonymous['aws:username']]).toEqual(['Anonymous', undefined]);
+    // What authentication saw: SigV4 signed ten seconds before now; SigV2 has no signing time (its age is 0).
+    const signed = ['s3:signatureversion', 's3:authtype', 's3:signatureage', 's3:tlsversion'].map((k) => got[k]);
+    expect(signed).toEqual(['AWS4-HMAC-SHA256', 'REST-QUERY-STRING', '10000', '1.3']);
+    const v2 = conditionContext(
+      ctx,
+      { ...req, auth: { signature: { version: 'AWS', type: 'REST-HEADER' } } },
+      {
+        bucket: 'b',
+      },
+    );
+    expect([v2['s3:signatureversion'], v2['s3:signatureage'], v2['s3:tlsversion']]).toEqual(['AWS', '0', undefined]);
+    const unsigned = conditionContext(ctx, { ...req, auth: {} }, { bucket: 'b' });
+    expect([unsigned['s3:signatureversion'], unsigned['s3:authtype'], unsigned['s3:signatureage']]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 });

@@ -399,7 +399,14 @@ const SELF_SERVICE = new Set([
 
 function requireAdmin(c: AdminCall, action: string): void {
   const r = c.req;
-  const access = { caller: r.caller, headers: r.headers, query: r.query, sourceIp: r.sourceIp, secure: r.secure };
+  const access = {
+    caller: r.caller,
+    headers: r.headers,
+    query: r.query,
+    sourceIp: r.sourceIp,
+    secure: r.secure,
+    auth: r.auth,
+  };
   if (!isAllowedOutsideBuckets(c.ctx, access, action, 'arn:aws:s3:::*')) {
     throw new S3Error('AccessDenied', `Not allowed to perform ${action}`);
   }
@@ -504,6 +511,7 @@ function adminAuthorizer(ctx: ApiContext, req: ServiceRequest): (action: string)
     query: req.query,
     sourceIp: req.sourceIp,
     secure: req.secure,
+    auth: req.auth,
   };
   return (action) => {
     if (!isAllowedOutsideBuckets(ctx, access, action, 'arn:aws:s3:::*'))
@@ -554,6 +562,7 @@ function replicationTargetCall(ctx: ApiContext, req: ServiceRequest): Promise<S3
     query: req.query,
     sourceIp: req.sourceIp,
     secure: req.secure,
+    auth: req.auth,
   };
   const host = req.headers.host;
   return replicationTargetAdmin({

@@ -581,7 +581,14 @@ export async function iamQuery(
   if (!handler) throw new S3Error('InvalidAction', `The action ${action.slice(0, 64)} is not valid for this endpoint.`);
   const caller = req.caller;
   if (!caller) throw new S3Error('AccessDenied', 'IAM requests must be signed');
-  const access = { caller, headers: req.headers, query: req.query, sourceIp: req.sourceIp, secure: req.secure };
+  const access = {
+    caller,
+    headers: req.headers,
+    query: req.query,
+    sourceIp: req.sourceIp,
+    secure: req.secure,
+    auth: req.auth,
+  };
   const c: CallContext = {
     store: ctx.iam!,
     params,

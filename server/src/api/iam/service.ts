@@ -4,7 +4,7 @@
 // resource, by authorize.ts) before it runs.
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../../errors.js';
-import type { ApiContext, ApiLogger, Caller, S3Response } from '../types.js';
+import type { ApiContext, ApiLogger, Caller, RequestAuth, S3Response } from '../types.js';
 import { toXml, type XmlValue } from '../xml.js';
 import { adminApi } from './admin.js';
 import { iamQuery } from './iam-api.js';
@@ -27,6 +27,8 @@ export interface ServiceRequest {
   requestId: string;
   sourceIp: string;
   secure: boolean;
+  /** The request's signature and TLS version, for the conditions that read them. */
+  auth: RequestAuth;
   log: ApiLogger;
 }
 

@@ -68,6 +68,10 @@ export interface AuthOutcome {
   payload: PayloadMode;
   /** The service of the credential scope: s3, or iam / sts for the IAM and STS APIs. */
   service: SignedService;
+  /** The signing time (epoch ms) the signature covers (x-amz-date, Date, or X-Amz-Date). */
+  signedAt: number;
+  /** The payload hash the signature covers as sent (a hex SHA-256, UNSIGNED-PAYLOAD, STREAMING-...), if any. */
+  contentSha256?: string;
 }
 
 /** The services a request may be signed for (the credential scope's third part). */
@@ -233,7 +237,7 @@ export function verifyHeaderV4(
   const key = verify(ctx, identity, cred, amzDate, canonicalRequest, signature);
   if (payload.kind === 'streaming' && payload.signed)
     payload.chain = { signingKey: key, amzDate, scope: cred.scope, seedSignature: signature };
-  return { identity, payload, service: cred.service };
+  return { identity, payload, service: cred.service, signedAt: t, contentSha256: contentSha };
 }
 
 /**
@@ -296,5 +300,6 @@ export function verifyPresignedV4(ctx: SigV4Context, req: SignedRequest): AuthOu
   ].join('\n');
   verify(ctx, identity, cred, amzDate, canonicalRequest, q.get('X-Amz-Signature')!);
   const payload = payloadMode(contentSha);
-  return { identity, payload: payload.kind === 'streaming' ? { kind: 'unsigned' } : payload, service: cred.service };
+  const unsigned = payload.kind === 'streaming' ? ({ kind: 'unsigned' } as const) : payload;
+  return { identity, payload: unsigned, service: cred.service, signedAt: t, contentSha256: contentSha };
 }

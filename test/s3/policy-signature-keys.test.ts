@@ -1,6 +1,6 @@
 // The condition keys of how a request was signed (s3:signatureversion, s3:authType, s3:signatureAge), in bucket
 // and IAM user policies, over HTTP with the AWS SDK and raw signed requests (SigV4 headers, presigned URLs,
-// SigV2, POST forms): each allowed and refused, and nothing stored when refused. s3:TlsVersion: tls-policy.test.ts.
+// SigV2, POST forms): each allowed and refused, nothing stored when refused. s3:TlsVersion: policy-tls-version.test.ts.
 import { createHash, createHmac } from 'node:crypto';
 import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import {

@@ -26,6 +26,7 @@ import type { ConditionContext } from './policy-conditions.js';
 import { evaluate, type PolicyQuery, type Verdict } from './policy-document.js';
 import { SYSTEM_BUCKET } from '../storage/object-layer.js';
 import { CONDITION_HEADERS } from './policy-keys.js';
+import { parseRetainUntil } from './lock-config.js';
 import type { ApiContext, Caller, RequestAuth } from './types.js';
 
 /** Who asks, and the facts of the request that policy conditions read. Every S3Request is one. */
@@ -38,6 +39,18 @@ export interface AccessRequest {
   secure: boolean;
   /** How the request was signed and over which TLS version (s3:signatureversion, s3:authType, ...). */
   auth: RequestAuth;
+  /**
+   * The retention and legal hold asked in the body of PutObjectRetention / PutObjectLegalHold (their handlers
+   * set it once they have read it); otherwise the x-amz-object-lock-* headers (PutObject, CopyObject, ...) say.
+   */
+  lock?: RequestedLock;
+}
+
+/** The object lock a request asks for: the s3:object-lock-* condition keys. */
+export interface RequestedLock {
+  mode?: string;
+  retainUntil?: Date;
+  legalHold?: string;
 }
 
 export interface Resource {
@@ -92,6 +105,23 @@ function signatureAge(auth: RequestAuth, now: number): string | undefined {
   return String(sig.signedAt === undefined ? 0 : Math.max(0, now - sig.signedAt));
 }
 
+const DAY_MS = 86_400_000;
+
+/** The s3:object-lock-* keys of the lock a request asks for (absent when it asks none). */
+function lockKeys(req: AccessRequest, now: number): ConditionContext {
+  const until = req.lock
+    ? req.lock.retainUntil
+    : parseRetainUntil(header(req, 'x-amz-object-lock-retain-until-date') ?? '');
+  const left = until === undefined ? 0 : until.getTime() - now;
+  return {
+    's3:object-lock-mode': req.lock ? req.lock.mode : header(req, 'x-amz-object-lock-mode'),
+    's3:object-lock-retain-until-date': until?.toISOString(),
+    // Whole days, a part of a day counting as one (as MinIO counts them); absent for a date already passed.
+    's3:object-lock-remaining-retention-days': left > 0 ? String(Math.ceil(left / DAY_MS)) : undefined,
+    's3:object-lock-legal-hold': req.lock ? req.lock.legalHold : header(req, 'x-amz-object-lock-legal-hold'),
+  };
+}
+
 /** The request as policy conditions see it (exported for the test that keeps it in step with policy-keys.ts). */
 export function conditionContext(ctx: ApiContext, req: AccessRequest, r: Resource): ConditionContext {
   const now = ctx.now();
@@ -123,6 +153,7 @@ export function conditionContext(ctx: ApiContext, req: AccessRequest, r: Resourc
     's3:authtype': req.auth.signature?.type,
     's3:signatureage': signatureAge(req.auth, now),
     's3:tlsversion': req.auth.tlsVersion,
+    ...lockKeys(req, now),
   };
   for (const name of CONDITION_HEADERS) out[`s3:${name}`] = h(name);
   // The payload hash a signature covers, whether sent as a header or (presigned) implied by the query.
@@ -341,6 +372,9 @@ export async function authorizeOperation(ctx: ApiContext, req: AccessRequest & {
       if (!isAllowedOutsideBuckets(ctx, req, op.action, s3Arn(op.bucket))) throw new S3Error('AccessDenied');
       return;
     case 'DeleteObjects': // no permission on the bucket as a whole: each key is authorized by the handler
+    // The retention or legal hold asked (the s3:object-lock-* keys) is in the body: the handler authorizes.
+    case 'PutObjectRetention':
+    case 'PutObjectLegalHold':
       await checkExpectedOwner(ctx, op.bucket, req.headers['x-amz-expected-bucket-owner']);
       return;
   }

@@ -23,6 +23,14 @@ const MAX_DAYS = 36_500;
 const MAX_YEARS = 100;
 export const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/;
 
+/** An ISO 8601 date and time with a zone (a retain-until date), or undefined. */
+export function parseRetainUntil(s: string): Date | undefined {
+  const t = s.trim();
+  if (!ISO_DATE.test(t)) return undefined;
+  const ms = Date.parse(t);
+  return Number.isNaN(ms) ? undefined : new Date(ms);
+}
+
 function retentionPeriod(v: unknown, max: number): number | undefined {
   const s = str(v);
   if (s === undefined) return undefined;

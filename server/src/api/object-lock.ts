@@ -16,7 +16,13 @@ import { bucketSettings } from './bucket-settings.js';
 import { readDocument } from './request-body.js';
 import { emptyResponse, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 import { parseXml, str, toXml } from './xml.js';
-import { ISO_DATE, MODES, defaultRetainUntil, lockConfigurationXml, parseLockConfiguration } from './lock-config.js';
+import {
+  MODES,
+  defaultRetainUntil,
+  lockConfigurationXml,
+  parseLockConfiguration,
+  parseRetainUntil,
+} from './lock-config.js';
 
 const missingLockConfiguration = () => new S3Error('InvalidRequest', 'Bucket is missing Object Lock Configuration');
 
@@ -74,13 +80,6 @@ export function requireDigest(h: IncomingHttpHeaders, what: string): void {
     });
 }
 
-function parseDate(s: string): Date | undefined {
-  const t = s.trim();
-  if (!ISO_DATE.test(t)) return undefined;
-  const ms = Date.parse(t);
-  return Number.isNaN(ms) ? undefined : new Date(ms);
-}
-
 function one(h: IncomingHttpHeaders, name: string): string | undefined {
   const v = h[name];
   return Array.isArray(v) ? v.join(',') : v;
@@ -121,7 +120,7 @@ export async function newObjectLock(
         ArgumentName: 'x-amz-object-lock-mode',
         ArgumentValue: modeHeader,
       });
-    const until = parseDate(untilHeader);
+    const until = parseRetainUntil(untilHeader);
     if (!until)
       throw new S3Error('InvalidArgument', 'The retain until date must be an ISO 8601 date and time.', {
         ArgumentName: 'x-amz-object-lock-retain-until-date',
@@ -221,21 +220,24 @@ export async function putObjectRetention(
   key: string,
   versionId?: string,
 ): Promise<S3Response> {
-  await lockEnabled(ctx, bucket);
-  requireDigest(req.headers, 'PutObjectRetention requests');
   const doc = parseXml(await readDocument(req), 'Retention');
   const mode = str(doc.Mode);
   const untilText = str(doc.RetainUntilDate);
   if ((mode === undefined) !== (untilText === undefined)) throw new S3Error('MalformedXML');
   if (mode !== undefined && !MODES.has(mode)) throw new S3Error('MalformedXML');
-  const until = untilText === undefined ? undefined : parseDate(untilText);
+  const until = untilText === undefined ? undefined : parseRetainUntil(untilText);
   if (untilText !== undefined && !until) throw new S3Error('MalformedXML');
+  // Authorized once the body says what retention is asked (the s3:object-lock-* keys), not before.
+  const access: AccessRequest = { ...req, lock: { mode, retainUntil: until } };
+  await authorize(ctx, access, 's3:PutObjectRetention', { bucket, key, versionId });
+  await lockEnabled(ctx, bucket);
+  requireDigest(req.headers, 'PutObjectRetention requests');
   const now = ctx.now();
   if (until && until.getTime() <= now)
     throw new S3Error('InvalidArgument', 'The retain until date must be in the future!', {
       ArgumentName: 'RetainUntilDate',
     });
-  const bypass = await governanceBypass(ctx, req, { bucket, key, versionId });
+  const bypass = await governanceBypass(ctx, access, { bucket, key, versionId });
   const next: ObjectLock = mode ? { mode: mode as RetentionMode, retainUntil: until } : {};
   const info = await ctx.storage.updateObjectMetadata(bucket, key, {
     versionId,
@@ -265,10 +267,12 @@ export async function putObjectLegalHold(
   key: string,
   versionId?: string,
 ): Promise<S3Response> {
-  await lockEnabled(ctx, bucket);
-  requireDigest(req.headers, 'PutObjectLegalHold requests');
   const status = str(parseXml(await readDocument(req), 'LegalHold').Status);
   if (status !== 'ON' && status !== 'OFF') throw new S3Error('MalformedXML');
+  // Authorized once the body says which legal hold is asked (s3:object-lock-legal-hold), not before.
+  await authorize(ctx, { ...req, lock: { legalHold: status } }, 's3:PutObjectLegalHold', { bucket, key, versionId });
+  await lockEnabled(ctx, bucket);
+  requireDigest(req.headers, 'PutObjectLegalHold requests');
   const info = await ctx.storage.updateObjectMetadata(bucket, key, {
     versionId,
     updateLock: (current) => ({ ...current.lock, legalHold: status === 'ON' }),

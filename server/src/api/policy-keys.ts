@@ -51,6 +51,11 @@ export const REQUEST_KEYS = [
   's3:authtype',
   's3:signatureage',
   's3:tlsversion',
+  // The object lock asked (x-amz-object-lock-* headers, or PutObjectRetention / PutObjectLegalHold bodies).
+  's3:object-lock-mode',
+  's3:object-lock-retain-until-date',
+  's3:object-lock-remaining-retention-days',
+  's3:object-lock-legal-hold',
 ];
 
 /** Per-tag keys: the tag's key follows the slash (the request's x-amz-tagging, the object's stored tags). */
@@ -72,10 +77,6 @@ const S3_NOT_IMPLEMENTED = new Set([
   's3:inventoryaccessibleoptionalfields',
   's3:jobsuspendedcause',
   's3:locationconstraint',
-  's3:object-lock-legal-hold',
-  's3:object-lock-mode',
-  's3:object-lock-remaining-retention-days',
-  's3:object-lock-retain-until-date',
   's3:objectcreationoperation',
   's3:requestjoboperation',
   's3:requestjobpriority',

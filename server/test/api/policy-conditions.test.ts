@@ -151,7 +151,6 @@ describe('refused when the policy is stored', () => {
     for (const key of [
       's3:locationconstraint',
       's3:RequestObjectTagKeys',
-      's3:object-lock-mode',
       's3:ResourceAccount',
       's3:BucketTag/team',
       'aws:PrincipalAccount',
@@ -165,6 +164,8 @@ describe('refused when the policy is stored', () => {
       's3:authType',
       's3:signatureAge',
       's3:TlsVersion',
+      's3:object-lock-mode',
+      's3:object-lock-remaining-retention-days',
       's3:ExistingObjectTag/team',
       's3:RequestObjectTag/team',
       's3:x-amz-server-side-encryption',
@@ -201,6 +202,9 @@ describe('the condition context', () => {
       ...Object.fromEntries(CONDITION_HEADERS.map((h) => [h, `value of ${h}`])),
       referer: 'r',
       'user-agent': 'ua',
+      'x-amz-object-lock-mode': 'GOVERNANCE',
+      'x-amz-object-lock-retain-until-date': '2020-04-03T00:00:00.001Z',
+      'x-amz-object-lock-legal-hold': 'ON',
     };
     const req = {
       caller: staticCaller('alice', 'alice-id'),
@@ -237,6 +241,19 @@ describe('the condition context', () => {
       },
     );
     expect([v2['s3:signatureversion'], v2['s3:signatureage'], v2['s3:tlsversion']]).toEqual(['AWS', '0', undefined]);
+    // The lock asked: two days and a millisecond left count as three days.
+    const lockKeys = ['mode', 'retain-until-date', 'remaining-retention-days', 'legal-hold'];
+    const asked = lockKeys.map((k) => got[`s3:object-lock-${k}`]);
+    expect(asked).toEqual(['GOVERNANCE', '2020-04-03T00:00:00.001Z', '3', 'ON']);
+    // A PutObjectRetention body's values replace the headers.
+    const retention = { mode: 'COMPLIANCE', retainUntil: new Date(Date.UTC(2020, 3, 1, 12)) };
+    const fromBody = conditionContext(ctx, { ...req, lock: retention }, { bucket: 'b' });
+    expect(lockKeys.map((k) => fromBody[`s3:object-lock-${k}`])).toEqual([
+      'COMPLIANCE',
+      '2020-04-01T12:00:00.000Z',
+      '1',
+      undefined,
+    ]);
     const unsigned = conditionContext(ctx, { ...req, auth: {} }, { bucket: 'b' });
     expect([unsigned['s3:signatureversion'], unsigned['s3:authtype'], unsigned['s3:signatureage']]).toEqual([
       undefined,

@@ -229,7 +229,8 @@ export async function putObjectRetention(
   if (untilText !== undefined && !until) throw new S3Error('MalformedXML');
   // Authorized once the body says what retention is asked (the s3:object-lock-* keys), not before.
   const access: AccessRequest = { ...req, lock: { mode, retainUntil: until } };
-  await authorize(ctx, access, 's3:PutObjectRetention', { bucket, key, versionId });
+  // The operation's action: s3:PutObjectRetention, or s3:ReplicateObject for a replication request (router.ts).
+  await authorize(ctx, access, req.op.action, { bucket, key, versionId });
   await lockEnabled(ctx, bucket);
   requireDigest(req.headers, 'PutObjectRetention requests');
   const now = ctx.now();
@@ -270,7 +271,8 @@ export async function putObjectLegalHold(
   const status = str(parseXml(await readDocument(req), 'LegalHold').Status);
   if (status !== 'ON' && status !== 'OFF') throw new S3Error('MalformedXML');
   // Authorized once the body says which legal hold is asked (s3:object-lock-legal-hold), not before.
-  await authorize(ctx, { ...req, lock: { legalHold: status } }, 's3:PutObjectLegalHold', { bucket, key, versionId });
+  // s3:PutObjectLegalHold, or s3:ReplicateObject for a replication request.
+  await authorize(ctx, { ...req, lock: { legalHold: status } }, req.op.action, { bucket, key, versionId });
   await lockEnabled(ctx, bucket);
   requireDigest(req.headers, 'PutObjectLegalHold requests');
   const info = await ctx.storage.updateObjectMetadata(bucket, key, {

@@ -1,13 +1,16 @@
-// Loads the addon through the loader `napi build` generates (binding.cjs, next to package.json).
+// Loads the addon through the loader `napi build` generates (binding.cjs, next to package.json), or, inside the
+// `cairn` single executable, from the copy it carries (executable.ts).
 // Only this package's modules import it; the public API is typed by hand in the other files, and the
 // compiler checks each hand-written signature against the generated binding.d.cts (Rust is the source).
 import { createRequire } from 'node:module';
+import { isSea } from 'node:sea';
+import { loadFromExecutable } from './executable.js';
 
 type Binding = typeof import('../binding.cjs');
 
-const require = createRequire(import.meta.url);
-
 function load(): Binding {
+  if (isSea()) return loadFromExecutable<Binding>();
+  const require = createRequire(import.meta.url);
   // src-ts/ (vitest, tsx) sits one level below binding.cjs, dist/src-ts/ (compiled) two.
   const candidates = ['../binding.cjs', '../../binding.cjs'];
   for (const path of candidates) {

@@ -16,7 +16,8 @@ import type { LdapConfig } from './api/iam/ldap.js';
 import type { OpenIdConfig } from './api/iam/openid.js';
 import { iamOverBus } from './api/iam/notify.js';
 import { failuresOverBus } from './api/iam/login-limit.js';
-import { serverVersion, startHttpServer, type RunningServer } from './http/server.js';
+import { startHttpServer, type RunningServer } from './http/server.js';
+import { serverVersion } from './version.js';
 import type { MetricsSharing } from './http/metrics.js';
 import { prometheusAuthFromEnv, type PrometheusAuthType } from './http/metrics-auth.js';
 import { hasCertificate, TlsCertificates } from './http/tls.js';
@@ -196,7 +197,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
         endpoints: opts.drives,
         address: opts.address ?? ':9000',
         credentials: credentials.root,
-        version: await serverVersion(),
+        version: serverVersion(),
         verify: nativeCodec().readFrames,
         log,
       });

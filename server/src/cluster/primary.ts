@@ -5,6 +5,7 @@
 // Worker slot 1 is the leader (healing, scanner, drive rebuilds); a restarted worker keeps its slot.
 import cluster, { type Worker } from 'node:cluster';
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import { isSea } from 'node:sea';
 import type { Logger } from 'pino';
 import { parseAddress } from '../http/address.js';
 import { credentialsFromEnv } from '../http/auth/credentials.js';
@@ -15,7 +16,7 @@ import { MetricsRelay } from './metrics-relay.js';
 import { TraceRelay } from './trace-relay.js';
 import { batching, type ToPrimary, type ToWorker, type WorkerConfig } from './protocol.js';
 import { loudly, type ServerArgs, serverOptions } from './serve.js';
-import { workerEnv, workerExecArgv } from './worker-memory.js';
+import { executableWorkerNodeOptions, workerEnv, workerExecArgv } from './worker-memory.js';
 
 /** How workers share the address: node:cluster's round robin from the primary, or SO_REUSEPORT. */
 export type AcceptMode = 'shared' | 'reuseport';
@@ -92,8 +93,13 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
     };
   });
 
+  // The single executable takes a worker's node flags from NODE_OPTIONS only (worker-memory.ts).
+  const flags = workerExecArgv(process.execArgv, process.env.NODE_OPTIONS);
+  const env = isSea()
+    ? { ...workerEnv(process.env), NODE_OPTIONS: executableWorkerNodeOptions(flags, process.env.NODE_OPTIONS) }
+    : workerEnv(process.env);
   const fork = (slot: number, crashes: number) => {
-    const worker = cluster.fork(workerEnv(process.env));
+    const worker = cluster.fork(env);
     const peer: Peer = {
       slot,
       send: batching((batch: ToWorker[]) => {
@@ -208,7 +214,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
   }, PING_MS);
   watchdog.unref();
 
-  cluster.setupPrimary({ serialization: 'json', execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS) });
+  cluster.setupPrimary({ serialization: 'json', execArgv: isSea() ? [] : flags });
   for (let slot = 1; slot <= args.workers; slot++) fork(slot, 0);
   let url: string;
   try {

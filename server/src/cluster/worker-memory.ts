@@ -45,6 +45,19 @@ export function workerExecArgv(execArgv: readonly string[], nodeOptions = ''): s
   return out;
 }
 
+/** Node flags node takes from NODE_OPTIONS (others, --initial-old-space-size among them, it refuses there). */
+const NODE_OPTIONS_FLAGS = ['--max-old-space-size', '--max-semi-space-size', '--max-heap-size'];
+
+/**
+ * The single executable (`cairn` built by scripts/build-binary.mjs) reads no node flags from its command line,
+ * only from NODE_OPTIONS: its workers get theirs there, those node accepts in it (a worker of the executable
+ * starts with V8's own initial old-generation limit).
+ */
+export function executableWorkerNodeOptions(flags: readonly string[], nodeOptions = ''): string {
+  const taken = flags.filter((f) => NODE_OPTIONS_FLAGS.includes(f.split('=')[0].replaceAll('_', '-')));
+  return [nodeOptions, ...taken].filter(Boolean).join(' ');
+}
+
 /**
  * glibc arenas per worker: the event loop's and one shared by the libuv threads. One per thread (up to 8 per
  * core) each kept their own high-water mark of freed buffers: 2 cut the suite's peak by ~50 MB, at no CPU

@@ -1,7 +1,7 @@
 // Starts the HTTP server on an ObjectLayer: builds the contexts, listens, and closes gracefully
 // (in-flight requests finish, idle keep-alive connections close).
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { serverVersion } from '../version.js';
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyListenOptions } from 'fastify';
 import pino, { type Logger } from 'pino';
@@ -112,12 +112,6 @@ export interface RunningServer {
 
 export { parseAddress };
 
-/** The server package's version (what `cairn --version` prints). */
-export async function serverVersion(): Promise<string> {
-  const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
-  return (JSON.parse(text) as { version: string }).version;
-}
-
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: 'silent' });
   const root = opts.credentials.root.accessKey;
@@ -150,7 +144,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   const server: ServerAdmin = {
     // The endpoint is known once listening (below).
     identity: {
-      version: await serverVersion(),
+      version: serverVersion(),
       startedAt: Date.now(),
       endpoint: '',
       scheme,

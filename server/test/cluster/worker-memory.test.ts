@@ -7,6 +7,7 @@ import {
   WORKER_MMAP_THRESHOLD,
   WORKER_OLD_SPACE_MB,
   WORKER_SEMI_SPACE_MB,
+  executableWorkerNodeOptions,
   workerEnv,
   workerExecArgv,
 } from '../../src/cluster/worker-memory.js';
@@ -34,6 +35,15 @@ describe('workerExecArgv', () => {
     const all = ' --max-old-space-size=2048  --max-semi-space-size=4 --initial-old-space-size=16 ';
     expect(workerExecArgv([], all)).toEqual([]);
     expect(workerExecArgv([], '--max-heap-size=512 --initial-heap-size=64')).toEqual([SEMI]);
+  });
+});
+
+describe('executableWorkerNodeOptions', () => {
+  it('gives the single executable\'s workers the flags NODE_OPTIONS may hold, after the operator\'s own', () => {
+    expect(executableWorkerNodeOptions(workerExecArgv([]))).toBe(`${OLD} ${SEMI}`);
+    expect(executableWorkerNodeOptions(workerExecArgv([], '--max-old-space-size=2048'), '--max-old-space-size=2048')).toBe(
+      `--max-old-space-size=2048 ${SEMI}`,
+    );
   });
 });
 

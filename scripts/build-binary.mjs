@@ -8,7 +8,17 @@
 //   node scripts/build-binary.mjs [--out FILE]      (npm run build:binary)
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,9 +41,11 @@ const out = resolve(argOut > 0 ? process.argv[argOut + 1] : join(REPO, 'build', 
 const work = join(dirname(out), 'sea');
 mkdirSync(work, { recursive: true });
 
-if (process.platform !== 'linux' || process.arch !== 'x64') fail(`only linux-x64 is built for now, not ${process.platform}-${process.arch}`);
+if (process.platform !== 'linux' || process.arch !== 'x64')
+  fail(`only linux-x64 is built for now, not ${process.platform}-${process.arch}`);
 const [major] = process.versions.node.split('.').map(Number);
-if (major < 24) fail(`the executable is built from the node running this script: Node 24 or later, not ${process.version}`);
+if (major < 24)
+  fail(`the executable is built from the node running this script: Node 24 or later, not ${process.version}`);
 const entry = join(REPO, 'server/src/cli/binary.ts');
 const addon = join(REPO, 'native/cairn-native.linux-x64-gnu.node');
 if (!existsSync(addon)) fail('the native addon is missing: run `npm run build:native -w native` first');

@@ -34,7 +34,8 @@ let cache: string;
 
 beforeAll(async () => {
   if (cannotBuild) return;
-  if (!existsSync(binary)) execFileSync(process.execPath, ['scripts/build-binary.mjs'], { cwd: repo, stdio: 'inherit' });
+  if (!existsSync(binary))
+    execFileSync(process.execPath, ['scripts/build-binary.mjs'], { cwd: repo, stdio: 'inherit' });
   base = await mkdtemp(join(tmpdir(), 'cairn-binary-'));
   cache = join(base, 'cache');
 }, 600_000);
@@ -105,7 +106,9 @@ describe.skipIf(cannotBuild)('the cairn executable, with no node around', () => 
     const out = execFileSync(binary, ['--version'], { env: bareEnv(), encoding: 'utf8' });
     expect(out).toMatch(/^cairn \d+\.\d+\.\d+ \(native \S+, node v\d+\.\d+\.\d+\)\n$/);
     // The addon was unpacked into the private cache folder, under its hash.
-    expect(readdirSync(join(cache, 'cairn')).filter((f) => /^cairn-native-[0-9a-f]{32}\.node$/.test(f))).toHaveLength(1);
+    expect(readdirSync(join(cache, 'cairn')).filter((f) => /^cairn-native-[0-9a-f]{32}\.node$/.test(f))).toHaveLength(
+      1,
+    );
   });
 
   it('serves S3 on four drive folders: PUT, GET, S3 Select on a CSV', async () => {

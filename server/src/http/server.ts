@@ -1,7 +1,6 @@
 // Starts the HTTP server on an ObjectLayer: builds the contexts, listens, and closes gracefully
 // (in-flight requests finish, idle keep-alive connections close).
 import { createHash } from 'node:crypto';
-import { serverVersion } from '../version.js';
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyListenOptions } from 'fastify';
 import pino, { type Logger } from 'pino';
@@ -42,6 +41,7 @@ import { ConsoleFiles } from './console.js';
 import { type MetricsSharing, ServerMetrics } from './metrics.js';
 import type { PrometheusAuthType } from './metrics-auth.js';
 import type { SseSettings } from '../api/sse/index.js';
+import { serverVersion } from '../version.js';
 
 export interface HttpServerOptions {
   storage: ObjectLayer;

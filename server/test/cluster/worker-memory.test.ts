@@ -39,11 +39,11 @@ describe('workerExecArgv', () => {
 });
 
 describe('executableWorkerNodeOptions', () => {
-  it('gives the single executable\'s workers the flags NODE_OPTIONS may hold, after the operator\'s own', () => {
+  it("gives the single executable's workers the flags NODE_OPTIONS may hold, after the operator's own", () => {
     expect(executableWorkerNodeOptions(workerExecArgv([]))).toBe(`${OLD} ${SEMI}`);
-    expect(executableWorkerNodeOptions(workerExecArgv([], '--max-old-space-size=2048'), '--max-old-space-size=2048')).toBe(
-      `--max-old-space-size=2048 ${SEMI}`,
-    );
+    expect(
+      executableWorkerNodeOptions(workerExecArgv([], '--max-old-space-size=2048'), '--max-old-space-size=2048'),
+    ).toBe(`--max-old-space-size=2048 ${SEMI}`);
   });
 });
 

@@ -31,7 +31,7 @@ const { inject } = require('postject');
 /** The addon's asset and its SHA-256 (hex): native/src-ts/executable.ts loads it under these names. */
 const ADDON_ASSET = 'cairn-native.node';
 const ADDON_HASH_ASSET = 'cairn-native.sha256';
-/** Where the console's files go among the assets (`console/index.html`, ...), when console/dist exists. */
+/** Where the console's files go among the assets (`console/index.html`, ...; server/src/http/console.ts). */
 const CONSOLE_PREFIX = 'console/';
 /** The fuse postject flips so that node looks for the blob (fixed by Node's SEA design). */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';

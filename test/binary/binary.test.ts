@@ -52,7 +52,9 @@ function bareEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** Runs `cairn ARGS` (a server) until its log gives the address it serves; returns the client and a stop. */
-async function serve(args: string[]): Promise<{ s3: S3Client; stop: () => Promise<number | null>; log: () => string }> {
+async function serve(
+  args: string[],
+): Promise<{ url: string; s3: S3Client; stop: () => Promise<number | null>; log: () => string }> {
   const child = spawn(binary, args, {
     env: bareEnv({ CAIRN_ROOT_USER: creds.accessKey, CAIRN_ROOT_PASSWORD: creds.secretKey, CAIRN_LOG_LEVEL: 'info' }),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,6 +73,7 @@ async function serve(args: string[]): Promise<{ s3: S3Client; stop: () => Promis
     void exited.then(([code]) => reject(new Error(`exited with ${code}: ${out}`)));
   });
   return {
+    url,
     s3: makeClient(url, { credentials: creds }),
     log: () => out,
     stop: async () => {
@@ -116,6 +119,12 @@ describe.skipIf(cannotBuild)('the cairn executable, with no node around', () => 
     const server = await serve(['server', '--address', '127.0.0.1:0', '--workers', '1', ...drives]);
     try {
       await putGetSelect(server.s3, 'one');
+      // The web console, when console/dist was there at build time (npm ci builds it), is inside.
+      if (existsSync(join(repo, 'console/dist/index.html'))) {
+        const page = await fetch(`${server.url}/console/`);
+        expect(page.status).toBe(200);
+        expect(await page.text()).toContain('<script');
+      }
     } finally {
       expect(await server.stop()).toBe(0);
     }

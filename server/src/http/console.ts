@@ -2,13 +2,17 @@
 // files the build wrote are served, by exact name (no directory listing, no path reaching outside the folder),
 // with a strict Content-Security-Policy: the console runs only its own script and talks only to this origin.
 // A bucket named `console` stays reachable by every signed request; only unsigned GET/HEAD of /console and
-// /console/... are the console's (see isConsoleRequest).
+// /console/... are the console's (see isConsoleRequest). The single executable (scripts/build-binary.mjs) carries
+// the files as assets named `console/<file>`.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { getAssetKeys, getRawAsset, isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
 
 /** Where `npm run build -w console` writes (the same two levels up from server/src/http and server/dist/http). */
-export const CONSOLE_DIST = fileURLToPath(new URL('../../../console/dist/', import.meta.url));
+export const CONSOLE_DIST = isSea() ? '' : fileURLToPath(new URL('../../../console/dist/', import.meta.url));
+/** The console's files among the single executable's assets (scripts/build-binary.mjs). */
+const ASSET_PREFIX = 'console/';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -84,6 +88,7 @@ export class ConsoleFiles {
 
   /** The folder's files with a known type (flat: the build writes no subfolder), or undefined when not built. */
   private async load(): Promise<Map<string, ConsoleFile> | undefined> {
+    if (isSea() && this.dir === CONSOLE_DIST) return fromExecutable();
     let names: string[];
     try {
       names = await readdir(this.dir);
@@ -98,6 +103,17 @@ export class ConsoleFiles {
     }
     return files;
   }
+}
+
+/** The console inside the single executable, or undefined when it was built without one. */
+function fromExecutable(): Map<string, ConsoleFile> | undefined {
+  const files = new Map<string, ConsoleFile>();
+  for (const key of getAssetKeys()) {
+    const name = key.slice(ASSET_PREFIX.length);
+    const type = TYPES[name.slice(name.lastIndexOf('.'))];
+    if (key.startsWith(ASSET_PREFIX) && type) files.set(name, { type, body: Buffer.from(getRawAsset(key)) });
+  }
+  return files.has('index.html') ? files : undefined;
 }
 
 function text(status: number, message: string): ConsoleAnswer {

@@ -110,14 +110,29 @@ describe('the read-ahead cache', () => {
     expect(s.readStats().shared).toBe(shared + 1);
   });
 
-  it('a footer (one frame) is read into a one-frame buffer, not a whole batch of frames, while the cache keeps it', async () => {
+  it('a footer kept in the cache holds a copy of its bytes: its frame goes back to the pool at once', async () => {
     const obj = data(BS * 20); // the last block is whole: its frames are FRAME long
     await put(s, 'bkt', 'small-buffer', obj);
     const out = s.readStats().poolOutBytes;
-    const got = await counted(s, () => getRange(s, 'small-buffer', { start: obj.length - 64, end: obj.length - 1 }));
-    expect(got.value.equals(obj.subarray(obj.length - 64))).toBe(true);
-    expect(got.bytes).toBe(FRAME);
-    expect(s.readStats().poolOutBytes - out).toBe(FRAME); // held by the cache: 1 frame, not readBatchBlocks
+    const range = { start: obj.length - 64, end: obj.length - 1 };
+    const got = await counted(s, () => getRange(s, 'small-buffer', range));
+    expect(got.value.equals(obj.subarray(range.start))).toBe(true);
+    expect(got.bytes).toBe(FRAME); // read and verified as a whole frame
+    expect(s.readStats().poolOutBytes).toBe(out); // the frame is back; the cache holds 64 bytes
+    const again = await counted(s, () => getRange(s, 'small-buffer', range));
+    expect(again.value.equals(obj.subarray(range.start))).toBe(true);
+    expect(again.reads).toBe(0);
+  });
+
+  it('a range of most of a block keeps its frames (no copy), read into buffers of one frame each', async () => {
+    const obj = data(BS * 20);
+    await put(s, 'bkt', 'edge', obj);
+    const out = s.readStats().poolOutBytes;
+    const range = { start: BS * 9 + 10, end: BS * 10 - 1 }; // both data shards of block 9, one batch
+    const got = await counted(s, () => getRange(s, 'edge', range));
+    expect(got.value.equals(obj.subarray(range.start, range.end + 1))).toBe(true);
+    expect(got.bytes).toBe(2 * FRAME);
+    expect(s.readStats().poolOutBytes - out).toBe(2 * FRAME); // held by the cache: not readBatchBlocks frames each
   });
 
   it('GETs of the same blocks at once read them once', async () => {

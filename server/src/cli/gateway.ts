@@ -1,19 +1,21 @@
 // `cairn gateway <kind> ...`: Cairn's S3 API (auth, IAM, policies, S3 Select) in front of storage that is
 // not Cairn's own drives. Each kind is one case below and one function.
 //   nas PATH   an existing folder served as S3 (storage/nas): top-level folders are buckets, files objects.
+//   s3 URL     another S3 endpoint served through Cairn (storage/s3gw): its buckets and objects, Cairn's users.
 import pino from 'pino';
 import { ldapConfigFromEnv } from '../api/iam/ldap-config.js';
 import { openIdConfigFromEnv } from '../api/iam/openid-config.js';
 import { checkTargets } from '../api/notify/target.js';
 import { notifyTargetsFromEnv } from '../api/notify/targets.js';
 import { loudly, serveUntilStopped, serverOptions } from '../cluster/serve.js';
-import { nasGateway } from '../storage/index.js';
+import { nasGateway, s3Gateway } from '../storage/index.js';
 import { parseServerArgs, tuningFromEnv } from './server.js';
 
 export const GATEWAY_USAGE = `Usage: cairn gateway <kind> ...
 
 Kinds:
   nas PATH        serve an existing folder as S3: cairn gateway nas --help
+  s3 URL          serve another S3 endpoint through Cairn: cairn gateway s3 --help
 `;
 
 export const NAS_USAGE = `Usage: cairn gateway nas [--address HOST:PORT] [--certs-dir DIR] [--domain DOMAIN] [--region REGION] PATH
@@ -41,6 +43,8 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
   switch (kind) {
     case 'nas':
       return nasCommand(rest);
+    case 's3':
+      return s3Command(rest);
     case undefined:
     case '--help':
     case 'help':
@@ -71,6 +75,85 @@ export function parseNasArgs(argv: string[], env: NodeJS.ProcessEnv = {}) {
         'cache live in memory, and two processes writing one folder could not see each other',
     );
   return args;
+}
+
+export const S3_USAGE = `Usage: cairn gateway s3 [--address HOST:PORT] [--certs-dir DIR] [--domain DOMAIN] [--region REGION] URL
+
+  URL             the backend S3 endpoint (http://host:port or https://...), reached path-style. Its buckets and
+                  objects are served as they are: listings, ranges, multipart uploads (the backend's upload
+                  ids), tags and user metadata pass through; GET and PUT bodies are streamed both ways.
+                  S3 Select runs in Cairn over ranged reads of the backend's objects (Parquet: footer and the
+                  needed column chunks only; footers are kept in memory by ETag).
+  --address, --certs-dir, --domain, --region   as for cairn server
+  --workers       only 1
+
+Environment:
+  CAIRN_GATEWAY_ACCESS_KEY, CAIRN_GATEWAY_SECRET_KEY   the backend's credentials (needed)
+  CAIRN_GATEWAY_REGION      the backend's region (default us-east-1)
+  CAIRN_GATEWAY_STATE_DIR   local folder of Cairn's own state: IAM users and policies, the bucket
+                            configurations Cairn applies (policy, CORS, tags, notifications) (needed)
+  and as for cairn server: CAIRN_ROOT_USER/PASSWORD (clients authenticate to Cairn, not to the backend),
+  LDAP, OpenID, notifications.
+Backend unreachable, timing out or answering 5xx: 503 ServiceUnavailable. Refused (501 NotImplemented):
+versioning, object lock, replication, lifecycle rules and tiers, Cairn's server-side encryption.
+`;
+
+/** The S3 gateway's command line: the server's options, one URL, one worker, the backend from the environment. */
+export function parseS3Args(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const needUrl = 'one URL (the backend S3 endpoint) is needed';
+  const args = (() => {
+    try {
+      return parseServerArgs(argv, { CAIRN_WORKERS: env.CAIRN_WORKERS ?? '1' });
+    } catch (e) {
+      throw /DRIVE/.test((e as Error).message) ? new Error(needUrl) : e;
+    }
+  })();
+  if (args.help) return { ...args, backend: undefined };
+  if (args.drives.length !== 1) throw new Error(needUrl);
+  if (args.workers !== 1)
+    throw new Error(`the S3 gateway runs as one process (--workers 1, got ${args.workers})`);
+  const url = args.drives[0];
+  if (!/^https?:\/\/[^/]+/.test(url)) throw new Error(`${url} is not an http:// or https:// URL`);
+  const accessKey = env.CAIRN_GATEWAY_ACCESS_KEY;
+  const secretKey = env.CAIRN_GATEWAY_SECRET_KEY;
+  if (!accessKey || !secretKey)
+    throw new Error('CAIRN_GATEWAY_ACCESS_KEY and CAIRN_GATEWAY_SECRET_KEY (the backend credentials) are needed');
+  const stateDir = env.CAIRN_GATEWAY_STATE_DIR;
+  if (!stateDir) throw new Error("CAIRN_GATEWAY_STATE_DIR (the local folder of Cairn's own state) is needed");
+  return { ...args, backend: { url, accessKey, secretKey, region: env.CAIRN_GATEWAY_REGION, stateDir } };
+}
+
+async function s3Command(argv: string[]): Promise<number> {
+  let args: ReturnType<typeof parseS3Args>;
+  let config: ReturnType<typeof nasConfigFromEnv>;
+  try {
+    args = parseS3Args(argv, process.env);
+    config = nasConfigFromEnv(process.env);
+  } catch (e) {
+    process.stderr.write(`cairn gateway s3: ${(e as Error).message}\n\n${S3_USAGE}`);
+    return 2;
+  }
+  if (args.help || !args.backend) {
+    process.stdout.write(S3_USAGE);
+    return 0;
+  }
+  const logger = pino({ level: process.env.CAIRN_LOG_LEVEL ?? 'info' });
+  const log = { info: (m: string) => logger.info(m), warn: (m: string) => logger.warn(m) };
+  const { startServer } = await import('../main.js');
+  const server = await startServer({
+    ...(await serverOptions(args)),
+    drives: [],
+    gateway: s3Gateway({ ...args.backend, log }),
+    ldap: config.ldap,
+    openid: config.openid,
+    notify: config.notify,
+    logger,
+    warn: loudly,
+  });
+  const backend = args.backend.url;
+  logger.info({ url: server.url, backend }, `Cairn is serving ${backend} as S3 at ${server.url}`);
+  await serveUntilStopped(server, logger);
+  return 0;
 }
 
 /** What the gateway takes from the environment, as `cairn server` does; throws on a bad value. */

@@ -25,6 +25,7 @@ export type { SharedDrives, DriveLayout, NodeOfCluster } from './context.js';
 export type { Change, ChangeBus, HeldLock, Locks, Release } from './coordination.js';
 export { driveLayout, formatDrives, FormatPending } from './drive/format.js';
 export { nasGateway, openNas, NasObjects, type NasStorageOptions } from './nas/index.js';
+export { openS3Gateway, S3GatewayObjects, s3Gateway, type S3GatewayOptions } from './s3gw/index.js';
 
 /** Formats (or checks) the drives and starts the erasure engine on them. */
 export async function openStorage(opts: StorageOptions): Promise<ErasureObjects> {

@@ -1,0 +1,163 @@
+// Between Cairn's storage types and the SDK's shapes: content headers, object infos from HEAD and listings,
+// tag sets, and the streaming transform that hashes a PUT's body on its way to the backend.
+import { createHash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { S3Error } from '../../errors.js';
+import { checksumHasher, type Hasher } from '../engine/checksum.js';
+import type * as L from '../object-layer.js';
+
+export const unquote = (etag: string | undefined) => (etag ?? '').replace(/^"|"$/g, '');
+export const quote = (etag: string) => `"${etag}"`;
+
+/** The SDK's fields for a new object's content headers (Cairn keeps them by lower-case header name). */
+export function contentFields(h: Record<string, string> = {}) {
+  const expires = h.expires !== undefined ? new Date(h.expires) : undefined;
+  return {
+    ContentType: h['content-type'],
+    ContentEncoding: h['content-encoding'],
+    CacheControl: h['cache-control'],
+    ContentDisposition: h['content-disposition'],
+    ContentLanguage: h['content-language'],
+    Expires: expires && !Number.isNaN(expires.getTime()) ? expires : undefined,
+  };
+}
+
+interface HeadLike {
+  ContentLength?: number;
+  ETag?: string;
+  LastModified?: Date;
+  StorageClass?: string;
+  VersionId?: string;
+  ContentType?: string;
+  ContentEncoding?: string;
+  CacheControl?: string;
+  ContentDisposition?: string;
+  ContentLanguage?: string;
+  Expires?: Date;
+  ExpiresString?: string;
+  Metadata?: Record<string, string>;
+  ChecksumCRC32?: string;
+  ChecksumCRC32C?: string;
+  ChecksumCRC64NVME?: string;
+  ChecksumSHA1?: string;
+  ChecksumSHA256?: string;
+  ChecksumType?: string;
+}
+
+const CHECKSUMS = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] as const;
+
+export function infoFromHead(bucket: string, key: string, h: HeadLike, tags?: string): L.ObjectInfo {
+  const contentHeaders: Record<string, string> = {};
+  const put = (k: string, v: string | undefined) => v !== undefined && (contentHeaders[k] = v);
+  put('content-type', h.ContentType);
+  put('content-encoding', h.ContentEncoding);
+  put('cache-control', h.CacheControl);
+  put('content-disposition', h.ContentDisposition);
+  put('content-language', h.ContentLanguage);
+  put('expires', h.ExpiresString ?? h.Expires?.toUTCString());
+  const info: L.ObjectInfo = {
+    bucket,
+    key,
+    versionId: h.VersionId ?? 'null',
+    isLatest: true,
+    deleteMarker: false,
+    size: h.ContentLength ?? 0,
+    etag: unquote(h.ETag),
+    lastModified: h.LastModified ?? new Date(0),
+    storageClass: h.StorageClass ?? 'STANDARD',
+    contentHeaders,
+    userMetadata: { ...(h.Metadata ?? {}) },
+  };
+  if (tags) info.tagging = tags;
+  for (const alg of CHECKSUMS) {
+    const value = h[`Checksum${alg}`];
+    if (value)
+      info.checksum = { algorithm: alg, type: h.ChecksumType === 'COMPOSITE' ? 'COMPOSITE' : 'FULL_OBJECT', value };
+  }
+  return info;
+}
+
+export interface ListedLike {
+  Key?: string;
+  Size?: number;
+  ETag?: string;
+  LastModified?: Date;
+  StorageClass?: string;
+  VersionId?: string;
+  IsLatest?: boolean;
+}
+
+export function infoFromListing(bucket: string, o: ListedLike, deleteMarker = false): L.ObjectInfo {
+  return {
+    bucket,
+    key: o.Key ?? '',
+    versionId: o.VersionId ?? 'null',
+    isLatest: o.IsLatest ?? true,
+    deleteMarker,
+    size: o.Size ?? 0,
+    etag: unquote(o.ETag),
+    lastModified: o.LastModified ?? new Date(0),
+    storageClass: o.StorageClass ?? 'STANDARD',
+    contentHeaders: {},
+    userMetadata: {},
+  };
+}
+
+/** `a=1&b=2` (x-amz-tagging's form, as Cairn keeps tags) <-> the SDK's TagSet. */
+export function tagSet(tagging: string): { Key: string; Value: string }[] {
+  return [...new URLSearchParams(tagging)].map(([Key, Value]) => ({ Key, Value }));
+}
+
+export function tagString(set: { Key?: string; Value?: string }[] | undefined): string | undefined {
+  if (!set?.length) return undefined;
+  return new URLSearchParams(set.map((t): [string, string] => [t.Key ?? '', t.Value ?? ''])).toString();
+}
+
+/**
+ * Passes a body through while computing its MD5 (the ETag Cairn checks Content-MD5 against) and the asked
+ * checksum, and holds back its last chunk until `verify` accepted what was computed: the backend gets its
+ * last byte (and commits) only then, so a bad digest or a short body stores nothing.
+ */
+export class VerifyingBody extends Transform {
+  private readonly md5 = createHash('md5');
+  private readonly hasher?: Hasher;
+  private held?: Buffer;
+  size = 0;
+  checksum?: Buffer;
+  digest?: Buffer;
+
+  constructor(
+    private readonly opts: Pick<L.PutOptions, 'size' | 'checksumAlgorithm' | 'verify'>,
+  ) {
+    super();
+    if (opts.checksumAlgorithm) this.hasher = checksumHasher(opts.checksumAlgorithm);
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.md5.update(chunk);
+    this.hasher?.update(chunk);
+    this.size += chunk.length;
+    if (this.opts.size >= 0 && this.size > this.opts.size) return done(new S3Error('IncompleteBody'));
+    const prev = this.held;
+    this.held = chunk;
+    done(null, prev);
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.opts.size >= 0 && this.size !== this.opts.size) return done(new S3Error('IncompleteBody'));
+    this.digest = this.md5.digest();
+    this.checksum = this.hasher?.digest();
+    const computed = { md5: this.digest, checksum: this.checksum, size: this.size };
+    Promise.resolve()
+      .then(() => this.opts.verify?.(computed))
+      .then(
+      () => done(null, this.held),
+      (e: unknown) => done(e as Error),
+    );
+  }
+
+  storedChecksum(): L.StoredChecksum | undefined {
+    if (!this.checksum || !this.opts.checksumAlgorithm) return undefined;
+    return { algorithm: this.opts.checksumAlgorithm, type: 'FULL_OBJECT', value: this.checksum.toString('base64') };
+  }
+}

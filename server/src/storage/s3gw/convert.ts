@@ -122,7 +122,8 @@ export class VerifyingBody extends Transform {
   private readonly md5 = createHash('md5');
   private readonly hasher?: Hasher;
   private held?: Buffer;
-  size = 0;
+  /** Bytes seen so far (not `size`: lib-storage would read that as the body's declared length). */
+  seen = 0;
   checksum?: Buffer;
   digest?: Buffer;
 
@@ -136,18 +137,18 @@ export class VerifyingBody extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.md5.update(chunk);
     this.hasher?.update(chunk);
-    this.size += chunk.length;
-    if (this.opts.size >= 0 && this.size > this.opts.size) return done(new S3Error('IncompleteBody'));
+    this.seen += chunk.length;
+    if (this.opts.size >= 0 && this.seen > this.opts.size) return done(new S3Error('IncompleteBody'));
     const prev = this.held;
     this.held = chunk;
     done(null, prev);
   }
 
   override _flush(done: TransformCallback): void {
-    if (this.opts.size >= 0 && this.size !== this.opts.size) return done(new S3Error('IncompleteBody'));
+    if (this.opts.size >= 0 && this.seen !== this.opts.size) return done(new S3Error('IncompleteBody'));
     this.digest = this.md5.digest();
     this.checksum = this.hasher?.digest();
-    const computed = { md5: this.digest, checksum: this.checksum, size: this.size };
+    const computed = { md5: this.digest, checksum: this.checksum, size: this.seen };
     Promise.resolve()
       .then(() => this.opts.verify?.(computed))
       .then(

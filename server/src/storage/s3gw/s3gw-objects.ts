@@ -225,7 +225,7 @@ export class S3GatewayObjects implements L.ObjectLayer {
       versionId: out.VersionId ?? 'null',
       isLatest: true,
       deleteMarker: false,
-      size: hashed.size,
+      size: hashed.seen,
       etag: unquote(out.ETag) || (hashed.digest?.toString('hex') ?? ''),
       lastModified: new Date(),
       storageClass: opts.storageClass ?? 'STANDARD',
@@ -547,7 +547,7 @@ export class S3GatewayObjects implements L.ObjectLayer {
     );
     const part: L.PartInfo = {
       number: partNumber,
-      size: hashed.size,
+      size: hashed.seen,
       etag: unquote(out.ETag),
       lastModified: new Date(),
     };

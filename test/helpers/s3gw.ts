@@ -25,13 +25,16 @@ export function backendClient(backend: { url: string }): S3Client {
   return makeClient(backend.url, { credentials: BACKEND_ROOT });
 }
 
-/** The gateway in front of `url`; close() removes its state folder. */
+/** The gateway in front of `url`; close() removes its state folder unless one was given. */
 export async function startS3Gateway(
   url: string,
-  opts: Partial<ServerOptions> & { backendCredentials?: { accessKey: string; secretKey: string } } = {},
+  opts: Partial<ServerOptions> & {
+    backendCredentials?: { accessKey: string; secretKey: string };
+    stateDir?: string;
+  } = {},
 ): Promise<S3Gateway> {
-  const { backendCredentials, ...serverOpts } = opts;
-  const stateDir = await mkdtemp(join(tmpdir(), 'cairn-s3gw-'));
+  const { backendCredentials, stateDir: given, ...serverOpts } = opts;
+  const stateDir = given ?? (await mkdtemp(join(tmpdir(), 'cairn-s3gw-')));
   const { startServer } = await import('@cairn/server');
   const creds = backendCredentials ?? BACKEND_ROOT;
   const server = await startServer({
@@ -49,7 +52,7 @@ export async function startS3Gateway(
     client: (o) => makeClient(server.url, o),
     close: async () => {
       await server.close();
-      await rm(stateDir, { recursive: true, force: true });
+      if (!given) await rm(stateDir, { recursive: true, force: true });
     },
   };
 }

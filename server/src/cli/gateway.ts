@@ -101,9 +101,14 @@ versioning, object lock, replication, lifecycle rules and tiers, Cairn's server-
 /** The S3 gateway's command line: the server's options, one URL, one worker, the backend from the environment. */
 export function parseS3Args(argv: string[], env: NodeJS.ProcessEnv = {}) {
   const needUrl = 'one URL (the backend S3 endpoint) is needed';
+  // The server's parser takes http:// arguments for the nodes of a cluster: URLs go past it as placeholders.
+  const urls = argv.filter((a) => /^https?:\/\//.test(a));
+  const placeholders = argv.map((a) => (urls.includes(a) ? `backend-url-${urls.indexOf(a)}` : a));
   const args = (() => {
     try {
-      return parseServerArgs(argv, { CAIRN_WORKERS: env.CAIRN_WORKERS ?? '1' });
+      const parsed = parseServerArgs(placeholders, { CAIRN_WORKERS: env.CAIRN_WORKERS ?? '1' });
+      parsed.drives = parsed.drives.map((d) => (d.startsWith('backend-url-') ? urls[Number(d.slice(12))] : d));
+      return parsed;
     } catch (e) {
       throw /DRIVE/.test((e as Error).message) ? new Error(needUrl) : e;
     }

@@ -1,8 +1,7 @@
 // The S3 gateway's client of its backend: AWS's SDK for JavaScript (loaded on first use, as the tiers' is),
 // path-style, plain payloads (no aws-chunked checksum trailers every S3 service would have to take), one
 // attempt (a streamed body cannot be sent twice; the client retries), and the one place that turns the
-// backend's answers into Cairn's S3 errors. Chosen over fetch with a hand-made SigV4 signer by measurement
-// (bench/s3gw: GET bodies are the SDK's IncomingMessage, passed on without a copy).
+// backend's answers into Cairn's S3 errors. Object bytes are read without it (raw-get.ts: measured faster).
 import { S3_ERRORS, S3Error, type S3ErrorCode } from '../../errors.js';
 
 export type Sdk = typeof import('@aws-sdk/client-s3');

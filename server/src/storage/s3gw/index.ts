@@ -14,6 +14,7 @@ import { SYS_DIR } from '../drive/drive.js';
 import { openNas } from '../nas/index.js';
 import { type BackendOptions, backendClient } from './backend.js';
 import { BucketConfigs } from './bucket-configs.js';
+import { RawGetter } from './raw-get.js';
 import { S3GatewayObjects } from './s3gw-objects.js';
 import { TailCache } from './tail-cache.js';
 
@@ -32,6 +33,7 @@ export async function openS3Gateway(o: S3GatewayOptions): Promise<S3GatewayObjec
   const state = await openNas(o.stateDir, { log: o.log ?? silentLogger });
   const objects = new S3GatewayObjects({
     client: await backendClient(o),
+    getter: new RawGetter(o),
     url: o.url,
     state,
     configs: new BucketConfigs(join(state.paths.hidden, 'gateway-buckets'), state.side),

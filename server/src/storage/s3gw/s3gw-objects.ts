@@ -16,6 +16,7 @@ import type * as L from '../object-layer.js';
 import { SYSTEM_BUCKET } from '../object-layer.js';
 import { backendError, type Client, loadSdk, type Sdk } from './backend.js';
 import { type BucketConfigs, refuseConfig } from './bucket-configs.js';
+import type { RawGetter } from './raw-get.js';
 import {
   contentFields,
   infoFromHead,
@@ -36,6 +37,8 @@ const UNKNOWN_LENGTH_PART = 8 * 1024 * 1024;
 
 export interface S3GatewayParts {
   client: Client;
+  /** Object bytes are read with this (raw-get.ts: node's http, measured faster than the SDK for bodies). */
+  getter: RawGetter;
   /** The backend's endpoint (shown as the one "drive" of storageState). */
   url: string;
   /** Cairn's own state: the system bucket (IAM) is served from this local folder's NAS store. */
@@ -263,7 +266,9 @@ export class S3GatewayObjects implements L.ObjectLayer {
 
   async openObject(bucket: string, key: string, opts: { versionId?: string } = {}): Promise<L.OpenedObject> {
     if (bucket === SYSTEM_BUCKET) return this.state.openObject(bucket, key, opts);
+    const T0 = performance.now();
     const info = await this.headObject(bucket, key, opts);
+    if (process.env.GW_DEBUG) console.error('head', (performance.now() - T0).toFixed(1));
     const cacheId = `${bucket}\0${key}\0${info.etag}\0${info.size}\0${info.versionId}`;
     return {
       info,
@@ -273,7 +278,12 @@ export class S3GatewayObjects implements L.ObjectLayer {
           const kept = this.tails.get(cacheId, range);
           if (kept) return ReadableStream.from([kept], { objectMode: false });
         }
+        const T1 = performance.now();
         const body = await this.get(info, range);
+        if (process.env.GW_DEBUG) {
+          console.error('get headers', (performance.now() - T1).toFixed(1));
+          body.once('end', () => console.error('get end', (performance.now() - T1).toFixed(1)));
+        }
         if (!TailCache.wants(range, info.size)) return body;
         const bytes = Buffer.concat(await body.toArray());
         this.tails.put(cacheId, range.start, bytes);
@@ -284,17 +294,11 @@ export class S3GatewayObjects implements L.ObjectLayer {
 
   /** The bytes of the version `info` describes (If-Match on its ETag: a version replaced since is not read). */
   private async get(info: L.ObjectInfo, range: L.ByteRange | undefined): Promise<Readable> {
+    const query: [string, string][] = info.versionId === 'null' ? [] : [['versionId', info.versionId]];
+    const headers: Record<string, string> = { 'if-match': quote(info.etag) };
+    if (range) headers.range = `bytes=${range.start}-${range.end}`;
     try {
-      const out = await this.client.send(
-        new this.sdk.GetObjectCommand({
-          Bucket: info.bucket,
-          Key: info.key,
-          VersionId: info.versionId === 'null' ? undefined : info.versionId,
-          Range: range ? `bytes=${range.start}-${range.end}` : undefined,
-          IfMatch: quote(info.etag),
-        }),
-      );
-      return out.Body as Readable;
+      return await this.parts.getter.get(info.bucket, info.key, query, headers);
     } catch (e) {
       const err = backendError(e);
       if (err.code === 'PreconditionFailed' || err.code === 'NoSuchKey')
@@ -683,6 +687,7 @@ export class S3GatewayObjects implements L.ObjectLayer {
 
   async close(): Promise<void> {
     this.client.destroy();
+    this.parts.getter.close();
     await this.state.close();
   }
 }

@@ -1,0 +1,299 @@
+// S3 gateway (`cairn gateway s3 URL`) against talking to its backend directly. A backend Cairn (4 drives) and
+// the gateway run as child processes from the sources, the gateway with its own root user.
+// 1. GET of 64 MiB objects: the backend directly and through the gateway, with node's http and a SigV4 signer
+//    (bodies counted and dropped), and the backend directly with the AWS SDK's GetObject (the client the
+//    gateway uses: what choosing it costs). Best round's MiB/s, the gateway's overhead (target <= 15%), and
+//    the serving processes' CPU seconds per GiB (backend + gateway for the gateway's rows).
+// 2. Parquet Select through a second gateway that reaches the backend through a byte-counting TCP proxy: bytes
+//    read from the backend for a query touching 1 of 20 columns and 1 of 20 row groups, first (footer read)
+//    and again (footer from the gateway's cache); target < 5% of the file. Needs pyarrow (SELECT_BENCH_PYTHON,
+//    else the repo's .venv, else python3) to write the file; skipped with a note without it.
+//   node --conditions=source --import tsx bench/s3gw/gateway.bench.ts [--size-mib 64] [--files 4]
+//                                                                    [--clients 1] [--rounds 3] [--rows 640000]
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { createConnection, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  SelectObjectContentCommand,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { sampleTree } from '../load/procstat.js';
+import { SigV4Signer, UNSIGNED_PAYLOAD } from '../load/sigv4.js';
+import { wideParquetFile } from '../select/data.js';
+
+const { values } = parseArgs({
+  options: {
+    'size-mib': { type: 'string', default: '64' },
+    files: { type: 'string', default: '4' },
+    clients: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '3' },
+    rows: { type: 'string', default: '640000' },
+  },
+});
+const size = Number(values['size-mib']) * 1024 * 1024;
+const files = Number(values.files);
+const clients = Number(values.clients);
+const rounds = Number(values.rounds);
+const rows = Number(values.rows);
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const venvPython = join(repo, '.venv/bin/python');
+const PYTHON = process.env.SELECT_BENCH_PYTHON ?? (existsSync(venvPython) ? venvPython : 'python3');
+const BACKEND = { accessKey: 'backendroot', secretKey: 'backend-root-secret' };
+const GATEWAY = { accessKey: 'gatewayroot', secretKey: 'gateway-root-secret' };
+
+/** Spawns a Cairn command from the sources; resolves with its URL once it logs it. */
+function startCairn(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'server/src/cli/main.ts', ...args], {
+    cwd: repo,
+    env: { ...process.env, CAIRN_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise<{ child: ChildProcess; url: string }>((resolve, reject) => {
+    for (const stream of [child.stdout!, child.stderr!])
+      createInterface({ input: stream }).on('line', (line) => {
+        if (process.env.GW_DEBUG && !line.startsWith('{')) console.log(line);
+        const url = line.startsWith('{') ? (JSON.parse(line) as { url?: string }).url : undefined;
+        if (url) resolve({ child, url });
+      });
+    child.on('exit', (code) => reject(new Error(`cairn ${args[0]} exited with ${code}`)));
+  });
+}
+
+/** A TCP proxy to `port` counting the bytes coming back from it. */
+function countingProxy(port: number): Promise<{ server: Server; port: number; received: () => number; reset(): void }> {
+  let received = 0;
+  const server = createServer((client) => {
+    const upstream = createConnection({ host: '127.0.0.1', port });
+    upstream.on('data', (c: Buffer) => (received += c.length));
+    client.pipe(upstream).pipe(client);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close).on('close', close);
+    upstream.on('error', close).on('close', close);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        server,
+        port: (server.address() as { port: number }).port,
+        received: () => received,
+        reset: () => (received = 0),
+      }),
+    ),
+  );
+}
+
+const client = (url: string, c: { accessKey: string; secretKey: string }) =>
+  new S3Client({
+    endpoint: url,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: c.accessKey, secretAccessKey: c.secretKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+
+interface Target {
+  name: string;
+  pids: number[];
+  get: (agent: Agent, key: string) => Promise<number>;
+}
+
+/** GET one object with node's http, signed; resolves with the body's byte count (the bytes are dropped). */
+function rawGet(url: string, creds: { accessKey: string; secretKey: string }) {
+  const signer = new SigV4Signer({ ...creds, region: 'us-east-1' });
+  const u = new URL(url);
+  return (agent: Agent, key: string) => {
+    const path = `/bench/${key}`;
+    const amzDate = signer.now();
+    const headers: Record<string, string> = {
+      host: u.host,
+      'x-amz-date': amzDate,
+      'x-amz-content-sha256': UNSIGNED_PAYLOAD,
+    };
+    headers.authorization = signer.authorization({ method: 'GET', path, headers, payloadHash: UNSIGNED_PAYLOAD, amzDate });
+    return new Promise<number>((resolve, reject) => {
+      const req = request({ agent, host: u.hostname, port: u.port, path, headers }, (res) => {
+        let n = 0;
+        res.on('data', (c: Buffer) => (n += c.length));
+        res.on('end', () => (res.statusCode === 200 ? resolve(n) : reject(new Error(`GET ${path}: ${res.statusCode}`))));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  };
+}
+
+/** GET one object with the AWS SDK (a client per connection); the body counted and dropped. */
+function sdkGet(url: string, creds: { accessKey: string; secretKey: string }) {
+  const clients = new WeakMap<Agent, S3Client>();
+  return async (agent: Agent, key: string) => {
+    let c = clients.get(agent);
+    if (!c) clients.set(agent, (c = client(url, creds)));
+    const out = await c.send(new GetObjectCommand({ Bucket: 'bench', Key: key }));
+    let n = 0;
+    for await (const chunk of out.Body as AsyncIterable<Buffer>) n += chunk.length;
+    return n;
+  };
+}
+
+const cpuOf = async (pids: number[]) => {
+  let s = 0;
+  for (const pid of pids) s += (await sampleTree(pid)).cpuSeconds;
+  return s;
+};
+
+async function round(t: Target, names: string[]): Promise<{ rate: number; cpuPerGiB: number }> {
+  const cpuBefore = await cpuOf(t.pids);
+  const agents = Array.from({ length: clients }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
+  const start = performance.now();
+  let bytes = 0;
+  await Promise.all(
+    agents.map(async (agent, c) => {
+      for (let i = 0; i < names.length; i++) {
+        const n = await t.get(agent, names[(i + c) % names.length]);
+        if (n !== size) throw new Error(`${t.name}: ${n} bytes, not ${size}`);
+        bytes += n;
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  for (const a of agents) a.destroy();
+  const cpu = (await cpuOf(t.pids)) - cpuBefore;
+  return { rate: bytes / 1024 / 1024 / seconds, cpuPerGiB: cpu / (bytes / 1024 ** 3) };
+}
+
+const children: ChildProcess[] = [];
+const base = await mkdtemp(join(tmpdir(), 'cairn-s3gw-bench-'));
+let proxy: Awaited<ReturnType<typeof countingProxy>> | undefined;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+try {
+  const backend = await startCairn(['server', '--address', '127.0.0.1:0', join(base, 'd{1...4}')], {
+    CAIRN_ROOT_USER: BACKEND.accessKey,
+    CAIRN_ROOT_PASSWORD: BACKEND.secretKey,
+  });
+  children.push(backend.child);
+  const gatewayEnv = (stateDir: string) => ({
+    CAIRN_ROOT_USER: GATEWAY.accessKey,
+    CAIRN_ROOT_PASSWORD: GATEWAY.secretKey,
+    CAIRN_GATEWAY_ACCESS_KEY: BACKEND.accessKey,
+    CAIRN_GATEWAY_SECRET_KEY: BACKEND.secretKey,
+    CAIRN_GATEWAY_STATE_DIR: stateDir,
+    ...(process.env.GW_PROF ? { NODE_OPTIONS: '--cpu-prof --cpu-prof-dir=/tmp/gw3prof' } : {}),
+    ...(process.env.GW_DEBUG ? { GW_DEBUG: '1' } : {}),
+  });
+  const gateway = await startCairn(
+    ['gateway', 's3', '--address', '127.0.0.1:0', backend.url],
+    gatewayEnv(join(base, 'state')),
+  );
+  children.push(gateway.child);
+
+  const be = client(backend.url, BACKEND);
+  await be.send(new CreateBucketCommand({ Bucket: 'bench' }));
+  const mib = Buffer.alloc(1024 * 1024);
+  for (let i = 0; i < mib.length; i++) mib[i] = (i * 2654435761) >>> 24;
+  const names = Array.from({ length: files }, (_, i) => `f${i}.bin`);
+  for (const Key of names) {
+    const body = Buffer.concat(Array.from({ length: Math.ceil(size / mib.length) }, () => mib)).subarray(0, size);
+    await new Upload({ client: be, params: { Bucket: 'bench', Key, Body: body }, partSize: 16 << 20 }).done();
+  }
+
+  const targets: Target[] = [
+    { name: 'backend directly (node http)', pids: [backend.child.pid!], get: rawGet(backend.url, BACKEND) },
+    {
+      name: 'through the gateway (node http)',
+      pids: [backend.child.pid!, gateway.child.pid!],
+      get: rawGet(gateway.url, GATEWAY),
+    },
+    { name: 'backend directly (AWS SDK)', pids: [backend.child.pid!], get: sdkGet(backend.url, BACKEND) },
+  ];
+  for (const t of targets) await round(t, names); // warm: page cache, connections, JIT
+  const results = targets.map((t) => ({ name: t.name, best: 0, all: [] as number[], cpu: [] as number[] }));
+  for (let r = 0; r < rounds; r++)
+    for (const [i, t] of targets.entries()) {
+      const { rate, cpuPerGiB } = await round(t, names);
+      results[i].all.push(rate);
+      results[i].cpu.push(cpuPerGiB);
+      results[i].best = Math.max(results[i].best, rate);
+    }
+  const ref = results[0].best;
+  console.log(
+    `\nGET of ${files} objects of ${size / 1024 / 1024} MiB, ${clients} client(s) (keep-alive), best of ${rounds} ` +
+      'rounds; CPU (user + sys) of the serving processes per GiB, median of the rounds\n',
+  );
+  console.log(`${'path'.padEnd(34)} ${'MiB/s'.padStart(7)} ${'vs direct'.padStart(10)} ${'CPU s/GiB'.padStart(10)}  rounds`);
+  for (const r of results)
+    console.log(
+      `${r.name.padEnd(34)} ${r.best.toFixed(0).padStart(7)} ${`${((r.best / ref) * 100).toFixed(0)}%`.padStart(10)} ` +
+        `${median(r.cpu).toFixed(2).padStart(10)}  ${r.all.map((v) => v.toFixed(0)).join(' ')}`,
+    );
+  const overhead = 1 - results[1].best / ref;
+  console.log(`\ntarget: gateway overhead <= 15% on 64 MiB GET: ${(overhead * 100).toFixed(1)}% (${overhead <= 0.15 ? 'met' : 'NOT met'})`);
+
+  // 2. Parquet Select: bytes the gateway reads from the backend.
+  const wide = await wideParquetFile(rows, PYTHON);
+  if (!wide) {
+    console.log('\nParquet Select skipped: no Python with pyarrow (set SELECT_BENCH_PYTHON).');
+  } else {
+    gateway.child.kill('SIGTERM');
+    proxy = await countingProxy(Number(new URL(backend.url).port));
+    const counted = await startCairn(
+      ['gateway', 's3', '--address', '127.0.0.1:0', `http://127.0.0.1:${proxy.port}`],
+      gatewayEnv(join(base, 'state2')),
+    );
+    children.push(counted.child);
+    const fileSize = (await stat(wide)).size;
+    await be.send(new PutObjectCommand({ Bucket: 'bench', Key: 'wide.parquet', Body: await readFile(wide) }));
+    const group = Math.floor(rows / 20);
+    const lo = group * 7 + 10;
+    const sql = `SELECT s.id FROM S3Object s WHERE s.id BETWEEN ${lo} AND ${lo + 99}`;
+    const gw = client(counted.url, GATEWAY);
+    const query = async (c: S3Client) => {
+      const res = await c.send(
+        new SelectObjectContentCommand({
+          Bucket: 'bench',
+          Key: 'wide.parquet',
+          ExpressionType: 'SQL',
+          Expression: sql,
+          InputSerialization: { Parquet: {} },
+          OutputSerialization: { CSV: {} },
+        }),
+      );
+      let out = '';
+      for await (const ev of res.Payload!) if (ev.Records?.Payload) out += Buffer.from(ev.Records.Payload).toString();
+      return out;
+    };
+    const expected = await query(be);
+    console.log(`\nParquet Select through the gateway: ${sql}`);
+    console.log(`file: ${(fileSize / 1024 / 1024).toFixed(1)} MiB, ${rows} rows, 20 columns, 20 row groups\n`);
+    console.log(`${'query'.padEnd(34)} ${'bytes from backend'.padStart(19)} ${'of the file'.padStart(12)}  same answer`);
+    for (const label of ['first (footer read)', 'again (footer cached)']) {
+      proxy.reset();
+      const out = await query(gw);
+      const n = proxy.received();
+      console.log(
+        `${label.padEnd(34)} ${String(n).padStart(19)} ${`${((n / fileSize) * 100).toFixed(2)}%`.padStart(12)}  ` +
+          `${out === expected && out.split('\n').length === 101}`,
+      );
+    }
+    console.log('\n(bytes from backend: everything the backend sent the gateway, HTTP headers included)');
+  }
+} finally {
+  for (const c of children) c.kill('SIGTERM');
+  proxy?.server.close();
+  await rm(base, { recursive: true, force: true });
+}

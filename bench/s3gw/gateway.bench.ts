@@ -62,7 +62,6 @@ function startCairn(args: string[], env: Record<string, string>) {
   return new Promise<{ child: ChildProcess; url: string }>((resolve, reject) => {
     for (const stream of [child.stdout!, child.stderr!])
       createInterface({ input: stream }).on('line', (line) => {
-        if (process.env.GW_DEBUG && !line.startsWith('{')) console.log(line);
         const url = line.startsWith('{') ? (JSON.parse(line) as { url?: string }).url : undefined;
         if (url) resolve({ child, url });
       });
@@ -124,12 +123,20 @@ function rawGet(url: string, creds: { accessKey: string; secretKey: string }) {
       'x-amz-date': amzDate,
       'x-amz-content-sha256': UNSIGNED_PAYLOAD,
     };
-    headers.authorization = signer.authorization({ method: 'GET', path, headers, payloadHash: UNSIGNED_PAYLOAD, amzDate });
+    headers.authorization = signer.authorization({
+      method: 'GET',
+      path,
+      headers,
+      payloadHash: UNSIGNED_PAYLOAD,
+      amzDate,
+    });
     return new Promise<number>((resolve, reject) => {
       const req = request({ agent, host: u.hostname, port: u.port, path, headers }, (res) => {
         let n = 0;
         res.on('data', (c: Buffer) => (n += c.length));
-        res.on('end', () => (res.statusCode === 200 ? resolve(n) : reject(new Error(`GET ${path}: ${res.statusCode}`))));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(n) : reject(new Error(`GET ${path}: ${res.statusCode}`)),
+        );
         res.on('error', reject);
       });
       req.on('error', reject);
@@ -157,8 +164,9 @@ const cpuOf = async (pids: number[]) => {
   return s;
 };
 
-async function round(t: Target, names: string[]): Promise<{ rate: number; cpuPerGiB: number }> {
+async function round(t: Target, names: string[]): Promise<{ rate: number; cpuPerGiB: number; split: number[] }> {
   const cpuBefore = await cpuOf(t.pids);
+  const each = await Promise.all(t.pids.map((p) => cpuOf([p])));
   const agents = Array.from({ length: clients }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
   const start = performance.now();
   let bytes = 0;
@@ -174,8 +182,23 @@ async function round(t: Target, names: string[]): Promise<{ rate: number; cpuPer
   const seconds = (performance.now() - start) / 1000;
   for (const a of agents) a.destroy();
   const cpu = (await cpuOf(t.pids)) - cpuBefore;
-  return { rate: bytes / 1024 / 1024 / seconds, cpuPerGiB: cpu / (bytes / 1024 ** 3) };
+  const gib = bytes / 1024 ** 3;
+  const split = await Promise.all(t.pids.map(async (p, i) => ((await cpuOf([p])) - each[i]) / gib));
+  return { rate: bytes / 1024 / 1024 / seconds, cpuPerGiB: cpu / gib, split };
 }
+
+/** The floor of any gateway in node: an HTTP proxy that pipes each request and response through (no S3 work). */
+const plainProxy = `
+const http = require('node:http');
+const target = new URL(process.argv[1]);
+const agent = new http.Agent({ keepAlive: true });
+const server = http.createServer((req, res) => {
+  const up = http.request({ agent, host: target.hostname, port: target.port, method: req.method, path: req.url,
+    headers: req.headers }, (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); });
+  req.pipe(up);
+});
+server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ url: 'http://127.0.0.1:' + server.address().port })));
+`;
 
 const children: ChildProcess[] = [];
 const base = await mkdtemp(join(tmpdir(), 'cairn-s3gw-bench-'));
@@ -193,8 +216,6 @@ try {
     CAIRN_GATEWAY_ACCESS_KEY: BACKEND.accessKey,
     CAIRN_GATEWAY_SECRET_KEY: BACKEND.secretKey,
     CAIRN_GATEWAY_STATE_DIR: stateDir,
-    ...(process.env.GW_PROF ? { NODE_OPTIONS: '--cpu-prof --cpu-prof-dir=/tmp/gw3prof' } : {}),
-    ...(process.env.GW_DEBUG ? { GW_DEBUG: '1' } : {}),
   });
   const gateway = await startCairn(
     ['gateway', 's3', '--address', '127.0.0.1:0', backend.url],
@@ -202,6 +223,12 @@ try {
   );
   children.push(gateway.child);
 
+  const passThrough = await new Promise<{ child: ChildProcess; url: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', plainProxy, backend.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    createInterface({ input: child.stdout! }).once('line', (l) => resolve({ child, url: JSON.parse(l).url }));
+    child.on('exit', (code) => reject(new Error(`proxy exited with ${code}`)));
+  });
+  children.push(passThrough.child);
   const be = client(backend.url, BACKEND);
   await be.send(new CreateBucketCommand({ Bucket: 'bench' }));
   const mib = Buffer.alloc(1024 * 1024);
@@ -220,12 +247,24 @@ try {
       get: rawGet(gateway.url, GATEWAY),
     },
     { name: 'backend directly (AWS SDK)', pids: [backend.child.pid!], get: sdkGet(backend.url, BACKEND) },
+    {
+      name: 'plain node http proxy (floor)',
+      pids: [backend.child.pid!, passThrough.child.pid!],
+      get: rawGet(passThrough.url, BACKEND),
+    },
   ];
   for (const t of targets) await round(t, names); // warm: page cache, connections, JIT
-  const results = targets.map((t) => ({ name: t.name, best: 0, all: [] as number[], cpu: [] as number[] }));
+  const results = targets.map((t) => ({
+    name: t.name,
+    best: 0,
+    all: [] as number[],
+    cpu: [] as number[],
+    split: [] as number[][],
+  }));
   for (let r = 0; r < rounds; r++)
     for (const [i, t] of targets.entries()) {
-      const { rate, cpuPerGiB } = await round(t, names);
+      const { rate, cpuPerGiB, split } = await round(t, names);
+      results[i].split.push(split);
       results[i].all.push(rate);
       results[i].cpu.push(cpuPerGiB);
       results[i].best = Math.max(results[i].best, rate);
@@ -235,14 +274,26 @@ try {
     `\nGET of ${files} objects of ${size / 1024 / 1024} MiB, ${clients} client(s) (keep-alive), best of ${rounds} ` +
       'rounds; CPU (user + sys) of the serving processes per GiB, median of the rounds\n',
   );
-  console.log(`${'path'.padEnd(34)} ${'MiB/s'.padStart(7)} ${'vs direct'.padStart(10)} ${'CPU s/GiB'.padStart(10)}  rounds`);
-  for (const r of results)
+  console.log(
+    `${'path'.padEnd(34)} ${'MiB/s'.padStart(7)} ${'vs direct'.padStart(10)} ${'CPU s/GiB'.padStart(10)} ` +
+      `${'backend + front'.padStart(16)}  rounds`,
+  );
+  for (const r of results) {
+    const mid = r.split[r.cpu.indexOf(median(r.cpu))] ?? [];
     console.log(
       `${r.name.padEnd(34)} ${r.best.toFixed(0).padStart(7)} ${`${((r.best / ref) * 100).toFixed(0)}%`.padStart(10)} ` +
-        `${median(r.cpu).toFixed(2).padStart(10)}  ${r.all.map((v) => v.toFixed(0)).join(' ')}`,
+        `${median(r.cpu).toFixed(2).padStart(10)} ${mid
+          .map((x) => x.toFixed(2))
+          .join(' + ')
+          .padStart(16)}  ` +
+        r.all.map((v) => v.toFixed(0)).join(' '),
     );
+  }
   const overhead = 1 - results[1].best / ref;
-  console.log(`\ntarget: gateway overhead <= 15% on 64 MiB GET: ${(overhead * 100).toFixed(1)}% (${overhead <= 0.15 ? 'met' : 'NOT met'})`);
+  console.log(
+    `\ntarget: gateway overhead <= 15% on 64 MiB GET: ${(overhead * 100).toFixed(1)}% ` +
+      `(${overhead <= 0.15 ? 'met' : 'NOT met'})`,
+  );
 
   // 2. Parquet Select: bytes the gateway reads from the backend.
   const wide = await wideParquetFile(rows, PYTHON);
@@ -280,7 +331,9 @@ try {
     const expected = await query(be);
     console.log(`\nParquet Select through the gateway: ${sql}`);
     console.log(`file: ${(fileSize / 1024 / 1024).toFixed(1)} MiB, ${rows} rows, 20 columns, 20 row groups\n`);
-    console.log(`${'query'.padEnd(34)} ${'bytes from backend'.padStart(19)} ${'of the file'.padStart(12)}  same answer`);
+    console.log(
+      `${'query'.padEnd(34)} ${'bytes from backend'.padStart(19)} ${'of the file'.padStart(12)}  same answer`,
+    );
     for (const label of ['first (footer read)', 'again (footer cached)']) {
       proxy.reset();
       const out = await query(gw);

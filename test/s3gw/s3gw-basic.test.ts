@@ -269,9 +269,14 @@ describe('multipart uploads are the backend’s', () => {
 
   it('lib-storage Upload through the gateway; an aborted upload is gone from the backend', async () => {
     const body = rnd.bytes(11 * 1024 * 1024);
-    await new Upload({ client: s3, params: { Bucket: 'data', Key: 'lib-upload', Body: body }, partSize: 5 << 20 })
-      .done();
-    const g = await s3.send(new GetObjectCommand({ Bucket: 'data', Key: 'lib-upload', Range: 'bytes=6000000-6000099' }));
+    await new Upload({
+      client: s3,
+      params: { Bucket: 'data', Key: 'lib-upload', Body: body },
+      partSize: 5 << 20,
+    }).done();
+    const g = await s3.send(
+      new GetObjectCommand({ Bucket: 'data', Key: 'lib-upload', Range: 'bytes=6000000-6000099' }),
+    );
     expect(Buffer.from(await g.Body!.transformToByteArray()).equals(body.subarray(6_000_000, 6_000_100))).toBe(true);
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'data', Key: 'aborted' }));
     await s3.send(new AbortMultipartUploadCommand({ Bucket: 'data', Key: 'aborted', UploadId }));
@@ -279,7 +284,9 @@ describe('multipart uploads are the backend’s', () => {
       name: 'NoSuchUpload',
     });
     expect(
-      await s3Error(s3.send(new UploadPartCommand({ Bucket: 'data', Key: 'aborted', UploadId, PartNumber: 1, Body: 'x' }))),
+      await s3Error(
+        s3.send(new UploadPartCommand({ Bucket: 'data', Key: 'aborted', UploadId, PartNumber: 1, Body: 'x' })),
+      ),
     ).toMatchObject({ name: 'NoSuchUpload', status: 404 });
   });
 });

@@ -139,7 +139,9 @@ describe('Select through the gateway equals Select on the backend', () => {
       InputSerialization: { Parquet: {} },
       OutputSerialization: { CSV: {} },
     };
-    await be.send(new PutObjectCommand({ Bucket: 'sel', Key: 'swap.parquet', Body: await readFile(FILES['people.parquet']) }));
+    await be.send(
+      new PutObjectCommand({ Bucket: 'sel', Key: 'swap.parquet', Body: await readFile(FILES['people.parquet']) }),
+    );
     const first = await select(s3, q);
     expect(first).toBe(await select(be, q));
     const other = await readFile(FILES['dictionary.parquet']);

@@ -77,7 +77,8 @@ export function parseNasArgs(argv: string[], env: NodeJS.ProcessEnv = {}) {
   return args;
 }
 
-export const S3_USAGE = `Usage: cairn gateway s3 [--address HOST:PORT] [--certs-dir DIR] [--domain DOMAIN] [--region REGION] URL
+export const S3_USAGE = `Usage: cairn gateway s3 [--address HOST:PORT] [--certs-dir DIR] [--domain DOMAIN]
+                        [--region REGION] URL
 
   URL             the backend S3 endpoint (http://host:port or https://...), reached path-style. Its buckets and
                   objects are served as they are: listings, ranges, multipart uploads (the backend's upload
@@ -115,8 +116,7 @@ export function parseS3Args(argv: string[], env: NodeJS.ProcessEnv = {}) {
   })();
   if (args.help) return { ...args, backend: undefined };
   if (args.drives.length !== 1) throw new Error(needUrl);
-  if (args.workers !== 1)
-    throw new Error(`the S3 gateway runs as one process (--workers 1, got ${args.workers})`);
+  if (args.workers !== 1) throw new Error(`the S3 gateway runs as one process (--workers 1, got ${args.workers})`);
   const url = args.drives[0];
   if (!/^https?:\/\/[^/]+/.test(url)) throw new Error(`${url} is not an http:// or https:// URL`);
   const accessKey = env.CAIRN_GATEWAY_ACCESS_KEY;

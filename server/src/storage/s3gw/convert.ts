@@ -127,9 +127,7 @@ export class VerifyingBody extends Transform {
   checksum?: Buffer;
   digest?: Buffer;
 
-  constructor(
-    private readonly opts: Pick<L.PutOptions, 'size' | 'checksumAlgorithm' | 'verify'>,
-  ) {
+  constructor(private readonly opts: Pick<L.PutOptions, 'size' | 'checksumAlgorithm' | 'verify'>) {
     super();
     if (opts.checksumAlgorithm) this.hasher = checksumHasher(opts.checksumAlgorithm);
   }
@@ -152,9 +150,9 @@ export class VerifyingBody extends Transform {
     Promise.resolve()
       .then(() => this.opts.verify?.(computed))
       .then(
-      () => done(null, this.held),
-      (e: unknown) => done(e as Error),
-    );
+        () => done(null, this.held),
+        (e: unknown) => done(e as Error),
+      );
   }
 
   storedChecksum(): L.StoredChecksum | undefined {

@@ -61,7 +61,10 @@ export class RawGetter {
       .map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`)
       .sort()
       .join('&');
-    const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const amzDate = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
     const day = amzDate.slice(0, 8);
     const headers: Record<string, string> = {
       host: this.base.host,
@@ -141,5 +144,10 @@ async function readError(res: IncomingMessage): Promise<GetFailure> {
   };
   const status = res.statusCode;
   const code = field('Code');
-  return { name: code ?? String(status), Code: code, message: field('Message') ?? '', $metadata: { httpStatusCode: status } };
+  return {
+    name: code ?? String(status),
+    Code: code,
+    message: field('Message') ?? '',
+    $metadata: { httpStatusCode: status },
+  };
 }

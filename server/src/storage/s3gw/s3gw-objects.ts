@@ -266,9 +266,7 @@ export class S3GatewayObjects implements L.ObjectLayer {
 
   async openObject(bucket: string, key: string, opts: { versionId?: string } = {}): Promise<L.OpenedObject> {
     if (bucket === SYSTEM_BUCKET) return this.state.openObject(bucket, key, opts);
-    const T0 = performance.now();
     const info = await this.headObject(bucket, key, opts);
-    if (process.env.GW_DEBUG) console.error('head', (performance.now() - T0).toFixed(1));
     const cacheId = `${bucket}\0${key}\0${info.etag}\0${info.size}\0${info.versionId}`;
     return {
       info,
@@ -278,16 +276,12 @@ export class S3GatewayObjects implements L.ObjectLayer {
           const kept = this.tails.get(cacheId, range);
           if (kept) return ReadableStream.from([kept], { objectMode: false });
         }
-        const T1 = performance.now();
-        const body = await this.get(info, range);
-        if (process.env.GW_DEBUG) {
-          console.error('get headers', (performance.now() - T1).toFixed(1));
-          body.once('end', () => console.error('get end', (performance.now() - T1).toFixed(1)));
-        }
-        if (!TailCache.wants(range, info.size)) return body;
-        const bytes = Buffer.concat(await body.toArray());
-        this.tails.put(cacheId, range.start, bytes);
-        return ReadableStream.from([bytes], { objectMode: false });
+        if (!TailCache.wants(range, info.size)) return this.get(info, range);
+        // The whole tail window is read and kept: the footer read that follows the length read is in it.
+        const tail = TailCache.window(range, info.size);
+        const bytes = Buffer.concat(await (await this.get(info, tail)).toArray());
+        this.tails.put(cacheId, tail.start, bytes);
+        return ReadableStream.from([bytes.subarray(range.start - tail.start)], { objectMode: false });
       },
     };
   }
@@ -370,7 +364,7 @@ export class S3GatewayObjects implements L.ObjectLayer {
         new this.sdk.CopyObjectCommand({
           Bucket: bucket,
           Key: key,
-          CopySource: `${encodeURIComponent(bucket)}/${encodeURIComponent(key)}${VersionId ? `?versionId=${VersionId}` : ''}`,
+          CopySource: copySource(bucket, key, VersionId),
           CopySourceIfMatch: quote(current.etag),
           MetadataDirective: 'REPLACE',
           ...contentFields(opts.contentHeaders ?? current.contentHeaders),
@@ -598,7 +592,10 @@ export class S3GatewayObjects implements L.ObjectLayer {
     if (opts.expectedSize !== undefined) {
       const size = await this.partsSize(bucket, key, uploadId, parts);
       if (size !== opts.expectedSize)
-        throw new S3Error('InvalidRequest', `The parts hold ${size} bytes, not x-amz-mp-object-size's ${opts.expectedSize}.`);
+        throw new S3Error(
+          'InvalidRequest',
+          `The parts hold ${size} bytes, not x-amz-mp-object-size's ${opts.expectedSize}.`,
+        );
     }
     // The backend computes no checksum Cairn could check: a completion asking for one is refused by its check.
     opts.verifyChecksum?.(undefined);
@@ -697,6 +694,12 @@ function refusePut(opts: L.PutOptions): void {
   if (opts.sealed) throw notAvailable('Server-side encryption');
   if (opts.lock?.mode || opts.lock?.retainUntil || opts.lock?.legalHold) throw notAvailable('Object lock');
   if (opts.replica) throw notAvailable('Bucket replication');
+}
+
+/** x-amz-copy-source of a version: bucket/key URL-encoded, with its version id when there is one. */
+function copySource(bucket: string, key: string, versionId: string | undefined): string {
+  const path = `${encodeURIComponent(bucket)}/${encodeURIComponent(key)}`;
+  return versionId ? `${path}?versionId=${encodeURIComponent(versionId)}` : path;
 }
 
 /** S3 orders keys by their UTF-8 bytes. */

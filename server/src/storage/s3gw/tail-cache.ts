@@ -1,12 +1,15 @@
 // A small cache of objects' last bytes, for S3 Select over Parquet through the S3 gateway: a Parquet reader
-// starts with the file's tail (length + magic, then the footer), and each query of the same file would
-// fetch it again from the backend. Entries are keyed by bucket, key, ETag and size (an object rewritten is
-// another entry; the old one ages out), hold only tail reads of at most TAIL_MAX bytes, and the whole cache
-// is bounded in bytes (least recently used goes first).
+// starts with the file's tail (length + magic: 8 bytes, then the footer just before them), and each query of
+// the same file would fetch both again from the backend. A short read near the end fetches the whole tail
+// window (TAIL_WINDOW, or more for a bigger footer) once; reads inside it are then served from memory.
+// Entries are keyed by bucket, key, ETag, size and version (an object rewritten is another entry; the old
+// one ages out), and the whole cache is bounded in bytes (least recently used goes first).
 import type { ByteRange } from '../object-layer.js';
 
 /** Longest tail read kept (a footer of a file with many row groups and columns fits). */
 export const TAIL_MAX = 1024 * 1024;
+/** The tail fetched for a short read near the end: most footers (and the 8 bytes after them) fit. */
+export const TAIL_WINDOW = 64 * 1024;
 
 export class TailCache {
   private readonly entries = new Map<string, { start: number; bytes: Buffer }>();
@@ -15,9 +18,15 @@ export class TailCache {
 
   constructor(private readonly maxBytes = 16 * 1024 * 1024) {}
 
-  /** Only reads that end at the object's last byte and are short enough are worth keeping. */
+  /** Short reads within the object's last TAIL_WINDOW bytes (or a tail read up to TAIL_MAX) are kept. */
   static wants(range: ByteRange | undefined, size: number): range is ByteRange {
-    return range !== undefined && range.end === size - 1 && range.end - range.start + 1 <= TAIL_MAX;
+    if (range === undefined || range.end - range.start + 1 > TAIL_MAX) return false;
+    return range.start >= size - TAIL_WINDOW || range.end === size - 1;
+  }
+
+  /** What to fetch for a read `wants` keeps: from the window's start (or the read's) to the last byte. */
+  static window(range: ByteRange, size: number): ByteRange {
+    return { start: Math.max(0, Math.min(range.start, size - TAIL_WINDOW)), end: size - 1 };
   }
 
   /** The bytes of `range` when a kept tail of this object covers it. */

@@ -158,6 +158,10 @@ too large.',
   XMinioAdminNoSuchPolicy: [404, 'The canned policy does not exist.'],
   XMinioAdminNoSuchServiceAccount: [404, 'The specified service account is not found.'],
   XMinioAdminInvalidArgument: [400, 'Invalid arguments specified.'],
+  // MinIO's server configuration errors (cmd/api-errors.go, toAdminAPIErr's config.Err).
+  XMinioConfigError: [400, 'Configuration error'],
+  XMinioAdminConfigBadJSON: [400, 'JSON configuration provided is of incorrect format'],
+  XMinioAdminConfigTooLarge: [400, 'Configuration data provided exceeds the allowed maximum of 262144 bytes'],
   // Remote tiers (MinIO's admin tier API, api/tier): MinIO's codes and statuses.
   XMinioAdminRemoteTargetNotFoundError: [404, 'The remote target does not exist'],
   XMinioAdminReplicationRemoteConnectionError: [503, 'Remote service connection error'],

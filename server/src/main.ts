@@ -7,6 +7,7 @@ import {
   healOverBus,
   notifyTargetsFromEnv,
   rewrapOverBus,
+  ServerConfig,
   type NotifierOptions,
   type ServiceAction,
   type TraceSharing,
@@ -25,6 +26,8 @@ import { staticKms, type Kms } from './api/sse/kms.js';
 import { cachedKms, DEFAULT_KEY_CACHE, keyCacheFromEnv, type KeyCacheOptions } from './api/sse/key-cache.js';
 import { vaultConfigFromEnv, vaultKms, type VaultConfig } from './api/sse/vault-kms.js';
 import { replicationWorkersFromEnv } from './api/replication/index.js';
+import { Sealer } from './api/iam/seal.js';
+import { parseDuration } from './duration.js';
 import { expandDrives } from './storage/expand.js';
 import { SYS_DIR } from './storage/drive/drive.js';
 import { FormatPending, openStorage } from './storage/index.js';
@@ -154,7 +157,6 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
   const kms = opts.kms
     ? kmsFrom(opts.kms, opts.kms.cache ?? DEFAULT_KEY_CACHE)
     : kmsFrom({ secretKey: env.CAIRN_KMS_SECRET_KEY, vault: vaultConfigFromEnv(env) }, keyCacheFromEnv(env));
-  const notifyTargets = opts.notify?.targets ?? notifyTargetsFromEnv(env);
   const autoEncryption = opts.kms ? opts.kms.autoEncryption === true : env.CAIRN_KMS_AUTO_ENCRYPTION === 'on';
   if (autoEncryption && !kms) {
     throw new Error('CAIRN_KMS_AUTO_ENCRYPTION=on needs a KMS (CAIRN_KMS_SECRET_KEY or CAIRN_KMS_VAULT_*)');
@@ -222,6 +224,28 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
   const shared = opts.storage?.shared;
   // Workers share IAM's records over the primary's lock service and change bus; nodes over the network.
   const sharing = shared ?? node;
+  // The stored server configuration (api/admin/config), under the environment's values: what the settings below
+  // are read from when the options do not give them.
+  const config = new ServerConfig(
+    storage,
+    new Sealer(credentials.root.accessKey, credentials.root.secretKey, storage.deploymentId),
+    env,
+    (m) => log.warn(m),
+    // Changes from several workers or nodes go one at a time.
+    sharing ? () => sharing.locks.acquire('config') : undefined,
+  );
+  let settings: ReturnType<typeof settingsFrom>;
+  try {
+    settings = settingsFrom(opts, await config.envView());
+    if (settings.staleUploads) storage.setStaleUploads?.(settings.staleUploads);
+  } catch (e) {
+    await storage.close();
+    remote.close();
+    node?.close();
+    await node?.handOver();
+    throw e;
+  }
+  const { notifyTargets } = settings;
   let ready = true;
   let http: RunningServer;
   try {
@@ -229,7 +253,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       storage,
       credentials,
       address: opts.address,
-      region: opts.region,
+      region: settings.region,
       domains: opts.domains,
       logger: log,
       ready: () => ready,
@@ -262,7 +286,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       replication: {
         queueBase: join(systemDir, 'replication'),
         retry: opts.replicationRetry,
-        workers: opts.replicationWorkers ?? replicationWorkersFromEnv(env),
+        workers: settings.replicationWorkers,
         worker: opts.worker?.slot,
       },
       lifecycleDaySeconds: opts.lifecycleDaySeconds,
@@ -277,6 +301,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       healSharing: shared ? healOverBus(shared.bus) : undefined,
       rewrapSharing: shared ? rewrapOverBus(shared.bus) : undefined,
       service: opts.service,
+      config,
     });
     tls?.watch();
     await node?.handOver();
@@ -299,6 +324,34 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       remote.close();
       node?.close();
     },
+  };
+}
+
+/**
+ * The settings read from the environment view (the stored configuration under the process's environment) where
+ * the options do not give them; a value that does not parse refuses the start.
+ */
+function settingsFrom(opts: ServerOptions, view: Record<string, string>) {
+  const duration = (name: string): number | undefined => {
+    const v = view[name];
+    if (v === undefined || v === '') return undefined;
+    const ms = parseDuration(v);
+    if (ms === undefined) throw new Error(`${name} must be a duration such as 24h, 90m or 45s, got '${v}'`);
+    return ms;
+  };
+  // The storage options carry these when the environment set them (cli/server.ts): the stored values only fill in.
+  const expiryMs =
+    opts.storage?.staleUploadsExpiryMs === undefined ? duration('CAIRN_API_STALE_UPLOADS_EXPIRY') : undefined;
+  const cleanupIntervalMs =
+    opts.storage?.staleUploadsCleanupIntervalMs === undefined
+      ? duration('CAIRN_API_STALE_UPLOADS_CLEANUP_INTERVAL')
+      : undefined;
+  return {
+    notifyTargets: opts.notify?.targets ?? notifyTargetsFromEnv(view),
+    replicationWorkers: opts.replicationWorkers ?? replicationWorkersFromEnv(view),
+    region: opts.region ?? (view.CAIRN_REGION_NAME || undefined),
+    staleUploads:
+      expiryMs === undefined && cleanupIntervalMs === undefined ? undefined : { expiryMs, cleanupIntervalMs },
   };
 }
 

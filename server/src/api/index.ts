@@ -59,6 +59,7 @@ export {
   type HealSharing,
   healOverBus,
   type ServerAdmin,
+  ServerConfig,
   type ServerIdentity,
   type ServiceAction,
   type TraceInfo,

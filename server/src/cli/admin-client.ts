@@ -15,7 +15,7 @@ export interface AdminCall {
   /** After /minio/admin/v3/. */
   path: string;
   query?: Record<string, string | string[]>;
-  /** JSON to send (encrypted when `encrypt`). */
+  /** JSON or text to send (encrypted when `encrypt`), or bytes sent as they are. */
   body?: unknown;
   encrypt?: boolean;
   /** The answer is encrypted. */
@@ -51,10 +51,15 @@ function sign(t: AdminTarget, method: string, url: URL, body: Buffer): Record<st
 
 /** Calls the admin API; the answer as JSON (undefined when empty). Errors carry the server's code and message. */
 export async function adminCall(t: AdminTarget, c: AdminCall): Promise<unknown> {
+  const text = await adminText(t, c);
+  return text === '' ? undefined : JSON.parse(text);
+}
+
+/** Calls the admin API; the answer as text (decrypted when `decrypt`): the server configuration's calls. */
+export async function adminText(t: AdminTarget, c: AdminCall): Promise<string> {
   const res = await send(t, c);
   const raw = Buffer.from(await res.arrayBuffer());
-  const text = (c.decrypt ? await decryptData(t.secretKey, raw) : raw).toString('utf8');
-  return text === '' ? undefined : JSON.parse(text);
+  return (c.decrypt ? await decryptData(t.secretKey, raw) : raw).toString('utf8');
 }
 
 /**
@@ -110,7 +115,9 @@ async function send(
   // Query strings are signed as sent: %20 for spaces, as canonicalQuery writes them.
   url.search = url.search.replace(/\+/g, '%20');
   let body: Buffer = Buffer.alloc(0);
-  if (c.body !== undefined) {
+  if (Buffer.isBuffer(c.body)) {
+    body = c.body;
+  } else if (c.body !== undefined) {
     const text = Buffer.from(typeof c.body === 'string' ? c.body : JSON.stringify(c.body), 'utf8');
     body = c.encrypt ? await encryptData(t.secretKey, text) : text;
   }

@@ -196,14 +196,14 @@ export async function serverCommand(argv: string[]): Promise<number> {
   let tuning: ReturnType<typeof tuningFromEnv>;
   let ldap: ReturnType<typeof ldapConfigFromEnv>;
   let openid: ReturnType<typeof openIdConfigFromEnv>;
-  let notifyTargets: ReturnType<typeof notifyTargetsFromEnv>;
   try {
     args = parseServerArgs(argv, process.env);
     tuning = tuningFromEnv(process.env);
     ldap = ldapConfigFromEnv(process.env);
     openid = openIdConfigFromEnv(process.env);
-    notifyTargets = notifyTargetsFromEnv(process.env);
-    checkTargets(notifyTargets);
+    // Checked here to refuse a bad environment before anything starts; startServer reads the targets again from
+    // the environment over the stored configuration (api/admin/config).
+    checkTargets(notifyTargetsFromEnv(process.env));
     prometheusAuthFromEnv(process.env);
     replicationWorkersFromEnv(process.env);
     selectDialectFromEnv(process.env);
@@ -220,7 +220,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
   if (cluster.isWorker)
     return (await import('../cluster/worker.js')).runWorker(
       args,
-      { storage, ldap, openid, notify: { targets: notifyTargets }, lifecycleDaySeconds },
+      { storage, ldap, openid, lifecycleDaySeconds },
       level,
     );
   const logger = pino({ level });
@@ -243,7 +243,6 @@ export async function serverCommand(argv: string[]): Promise<number> {
         lifecycleDaySeconds,
         ldap,
         openid,
-        notify: { targets: notifyTargets },
         logger,
         warn: loudly,
         service: (action) => {

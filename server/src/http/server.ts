@@ -19,6 +19,7 @@ import {
   type ReplicatorOptions,
   resyncDone,
   type ServerAdmin,
+  type ServerConfig,
   type ServiceAction,
   type TargetStatus,
   Tiers,
@@ -93,6 +94,8 @@ export interface HttpServerOptions {
   service?: (action: ServiceAction) => void;
   /** Where the built web console is (default console/dist of this checkout); served at /console/. */
   consoleDir?: string;
+  /** The stored server configuration the admin API's config calls read and change; absent: they cannot. */
+  config?: ServerConfig;
 }
 
 export interface RunningServer {
@@ -157,6 +160,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     kms: opts.sse?.kms,
     rewrap: new RewrapJobs(opts.storage, opts.sse?.kms, opts.rewrapSharing),
     service: opts.service,
+    config: opts.config,
   };
   // One count of failed logins per source address for LDAP and for the signed STS AssumeRole (the console's login).
   const logins = new LoginLimiter(now, opts.loginFailures);

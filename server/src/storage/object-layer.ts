@@ -546,6 +546,11 @@ export interface ObjectLayer {
    * logged and the next run tries again.
    */
   addBackgroundTask(name: string, run: (stopping: () => boolean) => Promise<unknown>): void;
+  /**
+   * Changes the stale multipart upload expiry and the background round's interval (the stored server
+   * configuration, read once storage is open); storages without timed background work lack it.
+   */
+  setStaleUploads?(o: { expiryMs?: number; cleanupIntervalMs?: number }): void;
 
   // Remote tiers (lifecycle transitions)
   /** The remote tiers transitioned versions are read from (set once, at start-up, by the API layer). */

@@ -9,6 +9,7 @@
 //   POST /minio/admin/v3/heal/[BUCKET[/PREFIX]]         start, poll (clientToken) or stop a heal (admin:Heal)
 //   POST /minio/admin/v3/background-heal/status         the background healing's state (admin:Heal)
 //   /minio/admin/v3/kms/...                            KMS status, keys, re-wrapping after rotation (kms.ts)
+//   /minio/admin/v3/*-config-kv, config, ...           the stored server configuration (config/admin.ts)
 import { S3Error } from '../../errors.js';
 import type { ObjectLayer } from '../../storage/object-layer.js';
 import type { S3Response } from '../types.js';
@@ -18,10 +19,13 @@ import type { HealSequences } from './heal.js';
 import type { Kms } from '../sse/kms.js';
 import type { RewrapJobs } from '../sse/rewrap.js';
 import { isKmsAdminPath, kmsAdmin } from './kms.js';
+import { configAdmin, isConfigPath } from './config/admin.js';
+import type { ServerConfig } from './config/store.js';
 
 export { type ServerIdentity, UsageCounter } from './server-info.js';
 export * from './trace.js';
 export { HealSequences, type HealSharing, healOverBus } from './heal.js';
+export { ServerConfig } from './config/store.js';
 
 export type ServiceAction = 'restart' | 'stop';
 
@@ -40,6 +44,8 @@ export interface ServerAdmin {
    * server cleanly; called once the answer has gone out. Absent: a server started in-process (tests).
    */
   service?: (action: ServiceAction) => void;
+  /** The stored server configuration (config/store.ts); absent: the config calls answer NotImplemented. */
+  config?: ServerConfig;
 }
 
 export interface ServerAdminCall {
@@ -51,6 +57,12 @@ export interface ServerAdminCall {
   q: URLSearchParams;
   /** The request body as a JSON object ({} when empty). */
   body(): Record<string, unknown>;
+  /** The request body as sent. */
+  rawBody: Buffer;
+  /** Opens a body MinIO's clients encrypt with the signer's secret (madmin EncryptData); throws when it does not. */
+  decrypt(body: Buffer): Promise<Buffer>;
+  /** An answer encrypted with the signer's secret. */
+  sealed(body: Buffer): Promise<S3Response>;
   /** The client's address (a heal sequence names who started it). */
   client: string;
   /** Refuses the call unless the caller may do `action`. */
@@ -61,7 +73,7 @@ const PATHS = new Set(['info', 'datausageinfo', 'service', 'trace', 'top/locks',
 
 /** Is this admin path one of the calls below? */
 export const isServerAdminPath = (path: string): boolean =>
-  PATHS.has(path) || path === 'heal' || path.startsWith('heal/') || isKmsAdminPath(path);
+  PATHS.has(path) || path === 'heal' || path.startsWith('heal/') || isKmsAdminPath(path) || isConfigPath(path);
 
 const json = (value: unknown): S3Response => ({
   status: 200,
@@ -76,6 +88,7 @@ function expectMethod(c: ServerAdminCall, method: string): void {
 export async function serverAdmin(c: ServerAdminCall): Promise<S3Response> {
   if (c.path === 'heal' || c.path.startsWith('heal/')) return heal(c);
   if (isKmsAdminPath(c.path)) return kmsAdmin(c);
+  if (isConfigPath(c.path)) return configAdmin(c);
   switch (c.path) {
     case 'info':
       expectMethod(c, 'GET');

@@ -530,6 +530,13 @@ function serverCall(ctx: ApiContext, req: ServiceRequest): Promise<S3Response> {
     path: req.adminPath!,
     q: req.query,
     body: () => (req.body.length === 0 ? {} : parseJson(req.body)),
+    rawBody: req.body,
+    decrypt: (body) => decryptData(req.secretKey!, body),
+    sealed: async (body) => ({
+      status: 200,
+      headers: { 'content-type': 'application/octet-stream' },
+      body: await encryptData(req.secretKey!, body),
+    }),
     client: req.sourceIp,
     authorize,
   });

@@ -1,11 +1,11 @@
 // Keys derived from the root credentials, and AES-256-GCM sealing with them: the secrets IAM stores on the
-// drives (access keys' secrets, service accounts' secrets), remote tiers' secrets (api/tier) and the STS
-// session tokens, which carry their temporary secret inside, sealed so that only this deployment's server can
-// open them and no one can forge or alter one. Each use has its own key (HKDF with a distinct label), so a
+// drives (access keys' secrets, service accounts' secrets), remote tiers' secrets (api/tier), the server
+// configuration (api/admin/config) and the STS session tokens, which carry their temporary secret inside, sealed
+// so that only this deployment's server can open them and no one can forge or alter one. Each use has its own key (HKDF with a distinct label), so a
 // sealed secret is never a token.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
-export type SealPurpose = 'iam-secrets' | 'sts-tokens' | 'tier-secrets' | 'replication-secrets';
+export type SealPurpose = 'iam-secrets' | 'sts-tokens' | 'tier-secrets' | 'replication-secrets' | 'config';
 
 const NONCE = 12;
 const TAG = 16;
@@ -21,7 +21,7 @@ export class Sealer {
   constructor(rootAccessKey: string, rootSecret: string, deploymentId: string) {
     const ikm = Buffer.from(`${rootAccessKey}\0${rootSecret}`, 'utf8');
     const salt = `cairn-root-credentials\0${deploymentId}`;
-    for (const purpose of ['iam-secrets', 'sts-tokens', 'tier-secrets', 'replication-secrets'] as const) {
+    for (const purpose of ['iam-secrets', 'sts-tokens', 'tier-secrets', 'replication-secrets', 'config'] as const) {
       this.keys.set(purpose, Buffer.from(hkdfSync('sha256', ikm, salt, `cairn ${purpose} v1`, 32)));
     }
   }

@@ -68,6 +68,17 @@ const TYPES: Record<string, { type: TargetType; settings: string[]; required: st
   },
 };
 /**
+ * Each supported type's settings (upper-case, as in the environment), for the server configuration's registry
+ * (api/admin/config): `notify_webhook endpoint=` is CAIRN_NOTIFY_WEBHOOK_ENDPOINT.
+ */
+export const NOTIFY_TYPES: { name: string; type: TargetType; settings: string[]; required: string[] }[] =
+  Object.entries(TYPES).map(([name, t]) => ({
+    name,
+    type: t.type,
+    settings: ['ENABLE', ...t.settings, 'QUEUE_DIR', 'QUEUE_LIMIT'],
+    required: t.required,
+  }));
+/**
  * MinIO's settings Cairn does not implement: client certificates; for Kafka also the protocol version (kafkajs
  * negotiates it), batching and the compression level.
  */

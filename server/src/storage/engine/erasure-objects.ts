@@ -218,9 +218,21 @@ export class ErasureObjects implements L.ObjectLayer {
     this.backgroundTasks.push({ name, run });
   }
 
+  setStaleUploads(o: { expiryMs?: number; cleanupIntervalMs?: number }): void {
+    if (o.expiryMs !== undefined) this.opts.staleUploadsExpiryMs = o.expiryMs;
+    if (o.cleanupIntervalMs === undefined) return;
+    this.opts.staleUploadsCleanupIntervalMs = o.cleanupIntervalMs;
+    // A timer waiting with the old interval waits the new one instead (a round under way reschedules itself).
+    if (this.staleTimer && !this.staleRun) {
+      clearTimeout(this.staleTimer);
+      this.scheduleStaleCleanup();
+    }
+  }
+
   private scheduleStaleCleanup(): void {
     this.staleTimer = setTimeout(() => {
       this.staleRun = this.backgroundRound().finally(() => {
+        this.staleRun = undefined;
         if (this.staleTimer) this.scheduleStaleCleanup();
       });
     }, this.opts.staleUploadsCleanupIntervalMs);

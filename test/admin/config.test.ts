@@ -2,9 +2,11 @@
 // set / get / reset with secrets redacted, the history and its restore, every bad input refused with MinIO's
 // error and nothing stored (read back), admin:ConfigUpdate needed, and the effect of a set once the server
 // restarts on the same drives (region, notification targets, stale upload expiry), the environment winning.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { CreateBucketCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { startServer, type CairnServer } from '@cairn/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -201,6 +203,55 @@ describe('history', () => {
     expect((await history()).map((e) => e.restoreId)).not.toContain(first.restoreId);
     await adminText(as(ROOT), { method: 'DELETE', path: 'clear-config-history-kv', query: { restoreId: 'all' } });
     expect(await history()).toEqual([]);
+  });
+});
+
+/** `cairn admin ARGS...` against the server, as the root user. */
+async function cairn(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const env = { ...process.env, CAIRN_ENDPOINT: server.url, CAIRN_ROOT_USER: ROOT.accessKey };
+  Object.assign(env, { CAIRN_ROOT_PASSWORD: ROOT.secretKey, CAIRN_REGION: 'us-east-1' });
+  const argv = ['--conditions=source', '--import', 'tsx', 'server/src/cli/main.ts', 'admin', ...args];
+  const cwd = new URL('../..', import.meta.url).pathname;
+  try {
+    const r = await promisify(execFile)(process.execPath, argv, { env, cwd });
+    return { code: 0, out: r.stdout, err: r.stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, out: x.stdout, err: x.stderr };
+  }
+}
+
+describe('cairn admin config', () => {
+  it('set, get as a table and as JSON, reset, help, history, export and import', async () => {
+    const set = await cairn('config', 'set', 'notify_webhook:cli', 'endpoint=http://127.0.0.1:9/a b', 'auth_token=tok');
+    expect(set).toMatchObject({ code: 0, out: expect.stringContaining('applies when the server restarts') });
+    const table = await cairn('config', 'get', 'notify_webhook:cli');
+    expect(table.out.split('\n')[0]).toMatch(/^SUBSYS\s+TARGET\s+KEY\s+VALUE/);
+    expect(table.out).toMatch(/notify_webhook\s+cli\s+endpoint\s+http:\/\/127\.0\.0\.1:9\/a b/);
+    const rows = JSON.parse((await cairn('--json', 'config', 'get', 'notify_webhook:cli')).out) as Record<
+      string,
+      string
+    >[];
+    expect(rows).toContainEqual({ subsys: 'notify_webhook', target: 'cli', key: 'auth_token', value: '*redacted*' });
+    expect((await cairn('config', 'reset', 'notify_webhook:cli')).code).toBe(0);
+    expect((await cairn('config', 'get', 'notify_webhook:cli')).err).toMatch(/XMinioConfigError: there is no target/);
+    const help = await cairn('config', 'help', 'api');
+    expect(help.out).toMatch(/stale_uploads_expiry\s+duration\s+24h\s+CAIRN_API_STALE_UPLOADS_EXPIRY/);
+    const history = JSON.parse((await cairn('--json', 'config', 'history')).out) as Entry[];
+    expect(history.at(-1)?.data).toBe('notify_webhook:cli endpoint="http://127.0.0.1:9/a b" auth_token=*redacted*');
+    const exported = (await cairn('config', 'export')).out;
+    expect(exported).toMatch(/^region name=.*\napi stale_uploads_expiry=/);
+    expect(JSON.parse((await cairn('--json', 'config', 'export')).out)).toEqual({ config: await full() });
+    const file = join(base, 'import.txt');
+    await writeFile(file, 'region name=eu-north-1\napi replication_max_workers=7\n');
+    expect((await cairn('config', 'import', file)).code).toBe(0);
+    expect(await full()).toMatch(/^region name=eu-north-1\napi stale_uploads_expiry=24h .*replication_max_workers=7\n/);
+    // A bad value: the command fails with the server's error, nothing changes.
+    const before = await full();
+    const bad = await cairn('config', 'set', 'api', 'replication_max_workers=0');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/400 XMinioAdminConfigBadJSON: api: CAIRN_API_REPLICATION_MAX_WORKERS must be/);
+    expect(await full()).toBe(before);
   });
 });
 

@@ -7,6 +7,7 @@ import { REPLICATE_USAGE, replicateCommand } from './admin-replicate.js';
 import { type Result, SERVER_USAGE, serverCommand, traceCommand } from './admin-server.js';
 import { HEAL_USAGE, healCommand } from './admin-heal.js';
 import { KMS_USAGE, kmsCommand } from './admin-kms.js';
+import { CONFIG_USAGE, configCommand } from './admin-config.js';
 import { prometheusToken } from '../http/metrics-auth.js';
 
 export const ADMIN_USAGE = `Usage: cairn admin [--endpoint URL] [--json] COMMAND ...
@@ -24,7 +25,7 @@ ${SERVER_USAGE}${HEAL_USAGE}  user add NAME SECRET          create a user (NAME 
   svcacct list USER | svcacct info AK | svcacct remove AK | svcacct enable|disable AK
   idp ldap policy attach|detach POLICY... (--user DN | --group DN)   map policies to LDAP users or groups
   prometheus generate [cluster|node|bucket]   print a Prometheus scrape config with a bearer token (root credentials)
-${TIER_USAGE}${REPLICATE_USAGE}${KMS_USAGE}
+${TIER_USAGE}${REPLICATE_USAGE}${KMS_USAGE}${CONFIG_USAGE}
 The server: --endpoint or CAIRN_ENDPOINT (default http://127.0.0.1:9000); the credentials:
 CAIRN_ACCESS_KEY / CAIRN_SECRET_KEY, else CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD. MinIO's canned policies
 (readwrite, readonly, writeonly, diagnostics, consoleAdmin) are always there.
@@ -297,7 +298,9 @@ export async function adminCommand(argv: string[], env: NodeJS.ProcessEnv = proc
         ? await healCommand(target, rest.slice(1), asJson)
         : rest[0] === 'kms'
           ? await kmsCommand(target, rest.slice(1), asJson)
-          : await run(target, rest);
+          : rest[0] === 'config'
+            ? await configCommand(target, rest.slice(1), asJson)
+            : await run(target, rest);
     if (asJson) process.stdout.write(`${JSON.stringify(r.value ?? { result: r.done }, null, 2)}\n`);
     else if (r.rows && r.columns) process.stdout.write(`${r.text ?? ''}${table(r.rows, r.columns, r.paint)}\n`);
     else if (r.value !== undefined) process.stdout.write(`${JSON.stringify(r.value, null, 2)}\n`);

@@ -149,16 +149,20 @@ export class ServerConfig {
     });
   }
 
-  /** Each value alone, then each touched subsystem as the server would start with the result. */
+  /**
+   * Each value alone, then each touched subsystem as the server would start with the result, and as it would
+   * with the stored values winning (they must hold once the environment's are gone).
+   */
   private validate(next: Settings, lines: KvLine[]): void {
-    const view = viewOf(next, this.env);
+    const views = [viewOf(next, this.env), { ...viewOf({}, this.env), ...viewOf(next, {}) }];
     const specs = new Set<SubsysSpec>(lines.map((l) => l.spec));
     for (const l of lines)
       for (const { key, value } of l.pairs) {
         const check = l.spec.keys.find((k) => k.key === key)?.check;
         if (value !== undefined && check) badConfig(() => check(value), `${l.spec.name} ${key}`);
       }
-    for (const spec of specs) if (spec.validate) badConfig(() => spec.validate!(view), spec.name);
+    for (const spec of specs)
+      for (const view of views) if (spec.validate) badConfig(() => spec.validate!(view), spec.name);
   }
 
   /**

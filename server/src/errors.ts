@@ -157,6 +157,7 @@ too large.',
   XMinioAdminNoSuchGroup: [404, 'The specified group does not exist.'],
   XMinioAdminNoSuchPolicy: [404, 'The canned policy does not exist.'],
   XMinioAdminNoSuchServiceAccount: [404, 'The specified service account is not found.'],
+  XMinioAdminNoSuchConfigTarget: [404, 'No such named configuration target exists'],
   XMinioAdminInvalidArgument: [400, 'Invalid arguments specified.'],
   // MinIO's server configuration errors (cmd/api-errors.go, toAdminAPIErr's config.Err).
   XMinioConfigError: [400, 'Configuration error'],

@@ -24,6 +24,7 @@ ${SERVER_USAGE}${HEAL_USAGE}  user add NAME SECRET          create a user (NAME 
   svcacct add USER [--access-key AK --secret-key SK --policy FILE --name N --description D --expiry ISO-DATE]
   svcacct list USER | svcacct info AK | svcacct remove AK | svcacct enable|disable AK
   idp ldap policy attach|detach POLICY... (--user DN | --group DN)   map policies to LDAP users or groups
+  idp openid list | idp openid info [NAME]   the configured OpenID provider (MinIO names it _) and its settings
   prometheus generate [cluster|node|bucket]   print a Prometheus scrape config with a bearer token (root credentials)
 ${TIER_USAGE}${REPLICATE_USAGE}${KMS_USAGE}${CONFIG_USAGE}
 The server: --endpoint or CAIRN_ENDPOINT (default http://127.0.0.1:9000); the credentials:
@@ -106,6 +107,24 @@ export async function prometheusConfig(t: AdminTarget, scope = 'cluster'): Promi
     '  static_configs:',
     `  - targets: ['${url.host}']`,
   ].join('\n');
+}
+
+/** `idp openid list` and `idp openid info [NAME]` (MinIO's idp-config API; NAME defaults to `_`). */
+async function openIdCommand(call: (c: Parameters<typeof adminCall>[1]) => Promise<unknown>, args: string[]) {
+  const [verb, name = '_'] = args;
+  if (verb === 'list') {
+    type Item = { name: string; type: string; enabled: boolean; roleARN?: string };
+    const items = (await call({ method: 'GET', path: 'idp-config/openid', decrypt: true })) as Item[];
+    const rows = items.map((i) => ({ ...i, enabled: i.enabled ? 'on' : 'off', roleARN: i.roleARN ?? '' }));
+    return { rows, columns: ['name', 'type', 'enabled', 'roleARN'], value: items };
+  }
+  if (verb !== 'info') throw new Error('expected: idp openid list | idp openid info [NAME]');
+  const path = `idp-config/openid/${encodeURIComponent(name)}`;
+  const config = (await call({ method: 'GET', path, decrypt: true })) as {
+    info: { key: string; value: string; isEnv: boolean }[];
+  };
+  const rows = config.info.map((i) => ({ key: i.key, value: i.value, env: i.isEnv ? 'yes' : 'no' }));
+  return { rows, columns: ['key', 'value', 'env'], value: config };
 }
 
 async function run(t: AdminTarget, args: string[]): Promise<Result> {
@@ -209,6 +228,8 @@ async function run(t: AdminTarget, args: string[]): Promise<Result> {
         throw new Error('expected: idp ldap policy attach|detach POLICY... (--user DN | --group DN)');
       return attachDetach(t, 'ldap', action, more);
     }
+    case 'idp openid':
+      return openIdCommand(call, rest);
     case 'svcacct add': {
       const { rest: pos, opts } = options(rest, [
         'access-key',

@@ -13,6 +13,7 @@ import type { ServiceAccountRecord, UserRecord } from './records.js';
 import { isTierPath, tierAdmin } from '../tier/admin.js';
 import { isReplicationTargetPath, replicationTargetAdmin } from '../replication/admin.js';
 import { isServerAdminPath, serverAdmin } from '../admin/index.js';
+import { listOpenIdConfigs, openIdConfigInfo } from './admin-idp.js';
 
 interface AdminCall {
   ctx: ApiContext;
@@ -129,6 +130,9 @@ function ownsServiceAccount(c: AdminCall, sa: ServiceAccountRecord): boolean {
   const caller = c.req.caller!;
   return sa.parentIsRoot ? caller.iam.kind === 'root' : caller.iam.user === sa.parent;
 }
+
+/** The route of `idp-config/openid/NAME` (the name is read from the path). */
+const IDP_CONFIG_NAMED = 'idp-config/openid/{name}';
 
 const ROUTES: Record<string, Route> = {
   'add-user': {
@@ -251,6 +255,17 @@ const ROUTES: Record<string, Route> = {
     method: 'POST',
     action: 'admin:UpdatePolicyAssociation',
     run: (c) => ldapAttachDetach(c, false),
+  },
+  // MinIO's idp-config API, read-only (admin-idp.ts); MinIO asks admin:ConfigUpdate for reading it too.
+  'idp-config/openid': {
+    method: 'GET',
+    action: 'admin:ConfigUpdate',
+    run: (c) => c.sealed(listOpenIdConfigs(c.ctx)),
+  },
+  [IDP_CONFIG_NAMED]: {
+    method: 'GET',
+    action: 'admin:ConfigUpdate',
+    run: (c) => c.sealed(openIdConfigInfo(c.ctx, c.req.adminPath!.slice('idp-config/openid/'.length))),
   },
   'idp/builtin/policy-entities': {
     method: 'GET',
@@ -470,7 +485,9 @@ export async function adminApi(ctx: ApiContext, req: ServiceRequest): Promise<S3
   if (isTierPath(req.adminPath ?? '')) return tierCall(ctx, req);
   if (isReplicationTargetPath(req.adminPath ?? '')) return replicationTargetCall(ctx, req);
   if (isServerAdminPath(req.adminPath ?? '')) return serverCall(ctx, req);
-  const route = Object.hasOwn(ROUTES, req.adminPath ?? '') ? ROUTES[req.adminPath!] : undefined;
+  // idp-config/openid/NAME: one route whatever the name.
+  const path = /^idp-config\/openid\/[^/]+$/.test(req.adminPath ?? '') ? IDP_CONFIG_NAMED : (req.adminPath ?? '');
+  const route = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
   if (!route)
     throw new S3Error('NotImplemented', `The admin API call ${String(req.adminPath).slice(0, 64)} is not implemented`);
   if (req.method !== route.method) throw new S3Error('MethodNotAllowed');

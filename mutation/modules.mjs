@@ -44,6 +44,7 @@ export const MODULES = [
     mutate: ['server/src/http/post-object.ts'],
     tests: [
       'server/test/http/post-policy.test.ts',
+      'server/test/http/post-form.test.ts',
       'test/s3/post-object.test.ts',
       'test/s3/post-object-filename.test.ts',
     ],

@@ -16,7 +16,7 @@ import {
 } from '../api/index.js';
 import { S3Error } from '../errors.js';
 import { hmac, parseAmzDate, sameSignature } from './auth/canonical.js';
-import { checkRegion } from './auth/sigv4.js';
+import { checkRegion, type SigV4Context } from './auth/sigv4.js';
 import { resolveSigner, type Identity } from './auth/credentials.js';
 import { jsonDepthWithin } from '../api/json-depth.js';
 import { parseTaggingXml, tagsToQuery } from '../api/tags.js';
@@ -135,8 +135,8 @@ export function checkPostPolicy(
 }
 
 /** The form's signer and how it signed (s3:authType POST), or undefined for an anonymous form. */
-function postAuth(
-  ctx: HttpContext,
+export function postAuth(
+  auth: Pick<SigV4Context, 'credentials' | 'region'>,
   fields: Map<string, string>,
 ): { identity: Identity; signature: SignatureFacts } | undefined {
   const policy = fields.get('policy');
@@ -162,21 +162,21 @@ function postAuth(
         ArgumentName: 'x-amz-credential',
       });
     const [date, region, service] = cred.slice(-4, -1);
-    checkRegion(region, ctx.auth.region, true);
+    checkRegion(region, auth.region, true);
     const ak = cred.slice(0, -4).join('/');
     const signedAt = parseAmzDate(fields.get('x-amz-date') ?? '');
     if (Number.isNaN(signedAt))
       throw new S3Error('InvalidArgument', 'Bucket POST must contain a valid x-amz-date.', {
         ArgumentName: 'x-amz-date',
       });
-    const id = resolveSigner(ctx.auth.credentials, ak, fields.get('x-amz-security-token'));
+    const id = resolveSigner(auth.credentials, ak, fields.get('x-amz-security-token'));
     const key = hmac(hmac(hmac(hmac(`AWS4${id.secretKey}`, date), region), service), 'aws4_request');
     if (!sameSignature(hmac(key, policy).toString('hex'), v4sig)) throw new S3Error('SignatureDoesNotMatch');
     return { identity: id, signature: { version: 'AWS4-HMAC-SHA256', type: 'POST', signedAt } };
   }
   if (v2sig !== undefined) {
     const ak = fields.get('awsaccesskeyid') ?? '';
-    const id = resolveSigner(ctx.auth.credentials, ak, fields.get('x-amz-security-token'));
+    const id = resolveSigner(auth.credentials, ak, fields.get('x-amz-security-token'));
     if (!sameSignature(createHmac('sha1', id.secretKey).update(policy).digest('base64'), v2sig))
       throw new S3Error('SignatureDoesNotMatch');
     return { identity: id, signature: { version: 'AWS', type: 'POST' } };
@@ -187,7 +187,7 @@ function postAuth(
 }
 
 /** Enforces content-length-range while the file streams; fails the write (nothing stored) when outside. */
-class LengthRange extends Transform {
+export class LengthRange extends Transform {
   private n = 0;
   constructor(
     private readonly min: number,
@@ -236,75 +236,73 @@ export async function postObject(
   }
 }
 
-async function answerForm(
-  ctx: HttpContext,
-  raw: IncomingMessage,
-  bucket: string,
-  form: FormUpload,
-  requestId: string,
-  log: ApiLogger,
-  endpoint: Endpoint,
-): Promise<S3Response> {
-  const fields = form.fields;
+/** The object key: the form's key field with the file part's name put in for ${filename}. */
+export function formKey(fields: Map<string, string>, fileName: string): string {
   const keyField = fields.get('key');
   if (keyField === undefined)
     throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named key.', { ArgumentName: 'key' });
-  const key = keyField.replace(/\$\{filename\}/g, form.fileName);
+  const key = keyField.replace(/\$\{filename\}/g, fileName);
   if (key === '')
     throw new S3Error('InvalidArgument', 'User key must have a length greater than 0.', { ArgumentName: 'key' });
+  return key;
+}
 
-  const signer = postAuth(ctx, fields);
-  let range: { min: number; max: number } | undefined;
-  if (fields.has('policy')) {
-    const conds = parsePostPolicy(fields.get('policy')!, ctx.api.now());
-    // The bucket is implied by the URL; S3 checks it against the policy as if it were a field. The key
-    // may satisfy the policy as sent (with ${filename}) or with the file name put in.
-    const withBucket = new Map([...fields, ['bucket', bucket]]);
-    try {
-      range = checkPostPolicy(conds, withBucket);
-    } catch (e) {
-      if (key === keyField) throw e;
-      range = checkPostPolicy(conds, new Map([...withBucket, ['key', key]]));
-    }
+/**
+ * Checks the form against its policy (a form without one is anonymous: nothing to check) and gives the policy's
+ * content-length-range. The bucket is implied by the URL; S3 checks it against the policy as if it were a field.
+ * The key may satisfy the policy as sent (with ${filename}) or with the file name put in.
+ */
+export function formPolicyRange(
+  fields: Map<string, string>,
+  bucket: string,
+  key: string,
+  now: number,
+): { min: number; max: number } | undefined {
+  const policy = fields.get('policy');
+  if (policy === undefined) return undefined;
+  const conds = parsePostPolicy(policy, now);
+  const asSent = new Map([...fields, ['bucket', bucket]]);
+  try {
+    return checkPostPolicy(conds, asSent);
+  } catch {
+    return checkPostPolicy(conds, new Map([...asSent, ['key', key]]));
   }
-  const op = { name: 'PutObject' as const, action: 's3:PutObject', bucket, key, form: true };
+}
 
-  // Form fields play the role of request headers for the object's metadata, checksums and what else they ask
-  // (encryption, object lock, website redirect: refused by the API as for a PUT, never ignored).
+/**
+ * Form fields play the role of request headers for the object's metadata, checksums and what else they ask
+ * (encryption, object lock, website redirect: refused by the API as for a PUT, never ignored).
+ */
+export function formHeaders(fields: Map<string, string>, fileContentType: string | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [k, v] of fields) {
     // Stored headers keep the bytes that came (the form's UTF-8), as for a PUT's headers.
     if (k.startsWith('x-amz-meta-') || CONTENT_FIELDS.has(k)) headers[k] = asHeaderBytes(v);
     else if (k.startsWith('x-amz-') && !AUTH_FIELDS.has(k)) headers[k] = v;
   }
-  if (!headers['content-type'] && form.fileContentType) headers['content-type'] = asHeaderBytes(form.fileContentType);
+  if (!headers['content-type'] && fileContentType) headers['content-type'] = asHeaderBytes(fileContentType);
   // The form's canned ACL is the x-amz-acl of a PUT.
   const acl = fields.get('acl');
   if (acl !== undefined) headers['x-amz-acl'] = acl;
   // The form's tagging field is a Tagging XML document (a PUT sends the same tags url-encoded).
   const tagging = fields.get('tagging');
   if (tagging !== undefined) headers['x-amz-tagging'] = tagsToQuery(parseTaggingXml(tagging, 'object'));
-  // The API authorizes the PutObject this form amounts to (with the form's fields as its headers).
-  const openBody = () => {
-    const body = through(form.file, new LengthRange(range?.min ?? 0, range?.max ?? 5 * 1024 ** 3));
-    return { body, size: -1, trailers: new Map<string, string>() };
-  };
-  const put = await handle(ctx.api, {
-    op,
-    requestId,
-    method: 'PUT',
-    headers,
-    query: new URLSearchParams(),
-    openBody,
-    log,
-    sourceIp: raw.socket.remoteAddress ?? '',
-    secure: (raw.socket as TLSSocket).encrypted === true,
-    auth: { signature: signer?.signature, tlsVersion: tlsVersionOf(raw.socket) },
-    caller: signer?.identity.caller,
-  });
+  return headers;
+}
+
+/**
+ * The answer to a form whose PutObject succeeded: a 303 to success_action_redirect (with bucket, key and ETag
+ * added), else success_action_status's 201 (a PostResponse document), 200 or 204 (the default), each with the
+ * object's absolute URL as its location (minio-go and browsers follow it).
+ */
+export function formAnswer(
+  fields: Map<string, string>,
+  put: S3Response,
+  where: { endpoint: Endpoint; bucket: string; key: string },
+): S3Response {
+  const { bucket, key } = where;
   const etag = String(put.headers.etag ?? '');
-  // S3 answers the object's absolute URL (minio-go and browsers follow it).
-  const location = objectUrl(endpoint, bucket, key);
+  const location = objectUrl(where.endpoint, bucket, key);
   const redirect = fields.get('success_action_redirect') ?? fields.get('redirect');
   if (redirect) {
     try {
@@ -326,4 +324,39 @@ async function answerForm(
     };
   }
   return { status: status === '200' ? 200 : 204, headers: { ...put.headers, location } };
+}
+
+async function answerForm(
+  ctx: HttpContext,
+  raw: IncomingMessage,
+  bucket: string,
+  form: FormUpload,
+  requestId: string,
+  log: ApiLogger,
+  endpoint: Endpoint,
+): Promise<S3Response> {
+  const fields = form.fields;
+  const key = formKey(fields, form.fileName);
+  const signer = postAuth(ctx.auth, fields);
+  const range = formPolicyRange(fields, bucket, key, ctx.api.now());
+  const op = { name: 'PutObject' as const, action: 's3:PutObject', bucket, key, form: true };
+  // The API authorizes the PutObject this form amounts to (with the form's fields as its headers).
+  const openBody = () => {
+    const body = through(form.file, new LengthRange(range?.min ?? 0, range?.max ?? 5 * 1024 ** 3));
+    return { body, size: -1, trailers: new Map<string, string>() };
+  };
+  const put = await handle(ctx.api, {
+    op,
+    requestId,
+    method: 'PUT',
+    headers: formHeaders(fields, form.fileContentType),
+    query: new URLSearchParams(),
+    openBody,
+    log,
+    sourceIp: raw.socket.remoteAddress ?? '',
+    secure: (raw.socket as TLSSocket).encrypted === true,
+    auth: { signature: signer?.signature, tlsVersion: tlsVersionOf(raw.socket) },
+    caller: signer?.identity.caller,
+  });
+  return formAnswer(fields, put, { endpoint, bucket, key });
 }

@@ -1,5 +1,6 @@
 // ListMultipartUploads in the storage engine (no HTTP) with many uploads in progress: the time of the first
-// page, of a later page, and of walking every page, 1,000 uploads a page as S3 gives them. Prints one table.
+// page, of a page from a marker in the middle, of a page after one more upload (the index's tail read), and of
+// walking every page, 1,000 uploads a page as S3 gives them; CPU time beside each. Prints one table.
 // Run: npm run -w bench multipart-list   (env: BENCH_DIR=/dev/shm, BENCH_UPLOADS=10000, BENCH_DRIVES=4)
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +12,10 @@ const driveCount = Number(process.env.BENCH_DRIVES ?? 4);
 const PAGE = 1000;
 
 const ms = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
+const cpuMs = (c: NodeJS.CpuUsage) => {
+  const u = process.cpuUsage(c);
+  return (u.user + u.system) / 1000;
+};
 
 const root = await mkdtemp(join(base, 'cairn-bench-mp-'));
 const s = await openStorage({
@@ -27,14 +32,24 @@ try {
       ),
     );
   const created = ms(t0);
-  const rows: [string, number][] = [];
-  let t = process.hrtime.bigint();
-  let page = await s.listMultipartUploads('bench', { maxUploads: PAGE });
-  rows.push(['first page (cold)', ms(t)]);
-  t = process.hrtime.bigint();
-  page = await s.listMultipartUploads('bench', { maxUploads: PAGE });
-  rows.push(['first page (again)', ms(t)]);
-  t = process.hrtime.bigint();
+  const rows: [string, number, number][] = [];
+  const timed = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    const t = process.hrtime.bigint();
+    const c = process.cpuUsage();
+    const out = await fn();
+    rows.push([what, ms(t), cpuMs(c)]);
+    return out;
+  };
+  let page = await timed('first page (cold)', () => s.listMultipartUploads('bench', { maxUploads: PAGE }));
+  page = await timed('first page (again)', () => s.listMultipartUploads('bench', { maxUploads: PAGE }));
+  const middle = `dir25/`;
+  await timed('a page from a marker in the middle', () =>
+    s.listMultipartUploads('bench', { maxUploads: PAGE, keyMarker: middle }),
+  );
+  await s.newMultipartUpload('bench', 'dir0/one-more', {});
+  await timed('first page after one more upload', () => s.listMultipartUploads('bench', { maxUploads: PAGE }));
+  const t = process.hrtime.bigint();
+  const c = process.cpuUsage();
   let pages = 1;
   let listed = page.uploads.length;
   while (page.isTruncated) {
@@ -46,12 +61,12 @@ try {
     pages++;
     listed += page.uploads.length;
   }
-  rows.push([`every page (${pages - 1} more)`, ms(t)]);
+  rows.push([`every page (${pages - 1} more)`, ms(t), cpuMs(c)]);
   if (listed !== uploads) throw new Error(`listed ${listed} of ${uploads} uploads`);
   console.log(`ListMultipartUploads: ${uploads} uploads in progress, ${driveCount} drives, ${PAGE} a page`);
   console.log(`(created in ${(created / 1000).toFixed(1)} s)`);
-  console.log('| listing | ms |\n|---|---|');
-  for (const [what, v] of rows) console.log(`| ${what} | ${v.toFixed(0)} |`);
+  console.log('| listing | ms | CPU ms |\n|---|---|---|');
+  for (const [what, v, cpu] of rows) console.log(`| ${what} | ${v.toFixed(0)} | ${cpu.toFixed(0)} |`);
 } finally {
   await s.close();
   await rm(root, { recursive: true, force: true });

@@ -11,7 +11,8 @@ export type Release = () => void;
 /**
  * Exclusive named locks across every process sharing the drives. Names used: `<set>\0<bucket>/<object dir>`
  * (one writer per object, held until its listing-journal lines are written), `bucket\0<name>` (bucket
- * creation and configuration), `journal\0<drive id>\0<dir>` (rewriting a listing journal), `iam` (a change
+ * creation and configuration), `journal\0<drive id>\0<dir>` (rewriting a listing journal), `uploads\0<set>\0<bucket>`
+ * (rebuilding or compacting a multipart upload index, engine/upload-index.ts), `iam` (a change
  * of IAM's records, api/iam/notify.ts), `config` (a change of the stored server configuration, api/admin/config).
  */
 export interface Locks {

@@ -309,8 +309,9 @@ export class ErasureObjects implements L.ObjectLayer {
 
   // Buckets
 
-  makeBucket(bucket: string, config?: L.BucketConfig): Promise<void> {
-    return this.buckets.make(bucket, config);
+  async makeBucket(bucket: string, config?: L.BucketConfig): Promise<void> {
+    await this.buckets.make(bucket, config);
+    await this.multipart.newBucket(bucket);
   }
 
   headBucket(bucket: string): Promise<L.BucketInfo> {

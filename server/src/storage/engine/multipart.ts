@@ -1,7 +1,8 @@
 // Multipart uploads. Each upload has a staging directory on every drive of its key's set, keyed by a hash
 // of bucket/key and the upload id: `upload.json` and, per part, its erasure-coded shard file `part.N`
 // and `part.N.json`. Completing renames the chosen part files into the object's new data directory (no
-// data is copied) and commits the version like a PUT.
+// data is copied) and commits the version like a PUT. The uploads in progress are listed in key order from an
+// index beside the folders (upload-index.ts).
 import { createHash, randomUUID } from 'node:crypto';
 import * as native from '@cairn/native';
 import type { Readable } from 'node:stream';
@@ -24,20 +25,15 @@ import { withLock } from './locks.js';
 import type { Locks } from '../coordination.js';
 import { stagePart } from './put.js';
 import type { ErasureObjects } from './erasure-objects.js';
-
-/** Upload documents kept after a listing read them (oldest out first): a few hundred bytes each. */
-const KNOWN_UPLOADS = 100_000;
-/** Staging folders (one per key) a listing reads at once on each drive. */
-const FOLDERS_AT_ONCE = 16;
-
-/** Runs `fn` over `items`, at most `limit` at a time. */
-async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
+import {
+  compareEntries,
+  type IndexEntry,
+  readUploadDoc,
+  seek,
+  skipPrefix,
+  UPLOAD_INDEX,
+  UploadIndex,
+} from './upload-index.js';
 
 interface UploadDoc {
   info: Omit<L.MultipartUploadInfo, 'initiated'> & { initiated: number };
@@ -74,20 +70,25 @@ function encryptionFromJson(j: Record<string, string>): L.StoredEncryption {
   ) as unknown as L.StoredEncryption;
 }
 
+/** An upload's folder under its bucket's multipart folder: `<sha256(bucket/key)>/<uploadId>`. */
+function uploadName(bucket: string, key: string, uploadId: string): string {
+  return `${createHash('sha256').update(`${bucket}/${key}`).digest('hex')}/${uploadId}`;
+}
+
 function uploadDir(bucket: string, key: string, uploadId: string): string {
-  const h = createHash('sha256').update(`${bucket}/${key}`).digest('hex');
-  return `${MULTIPART_DIR}/${bucket}/${h}/${uploadId}`;
+  return `${MULTIPART_DIR}/${bucket}/${uploadName(bucket, key, uploadId)}`;
 }
 
 export class Multipart {
-  /** Upload documents listings have read, by `<bucket>/<key hash>/<upload id>` (see uploadsOf). */
-  private readonly known = new Map<string, L.MultipartUploadInfo>();
+  private readonly index: UploadIndex;
 
   constructor(
     private readonly objects: ErasureObjects,
     /** Completing, aborting and re-sealing an upload hold its lock: a finished upload's folder never comes back. */
     private readonly locks: Locks,
-  ) {}
+  ) {
+    this.index = new UploadIndex(locks);
+  }
 
   private locked<T>(uploadId: string, fn: () => Promise<T>): Promise<T> {
     return withLock(this.locks, `upload\0${uploadId}`, fn);
@@ -141,11 +142,14 @@ export class Multipart {
       doc.encryption = encryptionToJson(opts.encryption);
       info.encryption = opts.encryption;
     }
-    const dir = uploadDir(bucket, key, info.uploadId);
+    const name = uploadName(bucket, key, info.uploadId);
+    const dir = `${MULTIPART_DIR}/${bucket}/${name}`;
     const res = await Promise.allSettled(
       set.writeDrives().map(async (d) => {
         if (!d) throw new Error('offline');
         await d.mkdirs(dir);
+        // The index line first: a folder the index does not name never exists (a crash leaves a line at most).
+        await this.index.created(d, bucket, name, key, doc.info.initiated);
         await d.writeAtomic(`${dir}/upload.json`, JSON.stringify(doc));
       }),
     );
@@ -322,6 +326,7 @@ export class Multipart {
       },
     });
     await Promise.all(set.writeDrives().map((d) => d?.remove(dir).catch(() => {})));
+    await this.index.removed(set, bucket, uploadName(bucket, key, uploadId));
     return toObjectInfo(bucket, key, version, true);
   }
 
@@ -335,6 +340,7 @@ export class Multipart {
       await this.readUpload(set, bucket, key, uploadId);
       const dir = uploadDir(bucket, key, uploadId);
       await Promise.all(set.writeDrives().map((d) => d?.remove(dir).catch(() => {})));
+      await this.index.removed(set, bucket, uploadName(bucket, key, uploadId));
     });
   }
 
@@ -366,92 +372,103 @@ export class Multipart {
           replaced++;
         }),
       );
-      // Listings read the document again (what they kept holds the old sealed key).
-      this.known.delete(dir.slice(MULTIPART_DIR.length + 1));
       return replaced > 0;
     });
   }
 
   /**
-   * Every upload in progress in `bucket`, found in the staging folders of every drive (drives in parallel, a
-   * few folders at a time on each). An upload's document never changes, so what was read once is kept (up to
-   * KNOWN_UPLOADS): a later page costs folder listings, not a read per upload per drive.
+   * A page of the uploads in progress, by key then initiation time (AWS's order), from the index of each set
+   * (upload-index.ts): a binary search to the marker, then the page's uploads merged over the sets, each read
+   * from its folder (an index line without its folder is not listed). Common prefixes are skipped whole.
    */
-  private async uploadsOf(bucket: string): Promise<L.MultipartUploadInfo[]> {
-    const base = `${MULTIPART_DIR}/${bucket}`;
-    const found = new Map<string, L.MultipartUploadInfo>();
-    await Promise.all(
-      this.objects.allDrives().map(async (d) => {
-        const folders = (await d.list(base).catch(() => null)) ?? [];
-        await eachLimited(folders, FOLDERS_AT_ONCE, async (h) => {
-          for (const id of (await d.list(`${base}/${h}`).catch(() => null)) ?? []) {
-            if (found.has(id)) continue;
-            const known = this.known.get(`${bucket}/${h}/${id}`);
-            if (known) {
-              found.set(id, known);
-              continue;
-            }
-            const raw = await d.read(`${base}/${h}/${id}/upload.json`).catch(() => null);
-            if (!raw || found.has(id)) continue;
-            let info: L.MultipartUploadInfo;
-            try {
-              info = uploadInfo(JSON.parse(raw.toString('utf8')) as UploadDoc);
-            } catch {
-              continue; // corrupt copy: another drive has it
-            }
-            found.set(id, info);
-            if (this.known.size >= KNOWN_UPLOADS) this.known.delete(this.known.keys().next().value!);
-            this.known.set(`${bucket}/${h}/${id}`, info);
-          }
-        });
-      }),
-    );
-    return [...found.values()];
-  }
-
   async list(
     bucket: string,
     opts: { prefix?: string; delimiter?: string; keyMarker?: string; uploadIdMarker?: string; maxUploads: number },
   ): ReturnType<L.ObjectLayer['listMultipartUploads']> {
     await this.objects.buckets.get(bucket);
-    const all = await this.uploadsOf(bucket);
     const prefix = opts.prefix ?? '';
-    all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.initiated.getTime() - b.initiated.getTime()));
+    const sets = await Promise.all(
+      this.objects.sets.map(async (set) => {
+        const s = await this.index.current(set, bucket);
+        return { set, s, arr: s.snapshot(), pos: 0 };
+      }),
+    );
+    // Where the page starts: after the marker's upload, or after every upload of the key marker (an upload id
+    // marker of another key, or of an upload that is gone, as if none was given).
+    let start = { key: prefix, t: -Infinity, id: '' };
+    let after = false;
+    const km = opts.keyMarker;
+    if (km !== undefined && km >= prefix) {
+      const m = opts.uploadIdMarker
+        ? sets.map((x) => x.s.byId.get(opts.uploadIdMarker!)).find((e) => e?.key === km)
+        : undefined;
+      start = m ?? { key: km, t: Infinity, id: '' };
+      after = m !== undefined;
+    }
+    for (const x of sets) x.pos = seek(x.arr, start, after);
+    /** The next entry over every set (sets whose next key is past the prefix are done). */
+    const head = () => {
+      let best: (typeof sets)[number] | undefined;
+      for (const x of sets) {
+        const e = x.arr[x.pos];
+        if (!e) continue;
+        if (!e.key.startsWith(prefix)) x.pos = x.arr.length;
+        else if (!best || compareEntries(e, best.arr[best.pos]) < 0) best = x;
+      }
+      return best;
+    };
     const out = {
       uploads: [] as L.MultipartUploadInfo[],
       commonPrefixes: [] as string[],
       isTruncated: false,
     } as Awaited<ReturnType<L.ObjectLayer['listMultipartUploads']>>;
-    let passedMarker = !opts.uploadIdMarker;
-    for (const u of all) {
-      if (!u.key.startsWith(prefix)) continue;
-      if (opts.keyMarker !== undefined) {
-        if (u.key < opts.keyMarker) continue;
-        if (u.key === opts.keyMarker) {
-          if (!opts.uploadIdMarker) continue;
-          if (!passedMarker) {
-            if (u.uploadId === opts.uploadIdMarker) passedMarker = true;
-            continue;
-          }
+    const delim = opts.delimiter || undefined;
+    for (;;) {
+      // One more than the page still needs (to know whether it is truncated), read from their folders at once.
+      const need = opts.maxUploads - out.uploads.length - out.commonPrefixes.length + 1;
+      const batch: ({ cp: string } | { e: IndexEntry; set: ErasureSet })[] = [];
+      while (batch.length < need) {
+        const h = head();
+        if (!h) break;
+        const e = h.arr[h.pos];
+        const i = delim ? e.key.indexOf(delim, prefix.length) : -1;
+        if (i < 0) {
+          h.pos++;
+          batch.push({ e, set: h.set });
+          continue;
+        }
+        const cp = e.key.slice(0, i + delim!.length);
+        for (const x of sets) if (x.arr[x.pos]?.key.startsWith(cp)) x.pos = skipPrefix(x.arr, x.pos, cp);
+        // The page before ended on this prefix (its NextKeyMarker): its uploads were rolled up there.
+        if (cp !== km) batch.push({ cp });
+      }
+      if (batch.length === 0) return out;
+      const docs = await Promise.all(
+        batch.map((b) =>
+          'e' in b ? readUploadDoc<UploadDoc>(b.set.liveDrives(), `${MULTIPART_DIR}/${bucket}/${b.e.n}`) : null,
+        ),
+      );
+      for (const [k, b] of batch.entries()) {
+        const doc = docs[k];
+        if ('e' in b && !doc) {
+          void this.index.phantom(b.set, bucket, b.e).catch(() => {}); // changes a copy, not this page's
+          continue;
+        }
+        if (out.uploads.length + out.commonPrefixes.length >= opts.maxUploads) {
+          out.isTruncated = true;
+          return out;
+        }
+        if ('cp' in b) {
+          out.commonPrefixes.push(b.cp);
+          out.nextKeyMarker = b.cp;
+          out.nextUploadIdMarker = undefined;
+        } else {
+          out.uploads.push(uploadInfo(doc!));
+          out.nextKeyMarker = b.e.key;
+          out.nextUploadIdMarker = b.e.id;
         }
       }
-      const i = opts.delimiter ? u.key.indexOf(opts.delimiter, prefix.length) : -1;
-      const cp = i >= 0 ? u.key.slice(0, i + opts.delimiter!.length) : undefined;
-      if (cp && out.commonPrefixes[out.commonPrefixes.length - 1] === cp) continue;
-      if (out.uploads.length + out.commonPrefixes.length >= opts.maxUploads) {
-        out.isTruncated = true;
-        break;
-      }
-      if (cp) {
-        out.commonPrefixes.push(cp);
-        out.nextKeyMarker = cp;
-      } else {
-        out.uploads.push(u);
-        out.nextKeyMarker = u.key;
-        out.nextUploadIdMarker = u.uploadId;
-      }
     }
-    return out;
   }
 
   /**
@@ -465,6 +482,7 @@ export class Multipart {
     for (const d of this.objects.allDrives()) {
       for (const bucket of await list(d, MULTIPART_DIR)) {
         for (const h of await list(d, `${MULTIPART_DIR}/${bucket}`)) {
+          if (h === UPLOAD_INDEX) continue;
           for (const id of await list(d, `${MULTIPART_DIR}/${bucket}/${h}`)) {
             const dir = `${MULTIPART_DIR}/${bucket}/${h}/${id}`;
             if (gone.has(dir)) continue;
@@ -478,6 +496,7 @@ export class Multipart {
             if (initiated === undefined || initiated >= cutoff) continue;
             gone.add(dir);
             await Promise.all(this.objects.allDrives().map((x) => x.remove(dir).catch(() => {})));
+            await this.index.removed(this.objects.sets[d.setIndex], bucket, `${h}/${id}`);
           }
         }
       }
@@ -485,11 +504,17 @@ export class Multipart {
     return gone.size;
   }
 
+  /** A bucket was made: its empty upload index. */
+  newBucket(bucket: string): Promise<void> {
+    return this.index.init(this.objects.allDrives(), bucket);
+  }
+
   /**
    * Drops every upload in progress in the bucket. DeleteBucket does this as AWS does: uploads that were never
    * completed do not keep a bucket from being deleted (only objects, versions and delete markers do).
    */
   async removeAll(bucket: string): Promise<void> {
+    this.index.forget(bucket);
     await Promise.all(this.objects.allDrives().map((d) => d?.remove(`${MULTIPART_DIR}/${bucket}`).catch(() => {})));
   }
 }

@@ -64,7 +64,13 @@ export const TAG_KEY_PREFIXES = ['s3:requestobjecttag/', 's3:existingobjecttag/'
 /** Keys of an AssumeRole request (trust policies), set by the STS handler (session-tags.ts: the last two). */
 export const STS_KEYS = ['sts:externalid', 'sts:rolesessionname', 'sts:transitivetagkeys', 'sts:sourceidentity'];
 
-const SUPPLIED = new Set([...REQUEST_KEYS, ...STS_KEYS, ...CONDITION_HEADERS.map((h) => `s3:${h}`)]);
+/** Keys of IAM API requests, set by its handlers (iam-api.ts): the managed policy an Attach/Detach names. */
+export const IAM_KEYS = ['iam:policyarn'];
+
+/** The tags of the IAM user or role an IAM action is on (iam-tags.ts; aws:ResourceTag/<key> under IAM's name). */
+const IAM_TAG_KEY_PREFIXES = ['iam:resourcetag/'];
+
+const SUPPLIED = new Set([...REQUEST_KEYS, ...STS_KEYS, ...IAM_KEYS, ...CONDITION_HEADERS.map((h) => `s3:${h}`)]);
 
 /** S3 condition keys AWS documents ("Actions, resources, and condition keys for Amazon S3") Cairn has no value for. */
 const S3_NOT_IMPLEMENTED = new Set([
@@ -115,6 +121,7 @@ const withTagKey = (key: string, prefixes: string[]) =>
  */
 export function checkConditionKey(key: string, original: string): void {
   if (SUPPLIED.has(key) || withTagKey(key, TAG_KEY_PREFIXES) || withTagKey(key, FEDERATED_PREFIXES)) return;
+  if (withTagKey(key, IAM_TAG_KEY_PREFIXES)) return;
   if (isWebIdentityKey(key)) return;
   if (GLOBAL_NOT_IMPLEMENTED.has(key) || S3_NOT_IMPLEMENTED.has(key) || withTagKey(key, S3_NOT_IMPLEMENTED_PREFIXES)) {
     throw new S3Error('NotImplemented', `The condition key ${original} is not implemented.`);

@@ -4,8 +4,10 @@
 // manage.ts. Answers are IAM's XML; policy documents go out URL-encoded, as IAM sends them.
 import { S3Error } from '../../errors.js';
 import { isAllowedOutsideBuckets } from '../authorize.js';
+import type { ConditionContext } from '../policy-conditions.js';
 import type { ApiContext, Caller, S3Response } from '../types.js';
 import type { XmlValue } from '../xml.js';
+import { requestedTagKeys, requestedTags, requestTagKeys, resourceTagKeys } from './iam-tags.js';
 import * as m from './manage.js';
 import {
   createOidcProvider,
@@ -27,8 +29,8 @@ interface CallContext {
   store: IamStore;
   params: URLSearchParams;
   caller: Caller;
-  /** Refuses with AccessDenied unless the caller may do the action on `resource`. */
-  authorize(resource: string): void;
+  /** Refuses with AccessDenied unless the caller may do the action on `resource` (`extra`: condition keys). */
+  authorize(resource: string, extra?: ConditionContext): void;
   /** A required parameter (ValidationError when absent). */
   need(name: string): string;
 }
@@ -102,13 +104,6 @@ const prefixed = <T extends { path: string }>(c: CallContext, items: T[]) => {
   return items.filter((x) => x.path.startsWith(prefix));
 };
 
-/** Tags.member.N.Key / .Value, or TagKeys.member.N. */
-function tagParams(p: URLSearchParams): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 1; p.has(`Tags.member.${i}.Key`); i++)
-    out[p.get(`Tags.member.${i}.Key`)!] = p.get(`Tags.member.${i}.Value`) ?? '';
-  return out;
-}
 function members(p: URLSearchParams, name: string): string[] {
   const out: string[] = [];
   for (let i = 1; p.has(`${name}.member.${i}`); i++) out.push(p.get(`${name}.member.${i}`)!);
@@ -117,6 +112,18 @@ function members(p: URLSearchParams, name: string): string[] {
 
 const user = (c: CallContext) => m.getUser(c.store, c.need('UserName'));
 const userRes = (u: UserRecord) => userArn(u.path, u.name);
+const role = (c: CallContext) => m.getRole(c.store, c.need('RoleName'));
+/** An action on an existing user or role: its tags are the resource's (aws:ResourceTag, iam:ResourceTag). */
+const onUser = (c: CallContext, u: UserRecord, extra: ConditionContext = {}) =>
+  c.authorize(userRes(u), { ...resourceTagKeys(u.tags), ...extra });
+const onRole = (c: CallContext, r: RoleRecord, extra: ConditionContext = {}) =>
+  c.authorize(roleArn(r.path, r.name), { ...resourceTagKeys(r.tags), ...extra });
+/** Tags a request sets (TagUser, TagRole: required). */
+function tagsToSet(c: CallContext): Record<string, string> {
+  const tags = requestedTags(c.params);
+  if (!tags) throw new S3Error('ValidationError', 'The parameter Tags is required');
+  return tags;
+}
 /** The user a key call is about: UserName, or the caller's own. */
 const keyUser = (c: CallContext) => m.userOrSelf(c.store, c.params.get('UserName') ?? undefined, c.caller.iam.user);
 
@@ -124,8 +131,9 @@ const HANDLERS: Record<string, Handler> = {
   // Users
   CreateUser: async (c) => {
     const name = c.need('UserName');
-    c.authorize(userArn(c.params.get('Path') ?? '/', name));
-    const u = await m.createUser(c.store, { name, path: c.params.get('Path') ?? undefined, tags: tagParams(c.params) });
+    const tags = requestedTags(c.params);
+    c.authorize(userArn(c.params.get('Path') ?? '/', name), requestTagKeys(tags));
+    const u = await m.createUser(c.store, { name, path: c.params.get('Path') ?? undefined, tags });
     return { User: userXml(u, c.store.rootKey) };
   },
   GetUser: (c) => {
@@ -142,7 +150,7 @@ const HANDLERS: Record<string, Handler> = {
       };
     }
     const u = m.userOrSelf(c.store, name ?? undefined, c.caller.iam.user);
-    c.authorize(userRes(u));
+    onUser(c, u);
     return { User: userXml(u, c.store.rootKey) };
   },
   ListUsers: (c) => {
@@ -152,7 +160,7 @@ const HANDLERS: Record<string, Handler> = {
   },
   UpdateUser: async (c) => {
     const u = user(c);
-    c.authorize(userRes(u));
+    onUser(c, u);
     await m.updateUser(c.store, u.name, {
       newName: c.params.get('NewUserName') ?? undefined,
       newPath: c.params.get('NewPath') ?? undefined,
@@ -161,31 +169,33 @@ const HANDLERS: Record<string, Handler> = {
   },
   DeleteUser: async (c) => {
     const u = user(c);
-    c.authorize(userRes(u));
+    onUser(c, u);
     await m.deleteUser(c.store, u.name, false);
     return undefined;
   },
   TagUser: async (c) => {
     const u = user(c);
-    c.authorize(userRes(u));
-    await m.tagHolder(c.store, 'user', u.name, tagParams(c.params), []);
+    const tags = tagsToSet(c);
+    onUser(c, u, requestTagKeys(tags));
+    await m.tagHolder(c.store, 'user', u.name, tags, []);
     return undefined;
   },
   UntagUser: async (c) => {
     const u = user(c);
-    c.authorize(userRes(u));
-    await m.tagHolder(c.store, 'user', u.name, {}, members(c.params, 'TagKeys'));
+    const keys = requestedTagKeys(c.params);
+    onUser(c, u, requestTagKeys(undefined, keys));
+    await m.tagHolder(c.store, 'user', u.name, {}, keys);
     return undefined;
   },
   ListUserTags: (c) => {
     const u = user(c);
-    c.authorize(userRes(u));
+    onUser(c, u);
     return { Tags: { member: tagsXml(u.tags) }, IsTruncated: false };
   },
   // Access keys
   CreateAccessKey: async (c) => {
     const u = keyUser(c);
-    c.authorize(userRes(u));
+    onUser(c, u);
     const k = await m.createAccessKey(c.store, u.name);
     return {
       AccessKey: {
@@ -199,7 +209,7 @@ const HANDLERS: Record<string, Handler> = {
   },
   UpdateAccessKey: async (c) => {
     const u = keyUser(c);
-    c.authorize(userRes(u));
+    onUser(c, u);
     const status = c.need('Status');
     if (status !== 'Active' && status !== 'Inactive')
       throw new S3Error('ValidationError', 'Status must be Active or Inactive');
@@ -208,13 +218,13 @@ const HANDLERS: Record<string, Handler> = {
   },
   DeleteAccessKey: async (c) => {
     const u = keyUser(c);
-    c.authorize(userRes(u));
+    onUser(c, u);
     await m.deleteAccessKey(c.store, u.name, c.need('AccessKeyId'));
     return undefined;
   },
   ListAccessKeys: (c) => {
     const u = keyUser(c);
-    c.authorize(userRes(u));
+    onUser(c, u);
     const keys = u.static ? [] : u.keys;
     const list = keys.map((k) => ({
       UserName: u.name,
@@ -273,13 +283,14 @@ const HANDLERS: Record<string, Handler> = {
   },
   ListGroupsForUser: (c) => {
     const u = user(c);
-    c.authorize(userRes(u));
+    onUser(c, u);
     return { Groups: { member: c.store.groupsOf(u.name.toLowerCase()).map(groupXml) }, IsTruncated: false };
   },
   // Roles
   CreateRole: async (c) => {
     const name = c.need('RoleName');
-    c.authorize(roleArn(c.params.get('Path') ?? '/', name));
+    const tags = requestedTags(c.params);
+    c.authorize(roleArn(c.params.get('Path') ?? '/', name), requestTagKeys(tags));
     const max = c.params.get('MaxSessionDuration');
     const r = await m.createRole(c.store, {
       name,
@@ -287,13 +298,13 @@ const HANDLERS: Record<string, Handler> = {
       trust: c.need('AssumeRolePolicyDocument'),
       description: c.params.get('Description') ?? undefined,
       maxSessionDuration: max === null ? undefined : Number(max),
-      tags: tagParams(c.params),
+      tags,
     });
     return { Role: roleXml(r) };
   },
   GetRole: (c) => {
-    const r = m.getRole(c.store, c.need('RoleName'));
-    c.authorize(roleArn(r.path, r.name));
+    const r = role(c);
+    onRole(c, r);
     return { Role: roleXml(r) };
   },
   ListRoles: (c) => {
@@ -302,8 +313,8 @@ const HANDLERS: Record<string, Handler> = {
     return { Roles: { member: items.map(roleXml) }, ...more };
   },
   UpdateRole: async (c) => {
-    const r = m.getRole(c.store, c.need('RoleName'));
-    c.authorize(roleArn(r.path, r.name));
+    const r = role(c);
+    onRole(c, r);
     const max = c.params.get('MaxSessionDuration');
     await m.updateRole(c.store, r.name, {
       description: c.params.get('Description') ?? undefined,
@@ -312,48 +323,51 @@ const HANDLERS: Record<string, Handler> = {
     return undefined;
   },
   UpdateRoleDescription: async (c) => {
-    const r = m.getRole(c.store, c.need('RoleName'));
-    c.authorize(roleArn(r.path, r.name));
+    const r = role(c);
+    onRole(c, r);
     await m.updateRole(c.store, r.name, { description: c.need('Description') });
     return { Role: roleXml(m.getRole(c.store, r.name)) };
   },
   UpdateAssumeRolePolicy: async (c) => {
-    const r = m.getRole(c.store, c.need('RoleName'));
-    c.authorize(roleArn(r.path, r.name));
+    const r = role(c);
+    onRole(c, r);
     await m.updateRole(c.store, r.name, { trust: c.need('PolicyDocument') });
     return undefined;
   },
   DeleteRole: async (c) => {
-    const r = m.getRole(c.store, c.need('RoleName'));
-    c.authorize(roleArn(r.path, r.name));
+    const r = role(c);
+    onRole(c, r);
     await m.deleteRole(c.store, r.name);
     return undefined;
   },
   TagRole: async (c) => {
-    const r = m.getRole(c.store, c.need('RoleName'));
-    c.authorize(roleArn(r.path, r.name));
-    await m.tagHolder(c.store, 'role', r.name, tagParams(c.params), []);
+    const r = role(c);
+    const tags = tagsToSet(c);
+    onRole(c, r, requestTagKeys(tags));
+    await m.tagHolder(c.store, 'role', r.name, tags, []);
     return undefined;
   },
   UntagRole: async (c) => {
-    const r = m.getRole(c.store, c.need('RoleName'));
-    c.authorize(roleArn(r.path, r.name));
-    await m.tagHolder(c.store, 'role', r.name, {}, members(c.params, 'TagKeys'));
+    const r = role(c);
+    const keys = requestedTagKeys(c.params);
+    onRole(c, r, requestTagKeys(undefined, keys));
+    await m.tagHolder(c.store, 'role', r.name, {}, keys);
     return undefined;
   },
   ListRoleTags: (c) => {
-    const r = m.getRole(c.store, c.need('RoleName'));
-    c.authorize(roleArn(r.path, r.name));
+    const r = role(c);
+    onRole(c, r);
     return { Tags: { member: tagsXml(r.tags) }, IsTruncated: false };
   },
   // OpenID Connect providers (oidc-providers.ts)
   CreateOpenIDConnectProvider: async (c) => {
-    c.authorize(oidcProviderArn(normalizeIssuerUrl(c.need('Url')).url));
+    const requested = requestedTags(c.params);
+    c.authorize(oidcProviderArn(normalizeIssuerUrl(c.need('Url')).url), requestTagKeys(requested));
     const p = await createOidcProvider(c.store, {
       url: c.need('Url'),
       clientIds: members(c.params, 'ClientIDList'),
       thumbprints: members(c.params, 'ThumbprintList'),
-      tags: tagParams(c.params),
+      tags: requested ?? {},
     });
     const tags = Object.keys(p.tags).length ? { member: tagsXml(p.tags) } : undefined;
     return { OpenIDConnectProviderArn: oidcProviderArn(p.url), Tags: tags };
@@ -506,25 +520,19 @@ const HANDLERS: Record<string, Handler> = {
   },
 };
 
-// Inline and attached policies of users, groups and roles: one family of handlers per holder kind.
-for (const [kind, Kind, arnOf] of [
-  ['user', 'User', (c: CallContext) => userRes(user(c))],
+// Inline and attached policies of users, groups and roles: one family of handlers per holder kind. `on`
+// authorizes the action on the holder (a user's or role's tags are the resource's; groups have none).
+for (const [kind, Kind, on] of [
+  ['user', 'User', (c: CallContext, extra?: ConditionContext) => onUser(c, user(c), extra)],
   [
     'group',
     'Group',
-    (c: CallContext) => {
+    (c: CallContext, extra?: ConditionContext) => {
       const g = m.getGroup(c.store, c.need('GroupName'));
-      return groupArn(g.path, g.name);
+      c.authorize(groupArn(g.path, g.name), extra);
     },
   ],
-  [
-    'role',
-    'Role',
-    (c: CallContext) => {
-      const r = m.getRole(c.store, c.need('RoleName'));
-      return roleArn(r.path, r.name);
-    },
-  ],
+  ['role', 'Role', (c: CallContext, extra?: ConditionContext) => onRole(c, role(c), extra)],
 ] as const) {
   const name = (c: CallContext) => c.need(`${Kind}Name`);
   /** The user, group or role the request names, with its inline and attached policies. */
@@ -535,37 +543,37 @@ for (const [kind, Kind, arnOf] of [
         ? m.getGroup(c.store, name(c))
         : m.getRole(c.store, name(c));
   HANDLERS[`Put${Kind}Policy`] = async (c) => {
-    c.authorize(arnOf(c));
+    on(c);
     await m.putInlinePolicy(c.store, kind, name(c), c.need('PolicyName'), c.need('PolicyDocument'));
     return undefined;
   };
   HANDLERS[`Get${Kind}Policy`] = (c) => {
-    c.authorize(arnOf(c));
+    on(c);
     const doc = m.getInlinePolicy(c.store, kind, name(c), c.need('PolicyName'));
     return { [`${Kind}Name`]: name(c), PolicyName: c.need('PolicyName'), PolicyDocument: encoded(doc) };
   };
   HANDLERS[`Delete${Kind}Policy`] = async (c) => {
-    c.authorize(arnOf(c));
+    on(c);
     await m.deleteInlinePolicy(c.store, kind, name(c), c.need('PolicyName'));
     return undefined;
   };
   HANDLERS[`List${Kind}Policies`] = (c) => {
-    c.authorize(arnOf(c));
+    on(c);
     const h = holder(c);
     return { PolicyNames: { member: Object.keys(h.inline) }, IsTruncated: false };
   };
   HANDLERS[`Attach${Kind}Policy`] = async (c) => {
-    c.authorize(arnOf(c));
+    on(c, { 'iam:policyarn': c.need('PolicyArn') });
     await m.attachPolicy(c.store, kind, name(c), c.need('PolicyArn'));
     return undefined;
   };
   HANDLERS[`Detach${Kind}Policy`] = async (c) => {
-    c.authorize(arnOf(c));
+    on(c, { 'iam:policyarn': c.need('PolicyArn') });
     await m.detachPolicy(c.store, kind, name(c), c.need('PolicyArn'));
     return undefined;
   };
   HANDLERS[`ListAttached${Kind}Policies`] = (c) => {
-    c.authorize(arnOf(c));
+    on(c);
     const h = holder(c);
     return { AttachedPolicies: { member: attachedXml(c.store, h.attached) }, IsTruncated: false };
   };
@@ -593,8 +601,8 @@ export async function iamQuery(
     store: ctx.iam!,
     params,
     caller,
-    authorize: (resource) => {
-      if (!isAllowedOutsideBuckets(ctx, access, `iam:${action}`, resource)) {
+    authorize: (resource, extra) => {
+      if (!isAllowedOutsideBuckets(ctx, access, `iam:${action}`, resource, extra)) {
         throw new S3Error(
           'AccessDenied',
           `${caller.iam.arn} is not authorized to perform iam:${action} on resource ${resource}`,

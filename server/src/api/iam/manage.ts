@@ -20,6 +20,7 @@ import {
   type Status,
   type UserRecord,
 } from './records.js';
+import { changedTags } from './iam-tags.js';
 import { normalizeDn } from './ldap.js';
 import { ldapMappingId, type IamStore } from './store.js';
 
@@ -639,10 +640,7 @@ export function tagHolder(
 ): Promise<void> {
   return store.exclusive(async () => {
     const h = kind === 'user' ? getUser(store, name) : getRole(store, name);
-    const tags = { ...h.tags, ...set };
-    for (const k of remove) delete tags[k];
-    if (Object.keys(tags).length > 50) throw new S3Error('LimitExceeded', 'Cannot exceed quota for tags: 50');
-    await store.put(kind, h.name, { ...h, tags });
+    await store.put(kind, h.name, { ...h, tags: changedTags(h.tags, set, remove) });
   });
 }
 

@@ -15,8 +15,10 @@ export const MODULES = [
       'server/src/http/auth/canonical.ts',
       'server/src/http/auth/signed-headers.ts',
       'server/src/http/auth/credentials.ts',
+      'server/src/sigv4-sign.ts',
     ],
     tests: [
+      'server/test/sigv4-sign.test.ts',
       'server/test/http/sigv4-rules.test.ts',
       'server/test/http/credentials.test.ts',
       'server/test/http/auth-v4.test.ts',

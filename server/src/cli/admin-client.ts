@@ -1,7 +1,8 @@
 // The client side of MinIO's admin API for `cairn admin`: requests signed with SigV4 (service s3, as madmin
 // signs them) and, where the API wants it, bodies encrypted and answers decrypted with the caller's secret.
 import { decryptData, encryptData } from '../api/iam/madmin-crypto.js';
-import { canonicalQuery, canonicalUri, hmac, queryPairs, sha256Hex } from '../http/auth/canonical.js';
+import { canonicalQuery, canonicalUri, queryPairs } from '../http/auth/canonical.js';
+import { amzDate, authorizationV4, deriveSigningKey, sha256Hex } from '../sigv4-sign.js';
 
 export interface AdminTarget {
   endpoint: string;
@@ -23,30 +24,21 @@ export interface AdminCall {
 }
 
 function sign(t: AdminTarget, method: string, url: URL, body: Buffer): Record<string, string> {
-  const amzDate = new Date()
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
-  const day = amzDate.slice(0, 8);
+  const date = amzDate();
   const payload = sha256Hex(body);
-  const headers: Record<string, string> = { host: url.host, 'x-amz-content-sha256': payload, 'x-amz-date': amzDate };
-  const names = Object.keys(headers).sort();
-  const canonical = [
+  const headers: Record<string, string> = { host: url.host, 'x-amz-content-sha256': payload, 'x-amz-date': date };
+  const authorization = authorizationV4({
     method,
-    canonicalUri(url.pathname),
-    canonicalQuery(queryPairs(url.search.slice(1))),
-    names.map((n) => `${n}:${headers[n]}\n`).join(''),
-    names.join(';'),
-    payload,
-  ].join('\n');
-  const scope = `${day}/${t.region}/s3/aws4_request`;
-  const toSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`;
-  const key = hmac(hmac(hmac(hmac(`AWS4${t.secretKey}`, day), t.region), 's3'), 'aws4_request');
-  const signature = hmac(key, toSign).toString('hex');
-  return {
-    ...headers,
-    authorization: `AWS4-HMAC-SHA256 Credential=${t.accessKey}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`,
-  };
+    canonicalUri: canonicalUri(url.pathname),
+    canonicalQuery: canonicalQuery(queryPairs(url.search.slice(1))),
+    headers,
+    payloadHash: payload,
+    accessKey: t.accessKey,
+    region: t.region,
+    service: 's3',
+    signingKey: deriveSigningKey(t.secretKey, date.slice(0, 8), t.region, 's3'),
+  });
+  return { ...headers, authorization };
 }
 
 /** Calls the admin API; the answer as JSON (undefined when empty). Errors carry the server's code and message. */

@@ -15,6 +15,7 @@ import {
   type S3Response,
 } from '../api/index.js';
 import { S3Error } from '../errors.js';
+import { deriveSigningKey } from '../sigv4-sign.js';
 import { hmac, parseAmzDate, sameSignature } from './auth/canonical.js';
 import { checkRegion, type SigV4Context } from './auth/sigv4.js';
 import { resolveSigner, type Identity } from './auth/credentials.js';
@@ -170,7 +171,7 @@ export function postAuth(
         ArgumentName: 'x-amz-date',
       });
     const id = resolveSigner(auth.credentials, ak, fields.get('x-amz-security-token'));
-    const key = hmac(hmac(hmac(hmac(`AWS4${id.secretKey}`, date), region), service), 'aws4_request');
+    const key = deriveSigningKey(id.secretKey, date, region, service);
     if (!sameSignature(hmac(key, policy).toString('hex'), v4sig)) throw new S3Error('SignatureDoesNotMatch');
     return { identity: id, signature: { version: 'AWS4-HMAC-SHA256', type: 'POST', signedAt } };
   }

@@ -1,12 +1,10 @@
 // Pieces of AWS's canonical request shared by SigV4 (header and presigned) and SigV2.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { sha256Hex, uriEncode } from '../../sigv4-sign.js';
 
-/** RFC 3986 encoding as AWS does it: unreserved characters stay, everything else is %XX (upper hex). */
-export function uriEncode(s: string, keepSlash = false): string {
-  const e = encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return keepSlash ? e.replace(/%2F/g, '/') : e;
-}
+// The signing primitives live with the signing side (Cairn signs its own outgoing requests with them too).
+export { hmac, sha256Hex, uriEncode } from '../../sigv4-sign.js';
 
 function safeDecode(s: string): string {
   try {
@@ -77,8 +75,6 @@ export function canonicalHeaders(headers: IncomingHttpHeaders, signed: string[],
   return signed.map((h) => `${h}:${value(h)}\n`).join('');
 }
 
-export const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
-export const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256', key).update(data).digest();
 export const EMPTY_SHA256 = sha256Hex('');
 
 /** Constant-time comparison of two signatures (hex or base64 text). */

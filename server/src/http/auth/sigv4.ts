@@ -3,6 +3,7 @@
 // (payload.ts), driven by the PayloadMode returned here.
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../../errors.js';
+import { deriveSigningKey } from '../../sigv4-sign.js';
 import { resolveSigner, type CredentialSource, type Identity } from './credentials.js';
 import { requireSignedHeaders } from './signed-headers.js';
 import {
@@ -131,7 +132,7 @@ function signingKey(ctx: SigV4Context, secret: string, c: Credential): Buffer {
   const id = `${secret}\0${c.date}\0${c.region}\0${c.service}`;
   let key = ctx.keyCache.get(id);
   if (!key) {
-    key = hmac(hmac(hmac(hmac(`AWS4${secret}`, c.date), c.region), c.service), 'aws4_request');
+    key = deriveSigningKey(secret, c.date, c.region, c.service);
     if (ctx.keyCache.size > 1000) ctx.keyCache.clear();
     ctx.keyCache.set(id, key);
   }

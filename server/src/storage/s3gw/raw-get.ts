@@ -2,24 +2,14 @@
 // bench/s3gw measured the SDK's GetObject at about a quarter of node's http reading the same 64 MiB objects
 // from the same backend, and the gateway's whole point is to pass those bytes on. The response stream itself
 // is the body handed to the API layer (no copy, backpressure kept). Everything else stays on the SDK.
-// (Cairn's SigV4 code in http/auth verifies; storage may not import the HTTP layer, hence this signer.)
-import { createHash, createHmac } from 'node:crypto';
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { amzDate, authorizationV4, deriveSigningKey, uriEncode } from '../../sigv4-sign.js';
 import type { BackendOptions } from './backend.js';
 
 const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 /** Longest error body read from the backend (its XML error document). */
 const ERROR_BODY_MAX = 64 * 1024;
-
-/** RFC 3986 encoding as SigV4 wants it: everything but A-Z a-z 0-9 - . _ ~ is %XX. */
-function uriEncode(s: string, keepSlash = false): string {
-  let out = encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  if (keepSlash) out = out.replaceAll('%2F', '/');
-  return out;
-}
-
-const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
 
 /** A failed GET in the shape backendError() reads (the SDK's error fields). */
 export interface GetFailure {
@@ -44,8 +34,7 @@ export class RawGetter {
 
   private signingKey(day: string): Buffer {
     if (this.dayKey?.day !== day) {
-      const k = hmac(hmac(hmac(hmac(`AWS4${this.o.secretKey}`, day), this.region), 's3'), 'aws4_request');
-      this.dayKey = { day, key: k };
+      this.dayKey = { day, key: deriveSigningKey(this.o.secretKey, day, this.region, 's3') };
     }
     return this.dayKey.key;
   }
@@ -61,32 +50,24 @@ export class RawGetter {
       .map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`)
       .sort()
       .join('&');
-    const amzDate = new Date()
-      .toISOString()
-      .replace(/[-:]/g, '')
-      .replace(/\.\d{3}/, '');
-    const day = amzDate.slice(0, 8);
+    const date = amzDate();
     const headers: Record<string, string> = {
       host: this.base.host,
       'x-amz-content-sha256': UNSIGNED_PAYLOAD,
-      'x-amz-date': amzDate,
+      'x-amz-date': date,
     };
     for (const [k, v] of Object.entries(extra)) headers[k.toLowerCase()] = v.trim();
-    const names = Object.keys(headers).sort();
-    const canonical = [
-      'GET',
-      path,
-      sortedQuery,
-      names.map((n) => `${n}:${headers[n]}\n`).join(''),
-      names.join(';'),
-      UNSIGNED_PAYLOAD,
-    ].join('\n');
-    const scope = `${day}/${this.region}/s3/aws4_request`;
-    const toSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${createHash('sha256').update(canonical).digest('hex')}`;
-    const signature = hmac(this.signingKey(day), toSign).toString('hex');
-    headers.authorization =
-      `AWS4-HMAC-SHA256 Credential=${this.o.accessKey}/${scope}, SignedHeaders=${names.join(';')}, ` +
-      `Signature=${signature}`;
+    headers.authorization = authorizationV4({
+      method: 'GET',
+      canonicalUri: path,
+      canonicalQuery: sortedQuery,
+      headers,
+      payloadHash: UNSIGNED_PAYLOAD,
+      accessKey: this.o.accessKey,
+      region: this.region,
+      service: 's3',
+      signingKey: this.signingKey(date.slice(0, 8)),
+    });
     const request = this.base.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = request(

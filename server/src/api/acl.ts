@@ -2,9 +2,11 @@
 // AccessControlPolicy document becomes a list of grants, stored with the bucket (BucketConfig.acl) or with
 // the object (a reserved user-metadata entry no client header can name, since ':' is not a header token
 // character). authorize.ts asks `aclAllows` when no bucket policy decided; Get*Acl renders the grants.
-import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
+import { canonicalId } from './canonical-id.js';
+
+export { canonicalId };
 import { bucketSettings, type BucketSettings } from './bucket-settings.js';
 import type { Accounts, ApiContext, S3Request } from './types.js';
 import { toXml, many, parseXml, str } from './xml.js';
@@ -40,11 +42,6 @@ const CANNED = new Set([
   'bucket-owner-full-control',
   'aws-exec-read',
 ]);
-
-/** The default canonical user id of an access key (sha256 hex, as for the root in listings). */
-export function canonicalId(accessKey: string): string {
-  return createHash('sha256').update(accessKey).digest('hex');
-}
 
 /** Canonical ids and display names from the configured users (defaults: sha256 of the key, the key). */
 export function accountsOf(cfg: { root: UserAccount; users?: UserAccount[] }): Accounts {

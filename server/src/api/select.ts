@@ -11,6 +11,7 @@ import { openReadable, readableVersion } from './object-read.js';
 import { keysForRead, readDecrypted } from './sse/index.js';
 import type { DataKey } from './sse/index.js';
 import type { ApiContext, S3Request, S3Response } from './types.js';
+import { DIALECTS, type Dialect, selectDialectFromEnv } from './select-dialect.js';
 
 /** The SQL may be 256 KB; XML escaping can grow it up to 6 bytes a character (`&quot;`), plus the envelope. */
 export const MAX_SELECT_BODY = 6 * 256 * 1024 + 16 * 1024;
@@ -102,20 +103,7 @@ export function objectSource(ctx: ApiContext, info: ObjectInfo, keys?: DataKey):
   };
 }
 
-type Dialect = NonNullable<SelectRequest['dialect']>;
-/** The engine's dialects (select-engine/src/sql/ast.ts); kept here so the server need not load the engine. */
-const DIALECTS: readonly Dialect[] = ['aws', 'cairn', 'ceph'];
-
-/**
- * The dialect of requests that name none: CAIRN_SELECT_DIALECT (aws, cairn or ceph; aws when unset), for
- * clients that cannot add the query parameter (boto3 running ceph/s3-tests). Checked when the server starts.
- */
-export function selectDialectFromEnv(env: NodeJS.ProcessEnv): Dialect | undefined {
-  const v = env.CAIRN_SELECT_DIALECT;
-  if (v === undefined || v === '') return undefined;
-  if (!DIALECTS.includes(v as Dialect)) throw new Error(`CAIRN_SELECT_DIALECT is ${DIALECTS.join(', ')}, got '${v}'`);
-  return v as Dialect;
-}
+export { selectDialectFromEnv } from './select-dialect.js';
 
 /**
  * Beyond AWS, asked for in the query string (signed with the request): `x-cairn-dialect=cairn` (DISTINCT,

@@ -10,8 +10,8 @@ import { openIdConfigFromEnv } from '../api/iam/openid-config.js';
 import { loudly, type ServerArgs, serveUntilStopped, serverOptions } from '../cluster/serve.js';
 import { checkTargets } from '../api/notify/target.js';
 import { notifyTargetsFromEnv } from '../api/notify/targets.js';
-import { replicationWorkersFromEnv } from '../api/replication/replicator.js';
-import { selectDialectFromEnv } from '../api/select.js';
+import { replicationWorkersFromEnv } from '../api/replication/workers-env.js';
+import { selectDialectFromEnv } from '../api/select-dialect.js';
 import { prometheusAuthFromEnv } from '../http/metrics-auth.js';
 import { parseDuration } from '../duration.js';
 

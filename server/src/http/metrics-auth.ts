@@ -3,7 +3,7 @@
 // "prometheus"; MINIO_PROMETHEUS_AUTH_TYPE=public (CAIRN_PROMETHEUS_AUTH_TYPE) opens the endpoints.
 // As MinIO: tokens of the root user, and of any long-term key (IAM user, service account) whose policies allow
 // admin:Prometheus, each checked with that key's own secret.
-import { decodeJwt, jwtVerify, SignJWT } from 'jose';
+// jose is loaded with the first token checked or made: a server nobody scrapes never loads it.
 
 export type PrometheusAuthType = 'jwt' | 'public';
 
@@ -24,7 +24,8 @@ const ISSUER = 'prometheus';
 const TOKEN_LIFETIME_SECONDS = 100 * 365 * 24 * 3600;
 
 /** A bearer token for Prometheus, as `mc admin prometheus generate` makes it (HS512). */
-export function prometheusToken(key: Key, nowMs = Date.now()): Promise<string> {
+export async function prometheusToken(key: Key, nowMs = Date.now()): Promise<string> {
+  const { SignJWT } = await import('jose');
   const now = Math.floor(nowMs / 1000);
   return new SignJWT({})
     .setProtectedHeader({ alg: 'HS512', typ: 'JWT' })
@@ -54,6 +55,7 @@ export async function validPrometheusToken(
 ): Promise<boolean> {
   const m = /^Bearer ([A-Za-z0-9._-]+)$/.exec(authorization ?? '');
   if (!m) return false;
+  const { decodeJwt, jwtVerify } = await import('jose');
   try {
     // Unverified, only to know whose secret checks it; the verified claims must name the same key.
     const named = accessKeyOf(decodeJwt(m[1]));

@@ -5,7 +5,7 @@
 //
 // Filters are templates: `%s` is the username and (group filter) `%d` the user's DN, both escaped as RFC 4515
 // says, so a username like `*)(uid=*` is a literal value that matches no one.
-import { Client, type ClientOptions } from 'ldapts';
+import type { Client, ClientOptions } from 'ldapts';
 import { S3Error } from '../../errors.js';
 import type { LdapConfig } from './ldap-config.js';
 import type { LoginLimiter } from './login-limit.js';
@@ -45,7 +45,9 @@ export class LdapProvider {
     private readonly limiter: LoginLimiter,
   ) {}
 
-  private client(): Client {
+  /** A new connection; ldapts is loaded on the first login (most servers have no LDAP). */
+  private async client(): Promise<Client> {
+    const { Client } = await import('ldapts');
     const c = this.config;
     const opts: ClientOptions = {
       url: `${c.serverInsecure ? 'ldap' : 'ldaps'}://${c.serverAddr}`,
@@ -73,7 +75,7 @@ export class LdapProvider {
 
   private async lookup(username: string, password: string): Promise<LdapIdentity> {
     const c = this.config;
-    const lookup = this.client();
+    const lookup = await this.client();
     try {
       await this.bindLookup(lookup);
       const { searchEntries } = await lookup.search(c.userDnSearchBaseDn, {
@@ -85,7 +87,7 @@ export class LdapProvider {
       // Exactly one entry, or no one: a filter that matches several users names none of them.
       if (searchEntries.length !== 1) throw refused();
       const userDn = searchEntries[0].dn;
-      const user = this.client();
+      const user = await this.client();
       try {
         await user.bind(userDn, password);
       } catch {

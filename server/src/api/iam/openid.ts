@@ -13,14 +13,14 @@
 // another host). HS* tokens are refused whatever the JWKS holds: AWS accepts only
 // asymmetric signatures, and an HMAC "verified" with a public key is the classic forgery.
 import { createHash } from 'node:crypto';
-import {
+// jose is loaded on the first token (most servers have no OpenID provider).
+import type {
   createLocalJWKSet,
-  type JSONWebKeySet,
-  jwtVerify,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  type JWSHeaderParameters,
-  type FlattenedJWSInput,
+  JSONWebKeySet,
+  JWTPayload,
+  JWTVerifyGetKey,
+  JWSHeaderParameters,
+  FlattenedJWSInput,
 } from 'jose';
 import { S3Error } from '../../errors.js';
 import { type OpenIdConfig, splitPolicyNames } from './openid-config.js';
@@ -96,7 +96,8 @@ class ProviderKeys {
           headers: { accept: 'application/json, application/jwk-set+json' },
           thumbprints: this.thumbprints,
         });
-        this.local = createLocalJWKSet(json as JSONWebKeySet);
+        const jose = await import('jose');
+        this.local = jose.createLocalJWKSet(json as JSONWebKeySet);
         this.fetchedAt = Date.now();
       } catch (e) {
         if (e instanceof S3Error) throw e; // a certificate no registered thumbprint vouches for
@@ -207,6 +208,7 @@ export class OpenIdProvider {
     audiences: readonly string[] = [this.config.clientId],
   ): Promise<JWTPayload & { sub: string; iss: string }> {
     const d = await this.current();
+    const { jwtVerify } = await import('jose');
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, d.jwks.getKey, {

@@ -19,7 +19,6 @@
 // AWS does for providers with publicly trusted certificates (thumbprints are then not used); otherwise the top
 // CA certificate of the chain the provider presents must have a registered thumbprint, and is then the only
 // trust anchor (provider-fetch.ts). Neither: InvalidIdentityToken.
-import { decodeJwt } from 'jose';
 import { S3Error } from '../../errors.js';
 import { evaluate } from '../policy-document.js';
 import { federatedToken } from '../policy-principals.js';
@@ -92,7 +91,8 @@ export function roleOfArn(store: IamStore, arn: string): RoleRecord | undefined 
 }
 
 /** The registered provider whose URL is the token's issuer (the signature is checked after, with its keys). */
-function providerOfToken(store: IamStore, token: string): OidcProviderRecord {
+async function providerOfToken(store: IamStore, token: string): Promise<OidcProviderRecord> {
+  const { decodeJwt } = await import('jose'); // loaded on the first web identity login
   let iss: unknown;
   try {
     iss = decodeJwt(token).iss;
@@ -128,7 +128,7 @@ export async function assumeRoleWithWebIdentityForRole(
   if (session === undefined) throw new S3Error('ValidationError', 'RoleSessionName is required');
   const policies = sessionPolicies(ctx, params);
   const seconds = duration(params, 900, role.maxSessionDuration, 3600);
-  const provider = providerOfToken(store, token);
+  const provider = await providerOfToken(store, token);
   const payload = await providers.verifier(provider).verify(token, ctx.now(), provider.clientIds);
   // Session tags and a source identity come from the token's own claims (AWS's names); the trust policy must
   // allow sts:TagSession and sts:SetSourceIdentity for them (session-tags.ts).

@@ -5,7 +5,7 @@
 // on a message returned as unroutable (MANDATORY=on), or when the connection is lost; the event then stays in
 // Cairn's queue. One connection, made on the first send and again after it is lost (connection.ts).
 import { randomUUID } from 'node:crypto';
-import { type ChannelModel, type ConfirmChannel, connect, type Message } from 'amqplib';
+import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
 import { BrokerConnection, SEND_TIMEOUT_MS } from './connection.js';
 import { eventLog, type QueuedEvent, type Target } from './target.js';
 import { onOff } from './targets.js';
@@ -104,6 +104,8 @@ export class AmqpTarget implements Target {
 
   /** A connection and its confirm channel; `lost` when the broker closes either (a broker-side error closes the channel). */
   private async open(lost: () => void): Promise<Channel> {
+    // Loaded on the first connection: only a server with an AMQP target needs amqplib.
+    const { connect } = await import('amqplib');
     const connection = await connect(this.url, { timeout: SEND_TIMEOUT_MS });
     try {
       const channel = await connection.createConfirmChannel();

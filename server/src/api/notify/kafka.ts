@@ -2,12 +2,13 @@
 // events stay in one partition, in order) with MinIO's value ({EventName, Key, Records: [record]}), produced
 // with acks=all: send resolves once every in-sync replica has it. MinIO's settings Cairn does not act on
 // (client certificates, protocol version, batching, compression levels) are refused at start.
-import { CompressionTypes, Kafka, logLevel, type Producer, type SASLOptions } from 'kafkajs';
+import type { CompressionTypes, KafkaConfig, Producer, SASLOptions } from 'kafkajs';
 import type { QueuedEvent, Target } from './target.js';
 
 /** MinIO's SASL_MECHANISM values and kafkajs's names for them. */
 const MECHANISMS = { plain: 'plain', sha256: 'scram-sha-256', sha512: 'scram-sha-512' } as const;
-const COMPRESSION: Record<string, CompressionTypes> = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP };
+/** kafkajs's CompressionTypes.None and .GZIP (the library is loaded on the first send, not for these). */
+const COMPRESSION: Record<string, CompressionTypes> = { none: 0, gzip: 1 };
 
 function onOff(value: string | undefined, name: string): boolean {
   const v = (value ?? 'off').toLowerCase();
@@ -17,7 +18,9 @@ function onOff(value: string | undefined, name: string): boolean {
 }
 
 export class KafkaTarget implements Target {
-  private readonly producer: Producer;
+  private readonly config: KafkaConfig;
+  /** Made on the first send: kafkajs is loaded only by a server with a Kafka target. */
+  private producer: Promise<Producer> | undefined;
   private readonly topic: string;
   private readonly compression: CompressionTypes;
   private connected: Promise<void> | undefined;
@@ -52,7 +55,7 @@ export class KafkaTarget implements Target {
         if (settings[s]) throw new Error(`${env(s.toUpperCase())} is set but ${env('SASL')} is not on`);
     }
 
-    const kafka = new Kafka({
+    this.config = {
       clientId: 'cairn',
       brokers,
       ssl: tls ? { rejectUnauthorized: !skipVerify } : false,
@@ -62,16 +65,21 @@ export class KafkaTarget implements Target {
       // A few quick retries ride over a leader election; a broker that is down fails the send and Cairn's queue
       // keeps the event.
       retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
-      logLevel: logLevel.NOTHING,
-    });
-    this.producer = kafka.producer();
+      logLevel: 0, // logLevel.NOTHING
+    };
+  }
+
+  private async makeProducer(): Promise<Producer> {
+    const { Kafka } = await import('kafkajs');
+    return new Kafka(this.config).producer();
   }
 
   async send(e: QueuedEvent): Promise<void> {
-    this.connected ??= this.producer.connect();
+    const producer = await (this.producer ??= this.makeProducer());
+    this.connected ??= producer.connect();
     try {
       await this.connected;
-      await this.producer.send({
+      await producer.send({
         topic: this.topic,
         acks: -1, // all in-sync replicas
         compression: this.compression,
@@ -80,12 +88,12 @@ export class KafkaTarget implements Target {
     } catch (err) {
       // Start again from a fresh connection next time (the broker may have restarted).
       this.connected = undefined;
-      await this.producer.disconnect().catch(() => {});
+      await producer.disconnect().catch(() => {});
       throw err;
     }
   }
 
   async close(): Promise<void> {
-    await this.producer.disconnect();
+    await (await this.producer)?.disconnect();
   }
 }

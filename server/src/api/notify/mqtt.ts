@@ -4,7 +4,7 @@
 // reconnects by itself every RECONNECT_INTERVAL; a send waits for the connection (at most SEND_TIMEOUT_MS) and
 // fails when the broker refuses it or is not there, leaving the event in Cairn's queue.
 import { randomBytes } from 'node:crypto';
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { parseDuration } from '../../duration.js';
 import { eventLog, type QueuedEvent, type Target, withoutSecrets } from './target.js';
 
@@ -27,7 +27,8 @@ export class MqttTarget implements Target {
   private readonly options: IClientOptions;
   private readonly topic: string;
   private readonly qos: 0 | 1 | 2;
-  private client: MqttClient | undefined;
+  /** Made on the first send: the mqtt client library is loaded only by a server with an MQTT target. */
+  private client: Promise<MqttClient> | undefined;
   private closed = false;
 
   constructor(settings: Record<string, string>, env: (setting: string) => string) {
@@ -76,7 +77,8 @@ export class MqttTarget implements Target {
 
   async send(e: QueuedEvent): Promise<void> {
     if (this.closed) throw new Error('the MQTT target is closed');
-    const client = (this.client ??= this.connect());
+    const client = await (this.client ??= this.connect());
+    if (this.closed) throw new Error('the MQTT target is closed');
     let timer: NodeJS.Timeout | undefined;
     let detach = () => {};
     try {
@@ -112,7 +114,8 @@ export class MqttTarget implements Target {
     }
   }
 
-  private connect(): MqttClient {
+  private async connect(): Promise<MqttClient> {
+    const { connect } = await import('mqtt');
     const client = connect(this.url, this.options);
     // Connection errors reach the sender as sends that time out; without a listener they would be thrown.
     client.on('error', () => {});
@@ -121,6 +124,6 @@ export class MqttTarget implements Target {
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.client?.endAsync(true);
+    await (await this.client)?.endAsync(true);
   }
 }

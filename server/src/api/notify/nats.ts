@@ -5,7 +5,7 @@
 // One connection, made on the first send and again after it is lost (connection.ts).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { connect, type ConnectionOptions, type JetStreamClient, type NatsConnection } from 'nats';
+import type { ConnectionOptions, JetStreamClient, NatsConnection } from 'nats';
 import { parseDuration } from '../../duration.js';
 import { BrokerConnection, SEND_TIMEOUT_MS } from './connection.js';
 import { eventLog, type QueuedEvent, type Target } from './target.js';
@@ -29,6 +29,8 @@ export class NatsTarget implements Target {
   private readonly secrets: (string | undefined)[];
   private readonly connection = new BrokerConnection<{ nc: NatsConnection; js?: JetStreamClient }>(
     async (lost) => {
+      // Loaded on the first connection: only a server with a NATS target needs the client.
+      const { connect } = await import('nats');
       const nc = await connect(this.options);
       void nc.closed().then(lost);
       return { nc, js: this.jetstream ? nc.jetstream() : undefined };

@@ -4,7 +4,7 @@
 // `access` inserts a row per event (event_time, event_data). The table is created with MinIO's schema when it
 // is missing. Each send is one autocommitted statement: it resolves once PostgreSQL has committed the row, and
 // any error (server down, table of another shape) throws, so the event stays queued and is sent again.
-import pg from 'pg';
+import type { Pool, PoolConfig } from 'pg';
 import type { QueuedEvent, Target } from './target.js';
 
 /** Where and how to connect (pg's pool settings), from CONNECTION_STRING or HOST/PORT/USERNAME/... */
@@ -164,7 +164,9 @@ export function postgresConnection(
 }
 
 export class PostgresTarget implements Target {
-  private readonly pool: pg.Pool;
+  private readonly config: PoolConfig;
+  /** Made on the first send: pg is loaded only by a server with a PostgreSQL target. */
+  private pool: Promise<Pool> | undefined;
   private readonly table: string;
   private readonly format: 'namespace' | 'access';
   /** The table exists (created if it was missing); reset after a failure so the next send tries again. */
@@ -181,12 +183,22 @@ export class PostgresTarget implements Target {
     const max = settings.max_open_connections;
     if (max !== undefined && !/^\d{1,4}$/.test(max))
       throw new Error(`${env('MAX_OPEN_CONNECTIONS')} must be a whole number >= 0, got '${max}'`);
-    this.pool = new pg.Pool({
+    this.config = {
       ...postgresConnection(settings, env),
       max: max && Number(max) > 0 ? Number(max) : DEFAULT_MAX_CONNECTIONS,
-    });
+    };
+  }
+
+  private async makePool(): Promise<Pool> {
+    const { default: pg } = await import('pg');
+    const pool = new pg.Pool(this.config);
     // An idle connection the server closed: the next query opens another; without a listener it would throw.
-    this.pool.on('error', () => {});
+    pool.on('error', () => {});
+    return pool;
+  }
+
+  private query(text: string, values?: unknown[]): Promise<unknown> {
+    return (this.pool ??= this.makePool()).then((pool) => pool.query(text, values));
   }
 
   private ensureTable(): Promise<void> {
@@ -203,7 +215,7 @@ export class PostgresTarget implements Target {
         ? 'key VARCHAR PRIMARY KEY, value JSONB'
         : 'event_time TIMESTAMP WITH TIME ZONE NOT NULL, event_data JSONB';
     try {
-      await this.pool.query(`CREATE TABLE IF NOT EXISTS ${this.table} (${columns})`);
+      await this.query(`CREATE TABLE IF NOT EXISTS ${this.table} (${columns})`);
     } catch (e) {
       // Two workers creating it at once: one wins, the other sees the row type already made (23505).
       if ((e as { code?: string }).code !== '23505') throw e;
@@ -214,14 +226,14 @@ export class PostgresTarget implements Target {
     await this.ensureTable();
     const data = JSON.stringify({ Records: [e.record] });
     if (this.format === 'access') {
-      await this.pool.query(`INSERT INTO ${this.table} (event_time, event_data) VALUES ($1, $2)`, [
+      await this.query(`INSERT INTO ${this.table} (event_time, event_data) VALUES ($1, $2)`, [
         e.record.eventTime,
         data,
       ]);
     } else if (REMOVES_OBJECT.has(e.eventName)) {
-      await this.pool.query(`DELETE FROM ${this.table} WHERE key = $1`, [e.key]);
+      await this.query(`DELETE FROM ${this.table} WHERE key = $1`, [e.key]);
     } else {
-      await this.pool.query(
+      await this.query(
         `INSERT INTO ${this.table} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
         [e.key, data],
       );
@@ -229,6 +241,6 @@ export class PostgresTarget implements Target {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    await (await this.pool)?.end();
   }
 }

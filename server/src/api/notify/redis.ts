@@ -2,11 +2,13 @@
 // (HSET <key> <bucket/object> {"Records":[...]}, HDEL when the object is deleted), `access` appends every
 // event to a list (RPUSH <key> [{"Event":[...],"EventTime":...}]). Commands fail at once while Redis is down
 // (no offline queue): the event stays in Cairn's queue and the sender retries.
-import { Redis } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { QueuedEvent, Target } from './target.js';
 
 export class RedisTarget implements Target {
-  private readonly redis: Redis;
+  private readonly options: RedisOptions;
+  /** The client, made on the first send: ioredis is loaded only by a server with a Redis target. */
+  private redis: Promise<Redis> | undefined;
   private readonly key: string;
   private readonly format: 'namespace' | 'access';
 
@@ -18,7 +20,7 @@ export class RedisTarget implements Target {
       throw new Error(`${env('FORMAT')} must be namespace or access, got '${format}'`);
     this.format = format;
     this.key = settings.key;
-    this.redis = new Redis({
+    this.options = {
       host: m[1] ?? m[2],
       port: m[3] ? Number(m[3]) : 6379,
       username: settings.user || undefined,
@@ -27,23 +29,30 @@ export class RedisTarget implements Target {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       connectionName: 'Cairn',
-    });
+    };
+  }
+
+  private async client(): Promise<Redis> {
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(this.options);
     // Connection errors reach the sender as failed commands; without a listener they would be thrown.
-    this.redis.on('error', () => {});
+    redis.on('error', () => {});
+    return redis;
   }
 
   async send(e: QueuedEvent): Promise<void> {
-    if (this.redis.status === 'wait' || this.redis.status === 'end') await this.redis.connect();
+    const redis = await (this.redis ??= this.client());
+    if (redis.status === 'wait' || redis.status === 'end') await redis.connect();
     if (this.format === 'access') {
-      await this.redis.rpush(this.key, JSON.stringify([{ Event: [e.record], EventTime: e.record.eventTime }]));
+      await redis.rpush(this.key, JSON.stringify([{ Event: [e.record], EventTime: e.record.eventTime }]));
     } else if (e.eventName === 's3:ObjectRemoved:Delete') {
-      await this.redis.hdel(this.key, e.key);
+      await redis.hdel(this.key, e.key);
     } else {
-      await this.redis.hset(this.key, e.key, JSON.stringify({ Records: [e.record] }));
+      await redis.hset(this.key, e.key, JSON.stringify({ Records: [e.record] }));
     }
   }
 
   async close(): Promise<void> {
-    this.redis.disconnect();
+    (await this.redis)?.disconnect();
   }
 }

@@ -23,6 +23,7 @@ import type { ApiLogger } from '../types.js';
 import type { ReplicationKind } from './config.js';
 import { ReplicationRemote, TargetError } from './remote.js';
 import { storedTargets, type RemoteTarget } from './targets.js';
+import { DEFAULT_REPLICATION_WORKERS } from './workers-env.js';
 
 /** One queued change. */
 export interface ReplicationEntry {
@@ -69,18 +70,7 @@ export interface ReplicatorOptions {
 /** Refusals (not outages) of one change tolerated before it is left FAILED. */
 const MAX_REFUSALS = 3;
 const DEFAULT_LIMIT = 100_000;
-/** Senders per target (MinIO: MINIO_API_REPLICATION_MAX_WORKERS, per node over all targets, 1 to 500). */
-export const DEFAULT_REPLICATION_WORKERS = 8;
-export const MAX_REPLICATION_WORKERS = 500;
-/** CAIRN_API_REPLICATION_MAX_WORKERS of `env` (a whole number, 1 to 500), or undefined when unset. */
-export function replicationWorkersFromEnv(env: NodeJS.ProcessEnv): number | undefined {
-  const v = env.CAIRN_API_REPLICATION_MAX_WORKERS;
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n < 1 || n > MAX_REPLICATION_WORKERS)
-    throw new Error(`CAIRN_API_REPLICATION_MAX_WORKERS must be a whole number from 1 to 500, got '${v.slice(0, 40)}'`);
-  return n;
-}
+export { DEFAULT_REPLICATION_WORKERS, MAX_REPLICATION_WORKERS, replicationWorkersFromEnv } from './workers-env.js';
 
 /** Changes read ahead from the queue per lane. */
 const LANE_BACKLOG = 16;

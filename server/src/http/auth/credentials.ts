@@ -5,7 +5,7 @@
 // the environment; IAM users, service accounts and STS credentials from the IAM store (api/iam/store.ts),
 // which authentication asks through `CredentialSource`.
 import { readFile } from 'node:fs/promises';
-import { canonicalId } from '../../api/acl.js';
+import { canonicalId } from '../../api/canonical-id.js';
 import { rootCaller, staticCaller } from '../../api/iam/principal.js';
 import type { IamStore } from '../../api/iam/store.js';
 import type { Caller } from '../../api/types.js';

@@ -168,6 +168,7 @@ export const MODULES = [
       'server/test/storage/resilience.test.ts',
       'server/test/storage/get-batches.test.ts',
       'server/test/storage/format.test.ts',
+      'server/test/storage/placement.test.ts',
     ],
     slow: ['server/test/storage/objects.test.ts', 'server/test/storage/resilience.test.ts'],
   },

@@ -87,7 +87,8 @@ export class ErasureSet {
   }
 
   layout(storageClass: StorageClass): { data: number; parity: number } {
-    const parity = Math.min(this.deps.parity[storageClass], Math.floor(this.size / 2));
+    // At most half the set: openStorage (storage/index.ts) caps it.
+    const parity = this.deps.parity[storageClass];
     return { data: this.size - parity, parity };
   }
 

@@ -85,6 +85,7 @@ export const MODULES = [
     ],
     tests: [
       'server/test/api/policy-conditions.test.ts',
+      'server/test/api/policy-operators.test.ts',
       'server/test/api/policy-fuzz.test.ts',
       'server/test/api/pure.test.ts',
       'select-engine/test/wildcard.test.ts',

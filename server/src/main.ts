@@ -79,11 +79,18 @@ export interface ServerOptions {
   now?: () => number;
   /**
    * SSE-S3's and SSE-KMS's KMS: `secretKey` NAME:BASE64 (CAIRN_KMS_SECRET_KEY) or `vault`, a Vault/OpenBao
-   * transit engine (CAIRN_KMS_VAULT_*); `autoEncryption` every new object (CAIRN_KMS_AUTO_ENCRYPTION=on);
+   * transit engine (CAIRN_KMS_VAULT_*), or `instance`, a KMS of the embedder's own (tests wrap the static
+   * one to watch the data keys it hands out); `autoEncryption` every new object (CAIRN_KMS_AUTO_ENCRYPTION=on);
    * `cache` the bounds of the unsealed-key cache (CAIRN_KMS_CACHE_*; default 5 min, 10,000 keys).
    * Default: from `env`.
    */
-  kms?: { secretKey?: string; vault?: VaultConfig; autoEncryption?: boolean; cache?: KeyCacheOptions };
+  kms?: {
+    secretKey?: string;
+    vault?: VaultConfig;
+    instance?: Kms;
+    autoEncryption?: boolean;
+    cache?: KeyCacheOptions;
+  };
   /** This server is worker `slot` of `cairn server --workers` (storage.shared says how it shares the drives). */
   worker?: { slot: number; reusePort: boolean };
   /**
@@ -132,9 +139,13 @@ function nativeSelfTest(log: Logger): void {
 }
 
 /** The configured KMS: a static key or a Vault/OpenBao transit engine, never both (as MinIO refuses). */
-function kmsFrom(c: { secretKey?: string; vault?: VaultConfig }, cache: KeyCacheOptions): Kms | undefined {
-  if (c.secretKey && c.vault) throw new Error('ambiguous KMS: CAIRN_KMS_SECRET_KEY and CAIRN_KMS_VAULT_* both set');
-  const kms = c.vault ? vaultKms(c.vault) : c.secretKey ? staticKms(c.secretKey) : undefined;
+function kmsFrom(
+  c: { secretKey?: string; vault?: VaultConfig; instance?: Kms },
+  cache: KeyCacheOptions,
+): Kms | undefined {
+  if ([c.secretKey, c.vault, c.instance].filter(Boolean).length > 1)
+    throw new Error('ambiguous KMS: CAIRN_KMS_SECRET_KEY and CAIRN_KMS_VAULT_* both set');
+  const kms = c.instance ?? (c.vault ? vaultKms(c.vault) : c.secretKey ? staticKms(c.secretKey) : undefined);
   return kms && cachedKms(kms, cache);
 }
 

@@ -82,7 +82,12 @@ async function openSource(ctx: ApiContext, req: S3Request, src: ObjectRef): Prom
   }
   refuseDeleteMarker(opened.info, src.versionId);
   const keys = await keysForRead(req, ctx.sse ?? {}, opened.info, true);
-  checkConditions(req.headers, opened.info, 'x-amz-copy-source-');
+  try {
+    checkConditions(req.headers, opened.info, 'x-amz-copy-source-');
+  } catch (e) {
+    wipeKey(keys);
+    throw e;
+  }
   return { ...opened, keys };
 }
 
@@ -98,8 +103,13 @@ export async function openCopySource(
   rangeHeader?: string,
 ): Promise<CopySource> {
   const source = await openSource(ctx, req, src);
-  const range = rangeHeader !== undefined ? parseCopyRange(rangeHeader, source.info.size) : undefined;
-  return { info: source.info, body: await readSource(source, range), range, keys: source.keys };
+  try {
+    const range = rangeHeader !== undefined ? parseCopyRange(rangeHeader, source.info.size) : undefined;
+    return { info: source.info, body: await readSource(source, range), range, keys: source.keys };
+  } catch (e) {
+    wipeKey(source.keys); // the caller wipes it once the copy is stored, or fails
+    throw e;
+  }
 }
 
 function directive(req: S3Request, name: string): 'COPY' | 'REPLACE' {
@@ -122,84 +132,86 @@ export async function copyObject(
   const metaDirective = directive(req, 'x-amz-metadata-directive');
   const tagDirective = directive(req, 'x-amz-tagging-directive');
   const opened = await openSource(ctx, req, source);
-  const { info } = opened;
-  if (info.size > MAX_SINGLE_PUT)
-    throw new S3Error(
-      'InvalidRequest',
-      'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120',
-    );
-  const newClass = storageClass(req.headers);
-  const replace = metaDirective === 'REPLACE';
-  // The copy is a new object: its ACL is the one asked for (or the writer's default), never the source's.
-  const acl = await newObjectAcl(ctx, req, bucket);
-  const meta = replace
-    ? { contentHeaders: contentHeaders(req.headers), userMetadata: withObjectAcl(userMetadata(req.headers), acl) }
-    : { contentHeaders: info.contentHeaders, userMetadata: withObjectAcl(info.userMetadata, acl) };
-  const tagging = tagDirective === 'REPLACE' ? (taggingHeader(req.headers) ?? '') : info.tagging;
-
-  const h: Record<string, string> = {};
-  if (info.versionId !== 'null') h['x-amz-copy-source-version-id'] = info.versionId;
-
-  // The copy's checksum: the algorithm asked for, else the source's (made whole-object), else CRC64NVME,
-  // which S3 adds to every copy of an object that has none.
-  const requested = requestedAlgorithm(req.headers);
-  const checksumAlgorithm = requested ?? info.checksum?.algorithm ?? 'CRC64NVME';
-  // The stored checksum stays valid only when it is already that algorithm over the whole object.
-  const checksumKept = info.checksum?.algorithm === checksumAlgorithm && info.checksum.type === 'FULL_OBJECT';
-
-  // The copy's lock is its own (headers or the destination's default retention), never the source's.
-  const lock = await newObjectLock(ctx, req, bucket, key);
-  // A locked bucket's versions never change in place: a copy onto itself makes a new version.
-  const inPlaceAllowed = !(await bucketSettings(ctx, bucket)).config.objectLockEnabled;
-  // SSE-C of the copy: another key (or none, or one where there was none) rewrites the data (key rotation).
-  const settings = ctx.sse ?? {};
-  const we = writeEncryption(req, settings, (await bucketSettings(ctx, bucket)).defaultEncryption);
-  const encryptionChange = encryptionChanges(we, info.encryption, settings);
-  const sameObject = source.bucket === bucket && source.key === key;
-  if (sameObject && (!source.versionId || source.versionId === info.versionId) && info.isLatest) {
-    const checksumChange = requested !== undefined && !checksumKept;
-    const unchanged = !replace && tagDirective === 'COPY' && (!newClass || newClass === info.storageClass);
-    if (unchanged && !checksumChange && !encryptionChange) {
+  // The source's data key is wiped on every way out (refusals, a metadata-only copy, the copy stored).
+  try {
+    const { info } = opened;
+    if (info.size > MAX_SINGLE_PUT)
       throw new S3Error(
         'InvalidRequest',
-        "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+        'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120',
       );
-    }
-    if ((!newClass || newClass === info.storageClass) && checksumKept && inPlaceAllowed && !encryptionChange) {
-      const updated = await ctx.storage.updateObjectMetadata(bucket, key, {
-        versionId: info.versionId,
-        ...meta,
-        tagging: tagging ?? null,
-      });
-      if (updated.versionId !== 'null') h['x-amz-version-id'] = updated.versionId;
-      Object.assign(h, await expirationHeader(ctx, updated));
-      return copyResult(updated, h);
-    }
-  }
+    const newClass = storageClass(req.headers);
+    const replace = metaDirective === 'REPLACE';
+    // The copy is a new object: its ACL is the one asked for (or the writer's default), never the source's.
+    const acl = await newObjectAcl(ctx, req, bucket);
+    const meta = replace
+      ? { contentHeaders: contentHeaders(req.headers), userMetadata: withObjectAcl(userMetadata(req.headers), acl) }
+      : { contentHeaders: info.contentHeaders, userMetadata: withObjectAcl(info.userMetadata, acl) };
+    const tagging = tagDirective === 'REPLACE' ? (taggingHeader(req.headers) ?? '') : info.tagging;
 
-  const plainOpts: PutOptions = {
-    size: info.size,
-    ...meta,
-    tagging: tagging || undefined,
-    // A transitioned source's class is its tier's name: its copy is made here, in STANDARD.
-    storageClass: newClass ?? (info.transition ? 'STANDARD' : (info.storageClass as StorageClass)),
-    checksumAlgorithm,
-    precondition: writePrecondition(req.headers),
-    lock,
-  };
-  const plainBody = await readSource(opened);
-  const created = we && (await newEncryption(settings, we));
-  const { body, opts } = created
-    ? sealForPut(plainBody, plainOpts, created, settings)
-    : { body: plainBody, opts: plainOpts };
-  const out = await ctx.storage.putObject(bucket, key, body, opts).finally(() => {
-    wipeKey(created?.dataKey);
+    const h: Record<string, string> = {};
+    if (info.versionId !== 'null') h['x-amz-copy-source-version-id'] = info.versionId;
+
+    // The copy's checksum: the algorithm asked for, else the source's (made whole-object), else CRC64NVME,
+    // which S3 adds to every copy of an object that has none.
+    const requested = requestedAlgorithm(req.headers);
+    const checksumAlgorithm = requested ?? info.checksum?.algorithm ?? 'CRC64NVME';
+    // The stored checksum stays valid only when it is already that algorithm over the whole object.
+    const checksumKept = info.checksum?.algorithm === checksumAlgorithm && info.checksum.type === 'FULL_OBJECT';
+
+    // The copy's lock is its own (headers or the destination's default retention), never the source's.
+    const lock = await newObjectLock(ctx, req, bucket, key);
+    // A locked bucket's versions never change in place: a copy onto itself makes a new version.
+    const inPlaceAllowed = !(await bucketSettings(ctx, bucket)).config.objectLockEnabled;
+    // SSE-C of the copy: another key (or none, or one where there was none) rewrites the data (key rotation).
+    const settings = ctx.sse ?? {};
+    const we = writeEncryption(req, settings, (await bucketSettings(ctx, bucket)).defaultEncryption);
+    const encryptionChange = encryptionChanges(we, info.encryption, settings);
+    const sameObject = source.bucket === bucket && source.key === key;
+    if (sameObject && (!source.versionId || source.versionId === info.versionId) && info.isLatest) {
+      const checksumChange = requested !== undefined && !checksumKept;
+      const unchanged = !replace && tagDirective === 'COPY' && (!newClass || newClass === info.storageClass);
+      if (unchanged && !checksumChange && !encryptionChange) {
+        throw new S3Error(
+          'InvalidRequest',
+          "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+        );
+      }
+      if ((!newClass || newClass === info.storageClass) && checksumKept && inPlaceAllowed && !encryptionChange) {
+        const updated = await ctx.storage.updateObjectMetadata(bucket, key, {
+          versionId: info.versionId,
+          ...meta,
+          tagging: tagging ?? null,
+        });
+        if (updated.versionId !== 'null') h['x-amz-version-id'] = updated.versionId;
+        Object.assign(h, await expirationHeader(ctx, updated));
+        return copyResult(updated, h);
+      }
+    }
+
+    const plainOpts: PutOptions = {
+      size: info.size,
+      ...meta,
+      tagging: tagging || undefined,
+      // A transitioned source's class is its tier's name: its copy is made here, in STANDARD.
+      storageClass: newClass ?? (info.transition ? 'STANDARD' : (info.storageClass as StorageClass)),
+      checksumAlgorithm,
+      precondition: writePrecondition(req.headers),
+      lock,
+    };
+    const plainBody = await readSource(opened);
+    const created = we && (await newEncryption(settings, we));
+    const { body, opts } = created
+      ? sealForPut(plainBody, plainOpts, created, settings)
+      : { body: plainBody, opts: plainOpts };
+    const out = await ctx.storage.putObject(bucket, key, body, opts).finally(() => wipeKey(created?.dataKey));
+    if (out.versionId !== 'null') h['x-amz-version-id'] = out.versionId;
+    Object.assign(h, encryptionHeaders(out.encryption), encryptionContextHeader(out.encryption));
+    Object.assign(h, await expirationHeader(ctx, out));
+    return copyResult(out, h);
+  } finally {
     wipeKey(opened.keys);
-  });
-  if (out.versionId !== 'null') h['x-amz-version-id'] = out.versionId;
-  Object.assign(h, encryptionHeaders(out.encryption), encryptionContextHeader(out.encryption));
-  Object.assign(h, await expirationHeader(ctx, out));
-  return copyResult(out, h);
+  }
 }
 
 function copyResult(out: ObjectInfo, h: Record<string, string>): S3Response {

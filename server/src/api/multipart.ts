@@ -128,19 +128,25 @@ export async function uploadPartCopy(
     source,
     typeof req.headers['x-amz-copy-source-range'] === 'string' ? req.headers['x-amz-copy-source-range'] : undefined,
   );
-  const size = src.range ? src.range.end - src.range.start + 1 : src.info.size;
-  if (size > MAX_PART_SIZE) throw new S3Error('EntityTooLarge');
-  const upload = await ctx.storage.getMultipartUpload(bucket, key, uploadId);
-  const ckey = requestCustomerKey(req, ctx.sse ?? {});
-  const plain = { size, checksumAlgorithm: upload.checksumAlgorithm };
-  const { body, opts, wipe } = await sealPart(ctx.sse ?? {}, src.body, plain, ckey, upload, partNumber);
-  const part = await ctx.storage.putObjectPart(bucket, key, uploadId, partNumber, body, opts).finally(() => {
-    wipe();
+  // The source's data key is wiped on every way out (a refusal below, or the part stored or failed).
+  try {
+    const size = src.range ? src.range.end - src.range.start + 1 : src.info.size;
+    if (size > MAX_PART_SIZE) throw new S3Error('EntityTooLarge');
+    const upload = await ctx.storage.getMultipartUpload(bucket, key, uploadId);
+    const ckey = requestCustomerKey(req, ctx.sse ?? {});
+    const plain = { size, checksumAlgorithm: upload.checksumAlgorithm };
+    const { body, opts, wipe } = await sealPart(ctx.sse ?? {}, src.body, plain, ckey, upload, partNumber);
+    const part = await ctx.storage.putObjectPart(bucket, key, uploadId, partNumber, body, opts).finally(wipe);
+    const h: Record<string, string> = encryptionHeaders(upload.encryption);
+    if (src.info.versionId !== 'null') h['x-amz-copy-source-version-id'] = src.info.versionId;
+    return xmlResponse(
+      toXml('CopyPartResult', { LastModified: part.lastModified, ETag: quoteEtag(part.etag) }),
+      200,
+      h,
+    );
+  } finally {
     wipeKey(src.keys);
-  });
-  const h: Record<string, string> = encryptionHeaders(upload.encryption);
-  if (src.info.versionId !== 'null') h['x-amz-copy-source-version-id'] = src.info.versionId;
-  return xmlResponse(toXml('CopyPartResult', { LastModified: part.lastModified, ETag: quoteEtag(part.etag) }), 200, h);
+  }
 }
 
 /**

@@ -3,12 +3,12 @@
 import { objectEvent } from './notify/event.js';
 import { S3Error, isS3Error } from '../errors.js';
 import { asHeaderBytes, checkConditions, httpDate, objectHeaders, parseRange, quoteEtag } from './object-headers.js';
-import type { ObjectInfo } from '../storage/object-layer.js';
+import type { ObjectInfo, OpenedObject } from '../storage/object-layer.js';
 import { expirationHeader } from './lifecycle/index.js';
 import { lockHeaders } from './object-lock.js';
 import { replicationHeaders } from './replication/index.js';
 import { partRange, refuseDeleteMarker } from './object-read.js';
-import { encryptionHeaders, keysForRead, readDecrypted, wipeKey } from './sse/index.js';
+import { encryptionHeaders, keysForRead, readDecrypted, wipeKey, type DataKey } from './sse/index.js';
 import { emptyResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 
 const OVERRIDES: Record<string, string> = {
@@ -103,6 +103,23 @@ export async function getOrHeadObject(
   const { info } = object;
   // SSE-C: the request's key must open this version's data key (before any condition is answered).
   const keys = info.deleteMarker ? undefined : await keysForRead(req, ctx.sse ?? {}, info);
+  // The data key is wiped on every way out: a refusal (range, condition) or HEAD at once, a body on close.
+  return answerGetOrHead(ctx, req, object, keys, versionId, partNumber, head).catch((e) => {
+    wipeKey(keys);
+    throw e;
+  });
+}
+
+async function answerGetOrHead(
+  ctx: ApiContext,
+  req: S3Request,
+  object: OpenedObject,
+  keys: DataKey | undefined,
+  versionId: string | undefined,
+  partNumber: number | undefined,
+  head: boolean,
+): Promise<S3Response> {
+  const { info } = object;
   const { headers, range, notModified } = planAnswer(req, info, versionId, partNumber);
   Object.assign(headers, encryptionHeaders(info.encryption));
   if (notModified) {
@@ -130,10 +147,7 @@ export async function getOrHeadObject(
   }
   if (!keys)
     return { status, headers, body: await object.read(range), events: [objectEvent('s3:ObjectAccessed:Get', info)] };
-  const body = await readDecrypted(object.read, info, keys, range, ctx.sse).catch((e) => {
-    wipeKey(keys);
-    throw e;
-  });
+  const body = await readDecrypted(object.read, info, keys, range, ctx.sse);
   body.once('close', () => wipeKey(keys)); // read to the end or cut off: no package is opened after it
   return { status, headers, body, events: [objectEvent('s3:ObjectAccessed:Get', info)] };
 }

@@ -8,7 +8,7 @@ import type { ByteSource, SelectError, SelectRequest } from '@cairn/select-engin
 import { S3Error } from '../errors.js';
 import type { ObjectInfo } from '../storage/object-layer.js';
 import { openReadable, readableVersion } from './object-read.js';
-import { keysForRead, readDecrypted } from './sse/index.js';
+import { keysForRead, readDecrypted, wipeKey } from './sse/index.js';
 import type { DataKey } from './sse/index.js';
 import type { ApiContext, S3Request, S3Response } from './types.js';
 import { DIALECTS, type Dialect, selectDialectFromEnv } from './select-dialect.js';
@@ -173,10 +173,15 @@ export async function selectObjectContent(
   try {
     frames = await runSelect(request, objectSource(ctx, info, keys), { signal: abort.signal });
   } catch (e) {
+    wipeKey(keys);
     throw toS3(e, isSelectError);
   }
   const out = Readable.from(frames, { objectMode: false });
-  // Readable.from returns the iterator when destroyed; the abort also wakes a scan waiting on storage.
-  out.once('close', () => abort.abort(new Error('select response closed')));
+  // Readable.from returns the iterator when destroyed; the abort also wakes a scan waiting on storage. The
+  // data key is wiped then: the scan is over (finished, failed or cut off), no package is opened after it.
+  out.once('close', () => {
+    abort.abort(new Error('select response closed'));
+    wipeKey(keys);
+  });
   return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: out };
 }

@@ -1,14 +1,33 @@
 // SSE-C's request headers: the customer's 256-bit key, its algorithm (AES256) and the key's MD5, for the
 // object (`x-amz-server-side-encryption-customer-*`) or for a copy's source
 // (`x-amz-copy-source-server-side-encryption-customer-*`). Errors as S3 answers them.
+// The key is kept as the header gave it (base64; an HTTP header is a JS string in Node, which cannot be
+// wiped) and decoded into a Buffer only for each use (withCustomerKey), which overwrites it right after.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../../errors.js';
 
 export interface CustomerKey {
-  key: Buffer;
+  /** The key's header value (base64 of 32 bytes, checked); decoded only inside withCustomerKey. */
+  header: string;
   /** base64 MD5 of the key, as the client sent it (and S3 answers it). */
   md5: string;
+}
+
+/** base64 of 32 bytes in its one canonical form (43 characters, the last with 2 zero bits, and one `=`). */
+const KEY_BASE64 = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+
+/**
+ * `use` given the customer key's 32 bytes, in a Buffer overwritten with zeros as soon as `use` returns or
+ * throws (so the key does not stay in the heap until the GC reuses its memory). `use` must not keep it.
+ */
+export function withCustomerKey<T>(ckey: Pick<CustomerKey, 'header'>, use: (key: Buffer) => T): T {
+  const key = Buffer.from(ckey.header, 'base64');
+  try {
+    return use(key);
+  } finally {
+    key.fill(0);
+  }
 }
 
 const OBJECT_PREFIX = 'x-amz-server-side-encryption-customer-';
@@ -57,8 +76,8 @@ export function customerKey(
       { ArgumentName: `${prefix}key` },
     );
   }
-  const key = Buffer.from(key64, 'base64');
-  if (key.length !== 32 || key.toString('base64') !== key64.trim()) {
+  const keyHeader = key64.trim();
+  if (!KEY_BASE64.test(keyHeader)) {
     throw new S3Error('InvalidArgument', 'The secret key was invalid for the specified algorithm.', {
       ArgumentName: `${prefix}key`,
     });
@@ -71,7 +90,7 @@ export function customerKey(
     );
   }
   const given = Buffer.from(md5, 'base64');
-  const actual = createHash('md5').update(key).digest();
+  const actual = withCustomerKey({ header: keyHeader }, (key) => createHash('md5').update(key).digest());
   if (given.length !== actual.length || !timingSafeEqual(given, actual)) {
     throw new S3Error(
       'InvalidArgument',
@@ -81,5 +100,5 @@ export function customerKey(
       },
     );
   }
-  return { key, md5: actual.toString('base64') };
+  return { header: keyHeader, md5: actual.toString('base64') };
 }

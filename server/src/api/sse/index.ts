@@ -20,7 +20,7 @@ import type {
 } from '../../storage/object-layer.js';
 import type { DefaultEncryption } from '../bucket-settings.js';
 import type { S3Request } from '../types.js';
-import { customerKey, type CustomerKey } from './customer-key.js';
+import { customerKey, withCustomerKey, type CustomerKey } from './customer-key.js';
 import type { Kms } from './kms.js';
 import {
   Lender,
@@ -219,7 +219,7 @@ export function newSseC(ckey: CustomerKey): NewEncryption {
     scheme: 'SSE-C',
     cipher,
     objectId,
-    sealedKey: sealDataKey(ckey.key, key, objectId),
+    sealedKey: withCustomerKey(ckey, (k) => sealDataKey(k, key, objectId)),
     keyMd5: ckey.md5,
   };
   return { encryption, dataKey: { cipher, key, objectId } };
@@ -261,7 +261,8 @@ async function dataKeyOf(
 ): Promise<DataKey> {
   if (enc.scheme === 'SSE-C') {
     if (!ckey) throw new S3Error('InvalidRequest', missing);
-    const key = ckey.md5 === enc.keyMd5 ? unsealDataKey(ckey.key, enc.sealedKey, enc.objectId) : undefined;
+    const key =
+      ckey.md5 === enc.keyMd5 ? withCustomerKey(ckey, (k) => unsealDataKey(k, enc.sealedKey, enc.objectId)) : undefined;
     if (!key) throw new S3Error('AccessDenied', 'The provided customer key does not match the object.');
     return { cipher: enc.cipher, key, objectId: enc.objectId };
   }
@@ -424,6 +425,10 @@ export async function readDecrypted(
   const start = range?.start ?? 0;
   const end = range ? range.end : info.size - 1;
   const pieces: (() => Promise<Readable>)[] = [];
+  const derived: Buffer[] = []; // parts' keys made from the data key: wiped with it, when the body closes
+  const wipeDerived = () => {
+    for (const k of derived) k.fill(0);
+  };
   let plainAt = 0;
   let sealedAt = 0;
   for (const p of parts) {
@@ -434,6 +439,7 @@ export async function readDecrypted(
       const span = sealedSpan(p.size === 0 ? undefined : local, p.size);
       const at = sealedAt;
       const keys = streamKeys(dk, p.number, p.sealSalt);
+      if (keys.key !== dk.key) derived.push(keys.key);
       pieces.push(async () =>
         openBody(await read({ start: at + span.sealed.start, end: at + span.sealed.end }), keys, span, lender),
       );
@@ -441,14 +447,20 @@ export async function readDecrypted(
     plainAt = partEnd;
     sealedAt += aeadSealedLength(p.size);
   }
+  const first = await pieces[0]().catch((e) => {
+    wipeDerived();
+    throw e;
+  });
   // Send-body gives the plaintext chunks back as the socket is done with them (RecyclingBody).
-  if (pieces.length === 1) return Object.assign(await pieces[0](), { recycle: lender.recycle });
-  const first = await pieces[0]();
+  if (pieces.length === 1) return Object.assign(first.once('close', wipeDerived), { recycle: lender.recycle });
   async function* all(): AsyncGenerator<Buffer> {
     yield* first as AsyncIterable<Buffer>;
     for (const next of pieces.slice(1)) yield* (await next()) as AsyncIterable<Buffer>;
   }
   const body = Readable.from(all(), { objectMode: false, highWaterMark: 1 });
-  body.once('close', () => first.destroy());
+  body.once('close', () => {
+    first.destroy();
+    wipeDerived();
+  });
   return Object.assign(body, { recycle: lender.recycle });
 }

@@ -113,12 +113,16 @@ export function sealDataKey(kek: Buffer, dataKey: Buffer, objectId: Buffer): Buf
 /** The data key, or undefined when `kek` is not the key that sealed it. */
 export function unsealDataKey(kek: Buffer, sealed: Buffer, objectId: Buffer): Buffer | undefined {
   if (sealed.length !== 12 + 32 + 16) return undefined;
+  let key: Buffer | undefined;
   try {
     const d = createDecipheriv('aes-256-gcm', kek, sealed.subarray(0, 12));
     d.setAAD(Buffer.concat([Buffer.from(KEY_SEAL_AAD), objectId]));
     d.setAuthTag(sealed.subarray(44));
-    return Buffer.concat([d.update(sealed.subarray(12, 44)), d.final()]);
+    key = d.update(sealed.subarray(12, 44));
+    d.final(); // GCM gives nothing more here; it throws when the tag does not match
+    return key;
   } catch {
+    key?.fill(0); // opened but not authentic: not a key to keep around
     return undefined;
   }
 }

@@ -2,12 +2,15 @@
 // transit (datakey/plaintext) and opened by it (decrypt): Cairn stores only transit's ciphertext
 // ("vault:vN:..."), and the plaintext key lives in memory for one request. The key's context (object id,
 // SSE-KMS encryption context) is transit's associated data, so a sealed key opens only for its own object.
+// Plaintext data keys cross the API in base64 inside JSON: they are read out of (and written into) the raw
+// bodies as bytes, never as JS strings, and the raw bodies are overwritten once used (secret-json.ts).
 // Configuration in MinIO's former names (MINIO_KMS_VAULT_*) with the CAIRN_ prefix, see vaultConfigFromEnv.
 import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { S3Error } from '../../errors.js';
 import type { Kms } from './kms.js';
+import { isMasked, jsonWithSecret, takeSecretField } from './secret-json.js';
 
 export interface VaultConfig {
   /** http(s)://host:port of the Vault/OpenBao server. */
@@ -74,6 +77,8 @@ function validKeyName(name: string): boolean {
 
 interface VaultAnswer {
   status: number;
+  /** The field named by the call's `secretField`, decoded from base64 (body holds `*`s in its place). */
+  secret?: Buffer;
   body: {
     data?: Record<string, unknown>;
     auth?: { client_token?: string; lease_duration?: number };
@@ -100,15 +105,29 @@ export function vaultKms(config: VaultConfig): Kms {
   let token = config.token;
   let tokenExpires = Number.POSITIVE_INFINITY;
 
-  function call(method: string, path: string, payload: unknown, auth: string | undefined): Promise<VaultAnswer> {
-    const body = payload === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(payload));
+  /**
+   * One request to Vault. `payload`: an object sent as JSON, or a Buffer of JSON (holding a secret: its caller
+   * wipes it); `secretField`: a field of the answer taken out as bytes (VaultAnswer.secret).
+   */
+  function call(
+    method: string,
+    path: string,
+    payload: unknown,
+    auth: string | undefined,
+    secretField?: string,
+  ): Promise<VaultAnswer> {
+    const body = Buffer.isBuffer(payload)
+      ? payload
+      : payload === undefined
+        ? Buffer.alloc(0)
+        : Buffer.from(JSON.stringify(payload));
     const headers: Record<string, string | number> = { 'content-length': body.length };
     if (payload !== undefined) headers['content-type'] = 'application/json';
     if (auth) headers['x-vault-token'] = auth;
     if (config.namespace) headers['x-vault-namespace'] = config.namespace;
     const url = new URL(`/v1/${path}`, base);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise((resolve, reject) => {
+    return new Promise<VaultAnswer>((resolve, reject) => {
       const req = send(url, { method, headers, ca: config.ca, timeout: timeoutMs }, (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -119,11 +138,18 @@ export function vaultKms(config: VaultConfig): Kms {
         });
         res.on('error', (e) => reject(unavailable(e.message)));
         res.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          for (const c of chunks) c.fill(0);
+          const status = res.statusCode ?? 0;
           try {
-            const text = Buffer.concat(chunks).toString('utf8');
-            resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : {} });
+            if (raw.length === 0) return resolve({ status, body: {} });
+            if (!secretField) return resolve({ status, body: JSON.parse(raw.toString('utf8')) });
+            const { secret, json } = takeSecretField(raw, secretField);
+            resolve({ status, body: json as VaultAnswer['body'], secret });
           } catch {
             reject(unavailable(`unreadable answer (HTTP ${res.statusCode})`));
+          } finally {
+            raw.fill(0);
           }
         });
       });
@@ -148,25 +174,43 @@ export function vaultKms(config: VaultConfig): Kms {
   }
 
   /** A Vault call with the token; an AppRole token that expired or was revoked is replaced once. */
-  async function authorized(method: string, path: string, payload: unknown): Promise<VaultAnswer> {
+  async function authorized(
+    method: string,
+    path: string,
+    payload: unknown,
+    secretField?: string,
+  ): Promise<VaultAnswer> {
     const fresh = config.appRole && (!token || Date.now() >= tokenExpires);
-    const answer = await call(method, path, payload, fresh ? await login() : token);
-    if (answer.status === 403 && config.appRole) return call(method, path, payload, await login());
+    const answer = await call(method, path, payload, fresh ? await login() : token, secretField);
+    if (answer.status === 403 && config.appRole) {
+      answer.secret?.fill(0);
+      return call(method, path, payload, await login(), secretField);
+    }
     return answer;
+  }
+
+  /** The data key transit gave back in `data.plaintext` (32 bytes), or a KMS error (nothing left unwiped). */
+  function dataKeyOf(answer: VaultAnswer): Buffer {
+    const key = answer.secret;
+    if (key?.length === 32 && isMasked(answer.body.data?.plaintext)) return key;
+    key?.fill(0);
+    throw unavailable('malformed data key');
   }
 
   /** A transit call on `keyId` (POST `op/keyId`, or `keys/keyId` with `method`). */
   async function transit(
     op: string,
     keyId: string,
-    payload: Record<string, unknown> | undefined,
+    payload: Record<string, unknown> | Buffer | undefined,
     method = 'POST',
     expected = [200],
+    secretField?: string,
   ): Promise<VaultAnswer> {
     // The key id comes from a request header: only plain names reach the URL.
     if (!validKeyName(keyId)) throw new S3Error('KMS.NotFoundException', `Invalid keyId '${keyId}'.`);
-    const answer = await authorized(method, `${config.transitMount}/${op}/${keyId}`, payload);
+    const answer = await authorized(method, `${config.transitMount}/${op}/${keyId}`, payload, secretField);
     if (expected.includes(answer.status)) return answer;
+    answer.secret?.fill(0);
     const errors = answer.body.errors ?? [];
     // Transit answers 400 "encryption key not found" for a key that does not exist.
     if (errors.some((e) => e.includes('key not found'))) {
@@ -187,26 +231,22 @@ export function vaultKms(config: VaultConfig): Kms {
   }
 
   async function decrypt(keyId: string, sealed: Buffer, context: Buffer): Promise<Buffer> {
-    const answer = await transit('decrypt', keyId, {
-      ciphertext: sealed.toString(),
-      associated_data: context.toString('base64'),
-    });
-    const plaintext = Buffer.from(String(answer.body.data?.plaintext ?? ''), 'base64');
-    if (plaintext.length !== 32) throw unavailable('malformed data key');
-    return plaintext;
+    const payload = { ciphertext: sealed.toString(), associated_data: context.toString('base64') };
+    return dataKeyOf(await transit('decrypt', keyId, payload, 'POST', [200], 'plaintext'));
   }
 
   return {
     defaultKeyId: config.keyName,
     rotates: true,
     async generateKey(keyId, context) {
-      const answer = await transit('datakey/plaintext', keyId, {
-        bits: 256,
-        associated_data: context.toString('base64'),
-      });
-      const plaintext = Buffer.from(String(answer.body.data?.plaintext ?? ''), 'base64');
+      const payload = { bits: 256, associated_data: context.toString('base64') };
+      const answer = await transit('datakey/plaintext', keyId, payload, 'POST', [200], 'plaintext');
+      const plaintext = dataKeyOf(answer);
       const ciphertext = String(answer.body.data?.ciphertext ?? '');
-      if (plaintext.length !== 32 || !ciphertext.startsWith('vault:')) throw unavailable('malformed data key');
+      if (!ciphertext.startsWith('vault:')) {
+        plaintext.fill(0);
+        throw unavailable('malformed data key');
+      }
       return { plaintext, sealed: Buffer.from(ciphertext) };
     },
     decryptKey: decrypt,
@@ -233,10 +273,9 @@ export function vaultKms(config: VaultConfig): Kms {
       // the object does) and sealed by the key's newest version with the same binding, then wiped.
       const plaintext = await decrypt(keyId, sealed, context);
       try {
-        const answer = await transit('encrypt', keyId, {
-          plaintext: plaintext.toString('base64'),
-          associated_data: context.toString('base64'),
-        });
+        const payload = jsonWithSecret('plaintext', plaintext, { associated_data: context.toString('base64') });
+        // Overwritten once the exchange is over (sent and answered, or failed; a retried login sends it again).
+        const answer = await transit('encrypt', keyId, payload).finally(() => payload.fill(0));
         const ciphertext = String(answer.body.data?.ciphertext ?? '');
         if (!ciphertext.startsWith('vault:v')) throw unavailable('malformed ciphertext');
         return sealedVersion(ciphertext) === sealedVersion(sealed.toString()) ? undefined : Buffer.from(ciphertext);

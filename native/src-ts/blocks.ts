@@ -6,6 +6,7 @@
 // rebuilds the block.
 import { native } from './binding.js';
 import { shardSize, splitShards } from './erasure.js';
+import { fsError } from './fs-error.js';
 import type { ChecksumAlgorithm } from './hash.js';
 import { type Md5Lanes, md5State, md5StateDigest, md5Update, md5UpdateAsync } from './md5.js';
 
@@ -172,9 +173,9 @@ export function verifyFramesAsync(frames: (Buffer | null)[], key: Uint8Array): P
   return native.verifyFramesAsync(frames, key);
 }
 
-/** See `readFramesAsync`. */
-export type ReadFrames = (
-  fd: number,
+/** See `readShardFramesAsync`. */
+export type ReadShardFrames = (
+  path: string,
   position: number,
   stride: number,
   out: Buffer,
@@ -182,16 +183,26 @@ export type ReadFrames = (
 ) => Promise<number>;
 
 /**
- * `out.length` bytes of the open file descriptor `fd` from `position` on, read on the libuv thread pool
- * frame by frame (`stride` bytes each, the last one possibly shorter), each frame's hash checked right
- * after its read: one pool call where a read and a verify were two, hashing bytes still in the cache.
- * Resolves to the number of frames that failed; a read error or a file too short rejects. `fd` must stay
- * open and `out` unchanged until it settles. Undefined when the loaded addon was built before this kernel
- * (a prebuilt binary copied from an older checkout: `npm run build:native -w native` rebuilds it); the
- * storage engine then reads and verifies in two calls as before.
+ * `out.length` bytes of the shard file at `path` from `position` on, read on the libuv thread pool frame by
+ * frame (`stride` bytes each, the last one possibly shorter), each frame's hash checked right after its
+ * read: open, read, verify and close in one pool task (through node:fs, open and close were a pool round
+ * trip each and the read and the check one more; each costs the event loop a queued request and a thread
+ * wake-up, the fixed cost of a ranged GET). Resolves to the number of frames that failed; an open or read
+ * error (Node-style `code`, e.g. ENOENT) or a file too short rejects. `out` must stay unchanged until it
+ * settles. Undefined when the loaded addon was built before this kernel (a prebuilt binary copied from an
+ * older checkout: `npm run build:native -w native` rebuilds it); the storage engine then reads and verifies
+ * in two calls.
  */
-export const readFramesAsync: ReadFrames | undefined = (native as unknown as { readFramesAsync?: ReadFrames })
-  .readFramesAsync;
+export const readShardFramesAsync: ReadShardFrames | undefined = (() => {
+  const f = (native as unknown as { readShardFramesAsync?: ReadShardFrames }).readShardFramesAsync;
+  return (
+    f &&
+    ((path, position, stride, out, key) =>
+      f(path, position, stride, out, key).catch((e: unknown) => {
+        throw fsError(e, path);
+      }))
+  );
+})();
 
 /** Result of `healBlock`. */
 export interface HealBlockResult {

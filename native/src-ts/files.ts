@@ -7,20 +7,9 @@
 // small read on a warm drive. The operations of one task run one after the other; tasks run in parallel.
 // There are no sync forms: file I/O never runs on the event loop. Failures are Node-style errors (`code`
 // 'ENOENT', 'ENOSPC', ..., `syscall`, `path`), so callers handle them as they handled node:fs's.
-import { constants } from 'node:os';
 import type { FileOp, FileOpResult } from '../binding.cjs';
 import { native } from './binding.js';
-
-const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
-
-/** The kernel's `errno <n> <syscall>` as the error node:fs would have thrown. */
-function fsError(err: unknown, path: string): Error {
-  const m = /^errno (\d+) (\w+)$/.exec((err as Error).message);
-  if (!m) return err as Error;
-  const errno = Number(m[1]);
-  const code = ERRNO_NAMES.get(errno) ?? 'EIO';
-  return Object.assign(new Error(`${code}: ${m[2]} '${path}'`), { code, errno: -errno, syscall: m[2], path });
-}
+import { fsError } from './fs-error.js';
 
 /**
  * Operations per pool task: a busy server's requests still spread over the pool's threads. Operations of

@@ -19,7 +19,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 /// A failed system call as an error the TS face can read back: `errno <n> <syscall>`.
-fn os_error(e: io::Error, syscall: &str) -> Error {
+pub(crate) fn os_error(e: io::Error, syscall: &str) -> Error {
     let errno = e.raw_os_error().unwrap_or(libc::EIO);
     Error::new(Status::GenericFailure, format!("errno {errno} {syscall}"))
 }

@@ -37,7 +37,7 @@ describe('@cairn/native exports', () => {
         'healBlockAsync',
         'readBlock',
         'readBlockAsync',
-        'readFramesAsync',
+        'readShardFramesAsync',
         'verifyFrames',
         'verifyFramesAsync',
         // the ETag's MD5, many uploads in one call (md5.ts)

@@ -1,7 +1,8 @@
-// readFramesAsync: a span of a shard file read into the caller's buffer frame by frame with each frame's
-// hash checked; the count of bad frames (a flipped byte in one frame is one), the short last frame of a
-// part, a read past the end of the file rejecting, bad arguments refused, and the descriptor left open.
-import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
+// readShardFramesAsync: a span of a shard file (opened by path, closed when done) read into the caller's
+// buffer frame by frame with each frame's hash checked; the count of bad frames (a flipped byte in one frame
+// is one), the short last frame of a part, a read past the end of the file rejecting, a missing file
+// rejecting with ENOENT, bad arguments refused, and no descriptor left open.
+import { readdirSync, writeFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import {
   frameSize,
   highwayHash,
   readBlock,
-  readFramesAsync,
+  readShardFramesAsync,
   UploadHasher,
   verifyFrames,
 } from '../index.js';
@@ -27,31 +28,28 @@ const frame = (shard: Buffer) => Buffer.concat([highwayHash(shard, KEY, 256), sh
 let dir: string;
 let path: string;
 let file: Buffer;
-let fd: number;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'cairn-rf-'));
   path = join(dir, 'part.1');
   // six full frames and a short last one (the last block of a part)
   file = Buffer.concat([...Array.from({ length: 6 }, () => frame(random.bytes(SHARD))), frame(random.bytes(1000))]);
   writeFileSync(path, file);
-  fd = openSync(path, 'r');
 });
 afterAll(() => {
-  closeSync(fd);
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('readFramesAsync', () => {
+describe('readShardFramesAsync', () => {
   it('exists in this build (a stale prebuilt addon lacks it: rebuild with npm run build:native)', () => {
-    expect(typeof readFramesAsync).toBe('function');
+    expect(typeof readShardFramesAsync).toBe('function');
   });
 
   it('reads a span of whole frames and the short last one, all good', async () => {
     const out = Buffer.alloc(2 * STRIDE + FRAME_HASH_LENGTH + 1000);
-    expect(await readFramesAsync!(fd, 4 * STRIDE, STRIDE, out, KEY)).toBe(0);
+    expect(await readShardFramesAsync!(path, 4 * STRIDE, STRIDE, out, KEY)).toBe(0);
     expect(out.equals(file.subarray(4 * STRIDE))).toBe(true);
     const one = Buffer.alloc(STRIDE);
-    expect(await readFramesAsync!(fd, STRIDE, STRIDE, one, KEY)).toBe(0);
+    expect(await readShardFramesAsync!(path, STRIDE, STRIDE, one, KEY)).toBe(0);
     expect(one.equals(file.subarray(STRIDE, 2 * STRIDE))).toBe(true);
   });
 
@@ -61,43 +59,48 @@ describe('readFramesAsync', () => {
     bad[4 * STRIDE + 3] ^= 0x80; // frame 4's hash
     const p = join(dir, 'bad');
     writeFileSync(p, bad);
-    const h = openSync(p, 'r');
-    try {
-      expect(await readFramesAsync!(h, 0, STRIDE, Buffer.alloc(6 * STRIDE), KEY)).toBe(2);
-      expect(await readFramesAsync!(h, 3 * STRIDE, STRIDE, Buffer.alloc(STRIDE), KEY)).toBe(0);
-      expect(await readFramesAsync!(h, 2 * STRIDE, STRIDE, Buffer.alloc(STRIDE), KEY)).toBe(1);
-    } finally {
-      closeSync(h);
-    }
+    expect(await readShardFramesAsync!(p, 0, STRIDE, Buffer.alloc(6 * STRIDE), KEY)).toBe(2);
+    expect(await readShardFramesAsync!(p, 3 * STRIDE, STRIDE, Buffer.alloc(STRIDE), KEY)).toBe(0);
+    expect(await readShardFramesAsync!(p, 2 * STRIDE, STRIDE, Buffer.alloc(STRIDE), KEY)).toBe(1);
   });
 
   it('rejects a read past the end of the file (a truncated shard file)', async () => {
-    await expect(readFramesAsync!(fd, 6 * STRIDE, STRIDE, Buffer.alloc(STRIDE), KEY)).rejects.toThrow(/too short/);
-    await expect(readFramesAsync!(fd, file.length + 10, STRIDE, Buffer.alloc(10), KEY)).rejects.toThrow(/too short/);
+    await expect(readShardFramesAsync!(path, 6 * STRIDE, STRIDE, Buffer.alloc(STRIDE), KEY)).rejects.toThrow(
+      /too short/,
+    );
+    await expect(readShardFramesAsync!(path, file.length + 10, STRIDE, Buffer.alloc(10), KEY)).rejects.toThrow(
+      /too short/,
+    );
   });
 
-  it('refuses bad arguments; a closed descriptor rejects', async () => {
-    expect(() => readFramesAsync!(-1, 0, STRIDE, Buffer.alloc(STRIDE), KEY)).toThrow(/bad fd/);
-    expect(() => readFramesAsync!(fd, -5, STRIDE, Buffer.alloc(STRIDE), KEY)).toThrow(/bad fd/);
-    expect(() => readFramesAsync!(fd, 0, FRAME_HASH_LENGTH, Buffer.alloc(STRIDE), KEY)).toThrow(/stride/);
-    expect(() => readFramesAsync!(fd, 0, STRIDE, Buffer.alloc(STRIDE), Buffer.alloc(5))).toThrow(/32 bytes/);
-    const h = openSync(path, 'r');
-    closeSync(h);
-    await expect(readFramesAsync!(h, 0, STRIDE, Buffer.alloc(STRIDE), KEY)).rejects.toThrow();
+  it('refuses bad arguments; a missing file rejects as node:fs would (ENOENT)', async () => {
+    expect(() => readShardFramesAsync!('', 0, STRIDE, Buffer.alloc(STRIDE), KEY)).toThrow(/bad path/);
+    expect(() => readShardFramesAsync!(path, -5, STRIDE, Buffer.alloc(STRIDE), KEY)).toThrow(/position -5/);
+    expect(() => readShardFramesAsync!(path, 0, FRAME_HASH_LENGTH, Buffer.alloc(STRIDE), KEY)).toThrow(/stride/);
+    expect(() => readShardFramesAsync!(path, 0, STRIDE, Buffer.alloc(STRIDE), Buffer.alloc(5))).toThrow(/32 bytes/);
+    await expect(
+      readShardFramesAsync!(join(dir, 'absent'), 0, STRIDE, Buffer.alloc(STRIDE), KEY),
+    ).rejects.toMatchObject({ code: 'ENOENT', syscall: 'open', path: join(dir, 'absent') });
+    await expect(readShardFramesAsync!(dir, 0, STRIDE, Buffer.alloc(STRIDE), KEY)).rejects.toMatchObject({
+      code: 'EISDIR',
+    });
   });
 
-  it('leaves the descriptor open (the caller closes it)', async () => {
-    await readFramesAsync!(fd, 0, STRIDE, Buffer.alloc(STRIDE), KEY);
-    const b = Buffer.alloc(4);
-    expect(readSync(fd, b, 0, 4, 0)).toBe(4);
+  it('closes the file it opened, whether the read succeeds or fails', async () => {
+    const before = readdirSync('/proc/self/fd').length;
+    for (let i = 0; i < 50; i++) {
+      await readShardFramesAsync!(path, 0, STRIDE, Buffer.alloc(STRIDE), KEY);
+      await readShardFramesAsync!(path, 6 * STRIDE, STRIDE, Buffer.alloc(STRIDE), KEY).catch(() => {});
+    }
+    expect(readdirSync('/proc/self/fd').length).toBeLessThanOrEqual(before);
   });
 });
 
 // A shard file as PUT writes it: the blocks of a part erasure-coded (2 data + 2 parity) by the upload pass,
-// and each shard's frames appended to its own file. readFramesAsync over data shard files must give back
+// and each shard's frames appended to its own file. readShardFramesAsync over data shard files must give back
 // their frames byte for byte (they decode to the part), count the same bad frames as verifyFrames, and find
 // corruption in a full frame and in the short last one.
-describe('readFramesAsync over shard files written by the upload pass', () => {
+describe('readShardFramesAsync over shard files written by the upload pass', () => {
   const BLOCK = 256 * 1024;
   const [DATA, PARITY] = [2, 2];
   const blocks = [
@@ -115,13 +118,8 @@ describe('readFramesAsync over shard files written by the upload pass', () => {
   const read = async (bytes: Buffer, position: number, len: number) => {
     const p = join(dir, `shard-${random.int(0, 1e9)}`);
     writeFileSync(p, bytes);
-    const h = openSync(p, 'r');
-    try {
-      const out = Buffer.alloc(len);
-      return { bad: await readFramesAsync!(h, position, stride, out, KEY), out };
-    } finally {
-      closeSync(h);
-    }
+    const out = Buffer.alloc(len);
+    return { bad: await readShardFramesAsync!(p, position, stride, out, KEY), out };
   };
 
   it('reads every data shard file whole: no bad frame, and the frames decode to the part', async () => {
@@ -158,13 +156,8 @@ describe('readFramesAsync over shard files written by the upload pass', () => {
   it('a frame read with the wrong key is bad (the key is part of the on-disk format)', async () => {
     const p = join(dir, 'shard-key');
     writeFileSync(p, shardFiles[0]);
-    const h = openSync(p, 'r');
-    try {
-      const other = Buffer.from(KEY);
-      other[0] ^= 1;
-      expect(await readFramesAsync!(h, 0, stride, Buffer.alloc(shardFiles[0].length), other)).toBe(blocks.length);
-    } finally {
-      closeSync(h);
-    }
+    const other = Buffer.from(KEY);
+    other[0] ^= 1;
+    expect(await readShardFramesAsync!(p, 0, stride, Buffer.alloc(shardFiles[0].length), other)).toBe(blocks.length);
   });
 });

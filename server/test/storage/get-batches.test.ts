@@ -2,13 +2,14 @@
 // batch and part boundaries are byte-exact; a corrupt or missing data shard inside the second batch sends
 // that batch down the block-by-block path (parity) with the bytes still right and the object queued for
 // healing; and pooled read buffers handed out as chunks are reused only once the consumer gave every chunk
-// of their batch back (body.recycle), never while a chunk is still held.
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+// of their batch back (body.recycle), never while a chunk is still held. A GET's verified shard reads open
+// and close their file in the same pool task: a paused GET holds no shard file open.
+import { readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Readable } from 'node:stream';
-import { body as bodyOf, data, drives, get, open, put, read } from './helpers.js';
+import { body as bodyOf, data, drives, get, open, put, read, readAll } from './helpers.js';
 import { FRAME_HASH_LENGTH, nativeCodec } from '../../src/storage/erasure/codec.js';
 import type { ByteRange, ErasureObjects } from '../../src/storage/index.js';
 import { objectDir } from '../../src/storage/meta/key-path.js';
@@ -317,4 +318,32 @@ describe('tuning options', () => {
       }
     },
   );
+});
+
+/** Shard files (part.N) under `dir` that this process has open now. */
+async function openShardFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const fd of await readdir('/proc/self/fd')) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+    if (target.startsWith(dir) && /\/part\.\d+$/.test(target)) out.push(target);
+  }
+  return out;
+}
+
+describe('shard files during a GET', () => {
+  it('a paused GET holds no shard file open; it reads on right when resumed, and so do ranges', async () => {
+    const s = await open(d.paths, { blockSize: BS, inlineLimit: 0, readBatchBlocks: 1, readAheadBatches: 0 });
+    try {
+      const want = objects.get('plain')!;
+      const b = await read(s, 'bkt', 'plain'); // the first batch is read before this resolves
+      expect(await openShardFiles(d.root)).toEqual([]);
+      expect((await readAll(b)).equals(want)).toBe(true);
+      const r = { start: 3 * BS - 5, end: 7 * BS + 2 };
+      const ranged = await read(s, 'bkt', 'plain', { range: r });
+      expect(await openShardFiles(d.root)).toEqual([]);
+      expect((await readAll(ranged)).equals(want.subarray(r.start, r.end + 1))).toBe(true);
+    } finally {
+      await s.close();
+    }
+  });
 });

@@ -17,8 +17,12 @@ export function errCode(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException)?.code;
 }
 
-/** Checks the HighwayHash of every `stride`-byte frame of a read (Codec.readFrames): how many failed. */
-export type FrameVerifier = (fd: number, position: number, stride: number, out: Buffer) => Promise<number>;
+/**
+ * Reads `out.length` bytes of the shard file at an absolute path from `position` and checks the HighwayHash
+ * of every `stride`-byte frame, opening and closing the file in the same pool task (Codec.readFrames): how
+ * many frames failed.
+ */
+export type FrameVerifier = (path: string, position: number, stride: number, out: Buffer) => Promise<number>;
 
 /** Reads of one shard file (or of a shard held in memory), opened on first read. */
 export interface ShardSource {

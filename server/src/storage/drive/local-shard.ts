@@ -3,8 +3,12 @@ import { close as fsClose, open as fsOpen, read as fsRead } from 'node:fs';
 import type { FrameVerifier, ShardSource } from './drive.js';
 
 /**
- * A shard file, opened on first read. Callback fs (not a FileHandle): less main-thread CPU per file. The
- * descriptor is closed only once reads in flight are done (a hedged or read-ahead read may still run
+ * A shard file. Verified reads (`readFrames`, the GET path) open, read, check and close the file in one pool
+ * task each (FrameVerifier): a ranged GET's shard costs one task, not four (open, read, verify, close; each
+ * a queued request and a thread wake-up for the event loop). The GET holds the data dir (Reaper) while it
+ * reads, so the file is still there for its next batch. Plain reads (the block-by-block path: parity,
+ * healing, a hedge) keep a descriptor, opened on first use: callback fs (not a FileHandle), less main-thread
+ * CPU per file; it is closed only once reads in flight are done (a hedged or read-ahead read may still run
  * when the reader is closed), so a closed and reused descriptor number is never read.
  */
 export function fileSource(absPath: string, readFrames?: FrameVerifier): ShardSource {
@@ -41,15 +45,16 @@ export function fileSource(absPath: string, readFrames?: FrameVerifier): ShardSo
     },
     readFrames:
       readFrames &&
-      ((pos, len, stride, into) =>
-        use(async (h) => {
-          const buf = into ? into.subarray(0, len) : Buffer.allocUnsafe(len);
-          return { buf, bad: await readFrames(h, pos, stride, buf) };
-        })),
+      (async (pos, len, stride, into) => {
+        if (closed) throw new Error('shard source closed');
+        const buf = into ? into.subarray(0, len) : Buffer.allocUnsafe(len);
+        return { buf, bad: await readFrames(absPath, pos, stride, buf) };
+      }),
     async close() {
       // Not awaited: an open stuck on a hung drive must not hang the request that gave up on it.
-      if (!fd || closed) return;
+      if (closed) return;
       closed = true;
+      if (!fd) return;
       const opened = fd;
       void Promise.allSettled([...inflight]).then(() =>
         opened.then(

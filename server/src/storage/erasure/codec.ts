@@ -42,11 +42,12 @@ export interface Codec {
   /** Indexes of frames whose hash does not match. */
   verifyFrames(frames: (Buffer | null)[]): Promise<number[]>;
   /**
-   * `out.length` bytes of the open file `fd` from `position`, read frame by frame (`stride` bytes each, the
-   * last possibly shorter) with each frame's hash checked right after its read, in one pool call; resolves
-   * to the number of bad frames. Absent when the addon predates the kernel (read, then verifyFrames).
+   * `out.length` bytes of the shard file at `path` from `position`, read frame by frame (`stride` bytes
+   * each, the last possibly shorter) with each frame's hash checked right after its read, the file opened
+   * and closed in the same pool task; resolves to the number of bad frames. Absent when the addon predates
+   * the kernel (read, then verifyFrames).
    */
-  readFrames?(fd: number, position: number, stride: number, out: Buffer): Promise<number>;
+  readFrames?(path: string, position: number, stride: number, out: Buffer): Promise<number>;
 }
 
 /** Fixed HighwayHash key of bitrot hashes (part of the on-disk format: never change it). */
@@ -89,7 +90,7 @@ export function nativeCodec(): Codec {
         ? native.verifyFrames(frames, BITROT_KEY)
         : native.verifyFramesAsync(frames, BITROT_KEY),
     readFrames:
-      native.readFramesAsync &&
-      ((fd, position, stride, out) => native.readFramesAsync!(fd, position, stride, out, BITROT_KEY)),
+      native.readShardFramesAsync &&
+      ((path, position, stride, out) => native.readShardFramesAsync!(path, position, stride, out, BITROT_KEY)),
   };
 }

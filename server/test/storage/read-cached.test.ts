@@ -4,12 +4,14 @@
 // and the memory kept per drive is bounded (CACHED_MAX_BYTES, 8 MiB), with evicted files still read right.
 // Run on /dev/shm (tmpfs) and on os.tmpdir() (a disk file system, where inode numbers are reused at once).
 // Files changed within SETTLED_MS of a read are read again (not kept): the drives here run their clock a
-// minute ahead, except in the test of that rule.
+// minute ahead, except in the test of that rule. The drives of one set (a shared readGroup) check their kept
+// bytes in one pool task per turn of the event loop, and each still sees its own file's changes.
 import { mkdir, mkdtemp, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TMP_DIR } from '../../src/storage/drive/drive.js';
 import { LocalDrive } from '../../src/storage/drive/local-drive.js';
 
@@ -200,5 +202,66 @@ describe.each(bases)('readCached on %s', (base) => {
     const second = (await d.readCached('huge'))!;
     expect(second.equals(b)).toBe(true);
     expect(second === first).toBe(false);
+  });
+});
+
+describe('readCached on the drives of one set (readGroup)', () => {
+  // The addon's binding object, the one @cairn/native's files.ts calls: its pool tasks are counted.
+  const binding = createRequire(import.meta.url)('../../../native/binding.cjs') as { fileOpsAsync: () => unknown };
+
+  async function set(group?: string): Promise<LocalDrive[]> {
+    const base = bases[bases.length - 1];
+    const ds = await Promise.all([0, 1, 2, 3].map(() => drive(base)));
+    for (const d of ds) d.readGroup = group;
+    await Promise.all(ds.map((d, i) => d.writeAtomic('o/meta', version(i))));
+    await Promise.all(ds.map((d) => d.readCached('o/meta'))); // kept: the next reads are identity checks
+    return ds;
+  }
+
+  /** readCached of 'o/meta' on every drive in one turn, and the pool tasks it took. */
+  async function readAll(ds: LocalDrive[]): Promise<{ got: (Buffer | null)[]; tasks: number }> {
+    const spy = vi.spyOn(binding, 'fileOpsAsync');
+    try {
+      const got = await Promise.all(ds.map((d) => d.readCached('o/meta')));
+      return { got, tasks: spy.mock.calls.length };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('checks every drive of the set in one pool task, each drive answering for its own file', async () => {
+    const ds = await set('set 0 test');
+    const { got, tasks } = await readAll(ds);
+    expect(tasks).toBe(1);
+    got.forEach((b, i) => expect(b!.equals(version(i))).toBe(true));
+    // drives in no set keep a task each (their own queue)
+    expect((await readAll(await set())).tasks).toBe(4);
+  });
+
+  it('sees a change on one drive of the set among unchanged ones (rewrite, replacement, unlink)', async () => {
+    const ds = await set('set 0 test');
+    await writeFile(join(ds[1].root, 'o/meta'), version(11)); // in place, same size
+    await writeFile(join(ds[2].root, 'o/new'), version(12));
+    await rename(join(ds[2].root, 'o/new'), join(ds[2].root, 'o/meta'));
+    await unlink(join(ds[3].root, 'o/meta'));
+    const { got, tasks } = await readAll(ds);
+    expect(tasks).toBe(1);
+    expect(got[0]!.equals(version(0))).toBe(true);
+    expect(got[1]!.equals(version(11))).toBe(true);
+    expect(got[2]!.equals(version(12))).toBe(true);
+    expect(got[3]).toBeNull();
+  });
+
+  it("a first read (nothing kept) goes on each drive's own queue, in parallel", async () => {
+    const ds = await set('set 0 test');
+    await Promise.all(ds.map((d, i) => d.writeAtomic('p/meta', version(20 + i))));
+    const spy = vi.spyOn(binding, 'fileOpsAsync');
+    try {
+      const got = await Promise.all(ds.map((d) => d.readCached('p/meta')));
+      got.forEach((b, i) => expect(b!.equals(version(20 + i))).toBe(true));
+      expect(spy.mock.calls.length).toBe(4);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

@@ -74,6 +74,12 @@ export interface Drive {
   tmpDir: string;
   /** At most this many bytes kept by readCached. */
   cachedMaxBytes: number;
+  /**
+   * The drives of one set share this name (ErasureSet sets it): readCached's identity checks of a set's drives
+   * asked for in one turn of the event loop may then go to the pool as one task (a GET's metadata read checks
+   * every drive of the set and waits for all of them, so a hung drive holds it up either way).
+   */
+  readGroup?: string;
 
   /** Whole file, or null when absent. */
   read(rel: string): Promise<Buffer | null>;

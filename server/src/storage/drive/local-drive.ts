@@ -55,6 +55,8 @@ export class LocalDrive implements Drive {
   /** This process's temp area on the drive (writeAtomic's staging): TMP_DIR, or a worker's own part of it. */
   tmpDir = TMP_DIR;
 
+  readGroup?: string;
+
   /** The wall clock file times are compared with (tests move it). */
   now: () => number = Date.now;
 
@@ -89,11 +91,14 @@ export class LocalDrive implements Drive {
   /**
    * One pool task: stat, and open + read + close only when the identity is not `known`. The bytes are under
    * the identity seen before the read: if the file changed in between, the next stat differs. The kernel's
-   * Buffer is the file's exact size and its own memory.
+   * Buffer is the file's exact size and its own memory. A check of kept bytes (`known`: most likely a stat
+   * alone) shares its pool task with the same turn's checks on the other drives of the set (`readGroup`):
+   * a GET's metadata read is then one task, not one per drive; a first read goes on the drive's own queue,
+   * in parallel with the other drives'.
    */
   async readIfChanged(rel: string, known: string): Promise<IfChanged | null> {
     const now = this.now();
-    const read = await readFileIfChanged(this.abs(rel), known, this.root);
+    const read = await readFileIfChanged(this.abs(rel), known, (known && this.readGroup) || this.root);
     if (!read) return null;
     return { id: read.id, settled: now - read.ctimeMs >= SETTLED_MS, bytes: read.bytes };
   }

@@ -80,6 +80,8 @@ export class ErasureSet {
   ) {
     this.online = drives.map(() => true);
     this.writable = drives.map(() => true);
+    const group = `set ${index} ${randomUUID()}`;
+    for (const d of drives) d.readGroup = group;
   }
 
   get size(): number {

@@ -38,6 +38,7 @@ import { parseRemoteEndpoint, remoteDrives, storageRpcServer } from './storage/r
 import { BufferPool } from './storage/erasure/buffer-pool.js';
 import type { StorageOptions } from './storage/context.js';
 import type { ObjectLayer } from './storage/object-layer.js';
+import { dailyStatsOverBus } from './api/tier/daily-stats.js';
 
 /** Bytes of free SSE batches kept while idle (8 times that while busy: buffer-pool.ts). */
 const SSE_POOL_KEEP = 8 * 1024 * 1024;
@@ -311,6 +312,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       traceSharing: opts.traceSharing,
       healSharing: shared ? healOverBus(shared.bus) : undefined,
       rewrapSharing: shared ? rewrapOverBus(shared.bus) : undefined,
+      tierStatsSharing: sharing ? dailyStatsOverBus(sharing.bus) : undefined,
       service: opts.service,
       config,
     });

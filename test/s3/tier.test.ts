@@ -211,7 +211,7 @@ describe('tier configuration (admin API)', () => {
     expect(wrong.err).toContain('XMinioAdminTierBucketNotFound');
     const info = await run('info');
     expect(info.out).toMatch(/STANDARD\s+internal\s+\d+\s+\d+\s+\d+/);
-    expect(info.out).toMatch(/COLD\s+minio\s+0\s+0\s+0/);
+    expect(info.out).toMatch(/COLD\s+minio\s+0\s+0\s+0\s+0\s+0\n/);
     expect((await run('rm', 'COLD')).out).toContain('tier COLD removed');
     expect((await listTiers()).map((t) => t.Name)).toEqual(['WARM']);
   });
@@ -305,8 +305,29 @@ describe('lifecycle transitions', () => {
       true,
     );
     // tier-stats (mc admin tier info): WARM holds the three versions; STANDARD the rest of what usage counts.
-    type Info = { Name: string; Type: string; Stats: { totalSize: number; numVersions: number; numObjects: number } };
-    const infos = (await adminCall(admin, { method: 'GET', path: 'tier-stats' })) as Info[];
+    type Stats = { totalSize: number; numVersions: number; numObjects: number };
+    type Info = { Name: string; Type: string; Stats: Stats; DailyStats: { Bins: Stats[]; UpdatedAt: string } };
+    const tierStats = async () => (await adminCall(admin, { method: 'GET', path: 'tier-stats' })) as Info[];
+    // The scanner counts a transition just after committing it.
+    const moved = async () => (await tierStats())[1].DailyStats.Bins.reduce((n, b) => n + b.numVersions, 0);
+    await vi.waitFor(async () => expect(await moved()).toBe(3), POLL);
+    const infos = await tierStats();
+    // DailyStats: the three transitions in the bins of the last day (the hour may have turned meanwhile), MinIO's
+    // shape (24 bins, a time); none for the drives.
+    const bins = infos[1].DailyStats.Bins;
+    expect(bins).toHaveLength(24);
+    const sum = (f: keyof Stats) => bins.reduce((n, b) => n + b[f], 0);
+    expect([sum('totalSize'), sum('numVersions'), sum('numObjects')]).toEqual([
+      big.length + small.length + sealed.length,
+      3,
+      3,
+    ]);
+    expect(bins.filter((b) => b.numVersions > 0).length).toBeLessThanOrEqual(2);
+    expect(Date.now() - Date.parse(infos[1].DailyStats.UpdatedAt)).toBeLessThan(3_600_000);
+    expect(infos[0].DailyStats).toEqual({
+      Bins: Array.from({ length: 24 }, () => ({ totalSize: 0, numVersions: 0, numObjects: 0 })),
+      UpdatedAt: '0001-01-01T00:00:00Z',
+    });
     expect(infos.map((i) => [i.Name, i.Type])).toEqual([
       ['STANDARD', 'internal'],
       ['WARM', 'minio'],

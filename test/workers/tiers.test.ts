@@ -1,7 +1,9 @@
 // Remote tiers with `cairn server --workers 2` and the test clock: a tier added through one worker is known to
 // both (each accepts a rule naming it), the leader moves the object, both workers read it back from the tier,
-// and a delete through worker 2 removes the remote copy. The tier is a second Cairn in this process.
+// and a delete through worker 2 removes the remote copy; both workers' tier-stats count the transition in their
+// DailyStats (the leader moved it). The tier is a second Cairn in this process.
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -16,7 +18,28 @@ import {
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { adminCall } from '../../server/src/cli/admin-client.js';
 import { ROOT, startTestServer, type TestServer } from '../helpers/cairn.js';
+import { signRequest } from '../helpers/signed-request.js';
 import { WORKERS_ROOT, startWorkers, type WorkersServer } from '../helpers/workers.js';
+
+type Stats = { totalSize: number; numVersions: number; numObjects: number };
+type Info = { Name: string; DailyStats: { Bins: Stats[] } };
+
+/** tier-stats as worker `slot` answers it. */
+async function tierStats(slot: number): Promise<Info[]> {
+  const path = '/minio/admin/v3/tier-stats';
+  const { headers } = await signRequest(server.url, { method: 'GET', path, credentials: WORKERS_ROOT });
+  const agent = await server.agent(slot);
+  return new Promise((resolve, reject) => {
+    const req = request(`${server.url}${path}`, { headers, agent }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.once('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text) as Info[]) : reject(new Error(text))));
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
 
 const POLL = { timeout: 45_000, interval: 100 };
 let server: WorkersServer;
@@ -78,6 +101,13 @@ describe('remote tiers across workers', () => {
     const remoteKeys = async () =>
       ((await tier.client().send(new ListObjectsV2Command({ Bucket: 'warm' }))).Contents ?? []).map((o) => o.Key);
     expect(await remoteKeys()).toHaveLength(1);
+    // The leader moved it; the other worker was told: both answer one transition of its bytes in the last day.
+    for (const slot of [1, 2])
+      await vi.waitFor(async () => {
+        const warm = (await tierStats(slot)).find((i) => i.Name === 'WARM')!;
+        const moved = warm.DailyStats.Bins.reduce((n, b) => [n[0] + b.totalSize, n[1] + b.numVersions], [0, 0]);
+        expect(moved, `worker ${slot}`).toEqual([data.length, 1]);
+      }, POLL);
     await s3[1].send(new DeleteObjectCommand({ Bucket, Key: 'k' }));
     await vi.waitFor(async () => expect(await remoteKeys()).toEqual([]), POLL);
   });

@@ -59,16 +59,22 @@ export async function tierCommand(t: AdminTarget, verb: string | undefined, args
       return { rows, columns: ['name', 'type', 'endpoint', 'bucket', 'prefix', 'region'], value: tiers };
     }
     case 'info': {
-      type Info = { Name: string; Type: string; Stats: { totalSize: number; numVersions: number; numObjects: number } };
+      type Stats = { totalSize: number; numVersions: number; numObjects: number };
+      type Info = { Name: string; Type: string; Stats: Stats; DailyStats?: { Bins: Stats[] } };
       const infos = (await adminCall(t, { method: 'GET', path: 'tier-stats' })) as Info[];
+      // The last day's transitions to the tier (MinIO's DailyStats, 24 hourly bins), summed.
+      const day = (x: Info, f: keyof Stats) => String((x.DailyStats?.Bins ?? []).reduce((n, b) => n + b[f], 0));
       const rows = infos.map((x) => ({
         name: x.Name,
         type: x.Type,
         objects: String(x.Stats.numObjects),
         versions: String(x.Stats.numVersions),
         bytes: String(x.Stats.totalSize),
+        'moved 24h': day(x, 'numVersions'),
+        'bytes moved 24h': day(x, 'totalSize'),
       }));
-      return { rows, columns: ['name', 'type', 'objects', 'versions', 'bytes'], value: infos };
+      const columns = ['name', 'type', 'objects', 'versions', 'bytes', 'moved 24h', 'bytes moved 24h'];
+      return { rows, columns, value: infos };
     }
     case 'verify':
       await adminCall(t, { method: 'GET', path: `tier/${needName()}` });

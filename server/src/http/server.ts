@@ -32,6 +32,7 @@ import { LdapProvider, type LdapConfig } from '../api/iam/ldap.js';
 import { OpenIdProvider, type OpenIdConfig } from '../api/iam/openid.js';
 import { RegisteredProviders } from '../api/iam/web-identity-role.js';
 import type { IamSharing } from '../api/iam/notify.js';
+import type { DailyStatsSharing } from '../api/tier/daily-stats.js';
 import { LoginLimiter, type FailureSharing } from '../api/iam/login-limit.js';
 import { iamCredentials, type CredentialConfig } from './auth/credentials.js';
 import { parseAddress } from './address.js';
@@ -90,6 +91,8 @@ export interface HttpServerOptions {
   healSharing?: HealSharing;
   /** The other workers, with which KMS re-wrap jobs share their status; none by default. */
   rewrapSharing?: RewrapSharing;
+  /** The other workers and nodes, told of each transition to a tier (tier-stats' DailyStats); none by default. */
+  tierStatsSharing?: DailyStatsSharing;
   /** How the admin API restarts or stops the server (cli/, cluster/); absent: it cannot. */
   service?: (action: ServiceAction) => void;
   /** Where the built web console is (default console/dist of this checkout); served at /console/. */
@@ -137,7 +140,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   // Targets' queues are opened (events a previous run left go out again) before the first request.
   const notify = await Notifier.start({ targets: [], queueBase: '', ...opts.notify, log: logger, now });
   // Remote tiers: their secrets are sealed as IAM's are; storage reads transitioned data through them.
-  const tiers = new Tiers(opts.storage, iam.sealer, logger);
+  const tiers = new Tiers(opts.storage, iam.sealer, logger, opts.tierStatsSharing);
   opts.storage.attachTiers(tiers);
   // Replication queues left by a previous run are opened (their changes go out again) before the first request.
   const replication = opts.replication

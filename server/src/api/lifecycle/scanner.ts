@@ -248,6 +248,7 @@ export class LifecycleScanner {
         },
       });
       await tiers.end(intent).catch(() => {}); // an entry left is settled by the background task
+      await tiers.daily.record({ tier: storageClass, size: v.size, latest: current, at: Date.now() }).catch(() => {});
       return true;
     } catch (e) {
       // Not committed: the upload is released (written down first), then the intent can go.

@@ -75,8 +75,8 @@ export async function tierAdmin(c: TierCall): Promise<S3Response> {
 
 /**
  * madmin.TierInfo of the drives (MinIO's internal hot tier, STANDARD) and of every configured tier, also those
- * holding nothing yet; a tier's stats count the versions transitioned to it (objects: the latest versions).
- * MinIO's DailyStats (transitions per hour over the last day) are not kept: left out of the answer.
+ * holding nothing yet; a tier's stats count the versions transitioned to it (objects: the latest versions), its
+ * DailyStats the transitions to it in each hour of the last day (daily-stats.ts; none for STANDARD, as MinIO).
  */
 async function tierStats(c: TierCall): Promise<S3Response> {
   if (c.method !== 'GET') throw new S3Error('MethodNotAllowed');
@@ -91,6 +91,7 @@ async function tierStats(c: TierCall): Promise<S3Response> {
     Name: name,
     Type: name === HOT_TIER ? 'internal' : (typeOf.get(name) ?? 'unknown'),
     Stats: usage.tierStats[name] ?? zero,
+    DailyStats: c.tiers.daily.stats(name, Date.now()),
   }));
   return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(infos) };
 }

@@ -30,6 +30,7 @@ import type { Sealer } from '../iam/seal.js';
 import type { ApiLogger } from '../types.js';
 import type { Tier } from './config.js';
 import { RemoteS3 } from './remote.js';
+import { type DailyStatsSharing, DailyTransitions } from './daily-stats.js';
 
 const CONFIG_KEY = 'tier/config.json';
 const JOURNAL_PREFIX = 'tier/journal/';
@@ -68,11 +69,17 @@ export class Tiers implements RemoteTiers {
   /** Intent entries of this process's transitions under way: not for the background task to settle. */
   private readonly underway = new Set<string>();
 
+  /** Transitions per tier over the last day (tier-stats' DailyStats), shared with the other processes. */
+  readonly daily: DailyTransitions;
+
   constructor(
     private readonly storage: ObjectLayer,
     private readonly sealer: Sealer,
     private readonly log?: ApiLogger,
-  ) {}
+    dailySharing?: DailyStatsSharing,
+  ) {
+    this.daily = new DailyTransitions(dailySharing);
+  }
 
   private label(name: string): string {
     return `${CONFIG_KEY}#${name}`;

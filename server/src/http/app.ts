@@ -99,8 +99,7 @@ type SetState = Awaited<ReturnType<HttpContext['api']['storage']['storageState']
 async function clusterHealth(ctx: HttpContext, read: boolean, url: string, reply: FastifyReply): Promise<FastifyReply> {
   const sets = await ctx.api.storage.storageState();
   const maintenance = new URLSearchParams(url.split('?')[1] ?? '').get('maintenance') === 'true';
-  // Drives of other nodes are named by URL (storage/rpc); this node's by their folder.
-  const counted = (d: SetState['drives'][number]) => d.online && (!maintenance || /^https?:\/\//.test(d.path));
+  const counted = (d: SetState['drives'][number]) => d.online && !(maintenance && d.local);
   const quorum = (s: SetState) => (read ? s.data : s.writeQuorum);
   const healing = sets.reduce((n, s) => n + s.drives.filter((d) => d.online && d.healing).length, 0);
   const healthy = sets.every((s) => s.drives.filter(counted).length >= quorum(s)) && !(maintenance && healing > 0);

@@ -348,6 +348,8 @@ export interface DriveState {
   id: string;
   /** Answered its last probe and its folder is there now. */
   online: boolean;
+  /** This process's own drive (a folder here), not another node's reached over the storage RPC. */
+  local: boolean;
   /** Being rebuilt in full (it came back empty or was replaced); known to the process that heals. */
   healing: boolean;
   /** Size, used and free (for unprivileged users) space of its file system (0 when offline). */

@@ -18,6 +18,7 @@ import { Healer, type HealerOptions, type HealStatus } from '../heal/healer.js';
 import type { HealResult } from '../heal/heal-object.js';
 import { Journals } from '../list/journal.js';
 import { ListingCache } from '../list/listing-cache.js';
+import { RemoteDrive } from '../rpc/remote-drive.js';
 import type { Change, ChangeBus, HeldLock, Locks } from '../coordination.js';
 import { Buckets } from './buckets.js';
 import { ErasureSet, type SetDeps } from './erasure-set.js';
@@ -279,7 +280,8 @@ export class ErasureObjects implements L.ObjectLayer {
           set.drives.map(async (d, i): Promise<L.DriveState> => {
             // A drive whose folder is gone is offline at once, before the next probe notices.
             const space = set.online[i] ? await d.diskInfo().catch(() => undefined) : undefined;
-            const known = { path: d.endpoint, id: d.driveId, healing: this.healer.rebuilding(d) };
+            const local = !(d instanceof RemoteDrive);
+            const known = { path: d.endpoint, id: d.driveId, local, healing: this.healer.rebuilding(d) };
             if (!space) return { ...known, online: false, totalBytes: 0, usedBytes: 0, freeBytes: 0 };
             return { ...known, online: true, ...space };
           }),

@@ -102,7 +102,7 @@ export class NasObjects implements L.ObjectLayer {
           freeBytes: s.bavail * s.bsize,
         }
       : { online: false, totalBytes: 0, usedBytes: 0, freeBytes: 0 };
-    const drive = { path: this.paths.root, id: this.deploymentId, healing: false, ...space };
+    const drive = { path: this.paths.root, id: this.deploymentId, local: true, healing: false, ...space };
     return [{ data: 1, parity: 0, rrsParity: 0, writeQuorum: 1, drives: [drive] }];
   }
 

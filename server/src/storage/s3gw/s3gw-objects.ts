@@ -103,7 +103,8 @@ export class S3GatewayObjects implements L.ObjectLayer {
       () => true,
       () => false,
     );
-    const drive = { path: this.parts.url, id: this.deploymentId, online, healing: false };
+    // The backend is another service, not a drive of this process.
+    const drive = { path: this.parts.url, id: this.deploymentId, online, local: false, healing: false };
     return [
       {
         data: 1,

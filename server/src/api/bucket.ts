@@ -14,24 +14,46 @@ import {
   withObjectAcl,
   type Acl,
 } from './acl.js';
+import { isAllowedOutsideBuckets } from './authorize.js';
+import { s3Arn } from './bucket-policy.js';
 import { bucketSettings, type BucketSettings } from './bucket-settings.js';
+import type { ConditionContext } from './policy-conditions.js';
 import { readableVersion } from './object-read.js';
 import { checkBucketName } from './names.js';
 import { readDocument } from './request-body.js';
+import { taggingXml } from './tagging.js';
+import { parseTagList, type Tag } from './tags.js';
 import { emptyResponse, xmlResponse, type ApiContext, type Caller, type S3Request, type S3Response } from './types.js';
 import { S3_NS, escapeXml, parseXml, str, toXml } from './xml.js';
 
+/**
+ * CreateBucket is authorized here, once its body is read: the tags it may give the bucket are aws:RequestTag/<k>
+ * and aws:TagKeys for s3:CreateBucket, and tags need s3:TagResource too (as S3 asks for them).
+ */
+async function authorizeCreate(ctx: ApiContext, req: S3Request, bucket: string, tags: Tag[]): Promise<void> {
+  const extra: ConditionContext = {};
+  if (tags.length > 0) {
+    for (const t of tags) extra[`aws:requesttag/${t.Key.toLowerCase()}`] = t.Value;
+    extra['aws:tagkeys'] = tags.map((t) => t.Key);
+  }
+  const actions = tags.length > 0 ? ['s3:CreateBucket', 's3:TagResource'] : ['s3:CreateBucket'];
+  for (const action of actions) {
+    if (!isAllowedOutsideBuckets(ctx, req, action, s3Arn(bucket), extra)) throw new S3Error('AccessDenied');
+  }
+}
+
 export async function createBucket(ctx: ApiContext, req: S3Request, bucket: string): Promise<S3Response> {
-  checkBucketName(bucket);
   const body = await readDocument(req);
   let location: string | undefined;
+  let tags: Tag[] = [];
   if (body.trim() !== '') {
     const doc = parseXml(body, 'CreateBucketConfiguration');
-    // Directory buckets (Location, Bucket) and tags at creation are S3 features Cairn does not have.
-    const unknown = Object.keys(doc).find((k) => k !== 'LocationConstraint');
+    // Directory buckets (Location, Bucket) are an S3 feature Cairn does not have.
+    const unknown = Object.keys(doc).find((k) => k !== 'LocationConstraint' && k !== 'Tags');
     if (unknown !== undefined) {
       throw new S3Error('NotImplemented', `CreateBucketConfiguration ${unknown} is not implemented`);
     }
+    if (doc.Tags !== undefined) tags = parseTagList(doc.Tags, 'bucket');
     location = str(doc.LocationConstraint);
     if (location !== undefined && location !== '' && location !== ctx.region) {
       throw new S3Error(
@@ -40,6 +62,8 @@ export async function createBucket(ctx: ApiContext, req: S3Request, bucket: stri
       );
     }
   }
+  await authorizeCreate(ctx, req, bucket, tags);
+  checkBucketName(bucket);
   // The bucket belongs to the caller's account: root's for IAM users and roles, a static user's own.
   const rootKey = accounts(ctx).rootKey;
   const creator = req.caller?.account ?? rootKey;
@@ -62,6 +86,7 @@ export async function createBucket(ctx: ApiContext, req: S3Request, bucket: stri
       ...(ownership ? { ownershipControls: ownershipXml(ownership) } : {}),
       location: location || ctx.region,
       ...(creator !== rootKey ? { owner: creator } : {}),
+      ...(tags.length > 0 ? { tagging: taggingXml(tags) } : {}),
     });
   } catch (e) {
     // In us-east-1 S3 answers the owner's re-create with 200 and changes nothing; anyone else learns the

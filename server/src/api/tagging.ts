@@ -16,7 +16,7 @@ import {
 } from './types.js';
 import { toXml } from './xml.js';
 
-const taggingXml = (tags: Tag[]): string => toXml('Tagging', { TagSet: { Tag: tags } });
+export const taggingXml = (tags: Tag[]): string => toXml('Tagging', { TagSet: { Tag: tags } });
 
 export async function getBucketTagging(ctx: ApiContext, bucket: string): Promise<S3Response> {
   const cfg = await ctx.storage.getBucketConfig(bucket);

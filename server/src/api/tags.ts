@@ -46,9 +46,16 @@ export function parseTagQuery(s: string, owner: TagOwner): string {
 
 export function parseTaggingXml(body: string, owner: TagOwner): Tag[] {
   const doc = parseXml(body, 'Tagging');
-  const set = doc.TagSet as Record<string, unknown> | undefined;
-  if (set === undefined) throw new S3Error('MalformedXML');
-  const tags = many((set as Record<string, unknown>).Tag).map((t) => {
+  if (doc.TagSet === undefined) throw new S3Error('MalformedXML');
+  return parseTagList(doc.TagSet, owner);
+}
+
+/** The `<Tag>` elements of a Tagging document's `<TagSet>` or of CreateBucketConfiguration's `<Tags>`, checked. */
+export function parseTagList(list: unknown, owner: TagOwner): Tag[] {
+  if (list === '') return []; // an empty element
+  if (typeof list !== 'object' || list === null || Array.isArray(list)) throw new S3Error('MalformedXML');
+  const tags = many((list as Record<string, unknown>).Tag).map((t) => {
+    if (typeof t !== 'object' || t === null) throw new S3Error('MalformedXML');
     const o = t as Record<string, unknown>;
     const Key = str(o.Key);
     if (Key === undefined) throw new S3Error('MalformedXML');

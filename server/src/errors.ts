@@ -133,6 +133,7 @@ export const S3_ERRORS = {
   InvalidAction: [400, 'The action or operation requested is invalid.'],
   InvalidInput: [400, 'The input is not valid.'],
   InvalidParameterValue: [400, 'An invalid or out-of-range value was supplied for the input parameter.'],
+  InvalidQueryParameter: [400, 'The AWS query string is malformed or does not adhere to AWS standards.'],
   ValidationError: [400, 'The input fails to satisfy the constraints specified by the service.'],
   InvalidIdentityToken: [400, 'The web identity token that was passed could not be validated.'],
   ExpiredTokenException: [400, 'The web identity token that was passed is expired.'],

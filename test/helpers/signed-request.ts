@@ -16,6 +16,8 @@ export interface RawRequest {
   contentSha256?: string;
   body?: Buffer | string;
   credentials?: { accessKey: string; secretKey: string };
+  /** The service the signature is for (default s3; sts and iam for their query APIs). */
+  service?: string;
 }
 
 export async function signRequest(
@@ -27,7 +29,7 @@ export async function signRequest(
   const signer = new SignatureV4({
     credentials: { accessKeyId: c.accessKey, secretAccessKey: c.secretKey },
     region: 'us-east-1',
-    service: 's3',
+    service: r.service ?? 's3',
     sha256: Sha256,
     uriEscapePath: false,
     applyChecksum: false,

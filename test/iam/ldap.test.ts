@@ -220,6 +220,18 @@ describe('AssumeRoleWithLDAPIdentity', () => {
     );
   });
 
+  it('refuses session tags and a source identity, saying why: no trust policy allows them', async () => {
+    for (const [extra, why] of [
+      [{ 'Tags.member.1.Key': 'team', 'Tags.member.1.Value': 'admins' }, 'sts:TagSession'],
+      [{ 'TransitiveTagKeys.member.1': 'team' }, 'sts:TagSession'],
+      [{ SourceIdentity: 'alice' }, 'sts:SetSourceIdentity'],
+    ] as const) {
+      const login = await ldapLogin('alice', 'alice-password', extra);
+      expect(login).toMatchObject({ status: 501, code: 'NotImplemented' });
+      expect(login.message).toContain(why);
+    }
+  });
+
   it('refuses a user with no policy mapped to them or their groups', async () => {
     const login = await ldapLogin('bob', 'bob-password');
     expect(login).toMatchObject({ status: 403, code: 'AccessDenied' });

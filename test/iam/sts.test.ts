@@ -13,6 +13,7 @@ import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectC
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signedFetch } from '../helpers/signed-request.js';
 import { ALT, startTestServer, type TestServer } from '../helpers/cairn.js';
 import { errorCode, iamClient, rootCreds, s3As, stsClient, type Creds } from './helpers.js';
 
@@ -244,5 +245,29 @@ describe('AssumeRole', () => {
     expect(listed.KeyCount).toBe(2);
     // Temporary credentials cannot mint more.
     expect(await errorCode(stsClient(server.url, creds).send(new GetSessionTokenCommand({})))).toBe('AccessDenied');
+  });
+
+  it('GetSessionToken takes no session policy, tags or source identity: 400 InvalidQueryParameter, no credentials', async () => {
+    const call = (extra: Record<string, string>) =>
+      signedFetch(server.url, {
+        method: 'POST',
+        path: '/',
+        service: 'sts',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ Action: 'GetSessionToken', Version: '2011-06-15', ...extra }).toString(),
+      });
+    expect((await call({})).text).toContain('<SessionToken>');
+    for (const extra of [
+      { Policy: JSON.stringify({ Version: '2012-10-17', Statement: [] }) },
+      { 'PolicyArns.member.1.arn': 'arn:aws:iam:::policy/readonly' },
+      { 'Tags.member.1.Key': 'team', 'Tags.member.1.Value': 'blue' },
+      { 'TransitiveTagKeys.member.1': 'team' },
+      { SourceIdentity: 'someone' },
+    ]) {
+      const res = await call(extra);
+      expect(res.status).toBe(400);
+      expect(res.text).toContain('<Code>InvalidQueryParameter</Code>');
+      expect(res.text).not.toContain('SessionToken>');
+    }
   });
 });

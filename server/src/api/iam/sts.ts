@@ -60,6 +60,9 @@ export const STS_ACTIONS = new Set([
  */
 export const UNSIGNED_STS_ACTIONS = new Set(['AssumeRoleWithWebIdentity', 'AssumeRoleWithLDAPIdentity']);
 
+/** Parameters of other STS actions that AWS's GetSessionToken does not define. */
+const GET_SESSION_TOKEN_FOREIGN = ['Policy', 'PolicyArns', ...ROLE_SESSION_PARAMS];
+
 /** AWS's limit on a session made by role chaining (a role session assuming a role), in seconds. */
 const CHAINED_MAX_SECONDS = 3600;
 
@@ -178,7 +181,20 @@ async function assumeRole(ctx: ApiContext, req: ServiceRequest, params: URLSearc
 async function assumeRoleWithLdap(ctx: ApiContext, req: ServiceRequest, params: URLSearchParams): Promise<S3Response> {
   const ldap = ctx.ldap;
   if (!ldap) throw new S3Error('NotImplemented', 'No LDAP server is configured (CAIRN_IDENTITY_LDAP_SERVER_ADDR)');
-  refuseUnsupported(params, ROLE_SESSION_PARAMS);
+  // Session tags and a source identity become aws:PrincipalTag / aws:SourceIdentity, which policies trust
+  // because a role's trust policy allowed sts:TagSession / sts:SetSourceIdentity for them. An LDAP login has no
+  // role and no trust policy: accepted, the user would choose their own principal tags. (MinIO ignores them.)
+  for (const name of ROLE_SESSION_PARAMS) {
+    if ([...params.keys()].some((k) => k.split('.')[0] === name)) {
+      throw new S3Error(
+        'NotImplemented',
+        `AssumeRoleWithLDAPIdentity takes no ${name}: an LDAP login has no trust policy to allow ${
+          name === 'SourceIdentity' ? 'sts:SetSourceIdentity' : 'sts:TagSession'
+        }, so the user would set their own ${name === 'SourceIdentity' ? 'aws:SourceIdentity' : 'aws:PrincipalTag'}`,
+      );
+    }
+  }
+  refuseUnsupported(params);
   const policies = sessionPolicies(ctx, params);
   const seconds = duration(params, 900, 43_200, 3600);
   const who = await ldap.authenticate(params.get('LDAPUsername') ?? '', params.get('LDAPPassword') ?? '', req.sourceIp);
@@ -299,8 +315,16 @@ export async function stsQuery(
     case 'AssumeRole':
       return assumeRole(ctx, req, params);
     case 'GetSessionToken': {
-      // GetSessionToken takes no session policies: asked for, they are refused rather than ignored.
-      refuseUnsupported(params, ['Policy', 'PolicyArns', ...ROLE_SESSION_PARAMS]);
+      // AWS's GetSessionToken has no session policies, tags or source identity (they belong to AssumeRole and
+      // GetFederationToken); a request naming them is malformed for this action, not asking for something
+      // Cairn lacks, so it is STS's 400 InvalidQueryParameter rather than ignored.
+      for (const k of params.keys()) {
+        const name = k.split('.')[0];
+        if (GET_SESSION_TOKEN_FOREIGN.includes(name)) {
+          throw new S3Error('InvalidQueryParameter', `GetSessionToken takes no ${name} parameter`);
+        }
+      }
+      refuseUnsupported(params);
       const parent = parentOf(ctx.iam!, caller);
       const claims = newClaims(ctx, parent, duration(params, 900, 129_600, 43_200));
       return queryAnswer('sts', action, { Credentials: credentialsAnswer(ctx, claims) }, req.requestId);

@@ -221,11 +221,12 @@ describe('AssumeRoleWithLDAPIdentity', () => {
   });
 
   it('refuses session tags and a source identity, saying why: no trust policy allows them', async () => {
-    for (const [extra, why] of [
+    const refused: [Record<string, string>, string][] = [
       [{ 'Tags.member.1.Key': 'team', 'Tags.member.1.Value': 'admins' }, 'sts:TagSession'],
       [{ 'TransitiveTagKeys.member.1': 'team' }, 'sts:TagSession'],
       [{ SourceIdentity: 'alice' }, 'sts:SetSourceIdentity'],
-    ] as const) {
+    ];
+    for (const [extra, why] of refused) {
       const login = await ldapLogin('alice', 'alice-password', extra);
       expect(login).toMatchObject({ status: 501, code: 'NotImplemented' });
       expect(login.message).toContain(why);

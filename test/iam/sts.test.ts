@@ -257,13 +257,14 @@ describe('AssumeRole', () => {
         body: new URLSearchParams({ Action: 'GetSessionToken', Version: '2011-06-15', ...extra }).toString(),
       });
     expect((await call({})).text).toContain('<SessionToken>');
-    for (const extra of [
+    const foreign: Record<string, string>[] = [
       { Policy: JSON.stringify({ Version: '2012-10-17', Statement: [] }) },
       { 'PolicyArns.member.1.arn': 'arn:aws:iam:::policy/readonly' },
       { 'Tags.member.1.Key': 'team', 'Tags.member.1.Value': 'blue' },
       { 'TransitiveTagKeys.member.1': 'team' },
       { SourceIdentity: 'someone' },
-    ]) {
+    ];
+    for (const extra of foreign) {
       const res = await call(extra);
       expect(res.status).toBe(400);
       expect(res.text).toContain('<Code>InvalidQueryParameter</Code>');

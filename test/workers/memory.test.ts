@@ -52,6 +52,7 @@ describe('workers with bounded heaps under the load suite shapes', () => {
       const argv = (await readFile(`/proc/${server.pid(slot)}/cmdline`, 'utf8')).split('\0');
       expect(argv).toContain(`--max-old-space-size=${WORKER_OLD_SPACE_MB}`);
       expect(argv).toContain(`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`);
+      expect(argv).toContain('--expose-gc');
     }
   });
 

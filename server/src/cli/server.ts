@@ -58,7 +58,8 @@ read/write buffers kept for reuse when idle, 32; up to 8 times that while busy),
 (batches shared between GETs of one object and read ahead for sequential readers, 32; 0: none),
 UV_THREADPOOL_SIZE (libuv threads per worker for disk I/O and the native kernels, 4; must be set before node
 starts). The two memory budgets are the server's: the workers split them evenly. Each worker's V8 heap is
-bounded (--max-old-space-size=192 --max-semi-space-size=8, first limit --initial-old-space-size=48), glibc's
+bounded (--max-old-space-size=192 --max-semi-space-size=8, first limit --initial-old-space-size=48; --expose-gc
+for one memory-reducing collection once it serves), glibc's
 mmap threshold fixed (128 KiB) and its arenas 2, unless NODE_OPTIONS, GLIBC_TUNABLES or MALLOC_ARENA_MAX given
 to \`cairn server\` set them.
 LDAP logins (STS AssumeRoleWithLDAPIdentity), MinIO's settings: CAIRN_IDENTITY_LDAP_SERVER_ADDR (host:port),

@@ -42,11 +42,13 @@ export function workerExecArgv(execArgv: readonly string[], nodeOptions = ''): s
   if (!names(given, '--max-semi-space-size')) out.push(`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`);
   if (!names(given, '--initial-old-space-size') && !names(given, '--initial-heap-size'))
     out.push(`--initial-old-space-size=${WORKER_INITIAL_OLD_SPACE_MB}`);
+  // For the one memory-reducing collection a worker runs once it serves (cluster/worker.ts).
+  if (!names(given, '--expose-gc')) out.push('--expose-gc');
   return out;
 }
 
 /** Node flags node takes from NODE_OPTIONS (others, --initial-old-space-size among them, it refuses there). */
-const NODE_OPTIONS_FLAGS = ['--max-old-space-size', '--max-semi-space-size', '--max-heap-size'];
+const NODE_OPTIONS_FLAGS = ['--max-old-space-size', '--max-semi-space-size', '--max-heap-size', '--expose-gc'];
 
 /**
  * The single executable (`cairn` built by scripts/build-binary.mjs) reads no node flags from its command line,

@@ -15,6 +15,7 @@ import {
 const OLD = `--max-old-space-size=${WORKER_OLD_SPACE_MB}`;
 const SEMI = `--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`;
 const INITIAL = `--initial-old-space-size=${WORKER_INITIAL_OLD_SPACE_MB}`;
+const GC = '--expose-gc'; // for the one collection a worker runs once it serves (cluster/worker.ts)
 
 describe('workerExecArgv', () => {
   it("adds the heap bounds and the first old-generation limit after the primary's flags", () => {
@@ -25,25 +26,26 @@ describe('workerExecArgv', () => {
       OLD,
       SEMI,
       INITIAL,
+      GC,
     ]);
-    expect(workerExecArgv([])).toEqual([OLD, SEMI, INITIAL]);
+    expect(workerExecArgv([])).toEqual([OLD, SEMI, INITIAL, GC]);
   });
 
   it('keeps a bound the operator gave, in the flags or NODE_OPTIONS, in either spelling', () => {
-    expect(workerExecArgv(['--max-old-space-size=1024'])).toEqual(['--max-old-space-size=1024', SEMI, INITIAL]);
-    expect(workerExecArgv(['--max_semi_space_size=32'])).toEqual(['--max_semi_space_size=32', OLD, INITIAL]);
-    const all = ' --max-old-space-size=2048  --max-semi-space-size=4 --initial-old-space-size=16 ';
+    expect(workerExecArgv(['--max-old-space-size=1024'])).toEqual(['--max-old-space-size=1024', SEMI, INITIAL, GC]);
+    expect(workerExecArgv(['--max_semi_space_size=32'])).toEqual(['--max_semi_space_size=32', OLD, INITIAL, GC]);
+    const all = ' --max-old-space-size=2048  --max-semi-space-size=4 --initial-old-space-size=16 --expose-gc ';
     expect(workerExecArgv([], all)).toEqual([]);
-    expect(workerExecArgv([], '--max-heap-size=512 --initial-heap-size=64')).toEqual([SEMI]);
+    expect(workerExecArgv([], '--max-heap-size=512 --initial-heap-size=64')).toEqual([SEMI, GC]);
   });
 });
 
 describe('executableWorkerNodeOptions', () => {
   it("gives the single executable's workers the flags NODE_OPTIONS may hold, after the operator's own", () => {
-    expect(executableWorkerNodeOptions(workerExecArgv([]))).toBe(`${OLD} ${SEMI}`);
+    expect(executableWorkerNodeOptions(workerExecArgv([]))).toBe(`${OLD} ${SEMI} ${GC}`);
     expect(
       executableWorkerNodeOptions(workerExecArgv([], '--max-old-space-size=2048'), '--max-old-space-size=2048'),
-    ).toBe(`--max-old-space-size=2048 ${SEMI}`);
+    ).toBe(`--max-old-space-size=2048 ${SEMI} ${GC}`);
   });
 });
 

@@ -75,4 +75,37 @@ export const EQUIVALENT = [
     code: "typeof doc.expiration !== 'string'",
     reason: 'an expiration that is no string fails the date pattern below: refused with the same code',
   },
+  {
+    file: 'server/src/http/post-object.ts',
+    code: "''",
+    within: "fields.get('x-amz-credential') ?? ''",
+    reason: 'a missing credential and any text without four slashes are refused alike',
+  },
+  {
+    file: 'server/src/http/post-object.ts',
+    code: "''",
+    within: "fields.get('x-amz-date') ?? ''",
+    reason: 'no date parses from a missing x-amz-date or from any other text that is no date',
+  },
+  {
+    file: 'server/src/http/post-object.ts',
+    code: "''",
+    within: "fields.get('awsaccesskeyid') ?? ''",
+    reason: 'a missing AWSAccessKeyId names no access key, as the mutant text names none: InvalidAccessKeyId alike',
+  },
+  {
+    file: 'server/src/storage/engine/erasure-objects.ts',
+    code: 'this.sets.length === 1',
+    reason: 'a shortcut: any hash modulo one set picks that set',
+  },
+  {
+    file: 'server/src/storage/erasure/shard-writer.ts',
+    code: 'this.pending = [];',
+    reason: 'pending is read only while no shard file is open, and from here on they are',
+  },
+  {
+    file: 'server/src/storage/engine/get.ts',
+    code: 'mine.dataDir',
+    reason: 'a version with shards that are not inline has a data dir',
+  },
 ];

@@ -244,7 +244,7 @@ describe('form fields as the PutObject headers', () => {
       'x-amz-checksum-crc32': 'é',
       'x-amz-storage-class': 'STANDARD',
     });
-    expect(formHeaders(form, 'image/png')).toEqual({
+    expect(formHeaders(form, 'image/png')).toStrictEqual({
       'x-amz-meta-name': utf8AsBytes('é'),
       'content-type': utf8AsBytes('text/é'),
       'content-disposition': utf8AsBytes('attachment; filename="é"'),
@@ -267,22 +267,27 @@ describe('form fields as the PutObject headers', () => {
       ['file', 'f'],
       ['content-language', 'en'],
     ]);
-    expect(formHeaders(form, undefined)).toEqual({});
+    expect(formHeaders(form, undefined)).toStrictEqual({});
   });
 
   it("the file part's content type when the form names none", () => {
-    expect(formHeaders(fields({}), 'image/é')).toEqual({ 'content-type': utf8AsBytes('image/é') });
-    expect(formHeaders(fields({ 'content-type': 'text/plain' }), 'image/png')).toEqual({
+    expect(formHeaders(fields({}), 'image/é')).toStrictEqual({ 'content-type': utf8AsBytes('image/é') });
+    expect(formHeaders(fields({ 'content-type': 'text/plain' }), 'image/png')).toStrictEqual({
       'content-type': 'text/plain',
     });
-    expect(formHeaders(fields({}), '')).toEqual({});
+    expect(formHeaders(fields({}), '')).toStrictEqual({});
   });
 
   it('acl is the canned ACL; tagging a Tagging document sent on as a query string', () => {
-    expect(formHeaders(fields({ acl: 'public-read' }), undefined)).toEqual({ 'x-amz-acl': 'public-read' });
+    expect(formHeaders(fields({ acl: 'public-read' }), undefined)).toStrictEqual({ 'x-amz-acl': 'public-read' });
     const xml = '<Tagging><TagSet><Tag><Key>a b</Key><Value>1</Value></Tag><Tag><Key>c</Key></Tag></TagSet></Tagging>';
-    expect(formHeaders(fields({ tagging: xml }), undefined)).toEqual({ 'x-amz-tagging': 'a+b=1&c=' });
+    expect(formHeaders(fields({ tagging: xml }), undefined)).toStrictEqual({ 'x-amz-tagging': 'a+b=1&c=' });
     expect(thrownCode(() => formHeaders(fields({ tagging: '<Tagging/>' }), undefined))).toBe('MalformedXML');
+    // An object's tag set: ten tags at most (a bucket may have 50).
+    const set = (n: number) =>
+      `<Tagging><TagSet>${Array.from({ length: n }, (_, i) => `<Tag><Key>k${i}</Key><Value>v</Value></Tag>`).join('')}</TagSet></Tagging>`;
+    expect(thrownCode(() => formHeaders(fields({ tagging: set(10) }), undefined))).toBeUndefined();
+    expect(thrownCode(() => formHeaders(fields({ tagging: set(11) }), undefined))).toBe('BadRequest');
   });
 });
 

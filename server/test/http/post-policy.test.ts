@@ -61,11 +61,14 @@ describe('POST policy document', () => {
   });
 
   it('exact matches in both forms; field names are case-insensitive, values are not', () => {
-    expect(parse([{ Bucket: 'Photos' }, ['EQ', '$Key', 'A.txt'], ['eq', '$acl', 7], { n: true }])).toEqual([
+    expect(
+      parse([{ Bucket: 'Photos' }, ['EQ', '$Key', 'A.txt'], ['eq', '$acl', 7], { n: true }, ['eq', '$b', false]]),
+    ).toEqual([
       { op: 'eq', field: 'bucket', value: 'Photos' },
       { op: 'eq', field: 'key', value: 'A.txt' },
       { op: 'eq', field: 'acl', value: '7' },
       { op: 'eq', field: 'n', value: 'true' },
+      { op: 'eq', field: 'b', value: 'false' },
     ]);
     // A missing value compares with the empty string.
     expect(parse([['starts-with', '$key']])).toEqual([{ op: 'starts-with', field: 'key', value: '' }]);

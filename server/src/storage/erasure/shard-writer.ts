@@ -37,7 +37,7 @@ export class ShardWriter {
       await this.openFiles();
       await this.flush(this.pending);
       this.pending = [];
-      return false; // earlier blocks' frames went out too; they are left to the GC
+      return true; // this block's frames are written now; earlier blocks' (kept inline so far) are left to the GC
     }
     await this.flush(perDrive);
     return true;

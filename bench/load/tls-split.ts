@@ -4,9 +4,12 @@
 // clients: this package's generator (GET c8, worker threads) and curl (4 processes, OpenSSL). Server and clients
 // share the machine's cores, so besides MiB/s the table gives the CPU each side spent per GiB (from /proc): on a
 // shared or loaded machine the throughput follows the sum of both, and what the server controls is its own.
-//   node --import tsx bench/load/tls-split.ts [--duration 8s] [--curl-gets 4] [--only bare|cairn]
+// The HTTP and the HTTPS server of each kind run side by side and are measured in turns (`--rounds`, the order
+// swapped every round), so a change in the machine's load falls on both; the summary gives medians and ratios.
+//   node --import tsx bench/load/tls-split.ts [--duration 8s] [--curl-gets 4] [--rounds 3] [--only bare|cairn]
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { LoadConfig } from './config.js';
@@ -25,12 +28,14 @@ const { values: v } = parseArgs({
   options: {
     duration: { type: 'string', default: '8s' },
     'curl-gets': { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '3' },
     only: { type: 'string' },
     'drives-dir': { type: 'string', default: '/dev/shm' },
   },
 });
 
 interface Row {
+  round: number;
   server: string;
   proto: string;
   client: string;
@@ -57,9 +62,8 @@ function curlGets(s: ServerProcess, caFile: string | undefined, url: string, get
   });
 }
 
-async function measure(s: ServerProcess, proto: string, durationMs: number, curlGetsEach: number): Promise<Row[]> {
-  const pid = s.child.pid!;
-  const cfg: LoadConfig = {
+function loadConfig(s: ServerProcess, proto: string, durationMs: number): LoadConfig {
+  return {
     name: `${s.name}-${proto}`,
     mode: 'get',
     endpoint: s.url,
@@ -80,10 +84,25 @@ async function measure(s: ServerProcess, proto: string, durationMs: number, curl
     prepare: false,
     ca: s.ca,
   };
-  if (s.name === 'cairn') {
-    await ensureBucket(cfg);
-    await prepareObjects(cfg, (l) => console.error(l));
-  }
+}
+
+/** The objects the GETs read (the bare server answers every GET from memory). */
+async function prepare(s: ServerProcess): Promise<void> {
+  if (s.name !== 'cairn') return;
+  const cfg = loadConfig(s, 'prepare', 0);
+  await ensureBucket(cfg);
+  await prepareObjects(cfg, (l) => console.error(l));
+}
+
+async function measure(
+  s: ServerProcess,
+  proto: string,
+  round: number,
+  durationMs: number,
+  curlGetsEach: number,
+): Promise<Row[]> {
+  const pid = s.child.pid!;
+  const cfg = loadConfig(s, proto, durationMs);
   const rows: Row[] = [];
   console.error(`${s.name} ${proto}: generator GET c8 for ${durationMs / 1000} s ...`);
   const cpu0 = (await sampleTree(pid)).cpuSeconds;
@@ -91,6 +110,7 @@ async function measure(s: ServerProcess, proto: string, durationMs: number, curl
   const serverCpu = (await sampleTree(pid)).cpuSeconds - cpu0;
   const gib = ((r.ops.get?.mibPerSec ?? 0) * r.seconds) / 1024;
   rows.push({
+    round,
     server: s.name,
     proto,
     client: 'generator c8',
@@ -109,6 +129,7 @@ async function measure(s: ServerProcess, proto: string, durationMs: number, curl
   const seconds = (performance.now() - t0) / 1000;
   const curlGiB = (CURL_PROCESSES * curlGetsEach * SIZE) / 1024 ** 3;
   rows.push({
+    round,
     server: s.name,
     proto,
     client: `curl x${CURL_PROCESSES}`,
@@ -119,51 +140,98 @@ async function measure(s: ServerProcess, proto: string, durationMs: number, curl
   return rows;
 }
 
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const load = () => loadavg()[0].toFixed(1);
+
 async function main(): Promise<void> {
   const durationMs = parseDuration(v.duration!);
+  const rounds = Number(v.rounds);
   const rows: Row[] = [];
   const servers = v.only ? [v.only] : ['bare', 'cairn'];
+  const loadBefore = load();
   for (const name of servers) {
-    for (const tls of [false, true]) {
-      const s =
-        name === 'bare'
-          ? await startBare(v['drives-dir']!, tls)
-          : await startCairn(
-              await cairnCommand(DEFAULT_CAIRN_BIN, false),
-              v['drives-dir']!,
-              'tls-ak',
-              'tls-sk-1234',
-              {},
-              tls,
-            );
-      try {
-        rows.push(...(await measure(s, tls ? 'https' : 'http', durationMs, Number(v['curl-gets']))));
-      } finally {
-        await stopServer(s, false);
+    const start = async (tls: boolean) =>
+      name === 'bare'
+        ? startBare(v['drives-dir']!, tls)
+        : startCairn(await cairnCommand(DEFAULT_CAIRN_BIN, false), v['drives-dir']!, 'tls-ak', 'tls-sk-1234', {}, tls);
+    const both: ServerProcess[] = [];
+    try {
+      both.push(await start(false), await start(true));
+      for (const s of both) await prepare(s);
+      for (let round = 1; round <= rounds; round++) {
+        // HTTP first in odd rounds, HTTPS first in even ones.
+        for (const s of round % 2 ? both : [...both].reverse()) {
+          const proto = s.url.startsWith('https:') ? 'https' : 'http';
+          rows.push(...(await measure(s, proto, round, durationMs, Number(v['curl-gets']))));
+        }
       }
+    } finally {
+      for (const s of both) await stopServer(s, false);
     }
   }
   const f = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '-');
-  const out = [['server', 'proto', 'client', 'MiB/s', 'srv CPU-s/GiB', 'client CPU-s/GiB', 'both CPU-s/GiB']];
+  const out = [['round', 'server', 'proto', 'client', 'MiB/s', 'srv CPU-s/GiB', 'client CPU-s/GiB', 'both CPU-s/GiB']];
   for (const r of rows) {
     const both = r.serverCpuPerGiB + r.clientCpuPerGiB;
-    out.push([r.server, r.proto, r.client, f(r.mibPerSec, 0), f(r.serverCpuPerGiB), f(r.clientCpuPerGiB), f(both)]);
-  }
-  console.log(table(out));
-  // HTTPS / HTTP: as measured, and what the server's CPU per GiB allows (its throughput where it is the limit).
-  const ratios = [['server', 'client', 'HTTPS/HTTP MiB/s', 'HTTP/HTTPS srv CPU per GiB', 'both sides CPU']];
-  for (const https of rows.filter((r) => r.proto === 'https')) {
-    const http = rows.find((r) => r.proto === 'http' && r.server === https.server && r.client === https.client);
-    if (!http) continue;
-    ratios.push([
-      https.server,
-      https.client,
-      `${f((100 * https.mibPerSec) / http.mibPerSec, 0)}%`,
-      `${f((100 * http.serverCpuPerGiB) / https.serverCpuPerGiB, 0)}%`,
-      `${f((100 * (http.serverCpuPerGiB + http.clientCpuPerGiB)) / (https.serverCpuPerGiB + https.clientCpuPerGiB), 0)}%`,
+    out.push([
+      String(r.round),
+      r.server,
+      r.proto,
+      r.client,
+      f(r.mibPerSec, 0),
+      f(r.serverCpuPerGiB),
+      f(r.clientCpuPerGiB),
+      f(both),
     ]);
   }
-  console.log(`\n${table(ratios)}`);
+  console.log(table(out));
+  // Medians over the rounds, and HTTPS / HTTP: as measured, and what the server's CPU per GiB allows (its
+  // throughput where it is the limit; the figure to compare on a shared machine).
+  const ratios = [
+    [
+      'server',
+      'client',
+      'HTTP MiB/s',
+      'HTTPS MiB/s',
+      'HTTP srv CPU-s/GiB',
+      'HTTPS srv CPU-s/GiB',
+      'HTTPS/HTTP MiB/s',
+      'HTTP/HTTPS srv CPU',
+      'both sides CPU',
+    ],
+  ];
+  const pick = (server: string, client: string, proto: string) =>
+    rows.filter((r) => r.server === server && r.client === client && r.proto === proto);
+  for (const server of servers) {
+    for (const client of [...new Set(rows.map((r) => r.client))]) {
+      const [http, https] = [pick(server, client, 'http'), pick(server, client, 'https')];
+      if (!http.length || !https.length) continue;
+      const m = (rs: Row[], k: (r: Row) => number) => median(rs.map(k));
+      const [hMib, sMib] = [m(http, (r) => r.mibPerSec), m(https, (r) => r.mibPerSec)];
+      const [hCpu, sCpu] = [m(http, (r) => r.serverCpuPerGiB), m(https, (r) => r.serverCpuPerGiB)];
+      const [hBoth, sBoth] = [
+        m(http, (r) => r.serverCpuPerGiB + r.clientCpuPerGiB),
+        m(https, (r) => r.serverCpuPerGiB + r.clientCpuPerGiB),
+      ];
+      ratios.push([
+        server,
+        client,
+        f(hMib, 0),
+        f(sMib, 0),
+        f(hCpu),
+        f(sCpu),
+        `${f((100 * sMib) / hMib, 0)}%`,
+        `${f((100 * hCpu) / sCpu, 0)}%`,
+        `${f((100 * hBoth) / sBoth, 0)}%`,
+      ]);
+    }
+  }
+  console.log(`\nmedians of ${rounds} rounds; load average ${loadBefore} before, ${load()} after\n${table(ratios)}`);
 }
 
 await main();

@@ -1,11 +1,12 @@
 """The light readers (minutes): pyarrow datasets (whole, two of eight columns, a filter that prunes row groups),
-polars scan_parquet of the whole dataset, DuckDB read_parquet through httpfs (two columns). Each run builds its
+polars scan_parquet of the whole dataset, DuckDB read_parquet through httpfs (two columns), and boto3 reading the
+same files whole (8 threads, 1 MiB reads: the readers' byte stream without their decoding). Each run builds its
 client afresh, so no reader keeps metadata or data from an earlier run."""
 from pathlib import Path
 
 import datasets as ds_
 
-READERS = ["pyarrow-whole", "pyarrow-projected", "pyarrow-filtered", "polars-scan", "duckdb-httpfs"]
+READERS = ["pyarrow-whole", "pyarrow-projected", "pyarrow-filtered", "polars-scan", "duckdb-httpfs", "boto3-get"]
 
 
 class Group:
@@ -35,6 +36,7 @@ class Group:
             "pyarrow-filtered": {"unit": "rows", "ranges": filtered},
             "polars-scan": {"unit": "rows", "ranges": whole},
             "duckdb-httpfs": {"unit": "rows", "ranges": projected},
+            "boto3-get": {"unit": "objects", "ranges": whole},
         }
 
     def run(self, reader: str, target: str) -> int:
@@ -50,6 +52,8 @@ class Group:
             return _expect(df.height, self.rows, reader)
         if reader == "duckdb-httpfs":
             return self._duckdb(t)
+        if reader == "boto3-get":
+            return self._boto3(t)
         raise ValueError(f"unknown reader {reader}")
 
     def _pyarrow(self, reader: str, t) -> int:
@@ -81,6 +85,21 @@ class Group:
             return _expect(rows, self.rows, "duckdb-httpfs")
         finally:
             con.close()
+
+    def _boto3(self, t) -> int:
+        from concurrent.futures import ThreadPoolExecutor
+        s3 = ds_.client(t)
+        def get(item):
+            key, path = item
+            body = s3.get_object(Bucket=t["bucket"], Key=key)["Body"]
+            got = 0
+            while chunk := body.read(1 << 20):
+                got += len(chunk)
+            if got != path.stat().st_size:
+                raise AssertionError(f"boto3-get: {key} gave {got} bytes, expected {path.stat().st_size}")
+            return 1
+        with ThreadPoolExecutor(8) as pool:
+            return _expect(sum(pool.map(get, self.files.items())), len(self.files), "boto3-get")
 
     def close(self):
         pass

@@ -383,9 +383,12 @@ describe('web console', () => {
       const s = JSON.parse(sessionStorage.getItem('cairn.session')!);
       sessionStorage.setItem('cairn.session', JSON.stringify({ ...s, expiresAt: Date.now() + ms * 10 }));
     }, later);
+    // Leave the page before moving the clocks: a request it still had in flight, answered by the server two hours
+    // ahead, would end the session before the reload (and the login page would rightly have no reason to give).
+    await page.goto('about:blank');
     serverAhead = later;
     await page.clock.install({ time: Date.now() + later });
-    await page.reload();
+    await page.goto(consoleUrl());
     await page.waitForSelector('form.login');
     expect(await page.textContent('[data-testid=login-message]')).toMatch(/session has expired/);
     expect(await stored(page)).toBeNull();

@@ -295,7 +295,9 @@ describe('retention', () => {
       body: '<LegalHold><Status>ON</Status></LegalHold>',
     });
     expect(hold.status).toBe(400);
-    expect((await s3.send(new GetObjectLegalHoldCommand({ Bucket, Key: 'd' }))).LegalHold?.Status).toBe('OFF');
+    expect(await s3Error(s3.send(new GetObjectLegalHoldCommand({ Bucket, Key: 'd' })))).toMatchObject({
+      name: 'NoSuchObjectLockConfiguration',
+    });
   });
 
   it('the default retention applies to PUT, copy and multipart; explicit headers win', async () => {
@@ -391,6 +393,25 @@ describe('legal hold', () => {
     await s3.send(new PutObjectLegalHoldCommand({ Bucket, Key: 'h', LegalHold: { Status: 'OFF' } }));
     await del();
     expect((await versionsOf(Bucket)).versions).toEqual([]);
+  });
+
+  it('a hold never set answers NoSuchObjectLockConfiguration; one set OFF (by call or header) answers OFF', async () => {
+    const Bucket = await lockedBucket();
+    const hold = async (Key: string) =>
+      (await s3.send(new GetObjectLegalHoldCommand({ Bucket, Key }))).LegalHold?.Status;
+    const holdHeader = async (Key: string) =>
+      (await s3.send(new HeadObjectCommand({ Bucket, Key }))).ObjectLockLegalHoldStatus;
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'never', Body: 'x' }));
+    expect(await s3Error(hold('never'))).toMatchObject({ name: 'NoSuchObjectLockConfiguration' });
+    expect(await holdHeader('never')).toBeUndefined();
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'header-off', Body: 'x', ObjectLockLegalHoldStatus: 'OFF' }));
+    expect(await hold('header-off')).toBe('OFF');
+    expect(await holdHeader('header-off')).toBe('OFF');
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'turned-off', Body: 'x', ObjectLockLegalHoldStatus: 'ON' }));
+    expect(await holdHeader('turned-off')).toBe('ON');
+    await s3.send(new PutObjectLegalHoldCommand({ Bucket, Key: 'turned-off', LegalHold: { Status: 'OFF' } }));
+    expect(await hold('turned-off')).toBe('OFF');
+    expect(await holdHeader('turned-off')).toBe('OFF');
   });
 });
 

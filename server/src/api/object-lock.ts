@@ -144,7 +144,7 @@ export async function newObjectLock(
         ArgumentName: 'x-amz-object-lock-legal-hold',
       });
     await authorize(ctx, req, 's3:PutObjectLegalHold', { bucket, key });
-    if (hold === 'ON') lock.legalHold = true;
+    lock.legalHold = hold === 'ON';
   }
   if (opts.digestFor) requireDigest(h, opts.digestFor);
   return lock;
@@ -164,8 +164,8 @@ export async function lockHeaders(
     h['x-amz-object-lock-mode'] = lock.mode;
     h['x-amz-object-lock-retain-until-date'] = lock.retainUntil.toISOString();
   }
-  if (lock.legalHold && (await isAllowed(ctx, req, 's3:GetObjectLegalHold', r)))
-    h['x-amz-object-lock-legal-hold'] = 'ON';
+  if (lock.legalHold !== undefined && (await isAllowed(ctx, req, 's3:GetObjectLegalHold', r)))
+    h['x-amz-object-lock-legal-hold'] = lock.legalHold ? 'ON' : 'OFF';
   return h;
 }
 
@@ -258,7 +258,9 @@ export async function getObjectLegalHold(
 ): Promise<S3Response> {
   await lockEnabled(ctx, bucket);
   const info = await lockedVersion(ctx, bucket, key, versionId);
-  return xmlResponse(toXml('LegalHold', { Status: info.lock?.legalHold ? 'ON' : 'OFF' }));
+  // A version whose legal hold was never set has none to show (AWS and MinIO answer so); one set OFF says OFF.
+  if (info.lock?.legalHold === undefined) throw new S3Error('NoSuchObjectLockConfiguration');
+  return xmlResponse(toXml('LegalHold', { Status: info.lock.legalHold ? 'ON' : 'OFF' }));
 }
 
 export async function putObjectLegalHold(

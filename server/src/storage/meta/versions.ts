@@ -146,7 +146,8 @@ export function lockInfo(l: LockRecord): ObjectLock {
     out.mode = l.mode;
     out.retainUntil = new Date(l.until);
   }
-  if (l.legalHold) out.legalHold = true;
+  // false is kept: a hold set OFF is answered OFF; one never set is NoSuchObjectLockConfiguration.
+  if (l.legalHold !== undefined) out.legalHold = l.legalHold;
   return out;
 }
 
@@ -158,6 +159,6 @@ export function lockRecord(l: ObjectLock | undefined): LockRecord | undefined {
     out.mode = l.mode;
     out.until = l.retainUntil.getTime();
   }
-  if (l.legalHold) out.legalHold = true;
-  return out.mode || out.legalHold ? out : undefined;
+  if (l.legalHold !== undefined) out.legalHold = l.legalHold;
+  return out.mode || out.legalHold !== undefined ? out : undefined;
 }

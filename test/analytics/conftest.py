@@ -1,6 +1,9 @@
 """Fixtures for the analytics client suites: the Cairn server and bucket fixture of test/python/conftest.py
-(imported, not copied), plus option sets in the shapes pyarrow, polars, s3fs and DuckDB each want."""
+(imported, not copied), a second Cairn over HTTPS with an SSE-S3 key, plus option sets in the shapes pyarrow,
+polars, s3fs and DuckDB each want."""
+import base64
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,28 @@ Cairn = _shared.Cairn
 REPO = _shared.REPO
 stop_process = _shared.stop_process  # for presto.py
 run_cairn = _shared.run_cairn  # for test_nas_gateway.py
+fresh_bucket = _shared.fresh_bucket
+
+
+@pytest.fixture(scope="module")
+def tls_cairn(tmp_path_factory):
+    """Cairn over HTTPS with a certificate signed by a CA the test makes (`verify`: the CA file) and a KMS key
+    for SSE-S3 (the static development key), for the clients' HTTPS and encrypted-bucket tests."""
+    root = tmp_path_factory.mktemp("cairn-tls")
+    certs, ca_crt = _shared.make_test_ca(root)
+    kms_key = "analytics:" + base64.b64encode(os.urandom(32)).decode()
+    with run_cairn(root, ("--certs-dir", str(certs)), verify=str(ca_crt),
+                   extra_env={"CAIRN_KMS_SECRET_KEY": kms_key}) as server:
+        yield server
+
+
+@pytest.fixture
+def sse_bucket(tls_cairn):
+    """A fresh bucket on the HTTPS Cairn whose default encryption is SSE-S3 (AES256)."""
+    for name in fresh_bucket(tls_cairn):
+        tls_cairn.client().put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+        yield name
 
 
 @pytest.fixture

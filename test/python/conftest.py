@@ -101,6 +101,27 @@ def run_cairn(root: Path, extra_args: tuple[str, ...] = (), verify: str | None =
         log.close()
 
 
+def _openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def make_test_ca(root: Path) -> tuple[Path, Path]:
+    """A CA made here (EC P-256) and a server certificate it signs for 127.0.0.1 and localhost (RSA 2048), in
+    MinIO's layout for `cairn server --certs-dir`. Returns (the certs folder, the CA's certificate file)."""
+    ca_key, ca_crt = root / "ca.key", root / "ca.crt"
+    _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+             "-subj", "/CN=Cairn pytest CA", "-addext", "basicConstraints=critical,CA:TRUE",
+             "-keyout", str(ca_key), "-out", str(ca_crt))
+    certs = root / "certs"
+    certs.mkdir()
+    (root / "leaf.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+             "-keyout", str(certs / "private.key"), "-out", str(root / "leaf.csr"))
+    _openssl("x509", "-req", "-in", str(root / "leaf.csr"), "-CA", str(ca_crt), "-CAkey", str(ca_key),
+             "-CAcreateserial", "-days", "1", "-extfile", str(root / "leaf.ext"), "-out", str(certs / "public.crt"))
+    return certs, ca_crt
+
+
 @pytest.fixture(scope="session")
 def cairn(tmp_path_factory):
     with run_cairn(tmp_path_factory.mktemp("cairn")) as server:

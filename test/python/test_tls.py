@@ -7,27 +7,13 @@ import subprocess
 import botocore.exceptions
 import pytest
 
-from conftest import run_cairn, venv_bin
-
-
-def openssl(*args: str) -> None:
-    subprocess.run(["openssl", *args], check=True, capture_output=True)
+from conftest import make_test_ca, run_cairn, venv_bin
 
 
 @pytest.fixture(scope="module")
 def tls_cairn(tmp_path_factory):
     root = tmp_path_factory.mktemp("cairn-tls")
-    ca_key, ca_crt = root / "ca.key", root / "ca.crt"
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-            "-subj", "/CN=Cairn pytest CA", "-addext", "basicConstraints=critical,CA:TRUE",
-            "-keyout", str(ca_key), "-out", str(ca_crt))
-    certs = root / "certs"
-    certs.mkdir()
-    (root / "leaf.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
-            "-keyout", str(certs / "private.key"), "-out", str(root / "leaf.csr"))
-    openssl("x509", "-req", "-in", str(root / "leaf.csr"), "-CA", str(ca_crt), "-CAkey", str(ca_key),
-            "-CAcreateserial", "-days", "1", "-extfile", str(root / "leaf.ext"), "-out", str(certs / "public.crt"))
+    certs, ca_crt = make_test_ca(root)
     with run_cairn(root, ("--certs-dir", str(certs)), verify=str(ca_crt)) as server:
         yield server
 

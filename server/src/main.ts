@@ -53,6 +53,8 @@ export interface ServerOptions {
   gateway?: { open(): Promise<ObjectLayer>; systemDir: string };
   /** `HOST:PORT` or `:PORT`; default `:9000`. Port 0 picks a free port. */
   address?: string;
+  /** The web console's own address (`--console-address`), besides /console/ on `address`; none by default. */
+  consoleAddress?: string;
   /** Root and extra users; default: from CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD / CAIRN_USERS. */
   credentials?: CredentialConfig;
   region?: string;
@@ -265,6 +267,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       storage,
       credentials,
       address: opts.address,
+      consoleAddress: opts.consoleAddress,
       region: settings.region,
       domains: opts.domains,
       logger: log,

@@ -20,8 +20,8 @@ import { parseAddress } from '../http/address.js';
 import { isEndpointArgument, planCluster } from '../cluster/endpoints.js';
 import type { ServiceAction } from '../api/index.js';
 
-export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--certs-dir DIR] [--domain DOMAIN] [--region REGION]
-                    [--workers N] DRIVE...
+export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--console-address HOST:PORT] [--certs-dir DIR]
+                    [--domain DOMAIN] [--region REGION] [--workers N] DRIVE...
 
   DRIVE...          local drive directories; {1...4} ranges are expanded (e.g. ./data/d{1...4}). Or, for a
                     distributed deployment, the endpoints of every node's drives, the same on every node:
@@ -29,6 +29,9 @@ export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--certs-
                     http://host:port/folder; each node finds its own by --address (a fixed port) and serves
                     them to the others; sets of 2..16 drives spread over the nodes (one worker per node)
   --address         listen address (default :9000)
+  --console-address the web console on an address of its own too (default: CAIRN_CONSOLE_ADDRESS, else
+                    none; the console is always at /console/ on --address). Its page calls the S3 API on
+                    that address, so the address serves S3 as well, with the same authentication
   --certs-dir       TLS certificates (default ~/.cairn/certs): public.crt + private.key serve HTTPS (TLS 1.2+),
                     subfolders hold more certificates chosen by SNI name, CAs/ trusted roots; reloaded when
                     the files change or on SIGHUP. Without public.crt in the default folder: plain HTTP
@@ -165,6 +168,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Se
       return v;
     };
     if (a === '--address' || a.startsWith('--address=')) args.address = value();
+    else if (a === '--console-address' || a.startsWith('--console-address=')) args.consoleAddress = value();
     else if (a === '--certs-dir' || a.startsWith('--certs-dir=')) args.certsDir = value();
     else if (a === '--domain' || a.startsWith('--domain=')) args.domains.push(value());
     else if (a === '--region' || a.startsWith('--region=')) args.region = value();
@@ -175,6 +179,13 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Se
   }
   if (args.help) return args;
   if (args.drives.length === 0) throw new Error('at least one DRIVE directory is needed');
+  args.consoleAddress ??= env.CAIRN_CONSOLE_ADDRESS || undefined;
+  if (args.consoleAddress !== undefined) {
+    // MinIO's two refusals: the same address, or the same port.
+    const { port } = parseAddress(args.consoleAddress);
+    if (port !== 0 && port === parseAddress(args.address ?? ':9000').port)
+      throw new Error(`--console-address ${args.consoleAddress} cannot have the port of --address`);
+  }
   if (args.drives.some(isEndpointArgument)) {
     if (!args.drives.every(isEndpointArgument))
       throw new Error('give either local drive folders or endpoints of nodes (http://host:port/folder), not both');
@@ -235,6 +246,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const { startServer } = await import('../main.js');
   // The admin API's service restart closes the server and starts it again in this process, on the same port.
   let address = args.address;
+  let consoleAddress = args.consoleAddress;
   for (;;) {
     let asked: ServiceAction | undefined;
     let stopForAdmin: (why: string) => void = () => {};
@@ -243,6 +255,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
       server = await startServer({
         ...(await serverOptions(args)),
         address,
+        consoleAddress,
         storage,
         lifecycleDaySeconds,
         ldap,
@@ -264,8 +277,12 @@ export async function serverCommand(argv: string[]): Promise<number> {
       { url: server.url, accessKey: server.credentials.root.accessKey, drives: args.drives },
       `Cairn is serving S3 at ${server.url}`,
     );
+    if (server.consoleUrl) logger.info({ url: server.consoleUrl }, `The web console is at ${server.consoleUrl}`);
     await serveUntilStopped(server, logger, (stop) => (stopForAdmin = stop));
     if (asked !== 'restart') return 0;
-    address = `${parseAddress(args.address ?? ':9000').host.replace(/^(.*:.*)$/, '[$1]')}:${server.port}`;
+    const samePort = (given: string, port: number) =>
+      `${parseAddress(given).host.replace(/^(.*:.*)$/, '[$1]')}:${port}`;
+    address = samePort(args.address ?? ':9000', server.port);
+    if (args.consoleAddress && server.consolePort) consoleAddress = samePort(args.consoleAddress, server.consolePort);
   }
 }

@@ -58,18 +58,27 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
   const layout = driveLayout(formatted);
   const fresh = formatted.fresh.map((d) => d.endpoint);
 
-  // SO_REUSEPORT: each worker binds the port itself; the primary holds it (port 0: picks it) until one has.
-  let holder: Server | undefined;
-  let reusePort: number | undefined;
-  if (accept === 'reuseport') {
-    const { host, port } = parseAddress(args.address ?? ':9000');
+  // SO_REUSEPORT: each worker binds the port itself; the primary holds it (port 0: picks it) until one has. The same
+  // for the console's address (--console-address).
+  const holders: Server[] = [];
+  const hold = async (address: string): Promise<number> => {
+    const { host, port } = parseAddress(address);
     const server = createServer();
-    holder = server;
+    holders.push(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ host, port, reusePort: true, exclusive: true }, resolve);
     });
-    reusePort = (server.address() as AddressInfo).port;
+    return (server.address() as AddressInfo).port;
+  };
+  const releaseHolders = () => {
+    for (const h of holders.splice(0)) h.close();
+  };
+  let reusePort: number | undefined;
+  let consoleReusePort: number | undefined;
+  if (accept === 'reuseport') {
+    reusePort = await hold(args.address ?? ':9000');
+    if (args.consoleAddress !== undefined) consoleReusePort = await hold(args.consoleAddress);
   }
 
   const coordinator = new Coordinator();
@@ -82,14 +91,14 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
   let stopping = false;
   let starting = true;
   let failStart: (e: Error) => void = () => {};
-  let onReady: (slot: number, url: string) => void = () => {};
-  const allStarted = new Promise<string>((resolve, reject) => {
+  let onReady: (slot: number, url: string, consoleUrl?: string) => void = () => {};
+  const allStarted = new Promise<{ url: string; consoleUrl?: string }>((resolve, reject) => {
     let ready = 0;
-    let url = '';
+    let urls: { url: string; consoleUrl?: string } = { url: '' };
     failStart = reject;
-    onReady = (slot, u) => {
-      if (slot === 1) url = u;
-      if (++ready === args.workers) resolve(url);
+    onReady = (slot, url, consoleUrl) => {
+      if (slot === 1) urls = { url, consoleUrl };
+      if (++ready === args.workers) resolve(urls);
     };
   });
 
@@ -123,16 +132,16 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
           // Fresh drives are rebuilt by the first leader; a restarted one leaves the rest to its scanner.
           fresh: slot === 1 && starting ? fresh : [],
           ...(reusePort !== undefined ? { reusePort } : {}),
+          ...(consoleReusePort !== undefined ? { consoleReusePort } : {}),
         };
         peer.send({ t: 'config', config });
       } else if (m.t === 'pong') {
         s.answeredAt = Date.now();
       } else if (m.t === 'ready') {
         s.answeredAt = Date.now();
-        holder?.close();
-        holder = undefined;
+        releaseHolders();
         metrics.join(peer);
-        if (starting) onReady(slot, m.url);
+        if (starting) onReady(slot, m.url, m.consoleUrl);
         else log.info({ workerPid: worker.process.pid }, `worker ${slot} is back`);
         backWaiters.get(slot)?.();
         backWaiters.delete(slot);
@@ -180,7 +189,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
     timer.unref();
     await Promise.all(exits);
     clearTimeout(timer);
-    holder?.close();
+    releaseHolders();
   };
 
   // Admin restart: one worker after the other, each serving again before the next stops, so the server keeps
@@ -217,8 +226,9 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
   cluster.setupPrimary({ serialization: 'json', execArgv: isSea() ? [] : flags });
   for (let slot = 1; slot <= args.workers; slot++) fork(slot, 0);
   let url: string;
+  let consoleUrl: string | undefined;
   try {
-    url = await allStarted;
+    ({ url, consoleUrl } = await allStarted);
   } catch (e) {
     log.error((e as Error).message);
     await stopAll('start-up failed');
@@ -229,6 +239,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
     { url, accessKey: credentials.root.accessKey, drives: args.drives, workers: args.workers },
     `Cairn is serving S3 at ${url}`,
   );
+  if (consoleUrl) log.info({ url: consoleUrl }, `The web console is at ${consoleUrl}`);
   // With TLS, SIGHUP (sent to the primary) has every worker reload its certificates.
   if ((await serverOptions(args)).certsDir)
     process.on('SIGHUP', () => {

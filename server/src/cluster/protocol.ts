@@ -19,11 +19,13 @@ export interface WorkerConfig {
   fresh: string[];
   /** Port every worker binds with SO_REUSEPORT; absent: node:cluster shares the primary's socket. */
   reusePort?: number;
+  /** The same for the console's address (--console-address). */
+  consoleReusePort?: number;
 }
 
 export type ToPrimary =
   | { t: 'hello' }
-  | { t: 'ready'; url: string }
+  | { t: 'ready'; url: string; consoleUrl?: string }
   | { t: 'pong' }
   | { t: 'lock'; id: number; name: string }
   | { t: 'unlock'; name: string }

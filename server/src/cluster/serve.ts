@@ -7,6 +7,8 @@ import type { CairnServer, ServerOptions } from '../main.js';
 
 export interface ServerArgs {
   address?: string;
+  /** --console-address, else CAIRN_CONSOLE_ADDRESS: the web console's own listener. */
+  consoleAddress?: string;
   certsDir?: string;
   domains: string[];
   region?: string;
@@ -20,13 +22,19 @@ export interface ServerArgs {
 export async function serverOptions(
   args: ServerArgs,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<Pick<ServerOptions, 'drives' | 'address' | 'domains' | 'region' | 'certsDir' | 'sseCOverLoopbackHttp'>> {
+): Promise<
+  Pick<
+    ServerOptions,
+    'drives' | 'address' | 'consoleAddress' | 'domains' | 'region' | 'certsDir' | 'sseCOverLoopbackHttp'
+  >
+> {
   // An explicit --certs-dir must hold a certificate (startServer refuses otherwise); the default one is
   // used when it has one, as MinIO does.
   const certsDir = args.certsDir ?? ((await hasCertificate(DEFAULT_CERTS_DIR)) ? DEFAULT_CERTS_DIR : undefined);
   return {
     drives: args.drives,
     address: args.address,
+    consoleAddress: args.consoleAddress,
     domains: args.domains,
     region: args.region,
     certsDir,

@@ -41,14 +41,19 @@ export async function runWorker(
   };
   process.on('disconnect', orphaned);
   const link = new PrimaryLink(channel, (e) => logger.warn({ err: e }, 'applying a change from another worker failed'));
+  const onPort = (given: string, port: number) => {
+    const { host } = parseAddress(given);
+    return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  };
   let address = args.address;
-  if (config.reusePort !== undefined) {
-    const { host } = parseAddress(args.address ?? ':9000');
-    address = `${host.includes(':') ? `[${host}]` : host}:${config.reusePort}`;
-  }
+  if (config.reusePort !== undefined) address = onPort(args.address ?? ':9000', config.reusePort);
+  let consoleAddress = args.consoleAddress;
+  if (consoleAddress !== undefined && config.consoleReusePort !== undefined)
+    consoleAddress = onPort(consoleAddress, config.consoleReusePort);
   const server = await startServer({
     ...(await serverOptions(args)),
     address,
+    consoleAddress,
     logger,
     ldap: settings.ldap,
     openid: settings.openid,
@@ -72,9 +77,12 @@ export async function runWorker(
     // The primary restarts the workers one after the other, or stops the server.
     service: (action) => channel.send({ t: 'service', action }),
   });
-  logger.info({ listening: server.url, leader: config.leader }, `worker ${config.slot} serving`);
+  logger.info(
+    { listening: server.url, console: server.consoleUrl, leader: config.leader },
+    `worker ${config.slot} serving`,
+  );
   channel.onMessage((m) => m.t === 'ping' && channel.send({ t: 'pong' }));
-  channel.send({ t: 'ready', url: server.url });
+  channel.send({ t: 'ready', url: server.url, consoleUrl: server.consoleUrl });
   dropStartupGarbage();
   await serveUntilStopped(server, logger, (stop) => channel.onMessage((m) => m.t === 'stop' && stop('primary')));
   // The IPC channel would keep this process alive; the last batch of messages goes first.

@@ -40,6 +40,7 @@ import { buildApp, type InternodeHandler } from './app.js';
 import type { HttpContext } from './dispatch.js';
 import type { TlsCertificates } from './tls.js';
 import { ConsoleFiles } from './console.js';
+import { type ConsoleListener, listenConsole } from './console-listener.js';
 import { type MetricsSharing, ServerMetrics } from './metrics.js';
 import type { PrometheusAuthType } from './metrics-auth.js';
 import type { SseSettings } from '../api/sse/index.js';
@@ -50,6 +51,8 @@ export interface HttpServerOptions {
   credentials: CredentialConfig;
   /** `HOST:PORT`, `:PORT` (all interfaces) or `[v6]:PORT`; port 0 picks a free port. Default `:9000`. */
   address?: string;
+  /** A second address serving the web console at `/` (and the S3 API its page calls); none when absent. */
+  consoleAddress?: string;
   region?: string;
   /** Domains for virtual-host-style requests (`bucket.<domain>`). */
   domains?: string[];
@@ -105,6 +108,9 @@ export interface RunningServer {
   /** `http://host:port` or `https://host:port` as clients should use it. */
   url: string;
   port: number;
+  /** The console's own address (`--console-address`): `http(s)://host:port/console/`; absent without one. */
+  consoleUrl?: string;
+  consolePort?: number;
   /** Each notification target's queue length and delivery counters (cheap: no I/O). */
   notifyStatus(): TargetStatus[];
   /** Resolves once every notification target has taken all its queued events. */
@@ -230,24 +236,56 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   }
   const addr = app.server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
-  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const shown = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h.includes(':') ? `[${h}]` : h);
+  const shownHost = shown(host);
+  let consoleListener: ConsoleListener | undefined;
+  let consoleUrl: string | undefined;
+  if (opts.consoleAddress !== undefined) {
+    const at = parseAddress(opts.consoleAddress);
+    // SO_REUSEPORT would let both bind one port; MinIO refuses the same port too.
+    if (at.port !== 0 && at.port === actualPort) {
+      await app.close();
+      await notify.close();
+      await replication?.close();
+      throw new Error(`the console address ${opts.consoleAddress} has the S3 address's port`);
+    }
+    try {
+      const { listener, server: raw } = await listenConsole(app, { ...at, ...reuse }, opts.tls?.serverOptions());
+      opts.tls?.attach(raw as unknown as TlsServer);
+      consoleListener = listener;
+      consoleUrl = `${scheme}://${shown(at.host)}:${listener.port}/console/`;
+    } catch (e) {
+      await app.close();
+      await notify.close();
+      await replication?.close();
+      throw e;
+    }
+  }
   server.identity.endpoint = `${shownHost}:${actualPort}`;
   server.trace.nodeName = server.identity.endpoint;
   metrics.series.nameServer(server.identity.endpoint);
   return {
     url: `${scheme}://${shownHost}:${actualPort}`,
     port: actualPort,
+    consoleUrl,
+    consolePort: consoleListener?.port,
     notifyStatus: () => notify.status(),
     notifyIdle: () => notify.idle(),
     replicationStatus: () => replication?.status() ?? [],
     replicationIdle: () => replication?.idle() ?? Promise.resolve(),
     // Graceful: in-flight requests finish; a stalled client (a download nobody reads) is cut after the grace period.
     close: async () => {
-      const timer = setTimeout(() => app.server.closeAllConnections(), opts.shutdownGraceMs ?? 25_000);
+      const timer = setTimeout(() => {
+        app.server.closeAllConnections();
+        consoleListener?.force();
+      }, opts.shutdownGraceMs ?? 25_000);
       // Listeners' streams never end by themselves.
       notify.endListeners();
+      // Both stop accepting at once; the app's closing state makes answers in flight on either close their connection.
+      const consoleClosed = consoleListener?.close();
       try {
         await app.close();
+        await consoleClosed;
       } finally {
         clearTimeout(timer);
         await notify.close();

@@ -114,7 +114,8 @@ export interface ReloadResult {
  * when a file in the directory changes. Emits 'reload' with a ReloadResult after every attempt.
  */
 export class TlsCertificates extends EventEmitter<{ reload: [ReloadResult] }> {
-  private server?: Server;
+  /** The S3 listener and, with --console-address, the console's: both get every reloaded certificate. */
+  private readonly servers: Server[] = [];
   private watcher?: FSWatcher;
   private timer?: NodeJS.Timeout;
 
@@ -143,7 +144,7 @@ export class TlsCertificates extends EventEmitter<{ reload: [ReloadResult] }> {
   }
 
   attach(server: Server): void {
-    this.server = server;
+    this.servers.push(server);
   }
 
   private contextFor(servername: string): SecureContext {
@@ -157,7 +158,7 @@ export class TlsCertificates extends EventEmitter<{ reload: [ReloadResult] }> {
       const next = await loadDir(this.dir);
       this.current = next;
       // Connections without SNI (clients that dial an IP address) get the server's own context.
-      this.server?.setSecureContext(next.main.options);
+      for (const server of this.servers) server.setSecureContext(next.main.options);
       result = { ok: true };
     } catch (e) {
       result = { ok: false, error: e as Error };

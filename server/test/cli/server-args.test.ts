@@ -32,8 +32,24 @@ describe('parseServerArgs', () => {
     [['http://127.0.0.1:9000/d{1...4}', '--workers', '2'], {}, '--workers 2: a node of a distributed deployment'],
     [['http://127.0.0.1:9000/d{1...4}'], { CAIRN_WORKERS: '4' }, '--workers 4: a node of a distributed deployment'],
     [['http://127.0.0.1:{9000...9001}/d{1...4}', '--address', '127.0.0.1:0'], {}, 'needs a fixed --address port'],
+    [['--console-address', ':9000', 'd1'], {}, '--console-address :9000 cannot have the port of --address'],
+    [['--address=:9100', '--console-address', '127.0.0.1:9100', 'd1'], {}, 'cannot have the port of --address'],
+    [['d1'], { CAIRN_CONSOLE_ADDRESS: ':9000' }, '--console-address :9000 cannot have the port of --address'],
+    [['--console-address', '9001', 'd1'], {}, "invalid address '9001'"],
+    [['--console-address'], {}, '--console-address needs a value'],
   ])('%j %j is refused: %s', (argv, env, message) => {
     expect(() => parseServerArgs(argv, env)).toThrow(message);
+  });
+
+  it('console address: --console-address, else CAIRN_CONSOLE_ADDRESS, else none', () => {
+    expect(parseServerArgs(['d1']).consoleAddress).toBeUndefined();
+    expect(parseServerArgs(['d1'], { CAIRN_CONSOLE_ADDRESS: '' }).consoleAddress).toBeUndefined();
+    expect(parseServerArgs(['d1'], { CAIRN_CONSOLE_ADDRESS: ':9001' }).consoleAddress).toBe(':9001');
+    expect(parseServerArgs(['--console-address=:9002', 'd1'], { CAIRN_CONSOLE_ADDRESS: ':9001' }).consoleAddress).toBe(
+      ':9002',
+    );
+    // Port 0 twice: two ports picked, never the same.
+    expect(parseServerArgs(['--address', ':0', '--console-address', ':0', 'd1']).consoleAddress).toBe(':0');
   });
 
   it('endpoints of nodes: one worker by default, the plan checked', () => {

@@ -14,6 +14,7 @@ import type { GroupRecord, ManagedPolicyRecord, UserRecord } from '../../server/
 import { IamStore } from '../../server/src/api/iam/store.js';
 import type { ApiContext, Caller } from '../../server/src/api/types.js';
 import { openStorage } from '../../server/src/storage/index.js';
+import { statement } from './statements.js';
 
 const USERS = 10_000;
 const POLICIES = 1_000;
@@ -31,36 +32,6 @@ const rand = (n: number) => {
   return seed % n;
 };
 
-function statement(p: number, s: number): object {
-  const bucket = `bench-${(p + s) % BUCKETS}`;
-  switch (s % 5) {
-    case 0:
-      return { Effect: 'Allow', Action: ['s3:GetObject'], Resource: `arn:aws:s3:::${bucket}/team-${p % 50}/*` };
-    case 1:
-      return {
-        Effect: 'Allow',
-        Action: ['s3:PutObject', 's3:GetObject'],
-        Resource: `arn:aws:s3:::${bucket}/\${aws:username}/*`,
-      };
-    case 2:
-      return {
-        Effect: 'Allow',
-        Action: 's3:ListBucket',
-        Resource: `arn:aws:s3:::${bucket}`,
-        Condition: { StringLike: { 's3:prefix': [`team-${p % 50}/*`, 'shared/*'] } },
-      };
-    case 3:
-      return { Effect: 'Deny', Action: 's3:DeleteObject', Resource: `arn:aws:s3:::${bucket}/locked/*` };
-    default:
-      return {
-        Effect: 'Allow',
-        Action: ['s3:Get*'],
-        Resource: `arn:aws:s3:::${bucket}/shared/*`,
-        Condition: { IpAddress: { 'aws:SourceIp': ['10.0.0.0/8', '127.0.0.0/8'] } },
-      };
-  }
-}
-
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(process.env.BENCH_DIR ?? '/dev/shm', 'cairn-iam-bench-'));
   const storage = await openStorage({ drives: [1, 2, 3, 4].map((i) => join(dir, `d${i}`)), background: false });
@@ -74,7 +45,7 @@ async function main(): Promise<void> {
     for (let p = 0; p < POLICIES; p++) {
       const doc = JSON.stringify({
         Version: '2012-10-17',
-        Statement: Array.from({ length: STATEMENTS }, (_, s) => statement(p, s)),
+        Statement: Array.from({ length: STATEMENTS }, (_, s) => statement(p, s, `bench-${(p + s) % BUCKETS}`)),
       });
       const rec: ManagedPolicyRecord = {
         name: `pol-${p}`,

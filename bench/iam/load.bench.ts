@@ -24,6 +24,7 @@ import { table } from '../load/results.js';
 import { ensureBucket, prepareObjects, runPhase } from '../load/run.js';
 import { cairnCommand, DEFAULT_CAIRN_BIN, startCairn, stopServer } from '../load/servers.js';
 import { parseDuration } from '../load/units.js';
+import { statement } from './statements.js';
 
 const BUCKET = 'load';
 const PREFIX = 'suite-4KiB/';
@@ -40,36 +41,6 @@ const { values: v } = parseArgs({
   },
   strict: true,
 });
-
-/** Statement `s` of policy `p`: the shapes of authorize.bench.ts (prefixes, ${aws:username}, conditions, Deny). */
-function statement(p: number, s: number, bucket: string): object {
-  switch (s % 5) {
-    case 0:
-      return { Effect: 'Allow', Action: ['s3:GetObject'], Resource: `arn:aws:s3:::${bucket}/team-${p % 50}/*` };
-    case 1:
-      return {
-        Effect: 'Allow',
-        Action: ['s3:PutObject', 's3:GetObject'],
-        Resource: `arn:aws:s3:::${bucket}/\${aws:username}/*`,
-      };
-    case 2:
-      return {
-        Effect: 'Allow',
-        Action: 's3:ListBucket',
-        Resource: `arn:aws:s3:::${bucket}`,
-        Condition: { StringLike: { 's3:prefix': [`team-${p % 50}/*`, 'shared/*'] } },
-      };
-    case 3:
-      return { Effect: 'Deny', Action: 's3:DeleteObject', Resource: `arn:aws:s3:::${bucket}/locked/*` };
-    default:
-      return {
-        Effect: 'Allow',
-        Action: ['s3:Get*'],
-        Resource: `arn:aws:s3:::${bucket}/shared/*`,
-        Condition: { IpAddress: { 'aws:SourceIp': ['10.0.0.0/8', '127.0.0.0/8'] } },
-      };
-  }
-}
 
 const policyDoc = (p: number, extra: object[] = []) =>
   JSON.stringify({

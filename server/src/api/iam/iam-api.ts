@@ -15,7 +15,9 @@ import {
   getOidcProvider,
   normalizeIssuerUrl,
   oidcProviderArn,
+  tagOidcProvider,
   updateOidcProvider,
+  type OidcProviderRecord,
 } from './oidc-providers.js';
 import { groupArn, policyArn, ROOT_ARN, roleArn, userArn } from './principal.js';
 import type { GroupRecord, ManagedPolicyRecord, RoleRecord, UserRecord } from './records.js';
@@ -118,7 +120,23 @@ const onUser = (c: CallContext, u: UserRecord, extra: ConditionContext = {}) =>
   c.authorize(userRes(u), { ...resourceTagKeys(u.tags), ...extra });
 const onRole = (c: CallContext, r: RoleRecord, extra: ConditionContext = {}) =>
   c.authorize(roleArn(r.path, r.name), { ...resourceTagKeys(r.tags), ...extra });
-/** Tags a request sets (TagUser, TagRole: required). */
+/**
+ * An action on an existing OpenID Connect provider (OpenIDConnectProviderArn): judged with its tags as
+ * aws:ResourceTag/<key>. A caller without the right is refused before it learns whether the provider exists.
+ */
+function onProvider(c: CallContext, extra: ConditionContext = {}): OidcProviderRecord {
+  const arn = c.need('OpenIDConnectProviderArn');
+  let p: OidcProviderRecord | undefined;
+  try {
+    p = getOidcProvider(c.store, arn);
+  } catch (e) {
+    c.authorize(arn, extra);
+    throw e;
+  }
+  c.authorize(arn, { ...resourceTagKeys(p.tags), ...extra });
+  return p;
+}
+/** Tags a request sets (TagUser, TagRole, TagOpenIDConnectProvider: required). */
 function tagsToSet(c: CallContext): Record<string, string> {
   const tags = requestedTags(c.params);
   if (!tags) throw new S3Error('ValidationError', 'The parameter Tags is required');
@@ -373,9 +391,7 @@ const HANDLERS: Record<string, Handler> = {
     return { OpenIDConnectProviderArn: oidcProviderArn(p.url), Tags: tags };
   },
   GetOpenIDConnectProvider: (c) => {
-    const arn = c.need('OpenIDConnectProviderArn');
-    c.authorize(arn);
-    const p = getOidcProvider(c.store, arn);
+    const p = onProvider(c);
     return {
       // IAM answers the URL without its scheme.
       Url: p.url,
@@ -391,28 +407,41 @@ const HANDLERS: Record<string, Handler> = {
     return { OpenIDConnectProviderList: { member: arns.map((Arn) => ({ Arn })) } };
   },
   DeleteOpenIDConnectProvider: async (c) => {
-    const arn = c.need('OpenIDConnectProviderArn');
-    c.authorize(arn);
-    await deleteOidcProvider(c.store, arn);
+    const p = onProvider(c);
+    await deleteOidcProvider(c.store, oidcProviderArn(p.url));
     return undefined;
   },
   AddClientIDToOpenIDConnectProvider: async (c) => {
-    const arn = c.need('OpenIDConnectProviderArn');
-    c.authorize(arn);
-    await updateOidcProvider(c.store, arn, { addClientId: c.need('ClientID') });
+    const p = onProvider(c);
+    await updateOidcProvider(c.store, oidcProviderArn(p.url), { addClientId: c.need('ClientID') });
     return undefined;
   },
   RemoveClientIDFromOpenIDConnectProvider: async (c) => {
-    const arn = c.need('OpenIDConnectProviderArn');
-    c.authorize(arn);
-    await updateOidcProvider(c.store, arn, { removeClientId: c.need('ClientID') });
+    const p = onProvider(c);
+    await updateOidcProvider(c.store, oidcProviderArn(p.url), { removeClientId: c.need('ClientID') });
     return undefined;
   },
   UpdateOpenIDConnectProviderThumbprint: async (c) => {
-    const arn = c.need('OpenIDConnectProviderArn');
-    c.authorize(arn);
-    await updateOidcProvider(c.store, arn, { thumbprints: members(c.params, 'ThumbprintList') });
+    const p = onProvider(c);
+    await updateOidcProvider(c.store, oidcProviderArn(p.url), { thumbprints: members(c.params, 'ThumbprintList') });
     return undefined;
+  },
+  TagOpenIDConnectProvider: async (c) => {
+    const tags = tagsToSet(c);
+    const p = onProvider(c, requestTagKeys(tags));
+    await tagOidcProvider(c.store, oidcProviderArn(p.url), tags, []);
+    return undefined;
+  },
+  UntagOpenIDConnectProvider: async (c) => {
+    const keys = requestedTagKeys(c.params);
+    const p = onProvider(c, requestTagKeys(undefined, keys));
+    await tagOidcProvider(c.store, oidcProviderArn(p.url), {}, keys);
+    return undefined;
+  },
+  ListOpenIDConnectProviderTags: (c) => {
+    const p = onProvider(c);
+    const { items, more } = page(c, tagsXml(p.tags), (t) => t.Key);
+    return { Tags: { member: items }, ...more };
   },
   // Managed policies
   CreatePolicy: async (c) => {

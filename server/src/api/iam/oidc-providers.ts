@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { S3Error } from '../../errors.js';
 import { WEB_IDENTITY_KEY_NAMES } from '../policy-keys.js';
+import { changedTags } from './iam-tags.js';
 import { ACCOUNT_ID } from './principal.js';
 import type { IamStore } from './store.js';
 
@@ -100,6 +101,19 @@ export function updateOidcProvider(
       clientIds,
       thumbprints: change.thumbprints ?? p.thumbprints,
     });
+  });
+}
+
+/** TagOpenIDConnectProvider / UntagOpenIDConnectProvider: the tags after the change (keys without case, at most 50). */
+export function tagOidcProvider(
+  store: IamStore,
+  arn: string,
+  set: Record<string, string>,
+  remove: string[],
+): Promise<void> {
+  return store.exclusive(async () => {
+    const p = getOidcProvider(store, arn);
+    await store.put('oidc-provider', oidcProviderId(p.url), { ...p, tags: changedTags(p.tags, set, remove) });
   });
 }
 

@@ -25,9 +25,11 @@ import type { Operation } from './operation.js';
 import type { ConditionContext } from './policy-conditions.js';
 import { evaluate, type PolicyQuery, type Verdict } from './policy-document.js';
 import { SYSTEM_BUCKET } from '../storage/object-layer.js';
-import { CONDITION_HEADERS } from './policy-keys.js';
-import { parseRetainUntil } from './lock-config.js';
 import type { ApiContext, Caller, RequestAuth } from './types.js';
+import { conditionContext } from './condition-context.js';
+
+// The request's condition context (condition-context.ts); exported here too for the tests that keep it in step.
+export { conditionContext };
 
 /** Who asks, and the facts of the request that policy conditions read. Every S3Request is one. */
 export interface AccessRequest {
@@ -85,85 +87,6 @@ const ACL_NEEDS: Record<string, [on: 'bucket' | 'object', permission: Permission
   's3:PutObjectAcl': ['object', 'WRITE_ACP'],
   's3:PutObjectVersionAcl': ['object', 'WRITE_ACP'],
 };
-
-const header = (req: AccessRequest, name: string): string | undefined => {
-  const v = req.headers[name];
-  return typeof v === 'string' ? v : undefined;
-};
-
-/** aws:PrincipalType as AWS names the kinds of callers. */
-function principalType(caller: Caller | undefined): string {
-  if (caller === undefined) return 'Anonymous';
-  if (caller.iam.kind === 'root') return 'Account';
-  return caller.iam.role !== undefined ? 'AssumedRole' : 'User';
-}
-
-/** s3:signatureAge: milliseconds since the SigV4 signing time; always 0 for SigV2, as AWS defines it. */
-function signatureAge(auth: RequestAuth, now: number): string | undefined {
-  const sig = auth.signature;
-  if (sig === undefined) return undefined;
-  return String(sig.signedAt === undefined ? 0 : Math.max(0, now - sig.signedAt));
-}
-
-const DAY_MS = 86_400_000;
-
-/** The s3:object-lock-* keys of the lock a request asks for (absent when it asks none). */
-function lockKeys(req: AccessRequest, now: number): ConditionContext {
-  const until = req.lock
-    ? req.lock.retainUntil
-    : parseRetainUntil(header(req, 'x-amz-object-lock-retain-until-date') ?? '');
-  const left = until === undefined ? 0 : until.getTime() - now;
-  return {
-    's3:object-lock-mode': req.lock ? req.lock.mode : header(req, 'x-amz-object-lock-mode'),
-    's3:object-lock-retain-until-date': until?.toISOString(),
-    // Whole days, a part of a day counting as one (as MinIO counts them); absent for a date already passed.
-    's3:object-lock-remaining-retention-days': left > 0 ? String(Math.ceil(left / DAY_MS)) : undefined,
-    's3:object-lock-legal-hold': req.lock ? req.lock.legalHold : header(req, 'x-amz-object-lock-legal-hold'),
-  };
-}
-
-/** The request as policy conditions see it (exported for the test that keeps it in step with policy-keys.ts). */
-export function conditionContext(ctx: ApiContext, req: AccessRequest, r: Resource): ConditionContext {
-  const now = ctx.now();
-  const h = (name: string) => header(req, name);
-  const caller = req.caller;
-  // Every key policy-keys.ts lists as supplied (REQUEST_KEYS, CONDITION_HEADERS, TAG_KEY_PREFIXES) is set here.
-  const out: ConditionContext = {
-    'aws:sourceip': req.sourceIp,
-    'aws:securetransport': String(req.secure),
-    'aws:referer': h('referer'),
-    'aws:useragent': h('user-agent'),
-    'aws:currenttime': new Date(now).toISOString(),
-    'aws:epochtime': String(Math.floor(now / 1000)),
-    'aws:username': caller?.iam.username,
-    'aws:userid': caller?.iam.userId,
-    'aws:principalarn': caller?.iam.arn,
-    'aws:principaltype': principalType(caller),
-    // Present only for role sessions that have one (as aws:PrincipalTag/<k> only for tagged callers).
-    'aws:sourceidentity': caller?.iam.sourceIdentity,
-    'aws:requestedregion': ctx.region,
-    // No request reaches Cairn from or through an AWS service.
-    'aws:principalisawsservice': 'false',
-    'aws:viaawsservice': 'false',
-    's3:prefix': req.query.get('prefix') ?? undefined,
-    's3:delimiter': req.query.get('delimiter') ?? undefined,
-    's3:max-keys': req.query.get('max-keys') ?? undefined,
-    's3:versionid': r.versionId ?? req.query.get('versionId') ?? undefined,
-    's3:signatureversion': req.auth.signature?.version,
-    's3:authtype': req.auth.signature?.type,
-    's3:signatureage': signatureAge(req.auth, now),
-    's3:tlsversion': req.auth.tlsVersion,
-    ...lockKeys(req, now),
-  };
-  for (const name of CONDITION_HEADERS) out[`s3:${name}`] = h(name);
-  // The payload hash a signature covers, whether sent as a header or (presigned) implied by the query.
-  out['s3:x-amz-content-sha256'] = req.auth.signature?.contentSha256 ?? h('x-amz-content-sha256');
-  for (const [k, v] of Object.entries(caller?.iam.tags ?? {})) out[`aws:principaltag/${k.toLowerCase()}`] = v;
-  for (const [k, v] of Object.entries(caller?.iam.claims ?? {})) out[k] = v;
-  // Tag conditions on the request's own tags (x-amz-tagging); the object's tags are added where asked for.
-  for (const [k, v] of new URLSearchParams(h('x-amz-tagging') ?? '')) out[`s3:requestobjecttag/${k.toLowerCase()}`] = v;
-  return out;
-}
 
 /**
  * The object's metadata for ACL and tag checks, read at most once per decision. A missing object or version
@@ -317,7 +240,7 @@ export function isAllowedOutsideBuckets(
   const q: PolicyQuery = {
     action: action.toLowerCase(),
     resource,
-    context: () => (conditions ??= { ...conditionContext(ctx, req, { bucket: '' }), ...extra }),
+    context: () => (conditions ??= Object.assign(conditionContext(ctx, req, { bucket: '' }), extra)),
     principals: caller.iam.tokens,
   };
   const { identity, restricted } = identityVerdict(ctx, caller, q);

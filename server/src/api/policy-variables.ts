@@ -3,8 +3,8 @@
 // of that key; `${key, 'default'}` gives a value for an absent key; `${*}`, `${?}` and `${$}` are the
 // literal characters. A key absent from the request (and without a default) makes the element match nothing.
 // The value put in is literal text (a `*` in a user name is not a wildcard), so matching stays linear-time:
-// the template becomes wildcard parts with the values as literal text, compiled by the linear matcher and
-// kept in a small per-template cache (the same user asks again and again).
+// the template's head (up to its first wildcard) is compared piece by piece, and the rest becomes wildcard
+// parts with the values as literal text, compiled by the linear matcher (see compileVariableTemplate).
 import {
   ANY,
   ONE,
@@ -134,11 +134,32 @@ export function compileTemplate(pattern: string, variables: boolean): TemplateMa
   return shared;
 }
 
+/**
+ * A template is matched in two steps. Its head, the parts before the first `*` or `?` (literal text and
+ * variables), is compared in place: the text must start with each piece in turn, so a request whose text
+ * differs there (nearly all the requests a statement does not apply to) is answered without building
+ * anything. The rest is an anchored pattern on what follows: compiled once when it holds no variable, else
+ * filled in and compiled per value (kept in a small cache: the same caller asks again and again).
+ */
 function compileVariableTemplate(pattern: string): TemplateMatcher {
   const t = parseTemplate(pattern, true);
+  let cut = t.parts.findIndex((p) => p === ANY || p === ONE);
+  if (cut < 0) cut = t.parts.length;
+  const head = t.parts.slice(0, cut) as Exclude<TemplatePart, typeof ANY | typeof ONE>[];
+  const tail: Template = { parts: t.parts.slice(cut), variable: t.parts.slice(cut).some((p) => typeof p === 'object') };
+  const fixedTail = tail.variable ? undefined : compileWildcard(tail.parts as WildcardPart[]);
   const cache = new Map<string, WildcardMatcher>();
   return (text, ctx) => {
-    const sub = substituteParts(t, ctx());
+    let at = 0;
+    let values: ConditionContext | undefined;
+    for (const p of head) {
+      const piece = typeof p === 'string' ? p : valueOf((values ??= ctx()), p);
+      if (piece === undefined || !text.startsWith(piece, at)) return false;
+      at += piece.length;
+    }
+    const rest = at === 0 ? text : text.slice(at);
+    if (fixedTail) return fixedTail(rest);
+    const sub = substituteParts(tail, (values ??= ctx()));
     if (!sub) return false;
     let m = cache.get(sub.id);
     if (!m) {
@@ -146,6 +167,6 @@ function compileVariableTemplate(pattern: string): TemplateMatcher {
       m = compileWildcard(sub.parts);
       cache.set(sub.id, m);
     }
-    return m(text);
+    return m(rest);
   };
 }

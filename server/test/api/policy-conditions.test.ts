@@ -260,5 +260,22 @@ describe('the condition context', () => {
       undefined,
       undefined,
     ]);
+    // The fixed keys are computed when asked (condition-context.ts); a write or Object.assign (an IAM action's
+    // extra keys, the object's tags) replaces them and adds others, on that context only.
+    const tagged = { ...req, headers: { ...headers, 'x-amz-tagging': 'Team=blue&b=2' } };
+    const written = Object.assign(conditionContext(ctx, tagged, { bucket: 'b' }), {
+      'aws:username': 'bob',
+      'aws:tagkeys': ['a', 'b'],
+    });
+    written['s3:prefix'] = 'q';
+    written['s3:existingobjecttag/x'] = 'y';
+    expect([
+      written['aws:username'],
+      written['aws:tagkeys'],
+      written['s3:prefix'],
+      written['s3:existingobjecttag/x'],
+    ]).toEqual(['bob', ['a', 'b'], 'q', 'y']);
+    expect([written['s3:requestobjecttag/team'], written['s3:requestobjecttag/b']]).toEqual(['blue', '2']);
+    expect([got['aws:username'], got['s3:prefix'], got['s3:requestobjecttag/team']]).toEqual(['alice', 'p', undefined]);
   });
 });

@@ -156,6 +156,103 @@ def test_boto3_sts_session_tags_and_source_identity(cairn, bucket):
         assert code(e.value) == expected, extra
 
 
+def test_boto3_iam_resource_tags(cairn):
+    """Tags of users, roles and OpenID Connect providers through boto3, and identity policies that read them:
+    a manager may read only users and providers tagged team=blue, and tag them only with `env`; what is
+    refused changes nothing, and bad tags get IAM's codes."""
+    iam = client(cairn, "iam")
+    manager, blue, red, role = name("py-manager"), name("py-blue"), name("py-red"), name("py-tagged-role")
+    iam.create_user(UserName=blue, Tags=[{"Key": "team", "Value": "blue"}])
+    iam.create_user(UserName=red, Tags=[{"Key": "team", "Value": "red"}])
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam:::root"}, "Action": "sts:AssumeRole"}]}),
+        Tags=[{"Key": "team", "Value": "blue"}])
+    iam.tag_role(RoleName=role, Tags=[{"Key": "Team", "Value": "green"}])  # keys without case: replaces team
+    assert iam.list_role_tags(RoleName=role)["Tags"] == [{"Key": "Team", "Value": "green"}]
+    url = f"https://{name('idp')}.example.com"
+    provider = iam.create_open_id_connect_provider(
+        Url=url, ClientIDList=["app"], Tags=[{"Key": "team", "Value": "blue"}])["OpenIDConnectProviderArn"]
+    iam.tag_open_id_connect_provider(OpenIDConnectProviderArn=provider, Tags=[{"Key": "env", "Value": "dev"}])
+    iam.untag_open_id_connect_provider(OpenIDConnectProviderArn=provider, TagKeys=["ENV"])
+    assert iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=provider)["Tags"] == [
+        {"Key": "team", "Value": "blue"}]
+
+    blue_only = {"StringEquals": {"aws:ResourceTag/team": "blue"}}
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["iam:GetUser", "iam:ListUserTags", "iam:GetOpenIDConnectProvider"],
+         "Resource": "*", "Condition": blue_only},
+        {"Effect": "Allow", "Action": ["iam:TagUser", "iam:TagOpenIDConnectProvider"], "Resource": "*",
+         "Condition": {**blue_only, "ForAllValues:StringEquals": {"aws:TagKeys": ["env"]}}}]}
+    iam.create_user(UserName=manager)
+    iam.put_user_policy(UserName=manager, PolicyName="blue", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=manager)["AccessKey"]
+    as_manager = client(cairn, "iam", key["AccessKeyId"], key["SecretAccessKey"])
+    assert as_manager.get_user(UserName=blue)["User"]["UserName"] == blue
+    assert as_manager.get_open_id_connect_provider(OpenIDConnectProviderArn=provider)["ClientIDList"] == ["app"]
+    as_manager.tag_user(UserName=blue, Tags=[{"Key": "env", "Value": "prod"}])
+    refused = [lambda: as_manager.get_user(UserName=red),
+               lambda: as_manager.tag_user(UserName=red, Tags=[{"Key": "env", "Value": "x"}]),
+               lambda: as_manager.tag_user(UserName=blue, Tags=[{"Key": "team", "Value": "red"}]),
+               lambda: as_manager.untag_user(UserName=blue, TagKeys=["env"]),
+               lambda: as_manager.tag_open_id_connect_provider(
+                   OpenIDConnectProviderArn=provider, Tags=[{"Key": "team", "Value": "red"}])]
+    for call in refused:
+        with pytest.raises(ClientError) as e:
+            call()
+        assert code(e.value) == "AccessDenied"
+    assert {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=blue)["Tags"]} == {"team": "blue", "env": "prod"}
+    assert iam.list_user_tags(UserName=red)["Tags"] == [{"Key": "team", "Value": "red"}]
+    assert iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=provider)["Tags"] == [
+        {"Key": "team", "Value": "blue"}]
+
+    bad = [([{"Key": "aws:x", "Value": "v"}], "InvalidInput"),
+           ([{"Key": "a", "Value": "1"}, {"Key": "A", "Value": "2"}], "InvalidInput"),
+           ([{"Key": "k" * 129, "Value": "v"}], "ValidationError"),
+           ([{"Key": f"k{i}", "Value": "v"} for i in range(50)], "LimitExceeded")]  # 2 tags already: 52
+    for tags, expected in bad:
+        for call in (lambda: iam.tag_user(UserName=blue, Tags=tags),
+                     lambda: iam.tag_open_id_connect_provider(OpenIDConnectProviderArn=provider, Tags=tags)):
+            with pytest.raises(ClientError) as e:
+                call()
+            assert code(e.value) == expected, tags
+    assert len(iam.list_user_tags(UserName=blue)["Tags"]) == 2
+    assert len(iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=provider)["Tags"]) == 1
+    iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=provider)
+
+
+def test_boto3_create_bucket_with_tags(cairn):
+    """CreateBucketConfiguration Tags through boto3: the bucket is made with its tags; a user needs
+    s3:TagResource besides s3:CreateBucket to give them (else AccessDenied and no bucket); bad tags are
+    InvalidTag and make no bucket."""
+    s3 = cairn.client()
+    tagged = name("py-tagged")
+    s3.create_bucket(Bucket=tagged, CreateBucketConfiguration={"Tags": [{"Key": "team", "Value": "blue"}]})
+    assert s3.get_bucket_tagging(Bucket=tagged)["TagSet"] == [{"Key": "team", "Value": "blue"}]
+    iam = client(cairn, "iam")
+    user = name("py-creator")
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="create", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:CreateBucket", "s3:ListAllMyBuckets"], "Resource": "*"}]}))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    as_user = client(cairn, "s3", key["AccessKeyId"], key["SecretAccessKey"])
+    untaggable = name("py-untaggable")
+    with pytest.raises(ClientError) as e:
+        as_user.create_bucket(Bucket=untaggable, CreateBucketConfiguration={"Tags": [{"Key": "a", "Value": "b"}]})
+    assert code(e.value) == "AccessDenied"
+    plain = name("py-plain")
+    as_user.create_bucket(Bucket=plain)
+    for tags in ([{"Key": "aws:x", "Value": "v"}], [{"Key": f"k{i}", "Value": "v"} for i in range(51)],
+                 [{"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}]):
+        with pytest.raises(ClientError) as e:
+            s3.create_bucket(Bucket=untaggable, CreateBucketConfiguration={"Tags": tags})
+        assert code(e.value) == "InvalidTag"
+    names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert plain in names and untaggable not in names
+    for b in (tagged, plain):
+        s3.delete_bucket(Bucket=b)
+
+
 # --------------------------------------------------------------------------------------------- AWS CLI
 @pytest.fixture
 def aws_cli(cairn, tmp_path):

@@ -129,9 +129,9 @@ export function identityVerdict(
   ctx: ApiContext,
   caller: Caller | undefined,
   q: PolicyQuery,
+  eff: IdentityPolicies = caller && ctx.iam?.identityPolicies(caller.iam),
 ): { identity: Verdict; restricted: 'Allow' | 'Deny' | 'NotAllowed' } {
   if (!caller) return { identity: 'None', restricted: 'Allow' };
-  const eff = ctx.iam?.identityPolicies(caller.iam);
   const identity = eff ? eff.forAction(q.action).verdict(q) : 'None';
   let restricted: 'Allow' | 'Deny' | 'NotAllowed' = 'Allow';
   for (const p of caller.iam.restrictions) {
@@ -142,10 +142,12 @@ export function identityVerdict(
   return { identity, restricted };
 }
 
+/** A caller's identity policies, per action (IamStore.identityPolicies); undefined for root and without IAM. */
+type IdentityPolicies = ReturnType<NonNullable<ApiContext['iam']>['identityPolicies']>;
+
 /** Do the caller's identity policies (and restrictions) read the object's tags? */
-function identityReadsTags(ctx: ApiContext, caller: Caller | undefined): boolean {
+function identityReadsTags(caller: Caller | undefined, eff: IdentityPolicies | undefined): boolean {
   if (!caller) return false;
-  const eff = ctx.iam?.identityPolicies(caller.iam);
   return (eff?.readsObjectTags ?? false) || caller.iam.restrictions.some((p) => p.readsObjectTags);
 }
 
@@ -168,7 +170,9 @@ async function decide(
     for (const [k, v] of Object.entries(s.resourceTags ?? {})) c[`aws:resourcetag/${k.toLowerCase()}`] = v;
     return c;
   };
-  const readsTags = r.key !== undefined && ((s.policy?.readsObjectTags ?? false) || identityReadsTags(ctx, caller));
+  // The caller's identity policies, looked up once for the decision.
+  const eff = caller && ctx.iam?.identityPolicies(caller.iam);
+  const readsTags = r.key !== undefined && ((s.policy?.readsObjectTags ?? false) || identityReadsTags(caller, eff));
   if (readsTags) {
     conditions = requestContext();
     const info = await object();
@@ -182,7 +186,7 @@ async function decide(
     context: () => (conditions ??= requestContext()),
     principals: caller?.iam.tokens,
   };
-  const { identity, restricted } = identityVerdict(ctx, caller, q);
+  const { identity, restricted } = identityVerdict(ctx, caller, q, eff);
   if (identity === 'Deny' || restricted === 'Deny') return { owner, verdict: 'Deny' };
   let verdict: Verdict = identity;
   if (s.policy) {

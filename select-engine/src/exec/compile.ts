@@ -113,6 +113,11 @@ function numberArithmetic(op: string, x: number, y: number, intDivision: boolean
     case '/':
       if (y === 0) throw new SelectError('EvaluatorInvalidArguments', 'Division by zero');
       return intDivision && Number.isInteger(x) && Number.isInteger(y) ? Math.trunc(x / y) : x / y;
+    case '^': {
+      // Ceph's power (s3select_oper.h binop_pow): pow() on doubles, cut back to an integer when both are.
+      const p = x ** y;
+      return intDivision && Number.isInteger(x) && Number.isInteger(y) ? Math.trunc(p) : p;
+    }
     default:
       if (y === 0) throw new SelectError('EvaluatorInvalidArguments', 'Division by zero');
       return x % y;
@@ -127,7 +132,8 @@ function arithmetic(op: string, floatStatic: boolean): (a: Value, b: Value) => V
   const intDivision = !floatStatic;
   return (a, b) => {
     if (typeof a === 'number' && typeof b === 'number') return numberArithmetic(op, a, b, intDivision);
-    if (a instanceof Decimal || b instanceof Decimal) {
+    // Power has no exact form: a DECIMAL takes part as a double (as Ceph, which has no DECIMAL, does).
+    if (op !== '^' && (a instanceof Decimal || b instanceof Decimal)) {
       const x = asDecimal(a);
       const y = asDecimal(b);
       if (x && y) return decimalArithmetic(op, x, y);
@@ -255,7 +261,8 @@ function binary(e: Extract<A.Expr, { kind: 'binary' }>, ctx: CompileContext): Co
     case '-':
     case '*':
     case '/':
-    case '%': {
+    case '%':
+    case '^': {
       const floatStatic = l.type === 'float' || r.type === 'float';
       const f = arithmetic(e.op, floatStatic);
       const type: StaticType = floatStatic ? 'float' : l.type === 'int' && r.type === 'int' ? 'int' : 'any';

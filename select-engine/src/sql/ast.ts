@@ -21,7 +21,8 @@ export type PathStep =
 
 export type CastType = 'BOOL' | 'INT' | 'STRING' | 'FLOAT' | 'DECIMAL' | 'TIMESTAMP';
 export type DatePart = 'year' | 'month' | 'day' | 'hour' | 'minute' | 'second' | 'timezone_hour' | 'timezone_minute';
-export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '||' | '=' | '<>' | '<' | '<=' | '>' | '>=' | 'AND' | 'OR';
+/** `^` (power) only under the ceph dialect. */
+export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '^' | '||' | '=' | '<>' | '<' | '<=' | '>' | '>=' | 'AND' | 'OR';
 export type AggregateName = 'COUNT' | 'SUM' | 'AVG' | 'MIN' | 'MAX';
 
 export type Literal =

@@ -265,6 +265,7 @@ class SelectParser extends CstParser {
         { ALT: () => this.CONSUME(T.Star, { LABEL: 'ops' }) },
         { ALT: () => this.CONSUME(T.Slash, { LABEL: 'ops' }) },
         { ALT: () => this.CONSUME(T.Percent, { LABEL: 'ops' }) },
+        { ALT: () => this.CONSUME(T.Caret, { LABEL: 'ops' }) },
       ]);
       this.SUBRULE2(this.unaryExpr, { LABEL: 'operands' });
     });

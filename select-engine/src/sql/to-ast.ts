@@ -372,6 +372,12 @@ export function parseSql(sql: string, dialect: A.Dialect = 'aws'): A.SelectState
 function parseChecked(sql: string, statementDialect: A.Dialect): A.SelectStatement {
   dialect = statementDialect;
   const tokens = dialect === 'ceph' ? cephTokens(T.tokenize(sql)) : T.tokenize(sql);
+  if (dialect !== 'ceph') {
+    // `^` is Ceph's alone: elsewhere it is the character AWS's lexer does not know.
+    const caret = tokens.find((t) => t.tokenType === T.Caret);
+    if (caret)
+      throw new SelectError('LexerInvalidChar', undefined, { line: caret.startLine!, column: caret.startColumn! });
+  }
   if (tokens.length === 0) fail('ParseExpectedExpression', undefined, 'The SQL expression is empty.');
   if (tokens[0].tokenType !== T.Select) fail('ParseUnsupportedSelect', tokens[0]);
   const { cst, errors } = parseTokens(tokens);

@@ -60,6 +60,8 @@ export const Minus = createToken({ name: 'Minus', pattern: /-/ });
 export const Star = createToken({ name: 'Star', pattern: /\*/ });
 export const Slash = createToken({ name: 'Slash', pattern: /\// });
 export const Percent = createToken({ name: 'Percent', pattern: /%/ });
+/** Ceph's power operator; the other dialects refuse it as the character AWS does not know (to-ast.ts). */
+export const Caret = createToken({ name: 'Caret', pattern: /\^/ });
 export const LParen = createToken({ name: 'LParen', pattern: /\(/ });
 export const RParen = createToken({ name: 'RParen', pattern: /\)/ });
 export const LSquare = createToken({ name: 'LSquare', pattern: /\[/ });
@@ -201,6 +203,7 @@ export const allTokens: TokenType[] = [
   Star,
   Slash,
   Percent,
+  Caret,
   LParen,
   RParen,
   LSquare,

@@ -26,6 +26,7 @@ import { staticKms, type Kms } from './api/sse/kms.js';
 import { cachedKms, DEFAULT_KEY_CACHE, keyCacheFromEnv, type KeyCacheOptions } from './api/sse/key-cache.js';
 import { vaultConfigFromEnv, vaultKms, type VaultConfig } from './api/sse/vault-kms.js';
 import { replicationWorkersFromEnv } from './api/replication/index.js';
+import { type Dialect, selectDialectFromEnv } from './api/select-dialect.js';
 import { Sealer } from './api/iam/seal.js';
 import { parseDuration } from './duration.js';
 import { expandDrives } from './storage/expand.js';
@@ -110,6 +111,8 @@ export interface ServerOptions {
    * Pair it with a short storage.staleUploadsCleanupIntervalMs, the interval at which the rules are applied.
    */
   lifecycleDaySeconds?: number;
+  /** S3 Select's dialect for requests that name none (default: `select dialect` / CAIRN_SELECT_DIALECT, else aws). */
+  selectDialect?: Dialect;
   /** Who may read the metrics (default: CAIRN_PROMETHEUS_AUTH_TYPE of `env`, else a root bearer token). */
   prometheusAuth?: PrometheusAuthType;
   /** The other workers' metrics (cluster/worker.ts): the endpoints show the whole server's. */
@@ -305,6 +308,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
         worker: opts.worker?.slot,
       },
       lifecycleDaySeconds: opts.lifecycleDaySeconds,
+      selectDialect: settings.selectDialect,
       prometheusAuth,
       metricsSharing: opts.metricsSharing,
       internode: node
@@ -365,6 +369,7 @@ function settingsFrom(opts: ServerOptions, view: Record<string, string>) {
   return {
     notifyTargets: opts.notify?.targets ?? notifyTargetsFromEnv(view),
     replicationWorkers: opts.replicationWorkers ?? replicationWorkersFromEnv(view),
+    selectDialect: opts.selectDialect ?? selectDialectFromEnv(view),
     region: opts.region ?? (view.CAIRN_REGION_NAME || undefined),
     staleUploads:
       expiryMs === undefined && cleanupIntervalMs === undefined ? undefined : { expiryMs, cleanupIntervalMs },

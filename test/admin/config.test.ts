@@ -1,13 +1,21 @@
 // The stored server configuration over MinIO's admin API (api/admin/config), through the admin client:
 // set / get / reset with secrets redacted, the history and its restore, every bad input refused with MinIO's
 // error and nothing stored (read back), admin:ConfigUpdate needed, and the effect of a set once the server
-// restarts on the same drives (region, notification targets, stale upload expiry), the environment winning.
+// restarts on the same drives (region, notification targets, stale upload expiry, Select dialect), the
+// environment winning.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CreateBucketCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  type S3Client,
+  SelectObjectContentCommand,
+} from '@aws-sdk/client-s3';
 import { startServer, type CairnServer } from '@cairn/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encryptData } from '../../server/src/api/iam/madmin-crypto.js';
@@ -49,6 +57,28 @@ const history = async () =>
     decrypt: true,
   })) as Entry[];
 
+/** `int(_1) + 1` over a one-line CSV object: Ceph's INT() answers '3', the AWS dialect refuses the function. */
+async function cephInt(s3: S3Client, bucket: string): Promise<string> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'n.csv', Body: '2\n' }));
+  try {
+    const res = await s3.send(
+      new SelectObjectContentCommand({
+        Bucket: bucket,
+        Key: 'n.csv',
+        Expression: 'select int(_1) + 1 from stdin',
+        ExpressionType: 'SQL',
+        InputSerialization: { CSV: {} },
+        OutputSerialization: { CSV: {} },
+      }),
+    );
+    let out = '';
+    for await (const ev of res.Payload!) if (ev.Records?.Payload) out += Buffer.from(ev.Records.Payload).toString();
+    return out;
+  } catch (e) {
+    return (e as Error).name;
+  }
+}
+
 /** The admin error a call fails with (`path: status Code: message`), or 'ok'. */
 async function outcome(p: Promise<unknown>): Promise<string> {
   try {
@@ -76,6 +106,7 @@ describe('set, get, reset', () => {
       'api stale_uploads_expiry=24h stale_uploads_cleanup_interval=6h replication_max_workers=8\n',
     );
     expect(await get('region')).toBe('region name=\n');
+    expect(await get('select')).toBe('select dialect=aws\n');
   });
 
   it('set values are read back; secrets are redacted by get-config-kv and in the history, in clear in the export', async () => {
@@ -142,6 +173,7 @@ describe('bad input changes nothing stored', () => {
     ['a bad duration', 'api stale_uploads_expiry=soon', /400 XMinioAdminConfigBadJSON: api stale_uploads_expiry: /],
     ['too many senders', 'api replication_max_workers=501', /XMinioAdminConfigBadJSON: api: .*1 to 500/],
     ['a bad region', 'region name=1-bad', /XMinioAdminConfigBadJSON: region name: region name '1-bad' is invalid/],
+    ['an unknown Select dialect', 'select dialect=oracle', /BadJSON: select dialect: .*aws, cairn, ceph, got 'oracle'/],
     ['an enabled target without its endpoint', 'notify_webhook:3 enable=on', /BadJSON: notify_webhook: .*ENDPOINT_3/],
     ['a bad on/off', 'notify_webhook:3 enable=yes', /XMinioAdminConfigBadJSON: notify_webhook enable: /],
   ];
@@ -256,8 +288,9 @@ describe('cairn admin config', () => {
 });
 
 describe('after a restart on the same drives', () => {
-  it('the stored values are in effect: region, notification target, stale upload expiry', async () => {
+  it('the stored values are in effect: region, notification target, stale upload expiry, Select dialect', async () => {
     await set('region name=eu-central-1');
+    await set('select dialect=ceph');
     await set('notify_webhook:1 enable=on endpoint=http://127.0.0.1:9/hook');
     await set('api stale_uploads_expiry=1s stale_uploads_cleanup_interval=1s');
     await server.close();
@@ -268,6 +301,7 @@ describe('after a restart on the same drives', () => {
     // An upload left unfinished goes with the next background round (every second, uploads older than 1 s).
     const s3 = makeClient(server.url, { extra: { region: 'eu-central-1' } });
     await s3.send(new CreateBucketCommand({ Bucket: 'stale' }));
+    expect(await cephInt(s3, 'stale')).toBe('3\n');
     await s3.send(new CreateMultipartUploadCommand({ Bucket: 'stale', Key: 'left' }));
     await expect
       .poll(async () => (await s3.send(new ListMultipartUploadsCommand({ Bucket: 'stale' }))).Uploads?.length ?? 0, {
@@ -279,9 +313,15 @@ describe('after a restart on the same drives', () => {
 
   it('the environment wins over a stored value, and get shows it', async () => {
     await server.close();
-    await start({ CAIRN_REGION_NAME: 'ap-south-1', CAIRN_API_STALE_UPLOADS_EXPIRY: '24h' });
+    await start({
+      CAIRN_REGION_NAME: 'ap-south-1',
+      CAIRN_API_STALE_UPLOADS_EXPIRY: '24h',
+      CAIRN_SELECT_DIALECT: 'aws',
+    });
     const info = (await adminCall(as(ROOT, 'ap-south-1'), { method: 'GET', path: 'info' })) as { region: string };
     expect(info.region).toBe('ap-south-1');
+    const s3 = makeClient(server.url, { extra: { region: 'ap-south-1' } });
+    expect(await cephInt(s3, 'stale')).toBe('UnsupportedFunction');
     expect(await get('region', as(ROOT, 'ap-south-1'))).toBe(
       '# CAIRN_REGION_NAME=ap-south-1\nregion name=eu-central-1\n',
     );

@@ -549,7 +549,7 @@ describe('beyond AWS: request switches in the query string', () => {
     expect(csvArrow.text).toContain('<Code>InvalidRequestParameter</Code>');
   });
 
-  it('x-cairn-dialect=ceph, or CAIRN_SELECT_DIALECT=ceph for requests without it: Ceph s3select SQL', async () => {
+  it('x-cairn-dialect=ceph, or CAIRN_SELECT_DIALECT=ceph at start for requests without it: Ceph s3select SQL', async () => {
     await put('ceph.csv', 'a,1,\nb,2,x\n');
     const cephSql = 'select _1, int(_2) as n, _3 from stdin where n == 2 or _1 like "[a]";';
     const body = (output: string) =>
@@ -575,16 +575,34 @@ describe('beyond AWS: request switches in the query string', () => {
     const ceph = await send({ 'x-cairn-dialect': 'ceph' });
     expect(ceph.status).toBe(200);
     expect(records(ceph)).toBe('a,1,null\nb,2,x\n');
-    // The server-wide default (read per request, checked at start): the query switch still wins.
+    // The server-wide default is read once, when the server starts: setting it later changes nothing here.
     process.env.CAIRN_SELECT_DIALECT = 'ceph';
     try {
-      const byDefault = await send({});
-      expect(byDefault.status).toBe(200);
-      expect(records(byDefault)).toBe('a,1,null\nb,2,x\n');
-      const aws2 = await send({ 'x-cairn-dialect': 'aws' });
-      expect(aws2.status).toBe(400);
+      const later = await send({});
+      expect(later.status).toBe(400);
+      expect(later.text).toContain('<Code>ParseUnexpectedTerm</Code>');
     } finally {
       delete process.env.CAIRN_SELECT_DIALECT;
+    }
+    // A server started with it answers requests without the switch in that dialect; the switch still wins.
+    const { server: cephServer, s3: cephS3 } = await startWithBucket(bucket, { env: { CAIRN_SELECT_DIALECT: 'ceph' } });
+    try {
+      await cephS3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ceph.csv', Body: 'a,1,\nb,2,x\n' }));
+      const sendTo = (q: Record<string, string>) =>
+        signedFetch(cephServer.url, {
+          method: 'POST',
+          path: `/${bucket}/ceph.csv`,
+          query: { ...query, ...q },
+          body: body('<CSV/>'),
+        });
+      const byDefault = await sendTo({});
+      expect(byDefault.status).toBe(200);
+      expect(records(byDefault)).toBe('a,1,null\nb,2,x\n');
+      const aws2 = await sendTo({ 'x-cairn-dialect': 'aws' });
+      expect(aws2.status).toBe(400);
+      expect(aws2.text).toContain('<Code>ParseUnexpectedTerm</Code>');
+    } finally {
+      await cephServer.close();
     }
   });
 

@@ -8,7 +8,8 @@ export const DIALECTS: readonly Dialect[] = ['aws', 'cairn', 'ceph'];
 
 /**
  * The dialect of requests that name none: CAIRN_SELECT_DIALECT (aws, cairn or ceph; aws when unset), for
- * clients that cannot add the query parameter (boto3 running ceph/s3-tests). Checked when the server starts.
+ * clients that cannot add the query parameter (boto3 running ceph/s3-tests). Read once, when the server starts,
+ * from the environment over the stored configuration (`select dialect`, api/admin/config/registry.ts).
  */
 export function selectDialectFromEnv(env: NodeJS.ProcessEnv): Dialect | undefined {
   const v = env.CAIRN_SELECT_DIALECT;

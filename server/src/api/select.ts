@@ -11,7 +11,7 @@ import { openReadable, readableVersion } from './object-read.js';
 import { keysForRead, readDecrypted, wipeKey } from './sse/index.js';
 import type { DataKey } from './sse/index.js';
 import type { ApiContext, S3Request, S3Response } from './types.js';
-import { DIALECTS, type Dialect, selectDialectFromEnv } from './select-dialect.js';
+import { DIALECTS, type Dialect } from './select-dialect.js';
 
 /** The SQL may be 256 KB; XML escaping can grow it up to 6 bytes a character (`&quot;`), plus the envelope. */
 export const MAX_SELECT_BODY = 6 * 256 * 1024 + 16 * 1024;
@@ -103,8 +103,6 @@ export function objectSource(ctx: ApiContext, info: ObjectInfo, keys?: DataKey):
   };
 }
 
-export { selectDialectFromEnv } from './select-dialect.js';
-
 /**
  * Beyond AWS, asked for in the query string (signed with the request): `x-cairn-dialect=cairn` (DISTINCT,
  * GROUP BY, ORDER BY) or `ceph` (Ceph RGW's s3select), and `x-cairn-output=arrow` (records as an Arrow IPC
@@ -142,7 +140,7 @@ export async function selectObjectContent(
   const { isSelectError, parseSelectRequestXml, runSelect } = await engine();
   let request: SelectRequest;
   try {
-    const dialect = selectDialectFromEnv(process.env);
+    const dialect = ctx.selectDialect;
     request = { ...parseSelectRequestXml(body), ...(dialect && { dialect }), ...selectSwitches(req.query) };
   } catch (e) {
     throw toS3(e, isSelectError);

@@ -14,6 +14,7 @@ import type { Notifier, ObjectEvent } from './notify/index.js';
 import type { Tiers } from './tier/tiers.js';
 import type { Replicator } from './replication/index.js';
 import type { ServerAdmin } from './admin/index.js';
+import type { Dialect } from './select-dialect.js';
 
 export interface ApiLogger {
   info(obj: object, msg?: string): void;
@@ -45,6 +46,11 @@ export interface ApiContext {
   lifecycleDayMs?: number;
   /** Server-side encryption settings (api/sse). */
   sse?: SseSettings;
+  /**
+   * S3 Select's dialect for requests that name none (`select dialect`, CAIRN_SELECT_DIALECT), read when the
+   * server starts; absent: aws.
+   */
+  selectDialect?: Dialect;
   /** Bucket event notifications (api/notify); absent in contexts built without them (unit tests). */
   notify?: Notifier;
   /** Remote tiers (api/tier): lifecycle transitions' destinations; absent in contexts built without them. */

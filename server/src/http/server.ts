@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyListenOptions } from 'fastify';
+import type { Dialect } from '../api/select-dialect.js';
 import pino, { type Logger } from 'pino';
 import {
   IamStore,
@@ -82,6 +83,8 @@ export interface HttpServerOptions {
   replication?: Omit<ReplicatorOptions, 'log' | 'storage' | 'sealer'>;
   /** The test clock: a lifecycle day lasts this many seconds, due times unrounded (CAIRN_LIFECYCLE_DAY_SECONDS). */
   lifecycleDaySeconds?: number;
+  /** S3 Select's dialect for requests that name none (ApiContext.selectDialect); default aws. */
+  selectDialect?: Dialect;
   /** Who may read /minio/v2/metrics/*: a bearer token of the root user (default) or anyone. */
   prometheusAuth?: PrometheusAuthType;
   /** The other workers, whose series the metrics endpoints sum with this process's; none by default. */
@@ -190,6 +193,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
       tiers,
       replication,
       lifecycleDayMs: opts.lifecycleDaySeconds === undefined ? undefined : opts.lifecycleDaySeconds * 1000,
+      selectDialect: opts.selectDialect,
     },
     auth: { credentials: iamCredentials(iam), region, now, keyCache: new Map() },
     domains: opts.domains ?? [],

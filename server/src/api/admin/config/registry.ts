@@ -9,6 +9,7 @@ import { parseDuration } from '../../../duration.js';
 import { replicationWorkersFromEnv } from '../../replication/replicator.js';
 import { checkTargets } from '../../notify/target.js';
 import { NOTIFY_TYPES, notifyTargetsFromEnv, onOff } from '../../notify/targets.js';
+import { selectDialectFromEnv } from '../../select-dialect.js';
 
 export interface KeySpec {
   key: string;
@@ -122,6 +123,21 @@ export const SUBSYSTEMS: SubsysSpec[] = [
       },
     ],
     validate: (env) => void replicationWorkersFromEnv(env),
+  },
+  {
+    // Cairn's own (MinIO has no such setting): CAIRN_SELECT_DIALECT.
+    name: 'select',
+    description: 'S3 Select: the SQL dialect of requests that do not name one (x-cairn-dialect)',
+    multipleTargets: false,
+    keys: [
+      {
+        key: 'dialect',
+        type: 'string',
+        description: 'aws, cairn (DISTINCT, GROUP BY, ORDER BY) or ceph (Ceph s3select)',
+        default: 'aws',
+        check: (value) => void selectDialectFromEnv({ CAIRN_SELECT_DIALECT: value }),
+      },
+    ],
   },
   ...notifySubsystems(),
 ];

@@ -203,8 +203,6 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
     throw new Error('give either local drive folders or endpoints of nodes (http://host:port/folder), not both');
   if (distributed && (opts.storage?.shared || served.length > 0 || remoteEndpoints.length > 0))
     throw new Error('a node of a distributed deployment runs one worker (--workers 1) and no CAIRN_TEST_* drives');
-  if (distributed && tls)
-    throw new Error('a distributed deployment serves plain HTTP for now (its nodes reach each other over http://)');
   const remote = remoteDrives(credentials.root);
   let node: ClusterNode | undefined;
   let storage: ObjectLayer;
@@ -218,6 +216,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
         credentials: credentials.root,
         version: serverVersion(),
         verify: nativeCodec().readFrames,
+        tls,
         log,
       });
       storage = await openNodeStorage(node, opts, log);

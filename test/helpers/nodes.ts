@@ -1,7 +1,11 @@
 // A distributed Cairn on loopback: N `cairn server` processes, each with its own drive folders under a temp
 // dir, all given the same explicit list of endpoints (http://127.0.0.1:PORT/BASE/nI/dJ). Ports are picked free
 // before the start; a start that meets EADDRINUSE (another process took one meanwhile) is tried again with
-// other ports. Nodes are killed (-9) and started again on their port.
+// other ports. Nodes are killed (-9) and started again on their port. With `certsDir`, the endpoints are
+// https:// and each node is given its certificates directory (--certs-dir): TLS between the nodes. With
+// `proxied`, every node reaches every other through a TCP proxy of its own per direction (tcp-proxy.ts, named
+// to the node by the test-only CAIRN_TEST_INTERNODE_VIA): `cut(i)` partitions node i from the others, S3
+// clients still reaching every node directly.
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { spawnCairn } from './cli.js';
+import { TcpProxy } from './tcp-proxy.js';
 import { ROOT } from './users.js';
 
 export interface ClusterNode {
@@ -36,42 +41,71 @@ async function freePorts(n: number): Promise<number[]> {
   return ports;
 }
 
+export interface ClusterOptions {
+  /** Node `i`'s certificates directory: https:// endpoints. */
+  certsDir?: (i: number) => string;
+  /** Every link between two nodes through a TCP proxy, one per direction. */
+  proxied?: boolean;
+}
+
 export class LoopbackCluster {
   nodes: ClusterNode[] = [];
   endpoints: string[] = [];
+  /** The proxy node `from` dials node `to` through, by `${from}>${to}` (with `proxied`). */
+  private links = new Map<string, TcpProxy>();
 
   private constructor(
     readonly base: string,
     readonly drivesPerNode: number,
+    /** Node `i`'s certificates directory (https:// endpoints), or none (http://). */
+    readonly certsDir?: (i: number) => string,
   ) {}
 
   /** Starts `nodes` nodes of `drivesPerNode` drives each; resolves once every one serves S3. */
-  static async start(nodes: number, drivesPerNode: number, env: NodeJS.ProcessEnv = {}): Promise<LoopbackCluster> {
-    const c = new LoopbackCluster(await mkdtemp(join(tmpdir(), 'cairn-cluster-')), drivesPerNode);
+  static async start(
+    nodes: number,
+    drivesPerNode: number,
+    env: NodeJS.ProcessEnv = {},
+    opts: ClusterOptions = {},
+  ): Promise<LoopbackCluster> {
+    const c = new LoopbackCluster(await mkdtemp(join(tmpdir(), 'cairn-cluster-')), drivesPerNode, opts.certsDir);
+    const scheme = opts.certsDir ? 'https' : 'http';
     for (let attempt = 1; ; attempt++) {
       const ports = await freePorts(nodes);
-      c.nodes = ports.map((port, index) => ({ index, port, url: `http://127.0.0.1:${port}` }));
+      c.nodes = ports.map((port, index) => ({ index, port, url: `${scheme}://127.0.0.1:${port}` }));
+      if (opts.proxied)
+        for (const from of c.nodes)
+          for (const to of c.nodes)
+            if (from !== to) c.links.set(`${from.index}>${to.index}`, await TcpProxy.start(to.port));
       c.endpoints = c.nodes.flatMap((n) =>
         Array.from({ length: drivesPerNode }, (_, d) => `${n.url}${join(c.base, `n${n.index + 1}`, `d${d + 1}`)}`),
       );
       const outcomes = await Promise.all(c.nodes.map((n) => c.startNode(n.index, { env })));
       if (outcomes.every((o) => 'url' in o)) return c;
       await c.stop();
+      await c.closeLinks();
       const taken = outcomes.some((o) => 'stderr' in o && o.stderr.includes('EADDRINUSE'));
       if (!taken || attempt === 3) throw new Error(`cluster did not start: ${JSON.stringify(outcomes)}`);
     }
   }
 
   /**
-   * Starts node `i` (again) with the deployment's endpoints, or `args` instead, and root credentials `secret`.
-   * Resolves when it serves or when it exits.
+   * Starts node `i` (again) with the deployment's endpoints, or `args` instead, root credentials `secret` and
+   * its certificates directory, or `certsDir` instead ('' for none). Resolves when it serves or when it exits.
    */
   startNode(
     i: number,
-    opts: { args?: string[]; secret?: string; env?: NodeJS.ProcessEnv } = {},
+    opts: { args?: string[]; secret?: string; env?: NodeJS.ProcessEnv; certsDir?: string } = {},
   ): Promise<StartOutcome> {
     const node = this.nodes[i];
-    const child = spawnCairn(['server', '--address', `127.0.0.1:${node.port}`, ...(opts.args ?? this.endpoints)], {
+    const certsDir = opts.certsDir ?? this.certsDir?.(i);
+    const tls = certsDir ? ['--certs-dir', certsDir] : [];
+    const args = ['server', '--address', `127.0.0.1:${node.port}`, ...tls, ...(opts.args ?? this.endpoints)];
+    const via = this.nodes
+      .filter((n) => this.links.has(`${i}>${n.index}`))
+      .map((n) => `${n.url}=127.0.0.1:${this.links.get(`${i}>${n.index}`)!.port}`);
+    const child = spawnCairn(args, {
+      ...(via.length > 0 ? { CAIRN_TEST_INTERNODE_VIA: via.join(',') } : {}),
       CAIRN_ROOT_USER: ROOT.accessKey,
       CAIRN_ROOT_PASSWORD: opts.secret ?? ROOT.secretKey,
       CAIRN_LOG_LEVEL: 'info',
@@ -114,6 +148,21 @@ export class LoopbackCluster {
     this.nodes[i].child?.kill('SIGCONT');
   }
 
+  /** Node `i` cut off from the others (both directions; `proxied` clusters): their connections reset. */
+  cut(i: number): void {
+    for (const [k, p] of this.links) if (k.split('>').includes(String(i))) p.cut();
+  }
+
+  /** Node `i`'s links back. */
+  reconnect(i: number): void {
+    for (const [k, p] of this.links) if (k.split('>').includes(String(i))) p.restore();
+  }
+
+  private async closeLinks(): Promise<void> {
+    await Promise.all([...this.links.values()].map((p) => p.close()));
+    this.links.clear();
+  }
+
   /** Folder of drive `d` (from 0) of node `i` (from 0). */
   folder(i: number, d: number): string {
     return join(this.base, `n${i + 1}`, `d${d + 1}`);
@@ -134,6 +183,7 @@ export class LoopbackCluster {
 
   async remove(): Promise<void> {
     await this.stop();
+    await this.closeLinks();
     await rm(this.base, { recursive: true, force: true });
   }
 }

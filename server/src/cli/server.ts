@@ -27,7 +27,9 @@ export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--consol
                     distributed deployment, the endpoints of every node's drives, the same on every node:
                     http://host{1...4}:9000/mnt/d{1...4} (one ellipsis argument) or an explicit list of
                     http://host:port/folder; each node finds its own by --address (a fixed port) and serves
-                    them to the others; sets of 2..16 drives spread over the nodes (one worker per node)
+                    them to the others; sets of 2..16 drives spread over the nodes (one worker per node).
+                    https:// endpoints: the nodes talk TLS, with --certs-dir's certificate, verifying each
+                    other against CAs/ (put the CA of the nodes' certificates there) and the system's roots
   --address         listen address (default :9000)
   --console-address the web console on an address of its own too (default: CAIRN_CONSOLE_ADDRESS, else
                     none; the console is always at /console/ on --address). Its page calls the S3 API on

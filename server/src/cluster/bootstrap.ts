@@ -2,9 +2,10 @@
 // touching the drives, a node asks every other node for its version and the digest of its arguments
 // (endpoints.ts), with a token of its root credentials. It goes on once a majority of the nodes (itself
 // included) agree with it; it refuses to start, saying why, once that majority can no longer be reached:
-// the others refused its token (other credentials), run another version, or were given other arguments.
-// Nodes that do not answer yet are waited for.
+// the others refused its token (other credentials), run another version, or were given other arguments, or
+// (https:// nodes) their certificates are not trusted here. Nodes that do not answer yet are waited for.
 import type { Logger } from 'pino';
+import { certificateProblem } from '../storage/rpc/transport.js';
 import type { ClusterPlan } from './endpoints.js';
 import type { PeerClient, PeerRoutes } from './peers.js';
 
@@ -25,8 +26,8 @@ async function ask(client: PeerClient, origin: string, mine: BootstrapInfo): Pro
   let a: Awaited<ReturnType<PeerClient['call']>>;
   try {
     a = await client.call(origin, 'bootstrap', mine);
-  } catch {
-    return 'waiting';
+  } catch (e) {
+    return certificateProblem(e, origin, client.trust) ?? 'waiting';
   }
   if (a.status === 403)
     return `${origin} refused this node's token: the root credentials (CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD) differ`;
@@ -37,6 +38,23 @@ async function ask(client: PeerClient, origin: string, mine: BootstrapInfo): Pro
   if (theirs.digest !== mine.digest)
     return `${origin} was started with other drive arguments: every node must be given the same endpoints`;
   return 'agrees';
+}
+
+/**
+ * An https:// node dials itself once before asking the others: its own certificate, verified with its own
+ * trusted roots, must pass as the other nodes will verify it (a node given another CA's certificate, or not
+ * given the deployment's CA, is refused here with the reason rather than left unreachable).
+ */
+export async function checkOwnCertificate(plan: ClusterPlan, client: PeerClient, log: Logger): Promise<void> {
+  if (!plan.secure) return;
+  const self = plan.nodes[plan.self];
+  try {
+    await client.call(self, 'bootstrap', null);
+  } catch (e) {
+    const problem = certificateProblem(e, self, client.trust);
+    if (problem) throw new Error(`this node cannot verify its own certificate: ${problem}`);
+    log.warn(`could not dial this node's own address ${self} to check its certificate: ${(e as Error).message}`);
+  }
 }
 
 /**

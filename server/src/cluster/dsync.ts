@@ -26,6 +26,9 @@ export interface DsyncOptions {
   callTimeoutMs?: number;
 }
 
+/** Rounds in a row in which too few nodes answer before acquire fails with InsufficientWriteQuorum. */
+const SHORT_ROUNDS = 3;
+
 interface Grant {
   uid: string;
   /** `<node name>/<boot id>` of the holder. */
@@ -157,16 +160,24 @@ export class DsyncLocks implements Locks {
     }
   }
 
-  /** Until a majority granted `c`: each round asks every node, gives back a minority's grants, pauses. */
+  /**
+   * Until a majority granted `c`: each round asks every node, gives back what it may have been granted (by the
+   * nodes that said yes, and by those whose answer did not arrive in time: a grant left there would keep the
+   * name taken until it expires), pauses.
+   */
   private async take(c: LockCall): Promise<void> {
     const deadline = Date.now() + this.opts.acquireTimeoutMs;
+    let short = 0;
     for (let round = 0; ; round++) {
       const answers = await Promise.all(this.nodes.map((n) => this.ask(n, 'lock', c)));
       const granted = this.nodes.filter((_, i) => answers[i] === true);
       if (granted.length >= this.majority) return;
-      await Promise.all(granted.map((n) => this.ask(n, 'unlock', c)));
+      await Promise.all(this.nodes.filter((_, i) => answers[i] !== false).map((n) => this.ask(n, 'unlock', c)));
       const answered = answers.filter((a) => a !== undefined).length;
-      if (answered < this.majority)
+      // Too few nodes answer: a node cut off from the majority (or most nodes down) fails at once; a few
+      // rounds first, so that nodes busy starting (a blocked event loop for a second) are not taken for gone.
+      short = answered < this.majority ? short + 1 : 0;
+      if (short >= SHORT_ROUNDS)
         throw new S3Error(
           'InsufficientWriteQuorum',
           `${answered} of ${this.nodes.length} nodes answer the lock of ${c.name}`,

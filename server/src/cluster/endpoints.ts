@@ -1,4 +1,5 @@
-// The drives of a distributed deployment as the command line names them: `http://host:port/folder` endpoints,
+// The drives of a distributed deployment as the command line names them: `http://host:port/folder` endpoints
+// (https:// when the nodes talk TLS: all of one scheme),
 // MinIO's ellipsis forms (`http://127.0.0.1:{9001...9004}/mnt/d{1...2}`) or an explicit list. Every node runs
 // the same arguments, so every node computes the same plan: the endpoints in set order, the set size, the
 // nodes, and a digest the nodes compare at start-up (bootstrap.ts). This node is the one whose --address the
@@ -15,6 +16,8 @@ export interface ClusterPlan {
   setSize: number;
   /** The nodes' origins (`http://host:port`), in the order the arguments first name them. */
   nodes: string[];
+  /** https:// endpoints: the nodes talk TLS to each other (storage/rpc/transport.ts). */
+  secure: boolean;
   /** This node's index in `nodes`. */
   self: number;
   /** This node's drive folders, as the endpoints name them. */
@@ -45,11 +48,13 @@ export function planCluster(args: string[], address: string, localHosts = localA
     );
   const expanded = expandDrives(...args);
   const byNode = new Map<string, string[]>();
+  const secure = /^https:/i.test(expanded[0] ?? '');
   for (const e of expanded) {
-    if (/^https:/i.test(e)) throw new Error(`${e}: TLS between nodes is not available yet; give http:// endpoints`);
     const r = parseRemoteEndpoint(e);
     if (!r || !/^\/./.test(r.folder) || r.folder.endsWith('/'))
-      throw new Error(`${e} is not an endpoint http://host:port/absolute/folder`);
+      throw new Error(`${e} is not an endpoint http://host:port/absolute/folder (or https://)`);
+    if (/^https:/i.test(e) !== secure)
+      throw new Error(`${e}: give every endpoint the same scheme (all http://, or all https:// for TLS between nodes)`);
     if (new URL(e).port === '') throw new Error(`${e} names no port: give host:port`);
     const list = byNode.get(r.origin) ?? [];
     if (list.includes(e)) throw new Error(`the endpoint ${e} is given twice`);
@@ -87,6 +92,7 @@ export function planCluster(args: string[], address: string, localHosts = localA
     endpoints,
     setSize,
     nodes,
+    secure,
     self,
     localFolders: byNode.get(nodes[self])!.map((e) => parseRemoteEndpoint(e)!.folder),
     digest,

@@ -4,7 +4,11 @@
 // bare listener, until the S3 server takes the port over), the start-up check with the other nodes
 // (bootstrap.ts), then storage opened over local and remote drives, retried until the deployment's format is
 // there (the node of the first endpoint formats it). Locks are taken with a majority of the nodes (dsync.ts).
+// https:// endpoints: the nodes serve and dial HTTPS (the S3 listener's certificates; peers verified against the
+// system's roots and CAs/, storage/rpc/transport.ts).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { InternodeHandler } from '../http/app.js';
 import { parseAddress } from '../http/address.js';
@@ -12,9 +16,10 @@ import type { ChangeBus, Locks } from '../storage/index.js';
 import { LocalDrive } from '../storage/drive/local-drive.js';
 import type { FrameVerifier } from '../storage/drive/drive.js';
 import type { OpenDrive } from '../storage/drive/format.js';
-import { parseRemoteEndpoint, remoteDrives, storageRpcServer } from '../storage/rpc/index.js';
+import type { TlsCertificates } from '../http/tls.js';
+import { internodeTrust, parseRemoteEndpoint, remoteDrives, storageRpcServer } from '../storage/rpc/index.js';
 import type { RootCredentials } from '../storage/rpc/token.js';
-import { checkPeers, serveBootstrap } from './bootstrap.js';
+import { checkOwnCertificate, checkPeers, serveBootstrap } from './bootstrap.js';
 import { DsyncLocks } from './dsync.js';
 import { type ClusterPlan, planCluster } from './endpoints.js';
 import { PeerBus } from './peer-bus.js';
@@ -42,10 +47,24 @@ export async function joinCluster(opts: {
   credentials: RootCredentials;
   version: string;
   verify?: FrameVerifier;
+  /** The S3 listener's certificates: required with https:// endpoints, refused with http:// ones. */
+  tls?: TlsCertificates;
   log: Logger;
 }): Promise<ClusterNode> {
   const plan = planCluster(opts.endpoints, opts.address);
   const self = plan.nodes[plan.self];
+  const { tls } = opts;
+  if (plan.secure && !tls)
+    throw new Error(
+      'https:// endpoints: this node needs its certificate (public.crt and private.key in the certificates ' +
+        'directory, --certs-dir) and the CA that signed the nodes’ certificates in its CAs/ folder',
+    );
+  if (!plan.secure && tls)
+    throw new Error(
+      `this node serves HTTPS (certificates in ${tls.dir}): give https:// endpoints so that the nodes reach ` +
+        'each other over TLS',
+    );
+  const trust = tls && internodeTrust(tls.trustedCAs, join(tls.dir, 'CAs'));
   const routes = new PeerRoutes(opts.credentials);
   const rpc = storageRpcServer({ roots: plan.localFolders, credentials: opts.credentials, verify: opts.verify });
   const internode: InternodeHandler = {
@@ -53,30 +72,32 @@ export async function joinCluster(opts: {
     handle: (req, res) => (rpc.matches(req.url?.split('?')[0] ?? '') ? rpc.handle(req, res) : routes.handle(req, res)),
   };
   serveBootstrap(routes, { version: opts.version, digest: plan.digest });
-  const client = new PeerClient(opts.credentials);
+  const client = new PeerClient(opts.credentials, undefined, trust);
   const others = plan.nodes.filter((_, i) => i !== plan.self);
   const bus = new PeerBus(client, others, routes, opts.log);
   const name = `node${plan.self + 1}`;
   // Registered before the node answers anyone: the others may ask for locks as soon as they run.
   const locks = new DsyncLocks(plan.nodes, self, name, client, routes, opts.log);
-  const remote = remoteDrives(opts.credentials);
+  const remote = remoteDrives(opts.credentials, undefined, trust);
   // This node's own endpoints are local folders: no round trip through its own RPC.
   const openDrive: OpenDrive = (endpoint) => {
     const r = parseRemoteEndpoint(endpoint);
     return r && r.origin === self ? new LocalDrive(r.folder) : remote.open(endpoint);
   };
-  const early = await listenEarly(opts.address, internode);
+  const early = await listenEarly(opts.address, internode, tls);
   opts.log.info(
     { node: self, nodes: plan.nodes.length, drives: plan.endpoints.length, setSize: plan.setSize },
     'serving this node’s drives to the other nodes; checking with them',
   );
   try {
+    await checkOwnCertificate(plan, client, opts.log);
     await checkPeers(plan, client, { version: opts.version, digest: plan.digest }, opts.log);
     // Grants this node held in an earlier life (killed while writing) are void at once, not after their expiry.
     await locks.announce();
   } catch (e) {
     await early.close();
     remote.close();
+    client.close();
     throw e;
   }
   return {
@@ -91,6 +112,7 @@ export async function joinCluster(opts: {
     close: () => {
       locks.stop();
       remote.close();
+      client.close();
     },
   };
 }
@@ -100,15 +122,20 @@ export async function joinCluster(opts: {
  * with SO_REUSEPORT, as the S3 server then does beside it: the other nodes reach this node's drives without a
  * gap while the S3 server starts; then this one stops accepting and lets its requests in flight finish.
  */
-async function listenEarly(address: string, internode: InternodeHandler): Promise<{ close(): Promise<void> }> {
+async function listenEarly(
+  address: string,
+  internode: InternodeHandler,
+  tls: TlsCertificates | undefined,
+): Promise<{ close(): Promise<void> }> {
   let closing = false;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const answer = (req: IncomingMessage, res: ServerResponse) => {
     if (closing) res.setHeader('connection', 'close');
     if (internode.matches(req.url?.split('?')[0] ?? '')) return internode.handle(req, res);
     req.resume();
     res.writeHead(503, { 'retry-after': '1', 'content-length': 0 });
     res.end();
-  });
+  };
+  const server = tls ? createHttpsServer(tls.serverOptions(), answer) : createServer(answer);
   server.keepAliveTimeout = 1000;
   const { host, port } = parseAddress(address);
   await new Promise<void>((resolve, reject) => {

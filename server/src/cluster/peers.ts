@@ -2,10 +2,13 @@
 // (bootstrap.ts), the change bus (peer-bus.ts) and the lock service (dsync.ts), under PEER_PREFIX on the S3
 // port, with the storage RPC's tokens (storage/rpc/token.ts: derived from the root credentials, so a node
 // with other credentials is refused with 403). Bodies are msgpack. One route table per node (PeerRoutes),
-// filled by the parts that answer; a route not (yet) registered answers 503 so that callers retry.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// filled by the parts that answer; a route not (yet) registered answers 503 so that callers retry. Over HTTPS
+// between https:// nodes, verified as storage/rpc/transport.ts says.
+import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
 import { pack, unpack } from 'msgpackr';
+import { readAll } from '../storage/rpc/peer.js';
 import { type RootCredentials, TokenCheck, TokenSource } from '../storage/rpc/token.js';
+import { type InternodeTrust, internodeAgent, internodeRequest } from '../storage/rpc/transport.js';
 
 export const PEER_PREFIX = '/cairn/peer/v1';
 /** Bytes of a peer request's body (a change or a lock request is small; a bucket document at most a few MiB). */
@@ -80,28 +83,58 @@ export interface PeerAnswer {
 /** The calling side: one request to one node, with a token and a time limit. Transport errors reject. */
 export class PeerClient {
   private readonly tokens: TokenSource;
+  private readonly agents = new Map<string, Agent>();
 
   constructor(
     credentials: RootCredentials,
     readonly timeoutMs = 5000,
+    /** The roots an https:// node's certificate is verified against. */
+    readonly trust?: InternodeTrust,
   ) {
     this.tokens = new TokenSource(credentials);
   }
 
   async call(origin: string, route: string, body: unknown, timeoutMs = this.timeoutMs): Promise<PeerAnswer> {
-    const res = await fetch(`${origin}${PEER_PREFIX}/${route}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${this.tokens.token()}`, 'content-type': 'application/msgpack' },
-      body: pack(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const raw = Buffer.from(await res.arrayBuffer());
+    const url = new URL(origin);
+    let agent = this.agents.get(url.origin);
+    if (!agent) this.agents.set(url.origin, (agent = internodeAgent(url, this.trust, { keepAlive: true })));
+    const bytes = pack(body);
+    const signal = AbortSignal.timeout(timeoutMs);
+    const send = (retried: boolean): Promise<IncomingMessage> =>
+      new Promise((resolve, reject) => {
+        const req = internodeRequest(url, {
+          agent,
+          method: 'POST',
+          path: `${PEER_PREFIX}/${route}`,
+          headers: {
+            authorization: `Bearer ${this.tokens.token()}`,
+            'content-type': 'application/msgpack',
+            'content-length': bytes.length,
+          },
+          signal,
+        });
+        req.once('response', resolve);
+        // A kept-alive connection the node closed as this request went out (it restarted, or its start-up
+        // listener handed over to its S3 server): the request never arrived; sent once more on a new one.
+        req.once('error', (e: NodeJS.ErrnoException) =>
+          e.code === 'ECONNRESET' && req.reusedSocket && !retried ? send(true).then(resolve, reject) : reject(e),
+        );
+        req.end(bytes);
+      });
+    const res = await send(false);
+    const raw = await readAll(res);
     let decoded: { value?: unknown; error?: string } = {};
     try {
       decoded = unpack(raw) as typeof decoded;
     } catch {
-      decoded = { error: `answered ${res.status}` };
+      decoded = { error: `answered ${res.statusCode}` };
     }
-    return { status: res.status, value: decoded?.value, error: decoded?.error };
+    return { status: res.statusCode ?? 0, value: decoded?.value, error: decoded?.error };
+  }
+
+  /** Drops the kept-alive connections. */
+  close(): void {
+    for (const a of this.agents.values()) a.destroy();
+    this.agents.clear();
   }
 }

@@ -70,9 +70,29 @@ describe('planCluster', () => {
     expect(two.self).toBe(0);
   });
 
+  it('https:// endpoints: the nodes talk TLS, the same plan otherwise (and another digest)', () => {
+    const tls = planCluster([ellipsis.replace('http:', 'https:')], '127.0.0.1:9002', local);
+    const plain = planCluster([ellipsis], '127.0.0.1:9002', local);
+    expect(tls.secure).toBe(true);
+    expect(plain.secure).toBe(false);
+    expect(tls.nodes[1]).toBe('https://127.0.0.1:9002');
+    expect(tls.self).toBe(1);
+    expect(tls.localFolders).toEqual(plain.localFolders);
+    expect(tls.digest).not.toBe(plain.digest);
+  });
+
   it.each([
     [['http://127.0.0.1:9001/a{1...2}', 'http://127.0.0.1:9002/a{1...2}'], '127.0.0.1:9001', 'server pools'],
-    [['https://127.0.0.1:{9001...9002}/d{1...2}'], '127.0.0.1:9001', 'TLS between nodes is not available yet'],
+    [
+      [
+        'https://127.0.0.1:9001/d1',
+        'https://127.0.0.1:9001/d2',
+        'http://127.0.0.1:9002/d1',
+        'http://127.0.0.1:9002/d2',
+      ],
+      '127.0.0.1:9001',
+      'give every endpoint the same scheme',
+    ],
     [['http://127.0.0.1:{9001...9002}/'], '127.0.0.1:9001', 'is not an endpoint'],
     [['http://127.0.0.1/d{1...4}'], '127.0.0.1:9001', 'names no port'],
     [['http://127.0.0.1:9001/d1', 'http://127.0.0.1:9001/d1'], '127.0.0.1:9001', 'is given twice'],

@@ -1,12 +1,14 @@
-// One node as the storage RPC's client sees it (protocol.ts): a keep-alive HTTP/1.1 agent, tokens, and the
+// One node as the storage RPC's client sees it (protocol.ts): keep-alive HTTP/1.1 agents (HTTPS to an https://
+// node, verified as transport.ts says), tokens, and the
 // batching of small calls. The calls asked of one node in one turn of the event loop (by all its drives) go
 // in one /call request, at most MAX_BATCH_CALLS and about MAX_BATCH_BYTES each, as the native file operations
 // of one local drive share a pool task. A request that gets no answer within `timeoutMs` fails with ETIMEDOUT,
 // a refused or cut connection with its code: the caller sees a drive fault, as for a local drive that fails.
-import { Agent, type ClientRequest, type IncomingMessage, request } from 'node:http';
+import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import { pack, unpack } from 'msgpackr';
 import { type Call, MAX_BATCH_BYTES, MAX_BATCH_CALLS, type Reply, RPC_PREFIX, toError } from './protocol.js';
 import { type RootCredentials, TokenSource } from './token.js';
+import { type InternodeTrust, internodeAgent, internodeRequest } from './transport.js';
 
 /** Connections per node for batched calls (each carries up to MAX_BATCH_CALLS). */
 const CALL_SOCKETS = 32;
@@ -22,25 +24,29 @@ export class RpcPeer {
    * Batched calls and shard streams have agents of their own: a shard upload holds its connection while its
    * object is being written, and the calls that commit those objects must never queue behind them.
    */
-  private readonly callAgent = new Agent({
-    keepAlive: true,
-    noDelay: true,
-    maxSockets: CALL_SOCKETS,
-    scheduling: 'lifo',
-  });
-  private readonly streamAgent = new Agent({ keepAlive: true, noDelay: true, scheduling: 'lifo' });
+  private readonly callAgent: Agent;
+  private readonly streamAgent: Agent;
   private readonly tokens: TokenSource;
   private queue: Pending[] = [];
   private readonly url: URL;
 
   constructor(
-    /** `http://host:port` of the node. */
+    /** `http://host:port` (or https://) of the node. */
     readonly origin: string,
     credentials: RootCredentials,
     /** No answer (or, for a stream, no progress) within this long: ETIMEDOUT. */
     readonly timeoutMs = 10_000,
+    /** The roots an https:// node's certificate is verified against. */
+    trust?: InternodeTrust,
   ) {
     this.url = new URL(origin);
+    this.callAgent = internodeAgent(this.url, trust, {
+      keepAlive: true,
+      noDelay: true,
+      maxSockets: CALL_SOCKETS,
+      scheduling: 'lifo',
+    });
+    this.streamAgent = internodeAgent(this.url, trust, { keepAlive: true, noDelay: true, scheduling: 'lifo' });
     this.tokens = new TokenSource(credentials);
   }
 
@@ -111,10 +117,8 @@ export class RpcPeer {
    * is slow). Transport errors: the 'error' event.
    */
   open(method: string, path: string, headers: Record<string, string | number> = {}) {
-    return request({
+    return internodeRequest(this.url, {
       agent: path === '/call' ? this.callAgent : this.streamAgent,
-      host: this.url.hostname,
-      port: this.url.port,
       method,
       path: `${RPC_PREFIX}${path}`,
       headers: {

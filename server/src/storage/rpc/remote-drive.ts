@@ -24,11 +24,11 @@ const toBuffer = (b: unknown): Buffer => {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 };
 
-/** `http://host:port/folder` -> the node's origin and the folder on it; undefined when not such a URL. */
+/** `http://host:port/folder` (or https://) -> the node's origin and the folder on it; undefined when not such a URL. */
 export function parseRemoteEndpoint(endpoint: string): { origin: string; folder: string } | undefined {
   if (!/^https?:\/\//.test(endpoint)) return undefined;
   const u = new URL(endpoint);
-  if (u.protocol !== 'http:' || u.pathname === '/' || u.search || u.hash) return undefined;
+  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.pathname === '/' || u.search || u.hash) return undefined;
   return { origin: u.origin, folder: decodeURIComponent(u.pathname) };
 }
 

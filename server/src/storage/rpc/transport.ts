@@ -1,0 +1,94 @@
+// How one node dials another (the storage RPC's RpcPeer and the cluster's PeerClient): plain HTTP to an http://
+// node, HTTPS to an https:// one, the peer's certificate verified against this node's trusted roots (the
+// system's and the certificates directory's CAs/, as MinIO trusts them) and its host name or IP address checked
+// against the certificate's names. Never without verification: a node whose certificate this node cannot
+// verify is not reached, and start-up says why (certificateProblem).
+import { Agent as HttpAgent, type AgentOptions, type ClientRequest, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { isIP } from 'node:net';
+import { rootCertificates } from 'node:tls';
+import { MIN_TLS_VERSION } from '../../http/tls.js';
+
+/** What this node trusts when it dials an https:// node: PEM roots. */
+export interface InternodeTrust {
+  ca: string[];
+  /** Where an operator puts more roots (said in errors). */
+  casDir: string;
+}
+
+/** The system's roots and the PEM certificates of the certificates directory's CAs/ folder. */
+export function internodeTrust(cas: string[], casDir: string): InternodeTrust {
+  return { ca: [...rootCertificates, ...cas], casDir };
+}
+
+/** A keep-alive agent for the node at `origin`; https:// needs `trust`. */
+export function internodeAgent(origin: URL, trust: InternodeTrust | undefined, opts: AgentOptions): HttpAgent {
+  if (origin.protocol !== 'https:') return new HttpAgent(opts);
+  if (!trust) throw new Error(`${origin.origin} is an https:// node: this node needs certificates (--certs-dir)`);
+  return new HttpsAgent({ ...opts, ca: trust.ca, minVersion: MIN_TLS_VERSION });
+}
+
+/** A request to the node at `origin` (over `options.agent`, made by internodeAgent for that origin). */
+export function internodeRequest(origin: URL, options: Omit<RequestOptions, 'host' | 'port'>): ClientRequest {
+  const to = { ...options, ...dialed(origin) };
+  return origin.protocol === 'https:' ? httpsRequest(to) : httpRequest(to);
+}
+
+let via: Map<string, { host: string; port: number }> | undefined;
+
+/**
+ * Where the connection to `origin` goes: its host and port, or, in tests, the TCP proxy the test put between
+ * this node and that one (CAIRN_TEST_INTERNODE_VIA=`origin=host:port,...`; test/helpers/tcp-proxy.ts cuts links
+ * for partition tests). Certificates are still checked against the origin's host name.
+ */
+function dialed(origin: URL): { host: string; port: number; servername?: string } {
+  via ??= new Map(
+    (process.env.CAIRN_TEST_INTERNODE_VIA ?? '')
+      .split(',')
+      .filter((e) => e.includes('='))
+      .map((e) => {
+        const [from, to] = e.split('=');
+        const u = new URL(`tcp://${to}`);
+        return [new URL(from).origin, { host: u.hostname, port: Number(u.port) }];
+      }),
+  );
+  const hop = via.get(origin.origin);
+  const host = origin.hostname.replace(/^\[(.*)\]$/, '$1');
+  // (SNI carries names only: a node named by its IP address is checked against the proxy's, the same on loopback.)
+  return hop ? { ...hop, servername: isIP(host) ? undefined : host } : { host, port: Number(origin.port) };
+}
+
+/** OpenSSL's and node:tls's codes for a certificate the client does not accept. */
+const CERTIFICATE_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * When `e` is the failure to verify `origin`'s certificate: what an operator should know, else undefined.
+ * (A node that speaks plain HTTP where TLS is expected fails with EPROTO, said too.)
+ */
+export function certificateProblem(e: unknown, origin: string, trust: InternodeTrust | undefined): string | undefined {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code ?? '';
+  const message = (e as Error | undefined)?.message ?? String(e);
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return `the certificate of ${origin} does not name its host (${message}): give each node a certificate for the name or address its endpoints use`;
+  if (CERTIFICATE_CODES.has(code))
+    return (
+      `the certificate of ${origin} is not trusted by this node (${code}: ${message}): every node must trust the ` +
+      `CA that signed the nodes' certificates; put it in ${trust?.casDir ?? 'the certificates directory’s CAs/'}`
+    );
+  if (code === 'EPROTO') return `${origin} does not answer TLS (${message}): is it serving plain HTTP?`;
+  return undefined;
+}

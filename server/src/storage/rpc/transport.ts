@@ -7,7 +7,9 @@ import { Agent as HttpAgent, type AgentOptions, type ClientRequest, request as h
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
-import { MIN_TLS_VERSION } from '../../http/tls.js';
+
+/** As the S3 listener (http/tls.ts): TLS 1.2 and 1.3 only. */
+const MIN_TLS_VERSION = 'TLSv1.2';
 
 /** What this node trusts when it dials an https:// node: PEM roots. */
 export interface InternodeTrust {

@@ -85,9 +85,9 @@ export const S3_ERRORS = {
     507,
     'Storage backend has reached its minimum free drive threshold. Please delete a few objects to proceed.',
   ],
-  // Storage could not reach enough drives for the operation (MinIO answers these as 503 SlowDown-like codes).
-  InsufficientWriteQuorum: [503, 'Storage resources are insufficient for the write operation.'],
-  InsufficientReadQuorum: [503, 'Storage resources are insufficient for the read operation.'],
+  // Storage could not reach enough drives (or nodes) for the operation: clients read MinIO's codes (wireCode).
+  InsufficientWriteQuorum: [503, 'Resource requested is unwritable, please reduce your request rate'],
+  InsufficientReadQuorum: [503, 'Resource requested is unreadable, please reduce your request rate'],
   // Added by the HTTP layer (issue 4): authentication, request framing and bucket subresources.
   AuthorizationHeaderMalformed: [400, 'The authorization header is malformed.'],
   AuthorizationQueryParametersError: [400, 'Error parsing the X-Amz-Credential parameter.'],
@@ -202,6 +202,20 @@ too large.',
 export type S3ErrorCode = keyof typeof S3_ERRORS;
 
 /** A typed error with a stable S3 code. `resource` and extra fields go into the XML body. */
+/**
+ * The code a client reads for `code` where it differs from Cairn's name: the storage quorum failures as MinIO
+ * answers them (SlowDownWrite / SlowDownRead, 503: SDKs back off and retry), a CORS refusal as S3's.
+ */
+const WIRE_CODES: Record<string, string> = {
+  InsufficientWriteQuorum: 'SlowDownWrite',
+  InsufficientReadQuorum: 'SlowDownRead',
+  CORSForbidden: 'AccessForbidden',
+};
+
+export function wireCode(code: string): string {
+  return WIRE_CODES[code] ?? code;
+}
+
 export class S3Error extends Error {
   readonly code: S3ErrorCode | SelectErrorCode;
   readonly status: number;

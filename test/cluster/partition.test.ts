@@ -1,7 +1,7 @@
 // A network partition of a distributed Cairn: four `cairn server` processes on loopback with two drives each
 // (one erasure set of 8, EC 4+4: writes need 5 drives and 3 of the 4 nodes' lock grants), every link between
 // two nodes through a TCP proxy the test controls (test/helpers/tcp-proxy.ts). Node 4 cut off from the others
-// (its clients still reach it): it refuses writes with 503 InsufficientWriteQuorum and stores nothing, while
+// (its clients still reach it): it refuses writes with 503 SlowDownWrite (MinIO's code) and stores nothing, while
 // the three others go on writing. The link back: one version history on every node, the writes node 4 missed
 // healed onto its drives, and node 4 writes again.
 import { readdir, readFile } from 'node:fs/promises';
@@ -81,14 +81,14 @@ describe('node 4 of four cut off from the others', () => {
     const refused = rnd.bytes(7000);
     expect(await errorOf(s3[3].send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: refused })))).toEqual([
       503,
-      'InsufficientWriteQuorum',
+      'SlowDownWrite',
     ]);
     expect(
       await errorOf(s3[3].send(new PutObjectCommand({ Bucket: BUCKET, Key: 'brain/minority', Body: refused }))),
-    ).toEqual([503, 'InsufficientWriteQuorum']);
+    ).toEqual([503, 'SlowDownWrite']);
     expect(await errorOf(s3[3].send(new DeleteObjectCommand({ Bucket: BUCKET, Key: KEY })))).toEqual([
       503,
-      'InsufficientWriteQuorum',
+      'SlowDownWrite',
     ]);
     // The majority goes on: two new versions of the key and a new key, read back through each of them.
     const v2 = (await s3[0].send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: bodies[1] }))).VersionId!;

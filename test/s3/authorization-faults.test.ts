@@ -1,6 +1,6 @@
 // Authorization reads object metadata (an object's ACL, its tags for s3:ExistingObjectTag conditions, whether
 // a key exists for a caller who may list). When that read fails on too many drives the answer is the storage
-// error (503 InsufficientReadQuorum), never a permission answer (403) or NoSuchKey (404) that would tell the
+// error (503 SlowDownRead, MinIO's code), never a permission answer (403) or NoSuchKey (404) that would tell the
 // client something untrue. Drives fail here for real: the object's metadata file becomes a directory on three
 // of four drives, so reading it fails with EISDIR.
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -45,7 +45,7 @@ describe('a failed metadata read during authorization is the storage error', () 
     };
   }
 
-  const readQuorum = { name: 'InsufficientReadQuorum', status: 503 };
+  const readQuorum = { name: 'SlowDownRead', status: 503 };
 
   it('an object ACL that cannot be read: 503, not 403', async () => {
     await root.send(new CreateBucketCommand({ Bucket: 'faults-acl' }));
@@ -139,7 +139,7 @@ describe('a failed metadata read during authorization is the storage error', () 
     const r = await alt.send(
       new DeleteObjectsCommand({ Bucket: 'faults-tags', Delete: { Objects: [{ Key: 'tagged' }, { Key: 'other' }] } }),
     );
-    expect((r.Errors ?? []).map((e) => [e.Key, e.Code])).toEqual([['tagged', 'InsufficientReadQuorum']]);
+    expect((r.Errors ?? []).map((e) => [e.Key, e.Code])).toEqual([['tagged', 'SlowDownRead']]);
     expect((r.Deleted ?? []).map((d) => d.Key)).toEqual(['other']);
     await restore();
     expect(

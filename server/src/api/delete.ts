@@ -2,7 +2,7 @@
 // exist succeeds, as in S3. DeleteObjects authorizes every key (s3:DeleteObject) and every version
 // (s3:DeleteObjectVersion) on its own: a refused one is an AccessDenied entry of the result, and the others
 // are deleted.
-import { S3Error, isS3Error } from '../errors.js';
+import { S3Error, isS3Error, wireCode } from '../errors.js';
 import type { DeleteOptions, DeleteResult, ReplicaVersion } from '../storage/object-layer.js';
 import { replicaMarker } from './replication/receive.js';
 import type { ObjectEvent } from './notify/event.js';
@@ -134,7 +134,7 @@ export async function deleteObjects(ctx: ApiContext, req: S3Request, bucket: str
       }
       const err = isS3Error(e) ? e : new S3Error('InternalError');
       if (!isS3Error(e)) req.log.error({ err: e, key: o.key }, 'DeleteObjects: delete failed');
-      errors.push({ Key: o.key, VersionId: o.versionId, Code: err.code, Message: err.message });
+      errors.push({ Key: o.key, VersionId: o.versionId, Code: wireCode(err.code), Message: err.message });
     }
   }
   return xmlResponse(toXml('DeleteResult', { Deleted: deleted, Error: errors }), 200, {}, events);

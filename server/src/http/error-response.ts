@@ -1,6 +1,6 @@
 // The HTTP edge of the error table: any thrown value becomes S3's XML error body. S3Error keeps its code
 // and status; anything else is logged by the caller and answered as 500 InternalError without detail.
-import { S3Error, isS3Error } from '../errors.js';
+import { S3Error, isS3Error, wireCode } from '../errors.js';
 import { toXml } from '../api/xml.js';
 
 export interface ErrorBody {
@@ -21,7 +21,7 @@ export function errorBody(err: S3Error, resource: string, requestId: string, hos
   const xml = toXml(
     'Error',
     {
-      Code: err.code === 'CORSForbidden' ? 'AccessForbidden' : err.code,
+      Code: wireCode(err.code),
       Message: err.message,
       ...err.extra,
       Resource: resource,
@@ -47,10 +47,10 @@ export function serviceErrorBody(
   requestId: string,
 ): { status: number; headers: Record<string, string>; body: string } {
   if (service === 'admin') {
-    const body = JSON.stringify({ Code: err.code, Message: err.message, RequestId: requestId });
+    const body = JSON.stringify({ Code: wireCode(err.code), Message: err.message, RequestId: requestId });
     return { status: err.status, headers: { 'content-type': 'application/json' }, body };
   }
-  const error = { Type: err.status >= 500 ? 'Receiver' : 'Sender', Code: err.code, Message: err.message };
+  const error = { Type: err.status >= 500 ? 'Receiver' : 'Sender', Code: wireCode(err.code), Message: err.message };
   const xml = toXml('ErrorResponse', { Error: error, RequestId: requestId }, IAM_NS);
   return { status: err.status, headers: { 'content-type': 'text/xml' }, body: xml };
 }

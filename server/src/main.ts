@@ -16,6 +16,7 @@ import { credentialsFromEnv, type CredentialConfig } from './http/auth/credentia
 import type { LdapConfig } from './api/iam/ldap.js';
 import type { OpenIdConfig } from './api/iam/openid.js';
 import { iamOverBus } from './api/iam/notify.js';
+import { queueDirs } from './api/notify/queue.js';
 import { failuresOverBus } from './api/iam/login-limit.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
 import { serverVersion } from './version.js';
@@ -234,9 +235,11 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
     await node?.handOver();
     throw e;
   }
-  // The node's own queues live on its first drive (every drive of a node alone is local); a gateway's in its folder.
-  const systemDir =
-    opts.gateway?.systemDir ?? join(node ? node.firstLocalFolder : expandDrives(...opts.drives)[0], SYS_DIR);
+  // The node's own notification and replication queues live on its first drives, each event on every one of them
+  // (api/notify/queue.ts; every drive of a node alone is local); a gateway's in its folder.
+  const systemDirs = opts.gateway
+    ? [opts.gateway.systemDir]
+    : queueDirs((node ? node.plan.localFolders : expandDrives(...opts.drives)).map((f) => join(f, SYS_DIR)));
   const shared = opts.storage?.shared;
   // Workers share IAM's records over the primary's lock service and change bus; nodes over the network.
   const sharing = shared ?? node;
@@ -296,12 +299,12 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       reusePort: opts.worker?.reusePort ?? (node ? true : undefined),
       notify: {
         targets: notifyTargets,
-        queueBase: join(systemDir, 'notify'),
+        queueBases: systemDirs.map((d) => join(d, 'notify')),
         retry: opts.notify?.retry,
         worker: opts.worker?.slot,
       },
       replication: {
-        queueBase: join(systemDir, 'replication'),
+        queueBases: systemDirs.map((d) => join(d, 'replication')),
         retry: opts.replicationRetry,
         workers: settings.replicationWorkers,
         worker: opts.worker?.slot,

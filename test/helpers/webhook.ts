@@ -17,6 +17,11 @@ export class WebhookReceiver {
   private server: Server | undefined;
   private waiters: { n: number; resolve: () => void }[] = [];
   port = 0;
+  /** Requests being answered now, and the most seen at once. */
+  inFlight = 0;
+  maxInFlight = 0;
+  /** Awaited before each answer (a slow receiver); the delivery is recorded before it. */
+  beforeAnswer: (() => Promise<void>) | undefined;
 
   get url(): string {
     return `http://127.0.0.1:${this.port}/events`;
@@ -25,10 +30,13 @@ export class WebhookReceiver {
   async start(): Promise<void> {
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
+      this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
+      req.on('end', async () => {
         const text = Buffer.concat(chunks).toString('utf8');
         this.deliveries.push({ headers: req.headers, text, body: JSON.parse(text) });
+        await this.beforeAnswer?.();
+        this.inFlight--;
         res.end();
         for (const w of this.waiters.filter((x) => this.deliveries.length >= x.n)) {
           this.waiters.splice(this.waiters.indexOf(w), 1);

@@ -1,13 +1,20 @@
 // At-least-once across a crash: `cairn server` (a child process) queues events for a webhook that is down,
 // is killed with SIGKILL, and started again over the same drives once the webhook is up: every event queued
-// before the kill is delivered from the queue files on the drive.
+// before the kill is delivered from the queue files on the drives, also when the first drive was wiped
+// meanwhile (each event is on the first three drives).
 import { spawnCairn } from '../helpers/cli.js';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  CreateBucketCommand,
+  PutBucketNotificationConfigurationCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeClient } from '../helpers/cairn.js';
 import { WebhookReceiver } from '../helpers/webhook.js';
@@ -42,6 +49,25 @@ async function startCairn(): Promise<string> {
   });
 }
 
+/** Makes bucket `b`, its ObjectCreated events for the webhook. */
+async function notifiedBucket(s3: S3Client, b: string): Promise<void> {
+  await s3.send(new CreateBucketCommand({ Bucket: b }));
+  await s3.send(
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: b,
+      NotificationConfiguration: {
+        QueueConfigurations: [{ Id: 'c', QueueArn: 'arn:minio:sqs::1:webhook', Events: ['s3:ObjectCreated:*'] }],
+      },
+    }),
+  );
+}
+
+/** The event files queued for the webhook on drive `d`. */
+async function queuedEvents(d: string): Promise<string[]> {
+  const files = await readdir(join(base, d, '.cairn.sys', 'notify', 'webhook-1'), { recursive: true }).catch(() => []);
+  return files.filter((f) => f.endsWith('.event'));
+}
+
 async function stopCairn(signal: NodeJS.Signals): Promise<void> {
   const proc = child;
   child = undefined;
@@ -67,22 +93,14 @@ it('events queued for a target that is down survive kill -9 and are delivered af
   await hook.stop();
   const url = await startCairn();
   const s3 = makeClient(url, { credentials: creds });
-  await s3.send(new CreateBucketCommand({ Bucket: 'crash' }));
-  await s3.send(
-    new PutBucketNotificationConfigurationCommand({
-      Bucket: 'crash',
-      NotificationConfiguration: {
-        QueueConfigurations: [{ Id: 'c', QueueArn: 'arn:minio:sqs::1:webhook', Events: ['s3:ObjectCreated:*'] }],
-      },
-    }),
-  );
+  await notifiedBucket(s3, 'crash');
   const keys = Array.from({ length: 12 }, (_, i) => `k${String(i).padStart(2, '0')}`);
   for (const key of keys) await s3.send(new PutObjectCommand({ Bucket: 'crash', Key: key, Body: key }));
   s3.destroy();
   await stopCairn('SIGKILL');
-  // Each answered PUT left its event in the queue folder on the first drive (one folder per worker).
-  const queued = await readdir(join(base, 'd1', '.cairn.sys', 'notify', 'webhook-1'), { recursive: true });
-  expect(queued.filter((f) => f.endsWith('.event'))).toHaveLength(keys.length);
+  // Each answered PUT left its event in the queue folders on the first three drives (one folder per worker).
+  for (const d of ['d1', 'd2', 'd3']) expect(await queuedEvents(d), d).toHaveLength(keys.length);
+  expect(await queuedEvents('d4')).toHaveLength(0);
 
   await hook.start();
   await startCairn();
@@ -95,3 +113,30 @@ it('events queued for a target that is down survive kill -9 and are delivered af
     expect(d.text).not.toContain(creds.secretKey);
   }
 });
+
+it('events queued while the first drive is then wiped (replaced by an empty one) are all delivered', async () => {
+  await stopCairn('SIGTERM');
+  await hook.stop();
+  const from = hook.deliveries.length;
+  const url = await startCairn();
+  const s3 = makeClient(url, { credentials: creds });
+  await notifiedBucket(s3, 'wiped');
+  const keys = Array.from({ length: 10 }, (_, i) => `w${String(i).padStart(2, '0')}`);
+  for (const key of keys) await s3.send(new PutObjectCommand({ Bucket: 'wiped', Key: key, Body: key }));
+  s3.destroy();
+  await stopCairn('SIGKILL');
+  expect(await queuedEvents('d1')).toHaveLength(keys.length);
+  await rm(join(base, 'd1'), { recursive: true });
+  await mkdir(join(base, 'd1'));
+
+  await hook.start();
+  await startCairn();
+  const wanted = () =>
+    hook.deliveries
+      .slice(from)
+      .map((d) => d.body.Key)
+      .filter((k) => k.startsWith('wiped/'))
+      .sort();
+  for (let i = 0; i < 1200 && wanted().length < keys.length; i++) await sleep(100);
+  expect(wanted()).toEqual(keys.map((k) => `wiped/${k}`));
+}, 240_000);

@@ -56,6 +56,18 @@ const putRaw = (xml: string, b = bucket) =>
 const delivered = (from: number) =>
   hook.deliveries.slice(from).map((d) => `${d.body.Records[0].eventName} ${d.body.Key}`);
 
+/**
+ * Delivered from `from` on: exactly `expected`, each key's events in the order given. The webhook sends over
+ * several lanes (the events of one key in one lane, in order), so events of different keys may cross.
+ */
+function expectDelivered(from: number, expected: string[]): void {
+  const got = delivered(from);
+  expect([...got].sort()).toEqual([...expected].sort());
+  const keyOf = (line: string) => line.slice(line.indexOf(' ') + 1);
+  for (const key of new Set(expected.map(keyOf)))
+    expect(got.filter((l) => keyOf(l) === key)).toEqual(expected.filter((l) => keyOf(l) === key));
+}
+
 describe('Put/GetBucketNotificationConfiguration', () => {
   const b = 'notify-config';
   beforeAll(async () => {
@@ -284,7 +296,7 @@ describe('events delivered to a webhook', () => {
     });
   });
 
-  it('every kind of operation, in order, with the record fields clients read and no secret', async () => {
+  it('every kind of operation, in order per key, with the record fields clients read and no secret', async () => {
     const from = hook.deliveries.length;
     const key = 'dir/red flower+1.txt';
     const put = await s3.send(
@@ -313,7 +325,7 @@ describe('events delivered to a webhook', () => {
     );
     await hook.received(from + 8);
     // S3 answers a delete of a key that is not there as done, and so does its event.
-    expect(delivered(from)).toEqual([
+    expectDelivered(from, [
       `ObjectCreated:Put ${bucket}/${key}`,
       `ObjectCreated:Copy ${bucket}/copy.txt`,
       `ObjectCreated:CompleteMultipartUpload ${bucket}/mp.bin`,
@@ -324,7 +336,7 @@ describe('events delivered to a webhook', () => {
       `ObjectRemoved:Delete ${bucket}/never-was`,
     ]);
 
-    const first = hook.deliveries[from];
+    const first = hook.deliveries.slice(from).find((d) => d.body.Key === `${bucket}/${key}`)!;
     expect(first.body.EventName).toBe('s3:ObjectCreated:Put');
     expect(first.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(first.headers['content-type']).toBe('application/json');
@@ -353,7 +365,10 @@ describe('events delivered to a webhook', () => {
     expect(r.s3.object.sequencer).toMatch(/^[0-9A-F]{16}$/);
     expect(decodeURIComponent(r.s3.object.key.replace(/\+/g, ' '))).toBe(key);
     // Removal records carry no size or ETag.
-    const removed = hook.deliveries[from + 5].body.Records[0].s3.object;
+    const removed = hook.deliveries
+      .slice(from)
+      .find((d) => d.body.Key === `${bucket}/copy.txt` && d.body.EventName === 's3:ObjectRemoved:Delete')!.body
+      .Records[0].s3.object;
     expect(removed.size).toBeUndefined();
     expect(removed.eTag).toBeUndefined();
     // Sequencers of one key only grow.
@@ -421,17 +436,17 @@ describe('events delivered to a webhook', () => {
       await s3.send(new PutObjectCommand({ Bucket: fb, Key: key, Body: 'x' }));
     await s3.send(new GetObjectCommand({ Bucket: fb, Key: 'in/a.csv' }));
     await s3.send(new DeleteObjectCommand({ Bucket: fb, Key: 'in/a.csv' }));
-    // The last matching write: once it is in, everything before it has been delivered (one queue, in order).
     await s3.send(new PutObjectCommand({ Bucket: fb, Key: 'in/z.csv', Body: 'x' }));
-    await hook.received(from + 3);
-    expect(delivered(from)).toEqual([
+    // Every event queued has been delivered once the queue is empty.
+    await server.notifyIdle();
+    expectDelivered(from, [
       `ObjectCreated:Put ${fb}/in/a.csv`,
       `ObjectCreated:Put ${fb}/in/sub/b.csv`,
       `ObjectCreated:Put ${fb}/in/z.csv`,
     ]);
   });
 
-  it('target down for a while, then back: every event delivered, exactly once, in order', async () => {
+  it('target down for a while, then back: every event delivered, exactly once', async () => {
     const db = 'events-down';
     await s3.send(new CreateBucketCommand({ Bucket: db }));
     await putConfig({ QueueConfigurations: [{ Id: 'd', QueueArn: ARN, Events: ['s3:ObjectCreated:*'] }] }, db);
@@ -445,7 +460,10 @@ describe('events delivered to a webhook', () => {
     expect(server.notifyStatus()[0].queued).toBe(keys.length);
     await hook.start();
     await hook.received(from + keys.length);
-    expect(delivered(from)).toEqual(keys.map((k) => `ObjectCreated:Put ${db}/${k}`));
+    expectDelivered(
+      from,
+      keys.map((k) => `ObjectCreated:Put ${db}/${k}`),
+    );
     await server.notifyIdle();
     const after = server.notifyStatus()[0];
     expect(after.queued).toBe(0);

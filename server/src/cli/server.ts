@@ -76,7 +76,8 @@ OpenID Connect logins (STS AssumeRoleWithWebIdentity), MinIO's settings: CAIRN_I
 (the claim naming policies, default policy), _CLAIM_PREFIX, _ROLE_POLICY (policies every login gets; clients
 then send the role ARN the server logs at start), _CLIENT_SECRET (accepted, not needed).
 Bucket notifications, MinIO's settings (ARN arn:cairn:sqs::<ID>:<type>; without _<ID> the ID is _):
-CAIRN_NOTIFY_WEBHOOK_ENABLE_<ID>=on, _ENDPOINT_<ID> (URL), _AUTH_TOKEN_<ID>; CAIRN_NOTIFY_REDIS_ENABLE_<ID>=on,
+CAIRN_NOTIFY_WEBHOOK_ENABLE_<ID>=on, _ENDPOINT_<ID> (URL), _AUTH_TOKEN_<ID>, _MAX_WORKERS_<ID> (events sent at
+once, 1 to 500, default 8; those of one object in order; Cairn's own); CAIRN_NOTIFY_REDIS_ENABLE_<ID>=on,
 _ADDRESS_<ID> (host:port), _KEY_<ID>, _FORMAT_<ID> (namespace or access), _USER_<ID>, _PASSWORD_<ID>;
 CAIRN_NOTIFY_POSTGRES_ENABLE_<ID>=on (ARN type postgresql), _TABLE_<ID>, _FORMAT_<ID> (namespace or access),
 _CONNECTION_STRING_<ID> (key=value pairs or a postgres:// URL) or _HOST_, _PORT_, _USERNAME_, _PASSWORD_,
@@ -92,7 +93,7 @@ _BROKERS_<ID> (host:port,...), _TOPIC_<ID>, _TLS_<ID>, _TLS_SKIP_VERIFY_<ID>, _S
 (plain, sha256, sha512), _SASL_USERNAME_<ID>, _SASL_PASSWORD_<ID>, _PRODUCER_COMPRESSION_CODEC_<ID> (none, gzip).
 Each target
 queues its events on disk before requests are answered: _QUEUE_DIR_<ID> (default .cairn.sys/notify/<type>-<ID> on
-the first drive; one folder per worker inside), _QUEUE_LIMIT_<ID> (100000).
+each of the first three drives, every event on each; one folder per worker inside), _QUEUE_LIMIT_<ID> (100000).
 Bucket replication: CAIRN_API_REPLICATION_MAX_WORKERS (senders per replication target in each worker, 1 to 500,
 default 8; the changes of one object always go through the same sender, in order).
 Multipart uploads: CAIRN_API_STALE_UPLOADS_EXPIRY (unfinished uploads older than this are removed with

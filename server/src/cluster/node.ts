@@ -34,8 +34,6 @@ export interface ClusterNode {
   openDrive: OpenDrive;
   locks: Locks;
   bus: ChangeBus;
-  /** This node's first drive folder (where its notification and replication queues live). */
-  firstLocalFolder: string;
   /** Stop the early listener, once the S3 server listens on the same address (with SO_REUSEPORT). */
   handOver(): Promise<void>;
   close(): void;
@@ -107,7 +105,6 @@ export async function joinCluster(opts: {
     openDrive,
     locks,
     bus,
-    firstLocalFolder: plan.localFolders[0],
     handOver: () => early.close(),
     close: () => {
       locks.stop();

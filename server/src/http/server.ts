@@ -147,7 +147,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   const openid = opts.openid ? new OpenIdProvider(opts.openid, region) : undefined;
   if (openid?.roleArn) logger.info({ roleArn: openid.roleArn }, 'OpenID role policy: clients assume this role ARN');
   // Targets' queues are opened (events a previous run left go out again) before the first request.
-  const notify = await Notifier.start({ targets: [], queueBase: '', ...opts.notify, log: logger, now });
+  const notify = await Notifier.start({ targets: [], queueBases: [], ...opts.notify, log: logger, now });
   // Remote tiers: their secrets are sealed as IAM's are; storage reads transitioned data through them.
   const tiers = new Tiers(opts.storage, iam.sealer, logger, opts.tierStatsSharing);
   opts.storage.attachTiers(tiers);

@@ -4,6 +4,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { makeTarget } from '../../src/api/notify/target.js';
 import { notifyTargetsFromEnv } from '../../src/api/notify/targets.js';
 import { parseNotification, ruleMatches } from '../../src/api/notify/config.js';
 import { encodeEventKey, Sequencer } from '../../src/api/notify/event.js';
@@ -72,6 +73,22 @@ describe('notification targets from the environment', () => {
   ])('refuses %o', (env, message) => {
     expect(() => notifyTargetsFromEnv(env)).toThrow(message);
   });
+
+  it('a webhook sends over CAIRN_NOTIFY_WEBHOOK_MAX_WORKERS_<ID> lanes (default 8, 1 to 500)', () => {
+    const webhook = (workers?: string) =>
+      makeTarget(
+        notifyTargetsFromEnv({
+          CAIRN_NOTIFY_WEBHOOK_ENABLE_1: 'on',
+          CAIRN_NOTIFY_WEBHOOK_ENDPOINT_1: 'http://127.0.0.1:9/hook',
+          ...(workers === undefined ? {} : { CAIRN_NOTIFY_WEBHOOK_MAX_WORKERS_1: workers }),
+        })[0],
+      );
+    expect(webhook().lanes).toBe(8);
+    expect(webhook('1').lanes).toBe(1);
+    expect(webhook('500').lanes).toBe(500);
+    for (const bad of ['0', '501', '2.5', 'many', '-1'])
+      expect(() => webhook(bad)).toThrow(/CAIRN_NOTIFY_WEBHOOK_MAX_WORKERS_1 must be a whole number from 1 to 500/);
+  });
 });
 
 describe('rules', () => {
@@ -123,15 +140,52 @@ describe('EventQueue', () => {
       expect(again.length).toBe(2);
       expect(await readdir(dir)).toEqual(['0000000000000001.event', '0000000000000002.event']);
       const signal = new AbortController().signal;
-      expect(await again.peek(signal)).toBe('one');
-      await again.drop();
+      expect(await again.read((await again.take(signal))!)).toBe('one');
+      await again.remove(1);
       await again.push('three');
-      expect(await again.peek(signal)).toBe('two');
-      await again.drop();
-      expect(await again.peek(signal)).toBe('three');
+      expect(await again.read((await again.take(signal))!)).toBe('two');
+      await again.remove(2);
+      expect(await again.read((await again.take(signal))!)).toBe('three');
       expect(await readdir(dir)).toEqual(['0000000000000003.event']);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('on several drives: each event on every one, nothing lost when one is wiped or gone', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'cairn-queue-'));
+    const dirs = ['d1', 'd2', 'd3'].map((d) => join(base, d, 'q'));
+    const files = async (dir: string) => (await readdir(dir)).filter((f) => f.endsWith('.event'));
+    try {
+      const q = await EventQueue.open(dirs, 10);
+      for (const e of ['a', 'b', 'c', 'd']) await q.push(e);
+      const signal = new AbortController().signal;
+      await q.remove((await q.take(signal))!); // 'a' delivered
+      for (const dir of dirs) expect(await files(dir)).toHaveLength(3);
+      // The first drive wiped (replaced by an empty one): reopened, the others give every event, in order, and
+      // the wiped drive gets its copies back.
+      await rm(join(base, 'd1'), { recursive: true });
+      const again = await EventQueue.open(dirs, 10);
+      expect(again.length).toBe(3);
+      expect(await files(dirs[0])).toEqual(await files(dirs[1]));
+      // Now the second drive is gone for good (a file where its folder was: nothing can be made there).
+      await rm(join(base, 'd2'), { recursive: true });
+      await writeFile(join(base, 'd2'), 'not a drive');
+      const third = await EventQueue.open(dirs, 10);
+      expect(third.dirs).toEqual([dirs[0], dirs[2]]);
+      const out: string[] = [];
+      for (let i = 0; i < 3; i++) out.push(await third.read((await third.take(signal))!));
+      expect(out).toEqual(['b', 'c', 'd']);
+      // Two of three drives is still a majority: events are queued; a third drive lost and nothing is.
+      await third.push('e');
+      expect(await files(dirs[2])).toContain('0000000000000005.event');
+      await rm(join(base, 'd3'), { recursive: true });
+      await writeFile(join(base, 'd3'), 'not a drive');
+      await expect(third.push('f')).rejects.toThrow();
+      expect(third.length).toBe(4);
+      expect(await files(dirs[0])).not.toContain('0000000000000006.event');
+    } finally {
+      await rm(base, { recursive: true, force: true });
     }
   });
 
@@ -212,15 +266,15 @@ describe('listeners', () => {
   const log = { info: () => {}, warn: () => {}, error: () => {} };
 
   it('are refused on one of several workers (they would miss the events the others handle)', async () => {
-    const alone = await Notifier.start({ targets: [], queueBase: '', log });
-    const worker = await Notifier.start({ targets: [], queueBase: '', log, worker: 1 });
+    const alone = await Notifier.start({ targets: [], queueBases: [], log });
+    const worker = await Notifier.start({ targets: [], queueBases: [], log, worker: 1 });
     expect(alone.canListen).toBe(true);
     expect(worker.canListen).toBe(false);
     await Promise.all([alone.close(), worker.close()]);
   });
 
   it('get the events of their bucket they ask for, until they stop; ended when the server stops', async () => {
-    const n = await Notifier.start({ targets: [], queueBase: '', log, now: () => 0 });
+    const n = await Notifier.start({ targets: [], queueBases: [], log, now: () => 0 });
     const heard: string[] = [];
     let ended = false;
     const stop = n.listen(

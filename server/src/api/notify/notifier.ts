@@ -1,19 +1,24 @@
 // The notifier: routes the events of successful operations to the targets a bucket's configuration names,
 // queues each one durably (queue.ts) before the request is answered, and runs one sender per target that
-// delivers its queue in order, retrying with exponential backoff while the target is down.
+// delivers its queue (in order per object key; a webhook over several lanes), retrying with exponential backoff
+// while the target is down.
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiLogger } from '../types.js';
 import { covers, ruleMatches, type NotificationRule } from './config.js';
 import { eventRecord, Sequencer, type EventOrigin, type EventRecord, type ObjectEvent } from './event.js';
+import { Lanes } from './lanes.js';
 import { EventQueue } from './queue.js';
 import { makeTarget, type QueuedEvent, type Target } from './target.js';
 import { targetKey, type TargetConfig } from './targets.js';
 
 export interface NotifierOptions {
   targets: TargetConfig[];
-  /** Where queues without their own QUEUE_DIR live (one folder per target). */
-  queueBase: string;
+  /**
+   * Where queues without their own QUEUE_DIR live (one folder per target in each): one folder per drive, each
+   * event written to every one (queue.ts).
+   */
+  queueBases: string[];
   log: ApiLogger;
   now?: () => number;
   /**
@@ -44,13 +49,18 @@ export interface TargetStatus {
   dropped: number;
 }
 
+/**
+ * Delivers one target's queue: over `target.lanes` lanes (lanes.ts: the events of one object key in order, other
+ * keys in parallel), each event retried with exponential backoff until the target takes it.
+ */
 class Sender {
   accepted = 0;
   notQueued = 0;
   delivered = 0;
   failedAttempts = 0;
-  private readonly stop = new AbortController();
-  private readonly done: Promise<void>;
+  /** The last attempt failed (logged once per outage, not per event). */
+  private down = false;
+  private readonly lanes: Lanes<QueuedEvent>;
 
   constructor(
     readonly config: Pick<TargetConfig, 'id' | 'type'>,
@@ -60,46 +70,42 @@ class Sender {
     private readonly retry: { minMs: number; maxMs: number },
     private readonly log: ApiLogger,
   ) {
-    this.done = this.run();
+    this.lanes = new Lanes(queue, target.lanes ?? 1, {
+      parse: (data) => JSON.parse(data) as QueuedEvent,
+      keyOf: (e) => e.key,
+      handle: (e, signal) => this.deliver(e, signal),
+      // An event file that cannot be read or parsed is never going to be sent: skip it, say so.
+      unreadable: (err) => this.log.error({ target: this.key, err }, 'notification queue: unreadable event dropped'),
+      notRemoved: (e, err) =>
+        this.log.error({ target: this.key, key: e.key, err }, 'notification queue: event not removed'),
+    });
   }
 
-  private async run(): Promise<void> {
-    const signal = this.stop.signal;
+  /** Sends one event until the target takes it (true), or until the sender stops (false: it stays queued). */
+  private async deliver(event: QueuedEvent, signal: AbortSignal): Promise<boolean> {
     let delay = this.retry.minMs;
-    let down = false;
-    while (!signal.aborted) {
-      let event: QueuedEvent;
-      try {
-        const data = await this.queue.peek(signal);
-        if (data === undefined) return;
-        event = JSON.parse(data) as QueuedEvent;
-      } catch (e) {
-        // An event file that cannot be read or parsed is never going to be sent: skip it, say so.
-        this.log.error({ target: this.key, err: e }, 'notification queue: unreadable event dropped');
-        await this.queue.drop().catch(() => {});
-        continue;
-      }
+    for (;;) {
+      if (signal.aborted) return false;
       try {
         await this.target.send(event);
       } catch (e) {
         this.failedAttempts++;
-        if (!down) this.log.warn({ target: this.key, err: (e as Error).message }, 'notification target unreachable');
-        down = true;
+        if (!this.down)
+          this.log.warn({ target: this.key, err: (e as Error).message }, 'notification target unreachable');
+        this.down = true;
         await sleep(delay, undefined, { signal }).catch(() => {});
         delay = Math.min(delay * 2, this.retry.maxMs);
         continue;
       }
-      if (down) this.log.info({ target: this.key }, 'notification target reachable again');
-      down = false;
-      delay = this.retry.minMs;
+      if (this.down) this.log.info({ target: this.key }, 'notification target reachable again');
+      this.down = false;
       this.delivered++;
-      await this.queue.drop();
+      return true;
     }
   }
 
   async close(): Promise<void> {
-    this.stop.abort();
-    await this.done;
+    await this.lanes.close();
     await this.target.close();
   }
 }
@@ -160,9 +166,9 @@ export class Notifier {
     try {
       for (const c of opts.targets) {
         const target = makeTarget(c);
-        const base = c.queueDir ?? join(opts.queueBase, `${c.type}-${c.id}`);
-        const dir = opts.worker === undefined ? base : join(base, `worker-${opts.worker}`);
-        const queue = await EventQueue.open(dir, c.queueLimit).catch(async (e: unknown) => {
+        const bases = c.queueDir ? [c.queueDir] : opts.queueBases.map((b) => join(b, `${c.type}-${c.id}`));
+        const dirs = opts.worker === undefined ? bases : bases.map((b) => join(b, `worker-${opts.worker}`));
+        const queue = await EventQueue.open(dirs, c.queueLimit).catch(async (e: unknown) => {
           await target.close();
           throw e;
         });

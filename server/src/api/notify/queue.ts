@@ -1,18 +1,33 @@
 // A target's event queue on disk (at-least-once delivery): one file per event, named by a sequence number that
 // only grows, written (temporary name, then rename) before the request that caused it is answered, removed
-// once the target has taken it. Reopened after a restart, it continues where it was; events go out in
+// once the target has taken it. Reopened after a restart, it continues where it was; events are handed out in
 // sequence order, so those of one key keep their order. Like object data, files are not fsynced: they survive
 // the process being killed, not the machine losing power before the kernel wrote them.
 //
-// A queue has one consumer, in one of two ways: `peek`/`drop` (the oldest event, removed once delivered: one
-// delivery at a time), or `take`/`read`/`remove` (events handed out in sequence order and removed in any order,
-// as several senders finish them: a restart sends again exactly the events not removed).
-import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+// A queue may live in several folders, one per drive (`queueDirs`): each event is written to every one of them,
+// and counts as queued once a majority holds it, so losing a drive (or a drive wiped and replaced) loses no
+// event. A reopen takes the union of the folders and copies each event back where it is missing; a folder
+// that missed a removal (its drive was failing) makes that event go out again: a duplicate, never a loss.
+//
+// A queue has one consumer (lanes.ts): `take`/`read`/`remove` hand events out in sequence order, and remove
+// them in any order as several senders finish them: a restart sends again exactly the events not removed.
+import { copyFile, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { S3Error } from '../../errors.js';
 
 const EVENT_FILE = /^([0-9a-f]{16})\.event$/;
 const name = (seq: number) => `${seq.toString(16).padStart(16, '0')}.event`;
+/** Copies made at once when a reopen fills a folder that lacks events. */
+const REPAIR_CONCURRENCY = 16;
+
+/** Drives a queue is mirrored on, at most (its events are written to each): one folder per drive. */
+export const QUEUE_COPIES = 3;
+
+/** The folders of a queue at `sub` on the first QUEUE_COPIES of these system folders (one per drive). */
+export const queueDirs = (systemDirs: readonly string[], ...sub: string[]): string[] =>
+  systemDirs.slice(0, QUEUE_COPIES).map((d) => join(d, ...sub));
+
+const isMissing = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT';
 
 export class EventQueue {
   /** Sequence numbers of the events on disk, oldest first (a Set keeps insertion order; seqs only grow). */
@@ -31,24 +46,68 @@ export class EventQueue {
   /** Events refused because the queue was full (counted since start). */
   dropped = 0;
 
-  private constructor(
-    readonly dir: string,
-    readonly limit: number,
-  ) {}
+  /** Folders that must hold an event for it to count as queued: a majority of them. */
+  private readonly quorum: number;
 
-  /** Opens (creating it if needed) the queue in `dir`: the events a previous run left are kept. */
-  static async open(dir: string, limit: number): Promise<EventQueue> {
-    const q = new EventQueue(dir, limit);
-    await mkdir(dir, { recursive: true });
-    for (const f of await readdir(dir)) {
-      const m = EVENT_FILE.exec(f);
-      if (m) q.unsent.push(Number.parseInt(m[1], 16));
-      else if (f.endsWith('.tmp')) await unlink(join(dir, f)).catch(() => {}); // a write cut short
-    }
-    q.unsent.sort((a, b) => a - b);
+  private constructor(
+    /** The folders the queue is written to (those that could be opened). */
+    readonly dirs: string[],
+    configured: number,
+    readonly limit: number,
+  ) {
+    this.quorum = Math.floor(configured / 2) + 1;
+  }
+
+  /**
+   * Opens (creating them if needed) the queue in `dirs` (one folder, or one per drive): the events a previous
+   * run left in any of them are kept, and copied to those that lack them. A folder that cannot be opened is left
+   * out (its events are read from the others); when none can, this throws.
+   */
+  static async open(dirs: string | readonly string[], limit: number): Promise<EventQueue> {
+    const all = typeof dirs === 'string' ? [dirs] : [...dirs];
+    const listed = await Promise.allSettled(
+      all.map(async (dir) => {
+        await mkdir(dir, { recursive: true });
+        const seqs = new Set<number>();
+        for (const f of await readdir(dir)) {
+          const m = EVENT_FILE.exec(f);
+          if (m) seqs.add(Number.parseInt(m[1], 16));
+          else if (f.endsWith('.tmp')) await unlink(join(dir, f)).catch(() => {}); // a write cut short
+        }
+        return { dir, seqs };
+      }),
+    );
+    const open = listed.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    if (open.length === 0) throw (listed[0] as PromiseRejectedResult).reason;
+    const q = new EventQueue(
+      open.map((o) => o.dir),
+      all.length,
+      limit,
+    );
+    const union = new Set<number>();
+    for (const o of open) for (const seq of o.seqs) union.add(seq);
+    q.unsent = [...union].sort((a, b) => a - b);
     for (const seq of q.unsent) q.pending.add(seq);
     q.nextSeq = (q.unsent.at(-1) ?? 0) + 1;
     q.nextPublish = q.nextSeq;
+    // Each event back on every folder (a drive wiped, or one that missed writes): best effort.
+    const repairs = open.flatMap((o) =>
+      q.unsent
+        .filter((seq) => !o.seqs.has(seq))
+        .map((seq) => ({ to: o.dir, seq, from: open.find((h) => h.seqs.has(seq))!.dir })),
+    );
+    for (let i = 0; i < repairs.length; i += REPAIR_CONCURRENCY)
+      await Promise.all(
+        repairs.slice(i, i + REPAIR_CONCURRENCY).map(async ({ to, seq, from }) => {
+          const tmp = join(to, `${name(seq)}.tmp`);
+          try {
+            await copyFile(join(from, name(seq)), tmp);
+            await rename(tmp, join(to, name(seq)));
+          } catch {
+            await unlink(tmp).catch(() => {});
+          }
+        }),
+      );
     return q;
   }
 
@@ -66,17 +125,30 @@ export class EventQueue {
   async push(data: string): Promise<void> {
     if (this.pending.size + this.writes >= this.limit) {
       this.dropped++;
-      throw new S3Error('SlowDown', `the event queue in ${this.dir} is full (${this.limit} events)`);
+      throw new S3Error('SlowDown', `the event queue in ${this.dirs[0]} is full (${this.limit} events)`);
     }
     const seq = this.nextSeq++;
     this.writes++;
-    const tmp = join(this.dir, `${name(seq)}.tmp`);
-    try {
-      await writeFile(tmp, data);
-      await rename(tmp, join(this.dir, name(seq)));
-    } catch (e) {
+    const written = await Promise.allSettled(
+      this.dirs.map(async (dir) => {
+        const tmp = join(dir, `${name(seq)}.tmp`);
+        try {
+          await writeFile(tmp, data);
+          await rename(tmp, join(dir, name(seq)));
+        } catch (e) {
+          await unlink(tmp).catch(() => {});
+          throw e;
+        }
+      }),
+    );
+    if (written.filter((w) => w.status === 'fulfilled').length < this.quorum) {
+      // Not queued: the copies that were written go too (a restart would send an event its request never had).
+      await this.unlinkAll(seq).catch(() => {});
       this.settle(seq, false);
-      throw e;
+      throw (
+        (written.find((w) => w.status === 'rejected') as PromiseRejectedResult | undefined)?.reason ??
+        new Error(`the event queue in ${this.dirs[0]} has too few folders left (${this.dirs.length})`)
+      );
     }
     this.settle(seq, true);
   }
@@ -115,23 +187,6 @@ export class EventQueue {
     return true;
   }
 
-  private oldest(): number | undefined {
-    for (const seq of this.pending) return seq;
-    return undefined;
-  }
-
-  /** The oldest event, waiting for one when the queue is empty; undefined once `signal` aborts. */
-  async peek(signal: AbortSignal): Promise<string | undefined> {
-    if (!(await this.waitFor(() => this.pending.size > 0, signal))) return undefined;
-    return this.read(this.oldest()!);
-  }
-
-  /** Removes the oldest event (delivered). */
-  async drop(): Promise<void> {
-    const seq = this.oldest();
-    if (seq !== undefined) await this.remove(seq);
-  }
-
   /**
    * The sequence number of the oldest event not handed out yet (each is handed out once per run), waiting for
    * one; undefined once `signal` aborts. The event stays on disk until `remove`.
@@ -147,19 +202,38 @@ export class EventQueue {
     return seq;
   }
 
-  /** The event `seq` as stored. */
-  read(seq: number): Promise<string> {
-    return readFile(join(this.dir, name(seq)), 'utf8');
+  /** The event `seq` as stored, from the first folder that has it. */
+  async read(seq: number): Promise<string> {
+    let error: unknown;
+    for (const dir of this.dirs) {
+      try {
+        return await readFile(join(dir, name(seq)), 'utf8');
+      } catch (e) {
+        if (error === undefined || !isMissing(e)) error = e;
+      }
+    }
+    throw error;
   }
 
-  /** Removes event `seq` (delivered, or given up on), whatever its place in the queue. */
+  /**
+   * Removes event `seq` (delivered, or given up on), whatever its place in the queue. Throws when a folder kept
+   * its copy (it goes out again after a restart).
+   */
   async remove(seq: number): Promise<void> {
     if (!this.pending.has(seq)) return;
-    await unlink(join(this.dir, name(seq))).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOENT') throw e;
-    });
-    this.pending.delete(seq);
-    if (this.pending.size === 0) for (const resolve of this.emptied.splice(0)) resolve();
+    try {
+      await this.unlinkAll(seq);
+    } finally {
+      this.pending.delete(seq);
+      if (this.pending.size === 0) for (const resolve of this.emptied.splice(0)) resolve();
+    }
+  }
+
+  /** Unlinks event `seq` from every folder; throws the first failure other than a missing file. */
+  private async unlinkAll(seq: number): Promise<void> {
+    const results = await Promise.allSettled(this.dirs.map((dir) => unlink(join(dir, name(seq)))));
+    const failed = results.find((r) => r.status === 'rejected' && !isMissing(r.reason));
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   }
 
   /** Resolves once no event waits (at once when none does). */

@@ -1,4 +1,5 @@
-// What a notification target is to the sender: something that takes one queued event or fails.
+// What a notification target is to the sender: something that takes one queued event or fails (several at
+// once when it has lanes).
 import { AmqpTarget } from './amqp.js';
 import type { EventRecord } from './event.js';
 import { KafkaTarget } from './kafka.js';
@@ -21,6 +22,8 @@ export interface QueuedEvent {
 export interface Target {
   /** Resolves once the target has taken the event; throws when it did not (the sender tries again). */
   send(e: QueuedEvent): Promise<void>;
+  /** Events it takes at once (default 1): those of one object key are still sent one after the other. */
+  readonly lanes?: number;
   close(): Promise<void>;
 }
 

@@ -43,7 +43,8 @@ const AMQP_SETTINGS = [
 ];
 /** The settings of each supported type; `required` must be set on an enabled target. */
 const TYPES: Record<string, { type: TargetType; settings: string[]; required: string[] }> = {
-  WEBHOOK: { type: 'webhook', settings: ['ENDPOINT', 'AUTH_TOKEN'], required: ['ENDPOINT'] },
+  // MAX_WORKERS is Cairn's (MinIO sends to a webhook from a pool of GOMAXPROCS senders it does not configure).
+  WEBHOOK: { type: 'webhook', settings: ['ENDPOINT', 'AUTH_TOKEN', 'MAX_WORKERS'], required: ['ENDPOINT'] },
   REDIS: { type: 'redis', settings: ['ADDRESS', 'KEY', 'FORMAT', 'PASSWORD', 'USER'], required: ['ADDRESS', 'KEY'] },
   // MinIO's ARN names this type `postgresql`.
   POSTGRES: {

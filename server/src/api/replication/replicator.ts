@@ -10,7 +10,6 @@
 // status goes PENDING (queued) -> COMPLETED (the target has it), or FAILED while the target does not answer
 // (then COMPLETED once it does) or when the target refuses it several times (then it is left FAILED and
 // dropped from the queue, logged; `cairn admin replicate resync` queues it again).
-import { hash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -18,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isS3Error } from '../../errors.js';
 import type { ObjectInfo, ObjectLayer } from '../../storage/object-layer.js';
 import type { Sealer } from '../iam/seal.js';
+import { Lanes } from '../notify/lanes.js';
 import { EventQueue } from '../notify/queue.js';
 import type { ApiLogger } from '../types.js';
 import type { ReplicationKind } from './config.js';
@@ -56,8 +56,8 @@ export interface ReplicationTargetStatus {
 export interface ReplicatorOptions {
   storage: ObjectLayer;
   sealer: Sealer;
-  /** Folder holding one queue folder per target. */
-  queueBase: string;
+  /** Folders holding one queue folder per target: one per drive, each change written to every one (queue.ts). */
+  queueBases: string[];
   log: ApiLogger;
   /** This process is worker N of several: each keeps its own queues (a `worker-N` folder in each). */
   worker?: number;
@@ -72,27 +72,11 @@ const MAX_REFUSALS = 3;
 const DEFAULT_LIMIT = 100_000;
 export { DEFAULT_REPLICATION_WORKERS, MAX_REPLICATION_WORKERS, replicationWorkersFromEnv } from './workers-env.js';
 
-/** Changes read ahead from the queue per lane. */
-const LANE_BACKLOG = 16;
-
 const queueName = (arn: string) => arn.split(':')[4] ?? 'unknown';
 
-/** The lane of a key: a hash of bucket and key, so every change of one key goes through the same lane, in order. */
-function laneOf(bucket: string, key: string, lanes: number): number {
-  return lanes === 1 ? 0 : hash('sha1', `${bucket}/${key}`, 'buffer').readUInt32LE(0) % lanes;
-}
-
-/** A change taken from the queue: its sequence number there (removed once done) and what it says. */
-interface Taken {
-  seq: number;
-  entry: ReplicationEntry;
-}
-
 /**
- * The sender of one target's queue: a reader hands the queue's changes, in queue order, to `lanes` lanes by a
- * hash of bucket and key; each lane copies its changes one after the other (so two changes of one key never
- * race) and removes each from the queue when done, in whatever order the lanes finish. At most
- * `LANE_BACKLOG` changes per lane are read ahead, so memory stays bounded whatever the queue holds.
+ * The sender of one target's queue: its changes go out over `lanes` lanes (notify/lanes.ts), a key always in the
+ * same lane, so two changes of one key never race.
  */
 class Sender {
   replicated = 0;
@@ -102,13 +86,7 @@ class Sender {
   bucket = '';
   /** The target did not answer the last attempt (logged once per outage, not per change). */
   private down = false;
-  private readonly lanes: Taken[][];
-  private readonly laneRuns: (Promise<void> | undefined)[];
-  /** Changes read ahead and not done yet, over all lanes. */
-  private inFlight = 0;
-  private slotFreed: (() => void) | undefined;
-  private readonly stop = new AbortController();
-  private readonly done: Promise<void>;
+  private readonly lanes: Lanes<ReplicationEntry>;
 
   constructor(
     readonly arn: string,
@@ -116,61 +94,25 @@ class Sender {
     private readonly r: Replicator,
     lanes: number,
   ) {
-    this.lanes = Array.from({ length: lanes }, () => []);
-    this.laneRuns = Array.from({ length: lanes }, () => undefined);
-    this.done = this.run();
-  }
-
-  private async run(): Promise<void> {
-    const signal = this.stop.signal;
-    const limit = this.lanes.length * LANE_BACKLOG;
-    while (!signal.aborted) {
-      if (this.inFlight >= limit) {
-        await new Promise<void>((resolve) => (this.slotFreed = resolve));
-        continue;
-      }
-      const seq = await this.queue.take(signal);
-      if (seq === undefined) break;
-      let entry: ReplicationEntry;
-      try {
-        entry = JSON.parse(await this.queue.read(seq)) as ReplicationEntry;
+    this.lanes = new Lanes(queue, lanes, {
+      parse: (data) => {
+        const entry = JSON.parse(data) as ReplicationEntry;
         this.bucket = entry.bucket;
-      } catch (e) {
-        this.r.log.error({ target: this.arn, err: e }, 'replication queue: unreadable entry dropped');
-        await this.queue.remove(seq).catch(() => {});
-        continue;
-      }
-      const lane = laneOf(entry.bucket, entry.key, this.lanes.length);
-      this.lanes[lane].push({ seq, entry });
-      this.inFlight++;
-      this.laneRuns[lane] ??= this.runLane(lane).finally(() => (this.laneRuns[lane] = undefined));
-    }
-    await Promise.all(this.laneRuns);
-  }
-
-  /** Copies the changes of one lane in order until it is empty (or the sender stops: the rest stay queued). */
-  private async runLane(lane: number): Promise<void> {
-    const items = this.lanes[lane];
-    while (items.length > 0 && !this.stop.signal.aborted) {
-      const { seq, entry } = items[0];
-      if (await this.copy(entry))
-        await this.queue.remove(seq).catch((err: unknown) => {
-          // Left on disk, it goes out again after a restart (at least once).
-          this.r.log.error({ target: this.arn, key: entry.key, err }, 'replication queue: entry not removed');
-        });
-      items.shift();
-      this.inFlight--;
-      this.slotFreed?.();
-      this.slotFreed = undefined;
-    }
+        return entry;
+      },
+      keyOf: (e) => `${e.bucket}/${e.key}`,
+      handle: (e, signal) => this.copy(e, signal),
+      unreadable: (err) => this.r.log.error({ target: this.arn, err }, 'replication queue: unreadable entry dropped'),
+      notRemoved: (e, err) =>
+        this.r.log.error({ target: this.arn, key: e.key, err }, 'replication queue: entry not removed'),
+    });
   }
 
   /**
    * Copies one change, retrying with backoff while the target is down; false when the sender stopped first (the
    * change stays queued). A change the target refuses MAX_REFUSALS times is left FAILED (true: it leaves the queue).
    */
-  private async copy(entry: ReplicationEntry): Promise<boolean> {
-    const signal = this.stop.signal;
+  private async copy(entry: ReplicationEntry, signal: AbortSignal): Promise<boolean> {
     const { minMs, maxMs } = this.r.retry;
     let delay = minMs;
     let refusals = 0;
@@ -209,10 +151,8 @@ class Sender {
     }
   }
 
-  async close(): Promise<void> {
-    this.stop.abort();
-    this.slotFreed?.();
-    await this.done;
+  close(): Promise<void> {
+    return this.lanes.close();
   }
 }
 
@@ -234,12 +174,8 @@ export class Replicator {
   /** Opens the queues a previous run left (their entries go out again) before the first request. */
   static async start(opts: ReplicatorOptions): Promise<Replicator> {
     const r = new Replicator(opts);
-    let names: string[] = [];
-    try {
-      names = await readdir(opts.queueBase);
-    } catch {
-      // no queue yet
-    }
+    const names = new Set<string>();
+    for (const base of opts.queueBases) for (const name of await readdir(base).catch(() => [])) names.add(name); // none: no queue yet
     for (const name of names) {
       const arn = await r.arnOfQueue(name);
       if (arn) await r.sender(arn);
@@ -247,18 +183,18 @@ export class Replicator {
     return r;
   }
 
-  /** The ARN a queue folder was made for (written in it as `arn`), or undefined. */
+  /** The ARN a queue folder was made for (written in it as `arn`, on each drive), or undefined. */
   private async arnOfQueue(name: string): Promise<string | undefined> {
-    try {
-      return (await readFile(join(this.opts.queueBase, name, 'arn'), 'utf8')).trim() || undefined;
-    } catch {
-      return undefined;
+    for (const base of this.opts.queueBases) {
+      const arn = await readFile(join(base, name, 'arn'), 'utf8').catch(() => '');
+      if (arn.trim()) return arn.trim();
     }
+    return undefined;
   }
 
-  private dirOf(arn: string): string {
-    const base = join(this.opts.queueBase, queueName(arn));
-    return this.opts.worker === undefined ? base : join(base, `worker-${this.opts.worker}`);
+  private dirsOf(arn: string): string[] {
+    const bases = this.opts.queueBases.map((b) => join(b, queueName(arn)));
+    return this.opts.worker === undefined ? bases : bases.map((b) => join(b, `worker-${this.opts.worker}`));
   }
 
   private sender(arn: string): Promise<Sender> {
@@ -267,10 +203,17 @@ export class Replicator {
     let p = this.opening.get(arn);
     if (!p) {
       p = (async () => {
-        const root = join(this.opts.queueBase, queueName(arn));
-        await mkdir(root, { recursive: true });
-        await writeFile(join(root, 'arn'), arn);
-        const queue = await EventQueue.open(this.dirOf(arn), this.opts.queueLimit ?? DEFAULT_LIMIT);
+        // Its ARN beside the queue on each drive (a drive that cannot take it is left to the queue's open).
+        const named = await Promise.allSettled(
+          this.opts.queueBases.map(async (base) => {
+            const root = join(base, queueName(arn));
+            await mkdir(root, { recursive: true });
+            await writeFile(join(root, 'arn'), arn);
+          }),
+        );
+        if (named.length > 0 && named.every((n) => n.status === 'rejected'))
+          throw (named[0] as PromiseRejectedResult).reason;
+        const queue = await EventQueue.open(this.dirsOf(arn), this.opts.queueLimit ?? DEFAULT_LIMIT);
         const s = new Sender(arn, queue, this, this.opts.workers ?? DEFAULT_REPLICATION_WORKERS);
         this.senders.set(arn, s);
         return s;

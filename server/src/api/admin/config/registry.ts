@@ -66,11 +66,19 @@ function notifySubsystems(): SubsysSpec[] {
         return { key, type: 'on|off', description: 'enable the target', default: 'off', check: onOffCheck };
       if (s === 'QUEUE_LIMIT')
         return { key, type: 'number', description: 'events the queue holds at most', default: '100000', check: count };
+      if (s === 'MAX_WORKERS')
+        return {
+          key,
+          type: 'number',
+          description: 'events sent at once (1 to 500; those of one object one after the other)',
+          default: '8',
+          check: count,
+        };
       if (s === 'QUEUE_DIR')
         return {
           key,
           type: 'path',
-          description: "the queue's folder (default: the first drive's system area)",
+          description: "the queue's folder (default: the system area of the first three drives, each event on each)",
           default: '',
         };
       return {

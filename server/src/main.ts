@@ -15,6 +15,8 @@ import {
 import { credentialsFromEnv, type CredentialConfig } from './http/auth/credentials.js';
 import type { LdapConfig } from './api/iam/ldap.js';
 import type { OpenIdConfig } from './api/iam/openid.js';
+import { ldapConfigFromEnv } from './api/iam/ldap-config.js';
+import { openIdConfigFromEnv } from './api/iam/openid-config.js';
 import { iamOverBus } from './api/iam/notify.js';
 import { queueDirs } from './api/notify/queue.js';
 import { failuresOverBus } from './api/iam/login-limit.js';
@@ -289,8 +291,8 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       },
       now: opts.now,
       consoleDir: opts.consoleDir,
-      ldap: opts.ldap,
-      openid: opts.openid,
+      ldap: settings.ldap,
+      openid: settings.openid,
       // Workers share IAM's records over the same lock service and change bus as storage.
       iamSharing: sharing ? iamOverBus(sharing.locks, sharing.bus) : undefined,
       loginFailures: sharing ? failuresOverBus(sharing.bus) : undefined,
@@ -373,6 +375,9 @@ function settingsFrom(opts: ServerOptions, view: Record<string, string>) {
     replicationWorkers: opts.replicationWorkers ?? replicationWorkersFromEnv(view),
     selectDialect: opts.selectDialect ?? selectDialectFromEnv(view),
     region: opts.region ?? (view.CAIRN_REGION_NAME || undefined),
+    // The command line passes the environment's providers; the stored ones (identity_*) fill in.
+    ldap: opts.ldap ?? ldapConfigFromEnv(view),
+    openid: opts.openid ?? openIdConfigFromEnv(view),
     staleUploads:
       expiryMs === undefined && cleanupIntervalMs === undefined ? undefined : { expiryMs, cleanupIntervalMs },
   };

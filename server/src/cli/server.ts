@@ -101,8 +101,9 @@ their parts, 24h), CAIRN_API_STALE_UPLOADS_CLEANUP_INTERVAL (how often they are 
 as 1h30m, 90m, 45s. Lifecycle rules are applied at the same interval.
 S3 Select: CAIRN_SELECT_DIALECT (aws, cairn or ceph) is the SQL dialect of requests without x-cairn-dialect
 (default aws).
-Stored configuration (\`cairn admin config\`, MinIO's *-config-kv calls): region name, the api, select and notify_*
-keys above are read at start from the drives too, under these variables (the environment wins); CAIRN_REGION_NAME
+Stored configuration (\`cairn admin config\`, MinIO's *-config-kv calls): region name, the api, select,
+identity_openid, identity_ldap and notify_* keys above are read at start from the drives too, under these
+variables (the environment wins); CAIRN_REGION_NAME
 is the region when --region is not given.
 CAIRN_LIFECYCLE_DAY_SECONDS=N (tests): a day lasts N seconds, and these durations shrink in the same ratio; a
 lifecycle rule's Days=1 falls due N seconds after the object was written (not rounded to midnight).

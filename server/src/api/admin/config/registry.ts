@@ -4,12 +4,14 @@
 // `notify_webhook:1 endpoint=` is CAIRN_NOTIFY_WEBHOOK_ENDPOINT_1), which wins over the stored value.
 // Only what Cairn acts on is here: MinIO's other subsystems and keys are refused, never stored and ignored.
 // Stored values take effect when the server starts (main.ts reads them with the environment), so every
-// key says `restart`.
+// key says `restart`. identity_openid and identity_ldap are not dynamic in MinIO either.
 import { parseDuration } from '../../../duration.js';
 import { replicationWorkersFromEnv } from '../../replication/replicator.js';
 import { checkTargets } from '../../notify/target.js';
 import { NOTIFY_TYPES, notifyTargetsFromEnv, onOff } from '../../notify/targets.js';
 import { selectDialectFromEnv } from '../../select-dialect.js';
+import { ldapConfigFromEnv } from '../../iam/ldap-config.js';
+import { openIdConfigFromEnv } from '../../iam/openid-config.js';
 
 export interface KeySpec {
   key: string;
@@ -147,6 +149,93 @@ export const SUBSYSTEMS: SubsysSpec[] = [
       },
     ],
   },
+  {
+    name: 'identity_openid',
+    description: 'OpenID Connect logins (STS AssumeRoleWithWebIdentity): one provider',
+    multipleTargets: false,
+    keys: [
+      {
+        key: 'enable',
+        type: 'on|off',
+        description: 'off: no provider, whatever the other keys say',
+        default: '',
+        check: onOffCheck,
+      },
+      {
+        key: 'config_url',
+        type: 'url',
+        description: "the provider's /.well-known/openid-configuration (required)",
+        default: '',
+      },
+      { key: 'client_id', type: 'string', description: 'the audience tokens must name (required)', default: '' },
+      {
+        key: 'client_secret',
+        type: 'string',
+        description: 'accepted (MinIO configurations carry it), not needed',
+        default: '',
+        secret: true,
+      },
+      {
+        key: 'claim_name',
+        type: 'string',
+        description: 'the claim naming the policies of a login',
+        default: 'policy',
+      },
+      { key: 'claim_prefix', type: 'string', description: "the claim name's prefix", default: '' },
+      {
+        key: 'role_policy',
+        type: 'string',
+        description: 'policies every login gets (comma-separated; clients send the role ARN the server logs)',
+        default: '',
+      },
+    ],
+    validate: (env) => void openIdConfigFromEnv(env),
+  },
+  {
+    name: 'identity_ldap',
+    description: 'LDAP logins (STS AssumeRoleWithLDAPIdentity)',
+    multipleTargets: false,
+    keys: [
+      { key: 'server_addr', type: 'address', description: 'the LDAP server, host:port', default: '' },
+      { key: 'lookup_bind_dn', type: 'string', description: 'DN of the account that looks users up', default: '' },
+      {
+        key: 'lookup_bind_password',
+        type: 'string',
+        description: "that account's password",
+        default: '',
+        secret: true,
+      },
+      { key: 'user_dn_search_base_dn', type: 'string', description: 'where users are looked up', default: '' },
+      {
+        key: 'user_dn_search_filter',
+        type: 'string',
+        description: 'the user filter, with %s for the username, e.g. (uid=%s)',
+        default: '',
+      },
+      { key: 'group_search_base_dn', type: 'string', description: 'where groups are looked up', default: '' },
+      {
+        key: 'group_search_filter',
+        type: 'string',
+        description: 'the group filter, with %s (username) and/or %d (user DN)',
+        default: '',
+      },
+      {
+        key: 'server_insecure',
+        type: 'on|off',
+        description: 'plain LDAP, no TLS',
+        default: 'off',
+        check: onOffCheck,
+      },
+      {
+        key: 'tls_skip_verify',
+        type: 'on|off',
+        description: "TLS without checking the server's certificate",
+        default: 'off',
+        check: onOffCheck,
+      },
+    ],
+    validate: (env) => void ldapConfigFromEnv(env),
+  },
   ...notifySubsystems(),
 ];
 
@@ -162,8 +251,6 @@ export const MINIO_ONLY = new Set([
   'storage_class',
   'compression',
   'etcd',
-  'identity_openid',
-  'identity_ldap',
   'identity_tls',
   'identity_plugin',
   'policy_plugin',

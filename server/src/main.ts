@@ -254,6 +254,8 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
     (m) => log.warn(m),
     // Changes from several workers or nodes go one at a time.
     sharing ? () => sharing.locks.acquire('config') : undefined,
+    // Live keys (registry.ts): the stale-upload settings, in this process and, over the bus, the others.
+    { apply: (view) => storage.setStaleUploads?.(liveStaleUploads(opts, view)), bus: sharing?.bus },
   );
   let settings: ReturnType<typeof settingsFrom>;
   try {
@@ -380,6 +382,23 @@ function settingsFrom(opts: ServerOptions, view: Record<string, string>) {
     openid: opts.openid ?? openIdConfigFromEnv(view),
     staleUploads:
       expiryMs === undefined && cleanupIntervalMs === undefined ? undefined : { expiryMs, cleanupIntervalMs },
+  };
+}
+
+/**
+ * The stale-upload settings a live change puts into effect: the options' (the environment's, which win), else the
+ * view's stored values, else the defaults (a key reset goes back to its default).
+ */
+function liveStaleUploads(opts: ServerOptions, view: Record<string, string>) {
+  const ms = (name: string, given: number | undefined, dflt: number) =>
+    given ?? (view[name] ? parseDuration(view[name]) : undefined) ?? dflt;
+  return {
+    expiryMs: ms('CAIRN_API_STALE_UPLOADS_EXPIRY', opts.storage?.staleUploadsExpiryMs, 24 * 3_600_000),
+    cleanupIntervalMs: ms(
+      'CAIRN_API_STALE_UPLOADS_CLEANUP_INTERVAL',
+      opts.storage?.staleUploadsCleanupIntervalMs,
+      6 * 3_600_000,
+    ),
   };
 }
 

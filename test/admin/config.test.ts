@@ -138,7 +138,7 @@ describe('set, get, reset', () => {
     expect(await outcome(get('notify_webhook:gone'))).toMatch(/400 XMinioConfigError: there is no target `gone`/);
   });
 
-  it("help lists the subsystems and says each key's variable, default and that it applies at restart", async () => {
+  it("help lists the subsystems and says each key's variable, default and when it applies", async () => {
     const all = (await adminCall(as(ROOT), { method: 'GET', path: 'help-config-kv', query: { subSys: '' } })) as {
       keysHelp: { key: string }[];
     };
@@ -154,7 +154,7 @@ describe('set, get, reset', () => {
         type: 'duration',
         env: 'CAIRN_API_STALE_UPLOADS_EXPIRY',
         default: '24h',
-        applies: 'restart',
+        applies: 'live',
       }),
     ]);
   });

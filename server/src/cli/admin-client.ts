@@ -54,6 +54,13 @@ export async function adminText(t: AdminTarget, c: AdminCall): Promise<string> {
   return (c.decrypt ? await decryptData(t.secretKey, raw) : raw).toString('utf8');
 }
 
+/** Sends a configuration change; whether the server applied it at once (MinIO's x-minio-config-applied). */
+export async function adminChange(t: AdminTarget, c: AdminCall): Promise<boolean> {
+  const res = await send(t, c);
+  await res.arrayBuffer();
+  return res.headers.get('x-minio-config-applied') === 'true';
+}
+
 /**
  * Calls an admin API that answers a stream of JSON values, one a line (trace): resolves once the server has
  * answered (a trace then sees every request made after), with the values as they come.

@@ -1,15 +1,16 @@
 // `cairn admin config get|set|reset|history|restore|clear|help|export|import`: the stored server configuration
 // through MinIO's *-config-kv calls (api/admin/config/admin.ts). get shows each key's stored value (or default)
-// and the environment's value where it wins; a change applies when the server restarts.
+// and the environment's value where it wins; a change applies when the server restarts, or at once when the server
+// says so (x-minio-config-applied: live keys only).
 import { readFile } from 'node:fs/promises';
 import { styleText } from 'node:util';
 import { parseLine } from '../api/admin/config/kv.js';
 import { envName } from '../api/admin/config/registry.js';
-import { adminCall, adminText, type AdminTarget } from './admin-client.js';
+import { adminCall, adminChange, adminText, type AdminTarget } from './admin-client.js';
 import type { Result } from './admin-server.js';
 
 export const CONFIG_USAGE = `  config get SUBSYS[:TARGET]    the settings (secrets redacted) and the environment's values that win
-  config set SUBSYS[:TARGET] KEY=VALUE...   store settings (checked first; applied at the next restart)
+  config set SUBSYS[:TARGET] KEY=VALUE...   store settings (checked first; applied now or at the next restart)
   config reset SUBSYS[:TARGET] [KEY...]     back to the defaults
   config history [COUNT] | config restore ID | config clear ID|all   changes made, set one again, forget them
   config help [SUBSYS [KEY]]    the subsystems, their keys, defaults and environment variables
@@ -17,6 +18,7 @@ export const CONFIG_USAGE = `  config get SUBSYS[:TARGET]    the settings (secre
 `;
 
 const RESTART = 'applies when the server restarts (cairn admin service restart)';
+const when = (applied: boolean) => (applied ? 'applied now' : RESTART);
 const yellow = (s: string) => styleText('yellow', s, { stream: process.stdout });
 
 interface Help {
@@ -75,19 +77,26 @@ export async function configCommand(t: AdminTarget, args: string[], asJson: bool
       const rows = configRows(text);
       return { rows, columns: ['subsys', 'target', 'key', 'value', 'env'], paint: { env: yellow }, value: rows };
     }
-    case 'set':
+    case 'set': {
       if (!rest[0] || rest.length < 2) throw new Error('expected: config set SUBSYS[:TARGET] KEY=VALUE...');
-      await adminText(t, {
+      const applied = await adminChange(t, {
         method: 'PUT',
         path: 'set-config-kv',
         body: setLine(rest[0], rest.slice(1)),
         encrypt: true,
       });
-      return { done: `${rest[0]} set; ${RESTART}` };
-    case 'reset':
+      return { done: `${rest[0]} set; ${when(applied)}` };
+    }
+    case 'reset': {
       if (!rest[0]) throw new Error('expected: config reset SUBSYS[:TARGET] [KEY...]');
-      await adminText(t, { method: 'DELETE', path: 'del-config-kv', body: rest.join(' '), encrypt: true });
-      return { done: `${rest[0]} reset; ${RESTART}` };
+      const reverted = await adminChange(t, {
+        method: 'DELETE',
+        path: 'del-config-kv',
+        body: rest.join(' '),
+        encrypt: true,
+      });
+      return { done: `${rest[0]} reset; ${when(reverted)}` };
+    }
     case 'history': {
       const count = rest[0] ?? '10';
       const entries = (await adminCall(t, {
@@ -99,10 +108,15 @@ export async function configCommand(t: AdminTarget, args: string[], asJson: bool
       const rows = entries.map((e) => ({ id: e.restoreId, time: e.createTime, change: e.data }));
       return { rows, columns: ['id', 'time', 'change'], value: entries };
     }
-    case 'restore':
+    case 'restore': {
       if (!rest[0]) throw new Error('expected: config restore ID');
-      await adminText(t, { method: 'PUT', path: 'restore-config-history-kv', query: { restoreId: rest[0] } });
-      return { done: `change ${rest[0]} set again; ${RESTART}` };
+      const again = await adminChange(t, {
+        method: 'PUT',
+        path: 'restore-config-history-kv',
+        query: { restoreId: rest[0] },
+      });
+      return { done: `change ${rest[0]} set again; ${when(again)}` };
+    }
     case 'clear':
       if (!rest[0]) throw new Error('expected: config clear ID|all');
       await adminText(t, { method: 'DELETE', path: 'clear-config-history-kv', query: { restoreId: rest[0] } });

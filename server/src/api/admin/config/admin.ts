@@ -9,8 +9,9 @@
 //   DELETE clear-config-history-kv?restoreId=ID|all
 //   GET    config                                 every setting, secrets in clear (MinIO's export; encrypted)
 //   PUT    config                                 replace the whole configuration (encrypted)
-// Stored values apply at the next start (the answer never says x-minio-config-applied: clients tell the user to
-// restart); the environment's CAIRN_* values win over them.
+// Stored values apply at the next start; a change of live keys only (registry.ts) applies at once and its answer
+// says `x-minio-config-applied: true` (MinIO's header: mc then says so instead of asking for a restart). The
+// environment's CAIRN_* values win over stored ones.
 import { S3Error } from '../../../errors.js';
 import type { S3Response } from '../../types.js';
 import type { ServerAdminCall } from '../index.js';
@@ -34,6 +35,8 @@ const PATHS = new Set([
 export const isConfigPath = (path: string): boolean => PATHS.has(path);
 
 const ok = (): S3Response => ({ status: 200, headers: {} });
+const changed = (applied: boolean): S3Response =>
+  applied ? { status: 200, headers: { 'x-minio-config-applied': 'true' } } : ok();
 
 function method(c: ServerAdminCall, m: string): void {
   if (c.method !== m) throw new S3Error('MethodNotAllowed');
@@ -60,13 +63,11 @@ export async function configAdmin(c: ServerAdminCall): Promise<S3Response> {
     case 'set-config-kv':
       method(c, 'PUT');
       c.authorize('admin:ConfigUpdate');
-      await config.set(await text(c));
-      return ok();
+      return changed(await config.set(await text(c)));
     case 'del-config-kv':
       method(c, 'DELETE');
       c.authorize('admin:ConfigUpdate');
-      await config.reset(await text(c));
-      return ok();
+      return changed(await config.reset(await text(c)));
     case 'help-config-kv':
       method(c, 'GET');
       c.authorize('admin:ConfigUpdate');
@@ -85,8 +86,7 @@ export async function configAdmin(c: ServerAdminCall): Promise<S3Response> {
     case 'restore-config-history-kv':
       method(c, 'PUT');
       c.authorize('admin:ConfigUpdate');
-      await config.restore(restoreId(c));
-      return ok();
+      return changed(await config.restore(restoreId(c)));
     case 'clear-config-history-kv':
       method(c, 'DELETE');
       c.authorize('admin:ConfigUpdate');
@@ -143,7 +143,7 @@ function help(subSys: string, key: string) {
       env: envName(spec.name, '_', k.key) + (spec.multipleTargets ? '[_<target>]' : ''),
       default: k.default,
       secret: k.secret === true,
-      applies: 'restart',
+      applies: k.live ? 'live' : 'restart',
     })),
   };
 }

@@ -3,8 +3,10 @@
 // (CAIRN_<SUBSYS>_<KEY>[_<TARGET>]: `api stale_uploads_expiry=` is CAIRN_API_STALE_UPLOADS_EXPIRY,
 // `notify_webhook:1 endpoint=` is CAIRN_NOTIFY_WEBHOOK_ENDPOINT_1), which wins over the stored value.
 // Only what Cairn acts on is here: MinIO's other subsystems and keys are refused, never stored and ignored.
-// Stored values take effect when the server starts (main.ts reads them with the environment), so every
-// key says `restart`. identity_openid and identity_ldap are not dynamic in MinIO either.
+// Stored values take effect when the server starts (main.ts reads them with the environment). Keys marked
+// `live` also take effect at once, in every process (store.ts): the stale-upload settings, which storage reads at
+// each round. The rest say `restart`, as MinIO's identity and notify subsystems do (its api subsystem is dynamic;
+// Cairn's replication senders are started with their number, so replication_max_workers waits for a restart).
 import { parseDuration } from '../../../duration.js';
 import { replicationWorkersFromEnv } from '../../replication/replicator.js';
 import { checkTargets } from '../../notify/target.js';
@@ -24,6 +26,8 @@ export interface KeySpec {
   secret?: boolean;
   /** Throws a message naming what is wrong with a value of this key alone. */
   check?: (value: string) => void;
+  /** Applied without a restart (main.ts's LiveConfig); absent: at the next start. */
+  live?: boolean;
 }
 
 export interface SubsysSpec {
@@ -117,6 +121,7 @@ export const SUBSYSTEMS: SubsysSpec[] = [
         description: 'unfinished multipart uploads older than this are removed with their parts',
         default: '24h',
         check: duration,
+        live: true,
       },
       {
         key: 'stale_uploads_cleanup_interval',
@@ -124,6 +129,7 @@ export const SUBSYSTEMS: SubsysSpec[] = [
         description: 'how often stale uploads are looked for (and lifecycle rules applied)',
         default: '6h',
         check: duration,
+        live: true,
       },
       {
         key: 'replication_max_workers',

@@ -5,11 +5,13 @@
 //
 // The environment wins over a stored value (MinIO's rule): `envView()` is what the server starts with.
 // A change is checked as the server would start with it (registry validators over that view) before it is
-// stored; a refused change leaves the stored configuration as it was.
+// stored; a refused change leaves the stored configuration as it was. A change of `live` keys only is applied at
+// once: in this process, and in the others sharing the drives through a 'config' notice on the change bus (each
+// reads the stored document again); the admin answer then says x-minio-config-applied.
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { isS3Error, S3Error } from '../../../errors.js';
-import type { Release } from '../../../storage/coordination.js';
+import type { ChangeBus, Release } from '../../../storage/coordination.js';
 import { SYSTEM_BUCKET, type ObjectLayer } from '../../../storage/object-layer.js';
 import type { Sealer } from '../../iam/seal.js';
 import {
@@ -30,6 +32,22 @@ const FORMAT = 'cairn-config';
 const VERSION = 1;
 /** History entries kept: the oldest go when a change would make more. */
 const HISTORY_MAX = 100;
+
+/** How live keys are put into effect (main.ts), and the other processes to tell. */
+export interface LiveConfig {
+  /** Applies the live keys' values of this environment view in this process. */
+  apply(view: Record<string, string>): void;
+  /** The other workers and nodes (none: this process alone). */
+  bus?: ChangeBus;
+}
+
+/** Every key a line touches is live (a line of no keys, a whole target's reset, touches them all). */
+const allLive = (lines: KvLine[]): boolean =>
+  lines.every((l) =>
+    l.pairs.length > 0
+      ? l.pairs.every((p) => l.spec.keys.find((k) => k.key === p.key)?.live === true)
+      : l.spec.keys.every((k) => k.live === true),
+  );
 
 export interface HistoryEntry {
   restoreId: string;
@@ -58,7 +76,21 @@ export class ServerConfig {
     private readonly warn: (message: string) => void = () => {},
     /** The lock every process sharing the drives takes to change the configuration (none: this process alone). */
     private readonly lock?: () => Promise<Release>,
-  ) {}
+    /** Where live keys are applied; absent: nothing is (every change waits for a restart). */
+    private readonly live?: LiveConfig,
+  ) {
+    live?.bus?.subscribe(async (c) => {
+      if (c.type === 'notice' && c.topic === 'config') live.apply(await this.envView());
+    });
+  }
+
+  /** Applies a stored change at once when it touched live keys only; whether it did. */
+  private async applyLive(lines: KvLine[]): Promise<boolean> {
+    if (!this.live || !allLive(lines)) return false;
+    this.live.apply(await this.envView());
+    await this.live.bus?.publish({ type: 'notice', topic: 'config', data: null });
+    return true;
+  }
 
   private async readSealed(key: string): Promise<{ plain: string; createTime?: string } | undefined> {
     let raw: Buffer;
@@ -117,28 +149,30 @@ export class ServerConfig {
     return run;
   }
 
-  /** set-config-kv: the lines' keys set, checked, stored, written to the history. */
-  set(text: string): Promise<void> {
+  /** set-config-kv: the lines' keys set, checked, stored, written to the history; whether applied at once. */
+  async set(text: string): Promise<boolean> {
     const lines = parseText(text, false);
-    return this.change(async (settings) => {
+    await this.change(async (settings) => {
       const next = apply(settings, lines, 'set');
       this.validate(next, lines);
       await this.writeSealed(CONFIG_KEY, JSON.stringify(next));
       await this.addHistory(lines.map((l) => renderLine(l, false)).join('\n'));
     });
+    return this.applyLive(lines);
   }
 
-  /** del-config-kv: a target (or some of its keys) back to the defaults. */
-  reset(text: string): Promise<void> {
+  /** del-config-kv: a target (or some of its keys) back to the defaults; whether applied at once. */
+  async reset(text: string): Promise<boolean> {
     const lines = parseText(text, true);
-    return this.change(async (settings) => {
+    await this.change(async (settings) => {
       const next = apply(settings, lines, 'reset');
       this.validate(next, lines);
       await this.writeSealed(CONFIG_KEY, JSON.stringify(next));
     });
+    return this.applyLive(lines);
   }
 
-  /** set-config: the whole configuration replaced by the text's lines (MinIO's import). */
+  /** set-config: the whole configuration replaced by the text's lines (MinIO's import): applied at restart. */
   replace(text: string): Promise<void> {
     const lines = parseText(text, false);
     return this.change(async () => {
@@ -264,7 +298,7 @@ export class ServerConfig {
   }
 
   /** restore-config-history-kv: the entry's change is set again (checked as a set is), and the entry goes. */
-  async restore(restoreId: string): Promise<void> {
+  async restore(restoreId: string): Promise<boolean> {
     const e = await this.entry(restoreId);
     const lines = parseText(e.text, false);
     await this.change(async (settings) => {
@@ -273,6 +307,7 @@ export class ServerConfig {
       await this.writeSealed(CONFIG_KEY, JSON.stringify(next));
     });
     await this.storage.deleteObject(SYSTEM_BUCKET, e.key);
+    return this.applyLive(lines);
   }
 
   /** clear-config-history-kv: one entry, or `all`. */

@@ -1,5 +1,5 @@
-// Pieces the pages share: the error line (AccessDenied said plainly), sizes, a busy flag.
-import { useState } from 'preact/hooks';
+// Pieces the pages share: the error line (AccessDenied said plainly), sizes, a busy flag, a settings part's state.
+import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../client.js';
 
 export function ErrorLine({ error }: { error?: unknown }) {
@@ -55,4 +55,28 @@ export function ConfirmButton({ label, onConfirm }: { label: string; onConfirm: 
       </button>
     </span>
   );
+}
+
+/** Loads a part's value, and runs its changes, keeping the error of either for the part to show. */
+export function usePart<T>(load: () => Promise<T>, deps: unknown[]) {
+  const [value, setValue] = useState<T>();
+  const [error, setError] = useState<unknown>();
+  const [saved, setSaved] = useState(false);
+  const reload = () => load().then(setValue, (e) => (setValue(undefined), setError(e)));
+  useEffect(() => {
+    setError(undefined);
+    void reload();
+  }, deps);
+  const change = async (f: () => Promise<void>) => {
+    setError(undefined);
+    setSaved(false);
+    try {
+      await f();
+      setSaved(true);
+      await reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return { value, error, saved, change };
 }

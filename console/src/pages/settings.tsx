@@ -1,10 +1,11 @@
-// A bucket's settings: versioning, its policy (JSON, checked as it is typed), CORS rules and tags. Each part
-// loads on its own, so a part the identity may not read shows "Access denied" while the others work.
+// A bucket's settings: versioning, its policy (JSON, checked as it is typed), CORS rules, tags and lifecycle
+// rules (lifecycle.tsx). Each part loads on its own, so a part the identity may not read shows "Access denied" while the others work.
 import { useEffect, useState } from 'preact/hooks';
 import * as api from '../bucket-api.js';
 import { policyProblem } from '../policy-check.js';
 import { objectsHref } from '../route.js';
-import { ErrorLine } from './common.js';
+import { ErrorLine, usePart } from './common.js';
+import { Lifecycle } from './lifecycle.js';
 
 export function SettingsPage({ bucket }: { bucket: string }) {
   return (
@@ -16,32 +17,9 @@ export function SettingsPage({ bucket }: { bucket: string }) {
       <Policy bucket={bucket} />
       <Cors bucket={bucket} />
       <Tags bucket={bucket} />
+      <Lifecycle bucket={bucket} />
     </section>
   );
-}
-
-/** Loads a part's value, and runs its changes, keeping the error of either for the part to show. */
-function usePart<T>(load: () => Promise<T>, deps: unknown[]) {
-  const [value, setValue] = useState<T>();
-  const [error, setError] = useState<unknown>();
-  const [saved, setSaved] = useState(false);
-  const reload = () => load().then(setValue, (e) => (setValue(undefined), setError(e)));
-  useEffect(() => {
-    setError(undefined);
-    void reload();
-  }, deps);
-  const change = async (f: () => Promise<void>) => {
-    setError(undefined);
-    setSaved(false);
-    try {
-      await f();
-      setSaved(true);
-      await reload();
-    } catch (e) {
-      setError(e);
-    }
-  };
-  return { value, error, saved, change };
 }
 
 function Versioning({ bucket }: { bucket: string }) {

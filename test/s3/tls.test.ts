@@ -1,11 +1,11 @@
 // HTTPS: `--certs-dir` in MinIO's layout with certificates made here (openssl), real clients trusting the
 // test CA, SNI subfolders (RSA next to the ECDSA default), TLS < 1.2 refused, reload on file change and on
-// SIGHUP (the CLI) without a restart.
+// SIGHUP (the CLI) without a restart; the console's own address (--console-address) with the same certificates.
 import { spawnCairn } from '../helpers/cli.js';
 import { once } from 'node:events';
 import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Agent } from 'node:https';
+import { Agent, get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -61,6 +61,7 @@ beforeAll(async () => {
   await install(join(certs, 'rsa-site'), await issue(ca, ['*.rsa.cairn.test'], 'rsa'));
   setup = await startWithBucket('tls', {
     certsDir: certs,
+    consoleAddress: '127.0.0.1:0',
     client: { extra: { requestHandler: { httpsAgent: new Agent({ ca: ca.pem }) } } },
   });
 });
@@ -76,6 +77,20 @@ describe('HTTPS from --certs-dir', () => {
     await setup.s3.send(new PutObjectCommand({ Bucket: 'tls', Key: 'k', Body: 'over tls' }));
     const got = await setup.s3.send(new GetObjectCommand({ Bucket: 'tls', Key: 'k' }));
     expect(await got.Body!.transformToString()).toBe('over tls');
+  });
+
+  it('serves the console on its own address over TLS too, with the same certificate', async () => {
+    expect(setup.server.consoleUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/console\/$/);
+    const port = setup.server.consolePort!;
+    expect((await handshake(port)).fingerprint256).toBe((await handshake(setup.server.port)).fingerprint256);
+    const page = await new Promise<number>((resolve, reject) => {
+      const req = httpsGet(setup.server.consoleUrl!, { ca: ca.pem }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+    });
+    expect(page).toBe(200);
   });
 
   it('tells the policy engine the request came over TLS (aws:SecureTransport)', async () => {
@@ -152,6 +167,8 @@ describe('HTTPS from --certs-dir', () => {
     const after = await handshake(port);
     expect(after.fingerprint256).not.toBe(before);
     expect(after.fingerprint256).toBe(new X509Certificate(other.cert).fingerprint256);
+    // The console's own address (--console-address) serves the same certificates, reloaded with them.
+    expect((await handshake(setup.server.consolePort!)).fingerprint256).toBe(after.fingerprint256);
     // A TLS 1.2 handshake after the reload is still held to TLS >= 1.2.
     const old = await handshake(port, { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' })
       .then(() => 'accepted')

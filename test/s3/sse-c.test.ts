@@ -311,7 +311,10 @@ describe('SSE-C multipart uploads and copies', () => {
         }),
       );
     expect((await s3Error(part(1, data[0]))).status).toBe(400); // the upload's key is needed
-    expect((await s3Error(part(1, data[0], KEY_B))).status).toBe(403);
+    // Another key on a write to the upload: 400 InvalidRequest as S3 answers (a read with it is 403).
+    expect(await s3Error(part(1, data[0], KEY_B))).toEqual({ name: 'InvalidRequest', status: 400 });
+    const none = await s3.send(new ListPartsCommand({ Bucket: BUCKET, Key: 'mp', UploadId }));
+    expect(none.Parts ?? []).toEqual([]);
     const etags: string[] = [];
     for (let i = 0; i < 3; i++) etags.push((await part(i + 1, data[i], KEY_A)).ETag!);
     etags[1] = (await part(2, data[1], KEY_A)).ETag!; // sent again: a new salt, a new stream key
@@ -328,7 +331,7 @@ describe('SSE-C multipart uploads and copies', () => {
           ...ssec(k),
         }),
       );
-    expect((await s3Error(complete(KEY_B))).status).toBe(403);
+    expect(await s3Error(complete(KEY_B))).toEqual({ name: 'InvalidRequest', status: 400 });
     await complete(KEY_A);
     expect((await get('mp')).equals(whole)).toBe(true);
     const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'mp', ...ssec(KEY_A) }));
@@ -394,19 +397,25 @@ describe('SSE-C multipart uploads and copies', () => {
     const { UploadId } = await s3.send(
       new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'c-mp', ...ssec(KEY_A) }),
     );
-    const copied = await s3.send(
-      new UploadPartCopyCommand({
-        Bucket: BUCKET,
-        Key: 'c-mp',
-        UploadId,
-        PartNumber: 1,
-        CopySource: `${BUCKET}/c-src`,
-        CopySourceRange: 'bytes=100-1048675',
-        CopySourceSSECustomerAlgorithm: 'AES256',
-        CopySourceSSECustomerKey: KEY_B as unknown as string,
-        ...ssec(KEY_A),
-      }),
-    );
+    const partCopy = (destination: Buffer) =>
+      s3.send(
+        new UploadPartCopyCommand({
+          Bucket: BUCKET,
+          Key: 'c-mp',
+          UploadId,
+          PartNumber: 1,
+          CopySource: `${BUCKET}/c-src`,
+          CopySourceRange: 'bytes=100-1048675',
+          CopySourceSSECustomerAlgorithm: 'AES256',
+          CopySourceSSECustomerKey: KEY_B as unknown as string,
+          ...ssec(destination),
+        }),
+      );
+    // The source's key given as the destination's too: not the upload's key, 400 and no part stored.
+    expect(await s3Error(partCopy(KEY_B))).toEqual({ name: 'InvalidRequest', status: 400 });
+    const none = await s3.send(new ListPartsCommand({ Bucket: BUCKET, Key: 'c-mp', UploadId }));
+    expect(none.Parts ?? []).toEqual([]);
+    const copied = await partCopy(KEY_A);
     await s3.send(
       new CompleteMultipartUploadCommand({
         Bucket: BUCKET,

@@ -333,7 +333,7 @@ export function sealForPut(
 
 /**
  * A part of `upload` as storage takes it: sealed when the upload is encrypted (SSE-C: its key needed, none
- * 400, another 403), as it is otherwise (a key for an upload that is not encrypted: 400).
+ * or another 400), as it is otherwise (a key for an upload that is not encrypted: 400).
  */
 export async function sealPart(
   settings: SseSettings,
@@ -350,6 +350,7 @@ export async function sealPart(
   }
   const missing =
     'The multipart upload was initiated with Server Side Encryption with Customer provided keys: the part needs the same key.';
+  if (ckey && enc.scheme === 'SSE-C') checkUploadKey(ckey, upload);
   const dk = await dataKeyOf(settings, enc, ckey, missing);
   const salt = randomBytes(16);
   const keys = streamKeys(dk, partNumber, salt);
@@ -377,14 +378,17 @@ export function checkPartEncryption(req: S3Request, upload: MultipartUploadInfo)
   }
 }
 
-/** An SSE-C key given where only its match with the upload's matters (CompleteMultipartUpload). */
+/**
+ * An SSE-C key given for an upload (UploadPart, UploadPartCopy's destination, CompleteMultipartUpload) must be
+ * the upload's: another is 400 InvalidRequest, as S3 answers on these writes (a read with another key is 403).
+ */
 export function checkUploadKey(ckey: CustomerKey, upload: MultipartUploadInfo): void {
   const enc = upload.encryption;
   if (enc?.scheme !== 'SSE-C') {
     throw new S3Error('InvalidRequest', 'The encryption parameters are not applicable to this upload.');
   }
   if (ckey.md5 !== enc.keyMd5)
-    throw new S3Error('AccessDenied', 'The provided customer key does not match the upload.');
+    throw new S3Error('InvalidRequest', 'The provided encryption parameters did not match the ones used originally.');
 }
 
 /**

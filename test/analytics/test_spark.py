@@ -5,6 +5,9 @@ Spark; S3A conditional writes (If-None-Match, If-Match) on PUT and on multipart 
 group: pyspark and a JVM are started only here; hadoop-aws and the AWS SDK bundle are fetched from Maven
 Central by Ivy into the venv (spark.jars.ivy) on the first run and reused afterwards."""
 import json
+import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -35,10 +38,26 @@ _EXCLUDES = ["com.google.cloud.bigdataoss:gcs-connector", "org.apache.hadoop:had
              "org.eclipse.jetty:jetty-util-ajax", "com.squareup.okhttp3:okhttp", "com.squareup.okio:okio"]
 
 
+def _truststore(ca_file: str, folder: Path) -> tuple[Path, str]:
+    """A PKCS12 truststore for the JVM: the JDK's own roots (Ivy fetches the jars from Maven Central over
+    HTTPS in this JVM) plus the test's CA, imported with keytool. javax.net.ssl.trustStore replaces the JDK's
+    roots rather than adding to them, hence the copy."""
+    keytool = Path(os.path.realpath(shutil.which("keytool")))
+    store, password = folder / "truststore.p12", "cairn-test"
+    subprocess.run([str(keytool), "-importkeystore", "-noprompt", "-srckeystore",
+                    str(keytool.parents[1] / "lib" / "security" / "cacerts"), "-srcstorepass", "changeit",
+                    "-destkeystore", str(store), "-deststoretype", "PKCS12", "-deststorepass", password],
+                   check=True, capture_output=True)
+    subprocess.run([str(keytool), "-importcert", "-noprompt", "-alias", "cairn-test-ca", "-file", ca_file,
+                    "-keystore", str(store), "-storepass", password], check=True, capture_output=True)
+    return store, password
+
+
 @pytest.fixture(scope="module")
-def spark(cairn, tmp_path_factory):
+def spark(cairn, tls_cairn, tmp_path_factory):
     from pyspark.sql import SparkSession
     local = tmp_path_factory.mktemp("spark")
+    store, password = _truststore(tls_cairn.verify, local)
     s3a = {
         "fs.s3a.endpoint": cairn.endpoint,
         "fs.s3a.endpoint.region": cairn.region,
@@ -64,6 +83,9 @@ def spark(cairn, tmp_path_factory):
                .config("spark.jars.excludes", ",".join(_EXCLUDES))
                .config("spark.jars.ivy", str(Path(sys.prefix) / "ivy"))
                .config("spark.ui.enabled", "false")
+               # The driver's JVM (local mode: the executors too) trusts the CA of tls_cairn.
+               .config("spark.driver.extraJavaOptions",
+                       f"-Djavax.net.ssl.trustStore={store} -Djavax.net.ssl.trustStorePassword={password}")
                .config("spark.sql.shuffle.partitions", "4")
                .config("spark.local.dir", str(local / "local"))
                # spark-hadoop-cloud's binding: Spark's commit protocol and Parquet's committer hand the job
@@ -135,6 +157,46 @@ def test_read_csv_uploaded_with_boto3(spark, s3, bucket):
     total = df.where(F.col("region") == "us").agg(F.sum("qty")).collect()[0][0]
     assert total == sum(r["qty"] for r in want if r["region"] == "us")
 
+
+
+def test_s3a_over_https_on_an_sse_s3_bucket(spark, tls_cairn, sse_bucket):
+    """Per-bucket s3a settings send this bucket to the HTTPS Cairn (the JVM trusts its CA through the
+    truststore), with S3A's own SSE-S3 header on its writes (encryption.algorithm AES256); the bucket's default
+    encryption is SSE-S3 too. Spark's committed Parquet is encrypted and read back by Spark and by pyarrow;
+    pyarrow's is read by Spark."""
+    import pyarrow.dataset as ds
+    from pyarrow import fs
+    s3 = tls_cairn.client()
+    for key, value in {"endpoint": tls_cairn.endpoint, "connection.ssl.enabled": "true",
+                       "access.key": tls_cairn.access_key, "secret.key": tls_cairn.secret_key,
+                       "encryption.algorithm": "AES256"}.items():
+        spark.conf.set(f"fs.s3a.bucket.{sse_bucket}.{key}", value)
+    spark.conf.set("fs.s3a.committer.name", "magic")
+    table = sales(rows=3000, seed=17)
+    (spark.createDataFrame(table).repartition(2)
+     .write.mode("overwrite").partitionBy("region").parquet(f"s3a://{sse_bucket}/spark"))
+
+    parts = [o["Key"] for o in s3.list_objects_v2(Bucket=sse_bucket, Prefix="spark/")["Contents"]
+             if o["Key"].endswith(".parquet")]
+    assert {k.split("/")[1] for k in parts} == {f"region={r}" for r in set(table["region"].to_pylist())}
+    for key in parts:
+        assert s3.head_object(Bucket=sse_bucket, Key=key)["ServerSideEncryption"] == "AES256"
+    want = table.to_pylist()
+    columns = ["id", "region", "day", "amount", "qty", "note"]
+    got = spark.read.parquet(f"s3a://{sse_bucket}/spark").select(*columns).orderBy("id").collect()
+    assert [r.asDict() for r in got] == want
+
+    arrow_fs = fs.S3FileSystem(access_key=tls_cairn.access_key, secret_key=tls_cairn.secret_key,
+                               endpoint_override=f"{tls_cairn.host}:{tls_cairn.port}", scheme="https",
+                               region=tls_cairn.region, tls_ca_file_path=tls_cairn.verify)
+    by_arrow = ds.dataset(f"{sse_bucket}/spark", format="parquet", filesystem=arrow_fs,
+                          partitioning="hive").to_table()
+    assert sorted(by_arrow["id"].to_pylist()) == [r["id"] for r in want]
+
+    ds.write_dataset(table, f"{sse_bucket}/arrow", format="parquet", filesystem=arrow_fs, partitioning=["region"],
+                     partitioning_flavor="hive")
+    got = spark.read.parquet(f"s3a://{sse_bucket}/arrow").select(*columns).orderBy("id").collect()
+    assert [r.asDict() for r in got] == want
 
 
 def test_conditional_create_and_overwrite(spark, s3, bucket):

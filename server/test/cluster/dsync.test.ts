@@ -1,7 +1,8 @@
 // Locks across nodes (cluster/dsync.ts) over real HTTP on loopback: four nodes, each with its lock table served on
 // its own port. Nodes racing for one name never hold it at the same time; a name held by a node that stops
 // (without giving it back) is free again once its grants expire, or at once when that node starts again; with two
-// of four nodes gone no lock can be had (503 at once), with one gone locks still work.
+// of four nodes gone no lock can be had (503 at once), with one gone locks still work; a grant whose answer came
+// too late for a failed request is given back, not left to keep the name taken until it expires.
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import pino from 'pino';
@@ -16,6 +17,8 @@ interface TestNode {
   server: Server;
   origin: string;
   locks?: DsyncLocks;
+  /** Answers this long after doing what was asked (a node too slow for the caller's time limit). */
+  lateMs?: number;
 }
 
 let nodes: TestNode[] = [];
@@ -25,7 +28,14 @@ async function startNodes(n: number): Promise<TestNode[]> {
     Array.from({ length: n }, async () => {
       const routes = new PeerRoutes(creds);
       const node: TestNode = { server: createServer(), origin: '' };
-      node.server.on('request', (req, res) => routes.handle(req, res));
+      node.server.on('request', (req, res) => {
+        const late = node.lateMs;
+        if (late) {
+          const end = res.end.bind(res) as (...a: unknown[]) => void;
+          res.end = ((...a: unknown[]) => void setTimeout(() => end(...a), late)) as unknown as typeof res.end;
+        }
+        routes.handle(req, res);
+      });
       node.server.listen(0, '127.0.0.1');
       await once(node.server, 'listening');
       node.origin = `http://127.0.0.1:${(node.server.address() as { port: number }).port}`;
@@ -144,4 +154,16 @@ describe('DsyncLocks over four nodes', () => {
     await stopNode(2);
     await expect(locks[1].acquire('x')).rejects.toMatchObject({ code: 'InsufficientWriteQuorum', status: 503 });
   });
+
+  it('a grant whose answer came after the time limit is given back when the request fails', async () => {
+    await startNodes(4);
+    const [asking] = [0, 1, 2, 3].map((i) => attach(i, i === 0 ? { callTimeoutMs: 1000 } : {}));
+    nodes[3].lateMs = 2500; // node 4 grants, but its answer misses node 1's time limit
+    await stopNode(1);
+    await stopNode(2);
+    await expect(asking.acquire('x')).rejects.toMatchObject({ code: 'InsufficientWriteQuorum', status: 503 });
+    nodes[3].lateMs = 0;
+    const held = await new PeerClient(creds).call(nodes[3].origin, 'held', null);
+    expect(held.value).toEqual([]);
+  }, 30_000);
 });

@@ -99,15 +99,20 @@ export async function getOrHeadObject(
   head: boolean,
 ): Promise<S3Response> {
   // One metadata read decides headers, conditions and range, and the bytes read are that same version's.
-  const object = await ctx.storage.openObject(bucket, key, { versionId }).catch(markNoSuchKey);
-  const { info } = object;
-  // SSE-C: the request's key must open this version's data key (before any condition is answered).
-  const keys = info.deleteMarker ? undefined : await keysForRead(req, ctx.sse ?? {}, info);
-  // The data key is wiped on every way out: a refusal (range, condition) or HEAD at once, a body on close.
-  return answerGetOrHead(ctx, req, object, keys, versionId, partNumber, head).catch((e) => {
-    wipeKey(keys);
-    throw e;
-  });
+  const readingWhole = !head && req.headers.range === undefined && partNumber === undefined;
+  const object = await ctx.storage.openObject(bucket, key, { versionId, readingWhole }).catch(markNoSuchKey);
+  try {
+    const { info } = object;
+    // SSE-C: the request's key must open this version's data key (before any condition is answered).
+    const keys = info.deleteMarker ? undefined : await keysForRead(req, ctx.sse ?? {}, info);
+    // The data key is wiped on every way out: a refusal (range, condition) or HEAD at once, a body on close.
+    return await answerGetOrHead(ctx, req, object, keys, versionId, partNumber, head).catch((e) => {
+      wipeKey(keys);
+      throw e;
+    });
+  } finally {
+    object.release?.(); // a read begun for the whole object and not taken (304, 412, an error)
+  }
 }
 
 async function answerGetOrHead(

@@ -249,6 +249,21 @@ export interface OpenedObject {
    * so an unreadable object fails here. InvalidRange when the range starts past the end or is empty.
    */
   read(range?: ByteRange): Promise<ObjectBody>;
+  /**
+   * Lets go of what openObject began reading for `readingWhole` and nobody read (a condition refused the
+   * GET, an error came first). A no-op once read() took it, or when nothing was begun.
+   */
+  release?(): void;
+}
+
+export interface OpenOptions {
+  versionId?: string;
+  /**
+   * The caller means to read the whole object next (a GET without Range or partNumber). A store whose
+   * metadata comes with the bytes (the S3 gateway: one backend GET instead of HEAD + GET) may begin the
+   * read now; the caller then calls `release()` if it does not read after all.
+   */
+  readingWhole?: boolean;
 }
 
 export interface ListOptions {
@@ -443,7 +458,7 @@ export interface ObjectLayer {
    * The version named by versionId, or the latest: NoSuchKey when the key has no version, NoSuchVersion when
    * the named one does not exist. A delete marker is returned (deleteMarker = true), not thrown.
    */
-  openObject(bucket: string, key: string, opts?: { versionId?: string }): Promise<OpenedObject>;
+  openObject(bucket: string, key: string, opts?: OpenOptions): Promise<OpenedObject>;
   /** The metadata openObject would give, without reading. */
   headObject(bucket: string, key: string, opts?: { versionId?: string }): Promise<ObjectInfo>;
   deleteObject(bucket: string, key: string, opts?: DeleteOptions): Promise<DeleteResult>;

@@ -77,6 +77,31 @@ export function infoFromHead(bucket: string, key: string, h: HeadLike, tags?: st
   return info;
 }
 
+/** An object's info from the headers of the backend's GET answer (lower-case names), as from a HEAD. */
+export function infoFromHeaders(bucket: string, key: string, h: Record<string, string>, tags?: string): L.ObjectInfo {
+  const metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(h))
+    if (name.startsWith('x-amz-meta-')) metadata[name.slice('x-amz-meta-'.length)] = value;
+  const lastModified = h['last-modified'] ? new Date(h['last-modified']) : undefined;
+  const head: HeadLike = {
+    ContentLength: Number(h['content-length'] ?? 0),
+    ETag: h.etag,
+    LastModified: lastModified && !Number.isNaN(lastModified.getTime()) ? lastModified : undefined,
+    StorageClass: h['x-amz-storage-class'],
+    VersionId: h['x-amz-version-id'],
+    ContentType: h['content-type'],
+    ContentEncoding: h['content-encoding'],
+    CacheControl: h['cache-control'],
+    ContentDisposition: h['content-disposition'],
+    ContentLanguage: h['content-language'],
+    ExpiresString: h.expires,
+    Metadata: metadata,
+    ChecksumType: h['x-amz-checksum-type'],
+  };
+  for (const alg of CHECKSUMS) head[`Checksum${alg}`] = h[`x-amz-checksum-${alg.toLowerCase()}`];
+  return infoFromHead(bucket, key, head, tags);
+}
+
 export interface ListedLike {
   Key?: string;
   Size?: number;

@@ -20,6 +20,7 @@ import type { RawGetter } from './raw-get.js';
 import {
   contentFields,
   infoFromHead,
+  infoFromHeaders,
   infoFromListing,
   type ListedLike,
   quote,
@@ -265,13 +266,31 @@ export class S3GatewayObjects implements L.ObjectLayer {
     });
   }
 
-  async openObject(bucket: string, key: string, opts: { versionId?: string } = {}): Promise<L.OpenedObject> {
+  async openObject(bucket: string, key: string, opts: L.OpenOptions = {}): Promise<L.OpenedObject> {
     if (bucket === SYSTEM_BUCKET) return this.state.openObject(bucket, key, opts);
-    const info = await this.headObject(bucket, key, opts);
+    // A whole-object GET is one backend GET: its answer's headers are the metadata, its body the bytes.
+    let begun: Readable | undefined;
+    let info: L.ObjectInfo;
+    if (opts.readingWhole) {
+      ({ info, body: begun } = await this.getWhole(bucket, key, opts.versionId));
+    } else {
+      info = await this.headObject(bucket, key, opts);
+    }
+    const release = () => {
+      begun?.destroy();
+      begun = undefined;
+    };
     const cacheId = `${bucket}\0${key}\0${info.etag}\0${info.size}\0${info.versionId}`;
     return {
       info,
+      release,
       read: async (range) => {
+        if (!range && begun) {
+          const body = begun;
+          begun = undefined;
+          return body;
+        }
+        release();
         if (range && (range.start > range.end || range.start >= info.size)) throw new S3Error('InvalidRange');
         if (TailCache.wants(range, info.size)) {
           const kept = this.tails.get(cacheId, range);
@@ -287,13 +306,44 @@ export class S3GatewayObjects implements L.ObjectLayer {
     };
   }
 
+  /**
+   * GET of a whole version: its info from the answer's headers and the body, not yet read. Tags only when
+   * the answer counts some (x-amz-tagging-count): a policy may test them and the answer carries their count.
+   */
+  private async getWhole(bucket: string, key: string, versionId: string | undefined) {
+    const VersionId = versionId === undefined || versionId === 'null' ? undefined : versionId;
+    const query: [string, string][] = VersionId ? [['versionId', VersionId]] : [];
+    const res = await this.parts.getter
+      .get(bucket, key, query, { 'x-amz-checksum-mode': 'ENABLED' })
+      .catch((e: unknown) =>
+        Promise.reject(backendError(e, (VersionId ? 'NoSuchVersion' : 'NoSuchKey') as 'NoSuchKey')),
+      );
+    try {
+      let tags: string | undefined;
+      if (Number(res.headers['x-amz-tagging-count'] ?? 0) > 0) {
+        const out = await this.call<{ TagSet?: { Key?: string; Value?: string }[] }>(
+          new this.sdk.GetObjectTaggingCommand({
+            Bucket: bucket,
+            Key: key,
+            VersionId: res.headers['x-amz-version-id'],
+          }),
+        ).catch(() => undefined); // as headObject: a backend without tagging answers without them
+        tags = tagString(out?.TagSet);
+      }
+      return { info: infoFromHeaders(bucket, key, res.headers, tags), body: res.body };
+    } catch (e) {
+      res.body.destroy();
+      throw e;
+    }
+  }
+
   /** The bytes of the version `info` describes (If-Match on its ETag: a version replaced since is not read). */
   private async get(info: L.ObjectInfo, range: L.ByteRange | undefined): Promise<Readable> {
     const query: [string, string][] = info.versionId === 'null' ? [] : [['versionId', info.versionId]];
     const headers: Record<string, string> = { 'if-match': quote(info.etag) };
     if (range) headers.range = `bytes=${range.start}-${range.end}`;
     try {
-      return await this.parts.getter.get(info.bucket, info.key, query, headers);
+      return (await this.parts.getter.get(info.bucket, info.key, query, headers)).body;
     } catch (e) {
       const err = backendError(e);
       if (err.code === 'PreconditionFailed' || err.code === 'NoSuchKey')

@@ -1,0 +1,189 @@
+// The S3 gateway's GET path: a whole-object GET is one backend GET (its answer's headers are the metadata,
+// tags asked for only when the answer counts some), a GET refused by a condition lets go of the backend
+// answer it began, and bodies read into reused buffers (http1.ts) stay right over many kept connections.
+// The gateway talks to its backend through a TCP proxy here that records the request lines it sees.
+import { createHash } from 'node:crypto';
+import { request } from 'node:http';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { s3Error, type TestServer } from '../helpers/cairn.js';
+import { seededRandom } from '../helpers/random.js';
+import { backendClient, type S3Gateway, startBackend, startS3Gateway } from '../helpers/s3gw.js';
+
+/** A TCP proxy to `port`: the request lines sent through it, and its connections still open. */
+async function recordingProxy(port: number) {
+  const lines: string[] = [];
+  const open = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    open.add(client);
+    const upstream = createConnection({ host: '127.0.0.1', port });
+    let carry = '';
+    client.on('data', (c: Buffer) => {
+      // Requests are GET/HEAD/PUT heads and small bodies here; a line is a request line when it looks like one.
+      carry += c.toString('latin1');
+      const parts = carry.split('\r\n');
+      carry = parts.pop() ?? '';
+      for (const l of parts) if (/^(GET|HEAD|PUT|POST|DELETE) \S+ HTTP\/1\.1$/.test(l)) lines.push(l);
+      if (carry.length > 8192) carry = carry.slice(-8192);
+    });
+    client.pipe(upstream).pipe(client);
+    const close = () => {
+      open.delete(client);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close).on('close', close);
+    upstream.on('error', close).on('close', close);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    lines,
+    open: () => open.size,
+    close: () => {
+      for (const s of open) s.destroy();
+      server.close();
+    },
+  };
+}
+
+let backend: TestServer;
+let proxy: Awaited<ReturnType<typeof recordingProxy>>;
+let gw: S3Gateway;
+let s3: S3Client;
+let be: S3Client;
+const rnd = seededRandom();
+const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+const bytes = async (p: Promise<{ Body?: unknown }>) =>
+  Buffer.from(await ((await p).Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+
+/** Polls `check` until it holds (a loaded machine may take its time), failing after `ms`. */
+async function eventually(check: () => boolean, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  backend = await startBackend();
+  be = backendClient(backend);
+  await be.send(new CreateBucketCommand({ Bucket: 'data' }));
+  proxy = await recordingProxy(Number(new URL(backend.url).port));
+  gw = await startS3Gateway(proxy.url);
+  s3 = gw.client();
+});
+afterAll(async () => {
+  await gw?.close();
+  proxy?.close();
+  await backend?.close();
+});
+
+describe('a whole-object GET through the gateway', () => {
+  it('is one backend GET: metadata, content headers, checksum and ETag come from its answer', async () => {
+    const body = rnd.bytes(300_000);
+    const put = await be.send(
+      new PutObjectCommand({
+        Bucket: 'data',
+        Key: 'one/request',
+        Body: body,
+        ContentType: 'application/x-test',
+        CacheControl: 'max-age=60',
+        Metadata: { colour: 'blue', 'two-words': 'a b' },
+        ChecksumAlgorithm: 'SHA256',
+      }),
+    );
+    const before = proxy.lines.length;
+    const out = await s3.send(new GetObjectCommand({ Bucket: 'data', Key: 'one/request', ChecksumMode: 'ENABLED' }));
+    const got = Buffer.from(await out.Body!.transformToByteArray());
+    expect(md5(got)).toBe(md5(body));
+    expect(out).toMatchObject({
+      ETag: put.ETag,
+      ContentLength: body.length,
+      ContentType: 'application/x-test',
+      CacheControl: 'max-age=60',
+      Metadata: { colour: 'blue', 'two-words': 'a b' },
+      ChecksumSHA256: createHash('sha256').update(body).digest('base64'),
+    });
+    expect(out.TagCount).toBeUndefined();
+    expect(proxy.lines.slice(before)).toEqual(['GET /data/one/request HTTP/1.1']);
+  });
+
+  it('asks for the tags only when the answer counts some', async () => {
+    await be.send(new PutObjectCommand({ Bucket: 'data', Key: 'tagged', Body: 'x'.repeat(1000), Tagging: 'a=1&b=2' }));
+    const before = proxy.lines.length;
+    const out = await s3.send(new GetObjectCommand({ Bucket: 'data', Key: 'tagged' }));
+    expect(await out.Body!.transformToString()).toBe('x'.repeat(1000));
+    expect(out.TagCount).toBe(2);
+    expect(proxy.lines.slice(before)).toEqual(['GET /data/tagged HTTP/1.1', 'GET /data/tagged?tagging= HTTP/1.1']);
+  });
+
+  it('answers NoSuchKey and NoSuchBucket from the backend’s error documents', async () => {
+    expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: 'data', Key: 'absent' })))).toEqual({
+      name: 'NoSuchKey',
+      status: 404,
+    });
+    expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: 'no-such-bucket-here', Key: 'k' })))).toEqual({
+      name: 'NoSuchBucket',
+      status: 404,
+    });
+    // The connection that carried the errors serves the next GET.
+    expect(
+      await (await s3.send(new GetObjectCommand({ Bucket: 'data', Key: 'tagged' }))).Body!.transformToString(),
+    ).toBe('x'.repeat(1000));
+  });
+
+  it('refused by a condition (304, 412), lets go of the backend answer it began', async () => {
+    const body = rnd.bytes(4 * 1024 * 1024); // more than the sockets buffer: an answer nobody reads stays open
+    const { ETag } = await be.send(new PutObjectCommand({ Bucket: 'data', Key: 'big', Body: body }));
+    const kept = proxy.open();
+    for (let i = 0; i < 6; i++) {
+      expect(
+        await s3Error(s3.send(new GetObjectCommand({ Bucket: 'data', Key: 'big', IfNoneMatch: ETag }))),
+      ).toMatchObject({ status: 304 });
+      expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: 'data', Key: 'big', IfMatch: '"0123"' })))).toEqual({
+        name: 'PreconditionFailed',
+        status: 412,
+      });
+    }
+    // Each refused GET's backend connection is closed (its body was never read): none is left hanging.
+    await eventually(() => proxy.open() <= kept + 1);
+    expect(md5(await bytes(s3.send(new GetObjectCommand({ Bucket: 'data', Key: 'big' }))))).toBe(md5(body));
+  });
+
+  it('reads the right bytes over kept connections, in parallel, ranged and after a client went away', async () => {
+    const objects = [1, 2, 3].map((i) => rnd.bytes(i * 700_001));
+    for (const [i, b] of objects.entries())
+      await be.send(new PutObjectCommand({ Bucket: 'data', Key: `many/${i}`, Body: b }));
+    const want = objects.map(md5);
+    await Promise.all(
+      [0, 1, 2, 3].map(async (lane) => {
+        for (let n = 0; n < 8; n++) {
+          const i = (lane + n) % 3;
+          expect(md5(await bytes(s3.send(new GetObjectCommand({ Bucket: 'data', Key: `many/${i}` }))))).toBe(want[i]);
+        }
+      }),
+    );
+    const ranged = await bytes(
+      s3.send(new GetObjectCommand({ Bucket: 'data', Key: 'many/2', Range: 'bytes=100-200099' })),
+    );
+    expect(md5(ranged)).toBe(md5(objects[2].subarray(100, 200100)));
+    // A client that reads a little and goes away: the gateway's backend answer is cut, nothing else breaks.
+    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'data', Key: 'many/2' }));
+    await new Promise<void>((resolve, reject) => {
+      const req = request(url, (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', (e) => (req.destroyed ? resolve() : reject(e)));
+      req.end();
+    });
+    for (const i of [2, 0, 1])
+      expect(md5(await bytes(s3.send(new GetObjectCommand({ Bucket: 'data', Key: `many/${i}` }))))).toBe(want[i]);
+  });
+});

@@ -12,6 +12,7 @@ import {
   DeleteBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  GetObjectAclCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
@@ -20,6 +21,7 @@ import {
   ListObjectsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
+  PutObjectAclCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
   type S3Client,
@@ -227,6 +229,52 @@ describe('objects both ways', () => {
     expect(multi.Deleted!.map((d) => d.Key).sort()).toEqual(['dst', 'never-was']);
     for (const Key of ['src', 'dst'])
       expect(await s3Error(be.send(new HeadObjectCommand({ Bucket: 'data', Key })))).toMatchObject({ status: 404 });
+  });
+});
+
+describe('object ACLs', () => {
+  it('are kept in the backend object’s metadata, read back by the gateway, never shown as metadata', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: 'data', Key: 'acl/public', Body: 'for all', ACL: 'public-read' }));
+    const onBackend = await be.send(new HeadObjectCommand({ Bucket: 'data', Key: 'acl/public' }));
+    expect(JSON.parse(decodeURIComponent(onBackend.Metadata!['cairn-gw-acl'])).grants).toContainEqual(
+      expect.objectContaining({ uri: 'http://acs.amazonaws.com/groups/global/AllUsers', permission: 'READ' }),
+    );
+    const head = await s3.send(new HeadObjectCommand({ Bucket: 'data', Key: 'acl/public' }));
+    expect(head.Metadata).toEqual({});
+    // Anonymous reads are allowed by the object's ACL alone (the bucket is private).
+    const anonymous = await fetch(`${gw.url}/data/acl/public`);
+    expect(anonymous.status).toBe(200);
+    expect(await anonymous.text()).toBe('for all');
+    const acl = await s3.send(new GetObjectAclCommand({ Bucket: 'data', Key: 'acl/public' }));
+    expect(acl.Grants!.some((g) => g.Grantee?.URI?.endsWith('/AllUsers') && g.Permission === 'READ')).toBe(true);
+    await s3.send(new PutObjectAclCommand({ Bucket: 'data', Key: 'acl/public', ACL: 'private' }));
+    expect((await fetch(`${gw.url}/data/acl/public`)).status).toBe(403);
+    expect(
+      await (await s3.send(new GetObjectCommand({ Bucket: 'data', Key: 'acl/public' }))).Body!.transformToString(),
+    ).toBe('for all');
+  });
+
+  it('a client’s own x-amz-meta-cairn-gw-* is refused, and nothing is stored', async () => {
+    expect(
+      await s3Error(
+        s3.send(
+          new PutObjectCommand({ Bucket: 'data', Key: 'acl/forged', Body: 'x', Metadata: { 'cairn-gw-acl': '{}' } }),
+        ),
+      ),
+    ).toMatchObject({ name: 'InvalidArgument', status: 400 });
+    expect(await s3Error(be.send(new HeadObjectCommand({ Bucket: 'data', Key: 'acl/forged' })))).toMatchObject({
+      status: 404,
+    });
+    expect(
+      await s3Error(
+        s3.send(
+          new CreateMultipartUploadCommand({ Bucket: 'data', Key: 'acl/forged', Metadata: { 'Cairn-GW-x': '1' } }),
+        ),
+      ),
+    ).toMatchObject({ name: 'InvalidArgument', status: 400 });
+    expect(
+      (await be.send(new ListMultipartUploadsCommand({ Bucket: 'data', Prefix: 'acl/' }))).Uploads,
+    ).toBeUndefined();
   });
 });
 

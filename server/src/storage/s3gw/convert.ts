@@ -22,6 +22,43 @@ export function contentFields(h: Record<string, string> = {}) {
   };
 }
 
+/**
+ * Cairn's own entries in user metadata (`cairn:NAME`: an object's ACL) cannot be header names. They travel to
+ * the backend as `x-amz-meta-cairn-gw-NAME` with the value URI-encoded (JSON, any characters), and come back
+ * as they were. A client's own key of that form would pass as Cairn's on the way back: refused.
+ */
+const INTERNAL = 'cairn:';
+const ON_BACKEND = 'cairn-gw-';
+
+export function toBackendMetadata(meta: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!meta) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(meta)) {
+    if (k.toLowerCase().startsWith(ON_BACKEND))
+      throw new S3Error('InvalidArgument', `User metadata named ${ON_BACKEND}* is reserved by the S3 gateway.`, {
+        ArgumentName: `x-amz-meta-${k}`,
+      });
+    if (k.startsWith(INTERNAL)) out[ON_BACKEND + k.slice(INTERNAL.length)] = encodeURIComponent(v);
+    else out[k] = v;
+  }
+  return out;
+}
+
+export function fromBackendMetadata(meta: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(meta)) {
+    if (!k.startsWith(ON_BACKEND)) out[k] = v;
+    else {
+      try {
+        out[INTERNAL + k.slice(ON_BACKEND.length)] = decodeURIComponent(v);
+      } catch {
+        // not written by a gateway (a bad escape): left out, as an entry Cairn cannot read
+      }
+    }
+  }
+  return out;
+}
+
 interface HeadLike {
   ContentLength?: number;
   ETag?: string;
@@ -66,7 +103,7 @@ export function infoFromHead(bucket: string, key: string, h: HeadLike, tags?: st
     lastModified: h.LastModified ?? new Date(0),
     storageClass: h.StorageClass ?? 'STANDARD',
     contentHeaders,
-    userMetadata: { ...(h.Metadata ?? {}) },
+    userMetadata: fromBackendMetadata(h.Metadata ?? {}),
   };
   if (tags) info.tagging = tags;
   for (const alg of CHECKSUMS) {

@@ -26,6 +26,7 @@ import {
   quote,
   tagSet,
   tagString,
+  toBackendMetadata,
   unquote,
   VerifyingBody,
 } from './convert.js';
@@ -187,6 +188,7 @@ export class S3GatewayObjects implements L.ObjectLayer {
   async putObject(bucket: string, key: string, body: Readable, opts: L.PutOptions): Promise<L.ObjectInfo> {
     if (bucket === SYSTEM_BUCKET) return this.state.putObject(bucket, key, body, opts);
     refusePut(opts);
+    const Metadata = toBackendMetadata(opts.userMetadata); // a refused key refuses before anything is sent
     const conditions = await this.conditions(bucket, key, opts.precondition);
     const hashed = new VerifyingBody(opts);
     body.on('error', (e) => hashed.destroy(e));
@@ -195,7 +197,7 @@ export class S3GatewayObjects implements L.ObjectLayer {
       Key: key,
       Body: body.pipe(hashed),
       ...contentFields(opts.contentHeaders),
-      Metadata: opts.userMetadata,
+      Metadata,
       Tagging: opts.tagging || undefined,
       StorageClass: opts.storageClass,
       ...conditions,
@@ -419,7 +421,7 @@ export class S3GatewayObjects implements L.ObjectLayer {
           CopySourceIfMatch: quote(current.etag),
           MetadataDirective: 'REPLACE',
           ...contentFields(opts.contentHeaders ?? current.contentHeaders),
-          Metadata: opts.userMetadata ?? current.userMetadata,
+          Metadata: toBackendMetadata(opts.userMetadata ?? current.userMetadata),
           TaggingDirective: tagging === undefined ? 'COPY' : 'REPLACE',
           Tagging: tagging,
           StorageClass: current.storageClass as 'STANDARD',
@@ -540,7 +542,7 @@ export class S3GatewayObjects implements L.ObjectLayer {
         Bucket: bucket,
         Key: key,
         ...contentFields(opts.contentHeaders),
-        Metadata: opts.userMetadata,
+        Metadata: toBackendMetadata(opts.userMetadata),
         Tagging: opts.tagging || undefined,
         StorageClass: opts.storageClass,
       }),

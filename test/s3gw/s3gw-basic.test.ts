@@ -154,6 +154,28 @@ describe('objects both ways', () => {
     });
   });
 
+  it('a missing bucket is NoSuchBucket for anonymous callers too, an existing private one AccessDenied', async () => {
+    const code = async (method: string, path: string) => {
+      const res = await fetch(`${gw.url}${path}`, { method });
+      return [res.status, /<Code>(\w+)<\/Code>/.exec(await res.text())?.[1]];
+    };
+    await s3.send(new CreateBucketCommand({ Bucket: 'gone-soon' }));
+    await s3.send(new DeleteBucketCommand({ Bucket: 'gone-soon' }));
+    for (const [method, path] of [
+      ['DELETE', '/gone-soon/foo'],
+      ['PUT', '/gone-soon/foo'],
+      ['DELETE', '/never-made/foo'],
+      ['GET', '/never-made/foo'],
+      ['DELETE', '/never-made'],
+    ])
+      expect([method, path, ...(await code(method, path))]).toEqual([method, path, 404, 'NoSuchBucket']);
+    // The bucket made on the backend (no configuration kept by Cairn) exists: the anonymous caller is refused.
+    expect(await code('DELETE', '/data/foo')).toEqual([403, 'AccessDenied']);
+    expect(await s3Error(be.send(new HeadObjectCommand({ Bucket: 'data', Key: 'foo' })))).toMatchObject({
+      status: 404,
+    });
+  });
+
   it('a PUT of unknown length (chunked transfer, no declared size) is stored whole', async () => {
     const body = rnd.bytes(9 * 1024 * 1024 + 17);
     const plain = gw.client({ checksums: 'WHEN_REQUIRED' });

@@ -34,6 +34,10 @@ import { TailCache } from './tail-cache.js';
 
 const notAvailable = (what: string) => new S3Error('NotImplemented', `${what} is not available in the S3 gateway.`);
 
+/** How long, and for how many buckets, the backend's word that a bucket exists is trusted. */
+const SEEN_MS = 5000;
+const SEEN_MAX = 10_000;
+
 /** Parts of an upload of unknown length (lib-storage's Upload): memory held per such PUT is about twice this. */
 const UNKNOWN_LENGTH_PART = 8 * 1024 * 1024;
 
@@ -56,6 +60,8 @@ export class S3GatewayObjects implements L.ObjectLayer {
   readonly tails: TailCache;
   /** Uploads started through this process: what the backend does not keep for Cairn (initiator, checksum). */
   private readonly uploads = new Map<string, L.MultipartUploadInfo>();
+  /** Buckets without a kept configuration the backend said exist, until when (performance.now() ms). */
+  private readonly seen = new Map<string, number>();
   private sdk!: Sdk;
 
   constructor(private readonly parts: S3GatewayParts) {
@@ -159,6 +165,7 @@ export class S3GatewayObjects implements L.ObjectLayer {
   async deleteBucket(bucket: string): Promise<void> {
     if (bucket === SYSTEM_BUCKET) return this.state.deleteBucket(bucket);
     await this.call(new this.sdk.DeleteBucketCommand({ Bucket: bucket }), 'NoSuchBucket');
+    this.seen.delete(bucket);
     await this.configs.remove(bucket);
     for (const [id, u] of this.uploads) if (u.bucket === bucket) this.uploads.delete(id);
   }
@@ -170,9 +177,24 @@ export class S3GatewayObjects implements L.ObjectLayer {
     return (out.Buckets ?? []).map((b) => ({ name: b.Name ?? '', created: b.CreationDate ?? new Date(0) }));
   }
 
-  /** Kept locally, read from memory: no backend request (an object request to a missing bucket fails there). */
-  getBucketConfig(bucket: string): Promise<L.BucketConfig> {
+  /**
+   * Kept locally, read from memory. A bucket Cairn keeps nothing for (made on the backend, or gone) is asked of
+   * the backend, so that a missing bucket is NoSuchBucket for everyone, as S3 answers it, and not AccessDenied
+   * to those its policy would refuse; an answer that it exists is trusted for a few seconds.
+   */
+  async getBucketConfig(bucket: string): Promise<L.BucketConfig> {
     if (bucket === SYSTEM_BUCKET) return this.state.getBucketConfig(bucket);
+    const doc = await this.configs.doc(bucket);
+    if (doc) return doc.config;
+    if ((this.seen.get(bucket) ?? 0) < performance.now()) {
+      const missing = await this.call(new this.sdk.HeadBucketCommand({ Bucket: bucket }), 'NoSuchBucket').then(
+        () => false,
+        (e: S3Error) => e.code === 'NoSuchBucket', // refused or unreachable: the request goes on and finds out
+      );
+      if (missing) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
+      if (this.seen.size >= SEEN_MAX) this.seen.clear();
+      this.seen.set(bucket, performance.now() + SEEN_MS);
+    }
     return this.configs.config(bucket);
   }
 

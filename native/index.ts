@@ -12,7 +12,8 @@
 //   appendFileLinked, writeFileAtomic.
 // - The sealed package format of encrypted data (aead.ts): aeadSeal, aeadOpen, aeadSealedLength,
 //   aeadPlainLength, preferredCipher.
-// - S3 Select's Parquet scan (parquet.ts): ParquetScan, PARQUET_COLUMN.
+// - S3 Select's Parquet scan (parquet.ts): ParquetScan, PARQUET_COLUMN; its CSV line filter (csv.ts):
+//   csvIntFilterAsync, CSV_INT_OPS.
 // - Known-answer self-test (selftest.ts): runSelfTest.
 //
 // These are what the server, the benchmarks and the self-test use; test/api.test.ts pins the list.
@@ -30,6 +31,7 @@ export * from './src-ts/files.js';
 export * from './src-ts/aead.js';
 export * from './src-ts/selftest.js';
 export * from './src-ts/parquet.js';
+export * from './src-ts/csv.js';
 
 /** Version of the native crate (for `cairn --version`). */
 export function nativeVersion(): string {

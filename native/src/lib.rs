@@ -12,7 +12,8 @@
 //! fused upload pass), `chunk_signatures` (+ `sha256x`: SigV4 streaming chunk signatures, several chunks hashed
 //! at once), `files` (storage's whole-file reads and writes, one pool task each: no sync form), `shared`
 //! (helpers), `pairs` (the macros that write each kernel's sync and async forms from one declaration), `select_parquet`
-//! (S3 Select's Parquet scan: arrow-rs decoding, pruning and filtering, fed by the caller's reads).
+//! (S3 Select's Parquet scan: arrow-rs decoding, pruning and filtering, fed by the caller's reads), `select_csv`
+//! (S3 Select's CSV line filter: lines where WHERE's first conjunct is certainly false never reach JavaScript).
 #![deny(clippy::all)]
 
 #[macro_use]
@@ -29,6 +30,7 @@ mod highway;
 mod md5;
 mod md5x;
 mod pieces;
+mod select_csv;
 mod select_parquet;
 mod sha256x;
 mod shared;

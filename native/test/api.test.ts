@@ -69,6 +69,9 @@ describe('@cairn/native exports', () => {
         // S3 Select's Parquet scan (parquet.ts)
         'PARQUET_COLUMN',
         'ParquetScan',
+        // S3 Select's CSV line filter (csv.ts)
+        'CSV_INT_OPS',
+        'csvIntFilterAsync',
         // start-up (selftest.ts, index.ts)
         'nativeVersion',
         'runSelfTest',

@@ -71,6 +71,15 @@ export interface ScanAggregate {
   column?: { steps: string[]; quoted: boolean[] };
 }
 
+/** CSV: WHERE's first conjunct as `CAST(column AS INT) op value` (plan/conjuncts.ts csvIntTest). */
+export interface CsvIntTest {
+  /** The column as written (resolved against the header as the evaluator resolves it). */
+  column: { name: string; quoted: boolean };
+  op: '=' | '<>' | '<' | '<=' | '>' | '>=';
+  /** A safe integer. */
+  value: number;
+}
+
 export interface ScanOptions {
   /** Columns the query needs (names or 1-based positions); undefined = all (SELECT * or whole-row refs). */
   columns?: Array<string | number>;
@@ -78,6 +87,8 @@ export interface ScanOptions {
   conjuncts?: SimplePredicate[];
   /** The leading conjuncts of WHERE in evaluation order (Parquet evaluates them in the scan). */
   where?: ScanWhere;
+  /** CSV: WHERE's first conjunct when the native line filter can judge it (set only with `filter`). */
+  csvIntTest?: CsvIntTest;
   /**
    * The SELECT list when it is only aggregates over columns and WHERE is absent or all in `where`: a scanner
    * that computes them all says so with ScanResult.aggregates and yields no records.

@@ -9,7 +9,7 @@
 // of such a group is not raised).
 // Forms: column op literal (either side), BETWEEN literals, IN (literals), IS [NOT] NULL, LIKE 'prefix%'.
 import type * as A from '../sql/ast.js';
-import type { ScanAggregate, ScanConjunct, ScanLiteral, ScanWhere } from '../formats/types.js';
+import type { CsvIntTest, ScanAggregate, ScanConjunct, ScanLiteral, ScanWhere } from '../formats/types.js';
 import { Decimal } from '../exec/decimal.js';
 import { parseTimestamp } from '../exec/timestamp.js';
 import { rowSteps } from './bind.js';
@@ -114,6 +114,31 @@ export function scanWhere(where: A.Expr | undefined, alias: A.Name): ScanWhere |
     else (cut ? later : conjuncts).push(c);
   }
   return { conjuncts, whole: conjuncts.length === chain.length, later };
+}
+
+/**
+ * CSV: WHERE's first conjunct when it is `CAST(column AS INT) op integer` (either side), which the native line
+ * filter can judge on the bytes (native/src/select_csv.rs): a line where it is certainly false is one the
+ * evaluator rejects there, before anything after it.
+ */
+export function csvIntTest(where: A.Expr | undefined, alias: A.Name): CsvIntTest | undefined {
+  if (!where) return undefined;
+  const e = andChain(where, [])[0];
+  if (e.kind !== 'binary' || !(e.op in FLIP)) return undefined;
+  const column = (x: A.Expr): A.Name | undefined => {
+    if (x.kind !== 'cast' || x.to !== 'INT' || x.value.kind !== 'path') return undefined;
+    const steps = rowSteps(x.value, alias);
+    return steps.length === 1 && steps[0].kind === 'field' ? steps[0].name : undefined;
+  };
+  const integer = (x: A.Expr): number | undefined =>
+    x.kind === 'literal' && x.literal.type === 'int' && typeof x.literal.value === 'number'
+      ? x.literal.value
+      : undefined;
+  const [lc, rv] = [column(e.left), integer(e.right)];
+  if (lc && rv !== undefined) return { column: lc, op: e.op as CsvIntTest['op'], value: rv };
+  const [rc, lv] = [column(e.right), integer(e.left)];
+  if (rc && lv !== undefined) return { column: rc, op: FLIP[e.op] as CsvIntTest['op'], value: lv };
+  return undefined;
 }
 
 /**

@@ -10,6 +10,7 @@ import { countedChunks, type DecompressingSource } from '../source.js';
 import { rangeChunks, resolveScanRange } from '../range.js';
 import { resolveDialect, type CsvInputOptions } from './dialect.js';
 import { ALL_FIELDS, CsvSplitter, type FieldSelection } from './splitter.js';
+import { filteredChunks, HEADER_PENDING, lineFilterUsable } from './line-filter.js';
 
 export type { CsvInputOptions } from './dialect.js';
 
@@ -150,11 +151,17 @@ export async function scanCsv(
   } else {
     chunks = countedChunks(source, opts);
   }
-  const reader = new CsvReader(chunks, splitter);
   let header: string[] | undefined;
+  let headerRead = false;
+  const filter = opts.filter as ((rec: string[]) => boolean) | undefined;
+  // WHERE's first conjunct judged on the bytes (line-filter.ts), once the header is read.
+  if (filter && opts.csvIntTest && lineFilterUsable(dialect)) {
+    const names = () => (dialect.header === 'USE' ? header : undefined);
+    chunks = filteredChunks(chunks, dialect, opts.csvIntTest, () => (headerRead ? names() : HEADER_PENDING));
+  }
+  const reader = new CsvReader(chunks, splitter);
   let sel: FieldSelection;
   let filterSel: FieldSelection;
-  const filter = opts.filter as ((rec: string[]) => boolean) | undefined;
   try {
     if (dialect.header !== 'NONE' && startsAtZero) {
       header = await reader.first();
@@ -166,6 +173,7 @@ export async function scanCsv(
         await headerReader.close();
       }
     }
+    headerRead = true;
     const namedHeader = dialect.header === 'USE' ? header : undefined;
     sel = selectFields(opts.columns, namedHeader);
     filterSel = opts.filterColumns && filter ? selectFields(opts.filterColumns, namedHeader) : sel;

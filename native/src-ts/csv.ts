@@ -18,10 +18,25 @@ export interface CsvIntLineTest {
 }
 
 /**
+ * The kernel, typed here rather than from binding.d.cts: `npm install` compiles the TypeScript (the root
+ * `prepare`) before it rebuilds the addon, so a checkout whose binding predates this kernel must still compile.
+ */
+type CsvIntFilter = (
+  chunk: Buffer,
+  field: number,
+  fieldDelimiter: number,
+  recordDelimiter: number,
+  quote: number,
+  op: number,
+  bound: number,
+) => Promise<Buffer>;
+const kernel = (native as unknown as { csvIntFilterAsync: CsvIntFilter }).csvIntFilterAsync;
+
+/**
  * The lines of `chunk` (complete lines; bytes after the last delimiter count as one) that `test` may pass, with
  * their delimiters, in a new Buffer. `chunk` must not change until the promise settles.
  */
 export function csvIntFilterAsync(chunk: Buffer, test: CsvIntLineTest): Promise<Buffer> {
   const { field, fieldDelimiter, recordDelimiter, quote, op, bound } = test;
-  return native.csvIntFilterAsync(chunk, field, fieldDelimiter, recordDelimiter, quote, CSV_INT_OPS[op], bound);
+  return kernel(chunk, field, fieldDelimiter, recordDelimiter, quote, CSV_INT_OPS[op], bound);
 }

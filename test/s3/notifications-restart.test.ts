@@ -112,7 +112,8 @@ it('events queued for a target that is down survive kill -9 and are delivered af
     expect(d.body.Records[0].userIdentity.principalId).toBe(creds.accessKey);
     expect(d.text).not.toContain(creds.secretKey);
   }
-});
+  // Two server starts and a kill -9: on a busy 2-core machine that alone can take most of a minute.
+}, 180_000);
 
 it('events queued while the first drive is then wiped (replaced by an empty one) are all delivered', async () => {
   await stopCairn('SIGTERM');

@@ -64,7 +64,9 @@ def run_cairn(root: Path, extra_args: tuple[str, ...] = (), verify: str | None =
     `extra_env`: more settings (CAIRN_IDENTITY_OPENID_*, ...). `command`: another command than
     `server DRIVE...` (e.g. `gateway nas PATH`), after which `--address` and `extra_args` come."""
     drives = [str(root / f"d{i}") for i in range(1, 5)]
-    env = dict(os.environ,
+    # Debug keeps each request's lines in server.log (test_presto.py reads "request completed"); a level set
+    # in the environment wins.
+    env = dict({"CAIRN_LOG_LEVEL": "debug"}, **os.environ,
                CAIRN_ROOT_USER="pytestadmin",
                CAIRN_ROOT_PASSWORD="pytestadmin-secret-key",
                **(extra_env or {}))

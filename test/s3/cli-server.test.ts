@@ -35,7 +35,7 @@ beforeAll(async () => {
   child = spawnCairn(['server', '--address', '127.0.0.1:0', join(base, 'd{1...4}')], {
     CAIRN_ROOT_USER: creds.accessKey,
     CAIRN_ROOT_PASSWORD: creds.secretKey,
-    CAIRN_LOG_LEVEL: 'info',
+    CAIRN_LOG_LEVEL: 'debug', // the request lines (debug) tell the SIGTERM test its upload has arrived
   });
   child.stderr!.on('data', (d) => (stderr += d));
   createInterface({ input: child.stdout! }).on('line', (text) => {

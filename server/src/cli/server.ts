@@ -44,7 +44,8 @@ export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--consol
   --help            this text
 
 Environment: CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD (root credentials), CAIRN_USERS="ak:sk,..." or
-CAIRN_USERS_FILE (extra static users), CAIRN_LOG_LEVEL (default info), CAIRN_WORKERS (as --workers).
+CAIRN_USERS_FILE (extra static users), CAIRN_LOG_LEVEL (default info; debug adds a line per request),
+CAIRN_WORKERS (as --workers).
 CAIRN_PROMETHEUS_AUTH_TYPE=jwt|public: /minio/v2/metrics/{cluster,node} need a bearer token of the root user
 (\`cairn admin prometheus generate\`, the default) or are open to anyone.
 CAIRN_KMS_SECRET_KEY=NAME:BASE64 (a 32-byte key sealing SSE-S3 data keys; development KMS, as MinIO's),

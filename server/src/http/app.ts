@@ -7,6 +7,7 @@ import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { dispatch, type HttpContext, splitUrl } from './dispatch.js';
 import { tlsVersionOf } from './tls.js';
+import { RequestLog } from './request-log.js';
 import { S3Error } from '../errors.js';
 import { isAllowedOutsideBuckets } from '../api/authorize.js';
 import { errorBody, serviceErrorBody, toS3Error } from './error-response.js';
@@ -111,9 +112,10 @@ async function clusterHealth(ctx: HttpContext, read: boolean, url: string, reply
 export function buildApp(ctx: HttpContext, opts: AppOptions): FastifyInstance {
   const app = Fastify({
     ...(opts.https ? { https: opts.https as Record<string, unknown> } : {}),
-    loggerInstance: opts.logger as FastifyBaseLogger,
-    childLoggerFactory: (logger, bindings, childOpts) =>
-      logger.child(bindings, { ...childOpts, serializers: { ...childOpts.serializers, req: requestForLog } }),
+    // The request serializer is set once here, not on each request's child logger (a child given serializers
+    // rebuilds its serializer table: per request, for nothing).
+    loggerInstance: opts.logger.child({}, { serializers: { req: requestForLog } }) as FastifyBaseLogger,
+    logController: new RequestLog(),
     genReqId: requestId,
     exposeHeadRoutes: false,
     return503OnClosing: true,

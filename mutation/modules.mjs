@@ -57,6 +57,7 @@ export const MODULES = [
     about: 'authorization: bucket policy, ACLs, ownership, public access block',
     mutate: ['server/src/api/authorize.ts', 'server/src/api/acl.ts'],
     tests: [
+      'server/test/api/authorize.test.ts',
       'server/test/api/policy-conditions.test.ts',
       'test/s3/authorization.test.ts',
       'test/s3/authorization-faults.test.ts',
@@ -76,14 +77,16 @@ export const MODULES = [
   },
   {
     name: 'policy',
-    about: 'bucket policy documents: parsing, condition operators, condition keys, wildcards',
+    about: 'IAM and bucket policy documents: parsing, evaluation, condition operators, condition keys, wildcards',
     mutate: [
+      'server/src/api/policy-document.ts',
       'server/src/api/bucket-policy.ts',
       'server/src/api/policy-conditions.ts',
       'server/src/api/policy-keys.ts',
       'select-engine/src/wildcard.ts',
     ],
     tests: [
+      'server/test/api/policy-document.test.ts',
       'server/test/api/policy-conditions.test.ts',
       'server/test/api/policy-operators.test.ts',
       'server/test/api/policy-fuzz.test.ts',

@@ -101,7 +101,7 @@ export const MODULES = [
     name: 'openid',
     about: 'OpenID Connect web identity tokens: settings, discovery, JWKS, algorithms, issuer, audience, expiry',
     mutate: ['server/src/api/iam/openid.ts', 'server/src/api/iam/openid-config.ts'],
-    tests: ['test/iam/oidc.test.ts'],
+    tests: ['server/test/api/openid.test.ts', 'test/iam/oidc.test.ts'],
     slow: ['test/iam/oidc.test.ts'],
   },
   {

@@ -1,0 +1,285 @@
+// The OpenID Connect verifier (api/iam/openid.ts) and its settings (openid-config.ts), without a Cairn server:
+// tokens from a real provider (oidc-provider on loopback, test/helpers/oidc.ts) and tokens a test signs, with
+// the provider's key or another, verified as AssumeRoleWithWebIdentity verifies them. test/iam/oidc.test.ts
+// proves the same through STS over HTTP; this file is what mutation runs (--quick) can afford per mutant.
+import { importJWK, type JWTPayload, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  MAX_TOKEN_LENGTH,
+  type OpenIdConfig,
+  OpenIdProvider,
+  openIdConfigFromEnv,
+  openIdRoleId,
+  policiesOfClaim,
+  splitPolicyNames,
+} from '../../src/api/iam/openid.js';
+import { isS3Error } from '../../src/errors.js';
+import {
+  CLIENT_ID,
+  newSigningKey,
+  type OidcProvider,
+  type SigningKey,
+  startOidcProvider,
+} from '../../../test/helpers/oidc.js';
+
+describe('settings (CAIRN_IDENTITY_OPENID_*)', () => {
+  const env = (vars: Record<string, string>) =>
+    openIdConfigFromEnv(Object.fromEntries(Object.entries(vars).map(([k, v]) => [`CAIRN_IDENTITY_OPENID_${k}`, v])));
+  const url = 'http://127.0.0.1:9/.well-known/openid-configuration';
+
+  it('none configured, or switched off: no provider', () => {
+    expect(openIdConfigFromEnv({ PATH: '/bin' })).toBeUndefined();
+    expect(env({ ENABLE: 'off', CONFIG_URL: url, CLIENT_ID: 'c' })).toBeUndefined();
+    expect(env({ CONFIG_URL: '', CLIENT_ID: '' })).toBeUndefined();
+    expect(env({ ENABLE: 'on' })).toBeUndefined();
+  });
+
+  it('the provider, with MinIO’s defaults', () => {
+    expect(env({ CONFIG_URL: url, CLIENT_ID: 'c', CLIENT_SECRET: 's', ENABLE: 'on', SCOPES: '' })).toEqual({
+      configUrl: url,
+      clientId: 'c',
+      claimName: 'policy',
+      claimPrefix: '',
+      rolePolicy: undefined,
+    });
+    expect(
+      env({ CONFIG_URL: 'https://idp.example/x', CLIENT_ID: 'c', CLAIM_NAME: 'groups', CLAIM_PREFIX: 'minio/' }),
+    ).toEqual({
+      configUrl: 'https://idp.example/x',
+      clientId: 'c',
+      claimName: 'groups',
+      claimPrefix: 'minio/',
+      rolePolicy: undefined,
+    });
+    const role = env({ CONFIG_URL: url, CLIENT_ID: 'c', ROLE_POLICY: ' readonly, ,diagnostics,' });
+    expect(role?.rolePolicy).toEqual(['readonly', 'diagnostics']);
+    // The default claim name, given explicitly, goes with a role policy.
+    expect(env({ CONFIG_URL: url, CLIENT_ID: 'c', ROLE_POLICY: 'readonly', CLAIM_NAME: 'policy' })?.rolePolicy).toEqual(
+      ['readonly'],
+    );
+  });
+
+  it('refused: what is missing, malformed, contradictory, or not implemented', () => {
+    const refused = (vars: Record<string, string>) => expect(() => env(vars)).toThrow(/CAIRN_IDENTITY_OPENID_/);
+    refused({ ENABLE: 'yes', CONFIG_URL: url, CLIENT_ID: 'c' });
+    refused({ CLIENT_ID: 'c' });
+    refused({ CONFIG_URL: url });
+    refused({ CONFIG_URL: 'ftp://idp.example/x', CLIENT_ID: 'c' });
+    refused({ CONFIG_URL: 'http://idp example/x', CLIENT_ID: 'c' });
+    refused({ CONFIG_URL: 'http://', CLIENT_ID: 'c' });
+    refused({ CONFIG_URL: ` ${url}`, CLIENT_ID: 'c' });
+    refused({ CONFIG_URL: url, CLIENT_ID: 'c', ROLE_POLICY: 'readonly', CLAIM_NAME: 'groups' });
+    refused({ CONFIG_URL: url, CLIENT_ID: 'c', ROLE_POLICY: ' , ' });
+    for (const name of [
+      'SCOPES',
+      'REDIRECT_URI',
+      'REDIRECT_URI_DYNAMIC',
+      'DISPLAY_NAME',
+      'CLAIM_USERINFO',
+      'CONFIG_URL_2',
+    ]) {
+      refused({ CONFIG_URL: url, CLIENT_ID: 'c', [name]: 'x' });
+    }
+  });
+
+  it('policy names: comma-separated, trimmed, empty ones dropped; a claim may be a list of such', () => {
+    expect(splitPolicyNames(' a ,b,, c ')).toEqual(['a', 'b', 'c']);
+    expect(splitPolicyNames('')).toEqual([]);
+    expect(policiesOfClaim('a, b')).toEqual(['a', 'b']);
+    expect(policiesOfClaim(['a,b', ' c ', ''])).toEqual(['a', 'b', 'c']);
+    expect(policiesOfClaim([])).toEqual([]);
+    expect(policiesOfClaim(['a', 1])).toBeUndefined();
+    expect(policiesOfClaim(1)).toBeUndefined();
+    expect(policiesOfClaim(undefined)).toBeUndefined();
+    expect(policiesOfClaim({ a: 'b' })).toBeUndefined();
+  });
+
+  it('role mode: MinIO’s role ARN (base64url SHA-1 of the client id), also as arn:cairn:, in this region or none', () => {
+    // sha1("minio") as `sha1sum` prints it, in base64url: the resource id MinIO derives.
+    expect(openIdRoleId('minio')).toBe(
+      Buffer.from('30747605e1f6faad5d1cedb2c7953d31ffad3fd4', 'hex').toString('base64url'),
+    );
+    const config: OpenIdConfig = { configUrl: 'http://x', clientId: 'minio', claimName: 'policy', claimPrefix: 'p/' };
+    const role = new OpenIdProvider({ ...config, rolePolicy: ['readonly'] }, 'eu-west-1');
+    const id = openIdRoleId('minio');
+    expect(role.roleId).toBe(id);
+    expect(role.roleArn).toBe(`arn:minio:iam:eu-west-1::role/${id}`);
+    expect(role.isRoleArn(`arn:minio:iam:eu-west-1::role/${id}`)).toBe(true);
+    expect(role.isRoleArn(`arn:cairn:iam:::role/${id}`)).toBe(true);
+    expect(role.isRoleArn(`arn:minio:iam:us-east-1::role/${id}`)).toBe(false);
+    expect(role.isRoleArn(`arn:aws:iam:::role/${id}`)).toBe(false);
+    expect(role.isRoleArn(`arn:minio:iam:::role/${id}x`)).toBe(false);
+    expect(role.isRoleArn(`x:arn:minio:iam:::role/${id}`)).toBe(false);
+    expect(role.isRoleArn(`arn:minio:iam:eu-west-1:123:role/${id}`)).toBe(false);
+    const claims = new OpenIdProvider(config, 'eu-west-1');
+    expect(claims.roleId).toBeUndefined();
+    expect(claims.roleArn).toBeUndefined();
+    expect(claims.isRoleArn(`arn:minio:iam:::role/${id}`)).toBe(false);
+    expect(claims.isRoleArn('arn:minio:iam:::role/undefined')).toBe(false);
+    expect(claims.policyClaim).toBe('p/policy');
+  });
+});
+
+describe('verifying web identity tokens against a real provider', () => {
+  let idp: OidcProvider;
+  const config = (extra: Partial<OpenIdConfig> = {}): OpenIdConfig => ({
+    configUrl: idp.configUrl,
+    clientId: CLIENT_ID,
+    claimName: 'policy',
+    claimPrefix: '',
+    jwksCooldownMs: 0,
+    ...extra,
+  });
+  beforeAll(async () => {
+    idp = await startOidcProvider({ alice: { policy: 'readonly', preferred_username: 'alice' } });
+  });
+  afterAll(async () => {
+    await idp?.close();
+  });
+
+  async function sign(
+    claims: JWTPayload,
+    o: { key?: SigningKey; iss?: string; exp?: number | string | null; alg?: string } = {},
+  ): Promise<string> {
+    const key = o.key ?? idp.signingKey();
+    const alg = o.alg ?? (key.jwk.alg as string);
+    let jwt = new SignJWT({ sub: 'mallory', aud: CLIENT_ID, ...claims })
+      .setProtectedHeader({ alg, kid: key.kid })
+      .setIssuer(o.iss ?? idp.issuer)
+      .setIssuedAt();
+    if (o.exp !== null) jwt = jwt.setExpirationTime(o.exp ?? '10m');
+    return jwt.sign(await importJWK(key.jwk, alg));
+  }
+
+  /** The STS error code a verification fails with, or the token's subject. */
+  async function outcome(p: OpenIdProvider, token: string, now = Date.now(), audiences?: string[]): Promise<string> {
+    try {
+      return `sub=${(await p.verify(token, now, audiences)).sub}`;
+    } catch (e) {
+      if (isS3Error(e)) return e.code;
+      throw e;
+    }
+  }
+
+  it('an ID token the provider issued through its login flow', async () => {
+    const p = new OpenIdProvider(config(), 'us-east-1');
+    const token = await idp.login('alice');
+    const claims = await p.verify(token, Date.now());
+    expect(claims.sub).toBe('alice');
+    expect(claims.iss).toBe(idp.issuer);
+    expect(claims.policy).toBe('readonly');
+    expect(token.length).toBeLessThan(MAX_TOKEN_LENGTH);
+  });
+
+  it('the audience: aud holds the client id, or azp names it; another list of client ids when asked', async () => {
+    const p = new OpenIdProvider(config(), 'us-east-1');
+    expect(await outcome(p, await sign({ aud: [CLIENT_ID, 'other'] }))).toBe('sub=mallory');
+    expect(await outcome(p, await sign({ aud: 'other', azp: CLIENT_ID }))).toBe('sub=mallory');
+    expect(await outcome(p, await sign({ aud: undefined, azp: CLIENT_ID }))).toBe('sub=mallory');
+    expect(await outcome(p, await sign({ aud: 'other' }))).toBe('InvalidIdentityToken');
+    expect(await outcome(p, await sign({ aud: undefined }))).toBe('InvalidIdentityToken');
+    expect(await outcome(p, await sign({ aud: ['a', 'b'], azp: 'c' }))).toBe('InvalidIdentityToken');
+    expect(await outcome(p, await sign({ aud: 'other' }), Date.now(), ['x', 'other'])).toBe('sub=mallory');
+    expect(await outcome(p, await sign({}), Date.now(), ['x', 'other'])).toBe('InvalidIdentityToken');
+  });
+
+  it('time: expired past 30 s of skew, not yet valid, no exp at all; the clock given is the one used', async () => {
+    const p = new OpenIdProvider(config(), 'us-east-1');
+    const now = Math.floor(Date.now() / 1000);
+    expect(await outcome(p, await sign({}, { exp: now - 10 }))).toBe('sub=mallory');
+    expect(await outcome(p, await sign({}, { exp: now - 120 }))).toBe('ExpiredTokenException');
+    expect(await outcome(p, await sign({ nbf: now + 10 }))).toBe('sub=mallory');
+    expect(await outcome(p, await sign({ nbf: now + 300 }))).toBe('InvalidIdentityToken');
+    expect(await outcome(p, await sign({}, { exp: null }))).toBe('InvalidIdentityToken');
+    const token = await sign({}, { exp: now + 600 });
+    expect(await outcome(p, token, Date.now() + 3_600_000)).toBe('ExpiredTokenException');
+    const soon = await sign({ nbf: now + 10 });
+    expect(await outcome(p, soon, Date.now() - 60_000)).toBe('InvalidIdentityToken'); // not yet valid then
+  });
+
+  it('the subject and issuer must be there and right', async () => {
+    const p = new OpenIdProvider(config(), 'us-east-1');
+    expect(await outcome(p, await sign({ sub: undefined }))).toBe('InvalidIdentityToken');
+    expect(await outcome(p, await sign({ sub: '' }))).toBe('InvalidIdentityToken');
+    expect(await outcome(p, await sign({}, { iss: `${idp.issuer}/other` }))).toBe('InvalidIdentityToken');
+    expect(await outcome(p, await sign({}, { iss: 'https://evil.example' }))).toBe('InvalidIdentityToken');
+  });
+
+  it('signatures: the provider’s keys and asymmetric algorithms only', async () => {
+    const p = new OpenIdProvider(config(), 'us-east-1');
+    const foreign = await newSigningKey();
+    expect(await outcome(p, await sign({}, { key: foreign }))).toBe('InvalidIdentityToken');
+    expect(await outcome(p, await sign({}, { key: { ...foreign, kid: idp.signingKey().kid } }))).toBe(
+      'InvalidIdentityToken',
+    );
+    // HS256 "signed" with the provider's public key as the HMAC secret: the classic forgery.
+    const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = idp.signingKey().jwk;
+    const secret = new TextEncoder().encode(JSON.stringify(pub));
+    const forged = await new SignJWT({ sub: 'mallory', aud: CLIENT_ID })
+      .setProtectedHeader({ alg: 'HS256', kid: idp.signingKey().kid })
+      .setIssuer(idp.issuer)
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(secret);
+    expect(await outcome(p, forged)).toBe('InvalidIdentityToken');
+    const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const none = `${b64({ alg: 'none' })}.${b64({ sub: 'mallory', aud: CLIENT_ID, iss: idp.issuer, exp: Math.floor(Date.now() / 1000) + 600 })}.`;
+    expect(await outcome(p, none)).toBe('InvalidIdentityToken');
+    expect(await outcome(p, 'not.a.token')).toBe('InvalidIdentityToken');
+    const valid = await sign({});
+    expect(await outcome(p, `${valid.slice(0, -4)}AAAA`)).toBe('InvalidIdentityToken');
+  });
+
+  it('keys: fetched once, again on an unknown key id (at most once per cooldown) and when old', async () => {
+    const fetches = () => idp.jwksFetches();
+    const cooled = new OpenIdProvider(config({ jwksCooldownMs: 3_600_000 }), 'us-east-1');
+    const fresh = new OpenIdProvider(config({ jwksCooldownMs: 0 }), 'us-east-1');
+    let before = fetches();
+    expect(await outcome(cooled, await sign({}))).toBe('sub=mallory');
+    expect(await outcome(fresh, await sign({}))).toBe('sub=mallory');
+    expect(fetches() - before).toBe(2);
+    before = fetches();
+    expect(await outcome(cooled, await sign({}))).toBe('sub=mallory');
+    expect(await outcome(fresh, await sign({}))).toBe('sub=mallory');
+    expect(fetches()).toBe(before); // cached
+    // Unknown key ids: the cooled-down verifier does not ask the provider again.
+    const foreign = await newSigningKey();
+    before = fetches();
+    expect(await outcome(cooled, await sign({}, { key: foreign }))).toBe('InvalidIdentityToken');
+    expect(fetches()).toBe(before);
+    expect(await outcome(fresh, await sign({}, { key: foreign }))).toBe('InvalidIdentityToken');
+    expect(fetches()).toBe(before + 1);
+    // The provider rotates its keys: tokens of the new key verify once the keys are fetched again.
+    const rotated = await idp.rotateKeys();
+    const token = await sign({}, { key: rotated });
+    expect(await outcome(fresh, token)).toBe('sub=mallory');
+    expect(await outcome(cooled, token)).toBe('InvalidIdentityToken');
+    // Keys past their maximum age are fetched again in the background; the old ones serve meanwhile.
+    const aging = new OpenIdProvider(config({ jwksMaxAgeMs: 0, jwksCooldownMs: 0 }), 'us-east-1');
+    expect(await outcome(aging, token)).toBe('sub=mallory');
+    before = fetches();
+    expect(await outcome(aging, token)).toBe('sub=mallory');
+    for (let i = 0; i < 3000 && fetches() === before; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(fetches()).toBeGreaterThan(before);
+  });
+
+  it('the provider out of reach: IDPCommunicationError; keys already fetched go on serving', async () => {
+    const gone = await startOidcProvider({});
+    const p = new OpenIdProvider(config({ configUrl: gone.configUrl }), 'us-east-1');
+    const k = gone.signingKey();
+    const token = await new SignJWT({ sub: 'mallory', aud: CLIENT_ID })
+      .setProtectedHeader({ alg: 'RS256', kid: k.kid })
+      .setIssuer(gone.issuer)
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(await importJWK(k.jwk, 'RS256'));
+    expect(await outcome(p, token)).toBe('sub=mallory');
+    await gone.close();
+    expect(await outcome(p, token)).toBe('sub=mallory');
+    const never = new OpenIdProvider(config({ configUrl: gone.configUrl }), 'us-east-1');
+    expect(await outcome(never, token)).toBe('IDPCommunicationError');
+    // A discovery document naming no issuer and no jwks_uri (the provider's JWKS taken for one).
+    const wrong = new OpenIdProvider(config({ configUrl: `${idp.issuer}/jwks` }), 'us-east-1');
+    expect(await outcome(wrong, token)).toBe('IDPCommunicationError');
+  });
+});

@@ -117,10 +117,11 @@ export const MODULES = [
   },
   {
     name: 'select-csv',
-    about: 'S3 Select CSV scanner: dialect, record splitter',
+    about: 'S3 Select CSV scanner: dialect, record splitter, native line filter',
     mutate: ['select-engine/src/formats/csv/*.ts'],
     tests: [
       'select-engine/test/formats/csv.test.ts',
+      'select-engine/test/formats/csv-line-filter.test.ts',
       'select-engine/test/formats/fuzz.test.ts',
       'select-engine/test/formats/stop.test.ts',
       'select-engine/test/golden.test.ts',

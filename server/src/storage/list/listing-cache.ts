@@ -1,7 +1,8 @@
 // Directory views by set and path, kept in memory (this process is the only writer of its drives).
 // A committed write updates the cached view of its directory in place of dropping it (copy-on-write:
 // a walk in progress keeps the array it started with), so listing a directory that is being written
-// does not rebuild it for every page. A view being built while its directory changes is not cached.
+// does not rebuild it for every page. A view being built while its directory changes is not cached, and
+// that holds for every build in flight (two listings, or a listing and the scanner, may build one view at once).
 import { dirname } from 'node:path';
 import type { ErasureSet } from '../engine/erasure-set.js';
 import { compareKeys } from '../meta/key-path.js';
@@ -14,23 +15,32 @@ export const LISTING_CACHE_ENTRIES = 500_000;
 export class ListingCache {
   private views = new Map<string, ViewEntry[]>();
   private entries = 0;
-  /** Views being built, and whether their directory changed meanwhile. */
-  private building = new Map<string, { dirty: boolean }>();
+  /** Builds in flight per view, each marked when its directory changed meanwhile. */
+  private building = new Map<string, Set<{ dirty: boolean }>>();
 
-  /** `maxEntries`: a server's default is LISTING_CACHE_ENTRIES (each entry ~250 bytes of heap). */
-  constructor(private readonly maxEntries = LISTING_CACHE_ENTRIES) {}
+  /**
+   * `maxEntries`: a server's default is LISTING_CACHE_ENTRIES (each entry ~250 bytes of heap). `read` builds
+   * a view from the drives (a test may pass one whose reads it finishes in the order it wants).
+   */
+  constructor(
+    private readonly maxEntries = LISTING_CACHE_ENTRIES,
+    private readonly read: typeof readDirView = readDirView,
+  ) {}
 
   async view(set: ErasureSet, bucket: string, dirRel: string, namePrefix: string): Promise<ViewEntry[]> {
     const id = `${set.index}\0${dirRel}`;
     const hit = this.views.get(id);
     if (hit) return hit;
     const mark = { dirty: false };
-    this.building.set(id, mark);
+    let marks = this.building.get(id);
+    if (!marks) this.building.set(id, (marks = new Set()));
+    marks.add(mark);
     let v: ViewEntry[];
     try {
-      v = await readDirView(set, bucket, dirRel, namePrefix);
+      v = await this.read(set, bucket, dirRel, namePrefix);
     } finally {
-      if (this.building.get(id) === mark) this.building.delete(id);
+      marks.delete(mark);
+      if (marks.size === 0 && this.building.get(id) === marks) this.building.delete(id);
     }
     if (mark.dirty) return v;
     this.put(id, v);
@@ -50,8 +60,7 @@ export class ListingCache {
   }
 
   private touch(id: string): void {
-    const b = this.building.get(id);
-    if (b) b.dirty = true;
+    for (const b of this.building.get(id) ?? []) b.dirty = true;
   }
 
   /** Set (or with null remove) entry `name` of a cached view, copy-on-write. */
@@ -122,6 +131,6 @@ export class ListingCache {
   clear(): void {
     this.views.clear();
     this.entries = 0;
-    for (const b of this.building.values()) b.dirty = true;
+    for (const marks of this.building.values()) for (const b of marks) b.dirty = true;
   }
 }

@@ -108,4 +108,89 @@ export const EQUIVALENT = [
     code: 'mine.dataDir',
     reason: 'a version with shards that are not inline has a data dir',
   },
+  {
+    file: 'server/src/api/policy-document.ts',
+    code: '[]',
+    within: 'actions ?? notActions ?? []',
+    reason: 'a statement without Action and NotAction was refused just above: one of them is there',
+  },
+  {
+    file: 'server/src/api/policy-document.ts',
+    code: '[]',
+    within: 'resources ?? []',
+    reason: 'the text the mutant adds holds no `${`, so whether a resource uses variables is answered alike',
+  },
+  {
+    file: 'server/src/api/policy-document.ts',
+    code: '[]',
+    within: 'notResources ?? []',
+    reason: 'the text the mutant adds holds no `${`, so whether a resource uses variables is answered alike',
+  },
+  {
+    file: 'server/src/api/policy-document.ts',
+    code: "'Action'",
+    within: "strings(st.Action, 'Action')",
+    reason: 'the field name only goes into the error message',
+  },
+  {
+    file: 'server/src/api/policy-document.ts',
+    code: 'i < stem',
+    reason: 'two different characters cannot be at the same index: i equal to stem never happens',
+  },
+  {
+    file: 'server/src/api/policy-document.ts',
+    code: '!st.resourceKeys',
+    reason:
+      'the resource index only chooses which statements a request looks at; looking at more of them gives the same verdict (policy-document.test.ts compares the index with every statement on random policies)',
+  },
+  {
+    file: 'server/src/api/policy-document.ts',
+    code: "k.indexOf('/')",
+    reason:
+      'the resource index only chooses which statements a request looks at; looking at more of them gives the same verdict (policy-document.test.ts compares the index with every statement on random policies) (a depth one too large looks one level further)',
+  },
+  {
+    file: 'server/src/api/policy-document.ts',
+    code: 'i >= 0',
+    within: "for (let i = k.indexOf('/'); i >= 0; i = k.indexOf('/', i + 1)) slashes++;",
+    reason: 'a resource key starts with arn:, never with a /',
+  },
+  {
+    file: 'server/src/api/policy-document.ts',
+    code: 'slashes > this.depth',
+    reason: 'a shortcut: setting the depth to the same value changes nothing',
+  },
+  {
+    file: 'server/src/api/policy-document.ts',
+    code: 'this.byKey.size === 0',
+    reason: 'a shortcut: the lookups of an empty index find nothing',
+  },
+  {
+    file: 'server/src/api/policy-document.ts',
+    code: 'slashes++',
+    within:
+      "for (let from = 0, slashes = 0; slashes <= this.depth; slashes++) { const i = r.indexOf('/', from); " +
+      'const hit = this.byKey.get(i < 0 ? r : r.slice(0, i)); if (hit) { const w = evaluateStatements(hit, q); ' +
+      "if (w === 'Deny') return w; if (w === 'Allow') v = w; } if (i < 0) break; from = i + 1; }",
+    reason:
+      'the resource index only chooses which statements a request looks at; looking at more of them gives the same verdict (policy-document.test.ts compares the index with every statement on random policies) (the loop still ends after the whole ARN)',
+  },
+  {
+    file: 'server/src/api/policy-document.ts',
+    code: 'i < 0',
+    within: 'i < 0 ? r : r.slice(0, i)',
+    reason: 'an ARN never starts with a /: i is never 0',
+  },
+  {
+    file: 'server/src/api/policy-document.ts',
+    code: 'if (i < 0) break;',
+    reason:
+      'the resource index only chooses which statements a request looks at; looking at more of them gives the same verdict (policy-document.test.ts compares the index with every statement on random policies) (without the break the loop looks up the same keys again, up to the depth)',
+  },
+  {
+    file: 'server/src/api/policy-document.ts',
+    code: "new Set(['*'])",
+    within: "q.principals ?? new Set(['*'])",
+    reason: "namesCaller answers true for a principal set holding '*' before it looks at the caller's tokens",
+  },
 ];

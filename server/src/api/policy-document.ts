@@ -115,7 +115,8 @@ function conditionValues(v: unknown, field: string): string[] {
 /** A Resource entry: `*` or an ARN of six colon-separated parts (`arn:aws:s3:::bucket/key`). */
 function checkResource(r: string, kind: PolicyKind, bucket: string | undefined): void {
   if (kind === 'bucket') {
-    const m = /^arn:aws:s3:::([^/]+)(\/.*)?$/.exec(r);
+    // The bucket part, up to the first `/`; whatever key follows (a key may hold any character, line breaks too).
+    const m = /^arn:aws:s3:::([^/]+)/.exec(r);
     if (!m || !compileWildcard(globParts(m[1]))(bucket ?? '')) throw malformed('Policy has invalid resource');
     return;
   }

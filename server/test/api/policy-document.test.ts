@@ -511,3 +511,54 @@ describe('the resource index', () => {
     }
   });
 });
+
+describe('what mutation testing found untested', () => {
+  it('a refusal that is not MalformedPolicy (a condition key Cairn does not implement) keeps its code', () => {
+    try {
+      identity({ ...allowGet, Condition: { StringEquals: { 's3:LocationConstraint': 'x' } } });
+      expect.unreachable('compiled');
+    } catch (e) {
+      expect(isS3Error(e) && e.code).toBe('NotImplemented');
+    }
+  });
+
+  it('one Allow is enough: later Allow statements are not looked at (their conditions never read)', () => {
+    const p = identity([allowGet, { ...allowGet, Condition: { StringEquals: { 'aws:username': 'alice' } } }]);
+    expect(verdict(p, 's3:GetObject', 'arn:aws:s3:::b/k')).toBe('Allow');
+  });
+
+  it('session policies may name S3, IAM, STS and admin actions', () => {
+    for (const action of ['s3:GetObject', 'iam:CreateUser', 'sts:AssumeRole', 'admin:ServerInfo']) {
+      const p = compilePolicy(doc({ Effect: 'Allow', Action: action, Resource: '*' }), { kind: 'session' });
+      expect(verdict(p, action, 'arn:aws:s3:::b/k'), action).toBe('Allow');
+    }
+  });
+
+  it('every condition value must be a string, number or boolean', () => {
+    expect(refusal(doc({ ...allowGet, Condition: { StringEquals: { 'aws:username': ['alice', null] } } }))).toMatch(
+      /Invalid Condition value/,
+    );
+  });
+
+  it('resources: an account and region in an ARN; a bucket pattern must match when no bucket is given', () => {
+    const p = identity({ ...allowGet, Resource: 'arn:aws:s3:us-east-1:123456789012:accesspoint/ap/*' });
+    expect(verdict(p, 's3:GetObject', 'arn:aws:s3:us-east-1:123456789012:accesspoint/ap/k')).toBe('Allow');
+    expect(refusal(doc({ ...allowGet, Principal: '*', Resource: 'arn:aws:s3:::?*' }), 'bucket')).toMatch(
+      /invalid resource/,
+    );
+    // An object key may hold a line break: a bucket policy may name it.
+    const keyed = bucketPolicy({ ...allowGet, Principal: '*', Resource: 'arn:aws:s3:::b/line\nbreak' });
+    expect(verdict(keyed, 's3:GetObject', 'arn:aws:s3:::b/line\nbreak')).toBe('Allow');
+    expect(verdict(keyed, 's3:GetObject', 'arn:aws:s3:::b/line')).toBe('None');
+  });
+
+  it('contextual and readsObjectTags look at every resource and statement, not only the first', () => {
+    const vars = identity({ ...allowGet, Resource: ['arn:aws:s3:::c/*', 'arn:aws:s3:::b/${aws:username}/*'] });
+    expect(vars.statements[0].contextual).toBe(true);
+    const tags = identity([
+      allowGet,
+      { ...allowGet, Condition: { StringEquals: { 's3:ExistingObjectTag/team': 'blue' } } },
+    ]);
+    expect(tags.readsObjectTags).toBe(true);
+  });
+});

@@ -58,6 +58,7 @@ export const MODULES = [
     mutate: ['server/src/api/authorize.ts', 'server/src/api/acl.ts'],
     tests: [
       'server/test/api/authorize.test.ts',
+      'server/test/api/acl.test.ts',
       'server/test/api/policy-conditions.test.ts',
       'test/s3/authorization.test.ts',
       'test/s3/authorization-faults.test.ts',

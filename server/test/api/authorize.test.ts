@@ -528,4 +528,63 @@ describe('authorization decisions', () => {
     // A grant with neither key nor uri names nobody, not the anonymous caller.
     expect(aclAllows({ owner: 'alice', grants: [{ permission: 'READ' }] }, undefined, 'READ')).toBe(false);
   });
+
+  it('a refused read asks ListBucket with the key as s3:prefix; a version named by the operation is the one read', async () => {
+    const b = await bucket('alice', {
+      versioning: 'Enabled',
+      policy: doc({
+        Effect: 'Allow',
+        Principal: { AWS: 'bob' },
+        Action: 's3:ListBucket',
+        Resource: 'arn:aws:s3:::b*',
+        Condition: { StringLike: { 's3:prefix': 'public/*' } },
+      }),
+    });
+    const first = await putObject(b, 'public/k', {
+      [OBJECT_ACL_META]: acl('alice', { key: 'bob', permission: 'READ' }),
+    });
+    await putObject(b, 'public/k');
+    const op = (key: string, versionId?: string) =>
+      outcome(
+        authorizeOperation(ctx, {
+          ...request(bob),
+          op: { name: 'GetObject', action: 's3:GetObject', bucket: b, key, versionId },
+        }),
+      );
+    expect(await op('public/missing')).toBe('NoSuchKey');
+    expect(await op('private/missing')).toBe('AccessDenied');
+    expect(await op('public/k')).toBe('AccessDenied');
+    expect(await op('public/k', first.versionId)).toBe('ok');
+  });
+
+  it('ABAC: the bucket’s tags are aws:ResourceTag of the bucket and its objects', async () => {
+    const tagging = (team: string) =>
+      `<Tagging><TagSet><Tag><Key>Team</Key><Value>${team}</Value></Tag></TagSet></Tagging>`;
+    const blue = await bucket('alice', { abac: true, tagging: tagging('blue') });
+    const red = await bucket('alice', { abac: true, tagging: tagging('red') });
+    const off = await bucket('alice', { tagging: tagging('blue') });
+    await ctx.iam!.put('user', 'rita', {
+      name: 'rita',
+      path: '/',
+      id: 'AIDARITA',
+      created: 0,
+      status: 'enabled',
+      keys: [],
+      tags: {},
+      inline: {
+        abac: doc({
+          Effect: 'Allow',
+          Action: ['s3:GetObject', 's3:ListBucket'],
+          Resource: '*',
+          Condition: { StringEquals: { 'aws:ResourceTag/team': 'blue' } },
+        }),
+      },
+      attached: [],
+    });
+    const rita = userCaller('rita-key', 'root', { name: 'rita', path: '/', id: 'AIDARITA', tags: {} });
+    expect(await allowed(rita, 's3:GetObject', { bucket: blue, key: 'k' })).toBe(true);
+    expect(await allowed(rita, 's3:ListBucket', { bucket: blue })).toBe(true);
+    expect(await allowed(rita, 's3:GetObject', { bucket: red, key: 'k' })).toBe(false);
+    expect(await allowed(rita, 's3:GetObject', { bucket: off, key: 'k' })).toBe(false);
+  });
 });

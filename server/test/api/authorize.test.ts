@@ -57,7 +57,7 @@ describe('authorization decisions', () => {
   let ctx: ApiContext;
   let n = 0;
   beforeAll(async () => {
-    d = await drives(4);
+    d = await drives(1); // one drive: the decisions read storage, they do not test it
     storage = await open(d.paths);
     const accounts = accountsOf({ root: { accessKey: 'root' }, users: [{ accessKey: 'alice' }, { accessKey: 'bob' }] });
     const iam = new IamStore({
@@ -140,8 +140,15 @@ describe('authorization decisions', () => {
       .join('')}</PublicAccessBlockConfiguration>`;
   const ownership = (rule: string) =>
     `<OwnershipControls><Rule><ObjectOwnership>${rule}</ObjectOwnership></Rule></OwnershipControls>`;
-  const putObject = (b: string, key: string, meta: Record<string, string> = {}, tagging?: string) =>
-    storage.putObject(b, key, body(Buffer.from('x')), { size: 1, userMetadata: meta, tagging });
+  /**
+   * Writes a one-byte object, then waits for the clock to pass its time: storage orders versions written in the
+   * same millisecond by their random ids (meta/versions.ts newerFirst), not by write order.
+   */
+  async function putObject(b: string, key: string, meta: Record<string, string> = {}, tagging?: string) {
+    const info = await storage.putObject(b, key, body(Buffer.from('x')), { size: 1, userMetadata: meta, tagging });
+    while (Date.now() <= info.lastModified.getTime()) await new Promise((r) => setTimeout(r, 1));
+    return info;
+  }
   const allowed = (caller: Caller | undefined, action: string, r: Resource) =>
     isAllowed(ctx, request(caller), action, r);
 

@@ -14,6 +14,7 @@ import {
   splitShards,
 } from '../index.js';
 import { seededRandom } from '../../test/helpers/random.js';
+import { native } from '../src-ts/binding.js';
 
 const random = seededRandom();
 
@@ -81,6 +82,19 @@ describe('shardSize', () => {
   it('rejects layouts outside 1..16 data shards', () => {
     expect(() => shardSize(10, 0)).toThrow(/1..=16/);
     expect(() => shardSize(10, 17)).toThrow(/1..=16/);
+  });
+
+  it("agrees with the addon's own rule (erasure.rs) for every layout, around every padding boundary", () => {
+    const lengths = [0, 1, 2, 3, 4095, 4096, 4097, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 0xffff_ffff];
+    for (let i = 0; i < 2000; i++) lengths.push(Math.floor(random.next() * 2 ** 32));
+    for (let data = 1; data <= 16; data++) {
+      for (const len of lengths) {
+        for (const n of [len, Math.max(0, len - data), len + data]) {
+          if (n > 0xffff_ffff) continue; // not a u32: the addon refuses it
+          expect(shardSize(n, data), `${n} / ${data}`).toBe(native.shardSize(n, data));
+        }
+      }
+    }
   });
 });
 

@@ -2,7 +2,7 @@
 // own outgoing requests (the S3 gateway's raw GET, `cairn admin`). One place, so a request Cairn signs and a
 // request Cairn verifies are built by the same rules. Lives outside the layers: storage (the gateway) may not
 // import the HTTP layer, and the HTTP layer may not import storage.
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 
 /** RFC 3986 encoding as AWS does it: unreserved characters stay, everything else is %XX (upper hex). */
 export function uriEncode(s: string, keepSlash = false): string {
@@ -10,7 +10,8 @@ export function uriEncode(s: string, keepSlash = false): string {
   return keepSlash ? e.replace(/%2F/g, '/') : e;
 }
 
-export const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+// One-shot hash(): no Hash object per call (createHash's cost half the time, and garbage; every request hashes).
+export const sha256Hex = (data: string | Buffer): string => hash('sha256', data, 'hex');
 export const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256', key).update(data).digest();
 
 /** The signing key of a secret for one day (`20130524`), region and service. */

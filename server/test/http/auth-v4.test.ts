@@ -705,5 +705,36 @@ describe('every x-amz-* header signed, and the region', () => {
         headers.authorization,
       ).identity.accessKey,
     ).toBe(AK);
+    // Parsed scopes are kept by their text: the one just accepted for mars-west-9 is still refused here.
+    expect(
+      refusal(() =>
+        verifyHeaderV4(live, { method: 'GET', rawPath: '/b/k', rawQuery: '', headers }, headers.authorization),
+      ),
+    ).toEqual({ code: 'AuthorizationHeaderMalformed', extra: { Region: 'us-east-1' } });
+  });
+
+  it("a scope's day is each request's own: around midnight UTC, yesterday's scope is refused a second later", async () => {
+    const sign = async (iso: string, scopeIso = iso) => {
+      const signed = await signer.sign(
+        { method: 'GET', protocol: 'http:', hostname: 'h', path: '/b/k', query: {}, headers: { host: 'h' } },
+        { signingDate: new Date(scopeIso) },
+      );
+      const headers = lower(signed.headers);
+      // x-amz-date of the request itself (the scope keeps the signing day): a scope of another day.
+      headers['x-amz-date'] = iso.replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+      const ctx = { ...live, now: () => Date.parse(iso) };
+      return () =>
+        verifyHeaderV4(ctx, { method: 'GET', rawPath: '/b/k', rawQuery: '', headers }, headers.authorization);
+    };
+    expect((await sign('2026-12-06T23:59:59Z'))().identity.accessKey).toBe(AK);
+    expect((await sign('2026-12-07T00:00:01Z'))().identity.accessKey).toBe(AK);
+    // Signed on the 6th, sent as of the 7th (and the other way): the day differs, whatever was asked before.
+    expect(refusal(await sign('2026-12-07T00:00:01Z', '2026-12-06T23:59:59Z')).code).toBe(
+      'AuthorizationHeaderMalformed',
+    );
+    expect(refusal(await sign('2026-12-06T23:59:59Z', '2026-12-07T00:00:01Z')).code).toBe(
+      'AuthorizationHeaderMalformed',
+    );
+    expect((await sign('2026-12-06T23:59:58Z'))().identity.accessKey).toBe(AK);
   });
 });

@@ -37,8 +37,12 @@ export function canonicalQuery(pairs: [string, string][], skip?: string): string
     .join('&');
 }
 
+const UNRESERVED_PATH = /^[A-Za-z0-9\-._~/]*$/;
+
 /** S3 canonical URI: the decoded path, encoded once (no double encoding for S3). */
 export function canonicalUri(rawPath: string): string {
+  // A path of unreserved characters only (most keys) decodes and encodes to itself.
+  if (UNRESERVED_PATH.test(rawPath)) return rawPath || '/';
   return (
     rawPath
       .split('/')

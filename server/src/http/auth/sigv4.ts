@@ -28,7 +28,14 @@ const WRONG_DAY = 'Invalid credential date. Date is not the same as X-Amz-Date.'
 const TOO_LONG = 'X-Amz-Expires must be less than a week (in seconds) that is; the maximum expires is 604800 seconds';
 
 /** `yyyyMMdd` of an epoch-ms time (UTC): the date a credential scope must name. */
-const dayOf = (t: number): string => new Date(t).toISOString().slice(0, 10).replace(/-/g, '');
+const dayOf = (t: number): string => {
+  // Every request asks (formatting a Date costs microseconds): the last UTC day's text is kept.
+  const day = Math.floor(t / DAY_MS);
+  if (day !== lastDay.day) lastDay = { day, text: new Date(t).toISOString().slice(0, 10).replace(/-/g, '') };
+  return lastDay.text;
+};
+const DAY_MS = 86_400_000;
+let lastDay = { day: Number.NaN, text: '' };
 /** `yyyyMMddTHHmmssZ` of an epoch-ms time: the request time as the string to sign names it. */
 const isoBasic = (t: number): string => new Date(t).toISOString().replace(/[-:]|\.\d{3}/g, '');
 
@@ -103,7 +110,24 @@ export function checkRegion(region: string, expected: string, queryForm: boolean
   throw new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; ${wrong}`, extra);
 }
 
+/**
+ * Credential scopes already parsed, by their text: a client sends the same one all day, and parsing is a
+ * pure function of the text, the form and the region (refusals are not kept: they throw each time).
+ */
+const parsedCredentials = new Map<string, Credential>();
+
 function parseCredential(s: string, queryForm: boolean, serverRegion: string): Credential {
+  const id = `${queryForm ? 'q' : 'h'}\0${serverRegion}\0${s}`;
+  let c = parsedCredentials.get(id);
+  if (!c) {
+    c = parseCredentialText(s, queryForm, serverRegion);
+    if (parsedCredentials.size >= 1000) parsedCredentials.clear();
+    parsedCredentials.set(id, c);
+  }
+  return c;
+}
+
+function parseCredentialText(s: string, queryForm: boolean, serverRegion: string): Credential {
   const parts = s.split('/');
   const code = queryForm ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed';
   if (parts.length < 5 || parts[parts.length - 1] !== 'aws4_request')

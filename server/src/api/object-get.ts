@@ -150,8 +150,11 @@ async function answerGetOrHead(
     wipeKey(keys);
     return { ...emptyResponse(status, headers), events: [objectEvent('s3:ObjectAccessed:Head', info)] };
   }
-  if (!keys)
-    return { status, headers, body: await object.read(range), events: [objectEvent('s3:ObjectAccessed:Get', info)] };
+  if (!keys) {
+    // A small object kept in memory goes out as one buffer (no stream) when the whole of it is asked for.
+    const body = range === undefined && object.readInline ? await object.readInline() : await object.read(range);
+    return { status, headers, body, events: [objectEvent('s3:ObjectAccessed:Get', info)] };
+  }
   const body = await readDecrypted(object.read, info, keys, range, ctx.sse);
   body.once('close', () => wipeKey(keys)); // read to the end or cut off: no package is opened after it
   return { status, headers, body, events: [objectEvent('s3:ObjectAccessed:Get', info)] };

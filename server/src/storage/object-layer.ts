@@ -250,6 +250,12 @@ export interface OpenedObject {
    */
   read(range?: ByteRange): Promise<ObjectBody>;
   /**
+   * The whole object in one buffer, verified as read() verifies it, when the store holds this version in
+   * memory-sized form (the erasure engine: inline in its metadata, small objects); absent otherwise. A
+   * small GET is answered from it without a stream.
+   */
+  readInline?(): Promise<Buffer>;
+  /**
    * Lets go of what openObject began reading for `readingWhole` and nobody read (a condition refused the
    * GET, an error came first). A no-op once read() took it, or when nothing was begun.
    */

@@ -22,7 +22,7 @@ import { RemoteDrive } from '../rpc/remote-drive.js';
 import type { Change, ChangeBus, HeldLock, Locks } from '../coordination.js';
 import { Buckets } from './buckets.js';
 import { ErasureSet, type SetDeps } from './erasure-set.js';
-import { openVersion, readBody } from './get.js';
+import { openVersion, readBody, readInline } from './get.js';
 import { bucketHasObjects, listObjectVersions, listObjects } from './listing.js';
 import { KeyedMutex } from './locks.js';
 import { Multipart } from './multipart.js';
@@ -364,6 +364,7 @@ export class ErasureObjects implements L.ObjectLayer {
         if (!this.tiers) throw new S3Error('ServiceUnavailable', `The remote tier ${remote.tier} is not available`);
         return this.tiers.read(remote, range, o.version.size);
       },
+      readInline: remote || o.version.dataDir ? undefined : () => readInline(set, bucket, key, o),
     };
   }
 

@@ -89,6 +89,42 @@ export async function readBody(
   o: Opened,
   range: ByteRange | undefined,
 ): Promise<Readable> {
+  const it = bodyChunks(set, bucket, key, o, range);
+  const first = await it.next();
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (first.done) return;
+    yield first.value;
+    yield* it;
+  }
+  const body: Readable & RecyclingBody = Object.assign(Readable.from(rest(), { objectMode: false, highWaterMark: 1 }), {
+    recycle: recycleChunk,
+  });
+  // A consumer that stops early must still release the files the generator holds.
+  body.once('close', () => void it.return(undefined).catch(() => {}));
+  return body;
+}
+
+/**
+ * The whole of a version kept in its metadata (inline: a small object) in one buffer, read and checked as
+ * readBody reads it (bad or missing shards decoded around and queued for healing). A small GET answers with
+ * it: a stream per 4 KiB GET (Readable.from over the generator, its events, a write per chunk) cost more
+ * than the read.
+ */
+export async function readInline(set: ErasureSet, bucket: string, key: string, o: Opened): Promise<Buffer> {
+  if (o.version.dataDir) throw new Error('readInline: the version has its data in files');
+  const parts: Buffer[] = [];
+  for await (const chunk of bodyChunks(set, bucket, key, o, undefined)) parts.push(chunk);
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
+
+/** The bytes of a version's range, batch by batch (see readBody). */
+function bodyChunks(
+  set: ErasureSet,
+  bucket: string,
+  key: string,
+  o: Opened,
+  range: ByteRange | undefined,
+): AsyncGenerator<Buffer> {
   const v = o.version;
   const start = range?.start ?? 0;
   const end = range ? range.end + 1 : v.size; // exclusive
@@ -180,17 +216,5 @@ export async function readBody(
     }
   }
 
-  const it = blocks();
-  const first = await it.next();
-  async function* rest(): AsyncGenerator<Buffer> {
-    if (first.done) return;
-    yield first.value;
-    yield* it;
-  }
-  const body: Readable & RecyclingBody = Object.assign(Readable.from(rest(), { objectMode: false, highWaterMark: 1 }), {
-    recycle: recycleChunk,
-  });
-  // A consumer that stops early must still release the files the generator holds.
-  body.once('close', () => void it.return(undefined).catch(() => {}));
-  return body;
+  return blocks();
 }

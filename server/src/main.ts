@@ -34,7 +34,7 @@ import { Sealer } from './api/iam/seal.js';
 import { parseDuration } from './duration.js';
 import { expandDrives } from './storage/expand.js';
 import { SYS_DIR } from './storage/drive/drive.js';
-import { FormatPending, openStorage } from './storage/index.js';
+import { type ErasureObjects, FormatPending, openStorage } from './storage/index.js';
 import { isEndpointArgument } from './cluster/endpoints.js';
 import { type ClusterNode, joinCluster } from './cluster/node.js';
 import { nativeCodec } from './storage/erasure/codec.js';
@@ -209,6 +209,8 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
   const remote = remoteDrives(credentials.root);
   let node: ClusterNode | undefined;
   let storage: ObjectLayer;
+  /** A node's storage: it leads the deployment's background work while it holds the leader lease. */
+  let nodeStorage: ErasureObjects | undefined;
   try {
     if (opts.gateway) {
       storage = await opts.gateway.open();
@@ -222,7 +224,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
         tls,
         log,
       });
-      storage = await openNodeStorage(node, opts, log);
+      storage = nodeStorage = await openNodeStorage(node, opts, log);
     } else {
       storage = await openStorage({
         ...opts.storage,
@@ -331,6 +333,9 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
     });
     tls?.watch();
     await node?.handOver();
+    // Once this node serves (its background tasks, lifecycle's among them, added by the S3 server).
+    const leads = nodeStorage;
+    if (node && leads) node.lead((on) => leads.setLeader(on));
   } catch (e) {
     await storage.close();
     remote.close();
@@ -347,6 +352,8 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       tls?.close();
       await http.close();
       await storage.close();
+      // After storage saved its heal queue (the leader's), the lease goes back: the next leader loads the queue.
+      await node?.resign();
       remote.close();
       node?.close();
     },

@@ -22,6 +22,8 @@ export interface ClusterNode {
   port: number;
   url: string;
   child?: ChildProcess;
+  /** The messages (`msg`) of the log lines of its current run. */
+  messages: string[];
 }
 
 /** How a start ended: serving (its URL) or exited (its code and what it said on stderr). */
@@ -72,7 +74,7 @@ export class LoopbackCluster {
     const scheme = opts.certsDir ? 'https' : 'http';
     for (let attempt = 1; ; attempt++) {
       const ports = await freePorts(nodes);
-      c.nodes = ports.map((port, index) => ({ index, port, url: `${scheme}://127.0.0.1:${port}` }));
+      c.nodes = ports.map((port, index) => ({ index, port, url: `${scheme}://127.0.0.1:${port}`, messages: [] }));
       if (opts.proxied)
         for (const from of c.nodes)
           for (const to of c.nodes)
@@ -112,6 +114,7 @@ export class LoopbackCluster {
       ...opts.env,
     });
     node.child = child;
+    const messages: string[] = (node.messages = []);
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     return new Promise((resolve) => {
@@ -121,7 +124,8 @@ export class LoopbackCluster {
       });
       createInterface({ input: child.stdout! }).on('line', (text) => {
         try {
-          const line = JSON.parse(text) as { url?: unknown };
+          const line = JSON.parse(text) as { url?: unknown; msg?: unknown };
+          if (typeof line.msg === 'string') messages.push(line.msg);
           if (typeof line.url === 'string') resolve({ url: line.url });
         } catch {
           // not a log line

@@ -80,7 +80,15 @@ interface BgHealState {
   ScannedItemsCount: number;
   HealDisks: string[] | null;
   sets: { id: string; heal_status: string; disks: { endpoint: string; state: string; healing?: boolean }[] }[];
-  cairn: { healedObjects: number; failedObjects: number; queued: number; scanCycles: number; lastScanEnd?: string };
+  cairn: {
+    healedObjects: number;
+    failedObjects: number;
+    queued: number;
+    scanCycles: number;
+    lastScanEnd?: string;
+    /** The process running background healing (a node of a distributed deployment: `node2`). */
+    leader?: string;
+  };
 }
 
 /** `heal --status`: the background healing's counts, then each drive by set. */
@@ -90,7 +98,7 @@ async function backgroundStatus(t: AdminTarget): Promise<Result> {
   const text =
     `background heal: ${s.ScannedItemsCount} objects scanned in ${c.scanCycles} full cycles` +
     `${c.lastScanEnd ? ` (last ended ${c.lastScanEnd})` : ''}, ${c.healedObjects} healed, ${c.failedObjects} failed, ` +
-    `${c.queued} queued\n`;
+    `${c.queued} queued${c.leader ? ` (run by ${c.leader})` : ''}\n`;
   const rows = s.sets.flatMap((set) =>
     set.disks.map((d) => ({ set: set.id, drive: d.endpoint, state: d.state, healing: d.healing ? 'yes' : '' })),
   );

@@ -95,6 +95,8 @@ export class DsyncLocks implements Locks {
   private readonly opts: Required<DsyncOptions>;
   /** Lease refresh timers of the locks held now. */
   private readonly refreshing = new Set<NodeJS.Timeout>();
+  /** Releases still telling the nodes. */
+  private readonly givingBack = new Set<Promise<unknown>>();
 
   constructor(
     /** Every node's origin, this one's included. */
@@ -165,8 +167,8 @@ export class DsyncLocks implements Locks {
    * nodes that said yes, and by those whose answer did not arrive in time: a grant left there would keep the
    * name taken until it expires), pauses.
    */
-  private async take(c: LockCall): Promise<void> {
-    const deadline = Date.now() + this.opts.acquireTimeoutMs;
+  private async take(c: LockCall, timeoutMs = this.opts.acquireTimeoutMs): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     let short = 0;
     for (let round = 0; ; round++) {
       const answers = await Promise.all(this.nodes.map((n) => this.ask(n, 'lock', c)));
@@ -189,27 +191,58 @@ export class DsyncLocks implements Locks {
     }
   }
 
-  /** The release of a held lock; its lease is refreshed until then. */
-  private holding(c: LockCall, local: Release): Release {
+  /**
+   * A lease on `name` (the leader's, cluster/leader.ts), tried for at most `waitMs`: its release once a majority
+   * granted it, null when they did not. Unlike a lock held for one write, a lease that a refresh finds granted
+   * by fewer than a majority (this node cut off, or its grants expired while it was stalled) is given up: its
+   * grants are given back and `lost` is called, so the holder stops before another node can take the name
+   * (the others' grants expire `expiryMs` after the last refresh they heard, several refreshes later).
+   */
+  async tryLease(name: string, waitMs: number, lost: () => void): Promise<Release | null> {
+    const c = { name, uid: randomUUID(), owner: this.owner };
+    try {
+      await this.take(c, waitMs);
+    } catch {
+      return null;
+    }
+    return this.holding(c, () => {}, lost);
+  }
+
+  /**
+   * The release of a held lock; its lease is refreshed until then. A refresh a majority no longer grants is
+   * logged, or, with `lost` (a lease), ends the hold.
+   */
+  private holding(c: LockCall, local: Release, lost?: () => void): Release {
     const timer = setInterval(() => {
       void Promise.all(this.nodes.map((n) => this.ask(n, 'refresh', c))).then((answers) => {
         const kept = answers.filter((a) => a === true).length;
-        if (kept < this.majority)
-          this.log.warn(`lock ${c.name}: only ${kept} of ${this.nodes.length} nodes still grant it`);
+        if (kept >= this.majority || released) return;
+        this.log.warn(`lock ${c.name}: only ${kept} of ${this.nodes.length} nodes still grant it`);
+        if (!lost) return;
+        release();
+        lost();
       });
     }, this.opts.refreshMs);
     timer.unref();
     this.refreshing.add(timer);
     let released = false;
-    return () => {
+    const release = () => {
       if (released) return;
       released = true;
       clearInterval(timer);
       this.refreshing.delete(timer);
       // Given back in the background (a node that does not hear it drops the grant when it expires); this
       // node's next request for the name goes once the others heard it, so that it does not find it taken.
-      void Promise.all(this.nodes.map((n) => this.ask(n, 'unlock', c))).finally(local);
+      const back = Promise.all(this.nodes.map((n) => this.ask(n, 'unlock', c))).finally(local);
+      this.givingBack.add(back);
+      void back.finally(() => this.givingBack.delete(back));
     };
+    return release;
+  }
+
+  /** Until the grants given back so far were heard (or failed): before the node closes its connections. */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.givingBack]);
   }
 
   /** The names held across the nodes (each once, with the earliest grant time). */

@@ -3,7 +3,8 @@
 // over the storage RPC and the peer routes (bootstrap, change bus) on its address from the first moment (a
 // bare listener, until the S3 server takes the port over), the start-up check with the other nodes
 // (bootstrap.ts), then storage opened over local and remote drives, retried until the deployment's format is
-// there (the node of the first endpoint formats it). Locks are taken with a majority of the nodes (dsync.ts).
+// there (the node of the first endpoint formats it). Locks are taken with a majority of the nodes (dsync.ts);
+// one node, the holder of the leader lease (leader.ts), runs the deployment's background work.
 // https:// endpoints: the nodes serve and dial HTTPS (the S3 listener's certificates; peers verified against the
 // system's roots and CAs/, storage/rpc/transport.ts).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -22,6 +23,7 @@ import type { RootCredentials } from '../storage/rpc/token.js';
 import { checkOwnCertificate, checkPeers, serveBootstrap } from './bootstrap.js';
 import { DsyncLocks } from './dsync.js';
 import { type ClusterPlan, planCluster } from './endpoints.js';
+import { Leadership } from './leader.js';
 import { PeerBus } from './peer-bus.js';
 import { PeerClient, PeerRoutes } from './peers.js';
 
@@ -36,6 +38,10 @@ export interface ClusterNode {
   bus: ChangeBus;
   /** Stop the early listener, once the S3 server listens on the same address (with SO_REUSEPORT). */
   handOver(): Promise<void>;
+  /** Compete for the leader lease (leader.ts); `onChange` hears when this node starts or stops leading. */
+  lead(onChange: (leading: boolean) => void): void;
+  /** Give the leader lease back, when held, and wait until the nodes heard it (before close()). */
+  resign(): Promise<void>;
   close(): void;
 }
 
@@ -98,6 +104,7 @@ export async function joinCluster(opts: {
     client.close();
     throw e;
   }
+  let leadership: Leadership | undefined;
   return {
     plan,
     name,
@@ -106,7 +113,16 @@ export async function joinCluster(opts: {
     locks,
     bus,
     handOver: () => early.close(),
+    lead: (onChange) => {
+      leadership ??= new Leadership(locks, opts.log, onChange);
+      leadership.start();
+    },
+    resign: async () => {
+      leadership?.stop();
+      await locks.settle();
+    },
     close: () => {
+      leadership?.stop();
       locks.stop();
       remote.close();
       client.close();

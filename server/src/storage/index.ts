@@ -100,8 +100,10 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
           ? {
               locks: node.locks,
               bus: node.bus,
-              // Every node heals and scans (its own view of the sets); removals it wrote down are its own.
-              leader: true,
+              // One node leads at a time, chosen at run time (cluster/leader.ts calls setLeader); the others keep
+              // the heal requests they hear in case they lead next. Removals a node wrote down are its own.
+              leader: false,
+              standby: true,
               shared: true,
               name: node.name,
               owned: (n) => n === node.name,

@@ -408,6 +408,8 @@ export interface BackgroundHealState {
   /** Objects repaired (from the queue and by the scanner), and those that could not be. */
   healedObjects: number;
   failedObjects: number;
+  /** Of the objects repaired, those the queue repaired (the scanner's not counted). */
+  queueHealed: number;
   /** Objects waiting in the queue (reads that met a bad shard, writes that missed a drive). */
   queued: number;
   /** Full scanner cycles, and when the last one ended (ISO time). */
@@ -415,6 +417,8 @@ export interface BackgroundHealState {
   lastScanEnd?: string;
   /** Drives being rebuilt in full (replaced or fresh). */
   healingDrives: string[];
+  /** The process that answered, the one running background healing (`node2`, `w1`, `main`). */
+  leader?: string;
 }
 
 /**

@@ -2,12 +2,15 @@
 // its own port. Nodes racing for one name never hold it at the same time; a name held by a node that stops
 // (without giving it back) is free again once its grants expire, or at once when that node starts again; with two
 // of four nodes gone no lock can be had (503 at once), with one gone locks still work; a grant whose answer came
-// too late for a failed request is given back, not left to keep the name taken until it expires.
+// too late for a failed request is given back, not left to keep the name taken until it expires. The leader lease
+// (leader.ts): one node of four leads; it steps down when a majority stops renewing it, and another node takes
+// over once a dead leader's grants expired.
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DsyncLocks, type DsyncOptions, LockTable } from '../../src/cluster/dsync.js';
+import { Leadership } from '../../src/cluster/leader.js';
 import { PeerClient, PeerRoutes } from '../../src/cluster/peers.js';
 
 const creds = { accessKey: 'dsync-test', secretKey: 'dsync-test-secret' };
@@ -59,7 +62,17 @@ async function stopNode(i: number): Promise<void> {
   await new Promise((r) => s.close(r));
 }
 
+/** Node `i` serves its lock table again, on its port. */
+async function restartNode(i: number): Promise<void> {
+  nodes[i].server.listen(Number(new URL(nodes[i].origin).port), '127.0.0.1');
+  await once(nodes[i].server, 'listening');
+}
+
+let leaderships: Leadership[] = [];
+
 afterEach(async () => {
+  for (const l of leaderships) l.stop();
+  leaderships = [];
   for (const n of nodes) {
     n.locks?.stop();
     n.server.closeAllConnections();
@@ -166,4 +179,53 @@ describe('DsyncLocks over four nodes', () => {
     const held = await new PeerClient(creds).call(nodes[3].origin, 'held', null);
     expect(held.value).toEqual([]);
   }, 30_000);
+});
+
+describe('the leader lease over four nodes', () => {
+  // A long expiry beside the refresh: a test process stalled for a moment (a loaded machine) loses no lease.
+  const opts = { refreshMs: 100, expiryMs: 5000, callTimeoutMs: 500 };
+
+  /** Every node competing for the lease (tries every ~100 ms); `leading[i]`: node i's state as it was told. */
+  function compete(): boolean[] {
+    const leading = [false, false, false, false];
+    leaderships = [0, 1, 2, 3].map((i) => new Leadership(attach(i, opts), log, (on) => (leading[i] = on), 100));
+    for (const l of leaderships) l.start();
+    return leading;
+  }
+
+  const leaders = (leading: boolean[]) => leading.flatMap((on, i) => (on ? [i] : []));
+
+  it('one node leads; cut off from the majority it steps down, and leads again once it can', async () => {
+    await startNodes(4);
+    const leading = compete();
+    await vi.waitFor(() => expect(leaders(leading)).toHaveLength(1), { timeout: 20_000, interval: 20 });
+    const first = leaders(leading)[0];
+    // The others keep trying; none gets the lease while the leader holds it.
+    for (let k = 0; k < 20; k++) {
+      await new Promise((r) => setTimeout(r, 25));
+      expect(leaders(leading)).toEqual([first]);
+    }
+    // Two of the three others stop answering: the leader's refresh is granted by 2 of 4 (itself, the third).
+    const [a, b] = [0, 1, 2, 3].filter((i) => i !== first);
+    await Promise.all([stopNode(a), stopNode(b)]);
+    await vi.waitFor(() => expect(leaders(leading)).toEqual([]), { timeout: 20_000, interval: 20 });
+    expect(leaderships.every((l) => !l.leading)).toBe(true);
+    // Back: a majority again, and one leader.
+    await Promise.all([restartNode(a), restartNode(b)]);
+    await vi.waitFor(() => expect(leaders(leading)).toHaveLength(1), { timeout: 20_000, interval: 20 });
+  }, 60_000);
+
+  it('a leader that dies: another node leads once its grants expired', async () => {
+    await startNodes(4);
+    const leading = compete();
+    await vi.waitFor(() => expect(leaders(leading)).toHaveLength(1), { timeout: 20_000, interval: 20 });
+    const dead = leaders(leading)[0];
+    // Dead: no more refreshes, nothing given back, nothing answered.
+    nodes[dead].locks!.stop();
+    await stopNode(dead);
+    await vi.waitFor(() => expect(leaders(leading).filter((i) => i !== dead)).toHaveLength(1), {
+      timeout: 20_000,
+      interval: 20,
+    });
+  }, 60_000);
 });

@@ -173,10 +173,12 @@ async function backgroundHeal(c: ServerAdminCall): Promise<S3Response> {
     sc_parity: { STANDARD: sets[0]?.parity ?? 0, REDUCED_REDUNDANCY: sets[0]?.rrsParity ?? 0 },
     cairn: {
       healedObjects: state.healedObjects,
+      queueHealed: state.queueHealed,
       failedObjects: state.failedObjects,
       queued: state.queued,
       scanCycles: state.scanCycles,
       ...(state.lastScanEnd ? { lastScanEnd: state.lastScanEnd } : {}),
+      ...(state.leader ? { leader: state.leader } : {}),
     },
   });
 }

@@ -14,7 +14,7 @@ import { validateKey } from '../meta/key-path.js';
 import { lockRecord, newerFirst, newVersionId, toObjectInfo, versionKey } from '../meta/versions.js';
 import type { VersionRecord } from '../meta/meta-file.js';
 import type * as L from '../object-layer.js';
-import { Healer, type HealerOptions, type HealStatus } from '../heal/healer.js';
+import { Healer, type HealerOptions, type HealJob, type HealStatus } from '../heal/healer.js';
 import type { HealResult } from '../heal/heal-object.js';
 import { Journals } from '../list/journal.js';
 import { ListingCache } from '../list/listing-cache.js';
@@ -44,8 +44,14 @@ export interface ErasureLayout {
 export interface Coordination {
   locks: Locks;
   bus: ChangeBus;
-  /** This process runs healing, the scanner and drive rebuilds. */
+  /** This process runs healing, the scanner and drive rebuilds (at start: a node's changes, setLeader). */
   leader: boolean;
+  /**
+   * While not leading, this process keeps the heal requests it hears (the latest few thousand) and heals them
+   * once it leads: the leader may change (the nodes of a distributed deployment), and a request forwarded while
+   * no node leads is not lost.
+   */
+  standby?: boolean;
   /** Other processes write the drives too. */
   shared: boolean;
   /** This process's name among those sharing the drives (its temp area's), and which names are live processes. */
@@ -57,6 +63,13 @@ export interface Coordination {
 const HEAL_STATE_ASK = 'heal-state?';
 const HEAL_STATE_ANSWER = 'heal-state';
 const HEAL_STATE_WAIT_MS = 5000;
+/**
+ * A process that starts leading asks for the heal requests the others kept (standby): those forwarded while
+ * no process led, or heard by the last leader only, which died with them. They come in batches.
+ */
+const HEAL_HANDOVER_ASK = 'heal-handover?';
+const HEAL_JOBS = 'heal-jobs';
+const HEAL_JOBS_BATCH = 500;
 
 export class ErasureObjects implements L.ObjectLayer {
   readonly buckets: Buckets;
@@ -69,7 +82,8 @@ export class ErasureObjects implements L.ObjectLayer {
   private readonly reaper: Reaper;
   private readonly reapLog: ReapLog;
   private readonly bus: ChangeBus;
-  private readonly leader: boolean;
+  private leader: boolean;
+  private readonly standby: boolean;
   /** Callers of backgroundHealState waiting for the leader's answer. */
   private readonly healStateWaiters: ((state: L.BackgroundHealState) => void)[] = [];
   private tiers?: L.RemoteTiers;
@@ -93,6 +107,7 @@ export class ErasureObjects implements L.ObjectLayer {
     this.cache = new ListingCache(opts.listingCacheEntries);
     this.bus = bus;
     this.leader = leader;
+    this.standby = opts.coordination.standby ?? false;
     this.journals = new Journals(new KeyedMutex(), locks, shared);
     this.reaper = new Reaper(opts.gcGraceMs, (ids) => bus.publish({ type: 'reap', ids }));
     this.reapLog = new ReapLog(name, owned);
@@ -109,8 +124,9 @@ export class ErasureObjects implements L.ObjectLayer {
       },
       reapLog: this.reapLog,
       queueHeal: (set, bucket, key, deep = false) => {
-        if (this.leader) this.healer.enqueue(set, bucket, key, deep);
-        else void bus.publish({ type: 'heal', set, bucket, key, deep }).catch(() => {});
+        if (this.leader) return this.healer.enqueue(set, bucket, key, deep);
+        if (this.standby) this.healer.enqueue(set, bucket, key, deep);
+        void bus.publish({ type: 'heal', set, bucket, key, deep }).catch(() => {});
       },
       dirChanged: (set, _bucket, dir) => this.changed({ type: 'dir', set, dir }),
       entryChanged: (set, bucket, dir, key, latest) => this.changed({ type: 'entry', set, bucket, dir, key, latest }),
@@ -155,7 +171,7 @@ export class ErasureObjects implements L.ObjectLayer {
       case 'bucket':
         return this.buckets.changed(c.name, c.doc);
       case 'heal':
-        if (this.leader) this.healer.enqueue(c.set, c.bucket, c.key, c.deep);
+        if (this.leader || this.standby) this.healer.enqueue(c.set, c.bucket, c.key, c.deep);
         return;
       case 'notice':
         // Background heal state asked of the leader (backgroundHealState); other topics are the layers above's.
@@ -163,7 +179,9 @@ export class ErasureObjects implements L.ObjectLayer {
           void this.bus.publish({ type: 'notice', topic: HEAL_STATE_ANSWER, data: this.healState() }).catch(() => {});
         else if (c.topic === HEAL_STATE_ANSWER && !this.leader) {
           for (const answer of this.healStateWaiters.splice(0)) answer(c.data as L.BackgroundHealState);
-        }
+        } else if (c.topic === HEAL_HANDOVER_ASK && !this.leader && this.standby) this.handOverHeals();
+        else if (c.topic === HEAL_JOBS && (this.leader || this.standby))
+          for (const j of c.data as HealJob[]) this.healer.enqueue(j.set, j.bucket, j.key, j.deep);
         return;
       case 'reap': {
         const held = this.reaper.held(c.ids);
@@ -198,6 +216,27 @@ export class ErasureObjects implements L.ObjectLayer {
   }
 
   /**
+   * This process starts or stops leading (a node of a distributed deployment won or lost the leader lease,
+   * cluster/leader.ts): the heal queue, the scanner and the timed background work (stale uploads, lifecycle)
+   * start or stop here.
+   */
+  setLeader(on: boolean): void {
+    if (on === this.leader || this.closing) return;
+    this.leader = on;
+    this.healer.setLeader(on);
+    if (on && this.standby)
+      void this.bus.publish({ type: 'notice', topic: HEAL_HANDOVER_ASK, data: null }).catch(() => {});
+    if (!this.opts.healer.background) return;
+    if (on) {
+      if (!this.staleTimer) this.scheduleStaleCleanup();
+    } else {
+      // A round under way stops before its next job (backgroundRound checks the timer).
+      clearTimeout(this.staleTimer);
+      this.staleTimer = undefined;
+    }
+  }
+
+  /**
    * Removals a stopped process wrote down and never did (reap-log.ts): done after the grace period, once no
    * process sharing the drives still reads those data dirs, as if the delete had happened just now.
    */
@@ -212,6 +251,7 @@ export class ErasureObjects implements L.ObjectLayer {
   }
 
   private staleTimer?: NodeJS.Timeout;
+  private closing = false;
   private staleRun?: Promise<unknown>;
   private readonly backgroundTasks: { name: string; run: (stopping: () => boolean) => Promise<unknown> }[] = [];
 
@@ -230,18 +270,32 @@ export class ErasureObjects implements L.ObjectLayer {
     }
   }
 
-  private scheduleStaleCleanup(): void {
-    this.staleTimer = setTimeout(() => {
-      this.staleRun = this.backgroundRound().finally(() => {
-        this.staleRun = undefined;
-        if (this.staleTimer) this.scheduleStaleCleanup();
-      });
-    }, this.opts.staleUploadsCleanupIntervalMs);
-    this.staleTimer.unref();
+  /** The heal requests this process kept while another led, to the one that leads now (in batches). */
+  private handOverHeals(): void {
+    const jobs = this.healer.pending();
+    void (async () => {
+      for (let i = 0; i < jobs.length; i += HEAL_JOBS_BATCH)
+        await this.bus.publish({ type: 'notice', topic: HEAL_JOBS, data: jobs.slice(i, i + HEAL_JOBS_BATCH) });
+    })().catch(() => {});
   }
 
-  /** One round of the timed background work: stale uploads, then the tasks others added, one after another. */
-  private async backgroundRound(): Promise<void> {
+  private scheduleStaleCleanup(): void {
+    const timer = setTimeout(() => {
+      this.staleRun = this.backgroundRound(() => this.staleTimer !== timer).finally(() => {
+        this.staleRun = undefined;
+        // Not when stopped meanwhile, nor when a newer timer runs (stopped, then started again: setLeader).
+        if (this.staleTimer === timer) this.scheduleStaleCleanup();
+      });
+    }, this.opts.staleUploadsCleanupIntervalMs);
+    this.staleTimer = timer;
+    timer.unref();
+  }
+
+  /**
+   * One round of the timed background work: stale uploads, then the tasks others added, one after another;
+   * `stopping`: closing, or no longer the leader.
+   */
+  private async backgroundRound(stopping: () => boolean): Promise<void> {
     const staleUploads = async () => {
       const n = await this.expireStaleUploads();
       if (n > 0) this.ctx.log.info(`stale multipart uploads: ${n} removed`);
@@ -249,10 +303,8 @@ export class ErasureObjects implements L.ObjectLayer {
     };
     const jobs = [{ name: 'removing stale multipart uploads', run: staleUploads }];
     for (const job of [...jobs, ...this.backgroundTasks]) {
-      if (!this.staleTimer) return; // closing
-      await job
-        .run(() => !this.staleTimer)
-        .catch((e: unknown) => this.ctx.log.warn(`${job.name} failed: ${String(e)}`));
+      if (stopping()) return;
+      await job.run(stopping).catch((e: unknown) => this.ctx.log.warn(`${job.name} failed: ${String(e)}`));
     }
   }
 
@@ -263,6 +315,7 @@ export class ErasureObjects implements L.ObjectLayer {
 
   /** Stops background work and lets pending removals and listing journals land. */
   async close(): Promise<void> {
+    this.closing = true;
     clearTimeout(this.staleTimer);
     this.staleTimer = undefined;
     await this.staleRun;
@@ -646,11 +699,13 @@ export class ErasureObjects implements L.ObjectLayer {
     return {
       scannedObjects: s.scannedObjects,
       healedObjects: s.healedObjects,
+      queueHealed: s.queueHealed,
       failedObjects: s.failedObjects,
       queued: s.queued,
       scanCycles: s.scanCycles,
       ...(s.lastScanEnd ? { lastScanEnd: s.lastScanEnd.toISOString() } : {}),
       healingDrives: s.healingDrives,
+      leader: this.opts.coordination.name,
     };
   }
 

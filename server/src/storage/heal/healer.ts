@@ -2,7 +2,10 @@
 // drives), a scanner that walks every object in slow cycles, and a drive monitor that notices dead,
 // returning and replaced (emptied) drives. All of it paced so client requests keep priority. Of the
 // processes sharing the drives only the leader heals, scans and rebuilds; the others run the drive
-// monitor to know which drives to use, and leave an emptied drive to the leader.
+// monitor to know which drives to use, and leave an emptied drive to the leader. The leader may change at
+// run time (setLeader: the nodes of a distributed deployment); a process that does not lead may keep heal
+// requests (the newest STANDBY_MAX) to heal them once it leads. Fresh drives found at start are rebuilt
+// by the process that found them.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StorageContext } from '../context.js';
 import { readFormat, writeFormat, type FormatFile } from '../drive/format.js';
@@ -12,8 +15,10 @@ import { walkSet } from '../list/walk.js';
 import { healObject, type HealResult } from './heal-object.js';
 
 const QUEUE_FILE = `${SYS_DIR}/heal-queue.json`;
+/** Heal requests a process that does not lead keeps (the oldest go first). */
+const STANDBY_MAX = 10_000;
 
-interface HealJob {
+export interface HealJob {
   set: number;
   bucket: string;
   key: string;
@@ -23,6 +28,8 @@ interface HealJob {
 export interface HealStatus {
   queued: number;
   healedObjects: number;
+  /** Of those, healed from the queue (objects reads and writes found damaged), not by the scanner. */
+  queueHealed: number;
   failedObjects: number;
   scannedObjects: number;
   scanCycles: number;
@@ -40,7 +47,7 @@ export interface HealerOptions {
   scannerObjectsPerSecond: number;
   scannerDeep: boolean;
   background: boolean;
-  /** This process heals, scans and rebuilds drives (exactly one of the processes sharing the drives). */
+  /** This process heals, scans and rebuilds drives (one of the processes sharing the drives), at start. */
   leader: boolean;
 }
 
@@ -51,6 +58,7 @@ export class Healer {
   private wake: (() => void) | null = null;
   private recent: HealResult[] = [];
   private healed = 0;
+  private queueHealed = 0;
   private failed = 0;
   private scanned = 0;
   private cycles = 0;
@@ -61,23 +69,52 @@ export class Healer {
   private checking = new Set<Drive>();
   /** Emptied drives this (non-leader) process has seen and left to the leader. */
   private leftToLeader = new Set<Drive>();
+  private leading: boolean;
+  /** Counts changes of leadership: a loop of an earlier time as leader ends. */
+  private term = 0;
 
   constructor(
     private readonly ctx: StorageContext,
     private readonly objects: ErasureObjects,
     private readonly format: Omit<FormatFile, 'driveId'>,
     private readonly opts: HealerOptions,
-  ) {}
+  ) {
+    this.leading = opts.leader;
+  }
 
   async start(fresh: Drive[]): Promise<void> {
-    if (!this.opts.leader) {
-      if (this.opts.background) this.loops.push(this.monitorLoop());
-      return;
-    }
-    await this.loadQueue();
+    if (this.leading) await this.loadQueue();
     for (const d of fresh) this.healDriveInBackground(d);
     if (!this.opts.background) return;
-    this.loops.push(this.queueLoop(), this.monitorLoop(), this.scanLoop());
+    this.loops.push(this.monitorLoop());
+    if (this.leading) this.startLeading();
+  }
+
+  private startLeading(): void {
+    const term = this.term;
+    this.loops.push(this.queueLoop(term), this.scanLoop(term));
+  }
+
+  /**
+   * This process starts leading (the queue saved by the last leader that stopped is loaded, the queue and
+   * the scanner run) or stops (they stop; what was queued is kept, as a process that does not lead keeps
+   * the requests it hears).
+   */
+  setLeader(on: boolean): void {
+    if (on === this.leading || this.stopped) return;
+    this.leading = on;
+    this.term++;
+    this.wake?.();
+    if (!on) {
+      for (const [id, job] of this.deferred) this.queue.set(id, job);
+      this.deferred.clear();
+      return;
+    }
+    const term = this.term;
+    const begin = this.loadQueue().then(() => {
+      if (this.opts.background && term === this.term && !this.stopped) this.startLeading();
+    });
+    this.loops.push(begin);
   }
 
   async stop(): Promise<void> {
@@ -89,7 +126,7 @@ export class Healer {
       n = this.loops.length;
       await Promise.all(this.loops);
     }
-    if (this.opts.leader) await this.saveQueue();
+    if (this.leading) await this.saveQueue();
   }
 
   /** Objects still waiting for a heal survive a restart: saved on every writable drive of their set. */
@@ -123,10 +160,17 @@ export class Healer {
     }
   }
 
+  /** The objects waiting for a heal (queued, or waiting for a drive). */
+  pending(): HealJob[] {
+    return [...this.queue.values(), ...this.deferred.values()];
+  }
+
   /** `deep`: verify every shard hash (a read saw corruption), not just presence and size. */
   enqueue(set: number, bucket: string, key: string, deep = false): void {
-    if (this.queue.size >= 100_000) return; // the scanner will find the rest
     const id = `${set}\0${bucket}\0${key}`;
+    if (!this.leading && this.queue.size >= STANDBY_MAX && !this.queue.has(id))
+      this.queue.delete(this.queue.keys().next().value!);
+    if (this.queue.size >= 100_000) return; // the scanner will find the rest
     this.queue.set(id, { set, bucket, key, deep: deep || !!this.queue.get(id)?.deep });
     this.wake?.();
   }
@@ -182,8 +226,8 @@ export class Healer {
     );
   }
 
-  private async queueLoop(): Promise<void> {
-    while (!this.stopped) {
+  private async queueLoop(term: number): Promise<void> {
+    while (!this.stopped && term === this.term) {
       const first = this.queue.entries().next();
       if (first.done) {
         await new Promise<void>((r) => {
@@ -211,6 +255,8 @@ export class Healer {
       (e): HealResult => ({ bucket: job.bucket, key: job.key, drivesHealed: 0, state: 'failed', error: String(e) }),
     );
     this.record(r);
+    // A heal that repaired some drives and failed on others (an offline node's) repaired something.
+    if (r.state === 'healed' || r.state === 'removed' || r.drivesHealed > 0) this.queueHealed++;
     const waiting = r.state === 'failed' || set.drives.some((_, i) => !set.online[i] || !set.writable[i]);
     if (waiting && this.deferred.size < 100_000) this.deferred.set(id, job);
   }
@@ -255,7 +301,7 @@ export class Healer {
       d.lastError = (e as NodeJS.ErrnoException).code ?? String(e);
       return;
     }
-    if (!fmt && !this.opts.leader) {
+    if (!fmt && !this.leading) {
       if (!this.leftToLeader.has(d)) this.ctx.log.info(`drive ${d.endpoint} has no format: the leader rebuilds it`);
       this.leftToLeader.add(d);
       return;
@@ -303,21 +349,21 @@ export class Healer {
     }
   }
 
-  private async scanLoop(): Promise<void> {
-    while (!this.stopped) {
+  private async scanLoop(term: number): Promise<void> {
+    while (!this.stopped && term === this.term) {
       await this.pause(this.opts.scannerIntervalMs);
-      if (this.stopped) return;
-      await this.scanOnce().catch(() => {});
+      if (this.stopped || term !== this.term) return;
+      await this.scanOnce(() => term !== this.term).catch(() => {});
     }
   }
 
-  /** One scanner cycle: every object of every bucket, at most scannerObjectsPerSecond. */
-  async scanOnce(): Promise<void> {
+  /** One scanner cycle: every object of every bucket, at most scannerObjectsPerSecond (until `ended`). */
+  async scanOnce(ended = () => false): Promise<void> {
     const gap = 1000 / this.opts.scannerObjectsPerSecond;
     for (const b of await this.objects.buckets.listAll()) {
       for (const set of this.objects.sets) {
         for await (const item of walkSet(set, b.name, this.objects.cache, { prefix: '', withDeleted: true })) {
-          if (this.stopped) return;
+          if (this.stopped || ended()) return;
           this.record(await healObject(set, b.name, item.key, this.opts.scannerDeep));
           this.scanned++;
           await sleep(gap);
@@ -336,6 +382,7 @@ export class Healer {
     return {
       queued: this.queue.size,
       healedObjects: this.healed,
+      queueHealed: this.queueHealed,
       failedObjects: this.failed,
       scannedObjects: this.scanned,
       scanCycles: this.cycles,
@@ -362,8 +409,9 @@ export class Healer {
 
   /** Wait until the queue is empty and no drive is being rebuilt (tests, admin). */
   async idle(): Promise<void> {
-    while (this.queue.size > 0 || this.healing.size > 0) {
-      if (!this.opts.background && this.queue.size > 0) {
+    // A process that does not lead heals nothing of its queue: only its drive rebuilds count.
+    while ((this.leading && this.queue.size > 0) || this.healing.size > 0) {
+      if (this.leading && !this.opts.background && this.queue.size > 0) {
         const [id, job] = this.queue.entries().next().value!;
         this.queue.delete(id);
         await this.runJob(id, job);

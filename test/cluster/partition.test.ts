@@ -111,7 +111,8 @@ describe('node 4 of four cut off from the others', () => {
     }
 
     cluster.reconnect(3);
-    // The majority's drive monitors see node 4's drives again and heal what they missed onto them.
+    // The leader's drive monitor sees node 4's drives again and heals what they missed onto them (node 4 cut off
+    // while it led stepped down; one of the others leads once its lease expired, with the heal requests).
     await vi.waitFor(
       async () => {
         for (const d of [0, 1]) {

@@ -28,6 +28,8 @@ export interface DsyncOptions {
 
 /** Rounds in a row in which too few nodes answer before acquire fails with InsufficientWriteQuorum. */
 const SHORT_ROUNDS = 3;
+/** Refreshes in a row a majority did not grant before a lease is given up (tryLease). */
+const LEASE_MISSES = 2;
 
 interface Grant {
   uid: string;
@@ -193,10 +195,12 @@ export class DsyncLocks implements Locks {
 
   /**
    * A lease on `name` (the leader's, cluster/leader.ts), tried for at most `waitMs`: its release once a majority
-   * granted it, null when they did not. Unlike a lock held for one write, a lease that a refresh finds granted
-   * by fewer than a majority (this node cut off, or its grants expired while it was stalled) is given up: its
-   * grants are given back and `lost` is called, so the holder stops before another node can take the name
-   * (the others' grants expire `expiryMs` after the last refresh they heard, several refreshes later).
+   * granted it, null when they did not. Unlike a lock held for one write, a lease is given up (its grants given
+   * back, `lost` called) when refreshes are granted by fewer than a majority: at once when so many nodes refuse
+   * it (its grants expired while this node stalled, another holds it) that no majority is left, else after
+   * LEASE_MISSES refreshes in a row (this node cut off; one refresh may just meet slow nodes). The holder stops
+   * before another node can take the name: the others' grants expire `expiryMs` after the last refresh they
+   * heard (30 s against 2 x 10 s plus the call limit by default).
    */
   async tryLease(name: string, waitMs: number, lost: () => void): Promise<Release | null> {
     const c = { name, uid: randomUUID(), owner: this.owner };
@@ -213,12 +217,18 @@ export class DsyncLocks implements Locks {
    * logged, or, with `lost` (a lease), ends the hold.
    */
   private holding(c: LockCall, local: Release, lost?: () => void): Release {
+    let misses = 0;
     const timer = setInterval(() => {
       void Promise.all(this.nodes.map((n) => this.ask(n, 'refresh', c))).then((answers) => {
         const kept = answers.filter((a) => a === true).length;
-        if (kept >= this.majority || released) return;
+        if (released) return;
+        if (kept >= this.majority) {
+          misses = 0;
+          return;
+        }
         this.log.warn(`lock ${c.name}: only ${kept} of ${this.nodes.length} nodes still grant it`);
-        if (!lost) return;
+        const refused = answers.filter((a) => a === false).length;
+        if (!lost || (++misses < LEASE_MISSES && refused <= this.nodes.length - this.majority)) return;
         release();
         lost();
       });

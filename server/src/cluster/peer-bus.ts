@@ -40,6 +40,12 @@ export class PeerBus implements ChangeBus {
     try {
       await this.post(origin, change);
     } catch (e) {
+      // Several changes in flight to one node fail together: the first leaves it out and tries it again later.
+      const left = this.leftOut.get(origin);
+      if (left) {
+        left.missed = true;
+        return;
+      }
       this.log.warn(`node ${origin} missed a change (${(e as Error).message}): left out until it answers`);
       this.leftOut.set(origin, { missed: true });
       this.tryLater(origin);

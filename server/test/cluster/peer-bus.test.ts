@@ -1,0 +1,68 @@
+// The change bus between nodes (cluster/peer-bus.ts) over real HTTP on loopback: changes published while a node is
+// down (several at once, as a PUT's listing change and a heal request are) leave it out once; back, it is told it
+// missed changes, then takes changes again. Before, each failed change started its own retry loop, and the second
+// loop to run found nothing left to retry and crashed the process (TypeError in a timer).
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import pino from 'pino';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { PeerBus } from '../../src/cluster/peer-bus.js';
+import { PeerClient, PeerRoutes } from '../../src/cluster/peers.js';
+import type { Change } from '../../src/storage/index.js';
+
+const creds = { accessKey: 'bus-test', secretKey: 'bus-test-secret' };
+const log = pino({ level: 'silent' });
+const servers: Server[] = [];
+const clients: PeerClient[] = [];
+
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    s.close();
+  }
+  for (const c of clients.splice(0)) c.close();
+});
+
+/** A node's bus on `port` (0: any), and the changes it received. */
+async function busNode(others: string[], port = 0): Promise<{ bus: PeerBus; origin: string; got: Change[] }> {
+  const routes = new PeerRoutes(creds);
+  const client = new PeerClient(creds);
+  clients.push(client);
+  const bus = new PeerBus(client, others, routes, log);
+  const got: Change[] = [];
+  bus.subscribe((c) => void got.push(c));
+  const server = createServer((req, res) => routes.handle(req, res));
+  servers.push(server);
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  return { bus, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}`, got };
+}
+
+describe('PeerBus', () => {
+  it('changes that fail together leave a node out once; back, it is told it missed them and takes changes again', async () => {
+    // A port nobody listens on yet: the node that is down.
+    const probe = createServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((r) => probe.close(r));
+    const down = `http://127.0.0.1:${port}`;
+
+    const a = await busNode([down]);
+    const change = (dir: string): Change => ({ type: 'dir', set: 0, dir });
+    await Promise.all([a.bus.publish(change('x')), a.bus.publish(change('y')), a.bus.publish(change('z'))]);
+
+    const b = await busNode([a.origin], port);
+    // Retried every 2 s: B hears `missed` (and none of the changes it missed), then A's changes again.
+    await vi.waitFor(() => expect(b.got).toContainEqual({ type: 'missed' }), { timeout: 20_000, interval: 100 });
+    expect(b.got.filter((c) => c.type === 'dir')).toEqual([]);
+    await vi.waitFor(
+      async () => {
+        await a.bus.publish(change('after'));
+        expect(b.got).toContainEqual(change('after'));
+      },
+      { timeout: 20_000, interval: 200 },
+    );
+    // Past a second retry period: no loop left to run and crash.
+    await new Promise((r) => setTimeout(r, 2500));
+  }, 60_000);
+});

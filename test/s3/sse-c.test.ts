@@ -351,6 +351,69 @@ describe('SSE-C multipart uploads and copies', () => {
     expect((await s3Error(get('mp', KEY_B))).status).toBe(403);
   });
 
+  it('needs the key on Complete when the upload has a checksum algorithm (missing or wrong: 400, nothing made)', async () => {
+    const body = rnd.bytes(MiB + 11);
+    const up = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'mp-sum', ChecksumAlgorithm: 'CRC32', ...ssec(KEY_A) }),
+    );
+    const UploadId = up.UploadId!;
+    const part = await s3.send(
+      new UploadPartCommand({
+        Bucket: BUCKET,
+        Key: 'mp-sum',
+        UploadId,
+        PartNumber: 1,
+        Body: body,
+        ChecksumAlgorithm: 'CRC32',
+        ...ssec(KEY_A),
+      }),
+    );
+    const Parts = [{ ETag: part.ETag, PartNumber: 1, ChecksumCRC32: part.ChecksumCRC32 }];
+    const complete = (k?: Buffer) =>
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: BUCKET,
+          Key: 'mp-sum',
+          UploadId,
+          MultipartUpload: { Parts },
+          ...(k ? ssec(k) : {}),
+        }),
+      );
+    for (const k of [undefined, KEY_B]) {
+      expect(await s3Error(complete(k)), k ? 'wrong key' : 'no key').toEqual({ name: 'InvalidRequest', status: 400 });
+      // Nothing completed: the upload and its part are still there, no object.
+      const listed = await s3.send(new ListPartsCommand({ Bucket: BUCKET, Key: 'mp-sum', UploadId }));
+      expect(listed.Parts?.map((p) => p.PartNumber)).toEqual([1]);
+      const head = s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'mp-sum', ...ssec(KEY_A) }));
+      expect((await s3Error(head)).status).toBe(404);
+    }
+    await complete(KEY_A);
+    expect((await get('mp-sum')).equals(body)).toBe(true);
+    // An upload without a checksum algorithm completes without the key (AWS needs it only with one).
+    const plainUp = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'mp-nosum', ...ssec(KEY_A) }),
+    );
+    const p1 = await s3.send(
+      new UploadPartCommand({
+        Bucket: BUCKET,
+        Key: 'mp-nosum',
+        UploadId: plainUp.UploadId,
+        PartNumber: 1,
+        Body: body,
+        ...ssec(KEY_A),
+      }),
+    );
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key: 'mp-nosum',
+        UploadId: plainUp.UploadId,
+        MultipartUpload: { Parts: [{ ETag: p1.ETag, PartNumber: 1 }] },
+      }),
+    );
+    expect((await get('mp-nosum')).equals(body)).toBe(true);
+  });
+
   it('copies: encrypted to plain, plain to encrypted, key rotation in place, UploadPartCopy between keys', async () => {
     const body = rnd.bytes(2 * MiB + 9);
     await put('c-src', body, KEY_A);

@@ -29,7 +29,7 @@ import {
 import { readDocument } from './request-body.js';
 import { bucketSettings } from './bucket-settings.js';
 import {
-  checkUploadKey,
+  checkCompleteKey,
   checkPartEncryption,
   encryptionContextHeader,
   encryptionHeaders,
@@ -215,17 +215,16 @@ export async function completeMultipartUpload(
     throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
   for (let i = 1; i < parts.length; i++)
     if (parts[i].number <= parts[i - 1].number) throw new S3Error('InvalidPartOrder');
-  // SSE-C headers on Complete (boto3 and the AWS CLI send them): they must be the upload's key.
-  // SSE-S3/SSE-KMS headers repeated on Complete (as on the parts): they must say what the upload is.
+  // SSE-C headers on Complete (boto3 and the AWS CLI send them): the upload's key, required when the upload has
+  // a checksum algorithm. SSE-S3/SSE-KMS headers repeated on Complete (as on the parts): what the upload is.
+  // A retried Complete finds no upload: storage's answer below tells it apart from an unknown one.
   const ckey = requestCustomerKey(req, ctx.sse ?? {});
-  const sseAsked = ['x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id'].some(
-    (name) => req.headers[name] !== undefined,
-  );
-  if (ckey || sseAsked) {
-    const upload = await ctx.storage.getMultipartUpload(bucket, key, uploadId);
-    if (ckey) checkUploadKey(ckey, upload);
-    checkPartEncryption(req, upload);
-  }
+  const upload = await ctx.storage.getMultipartUpload(bucket, key, uploadId).catch((e: unknown) => {
+    if (isS3Error(e) && e.code === 'NoSuchUpload') return undefined;
+    throw e;
+  });
+  await checkCompleteKey(ctx.sse ?? {}, ckey, upload);
+  if (upload) checkPartEncryption(req, upload);
   let info: ObjectInfo;
   let retried = false;
   try {

@@ -348,10 +348,8 @@ export async function sealPart(
     if (ckey) throw new S3Error('InvalidRequest', 'The encryption parameters are not applicable to this upload.');
     return { body, opts, wipe: () => {} };
   }
-  const missing =
-    'The multipart upload was initiated with Server Side Encryption with Customer provided keys: the part needs the same key.';
   if (ckey && enc.scheme === 'SSE-C') checkUploadKey(ckey, upload);
-  const dk = await dataKeyOf(settings, enc, ckey, missing);
+  const dk = await dataKeyOf(settings, enc, ckey, UPLOAD_KEY_MISSING);
   const salt = randomBytes(16);
   const keys = streamKeys(dk, partNumber, salt);
   const wipe = () => {
@@ -359,6 +357,25 @@ export async function sealPart(
     wipeKey(dk);
   };
   return { ...sealed(body, opts, enc, dk, keys, settings, salt), wipe };
+}
+
+const UPLOAD_KEY_MISSING =
+  'The multipart upload was initiated with Server Side Encryption with Customer provided keys: the request needs the same key.';
+
+/**
+ * The SSE-C headers of CompleteMultipartUpload (`upload` undefined: it is gone, a retried Complete): when given
+ * they must be the upload's key (another: 400, as on the parts; one whose MD5 matches but that does not open the
+ * data key: 403). AWS requires them when the upload was created with a checksum algorithm (missing: 400).
+ */
+export async function checkCompleteKey(
+  settings: SseSettings,
+  ckey: CustomerKey | undefined,
+  upload: MultipartUploadInfo | undefined,
+): Promise<void> {
+  const enc = upload?.encryption;
+  if (!upload || (!ckey && (enc?.scheme !== 'SSE-C' || !upload.checksumAlgorithm))) return;
+  if (ckey) checkUploadKey(ckey, upload);
+  wipeKey(await dataKeyOf(settings, enc!, ckey, UPLOAD_KEY_MISSING));
 }
 
 /**

@@ -11,7 +11,8 @@
 // - Storage's whole-file reads and writes, one pool task each (files.ts): readFile, readFileIfChanged, writeFile,
 //   appendFileLinked, writeFileAtomic.
 // - The sealed package format of encrypted data (aead.ts): aeadSeal, aeadOpen, aeadSealedLength,
-//   aeadPlainLength, preferredCipher.
+//   aeadPlainLength, preferredCipher; one small message (a data key under its key-encryption key):
+//   aeadSealMessage, aeadOpenMessage.
 // - S3 Select's Parquet scan (parquet.ts): ParquetScan, PARQUET_COLUMN; its CSV line filter (csv.ts):
 //   csvIntFilterAsync, CSV_INT_OPS.
 // - Known-answer self-test (selftest.ts): runSelfTest.

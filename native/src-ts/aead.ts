@@ -28,6 +28,60 @@ export function preferredCipher(): Cipher {
   return native.aesHardware() ? 'AES-256-GCM' : 'CHACHA20-POLY1305';
 }
 
+/**
+ * The single-message kernels, typed here rather than from binding.d.cts: `npm install` compiles the TypeScript
+ * (the root `prepare`) before it rebuilds the addon, so a checkout whose binding predates them must compile.
+ */
+const messageKernels = native as unknown as {
+  aeadSealMessage(
+    cipher: Cipher,
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    plain: Uint8Array,
+    out: Buffer,
+  ): number;
+  aeadOpenMessage(
+    cipher: Cipher,
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    sealed: Uint8Array,
+    out: Buffer,
+  ): boolean;
+};
+
+/**
+ * Seals one message (not packages: a small secret such as a data key under its key-encryption key) with
+ * `nonce` (12 bytes, never reused with `key`) and associated data `aad` into `out` as ciphertext || 16-byte
+ * tag, the bytes node:crypto's AES-256-GCM / ChaCha20-Poly1305 make; returns the bytes written.
+ */
+export function aeadSealMessage(
+  cipher: Cipher,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  plain: Uint8Array,
+  out: Buffer,
+): number {
+  return messageKernels.aeadSealMessage(cipher, key, nonce, aad, plain, out);
+}
+
+/**
+ * Opens a message `aeadSealMessage` sealed (`sealed`: ciphertext || tag) into `out`; false, `out` zeroed,
+ * when it does not authenticate.
+ */
+export function aeadOpenMessage(
+  cipher: Cipher,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  sealed: Uint8Array,
+  out: Buffer,
+): boolean {
+  return messageKernels.aeadOpenMessage(cipher, key, nonce, aad, sealed, out);
+}
+
 const piecesOf = <T extends Uint8Array>(bytes: T | T[]): T[] => (Array.isArray(bytes) ? bytes : [bytes]);
 
 /**

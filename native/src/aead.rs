@@ -195,6 +195,66 @@ pub fn open(
     Ok(plain)
 }
 
+/// The 12-byte nonce of a single message, or an error.
+fn message_nonce(nonce: &[u8]) -> Result<[u8; 12]> {
+    nonce.try_into().map_err(|_| Error::from_reason(format!("an AEAD nonce has 12 bytes, not {}", nonce.len())))
+}
+
+/// Seals one message (not a stream of packages: a small secret, such as a data key under its key-encryption
+/// key) with a caller-chosen `nonce` (12 bytes, never reused with `key`) and associated data `aad` into `out`
+/// as ciphertext || 16-byte tag; returns the bytes written. The same bytes as any AES-256-GCM or
+/// ChaCha20-Poly1305 of that nonce and aad (node:crypto's, OpenSSL's), at a fifth of node:crypto's cost per
+/// call (bench/kernels).
+#[napi]
+pub fn aead_seal_message(
+    cipher: Cipher,
+    key: &[u8],
+    nonce: &[u8],
+    aad: &[u8],
+    plain: &[u8],
+    mut out: BufferSlice,
+) -> Result<u32> {
+    let engine = Engine::new(cipher, key)?;
+    let nonce = message_nonce(nonce)?;
+    let need = plain.len() + TAG_SIZE;
+    if out.len() < need {
+        return Err(Error::from_reason(format!("out has {} bytes, {need} needed", out.len())));
+    }
+    check_disjoint(&out, [plain], "aeadSealMessage")?;
+    let (body, rest) = out[..need].split_at_mut(plain.len());
+    body.copy_from_slice(plain);
+    let tag = engine.seal(nonce, aad, body);
+    rest.copy_from_slice(tag.as_ref());
+    Ok(need as u32)
+}
+
+/// Opens one message sealed as `aeadSealMessage` seals (`sealed`: ciphertext || 16-byte tag) into `out`;
+/// false, with `out` zeroed, when it does not authenticate (another key, nonce, aad or altered bytes).
+#[napi]
+pub fn aead_open_message(
+    cipher: Cipher,
+    key: &[u8],
+    nonce: &[u8],
+    aad: &[u8],
+    sealed: &[u8],
+    mut out: BufferSlice,
+) -> Result<bool> {
+    let engine = Engine::new(cipher, key)?;
+    let nonce = message_nonce(nonce)?;
+    let Some(plain) = sealed.len().checked_sub(TAG_SIZE) else { return Ok(false) };
+    if out.len() < plain {
+        return Err(Error::from_reason(format!("out has {} bytes, {plain} needed", out.len())));
+    }
+    check_disjoint(&out, [sealed], "aeadOpenMessage")?;
+    let body = &mut out[..plain];
+    body.copy_from_slice(&sealed[..plain]);
+    let ok = engine.open(nonce, aad, body, &sealed[plain..]);
+    if !ok {
+        body.fill(0);
+    }
+    Ok(ok)
+}
+
 /// Sealed length of a stream of `plain` plaintext bytes (`plain` + 16 bytes per 64 KiB package).
 #[napi]
 pub fn aead_sealed_length(plain: f64) -> f64 {

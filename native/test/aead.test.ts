@@ -1,15 +1,17 @@
 // The sealed package format (aead.ts): agrees with node:crypto's AES-256-GCM and ChaCha20-Poly1305 package
 // by package; tampered, reordered, truncated and swapped packages fail; ranges of packages open alone.
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   AEAD_PACKAGE_SIZE as P,
   AEAD_SEALED_PACKAGE as SP,
   aeadOpen,
   aeadOpenAsync,
+  aeadOpenMessage,
   aeadPlainLength,
   aeadSeal,
   aeadSealAsync,
+  aeadSealMessage,
   aeadSealedLength,
   type Cipher,
 } from '../index.js';
@@ -140,5 +142,57 @@ describe.each(CIPHERS)('%s packages', (cipher) => {
     expect(() => aeadSeal(cipher, KEY, ID, 0, pattern(10), false, out)).toThrow(/short package/);
     expect(() => aeadSeal(cipher, KEY, Buffer.alloc(65), 0, pattern(10), true, out)).toThrow(/identity/);
     expect(() => aeadSeal(cipher, KEY, ID, 0, pattern(P + 1), true, Buffer.alloc(P))).toThrow(/needed/);
+  });
+});
+
+describe.each(CIPHERS)('%s single messages', (cipher) => {
+  const nonce = Buffer.from('0123456789ab');
+  const aad = Buffer.from('cairn data key v1:object-id');
+  const name = NODE_NAME[cipher];
+
+  it('seal and open as node:crypto does, both ways', () => {
+    for (const plain of [Buffer.alloc(0), pattern(32), pattern(1000)]) {
+      const sealed = Buffer.alloc(plain.length + 16);
+      expect(aeadSealMessage(cipher, KEY, nonce, aad, plain, sealed)).toBe(sealed.length);
+      const c = createCipheriv(name as 'aes-256-gcm', KEY, nonce, { authTagLength: 16 });
+      c.setAAD(aad);
+      expect(Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]).equals(sealed)).toBe(true);
+      const d = createDecipheriv(name as 'aes-256-gcm', KEY, nonce, { authTagLength: 16 });
+      d.setAAD(aad);
+      d.setAuthTag(sealed.subarray(plain.length));
+      expect(Buffer.concat([d.update(sealed.subarray(0, plain.length)), d.final()]).equals(plain)).toBe(true);
+      const out = Buffer.alloc(plain.length);
+      expect(aeadOpenMessage(cipher, KEY, nonce, aad, sealed, out)).toBe(true);
+      expect(out.equals(plain)).toBe(true);
+    }
+  });
+
+  it('refuses another key, nonce, aad or a changed byte, leaving the output zeroed', () => {
+    const plain = pattern(32);
+    const sealed = Buffer.alloc(48);
+    aeadSealMessage(cipher, KEY, nonce, aad, plain, sealed);
+    const flipped = Buffer.from(sealed);
+    flipped[5] ^= 1;
+    const cases: [string, () => boolean][] = [];
+    const out = Buffer.alloc(32);
+    const open = (k: Buffer, n: Buffer, a: Buffer, s: Buffer) => () => aeadOpenMessage(cipher, k, n, a, s, out);
+    cases.push(['another key', open(Buffer.alloc(32, 1), nonce, aad, sealed)]);
+    cases.push(['another nonce', open(KEY, Buffer.from('0123456789ac'), aad, sealed)]);
+    cases.push(['another aad', open(KEY, nonce, Buffer.from('cairn data key v1:other'), sealed)]);
+    cases.push(['a changed byte', open(KEY, nonce, aad, flipped)]);
+    cases.push(['a cut tag', open(KEY, nonce, aad, sealed.subarray(0, 47))]);
+    cases.push(['no tag at all', open(KEY, nonce, aad, sealed.subarray(0, 10))]);
+    for (const [what, attempt] of cases) {
+      out.fill(0xee);
+      expect(attempt(), what).toBe(false);
+      if (what !== 'no tag at all')
+        expect(
+          out.subarray(0, 31).every((b) => b === 0),
+          what,
+        ).toBe(true);
+    }
+    expect(() => aeadSealMessage(cipher, KEY, Buffer.alloc(8), aad, plain, sealed)).toThrow(/12 bytes/);
+    expect(() => aeadOpenMessage(cipher, Buffer.alloc(16), nonce, aad, sealed, out)).toThrow(/32 bytes/);
+    expect(() => aeadSealMessage(cipher, KEY, nonce, aad, plain, Buffer.alloc(40))).toThrow(/needed/);
   });
 });

@@ -61,9 +61,11 @@ describe('@cairn/native exports', () => {
         'AEAD_TAG_SIZE',
         'aeadOpen',
         'aeadOpenAsync',
+        'aeadOpenMessage',
         'aeadPlainLength',
         'aeadSeal',
         'aeadSealAsync',
+        'aeadSealMessage',
         'aeadSealedLength',
         'preferredCipher',
         // S3 Select's Parquet scan (parquet.ts)

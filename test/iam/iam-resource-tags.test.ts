@@ -13,6 +13,8 @@ import {
   GetRoleCommand,
   GetUserCommand,
   ListAttachedUserPoliciesCommand,
+  ListRoleTagsCommand,
+  ListUsersCommand,
   ListUserTagsCommand,
   PutUserPolicyCommand,
   TagRoleCommand,
@@ -235,5 +237,68 @@ describe('tags as IAM checks them', () => {
       await errorCode(iam().send(new CreateUserCommand({ UserName: 'never', Tags: [{ Key: 'aws:x', Value: '' }] }))),
     ).toBe('InvalidInput');
     expect(await exists(iam().send(new GetUserCommand({ UserName: 'never' })))).toBe(false);
+  });
+});
+
+describe('ListUserTags and ListRoleTags page as IAM pages (MaxItems, Marker)', () => {
+  // Sorted by key without case; the keys beyond Latin-1 still give a Marker within IAM's pattern.
+  const tags = tagsOf({ b: '2', A: '1', 日本: 'y', c: '3', Équipe: 'x' });
+  const sorted = ['A', 'b', 'c', 'Équipe', '日本'];
+  const list = {
+    user: (o: { MaxItems?: number; Marker?: string }) =>
+      iam().send(new ListUserTagsCommand({ UserName: 'paged-user', ...o })),
+    role: (o: { MaxItems?: number; Marker?: string }) =>
+      iam().send(new ListRoleTagsCommand({ RoleName: 'paged-role', ...o })),
+  };
+
+  beforeAll(async () => {
+    await iam().send(new CreateUserCommand({ UserName: 'paged-user', Tags: tags }));
+    const trust = doc({ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam:::root' }, Action: 'sts:AssumeRole' });
+    await iam().send(new CreateRoleCommand({ RoleName: 'paged-role', AssumeRolePolicyDocument: trust, Tags: tags }));
+  });
+
+  it('gives MaxItems tags a page, IsTruncated and a Marker to go on from', async () => {
+    for (const [what, call] of Object.entries(list)) {
+      const pages: [string[], boolean | undefined][] = [];
+      let Marker: string | undefined;
+      do {
+        const got = await call({ MaxItems: 2, Marker });
+        pages.push([(got.Tags ?? []).map((t) => t.Key!), got.IsTruncated]);
+        expect(got.Marker === undefined, what).toBe(!got.IsTruncated);
+        if (got.Marker !== undefined) expect(got.Marker, what).toMatch(/^[\u0020-\u00FF]+$/);
+        Marker = got.Marker;
+      } while (Marker !== undefined && pages.length < 10);
+      expect(pages, what).toEqual([
+        [['A', 'b'], true],
+        [['c', 'Équipe'], true],
+        [['日本'], false],
+      ]);
+      const all = await call({});
+      expect([all.Tags?.map((t) => t.Key), all.IsTruncated], what).toEqual([sorted, false]);
+      expect((await call({ MaxItems: 5 })).IsTruncated, what).toBe(false);
+    }
+  });
+
+  it('refuses a MaxItems out of 1..1000 and a Marker it did not give with ValidationError', async () => {
+    const cases: { MaxItems?: number; Marker?: string }[] = [
+      { MaxItems: 0 },
+      { MaxItems: 1001 },
+      { MaxItems: 1.5 },
+      { MaxItems: -1 },
+      { Marker: '' },
+      { Marker: 'not a marker!' },
+      { Marker: 'YQ==' }, // base64 with padding: not the form Cairn gives
+      { Marker: '%FF' },
+    ];
+    for (const [what, call] of Object.entries(list)) {
+      for (const o of cases) expect(await errorCode(call(o)), `${what} ${JSON.stringify(o)}`).toBe('ValidationError');
+      expect(
+        (await call({})).Tags?.map((t) => t.Key),
+        what,
+      ).toEqual(sorted);
+    }
+    // The same paging serves ListUsers.
+    expect(await errorCode(iam().send(new ListUsersCommand({ Marker: 'not a marker!' })))).toBe('ValidationError');
+    expect(await errorCode(iam().send(new ListUsersCommand({ MaxItems: 0 })))).toBe('ValidationError');
   });
 });

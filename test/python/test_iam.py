@@ -220,6 +220,40 @@ def test_boto3_iam_resource_tags(cairn):
     iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=provider)
 
 
+def test_boto3_list_tags_paging(cairn):
+    """ListUserTags and ListRoleTags page with MaxItems and Marker, sorted by key (boto3's paginators walk
+    them); a MaxItems out of 1..1000 or a Marker Cairn did not give is ValidationError and changes nothing."""
+    iam = client(cairn, "iam")
+    user, role = name("py-paged-user"), name("py-paged-role")
+    tags = [{"Key": k, "Value": v} for k, v in (("b", "2"), ("A", "1"), ("日本", "y"), ("c", "3"), ("Équipe", "x"))]
+    keys = ["A", "b", "c", "Équipe", "日本"]
+    iam.create_user(UserName=user, Tags=tags)
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam:::root"}, "Action": "sts:AssumeRole"}]}), Tags=tags)
+    lists = {"list_user_tags": {"UserName": user}, "list_role_tags": {"RoleName": role}}
+    for op, args in lists.items():
+        first = getattr(iam, op)(MaxItems=2, **args)
+        assert ([t["Key"] for t in first["Tags"]], first["IsTruncated"]) == (["A", "b"], True)
+        rest = getattr(iam, op)(MaxItems=3, Marker=first["Marker"], **args)
+        assert ([t["Key"] for t in rest["Tags"]], rest["IsTruncated"]) == (["c", "Équipe", "日本"], False)
+        assert "Marker" not in rest
+        pages = list(iam.get_paginator(op).paginate(PaginationConfig={"PageSize": 2}, **args))
+        assert [[t["Key"] for t in p["Tags"]] for p in pages] == [["A", "b"], ["c", "Équipe"], ["日本"]]
+
+    # botocore would refuse some of these itself: send them as they are.
+    raw = boto3.client("iam", endpoint_url=cairn.endpoint, region_name=cairn.region,
+                       aws_access_key_id=cairn.access_key, aws_secret_access_key=cairn.secret_key,
+                       config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+    for op, args in lists.items():
+        for bad in ({"MaxItems": 0}, {"MaxItems": 1001}, {"Marker": ""}, {"Marker": "not a marker!"}):
+            with pytest.raises(ClientError) as e:
+                getattr(raw, op)(**bad, **args)
+            assert code(e.value) == "ValidationError", (op, bad)
+        assert [t["Key"] for t in getattr(iam, op)(**args)["Tags"]] == keys
+    iam.delete_user(UserName=user)
+    iam.delete_role(RoleName=role)
+
+
 def test_boto3_create_bucket_with_tags(cairn):
     """CreateBucketConfiguration Tags through boto3: the bucket is made with its tags; a user needs
     s3:TagResource besides s3:CreateBucket to give them (else AccessDenied and no bucket); bad tags are

@@ -88,17 +88,36 @@ const attachedXml = (store: IamStore, names: string[]) =>
     return p ? [{ PolicyName: p.name, PolicyArn: policyArn(p.path, p.name) }] : [];
   });
 
-/** Marker/MaxItems paging over a sorted list (Marker: the last name given). */
+/**
+ * The Marker of a truncated list: the last name given, base64url, so it stays within IAM's Marker pattern
+ * (U+0020 to U+00FF) whatever the name (tag keys may be any letter) and clients treat it as opaque, as IAM's.
+ */
+const markerOf = (name: string) => Buffer.from(name, 'utf8').toString('base64url');
+/** The name a Marker stands for; one Cairn did not give (empty, not base64url, not UTF-8) is IAM's error. */
+function markerName(marker: string): string {
+  const name = marker.length <= 1024 ? Buffer.from(marker, 'base64url').toString('utf8') : '';
+  if (name === '' || markerOf(name) !== marker) throw new S3Error('ValidationError', 'Invalid Marker.');
+  return name.toLowerCase();
+}
+
+/**
+ * Marker/MaxItems paging over a list sorted by name without case. A MaxItems that is not a whole number from 1
+ * to 1000 is ValidationError, as in IAM.
+ */
 function page<T>(c: CallContext, items: T[], nameOf: (t: T) => string): { items: T[]; more: Result } {
-  const max = Number(c.params.get('MaxItems') ?? 100);
-  if (!Number.isInteger(max) || max < 1 || max > 1000)
-    throw new S3Error('ValidationError', 'MaxItems must be 1 to 1000');
+  const maxItems = c.params.get('MaxItems');
+  const max = maxItems === null ? 100 : /^\d{1,4}$/.test(maxItems) ? Number(maxItems) : 0;
+  if (max < 1 || max > 1000) throw new S3Error('ValidationError', 'MaxItems must be a whole number from 1 to 1000');
   const marker = c.params.get('Marker');
-  const sorted = [...items].sort((a, b) => (nameOf(a).toLowerCase() < nameOf(b).toLowerCase() ? -1 : 1));
-  const from = marker ? sorted.filter((t) => nameOf(t).toLowerCase() > marker.toLowerCase()) : sorted;
-  const out = from.slice(0, max);
+  const after = marker === null ? undefined : markerName(marker);
+  const keyed = items.map((t) => [nameOf(t).toLowerCase(), t] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const from = after === undefined ? keyed : keyed.filter(([k]) => k > after);
+  const out = from.slice(0, max).map(([, t]) => t);
   const truncated = from.length > out.length;
-  return { items: out, more: { IsTruncated: truncated, Marker: truncated ? nameOf(out[out.length - 1]) : undefined } };
+  return {
+    items: out,
+    more: { IsTruncated: truncated, Marker: truncated ? markerOf(nameOf(out[out.length - 1])) : undefined },
+  };
 }
 
 const prefixed = <T extends { path: string }>(c: CallContext, items: T[]) => {
@@ -208,7 +227,8 @@ const HANDLERS: Record<string, Handler> = {
   ListUserTags: (c) => {
     const u = user(c);
     onUser(c, u);
-    return { Tags: { member: tagsXml(u.tags) }, IsTruncated: false };
+    const { items, more } = page(c, tagsXml(u.tags), (t) => t.Key);
+    return { Tags: { member: items }, ...more };
   },
   // Access keys
   CreateAccessKey: async (c) => {
@@ -375,7 +395,8 @@ const HANDLERS: Record<string, Handler> = {
   ListRoleTags: (c) => {
     const r = role(c);
     onRole(c, r);
-    return { Tags: { member: tagsXml(r.tags) }, IsTruncated: false };
+    const { items, more } = page(c, tagsXml(r.tags), (t) => t.Key);
+    return { Tags: { member: items }, ...more };
   },
   // OpenID Connect providers (oidc-providers.ts)
   CreateOpenIDConnectProvider: async (c) => {

@@ -14,40 +14,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminCall, adminText, type AdminTarget } from '../../server/src/cli/admin-client.js';
 import { ALT, makeClient, ROOT } from '../helpers/cairn.js';
 import { CLIENT_ID, startOidcProvider, type OidcProvider } from '../helpers/oidc.js';
-import { startSlapd, type Slapd } from '../helpers/slapd.js';
+import { LDAP_ALICE, LDAP_SUFFIX, type LdapDirectory, startLdapDirectory } from '../helpers/ldap-directory.js';
 import { errorCode, s3As } from '../iam/helpers.js';
 
-const SUFFIX = 'dc=example,dc=com';
-const ENTRIES = `dn: ${SUFFIX}
-objectClass: dcObject
-objectClass: organization
-dc: example
-o: Example
-
-dn: ou=people,${SUFFIX}
-objectClass: organizationalUnit
-ou: people
-
-dn: cn=lookup,${SUFFIX}
-objectClass: organizationalRole
-objectClass: simpleSecurityObject
-cn: lookup
-userPassword: lookup-secret
-
-dn: uid=alice,ou=people,${SUFFIX}
-objectClass: inetOrgPerson
-uid: alice
-cn: Alice
-sn: Analyst
-userPassword: alice-password
-`;
 const CAIRN = join(import.meta.dirname, '..', '..', 'server', 'bin', 'cairn.js');
 
 let base: string;
 let drives: string[];
 let server: CairnServer;
 let idp: OidcProvider;
-let slapd: Slapd;
+let directory: LdapDirectory;
 
 async function start(env: NodeJS.ProcessEnv = {}): Promise<void> {
   server = await startServer({
@@ -111,7 +87,7 @@ async function ldapLogin(username: string, password: string): Promise<{ status: 
 
 beforeAll(async () => {
   idp = await startOidcProvider({ alice: { policy: 'readonly', preferred_username: 'alice' } });
-  slapd = await startSlapd(ENTRIES, SUFFIX);
+  directory = await startLdapDirectory();
   base = await mkdtemp(join(tmpdir(), 'cairn-config-identity-'));
   drives = [1, 2, 3, 4].map((i) => join(base, `d${i}`));
   await start();
@@ -120,7 +96,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   await idp?.close();
-  await slapd?.stop();
+  await directory?.stop();
   if (base) await rm(base, { recursive: true, force: true });
 });
 
@@ -150,12 +126,12 @@ describe('identity_openid and identity_ldap', () => {
     ['an LDAP server without bind DN', 'identity_ldap server_addr=127.0.0.1:389', /BadJSON: .*LOOKUP_BIND_DN is req/],
     [
       'a user filter without %s',
-      `identity_ldap server_addr=h:389 lookup_bind_dn=cn=x lookup_bind_password=p user_dn_search_base_dn=${SUFFIX} user_dn_search_filter=(uid=alice)`,
+      `identity_ldap server_addr=h:389 lookup_bind_dn=cn=x lookup_bind_password=p user_dn_search_base_dn=${LDAP_SUFFIX} user_dn_search_filter=(uid=alice)`,
       /must contain %s/,
     ],
     [
       'a group base without filter',
-      `identity_ldap server_addr=h:389 lookup_bind_dn=cn=x lookup_bind_password=p user_dn_search_base_dn=${SUFFIX} user_dn_search_filter=(uid=%s) group_search_base_dn=${SUFFIX}`,
+      `identity_ldap server_addr=h:389 lookup_bind_dn=cn=x lookup_bind_password=p user_dn_search_base_dn=${LDAP_SUFFIX} user_dn_search_filter=(uid=%s) group_search_base_dn=${LDAP_SUFFIX}`,
       /go together/,
     ],
     ['a bad on/off', 'identity_ldap server_insecure=yes', /XMinioAdminConfigBadJSON: identity_ldap server_insecure: /],
@@ -174,10 +150,7 @@ describe('identity_openid and identity_ldap', () => {
     await set(
       `identity_openid config_url=${idp.configUrl} client_id=${CLIENT_ID} client_secret=not-needed-0123 claim_name=policy`,
     );
-    await set(
-      `identity_ldap server_addr=${slapd.addr} lookup_bind_dn=cn=lookup,${SUFFIX} lookup_bind_password=lookup-secret ` +
-        `user_dn_search_base_dn=ou=people,${SUFFIX} user_dn_search_filter=(uid=%s) server_insecure=on`,
-    );
+    await set(directory.configLine);
     expect(await get('identity_openid')).toContain('client_secret=*redacted* ');
     expect(await get('identity_ldap')).toContain('lookup_bind_password=*redacted* ');
     // Stored, not live (as MinIO: identity subsystems need a restart).
@@ -201,7 +174,7 @@ describe('identity_openid and identity_ldap', () => {
     expect(await ldapLogin('alice', 'not-her-password')).toEqual({ status: 403, code: 'AccessDenied' });
     await promisify(execFile)(
       process.execPath,
-      [CAIRN, 'admin', 'idp', 'ldap', 'policy', 'attach', 'readonly', '--user', `uid=alice,ou=people,${SUFFIX}`],
+      [CAIRN, 'admin', 'idp', 'ldap', 'policy', 'attach', 'readonly', '--user', LDAP_ALICE],
       {
         env: {
           ...process.env,

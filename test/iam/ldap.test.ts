@@ -9,61 +9,18 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectC
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { startServer, type CairnServer, type ServerOptions } from '@cairn/server';
+import { startServer, type CairnServer } from '@cairn/server';
 import { ALT, makeClient, ROOT } from '../helpers/cairn.js';
-import { startSlapd, type Slapd } from '../helpers/slapd.js';
+import { LDAP_ANALYSTS as ANALYSTS, type LdapDirectory, startLdapDirectory } from '../helpers/ldap-directory.js';
 import { errorCode, iamClient, s3As, type Creds } from './helpers.js';
-
-const SUFFIX = 'dc=example,dc=com';
-const ANALYSTS = `cn=analysts,ou=groups,${SUFFIX}`;
-const ENTRIES = `dn: ${SUFFIX}
-objectClass: dcObject
-objectClass: organization
-dc: example
-o: Example
-
-dn: ou=people,${SUFFIX}
-objectClass: organizationalUnit
-ou: people
-
-dn: ou=groups,${SUFFIX}
-objectClass: organizationalUnit
-ou: groups
-
-dn: cn=lookup,${SUFFIX}
-objectClass: organizationalRole
-objectClass: simpleSecurityObject
-cn: lookup
-userPassword: lookup-secret
-
-dn: uid=alice,ou=people,${SUFFIX}
-objectClass: inetOrgPerson
-uid: alice
-cn: Alice
-sn: Analyst
-userPassword: alice-password
-
-dn: uid=bob,ou=people,${SUFFIX}
-objectClass: inetOrgPerson
-uid: bob
-cn: Bob
-sn: Nobody
-userPassword: bob-password
-
-dn: ${ANALYSTS}
-objectClass: groupOfNames
-cn: analysts
-member: uid=alice,ou=people,${SUFFIX}
-`;
 
 const CAIRN = join(import.meta.dirname, '..', '..', 'server', 'bin', 'cairn.js');
 const BUCKET = 'ldap-data';
 const POLICY_ARN = 'arn:aws:iam:::policy/analysts-read';
-let slapd: Slapd;
+let directory: LdapDirectory;
 let server: CairnServer;
 let base: string;
 let drives: string[];
-let ldap: ServerOptions['ldap'];
 
 const start = (): Promise<CairnServer> =>
   startServer({
@@ -72,7 +29,7 @@ const start = (): Promise<CairnServer> =>
     storage: { background: false },
     shutdownGraceMs: 2000,
     drives,
-    ldap,
+    ldap: directory.options,
   });
 const rootS3 = () => makeClient(server.url);
 
@@ -124,20 +81,9 @@ async function bucketKeys(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  slapd = await startSlapd(ENTRIES, SUFFIX);
+  directory = await startLdapDirectory();
   base = await mkdtemp(join(tmpdir(), 'cairn-ldap-'));
   drives = [1, 2, 3, 4].map((i) => join(base, `d${i}`));
-  ldap = {
-    serverAddr: slapd.addr,
-    lookupBindDn: `cn=lookup,${SUFFIX}`,
-    lookupBindPassword: 'lookup-secret',
-    userDnSearchBaseDn: `ou=people,${SUFFIX}`,
-    userDnSearchFilter: '(uid=%s)',
-    groupSearchBaseDn: `ou=groups,${SUFFIX}`,
-    groupSearchFilter: '(&(objectclass=groupOfNames)(member=%d))',
-    serverInsecure: true,
-    tlsSkipVerify: false,
-  };
   server = await start();
   const root = rootS3();
   await root.send(new CreateBucketCommand({ Bucket: BUCKET }));
@@ -167,7 +113,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  await slapd?.stop();
+  await directory?.stop();
   if (base) await rm(base, { recursive: true, force: true });
 });
 

@@ -5,48 +5,16 @@ import { type Agent, request } from 'node:http';
 import { CreatePolicyCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { spawnCairn } from '../helpers/cli.js';
-import { startSlapd, type Slapd } from '../helpers/slapd.js';
+import { LDAP_ALICE, type LdapDirectory, startLdapDirectory } from '../helpers/ldap-directory.js';
 import { startWorkers, WORKERS_ROOT, type WorkersServer } from '../helpers/workers.js';
 import { iamClient } from '../iam/helpers.js';
 
-const SUFFIX = 'dc=example,dc=com';
-const ENTRIES = `dn: ${SUFFIX}
-objectClass: dcObject
-objectClass: organization
-dc: example
-o: Example
-
-dn: ou=people,${SUFFIX}
-objectClass: organizationalUnit
-ou: people
-
-dn: cn=lookup,${SUFFIX}
-objectClass: organizationalRole
-objectClass: simpleSecurityObject
-cn: lookup
-userPassword: lookup-secret
-
-dn: uid=alice,ou=people,${SUFFIX}
-objectClass: inetOrgPerson
-uid: alice
-cn: Alice
-sn: Analyst
-userPassword: alice-password
-`;
-
-let slapd: Slapd;
+let directory: LdapDirectory;
 let server: WorkersServer;
 
 beforeAll(async () => {
-  slapd = await startSlapd(ENTRIES, SUFFIX);
-  server = await startWorkers(2, {
-    CAIRN_IDENTITY_LDAP_SERVER_ADDR: slapd.addr,
-    CAIRN_IDENTITY_LDAP_SERVER_INSECURE: 'on',
-    CAIRN_IDENTITY_LDAP_LOOKUP_BIND_DN: `cn=lookup,${SUFFIX}`,
-    CAIRN_IDENTITY_LDAP_LOOKUP_BIND_PASSWORD: 'lookup-secret',
-    CAIRN_IDENTITY_LDAP_USER_DN_SEARCH_BASE_DN: `ou=people,${SUFFIX}`,
-    CAIRN_IDENTITY_LDAP_USER_DN_SEARCH_FILTER: '(uid=%s)',
-  });
+  directory = await startLdapDirectory();
+  server = await startWorkers(2, directory.env);
   // A policy mapped to alice's DN: her right password gives credentials.
   const root = { accessKeyId: WORKERS_ROOT.accessKey, secretAccessKey: WORKERS_ROOT.secretKey };
   const document = {
@@ -56,14 +24,11 @@ beforeAll(async () => {
   await iamClient(server.url, root).send(
     new CreatePolicyCommand({ PolicyName: 'alice-list', PolicyDocument: JSON.stringify(document) }),
   );
-  const admin = spawnCairn(
-    ['admin', 'idp', 'ldap', 'policy', 'attach', 'alice-list', '--user', `uid=alice,ou=people,${SUFFIX}`],
-    {
-      CAIRN_ENDPOINT: server.url,
-      CAIRN_ROOT_USER: WORKERS_ROOT.accessKey,
-      CAIRN_ROOT_PASSWORD: WORKERS_ROOT.secretKey,
-    },
-  );
+  const admin = spawnCairn(['admin', 'idp', 'ldap', 'policy', 'attach', 'alice-list', '--user', LDAP_ALICE], {
+    CAIRN_ENDPOINT: server.url,
+    CAIRN_ROOT_USER: WORKERS_ROOT.accessKey,
+    CAIRN_ROOT_PASSWORD: WORKERS_ROOT.secretKey,
+  });
   let out = '';
   admin.stdout!.on('data', (d) => (out += d));
   admin.stderr!.on('data', (d) => (out += d));
@@ -73,7 +38,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  await slapd?.stop();
+  await directory?.stop();
 });
 
 /** AssumeRoleWithLDAPIdentity (unsigned POST) on the connection of `agent`: status, worker, error message. */

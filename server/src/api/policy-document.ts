@@ -26,8 +26,11 @@ export type PolicyKind = 'identity' | 'session' | 'trust' | 'bucket';
 
 export type Verdict = 'Allow' | 'Deny' | 'None';
 
+/**
+ * A compiled statement. Statements identical but for their Sid (in any policy of the same kind) are one object
+ * (internStatement), so a caller whose policies repeat a statement evaluates it once.
+ */
 export interface PolicyStatement {
-  sid?: string;
   effect: 'Allow' | 'Deny';
   principals?: Set<string>;
   notPrincipals?: Set<string>;
@@ -130,12 +133,39 @@ interface CompileOptions {
   bucket?: string;
 }
 
-function compileStatement(st: Record<string, unknown>, o: CompileOptions, variables: boolean): PolicyStatement {
-  for (const k of Object.keys(st)) if (!STATEMENT_FIELDS.has(k)) throw malformed(`Unknown field ${k}`);
-  if (st.Effect !== 'Allow' && st.Effect !== 'Deny') throw malformed('Invalid effect');
+/**
+ * Compiled statements by what they say (the statement's JSON without its Sid, the kind, the bucket and whether
+ * variables are read): policies that repeat a statement (a group's and a user's, the same grant in several
+ * managed policies, one template per user) share one object, which StatementIndex then evaluates once.
+ * Bounded by the text it keeps; when full it starts again (later statements stop sharing with earlier ones,
+ * nothing else changes).
+ */
+const interned = new Map<string, PolicyStatement>();
+let internedChars = 0;
+const INTERNED_CHARS = 2_000_000;
+
+function internStatement(st: Record<string, unknown>, o: CompileOptions, variables: boolean): PolicyStatement {
   if (st.Sid !== undefined && (typeof st.Sid !== 'string' || !/^[A-Za-z0-9 _.:-]*$/.test(st.Sid))) {
     throw malformed('Invalid Sid');
   }
+  const { Sid: _sid, ...said } = st;
+  const key = `${o.kind}\n${o.bucket ?? ''}\n${variables}\n${JSON.stringify(said)}`;
+  let compiled = interned.get(key);
+  if (!compiled) {
+    compiled = compileStatement(st, o, variables);
+    if (internedChars + key.length > INTERNED_CHARS) {
+      interned.clear();
+      internedChars = 0;
+    }
+    interned.set(key, compiled);
+    internedChars += key.length;
+  }
+  return compiled;
+}
+
+function compileStatement(st: Record<string, unknown>, o: CompileOptions, variables: boolean): PolicyStatement {
+  for (const k of Object.keys(st)) if (!STATEMENT_FIELDS.has(k)) throw malformed(`Unknown field ${k}`);
+  if (st.Effect !== 'Allow' && st.Effect !== 'Deny') throw malformed('Invalid effect');
   const principals = principalTokens(st.Principal);
   const notPrincipals = principalTokens(st.NotPrincipal);
   const takesPrincipal = o.kind === 'bucket' || o.kind === 'trust';
@@ -175,7 +205,6 @@ function compileStatement(st: Record<string, unknown>, o: CompileOptions, variab
   const templates = (patterns: string[] | undefined) => patterns?.map((p) => compileTemplate(p, variables));
   const usesVariables = variables && [...(resources ?? []), ...(notResources ?? [])].some((r) => r.includes('${'));
   return {
-    sid: st.Sid as string | undefined,
     effect: st.Effect,
     principals,
     notPrincipals,
@@ -220,7 +249,8 @@ function resourceKeysOf(resources: string[] | undefined): string[] | undefined {
 /**
  * Statements filed by the literal start of their resources, so that a request evaluates only those that can
  * match its ARN: a user with thousands of statements over many buckets and prefixes looks at a handful. The
- * verdict is evaluateStatements' over all of them (a statement filed twice is evaluated at most twice).
+ * verdict is evaluateStatements' over all of them (a statement filed twice is evaluated at most twice). A
+ * statement given more than once (the same object: internStatement) is filed once.
  */
 export class StatementIndex {
   /** NotResource, no Resource, or a pattern without a literal start: evaluated for every request. */
@@ -228,9 +258,12 @@ export class StatementIndex {
   private readonly byKey = new Map<string, PolicyStatement[]>();
   /** The most `/` in a key: the lookups of an ARN stop there (a key of many slashes cannot force more). */
   private depth = 0;
+  /** The statements, each once. */
+  readonly statements: readonly PolicyStatement[];
 
-  constructor(readonly statements: readonly PolicyStatement[]) {
-    for (const st of statements) {
+  constructor(statements: Iterable<PolicyStatement>) {
+    this.statements = [...new Set(statements)];
+    for (const st of this.statements) {
       if (!st.resourceKeys) {
         this.always.push(st);
         continue;
@@ -332,10 +365,10 @@ export function compilePolicy(text: string, o: CompileOptions): CompiledPolicy {
     const where = `Statement ${i + 1}${isObject(s) && typeof s.Sid === 'string' ? ` (Sid ${s.Sid.slice(0, 64)})` : ''}`;
     try {
       if (!isObject(s)) throw malformed('Invalid statement');
-      const st = compileStatement(s, o, variables);
-      if (st.sid) {
-        if (sids.has(st.sid)) throw malformed(`Statement ids (Sid) must be unique: ${st.sid}`);
-        sids.add(st.sid);
+      const st = internStatement(s, o, variables);
+      if (typeof s.Sid === 'string' && s.Sid !== '') {
+        if (sids.has(s.Sid)) throw malformed(`Statement ids (Sid) must be unique: ${s.Sid}`);
+        sids.add(s.Sid);
       }
       return st;
     } catch (e) {

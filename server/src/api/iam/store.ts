@@ -74,7 +74,11 @@ export interface Credential {
 /** The statements of a user's or role's identity policies, per action and indexed by resource (built on first use). */
 class EffectivePolicies {
   private readonly memo = new Map<string, StatementIndex>();
-  constructor(readonly policies: readonly CompiledPolicy[]) {}
+  /** Some condition reads the object's own tags (s3:ExistingObjectTag/...). */
+  readonly readsObjectTags: boolean;
+  constructor(readonly policies: readonly CompiledPolicy[]) {
+    this.readsObjectTags = policies.some((p) => p.readsObjectTags);
+  }
   forAction(action: string): StatementIndex {
     let hit = this.memo.get(action);
     if (!hit) {
@@ -87,9 +91,6 @@ class EffectivePolicies {
       this.memo.set(action, hit);
     }
     return hit;
-  }
-  get readsObjectTags(): boolean {
-    return this.policies.some((p) => p.readsObjectTags);
   }
 }
 
@@ -115,6 +116,11 @@ export class IamStore {
   private readonly persistence: IamPersistence;
   private readonly callers = new Map<string, Credential>();
   private readonly effective = new Map<string, EffectivePolicies>();
+  /**
+   * The same, by the caller's identity object (kept per access key and per session token): a request finds
+   * its policies without building and hashing the key of `effective`. Replaced on any change.
+   */
+  private byIdentity = new WeakMap<IamIdentity, EffectivePolicies | null>();
   private readonly compiled = new Map<PolicyKind, Map<string, CompiledPolicy>>();
   private readonly sessions = new Map<string, { claims: SessionClaims; policy?: CompiledPolicy }>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -283,6 +289,7 @@ export class IamStore {
   private changed(): void {
     this.callers.clear();
     this.effective.clear();
+    this.byIdentity = new WeakMap();
     this.sessions.clear();
   }
 
@@ -330,6 +337,14 @@ export class IamStore {
 
   /** The identity policies of a user or role, per action; undefined for root (and unknown principals). */
   identityPolicies(iam: IamIdentity): EffectivePolicies | undefined {
+    const known = this.byIdentity.get(iam);
+    if (known !== undefined) return known ?? undefined;
+    const eff = this.identityPoliciesById(iam);
+    this.byIdentity.set(iam, eff ?? null);
+    return eff;
+  }
+
+  private identityPoliciesById(iam: IamIdentity): EffectivePolicies | undefined {
     const id =
       iam.role !== undefined
         ? `role:${iam.role}`

@@ -133,7 +133,7 @@ describe('four nodes of two drives', () => {
       expect(await statusOf(getBytes(c, 'dir/small'))).toBe(404);
       expect(await keys(c, 'dir/')).toEqual(['dir/big', 'dir/multi']);
     }
-  });
+  }, 120_000);
 
   it('IAM and bucket configuration changed through one node hold on every other at once', async () => {
     const iam = cluster.nodes.map((n) => iamClient(n.url));
@@ -221,7 +221,7 @@ describe('four nodes of two drives', () => {
     );
     iam.destroy();
     heidi.destroy();
-  }, 90_000);
+  }, 180_000);
 
   it('health for maintenance: one node of four may go (6 of 8 drives keep the write quorum of 5), not a second', async () => {
     const health = async (i: number, query = '') => {
@@ -260,7 +260,7 @@ describe('four nodes of two drives', () => {
     expect('stderr' in notThisNode && notThisNode.stderr).toContain('none of the endpoints is this node');
     // None of them touched the drives: the folder only the other arguments named was never made.
     expect(existsSync(cluster.folder(3, 2))).toBe(false);
-  });
+  }, 180_000);
 
   it('kill -9 of a node: reads byte-exact, writes go on; restarted, its missed shards are healed', async () => {
     await cluster.kill9(3); // already down after the refusals above
@@ -285,7 +285,7 @@ describe('four nodes of two drives', () => {
     );
     expect((await getBytes(s3[3], 'down/one')).equals(during)).toBe(true);
     expect(await keys(s3[3], 'down/')).toEqual(['down/inline', 'down/one']);
-  }, 90_000);
+  }, 240_000);
 
   it('kill -9 of two nodes: writes refused with 503 and nothing stored, reads go on; back, writes work', async () => {
     await Promise.all([cluster.kill9(2), cluster.kill9(3)]);
@@ -309,5 +309,5 @@ describe('four nodes of two drives', () => {
     );
     await s3[0].send(new PutObjectCommand({ Bucket: BUCKET, Key: 'lost/w', Body: body }));
     expect((await getBytes(s3[3], 'lost/w')).equals(body)).toBe(true);
-  }, 120_000);
+  }, 240_000);
 });

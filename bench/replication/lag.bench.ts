@@ -13,15 +13,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  CreateBucketCommand,
-  PutBucketReplicationCommand,
-  PutBucketVersioningCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startServer } from '@cairn/server';
-import { adminCall } from '../../server/src/cli/admin-client.js';
+import { remoteTarget, replicateAll, versionedBucket } from '../../test/helpers/replication-config.js';
 
 const { values } = parseArgs({
   options: {
@@ -63,49 +57,10 @@ const client = (url: string) =>
   });
 const src = client(source.url);
 const dst = client(target.url);
-for (const [s3, bucket] of [
-  [src, 'src'],
-  [dst, 'dst'],
-] as const) {
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
-}
-const arn = String(
-  await adminCall(
-    { endpoint: source.url, ...ROOT, region: 'us-east-1' },
-    {
-      method: 'PUT',
-      path: 'set-remote-target',
-      query: { bucket: 'src' },
-      body: {
-        endpoint: new URL(target.url).host,
-        credentials: ROOT,
-        targetbucket: 'dst',
-        type: 'replication',
-      },
-      encrypt: true,
-    },
-  ),
-);
-if (replicate)
-  await src.send(
-    new PutBucketReplicationCommand({
-      Bucket: 'src',
-      ReplicationConfiguration: {
-        Role: '',
-        Rules: [
-          {
-            ID: 'all',
-            Priority: 1,
-            Status: 'Enabled',
-            Filter: { Prefix: '' },
-            DeleteMarkerReplication: { Status: 'Disabled' },
-            Destination: { Bucket: arn },
-          },
-        ],
-      },
-    }),
-  );
+await versionedBucket(src, 'src');
+await versionedBucket(dst, 'dst');
+const arn = await remoteTarget(source.url, 'src', new URL(target.url).host, 'dst', ROOT, ROOT);
+if (replicate) await replicateAll(src, 'src', arn, { DeleteMarkerReplication: { Status: 'Disabled' } });
 
 const body = randomBytes(size);
 const total = Math.round(rate * seconds);

@@ -18,7 +18,10 @@ import { startServer, type CairnServer } from '@cairn/server';
 import { afterAll, beforeAll } from 'vitest';
 import { adminCall, type AdminTarget } from '../../server/src/cli/admin-client.js';
 import { ALT, ROOT, makeClient } from './cairn.js';
+import { remoteTarget } from './replication-config.js';
 import { spawnCairn } from './cli.js';
+
+export { replicateAll, rule, versionedBucket } from './replication-config.js';
 
 export const POLL = { timeout: 60_000, interval: 100 };
 export const TARGET_CREDS = { accessKey: 'replicator', secretKey: 'replicator-secret-never-listed' };
@@ -86,11 +89,6 @@ export function useSites(): { site: (name: string) => Promise<Site>; dir: () => 
   };
 }
 
-export async function versionedBucket(s3: S3Client, Bucket: string): Promise<void> {
-  await s3.send(new CreateBucketCommand({ Bucket }));
-  await s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } }));
-}
-
 /**
  * The target's credentials: a user allowed on `bucket` only what replication needs (MinIO's replication
  * policy: s3:ReplicateObject, s3:ReplicateDelete, the multipart parts' s3:PutObject, the probe's reads).
@@ -121,44 +119,16 @@ export async function allowReplicator(s3: S3Client, bucket: string, more: string
   );
 }
 
-/** Adds a replication target of `bucket` on `from`: its ARN. */
-export async function addTarget(from: Site, bucket: string, to: { host: string }, targetBucket: string, creds = ROOT) {
-  const body = {
-    sourcebucket: bucket,
-    endpoint: to.host,
-    secure: false,
-    credentials: creds,
-    targetbucket: targetBucket,
-    type: 'replication',
-  };
-  return (await adminCall(from.admin(), {
-    method: 'PUT',
-    path: 'set-remote-target',
-    query: { bucket },
-    body,
-    encrypt: true,
-  })) as string;
-}
-
-export function rule(arn: string, extra: Partial<NonNullable<ReplicationConfiguration['Rules']>[number]> = {}) {
-  return {
-    ID: 'all',
-    Priority: 1,
-    Status: 'Enabled' as const,
-    Filter: { Prefix: '' },
-    DeleteMarkerReplication: { Status: 'Enabled' as const },
-    Destination: { Bucket: arn },
-    ...extra,
-  };
-}
-
-export async function replicateAll(s3: S3Client, Bucket: string, arn: string, extra = {}) {
-  await s3.send(
-    new PutBucketReplicationCommand({
-      Bucket,
-      ReplicationConfiguration: { Role: '', Rules: [rule(arn, extra)] },
-    }),
-  );
+/** Adds a replication target of `bucket` on `from` (asked by `admin`): its ARN. */
+export async function addTarget(
+  from: Site,
+  bucket: string,
+  to: { host: string },
+  targetBucket: string,
+  creds = ROOT,
+  admin = ROOT,
+) {
+  return remoteTarget(from.url, bucket, to.host, targetBucket, creds, admin);
 }
 
 /** Every version of a bucket (delete markers too), newest first per key, as comparable rows. */

@@ -23,9 +23,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { startServer, type CairnServer } from '@cairn/server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { adminCall } from '../../server/src/cli/admin-client.js';
 import { ROOT, makeClient } from '../helpers/cairn.js';
 import { seededRandom } from '../helpers/random.js';
+import { remoteTarget, replicateAll, versionedBucket } from '../helpers/replication-config.js';
 
 const HEAVY = process.env.CAIRN_TEST_HEAVY === '1';
 const PART = 64 * 1024 * 1024;
@@ -104,47 +104,11 @@ describe.skipIf(!HEAVY)('replication of a 1 GiB multipart version (heavy: CAIRN_
   it('is cut off after some parts, then completes once the target is back, byte-exact', async () => {
     const src = makeClient(source.url);
     const dst = makeClient(target.url);
-    for (const [s3, Bucket] of [
-      [src, 'big'],
-      [dst, 'big-copy'],
-    ] as [S3Client, string][]) {
-      await s3.send(new CreateBucketCommand({ Bucket }));
-      await s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } }));
-    }
-    const arn = await adminCall(
-      { endpoint: source.url, ...ROOT, region: 'us-east-1' },
-      {
-        method: 'PUT',
-        path: 'set-remote-target',
-        query: { bucket: 'big' },
-        body: {
-          endpoint: `127.0.0.1:${(proxy.server.address() as AddressInfo).port}`,
-          secure: false,
-          credentials: ROOT,
-          targetbucket: 'big-copy',
-          type: 'replication',
-        },
-        encrypt: true,
-      },
-    );
-    await src.send(
-      new PutBucketReplicationCommand({
-        Bucket: 'big',
-        ReplicationConfiguration: {
-          Role: '',
-          Rules: [
-            {
-              ID: 'all',
-              Priority: 1,
-              Status: 'Enabled',
-              Filter: { Prefix: '' },
-              DeleteMarkerReplication: { Status: 'Disabled' },
-              Destination: { Bucket: String(arn) },
-            },
-          ],
-        },
-      }),
-    );
+    await versionedBucket(src, 'big');
+    await versionedBucket(dst, 'big-copy');
+    const viaProxy = `127.0.0.1:${(proxy.server.address() as AddressInfo).port}`;
+    const arn = await remoteTarget(source.url, 'big', viaProxy, 'big-copy');
+    await replicateAll(src, 'big', arn, { DeleteMarkerReplication: { Status: 'Disabled' } });
 
     // 16 parts of 64 MiB: one random block, each part marked with its number so no two are alike.
     const block = seededRandom().bytes(PART);

@@ -9,20 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
-  CreateBucketCommand,
   DeleteObjectCommand,
   HeadObjectCommand,
   ListObjectVersionsCommand,
-  PutBucketReplicationCommand,
-  PutBucketVersioningCommand,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { startServer, type CairnServer } from '@cairn/server';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { adminCall } from '../../server/src/cli/admin-client.js';
 import { ROOT, makeClient } from '../helpers/cairn.js';
 import { spawnCairn } from '../helpers/cli.js';
+import { remoteTarget, replicateAll, versionedBucket } from '../helpers/replication-config.js';
 
 // Generous limits: each test restarts servers and waits for queues to drain; on a loaded 2-core machine that
 // has taken more than vitest's default minute (timing belongs in bench/, not here).
@@ -78,11 +75,6 @@ async function startTarget(dir = 'dst'): Promise<void> {
   targetPort = target.port;
 }
 
-async function versionedBucket(s3: S3Client, Bucket: string): Promise<void> {
-  await s3.send(new CreateBucketCommand({ Bucket }));
-  await s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } }));
-}
-
 const ids = async (s3: S3Client, Bucket: string) => {
   const out = await s3.send(new ListObjectVersionsCommand({ Bucket }));
   return [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])].map((v) => `${v.Key}@${v.VersionId}`).sort();
@@ -90,35 +82,8 @@ const ids = async (s3: S3Client, Bucket: string) => {
 
 /** Registers `endpoint`/`targetBucket` as `bucket`'s replication target and replicates everything to it. */
 async function replicateTo(url: string, bucket: string, endpoint: string, targetBucket: string): Promise<void> {
-  const arn = await adminCall(
-    { endpoint: url, ...ROOT, region: 'us-east-1' },
-    {
-      method: 'PUT',
-      path: 'set-remote-target',
-      query: { bucket },
-      body: { endpoint, secure: false, credentials: ROOT, targetbucket: targetBucket, type: 'replication' },
-      encrypt: true,
-    },
-  );
   const s3 = makeClient(url);
-  await s3.send(
-    new PutBucketReplicationCommand({
-      Bucket: bucket,
-      ReplicationConfiguration: {
-        Role: '',
-        Rules: [
-          {
-            ID: 'all',
-            Priority: 1,
-            Status: 'Enabled',
-            Filter: { Prefix: '' },
-            DeleteMarkerReplication: { Status: 'Enabled' },
-            Destination: { Bucket: String(arn) },
-          },
-        ],
-      },
-    }),
-  );
+  await replicateAll(s3, bucket, await remoteTarget(url, bucket, endpoint, targetBucket));
   s3.destroy();
 }
 

@@ -151,12 +151,7 @@ describe('replication targets (MinIO admin API)', () => {
   });
 
   it('needs admin:SetBucketTarget', async () => {
-    const denied = await addTarget(
-      { ...src, admin: () => src.admin(ALT) } as unknown as Site,
-      'photos',
-      dst,
-      'photos-copy',
-    ).then(
+    const denied = await addTarget(src, 'photos', dst, 'photos-copy', ROOT, ALT).then(
       () => 'stored',
       (e: Error) => e.message,
     );
@@ -256,7 +251,7 @@ describe('asynchronous replication', () => {
     await versionedBucket(dst.client(), 'data-copy');
     await allowReplicator(dst.client(), 'data-copy');
     arn = await addTarget(src, 'data', dst, 'data-copy', TARGET_CREDS);
-    await replicateAll(src.client(), 'data', arn, { DeleteReplication: undefined });
+    await replicateAll(src.client(), 'data', arn);
   });
 
   it('copies versions byte-exact with their version ids, times, metadata and tags; delete markers too', async () => {

@@ -5,7 +5,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CreateBucketCommand,
   GetObjectCommand,
   ListObjectVersionsCommand,
   PutBucketPolicyCommand,
@@ -16,7 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { startServer, type CairnServer } from '@cairn/server';
 import { afterAll, beforeAll } from 'vitest';
-import { adminCall, type AdminTarget } from '../../server/src/cli/admin-client.js';
+import type { AdminTarget } from '../../server/src/cli/admin-client.js';
 import { ALT, ROOT, makeClient } from './cairn.js';
 import { remoteTarget } from './replication-config.js';
 import { spawnCairn } from './cli.js';

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   CompleteMultipartUploadCommand,
-  CreateBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,

@@ -4,15 +4,7 @@ import { createServer } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  GetObjectCommand,
-  ListObjectVersionsCommand,
-  PutBucketPolicyCommand,
-  PutBucketReplicationCommand,
-  PutBucketVersioningCommand,
-  type ReplicationConfiguration,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectVersionsCommand, PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startServer, type CairnServer } from '@cairn/server';
 import { afterAll, beforeAll } from 'vitest';
 import type { AdminTarget } from '../../server/src/cli/admin-client.js';

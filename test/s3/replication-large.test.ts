@@ -15,8 +15,6 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectVersionsCommand,
-  PutBucketReplicationCommand,
-  PutBucketVersioningCommand,
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';

@@ -204,6 +204,33 @@ export const readShardFramesAsync: ReadShardFrames | undefined = (() => {
   );
 })();
 
+/** See `readShardsFramesAsync`. */
+export type ReadShardsFrames = (
+  paths: string[],
+  positions: number[],
+  stride: number,
+  outs: Buffer[],
+  key: Uint8Array,
+) => Promise<number[]>;
+
+/**
+ * `readShardFramesAsync` of several shard files in one pool task, one file after the other: `outs[i].length`
+ * bytes of `paths[i]` from `positions[i]` on (a GET's data shards of one batch: one queued request and one
+ * wake-up of the event loop per batch, not one per shard). Resolves to the number of bad frames of each file;
+ * an open or read error (Node-style `code`, on the first file that failed) or a short file rejects. Undefined
+ * when the loaded addon predates this kernel (storage reads the shards one task each).
+ */
+export const readShardsFramesAsync: ReadShardsFrames | undefined = (() => {
+  const f = (native as unknown as { readShardsFramesAsync?: ReadShardsFrames }).readShardsFramesAsync;
+  return (
+    f &&
+    ((paths, positions, stride, outs, key) =>
+      f(paths, positions, stride, outs, key).catch((e: unknown) => {
+        throw fsError(e, paths.join(', '));
+      }))
+  );
+})();
+
 /** Result of `healBlock`. */
 export interface HealBlockResult {
   /** Rebuilt frame for each index that was missing or bad (ready to write), or null if too few good. */

@@ -217,3 +217,62 @@ pub fn read_shard_frames_async(
     let key = key_of(key)?;
     Ok(AsyncTask::new(ReadShardFramesTask { path, position, stride: stride as usize, out, key }))
 }
+
+/// The task of `readShardsFramesAsync`: spans of several shard files read one after the other, as
+/// `readShardFramesAsync` reads one.
+pub struct ReadShardsFramesTask {
+    paths: Vec<String>,
+    positions: Vec<i64>,
+    stride: usize,
+    outs: Vec<Buffer>,
+    key: Key,
+}
+
+#[napi]
+impl Task for ReadShardsFramesTask {
+    type Output = Vec<u32>;
+    type JsValue = Vec<u32>;
+
+    fn compute(&mut self) -> Result<Vec<u32>> {
+        let mut bad = Vec::with_capacity(self.paths.len());
+        for ((path, position), out) in self.paths.iter().zip(&self.positions).zip(self.outs.iter_mut()) {
+            bad.push(read_shard_frames(path, *position as u64, self.stride, out, self.key)?);
+        }
+        Ok(bad)
+    }
+
+    fn resolve(&mut self, _env: Env, output: Vec<u32>) -> Result<Vec<u32>> {
+        Ok(output)
+    }
+}
+
+/// `readShardFramesAsync` for several shard files (the data shards of one batch of a GET) in one pool task:
+/// `outs[i].length` bytes of `paths[i]` from `positions[i]` on, one file after the other. A GET's batch then
+/// costs the event loop one queued request and one wake-up, not one per data shard. Resolves to the number
+/// of frames that failed in each file; an open or read error or a short file rejects (for the first file
+/// that failed). Every `outs[i]` must stay unchanged until it settles.
+#[napi]
+pub fn read_shards_frames_async(
+    paths: Vec<String>,
+    positions: Vec<i64>,
+    stride: u32,
+    outs: Vec<Buffer>,
+    key: &[u8],
+) -> Result<AsyncTask<ReadShardsFramesTask>> {
+    if paths.is_empty()
+        || paths.len() != positions.len()
+        || paths.len() != outs.len()
+        || paths.iter().any(String::is_empty)
+        || positions.iter().any(|&p| p < 0)
+        || stride as usize <= HH_LEN
+    {
+        return Err(crate::shared::invalid(format!(
+            "readShardsFrames: {} paths, {} positions, {} buffers, stride {stride}: bad arguments",
+            paths.len(),
+            positions.len(),
+            outs.len()
+        )));
+    }
+    let key = key_of(key)?;
+    Ok(AsyncTask::new(ReadShardsFramesTask { paths, positions, stride: stride as usize, outs, key }))
+}

@@ -38,6 +38,7 @@ describe('@cairn/native exports', () => {
         'readBlock',
         'readBlockAsync',
         'readShardFramesAsync',
+        'readShardsFramesAsync',
         'verifyFrames',
         'verifyFramesAsync',
         // the ETag's MD5, many uploads in one call (md5.ts)

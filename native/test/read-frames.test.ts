@@ -13,6 +13,7 @@ import {
   highwayHash,
   readBlock,
   readShardFramesAsync,
+  readShardsFramesAsync,
   UploadHasher,
   verifyFrames,
 } from '../index.js';
@@ -92,6 +93,40 @@ describe('readShardFramesAsync', () => {
       await readShardFramesAsync!(path, 0, STRIDE, Buffer.alloc(STRIDE), KEY);
       await readShardFramesAsync!(path, 6 * STRIDE, STRIDE, Buffer.alloc(STRIDE), KEY).catch(() => {});
     }
+    expect(readdirSync('/proc/self/fd').length).toBeLessThanOrEqual(before);
+  });
+});
+
+// readShardsFramesAsync: several shard files' spans in one pool task (a GET batch's data shards): each read
+// as readShardFramesAsync reads it, bad frames counted per file, the first failing file rejecting (ENOENT).
+describe('readShardsFramesAsync', () => {
+  it('reads the span of each file into its buffer and counts the bad frames of each', async () => {
+    const bad = Buffer.from(file);
+    bad[FRAME_HASH_LENGTH + 5] ^= 4; // frame 0's shard
+    const p = join(dir, 'bad-many');
+    writeFileSync(p, bad);
+    const outs = [Buffer.alloc(2 * STRIDE), Buffer.alloc(3 * STRIDE), Buffer.alloc(STRIDE + FRAME_HASH_LENGTH + 1000)];
+    expect(await readShardsFramesAsync!([path, p, path], [STRIDE, 0, 5 * STRIDE], STRIDE, outs, KEY)).toEqual([
+      0, 1, 0,
+    ]);
+    expect(outs[0].equals(file.subarray(STRIDE, 3 * STRIDE))).toBe(true);
+    expect(outs[1].equals(bad.subarray(0, 3 * STRIDE))).toBe(true);
+    expect(outs[2].equals(file.subarray(5 * STRIDE))).toBe(true);
+  });
+
+  it('rejects for a missing or short file, refuses mismatched arguments, leaves no file open', async () => {
+    const before = readdirSync('/proc/self/fd').length;
+    const two = () => [Buffer.alloc(STRIDE), Buffer.alloc(STRIDE)];
+    await expect(readShardsFramesAsync!([path, join(dir, 'absent')], [0, 0], STRIDE, two(), KEY)).rejects.toMatchObject(
+      { code: 'ENOENT', syscall: 'open' },
+    );
+    await expect(readShardsFramesAsync!([path, path], [0, 6 * STRIDE], STRIDE, two(), KEY)).rejects.toThrow(
+      /too short/,
+    );
+    expect(() => readShardsFramesAsync!([path, path], [0], STRIDE, two(), KEY)).toThrow(/bad arguments/);
+    expect(() => readShardsFramesAsync!([], [], STRIDE, [], KEY)).toThrow(/bad arguments/);
+    expect(() => readShardsFramesAsync!([path, ''], [0, 0], STRIDE, two(), KEY)).toThrow(/bad arguments/);
+    expect(() => readShardsFramesAsync!([path, path], [0, -1], STRIDE, two(), KEY)).toThrow(/bad arguments/);
     expect(readdirSync('/proc/self/fd').length).toBeLessThanOrEqual(before);
   });
 });

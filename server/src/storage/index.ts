@@ -76,7 +76,7 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
     readAheadBatches: tuning.readAheadBatches,
     pool,
     readAhead: tuning.readCacheBytes > 0 ? new ReadAhead(pool, tuning.readCacheBytes, tuning.readCacheLingerMs) : null,
-    readStats: { shardReads: 0, shardBytes: 0, metadataReads: 0 },
+    readStats: { shardReads: 0, shardBytes: 0, readTasks: 0, metadataReads: 0 },
     codec,
     log: opts.log ?? silentLogger,
     tmpDir,

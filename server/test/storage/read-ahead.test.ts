@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { data, drives, get, open, put, read, readAll } from './helpers.js';
+import { seededRandom } from '../../../test/helpers/random.js';
 import { FRAME_HASH_LENGTH, nativeCodec } from '../../src/storage/erasure/codec.js';
 import type { ByteRange, ErasureObjects } from '../../src/storage/index.js';
 import { BufferPool } from '../../src/storage/erasure/buffer-pool.js';
@@ -18,6 +19,7 @@ const BS = 4096; // small blocks: many blocks and batches from small objects
 const SHARD = nativeCodec().shardSize(BS, 2); // 2+2 on four drives
 const FRAME = FRAME_HASH_LENGTH + SHARD;
 
+const random = seededRandom();
 let d: Awaited<ReturnType<typeof drives>>;
 beforeAll(async () => {
   d = await drives(4);
@@ -30,12 +32,20 @@ async function getRange(s: ErasureObjects, key: string, range?: ByteRange): Prom
   return get(s, 'bkt', key, { range });
 }
 
-/** Drive reads (shard reads, their bytes) done by `f`. */
-async function counted<T>(s: ErasureObjects, f: () => Promise<T>): Promise<{ value: T; reads: number; bytes: number }> {
+/** Drive reads (shard reads, their bytes, the pool calls they took) done by `f`. */
+async function counted<T>(
+  s: ErasureObjects,
+  f: () => Promise<T>,
+): Promise<{ value: T; reads: number; bytes: number; tasks: number }> {
   const before = s.readStats();
   const value = await f();
   const after = s.readStats();
-  return { value, reads: after.shardReads - before.shardReads, bytes: after.shardBytes - before.shardBytes };
+  return {
+    value,
+    reads: after.shardReads - before.shardReads,
+    bytes: after.shardBytes - before.shardBytes,
+    tasks: after.readTasks - before.readTasks,
+  };
 }
 
 /** Polls (without a time bound of its own: the test's timeout is the bound) until `cond` holds. */
@@ -71,6 +81,20 @@ describe('ranges read only the shards that hold them', () => {
     expect(r.reads).toBeLessThanOrEqual(frames);
   });
 
+  // Batches of 4 blocks on a grid of 4 (the default): a range's edge batch of at most 2 blocks joins its
+  // neighbour. `before`: the reads of grid batches only.
+  it.each([
+    ['a short first batch joins the next', BS * 3 + 5, BS * 10 + 4, 6, 4],
+    ['a short last batch joins the one before', 7, BS * 8 + 4, 5, 4],
+    ['both edges join the cell between them', BS * 2 + 9, BS * 9 + 4, 6, 2],
+    ['grid batches stay as they are', 0, BS * 8 - 1, 4, 4],
+  ])('%s: one read per data shard and batch', async (_what, start, end, before, reads) => {
+    const r = await counted(s, () => getRange(s, 'k', { start, end }));
+    expect(r.value.equals(obj.subarray(start, end + 1))).toBe(true);
+    expect(r.reads).toBe(reads);
+    expect(reads).toBeLessThanOrEqual(before);
+  });
+
   it('a whole block and the whole object read every frame once', async () => {
     const block = await counted(s, () => getRange(s, 'k', { start: BS * 2, end: BS * 3 - 1 }));
     expect(block.value.equals(obj.subarray(BS * 2, BS * 3))).toBe(true);
@@ -78,6 +102,15 @@ describe('ranges read only the shards that hold them', () => {
     const all = await counted(s, () => getRange(s, 'k'));
     expect(all.value.equals(obj)).toBe(true);
     expect(all.bytes).toBe(10 * 2 * FRAME + 2 * (FRAME_HASH_LENGTH + nativeCodec().shardSize(1000, 2)));
+  });
+
+  it('the data shards of a batch are read in one pool call, a range edge needing one shard in its own', async () => {
+    const all = await counted(s, () => getRange(s, 'k'));
+    expect(all.reads).toBe(3 * 2); // blocks 0-3, 4-7, 8-10: two data shards each
+    expect(all.tasks).toBe(3);
+    const edge = await counted(s, () => getRange(s, 'k', { start: BS * 3 + SHARD + 10, end: BS * 3 + SHARD + 20 }));
+    expect(edge.reads).toBe(1);
+    expect(edge.tasks).toBe(1);
   });
 });
 
@@ -146,6 +179,24 @@ describe('the read-ahead cache', () => {
     for (const got of together.value) expect(got.equals(b)).toBe(true);
     expect(together.reads).toBe(alone.reads);
     expect(together.bytes).toBe(alone.bytes);
+  });
+
+  it('ranges at random offsets at once, sharing batches that start and end anywhere: every byte once', async () => {
+    const obj = data(BS * 40 + 123);
+    await put(s, 'bkt', 'random-ranges', obj);
+    const shared = s.readStats().shared;
+    for (let round = 0; round < 25; round++) {
+      await Promise.all(
+        Array.from({ length: 6 }, async () => {
+          const start = random.int(0, obj.length);
+          const end = Math.min(obj.length - 1, start + random.int(0, BS * 9));
+          const got = await getRange(s, 'random-ranges', { start, end });
+          expect(got.length, `bytes=${start}-${end}`).toBe(end - start + 1);
+          expect(got.equals(obj.subarray(start, end + 1)), `bytes=${start}-${end}`).toBe(true);
+        }),
+      );
+    }
+    expect(s.readStats().shared).toBeGreaterThan(shared); // batches were shared (off-grid ones among them)
   });
 
   it('an overwrite is never answered from the old version', async () => {

@@ -36,6 +36,11 @@ export interface ShardSource {
    * and verify separately.
    */
   readFrames?(pos: number, len: number, stride: number, into?: Buffer): Promise<{ buf: Buffer; bad: number }>;
+  /**
+   * The file's path, when it is a local file whose `readFrames` is Codec.readFrames on that path: the data
+   * shards of one batch can then be read in one pool task (Codec.readManyFrames).
+   */
+  readonly localPath?: string;
   close(): Promise<void>;
 }
 

@@ -31,6 +31,7 @@ export function fileSource(absPath: string, readFrames?: FrameVerifier): ShardSo
   };
   return {
     inMemory: false,
+    localPath: readFrames && absPath,
     read(pos, len, into) {
       return use(async (h) => {
         const buf = into ? into.subarray(0, len) : Buffer.allocUnsafe(len);

@@ -30,7 +30,7 @@ export class PartBatches {
     // frame's buffer, not a full batch's (held in the read-ahead cache, those pinned readBatchBlocks
     // times the memory, uncounted, and made every such GET allocate a fresh one: GC).
     const frame = ctx.codec.frameSize(blockSize, data);
-    const fullSpan = ctx.readBatchBlocks * frame;
+    const fullSpan = 2 * ctx.readBatchBlocks * frame; // a merged edge batch (see `merged`) is longer than a cell
     this.alloc = (span) =>
       span <= fullSpan ? ctx.pool.take(Math.ceil(span / frame) * frame) : Buffer.allocUnsafe(span);
   }
@@ -40,15 +40,46 @@ export class PartBatches {
     return Math.min((Math.floor(b / this.ctx.readBatchBlocks) + 1) * this.ctx.readBatchBlocks - 1, upTo);
   }
 
-  /** The batch from block `b` (at most to block `upTo`), for the part bytes [lo, hi) in it; the caller holds it. */
+  /**
+   * The batch from block `b` (at most to block `upTo`), for the part bytes [lo, hi) in it; the caller holds it.
+   * A range's edge batch of at most half a grid cell (the blocks before the first cell boundary, or those
+   * after the last) is read with its neighbour, unless the cache has the grid batch: an 8 MiB range at any
+   * offset reads in two batches (one shard read per data shard each), not three with one or two blocks in one.
+   */
   at(b: number, upTo: number, lo: number, hi: number): SharedBatch {
     const l = this.lastOf(b, upTo);
-    const win = { from: Math.max(lo, b * this.blockSize), to: Math.min(hi, (l + 1) * this.blockSize) };
-    const found = this.partId ? this.ctx.readAhead!.find(this.partId, b, l, win.from, win.to) : undefined;
+    const win = (to: number) => ({
+      from: Math.max(lo, b * this.blockSize),
+      to: Math.min(hi, (to + 1) * this.blockSize),
+    });
+    const find = (to: number) => {
+      const w = win(to);
+      return this.partId ? this.ctx.readAhead!.find(this.partId, b, to, w.from, w.to) : undefined;
+    };
+    const found = find(l);
     if (found) return found;
-    const read = this.read(b, l, win);
+    const last = this.merged(b, l, upTo);
+    if (last !== l) {
+      const bigger = find(last);
+      if (bigger) return bigger;
+    }
+    const read = this.read(b, last, win(last));
     if (this.partId) this.ctx.readAhead!.add(this.versionId!, this.partId, read);
     return read;
+  }
+
+  /**
+   * Last block of the batch from `b`, grid batch `b`..`l`, when a short edge joins its neighbour: a first
+   * batch off the grid of at most half a cell takes the next cell too, and so does a batch followed by a
+   * last one of at most half a cell (a batch is at most twice readBatchBlocks blocks). A range of N cells'
+   * worth of blocks at any offset then reads in N batches, as one on the grid does.
+   */
+  private merged(b: number, l: number, upTo: number): number {
+    const n = this.ctx.readBatchBlocks;
+    let last = l;
+    if (last < upTo && 2 * (last - b + 1) <= n) last = this.lastOf(last + 1, upTo); // a short first batch
+    if (last < upTo && 2 * (upTo - last) <= n) last = upTo; // a short last batch follows
+    return last;
   }
 
   /** Another GET's batch failed: the same blocks read here (this reader's own shards, parity and heal). */

@@ -140,7 +140,8 @@ function bodyChunks(
     let partStart = 0;
     let healNeeded = false;
     let corrupt = false;
-    const queue: SharedBatch[] = []; // batches this GET holds: asked for, not yet sent
+    // Batches this GET holds (asked for, not yet sent), each with the part bytes [from, to) it sends of it.
+    const queue: { shared: SharedBatch; from: number; to: number }[] = [];
     try {
       for (let p = 0; p < v.parts.length && partStart < end; p++) {
         const size = v.parts[p].size;
@@ -160,37 +161,40 @@ function bodyChunks(
             const to = Math.min(end - partStart, size); // exclusive, within the part
             const last = Math.floor((to - 1) / bs);
             const batches = new PartBatches(reader, ctx, versionId, p, bs, v.ec!.data);
-            let next = Math.floor(from / bs);
-            while (queue.length > 0 || next <= last) {
-              while (next <= last && queue.length <= ahead) {
-                const b = batches.at(next, last, from, to);
-                queue.push(b);
-                next = b.last + 1;
+            // Batches are asked for from the part byte where the last one ended: a batch another GET read
+            // may start before that byte or end inside a block (its window), so each is sent from where the
+            // one before stopped to where its own window ends, never a byte twice or a byte missed.
+            let pos = from;
+            while (queue.length > 0 || pos < to) {
+              while (pos < to && queue.length <= ahead) {
+                const b = batches.at(Math.floor(pos / bs), last, pos, to);
+                queue.push({ shared: b, from: pos, to: Math.min(b.to, to) });
+                pos = Math.min(b.to, to);
               }
               // A sequential reader's next GET: as many bytes as this one (bounded), within the part.
-              if (next > last && sequential && !prefetched) {
+              if (pos >= to && sequential && !prefetched) {
                 prefetched = true;
                 batches.prefetch(to, Math.min(size, to + Math.min(end - start, readAhead!.prefetchMaxBytes)));
               }
-              const shared = queue[0];
+              const { shared, from: lo, to: hi } = queue[0];
               let got: Batch;
               try {
                 got = await shared.batch;
               } catch (e) {
                 const again = batches.again(shared);
                 if (!again) throw e;
-                queue[0] = again;
+                queue[0] = { shared: again, from: lo, to: hi };
                 shared.lease.release();
                 continue;
               }
               let at = got.start;
               for (const piece of got.pieces) {
-                const lo = Math.max(from - at, 0);
-                const hi = Math.min(to - at, piece.length);
+                const a = Math.max(lo - at, 0);
+                const z = Math.min(hi - at, piece.length);
                 at += piece.length;
-                if (hi <= lo) continue;
+                if (z <= a) continue;
                 // A view of its own per GET: the chunk -> lease map tells one reader's chunk from another's.
-                const out = piece.subarray(lo, hi);
+                const out = piece.subarray(a, z);
                 if (got.buffers.length > 0) shared.lease.lend(out);
                 yield out;
               }
@@ -210,7 +214,7 @@ function bodyChunks(
       }
     } finally {
       // A GET that stops early lets go of the batches it asked for: their buffers return once read.
-      for (const b of queue.splice(0)) b.lease.release();
+      for (const b of queue.splice(0)) b.shared.lease.release();
       release();
       if (healNeeded) set.deps.queueHeal(set.index, bucket, key, corrupt);
     }

@@ -48,6 +48,8 @@ export interface Codec {
    * the kernel (read, then verifyFrames).
    */
   readFrames?(path: string, position: number, stride: number, out: Buffer): Promise<number>;
+  /** `readFrames` of several files in one pool task, one after the other: the bad frames of each. */
+  readManyFrames?(paths: string[], positions: number[], stride: number, outs: Buffer[]): Promise<number[]>;
 }
 
 /** Fixed HighwayHash key of bitrot hashes (part of the on-disk format: never change it). */
@@ -92,5 +94,8 @@ export function nativeCodec(): Codec {
     readFrames:
       native.readShardFramesAsync &&
       ((path, position, stride, out) => native.readShardFramesAsync!(path, position, stride, out, BITROT_KEY)),
+    readManyFrames:
+      native.readShardsFramesAsync &&
+      ((paths, positions, stride, outs) => native.readShardsFramesAsync!(paths, positions, stride, outs, BITROT_KEY)),
   };
 }

@@ -41,6 +41,8 @@ export function shardFileSize(codec: Codec, ec: ErasureInfo, size: number): numb
 export interface ReadStats {
   shardReads: number;
   shardBytes: number;
+  /** Read calls on the pool those took: one per shard read, or one for all data shards of a batch (local files). */
+  readTasks: number;
   /** Metadata reads (every drive's metadata file, checked by a stat and read when it changed). */
   metadataReads: number;
 }
@@ -56,6 +58,7 @@ export class PartReader {
   private readonly unreadable = new Set<number>();
   /** A frame failed its hash or could not be read (as opposed to a shard known to be absent). */
   corrupt = false;
+  private closed = false;
   /** Shards that once took longer than `slowMs`: read last from then on (a hung drive costs one wait). */
   private readonly slow = new Set<number>();
   readonly blocks: number;
@@ -94,10 +97,34 @@ export class PartReader {
     return this.sources[i]!.readFrames!(pos, len, this.fullFrame, into);
   }
 
-  private count(i: number, len: number): void {
+  /**
+   * The spans of local shard files `shards` read and verified in one pool task (Codec.readManyFrames), into
+   * their buffers: the buffers by shard index and the bad frames of all.
+   */
+  private async readMany(
+    shards: number[],
+    spans: { f: number; len: number }[],
+    bufs: Buffer[],
+  ): Promise<{ bufs: (Buffer | null)[]; bad: number }> {
+    if (this.closed) throw new Error('shard source closed');
+    const outs = shards.map((i) => bufs[i].subarray(0, spans[i].len));
+    shards.forEach((i, k) => this.count(i, spans[i].len, k === 0));
+    const bad = await this.codec.readManyFrames!(
+      shards.map((i) => this.sources[i]!.localPath!),
+      shards.map((i) => spans[i].f * this.fullFrame),
+      this.fullFrame,
+      outs,
+    );
+    const out: (Buffer | null)[] = new Array(this.sources.length).fill(null);
+    shards.forEach((i, k) => (out[i] = outs[k]));
+    return { bufs: out, bad: bad.reduce((a, b) => a + b, 0) };
+  }
+
+  private count(i: number, len: number, task = true): void {
     if (!this.stats || this.sources[i]!.inMemory) return;
     this.stats.shardReads++;
     this.stats.shardBytes += len;
+    if (task) this.stats.readTasks++;
   }
 
   /** Frame `i` of block `b`, or null (and marked unreadable) when it cannot be read. */
@@ -208,18 +235,26 @@ export class PartReader {
       let timer: NodeJS.Timeout | undefined;
       const slow = new Promise<null>((res) => (timer = setTimeout(() => res(null), this.slowMs)));
       const done = new Set<number>();
-      // File shards read and verify in one pool call each (Codec.readFrames), where the addon has it.
+      // File shards read and verify in one pool call each (Codec.readFrames), where the addon has it; local
+      // files all in one call (Codec.readManyFrames): one pool task per batch, not one per data shard.
       const fused = spans.every((sp, i) => !sp || this.sources[i]!.readFrames !== undefined);
+      const local = spans.flatMap((sp, i) => (sp && this.sources[i]!.localPath !== undefined && bufs[i] ? [i] : []));
+      const many =
+        fused && this.codec.readManyFrames && local.length > 1 && local.length === spans.filter(Boolean).length;
       let bad = 0;
-      const reads = Promise.all(
-        spans.map((sp, i) => {
-          if (!sp) return null;
-          const read = fused
-            ? this.readVerified(i, sp.f * this.fullFrame, sp.len, bufs[i]).then((r) => ((bad += r.bad), r.buf))
-            : this.read(i, sp.f * this.fullFrame, sp.len, bufs[i]);
-          return read.finally(() => done.add(i));
-        }),
-      );
+      const reads = many
+        ? this.readMany(local, spans as { f: number; len: number }[], bufs as Buffer[])
+            .finally(() => local.forEach((i) => done.add(i))) // failed is not slow: the block path finds which
+            .then((r) => ((bad = r.bad), r.bufs))
+        : Promise.all(
+            spans.map((sp, i) => {
+              if (!sp) return null;
+              const read = fused
+                ? this.readVerified(i, sp.f * this.fullFrame, sp.len, bufs[i]).then((r) => ((bad += r.bad), r.buf))
+                : this.read(i, sp.f * this.fullFrame, sp.len, bufs[i]);
+              return read.finally(() => done.add(i));
+            }),
+          );
       reads.catch(() => {}); // a failed read is retried (and marked) by the block-by-block path
       // A slow or failed batch drops its pooled buffers: a read may still be filling them.
       const got = await Promise.race([reads.catch(() => null), slow]);
@@ -275,6 +310,7 @@ export class PartReader {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all(this.sources.map((s) => s?.close()));
   }
 }

@@ -83,6 +83,8 @@ export function withDecompression(source: ByteSource, type: string | undefined, 
           }
         });
       },
+      // The chunks pass through as they are (the head check only looks): giving them back is the source's.
+      ...(source.recycle && { recycle: source.recycle.bind(source) }),
     };
   }
   if (t !== 'GZIP' && t !== 'BZIP2') throw wrongFormat(`CompressionType ${type} is not supported.`);

@@ -27,13 +27,15 @@ export function resolveScanRange(
 
 /**
  * The bytes of the records whose first byte lies in the range, as counted chunks. `delim` is the record
- * delimiter (one or two bytes).
+ * delimiter (one or two bytes). `lend`: as countedChunks' (the consumer is done with a chunk, or the view of
+ * it given out, when it asks for the next).
  */
 export async function* rangeChunks(
   source: ByteSource,
   opts: Pick<ScanOptions, 'stats' | 'signal'>,
   range: { start?: number; end?: number },
   delim: Buffer,
+  lend = false,
 ): AsyncGenerator<Buffer> {
   const { start, end } = resolveScanRange(range, source.size);
   if (start >= source.size) return;
@@ -43,7 +45,7 @@ export async function* rangeChunks(
   const cutFrom = end - len + 1; // a delimiter starting here or later ends the last record
   let offset = from; // absolute offset of the current chunk
   let prevLast = -1; // last byte of the previous chunk (for a two-byte delimiter split across chunks)
-  for await (const chunk of countedChunks(source, opts, from)) {
+  for await (const chunk of countedChunks(source, opts, from, undefined, lend)) {
     let piece = chunk;
     let pieceAt = offset;
     offset += chunk.length;

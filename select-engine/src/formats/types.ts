@@ -12,6 +12,11 @@ export interface ByteSource {
   read(start: number, end: number): Promise<Uint8Array>;
   /** The bytes [start, end) (default: the whole object) as a stream of chunks. */
   stream(start?: number, end?: number): AsyncIterable<Uint8Array>;
+  /**
+   * Optional: a consumer done with a chunk of `stream()` (it keeps no view of it) gives it back, and the
+   * source may reuse its memory (storage's pooled read buffers). Chunks never given back are left to the GC.
+   */
+  recycle?(chunk: Uint8Array): void;
 }
 
 /**

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ByteSource, SelectError, SelectRequest } from '@cairn/select-engine';
 import { S3Error } from '../errors.js';
-import type { ObjectInfo } from '../storage/object-layer.js';
+import type { ObjectInfo, RecyclingBody } from '../storage/object-layer.js';
 import { openReadable, readableVersion } from './object-read.js';
 import { keysForRead, readDecrypted, wipeKey } from './sse/index.js';
 import type { DataKey } from './sse/index.js';
@@ -82,6 +82,8 @@ export function objectSource(ctx: ApiContext, info: ObjectInfo, keys?: DataKey):
     Math.max(0, start),
     Math.min(info.size, Math.max(start, end)),
   ];
+  // Storage's pooled read buffers (RecyclingBody): a chunk the scanner gives back goes to the body it came from.
+  const owners = new WeakMap<Uint8Array, (chunk: Buffer) => void>();
   return {
     size: info.size,
     async read(start, end) {
@@ -93,12 +95,21 @@ export function objectSource(ctx: ApiContext, info: ObjectInfo, keys?: DataKey):
       const [s, e] = clamp(start, end);
       if (s >= e) return;
       const body = await open(s, e);
+      const recycle = (body as Partial<RecyclingBody>).recycle?.bind(body);
       try {
-        yield* body as AsyncIterable<Buffer>;
+        for await (const chunk of body as AsyncIterable<Buffer>) {
+          if (recycle) owners.set(chunk, recycle);
+          yield chunk;
+        }
       } finally {
         // Stopping early (LIMIT, client gone) releases the storage stream and its read-ahead.
         body.destroy();
       }
+    },
+    recycle(chunk) {
+      const give = owners.get(chunk);
+      owners.delete(chunk);
+      give?.(chunk as Buffer);
     },
   };
 }

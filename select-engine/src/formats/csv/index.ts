@@ -14,7 +14,10 @@ import { filteredChunks, HEADER_PENDING, lineFilterUsable } from './line-filter.
 
 export type { CsvInputOptions } from './dialect.js';
 
-/** Pulls text from a chunk iterator and splits it into records, keeping the unfinished tail. */
+/**
+ * Pulls text from a chunk iterator and splits it into records, keeping the unfinished tail. A chunk is decoded
+ * (copied into strings) before the next is asked for: no view of it is kept (the chunks are lent).
+ */
 class CsvReader {
   /** Text not split yet, from `pendingPos` on. */
   private pending = '';
@@ -147,9 +150,10 @@ export async function scanCsv(
       );
     }
     startsAtZero = resolveScanRange(opts.scanRange, source.size).start === 0;
-    chunks = rangeChunks(source, opts, opts.scanRange, Buffer.from(dialect.rd));
+    chunks = rangeChunks(source, opts, opts.scanRange, Buffer.from(dialect.rd), true);
   } else {
-    chunks = countedChunks(source, opts);
+    // Lent: the reader (and the line filter) are done with a chunk when they ask for the next one.
+    chunks = countedChunks(source, opts, undefined, undefined, true);
   }
   let header: string[] | undefined;
   let headerRead = false;

@@ -25,7 +25,8 @@ export const HEADER_PENDING = Symbol('header pending');
  * `chunks` with the lines `test` certainly rejects left out; a chunk (possibly empty) per source chunk, so that
  * the reader still hands out (empty) batches while nothing matches. Until `header()` says the header was read
  * (its names, undefined without names) chunks go through whole, cut at their last line end: the header line is
- * never filtered, and the column resolves as the evaluator binds it.
+ * never filtered, and the column resolves as the evaluator binds it. A source chunk is done with (carries are
+ * copies) when the next is asked for, so `chunks` may be lent (countedChunks).
  */
 export async function* filteredChunks(
   chunks: AsyncGenerator<Buffer>,

@@ -58,9 +58,10 @@ export async function scanJson(
     if (type !== 'LINES' || (source as Partial<DecompressingSource>).compressedBytesRead !== undefined) {
       throw scanError('UnsupportedScanRangeInput', 'ScanRange needs uncompressed JSON LINES.');
     }
-    chunks = rangeChunks(source, opts, opts.scanRange, NEWLINE);
+    chunks = rangeChunks(source, opts, opts.scanRange, NEWLINE, true);
   } else {
-    chunks = countedChunks(source, opts);
+    // Lent: pieces() below decodes a chunk to text before it asks for the next one.
+    chunks = countedChunks(source, opts, undefined, undefined, true);
   }
   const doc = type === 'DOCUMENT' ? new JsonDocumentSplitter(json?.arrayElements === true) : undefined;
   const split = (s: string, final: boolean, out: unknown[]) =>

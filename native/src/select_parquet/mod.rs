@@ -155,10 +155,14 @@ struct Plan {
 }
 
 /// One row group to read: its column chunks (for the page checks) and the dictionary pages to probe first.
+/// `whole`: no row filter, so the decoder reads every chunk of the group whole; the probe then reads the
+/// chunks whole and hands them to the decoder, instead of reading each dictionary page twice (a group of
+/// long, mostly distinct strings has dictionary pages of a megabyte).
 struct GroupPlan {
     index: usize,
     chunks: Vec<Chunk>,
     probes: Vec<guard::DictionaryProbe>,
+    whole: bool,
 }
 
 type Aggregates = Option<Vec<(Aggregate, usize)>>;
@@ -546,7 +550,7 @@ impl ScanState {
                     });
                 }
             }
-            plans.push_back(GroupPlan { index: g, chunks, probes });
+            plans.push_back(GroupPlan { index: g, chunks, probes, whole: bound.is_empty() });
         }
 
         let opened = ParquetOpenedOut {
@@ -564,14 +568,23 @@ impl ScanState {
         Ok(opened)
     }
 
-    /// Probing: asks for the group's dictionary pages, then sizes the batches by their longest entries and
-    /// builds the group's decoder.
-    fn probe(&mut self, pushed: &[(Range<u64>, Bytes)]) -> ScanResult<Option<StepOut>> {
+    /// Probing: asks for the group's dictionary pages (its whole chunks when the decoder reads them whole:
+    /// they stay in `pushed` for it), then sizes the batches by their longest entries and builds the group's
+    /// decoder.
+    fn probe(&mut self, pushed: &[(Range<u64>, Bytes)]) -> ScanResult<Probed> {
         let Phase::Probing { group, .. } = &self.phase else {
-            return Ok(None);
+            return Ok(Probed::Decode { keep_pushed: false });
         };
         if pushed.is_empty() {
-            return Ok(Some(StepOut::Needs(group.probes.iter().map(|p| p.range.clone()).collect())));
+            let ranges: Vec<Range<u64>> = if group.whole {
+                let mut r: Vec<Range<u64>> = group.chunks.iter().map(|c| c.range.clone()).collect();
+                r.sort_unstable_by_key(|x| (x.start, x.end));
+                r.dedup();
+                r
+            } else {
+                group.probes.iter().map(|p| p.range.clone()).collect()
+            };
+            return Ok(Probed::Ask(StepOut::Needs(ranges)));
         }
         let mut longest = Vec::with_capacity(group.probes.len());
         for p in group.probes.iter() {
@@ -588,7 +601,7 @@ impl ScanState {
         let rows = guard::rows_within_expansion(&group.probes, &longest, plan.batch_rows)?;
         let decoder = plan.decoder(group.index, rows)?;
         self.phase = Phase::Decoding { decoder, chunks: group.chunks, plan, aggregates };
-        Ok(None)
+        Ok(Probed::Decode { keep_pushed: group.whole })
     }
 
     fn next(&mut self, mut pushed: Vec<(Range<u64>, Bytes)>) -> ScanResult<StepOut> {
@@ -601,10 +614,11 @@ impl ScanState {
         // moves on to the next one here.
         loop {
             if matches!(self.phase, Phase::Probing { .. }) {
-                if let Some(step) = self.probe(&pushed)? {
-                    return Ok(step);
+                match self.probe(&pushed)? {
+                    Probed::Ask(step) => return Ok(step),
+                    Probed::Decode { keep_pushed: false } => pushed.clear(),
+                    Probed::Decode { keep_pushed: true } => {}
                 }
-                pushed.clear();
             }
             if let Phase::Finishing(aggs) = &self.phase {
                 let out = StepOut::Aggregates(results_json(aggs));
@@ -651,6 +665,13 @@ pub struct ParquetOpenedOut {
     row_groups: u32,
     row_groups_read: u32,
     aggregated: bool,
+}
+
+/// What probing a group's dictionaries came to: a read to ask for, or the decoder built (and whether the bytes
+/// pushed for the probe are the decoder's too).
+enum Probed {
+    Ask(StepOut),
+    Decode { keep_pushed: bool },
 }
 
 pub enum StepOut {

@@ -15,7 +15,7 @@
 //   aeadPlainLength, preferredCipher; one small message (a data key under its key-encryption key):
 //   aeadSealMessage, aeadOpenMessage.
 // - S3 Select's Parquet scan (parquet.ts): ParquetScan, PARQUET_COLUMN; its CSV line filter (csv.ts):
-//   csvIntFilterAsync, CSV_INT_OPS.
+//   csvLineFilterAsync, CSV_LINE_OPS.
 // - Known-answer self-test (selftest.ts): runSelfTest.
 //
 // These are what the server, the benchmarks and the self-test use; test/api.test.ts pins the list.

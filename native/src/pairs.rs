@@ -87,6 +87,7 @@ macro_rules! sync_and_async {
 
         #[doc = concat!("`", stringify!($sync), "` on the libuv thread pool (its Buffers must not change until it settles).")]
         #[napi]
+        #[allow(clippy::too_many_arguments)]
         pub fn $async_fn($($ap)*) -> Result<AsyncTask<$task>> {
             $(let $prep: $prep_ty = $prep_val;)*
             Ok(AsyncTask::new($task { $($arg,)* $($prep,)* }))
@@ -99,7 +100,7 @@ macro_rules! sync_and_async {
     ) => {
         $(#[doc = $doc])*
         #[napi]
-        #[allow(clippy::useless_conversion)]
+        #[allow(clippy::useless_conversion, clippy::too_many_arguments)]
         pub fn $sync($($sp)*) -> Result<$js> {
             $(let $prep: $prep_ty = $prep_val;)*
             $(let mut $arg = $arg; let $arg = &mut $arg;)*

@@ -1,13 +1,16 @@
-//! S3 Select's CSV line filter: drops the lines of a CSV chunk where WHERE's first conjunct, `CAST(field AS
-//! INT) op integer`, is certainly false, so that JavaScript decodes and evaluates only the others (a 1% filter
-//! leaves ~1% of the bytes). The evaluator runs WHERE's AND chain left to right and stops at the first false,
-//! so a line dropped here is one it would reject without reaching anything after that conjunct. Every line
-//! whose answer is not certain is kept for the evaluator to judge (and to raise the error it raises): a line
-//! holding the quote character anywhere (quoting changes where fields lie, and a bad quote is an error), a
-//! line too short to have the field (MISSING), a field that is not `[+-]?` and 1 to 15 digits (spaces, an
-//! empty field, `1e3`, `\r`: CAST decides), a line longer than `MAX_LINE` (the record-size limit's error).
-//! Only one-byte ASCII delimiters and quote come here (the caller checks), so a delimiter byte is never
-//! inside a UTF-8 sequence. Comment and empty lines are kept (the reader skips them).
+//! S3 Select's CSV line filter: drops the lines of a CSV chunk where WHERE's first conjunct is certainly false,
+//! so that JavaScript decodes and evaluates only the others (a 1% filter leaves ~1% of the bytes). The
+//! conjunct is one of: `CAST(field AS INT) op integer`, `CAST(field AS FLOAT|DECIMAL) op number`,
+//! `field = 'text'`, `field LIKE 'prefix%'`. The evaluator runs WHERE's AND chain left to right and stops at
+//! the first false, so a line dropped here is one it would reject without reaching anything after that
+//! conjunct. Every line whose answer is not certain is kept for the evaluator to judge (and to raise the error
+//! it raises): a line holding the quote character anywhere (quoting changes where fields lie, and a bad quote
+//! is an error), a line too short to have the field (MISSING), a number field that is not `[+-]?` and 1 to 15
+//! digits (with a fraction for FLOAT and DECIMAL: spaces, an empty field, `1e3`, `\r`: CAST decides), a text
+//! field holding a `\r` or a byte beyond ASCII (the reader's UTF-8 decoding and line ends decide), a line
+//! longer than `MAX_LINE` (the record-size limit's error). Only one-byte ASCII delimiters and quote come here
+//! (the caller checks), so a delimiter byte is never inside a UTF-8 sequence. Comment and empty lines are kept
+//! unless the test rejects them (the reader skips them either way).
 use memchr::{memchr, memchr_iter};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -15,28 +18,79 @@ use napi_derive::napi;
 /// Lines longer than this are kept whatever they hold (the reader's record-size check sees them).
 const MAX_LINE: usize = 256 * 1024;
 
+/// A number field and the bound differ by more than this share of the larger for a comparison to be certain:
+/// the evaluator compares DECIMAL exactly and FLOAT as the double JavaScript parses, both within it of this
+/// double.
+const NUMBER_MARGIN: f64 = 1e-9;
+
+/// What the line's field is tested with.
 #[derive(Clone, Copy)]
-pub struct LineTest {
+enum Judge<'a> {
+    Int(i64),
+    Number(f64),
+    /// `field = text` (op 0).
+    Equal(&'a [u8]),
+    /// `field LIKE 'text%'`.
+    Prefix(&'a [u8]),
+}
+
+/// The test's numbers, checked before the task is queued (the text is the task's: see `LineTest::new`).
+#[derive(Clone, Copy)]
+pub struct Spec {
+    field: usize,
+    fd: u8,
+    rd: u8,
+    quote: Option<u8>,
+    kind: u32,
+    op: u32,
+    bound: f64,
+}
+
+impl Spec {
+    /// `kind`: 0 INT (`bound` a safe integer), 1 FLOAT or DECIMAL (`bound` finite), 2 equal text (op `=`), 3
+    /// text prefix.
+    fn new(field: u32, fd: u32, rd: u32, quote: i32, kind: u32, op: u32, bound: f64) -> Result<Spec> {
+        let ascii = |c: u32| c < 128;
+        let bound_ok = match kind {
+            0 => bound.fract() == 0.0 && bound.abs() <= 9_007_199_254_740_991.0,
+            1 => bound.is_finite(),
+            2 => op == 0,
+            3 => true,
+            _ => false,
+        };
+        if !ascii(fd) || !ascii(rd) || fd == rd || quote >= 128 || op > 5 || !bound_ok {
+            return Err(Error::new(Status::InvalidArg, "csv line test: bad delimiters, kind, operator or bound"));
+        }
+        let quote = (quote >= 0).then_some(quote as u8);
+        Ok(Spec { field: field as usize, fd: fd as u8, rd: rd as u8, quote, kind, op, bound })
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct LineTest<'a> {
     field: usize,
     fd: u8,
     rd: u8,
     quote: Option<u8>,
     op: u32,
-    bound: i64,
+    judge: Judge<'a>,
 }
 
-impl LineTest {
-    fn new(field: u32, fd: u32, rd: u32, quote: i32, op: u32, bound: f64) -> Result<LineTest> {
-        let ascii = |c: u32| c < 128;
-        let safe = bound.fract() == 0.0 && bound.abs() <= 9_007_199_254_740_991.0;
-        if !ascii(fd) || !ascii(rd) || fd == rd || quote >= 128 || op > 5 || !safe {
-            return Err(Error::new(Status::InvalidArg, "csv line test: bad delimiters, operator or bound"));
-        }
-        let quote = (quote >= 0).then_some(quote as u8);
-        Ok(LineTest { field: field as usize, fd: fd as u8, rd: rd as u8, quote, op, bound: bound as i64 })
+impl<'a> LineTest<'a> {
+    /// The test of `spec` with its text (ASCII; unused by the number kinds).
+    fn new(spec: Spec, text: &'a [u8]) -> Result<Self> {
+        let judge = match spec.kind {
+            0 => Judge::Int(spec.bound as i64),
+            1 => Judge::Number(spec.bound),
+            _ if !text.is_ascii() => return Err(Error::new(Status::InvalidArg, "csv line test: text not ASCII")),
+            2 => Judge::Equal(text),
+            _ => Judge::Prefix(text),
+        };
+        let Spec { field, fd, rd, quote, op, .. } = spec;
+        Ok(LineTest { field, fd, rd, quote, op, judge })
     }
 
-    /// False only when the field is an integer for which `value op bound` is false.
+    /// False only when the test is certainly false for the line's field.
     fn keep(&self, line: &[u8]) -> bool {
         if line.len() > MAX_LINE {
             return true;
@@ -49,17 +103,40 @@ impl LineTest {
             }
         }
         let end = memchr(self.fd, &line[start..]).map_or(line.len(), |i| start + i);
-        match parse_int(&line[start..end]) {
-            None => true,
-            Some(v) => match self.op {
-                0 => v == self.bound,
-                1 => v != self.bound,
-                2 => v < self.bound,
-                3 => v <= self.bound,
-                4 => v > self.bound,
-                _ => v >= self.bound,
-            },
+        let field = &line[start..end];
+        match self.judge {
+            Judge::Int(bound) => parse_int(field).is_none_or(|v| holds(self.op, v.cmp(&bound))),
+            Judge::Number(bound) => parse_number(field).is_none_or(|v| may_hold(self.op, v, bound)),
+            // The reader decodes the bytes: beyond ASCII (a byte order mark, a bad sequence) or with a `\r` it
+            // may read them otherwise; ASCII bytes it reads as they are.
+            Judge::Equal(_) | Judge::Prefix(_) if !field.is_ascii() || field.contains(&b'\r') => true,
+            Judge::Equal(text) => field == text,
+            Judge::Prefix(text) => field.starts_with(text),
         }
+    }
+}
+
+fn holds(op: u32, o: std::cmp::Ordering) -> bool {
+    use std::cmp::Ordering::*;
+    match op {
+        0 => o == Equal,
+        1 => o != Equal,
+        2 => o == Less,
+        3 => o != Greater,
+        4 => o == Greater,
+        _ => o != Less,
+    }
+}
+
+/// False only when `v op bound` is false by more than NUMBER_MARGIN (`<>` is never certain).
+fn may_hold(op: u32, v: f64, bound: f64) -> bool {
+    let d = v - bound;
+    let m = NUMBER_MARGIN * v.abs().max(bound.abs());
+    match op {
+        0 => d.abs() <= m,
+        1 => true,
+        2 | 3 => d <= m,
+        _ => d >= -m,
     }
 }
 
@@ -81,6 +158,33 @@ fn parse_int(s: &[u8]) -> Option<i64> {
         v = v * 10 + (c - b'0') as i64;
     }
     Some(if neg { -v } else { v })
+}
+
+/// `[+-]?[0-9]+(\.[0-9]+)?` with at most 15 digits, as a double (exact digits scaled once: within the margin
+/// of what JavaScript and the DECIMAL parser read).
+fn parse_number(s: &[u8]) -> Option<f64> {
+    let (neg, body) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (whole, frac) = match memchr(b'.', body) {
+        Some(i) => (&body[..i], &body[i + 1..]),
+        None => (body, &body[..0]),
+    };
+    let dotted = whole.len() < body.len();
+    if whole.is_empty() || (dotted && frac.is_empty()) || whole.len() + frac.len() > 15 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &c in whole.iter().chain(frac) {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (c - b'0') as i64;
+    }
+    let x = v as f64 / 10f64.powi(frac.len() as i32);
+    Some(if neg { -x } else { x })
 }
 
 /// The lines of `chunk` kept by `test`, each with its delimiter; bytes after the last delimiter count as a line.
@@ -110,16 +214,16 @@ pub fn filter_lines(chunk: &[u8], test: LineTest) -> Vec<u8> {
 }
 
 sync_and_async! {
-    /// The lines of `chunk` (CSV, one-byte ASCII delimiters) where `CAST(field AS INT) op bound` may hold, with
-    /// their delimiters: a line is dropped only when its 0-based `field` is `[+-]?` and 1 to 15 digits, no quote
-    /// character (`quote`, -1 for none) is in the line, and the comparison is false. `op`: 0 =, 1 <>, 2 <, 3 <=,
-    /// 4 >, 5 >=; `bound` a safe integer.
-    fn csv_int_filter / csv_int_filter_async via CsvIntFilterTask (
-        chunk: &[u8] | Buffer, field: u32, field_delimiter: u32, record_delimiter: u32, quote: i32, op: u32,
-        bound: f64,
+    /// The lines of `chunk` (CSV, one-byte ASCII delimiters) where a test of their 0-based `field` may hold,
+    /// with their delimiters; a line holding the `quote` character (-1 for none) is always kept. `kind`: 0
+    /// `CAST(field AS INT) op bound` (a safe integer), 1 `CAST(field AS FLOAT|DECIMAL) op bound`, 2
+    /// `field = text`, 3 `field LIKE 'text%'` (`text` ASCII). `op`: 0 =, 1 <>, 2 <, 3 <=, 4 >, 5 >=.
+    fn csv_line_filter / csv_line_filter_async via CsvLineFilterTask (
+        chunk: &[u8] | Buffer, text: &[u8] | Buffer, field: u32, field_delimiter: u32, record_delimiter: u32,
+        quote: i32, kind: u32, op: u32, bound: f64,
     ) -> Vec<u8> as Buffer {
-        let test: LineTest = LineTest::new(field, field_delimiter, record_delimiter, quote, op, bound)?;
-        run filter_lines(chunk, test)
+        let spec: Spec = Spec::new(field, field_delimiter, record_delimiter, quote, kind, op, bound)?;
+        run filter_lines(chunk, LineTest::new(spec, text)?)
     }
 }
 
@@ -127,9 +231,14 @@ sync_and_async! {
 mod tests {
     use super::*;
 
-    fn run(text: &str, field: u32, op: u32, bound: f64) -> String {
-        let t = LineTest::new(field, b',' as u32, b'\n' as u32, b'"' as i32, op, bound).unwrap();
+    fn run_kind(text: &str, field: u32, kind: u32, op: u32, bound: f64, lit: &str) -> String {
+        let spec = Spec::new(field, b',' as u32, b'\n' as u32, b'"' as i32, kind, op, bound).unwrap();
+        let t = LineTest::new(spec, lit.as_bytes()).unwrap();
         String::from_utf8(filter_lines(text.as_bytes(), t)).unwrap()
+    }
+
+    fn run(text: &str, field: u32, op: u32, bound: f64) -> String {
+        run_kind(text, field, 0, op, bound, "")
     }
 
     #[test]
@@ -151,6 +260,37 @@ mod tests {
     }
 
     #[test]
+    fn numbers_are_dropped_only_beyond_the_margin() {
+        let text = "a,1.5\nb,2.5\nc,-0.25\nd,2\ne,2.\nf,.5\ng,1e1\nh,2.4999999999999\ni,2.50000000000001\n";
+        // < 2.5: values within the margin of the bound (2.5 itself, 2.50000000000001) are not certain: kept;
+        // `2.`, `.5`, `1e1` are not plain numbers: kept (CAST decides).
+        assert_eq!(
+            run_kind(text, 1, 1, 2, 2.5, ""),
+            "a,1.5\nb,2.5\nc,-0.25\nd,2\ne,2.\nf,.5\ng,1e1\nh,2.4999999999999\ni,2.50000000000001\n"
+        );
+        assert_eq!(
+            run_kind(text, 1, 1, 4, 2.0, ""),
+            "b,2.5\nd,2\ne,2.\nf,.5\ng,1e1\nh,2.4999999999999\ni,2.50000000000001\n"
+        );
+        assert_eq!(
+            run_kind(text, 1, 1, 0, 2.5, ""),
+            "b,2.5\ne,2.\nf,.5\ng,1e1\nh,2.4999999999999\ni,2.50000000000001\n"
+        );
+        assert_eq!(run_kind(text, 1, 1, 1, 2.5, ""), text);
+        assert_eq!(run_kind("x,1234567890.12345\n", 1, 1, 2, 0.0, ""), "");
+        assert_eq!(run_kind("x,1234567890.123456\n", 1, 1, 2, 0.0, ""), "x,1234567890.123456\n");
+    }
+
+    #[test]
+    fn text_equality_and_prefix() {
+        let text = "1,red\n2,reddish\n3,blue\n4,\"blue\"\n5,red\r\n6,r\u{e9}d\n7\n8,\n";
+        assert_eq!(run_kind(text, 1, 2, 0, 0.0, "red"), "1,red\n4,\"blue\"\n5,red\r\n6,r\u{e9}d\n7\n");
+        assert_eq!(run_kind(text, 1, 3, 0, 0.0, "red"), "1,red\n2,reddish\n4,\"blue\"\n5,red\r\n6,r\u{e9}d\n7\n");
+        assert_eq!(run_kind(text, 1, 3, 0, 0.0, ""), text);
+        assert_eq!(run_kind("\u{feff}red,1\nred,2\nblue,3\n", 0, 2, 0, 0.0, "red"), "\u{feff}red,1\nred,2\n");
+    }
+
+    #[test]
     fn long_numbers_and_long_lines_are_kept() {
         assert_eq!(run("1234567890123456\n", 0, 2, 0.0), "1234567890123456\n");
         assert_eq!(run("123456789012345\n", 0, 2, 0.0), "");
@@ -160,10 +300,17 @@ mod tests {
 
     #[test]
     fn bad_arguments_are_refused() {
-        assert!(LineTest::new(0, 200, 10, -1, 0, 1.0).is_err());
-        assert!(LineTest::new(0, 44, 44, -1, 0, 1.0).is_err());
-        assert!(LineTest::new(0, 44, 10, -1, 6, 1.0).is_err());
-        assert!(LineTest::new(0, 44, 10, -1, 0, 0.5).is_err());
-        assert!(LineTest::new(0, 44, 10, -1, 0, 1e300).is_err());
+        let t = |fd: u32, rd: u32, kind: u32, op: u32, bound: f64, text: &[u8]| {
+            Spec::new(0, fd, rd, -1, kind, op, bound).and_then(|s| LineTest::new(s, text)).is_err()
+        };
+        assert!(t(200, 10, 0, 0, 1.0, b""));
+        assert!(t(44, 44, 0, 0, 1.0, b""));
+        assert!(t(44, 10, 0, 6, 1.0, b""));
+        assert!(t(44, 10, 0, 0, 0.5, b""));
+        assert!(t(44, 10, 0, 0, 1e300, b""));
+        assert!(t(44, 10, 1, 0, f64::NAN, b""));
+        assert!(t(44, 10, 2, 2, 0.0, b"a"));
+        assert!(t(44, 10, 2, 0, 0.0, "\u{e9}".as_bytes()));
+        assert!(t(44, 10, 4, 0, 0.0, b""));
     }
 }

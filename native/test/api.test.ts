@@ -73,8 +73,8 @@ describe('@cairn/native exports', () => {
         'PARQUET_COLUMN',
         'ParquetScan',
         // S3 Select's CSV line filter (csv.ts)
-        'CSV_INT_OPS',
-        'csvIntFilterAsync',
+        'CSV_LINE_OPS',
+        'csvLineFilterAsync',
         // start-up (selftest.ts, index.ts)
         'nativeVersion',
         'runSelfTest',

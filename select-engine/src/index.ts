@@ -16,7 +16,7 @@ import { frameStream } from './output/stream.js';
 import { arrowStream } from './output/arrow-stream.js';
 import type { RecordShape } from './plan/bind.js';
 import { buildPlan, type InputFormat, type Plan } from './plan/plan.js';
-import { csvIntTest, scanAggregates, scanWhere } from './plan/conjuncts.js';
+import { csvLineTest, scanAggregates, scanWhere } from './plan/conjuncts.js';
 import { validateRequest, type SelectRequest } from './request.js';
 import type { Value } from './exec/values.js';
 import { parseSql } from './sql/to-ast.js';
@@ -121,14 +121,14 @@ export async function runSelect(
   const where = pushFilter && format === 'Parquet' ? scanWhere(stmt.where, stmt.from.alias) : undefined;
   // Ceph reads CSV otherwise (an empty field is NULL, quotes anywhere): its rows stay with the evaluator.
   const csvTest =
-    pushFilter && format === 'CSV' && stmt.dialect !== 'ceph' ? csvIntTest(stmt.where, stmt.from.alias) : undefined;
+    pushFilter && format === 'CSV' && stmt.dialect !== 'ceph' ? csvLineTest(stmt.where, stmt.from.alias) : undefined;
   const shaped = stmt.groupBy !== undefined || stmt.orderBy !== undefined || stmt.distinct === true;
   const parquetAggregates = format === 'Parquet' && plan.aggregate && plan.unnest.length === 0 && !shaped;
   const opts: ScanOptions = {
     columns: plan.columns,
     conjuncts: plan.conjuncts,
     where,
-    csvIntTest: csvTest,
+    csvLineTest: csvTest,
     aggregates: parquetAggregates ? scanAggregates(stmt, where) : undefined,
     filter: pushFilter ? (query ? query.filter : (rec) => lateFilter!(rec)) : undefined,
     filterCost: plan.filterCost,

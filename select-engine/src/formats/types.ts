@@ -76,13 +76,18 @@ export interface ScanAggregate {
   column?: { steps: string[]; quoted: boolean[] };
 }
 
-/** CSV: WHERE's first conjunct as `CAST(column AS INT) op value` (plan/conjuncts.ts csvIntTest). */
-export interface CsvIntTest {
+/** A comparison the CSV line filter knows. */
+export type CsvLineOp = '=' | '<>' | '<' | '<=' | '>' | '>=';
+
+/** CSV: WHERE's first conjunct as the native line filter judges it (plan/conjuncts.ts csvLineTest). */
+export interface CsvLineTest {
   /** The column as written (resolved against the header as the evaluator resolves it). */
   column: { name: string; quoted: boolean };
-  op: '=' | '<>' | '<' | '<=' | '>' | '>=';
-  /** A safe integer. */
-  value: number;
+  /**
+   * `CAST(column AS INT) op bound` (`int`, a safe integer), `CAST(column AS FLOAT|DECIMAL) op bound` (`number`),
+   * `column = text` (`equal`) or `column LIKE 'text%'` (`prefix`), text ASCII.
+   */
+  judge: { kind: 'int' | 'number'; op: CsvLineOp; bound: number } | { kind: 'equal' | 'prefix'; text: string };
 }
 
 export interface ScanOptions {
@@ -93,7 +98,7 @@ export interface ScanOptions {
   /** The leading conjuncts of WHERE in evaluation order (Parquet evaluates them in the scan). */
   where?: ScanWhere;
   /** CSV: WHERE's first conjunct when the native line filter can judge it (set only with `filter`). */
-  csvIntTest?: CsvIntTest;
+  csvLineTest?: CsvLineTest;
   /**
    * The SELECT list when it is only aggregates over columns and WHERE is absent or all in `where`: a scanner
    * that computes them all says so with ScanResult.aggregates and yields no records.

@@ -9,7 +9,7 @@
 // of such a group is not raised).
 // Forms: column op literal (either side), BETWEEN literals, IN (literals), IS [NOT] NULL, LIKE 'prefix%'.
 import type * as A from '../sql/ast.js';
-import type { CsvIntTest, ScanAggregate, ScanConjunct, ScanLiteral, ScanWhere } from '../formats/types.js';
+import type { CsvLineOp, CsvLineTest, ScanAggregate, ScanConjunct, ScanLiteral, ScanWhere } from '../formats/types.js';
 import { Decimal } from '../exec/decimal.js';
 import { parseTimestamp } from '../exec/timestamp.js';
 import { rowSteps } from './bind.js';
@@ -117,28 +117,48 @@ export function scanWhere(where: A.Expr | undefined, alias: A.Name): ScanWhere |
 }
 
 /**
- * CSV: WHERE's first conjunct when it is `CAST(column AS INT) op integer` (either side), which the native line
- * filter can judge on the bytes (native/src/select_csv.rs): a line where it is certainly false is one the
- * evaluator rejects there, before anything after it.
+ * CSV: WHERE's first conjunct when the native line filter can judge it on the bytes (native/src/select_csv.rs):
+ * `CAST(column AS INT) op integer`, `CAST(column AS FLOAT|DECIMAL) op number`, `column = 'text'` or
+ * `column LIKE 'text%'` (text ASCII), the column and literal on either side. A line where it is certainly false
+ * is one the evaluator rejects there, before anything after it.
  */
-export function csvIntTest(where: A.Expr | undefined, alias: A.Name): CsvIntTest | undefined {
+export function csvLineTest(where: A.Expr | undefined, alias: A.Name): CsvLineTest | undefined {
   if (!where) return undefined;
   const e = andChain(where, [])[0];
-  if (e.kind !== 'binary' || !(e.op in FLIP)) return undefined;
-  const column = (x: A.Expr): A.Name | undefined => {
-    if (x.kind !== 'cast' || x.to !== 'INT' || x.value.kind !== 'path') return undefined;
-    const steps = rowSteps(x.value, alias);
+  const field = (x: A.Expr): A.Name | undefined => {
+    if (x.kind !== 'path') return undefined;
+    const steps = rowSteps(x, alias);
     return steps.length === 1 && steps[0].kind === 'field' ? steps[0].name : undefined;
   };
-  const integer = (x: A.Expr): number | undefined =>
-    x.kind === 'literal' && x.literal.type === 'int' && typeof x.literal.value === 'number'
-      ? x.literal.value
-      : undefined;
-  const [lc, rv] = [column(e.left), integer(e.right)];
-  if (lc && rv !== undefined) return { column: lc, op: e.op as CsvIntTest['op'], value: rv };
-  const [rc, lv] = [column(e.right), integer(e.left)];
-  if (rc && lv !== undefined) return { column: rc, op: FLIP[e.op] as CsvIntTest['op'], value: lv };
-  return undefined;
+  const ascii = (s: string) => /^[\x00-\x7f]*$/.test(s);
+  const text = (x: A.Expr) => (x.kind === 'literal' && x.literal.type === 'string' ? x.literal.value : undefined);
+  if (e.kind === 'like') {
+    const p = text(e.pattern);
+    const prefix = p === undefined ? undefined : likePrefix(p);
+    const column = field(e.value);
+    if (e.not || e.escape || e.brackets || !column || prefix === undefined || !ascii(prefix)) return undefined;
+    return { column, judge: { kind: 'prefix', text: prefix } };
+  }
+  if (e.kind !== 'binary' || !(e.op in FLIP)) return undefined;
+  const side = (c: A.Expr, v: A.Expr, op: CsvLineOp): CsvLineTest | undefined => {
+    const s = text(v);
+    const name = field(c);
+    if (name && s !== undefined)
+      return op === '=' && ascii(s) ? { column: name, judge: { kind: 'equal', text: s } } : undefined;
+    if (c.kind !== 'cast' || v.kind !== 'literal') return undefined;
+    const column = field(c.value);
+    const l = v.literal;
+    const bound =
+      l.type === 'int' && typeof l.value === 'number' ? l.value : l.type === 'decimal' ? l.value : undefined;
+    if (!column || bound === undefined || !Number.isFinite(bound)) return undefined;
+    if (c.to === 'INT')
+      return l.type === 'int' && Number.isSafeInteger(bound)
+        ? { column, judge: { kind: 'int', op, bound } }
+        : undefined;
+    if (c.to === 'FLOAT' || c.to === 'DECIMAL') return { column, judge: { kind: 'number', op, bound } };
+    return undefined;
+  };
+  return side(e.left, e.right, e.op as CsvLineOp) ?? side(e.right, e.left, FLIP[e.op] as CsvLineOp);
 }
 
 /**

@@ -159,9 +159,9 @@ export async function scanCsv(
   let headerRead = false;
   const filter = opts.filter as ((rec: string[]) => boolean) | undefined;
   // WHERE's first conjunct judged on the bytes (line-filter.ts), once the header is read.
-  if (filter && opts.csvIntTest && lineFilterUsable(dialect)) {
+  if (filter && opts.csvLineTest && lineFilterUsable(dialect)) {
     const names = () => (dialect.header === 'USE' ? header : undefined);
-    chunks = filteredChunks(chunks, dialect, opts.csvIntTest, () => (headerRead ? names() : HEADER_PENDING));
+    chunks = filteredChunks(chunks, dialect, opts.csvLineTest, () => (headerRead ? names() : HEADER_PENDING));
   }
   const reader = new CsvReader(chunks, splitter);
   let sel: FieldSelection;

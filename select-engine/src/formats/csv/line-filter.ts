@@ -1,12 +1,13 @@
 // The native line filter in front of the CSV reader (native/src/select_csv.rs): when WHERE's first conjunct is
-// `CAST(column AS INT) op integer`, each source chunk loses, on the libuv pool, the lines where it is certainly
+// one it knows (plan/conjuncts.ts csvLineTest: an INT, FLOAT or DECIMAL cast compared with a number, a column
+// equal to a text or LIKE a prefix), each source chunk loses, on the libuv pool, the lines where it is certainly
 // false, before any UTF-8 decoding or splitting here. The evaluator still runs the whole WHERE on every line
 // that is left, so answers and errors are those of the reader alone; the kernel keeps every line it cannot judge
-// (quotes, short lines, fields that are not plain digits, long lines). Byte counts (Stats, Progress) are taken
-// from the source before this.
-import { csvIntFilterAsync, type CsvIntLineTest } from '@cairn/native';
+// (quotes, short lines, fields that are not plain numbers or ASCII text, long lines). Byte counts (Stats,
+// Progress) are taken from the source before this.
+import { csvLineFilterAsync, type CsvLineTest as NativeTest } from '@cairn/native';
 import { csvColumnIndex } from '../../plan/bind.js';
-import type { CsvIntTest } from '../types.js';
+import type { CsvLineTest } from '../types.js';
 import type { CsvDialect } from './dialect.js';
 
 /** An unfinished line longer than this turns the filter off for the rest of the input (as the kernel keeps them). */
@@ -31,12 +32,12 @@ export const HEADER_PENDING = Symbol('header pending');
 export async function* filteredChunks(
   chunks: AsyncGenerator<Buffer>,
   d: CsvDialect,
-  test: CsvIntTest,
+  test: CsvLineTest,
   header: () => string[] | undefined | typeof HEADER_PENDING,
 ): AsyncGenerator<Buffer> {
   const rd = d.rd.charCodeAt(0);
   // undefined: not resolved yet; null: the filter is off (a name the evaluator will refuse, or a long line).
-  let line: CsvIntLineTest | null | undefined;
+  let line: NativeTest | null | undefined;
   let carry: Buffer | undefined;
   for await (const piece of chunks) {
     if (line === undefined) {
@@ -63,13 +64,13 @@ export async function* filteredChunks(
     const last = piece.lastIndexOf(rd);
     carry = last + 1 < piece.length ? Buffer.from(piece.subarray(last + 1)) : undefined;
     const lines = piece.subarray(eol + 1, last + 1);
-    yield line === undefined || lines.length === 0 ? lines : await csvIntFilterAsync(lines, line);
+    yield line === undefined || lines.length === 0 ? lines : await csvLineFilterAsync(lines, line);
   }
   // The last line, without its delimiter: the reader judges it.
   if (carry) yield carry;
 }
 
-function resolve(d: CsvDialect, test: CsvIntTest, header: string[] | undefined): CsvIntLineTest | null {
+function resolve(d: CsvDialect, test: CsvLineTest, header: string[] | undefined): NativeTest | null {
   let field: number;
   try {
     field = csvColumnIndex(test.column, header);
@@ -81,7 +82,6 @@ function resolve(d: CsvDialect, test: CsvIntTest, header: string[] | undefined):
     fieldDelimiter: d.fd.charCodeAt(0),
     recordDelimiter: d.rd.charCodeAt(0),
     quote: d.q === '' ? -1 : d.q.charCodeAt(0),
-    op: test.op,
-    bound: test.value,
+    judge: test.judge,
   };
 }

@@ -103,7 +103,8 @@ afterAll(async () => {
 describe('identity_openid and identity_ldap', () => {
   it('show their defaults under MinIO key names', async () => {
     expect(await get('identity_openid')).toBe(
-      'identity_openid enable= config_url= client_id= client_secret= claim_name=policy claim_prefix= role_policy=\n',
+      'identity_openid enable= config_url= client_id= client_secret= claim_name=policy claim_prefix= role_policy= ' +
+        'scopes= display_name=\n',
     );
     expect(await get('identity_ldap')).toBe(
       'identity_ldap server_addr= lookup_bind_dn= lookup_bind_password= user_dn_search_base_dn= ' +
@@ -121,7 +122,12 @@ describe('identity_openid and identity_ldap', () => {
       /cannot both be set/,
     ],
     ['a bad on/off', 'identity_openid enable=maybe', /XMinioAdminConfigBadJSON: identity_openid enable: /],
-    ["MinIO's console-only key", 'identity_openid scopes=openid', /XMinioConfigError: unknown key 'scopes'/],
+    ["MinIO's console redirect", 'identity_openid redirect_uri=http://x/', /XMinioConfigError: unknown key 'redir/],
+    [
+      'scopes without openid',
+      'identity_openid config_url=http://x/ client_id=c scopes=profile',
+      /BadJSON: .*must include openid/,
+    ],
     ['a second provider', 'identity_openid:second config_url=http://x/ client_id=c', /only supports single target/],
     ['an LDAP server without bind DN', 'identity_ldap server_addr=127.0.0.1:389', /BadJSON: .*LOOKUP_BIND_DN is req/],
     [

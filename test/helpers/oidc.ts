@@ -1,7 +1,8 @@
 // A real OpenID Connect provider for tests: `oidc-provider` (a certified implementation) on a free loopback
 // port, with one confidential client and accounts whose claims the test chooses. `login` drives the
 // authorization code flow with PKCE as a browser would (the development login and consent forms, cookies
-// kept between redirects) and returns the ID token the token endpoint issues. `rotateKeys` makes the
+// kept between redirects) and returns the ID token the token endpoint issues. `allowPublicClient` registers the
+// web console's public client (no secret, PKCE, CORS on the token endpoint for its redirect URI's origin). `rotateKeys` makes the
 // provider sign with a new key (the old one still published), as providers rotate keys.
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -12,6 +13,8 @@ import Provider from 'oidc-provider';
 export const CLIENT_ID = 'cairn-test-client';
 export const CLIENT_SECRET = 'cairn-test-client-secret-0123456789';
 export const REDIRECT_URI = 'http://127.0.0.1/callback';
+/** The public client (no secret) a browser page logs in with. */
+export const PUBLIC_CLIENT_ID = 'cairn-console';
 
 export interface SigningKey {
   kid: string;
@@ -31,6 +34,8 @@ export interface OidcProvider {
   login(account: string): Promise<string>;
   /** Signs with a new key from now on, publishing it before the old one; the new key. */
   rotateKeys(): Promise<SigningKey>;
+  /** Registers PUBLIC_CLIENT_ID with these redirect URIs (its pages' origins may call the token endpoint). */
+  allowPublicClient(redirectUris: string[]): void;
   close(): Promise<void>;
 }
 
@@ -73,6 +78,7 @@ export async function startOidcProvider(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as { port: number }).port}`;
   let keys = [await newSigningKey()];
+  let publicRedirects: string[] = [];
 
   const install = () => {
     const provider = new Provider(issuer, {
@@ -84,7 +90,22 @@ export async function startOidcProvider(
           grant_types: ['authorization_code'],
           response_types: ['code'],
         },
+        ...(publicRedirects.length === 0
+          ? []
+          : [
+              {
+                client_id: PUBLIC_CLIENT_ID,
+                token_endpoint_auth_method: 'none' as const,
+                redirect_uris: publicRedirects,
+                grant_types: ['authorization_code'],
+                response_types: ['code' as const],
+              },
+            ]),
       ],
+      // A public client's pages may call the token endpoint from its redirect URIs' origins (the library's
+      // default rule, stated so it does not warn).
+      clientBasedCORS: (_ctx, origin, client) =>
+        client.clientAuthMethod === 'none' && client.redirectUris!.some((uri) => URL.parse(uri)?.origin === origin),
       jwks: { keys: keys.map((k) => k.jwk) },
       findAccount: (_ctx, id) =>
         accounts[id] === undefined ? undefined : { accountId: id, claims: () => ({ sub: id, ...accounts[id] }) },
@@ -185,6 +206,10 @@ export async function startOidcProvider(
     signingKey: () => keys[0],
     jwksFetches: () => jwksFetches,
     login,
+    allowPublicClient: (redirectUris) => {
+      publicRedirects = redirectUris;
+      install();
+    },
     rotateKeys: async () => {
       keys = [await newSigningKey(), ...keys];
       install();

@@ -458,9 +458,17 @@ describe('configuration from the environment', () => {
     expect(
       openIdConfigFromEnv({ ...base, [`${E}ROLE_POLICY`]: ' a,,b ', [`${E}CLAIM_NAME`]: 'policy' })?.rolePolicy,
     ).toEqual(['a', 'b']);
+    // The console login's settings (MinIO's keys).
+    expect(
+      openIdConfigFromEnv({ ...base, [`${E}SCOPES`]: 'openid, profile', [`${E}DISPLAY_NAME`]: ' Corp SSO ' }),
+    ).toMatchObject({ scopes: ['openid', 'profile'], displayName: 'Corp SSO' });
     for (const [env, message] of [
-      [{ ...base, [`${E}SCOPES`]: 'openid' }, /console login/],
-      [{ ...base, [`${E}REDIRECT_URI`]: 'https://x/cb' }, /console login/],
+      [{ ...base, [`${E}SCOPES`]: 'profile' }, /must include openid/],
+      [{ ...base, [`${E}SCOPES`]: 'openid,a"b' }, /not an OAuth scope/],
+      [{ ...base, [`${E}DISPLAY_NAME`]: 'x'.repeat(101) }, /DISPLAY_NAME must be/],
+      [{ ...base, [`${E}DISPLAY_NAME`]: 'a\nb' }, /DISPLAY_NAME must be/],
+      [{ ...base, [`${E}REDIRECT_URI`]: 'https://x/cb' }, /console's own address/],
+      [{ ...base, [`${E}REDIRECT_URI_DYNAMIC`]: 'on' }, /console's own address/],
       [{ ...base, [`${E}CLAIM_USERINFO`]: 'on' }, /not a setting Cairn implements/],
       [{ ...base, [`${E}CONFIG_URL_SECOND`]: 'https://idp2/x' }, /not a setting Cairn implements/],
       [{ ...base, [`${E}ROLE_POLICY`]: 'readonly', [`${E}CLAIM_NAME`]: 'groups' }, /cannot both be set/],

@@ -1,6 +1,8 @@
-// The login form: access key and secret key, sent once (as the signature of an STS AssumeRole call).
-import { useState } from 'preact/hooks';
+// The login page: access key and secret key, sent once (as the signature of an STS AssumeRole call), and, when
+// the server has an OpenID provider, a button for its login (openid.ts), whose return this page also finishes.
+import { useEffect, useState } from 'preact/hooks';
 import { login } from '../login.js';
+import { finishOpenIdLogin, isOpenIdReturn, openIdSettings, type OpenIdSettings, startOpenIdLogin } from '../openid.js';
 import { ErrorLine } from './common.js';
 
 export function LoginPage({ message }: { message?: string }) {
@@ -8,18 +10,28 @@ export function LoginPage({ message }: { message?: string }) {
   const [secretKey, setSecretKey] = useState('');
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
+  const [openid, setOpenid] = useState<OpenIdSettings>();
+  const run = async (work: () => Promise<void>) => {
     setBusy(true);
     setError(undefined);
     try {
-      await login(accessKey.trim(), secretKey);
-      setSecretKey('');
+      await work();
     } catch (err) {
       setError(err);
     } finally {
       setBusy(false);
     }
+  };
+  useEffect(() => {
+    if (isOpenIdReturn()) void run(finishOpenIdLogin);
+    openIdSettings().then(setOpenid, () => setOpenid(undefined));
+  }, []);
+  const submit = (e: Event) => {
+    e.preventDefault();
+    void run(async () => {
+      await login(accessKey.trim(), secretKey);
+      setSecretKey('');
+    });
   };
   return (
     <form class="login" onSubmit={submit}>
@@ -53,6 +65,16 @@ export function LoginPage({ message }: { message?: string }) {
       <button type="submit" disabled={busy}>
         Log in
       </button>
+      {openid && (
+        <button
+          type="button"
+          data-testid="openid-login"
+          disabled={busy}
+          onClick={() => void run(() => startOpenIdLogin(openid))}
+        >
+          Log in with {openid.displayName ?? 'OpenID Connect'}
+        </button>
+      )}
       <ErrorLine error={error} />
     </form>
   );

@@ -1,6 +1,7 @@
 // The web console's files (console/dist, built by `npm ci`), served at /console/ on the S3 address. Only the
 // files the build wrote are served, by exact name (no directory listing, no path reaching outside the folder),
-// with a strict Content-Security-Policy: the console runs only its own script and talks only to this origin.
+// with a strict Content-Security-Policy: the console runs only its own script and talks only to this origin (and
+// to the OpenID provider's token endpoint when one is configured: openid.json, the login's public settings).
 // A bucket named `console` stays reachable by every signed request; only unsigned GET/HEAD of /console and
 // /console/... are the console's (see isConsoleRequest). The single executable (scripts/build-binary.mjs) carries
 // the files as assets named `console/<file>`.
@@ -8,6 +9,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getAssetKeys, getRawAsset, isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
+import type { ConsoleOpenId } from '../api/iam/openid.js';
 
 /** Where `npm run build -w console` writes (the same two levels up from server/src/http and server/dist/http). */
 export const CONSOLE_DIST = isSea() ? '' : fileURLToPath(new URL('../../../console/dist/', import.meta.url));
@@ -23,15 +25,24 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
-/** The page may load and call only its own origin; nobody may frame it (clickjacking), no plugin, no <base>. */
-const SECURITY_HEADERS = {
-  'content-security-policy':
-    "default-src 'self'; img-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'none'; " +
-    "frame-ancestors 'none'",
-  'x-frame-options': 'DENY',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-};
+/**
+ * The page may load and call only its own origin (and, with an OpenID provider, that provider's token endpoint,
+ * which the login's code flow calls); nobody may frame it (clickjacking), no plugin, no <base>.
+ */
+function securityHeaders(tokenEndpoint?: string): Record<string, string> {
+  const connect = tokenEndpoint ? `connect-src 'self' ${new URL(tokenEndpoint).origin}; ` : '';
+  return {
+    'content-security-policy':
+      `default-src 'self'; ${connect}img-src 'self' blob:; object-src 'none'; base-uri 'none'; ` +
+      "form-action 'none'; frame-ancestors 'none'",
+    'x-frame-options': 'DENY',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  };
+}
+const SECURITY_HEADERS = securityHeaders();
+/** The OpenID login's public settings (ConsoleOpenId), or 404 without a provider. */
+const OPENID_FILE = 'openid.json';
 
 export interface ConsoleAnswer {
   status: number;
@@ -61,16 +72,36 @@ interface ConsoleFile {
 export class ConsoleFiles {
   private files?: Promise<Map<string, ConsoleFile> | undefined>;
 
-  constructor(private readonly dir: string = CONSOLE_DIST) {}
+  /** `openid`: the OpenID provider's console settings (OpenIdProvider.consoleLogin), when one is configured. */
+  constructor(
+    private readonly dir: string = CONSOLE_DIST,
+    private readonly openid?: () => Promise<ConsoleOpenId | undefined>,
+  ) {}
 
   async answer(method: string, path: string): Promise<ConsoleAnswer> {
     if (path === '/console') return { status: 301, headers: { location: '/console/', ...SECURITY_HEADERS } };
+    const name = path === '/console/' ? 'index.html' : path.slice('/console/'.length);
+    // Only the page and its settings need the provider (its token endpoint goes in the page's connect-src).
+    const openid = name === 'index.html' || name === OPENID_FILE ? await this.openid?.() : undefined;
+    if (name === OPENID_FILE) {
+      if (!openid) return text(404, 'No OpenID provider is configured.\n');
+      const body = Buffer.from(JSON.stringify(openid));
+      return {
+        status: 200,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': String(body.length),
+          'cache-control': 'no-store',
+          ...securityHeaders(openid.tokenEndpoint),
+        },
+        body: method === 'HEAD' ? undefined : body,
+      };
+    }
     const files = await (this.files ??= this.load());
     if (!files) {
       this.files = undefined; // built later: tried again at the next request
       return text(503, 'The web console is not built: run `npm run build -w console` (npm ci does it).\n');
     }
-    const name = path === '/console/' ? 'index.html' : path.slice('/console/'.length);
     const file = files.get(name);
     if (!file) return text(404, 'Not found.\n');
     const cache = name === 'index.html' ? 'no-cache' : 'public, max-age=31536000, immutable';
@@ -80,7 +111,7 @@ export class ConsoleFiles {
         'content-type': file.type,
         'content-length': String(file.body.length),
         'cache-control': cache,
-        ...SECURITY_HEADERS,
+        ...securityHeaders(openid?.tokenEndpoint),
       },
       body: method === 'HEAD' ? undefined : file.body,
     };

@@ -224,7 +224,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     metrics,
     internode: opts.internode,
     trace: server.trace,
-    console: new ConsoleFiles(opts.consoleDir),
+    console: new ConsoleFiles(opts.consoleDir, openid && (() => openid.consoleLogin())),
   });
   if (opts.tls) opts.tls.attach(app.server as unknown as TlsServer);
   const { host, port } = parseAddress(opts.address ?? ':9000');

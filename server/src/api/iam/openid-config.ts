@@ -17,6 +17,10 @@ export interface OpenIdConfig {
   jwksMaxAgeMs?: number;
   /** An IAM OIDC provider's ThumbprintList: the private CAs trusted for its HTTPS (provider-fetch.ts). */
   thumbprints?: readonly string[];
+  /** CAIRN_IDENTITY_OPENID_SCOPES: what the web console's login asks for (default: the provider's advertised). */
+  scopes?: string[];
+  /** CAIRN_IDENTITY_OPENID_DISPLAY_NAME: the console's login button names the provider so. */
+  displayName?: string;
 }
 
 const ENV = 'CAIRN_IDENTITY_OPENID_';
@@ -29,9 +33,17 @@ const KNOWN = new Set([
   'CLAIM_NAME',
   'CLAIM_PREFIX',
   'ROLE_POLICY',
+  'SCOPES',
+  'DISPLAY_NAME',
 ]);
-/** MinIO settings for its web console's login flow, which Cairn does not have: refused rather than ignored. */
-const CONSOLE_ONLY = new Set(['SCOPES', 'REDIRECT_URI', 'REDIRECT_URI_DYNAMIC', 'DISPLAY_NAME']);
+/**
+ * MinIO's redirect settings for its console login: Cairn's console is its own redirect URI (the page's origin
+ * + /console/, on the S3 address and on --console-address), so a configured one would be ignored: refused.
+ */
+const REDIRECTS = new Set(['REDIRECT_URI', 'REDIRECT_URI_DYNAMIC']);
+/** An OAuth scope token (RFC 6749 3.3): printable ASCII without space, `"` or `\`. */
+const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]{1,64}$/;
+const MAX_DISPLAY_NAME = 100;
 
 /** The OpenID settings of the environment, in MinIO's names; undefined when no provider is configured. */
 export function openIdConfigFromEnv(env: NodeJS.ProcessEnv): OpenIdConfig | undefined {
@@ -43,8 +55,8 @@ export function openIdConfigFromEnv(env: NodeJS.ProcessEnv): OpenIdConfig | unde
   for (const [k, v] of Object.entries(env)) {
     if (!k.startsWith(ENV) || v === undefined || v === '') continue;
     const name = k.slice(ENV.length);
-    if (CONSOLE_ONLY.has(name)) {
-      throw new Error(`${k} is for MinIO's console login, which Cairn does not have; remove it`);
+    if (REDIRECTS.has(name)) {
+      throw new Error(`${k}: Cairn's console login returns to the console's own address (/console/); remove it`);
     }
     // Several providers (MinIO's _<NAME> suffixes), user info claims, vendor extensions: not implemented.
     if (!KNOWN.has(name)) throw new Error(`${k} is not a setting Cairn implements`);
@@ -66,7 +78,34 @@ export function openIdConfigFromEnv(env: NodeJS.ProcessEnv): OpenIdConfig | unde
     rolePolicy = splitPolicyNames(roleText);
     if (rolePolicy.length === 0) throw new Error(`${ENV}ROLE_POLICY names no policy`);
   }
-  return { configUrl, clientId, claimName, claimPrefix: get('CLAIM_PREFIX') ?? '', rolePolicy };
+  return {
+    configUrl,
+    clientId,
+    claimName,
+    claimPrefix: get('CLAIM_PREFIX') ?? '',
+    rolePolicy,
+    scopes: scopesOf(get('SCOPES')),
+    displayName: displayNameOf(get('DISPLAY_NAME')),
+  };
+}
+
+/** SCOPES, comma-separated as MinIO takes them; an ID token needs `openid` among them. */
+function scopesOf(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const scopes = splitPolicyNames(text);
+  const bad = scopes.find((s) => !SCOPE.test(s));
+  if (bad !== undefined) throw new Error(`${ENV}SCOPES: ${JSON.stringify(bad)} is not an OAuth scope`);
+  if (!scopes.includes('openid')) throw new Error(`${ENV}SCOPES must include openid (the console needs an ID token)`);
+  return scopes;
+}
+
+function displayNameOf(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const name = text.trim();
+  if (name === '' || name.length > MAX_DISPLAY_NAME || /\p{Cc}/u.test(name)) {
+    throw new Error(`${ENV}DISPLAY_NAME must be 1-${MAX_DISPLAY_NAME} characters without control characters`);
+  }
+  return name;
 }
 
 /** Policy names as a claim or ROLE_POLICY gives them: comma-separated, trimmed, without empty ones. */

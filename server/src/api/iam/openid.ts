@@ -67,7 +67,32 @@ interface Discovery {
   issuer: string;
   jwks: ProviderKeys;
   fetched: number;
+  /** For the console's login (code flow with PKCE); absent when the provider names none. */
+  authorizationEndpoint?: string;
+  tokenEndpoint?: string;
+  scopesSupported?: string[];
 }
+
+/**
+ * What the web console's login needs to know, served to anyone (console/openid.json): all of it public (the
+ * provider publishes its endpoints; the client id is in every login URL). Never the client secret: the console
+ * is a public client.
+ */
+export interface ConsoleOpenId {
+  authorizationEndpoint: string;
+  tokenEndpoint: string;
+  clientId: string;
+  scopes: string[];
+  displayName?: string;
+  /** Role mode: the ARN the login assumes (STS names it to anyone who leaves it out). */
+  roleArn?: string;
+}
+
+/** How long the console's settings stay unavailable after the discovery document could not be read. */
+const CONSOLE_RETRY_MS = 30_000;
+
+const httpUrl = (v: unknown): string | undefined =>
+  typeof v === 'string' && /^https?:\/\//.test(v) && URL.canParse(v) ? new URL(v).href : undefined;
 
 const invalid = (why: string) => new S3Error('InvalidIdentityToken', why);
 const unreachable = (why: string) => new S3Error('IDPCommunicationError', why);
@@ -137,6 +162,7 @@ export class OpenIdProvider {
   readonly roleId: string | undefined;
   private discovery: Discovery | undefined;
   private pending: Promise<Discovery> | undefined;
+  private consoleFailedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly config: OpenIdConfig,
@@ -158,7 +184,13 @@ export class OpenIdProvider {
   }
 
   private async fetchDiscovery(): Promise<Discovery> {
-    let doc: { issuer?: unknown; jwks_uri?: unknown };
+    let doc: {
+      issuer?: unknown;
+      jwks_uri?: unknown;
+      authorization_endpoint?: unknown;
+      token_endpoint?: unknown;
+      scopes_supported?: unknown;
+    };
     try {
       doc = (await fetchProviderJson(new URL(this.config.configUrl), {
         thumbprints: this.config.thumbprints,
@@ -179,7 +211,16 @@ export class OpenIdProvider {
       previous?.url.href === jwksUrl.href
         ? previous
         : new ProviderKeys(jwksUrl, jwksMaxAgeMs, jwksCooldownMs, this.config.thumbprints);
-    return { issuer, jwks, fetched: Date.now() };
+    const scopes = doc.scopes_supported;
+    return {
+      issuer,
+      jwks,
+      fetched: Date.now(),
+      authorizationEndpoint: httpUrl(doc.authorization_endpoint),
+      tokenEndpoint: httpUrl(doc.token_endpoint),
+      scopesSupported:
+        Array.isArray(scopes) && scopes.every((x) => typeof x === 'string') ? scopes.slice(0, 50) : undefined,
+    };
   }
 
   /** The discovery document, fetched once (one fetch for concurrent callers); kept when a later fetch fails. */
@@ -196,6 +237,33 @@ export class OpenIdProvider {
       d.fetched = Date.now();
     }
     return this.discovery ?? d!;
+  }
+
+  /**
+   * The console login's settings: the provider's endpoints, the client id and the scopes (configured, else the
+   * provider's advertised ones, as MinIO does, else `openid`). Undefined when the provider cannot be read or
+   * names no authorization or token endpoint (the console then offers access keys only).
+   */
+  async consoleLogin(): Promise<ConsoleOpenId | undefined> {
+    // Unauthenticated page loads ask this: after a failed read, the provider is not asked again for a while.
+    if (Date.now() - this.consoleFailedAt < CONSOLE_RETRY_MS) return undefined;
+    let d: Discovery;
+    try {
+      d = await this.current();
+    } catch {
+      this.consoleFailedAt = Date.now();
+      return undefined;
+    }
+    if (!d.authorizationEndpoint || !d.tokenEndpoint) return undefined;
+    const advertised = d.scopesSupported?.includes('openid') ? d.scopesSupported : undefined;
+    return {
+      authorizationEndpoint: d.authorizationEndpoint,
+      tokenEndpoint: d.tokenEndpoint,
+      clientId: this.config.clientId,
+      scopes: this.config.scopes ?? advertised ?? ['openid'],
+      displayName: this.config.displayName,
+      roleArn: this.roleArn,
+    };
   }
 
   /**

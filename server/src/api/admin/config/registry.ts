@@ -194,6 +194,18 @@ export const SUBSYSTEMS: SubsysSpec[] = [
         description: 'policies every login gets (comma-separated; clients send the role ARN the server logs)',
         default: '',
       },
+      {
+        key: 'scopes',
+        type: 'string',
+        description: "what the console's login asks for (comma-separated, with openid; default: the provider's)",
+        default: '',
+      },
+      {
+        key: 'display_name',
+        type: 'string',
+        description: "the console's login button names the provider so",
+        default: '',
+      },
     ],
     validate: (env) => void openIdConfigFromEnv(env),
   },

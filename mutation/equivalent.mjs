@@ -193,4 +193,67 @@ export const EQUIVALENT = [
     within: "q.principals ?? new Set(['*'])",
     reason: "namesCaller answers true for a principal set holding '*' before it looks at the caller's tokens",
   },
+  {
+    file: 'server/src/api/authorize.ts',
+    code: "'object'",
+    reason: "ACL_NEEDS: only 'bucket' is compared; any other text asks the object's ACL",
+  },
+  {
+    file: 'server/src/api/authorize.ts',
+    code: "'Allow'",
+    within: "{ identity: 'None', restricted: 'Allow' }",
+    reason: "restricted is only compared with 'Deny' and 'NotAllowed'",
+  },
+  {
+    file: 'server/src/api/authorize.ts',
+    code: "'Deny'",
+    within: "{ owner, verdict: 'Deny' }",
+    reason: "decide's verdict is only compared with 'Allow' once it is returned",
+  },
+  {
+    file: 'server/src/api/authorize.ts',
+    code: "'None'",
+    within: "if (verdict === 'Allow' && restricted === 'NotAllowed') verdict = 'None';",
+    reason: "decide's verdict is only compared with 'Allow' once it is returned",
+  },
+  {
+    file: 'server/src/api/authorize.ts',
+    code: "verdict === 'None' && !owner",
+    reason:
+      'the owner is allowed on the next line whatever an ACL says, and an Allow stays an Allow (a Deny returned earlier)',
+  },
+  {
+    file: 'server/src/api/authorize.ts',
+    code: "verdict === 'None'",
+    within: "if (verdict === 'None' && owner) verdict = 'Allow';",
+    reason: 'a Deny returned earlier; an Allow stays an Allow',
+  },
+  {
+    file: 'server/src/api/authorize.ts',
+    code: "caller?.accessKey ?? '*'",
+    reason:
+      'evaluatePolicy reads the principal only without principals: for an anonymous caller, and any text there names no one a policy can name',
+  },
+  {
+    file: 'server/src/api/authorize.ts',
+    code: "'versionId' in op",
+    reason: 'typeof reads a missing versionId as undefined, as the in-check would',
+  },
+  {
+    file: 'server/src/api/authorize.ts',
+    code: 'key !== undefined',
+    within: 'if (read && key !== undefined) await refusedRead(ctx, req, op.bucket, key);',
+    reason: 'GetObject and HeadObject always name a key',
+  },
+  {
+    file: 'server/src/api/authorize.ts',
+    code: 'readsTags',
+    reason: "reading the object's tags when no policy asks for them only adds condition keys no condition reads",
+  },
+  {
+    file: 'server/src/api/authorize.ts',
+    code: "''",
+    within: "info?.tagging ?? ''",
+    reason: "the mutant's text is one tag key no condition names, with no value",
+  },
 ];

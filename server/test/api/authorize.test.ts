@@ -594,4 +594,89 @@ describe('authorization decisions', () => {
     expect(await allowed(rita, 's3:GetObject', { bucket: red, key: 'k' })).toBe(false);
     expect(await allowed(rita, 's3:GetObject', { bucket: off, key: 'k' })).toBe(false);
   });
+
+  it('each action an ACL can grant needs exactly its permission, on the bucket or on the object', async () => {
+    // S3's mapping of ACL permissions to actions (Access control list overview, "ACL permissions").
+    const needs: Record<string, ['bucket' | 'object', string]> = {
+      's3:ListBucket': ['bucket', 'READ'],
+      's3:ListBucketVersions': ['bucket', 'READ'],
+      's3:ListBucketMultipartUploads': ['bucket', 'READ'],
+      's3:PutObject': ['bucket', 'WRITE'],
+      's3:DeleteObject': ['bucket', 'WRITE'],
+      's3:DeleteObjectVersion': ['bucket', 'WRITE'],
+      's3:AbortMultipartUpload': ['bucket', 'WRITE'],
+      's3:GetBucketAcl': ['bucket', 'READ_ACP'],
+      's3:PutBucketAcl': ['bucket', 'WRITE_ACP'],
+      's3:GetObject': ['object', 'READ'],
+      's3:GetObjectVersion': ['object', 'READ'],
+      's3:GetObjectAcl': ['object', 'READ_ACP'],
+      's3:GetObjectVersionAcl': ['object', 'READ_ACP'],
+      's3:PutObjectAcl': ['object', 'WRITE_ACP'],
+      's3:PutObjectVersionAcl': ['object', 'WRITE_ACP'],
+    };
+    for (const permission of ['READ', 'WRITE', 'READ_ACP', 'WRITE_ACP'] as const) {
+      const onBucket = await bucket('alice', { acl: acl('alice', { key: 'bob', permission }) });
+      await putObject(onBucket, 'k');
+      const onObject = await bucket('alice');
+      await putObject(onObject, 'k', { [OBJECT_ACL_META]: acl('alice', { key: 'bob', permission }) });
+      for (const [action, [on, needed]] of Object.entries(needs)) {
+        const granted = permission === needed;
+        expect(
+          await allowed(bob, action, { bucket: onBucket, key: 'k' }),
+          `${action} ${permission} on the bucket`,
+        ).toBe(granted && on === 'bucket');
+        expect(
+          await allowed(bob, action, { bucket: onObject, key: 'k' }),
+          `${action} ${permission} on the object`,
+        ).toBe(granted && on === 'object');
+      }
+    }
+  });
+
+  it('an identity policy’s Deny, or a narrowed credential’s, beats a bucket policy’s Allow', async () => {
+    const b = await bucket('alice', {
+      policy: doc({ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b*/*' }),
+    });
+    expect(await allowed(ivan, 's3:GetObject', { bucket: b, key: 'secret/k' })).toBe(false);
+    expect(await allowed(ivan, 's3:GetObject', { bucket: b, key: 'open/k' })).toBe(true);
+    const denied = narrowed(
+      bob,
+      { Effect: 'Allow', Action: 's3:*', Resource: '*' },
+      { Effect: 'Deny', Action: 's3:GetObject', Resource: '*' },
+    );
+    expect(await allowed(denied, 's3:GetObject', { bucket: b, key: 'open/k' })).toBe(false);
+  });
+
+  it('a context without IAM: accounts keep their implicit rights and ACL grants', async () => {
+    const bare: ApiContext = { ...ctx, iam: undefined };
+    const b = await bucket('alice', { acl: acl('alice', { key: 'bob', permission: 'READ' }) });
+    const req = (caller: Caller) => request(caller);
+    expect(await isAllowed(bare, req(alice), 's3:PutObject', { bucket: b, key: 'k' })).toBe(true);
+    expect(await isAllowed(bare, req(bob), 's3:ListBucket', { bucket: b })).toBe(true);
+    expect(await isAllowed(bare, req(bob), 's3:PutObject', { bucket: b, key: 'k' })).toBe(false);
+    expect(isAllowedOutsideBuckets(bare, req(bob), 's3:ListAllMyBuckets', 'arn:aws:s3:::*')).toBe(true);
+    expect(isAllowedOutsideBuckets(bare, req(bob), 's3:GetObject', 'arn:aws:s3:::*')).toBe(false);
+  });
+
+  it('identity and narrowing policies that read the object’s tags get them without a bucket policy asking', async () => {
+    const b = await bucket('bob');
+    await putObject(b, 'tagged/blue', {}, 'Team=blue');
+    await putObject(b, 'tagged/red', {}, 'team=red');
+    expect(await allowed(ivan, 's3:PutObject', { bucket: b, key: 'tagged/blue' })).toBe(true);
+    expect(await allowed(ivan, 's3:PutObject', { bucket: b, key: 'tagged/red' })).toBe(false);
+    const sa = narrowed(bob, {
+      Effect: 'Allow',
+      Action: 's3:*',
+      Resource: '*',
+      Condition: { StringEquals: { 's3:ExistingObjectTag/team': 'blue' } },
+    });
+    expect(await allowed(sa, 's3:GetObject', { bucket: b, key: 'tagged/blue' })).toBe(true);
+    expect(await allowed(sa, 's3:GetObject', { bucket: b, key: 'tagged/red' })).toBe(false);
+  });
+
+  it('a service request Cairn does not do is refused to anonymous callers before its handler answers', async () => {
+    const o = { name: 'UnsupportedServiceOp', action: 's3:ListAllMyBuckets', parameter: 'x', what: 'x' } as const;
+    expect(await outcome(authorizeOperation(ctx, { ...request(undefined), op: o }))).toBe('AccessDenied');
+    expect(await outcome(authorizeOperation(ctx, { ...request(bob), op: o }))).toBe('ok');
+  });
 });

@@ -27,7 +27,7 @@ import {
   ListUsersCommand,
   PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { iamClient, s3As } from '../iam/helpers.js';
 import { makeClient } from '../helpers/cairn.js';
 import { LoopbackCluster } from '../helpers/nodes.js';
@@ -38,6 +38,14 @@ const BUCKET = 'spread';
 
 let cluster: LoopbackCluster;
 let s3: S3Client[];
+
+afterEach((ctx) => {
+  // On a failure, what the nodes said about the change bus and leadership: a node left out answers from its caches.
+  if (ctx.task.result?.state !== 'fail') return;
+  for (const n of cluster?.nodes ?? [])
+    for (const m of n.messages.filter((m) => /missed|left out|changes again|lead/.test(m)))
+      console.error(`node ${n.index + 1}: ${m}`);
+});
 
 beforeAll(async () => {
   cluster = await LoopbackCluster.start(4, 2);

@@ -98,6 +98,8 @@ export async function joinCluster(opts: {
     await checkPeers(plan, client, { version: opts.version, digest: plan.digest }, opts.log);
     // Grants this node held in an earlier life (killed while writing) are void at once, not after their expiry.
     await locks.announce();
+    // Its caches are empty: the others take it back at once if they left it out while it started.
+    await bus.hello(self);
   } catch (e) {
     await early.close();
     remote.close();

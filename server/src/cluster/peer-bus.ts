@@ -5,13 +5,19 @@
 // until it answers: it then reads every cache that follows changes again from the drives (listings, bucket
 // table, IAM), so what it missed while left out is not kept stale, even when no further change comes.
 // Changes published while it re-reads are not posted to it: it is told `missed` once more instead.
-// A node restarted holds nothing stale (its caches start empty).
+// A node restarted holds nothing stale (its caches start empty): before it serves it says hello to the others,
+// which take it back at once instead of at their next retry (a node slow to start was left out by changes the
+// others published meanwhile, and would otherwise miss the first changes made once it serves). A change that
+// fails fast (a refused or reset connection, an answer other than 200) is posted once more before the node is
+// left out; one that timed out is not.
 import type { Logger } from 'pino';
 import type { Change, ChangeBus } from '../storage/index.js';
 import type { PeerClient, PeerRoutes } from './peers.js';
 
 /** How long a node that failed a change is left out before it is tried again. */
 const SKIP_MS = 2000;
+/** The pause before a change that failed fast is posted once more. */
+const RETRY_MS = 100;
 
 export class PeerBus implements ChangeBus {
   private readonly subscribers: ((change: Change) => void | Promise<void>)[] = [];
@@ -25,6 +31,16 @@ export class PeerBus implements ChangeBus {
     private readonly log: Logger,
   ) {
     routes.set('bus', (change) => this.receive(change as Change));
+    routes.set('bus-hello', (origin) => this.rejoined(String(origin)));
+  }
+
+  /** Tells every other node that this one (`self`, as they name it) starts with empty caches; before it serves. */
+  async hello(self: string): Promise<void> {
+    await Promise.all(this.others.map((o) => this.client.call(o, 'bus-hello', self).catch(() => undefined)));
+  }
+
+  private rejoined(origin: string): void {
+    if (this.leftOut.delete(origin)) this.log.info(`node ${origin} started again: it takes changes again`);
   }
 
   async publish(change: Change): Promise<void> {
@@ -47,35 +63,50 @@ export class PeerBus implements ChangeBus {
         return;
       }
       this.log.warn(`node ${origin} missed a change (${(e as Error).message}): left out until it answers`);
-      this.leftOut.set(origin, { missed: true });
-      this.tryLater(origin);
+      const out = { missed: true };
+      this.leftOut.set(origin, out);
+      this.tryLater(origin, out);
     }
   }
 
-  private tryLater(origin: string): void {
-    setTimeout(() => void this.tryAgain(origin), SKIP_MS).unref();
+  private tryLater(origin: string, out: { missed: boolean }): void {
+    setTimeout(() => void this.tryAgain(origin, out), SKIP_MS).unref();
   }
 
   /**
    * Tells a node left out that it missed changes; it takes changes again once it has re-read its caches with
    * none published meanwhile (one published during the re-read may have been written after it read).
    */
-  private async tryAgain(origin: string): Promise<void> {
-    const out = this.leftOut.get(origin)!;
-    while (out.missed) {
+  private async tryAgain(origin: string, out: { missed: boolean }): Promise<void> {
+    // Gone or replaced meanwhile: the node said hello (and may have been left out again since, with its own retry).
+    const current = () => this.leftOut.get(origin) === out;
+    while (current() && out.missed) {
       out.missed = false;
       try {
         await this.post(origin, { type: 'missed' });
       } catch {
+        if (!current()) return;
         out.missed = true;
-        return this.tryLater(origin);
+        return this.tryLater(origin, out);
       }
     }
+    if (!current()) return;
     this.leftOut.delete(origin);
     this.log.info(`node ${origin} takes changes again`);
   }
 
   private async post(origin: string, change: Change): Promise<void> {
+    try {
+      await this.postOnce(origin, change);
+    } catch (e) {
+      const name = (e as Error)?.name;
+      if (name === 'AbortError' || name === 'TimeoutError') throw e;
+      await new Promise((r) => setTimeout(r, RETRY_MS));
+      await this.postOnce(origin, change);
+    }
+  }
+
+  private async postOnce(origin: string, change: Change): Promise<void> {
     const a = await this.client.call(origin, 'bus', change);
     if (a.status !== 200) throw new Error(a.error ?? `answered ${a.status}`);
   }

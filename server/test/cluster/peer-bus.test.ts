@@ -23,32 +23,68 @@ afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
 });
 
-/** A node's bus on `port` (0: any), and the changes it received. */
-async function busNode(others: string[], port = 0): Promise<{ bus: PeerBus; origin: string; got: Change[] }> {
+/**
+ * A node's bus on `port` (0: any), and the changes it received. `refuseFirst`: its first request is answered
+ * 503, as a node's start-up listener answers a route not registered yet.
+ */
+async function busNode(
+  others: string[],
+  port = 0,
+  refuseFirst = false,
+): Promise<{ bus: PeerBus; origin: string; got: Change[] }> {
   const routes = new PeerRoutes(creds);
   const client = new PeerClient(creds);
   clients.push(client);
   const bus = new PeerBus(client, others, routes, log);
   const got: Change[] = [];
   bus.subscribe((c) => void got.push(c));
-  const server = createServer((req, res) => routes.handle(req, res));
+  let refuse = refuseFirst;
+  const server = createServer((req, res) => {
+    if (!refuse) return routes.handle(req, res);
+    refuse = false;
+    req.resume();
+    res.writeHead(503).end();
+  });
   servers.push(server);
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');
   return { bus, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}`, got };
 }
 
-describe('PeerBus', () => {
-  it('changes that fail together leave a node out once; back, it is told it missed them and takes changes again', async () => {
-    // A port nobody listens on yet: the node that is down.
-    const probe = createServer().listen(0, '127.0.0.1');
-    await once(probe, 'listening');
-    const port = (probe.address() as { port: number }).port;
-    await new Promise((r) => probe.close(r));
-    const down = `http://127.0.0.1:${port}`;
+/** A loopback URL nobody listens on yet: a node that is down. */
+async function downNode(): Promise<{ port: number; origin: string }> {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((r) => probe.close(r));
+  return { port, origin: `http://127.0.0.1:${port}` };
+}
 
+const change = (dir: string): Change => ({ type: 'dir', set: 0, dir });
+
+describe('PeerBus', () => {
+  it('a node left out while it started is taken back at once when it says hello, before it serves', async () => {
+    const down = await downNode();
+    const a = await busNode([down.origin]);
+    await a.bus.publish(change('while-down')); // refused: A leaves it out
+    const b = await busNode([a.origin], down.port);
+    await b.bus.hello(down.origin);
+    // Without the hello, A would skip B until its retry 2 s later: this change would not reach B.
+    await a.bus.publish(change('first'));
+    expect(b.got).toEqual([change('first')]);
+  });
+
+  it('a change refused once (503) is posted again: the node gets it and is not left out', async () => {
+    const b = await busNode([], 0, true);
+    const a = await busNode([b.origin]);
+    await a.bus.publish(change('one'));
+    await a.bus.publish(change('two'));
+    expect(b.got).toEqual([change('one'), change('two')]);
+  });
+
+  it('changes that fail together leave a node out once; back, it is told it missed them and takes changes again', async () => {
+    const { port, origin: down } = await downNode();
     const a = await busNode([down]);
-    const change = (dir: string): Change => ({ type: 'dir', set: 0, dir });
     await Promise.all([a.bus.publish(change('x')), a.bus.publish(change('y')), a.bus.publish(change('z'))]);
 
     const b = await busNode([a.origin], port);

@@ -11,7 +11,7 @@ import { S3Error } from '../../errors.js';
 import type { StorageContext } from '../context.js';
 import type { Drive } from '../drive/drive.js';
 import { validateKey } from '../meta/key-path.js';
-import { lockRecord, newerFirst, newVersionId, toObjectInfo, versionKey } from '../meta/versions.js';
+import { distinctMtime, lockRecord, newerFirst, newVersionId, toObjectInfo, versionKey } from '../meta/versions.js';
 import type { VersionRecord } from '../meta/meta-file.js';
 import type * as L from '../object-layer.js';
 import { Healer, type HealerOptions, type HealJob, type HealStatus } from '../heal/healer.js';
@@ -519,7 +519,10 @@ export class ErasureObjects implements L.ObjectLayer {
     };
     if (opts.replicationStatus) marker.replication = opts.replicationStatus;
     await set.mutate(bucket, key, {
-      check,
+      check: (r) => {
+        if (!replica) marker.mtime = distinctMtime(marker.mtime, r.versions, marker.id);
+        check?.(r);
+      },
       apply: (cur) => [marker, ...cur.filter((v) => v.id !== marker.id)].sort(newerFirst),
     });
     return { versionId: marker.id, deleteMarker: true };

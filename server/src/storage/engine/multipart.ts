@@ -10,7 +10,7 @@ import { S3Error } from '../../errors.js';
 import { type Drive, MULTIPART_DIR } from '../drive/drive.js';
 import type { ErasureInfo, LockRecord, PartRecord, VersionRecord } from '../meta/meta-file.js';
 import { validateKey } from '../meta/key-path.js';
-import { lockRecord, toObjectInfo } from '../meta/versions.js';
+import { distinctMtime, lockRecord, newerFirst, toObjectInfo } from '../meta/versions.js';
 import type * as L from '../object-layer.js';
 import {
   checkChecksumChoice,
@@ -310,10 +310,11 @@ export class Multipart {
     const withData = parts.filter((p) => p.size > 0);
     await set.mutate(bucket, key, {
       check: (resolved) => {
+        if (replicaId === undefined) version.mtime = distinctMtime(version.mtime, resolved.versions, version.id);
         const latest = resolved.versions[0];
         opts?.precondition?.(latest && latest.type === 'object' ? toObjectInfo(bucket, key, latest, true) : null);
       },
-      apply: (cur) => [version, ...cur.filter((v) => v.id !== version.id)].sort((a, b) => b.mtime - a.mtime),
+      apply: (cur) => [version, ...cur.filter((v) => v.id !== version.id)].sort(newerFirst),
       stage: async (d, _slot, objRel) => {
         await d.mkdirs(`${objRel}/${dataDir}`);
         for (const p of withData)

@@ -3,7 +3,7 @@
 import type { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import type { ErasureInfo, VersionRecord } from '../meta/meta-file.js';
-import { lockRecord, newerFirst, newVersionId, toObjectInfo } from '../meta/versions.js';
+import { distinctMtime, lockRecord, newerFirst, newVersionId, toObjectInfo } from '../meta/versions.js';
 import type { ObjectInfo, PutOptions, RecyclingBody, VersioningState } from '../object-layer.js';
 import { ShardWriter } from '../erasure/shard-writer.js';
 import type { ErasureSet } from './erasure-set.js';
@@ -172,6 +172,7 @@ export async function putObjectInSet(
       staged.ok,
       tmp,
       opts.precondition,
+      opts.replica === undefined,
     );
     return toObjectInfo(bucket, key, version, true);
   } finally {
@@ -192,10 +193,13 @@ export async function commitVersion(
   ok: boolean[],
   tmp: string,
   precondition?: PutOptions['precondition'],
+  /** Moved on past the mtimes of the key's other versions (not for a replica, which keeps its source's). */
+  ownMtime = true,
 ): Promise<void> {
   await set.mutate(bucket, key, {
     slots: ok,
     check: (resolved) => {
+      if (ownMtime) version.mtime = distinctMtime(version.mtime, resolved.versions, version.id);
       if (!precondition) return;
       const latest = resolved.versions[0];
       precondition(latest && latest.type === 'object' ? toObjectInfo(bucket, key, latest, true) : null);

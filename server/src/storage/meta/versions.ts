@@ -56,6 +56,18 @@ export function newerFirst(a: VersionRecord, b: VersionRecord): number {
   return b.mtime - a.mtime || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 }
 
+/**
+ * The mtime of a version written now over `existing` (the key's versions, read under its lock), replacing the one
+ * with id `replaces` if any: its own, moved on by a millisecond while another version has it. Versions of equal
+ * mtime are ordered by their random ids, so of two writes in one millisecond (a PUT, then a DELETE) the later would
+ * be the newer only half the time. Replicas keep their source's mtime and do not use this.
+ */
+export function distinctMtime(mtime: number, existing: VersionRecord[], replaces: string): number {
+  const taken = new Set(existing.filter((v) => v.id !== replaces).map((v) => v.mtime));
+  while (taken.has(mtime)) mtime++;
+  return mtime;
+}
+
 export interface Resolved {
   /** Versions on a read quorum of drives, newest first (the copy of the first drive holding each). */
   versions: VersionRecord[];

@@ -70,14 +70,10 @@ describe('settings (CAIRN_IDENTITY_OPENID_*)', () => {
     refused({ CONFIG_URL: ` ${url}`, CLIENT_ID: 'c' });
     refused({ CONFIG_URL: url, CLIENT_ID: 'c', ROLE_POLICY: 'readonly', CLAIM_NAME: 'groups' });
     refused({ CONFIG_URL: url, CLIENT_ID: 'c', ROLE_POLICY: ' , ' });
-    for (const name of [
-      'SCOPES',
-      'REDIRECT_URI',
-      'REDIRECT_URI_DYNAMIC',
-      'DISPLAY_NAME',
-      'CLAIM_USERINFO',
-      'CONFIG_URL_2',
-    ]) {
+    // Scopes without openid, and a display name with a control character (both settings are the console login's).
+    refused({ CONFIG_URL: url, CLIENT_ID: 'c', SCOPES: 'x' });
+    refused({ CONFIG_URL: url, CLIENT_ID: 'c', DISPLAY_NAME: 'a\u0007b' });
+    for (const name of ['REDIRECT_URI', 'REDIRECT_URI_DYNAMIC', 'CLAIM_USERINFO', 'CONFIG_URL_2']) {
       refused({ CONFIG_URL: url, CLIENT_ID: 'c', [name]: 'x' });
     }
   });

@@ -21,7 +21,8 @@ const MiB = 1024 * 1024;
 let server: WorkersServer;
 
 beforeAll(async () => {
-  server = await startWorkers(2);
+  // debug: the test waits for worker 2's 'incoming request' line of the cut upload (request lines are debug).
+  server = await startWorkers(2, { CAIRN_LOG_LEVEL: 'debug' });
   await (await server.client(1)).send(new CreateBucketCommand({ Bucket: 'crash' }));
 });
 afterAll(() => server?.close());

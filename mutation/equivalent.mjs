@@ -256,4 +256,34 @@ export const EQUIVALENT = [
     within: "info?.tagging ?? ''",
     reason: "the mutant's text is one tag key no condition names, with no value",
   },
+  {
+    file: 'select-engine/src/formats/json/index.ts',
+    code: "if (line.length === 0 || (line.length < 3 && line.trim() === '')) continue;",
+    reason: 'a shortcut: a blank line that reaches JSON.parse fails there, and the catch below skips it',
+  },
+  {
+    file: 'select-engine/src/formats/json/index.ts',
+    code: 'filter !== undefined',
+    within: 'return { filterApplied: filter !== undefined, batches: batches() };',
+    reason:
+      'the query reads filterApplied only when it pushed a filter (src/index.ts), and the evaluator applying the WHERE clause again to rows that passed it keeps the same rows',
+  },
+  {
+    file: 'select-engine/src/formats/json/numbers.ts',
+    code: 'context?.source',
+    reason: 'JSON.parse gives a reviver its context on Node 22 and later, and Cairn runs on 24',
+  },
+  {
+    file: 'select-engine/src/formats/json/splitter.ts',
+    code: 'end - start',
+    within: 'if (end - start <= 2 * MAX_JSON_DEPTH) return;',
+    reason:
+      'a shortcut: end + start is never smaller, so the mutant only scans more text, which the scan itself bounds',
+  },
+  {
+    file: 'select-engine/src/formats/json/splitter.ts',
+    code: '2 * MAX_JSON_DEPTH',
+    within: 'if (end - start <= 2 * MAX_JSON_DEPTH) return;',
+    reason: 'a shortcut: a smaller threshold only scans more text, which the scan itself bounds',
+  },
 ];

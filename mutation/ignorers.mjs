@@ -16,10 +16,21 @@ const MESSAGE_ARGUMENT = new Map([
   ['RangeError', 0],
 ]);
 
-/** The index of the message argument of `new Error-class(...)`, or undefined for another expression. */
+/**
+ * Functions imported by many files that only build such an error, and the index of their message argument:
+ * scanError(code, message, cause) of the S3 Select scanners is `new SelectError(code, message)`.
+ */
+const MESSAGE_HELPER = new Map([['scanError', 1]]);
+
+/**
+ * The index of the message argument of `new Error-class(...)` or of a call of a MESSAGE_HELPER, or undefined
+ * for another expression.
+ */
 function messageIndex(node) {
-  if (node?.type !== 'NewExpression' || node.callee.type !== 'Identifier') return undefined;
-  return MESSAGE_ARGUMENT.get(node.callee.name);
+  if (node?.callee?.type !== 'Identifier') return undefined;
+  if (node.type === 'NewExpression') return MESSAGE_ARGUMENT.get(node.callee.name);
+  if (node.type === 'CallExpression') return MESSAGE_HELPER.get(node.callee.name);
+  return undefined;
 }
 
 /**
@@ -92,7 +103,7 @@ const errorText = {
       ? messageIndex(parent.node)
       : parent.node.callee.type === 'Super'
         ? superMessageIndex(parent)
-        : helperMessageParam(parent);
+        : (messageIndex(parent.node) ?? helperMessageParam(parent));
     if (index === undefined || path.key !== index) return undefined;
     return 'error message text: clients act on the error code and status, not on the words';
   },

@@ -4,6 +4,8 @@ import { MAX_JSON_DEPTH } from '../../src/formats/errors.js';
 import { runToEnd } from '../helpers.js';
 import { collect, newStats } from './helpers.js';
 import { seededRandom } from '../../../test/helpers/random.js';
+import { Decimal } from '../../src/exec/decimal.js';
+import { parseJsonText } from '../../src/formats/json/numbers.js';
 
 async function json(text: string, o: JsonInputOptions, s: Partial<ScanOptions> = {}, chunk = 5) {
   return collect(scanJson(bufferSource(Buffer.from(text), chunk), o, { stats: newStats(), ...s }));
@@ -137,5 +139,201 @@ describe('JSON nesting limit', () => {
       );
       expect(over.error).toBe('JSONParsingError');
     }
+  });
+});
+
+// The edges of the JSON reader that the tests above do not reach: each case pins one rule of the scanner
+// (blank and last lines, LIMIT, batches under a filter, the 1 MB record bound at its exact edge, the input
+// types and ScanRange refusals), found by mutation testing (npm run mutation select-json).
+describe('scanJson edges', () => {
+  const lines = (n: number) => Array.from({ length: n }, (_, i) => `${JSON.stringify({ i })}\n`).join('');
+  const is = (n: number) => Array.from({ length: n }, (_, i) => ({ i }));
+
+  it('LINES: a blank first line, blank lines of spaces and tabs, and a last line without a newline', async () => {
+    for (const chunk of [5, 4096]) {
+      expect(await json('\n{"a":1}\n{"a":2}\n', { type: 'LINES' }, {}, chunk)).toEqual([{ a: 1 }, { a: 2 }]);
+      expect(await json('{"a":1}\n   \t \n \t\r\n{"a":2}', { type: 'LINES' }, {}, chunk)).toEqual([{ a: 1 }, { a: 2 }]);
+    }
+  });
+
+  it('LINES: one value per line, no more and no less', async () => {
+    for (const bad of ['{"a":1} {"a":2}\n', '{"a":\n1}\n', '1 2\n']) {
+      await expect(json(bad, { type: 'LINES' }, {}, 4096), bad).rejects.toMatchObject({ code: 'JSONParsingError' });
+    }
+  });
+
+  it('LINES: brackets that close count down (many sibling arrays are not deep); an unclosed string is refused', async () => {
+    const siblings = `[${'[],'.repeat(3 * MAX_JSON_DEPTH)}[]]\n`;
+    expect(await json(siblings, { type: 'LINES' }, {}, 4096)).toEqual([Array(3 * MAX_JSON_DEPTH + 1).fill([])]);
+    const open = `{"a":"${'x'.repeat(3 * MAX_JSON_DEPTH)}`;
+    await expect(json(open, { type: 'LINES' }, {}, 4096)).rejects.toMatchObject({ code: 'JSONParsingError' });
+  });
+
+  it('DOCUMENT: carriage returns and tabs between values; top-level strings cut across chunks', async () => {
+    expect(await json('{"a":1}\r\n\t{"a":2}\t\r', { type: 'DOCUMENT' }, {}, 3)).toEqual([{ a: 1 }, { a: 2 }]);
+    for (const chunk of [1, 2, 3, 4]) {
+      expect(await json('"abcdef" "ghij"', { type: 'DOCUMENT' }, {}, chunk)).toEqual(['abcdef', 'ghij']);
+    }
+  });
+
+  it('arrayElements unwraps only arrays, and refuses an array the input leaves open', async () => {
+    expect(await json('{"a":1} [2,3] 4 [5]', { type: 'DOCUMENT', arrayElements: true }, {}, 2)).toEqual([
+      { a: 1 },
+      2,
+      3,
+      4,
+      5,
+    ]);
+    await expect(json('[1,2', { type: 'DOCUMENT', arrayElements: true })).rejects.toMatchObject({
+      code: 'JSONParsingError',
+    });
+  });
+
+  it('the input type: DOCUMENT by default, any case; another type or a ScanRange on DOCUMENT is refused', async () => {
+    const text = '{"a":\n1}';
+    expect(await collect(scanJson(bufferSource(Buffer.from(text)), undefined, { stats: newStats() }))).toEqual([
+      { a: 1 },
+    ]);
+    expect(await json('{"a":1}\n', { type: 'lines' as 'LINES' })).toEqual([{ a: 1 }]);
+    await expect(json(text, { type: 'XML' as 'LINES' })).rejects.toMatchObject({ code: 'InvalidJsonType' });
+    await expect(json(text, { type: 'DOCUMENT' }, { scanRange: { start: 0, end: 4 } })).rejects.toMatchObject({
+      code: 'UnsupportedScanRangeInput',
+    });
+  });
+
+  it('LIMIT 0 reads nothing; LIMIT stops reading once reached, and cuts the batch that reaches it', async () => {
+    for (const type of ['LINES', 'DOCUMENT'] as const) {
+      expect(await json('garbage\n', { type }, { limit: 0 })).toEqual([]);
+      // The bad line comes in a later chunk than the record that reaches LIMIT: it is never parsed.
+      expect(await json('{"i":1}\ngarbage\n', { type }, { limit: 1 }, 5)).toEqual([{ i: 1 }]);
+      // Two records a chunk: the third record is reached with a batch of two.
+      expect(await json(lines(20), { type }, { limit: 3 }, 16)).toEqual(is(3));
+    }
+  });
+
+  it('a filter never sees the records after the one that reaches LIMIT', async () => {
+    const filter = (r: unknown) => {
+      const i = (r as { i: number }).i;
+      if (i === 14) throw new Error('filtered a record after LIMIT');
+      return i % 10 === 3;
+    };
+    expect(await json(lines(100), { type: 'LINES' }, { filter, limit: 2 }, 4096)).toEqual([{ i: 3 }, { i: 13 }]);
+  });
+
+  it('a costly filter gets small batches: every record once, in order', async () => {
+    // recordsPerBatch: 32768 units a batch, so a filter costing 10000 gets 3 records a batch.
+    const r = await scanJson(
+      bufferSource(Buffer.from(lines(10)), 4096),
+      { type: 'LINES' },
+      { stats: newStats(), filter: () => true, filterCost: 10_000 },
+    );
+    const batches: unknown[][] = [];
+    for await (const b of r.batches) batches.push(b);
+    expect(batches.flat()).toEqual(is(10));
+    expect(Math.max(...batches.map((b) => b.length))).toBe(3);
+  });
+
+  // A record of exactly 1 MB is read, one byte more is refused; 64 KB chunks put the record's end on a chunk edge.
+  const record = (bytes: number) => `{"a":"${'x'.repeat(bytes - 8)}"}`;
+  const MB = 1024 * 1024;
+  const smalls = ' {"b":12345}'.repeat(7000);
+
+  it('LINES: a line of exactly 1 MB is read, followed by others; 1 MB and one byte is OverMaxRecordSize', async () => {
+    const text = `${record(MB)}\n${smalls.replaceAll(' ', '\n')}\n`;
+    const out = await json(text, { type: 'LINES' }, {}, 65536);
+    expect(out).toHaveLength(7001);
+    expect(out[1]).toEqual({ b: 12345 });
+    await expect(json(`${record(MB + 1)}\n{"b":1}\n`, { type: 'LINES' }, {}, 65536)).rejects.toMatchObject({
+      code: 'OverMaxRecordSize',
+    });
+  });
+
+  it('DOCUMENT: a value of exactly 1 MB is read, followed by others; 1 MB and one byte is OverMaxRecordSize', async () => {
+    // MB - 100: the chunk that ends the big value also holds small ones, the last of them cut.
+    for (const size of [MB, MB - 100]) {
+      const out = await json(`${record(size)}${smalls}`, { type: 'DOCUMENT' }, {}, 65536);
+      expect(out).toHaveLength(7001);
+      expect(out[7000]).toEqual({ b: 12345 });
+    }
+    await expect(json(`${record(MB + 1)}${smalls}`, { type: 'DOCUMENT' }, {}, 65536)).rejects.toMatchObject({
+      code: 'OverMaxRecordSize',
+    });
+  });
+
+  it('a record over 1 MB is refused as soon as it is: the rest of the input is not read', async () => {
+    for (const type of ['LINES', 'DOCUMENT'] as const) {
+      const stats = newStats();
+      const text = `{"a":"${'x'.repeat(4 * MB)}"}\n`;
+      await expect(
+        collect(scanJson(bufferSource(Buffer.from(text), 65536), { type }, { stats })),
+      ).rejects.toMatchObject({ code: 'OverMaxRecordSize' });
+      expect(stats.bytesScanned, type).toBeLessThan(2 * MB);
+    }
+  });
+});
+
+describe('JSON numbers: decimals keep their digits', () => {
+  // The rule, written apart from the reader: a number with a point and no exponent whose double prints
+  // differently (2.50, 1.0) is a DECIMAL of its text; every other number stays a JS number.
+  let decimals = 0;
+  const reference = (text: string): unknown =>
+    JSON.parse(text, ((_key: string, value: unknown, context?: { source?: string }) => {
+      const source = context?.source;
+      if (typeof value !== 'number' || !source || !/^-?\d+\.\d+$/.test(source) || String(value) === source)
+        return value;
+      decimals++;
+      return Decimal.parse(source);
+    }) as (key: string, value: unknown) => unknown);
+
+  it('keeps 2.50 and 1.0 as DECIMAL, but not 1.5, exponents, -0 or points inside strings', () => {
+    expect(parseJsonText('{"a":2.50,"b":1.5,"c":1E2,"d":"1.0","e":-0,"f":1.50e1,"g":[1.0],"h":10}')).toEqual({
+      a: Decimal.parse('2.50'),
+      b: 1.5,
+      c: 100,
+      d: '1.0',
+      e: -0,
+      f: 15,
+      g: [Decimal.parse('1.0')],
+      h: 10,
+    });
+    expect(parseJsonText('[2.5, 3]')).toEqual([2.5, 3]);
+  });
+
+  it('matches the rule on records mixing decimals with strings holding points, quotes and backslashes', () => {
+    const numbers = ['1', '1.5', '2.50', '1.0', '0.0', '10', '-3.10', '1.0e2', '1.50E1', '0.10', '7.25', '3.000', '9.'];
+    const strings = [
+      '"a.b"',
+      '"00:00:00.000Z"',
+      '"x\\"1.0"',
+      '"\\\\"',
+      '"\\\\\\"2.0"',
+      '"."',
+      '"1.0"',
+      '"\\""',
+      '"5."',
+    ];
+    const rand = seededRandom(11).next;
+    const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+    const gen = (d: number): string => {
+      const k = rand();
+      if (d > 3 || k < 0.5) return rand() < 0.5 ? pick(numbers) : pick(strings);
+      const items = Array.from({ length: Math.floor(rand() * 4) }, () => gen(d + 1));
+      // Object keys: the strings above with a digit added inside the quotes.
+      const key = (i: number) => `${pick(strings).slice(0, -1)}${i}"`;
+      return k < 0.75 ? `[${items.join(',')}]` : `{${items.map((v, i) => `${key(i)}:${v}`).join(',')}}`;
+    };
+    decimals = 0;
+    for (let round = 0; round < 1500; round++) {
+      const text = gen(0);
+      let expected: unknown;
+      try {
+        expected = reference(text);
+      } catch {
+        expect(() => parseJsonText(text), text).toThrow(SyntaxError);
+        continue;
+      }
+      expect(parseJsonText(text), text).toEqual(expected);
+    }
+    expect(decimals).toBeGreaterThan(100);
   });
 });

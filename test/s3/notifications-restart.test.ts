@@ -1,7 +1,8 @@
 // At-least-once across a crash: `cairn server` (a child process) queues events for a webhook that is down,
 // is killed with SIGKILL, and started again over the same drives once the webhook is up: every event queued
 // before the kill is delivered from the queue files on the drives, also when the first drive was wiped
-// meanwhile (each event is on the first three drives).
+// meanwhile (each event is on the first three drives); a drive wiped while the server runs gets its queue folder
+// back at the next event, with the events it lost.
 import { spawnCairn } from '../helpers/cli.js';
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -24,9 +25,10 @@ const hook = new WebhookReceiver();
 let base: string;
 let child: ChildProcess | undefined;
 
-/** Starts `cairn server` on port 0 over base/d{1...4}; resolves with its URL once it serves. */
-async function startCairn(): Promise<string> {
+/** Starts `cairn server` on port 0 over base/d{1...4} (`env` added); resolves with its URL once it serves. */
+async function startCairn(env: Record<string, string> = {}): Promise<string> {
   const proc = spawnCairn(['server', '--address', '127.0.0.1:0', join(base, 'd{1...4}')], {
+    ...env,
     CAIRN_ROOT_USER: creds.accessKey,
     CAIRN_ROOT_PASSWORD: creds.secretKey,
     CAIRN_LOG_LEVEL: 'info',
@@ -66,6 +68,12 @@ async function notifiedBucket(s3: S3Client, b: string): Promise<void> {
 async function queuedEvents(d: string): Promise<string[]> {
   const files = await readdir(join(base, d, '.cairn.sys', 'notify', 'webhook-1'), { recursive: true }).catch(() => []);
   return files.filter((f) => f.endsWith('.event'));
+}
+
+/** The event files of a one-worker server's webhook queue on drive `d` (no worker-N folders), sorted. */
+async function queueFolder(d: string): Promise<string[]> {
+  const files = await readdir(join(base, d, '.cairn.sys', 'notify', 'webhook-1'));
+  return files.filter((f) => f.endsWith('.event')).sort();
 }
 
 async function stopCairn(signal: NodeJS.Signals): Promise<void> {
@@ -140,4 +148,38 @@ it('events queued while the first drive is then wiped (replaced by an empty one)
       .sort();
   for (let i = 0; i < 1200 && wanted().length < keys.length; i++) await sleep(100);
   expect(wanted()).toEqual(keys.map((k) => `wiped/${k}`));
+}, 240_000);
+
+it('a drive wiped while the server runs gets its queue folder back at the next event, with the events it lost', async () => {
+  await stopCairn('SIGTERM');
+  await hook.stop();
+  const from = hook.deliveries.length;
+  // One worker: one queue folder per drive, so every PUT below goes through the same queue.
+  const url = await startCairn({ CAIRN_WORKERS: '1' });
+  const s3 = makeClient(url, { credentials: creds });
+  await notifiedBucket(s3, 'live');
+  const keys = Array.from({ length: 8 }, (_, i) => `l${String(i).padStart(2, '0')}`);
+  const put = (key: string) => s3.send(new PutObjectCommand({ Bucket: 'live', Key: key, Body: key }));
+  for (const key of keys.slice(0, 4)) await put(key);
+  expect(await queueFolder('d1')).toHaveLength(4);
+  await rm(join(base, 'd1'), { recursive: true });
+  await mkdir(join(base, 'd1'));
+  for (const key of keys.slice(4)) await put(key);
+  s3.destroy();
+  // The next event made d1's folder again, and the 4 events it lost were copied back from d2 and d3.
+  expect(await queueFolder('d1')).toHaveLength(keys.length);
+  expect(await queueFolder('d1')).toEqual(await queueFolder('d2'));
+
+  await hook.start();
+  const wanted = () =>
+    hook.deliveries
+      .slice(from)
+      .map((d) => d.body.Key)
+      .filter((k) => k.startsWith('live/'))
+      .sort();
+  for (let i = 0; i < 1200 && wanted().length < keys.length; i++) await sleep(100);
+  expect(wanted()).toEqual(keys.map((k) => `live/${k}`));
+  // Delivered events leave d1 too.
+  for (let i = 0; i < 1200 && (await queueFolder('d1')).length > 0; i++) await sleep(100);
+  expect(await queueFolder('d1')).toEqual([]);
 }, 240_000);

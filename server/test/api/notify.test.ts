@@ -1,6 +1,6 @@
 // Notification pieces without a server: target settings from the environment (MinIO's names with CAIRN_),
 // rule matching, and the on-disk queue reopened after a stop.
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -184,6 +184,36 @@ describe('EventQueue', () => {
       await expect(third.push('f')).rejects.toThrow();
       expect(third.length).toBe(4);
       expect(await files(dirs[0])).not.toContain('0000000000000006.event');
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+
+  it('a drive wiped while the queue runs gets its folder back at the next push, with the events it lost', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'cairn-queue-'));
+    const dirs = ['d1', 'd2', 'd3'].map((d) => join(base, d, 'sys', 'q'));
+    const files = async (dir: string) => (await readdir(dir)).filter((f) => f.endsWith('.event')).sort();
+    try {
+      const q = await EventQueue.open(dirs, 10);
+      for (const e of ['a', 'b', 'c']) await q.push(e);
+      const signal = new AbortController().signal;
+      await q.remove((await q.take(signal))!); // 'a' delivered
+      // d1 wiped down to its root (the drive replaced by an empty one), the queue still open.
+      await rm(join(base, 'd1', 'sys'), { recursive: true });
+      await q.push('d');
+      const all = ['0000000000000002.event', '0000000000000003.event', '0000000000000004.event'];
+      for (const dir of dirs) expect(await files(dir)).toEqual(all);
+      expect(await readFile(join(dirs[0], all[0]), 'utf8')).toBe('b');
+      // Removals reach the folder made again; a later wipe is mended again.
+      await q.remove((await q.take(signal))!);
+      expect(await files(dirs[0])).toEqual(all.slice(1));
+      await rm(join(base, 'd1', 'sys'), { recursive: true });
+      await rm(join(base, 'd2', 'sys'), { recursive: true });
+      await q.push('e'); // two of three folders gone: both made again, so the push is queued
+      for (const dir of dirs) expect(await files(dir)).toEqual([...all.slice(1), '0000000000000005.event']);
+      const out: string[] = [];
+      for (let i = 0; i < 3; i++) out.push(await q.read((await q.take(signal))!));
+      expect(out).toEqual(['c', 'd', 'e']);
     } finally {
       await rm(base, { recursive: true, force: true });
     }

@@ -7,7 +7,8 @@
 // A queue may live in several folders, one per drive (`queueDirs`): each event is written to every one of them,
 // and counts as queued once a majority holds it, so losing a drive (or a drive wiped and replaced) loses no
 // event. A reopen takes the union of the folders and copies each event back where it is missing; a folder
-// that missed a removal (its drive was failing) makes that event go out again: a duplicate, never a loss.
+// that missed a removal (its drive was failing) makes that event go out again: a duplicate, never a loss. A
+// folder found gone while running (its drive wiped) is made again at the next write, its lost events copied back.
 //
 // A queue has one consumer (lanes.ts): `take`/`read`/`remove` hand events out in sequence order, and remove
 // them in any order as several senders finish them: a restart sends again exactly the events not removed.
@@ -43,6 +44,9 @@ export class EventQueue {
   private nextPublish = 1;
   private wake: (() => void) | undefined;
   private emptied: (() => void)[] = [];
+  /** Events being removed (their files being unlinked), and folders being made again (`remake`). */
+  private readonly removing = new Set<number>();
+  private readonly remaking = new Map<string, Promise<void>>();
   /** Events refused because the queue was full (counted since start). */
   dropped = 0;
 
@@ -133,7 +137,14 @@ export class EventQueue {
       this.dirs.map(async (dir) => {
         const tmp = join(dir, `${name(seq)}.tmp`);
         try {
-          await writeFile(tmp, data);
+          try {
+            await writeFile(tmp, data);
+          } catch (e) {
+            // The folder is gone (its drive wiped while running): made again, with the events it lost.
+            if (!isMissing(e)) throw e;
+            await this.remake(dir);
+            await writeFile(tmp, data);
+          }
           await rename(tmp, join(dir, name(seq)));
         } catch (e) {
           await unlink(tmp).catch(() => {});
@@ -151,6 +162,43 @@ export class EventQueue {
       );
     }
     this.settle(seq, true);
+  }
+
+  /**
+   * Makes folder `dir` again (its drive was wiped while the queue ran) and copies back, from the other folders,
+   * the events waiting that it lost, as a reopen would. One remake per folder at a time; the copies are best
+   * effort (an event the others cannot give stays on them).
+   */
+  private remake(dir: string): Promise<void> {
+    let p = this.remaking.get(dir);
+    if (!p) {
+      p = (async () => {
+        await mkdir(dir, { recursive: true });
+        const have = new Set(await readdir(dir));
+        const others = this.dirs.filter((d) => d !== dir);
+        const lost = [...this.pending].filter((seq) => !have.has(name(seq)));
+        for (let i = 0; i < lost.length; i += REPAIR_CONCURRENCY)
+          await Promise.all(lost.slice(i, i + REPAIR_CONCURRENCY).map((seq) => this.copyBack(seq, others, dir)));
+      })().finally(() => this.remaking.delete(dir));
+      this.remaking.set(dir, p);
+    }
+    return p;
+  }
+
+  /** Copies event `seq` from the first of `from` that has it into `to`, unless it was removed meanwhile. */
+  private async copyBack(seq: number, from: string[], to: string): Promise<void> {
+    const tmp = join(to, `${name(seq)}.tmp`);
+    for (const dir of from) {
+      try {
+        await copyFile(join(dir, name(seq)), tmp);
+        await rename(tmp, join(to, name(seq)));
+        // Removed while being copied: the removal may have passed this folder already.
+        if (!this.pending.has(seq) || this.removing.has(seq)) await unlink(join(to, name(seq))).catch(() => {});
+        return;
+      } catch {
+        await unlink(tmp).catch(() => {});
+      }
+    }
   }
 
   /** Records a write's outcome and hands the consumer every event written up to the first one still writing. */
@@ -221,9 +269,11 @@ export class EventQueue {
    */
   async remove(seq: number): Promise<void> {
     if (!this.pending.has(seq)) return;
+    this.removing.add(seq);
     try {
       await this.unlinkAll(seq);
     } finally {
+      this.removing.delete(seq);
       this.pending.delete(seq);
       if (this.pending.size === 0) for (const resolve of this.emptied.splice(0)) resolve();
     }

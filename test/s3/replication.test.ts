@@ -270,6 +270,21 @@ describe('asynchronous replication', () => {
     );
     await s3.send(new PutObjectCommand({ Bucket: 'data', Key: 'a/small.bin', Body: big }));
     await s3.send(new PutObjectCommand({ Bucket: 'data', Key: 'empty', Body: Buffer.alloc(0) }));
+    // A key that needs encoding in a path, and every content header a replica takes.
+    const odd = 'odd/a b+c=d&e%f~ü(1).txt';
+    const expires = new Date('2031-05-06T07:08:09Z');
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'data',
+        Key: odd,
+        Body: small,
+        ContentDisposition: 'attachment; filename="x.txt"',
+        ContentEncoding: 'identity',
+        ContentLanguage: 'fr',
+        CacheControl: 'max-age=60',
+        Expires: expires,
+      }),
+    );
     // A multipart object: its replica is made of the same parts (same ETag).
     const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'data', Key: 'mp/object' }));
     const p1 = random.bytes(5 * 1024 * 1024);
@@ -313,7 +328,7 @@ describe('asynchronous replication', () => {
     const mine = await versions(s3, 'data');
     const theirs = await versions(dst.client(), 'data-copy');
     expect(theirs).toEqual(mine);
-    expect(mine).toHaveLength(7);
+    expect(mine).toHaveLength(8);
     expect(mine.find((v) => v.key === 'mp/one')?.etag).toMatch(/-1"$/);
     const t = dst.client();
     for (const v of mine.filter((x) => !x.marker)) {
@@ -336,8 +351,16 @@ describe('asynchronous replication', () => {
       { Key: 'team', Value: 'ml' },
       { Key: 'tier', Value: 'hot' },
     ]);
+    const oddReplica = await t.send(new HeadObjectCommand({ Bucket: 'data-copy', Key: odd }));
+    expect(oddReplica).toMatchObject({
+      ContentDisposition: 'attachment; filename="x.txt"',
+      ContentEncoding: 'identity',
+      ContentLanguage: 'fr',
+      CacheControl: 'max-age=60',
+    });
+    expect(oddReplica.Expires?.getTime()).toBe(expires.getTime());
     expect(src.server.replicationStatus()).toEqual([
-      expect.objectContaining({ arn, queued: 0, replicated: 7, failed: 0 }),
+      expect.objectContaining({ arn, queued: 0, replicated: 8, failed: 0 }),
     ]);
   });
 

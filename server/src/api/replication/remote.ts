@@ -1,12 +1,14 @@
-// The S3 client of one replication target (AWS's SDK for JavaScript, loaded on first use as the tiers' is),
+// The S3 client of one replication target (AWS's SDK for JavaScript, loaded on first use as the tiers' is; a
+// single-part copy goes as a raw signed PUT, raw-put.ts, which gives the read's pooled chunks back),
 // speaking MinIO's replication requests: a replica keeps its source's version id (`?versionId=`) and
 // modification time (`x-minio-source-mtime`), is marked `x-amz-replication-status: REPLICA` and flagged
 // `x-minio-source-replication-request: true`, which the target authorizes as s3:ReplicateObject /
 // s3:ReplicateDelete (Cairn: api/replication/receive.ts; MinIO alike). No message carries a credential.
 import type { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
-import type { ObjectInfo } from '../../storage/object-layer.js';
+import type { ObjectBody, ObjectInfo } from '../../storage/object-layer.js';
 import { isTierDown } from '../tier/remote.js';
+import { RawPutter } from './raw-put.js';
 import { REPLICATION_REQUEST } from './receive.js';
 import type { RemoteTarget } from './targets.js';
 
@@ -71,6 +73,26 @@ function replicaHeaders(mtime: Date): Record<string, string> {
   };
 }
 
+/** putParams() as the headers of a raw PUT (raw-put.ts), in the SDK's names and forms. */
+function putHeaders(info: ObjectInfo, storageClass?: string): Record<string, string> {
+  const h = info.contentHeaders;
+  const lock = info.lock;
+  const out: Record<string, string> = {};
+  for (const name of ['content-type', 'content-encoding', 'content-disposition', 'content-language', 'cache-control'])
+    if (h[name] !== undefined) out[name] = h[name];
+  if (h.expires) {
+    const at = new Date(h.expires);
+    out.expires = Number.isNaN(at.getTime()) ? h.expires : at.toUTCString();
+  }
+  for (const [k, v] of Object.entries(info.userMetadata)) out[`x-amz-meta-${k.toLowerCase()}`] = v;
+  if (info.tagging) out['x-amz-tagging'] = info.tagging;
+  if (storageClass) out['x-amz-storage-class'] = storageClass;
+  if (lock?.mode) out['x-amz-object-lock-mode'] = lock.mode;
+  if (lock?.retainUntil) out['x-amz-object-lock-retain-until-date'] = lock.retainUntil.toISOString();
+  if (lock?.legalHold !== undefined) out['x-amz-object-lock-legal-hold'] = lock.legalHold ? 'ON' : 'OFF';
+  return out;
+}
+
 /** What a replica is written with, besides its bytes: the source version's metadata, tags and lock. */
 function putParams(info: ObjectInfo, storageClass?: string) {
   const h = info.contentHeaders;
@@ -91,8 +113,12 @@ function putParams(info: ObjectInfo, storageClass?: string) {
   } as const;
 }
 
+const CONNECT_TIMEOUT_MS = 5000;
+const REQUEST_TIMEOUT_MS = 120_000;
+
 export class ReplicationRemote {
   private client?: Promise<Client>;
+  private putter?: RawPutter;
 
   constructor(readonly target: RemoteTarget) {}
 
@@ -108,7 +134,7 @@ export class ReplicationRemote {
           responseChecksumValidation: 'WHEN_REQUIRED',
           // The sender retries with its own backoff; one attempt per call here.
           maxAttempts: 1,
-          requestHandler: { connectionTimeout: 5000, requestTimeout: 120_000 },
+          requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
         }),
     );
     return this.client;
@@ -150,31 +176,34 @@ export class ReplicationRemote {
   }
 
   /**
-   * Writes a replica of a single-part version: one PUT streaming `body` (`info.size` bytes). `storageClass`: the
-   * one the rule asks of replicas (else the target's, else the default).
+   * Writes a replica of a single-part version: one PUT streaming `body` (`info.size` bytes), sent raw (raw-put.ts:
+   * the body's pooled chunks go back to the pool). `storageClass`: the one the rule asks of replicas (else the
+   * target's, else the default).
    */
-  async putObject(key: string, info: ObjectInfo, storageClass: string | undefined, body: Readable): Promise<void> {
-    const { PutObjectCommand } = await loadSdk();
-    const cmd = new PutObjectCommand({
-      Bucket: this.target.targetBucket,
-      Key: key,
-      Body: body,
-      ContentLength: info.size,
-      ...putParams(info, storageClass ?? this.target.storageClass),
+  async putObject(key: string, info: ObjectInfo, storageClass: string | undefined, body: ObjectBody): Promise<void> {
+    this.putter ??= new RawPutter({
+      endpoint: this.target.endpoint,
+      secure: this.target.secure,
+      region: this.target.region || 'us-east-1',
+      accessKey: this.target.accessKey,
+      secretKey: this.target.secretKey,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      idleTimeoutMs: REQUEST_TIMEOUT_MS,
     });
     try {
-      await (await this.s3()).send(
-        withExtras(
-          cmd,
-          { versionId: info.versionId },
-          {
-            ...replicaHeaders(info.lastModified),
-            ...(info.encryption ? {} : { 'x-minio-source-etag': info.etag }),
-          },
-        ),
+      await this.putter.put(
+        this.target.targetBucket,
+        key,
+        { versionId: info.versionId },
+        {
+          ...putHeaders(info, storageClass ?? this.target.storageClass),
+          ...replicaHeaders(info.lastModified),
+          ...(info.encryption ? {} : { 'x-minio-source-etag': info.etag }),
+        },
+        body,
+        info.size,
       );
     } catch (e) {
-      body.destroy();
       throw this.fail(e, 'take a replica');
     }
   }
@@ -322,5 +351,6 @@ export class ReplicationRemote {
 
   close(): void {
     void this.client?.then((c) => c.destroy()).catch(() => {});
+    this.putter?.close();
   }
 }

@@ -322,7 +322,7 @@ export class Replicator {
         return (await opened.read({ start: offsets[i], end: offsets[i] + p.size - 1 })) as Readable;
       });
     } else {
-      const body = info.size === 0 ? emptyStream() : ((await opened.read()) as Readable);
+      const body = info.size === 0 ? emptyStream() : await opened.read();
       await remote.putObject(e.key, replica, e.storageClass, body);
     }
     return info.size;

@@ -3,8 +3,13 @@
 // in CAs/). The storage RPC, the start-up check, the locks and the change bus go over HTTPS verified against
 // the CA: PUT/GET/list through different nodes byte-exact. A node whose certificates are wrong refuses to start,
 // saying why: without the CA in CAs/, with a certificate of another CA, with one that does not name its address.
+// With the CA in CAs/ the TLS is mutual: the internode routes answer only connections presenting a certificate
+// of the deployment's CA (a client with the root credentials' token but no such certificate gets 403; S3
+// clients need none), and a node whose certificate another CA signed, or one not for client authentication,
+// is refused at start-up.
+import { createHmac } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Agent } from 'node:https';
+import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -18,7 +23,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClient } from '../helpers/cairn.js';
 import { LoopbackCluster, type StartOutcome } from '../helpers/nodes.js';
 import { seededRandom } from '../helpers/random.js';
-import { install, issue, makeCa, type TestCa } from '../helpers/tls.js';
+import { install, issue, type Leaf, makeCa, type TestCa } from '../helpers/tls.js';
+import { ROOT } from '../helpers/users.js';
 
 const rnd = seededRandom();
 const BUCKET = 'sealed';
@@ -27,6 +33,7 @@ let cluster: LoopbackCluster;
 let ca: TestCa;
 let s3: S3Client[];
 let certs: string;
+let leaves: Leaf[];
 
 /** A certificates directory: `leaf` as public.crt/private.key, and `cas` (PEM) in CAs/. */
 async function certsDir(name: string, leaf: { cert: string; key: string }, cas: string[]): Promise<string> {
@@ -40,9 +47,8 @@ async function certsDir(name: string, leaf: { cert: string; key: string }, cas: 
 beforeAll(async () => {
   certs = await mkdtemp(join(tmpdir(), 'cairn-cluster-certs-'));
   ca = await makeCa(join(certs, 'ca'));
-  const dirs = await Promise.all(
-    [0, 1, 2, 3].map(async (i) => certsDir(`n${i + 1}`, await issue(ca, ['127.0.0.1']), [ca.pem])),
-  );
+  leaves = await Promise.all([0, 1, 2, 3].map(() => issue(ca, ['127.0.0.1'])));
+  const dirs = await Promise.all(leaves.map((leaf, i) => certsDir(`n${i + 1}`, leaf, [ca.pem])));
   cluster = await LoopbackCluster.start(4, 2, {}, { certsDir: (i) => dirs[i] });
   const agent = new Agent({ ca: ca.pem });
   s3 = cluster.nodes.map((n) => makeClient(n.url, { extra: { requestHandler: { httpsAgent: agent } } }));
@@ -61,6 +67,41 @@ async function getBytes(c: S3Client, Key: string): Promise<Buffer> {
 
 async function keys(c: S3Client): Promise<string[]> {
   return ((await c.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? []).map((o) => o.Key!);
+}
+
+/** A token as storage/rpc/token.ts mints it (the test's own copy of the derivation). */
+function token(): string {
+  const expiry = Date.now() + 60_000;
+  const key = createHmac('sha256', ROOT.secretKey).update('cairn-storage-rpc-v1').digest();
+  return `${expiry}.${createHmac('sha256', key).update(`${ROOT.accessKey}\n${expiry}`).digest('hex')}`;
+}
+
+/** POST `path` on node `url` with a valid token, presenting `client` (or no certificate): status and body. */
+function internode(url: string, path: string, client?: Leaf): Promise<{ status: number; body: Buffer }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        method: 'POST',
+        path,
+        ca: ca.pem,
+        ...(client ? { cert: client.cert, key: client.key } : {}),
+        agent: false,
+        headers: { authorization: `Bearer ${token()}`, 'content-type': 'application/octet-stream' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    // A msgpack empty array: an empty storage RPC batch, or a bootstrap question's body.
+    req.end(Buffer.from([0x90]));
+  });
 }
 
 function stderrOf(o: StartOutcome): string {
@@ -83,6 +124,24 @@ describe('four nodes talking TLS', () => {
     }
   });
 
+  it('mutual TLS: the internode routes need a certificate of the deployment’s CA, S3 requests none', async () => {
+    const url = cluster.nodes[1].url;
+    const other = await makeCa(join(certs, 'stranger-ca'), 'ecdsa', 'A stranger CA');
+    const stranger = await issue(other, ['127.0.0.1']);
+    for (const path of ['/cairn/peer/v1/bootstrap', '/cairn/storage/v1/call']) {
+      // The right token, but no certificate, or one of another CA: refused, saying why.
+      for (const client of [undefined, stranger]) {
+        const r = await internode(url, path, client);
+        expect(r.status).toBe(403);
+        expect(r.body.toString('latin1')).toContain('mutual TLS');
+      }
+      // A deployment certificate (node 1's) and the token: answered.
+      expect((await internode(url, path, leaves[0])).status).toBe(200);
+    }
+    // S3 clients present no certificate on the same port (the first test too): still served.
+    expect((await getBytes(s3[1], 'small')).equals(small)).toBe(true);
+  });
+
   it('a node without the CA, with another CA’s certificate or one for another name refuses to start', async () => {
     await cluster.kill9(3);
     const own = await issue(ca, ['127.0.0.1']);
@@ -99,6 +158,24 @@ describe('four nodes talking TLS', () => {
     expect(otherCa).toMatchObject({ code: 1 });
     expect(stderrOf(otherCa)).toContain('this node cannot join the deployment');
     expect(stderrOf(otherCa)).toContain(`the certificate of ${cluster.nodes[0].url} is not trusted by this node`);
+
+    // Another CA's certificate on a node that trusts both CAs: it can verify the others, but with mutual TLS
+    // they refuse it (without, it would have joined).
+    const both = await certsDir('both-cas', await issue(other, ['127.0.0.1']), [ca.pem, other.pem]);
+    const refused = await cluster.startNode(3, { certsDir: both });
+    expect(refused).toMatchObject({ code: 1 });
+    expect(stderrOf(refused)).toContain('this node cannot join the deployment');
+    expect(stderrOf(refused)).toContain(`${cluster.nodes[0].url} refused this node's certificate: mutual TLS`);
+
+    // The deployment's CA, but a certificate for servers only: it could not present it to the others.
+    const serverOnly = await certsDir(
+      'server-only',
+      await issue(ca, ['127.0.0.1'], 'ecdsa', '127.0.0.1', 'serverAuth'),
+      [ca.pem],
+    );
+    const noClientAuth = await cluster.startNode(3, { certsDir: serverOnly });
+    expect(noClientAuth).toMatchObject({ code: 1 });
+    expect(stderrOf(noClientAuth)).toContain('it must allow client authentication');
 
     // The right CA, but a certificate for a name the endpoints do not use.
     const misnamed = await certsDir('misnamed', await issue(ca, ['node4.example']), [ca.pem]);

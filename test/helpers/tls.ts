@@ -51,8 +51,17 @@ export interface Leaf {
   key: string;
 }
 
-/** A leaf certificate for `names` (DNS names and IP addresses), signed by `ca`. */
-export async function issue(ca: TestCa, names: string[], type: KeyType = 'ecdsa', cn = names[0]): Promise<Leaf> {
+/**
+ * A leaf certificate for `names` (DNS names and IP addresses), signed by `ca`, for server and client
+ * authentication (the nodes of a cluster present theirs to each other: mutual TLS), or only `usages`.
+ */
+export async function issue(
+  ca: TestCa,
+  names: string[],
+  type: KeyType = 'ecdsa',
+  cn = names[0],
+  usages = 'serverAuth,clientAuth',
+): Promise<Leaf> {
   const stem = join(ca.dir, `leaf-${Math.random().toString(36).slice(2)}`);
   const san = names.map((n) => (/^[\d.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
   await run('openssl', [
@@ -66,7 +75,7 @@ export async function issue(ca: TestCa, names: string[], type: KeyType = 'ecdsa'
     '-out',
     `${stem}.csr`,
   ]);
-  await writeFile(`${stem}.ext`, `subjectAltName=${san}\nextendedKeyUsage=serverAuth\n`);
+  await writeFile(`${stem}.ext`, `subjectAltName=${san}\nextendedKeyUsage=${usages}\n`);
   await run('openssl', [
     'x509',
     '-req',
@@ -76,6 +85,9 @@ export async function issue(ca: TestCa, names: string[], type: KeyType = 'ecdsa'
     ca.certPath,
     '-CAkey',
     ca.keyPath,
+    // A serial file per leaf (a random serial each): leaves issued at once do not race on one file.
+    '-CAserial',
+    `${stem}.srl`,
     '-CAcreateserial',
     '-days',
     '1',

@@ -3,9 +3,9 @@
 // (endpoints.ts), with a token of its root credentials. It goes on once a majority of the nodes (itself
 // included) agree with it; it refuses to start, saying why, once that majority can no longer be reached:
 // the others refused its token (other credentials), run another version, or were given other arguments, or
-// (https:// nodes) their certificates are not trusted here. Nodes that do not answer yet are waited for.
+// (https:// nodes) their certificates are not trusted here, or (mutual TLS) this node's is not trusted there. Nodes that do not answer yet are waited for.
 import type { Logger } from 'pino';
-import { certificateProblem } from '../storage/rpc/transport.js';
+import { certificateProblem, PEER_CERTIFICATE_REFUSED } from '../storage/rpc/transport.js';
 import type { ClusterPlan } from './endpoints.js';
 import type { PeerClient, PeerRoutes } from './peers.js';
 
@@ -29,6 +29,8 @@ async function ask(client: PeerClient, origin: string, mine: BootstrapInfo): Pro
   } catch (e) {
     return certificateProblem(e, origin, client.trust) ?? 'waiting';
   }
+  if (a.status === 403 && a.error?.startsWith(PEER_CERTIFICATE_REFUSED))
+    return `${origin} refused this node's certificate: ${a.error}`;
   if (a.status === 403)
     return `${origin} refused this node's token: the root credentials (CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD) differ`;
   if (a.status !== 200) return 'waiting';
@@ -48,13 +50,18 @@ async function ask(client: PeerClient, origin: string, mine: BootstrapInfo): Pro
 export async function checkOwnCertificate(plan: ClusterPlan, client: PeerClient, log: Logger): Promise<void> {
   if (!plan.secure) return;
   const self = plan.nodes[plan.self];
+  let a: Awaited<ReturnType<PeerClient['call']>>;
   try {
-    await client.call(self, 'bootstrap', null);
+    a = await client.call(self, 'bootstrap', null);
   } catch (e) {
     const problem = certificateProblem(e, self, client.trust);
     if (problem) throw new Error(`this node cannot verify its own certificate: ${problem}`);
     log.warn(`could not dial this node's own address ${self} to check its certificate: ${(e as Error).message}`);
+    return;
   }
+  // Mutual TLS: its own certificate must chain to its CAs/ as the others' must (the system's roots are not enough).
+  if (a.status === 403 && a.error?.startsWith(PEER_CERTIFICATE_REFUSED))
+    throw new Error(`this node refuses its own certificate: ${a.error}`);
 }
 
 /**

@@ -6,9 +6,12 @@
 // there (the node of the first endpoint formats it). Locks are taken with a majority of the nodes (dsync.ts);
 // one node, the holder of the leader lease (leader.ts), runs the deployment's background work.
 // https:// endpoints: the nodes serve and dial HTTPS (the S3 listener's certificates; peers verified against the
-// system's roots and CAs/, storage/rpc/transport.ts).
+// system's roots and CAs/, storage/rpc/transport.ts). With certificates in CAs/ the TLS is mutual: each node
+// presents its certificate when it dials, and the internode routes answer only connections whose certificate
+// chains to CAs/ (S3 clients on the same port need none).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { pack } from 'msgpackr';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { InternodeHandler } from '../http/app.js';
@@ -18,7 +21,14 @@ import { LocalDrive } from '../storage/drive/local-drive.js';
 import type { FrameVerifier } from '../storage/drive/drive.js';
 import type { OpenDrive } from '../storage/drive/format.js';
 import type { TlsCertificates } from '../http/tls.js';
-import { internodeTrust, parseRemoteEndpoint, remoteDrives, storageRpcServer } from '../storage/rpc/index.js';
+import {
+  allowsClientAuth,
+  internodeTrust,
+  parseRemoteEndpoint,
+  peerRefusal,
+  remoteDrives,
+  storageRpcServer,
+} from '../storage/rpc/index.js';
 import type { RootCredentials } from '../storage/rpc/token.js';
 import { checkOwnCertificate, checkPeers, serveBootstrap } from './bootstrap.js';
 import { DsyncLocks } from './dsync.js';
@@ -68,12 +78,27 @@ export async function joinCluster(opts: {
       `this node serves HTTPS (certificates in ${tls.dir}): give https:// endpoints so that the nodes reach ` +
         'each other over TLS',
     );
-  const trust = tls && internodeTrust(tls.trustedCAs, join(tls.dir, 'CAs'));
+  const mutual = tls !== undefined && tls.trustedCAs.length > 0;
+  if (mutual) {
+    if (!allowsClientAuth(tls.identity.leaf))
+      throw new Error(
+        `mutual TLS between the nodes (certificates in ${join(tls.dir, 'CAs')}): this node presents its ` +
+          `certificate (${join(tls.dir, 'public.crt')}) to the others, so it must allow client authentication ` +
+          '(extendedKeyUsage clientAuth beside serverAuth)',
+      );
+    await tls.requirePeerCertificates();
+  }
+  const trust = tls && internodeTrust(tls.trustedCAs, join(tls.dir, 'CAs'), mutual ? () => tls.identity : undefined);
   const routes = new PeerRoutes(opts.credentials);
   const rpc = storageRpcServer({ roots: plan.localFolders, credentials: opts.credentials, verify: opts.verify });
   const internode: InternodeHandler = {
     matches: (url) => rpc.matches(url) || routes.matches(url),
-    handle: (req, res) => (rpc.matches(req.url?.split('?')[0] ?? '') ? rpc.handle(req, res) : routes.handle(req, res)),
+    handle: (req, res) => {
+      const toRpc = rpc.matches(req.url?.split('?')[0] ?? '');
+      const refused = mutual ? peerRefusal(req.socket) : undefined;
+      if (refused) return refuse(req, res, refused, toRpc);
+      return toRpc ? rpc.handle(req, res) : routes.handle(req, res);
+    },
   };
   serveBootstrap(routes, { version: opts.version, digest: plan.digest });
   const client = new PeerClient(opts.credentials, undefined, trust);
@@ -166,4 +191,19 @@ async function listenEarly(
         server.closeIdleConnections();
       })),
   };
+}
+
+/**
+ * 403 to a connection without a deployment certificate (mutual TLS), in the body its caller reads: JSON
+ * `{code, message}` for the storage RPC (peer.ts's statusError), msgpack `{error}` for the peer routes.
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, message: string, rpc: boolean): void {
+  req.resume();
+  const body = rpc ? Buffer.from(JSON.stringify({ code: 'EACCES', message })) : pack({ error: message });
+  res.writeHead(403, {
+    'content-type': rpc ? 'application/json' : 'application/msgpack',
+    'content-length': body.length,
+    connection: 'close',
+  });
+  res.end(body);
 }

@@ -2,7 +2,9 @@
 //   DIR/public.crt + DIR/private.key      the default certificate (chain in public.crt, leaf first)
 //   DIR/<any name>/public.crt + private.key   more certificates, chosen by the client's SNI name against
 //                                          each certificate's subject alternative names (as MinIO does)
-//   DIR/CAs/*                              trusted roots for connections Cairn makes (KMS)
+//   DIR/CAs/*                              trusted roots for connections Cairn makes (KMS, other nodes); with
+//                                          requirePeerCertificates (mutual TLS between the nodes, cluster/node.ts)
+//                                          also the roots a connecting node's certificate must chain to
 // RSA and ECDSA keys both work (node:tls takes either); only TLS 1.2 and 1.3 are offered.
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
@@ -62,7 +64,8 @@ export async function hasCertificate(dir: string): Promise<boolean> {
   return exists(join(dir, CERT_FILE));
 }
 
-async function loadPair(dir: string): Promise<Certificate> {
+/** `ca`: the roots client certificates are verified against (mutual TLS between nodes), else none. */
+async function loadPair(dir: string, ca?: string[]): Promise<Certificate> {
   const [cert, key] = await Promise.all([readFile(join(dir, CERT_FILE)), readFile(join(dir, KEY_FILE))]);
   let leaf: X509Certificate;
   try {
@@ -79,14 +82,13 @@ async function loadPair(dir: string): Promise<Certificate> {
   if (!leaf.checkPrivateKey(privateKey)) {
     throw new Error(`${join(dir, KEY_FILE)} does not belong to the certificate in ${join(dir, CERT_FILE)}`);
   }
-  const options: SecureContextOptions = { cert, key, minVersion: MIN_TLS_VERSION };
+  const options: SecureContextOptions = { cert, key, minVersion: MIN_TLS_VERSION, ...(ca ? { ca } : {}) };
   return { options, context: createSecureContext(options), leaf };
 }
 
-async function loadDir(dir: string): Promise<Loaded> {
-  const main = await loadPair(dir);
-  const named: Certificate[] = [];
+async function loadDir(dir: string, verifyPeers: boolean): Promise<Loaded> {
   const cas: string[] = [];
+  const subs: string[] = [];
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
@@ -97,9 +99,14 @@ async function loadDir(dir: string): Promise<Loaded> {
         if (f.isFile()) cas.push(await readFile(join(sub, f.name), 'utf8'));
       }
     } else if (await exists(join(sub, CERT_FILE))) {
-      named.push(await loadPair(sub));
+      subs.push(sub);
     }
   }
+  // Every context (SNI ones too: a node may dial another by name) verifies client certificates against CAs/.
+  const ca = verifyPeers ? cas : undefined;
+  const main = await loadPair(dir, ca);
+  const named: Certificate[] = [];
+  for (const sub of subs) named.push(await loadPair(sub, ca));
   return { main, named, cas };
 }
 
@@ -118,6 +125,8 @@ export class TlsCertificates extends EventEmitter<{ reload: [ReloadResult] }> {
   private readonly servers: Server[] = [];
   private watcher?: FSWatcher;
   private timer?: NodeJS.Timeout;
+  /** Mutual TLS between the nodes: connecting clients are asked for a certificate, verified against CAs/. */
+  private verifyPeers = false;
 
   private constructor(
     readonly dir: string,
@@ -127,7 +136,23 @@ export class TlsCertificates extends EventEmitter<{ reload: [ReloadResult] }> {
   }
 
   static async load(dir: string): Promise<TlsCertificates> {
-    return new TlsCertificates(dir, await loadDir(dir));
+    return new TlsCertificates(dir, await loadDir(dir, false));
+  }
+
+  /**
+   * From now on (before the listeners are made) every connection is asked for a client certificate, verified
+   * against CAs/ only (not the system's roots): `socket.authorized` then says whether a connecting node chains to
+   * the deployment's CA. Clients without one (S3 clients) still connect; only the internode routes require it.
+   */
+  async requirePeerCertificates(): Promise<void> {
+    this.verifyPeers = true;
+    this.current = await loadDir(this.dir, true);
+  }
+
+  /** The default certificate and key (PEM), which this node presents when it dials another (mutual TLS). */
+  get identity(): { cert: Buffer; key: Buffer; leaf: X509Certificate } {
+    const { cert, key } = this.current.main.options as { cert: Buffer; key: Buffer };
+    return { cert, key, leaf: this.current.main.leaf };
   }
 
   /** Trusted roots from CAs/ (PEM text), for clients Cairn opens (a KMS over HTTPS). */
@@ -136,10 +161,15 @@ export class TlsCertificates extends EventEmitter<{ reload: [ReloadResult] }> {
   }
 
   /** The options for https.createServer: the default certificate, TLS >= 1.2 and the SNI choice. */
-  serverOptions(): SecureContextOptions & { SNICallback: (name: string, cb: SniCallback) => void } {
+  serverOptions(): SecureContextOptions & {
+    SNICallback: (name: string, cb: SniCallback) => void;
+    requestCert?: boolean;
+    rejectUnauthorized?: boolean;
+  } {
     return {
       ...this.current.main.options,
       SNICallback: (name, cb) => cb(null, this.contextFor(name)),
+      ...(this.verifyPeers ? { requestCert: true, rejectUnauthorized: false } : {}),
     };
   }
 
@@ -155,7 +185,7 @@ export class TlsCertificates extends EventEmitter<{ reload: [ReloadResult] }> {
   async reload(): Promise<ReloadResult> {
     let result: ReloadResult;
     try {
-      const next = await loadDir(this.dir);
+      const next = await loadDir(this.dir, this.verifyPeers);
       this.current = next;
       // Connections without SNI (clients that dial an IP address) get the server's own context.
       for (const server of this.servers) server.setSecureContext(next.main.options);

@@ -11,7 +11,14 @@ import type { InternodeTrust } from './transport.js';
 export { storageRpcServer, type StorageRpcServer } from './serve.js';
 export { parseRemoteEndpoint, RemoteDrive } from './remote-drive.js';
 export { RpcPeer } from './peer.js';
-export { certificateProblem, type InternodeTrust, internodeTrust } from './transport.js';
+export {
+  allowsClientAuth,
+  certificateProblem,
+  type InternodeTrust,
+  internodeTrust,
+  PEER_CERTIFICATE_REFUSED,
+  peerRefusal,
+} from './transport.js';
 
 /**
  * Opens endpoints `http://host:port/folder` (or https://, verified against `trust`) as RemoteDrives (one RpcPeer

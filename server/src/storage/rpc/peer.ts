@@ -8,7 +8,7 @@ import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import { pack, unpack } from 'msgpackr';
 import { type Call, MAX_BATCH_BYTES, MAX_BATCH_CALLS, type Reply, RPC_PREFIX, toError } from './protocol.js';
 import { type RootCredentials, TokenSource } from './token.js';
-import { type InternodeTrust, internodeAgent, internodeRequest } from './transport.js';
+import { type InternodeTrust, internodeAgent, internodeRequest, PEER_CERTIFICATE_REFUSED } from './transport.js';
 
 /** Connections per node for batched calls (each carries up to MAX_BATCH_CALLS). */
 const CALL_SOCKETS = 32;
@@ -152,6 +152,10 @@ export async function readAll(res: IncomingMessage): Promise<Buffer> {
 
 /** A non-200 answer as the error it carries (a JSON RpcError), or one named after the status. */
 export function statusError(status: number | undefined, raw: Buffer, origin?: string): Error {
+  if (status === 403 && raw.includes(PEER_CERTIFICATE_REFUSED)) {
+    const message = `${origin ?? 'the node'} refused this node's certificate (${PEER_CERTIFICATE_REFUSED})`;
+    return toError({ code: 'EACCES', message });
+  }
   if (status === 403) {
     const message = `${origin ?? 'the node'} refused this node's storage RPC token (different root credentials?)`;
     return toError({ code: 'EACCES', message });

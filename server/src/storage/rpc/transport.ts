@@ -2,11 +2,16 @@
 // node, HTTPS to an https:// one, the peer's certificate verified against this node's trusted roots (the
 // system's and the certificates directory's CAs/, as MinIO trusts them) and its host name or IP address checked
 // against the certificate's names. Never without verification: a node whose certificate this node cannot
-// verify is not reached, and start-up says why (certificateProblem).
+// verify is not reached, and start-up says why (certificateProblem). Mutual TLS (an https:// deployment with
+// CAs/ in the certificates directory, as cluster/node.ts decides): each node also presents its own certificate
+// when it dials, and the internode routes refuse a connection whose certificate does not chain to CAs/
+// (peerRefusal), so a client holding the root credentials' token but not a deployment certificate is refused.
 import { Agent as HttpAgent, type AgentOptions, type ClientRequest, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
-import { isIP } from 'node:net';
-import { rootCertificates } from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
+import { isIP, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createSecureContext, rootCertificates, type SecureContext, type TLSSocket } from 'node:tls';
 
 /** As the S3 listener (http/tls.ts): TLS 1.2 and 1.3 only. */
 const MIN_TLS_VERSION = 'TLSv1.2';
@@ -16,18 +21,80 @@ export interface InternodeTrust {
   ca: string[];
   /** Where an operator puts more roots (said in errors). */
   casDir: string;
+  /** Mutual TLS: the certificate and key this node presents to the nodes it dials (the current ones: reloaded). */
+  identity?: () => { cert: Buffer; key: Buffer };
 }
 
 /** The system's roots and the PEM certificates of the certificates directory's CAs/ folder. */
-export function internodeTrust(cas: string[], casDir: string): InternodeTrust {
-  return { ca: [...rootCertificates, ...cas], casDir };
+export function internodeTrust(
+  cas: string[],
+  casDir: string,
+  identity?: () => { cert: Buffer; key: Buffer },
+): InternodeTrust {
+  return { ca: [...rootCertificates, ...cas], casDir, identity };
+}
+
+/** Marks a refusal for want of a client certificate (peers.ts's and the storage RPC's 403 bodies). */
+export const PEER_CERTIFICATE_REFUSED = 'mutual TLS';
+
+/**
+ * Mutual TLS: why the connection `socket` may not use the internode routes (no certificate, or one that does
+ * not chain to CAs/), or undefined when its certificate was verified.
+ */
+export function peerRefusal(socket: Socket): string | undefined {
+  const tls = socket as TLSSocket;
+  if (tls.authorized === true) return undefined;
+  const why = tls.authorizationError ? String(tls.authorizationError) : 'no certificate';
+  return (
+    `${PEER_CERTIFICATE_REFUSED}: the connecting node's certificate does not chain to this node's CAs/ (${why}); ` +
+    'every node must present a certificate signed by the deployment’s CA, with extendedKeyUsage clientAuth'
+  );
+}
+
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+
+/** Mutual TLS: a certificate whose extended key usage (when it has one) leaves out clientAuth cannot be presented. */
+export function allowsClientAuth(leaf: X509Certificate): boolean {
+  const usages = leaf.keyUsage as string[] | undefined;
+  return usages === undefined || usages.includes(CLIENT_AUTH);
 }
 
 /** A keep-alive agent for the node at `origin`; https:// needs `trust`. */
 export function internodeAgent(origin: URL, trust: InternodeTrust | undefined, opts: AgentOptions): HttpAgent {
   if (origin.protocol !== 'https:') return new HttpAgent(opts);
   if (!trust) throw new Error(`${origin.origin} is an https:// node: this node needs certificates (--certs-dir)`);
-  return new HttpsAgent({ ...opts, ca: trust.ca, minVersion: MIN_TLS_VERSION });
+  return new InternodeAgent(opts, trust);
+}
+
+/** Each new connection takes the TLS context of the moment (a renewed certificate is presented once reloaded). */
+class InternodeAgent extends HttpsAgent {
+  constructor(
+    opts: AgentOptions,
+    private readonly trust: InternodeTrust,
+  ) {
+    super(opts);
+  }
+
+  override createConnection(options: RequestOptions, callback?: (err: Error | null, stream: Duplex) => void) {
+    const secureContext = contextOf(this.trust);
+    return super.createConnection({ ...options, secureContext } as RequestOptions, callback);
+  }
+}
+
+const contexts = new WeakMap<InternodeTrust, { cert?: Buffer; context: SecureContext }>();
+
+/** One TLS context per trust and certificate: else every connection would parse the system's ~150 roots again. */
+function contextOf(trust: InternodeTrust): SecureContext {
+  const identity = trust.identity?.();
+  let cached = contexts.get(trust);
+  if (!cached || cached.cert !== identity?.cert) {
+    cached = {
+      cert: identity?.cert,
+      context: createSecureContext({ ca: trust.ca, minVersion: MIN_TLS_VERSION, ...identity }),
+    };
+    contexts.set(trust, cached);
+  }
+  return cached.context;
 }
 
 /** A request to the node at `origin` (over `options.agent`, made by internodeAgent for that origin). */

@@ -99,8 +99,10 @@ export async function getOrHeadObject(
   head: boolean,
 ): Promise<S3Response> {
   // One metadata read decides headers, conditions and range, and the bytes read are that same version's.
-  const readingWhole = !head && req.headers.range === undefined && partNumber === undefined;
-  const object = await ctx.storage.openObject(bucket, key, { versionId, readingWhole }).catch(markNoSuchKey);
+  const rangeHeader = typeof req.headers.range === 'string' ? req.headers.range : undefined;
+  const reading =
+    head || partNumber !== undefined ? {} : { readingWhole: rangeHeader === undefined, readingRange: rangeHeader };
+  const object = await ctx.storage.openObject(bucket, key, { versionId, ...reading }).catch(markNoSuchKey);
   try {
     const { info } = object;
     // SSE-C: the request's key must open this version's data key (before any condition is answered).
@@ -111,7 +113,7 @@ export async function getOrHeadObject(
       throw e;
     });
   } finally {
-    object.release?.(); // a read begun for the whole object and not taken (304, 412, an error)
+    object.release?.(); // a read begun for the whole object (or the range) and not taken (304, 412, an error)
   }
 }
 

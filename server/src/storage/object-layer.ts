@@ -256,7 +256,7 @@ export interface OpenedObject {
    */
   readInline?(): Promise<Buffer>;
   /**
-   * Lets go of what openObject began reading for `readingWhole` and nobody read (a condition refused the
+   * Lets go of what openObject began reading for `readingWhole` or `readingRange` and nobody read (a condition refused the
    * GET, an error came first). A no-op once read() took it, or when nothing was begun.
    */
   release?(): void;
@@ -270,6 +270,12 @@ export interface OpenOptions {
    * read now; the caller then calls `release()` if it does not read after all.
    */
   readingWhole?: boolean;
+  /**
+   * The caller means to read the range this Range header names next (a GET with Range). A store may pass it
+   * on with its metadata read (the S3 gateway: one ranged backend GET); `read` takes that begun answer when
+   * its range is the one asked, and `release()` lets go of it otherwise.
+   */
+  readingRange?: string;
 }
 
 export interface ListOptions {

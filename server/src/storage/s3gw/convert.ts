@@ -1,5 +1,6 @@
 // Between Cairn's storage types and the SDK's shapes: content headers, object infos from HEAD and listings,
-// tag sets, and the streaming transform that hashes a PUT's body on its way to the backend.
+// tag sets, copy sources, the listing order, and the streaming transform that hashes a PUT's body on its way
+// to the backend.
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { S3Error } from '../../errors.js';
@@ -221,4 +222,26 @@ export class VerifyingBody extends Transform {
     if (!this.checksum || !this.opts.checksumAlgorithm) return undefined;
     return { algorithm: this.opts.checksumAlgorithm, type: 'FULL_OBJECT', value: this.checksum.toString('base64') };
   }
+}
+
+/** x-amz-copy-source of a version: bucket/key URL-encoded, with its version id when there is one. */
+export function copySource(bucket: string, key: string, versionId: string | undefined): string {
+  const path = `${encodeURIComponent(bucket)}/${encodeURIComponent(key)}`;
+  return versionId ? `${path}?versionId=${encodeURIComponent(versionId)}` : path;
+}
+
+/** S3 orders keys by their UTF-8 bytes. */
+export function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+type Entry = { name: string; prefix?: undefined; object: ListedLike } | { name: string; prefix: string };
+
+/** The backend's objects and common prefixes of one page, in S3's one order. */
+export function mergeListing(objects: ListedLike[], prefixes: { Prefix?: string }[]): Entry[] {
+  const all: Entry[] = [
+    ...objects.map((o) => ({ name: o.Key ?? '', object: o })),
+    ...prefixes.map((p) => ({ name: p.Prefix ?? '', prefix: p.Prefix ?? '' })),
+  ];
+  return all.sort((a, b) => compareKeys(a.name, b.name));
 }

@@ -18,11 +18,14 @@ import { backendError, type Client, loadSdk, type Sdk } from './backend.js';
 import { type BucketConfigs, refuseConfig } from './bucket-configs.js';
 import type { RawGetter } from './raw-get.js';
 import {
+  compareKeys,
   contentFields,
+  copySource,
   infoFromHead,
   infoFromHeaders,
   infoFromListing,
   type ListedLike,
+  mergeListing,
   quote,
   tagSet,
   tagString,
@@ -40,6 +43,9 @@ const SEEN_MAX = 10_000;
 
 /** Parts of an upload of unknown length (lib-storage's Upload): memory held per such PUT is about twice this. */
 const UNKNOWN_LENGTH_PART = 8 * 1024 * 1024;
+
+/** A Range header of one range, as the backend is asked for it (others: a HEAD first, the API layer decides). */
+const ONE_RANGE = /^bytes=(\d+-\d*|-\d+)$/;
 
 export interface S3GatewayParts {
   client: Client;
@@ -292,38 +298,45 @@ export class S3GatewayObjects implements L.ObjectLayer {
 
   async openObject(bucket: string, key: string, opts: L.OpenOptions = {}): Promise<L.OpenedObject> {
     if (bucket === SYSTEM_BUCKET) return this.state.openObject(bucket, key, opts);
-    // A whole-object GET is one backend GET: its answer's headers are the metadata, its body the bytes.
+    // A GET of the whole object, or of one range, is one backend GET: its answer's headers are the metadata
+    // (size and ETag of a range from Content-Range), its body the bytes the caller reads next.
     let begun: Readable | undefined;
-    let info: L.ObjectInfo;
-    if (opts.readingWhole) {
-      ({ info, body: begun } = await this.getWhole(bucket, key, opts.versionId));
-    } else {
-      info = await this.headObject(bucket, key, opts);
+    let span: L.ByteRange | undefined;
+    let info: L.ObjectInfo | undefined;
+    const range = opts.readingRange !== undefined && ONE_RANGE.test(opts.readingRange) ? opts.readingRange : undefined;
+    if (opts.readingWhole || range !== undefined) {
+      // A range the backend cannot satisfy (416) says nothing of the object: then a HEAD, and the API layer answers.
+      const got = await this.getBegun(bucket, key, opts.versionId, range).catch((e: unknown) =>
+        e instanceof S3Error && e.code === 'InvalidRange' && range !== undefined ? undefined : Promise.reject(e),
+      );
+      if (got) ({ info, body: begun, span } = got);
     }
+    info ??= await this.headObject(bucket, key, opts);
     const release = () => {
       begun?.destroy();
       begun = undefined;
     };
     const cacheId = `${bucket}\0${key}\0${info.etag}\0${info.size}\0${info.versionId}`;
+    const known = info;
     return {
       info,
       release,
       read: async (range) => {
-        if (!range && begun) {
+        if (begun && (range ? span && span.start === range.start && span.end === range.end : !span)) {
           const body = begun;
           begun = undefined;
           return body;
         }
         release();
-        if (range && (range.start > range.end || range.start >= info.size)) throw new S3Error('InvalidRange');
-        if (TailCache.wants(range, info.size)) {
+        if (range && (range.start > range.end || range.start >= known.size)) throw new S3Error('InvalidRange');
+        if (TailCache.wants(range, known.size)) {
           const kept = this.tails.get(cacheId, range);
           if (kept) return ReadableStream.from([kept], { objectMode: false });
         }
-        if (!TailCache.wants(range, info.size)) return this.get(info, range);
+        if (!TailCache.wants(range, known.size)) return this.get(known, range);
         // The whole tail window is read and kept: the footer read that follows the length read is in it.
-        const tail = TailCache.window(range, info.size);
-        const bytes = Buffer.concat(await (await this.get(info, tail)).toArray());
+        const tail = TailCache.window(range, known.size);
+        const bytes = Buffer.concat(await (await this.get(known, tail)).toArray());
         this.tails.put(cacheId, tail.start, bytes);
         return ReadableStream.from([bytes.subarray(range.start - tail.start)], { objectMode: false });
       },
@@ -331,34 +344,45 @@ export class S3GatewayObjects implements L.ObjectLayer {
   }
 
   /**
-   * GET of a whole version: its info from the answer's headers and the body, not yet read. Tags only when
-   * the answer counts some (x-amz-tagging-count): a policy may test them and the answer carries their count.
+   * GET of a whole version, or of `range` (a Range header of one range): its info from the answer's headers,
+   * the body, not yet read, and the bytes it holds (`span`; absent: all of them). Tags only when the answer
+   * counts some (x-amz-tagging-count): a policy may test them and the answer carries their count.
    */
-  private async getWhole(bucket: string, key: string, versionId: string | undefined) {
+  private async getBegun(bucket: string, key: string, versionId: string | undefined, range?: string) {
     const VersionId = versionId === undefined || versionId === 'null' ? undefined : versionId;
     const query: [string, string][] = VersionId ? [['versionId', VersionId]] : [];
+    const headers: Record<string, string> = { 'x-amz-checksum-mode': 'ENABLED' };
+    if (range !== undefined) headers.range = range;
     const res = await this.parts.getter
-      .get(bucket, key, query, { 'x-amz-checksum-mode': 'ENABLED' })
+      .get(bucket, key, query, headers)
       .catch((e: unknown) =>
         Promise.reject(backendError(e, (VersionId ? 'NoSuchVersion' : 'NoSuchKey') as 'NoSuchKey')),
       );
     try {
-      let tags: string | undefined;
-      if (Number(res.headers['x-amz-tagging-count'] ?? 0) > 0) {
-        const out = await this.call<{ TagSet?: { Key?: string; Value?: string }[] }>(
-          new this.sdk.GetObjectTaggingCommand({
-            Bucket: bucket,
-            Key: key,
-            VersionId: res.headers['x-amz-version-id'],
-          }),
-        ).catch(() => undefined); // as headObject: a backend without tagging answers without them
-        tags = tagString(out?.TagSet);
+      let span: L.ByteRange | undefined;
+      const h = { ...res.headers };
+      if (res.status === 206) {
+        const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(h['content-range'] ?? '');
+        if (!m) throw new S3Error('ServiceUnavailable', 'The backend answered a range without a Content-Range.');
+        span = { start: Number(m[1]), end: Number(m[2]) };
+        h['content-length'] = m[3]; // the object's size; the range's checksum, if any, is not the object's
+        for (const name of Object.keys(h)) if (name.startsWith('x-amz-checksum-')) delete h[name];
       }
-      return { info: infoFromHeaders(bucket, key, res.headers, tags), body: res.body };
+      const tags = await this.tagsCounted(bucket, key, h);
+      return { info: infoFromHeaders(bucket, key, h, tags), body: res.body, span };
     } catch (e) {
       res.body.destroy();
       throw e;
     }
+  }
+
+  /** The version's tags when the answer's headers count some (x-amz-tagging-count), else none asked for. */
+  private async tagsCounted(bucket: string, key: string, h: Record<string, string | undefined>) {
+    if (!(Number(h['x-amz-tagging-count'] ?? 0) > 0)) return undefined;
+    const out = await this.call<{ TagSet?: { Key?: string; Value?: string }[] }>(
+      new this.sdk.GetObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: h['x-amz-version-id'] }),
+    ).catch(() => undefined); // a backend without tagging answers without them
+    return tagString(out?.TagSet);
   }
 
   /** The bytes of the version `info` describes (If-Match on its ETag: a version replaced since is not read). */
@@ -380,17 +404,23 @@ export class S3GatewayObjects implements L.ObjectLayer {
     if (bucket === SYSTEM_BUCKET) return this.state.headObject(bucket, key, opts);
     const VersionId = opts.versionId === undefined || opts.versionId === 'null' ? undefined : opts.versionId;
     const notFound = VersionId ? 'NoSuchVersion' : 'NoSuchKey';
-    // Tags are read beside the metadata (a policy may test them; GET answers their count).
-    const [head, tags] = await Promise.all([
-      this.call<object>(
-        new this.sdk.HeadObjectCommand({ Bucket: bucket, Key: key, VersionId, ChecksumMode: 'ENABLED' }),
-        notFound as 'NoSuchKey',
-      ).catch((e: unknown) => this.missing(bucket, e)),
-      this.call<{ TagSet?: { Key?: string; Value?: string }[] }>(
-        new this.sdk.GetObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId }),
-      ).catch(() => undefined),
-    ]);
-    return infoFromHead(bucket, key, head, tagString(tags?.TagSet));
+    // One HEAD; the tags only when its answer counts some (a policy may test them; GET answers their count).
+    let counted: Record<string, string | undefined> = {};
+    const cmd = new this.sdk.HeadObjectCommand({ Bucket: bucket, Key: key, VersionId, ChecksumMode: 'ENABLED' });
+    cmd.middlewareStack.add(
+      (next) => async (args) => {
+        const out = await next(args);
+        const headers = (out.response as { headers?: Record<string, string> } | undefined)?.headers ?? {};
+        counted = { 'x-amz-tagging-count': headers['x-amz-tagging-count'], 'x-amz-version-id': VersionId };
+        return out;
+      },
+      { step: 'deserialize', name: 'cairnTaggingCount' },
+    );
+    const head = await this.call<{ VersionId?: string }>(cmd, notFound as 'NoSuchKey').catch((e: unknown) =>
+      this.missing(bucket, e),
+    );
+    counted['x-amz-version-id'] ??= head.VersionId;
+    return infoFromHead(bucket, key, head, await this.tagsCounted(bucket, key, counted));
   }
 
   /** A HEAD's 404 has no body: whether the key or the bucket is missing is asked of the bucket. */
@@ -769,26 +799,4 @@ function refusePut(opts: L.PutOptions): void {
   if (opts.sealed) throw notAvailable('Server-side encryption');
   if (opts.lock?.mode || opts.lock?.retainUntil || opts.lock?.legalHold) throw notAvailable('Object lock');
   if (opts.replica) throw notAvailable('Bucket replication');
-}
-
-/** x-amz-copy-source of a version: bucket/key URL-encoded, with its version id when there is one. */
-function copySource(bucket: string, key: string, versionId: string | undefined): string {
-  const path = `${encodeURIComponent(bucket)}/${encodeURIComponent(key)}`;
-  return versionId ? `${path}?versionId=${encodeURIComponent(versionId)}` : path;
-}
-
-/** S3 orders keys by their UTF-8 bytes. */
-function compareKeys(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
-type Entry = { name: string; prefix?: undefined; object: ListedLike } | { name: string; prefix: string };
-
-/** The backend's objects and common prefixes of one page, in S3's one order. */
-function mergeListing(objects: ListedLike[], prefixes: { Prefix?: string }[]): Entry[] {
-  const all: Entry[] = [
-    ...objects.map((o) => ({ name: o.Key ?? '', object: o })),
-    ...prefixes.map((p) => ({ name: p.Prefix ?? '', prefix: p.Prefix ?? '' })),
-  ];
-  return all.sort((a, b) => compareKeys(a.name, b.name));
 }

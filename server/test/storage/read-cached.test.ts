@@ -1,7 +1,7 @@
 // LocalDrive.readCached: file bytes kept per path beside the file's identity (inode, size, mtime, ctime).
 // Whatever changes the file (an in-place rewrite of the same size, a replacement by rename, an unlink, a
 // change made by someone else) is seen on the next call; bytes never outlive the file they came from;
-// and the memory kept per drive is bounded (CACHED_MAX_BYTES, 8 MiB), with evicted files still read right.
+// and the memory kept per drive is bounded (CACHED_MAX_BYTES, 16 MiB), with evicted files still read right.
 // Run on /dev/shm (tmpfs) and on os.tmpdir() (a disk file system, where inode numbers are reused at once).
 // Files changed within SETTLED_MS of a read are read again (not kept): the drives here run their clock a
 // minute ahead, except in the test of that rule. The drives of one set (a shared readGroup) check their kept
@@ -153,7 +153,7 @@ describe.each(bases)('readCached on %s', (base) => {
     expect((await d.readCached('f'))!.equals(version(300))).toBe(true);
   });
 
-  it('keeps at most 8 MiB per drive: files read after more than that are still right, the oldest re-read', async () => {
+  it('keeps at most 16 MiB per drive: files read after more than that are still right, the oldest re-read', async () => {
     const d = await drive(base);
     const files = Array.from({ length: 20 }, (_, i) => version(i + 1, MiB)); // 20 MiB in all
     for (const [i, b] of files.entries()) await d.writeAtomic(`big/${i}`, b);

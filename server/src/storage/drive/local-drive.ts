@@ -18,10 +18,14 @@ import { fileSource } from './local-shard.js';
 import { type IfChanged, ReadCache } from './read-cache.js';
 
 /**
- * Bytes of files kept per drive by readCached (the server's: workers split it): recently read metadata. 8 MiB
- * (was 16): with 4 drives the 64 MiB kept a worker's RSS above issue 14's budget under bench/load's suite.
+ * Bytes of files kept per drive by readCached (the server's: workers split it, and each worker sees every
+ * key): recently read metadata. 16 MiB: warp's 4 KiB GET (2,500 objects, a 2.5 KB metadata file each per
+ * drive) fits a worker's half with 2 workers; with 8 MiB it did not, and each miss re-read and re-decoded
+ * the files, and churned the old generation (major GCs): 19% more server CPU per GET (bench/warp/README.md).
+ * bench/load's suite peaked at 602 MB RSS with 16 and 676 MB with 8 (back to back, load 28-34): other
+ * phases set its peak.
  */
-export const CACHED_MAX_BYTES = 8 * 1024 * 1024;
+export const CACHED_MAX_BYTES = 16 * 1024 * 1024;
 /**
  * readCached keeps a file only once its ctime is this much older than the stat that saw it: well over one
  * tick of the coarse clock that file times come from (1-10 ms) on kernels without multi-grain timestamps.

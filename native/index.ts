@@ -15,7 +15,7 @@
 //   aeadPlainLength, preferredCipher; one small message (a data key under its key-encryption key):
 //   aeadSealMessage, aeadOpenMessage.
 // - S3 Select's Parquet scan (parquet.ts): ParquetScan, PARQUET_COLUMN; its CSV line filter (csv.ts):
-//   csvLineFilterAsync, CSV_LINE_OPS.
+//   csvLineFilterAsync, CSV_LINE_OPS; its JSON LINES line filter (json-lines.ts): jsonLineFilterAsync.
 // - Known-answer self-test (selftest.ts): runSelfTest.
 //
 // These are what the server, the benchmarks and the self-test use; test/api.test.ts pins the list.
@@ -34,6 +34,7 @@ export * from './src-ts/aead.js';
 export * from './src-ts/selftest.js';
 export * from './src-ts/parquet.js';
 export * from './src-ts/csv.js';
+export * from './src-ts/json-lines.js';
 
 /** Version of the native crate (for `cairn --version`). */
 export function nativeVersion(): string {

@@ -13,7 +13,8 @@
 //! at once), `files` (storage's whole-file reads and writes, one pool task each: no sync form), `shared`
 //! (helpers), `pairs` (the macros that write each kernel's sync and async forms from one declaration), `select_parquet`
 //! (S3 Select's Parquet scan: arrow-rs decoding, pruning and filtering, fed by the caller's reads), `select_csv`
-//! (S3 Select's CSV line filter: lines where WHERE's first conjunct is certainly false never reach JavaScript).
+//! (S3 Select's CSV line filter: lines where WHERE's first conjunct is certainly false never reach JavaScript),
+//! `select_json` (the same for JSON LINES).
 #![deny(clippy::all)]
 
 #[macro_use]
@@ -31,6 +32,7 @@ mod md5;
 mod md5x;
 mod pieces;
 mod select_csv;
+mod select_json;
 mod select_parquet;
 mod sha256x;
 mod shared;

@@ -75,6 +75,8 @@ describe('@cairn/native exports', () => {
         // S3 Select's CSV line filter (csv.ts)
         'CSV_LINE_OPS',
         'csvLineFilterAsync',
+        // and its JSON LINES line filter (json-lines.ts)
+        'jsonLineFilterAsync',
         // start-up (selftest.ts, index.ts)
         'nativeVersion',
         'runSelfTest',

@@ -16,7 +16,7 @@ import { frameStream } from './output/stream.js';
 import { arrowStream } from './output/arrow-stream.js';
 import type { RecordShape } from './plan/bind.js';
 import { buildPlan, type InputFormat, type Plan } from './plan/plan.js';
-import { csvLineTest, scanAggregates, scanWhere } from './plan/conjuncts.js';
+import { csvLineTest, jsonLineTest, scanAggregates, scanWhere } from './plan/conjuncts.js';
 import { validateRequest, type SelectRequest } from './request.js';
 import type { Value } from './exec/values.js';
 import { parseSql } from './sql/to-ast.js';
@@ -122,6 +122,8 @@ export async function runSelect(
   // Ceph reads CSV otherwise (an empty field is NULL, quotes anywhere): its rows stay with the evaluator.
   const csvTest =
     pushFilter && format === 'CSV' && stmt.dialect !== 'ceph' ? csvLineTest(stmt.where, stmt.from.alias) : undefined;
+  const jsonTest =
+    pushFilter && format === 'JSON' && stmt.dialect !== 'ceph' ? jsonLineTest(stmt.where, stmt.from.alias) : undefined;
   const shaped = stmt.groupBy !== undefined || stmt.orderBy !== undefined || stmt.distinct === true;
   const parquetAggregates = format === 'Parquet' && plan.aggregate && plan.unnest.length === 0 && !shaped;
   const opts: ScanOptions = {
@@ -129,6 +131,7 @@ export async function runSelect(
     conjuncts: plan.conjuncts,
     where,
     csvLineTest: csvTest,
+    jsonLineTest: jsonTest,
     aggregates: parquetAggregates ? scanAggregates(stmt, where) : undefined,
     filter: pushFilter ? (query ? query.filter : (rec) => lateFilter!(rec)) : undefined,
     filterCost: plan.filterCost,

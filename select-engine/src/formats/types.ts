@@ -90,6 +90,14 @@ export interface CsvLineTest {
   judge: { kind: 'int' | 'number'; op: CsvLineOp; bound: number } | { kind: 'equal' | 'prefix'; text: string };
 }
 
+/** JSON LINES: WHERE's first conjunct as the native line filter judges it (plan/conjuncts.ts jsonLineTest). */
+export interface JsonLineTest {
+  /** The top-level field's name, as the evaluator looks it up first (exactly). */
+  name: string;
+  /** `field op bound` (`number`), `field = text` (`equal`) or `field LIKE 'text%'` (`prefix`). */
+  judge: { kind: 'number'; op: CsvLineOp; bound: number } | { kind: 'equal' | 'prefix'; text: string };
+}
+
 export interface ScanOptions {
   /** Columns the query needs (names or 1-based positions); undefined = all (SELECT * or whole-row refs). */
   columns?: Array<string | number>;
@@ -99,6 +107,8 @@ export interface ScanOptions {
   where?: ScanWhere;
   /** CSV: WHERE's first conjunct when the native line filter can judge it (set only with `filter`). */
   csvLineTest?: CsvLineTest;
+  /** JSON LINES: the same for the native JSON line filter (set only with `filter`). */
+  jsonLineTest?: JsonLineTest;
   /**
    * The SELECT list when it is only aggregates over columns and WHERE is absent or all in `where`: a scanner
    * that computes them all says so with ScanResult.aggregates and yields no records.

@@ -9,7 +9,15 @@
 // of such a group is not raised).
 // Forms: column op literal (either side), BETWEEN literals, IN (literals), IS [NOT] NULL, LIKE 'prefix%'.
 import type * as A from '../sql/ast.js';
-import type { CsvLineOp, CsvLineTest, ScanAggregate, ScanConjunct, ScanLiteral, ScanWhere } from '../formats/types.js';
+import type {
+  CsvLineOp,
+  CsvLineTest,
+  JsonLineTest,
+  ScanAggregate,
+  ScanConjunct,
+  ScanLiteral,
+  ScanWhere,
+} from '../formats/types.js';
 import { Decimal } from '../exec/decimal.js';
 import { parseTimestamp } from '../exec/timestamp.js';
 import { rowSteps } from './bind.js';
@@ -157,6 +165,40 @@ export function csvLineTest(where: A.Expr | undefined, alias: A.Name): CsvLineTe
         : undefined;
     if (c.to === 'FLOAT' || c.to === 'DECIMAL') return { column, judge: { kind: 'number', op, bound } };
     return undefined;
+  };
+  return side(e.left, e.right, e.op as CsvLineOp) ?? side(e.right, e.left, FLIP[e.op] as CsvLineOp);
+}
+
+/**
+ * JSON LINES: WHERE's first conjunct when the native line filter can judge it on the bytes
+ * (native/src/select_json.rs): a top-level field compared with a number, `= 'text'` or `LIKE 'text%'`, the field
+ * and literal on either side. A line where it is certainly false is one the evaluator rejects there, before
+ * anything after it.
+ */
+export function jsonLineTest(where: A.Expr | undefined, alias: A.Name): JsonLineTest | undefined {
+  if (!where) return undefined;
+  const e = andChain(where, [])[0];
+  const field = (x: A.Expr): string | undefined => {
+    if (x.kind !== 'path') return undefined;
+    const steps = rowSteps(x, alias);
+    return steps.length === 1 && steps[0].kind === 'field' ? steps[0].name.name : undefined;
+  };
+  if (e.kind === 'like') {
+    const p = e.pattern.kind === 'literal' && e.pattern.literal.type === 'string' ? e.pattern.literal.value : undefined;
+    const prefix = p === undefined ? undefined : likePrefix(p);
+    const name = field(e.value);
+    if (e.not || e.escape || e.brackets || name === undefined || prefix === undefined) return undefined;
+    return { name, judge: { kind: 'prefix', text: prefix } };
+  }
+  if (e.kind !== 'binary' || !(e.op in FLIP)) return undefined;
+  const side = (c: A.Expr, v: A.Expr, op: CsvLineOp): JsonLineTest | undefined => {
+    const name = field(c);
+    if (name === undefined || v.kind !== 'literal') return undefined;
+    const l = v.literal;
+    if (l.type === 'string') return op === '=' ? { name, judge: { kind: 'equal', text: l.value } } : undefined;
+    const bound =
+      l.type === 'int' && typeof l.value === 'number' ? l.value : l.type === 'decimal' ? l.value : undefined;
+    return bound !== undefined && Number.isFinite(bound) ? { name, judge: { kind: 'number', op, bound } } : undefined;
   };
   return side(e.left, e.right, e.op as CsvLineOp) ?? side(e.right, e.left, FLIP[e.op] as CsvLineOp);
 }

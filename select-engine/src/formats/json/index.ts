@@ -11,6 +11,8 @@ import { countedChunks, type DecompressingSource } from '../source.js';
 import { rangeChunks } from '../range.js';
 import { JsonDocumentSplitter, checkNesting } from './splitter.js';
 import { parseJsonText } from './numbers.js';
+import { filteredLines } from '../line-filter.js';
+import { jsonLineFilterAsync } from '@cairn/native';
 
 export interface JsonInputOptions {
   type?: 'DOCUMENT' | 'LINES';
@@ -63,6 +65,12 @@ export async function scanJson(
     // Lent: pieces() below decodes a chunk to text before it asks for the next one.
     chunks = countedChunks(source, opts, undefined, undefined, true);
   }
+  const lineTest = opts.jsonLineTest;
+  // LINES: WHERE's first conjunct judged on the bytes (native/src/select_json.rs) before any decoding here.
+  if (type === 'LINES' && opts.filter && lineTest) {
+    const kernel = (lines: Buffer) => jsonLineFilterAsync(lines, lineTest);
+    chunks = filteredLines(chunks, NEWLINE[0], () => kernel);
+  }
   const doc = type === 'DOCUMENT' ? new JsonDocumentSplitter(json?.arrayElements === true) : undefined;
   const split = (s: string, final: boolean, out: unknown[]) =>
     doc ? doc.split(s, final, out) : splitLines(s, final, out);
@@ -75,6 +83,8 @@ export async function scanJson(
     for (;;) {
       const r = await chunks.next();
       if (r.done) return;
+      // An empty chunk (the line filter dropped all its lines) still makes an (empty) batch: keep-alives go on.
+      if (r.value.length === 0) yield '';
       for (let off = 0; off < r.value.length; off += TEXT_PIECE)
         yield decoder.write(r.value.subarray(off, off + TEXT_PIECE));
     }

@@ -1,0 +1,323 @@
+//! S3 Select's JSON LINES line filter: drops the lines of a chunk where WHERE's first conjunct is certainly
+//! false, so that JavaScript decodes and parses only the others (a 1% filter leaves ~1% of the bytes). The
+//! conjunct is a top-level field compared with a number (`s.amount < 1000`), equal to a text (`s.color =
+//! 'red'`) or LIKE a prefix (`s.name LIKE 'ab%'`). The evaluator runs WHERE's AND chain left to right and stops
+//! at the first false, so a line dropped here is one it would reject without reaching anything after it.
+//!
+//! A line is judged only when serde_json reads it as one JSON object and nothing else (strict RFC 8259, UTF-8,
+//! depth <= 128; JSON.parse reads every such line alike and the reader's depth limit is higher): any line it
+//! refuses (an error for the reader, a byte order mark, an empty line) is kept. serde_json checks UTF-8 only in
+//! the keys and the text it hands over: a bad sequence inside another value's text is read by the reader as
+//! U+FFFD, which never takes an ASCII byte with it, so the record's shape and the field are the same. The field is judged only where the evaluator finds it first (plan/bind.ts fieldGetter): the
+//! last key equal to the name once unescaped (JSON.parse keeps the last of duplicates). A line without such a key
+//! is kept (the field is missing, or an unquoted name may match a key ignoring case, Unicode's way in
+//! JavaScript). The line is dropped only when the field's value is a JSON number failing
+//! the comparison by more than a 1e-9 relative margin (never for `<>`), or a JSON string not equal to the text /
+//! not starting with the prefix. A missing field, null, true, false, an array or an object is kept (the evaluator
+//! decides). Lines longer than `MAX_LINE` are kept (the record-size limit's error).
+use std::fmt;
+
+use memchr::memchr_iter;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use serde_core::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+/// Lines longer than this are kept whatever they hold (the reader's record-size check sees them).
+const MAX_LINE: usize = 256 * 1024;
+
+/// See select_csv.rs: the evaluator compares DECIMAL exactly and numbers as doubles, within this of ours.
+const NUMBER_MARGIN: f64 = 1e-9;
+
+/// What the field's value is tested with.
+#[derive(Clone, Copy)]
+enum Judge<'a> {
+    /// `field op bound` (op 0 =, 1 <>, 2 <, 3 <=, 4 >, 5 >=).
+    Number(u32, f64),
+    /// `field = text`.
+    Equal(&'a str),
+    /// `field LIKE 'text%'`.
+    Prefix(&'a str),
+}
+
+#[derive(Clone, Copy)]
+pub struct LineTest<'a> {
+    name: &'a str,
+    judge: Judge<'a>,
+}
+
+/// The test's kind and numbers, checked before the task is queued (its texts are the task's Buffers).
+#[derive(Clone, Copy)]
+pub struct Spec {
+    kind: u32,
+    op: u32,
+    bound: f64,
+}
+
+impl Spec {
+    /// `kind`: 1 number comparison (`bound` finite, `op` 0..5), 2 text equality, 3 text prefix.
+    fn new(kind: u32, op: u32, bound: f64) -> Result<Spec> {
+        if !matches!(kind, 1..=3) || (kind == 1 && (op > 5 || !bound.is_finite())) {
+            return Err(Error::new(Status::InvalidArg, "json line test: bad kind, operator or bound"));
+        }
+        Ok(Spec { kind, op, bound })
+    }
+}
+
+impl<'a> LineTest<'a> {
+    /// The test of `spec` on the field `name`, with its text (UTF-8; unused by numbers).
+    fn new(name: &'a [u8], spec: Spec, text: &'a [u8]) -> Result<Self> {
+        let bad = || Error::new(Status::InvalidArg, "json line test: name or text not UTF-8");
+        let name = std::str::from_utf8(name).map_err(|_| bad())?;
+        let text = std::str::from_utf8(text).map_err(|_| bad())?;
+        let judge = match spec.kind {
+            1 => Judge::Number(spec.op, spec.bound),
+            2 => Judge::Equal(text),
+            _ => Judge::Prefix(text),
+        };
+        Ok(LineTest { name, judge })
+    }
+
+    /// False only when the test is certainly false for the line's record.
+    fn keep(&self, line: &[u8]) -> bool {
+        if line.len() > MAX_LINE {
+            return true;
+        }
+        let mut de = serde_json::Deserializer::from_slice(line);
+        match de.deserialize_map(Record(self)) {
+            Ok(Verdict::False) => de.end().is_err(),
+            _ => true,
+        }
+    }
+}
+
+/// What a line's record says of the test.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Verdict {
+    /// Certainly false: the line may be dropped.
+    False,
+    /// True, or not certain.
+    Keep,
+}
+
+/// The top-level object: its keys compared with the name, the field's value judged, every other value skipped.
+struct Record<'t, 'a>(&'t LineTest<'a>);
+
+impl<'de> Visitor<'de> for Record<'_, '_> {
+    type Value = Verdict;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> std::result::Result<Verdict, M::Error> {
+        // A missing field (or one only a key differing in case names) is left to the evaluator.
+        let mut verdict = Verdict::Keep;
+        while let Some(exact) = map.next_key_seed(Key(self.0))? {
+            if exact {
+                verdict = map.next_value_seed(Value(self.0.judge))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(verdict)
+    }
+}
+
+/// Whether a key is the field's name exactly (once unescaped).
+struct Key<'t, 'a>(&'t LineTest<'a>);
+
+impl<'de> DeserializeSeed<'de> for Key<'_, '_> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<bool, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key<'_, '_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E>(self, k: &str) -> std::result::Result<bool, E> {
+        Ok(k == self.0.name)
+    }
+}
+
+/// The field's value, judged (and consumed whole when it is an array or an object).
+struct Value<'a>(Judge<'a>);
+
+impl<'de> DeserializeSeed<'de> for Value<'_> {
+    type Value = Verdict;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Verdict, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl Value<'_> {
+    fn number(&self, v: f64) -> Verdict {
+        match self.0 {
+            Judge::Number(op, bound) if !may_hold(op, v, bound) => Verdict::False,
+            _ => Verdict::Keep,
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for Value<'_> {
+    type Value = Verdict;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Verdict, E> {
+        Ok(self.number(v as f64))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Verdict, E> {
+        Ok(self.number(v as f64))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> std::result::Result<Verdict, E> {
+        Ok(self.number(v))
+    }
+
+    fn visit_str<E>(self, s: &str) -> std::result::Result<Verdict, E> {
+        let holds = match self.0 {
+            Judge::Equal(text) => s == text,
+            Judge::Prefix(text) => s.starts_with(text),
+            Judge::Number(..) => true,
+        };
+        Ok(if holds { Verdict::Keep } else { Verdict::False })
+    }
+
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<Verdict, E> {
+        Ok(Verdict::Keep)
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<Verdict, E> {
+        Ok(Verdict::Keep)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Verdict, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Verdict::Keep)
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> std::result::Result<Verdict, M::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Verdict::Keep)
+    }
+}
+
+/// False only when `v op bound` is false by more than NUMBER_MARGIN (`<>` is never certain).
+fn may_hold(op: u32, v: f64, bound: f64) -> bool {
+    let d = v - bound;
+    let m = NUMBER_MARGIN * v.abs().max(bound.abs());
+    match op {
+        0 => d.abs() <= m,
+        1 => true,
+        2 | 3 => d <= m,
+        _ => d >= -m,
+    }
+}
+
+/// The lines of `chunk` kept by `test`, each with its `\n`; bytes after the last `\n` count as a line.
+pub fn filter_lines(chunk: &[u8], test: LineTest) -> Vec<u8> {
+    let mut out = Vec::with_capacity(chunk.len() / 16);
+    let mut start = 0;
+    for eol in memchr_iter(b'\n', chunk) {
+        if test.keep(&chunk[start..eol]) {
+            out.extend_from_slice(&chunk[start..eol + 1]);
+        }
+        start = eol + 1;
+    }
+    if start < chunk.len() && test.keep(&chunk[start..]) {
+        out.extend_from_slice(&chunk[start..]);
+    }
+    out
+}
+
+sync_and_async! {
+    /// The lines of `chunk` (JSON LINES) where a test of their record's top-level field `name` (UTF-8, the key
+    /// as the line spells it) may hold, with their `\n`. `kind`: 1
+    /// `field op bound` (a number; `op` 0 =, 1 <>, 2 <, 3 <=, 4 >, 5 >=), 2 `field = text`, 3 `field LIKE
+    /// 'text%'`. A line that is not one JSON object is kept.
+    fn json_line_filter / json_line_filter_async via JsonLineFilterTask (
+        chunk: &[u8] | Buffer, name: &[u8] | Buffer, text: &[u8] | Buffer, kind: u32, op: u32, bound: f64,
+    ) -> Vec<u8> as Buffer {
+        let spec: Spec = Spec::new(kind, op, bound)?;
+        run filter_lines(chunk, LineTest::new(name, spec, text)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str, name: &str, kind: u32, op: u32, bound: f64, lit: &str) -> String {
+        let t = LineTest::new(name.as_bytes(), Spec::new(kind, op, bound).unwrap(), lit.as_bytes()).unwrap();
+        String::from_utf8(filter_lines(text.as_bytes(), t)).unwrap()
+    }
+
+    #[test]
+    fn numbers_are_dropped_only_when_certainly_false() {
+        let text = concat!(
+            "{\"a\":5}\n{\"a\":2000}\n{\"a\":\"5\"}\n{\"a\":null}\n{\"b\":1}\n{\"a\":2000,\"a\":5}\n",
+            "{\"a\":5,\"a\":2000}\n{\"a\":[1]}\n{\"a\":2000\n[{\"a\":2000}]\n{\"A\":2000}\n\n{\"a\":2.0e3}\n",
+            "{\"\\u0061\":2000}\n{\"x\":{\"a\":1},\"a\":2000}\n{\"a\":2000} x\n\u{feff}{\"a\":2000}\n"
+        );
+        // Kept: 5, a string, null, a missing field, duplicates whose last passes, an array, a bad line, an array
+        // record, a case-variant key, an empty line, a trailing word, a byte order mark.
+        assert_eq!(
+            run(text, "a", 1, 2, 1000.0, ""),
+            concat!(
+                "{\"a\":5}\n{\"a\":\"5\"}\n{\"a\":null}\n{\"b\":1}\n{\"a\":2000,\"a\":5}\n{\"a\":[1]}\n",
+                "{\"a\":2000\n[{\"a\":2000}]\n{\"A\":2000}\n\n{\"a\":2000} x\n\u{feff}{\"a\":2000}\n"
+            )
+        );
+        assert_eq!(run("{\"a\":1,\"A\":2000}\n", "A", 1, 2, 1000.0, ""), "");
+        assert_eq!(run("{\"a\":1000.0000000001}\n{\"a\":1001}\n", "a", 1, 3, 1000.0, ""), "{\"a\":1000.0000000001}\n");
+        assert_eq!(run("{\"a\":1}\n{\"a\":2}\n", "a", 1, 1, 1.0, ""), "{\"a\":1}\n{\"a\":2}\n");
+        assert_eq!(run("{\"a\":1}\n{\"a\":2}", "a", 1, 0, 2.0, ""), "{\"a\":2}");
+    }
+
+    #[test]
+    fn text_equality_and_prefix() {
+        let text = "{\"c\":\"red\"}\n{\"c\":\"reddish\"}\n{\"c\":\"r\\u0065d\"}\n{\"c\":\"bl\u{e9}\"}\n{\"c\":1}\n";
+        assert_eq!(run(text, "c", 2, 0, 0.0, "red"), "{\"c\":\"red\"}\n{\"c\":\"r\\u0065d\"}\n{\"c\":1}\n");
+        assert_eq!(
+            run(text, "c", 3, 0, 0.0, "red"),
+            "{\"c\":\"red\"}\n{\"c\":\"reddish\"}\n{\"c\":\"r\\u0065d\"}\n{\"c\":1}\n"
+        );
+        assert_eq!(run(text, "c", 2, 0, 0.0, "bl\u{e9}"), "{\"c\":\"bl\u{e9}\"}\n{\"c\":1}\n");
+        // A non-ASCII key may lower-case to the name in JavaScript (K, the Kelvin sign, is k).
+        assert_eq!(run("{\"\u{212a}\":\"x\"}\n", "k", 2, 0, 0.0, "y"), "{\"\u{212a}\":\"x\"}\n");
+    }
+
+    #[test]
+    fn long_lines_and_bad_bytes() {
+        let long = format!("{{\"a\":2000,\"b\":\"{}\"}}\n", "x".repeat(MAX_LINE));
+        assert_eq!(run(&long, "a", 1, 2, 0.0, ""), long);
+        // A bad UTF-8 sequence in another field's text: the reader reads U+FFFD there, the same record, judged; in
+        // the field's own text or in a key it is kept (serde_json refuses it there).
+        let t = LineTest::new(b"a", Spec::new(1, 2, 0.0).unwrap(), b"").unwrap();
+        assert_eq!(filter_lines(b"{\"a\":2000,\"b\":\"\xff\"}\n", t), b"");
+        let kept = b"{\"\xff\":1,\"a\":2000}\n";
+        assert_eq!(filter_lines(kept, t), kept.to_vec());
+        let t = LineTest::new(b"a", Spec::new(2, 0, 0.0).unwrap(), b"x").unwrap();
+        let kept = b"{\"a\":\"\xff\"}\n";
+        assert_eq!(filter_lines(kept, t), kept.to_vec());
+    }
+
+    #[test]
+    fn bad_arguments_are_refused() {
+        assert!(Spec::new(1, 6, 1.0).is_err());
+        assert!(Spec::new(1, 0, f64::NAN).is_err());
+        assert!(Spec::new(4, 0, 0.0).is_err());
+        assert!(Spec::new(0, 0, 0.0).is_err());
+        assert!(LineTest::new(b"\xff", Spec::new(2, 0, 0.0).unwrap(), b"").is_err());
+        assert!(LineTest::new(b"a", Spec::new(3, 0, 0.0).unwrap(), b"\xff").is_err());
+    }
+}

@@ -286,4 +286,42 @@ export const EQUIVALENT = [
     within: 'if (end - start <= 2 * MAX_JSON_DEPTH) return;',
     reason: 'a shortcut: a smaller threshold only scans more text, which the scan itself bounds',
   },
+  {
+    file: 'select-engine/src/formats/json/numbers.ts',
+    code: 'i > 0',
+    within: "let q = i > 0 ? text.indexOf('\"') : -1;",
+    reason:
+      'q is only read inside the loop below, which runs only when i > 0; there q = -1 only stops skipping strings, which can only answer true more often (a shortcut)',
+  },
+  {
+    file: 'select-engine/src/formats/json/numbers.ts',
+    code: '-1',
+    within: "let q = i > 0 ? text.indexOf('\"') : -1;",
+    reason: 'q is only read inside the loop below, which runs only when i > 0',
+  },
+  {
+    file: 'select-engine/src/formats/json/numbers.ts',
+    code: "if (close > i) i = text.indexOf('.', close + 1);",
+    reason:
+      'a shortcut: a string closing before the point leaves that point the next one after it, and looking at the points inside a string can only answer true more often (the reviver then keeps the same values)',
+  },
+  {
+    file: 'select-engine/src/formats/json/numbers.ts',
+    code: 'i - 1',
+    within: 'const before = text.charCodeAt(i - 1);',
+    reason:
+      'in JSON a point outside strings has a digit on both sides (text that is no JSON fails JSON.parse either way)',
+  },
+  {
+    file: 'select-engine/src/formats/json/numbers.ts',
+    code: 'return false;',
+    reason: 'true only sends the record through the reviver, which gives the same values: the function is a shortcut',
+  },
+  {
+    file: 'select-engine/src/formats/csv/index.ts',
+    code: 'filter !== undefined',
+    within: 'filterApplied: filter !== undefined',
+    reason:
+      'the query reads filterApplied only when it pushed a filter (src/index.ts), and the evaluator applying the WHERE clause again to rows that passed it keeps the same rows',
+  },
 ];

@@ -297,10 +297,15 @@ describe('JSON numbers: decimals keep their digits', () => {
       h: 10,
     });
     expect(parseJsonText('[2.5, 3]')).toEqual([2.5, 3]);
+    // A string left open after a point: JSON.parse's error, not a scan that never ends.
+    expect(() => parseJsonText('{"a":1,"b":"2.0')).toThrow(SyntaxError);
   });
 
   it('matches the rule on records mixing decimals with strings holding points, quotes and backslashes', () => {
-    const numbers = ['1', '1.5', '2.50', '1.0', '0.0', '10', '-3.10', '1.0e2', '1.50E1', '0.10', '7.25', '3.000', '9.'];
+    const numbers = [
+      ...['1', '1.5', '2.50', '1.0', '0.0', '10', '-3.10', '1.0e2', '1.50E1', '0.10', '7.25', '3.000', '9.'],
+      ...['2.90', '9.50'],
+    ];
     const strings = [
       '"a.b"',
       '"00:00:00.000Z"',

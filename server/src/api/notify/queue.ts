@@ -12,9 +12,19 @@
 //
 // A queue has one consumer (lanes.ts): `take`/`read`/`remove` hand events out in sequence order, and remove
 // them in any order as several senders finish them: a restart sends again exactly the events not removed.
-import { copyFile, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile as readFileCb, rename as renameCb, unlink as unlinkCb, writeFile as writeFileCb } from 'node:fs';
+import { copyFile, mkdir, readdir } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { S3Error } from '../../errors.js';
+
+// The four calls of every event through the callback API: node's fs/promises versions cost more CPU (a FileHandle
+// and its bookkeeping per writeFile/readFile). `npm run -w bench notify-queue` (4,000 events x 3 folders in
+// /dev/shm, load 18-19): push + read + remove 0.26-0.34 ms of CPU per event this way, 0.37-0.46 ms before.
+const writeFile = promisify(writeFileCb) as (path: string, data: string) => Promise<void>;
+const readFile = promisify(readFileCb) as (path: string, encoding: 'utf8') => Promise<string>;
+const rename = promisify(renameCb);
+const unlink = promisify(unlinkCb);
 
 const EVENT_FILE = /^([0-9a-f]{16})\.event$/;
 const name = (seq: number) => `${seq.toString(16).padStart(16, '0')}.event`;

@@ -185,19 +185,25 @@ export function parseAclDocument(xml: string, owner: string, acc: Accounts): Acl
   return { owner, grants };
 }
 
-/** Does this ACL give `accessKey` (undefined: anonymous) the permission? FULL_CONTROL implies all. */
+/**
+ * Does this ACL give `accessKey` the permission? FULL_CONTROL implies all. `accessKey` is the account a grant
+ * can name (undefined: anonymous, or an IAM user, which no grant names); `signed` says the request was
+ * authenticated, which is all AuthenticatedUsers asks ("any AWS authenticated user in the world", IAM users
+ * included).
+ */
 export function aclAllows(
   acl: Acl | undefined,
   accessKey: string | undefined,
   permission: Permission,
   ignorePublic = false,
+  signed = accessKey !== undefined,
 ): boolean {
   if (!acl) return false;
   return acl.grants.some((g) => {
     if (g.permission !== permission && g.permission !== 'FULL_CONTROL') return false;
     if (g.uri !== undefined && ignorePublic) return false;
     if (g.uri === ALL_USERS) return true;
-    if (g.uri === AUTHENTICATED_USERS) return accessKey !== undefined;
+    if (g.uri === AUTHENTICATED_USERS) return signed;
     return accessKey !== undefined && g.key === accessKey;
   });
 }

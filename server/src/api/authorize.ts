@@ -117,11 +117,13 @@ async function aclGrants(
   // ACLs are off under BucketOwnerEnforced; IgnorePublicAcls drops the AllUsers/AuthenticatedUsers grants.
   if (s.ownership === 'BucketOwnerEnforced') return false;
   const ignorePublic = s.publicAccessBlock.IgnorePublicAcls;
-  // Grants naming an account apply to the account's own principals; IAM users and roles get group grants.
+  // Grants naming an account apply to the account's own principals; IAM users and roles get group grants
+  // (AllUsers, and AuthenticatedUsers since their requests are signed).
   const who = req.caller?.ownerRights ? req.caller.account : undefined;
-  if (need[0] === 'bucket') return aclAllows(s.acl, who, need[1], ignorePublic);
+  const signed = req.caller !== undefined;
+  if (need[0] === 'bucket') return aclAllows(s.acl, who, need[1], ignorePublic, signed);
   const info = await object();
-  return info !== undefined && aclAllows(objectAcl(info.userMetadata), who, need[1], ignorePublic);
+  return info !== undefined && aclAllows(objectAcl(info.userMetadata), who, need[1], ignorePublic, signed);
 }
 
 /** The caller's identity-policy verdict and whether its restricting policies (session, service account) allow. */

@@ -309,6 +309,14 @@ describe('authorization decisions', () => {
     expect(await allowed(nobody, 's3:PutObject', { bucket: b, key: 'k' })).toBe(false);
     expect(await allowed(nobody, 's3:ListBucket', { bucket: b })).toBe(true);
     expect(await allowed(undefined, 's3:ListBucket', { bucket: b })).toBe(true);
+    // AuthenticatedUsers is every signed request, an IAM user's too; never the anonymous caller.
+    const signedOnly = await bucket('alice', {
+      acl: acl('alice', { uri: 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers', permission: 'READ' }),
+    });
+    expect(await allowed(nobody, 's3:ListBucket', { bucket: signedOnly })).toBe(true);
+    expect(await allowed(bob, 's3:ListBucket', { bucket: signedOnly })).toBe(true);
+    expect(await allowed(undefined, 's3:ListBucket', { bucket: signedOnly })).toBe(false);
+    expect(await allowed(nobody, 's3:PutObject', { bucket: signedOnly, key: 'k' })).toBe(false);
     expect(
       await allowed(narrowed(bob, { Effect: 'Allow', Action: 's3:*', Resource: '*' }), 's3:ListBucket', { bucket: b }),
     ).toBe(true);
@@ -531,6 +539,8 @@ describe('authorization decisions', () => {
     expect(aclAllows(a, 'bob', 'READ', true)).toBe(true);
     expect(aclAllows(a, 'carol', 'WRITE')).toBe(false);
     expect(aclAllows(a, undefined, 'READ')).toBe(false);
+    expect(aclAllows(a, undefined, 'READ', false, true)).toBe(true); // an IAM user: signed, named by no grant
+    expect(aclAllows(a, undefined, 'WRITE_ACP', false, true)).toBe(false);
     expect(aclAllows(undefined, 'bob', 'READ')).toBe(false);
     // A grant with neither key nor uri names nobody, not the anonymous caller.
     expect(aclAllows({ owner: 'alice', grants: [{ permission: 'READ' }] }, undefined, 'READ')).toBe(false);

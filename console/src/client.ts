@@ -120,3 +120,12 @@ export async function presignedGet(bucket: string, key: string, seconds: number,
     host: location.host,
   });
 }
+
+/**
+ * The checksum header S3 wants on configuration PUTs that must be digested (lifecycle, object lock, encryption:
+ * Content-MD5 or x-amz-checksum-*; WebCrypto has no MD5, so SHA-256).
+ */
+export async function checksumHeader(body: string): Promise<Record<string, string>> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(body)));
+  return { 'x-amz-checksum-sha256': btoa(String.fromCharCode(...digest)) };
+}

@@ -1,7 +1,7 @@
 // A bucket's lifecycle rules over S3's ?lifecycle subresource. The document read is kept as it came: removing a
 // rule takes its element out and adding one appends a new element, so what the page does not show (transitions,
 // tag and size filters) goes back to the server unchanged.
-import { ApiError, call } from './client.js';
+import { ApiError, call, checksumHeader } from './client.js';
 import { childText, parseXml } from './xml.js';
 
 const NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
@@ -68,14 +68,7 @@ async function put(bucket: string, doc: Document): Promise<void> {
     return;
   }
   const body = new XMLSerializer().serializeToString(doc);
-  const headers = { 'x-amz-checksum-sha256': await sha256Base64(body) };
-  await call({ method: 'PUT', bucket, query: [['lifecycle', '']], body, headers });
-}
-
-/** S3 wants a lifecycle PUT's body checksummed (Content-MD5 or x-amz-checksum-*; WebCrypto has no MD5). */
-async function sha256Base64(body: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(body)));
-  return btoa(String.fromCharCode(...digest));
+  await call({ method: 'PUT', bucket, query: [['lifecycle', '']], body, headers: await checksumHeader(body) });
 }
 
 export async function removeRule(bucket: string, doc: Document, rule: RuleView): Promise<void> {

@@ -12,8 +12,10 @@ export async function listBuckets(): Promise<BucketEntry[]> {
   return all(doc, 'Bucket').map((b) => ({ name: childText(b, 'Name'), created: childText(b, 'CreationDate') }));
 }
 
-export async function createBucket(name: string): Promise<void> {
-  await call({ method: 'PUT', bucket: name });
+/** Creates a bucket; with `objectLock`, one whose versions can be locked (versioning on, for good). */
+export async function createBucket(name: string, objectLock = false): Promise<void> {
+  const headers: Record<string, string> = objectLock ? { 'x-amz-bucket-object-lock-enabled': 'true' } : {};
+  await call({ method: 'PUT', bucket: name, headers });
 }
 
 export async function deleteBucket(name: string): Promise<void> {

@@ -1,4 +1,5 @@
-// The buckets: listed, created, deleted (a bucket must be empty to go).
+// The buckets: listed, created (with object lock if asked: it cannot be turned on later), deleted (a bucket must
+// be empty to go).
 import { useEffect, useState } from 'preact/hooks';
 import { type BucketEntry, createBucket, deleteBucket, listBuckets } from '../s3.js';
 import { objectsHref, settingsHref } from '../route.js';
@@ -8,6 +9,7 @@ export function BucketsPage() {
   const [buckets, setBuckets] = useState<BucketEntry[]>();
   const [error, setError] = useState<unknown>();
   const [name, setName] = useState('');
+  const [objectLock, setObjectLock] = useState(false);
   const reload = () =>
     listBuckets().then(
       (b) => setBuckets(b),
@@ -31,8 +33,9 @@ export function BucketsPage() {
         onSubmit={(e) => {
           e.preventDefault();
           void act(async () => {
-            await createBucket(name.trim());
+            await createBucket(name.trim(), objectLock);
             setName('');
+            setObjectLock(false);
           });
         }}
       >
@@ -43,6 +46,15 @@ export function BucketsPage() {
           onInput={(e) => setName(e.currentTarget.value)}
           required
         />
+        <label>
+          <input
+            type="checkbox"
+            name="objectLock"
+            checked={objectLock}
+            onChange={(e) => setObjectLock(e.currentTarget.checked)}
+          />{' '}
+          Object lock
+        </label>
         <button type="submit">Create bucket</button>
       </form>
       <ErrorLine error={error} />

@@ -1,11 +1,12 @@
-// A bucket's settings: versioning, its policy (JSON, checked as it is typed), CORS rules, tags and lifecycle
-// rules (lifecycle.tsx). Each part loads on its own, so a part the identity may not read shows "Access denied" while the others work.
+// A bucket's settings: versioning, its policy (JSON, checked as it is typed), CORS rules, tags, lifecycle
+// rules (lifecycle.tsx), default encryption and object lock (protection.tsx). Each part loads on its own, so a part the identity may not read shows "Access denied" while the others work.
 import { useEffect, useState } from 'preact/hooks';
 import * as api from '../bucket-api.js';
 import { policyProblem } from '../policy-check.js';
 import { objectsHref } from '../route.js';
 import { ErrorLine, usePart } from './common.js';
 import { Lifecycle } from './lifecycle.js';
+import { Encryption, ObjectLock } from './protection.js';
 
 export function SettingsPage({ bucket }: { bucket: string }) {
   return (
@@ -18,6 +19,8 @@ export function SettingsPage({ bucket }: { bucket: string }) {
       <Cors bucket={bucket} />
       <Tags bucket={bucket} />
       <Lifecycle bucket={bucket} />
+      <Encryption bucket={bucket} />
+      <ObjectLock bucket={bucket} />
     </section>
   );
 }

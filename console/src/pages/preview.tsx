@@ -1,10 +1,11 @@
-// A look at one object: its metadata, and the start of it when it is text, CSV or JSON (as text, never as
-// markup), or the image itself (through a presigned link).
+// A look at one object: its metadata, tags, versions (versions.tsx), and the start of it when it is text, CSV or
+// JSON (as text, never as markup), or the image itself (through a presigned link).
 import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { presignedGet, sessionOrLogin } from '../client.js';
 import { getObjectTags, headObject, type ObjectHead, putObjectTags, readStart } from '../s3.js';
 import { ErrorLine, formatSize } from './common.js';
+import { Versions } from './versions.js';
 
 const PREVIEW_BYTES = 64 * 1024;
 const IMAGE_LINK_SECONDS = 300;
@@ -52,6 +53,7 @@ export function Preview({ bucket, objectKey }: { bucket: string; objectKey: stri
         </dl>
       )}
       <ObjectTags bucket={bucket} objectKey={objectKey} />
+      <Versions bucket={bucket} objectKey={objectKey} />
       <ShareLink bucket={bucket} objectKey={objectKey} />
       {textStart !== undefined && <pre data-testid="preview-text">{textStart}</pre>}
       {image && <img src={image} alt={objectKey} />}

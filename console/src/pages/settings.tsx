@@ -1,11 +1,13 @@
 // A bucket's settings: versioning, its policy (JSON, checked as it is typed), CORS rules, tags, lifecycle
-// rules (lifecycle.tsx), default encryption and object lock (protection.tsx). Each part loads on its own, so a part the identity may not read shows "Access denied" while the others work.
+// rules (lifecycle.tsx), default encryption and object lock (protection.tsx), event notifications
+// (notifications.tsx). Each part loads on its own, so a part the identity may not read shows "Access denied" while the others work.
 import { useEffect, useState } from 'preact/hooks';
 import * as api from '../bucket-api.js';
 import { policyProblem } from '../policy-check.js';
 import { objectsHref } from '../route.js';
 import { ErrorLine, usePart } from './common.js';
 import { Lifecycle } from './lifecycle.js';
+import { Notifications } from './notifications.js';
 import { Encryption, ObjectLock } from './protection.js';
 
 export function SettingsPage({ bucket }: { bucket: string }) {
@@ -21,6 +23,7 @@ export function SettingsPage({ bucket }: { bucket: string }) {
       <Lifecycle bucket={bucket} />
       <Encryption bucket={bucket} />
       <ObjectLock bucket={bucket} />
+      <Notifications bucket={bucket} />
     </section>
   );
 }

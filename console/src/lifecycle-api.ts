@@ -2,9 +2,7 @@
 // rule takes its element out and adding one appends a new element, so what the page does not show (transitions,
 // tag and size filters) goes back to the server unchanged.
 import { ApiError, call, checksumHeader } from './client.js';
-import { childText, parseXml } from './xml.js';
-
-const NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
+import { childText, editableCopy, parseXml, withoutChild } from './xml.js';
 
 export interface RuleView {
   id: string;
@@ -72,10 +70,7 @@ async function put(bucket: string, doc: Document): Promise<void> {
 }
 
 export async function removeRule(bucket: string, doc: Document, rule: RuleView): Promise<void> {
-  const copy = doc.cloneNode(true) as Document;
-  const index = Array.from(doc.documentElement.children).indexOf(rule.element);
-  copy.documentElement.children[index]?.remove();
-  await put(bucket, copy);
+  await put(bucket, withoutChild(doc, rule.element));
 }
 
 /** Appends a rule expiring the objects under `prefix` after `days` days (the page's one kind of new rule). */
@@ -84,17 +79,7 @@ export async function addExpiryRule(
   doc: Document | undefined,
   rule: { id: string; prefix: string; days: string },
 ): Promise<void> {
-  const target = doc
-    ? (doc.cloneNode(true) as Document)
-    : document.implementation.createDocument(NS, 'LifecycleConfiguration', null);
-  const el = (name: string, ...content: (Element | string)[]) => {
-    const e = target.createElementNS(NS, name);
-    for (const c of content) {
-      if (typeof c === 'string') e.textContent = c;
-      else e.appendChild(c);
-    }
-    return e;
-  };
+  const { target, el } = editableCopy(doc, 'LifecycleConfiguration');
   target.documentElement.appendChild(
     el(
       'Rule',

@@ -2,9 +2,8 @@
 // is kept as it came: removing a configuration takes its element out, adding one appends a QueueConfiguration, so
 // what the page does not show goes back unchanged. The server checks ARNs (a target it does not have is refused).
 import { call, checksumHeader } from './client.js';
-import { childText, parseXml } from './xml.js';
+import { childText, editableCopy, parseXml, withoutChild } from './xml.js';
 
-const NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 const KINDS: Record<string, string> = {
   QueueConfiguration: 'Queue',
   TopicConfiguration: 'Topic',
@@ -56,10 +55,7 @@ async function put(bucket: string, doc: Document): Promise<void> {
 }
 
 export async function removeNotification(bucket: string, doc: Document, n: NotificationView): Promise<void> {
-  const copy = doc.cloneNode(true) as Document;
-  const index = Array.from(doc.documentElement.children).indexOf(n.element);
-  copy.documentElement.children[index]?.remove();
-  await put(bucket, copy);
+  await put(bucket, withoutChild(doc, n.element));
 }
 
 /** Appends a configuration sending `events` of keys under `prefix` ending in `suffix` to the target `arn`. */
@@ -68,17 +64,7 @@ export async function addNotification(
   doc: Document | undefined,
   n: { id: string; arn: string; events: string[]; prefix: string; suffix: string },
 ): Promise<void> {
-  const target = doc
-    ? (doc.cloneNode(true) as Document)
-    : document.implementation.createDocument(NS, 'NotificationConfiguration', null);
-  const el = (name: string, ...content: (Element | string)[]) => {
-    const e = target.createElementNS(NS, name);
-    for (const c of content) {
-      if (typeof c === 'string') e.textContent = c;
-      else e.appendChild(c);
-    }
-    return e;
-  };
+  const { target, el } = editableCopy(doc, 'NotificationConfiguration');
   const rules = (
     [
       ['prefix', n.prefix],

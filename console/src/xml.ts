@@ -38,3 +38,28 @@ export function buildXml(root: string, children: XmlTree, ns = 'http://s3.amazon
 }
 
 export type XmlTree = { [name: string]: string | XmlTree | (string | XmlTree)[] };
+
+/** A copy of `doc` without `element` (one of its root's children), for editing a document read from S3. */
+export function withoutChild(doc: Document, element: Element): Document {
+  const copy = doc.cloneNode(true) as Document;
+  const index = Array.from(doc.documentElement.children).indexOf(element);
+  copy.documentElement.children[index]?.remove();
+  return copy;
+}
+
+/**
+ * A copy of `doc` (or a new document `<root xmlns=ns>`) to append to, and a maker of its elements: `el(name,
+ * ...content)`, text escaped by the DOM.
+ */
+export function editableCopy(doc: Document | undefined, root: string, ns = 'http://s3.amazonaws.com/doc/2006-03-01/') {
+  const target = doc ? (doc.cloneNode(true) as Document) : document.implementation.createDocument(ns, root, null);
+  const el = (name: string, ...content: (Element | string)[]): Element => {
+    const e = target.createElementNS(ns, name);
+    for (const c of content) {
+      if (typeof c === 'string') e.textContent = c;
+      else e.appendChild(c);
+    }
+    return e;
+  };
+  return { target, el };
+}

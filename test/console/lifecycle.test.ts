@@ -10,14 +10,14 @@ import {
   PutBucketLifecycleConfigurationCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { ROOT, startTestServer, type TestServer } from '../helpers/cairn.js';
-import { launchChromium, screenshot } from '../helpers/browser.js';
+import { startTestServer, type TestServer } from '../helpers/cairn.js';
+import { consoleLogin, screenshot } from '../helpers/browser.js';
 
 let server: TestServer;
 let s3: S3Client;
 let browser: Browser;
 let page: Page;
-const dialogs: string[] = [];
+let dialogs: string[] = [];
 const MARKUP_ID = '<img src=x onerror=alert(1)>';
 const MARKUP_PREFIX = '<script>alert(2)</script>/';
 
@@ -41,17 +41,7 @@ beforeAll(async () => {
       },
     }),
   );
-  browser = await launchChromium();
-  page = await (await browser.newContext()).newPage();
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  await page.goto(`${server.url}/console/`);
-  await page.fill('input[name=accessKey]', ROOT.accessKey);
-  await page.fill('input[name=secretKey]', ROOT.secretKey);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('[data-testid=who]');
+  ({ browser, page, dialogs } = await consoleLogin(server.url));
 });
 afterAll(async () => {
   await browser?.close();

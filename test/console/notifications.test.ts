@@ -10,8 +10,8 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { ROOT, startWithBucket, type TestServer } from '../helpers/cairn.js';
-import { launchChromium, screenshot } from '../helpers/browser.js';
+import { startWithBucket, type TestServer } from '../helpers/cairn.js';
+import { consoleLogin, screenshot } from '../helpers/browser.js';
 import { WebhookReceiver } from '../helpers/webhook.js';
 
 const bucket = 'hooks';
@@ -22,7 +22,7 @@ let server: TestServer;
 let s3: S3Client;
 let browser: Browser;
 let page: Page;
-const dialogs: string[] = [];
+let dialogs: string[] = [];
 
 beforeAll(async () => {
   await hook.start();
@@ -47,17 +47,7 @@ beforeAll(async () => {
       },
     }),
   );
-  browser = await launchChromium();
-  page = await (await browser.newContext()).newPage();
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  await page.goto(`${server.url}/console/`);
-  await page.fill('input[name=accessKey]', ROOT.accessKey);
-  await page.fill('input[name=secretKey]', ROOT.secretKey);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('[data-testid=who]');
+  ({ browser, page, dialogs } = await consoleLogin(server.url));
 });
 afterAll(async () => {
   await browser?.close();

@@ -12,31 +12,21 @@ import {
   GetObjectLockConfigurationCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { ROOT, startTestServer, type TestServer } from '../helpers/cairn.js';
-import { launchChromium, screenshot } from '../helpers/browser.js';
+import { startTestServer, type TestServer } from '../helpers/cairn.js';
+import { consoleLogin, screenshot } from '../helpers/browser.js';
 
 let server: TestServer;
 let s3: S3Client;
 let browser: Browser;
 let page: Page;
-const dialogs: string[] = [];
+let dialogs: string[] = [];
 const MARKUP_KEY = '<img src=x onerror=alert(1)>';
 
 beforeAll(async () => {
   server = await startTestServer({ kms: { secretKey: `console-key:${randomBytes(32).toString('base64')}` } });
   s3 = server.client();
   await s3.send(new CreateBucketCommand({ Bucket: 'plain' }));
-  browser = await launchChromium();
-  page = await (await browser.newContext()).newPage();
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  await page.goto(`${server.url}/console/`);
-  await page.fill('input[name=accessKey]', ROOT.accessKey);
-  await page.fill('input[name=secretKey]', ROOT.secretKey);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('[data-testid=who]');
+  ({ browser, page, dialogs } = await consoleLogin(server.url));
 });
 afterAll(async () => {
   await browser?.close();

@@ -14,8 +14,8 @@ import {
   PutObjectLegalHoldCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { ROOT, startTestServer, type TestServer } from '../helpers/cairn.js';
-import { launchChromium, screenshot } from '../helpers/browser.js';
+import { startTestServer, type TestServer } from '../helpers/cairn.js';
+import { consoleLogin, screenshot } from '../helpers/browser.js';
 
 let server: TestServer;
 let s3: S3Client;
@@ -31,13 +31,7 @@ beforeAll(async () => {
   await s3.send(new PutObjectCommand({ Bucket: 'kept', Key: 'report.csv', Body: 'three!' }));
   await s3.send(new CreateBucketCommand({ Bucket: 'locked', ObjectLockEnabledForBucket: true }));
   await s3.send(new PutObjectCommand({ Bucket: 'locked', Key: 'deed.txt', Body: 'signed' }));
-  browser = await launchChromium();
-  page = await (await browser.newContext()).newPage();
-  await page.goto(`${server.url}/console/`);
-  await page.fill('input[name=accessKey]', ROOT.accessKey);
-  await page.fill('input[name=secretKey]', ROOT.secretKey);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('[data-testid=who]');
+  ({ browser, page } = await consoleLogin(server.url));
 });
 afterAll(async () => {
   // The locked version stays locked: its legal hold is lifted and its GOVERNANCE retention is left to the

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { ROOT } from './cairn.js';
 
 /** The chromium on PATH (Debian's package installs /usr/bin/chromium). */
 function chromiumPath(): string {
@@ -20,4 +21,27 @@ export const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts',
 export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/**
+ * Chromium on the console at `url`, logged in with access keys (root's by default), and the messages of any
+ * dialog the page opened (none is expected: a dialog would be script injected through a name or value).
+ */
+export async function consoleLogin(
+  url: string,
+  who: { accessKey: string; secretKey: string } = ROOT,
+): Promise<{ browser: Browser; page: Page; dialogs: string[] }> {
+  const browser = await launchChromium();
+  const page = await (await browser.newContext()).newPage();
+  const dialogs: string[] = [];
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  await page.goto(`${url}/console/`);
+  await page.fill('input[name=accessKey]', who.accessKey);
+  await page.fill('input[name=secretKey]', who.secretKey);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('[data-testid=who]');
+  return { browser, page, dialogs };
 }

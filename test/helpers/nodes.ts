@@ -4,8 +4,8 @@
 // other ports. Nodes are killed (-9) and started again on their port. With `certsDir`, the endpoints are
 // https:// and each node is given its certificates directory (--certs-dir): TLS between the nodes. With
 // `proxied`, every node reaches every other through a TCP proxy of its own per direction (tcp-proxy.ts, named
-// to the node by the test-only CAIRN_TEST_INTERNODE_VIA): `cut(i)` partitions node i from the others, S3
-// clients still reaching every node directly.
+// to the node by the test-only CAIRN_TEST_INTERNODE_VIA): `cut(i)` partitions node i from the others (resets),
+// `drop(i)` black-holes its links (silence), S3 clients still reaching every node directly.
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -155,6 +155,11 @@ export class LoopbackCluster {
   /** Node `i` cut off from the others (both directions; `proxied` clusters): their connections reset. */
   cut(i: number): void {
     for (const [k, p] of this.links) if (k.split('>').includes(String(i))) p.cut();
+  }
+
+  /** Node `i`'s links black-holed (both directions): nothing forwarded, nothing reset; `reconnect` ends it. */
+  drop(i: number): void {
+    for (const [k, p] of this.links) if (k.split('>').includes(String(i))) p.drop();
   }
 
   /** Node `i`'s links back. */

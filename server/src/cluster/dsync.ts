@@ -173,9 +173,11 @@ export class DsyncLocks implements Locks {
     const deadline = Date.now() + timeoutMs;
     let short = 0;
     for (let round = 0; ; round++) {
-      const answers = await Promise.all(this.nodes.map((n) => this.ask(n, 'lock', c)));
-      const granted = this.nodes.filter((_, i) => answers[i] === true);
-      if (granted.length >= this.majority) return;
+      const asked = this.nodes.map((n) => this.ask(n, 'lock', c));
+      // Granted by a majority: taken, without waiting for a node that does not answer (hung, black-holed); a
+      // late grant of its is refreshed and given back with the others.
+      if (await this.majorityOf(asked, (a) => a === true)) return;
+      const answers = await Promise.all(asked);
       await Promise.all(this.nodes.filter((_, i) => answers[i] !== false).map((n) => this.ask(n, 'unlock', c)));
       const answered = answers.filter((a) => a !== undefined).length;
       // Too few nodes answer: a node cut off from the majority (or most nodes down) fails at once; a few
@@ -243,11 +245,27 @@ export class DsyncLocks implements Locks {
       this.refreshing.delete(timer);
       // Given back in the background (a node that does not hear it drops the grant when it expires); this
       // node's next request for the name goes once the others heard it, so that it does not find it taken.
-      const back = Promise.all(this.nodes.map((n) => this.ask(n, 'unlock', c))).finally(local);
+      const unlocks = this.nodes.map((n) => this.ask(n, 'unlock', c));
+      // This node's next request for the name waits until a majority heard (not for a node that hangs).
+      void this.majorityOf(unlocks, (a) => a !== undefined).finally(local);
+      const back = Promise.all(unlocks);
       this.givingBack.add(back);
       void back.finally(() => this.givingBack.delete(back));
     };
     return release;
+  }
+
+  /** true as soon as a majority of `answers` pass `ok`; false once they all came and too few did. */
+  private majorityOf(answers: Promise<unknown>[], ok: (a: unknown) => boolean): Promise<boolean> {
+    return new Promise((resolve) => {
+      let passed = 0;
+      let settled = 0;
+      for (const a of answers)
+        void a.then((v) => {
+          if (ok(v) && ++passed === this.majority) resolve(true);
+          if (++settled === answers.length) resolve(passed >= this.majority);
+        });
+    });
   }
 
   /** Until the grants given back so far were heard (or failed): before the node closes its connections. */

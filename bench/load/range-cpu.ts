@@ -2,9 +2,11 @@
 // an 8 MiB range at most 1.1x the CPU per byte of a whole GET). On a loaded machine one run of each after
 // the other measures the load more than the servers, so both servers run at once and take turns: each
 // round sends the same requests (whole 64 MiB GETs; 8 MiB ranges at random offsets; 8 MiB ranges on an
-// 8 MiB grid) to one, then the other (the order flipped every round), and each server's CPU time (its
-// process tree, from /proc) is read around its turn. Prints the median CPU-s/GiB per kind and server, and
-// each server's range/whole ratios. Bodies are read and dropped; the client's CPU is not counted.
+// 8 MiB grid; whole GETs of 8 MiB objects) to one, then the other (the order flipped every round), and
+// each server's CPU time (its process tree, from /proc) is read around its turn. Prints the median
+// CPU-s/GiB per kind and server, and each server's range/whole ratios: against whole 64 MiB GETs (the
+// target), and against whole GETs of as many bytes (what a request of 8 MiB costs whatever it asks for).
+// Bodies are read and dropped; the client's CPU is not counted.
 //   node --import tsx bench/load/range-cpu.ts --a /path/to/old/server/bin/cairn.js [--b server/bin/cairn.js]
 //     [--rounds 12] [--requests 96] [--concurrency 8]
 import { randomBytes } from 'node:crypto';
@@ -51,12 +53,18 @@ async function send(conn: S3Connection, r: S3Request): Promise<number> {
   return res.bytes;
 }
 
-type Kind = 'whole' | 'range' | 'aligned';
-const KINDS: Kind[] = ['whole', 'range', 'aligned'];
+type Kind = 'whole' | 'range' | 'aligned' | 'small';
+const KINDS: Kind[] = ['whole', 'range', 'aligned', 'small'];
+// Kind 'small': whole GETs of `s0`..`s63` (8 MiB each) taken in turn, so that no two GETs at once or within
+// the read-ahead cache's linger read one object (shared batches would flatter it).
+const SMALL = 8 * MiB;
+const SMALL_OBJECTS = 64;
+let smallNext = 0;
 
 /** The requests of one turn of `kind`: [object, range header or none], the same for both servers. */
 function requests(kind: Kind, n: number): [number, string | undefined][] {
   return Array.from({ length: kind === 'whole' ? Math.max(1, n / 8) : n }, () => {
+    if (kind === 'small') return [smallNext++ % SMALL_OBJECTS, undefined];
     const o = Math.floor(Math.random() * OBJECTS);
     if (kind === 'whole') return [o, undefined];
     const start =
@@ -69,6 +77,7 @@ function requests(kind: Kind, n: number): [number, string | undefined][] {
 
 async function turn(
   s: ServerProcess,
+  kind: Kind,
   reqs: [number, string | undefined][],
   conc: number,
 ): Promise<{ cpu: number; bytes: number }> {
@@ -79,7 +88,8 @@ async function turn(
     conns(s, conc).map(async (c) => {
       while (next < reqs.length) {
         const [o, range] = reqs[next++];
-        const got = await send(c, { method: 'GET', path: objectPath('bench', `o${o}`), range });
+        const key = kind === 'small' ? `s${o}` : `o${o}`;
+        const got = await send(c, { method: 'GET', path: objectPath('bench', key), range });
         bytes += got; // not `bytes += await`: that adds to the value read before the await
       }
     }),
@@ -101,16 +111,19 @@ try {
     await send(c, { method: 'PUT', path: objectPath('bench') });
     const blob = randomBytes(SIZE);
     for (let o = 0; o < OBJECTS; o++) await send(c, { method: 'PUT', path: objectPath('bench', `o${o}`), body: blob });
+    const small = blob.subarray(0, SMALL);
+    for (let o = 0; o < SMALL_OBJECTS; o++)
+      await send(c, { method: 'PUT', path: objectPath('bench', `s${o}`), body: small });
   }
   const cpuPerGiB: Record<string, Record<Kind, number[]>> = {};
-  for (const n of ['a', 'b']) cpuPerGiB[n] = { whole: [], range: [], aligned: [] };
+  for (const n of ['a', 'b']) cpuPerGiB[n] = { whole: [], range: [], aligned: [], small: [] };
   const loads: number[] = [];
   for (let r = 0; r < Number(v.rounds); r++) {
     loads.push(loadavg()[0]);
     for (const kind of KINDS) {
       const reqs = requests(kind, Number(v.requests));
       for (const n of r % 2 ? ['b', 'a'] : ['a', 'b']) {
-        const t = await turn(servers[n], reqs, Number(v.concurrency));
+        const t = await turn(servers[n], kind, reqs, Number(v.concurrency));
         cpuPerGiB[n][kind].push(t.cpu / (t.bytes / 1024 ** 3));
       }
     }
@@ -123,10 +136,12 @@ try {
       'whole s/GiB',
       '8 MiB any s/GiB',
       '8 MiB grid s/GiB',
+      'whole 8 MiB s/GiB',
       'any/whole',
       'grid/whole',
       'per round any',
       'grid',
+      'any/whole 8 MiB',
     ],
   ];
   for (const n of ['a', 'b']) {
@@ -136,10 +151,12 @@ try {
       m.whole.toFixed(3),
       m.range.toFixed(3),
       m.aligned.toFixed(3),
+      m.small.toFixed(3),
       (m.range / m.whole).toFixed(2),
       (m.aligned / m.whole).toFixed(2),
       perRound(n, 'range'),
       perRound(n, 'aligned'),
+      median(cpuPerGiB[n].range.map((x, i) => x / cpuPerGiB[n].small[i])).toFixed(2),
     ]);
   }
   console.log(table(rows));

@@ -93,6 +93,7 @@ export async function putObject(
     storageClass: storageClass(req.headers),
     precondition: writePrecondition(req.headers),
     checksumAlgorithm: checks.checksumAlgorithm,
+    checksumDeclared: checks.checksumDeclared,
     verify: async (computed) => {
       await checks.verify?.(computed);
       // A replica has its source's bytes: the ETag of a single PUT is their MD5.

@@ -136,7 +136,7 @@ function validChecksumValue(alg: ChecksumAlgorithm, value: string): boolean {
 export function integrity(
   h: IncomingHttpHeaders,
   trailers: ReadonlyMap<string, string>,
-): Pick<PutOptions, 'checksumAlgorithm' | 'verify'> {
+): Pick<PutOptions, 'checksumAlgorithm' | 'checksumDeclared' | 'verify'> {
   const md5 = one(h, 'content-md5');
   if (md5 !== undefined && (!/^[A-Za-z0-9+/]+=*$/.test(md5) || Buffer.from(md5, 'base64').length !== 16))
     throw new S3Error('InvalidDigest');
@@ -148,6 +148,7 @@ export function integrity(
   const trailerExpected = alg !== undefined && headerValue === undefined && one(h, 'x-amz-trailer') !== undefined;
   return {
     checksumAlgorithm: alg,
+    checksumDeclared: headerValue,
     verify: (computed) => {
       if (md5 !== undefined && computed.md5.toString('base64') !== md5) throw new S3Error('BadDigest');
       if (!alg || !headerName) return;

@@ -200,6 +200,8 @@ export interface PutOptions {
   storageClass?: StorageClass;
   /** Checksum to compute while writing (one native pass with MD5, encode and bitrot hashes). */
   checksumAlgorithm?: ChecksumAlgorithm;
+  /** Its value as the client declared it in a header (base64), known before the body; `verify` checks it. */
+  checksumDeclared?: string;
   /** Object lock of the new version (retention and legal hold). */
   lock?: ObjectLock;
   /** The new version is a replica of another deployment's version (bucket replication): its id and time. */

@@ -1,8 +1,10 @@
 // The S3 gateway's client of its backend: AWS's SDK for JavaScript (loaded on first use, as the tiers' is),
-// path-style, plain payloads (no aws-chunked checksum trailers every S3 service would have to take), one
-// attempt (a streamed body cannot be sent twice; the client retries), and the one place that turns the
+// path-style, plain payloads (an aws-chunked checksum trailer only for a checksum the client itself sent as a
+// trailer; its hashers are Cairn's native ones), one attempt (a streamed body cannot be sent twice; the client retries), and the one place that turns the
 // backend's answers into Cairn's S3 errors. Object bytes are read without it (raw-get.ts: measured faster).
 import { S3_ERRORS, S3Error, type S3ErrorCode } from '../../errors.js';
+import { checksumHasher, type Hasher } from '../engine/checksum.js';
+import type { ChecksumAlgorithm } from '../object-layer.js';
 
 export type Sdk = typeof import('@aws-sdk/client-s3');
 export type Client = InstanceType<Sdk['S3Client']>;
@@ -34,6 +36,13 @@ export async function backendClient(o: BackendOptions): Promise<Client> {
     forcePathStyle: true,
     credentials: { accessKeyId: o.accessKey, secretAccessKey: o.secretKey },
     requestChecksumCalculation: 'WHEN_REQUIRED',
+    checksumAlgorithms: {
+      CRC32: nativeChecksum('CRC32'),
+      CRC32C: nativeChecksum('CRC32C'),
+      CRC64NVME: nativeChecksum('CRC64NVME'),
+      SHA1: nativeChecksum('SHA1'),
+      SHA256: nativeChecksum('SHA256'),
+    },
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 1,
     requestHandler: {
@@ -43,6 +52,22 @@ export async function backendClient(o: BackendOptions): Promise<Client> {
       httpAgent: { keepAlive: true, maxSockets: 256 },
     },
   });
+}
+
+/** The SDK's Checksum interface over Cairn's hashers (native CRC32C/CRC64NVME; the SDK's own are JavaScript). */
+function nativeChecksum(alg: ChecksumAlgorithm) {
+  return class {
+    private h: Hasher = checksumHasher(alg);
+    update(data: Uint8Array): void {
+      this.h.update(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    }
+    async digest(): Promise<Uint8Array> {
+      return this.h.digest();
+    }
+    reset(): void {
+      this.h = checksumHasher(alg);
+    }
+  };
 }
 
 interface SdkError {

@@ -128,8 +128,8 @@ fn holds(op: u32, o: std::cmp::Ordering) -> bool {
     }
 }
 
-/// False only when `v op bound` is false by more than NUMBER_MARGIN (`<>` is never certain).
-fn may_hold(op: u32, v: f64, bound: f64) -> bool {
+/// False only when `v op bound` is false by more than NUMBER_MARGIN (`<>` is never certain). JSON's filter uses it too.
+pub(crate) fn may_hold(op: u32, v: f64, bound: f64) -> bool {
     let d = v - bound;
     let m = NUMBER_MARGIN * v.abs().max(bound.abs());
     match op {

@@ -20,13 +20,12 @@ use std::fmt;
 use memchr::memchr_iter;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+// The numeric test is CSV's (its NUMBER_MARGIN, the same operators).
+use crate::select_csv::may_hold;
 use serde_core::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// Lines longer than this are kept whatever they hold (the reader's record-size check sees them).
 const MAX_LINE: usize = 256 * 1024;
-
-/// See select_csv.rs: the evaluator compares DECIMAL exactly and numbers as doubles, within this of ours.
-const NUMBER_MARGIN: f64 = 1e-9;
 
 /// What the field's value is tested with.
 #[derive(Clone, Copy)]
@@ -208,18 +207,6 @@ impl<'de> Visitor<'de> for Value<'_> {
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> std::result::Result<Verdict, M::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(Verdict::Keep)
-    }
-}
-
-/// False only when `v op bound` is false by more than NUMBER_MARGIN (`<>` is never certain).
-fn may_hold(op: u32, v: f64, bound: f64) -> bool {
-    let d = v - bound;
-    let m = NUMBER_MARGIN * v.abs().max(bound.abs());
-    match op {
-        0 => d.abs() <= m,
-        1 => true,
-        2 | 3 => d <= m,
-        _ => d >= -m,
     }
 }
 

@@ -22,6 +22,25 @@ describe('scanJson LINES', () => {
   it('reports invalid JSON as JSONParsingError', async () => {
     await expect(json('{"a":1}\n{"a":\n', { type: 'LINES' })).rejects.toMatchObject({ code: 'JSONParsingError' });
   });
+  it('evaluates the records before a bad line before its error, wherever chunks are cut', async () => {
+    // Line 1 fails WHERE's evaluation (a number compared with text), line 3 is not JSON: the query ends with
+    // line 1's error, as records are taken in order; LIMIT 1 met on line 2 ends it before line 3.
+    const text = '{"v":"red"}\n{"v":1}\n{"v":\n{"v":2}\n';
+    for (const chunk of [3, 17, 4096]) {
+      const run = (sql: string) =>
+        runToEnd(
+          { expression: sql, input: { json: { type: 'LINES' } }, output: { json: {} } },
+          bufferSource(Buffer.from(text), chunk),
+        );
+      expect((await run('SELECT * FROM S3Object s WHERE 0.5 > s.v')).error, `chunk ${chunk}`).toBe(
+        'ExternalEvalException',
+      );
+      const limited = await run('SELECT s.v FROM S3Object s WHERE s.v = 1 LIMIT 1');
+      expect(limited.error, `chunk ${chunk}`).toBeUndefined();
+      expect(limited.records, `chunk ${chunk}`).toBe('{"v":1}\n');
+      expect((await run('SELECT * FROM S3Object s')).error, `chunk ${chunk}`).toBe('JSONParsingError');
+    }
+  });
   it('rejects a line over 1 MB', async () => {
     const big = `{"a":"${'x'.repeat(1024 * 1024)}"}\n`;
     await expect(json(big, { type: 'LINES' }, {}, 65536)).rejects.toMatchObject({ code: 'OverMaxRecordSize' });

@@ -74,6 +74,14 @@ export async function scanJson(
   const doc = type === 'DOCUMENT' ? new JsonDocumentSplitter(json?.arrayElements === true) : undefined;
   const split = (s: string, final: boolean, out: unknown[]) =>
     doc ? doc.split(s, final, out) : splitLines(s, final, out);
+  /** As split, with the error of a bad record returned beside the good records before it. */
+  const splitUpTo = (s: string, final: boolean, out: unknown[]): { pos: number; error?: unknown } => {
+    try {
+      return { pos: split(s, final, out) };
+    } catch (error) {
+      return { pos: 0, error };
+    }
+  };
   const filter = opts.filter;
   const limit = opts.limit ?? Infinity;
   const perBatch = filter ? recordsPerBatch(opts.filterCost) : Infinity;
@@ -120,7 +128,14 @@ export async function scanJson(
       for await (const text of pieces(decoder)) {
         const s = pending + text;
         const recs: unknown[] = [];
-        const pos = split(s, false, recs);
+        const { pos, error } = splitUpTo(s, false, recs);
+        // The records before a bad one are evaluated first (their errors, LIMIT, come before its error): the
+        // error a query ends with does not depend on where chunks or batches were cut.
+        if (error !== undefined) {
+          yield* emit(recs);
+          if (done) return;
+          throw error;
+        }
         pending = pos === 0 ? s : s.slice(pos);
         if (pending.length > MAX_RECORD_BYTES && Buffer.byteLength(pending) > MAX_RECORD_BYTES)
           throw overMaxRecordSize();
@@ -128,8 +143,9 @@ export async function scanJson(
         if (done) return;
       }
       const recs: unknown[] = [];
-      split(pending + decoder.end(), true, recs);
+      const { error } = splitUpTo(pending + decoder.end(), true, recs);
       yield* emit(recs);
+      if (error !== undefined && !done) throw error;
     } finally {
       await chunks.return(undefined);
     }

@@ -31,7 +31,7 @@ async function opened(budgets: { poolBytes?: number; readCacheBytes?: number }, 
 it('a process alone keeps the whole budgets (32 MiB of free buffers, up to 8 times that while busy)', async () => {
   const { pool, cache, metaCache } = await opened({});
   expect([pool.keepBytes, pool.busyBytes, cache?.maxBytes]).toEqual([32 * MiB, 256 * MiB, 32 * MiB]);
-  expect(metaCache).toEqual([8 * MiB, 8 * MiB, 8 * MiB, 8 * MiB]); // recently read metadata, per drive
+  expect(metaCache).toEqual([16 * MiB, 16 * MiB, 16 * MiB, 16 * MiB]); // recently read metadata, per drive
 });
 
 it('one of 4 workers keeps a quarter of the defaults, and of budgets given', async () => {
@@ -41,7 +41,7 @@ it('one of 4 workers keeps a quarter of the defaults, and of budgets given', asy
     64 * MiB,
     8 * MiB,
   ]);
-  expect(defaults.metaCache).toEqual([2 * MiB, 2 * MiB, 2 * MiB, 2 * MiB]);
+  expect(defaults.metaCache).toEqual([4 * MiB, 4 * MiB, 4 * MiB, 4 * MiB]);
   const given = await opened({ poolBytes: 64 * MiB, readCacheBytes: 0 }, 4);
   expect([given.pool.keepBytes, given.pool.busyBytes, given.cache]).toEqual([16 * MiB, 128 * MiB, null]);
 });

@@ -324,4 +324,24 @@ export const EQUIVALENT = [
     reason:
       'the query reads filterApplied only when it pushed a filter (src/index.ts), and the evaluator applying the WHERE clause again to rows that passed it keeps the same rows',
   },
+  {
+    file: 'server/src/api/iam/openid.ts',
+    code: "code === 'ERR_JWKS_NO_MATCHING_KEY'",
+    reason: 'this branch and every one after it answer InvalidIdentityToken: only the message differs',
+  },
+  {
+    file: 'server/src/api/iam/openid.ts',
+    code: "code === 'ERR_JWT_CLAIM_VALIDATION_FAILED'",
+    reason: 'this branch and the one after it answer InvalidIdentityToken: only the message differs',
+  },
+  {
+    file: 'server/src/api/iam/openid.ts',
+    code: "code === 'ERR_JOSE_ALG_NOT_ALLOWED'",
+    reason: 'this branch and the one after it answer InvalidIdentityToken: only the message differs',
+  },
+  {
+    file: 'server/src/api/iam/openid.ts',
+    code: "{ accept: 'application/json, application/jwk-set+json' }",
+    reason: 'a courtesy: providers serve their JWKS whatever Accept says (no negotiation is defined)',
+  },
 ];

@@ -2,6 +2,7 @@
 // tokens from a real provider (oidc-provider on loopback, test/helpers/oidc.ts) and tokens a test signs, with
 // the provider's key or another, verified as AssumeRoleWithWebIdentity verifies them. test/iam/oidc.test.ts
 // proves the same through STS over HTTP; this file is what mutation runs (--quick) can afford per mutant.
+import { createServer } from 'node:http';
 import { importJWK, type JWTPayload, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -78,6 +79,42 @@ describe('settings (CAIRN_IDENTITY_OPENID_*)', () => {
     }
   });
 
+  it('the console login’s settings: scopes and a display name, checked; unset, empty and other variables are no settings', () => {
+    const c = env({ CONFIG_URL: url, CLIENT_ID: 'c', SCOPES: 'openid, email ,!#[]~', DISPLAY_NAME: '  Corp SSO  ' });
+    expect(c?.scopes).toEqual(['openid', 'email', '!#[]~']);
+    expect(c?.displayName).toBe('Corp SSO');
+    const longest = `openid,${'s'.repeat(64)}`;
+    expect(env({ CONFIG_URL: url, CLIENT_ID: 'c', SCOPES: longest })?.scopes).toEqual(['openid', 's'.repeat(64)]);
+    expect(env({ CONFIG_URL: url, CLIENT_ID: 'c', DISPLAY_NAME: 'n'.repeat(100) })?.displayName).toBe('n'.repeat(100));
+    // Variables of other programs, and Cairn's OpenID ones set empty or unset, are not looked at.
+    const vars = {
+      PATH: '/bin',
+      CAIRN_IDENTITY_OPENID_CONFIG_URL: url,
+      CAIRN_IDENTITY_OPENID_CLIENT_ID: 'c',
+      CAIRN_IDENTITY_OPENID_REDIRECT_URI: '',
+      CAIRN_IDENTITY_OPENID_CLAIM_USERINFO: undefined,
+    };
+    expect(openIdConfigFromEnv(vars)?.clientId).toBe('c');
+  });
+
+  it('a refused setting: the message (all the operator gets) names the setting and why', () => {
+    const refused = (vars: Record<string, string>, why: RegExp) => expect(() => env(vars)).toThrow(why);
+    const base = { CONFIG_URL: url, CLIENT_ID: 'c' };
+    refused({ CLIENT_ID: 'c' }, /CONFIG_URL is required/);
+    refused({ CONFIG_URL: 'http://idp.example/a b', CLIENT_ID: 'c' }, /CONFIG_URL must be an http\(s\) URL/);
+    refused({ CONFIG_URL: `${url}\n`, CLIENT_ID: 'c' }, /CONFIG_URL must be an http\(s\) URL/);
+    refused({ ...base, REDIRECT_URI: 'http://x/cb' }, /REDIRECT_URI: .*console/);
+    refused({ ...base, REDIRECT_URI_DYNAMIC: 'on' }, /REDIRECT_URI_DYNAMIC: .*console/);
+    refused({ ...base, CLAIM_USERINFO: 'on' }, /CLAIM_USERINFO is not a setting/);
+    for (const bad of ['a b', 'a"b', 'a\\b', 'é', 's'.repeat(65)]) {
+      refused({ ...base, SCOPES: `openid,${bad}` }, /SCOPES: .* is not an OAuth scope/);
+    }
+    refused({ ...base, SCOPES: 'email,profile' }, /SCOPES must include openid/);
+    for (const bad of ['   ', 'n'.repeat(101), 'a\u0007b', 'a\nb']) {
+      refused({ ...base, DISPLAY_NAME: bad }, /DISPLAY_NAME must be 1-100 characters/);
+    }
+  });
+
   it('policy names: comma-separated, trimmed, empty ones dropped; a claim may be a list of such', () => {
     expect(splitPolicyNames(' a ,b,, c ')).toEqual(['a', 'b', 'c']);
     expect(splitPolicyNames('')).toEqual([]);
@@ -107,6 +144,7 @@ describe('settings (CAIRN_IDENTITY_OPENID_*)', () => {
     expect(role.isRoleArn(`arn:minio:iam:::role/${id}x`)).toBe(false);
     expect(role.isRoleArn(`x:arn:minio:iam:::role/${id}`)).toBe(false);
     expect(role.isRoleArn(`arn:minio:iam:eu-west-1:123:role/${id}`)).toBe(false);
+    expect(role.isRoleArn(`arn:minio:iam:::role/${id}\n`)).toBe(false);
     const claims = new OpenIdProvider(config, 'eu-west-1');
     expect(claims.roleId).toBeUndefined();
     expect(claims.roleArn).toBeUndefined();
@@ -257,6 +295,155 @@ describe('verifying web identity tokens against a real provider', () => {
     expect(await outcome(aging, token)).toBe('sub=mallory');
     for (let i = 0; i < 3000 && fetches() === before; i++) await new Promise((r) => setTimeout(r, 20));
     expect(fetches()).toBeGreaterThan(before);
+  });
+
+  /**
+   * The real provider's discovery document with some fields changed (undefined removes one), served by a server
+   * of the test's own at /.well-known/openid-configuration: a provider misconfigured as oidc-provider will not
+   * be. `jwks`, when set, is served at /jwks; any other path is 404. `failing` answers 500. Counts its fetches.
+   */
+  async function altered(changes: Record<string, unknown>) {
+    const real = (await (await fetch(idp.configUrl)).json()) as Record<string, unknown>;
+    const state = { doc: JSON.stringify({ ...real, ...changes }), jwks: undefined as unknown, failing: false };
+    let fetches = 0;
+    const server = createServer((req, res) => {
+      const body =
+        req.url === '/.well-known/openid-configuration' ? state.doc : req.url === '/jwks' ? state.jwks : undefined;
+      if (req.url === '/.well-known/openid-configuration') fetches++;
+      res.statusCode = state.failing ? 500 : body === undefined ? 404 : 200;
+      res.setHeader('content-type', 'application/json');
+      res.end(res.statusCode === 200 ? (typeof body === 'string' ? body : JSON.stringify(body)) : '');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    servers.push(server);
+    return { base, configUrl: `${base}/.well-known/openid-configuration`, fetches: () => fetches, state };
+  }
+  const servers: ReturnType<typeof createServer>[] = [];
+  afterAll(async () => {
+    for (const s of servers) {
+      s.closeAllConnections();
+      await new Promise((resolve) => s.close(resolve));
+    }
+  });
+  /** The real provider's discovery document. */
+  const discovery = async () => (await (await fetch(idp.configUrl)).json()) as Record<string, unknown>;
+
+  it('the console login: the provider’s endpoints, the client id, scopes configured, else advertised, else openid', async () => {
+    const real = await discovery();
+    expect(real.scopes_supported).toContain('openid');
+    expect(await new OpenIdProvider(config(), 'us-east-1').consoleLogin()).toEqual({
+      authorizationEndpoint: real.authorization_endpoint,
+      tokenEndpoint: real.token_endpoint,
+      clientId: CLIENT_ID,
+      scopes: real.scopes_supported,
+    });
+    const role = new OpenIdProvider(
+      config({ scopes: ['openid', 'email'], displayName: 'Corp', rolePolicy: ['readonly'] }),
+      'eu-west-1',
+    );
+    expect(await role.consoleLogin()).toEqual({
+      authorizationEndpoint: real.authorization_endpoint,
+      tokenEndpoint: real.token_endpoint,
+      clientId: CLIENT_ID,
+      scopes: ['openid', 'email'],
+      displayName: 'Corp',
+      roleArn: `arn:minio:iam:eu-west-1::role/${openIdRoleId(CLIENT_ID)}`,
+    });
+    // Advertised scopes without openid, not all strings, or none: openid alone. At most 50 are taken.
+    const many = Array.from({ length: 60 }, (_, i) => (i === 0 ? 'openid' : `s${i}`));
+    for (const [advertised, scopes] of [
+      [['profile', 'email'], ['openid']],
+      [['openid', 7], ['openid']],
+      [undefined, ['openid']],
+      ['openid', ['openid']],
+      [many, many.slice(0, 50)],
+    ]) {
+      const alt = await altered({ scopes_supported: advertised });
+      const login = await new OpenIdProvider(config({ configUrl: alt.configUrl }), 'us-east-1').consoleLogin();
+      expect(login?.scopes).toEqual(scopes);
+    }
+    // Endpoints: http(s) URLs only, normalised.
+    const alt = await altered({ authorization_endpoint: 'http://IdP.Example:80/auth' });
+    const login = await new OpenIdProvider(config({ configUrl: alt.configUrl }), 'us-east-1').consoleLogin();
+    expect(login?.authorizationEndpoint).toBe('http://idp.example/auth');
+  });
+
+  it('the console login: none when the provider names no usable endpoints, or cannot be read (asked again after 30 s)', async () => {
+    for (const bad of [
+      { authorization_endpoint: undefined },
+      { token_endpoint: undefined },
+      { authorization_endpoint: 'javascript:alert(1)//http://x' },
+      { authorization_endpoint: ['http://idp.example/auth'] },
+      { authorization_endpoint: 'ftp://idp.example/auth' },
+      { token_endpoint: 'http://' },
+      { token_endpoint: 'http://idp example/token' },
+    ]) {
+      const alt = await altered(bad);
+      const p = new OpenIdProvider(config({ configUrl: alt.configUrl }), 'us-east-1');
+      expect(await p.consoleLogin(), JSON.stringify(bad)).toBeUndefined();
+      // The verifier needs neither endpoint.
+      expect(await outcome(p, await sign({}))).toBe('sub=mallory');
+    }
+    const alt = await altered({});
+    alt.state.failing = true;
+    const p = new OpenIdProvider(config({ configUrl: alt.configUrl }), 'us-east-1');
+    expect(await p.consoleLogin()).toBeUndefined();
+    expect(alt.fetches()).toBe(1);
+    alt.state.failing = false;
+    // Page loads do not ask the provider again for 30 s (two calls in a row are well within that)...
+    expect(await p.consoleLogin()).toBeUndefined();
+    expect(alt.fetches()).toBe(1);
+    // ...but a token to verify does.
+    expect(await outcome(p, await sign({}))).toBe('sub=mallory');
+    expect(alt.fetches()).toBe(2);
+  });
+
+  it('the discovery document: fetched once (one fetch for concurrent callers), kept a day', async () => {
+    const alt = await altered({});
+    const p = new OpenIdProvider(config({ configUrl: alt.configUrl }), 'us-east-1');
+    const token = await sign({});
+    expect(await Promise.all([outcome(p, token), outcome(p, token), p.consoleLogin()])).toMatchObject([
+      'sub=mallory',
+      'sub=mallory',
+      { clientId: CLIENT_ID },
+    ]);
+    // Let the clock move on (a millisecond is all a shortened maximum age would need).
+    for (const until = Date.now() + 5; Date.now() < until; ) await new Promise((r) => setImmediate(r));
+    expect(await outcome(p, token)).toBe('sub=mallory');
+    expect(await p.consoleLogin()).toBeDefined();
+    expect(alt.fetches()).toBe(1);
+  });
+
+  it('a discovery document without an issuer or an http(s) jwks_uri, or keys that cannot be used: IDPCommunicationError', async () => {
+    const jwks = (await (await fetch(`${idp.issuer}/jwks`)).json()) as { keys: object[] };
+    const token = await sign({});
+    for (const bad of [
+      { issuer: undefined },
+      { issuer: '' },
+      { issuer: 7 },
+      { jwks_uri: undefined },
+      { jwks_uri: 'ftp://127.0.0.1/jwks' },
+      // The provider's own keys in a data: URL (a URL that fetch reads, with an http:// inside it).
+      { jwks_uri: `data:application/json,${JSON.stringify({ ...jwks, note: 'http://x' })}` },
+    ]) {
+      const alt = await altered(bad);
+      const p = new OpenIdProvider(config({ configUrl: alt.configUrl }), 'us-east-1');
+      expect(await outcome(p, token), JSON.stringify(bad).slice(0, 40)).toBe('IDPCommunicationError');
+    }
+    // The discovery document is fine, the JWKS is not there, or publishes the private key.
+    const alt = await altered({});
+    alt.state.doc = JSON.stringify({ ...(await discovery()), jwks_uri: `${alt.base}/jwks` });
+    const p = new OpenIdProvider(config({ configUrl: alt.configUrl }), 'us-east-1');
+    expect(await outcome(p, token)).toBe('IDPCommunicationError');
+    alt.state.jwks = { keys: [idp.signingKey().jwk] };
+    expect(await outcome(new OpenIdProvider(config({ configUrl: alt.configUrl }), 'us-east-1'), token)).toBe(
+      'IDPCommunicationError',
+    );
+    alt.state.jwks = jwks;
+    expect(await outcome(new OpenIdProvider(config({ configUrl: alt.configUrl }), 'us-east-1'), token)).toBe(
+      'sub=mallory',
+    );
   });
 
   it('the provider out of reach: IDPCommunicationError; keys already fetched go on serving', async () => {

@@ -72,7 +72,7 @@ export function openIdConfigFromEnv(env: NodeJS.ProcessEnv): OpenIdConfig | unde
   let rolePolicy: string[] | undefined;
   if (roleText !== undefined) {
     // As MinIO: a role policy and a claim name other than the default cannot both be set.
-    if (get('CLAIM_NAME') !== undefined && claimName !== 'policy') {
+    if (claimName !== 'policy') {
       throw new Error(`${ENV}ROLE_POLICY and ${ENV}CLAIM_NAME cannot both be set`);
     }
     rolePolicy = splitPolicyNames(roleText);

@@ -180,7 +180,8 @@ export class OpenIdProvider {
   /** Is `arn` this provider's role ARN? MinIO's `arn:minio:` form or `arn:cairn:`, in this region or none. */
   isRoleArn(arn: string): boolean {
     const m = /^arn:(minio|cairn):iam:([^:]*)::role\/(.+)$/.exec(arn);
-    return m !== null && this.roleId !== undefined && m[3] === this.roleId && (m[2] === '' || m[2] === this.region);
+    // m[3] is never empty, so it never equals the undefined roleId of claim mode.
+    return m !== null && m[3] === this.roleId && (m[2] === '' || m[2] === this.region);
   }
 
   private async fetchDiscovery(): Promise<Discovery> {
@@ -304,7 +305,9 @@ function verifyError(e: unknown): S3Error {
   if (e instanceof S3Error) return e; // the provider's keys could not be read
   const code = (e as { code?: unknown }).code;
   if (code === 'ERR_JWT_EXPIRED') return new S3Error('ExpiredTokenException', 'The web identity token has expired');
-  if (code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JWKS_INVALID' || code === 'ERR_JOSE_GENERIC' || !code) {
+  // Keys the provider published that cannot be used (a private key, say), or a failure without jose's code.
+  // (The keys are a local set fetched by ProviderKeys: jose's remote-set codes never come here.)
+  if (code === 'ERR_JWKS_INVALID' || !code) {
     return unreachable(`The OpenID provider's keys could not be read: ${(e as Error).message}`);
   }
   if (code === 'ERR_JWKS_NO_MATCHING_KEY')

@@ -178,6 +178,8 @@ too large.',
   RemoteDestinationNotFoundError: [404, 'The remote destination bucket does not exist'],
   XMinioReplicationNoExistingObjects: [400, 'No matching ExistingObjects rule enabled'],
   XMinioAdminTierAlreadyExists: [409, 'Specified remote tier already exists'],
+  // Bucket quota (MinIO's admin set-bucket-quota, api/quota.ts): a write that would go over a hard quota.
+  XMinioAdminBucketQuotaExceeded: [400, 'Bucket quota exceeded'],
   XMinioAdminTierNotFound: [404, 'Specified remote tier was not found'],
   XMinioAdminTierNameNotUpperCase: [400, 'Tier name must be in uppercase'],
   XMinioAdminTierNameEmpty: [400, 'remote tier name empty'],

@@ -19,6 +19,7 @@ import { checkConditions, quoteEtag } from './object-headers.js';
 import { expirationHeader } from './lifecycle/index.js';
 import { newObjectLock } from './object-lock.js';
 import { bucketSettings } from './bucket-settings.js';
+import { withinQuota } from './quota.js';
 import { refuseDeleteMarker } from './object-read.js';
 import {
   encryptionChanges,
@@ -204,7 +205,9 @@ export async function copyObject(
     const { body, opts } = created
       ? sealForPut(plainBody, plainOpts, created, settings)
       : { body: plainBody, opts: plainOpts };
-    const out = await ctx.storage.putObject(bucket, key, body, opts).finally(() => wipeKey(created?.dataKey));
+    const out = await withinQuota(ctx, bucket, info.size, () => ctx.storage.putObject(bucket, key, body, opts)).finally(
+      () => wipeKey(created?.dataKey),
+    );
     if (out.versionId !== 'null') h['x-amz-version-id'] = out.versionId;
     Object.assign(h, encryptionHeaders(out.encryption), encryptionContextHeader(out.encryption));
     Object.assign(h, await expirationHeader(ctx, out));

@@ -28,6 +28,7 @@ import {
 } from './put-input.js';
 import { readDocument } from './request-body.js';
 import { bucketSettings } from './bucket-settings.js';
+import { withinQuota } from './quota.js';
 import {
   checkCompleteKey,
   checkPartEncryption,
@@ -106,8 +107,17 @@ export async function uploadPart(
   const plain = { size: req.size, ...checks, checksumAlgorithm: checks.checksumAlgorithm ?? upload.checksumAlgorithm };
   const ckey = requestCustomerKey(req, ctx.sse ?? {});
   checkPartEncryption(req, upload);
-  const { body, opts, wipe } = await sealPart(ctx.sse ?? {}, req.body, plain, ckey, upload, partNumber);
-  const part = await ctx.storage.putObjectPart(bucket, key, uploadId, partNumber, body, opts).finally(wipe);
+  // A body of unknown size (chunked, no decoded length) is checked against the quota at its end.
+  let quotaFits: (size: number) => void = () => {};
+  const verify = async (computed: { md5: Buffer; checksum?: Buffer; size: number }) => {
+    await checks.verify?.(computed);
+    quotaFits(computed.size);
+  };
+  const { body, opts, wipe } = await sealPart(ctx.sse ?? {}, req.body, { ...plain, verify }, ckey, upload, partNumber);
+  const part = await withinQuota(ctx, bucket, req.size, (fits) => {
+    quotaFits = fits;
+    return ctx.storage.putObjectPart(bucket, key, uploadId, partNumber, body, opts);
+  }).finally(wipe);
   const h: Record<string, string> = { etag: quoteEtag(part.etag), ...encryptionHeaders(upload.encryption) };
   if (part.checksum) h[checksumHeaderName(part.checksum)] = part.checksum.value;
   return emptyResponse(200, h);
@@ -136,7 +146,9 @@ export async function uploadPartCopy(
     const ckey = requestCustomerKey(req, ctx.sse ?? {});
     const plain = { size, checksumAlgorithm: upload.checksumAlgorithm };
     const { body, opts, wipe } = await sealPart(ctx.sse ?? {}, src.body, plain, ckey, upload, partNumber);
-    const part = await ctx.storage.putObjectPart(bucket, key, uploadId, partNumber, body, opts).finally(wipe);
+    const part = await withinQuota(ctx, bucket, size, () =>
+      ctx.storage.putObjectPart(bucket, key, uploadId, partNumber, body, opts),
+    ).finally(wipe);
     const h: Record<string, string> = encryptionHeaders(upload.encryption);
     if (src.info.versionId !== 'null') h['x-amz-copy-source-version-id'] = src.info.versionId;
     return xmlResponse(

@@ -18,6 +18,7 @@ import {
   userMetadata,
 } from './put-input.js';
 import { bucketSettings } from './bucket-settings.js';
+import { withinQuota } from './quota.js';
 import { replicaPut } from './replication/receive.js';
 import {
   encryptionContextHeader,
@@ -85,6 +86,8 @@ export async function putObject(
   const replica = replicaPut(req.headers, req.op, settings0.config.versioning);
   const checks = integrity(req.headers, req.trailers);
   let sealed = false;
+  // The bucket's quota, for a body whose size is known only at its end (withinQuota).
+  let quotaFits: (size: number) => void = () => {};
   const plain: PutOptions = {
     size: req.size,
     contentHeaders: contentHeaders(req.headers),
@@ -96,6 +99,7 @@ export async function putObject(
     checksumDeclared: checks.checksumDeclared,
     verify: async (computed) => {
       await checks.verify?.(computed);
+      quotaFits(computed.size);
       // A replica has its source's bytes: the ETag of a single PUT is their MD5.
       if (replica?.etag !== undefined && !sealed && computed.md5.toString('hex') !== replica.etag)
         throw new S3Error('BadDigest', "The replica's bytes do not have its source's ETag");
@@ -115,7 +119,10 @@ export async function putObject(
   const created = we && (await newEncryption(settings, we));
   sealed = !!created;
   const { body, opts } = created ? sealForPut(req.body, plain, created, ctx.sse) : { body: req.body, opts: plain };
-  const info = await ctx.storage.putObject(bucket, key, body, opts).finally(() => wipeKey(created?.dataKey));
+  const info = await withinQuota(ctx, bucket, req.size, (fits) => {
+    quotaFits = fits;
+    return ctx.storage.putObject(bucket, key, body, opts);
+  }).finally(() => wipeKey(created?.dataKey));
   const encryption = { ...encryptionHeaders(info.encryption), ...encryptionContextHeader(info.encryption) };
   const event = objectEvent(form ? 's3:ObjectCreated:Post' : 's3:ObjectCreated:Put', info);
   return {

@@ -184,6 +184,8 @@ export interface BucketConfig {
   replicationResync?: string;
   /** Attribute-based access control on (PutBucketAbac): the bucket's tags are aws:ResourceTag (api/bucket-abac.ts). */
   abac?: boolean;
+  /** The bucket's hard quota (JSON, MinIO's madmin.BucketQuota; api/quota.ts). */
+  quota?: string;
 }
 
 export interface ByteRange {

@@ -11,6 +11,7 @@ import type { ServiceRequest } from './service.js';
 import type { IamStore } from './store.js';
 import type { ServiceAccountRecord, UserRecord } from './records.js';
 import { isTierPath, tierAdmin } from '../tier/admin.js';
+import { isQuotaPath, quotaAdmin } from '../quota.js';
 import { isReplicationTargetPath, replicationTargetAdmin } from '../replication/admin.js';
 import { isServerAdminPath, serverAdmin } from '../admin/index.js';
 import { listOpenIdConfigs, openIdConfigInfo } from './admin-idp.js';
@@ -485,6 +486,11 @@ export async function adminApi(ctx: ApiContext, req: ServiceRequest): Promise<S3
   if (isTierPath(req.adminPath ?? '')) return tierCall(ctx, req);
   if (isReplicationTargetPath(req.adminPath ?? '')) return replicationTargetCall(ctx, req);
   if (isServerAdminPath(req.adminPath ?? '')) return serverCall(ctx, req);
+  if (isQuotaPath(req.adminPath ?? '')) {
+    const authorize = adminAuthorizer(ctx, req);
+    const body = () => (req.body.length === 0 ? {} : parseJson(req.body));
+    return quotaAdmin({ ctx, method: req.method, path: req.adminPath!, q: req.query, body, authorize });
+  }
   // idp-config/openid/NAME: one route whatever the name.
   const path = /^idp-config\/openid\/[^/]+$/.test(req.adminPath ?? '') ? IDP_CONFIG_NAMED : (req.adminPath ?? '');
   const route = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;

@@ -1,0 +1,232 @@
+// A bucket's hard quota (MinIO's bucket quota): the document kept with the bucket's configuration, the usage it
+// is checked against, and the check every write into the bucket makes (PutObject, PostObject, CopyObject,
+// UploadPart, UploadPartCopy, as MinIO checks them). A write that would take the bucket over its quota is
+// refused with XMinioAdminBucketQuotaExceeded before anything is stored.
+//
+// Usage is known as MinIO knows it, eventually: a walk of the bucket's versions (sizes of every version, delete
+// markers aside), made once per bucket when a write first meets its quota and again in the background when the
+// count is older than USAGE_TTL_MS, or at once before a write would be refused (at most once a second). Between
+// walks each process adds what it accepts (and takes back what fails); a walk's result keeps the writes still in
+// flight and those finished while it ran, so this process never counts less than it wrote and two concurrent
+// writes cannot both take the last bytes. Other workers' and nodes' writes, and deletes, are seen at the next walk;
+// parts of unfinished uploads count from their upload until the next walk (MinIO's scanner does not count them).
+import { S3Error } from '../errors.js';
+import type { ObjectLayer } from '../storage/object-layer.js';
+import { USAGE_MAX_VERSIONS } from './admin/server-info.js';
+import { bucketSettings } from './bucket-settings.js';
+import { emptyResponse, type ApiContext, type S3Response } from './types.js';
+
+/** madmin.BucketQuota as stored and answered: `size` (newer clients) or `quota` (older ones) in bytes. */
+export interface BucketQuota {
+  quota: number;
+  size: number;
+  quotatype: 'hard';
+}
+
+/** How old a bucket's counted usage may be before a write starts a new count (MinIO's cache: 10 s). */
+export const USAGE_TTL_MS = 10_000;
+/** A write that does not fit by the count kept has the bucket counted again first, if counted longer ago. */
+const RECOUNT_BEFORE_REFUSING_MS = 1000;
+
+const KEYS = new Set(['quota', 'size', 'quotatype', 'rate', 'requests']);
+
+function bytesField(v: unknown, name: string): number {
+  if (v === undefined || v === null) return 0;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    throw new S3Error('XMinioAdminInvalidArgument', `${name} must be a whole number of bytes (at most 2^53-1)`);
+  return v;
+}
+
+/**
+ * The body of set-bucket-quota: {"quota"|"size": bytes, "quotatype": "hard"}. Undefined: no quota (0, as
+ * `mc quota clear` and minio-py's bucket_quota_clear send). MinIO's request-rate limits are not done: refused.
+ */
+export function parseQuota(body: Record<string, unknown>): BucketQuota | undefined {
+  for (const k of Object.keys(body))
+    if (!KEYS.has(k)) throw new S3Error('XMinioAdminInvalidArgument', `Unknown quota field ${k.slice(0, 64)}`);
+  if (bytesField(body.rate, 'rate') !== 0 || bytesField(body.requests, 'requests') !== 0)
+    throw new S3Error('NotImplemented', 'Bucket request-rate quotas (rate, requests) are not implemented');
+  const quota = bytesField(body.quota, 'quota');
+  const size = bytesField(body.size, 'size');
+  const type = body.quotatype ?? '';
+  if (quota === 0 && size === 0) {
+    if (type !== '' && type !== 'hard') throw new S3Error('XMinioAdminInvalidArgument', 'quotatype must be hard');
+    return undefined;
+  }
+  // MinIO's old 'fifo' quota (deleting the oldest objects) was removed from MinIO too.
+  if (type !== 'hard') throw new S3Error('XMinioAdminInvalidArgument', 'quotatype must be hard');
+  return { quota, size, quotatype: 'hard' };
+}
+
+/** The stored quota (written by the admin call, so it parses); undefined: none. */
+export function storedQuota(raw: string | undefined): BucketQuota | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const q = JSON.parse(raw) as BucketQuota;
+    return q.quota > 0 || q.size > 0 ? q : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The limit in bytes: `size` when given, else `quota` (as MinIO reads them). */
+export const quotaLimit = (q: BucketQuota): number => (q.size > 0 ? q.size : q.quota);
+
+interface Usage {
+  /** Bytes counted by the last walk plus what this process accepted since. */
+  bytes: number;
+  /** When the last walk finished (0: never). */
+  at: number;
+  walking?: Promise<void>;
+  /** Bytes of writes accepted here and not finished: a walk cannot have seen them all. */
+  inflight: number;
+  /** Bytes of writes finished while the walk runs (it may or may not have seen them: counted, to be safe). */
+  during: number;
+  /** When the last walk (finished or running) began. */
+  walkedFrom: number;
+}
+
+/** Per storage (a test process runs several servers), per bucket met with a quota. */
+const usages = new WeakMap<ObjectLayer, Map<string, Usage>>();
+
+/** Bytes of every version of the bucket (delete markers aside), up to USAGE_MAX_VERSIONS versions. */
+async function bucketBytes(storage: ObjectLayer, bucket: string): Promise<number> {
+  let bytes = 0;
+  let seen = 0;
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
+  while (seen < USAGE_MAX_VERSIONS) {
+    const page = await storage.listObjectVersions(bucket, { keyMarker, versionIdMarker, maxKeys: 1000 });
+    for (const v of page.versions) {
+      seen++;
+      if (!v.deleteMarker) bytes += v.size;
+    }
+    if (!page.isTruncated) break;
+    keyMarker = page.nextKeyMarker;
+    versionIdMarker = page.nextVersionIdMarker;
+  }
+  return bytes;
+}
+
+function walk(storage: ObjectLayer, bucket: string, u: Usage): Promise<void> {
+  u.during = 0;
+  u.walkedFrom = Date.now();
+  u.walking = bucketBytes(storage, bucket)
+    .then((bytes) => {
+      u.bytes = bytes + u.during + u.inflight;
+      u.at = Date.now();
+    })
+    .finally(() => {
+      u.walking = undefined;
+    });
+  return u.walking;
+}
+
+/** The bucket's usage as known here: counted first when never counted, recounted in the background when old. */
+export async function bucketUsage(storage: ObjectLayer, bucket: string): Promise<Usage> {
+  let byBucket = usages.get(storage);
+  if (!byBucket) usages.set(storage, (byBucket = new Map()));
+  let u = byBucket.get(bucket);
+  if (!u) byBucket.set(bucket, (u = { bytes: 0, at: 0, inflight: 0, during: 0, walkedFrom: 0 }));
+  if (u.at === 0) await (u.walking ?? walk(storage, bucket, u));
+  else if (Date.now() - u.at > USAGE_TTL_MS && !u.walking) walk(storage, bucket, u).catch(() => {});
+  return u;
+}
+
+/** Counts anew unless a walk began since `asked` (one begun before may have counted a write twice). */
+async function recount(storage: ObjectLayer, bucket: string, u: Usage): Promise<void> {
+  const asked = Date.now();
+  await u.walking?.catch(() => {});
+  if (u.walkedFrom < asked) await walk(storage, bucket, u);
+}
+
+/**
+ * The bucket's bytes counted now, for get-bucket-quota: a walk of its own, kept apart from what writes are
+ * checked against (a worker that never wrote to the bucket keeps no count to grow stale).
+ */
+export const countedUsage = (storage: ObjectLayer, bucket: string): Promise<number> => bucketBytes(storage, bucket);
+
+/** Forget the bucket's counted usage (its quota was set, or it was made again): the next write counts anew. */
+export function forgetUsage(storage: ObjectLayer, bucket: string): void {
+  usages.get(storage)?.delete(bucket);
+}
+
+/**
+ * Runs `write`, which stores `size` bytes into the bucket (-1: not known before the body), within the bucket's
+ * hard quota: refused before it starts when the bytes do not fit; the bytes count as used from then on, and are
+ * given back when the write fails. `write` gets `fits(size)` for a size known only at the end of the body (call
+ * it before the commit, from storage's verify: it throws when the bytes do not fit).
+ */
+export async function withinQuota<T>(
+  ctx: ApiContext,
+  bucket: string,
+  size: number,
+  write: (fits: (size: number) => void) => Promise<T>,
+): Promise<T> {
+  const q = storedQuota((await bucketSettings(ctx, bucket)).config.quota);
+  if (!q) return write(() => {});
+  const limit = quotaLimit(q);
+  const u = await bucketUsage(ctx.storage, bucket);
+  let taken = 0;
+  const take = (bytes: number) => {
+    if (u.bytes + bytes > limit) throw new S3Error('XMinioAdminBucketQuotaExceeded', undefined, { BucketName: bucket });
+    u.bytes += bytes;
+    u.inflight += bytes;
+    taken += bytes;
+  };
+  // Before refusing, count again (at most once a second per bucket): deletes, and the bytes other workers and
+  // nodes took, are seen at once rather than at the next background count.
+  if (u.bytes + Math.max(size, 0) > limit && Date.now() - u.walkedFrom > RECOUNT_BEFORE_REFUSING_MS)
+    await recount(ctx.storage, bucket, u);
+  take(Math.max(size, 0));
+  try {
+    const out = await write((late) => {
+      if (size < 0) take(late);
+    });
+    if (u.walking) u.during += taken;
+    return out;
+  } catch (e) {
+    u.bytes -= taken;
+    throw e;
+  } finally {
+    u.inflight -= taken;
+  }
+}
+
+/** MinIO's admin calls: PUT set-bucket-quota?bucket=B (admin:SetBucketQuota), GET get-bucket-quota?bucket=B. */
+export const isQuotaPath = (path: string): boolean => path === 'set-bucket-quota' || path === 'get-bucket-quota';
+
+export interface QuotaCall {
+  ctx: ApiContext;
+  method: string;
+  path: string;
+  q: URLSearchParams;
+  /** The request body as a JSON object ({} when empty). */
+  body(): Record<string, unknown>;
+  authorize(action: string): void;
+}
+
+const NO_QUOTA: BucketQuota = { quota: 0, size: 0, quotatype: 'hard' };
+
+export async function quotaAdmin(c: QuotaCall): Promise<S3Response> {
+  const bucket = c.q.get('bucket') ?? '';
+  if (c.path === 'set-bucket-quota') {
+    if (c.method !== 'PUT') throw new S3Error('MethodNotAllowed');
+    c.authorize('admin:SetBucketQuota');
+    await bucketSettings(c.ctx, bucket); // NoSuchBucket before the body is looked at, as MinIO
+    const q = parseQuota(c.body());
+    await c.ctx.storage.updateBucketConfig(bucket, { quota: q ? JSON.stringify(q) : null });
+    forgetUsage(c.ctx.storage, bucket);
+    return emptyResponse(200);
+  }
+  if (c.method !== 'GET') throw new S3Error('MethodNotAllowed');
+  c.authorize('admin:GetBucketQuota');
+  const q = storedQuota((await bucketSettings(c.ctx, bucket)).config.quota) ?? NO_QUOTA;
+  // Cairn's own field: the usage writes are checked against now (madmin's clients ignore it).
+  const usage = await countedUsage(c.ctx.storage, bucket);
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...q, cairn: { usage } }),
+  };
+}

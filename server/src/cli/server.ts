@@ -62,7 +62,9 @@ Tuning (defaults measured with bench/load): CAIRN_READ_BATCH_BLOCKS (blocks per 
 CAIRN_READ_AHEAD_BATCHES (batches read ahead of the one being sent, 1), CAIRN_BUFFER_POOL_MB (free
 read/write buffers kept for reuse when idle, 32; up to 8 times that while busy), CAIRN_READ_CACHE_MB
 (batches shared between GETs of one object and read ahead for sequential readers, 32; 0: none),
-UV_THREADPOOL_SIZE (libuv threads per worker for disk I/O and the native kernels, 4; must be set before node
+CAIRN_METADATA_CACHE_MS (a GET's or HEAD's metadata read answers the object's next ones for this long, until
+any write to its erasure set, here or in another worker; 0, the default: off; drive files changed behind
+Cairn's back show only once it expired), UV_THREADPOOL_SIZE (libuv threads per worker for disk I/O and the native kernels, 4; must be set before node
 starts). The two memory budgets are the server's: the workers split them evenly. Each worker's V8 heap is
 bounded (--max-old-space-size=192 --max-semi-space-size=8, first limit --initial-old-space-size=48; --expose-gc
 for one memory-reducing collection once it serves), glibc's
@@ -116,6 +118,7 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv): {
   readAheadBatches?: number;
   poolBytes?: number;
   readCacheBytes?: number;
+  metadataCacheMs?: number;
   staleUploadsExpiryMs?: number;
   staleUploadsCleanupIntervalMs?: number;
   /** The lifecycle test clock (not a storage setting: the API layer's). */
@@ -141,6 +144,7 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv): {
     readAheadBatches: wholeFromEnv(env, 'CAIRN_READ_AHEAD_BATCHES', 0),
     poolBytes: poolMb === undefined ? undefined : poolMb * 1024 * 1024,
     readCacheBytes: cacheMb === undefined ? undefined : cacheMb * 1024 * 1024,
+    metadataCacheMs: wholeFromEnv(env, 'CAIRN_METADATA_CACHE_MS', 0),
   };
 }
 

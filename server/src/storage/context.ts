@@ -48,6 +48,12 @@ export interface StorageOptions {
   readCacheBytes?: number;
   /** How long a batch stays in that cache once read (default 2 s). */
   readCacheLingerMs?: number;
+  /**
+   * A GET's or HEAD's metadata read answers the object's next GETs and HEADs for this long, until any
+   * metadata of its erasure set changes (default 0: off). Faults made behind Cairn's back (drive files
+   * removed or damaged by hand) then show only once it expired (engine/erasure-set.ts resolveForRead).
+   */
+  metadataCacheMs?: number;
   /** Data of replaced or deleted versions is removed this long after the change (in-flight GETs). 5 s. */
   gcGraceMs?: number;
   /** Unfinished multipart uploads older than this are removed with their parts (default 24 h). */
@@ -114,6 +120,8 @@ export interface StorageContext {
   slowShardMs: number;
   readBatchBlocks: number;
   readAheadBatches: number;
+  /** See StorageOptions.metadataCacheMs (0: off). */
+  metadataCacheMs: number;
   pool: BufferPool;
   /** Batches shared between GETs of one object, and prefetch for sequential readers (null: none). */
   readAhead: ReadAhead | null;

@@ -103,10 +103,18 @@ describe('tuningFromEnv', () => {
     ['CAIRN_READ_BATCH_BLOCKS', '0x10'],
     ['CAIRN_READ_BATCH_BLOCKS', '1e1'],
     ['CAIRN_READ_AHEAD_BATCHES', ' 8 '],
+    ['CAIRN_METADATA_CACHE_MS', '-1'],
+    ['CAIRN_METADATA_CACHE_MS', '1s'],
   ])('%s=%s is refused with the variable named', (name, value) => {
     expect(() => tuningFromEnv({ [name]: value })).toThrow(
       new RegExp(`${name} must be a whole number >= \\d, got '${value}'`),
     );
+  });
+
+  it('CAIRN_METADATA_CACHE_MS: milliseconds, 0 (off) allowed, unset leaves the default (off)', () => {
+    expect(tuningFromEnv({ CAIRN_METADATA_CACHE_MS: '1500' }).metadataCacheMs).toBe(1500);
+    expect(tuningFromEnv({ CAIRN_METADATA_CACHE_MS: '0' }).metadataCacheMs).toBe(0);
+    expect(tuningFromEnv({}).metadataCacheMs).toBeUndefined();
   });
 
   it('a bad value is refused even when the other variables are good', () => {

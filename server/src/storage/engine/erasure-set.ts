@@ -62,6 +62,32 @@ export interface Mutation {
   slots?: boolean[];
 }
 
+type Answer = { metas: DriveMeta[]; resolved: Resolved };
+interface KeptAnswer {
+  /** When the metadata read began (Date.now()). */
+  at: number;
+  writes: number;
+  online: boolean[];
+  answer: Answer;
+}
+
+/** Objects whose metadata answers are kept at most, per set. */
+const MAX_KEPT = 1024;
+/** Answers with more inline data than this (all drives' copies) are not kept: memory, for a small gain. */
+const MAX_KEPT_INLINE_BYTES = 64 * 1024;
+
+function sameOnline(a: boolean[], b: boolean[]): boolean {
+  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function keepable(metas: DriveMeta[]): boolean {
+  let inline = 0;
+  for (const m of metas)
+    for (const v of m.meta?.versions ?? []) for (const b of v.inline ?? []) if (b) inline += b.length;
+  return inline <= MAX_KEPT_INLINE_BYTES;
+}
+
 export class ErasureSet {
   /** online[i] = drive i answered its last probe; writable[i] = and it can be written. */
   readonly online: boolean[];
@@ -72,6 +98,8 @@ export class ErasureSet {
     string,
     { writes: number; answer: Promise<{ metas: DriveMeta[]; resolved: Resolved }> }
   >();
+  /** Answers of resolveForRead kept for ctx.metadataCacheMs (off at 0), oldest first (see resolveForRead). */
+  private readonly kept = new Map<string, KeptAnswer>();
 
   constructor(
     readonly index: number,
@@ -146,14 +174,47 @@ export class ErasureSet {
     const rel = this.objRel(bucket, key);
     const current = this.resolving.get(rel);
     if (current && current.writes === this.writes) return current.answer;
+    const ttl = this.deps.ctx.metadataCacheMs;
+    const now = ttl > 0 ? Date.now() : 0;
+    if (ttl > 0) {
+      const k = this.kept.get(rel);
+      if (k && k.writes === this.writes && now - k.at < ttl && sameOnline(k.online, this.online)) {
+        this.deps.ctx.readStats.metadataCacheHits++;
+        return Promise.resolve(k.answer);
+      }
+    }
     this.deps.ctx.readStats.metadataReads++;
     const entry = { writes: this.writes, answer: this.resolve(bucket, key) };
     this.resolving.set(rel, entry);
+    const online = ttl > 0 ? [...this.online] : [];
     const done = () => {
       if (this.resolving.get(rel) === entry) this.resolving.delete(rel);
     };
-    entry.answer.then(done, done);
+    entry.answer.then((answer) => {
+      done();
+      if (ttl > 0 && entry.writes === this.writes && keepable(answer.metas))
+        this.keep(rel, now, entry.writes, online, answer);
+    }, done);
     return entry.answer;
+  }
+
+  /**
+   * A metadata read's answer kept for the next GETs and HEADs of the object (ctx.metadataCacheMs after the read
+   * began). It is good while `writes` is unchanged: every metadata change of this set, made by this process
+   * or announced by another one on the change bus (applied before the writer answers its client), bumps it,
+   * so S3's read-after-write holds; and while the drives that were online still are. What it cannot see is
+   * a change made behind Cairn's back (a drive's files removed or damaged by hand): a GET notices that only
+   * once the answer is older than the cache's time. Hence off by default (CAIRN_METADATA_CACHE_MS).
+   */
+  private keep(rel: string, at: number, writes: number, online: boolean[], answer: Answer): void {
+    this.kept.delete(rel);
+    this.kept.set(rel, { at, writes, online, answer });
+    // Oldest first: drop what expired, and the oldest beyond the bound.
+    const ttl = this.deps.ctx.metadataCacheMs;
+    for (const [k, v] of this.kept) {
+      if (this.kept.size <= MAX_KEPT && at - v.at < ttl) break;
+      this.kept.delete(k);
+    }
   }
 
   /** Some object's metadata changed on the drives (written, rolled back or healed). */

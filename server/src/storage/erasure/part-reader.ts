@@ -45,6 +45,8 @@ export interface ReadStats {
   readTasks: number;
   /** Metadata reads (every drive's metadata file, checked by a stat and read when it changed). */
   metadataReads: number;
+  /** GETs and HEADs answered from a kept metadata read (StorageOptions.metadataCacheMs). */
+  metadataCacheHits: number;
 }
 
 export class PartReader {

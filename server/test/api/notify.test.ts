@@ -89,6 +89,16 @@ describe('notification targets from the environment', () => {
     for (const bad of ['0', '501', '2.5', 'many', '-1'])
       expect(() => webhook(bad)).toThrow(/CAIRN_NOTIFY_WEBHOOK_MAX_WORKERS_1 must be a whole number from 1 to 500/);
   });
+
+  it('a webhook endpoint with a user or password is refused (they would not be sent): the token is the way', () => {
+    const target = (endpoint: string) =>
+      makeTarget(
+        notifyTargetsFromEnv({ CAIRN_NOTIFY_WEBHOOK_ENABLE_1: 'on', CAIRN_NOTIFY_WEBHOOK_ENDPOINT_1: endpoint })[0],
+      );
+    for (const url of ['http://user:pass@127.0.0.1:9/hook', 'https://user@127.0.0.1:9/hook'])
+      expect(() => target(url)).toThrow(/ENDPOINT_1 must not hold a user or password: use .*AUTH_TOKEN_1/);
+    expect(() => target('http://127.0.0.1:9/hook?x=1')).not.toThrow();
+  });
 });
 
 describe('rules', () => {
@@ -272,6 +282,27 @@ describe('EventQueue', () => {
       const out: string[] = [];
       for (let i = 0; i < 40; i++) out.push(await q.read((await q.take(signal))!));
       expect(out).toEqual(data.slice(0, 40));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads the events written in this run from memory (1024 of them), the others from their files', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cairn-queue-'));
+    try {
+      const q = await EventQueue.open(dir, 2000);
+      const n = 1100;
+      for (let i = 1; i <= n; i++) await q.push(`event ${i}`);
+      // Changed on disk behind the queue's back: the first is read as written, the last from its file.
+      for (const seq of [1, n]) await writeFile(join(dir, `${seq.toString(16).padStart(16, '0')}.event`), 'disk');
+      const signal = new AbortController().signal;
+      const out: string[] = [];
+      for (let i = 1; i <= n; i++) out.push(await q.read((await q.take(signal))!));
+      expect(out.slice(0, 1024)).toEqual(Array.from({ length: 1024 }, (_, i) => `event ${i + 1}`));
+      expect(out.slice(1024, -1)).toEqual(Array.from({ length: n - 1025 }, (_, i) => `event ${i + 1025}`));
+      expect(out.at(-1)).toBe('disk');
+      // Read once from memory: a second read of the same event goes to its file.
+      expect(await q.read(1)).toBe('disk');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -31,6 +31,12 @@ const name = (seq: number) => `${seq.toString(16).padStart(16, '0')}.event`;
 /** Copies made at once when a reopen fills a folder that lacks events. */
 const REPAIR_CONCURRENCY = 16;
 
+/**
+ * Events kept in memory as written, up to this many, so the consumer reads them without going back to the disk
+ * (a readFile per event); beyond it (a target down, the queue growing) events are read from their files.
+ */
+const KEPT_MAX = 1024;
+
 /** Drives a queue is mirrored on, at most (its events are written to each): one folder per drive. */
 export const QUEUE_COPIES = 3;
 
@@ -59,6 +65,8 @@ export class EventQueue {
   private readonly remaking = new Map<string, Promise<void>>();
   /** Events refused because the queue was full (counted since start). */
   dropped = 0;
+  /** The data of events written in this run and not read yet (at most KEPT_MAX). */
+  private readonly kept = new Map<number, string>();
 
   /** Folders that must hold an event for it to count as queued: a majority of them. */
   private readonly quorum: number;
@@ -171,6 +179,7 @@ export class EventQueue {
         new Error(`the event queue in ${this.dirs[0]} has too few folders left (${this.dirs.length})`)
       );
     }
+    if (this.kept.size < KEPT_MAX) this.kept.set(seq, data);
     this.settle(seq, true);
   }
 
@@ -260,8 +269,13 @@ export class EventQueue {
     return seq;
   }
 
-  /** The event `seq` as stored, from the first folder that has it. */
+  /** The event `seq` as stored: as it was written when kept in memory, else from the first folder that has it. */
   async read(seq: number): Promise<string> {
+    const kept = this.kept.get(seq);
+    if (kept !== undefined) {
+      this.kept.delete(seq);
+      return kept;
+    }
     let error: unknown;
     for (const dir of this.dirs) {
       try {
@@ -278,6 +292,7 @@ export class EventQueue {
    * its copy (it goes out again after a restart).
    */
   async remove(seq: number): Promise<void> {
+    this.kept.delete(seq);
     if (!this.pending.has(seq)) return;
     this.removing.add(seq);
     try {

@@ -1,18 +1,31 @@
-// A replica's single-part PUT without the AWS SDK: node's http(s) with Cairn's SigV4 signer (sigv4-sign.ts).
+// A replica's data requests without the AWS SDK: node's http(s) with Cairn's SigV4 signer (sigv4-sign.ts), for
+// the single-part PUT and the multipart upload (create, parts, complete, abort; remote.ts).
 // Why: the source read's chunks come from the storage engine's buffer pool, and the SDK pipes the stream
 // itself, so the chunks were never given back and each replicated MiB was new garbage (GC was the largest
 // extra cost of replication in a profile). Here each chunk is written with a callback that returns it to the
-// pool once the socket has taken it, as http/send-body.ts does for GETs. Everything else (multipart, metadata,
-// deletes, the target's probe) stays on the SDK (remote.ts).
-import { Agent as HttpAgent, type ClientRequest, type IncomingMessage, request as httpRequest } from 'node:http';
+// pool once the socket has taken it, as http/send-body.ts does for GETs. Everything else (metadata, deletes,
+// the target's probe) stays on the SDK (remote.ts).
+import {
+  Agent as HttpAgent,
+  type ClientRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  request as httpRequest,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
-import { amzDate, authorizationV4, deriveSigningKey, uriEncode } from '../../sigv4-sign.js';
+import { amzDate, authorizationV4, deriveSigningKey, sha256Hex, uriEncode } from '../../sigv4-sign.js';
 import type { ObjectBody } from '../../storage/object-layer.js';
 
 const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
-/** Longest error document read from the target. */
+/** Longest answer document (an error, an upload's id, a completed upload) read from the target. */
 const ERROR_BODY_MAX = 64 * 1024;
+
+/** A target's 2xx answer: its headers and its document (empty for a PUT), cut at 64 KiB. */
+export interface RawAnswer {
+  headers: IncomingHttpHeaders;
+  text: string;
+}
 
 /** A failed PUT in the shape the SDK's errors have (remote.ts's fail() reads them alike). */
 export interface PutFailure {
@@ -60,26 +73,48 @@ export class RawPutter {
     extra: Record<string, string>,
     body: ObjectBody,
     length: number,
-  ): Promise<void> {
+  ): Promise<RawAnswer> {
+    return this.request('PUT', bucket, key, query, extra, body, length);
+  }
+
+  /**
+   * `method` /bucket/key?query with `extra` headers (lower case; every one signed) and a body: a stream of
+   * `length` bytes (sent unsigned, its chunks given back to their pool), a small document (its hash signed), or
+   * none. Resolves with a 2xx answer; rejects with a PutFailure otherwise (no status: no answer). A stream body
+   * is consumed or destroyed either way.
+   */
+  async request(
+    method: 'PUT' | 'POST' | 'DELETE',
+    bucket: string,
+    key: string,
+    query: Record<string, string>,
+    extra: Record<string, string>,
+    body?: ObjectBody | string,
+    length = 0,
+  ): Promise<RawAnswer> {
     const path = `/${uriEncode(bucket)}/${uriEncode(key, true)}`;
     const canonicalQuery = Object.entries(query)
       .map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`)
       .sort()
       .join('&');
     const date = amzDate();
+    const document = typeof body === 'string' ? Buffer.from(body) : undefined;
+    const stream = typeof body === 'string' ? undefined : body;
+    const payloadHash = stream ? UNSIGNED_PAYLOAD : sha256Hex(document ?? '');
     const headers: Record<string, string> = {
       ...extra,
       host: this.o.endpoint,
-      'content-length': String(length),
-      'x-amz-content-sha256': UNSIGNED_PAYLOAD,
+      // Always a length (0 without a body): node would send a bodiless POST chunked.
+      'content-length': String(document?.length ?? (stream ? length : 0)),
+      'x-amz-content-sha256': payloadHash,
       'x-amz-date': date,
     };
     headers.authorization = authorizationV4({
-      method: 'PUT',
+      method,
       canonicalUri: path,
       canonicalQuery,
       headers,
-      payloadHash: UNSIGNED_PAYLOAD,
+      payloadHash,
       accessKey: this.o.accessKey,
       region: this.o.region,
       service: 's3',
@@ -90,7 +125,7 @@ export class RawPutter {
     try {
       req = (this.o.secure ? httpsRequest : httpRequest)({
         agent: this.agent,
-        method: 'PUT',
+        method,
         hostname,
         port: port ?? (this.o.secure ? 443 : 80),
         path: canonicalQuery ? `${path}?${canonicalQuery}` : path,
@@ -99,15 +134,15 @@ export class RawPutter {
       });
     } catch (e) {
       // A header value node will not send (a control character in user metadata): refused, not down.
-      body.destroy();
+      stream?.destroy();
       throw { name: 'InvalidHeader', message: (e as Error).message, $metadata: { httpStatusCode: 400 } };
     }
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<RawAnswer>((resolve, reject) => {
       let settled = false;
       const fail = (f: PutFailure) => {
         if (settled) return;
         settled = true;
-        if (!body.destroyed) body.destroy();
+        if (stream && !stream.destroyed) stream.destroy();
         req.destroy(); // an answer before the whole body went: the connection cannot be reused
         reject(f);
       };
@@ -123,19 +158,17 @@ export class RawPutter {
       });
       req.once('response', (res: IncomingMessage) => {
         const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) {
-          res.resume();
-          res.once('end', () => {
-            if (settled) return;
-            settled = true;
-            resolve();
-          });
-          res.once('error', noAnswer);
-          return;
-        }
-        readError(res, status).then(fail, noAnswer);
+        readText(res).then((text) => {
+          if (status < 200 || status > 299) return fail(errorOf(text, status));
+          // CompleteMultipartUpload may answer 200 with an error document (AWS: retry it).
+          if (/^\s*(<\?xml[^>]*>\s*)?<Error>/.test(text)) return fail({ ...errorOf(text, 500), $metadata: {} });
+          if (settled) return;
+          settled = true;
+          resolve({ headers: res.headers, text });
+        }, noAnswer);
       });
-      sendBody(req, body, noAnswer);
+      if (stream) sendBody(req, stream, noAnswer);
+      else req.end(document);
     });
   }
 
@@ -165,25 +198,35 @@ function sendBody(req: ClientRequest, body: ObjectBody, failed: (e: Error) => vo
   });
 }
 
-/** The target's error answer: its XML <Code> and <Message> when it sent them. */
-async function readError(res: IncomingMessage, status: number): Promise<PutFailure> {
+/** The answer's document, cut at ERROR_BODY_MAX (the rest is read and dropped, so the socket can be reused). */
+async function readText(res: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const c of res as Readable) {
     if (n < ERROR_BODY_MAX) chunks.push(c as Buffer);
     n += (c as Buffer).length;
   }
-  const text = Buffer.concat(chunks).subarray(0, ERROR_BODY_MAX).toString('utf8');
-  const field = (name: string) => {
-    const start = text.indexOf(`<${name}>`);
-    const end = text.indexOf(`</${name}>`, start);
-    return start >= 0 && end > start ? text.slice(start + name.length + 2, end) : undefined;
-  };
-  const code = field('Code');
+  return n === 0 ? '' : Buffer.concat(chunks).subarray(0, ERROR_BODY_MAX).toString('utf8');
+}
+
+/** The text of element `name` in a target's document (its first), entities decoded; undefined when absent. */
+export function xmlField(text: string, name: string): string | undefined {
+  const start = text.indexOf(`<${name}>`);
+  const end = text.indexOf(`</${name}>`, start);
+  if (start < 0 || end <= start) return undefined;
+  // The five named entities only: S3's codes, messages and upload ids need no more.
+  return text.slice(start + name.length + 2, end).replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ENTITIES[e]);
+}
+
+const ENTITIES: Record<string, string> = { lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' };
+
+/** The target's error answer: its XML <Code> and <Message> when it sent them. */
+function errorOf(text: string, status: number): PutFailure {
+  const code = xmlField(text, 'Code');
   return {
     name: code ?? String(status),
     Code: code,
-    message: field('Message') ?? `status ${status}`,
+    message: xmlField(text, 'Message') ?? `status ${status}`,
     $metadata: { httpStatusCode: status },
   };
 }

@@ -1,14 +1,15 @@
 // The S3 client of one replication target (AWS's SDK for JavaScript, loaded on first use as the tiers' is; a
-// single-part copy goes as a raw signed PUT, raw-put.ts, which gives the read's pooled chunks back),
+// replica's bytes, single-part or multipart, go as raw signed requests, raw-put.ts, which give the read's pooled
+// chunks back),
 // speaking MinIO's replication requests: a replica keeps its source's version id (`?versionId=`) and
 // modification time (`x-minio-source-mtime`), is marked `x-amz-replication-status: REPLICA` and flagged
 // `x-minio-source-replication-request: true`, which the target authorizes as s3:ReplicateObject /
 // s3:ReplicateDelete (Cairn: api/replication/receive.ts; MinIO alike). No message carries a credential.
-import type { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import type { ObjectBody, ObjectInfo } from '../../storage/object-layer.js';
 import { isTierDown } from '../tier/remote.js';
-import { RawPutter } from './raw-put.js';
+import { escapeXml } from '../xml.js';
+import { RawPutter, xmlField } from './raw-put.js';
 import { REPLICATION_REQUEST } from './receive.js';
 import type { RemoteTarget } from './targets.js';
 
@@ -73,7 +74,10 @@ function replicaHeaders(mtime: Date): Record<string, string> {
   };
 }
 
-/** putParams() as the headers of a raw PUT (raw-put.ts), in the SDK's names and forms. */
+/**
+ * What a replica is written with, besides its bytes (the source version's metadata, tags and lock), as the
+ * headers of a raw PUT or CreateMultipartUpload (raw-put.ts), in the forms the SDK sent.
+ */
 function putHeaders(info: ObjectInfo, storageClass?: string): Record<string, string> {
   const h = info.contentHeaders;
   const lock = info.lock;
@@ -91,26 +95,6 @@ function putHeaders(info: ObjectInfo, storageClass?: string): Record<string, str
   if (lock?.retainUntil) out['x-amz-object-lock-retain-until-date'] = lock.retainUntil.toISOString();
   if (lock?.legalHold !== undefined) out['x-amz-object-lock-legal-hold'] = lock.legalHold ? 'ON' : 'OFF';
   return out;
-}
-
-/** What a replica is written with, besides its bytes: the source version's metadata, tags and lock. */
-function putParams(info: ObjectInfo, storageClass?: string) {
-  const h = info.contentHeaders;
-  const lock = info.lock;
-  return {
-    ContentType: h['content-type'],
-    ContentEncoding: h['content-encoding'],
-    ContentDisposition: h['content-disposition'],
-    ContentLanguage: h['content-language'],
-    CacheControl: h['cache-control'],
-    Expires: h.expires ? new Date(h.expires) : undefined,
-    Metadata: Object.keys(info.userMetadata).length ? info.userMetadata : undefined,
-    Tagging: info.tagging || undefined,
-    StorageClass: storageClass as 'STANDARD' | undefined,
-    ObjectLockMode: lock?.mode,
-    ObjectLockRetainUntilDate: lock?.retainUntil,
-    ObjectLockLegalHoldStatus: lock?.legalHold === undefined ? undefined : lock.legalHold ? 'ON' : 'OFF',
-  } as const;
 }
 
 const CONNECT_TIMEOUT_MS = 5000;
@@ -175,12 +159,8 @@ export class ReplicationRemote {
     if (status !== 'Enabled') throw new S3Error('RemoteTargetNotVersionedError');
   }
 
-  /**
-   * Writes a replica of a single-part version: one PUT streaming `body` (`info.size` bytes), sent raw (raw-put.ts:
-   * the body's pooled chunks go back to the pool). `storageClass`: the one the rule asks of replicas (else the
-   * target's, else the default).
-   */
-  async putObject(key: string, info: ObjectInfo, storageClass: string | undefined, body: ObjectBody): Promise<void> {
+  /** The raw client of the target's data requests (raw-put.ts). */
+  private raw(): RawPutter {
     this.putter ??= new RawPutter({
       endpoint: this.target.endpoint,
       secure: this.target.secure,
@@ -190,8 +170,17 @@ export class ReplicationRemote {
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       idleTimeoutMs: REQUEST_TIMEOUT_MS,
     });
+    return this.putter;
+  }
+
+  /**
+   * Writes a replica of a single-part version: one PUT streaming `body` (`info.size` bytes), sent raw (raw-put.ts:
+   * the body's pooled chunks go back to the pool). `storageClass`: the one the rule asks of replicas (else the
+   * target's, else the default).
+   */
+  async putObject(key: string, info: ObjectInfo, storageClass: string | undefined, body: ObjectBody): Promise<void> {
     try {
-      await this.putter.put(
+      await this.raw().put(
         this.target.targetBucket,
         key,
         { versionId: info.versionId },
@@ -210,69 +199,50 @@ export class ReplicationRemote {
 
   /**
    * Writes a replica of a multipart version part by part, with the source's part sizes, so its ETag is the
-   * source's. `part(n)` opens the bytes of part n. An upload that fails is aborted.
+   * source's: CreateMultipartUpload, UploadPart, CompleteMultipartUpload as raw requests (raw-put.ts; each part's
+   * pooled chunks go back to the pool). `part(n)` opens the bytes of part n. An upload that fails is aborted.
    */
   async putMultipart(
     key: string,
     info: ObjectInfo,
     storageClass: string | undefined,
-    part: (n: number) => Promise<Readable>,
+    part: (n: number) => Promise<ObjectBody>,
   ): Promise<void> {
-    const sdkMod = await loadSdk();
-    const s3 = await this.s3();
-    const Bucket = this.target.targetBucket;
+    const raw = this.raw();
+    const bucket = this.target.targetBucket;
     let uploadId: string | undefined;
     try {
-      const created = await s3.send(
-        withExtras(
-          new sdkMod.CreateMultipartUploadCommand({
-            Bucket,
-            Key: key,
-            ...putParams(info, storageClass ?? this.target.storageClass),
-          }),
-          { versionId: info.versionId },
-          replicaHeaders(info.lastModified),
-        ),
+      const created = await raw.request(
+        'POST',
+        bucket,
+        key,
+        { uploads: '', versionId: info.versionId },
+        { ...putHeaders(info, storageClass ?? this.target.storageClass), ...replicaHeaders(info.lastModified) },
       );
-      uploadId = created.UploadId;
-      const parts: { PartNumber: number; ETag?: string }[] = [];
+      uploadId = xmlField(created.text, 'UploadId');
+      if (!uploadId)
+        throw { name: 'InvalidResponse', message: 'no UploadId in its answer', $metadata: { httpStatusCode: 500 } };
+      const parts: string[] = [];
       for (const p of info.parts ?? []) {
         const body = await part(p.number);
-        try {
-          const out = await s3.send(
-            new sdkMod.UploadPartCommand({
-              Bucket,
-              Key: key,
-              UploadId: uploadId,
-              PartNumber: p.number,
-              Body: body,
-              ContentLength: p.size,
-            }),
-          );
-          parts.push({ PartNumber: p.number, ETag: out.ETag });
-        } catch (e) {
-          body.destroy();
-          throw e;
-        }
+        const out = await raw.request('PUT', bucket, key, { partNumber: String(p.number), uploadId }, {}, body, p.size);
+        const etag = out.headers.etag ?? '';
+        parts.push(`<Part><ETag>${escapeXml(etag, false)}</ETag><PartNumber>${p.number}</PartNumber></Part>`);
       }
-      await s3.send(
-        withExtras(
-          new sdkMod.CompleteMultipartUploadCommand({
-            Bucket,
-            Key: key,
-            UploadId: uploadId,
-            MultipartUpload: { Parts: parts },
-          }),
-          {},
-          {
-            ...replicaHeaders(info.lastModified),
-            ...(info.encryption ? {} : { 'x-minio-source-etag': info.etag }),
-          },
-        ),
+      await raw.request(
+        'POST',
+        bucket,
+        key,
+        { uploadId },
+        {
+          'content-type': 'application/xml',
+          ...replicaHeaders(info.lastModified),
+          ...(info.encryption ? {} : { 'x-minio-source-etag': info.etag }),
+        },
+        `<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${parts.join('')}</CompleteMultipartUpload>`,
       );
     } catch (e) {
-      if (uploadId)
-        await s3.send(new sdkMod.AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId })).catch(() => {});
+      if (uploadId) await raw.request('DELETE', bucket, key, { uploadId }, {}).catch(() => {});
       throw this.fail(e, 'take a multipart replica');
     }
   }

@@ -319,7 +319,7 @@ export class Replicator {
         const i = info.parts!.findIndex((p) => p.number === n);
         const p = info.parts![i];
         if (p.size === 0) return emptyStream();
-        return (await opened.read({ start: offsets[i], end: offsets[i] + p.size - 1 })) as Readable;
+        return opened.read({ start: offsets[i], end: offsets[i] + p.size - 1 });
       });
     } else {
       const body = info.size === 0 ? emptyStream() : await opened.read();

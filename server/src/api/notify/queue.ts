@@ -12,16 +12,17 @@
 //
 // A queue has one consumer (lanes.ts): `take`/`read`/`remove` hand events out in sequence order, and remove
 // them in any order as several senders finish them: a restart sends again exactly the events not removed.
-import { readFile as readFileCb, rename as renameCb, unlink as unlinkCb, writeFile as writeFileCb } from 'node:fs';
+import { readFile as readFileCb, rename as renameCb, unlink as unlinkCb } from 'node:fs';
 import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { writeFileAtomic } from '@cairn/native';
 import { S3Error } from '../../errors.js';
 
-// The four calls of every event through the callback API: node's fs/promises versions cost more CPU (a FileHandle
-// and its bookkeeping per writeFile/readFile). `npm run -w bench notify-queue` (4,000 events x 3 folders in
-// /dev/shm, load 18-19): push + read + remove 0.26-0.34 ms of CPU per event this way, 0.37-0.46 ms before.
-const writeFile = promisify(writeFileCb) as (path: string, data: string) => Promise<void>;
+// An event's write is one native step per folder (the file written under a temporary name, then renamed: the
+// addon's writeFileAtomic, files.ts), those of one folder asked for in one turn of the event loop sharing a pool
+// task; node's writeFile + rename took four pool round trips (open, write, close, rename). Reads and removals go
+// through node's callback API, which costs less CPU than fs/promises (a FileHandle and its bookkeeping per call).
 const readFile = promisify(readFileCb) as (path: string, encoding: 'utf8') => Promise<string>;
 const rename = promisify(renameCb);
 const unlink = promisify(unlinkCb);
@@ -151,22 +152,18 @@ export class EventQueue {
     }
     const seq = this.nextSeq++;
     this.writes++;
+    const bytes = Buffer.from(data);
     const written = await Promise.allSettled(
       this.dirs.map(async (dir) => {
-        const tmp = join(dir, `${name(seq)}.tmp`);
+        // On a failure the native step removes the temporary file itself.
+        const write = () => writeFileAtomic(join(dir, `${name(seq)}.tmp`), bytes, join(dir, name(seq)), dir);
         try {
-          try {
-            await writeFile(tmp, data);
-          } catch (e) {
-            // The folder is gone (its drive wiped while running): made again, with the events it lost.
-            if (!isMissing(e)) throw e;
-            await this.remake(dir);
-            await writeFile(tmp, data);
-          }
-          await rename(tmp, join(dir, name(seq)));
+          await write();
         } catch (e) {
-          await unlink(tmp).catch(() => {});
-          throw e;
+          // The folder is gone (its drive wiped while running): made again, with the events it lost.
+          if (!isMissing(e)) throw e;
+          await this.remake(dir);
+          await write();
         }
       }),
     );

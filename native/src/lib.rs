@@ -28,6 +28,7 @@ mod erasure_api;
 mod files;
 mod frames;
 mod highway;
+mod json_scan;
 mod md5;
 mod md5x;
 mod pieces;

@@ -4,25 +4,21 @@
 //! 'red'`) or LIKE a prefix (`s.name LIKE 'ab%'`). The evaluator runs WHERE's AND chain left to right and stops
 //! at the first false, so a line dropped here is one it would reject without reaching anything after it.
 //!
-//! A line is judged only when serde_json reads it as one JSON object and nothing else (strict RFC 8259, UTF-8,
-//! depth <= 128; JSON.parse reads every such line alike and the reader's depth limit is higher): any line it
-//! refuses (an error for the reader, a byte order mark, an empty line) is kept. serde_json checks UTF-8 only in
-//! the keys and the text it hands over: a bad sequence inside another value's text is read by the reader as
-//! U+FFFD, which never takes an ASCII byte with it, so the record's shape and the field are the same. The field is judged only where the evaluator finds it first (plan/bind.ts fieldGetter): the
-//! last key equal to the name once unescaped (JSON.parse keeps the last of duplicates). A line without such a key
-//! is kept (the field is missing, or an unquoted name may match a key ignoring case, Unicode's way in
-//! JavaScript). The line is dropped only when the field's value is a JSON number failing
-//! the comparison by more than a 1e-9 relative margin (never for `<>`), or a JSON string not equal to the text /
-//! not starting with the prefix. A missing field, null, true, false, an array or an object is kept (the evaluator
-//! decides). Lines longer than `MAX_LINE` are kept (the record-size limit's error).
-use std::fmt;
-
+//! A line is judged only when json_scan.rs reads it as one JSON object and nothing else (strict RFC 8259; it refuses
+//! whatever serde_json, which read the lines before, refused): any line it refuses (an error for the reader, a byte
+//! order mark, an empty line, nesting over 128 levels) is kept. The field is judged only where the evaluator finds
+//! it first (plan/bind.ts fieldGetter): the last key equal to the name once unescaped (JSON.parse keeps the last of
+//! duplicates). A line without such a key is kept (the field is missing, or an unquoted name may match a key
+//! ignoring case, Unicode's way in JavaScript). The line is dropped only when the field's value is a JSON number
+//! failing the comparison by more than a 1e-9 relative margin (never for `<>`), or a JSON string not equal to the
+//! text / not starting with the prefix. A missing field, null, true, false, an array or an object is kept (the
+//! evaluator decides). Lines longer than `MAX_LINE` are kept (the record-size limit's error).
+use crate::json_scan::{last_field_at, Field};
 use memchr::memchr_iter;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 // The numeric test is CSV's (its NUMBER_MARGIN, the same operators).
 use crate::select_csv::may_hold;
-use serde_core::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// Lines longer than this are kept whatever they hold (the reader's record-size check sees them).
 const MAX_LINE: usize = 256 * 1024;
@@ -76,137 +72,18 @@ impl<'a> LineTest<'a> {
         Ok(LineTest { name, judge })
     }
 
-    /// False only when the test is certainly false for the line's record.
-    fn keep(&self, line: &[u8]) -> bool {
-        if line.len() > MAX_LINE {
+    /// False only when the test is certainly false for the record of the line `rest[..len]` (`rest` goes on to the
+    /// chunk's end).
+    fn keep(&self, rest: &[u8], len: usize) -> bool {
+        if len > MAX_LINE {
             return true;
         }
-        let mut de = serde_json::Deserializer::from_slice(line);
-        match de.deserialize_map(Record(self)) {
-            Ok(Verdict::False) => de.end().is_err(),
+        match (last_field_at(rest, len, self.name.as_bytes()), self.judge) {
+            (Some(Field::Number(v)), Judge::Number(op, bound)) => may_hold(op, v, bound),
+            (Some(Field::Text(s)), Judge::Equal(text)) => s == text,
+            (Some(Field::Text(s)), Judge::Prefix(text)) => s.starts_with(text),
             _ => true,
         }
-    }
-}
-
-/// What a line's record says of the test.
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Verdict {
-    /// Certainly false: the line may be dropped.
-    False,
-    /// True, or not certain.
-    Keep,
-}
-
-/// The top-level object: its keys compared with the name, the field's value judged, every other value skipped.
-struct Record<'t, 'a>(&'t LineTest<'a>);
-
-impl<'de> Visitor<'de> for Record<'_, '_> {
-    type Value = Verdict;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> std::result::Result<Verdict, M::Error> {
-        // A missing field (or one only a key differing in case names) is left to the evaluator.
-        let mut verdict = Verdict::Keep;
-        while let Some(exact) = map.next_key_seed(Key(self.0))? {
-            if exact {
-                verdict = map.next_value_seed(Value(self.0.judge))?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(verdict)
-    }
-}
-
-/// Whether a key is the field's name exactly (once unescaped).
-struct Key<'t, 'a>(&'t LineTest<'a>);
-
-impl<'de> DeserializeSeed<'de> for Key<'_, '_> {
-    type Value = bool;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<bool, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Key<'_, '_> {
-    type Value = bool;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a key")
-    }
-
-    fn visit_str<E>(self, k: &str) -> std::result::Result<bool, E> {
-        Ok(k == self.0.name)
-    }
-}
-
-/// The field's value, judged (and consumed whole when it is an array or an object).
-struct Value<'a>(Judge<'a>);
-
-impl<'de> DeserializeSeed<'de> for Value<'_> {
-    type Value = Verdict;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Verdict, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl Value<'_> {
-    fn number(&self, v: f64) -> Verdict {
-        match self.0 {
-            Judge::Number(op, bound) if !may_hold(op, v, bound) => Verdict::False,
-            _ => Verdict::Keep,
-        }
-    }
-}
-
-impl<'de> Visitor<'de> for Value<'_> {
-    type Value = Verdict;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_i64<E>(self, v: i64) -> std::result::Result<Verdict, E> {
-        Ok(self.number(v as f64))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> std::result::Result<Verdict, E> {
-        Ok(self.number(v as f64))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> std::result::Result<Verdict, E> {
-        Ok(self.number(v))
-    }
-
-    fn visit_str<E>(self, s: &str) -> std::result::Result<Verdict, E> {
-        let holds = match self.0 {
-            Judge::Equal(text) => s == text,
-            Judge::Prefix(text) => s.starts_with(text),
-            Judge::Number(..) => true,
-        };
-        Ok(if holds { Verdict::Keep } else { Verdict::False })
-    }
-
-    fn visit_bool<E>(self, _: bool) -> std::result::Result<Verdict, E> {
-        Ok(Verdict::Keep)
-    }
-
-    fn visit_unit<E>(self) -> std::result::Result<Verdict, E> {
-        Ok(Verdict::Keep)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Verdict, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Verdict::Keep)
-    }
-
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> std::result::Result<Verdict, M::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Verdict::Keep)
     }
 }
 
@@ -215,12 +92,12 @@ pub fn filter_lines(chunk: &[u8], test: LineTest) -> Vec<u8> {
     let mut out = Vec::with_capacity(chunk.len() / 16);
     let mut start = 0;
     for eol in memchr_iter(b'\n', chunk) {
-        if test.keep(&chunk[start..eol]) {
+        if test.keep(&chunk[start..], eol - start) {
             out.extend_from_slice(&chunk[start..eol + 1]);
         }
         start = eol + 1;
     }
-    if start < chunk.len() && test.keep(&chunk[start..]) {
+    if start < chunk.len() && test.keep(&chunk[start..], chunk.len() - start) {
         out.extend_from_slice(&chunk[start..]);
     }
     out

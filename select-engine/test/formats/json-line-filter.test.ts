@@ -12,6 +12,7 @@ import type { SelectRequest } from '../../src/request.js';
 import { parseSql } from '../../src/sql/to-ast.js';
 import { jsonLineTest } from '../../src/plan/conjuncts.js';
 import { runToEnd } from '../helpers.js';
+import { MAX_JSON_DEPTH } from '../../src/formats/errors.js';
 import { seededRandom, type Random } from '../../../test/helpers/random.js';
 
 const WORDS = ['red', 'reddish', 'Red', 'blue', 'bl', '', 'réd', 'r\\u0065d', 'a\\"b', 'x\\ny'];
@@ -98,6 +99,28 @@ describe('JSON LINES line filter', () => {
         // Records before an error are sent as far as the batches reached when it came: either may have sent more.
         const [short, long] = [filtered.records, plain.records].sort((a, b) => a.length - b.length);
         expect(long.startsWith(short), what).toBe(true);
+      }
+    }
+  });
+
+  it('leaves a line nested deeper than the reader allows to the reader, whose error stays', async () => {
+    // The filter skips the other fields' values: one nested past MAX_JSON_DEPTH must still fail the query, as it
+    // does without the filter (the line's own field, 2000, fails the test).
+    const n = MAX_JSON_DEPTH + 1;
+    const deep = [
+      `{"v":2000,"n":${'['.repeat(n)}${']'.repeat(n)}}`,
+      `{"v":2000,"n":${'{"m":'.repeat(n)}1${'}'.repeat(n)}}`,
+    ];
+    for (const line of deep) {
+      const bytes = Buffer.from(`{"v":1}\n${line}\n{"v":2}\n`);
+      for (const where of ['s.v < 1000', '1 = 1 AND s.v < 1000']) {
+        const request: SelectRequest = {
+          expression: `SELECT * FROM S3Object s WHERE ${where}`,
+          input: { json: { type: 'LINES' } },
+          output: { json: {} },
+        };
+        const { error } = await runToEnd(request, bufferSource(bytes, 4096));
+        expect(error, `${where}: ${line.slice(0, 30)}`).toBe('JSONParsingError');
       }
     }
   });

@@ -60,6 +60,44 @@ describe('scanCsv', () => {
     expect(await csv('a::b\n', { fieldDelimiter: '::' })).toEqual([['a', 'b']]);
   });
 
+  it('the dialect: each setting at its limits, and settings that clash, give InvalidRequestParameter', async () => {
+    const refused = (o: CsvInputOptions) =>
+      expect(csv('a,b\n', o), JSON.stringify(o)).rejects.toMatchObject({ code: 'InvalidRequestParameter' });
+    for (const o of [
+      { fieldDelimiter: '' },
+      { fieldDelimiter: ':::' },
+      { recordDelimiter: '' },
+      { recordDelimiter: ';;;' },
+      { quoteCharacter: "''" },
+      { quoteEscapeCharacter: '\\\\' },
+      { comments: '##' },
+      { fieldDelimiter: ';', recordDelimiter: ';' },
+      { fieldDelimiter: '"' },
+      { fieldDelimiter: ':"' },
+      { recordDelimiter: '"' },
+      { recordDelimiter: '\r"' },
+      { quoteCharacter: ';', recordDelimiter: ';' },
+    ]) {
+      await refused(o);
+    }
+    await expect(csv('a\n', { fileHeaderInfo: 'FIRST' as 'USE' })).rejects.toMatchObject({
+      code: 'InvalidFileHeaderInfo',
+    });
+    // Accepted: the longest delimiters, quoting and comments switched off, an empty escape (the quote doubled),
+    // the header setting in any case.
+    expect(await csv('a::b;;c::d;;', { fieldDelimiter: '::', recordDelimiter: ';;' })).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
+    expect(await csv('"a,b",c\n', { quoteCharacter: '' })).toEqual([['"a', 'b"', 'c']]);
+    expect(await csv('"a""b",c\n', { quoteEscapeCharacter: '' })).toEqual([['a"b', 'c']]);
+    expect(await csv('#a,b\n', { comments: '' })).toEqual([['#a', 'b']]);
+    expect(await csv('x,y\n1,2\n', { fileHeaderInfo: 'ignore' as 'IGNORE' })).toEqual([['1', '2']]);
+    // A \r before the record delimiter is dropped only for the default \n.
+    expect(await csv('a\r;b;', { recordDelimiter: ';' })).toEqual([['a\r'], ['b']]);
+    expect(await csv('a\r\nb\n')).toEqual([['a'], ['b']]);
+  });
+
   it('quoted record delimiters: error by default, one record with AllowQuotedRecordDelimiter', async () => {
     const text = 'a,"x\ny",b\nc,d\n';
     await expect(csv(text)).rejects.toMatchObject({ code: 'CSVEscapingRecordDelimiter' });

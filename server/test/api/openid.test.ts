@@ -3,7 +3,7 @@
 // the provider's key or another, verified as AssumeRoleWithWebIdentity verifies them. test/iam/oidc.test.ts
 // proves the same through STS over HTTP; this file is what mutation runs (--quick) can afford per mutant.
 import { createServer } from 'node:http';
-import { importJWK, type JWTPayload, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   MAX_TOKEN_LENGTH,
@@ -444,6 +444,43 @@ describe('verifying web identity tokens against a real provider', () => {
     expect(await outcome(new OpenIdProvider(config({ configUrl: alt.configUrl }), 'us-east-1'), token)).toBe(
       'sub=mallory',
     );
+  });
+
+  it('every asymmetric algorithm of the list verifies: RSA, RSA-PSS, ECDSA, EdDSA', async () => {
+    // Keys without an alg, so one RSA key serves all six RSA algorithms and one Ed25519 key both names.
+    const keyOf = async (alg: string, kid: string): Promise<JWK> => {
+      const { privateKey } = await generateKeyPair(alg, { extractable: true });
+      return { ...(await exportJWK(privateKey)), kid };
+    };
+    const rsa = await keyOf('PS256', 'rsa');
+    const [p256, p384, p521, ed] = await Promise.all([
+      keyOf('ES256', 'p256'),
+      keyOf('ES384', 'p384'),
+      keyOf('ES512', 'p521'),
+      keyOf('EdDSA', 'ed'),
+    ]);
+    const pub = ({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...rest }: JWK) => rest;
+    const alt = await altered({});
+    alt.state.doc = JSON.stringify({ ...(await discovery()), jwks_uri: `${alt.base}/jwks` });
+    alt.state.jwks = { keys: [rsa, p256, p384, p521, ed].map(pub) };
+    const p = new OpenIdProvider(config({ configUrl: alt.configUrl }), 'us-east-1');
+    const cases: [string, JWK][] = [
+      ['RS256', rsa],
+      ['RS384', rsa],
+      ['RS512', rsa],
+      ['PS256', rsa],
+      ['PS384', rsa],
+      ['PS512', rsa],
+      ['ES256', p256],
+      ['ES384', p384],
+      ['ES512', p521],
+      ['EdDSA', ed],
+      ['Ed25519', ed],
+    ];
+    for (const [alg, jwk] of cases) {
+      const token = await sign({}, { key: { kid: jwk.kid as string, jwk }, alg });
+      expect(await outcome(p, token), alg).toBe('sub=mallory');
+    }
   });
 
   it('the provider out of reach: IDPCommunicationError; keys already fetched go on serving', async () => {

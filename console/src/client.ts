@@ -23,6 +23,16 @@ const BODYLESS: Record<number, string> = { 403: 'AccessDenied', 404: 'NotFound' 
 /** The error an S3/STS/IAM answer carries (`<Error><Code>` in any of their formats). */
 export async function errorOf(res: Response): Promise<ApiError> {
   const body = await res.text();
+  // MinIO's admin API answers its errors in JSON ({"Code", "Message"}); S3 in XML.
+  if (res.headers.get('content-type')?.startsWith('application/json')) {
+    try {
+      const e = JSON.parse(body) as { Code?: unknown; Message?: unknown };
+      if (typeof e.Code === 'string' && e.Code !== '')
+        return new ApiError(e.Code, typeof e.Message === 'string' ? e.Message : e.Code, res.status);
+    } catch {
+      // not JSON after all: read as XML below
+    }
+  }
   const doc = parseXml(body);
   // A HEAD answer has no body: its status says what S3's code would.
   const code = text(doc, 'Code') || BODYLESS[res.status] || `HTTP${res.status}`;

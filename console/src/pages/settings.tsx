@@ -9,6 +9,7 @@ import { ErrorLine, usePart } from './common.js';
 import { Lifecycle } from './lifecycle.js';
 import { Notifications } from './notifications.js';
 import { Encryption, ObjectLock } from './protection.js';
+import { Quota } from './quota.js';
 
 export function SettingsPage({ bucket }: { bucket: string }) {
   return (
@@ -23,6 +24,7 @@ export function SettingsPage({ bucket }: { bucket: string }) {
       <Lifecycle bucket={bucket} />
       <Encryption bucket={bucket} />
       <ObjectLock bucket={bucket} />
+      <Quota bucket={bucket} />
       <Notifications bucket={bucket} />
     </section>
   );

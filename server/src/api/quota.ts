@@ -5,10 +5,10 @@
 //
 // Usage is known as MinIO knows it, eventually: a walk of the bucket's versions (sizes of every version, delete
 // markers aside), made once per bucket when a write first meets its quota and again in the background when the
-// count is older than USAGE_TTL_MS, or at once before a write would be refused (at most once a second). Between
-// walks each process adds what it accepts (and takes back what fails); a walk's result keeps the writes still in
-// flight and those finished while it ran, so this process never counts less than it wrote and two concurrent
-// writes cannot both take the last bytes. Other workers' and nodes' writes, and deletes, are seen at the next walk;
+// count is older than USAGE_TTL_MS, or at once before a write would be refused (at most once a second); a bucket
+// is never walked more than a tenth of the time. Between walks each process adds what it accepts (and takes back
+// what fails); a walk's result keeps the writes still in flight and those finished while it ran, so this process
+// never counts less than it wrote and two concurrent writes cannot both take the last bytes. Other workers' and nodes' writes, and deletes, are seen at the next walk;
 // parts of unfinished uploads count from their upload until the next walk (MinIO's scanner does not count them).
 import { S3Error } from '../errors.js';
 import type { ObjectLayer } from '../storage/object-layer.js';
@@ -27,6 +27,8 @@ export interface BucketQuota {
 export const USAGE_TTL_MS = 10_000;
 /** A write that does not fit by the count kept has the bucket counted again first, if counted longer ago. */
 const RECOUNT_BEFORE_REFUSING_MS = 1000;
+/** A big bucket is walked less often: at most a tenth of the time (a walk of 1M versions takes seconds). */
+const WALK_SHARE = 10;
 
 const KEYS = new Set(['quota', 'size', 'quotatype', 'rate', 'requests']);
 
@@ -82,8 +84,9 @@ interface Usage {
   inflight: number;
   /** Bytes of writes finished while the walk runs (it may or may not have seen them: counted, to be safe). */
   during: number;
-  /** When the last walk (finished or running) began. */
+  /** When the last walk (finished or running) began, and how long the last finished one took. */
   walkedFrom: number;
+  walkMs: number;
 }
 
 /** Per storage (a test process runs several servers), per bucket met with a quota. */
@@ -115,6 +118,7 @@ function walk(storage: ObjectLayer, bucket: string, u: Usage): Promise<void> {
     .then((bytes) => {
       u.bytes = bytes + u.during + u.inflight;
       u.at = Date.now();
+      u.walkMs = u.at - u.walkedFrom;
     })
     .finally(() => {
       u.walking = undefined;
@@ -127,9 +131,10 @@ export async function bucketUsage(storage: ObjectLayer, bucket: string): Promise
   let byBucket = usages.get(storage);
   if (!byBucket) usages.set(storage, (byBucket = new Map()));
   let u = byBucket.get(bucket);
-  if (!u) byBucket.set(bucket, (u = { bytes: 0, at: 0, inflight: 0, during: 0, walkedFrom: 0 }));
+  if (!u) byBucket.set(bucket, (u = { bytes: 0, at: 0, inflight: 0, during: 0, walkedFrom: 0, walkMs: 0 }));
   if (u.at === 0) await (u.walking ?? walk(storage, bucket, u));
-  else if (Date.now() - u.at > USAGE_TTL_MS && !u.walking) walk(storage, bucket, u).catch(() => {});
+  else if (Date.now() - u.at > Math.max(USAGE_TTL_MS, WALK_SHARE * u.walkMs) && !u.walking)
+    walk(storage, bucket, u).catch(() => {});
   return u;
 }
 
@@ -176,7 +181,8 @@ export async function withinQuota<T>(
   };
   // Before refusing, count again (at most once a second per bucket): deletes, and the bytes other workers and
   // nodes took, are seen at once rather than at the next background count.
-  if (u.bytes + Math.max(size, 0) > limit && Date.now() - u.walkedFrom > RECOUNT_BEFORE_REFUSING_MS)
+  const recountAfter = Math.max(RECOUNT_BEFORE_REFUSING_MS, WALK_SHARE * u.walkMs);
+  if (u.bytes + Math.max(size, 0) > limit && Date.now() - u.walkedFrom > recountAfter)
     await recount(ctx.storage, bucket, u);
   take(Math.max(size, 0));
   try {

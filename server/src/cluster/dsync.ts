@@ -8,6 +8,11 @@
 // a majority, or the name stays taken for `acquireTimeoutMs`, acquire fails with a 503 (the write is refused,
 // nothing changed). Requests of one node for one name queue in an in-process mutex first, so the nodes see at
 // most one request per node and name (as the primary's lock table sees one per worker).
+// Grants nobody will give back keep a name taken on their node until they expire (two of them on two of four
+// nodes: no majority for 30 s, "the lock of ... stayed taken"). Two ways they were left: on a loaded machine a
+// lock call that timed out can reach a node after the unlock sent in its place, so each round of a request asks
+// under a request id of its own and a table refuses an id given back before it granted it; and an unlock can be
+// lost (a connection reset as a node hands its port over), so one without an answer is sent again.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { S3Error } from '../errors.js';
@@ -30,6 +35,8 @@ export interface DsyncOptions {
 const SHORT_ROUNDS = 3;
 /** Refreshes in a row a majority did not grant before a lease is given up (tryLease). */
 const LEASE_MISSES = 2;
+/** Request ids a table remembers as given back before they were granted (LockTable.givenBack). */
+const MAX_GIVEN_BACK = 100_000;
 
 interface Grant {
   uid: string;
@@ -48,6 +55,12 @@ interface LockCall {
 /** One node's grants. */
 export class LockTable {
   private readonly grants = new Map<string, Grant>();
+  /**
+   * Request ids given back before this table granted them (their lock call arrives after the unlock sent in
+   * its place), by the time heard, oldest first: such a lock is refused. Kept for `expiryMs` (a grant made
+   * later would expire anyway), at most MAX_GIVEN_BACK of them.
+   */
+  private readonly givenBack = new Map<string, number>();
 
   constructor(
     private readonly expiryMs: number,
@@ -58,14 +71,27 @@ export class LockTable {
     const g = this.grants.get(c.name);
     const t = this.now();
     if (g && g.uid !== c.uid && t - g.refreshed < this.expiryMs) return false;
+    if (this.givenBack.has(c.uid)) return false;
     this.grants.set(c.name, { uid: c.uid, owner: c.owner, since: g?.uid === c.uid ? g.since : t, refreshed: t });
     return true;
   }
 
   unlock(c: LockCall): boolean {
-    if (this.grants.get(c.name)?.uid !== c.uid) return false;
+    if (this.grants.get(c.name)?.uid !== c.uid) {
+      this.rememberGivenBack(c.uid);
+      return false;
+    }
     this.grants.delete(c.name);
     return true;
+  }
+
+  private rememberGivenBack(uid: string): void {
+    const t = this.now();
+    for (const [old, heard] of this.givenBack) {
+      if (t - heard < this.expiryMs && this.givenBack.size < MAX_GIVEN_BACK) break;
+      this.givenBack.delete(old);
+    }
+    this.givenBack.set(uid, t);
   }
 
   refresh(c: LockCall): boolean {
@@ -99,6 +125,8 @@ export class DsyncLocks implements Locks {
   private readonly refreshing = new Set<NodeJS.Timeout>();
   /** Releases still telling the nodes. */
   private readonly givingBack = new Set<Promise<unknown>>();
+  /** stop() was called: unlocks are no longer sent again. */
+  private stopped = false;
 
   constructor(
     /** Every node's origin, this one's included. */
@@ -155,9 +183,7 @@ export class DsyncLocks implements Locks {
   async acquire(name: string): Promise<Release> {
     const local = await this.local.acquire(name);
     try {
-      const uid = randomUUID();
-      await this.take({ name, uid, owner: this.owner });
-      return this.holding({ name, uid, owner: this.owner }, local);
+      return this.holding(await this.take(name), local);
     } catch (e) {
       local();
       throw e;
@@ -165,20 +191,22 @@ export class DsyncLocks implements Locks {
   }
 
   /**
-   * Until a majority granted `c`: each round asks every node, gives back what it may have been granted (by the
-   * nodes that said yes, and by those whose answer did not arrive in time: a grant left there would keep the
-   * name taken until it expires), pauses.
+   * Until a majority granted `name`: each round asks every node under a new request id, gives back what it may
+   * have been granted (by the nodes that said yes, and by those whose answer did not arrive in time: a grant
+   * left there would keep the name taken until it expires; a lock call that arrives after its unlock is refused
+   * there, LockTable.givenBack), pauses. Answers the call a majority granted.
    */
-  private async take(c: LockCall, timeoutMs = this.opts.acquireTimeoutMs): Promise<void> {
+  private async take(name: string, timeoutMs = this.opts.acquireTimeoutMs): Promise<LockCall> {
     const deadline = Date.now() + timeoutMs;
     let short = 0;
     for (let round = 0; ; round++) {
+      const c = { name, uid: randomUUID(), owner: this.owner };
       const asked = this.nodes.map((n) => this.ask(n, 'lock', c));
       // Granted by a majority: taken, without waiting for a node that does not answer (hung, black-holed); a
       // late grant of its is refreshed and given back with the others.
-      if (await this.majorityOf(asked, (a) => a === true)) return;
+      if (await this.majorityOf(asked, (a) => a === true)) return c;
       const answers = await Promise.all(asked);
-      await Promise.all(this.nodes.filter((_, i) => answers[i] !== false).map((n) => this.ask(n, 'unlock', c)));
+      await Promise.all(this.nodes.filter((_, i) => answers[i] !== false).map((n) => this.giveBack(n, c).first));
       const answered = answers.filter((a) => a !== undefined).length;
       // Too few nodes answer: a node cut off from the majority (or most nodes down) fails at once; a few
       // rounds first, so that nodes busy starting (a blocked event loop for a second) are not taken for gone.
@@ -205,9 +233,9 @@ export class DsyncLocks implements Locks {
    * heard (30 s against 2 x 10 s plus the call limit by default).
    */
   async tryLease(name: string, waitMs: number, lost: () => void): Promise<Release | null> {
-    const c = { name, uid: randomUUID(), owner: this.owner };
+    let c: LockCall;
     try {
-      await this.take(c, waitMs);
+      c = await this.take(name, waitMs);
     } catch {
       return null;
     }
@@ -245,14 +273,37 @@ export class DsyncLocks implements Locks {
       this.refreshing.delete(timer);
       // Given back in the background (a node that does not hear it drops the grant when it expires); this
       // node's next request for the name goes once the others heard it, so that it does not find it taken.
-      const unlocks = this.nodes.map((n) => this.ask(n, 'unlock', c));
+      const unlocks = this.nodes.map((n) => this.giveBack(n, c));
       // This node's next request for the name waits until a majority heard (not for a node that hangs).
-      void this.majorityOf(unlocks, (a) => a !== undefined).finally(local);
-      const back = Promise.all(unlocks);
-      this.givingBack.add(back);
-      void back.finally(() => this.givingBack.delete(back));
+      void this.majorityOf(
+        unlocks.map((u) => u.first),
+        (a) => a !== undefined,
+      ).finally(local);
     };
     return release;
+  }
+
+  /**
+   * Tells `node` to give `c` back: `first` is the answer to the first call (undefined: none came). An unlock that
+   * got no answer may never have arrived (a connection reset as the node handed its port over, a call lost on a
+   * loaded machine), and its grant would keep the name taken there until it expires: it is sent again, with
+   * growing pauses, until the node answers, for at most `expiryMs` or until stop() (settle() waits for the
+   * first calls only).
+   */
+  private giveBack(node: string, c: LockCall): { first: Promise<unknown> } {
+    const first = this.ask(node, 'unlock', c);
+    const until = Date.now() + this.opts.expiryMs;
+    const again = async (answer: unknown) => {
+      for (let pause = 100; answer === undefined && !this.stopped; pause = Math.min(2 * pause, 2000)) {
+        if (Date.now() + pause > until) return;
+        await new Promise((r) => setTimeout(r, pause).unref());
+        answer = await this.ask(node, 'unlock', c);
+      }
+    };
+    void first.then(again);
+    this.givingBack.add(first);
+    void first.finally(() => this.givingBack.delete(first));
+    return { first };
   }
 
   /** true as soon as a majority of `answers` pass `ok`; false once they all came and too few did. */
@@ -287,6 +338,7 @@ export class DsyncLocks implements Locks {
 
   /** No more refreshes (the server is closing): what this node still holds expires on the other nodes. */
   stop(): void {
+    this.stopped = true;
     for (const t of this.refreshing) clearInterval(t);
     this.refreshing.clear();
   }

@@ -2,7 +2,8 @@
 // its own port. Nodes racing for one name never hold it at the same time; a name held by a node that stops
 // (without giving it back) is free again once its grants expire, or at once when that node starts again; with two
 // of four nodes gone no lock can be had (503 at once), with one gone locks still work; a grant whose answer came
-// too late for a failed request is given back, not left to keep the name taken until it expires. The leader lease
+// too late for a failed request is given back, not left to keep the name taken until it expires; so is one whose
+// lock call a node served after its unlock, or whose unlock was lost (a loaded machine, a node handing over). The leader lease
 // (leader.ts): one node of four leads; it steps down when a majority stops renewing it, and another node takes
 // over once a dead leader's grants expired.
 import { createServer, type Server } from 'node:http';
@@ -22,6 +23,8 @@ interface TestNode {
   locks?: DsyncLocks;
   /** Answers this long after doing what was asked (a node too slow for the caller's time limit). */
   lateMs?: number;
+  /** Decides when (or whether: `drop`) a request to `route` is served; served at once without it. */
+  gate?: (route: string, serve: () => void, drop: () => void, answered: Promise<unknown>) => void;
 }
 
 let nodes: TestNode[] = [];
@@ -37,7 +40,15 @@ async function startNodes(n: number): Promise<TestNode[]> {
           const end = res.end.bind(res) as (...a: unknown[]) => void;
           res.end = ((...a: unknown[]) => void setTimeout(() => end(...a), late)) as unknown as typeof res.end;
         }
-        routes.handle(req, res);
+        const route = (req.url ?? '').slice((req.url ?? '').lastIndexOf('/') + 1);
+        if (node.gate)
+          node.gate(
+            route,
+            () => routes.handle(req, res),
+            () => req.socket.destroy(),
+            once(res, 'finish'),
+          );
+        else routes.handle(req, res);
       });
       node.server.listen(0, '127.0.0.1');
       await once(node.server, 'listening');
@@ -82,7 +93,7 @@ afterEach(async () => {
 });
 
 describe('LockTable', () => {
-  it('grants a name to one request id at a time; a grant not refreshed expires; forget drops a past life', () => {
+  it('grants a name to one request id at a time; a grant not refreshed expires; forget drops a past life; an id given back first is refused', () => {
     let t = 0;
     const table = new LockTable(1000, () => t);
     const a = { name: 'x', uid: 'a', owner: 'node1/boot1' };
@@ -90,7 +101,7 @@ describe('LockTable', () => {
     expect(table.lock(a)).toBe(true);
     expect(table.lock(a)).toBe(true); // the same request asking again
     expect(table.lock(b)).toBe(false);
-    expect(table.unlock(b)).toBe(false);
+    expect(table.unlock({ ...b, uid: 'not-granted' })).toBe(false);
     t = 900;
     expect(table.refresh(a)).toBe(true);
     t = 1800;
@@ -103,6 +114,17 @@ describe('LockTable', () => {
     expect(table.lock(a)).toBe(true);
     table.forget('node1', 'node1/boot1');
     expect(table.held().map((g) => g.uid)).toEqual(['a']);
+
+    // A request id given back before it was granted (its lock call arrived late) is refused, as long as a grant
+    // would last.
+    const late = { name: 'z', uid: 'late', owner: 'node3/boot1' };
+    expect(table.unlock(late)).toBe(false);
+    expect(table.lock(late)).toBe(false);
+    expect(table.lock({ ...late, uid: 'next-round' })).toBe(true);
+    expect(table.unlock({ ...late, uid: 'next-round' })).toBe(true);
+    t += 1000;
+    table.unlock({ ...late, uid: 'other' }); // forgets the ids given back more than 1000 ms ago
+    expect(table.lock(late)).toBe(true);
   });
 });
 
@@ -179,6 +201,60 @@ describe('DsyncLocks over four nodes', () => {
     const held = await new PeerClient(creds).call(nodes[3].origin, 'held', null);
     expect(held.value).toEqual([]);
   }, 30_000);
+});
+
+describe('grants given back on a loaded machine', () => {
+  /** The grants node `i`'s table holds now. */
+  const heldAt = async (i: number) => (await new PeerClient(creds).call(nodes[i].origin, 'held', null)).value;
+
+  it('a lock call that reaches a node after its unlock is refused there, not granted for nobody', async () => {
+    await startNodes(4);
+    const [asking] = [0, 1, 2, 3].map((i) => attach(i, { callTimeoutMs: 60_000, expiryMs: 60_000 }));
+    // Node 4 serves the lock call only once it answered the unlock (they crossed on a loaded machine).
+    let unlocked: Promise<unknown> | undefined;
+    let served!: (answered: Promise<unknown>) => void;
+    const lateLock = new Promise<Promise<unknown>>((r) => (served = r));
+    nodes[3].gate = (route, serve, _drop, answered) => {
+      if (route === 'unlock') unlocked ??= answered;
+      if (route !== 'lock') return serve();
+      void (async () => {
+        while (!unlocked) await new Promise((r) => setTimeout(r, 10));
+        await unlocked;
+        serve();
+        served(answered);
+      })();
+    };
+    const release = await asking.acquire('x'); // nodes 1-3 granted: a majority
+    release();
+    await await lateLock;
+    // The late lock call answered, node 4 holds nothing: the name is not taken there until the grant expires.
+    expect(await heldAt(3)).toEqual([]);
+  }, 30_000);
+
+  it('an unlock that was lost on its way is sent again until the node answers', async () => {
+    await startNodes(4);
+    const [asking] = [0, 1, 2, 3].map((i) => attach(i, { expiryMs: 60_000 }));
+    // The first two unlocks are dropped (PeerClient sends a request once more itself when a kept-alive
+    // connection is reset under it).
+    let unlocks = 0;
+    nodes[3].gate = (route, serve, drop) => (route === 'unlock' && ++unlocks <= 2 ? drop() : serve());
+    const release = await asking.acquire('y');
+    // Node 4's grant may come after the majority's (acquire does not wait for it).
+    for (let i = 0; i < 400 && ((await heldAt(3)) as unknown[]).length === 0; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(await heldAt(3)).toHaveLength(1);
+    release();
+    // Polled: the second unlock comes after a pause (and the first one's failure), later on a loaded machine.
+    let grants: unknown;
+    for (let i = 0; i < 400 && unlocks < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 400; i++) {
+      grants = await heldAt(3);
+      if (Array.isArray(grants) && grants.length === 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(unlocks).toBeGreaterThanOrEqual(3);
+    expect(grants).toEqual([]);
+  }, 60_000);
 });
 
 describe('the leader lease over four nodes', () => {

@@ -118,7 +118,12 @@ describe('one leader across four nodes', () => {
       timeout: 60_000,
       interval: 200,
     });
-    expect((await healState(damaged.node)).queueHealed).toBe(1);
+    // The part is renamed into place before the heal ends (metadata, journals, the change to every node), and
+    // its count goes up after that: polled.
+    await vi.waitFor(async () => expect((await healState(damaged.node)).queueHealed).toBe(1), {
+      timeout: 60_000,
+      interval: 200,
+    });
     expect((await getBytes(s3[damaged.node], damaged.key)).equals(damaged.body)).toBe(true);
 
     // The old leader back: it serves, and the lease stays where it is.

@@ -6,7 +6,9 @@
 //       starts both servers itself, each on 4 drives in a temporary folder under /dev/shm (EC 2+2)
 //   node --import tsx bench/warp/main.ts --warp /path/to/warp \
 //       --cairn http://127.0.0.1:9000 --cairn-pid PID --minio http://127.0.0.1:9001 --minio-pid PID
-//       against servers already running (credentials: --cairn-access-key ... or the defaults below)
+//       against servers already running (credentials: --cairn-access-key ... or the defaults below); a pid
+//       list (`--cairn-pid 11,12,13,14`) sums the CPU of several processes: the nodes of a distributed
+//       deployment (bench/warp/cluster.sh)
 //
 // warp's data files (`--benchdata`) go to a temporary folder outside the repository (--data-dir to keep them).
 // Neither warp nor MinIO is kept or built here: see README.md.
@@ -75,7 +77,8 @@ interface Target {
   url: string;
   accessKey: string;
   secretKey: string;
-  pid?: number;
+  /** The server's processes (their trees' CPU is summed). */
+  pids: number[];
 }
 
 interface Measured {
@@ -135,7 +138,12 @@ async function measure(
   const load1 = loadavg()[0];
   const cpu = new Samples();
   const sample = async () => {
-    if (t.pid) cpu.add(Date.now(), (await sampleTree(t.pid)).cpuSeconds);
+    if (t.pids.length === 0) return;
+    const trees = await Promise.all(t.pids.map(sampleTree));
+    cpu.add(
+      Date.now(),
+      trees.reduce((n, tree) => n + tree.cpuSeconds, 0),
+    );
   };
   await sample();
   const timer = setInterval(() => void sample(), 250);
@@ -163,7 +171,7 @@ async function measure(
     objPerSec: avg.objPerSec,
     seconds: (window.end - window.start) / 1000,
     errors: window.errors,
-    cpuSeconds: t.pid ? cpu.at(window.end) - cpu.at(window.start) : Number.NaN,
+    cpuSeconds: t.pids.length > 0 ? cpu.at(window.end) - cpu.at(window.start) : Number.NaN,
     load1,
   };
 }
@@ -248,8 +256,9 @@ async function main(argv: string[]): Promise<void> {
       const accessKey = v[`${name}-access-key`]!;
       const secretKey = v[`${name}-secret-key`]!;
       if (url) {
-        const pid = v[`${name}-pid`];
-        return { name, url, accessKey, secretKey, pid: pid ? Number(pid) : undefined };
+        const pids = (v[`${name}-pid`] ?? '').split(',').filter(Boolean).map(Number);
+        if (pids.some((p) => !Number.isInteger(p) || p <= 0)) throw new Error(`--${name}-pid takes pids: 11,12,...`);
+        return { name, url, accessKey, secretKey, pids };
       }
       const s =
         name === 'cairn'
@@ -262,7 +271,7 @@ async function main(argv: string[]): Promise<void> {
           : await startMinio(v['minio-bin']!, v['drives-dir']!, accessKey, secretKey);
       started.push(s);
       log(`${name} started at ${s.url} (drives in ${s.dir})`);
-      return { name, url: s.url, accessKey, secretKey, pid: s.child.pid };
+      return { name, url: s.url, accessKey, secretKey, pids: s.child.pid ? [s.child.pid] : [] };
     };
     const targets = [await target('cairn'), await target('minio')];
     const results: Measured[] = [];

@@ -7,7 +7,6 @@
 // What the gateway cannot do honestly is refused (NotImplemented): versioning, object lock, replication,
 // lifecycle and tiers, Cairn's server-side encryption, healing.
 import type { Readable } from 'node:stream';
-import { Readable as ReadableStream } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import type { HeldLock } from '../coordination.js';
 import { validateBucketName } from '../engine/buckets.js';
@@ -21,19 +20,17 @@ import {
   compareKeys,
   contentFields,
   copySource,
-  infoFromHead,
-  infoFromHeaders,
   infoFromListing,
   type ListedLike,
   mergeListing,
   quote,
   tagSet,
-  tagString,
   toBackendMetadata,
   unquote,
   VerifyingBody,
 } from './convert.js';
 import { checksumFields, completionChecksums } from './checksums.js';
+import { GatewayReads } from './object-reads.js';
 import { TailCache } from './tail-cache.js';
 
 const notAvailable = (what: string) => new S3Error('NotImplemented', `${what} is not available in the S3 gateway.`);
@@ -44,9 +41,6 @@ const SEEN_MAX = 10_000;
 
 /** Parts of an upload of unknown length (lib-storage's Upload): memory held per such PUT is about twice this. */
 const UNKNOWN_LENGTH_PART = 8 * 1024 * 1024;
-
-/** A Range header of one range, as the backend is asked for it (others: a HEAD first, the API layer decides). */
-const ONE_RANGE = /^bytes=(\d+-\d*|-\d+)$/;
 
 export interface S3GatewayParts {
   client: Client;
@@ -70,6 +64,8 @@ export class S3GatewayObjects implements L.ObjectLayer {
   /** Buckets without a kept configuration the backend said exist, until when (performance.now() ms). */
   private readonly seen = new Map<string, number>();
   private sdk!: Sdk;
+  /** HEAD and GET (object-reads.ts). */
+  private reads!: GatewayReads;
 
   constructor(private readonly parts: S3GatewayParts) {
     this.client = parts.client;
@@ -80,6 +76,7 @@ export class S3GatewayObjects implements L.ObjectLayer {
 
   async start(): Promise<void> {
     [this.sdk] = await loadSdk();
+    this.reads = new GatewayReads(this.call.bind(this), this.sdk, this.parts.getter, this.tails);
   }
 
   get deploymentId(): string {
@@ -302,136 +299,12 @@ export class S3GatewayObjects implements L.ObjectLayer {
 
   async openObject(bucket: string, key: string, opts: L.OpenOptions = {}): Promise<L.OpenedObject> {
     if (bucket === SYSTEM_BUCKET) return this.state.openObject(bucket, key, opts);
-    // A GET of the whole object, or of one range, is one backend GET: its answer's headers are the metadata
-    // (size and ETag of a range from Content-Range), its body the bytes the caller reads next.
-    let begun: Readable | undefined;
-    let span: L.ByteRange | undefined;
-    let info: L.ObjectInfo | undefined;
-    const range = opts.readingRange !== undefined && ONE_RANGE.test(opts.readingRange) ? opts.readingRange : undefined;
-    if (opts.readingWhole || range !== undefined) {
-      // A range the backend cannot satisfy (416) says nothing of the object: then a HEAD, and the API layer answers.
-      const got = await this.getBegun(bucket, key, opts.versionId, range).catch((e: unknown) =>
-        e instanceof S3Error && e.code === 'InvalidRange' && range !== undefined ? undefined : Promise.reject(e),
-      );
-      if (got) ({ info, body: begun, span } = got);
-    }
-    info ??= await this.headObject(bucket, key, opts);
-    const release = () => {
-      begun?.destroy();
-      begun = undefined;
-    };
-    const cacheId = `${bucket}\0${key}\0${info.etag}\0${info.size}\0${info.versionId}`;
-    const known = info;
-    return {
-      info,
-      release,
-      read: async (range) => {
-        if (begun && (range ? span && span.start === range.start && span.end === range.end : !span)) {
-          const body = begun;
-          begun = undefined;
-          return body;
-        }
-        release();
-        if (range && (range.start > range.end || range.start >= known.size)) throw new S3Error('InvalidRange');
-        if (TailCache.wants(range, known.size)) {
-          const kept = this.tails.get(cacheId, range);
-          if (kept) return ReadableStream.from([kept], { objectMode: false });
-        }
-        if (!TailCache.wants(range, known.size)) return this.get(known, range);
-        // The whole tail window is read and kept: the footer read that follows the length read is in it.
-        const tail = TailCache.window(range, known.size);
-        const bytes = Buffer.concat(await (await this.get(known, tail)).toArray());
-        this.tails.put(cacheId, tail.start, bytes);
-        return ReadableStream.from([bytes.subarray(range.start - tail.start)], { objectMode: false });
-      },
-    };
-  }
-
-  /**
-   * GET of a whole version, or of `range` (a Range header of one range): its info from the answer's headers,
-   * the body, not yet read, and the bytes it holds (`span`; absent: all of them). Tags only when the answer
-   * counts some (x-amz-tagging-count): a policy may test them and the answer carries their count.
-   */
-  private async getBegun(bucket: string, key: string, versionId: string | undefined, range?: string) {
-    const VersionId = versionId === undefined || versionId === 'null' ? undefined : versionId;
-    const query: [string, string][] = VersionId ? [['versionId', VersionId]] : [];
-    const headers: Record<string, string> = { 'x-amz-checksum-mode': 'ENABLED' };
-    if (range !== undefined) headers.range = range;
-    const res = await this.parts.getter
-      .get(bucket, key, query, headers)
-      .catch((e: unknown) =>
-        Promise.reject(backendError(e, (VersionId ? 'NoSuchVersion' : 'NoSuchKey') as 'NoSuchKey')),
-      );
-    try {
-      let span: L.ByteRange | undefined;
-      const h = { ...res.headers };
-      if (res.status === 206) {
-        const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(h['content-range'] ?? '');
-        if (!m) throw new S3Error('ServiceUnavailable', 'The backend answered a range without a Content-Range.');
-        span = { start: Number(m[1]), end: Number(m[2]) };
-        h['content-length'] = m[3]; // the object's size; the range's checksum, if any, is not the object's
-        for (const name of Object.keys(h)) if (name.startsWith('x-amz-checksum-')) delete h[name];
-      }
-      const tags = await this.tagsCounted(bucket, key, h);
-      return { info: infoFromHeaders(bucket, key, h, tags), body: res.body, span };
-    } catch (e) {
-      res.body.destroy();
-      throw e;
-    }
-  }
-
-  /** The version's tags when the answer's headers count some (x-amz-tagging-count), else none asked for. */
-  private async tagsCounted(bucket: string, key: string, h: Record<string, string | undefined>) {
-    if (!(Number(h['x-amz-tagging-count'] ?? 0) > 0)) return undefined;
-    const out = await this.call<{ TagSet?: { Key?: string; Value?: string }[] }>(
-      new this.sdk.GetObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: h['x-amz-version-id'] }),
-    ).catch(() => undefined); // a backend without tagging answers without them
-    return tagString(out?.TagSet);
-  }
-
-  /** The bytes of the version `info` describes (If-Match on its ETag: a version replaced since is not read). */
-  private async get(info: L.ObjectInfo, range: L.ByteRange | undefined): Promise<Readable> {
-    const query: [string, string][] = info.versionId === 'null' ? [] : [['versionId', info.versionId]];
-    const headers: Record<string, string> = { 'if-match': quote(info.etag) };
-    if (range) headers.range = `bytes=${range.start}-${range.end}`;
-    try {
-      return (await this.parts.getter.get(info.bucket, info.key, query, headers)).body;
-    } catch (e) {
-      const err = backendError(e);
-      if (err.code === 'PreconditionFailed' || err.code === 'NoSuchKey')
-        throw new S3Error('ServiceUnavailable', 'The object changed while it was being read; please retry.');
-      throw err;
-    }
+    return this.reads.openObject(bucket, key, opts);
   }
 
   async headObject(bucket: string, key: string, opts: { versionId?: string } = {}): Promise<L.ObjectInfo> {
     if (bucket === SYSTEM_BUCKET) return this.state.headObject(bucket, key, opts);
-    const VersionId = opts.versionId === undefined || opts.versionId === 'null' ? undefined : opts.versionId;
-    const notFound = VersionId ? 'NoSuchVersion' : 'NoSuchKey';
-    // One HEAD; the tags only when its answer counts some (a policy may test them; GET answers their count).
-    let counted: Record<string, string | undefined> = {};
-    const cmd = new this.sdk.HeadObjectCommand({ Bucket: bucket, Key: key, VersionId, ChecksumMode: 'ENABLED' });
-    cmd.middlewareStack.add(
-      (next) => async (args) => {
-        const out = await next(args);
-        const headers = (out.response as { headers?: Record<string, string> } | undefined)?.headers ?? {};
-        counted = { 'x-amz-tagging-count': headers['x-amz-tagging-count'], 'x-amz-version-id': VersionId };
-        return out;
-      },
-      { step: 'deserialize', name: 'cairnTaggingCount' },
-    );
-    const head = await this.call<{ VersionId?: string }>(cmd, notFound as 'NoSuchKey').catch((e: unknown) =>
-      this.missing(bucket, e),
-    );
-    counted['x-amz-version-id'] ??= head.VersionId;
-    return infoFromHead(bucket, key, head, await this.tagsCounted(bucket, key, counted));
-  }
-
-  /** A HEAD's 404 has no body: whether the key or the bucket is missing is asked of the bucket. */
-  private async missing(bucket: string, e: unknown): Promise<never> {
-    if (e instanceof S3Error && (e.code === 'NoSuchKey' || e.code === 'NoSuchVersion'))
-      await this.call(new this.sdk.HeadBucketCommand({ Bucket: bucket }), 'NoSuchBucket');
-    throw e;
+    return this.reads.headObject(bucket, key, opts);
   }
 
   async deleteObject(bucket: string, key: string, opts: L.DeleteOptions = {}): Promise<L.DeleteResult> {

@@ -31,7 +31,7 @@ export async function getObjectAttributes(
         ArgumentName: 'x-amz-object-attributes',
         ArgumentValue: w,
       });
-  const info = await readableVersion(ctx, bucket, key, versionId);
+  const info = await readableVersion(ctx, bucket, key, versionId, wanted.has('ObjectParts'));
   // An SSE-C object's attributes need its key, as its HEAD does (S3: 400 without it, the wrong one 403).
   if (info.encryption?.scheme === 'SSE-C' || requestCustomerKey(req, ctx.sse ?? {}))
     wipeKey(await keysForRead(req, ctx.sse ?? {}, info));

@@ -101,7 +101,11 @@ export async function getOrHeadObject(
   // One metadata read decides headers, conditions and range, and the bytes read are that same version's.
   const rangeHeader = typeof req.headers.range === 'string' ? req.headers.range : undefined;
   const reading =
-    head || partNumber !== undefined ? {} : { readingWhole: rangeHeader === undefined, readingRange: rangeHeader };
+    partNumber !== undefined
+      ? { readingParts: true }
+      : head
+        ? {}
+        : { readingWhole: rangeHeader === undefined, readingRange: rangeHeader };
   const object = await ctx.storage.openObject(bucket, key, { versionId, ...reading }).catch(markNoSuchKey);
   try {
     const { info } = object;

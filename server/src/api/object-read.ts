@@ -26,8 +26,9 @@ export async function readableVersion(
   bucket: string,
   key: string,
   versionId: string | undefined,
+  readingParts?: boolean,
 ): Promise<ObjectInfo> {
-  const info = await ctx.storage.headObject(bucket, key, { versionId });
+  const info = await ctx.storage.headObject(bucket, key, { versionId, readingParts });
   refuseDeleteMarker(info, versionId);
   return info;
 }

@@ -280,7 +280,15 @@ export interface OpenOptions {
    * its range is the one asked, and `release()` lets go of it otherwise.
    */
   readingRange?: string;
+  /**
+   * The caller needs `info.parts` (a partNumber read). A store whose metadata read does not bring the parts of a
+   * multipart object (the S3 gateway: one more backend request) asks for them only then; the others ignore it.
+   */
+  readingParts?: boolean;
 }
+
+/** What a HEAD of an object may say besides the version (OpenOptions.readingParts: GetObjectAttributes). */
+export type HeadOptions = Pick<OpenOptions, 'versionId' | 'readingParts'>;
 
 export interface ListOptions {
   prefix?: string;
@@ -480,7 +488,7 @@ export interface ObjectLayer {
    */
   openObject(bucket: string, key: string, opts?: OpenOptions): Promise<OpenedObject>;
   /** The metadata openObject would give, without reading. */
-  headObject(bucket: string, key: string, opts?: { versionId?: string }): Promise<ObjectInfo>;
+  headObject(bucket: string, key: string, opts?: HeadOptions): Promise<ObjectInfo>;
   deleteObject(bucket: string, key: string, opts?: DeleteOptions): Promise<DeleteResult>;
   /** Replace metadata and/or tagging of an existing version in place (copy-onto-self, tagging APIs). */
   updateObjectMetadata(

@@ -7,12 +7,28 @@ import { Readable as ReadableStream } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import type * as L from '../object-layer.js';
 import { backendError, type Sdk } from './backend.js';
-import { infoFromHead, infoFromHeaders, quote, tagString } from './convert.js';
+import { infoFromHead, infoFromHeaders, quote, tagString, unquote } from './convert.js';
 import type { RawGetter } from './raw-get.js';
 import { TailCache } from './tail-cache.js';
 
 /** A Range header of one range, as the backend is asked for it (others: a HEAD first, the API layer decides). */
 const ONE_RANGE = /^bytes=(\d+-\d*|-\d+)$/;
+
+/** Pages of 1000 parts read for a multipart object's part list: S3 allows 10,000 parts. */
+const PART_PAGES = 10;
+const CHECKSUM_ALGORITHMS: L.ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'];
+
+const changed = () => new S3Error('ServiceUnavailable', 'The object changed while it was being read; please retry.');
+
+/** A backend's GetObjectAttributes answer, the fields read here. */
+interface AttributesOut {
+  ETag?: string;
+  ObjectParts?: {
+    IsTruncated?: boolean;
+    NextPartNumberMarker?: string;
+    Parts?: ({ PartNumber?: number; Size?: number } & Partial<Record<`Checksum${L.ChecksumAlgorithm}`, string>>)[];
+  };
+}
 
 /** One backend request through the SDK; its failure as Cairn's S3 error (S3GatewayObjects.call). */
 export type Call = <T>(cmd: object, notFound?: Parameters<typeof backendError>[1]) => Promise<T>;
@@ -40,7 +56,15 @@ export class GatewayReads {
       );
       if (got) ({ info, body: begun, span } = got);
     }
-    info ??= await this.headObject(bucket, key, opts);
+    if (!info) info = await this.headObject(bucket, key, opts);
+    else if (opts.readingParts) {
+      try {
+        await this.addParts(info);
+      } catch (e) {
+        begun?.destroy();
+        throw e;
+      }
+    }
     const release = () => {
       begun?.destroy();
       begun = undefined;
@@ -123,13 +147,12 @@ export class GatewayReads {
       return (await this.getter.get(info.bucket, info.key, query, headers)).body;
     } catch (e) {
       const err = backendError(e);
-      if (err.code === 'PreconditionFailed' || err.code === 'NoSuchKey')
-        throw new S3Error('ServiceUnavailable', 'The object changed while it was being read; please retry.');
+      if (err.code === 'PreconditionFailed' || err.code === 'NoSuchKey') throw changed();
       throw err;
     }
   }
 
-  async headObject(bucket: string, key: string, opts: { versionId?: string } = {}): Promise<L.ObjectInfo> {
+  async headObject(bucket: string, key: string, opts: L.HeadOptions = {}): Promise<L.ObjectInfo> {
     const VersionId = opts.versionId === undefined || opts.versionId === 'null' ? undefined : opts.versionId;
     const notFound = VersionId ? 'NoSuchVersion' : 'NoSuchKey';
     // One HEAD; the tags only when its answer counts some (a policy may test them; GET answers their count).
@@ -148,7 +171,55 @@ export class GatewayReads {
       this.missing(bucket, e),
     );
     counted['x-amz-version-id'] ??= head.VersionId;
-    return infoFromHead(bucket, key, head, await this.tagsCounted(bucket, key, counted));
+    const info = infoFromHead(bucket, key, head, await this.tagsCounted(bucket, key, counted));
+    if (opts.readingParts) await this.addParts(info);
+    return info;
+  }
+
+  /**
+   * The parts of a multipart object (ETag `…-N`) in `info.parts`, for a partNumber read or GetObjectAttributes:
+   * the backend's GetObjectAttributes (ObjectParts), a page of 1000 at a time. That request has no If-Match: the
+   * ETag it answers must be the one `info` was read with, else the object changed in between. A backend that
+   * counts the parts but lists none (AWS lists them only for objects uploaded with checksums) is NotImplemented,
+   * never a wrong part.
+   */
+  private async addParts(info: L.ObjectInfo): Promise<void> {
+    const count = Number(/-(\d+)$/.exec(info.etag)?.[1] ?? 0);
+    if (count === 0) return;
+    const VersionId = info.versionId === 'null' ? undefined : info.versionId;
+    const parts: L.PartInfo[] = [];
+    let marker: string | undefined;
+    for (let page = 0; page < PART_PAGES; page++) {
+      const out = await this.call<AttributesOut>(
+        new this.sdk.GetObjectAttributesCommand({
+          Bucket: info.bucket,
+          Key: info.key,
+          VersionId,
+          ObjectAttributes: ['ETag', 'ObjectParts'],
+          MaxParts: 1000,
+          PartNumberMarker: marker,
+        }),
+      ).catch((e: unknown) => Promise.reject(e instanceof S3Error && e.code === 'NoSuchKey' ? changed() : e));
+      if (unquote(out.ETag) !== info.etag) throw changed();
+      for (const p of out.ObjectParts?.Parts ?? []) {
+        // GetObjectAttributes names no part ETags: nothing reads them for a gateway object (no replication).
+        const part: L.PartInfo = {
+          number: p.PartNumber ?? 0,
+          size: p.Size ?? 0,
+          etag: '',
+          lastModified: info.lastModified,
+        };
+        const algorithm = info.checksum?.algorithm ?? CHECKSUM_ALGORITHMS.find((a) => p[`Checksum${a}`]);
+        const value = algorithm && p[`Checksum${algorithm}`];
+        if (algorithm && value) part.checksum = { algorithm, type: info.checksum?.type ?? 'COMPOSITE', value };
+        parts.push(part);
+      }
+      marker = out.ObjectParts?.NextPartNumberMarker;
+      if (!out.ObjectParts?.IsTruncated || !marker) break;
+    }
+    if (parts.length !== count)
+      throw new S3Error('NotImplemented', 'The backend does not list the parts of this object to the S3 gateway.');
+    info.parts = parts;
   }
 
   /** A HEAD's 404 has no body: whether the key or the bucket is missing is asked of the bucket. */

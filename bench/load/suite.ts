@@ -3,7 +3,7 @@
 // them) and 4 KiB PUT/GET at concurrency 32, samples the server's RSS throughout and prints one table of
 // results beside targets.
 //   node --import tsx bench/load/suite.ts [--duration 20s] [--json out.json] [--from-source] [--keep] [--phases a,b]
-//     [--workers N]
+//     [--workers N] [--worker-mode processes|threads]
 //   node --import tsx bench/load/suite.ts --tls ...   (Cairn over HTTPS: a throw-away CA and certificate, openssl)
 //   node --import tsx bench/load/suite.ts --sse-s3 ...   (every object encrypted: a throw-away KMS key)
 //   node --import tsx bench/load/suite.ts --endpoint URL --access-key K --secret-key S [--server-pid PID]
@@ -62,6 +62,8 @@ const OPTIONS = {
   json: { type: 'string' },
   /** cairn server --workers (default: the server's own default, one per core). */
   workers: { type: 'string' },
+  /** cairn server --worker-mode (CAIRN_WORKER_MODE; default the server's, processes). */
+  'worker-mode': { type: 'string' },
   /** Comma-separated run names to keep (e.g. get-64MiB,put-4KiB); default all. */
   phases: { type: 'string' },
   keep: { type: 'boolean', default: false },
@@ -87,6 +89,7 @@ export async function runSuite(argv: string[]): Promise<void> {
           ? { CAIRN_KMS_SECRET_KEY: `bench:${randomBytes(32).toString('base64')}`, CAIRN_KMS_AUTO_ENCRYPTION: 'on' }
           : {}),
         ...(v.workers ? { CAIRN_WORKERS: v.workers } : {}),
+        ...(v['worker-mode'] ? { CAIRN_WORKER_MODE: v['worker-mode'] } : {}),
       },
       v.tls!,
     )).url;

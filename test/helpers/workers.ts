@@ -16,6 +16,9 @@ import { signRequest } from './signed-request.js';
 export const WORKERS_ROOT = { accessKey: 'workersroot', secretKey: 'workers-root-secret' };
 export const WORKERS_ALT = { accessKey: 'workersalt', secretKey: 'workers-alt-secret' };
 
+/** The two ways workers run (--worker-mode): tests of the workers' core run in both. */
+export const WORKER_MODES = ['processes', 'threads'] as const;
+
 export type LogLine = Record<string, unknown> & { msg?: string; worker?: number };
 
 export interface WorkersServer {
@@ -27,8 +30,16 @@ export interface WorkersServer {
   logs: LogLine[];
   /** The first log line (logged already or still to come) that `match` accepts. */
   logLine(match: (l: LogLine) => boolean): Promise<LogLine>;
-  /** The pid of worker `slot` as the primary last logged it ("worker N started"). */
+  /** How the workers run (CAIRN_WORKER_MODE in startWorkers' env; default processes). */
+  mode: 'processes' | 'threads';
+  /** The pid (threads: the thread id) of worker `slot` as the primary last logged it ("worker N started"). */
   pid(slot: number): number;
+  /** Stops worker `slot` for good at once: kill -9 of its process; a thread is terminated (terminate()). */
+  kill(slot: number): void;
+  /** Blocks worker `slot`: SIGSTOP of its process; a thread's event loop blocks for good (resume() undoes neither). */
+  hang(slot: number): void;
+  /** SIGCONT of a stopped process (threads: nothing). */
+  resume(slot: number): void;
   /** A client whose requests worker `slot` answers (root credentials unless given). */
   client(slot: number, credentials?: { accessKey: string; secretKey: string }): Promise<S3Client>;
   /** An agent whose one connection worker `slot` serves (for other SDK clients: see pinToWorker). */
@@ -39,19 +50,27 @@ export interface WorkersServer {
 
 /**
  * With `workers` 1 the server runs in one process (no primary, answers without x-cairn-worker): slot 1's
- * clients and agents are then plain keep-alive ones.
+ * clients and agents are then plain keep-alive ones. With CAIRN_WORKER_MODE=threads the primary takes the
+ * test faults (kill, hang) on its stdin (CAIRN_TEST_WORKER_FAULTS, cluster/primary.ts).
  */
 export async function startWorkers(workers: number, env: Record<string, string> = {}): Promise<WorkersServer> {
   const single = workers === 1;
+  const mode = env.CAIRN_WORKER_MODE === 'threads' ? 'threads' : 'processes';
+  const faults = mode === 'threads' ? { CAIRN_TEST_WORKER_FAULTS: 'on' } : {};
   const base = await mkdtemp(join(tmpdir(), 'cairn-workers-'));
   const drives = [1, 2, 3, 4].map((i) => join(base, `d${i}`));
-  const child = spawnCairn(['server', '--workers', String(workers), '--address', '127.0.0.1:0', ...drives], {
-    CAIRN_ROOT_USER: WORKERS_ROOT.accessKey,
-    CAIRN_ROOT_PASSWORD: WORKERS_ROOT.secretKey,
-    CAIRN_USERS: `${WORKERS_ALT.accessKey}:${WORKERS_ALT.secretKey}`,
-    CAIRN_LOG_LEVEL: 'info',
-    ...env,
-  });
+  const child = spawnCairn(
+    ['server', '--workers', String(workers), '--address', '127.0.0.1:0', ...drives],
+    {
+      CAIRN_ROOT_USER: WORKERS_ROOT.accessKey,
+      CAIRN_ROOT_PASSWORD: WORKERS_ROOT.secretKey,
+      CAIRN_USERS: `${WORKERS_ALT.accessKey}:${WORKERS_ALT.secretKey}`,
+      CAIRN_LOG_LEVEL: 'info',
+      ...faults,
+      ...env,
+    },
+    ['pipe', 'pipe', 'pipe'],
+  );
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const logs: LogLine[] = [];
@@ -81,6 +100,11 @@ export async function startWorkers(workers: number, env: Record<string, string> 
   const started = await Promise.race([logLine((l) => (single || l.worker === 0) && typeof l.url === 'string'), exited]);
   const url = started.url as string;
   const agents: Agent[] = [];
+  const pid = (slot: number): number => {
+    const lines = logs.filter((l) => l.worker === 0 && l.msg === `worker ${slot} started`);
+    const last = lines[lines.length - 1];
+    return (last.workerPid ?? last.threadId) as number;
+  };
   return {
     url,
     base,
@@ -88,9 +112,18 @@ export async function startWorkers(workers: number, env: Record<string, string> 
     child,
     logs,
     logLine,
-    pid: (slot) => {
-      const lines = logs.filter((l) => l.worker === 0 && l.msg === `worker ${slot} started` && l.workerPid);
-      return lines[lines.length - 1].workerPid as number;
+    mode,
+    pid,
+    kill: (slot) => {
+      if (mode === 'threads') child.stdin!.write(`kill ${slot}\n`);
+      else process.kill(pid(slot), 'SIGKILL');
+    },
+    hang: (slot) => {
+      if (mode === 'threads') child.stdin!.write(`hang ${slot}\n`);
+      else process.kill(pid(slot), 'SIGSTOP');
+    },
+    resume: (slot) => {
+      if (mode === 'processes') process.kill(pid(slot), 'SIGCONT');
     },
     client: async (slot, credentials = WORKERS_ROOT) => {
       const agent = single ? new Agent({ keepAlive: true, maxSockets: 1 }) : await pinnedAgent(url, slot);

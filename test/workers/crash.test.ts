@@ -2,7 +2,7 @@
 // (its uploads succeed, and it can overwrite the key both were overwriting, so no lock stays with the dead
 // worker); no object is ever partly visible (each key reads as one whole written version or not at all,
 // and the upload cut mid-body is not there); the primary starts the worker again, which serves and has
-// emptied its temp area.
+// emptied its temp area. Workers as processes (kill -9) and as threads (terminate()).
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,14 +18,6 @@ import { mismatch, pattern } from '../helpers/object-bytes.js';
 import { heldPut, startWorkers, type WorkersServer } from '../helpers/workers.js';
 
 const MiB = 1024 * 1024;
-let server: WorkersServer;
-
-beforeAll(async () => {
-  // debug: the test waits for worker 2's 'incoming request' line of the cut upload (request lines are debug).
-  server = await startWorkers(2, { CAIRN_LOG_LEVEL: 'debug' });
-  await (await server.client(1)).send(new CreateBucketCommand({ Bucket: 'crash' }));
-});
-afterAll(() => server?.close());
 
 /** Version `v` of a key: its size and seed follow from v, so any read says which version it is. */
 const size = (v: number) => (v % 3 === 0 ? 20_000 : 1.5 * MiB + v);
@@ -45,7 +37,15 @@ async function readVersion(s3: S3Client, key: string): Promise<number | null> {
   }
 }
 
-describe('kill -9 of a worker during uploads', () => {
+describe.each(['processes', 'threads'])('kill -9 of a worker during uploads (%s)', (mode) => {
+  let server: WorkersServer;
+  beforeAll(async () => {
+    // debug: the test waits for worker 2's 'incoming request' line of the cut upload (request lines are debug).
+    server = await startWorkers(2, { CAIRN_LOG_LEVEL: 'debug', CAIRN_WORKER_MODE: mode });
+    await (await server.client(1)).send(new CreateBucketCommand({ Bucket: 'crash' }));
+  });
+  afterAll(() => server?.close());
+
   it('the other worker goes on, nothing partial is visible, and the worker comes back', async () => {
     const [one, two] = [await server.client(1), await server.client(2)];
     const before = server.pid(2);
@@ -80,7 +80,7 @@ describe('kill -9 of a worker during uploads', () => {
     const oneLoop = loop(one, 1, () => killed && ++afterKill > 12);
     // Then worker 2 dies with its loop's next upload in flight.
     await warmed;
-    process.kill(before, 'SIGKILL');
+    server.kill(2);
     killed = true;
     await twoLoop;
     await oneLoop;

@@ -4,6 +4,8 @@
 // itself (main.ts and the HTTP stack) is imported only by the process that serves, so the primary stays small.
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
+import { isSea } from 'node:sea';
+import { isMainThread, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { ldapConfigFromEnv } from '../api/iam/ldap-config.js';
 import { openIdConfigFromEnv } from '../api/iam/openid-config.js';
@@ -19,9 +21,10 @@ export { parseDuration };
 import { parseAddress } from '../http/address.js';
 import { isEndpointArgument, planCluster } from '../cluster/endpoints.js';
 import type { ServiceAction } from '../api/index.js';
+import type { ThreadData, WorkerMode } from '../cluster/spawn.js';
 
 export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--console-address HOST:PORT] [--certs-dir DIR]
-                    [--domain DOMAIN] [--region REGION] [--workers N] DRIVE...
+                    [--domain DOMAIN] [--region REGION] [--workers N] [--worker-mode MODE] DRIVE...
 
   DRIVE...          local drive directories; {1...4} ranges are expanded (e.g. ./data/d{1...4}). Or, for a
                     distributed deployment, the endpoints of every node's drives, the same on every node:
@@ -41,11 +44,13 @@ export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--consol
   --region          region reported to clients (default us-east-1)
   --workers         processes serving S3 on the address, over the same drives (default: CAIRN_WORKERS,
                     else the number of cores); 1 serves from this process alone
+  --worker-mode     processes (the default; CAIRN_WORKER_MODE) or threads: the workers are threads of one
+                    process (less memory; a worker stuck in native code takes the whole process down)
   --help            this text
 
 Environment: CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD (root credentials), CAIRN_USERS="ak:sk,..." or
 CAIRN_USERS_FILE (extra static users), CAIRN_LOG_LEVEL (default info; debug adds a line per request),
-CAIRN_WORKERS (as --workers).
+CAIRN_WORKERS (as --workers), CAIRN_WORKER_MODE (as --worker-mode).
 CAIRN_PROMETHEUS_AUTH_TYPE=jwt|public: /minio/v2/metrics/{cluster,node} need a bearer token of the root user
 (\`cairn admin prometheus generate\`, the default) or are open to anyone.
 CAIRN_KMS_SECRET_KEY=NAME:BASE64 (a 32-byte key sealing SSE-S3 data keys; development KMS, as MinIO's),
@@ -65,7 +70,7 @@ read/write buffers kept for reuse when idle, 32; up to 8 times that while busy),
 CAIRN_METADATA_CACHE_MS (a GET's or HEAD's metadata read answers the object's next ones for this long, until
 any write to its erasure set, here or in another worker; 0, the default: off; drive files changed behind
 Cairn's back show only once it expired), UV_THREADPOOL_SIZE (libuv threads per worker for disk I/O and the native kernels, 4; must be set before node
-starts). The two memory budgets are the server's: the workers split them evenly. Each worker's V8 heap is
+starts; worker threads share one pool of that many per worker). The two memory budgets are the server's: the workers split them evenly. Each worker's V8 heap is
 bounded (--max-old-space-size=192 --max-semi-space-size=8, first limit --initial-old-space-size=48; --expose-gc
 for one memory-reducing collection once it serves), glibc's
 mmap threshold fixed (128 KiB) and its arenas 2, unless NODE_OPTIONS, GLIBC_TUNABLES or MALLOC_ARENA_MAX given
@@ -155,6 +160,11 @@ function wholeFromEnv(env: NodeJS.ProcessEnv, name: string, min: number): number
   return whole(name, v, min);
 }
 
+function workerMode(name: string, v: string): WorkerMode {
+  if (v !== 'processes' && v !== 'threads') throw new Error(`${name} must be processes or threads, got '${v}'`);
+  return v;
+}
+
 function whole(name: string, v: string, min: number): number {
   // Digits only: not 0x10, 1e1 or ' 8 '.
   if (!/^\d+$/.test(v) || Number(v) < min) throw new Error(`${name} must be a whole number >= ${min}, got '${v}'`);
@@ -182,12 +192,16 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Se
     else if (a === '--domain' || a.startsWith('--domain=')) args.domains.push(value());
     else if (a === '--region' || a.startsWith('--region=')) args.region = value();
     else if (a === '--workers' || a.startsWith('--workers=')) workers = whole('--workers', value(), 1);
+    else if (a === '--worker-mode' || a.startsWith('--worker-mode='))
+      args.workerMode = workerMode('--worker-mode', value());
     else if (a === '--help' || a === '-h') args.help = true;
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else args.drives.push(a);
   }
   if (args.help) return args;
   if (args.drives.length === 0) throw new Error('at least one DRIVE directory is needed');
+  if (args.workerMode === undefined && env.CAIRN_WORKER_MODE)
+    args.workerMode = workerMode('CAIRN_WORKER_MODE', env.CAIRN_WORKER_MODE);
   args.consoleAddress ??= env.CAIRN_CONSOLE_ADDRESS || undefined;
   if (args.consoleAddress !== undefined) {
     // MinIO's two refusals: the same address, or the same port.
@@ -241,7 +255,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
   }
   const level = process.env.CAIRN_LOG_LEVEL ?? 'info';
   const { lifecycleDaySeconds, ...storage } = tuning;
-  if (cluster.isWorker)
+  const thread = !isMainThread && (workerData as ThreadData | undefined)?.cairnWorker === true;
+  if (cluster.isWorker || thread)
     return (await import('../cluster/worker.js')).runWorker(
       args,
       { storage, ldap, openid, lifecycleDaySeconds },
@@ -250,7 +265,16 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const logger = pino({ level });
   if (args.workers > 1) {
     const accept = process.env.CAIRN_WORKER_ACCEPT === 'reuseport' ? 'reuseport' : 'shared';
-    return (await import('../cluster/primary.js')).runPrimary(args, logger, accept);
+    const mode = args.workerMode ?? 'processes';
+    if (mode === 'threads') {
+      if (isSea()) {
+        process.stderr.write(
+          'cairn server: --worker-mode threads needs node (the single executable forks processes)\n',
+        );
+        return 2;
+      }
+    }
+    return (await import('../cluster/primary.js')).runPrimary(args, logger, { accept, mode, argv });
   }
   const { startServer } = await import('../main.js');
   // The admin API's service restart closes the server and starts it again in this process, on the same port.

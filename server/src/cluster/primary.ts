@@ -3,8 +3,10 @@
 // service and change bus (coordinator.ts), restarts a worker that dies (its locks are released once its
 // process is gone), and on SIGTERM / SIGINT tells every worker to finish its requests in flight and waits.
 // Worker slot 1 is the leader (healing, scanner, drive rebuilds); a restarted worker keeps its slot.
-import cluster, { type Worker } from 'node:cluster';
+// Workers are processes or threads of this process (--worker-mode, spawn.ts): the same messages either way.
+import cluster from 'node:cluster';
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createInterface } from 'node:readline';
 import { isSea } from 'node:sea';
 import type { Logger } from 'pino';
 import { parseAddress } from '../http/address.js';
@@ -17,6 +19,7 @@ import { TraceRelay } from './trace-relay.js';
 import { batching, type ToPrimary, type ToWorker, type WorkerConfig } from './protocol.js';
 import { loudly, type ServerArgs, serverOptions } from './serve.js';
 import { executableWorkerNodeOptions, workerEnv, workerExecArgv } from './worker-memory.js';
+import { forkProcess, prepareThreads, startThread, type WorkerHandle, type WorkerMode } from './spawn.js';
 
 /** How workers share the address: node:cluster's round robin from the primary, or SO_REUSEPORT. */
 export type AcceptMode = 'shared' | 'reuseport';
@@ -36,7 +39,7 @@ const PING_MS = 3000;
 const HUNG_MS = 15_000;
 
 interface Slot {
-  worker: Worker;
+  worker: WorkerHandle;
   peer: Peer;
   startedAt: number;
   crashes: number;
@@ -46,7 +49,17 @@ interface Slot {
   restarting?: boolean;
 }
 
-export async function runPrimary(args: ServerArgs, logger: Logger, accept: AcceptMode = 'shared'): Promise<number> {
+/** How the workers run: `mode`; threads get `argv` (the command's arguments) and always bind with SO_REUSEPORT. */
+export interface PrimaryOptions {
+  accept?: AcceptMode;
+  mode?: WorkerMode;
+  argv?: string[];
+}
+
+export async function runPrimary(args: ServerArgs, logger: Logger, options: PrimaryOptions = {}): Promise<number> {
+  const mode = options.mode ?? 'processes';
+  // Threads share no socket through node:cluster: each binds the port itself.
+  const accept = mode === 'threads' ? 'reuseport' : (options.accept ?? 'shared');
   const log = logger.child({ worker: 0 });
   const warnings: string[] = [];
   const credentials = await credentialsFromEnv(process.env, warnings);
@@ -85,6 +98,8 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
   const metrics = new MetricsRelay();
   const traces = new TraceRelay();
   const slots = new Map<number, Slot>();
+  /** The stop waits for these workers' exits. */
+  const exitWaiters = new Map<WorkerHandle, () => void>();
   /** An admin restart waits for each restarted worker to serve before it restarts the next. */
   const backWaiters = new Map<number, () => void>();
   let adminStop: (why: string) => void = () => {};
@@ -108,18 +123,17 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
     ? { ...workerEnv(process.env), NODE_OPTIONS: executableWorkerNodeOptions(flags, process.env.NODE_OPTIONS) }
     : workerEnv(process.env);
   const fork = (slot: number, crashes: number) => {
-    const worker = cluster.fork(env);
-    const peer: Peer = {
-      slot,
-      send: batching((batch: ToWorker[]) => {
-        if (worker.isConnected()) worker.send(batch);
-      }),
+    const events = {
+      message: (batch: ToPrimary[]) => {
+        for (const m of batch) receive(m);
+      },
+      exit: (code: number | null, signal: string | null) => exited(code, signal),
+      error: (e: Error) => log.error({ err: e, ...worker.id }, `worker ${slot} failed`),
     };
+    const worker = mode === 'threads' ? startThread(options.argv ?? [], events) : forkProcess(env, events);
+    const peer: Peer = { slot, send: batching((batch: ToWorker[]) => worker.send(batch)) };
     const s: Slot = { worker, peer, startedAt: Date.now(), crashes, answeredAt: 0 };
     slots.set(slot, s);
-    worker.on('message', (batch: ToPrimary[]) => {
-      for (const m of batch) receive(m);
-    });
     const receive = (m: ToPrimary) => {
       if (m.t === 'hello') {
         coordinator.join(peer);
@@ -142,7 +156,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
         releaseHolders();
         metrics.join(peer);
         if (starting) onReady(slot, m.url, m.consoleUrl);
-        else log.info({ workerPid: worker.process.pid }, `worker ${slot} is back`);
+        else log.info(worker.id, `worker ${slot} is back`);
         backWaiters.get(slot)?.();
         backWaiters.delete(slot);
       } else if (m.t === 'service') {
@@ -151,7 +165,9 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
         else void restartAll();
       } else if (!metrics.receive(peer, m) && !traces.receive(peer, m)) coordinator.receive(peer, m);
     };
-    worker.on('exit', (code, signal) => {
+    const exited = (code: number | null, signal: string | null) => {
+      exitWaiters.get(worker)?.();
+      exitWaiters.delete(worker);
       coordinator.leave(peer);
       metrics.leave(peer);
       traces.leave(peer);
@@ -161,12 +177,12 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
       if (starting) return failStart(new Error(`worker ${slot} exited while starting (${signal ?? `code ${code}`})`));
       const inRow = Date.now() - s.startedAt > RAN_LONG_MS ? 0 : s.crashes + 1;
       const delay = Math.min(RESTART_FIRST_MS * 2 ** Math.max(inRow - 1, 0), RESTART_MAX_MS);
-      log.warn({ code, signal, workerPid: worker.process.pid }, `worker ${slot} exited; restarting it`);
+      log.warn({ code, signal, ...worker.id }, `worker ${slot} exited; restarting it`);
       setTimeout(() => {
         if (!stopping) fork(slot, inRow);
       }, delay);
-    });
-    log.info({ workerPid: worker.process.pid }, `worker ${slot} started`);
+    };
+    log.info(worker.id, `worker ${slot} started`);
   };
 
   const stopAll = async (why: string): Promise<void> => {
@@ -176,15 +192,15 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
     log.info({ signal: why }, 'shutting down');
     const exits = [...slots.values()].map(({ worker, peer }) => {
       const exited = new Promise<void>((resolve) => {
-        if (worker.isDead()) resolve();
-        else worker.once('exit', () => resolve());
+        if (worker.dead) resolve();
+        else exitWaiters.set(worker, resolve);
       });
       peer.send({ t: 'stop' });
       return exited;
     });
     const timer = setTimeout(() => {
       log.warn('workers still running after the grace period; killing them');
-      for (const { worker } of slots.values()) worker.process.kill('SIGKILL');
+      for (const { worker } of slots.values()) worker.kill();
     }, STOP_GRACE_MS);
     timer.unref();
     await Promise.all(exits);
@@ -213,17 +229,18 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
 
   const watchdog = setInterval(() => {
     for (const [slot, s] of slots) {
-      if (s.answeredAt === 0 || s.worker.isDead()) continue;
+      if (s.answeredAt === 0 || s.worker.dead) continue;
       if (Date.now() - s.answeredAt > HUNG_MS) {
-        log.error({ workerPid: s.worker.process.pid }, `worker ${slot} does not answer: killing it`);
-        s.worker.process.kill('SIGKILL');
+        log.error(s.worker.id, `worker ${slot} does not answer: killing it`);
+        s.worker.kill();
         s.answeredAt = 0;
       } else s.peer.send({ t: 'ping' });
     }
   }, PING_MS);
   watchdog.unref();
 
-  cluster.setupPrimary({ serialization: 'json', execArgv: isSea() ? [] : flags });
+  if (mode === 'threads') prepareThreads();
+  else cluster.setupPrimary({ serialization: 'json', execArgv: isSea() ? [] : flags });
   for (let slot = 1; slot <= args.workers; slot++) fork(slot, 0);
   let url: string;
   let consoleUrl: string | undefined;
@@ -243,8 +260,9 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
   // With TLS, SIGHUP (sent to the primary) has every worker reload its certificates.
   if ((await serverOptions(args)).certsDir)
     process.on('SIGHUP', () => {
-      for (const { worker } of slots.values()) worker.process.kill('SIGHUP');
+      for (const { worker } of slots.values()) worker.reload();
     });
+  if (process.env.CAIRN_TEST_WORKER_FAULTS === 'on') testFaults(slots, log);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => void stopAll(signal).then(resolve);
     process.once('SIGTERM', () => stop('SIGTERM'));
@@ -252,4 +270,20 @@ export async function runPrimary(args: ServerArgs, logger: Logger, accept: Accep
     adminStop = stop;
   });
   return 0;
+}
+
+/**
+ * Tests only (CAIRN_TEST_WORKER_FAULTS=on; a thread cannot be signalled from outside its process): lines on stdin
+ * `kill N` stop worker N for good (SIGKILL, terminate()), `hang N` blocks its event loop for good.
+ */
+function testFaults(slots: Map<number, Slot>, log: Logger): void {
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    const [what, n] = line.trim().split(' ');
+    const s = slots.get(Number(n));
+    log.warn({ fault: what }, `test fault for worker ${n}`);
+    if (what === 'kill') s?.worker.kill();
+    else if (what === 'hang') s?.peer.send({ t: 'hang' });
+  });
+  // Stdin must not keep the process alive once the workers are gone.
+  (process.stdin as { unref?: () => void }).unref?.();
 }

@@ -1,5 +1,5 @@
 // The messages between the primary of `cairn server --workers N` and its workers, over the IPC channel
-// node:cluster gives each worker (JSON). A worker says hello, gets its configuration, serves, and uses the
+// node:cluster gives each worker (JSON), or a thread's message port (as JSON text too: spawn.ts). A worker says hello, gets its configuration, serves, and uses the
 // primary as its lock service and change bus (coordination.ts in storage): lock / unlock, publish (the
 // primary hands the change to every other worker and answers once all have applied it). Messages go in
 // batches: what one side has to say during a turn of its event loop travels as one array.
@@ -56,6 +56,10 @@ export type ToWorker =
   /** Another worker's trace entry. */
   | { t: 'trace'; entry: unknown }
   | { t: 'ping' }
+  /** Reload the TLS certificates (a thread's SIGHUP: only the process's main thread gets signals). */
+  | { t: 'reload' }
+  /** Tests (CAIRN_TEST_WORKER_FAULTS=on): block the event loop for good (primary.ts). */
+  | { t: 'hang' }
   | { t: 'stop' };
 
 /**

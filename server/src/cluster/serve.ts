@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import { DEFAULT_CERTS_DIR, hasCertificate } from '../http/tls.js';
 import type { CairnServer, ServerOptions } from '../main.js';
+import type { WorkerMode } from './spawn.js';
 
 export interface ServerArgs {
   address?: string;
@@ -15,6 +16,8 @@ export interface ServerArgs {
   drives: string[];
   /** --workers, else CAIRN_WORKERS, else the number of cores. */
   workers: number;
+  /** --worker-mode, else CAIRN_WORKER_MODE, else processes. */
+  workerMode?: WorkerMode;
   help: boolean;
 }
 

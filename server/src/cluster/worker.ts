@@ -1,7 +1,9 @@
 // A worker of `cairn server --workers N`: says hello to the primary, gets its slot and the drive layout,
 // and runs the whole server (main.ts) on the shared address, with the primary as its lock service and
 // change bus (primary-link.ts). It stops gracefully when the primary says so (or on SIGTERM / SIGINT),
-// and at once when the primary is gone: without it nobody coordinates the writes.
+// and at once when the primary is gone: without it nobody coordinates the writes. A worker is a process
+// (node:cluster, its IPC channel) or a thread of the primary's process (its parentPort; cluster/spawn.ts).
+import { isMainThread, parentPort } from 'node:worker_threads';
 import pino from 'pino';
 import { parseAddress } from '../http/address.js';
 import { type ServerOptions, startServer } from '../main.js';
@@ -10,6 +12,18 @@ import { metricsOverPrimary } from './metrics-relay.js';
 import { traceOverPrimary } from './trace-relay.js';
 import { batching, type ToPrimary, type ToWorker, type WorkerConfig } from './protocol.js';
 import { type ServerArgs, serveUntilStopped, serverOptions } from './serve.js';
+
+/** The messages of a thread travel as JSON text (spawn.ts). */
+function threadChannel(): Channel {
+  const port = parentPort!;
+  return {
+    send: batching((batch: ToPrimary[]) => port.postMessage(JSON.stringify(batch))),
+    onMessage: (handler) =>
+      port.on('message', (text: string) => {
+        for (const m of JSON.parse(text) as ToWorker[]) handler(m);
+      }),
+  };
+}
 
 function ipcChannel(): Channel {
   return {
@@ -29,7 +43,8 @@ export async function runWorker(
   settings: Pick<ServerOptions, 'storage' | 'ldap' | 'openid' | 'notify' | 'lifecycleDaySeconds'>,
   level: string,
 ): Promise<number> {
-  const channel = ipcChannel();
+  const thread = !isMainThread;
+  const channel = thread ? threadChannel() : ipcChannel();
   const config = await new Promise<WorkerConfig>((resolve) => {
     channel.onMessage((m) => m.t === 'config' && resolve(m.config));
     channel.send({ t: 'hello' });
@@ -39,7 +54,8 @@ export async function runWorker(
     logger.error('the primary is gone: exiting');
     process.exit(1);
   };
-  process.on('disconnect', orphaned);
+  // A thread goes with its process: never orphaned.
+  if (!thread) process.on('disconnect', orphaned);
   const link = new PrimaryLink(channel, (e) => logger.warn({ err: e }, 'applying a change from another worker failed'));
   const onPort = (given: string, port: number) => {
     const { host } = parseAddress(given);
@@ -82,13 +98,20 @@ export async function runWorker(
     `worker ${config.slot} serving`,
   );
   channel.onMessage((m) => m.t === 'ping' && channel.send({ t: 'pong' }));
+  if (process.env.CAIRN_TEST_WORKER_FAULTS === 'on')
+    channel.onMessage((m) => m.t === 'hang' && Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0));
   channel.send({ t: 'ready', url: server.url, consoleUrl: server.consoleUrl });
   dropStartupGarbage();
+  // Only the process's main thread gets signals: a thread's SIGHUP comes as a message.
+  if (thread) channel.onMessage((m) => m.t === 'reload' && void server.tls?.reload());
   await serveUntilStopped(server, logger, (stop) => channel.onMessage((m) => m.t === 'stop' && stop('primary')));
-  // The IPC channel would keep this process alive; the last batch of messages goes first.
+  // The IPC channel (message port) would keep this process (thread) alive; the last batch of messages goes first.
   await new Promise((resolve) => setImmediate(resolve));
-  process.off('disconnect', orphaned);
-  process.disconnect();
+  if (thread) parentPort!.unref();
+  else {
+    process.off('disconnect', orphaned);
+    process.disconnect();
+  }
   return 0;
 }
 

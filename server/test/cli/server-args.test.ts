@@ -1,11 +1,12 @@
-// `cairn server` arguments: --workers N beats CAIRN_WORKERS, which beats the number of cores; bad counts
-// are refused naming the option or variable; --help needs no drive. And the command itself: a bad
+// `cairn server` arguments: --workers N beats CAIRN_WORKERS, which beats the number of cores (and the same for
+// --worker-mode, with the thread pool sized for threads); bad counts are refused naming the option or variable; --help needs no drive. And the command itself: a bad
 // CAIRN_WORKERS exits 2 before touching a drive, --help prints the usage and exits 0.
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MAX_WORKERS, parseServerArgs } from '../../src/cli/server.js';
+import { sizeThreadPool } from '../../src/cluster/thread-pool.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -19,7 +20,31 @@ describe('parseServerArgs', () => {
     expect(parseServerArgs(['d1', '--workers', String(MAX_WORKERS)]).drives).toEqual(['d1']);
   });
 
+  it('worker mode: --worker-mode, else CAIRN_WORKER_MODE, else processes (left undefined)', () => {
+    expect(parseServerArgs(['d1']).workerMode).toBeUndefined();
+    expect(parseServerArgs(['d1'], { CAIRN_WORKER_MODE: 'threads' }).workerMode).toBe('threads');
+    expect(parseServerArgs(['--worker-mode', 'processes', 'd1'], { CAIRN_WORKER_MODE: 'threads' }).workerMode).toBe(
+      'processes',
+    );
+    expect(parseServerArgs(['--worker-mode=threads', 'd1']).workerMode).toBe('threads');
+  });
+
+  it('worker threads share one libuv pool of UV_THREADPOOL_SIZE (4) per worker, set before it starts', () => {
+    const pool = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+      sizeThreadPool(argv, env);
+      return env.UV_THREADPOOL_SIZE;
+    };
+    expect(pool(['server', '--worker-mode', 'threads', '--workers', '3', 'd1'])).toBe('12');
+    expect(pool(['server', '--workers=2', 'd1'], { CAIRN_WORKER_MODE: 'threads', UV_THREADPOOL_SIZE: '6' })).toBe('12');
+    expect(pool(['server', 'd1'], { CAIRN_WORKER_MODE: 'threads', CAIRN_WORKERS: '5' })).toBe('20');
+    expect(pool(['server', '--worker-mode=threads', '--workers', '1', 'd1'])).toBeUndefined();
+    expect(pool(['server', '--workers', '3', 'd1'])).toBeUndefined();
+    expect(pool(['gateway', 'nas', '--worker-mode', 'threads', 'd1'])).toBeUndefined();
+  });
+
   it.each([
+    [['--worker-mode', 'fibers', 'd1'], {}, "--worker-mode must be processes or threads, got 'fibers'"],
+    [['d1'], { CAIRN_WORKER_MODE: 'thread' }, "CAIRN_WORKER_MODE must be processes or threads, got 'thread'"],
     [['--workers', '0', 'd1'], {}, "--workers must be a whole number >= 1, got '0'"],
     [['--workers', 'two', 'd1'], {}, "--workers must be a whole number >= 1, got 'two'"],
     [['--workers', '-2', 'd1'], {}, "--workers must be a whole number >= 1, got '-2'"],

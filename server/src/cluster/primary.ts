@@ -19,7 +19,7 @@ import { TraceRelay } from './trace-relay.js';
 import { batching, type ToPrimary, type ToWorker, type WorkerConfig } from './protocol.js';
 import { loudly, type ServerArgs, serverOptions } from './serve.js';
 import { executableWorkerNodeOptions, workerEnv, workerExecArgv } from './worker-memory.js';
-import { forkProcess, prepareThreads, startThread, type WorkerHandle, type WorkerMode } from './spawn.js';
+import { collectOnce, forkProcess, prepareThreads, startThread, type WorkerHandle, type WorkerMode } from './spawn.js';
 
 /** How workers share the address: node:cluster's round robin from the primary, or SO_REUSEPORT. */
 export type AcceptMode = 'shared' | 'reuseport';
@@ -252,6 +252,8 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
     return 1;
   }
   starting = false;
+  // Threads: this process's own start-up garbage (the drives' formatting) goes too, as each worker's does.
+  if (mode === 'threads') collectOnce();
   log.info(
     { url, accessKey: credentials.root.accessKey, drives: args.drives, workers: args.workers },
     `Cairn is serving S3 at ${url}`,

@@ -77,8 +77,8 @@ export function collectOnce(): void {
 }
 
 export function startThread(argv: string[], on: WorkerEvents): WorkerHandle {
-  // The compiled .js, or the .ts source when run through tsx (whose loader the thread inherits with execArgv).
-  const entry = new URL(`./thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+  // cli/thread.ts: the compiled .js, or the .ts source when run through tsx (whose loader the thread inherits).
+  const entry = new URL(`../cli/thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
   const data: ThreadData = { cairnWorker: true, argv };
   const worker = new Worker(entry, {
     workerData: data,

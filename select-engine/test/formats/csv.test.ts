@@ -143,6 +143,32 @@ describe('scanCsv', () => {
     expect(await csv(text, {}, { columns: [2 ** 40] })).toEqual([[], [], []]);
   });
 
+  it('columns: _N names a position, header names match in any case, a position must be a whole number from 1', async () => {
+    const text = 'id,Name,city\n1,ann,rome\n2,bob,oslo\n';
+    const use = { fileHeaderInfo: 'USE' as const };
+    expect(await csv(text, use, { columns: ['_2'] })).toEqual([
+      ['', 'ann'],
+      ['', 'bob'],
+    ]);
+    // The header's Name, asked for as name.
+    expect(await csv(text, use, { columns: ['name'] })).toEqual([
+      ['', 'ann'],
+      ['', 'bob'],
+    ]);
+    // Not a position name: unknown, so every field is decoded.
+    expect(await csv(text, use, { columns: ['x_2'] })).toEqual([
+      ['1', 'ann', 'rome'],
+      ['2', 'bob', 'oslo'],
+    ]);
+    // An absurd position name: no allocation, MISSING.
+    expect(await csv(text, use, { columns: [`_${2 ** 40}`] })).toEqual([[], []]);
+    for (const bad of [0, -1, 1.5]) {
+      await expect(csv(text, {}, { columns: [bad] }), String(bad)).rejects.toMatchObject({
+        code: 'InvalidColumnIndex',
+      });
+    }
+  });
+
   it('applies filter and limit and stops reading early', async () => {
     const text = Array.from({ length: 10000 }, (_, i) => `${i},v${i}`).join('\n');
     const stats = newStats();

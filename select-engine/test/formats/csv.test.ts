@@ -98,6 +98,17 @@ describe('scanCsv', () => {
     expect(await csv('a\r\nb\n')).toEqual([['a'], ['b']]);
   });
 
+  it('an escape other than the quote keeps an escaped quote or escape once, the escape before other characters; \\r\\n after a closing quote', async () => {
+    const o = { quoteEscapeCharacter: '\\' };
+    expect(await csv('"a\\\\b","c\\xd",e\n"q\\"",f\n', o)).toEqual([
+      ['a\\b', 'c\\xd', 'e'],
+      ['q"', 'f'],
+    ]);
+    for (const chunk of [1, 3, 7]) {
+      expect(await csv('"a"\r\n"b"\r\nc\r\n"d"\r', {}, {}, chunk)).toEqual([['a'], ['b'], ['c'], ['d']]);
+    }
+  });
+
   it('quoted record delimiters: error by default, one record with AllowQuotedRecordDelimiter', async () => {
     const text = 'a,"x\ny",b\nc,d\n';
     await expect(csv(text)).rejects.toMatchObject({ code: 'CSVEscapingRecordDelimiter' });

@@ -10,6 +10,7 @@ import { SelectPage } from './pages/select.js';
 import { IdentityPage } from './pages/identity.js';
 import { SettingsPage } from './pages/settings.js';
 import { DashboardPage } from './pages/dashboard.js';
+import { AccessKeysPage } from './pages/access-keys.js';
 import { mayReadServerInfo } from './admin-api.js';
 import { mayManageIdentity } from './pages/identity-api.js';
 import { parseRoute, type Route } from './route.js';
@@ -81,6 +82,9 @@ function App() {
               Identity
             </a>
           )}
+          <a href="#/keys" class={route.page === 'keys' ? 'active' : ''}>
+            Access keys
+          </a>
         </nav>
         <span class="who" data-testid="who">
           {session.user}
@@ -96,6 +100,7 @@ function App() {
         {route.page === 'identity' && <IdentityPage />}
         {route.page === 'settings' && <SettingsPage bucket={route.bucket} />}
         {route.page === 'dashboard' && <DashboardPage />}
+        {route.page === 'keys' && <AccessKeysPage />}
       </main>
     </div>
   );

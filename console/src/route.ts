@@ -1,18 +1,20 @@
 // The console's addresses: #/ (buckets), #/b/BUCKET/PREFIX (object browser), #/settings/BUCKET, #/select,
-// #/identity, #/dashboard.
+// #/identity, #/dashboard, #/keys.
 export type Route =
   | { page: 'buckets' }
   | { page: 'objects'; bucket: string; prefix: string }
   | { page: 'select' }
   | { page: 'identity' }
   | { page: 'settings'; bucket: string }
-  | { page: 'dashboard' };
+  | { page: 'dashboard' }
+  | { page: 'keys' };
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '');
   if (path === '/select') return { page: 'select' };
   if (path === '/identity') return { page: 'identity' };
   if (path === '/dashboard') return { page: 'dashboard' };
+  if (path === '/keys') return { page: 'keys' };
   const settings = /^\/settings\/([^/]+)$/.exec(path);
   if (settings) {
     try {

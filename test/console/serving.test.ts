@@ -49,6 +49,9 @@ describe('the console at /console/', () => {
     expect(index.headers.get('cache-control')).toBe('no-cache');
     expect(index.headers.get('content-security-policy')).toMatch(/^default-src 'self';/);
     expect(index.headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
+    // WebAssembly may be compiled (the Argon2 of sealed admin answers), scripts not evaluated nor inlined.
+    expect(index.headers.get('content-security-policy')).toMatch(/script-src 'self' 'wasm-unsafe-eval';/);
+    expect(index.headers.get('content-security-policy')).not.toMatch(/ 'unsafe-(eval|inline)'/);
     expect(index.headers.get('x-frame-options')).toBe('DENY');
     expect(index.headers.get('x-content-type-options')).toBe('nosniff');
     const html = await index.text();

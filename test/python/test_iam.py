@@ -9,7 +9,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from minio import Minio
-from minio.credentials import StaticProvider
+from minio.credentials import AssumeRoleProvider, StaticProvider
 from minio.error import MinioAdminException, S3Error
 from minio.minioadmin import MinioAdmin
 
@@ -388,3 +388,26 @@ def test_minio_admin_service_accounts(admin, cairn, bucket):
     admin.delete_service_account(created["accessKey"])
     with pytest.raises(S3Error):
         sa.get_object(bucket, "s")
+
+
+def test_minio_admin_service_accounts_from_sessions(admin, cairn, bucket):
+    """Temporary credentials (the console logs in with them) make service accounts for the user or root they stand
+    for, as MinIO's do; a session narrowed by a session policy may not (the account would have all the rights)."""
+    def session_admin(policy=None):
+        creds = AssumeRoleProvider(sts_endpoint=cairn.endpoint, access_key=cairn.access_key,
+                                   secret_key=cairn.secret_key, policy=policy, region="us-east-1")
+        return MinioAdmin(endpoint=f"{cairn.host}:{cairn.port}", credentials=creds, secure=False, region="us-east-1")
+    root_session = session_admin()
+    made = json.loads(root_session.add_service_account(name="from-session"))["credentials"]
+    listed = json.loads(root_session.list_service_account(cairn.access_key))["accounts"]
+    assert (made["accessKey"], cairn.access_key) in [(a["accessKey"], a["parentUser"]) for a in listed]
+    cairn.client().put_object(Bucket=bucket, Key="s", Body=b"root's")
+    sa = client(cairn, "s3", made["accessKey"], made["secretKey"])
+    assert sa.get_object(Bucket=bucket, Key="s")["Body"].read() == b"root's"
+
+    before = json.loads(admin.list_service_account(cairn.access_key))["accounts"]
+    with pytest.raises(MinioAdminException) as e:
+        session_admin(json.dumps(READ_BUCKET)).add_service_account(name="wider")
+    assert e.value._code == "403" and "AccessDenied" in e.value._body
+    assert json.loads(admin.list_service_account(cairn.access_key))["accounts"] == before
+    admin.delete_service_account(made["accessKey"])

@@ -80,3 +80,33 @@ export function usePart<T>(load: () => Promise<T>, deps: unknown[]) {
   };
   return { value, error, saved, change };
 }
+
+/** A new access key and its secret, shown this once (the server never gives the secret again). */
+export function SecretOnce({
+  owner,
+  accessKey,
+  secretKey,
+  onDone,
+}: {
+  owner: string;
+  accessKey: string;
+  secretKey: string;
+  onDone: () => void;
+}) {
+  return (
+    <div class="secret" data-testid="new-secret">
+      <p>
+        Access key of <b>{owner}</b>: copy the secret now, it is not shown again.
+      </p>
+      <dl>
+        <dt>Access key</dt>
+        <dd data-testid="new-access-key">{accessKey}</dd>
+        <dt>Secret key</dt>
+        <dd data-testid="new-secret-key">{secretKey}</dd>
+      </dl>
+      <button type="button" onClick={onDone}>
+        Done
+      </button>
+    </div>
+  );
+}

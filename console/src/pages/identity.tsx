@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { POLICY_TEMPLATE, policyProblem } from '../policy-check.js';
 import * as api from './identity-api.js';
-import { ConfirmButton, ErrorLine } from './common.js';
+import { ConfirmButton, ErrorLine, SecretOnce } from './common.js';
 
 export function IdentityPage() {
   const [users, setUsers] = useState<api.Named[]>([]);
@@ -71,20 +71,12 @@ function Users({
         <button type="submit">Create user</button>
       </form>
       {created && (
-        <div class="secret" data-testid="new-secret">
-          <p>
-            Access key of <b>{created.user}</b>: copy the secret now, it is not shown again.
-          </p>
-          <dl>
-            <dt>Access key</dt>
-            <dd data-testid="new-access-key">{created.accessKeyId}</dd>
-            <dt>Secret key</dt>
-            <dd data-testid="new-secret-key">{created.secretAccessKey}</dd>
-          </dl>
-          <button type="button" onClick={() => setCreated(undefined)}>
-            Done
-          </button>
-        </div>
+        <SecretOnce
+          owner={created.user}
+          accessKey={created.accessKeyId}
+          secretKey={created.secretAccessKey}
+          onDone={() => setCreated(undefined)}
+        />
       )}
       <table data-testid="users">
         <tbody>

@@ -27,13 +27,15 @@ const TYPES: Record<string, string> = {
 
 /**
  * The page may load and call only its own origin (and, with an OpenID provider, that provider's token endpoint,
- * which the login's code flow calls); nobody may frame it (clickjacking), no plugin, no <base>.
+ * which the login's code flow calls); nobody may frame it (clickjacking), no plugin, no <base>. Scripts are its
+ * own, and WebAssembly may be compiled ('wasm-unsafe-eval', not eval: the Argon2 of the admin API's sealed answers,
+ * madmin.ts).
  */
 function securityHeaders(tokenEndpoint?: string): Record<string, string> {
   const connect = tokenEndpoint ? `connect-src 'self' ${new URL(tokenEndpoint).origin}; ` : '';
   return {
     'content-security-policy':
-      `default-src 'self'; ${connect}img-src 'self' blob:; object-src 'none'; base-uri 'none'; ` +
+      `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; ${connect}img-src 'self' blob:; object-src 'none'; base-uri 'none'; ` +
       "form-action 'none'; frame-ancestors 'none'",
     'x-frame-options': 'DENY',
     'x-content-type-options': 'nosniff',

@@ -127,9 +127,20 @@ function serviceAccountInput(body: Record<string, unknown>, prefix: '' | 'new') 
 }
 
 /** A caller may manage its own service accounts; others' need admin rights on them. */
+/**
+ * The user a caller's own service accounts belong to: itself, or for a service account or session (the console
+ * logs in with one) the user or root it derives from, as MinIO does. A role or federated session has none.
+ */
+function ownParent(c: AdminCall): { root: true } | { root: false; user: string } | undefined {
+  const iam = c.req.caller!.iam;
+  if (iam.kind === 'root' || (iam.derivedFrom === 'root' && !iam.role && !iam.ldap && !iam.openid))
+    return { root: true };
+  return iam.user === undefined ? undefined : { root: false, user: iam.user };
+}
+
 function ownsServiceAccount(c: AdminCall, sa: ServiceAccountRecord): boolean {
-  const caller = c.req.caller!;
-  return sa.parentIsRoot ? caller.iam.kind === 'root' : caller.iam.user === sa.parent;
+  const own = ownParent(c);
+  return own !== undefined && (sa.parentIsRoot ? own.root : !own.root && own.user === sa.parent);
 }
 
 /** The route of `idp-config/openid/NAME` (the name is read from the path). */
@@ -348,10 +359,21 @@ const ROUTES: Record<string, Route> = {
       const input = serviceAccountInput(body, '');
       const caller = c.req.caller!;
       const target = typeof body.targetUser === 'string' && body.targetUser !== '' ? body.targetUser : undefined;
-      const self = caller.iam.kind === 'root' ? { root: true } : { root: false, user: caller.iam.user };
-      if (target !== undefined && target.toLowerCase() !== self.user) requireAdmin(c, 'admin:CreateServiceAccount');
-      const parent =
-        target === undefined || (target === caller.accessKey && self.root) ? self : { root: false, user: target };
+      const self = ownParent(c);
+      const forSelf =
+        target === undefined ||
+        (self?.root ? target === caller.accessKey || target === c.store.rootKey : target.toLowerCase() === self?.user);
+      if (!forSelf) requireAdmin(c, 'admin:CreateServiceAccount');
+      else if (!self)
+        throw new S3Error(
+          'XMinioAdminInvalidArgument',
+          'service accounts cannot be made for credentials without a user',
+        );
+      // A credential narrowed by a policy (a session policy, a service account's own) would make an account with
+      // all of its user's rights: refused, as the narrowing could not be carried over whole.
+      else if (caller.iam.restrictions.length > 0)
+        throw new S3Error('AccessDenied', 'A credential narrowed by a policy cannot make service accounts');
+      const parent = forSelf ? self! : { root: false, user: target! };
       const sa = await minioNames(() => m.addServiceAccount(c.store, parent, input), 'XMinioAdminNoSuchUser');
       return c.sealed({
         credentials: { accessKey: sa.accessKey, secretKey: sa.secret, expiration: time(sa.expiration) },
@@ -383,9 +405,9 @@ const ROUTES: Record<string, Route> = {
     method: 'GET',
     action: 'admin:ListServiceAccounts',
     run: (c) => {
-      const caller = c.req.caller!;
       const named = c.q.get('user');
-      const self = caller.iam.kind === 'root' ? c.store.rootKey : caller.iam.user;
+      const own = ownParent(c);
+      const self = own?.root ? c.store.rootKey : own?.user;
       const user = named ? (named === c.store.rootKey ? named : named.toLowerCase()) : self;
       if (user !== self) requireAdmin(c, 'admin:ListServiceAccounts');
       const accounts = [...c.store.serviceAccounts.values()].filter((s) => s.parent === user).map(serviceAccountInfo);

@@ -31,6 +31,8 @@ export interface IamIdentity {
   tokens: ReadonlySet<string>;
   /** The user's or role's tags (aws:PrincipalTag/<key>). */
   tags: Readonly<Record<string, string>>;
+  /** A service account's or session's: the kind of the credential it derives from (root, user, ...). */
+  derivedFrom?: PrincipalKind;
   /** Temporary credentials: the end of their validity (epoch ms). */
   expires?: number;
   /** The source identity of a role session (aws:SourceIdentity), set when its role chain began. */
@@ -129,6 +131,7 @@ export function derivedCaller(
     iam: {
       ...parent.iam,
       kind,
+      derivedFrom: parent.iam.derivedFrom ?? parent.iam.kind,
       restrictions: all,
       tokens: new Set([...parent.iam.tokens, `key:${accessKey}`]),
       expires,

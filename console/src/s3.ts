@@ -88,6 +88,12 @@ export async function readStart(bucket: string, key: string, bytes: number): Pro
   return new Uint8Array(await res.arrayBuffer());
 }
 
+/** Bytes `start` up to (not including) `end` of an object. */
+export async function readRange(bucket: string, key: string, start: number, end: number): Promise<ArrayBuffer> {
+  const res = await call({ bucket, key, headers: { range: `bytes=${start}-${end - 1}` } });
+  return res.arrayBuffer();
+}
+
 export async function startMultipart(bucket: string, key: string, type: string): Promise<string> {
   const res = await call({ method: 'POST', bucket, key, query: [['uploads', '']], headers: { 'content-type': type } });
   return text(parseXml(await res.text()), 'UploadId');

@@ -1,8 +1,10 @@
 // A look at one object: its metadata, tags, versions (versions.tsx), and the start of it when it is text, CSV or
-// JSON (as text, never as markup), or the image itself (through a presigned link).
+// JSON (as text, never as markup), a Parquet file's schema (from its footer), or the image itself (through a
+// presigned link).
 import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { presignedGet, sessionOrLogin } from '../client.js';
+import { isParquet, parquetSummary, type ParquetSummary } from '../parquet-schema.js';
 import { getObjectTags, headObject, type ObjectHead, putObjectTags, readStart } from '../s3.js';
 import { ErrorLine, formatSize } from './common.js';
 import { Versions } from './versions.js';
@@ -18,16 +20,19 @@ export function Preview({ bucket, objectKey }: { bucket: string; objectKey: stri
   const [head, setHead] = useState<ObjectHead>();
   const [textStart, setTextStart] = useState<string>();
   const [image, setImage] = useState<string>();
+  const [parquet, setParquet] = useState<ParquetSummary>();
   const [error, setError] = useState<unknown>();
   useEffect(() => {
     setHead(undefined);
     setTextStart(undefined);
     setImage(undefined);
+    setParquet(undefined);
     setError(undefined);
     (async () => {
       const h = await headObject(bucket, objectKey);
       setHead(h);
       if (h.type.startsWith('image/')) setImage(await presignedGet(bucket, objectKey, IMAGE_LINK_SECONDS));
+      else if (isParquet(objectKey, h.type)) setParquet(await parquetSummary(bucket, objectKey, h.size));
       else if (h.size > 0 && isText(objectKey, h.type)) {
         const bytes = await readStart(bucket, objectKey, Math.min(PREVIEW_BYTES, h.size));
         setTextStart(new TextDecoder().decode(bytes) + (h.size > PREVIEW_BYTES ? '\n…' : ''));
@@ -56,8 +61,41 @@ export function Preview({ bucket, objectKey }: { bucket: string; objectKey: stri
       <Versions bucket={bucket} objectKey={objectKey} />
       <ShareLink bucket={bucket} objectKey={objectKey} />
       {textStart !== undefined && <pre data-testid="preview-text">{textStart}</pre>}
+      {parquet && <ParquetSchema summary={parquet} />}
       {image && <img src={image} alt={objectKey} />}
     </aside>
+  );
+}
+
+function ParquetSchema({ summary }: { summary: ParquetSummary }) {
+  return (
+    <div data-testid="parquet-schema">
+      <p>
+        Parquet: {summary.rows.toLocaleString()} rows in {summary.rowGroups} row group
+        {summary.rowGroups === 1 ? '' : 's'}
+        {summary.createdBy && `, written by ${summary.createdBy}`}
+      </p>
+      <table>
+        <thead>
+          <tr>
+            <th>Column</th>
+            <th>Type</th>
+            <th>Logical type</th>
+            <th>Repetition</th>
+          </tr>
+        </thead>
+        <tbody>
+          {summary.columns.map((c) => (
+            <tr key={c.path}>
+              <td>{c.path}</td>
+              <td>{c.type}</td>
+              <td>{c.logical}</td>
+              <td>{c.repetition}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { bufferSource, scanCsv, type CsvInputOptions } from '../../src/formats/index.js';
 import { collect, newStats } from './helpers.js';
-import { filteredChunks, HEADER_PENDING } from '../../src/formats/csv/line-filter.js';
+import { filteredChunks, HEADER_PENDING, lineFilterUsable } from '../../src/formats/csv/line-filter.js';
 import { resolveDialect } from '../../src/formats/csv/dialect.js';
 import type { SelectRequest } from '../../src/request.js';
 import { parseSql } from '../../src/sql/to-ast.js';
@@ -92,6 +92,28 @@ describe('CSV line filter', () => {
         const [short, long] = [filtered.records, plain.records].sort((a, b) => a.length - b.length);
         expect(long.startsWith(short), what).toBe(true);
       }
+    }
+  });
+
+  it('runs only under one-byte ASCII delimiters and quote, record delimiters never quoted, AWS quoting', () => {
+    const usable = (o: CsvInputOptions) => lineFilterUsable(resolveDialect(o));
+    for (const o of [
+      {},
+      { quoteCharacter: '' },
+      { fieldDelimiter: '\x7f', recordDelimiter: ';', quoteCharacter: "'" },
+    ]) {
+      expect(usable(o), JSON.stringify(o)).toBe(true);
+    }
+    for (const o of [
+      { fieldDelimiter: '::' },
+      { recordDelimiter: '\r\n' },
+      { fieldDelimiter: '\x80' },
+      { recordDelimiter: 'é' },
+      { quoteCharacter: '\x80' },
+      { allowQuotedRecordDelimiter: true },
+      { cephQuoting: true },
+    ]) {
+      expect(usable(o), JSON.stringify(o)).toBe(false);
     }
   });
 

@@ -1,6 +1,6 @@
 // A bucket's settings: versioning, its policy (JSON, checked as it is typed), CORS rules, tags, lifecycle
 // rules (lifecycle.tsx), default encryption and object lock (protection.tsx), event notifications
-// (notifications.tsx). Each part loads on its own, so a part the identity may not read shows "Access denied" while the others work.
+// (notifications.tsx), replication targets and rules (replication.tsx). Each part loads on its own, so a part the identity may not read shows "Access denied" while the others work.
 import { useEffect, useState } from 'preact/hooks';
 import * as api from '../bucket-api.js';
 import { policyProblem } from '../policy-check.js';
@@ -10,6 +10,7 @@ import { Lifecycle } from './lifecycle.js';
 import { Notifications } from './notifications.js';
 import { Encryption, ObjectLock } from './protection.js';
 import { Quota } from './quota.js';
+import { Replication } from './replication.js';
 
 export function SettingsPage({ bucket }: { bucket: string }) {
   return (
@@ -26,6 +27,7 @@ export function SettingsPage({ bucket }: { bucket: string }) {
       <ObjectLock bucket={bucket} />
       <Quota bucket={bucket} />
       <Notifications bucket={bucket} />
+      <Replication bucket={bucket} />
     </section>
   );
 }

@@ -1,0 +1,201 @@
+// A bucket's replication in its settings: its remote targets (endpoint, bucket, access key, ARN) with Remove and
+// a form adding one (the server probes it: the bucket exists, the keys reach it, both buckets are versioned),
+// then its rules (ID, priority, prefix, target, delete markers, existing objects) with Remove and a form adding
+// one for a listed target. The server's refusals are shown and change nothing. The secret typed for a target
+// goes sealed to the server, is cleared from the form once added and is never listed back.
+import { useState } from 'preact/hooks';
+import * as api from '../replication-api.js';
+import { ErrorLine, usePart } from './common.js';
+
+const targetUrl = (t: api.Target) => `${t.secure ? 'https' : 'http'}://${t.endpoint}/${t.targetbucket}`;
+
+export function Replication({ bucket }: { bucket: string }) {
+  const part = usePart(() => api.getReplication(bucket), [bucket]);
+  const targets = part.value?.targets ?? [];
+  const rules = api.rulesOf(part.value?.doc);
+  const where = (arn: string) => {
+    const t = targets.find((x) => x.arn === arn);
+    return t ? targetUrl(t) : arn;
+  };
+  return (
+    <div data-testid="replication">
+      <h3>Replication</h3>
+      <ErrorLine error={part.error} />
+      <h4>Remote targets</h4>
+      {part.value !== undefined && targets.length === 0 && <p>No targets.</p>}
+      <table data-testid="replication-targets">
+        <tbody>
+          {targets.map((t) => (
+            <tr key={t.arn}>
+              <td>{targetUrl(t)}</td>
+              <td>{t.credentials?.accessKey ?? ''}</td>
+              <td>{t.region ?? ''}</td>
+              <td class="arn">{t.arn}</td>
+              <td>
+                <button type="button" onClick={() => void part.change(() => api.removeTarget(bucket, t.arn))}>
+                  Remove
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <AddTarget bucket={bucket} change={part.change} />
+      <h4>Rules</h4>
+      {part.value !== undefined && rules.length === 0 && <p>No rules.</p>}
+      <table data-testid="replication-rules">
+        <tbody>
+          {rules.map((r) => (
+            <tr key={`${r.priority}:${r.id}`}>
+              <td>{r.id}</td>
+              <td>{r.enabled ? 'Enabled' : 'Disabled'}</td>
+              <td>priority {r.priority}</td>
+              <td>{r.prefix ? `prefix ${r.prefix}` : 'every object'}</td>
+              <td>{where(r.destination)}</td>
+              <td>
+                {[r.deleteMarkers && 'delete markers', r.existingObjects && 'existing objects']
+                  .filter(Boolean)
+                  .join(', ')}
+              </td>
+              <td>
+                <button
+                  type="button"
+                  onClick={() => {
+                    const doc = part.value?.doc;
+                    if (doc) void part.change(() => api.removeRule(bucket, doc, r));
+                  }}
+                >
+                  Remove
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <AddRule bucket={bucket} targets={targets} doc={part.value?.doc} change={part.change} />
+      {part.saved && <span class="ok"> Saved.</span>}
+    </div>
+  );
+}
+
+type Change = (f: () => Promise<void>) => Promise<void>;
+
+function AddTarget({ bucket, change }: { bucket: string; change: Change }) {
+  const [url, setUrl] = useState('');
+  const [targetBucket, setTargetBucket] = useState('');
+  const [accessKey, setAccessKey] = useState('');
+  const [secretKey, setSecretKey] = useState('');
+  const [region, setRegion] = useState('');
+  return (
+    <form
+      class="inline"
+      data-testid="replication-add-target"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void change(async () => {
+          await api.addTarget(bucket, { url, targetBucket, accessKey, secretKey, region });
+          setSecretKey('');
+        });
+      }}
+    >
+      <input
+        name="replUrl"
+        placeholder="https://host:9000"
+        value={url}
+        onInput={(e) => setUrl(e.currentTarget.value)}
+        required
+      />
+      <input
+        name="replBucket"
+        placeholder="target bucket"
+        value={targetBucket}
+        onInput={(e) => setTargetBucket(e.currentTarget.value)}
+        required
+      />
+      <input
+        name="replAccessKey"
+        placeholder="access key"
+        autocomplete="off"
+        value={accessKey}
+        onInput={(e) => setAccessKey(e.currentTarget.value)}
+        required
+      />
+      <input
+        name="replSecretKey"
+        type="password"
+        placeholder="secret key"
+        autocomplete="new-password"
+        value={secretKey}
+        onInput={(e) => setSecretKey(e.currentTarget.value)}
+        required
+      />
+      <input name="replRegion" placeholder="region" value={region} onInput={(e) => setRegion(e.currentTarget.value)} />
+      <button type="submit">Add target</button>
+    </form>
+  );
+}
+
+function AddRule({
+  bucket,
+  targets,
+  doc,
+  change,
+}: {
+  bucket: string;
+  targets: api.Target[];
+  doc?: Document;
+  change: Change;
+}) {
+  const [id, setId] = useState('');
+  const [prefix, setPrefix] = useState('');
+  const [arn, setArn] = useState('');
+  const [deleteMarkers, setDeleteMarkers] = useState(true);
+  const [existingObjects, setExistingObjects] = useState(false);
+  // The first target until one is picked (or when the picked one is gone).
+  const chosen = targets.some((t) => t.arn === arn) ? arn : (targets[0]?.arn ?? '');
+  if (targets.length === 0) return <p>Add a target to replicate to.</p>;
+  return (
+    <form
+      class="inline"
+      data-testid="replication-add-rule"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void change(() => api.addRule(bucket, doc, { id, prefix, arn: chosen, deleteMarkers, existingObjects }));
+      }}
+    >
+      <input name="replRuleId" placeholder="ID (optional)" value={id} onInput={(e) => setId(e.currentTarget.value)} />
+      <input
+        name="replPrefix"
+        placeholder="prefix (all)"
+        value={prefix}
+        onInput={(e) => setPrefix(e.currentTarget.value)}
+      />
+      <select name="replTarget" value={chosen} onChange={(e) => setArn(e.currentTarget.value)}>
+        {targets.map((t) => (
+          <option key={t.arn} value={t.arn}>
+            {targetUrl(t)}
+          </option>
+        ))}
+      </select>
+      <label>
+        <input
+          type="checkbox"
+          name="replDeleteMarkers"
+          checked={deleteMarkers}
+          onChange={(e) => setDeleteMarkers(e.currentTarget.checked)}
+        />{' '}
+        delete markers
+      </label>
+      <label>
+        <input
+          type="checkbox"
+          name="replExisting"
+          checked={existingObjects}
+          onChange={(e) => setExistingObjects(e.currentTarget.checked)}
+        />{' '}
+        existing objects
+      </label>
+      <button type="submit">Add rule</button>
+    </form>
+  );
+}

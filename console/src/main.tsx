@@ -10,6 +10,7 @@ import { SelectPage } from './pages/select.js';
 import { IdentityPage } from './pages/identity.js';
 import { SettingsPage } from './pages/settings.js';
 import { DashboardPage } from './pages/dashboard.js';
+import { HealPage } from './pages/heal.js';
 import { AccessKeysPage } from './pages/access-keys.js';
 import { mayReadServerInfo } from './admin-api.js';
 import { mayManageIdentity } from './pages/identity-api.js';
@@ -50,7 +51,8 @@ function App() {
       }),
     [],
   );
-  // The Identity and Dashboard pages show only for who may use them (their probes answer AccessDenied otherwise).
+  // The Identity, Dashboard and Heal pages show only for who may use them (their probes answer AccessDenied
+  // otherwise; Heal shows with the Dashboard, and the server still checks admin:Heal).
   useEffect(() => {
     setIdentity(false);
     setDashboard(false);
@@ -77,6 +79,11 @@ function App() {
               Dashboard
             </a>
           )}
+          {dashboard && (
+            <a href="#/heal" class={route.page === 'heal' ? 'active' : ''}>
+              Heal
+            </a>
+          )}
           {identity && (
             <a href="#/identity" class={route.page === 'identity' ? 'active' : ''}>
               Identity
@@ -100,6 +107,7 @@ function App() {
         {route.page === 'identity' && <IdentityPage />}
         {route.page === 'settings' && <SettingsPage bucket={route.bucket} />}
         {route.page === 'dashboard' && <DashboardPage />}
+        {route.page === 'heal' && <HealPage />}
         {route.page === 'keys' && <AccessKeysPage />}
       </main>
     </div>

@@ -1,5 +1,5 @@
 // The console's addresses: #/ (buckets), #/b/BUCKET/PREFIX (object browser), #/settings/BUCKET, #/select,
-// #/identity, #/dashboard, #/keys.
+// #/identity, #/dashboard, #/heal, #/keys.
 export type Route =
   | { page: 'buckets' }
   | { page: 'objects'; bucket: string; prefix: string }
@@ -7,6 +7,7 @@ export type Route =
   | { page: 'identity' }
   | { page: 'settings'; bucket: string }
   | { page: 'dashboard' }
+  | { page: 'heal' }
   | { page: 'keys' };
 
 export function parseRoute(hash: string): Route {
@@ -14,6 +15,7 @@ export function parseRoute(hash: string): Route {
   if (path === '/select') return { page: 'select' };
   if (path === '/identity') return { page: 'identity' };
   if (path === '/dashboard') return { page: 'dashboard' };
+  if (path === '/heal') return { page: 'heal' };
   if (path === '/keys') return { page: 'keys' };
   const settings = /^\/settings\/([^/]+)$/.exec(path);
   if (settings) {

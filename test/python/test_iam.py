@@ -410,4 +410,22 @@ def test_minio_admin_service_accounts_from_sessions(admin, cairn, bucket):
         session_admin(json.dumps(READ_BUCKET)).add_service_account(name="wider")
     assert e.value._code == "403" and "AccessDenied" in e.value._body
     assert json.loads(admin.list_service_account(cairn.access_key))["accounts"] == before
+
+    # Nor may it touch root's existing accounts: its policy, not its parent, decides (it allows no admin action).
+    narrowed = session_admin(json.dumps(READ_BUCKET))
+    info_before = json.loads(admin.get_service_account(made["accessKey"]))
+    attempts = [
+        lambda: narrowed.update_service_account(access_key=made["accessKey"], status="off"),
+        lambda: narrowed.update_service_account(access_key=made["accessKey"], policy=READ_BUCKET),
+        lambda: narrowed.delete_service_account(made["accessKey"]),
+        lambda: narrowed.get_service_account(made["accessKey"]),
+        lambda: narrowed.list_service_account(cairn.access_key),
+    ]
+    for attempt in attempts:
+        with pytest.raises(MinioAdminException) as e:
+            attempt()
+        assert e.value._code == "403" and "AccessDenied" in e.value._body
+    assert json.loads(admin.get_service_account(made["accessKey"])) == info_before
+    assert json.loads(admin.list_service_account(cairn.access_key))["accounts"] == before
+    assert sa.get_object(Bucket=bucket, Key="s")["Body"].read() == b"root's"
     admin.delete_service_account(made["accessKey"])

@@ -126,7 +126,6 @@ function serviceAccountInput(body: Record<string, unknown>, prefix: '' | 'new') 
   };
 }
 
-/** A caller may manage its own service accounts; others' need admin rights on them. */
 /**
  * The user a caller's own service accounts belong to: itself, or for a service account or session (the console
  * logs in with one) the user or root it derives from, as MinIO does. A role or federated session has none.
@@ -138,9 +137,20 @@ function ownParent(c: AdminCall): { root: true } | { root: false; user: string }
   return iam.user === undefined ? undefined : { root: false, user: iam.user };
 }
 
+/** A credential narrowed by a policy (a session policy, a service account's own): judged by that policy. */
+function narrowed(c: AdminCall): boolean {
+  return c.req.caller!.iam.restrictions.length > 0;
+}
+
+/**
+ * A caller may manage its own service accounts without admin rights; others' need them. A narrowed credential
+ * owns none: its policy must allow the call, or a session narrowed to one bucket could widen, disable or delete
+ * its parent's accounts.
+ */
 function ownsServiceAccount(c: AdminCall, sa: ServiceAccountRecord): boolean {
   const own = ownParent(c);
-  return own !== undefined && (sa.parentIsRoot ? own.root : !own.root && own.user === sa.parent);
+  if (own === undefined || narrowed(c)) return false;
+  return sa.parentIsRoot ? own.root : !own.root && own.user === sa.parent;
 }
 
 /** The route of `idp-config/openid/NAME` (the name is read from the path). */
@@ -371,7 +381,7 @@ const ROUTES: Record<string, Route> = {
         );
       // A credential narrowed by a policy (a session policy, a service account's own) would make an account with
       // all of its user's rights: refused, as the narrowing could not be carried over whole.
-      else if (caller.iam.restrictions.length > 0)
+      else if (narrowed(c))
         throw new S3Error('AccessDenied', 'A credential narrowed by a policy cannot make service accounts');
       const parent = forSelf ? self! : { root: false, user: target! };
       const sa = await minioNames(() => m.addServiceAccount(c.store, parent, input), 'XMinioAdminNoSuchUser');
@@ -409,7 +419,7 @@ const ROUTES: Record<string, Route> = {
       const own = ownParent(c);
       const self = own?.root ? c.store.rootKey : own?.user;
       const user = named ? (named === c.store.rootKey ? named : named.toLowerCase()) : self;
-      if (user !== self) requireAdmin(c, 'admin:ListServiceAccounts');
+      if (user !== self || narrowed(c)) requireAdmin(c, 'admin:ListServiceAccounts');
       const accounts = [...c.store.serviceAccounts.values()].filter((s) => s.parent === user).map(serviceAccountInfo);
       return c.sealed({ accounts });
     },

@@ -6,14 +6,18 @@
 //
 // Options: --concurrency N (default 1: the machine is shared), --force (ignore the incremental results),
 // --quick (leave out each module's `slow` test files, those that start servers or erasure sets: fewer tests
-// can only kill fewer mutants, so a quick score is a lower bound of the full one), --list (the modules and exit).
+// can only kill fewer mutants, so a quick score is a lower bound of the full one), --list (the modules and exit),
+// --mutate FILE (repeatable: mutate only that file of the modules that hold it, with their whole list of tests;
+// a module's glob narrows to the file, its named functions of that file stay as named; results under
+// reports/mutation[-quick]/<module>--<file name>/, apart from the whole module's), --plan (print what each
+// Stryker run would mutate and test, one JSON line per module, and exit).
 // Runs niced (+10). Results and the incremental files are kept under reports/mutation/<module>/ (quick runs:
 // reports/mutation-quick/<module>/, gitignored): reruns only test the mutants whose code or tests changed.
 // reports/mutation/<module>/survivors.txt lists the surviving mutants to review.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, matchesGlob, normalize as normalizePath, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { EQUIVALENT } from './equivalent.mjs';
@@ -31,7 +35,9 @@ const option = (name, fallback) => {
   return i >= 0 ? args[i + 1] : fallback;
 };
 const concurrency = Number(option('--concurrency', '1'));
-const named = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--concurrency');
+const VALUED = ['--concurrency', '--mutate'];
+const named = args.filter((a, i) => !a.startsWith('--') && !VALUED.includes(args[i - 1]));
+const only = args.flatMap((a, i) => (a === '--mutate' ? [args[i + 1]] : []));
 
 if (flag('--list')) {
   for (const m of MODULES) console.log(`${m.name.padEnd(18)} ${m.about}`);
@@ -52,13 +58,54 @@ if (stale.length) {
   process.exit(2);
 }
 const quick = flag('--quick');
-const selected = (named.length ? MODULES.filter((m) => named.includes(m.name)) : MODULES).map((m) => ({
+const chosen = (named.length ? MODULES.filter((m) => named.includes(m.name)) : MODULES).map((m) => ({
   ...m,
   tests: quick ? m.tests.filter((t) => !m.slow?.includes(t)) : m.tests,
 }));
+
+/** The entries of a module's `mutate` that concern `file`: a glob narrowed to it, a function list of it. */
+const entriesOf = (m, file) =>
+  m.mutate.flatMap((x) =>
+    typeof x === 'string' ? (x === file || matchesGlob(file, x) ? [file] : []) : x.file === file ? [x] : [],
+  );
+
+/** With --mutate: each chosen module that holds one of the files, mutating only those files. */
+function narrowed(modules) {
+  if (!only.length) return modules;
+  const files = only.map((f) => (f === undefined ? f : normalizePath(f)));
+  const bad = files.filter((f) => f === undefined || f.startsWith('--') || !existsSync(join(ROOT, f)));
+  if (bad.length) {
+    console.error(
+      `--mutate needs the path of a file, from the repository's root (got ${bad.map((f) => f ?? 'nothing').join(', ')})`,
+    );
+    process.exit(2);
+  }
+  const orphans = files.filter((f) => !modules.some((m) => entriesOf(m, f).length));
+  if (orphans.length) {
+    const where = named.length ? `module(s) ${named.join(', ')}` : 'any module';
+    console.error(`--mutate: ${orphans.join(', ')} is not mutated by ${where} (--list shows them)`);
+    process.exit(2);
+  }
+  return modules.flatMap((m) => {
+    const held = files.filter((f) => entriesOf(m, f).length);
+    if (!held.length) return [];
+    const names = held.map((f) => basename(f).replace(/\.[cm]?[jt]s$/, ''));
+    return [{ ...m, mutate: held.flatMap((f) => entriesOf(m, f)), dirName: `${m.name}--${names.join('+')}`, held }];
+  });
+}
+const selected = narrowed(chosen);
 for (const m of MODULES) {
   const unlisted = (m.slow ?? []).filter((t) => !m.tests.includes(t));
   if (unlisted.length) throw new Error(`mutation/modules.mjs: ${m.name}: slow tests not in its tests: ${unlisted}`);
+}
+
+if (flag('--plan')) {
+  for (const m of selected) {
+    const mutate = m.mutate.flatMap((x) => (typeof x === 'string' ? [x] : functionRanges(x.file, x.functions)));
+    const dir = relative(ROOT, reportDir(m));
+    console.log(JSON.stringify({ module: m.name, mutate, tests: m.tests, dir }));
+  }
+  process.exit(0);
 }
 
 setPriority(10); // inherited by Stryker and its test runners
@@ -86,6 +133,11 @@ function functionRanges(file, names) {
   const missing = names.filter((n) => !found.has(n));
   if (missing.length) throw new Error(`mutation/modules.mjs: ${file} has no function ${missing.join(', ')}`);
   return names.map((n) => `${file}:${found.get(n)}`);
+}
+
+/** Where a module's run keeps its results and incremental file; a --mutate run has its own. */
+function reportDir(m) {
+  return join(ROOT, 'reports', quick ? 'mutation-quick' : 'mutation', m.dirName ?? m.name);
 }
 
 function strykerConfig(m, dir) {
@@ -167,11 +219,12 @@ const header = () => `${'file'.padEnd(50)} ${COLUMNS.map((c) => c.padStart(Math.
 
 const results = [];
 for (const m of selected) {
-  const dir = join(ROOT, 'reports', quick ? 'mutation-quick' : 'mutation', m.name);
+  const dir = reportDir(m);
   mkdirSync(dir, { recursive: true });
   const configFile = join(dir, 'stryker.config.json');
   writeFileSync(configFile, `${JSON.stringify(strykerConfig(m, dir), null, 2)}\n`);
-  console.log(`\n=== ${m.name}: ${m.about}${quick ? ' (quick)' : ''}`);
+  const part = m.held ? ` (only ${m.held.join(', ')})` : '';
+  console.log(`\n=== ${m.name}: ${m.about}${quick ? ' (quick)' : ''}${part}`);
   if (!m.tests.length) throw new Error(`${m.name}: no test file left to run`);
   const stryker = join(ROOT, 'node_modules', '.bin', 'stryker');
   const code = await run(stryker, ['run', relative(ROOT, configFile)], {
@@ -208,13 +261,13 @@ for (const m of selected) {
 
 console.log(`\nMutation testing (StrykerJS), per module${quick ? ' (quick: a lower bound)' : ''}:`);
 for (const r of results) {
-  console.log(`\n${r.m.name} (${r.m.about})`);
+  console.log(`\n${r.m.name} (${r.m.held ? `only ${r.m.held.join(', ')}` : r.m.about})`);
   console.log(header());
   for (const f of r.files) console.log(row(f.file, f.t));
   console.log(row(`= ${r.m.name}`, r.total));
 }
 console.log(`\n${header().replace('file', 'module')}`);
-for (const r of results) console.log(row(r.m.name, r.total));
+for (const r of results) console.log(row(r.m.dirName ?? r.m.name, r.total));
 const overall = tally(results.flatMap((r) => r.all));
 console.log(row('all', overall));
 const low = results.filter((r) => r.total.score < MODULE_MIN).map((r) => r.m.name);

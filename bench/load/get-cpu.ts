@@ -1,0 +1,192 @@
+// Server CPU per byte of plain whole GETs (issue 23: raw whole GETs cost more CPU per GB than MinIO's), split
+// so that each part can be accounted for: user vs kernel time, and for Cairn by thread (the main thread's
+// JavaScript and socket writes, the libuv pool's drive reads and hash checks, V8's GC helpers). One Cairn
+// process (one worker) and optionally MinIO, each on its own 4 drives (EC 2+2 for Cairn, MinIO's default
+// for 4 drives), take turns (order flipped every round); each turn GETs whole objects of one size one after
+// the other on one connection (or --concurrency N at once), objects taken in turn (with one connection no two
+// GETs share a read-ahead batch). Prints medians of
+// CPU-s/GiB per server and size, and the load average.
+//   node --import tsx bench/load/get-cpu.ts [--bin server/bin/cairn.js] [--minio /work/ext/bin/minio]
+//     [--rounds 6] [--gib 1] [--sizes 8,64] [--concurrency 1] [--env NAME=VALUE] [--b-env NAME=VALUE] [--perf FILE]
+//     [--node-arg=--trace-gc --log FILE]
+// --b-env runs a second Cairn process with that setting beside the first (same turns): an A/B of a setting.
+// With --perf FILE, `perf record` samples every thread of the Cairn process (kernel stacks too) during its
+// timed turns of the first size: `perf report -i FILE --no-children --sort sym`.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFile, readdir, readFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { objectPath, S3Client, type S3Connection } from './client.js';
+import { table } from './results.js';
+import { DEFAULT_CAIRN_BIN, startCairn, startMinio, stopServer, type ServerProcess } from './servers.js';
+
+const MiB = 1024 * 1024;
+const KEY = { accessKey: 'get-cpu', secretKey: 'get-cpu-secret-key' };
+const OBJECTS = 8;
+
+const { values: v } = parseArgs({
+  options: {
+    bin: { type: 'string', default: DEFAULT_CAIRN_BIN },
+    minio: { type: 'string' },
+    rounds: { type: 'string', default: '6' },
+    gib: { type: 'string', default: '1' },
+    sizes: { type: 'string', default: '8,64' },
+    concurrency: { type: 'string', default: '1' },
+    env: { type: 'string', multiple: true, default: [] },
+    'b-env': { type: 'string', multiple: true },
+    perf: { type: 'string' },
+    'node-arg': { type: 'string', multiple: true, default: [] },
+    log: { type: 'string' },
+    'drives-dir': { type: 'string', default: '/dev/shm' },
+  },
+});
+const sizes = v.sizes!.split(',').map((s) => Number(s) * MiB);
+
+/** CPU seconds of every thread of a process, by group: user and kernel time apart. */
+type Split = Record<string, { user: number; sys: number }>;
+
+/** The group of a thread by its name: Node's main thread carries the process's name. */
+function group(comm: string, tid: number, pid: number): string {
+  if (tid === pid) return 'main';
+  if (comm.startsWith('libuv-worker')) return 'pool';
+  if (comm.startsWith('V8 ') || comm.startsWith('V8Worker') || comm.startsWith('node')) return 'v8';
+  return 'other';
+}
+
+async function threads(pid: number): Promise<Split> {
+  const out: Split = {};
+  for (const t of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
+    const stat = await readFile(`/proc/${pid}/task/${t}/stat`, 'utf8').catch(() => '');
+    if (!stat) continue;
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const g = (out[group(comm, Number(t), pid)] ??= { user: 0, sys: 0 });
+    g.user += Number(f[11]) / 100;
+    g.sys += Number(f[12]) / 100;
+  }
+  return out;
+}
+
+/** The server's pid: MinIO's launcher may be a shell; the process listening is its only child then. */
+async function serverPid(s: ServerProcess): Promise<number> {
+  const pid = s.child.pid!;
+  const kids = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  const first = kids.trim().split(' ')[0];
+  return first ? Number(first) : pid;
+}
+
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+
+interface Target {
+  name: string;
+  server: ServerProcess;
+  pid: number;
+  conns: S3Connection[];
+  /** CPU-s/GiB per round, per size, per group and kind ('main user', 'pool sys', ...). */
+  perGiB: Map<number, Record<string, number[]>>;
+}
+
+async function send(t: Target, method: 'GET' | 'PUT', key?: string, body?: Buffer, c = 0): Promise<number> {
+  const res = await t.conns[c].request({ method, path: objectPath('bench', key), body });
+  if (res.status >= 300) throw new Error(`${t.name} ${method} ${key}: ${res.status}`);
+  return res.bytes;
+}
+
+async function turn(t: Target, size: number, count: number, perf: boolean): Promise<void> {
+  const rec = perf
+    ? spawn('perf', ['record', '-e', 'cpu-clock', '-F', '1000', '-g', '-p', String(t.pid), '-o', v.perf!], {
+        stdio: 'ignore',
+      })
+    : undefined;
+  if (rec) await new Promise((r) => setTimeout(r, 1000)); // perf attaches
+  const before = await threads(t.pid);
+  let bytes = 0;
+  let next = 0;
+  await Promise.all(
+    t.conns.map(async (_, c) => {
+      while (next < count) {
+        const key = `o${size}-${next++ % OBJECTS}`;
+        const got = await send(t, 'GET', key, undefined, c);
+        bytes += got; // not `bytes += await`: that adds to the value read before the await
+      }
+    }),
+  );
+  const after = await threads(t.pid);
+  if (rec) {
+    const exited = new Promise((r) => rec.once('exit', r));
+    rec.kill('SIGINT');
+    await exited;
+  }
+  const gib = bytes / 1024 ** 3;
+  const rows = (t.perGiB.get(size) ?? t.perGiB.set(size, {}).get(size))!;
+  let total = 0;
+  for (const [g, a] of Object.entries(after)) {
+    const b = before[g] ?? { user: 0, sys: 0 };
+    for (const kind of ['user', 'sys'] as const) {
+      const s = (a[kind] - b[kind]) / gib;
+      (rows[`${g} ${kind}`] ??= []).push(s);
+      total += s;
+    }
+  }
+  (rows.total ??= []).push(total);
+}
+
+const targets: Target[] = [];
+try {
+  const envOf = (list: string[]) =>
+    Object.fromEntries(list.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  const cairn = (env: NodeJS.ProcessEnv) =>
+    startCairn(
+      [...(v.perf ? ['--perf-basic-prof'] : []), ...v['node-arg']!, v.bin!],
+      v['drives-dir']!,
+      KEY.accessKey,
+      KEY.secretKey,
+      {
+        CAIRN_WORKERS: '1',
+        ...env,
+      },
+    );
+  const servers: [string, ServerProcess][] = [['cairn', await cairn(envOf(v.env!))]];
+  if (v['b-env']) servers.push([`cairn ${v['b-env'].join(' ')}`, await cairn(envOf(v['b-env']))]);
+  if (v.minio) servers.push(['minio', await startMinio(v.minio, v['drives-dir']!, KEY.accessKey, KEY.secretKey)]);
+  for (const [name, server] of servers) {
+    const client = new S3Client({ endpoint: server.url, ...KEY, region: 'us-east-1' });
+    const conns = Array.from({ length: Number(v.concurrency) }, () => client.connect());
+    const t: Target = { name, server, pid: await serverPid(server), conns, perGiB: new Map() };
+    targets.push(t);
+    await send(t, 'PUT');
+    for (const size of sizes) {
+      const blob = randomBytes(size);
+      for (let o = 0; o < OBJECTS; o++) await send(t, 'PUT', `o${size}-${o}`, blob);
+      for (let o = 0; o < OBJECTS; o++) await send(t, 'GET', `o${size}-${o}`); // warm-up
+    }
+  }
+  const loads: number[] = [];
+  for (let r = 0; r < Number(v.rounds); r++) {
+    loads.push(loadavg()[0]);
+    for (const size of sizes) {
+      const count = Math.max(OBJECTS, Math.round((Number(v.gib) * 1024 * MiB) / size));
+      for (const t of r % 2 ? [...targets].reverse() : targets)
+        await turn(t, size, count, v.perf !== undefined && t.name === 'cairn' && size === sizes[0]);
+    }
+  }
+  const rows = [['server', 'object', 'part', 'CPU-s/GiB']];
+  for (const t of targets)
+    for (const [size, parts] of t.perGiB)
+      for (const [part, xs] of Object.entries(parts).sort())
+        if (median(xs) >= 0.005 || part === 'total')
+          rows.push([t.name, `${size / MiB} MiB`, part, median(xs).toFixed(3)]);
+  console.log(table(rows));
+  console.log(
+    `medians of ${v.rounds} rounds of ${v.gib} GiB per size; load average (1 min) at each round: ${loads.map((l) => l.toFixed(1)).join(' ')}`,
+  );
+  if (v.perf)
+    console.log(`perf data of Cairn's threads in ${v.perf}: perf report -i ${v.perf} --no-children --sort sym`);
+} finally {
+  for (const t of targets) {
+    for (const c of t.conns) c.close();
+    if (v.log && t.name === 'cairn') await copyFile(t.server.log, v.log);
+    await stopServer(t.server, false);
+  }
+}

@@ -6,7 +6,9 @@
 // With the CA in CAs/ the TLS is mutual: the internode routes answer only connections presenting a certificate
 // of the deployment's CA (a client with the root credentials' token but no such certificate gets 403; S3
 // clients need none), and a node whose certificate another CA signed, or one not for client authentication,
-// is refused at start-up.
+// is refused at start-up. The console's own address (--console-address) asks no client certificate, so a browser
+// is not offered one to pick; the S3 address still asks, and the internode routes are refused on the console's.
+import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
@@ -19,7 +21,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeClient } from '../helpers/cairn.js';
 import { LoopbackCluster, type StartOutcome } from '../helpers/nodes.js';
 import { seededRandom } from '../helpers/random.js';
@@ -49,7 +51,8 @@ beforeAll(async () => {
   ca = await makeCa(join(certs, 'ca'));
   leaves = await Promise.all([0, 1, 2, 3].map(() => issue(ca, ['127.0.0.1'])));
   const dirs = await Promise.all(leaves.map((leaf, i) => certsDir(`n${i + 1}`, leaf, [ca.pem])));
-  cluster = await LoopbackCluster.start(4, 2, {}, { certsDir: (i) => dirs[i] });
+  const env = { CAIRN_CONSOLE_ADDRESS: '127.0.0.1:0' };
+  cluster = await LoopbackCluster.start(4, 2, env, { certsDir: (i) => dirs[i] });
   const agent = new Agent({ ca: ca.pem });
   s3 = cluster.nodes.map((n) => makeClient(n.url, { extra: { requestHandler: { httpsAgent: agent } } }));
 }, 180_000);
@@ -104,6 +107,24 @@ function internode(url: string, path: string, client?: Leaf): Promise<{ status: 
   });
 }
 
+/**
+ * The handshake messages `openssl s_client -msg` saw with the TLS server on `port` (no client certificate),
+ * sending `servername` as SNI when given (the server's SNI callback then picks the context).
+ */
+function handshake(port: number, servername?: string): Promise<string> {
+  const sni = servername ? ['-servername', servername] : ['-noservername'];
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      'openssl',
+      ['s_client', '-connect', `127.0.0.1:${port}`, ...sni, '-msg', '-CAfile', ca.certPath],
+      { timeout: 120_000 },
+      (err, stdout) => (stdout.includes('Verify return code: 0') ? resolve(stdout) : reject(err ?? new Error(stdout))),
+    );
+    // End of input: s_client closes the connection once the handshake is done.
+    child.stdin!.end();
+  });
+}
+
 function stderrOf(o: StartOutcome): string {
   return 'stderr' in o ? o.stderr : `started at ${o.url}`;
 }
@@ -141,6 +162,46 @@ describe('four nodes talking TLS', () => {
     // S3 clients present no certificate on the same port (the first test too): still served.
     expect((await getBytes(s3[1], 'small')).equals(small)).toBe(true);
   });
+
+  it('mutual TLS: the console’s address asks no client certificate, the S3 address asks one', async () => {
+    const node = cluster.nodes[1];
+    const said = 'The web console is at ';
+    await vi.waitFor(() => expect(node.messages.some((m) => m.startsWith(said))).toBe(true), {
+      timeout: 60_000,
+      interval: 100,
+    });
+    const consoleUrl = new URL(node.messages.find((m) => m.startsWith(said))!.slice(said.length));
+    const consolePort = Number(consoleUrl.port);
+    for (const sni of [undefined, 'localhost']) {
+      expect(await handshake(Number(new URL(node.url).port), sni)).toContain('CertificateRequest');
+      const toConsole = await handshake(consolePort, sni);
+      expect(toConsole).toContain('Finished');
+      expect(toConsole).not.toContain('CertificateRequest');
+    }
+    // A client without a certificate gets the console's page there.
+    const page = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: consolePort, path: '/console/', ca: ca.pem, agent: false },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<html');
+    // The internode routes on the console's address: a deployment certificate is not even asked for there.
+    for (const path of ['/cairn/peer/v1/bootstrap', '/cairn/storage/v1/call']) {
+      const r = await internode(consoleUrl.origin, path, leaves[0]);
+      expect(r.status).toBe(403);
+      expect(r.body.toString('latin1')).toContain('mutual TLS');
+    }
+  }, 180_000);
 
   it('a node without the CA, with another CA’s certificate or one for another name refuses to start', async () => {
     await cluster.kill9(3);

@@ -254,7 +254,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
       throw new Error(`the console address ${opts.consoleAddress} has the S3 address's port`);
     }
     try {
-      const { listener, server: raw } = await listenConsole(app, { ...at, ...reuse }, opts.tls?.serverOptions());
+      // No client certificate asked for there (mutual TLS between nodes): the nodes call the S3 address.
+      const { listener, server: raw } = await listenConsole(app, { ...at, ...reuse }, opts.tls?.serverOptions(false));
       opts.tls?.attach(raw as unknown as TlsServer);
       consoleListener = listener;
       consoleUrl = `${scheme}://${shown(at.host)}:${listener.port}/console/`;

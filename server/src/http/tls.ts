@@ -140,9 +140,10 @@ export class TlsCertificates extends EventEmitter<{ reload: [ReloadResult] }> {
   }
 
   /**
-   * From now on (before the listeners are made) every connection is asked for a client certificate, verified
-   * against CAs/ only (not the system's roots): `socket.authorized` then says whether a connecting node chains to
-   * the deployment's CA. Clients without one (S3 clients) still connect; only the internode routes require it.
+   * From now on (before the listeners are made) every connection to the S3 address (not the console's) is asked
+   * for a client certificate, verified against CAs/ only (not the system's roots): `socket.authorized` then says
+   * whether a connecting node chains to the deployment's CA. Clients without one (S3 clients) still connect; only
+   * the internode routes require it.
    */
   async requirePeerCertificates(): Promise<void> {
     this.verifyPeers = true;
@@ -160,8 +161,12 @@ export class TlsCertificates extends EventEmitter<{ reload: [ReloadResult] }> {
     return this.current.cas;
   }
 
-  /** The options for https.createServer: the default certificate, TLS >= 1.2 and the SNI choice. */
-  serverOptions(): SecureContextOptions & {
+  /**
+   * The options for https.createServer: the default certificate, TLS >= 1.2 and the SNI choice. With mutual TLS
+   * between the nodes, connections are asked for a client certificate unless `askPeers` is false: the console's
+   * listener, where no node calls and a browser asked for one would offer the user a certificate to pick.
+   */
+  serverOptions(askPeers = true): SecureContextOptions & {
     SNICallback: (name: string, cb: SniCallback) => void;
     requestCert?: boolean;
     rejectUnauthorized?: boolean;
@@ -169,7 +174,7 @@ export class TlsCertificates extends EventEmitter<{ reload: [ReloadResult] }> {
     return {
       ...this.current.main.options,
       SNICallback: (name, cb) => cb(null, this.contextFor(name)),
-      ...(this.verifyPeers ? { requestCert: true, rejectUnauthorized: false } : {}),
+      ...(this.verifyPeers && askPeers ? { requestCert: true, rejectUnauthorized: false } : {}),
     };
   }
 

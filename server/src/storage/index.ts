@@ -6,6 +6,7 @@ import { aloneBus } from './coordination.js';
 import { formatClusterDrives, formatDrives, openLayout } from './drive/format.js';
 import { TMP_DIR } from './drive/drive.js';
 import { CACHED_MAX_BYTES } from './drive/local-drive.js';
+import { systemBucketWriter } from './engine/buckets.js';
 import { ErasureObjects } from './engine/erasure-objects.js';
 import { LISTING_CACHE_ENTRIES } from './list/listing-cache.js';
 import { KeyedMutex } from './engine/locks.js';
@@ -53,7 +54,13 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
     : node
       ? await formatClusterDrives(
           opts.drives,
-          { setSize: opts.setSize!, parity: opts.parity, formatter: node.formatter, tmpDir },
+          {
+            setSize: opts.setSize!,
+            parity: opts.parity,
+            formatter: node.formatter,
+            tmpDir,
+            before: systemBucketWriter(),
+          },
           opts.openDrive!,
         )
       : await formatDrives(opts.drives, { setSize: opts.setSize, parity: opts.parity }, opts.openDrive);

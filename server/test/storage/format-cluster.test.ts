@@ -1,13 +1,18 @@
 // The format of a distributed deployment (drive/format.ts formatClusterDrives), on local folders standing for the
 // nodes' drives, one of them unreachable: the formatter makes one deployment once a majority of drives answers
 // (slots by position), the others wait (FormatPending) until a majority holds it; a drive found empty later takes
-// the slot of its position; a drive of another deployment, or in another position, is refused.
+// the slot of its position; a drive of another deployment, or in another position, is refused. The formatter
+// writes the system bucket before each format file: nodes opened in any order then read it from the drives, and
+// none takes its lock (4 nodes racing for it at start-up, on a loaded machine, could fail to start).
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Drive, SYS_DIR } from '../../src/storage/drive/drive.js';
 import { FORMAT_FILE, formatClusterDrives, FormatPending, type OpenDrive } from '../../src/storage/drive/format.js';
 import { LocalDrive } from '../../src/storage/drive/local-drive.js';
+import { aloneBus, type Locks } from '../../src/storage/coordination.js';
+import { KeyedMutex } from '../../src/storage/engine/locks.js';
+import { openStorage, SYSTEM_BUCKET } from '../../src/storage/index.js';
 import { drives } from './helpers.js';
 
 let cleanup: (() => Promise<void>) | undefined;
@@ -83,5 +88,55 @@ describe('formatClusterDrives', () => {
     await expect(
       formatClusterDrives(d.paths, { setSize: 4, formatter: false, tmpDir }, opener(new Set([d.paths[3]]))),
     ).rejects.toThrow('2 of 4 drives hold the deployment');
+  });
+});
+
+describe('the system bucket of a new distributed deployment', () => {
+  /** Node `i` of two over `paths` (half each), its locks recording every name taken. */
+  function node(paths: string[], i: number, taken: string[]) {
+    const mutex = new KeyedMutex();
+    const locks: Locks = {
+      acquire: (name) => {
+        taken.push(`node${i + 1} ${name}`);
+        return mutex.acquire(name);
+      },
+      held: () => mutex.held(),
+    };
+    return openStorage({
+      drives: paths,
+      setSize: paths.length,
+      openDrive: (root) => new LocalDrive(root),
+      background: false,
+      node: { name: `node${i + 1}`, formatter: i === 0, locks, bus: aloneBus },
+    });
+  }
+
+  it('is on every drive with the format; nodes opened in any order read it without its lock', async () => {
+    const d = await drives(4);
+    cleanup = d.cleanup;
+    const taken: string[] = [];
+    // The other node first: nothing formatted, it waits.
+    await expect(node(d.paths, 1, taken)).rejects.toBeInstanceOf(FormatPending);
+    const formatter = await node(d.paths, 0, taken);
+    const other = await node(d.paths, 1, taken);
+    try {
+      // The other node reads the bucket table first, then the formatter.
+      expect(await other.listBuckets()).toEqual([]);
+      expect((await other.buckets.listAll()).map((b) => b.name)).toEqual([SYSTEM_BUCKET]);
+      expect((await formatter.buckets.listAll()).map((b) => b.name)).toEqual([SYSTEM_BUCKET]);
+      expect(taken.filter((t) => t.includes(SYSTEM_BUCKET))).toEqual([]);
+      // One document on every drive, written before the drive's format.
+      const docs = await Promise.all(
+        d.paths.map((p) => readFile(join(p, SYSTEM_BUCKET, '_bucket.json'), 'utf8')),
+      );
+      expect(new Set(docs).size).toBe(1);
+      expect(JSON.parse(docs[0])).toMatchObject({ config: {} });
+      // A user's bucket still takes its lock.
+      await other.makeBucket('after');
+      expect(taken).toEqual(['node2 bucket\0after']);
+    } finally {
+      await other.close();
+      await formatter.close();
+    }
   });
 });

@@ -150,7 +150,14 @@ export class FormatPending extends Error {}
  */
 export async function formatClusterDrives(
   roots: string[],
-  opts: { setSize: number; parity?: number; formatter: boolean; tmpDir: string },
+  opts: {
+    setSize: number;
+    parity?: number;
+    formatter: boolean;
+    tmpDir: string;
+    /** What the formatter writes on each drive before its format file (the system bucket, engine/buckets.ts). */
+    before?: (d: Drive) => Promise<void>;
+  },
   openDrive: OpenDrive,
 ): Promise<Formatted> {
   const n = roots.length;
@@ -177,7 +184,12 @@ export async function formatClusterDrives(
     const sets: string[][] = [];
     for (let i = 0; i < n; i += opts.setSize) sets.push(ids.slice(i, i + opts.setSize));
     const base = { format: 'cairn-erasure' as const, version: 1 as const, deploymentId: randomUUID(), sets, parity };
-    await Promise.all(drives.map((d, i) => (seen[i].reached ? writeFormat(d, base, ids[i]).catch(() => {}) : null)));
+    // A drive gets its format only after what must be there once the others see the format.
+    const write = async (d: Drive, i: number) => {
+      await opts.before?.(d);
+      await writeFormat(d, base, ids[i]);
+    };
+    await Promise.all(drives.map((d, i) => (seen[i].reached ? write(d, i).catch(() => {}) : null)));
     const placed: Drive[][] = sets.map(() => []);
     drives.forEach((d, i) => place(d, [Math.floor(i / opts.setSize), i % opts.setSize], ids[i], placed));
     return { deploymentId: base.deploymentId, sets: placed, parity, fresh: [] };

@@ -33,8 +33,25 @@ export function validateBucketName(name: string): void {
   }
 }
 
+/**
+ * What a new deployment's formatter writes on each drive before that drive's format file (storage/index.ts,
+ * drive/format.ts): the system bucket, one document for every drive. A node that sees the format then finds the
+ * system bucket in its first table read, so no node takes its lock at start-up. Nodes starting together used to
+ * race for that lock, each round of lock calls slow on a loaded machine, and a start could fail with "the lock
+ * of bucket\0.cairn.sys/config stayed taken".
+ */
+export function systemBucketWriter(): (d: Drive) => Promise<void> {
+  const text = JSON.stringify(bucketDoc(Date.now(), {}));
+  return async (d) => {
+    await d.mkdirs(SYSTEM_BUCKET);
+    await d.writeAtomic(`${SYSTEM_BUCKET}/${BUCKET_FILE}`, text);
+  };
+}
+
 export class Buckets {
   private table: Map<string, BucketDoc> | null = null;
+  /** The read under way: requests arriving meanwhile wait for it instead of reading (and locking) again. */
+  private loading: Promise<Map<string, BucketDoc>> | null = null;
   /** Changes heard from other processes; a table read from the drives while one arrived is read again. */
   private heard = 0;
 
@@ -79,7 +96,15 @@ export class Buckets {
    * answering is InsufficientReadQuorum and nothing is kept (the next call tries again): a bucket missing from
    * a partial read would otherwise be NoSuchBucket until the process restarts.
    */
-  private async load(): Promise<Map<string, BucketDoc>> {
+  private load(): Promise<Map<string, BucketDoc>> {
+    if (this.table) return Promise.resolve(this.table);
+    this.loading ??= this.read().finally(() => {
+      this.loading = null;
+    });
+    return this.loading;
+  }
+
+  private async read(): Promise<Map<string, BucketDoc>> {
     for (;;) {
       if (this.table) return this.table;
       const heard = this.heard;
@@ -90,8 +115,9 @@ export class Buckets {
   }
 
   /**
-   * The system bucket is made with the first table read of a deployment that does not have it yet, under its
-   * lock and read again there, so processes starting together over fresh drives make it once.
+   * The system bucket is made with the first table read of a deployment that does not have it yet (one
+   * process alone, workers sharing drives, a deployment whose formatter wrote no system bucket), under its lock
+   * and read again there, so processes starting together over fresh drives make it once.
    */
   private makeSystemBucket(): Promise<BucketDoc> {
     return this.locked(SYSTEM_BUCKET, async () => {

@@ -4,6 +4,7 @@
 // current over the network change bus. kill -9 of a node: reads stay byte-exact and writes go on (6 of 8
 // drives); of two nodes: writes are refused (503) and store nothing while reads go on; the nodes back, their
 // missed shards are healed. A node started with another secret or other arguments refuses to start, saying why.
+// The node that formats starts last, once the others wait for its format: they find the system bucket with it.
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import {
@@ -30,7 +31,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { iamClient, s3As } from '../iam/helpers.js';
 import { makeClient } from '../helpers/cairn.js';
-import { LoopbackCluster } from '../helpers/nodes.js';
+import { LoopbackCluster, WAITING_FOR_FORMAT } from '../helpers/nodes.js';
 import { seededRandom } from '../helpers/random.js';
 
 const rnd = seededRandom();
@@ -48,9 +49,10 @@ afterEach((ctx) => {
 });
 
 beforeAll(async () => {
-  cluster = await LoopbackCluster.start(4, 2);
+  // The formatter last: the others wait for its format, then all read the new deployment at once.
+  cluster = await LoopbackCluster.start(4, 2, {}, { formatterLast: true });
   s3 = cluster.nodes.map((n) => makeClient(n.url));
-}, 120_000);
+}, 360_000);
 
 afterAll(async () => {
   for (const c of s3 ?? []) c.destroy();
@@ -87,6 +89,8 @@ describe('four nodes of two drives', () => {
   const big = rnd.bytes(3 * 1024 * 1024 + 11);
 
   it('one deployment: the same deployment id and set on every drive of every node', async () => {
+    // Started after the others waited for its format (the order that used to race for the system bucket's lock).
+    for (const n of cluster.nodes.slice(1)) expect(n.messages.some((m) => m.startsWith(WAITING_FOR_FORMAT))).toBe(true);
     const formats = await Promise.all(
       cluster.nodes.flatMap((_, i) =>
         [0, 1].map(async (d) => JSON.parse(await readFile(`${cluster.folder(i, d)}/.cairn.sys/format.json`, 'utf8'))),
@@ -98,6 +102,13 @@ describe('four nodes of two drives', () => {
     expect(formats[0].parity).toBe(4);
     // Each drive sits in the slot of its place in the set's round robin over the nodes.
     expect(new Set(formats.map((f) => f.driveId)).size).toBe(8);
+    // The system bucket the formatter wrote before the formats: one document on every drive.
+    const system = await Promise.all(
+      cluster.nodes.flatMap((_, i) =>
+        [0, 1].map((d) => readFile(`${cluster.folder(i, d)}/.cairn.sys/config/_bucket.json`, 'utf8')),
+      ),
+    );
+    expect(new Set(system).size).toBe(1);
   });
 
   it('PUT through one node, GET, listing, multipart and delete through the others, byte-exact', async () => {

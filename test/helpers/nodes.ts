@@ -48,7 +48,15 @@ export interface ClusterOptions {
   certsDir?: (i: number) => string;
   /** Every link between two nodes through a TCP proxy, one per direction. */
   proxied?: boolean;
+  /**
+   * The node that formats a new deployment (the first) started last, once every other one says it waits for
+   * the format (or gave up): the others then all find the deployment at about the same moment.
+   */
+  formatterLast?: boolean;
 }
+
+/** What a node logs while the deployment's format is not there yet (main.ts openNodeStorage). */
+export const WAITING_FOR_FORMAT = "waiting for the deployment's format";
 
 export class LoopbackCluster {
   nodes: ClusterNode[] = [];
@@ -82,13 +90,31 @@ export class LoopbackCluster {
       c.endpoints = c.nodes.flatMap((n) =>
         Array.from({ length: drivesPerNode }, (_, d) => `${n.url}${join(c.base, `n${n.index + 1}`, `d${d + 1}`)}`),
       );
-      const outcomes = await Promise.all(c.nodes.map((n) => c.startNode(n.index, { env })));
+      const outcomes = opts.formatterLast
+        ? await c.startFormatterLast(env)
+        : await Promise.all(c.nodes.map((n) => c.startNode(n.index, { env })));
       if (outcomes.every((o) => 'url' in o)) return c;
       await c.stop();
       await c.closeLinks();
       const taken = outcomes.some((o) => 'stderr' in o && o.stderr.includes('EADDRINUSE'));
       if (!taken || attempt === 3) throw new Error(`cluster did not start: ${JSON.stringify(outcomes)}`);
     }
+  }
+
+  private async startFormatterLast(env: NodeJS.ProcessEnv): Promise<StartOutcome[]> {
+    const others = this.nodes.slice(1);
+    const ended = new Set<number>();
+    const started = others.map((n) =>
+      this.startNode(n.index, { env }).then((o) => {
+        ended.add(n.index);
+        return o;
+      }),
+    );
+    const waits = (n: ClusterNode) => ended.has(n.index) || n.messages.some((m) => m.startsWith(WAITING_FOR_FORMAT));
+    // Generous: a loaded machine can take minutes to start the others' checks with each other.
+    const deadline = Date.now() + 240_000;
+    while (!others.every(waits) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    return Promise.all([this.startNode(0, { env }), ...started]);
   }
 
   /**

@@ -126,9 +126,7 @@ describe('the system bucket of a new distributed deployment', () => {
       expect((await formatter.buckets.listAll()).map((b) => b.name)).toEqual([SYSTEM_BUCKET]);
       expect(taken.filter((t) => t.includes(SYSTEM_BUCKET))).toEqual([]);
       // One document on every drive, written before the drive's format.
-      const docs = await Promise.all(
-        d.paths.map((p) => readFile(join(p, SYSTEM_BUCKET, '_bucket.json'), 'utf8')),
-      );
+      const docs = await Promise.all(d.paths.map((p) => readFile(join(p, SYSTEM_BUCKET, '_bucket.json'), 'utf8')));
       expect(new Set(docs).size).toBe(1);
       expect(JSON.parse(docs[0])).toMatchObject({ config: {} });
       // A user's bucket still takes its lock.

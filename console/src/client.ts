@@ -65,6 +65,8 @@ export interface CallOptions {
   headers?: Record<string, string>;
   body?: string | Uint8Array;
   service?: 's3' | 'sts' | 'iam';
+  /** Aborts the request (and the reading of its answer: the trace stream). */
+  signal?: AbortSignal;
 }
 
 /** Signs and sends one request; throws ApiError for any answer that is not 2xx. */
@@ -86,7 +88,13 @@ export async function call(opts: CallOptions, creds?: Credentials, region?: stri
     host: location.host,
   });
   const url = query.length ? `${path}?${queryString(query)}` : path;
-  const res = await fetch(url, { method, headers, body: opts.body as BodyInit | undefined, credentials: 'omit' });
+  const res = await fetch(url, {
+    method,
+    headers,
+    body: opts.body as BodyInit | undefined,
+    credentials: 'omit',
+    signal: opts.signal,
+  });
   if (!res.ok) throw checkExpired(await errorOf(res));
   return res;
 }

@@ -11,6 +11,7 @@ import { IdentityPage } from './pages/identity.js';
 import { SettingsPage } from './pages/settings.js';
 import { DashboardPage } from './pages/dashboard.js';
 import { HealPage } from './pages/heal.js';
+import { TracePage } from './pages/trace.js';
 import { AccessKeysPage } from './pages/access-keys.js';
 import { mayReadServerInfo } from './admin-api.js';
 import { mayManageIdentity } from './pages/identity-api.js';
@@ -51,8 +52,9 @@ function App() {
       }),
     [],
   );
-  // The Identity, Dashboard and Heal pages show only for who may use them (their probes answer AccessDenied
-  // otherwise; Heal shows with the Dashboard, and the server still checks admin:Heal).
+  // The Identity, Dashboard, Heal and Trace pages show only for who may use them (their probes answer
+  // AccessDenied otherwise; Heal and Trace show with the Dashboard, the server still checking admin:Heal and
+  // admin:ServerTrace).
   useEffect(() => {
     setIdentity(false);
     setDashboard(false);
@@ -84,6 +86,11 @@ function App() {
               Heal
             </a>
           )}
+          {dashboard && (
+            <a href="#/trace" class={route.page === 'trace' ? 'active' : ''}>
+              Trace
+            </a>
+          )}
           {identity && (
             <a href="#/identity" class={route.page === 'identity' ? 'active' : ''}>
               Identity
@@ -108,6 +115,7 @@ function App() {
         {route.page === 'settings' && <SettingsPage bucket={route.bucket} />}
         {route.page === 'dashboard' && <DashboardPage />}
         {route.page === 'heal' && <HealPage />}
+        {route.page === 'trace' && <TracePage />}
         {route.page === 'keys' && <AccessKeysPage />}
       </main>
     </div>

@@ -1,5 +1,5 @@
 // The console's addresses: #/ (buckets), #/b/BUCKET/PREFIX (object browser), #/settings/BUCKET, #/select,
-// #/identity, #/dashboard, #/heal, #/keys.
+// #/identity, #/dashboard, #/heal, #/trace, #/keys.
 export type Route =
   | { page: 'buckets' }
   | { page: 'objects'; bucket: string; prefix: string }
@@ -8,6 +8,7 @@ export type Route =
   | { page: 'settings'; bucket: string }
   | { page: 'dashboard' }
   | { page: 'heal' }
+  | { page: 'trace' }
   | { page: 'keys' };
 
 export function parseRoute(hash: string): Route {
@@ -16,6 +17,7 @@ export function parseRoute(hash: string): Route {
   if (path === '/identity') return { page: 'identity' };
   if (path === '/dashboard') return { page: 'dashboard' };
   if (path === '/heal') return { page: 'heal' };
+  if (path === '/trace') return { page: 'trace' };
   if (path === '/keys') return { page: 'keys' };
   const settings = /^\/settings\/([^/]+)$/.exec(path);
   if (settings) {

@@ -185,6 +185,8 @@ async function dispatchService(
 /** Signature failures that mean a wrong secret or an unknown access key. */
 const BAD_CREDENTIALS = new Set(['SignatureDoesNotMatch', 'InvalidAccessKeyId']);
 
+const QUORUM_CODES = new Set(['InsufficientReadQuorum', 'InsufficientWriteQuorum']);
+
 /** A signed STS AssumeRole (its Action in the form body, as the SDKs send it, or in the query). */
 function isAssumeRole(query: URLSearchParams, body: Buffer): boolean {
   const action = query.get('Action') ?? new URLSearchParams(body.toString('latin1')).get('Action');
@@ -292,6 +294,9 @@ export async function dispatch(
     if (err.code === 'InternalError' && !(e instanceof S3Error)) log.error({ err: e }, 'internal error');
     // A server-side failure with a cause kept from the client (the KMS's address, say) is logged with it.
     else if (err.status >= 500 && err.cause !== undefined) log.error({ code: err.code, cause: err.cause }, err.message);
+    // Too few drives: probe them again before answering (a probe that does not answer is given up after the
+    // drive check's timeout, 5 s), so that the client's retry finds a drive or node that has come back.
+    if (QUORUM_CODES.has(err.code)) await ctx.api.storage.recheckDrives?.();
     const errHeaders: Record<string, string | number> = { ...err.headers };
     if (typeof raw.headers.origin === 'string' && bucketForCors !== undefined && err.code !== 'CORSForbidden') {
       const cors = await actualRequestCors(ctx.api, bucketForCors, raw.headers.origin, method, raw.headers).catch(

@@ -463,6 +463,13 @@ export interface ObjectLayer {
    */
   backgroundHealState?(): Promise<BackgroundHealState>;
 
+  /**
+   * A request failed for want of drives (InsufficientReadQuorum / InsufficientWriteQuorum): drives taken offline
+   * are probed again now, at most once a second, so one back since serves the retry. Resolves when they have
+   * answered. Absent in storage without drives of its own (a gateway).
+   */
+  recheckDrives?(): Promise<void>;
+
   /** The locks held now by every process sharing the drives (object locks: `<set>\0<bucket>/<object dir>`). */
   heldLocks(): Promise<HeldLock[]>;
 

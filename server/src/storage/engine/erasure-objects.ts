@@ -725,6 +725,10 @@ export class ErasureObjects implements L.ObjectLayer {
     return this.healer.checkDrives();
   }
 
+  recheckDrives(): Promise<void> {
+    return this.healer.recheckDrives();
+  }
+
   /** One background-scanner cycle now. */
   scanNow(): Promise<void> {
     return this.healer.scanOnce();

@@ -67,6 +67,9 @@ export class Healer {
   private loops: Promise<void>[] = [];
   private abort = new AbortController();
   private checking = new Set<Drive>();
+  /** The drive check a failed request asked for (recheckDrives), while it runs, and when the last one began. */
+  private recheck: Promise<void> | undefined;
+  private lastRecheck = 0;
   /** Emptied drives this (non-leader) process has seen and left to the leader. */
   private leftToLeader = new Set<Drive>();
   private leading: boolean;
@@ -290,6 +293,23 @@ export class Healer {
       }),
     );
     this.ctx.log.debug?.(`drives checked (started ${started})`);
+  }
+
+  /**
+   * A request failed for want of drives: every drive is probed now rather than at the monitor's next round (up
+   * to driveCheckIntervalMs later), so that a drive or node back since then serves the client's retry instead
+   * of more 503s. At most one a second; callers meanwhile share it. Resolves once the probes have answered or
+   * timed out (driveCheckTimeoutMs).
+   */
+  recheckDrives(): Promise<void> {
+    if (this.recheck) return this.recheck;
+    const now = Date.now();
+    if (this.stopped || now - this.lastRecheck < 1000) return Promise.resolve();
+    this.lastRecheck = now;
+    this.recheck = this.checkDrives()
+      .catch(() => {})
+      .finally(() => (this.recheck = undefined));
+    return this.recheck;
   }
 
   private async checkDrive(online: boolean[], writable: boolean[], d: Drive, i: number): Promise<void> {

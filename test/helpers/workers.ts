@@ -30,7 +30,7 @@ export interface WorkersServer {
   logs: LogLine[];
   /** The first log line (logged already or still to come) that `match` accepts. */
   logLine(match: (l: LogLine) => boolean): Promise<LogLine>;
-  /** How the workers run (CAIRN_WORKER_MODE in startWorkers' env; default processes). */
+  /** How the workers run (CAIRN_WORKER_MODE in startWorkers' env, else in this process's; default processes). */
   mode: 'processes' | 'threads';
   /** The pid (threads: the thread id) of worker `slot` as the primary last logged it ("worker N started"). */
   pid(slot: number): number;
@@ -55,7 +55,8 @@ export interface WorkersServer {
  */
 export async function startWorkers(workers: number, env: Record<string, string> = {}): Promise<WorkersServer> {
   const single = workers === 1;
-  const mode = env.CAIRN_WORKER_MODE === 'threads' ? 'threads' : 'processes';
+  // The mode given here, else the one the test runner's environment gives every server it starts.
+  const mode = (env.CAIRN_WORKER_MODE ?? process.env.CAIRN_WORKER_MODE) === 'threads' ? 'threads' : 'processes';
   const faults = mode === 'threads' ? { CAIRN_TEST_WORKER_FAULTS: 'on' } : {};
   const base = await mkdtemp(join(tmpdir(), 'cairn-workers-'));
   const drives = [1, 2, 3, 4].map((i) => join(base, `d${i}`));

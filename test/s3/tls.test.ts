@@ -20,6 +20,7 @@ import {
 import type { ReloadResult } from '@cairn/server';
 import { ROOT, s3Error, startWithBucket, type TestSetup } from '../helpers/cairn.js';
 import { install, issue, makeCa, type TestCa } from '../helpers/tls.js';
+import { WORKER_MODES } from '../helpers/workers.js';
 
 let base: string;
 let ca: TestCa;
@@ -178,10 +179,12 @@ describe('HTTPS from --certs-dir', () => {
 });
 
 describe('cairn server --certs-dir (the command)', () => {
-  it('refuses to start when an explicit --certs-dir has no certificate', async () => {
+  // With workers of both modes: a worker thread's start-up failure reaches stderr as a worker process's does.
+  it.each(WORKER_MODES)('refuses to start when an explicit --certs-dir has no certificate (%s)', async (mode) => {
     const empty = join(base, 'empty');
+    const workers = ['--workers', '2', '--worker-mode', mode];
     const child = spawnCairn(
-      ['server', '--address', '127.0.0.1:0', '--certs-dir', empty, join(base, 'e{1...4}')],
+      ['server', '--address', '127.0.0.1:0', ...workers, '--certs-dir', empty, join(base, `e-${mode}{1...4}`)],
       { CAIRN_LOG_LEVEL: 'error' },
       ['ignore', 'ignore', 'pipe'],
     );

@@ -1,8 +1,9 @@
 // Workers run with bounded heaps (cluster/worker-memory.ts: --max-old-space-size and --max-semi-space-size
-// on their command line) and still carry bench/load's shapes without running out of memory: concurrent
-// 64 MiB PUTs and GETs, a multipart upload of parts sent at once, hundreds of small PUTs and GETs at
-// concurrency 32, and an S3 Select returning every record of a big CSV object. Every answer is checked
-// (bytes read back, record count), and no worker exited meanwhile (the primary logs each exit).
+// on a process's command line; the same bounds as a thread's resourceLimits, cluster/spawn.ts) and still
+// carry bench/load's shapes without running out of memory: concurrent 64 MiB PUTs and GETs, a multipart
+// upload of parts sent at once, hundreds of small PUTs and GETs at concurrency 32, and an S3 Select
+// returning every record of a big CSV object. Every answer is checked (bytes read back, record count), and
+// no worker exited meanwhile (the primary logs each exit). Both modes.
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -17,19 +18,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { WORKER_OLD_SPACE_MB, WORKER_SEMI_SPACE_MB } from '../../server/src/cluster/worker-memory.js';
 import { mismatch, pattern } from '../helpers/object-bytes.js';
-import { startWorkers, type WorkersServer } from '../helpers/workers.js';
+import { startWorkers, WORKER_MODES, type WorkersServer } from '../helpers/workers.js';
 
 const MiB = 1024 * 1024;
 const BUCKET = 'mem';
-let server: WorkersServer;
-let clients: S3Client[];
-
-beforeAll(async () => {
-  server = await startWorkers(2);
-  clients = [await server.client(1), await server.client(2)];
-  await clients[0].send(new CreateBucketCommand({ Bucket: BUCKET }));
-});
-afterAll(() => server?.close());
 
 async function getBytes(s3: S3Client, key: string): Promise<Buffer> {
   const r = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
@@ -46,9 +38,23 @@ async function inParallel(n: number, width: number, task: (i: number) => Promise
   );
 }
 
-describe('workers with bounded heaps under the load suite shapes', () => {
+describe.each(WORKER_MODES)('workers (%s) with bounded heaps under the load suite shapes', (mode) => {
+  let server: WorkersServer;
+  let clients: S3Client[];
+
+  beforeAll(async () => {
+    server = await startWorkers(2, { CAIRN_WORKER_MODE: mode });
+    clients = [await server.client(1), await server.client(2)];
+    await clients[0].send(new CreateBucketCommand({ Bucket: BUCKET }));
+  });
+  afterAll(() => server?.close());
+
   it('are started with the heap bounds', async () => {
     for (const slot of [1, 2]) {
+      // The limit V8 applies, as the worker reports it: old generation plus the young one's three semi-spaces.
+      const serving = await server.logLine((l) => l.worker === slot && l.msg === `worker ${slot} serving`);
+      expect(serving.heapLimitMb).toBe(WORKER_OLD_SPACE_MB + 3 * WORKER_SEMI_SPACE_MB);
+      if (mode === 'threads') continue;
       const argv = (await readFile(`/proc/${server.pid(slot)}/cmdline`, 'utf8')).split('\0');
       expect(argv).toContain(`--max-old-space-size=${WORKER_OLD_SPACE_MB}`);
       expect(argv).toContain(`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`);

@@ -9,7 +9,8 @@
 // system's roots and CAs/, storage/rpc/transport.ts). With certificates in CAs/ the TLS is mutual: each node
 // presents its certificate when it dials, and the internode routes answer only connections whose certificate
 // chains to CAs/ (S3 clients on the same port need none).
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from '../node-http.js';
 import { createServer as createHttpsServer } from 'node:https';
 import { pack } from 'msgpackr';
 import { join } from 'node:path';

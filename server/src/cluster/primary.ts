@@ -128,7 +128,12 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
         for (const m of batch) receive(m);
       },
       exit: (code: number | null, signal: string | null) => exited(code, signal),
-      error: (e: Error) => log.error({ err: e, ...worker.id }, `worker ${slot} failed`),
+      // A thread's uncaught exception (its start-up failing among them) reaches stderr too, as node prints a
+      // worker process's: an operator sees why, whatever the log level.
+      error: (e: Error) => {
+        log.error({ err: e, ...worker.id }, `worker ${slot} failed`);
+        process.stderr.write(`cairn server: worker ${slot}: ${e.stack ?? e.message}\n`);
+      },
     };
     const worker = mode === 'threads' ? startThread(options.argv ?? [], events) : forkProcess(env, events);
     const peer: Peer = { slot, send: batching((batch: ToWorker[]) => worker.send(batch)) };

@@ -3,6 +3,7 @@
 // change bus (primary-link.ts). It stops gracefully when the primary says so (or on SIGTERM / SIGINT),
 // and at once when the primary is gone: without it nobody coordinates the writes. A worker is a process
 // (node:cluster, its IPC channel) or a thread of the primary's process (its parentPort; cluster/spawn.ts).
+import { getHeapStatistics } from 'node:v8';
 import { isMainThread, parentPort } from 'node:worker_threads';
 import pino from 'pino';
 import { parseAddress } from '../http/address.js';
@@ -93,8 +94,10 @@ export async function runWorker(
     // The primary restarts the workers one after the other, or stops the server.
     service: (action) => channel.send({ t: 'service', action }),
   });
+  // The heap bound as V8 applies it (its flags for a process, resourceLimits for a thread: cluster/spawn.ts).
+  const heapLimitMb = Math.round(getHeapStatistics().heap_size_limit / 2 ** 20);
   logger.info(
-    { listening: server.url, console: server.consoleUrl, leader: config.leader },
+    { listening: server.url, console: server.consoleUrl, leader: config.leader, heapLimitMb },
     `worker ${config.slot} serving`,
   );
   channel.onMessage((m) => m.t === 'ping' && channel.send({ t: 'pong' }));

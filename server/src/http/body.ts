@@ -1,6 +1,6 @@
 // Turns the raw request stream into the body handlers see: aws-chunked framing decoded (with chunk
 // signatures checked), signed payload hashes verified, and the object size worked out.
-import { IncomingMessage } from 'node:http';
+import { IncomingMessage } from '../node-http.js';
 import type { Socket } from 'node:net';
 import { finished, PassThrough, type Readable } from 'node:stream';
 import { S3Error } from '../errors.js';

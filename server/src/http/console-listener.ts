@@ -3,7 +3,8 @@
 // its own origin, so this listener serves them too, with the same authentication and authorization: no proxy, no
 // CORS to open, no cookie. Only `/` differs: an unsigned GET/HEAD of it is sent to /console/ (MinIO's console
 // answers at the root of its port).
-import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttp } from '../node-http.js';
 import { createServer as createHttps } from 'node:https';
 import type { Socket } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';

@@ -7,7 +7,7 @@
 //
 // The POST goes over node's http(s) with a keep-alive agent, not fetch: fetch (undici) cost about 0.3 ms more
 // CPU per POST, a third of what a notified 4 KiB PUT cost the server beyond a plain one.
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest } from '../../node-http.js';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { eventLog, type QueuedEvent, type Target } from './target.js';
 

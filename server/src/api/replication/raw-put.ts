@@ -5,13 +5,8 @@
 // extra cost of replication in a profile). Here each chunk is written with a callback that returns it to the
 // pool once the socket has taken it, as http/send-body.ts does for GETs. Everything else (metadata, deletes,
 // the target's probe) stays on the SDK (remote.ts).
-import {
-  Agent as HttpAgent,
-  type ClientRequest,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  request as httpRequest,
-} from 'node:http';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest } from '../../node-http.js';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { amzDate, authorizationV4, deriveSigningKey, sha256Hex, uriEncode } from '../../sigv4-sign.js';

@@ -6,7 +6,8 @@
 // bodies as bytes, never as JS strings, and the raw bodies are overwritten once used (secret-json.ts).
 // Configuration in MinIO's former names (MINIO_KMS_VAULT_*) with the CAIRN_ prefix, see vaultConfigFromEnv.
 import { readFileSync } from 'node:fs';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { request as httpRequest } from '../../node-http.js';
 import { request as httpsRequest } from 'node:https';
 import { S3Error } from '../../errors.js';
 import type { Kms } from './kms.js';

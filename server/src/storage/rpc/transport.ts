@@ -6,7 +6,8 @@
 // CAs/ in the certificates directory, as cluster/node.ts decides): each node also presents its own certificate
 // when it dials, and the internode routes refuse a connection whose certificate does not chain to CAs/
 // (peerRefusal), so a client holding the root credentials' token but not a deployment certificate is refused.
-import { Agent as HttpAgent, type AgentOptions, type ClientRequest, request as httpRequest } from 'node:http';
+import type { AgentOptions, ClientRequest } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest } from '../../node-http.js';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import type { X509Certificate } from 'node:crypto';
 import { isIP, type Socket } from 'node:net';

@@ -1,6 +1,7 @@
 // Parts of multipart objects through the S3 gateway: a partNumber GET or HEAD answers that part (its bytes, size,
 // checksum and the parts count), GetObjectAttributes lists the parts a page at a time, as the backend Cairn
 // itself answers them. The gateway asks the backend for the part list (GetObjectAttributes) only for these.
+// A Complete naming one part number twice is refused as AWS refuses it.
 import { createHash } from 'node:crypto';
 import {
   CompleteMultipartUploadCommand,
@@ -126,5 +127,40 @@ describe('parts of multipart objects through the gateway', () => {
     const all = await ask(s3, {});
     expect(all.ObjectParts).toEqual(direct.ObjectParts);
     expect(all.ObjectParts?.Parts?.map((p) => p.Size)).toEqual([5 * MiB, 5 * MiB, 100_000]);
+  });
+
+  // ceph/s3-tests test_multipart_resend_first_finishes_last: part 1 sent twice, the Complete names both ETags.
+  // AWS asks for ascending part numbers and answers InvalidPartOrder (RGW keeps the last ETag; MinIO answers
+  // InvalidPart for the stale one). Cairn answers as AWS does, with or without the gateway.
+  it('a Complete naming a part number twice is InvalidPartOrder and stores nothing', async () => {
+    const Key = 'resent';
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'parts', Key }));
+    const send = (Body: string) =>
+      s3.send(new UploadPartCommand({ Bucket: 'parts', Key, UploadId, PartNumber: 1, Body }));
+    const stale = (await send('BBBBBBBB')).ETag!;
+    const last = (await send('AAAAAAAA')).ETag!;
+    const complete = (etags: string[]) =>
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: 'parts',
+          Key,
+          UploadId,
+          MultipartUpload: { Parts: etags.map((ETag) => ({ PartNumber: 1, ETag })) },
+        }),
+      );
+    for (const etags of [
+      [stale, last],
+      [last, last],
+    ])
+      expect(await s3Error(complete(etags))).toEqual({ name: 'InvalidPartOrder', status: 400 });
+    // The part's first ETag is no longer the part's.
+    expect(await s3Error(complete([stale]))).toEqual({ name: 'InvalidPart', status: 400 });
+    // Nothing stored, through the gateway nor on the backend; the upload is still there.
+    const head = () => new HeadObjectCommand({ Bucket: 'parts', Key });
+    expect(await s3Error(s3.send(head()))).toMatchObject({ status: 404 });
+    expect(await s3Error(backendClient(backend).send(head()))).toMatchObject({ status: 404 });
+    await complete([last]);
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'parts', Key }));
+    expect(await got.Body!.transformToString()).toBe('AAAAAAAA');
   });
 });

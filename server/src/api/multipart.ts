@@ -225,6 +225,10 @@ export async function completeMultipartUpload(
     );
   if (parts.length > 10000)
     throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
+  // Strictly ascending: a part number named twice is InvalidPartOrder too. AWS documents ascending order, and
+  // servers that follow its answers refuse a repeat so (scality/cloudserver's MPU order tests: [3, 3, 1000] is
+  // InvalidPartOrder). RGW keeps the last ETag named for a number instead, as ceph/s3-tests
+  // test_multipart_resend_first_finishes_last expects; MinIO answers InvalidPart to that test's list.
   for (let i = 1; i < parts.length; i++)
     if (parts[i].number <= parts[i - 1].number) throw new S3Error('InvalidPartOrder');
   // SSE-C headers on Complete (boto3 and the AWS CLI send them): the upload's key, required when the upload has

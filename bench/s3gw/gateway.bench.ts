@@ -10,9 +10,13 @@
 //    else the repo's .venv, else python3) to write the file; skipped with a note without it.
 //   node --conditions=source --import tsx bench/s3gw/gateway.bench.ts [--size-mib 64] [--files 4]
 //                                                                    [--clients 1] [--rounds 3] [--rows 640000]
+//                                                                    [--cpu-prof DIR] [--quick]
+//   --quick: only the backend directly and through the gateway with node's http (no SDK, no bare proxy).
+//   --cpu-prof DIR: the gateway runs under node's --cpu-prof; its profile (DIR/*.cpuprofile, for Chrome's
+//   DevTools) is written when it stops, and its top self times are printed.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -39,6 +43,8 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '3' },
     rows: { type: 'string', default: '640000' },
+    'cpu-prof': { type: 'string' },
+    quick: { type: 'boolean', default: false },
   },
 });
 const size = Number(values['size-mib']) * 1024 * 1024;
@@ -53,8 +59,9 @@ const BACKEND = { accessKey: 'backendroot', secretKey: 'backend-root-secret' };
 const GATEWAY = { accessKey: 'gatewayroot', secretKey: 'gateway-root-secret' };
 
 /** Spawns a Cairn command from the sources; resolves with its URL once it logs it. */
-function startCairn(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'server/src/cli/main.ts', ...args], {
+function startCairn(args: string[], env: Record<string, string>, nodeArgs: string[] = []) {
+  const node = [...nodeArgs, '--conditions=source', '--import', 'tsx', 'server/src/cli/main.ts'];
+  const child = spawn(process.execPath, [...node, ...args], {
     cwd: repo,
     env: { ...process.env, CAIRN_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -164,8 +171,13 @@ const cpuOf = async (pids: number[]) => {
   return s;
 };
 
+/** When the rounds through the gateway ran, in µs of CLOCK_MONOTONIC (the clock of V8's profile timestamps). */
+const gatewayWindows: [number, number][] = [];
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
 async function round(t: Target, names: string[]): Promise<{ rate: number; cpuPerGiB: number; split: number[] }> {
   const cpuBefore = await cpuOf(t.pids);
+  const from = monotonicUs();
   const each = await Promise.all(t.pids.map((p) => cpuOf([p])));
   const agents = Array.from({ length: clients }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
   const start = performance.now();
@@ -180,6 +192,7 @@ async function round(t: Target, names: string[]): Promise<{ rate: number; cpuPer
     }),
   );
   const seconds = (performance.now() - start) / 1000;
+  if (t.name.startsWith('through the gateway')) gatewayWindows.push([from, monotonicUs()]);
   for (const a of agents) a.destroy();
   const cpu = (await cpuOf(t.pids)) - cpuBefore;
   const gib = bytes / 1024 ** 3;
@@ -200,7 +213,45 @@ const server = http.createServer((req, res) => {
 server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ url: 'http://127.0.0.1:' + server.address().port })));
 `;
 
+/**
+ * The `n` functions with the most self time in a .cpuprofile, counting the samples taken in `windows` only
+ * (wall-clock samples: on a loaded machine a thread waiting for a core counts for the frame it was in).
+ */
+function topFrames(file: string, windows: [number, number][], n: number): Promise<string[]> {
+  interface Profile {
+    nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+    startTime: number;
+    samples: number[];
+    timeDeltas: number[];
+  }
+  return readFile(file, 'utf8').then((text) => {
+    const p = JSON.parse(text) as Profile;
+    const frames = new Map(p.nodes.map((x) => [x.id, x.callFrame]));
+    const self = new Map<string, number>();
+    let total = 0;
+    let at = p.startTime;
+    p.samples.forEach((id, i) => {
+      at += p.timeDeltas[i] ?? 0;
+      if (!windows.some(([a, b]) => at >= a && at <= b)) return;
+      const f = frames.get(id)!;
+      const where = f.url ? ` ${f.url.replace(/^.*\/(server|node_modules)\//, '$1/')}:${f.lineNumber + 1}` : '';
+      const name = `${f.functionName || '(anonymous)'}${where}`;
+      const us = p.timeDeltas[i + 1] ?? 0;
+      self.set(name, (self.get(name) ?? 0) + us);
+      total += us;
+    });
+    return [...self.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(
+        ([name, us]) =>
+          `${(us / 1000).toFixed(0).padStart(7)} ms ${((us / total) * 100).toFixed(1).padStart(5)}%  ${name}`,
+      );
+  });
+}
+
 const children: ChildProcess[] = [];
+let gatewayChild: ChildProcess | undefined;
 const base = await mkdtemp(join(tmpdir(), 'cairn-s3gw-bench-'));
 let proxy: Awaited<ReturnType<typeof countingProxy>> | undefined;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -220,8 +271,10 @@ try {
   const gateway = await startCairn(
     ['gateway', 's3', '--address', '127.0.0.1:0', backend.url],
     gatewayEnv(join(base, 'state')),
+    values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [],
   );
   children.push(gateway.child);
+  gatewayChild = gateway.child;
 
   const passThrough = await new Promise<{ child: ChildProcess; url: string }>((resolve, reject) => {
     const child = spawn(process.execPath, ['-e', plainProxy, backend.url], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -239,7 +292,7 @@ try {
     await new Upload({ client: be, params: { Bucket: 'bench', Key, Body: body }, partSize: 16 << 20 }).done();
   }
 
-  const targets: Target[] = [
+  const all: Target[] = [
     { name: 'backend directly (node http)', pids: [backend.child.pid!], get: rawGet(backend.url, BACKEND) },
     {
       name: 'through the gateway (node http)',
@@ -253,6 +306,8 @@ try {
       get: rawGet(passThrough.url, BACKEND),
     },
   ];
+  // The first two always (the overhead is theirs); --quick leaves out the SDK and the bare proxy.
+  const targets = values.quick ? all.slice(0, 2) : all;
   for (const t of targets) await round(t, names); // warm: page cache, connections, JIT
   const results = targets.map((t) => ({
     name: t.name,
@@ -349,4 +404,18 @@ try {
   for (const c of children) c.kill('SIGTERM');
   proxy?.server.close();
   await rm(base, { recursive: true, force: true });
+}
+const profiles = values['cpu-prof'];
+if (profiles && gatewayChild) {
+  // The profile is written as the gateway exits.
+  if (gatewayChild.exitCode === null && gatewayChild.signalCode === null)
+    await new Promise((resolve) => gatewayChild!.once('exit', resolve));
+  const newest = (await readdir(profiles))
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort()
+    .at(-1);
+  if (newest) {
+    console.log(`\n${join(profiles, newest)}: the gateway's top self times while GETs went through it`);
+    for (const line of await topFrames(join(profiles, newest), gatewayWindows, 40)) console.log(line);
+  }
 }

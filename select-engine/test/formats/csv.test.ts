@@ -357,4 +357,46 @@ describe('scanCsv', () => {
       }
     }
   });
+
+  it('agrees with csv-parse on random CSV with \\ as the escape, quoted record delimiters allowed or not', async () => {
+    const rand = seededRandom(7).next;
+    const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+    for (const allow of [true, false]) {
+      const alphabet = ['a', ',', '"', '\\', ' ', 'é', ...(allow ? ['\n'] : [])];
+      for (let round = 0; round < 60; round++) {
+        const records = Array.from({ length: 1 + Math.floor(rand() * 4) }, () =>
+          Array.from({ length: 1 + Math.floor(rand() * 3) }, () =>
+            Array.from({ length: Math.floor(rand() * 6) }, () => pick(alphabet)).join(''),
+          ),
+        );
+        const text = records
+          .map((rec) =>
+            rec.map((f) => (/[",\n\\]/.test(f) || f === '' ? `"${f.replace(/["\\]/g, '\\$&')}"` : f)).join(','),
+          )
+          .join('\n');
+        const expected = parse(text, { escape: '\\', relax_column_count: true, skip_empty_lines: true });
+        const o = { quoteEscapeCharacter: '\\', allowQuotedRecordDelimiter: allow, comments: '' };
+        for (const chunk of [1, 3, 1000]) expect(await csv(text, o, {}, chunk), text).toEqual(expected);
+      }
+    }
+  });
+
+  it("Ceph's quoting: a quote anywhere toggles quoting and is dropped, a doubled quote inside quotes is one", async () => {
+    const ceph = { cephQuoting: true };
+    for (const chunk of [1, 7]) {
+      expect(await csv('"a""b",c\nx"y,z"w,v\n"p"""\n', ceph, {}, chunk)).toEqual([
+        ['a"b', 'c'],
+        ['xy,zw', 'v'],
+        ['p"'],
+      ]);
+    }
+    // With an escape character of its own, it keeps the next character (a delimiter, a quote) and is dropped;
+    // at the end of a record it is kept. A doubled quote is then two toggles.
+    expect(await csv('a\\,b,"c""d",e\\"f\\\ng\\\\\n', { ...ceph, quoteEscapeCharacter: '\\' })).toEqual([
+      ['a,b', 'cd', 'e"f\\'],
+      ['g\\'],
+    ]);
+    // A two-character field delimiter: its first character alone is text.
+    expect(await csv('a:b::"c::d"::e\n', { ...ceph, fieldDelimiter: '::' })).toEqual([['a:b', 'c::d', 'e']]);
+  });
 });

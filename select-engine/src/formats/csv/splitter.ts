@@ -218,7 +218,7 @@ export class CsvSplitter {
                 i = ne + 2;
                 continue;
               }
-              if (!final && allowQuotedRd) return NEED_MORE;
+              // An escape at the end (ne + 1 >= limit): no quote closes the field before it, so nq < 0 (below).
             }
           }
           if (nq < 0) {

@@ -52,3 +52,15 @@ export async function healStatus(bucket: string, prefix: string, token: string):
 export async function stopHeal(bucket: string, prefix: string): Promise<void> {
   await call({ method: 'POST', bucket: 'minio', key: pathOf(bucket, prefix), query: [['forceStop', 'true']] });
 }
+
+/** madmin.BgHealState: the background healing's counts (Cairn's under `cairn`) and each set's drives. */
+export interface BackgroundHeal {
+  ScannedItemsCount: number;
+  sets: { id: string; disks: { endpoint: string; state: string; healing?: boolean }[] }[];
+  cairn?: { healedObjects: number; failedObjects: number; queued: number; scanCycles: number; lastScanEnd?: string };
+}
+
+export async function backgroundHeal(): Promise<BackgroundHeal> {
+  const res = await call({ method: 'POST', bucket: 'minio', key: 'admin/v3/background-heal/status' });
+  return (await res.json()) as BackgroundHeal;
+}

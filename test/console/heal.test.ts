@@ -1,7 +1,8 @@
 // The console's Heal page, in Debian's chromium headless: an object whose copy on one drive was wiped is healed
 // by a sequence started on its bucket and prefix through the page, which shows the progress's end, the counts
 // and the object repaired; the copy is back on the drive, and a key outside the prefix is left alone. A missing
-// bucket's error is shown; a user without admin rights has no Heal link and is refused.
+// bucket's error is shown; the background healing's counts and drives are shown; a user without admin rights
+// has no Heal link and is refused both.
 import { createHash } from 'node:crypto';
 import { access, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -69,6 +70,17 @@ describe('heal in the console', () => {
     expect(digest(await out.Body!.transformToByteArray())).toBe(digest(bodies.get('p/k2')!));
   });
 
+  it("shows the background healing's counts and each drive's state", async () => {
+    const bg = page.locator('[data-testid=background-heal]');
+    await bg.locator('button[name=healRefresh]').click();
+    await eventually(() => bg.locator('[data-testid=background-counts]').textContent()).toMatch(
+      /^\d+ objects scanned in \d+ full cycles, \d+ healed, \d+ failed, \d+ queued$/,
+    );
+    expect(await bg.locator('[data-testid=background-drives] tbody tr').allTextContents()).toEqual(
+      setup.server.drives.map((d) => `0-0${d}ok`),
+    );
+  });
+
   it("shows a missing bucket's error", async () => {
     await startHeal('no-such-bucket', '');
     await eventually(() => heal().locator('[data-testid=error]').textContent()).toMatch(/^NoSuchBucket: /);
@@ -87,6 +99,11 @@ describe('heal in the console', () => {
       await alt.page.locator('[data-testid=heal] button[type=submit]').click();
       await expect
         .poll(() => alt.page.locator('[data-testid=heal] [data-testid=error]').textContent(), { timeout: 30_000 })
+        .toMatch(/^Access denied: /);
+      await expect
+        .poll(() => alt.page.locator('[data-testid=background-heal] [data-testid=error]').textContent(), {
+          timeout: 30_000,
+        })
         .toMatch(/^Access denied: /);
     } finally {
       await alt.browser.close();

@@ -35,6 +35,8 @@ beforeAll(async () => {
     openid: {
       configUrl: idp.configUrl,
       clientId: PUBLIC_CLIENT_ID,
+      // The default claim name, as CAIRN_IDENTITY_OPENID_ROLE_POLICY alone gives: role mode must ignore it.
+      claimName: 'policy',
       rolePolicy: ['role-reader'],
       claimPrefix: '',
       scopes: ['openid', 'profile'],

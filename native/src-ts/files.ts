@@ -84,6 +84,11 @@ export async function writeFileAtomic(tmp: string, data: Buffer, path: string, q
   await submit({ kind: native.FILE_OP_ATOMIC, path, data, tmp }, queue);
 }
 
+/** Removes the file; fails with ENOENT when it does not exist, as node's unlink. */
+export async function unlinkFile(path: string, queue?: string): Promise<void> {
+  await submit({ kind: native.FILE_OP_UNLINK, path }, queue);
+}
+
 /** The whole file, or null when it (or a parent directory) does not exist. */
 export async function readFile(path: string, queue?: string): Promise<Buffer | null> {
   const r = await submit({ kind: native.FILE_OP_READ, path }, queue);

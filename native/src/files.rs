@@ -116,7 +116,7 @@ fn read_whole(path: &str) -> Result<Option<Vec<u8>>> {
 /// One operation of a `fileOpsAsync` batch, as the TS face asks for it.
 #[napi(object)]
 pub struct FileOp {
-    /// FILE_OP_READ, _WRITE, _APPEND, _APPEND_LINKED or _ATOMIC.
+    /// FILE_OP_READ, _WRITE, _APPEND, _APPEND_LINKED, _ATOMIC or _UNLINK.
     pub kind: u32,
     pub path: String,
     /// Read: the identity known ("" for none yet) to stat first and leave out unchanged bytes; absent: no stat.
@@ -142,6 +142,9 @@ pub const FILE_OP_APPEND_LINKED: u32 = 3;
 /// Writes `tmp`, renames it to `path` (whose parent is created when missing); `tmp` removed on failure.
 #[napi]
 pub const FILE_OP_ATOMIC: u32 = 4;
+/// Removes the file (unlink(2)); a missing one fails with ENOENT, as node's unlink.
+#[napi]
+pub const FILE_OP_UNLINK: u32 = 5;
 
 /// What one operation of a batch gave.
 #[napi(object)]
@@ -166,6 +169,7 @@ pub enum Op {
     Write { path: String, data: Buffer, append: bool },
     AppendLinked { path: String, data: Buffer },
     Atomic { tmp: String, data: Buffer, path: String },
+    Unlink { path: String },
 }
 
 #[derive(Default)]
@@ -215,6 +219,7 @@ impl Op {
                     let _ = fs::remove_file(tmp);
                 })
                 .map(|()| Done::default()),
+            Op::Unlink { path } => fs::remove_file(path).map(|()| Done::default()).map_err(|e| os_error(e, "unlink")),
         }
     }
 }
@@ -282,6 +287,7 @@ pub fn file_ops_async(ops: Vec<FileOp>) -> Result<AsyncTask<FileOpsTask>> {
                     data: o.data.ok_or_else(|| missing("data"))?,
                     path: o.path,
                 },
+                FILE_OP_UNLINK => Op::Unlink { path: o.path },
                 k => return Err(Error::new(Status::InvalidArg, format!("unknown file op {k}"))),
             })
         })

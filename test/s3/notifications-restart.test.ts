@@ -2,10 +2,11 @@
 // is killed with SIGKILL, and started again over the same drives once the webhook is up: every event queued
 // before the kill is delivered from the queue files on the drives, also when the first drive was wiped
 // meanwhile (each event is on the first three drives); a drive wiped while the server runs gets its queue folder
-// back at the next event, with the events it lost.
+// back at the next event, with the events it lost; an event the webhook took whose removal the crash cut short
+// goes out again.
 import { spawnCairn } from '../helpers/cli.js';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -182,4 +183,40 @@ it('a drive wiped while the server runs gets its queue folder back at the next e
   // Delivered events leave d1 too.
   for (let i = 0; i < 1200 && (await queueFolder('d1')).length > 0; i++) await sleep(100);
   expect(await queueFolder('d1')).toEqual([]);
+}, 240_000);
+
+it('an event the webhook took goes out again when the server is killed before removing it (at least once)', async () => {
+  await stopCairn('SIGTERM');
+  // Fresh drives: the test before left d1 without its format file (wiped while the server ran).
+  await rm(base, { recursive: true, force: true });
+  base = await mkdtemp(join(tmpdir(), 'cairn-notify-restart-'));
+  const from = hook.deliveries.length;
+  const url = await startCairn({ CAIRN_WORKERS: '1' });
+  const proc = child!;
+  const s3 = makeClient(url, { credentials: creds });
+  await notifiedBucket(s3, 'taken');
+  // The receiver stops the server (SIGSTOP) once it has the event and before answering, then answers: the
+  // target has taken the event, and the server is killed before it can read the answer and remove the files.
+  hook.beforeAnswer = async () => {
+    hook.beforeAnswer = undefined;
+    proc.kill('SIGSTOP');
+    const state = async () => (await readFile(`/proc/${proc.pid}/stat`, 'utf8')).replace(/^.*\) /s, '')[0];
+    for (let i = 0; i < 1200 && (await state()) !== 'T'; i++) await sleep(50);
+  };
+  // Not awaited first: the server may post the event before it has written the PUT's answer, then be stopped.
+  const put = s3.send(new PutObjectCommand({ Bucket: 'taken', Key: 'once', Body: 'once' })).catch(() => {});
+  const taken = () => hook.deliveries.slice(from).filter((d) => d.body.Key === 'taken/once').length;
+  for (let i = 0; i < 1200 && (taken() < 1 || hook.inFlight > 0); i++) await sleep(100);
+  expect(taken()).toBe(1);
+  await stopCairn('SIGKILL');
+  await put;
+  s3.destroy();
+  for (const d of ['d1', 'd2', 'd3']) expect(await queueFolder(d), d).toHaveLength(1);
+
+  await startCairn({ CAIRN_WORKERS: '1' });
+  for (let i = 0; i < 1200 && taken() < 2; i++) await sleep(100);
+  expect(taken()).toBe(2);
+  // Delivered again, it leaves the queue.
+  for (let i = 0; i < 1200 && (await queueFolder('d1')).length > 0; i++) await sleep(100);
+  for (const d of ['d1', 'd2', 'd3']) expect(await queueFolder(d), d).toEqual([]);
 }, 240_000);

@@ -16,13 +16,16 @@ import { readFile as readFileCb, rename as renameCb, unlink as unlinkCb } from '
 import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@cairn/native';
+import { unlinkFile, writeFileAtomic } from '@cairn/native';
 import { S3Error } from '../../errors.js';
 
 // An event's write is one native step per folder (the file written under a temporary name, then renamed: the
-// addon's writeFileAtomic, files.ts), those of one folder asked for in one turn of the event loop sharing a pool
-// task; node's writeFile + rename took four pool round trips (open, write, close, rename). Reads and removals go
-// through node's callback API, which costs less CPU than fs/promises (a FileHandle and its bookkeeping per call).
+// addon's writeFileAtomic, files.ts), and its removal one unlink per folder; node's writeFile + rename took four
+// pool round trips (open, write, close, rename), its unlink one per file. The steps of one queue asked for in one
+// turn of the event loop share a pool task (files.ts, up to 16: the copies of about five events), all folders
+// together: an event's write or removal waits for every folder anyway, so a hung drive holds it up either way.
+// Reads and repairs go through node's callback API, which costs less CPU than fs/promises (a FileHandle and its
+// bookkeeping per call).
 const readFile = promisify(readFileCb) as (path: string, encoding: 'utf8') => Promise<string>;
 const rename = promisify(renameCb);
 const unlink = promisify(unlinkCb);
@@ -71,6 +74,8 @@ export class EventQueue {
 
   /** Folders that must hold an event for it to count as queued: a majority of them. */
   private readonly quorum: number;
+  /** What the writes and removals of this queue share pool tasks by (files.ts): all its folders together. */
+  private readonly batch: string;
 
   private constructor(
     /** The folders the queue is written to (those that could be opened). */
@@ -79,6 +84,7 @@ export class EventQueue {
     readonly limit: number,
   ) {
     this.quorum = Math.floor(configured / 2) + 1;
+    this.batch = `event queue ${dirs.join(' ')}`;
   }
 
   /**
@@ -156,7 +162,7 @@ export class EventQueue {
     const written = await Promise.allSettled(
       this.dirs.map(async (dir) => {
         // On a failure the native step removes the temporary file itself.
-        const write = () => writeFileAtomic(join(dir, `${name(seq)}.tmp`), bytes, join(dir, name(seq)), dir);
+        const write = () => writeFileAtomic(join(dir, `${name(seq)}.tmp`), bytes, join(dir, name(seq)), this.batch);
         try {
           await write();
         } catch (e) {
@@ -303,7 +309,7 @@ export class EventQueue {
 
   /** Unlinks event `seq` from every folder; throws the first failure other than a missing file. */
   private async unlinkAll(seq: number): Promise<void> {
-    const results = await Promise.allSettled(this.dirs.map((dir) => unlink(join(dir, name(seq)))));
+    const results = await Promise.allSettled(this.dirs.map((dir) => unlinkFile(join(dir, name(seq)), this.batch)));
     const failed = results.find((r) => r.status === 'rejected' && !isMissing(r.reason));
     if (failed) throw (failed as PromiseRejectedResult).reason;
   }

@@ -6,6 +6,8 @@
 //   node --conditions=source --import tsx bench/replication/lag.bench.ts [--rate 200] [--seconds 10] [--size 1048576]
 //     [--senders N]  senders per target (CAIRN_API_REPLICATION_MAX_WORKERS; default the server's, 8; 1 = one sequential)
 //     [--replicate off]  the same PUTs without a replication rule: what the PUTs alone cost, for the CPU per object
+//     [--read]  then GETs every object once from the source, and prints that pass's CPU per object apart: with
+//               --replicate off, what a PUT plus a read cost, to set beside what a replicated object costs
 // The machine is shared: the CPU time per object is the steadier figure (the rates and lags follow the load).
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -13,7 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startServer } from '@cairn/server';
 import { remoteTarget, replicateAll, versionedBucket } from '../../test/helpers/replication-config.js';
 
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '32' },
     senders: { type: 'string' },
     replicate: { type: 'string', default: 'on' },
+    read: { type: 'boolean', default: false },
   },
 });
 const rate = Number(values.rate);
@@ -96,6 +99,22 @@ clearInterval(sampler);
 const cpu = process.cpuUsage(cpu0);
 for (let n = replicated(); reached.length < n; ) reached.push(drained);
 
+// The read-back pass (--read): each object GET once, the body drained, as many at once as the PUTs.
+let readCpu: NodeJS.CpuUsage | undefined;
+if (values.read) {
+  const c0 = process.cpuUsage();
+  let r = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = r++; i < total; i = r++) {
+        const got = await src.send(new GetObjectCommand({ Bucket: 'src', Key: `o/${i}` }));
+        for await (const _ of got.Body as AsyncIterable<Buffer>);
+      }
+    }),
+  );
+  readCpu = process.cpuUsage(c0);
+}
+
 const lags = answered.map((t, i) => Math.max(0, (reached[i] ?? drained) - t)).sort((a, b) => a - b);
 const pct = (p: number) => lags[Math.min(lags.length - 1, Math.floor((p / 100) * lags.length))];
 const rows: [string, string][] = [
@@ -114,6 +133,10 @@ const rows: [string, string][] = [
     `${(cpu.user / 1e6).toFixed(1)} + ${(cpu.system / 1e6).toFixed(1)} s (${(((cpu.user + cpu.system) / 1e3 / drained) * 100).toFixed(0)}% of one core)`,
   ],
   ['CPU per object (both servers and the client)', `${((cpu.user + cpu.system) / 1e3 / total).toFixed(1)} ms`],
+  [
+    'CPU per object read back (--read)',
+    readCpu ? `${((readCpu.user + readCpu.system) / 1e3 / total).toFixed(1)} ms` : 'n/a',
+  ],
   [
     'load average at the end (1 / 5 / 15 min)',
     loadavg()

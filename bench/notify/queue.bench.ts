@@ -2,7 +2,8 @@
 // into a queue mirrored on 3 folders in /dev/shm (as on a node's first three drives), then handed out and read,
 // then removed. Prints the CPU time per event of each step (the process's, threadpool included) and the load
 // average: the queue's share of the notification overhead on small PUTs (bench/notify/overhead.bench.ts).
-//   node --conditions=source --import tsx bench/notify/queue.bench.ts [--events 4000] [--runs 3]
+//   node --conditions=source --import tsx bench/notify/queue.bench.ts [--events 4000] [--runs 3] [--writers 16]
+// --writers: pushes (and removals) at once; 1 is a quiet server's case, one event per turn of the event loop.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -11,10 +12,15 @@ import { parseArgs } from 'node:util';
 import { EventQueue } from '../../server/src/api/notify/queue.js';
 
 const { values } = parseArgs({
-  options: { events: { type: 'string', default: '4000' }, runs: { type: 'string', default: '3' } },
+  options: {
+    events: { type: 'string', default: '4000' },
+    runs: { type: 'string', default: '3' },
+    writers: { type: 'string', default: '16' },
+  },
 });
 const N = Number(values.events);
 const runs = Number(values.runs);
+const writers = Number(values.writers);
 // About the size of one S3 event record.
 const data = JSON.stringify({
   Records: [{ eventName: 's3:ObjectCreated:Put', s3: { object: { key: 'o/123456', size: 4096 } } }],
@@ -22,7 +28,7 @@ const data = JSON.stringify({
 });
 
 const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000 / N;
-console.log(`${N} events of ${data.length} B, 3 folders, 16 writers; CPU ms per event`);
+console.log(`${N} events of ${data.length} B, 3 folders, ${writers} writers; CPU ms per event`);
 console.log('run   push   read  remove  total');
 for (let run = 1; run <= runs; run++) {
   const base = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'cairn-queue-bench-'));
@@ -34,7 +40,7 @@ for (let run = 1; run <= runs; run++) {
   let next = 0;
   let c = process.cpuUsage();
   await Promise.all(
-    Array.from({ length: 16 }, async () => {
+    Array.from({ length: writers }, async () => {
       while (next++ < N) await q.push(data);
     }),
   );
@@ -49,8 +55,8 @@ for (let run = 1; run <= runs; run++) {
   const read = cpuMs(process.cpuUsage(c));
   c = process.cpuUsage();
   await Promise.all(
-    Array.from({ length: 16 }, async (_, w) => {
-      for (let i = w; i < seqs.length; i += 16) await q.remove(seqs[i]);
+    Array.from({ length: writers }, async (_, w) => {
+      for (let i = w; i < seqs.length; i += writers) await q.remove(seqs[i]);
     }),
   );
   const remove = cpuMs(process.cpuUsage(c));

@@ -2,7 +2,7 @@
 // with a clean S3 error or succeed on a quorum, and nothing stored before is lost.
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { data, drives, get, open, put } from './helpers.js';
 
@@ -108,7 +108,6 @@ describe.skipIf(!mountable)('drive faults', () => {
         [true, false],
         [true, false],
       ]);
-      const { rm } = await import('node:fs/promises');
       await rm(join(d.paths[2], 'bkt'), { recursive: true });
       expect((await get(s, 'bkt', 'old')).equals(old)).toBe(true);
       expect((await get(s, 'bkt', 'small')).equals(small)).toBe(true);
@@ -146,9 +145,45 @@ describe.skipIf(!mountable)('drive faults', () => {
       await new Promise((r) => setImmediate(r));
       await s.healIdle();
       expect(s.healStatus().healedObjects).toBe(1);
-      const { rm } = await import('node:fs/promises');
       for (const i of [0, 1]) await rm(join(d.paths[i], 'bkt'), { recursive: true });
       expect((await get(s, 'bkt', 'missed')).equals(b)).toBe(true);
+    } finally {
+      await s.close();
+      for (const m of mounted.reverse()) execFileSync('umount', ['-l', m]);
+      mounted.length = 0;
+      await d.cleanup();
+    }
+  });
+
+  it('an unmounted drive stays offline, its empty mount point untouched; a new disk mounted there is rebuilt', async () => {
+    const d = await drives(4);
+    await mkdir(d.paths[3], { recursive: true });
+    mount(['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs'], d.paths[3]);
+    const s = await open(d.paths);
+    try {
+      await s.makeBucket('bkt');
+      const b = data(2 * MiB + 9);
+      await put(s, 'bkt', 'k', b);
+      // Unmounted: no format any more, and the folder left is on the parent's file system. Formatting it as a
+      // replaced drive would rebuild the whole drive onto that file system (often the root disk).
+      execFileSync('umount', ['-l', d.paths[3]]);
+      mounted.pop();
+      await s.checkDrives();
+      await s.healIdle();
+      expect(s.healStatus().drives[3]).toMatchObject({ online: false, writable: false, error: 'unmounted' });
+      expect(await readdir(d.paths[3])).toEqual([]);
+      const more = data(MiB + 1);
+      await put(s, 'bkt', 'k2', more); // writes go on with the other three, none into the mount point
+      await s.checkDrives();
+      expect(await readdir(d.paths[3])).toEqual([]);
+      // A new (empty) disk mounted there is a replaced drive: formatted and rebuilt.
+      mount(['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs'], d.paths[3]);
+      await s.checkDrives();
+      await s.healIdle();
+      expect(s.healStatus().drives[3]).toMatchObject({ online: true, writable: true });
+      for (const i of [0, 1]) await rm(join(d.paths[i], 'bkt'), { recursive: true });
+      expect((await get(s, 'bkt', 'k')).equals(b)).toBe(true);
+      expect((await get(s, 'bkt', 'k2')).equals(more)).toBe(true);
     } finally {
       await s.close();
       for (const m of mounted.reverse()) execFileSync('umount', ['-l', m]);

@@ -122,6 +122,14 @@ export interface Drive {
   openShard(rel: string, verify?: FrameVerifier): ShardSource;
   /** Space of the file system holding the drive. */
   diskInfo(): Promise<DiskInfo>;
-  /** Liveness: a file created and removed in the temp area within `timeoutMs`. */
+  /**
+   * Liveness: a file created and removed in the temp area within `timeoutMs`. A drive that was a mount point
+   * and is one no more (its file system unmounted) fails, with lastError `unmounted`.
+   */
   probe(timeoutMs?: number): Promise<'ok' | 'readonly' | 'failed'>;
+  /**
+   * The drive's folder was a mount point when the drive was opened and is not any more: what is there now is the
+   * empty folder under it, on the parent's file system, never to be formatted or written.
+   */
+  unmounted(): Promise<boolean>;
 }

@@ -1,6 +1,7 @@
 // One drive = one directory. Everything under it is ours; paths handed in are relative to the root and come
 // from key-path.ts (already escaped), so nothing here can reach outside the drive directory.
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, rmdir, stat, statfs, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { appendFileLinked, readFile, readFileIfChanged, writeFile, writeFileAtomic } from '@cairn/native';
@@ -64,7 +65,22 @@ export class LocalDrive implements Drive {
   /** The wall clock file times are compared with (tests move it). */
   now: () => number = Date.now;
 
-  constructor(readonly root: string) {}
+  /** The device of the drive's file system when it was opened, if the folder was a mount point then. */
+  private readonly mountedDevice: number | undefined;
+
+  constructor(readonly root: string) {
+    this.mountedDevice = mountPointDevice(root);
+  }
+
+  async unmounted(): Promise<boolean> {
+    if (this.mountedDevice === undefined) return false;
+    try {
+      const [own, parent] = await Promise.all([stat(this.root), stat(dirname(this.root))]);
+      return own.dev !== this.mountedDevice && own.dev === parent.dev;
+    } catch {
+      return false; // gone or failing: the probe and the format check say so
+    }
+  }
 
   get endpoint(): string {
     return this.root;
@@ -270,6 +286,10 @@ export class LocalDrive implements Drive {
 
   /** Cheap liveness probe: create and remove a file in the temp area; a drive that hangs fails it too. */
   async probe(timeoutMs = 5000): Promise<'ok' | 'readonly' | 'failed'> {
+    if (await this.unmounted()) {
+      this.lastError = 'unmounted';
+      return 'failed';
+    }
     const p = this.abs(`${TMP_DIR}/.probe-${randomUUID()}`);
     let timer: NodeJS.Timeout | undefined;
     const hung = new Promise<never>((_, reject) => {
@@ -295,5 +315,18 @@ export class LocalDrive implements Drive {
     } finally {
       clearTimeout(timer);
     }
+  }
+}
+
+/**
+ * The device of `root`'s file system when `root` is a mount point (its device differs from its parent folder's),
+ * as a drive usually is in production; undefined for a plain folder (tests, one-disk setups) or a missing one.
+ */
+function mountPointDevice(root: string): number | undefined {
+  try {
+    const own = statSync(root).dev;
+    return own !== statSync(dirname(root)).dev ? own : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -321,6 +321,15 @@ export class Healer {
       d.lastError = (e as NodeJS.ErrnoException).code ?? String(e);
       return;
     }
+    // No format because the drive's file system was unmounted: the folder left is on the parent's file system (the
+    // root disk, often), and formatting and rebuilding the drive there would fill it. Offline until it is back.
+    if (!fmt && (await d.unmounted())) {
+      if (online[i]) this.ctx.log.warn(`drive ${d.endpoint} is unmounted: offline`);
+      online[i] = false;
+      writable[i] = false;
+      d.lastError = 'unmounted';
+      return;
+    }
     if (!fmt && !this.leading) {
       if (!this.leftToLeader.has(d)) this.ctx.log.info(`drive ${d.endpoint} has no format: the leader rebuilds it`);
       this.leftToLeader.add(d);

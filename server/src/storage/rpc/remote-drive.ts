@@ -135,6 +135,10 @@ export class RemoteDrive implements Drive {
     }
   }
 
+  async unmounted(): Promise<boolean> {
+    return (await this.probe()) === 'failed' && this.lastError === 'unmounted';
+  }
+
   async createShard(rel: string): Promise<ShardSink> {
     return shardUpload(this.peer, this.folder, rel);
   }

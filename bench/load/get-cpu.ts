@@ -54,26 +54,32 @@ function group(comm: string, tid: number, pid: number): string {
   return 'other';
 }
 
-async function threads(pid: number): Promise<Split> {
-  const out: Split = {};
-  for (const t of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
-    const stat = await readFile(`/proc/${pid}/task/${t}/stat`, 'utf8').catch(() => '');
-    if (!stat) continue;
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const g = (out[group(comm, Number(t), pid)] ??= { user: 0, sys: 0 });
-    g.user += Number(f[11]) / 100;
-    g.sys += Number(f[12]) / 100;
+/** The pids of a process and all its descendants (a primary and its workers). */
+async function tree(pid: number): Promise<number[]> {
+  const out = [pid];
+  for (let k = 0; k < out.length && k < 1000; k++) {
+    for (const t of await readdir(`/proc/${out[k]}/task`).catch(() => [] as string[])) {
+      const kids = await readFile(`/proc/${out[k]}/task/${t}/children`, 'utf8').catch(() => '');
+      for (const c of kids.split(' ')) if (c.trim()) out.push(Number(c));
+    }
   }
   return out;
 }
 
-/** The server's pid: MinIO's launcher may be a shell; the process listening is its only child then. */
-async function serverPid(s: ServerProcess): Promise<number> {
-  const pid = s.child.pid!;
-  const kids = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
-  const first = kids.trim().split(' ')[0];
-  return first ? Number(first) : pid;
+/** CPU time of every thread of the process tree of `root`, by group (a process's first thread is its main). */
+async function threads(root: number): Promise<Split> {
+  const out: Split = {};
+  for (const pid of await tree(root))
+    for (const t of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
+      const stat = await readFile(`/proc/${pid}/task/${t}/stat`, 'utf8').catch(() => '');
+      if (!stat) continue;
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const g = (out[group(comm, Number(t), pid)] ??= { user: 0, sys: 0 });
+      g.user += Number(f[11]) / 100;
+      g.sys += Number(f[12]) / 100;
+    }
+  return out;
 }
 
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
@@ -95,9 +101,13 @@ async function send(t: Target, method: 'GET' | 'PUT', key?: string, body?: Buffe
 
 async function turn(t: Target, size: number, count: number, perf: boolean): Promise<void> {
   const rec = perf
-    ? spawn('perf', ['record', '-e', 'cpu-clock', '-F', '1000', '-g', '-p', String(t.pid), '-o', v.perf!], {
-        stdio: 'ignore',
-      })
+    ? spawn(
+        'perf',
+        ['record', '-e', 'cpu-clock', '-F', '1000', '-g', '-p', (await tree(t.pid)).join(','), '-o', v.perf!],
+        {
+          stdio: 'ignore',
+        },
+      )
     : undefined;
   if (rec) await new Promise((r) => setTimeout(r, 1000)); // perf attaches
   const before = await threads(t.pid);
@@ -153,7 +163,7 @@ try {
   for (const [name, server] of servers) {
     const client = new S3Client({ endpoint: server.url, ...KEY, region: 'us-east-1' });
     const conns = Array.from({ length: Number(v.concurrency) }, () => client.connect());
-    const t: Target = { name, server, pid: await serverPid(server), conns, perGiB: new Map() };
+    const t: Target = { name, server, pid: server.child.pid!, conns, perGiB: new Map() };
     targets.push(t);
     await send(t, 'PUT');
     for (const size of sizes) {

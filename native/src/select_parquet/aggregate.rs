@@ -7,13 +7,15 @@
 use std::cmp::Ordering;
 use std::fmt::Write as _;
 
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int32Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
 use arrow_buffer::i256;
 use arrow_schema::DataType;
 
 use super::error::{ScanError, ScanResult};
 use super::leaf_of;
-use super::predicate::{value_reader, Kind, OwnedVal, Val};
+use super::predicate::{js_cmp, value_reader, Kind, OwnedVal, Val};
 
 #[derive(Clone, Copy, PartialEq)]
 pub enum Func {
@@ -90,9 +92,61 @@ impl Aggregate {
             self.n += (0..rows).filter(|&i| !skip(i)).count() as u64;
             return Ok(());
         }
-        let read =
-            value_reader(self.kind, a.as_ref()).ok_or_else(|| ScanError::parsing("Unreadable aggregate column."))?;
-        let (is_min, is_sum) = (self.func == Func::Min, matches!(self.func, Func::Sum | Func::Avg));
+        let unreadable = || ScanError::parsing("Unreadable aggregate column.");
+        // A dictionary array (a text column read so, for MIN or MAX): each distinct value the rows use is
+        // compared once. Equal strings are one value, so which row a value came from does not matter.
+        if let Some(d) = a.as_dictionary_opt::<Int32Type>() {
+            if !matches!(self.func, Func::Min | Func::Max) {
+                return Err(unreadable());
+            }
+            let mut used = vec![false; d.values().len()];
+            for (i, &k) in d.keys().values().iter().enumerate() {
+                if !skip(i) {
+                    self.n += 1;
+                    *used.get_mut(k as usize).ok_or_else(unreadable)? = true;
+                }
+            }
+            let picks = (0..used.len()).filter(|&j| used[j]);
+            // Text: the batch's best by JS string order, then one comparison with the best so far.
+            if let (Kind::Str, Some(s)) = (self.kind, d.values().as_string_opt::<i32>()) {
+                let want = if self.func == Func::Min { Ordering::Less } else { Ordering::Greater };
+                let mut best: Option<&str> = None;
+                for v in picks.map(|j| s.value(j)) {
+                    if best.is_none_or(|b| js_cmp(v, b) == want) {
+                        best = Some(v);
+                    }
+                }
+                return best.map_or(Ok(()), |b| self.keep_best(Val::Str(b)));
+            }
+            let read = value_reader(self.kind, d.values().as_ref()).ok_or_else(unreadable)?;
+            for j in picks {
+                self.keep_best((read.get)(j))?;
+            }
+            return Ok(());
+        }
+        // SUM and AVG of a column without nulls: straight over the values, in row order as below.
+        let no_nulls = nulls.as_ref().is_none_or(|n| n.null_count() == 0) && outer.is_none();
+        if matches!(self.func, Func::Sum | Func::Avg) && no_nulls {
+            match (self.kind, a.as_primitive_opt::<Int64Type>(), a.as_primitive_opt::<Float64Type>()) {
+                (Kind::Int, Some(p), _) => {
+                    for &x in p.values().iter() {
+                        self.int_sum = self.int_sum.checked_add(x as i128).ok_or_else(overflow)?;
+                    }
+                    self.n += rows as u64;
+                    return Ok(());
+                }
+                (Kind::Float, _, Some(p)) => {
+                    for &x in p.values().iter() {
+                        self.float_sum += x;
+                    }
+                    self.n += rows as u64;
+                    return Ok(());
+                }
+                _ => {}
+            }
+        }
+        let read = value_reader(self.kind, a.as_ref()).ok_or_else(unreadable)?;
+        let is_sum = matches!(self.func, Func::Sum | Func::Avg);
         for i in 0..rows {
             if skip(i) {
                 continue;
@@ -108,23 +162,30 @@ impl Aggregate {
                 }
                 continue;
             }
-            let replace = match &self.best {
-                None => true,
-                Some(b) => {
-                    let c = v.compare(b).ok_or_else(|| ScanError {
-                        code: "IncorrectSqlFunctionArgumentType",
-                        message: format!("{} over values that cannot be compared", if is_min { "MIN" } else { "MAX" }),
-                    })?;
-                    if is_min {
-                        c == Ordering::Less
-                    } else {
-                        c == Ordering::Greater
-                    }
+            self.keep_best(v)?;
+        }
+        Ok(())
+    }
+
+    /// MIN and MAX: keeps `v` when it beats the best so far (the first of equal values stays).
+    fn keep_best(&mut self, v: Val) -> ScanResult<()> {
+        let is_min = self.func == Func::Min;
+        let replace = match &self.best {
+            None => true,
+            Some(b) => {
+                let c = v.compare(b).ok_or_else(|| ScanError {
+                    code: "IncorrectSqlFunctionArgumentType",
+                    message: format!("{} over values that cannot be compared", if is_min { "MIN" } else { "MAX" }),
+                })?;
+                if is_min {
+                    c == Ordering::Less
+                } else {
+                    c == Ordering::Greater
                 }
-            };
-            if replace {
-                self.best = Some(v.to_owned());
             }
+        };
+        if replace {
+            self.best = Some(v.to_owned());
         }
         Ok(())
     }

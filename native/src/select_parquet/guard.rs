@@ -175,6 +175,10 @@ pub struct DictionaryProbe {
     pub codec: Compression,
     pub repeated: bool,
     pub values: u64,
+    /// The whole column chunk, and whether it may be read as a dictionary array (an aggregate's text column):
+    /// when its pages allow it (`dictionary_only`), the dictionary page is not inflated for the probe.
+    pub chunk: Range<u64>,
+    pub as_dictionary: bool,
 }
 
 /// The longest entry of the dictionary page at the start of `bytes` (PLAIN byte arrays: a u32 length, then
@@ -215,6 +219,32 @@ pub fn dictionary_max_entry(codec: Compression, bytes: &[u8]) -> ScanResult<u64>
         p += n;
     }
     Ok(longest as u64)
+}
+
+/// True when the column chunk in `bytes` holds one dictionary page, first, and then only data pages of
+/// dictionary indices. Such a chunk can be decoded to a dictionary array (keys into its one dictionary), which
+/// cannot expand: the crate turns keys into values only when a second dictionary or a page of other values
+/// comes, and there is none. False for anything else, a header that does not parse included.
+pub fn dictionary_only(mut bytes: &[u8]) -> bool {
+    let mut first = true;
+    while !bytes.is_empty() {
+        let Ok(h) = thrift::page_header(bytes) else {
+            return false;
+        };
+        let ok = if first {
+            h.page_type == thrift::DICTIONARY_PAGE
+        } else {
+            matches!(h.page_type, thrift::DATA_PAGE | thrift::DATA_PAGE_V2)
+                && thrift::DICTIONARY_INDICES.contains(&h.encoding)
+        };
+        let end = h.header_len.checked_add(h.compressed).filter(|&e| e <= bytes.len());
+        let Some(end) = end.filter(|_| ok) else {
+            return false;
+        };
+        bytes = &bytes[end..];
+        first = false;
+    }
+    !first
 }
 
 /// Rows per batch that keep the probed dictionaries' expansion within MAX_BATCH_EXPANSION (`longest`: the

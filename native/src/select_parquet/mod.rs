@@ -168,8 +168,32 @@ struct GroupPlan {
 type Aggregates = Option<Vec<(Aggregate, usize)>>;
 
 impl Plan {
-    fn decoder(&self, group: usize, batch_rows: usize) -> ScanResult<Box<ParquetPushDecoder>> {
-        let mut builder = ParquetPushDecoderBuilder::new_with_metadata(self.arrow.clone())
+    /// The decoder of one row group; the top-level text columns `as_dictionary` (leaves) come as dictionary
+    /// arrays (the aggregates read each distinct value once, and no value is copied per row).
+    fn decoder(&self, group: usize, batch_rows: usize, as_dictionary: &[usize]) -> ScanResult<Box<ParquetPushDecoder>> {
+        let arrow = if as_dictionary.is_empty() {
+            self.arrow.clone()
+        } else {
+            let descr = self.arrow.metadata().file_metadata().schema_descr();
+            let roots: Vec<usize> = as_dictionary.iter().map(|&l| descr.get_column_root_idx(l)).collect();
+            let schema = self.arrow.schema();
+            let fields: Vec<Arc<Field>> = schema
+                .fields()
+                .iter()
+                .enumerate()
+                .map(|(i, f)| match f.data_type() {
+                    DataType::Utf8 if roots.contains(&i) => {
+                        let t = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+                        Arc::new(f.as_ref().clone().with_data_type(t))
+                    }
+                    _ => f.clone(),
+                })
+                .collect();
+            let schema = Arc::new(arrow_schema::Schema::new_with_metadata(fields, schema.metadata().clone()));
+            let options = ArrowReaderOptions::new().with_schema(schema);
+            ArrowReaderMetadata::try_new(self.arrow.metadata().clone(), options)?
+        };
+        let mut builder = ParquetPushDecoderBuilder::new_with_metadata(arrow)
             .with_row_groups(vec![group])
             .with_projection(self.projection.clone());
         if !self.bound.is_empty() {
@@ -187,7 +211,7 @@ impl Plan {
             });
         };
         if group.probes.is_empty() {
-            let decoder = self.decoder(group.index, self.batch_rows)?;
+            let decoder = self.decoder(group.index, self.batch_rows, &[])?;
             return Ok(Phase::Decoding { decoder, chunks: group.chunks, plan: self, aggregates });
         }
         Ok(Phase::Probing { plan: self, group, aggregates })
@@ -502,8 +526,23 @@ impl ScanState {
         let where_done = exact || (self.query.conjuncts.is_empty() && self.query.prune_only.is_empty());
         let mut aggregates = None;
         let mut projection = ProjectionMask::roots(&descr, roots.clone());
+        let mut as_dictionary: Vec<usize> = Vec::new();
         if !self.query.aggregates.is_empty() && where_done {
             if let Some(bound_aggs) = bind_aggregates(&arrow, &self.query.aggregates) {
+                // Top-level text columns only aggregated (COUNT, MIN, MAX; no conjunct reads them) may be read
+                // as dictionary arrays.
+                as_dictionary = self
+                    .query
+                    .aggregates
+                    .iter()
+                    .filter_map(|(_, steps)| resolve(&arrow, steps.as_ref()?))
+                    .filter(|(leaf, names, field)| {
+                        names.len() == 1
+                            && field.data_type() == &DataType::Utf8
+                            && bound.iter().all(|b| b.leaf != *leaf)
+                    })
+                    .map(|(leaf, _, _)| leaf)
+                    .collect();
                 let mut agg_leaves: Vec<usize> =
                     bound_aggs.iter().map(|(_, l)| *l).filter(|l| *l != usize::MAX).collect();
                 agg_leaves.sort_unstable();
@@ -547,6 +586,9 @@ impl ScanState {
                         codec: c.compression(),
                         repeated: descr.column(j).max_rep_level() > 0,
                         values: c.num_values().max(0) as u64,
+                        chunk: start as u64..end as u64,
+                        // The chunk's pages are looked at only when they are read whole.
+                        as_dictionary: bound.is_empty() && as_dictionary.contains(&j),
                     });
                 }
             }
@@ -587,19 +629,29 @@ impl ScanState {
             return Ok(Probed::Ask(StepOut::Needs(ranges)));
         }
         let mut longest = Vec::with_capacity(group.probes.len());
+        let mut as_dictionary = Vec::new();
+        let slice = |want: &Range<u64>| {
+            let (r, b) = pushed.iter().find(|(r, _)| r.start <= want.start && r.end >= want.end)?;
+            let at = (want.start - r.start) as usize;
+            Some(b.slice(at..at + (want.end - want.start) as usize))
+        };
         for p in group.probes.iter() {
-            let Some((r, b)) = pushed.iter().find(|(r, _)| r.start <= p.range.start && r.end >= p.range.end) else {
+            // A chunk read as a dictionary array does not expand: no need to inflate its dictionary.
+            if p.as_dictionary && slice(&p.chunk).is_some_and(|c| guard::dictionary_only(&c)) {
+                as_dictionary.push(p.leaf);
+                longest.push(0);
+                continue;
+            }
+            let Some(bytes) = slice(&p.range) else {
                 return Err(ScanError::parsing("A dictionary page was not read."));
             };
-            let at = (p.range.start - r.start) as usize;
-            let bytes = &b[at..at + (p.range.end - p.range.start) as usize];
-            longest.push(guard::dictionary_max_entry(p.codec, bytes)?);
+            longest.push(guard::dictionary_max_entry(p.codec, &bytes)?);
         }
         let Phase::Probing { plan, group, aggregates } = std::mem::replace(&mut self.phase, Phase::Done) else {
             unreachable!()
         };
         let rows = guard::rows_within_expansion(&group.probes, &longest, plan.batch_rows)?;
-        let decoder = plan.decoder(group.index, rows)?;
+        let decoder = plan.decoder(group.index, rows, &as_dictionary)?;
         self.phase = Phase::Decoding { decoder, chunks: group.chunks, plan, aggregates };
         Ok(Probed::Decode { keep_pushed: group.whole })
     }

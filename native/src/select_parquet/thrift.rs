@@ -230,13 +230,24 @@ pub struct PageSizes {
     pub is_compressed: bool,
     /// Bytes of a v2 data page's levels, stored uncompressed before the values.
     pub levels_len: usize,
+    /// The page type (0 data, 1 index, 2 dictionary, 3 data v2); -1 when absent.
+    pub page_type: i64,
+    /// A data page's (v1 or v2) values encoding; -1 for other pages.
+    pub encoding: i64,
 }
+
+/// Encodings of dictionary indices (PLAIN_DICTIONARY, RLE_DICTIONARY).
+pub const DICTIONARY_INDICES: [i64; 2] = [2, 8];
+pub const DATA_PAGE: i64 = 0;
+pub const DICTIONARY_PAGE: i64 = 2;
+pub const DATA_PAGE_V2: i64 = 3;
 
 /// Reads the page header at the start of `buf`.
 pub fn page_header(buf: &[u8]) -> ThriftResult<PageSizes> {
     let mut r = Reader::new(buf);
     let (mut compressed, mut uncompressed) = (None, None);
     let (mut is_compressed, mut levels_len) = (true, 0usize);
+    let (mut page_type, mut encoding) = (-1, -1);
     let mut last = 0;
     loop {
         let (id, ty) = r.field(last)?;
@@ -244,10 +255,11 @@ pub fn page_header(buf: &[u8]) -> ThriftResult<PageSizes> {
             break;
         }
         match (id, ty) {
+            (1, T_I32) => page_type = r.zigzag()?,
             (2, T_I32) => uncompressed = Some(r.zigzag()?),
             (3, T_I32) => compressed = Some(r.zigzag()?),
-            (8, T_STRUCT) => {
-                // DataPageHeaderV2: 5 and 6 are the level lengths, 7 is_compressed.
+            (5, T_STRUCT) => {
+                // DataPageHeader: 2 is the values encoding.
                 let mut l = 0;
                 loop {
                     let (fid, fty) = r.field(l)?;
@@ -255,6 +267,22 @@ pub fn page_header(buf: &[u8]) -> ThriftResult<PageSizes> {
                         break;
                     }
                     match (fid, fty) {
+                        (2, T_I32) => encoding = r.zigzag()?,
+                        _ => r.skip(fty)?,
+                    }
+                    l = fid;
+                }
+            }
+            (8, T_STRUCT) => {
+                // DataPageHeaderV2: 4 is the values encoding, 5 and 6 the level lengths, 7 is_compressed.
+                let mut l = 0;
+                loop {
+                    let (fid, fty) = r.field(l)?;
+                    if fty == T_STOP {
+                        break;
+                    }
+                    match (fid, fty) {
+                        (4, T_I32) => encoding = r.zigzag()?,
                         (5, T_I32) | (6, T_I32) => {
                             let n = r.zigzag()?;
                             levels_len =
@@ -281,6 +309,8 @@ pub fn page_header(buf: &[u8]) -> ThriftResult<PageSizes> {
         uncompressed: size(uncompressed, "uncompressed")?,
         is_compressed,
         levels_len,
+        page_type,
+        encoding,
     })
 }
 

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { bufferSource, scanParquet } from '../../src/formats/index.js';
 import type { ScanAggregate } from '../../src/formats/types.js';
 import { collect, newStats } from './helpers.js';
+import { BINARY, encode, I32, parquetFile, STRUCT, type TStruct } from './thrift.js';
 
 const fixture = (name: string) => readFile(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -49,6 +50,101 @@ async function values(bytes: Buffer, name: string): Promise<unknown[]> {
   return rows.map((r) => r[name]);
 }
 
+/** PLAIN byte arrays: a u32 length, then the bytes, each. */
+const plain = (values: string[]) =>
+  Buffer.concat(
+    values.flatMap((v) => {
+      const len = Buffer.alloc(4);
+      len.writeUInt32LE(Buffer.byteLength(v));
+      return [len, Buffer.from(v)];
+    }),
+  );
+
+/** An uncompressed page: its header (type, sizes, the page type's own header as field `kind`), then its body. */
+function page(type: number, kind: number, header: TStruct, body: Buffer): Buffer {
+  const sizes: TStruct = [
+    [1, { i32: type }],
+    [2, { i32: body.length }],
+    [3, { i32: body.length }],
+    [kind, { struct: header }],
+  ];
+  return Buffer.concat([encode(sizes), body]);
+}
+const dictionaryPage = (values: string[]) =>
+  page(
+    2,
+    7,
+    [
+      [1, { i32: values.length }],
+      [2, { i32: 0 }],
+    ],
+    plain(values),
+  );
+/** A v1 data page of a required column: PLAIN (0) values, or RLE_DICTIONARY (8) runs of [count < 64, key < 256]. */
+const dataPage = (rows: number, encoding: 0 | 8, body: Buffer) =>
+  page(
+    0,
+    5,
+    [
+      [1, { i32: rows }],
+      [2, { i32: encoding }],
+      [3, { i32: 3 }],
+      [4, { i32: 3 }],
+    ],
+    body,
+  );
+const runs = (r: Array<[count: number, key: number]>) => Buffer.from([8, ...r.flatMap(([c, k]) => [c << 1, k])]);
+
+/** A file of one required UTF8 column "s" in one uncompressed row group: a dictionary page, then `pages`. */
+function forged(dictionary: string[], pages: Array<[rows: number, page: Buffer]>): Buffer {
+  const dict = dictionaryPage(dictionary);
+  const chunk = Buffer.concat([dict, ...pages.map(([, p]) => p)]);
+  const rows = BigInt(pages.reduce((a, [n]) => a + n, 0));
+  const size = BigInt(chunk.length);
+  const meta: TStruct = [
+    [1, { i32: 6 }], // BYTE_ARRAY
+    [2, { list: [{ i32: 0 }, { i32: 8 }], elem: I32 }],
+    [3, { list: [{ str: 's' }], elem: BINARY }],
+    [4, { i32: 0 }], // UNCOMPRESSED
+    [5, { i64: rows }],
+    [6, { i64: size }],
+    [7, { i64: size }],
+    [9, { i64: 4n + BigInt(dict.length) }],
+    [11, { i64: 4n }],
+  ];
+  const schema = [
+    {
+      struct: [
+        [4, { str: 'schema' }],
+        [5, { i32: 1 }],
+      ] as TStruct,
+    },
+    {
+      struct: [
+        [1, { i32: 6 }],
+        [3, { i32: 0 }],
+        [4, { str: 's' }],
+        [6, { i32: 0 }],
+      ] as TStruct,
+    }, // UTF8
+  ];
+  const column: TStruct = [
+    [2, { i64: 4n }],
+    [3, { struct: meta }],
+  ];
+  const group: TStruct = [
+    [1, { list: [{ struct: column }], elem: STRUCT }],
+    [2, { i64: size }],
+    [3, { i64: rows }],
+  ];
+  return parquetFile(chunk, [
+    [1, { i32: 1 }],
+    [2, { list: schema, elem: STRUCT }],
+    [3, { i64: rows }],
+    [4, { list: [{ struct: group }], elem: STRUCT }],
+  ]);
+}
+
 const normal = (values: unknown[]) => values.map((v) => (typeof v === 'bigint' ? Number(v) : v));
 
 describe('COUNT, MIN and MAX of text columns in the Parquet scan', () => {
@@ -74,6 +170,27 @@ describe('COUNT, MIN and MAX of text columns in the Parquet scan', () => {
       expect(normal(await inScan(bytes, name))).toEqual(want);
     });
   }
+
+  it('a chunk of dictionary indices, and one with a page of plain values after them (read as strings)', async () => {
+    const dictionary = ['b', 'zz', 'a'];
+    const indices = dataPage(
+      5,
+      8,
+      runs([
+        [2, 1],
+        [3, 2],
+      ]),
+    ); // zz zz a a a
+    const only = forged(dictionary, [[5, indices]]);
+    expect(await fromRows(only, 's')).toEqual([5, 'a', 'zz']);
+    expect(normal(await inScan(only, 's'))).toEqual([5, 'a', 'zz']);
+    const mixed = forged(dictionary, [
+      [5, indices],
+      [2, dataPage(2, 0, plain(['zzz', '0']))],
+    ]);
+    expect(await fromRows(mixed, 's')).toEqual([7, '0', 'zzz']);
+    expect(normal(await inScan(mixed, 's'))).toEqual([7, '0', 'zzz']);
+  });
 
   it('a dictionary bomb aggregates without expanding its rows', async () => {
     // One 300 KB entry that 3,000 rows point at: read as a dictionary array, no batch holds its copies.

@@ -159,7 +159,7 @@ fn decimal_key(scale: i32, u: i128, s: i32) -> Option<Key> {
 /// differing characters are one in U+E000..U+FFFF and one beyond U+FFFF (a surrogate pair in UTF-16).
 pub fn js_cmp(a: &str, b: &str) -> Ordering {
     let (x, y) = (a.as_bytes(), b.as_bytes());
-    let Some(i) = x.iter().zip(y).position(|(p, q)| p != q) else {
+    let Some(i) = first_difference(x, y) else {
         return x.len().cmp(&y.len());
     };
     // The start of the character holding byte i (the same in both: their bytes agree before i).
@@ -173,6 +173,22 @@ pub fn js_cmp(a: &str, b: &str) -> Ordering {
         return a[j..].encode_utf16().cmp(b[j..].encode_utf16());
     }
     x[i].cmp(&y[i])
+}
+
+/// Where two byte strings first differ (None when one is a prefix of the other): 8 bytes at a time, since
+/// MIN and MAX compare values that share long prefixes with the best so far.
+fn first_difference(x: &[u8], y: &[u8]) -> Option<usize> {
+    let n = x.len().min(y.len());
+    let mut i = 0;
+    while i + 8 <= n {
+        let p = u64::from_le_bytes(x[i..i + 8].try_into().expect("8 bytes"));
+        let q = u64::from_le_bytes(y[i..i + 8].try_into().expect("8 bytes"));
+        if p != q {
+            return Some(i + ((p ^ q).trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    (i..n).find(|&k| x[k] != y[k])
 }
 
 /// One value of an array, read for comparison.

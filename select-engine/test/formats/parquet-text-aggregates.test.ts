@@ -192,6 +192,47 @@ describe('COUNT, MIN and MAX of text columns in the Parquet scan', () => {
     expect(normal(await inScan(mixed, 's'))).toEqual([7, '0', 'zzz']);
   });
 
+  it('MIN and MAX in JS string order over long shared prefixes and characters beyond U+FFFF', async () => {
+    // UTF-8 byte order puts U+FFFD before U+1F600; JS (UTF-16 code units) puts it after (0xFFFD > 0xD83D).
+    const dictionary = ['prefix-12\uFFFD', 'prefix-12\u{1F600}', 'prefix-123456789', 'prefix-12', 'prefix-12345678'];
+    const file = forged(dictionary, [
+      [
+        5,
+        dataPage(
+          5,
+          8,
+          runs([
+            [1, 0],
+            [1, 1],
+            [1, 2],
+            [1, 3],
+            [1, 4],
+          ]),
+        ),
+      ],
+    ]);
+    const want = [5, 'prefix-12', 'prefix-12\uFFFD'];
+    expect(await fromRows(file, 's')).toEqual(want);
+    expect(normal(await inScan(file, 's'))).toEqual(want);
+    const turned = forged(dictionary.slice().reverse(), [
+      [
+        5,
+        dataPage(
+          5,
+          8,
+          runs([
+            [1, 4],
+            [1, 2],
+            [1, 0],
+            [1, 3],
+            [1, 1],
+          ]),
+        ),
+      ],
+    ]);
+    expect(normal(await inScan(turned, 's'))).toEqual(want);
+  });
+
   it('a dictionary bomb aggregates without expanding its rows', async () => {
     // One 300 KB entry that 3,000 rows point at: read as a dictionary array, no batch holds its copies.
     const bytes = await fixture('dictionary-bomb.parquet');

@@ -252,6 +252,23 @@ describe('scanCsv', () => {
     expect(seen[0]).toEqual(['', '', 'rome']); // unquoted records: only the filter's field decoded
   });
 
+  it('decoding some fields: an empty first field at the start of the text, a short record after a longer one', async () => {
+    for (const chunk of [7, 1000]) {
+      expect(await csv(',b,c\n,e,f\n', {}, { columns: ['_2'] }, chunk)).toEqual([
+        ['', 'b'],
+        ['', 'e'],
+      ]);
+      // The filter reads field c only; record 3,4 has none (MISSING), whatever the record before it held.
+      const filter = (r: unknown) => (r as string[])[2] === 'x';
+      expect(
+        await csv('a,b,c\n1,2,x\n3,4\n5,6,x\n', { fileHeaderInfo: 'USE' }, { filterColumns: ['c'], filter }, chunk),
+      ).toEqual([
+        ['1', '2', 'x'],
+        ['5', '6', 'x'],
+      ]);
+    }
+  });
+
   it('drops a UTF-8 byte order mark at the start of the input', async () => {
     const r = await scanCsv(
       bufferSource(Buffer.from('\ufeffname,age\nann,3\n'), 2),
@@ -398,5 +415,8 @@ describe('scanCsv', () => {
     ]);
     // A two-character field delimiter: its first character alone is text.
     expect(await csv('a:b::"c::d"::e\n', { ...ceph, fieldDelimiter: '::' })).toEqual([['a:b', 'c::d', 'e']]);
+    // The \r dropped before \n is not read: neither as a field delimiter \r nor as a quote character \r.
+    expect(await csv('a\rb\r\n', { ...ceph, fieldDelimiter: '\r' })).toEqual([['a', 'b']]);
+    expect(await csv('\ra\r\r\n', { ...ceph, quoteCharacter: '\r' })).toEqual([['a']]);
   });
 });

@@ -139,7 +139,8 @@ export class CsvSplitter {
     const { fd, q, esc } = this.d;
     const fd0 = fd.charCodeAt(0);
     const qCode = this.qCode;
-    const escCode = esc === '' || esc === q ? -1 : esc.charCodeAt(0);
+    // esc is '' only when q is too: the dialect defaults it to the quote.
+    const escCode = esc === q ? -1 : esc.charCodeAt(0);
     const rec: string[] = [];
     let value = '';
     let from = start;
@@ -176,14 +177,14 @@ export class CsvSplitter {
   private plainFields(s: string, start: number, end: number, sel: FieldSelection, rec: string[]): string[] {
     if (sel.count === Infinity) return s.slice(start, end).split(this.d.fd);
     const { fd } = this.d;
-    const need = sel.need;
+    const need = sel.need!; // null only in ALL_FIELDS (count Infinity, answered above)
     let p = start;
     let i = 0;
     // Written by index (not push) so a reused array keeps its shape; trimmed only after a short record.
     while (i < sel.count) {
       let dl = s.indexOf(fd, p);
       if (dl < 0 || dl > end) dl = end;
-      rec[i++] = need === null || need[i - 1] ? s.slice(p, dl) : '';
+      rec[i++] = need[i - 1] ? s.slice(p, dl) : '';
       if (dl === end) break;
       p = dl + this.fdLen;
     }

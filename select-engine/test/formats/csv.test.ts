@@ -109,6 +109,21 @@ describe('scanCsv', () => {
     }
   });
 
+  it('a record with a quote: \r\n after its last unquoted field, an empty first field, a two-character delimiter cut by a chunk', async () => {
+    for (const chunk of [1, 2, 3, 5, 7, 1000]) {
+      expect(await csv('"a",b\r\n"c",d\r\n', {}, {}, chunk)).toEqual([
+        ['a', 'b'],
+        ['c', 'd'],
+      ]);
+      expect(await csv(',"a"\n,b,"c"\n', {}, {}, chunk)).toEqual([
+        ['', 'a'],
+        ['', 'b', 'c'],
+      ]);
+      const crlf = { recordDelimiter: '\r\n', allowQuotedRecordDelimiter: true };
+      expect(await csv('"x\r\ny"\r\n"z"\r\n', crlf, {}, chunk)).toEqual([['x\r\ny'], ['z']]);
+    }
+  });
+
   it('quoted record delimiters: error by default, one record with AllowQuotedRecordDelimiter', async () => {
     const text = 'a,"x\ny",b\nc,d\n';
     await expect(csv(text)).rejects.toMatchObject({ code: 'CSVEscapingRecordDelimiter' });

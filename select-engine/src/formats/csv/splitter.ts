@@ -210,16 +210,15 @@ export class CsvSplitter {
         for (;;) {
           let nq = s.indexOf(q, i);
           if (nq >= limit) nq = -1;
-          if (esc !== q) {
+          // An escape before the closing quote keeps the next character (that quote, maybe). With no closing
+          // quote (nq < 0) the field fails or waits for more text below, whatever escapes it holds.
+          if (esc !== q && nq >= 0) {
             const ne = s.indexOf(esc, i);
-            if (ne >= 0 && (nq < 0 || ne < nq)) {
-              if (ne + 1 < limit) {
-                const c = s[ne + 1];
-                value += s.slice(i, ne) + (c === q || c === esc ? c : esc + c);
-                i = ne + 2;
-                continue;
-              }
-              // An escape at the end (ne + 1 >= limit): no quote closes the field before it, so nq < 0 (below).
+            if (ne >= 0 && ne < nq) {
+              const c = s[ne + 1];
+              value += s.slice(i, ne) + (c === q || c === esc ? c : esc + c);
+              i = ne + 2;
+              continue;
             }
           }
           if (nq < 0) {
@@ -233,7 +232,6 @@ export class CsvSplitter {
             i = nq + 2;
             continue;
           }
-          if (nq + 1 >= n && !final) return NEED_MORE; // cannot tell yet whether a doubled quote follows
           value += s.slice(i, nq);
           p = nq + 1;
           break;
@@ -245,7 +243,7 @@ export class CsvSplitter {
           continue;
         }
         if (p >= n) {
-          if (!final) return NEED_MORE;
+          if (!final) return NEED_MORE; // more text may hold a doubled quote or a delimiter
           return n;
         }
         if (stripCr && s.charCodeAt(p) === 13 && (p + 1 === n ? final : s.startsWith(rd, p + 1))) {

@@ -124,6 +124,17 @@ describe('scanCsv', () => {
     }
   });
 
+  it('after a closing quote: a delimiter only; a doubled quote only when the quote is its own escape; a dropped \\r is no quote', async () => {
+    await expect(csv('"ab"c\nd\n')).rejects.toMatchObject({ code: 'CSVParsingError' });
+    await expect(csv('"a""b",c\n', { quoteEscapeCharacter: '\\' })).rejects.toMatchObject({ code: 'CSVParsingError' });
+    expect(await csv('\ra\r\r\n', { quoteCharacter: '\r' })).toEqual([['a']]);
+    await expect(csv('\rab\r\n', { quoteCharacter: '\r' })).rejects.toMatchObject({
+      code: 'CSVEscapingRecordDelimiter',
+    });
+    // Only the default \n drops a \r before it: with another record delimiter a last field keeps its \r.
+    expect(await csv('"a",b\r;c\r;', { recordDelimiter: ';' })).toEqual([['a', 'b\r'], ['c\r']]);
+  });
+
   it('quoted record delimiters: error by default, one record with AllowQuotedRecordDelimiter', async () => {
     const text = 'a,"x\ny",b\nc,d\n';
     await expect(csv(text)).rejects.toMatchObject({ code: 'CSVEscapingRecordDelimiter' });

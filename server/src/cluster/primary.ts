@@ -76,7 +76,10 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
   const holders: Server[] = [];
   const hold = async (address: string): Promise<number> => {
     const { host, port } = parseAddress(address);
-    const server = createServer();
+    // A connection the holder takes (it listens: the kernel spreads connections over every socket of the port)
+    // has nobody to answer it: closed at once, so the client retries (as when nothing listens) instead of
+    // waiting for good on a socket that close() leaves open.
+    const server = createServer((socket) => socket.destroy());
     holders.push(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

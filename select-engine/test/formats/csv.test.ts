@@ -276,6 +276,15 @@ describe('scanCsv', () => {
       ['3', 'cy', 'rome'],
     ]);
     expect(seen[0]).toEqual(['', '', 'rome']); // unquoted records: only the filter's field decoded
+    // Quoting switched off: every record is unquoted, so the same.
+    seen.length = 0;
+    const filter = (r: unknown) => seen.push([...(r as string[])]) > 0;
+    await csv(
+      'id,name,city\n1,"ann,rome\n',
+      { fileHeaderInfo: 'USE', quoteCharacter: '' },
+      { filterColumns: ['city'], filter },
+    );
+    expect(seen).toEqual([['', '', 'rome']]);
   });
 
   it('decoding some fields: an empty first field at the start of the text, a short record after a longer one', async () => {

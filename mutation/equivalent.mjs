@@ -344,4 +344,46 @@ export const EQUIVALENT = [
     code: "{ accept: 'application/json, application/jwk-set+json' }",
     reason: 'a courtesy: providers serve their JWKS whatever Accept says (no negotiation is defined)',
   },
+  {
+    file: 'select-engine/src/formats/csv/splitter.ts',
+    code: 'const NEED_MORE = -1;',
+    reason: 'a sentinel: parseQuoted returns a position past a quote and a delimiter (2 or more) or this, never 1',
+  },
+  {
+    file: 'select-engine/src/formats/csv/splitter.ts',
+    code: 'stoppedAtMax = false;',
+    reason: 'split() sets it before anything reads it',
+  },
+  {
+    file: 'select-engine/src/formats/csv/splitter.ts',
+    code: 'this.stoppedAtMax = false;',
+    reason: 'set again from produced and out.length after the loop, before split() returns',
+  },
+  {
+    file: 'select-engine/src/formats/csv/splitter.ts',
+    code: "private quoteText = '';",
+    reason:
+      'the quote cache before any call: another start value only makes the first lookup miss, or hit a text with no quote',
+  },
+  {
+    file: 'select-engine/src/formats/csv/splitter.ts',
+    code: 'private quoteAt = -1;',
+    reason: 'read only when quoteText is the text at hand, and split() stores the three fields together',
+  },
+  {
+    file: 'select-engine/src/formats/csv/splitter.ts',
+    code: "if (q !== '') { this.quoteText = s; this.quoteFrom = qFrom; this.quoteAt = nextQ; }",
+    reason: 'storing the quote cache: without it each call searches for the next quote again (same answer, more work)',
+  },
+  {
+    file: 'select-engine/src/formats/csv/splitter.ts',
+    code: 'const probe: string[] = [];',
+    reason: 'plainFields writes each field by index and trims the array to the fields it wrote',
+  },
+  {
+    file: 'select-engine/src/formats/csv/splitter.ts',
+    code: '[]',
+    within: 'this.plainFields(s, pos, recEnd, sel, [])',
+    reason: 'plainFields writes each field by index and trims the array to the fields it wrote',
+  },
 ];

@@ -50,10 +50,11 @@ describe('@cairn/native exports', () => {
         // signed aws-chunked bodies (signatures.ts)
         'verifyChunkSignatures',
         'verifyChunkSignaturesAsync',
-        // storage's whole-file reads and writes, one pool task each (files.ts)
+        // storage's whole-file reads, writes and removals, one pool task each (files.ts)
         'appendFileLinked',
         'readFile',
         'readFileIfChanged',
+        'unlinkFile',
         'writeFile',
         'writeFileAtomic',
         // sealed packages of encrypted data (aead.ts)

@@ -9,7 +9,8 @@
 // which take it back at once instead of at their next retry (a node slow to start was left out by changes the
 // others published meanwhile, and would otherwise miss the first changes made once it serves). A change that
 // fails fast (a refused or reset connection, an answer other than 200) is posted once more before the node is
-// left out; one that timed out is not.
+// left out; one that timed out is not. After a time-out the node is told `missed` at once, not SKIP_MS later: a
+// node that is slow, not gone, may not have applied the change, and would answer from stale caches meanwhile.
 import type { Logger } from 'pino';
 import type { Change, ChangeBus } from '../storage/index.js';
 import type { PeerClient, PeerRoutes } from './peers.js';
@@ -29,6 +30,8 @@ export class PeerBus implements ChangeBus {
     private readonly others: string[],
     routes: PeerRoutes,
     private readonly log: Logger,
+    /** How long a node that failed is left out before it is tried again (tests make it long). */
+    private readonly skipMs = SKIP_MS,
   ) {
     routes.set('bus', (change) => this.receive(change as Change));
     routes.set('bus-hello', (origin) => this.rejoined(String(origin)));
@@ -65,12 +68,13 @@ export class PeerBus implements ChangeBus {
       this.log.warn(`node ${origin} missed a change (${(e as Error).message}): left out until it answers`);
       const out = { missed: true };
       this.leftOut.set(origin, out);
-      this.tryLater(origin, out);
+      if (timedOut(e)) void this.tryAgain(origin, out);
+      else this.tryLater(origin, out);
     }
   }
 
   private tryLater(origin: string, out: { missed: boolean }): void {
-    setTimeout(() => void this.tryAgain(origin, out), SKIP_MS).unref();
+    setTimeout(() => void this.tryAgain(origin, out), this.skipMs).unref();
   }
 
   /**
@@ -99,8 +103,7 @@ export class PeerBus implements ChangeBus {
     try {
       await this.postOnce(origin, change);
     } catch (e) {
-      const name = (e as Error)?.name;
-      if (name === 'AbortError' || name === 'TimeoutError') throw e;
+      if (timedOut(e)) throw e;
       await new Promise((r) => setTimeout(r, RETRY_MS));
       await this.postOnce(origin, change);
     }
@@ -125,4 +128,10 @@ export class PeerBus implements ChangeBus {
       ),
     );
   }
+}
+
+/** A post that ran out of time (the node may be slow rather than gone), as opposed to one that failed fast. */
+function timedOut(e: unknown): boolean {
+  const name = (e as Error)?.name;
+  return name === 'AbortError' || name === 'TimeoutError';
 }

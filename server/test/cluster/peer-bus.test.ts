@@ -1,7 +1,8 @@
 // The change bus between nodes (cluster/peer-bus.ts) over real HTTP on loopback: changes published while a node is
 // down (several at once, as a PUT's listing change and a heal request are) leave it out once; back, it is told it
 // missed changes, then takes changes again. Before, each failed change started its own retry loop, and the second
-// loop to run found nothing left to retry and crashed the process (TypeError in a timer).
+// loop to run found nothing left to retry and crashed the process (TypeError in a timer). A node whose post timed
+// out (slow, not gone) is told `missed` at once, not after the retry period: it re-reads its caches.
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import pino from 'pino';
@@ -31,13 +32,15 @@ async function busNode(
   others: string[],
   port = 0,
   refuseFirst = false,
+  opts: { skipMs?: number; apply?: (c: Change) => void | Promise<void> } = {},
 ): Promise<{ bus: PeerBus; origin: string; got: Change[] }> {
   const routes = new PeerRoutes(creds);
   const client = new PeerClient(creds);
   clients.push(client);
-  const bus = new PeerBus(client, others, routes, log);
+  const bus = new PeerBus(client, others, routes, log, opts.skipMs);
   const got: Change[] = [];
   bus.subscribe((c) => void got.push(c));
+  if (opts.apply) bus.subscribe(opts.apply);
   let refuse = refuseFirst;
   const server = createServer((req, res) => {
     if (!refuse) return routes.handle(req, res);
@@ -101,4 +104,37 @@ describe('PeerBus', () => {
     // Past a second retry period: no loop left to run and crash.
     await new Promise((r) => setTimeout(r, 2500));
   }, 60_000);
+
+  it('a node whose post timed out is told `missed` at once and answers fresh data, not after the retry period', async () => {
+    // B's cache of one value: a change to it hangs in B (a slow node) until the test lets it go; `missed` re-reads.
+    const stored = { value: 'old' };
+    let cached = stored.value;
+    let release = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const b = await busNode([], 0, false, {
+      apply: async (c) => {
+        if (c.type === 'dir' && c.dir === 'slow') await gate;
+        cached = stored.value;
+      },
+    });
+    // The retry period is made far longer than the test's polls: only the immediate `missed` can refresh B.
+    const a = await busNode([b.origin], 0, false, { skipMs: 600_000 });
+    try {
+      stored.value = 'new';
+      await a.bus.publish(change('slow')); // times out (the client's 5 s): A leaves B out
+      expect(cached).toBe('old');
+      await vi.waitFor(() => expect(b.got).toContainEqual({ type: 'missed' }), { timeout: 60_000, interval: 100 });
+      expect(cached).toBe('new');
+      // B is taken back once its re-read answered: A's next changes reach it again.
+      await vi.waitFor(
+        async () => {
+          await a.bus.publish(change('after'));
+          expect(b.got).toContainEqual(change('after'));
+        },
+        { timeout: 60_000, interval: 200 },
+      );
+    } finally {
+      release();
+    }
+  }, 180_000);
 });

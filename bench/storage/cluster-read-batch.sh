@@ -2,9 +2,9 @@
 # GET of 64 MiB objects on a distributed Cairn, with two values of CAIRN_READ_BATCH_BLOCKS (blocks per shard read;
 # on several nodes, one HTTP request per remote shard per batch) on the node that assembles the objects: NODES
 # `cairn server` processes (default 4) of DRIVES drives each (default 4, one erasure set of 16, EC 8+8) under
-# /dev/shm. OBJECTS objects are PUT once through node 1; then node 1 is started again with A, then B, PAIRS times
-# (the order of the two alternating by pair), and each phase GETs every object ROUNDS times through node 1 with
-# curl (4 at a time). Printed per phase: MiB/s, the CPU-seconds per GiB of all nodes together and of node 1, the
+# /dev/shm (bench/cluster-lib.sh). OBJECTS objects are PUT once through node 1; then node 1 is started again with
+# A, then B, PAIRS times (the order of the two alternating by pair), and each phase GETs every object ROUNDS times
+# through node 1 with curl (4 at a time). Printed per phase: MiB/s, the CPU-seconds per GiB of all nodes together and of node 1, the
 # load average. Needs the build (npm run build) and curl with --aws-sigv4. Usage, from the root:
 #   bash bench/storage/cluster-read-batch.sh [A, 4] [B, 16] [PAIRS, 3] [ROUNDS, 4]
 set -euo pipefail
@@ -12,45 +12,12 @@ a=${1:-4}
 b=${2:-16}
 pairs=${3:-3}
 rounds=${4:-4}
-nodes=${NODES:-4}
-drives=${DRIVES:-4}
 objects=${OBJECTS:-8}
-base=$(mktemp -d /dev/shm/cairn-read-batch.XXXXXX)
+source bench/cluster-lib.sh
+cluster_setup cairn-read-batch
 export CAIRN_ROOT_USER=cairn-batch CAIRN_ROOT_PASSWORD=cairn-batch-secret-key CAIRN_LOG_LEVEL=warn
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait || true
-  rm -rf "$base"
-}
-trap cleanup EXIT
-ports=($(node -e "
-const net = require('node:net');
-const n = Number(process.argv[1]);
-Promise.all(Array.from({ length: n }, () => new Promise((r) => { const s = net.createServer().listen(0, '127.0.0.1', () => r(s)); })))
-  .then((ss) => { console.log(ss.map((s) => s.address().port).join(' ')); ss.forEach((s) => s.close()); });
-" "$nodes"))
-endpoints=()
-for i in $(seq 1 "$nodes"); do
-  for d in $(seq 1 "$drives"); do endpoints+=("http://127.0.0.1:${ports[$((i - 1))]}$base/n$i/d$d"); done
-done
-start() { # node index (from 1), then env assignments
-  local i=$1
-  shift
-  env "$@" node server/bin/cairn.js server --address "127.0.0.1:${ports[$((i - 1))]}" "${endpoints[@]}" \
-    >> "$base/n$i.log" 2>&1 &
-  pids[$((i - 1))]=$!
-}
-ready() { # node index
-  for _ in $(seq 1 600); do
-    curl -sf "http://127.0.0.1:${ports[$(($1 - 1))]}/minio/health/ready" > /dev/null && return 0
-    sleep 0.5
-  done
-  echo "node $1 not ready after 300 s; logs in $base" >&2
-  exit 1
-}
-for i in $(seq 1 "$nodes"); do start "$i" CAIRN_READ_BATCH_BLOCKS="$a"; done
-for i in $(seq 1 "$nodes"); do ready "$i"; done
+for i in $(seq 1 "$nodes"); do cairn_start "$i" CAIRN_READ_BATCH_BLOCKS="$a"; done
+for i in $(seq 1 "$nodes"); do cairn_ready "$i"; done
 url="http://127.0.0.1:${ports[0]}"
 # curl signs no payload hash of an upload itself: UNSIGNED-PAYLOAD, as S3 allows.
 s3() {
@@ -78,17 +45,17 @@ for p in $(seq 1 "$pairs"); do
   order=("$a" "$b")
   [ $((p % 2)) -eq 0 ] && order=("$b" "$a")
   for v in "${order[@]}"; do
-    kill "${pids[0]}"
-    wait "${pids[0]}" 2> /dev/null || true
-    start 1 CAIRN_READ_BATCH_BLOCKS="$v"
-    ready 1
+    kill "${cairn_pids[0]}"
+    wait "${cairn_pids[0]}" 2> /dev/null || true
+    cairn_start 1 CAIRN_READ_BATCH_BLOCKS="$v"
+    cairn_ready 1
     s3 "$url/batch/o1" -o /dev/null # warm: connections to the other nodes, code paths
-    before=$(ticks "${pids[@]}") before1=$(ticks "${pids[0]}") t0=$(date +%s.%N)
+    before=$(ticks "${cairn_pids[@]}") before1=$(ticks "${cairn_pids[0]}") t0=$(date +%s.%N)
     for _ in $(seq 1 "$rounds"); do
       seq 1 "$objects" | xargs -P 4 -I{} curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" \
         --user "$CAIRN_ROOT_USER:$CAIRN_ROOT_PASSWORD" "$url/batch/o{}" -o /dev/null
     done
-    t1=$(date +%s.%N) after=$(ticks "${pids[@]}") after1=$(ticks "${pids[0]}")
+    t1=$(date +%s.%N) after=$(ticks "${cairn_pids[@]}") after1=$(ticks "${cairn_pids[0]}")
     awk -v p="$p" -v v="$v" -v n=$((objects * rounds)) -v t0="$t0" -v t1="$t1" -v c=$((after - before)) \
       -v c1=$((after1 - before1)) -v hz="$hz" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" 'BEGIN {
         gib = n * 64 / 1024

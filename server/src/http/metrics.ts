@@ -6,6 +6,7 @@
 // prom-client's labelled series are built when a scrape reads them. /minio/v2/metrics/bucket shows the series
 // per bucket (requests, errors, TTFB, traffic; usage from the data usage walk, at most a minute old, as MinIO
 // caches it; replication); the cluster and node endpoints show the rest.
+import type { ApiTotals } from '../api/admin/index.js';
 import type { DataUsage } from '../api/admin/server-info.js';
 import { SIZE_RANGES } from '../api/admin/server-info.js';
 import type { ReplicationTargetStatus } from '../api/index.js';
@@ -180,6 +181,24 @@ export class ServerMetrics {
     ]);
     if (this.serverName !== '') merged.setDefaultLabels({ server: this.serverName });
     return { contentType: merged.contentType, text: await merged.metrics() };
+  }
+
+  /** The whole server's request counts and traffic (the admin API's realtime metrics), from every worker. */
+  async totals(): Promise<ApiTotals> {
+    const gathered = this.sharing ? await this.sharing.gather() : [await this.registry.getMetricsAsJSON()];
+    const sum = (name: string) => {
+      let total = 0;
+      for (const series of gathered)
+        for (const m of series) if (m.name === name) for (const v of m.values) total += v.value;
+      return total;
+    };
+    return {
+      requests: sum('minio_s3_requests_total'),
+      errors4xx: sum('minio_s3_requests_4xx_errors_total'),
+      errors5xx: sum('minio_s3_requests_5xx_errors_total'),
+      receivedBytes: sum('minio_s3_traffic_received_bytes'),
+      sentBytes: sum('minio_s3_traffic_sent_bytes'),
+    };
   }
 
   private defineProcessSeries(): void {

@@ -216,6 +216,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     ),
     auth: opts.prometheusAuth ?? 'jwt',
   };
+  server.apiTotals = () => metrics.series.totals();
   const app = buildApp(ctx, {
     logger,
     ready: opts.ready,

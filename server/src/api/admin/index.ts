@@ -6,6 +6,8 @@
 //                                                      answered (admin:ServiceRestart / admin:ServiceStop)
 //   GET  /minio/admin/v3/trace?err=&threshold=&path=   a stream of madmin.TraceInfo lines (admin:ServerTrace)
 //   GET  /minio/admin/v3/top/locks?count=N             the oldest locks held (admin:TopLocksInfo)
+//   GET  /minio/admin/v3/metrics?types=&n=&interval=   realtime metrics: drives, requests (admin:ServerInfo;
+//                                                      metrics.ts)
 //   POST /minio/admin/v3/heal/[BUCKET[/PREFIX]]         start, poll (clientToken) or stop a heal (admin:Heal)
 //   POST /minio/admin/v3/background-heal/status         the background healing's state (admin:Heal)
 //   /minio/admin/v3/kms/...                            KMS status, keys, re-wrapping after rotation (kms.ts)
@@ -21,11 +23,13 @@ import type { RewrapJobs } from '../sse/rewrap.js';
 import { isKmsAdminPath, kmsAdmin } from './kms.js';
 import { configAdmin, isConfigPath } from './config/admin.js';
 import type { ServerConfig } from './config/store.js';
+import { type ApiTotals, realtimeMetrics } from './metrics.js';
 
 export { type ServerIdentity, UsageCounter } from './server-info.js';
 export * from './trace.js';
 export { HealSequences, type HealSharing, healOverBus } from './heal.js';
 export { ServerConfig } from './config/store.js';
+export type { ApiTotals } from './metrics.js';
 
 export type ServiceAction = 'restart' | 'stop';
 
@@ -46,6 +50,8 @@ export interface ServerAdmin {
   service?: (action: ServiceAction) => void;
   /** The stored server configuration (config/store.ts); absent: the config calls answer NotImplemented. */
   config?: ServerConfig;
+  /** The whole server's S3 request counts (http/metrics.ts); the realtime metrics' API part. */
+  apiTotals?: () => Promise<ApiTotals>;
 }
 
 export interface ServerAdminCall {
@@ -69,7 +75,7 @@ export interface ServerAdminCall {
   authorize(action: string): void;
 }
 
-const PATHS = new Set(['info', 'datausageinfo', 'service', 'trace', 'top/locks', 'background-heal/status']);
+const PATHS = new Set(['info', 'datausageinfo', 'service', 'trace', 'top/locks', 'background-heal/status', 'metrics']);
 
 /** Is this admin path one of the calls below? */
 export const isServerAdminPath = (path: string): boolean =>
@@ -104,6 +110,16 @@ export async function serverAdmin(c: ServerAdminCall): Promise<S3Response> {
       return trace(c);
     case 'background-heal/status':
       return backgroundHeal(c);
+    case 'metrics':
+      expectMethod(c, 'GET');
+      c.authorize('admin:ServerInfo');
+      return realtimeMetrics({
+        storage: c.storage,
+        endpoint: c.admin.identity.endpoint,
+        startedAt: c.admin.identity.startedAt,
+        q: c.q,
+        apiTotals: c.admin.apiTotals,
+      });
     default:
       return topLocks(c);
   }

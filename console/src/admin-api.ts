@@ -1,5 +1,6 @@
-// MinIO's admin API (GET /minio/admin/v3/...), signed for s3 as madmin-go signs it: what the dashboard reads.
-import { call, isDenied } from './client.js';
+// MinIO's admin API (GET /minio/admin/v3/...), signed for s3 as madmin-go signs it: what the dashboard reads
+// (the server's info, and its realtime metrics for the charts).
+import { call, isDenied, readJsonLines } from './client.js';
 
 export interface ServerInfo {
   mode: string;
@@ -29,4 +30,67 @@ export async function mayReadServerInfo(): Promise<boolean> {
     if (isDenied(e)) return false;
     throw e;
   }
+}
+
+/** One realtime metrics document (madmin.RealtimeMetrics, GET admin/v3/metrics), the parts the charts show. */
+export interface MetricsSample {
+  /** ms since the epoch */
+  at: number;
+  /** Since the server started, every worker's. */
+  requests: number;
+  errors: number;
+  receivedBytes: number;
+  sentBytes: number;
+  drives: number;
+  offline: number;
+  healing: number;
+}
+
+interface RealtimeMetrics {
+  collected: string;
+  aggregated: {
+    disk?: { n_disks: number; offline?: number; healing?: number };
+    api?: {
+      since_start: {
+        requests?: number;
+        incomingBytes?: number;
+        outgoingBytes?: number;
+        errors_4xx?: number;
+        errors_5xx?: number;
+      };
+    };
+  };
+}
+
+/**
+ * Follows the server's realtime metrics (drives and S3 requests: madmin's Disk and API types), one sample every
+ * `seconds`, until `signal` aborts. Needs admin:ServerInfo, as the info.
+ */
+export async function followMetrics(seconds: number, signal: AbortSignal, onSample: (s: MetricsSample) => void) {
+  const query: [string, string][] = [
+    ['types', String((1 << 1) | (1 << 10))],
+    ['interval', `${seconds}s`],
+  ];
+  let res: Response;
+  try {
+    res = await call({ bucket: 'minio', key: 'admin/v3/metrics', query, signal });
+  } catch (e) {
+    if (signal.aborted) return;
+    throw e;
+  }
+  await readJsonLines(res, signal, (line) => {
+    const m = line as RealtimeMetrics;
+    const api = m.aggregated.api?.since_start ?? {};
+    const disk = m.aggregated.disk;
+    onSample({
+      at: Date.parse(m.collected),
+      requests: api.requests ?? 0,
+      errors: (api.errors_4xx ?? 0) + (api.errors_5xx ?? 0),
+      receivedBytes: api.incomingBytes ?? 0,
+      sentBytes: api.outgoingBytes ?? 0,
+      drives: disk?.n_disks ?? 0,
+      offline: disk?.offline ?? 0,
+      healing: disk?.healing ?? 0,
+    });
+  });
 }

@@ -99,6 +99,30 @@ export async function call(opts: CallOptions, creds?: Credentials, region?: stri
   return res;
 }
 
+/**
+ * Reads an answer of newline-separated JSON documents (the admin API's trace and metrics streams) as they come,
+ * until it ends or `signal` aborts (then resolves). Blank keep-alive lines are skipped.
+ */
+export async function readJsonLines(res: Response, signal: AbortSignal, onLine: (doc: unknown) => void) {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let rest = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      rest += value;
+      const lines = rest.split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) if (line.trim() !== '') onLine(JSON.parse(line));
+    }
+  } catch (e) {
+    if (signal.aborted) return;
+    throw e;
+  } finally {
+    reader.releaseLock();
+  }
+}
+
 /** A form-encoded IAM/STS query call (`Action=...`), answered in XML. */
 export async function query(
   service: 'iam' | 'sts',

@@ -1,7 +1,7 @@
 // The live request trace through MinIO's admin API (GET /minio/admin/v3/trace, `mc admin trace`): a stream of
 // madmin.TraceInfo JSON lines, signed like every other call and read as it comes until the page aborts it.
 // The server leaves every secret out of the entries (no Authorization, no signature, no SSE-C key, no body).
-import { call } from './client.js';
+import { call, readJsonLines } from './client.js';
 
 /** madmin.TraceInfo, the parts the page shows. */
 export interface TraceInfo {
@@ -43,21 +43,5 @@ export async function trace(f: TraceFilter, signal: AbortSignal, onEntry: (e: Tr
     if (signal.aborted) return;
     throw e;
   }
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let rest = '';
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      rest += value;
-      const lines = rest.split('\n');
-      rest = lines.pop() ?? '';
-      for (const line of lines) if (line.trim() !== '') onEntry(JSON.parse(line) as TraceInfo);
-    }
-  } catch (e) {
-    if (signal.aborted) return;
-    throw e;
-  } finally {
-    reader.releaseLock();
-  }
+  await readJsonLines(res, signal, (line) => onEntry(line as TraceInfo));
 }

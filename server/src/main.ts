@@ -32,9 +32,9 @@ import { replicationWorkersFromEnv } from './api/replication/index.js';
 import { type Dialect, selectDialectFromEnv } from './api/select-dialect.js';
 import { Sealer } from './api/iam/seal.js';
 import { parseDuration } from './duration.js';
-import { expandDrives } from './storage/expand.js';
+import { drivePools, expandDrives } from './storage/expand.js';
 import { SYS_DIR } from './storage/drive/drive.js';
-import { type ErasureObjects, FormatPending, openStorage } from './storage/index.js';
+import { type ErasureObjects, FormatPending, openServerPools, openStorage } from './storage/index.js';
 import { isEndpointArgument } from './cluster/endpoints.js';
 import { type ClusterNode, joinCluster } from './cluster/node.js';
 import { nativeCodec } from './storage/erasure/codec.js';
@@ -206,6 +206,8 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
     throw new Error('give either local drive folders or endpoints of nodes (http://host:port/folder), not both');
   if (distributed && (opts.storage?.shared || served.length > 0 || remoteEndpoints.length > 0))
     throw new Error('a node of a distributed deployment runs one worker (--workers 1) and no CAIRN_TEST_* drives');
+  // Several ellipsis arguments: server pools (storage/pools.ts).
+  const pools = distributed || opts.gateway ? [] : drivePools(opts.drives);
   const remote = remoteDrives(credentials.root);
   let node: ClusterNode | undefined;
   let storage: ObjectLayer;
@@ -225,6 +227,13 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
         log,
       });
       storage = nodeStorage = await openNodeStorage(node, opts, log);
+    } else if (pools.length > 1) {
+      if (opts.storage?.shared || remoteEndpoints.length > 0 || served.length > 0)
+        throw new Error('server pools are served by one worker (--workers 1) and no CAIRN_TEST_* drives, for now');
+      storage = await openServerPools(pools, {
+        ...opts.storage,
+        log: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), debug: (m: string) => log.debug(m) },
+      });
     } else {
       storage = await openStorage({
         ...opts.storage,
@@ -243,7 +252,9 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
   // (api/notify/queue.ts; every drive of a node alone is local); a gateway's in its folder.
   const systemDirs = opts.gateway
     ? [opts.gateway.systemDir]
-    : queueDirs((node ? node.plan.localFolders : expandDrives(...opts.drives)).map((f) => join(f, SYS_DIR)));
+    : queueDirs(
+        (node ? node.plan.localFolders : (pools[0] ?? expandDrives(...opts.drives))).map((f) => join(f, SYS_DIR)),
+      );
   const shared = opts.storage?.shared;
   // Workers share IAM's records over the primary's lock service and change bus; nodes over the network.
   const sharing = shared ?? node;

@@ -20,13 +20,17 @@ import { parseDuration } from '../duration.js';
 export { parseDuration };
 import { parseAddress } from '../http/address.js';
 import { isEndpointArgument, planCluster } from '../cluster/endpoints.js';
+import { drivePools } from '../storage/expand.js';
 import type { ServiceAction } from '../api/index.js';
 import type { ThreadData, WorkerMode } from '../cluster/spawn.js';
 
 export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--console-address HOST:PORT] [--certs-dir DIR]
                     [--domain DOMAIN] [--region REGION] [--workers N] [--worker-mode MODE] DRIVE...
 
-  DRIVE...          local drive directories; {1...4} ranges are expanded (e.g. ./data/d{1...4}). Or, for a
+  DRIVE...          local drive directories; {1...4} ranges are expanded (e.g. ./data/d{1...4}). Several
+                    arguments with ranges are server pools, one each (./p1/d{1...4} ./p2/d{1...4}): new
+                    objects go to a pool by free space, an object stays in its pool; one worker serves
+                    them. Or, for a
                     distributed deployment, the endpoints of every node's drives, the same on every node:
                     http://host{1...4}:9000/mnt/d{1...4} (one ellipsis argument) or an explicit list of
                     http://host:port/folder; each node finds its own by --address (a fixed port) and serves
@@ -221,6 +225,14 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Se
         `--workers ${asked}: a node of a distributed deployment runs one worker for now (its workers would ` +
           'need locks shared with the other nodes); give --workers 1',
       );
+    args.workers = 1;
+    return args;
+  }
+  if (drivePools(args.drives).length > 1) {
+    // Workers would share the pools' drives through the primary, which formats one pool only (for now).
+    const asked = workers ?? wholeFromEnv(env, 'CAIRN_WORKERS', 1) ?? 1;
+    if (asked > 1)
+      throw new Error(`--workers ${asked}: server pools are served by one worker for now; give --workers 1`);
     args.workers = 1;
     return args;
   }

@@ -43,8 +43,9 @@ export function planCluster(args: string[], address: string, localHosts = localA
   const ellipses = args.filter((a) => /\{\d+\.\.\.\d+\}/.test(a));
   if (args.length > 1 && ellipses.length > 0)
     throw new Error(
-      'several arguments with ellipses would make server pools, which Cairn does not have yet: give one ' +
-        'ellipsis argument (http://host{1...4}:9000/mnt/d{1...4}) or an explicit list of endpoints',
+      'several arguments with ellipses would make server pools of several nodes, which Cairn does not have yet ' +
+        '(pools of local folders it has): give one ellipsis argument (http://host{1...4}:9000/mnt/d{1...4}) or an ' +
+        'explicit list of endpoints',
     );
   const expanded = expandDrives(...args);
   const byNode = new Map<string, string[]>();

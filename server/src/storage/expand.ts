@@ -25,3 +25,21 @@ function expandOne(arg: string): string[] {
   }
   return out;
 }
+
+/**
+ * The server pools the drive arguments name, as MinIO reads them: several arguments that each have an
+ * ellipsis are one pool each (`./p1/d{1...4} ./p2/d{1...4}`); anything else is one pool of every drive.
+ */
+export function drivePools(args: string[]): string[][] {
+  const withEllipsis = args.filter((a) => ELLIPSIS.test(a)).length;
+  if (withEllipsis < 2) return [expandDrives(...args)];
+  if (withEllipsis !== args.length)
+    throw new Error(
+      'several arguments with ellipses make server pools, one each: give every pool as one ellipsis argument ' +
+        `(./pool1/d{1...4} ./pool2/d{1...4}), not ${args.join(' ')}`,
+    );
+  const pools = args.map((a) => expandOne(a));
+  const all = pools.flat();
+  if (new Set(all).size !== all.length) throw new Error('the same drive is given in two server pools');
+  return pools;
+}

@@ -3,22 +3,23 @@
 // The server calls openStorage() once.
 import { silentLogger, type StorageContext, type StorageOptions } from './context.js';
 import { aloneBus } from './coordination.js';
-import { formatClusterDrives, formatDrives, openLayout } from './drive/format.js';
+import { type Formatted, formatClusterDrives, formatDrives, openLayout, readFormat } from './drive/format.js';
 import { TMP_DIR } from './drive/drive.js';
-import { CACHED_MAX_BYTES } from './drive/local-drive.js';
+import { CACHED_MAX_BYTES, LocalDrive } from './drive/local-drive.js';
 import { systemBucketWriter } from './engine/buckets.js';
-import { ErasureObjects } from './engine/erasure-objects.js';
+import { type Coordination, ErasureObjects } from './engine/erasure-objects.js';
 import { LISTING_CACHE_ENTRIES } from './list/listing-cache.js';
 import { KeyedMutex } from './engine/locks.js';
 import { BufferPool } from './erasure/buffer-pool.js';
 import { ReadAhead } from './engine/read-ahead.js';
 import { nativeCodec } from './erasure/codec.js';
-import { expandDrives } from './expand.js';
+import { drivePools, expandDrives } from './expand.js';
+import { ServerPools } from './pools.js';
 import type { HealResult } from './heal/heal-object.js';
 import type { HealStatus } from './heal/healer.js';
 
 export * from './object-layer.js';
-export { expandDrives, ErasureObjects };
+export { drivePools, expandDrives, ErasureObjects, ServerPools };
 export { checksumHasher, type Hasher } from './engine/checksum.js';
 export type { ErasureLayout } from './engine/erasure-objects.js';
 export type { StorageOptions, HealStatus, HealResult };
@@ -30,18 +31,10 @@ export { openS3Gateway, S3GatewayObjects, s3Gateway, type S3GatewayOptions } fro
 
 /** Formats (or checks) the drives and starts the erasure engine on them. */
 export async function openStorage(opts: StorageOptions): Promise<ErasureObjects> {
-  const codec = nativeCodec();
   // Options are checked before anything touches the drives.
   // The server's memory budgets; each of the processes sharing the drives keeps its share.
   const share = whole('shared.workers', opts.shared?.workers, 1, 1);
-  const tuning = {
-    readBatchBlocks: whole('readBatchBlocks', opts.readBatchBlocks, 4, 1),
-    readAheadBatches: whole('readAheadBatches', opts.readAheadBatches, 1, 0),
-    // 64 MiB: same speed, ~40 MB more RSS (bench/load)
-    poolBytes: Math.floor(whole('poolBytes', opts.poolBytes, 32 * 1024 * 1024, 0) / share),
-    readCacheBytes: Math.floor(whole('readCacheBytes', opts.readCacheBytes, 32 * 1024 * 1024, 0) / share),
-    readCacheLingerMs: whole('readCacheLingerMs', opts.readCacheLingerMs, 2000, 0),
-  };
+  const tuning = tuningOf(opts, share);
   const shared = opts.shared;
   const node = opts.node;
   if (node && (shared || !opts.openDrive || opts.setSize === undefined))
@@ -70,12 +63,67 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
       ? f.sets.flat().filter((d) => shared.fresh.includes(d.endpoint))
       : []
     : f.fresh;
-  const setSize = f.sets[0].length;
-  const parity = Math.min(opts.parity ?? f.parity, Math.floor(setSize / 2));
-  const rrsParity = Math.min(opts.rrsParity ?? (setSize === 1 ? 0 : Math.max(1, Math.floor(parity / 2))), parity);
+  const objects = erasureObjects(
+    opts,
+    f,
+    makeContext(opts, tuning, f.deploymentId, tmpDir),
+    coordinationOf(opts),
+    share,
+  );
+  await objects.start(fresh);
+  return objects;
+}
+
+/**
+ * Server pools on this machine's drives (`cairn server ./p1/d{1...4} ./p2/d{1...4}`): each pool formatted as a
+ * deployment of its own drives, all under one deployment id (a pool added later joins the one the others
+ * have), served together by ServerPools (pools.ts). One process serves them (no workers, no nodes yet).
+ */
+export async function openServerPools(pools: string[][], opts: Omit<StorageOptions, 'drives'>): Promise<ServerPools> {
+  if (opts.shared || opts.node) throw new Error('server pools are served by one process: no workers, no nodes yet');
+  if (pools.length < 2) throw new Error('server pools: give at least two');
+  const tuning = tuningOf(opts, 1);
+  const openDrive = opts.openDrive ?? ((root: string) => new LocalDrive(root));
+  let deploymentId: string | undefined;
+  for (const p of pools)
+    for (const root of p) deploymentId ??= (await readFormat(openDrive(root)).catch(() => null))?.deploymentId;
+  const formatted: Formatted[] = [];
+  for (const p of pools) {
+    const f = await formatDrives(p, { setSize: opts.setSize, parity: opts.parity, deploymentId }, openDrive);
+    deploymentId ??= f.deploymentId;
+    formatted.push(f);
+  }
+  // One context (buffers, read-ahead, statistics) for every pool: the budgets are the server's.
+  const ctx = makeContext(opts, tuning, deploymentId!, TMP_DIR);
+  const members = formatted.map((f) => erasureObjects(opts, f, ctx, coordinationOf(opts), 1));
+  for (let i = 0; i < members.length; i++) await members[i].start(formatted[i].fresh);
+  const served = new ServerPools(members, pools, ctx.log);
+  await served.start();
+  return served;
+}
+
+type Tuning = ReturnType<typeof tuningOf>;
+
+function tuningOf(opts: Omit<StorageOptions, 'drives'>, share: number) {
+  return {
+    readBatchBlocks: whole('readBatchBlocks', opts.readBatchBlocks, 4, 1),
+    readAheadBatches: whole('readAheadBatches', opts.readAheadBatches, 1, 0),
+    // 64 MiB: same speed, ~40 MB more RSS (bench/load)
+    poolBytes: Math.floor(whole('poolBytes', opts.poolBytes, 32 * 1024 * 1024, 0) / share),
+    readCacheBytes: Math.floor(whole('readCacheBytes', opts.readCacheBytes, 32 * 1024 * 1024, 0) / share),
+    readCacheLingerMs: whole('readCacheLingerMs', opts.readCacheLingerMs, 2000, 0),
+  };
+}
+
+function makeContext(
+  opts: Omit<StorageOptions, 'drives'>,
+  tuning: Tuning,
+  deploymentId: string,
+  tmpDir: string,
+): StorageContext {
   const pool = new BufferPool(tuning.poolBytes, 8 * tuning.poolBytes);
-  const ctx: StorageContext = {
-    deploymentId: f.deploymentId,
+  return {
+    deploymentId,
     blockSize: opts.blockSize ?? 1024 * 1024,
     inlineLimit: opts.inlineLimit ?? 128 * 1024,
     slowShardMs: opts.slowShardMs ?? 2000,
@@ -85,45 +133,64 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
     pool,
     readAhead: tuning.readCacheBytes > 0 ? new ReadAhead(pool, tuning.readCacheBytes, tuning.readCacheLingerMs) : null,
     readStats: { shardReads: 0, shardBytes: 0, readTasks: 0, metadataReads: 0, metadataCacheHits: 0 },
-    codec,
+    codec: nativeCodec(),
     log: opts.log ?? silentLogger,
     tmpDir,
   };
-  const objects = new ErasureObjects(
+}
+
+function coordinationOf(opts: Omit<StorageOptions, 'drives'>): Coordination {
+  const shared = opts.shared;
+  const node = opts.node;
+  return shared
+    ? {
+        locks: shared.locks,
+        bus: shared.bus,
+        leader: shared.leader,
+        shared: true,
+        name: shared.tmpName,
+        // Workers are named w1 ... wN (cluster/worker.ts).
+        owned: (name) => /^w[1-9][0-9]*$/.test(name) && Number(name.slice(1)) <= shared.workers,
+      }
+    : node
+      ? {
+          locks: node.locks,
+          bus: node.bus,
+          // One node leads at a time, chosen at run time (cluster/leader.ts calls setLeader); the others keep
+          // the heal requests they hear in case they lead next. Removals a node wrote down are its own.
+          leader: false,
+          standby: true,
+          shared: true,
+          name: node.name,
+          owned: (n) => n === node.name,
+        }
+      : {
+          locks: new KeyedMutex(),
+          bus: aloneBus,
+          leader: true,
+          shared: false,
+          name: 'main',
+          owned: (n) => n === 'main',
+        };
+}
+
+/** The erasure engine on formatted drives. */
+function erasureObjects(
+  opts: Omit<StorageOptions, 'drives'>,
+  f: Formatted,
+  ctx: StorageContext,
+  coordination: Coordination,
+  share: number,
+): ErasureObjects {
+  const setSize = f.sets[0].length;
+  const parity = Math.min(opts.parity ?? f.parity, Math.floor(setSize / 2));
+  const rrsParity = Math.min(opts.rrsParity ?? (setSize === 1 ? 0 : Math.max(1, Math.floor(parity / 2))), parity);
+  return new ErasureObjects(
     ctx,
     f,
     { STANDARD: parity, REDUCED_REDUNDANCY: rrsParity },
     {
-      coordination: shared
-        ? {
-            locks: shared.locks,
-            bus: shared.bus,
-            leader: shared.leader,
-            shared: true,
-            name: shared.tmpName,
-            // Workers are named w1 ... wN (cluster/worker.ts).
-            owned: (name) => /^w[1-9][0-9]*$/.test(name) && Number(name.slice(1)) <= shared.workers,
-          }
-        : node
-          ? {
-              locks: node.locks,
-              bus: node.bus,
-              // One node leads at a time, chosen at run time (cluster/leader.ts calls setLeader); the others keep
-              // the heal requests they hear in case they lead next. Removals a node wrote down are its own.
-              leader: false,
-              standby: true,
-              shared: true,
-              name: node.name,
-              owned: (n) => n === node.name,
-            }
-          : {
-              locks: new KeyedMutex(),
-              bus: aloneBus,
-              leader: true,
-              shared: false,
-              name: 'main',
-              owned: (n) => n === 'main',
-            },
+      coordination,
       gcGraceMs: opts.gcGraceMs ?? 5000,
       listingCacheEntries: Math.floor(LISTING_CACHE_ENTRIES / share),
       // MinIO's defaults (MINIO_API_STALE_UPLOADS_EXPIRY, ..._CLEANUP_INTERVAL): 24 h, looked for every 6 h.
@@ -144,8 +211,6 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
       },
     },
   );
-  await objects.start(fresh);
-  return objects;
 }
 
 /** A tuning option: a whole number >= min, or the default when unset. */

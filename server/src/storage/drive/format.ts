@@ -67,7 +67,12 @@ const openLocal: OpenDrive = (root) => new LocalDrive(root);
 
 export async function formatDrives(
   roots: string[],
-  opts: { setSize?: number; parity?: number },
+  opts: {
+    setSize?: number;
+    parity?: number;
+    /** The deployment these drives must belong to (a server pool joins its first pool's); new: a fresh id. */
+    deploymentId?: string;
+  },
   openDrive: OpenDrive = openLocal,
 ): Promise<Formatted> {
   if (roots.length < 1 || roots.length > 32) throw new Error(`Cairn needs 1 to 32 drives, got ${roots.length}`);
@@ -95,6 +100,11 @@ export async function formatDrives(
   const votes = new Map<string, number>();
   for (const f of found) votes.set(f.deploymentId, (votes.get(f.deploymentId) ?? 0) + 1);
   const deploymentId = [...votes.entries()].sort((a, b) => b[1] - a[1])[0][0];
+  if (opts.deploymentId !== undefined && deploymentId !== opts.deploymentId)
+    throw new Error(
+      `drives ${roots[0]}... belong to another Cairn deployment (${deploymentId}, this one is ${opts.deploymentId}); ` +
+        'refusing to use them as a server pool of it',
+    );
   const ref = found.find((f) => f.deploymentId === deploymentId)!;
   formats.forEach((f, i) => {
     if (f && f.deploymentId !== deploymentId) {
@@ -245,7 +255,10 @@ function place(d: Drive, slot: [number, number], id: string, sets: (Drive | unde
   sets[slot[0]][slot[1]] = d;
 }
 
-async function freshDeployment(drives: Drive[], opts: { setSize?: number; parity?: number }): Promise<Formatted> {
+async function freshDeployment(
+  drives: Drive[],
+  opts: { setSize?: number; parity?: number; deploymentId?: string },
+): Promise<Formatted> {
   const n = drives.length;
   const setSize = opts.setSize ?? defaultSetSize(n);
   if (n === 1 ? setSize !== 1 : setSize < 2 || setSize > 16 || n % setSize !== 0) {
@@ -254,7 +267,7 @@ async function freshDeployment(drives: Drive[], opts: { setSize?: number; parity
   const parity = opts.parity ?? Math.floor(setSize / 2);
   if (parity < 0 || parity > Math.floor(setSize / 2))
     throw new Error(`parity ${parity} is not in 0..${Math.floor(setSize / 2)}`);
-  const deploymentId = randomUUID();
+  const deploymentId = opts.deploymentId ?? randomUUID();
   const ids = drives.map(() => randomUUID());
   const setIds: string[][] = [];
   for (let i = 0; i < n; i += setSize) setIds.push(ids.slice(i, i + setSize));

@@ -1,0 +1,429 @@
+// Server pools, as MinIO has them (cmd/erasure-server-pool.go): each ellipsis argument of `cairn server` is a
+// pool of erasure sets (an ErasureObjects of its own drives), and this ObjectLayer serves them as one. A key
+// lives in one pool: a write of a key that exists goes to the pool that holds it (the newest version's, should
+// two hold it), a new key to a pool chosen at random weighted by the free space of the set it would land in
+// (pools above 85% used only when all are); GET, HEAD and DELETE find the pool; listings merge the pools' in
+// key order with the same paging; an upload stays in the pool it started in; bucket operations go to every
+// pool. A pool being drained (decommission.ts) takes no new objects and no new versions.
+import type { Readable } from 'node:stream';
+import { S3Error } from '../errors.js';
+import type { Logger } from './context.js';
+import type { HeldLock } from './coordination.js';
+import type { ErasureObjects } from './engine/erasure-objects.js';
+import { KeyedMutex, withLock } from './engine/locks.js';
+import type { HealResult } from './heal/heal-object.js';
+import { compareKeys } from './meta/key-path.js';
+import type * as L from './object-layer.js';
+
+/** MinIO's diskReserveFraction: a pool whose fullest drive is this used takes new objects only when all are. */
+const MAX_USED_PCT = 85;
+
+export class ServerPools implements L.ObjectLayer {
+  /** Keys being written: one writer per key decides its pool and writes (MinIO's namespace lock over pools). */
+  private readonly keyLocks = new KeyedMutex();
+  /** Pools that take no new objects (being drained). */
+  readonly suspended = new Set<number>();
+
+  constructor(
+    readonly pools: ErasureObjects[],
+    /** Each pool's drives, as the command line gave them. */
+    readonly args: string[][],
+    readonly log: Logger,
+  ) {}
+
+  get deploymentId(): string {
+    return this.pools[0].deploymentId;
+  }
+
+  /**
+   * Buckets of one pool missing in another (a pool added since they were made) are made there with the same
+   * configuration, so that any pool can take any bucket's new objects.
+   */
+  async start(): Promise<void> {
+    const known = new Map<string, L.BucketConfig>();
+    for (const p of this.pools)
+      for (const b of await p.listBuckets()) if (!known.has(b.name)) known.set(b.name, await p.getBucketConfig(b.name));
+    for (const p of this.pools) {
+      const have = new Set((await p.listBuckets()).map((b) => b.name));
+      for (const [name, config] of known) if (!have.has(name)) await p.makeBucket(name, config);
+    }
+  }
+
+  /** Which pool holds the key (its newest version, or the version asked for); -1: none. */
+  async poolOf(bucket: string, key: string, versionId?: string, skip?: Set<number>): Promise<number> {
+    if (this.pools.length === 1) return 0;
+    const found = await Promise.all(
+      this.pools.map((p, i) =>
+        skip?.has(i)
+          ? undefined
+          : p.headObject(bucket, key, { versionId }).catch((e: unknown) => {
+              if (e instanceof S3Error && (e.code === 'NoSuchKey' || e.code === 'NoSuchVersion')) return undefined;
+              throw e;
+            }),
+      ),
+    );
+    let best = -1;
+    for (let i = 0; i < found.length; i++) {
+      const f = found[i];
+      if (f && (best < 0 || f.lastModified > found[best]!.lastModified)) best = i;
+    }
+    return best;
+  }
+
+  /** The pool holding the key, else pool 0 (whose answer is then the right S3 error). */
+  private async holder(bucket: string, key: string, versionId?: string): Promise<ErasureObjects> {
+    const i = await this.poolOf(bucket, key, versionId);
+    return this.pools[Math.max(0, i)];
+  }
+
+  /**
+   * The pool a write of `key` goes to: the one holding it (not a drained one), else one chosen by free space
+   * (MinIO's getAvailablePoolIdx: at random, weighted by the free bytes of the set the key hashes to, times
+   * the pool's set count).
+   */
+  async placement(bucket: string, key: string, size = 0): Promise<number> {
+    if (this.pools.length === 1) return 0;
+    const held = await this.poolOf(bucket, key, undefined, this.suspended);
+    if (held >= 0) return held;
+    const space = await Promise.all(
+      this.pools.map(async (p, i) => {
+        if (this.suspended.has(i)) return { available: 0, maxUsedPct: 100 };
+        const set = p.setOf(key);
+        const infos = await Promise.all(
+          set.drives.map((d, j) => (set.online[j] ? d.diskInfo().catch(() => undefined) : undefined)),
+        );
+        let available = 0;
+        let maxUsedPct = 0;
+        // Each drive takes about size / (half the set) (data and parity shards): a pool short of it is full.
+        const perDrive = size / Math.max(1, Math.ceil(set.drives.length / 2));
+        for (const info of infos) {
+          if (!info || info.totalBytes === 0) continue;
+          if (info.freeBytes < perDrive) return { available: 0, maxUsedPct: 100 };
+          available += info.freeBytes;
+          maxUsedPct = Math.max(maxUsedPct, Math.floor((info.usedBytes * 100) / info.totalBytes));
+        }
+        return { available: available * p.sets.length, maxUsedPct };
+      }),
+    );
+    if (space.some((s) => s.available > 0 && s.maxUsedPct < MAX_USED_PCT))
+      for (const s of space) if (s.maxUsedPct >= MAX_USED_PCT) s.available = 0;
+    const total = space.reduce((n, s) => n + s.available, 0);
+    if (total === 0) {
+      const open = this.pools.findIndex((_, i) => !this.suspended.has(i));
+      if (open < 0) throw new S3Error('XMinioStorageFull');
+      return open;
+    }
+    let choose = Math.random() * total;
+    for (let i = 0; i < space.length; i++) {
+      choose -= space[i].available;
+      if (choose < 0 && space[i].available > 0) return i;
+    }
+    return space.findIndex((s) => s.available > 0);
+  }
+
+  /** Runs a write of `key` in its pool, one writer of the key at a time. */
+  private write<T>(bucket: string, key: string, size: number, fn: (pool: ErasureObjects) => Promise<T>): Promise<T> {
+    if (this.pools.length === 1) return fn(this.pools[0]);
+    return withLock(this.keyLocks, `${bucket}/${key}`, async () =>
+      fn(this.pools[await this.placement(bucket, key, size)]),
+    );
+  }
+
+  async storageState(): Promise<L.SetState[]> {
+    return (await Promise.all(this.pools.map((p) => p.storageState()))).flat();
+  }
+
+  async healObject(bucket: string, key: string, opts?: { deep?: boolean }): Promise<HealResult> {
+    return (await this.holder(bucket, key)).healObject(bucket, key, opts);
+  }
+
+  async backgroundHealState(): Promise<L.BackgroundHealState> {
+    const states = await Promise.all(this.pools.map((p) => p.backgroundHealState()));
+    const sum = (f: (s: L.BackgroundHealState) => number) => states.reduce((n, s) => n + f(s), 0);
+    const ends = states.map((s) => s.lastScanEnd).filter((e): e is string => e !== undefined);
+    return {
+      scannedObjects: sum((s) => s.scannedObjects),
+      healedObjects: sum((s) => s.healedObjects),
+      failedObjects: sum((s) => s.failedObjects),
+      queueHealed: sum((s) => s.queueHealed),
+      queued: sum((s) => s.queued),
+      scanCycles: Math.min(...states.map((s) => s.scanCycles)),
+      lastScanEnd: ends.length === states.length ? ends.sort()[0] : undefined,
+      healingDrives: states.flatMap((s) => s.healingDrives),
+      leader: states[0].leader,
+    };
+  }
+
+  async recheckDrives(): Promise<void> {
+    await Promise.all(this.pools.map((p) => p.recheckDrives()));
+  }
+
+  async heldLocks(): Promise<HeldLock[]> {
+    return (await Promise.all([this.keyLocks.held(), ...this.pools.map((p) => p.heldLocks())])).flat();
+  }
+
+  // Buckets: every pool has every bucket; the first pool answers.
+
+  async makeBucket(bucket: string, config?: L.BucketConfig): Promise<void> {
+    await this.pools[0].makeBucket(bucket, config);
+    for (const p of this.pools.slice(1))
+      await p.makeBucket(bucket, config).catch(async (e: unknown) => {
+        // Left by an earlier half-made bucket: it takes this one's configuration.
+        if (!(e instanceof S3Error && e.code.startsWith('BucketAlready'))) throw e;
+        await p.updateBucketConfig(bucket, { ...(await this.pools[0].getBucketConfig(bucket)) });
+      });
+  }
+
+  headBucket(bucket: string): Promise<L.BucketInfo> {
+    return this.pools[0].headBucket(bucket);
+  }
+
+  async deleteBucket(bucket: string): Promise<void> {
+    await this.pools[0].headBucket(bucket);
+    for (const p of this.pools)
+      if ((await p.listObjectVersions(bucket, { maxKeys: 1 }).catch(() => undefined))?.versions.length)
+        throw new S3Error('BucketNotEmpty', undefined, { BucketName: bucket });
+    // The first pool last: the bucket exists until every pool dropped it.
+    for (const p of [...this.pools.slice(1), this.pools[0]])
+      await p.deleteBucket(bucket).catch((e: unknown) => {
+        if (!(e instanceof S3Error && e.code === 'NoSuchBucket')) throw e;
+      });
+  }
+
+  listBuckets(): Promise<L.BucketInfo[]> {
+    return this.pools[0].listBuckets();
+  }
+
+  getBucketConfig(bucket: string): Promise<L.BucketConfig> {
+    return this.pools[0].getBucketConfig(bucket);
+  }
+
+  async updateBucketConfig(bucket: string, patch: Parameters<L.ObjectLayer['updateBucketConfig']>[1]): Promise<void> {
+    for (const p of this.pools) await p.updateBucketConfig(bucket, patch);
+  }
+
+  // Objects
+
+  putObject(bucket: string, key: string, body: Readable, opts: L.PutOptions): Promise<L.ObjectInfo> {
+    return this.write(bucket, key, opts.size ?? 0, (p) => p.putObject(bucket, key, body, opts));
+  }
+
+  async openObject(bucket: string, key: string, opts?: L.OpenOptions): Promise<L.OpenedObject> {
+    return (await this.holder(bucket, key, opts?.versionId)).openObject(bucket, key, opts);
+  }
+
+  async headObject(bucket: string, key: string, opts?: L.HeadOptions): Promise<L.ObjectInfo> {
+    return (await this.holder(bucket, key, opts?.versionId)).headObject(bucket, key, opts);
+  }
+
+  async deleteObject(bucket: string, key: string, opts: L.DeleteOptions = {}): Promise<L.DeleteResult> {
+    if (this.pools.length === 1) return this.pools[0].deleteObject(bucket, key, opts);
+    return withLock(this.keyLocks, `${bucket}/${key}`, async () => {
+      // A version by id is deleted where it is; a delete marker goes where the key's versions are.
+      const i = opts.versionId
+        ? await this.poolOf(bucket, key, opts.versionId)
+        : await this.placement(bucket, key).catch(() => 0);
+      return this.pools[Math.max(0, i)].deleteObject(bucket, key, opts);
+    });
+  }
+
+  async updateObjectMetadata(
+    bucket: string,
+    key: string,
+    opts: Parameters<L.ObjectLayer['updateObjectMetadata']>[2],
+  ): Promise<L.ObjectInfo> {
+    return (await this.holder(bucket, key, opts.versionId)).updateObjectMetadata(bucket, key, opts);
+  }
+
+  async setReplicationStatus(...a: Parameters<L.ObjectLayer['setReplicationStatus']>): Promise<boolean> {
+    return (await this.holder(a[0], a[1], a[2])).setReplicationStatus(...a);
+  }
+
+  async replaceSealedKey(...a: Parameters<L.ObjectLayer['replaceSealedKey']>): Promise<boolean> {
+    return (await this.holder(a[0], a[1], a[2])).replaceSealedKey(...a);
+  }
+
+  async replaceUploadSealedKey(
+    ...a: Parameters<NonNullable<L.ObjectLayer['replaceUploadSealedKey']>>
+  ): Promise<boolean> {
+    return (await this.uploadPool(a[0], a[1], a[2])).replaceUploadSealedKey(...a);
+  }
+
+  async listObjects(bucket: string, opts: L.ListOptions): Promise<L.ListResult> {
+    if (this.pools.length === 1) return this.pools[0].listObjects(bucket, opts);
+    const pages = await Promise.all(this.pools.map((p) => p.listObjects(bucket, opts)));
+    // Keys and common prefixes of every pool in key order; a key in two pools (being moved) once, its newest.
+    const merged = new Map<string, L.ObjectInfo | null>();
+    for (const page of pages) {
+      for (const cp of page.commonPrefixes) merged.set(cp, null);
+      for (const o of page.objects) {
+        const had = merged.get(o.key);
+        if (!had || o.lastModified > had.lastModified) merged.set(o.key, o);
+      }
+    }
+    const names = [...merged.keys()].sort(compareKeys);
+    const taken = names.slice(0, Math.max(0, opts.maxKeys));
+    const res: L.ListResult = {
+      objects: [],
+      commonPrefixes: [],
+      isTruncated: names.length > taken.length || pages.some((p) => p.isTruncated),
+    };
+    for (const n of taken) {
+      const o = merged.get(n);
+      if (o) res.objects.push(o);
+      else res.commonPrefixes.push(n);
+    }
+    if (res.isTruncated) res.nextAfter = taken.at(-1) ?? opts.after;
+    return res;
+  }
+
+  async listObjectVersions(bucket: string, opts: L.ListVersionsOptions): Promise<L.ListVersionsResult> {
+    if (this.pools.length === 1) return this.pools[0].listObjectVersions(bucket, opts);
+    const pages = await Promise.all(this.pools.map((p) => p.listObjectVersions(bucket, opts)));
+    type Entry = { name: string; v?: L.ObjectInfo };
+    const entries: Entry[] = [];
+    const prefixes = new Set<string>();
+    const seen = new Set<string>();
+    /** The pool each key's versions came from; keys in two pools (being moved) have their latest chosen again. */
+    const poolOfKey = new Map<string, number>();
+    const split = new Set<string>();
+    pages.forEach((page, i) => {
+      for (const cp of page.commonPrefixes) prefixes.add(cp);
+      for (const v of page.versions) {
+        // The same version in two pools (a copy being moved): once.
+        const id = `${v.key}\0${v.versionId}`;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        if ((poolOfKey.get(v.key) ?? i) !== i) split.add(v.key);
+        poolOfKey.set(v.key, i);
+        entries.push({ name: v.key, v });
+      }
+    });
+    for (const cp of prefixes) entries.push({ name: cp });
+    // Key order; one key's versions newest first, as one pool gives them.
+    entries.sort(
+      (a, b) => compareKeys(a.name, b.name) || (b.v?.lastModified.getTime() ?? 0) - (a.v?.lastModified.getTime() ?? 0),
+    );
+    const newest = new Map<string, L.ObjectInfo>();
+    for (const e of entries) if (e.v && split.has(e.name) && !newest.has(e.name)) newest.set(e.name, e.v);
+    const taken = entries.slice(0, Math.max(0, opts.maxKeys));
+    const res: L.ListVersionsResult = {
+      versions: [],
+      commonPrefixes: [],
+      isTruncated: entries.length > taken.length || pages.some((p) => p.isTruncated),
+    };
+    for (const e of taken) {
+      if (!e.v) res.commonPrefixes.push(e.name);
+      else if (!split.has(e.name) || e.v.isLatest === (newest.get(e.name) === e.v)) res.versions.push(e.v);
+      else res.versions.push({ ...e.v, isLatest: !e.v.isLatest });
+    }
+    const last = taken.at(-1);
+    if (res.isTruncated && last) {
+      res.nextKeyMarker = last.name;
+      if (last.v) res.nextVersionIdMarker = last.v.versionId;
+    } else if (res.isTruncated) {
+      res.nextKeyMarker = opts.keyMarker;
+      res.nextVersionIdMarker = opts.versionIdMarker;
+    }
+    return res;
+  }
+
+  // Multipart: an upload starts where the key's new version would go and stays in that pool.
+
+  async newMultipartUpload(...a: Parameters<L.ObjectLayer['newMultipartUpload']>): Promise<L.MultipartUploadInfo> {
+    const [bucket, key] = a;
+    return this.pools[await this.placement(bucket, key)].newMultipartUpload(...a);
+  }
+
+  /** The pool holding the upload (NoSuchUpload from the first pool when none does). */
+  private async uploadPool(bucket: string, key: string, uploadId: string): Promise<ErasureObjects> {
+    if (this.pools.length === 1) return this.pools[0];
+    for (const p of this.pools) {
+      const ok = await p.getMultipartUpload(bucket, key, uploadId).then(
+        () => true,
+        (e: unknown) => {
+          if (e instanceof S3Error && e.code === 'NoSuchUpload') return false;
+          throw e;
+        },
+      );
+      if (ok) return p;
+    }
+    return this.pools[0];
+  }
+
+  async getMultipartUpload(bucket: string, key: string, uploadId: string): Promise<L.MultipartUploadInfo> {
+    return (await this.uploadPool(bucket, key, uploadId)).getMultipartUpload(bucket, key, uploadId);
+  }
+
+  async putObjectPart(...a: Parameters<L.ObjectLayer['putObjectPart']>): Promise<L.PartInfo> {
+    return (await this.uploadPool(a[0], a[1], a[2])).putObjectPart(...a);
+  }
+
+  async listParts(...a: Parameters<L.ObjectLayer['listParts']>): ReturnType<L.ObjectLayer['listParts']> {
+    return (await this.uploadPool(a[0], a[1], a[2])).listParts(...a);
+  }
+
+  async completeMultipartUpload(...a: Parameters<L.ObjectLayer['completeMultipartUpload']>): Promise<L.ObjectInfo> {
+    const [bucket, key, uploadId] = a;
+    if (this.pools.length === 1) return this.pools[0].completeMultipartUpload(...a);
+    return withLock(this.keyLocks, `${bucket}/${key}`, async () =>
+      (await this.uploadPool(bucket, key, uploadId)).completeMultipartUpload(...a),
+    );
+  }
+
+  async abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
+    return (await this.uploadPool(bucket, key, uploadId)).abortMultipartUpload(bucket, key, uploadId);
+  }
+
+  async listMultipartUploads(
+    bucket: string,
+    opts: Parameters<L.ObjectLayer['listMultipartUploads']>[1],
+  ): ReturnType<L.ObjectLayer['listMultipartUploads']> {
+    if (this.pools.length === 1) return this.pools[0].listMultipartUploads(bucket, opts);
+    const pages = await Promise.all(this.pools.map((p) => p.listMultipartUploads(bucket, opts)));
+    type Entry = { name: string; u?: L.MultipartUploadInfo };
+    const prefixes = new Set(pages.flatMap((p) => p.commonPrefixes));
+    const entries: Entry[] = [
+      ...pages.flatMap((p) => p.uploads.map((u) => ({ name: u.key, u }))),
+      ...[...prefixes].map((name) => ({ name })),
+    ];
+    entries.sort(
+      (a, b) =>
+        compareKeys(a.name, b.name) ||
+        (a.u?.initiated.getTime() ?? 0) - (b.u?.initiated.getTime() ?? 0) ||
+        compareKeys(a.u?.uploadId ?? '', b.u?.uploadId ?? ''),
+    );
+    const taken = entries.slice(0, Math.max(0, opts.maxUploads));
+    const isTruncated = entries.length > taken.length || pages.some((p) => p.isTruncated);
+    const last = taken.at(-1);
+    return {
+      uploads: taken.flatMap((e) => (e.u ? [e.u] : [])),
+      commonPrefixes: taken.flatMap((e) => (e.u ? [] : [e.name])),
+      isTruncated,
+      nextKeyMarker: isTruncated ? (last?.name ?? opts.keyMarker) : undefined,
+      nextUploadIdMarker: isTruncated ? (last ? last.u?.uploadId : opts.uploadIdMarker) : undefined,
+    };
+  }
+
+  // Background work: the API's tasks run once (with the first pool's round); each pool heals its own drives.
+
+  addBackgroundTask(name: string, run: (stopping: () => boolean) => Promise<unknown>): void {
+    this.pools[0].addBackgroundTask(name, run);
+  }
+
+  setStaleUploads(o: { expiryMs?: number; cleanupIntervalMs?: number }): void {
+    for (const p of this.pools) p.setStaleUploads(o);
+  }
+
+  attachTiers(tiers: L.RemoteTiers): void {
+    for (const p of this.pools) p.attachTiers(tiers);
+  }
+
+  async transitionObject(...a: Parameters<L.ObjectLayer['transitionObject']>): Promise<L.ObjectInfo> {
+    return (await this.holder(a[0], a[1], a[2])).transitionObject(...a);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.pools.map((p) => p.close()));
+  }
+}

@@ -247,7 +247,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
   }, PING_MS);
   watchdog.unref();
 
-  if (mode === 'threads') prepareThreads();
+  if (mode === 'threads') prepareThreads(flags);
   else cluster.setupPrimary({ serialization: 'json', execArgv: isSea() ? [] : flags });
   for (let slot = 1; slot <= args.workers; slot++) fork(slot, 0);
   let url: string;

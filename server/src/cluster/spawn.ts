@@ -11,7 +11,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import type { ToPrimary, ToWorker } from './protocol.js';
-import { WORKER_OLD_SPACE_MB, WORKER_SEMI_SPACE_MB } from './worker-memory.js';
+import { threadV8Flags, WORKER_OLD_SPACE_MB, WORKER_SEMI_SPACE_MB } from './worker-memory.js';
 
 export type WorkerMode = 'processes' | 'threads';
 
@@ -60,11 +60,12 @@ export function forkProcess(env: NodeJS.ProcessEnv, on: WorkerEvents): WorkerHan
 }
 
 /**
- * Before the first thread: the V8 flags a forked worker gets on its command line that resourceLimits does not
- * cover (V8 flags are the process's; new isolates take them): --expose-gc for the one collection after start-up.
+ * Before the first thread: the V8 flags of a forked worker's command line that resourceLimits does not cover
+ * (`threadV8Flags`: the first old-generation limit, --expose-gc for the one collection after start-up). V8
+ * flags are the process's; the isolates made from now on take them.
  */
-export function prepareThreads(): void {
-  setFlagsFromString('--expose-gc');
+export function prepareThreads(flags: readonly string[]): void {
+  for (const flag of threadV8Flags(flags)) setFlagsFromString(flag);
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   WORKER_OLD_SPACE_MB,
   WORKER_SEMI_SPACE_MB,
   executableWorkerNodeOptions,
+  threadV8Flags,
   workerEnv,
   workerExecArgv,
 } from '../../src/cluster/worker-memory.js';
@@ -37,6 +38,14 @@ describe('workerExecArgv', () => {
     const all = ' --max-old-space-size=2048  --max-semi-space-size=4 --initial-old-space-size=16 --expose-gc ';
     expect(workerExecArgv([], all)).toEqual([]);
     expect(workerExecArgv([], '--max-heap-size=512 --initial-heap-size=64')).toEqual([SEMI, GC]);
+  });
+});
+
+describe('threadV8Flags', () => {
+  it('gives worker threads the flags resourceLimits does not cover: the first old-generation limit and --expose-gc', () => {
+    expect(threadV8Flags(workerExecArgv(['--conditions=source', '--import', 'tsx']))).toEqual([INITIAL, GC]);
+    expect(threadV8Flags(workerExecArgv(['--initial_old_space_size=16']))).toEqual(['--initial_old_space_size=16', GC]);
+    expect(threadV8Flags(workerExecArgv([], '--initial-heap-size=64 --expose-gc'))).toEqual([]);
   });
 });
 

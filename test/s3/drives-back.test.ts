@@ -1,10 +1,12 @@
 // Drives that come back serve the next request, not the drive monitor's next round. A request that fails for want
 // of drives (503 SlowDownRead / SlowDownWrite) has every drive probed before its answer is sent: the probe takes
 // missing drives offline, and once they are back, brings them online for the client's retry. This server runs no
-// drive monitor at all (background off), so only those probes can change what it thinks of its drives.
+// drive monitor at all (background off), so only those probes can change what it thinks of its drives. Drives whose
+// folders vanished are not taken for empty ones: not a 404 for what they hold, and no folder made in their place.
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { rename, rm, symlink } from 'node:fs/promises';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { adminCall, type AdminTarget } from '../../server/src/cli/admin-client.js';
 import { ROOT, startTestServer, type TestServer } from '../helpers/cairn.js';
@@ -68,6 +70,36 @@ describe('drives that come back', () => {
     await vi.waitFor(async () => expect(sha256(await get())).toBe(sha256(body)), { timeout: 60_000, interval: 300 });
     expect(await offlineDisks()).toBe(0);
     await s3.send(new PutObjectCommand({ Bucket: 'back', Key: 'k2', Body: 'after' }));
+    s3.destroy();
+  }, 120_000);
+
+  it('whose folders vanished answer 503, never 404, for an object they hold', async () => {
+    const s3 = server.client();
+    await s3.send(new CreateBucketCommand({ Bucket: 'vanish' }));
+    const body = rnd.bytes(200_000);
+    await s3.send(new PutObjectCommand({ Bucket: 'vanish', Key: 'k', Body: body }));
+    const get = async () => {
+      const r = await s3.send(new GetObjectCommand({ Bucket: 'vanish', Key: 'k' }));
+      return Buffer.from(await r.Body!.transformToByteArray());
+    };
+
+    // Three of the four drives' folders are moved away (a deleted folder, or a file system unmounted before any
+    // drive check): every read of them finds no file. "No such object" from drives without their format file
+    // must not count: the object exists, too few drives can say so, and the client is told to retry.
+    const away = server.drives.slice(1);
+    for (const d of away) await rename(d, `${d}.away`);
+    await new Promise((r) => setTimeout(r, 1500)); // what a drive's format check found is kept a second
+    expect(await statusOf(get())).toBe(503);
+    expect(await statusOf(s3.send(new HeadObjectCommand({ Bucket: 'vanish', Key: 'k' })))).toBe(503);
+    expect(await statusOf(s3.send(new HeadObjectCommand({ Bucket: 'vanish', Key: 'never-written' })))).toBe(503);
+
+    for (const d of away) {
+      expect(existsSync(d)).toBe(false); // the reads made nothing where the drive was
+      await rename(`${d}.away`, d);
+    }
+    await vi.waitFor(async () => expect(sha256(await get())).toBe(sha256(body)), { timeout: 60_000, interval: 300 });
+    const neverWritten = () => statusOf(s3.send(new HeadObjectCommand({ Bucket: 'vanish', Key: 'never-written' })));
+    await vi.waitFor(async () => expect(await neverWritten()).toBe(404), { timeout: 10_000, interval: 300 });
     s3.destroy();
   }, 120_000);
 });

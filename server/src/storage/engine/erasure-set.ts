@@ -7,6 +7,7 @@ import { crc32 } from 'node:zlib';
 import { S3Error } from '../../errors.js';
 import type { StorageContext } from '../context.js';
 import { type Drive, errCode } from '../drive/drive.js';
+import { FORMAT_FILE } from '../drive/format.js';
 import { encodeMeta, META_NAME, type ErasureInfo, type VersionRecord } from '../meta/meta-file.js';
 import { objectDir } from '../meta/key-path.js';
 import { readDriveMeta, resolveVersions, versionKey, type DriveMeta, type Resolved } from '../meta/versions.js';
@@ -100,6 +101,8 @@ export class ErasureSet {
   >();
   /** Answers of resolveForRead kept for ctx.metadataCacheMs (off at 0), oldest first (see resolveForRead). */
   private readonly kept = new Map<string, KeptAnswer>();
+  /** Per drive: whether its format file was there, and when that was asked (formatPresent). */
+  private readonly formatSeen = new Map<Drive, { at: number; present: Promise<boolean> }>();
 
   constructor(
     readonly index: number,
@@ -159,10 +162,38 @@ export class ErasureSet {
   }
 
   async resolve(bucket: string, key: string): Promise<{ metas: DriveMeta[]; resolved: Resolved }> {
-    const metas = await this.readMetas(bucket, key);
-    const resolved = resolveVersions(metas, this.defaultData);
+    let metas = await this.readMetas(bucket, key);
+    let resolved = resolveVersions(metas, this.defaultData);
+    if (resolved.versions.length === 0 && metas.some((m) => m.state === 'missing')) {
+      // "No such object" only from drives that are still themselves: a drive whose folder vanished (deleted,
+      // or its file system unmounted before the next drive check) answers "missing" for everything, and
+      // enough of them would turn an existing object into a 404. Counted offline, they make it a 503.
+      metas = await this.confirmMissing(metas);
+      resolved = resolveVersions(metas, this.defaultData);
+    }
     if (resolved.answered < this.defaultData) throw new S3Error('InsufficientReadQuorum');
     return { metas, resolved };
+  }
+
+  /** `metas` with the "missing" answers of drives that have lost their format file turned into "offline". */
+  private async confirmMissing(metas: DriveMeta[]): Promise<DriveMeta[]> {
+    const present = await Promise.all(
+      metas.map((m, i) => (m.state === 'missing' ? this.formatPresent(this.drives[i]) : true)),
+    );
+    return metas.map((m, i) => (present[i] ? m : { state: 'offline', meta: null }));
+  }
+
+  /** Whether the drive still holds its format file; asked at most once a second per drive (404s can be many). */
+  private formatPresent(drive: Drive): Promise<boolean> {
+    const now = Date.now();
+    const seen = this.formatSeen.get(drive);
+    if (seen && now - seen.at < 1000) return seen.present;
+    const present = drive.stat(FORMAT_FILE).then(
+      (st) => st !== null,
+      () => false,
+    );
+    this.formatSeen.set(drive, { at: now, present });
+    return present;
   }
 
   /**

@@ -330,6 +330,15 @@ export class Healer {
       d.lastError = 'unmounted';
       return;
     }
+    // No format because the drive's folder itself is gone (deleted, or a mount point removed): making it again
+    // would put a drive where none is meant to be. Offline until an (empty) folder is there to be formatted.
+    if (!fmt && !(await d.stat('').catch(() => null))) {
+      if (online[i]) this.ctx.log.warn(`drive ${d.endpoint} is gone (no such folder): offline`);
+      online[i] = false;
+      writable[i] = false;
+      d.lastError = 'ENOENT';
+      return;
+    }
     if (!fmt && !this.leading) {
       if (!this.leftToLeader.has(d)) this.ctx.log.info(`drive ${d.endpoint} has no format: the leader rebuilds it`);
       this.leftToLeader.add(d);

@@ -52,4 +52,38 @@ describe('function declarations', () => {
     );
     expect(out.records).toBe('{"l":null,"sub":null,"d":"2020-01-02"}\n{"d":null}\n');
   });
+
+  it('pass NULL and MISSING through from every argument of two and three (src/exec/nulls.ts)', async () => {
+    // Each expression's arguments take every mix of present, NULL and MISSING, the others' staying present.
+    const groups = [
+      { as: 'sub', sql: 'SUBSTRING(s.a, s.b, s.c)', args: { a: 'hello', b: 2, c: 3 }, value: 'ell' },
+      { as: 'btw', sql: 's.x BETWEEN s.lo AND s.hi', args: { x: 5, lo: 1, hi: 9 }, value: true },
+      { as: 'plus', sql: 's.p + s.q', args: { p: 1, q: 2 }, value: 3 },
+    ];
+    const base = Object.assign({}, ...groups.map((g) => g.args)) as Record<string, unknown>;
+    const rows: string[] = [];
+    const expected: string[] = [];
+    for (const g of groups) {
+      const keys = Object.keys(g.args);
+      for (let mix = 0; mix < 3 ** keys.length; mix++) {
+        const row: Record<string, unknown> = { ...base };
+        // 0 present, 1 NULL, 2 MISSING, per argument.
+        const states = keys.map((_, i) => Math.floor(mix / 3 ** i) % 3);
+        keys.forEach((k, i) => {
+          if (states[i] === 1) row[k] = null;
+          if (states[i] === 2) delete row[k];
+        });
+        rows.push(JSON.stringify(row));
+        const result = states.includes(2) ? undefined : states.includes(1) ? null : g.value;
+        expected.push(JSON.stringify(Object.fromEntries(groups.map((h) => [h.as, h === g ? result : h.value]))));
+      }
+    }
+    const sql = `SELECT ${groups.map((g) => `${g.sql} AS ${g.as}`).join(', ')} FROM S3Object s`;
+    const out = await runToEnd(
+      { expression: sql, input: { compressionType: 'NONE', json: { type: 'LINES' } }, output: { json: {} } },
+      bufferSource(Buffer.from(`${rows.join('\n')}\n`)),
+    );
+    expect(out.error).toBeUndefined();
+    expect(out.records).toBe(`${expected.join('\n')}\n`);
+  });
 });

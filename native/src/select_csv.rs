@@ -58,7 +58,9 @@ impl Spec {
             3 => true,
             _ => false,
         };
-        if !ascii(fd) || !ascii(rd) || fd == rd || quote >= 128 || op > 5 || !bound_ok {
+        // The quote differs from both delimiters (the dialect refuses it otherwise): filter_lines relies on it.
+        let quote_ok = quote < 128 && quote != fd as i32 && quote != rd as i32;
+        if !ascii(fd) || !ascii(rd) || fd == rd || !quote_ok || op > 5 || !bound_ok {
             return Err(Error::new(Status::InvalidArg, "csv line test: bad delimiters, kind, operator or bound"));
         }
         let quote = (quote >= 0).then_some(quote as u8);
@@ -190,12 +192,13 @@ pub fn filter_lines(chunk: &[u8], test: LineTest) -> Vec<u8> {
     let mut quotes = test.quote.map(|q| memchr_iter(q, chunk));
     let mut next_quote = quotes.as_mut().and_then(|it| it.next()).unwrap_or(usize::MAX);
     let mut start = 0;
-    // The line is chunk[start..end) without its delimiter, copied through `next` (after the delimiter).
+    // The line is chunk[start..end) without its delimiter, copied through `next` (after the delimiter). The
+    // delimiter is never the quote, so a quote before `next` is in the line.
     let mut take = |start: usize, end: usize, next: usize, next_quote: &mut usize| {
         while *next_quote < start {
             *next_quote = quotes.as_mut().and_then(|it| it.next()).unwrap_or(usize::MAX);
         }
-        if *next_quote < end || test.keep(&chunk[start..end]) {
+        if *next_quote < next || test.keep(&chunk[start..end]) {
             out.extend_from_slice(&chunk[start..next]);
         }
     };
@@ -203,7 +206,7 @@ pub fn filter_lines(chunk: &[u8], test: LineTest) -> Vec<u8> {
         take(start, eol, eol + 1, &mut next_quote);
         start = eol + 1;
     }
-    if start < chunk.len() {
+    if start != chunk.len() {
         take(start, chunk.len(), chunk.len(), &mut next_quote);
     }
     out
@@ -308,5 +311,46 @@ mod tests {
         assert!(t(44, 10, 2, 2, 0.0, b"a"));
         assert!(t(44, 10, 2, 0, 0.0, "\u{e9}".as_bytes()));
         assert!(t(44, 10, 4, 0, 0.0, b""));
+        let quote = |q: i32| Spec::new(0, 44, 10, q, 0, 0, 1.0).is_err();
+        assert!(quote(44) && quote(10) && quote(128));
+        assert!(!quote(34) && !quote(-1));
+    }
+
+    // The tests below each kill a cargo-mutants mutant that the ones above let live (docs/MUTATION.md).
+
+    #[test]
+    fn max_line_is_the_bound() {
+        // A false field on a line of exactly MAX_LINE bytes is dropped; one byte more and the line is kept
+        // (MAX_LINE's `*` as `+`, `>` as `==` or `>=`).
+        let line = |len: usize| format!("5,{}\n", "x".repeat(len - 2));
+        assert_eq!(run(&line(2000), 0, 2, 0.0), "");
+        assert_eq!(run(&line(MAX_LINE), 0, 2, 0.0), "");
+        assert_eq!(run(&line(MAX_LINE + 1), 0, 2, 0.0), line(MAX_LINE + 1));
+    }
+
+    #[test]
+    fn signs_are_read() {
+        // INT: `-7` and `+12` are read with their sign (not kept as unreadable, not read as 7).
+        assert_eq!(run("a,-7\nb,+12\nc,7\n", 1, 4, 0.0), "b,+12\nc,7\n");
+        assert_eq!(run("a,-7\nb,+12\nc,7\n", 1, 2, 0.0), "a,-7\n");
+        assert_eq!(run("a,-7\nb,+12\nc,7\n", 1, 4, 100.0), "");
+        // FLOAT: the same for `-0.25` and `+2.5`.
+        assert_eq!(run_kind("a,-0.25\nb,+2.5\n", 1, 1, 4, 0.0, ""), "b,+2.5\n");
+        assert_eq!(run_kind("a,-0.25\nb,+2.5\n", 1, 1, 2, 0.0, ""), "a,-0.25\n");
+    }
+
+    #[test]
+    fn equal_numbers_drop_both_sides() {
+        // `=` drops values beyond the margin above the bound as well as below it.
+        assert_eq!(run_kind("a,1.5\nb,2.5\nc,3.5\n", 1, 1, 0, 2.5, ""), "b,2.5\n");
+        assert!(may_hold(0, 2.5, 2.5) && !may_hold(0, 3.5, 2.5) && !may_hold(0, 1.5, 2.5));
+    }
+
+    #[test]
+    fn a_quote_counts_only_in_its_own_line() {
+        // A quote opening a line keeps that line; a quote opening the next line does not keep this one.
+        assert_eq!(run("\"x,2000\n", 1, 2, 1000.0), "\"x,2000\n");
+        assert_eq!(run("a,2000\n\"b,2000\nc,2000\n", 1, 2, 1000.0), "\"b,2000\n");
+        assert_eq!(run("a,2000\n\"b,2000", 1, 2, 1000.0), "\"b,2000");
     }
 }

@@ -86,6 +86,8 @@ export const S3_ERRORS = {
     'Storage backend has reached its minimum free drive threshold. Please delete a few objects to proceed.',
   ],
   // Storage could not reach enough drives (or nodes) for the operation: clients read MinIO's codes (wireCode).
+  // A pool's decommission cannot start or stop now (MinIO's code for errDecommissionAlreadyRunning and kin).
+  XMinioDecommissionNotAllowed: [400, 'Decommission is not allowed now'],
   InsufficientWriteQuorum: [503, 'Resource requested is unwritable, please reduce your request rate'],
   InsufficientReadQuorum: [503, 'Resource requested is unreadable, please reduce your request rate'],
   // Added by the HTTP layer (issue 4): authentication, request framing and bucket subresources.

@@ -230,10 +230,18 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
     } else if (pools.length > 1) {
       if (opts.storage?.shared || remoteEndpoints.length > 0 || served.length > 0)
         throw new Error('server pools are served by one worker (--workers 1) and no CAIRN_TEST_* drives, for now');
-      storage = await openServerPools(pools, {
-        ...opts.storage,
-        log: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), debug: (m: string) => log.debug(m) },
-      });
+      storage = await openServerPools(
+        pools,
+        {
+          ...opts.storage,
+          log: {
+            info: (m: string) => log.info(m),
+            warn: (m: string) => log.warn(m),
+            debug: (m: string) => log.debug(m),
+          },
+        },
+        opts.drives,
+      );
     } else {
       storage = await openStorage({
         ...opts.storage,

@@ -9,6 +9,7 @@ import { HEAL_USAGE, healCommand } from './admin-heal.js';
 import { KMS_USAGE, kmsCommand } from './admin-kms.js';
 import { CONFIG_USAGE, configCommand } from './admin-config.js';
 import { QUOTA_USAGE, quotaCommand } from './admin-quota.js';
+import { DECOMMISSION_USAGE, decommissionCommand } from './admin-decommission.js';
 import { prometheusToken } from '../http/metrics-auth.js';
 
 export const ADMIN_USAGE = `Usage: cairn admin [--endpoint URL] [--json] COMMAND ...
@@ -27,7 +28,7 @@ ${SERVER_USAGE}${HEAL_USAGE}  user add NAME SECRET          create a user (NAME 
   idp ldap policy attach|detach POLICY... (--user DN | --group DN)   map policies to LDAP users or groups
   idp openid list | idp openid info [NAME]   the configured OpenID provider (MinIO names it _) and its settings
   prometheus generate [cluster|node|bucket]   print a Prometheus scrape config with a bearer token (root credentials)
-${TIER_USAGE}${REPLICATE_USAGE}${QUOTA_USAGE}${KMS_USAGE}${CONFIG_USAGE}
+${TIER_USAGE}${REPLICATE_USAGE}${QUOTA_USAGE}${DECOMMISSION_USAGE}${KMS_USAGE}${CONFIG_USAGE}
 The server: --endpoint or CAIRN_ENDPOINT (default http://127.0.0.1:9000); the credentials:
 CAIRN_ACCESS_KEY / CAIRN_SECRET_KEY, else CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD. MinIO's canned policies
 (readwrite, readonly, writeonly, diagnostics, consoleAdmin) are always there.
@@ -134,6 +135,7 @@ async function run(t: AdminTarget, args: string[]): Promise<Result> {
   if (family === 'tier') return tierCommand(t, verb, rest);
   if (family === 'replicate') return replicateCommand(t, verb, rest);
   if (family === 'quota') return quotaCommand(t, verb, rest);
+  if (family === 'decommission') return decommissionCommand(t, verb, rest);
   const server = await serverCommand(t, family, verb, rest);
   if (server) return server;
   if (family === 'prometheus' && verb === 'generate') return { done: await prometheusConfig(t, rest[0]) };

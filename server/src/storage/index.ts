@@ -79,7 +79,12 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
  * deployment of its own drives, all under one deployment id (a pool added later joins the one the others
  * have), served together by ServerPools (pools.ts). One process serves them (no workers, no nodes yet).
  */
-export async function openServerPools(pools: string[][], opts: Omit<StorageOptions, 'drives'>): Promise<ServerPools> {
+export async function openServerPools(
+  pools: string[][],
+  opts: Omit<StorageOptions, 'drives'>,
+  /** Each pool as the command line names it (the admin API's pool names). */
+  names: string[] = pools.map((p) => p.join(',')),
+): Promise<ServerPools> {
   if (opts.shared || opts.node) throw new Error('server pools are served by one process: no workers, no nodes yet');
   if (pools.length < 2) throw new Error('server pools: give at least two');
   const tuning = tuningOf(opts, 1);
@@ -97,7 +102,7 @@ export async function openServerPools(pools: string[][], opts: Omit<StorageOptio
   const ctx = makeContext(opts, tuning, deploymentId!, TMP_DIR);
   const members = formatted.map((f) => erasureObjects(opts, f, ctx, coordinationOf(opts), 1));
   for (let i = 0; i < members.length; i++) await members[i].start(formatted[i].fresh);
-  const served = new ServerPools(members, pools, ctx.log);
+  const served = new ServerPools(members, names, ctx.log);
   await served.start();
   return served;
 }

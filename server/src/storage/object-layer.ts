@@ -3,6 +3,7 @@
 // everything S3 needs to answer is in ObjectInfo.
 import type { Readable } from 'node:stream';
 import type { HeldLock } from './coordination.js';
+import type { Decommissions } from './decommission.js';
 
 /**
  * Cairn's own state (IAM: users, groups, policies, service accounts) lives in this bucket, written through
@@ -469,6 +470,9 @@ export interface ObjectLayer {
    * answered. Absent in storage without drives of its own (a gateway).
    */
   recheckDrives?(): Promise<void>;
+
+  /** Server pools and their decommission (storage/decommission.ts); absent: storage of one pool. */
+  readonly decommissions?: Decommissions;
 
   /** The locks held now by every process sharing the drives (object locks: `<set>\0<bucket>/<object dir>`). */
   heldLocks(): Promise<HeldLock[]>;

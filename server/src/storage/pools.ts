@@ -4,13 +4,16 @@
 // two hold it), a new key to a pool chosen at random weighted by the free space of the set it would land in
 // (pools above 85% used only when all are); GET, HEAD and DELETE find the pool; listings merge the pools' in
 // key order with the same paging; an upload stays in the pool it started in; bucket operations go to every
-// pool. A pool being drained (decommission.ts) takes no new objects and no new versions.
+// pool. A pool being drained (decommission.ts) takes no new objects and no new versions; its keys move out
+// under the same per-key lock the writes take, so no write of a key comes between its copy and its removal.
 import type { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
 import type { Logger } from './context.js';
 import type { HeldLock } from './coordination.js';
 import type { ErasureObjects } from './engine/erasure-objects.js';
 import { KeyedMutex, withLock } from './engine/locks.js';
+import { type Moved, moveKey } from './engine/move.js';
+import { Decommissions } from './decommission.js';
 import type { HealResult } from './heal/heal-object.js';
 import { compareKeys } from './meta/key-path.js';
 import type * as L from './object-layer.js';
@@ -21,13 +24,15 @@ const MAX_USED_PCT = 85;
 export class ServerPools implements L.ObjectLayer {
   /** Keys being written: one writer per key decides its pool and writes (MinIO's namespace lock over pools). */
   private readonly keyLocks = new KeyedMutex();
-  /** Pools that take no new objects (being drained). */
+  /** Pools that take no new objects (being drained, or drained). */
   readonly suspended = new Set<number>();
+  /** Draining pools (the admin API's pools/* calls). */
+  readonly decommissions = new Decommissions(this);
 
   constructor(
     readonly pools: ErasureObjects[],
-    /** Each pool's drives, as the command line gave them. */
-    readonly args: string[][],
+    /** Each pool as the command line names it (`./p1/d{1...4}`). */
+    readonly args: string[],
     readonly log: Logger,
   ) {}
 
@@ -47,6 +52,39 @@ export class ServerPools implements L.ObjectLayer {
       const have = new Set((await p.listBuckets()).map((b) => b.name));
       for (const [name, config] of known) if (!have.has(name)) await p.makeBucket(name, config);
     }
+    await this.decommissions.start();
+  }
+
+  /** Every pool holding some version of the key. */
+  private async holders(bucket: string, key: string): Promise<number[]> {
+    const all = this.pools.map((_, j) => j);
+    const found = await Promise.all(
+      all.map((i) => this.poolOf(bucket, key, undefined, new Set(all.filter((j) => j !== i)))),
+    );
+    return found.filter((i) => i >= 0);
+  }
+
+  /** Moves the key out of pool `from` (being drained) into the pool its writes go to now, as its one writer. */
+  moveOut(from: number, bucket: string, key: string): Promise<Moved> {
+    return this.locked(bucket, key, async () =>
+      moveKey(this.pools[from], this.pools[await this.placement(bucket, key)], bucket, key),
+    );
+  }
+
+  /** Runs `fn` as the key's one writer (no lock with one pool). */
+  private locked<T>(bucket: string, key: string, fn: () => Promise<T>): Promise<T> {
+    if (this.pools.length === 1) return fn();
+    return withLock(this.keyLocks, `${bucket}/${key}`, fn);
+  }
+
+  /** A change of an existing version in place, in the pool holding it, as the key's one writer. */
+  private inPlace<T>(
+    bucket: string,
+    key: string,
+    versionId: string | undefined,
+    fn: (pool: ErasureObjects) => Promise<T>,
+  ): Promise<T> {
+    return this.locked(bucket, key, async () => fn(await this.holder(bucket, key, versionId)));
   }
 
   /** Which pool holds the key (its newest version, or the version asked for); -1: none. */
@@ -124,9 +162,7 @@ export class ServerPools implements L.ObjectLayer {
   /** Runs a write of `key` in its pool, one writer of the key at a time. */
   private write<T>(bucket: string, key: string, size: number, fn: (pool: ErasureObjects) => Promise<T>): Promise<T> {
     if (this.pools.length === 1) return fn(this.pools[0]);
-    return withLock(this.keyLocks, `${bucket}/${key}`, async () =>
-      fn(this.pools[await this.placement(bucket, key, size)]),
-    );
+    return this.locked(bucket, key, async () => fn(this.pools[await this.placement(bucket, key, size)]));
   }
 
   async storageState(): Promise<L.SetState[]> {
@@ -218,12 +254,19 @@ export class ServerPools implements L.ObjectLayer {
 
   async deleteObject(bucket: string, key: string, opts: L.DeleteOptions = {}): Promise<L.DeleteResult> {
     if (this.pools.length === 1) return this.pools[0].deleteObject(bucket, key, opts);
-    return withLock(this.keyLocks, `${bucket}/${key}`, async () => {
-      // A version by id is deleted where it is; a delete marker goes where the key's versions are.
-      const i = opts.versionId
-        ? await this.poolOf(bucket, key, opts.versionId)
-        : await this.placement(bucket, key).catch(() => 0);
-      return this.pools[Math.max(0, i)].deleteObject(bucket, key, opts);
+    return this.locked(bucket, key, async () => {
+      // A version by id is deleted where it is.
+      if (opts.versionId !== undefined)
+        return this.pools[Math.max(0, await this.poolOf(bucket, key, opts.versionId))].deleteObject(bucket, key, opts);
+      // Unversioned: the object goes from every pool holding it (a drained pool's copy must not come back).
+      if (((await this.pools[0].getBucketConfig(bucket)).versioning ?? 'Unversioned') === 'Unversioned') {
+        const held = await this.holders(bucket, key);
+        let result: L.DeleteResult = { deleteMarker: false };
+        for (const i of held.length > 0 ? held : [0]) result = await this.pools[i].deleteObject(bucket, key, opts);
+        return result;
+      }
+      // A delete marker goes where the key's new versions go.
+      return this.pools[await this.placement(bucket, key)].deleteObject(bucket, key, opts);
     });
   }
 
@@ -232,15 +275,15 @@ export class ServerPools implements L.ObjectLayer {
     key: string,
     opts: Parameters<L.ObjectLayer['updateObjectMetadata']>[2],
   ): Promise<L.ObjectInfo> {
-    return (await this.holder(bucket, key, opts.versionId)).updateObjectMetadata(bucket, key, opts);
+    return this.inPlace(bucket, key, opts.versionId, (p) => p.updateObjectMetadata(bucket, key, opts));
   }
 
   async setReplicationStatus(...a: Parameters<L.ObjectLayer['setReplicationStatus']>): Promise<boolean> {
-    return (await this.holder(a[0], a[1], a[2])).setReplicationStatus(...a);
+    return this.inPlace(a[0], a[1], a[2], (p) => p.setReplicationStatus(...a));
   }
 
   async replaceSealedKey(...a: Parameters<L.ObjectLayer['replaceSealedKey']>): Promise<boolean> {
-    return (await this.holder(a[0], a[1], a[2])).replaceSealedKey(...a);
+    return this.inPlace(a[0], a[1], a[2], (p) => p.replaceSealedKey(...a));
   }
 
   async replaceUploadSealedKey(
@@ -366,9 +409,14 @@ export class ServerPools implements L.ObjectLayer {
   async completeMultipartUpload(...a: Parameters<L.ObjectLayer['completeMultipartUpload']>): Promise<L.ObjectInfo> {
     const [bucket, key, uploadId] = a;
     if (this.pools.length === 1) return this.pools[0].completeMultipartUpload(...a);
-    return withLock(this.keyLocks, `${bucket}/${key}`, async () =>
-      (await this.uploadPool(bucket, key, uploadId)).completeMultipartUpload(...a),
-    );
+    return this.locked(bucket, key, async () => {
+      const pool = await this.uploadPool(bucket, key, uploadId);
+      const info = await pool.completeMultipartUpload(...a);
+      // An upload begun in a pool being drained completes there; its object then moves out at once.
+      const i = this.pools.indexOf(pool);
+      if (this.suspended.has(i)) await moveKey(pool, this.pools[await this.placement(bucket, key)], bucket, key);
+      return info;
+    });
   }
 
   async abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
@@ -420,10 +468,11 @@ export class ServerPools implements L.ObjectLayer {
   }
 
   async transitionObject(...a: Parameters<L.ObjectLayer['transitionObject']>): Promise<L.ObjectInfo> {
-    return (await this.holder(a[0], a[1], a[2])).transitionObject(...a);
+    return this.inPlace(a[0], a[1], a[2], (p) => p.transitionObject(...a));
   }
 
   async close(): Promise<void> {
+    await this.decommissions.stop();
     await Promise.all(this.pools.map((p) => p.close()));
   }
 }

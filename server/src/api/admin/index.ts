@@ -10,6 +10,7 @@
 //                                                      metrics.ts)
 //   POST /minio/admin/v3/heal/[BUCKET[/PREFIX]]         start, poll (clientToken) or stop a heal (admin:Heal)
 //   POST /minio/admin/v3/background-heal/status         the background healing's state (admin:Heal)
+//   /minio/admin/v3/pools/list|status|decommission|cancel  server pools and their decommission (pools.ts)
 //   /minio/admin/v3/kms/...                            KMS status, keys, re-wrapping after rotation (kms.ts)
 //   /minio/admin/v3/*-config-kv, config, ...           the stored server configuration (config/admin.ts)
 import { S3Error } from '../../errors.js';
@@ -22,6 +23,7 @@ import type { Kms } from '../sse/kms.js';
 import type { RewrapJobs } from '../sse/rewrap.js';
 import { isKmsAdminPath, kmsAdmin } from './kms.js';
 import { configAdmin, isConfigPath } from './config/admin.js';
+import { isPoolsPath, poolsAdmin } from './pools.js';
 import type { ServerConfig } from './config/store.js';
 import { type ApiTotals, realtimeMetrics } from './metrics.js';
 
@@ -79,7 +81,12 @@ const PATHS = new Set(['info', 'datausageinfo', 'service', 'trace', 'top/locks',
 
 /** Is this admin path one of the calls below? */
 export const isServerAdminPath = (path: string): boolean =>
-  PATHS.has(path) || path === 'heal' || path.startsWith('heal/') || isKmsAdminPath(path) || isConfigPath(path);
+  PATHS.has(path) ||
+  path === 'heal' ||
+  path.startsWith('heal/') ||
+  isKmsAdminPath(path) ||
+  isConfigPath(path) ||
+  isPoolsPath(path);
 
 const json = (value: unknown): S3Response => ({
   status: 200,
@@ -95,6 +102,7 @@ export async function serverAdmin(c: ServerAdminCall): Promise<S3Response> {
   if (c.path === 'heal' || c.path.startsWith('heal/')) return heal(c);
   if (isKmsAdminPath(c.path)) return kmsAdmin(c);
   if (isConfigPath(c.path)) return configAdmin(c);
+  if (isPoolsPath(c.path)) return poolsAdmin(c);
   switch (c.path) {
     case 'info':
       expectMethod(c, 'GET');

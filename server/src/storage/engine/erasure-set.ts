@@ -61,6 +61,8 @@ export interface Mutation {
   unstage?(drive: Drive, slot: number, objRel: string): Promise<void>;
   /** Only these slots take part (others missed the data). Default: all online. */
   slots?: boolean[];
+  /** Versions the change drops keep their remote tier data (a move to another pool: its copies name it). */
+  keepRemotes?: boolean;
 }
 
 type Answer = { metas: DriveMeta[]; resolved: Resolved };
@@ -371,7 +373,7 @@ export class ErasureSet {
     const committed = results.find((r) => r.ok);
     await this.deps.entryChanged(this.index, bucket, dirRel, key, committed?.ok ? latestOf(committed.next) : null);
     // Remote data of versions the quorum held and the change dropped (a transition keeps its version).
-    if (resolved.versions.some((v) => v.tier)) {
+    if (!m.keepRemotes && resolved.versions.some((v) => v.tier)) {
       const after = new Set(m.apply(resolved.versions, -1).map((v) => (v.tier ? versionKey(v) : '')));
       const released = resolved.versions.flatMap((v) => (v.tier && !after.has(versionKey(v)) ? [v.tier] : []));
       if (released.length > 0) await this.deps.remotesReleased(released);

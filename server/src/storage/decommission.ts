@@ -1,0 +1,238 @@
+// Draining a server pool (MinIO's decommission, cmd/erasure-server-pool-decom.go): the pool takes no new
+// objects; every version of every key it holds (the system bucket's too) is moved to the other pools under
+// the key's lock (engine/move.ts), so objects stay readable throughout; then the pool holds nothing and can
+// leave the command line. Progress is written to `.cairn.sys/pool.json` on each of the pool's drives, so a
+// restart resumes a drain under way, and a drained pool still on the command line takes no new objects.
+import { S3Error } from '../errors.js';
+import type { Drive } from './drive/drive.js';
+import { SYS_DIR } from './drive/drive.js';
+import type { ErasureObjects } from './engine/erasure-objects.js';
+import { SYSTEM_BUCKET } from './object-layer.js';
+import type { ServerPools } from './pools.js';
+
+const STATE_FILE = `${SYS_DIR}/pool.json`;
+
+/** madmin.PoolDecommissionInfo, as `mc admin decommission status` reads it. */
+export interface PoolDecommissionInfo {
+  startTime: string;
+  startSize: number;
+  totalSize: number;
+  currentSize: number;
+  complete: boolean;
+  failed: boolean;
+  canceled: boolean;
+  objectsDecommissioned: number;
+  objectsDecommissionedFailed: number;
+  bytesDecommissioned: number;
+  bytesDecommissionedFailed: number;
+}
+
+/** madmin.PoolStatus. */
+export interface PoolStatus {
+  id: number;
+  cmdline: string;
+  lastUpdate: string;
+  decommissionInfo?: PoolDecommissionInfo;
+}
+
+/** What each pool's drives keep: its drain, if one was started. */
+interface Stored {
+  decommission?: PoolDecommissionInfo;
+  lastUpdate: string;
+}
+
+/** The drains of a ServerPools: one at a time, one key at a time. */
+export class Decommissions {
+  /** Each pool's stored state, by index (read by start()). */
+  private readonly state: (Stored | undefined)[] = [];
+  private running?: { pool: number; stop: boolean; done: Promise<void> };
+
+  constructor(private readonly pools: ServerPools) {}
+
+  /** Reads each pool's state; drained pools take no new objects, a drain under way goes on. */
+  async start(): Promise<void> {
+    for (let i = 0; i < this.pools.pools.length; i++) {
+      this.state[i] = await readState(drivesOf(this.pools.pools[i]));
+      const d = this.state[i]?.decommission;
+      if (d && !d.canceled && !d.failed) this.pools.suspended.add(i);
+      if (d && !d.complete && !d.canceled && !d.failed) this.run(i);
+    }
+  }
+
+  /** The pool named as on the command line (or by its index with byId). */
+  indexOf(name: string, byId = false): number {
+    const i = byId ? (/^\d+$/.test(name) ? Number(name) : -1) : this.pools.args.indexOf(name);
+    if (i < 0 || i >= this.pools.pools.length)
+      throw new S3Error(
+        'XMinioAdminInvalidArgument',
+        `specified pool '${name}' not found, please specify a valid pool`,
+      );
+    return i;
+  }
+
+  async status(i: number): Promise<PoolStatus> {
+    const s = this.state[i];
+    const out: PoolStatus = {
+      id: i,
+      cmdline: this.pools.args[i],
+      lastUpdate: s?.lastUpdate ?? new Date().toISOString(),
+    };
+    if (s?.decommission) {
+      const space = await spaceOf(this.pools.pools[i]);
+      out.decommissionInfo = { ...s.decommission, currentSize: space.free, totalSize: space.total };
+    }
+    return out;
+  }
+
+  async list(): Promise<PoolStatus[]> {
+    return Promise.all(this.pools.pools.map((_, i) => this.status(i)));
+  }
+
+  /** Starts draining pool i (one drain at a time; another pool must stay to take its objects). */
+  async decommission(i: number): Promise<void> {
+    if (this.running) throw new S3Error('XMinioDecommissionNotAllowed', 'a decommission is already running');
+    const open = this.pools.pools.filter((_, j) => j !== i && !this.pools.suspended.has(j)).length;
+    if (open === 0)
+      throw new S3Error('XMinioDecommissionNotAllowed', 'no other pool would be left to take the objects');
+    const prev = this.state[i]?.decommission;
+    if (prev?.complete) throw new S3Error('XMinioDecommissionNotAllowed', 'the pool is decommissioned already');
+    const space = await spaceOf(this.pools.pools[i]);
+    const now = new Date().toISOString();
+    this.state[i] = {
+      lastUpdate: now,
+      decommission: {
+        startTime: now,
+        startSize: space.free,
+        totalSize: space.total,
+        currentSize: space.free,
+        complete: false,
+        failed: false,
+        canceled: false,
+        objectsDecommissioned: 0,
+        objectsDecommissionedFailed: 0,
+        bytesDecommissioned: 0,
+        bytesDecommissionedFailed: 0,
+      },
+    };
+    this.pools.suspended.add(i);
+    await this.save(i);
+    this.run(i);
+  }
+
+  /** Stops the drain of pool i: what moved stays moved, and the pool takes new objects again. */
+  async cancel(i: number): Promise<void> {
+    const d = this.state[i]?.decommission;
+    if (!d || d.complete || d.canceled || d.failed)
+      throw new S3Error('XMinioDecommissionNotAllowed', 'no decommission of this pool is running');
+    if (this.running?.pool === i) {
+      this.running.stop = true;
+      await this.running.done;
+    }
+    d.canceled = true;
+    this.pools.suspended.delete(i);
+    await this.save(i);
+  }
+
+  /** Resolves once no drain runs (close). */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running.stop = true;
+    await this.running.done;
+  }
+
+  private run(i: number): void {
+    const job = { pool: i, stop: false, done: Promise.resolve() };
+    job.done = this.drain(i, () => job.stop)
+      .catch((e: unknown) => {
+        this.pools.log.warn(`decommission of pool ${this.pools.args[i]} failed: ${String(e)}`);
+        const d = this.state[i]?.decommission;
+        if (d) d.failed = true;
+        this.pools.suspended.delete(i);
+        return this.save(i);
+      })
+      .finally(() => {
+        if (this.running === job) this.running = undefined;
+      });
+    this.running = job;
+  }
+
+  private async drain(i: number, stopping: () => boolean): Promise<void> {
+    const from = this.pools.pools[i];
+    const d = this.state[i]!.decommission!;
+    let lastSave = Date.now();
+    const buckets = [SYSTEM_BUCKET, ...(await from.listBuckets()).map((b) => b.name)];
+    let failed = 0;
+    for (const bucket of buckets) {
+      let keyMarker: string | undefined;
+      for (;;) {
+        if (stopping()) return;
+        const page = await from.listObjectVersions(bucket, { keyMarker, maxKeys: 1000 });
+        const keys = [...new Set(page.versions.map((v) => v.key))];
+        for (const key of keys) {
+          if (stopping()) return;
+          try {
+            const moved = await this.pools.moveOut(i, bucket, key);
+            d.objectsDecommissioned += moved.versions;
+            d.bytesDecommissioned += moved.bytes;
+          } catch (e) {
+            failed++;
+            d.objectsDecommissionedFailed++;
+            this.pools.log.warn(`decommission: ${bucket}/${key} not moved: ${String(e)}`);
+          }
+          if (Date.now() - lastSave > 1000) {
+            lastSave = Date.now();
+            await this.save(i);
+          }
+        }
+        if (!page.isTruncated) break;
+        keyMarker = page.nextKeyMarker;
+      }
+    }
+    // A key that could not be moved leaves the drain failed (the pool keeps it and takes objects again).
+    if (failed > 0) throw new Error(`${failed} keys could not be moved`);
+    d.complete = true;
+    await this.save(i);
+    this.pools.log.info(`decommission of pool ${this.pools.args[i]} complete: it can leave the command line`);
+  }
+
+  private async save(i: number): Promise<void> {
+    const s = this.state[i]!;
+    s.lastUpdate = new Date().toISOString();
+    const text = `${JSON.stringify(s)}\n`;
+    await Promise.all(
+      drivesOf(this.pools.pools[i]).map((d) => d.writeAtomic(STATE_FILE, Buffer.from(text)).catch(() => {})),
+    );
+  }
+}
+
+function drivesOf(p: ErasureObjects): Drive[] {
+  return p.sets.flatMap((s) => s.drives);
+}
+
+/** The newest state any of the drives holds. */
+async function readState(drives: Drive[]): Promise<Stored | undefined> {
+  let best: Stored | undefined;
+  for (const d of drives) {
+    const raw = await d.read(STATE_FILE).catch(() => null);
+    if (!raw) continue;
+    try {
+      const s = JSON.parse(raw.toString('utf8')) as Stored;
+      if (!best || s.lastUpdate > best.lastUpdate) best = s;
+    } catch {
+      // A torn or foreign file: the other drives say.
+    }
+  }
+  return best;
+}
+
+/** Free and total bytes of a pool's drives (each drive counted once). */
+async function spaceOf(p: ErasureObjects): Promise<{ free: number; total: number }> {
+  let free = 0;
+  let total = 0;
+  for (const set of await p.storageState())
+    for (const d of set.drives) {
+      free += d.freeBytes;
+      total += d.totalBytes;
+    }
+  return { free, total };
+}

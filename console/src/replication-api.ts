@@ -2,7 +2,10 @@
 // (list-remote-targets, set-remote-target with the body sealed with the session's secret as madmin-go seals
 // it, remove-remote-target) and its rules with S3's ?replication subresource. As with notifications, the rules
 // document read is kept as it came: removing a rule takes its element out, adding one appends a Rule, so what
-// the page does not show (tags, storage class, replica modifications) goes back unchanged.
+// the page does not show (tags, storage class, replica modifications) goes back unchanged. A target's
+// credentials are updated with set-remote-target?update=true&creds=true (madmin's UpdateRemoteTarget: the target
+// as listed, with the new keys, sealed); existing objects are replicated again with S3's ?replication-reset
+// (`mc replicate resync`), followed with ?replication-reset-status.
 import { ApiError, call, checksumHeader, sessionOrLogin } from './client.js';
 import { encryptData } from './madmin.js';
 import { childText, editableCopy, parseXml, text, withoutChild } from './xml.js';
@@ -145,6 +148,58 @@ export function rulesOf(doc: Document | undefined): RuleView[] {
         element: r,
       };
     });
+}
+
+/** New credentials for a target (the server probes them first; a refusal leaves the stored ones). */
+export async function updateCredentials(bucket: string, t: Target, accessKey: string, secretKey: string) {
+  // The target as listed (every field madmin's BucketTarget has), with the new keys.
+  const body = {
+    ...t,
+    sourcebucket: bucket,
+    type: 'replication',
+    credentials: { accessKey: accessKey.trim(), secretKey },
+  };
+  const sealed = await encryptData(sessionOrLogin().secretAccessKey, new TextEncoder().encode(JSON.stringify(body)));
+  await call({
+    method: 'PUT',
+    bucket: 'minio',
+    key: admin('set-remote-target'),
+    query: [
+      ['bucket', bucket],
+      ['update', 'true'],
+      ['creds', 'true'],
+    ],
+    body: sealed,
+  });
+}
+
+/** One target's resync (MinIO's ResyncTarget, with Cairn's count of versions queued). */
+export interface Resync {
+  arn: string;
+  resetid: string;
+  resyncStatus: 'Ongoing' | 'Completed' | 'Failed';
+  replicationCount: number;
+  failedReplicationCount: number;
+  queued: number;
+}
+
+/** Starts replicating the bucket's existing objects to `arn` again (a rule naming it must allow existing objects). */
+export async function startResync(bucket: string, arn: string): Promise<void> {
+  await call({
+    method: 'PUT',
+    bucket,
+    query: [
+      ['replication-reset', ''],
+      ['arn', arn],
+    ],
+  });
+}
+
+/** The bucket's resyncs, by target ARN (none run yet: empty). */
+export async function resyncs(bucket: string): Promise<Record<string, Resync>> {
+  const res = await call({ bucket, query: [['replication-reset-status', '']] });
+  const { target } = (await res.json()) as { target: Resync[] | null };
+  return Object.fromEntries((target ?? []).map((r) => [r.arn, r]));
 }
 
 async function put(bucket: string, doc: Document): Promise<void> {

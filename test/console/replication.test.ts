@@ -114,7 +114,7 @@ describe('bucket replication in the console', () => {
 
   it('a target in use is not removed; the rule, then the target, are', async () => {
     const [{ arn }] = await storedTargets();
-    await part().locator('[data-testid=replication-targets] button').click();
+    await part().locator('[data-testid=replication-targets] button[name=replRemove]').click();
     await eventually(error).toMatch(/^XMinioAdminRemoteRemoveDisallowed: /);
     expect((await storedTargets()).map((t) => t.arn)).toEqual([arn]);
 
@@ -123,7 +123,7 @@ describe('bucket replication in the console', () => {
       async () => (await s3Error(s3.send(new GetBucketReplicationCommand({ Bucket: 'origin' })))).name,
     ).toBe('ReplicationConfigurationNotFoundError');
     await eventually(() => part().textContent()).toContain('No rules.');
-    await part().locator('[data-testid=replication-targets] button').click();
+    await part().locator('[data-testid=replication-targets] button[name=replRemove]').click();
     await eventually(storedTargets).toEqual([]);
     await eventually(() => part().textContent()).toContain('No targets.');
     expect(dialogs).toEqual([]);

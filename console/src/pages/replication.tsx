@@ -2,8 +2,10 @@
 // a form adding one (the server probes it: the bucket exists, the keys reach it, both buckets are versioned),
 // then its rules (ID, priority, prefix, target, delete markers, existing objects) with Remove and a form adding
 // one for a listed target. The server's refusals are shown and change nothing. The secret typed for a target
-// goes sealed to the server, is cleared from the form once added and is never listed back.
-import { useState } from 'preact/hooks';
+// goes sealed to the server, is cleared from the form once added and is never listed back. Each target can get
+// new credentials (probed by the server, sealed as when added) and a resync of the bucket's existing objects,
+// whose progress is followed every second while it runs.
+import { useEffect, useState } from 'preact/hooks';
 import * as api from '../replication-api.js';
 import { ErrorLine, usePart } from './common.js';
 
@@ -13,6 +15,9 @@ export function Replication({ bucket }: { bucket: string }) {
   const part = usePart(() => api.getReplication(bucket), [bucket]);
   const targets = part.value?.targets ?? [];
   const rules = api.rulesOf(part.value?.doc);
+  const resync = useResyncs(bucket, part.value);
+  const [editing, setEditing] = useState<string>();
+  const edited = targets.find((t) => t.arn === editing);
   const where = (arn: string) => {
     const t = targets.find((x) => x.arn === arn);
     return t ? targetUrl(t) : arn;
@@ -31,8 +36,23 @@ export function Replication({ bucket }: { bucket: string }) {
               <td>{t.credentials?.accessKey ?? ''}</td>
               <td>{t.region ?? ''}</td>
               <td class="arn">{t.arn}</td>
+              <td data-testid="resync-status">{resyncText(resync.value[t.arn])}</td>
               <td>
-                <button type="button" onClick={() => void part.change(() => api.removeTarget(bucket, t.arn))}>
+                <button
+                  type="button"
+                  name="replResync"
+                  onClick={() => void part.change(() => api.startResync(bucket, t.arn))}
+                >
+                  Resync
+                </button>{' '}
+                <button type="button" name="replCreds" onClick={() => setEditing(t.arn)}>
+                  Credentials
+                </button>{' '}
+                <button
+                  type="button"
+                  name="replRemove"
+                  onClick={() => void part.change(() => api.removeTarget(bucket, t.arn))}
+                >
                   Remove
                 </button>
               </td>
@@ -40,6 +60,16 @@ export function Replication({ bucket }: { bucket: string }) {
           ))}
         </tbody>
       </table>
+      <ErrorLine error={resync.error} />
+      {edited && (
+        <UpdateCredentials
+          bucket={bucket}
+          target={edited}
+          change={part.change}
+          done={() => setEditing(undefined)}
+          key={edited.arn}
+        />
+      )}
       <AddTarget bucket={bucket} change={part.change} />
       <h4>Rules</h4>
       {part.value !== undefined && rules.length === 0 && <p>No rules.</p>}
@@ -79,6 +109,92 @@ export function Replication({ bucket }: { bucket: string }) {
 }
 
 type Change = (f: () => Promise<void>) => Promise<void>;
+
+const resyncText = (r?: api.Resync) =>
+  r ? `resync ${r.resyncStatus}: ${r.replicationCount} replicated, ${r.failedReplicationCount} failed` : '';
+
+/** The bucket's resyncs, read again when the part changes and every second while one runs. */
+function useResyncs(bucket: string, changed: unknown) {
+  const [value, setValue] = useState<Record<string, api.Resync>>({});
+  const [error, setError] = useState<unknown>();
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let gone = false;
+    api.resyncs(bucket).then(
+      (r) => {
+        if (gone) return;
+        setValue(r);
+        setError(undefined);
+      },
+      (e) => {
+        if (!gone) setError(e);
+      },
+    );
+    return () => {
+      gone = true;
+    };
+  }, [bucket, changed, tick]);
+  const running = Object.values(value).some((r) => r.resyncStatus === 'Ongoing');
+  useEffect(() => {
+    if (!running) return;
+    const timer = setTimeout(() => setTick((n) => n + 1), 1000);
+    return () => clearTimeout(timer);
+  }, [running, value]);
+  return { value, error };
+}
+
+/** New keys for a target; the secret is cleared once the server has taken them. */
+function UpdateCredentials({
+  bucket,
+  target,
+  change,
+  done,
+}: {
+  bucket: string;
+  target: api.Target;
+  change: Change;
+  done: () => void;
+}) {
+  const [accessKey, setAccessKey] = useState(target.credentials?.accessKey ?? '');
+  const [secretKey, setSecretKey] = useState('');
+  return (
+    <form
+      class="inline"
+      data-testid="replication-credentials"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void change(async () => {
+          await api.updateCredentials(bucket, target, accessKey, secretKey);
+          setSecretKey('');
+          done();
+        });
+      }}
+    >
+      <span>New credentials for {targetUrl(target)}:</span>
+      <input
+        name="replNewAccessKey"
+        placeholder="access key"
+        autocomplete="off"
+        value={accessKey}
+        onInput={(e) => setAccessKey(e.currentTarget.value)}
+        required
+      />
+      <input
+        name="replNewSecretKey"
+        type="password"
+        placeholder="secret key"
+        autocomplete="new-password"
+        value={secretKey}
+        onInput={(e) => setSecretKey(e.currentTarget.value)}
+        required
+      />
+      <button type="submit">Update credentials</button>
+      <button type="button" name="replCredsCancel" onClick={done}>
+        Cancel
+      </button>
+    </form>
+  );
+}
 
 function AddTarget({ bucket, change }: { bucket: string; change: Change }) {
   const [url, setUrl] = useState('');

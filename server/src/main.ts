@@ -18,6 +18,7 @@ import type { OpenIdConfig } from './api/iam/openid.js';
 import { ldapConfigFromEnv } from './api/iam/ldap-config.js';
 import { openIdConfigFromEnv } from './api/iam/openid-config.js';
 import { iamOverBus } from './api/iam/notify.js';
+import { quotaOverBus } from './api/quota.js';
 import { queueDirs } from './api/notify/queue.js';
 import { failuresOverBus } from './api/iam/login-limit.js';
 import { startHttpServer, type RunningServer } from './http/server.js';
@@ -319,6 +320,8 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       // Workers share IAM's records over the same lock service and change bus as storage.
       iamSharing: sharing ? iamOverBus(sharing.locks, sharing.bus) : undefined,
       loginFailures: sharing ? failuresOverBus(sharing.bus) : undefined,
+      // A bucket's quota holds across them: the bytes each takes are told to the others.
+      quotaSharing: sharing ? quotaOverBus(sharing.locks, sharing.bus) : undefined,
       worker: opts.worker?.slot,
       // A node binds beside its early listener, which stops once this one listens.
       reusePort: opts.worker?.reusePort ?? (node ? true : undefined),

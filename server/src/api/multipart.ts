@@ -108,10 +108,10 @@ export async function uploadPart(
   const ckey = requestCustomerKey(req, ctx.sse ?? {});
   checkPartEncryption(req, upload);
   // A body of unknown size (chunked, no decoded length) is checked against the quota at its end.
-  let quotaFits: (size: number) => void = () => {};
+  let quotaFits: (size: number) => Promise<void> = async () => {};
   const verify = async (computed: { md5: Buffer; checksum?: Buffer; size: number }) => {
     await checks.verify?.(computed);
-    quotaFits(computed.size);
+    await quotaFits(computed.size);
   };
   const { body, opts, wipe } = await sealPart(ctx.sse ?? {}, req.body, { ...plain, verify }, ckey, upload, partNumber);
   const part = await withinQuota(ctx, bucket, req.size, (fits) => {

@@ -87,7 +87,7 @@ export async function putObject(
   const checks = integrity(req.headers, req.trailers);
   let sealed = false;
   // The bucket's quota, for a body whose size is known only at its end (withinQuota).
-  let quotaFits: (size: number) => void = () => {};
+  let quotaFits: (size: number) => Promise<void> = async () => {};
   const plain: PutOptions = {
     size: req.size,
     contentHeaders: contentHeaders(req.headers),
@@ -99,7 +99,7 @@ export async function putObject(
     checksumDeclared: checks.checksumDeclared,
     verify: async (computed) => {
       await checks.verify?.(computed);
-      quotaFits(computed.size);
+      await quotaFits(computed.size);
       // A replica has its source's bytes: the ETag of a single PUT is their MD5.
       if (replica?.etag !== undefined && !sealed && computed.md5.toString('hex') !== replica.etag)
         throw new S3Error('BadDigest', "The replica's bytes do not have its source's ETag");

@@ -8,9 +8,14 @@
 // count is older than USAGE_TTL_MS, or at once before a write would be refused (at most once a second); a bucket
 // is never walked more than a tenth of the time. Between walks each process adds what it accepts (and takes back
 // what fails); a walk's result keeps the writes still in flight and those finished while it ran, so this process
-// never counts less than it wrote and two concurrent writes cannot both take the last bytes. Other workers' and nodes' writes, and deletes, are seen at the next walk;
+// never counts less than it wrote and two concurrent writes cannot both take the last bytes. With several
+// workers or nodes (QuotaSharing), the check and the take run under a deployment-wide lock of the bucket's
+// quota, and every take, and its end, is told to the other processes over storage's change bus before the
+// lock goes: each counts the others' writes as its own (in flight until done, then kept until its next walk),
+// so the bytes one worker took cannot be taken again through another. Deletes are seen at the next walk;
 // parts of unfinished uploads count from their upload until the next walk (MinIO's scanner does not count them).
 import { S3Error } from '../errors.js';
+import type { ChangeBus, Locks, Release } from '../storage/coordination.js';
 import type { ObjectLayer } from '../storage/object-layer.js';
 import { USAGE_MAX_VERSIONS } from './admin/server-info.js';
 import { bucketSettings } from './bucket-settings.js';
@@ -92,6 +97,70 @@ interface Usage {
 /** Per storage (a test process runs several servers), per bucket met with a quota. */
 const usages = new WeakMap<ObjectLayer, Map<string, Usage>>();
 
+/** The bucket's entry (not counted yet: `at` 0). */
+function usageEntry(storage: ObjectLayer, bucket: string): Usage {
+  let byBucket = usages.get(storage);
+  if (!byBucket) usages.set(storage, (byBucket = new Map()));
+  let u = byBucket.get(bucket);
+  if (!u) byBucket.set(bucket, (u = { bytes: 0, at: 0, inflight: 0, during: 0, walkedFrom: 0, walkMs: 0 }));
+  return u;
+}
+
+/** A write's bytes as the other processes are told: taken (in flight), then done or failed (given back). */
+export interface QuotaNote {
+  bucket: string;
+  bytes: number;
+  step: 'take' | 'done' | 'failed';
+}
+
+/** How the processes serving the same drives share the bytes they take of quotas (workers, nodes). */
+export interface QuotaSharing {
+  /** The deployment-wide lock of one bucket's quota: held from the check to the others being told. */
+  lock(bucket: string): Promise<Release>;
+  /** Resolves once every other process has applied `note`. */
+  publish(note: QuotaNote): Promise<void>;
+  /** The others' notes; `missed` when this process may have missed some (its counts are then made again). */
+  subscribe(apply: (note: QuotaNote) => void, missed: () => void): void;
+}
+
+const TOPIC = 'quota';
+
+/** Sharing over storage's lock service and change bus (the workers' IPC forms, or the nodes' network ones). */
+export function quotaOverBus(locks: Locks, bus: ChangeBus): QuotaSharing {
+  return {
+    lock: (bucket) => locks.acquire(`quota\0${bucket}`),
+    publish: (note) => bus.publish({ type: 'notice', topic: TOPIC, data: note }),
+    subscribe: (apply, missed) =>
+      bus.subscribe((c) => {
+        if (c.type === 'missed') missed();
+        else if (c.type === 'notice' && c.topic === TOPIC) apply(c.data as QuotaNote);
+      }),
+  };
+}
+
+const sharings = new WeakMap<ObjectLayer, QuotaSharing>();
+
+/** Shares `storage`'s quota counts with the other processes serving its drives (http/server.ts, at start). */
+export function shareQuota(storage: ObjectLayer, sharing: QuotaSharing): void {
+  sharings.set(storage, sharing);
+  sharing.subscribe(
+    (n) => {
+      // Another process's write, counted as this one counts its own (an entry is kept even before this
+      // process's first walk: the walk adds what is still in flight).
+      const u = usageEntry(storage, n.bucket);
+      if (n.step === 'take') {
+        u.bytes += n.bytes;
+        u.inflight += n.bytes;
+        return;
+      }
+      u.inflight -= n.bytes;
+      if (n.step === 'failed') u.bytes -= n.bytes;
+      else if (u.walking) u.during += n.bytes;
+    },
+    () => usages.get(storage)?.clear(),
+  );
+}
+
 /** Bytes of every version of the bucket (delete markers aside), up to USAGE_MAX_VERSIONS versions. */
 async function bucketBytes(storage: ObjectLayer, bucket: string): Promise<number> {
   let bytes = 0;
@@ -128,10 +197,7 @@ function walk(storage: ObjectLayer, bucket: string, u: Usage): Promise<void> {
 
 /** The bucket's usage as known here: counted first when never counted, recounted in the background when old. */
 export async function bucketUsage(storage: ObjectLayer, bucket: string): Promise<Usage> {
-  let byBucket = usages.get(storage);
-  if (!byBucket) usages.set(storage, (byBucket = new Map()));
-  let u = byBucket.get(bucket);
-  if (!u) byBucket.set(bucket, (u = { bytes: 0, at: 0, inflight: 0, during: 0, walkedFrom: 0, walkMs: 0 }));
+  const u = usageEntry(storage, bucket);
   if (u.at === 0) await (u.walking ?? walk(storage, bucket, u));
   else if (Date.now() - u.at > Math.max(USAGE_TTL_MS, WALK_SHARE * u.walkMs) && !u.walking)
     walk(storage, bucket, u).catch(() => {});
@@ -166,36 +232,48 @@ export async function withinQuota<T>(
   ctx: ApiContext,
   bucket: string,
   size: number,
-  write: (fits: (size: number) => void) => Promise<T>,
+  write: (fits: (size: number) => Promise<void>) => Promise<T>,
 ): Promise<T> {
   const q = storedQuota((await bucketSettings(ctx, bucket)).config.quota);
-  if (!q) return write(() => {});
+  if (!q) return write(async () => {});
   const limit = quotaLimit(q);
-  const u = await bucketUsage(ctx.storage, bucket);
+  const sharing = sharings.get(ctx.storage);
   let taken = 0;
-  const take = (bytes: number) => {
-    if (u.bytes + bytes > limit) throw new S3Error('XMinioAdminBucketQuotaExceeded', undefined, { BucketName: bucket });
-    u.bytes += bytes;
-    u.inflight += bytes;
-    taken += bytes;
+  let u: Usage | undefined;
+  /** Takes `bytes` (the check and the others told under the bucket's quota lock). */
+  const take = async (bytes: number) => {
+    const release = await sharing?.lock(bucket);
+    try {
+      u ??= await bucketUsage(ctx.storage, bucket);
+      // Before refusing, count again (at most once a second per bucket): deletes are seen at once rather than at
+      // the next background count.
+      const recountAfter = Math.max(RECOUNT_BEFORE_REFUSING_MS, WALK_SHARE * u.walkMs);
+      if (u.bytes + bytes > limit && Date.now() - u.walkedFrom > recountAfter) await recount(ctx.storage, bucket, u);
+      if (u.bytes + bytes > limit)
+        throw new S3Error('XMinioAdminBucketQuotaExceeded', undefined, { BucketName: bucket });
+      u.bytes += bytes;
+      u.inflight += bytes;
+      taken += bytes;
+      if (sharing && bytes > 0) await sharing.publish({ bucket, bytes, step: 'take' });
+    } finally {
+      release?.();
+    }
   };
-  // Before refusing, count again (at most once a second per bucket): deletes, and the bytes other workers and
-  // nodes took, are seen at once rather than at the next background count.
-  const recountAfter = Math.max(RECOUNT_BEFORE_REFUSING_MS, WALK_SHARE * u.walkMs);
-  if (u.bytes + Math.max(size, 0) > limit && Date.now() - u.walkedFrom > recountAfter)
-    await recount(ctx.storage, bucket, u);
-  take(Math.max(size, 0));
+  await take(Math.max(size, 0));
+  let ok = false;
   try {
-    const out = await write((late) => {
-      if (size < 0) take(late);
+    const out = await write(async (late) => {
+      if (size < 0) await take(late);
     });
-    if (u.walking) u.during += taken;
+    if (u!.walking) u!.during += taken;
+    ok = true;
     return out;
   } catch (e) {
-    u.bytes -= taken;
+    u!.bytes -= taken;
     throw e;
   } finally {
-    u.inflight -= taken;
+    u!.inflight -= taken;
+    if (sharing && taken > 0) await sharing.publish({ bucket, bytes: taken, step: ok ? 'done' : 'failed' });
   }
 }
 

@@ -33,6 +33,7 @@ import { LdapProvider, type LdapConfig } from '../api/iam/ldap.js';
 import { OpenIdProvider, type OpenIdConfig } from '../api/iam/openid.js';
 import { RegisteredProviders } from '../api/iam/web-identity-role.js';
 import type { IamSharing } from '../api/iam/notify.js';
+import { type QuotaSharing, shareQuota } from '../api/quota.js';
 import type { DailyStatsSharing } from '../api/tier/daily-stats.js';
 import { LoginLimiter, type FailureSharing } from '../api/iam/login-limit.js';
 import { iamCredentials, type CredentialConfig } from './auth/credentials.js';
@@ -73,6 +74,8 @@ export interface HttpServerOptions {
   iamSharing?: IamSharing;
   /** The other processes serving the same drives, with which failed LDAP logins are counted; none by default. */
   loginFailures?: FailureSharing;
+  /** The other processes serving the same drives, with which buckets' quotas are counted; none by default. */
+  quotaSharing?: QuotaSharing;
   /** One of several workers (cairn server --workers): answers carry `x-cairn-worker: <slot>`. */
   worker?: number;
   /** Bind with SO_REUSEPORT beside the other workers (the kernel spreads connections over them). */
@@ -155,6 +158,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   const replication = opts.replication
     ? await Replicator.start({ ...opts.replication, storage: opts.storage, sealer: iam.sealer, log: logger })
     : undefined;
+  if (opts.quotaSharing) shareQuota(opts.storage, opts.quotaSharing);
   const scheme = opts.tls ? 'https' : 'http';
   const server: ServerAdmin = {
     // The endpoint is known once listening (below).

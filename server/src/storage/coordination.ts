@@ -13,7 +13,8 @@ export type Release = () => void;
  * (one writer per object, held until its listing-journal lines are written), `bucket\0<name>` (bucket
  * creation and configuration), `journal\0<drive id>\0<dir>` (rewriting a listing journal), `uploads\0<set>\0<bucket>`
  * (rebuilding or compacting a multipart upload index, engine/upload-index.ts), `iam` (a change
- * of IAM's records, api/iam/notify.ts), `config` (a change of the stored server configuration, api/admin/config).
+ * of IAM's records, api/iam/notify.ts), `config` (a change of the stored server configuration, api/admin/config),
+ * `quota\0<bucket>` (a write's check of the bucket's quota, api/quota.ts).
  */
 export interface Locks {
   /** Resolves, in request order, once `name` is ours; the release is idempotent. */

@@ -211,21 +211,24 @@ export type ReadShardsFrames = (
   stride: number,
   outs: Buffer[],
   key: Uint8Array,
+  verify?: boolean,
 ) => Promise<number[]>;
 
 /**
  * `readShardFramesAsync` of several shard files in one pool task, one file after the other: `outs[i].length`
  * bytes of `paths[i]` from `positions[i]` on (a GET's data shards of one batch: one queued request and one
  * wake-up of the event loop per batch, not one per shard). Resolves to the number of bad frames of each file;
- * an open or read error (Node-style `code`, on the first file that failed) or a short file rejects. Undefined
- * when the loaded addon predates this kernel (storage reads the shards one task each).
+ * an open or read error (Node-style `code`, on the first file that failed) or a short file rejects. With
+ * `verify` false (default true) each span is read whole and no hash is checked (all 0): sealed SSE data, whose
+ * AEAD tags authenticate it (an addon built before this argument ignores it and checks). Undefined when the
+ * loaded addon predates this kernel (storage reads the shards one task each).
  */
 export const readShardsFramesAsync: ReadShardsFrames | undefined = (() => {
   const f = (native as unknown as { readShardsFramesAsync?: ReadShardsFrames }).readShardsFramesAsync;
   return (
     f &&
-    ((paths, positions, stride, outs, key) =>
-      f(paths, positions, stride, outs, key).catch((e: unknown) => {
+    ((paths, positions, stride, outs, key, verify = true) =>
+      f(paths, positions, stride, outs, key, verify).catch((e: unknown) => {
         throw fsError(e, paths.join(', '));
       }))
   );

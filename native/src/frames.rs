@@ -160,19 +160,28 @@ pub struct ReadShardFramesTask {
 /// bytes each, the last one possibly shorter), checking every frame's hash right after its read; the file
 /// is opened first and closed before returning. Returns how many frames failed the check; an open or read
 /// error (`errno <n> <syscall>`, as files.rs reports them) or the end of the file before `out` is full throws.
-fn read_shard_frames(path: &str, position: u64, stride: usize, out: &mut [u8], key: Key) -> Result<u32> {
+/// Without `key` the span is read in one go and nothing is checked (0 bad): for data that carries its own
+/// authentication (sealed SSE packages), whose reader re-reads with the check when that fails.
+fn read_shard_frames(path: &str, position: u64, stride: usize, out: &mut [u8], key: Option<Key>) -> Result<u32> {
     use std::os::unix::fs::FileExt;
     let file = std::fs::File::open(path).map_err(|e| crate::files::os_error(e, "open"))?;
-    let mut bad = 0;
-    let mut at = 0;
-    for frame in out.chunks_mut(stride) {
-        file.read_exact_at(frame, position + at as u64).map_err(|e| {
+    let read_at = |buf: &mut [u8], at: u64| {
+        file.read_exact_at(buf, at).map_err(|e| {
             if e.kind() == std::io::ErrorKind::UnexpectedEof {
                 Error::new(Status::GenericFailure, "shard file too short")
             } else {
                 crate::files::os_error(e, "read")
             }
-        })?;
+        })
+    };
+    let Some(key) = key else {
+        read_at(out, position)?;
+        return Ok(0);
+    };
+    let mut bad = 0;
+    let mut at = 0;
+    for frame in out.chunks_mut(stride) {
+        read_at(frame, position + at as u64)?;
         at += frame.len();
         if !frame_ok(frame, None, key) {
             bad += 1;
@@ -187,7 +196,7 @@ impl Task for ReadShardFramesTask {
     type JsValue = u32;
 
     fn compute(&mut self) -> Result<u32> {
-        read_shard_frames(&self.path, self.position as u64, self.stride, &mut self.out, self.key)
+        read_shard_frames(&self.path, self.position as u64, self.stride, &mut self.out, Some(self.key))
     }
 
     fn resolve(&mut self, _env: Env, output: u32) -> Result<u32> {
@@ -225,7 +234,8 @@ pub struct ReadShardsFramesTask {
     positions: Vec<i64>,
     stride: usize,
     outs: Vec<Buffer>,
-    key: Key,
+    /// None: read without checking (`verify` false).
+    key: Option<Key>,
 }
 
 #[napi]
@@ -250,7 +260,9 @@ impl Task for ReadShardsFramesTask {
 /// `outs[i].length` bytes of `paths[i]` from `positions[i]` on, one file after the other. A GET's batch then
 /// costs the event loop one queued request and one wake-up, not one per data shard. Resolves to the number
 /// of frames that failed in each file; an open or read error or a short file rejects (for the first file
-/// that failed). Every `outs[i]` must stay unchanged until it settles.
+/// that failed). Every `outs[i]` must stay unchanged until it settles. With `verify` false the spans are
+/// read whole and no hash is checked (always 0 bad): the reads of sealed (SSE) objects, whose packages carry
+/// their own AEAD tags; a reader that finds a tag failing reads that range again with the check.
 #[napi]
 pub fn read_shards_frames_async(
     paths: Vec<String>,
@@ -258,6 +270,7 @@ pub fn read_shards_frames_async(
     stride: u32,
     outs: Vec<Buffer>,
     key: &[u8],
+    verify: Option<bool>,
 ) -> Result<AsyncTask<ReadShardsFramesTask>> {
     if paths.is_empty()
         || paths.len() != positions.len()
@@ -274,5 +287,6 @@ pub fn read_shards_frames_async(
         )));
     }
     let key = key_of(key)?;
+    let key = verify.unwrap_or(true).then_some(key);
     Ok(AsyncTask::new(ReadShardsFramesTask { paths, positions, stride: stride as usize, outs, key }))
 }

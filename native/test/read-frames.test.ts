@@ -98,7 +98,8 @@ describe('readShardFramesAsync', () => {
 });
 
 // readShardsFramesAsync: several shard files' spans in one pool task (a GET batch's data shards): each read
-// as readShardFramesAsync reads it, bad frames counted per file, the first failing file rejecting (ENOENT).
+// as readShardFramesAsync reads it, bad frames counted per file, the first failing file rejecting (ENOENT);
+// with verify false, read whole and unchecked.
 describe('readShardsFramesAsync', () => {
   it('reads the span of each file into its buffer and counts the bad frames of each', async () => {
     const bad = Buffer.from(file);
@@ -112,6 +113,30 @@ describe('readShardsFramesAsync', () => {
     expect(outs[0].equals(file.subarray(STRIDE, 3 * STRIDE))).toBe(true);
     expect(outs[1].equals(bad.subarray(0, 3 * STRIDE))).toBe(true);
     expect(outs[2].equals(file.subarray(5 * STRIDE))).toBe(true);
+  });
+
+  it('with verify false reads the same bytes and checks nothing (sealed data: its tags authenticate it)', async () => {
+    const bad = Buffer.from(file);
+    bad[FRAME_HASH_LENGTH + 5] ^= 4; // frame 0's shard
+    bad[3 * STRIDE + 1] ^= 1; // frame 3's hash
+    const p = join(dir, 'bad-unverified');
+    writeFileSync(p, bad);
+    const outs = [Buffer.alloc(4 * STRIDE), Buffer.alloc(STRIDE + FRAME_HASH_LENGTH + 1000)];
+    expect(await readShardsFramesAsync!([p, path], [0, 5 * STRIDE], STRIDE, outs, KEY, false)).toEqual([0, 0]);
+    expect(outs[0].equals(bad.subarray(0, 4 * STRIDE))).toBe(true);
+    expect(outs[1].equals(file.subarray(5 * STRIDE))).toBe(true);
+    // verify true (the default) still counts them
+    expect(await readShardsFramesAsync!([p], [0], STRIDE, [Buffer.alloc(4 * STRIDE)], KEY, true)).toEqual([2]);
+    await expect(
+      readShardsFramesAsync!(
+        [path, path],
+        [0, 6 * STRIDE],
+        STRIDE,
+        [Buffer.alloc(STRIDE), Buffer.alloc(STRIDE)],
+        KEY,
+        false,
+      ),
+    ).rejects.toThrow(/too short/);
   });
 
   it('rejects for a missing or short file, refuses mismatched arguments, leaves no file open', async () => {

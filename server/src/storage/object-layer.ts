@@ -253,7 +253,7 @@ export interface OpenedObject {
    * The bytes of `range` (the whole object when absent). The first block is read before this resolves,
    * so an unreadable object fails here. InvalidRange when the range starts past the end or is empty.
    */
-  read(range?: ByteRange): Promise<ObjectBody>;
+  read(range?: ByteRange, opts?: ReadOptions): Promise<ObjectBody>;
   /**
    * The whole object in one buffer, verified as read() verifies it, when the store holds this version in
    * memory-sized form (the erasure engine: inline in its metadata, small objects); absent otherwise. A
@@ -265,6 +265,15 @@ export interface OpenedObject {
    * GET, an error came first). A no-op once read() took it, or when nothing was begun.
    */
   release?(): void;
+}
+
+export interface ReadOptions {
+  /**
+   * The caller authenticates the bytes itself (sealed SSE packages carry AEAD tags): a store may skip its own
+   * bitrot check. The caller must read a range again without this when its check fails, so that the store
+   * finds the bad shard, reads around it and heals it. Stores without such a check ignore it.
+   */
+  unverified?: boolean;
 }
 
 export interface OpenOptions {

@@ -33,6 +33,24 @@ import { S3Error } from '../../errors.js';
 import type { BufferPool } from '../../storage/erasure/buffer-pool.js';
 import type { ByteRange, ChecksumAlgorithm, ObjectBody, RecyclingBody } from '../../storage/object-layer.js';
 
+/**
+ * The sealed bytes [start, end] (offsets in the sealed stream) read again with storage's bitrot check: a
+ * batch read unverified whose tag failed. Storage finds the bad shard, reads around it and queues its heal.
+ */
+export type Reread = (start: number, end: number) => Promise<Buffer>;
+
+/** The whole of a (short) storage body in one buffer, its pooled chunks given back. */
+export async function readWhole(body: ObjectBody): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  } finally {
+    for (const chunk of chunks) body.recycle?.(chunk);
+    body.destroy();
+  }
+}
+
 /** Packages per native call: 1 MiB of plaintext, storage's block size. */
 const BATCH = 16;
 const BATCH_PLAIN = BATCH * PACKAGE;
@@ -253,13 +271,16 @@ export function sealedSpan(range: ByteRange | undefined, plainSize: number): Sea
  * The plaintext of `span` from the sealed bytes `sealed` (storage's GET body of span.sealed). The first
  * batch is opened before this resolves, so data that fails authentication is an S3 error, not a cut
  * response. Storage's pooled chunks are given back once the packages they hold are opened; the plaintext
- * chunks come from `lender` (its `recycle` takes them back).
+ * chunks come from `lender` (its `recycle` takes them back). With `reread` (the sealed bytes came unverified
+ * by storage's bitrot check), a batch whose tag fails is read again verified and opened once more: bitrot on
+ * a drive still gives the right plaintext (and a heal), tampering on every drive still fails.
  */
 export async function openBody(
   sealed: ObjectBody,
   keys: StreamKeys,
   span: SealedSpan,
   lender: Lender = new Lender(undefined),
+  reread?: Reread,
 ): Promise<Readable> {
   let seq = span.firstSeq;
   let skip = span.skip;
@@ -286,17 +307,28 @@ export async function openBody(
     }
     have -= bytes;
     const out = lender.take(bytes - Math.ceil(bytes / SEALED) * TAG, BATCH_PLAIN);
-    let n: number;
-    try {
-      n =
-        bytes <= SYNC_SEAL_BYTES
-          ? aeadOpen(keys.cipher, keys.key, keys.identity, seq, pieces, ends, out)
-          : await aeadOpenAsync(keys.cipher, keys.key, keys.identity, seq, pieces, ends, out);
-    } catch {
+    /** The plaintext bytes opened into `out`, or undefined when a tag failed. */
+    const tryOpen = async (from: Buffer[]): Promise<number | undefined> => {
+      try {
+        return bytes <= SYNC_SEAL_BYTES
+          ? aeadOpen(keys.cipher, keys.key, keys.identity, seq, from, ends, out)
+          : await aeadOpenAsync(keys.cipher, keys.key, keys.identity, seq, from, ends, out);
+      } catch {
+        return undefined;
+      }
+    };
+    let n = await tryOpen(pieces);
+    for (const chunk of done) sealed.recycle?.(chunk);
+    if (n === undefined && reread) {
+      const again = await reread(seq * SEALED, seq * SEALED + bytes - 1).catch((e: unknown) => {
+        lender.give(out);
+        throw e;
+      });
+      n = await tryOpen([again]);
+    }
+    if (n === undefined) {
       lender.give(out);
       throw new S3Error('XMinioObjectTampered');
-    } finally {
-      for (const chunk of done) sealed.recycle?.(chunk);
     }
     seq += Math.ceil(bytes / SEALED);
     const from = Math.min(skip, n);

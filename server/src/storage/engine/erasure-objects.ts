@@ -411,9 +411,9 @@ export class ErasureObjects implements L.ObjectLayer {
     const remote = o.version.tier;
     return {
       info: o.info,
-      read: async (range) => {
+      read: async (range, readOpts) => {
         if (range && (range.start > range.end || range.start >= o.version.size)) throw new S3Error('InvalidRange');
-        if (!remote) return readBody(set, bucket, key, o, range);
+        if (!remote) return readBody(set, bucket, key, o, range, readOpts?.unverified !== true);
         if (!this.tiers) throw new S3Error('ServiceUnavailable', `The remote tier ${remote.tier} is not available`);
         return this.tiers.read(remote, range, o.version.size);
       },

@@ -82,6 +82,11 @@ export function partSources(
  * them) and registered there when read. The first and last block of a range read only the data shards
  * that hold bytes of it. A GET starting where the previous GET of this version ended reads ahead past its
  * own end (see read-ahead.ts).
+ *
+ * Without `verify` (ReadOptions.unverified: sealed data, authenticated by its reader) the data shards' bitrot
+ * hashes are not checked on the fast path, saving the HighwayHash pass; a shard missing, slow or unreadable
+ * still sends the batch down the verified block-by-block path. Such batches are shared only with readers that
+ * also skip the check: a verified reader never gets bytes nobody checked.
  */
 export async function readBody(
   set: ErasureSet,
@@ -89,8 +94,9 @@ export async function readBody(
   key: string,
   o: Opened,
   range: ByteRange | undefined,
+  verify = true,
 ): Promise<Readable> {
-  const it = bodyChunks(set, bucket, key, o, range);
+  const it = bodyChunks(set, bucket, key, o, range, verify);
   const first = await it.next();
   async function* rest(): AsyncGenerator<Buffer> {
     if (first.done) return;
@@ -116,7 +122,7 @@ export async function readInline(set: ErasureSet, bucket: string, key: string, o
   const whole = await inlineWhole(set, o);
   if (whole) return whole;
   const parts: Buffer[] = [];
-  for await (const chunk of bodyChunks(set, bucket, key, o, undefined)) parts.push(chunk);
+  for await (const chunk of bodyChunks(set, bucket, key, o, undefined, true)) parts.push(chunk);
   return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }
 
@@ -160,6 +166,7 @@ function bodyChunks(
   key: string,
   o: Opened,
   range: ByteRange | undefined,
+  verify: boolean,
 ): AsyncGenerator<Buffer> {
   const v = o.version;
   const start = range?.start ?? 0;
@@ -169,7 +176,10 @@ function bodyChunks(
   // Old data is removed only once no GET reads it any more (a later part is opened when reached).
   const release = v.dataDir ? set.deps.reaper.hold(dataDirId(set.index, set.objRel(bucket, key), v.dataDir)) : () => {};
   // Inline objects live in the metadata: nothing to share or read ahead.
-  const versionId = v.dataDir && readAhead ? `${set.index}\0${set.objRel(bucket, key)}\0${versionKey(v)}` : undefined;
+  const versionId =
+    v.dataDir && readAhead
+      ? `${set.index}\0${set.objRel(bucket, key)}\0${versionKey(v)}${verify ? '' : '\0unverified'}`
+      : undefined;
   const sequential = versionId !== undefined && readAhead!.sequential(versionId, start, end);
   let prefetched = false;
   async function* blocks(): AsyncGenerator<Buffer> {
@@ -190,6 +200,7 @@ function bodyChunks(
             partSources(set, bucket, key, o, p),
             ctx.slowShardMs,
             ctx.readStats,
+            verify,
           );
           try {
             const bs = v.ec!.blockSize;

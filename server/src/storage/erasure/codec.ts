@@ -48,8 +48,17 @@ export interface Codec {
    * the kernel (read, then verifyFrames).
    */
   readFrames?(path: string, position: number, stride: number, out: Buffer): Promise<number>;
-  /** `readFrames` of several files in one pool task, one after the other: the bad frames of each. */
-  readManyFrames?(paths: string[], positions: number[], stride: number, outs: Buffer[]): Promise<number[]>;
+  /**
+   * `readFrames` of several files in one pool task, one after the other: the bad frames of each. With
+   * `verify` false no hash is checked (all 0): sealed data whose reader authenticates it.
+   */
+  readManyFrames?(
+    paths: string[],
+    positions: number[],
+    stride: number,
+    outs: Buffer[],
+    verify?: boolean,
+  ): Promise<number[]>;
 }
 
 /** Fixed HighwayHash key of bitrot hashes (part of the on-disk format: never change it). */
@@ -96,6 +105,7 @@ export function nativeCodec(): Codec {
       ((path, position, stride, out) => native.readShardFramesAsync!(path, position, stride, out, BITROT_KEY)),
     readManyFrames:
       native.readShardsFramesAsync &&
-      ((paths, positions, stride, outs) => native.readShardsFramesAsync!(paths, positions, stride, outs, BITROT_KEY)),
+      ((paths, positions, stride, outs, verify = true) =>
+        native.readShardsFramesAsync!(paths, positions, stride, outs, BITROT_KEY, verify)),
   };
 }

@@ -75,6 +75,11 @@ export class PartReader {
     /** A shard read taking longer than this is treated as slow: another shard is read too. */
     private readonly slowMs = 2000,
     private readonly stats?: ReadStats,
+    /**
+     * False: the fast path does not check the data shards' hashes (sealed data its reader authenticates; see
+     * ReadOptions.unverified). The block-by-block path, parity and healing always check.
+     */
+    private readonly verify = true,
   ) {
     this.blocks = Math.ceil(size / ec.blockSize);
     this.fullFrame = codec.frameSize(ec.blockSize, ec.data);
@@ -116,6 +121,7 @@ export class PartReader {
       shards.map((i) => spans[i].f * this.fullFrame),
       this.fullFrame,
       outs,
+      this.verify,
     );
     const out: (Buffer | null)[] = new Array(this.sources.length).fill(null);
     shards.forEach((i, k) => (out[i] = outs[k]));
@@ -281,7 +287,7 @@ export class PartReader {
           pieces.push(got[i]!.subarray(at + FRAME_HASH_LENGTH, at + FRAME_HASH_LENGTH + bytes));
         }
       }
-      if (!fused) bad = (await this.codec.verifyFrames(frames)).length;
+      if (!fused && this.verify) bad = (await this.codec.verifyFrames(frames)).length;
       return bad === 0
         ? { start: Math.max(start, 0), pieces, buffers: bufs.filter((b): b is Buffer => b !== undefined) }
         : null;

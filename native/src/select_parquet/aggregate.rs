@@ -13,8 +13,8 @@ use arrow_array::{Array, RecordBatch};
 use arrow_buffer::i256;
 use arrow_schema::DataType;
 
+use super::bind::leaf_of;
 use super::error::{ScanError, ScanResult};
-use super::leaf_of;
 use super::predicate::{js_cmp, value_reader, Kind, OwnedVal, Val};
 
 #[derive(Clone, Copy, PartialEq)]

@@ -8,93 +8,38 @@
 //! arrays inside the decoder (a row filter), so only the needed columns of matching rows are
 //! decoded and sent. Every call is a task on the libuv pool; hostile numbers are checked before the
 //! crate acts on them (guard.rs), and a panic of the crate ends the scan with an error, never the
-//! process.
+//! process. The query's napi objects are in query.rs, the binding of its names to leaf columns (and the
+//! pruning and row filter they drive) in bind.rs.
 mod aggregate;
+mod bind;
 mod encode;
 mod error;
 mod guard;
 mod predicate;
+mod query;
 mod thrift;
 
 use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use arrow_array::cast::AsArray;
-use arrow_array::{Array, BooleanArray, RecordBatch};
-use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, Field};
 use bytes::Bytes;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use parquet::arrow::arrow_reader::statistics::StatisticsConverter;
-use parquet::arrow::arrow_reader::{
-    ArrowPredicate, ArrowPredicateFn, ArrowReaderMetadata, ArrowReaderOptions, RowFilter,
-};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use parquet::arrow::push_decoder::{ParquetPushDecoder, ParquetPushDecoderBuilder};
 use parquet::arrow::ProjectionMask;
 use parquet::basic::Type as PhysicalType;
-use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
+use parquet::file::metadata::ParquetMetaDataReader;
 use parquet::DecodeResult;
 
 use crate::shared::{invalid, Claim, Shared};
-use aggregate::{Aggregate, Func};
+use aggregate::Aggregate;
+use bind::{bind, bind_aggregates, find_field, prune, resolve, row_filter_of, Bound};
 use error::{ScanError, ScanResult};
 use guard::Chunk;
-use predicate::{kind_of, Lit, Op, Test};
-
-/// A column named by a path of field names (unquoted names match case-insensitively).
-#[napi(object)]
-pub struct ParquetColumnRef {
-    pub steps: Vec<String>,
-    pub quoted: Vec<bool>,
-}
-
-/// A literal of a conjunct: `kind` int | decimal | float | string | bool | timestamp.
-#[napi(object)]
-pub struct ParquetLiteral {
-    pub kind: String,
-    /// int: the digits; decimal: the unscaled digits; string: the text; timestamp: epoch nanoseconds.
-    pub text: Option<String>,
-    pub scale: Option<i32>,
-    pub number: Option<f64>,
-    pub flag: Option<bool>,
-}
-
-/// One conjunct of WHERE: `op` = < <= > >= <> | IS NULL | IS NOT NULL | IN | BETWEEN | LIKE PREFIX.
-#[napi(object)]
-pub struct ParquetConjunct {
-    pub column: ParquetColumnRef,
-    pub op: String,
-    pub values: Vec<ParquetLiteral>,
-}
-
-/// An aggregate of the SELECT list: `func` COUNT | SUM | AVG | MIN | MAX; no column for COUNT(*).
-#[napi(object)]
-pub struct ParquetAggregate {
-    pub func: String,
-    pub column: Option<ParquetColumnRef>,
-}
-
-#[napi(object)]
-pub struct ParquetQuery {
-    /// Top-level columns to return (undefined: all).
-    pub columns: Option<Vec<String>>,
-    /// The leading conjuncts of WHERE's AND chain, in order, as far as the planner could express them.
-    pub conjuncts: Vec<ParquetConjunct>,
-    /// True when `conjuncts` are the whole WHERE clause.
-    pub whole_where: bool,
-    /// Conjuncts further down the AND chain: they prune row groups by statistics, they filter no row.
-    pub prune_only: Option<Vec<ParquetConjunct>>,
-    /// ScanRange resolved against the object: row groups starting in [start, end] are read.
-    pub range_start: Option<f64>,
-    pub range_end: Option<f64>,
-    /// Rows per batch (default 8192).
-    pub batch_rows: Option<u32>,
-    /// The SELECT list when it is only aggregates and WHERE is absent or all in `conjuncts`: the scan computes
-    /// them (when it can, all of them) and returns their results instead of rows.
-    pub aggregates: Option<Vec<ParquetAggregate>>,
-}
+use query::{ParquetQuery, Query};
 
 /// What the scan found in the footer and decided.
 #[napi(object)]
@@ -119,27 +64,6 @@ pub struct ParquetStep {
     /// With `done`, when the scan aggregated: the results as JSON, one per aggregate.
     pub aggregates: Option<String>,
     pub done: bool,
-}
-
-struct Conjunct {
-    steps: Vec<(String, bool)>,
-    op: Op,
-    values: Vec<Lit>,
-}
-
-/// A column path: steps of (name, quoted).
-type Path = Vec<(String, bool)>;
-/// An aggregate the scan computes: its function and the column it reads (None: COUNT(*)).
-type ScanAggregate = (Func, Option<Path>);
-
-struct Query {
-    columns: Option<Vec<String>>,
-    aggregates: Vec<ScanAggregate>,
-    conjuncts: Vec<Conjunct>,
-    prune_only: Vec<Conjunct>,
-    whole_where: bool,
-    range: Option<(u64, u64)>,
-    batch_rows: usize,
 }
 
 /// How the row groups left are decoded: one decoder per row group, built when its turn comes, so that the
@@ -242,220 +166,6 @@ pub struct ScanState {
     file_size: u64,
     query: Query,
     phase: Phase,
-}
-
-fn lit(l: &ParquetLiteral) -> Option<Lit> {
-    let text = || l.text.as_deref();
-    Some(match l.kind.as_str() {
-        "int" => Lit::Int(text()?.parse().ok()?),
-        "decimal" => Lit::Dec(text()?.parse().ok()?, l.scale?),
-        "float" => Lit::Float(l.number?),
-        "string" => Lit::Str(text()?.to_string()),
-        "bool" => Lit::Bool(l.flag?),
-        "timestamp" => Lit::Ts(text()?.parse().ok()?),
-        _ => return None,
-    })
-}
-
-impl Query {
-    fn from_js(q: ParquetQuery) -> Result<Query> {
-        let (mut conjuncts, mut prune_only) = (Vec::new(), Vec::new());
-        let leading = q.conjuncts.len();
-        let mut cut = false;
-        for (k, c) in q.conjuncts.into_iter().chain(q.prune_only.unwrap_or_default()).enumerate() {
-            if c.column.steps.is_empty() || c.column.steps.len() != c.column.quoted.len() {
-                return Err(invalid("ParquetScan: a column needs steps and their quoted flags"));
-            }
-            let op = Op::parse(&c.op);
-            let values: Option<Vec<Lit>> = c.values.iter().map(lit).collect();
-            let (Some(op), Some(values)) = (op, values) else {
-                cut |= k < leading; // a form this scan does not know: from here on, pruning only
-                continue;
-            };
-            let conjunct = Conjunct { steps: c.column.steps.into_iter().zip(c.column.quoted).collect(), op, values };
-            if k < leading && !cut {
-                conjuncts.push(conjunct);
-            } else {
-                prune_only.push(conjunct);
-            }
-        }
-        let whole = q.whole_where && !cut;
-        let num = |x: Option<f64>| x.filter(|v| *v >= 0.0).map(|v| v as u64);
-        let range = match (num(q.range_start), num(q.range_end)) {
-            (Some(a), Some(b)) => Some((a, b)),
-            (None, None) => None,
-            _ => return Err(invalid("ParquetScan: rangeStart and rangeEnd go together")),
-        };
-        let batch_rows = q.batch_rows.unwrap_or(8192).clamp(1, 1 << 20) as usize;
-        let mut aggregates = Vec::new();
-        for a in q.aggregates.unwrap_or_default() {
-            let func = match (a.func.as_str(), &a.column) {
-                ("COUNT", None) => Func::CountStar,
-                ("COUNT", Some(_)) => Func::Count,
-                ("SUM", Some(_)) => Func::Sum,
-                ("AVG", Some(_)) => Func::Avg,
-                ("MIN", Some(_)) => Func::Min,
-                ("MAX", Some(_)) => Func::Max,
-                _ => {
-                    return Err(invalid(
-                        "ParquetScan: an aggregate is COUNT, SUM, AVG, MIN or MAX of a column, or COUNT(*)",
-                    ))
-                }
-            };
-            let column = a.column.map(|c| c.steps.into_iter().zip(c.quoted).collect());
-            aggregates.push((func, column));
-        }
-        Ok(Query { columns: q.columns, aggregates, conjuncts, prune_only, whole_where: whole, range, batch_rows })
-    }
-}
-
-/// JS's lower-casing for unquoted names.
-fn same_name(field: &str, step: &str, quoted: bool) -> bool {
-    field == step || (!quoted && field.to_lowercase() == step.to_lowercase())
-}
-
-/// Exact match first, then (unquoted) the first case-insensitive one, as the evaluator binds names.
-fn find_field<'a>(fields: &'a [Arc<Field>], step: &str, quoted: bool) -> Option<(usize, &'a Field)> {
-    let exact = fields.iter().position(|f| f.name() == step);
-    let i = exact.or_else(|| fields.iter().position(|f| same_name(f.name(), step, quoted)))?;
-    Some((i, fields[i].as_ref()))
-}
-
-/// A conjunct bound to a leaf column: its leaf index, the field names down to it, its test.
-#[derive(Clone)]
-struct Bound {
-    leaf: usize,
-    names: Vec<String>,
-    field: Field,
-    test: Test,
-}
-
-/// The leaf column a path names: its leaf index, the field names down to it, its field. None for an unknown
-/// name, a path through something other than structs, or a leaf inside a list (not one value per row).
-fn resolve(md: &ArrowReaderMetadata, steps: &[(String, bool)]) -> Option<(usize, Vec<String>, Field)> {
-    let schema = md.schema();
-    let mut fields: &[Arc<Field>] = schema.fields();
-    let mut names = Vec::new();
-    let mut field: Option<&Field> = None;
-    for (k, (step, quoted)) in steps.iter().enumerate() {
-        let (_, f) = find_field(fields, step, *quoted)?;
-        names.push(f.name().clone());
-        field = Some(f);
-        match f.data_type() {
-            DataType::Struct(children) if k + 1 < steps.len() => fields = children,
-            _ if k + 1 < steps.len() => return None,
-            _ => {}
-        }
-    }
-    let field = field?;
-    let descr = md.metadata().file_metadata().schema_descr();
-    let leaf = (0..descr.num_columns()).find(|&j| descr.column(j).path().parts() == names.as_slice())?;
-    if descr.column(leaf).max_rep_level() > 0 {
-        return None;
-    }
-    Some((leaf, names, field.clone()))
-}
-
-fn bind(md: &ArrowReaderMetadata, c: &Conjunct) -> Option<Bound> {
-    let (leaf, names, field) = resolve(md, &c.steps)?;
-    let test = Test::new(c.op, kind_of(field.data_type())?, &c.values)?;
-    Some(Bound { leaf, names, field, test })
-}
-
-/// The aggregates bound to leaves (all of them, or None: the evaluator computes them), with the leaves.
-fn bind_aggregates(md: &ArrowReaderMetadata, aggs: &[ScanAggregate]) -> Option<Vec<(Aggregate, usize)>> {
-    let mut out = Vec::new();
-    for (func, column) in aggs {
-        match column {
-            None => out.push((Aggregate::new(*func, vec![], None)?, usize::MAX)),
-            Some(steps) => {
-                let (leaf, names, field) = resolve(md, steps)?;
-                out.push((Aggregate::new(*func, names, Some(field.data_type()))?, leaf));
-            }
-        }
-    }
-    Some(out)
-}
-
-/// The row groups statistics cannot rule out, for one bound conjunct.
-fn prune(md: &ParquetMetaData, b: &Bound, keep: &mut [bool]) -> ScanResult<()> {
-    let descr = md.file_metadata().schema_descr();
-    let col = descr.column(b.leaf);
-    // INT96's sort order is undefined (parquet-format, "Column order"); unsigned statistics of old
-    // writers were written signed. Neither prunes.
-    let unsigned =
-        matches!(b.field.data_type(), DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64);
-    if col.physical_type() == PhysicalType::INT96 || unsigned {
-        return Ok(());
-    }
-    let conv = StatisticsConverter::from_column_index(b.leaf, &b.field, descr)?.with_missing_null_counts_as_zero(false);
-    let groups = md.row_groups();
-    let mins = conv.row_group_mins(groups.iter())?;
-    let maxes = conv.row_group_maxes(groups.iter())?;
-    let nulls = conv.row_group_null_counts(groups.iter())?;
-    for (g, k) in keep.iter_mut().enumerate() {
-        if !*k {
-            continue;
-        }
-        let n = (!nulls.is_null(g)).then(|| nulls.value(g));
-        let rows = groups[g].num_rows() as u64;
-        if !b.test.may_match(mins.as_ref(), maxes.as_ref(), n, rows, g) {
-            *k = false;
-        }
-    }
-    Ok(())
-}
-
-/// The leaf array a bound conjunct reads, out of the one-column batch the row filter hands over, and
-/// the rows where a struct on the way is null (the path is MISSING there).
-fn leaf_of(
-    batch: &RecordBatch,
-    column: usize,
-    names: &[String],
-) -> Option<(arrow_array::ArrayRef, Option<NullBuffer>)> {
-    let mut a = batch.columns().get(column)?.clone();
-    let mut outer: Option<NullBuffer> = None;
-    for name in &names[1..] {
-        let st = a.as_struct_opt()?;
-        outer = NullBuffer::union(outer.as_ref(), st.logical_nulls().as_ref());
-        a = st.column_by_name(name)?.clone();
-    }
-    Some((a, outer))
-}
-
-fn row_filter_of(md: &ArrowReaderMetadata, bound: Vec<Bound>, exact: bool) -> RowFilter {
-    let descr = md.metadata().file_metadata().schema_descr_ptr();
-    let predicates: Vec<Box<dyn ArrowPredicate>> = bound
-        .into_iter()
-        .map(|b| {
-            let mask = ProjectionMask::leaves(&descr, [b.leaf]);
-            let (names, test) = (b.names, b.test);
-            let f = move |batch: RecordBatch| -> std::result::Result<BooleanArray, arrow_schema::ArrowError> {
-                let (a, outer) = leaf_of(&batch, 0, &names)
-                    .ok_or_else(|| arrow_schema::ArrowError::SchemaError("filter column not found".into()))?;
-                let truth = test.evaluate(a.as_ref());
-                let missing = |i: usize| outer.as_ref().is_some_and(|n| n.is_null(i));
-                // Exact: a row stays when the whole WHERE is true. Otherwise only a false conjunct drops a
-                // row: the evaluator reaches it before anything after it, so nothing it would raise is lost.
-                Ok((0..truth.len())
-                    .map(|i| {
-                        let t = if missing(i) {
-                            match test.op {
-                                Op::IsNull => Some(true),
-                                Op::IsNotNull => Some(false),
-                                _ => None,
-                            }
-                        } else {
-                            truth.is_valid(i).then(|| truth.value(i))
-                        };
-                        Some(if exact { t == Some(true) } else { t != Some(false) })
-                    })
-                    .collect())
-            };
-            Box::new(ArrowPredicateFn::new(mask, f)) as Box<dyn ArrowPredicate>
-        })
-        .collect();
-    RowFilter::new(predicates)
 }
 
 impl ScanState {

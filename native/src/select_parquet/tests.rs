@@ -7,6 +7,9 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, GzipLevel};
 use parquet::file::properties::WriterProperties;
 
+use super::aggregate::Func;
+use super::predicate::{Lit, Op};
+use super::query::Conjunct;
 use super::*;
 
 fn file(rows: usize, per_group: usize, codec: Compression) -> Vec<u8> {

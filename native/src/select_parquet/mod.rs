@@ -166,6 +166,8 @@ pub struct ScanState {
     file_size: u64,
     query: Query,
     phase: Phase,
+    /// The ranges the last step asked for: the next one cuts them out of the bytes handed over.
+    asked: Vec<Range<u64>>,
 }
 
 impl ScanState {
@@ -366,12 +368,45 @@ impl ScanState {
         Ok(Probed::Decode { keep_pushed: group.whole })
     }
 
-    fn next(&mut self, mut pushed: Vec<(Range<u64>, Bytes)>) -> ScanResult<StepOut> {
-        for (r, b) in &pushed {
-            if b.len() as u64 != r.end - r.start || r.end > self.file_size {
+    fn new(file_size: u64, query: Query) -> ScanState {
+        ScanState { file_size, query, phase: Phase::New, asked: Vec::new() }
+    }
+
+    /// One step, given the bytes read for the ranges the last step asked for, as spans of the object that
+    /// hold them (a merged read holds several ranges and the gaps between them): each asked range is cut out
+    /// of its span, so the scan sees exactly the ranges it asked for, whatever the pieces were.
+    fn next(&mut self, spans: Vec<(Range<u64>, Bytes)>) -> ScanResult<StepOut> {
+        for (r, b) in &spans {
+            if r.end < r.start || b.len() as u64 != r.end - r.start || r.end > self.file_size {
                 return Err(ScanError::parsing("Short read of the object."));
             }
         }
+        let asked = std::mem::take(&mut self.asked);
+        let pushed = if asked.is_empty() {
+            spans
+        } else {
+            let cut = |want: Range<u64>| -> ScanResult<(Range<u64>, Bytes)> {
+                if want.is_empty() {
+                    return Ok((want, Bytes::new()));
+                }
+                let (r, b) = spans
+                    .iter()
+                    .find(|(r, _)| r.start <= want.start && r.end >= want.end)
+                    .ok_or_else(|| ScanError::parsing("Short read of the object."))?;
+                let at = (want.start - r.start) as usize;
+                let bytes = b.slice(at..at + (want.end - want.start) as usize);
+                Ok((want, bytes))
+            };
+            asked.into_iter().map(cut).collect::<ScanResult<Vec<_>>>()?
+        };
+        let out = self.step(pushed)?;
+        if let StepOut::Needs(ranges) = &out {
+            self.asked = ranges.clone();
+        }
+        Ok(out)
+    }
+
+    fn step(&mut self, mut pushed: Vec<(Range<u64>, Bytes)>) -> ScanResult<StepOut> {
         // One turn per row group: a group that decodes without asking for more (all rows filtered out)
         // moves on to the next one here.
         loop {
@@ -484,6 +519,34 @@ pool_task! {
     }
 }
 
+/// The pieces handed to `next` (start, end pairs, one buffer each) as spans of the object: pieces that
+/// continue one another (the chunks storage read a range in) are joined, in the one copy the scan takes of
+/// the caller's bytes. A piece whose length is not its range's stays alone (the step refuses it).
+fn join_pieces(ranges: &[f64], buffers: &[&[u8]]) -> Vec<(Range<u64>, Bytes)> {
+    let range = |k: usize| ranges[2 * k] as u64..ranges[2 * k + 1] as u64;
+    let fits = |k: usize| {
+        let r = range(k);
+        r.end >= r.start && buffers[k].len() as u64 == r.end - r.start
+    };
+    let mut spans = Vec::new();
+    let mut k = 0;
+    while k < buffers.len() {
+        let mut r = range(k);
+        let mut j = k + 1;
+        while fits(j - 1) && j < buffers.len() && fits(j) && range(j).start == r.end {
+            r.end = range(j).end;
+            j += 1;
+        }
+        let mut joined = Vec::with_capacity(buffers[k..j].iter().map(|b| b.len()).sum());
+        for b in &buffers[k..j] {
+            joined.extend_from_slice(b);
+        }
+        spans.push((r, Bytes::from(joined)));
+        k = j;
+    }
+    spans
+}
+
 /// The task of `ParquetScan.next`: the step runs on the pool, its batch becomes a Buffer on the JS thread.
 pub struct ParquetNextTask {
     claim: Claim<ScanState>,
@@ -497,12 +560,9 @@ impl Task for ParquetNextTask {
     type JsValue = ParquetStep;
 
     fn compute(&mut self) -> Result<StepOut> {
-        let mut pushed = Vec::with_capacity(self.buffers.len());
-        for (k, b) in self.buffers.iter().enumerate() {
-            let (a, z) = (self.ranges[2 * k] as u64, self.ranges[2 * k + 1] as u64);
-            pushed.push((a..z, Bytes::copy_from_slice(b)));
-        }
-        self.claim.with(|s| guarded(s, |s| s.next(pushed)))
+        let buffers: Vec<&[u8]> = self.buffers.iter().map(|b| &b[..]).collect();
+        let spans = join_pieces(&self.ranges, &buffers);
+        self.claim.with(|s| guarded(s, |s| s.next(spans)))
     }
 
     fn resolve(&mut self, _env: Env, out: StepOut) -> Result<ParquetStep> {
@@ -535,7 +595,7 @@ impl ParquetScan {
             return Err(invalid("ParquetScan: fileSize must be a byte count"));
         }
         let query = Query::from_js(query)?;
-        let state = ScanState { file_size: file_size as u64, query, phase: Phase::New };
+        let state = ScanState::new(file_size as u64, query);
         Ok(ParquetScan { shared: Shared::new(state) })
     }
 
@@ -546,8 +606,10 @@ impl ParquetScan {
         Ok(AsyncTask::new(ParquetOpenTask { claim: self.shared.claim("ParquetScan")?, footer }))
     }
 
-    /// Hands over the ranges asked for by the previous step (`ranges`: start, end pairs, one Buffer
-    /// each) and decodes on, on the libuv pool: resolves with more ranges to read, a batch, or done.
+    /// Hands over the bytes of the ranges asked for by the previous step, in pieces of the object
+    /// (`ranges`: start, end pairs, one Buffer each, in any split: contiguous pieces are joined, each asked
+    /// range cut out of the span holding it; the buffers are copied, the caller may reuse them once this
+    /// settles) and decodes on, on the libuv pool: resolves with more ranges to read, a batch, or done.
     #[napi]
     pub fn next(&self, ranges: Vec<f64>, buffers: Vec<Buffer>) -> Result<AsyncTask<ParquetNextTask>> {
         if ranges.len() != buffers.len() * 2 || ranges.iter().any(|x| !(*x >= 0.0 && *x <= 2f64.powi(53))) {

@@ -1,5 +1,6 @@
 //! The scan driven as the TS face drives it (footer, then ranges on demand), over files written here
 //! with the crate's writer; and a seeded fuzz of hostile bytes: every outcome is rows or a typed error.
+use std::ops::Range;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Decimal128Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
@@ -58,6 +59,30 @@ struct Outcome {
 }
 
 fn run(bytes: &[u8], q: Query) -> ScanResult<Outcome> {
+    let exact = |ranges: &[Range<u64>]| {
+        ranges.iter().map(|r| (r.clone(), Bytes::copy_from_slice(&bytes[r.start as usize..r.end as usize]))).collect()
+    };
+    run_fed(bytes, q, exact)
+}
+
+/// The ranges asked for as the TS side hands them over: one read from the first start to the last end,
+/// in pieces of `piece` bytes (the source's chunks), joined by `join_pieces`.
+fn in_pieces(bytes: &[u8], piece: usize) -> impl Fn(&[Range<u64>]) -> Vec<(Range<u64>, Bytes)> + '_ {
+    move |ranges: &[Range<u64>]| {
+        let (Some(a), Some(z)) = (ranges.iter().map(|r| r.start).min(), ranges.iter().map(|r| r.end).max()) else {
+            return vec![];
+        };
+        let (mut starts, mut pieces) = (Vec::new(), Vec::new());
+        for p in (a as usize..z as usize).step_by(piece) {
+            let q = (p + piece).min(z as usize);
+            starts.extend([p as f64, q as f64]);
+            pieces.push(&bytes[p..q]);
+        }
+        join_pieces(&starts, &pieces)
+    }
+}
+
+fn run_fed(bytes: &[u8], q: Query, feed: impl Fn(&[Range<u64>]) -> Vec<(Range<u64>, Bytes)>) -> ScanResult<Outcome> {
     let n = bytes.len();
     if n < 12 {
         return Err(ScanError::parsing("small"));
@@ -66,16 +91,14 @@ fn run(bytes: &[u8], q: Query) -> ScanResult<Outcome> {
     if len > n - 8 {
         return Err(ScanError::parsing("footer"));
     }
-    let mut s = ScanState { file_size: n as u64, query: q, phase: Phase::New };
+    let mut s = ScanState::new(n as u64, q);
     let opened = run_guarded(&mut s, |s| s.open(&bytes[n - 8 - len..n - 8]))?;
     let (mut rows, mut bytes_read, mut pushed, mut max_batch) = (0, 0, Vec::new(), 0);
     loop {
         match run_guarded(&mut s, |s| s.next(std::mem::take(&mut pushed)))? {
             StepOut::Needs(ranges) => {
-                for r in ranges {
-                    bytes_read += r.end - r.start;
-                    pushed.push((r.clone(), Bytes::copy_from_slice(&bytes[r.start as usize..r.end as usize])));
-                }
+                bytes_read += ranges.iter().map(|r| r.end - r.start).sum::<u64>();
+                pushed = feed(&ranges);
             }
             StepOut::Batch(b) => {
                 let n = u32::from_le_bytes(b[0..4].try_into().unwrap()) as usize;
@@ -135,7 +158,7 @@ fn bombs_and_lies_are_typed_errors() {
     let bytes = file(200, 100, Compression::GZIP(GzipLevel::default()));
     assert_eq!(run(&bytes, query(None, vec![], true)).unwrap().rows, 200);
     // A page declaring far more than its chunk.
-    let mut s = ScanState { file_size: 0, query: query(None, vec![], true), phase: Phase::New };
+    let mut s = ScanState::new(0, query(None, vec![], true));
     let footer_len = u32::from_le_bytes(bytes[bytes.len() - 8..bytes.len() - 4].try_into().unwrap()) as usize;
     s.file_size = bytes.len() as u64;
     s.open(&bytes[bytes.len() - 8 - footer_len..bytes.len() - 8]).unwrap();
@@ -252,4 +275,43 @@ fn aggregates_are_computed_in_the_scan() {
     let mut q = query(None, vec![conj("id", Op::Ge, vec![Lit::Str("x".into())])], true);
     q.aggregates = vec![(Func::CountStar, None)];
     assert!(!run(&bytes, q).unwrap().opened.aggregated);
+}
+
+#[test]
+fn joins_contiguous_pieces_and_leaves_a_misfit_alone() {
+    let data: Vec<u8> = (0..12).collect();
+    let ranges = [0.0, 3.0, 3.0, 5.0, 7.0, 9.0, 9.0, 12.0, 12.0, 13.0];
+    let pieces = [&data[0..3], &data[3..5], &data[7..9], &data[9..11], &data[11..12]];
+    let spans = join_pieces(&ranges, &pieces);
+    let got: Vec<(Range<u64>, Vec<u8>)> = spans.into_iter().map(|(r, b)| (r, b.to_vec())).collect();
+    assert_eq!(
+        got,
+        vec![
+            (0..5, (0..5).collect()),
+            (7..9, vec![7, 8]),
+            (9..12, vec![9, 10]), // two bytes for three: not joined with the next, refused by the step
+            (12..13, vec![11]),
+        ]
+    );
+}
+
+#[test]
+fn pieces_of_any_size_give_the_same_scan_and_a_missing_range_is_a_short_read() {
+    let bytes = file(1000, 100, Compression::SNAPPY);
+    let q = || query(None, vec![conj("id", Op::Ge, vec![Lit::Int(250)])], true);
+    let want = run(&bytes, q()).unwrap();
+    for piece in [1, 7, 4096, 1 << 20] {
+        let got = run_fed(&bytes, q(), in_pieces(&bytes, piece)).unwrap();
+        assert_eq!((got.rows, got.bytes_read), (want.rows, want.bytes_read), "{piece}-byte pieces");
+    }
+    // Each asked range but the last one's final byte: the step refuses it.
+    let short = |ranges: &[Range<u64>]| {
+        let mut spans = in_pieces(&bytes, 4096)(ranges);
+        if let Some((r, b)) = spans.pop() {
+            spans.push((r.start..r.end - 1, b.slice(..b.len() - 1)));
+        }
+        spans
+    };
+    let err = run_fed(&bytes, q(), short).err().expect("a short read fails the scan");
+    assert!(err.message.contains("Short read"), "{}", err.message);
 }

@@ -8,7 +8,7 @@ import { ParquetScan, type ParquetStep } from '@cairn/native';
 import type { ByteSource, ScanOptions, ScanResult } from '../types.js';
 import { scanError, type SelectError } from '../errors.js';
 import type { SelectErrorCode } from '../../errors.js';
-import { countedRead, throwIfAborted } from '../source.js';
+import { countedChunks, countedRead, throwIfAborted } from '../source.js';
 import { resolveScanRange } from '../range.js';
 import { aggregateValues, batchRows } from './columns.js';
 
@@ -50,24 +50,41 @@ async function readFooter(source: ByteSource, opts: ScanOptions): Promise<Buffer
   return Buffer.from(footer.buffer, footer.byteOffset, footer.byteLength);
 }
 
-/** Reads the asked ranges, merging close ones; returns the ranges as asked with their bytes. */
-async function readRanges(source: ByteSource, opts: ScanOptions, needs: number[]): Promise<Buffer[]> {
-  const out: Buffer[] = new Array(needs.length / 2);
+/** Bytes of the object in pieces: start, end pairs, one Buffer each. */
+interface Pieces {
+  ranges: number[];
+  buffers: Buffer[];
+}
+
+/**
+ * Reads the asked ranges, merging close ones, as the source's own chunks: no copy here (a row group's chunks
+ * are several storage batches), the native scan joins them in the one copy it takes and cuts out what it
+ * asked for. Once it has (`next` settled), `giveBack` returns them to the source, which reuses its read
+ * buffers instead of allocating, and collecting, a row group's worth per read.
+ */
+async function readRanges(source: ByteSource, opts: ScanOptions, needs: number[]): Promise<Pieces> {
+  const out: Pieces = { ranges: [], buffers: [] };
   const order = Array.from({ length: needs.length / 2 }, (_, i) => i).sort((x, y) => needs[2 * x] - needs[2 * y]);
   for (let k = 0; k < order.length; ) {
     const start = needs[2 * order[k]];
     let end = needs[2 * order[k] + 1];
     let j = k + 1;
     while (j < order.length && needs[2 * order[j]] <= end + MERGE_GAP) end = Math.max(end, needs[2 * order[j++] + 1]);
-    const bytes = await countedRead(source, opts, start, end);
-    if (bytes.byteLength !== end - start) throw parquetError('Short read of the object.');
-    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (; k < j; k++) {
-      const i = order[k];
-      out[i] = buf.subarray(needs[2 * i] - start, needs[2 * i + 1] - start);
+    k = j;
+    if (end <= start) continue; // nothing to read: the scan needs no bytes for an empty range
+    let at = start;
+    for await (const chunk of countedChunks(source, opts, start, end)) {
+      out.ranges.push(at, at + chunk.length);
+      out.buffers.push(chunk);
+      at += chunk.length;
     }
+    if (at !== end) throw parquetError('Short read of the object.');
   }
   return out;
+}
+
+function giveBack(source: ByteSource, pieces: Pieces): void {
+  if (source.recycle) for (const b of pieces.buffers) source.recycle(b);
 }
 
 export async function scanParquet(
@@ -101,25 +118,24 @@ export async function scanParquet(
   async function* batches(): AsyncGenerator<unknown[]> {
     if (limit <= 0) return;
     let passed = 0;
-    let ranges: number[] = [];
-    let buffers: Buffer[] = [];
+    let pieces: Pieces = { ranges: [], buffers: [] };
     for (;;) {
       throwIfAborted(opts.signal);
       let step: ParquetStep;
       try {
-        step = await scan.next(ranges, buffers);
+        step = await scan.next(pieces.ranges, pieces.buffers);
       } catch (e) {
         throw nativeError(e);
+      } finally {
+        giveBack(source, pieces); // the scan copied them (or failed): no view of them is left
       }
-      ranges = [];
-      buffers = [];
+      pieces = { ranges: [], buffers: [] };
       if (step.done) {
         if (aggregates) aggregates.values = aggregateValues(step.aggregates ?? '[]');
         return;
       }
       if (step.needs) {
-        ranges = step.needs;
-        buffers = await readRanges(source, opts, step.needs);
+        pieces = await readRanges(source, opts, step.needs);
         if (aggregates) yield []; // a cue for keep-alives while the scan aggregates
         continue;
       }

@@ -138,6 +138,14 @@ beforeAll(async () => {
   }
   for (const key of ['v1', 'v4']) await s3.send(new DeleteObjectCommand({ Bucket: 'ver', Key: key }));
   versionedBefore = await versionsOf('ver');
+  // IAM's records live in the system bucket, which moves too.
+  await adminCall(admin, {
+    method: 'PUT',
+    path: 'add-user',
+    query: { accessKey: 'pool-user' },
+    body: { secretKey: 'pool-user-secret', status: 'enabled' },
+    encrypt: true,
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -166,6 +174,7 @@ describe('decommission of a server pool', () => {
 
   it('moves every version out of the pool while every object stays readable', async () => {
     expect(await metasIn(1, 'plain')).toBeGreaterThan(0);
+    expect((await metasIn(1, '.cairn.sys/config')) + (await metasIn(2, '.cairn.sys/config'))).toBeGreaterThan(0);
     const started = await decommissionCommand(admin, 'start', [poolArg(1)]);
     expect(started.done).toMatch(/started/);
     // A second drain while one runs (or after it ended) is refused.
@@ -191,6 +200,7 @@ describe('decommission of a server pool', () => {
     expect(table.rows!.map((r) => r.status)).toEqual(['complete', 'active']);
     expect(await metasIn(1, 'plain')).toBe(0);
     expect(await metasIn(1, 'ver')).toBe(0);
+    expect(await metasIn(1, '.cairn.sys/config')).toBe(0);
   }, 300_000);
 
   it('after the drain: same objects, versions, metadata; new objects go to the other pool', async () => {
@@ -217,6 +227,11 @@ describe('decommission of a server pool', () => {
     await start([2]);
     await everyPlainObjectReads();
     expect(await versionsOf('ver')).toEqual(versionedBefore);
+    const users = (await adminCall(admin, { method: 'GET', path: 'list-users', decrypt: true })) as Record<
+      string,
+      unknown
+    >;
+    expect(Object.keys(users)).toContain('pool-user');
     // One pool left: nothing to decommission into.
     await expect(adminCall(admin, { method: 'GET', path: 'pools/list' })).rejects.toThrow(/501/);
   }, 120_000);

@@ -30,7 +30,7 @@ export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--consol
   DRIVE...          local drive directories; {1...4} ranges are expanded (e.g. ./data/d{1...4}). Several
                     arguments with ranges are server pools, one each (./p1/d{1...4} ./p2/d{1...4}): new
                     objects go to a pool by free space, an object stays in its pool; one worker serves
-                    them. Or, for a
+                    them; \`cairn admin decommission start POOL\` drains a pool before it leaves. Or, for a
                     distributed deployment, the endpoints of every node's drives, the same on every node:
                     http://host{1...4}:9000/mnt/d{1...4} (one ellipsis argument) or an explicit list of
                     http://host:port/folder; each node finds its own by --address (a fixed port) and serves

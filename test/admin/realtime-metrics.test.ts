@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { adminCall, adminStream, type AdminTarget } from '../../server/src/cli/admin-client.js';
-import { ALT, ROOT, startWithBucket, type TestSetup } from '../helpers/cairn.js';
+import { ALT, ROOT, startTestServer, startWithBucket, type TestSetup } from '../helpers/cairn.js';
 
 let setup: TestSetup;
 const as = (c: { accessKey: string; secretKey: string }): AdminTarget => ({
@@ -133,6 +133,29 @@ describe('realtime metrics', () => {
     // The server goes on answering.
     const [doc] = await samples(as(ROOT), madminQuery(2, 1));
     expect(doc.final).toBe(true);
+  });
+
+  it('ends the open streams when the server closes (a dashboard left open does not hold a stop)', async () => {
+    // A grace period far beyond the test's time: only the stream's end lets the close finish.
+    const own = await startTestServer({ shutdownGraceMs: 600_000 });
+    const t = { endpoint: own.url, region: 'us-east-1', ...ROOT };
+    const docs: Realtime[] = [];
+    let firstCame = () => {};
+    const first = new Promise<void>((resolve) => {
+      firstCame = resolve;
+    });
+    const stream = await adminStream(t, { method: 'GET', path: 'metrics', query: madminQuery(2, 0) });
+    const reading = (async () => {
+      for await (const doc of stream) {
+        docs.push(doc as Realtime);
+        firstCame();
+      }
+    })();
+    await first;
+    await own.close();
+    await reading;
+    expect(docs.length).toBeGreaterThanOrEqual(1);
+    expect(docs.every((d) => !d.final)).toBe(true);
   });
 
   it('refuses users without admin:ServerInfo and what Cairn does not have', async () => {

@@ -58,6 +58,7 @@ export {
   HealSequences,
   type HealSharing,
   healOverBus,
+  MetricsStreams,
   type ServerAdmin,
   ServerConfig,
   type ServerIdentity,

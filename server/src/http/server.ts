@@ -15,6 +15,7 @@ import {
   type RewrapSharing,
   type HealSharing,
   type ObjectLayer,
+  MetricsStreams,
   type ReplicationTargetStatus,
   Replicator,
   type ReplicatorOptions,
@@ -177,6 +178,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     rewrap: new RewrapJobs(opts.storage, opts.sse?.kms, opts.rewrapSharing),
     service: opts.service,
     config: opts.config,
+    metricsStreams: new MetricsStreams(),
   };
   // One count of failed logins per source address for LDAP and for the signed STS AssumeRole (the console's login).
   const logins = new LoginLimiter(now, opts.loginFailures);
@@ -289,8 +291,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
         app.server.closeAllConnections();
         consoleListener?.force();
       }, opts.shutdownGraceMs ?? 25_000);
-      // Listeners' streams never end by themselves.
+      // Listeners' and realtime metrics' streams never end by themselves.
       notify.endListeners();
+      server.metricsStreams.endAll();
       // Both stop accepting at once; the app's closing state makes answers in flight on either close their connection.
       const consoleClosed = consoleListener?.close();
       try {

@@ -25,13 +25,13 @@ import { isKmsAdminPath, kmsAdmin } from './kms.js';
 import { configAdmin, isConfigPath } from './config/admin.js';
 import { isPoolsPath, poolsAdmin } from './pools.js';
 import type { ServerConfig } from './config/store.js';
-import { type ApiTotals, realtimeMetrics } from './metrics.js';
+import { type ApiTotals, type MetricsStreams, realtimeMetrics } from './metrics.js';
 
 export { type ServerIdentity, UsageCounter } from './server-info.js';
 export * from './trace.js';
 export { HealSequences, type HealSharing, healOverBus } from './heal.js';
 export { ServerConfig } from './config/store.js';
-export type { ApiTotals } from './metrics.js';
+export { type ApiTotals, MetricsStreams } from './metrics.js';
 
 export type ServiceAction = 'restart' | 'stop';
 
@@ -54,6 +54,8 @@ export interface ServerAdmin {
   config?: ServerConfig;
   /** The whole server's S3 request counts (http/metrics.ts); the realtime metrics' API part. */
   apiTotals?: () => Promise<ApiTotals>;
+  /** The realtime metrics streams open now (ended when the server closes). */
+  metricsStreams: MetricsStreams;
 }
 
 export interface ServerAdminCall {
@@ -127,6 +129,7 @@ export async function serverAdmin(c: ServerAdminCall): Promise<S3Response> {
         startedAt: c.admin.identity.startedAt,
         q: c.q,
         apiTotals: c.admin.apiTotals,
+        streams: c.admin.metricsStreams,
       });
     default:
       return topLocks(c);

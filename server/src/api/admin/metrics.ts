@@ -29,6 +29,22 @@ export interface ApiTotals {
   sentBytes: number;
 }
 
+/**
+ * The realtime streams open now: ended when the server closes, so that a dashboard left open does not hold a
+ * graceful stop or restart for its whole grace period.
+ */
+export class MetricsStreams {
+  private readonly open = new Set<() => void>();
+  add(end: () => void): () => void {
+    this.open.add(end);
+    return () => this.open.delete(end);
+  }
+  endAll(): void {
+    for (const end of this.open) end();
+    this.open.clear();
+  }
+}
+
 export interface MetricsCall {
   storage: ObjectLayer;
   /** This node's `host:port`. */
@@ -37,6 +53,7 @@ export interface MetricsCall {
   q: URLSearchParams;
   /** The request counts (absent: a server without the HTTP counters, e.g. a test's). */
   apiTotals?: () => Promise<ApiTotals>;
+  streams: MetricsStreams;
 }
 
 interface Options {
@@ -138,9 +155,17 @@ export function realtimeMetrics(c: MetricsCall): S3Response {
   let sent = 0;
   let timer: NodeJS.Timeout | undefined;
   let last = 0;
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    clearTimeout(timer);
+    forget();
+    stream.push(null);
+  };
   const stream = new Readable({
     read() {
-      if (timer) return;
+      if (timer || ended) return;
       // The first document at once, the next one `interval` after the one before.
       const wait = sent === 0 ? 0 : Math.max(0, last + o.intervalMs - Date.now());
       timer = setTimeout(() => {
@@ -149,19 +174,22 @@ export function realtimeMetrics(c: MetricsCall): S3Response {
         sample(c, o, final).then(
           (doc) => {
             timer = undefined;
-            if (stream.destroyed) return;
+            if (stream.destroyed || ended) return;
             sent++;
             stream.push(`${JSON.stringify(doc)}\n`);
-            if (final) stream.push(null);
+            if (final) end();
           },
           (e: Error) => stream.destroy(e),
         );
       }, wait);
     },
     destroy(err, callback) {
+      ended = true;
       clearTimeout(timer);
+      forget();
       callback(err);
     },
   });
+  const forget = c.streams.add(end);
   return { status: 200, headers: { 'content-type': 'application/json' }, body: stream };
 }

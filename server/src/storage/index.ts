@@ -29,6 +29,9 @@ export { driveLayout, formatDrives, FormatPending } from './drive/format.js';
 export { nasGateway, openNas, NasObjects, type NasStorageOptions } from './nas/index.js';
 export { openS3Gateway, S3GatewayObjects, s3Gateway, type S3GatewayOptions } from './s3gw/index.js';
 
+/** How long buffers above `poolBytes` are kept unused before they go (see the pool's constructor). */
+const POOL_IDLE_MS = 60_000;
+
 /** Formats (or checks) the drives and starts the erasure engine on them. */
 export async function openStorage(opts: StorageOptions): Promise<ErasureObjects> {
   // Options are checked before anything touches the drives.
@@ -126,7 +129,10 @@ function makeContext(
   deploymentId: string,
   tmpDir: string,
 ): StorageContext {
-  const pool = new BufferPool(tuning.poolBytes, 8 * tuning.poolBytes);
+  // Buffers a burst of GETs used stay POOL_IDLE_MS after it (then down to poolBytes): analytics queries come
+  // in bursts seconds apart, and a pool trimmed after 10 s idle made each burst allocate its buffers afresh:
+  // 0.25-0.33 CPU-s/GB more of V8's GC (bench/readers/requests.ts --idle 12, bench/readers/README.md).
+  const pool = new BufferPool(tuning.poolBytes, 8 * tuning.poolBytes, POOL_IDLE_MS);
   return {
     deploymentId,
     blockSize: opts.blockSize ?? 1024 * 1024,

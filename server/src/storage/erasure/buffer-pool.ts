@@ -25,7 +25,7 @@ export class BufferPool {
   constructor(
     readonly keepBytes: number,
     readonly busyBytes = keepBytes,
-    private readonly idleMs = 10_000,
+    readonly idleMs = 10_000,
     private readonly now: () => number = () => performance.now(),
   ) {}
 

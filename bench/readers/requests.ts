@@ -1,0 +1,241 @@
+// What a Python reader asks a server for, and what those requests cost the server when the reader itself
+// sends them against when the lean client sends the very same ones (issue 23: pyarrow's whole and filtered
+// reads cost Cairn 1.4-1.5x the CPU per byte of raw whole GETs of the same files).
+//
+// The light group's Python worker reads the Parquet dataset once through a logging proxy (method, path,
+// Range, status, bytes, time, requests in flight), and the list is printed. Then, in rounds (order flipped
+// each round), the server's CPU by thread per GB for: the reader itself; the lean client (bench/load)
+// replaying the reader's GETs with the same ranges on the same number of connections; and the lean client
+// GETting the files whole (the readers bench's raw baseline). One Cairn process (one worker), or MinIO.
+//   node --import tsx bench/readers/requests.ts [--reader pyarrow-whole] [--rounds 3] [--minio BIN | --bin CAIRN_JS]
+//     [--kinds reader,replay,whole]
+//     [--env NAME=VALUE] [--data-dir DIR] [--idle SECONDS]
+// --idle leaves the server idle that long before each measured run, as the readers bench's turns do.
+import { spawn } from 'node:child_process';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { objectPath, S3Client } from '../load/client.js';
+import { table } from '../load/results.js';
+import { DEFAULT_CAIRN_BIN, REPO, startCairn, startMinio, stopServer, type ServerProcess } from '../load/servers.js';
+import { threads } from '../load/threads.js';
+
+const { values: v } = parseArgs({
+  options: {
+    reader: { type: 'string', default: 'pyarrow-whole' },
+    bin: { type: 'string', default: DEFAULT_CAIRN_BIN },
+    kinds: { type: 'string', default: 'reader,replay,whole' },
+    rounds: { type: 'string', default: '3' },
+    minio: { type: 'string' },
+    env: { type: 'string', multiple: true, default: [] },
+    'data-dir': { type: 'string', default: join(tmpdir(), 'cairn-readers-data') },
+    'drives-dir': { type: 'string', default: '/dev/shm' },
+    idle: { type: 'string', default: '0' },
+  },
+});
+
+const KEY = { accessKey: 'readers-req', secretKey: 'readers-req-secret-key' };
+const BUCKET = 'readers-req';
+
+/** One request the reader sent, as the proxy saw it. */
+interface Seen {
+  method: string;
+  path: string;
+  range: string;
+  status: number;
+  bytes: number;
+  ms: number;
+  inFlight: number;
+}
+
+/** A proxy to `target` that notes every request (for the one logged run; its CPU is not the server's). */
+async function loggingProxy(target: URL): Promise<{ url: string; seen: Seen[]; close(): void }> {
+  const seen: Seen[] = [];
+  let inFlight = 0;
+  const server = createServer((req, res) => {
+    const started = performance.now();
+    inFlight++;
+    const s: Seen = {
+      method: req.method!,
+      path: req.url!.split('?')[0],
+      range: String(req.headers.range ?? ''),
+      status: 0,
+      bytes: 0,
+      ms: 0,
+      inFlight,
+    };
+    if (req.url!.includes('?')) s.path += `?${req.url!.split('?')[1].split('&')[0]}`;
+    const up = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (ur) => {
+        s.status = ur.statusCode!;
+        res.writeHead(ur.statusCode!, ur.headers);
+        ur.on('data', (b: Buffer) => (s.bytes += b.length));
+        ur.pipe(res);
+        ur.once('end', () => {
+          inFlight--;
+          s.ms = performance.now() - started;
+          seen.push(s);
+        });
+      },
+    );
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return { url: `http://127.0.0.1:${port}`, seen, close: () => server.close() };
+}
+
+/** The light group's Python worker (bench/readers/worker.py), one JSON line each way. */
+async function pythonWorker() {
+  const venv = await new Promise<string>((res, rej) => {
+    const c = spawn('bash', [join(REPO, 'scripts/analytics-venv.sh')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    c.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    c.once('exit', (code) => (code === 0 ? res(out.trim().split('\n').pop()!) : rej(new Error('venv'))));
+  });
+  const child = spawn(join(venv, 'bin/python'), [join(REPO, 'bench/readers/worker.py'), 'light'], {
+    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  return {
+    async ask<T>(req: object): Promise<T> {
+      child.stdin.write(`${JSON.stringify(req)}\n`);
+      const line = await lines.next();
+      if (line.done) throw new Error('python worker exited');
+      const a = JSON.parse(line.value) as T & { error?: string };
+      if (a.error) throw new Error(a.error);
+      return a;
+    },
+    close: () => child.kill(),
+  };
+}
+
+const target = (name: string, endpoint: string) => ({
+  name,
+  endpoint,
+  access_key: KEY.accessKey,
+  secret_key: KEY.secretKey,
+  region: 'us-east-1',
+  bucket: BUCKET,
+});
+
+/** Sends `gets` ([path, range]) on `conns` connections of the lean client; bytes received. */
+async function replay(url: string, gets: [string, string][], conns: number): Promise<number> {
+  const client = new S3Client({ endpoint: url, ...KEY, region: 'us-east-1' });
+  const cs = Array.from({ length: Math.min(conns, gets.length) }, () => client.connect());
+  await Promise.all(cs.map((c) => c.warmUp()));
+  let next = 0;
+  let bytes = 0;
+  try {
+    await Promise.all(
+      cs.map(async (c) => {
+        for (let i = next++; i < gets.length; i = next++) {
+          const [path, range] = gets[i];
+          const res = await c.request({ method: 'GET', path, range: range || undefined });
+          if (res.status >= 300) throw new Error(`GET ${path} ${range}: ${res.status}`);
+          bytes += res.bytes;
+        }
+      }),
+    );
+  } finally {
+    for (const c of cs) c.close();
+  }
+  return bytes;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const envOf = (list: string[]) =>
+  Object.fromEntries(list.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+const server: ServerProcess = v.minio
+  ? await startMinio(v.minio, v['drives-dir']!, KEY.accessKey, KEY.secretKey)
+  : await startCairn([v.bin!], v['drives-dir']!, KEY.accessKey, KEY.secretKey, {
+      CAIRN_WORKERS: '1',
+      ...envOf(v.env!),
+    });
+const py = await pythonWorker();
+const proxy = await loggingProxy(new URL(server.url));
+try {
+  const prepared = await py.ask<{ readers: Record<string, { ranges: [string, number, number][] }> }>({
+    op: 'prepare',
+    targets: [target('direct', server.url), target('proxied', proxy.url)],
+    data_dir: v['data-dir'],
+    scale: 1,
+  });
+  const whole = prepared.readers['pyarrow-whole'].ranges.map(
+    ([key]) => [objectPath(BUCKET, key), ''] as [string, string],
+  );
+  await py.ask({ op: 'run', reader: v.reader, target: 'direct' }); // warm-up
+  proxy.seen.length = 0;
+  await py.ask({ op: 'run', reader: v.reader, target: 'proxied' });
+  const seen = [...proxy.seen];
+  console.log(
+    table([
+      ['method', 'path', 'range', 'status', 'bytes', 'ms', 'in flight'],
+      ...seen.map((s) => [
+        s.method,
+        s.path,
+        s.range,
+        String(s.status),
+        String(s.bytes),
+        s.ms.toFixed(0),
+        String(s.inFlight),
+      ]),
+    ]),
+  );
+  const gets = seen
+    .filter((s) => s.method === 'GET' && !s.path.includes('?'))
+    .map((s) => [s.path, s.range] as [string, string]);
+  const conns = Math.max(...seen.map((s) => s.inFlight));
+  console.log(`${seen.length} requests, ${gets.length} object GETs, up to ${conns} in flight`);
+
+  const kinds: Record<string, () => Promise<number>> = {
+    reader: async () => {
+      await py.ask({ op: 'run', reader: v.reader, target: 'direct' });
+      return seen.reduce((n, s) => n + s.bytes, 0);
+    },
+    replay: () => replay(server.url, gets, conns),
+    whole: () => replay(server.url, whole, 8),
+  };
+  const perGB: Record<string, Record<string, number[]>> = {};
+  const loads: number[] = [];
+  const order = v.kinds!.split(',');
+  for (let r = 0; r < Number(v.rounds); r++) {
+    loads.push(loadavg()[0]);
+    for (const kind of r % 2 ? [...order].reverse() : order) {
+      // The readers bench leaves a server idle while the other server or a reader's decoding runs.
+      await new Promise((res) => setTimeout(res, Number(v.idle) * 1000));
+      const before = await threads(server.child.pid!);
+      const bytes = await kinds[kind]();
+      const after = await threads(server.child.pid!);
+      const rows = (perGB[kind] ??= {});
+      let total = 0;
+      for (const [g, a] of Object.entries(after)) {
+        const b = before[g] ?? { user: 0, sys: 0 };
+        const s = (a.user - b.user + a.sys - b.sys) / (bytes / 1e9);
+        (rows[g] ??= []).push(s);
+        total += s;
+      }
+      (rows.total ??= []).push(total);
+    }
+  }
+  const groups = [...new Set(Object.values(perGB).flatMap((r) => Object.keys(r)))].sort();
+  console.log(
+    table([
+      ['thread', ...order],
+      ...groups.map((g) => [g, ...order.map((k) => (perGB[k][g] ? median(perGB[k][g]).toFixed(3) : '-'))]),
+    ]),
+  );
+  console.log(
+    `${server.name}, server CPU-s per GB (10^9 bytes received), medians of ${v.rounds} rounds; load average (1 min) at each round: ${loads.map((l) => l.toFixed(1)).join(' ')}`,
+  );
+} finally {
+  py.close();
+  proxy.close();
+  await stopServer(server, false);
+}

@@ -1,7 +1,8 @@
 // The `cairn` single executable (scripts/build-binary.mjs, `npm run build:binary`) run with an empty environment
 // (`env -i`: no PATH, so no node to lean on): --version, a server on four drive folders answering PUT, GET and
-// S3 Select on a CSV, the same with --workers 2, and the NAS gateway. CI builds the executable before the tests
-// (.ci/run); here it is built when missing (about a minute), or the tests say why they cannot run.
+// S3 Select on a CSV, the same with --workers 2 (processes, the executable's default), and the NAS gateway. CI
+// builds the executable before the tests (.ci/run); here it is built when missing (about a minute), or the
+// tests say why they cannot run.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync } from 'node:fs';
@@ -136,6 +137,8 @@ describe.skipIf(cannotBuild)('the cairn executable, with no node around', () => 
     try {
       await putGetSelect(server.s3, 'two');
       expect(server.log()).toContain('"workers":2');
+      // The executable forks itself: processes are its default (threads are node's only).
+      expect(server.log()).toContain('"mode":"processes"');
     } finally {
       expect(await server.stop()).toBe(0);
     }

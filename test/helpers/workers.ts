@@ -30,7 +30,7 @@ export interface WorkersServer {
   logs: LogLine[];
   /** The first log line (logged already or still to come) that `match` accepts. */
   logLine(match: (l: LogLine) => boolean): Promise<LogLine>;
-  /** How the workers run (CAIRN_WORKER_MODE in startWorkers' env, else in this process's; default processes). */
+  /** How the workers run (CAIRN_WORKER_MODE in startWorkers' env, else in this process's; default threads). */
   mode: 'processes' | 'threads';
   /** The pid (threads: the thread id) of worker `slot` as the primary last logged it ("worker N started"). */
   pid(slot: number): number;
@@ -50,13 +50,13 @@ export interface WorkersServer {
 
 /**
  * With `workers` 1 the server runs in one process (no primary, answers without x-cairn-worker): slot 1's
- * clients and agents are then plain keep-alive ones. With CAIRN_WORKER_MODE=threads the primary takes the
+ * clients and agents are then plain keep-alive ones. With threads (the default) the primary takes the
  * test faults (kill, hang) on its stdin (CAIRN_TEST_WORKER_FAULTS, cluster/primary.ts).
  */
 export async function startWorkers(workers: number, env: Record<string, string> = {}): Promise<WorkersServer> {
   const single = workers === 1;
   // The mode given here, else the one the test runner's environment gives every server it starts.
-  const mode = (env.CAIRN_WORKER_MODE ?? process.env.CAIRN_WORKER_MODE) === 'threads' ? 'threads' : 'processes';
+  const mode = (env.CAIRN_WORKER_MODE ?? process.env.CAIRN_WORKER_MODE) === 'processes' ? 'processes' : 'threads';
   const faults = mode === 'threads' ? { CAIRN_TEST_WORKER_FAULTS: 'on' } : {};
   const base = await mkdtemp(join(tmpdir(), 'cairn-workers-'));
   const drives = [1, 2, 3, 4].map((i) => join(base, `d${i}`));

@@ -22,7 +22,7 @@ import { parseAddress } from '../http/address.js';
 import { isEndpointArgument, planCluster } from '../cluster/endpoints.js';
 import { drivePools } from '../storage/expand.js';
 import type { ServiceAction } from '../api/index.js';
-import type { ThreadData, WorkerMode } from '../cluster/spawn.js';
+import { defaultWorkerMode, type ThreadData, type WorkerMode } from '../cluster/spawn.js';
 
 export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--console-address HOST:PORT] [--certs-dir DIR]
                     [--domain DOMAIN] [--region REGION] [--workers N] [--worker-mode MODE] DRIVE...
@@ -46,10 +46,11 @@ export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--consol
                     the files change or on SIGHUP. Without public.crt in the default folder: plain HTTP
   --domain          domain for virtual-host-style requests (bucket.DOMAIN); repeatable
   --region          region reported to clients (default us-east-1)
-  --workers         processes serving S3 on the address, over the same drives (default: CAIRN_WORKERS,
+  --workers         workers serving S3 on the address, over the same drives (default: CAIRN_WORKERS,
                     else the number of cores); 1 serves from this process alone
-  --worker-mode     processes (the default; CAIRN_WORKER_MODE) or threads: the workers are threads of one
-                    process (less memory; a worker stuck in native code takes the whole process down)
+  --worker-mode     threads (the default; CAIRN_WORKER_MODE) or processes: threads of one process use less
+                    memory, but a worker stuck in native code takes the whole process down (the single
+                    executable runs processes only)
   --help            this text
 
 Environment: CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD (root credentials), CAIRN_USERS="ak:sk,..." or
@@ -65,8 +66,9 @@ asked for). CAIRN_KMS_CACHE_EXPIRY (seconds an unsealed data key is kept in memo
 300; 0: ask the KMS on every read), CAIRN_KMS_CACHE_MAX_KEYS (10000).
 CAIRN_SSE_C_LOOPBACK_HTTP=on accepts SSE-C keys over plain HTTP from loopback clients (for tests; S3
 requires TLS for SSE-C, and so does Cairn otherwise).
-With several workers a primary process forks them, restarts one that dies, holds their object locks and
-passes changes between them; answers carry x-cairn-worker (the worker's number) and log lines "worker".
+With several workers a primary starts them (threads or processes), restarts one that dies, holds their
+object locks and passes changes between them; answers carry x-cairn-worker (the worker's number) and log
+lines "worker".
 Tuning (defaults measured with bench/load): CAIRN_READ_BATCH_BLOCKS (blocks per shard read on GET, 4),
 CAIRN_READ_AHEAD_BATCHES (batches read ahead of the one being sent, 1), CAIRN_BUFFER_POOL_MB (free
 read/write buffers kept for reuse when idle, 32; up to 8 times that while busy and for a minute after), CAIRN_READ_CACHE_MB
@@ -277,7 +279,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const logger = pino({ level });
   if (args.workers > 1) {
     const accept = process.env.CAIRN_WORKER_ACCEPT === 'reuseport' ? 'reuseport' : 'shared';
-    const mode = args.workerMode ?? 'processes';
+    const mode = args.workerMode ?? defaultWorkerMode();
     if (mode === 'threads') {
       if (isSea()) {
         process.stderr.write(

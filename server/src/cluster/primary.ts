@@ -19,7 +19,15 @@ import { TraceRelay } from './trace-relay.js';
 import { batching, type ToPrimary, type ToWorker, type WorkerConfig } from './protocol.js';
 import { loudly, type ServerArgs, serverOptions } from './serve.js';
 import { executableWorkerNodeOptions, workerEnv, workerExecArgv } from './worker-memory.js';
-import { collectOnce, forkProcess, prepareThreads, startThread, type WorkerHandle, type WorkerMode } from './spawn.js';
+import {
+  collectOnce,
+  defaultWorkerMode,
+  forkProcess,
+  prepareThreads,
+  startThread,
+  type WorkerHandle,
+  type WorkerMode,
+} from './spawn.js';
 
 /** How workers share the address: node:cluster's round robin from the primary, or SO_REUSEPORT. */
 export type AcceptMode = 'shared' | 'reuseport';
@@ -57,7 +65,7 @@ export interface PrimaryOptions {
 }
 
 export async function runPrimary(args: ServerArgs, logger: Logger, options: PrimaryOptions = {}): Promise<number> {
-  const mode = options.mode ?? 'processes';
+  const mode = options.mode ?? defaultWorkerMode();
   // Threads share no socket through node:cluster: each binds the port itself.
   const accept = mode === 'threads' ? 'reuseport' : (options.accept ?? 'shared');
   const log = logger.child({ worker: 0 });
@@ -263,7 +271,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
   // Threads: this process's own start-up garbage (the drives' formatting) goes too, as each worker's does.
   if (mode === 'threads') collectOnce();
   log.info(
-    { url, accessKey: credentials.root.accessKey, drives: args.drives, workers: args.workers },
+    { url, accessKey: credentials.root.accessKey, drives: args.drives, workers: args.workers, mode },
     `Cairn is serving S3 at ${url}`,
   );
   if (consoleUrl) log.info({ url: consoleUrl }, `The web console is at ${consoleUrl}`);

@@ -16,7 +16,7 @@ export interface ServerArgs {
   drives: string[];
   /** --workers, else CAIRN_WORKERS, else the number of cores. */
   workers: number;
-  /** --worker-mode, else CAIRN_WORKER_MODE, else processes. */
+  /** --worker-mode, else CAIRN_WORKER_MODE, else defaultWorkerMode() (threads; the single executable: processes). */
   workerMode?: WorkerMode;
   help: boolean;
 }

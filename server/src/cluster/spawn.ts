@@ -1,11 +1,12 @@
-// How the primary starts a worker (--worker-mode / CAIRN_WORKER_MODE): a process of its own forked by node:cluster
-// (the default), or a thread of the primary's process (node:worker_threads; one process, one libuv pool, one copy
+// How the primary starts a worker (--worker-mode / CAIRN_WORKER_MODE): a process of its own forked by node:cluster,
+// or a thread of the primary's process (the default) (node:worker_threads; one process, one libuv pool, one copy
 // of the code and of node's own memory: a smaller idle server). Either way the primary sees a WorkerHandle: it
 // sends batches of messages, hears batches back, learns of the exit, and can kill it.
 // A thread is killed with terminate(), which stops its JavaScript; it cannot stop a thread stuck in native code,
 // so a thread that has not stopped KILL_WAIT_MS later takes the whole process down (a supervisor restarts it).
 import cluster from 'node:cluster';
 import { extname } from 'node:path';
+import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -14,6 +15,14 @@ import type { ToPrimary, ToWorker } from './protocol.js';
 import { threadV8Flags, WORKER_OLD_SPACE_MB, WORKER_SEMI_SPACE_MB } from './worker-memory.js';
 
 export type WorkerMode = 'processes' | 'threads';
+
+/**
+ * The mode when neither --worker-mode nor CAIRN_WORKER_MODE names one: threads (half the idle memory of
+ * processes, bench/load/README.md), except in the single executable, which can only fork itself.
+ */
+export function defaultWorkerMode(): WorkerMode {
+  return isSea() ? 'processes' : 'threads';
+}
 
 export interface WorkerHandle {
   /** The process id (processes) or thread id (threads), for log lines. */

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MAX_WORKERS, parseServerArgs } from '../../src/cli/server.js';
+import { defaultWorkerMode } from '../../src/cluster/spawn.js';
 import { sizeThreadPool } from '../../src/cluster/thread-pool.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
@@ -31,13 +32,15 @@ describe('parseServerArgs', () => {
     expect(parseServerArgs(['--workers', '2', 'p/d{1...2}', 'p/d9']).workers).toBe(2);
   });
 
-  it('worker mode: --worker-mode, else CAIRN_WORKER_MODE, else processes (left undefined)', () => {
+  it('worker mode: --worker-mode, else CAIRN_WORKER_MODE, else threads (left undefined: defaultWorkerMode)', () => {
     expect(parseServerArgs(['d1']).workerMode).toBeUndefined();
     expect(parseServerArgs(['d1'], { CAIRN_WORKER_MODE: 'threads' }).workerMode).toBe('threads');
     expect(parseServerArgs(['--worker-mode', 'processes', 'd1'], { CAIRN_WORKER_MODE: 'threads' }).workerMode).toBe(
       'processes',
     );
     expect(parseServerArgs(['--worker-mode=threads', 'd1']).workerMode).toBe('threads');
+    // The single executable forks processes only: its default (test/binary checks it there).
+    expect(defaultWorkerMode()).toBe('threads');
   });
 
   it('worker threads share one libuv pool of UV_THREADPOOL_SIZE (4) per worker, set before it starts', () => {
@@ -49,7 +52,9 @@ describe('parseServerArgs', () => {
     expect(pool(['server', '--workers=2', 'd1'], { CAIRN_WORKER_MODE: 'threads', UV_THREADPOOL_SIZE: '6' })).toBe('12');
     expect(pool(['server', 'd1'], { CAIRN_WORKER_MODE: 'threads', CAIRN_WORKERS: '5' })).toBe('20');
     expect(pool(['server', '--worker-mode=threads', '--workers', '1', 'd1'])).toBeUndefined();
-    expect(pool(['server', '--workers', '3', 'd1'])).toBeUndefined();
+    expect(pool(['server', '--workers', '3', 'd1'])).toBe('12'); // threads, the default
+    expect(pool(['server', '--worker-mode', 'processes', '--workers', '3', 'd1'])).toBeUndefined();
+    expect(pool(['server', 'd1'], { CAIRN_WORKER_MODE: 'processes', CAIRN_WORKERS: '3' })).toBeUndefined();
     expect(pool(['gateway', 'nas', '--worker-mode', 'threads', 'd1'])).toBeUndefined();
   });
 

@@ -16,7 +16,7 @@
 //   aeadSealMessage, aeadOpenMessage.
 // - S3 Select's Parquet scan (parquet.ts): ParquetScan, PARQUET_COLUMN; its CSV line filter (csv.ts):
 //   csvLineFilterAsync, CSV_LINE_OPS; its JSON LINES line filter (json-lines.ts): jsonLineFilterAsync.
-// - Known-answer self-test (selftest.ts): runSelfTest.
+// - Known-answer self-test (selftest.ts): runSelfTest. The C heap's free pages back to the system: trimHeap.
 //
 // These are what the server, the benchmarks and the self-test use; test/api.test.ts pins the list.
 // Every CPU-heavy call has an async form (`...Async`) that runs on the libuv thread pool and takes and
@@ -35,6 +35,14 @@ export * from './src-ts/selftest.js';
 export * from './src-ts/parquet.js';
 export * from './src-ts/csv.js';
 export * from './src-ts/json-lines.js';
+
+/**
+ * Gives the C heap's free memory back to the system (glibc's malloc_trim(0), every arena); true when some was
+ * released. Called once after start-up, whose freed memory (module sources, compiler zones) glibc keeps.
+ */
+export function trimHeap(): boolean {
+  return native.trimHeap();
+}
 
 /** Version of the native crate (for `cairn --version`). */
 export function nativeVersion(): string {

@@ -47,3 +47,19 @@ use napi_derive::napi;
 pub fn native_version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
+
+/// Gives the C heap's free pages back to the system: glibc's `malloc_trim(0)`, which goes through every
+/// arena (a worker thread's included), not only the top of the main one as `free` does. True when memory
+/// was released; elsewhere than glibc nothing is done (false).
+#[napi]
+pub fn trim_heap() -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: malloc_trim only walks glibc's own free lists and releases their pages.
+        unsafe { libc::malloc_trim(0) != 0 }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        false
+    }
+}

@@ -81,7 +81,12 @@ describe('@cairn/native exports', () => {
         // start-up (selftest.ts, index.ts)
         'nativeVersion',
         'runSelfTest',
+        'trimHeap',
       ].sort(),
     );
+  });
+
+  it("trimHeap hands the C heap's free pages back (glibc's malloc_trim) and says whether any were", () => {
+    expect(typeof native.trimHeap()).toBe('boolean');
   });
 });

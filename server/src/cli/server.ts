@@ -78,7 +78,7 @@ any write to its erasure set, here or in another worker; 0, the default: off; dr
 Cairn's back show only once it expired), UV_THREADPOOL_SIZE (libuv threads per worker for disk I/O and the native kernels, 4; must be set before node
 starts; worker threads share one pool of that many per worker). The two memory budgets are the server's: the workers split them evenly. Each worker's V8 heap is
 bounded (--max-old-space-size=192 --max-semi-space-size=8, first limit --initial-old-space-size=48; --expose-gc
-for one memory-reducing collection once it serves), glibc's
+for one memory-reducing collection once it serves, then glibc's malloc_trim), glibc's
 mmap threshold fixed (128 KiB) and its arenas 2, unless NODE_OPTIONS, GLIBC_TUNABLES or MALLOC_ARENA_MAX given
 to \`cairn server\` set them.
 LDAP logins (STS AssumeRoleWithLDAPIdentity), MinIO's settings: CAIRN_IDENTITY_LDAP_SERVER_ADDR (host:port),

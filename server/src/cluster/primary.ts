@@ -4,6 +4,7 @@
 // process is gone), and on SIGTERM / SIGINT tells every worker to finish its requests in flight and waits.
 // Worker slot 1 is the leader (healing, scanner, drive rebuilds); a restarted worker keeps its slot.
 // Workers are processes or threads of this process (--worker-mode, spawn.ts): the same messages either way.
+import { trimHeap } from '@cairn/native';
 import cluster from 'node:cluster';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -270,6 +271,8 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
   starting = false;
   // Threads: this process's own start-up garbage (the drives' formatting) goes too, as each worker's does.
   if (mode === 'threads') collectOnce();
+  // glibc keeps the pages start-up freed; threads: one call goes through every worker's arena too.
+  trimHeap();
   log.info(
     { url, accessKey: credentials.root.accessKey, drives: args.drives, workers: args.workers, mode },
     `Cairn is serving S3 at ${url}`,

@@ -3,6 +3,7 @@
 // change bus (primary-link.ts). It stops gracefully when the primary says so (or on SIGTERM / SIGINT),
 // and at once when the primary is gone: without it nobody coordinates the writes. A worker is a process
 // (node:cluster, its IPC channel) or a thread of the primary's process (its parentPort; cluster/spawn.ts).
+import { trimHeap } from '@cairn/native';
 import { getHeapStatistics } from 'node:v8';
 import { isMainThread, parentPort } from 'node:worker_threads';
 import pino from 'pino';
@@ -127,4 +128,6 @@ export async function runWorker(
 function dropStartupGarbage(): void {
   const gc = (globalThis as { gc?: (o: object) => void }).gc;
   gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+  // And the pages glibc keeps of what start-up freed (bench/load/README.md: idle memory).
+  trimHeap();
 }

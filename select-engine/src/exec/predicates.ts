@@ -25,7 +25,7 @@ export function likeExpr(e: Extract<A.Expr, { kind: 'like' }>, sub: Sub): Compil
     if (pat === null || pat === undefined) return { fn: () => null, type: 'bool', constant: { value: null } };
     if (typeof pat !== 'string') throw new SelectError('LikeInvalidInputs', 'LIKE pattern must be a string');
     const test = compileLike(pat, esc ? escText(esc.constant!.value) : undefined, brackets);
-    return { type: 'bool', fn: strict1(v, (s) => test(typeof s === 'string' ? s : valueToText(s)) !== not) };
+    return { type: 'bool', fn: strict1(v, (s) => test(valueToText(s)) !== not) };
   }
   // Pattern computed per row: cache the last compiled one. The escape is read first (a NULL or MISSING
   // escape is no escape); value and pattern follow the rule of nulls.
@@ -40,7 +40,7 @@ export function likeExpr(e: Extract<A.Expr, { kind: 'like' }>, sub: Sub): Compil
       lastPat = pat;
       lastEsc = es;
     }
-    return lastTest(typeof s === 'string' ? s : valueToText(s)) !== not;
+    return lastTest(valueToText(s)) !== not;
   });
   return {
     type: 'bool',
@@ -55,17 +55,15 @@ export function inExpr(e: Extract<A.Expr, { kind: 'in' }>, sub: Sub): Compiled {
   const v = sub(e.value).fn;
   const items = e.list.map((x) => sub(x));
   const not = e.not;
-  // All-string constant list: a Set lookup for string values.
+  // All-string constant list: a Set lookup (a value that is not text equals no text: values.ts compare).
   if (items.every((i) => i.constant && typeof i.constant.value === 'string')) {
     const set = new Set(items.map((i) => i.constant!.value as string));
-    const values = items.map((i) => i.constant!.value);
     return {
       type: 'bool',
       fn: (row) => {
         const a = v(row);
-        if (typeof a === 'string') return set.has(a) !== not;
         if (a === undefined || a === null) return a;
-        return values.some((b) => equals(a, b)) !== not;
+        return set.has(a as string) !== not;
       },
     };
   }

@@ -386,4 +386,20 @@ export const EQUIVALENT = [
     within: 'this.plainFields(s, pos, recEnd, sel, [])',
     reason: 'plainFields writes each field by index and trims the array to the fields it wrote',
   },
+  {
+    file: 'select-engine/src/exec/predicates.ts',
+    code: '(_s: string) => false',
+    reason: 'never called: lastPat starts undefined and a pattern is a string, so the first row compiles its own test',
+  },
+  {
+    file: 'select-engine/src/exec/predicates.ts',
+    code: "'bool'",
+    reason:
+      "a static type is read only as 'int' and 'float' (arithmetic, SUM, AVG) and as 'bool' by WHERE, whose other path (`f(row) === true`) passes the same rows",
+  },
+  {
+    file: 'select-engine/src/exec/predicates.ts',
+    code: "'any'",
+    reason: "a static type is read only as 'int', 'float' and 'bool'; any other text means the same as 'any'",
+  },
 ];

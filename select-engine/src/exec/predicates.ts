@@ -95,11 +95,9 @@ export function caseExpr(e: Extract<A.Expr, { kind: 'case' }>, sub: Sub): Compil
       type: 'any',
       fn: (row) => {
         const x = operand(row);
+        // A NULL or MISSING operand matches no WHEN; a value never equals a NULL or MISSING one (values.ts).
         if (x !== null && x !== undefined) {
-          for (let i = 0; i < n; i++) {
-            const w = whens[i](row);
-            if (w !== null && w !== undefined && equals(x, w)) return thens[i](row);
-          }
+          for (let i = 0; i < n; i++) if (equals(x, whens[i](row))) return thens[i](row);
         }
         return otherwise(row);
       },

@@ -11,6 +11,8 @@ import { SYSTEM_BUCKET } from './object-layer.js';
 import type { ServerPools } from './pools.js';
 
 const STATE_FILE = `${SYS_DIR}/pool.json`;
+/** Passes over the pool before a drain that keeps finding keys gives up (writes that chose it before it drained). */
+const MAX_PASSES = 5;
 
 /** madmin.PoolDecommissionInfo, as `mc admin decommission status` reads it. */
 export interface PoolDecommissionInfo {
@@ -160,36 +162,44 @@ export class Decommissions {
     const from = this.pools.pools[i];
     const d = this.state[i]!.decommission!;
     let lastSave = Date.now();
-    const buckets = [SYSTEM_BUCKET, ...(await from.listBuckets()).map((b) => b.name)];
-    let failed = 0;
-    for (const bucket of buckets) {
-      let keyMarker: string | undefined;
-      for (;;) {
-        if (stopping()) return;
-        const page = await from.listObjectVersions(bucket, { keyMarker, maxKeys: 1000 });
-        const keys = [...new Set(page.versions.map((v) => v.key))];
-        for (const key of keys) {
+    // Passes until one finds nothing left: a PUT that chose this pool just before the drain began commits
+    // here after its key was passed over, and the next pass takes it.
+    for (let pass = 1; ; pass++) {
+      const buckets = [SYSTEM_BUCKET, ...(await from.listBuckets()).map((b) => b.name)];
+      let found = 0;
+      let failed = 0;
+      for (const bucket of buckets) {
+        let keyMarker: string | undefined;
+        for (;;) {
           if (stopping()) return;
-          try {
-            const moved = await this.pools.moveOut(i, bucket, key);
-            d.objectsDecommissioned += moved.versions;
-            d.bytesDecommissioned += moved.bytes;
-          } catch (e) {
-            failed++;
-            d.objectsDecommissionedFailed++;
-            this.pools.log.warn(`decommission: ${bucket}/${key} not moved: ${String(e)}`);
+          const page = await from.listObjectVersions(bucket, { keyMarker, maxKeys: 1000 });
+          const keys = [...new Set(page.versions.map((v) => v.key))];
+          found += keys.length;
+          for (const key of keys) {
+            if (stopping()) return;
+            try {
+              const moved = await this.pools.moveOut(i, bucket, key);
+              d.objectsDecommissioned += moved.versions;
+              d.bytesDecommissioned += moved.bytes;
+            } catch (e) {
+              failed++;
+              d.objectsDecommissionedFailed++;
+              this.pools.log.warn(`decommission: ${bucket}/${key} not moved: ${String(e)}`);
+            }
+            if (Date.now() - lastSave > 1000) {
+              lastSave = Date.now();
+              await this.save(i);
+            }
           }
-          if (Date.now() - lastSave > 1000) {
-            lastSave = Date.now();
-            await this.save(i);
-          }
+          if (!page.isTruncated) break;
+          keyMarker = page.nextKeyMarker;
         }
-        if (!page.isTruncated) break;
-        keyMarker = page.nextKeyMarker;
       }
+      // A key that could not be moved leaves the drain failed (the pool keeps it and takes objects again).
+      if (failed > 0) throw new Error(`${failed} keys could not be moved`);
+      if (found === 0) break;
+      if (pass === MAX_PASSES) throw new Error(`keys still arriving after ${MAX_PASSES} passes`);
     }
-    // A key that could not be moved leaves the drain failed (the pool keeps it and takes objects again).
-    if (failed > 0) throw new Error(`${failed} keys could not be moved`);
     d.complete = true;
     await this.save(i);
     this.pools.log.info(`decommission of pool ${this.pools.args[i]} complete: it can leave the command line`);

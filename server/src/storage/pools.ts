@@ -5,7 +5,9 @@
 // (pools above 85% used only when all are); GET, HEAD and DELETE find the pool; listings merge the pools' in
 // key order with the same paging; an upload stays in the pool it started in; bucket operations go to every
 // pool. A pool being drained (decommission.ts) takes no new objects and no new versions; its keys move out
-// under the same per-key lock the writes take, so no write of a key comes between its copy and its removal.
+// under a per-key lock that DELETE, multipart completion and in-place changes take too. A PUT takes none while
+// its body comes (as MinIO: a client may write the key again meanwhile, ceph's atomic dual-write tests): it
+// goes to another pool than a drained one, and a move keeps a newer version of the same id (engine/move.ts).
 import type { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
 import type { Logger } from './context.js';
@@ -22,7 +24,7 @@ import type * as L from './object-layer.js';
 const MAX_USED_PCT = 85;
 
 export class ServerPools implements L.ObjectLayer {
-  /** Keys being written: one writer per key decides its pool and writes (MinIO's namespace lock over pools). */
+  /** Keys being moved out of a drained pool, deleted or changed in place: one at a time per key. */
   private readonly keyLocks = new KeyedMutex();
   /** Pools that take no new objects (being drained, or drained). */
   readonly suspended = new Set<number>();
@@ -159,10 +161,15 @@ export class ServerPools implements L.ObjectLayer {
     return space.findIndex((s) => s.available > 0);
   }
 
-  /** Runs a write of `key` in its pool, one writer of the key at a time. */
-  private write<T>(bucket: string, key: string, size: number, fn: (pool: ErasureObjects) => Promise<T>): Promise<T> {
+  /** Runs a write of `key` in the pool placement chooses (no lock held while the body comes: see above). */
+  private async write<T>(
+    bucket: string,
+    key: string,
+    size: number,
+    fn: (pool: ErasureObjects) => Promise<T>,
+  ): Promise<T> {
     if (this.pools.length === 1) return fn(this.pools[0]);
-    return this.locked(bucket, key, async () => fn(this.pools[await this.placement(bucket, key, size)]));
+    return fn(this.pools[await this.placement(bucket, key, size)]);
   }
 
   async storageState(): Promise<L.SetState[]> {

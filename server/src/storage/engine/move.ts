@@ -9,7 +9,7 @@ import { newerFirst, newVersionId, toObjectInfo, versionKey } from '../meta/vers
 import type { ErasureObjects } from './erasure-objects.js';
 import type { ErasureSet } from './erasure-set.js';
 import { type Opened, readBody } from './get.js';
-import { commitVersion, stagePart } from './put.js';
+import { stagePart } from './put.js';
 
 /** What one move did: versions copied (and removed from the source) and their stored bytes. */
 export interface Moved {
@@ -51,7 +51,7 @@ async function copyVersion(src: ErasureSet, dst: ErasureSet, bucket: string, key
   const { inline: _i, dataDir: _d, ec: _e, ...rest } = v;
   const base: VersionRecord = rest;
   if (v.type === 'delete' || v.tier || !v.ec) {
-    await dst.mutate(bucket, key, { apply: (cur) => [base, ...cur.filter((x) => x.id !== v.id)].sort(newerFirst) });
+    await dst.mutate(bucket, key, { apply: (cur) => placed(cur, base) });
     return 0;
   }
   const ec = dst.newErasure(key, v.storageClass);
@@ -74,9 +74,24 @@ async function copyVersion(src: ErasureSet, dst: ErasureSet, bucket: string, key
       offset += p.size;
     }
     const version: VersionRecord = inline ? { ...base, ec } : { ...base, ec, dataDir };
-    await commitVersion(dst, bucket, key, version, inline, ok, tmp, undefined, false);
+    const shards = inline;
+    await dst.mutate(bucket, key, {
+      slots: ok,
+      apply: (cur, slot) => placed(cur, shards && slot >= 0 ? { ...version, inline: shards[slot] } : version),
+      stage: shards ? undefined : (d, _slot, objRel) => d.renameInto(`${tmp}/${dataDir}`, `${objRel}/${dataDir}`),
+      unstage: shards ? undefined : (d, _slot, objRel) => d.remove(`${objRel}/${dataDir}`),
+    });
     return v.size;
   } finally {
     if (!inline) await Promise.all(dst.writeDrives().map((d) => d?.remove(tmp).catch(() => {})));
   }
+}
+
+/**
+ * The target's versions with `v` among them, unless the target has a newer version of the same id (a PUT of
+ * an unversioned key that went there while the move ran): that one stays, and `v` is dropped.
+ */
+function placed(cur: VersionRecord[], v: VersionRecord): VersionRecord[] {
+  if (cur.some((x) => x.id === v.id && x.mtime > v.mtime)) return cur;
+  return [v, ...cur.filter((x) => x.id !== v.id)].sort(newerFirst);
 }

@@ -14,7 +14,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { adminCall, adminStream, type AdminTarget } from '../../server/src/cli/admin-client.js';
-import { ALT, ROOT, startWithBucket, type TestSetup } from '../helpers/cairn.js';
+import { ALT, ROOT, startTestServer, startWithBucket, type TestSetup } from '../helpers/cairn.js';
 
 let setup: TestSetup;
 let root: AdminTarget;
@@ -257,6 +257,22 @@ async function readTrace(entries: AsyncIterable<unknown>, done: (seen: Entry[]) 
 }
 
 describe('trace', () => {
+  it('ends when the server closes (a trace left open does not hold a stop)', async () => {
+    // A grace period far beyond the test's time: only the trace's end lets the close finish.
+    const own = await startTestServer({ shutdownGraceMs: 600_000 });
+    const entries = await adminStream(
+      { endpoint: own.url, region: 'us-east-1', ...ROOT },
+      { method: 'GET', path: 'trace' },
+    );
+    const reading = (async () => {
+      const seen: unknown[] = [];
+      for await (const e of entries) seen.push(e);
+      return seen;
+    })();
+    await own.close();
+    expect(await reading).toEqual([]);
+  });
+
   it("shows another client's requests as they are answered, without their credentials", async () => {
     const stop = new AbortController();
     const entries = await adminStream(root, { method: 'GET', path: 'trace', query: { s3: 'true' } }, stop.signal);

@@ -291,9 +291,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
         app.server.closeAllConnections();
         consoleListener?.force();
       }, opts.shutdownGraceMs ?? 25_000);
-      // Listeners' and realtime metrics' streams never end by themselves.
+      // Listeners', realtime metrics' and traces' streams never end by themselves.
       notify.endListeners();
       server.metricsStreams.endAll();
+      server.trace.endAll();
       // Both stop accepting at once; the app's closing state makes answers in flight on either close their connection.
       const consoleClosed = consoleListener?.close();
       try {

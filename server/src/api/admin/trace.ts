@@ -158,6 +158,11 @@ export class TraceHub {
     return sub;
   }
 
+  /** Ends every subscriber's stream (the server closes: a trace left open must not hold a graceful stop). */
+  endAll(): void {
+    for (const s of this.subscribers) s.close();
+  }
+
   /** How many subscribers this process has (tests). */
   get subscriberCount(): number {
     return this.subscribers.size;

@@ -38,6 +38,7 @@ import { SYS_DIR } from './storage/drive/drive.js';
 import { type ErasureObjects, FormatPending, openServerPools, openStorage } from './storage/index.js';
 import { isEndpointArgument } from './cluster/endpoints.js';
 import { type ClusterNode, joinCluster } from './cluster/node.js';
+import type { PrimaryLink } from './cluster/primary-link.js';
 import { nativeCodec } from './storage/erasure/codec.js';
 import { parseRemoteEndpoint, remoteDrives, storageRpcServer } from './storage/rpc/index.js';
 import { BufferPool } from './storage/erasure/buffer-pool.js';
@@ -101,6 +102,8 @@ export interface ServerOptions {
   };
   /** This server is worker `slot` of `cairn server --workers` (storage.shared says how it shares the drives). */
   worker?: { slot: number; reusePort: boolean };
+  /** A worker of a node of a distributed deployment: its primary keeps the node's lock table (cluster/node.ts). */
+  nodeWorker?: { workers: number; link: PrimaryLink };
   /**
    * Bucket notification targets (default: CAIRN_NOTIFY_* of `env`) and the delivery retry backoff. Queues
    * without their own directory live in the first drive's system area.
@@ -226,6 +229,9 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
         verify: nativeCodec().readFrames,
         tls,
         log,
+        ...(opts.nodeWorker && opts.worker
+          ? { worker: { slot: opts.worker.slot, workers: opts.nodeWorker.workers, link: opts.nodeWorker.link } }
+          : {}),
       });
       storage = nodeStorage = await openNodeStorage(node, opts, log);
     } else if (pools.length > 1) {
@@ -324,7 +330,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       quotaSharing: sharing ? quotaOverBus(sharing.locks, sharing.bus) : undefined,
       worker: opts.worker?.slot,
       // A node binds beside its early listener, which stops once this one listens.
-      reusePort: opts.worker?.reusePort ?? (node ? true : undefined),
+      reusePort: node ? true : opts.worker?.reusePort,
       notify: {
         targets: notifyTargets,
         queueBases: systemDirs.map((d) => join(d, 'notify')),
@@ -446,7 +452,14 @@ async function openNodeStorage(node: ClusterNode, opts: ServerOptions, log: Logg
         drives: node.plan.endpoints,
         setSize: node.plan.setSize,
         openDrive: node.openDrive,
-        node: { name: node.name, formatter: node.plan.self === 0, locks: node.locks, bus: node.bus },
+        node: {
+          // Workers of a node: each its own temp area and reap logs; worker 1 of the first node formats.
+          name: node.worker ? `${node.name}-w${node.worker.slot}` : node.name,
+          formatter: node.plan.self === 0 && (node.worker?.slot ?? 1) === 1,
+          workers: node.worker?.workers,
+          locks: node.locks,
+          bus: node.bus,
+        },
         log: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), debug: (m: string) => log.debug(m) },
       });
       return storage;

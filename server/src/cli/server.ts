@@ -47,7 +47,8 @@ export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--consol
   --domain          domain for virtual-host-style requests (bucket.DOMAIN); repeatable
   --region          region reported to clients (default us-east-1)
   --workers         workers serving S3 on the address, over the same drives (default: CAIRN_WORKERS,
-                    else the number of cores); 1 serves from this process alone
+                    else the number of cores; a node of a distributed deployment: else 1); 1 serves from
+                    this process alone
   --worker-mode     threads (the default; CAIRN_WORKER_MODE) or processes: threads of one process use less
                     memory, but a worker stuck in native code takes the whole process down (the single
                     executable runs processes only)
@@ -220,14 +221,9 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Se
       throw new Error('give either local drive folders or endpoints of nodes (http://host:port/folder), not both');
     // Checked now (sets, spread, this node among them) so that a wrong command line fails before anything starts.
     planCluster(args.drives, args.address ?? ':9000');
-    // Workers of a node would share its drives through the primary, and the other nodes' through nothing yet.
-    const asked = workers ?? wholeFromEnv(env, 'CAIRN_WORKERS', 1) ?? 1;
-    if (asked > 1)
-      throw new Error(
-        `--workers ${asked}: a node of a distributed deployment runs one worker for now (its workers would ` +
-          'need locks shared with the other nodes); give --workers 1',
-      );
-    args.workers = 1;
+    // A node runs one worker unless told otherwise (its workers are one node to the others: cluster/node.ts).
+    args.workers = workers ?? wholeFromEnv(env, 'CAIRN_WORKERS', 1) ?? 1;
+    if (args.workers > MAX_WORKERS) throw new Error(`at most ${MAX_WORKERS} workers, got ${args.workers}`);
     return args;
   }
   if (drivePools(args.drives).length > 1) {

@@ -13,11 +13,15 @@
 // lock call that timed out can reach a node after the unlock sent in its place, so each round of a request asks
 // under a request id of its own and a table refuses an id given back before it granted it; and an unlock can be
 // lost (a connection reset as a node hands its port over), so one without an answer is sent again.
+// A node of several workers (`--workers N`) is still one node: its primary keeps the node's one table (the routes
+// of whichever worker a call reaches forward to it, `worker.table`), and each worker asks as `nodeN/wK`, so that
+// a worker started again voids its own earlier grants only.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { S3Error } from '../errors.js';
 import { KeyedMutex } from '../storage/engine/locks.js';
 import type { HeldLock, Locks, Release } from '../storage/index.js';
+import { LOCK_EXPIRY_MS, type LockCall, LockTable, TABLE_ROUTES, tableCall } from './lock-table.js';
 import type { PeerClient, PeerRoutes } from './peers.js';
 
 export interface DsyncOptions {
@@ -31,93 +35,23 @@ export interface DsyncOptions {
   callTimeoutMs?: number;
 }
 
+/** A worker of a node (cluster/worker.ts): its slot, and the node's table in its primary (primary-link.ts). */
+export interface DsyncWorker {
+  slot: number;
+  table(route: string, body: unknown): Promise<unknown>;
+}
+
 /** Rounds in a row in which too few nodes answer before acquire fails with InsufficientWriteQuorum. */
 const SHORT_ROUNDS = 3;
 /** Refreshes in a row a majority did not grant before a lease is given up (tryLease). */
 const LEASE_MISSES = 2;
-/** Request ids a table remembers as given back before they were granted (LockTable.givenBack). */
-const MAX_GIVEN_BACK = 100_000;
-
-interface Grant {
-  uid: string;
-  /** `<node name>/<boot id>` of the holder. */
-  owner: string;
-  since: number;
-  refreshed: number;
-}
-
-interface LockCall {
-  name: string;
-  uid: string;
-  owner: string;
-}
-
-/** One node's grants. */
-export class LockTable {
-  private readonly grants = new Map<string, Grant>();
-  /**
-   * Request ids given back before this table granted them (their lock call arrives after the unlock sent in
-   * its place), by the time heard, oldest first: such a lock is refused. Kept for `expiryMs` (a grant made
-   * later would expire anyway), at most MAX_GIVEN_BACK of them.
-   */
-  private readonly givenBack = new Map<string, number>();
-
-  constructor(
-    private readonly expiryMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  lock(c: LockCall): boolean {
-    const g = this.grants.get(c.name);
-    const t = this.now();
-    if (g && g.uid !== c.uid && t - g.refreshed < this.expiryMs) return false;
-    if (this.givenBack.has(c.uid)) return false;
-    this.grants.set(c.name, { uid: c.uid, owner: c.owner, since: g?.uid === c.uid ? g.since : t, refreshed: t });
-    return true;
-  }
-
-  unlock(c: LockCall): boolean {
-    if (this.grants.get(c.name)?.uid !== c.uid) {
-      this.rememberGivenBack(c.uid);
-      return false;
-    }
-    this.grants.delete(c.name);
-    return true;
-  }
-
-  private rememberGivenBack(uid: string): void {
-    const t = this.now();
-    for (const [old, heard] of this.givenBack) {
-      if (t - heard < this.expiryMs && this.givenBack.size < MAX_GIVEN_BACK) break;
-      this.givenBack.delete(old);
-    }
-    this.givenBack.set(uid, t);
-  }
-
-  refresh(c: LockCall): boolean {
-    const g = this.grants.get(c.name);
-    if (g?.uid !== c.uid) return false;
-    g.refreshed = this.now();
-    return true;
-  }
-
-  /** Drop the grants of `node`'s lives other than `owner` (it started again: it holds nothing of theirs). */
-  forget(node: string, owner: string): void {
-    for (const [name, g] of this.grants)
-      if (g.owner !== owner && g.owner.slice(0, g.owner.indexOf('/')) === node) this.grants.delete(name);
-  }
-
-  held(): { name: string; uid: string; since: number }[] {
-    const t = this.now();
-    return [...this.grants.entries()]
-      .filter(([, g]) => t - g.refreshed < this.expiryMs)
-      .map(([name, g]) => ({ name, uid: g.uid, since: g.since }));
-  }
-}
 
 export class DsyncLocks implements Locks {
   private readonly local = new KeyedMutex();
-  private readonly table: LockTable;
+  /** This node's table: here, or in the primary of the node's workers. */
+  private readonly table: (route: string, body: unknown) => unknown;
+  /** Who asks: `nodeN`, or `nodeN/wK` for worker K of a node of several. */
+  private readonly asker: string;
   private readonly owner: string;
   private readonly majority: number;
   private readonly opts: Required<DsyncOptions>;
@@ -132,46 +66,35 @@ export class DsyncLocks implements Locks {
     /** Every node's origin, this one's included. */
     private readonly nodes: string[],
     private readonly self: string,
-    private readonly nodeName: string,
+    nodeName: string,
     private readonly client: PeerClient,
     routes: PeerRoutes,
     private readonly log: Logger,
     opts: DsyncOptions = {},
+    worker?: DsyncWorker,
   ) {
     this.opts = {
       refreshMs: opts.refreshMs ?? 10_000,
-      expiryMs: opts.expiryMs ?? 30_000,
+      expiryMs: opts.expiryMs ?? LOCK_EXPIRY_MS,
       acquireTimeoutMs: opts.acquireTimeoutMs ?? 30_000,
       callTimeoutMs: opts.callTimeoutMs ?? 2000,
     };
-    this.owner = `${nodeName}/${randomUUID()}`;
+    this.asker = worker ? `${nodeName}/w${worker.slot}` : nodeName;
+    this.owner = `${this.asker}/${randomUUID()}`;
     this.majority = Math.floor(nodes.length / 2) + 1;
-    const table = (this.table = new LockTable(this.opts.expiryMs));
-    routes.set('lock', (c) => table.lock(c as LockCall));
-    routes.set('unlock', (c) => table.unlock(c as LockCall));
-    routes.set('refresh', (c) => table.refresh(c as LockCall));
-    routes.set('held', () => table.held());
-    routes.set('forget', (c) => {
-      const { node, owner } = c as { node: string; owner: string };
-      table.forget(node, owner);
-    });
+    const here = new LockTable(this.opts.expiryMs);
+    this.table = worker ? (route, body) => worker.table(route, body) : (route, body) => tableCall(here, route, body);
+    for (const route of TABLE_ROUTES) routes.set(route, (body) => this.table(route, body));
   }
 
-  /** Tell every node that grants of this node's earlier lives are void (best effort: they also expire). */
+  /** Tell every node that grants of this node's (worker's) earlier lives are void (best effort: they also expire). */
   async announce(): Promise<void> {
-    await Promise.all(this.nodes.map((n) => this.ask(n, 'forget', { node: this.nodeName, owner: this.owner })));
+    await Promise.all(this.nodes.map((n) => this.ask(n, 'forget', { node: this.asker, owner: this.owner })));
   }
 
   /** One call to one node (this one's table directly): its answer, or undefined when it did not answer. */
   private async ask(node: string, route: string, body: unknown): Promise<unknown> {
-    if (node === this.self) {
-      const c = body as LockCall & { node: string };
-      if (route === 'lock') return this.table.lock(c);
-      if (route === 'unlock') return this.table.unlock(c);
-      if (route === 'refresh') return this.table.refresh(c);
-      if (route === 'held') return this.table.held();
-      if (route === 'forget') return this.table.forget(c.node, c.owner);
-    }
+    if (node === this.self) return this.table(route, body);
     try {
       const a = await this.client.call(node, route, body, this.opts.callTimeoutMs);
       return a.status === 200 ? a.value : undefined;

@@ -9,6 +9,8 @@
 // system's roots and CAs/, storage/rpc/transport.ts). With certificates in CAs/ the TLS is mutual: each node
 // presents its certificate when it dials, and the internode routes answer only connections whose certificate
 // chains to CAs/ (S3 clients on the same port need none).
+// With `--workers N` each worker joins as a part of its node (`worker`): the node's identity, its lock table in the
+// primary (dsync.ts), changes relayed to the sibling workers (peer-bus.ts); worker 1 of the first node formats.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from '../node-http.js';
 import { createServer as createHttpsServer } from 'node:https';
@@ -37,11 +39,14 @@ import { type ClusterPlan, planCluster } from './endpoints.js';
 import { Leadership } from './leader.js';
 import { PeerBus } from './peer-bus.js';
 import { PeerClient, PeerRoutes } from './peers.js';
+import type { PrimaryLink } from './primary-link.js';
 
 export interface ClusterNode {
   plan: ClusterPlan;
-  /** `node1` ... (its temp area and reap logs on every drive). */
+  /** `node1` ... (its temp area and reap logs on every drive, with `-wK` for worker K of several). */
   name: string;
+  /** This process is worker `slot` of the node's `workers` (absent: the node is one process). */
+  worker?: { slot: number; workers: number };
   /** The storage RPC and the peer routes, for the S3 server to serve beside S3. */
   internode: InternodeHandler;
   openDrive: OpenDrive;
@@ -65,6 +70,8 @@ export async function joinCluster(opts: {
   /** The S3 listener's certificates: required with https:// endpoints, refused with http:// ones. */
   tls?: TlsCertificates;
   log: Logger;
+  /** This process is worker `slot` of `workers` of the node; `link`: its primary (locks' table, sibling changes). */
+  worker?: { slot: number; workers: number; link: PrimaryLink };
 }): Promise<ClusterNode> {
   const plan = planCluster(opts.endpoints, opts.address);
   const self = plan.nodes[plan.self];
@@ -104,10 +111,12 @@ export async function joinCluster(opts: {
   serveBootstrap(routes, { version: opts.version, digest: plan.digest });
   const client = new PeerClient(opts.credentials, undefined, trust);
   const others = plan.nodes.filter((_, i) => i !== plan.self);
-  const bus = new PeerBus(client, others, routes, opts.log);
+  const w = opts.worker;
+  const bus = new PeerBus(client, others, routes, opts.log, undefined, w?.link);
   const name = `node${plan.self + 1}`;
   // Registered before the node answers anyone: the others may ask for locks as soon as they run.
-  const locks = new DsyncLocks(plan.nodes, self, name, client, routes, opts.log);
+  const table = w && { slot: w.slot, table: (route: string, body: unknown) => w.link.table(route, body) };
+  const locks = new DsyncLocks(plan.nodes, self, name, client, routes, opts.log, {}, table);
   const remote = remoteDrives(opts.credentials, undefined, trust);
   // This node's own endpoints are local folders: no round trip through its own RPC.
   const openDrive: OpenDrive = (endpoint) => {
@@ -136,6 +145,7 @@ export async function joinCluster(opts: {
   return {
     plan,
     name,
+    ...(w ? { worker: { slot: w.slot, workers: w.workers } } : {}),
     internode,
     openDrive,
     locks,
@@ -181,7 +191,8 @@ async function listenEarly(
   const { host, port } = parseAddress(address);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port, host, reusePort: true }, () => resolve());
+    // exclusive: a node:cluster worker binds the port itself (as its S3 server then does), not through the primary.
+    server.listen({ port, host, reusePort: true, exclusive: true }, () => resolve());
   });
   let closed: Promise<void> | undefined;
   return {

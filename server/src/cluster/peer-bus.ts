@@ -9,7 +9,10 @@
 // which take it back at once instead of at their next retry (a node slow to start was left out by changes the
 // others published meanwhile, and would otherwise miss the first changes made once it serves). A change that
 // fails fast (a refused or reset connection, an answer other than 200) is posted once more before the node is
-// left out; one that timed out is not. After a time-out the node is told `missed` at once, not SKIP_MS later: a
+// left out; one that timed out is not.
+// A node of several workers: each worker posts its changes to the other nodes and to its siblings (`siblings`,
+// through the primary, primary-link.ts), and a change another node posted to one worker reaches its siblings the
+// same way before it is answered. After a time-out the node is told `missed` at once, not SKIP_MS later: a
 // node that is slow, not gone, may not have applied the change, and would answer from stale caches meanwhile.
 import type { Logger } from 'pino';
 import type { Change, ChangeBus } from '../storage/index.js';
@@ -32,8 +35,11 @@ export class PeerBus implements ChangeBus {
     private readonly log: Logger,
     /** How long a node that failed is left out before it is tried again (tests make it long). */
     private readonly skipMs = SKIP_MS,
+    /** The other workers of this node (absent: a node of one process). */
+    private readonly siblings?: ChangeBus,
   ) {
     routes.set('bus', (change) => this.receive(change as Change));
+    siblings?.subscribe((change) => this.apply(change));
     routes.set('bus-hello', (origin) => this.rejoined(String(origin)));
   }
 
@@ -47,7 +53,7 @@ export class PeerBus implements ChangeBus {
   }
 
   async publish(change: Change): Promise<void> {
-    await Promise.all(this.others.map((o) => this.send(o, change)));
+    await Promise.all([...this.others.map((o) => this.send(o, change)), this.siblings?.publish(change)]);
   }
 
   private async send(origin: string, change: Change): Promise<void> {
@@ -118,8 +124,13 @@ export class PeerBus implements ChangeBus {
     this.subscribers.push(apply);
   }
 
-  /** Another node's change: applied by every subscriber (one's failure does not stop the others). */
+  /** Another node's change: applied here and by this node's other workers. */
   private async receive(change: Change): Promise<void> {
+    await Promise.all([this.apply(change), this.siblings?.publish(change)]);
+  }
+
+  /** Applied by every subscriber (one's failure does not stop the others). */
+  private async apply(change: Change): Promise<void> {
     await Promise.all(
       this.subscribers.map((apply) =>
         new Promise<void>((resolve) => resolve(apply(change))).catch((e: unknown) =>

@@ -13,7 +13,7 @@ export interface Channel {
 
 export class PrimaryLink implements Locks, ChangeBus {
   private readonly local = new KeyedMutex();
-  private readonly replies = new Map<number, (locks?: HeldLock[]) => void>();
+  private readonly replies = new Map<number, (value?: unknown) => void>();
   private nextId = 1;
   private readonly subscribers: ((change: Change) => void | Promise<void>)[] = [];
 
@@ -40,8 +40,17 @@ export class PrimaryLink implements Locks, ChangeBus {
   held(): Promise<HeldLock[]> {
     const id = this.nextId++;
     return new Promise((resolve) => {
-      this.replies.set(id, (locks) => resolve(locks ?? []));
+      this.replies.set(id, (locks) => resolve((locks as HeldLock[] | undefined) ?? []));
       this.channel.send({ t: 'locks-ask', id });
+    });
+  }
+
+  /** A call to the node's dsync lock table, which the primary keeps (a node of a distributed deployment). */
+  table(route: string, body: unknown): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.replies.set(id, resolve);
+      this.channel.send({ t: 'table', id, route, body });
     });
   }
 
@@ -62,10 +71,10 @@ export class PrimaryLink implements Locks, ChangeBus {
   }
 
   private receive(m: ToWorker): void {
-    if (m.t === 'locked' || m.t === 'published' || m.t === 'locks-held') {
+    if (m.t === 'locked' || m.t === 'published' || m.t === 'locks-held' || m.t === 'table-answer') {
       const reply = this.replies.get(m.id);
       this.replies.delete(m.id);
-      reply?.(m.t === 'locks-held' ? m.locks : undefined);
+      reply?.(m.t === 'locks-held' ? m.locks : m.t === 'table-answer' ? m.value : undefined);
     } else if (m.t === 'change') {
       const { id, change } = m;
       // Not subscribed yet (storage or IAM still opening): nothing there holds what changed yet. One

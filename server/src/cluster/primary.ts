@@ -4,6 +4,9 @@
 // process is gone), and on SIGTERM / SIGINT tells every worker to finish its requests in flight and waits.
 // Worker slot 1 is the leader (healing, scanner, drive rebuilds); a restarted worker keeps its slot.
 // Workers are processes or threads of this process (--worker-mode, spawn.ts): the same messages either way.
+// A node of a distributed deployment (endpoints for drives): the primary formats nothing (its workers join the
+// deployment, cluster/node.ts), keeps the node's dsync lock table for them (dsync.ts), and no slot leads: the
+// deployment's leader is whichever worker of whichever node holds the leader lease (leader.ts).
 import { trimHeap } from '@cairn/native';
 import cluster from 'node:cluster';
 import { createServer, type AddressInfo, type Server } from 'node:net';
@@ -14,7 +17,9 @@ import { parseAddress } from '../http/address.js';
 import { credentialsFromEnv } from '../http/auth/credentials.js';
 import { driveLayout, formatDrives } from '../storage/drive/format.js';
 import { expandDrives } from '../storage/expand.js';
+import { isEndpointArgument } from './endpoints.js';
 import { Coordinator, type Peer } from './coordinator.js';
+import { LOCK_EXPIRY_MS, LockTable, tableCall } from './lock-table.js';
 import { MetricsRelay } from './metrics-relay.js';
 import { TraceRelay } from './trace-relay.js';
 import { batching, type ToPrimary, type ToWorker, type WorkerConfig } from './protocol.js';
@@ -76,9 +81,11 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
     log.warn(w);
     loudly(w);
   }
-  const formatted = await formatDrives(expandDrives(...args.drives), {});
-  const layout = driveLayout(formatted);
-  const fresh = formatted.fresh.map((d) => d.endpoint);
+  const distributed = args.drives.some(isEndpointArgument);
+  const formatted = distributed ? undefined : await formatDrives(expandDrives(...args.drives), {});
+  const layout = formatted && driveLayout(formatted);
+  const fresh = formatted?.fresh.map((d) => d.endpoint) ?? [];
+  const table = distributed ? new LockTable(LOCK_EXPIRY_MS) : undefined;
 
   // SO_REUSEPORT: each worker binds the port itself; the primary holds it (port 0: picks it) until one has. The same
   // for the console's address (--console-address).
@@ -101,7 +108,9 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
   };
   let reusePort: number | undefined;
   let consoleReusePort: number | undefined;
-  if (accept === 'reuseport') {
+  // A node's port is given (the endpoints name it): its workers bind it at once, and serve the others from the start.
+  if (accept === 'reuseport' && distributed) reusePort = parseAddress(args.address ?? ':9000').port;
+  else if (accept === 'reuseport') {
     reusePort = await hold(args.address ?? ':9000');
     if (args.consoleAddress !== undefined) consoleReusePort = await hold(args.consoleAddress);
   }
@@ -158,8 +167,8 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
         const config: WorkerConfig = {
           slot,
           workers: args.workers,
-          leader: slot === 1,
-          layout,
+          leader: slot === 1 && !distributed,
+          ...(layout ? { layout } : {}),
           // Fresh drives are rebuilt by the first leader; a restarted one leaves the rest to its scanner.
           fresh: slot === 1 && starting ? fresh : [],
           ...(reusePort !== undefined ? { reusePort } : {}),
@@ -180,6 +189,14 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
         log.info({ action: m.action }, `admin API: service ${m.action}`);
         if (m.action === 'stop') adminStop('admin: service stop');
         else void restartAll();
+      } else if (m.t === 'table') {
+        let value: unknown = null;
+        try {
+          if (table) value = tableCall(table, m.route, m.body) ?? null;
+        } catch {
+          // an unknown route: nothing granted
+        }
+        peer.send({ t: 'table-answer', id: m.id, value });
       } else if (!metrics.receive(peer, m) && !traces.receive(peer, m)) coordinator.receive(peer, m);
     };
     const exited = (code: number | null, signal: string | null) => {

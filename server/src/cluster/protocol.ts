@@ -12,9 +12,10 @@ export interface WorkerConfig {
   slot: number;
   /** How many workers serve: each takes its share of the memory budgets. */
   workers: number;
-  /** Runs healing, the scanner and drive rebuilds (slot 1). */
+  /** Runs healing, the scanner and drive rebuilds (slot 1; a node's workers compete for the lease instead). */
   leader: boolean;
-  layout: DriveLayout;
+  /** The drives the primary formatted; absent for a node of a distributed deployment (its workers join it). */
+  layout?: DriveLayout;
   /** Drives the primary formatted just now: rebuilt by the leader when it first starts. */
   fresh: string[];
   /** Port every worker binds with SO_REUSEPORT; absent: node:cluster shares the primary's socket. */
@@ -36,6 +37,8 @@ export type ToPrimary =
   | { t: 'metrics'; id: number; series: MetricsJson }
   /** The primary's lock table, please (the admin API's top locks). */
   | { t: 'locks-ask'; id: number }
+  /** A call to the node's dsync lock table (cluster/dsync.ts), which the primary of a node's workers keeps. */
+  | { t: 'table'; id: number; route: string; body: unknown }
   /** The admin API asked to restart the workers or stop the server (sent once its answer went out). */
   | { t: 'service'; action: 'restart' | 'stop' }
   /** This worker has someone tracing requests (or no longer): send it every worker's trace entries. */
@@ -51,6 +54,7 @@ export type ToWorker =
   | { t: 'metrics-ask'; id: number }
   | { t: 'metrics-all'; id: number; series: MetricsJson[] }
   | { t: 'locks-held'; id: number; locks: HeldLock[] }
+  | { t: 'table-answer'; id: number; value: unknown }
   /** Some other worker wants trace entries (or none does any more). */
   | { t: 'trace-active'; on: boolean }
   /** Another worker's trace entry. */

@@ -3,6 +3,8 @@
 // change bus (primary-link.ts). It stops gracefully when the primary says so (or on SIGTERM / SIGINT),
 // and at once when the primary is gone: without it nobody coordinates the writes. A worker is a process
 // (node:cluster, its IPC channel) or a thread of the primary's process (its parentPort; cluster/spawn.ts).
+// A worker of a node of a distributed deployment gets no layout: it joins the deployment as part of its node
+// (cluster/node.ts), with the primary as the node's lock table and the relay of changes to its sibling workers.
 import { trimHeap } from '@cairn/native';
 import { getHeapStatistics } from 'node:v8';
 import { isMainThread, parentPort } from 'node:worker_threads';
@@ -77,18 +79,21 @@ export async function runWorker(
     openid: settings.openid,
     notify: settings.notify,
     lifecycleDaySeconds: settings.lifecycleDaySeconds,
-    storage: {
-      ...settings.storage,
-      shared: {
-        locks: link,
-        bus: link,
-        leader: config.leader,
-        layout: config.layout,
-        fresh: config.fresh,
-        tmpName: `w${config.slot}`,
-        workers: config.workers,
-      },
-    },
+    storage: config.layout
+      ? {
+          ...settings.storage,
+          shared: {
+            locks: link,
+            bus: link,
+            leader: config.leader,
+            layout: config.layout,
+            fresh: config.fresh,
+            tmpName: `w${config.slot}`,
+            workers: config.workers,
+          },
+        }
+      : settings.storage,
+    ...(config.layout ? {} : { nodeWorker: { workers: config.workers, link } }),
     worker: { slot: config.slot, reusePort: config.reusePort !== undefined },
     metricsSharing: metricsOverPrimary(channel),
     traceSharing: traceOverPrimary(channel),

@@ -36,7 +36,7 @@ const POOL_IDLE_MS = 60_000;
 export async function openStorage(opts: StorageOptions): Promise<ErasureObjects> {
   // Options are checked before anything touches the drives.
   // The server's memory budgets; each of the processes sharing the drives keeps its share.
-  const share = whole('shared.workers', opts.shared?.workers, 1, 1);
+  const share = whole('shared.workers', opts.shared?.workers ?? opts.node?.workers, 1, 1);
   const tuning = tuningOf(opts, share);
   const shared = opts.shared;
   const node = opts.node;

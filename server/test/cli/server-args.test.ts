@@ -70,8 +70,7 @@ describe('parseServerArgs', () => {
     [['--workers', String(MAX_WORKERS + 1), 'd1'], {}, `at most ${MAX_WORKERS} workers, got ${MAX_WORKERS + 1}`],
     [['http://10.0.0.1:9000/d{1...4}'], {}, 'none of the endpoints is this node (--address :9000)'],
     [['d1', 'HTTPS://node2/d1'], {}, 'give either local drive folders or endpoints of nodes'],
-    [['http://127.0.0.1:9000/d{1...4}', '--workers', '2'], {}, '--workers 2: a node of a distributed deployment'],
-    [['http://127.0.0.1:9000/d{1...4}'], { CAIRN_WORKERS: '4' }, '--workers 4: a node of a distributed deployment'],
+    [['http://127.0.0.1:9000/d{1...4}', '--workers', String(MAX_WORKERS + 1)], {}, `at most ${MAX_WORKERS} workers`],
     [['http://127.0.0.1:{9000...9001}/d{1...4}', '--address', '127.0.0.1:0'], {}, 'needs a fixed --address port'],
     [['--console-address', ':9000', 'd1'], {}, '--console-address :9000 cannot have the port of --address'],
     [['--address=:9100', '--console-address', '127.0.0.1:9100', 'd1'], {}, 'cannot have the port of --address'],
@@ -80,6 +79,13 @@ describe('parseServerArgs', () => {
     [['--console-address'], {}, '--console-address needs a value'],
   ])('%j %j is refused: %s', (argv, env, message) => {
     expect(() => parseServerArgs(argv, env)).toThrow(message);
+  });
+
+  it('a node of a distributed deployment: --workers, else CAIRN_WORKERS, else 1 (not one per core)', () => {
+    const node = ['--address', '127.0.0.1:9000', 'http://127.0.0.1:9000/d{1...4}'];
+    expect(parseServerArgs(node).workers).toBe(1);
+    expect(parseServerArgs([...node, '--workers', '2']).workers).toBe(2);
+    expect(parseServerArgs(node, { CAIRN_WORKERS: '3' }).workers).toBe(3);
   });
 
   it('console address: --console-address, else CAIRN_CONSOLE_ADDRESS, else none', () => {

@@ -10,7 +10,8 @@ import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DsyncLocks, type DsyncOptions, LockTable } from '../../src/cluster/dsync.js';
+import { DsyncLocks, type DsyncOptions } from '../../src/cluster/dsync.js';
+import { LockTable } from '../../src/cluster/lock-table.js';
 import { Leadership } from '../../src/cluster/leader.js';
 import { PeerClient, PeerRoutes } from '../../src/cluster/peers.js';
 

@@ -9,11 +9,11 @@
 // which take it back at once instead of at their next retry (a node slow to start was left out by changes the
 // others published meanwhile, and would otherwise miss the first changes made once it serves). A change that
 // fails fast (a refused or reset connection, an answer other than 200) is posted once more before the node is
-// left out; one that timed out is not.
+// left out; one that timed out is not. After a time-out the node is told `missed` at once, not SKIP_MS later: a
+// node that is slow, not gone, may not have applied the change, and would answer from stale caches meanwhile.
 // A node of several workers: each worker posts its changes to the other nodes and to its siblings (`siblings`,
 // through the primary, primary-link.ts), and a change another node posted to one worker reaches its siblings the
-// same way before it is answered. After a time-out the node is told `missed` at once, not SKIP_MS later: a
-// node that is slow, not gone, may not have applied the change, and would answer from stale caches meanwhile.
+// same way before it is answered, as does a node's hello (every worker takes the node back at once).
 import type { Logger } from 'pino';
 import type { Change, ChangeBus } from '../storage/index.js';
 import type { PeerClient, PeerRoutes } from './peers.js';
@@ -22,6 +22,8 @@ import type { PeerClient, PeerRoutes } from './peers.js';
 const SKIP_MS = 2000;
 /** The pause before a change that failed fast is posted once more. */
 const RETRY_MS = 100;
+/** The notice topic that passes another node's hello (its origin) to this node's other workers. */
+const NODE_STARTED = 'bus-node-started';
 
 export class PeerBus implements ChangeBus {
   private readonly subscribers: ((change: Change) => void | Promise<void>)[] = [];
@@ -39,8 +41,15 @@ export class PeerBus implements ChangeBus {
     private readonly siblings?: ChangeBus,
   ) {
     routes.set('bus', (change) => this.receive(change as Change));
-    siblings?.subscribe((change) => this.apply(change));
-    routes.set('bus-hello', (origin) => this.rejoined(String(origin)));
+    routes.set('bus-hello', async (origin) => {
+      this.rejoined(String(origin));
+      await siblings?.publish({ type: 'notice', topic: NODE_STARTED, data: String(origin) });
+    });
+    siblings?.subscribe((change) =>
+      change.type === 'notice' && change.topic === NODE_STARTED
+        ? this.rejoined(String(change.data))
+        : this.apply(change),
+    );
   }
 
   /** Tells every other node that this one (`self`, as they name it) starts with empty caches; before it serves. */

@@ -2,13 +2,18 @@
 // down (several at once, as a PUT's listing change and a heal request are) leave it out once; back, it is told it
 // missed changes, then takes changes again. Before, each failed change started its own retry loop, and the second
 // loop to run found nothing left to retry and crashed the process (TypeError in a timer). A node whose post timed
-// out (slow, not gone) is told `missed` at once, not after the retry period: it re-reads its caches.
+// out (slow, not gone) is told `missed` at once, not after the retry period: it re-reads its caches. A node of
+// several workers (their primary's relay: coordinator.ts and primary-link.ts, in memory) takes a node back in
+// every worker when one of them hears its hello.
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PeerBus } from '../../src/cluster/peer-bus.js';
+import { Coordinator } from '../../src/cluster/coordinator.js';
 import { PeerClient, PeerRoutes } from '../../src/cluster/peers.js';
+import { PrimaryLink } from '../../src/cluster/primary-link.js';
+import type { ToWorker } from '../../src/cluster/protocol.js';
 import type { Change } from '../../src/storage/index.js';
 
 const creds = { accessKey: 'bus-test', secretKey: 'bus-test-secret' };
@@ -32,12 +37,12 @@ async function busNode(
   others: string[],
   port = 0,
   refuseFirst = false,
-  opts: { skipMs?: number; apply?: (c: Change) => void | Promise<void> } = {},
+  opts: { skipMs?: number; apply?: (c: Change) => void | Promise<void>; siblings?: PrimaryLink } = {},
 ): Promise<{ bus: PeerBus; origin: string; got: Change[] }> {
   const routes = new PeerRoutes(creds);
   const client = new PeerClient(creds);
   clients.push(client);
-  const bus = new PeerBus(client, others, routes, log, opts.skipMs);
+  const bus = new PeerBus(client, others, routes, log, opts.skipMs, opts.siblings);
   const got: Change[] = [];
   bus.subscribe((c) => void got.push(c));
   if (opts.apply) bus.subscribe(opts.apply);
@@ -65,6 +70,20 @@ async function downNode(): Promise<{ port: number; origin: string }> {
 
 const change = (dir: string): Change => ({ type: 'dir', set: 0, dir });
 
+/** The links of `n` workers of one node to their primary's coordinator, the messages passed in memory. */
+function workersOfNode(n: number): PrimaryLink[] {
+  const coordinator = new Coordinator();
+  return Array.from({ length: n }, (_, i) => {
+    let handler: (m: ToWorker) => void = () => {};
+    const peer = { slot: i + 1, send: (m: ToWorker) => void setImmediate(() => handler(m)) };
+    coordinator.join(peer);
+    return new PrimaryLink({
+      send: (m) => void setImmediate(() => coordinator.receive(peer, m)),
+      onMessage: (h) => (handler = h),
+    });
+  });
+}
+
 describe('PeerBus', () => {
   it('a node left out while it started is taken back at once when it says hello, before it serves', async () => {
     const down = await downNode();
@@ -75,6 +94,21 @@ describe('PeerBus', () => {
     // Without the hello, A would skip B until its retry 2 s later: this change would not reach B.
     await a.bus.publish(change('first'));
     expect(b.got).toEqual([change('first')]);
+  });
+
+  it('a node of two workers takes a node back in both when one of them hears its hello', async () => {
+    const down = await downNode();
+    const [l1, l2] = workersOfNode(2);
+    // Only the hello can take the node back here: the retry period is far longer than the test.
+    const a1 = await busNode([down.origin], 0, false, { siblings: l1, skipMs: 600_000 });
+    const a2 = await busNode([down.origin], 0, false, { siblings: l2, skipMs: 600_000 });
+    await a2.bus.publish(change('while-down')); // refused: worker 2 leaves the node out (worker 1 applied it)
+    expect(a1.got).toEqual([change('while-down')]);
+    const b = await busNode([a1.origin], down.port);
+    await b.bus.hello(down.origin); // reaches worker 1 only, which tells worker 2
+    await a2.bus.publish(change('first'));
+    expect(b.got).toEqual([change('first')]);
+    expect(a2.got).toEqual([]);
   });
 
   it('a change refused once (503) is posted again: the node gets it and is not left out', async () => {

@@ -18,6 +18,9 @@ cluster_setup() {
   cairn_pids=()
   other_pids=()
   trap cluster_cleanup EXIT
+  # Killed or interrupted: the clean-up runs too (bash runs the EXIT trap on exit, not on a deadly signal).
+  trap 'exit 143' TERM
+  trap 'exit 130' INT
   # Free ports (a port taken meanwhile makes that node exit: run again).
   local all
   all=($(node -e "

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/load against a distributed Cairn on this machine: NODES `cairn server` processes (default 4) of DRIVES
-# drives each (default 4, one erasure set of 16 then) under /dev/shm (bench/cluster-lib.sh), each node one worker;
-# the load goes through node 1 (any node answers for any object). Needs the build (npm run build). Usage, from the root:
+# drives each (default 4, one erasure set of 16 then) under /dev/shm (bench/cluster-lib.sh), each node one worker
+# (CAIRN_WORKERS=N: N each); the load goes through node 1 (any node answers for any object). Needs the build
+# (npm run build). Usage, from the root:
 #   bash bench/storage/cluster-nodes.sh [duration, 10s] [runs: put-4KiB,get-4KiB,put-64MiB,get-64MiB]
 set -euo pipefail
 dur=${1:-10s}

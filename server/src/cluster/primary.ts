@@ -5,7 +5,7 @@
 // Worker slot 1 is the leader (healing, scanner, drive rebuilds); a restarted worker keeps its slot.
 // Workers are processes or threads of this process (--worker-mode, spawn.ts): the same messages either way.
 // A node of a distributed deployment (endpoints for drives): the primary formats nothing (its workers join the
-// deployment, cluster/node.ts), keeps the node's dsync lock table for them (dsync.ts), and no slot leads: the
+// deployment, cluster/node.ts), keeps the node's dsync lock table for them (lock-table.ts), and no slot leads: the
 // deployment's leader is whichever worker of whichever node holds the leader lease (leader.ts).
 import { trimHeap } from '@cairn/native';
 import cluster from 'node:cluster';
@@ -108,10 +108,9 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
   };
   let reusePort: number | undefined;
   let consoleReusePort: number | undefined;
-  // A node's port is given (the endpoints name it): its workers bind it at once, and serve the others from the start.
-  if (accept === 'reuseport' && distributed) reusePort = parseAddress(args.address ?? ':9000').port;
-  else if (accept === 'reuseport') {
-    reusePort = await hold(args.address ?? ':9000');
+  if (accept === 'reuseport') {
+    // A node's port is given (the endpoints name it): its workers bind it at once and serve the others from the start.
+    reusePort = distributed ? parseAddress(args.address ?? ':9000').port : await hold(args.address ?? ':9000');
     if (args.consoleAddress !== undefined) consoleReusePort = await hold(args.consoleAddress);
   }
 

@@ -59,11 +59,13 @@ export class ServerPools implements L.ObjectLayer {
 
   /** Every pool holding some version of the key. */
   private async holders(bucket: string, key: string): Promise<number[]> {
-    const all = this.pools.map((_, j) => j);
-    const found = await Promise.all(
-      all.map((i) => this.poolOf(bucket, key, undefined, new Set(all.filter((j) => j !== i)))),
-    );
+    const found = await Promise.all(this.pools.map((_, i) => this.poolOf(bucket, key, undefined, this.others(i))));
     return found.filter((i) => i >= 0);
+  }
+
+  /** Every pool but pool i (poolOf's skip: look in pool i alone). */
+  private others(i: number): Set<number> {
+    return new Set(this.pools.map((_, j) => j).filter((j) => j !== i));
   }
 
   /** Moves the key out of pool `from` (being drained) into the pool its writes go to now, as its one writer. */
@@ -262,9 +264,18 @@ export class ServerPools implements L.ObjectLayer {
   async deleteObject(bucket: string, key: string, opts: L.DeleteOptions = {}): Promise<L.DeleteResult> {
     if (this.pools.length === 1) return this.pools[0].deleteObject(bucket, key, opts);
     return this.locked(bucket, key, async () => {
-      // A version by id is deleted where it is.
-      if (opts.versionId !== undefined)
-        return this.pools[Math.max(0, await this.poolOf(bucket, key, opts.versionId))].deleteObject(bucket, key, opts);
+      // A version by id is deleted wherever it is: two PUTs of a new key at once may both have made its 'null'
+      // version, in two pools, and the older copy must not come back once the newer is gone.
+      if (opts.versionId !== undefined) {
+        const versionId = opts.versionId;
+        const held = await Promise.all(this.pools.map((_, i) => this.poolOf(bucket, key, versionId, this.others(i))));
+        let result: L.DeleteResult | undefined;
+        for (const i of held.filter((h) => h >= 0)) {
+          const r = await this.pools[i].deleteObject(bucket, key, opts);
+          result ??= r;
+        }
+        return result ?? this.pools[0].deleteObject(bucket, key, opts);
+      }
       // Unversioned: the object goes from every pool holding it (a drained pool's copy must not come back).
       if (((await this.pools[0].getBucketConfig(bucket)).versioning ?? 'Unversioned') === 'Unversioned') {
         const held = await this.holders(bucket, key);

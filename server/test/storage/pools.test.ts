@@ -1,0 +1,42 @@
+// ServerPools (storage/pools.ts) with a key in two pools, as two PUTs of a new key at once can leave it (each
+// chose a pool before the other committed): reads and listings give the newest, and a delete of the version
+// by id removes every copy, so the older one does not come back.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openServerPools, type ServerPools } from '../../src/storage/index.js';
+
+let base: string;
+let pools: ServerPools;
+
+beforeAll(async () => {
+  base = await mkdtemp(join(tmpdir(), 'cairn-pools-unit-'));
+  const drives = (p: number) => [1, 2, 3, 4].map((d) => join(base, `p${p}`, `d${d}`));
+  pools = await openServerPools([drives(1), drives(2)], { background: false });
+  await pools.makeBucket('bkt');
+});
+
+afterAll(async () => {
+  await pools?.close();
+  if (base) await rm(base, { recursive: true, force: true });
+});
+
+const put = (i: number, body: string) =>
+  pools.pools[i].putObject('bkt', 'twice', Readable.from([Buffer.from(body)]), { size: body.length });
+
+describe('a key in two pools', () => {
+  it('reads the newest; a delete by version id removes both copies', async () => {
+    await put(0, 'older');
+    await put(1, 'newer!');
+    expect((await pools.headObject('bkt', 'twice')).size).toBe('newer!'.length);
+    const listed = await pools.listObjects('bkt', { maxKeys: 10 });
+    expect(listed.objects.map((o) => [o.key, o.size])).toEqual([['twice', 'newer!'.length]]);
+    await pools.deleteObject('bkt', 'twice', { versionId: 'null' });
+    await expect(pools.headObject('bkt', 'twice')).rejects.toMatchObject({ code: 'NoSuchKey' });
+    expect((await pools.listObjects('bkt', { maxKeys: 10 })).objects).toEqual([]);
+    // The bucket is empty in both pools now, so it can go.
+    await pools.deleteBucket('bkt');
+  });
+});

@@ -402,4 +402,21 @@ export const EQUIVALENT = [
     code: "'any'",
     reason: "a static type is read only as 'int', 'float' and 'bool'; any other text means the same as 'any'",
   },
+  {
+    file: 'select-engine/src/exec/aggregates.ts',
+    code: "'AVG'",
+    within: "sumOrAvg('AVG', arg)",
+    reason: "sumOrAvg treats any name but 'SUM' as AVG; the name shows only in an error message",
+  },
+  {
+    file: 'select-engine/src/exec/aggregates.ts',
+    code: "'MAX'",
+    within: "best('MAX', arg)",
+    reason: "best treats any name but 'MIN' as MAX; the name shows only in an error message",
+  },
+  {
+    file: 'select-engine/src/exec/aggregates.ts',
+    code: 'c * sign',
+    reason: 'sign is 1 or -1, so c / sign is c * sign',
+  },
 ];

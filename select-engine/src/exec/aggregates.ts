@@ -3,7 +3,7 @@
 import { SelectError } from '../errors.js';
 import type * as A from '../sql/ast.js';
 import type { Fn, Row, StaticType } from './compile.js';
-import { compare, Decimal, toNumber, type Value } from './values.js';
+import { compare, Decimal, type Value } from './values.js';
 
 export interface Accumulator {
   add(row: Row): void;
@@ -63,10 +63,8 @@ function sumOrAvg(name: 'SUM' | 'AVG', arg: Fn, floatArgument = false): Accumula
         exact = exact ? exact.add(d) : d;
         return;
       }
-      const x = toNumber(v);
-      if (Number.isNaN(x)) throw new SelectError('IncorrectSqlFunctionArgumentType', `${name} needs numeric values`);
-      sum += x;
-      if (!float && !Number.isInteger(x)) float = true;
+      // Every number was taken above: text, booleans, timestamps and nested values are refused.
+      throw new SelectError('IncorrectSqlFunctionArgumentType', `${name} needs numeric values`);
     },
     result() {
       if (n === 0) return null;

@@ -22,7 +22,9 @@ export function likeExpr(e: Extract<A.Expr, { kind: 'like' }>, sub: Sub): Compil
   };
   if (p.constant && (!esc || esc.constant)) {
     const pat = p.constant.value;
-    if (pat === null || pat === undefined) return { fn: () => null, type: 'bool', constant: { value: null } };
+    // A NULL pattern is NULL for every value but a MISSING one (MISSING before NULL, as strict2 below).
+    if (pat === null) return { type: 'bool', fn: (row) => (v(row) === undefined ? undefined : null) };
+    if (pat === undefined) return { fn: () => undefined, type: 'bool', constant: { value: undefined } };
     if (typeof pat !== 'string') throw new SelectError('LikeInvalidInputs', 'LIKE pattern must be a string');
     const test = compileLike(pat, esc ? escText(esc.constant!.value) : undefined, brackets);
     return { type: 'bool', fn: strict1(v, (s) => test(valueToText(s)) !== not) };

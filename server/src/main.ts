@@ -253,6 +253,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       storage = await openStorage({
         ...opts.storage,
         drives: [...expandDrives(...opts.drives), ...remoteEndpoints],
+        poolName: opts.drives.join(' '),
         openDrive: remote.open,
         log: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), debug: (m: string) => log.debug(m) },
       });

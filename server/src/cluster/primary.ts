@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { parseAddress } from '../http/address.js';
 import { credentialsFromEnv } from '../http/auth/credentials.js';
 import { driveLayout, formatDrives } from '../storage/drive/format.js';
+import { PoolList } from '../storage/pool-list.js';
 import { expandDrives } from '../storage/expand.js';
 import { isEndpointArgument } from './endpoints.js';
 import { Coordinator, type Peer } from './coordinator.js';
@@ -83,6 +84,8 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
   }
   const distributed = args.drives.some(isEndpointArgument);
   const formatted = distributed ? undefined : await formatDrives(expandDrives(...args.drives), {});
+  // The drives may have been one pool of several: refused if another is left out before it was drained.
+  if (formatted) await PoolList.open([{ cmdline: args.drives.join(' '), formatted }]);
   const layout = formatted && driveLayout(formatted);
   const fresh = formatted?.fresh.map((d) => d.endpoint) ?? [];
   const table = distributed ? new LockTable(LOCK_EXPIRY_MS) : undefined;

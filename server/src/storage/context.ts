@@ -9,6 +9,8 @@ import type { ReadStats } from './erasure/part-reader.js';
 export interface StorageOptions {
   /** Drive directories (already ellipsis-expanded, see expandDrives). 1 to 32. */
   drives: string[];
+  /** The drives as the command line names them (messages about the deployment's pools); default: joined. */
+  poolName?: string;
   /** Opens a drive by its endpoint; default: every endpoint is a local folder (drive/format.ts). */
   openDrive?: OpenDrive;
   /** Drives per erasure set (2..16, must divide the count); default: the largest that does. */

@@ -1,16 +1,15 @@
 // Draining a server pool (MinIO's decommission, cmd/erasure-server-pool-decom.go): the pool takes no new
 // objects; every version of every key it holds (the system bucket's too) is moved to the other pools under
 // the key's lock (engine/move.ts), so objects stay readable throughout; then the pool holds nothing and can
-// leave the command line. Progress is written to `.cairn.sys/pool.json` on each of the pool's drives, so a
-// restart resumes a drain under way, and a drained pool still on the command line takes no new objects.
+// leave the command line. Progress is kept in the deployment's pool list (pool-list.ts: on every drive of every
+// pool), so a restart resumes a drain under way, a drained pool still on the command line takes no new objects,
+// and a start without a pool that is not drained is refused.
 import { S3Error } from '../errors.js';
-import type { Drive } from './drive/drive.js';
-import { SYS_DIR } from './drive/drive.js';
 import type { ErasureObjects } from './engine/erasure-objects.js';
 import { SYSTEM_BUCKET } from './object-layer.js';
+import type { PoolEntry } from './pool-list.js';
 import type { ServerPools } from './pools.js';
 
-const STATE_FILE = `${SYS_DIR}/pool.json`;
 /** Passes over the pool before a drain that keeps finding keys gives up (writes that chose it before it drained). */
 const MAX_PASSES = 5;
 
@@ -37,25 +36,21 @@ export interface PoolStatus {
   decommissionInfo?: PoolDecommissionInfo;
 }
 
-/** What each pool's drives keep: its drain, if one was started. */
-interface Stored {
-  decommission?: PoolDecommissionInfo;
-  lastUpdate: string;
-}
-
 /** The drains of a ServerPools: one at a time, one key at a time. */
 export class Decommissions {
-  /** Each pool's stored state, by index (read by start()). */
-  private readonly state: (Stored | undefined)[] = [];
   private running?: { pool: number; stop: boolean; done: Promise<void> };
 
   constructor(private readonly pools: ServerPools) {}
 
-  /** Reads each pool's state; drained pools take no new objects, a drain under way goes on. */
-  async start(): Promise<void> {
+  /** Each pool's entry in the pool list (its drain, if one was started). */
+  private get state(): PoolEntry[] {
+    return this.pools.list.entries;
+  }
+
+  /** Drained pools take no new objects, a drain under way goes on. */
+  start(): void {
     for (let i = 0; i < this.pools.pools.length; i++) {
-      this.state[i] = await readState(drivesOf(this.pools.pools[i]));
-      const d = this.state[i]?.decommission;
+      const d = this.state[i].decommission;
       if (d && !d.canceled && !d.failed) this.pools.suspended.add(i);
       if (d && !d.complete && !d.canceled && !d.failed) this.run(i);
     }
@@ -74,12 +69,8 @@ export class Decommissions {
 
   async status(i: number): Promise<PoolStatus> {
     const s = this.state[i];
-    const out: PoolStatus = {
-      id: i,
-      cmdline: this.pools.args[i],
-      lastUpdate: s?.lastUpdate ?? new Date().toISOString(),
-    };
-    if (s?.decommission) {
+    const out: PoolStatus = { id: i, cmdline: this.pools.args[i], lastUpdate: s.lastUpdate };
+    if (s.decommission) {
       const space = await spaceOf(this.pools.pools[i]);
       out.decommissionInfo = { ...s.decommission, currentSize: space.free, totalSize: space.total };
     }
@@ -96,25 +87,22 @@ export class Decommissions {
     const open = this.pools.pools.filter((_, j) => j !== i && !this.pools.suspended.has(j)).length;
     if (open === 0)
       throw new S3Error('XMinioDecommissionNotAllowed', 'no other pool would be left to take the objects');
-    const prev = this.state[i]?.decommission;
+    const prev = this.state[i].decommission;
     if (prev?.complete) throw new S3Error('XMinioDecommissionNotAllowed', 'the pool is decommissioned already');
     const space = await spaceOf(this.pools.pools[i]);
     const now = new Date().toISOString();
-    this.state[i] = {
-      lastUpdate: now,
-      decommission: {
-        startTime: now,
-        startSize: space.free,
-        totalSize: space.total,
-        currentSize: space.free,
-        complete: false,
-        failed: false,
-        canceled: false,
-        objectsDecommissioned: 0,
-        objectsDecommissionedFailed: 0,
-        bytesDecommissioned: 0,
-        bytesDecommissionedFailed: 0,
-      },
+    this.state[i].decommission = {
+      startTime: now,
+      startSize: space.free,
+      totalSize: space.total,
+      currentSize: space.free,
+      complete: false,
+      failed: false,
+      canceled: false,
+      objectsDecommissioned: 0,
+      objectsDecommissionedFailed: 0,
+      bytesDecommissioned: 0,
+      bytesDecommissionedFailed: 0,
     };
     this.pools.suspended.add(i);
     await this.save(i);
@@ -123,7 +111,7 @@ export class Decommissions {
 
   /** Stops the drain of pool i: what moved stays moved, and the pool takes new objects again. */
   async cancel(i: number): Promise<void> {
-    const d = this.state[i]?.decommission;
+    const d = this.state[i].decommission;
     if (!d || d.complete || d.canceled || d.failed)
       throw new S3Error('XMinioDecommissionNotAllowed', 'no decommission of this pool is running');
     if (this.running?.pool === i) {
@@ -147,10 +135,10 @@ export class Decommissions {
     job.done = this.drain(i, () => job.stop)
       .catch((e: unknown) => {
         this.pools.log.warn(`decommission of pool ${this.pools.args[i]} failed: ${String(e)}`);
-        const d = this.state[i]?.decommission;
+        const d = this.state[i].decommission;
         if (d) d.failed = true;
         this.pools.suspended.delete(i);
-        return this.save(i);
+        return this.save(i).catch(() => {});
       })
       .finally(() => {
         if (this.running === job) this.running = undefined;
@@ -160,7 +148,7 @@ export class Decommissions {
 
   private async drain(i: number, stopping: () => boolean): Promise<void> {
     const from = this.pools.pools[i];
-    const d = this.state[i]!.decommission!;
+    const d = this.state[i].decommission!;
     let lastSave = Date.now();
     // Passes until one finds nothing left: a PUT that chose this pool just before the drain began commits
     // here after its key was passed over, and the next pass takes it.
@@ -205,34 +193,10 @@ export class Decommissions {
     this.pools.log.info(`decommission of pool ${this.pools.args[i]} complete: it can leave the command line`);
   }
 
-  private async save(i: number): Promise<void> {
-    const s = this.state[i]!;
-    s.lastUpdate = new Date().toISOString();
-    const text = `${JSON.stringify(s)}\n`;
-    await Promise.all(
-      drivesOf(this.pools.pools[i]).map((d) => d.writeAtomic(STATE_FILE, Buffer.from(text)).catch(() => {})),
-    );
+  private save(i: number): Promise<void> {
+    this.state[i].lastUpdate = new Date().toISOString();
+    return this.pools.list.save();
   }
-}
-
-function drivesOf(p: ErasureObjects): Drive[] {
-  return p.sets.flatMap((s) => s.drives);
-}
-
-/** The newest state any of the drives holds. */
-async function readState(drives: Drive[]): Promise<Stored | undefined> {
-  let best: Stored | undefined;
-  for (const d of drives) {
-    const raw = await d.read(STATE_FILE).catch(() => null);
-    if (!raw) continue;
-    try {
-      const s = JSON.parse(raw.toString('utf8')) as Stored;
-      if (!best || s.lastUpdate > best.lastUpdate) best = s;
-    } catch {
-      // A torn or foreign file: the other drives say.
-    }
-  }
-  return best;
 }
 
 /** Free and total bytes of a pool's drives (each drive counted once). */

@@ -15,11 +15,12 @@ import { ReadAhead } from './engine/read-ahead.js';
 import { nativeCodec } from './erasure/codec.js';
 import { drivePools, expandDrives } from './expand.js';
 import { ServerPools } from './pools.js';
+import { PoolList } from './pool-list.js';
 import type { HealResult } from './heal/heal-object.js';
 import type { HealStatus } from './heal/healer.js';
 
 export * from './object-layer.js';
-export { drivePools, expandDrives, ErasureObjects, ServerPools };
+export { drivePools, expandDrives, ErasureObjects, PoolList, ServerPools };
 export { checksumHasher, type Hasher } from './engine/checksum.js';
 export type { ErasureLayout } from './engine/erasure-objects.js';
 export type { StorageOptions, HealStatus, HealResult };
@@ -60,6 +61,8 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
           opts.openDrive!,
         )
       : await formatDrives(opts.drives, { setSize: opts.setSize, parity: opts.parity }, opts.openDrive);
+  // A process alone on its drives: they may have been one pool of several (pool-list.ts).
+  if (!shared && !node) await PoolList.open([{ cmdline: opts.poolName ?? opts.drives.join(' '), formatted: f }]);
   for (const d of f.sets.flat()) d.cachedMaxBytes = Math.floor(CACHED_MAX_BYTES / share);
   const fresh = shared
     ? shared.leader
@@ -101,11 +104,13 @@ export async function openServerPools(
     deploymentId ??= f.deploymentId;
     formatted.push(f);
   }
+  // Refused before anything is served when a pool that holds objects is left out.
+  const list = await PoolList.open(formatted.map((f, i) => ({ cmdline: names[i], formatted: f })));
   // One context (buffers, read-ahead, statistics) for every pool: the budgets are the server's.
   const ctx = makeContext(opts, tuning, deploymentId!, TMP_DIR);
   const members = formatted.map((f) => erasureObjects(opts, f, ctx, coordinationOf(opts), 1));
   for (let i = 0; i < members.length; i++) await members[i].start(formatted[i].fresh);
-  const served = new ServerPools(members, names, ctx.log);
+  const served = new ServerPools(members, names, ctx.log, list);
   await served.start();
   return served;
 }

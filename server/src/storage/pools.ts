@@ -16,6 +16,7 @@ import type { ErasureObjects } from './engine/erasure-objects.js';
 import { KeyedMutex, withLock } from './engine/locks.js';
 import { type Moved, moveKey } from './engine/move.js';
 import { Decommissions } from './decommission.js';
+import type { PoolList } from './pool-list.js';
 import type { HealResult } from './heal/heal-object.js';
 import { compareKeys } from './meta/key-path.js';
 import type * as L from './object-layer.js';
@@ -36,6 +37,8 @@ export class ServerPools implements L.ObjectLayer {
     /** Each pool as the command line names it (`./p1/d{1...4}`). */
     readonly args: string[],
     readonly log: Logger,
+    /** The deployment's pools and their decommissions, on every pool's drives. */
+    readonly list: PoolList,
   ) {}
 
   get deploymentId(): string {
@@ -54,7 +57,7 @@ export class ServerPools implements L.ObjectLayer {
       const have = new Set((await p.listBuckets()).map((b) => b.name));
       for (const [name, config] of known) if (!have.has(name)) await p.makeBucket(name, config);
     }
-    await this.decommissions.start();
+    this.decommissions.start();
   }
 
   /** Every pool holding some version of the key. */

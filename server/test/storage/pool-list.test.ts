@@ -1,0 +1,109 @@
+// The pool list (storage/pool-list.ts) through a drain's life: a drain stopped half-way (a restart mid-drain) or
+// canceled keeps its pool required; the drain resumed to the end lets it go, and the list forgets it then. A
+// deployment of session 16 (each pool's own pool.json, no list) keeps its drained pool's state.
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type ErasureObjects, openServerPools, openStorage, type ServerPools } from '../../src/storage/index.js';
+
+let base: string;
+const drives = (p: number) => [1, 2, 3, 4].map((d) => join(base, `p${p}`, `d${d}`));
+const name = (p: number) => `p${p}`;
+const open = (ps: number[]) =>
+  openServerPools(
+    ps.map(drives),
+    { background: false },
+    ps.map((p) => name(p)),
+  );
+const alone = (p: number) => openStorage({ drives: drives(p), poolName: name(p), background: false });
+
+async function putIn(pool: ErasureObjects, key: string): Promise<void> {
+  await pool.putObject('bkt', key, Readable.from([Buffer.from(key)]), { size: key.length });
+}
+
+async function untilDone(pools: ServerPools, i: number): Promise<void> {
+  for (;;) {
+    const d = (await pools.decommissions.status(i)).decommissionInfo;
+    if (d?.complete || d?.failed) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+let pools: ServerPools | undefined;
+
+beforeEach(async () => {
+  base = await mkdtemp(join(tmpdir(), 'cairn-pool-list-unit-'));
+  pools = await open([1, 2]);
+  await pools.makeBucket('bkt');
+  for (let i = 0; i < 20; i++) await putIn(pools.pools[1], `k${i}`);
+});
+
+afterEach(async () => {
+  await pools?.close();
+  pools = undefined;
+  await rm(base, { recursive: true, force: true });
+});
+
+describe('a pool being drained stays required', () => {
+  it('stopped half-way: refused without it; resumed to the end: accepted, and forgotten', async () => {
+    await pools!.decommissions.decommission(1);
+    // As a restart mid-drain: the drain stops before its first key.
+    await pools!.decommissions.stop();
+    await pools!.close();
+    pools = undefined;
+    await expect(alone(1)).rejects.toThrow(/pool p2 \(the 2nd pool, its decommission has not completed\)/);
+    pools = await open([1, 2]);
+    await untilDone(pools, 1);
+    expect((await pools.decommissions.status(1)).decommissionInfo).toMatchObject({ complete: true, failed: false });
+    await pools.close();
+    pools = undefined;
+    const one = await alone(1);
+    try {
+      for (let i = 0; i < 20; i++) expect((await one.headObject('bkt', `k${i}`)).size).toBe(`k${i}`.length);
+    } finally {
+      await one.close();
+    }
+    const list = JSON.parse(await readFile(join(base, 'p1', 'd3', '.cairn.sys', 'pools.json'), 'utf8'));
+    expect(list.pools.map((p: { cmdline: string }) => p.cmdline)).toEqual(['p1']);
+    // Pool 2 given again (drained, emptied): a new pool to the list.
+    pools = await open([1, 2]);
+    expect((await pools.decommissions.status(1)).decommissionInfo).toBeUndefined();
+  }, 60_000);
+
+  it('canceled: refused without it', async () => {
+    await pools!.decommissions.decommission(1);
+    await pools!.decommissions.cancel(1);
+    await pools!.close();
+    pools = undefined;
+    await expect(alone(1)).rejects.toThrow(/pool p2 \(the 2nd pool, its decommission was canceled\)/);
+    await expect(alone(2)).rejects.toThrow(/pool p1 \(the 1st pool, never decommissioned\)/);
+  });
+});
+
+describe("session 16's drives (a pool.json per pool, no list)", () => {
+  it("keep a drained pool's state, and the list replaces the old files", async () => {
+    await pools!.decommissions.decommission(1);
+    await untilDone(pools!, 1);
+    await pools!.close();
+    pools = undefined;
+    const list = JSON.parse(await readFile(join(base, 'p2', 'd1', '.cairn.sys', 'pools.json'), 'utf8'));
+    const legacy = `${JSON.stringify({ decommission: list.pools[1].decommission, lastUpdate: list.pools[1].lastUpdate })}\n`;
+    for (const p of [1, 2])
+      for (const d of drives(p)) {
+        await rm(join(d, '.cairn.sys', 'pools.json'));
+        if (p === 2) await writeFile(join(d, '.cairn.sys', 'pool.json'), legacy);
+      }
+    pools = await open([1, 2]);
+    expect((await pools.decommissions.status(1)).decommissionInfo).toMatchObject({ complete: true });
+    expect(pools.suspended.has(1)).toBe(true);
+    await expect(readFile(join(base, 'p2', 'd1', '.cairn.sys', 'pool.json'))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+    await pools.close();
+    pools = undefined;
+    await (await alone(1)).close();
+  });
+});

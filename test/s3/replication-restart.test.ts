@@ -2,7 +2,7 @@
 // (or slow), is killed with SIGKILL, and started again over the same drives once the target is back: every change
 // answered before the kill reaches the target, from the queue files on the drive, and only those not copied yet.
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,7 @@ import { startServer, type CairnServer } from '@cairn/server';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { ROOT, makeClient } from '../helpers/cairn.js';
 import { spawnCairn } from '../helpers/cli.js';
+import { queuedEventIds } from '../helpers/event-queue.js';
 import { remoteTarget, replicateAll, versionedBucket } from '../helpers/replication-config.js';
 
 // Generous limits: each test restarts servers and waits for queues to drain; on a loaded 2-core machine that
@@ -114,8 +115,8 @@ it(
     s3.destroy();
     await stopSource('SIGKILL');
     // Each answered change left its entry in a queue folder on the first drive (one folder per worker).
-    const queued = await readdir(join(base, 'src', 'd1', '.cairn.sys', 'replication'), { recursive: true });
-    expect(queued.filter((f) => f.endsWith('.event'))).toHaveLength(keys.length + 1);
+    const queued = await queuedEventIds(join(base, 'src', 'd1', '.cairn.sys', 'replication'));
+    expect(queued).toHaveLength(keys.length + 1);
 
     await startTarget();
     const again = makeClient(await startSource());
@@ -176,6 +177,9 @@ it(
       proxy.hold = '/backup2/held';
       // The first change (queue entry 1) never completes; three versions of one key and twelve keys follow.
       await s3.send(new PutObjectCommand({ Bucket: 'lanes', Key: 'held', Body: 'held' }));
+      const queueDir = join(base, 'src-lanes', 'd1', '.cairn.sys', 'replication');
+      const firstQueued = (await queuedEventIds(queueDir)).map((id) => id.slice(-16))[0];
+      expect(firstQueued).toBeDefined();
       for (const v of ['v1', 'v2', 'v3'])
         await s3.send(new PutObjectCommand({ Bucket: 'lanes', Key: 'multi', Body: v }));
       const keys = Array.from({ length: 12 }, (_, i) => `k${String(i).padStart(2, '0')}`);
@@ -185,9 +189,10 @@ it(
       await vi.waitFor(async () => expect((await ids(dst, 'backup2')).length).toBeGreaterThanOrEqual(6), POLL);
       s3.destroy();
       await stopSource('SIGKILL');
-      const queueDir = join(base, 'src-lanes', 'd1', '.cairn.sys', 'replication');
-      const left = (await readdir(queueDir, { recursive: true })).filter((f) => f.endsWith('.event'));
-      expect(left.some((f) => f.endsWith('0000000000000001.event'))).toBe(true);
+      const left = await queuedEventIds(queueDir);
+      // The first change (the oldest sequence number of the queue) is among those left.
+      const seqOf = (id: string) => id.slice(-16);
+      expect(left.map(seqOf).sort()[0]).toBe(firstQueued);
       expect(left.length).toBeLessThan(total);
 
       proxy.hold = undefined;
@@ -196,8 +201,7 @@ it(
       await vi.waitFor(async () => expect(await ids(dst, 'backup2')).toHaveLength(total), POLL);
       expect(await ids(dst, 'backup2')).toEqual(await ids(again, 'lanes'));
       await vi.waitFor(async () => {
-        const q = (await readdir(queueDir, { recursive: true })).filter((f) => f.endsWith('.event'));
-        expect(q).toEqual([]);
+        expect(await queuedEventIds(queueDir)).toEqual([]);
       }, POLL);
       // Only the changes left in the queue were sent again (none of those already removed), once each.
       expect(proxy.replicaWrites).toBe(left.length);

@@ -1,47 +1,57 @@
-// A target's event queue on disk (at-least-once delivery): one file per event, named by a sequence number that
-// only grows, written (temporary name, then rename) before the request that caused it is answered, removed
-// once the target has taken it. Reopened after a restart, it continues where it was; events are handed out in
-// sequence order, so those of one key keep their order. Like object data, files are not fsynced: they survive
-// the process being killed, not the machine losing power before the kernel wrote them.
+// A target's event queue on disk (at-least-once delivery), by group commit: the events pushed in one turn of the
+// event loop go to one segment file (segment.ts), written (temporary name, then rename) before any of their
+// requests is answered, and removed once all of its events are delivered. An event delivered while others of its
+// segment wait is appended to an acknowledgement log (the removals of one turn in one append), so a restart sends
+// again only the events not delivered, and those whose delivery was under way. Events are numbered by a sequence
+// that only grows and handed out in that order, so those of one key keep their order. Like object data, files are
+// not fsynced: they survive the process being killed, not the machine losing power before the kernel wrote them.
 //
-// A queue may live in several folders, one per drive (`queueDirs`): each event is written to every one of them,
-// and counts as queued once a majority holds it, so losing a drive (or a drive wiped and replaced) loses no
-// event. A reopen takes the union of the folders and copies each event back where it is missing; a folder
-// that missed a removal (its drive was failing) makes that event go out again: a duplicate, never a loss. A
-// folder found gone while running (its drive wiped) is made again at the next write, its lost events copied back.
+// A queue may live in several folders, one per drive (`queueDirs`): each segment and each acknowledgement is
+// written to every one of them, and an event counts as queued once a majority holds its segment, so losing a
+// drive (or a drive wiped and replaced) loses no event. A reopen takes the union of the folders (segments and
+// acknowledgements) and copies each segment back where it is missing; a folder that missed a removal makes those
+// events go out again: a duplicate, never a loss. A folder found gone while running (its drive wiped) is made
+// again at the next write, the segments it lost copied back.
 //
 // A queue has one consumer (lanes.ts): `take`/`read`/`remove` hand events out in sequence order, and remove
-// them in any order as several senders finish them: a restart sends again exactly the events not removed.
+// them in any order as several senders finish them.
 import { readFile as readFileCb, rename as renameCb, unlink as unlinkCb } from 'node:fs';
 import { copyFile, mkdir, readdir } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { unlinkFile, writeFileAtomic } from '@cairn/native';
+import { promisify } from 'node:util';
+import { unlinkFile, writeFile, writeFileAtomic } from '@cairn/native';
 import { S3Error } from '../../errors.js';
+import {
+  acksName,
+  decodeAcks,
+  decodeSegment,
+  encodeAcks,
+  encodeSegment,
+  hex16,
+  parseName,
+  segmentName,
+} from './segment.js';
 
-// An event's write is one native step per folder (the file written under a temporary name, then renamed: the
-// addon's writeFileAtomic, files.ts), and its removal one unlink per folder; node's writeFile + rename took four
-// pool round trips (open, write, close, rename), its unlink one per file. The steps of one queue asked for in one
-// turn of the event loop share a pool task (files.ts, up to 16: the copies of about five events), all folders
-// together: an event's write or removal waits for every folder anyway, so a hung drive holds it up either way.
-// Reads and repairs go through node's callback API, which costs less CPU than fs/promises (a FileHandle and its
-// bookkeeping per call).
-const readFile = promisify(readFileCb) as (path: string, encoding: 'utf8') => Promise<string>;
+// Writes, appends and removals are native steps (files.ts): those of one queue asked for in one turn share a
+// pool task, all folders together. Reads and repairs go through node's callback API (cheaper than fs/promises).
+const readFile = promisify(readFileCb) as (path: string) => Promise<Buffer>;
 const rename = promisify(renameCb);
 const unlink = promisify(unlinkCb);
 
-const EVENT_FILE = /^([0-9a-f]{16})\.event$/;
-const name = (seq: number) => `${seq.toString(16).padStart(16, '0')}.event`;
-/** Copies made at once when a reopen fills a folder that lacks events. */
+/** Copies made at once when a reopen fills a folder that lacks segments. */
 const REPAIR_CONCURRENCY = 16;
+/** Events in one segment at most (a turn with more writes several): what a crash may send again per segment. */
+export const SEGMENT_MAX = 256;
+/** Acknowledgements per log before the next goes to a new one (a log goes once no segment it names is left). */
+const ACKS_PER_LOG = 4096;
 
 /**
- * Events kept in memory as written, up to this many, so the consumer reads them without going back to the disk
- * (a readFile per event); beyond it (a target down, the queue growing) events are read from their files.
+ * Events kept in memory as written, up to this many, so the consumer reads them without going back to the disk;
+ * beyond it (a target down, the queue growing) events are read from their segments.
  */
 const KEPT_MAX = 1024;
 
-/** Drives a queue is mirrored on, at most (its events are written to each): one folder per drive. */
+/** Drives a queue is mirrored on, at most (its segments are written to each): one folder per drive. */
 export const QUEUE_COPIES = 3;
 
 /** The folders of a queue at `sub` on the first QUEUE_COPIES of these system folders (one per drive). */
@@ -50,9 +60,53 @@ export const queueDirs = (systemDirs: readonly string[], ...sub: string[]): stri
 
 const isMissing = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT';
 
+/** A segment on disk with events not yet removed. */
+interface Segment {
+  first: number;
+  count: number;
+  file: string;
+  legacy: boolean;
+  /** Its events not removed yet; at 0 its files go. */
+  left: number;
+  /** The acknowledgement logs holding acknowledgements of its events. */
+  logs: Set<AckLog>;
+  /** Its files are being (or were) removed. */
+  gone: boolean;
+}
+
+interface AckLog {
+  gen: number;
+  file: string;
+  records: number;
+  /** Segments still on disk it holds acknowledgements of: once none, it goes. */
+  segments: Set<Segment>;
+  /** Appends under way. */
+  writing: number;
+}
+
+/** Pushes of one turn, written as one segment. */
+interface Batch {
+  first: number;
+  events: string[];
+  result: Promise<void>;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/** Acknowledgements of one turn to one log. */
+interface AckBatch {
+  log: AckLog;
+  seqs: number[];
+  result: Promise<void>;
+}
+
 export class EventQueue {
-  /** Sequence numbers of the events on disk, oldest first (a Set keeps insertion order; seqs only grow). */
+  /** Sequence numbers of the events on disk not removed, oldest first (a Set keeps insertion order). */
   private readonly pending = new Set<number>();
+  /** The segment of each event in `pending`. */
+  private readonly segOf = new Map<number, Segment>();
+  /** Segments on disk, by their first sequence number. */
+  private readonly segments = new Map<number, Segment>();
   /** Events on disk not handed out by `take` yet, oldest first, from `unsentHead` on. */
   private unsent: number[] = [];
   private unsentHead = 0;
@@ -64,15 +118,20 @@ export class EventQueue {
   private nextPublish = 1;
   private wake: (() => void) | undefined;
   private emptied: (() => void)[] = [];
-  /** Events being removed (their files being unlinked), and folders being made again (`remake`). */
-  private readonly removing = new Set<number>();
+  private open: Batch | undefined;
+  private acking: AckBatch | undefined;
+  private readonly logs = new Set<AckLog>();
+  private currentLog: AckLog | undefined;
+  private nextGen = 1;
+  /** The segment last read back from disk (the consumer reads in order). */
+  private loaded: { seg: Segment; events: Promise<string[]> } | undefined;
   private readonly remaking = new Map<string, Promise<void>>();
   /** Events refused because the queue was full (counted since start). */
   dropped = 0;
   /** The data of events written in this run and not read yet (at most KEPT_MAX). */
   private readonly kept = new Map<number, string>();
 
-  /** Folders that must hold an event for it to count as queued: a majority of them. */
+  /** Folders that must hold a segment for its events to count as queued: a majority of them. */
   private readonly quorum: number;
   /** What the writes and removals of this queue share pool tasks by (files.ts): all its folders together. */
   private readonly batch: string;
@@ -89,21 +148,23 @@ export class EventQueue {
 
   /**
    * Opens (creating them if needed) the queue in `dirs` (one folder, or one per drive): the events a previous
-   * run left in any of them are kept, and copied to those that lack them. A folder that cannot be opened is left
-   * out (its events are read from the others); when none can, this throws.
+   * run left in any of them and no folder acknowledges are kept, and segments copied to the folders that lack
+   * them. A folder that cannot be opened is left out (its events are read from the others); when none can, this
+   * throws.
    */
   static async open(dirs: string | readonly string[], limit: number): Promise<EventQueue> {
     const all = typeof dirs === 'string' ? [dirs] : [...dirs];
     const listed = await Promise.allSettled(
       all.map(async (dir) => {
         await mkdir(dir, { recursive: true });
-        const seqs = new Set<number>();
+        const files = new Set<string>();
         for (const f of await readdir(dir)) {
-          const m = EVENT_FILE.exec(f);
-          if (m) seqs.add(Number.parseInt(m[1], 16));
-          else if (f.endsWith('.tmp')) await unlink(join(dir, f)).catch(() => {}); // a write cut short
+          const p = parseName(f);
+          if (p?.kind === 'tmp')
+            await unlink(join(dir, f)).catch(() => {}); // a write cut short
+          else if (p) files.add(f);
         }
-        return { dir, seqs };
+        return { dir, files };
       }),
     );
     const open = listed.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -113,30 +174,67 @@ export class EventQueue {
       all.length,
       limit,
     );
-    const union = new Set<number>();
-    for (const o of open) for (const seq of o.seqs) union.add(seq);
-    q.unsent = [...union].sort((a, b) => a - b);
-    for (const seq of q.unsent) q.pending.add(seq);
-    q.nextSeq = (q.unsent.at(-1) ?? 0) + 1;
+    // The union of the folders: segments by their first event, acknowledgements from every log in any folder.
+    const logSeqs = new Map<number, number[]>();
+    let top = 0;
+    for (const o of open)
+      for (const f of o.files) {
+        const p = parseName(f)!;
+        if (p.kind === 'segment' && !q.segments.has(p.first)) {
+          q.segments.set(p.first, {
+            ...{ first: p.first, count: p.count, file: f, legacy: p.legacy, left: 0 },
+            ...{ logs: new Set(), gone: false },
+          });
+          top = Math.max(top, p.first + p.count - 1);
+        } else if (p.kind === 'acks') {
+          const text = await readFile(join(o.dir, f)).then(String, () => '');
+          const seqs = decodeAcks(text);
+          logSeqs.set(p.gen, [...(logSeqs.get(p.gen) ?? []), ...seqs]);
+          for (const seq of seqs) top = Math.max(top, seq);
+        }
+      }
+    const acked = new Set([...logSeqs.values()].flat());
+    const sorted = [...q.segments.values()].sort((a, b) => a.first - b.first);
+    for (const seg of sorted)
+      for (let seq = seg.first; seq < seg.first + seg.count; seq++)
+        if (!acked.has(seq)) {
+          seg.left++;
+          q.pending.add(seq);
+          q.segOf.set(seq, seg);
+          q.unsent.push(seq);
+        }
+    // Logs that still acknowledge events of a segment left stay (until those segments go); the others go now.
+    for (const [gen, seqs] of [...logSeqs].sort((a, b) => a[0] - b[0])) {
+      const log: AckLog = { gen, file: acksName(gen), records: 0, segments: new Set(), writing: 0 };
+      for (const seq of seqs) {
+        const seg = segmentAt(sorted, seq);
+        if (seg && seg.left > 0) log.segments.add(seg);
+      }
+      q.nextGen = gen + 1;
+      if (log.segments.size === 0) await q.unlinkAll(log.file).catch(() => {});
+      else {
+        q.logs.add(log);
+        for (const seg of log.segments) seg.logs.add(log);
+      }
+    }
+    // Segments whose events were all acknowledged (their removal cut short) go.
+    for (const seg of sorted)
+      if (seg.left === 0) {
+        q.segments.delete(seg.first);
+        await q.unlinkAll(seg.file).catch(() => {});
+      }
+    // Sequence numbers never go back, not even past an empty queue: an acknowledgement left in a folder absent
+    // now must not match a later event. Microseconds of the clock, or past what the folders hold.
+    q.nextSeq = Math.max(top + 1, Date.now() * 1000);
     q.nextPublish = q.nextSeq;
-    // Each event back on every folder (a drive wiped, or one that missed writes): best effort.
+    // Each segment back on every folder (a drive wiped, or one that missed writes): best effort.
     const repairs = open.flatMap((o) =>
-      q.unsent
-        .filter((seq) => !o.seqs.has(seq))
-        .map((seq) => ({ to: o.dir, seq, from: open.find((h) => h.seqs.has(seq))!.dir })),
+      [...q.segments.values()]
+        .filter((seg) => !o.files.has(seg.file))
+        .map((seg) => ({ to: o.dir, seg, from: open.find((h) => h.files.has(seg.file))!.dir })),
     );
     for (let i = 0; i < repairs.length; i += REPAIR_CONCURRENCY)
-      await Promise.all(
-        repairs.slice(i, i + REPAIR_CONCURRENCY).map(async ({ to, seq, from }) => {
-          const tmp = join(to, `${name(seq)}.tmp`);
-          try {
-            await copyFile(join(from, name(seq)), tmp);
-            await rename(tmp, join(to, name(seq)));
-          } catch {
-            await unlink(tmp).catch(() => {});
-          }
-        }),
-      );
+      await Promise.all(repairs.slice(i, i + REPAIR_CONCURRENCY).map((r) => q.copyBack(r.seg, [r.from], r.to)));
     return q;
   }
 
@@ -146,10 +244,10 @@ export class EventQueue {
   }
 
   /**
-   * Stores an event; resolves once it is on disk. SlowDown when the queue holds `limit` events. Writes run
-   * concurrently (one after the other, every request's answer would wait for all the writes queued before
-   * its own); an event is handed to the consumer once it and every earlier one are written (or failed), so
-   * the consumer sees them in sequence order.
+   * Stores an event; resolves once it is on disk. SlowDown when the queue holds `limit` events. The events
+   * pushed in one turn of the event loop are written together, as one segment; segments are written
+   * concurrently, and an event is handed to the consumer once it and every earlier one are written (or failed),
+   * so the consumer sees them in sequence order.
    */
   async push(data: string): Promise<void> {
     if (this.pending.size + this.writes >= this.limit) {
@@ -158,38 +256,72 @@ export class EventQueue {
     }
     const seq = this.nextSeq++;
     this.writes++;
-    const bytes = Buffer.from(data);
-    const written = await Promise.allSettled(
-      this.dirs.map(async (dir) => {
-        // On a failure the native step removes the temporary file itself.
-        const write = () => writeFileAtomic(join(dir, `${name(seq)}.tmp`), bytes, join(dir, name(seq)), this.batch);
-        try {
-          await write();
-        } catch (e) {
-          // The folder is gone (its drive wiped while running): made again, with the events it lost.
-          if (!isMissing(e)) throw e;
-          await this.remake(dir);
-          await write();
-        }
-      }),
-    );
-    if (written.filter((w) => w.status === 'fulfilled').length < this.quorum) {
-      // Not queued: the copies that were written go too (a restart would send an event its request never had).
-      await this.unlinkAll(seq).catch(() => {});
-      this.settle(seq, false);
-      throw (
-        (written.find((w) => w.status === 'rejected') as PromiseRejectedResult | undefined)?.reason ??
-        new Error(`the event queue in ${this.dirs[0]} has too few folders left (${this.dirs.length})`)
-      );
+    let b = this.open;
+    if (!b || b.events.length >= SEGMENT_MAX) {
+      let resolve!: () => void;
+      let reject!: (e: unknown) => void;
+      const result = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      const batch: Batch = { first: seq, events: [], result, resolve, reject };
+      this.open = b = batch;
+      setImmediate(() => void this.commit(batch));
     }
-    if (this.kept.size < KEPT_MAX) this.kept.set(seq, data);
-    this.settle(seq, true);
+    b.events.push(data);
+    await b.result;
+  }
+
+  /** Writes a turn's pushes as one segment to every folder; settles them (queued when a majority holds it). */
+  private async commit(b: Batch): Promise<void> {
+    if (this.open === b) this.open = undefined;
+    const count = b.events.length;
+    const seg: Segment = {
+      ...{ first: b.first, count, file: segmentName(b.first, count), legacy: false, left: count },
+      ...{ logs: new Set<AckLog>(), gone: false },
+    };
+    const bytes = encodeSegment(b.events);
+    const written = await Promise.allSettled(
+      this.dirs.map((dir) =>
+        // On a failure the native step removes the temporary file itself.
+        this.inFolder(dir, () => writeFileAtomic(join(dir, `${seg.file}.tmp`), bytes, join(dir, seg.file), this.batch)),
+      ),
+    );
+    const ok = written.filter((w) => w.status === 'fulfilled').length >= this.quorum;
+    if (ok) {
+      this.segments.set(seg.first, seg);
+      for (let i = 0; i < count; i++) {
+        this.segOf.set(seg.first + i, seg);
+        if (this.kept.size < KEPT_MAX) this.kept.set(seg.first + i, b.events[i]);
+      }
+    } else {
+      // Not queued: the copies that were written go too (a restart would send events their requests never had).
+      await this.unlinkAll(seg.file).catch(() => {});
+    }
+    for (let i = 0; i < count; i++) this.settle(seg.first + i, ok);
+    if (ok) b.resolve();
+    else
+      b.reject(
+        (written.find((w) => w.status === 'rejected') as PromiseRejectedResult | undefined)?.reason ??
+          new Error(`the event queue in ${this.dirs[0]} has too few folders left (${this.dirs.length})`),
+      );
+  }
+
+  /** Runs `op` on folder `dir`; when the folder is gone (its drive wiped while running), makes it again first. */
+  private async inFolder(dir: string, op: () => Promise<void>): Promise<void> {
+    try {
+      await op();
+    } catch (e) {
+      if (!isMissing(e)) throw e;
+      await this.remake(dir);
+      await op();
+    }
   }
 
   /**
    * Makes folder `dir` again (its drive was wiped while the queue ran) and copies back, from the other folders,
-   * the events waiting that it lost, as a reopen would. One remake per folder at a time; the copies are best
-   * effort (an event the others cannot give stays on them).
+   * the segments it lost, as a reopen would. One remake per folder at a time; the copies are best effort (a
+   * segment the others cannot give stays on them).
    */
   private remake(dir: string): Promise<void> {
     let p = this.remaking.get(dir);
@@ -198,24 +330,24 @@ export class EventQueue {
         await mkdir(dir, { recursive: true });
         const have = new Set(await readdir(dir));
         const others = this.dirs.filter((d) => d !== dir);
-        const lost = [...this.pending].filter((seq) => !have.has(name(seq)));
+        const lost = [...this.segments.values()].filter((seg) => !have.has(seg.file));
         for (let i = 0; i < lost.length; i += REPAIR_CONCURRENCY)
-          await Promise.all(lost.slice(i, i + REPAIR_CONCURRENCY).map((seq) => this.copyBack(seq, others, dir)));
+          await Promise.all(lost.slice(i, i + REPAIR_CONCURRENCY).map((seg) => this.copyBack(seg, others, dir)));
       })().finally(() => this.remaking.delete(dir));
       this.remaking.set(dir, p);
     }
     return p;
   }
 
-  /** Copies event `seq` from the first of `from` that has it into `to`, unless it was removed meanwhile. */
-  private async copyBack(seq: number, from: string[], to: string): Promise<void> {
-    const tmp = join(to, `${name(seq)}.tmp`);
+  /** Copies segment `seg` from the first of `from` that has it into `to`, unless it was removed meanwhile. */
+  private async copyBack(seg: Segment, from: string[], to: string): Promise<void> {
+    const tmp = join(to, `${seg.file}.tmp`);
     for (const dir of from) {
       try {
-        await copyFile(join(dir, name(seq)), tmp);
-        await rename(tmp, join(to, name(seq)));
+        await copyFile(join(dir, seg.file), tmp);
+        await rename(tmp, join(to, seg.file));
         // Removed while being copied: the removal may have passed this folder already.
-        if (!this.pending.has(seq) || this.removing.has(seq)) await unlink(join(to, name(seq))).catch(() => {});
+        if (seg.gone) await unlink(join(to, seg.file)).catch(() => {});
         return;
       } catch {
         await unlink(tmp).catch(() => {});
@@ -272,17 +404,26 @@ export class EventQueue {
     return seq;
   }
 
-  /** The event `seq` as stored: as it was written when kept in memory, else from the first folder that has it. */
+  /** The event `seq` as stored: as it was written when kept in memory, else from its segment. */
   async read(seq: number): Promise<string> {
     const kept = this.kept.get(seq);
     if (kept !== undefined) {
       this.kept.delete(seq);
       return kept;
     }
+    const seg = this.segOf.get(seq);
+    if (!seg) throw Object.assign(new Error(`event ${hex16(seq)} is not queued`), { code: 'ENOENT' });
+    if (this.loaded?.seg !== seg) this.loaded = { seg, events: this.load(seg) };
+    const events = this.loaded.events;
+    return (await events)[seq - seg.first];
+  }
+
+  /** A segment's events, from the first folder that has it. */
+  private async load(seg: Segment): Promise<string[]> {
     let error: unknown;
     for (const dir of this.dirs) {
       try {
-        return await readFile(join(dir, name(seq)), 'utf8');
+        return decodeSegment(await readFile(join(dir, seg.file)), seg.count, seg.legacy);
       } catch (e) {
         if (error === undefined || !isMissing(e)) error = e;
       }
@@ -291,25 +432,88 @@ export class EventQueue {
   }
 
   /**
-   * Removes event `seq` (delivered, or given up on), whatever its place in the queue. Throws when a folder kept
-   * its copy (it goes out again after a restart).
+   * Removes event `seq` (delivered, or given up on), whatever its place in the queue: the last of its segment
+   * removes the segment, the others are acknowledged in the log. Throws when that did not reach the disk (the
+   * event goes out again after a restart).
    */
   async remove(seq: number): Promise<void> {
     this.kept.delete(seq);
-    if (!this.pending.has(seq)) return;
-    this.removing.add(seq);
+    const seg = this.segOf.get(seq);
+    if (!seg || !this.pending.has(seq)) return;
+    this.segOf.delete(seq);
     try {
-      await this.unlinkAll(seq);
+      if (--seg.left === 0) await this.dropSegment(seg);
+      else await this.acknowledge(seq, seg);
     } finally {
-      this.removing.delete(seq);
       this.pending.delete(seq);
       if (this.pending.size === 0) for (const resolve of this.emptied.splice(0)) resolve();
     }
   }
 
-  /** Unlinks event `seq` from every folder; throws the first failure other than a missing file. */
-  private async unlinkAll(seq: number): Promise<void> {
-    const results = await Promise.allSettled(this.dirs.map((dir) => unlinkFile(join(dir, name(seq)), this.batch)));
+  /** Removes a segment whose events are all delivered, then the logs that acknowledged only its events and gone ones. */
+  private async dropSegment(seg: Segment): Promise<void> {
+    seg.gone = true;
+    this.segments.delete(seg.first);
+    if (this.loaded?.seg === seg) this.loaded = undefined;
+    try {
+      await this.unlinkAll(seg.file);
+    } finally {
+      for (const log of seg.logs) {
+        log.segments.delete(seg);
+        this.retire(log);
+      }
+    }
+  }
+
+  /** Appends `seq` to the current log, with the other acknowledgements of this turn; resolves once on disk. */
+  private acknowledge(seq: number, seg: Segment): Promise<void> {
+    let log = this.currentLog;
+    if (!log || log.records >= ACKS_PER_LOG) {
+      const gen = this.nextGen++;
+      log = { gen, file: acksName(gen), records: 0, segments: new Set(), writing: 0 };
+      this.logs.add(log);
+      this.currentLog = log;
+    }
+    log.records++;
+    log.segments.add(seg);
+    seg.logs.add(log);
+    let b = this.acking;
+    if (!b || b.log !== log) {
+      const batch: AckBatch = { log, seqs: [], result: Promise.resolve() };
+      batch.result = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.appendAcks(batch));
+      this.acking = b = batch;
+      log.writing++;
+    }
+    b.seqs.push(seq);
+    return b.result;
+  }
+
+  /** Appends a turn's acknowledgements to every folder: enough when one holds them (the others may send again). */
+  private async appendAcks(b: AckBatch): Promise<void> {
+    if (this.acking === b) this.acking = undefined;
+    const bytes = encodeAcks(b.seqs);
+    try {
+      const results = await Promise.allSettled(
+        this.dirs.map((dir) => this.inFolder(dir, () => writeFile(join(dir, b.log.file), bytes, true, this.batch))),
+      );
+      if (!results.some((r) => r.status === 'fulfilled')) throw (results[0] as PromiseRejectedResult).reason;
+    } finally {
+      b.log.writing--;
+      this.retire(b.log);
+    }
+  }
+
+  /** Removes a log no segment on disk needs any more (and no append is under way to). */
+  private retire(log: AckLog): void {
+    if (log.segments.size > 0 || log.writing > 0 || !this.logs.has(log)) return;
+    this.logs.delete(log);
+    if (this.currentLog === log) this.currentLog = undefined;
+    this.unlinkAll(log.file).catch(() => {});
+  }
+
+  /** Unlinks `file` from every folder; throws the first failure other than a missing file. */
+  private async unlinkAll(file: string): Promise<void> {
+    const results = await Promise.allSettled(this.dirs.map((dir) => unlinkFile(join(dir, file), this.batch)));
     const failed = results.find((r) => r.status === 'rejected' && !isMissing(r.reason));
     if (failed) throw (failed as PromiseRejectedResult).reason;
   }
@@ -319,4 +523,18 @@ export class EventQueue {
     if (this.pending.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.emptied.push(resolve));
   }
+}
+
+/** The segment of `sorted` (by first event) that holds event `seq`, if any. */
+function segmentAt(sorted: readonly Segment[], seq: number): Segment | undefined {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = sorted[mid];
+    if (seq < s.first) hi = mid - 1;
+    else if (seq >= s.first + s.count) lo = mid + 1;
+    else return s;
+  }
+  return undefined;
 }

@@ -53,13 +53,18 @@ export interface WorkersServer {
  * clients and agents are then plain keep-alive ones. With threads (the default) the primary takes the
  * test faults (kill, hang) on its stdin (CAIRN_TEST_WORKER_FAULTS, cluster/primary.ts).
  */
-export async function startWorkers(workers: number, env: Record<string, string> = {}): Promise<WorkersServer> {
+export async function startWorkers(
+  workers: number,
+  env: Record<string, string> = {},
+  /** Drive folders of the caller's (kept at close); default: four new ones under `base`. */
+  given?: string[],
+): Promise<WorkersServer> {
   const single = workers === 1;
   // The mode given here, else the one the test runner's environment gives every server it starts.
   const mode = (env.CAIRN_WORKER_MODE ?? process.env.CAIRN_WORKER_MODE) === 'processes' ? 'processes' : 'threads';
   const faults = mode === 'threads' ? { CAIRN_TEST_WORKER_FAULTS: 'on' } : {};
   const base = await mkdtemp(join(tmpdir(), 'cairn-workers-'));
-  const drives = [1, 2, 3, 4].map((i) => join(base, `d${i}`));
+  const drives = given ?? [1, 2, 3, 4].map((i) => join(base, `d${i}`));
   const child = spawnCairn(
     ['server', '--workers', String(workers), '--address', '127.0.0.1:0', ...drives],
     {

@@ -88,6 +88,12 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
   if (formatted) await PoolList.open([{ cmdline: args.drives.join(' '), formatted }]);
   const layout = formatted && driveLayout(formatted);
   const fresh = formatted?.fresh.map((d) => d.endpoint) ?? [];
+  for (const d of formatted?.sets.flat() ?? []) {
+    if (d.lastError !== 'unmounted') continue;
+    const w = `drive ${d.endpoint} is a plain folder among mount points: a disk that did not mount; offline until one is`;
+    log.warn(w);
+    loudly(w);
+  }
   const table = distributed ? new LockTable(LOCK_EXPIRY_MS) : undefined;
 
   // SO_REUSEPORT: each worker binds the port itself; the primary holds it (port 0: picks it) until one has. The same

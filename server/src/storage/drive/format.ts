@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { DriveLayout } from '../context.js';
 import { type Drive, MULTIPART_DIR, SYS_DIR, TMP_DIR } from './drive.js';
 import { LocalDrive } from './local-drive.js';
+import { guardUnmounted } from './mount-guard.js';
 
 export const FORMAT_FILE = `${SYS_DIR}/format.json`;
 
@@ -78,13 +79,15 @@ export async function formatDrives(
   if (roots.length < 1 || roots.length > 32) throw new Error(`Cairn needs 1 to 32 drives, got ${roots.length}`);
   if (new Set(roots).size !== roots.length) throw new Error('the same drive directory is given twice');
   const drives = roots.map(openDrive);
-  await Promise.all(drives.map((d) => prepareDrive(d)));
-  const formats = await Promise.all(drives.map(readFormat));
+  // A plain folder among mount points is a disk that did not mount: nothing is written to it (mount-guard.ts).
+  const unmounted = new Set(await guardUnmounted(drives, hasFormat));
+  await Promise.all(drives.map((d) => (unmounted.has(d) ? undefined : prepareDrive(d))));
+  const formats = await Promise.all(drives.map((d) => (unmounted.has(d) ? null : readFormat(d))));
 
   // A drive without a format must be empty (or ours, with a lost format): never adopt someone's files.
   await Promise.all(
     drives.map(async (d, i) => {
-      if (formats[i]) return;
+      if (formats[i] || unmounted.has(d)) return;
       const names = ((await d.list('')) ?? []).filter((x) => x !== SYS_DIR && x !== 'lost+found');
       if (names.length > 0) {
         throw new Error(
@@ -94,6 +97,11 @@ export async function formatDrives(
     }),
   );
   const found = formats.filter((f): f is FormatFile => f !== null);
+  if (found.length === 0 && unmounted.size > 0)
+    throw new Error(
+      `drive ${[...unmounted][0].endpoint} is a plain folder while other drives are mount points: a disk that did not ` +
+        'mount? Mount it (or give every drive as a folder inside its mount point) and start again',
+    );
   if (found.length === 0) return freshDeployment(drives, opts);
 
   // The deployment is the one most drives agree on; anything else is a foreign drive.
@@ -139,12 +147,17 @@ export async function formatDrives(
     if (formats[i]) continue;
     const slot = vacant.shift()!;
     const id = ref.sets[slot[0]][slot[1]];
-    await writeFormat(drives[i], ref, id);
+    // An unmounted drive keeps its slot, offline: its disk, once mounted, has this slot's format.
+    if (!unmounted.has(drives[i])) {
+      await writeFormat(drives[i], ref, id);
+      fresh.push(drives[i]);
+    }
     place(drives[i], slot, id, sets);
-    fresh.push(drives[i]);
   }
   return { deploymentId, sets: sets as Drive[][], parity: ref.parity, fresh };
 }
+
+const hasFormat = async (d: Drive): Promise<boolean> => (await readFormat(d)) !== null;
 
 /** A distributed deployment's format is not there yet (or not on enough drives): the caller tries again. */
 export class FormatPending extends Error {}
@@ -295,7 +308,8 @@ export async function openLayout(
 ): Promise<Formatted> {
   const sets = layout.sets.map(() => [] as Drive[]);
   layout.sets.forEach((set, i) => set.forEach((d, j) => place(openDrive(d.root), [i, j], d.driveId, sets)));
+  const unmounted = new Set(await guardUnmounted(sets.flat(), hasFormat));
   // A drive that fails here is found by the drive monitor like any other (a worker must start despite it).
-  await Promise.all(sets.flat().map((d) => prepareDrive(d, tmpDir).catch(() => {})));
+  await Promise.all(sets.flat().map((d) => (unmounted.has(d) ? undefined : prepareDrive(d, tmpDir).catch(() => {}))));
   return { deploymentId: layout.deploymentId, parity: layout.parity, sets, fresh: [] };
 }

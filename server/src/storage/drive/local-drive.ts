@@ -68,15 +68,28 @@ export class LocalDrive implements Drive {
   /** The device of the drive's file system when it was opened, if the folder was a mount point then. */
   private readonly mountedDevice: number | undefined;
 
+  /** Set when the drive's peers are mount points and so must it be (mount-guard.ts). */
+  private mountExpected = false;
+
   constructor(readonly root: string) {
     this.mountedDevice = mountPointDevice(root);
   }
 
+  /** Whether the folder was a mount point (a file system of its own) when the drive was opened. */
+  get wasMountPoint(): boolean {
+    return this.mountedDevice !== undefined;
+  }
+
+  /** From now on the folder counts as unmounted while it is on its parent's file system (mount-guard.ts). */
+  expectMountPoint(): void {
+    this.mountExpected = true;
+  }
+
   async unmounted(): Promise<boolean> {
-    if (this.mountedDevice === undefined) return false;
+    if (this.mountedDevice === undefined && !this.mountExpected) return false;
     try {
       const [own, parent] = await Promise.all([stat(this.root), stat(dirname(this.root))]);
-      return own.dev !== this.mountedDevice && own.dev === parent.dev;
+      return own.dev === parent.dev; // on its parent's file system: no longer (or not yet) mounted
     } catch {
       return false; // gone or failing: the probe and the format check say so
     }

@@ -111,8 +111,9 @@ export class ErasureSet {
     readonly drives: Drive[],
     readonly deps: SetDeps,
   ) {
-    this.online = drives.map(() => true);
-    this.writable = drives.map(() => true);
+    // A drive found unmounted when it was opened (drive/mount-guard.ts) starts offline: nothing is written to it.
+    this.online = drives.map((d) => d.lastError !== 'unmounted');
+    this.writable = [...this.online];
     const group = `set ${index} ${randomUUID()}`;
     for (const d of drives) d.readGroup = group;
   }

@@ -1,0 +1,181 @@
+// A disk that did not mount leaves a plain folder where its drive was, on the parent's file system (often the root
+// disk). Cairn must not take that folder for a new, empty drive: formatting it and rebuilding the drive into it would
+// fill the parent's file system, and the rebuilt data would vanish under the real disk when it mounts. Here every
+// drive is a tmpfs of its own bind-mounted at its folder, as a disk is in production; a drive "does not mount" when
+// its bind mount is taken away (the tmpfs and what it holds stay, as a disk does). Mounting needs root: CI runs as
+// root; elsewhere the file is skipped (canMount).
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { adminCall } from '../../server/src/cli/admin-client.js';
+import { type CairnServer, startServer } from '../../server/src/main.js';
+import { makeClient, ROOT } from '../helpers/cairn.js';
+import { seededRandom } from '../helpers/random.js';
+import { startWorkers, WORKERS_ROOT } from '../helpers/workers.js';
+
+const rnd = seededRandom();
+const sha256 = (b: Buffer | Uint8Array) => createHash('sha256').update(b).digest('hex');
+const sh = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { stdio: 'pipe' });
+
+/** Whether this process may mount file systems (root, and a kernel that lets it). */
+function canMount(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  const probe = join(tmpdir(), `cairn-mount-probe-${process.pid}`);
+  try {
+    execFileSync('mkdir', ['-p', probe]);
+    sh('mount', '-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe);
+    sh('umount', probe);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    execFileSync('rm', ['-rf', probe]);
+  }
+}
+
+let base: string;
+const mounted: string[] = []; // every mount made here, unmounted in reverse order at the end
+
+/** Drive folders base/NAME/d1..dN, each a tmpfs (base/NAME/disk-i) bind-mounted at its folder. */
+async function mountedDrives(name: string, n: number): Promise<{ drives: string[]; disks: string[] }> {
+  const drives: string[] = [];
+  const disks: string[] = [];
+  for (let i = 1; i <= n; i++) {
+    const disk = join(base, name, `disk-${i}`);
+    const drive = join(base, name, `d${i}`);
+    await mkdir(disk, { recursive: true });
+    await mkdir(drive, { recursive: true });
+    sh('mount', '-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', disk);
+    mounted.push(disk);
+    sh('mount', '--bind', disk, drive);
+    mounted.push(drive);
+    disks.push(disk);
+    drives.push(drive);
+  }
+  return { drives, disks };
+}
+
+function unmount(path: string): void {
+  sh('umount', path);
+  mounted.splice(mounted.lastIndexOf(path), 1);
+}
+
+function start(drives: string[]): Promise<CairnServer> {
+  return startServer({
+    address: '127.0.0.1:0',
+    credentials: { root: ROOT, users: [] },
+    storage: { driveCheckIntervalMs: 200 },
+    shutdownGraceMs: 2000,
+    drives,
+  });
+}
+
+async function offlineDisks(url: string, root = ROOT): Promise<number> {
+  const admin = { endpoint: url, region: 'us-east-1', ...root };
+  const info = (await adminCall(admin, { method: 'GET', path: 'info' })) as { backend: { offlineDisks: number } };
+  return info.backend.offlineDisks;
+}
+
+async function getBytes(s3: S3Client, key: string): Promise<Buffer> {
+  const r = await s3.send(new GetObjectCommand({ Bucket: 'mounts', Key: key }));
+  return Buffer.from(await r.Body!.transformToByteArray());
+}
+
+describe.skipIf(!canMount())('a drive whose disk did not mount', () => {
+  beforeAll(async () => {
+    base = await mkdtemp(join(tmpdir(), 'cairn-mounts-'));
+  });
+
+  afterAll(async () => {
+    for (const m of mounted.reverse()) sh('umount', m);
+    await rm(base, { recursive: true, force: true });
+  });
+
+  it('is left alone and offline at start, and serves again once mounted', async () => {
+    const { drives, disks } = await mountedDrives('set', 4);
+    const first = await start(drives);
+    const before = rnd.bytes(300_000);
+    let s3 = makeClient(first.url);
+    await s3.send(new CreateBucketCommand({ Bucket: 'mounts' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'mounts', Key: 'before', Body: before }));
+    s3.destroy();
+    await first.close();
+
+    // The third disk does not mount: its folder is an empty directory on the parent's file system.
+    unmount(drives[2]);
+    expect(readdirSync(drives[2])).toEqual([]);
+    const server = await start(drives);
+    try {
+      s3 = makeClient(server.url);
+      expect(await offlineDisks(server.url)).toBe(1);
+      expect(sha256(await getBytes(s3, 'before'))).toBe(sha256(before)); // EC 2+2: three drives are enough
+      const during = rnd.bytes(200_000);
+      await s3.send(new PutObjectCommand({ Bucket: 'mounts', Key: 'during', Body: during }));
+      // Several drive checks later: still offline, and nothing was written in the folder (no format, no rebuild).
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await offlineDisks(server.url)).toBe(1);
+      expect(readdirSync(drives[2])).toEqual([]);
+
+      // The disk mounts: the drive monitor finds its format and takes it back.
+      sh('mount', '--bind', disks[2], drives[2]);
+      mounted.push(drives[2]);
+      await vi.waitFor(async () => expect(await offlineDisks(server.url)).toBe(0), { timeout: 20_000, interval: 200 });
+      expect(sha256(await getBytes(s3, 'before'))).toBe(sha256(before));
+      expect(sha256(await getBytes(s3, 'during'))).toBe(sha256(during));
+      await s3.send(new PutObjectCommand({ Bucket: 'mounts', Key: 'after', Body: 'written with all four' }));
+      expect((await getBytes(s3, 'after')).toString()).toBe('written with all four');
+      s3.destroy();
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
+
+  it('is left alone by every worker of `cairn server --workers 2`', async () => {
+    const { drives, disks } = await mountedDrives('workers', 4);
+    const first = await start(drives);
+    const before = rnd.bytes(300_000);
+    const s3first = makeClient(first.url);
+    await s3first.send(new CreateBucketCommand({ Bucket: 'mounts' }));
+    await s3first.send(new PutObjectCommand({ Bucket: 'mounts', Key: 'before', Body: before }));
+    s3first.destroy();
+    await first.close();
+
+    unmount(drives[2]);
+    const server = await startWorkers(2, {}, drives);
+    try {
+      const warned = `drive ${drives[2]} is a plain folder among mount points`;
+      expect(server.logs.some((l) => String(l.msg).startsWith(warned))).toBe(true);
+      const s3 = makeClient(server.url, { credentials: WORKERS_ROOT });
+      expect(sha256(await getBytes(s3, 'before'))).toBe(sha256(before));
+      // Past every worker's first drive check (each 10 s): none formatted or rebuilt the folder.
+      await new Promise((r) => setTimeout(r, 12_000));
+      expect(readdirSync(drives[2])).toEqual([]);
+      expect(await offlineDisks(server.url, WORKERS_ROOT)).toBe(1);
+      sh('mount', '--bind', disks[2], drives[2]);
+      mounted.push(drives[2]);
+      await vi.waitFor(async () => expect(await offlineDisks(server.url, WORKERS_ROOT)).toBe(0), {
+        timeout: 30_000,
+        interval: 500,
+      });
+      s3.destroy();
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
+
+  it('among mount points, a plain folder refuses a new deployment and gets nothing written in it', async () => {
+    const { drives } = await mountedDrives('fresh', 3);
+    const folder = join(base, 'fresh', 'd4');
+    await mkdir(folder);
+    await expect(start([...drives, folder])).rejects.toThrow(
+      /d4 is a plain folder while other drives are mount points/,
+    );
+    expect(readdirSync(folder)).toEqual([]);
+    for (const d of drives) expect(existsSync(join(d, '.cairn.sys', 'format.json'))).toBe(false);
+  }, 60_000);
+});

@@ -173,7 +173,10 @@ export async function updateCredentials(bucket: string, t: Target, accessKey: st
   });
 }
 
-/** One target's resync (MinIO's ResyncTarget, with Cairn's count of versions queued). */
+/**
+ * One target's resync (MinIO's ResyncTarget, with Cairn's count of versions queued, whether the walk queuing
+ * them has ended, and the versions counted before it began: absent while that count runs).
+ */
 export interface Resync {
   arn: string;
   resetid: string;
@@ -181,6 +184,15 @@ export interface Resync {
   replicationCount: number;
   failedReplicationCount: number;
   queued: number;
+  walked: boolean;
+  total?: number;
+}
+
+/** A resync's progress as [done, of]: against the count made before its walk, the walk's own once it ended. */
+export function resyncProgress(r: Resync): [number, number] | undefined {
+  const done = r.replicationCount + r.failedReplicationCount;
+  const total = r.walked ? r.queued : r.total;
+  return total === undefined ? undefined : [done, Math.max(total, done)];
 }
 
 /** Starts replicating the bucket's existing objects to `arn` again (a rule naming it must allow existing objects). */

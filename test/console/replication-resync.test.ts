@@ -113,6 +113,9 @@ describe('replication target credentials and resync in the console', () => {
     await eventually(() => part().locator('[data-testid=resync-status]').textContent()).toBe(
       'resync Completed: 3 replicated, 0 failed',
     );
+    // The bar: the 3 versions counted before the walk, all copied.
+    const bar = part().locator('[data-testid=resync-progress]');
+    expect([await bar.getAttribute('value'), await bar.getAttribute('max')]).toEqual(['3', '3']);
     for (const key of OLD) await eventually(() => onTarget(key)).toBe(digest(body(key)));
     await screenshot(page, '41-replication-resync');
   });

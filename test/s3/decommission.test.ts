@@ -25,6 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminCall, type AdminTarget } from '../../server/src/cli/admin-client.js';
 import { decommissionCommand } from '../../server/src/cli/admin-decommission.js';
 import { type CairnServer, startServer } from '../../server/src/main.js';
+import type { PoolDecommissionInfo } from '../../server/src/storage/decommission.js';
 import { makeClient, ROOT } from '../helpers/cairn.js';
 import { seededRandom } from '../helpers/random.js';
 
@@ -137,6 +138,14 @@ beforeAll(async () => {
     versionDigests.set(`${key}\0${r.VersionId}`, sha256(body));
   }
   for (const key of ['v1', 'v4']) await s3.send(new DeleteObjectCommand({ Bucket: 'ver', Key: key }));
+  // Many small objects: a drain long enough for its progress to be seen between empty and full.
+  await s3.send(new CreateBucketCommand({ Bucket: 'many' }));
+  for (let i = 0; i < 200; i += 20)
+    await Promise.all(
+      Array.from({ length: 20 }, (_, j) =>
+        s3.send(new PutObjectCommand({ Bucket: 'many', Key: `m${i + j}`, Body: rnd.bytes(300) })),
+      ),
+    );
   versionedBefore = await versionsOf('ver');
   // IAM's records live in the system bucket, which moves too.
   await adminCall(admin, {
@@ -181,9 +190,22 @@ describe('decommission of a server pool', () => {
     await expect(
       adminCall(admin, { method: 'POST', path: 'pools/decommission', query: { pool: poolArg(1) } }),
     ).rejects.toThrow(/400/);
+    // The status table's bar, read over and over while the drain runs (beside the reads below).
+    const bars: { status: string; done: number; of: number; bytes: string }[] = [];
+    const sampling = (async () => {
+      for (const deadline = Date.now() + 240_000; Date.now() < deadline; ) {
+        const r = (await decommissionCommand(admin, 'status', [poolArg(1)])).rows![0];
+        const m = /\] (\d+)% (\d+)\/(\d+)$/.exec(r.progress);
+        if (m) {
+          expect(Number(m[1])).toBe(Math.floor((Number(m[2]) / Number(m[3])) * 100));
+          bars.push({ status: r.status, done: Number(m[2]), of: Number(m[3]), bytes: r.bytes });
+        } else expect([r.status, r.progress]).toEqual(['counting', '']);
+        if (r.status !== 'draining' && r.status !== 'counting') return;
+      }
+    })();
     // Read everything over and over until the drain is complete (generous limit: a loaded machine).
     const deadline = Date.now() + 240_000;
-    let status: { decommissionInfo?: { complete: boolean; failed: boolean; objectsDecommissioned: number } } = {};
+    let status: { decommissionInfo?: PoolDecommissionInfo } = {};
     for (;;) {
       await everyPlainObjectReads();
       status = (await adminCall(admin, {
@@ -195,7 +217,17 @@ describe('decommission of a server pool', () => {
     }
     expect(status.decommissionInfo?.failed).toBe(false);
     expect(status.decommissionInfo?.complete).toBe(true);
-    expect(status.decommissionInfo!.objectsDecommissioned).toBeGreaterThan(0);
+    const info = status.decommissionInfo!;
+    expect(info.objectsDecommissioned).toBeGreaterThan(200 / 2);
+    // Counted at the start: every version the pool held (nothing was written meanwhile), and their bytes.
+    expect(info.objectsTotal).toBe(info.objectsDecommissioned);
+    expect(info.bytesTotal).toBe(info.bytesDecommissioned);
+    await sampling;
+    const of = info.objectsTotal!;
+    expect(bars.every((b) => b.of === of)).toBe(true);
+    expect(bars.at(-1)).toEqual({ status: 'complete', done: of, of, bytes: `${info.bytesTotal}/${info.bytesTotal}` });
+    for (let i = 1; i < bars.length; i++) expect(bars[i].done).toBeGreaterThanOrEqual(bars[i - 1].done);
+    expect(bars.some((b) => b.status === 'draining' && b.done > 0 && b.done < of)).toBe(true);
     const table = await decommissionCommand(admin, 'status', []);
     expect(table.rows!.map((r) => r.status)).toEqual(['complete', 'active']);
     expect(await metasIn(1, 'plain')).toBe(0);

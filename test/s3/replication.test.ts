@@ -26,6 +26,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { adminCall, bucketCall } from '../../server/src/cli/admin-client.js';
+import { replicateCommand } from '../../server/src/cli/admin-replicate.js';
 import { ALT, ROOT, makeClient, s3Error } from '../helpers/cairn.js';
 import { spawnCairn } from '../helpers/cli.js';
 import { seededRandom } from '../helpers/random.js';
@@ -499,9 +500,18 @@ describe('resync of existing objects', () => {
         method: 'GET',
         query: { 'replication-reset-status': '', arn },
       })) as { target: Record<string, unknown>[] };
-      expect(status.target[0]).toMatchObject({ resyncStatus: 'Completed', queued: 16, replicationCount: 16 });
+      expect(status.target[0]).toMatchObject({
+        resyncStatus: 'Completed',
+        queued: 16,
+        replicationCount: 16,
+        // Counted before the walk: 15 versions and the delete marker; the bytes of the 15 bodies.
+        total: 16,
+        totalSize: 15 * 2 + 5 * 1,
+      });
     }, POLL);
-    expect(await runCli(src, ['replicate', 'resync-status', 'old'])).toMatch(/Completed\s+16\s+16/);
+    expect(await runCli(src, ['replicate', 'resync-status', 'old'])).toMatch(
+      /Completed\s+\[#{30}\] 100% 16\/16\s+16\s+35\/35\s+0$/,
+    );
     expect(await versions(dst.client(), 'old')).toEqual(await versions(s3, 'old'));
     const metrics = await (await fetch(`${src.url}/minio/v2/metrics/bucket`)).text();
     const host = new URL(src.url).host;
@@ -511,6 +521,44 @@ describe('resync of existing objects', () => {
     expect(metrics).toContain(
       `cairn_bucket_replication_queued_count{bucket="old",targetArn="${arn}",server="${host}"} 0`,
     );
+  });
+});
+
+describe('resync progress', () => {
+  it('its bar, against the versions counted at the start, moves with what the sender has copied', async () => {
+    const src = await site('progress-src');
+    const dst = await site('progress-dst');
+    await versionedBucket(src.client(), 'many');
+    await versionedBucket(dst.client(), 'many');
+    const n = 120;
+    for (let i = 0; i < n; i += 20)
+      await Promise.all(
+        Array.from({ length: 20 }, (_, j) =>
+          src.client().send(new PutObjectCommand({ Bucket: 'many', Key: `m${i + j}`, Body: Buffer.alloc(1000, j) })),
+        ),
+      );
+    const arn = await addTarget(src, 'many', dst, 'many');
+    await replicateAll(src.client(), 'many', arn, { ExistingObjectReplication: { Status: 'Enabled' } });
+    await replicateCommand(src.admin(), 'resync', ['many', arn]);
+    // `--watch` (no terminal: no bar drawn) follows the resync to its end while the table is read over and over.
+    const watched = runCli(src, ['replicate', 'resync-status', 'many', arn, '--watch']);
+    const seen: { done: number; of: number; bytes: string }[] = [];
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
+      const r = (await replicateCommand(src.admin(), 'resync-status', ['many', arn])).rows![0];
+      const m = /\] (\d+)% (\d+)\/(\d+)$/.exec(r.progress);
+      if (m) {
+        expect(Number(m[1])).toBe(Math.floor((Number(m[2]) / Number(m[3])) * 100));
+        seen.push({ done: Number(m[2]), of: Number(m[3]), bytes: r.bytes });
+      } else expect(r.progress).toBe('');
+      if (r.status !== 'Ongoing') break;
+    }
+    expect(seen.every((s) => s.of === n)).toBe(true);
+    expect(seen.at(-1)).toEqual({ done: n, of: n, bytes: `${n * 1000}/${n * 1000}` });
+    for (let i = 1; i < seen.length; i++) expect(seen[i].done).toBeGreaterThanOrEqual(seen[i - 1].done);
+    // Somewhere between empty and full: the bar followed the copies as they were made.
+    expect(seen.some((s) => s.done > 0 && s.done < n)).toBe(true);
+    expect(await watched).toMatch(/Completed\s+\[#{30}\] 100% 120\/120\s+120\s+120000\/120000\s+0$/);
+    expect((await versions(dst.client(), 'many')).length).toBe(n);
   });
 });
 

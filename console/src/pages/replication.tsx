@@ -36,7 +36,9 @@ export function Replication({ bucket }: { bucket: string }) {
               <td>{t.credentials?.accessKey ?? ''}</td>
               <td>{t.region ?? ''}</td>
               <td class="arn">{t.arn}</td>
-              <td data-testid="resync-status">{resyncText(resync.value[t.arn])}</td>
+              <td data-testid="resync-status">
+                <ResyncCell r={resync.value[t.arn]} />
+              </td>
               <td>
                 <button
                   type="button"
@@ -110,8 +112,23 @@ export function Replication({ bucket }: { bucket: string }) {
 
 type Change = (f: () => Promise<void>) => Promise<void>;
 
-const resyncText = (r?: api.Resync) =>
-  r ? `resync ${r.resyncStatus}: ${r.replicationCount} replicated, ${r.failedReplicationCount} failed` : '';
+/** A resync's state, and a bar of its progress once the versions to replicate are counted. */
+function ResyncCell({ r }: { r?: api.Resync }) {
+  if (!r) return null;
+  const progress = api.resyncProgress(r);
+  return (
+    <>
+      {progress && (
+        <progress
+          data-testid="resync-progress"
+          max={Math.max(progress[1], 1)}
+          value={progress[1] === 0 ? 1 : progress[0]}
+        />
+      )}
+      {`resync ${r.resyncStatus}: ${r.replicationCount} replicated, ${r.failedReplicationCount} failed`}
+    </>
+  );
+}
 
 /** The bucket's resyncs, read again when the part changes and every second while one runs. */
 function useResyncs(bucket: string, changed: unknown) {
@@ -171,22 +188,10 @@ function UpdateCredentials({
       }}
     >
       <span>New credentials for {targetUrl(target)}:</span>
-      <input
-        name="replNewAccessKey"
-        placeholder="access key"
-        autocomplete="off"
-        value={accessKey}
-        onInput={(e) => setAccessKey(e.currentTarget.value)}
-        required
-      />
-      <input
-        name="replNewSecretKey"
-        type="password"
-        placeholder="secret key"
-        autocomplete="new-password"
-        value={secretKey}
-        onInput={(e) => setSecretKey(e.currentTarget.value)}
-        required
+      <Keys
+        names={['replNewAccessKey', 'replNewSecretKey']}
+        keys={[accessKey, secretKey]}
+        set={[setAccessKey, setSecretKey]}
       />
       <button type="submit">Update credentials</button>
       <button type="button" name="replCredsCancel" onClick={done}>
@@ -214,38 +219,14 @@ function AddTarget({ bucket, change }: { bucket: string; change: Change }) {
         });
       }}
     >
-      <input
-        name="replUrl"
-        placeholder="https://host:9000"
-        value={url}
-        onInput={(e) => setUrl(e.currentTarget.value)}
-        required
+      <Field name="replUrl" placeholder="https://host:9000" value={url} set={setUrl} required />
+      <Field name="replBucket" placeholder="target bucket" value={targetBucket} set={setTargetBucket} required />
+      <Keys
+        names={['replAccessKey', 'replSecretKey']}
+        keys={[accessKey, secretKey]}
+        set={[setAccessKey, setSecretKey]}
       />
-      <input
-        name="replBucket"
-        placeholder="target bucket"
-        value={targetBucket}
-        onInput={(e) => setTargetBucket(e.currentTarget.value)}
-        required
-      />
-      <input
-        name="replAccessKey"
-        placeholder="access key"
-        autocomplete="off"
-        value={accessKey}
-        onInput={(e) => setAccessKey(e.currentTarget.value)}
-        required
-      />
-      <input
-        name="replSecretKey"
-        type="password"
-        placeholder="secret key"
-        autocomplete="new-password"
-        value={secretKey}
-        onInput={(e) => setSecretKey(e.currentTarget.value)}
-        required
-      />
-      <input name="replRegion" placeholder="region" value={region} onInput={(e) => setRegion(e.currentTarget.value)} />
+      <Field name="replRegion" placeholder="region" value={region} set={setRegion} />
       <button type="submit">Add target</button>
     </form>
   );
@@ -279,13 +260,8 @@ function AddRule({
         void change(() => api.addRule(bucket, doc, { id, prefix, arn: chosen, deleteMarkers, existingObjects }));
       }}
     >
-      <input name="replRuleId" placeholder="ID (optional)" value={id} onInput={(e) => setId(e.currentTarget.value)} />
-      <input
-        name="replPrefix"
-        placeholder="prefix (all)"
-        value={prefix}
-        onInput={(e) => setPrefix(e.currentTarget.value)}
-      />
+      <Field name="replRuleId" placeholder="ID (optional)" value={id} set={setId} />
+      <Field name="replPrefix" placeholder="prefix (all)" value={prefix} set={setPrefix} />
       <select name="replTarget" value={chosen} onChange={(e) => setArn(e.currentTarget.value)}>
         {targets.map((t) => (
           <option key={t.arn} value={t.arn}>
@@ -293,25 +269,72 @@ function AddRule({
           </option>
         ))}
       </select>
-      <label>
-        <input
-          type="checkbox"
-          name="replDeleteMarkers"
-          checked={deleteMarkers}
-          onChange={(e) => setDeleteMarkers(e.currentTarget.checked)}
-        />{' '}
-        delete markers
-      </label>
-      <label>
-        <input
-          type="checkbox"
-          name="replExisting"
-          checked={existingObjects}
-          onChange={(e) => setExistingObjects(e.currentTarget.checked)}
-        />{' '}
-        existing objects
-      </label>
+      <Check name="replDeleteMarkers" label="delete markers" checked={deleteMarkers} set={setDeleteMarkers} />
+      <Check name="replExisting" label="existing objects" checked={existingObjects} set={setExistingObjects} />
       <button type="submit">Add rule</button>
     </form>
+  );
+}
+
+interface FieldProps {
+  name: string;
+  placeholder: string;
+  value: string;
+  set: (v: string) => void;
+  required?: boolean;
+  type?: 'text' | 'password';
+  autocomplete?: 'off' | 'new-password';
+}
+
+/** A text input bound to a state value (every form row of the page). */
+function Field({ set, type = 'text', ...props }: FieldProps) {
+  return type === 'password' ? (
+    <input {...props} type="password" onInput={(e) => set(e.currentTarget.value)} />
+  ) : (
+    <input {...props} type="text" onInput={(e) => set(e.currentTarget.value)} />
+  );
+}
+
+/** An access key and its secret (the secret typed, never shown, not offered to the browser's autofill). */
+function Keys({
+  names,
+  keys,
+  set,
+}: {
+  names: [string, string];
+  keys: [string, string];
+  set: [(v: string) => void, (v: string) => void];
+}) {
+  return (
+    <>
+      <Field name={names[0]} placeholder="access key" autocomplete="off" value={keys[0]} set={set[0]} required />
+      <Field
+        name={names[1]}
+        type="password"
+        placeholder="secret key"
+        autocomplete="new-password"
+        value={keys[1]}
+        set={set[1]}
+        required
+      />
+    </>
+  );
+}
+
+function Check({
+  name,
+  label,
+  checked,
+  set,
+}: {
+  name: string;
+  label: string;
+  checked: boolean;
+  set: (v: boolean) => void;
+}) {
+  return (
+    <label>
+      <input type="checkbox" name={name} checked={checked} onChange={(e) => set(e.currentTarget.checked)} /> {label}
+    </label>
   );
 }

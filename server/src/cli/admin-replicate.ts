@@ -3,6 +3,7 @@
 // with the caller's secret and never comes back.
 import { adminCall, bucketCall, type AdminTarget } from './admin-client.js';
 import { options } from './admin.js';
+import { progressBar } from './admin-heal.js';
 
 export const REPLICATE_USAGE = `  replicate add SRC_BUCKET TARGET_URL TARGET_BUCKET --access-key AK --secret-key SK [--region R]
                                 [--storage-class SC]   add a replication target; prints its ARN, which a
@@ -10,7 +11,8 @@ export const REPLICATE_USAGE = `  replicate add SRC_BUCKET TARGET_URL TARGET_BUC
   replicate ls [SRC_BUCKET] | replicate rm SRC_BUCKET ARN
   replicate resync SRC_BUCKET ARN [--older-than 720h]   replicate again what the bucket holds (a rule with
                                                        ExistingObjectReplication Enabled names the target)
-  replicate resync-status SRC_BUCKET [ARN]              progress of the bucket's resyncs
+  replicate resync-status SRC_BUCKET [ARN] [--watch]    progress of the bucket's resyncs (--watch follows
+                                                       ARN's to its end)
 `;
 
 type Row = Record<string, string>;
@@ -29,8 +31,17 @@ function endpointOf(raw: string): { endpoint: string; secure: boolean } {
   return { endpoint: u.host, secure: u.protocol === 'https:' };
 }
 
-export async function replicateCommand(t: AdminTarget, verb: string | undefined, args: string[]): Promise<Result> {
-  const { rest, opts } = options(args, ['access-key', 'secret-key', 'region', 'storage-class', 'older-than']);
+export async function replicateCommand(
+  t: AdminTarget,
+  verb: string | undefined,
+  args: string[],
+  asJson = false,
+): Promise<Result> {
+  const watch = verb === 'resync-status' && args.includes('--watch');
+  const { rest, opts } = options(
+    args.filter((a) => !watch || a !== '--watch'),
+    ['access-key', 'secret-key', 'region', 'storage-class', 'older-than'],
+  );
   switch (verb) {
     case 'add': {
       const [bucket, url, targetBucket] = rest;
@@ -88,21 +99,61 @@ export async function replicateCommand(t: AdminTarget, verb: string | undefined,
     }
     case 'resync-status': {
       const [bucket, arn] = rest;
-      if (!bucket) throw new Error('expected: replicate resync-status SRC_BUCKET [ARN]');
+      if (!bucket) throw new Error('expected: replicate resync-status SRC_BUCKET [ARN] [--watch]');
+      if (watch && !arn) throw new Error('replicate resync-status --watch needs ARN');
       const query: Record<string, string> = { 'replication-reset-status': '' };
       if (arn) query.arn = arn;
-      const out = (await bucketCall(t, bucket, { method: 'GET', query })) as { target?: Record<string, unknown>[] };
-      const rows = (out.target ?? []).map((x) => ({
-        arn: String(x.arn),
-        status: String(x.resyncStatus ?? ''),
-        queued: String(x.queued ?? ''),
-        replicated: String(x.replicationCount ?? 0),
-        bytes: String(x.completedReplicationSize ?? 0),
-        failed: String(x.failedReplicationCount ?? 0),
-      }));
-      return { rows, columns: ['arn', 'status', 'queued', 'replicated', 'bytes', 'failed'], value: out };
+      const one = async () => (await bucketCall(t, bucket, { method: 'GET', query })) as { target?: Resync[] };
+      const out = watch ? await followResync(one, process.stderr.isTTY === true && !asJson) : await one();
+      const rows = (out.target ?? []).map(resyncRow);
+      return { rows, columns: ['arn', 'status', 'progress', 'replicated', 'bytes', 'failed'], value: out };
     }
     default:
       throw new Error('expected: replicate add|ls|rm|resync|resync-status');
   }
+}
+
+/** One target's resync as ?replication-reset-status answers it (api/replication/resync.ts ResyncProgress). */
+interface Resync {
+  arn: string;
+  resyncStatus: string;
+  replicationCount: number;
+  completedReplicationSize: number;
+  failedReplicationCount: number;
+  failedReplicationSize: number;
+  queued: number;
+  walked: boolean;
+  total?: number;
+  totalSize?: number;
+}
+
+/** How often `--watch` asks. */
+const WATCH_MS = 500;
+
+async function followResync(one: () => Promise<{ target?: Resync[] }>, tty: boolean): Promise<{ target?: Resync[] }> {
+  for (;;) {
+    const out = await one();
+    const r = out.target?.[0];
+    if (tty && r) process.stderr.write(`\r${resyncRow(r).progress} ${r.resyncStatus}`);
+    if (r?.resyncStatus !== 'Ongoing') {
+      if (tty) process.stderr.write('\n');
+      return out;
+    }
+    await new Promise((res) => setTimeout(res, WATCH_MS));
+  }
+}
+
+function resyncRow(x: Resync): Row {
+  const done = x.replicationCount + x.failedReplicationCount;
+  // Counted before the walk; the walk's own count once it has ended (versions written meanwhile included).
+  const total = x.walked ? x.queued : x.total;
+  return {
+    arn: x.arn,
+    status: x.resyncStatus,
+    progress: total === undefined ? '' : progressBar(done, Math.max(total, done)),
+    replicated: String(x.replicationCount),
+    bytes:
+      x.totalSize === undefined ? String(x.completedReplicationSize) : `${x.completedReplicationSize}/${x.totalSize}`,
+    failed: String(x.failedReplicationCount),
+  };
 }

@@ -129,13 +129,13 @@ async function openIdCommand(call: (c: Parameters<typeof adminCall>[1]) => Promi
   return { rows, columns: ['key', 'value', 'env'], value: config };
 }
 
-async function run(t: AdminTarget, args: string[]): Promise<Result> {
+async function run(t: AdminTarget, args: string[], asJson: boolean): Promise<Result> {
   const [family, verb, ...rest] = args;
   const call = (c: Parameters<typeof adminCall>[1]) => adminCall(t, c);
   if (family === 'tier') return tierCommand(t, verb, rest);
-  if (family === 'replicate') return replicateCommand(t, verb, rest);
+  if (family === 'replicate') return replicateCommand(t, verb, rest, asJson);
   if (family === 'quota') return quotaCommand(t, verb, rest);
-  if (family === 'decommission') return decommissionCommand(t, verb, rest);
+  if (family === 'decommission') return decommissionCommand(t, verb, rest, asJson);
   const server = await serverCommand(t, family, verb, rest);
   if (server) return server;
   if (family === 'prometheus' && verb === 'generate') return { done: await prometheusConfig(t, rest[0]) };
@@ -325,7 +325,7 @@ export async function adminCommand(argv: string[], env: NodeJS.ProcessEnv = proc
           ? await kmsCommand(target, rest.slice(1), asJson)
           : rest[0] === 'config'
             ? await configCommand(target, rest.slice(1), asJson)
-            : await run(target, rest);
+            : await run(target, rest, asJson);
     if (asJson) process.stdout.write(`${JSON.stringify(r.value ?? { result: r.done }, null, 2)}\n`);
     else if (r.rows && r.columns) process.stdout.write(`${r.text ?? ''}${table(r.rows, r.columns, r.paint)}\n`);
     else if (r.value !== undefined) process.stdout.write(`${JSON.stringify(r.value, null, 2)}\n`);

@@ -26,6 +26,13 @@ export interface PoolDecommissionInfo {
   objectsDecommissionedFailed: number;
   bytesDecommissioned: number;
   bytesDecommissionedFailed: number;
+  /**
+   * Cairn's: the versions (delete markers included) and bytes the pool held when the drain began, counted by
+   * one listing before the first move and kept with the state (a restart does not count again); absent while
+   * that count runs. The progress of a drain is moved (and failed) against these, not MinIO's free space.
+   */
+  objectsTotal?: number;
+  bytesTotal?: number;
 }
 
 /** madmin.PoolStatus. */
@@ -149,6 +156,13 @@ export class Decommissions {
   private async drain(i: number, stopping: () => boolean): Promise<void> {
     const from = this.pools.pools[i];
     const d = this.state[i].decommission!;
+    if (d.objectsTotal === undefined) {
+      const size = await sizeOf(from, stopping);
+      if (!size) return;
+      d.objectsTotal = size.objects;
+      d.bytesTotal = size.bytes;
+      await this.save(i);
+    }
     let lastSave = Date.now();
     // Passes until one finds nothing left: a PUT that chose this pool just before the drain began commits
     // here after its key was passed over, and the next pass takes it.
@@ -197,6 +211,29 @@ export class Decommissions {
     this.state[i].lastUpdate = new Date().toISOString();
     return this.pools.list.save();
   }
+}
+
+/** Every version (delete markers too) the pool holds, system bucket included, and their bytes; undefined: stopped. */
+async function sizeOf(
+  p: ErasureObjects,
+  stopping: () => boolean,
+): Promise<{ objects: number; bytes: number } | undefined> {
+  let objects = 0;
+  let bytes = 0;
+  for (const bucket of [SYSTEM_BUCKET, ...(await p.listBuckets()).map((b) => b.name)]) {
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    for (;;) {
+      if (stopping()) return undefined;
+      const page = await p.listObjectVersions(bucket, { keyMarker, versionIdMarker, maxKeys: 1000 });
+      objects += page.versions.length;
+      for (const v of page.versions) if (!v.deleteMarker && !v.transition) bytes += v.size;
+      if (!page.isTruncated) break;
+      keyMarker = page.nextKeyMarker;
+      versionIdMarker = page.nextVersionIdMarker;
+    }
+  }
+  return { objects, bytes };
 }
 
 /** Free and total bytes of a pool's drives (each drive counted once). */

@@ -4,17 +4,18 @@
 //                                                                                resetid}]} (JSON)
 //   GET /bucket?replication-reset-status[&arn=ARN]                              progress of each target's resync
 // Both need s3:ResetBucketReplicationState. The rule replicating to the target must have
-// ExistingObjectReplication Enabled. The walk lists every version of the bucket (a page at a time, the event
-// loop given a turn between pages), marks each one a rule names PENDING and queues it like a new change; the
-// progress counts what the sender has copied since. Progress is kept by the process that runs the resync and
-// written to the bucket's configuration when it starts and when it ends (what other processes answer).
+// ExistingObjectReplication Enabled. A first listing counts the versions the target's rules name (the total a
+// progress bar measures against); the walk then lists every version of the bucket again (a page at a time, the
+// event loop given a turn between pages), marks each one a rule names PENDING and queues it like a new change;
+// the progress counts what the sender has copied since. Progress is kept by the process that runs the resync and
+// written to the bucket's configuration when it starts, once counted and when it ends (what other processes answer).
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { S3Error } from '../../errors.js';
-import type { BucketConfig } from '../../storage/object-layer.js';
+import type { BucketConfig, ObjectInfo } from '../../storage/object-layer.js';
 import { bucketSettings } from '../bucket-settings.js';
 import type { ApiContext, S3Request, S3Response } from '../types.js';
-import { targetsFor } from './config.js';
+import { type ReplicationConfiguration, targetsFor } from './config.js';
 import { replicationOf } from './index.js';
 import type { ReplicationEntry } from './replicator.js';
 
@@ -32,6 +33,12 @@ export interface ResyncProgress {
   /** Cairn's: versions queued by the walk so far, and whether the walk has finished. */
   queued: number;
   walked: boolean;
+  /**
+   * Cairn's: the versions (and their bytes) the resync has to replicate, counted by a listing before the walk
+   * begins (absent while it runs): what a progress bar measures against until the walk ends (then `queued`).
+   */
+  total?: number;
+  totalSize?: number;
 }
 
 /** A queue this big makes the walk wait for the sender (the queue's own limit is far above it). */
@@ -127,7 +134,13 @@ export async function startResync(ctx: ApiContext, req: S3Request, bucket: strin
   };
   running.set(runKey(bucket, arn), p);
   await persist(ctx, bucket, p);
-  void walk(ctx, bucket, p, before).catch(async (e: unknown) => {
+  void (async () => {
+    const size = await count(ctx, bucket, p.arn, before);
+    p.total = size.versions;
+    p.totalSize = size.bytes;
+    await persist(ctx, bucket, p);
+    await walk(ctx, bucket, p, before);
+  })().catch(async (e: unknown) => {
     ctx.replication?.log.error({ bucket, target: arn, err: e }, 'replication resync failed');
     p.resyncStatus = 'Failed';
     p.endTime = new Date(ctx.now()).toISOString();
@@ -136,22 +149,56 @@ export async function startResync(ctx: ApiContext, req: S3Request, bucket: strin
   return json({ target: [{ arn, resetid: resetId }] });
 }
 
-/** Lists every version of the bucket and queues the ones the target's rules name. */
-async function walk(ctx: ApiContext, bucket: string, p: ResyncProgress, before: number | undefined): Promise<void> {
-  const replication = ctx.replication!;
+/** The target's rule that makes a resync replicate this version again, if one does. */
+function ruleFor(c: ReplicationConfiguration, v: ObjectInfo, arn: string, before: number | undefined) {
+  if (v.replicationStatus === 'REPLICA' || v.versionId === 'null') return undefined;
+  if (before !== undefined && v.lastModified.getTime() >= before) return undefined;
+  const kind = v.deleteMarker ? 'delete-marker' : 'object';
+  return targetsFor(c, v.key, v.tagging, kind, true).find((t) => t.arn === arn);
+}
+
+/** The versions a resync will queue (and their bytes): one listing before the walk, for its progress. */
+async function count(ctx: ApiContext, bucket: string, arn: string, before: number | undefined) {
+  let versions = 0;
+  let bytes = 0;
+  await eachPage(ctx, bucket, (c, page) => {
+    for (const v of page)
+      if (ruleFor(c, v, arn, before)) {
+        versions++;
+        if (!v.deleteMarker) bytes += v.size;
+      }
+  });
+  return { versions, bytes };
+}
+
+/** Calls `fn` with each page of the bucket's versions and its replication configuration as it is then. */
+async function eachPage(
+  ctx: ApiContext,
+  bucket: string,
+  fn: (c: ReplicationConfiguration, versions: ObjectInfo[]) => Promise<void> | void,
+): Promise<void> {
   let keyMarker: string | undefined;
   let versionIdMarker: string | undefined;
   for (;;) {
     const c = await replicationOf(ctx, bucket);
     if (!c) throw new S3Error('ReplicationConfigurationNotFoundError');
     const page = await ctx.storage.listObjectVersions(bucket, { keyMarker, versionIdMarker, maxKeys: PAGE });
+    await fn(c, page.versions);
+    if (!page.isTruncated) return;
+    keyMarker = page.nextKeyMarker;
+    versionIdMarker = page.nextVersionIdMarker;
+  }
+}
+
+/** Lists every version of the bucket and queues the ones the target's rules name. */
+async function walk(ctx: ApiContext, bucket: string, p: ResyncProgress, before: number | undefined): Promise<void> {
+  const replication = ctx.replication!;
+  await eachPage(ctx, bucket, async (c, page) => {
     const entries: ReplicationEntry[] = [];
-    for (const v of page.versions) {
-      if (v.replicationStatus === 'REPLICA' || v.versionId === 'null') continue;
-      if (before !== undefined && v.lastModified.getTime() >= before) continue;
-      const kind = v.deleteMarker ? 'delete-marker' : 'object';
-      const target = targetsFor(c, v.key, v.tagging, kind, true).find((t) => t.arn === p.arn);
+    for (const v of page) {
+      const target = ruleFor(c, v, p.arn, before);
       if (!target) continue;
+      const kind = v.deleteMarker ? 'delete-marker' : 'object';
       await ctx.storage.setReplicationStatus(bucket, v.key, v.versionId, 'PENDING').catch(() => {});
       entries.push({
         bucket,
@@ -166,11 +213,8 @@ async function walk(ctx: ApiContext, bucket: string, p: ResyncProgress, before: 
     }
     p.queued += entries.length;
     await replication.enqueue(entries);
-    if (!page.isTruncated) break;
-    keyMarker = page.nextKeyMarker;
-    versionIdMarker = page.nextVersionIdMarker;
     while (replication.queued(p.arn) > WALK_BACKLOG) await sleep(200);
-  }
+  });
   p.walked = true;
   await finishIfDone(ctx, bucket, p);
 }

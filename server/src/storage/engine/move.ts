@@ -11,7 +11,7 @@ import type { ErasureSet } from './erasure-set.js';
 import { type Opened, readBody } from './get.js';
 import { stagePart } from './put.js';
 
-/** What one move did: versions copied (and removed from the source) and their stored bytes. */
+/** What one move did: versions copied (and removed from the source) and their bytes as listings give them. */
 export interface Moved {
   versions: number;
   bytes: number;
@@ -45,7 +45,10 @@ export async function moveKey(from: ErasureObjects, to: ErasureObjects, bucket: 
   return { versions, bytes };
 }
 
-/** Writes one version of the source into the target set as it is; the stored bytes copied. */
+/**
+ * Writes one version of the source into the target set as it is; the bytes copied as listings count them
+ * (plaintext size; 0 for a delete marker or a version whose data is on a remote tier).
+ */
 async function copyVersion(src: ErasureSet, dst: ErasureSet, bucket: string, key: string, o: Opened): Promise<number> {
   const v = o.version;
   const { inline: _i, dataDir: _d, ec: _e, ...rest } = v;
@@ -81,7 +84,7 @@ async function copyVersion(src: ErasureSet, dst: ErasureSet, bucket: string, key
       stage: shards ? undefined : (d, _slot, objRel) => d.renameInto(`${tmp}/${dataDir}`, `${objRel}/${dataDir}`),
       unstage: shards ? undefined : (d, _slot, objRel) => d.remove(`${objRel}/${dataDir}`),
     });
-    return v.size;
+    return o.info.size;
   } finally {
     if (!inline) await Promise.all(dst.writeDrives().map((d) => d?.remove(tmp).catch(() => {})));
   }

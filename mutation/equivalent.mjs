@@ -419,4 +419,26 @@ export const EQUIVALENT = [
     code: 'c * sign',
     reason: 'sign is 1 or -1, so c / sign is c * sign',
   },
+  {
+    file: 'select-engine/src/exec/grouping.ts',
+    code: 's.name.name.toLowerCase()',
+    reason:
+      'unquoted names are ASCII (the Identifier token), which upper and lower case fold alike; a quoted name keeps its " in front',
+  },
+  {
+    file: 'select-engine/src/exec/grouping.ts',
+    code: '{ keys: [], results: [] }',
+    reason: 'select(i) sets both before the compiled SELECT list or ORDER BY reads them, and only a group is read',
+  },
+  {
+    file: 'select-engine/src/exec/grouping.ts',
+    code: "'any'",
+    reason: "a static type is read only as 'int', 'float' and 'bool'; any other text means the same as 'any'",
+  },
+  {
+    file: 'select-engine/src/exec/grouping.ts',
+    code: "'GROUP BY'",
+    within: "new HeldBudget('GROUP BY')",
+    reason: 'the name shows only in the message of the error when the groups exceed the bound',
+  },
 ];

@@ -114,6 +114,8 @@ export const MODULES = [
       'select-engine/test/functions.test.ts',
       'select-engine/test/sql-fuzz.test.ts',
       'select-engine/test/limits.test.ts',
+      'select-engine/test/beyond-aws.test.ts',
+      'select-engine/test/wildcard.test.ts',
     ],
   },
   {

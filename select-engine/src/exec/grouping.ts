@@ -14,8 +14,11 @@ import type { Value } from './values.js';
 /** The shape of an expression, positions left out and paths written as steps from the row (s.a is a). */
 export function exprShape(e: A.Expr, alias: A.Name): string {
   return JSON.stringify(e, function (this: unknown, key, v) {
-    if (key === 'pos' || key === 'reserved') return undefined;
-    if (v && typeof v === 'object' && (v as A.Expr).kind === 'path') {
+    // Positions are left out; a path is replaced whole (with its `reserved` token) before its keys are read.
+    if (key === 'pos') return undefined;
+    // An integer literal past 2^53 is a bigint, which JSON.stringify refuses.
+    if (typeof v === 'bigint') return `${v}n`;
+    if (v && (v as A.Expr).kind === 'path') {
       return rowSteps(v as Extract<A.Expr, { kind: 'path' }>, alias).map((s) =>
         s.kind === 'field' ? (s.name.quoted ? `"${s.name.name}` : s.name.name.toLowerCase()) : s,
       );
@@ -33,15 +36,16 @@ export interface Groups {
 }
 
 /**
- * A context for the SELECT list and ORDER BY of a grouped query, and the groups it reads. `ctx` is the row
- * context (GROUP BY expressions and aggregate arguments are compiled against rows).
+ * A context for the SELECT list and ORDER BY of a grouped query, and the groups it reads. `byExprs`: the GROUP
+ * BY expressions (the parser gives at least one). `ctx` is the row context (GROUP BY expressions and aggregate
+ * arguments are compiled against rows).
  */
 export function groupedContext(
   stmt: A.SelectStatement,
+  byExprs: A.Expr[],
   ctx: CompileContext,
 ): { groupCtx: CompileContext; groups: Groups } {
   const alias = stmt.from.alias;
-  const byExprs = stmt.groupBy ?? [];
   const keyFns: Fn[] = byExprs.map((e) => compileExpr(e, ctx).fn);
   const keyShapes = byExprs.map((e) => exprShape(e, alias));
   const factories: Array<() => Accumulator> = [];
@@ -51,25 +55,26 @@ export function groupedContext(
     nowMs: ctx.nowMs,
     binding: {
       path(e) {
-        const name = e.steps.length
-          ? e.steps.map((s) => (s.kind === 'field' ? s.name.name : '*')).join('.')
-          : e.root.name;
         throw new SelectError(
           'UnsupportedSqlOperation',
-          `${name.slice(0, 100)} must be an expression of GROUP BY or inside an aggregate function`,
+          `${(e.steps.length ? e.steps.map((s) => (s.kind === 'field' ? s.name.name : '*')).join('.') : e.root.name).slice(0, 100)} must be an expression of GROUP BY or inside an aggregate function`,
           e.pos,
         );
       },
     },
     substitute(e): Compiled | undefined {
-      if (byExprs.length === 0 || e.kind === 'literal') return undefined;
+      // A literal stays a constant (LIKE, IN and TO_STRING precompile constants), even one GROUP BY lists.
+      if (e.kind === 'literal') return undefined;
       const i = keyShapes.indexOf(exprShape(e, alias));
       return i < 0 ? undefined : { fn: () => current.keys[i], type: 'any' };
     },
     aggregate(e) {
       const k = factories.length;
-      const arg = e.arg === '*' ? '*' : compileExpr(e.arg, ctx);
-      factories.push(() => makeAccumulator(e.name, arg === '*' ? '*' : arg.fn, arg === '*' ? undefined : arg.type));
+      if (e.arg === '*') factories.push(() => makeAccumulator(e.name, '*'));
+      else {
+        const arg = compileExpr(e.arg, ctx);
+        factories.push(() => makeAccumulator(e.name, arg.fn, arg.type));
+      }
       return () => current.results[k];
     },
   };

@@ -115,7 +115,7 @@ export function compileQuery(plan: Plan, shape: RecordShape, writer: WriterFacto
   }
 
   if (stmt.groupBy) {
-    const { groupCtx, groups } = groupedContext(stmt, ctx);
+    const { groupCtx, groups } = groupedContext(stmt, stmt.groupBy, ctx);
     const columns: OutputColumn[] = items.map((item, i) => ({
       name: outputName(item, i, alias),
       fn: compileExpr(item.expr, groupCtx).fn,

@@ -11,7 +11,7 @@
 // - SigV4 streaming chunk signatures (signatures.ts): verifyChunkSignatures.
 // - Storage's whole-file reads and writes, one pool task each (files.ts): readFile, readFileIfChanged, writeFile,
 //   appendFileLinked, writeFileAtomic.
-// - The sealed package format of encrypted data (aead.ts): aeadSeal, aeadOpen, aeadSealedLength,
+// - The sealed package format of encrypted data (aead.ts): aeadSeal, aeadOpen, aeadOpenInPlace, aeadSealedLength,
 //   aeadPlainLength, preferredCipher; one small message (a data key under its key-encryption key):
 //   aeadSealMessage, aeadOpenMessage.
 // - S3 Select's Parquet scan (parquet.ts): ParquetScan, PARQUET_COLUMN; its CSV line filter (csv.ts):

@@ -144,3 +144,36 @@ export function aeadOpenAsync(
 ): Promise<number> {
   return native.aeadOpenAsync(cipher, key, identity, firstSeq, piecesOf(sealed), endsStream, out);
 }
+
+/**
+ * Opens sealed packages `firstSeq, ...` (pieces back to back, cut anywhere, as `aeadOpen` takes them) where
+ * they lie: the plaintext ends up as the first n bytes (returned) of the pieces taken back to back, package
+ * `i` at `i * AEAD_PACKAGE_SIZE`. Packages inside one piece are opened there in one pass; only those that
+ * straddle two pieces are copied, into `scratch` (at least one sealed package, not overlapping the pieces),
+ * and back. The pieces must be the caller's alone to write. Throws, the plaintext written so far zeroed,
+ * when a package does not authenticate: the sealed bytes are lost then. Sync form, for small inputs.
+ */
+export function aeadOpenInPlace(
+  cipher: Cipher,
+  key: Uint8Array,
+  identity: Uint8Array,
+  firstSeq: number,
+  pieces: Buffer[],
+  endsStream: boolean,
+  scratch: Buffer,
+): number {
+  return native.aeadOpenInPlace(cipher, key, identity, firstSeq, pieces, endsStream, scratch);
+}
+
+/** `aeadOpenInPlace` on the libuv thread pool. */
+export function aeadOpenInPlaceAsync(
+  cipher: Cipher,
+  key: Buffer,
+  identity: Buffer,
+  firstSeq: number,
+  pieces: Buffer[],
+  endsStream: boolean,
+  scratch: Buffer,
+): Promise<number> {
+  return native.aeadOpenInPlaceAsync(cipher, key, identity, firstSeq, pieces, endsStream, scratch);
+}

@@ -62,9 +62,15 @@ impl Engine {
     }
 
     fn open(&self, nonce: [u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
+        self.open_shifted(nonce, aad, buf, 0, tag)
+    }
+
+    /// Opens the ciphertext `buf[shift..]` into `buf[..buf.len() - shift]` in one pass (ring's AES-GCM and
+    /// ChaCha20-Poly1305 read each block before writing it, `shift` bytes to the left). Zeroed on failure.
+    fn open_shifted(&self, nonce: [u8; 12], aad: &[u8], buf: &mut [u8], shift: usize, tag: &[u8]) -> bool {
         let Ok(tag) = Tag::try_from(tag) else { return false };
         let nonce = Nonce::assume_unique_for_key(nonce);
-        self.0.open_in_place_separate_tag(nonce, Aad::from(aad), tag, buf, 0..).is_ok()
+        self.0.open_in_place_separate_tag(nonce, Aad::from(aad), tag, buf, shift..).is_ok()
     }
 }
 
@@ -151,6 +157,17 @@ pub fn seal(
     Ok(need)
 }
 
+/// Packages and plaintext bytes of `sealed_len` sealed bytes: whole packages, but for a short (not empty)
+/// last one when the stream ends there.
+fn packages_of(sealed_len: usize, ends_stream: bool) -> Result<(usize, usize)> {
+    let count = sealed_len.div_ceil(SEALED_PACKAGE);
+    let tail = sealed_len - count.saturating_sub(1) * SEALED_PACKAGE;
+    if count == 0 || tail < TAG_SIZE || (!ends_stream && tail != SEALED_PACKAGE) {
+        return Err(Error::from_reason("sealed data is not whole packages"));
+    }
+    Ok((count, sealed_len - count * TAG_SIZE))
+}
+
 /// Opens `sealed` (packages `first_seq, ...`, all full but perhaps the last; given as pieces back to back,
 /// cut anywhere: storage's reads) into `out`; returns the plaintext bytes written. `ends_stream`: the last
 /// package given must be the stream's final one (and the others must not be). Fails, writing nothing
@@ -165,12 +182,7 @@ pub fn open(
     out: &mut [u8],
 ) -> Result<usize> {
     let sealed_len: usize = sealed.iter().map(|p| p.len()).sum();
-    let count = sealed_len.div_ceil(SEALED_PACKAGE);
-    let tail = sealed_len - count.saturating_sub(1) * SEALED_PACKAGE;
-    if count == 0 || tail < TAG_SIZE || (!ends_stream && tail != SEALED_PACKAGE) {
-        return Err(Error::from_reason("sealed data is not whole packages"));
-    }
-    let plain = sealed_len - count * TAG_SIZE;
+    let (count, plain) = packages_of(sealed_len, ends_stream)?;
     if out.len() < plain {
         return Err(Error::from_reason(format!("out has {} bytes, {plain} needed", out.len())));
     }
@@ -193,6 +205,115 @@ pub fn open(
         }
     }
     Ok(plain)
+}
+
+/// Where the bytes `[lo, hi)` of pieces taken back to back (`starts[k]`: where piece `k` begins, with the
+/// total at the end) lie: each piece's part of them, as (piece, offset in the piece, offset in the range, len).
+fn spans(starts: &[usize], lo: usize, hi: usize) -> impl Iterator<Item = (usize, usize, usize, usize)> + '_ {
+    (0..starts.len() - 1).filter_map(move |k| {
+        let (a, z) = (starts[k].max(lo), starts[k + 1].min(hi));
+        (a < z).then(|| (k, a - starts[k], a - lo, z - a))
+    })
+}
+
+/// Opens `pieces` (sealed packages `first_seq, ...` as `open` takes them: back to back, cut anywhere) where
+/// they lie, the plaintext moved to the front of the same bytes: with the pieces taken as one span, package
+/// `i`'s plaintext ends up at `i * PACKAGE_SIZE`, so the plaintext is the first `plain` bytes of the pieces
+/// back to back (returned; the tags' room is left at the end). A package whose ciphertext and plaintext place
+/// lie in one piece is opened there in one pass (the AEAD writes each block `16 * i` bytes to the left of
+/// where it read it); only one that straddles a piece boundary is copied, into `scratch` (at least one sealed
+/// package), opened there and copied to its place. Storage's reads are opened without a copy of each
+/// package into another buffer. Fails, the plaintext written so far zeroed, when a package does not
+/// authenticate; the pieces' sealed bytes are lost then.
+pub fn open_in_place(
+    cipher: Cipher,
+    key: &[u8],
+    identity: &[u8],
+    first_seq: u64,
+    pieces: &mut [&mut [u8]],
+    ends_stream: bool,
+    scratch: &mut [u8],
+) -> Result<usize> {
+    let mut starts = Vec::with_capacity(pieces.len() + 1);
+    let mut total = 0;
+    for p in pieces.iter() {
+        starts.push(total);
+        total += p.len();
+    }
+    starts.push(total);
+    let (count, plain) = packages_of(total, ends_stream)?;
+    if scratch.len() < SEALED_PACKAGE {
+        return Err(Error::from_reason(format!("scratch has {} bytes, {SEALED_PACKAGE} needed", scratch.len())));
+    }
+    let mut p = Packages::new(cipher, key, identity)?;
+    let mut k = 0; // the piece holding the current package's plaintext place
+    for i in 0..count {
+        let len = (total - i * SEALED_PACKAGE).min(SEALED_PACKAGE) - TAG_SIZE;
+        let (dst, src) = (i * PACKAGE_SIZE, i * SEALED_PACKAGE);
+        let end = src + len + TAG_SIZE;
+        let (nonce, aad_len) = p.frame(first_seq + i as u64, ends_stream && i + 1 == count);
+        let aad = &p.aad[..aad_len];
+        while starts[k + 1] <= dst && k + 2 < starts.len() {
+            k += 1;
+        }
+        let ok = if end <= starts[k + 1] {
+            let piece = &mut pieces[k][dst - starts[k]..end - starts[k]];
+            let (body, tag) = piece.split_at_mut(src + len - dst);
+            p.engine.open_shifted(nonce, aad, body, src - dst, tag)
+        } else {
+            let sealed = &mut scratch[..len + TAG_SIZE];
+            for (j, at, off, n) in spans(&starts, src, end) {
+                sealed[off..off + n].copy_from_slice(&pieces[j][at..at + n]);
+            }
+            let (body, tag) = sealed.split_at_mut(len);
+            let ok = p.engine.open(nonce, aad, body, tag);
+            if ok {
+                for (j, at, off, n) in spans(&starts, dst, dst + len) {
+                    pieces[j][at..at + n].copy_from_slice(&body[off..off + n]);
+                }
+            }
+            ok
+        };
+        if !ok {
+            for (j, at, _, n) in spans(&starts, 0, dst + len) {
+                pieces[j][at..at + n].fill(0);
+            }
+            scratch.fill(0);
+            return Err(Error::new(
+                Status::GenericFailure,
+                format!("package {} failed authentication", first_seq + i as u64),
+            ));
+        }
+    }
+    Ok(plain)
+}
+
+/// Fails unless the byte ranges of `bufs` are pairwise disjoint (checked before any is borrowed mutably).
+fn check_all_disjoint(bufs: &[&[u8]], what: &str) -> Result<()> {
+    let mut ranges: Vec<_> = bufs.iter().filter(|b| !b.is_empty()).map(|b| b.as_ptr_range()).collect();
+    ranges.sort_by_key(|r| r.start);
+    if ranges.windows(2).any(|w| w[1].start < w[0].end) {
+        return Err(Error::from_reason(format!("{what}: the buffers overlap")));
+    }
+    Ok(())
+}
+
+/// `open_in_place` over JS Buffers: the pieces and the scratch must not overlap.
+fn open_buffers_in_place(
+    cipher: Cipher,
+    key: &[u8],
+    identity: &[u8],
+    first_seq: u64,
+    pieces: &mut [Buffer],
+    ends_stream: bool,
+    scratch: &mut [u8],
+) -> Result<usize> {
+    let mut all: Vec<&[u8]> = pieces.iter().map(|b| b.as_ref()).collect();
+    all.push(scratch);
+    check_all_disjoint(&all, "aeadOpenInPlace")?;
+    drop(all);
+    let mut views: Vec<&mut [u8]> = pieces.iter_mut().map(|b| b.as_mut()).collect();
+    open_in_place(cipher, key, identity, first_seq, &mut views, ends_stream, scratch)
 }
 
 /// The 12-byte nonce of a single message, or an error.
@@ -312,6 +433,22 @@ sync_and_async! {
         run {
             let views: Vec<&[u8]> = sealed.iter().map(|p| p.as_ref()).collect();
             open(cipher, key, identity, seq, &views, ends, out)? as u32
+        }
+    }
+}
+
+sync_and_async! {
+    /// Opens sealed packages from `firstSeq` where they lie, the plaintext moved to the front of the pieces
+    /// taken back to back (see `open_in_place`); returns the plaintext bytes.
+    fn aead_open_in_place / aead_open_in_place_async via AeadOpenInPlaceTask (
+        cipher: Cipher, key: &[u8] | Buffer, identity: &[u8] | Buffer, first_seq: u32,
+        pieces: Vec<Buffer> | Vec<Buffer>, ends_stream: bool, scratch: BufferSlice | Buffer,
+    ) -> u32 {
+        let cipher: Cipher = cipher;
+        let seq: u64 = first_seq as u64;
+        let ends: bool = ends_stream;
+        run {
+            open_buffers_in_place(cipher, key, identity, seq, pieces, ends, scratch)? as u32
         }
     }
 }

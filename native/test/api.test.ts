@@ -63,6 +63,8 @@ describe('@cairn/native exports', () => {
         'AEAD_TAG_SIZE',
         'aeadOpen',
         'aeadOpenAsync',
+        'aeadOpenInPlace',
+        'aeadOpenInPlaceAsync',
         'aeadOpenMessage',
         'aeadPlainLength',
         'aeadSeal',

@@ -33,11 +33,12 @@ afterAll(async () => {
   await setup?.server.close();
 });
 
-type Kind = 'SSE-S3' | 'SSE-C' | 'plain';
-const KINDS: Kind[] = ['SSE-S3', 'SSE-C', 'plain'];
+type Kind = 'SSE-S3' | 'SSE-KMS' | 'SSE-C' | 'plain';
+const KINDS: Kind[] = ['SSE-S3', 'SSE-KMS', 'SSE-C', 'plain'];
 
 function encryption(kind: Kind) {
   if (kind === 'SSE-S3') return { ServerSideEncryption: 'AES256' as const };
+  if (kind === 'SSE-KMS') return { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: 'bitrot-key' };
   if (kind === 'SSE-C') return { SSECustomerAlgorithm: 'AES256', SSECustomerKey: CUSTOMER_KEY as unknown as string }; // SDK adds the MD5
   return {};
 }
@@ -47,7 +48,9 @@ async function put(kind: Kind, key: string, body: Buffer): Promise<void> {
 }
 
 async function get(kind: Kind, key: string): Promise<Buffer> {
-  const r = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, ...encryption(kind) }));
+  const r = await s3.send(
+    new GetObjectCommand({ Bucket: BUCKET, Key: key, ...(kind === 'SSE-C' ? encryption(kind) : {}) }),
+  );
   return Buffer.from(await r.Body!.transformToByteArray());
 }
 

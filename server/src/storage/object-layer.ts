@@ -238,8 +238,16 @@ export interface RecyclingBody {
   recycle(chunk: Buffer): void;
 }
 
+/**
+ * A GET body read with ReadOptions.mutable may carry `mutable`: true for a chunk only its reader sees, which
+ * the reader may write into (before giving it back). Absent, or false: the chunk is read-only.
+ */
+export interface MutableChunks {
+  mutable(chunk: Buffer): boolean;
+}
+
 /** The bytes of an object (or a range of it), verified as they are read. */
-export type ObjectBody = Readable & Partial<RecyclingBody>;
+export type ObjectBody = Readable & Partial<RecyclingBody> & Partial<MutableChunks>;
 
 /**
  * One version, resolved by one metadata read, ready to be read. Storage knows no S3 rules beyond that: a
@@ -274,6 +282,12 @@ export interface ReadOptions {
    * finds the bad shard, reads around it and heals it. Stores without such a check ignore it.
    */
   unverified?: boolean;
+  /**
+   * The caller would write into the chunks it is given (opening sealed packages where they lie). A store may
+   * give it chunks nobody else sees (not shared with other readers through its read-ahead cache) and say
+   * which (ObjectBody `mutable`); every other chunk stays read-only. Stores ignore it otherwise.
+   */
+  mutable?: boolean;
 }
 
 export interface OpenOptions {

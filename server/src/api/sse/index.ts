@@ -437,7 +437,9 @@ export async function keysForRead(
  * packages covering it are read, opened and cut. The first stream is opened before this resolves. The sealed
  * bytes are read without storage's bitrot check (ReadOptions.unverified: each package's AEAD tag
  * authenticates them, and the check's hash pass was ~10% of an SSE GET's CPU); a batch whose tag fails is
- * read again with the check (openBody's `reread`), which reads around a bad shard and queues its heal.
+ * read again with the check (openBody's `reread`), which reads around a bad shard and queues its heal. They
+ * are read as chunks this GET may write into where storage can give them (ReadOptions.mutable): those are
+ * opened in place, without a copy of each package (openBody).
  */
 export async function readDecrypted(
   read: (range: ByteRange, opts?: ReadOptions) => Promise<ObjectBody>,
@@ -469,7 +471,7 @@ export async function readDecrypted(
       const reread = async (a: number, z: number) => readWhole(await read({ start: at + a, end: at + z }));
       pieces.push(async () =>
         openBody(
-          await read({ start: at + span.sealed.start, end: at + span.sealed.end }, { unverified: true }),
+          await read({ start: at + span.sealed.start, end: at + span.sealed.end }, { unverified: true, mutable: true }),
           keys,
           span,
           lender,

@@ -3,11 +3,14 @@
 // Storage only ever sees sealed bytes; ranges are widened to whole packages on the way in and cut back on the
 // way out.
 //
-// The byte path is lean: the kernel reads the input as the pieces it arrived in (socket reads on PUT, storage's
-// pooled chunks on GET) and copies each package once, into the output, where it is sealed or opened in place;
-// outputs are pooled buffers that come back when their reader is done with them (storage after encoding a
-// block, the socket after writing a GET's chunk: RecyclingBody). Fresh megabyte buffers per call cost page
-// faults and V8's external-memory GC, which was most of the cost of encryption end to end (bench/load).
+// The byte path is lean: on PUT the kernel reads the body as the socket delivered it and copies each package
+// once, into a pooled output batch, where it is sealed in place. On GET, storage's pooled chunks that are
+// this GET's alone (ReadOptions.mutable) are opened where they lie, the plaintext moved to their front in the
+// same pass (aeadOpenInPlace: only a package straddling two chunks is copied), and go to the socket as views;
+// chunks shared with other GETs are copied into pooled batches and opened there. Outputs come back when their
+// reader is done with them (storage after encoding a block, the socket after writing a GET's chunk:
+// RecyclingBody). Fresh megabyte buffers per call cost page faults and V8's external-memory GC, which was
+// most of the cost of encryption end to end (bench/load).
 import { randomFillSync } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
@@ -16,6 +19,7 @@ import {
   AEAD_TAG_SIZE as TAG,
   aeadOpen,
   aeadOpenAsync,
+  aeadOpenInPlaceAsync,
   aeadOpenMessage,
   aeadSeal,
   aeadSealAsync,
@@ -76,7 +80,8 @@ export interface SealTools {
  */
 export class Lender {
   private readonly pooled = new WeakSet<Buffer>();
-  private readonly lent = new Map<Buffer, Buffer>();
+  /** What to do when each view out comes back. */
+  private readonly lent = new Map<Buffer, () => void>();
   constructor(private readonly pool: BufferPool | undefined) {}
 
   /** A buffer of at least `size` bytes: a pooled one of `batch` bytes, or (small, or no pool) a fresh one. */
@@ -89,7 +94,13 @@ export class Lender {
 
   /** `view` of `buf` goes out. */
   lend(view: Buffer, buf: Buffer): Buffer {
-    if (this.pooled.has(buf)) this.lent.set(view, buf);
+    if (this.pooled.has(buf)) this.lent.set(view, () => this.pool!.give(buf));
+    return view;
+  }
+
+  /** `view` (of a buffer someone else lent: storage's) goes out; `back` runs when it comes back. */
+  lendWith(view: Buffer, back: () => void): Buffer {
+    this.lent.set(view, back);
     return view;
   }
 
@@ -98,11 +109,20 @@ export class Lender {
     if (this.pooled.has(buf)) this.pool!.give(buf);
   }
 
+  /** A sealed package's room (aeadOpenInPlace's scratch), from the pool when there is one. */
+  takeScratch(): Buffer {
+    return this.pool ? this.pool.take(SEALED) : Buffer.allocUnsafe(SEALED);
+  }
+
+  giveScratch(buf: Buffer): void {
+    this.pool?.give(buf);
+  }
+
   readonly recycle = (view: Buffer): void => {
-    const buf = this.lent.get(view);
-    if (!buf) return;
+    const back = this.lent.get(view);
+    if (!back) return;
     this.lent.delete(view);
-    this.pool!.give(buf);
+    back();
   };
 }
 
@@ -270,10 +290,16 @@ export function sealedSpan(range: ByteRange | undefined, plainSize: number): Sea
 /**
  * The plaintext of `span` from the sealed bytes `sealed` (storage's GET body of span.sealed). The first
  * batch is opened before this resolves, so data that fails authentication is an S3 error, not a cut
- * response. Storage's pooled chunks are given back once the packages they hold are opened; the plaintext
- * chunks come from `lender` (its `recycle` takes them back). With `reread` (the sealed bytes came unverified
- * by storage's bitrot check), a batch whose tag fails is read again verified and opened once more: bitrot on
- * a drive still gives the right plaintext (and a heal), tampering on every drive still fails.
+ * response. With `reread` (the sealed bytes came unverified by storage's bitrot check), a batch whose tag
+ * fails is read again verified and opened once more: bitrot on a drive still gives the right plaintext (and
+ * a heal), tampering on every drive still fails.
+ *
+ * A batch whose chunks are this reader's alone (the body's `mutable`: storage read them for this GET and
+ * shares them with no other) is opened where it lies (aeadOpenInPlace): its plaintext chunks are views of
+ * storage's chunks, and a storage chunk goes back (`sealed.recycle`) once every view of it came back through
+ * `lender.recycle`; only packages that straddle two chunks are copied. Other batches (shared with other
+ * GETs through the read-ahead cache, or from stores that do not say) are copied into `lender`'s buffers and
+ * opened there, storage's chunks given back at once.
  */
 export async function openBody(
   sealed: ObjectBody,
@@ -288,12 +314,48 @@ export async function openBody(
   /** Storage's chunks (or what is left of one) not opened yet, in order. */
   const pending: { bytes: Buffer; chunk: Buffer }[] = [];
   let have = 0;
+  /** Holds on each storage chunk: 1 while in `pending`, 1 per plaintext view of it out. */
+  const holds = new Map<Buffer, number>();
+  const letGo = (chunk: Buffer) => {
+    const n = holds.get(chunk)! - 1;
+    if (n > 0) holds.set(chunk, n);
+    else {
+      holds.delete(chunk);
+      sealed.recycle?.(chunk);
+    }
+  };
+  let scratch: Buffer | undefined;
+  /** The batch's plaintext bytes [0, n) that belong to the range: [from, to). */
+  const cut = (n: number): { from: number; to: number } => {
+    const from = Math.min(skip, n);
+    const to = Math.min(n, from + left);
+    skip -= from;
+    left -= to - from;
+    return { from, to };
+  };
+  /** The range's part of a batch opened in place: views of `pieces` (of storage chunks `owners`). */
+  const views = (pieces: Buffer[], owners: Buffer[], n: number): Buffer[] => {
+    const { from, to } = cut(n);
+    const out: Buffer[] = [];
+    let at = 0;
+    pieces.forEach((piece, i) => {
+      const a = Math.max(from - at, 0);
+      const z = Math.min(to - at, piece.length);
+      at += piece.length;
+      if (z <= a) return;
+      holds.set(owners[i], holds.get(owners[i])! + 1);
+      out.push(lender.lendWith(piece.subarray(a, z), () => letGo(owners[i])));
+    });
+    return out;
+  };
   /** Opens the first `bytes` sealed bytes of `pending` (whole packages unless `ends`); the range's part of them. */
-  const open = async (bytes: number, ends: boolean): Promise<Buffer | undefined> => {
+  const open = async (bytes: number, ends: boolean): Promise<Buffer[]> => {
     const pieces: Buffer[] = [];
+    const owners: Buffer[] = [];
     const done: Buffer[] = [];
     for (let need = bytes; need > 0; ) {
       const p = pending[0];
+      owners.push(p.chunk);
       if (p.bytes.length <= need) {
         pieces.push(p.bytes);
         done.push(p.chunk);
@@ -306,20 +368,50 @@ export async function openBody(
       }
     }
     have -= bytes;
+    const packages = Math.ceil(bytes / SEALED);
+    const mutable = sealed.mutable;
+    if (bytes > SYNC_SEAL_BYTES && mutable && owners.every((c) => mutable(c))) {
+      scratch ??= lender.takeScratch();
+      const n = await aeadOpenInPlaceAsync(keys.cipher, keys.key, keys.identity, seq, pieces, ends, scratch).catch(
+        () => undefined,
+      );
+      if (n !== undefined) {
+        seq += packages;
+        const out = views(pieces, owners, n);
+        for (const chunk of done) letGo(chunk);
+        return out;
+      }
+      // The sealed bytes are gone (zeroed): only a verified read again can help.
+      for (const chunk of done) letGo(chunk);
+      if (!reread) throw new S3Error('XMinioObjectTampered');
+      return opened(bytes, ends, [await reread(seq * SEALED, seq * SEALED + bytes - 1)], undefined);
+    }
+    return opened(bytes, ends, pieces, done);
+  };
+  /**
+   * Opens `from` (`bytes` sealed bytes) into a buffer of `lender`'s; storage's `done` chunks go back once
+   * read. A tag that fails is read again verified (`reread`), once.
+   */
+  const opened = async (
+    bytes: number,
+    ends: boolean,
+    from: Buffer[],
+    done: Buffer[] | undefined,
+  ): Promise<Buffer[]> => {
     const out = lender.take(bytes - Math.ceil(bytes / SEALED) * TAG, BATCH_PLAIN);
     /** The plaintext bytes opened into `out`, or undefined when a tag failed. */
-    const tryOpen = async (from: Buffer[]): Promise<number | undefined> => {
+    const tryOpen = async (pieces: Buffer[]): Promise<number | undefined> => {
       try {
         return bytes <= SYNC_SEAL_BYTES
-          ? aeadOpen(keys.cipher, keys.key, keys.identity, seq, from, ends, out)
-          : await aeadOpenAsync(keys.cipher, keys.key, keys.identity, seq, from, ends, out);
+          ? aeadOpen(keys.cipher, keys.key, keys.identity, seq, pieces, ends, out)
+          : await aeadOpenAsync(keys.cipher, keys.key, keys.identity, seq, pieces, ends, out);
       } catch {
         return undefined;
       }
     };
-    let n = await tryOpen(pieces);
-    for (const chunk of done) sealed.recycle?.(chunk);
-    if (n === undefined && reread) {
+    let n = await tryOpen(from);
+    for (const chunk of done ?? []) letGo(chunk);
+    if (n === undefined && reread && done) {
       const again = await reread(seq * SEALED, seq * SEALED + bytes - 1).catch((e: unknown) => {
         lender.give(out);
         throw e;
@@ -331,30 +423,29 @@ export async function openBody(
       throw new S3Error('XMinioObjectTampered');
     }
     seq += Math.ceil(bytes / SEALED);
-    const from = Math.min(skip, n);
-    const to = Math.min(n, from + left);
-    skip -= from;
-    left -= to - from;
-    if (to === from) {
+    const { from: a, to: z } = cut(n);
+    if (z === a) {
       lender.give(out);
-      return undefined;
+      return [];
     }
-    return lender.lend(out.subarray(from, to), out);
+    return [lender.lend(out.subarray(a, z), out)];
   };
   async function* plaintext(): AsyncGenerator<Buffer> {
-    for await (const chunk of sealed as AsyncIterable<Buffer>) {
-      pending.push({ bytes: chunk, chunk });
-      have += chunk.length;
-      // A full batch is opened once more bytes follow: the span's last one may end the stream.
-      while (have > BATCH_SEALED) {
-        const plain = await open(BATCH_SEALED, false);
-        if (plain) yield plain;
+    try {
+      for await (const chunk of sealed as AsyncIterable<Buffer>) {
+        pending.push({ bytes: chunk, chunk });
+        holds.set(chunk, 1);
+        have += chunk.length;
+        // A full batch is opened once more bytes follow: the span's last one may end the stream.
+        while (have > BATCH_SEALED) yield* await open(BATCH_SEALED, false);
       }
+      // The rest: at most a batch, and at least one package (none read means the data was cut short).
+      yield* await open(have, span.endsStream);
+      if (left !== 0) throw new S3Error('XMinioObjectTampered');
+    } finally {
+      // Here no open is under way (a generator is ended only where it yields): the scratch is free.
+      if (scratch) lender.giveScratch(scratch);
     }
-    // The rest: at most a batch, and at least one package (none read means the data was cut short).
-    const plain = await open(have, span.endsStream);
-    if (plain) yield plain;
-    if (left !== 0) throw new S3Error('XMinioObjectTampered');
   }
   const it = plaintext();
   const first = await it.next();

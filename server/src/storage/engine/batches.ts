@@ -91,6 +91,18 @@ export class PartBatches {
     return last;
   }
 
+  /**
+   * The read batch `b` (`got`), held by the caller, for the caller alone to write into (ReadOptions.mutable):
+   * true when it is now, out of the cache and held by nobody else, and every piece lies in the pooled
+   * buffers this part's reads filled (not in metadata, a compacted copy or decoded blocks).
+   */
+  claim(b: SharedBatch, got: Batch): boolean {
+    if (got.buffers.length === 0) return false;
+    const inBuffers = (p: Buffer) => got.buffers.some((x) => x.buffer === p.buffer);
+    if (!got.pieces.every(inBuffers)) return false;
+    return this.partId ? this.ctx.readAhead!.claim(this.partId, b) : b.lease.sole;
+  }
+
   /** Another GET's batch failed: the same blocks read here (this reader's own shards, parity and heal). */
   again(b: SharedBatch): SharedBatch | undefined {
     return this.mine.has(b.lease) ? undefined : this.read(b.first, b.last, { from: b.from, to: b.to });

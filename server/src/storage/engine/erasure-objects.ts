@@ -413,7 +413,8 @@ export class ErasureObjects implements L.ObjectLayer {
       info: o.info,
       read: async (range, readOpts) => {
         if (range && (range.start > range.end || range.start >= o.version.size)) throw new S3Error('InvalidRange');
-        if (!remote) return readBody(set, bucket, key, o, range, readOpts?.unverified !== true);
+        if (!remote)
+          return readBody(set, bucket, key, o, range, readOpts?.unverified !== true, readOpts?.mutable === true);
         if (!this.tiers) throw new S3Error('ServiceUnavailable', `The remote tier ${remote.tier} is not available`);
         return this.tiers.read(remote, range, o.version.size);
       },

@@ -6,11 +6,11 @@ import { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import type { VersionRecord } from '../meta/meta-file.js';
 import { versionKey, type DriveMeta, type Resolved, toObjectInfo } from '../meta/versions.js';
-import type { ByteRange, ObjectInfo, RecyclingBody } from '../object-layer.js';
+import type { ByteRange, MutableChunks, ObjectInfo, RecyclingBody } from '../object-layer.js';
 import { FRAME_HASH_LENGTH } from '../erasure/codec.js';
 import { inlineSource, PartReader, type Batch, type ShardSource } from '../erasure/part-reader.js';
 import { PartBatches } from './batches.js';
-import { recycleChunk, type SharedBatch } from './read-ahead.js';
+import { isMutable, markMutable, recycleChunk, type SharedBatch } from './read-ahead.js';
 import type { ErasureSet } from './erasure-set.js';
 import { dataDirId } from './reaper.js';
 
@@ -87,6 +87,10 @@ export function partSources(
  * hashes are not checked on the fast path, saving the HighwayHash pass; a shard missing, slow or unreadable
  * still sends the batch down the verified block-by-block path. Such batches are shared only with readers that
  * also skip the check: a verified reader never gets bytes nobody checked.
+ *
+ * With `mutable` (ReadOptions.mutable: the reader opens sealed packages in place), a batch nobody else holds
+ * is taken out of the read-ahead cache as it is sent and its chunks are marked the reader's to write into
+ * (the body's `mutable`); a batch another GET holds stays shared, its chunks read-only.
  */
 export async function readBody(
   set: ErasureSet,
@@ -95,17 +99,19 @@ export async function readBody(
   o: Opened,
   range: ByteRange | undefined,
   verify = true,
+  mutable = false,
 ): Promise<Readable> {
-  const it = bodyChunks(set, bucket, key, o, range, verify);
+  const it = bodyChunks(set, bucket, key, o, range, verify, mutable);
   const first = await it.next();
   async function* rest(): AsyncGenerator<Buffer> {
     if (first.done) return;
     yield first.value;
     yield* it;
   }
-  const body: Readable & RecyclingBody = Object.assign(Readable.from(rest(), { objectMode: false, highWaterMark: 1 }), {
-    recycle: recycleChunk,
-  });
+  const body: Readable & RecyclingBody & MutableChunks = Object.assign(
+    Readable.from(rest(), { objectMode: false, highWaterMark: 1 }),
+    { recycle: recycleChunk, mutable: isMutable },
+  );
   // A consumer that stops early must still release the files the generator holds.
   body.once('close', () => void it.return(undefined).catch(() => {}));
   return body;
@@ -167,6 +173,7 @@ function bodyChunks(
   o: Opened,
   range: ByteRange | undefined,
   verify: boolean,
+  mutable = false,
 ): AsyncGenerator<Buffer> {
   const v = o.version;
   const start = range?.start ?? 0;
@@ -234,6 +241,7 @@ function bodyChunks(
                 shared.lease.release();
                 continue;
               }
+              const mine = mutable && batches.claim(shared, got);
               let at = got.start;
               for (const piece of got.pieces) {
                 const a = Math.max(lo - at, 0);
@@ -243,6 +251,7 @@ function bodyChunks(
                 // A view of its own per GET: the chunk -> lease map tells one reader's chunk from another's.
                 const out = piece.subarray(a, z);
                 if (got.buffers.length > 0) shared.lease.lend(out);
+                if (mine) markMutable(out);
                 yield out;
               }
               queue.shift(); // held (in `queue`) until sent: a GET stopped while sending it lets go of it too

@@ -17,11 +17,24 @@ import type { Batch } from '../erasure/part-reader.js';
 /** The lease of each chunk a GET body has lent out (see RecyclingBody in object-layer.ts). */
 const leases = new WeakMap<Buffer, Lease>();
 
+/** Chunks of batches one GET holds alone (see ReadAhead.claim), which its reader may write into. */
+const mutableChunks = new WeakSet<Buffer>();
+
 /** A chunk given back by the consumer of a GET body (once; a second time counts for nothing). */
 export function recycleChunk(chunk: Buffer): void {
   const lease = leases.get(chunk);
   leases.delete(chunk);
+  mutableChunks.delete(chunk);
   lease?.returned();
+}
+
+/** `chunk` (cut from a batch claimed by its GET) is its reader's alone to write into (MutableChunks). */
+export function markMutable(chunk: Buffer): void {
+  mutableChunks.add(chunk);
+}
+
+export function isMutable(chunk: Buffer): boolean {
+  return mutableChunks.has(chunk);
 }
 
 /**
@@ -60,6 +73,16 @@ export class Lease {
   returned(): void {
     this.out--;
     this.settle();
+  }
+
+  /** Only its caller holds the batch and no chunk of it is out: nobody else can see its buffers. */
+  get sole(): boolean {
+    return this.holders === 1 && this.out === 0;
+  }
+
+  /** Besides the caller, only the cache holds it, and no chunk of it is out. */
+  get cachedOnly(): boolean {
+    return this.holders === 2 && this.out === 0;
   }
 
   private settle(): void {
@@ -144,6 +167,23 @@ export class ReadAhead {
     }
     e.used = true;
     return e;
+  }
+
+  /**
+   * The batch `b` of part `partId` (read, held by the caller) for the caller alone, to write into: taken out of the cache when
+   * nobody else holds it or has a chunk of it. True when it is the caller's alone now; false when another
+   * GET holds it (it stays shared and read-only). A later GET of these blocks reads them again.
+   */
+  claim(partId: string, b: SharedBatch): boolean {
+    if (b.lease.cachedOnly) {
+      for (const e of this.byPart.get(partId) ?? []) {
+        if (e.lease === b.lease) {
+          this.drop(e);
+          break;
+        }
+      }
+    }
+    return b.lease.sole;
   }
 
   /** Registers a batch being read, for other readers to share; kept (held) `lingerMs` or until room is needed. */

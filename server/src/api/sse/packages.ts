@@ -225,10 +225,24 @@ export function sealBody(
     seq += Math.max(1, Math.ceil(bytes / PACKAGE));
     return lender.lend(out.subarray(0, sealedBytes), out);
   };
+  // A body whose chunks are lent (a copy's source: storage's chunks, or views of them) gets each back once
+  // its last byte is sealed.
+  const recycle = (body as Partial<RecyclingBody>).recycle?.bind(body);
   async function* packages(): AsyncGenerator<Buffer> {
     // The body's chunks as they came, until a batch is complete: the kernel copies them once, into `out`.
     let held: Buffer[] = [];
     let have = 0;
+    /** Chunks whose last bytes are in `held`. */
+    let ending: Buffer[] = [];
+    const sealHeld = async (bytes: number, last: boolean): Promise<Buffer> => {
+      const [pieces, done] = [held, ending];
+      held = [];
+      ending = [];
+      have = 0;
+      const out = await seal(pieces, bytes, last);
+      for (const chunk of done) recycle?.(chunk);
+      return out;
+    };
     for await (const chunk of body as AsyncIterable<Buffer>) {
       size += chunk.length;
       let c = chunk;
@@ -236,18 +250,17 @@ export function sealBody(
       while (have + c.length > BATCH_PLAIN) {
         const take = BATCH_PLAIN - have;
         held.push(c.subarray(0, take));
+        have = BATCH_PLAIN;
         c = c.subarray(take);
-        const pieces = held;
-        held = [];
-        have = 0;
-        yield await seal(pieces, BATCH_PLAIN, false);
+        yield await sealHeld(BATCH_PLAIN, false);
       }
       if (c.length > 0) {
         held.push(c);
         have += c.length;
+        ending.push(chunk);
       }
     }
-    yield await seal(held, have, true);
+    yield await sealHeld(have, true);
   }
   const sealed = Object.assign(Readable.from(packages(), { objectMode: false, highWaterMark: 1 }), {
     recycle: lender.recycle,

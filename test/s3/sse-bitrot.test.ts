@@ -1,7 +1,8 @@
 // Issue 16's bad input for encrypted data on the drives. Encrypted objects are read without the shards' bitrot
 // check (each sealed package's AEAD tag authenticates it); a tag that fails sends that range back to storage
-// with the check. So bytes flipped in an SSE-S3 or SSE-C object's shard on one drive still give the right
-// plaintext and the bad shard is healed, as for a plain object; the same flip on more drives than parity makes
+// with the check. So bytes flipped in an SSE-S3, SSE-KMS or SSE-C object's shard on one drive (in a package
+// opened in place: its sealed bytes are gone, the range is read again) still give the right plaintext and the
+// bad shard is healed, as for a plain object; the same flip on more drives than parity makes
 // the GET fail, never answer wrong plaintext.
 import { createHash, randomBytes } from 'node:crypto';
 import { open, readdir, readFile } from 'node:fs/promises';

@@ -7,7 +7,8 @@
 // - Fused block passes for storage's framed shard files (blocks.ts): FRAME_HASH_LENGTH, frameSize,
 //   UploadHasher, readBlock, verifyFrames, readShardFramesAsync (open + read + verify + close a shard file),
 //   readShardsFramesAsync (several shard files in one pool task), healBlock.
-// - MD5 of many uploads at once (md5.ts): md5State, md5Update, md5StateDigest, Md5Lanes.
+// - MD5 of many uploads at once (md5.ts): md5State, md5Update, md5StateDigest, Md5Lanes; Md5Stream (one
+//   batcher for the whole process), md5StreamStats.
 // - SigV4 streaming chunk signatures (signatures.ts): verifyChunkSignatures.
 // - Storage's whole-file reads and writes, one pool task each (files.ts): readFile, readFileIfChanged, writeFile,
 //   appendFileLinked, writeFileAtomic.

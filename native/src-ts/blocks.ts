@@ -1,14 +1,14 @@
 // The fused passes over one object block, shaped for storage's shard files. A shard file holds, for
 // each object block, a "frame": [32-byte HighwayHash-256 of the shard][shard]. On upload one call per
 // block updates the requested checksum, erasure-codes the block and hashes every shard (the block given
-// as the pieces the socket delivered, copied once into the frames); the ETag's MD5 is updated beside it,
-// in lanes with other uploads when an `Md5Lanes` is given. On read one call verifies the frames and
-// rebuilds the block.
+// as the pieces the socket delivered, copied once into the frames); the ETag's MD5 is updated beside it, in
+// lanes with the other uploads of the process (Md5Stream). On read one call verifies the frames and rebuilds
+// the block.
 import { native } from './binding.js';
 import { shardSize, splitShards } from './erasure.js';
 import { fsError } from './fs-error.js';
 import type { ChecksumAlgorithm } from './hash.js';
-import { type Md5Lanes, md5State, md5StateDigest, md5Update, md5UpdateAsync } from './md5.js';
+import { Md5Stream } from './md5.js';
 
 /** Bytes of the HighwayHash-256 in front of each shard of a frame. */
 export const FRAME_HASH_LENGTH = 32;
@@ -38,6 +38,23 @@ interface NativeUploadHasher {
 const NativeUploadHasher: new (checksum?: ChecksumAlgorithm | null) => NativeUploadHasher = native.UploadHasher;
 
 const piecesOf = <T extends Uint8Array>(block: T | T[]): T[] => (Array.isArray(block) ? block : [block]);
+const buffersOf = (pieces: Uint8Array[]): Buffer[] =>
+  pieces.map((p) => (Buffer.isBuffer(p) ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
+
+/** MD5 of no bytes (the digest an UploadHasher without MD5 gives). */
+const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
+
+/** Options of an `UploadHasher`. */
+export interface UploadHasherOptions {
+  /** Compute the ETag MD5 (default true); without it (data whose ETag comes from elsewhere) `finish` gives the empty input's. */
+  md5?: boolean;
+  /**
+   * The caller never changes the pieces it gives (default false): their MD5 may then be hashed a few MiB
+   * later, in lanes with other uploads' (Md5Stream), so `finishAsync` gives the digests. Otherwise each call's
+   * pieces are hashed before it returns or settles.
+   */
+  kept?: boolean;
+}
 const lengthOf = (pieces: Uint8Array[]): number => pieces.reduce((n, p) => n + p.length, 0);
 
 /**
@@ -46,27 +63,22 @@ const lengthOf = (pieces: Uint8Array[]): number => pieces.reduce((n, p) => n + p
  */
 export class UploadHasher {
   readonly #inner: NativeUploadHasher;
-  readonly #md5 = md5State();
-  readonly #lanes: Md5Lanes | undefined;
-  readonly #withMd5: boolean;
+  readonly #md5: Md5Stream | undefined;
+  readonly #kept: boolean;
   #busy = false;
 
-  /**
-   * `checksum`: the S3 checksum to compute besides the MD5 (none when null). `lanes`: where the async
-   * form's MD5 updates go to be hashed with other uploads'; without it each is its own call. `md5` false: no
-   * MD5 is computed (for data whose ETag comes from elsewhere; `finish` then gives the empty input's).
-   */
-  constructor(checksum: ChecksumAlgorithm | null = null, lanes?: Md5Lanes, md5 = true) {
+  /** `checksum`: the S3 checksum to compute besides the MD5 (none when null). */
+  constructor(checksum: ChecksumAlgorithm | null = null, options: UploadHasherOptions = {}) {
     this.#inner = new NativeUploadHasher(checksum);
-    this.#lanes = lanes;
-    this.#withMd5 = md5;
+    this.#md5 = options.md5 === false ? undefined : new Md5Stream();
+    this.#kept = options.kept ?? false;
   }
 
   /** Adds bytes to the digests without erasure-coding them (for small inputs). */
   update(data: Uint8Array): void {
     this.#idle();
     this.#inner.update(data);
-    if (this.#withMd5) md5Update([this.#md5], [data], [1]);
+    this.#md5?.addNow(buffersOf([data]));
   }
 
   /**
@@ -80,11 +92,14 @@ export class UploadHasher {
     const size = frameSize(lengthOf(pieces), data);
     const dst = out ?? Buffer.allocUnsafe(size * (data + parity));
     this.#inner.encodeBlock(pieces, data, parity, key, dst);
-    if (this.#withMd5) md5Update([this.#md5], pieces, [pieces.length]);
+    this.#md5?.addNow(buffersOf(pieces));
     return splitShards(dst, data + parity, size);
   }
 
-  /** `encodeBlock` on the libuv thread pool; `block` and `out` must not change until it settles. */
+  /**
+   * `encodeBlock` on the libuv thread pool; `block` and `out` must not change until it settles (`block`
+   * never, with the `kept` option).
+   */
   async encodeBlockAsync(
     block: Buffer | Buffer[],
     data: number,
@@ -99,11 +114,7 @@ export class UploadHasher {
     const encoded = this.#inner.encodeBlockAsync(pieces, data, parity, key, dst); // throws when misused
     this.#busy = true;
     try {
-      const md5 = !this.#withMd5
-        ? undefined
-        : this.#lanes
-          ? this.#lanes.update(this.#md5, pieces)
-          : md5UpdateAsync([this.#md5], pieces, [pieces.length]);
+      const md5 = this.#md5?.add(pieces, this.#kept);
       // Both settle before the state is free again, even when one fails.
       for (const r of await Promise.allSettled([encoded, md5])) if (r.status === 'rejected') throw r.reason;
     } finally {
@@ -112,11 +123,28 @@ export class UploadHasher {
     return splitShards(dst, data + parity, size);
   }
 
-  /** The digests of everything added so far (the upload may go on). */
+  /** The digests of everything added so far (the upload may go on); throws while MD5 bytes wait (`kept`). */
   finish(): UploadDigest {
     this.#idle();
     const d = this.#inner.finish();
-    return { md5: md5StateDigest(this.#md5), checksum: d.checksum ?? null, size: d.size };
+    return { md5: this.#md5?.digestNow() ?? Buffer.from(EMPTY_MD5, 'hex'), checksum: d.checksum ?? null, size: d.size };
+  }
+
+  /** `finish` once the MD5's waiting bytes are hashed. */
+  async finishAsync(): Promise<UploadDigest> {
+    this.#idle();
+    this.#busy = true;
+    try {
+      await this.#md5?.digest();
+    } finally {
+      this.#busy = false;
+    }
+    return this.finish();
+  }
+
+  /** Gives the upload up: the MD5's waiting pieces are released now (later calls fail). */
+  abort(): void {
+    this.#md5?.close();
   }
 
   #idle(): void {

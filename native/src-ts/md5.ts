@@ -102,3 +102,54 @@ export class Md5Lanes {
     this.dispatch();
   }
 }
+
+/** Counters of the process's MD5 batcher (`Md5Stream`): `bytes / 64 / steps` is the lanes filled on average. */
+export interface Md5StreamStats {
+  passes: number;
+  bytes: number;
+  steps: number;
+}
+
+/** The MD5 batcher's counters since the process started (all worker threads). */
+export function md5StreamStats(): Md5StreamStats {
+  return native.md5StreamStats();
+}
+
+/**
+ * The ETag MD5 of one upload, hashed by one batcher shared by every worker thread of the process: the pieces
+ * given to `add` are kept (not copied) and hashed a few MiB later, in SIMD lanes with the other uploads'
+ * waiting bytes, on the libuv pool (md5_streams.rs). One call at a time: await each before the next.
+ */
+export class Md5Stream {
+  readonly #inner = new native.Md5Stream();
+
+  /**
+   * Adds `pieces`. `kept`: the caller never changes them afterwards, so they may wait to be hashed with other
+   * uploads' (what resolves is then only a pass that was due); otherwise they are hashed before it resolves.
+   */
+  async add(pieces: Buffer[], kept: boolean): Promise<void> {
+    const due = this.#inner.push(pieces, false);
+    if (due || !kept) await this.#inner.hashAsync(!kept);
+  }
+
+  /** Adds `pieces` on this thread when nothing waits (small inputs); else they wait like `add(pieces, true)`'s. */
+  addNow(pieces: Buffer[]): void {
+    this.#inner.push(pieces, true);
+  }
+
+  /** The MD5 of everything added, once hashed (the stream may go on). */
+  async digest(): Promise<Buffer> {
+    await this.#inner.hashAsync(true);
+    return this.#inner.digest();
+  }
+
+  /** Ends the stream (an upload given up): the pieces waiting are released now. */
+  close(): void {
+    this.#inner.close();
+  }
+
+  /** The MD5 of everything added; throws while bytes wait (`digest()` waits for them). */
+  digestNow(): Buffer {
+    return this.#inner.digest();
+  }
+}

@@ -8,7 +8,8 @@
 //! results come back as Buffers made without a copy.
 //!
 //! Modules: `aead` (the sealed package format of encrypted data), `erasure` (+ `small_decode`,
-//! `erasure_api`), `highway`, `checksum` (+ `md5`), `frames` (verify/read/heal framed shards), `upload` (the
+//! `erasure_api`), `highway`, `checksum` (+ `md5`; `md5x`: several MD5s in SIMD lanes; `md5_streams`: the
+//! process-wide batcher of the uploads' MD5s), `frames` (verify/read/heal framed shards), `upload` (the
 //! fused upload pass), `chunk_signatures` (+ `sha256x`: SigV4 streaming chunk signatures, several chunks hashed
 //! at once), `files` (storage's whole-file reads and writes, one pool task each: no sync form), `shared`
 //! (helpers), `pairs` (the macros that write each kernel's sync and async forms from one declaration), `select_parquet`
@@ -30,6 +31,7 @@ mod frames;
 mod highway;
 mod json_scan;
 mod md5;
+mod md5_streams;
 mod md5x;
 mod pieces;
 mod select_csv;

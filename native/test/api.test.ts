@@ -43,8 +43,10 @@ describe('@cairn/native exports', () => {
         'verifyFramesAsync',
         // the ETag's MD5, many uploads in one call (md5.ts)
         'Md5Lanes',
+        'Md5Stream',
         'md5State',
         'md5StateDigest',
+        'md5StreamStats',
         'md5Update',
         'md5UpdateAsync',
         // signed aws-chunked bodies (signatures.ts)

@@ -190,7 +190,8 @@ export async function pinnedAgent(url: string, slot: number): Promise<Agent> {
 
 /**
  * A PUT of `body` to `path` (`/bucket/key`) on a connection worker `slot` serves, of which only the first
- * `first` bytes are sent: the rest goes when the test calls finish(). A killed worker fails `answer`.
+ * `first` bytes are sent: the rest goes when the test calls finish(), or never: abort() closes the connection
+ * mid-body. A killed worker (or abort()) fails `answer`.
  */
 export async function heldPut(
   url: string,
@@ -198,7 +199,7 @@ export async function heldPut(
   path: string,
   body: Buffer,
   first: number,
-): Promise<{ finish: () => void; answer: Promise<{ status: number; text: string }> }> {
+): Promise<{ finish: () => void; abort: () => void; answer: Promise<{ status: number; text: string }> }> {
   const agent = await pinnedAgent(url, slot);
   const { headers, target } = await signRequest(url, {
     method: 'PUT',
@@ -221,7 +222,7 @@ export async function heldPut(
   }).finally(() => agent.destroy());
   answer.catch(() => {});
   req.write(body.subarray(0, first));
-  return { finish: () => req.end(body.subarray(first)), answer };
+  return { finish: () => req.end(body.subarray(first)), abort: () => req.destroy(), answer };
 }
 
 /**

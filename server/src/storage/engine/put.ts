@@ -46,9 +46,10 @@ export async function stagePart(
   failIfBelowQuorum();
   // One native pass per block: ETag MD5, the requested checksum, Reed-Solomon, bitrot hashes.
   // Sealed bodies: the checksum and the ETag come from the plaintext (PutOptions.sealed), not the packages.
-  const pass = codec.upload(opts.sealed ? null : (opts.checksumAlgorithm ?? null), !opts.sealed);
-  // A body that takes its chunks back (the sealing stage's pooled batches) gets each once it was encoded.
+  // A body that takes its chunks back (the sealing stage's pooled batches, a GET's) gets each once it was
+  // encoded; other bodies' chunks are never reused, so their MD5 may lag to be hashed with other uploads'.
   const recycle = (body as Partial<RecyclingBody>).recycle;
+  const pass = codec.upload(opts.sealed ? null : (opts.checksumAlgorithm ?? null), !opts.sealed, !recycle);
   let owners: Buffer[] = []; // chunks whose last byte is in `held`
   let total = 0;
   // Body chunks are held until they make a whole block, which goes to the pass as those pieces: the pass
@@ -105,7 +106,7 @@ export async function stagePart(
     if (opts.size >= 0 && total !== opts.size) throw new S3Error('IncompleteBody');
     const inline = await writer.finish();
     failIfBelowQuorum();
-    const finished = pass.finish();
+    const finished = await pass.finish();
     const digest = opts.sealed ? Buffer.from(opts.sealed.digests().etag, 'hex') : finished.md5;
     const ck = finished.checksum;
     const checksum = opts.sealed ? opts.sealed.digests().checksum : (ck ?? undefined);
@@ -113,6 +114,7 @@ export async function stagePart(
     return { size: total, md5: digest, checksum, inline, ok: writer.errors.map((e) => e === undefined) };
   } catch (e) {
     await writing.catch(() => {});
+    pass.abort?.();
     await writer.abort();
     throw e;
   }

@@ -9,10 +9,14 @@ export interface UploadPass {
   /**
    * Frames (data + parity) of the next block, given as the pieces that make it up (the body's chunks, not
    * copied together first), as subarrays of `out` when given (at least `(data + parity) * frameSize` bytes);
-   * updates the MD5 and checksum with it. In order; the pieces must not change until it settles.
+   * updates the MD5 and checksum with it. In order; the pieces must not change until it settles (never, when
+   * the upload was made with `kept`).
    */
   encode(pieces: Buffer[], data: number, parity: number, out?: Buffer): Promise<Buffer[]>;
-  finish(): { md5: Buffer; checksum: Buffer | null; size: number };
+  /** The digests, once every block's MD5 is hashed. */
+  finish(): Promise<{ md5: Buffer; checksum: Buffer | null; size: number }>;
+  /** Gives the upload up (after its last `encode` settled): what it holds is released now. */
+  abort?(): void;
 }
 
 export interface Codec {
@@ -22,9 +26,10 @@ export interface Codec {
   frameSize(blockLen: number, data: number): number;
   /**
    * One upload (object or part): fused MD5 + checksum + Reed-Solomon + HighwayHash per block; without `md5`
-   * (sealed data whose ETag is the plaintext's) `finish` gives no meaningful MD5.
+   * (sealed data whose ETag is the plaintext's) `finish` gives no meaningful MD5. `kept`: the caller never
+   * changes the pieces it gives, so their MD5 may lag a few MiB to be hashed in lanes with other uploads'.
    */
-  upload(checksum: ChecksumAlgorithm | null, md5?: boolean): UploadPass;
+  upload(checksum: ChecksumAlgorithm | null, md5?: boolean, kept?: boolean): UploadPass;
   /** Verify the frames read for a block (null = not read) and decode it when `data` of them are good. */
   readBlock(
     frames: (Buffer | null)[],
@@ -76,19 +81,19 @@ export const INLINE_KERNEL_BYTES = 16 * 1024;
 const bytesOf = (frames: (Buffer | null)[]) => frames.reduce((n, f) => n + (f?.length ?? 0), 0);
 
 export function nativeCodec(): Codec {
-  // The uploads of this process hash their ETag MD5s together, in SIMD lanes (md5.ts in @cairn/native).
-  const md5Lanes = new native.Md5Lanes();
   return {
     shardSize: (blockLen, data) => native.shardSize(blockLen, data),
     frameSize: (blockLen, data) => native.frameSize(blockLen, data),
-    upload(checksum, md5 = true) {
-      const h = new native.UploadHasher(checksum, md5Lanes, md5);
+    upload(checksum, md5 = true, kept = false) {
+      // The uploads of all worker threads hash their ETag MD5s together, in SIMD lanes (Md5Stream).
+      const h = new native.UploadHasher(checksum, { md5, kept });
       return {
         encode: async (pieces, data, parity, out) =>
           bytesOf(pieces) < INLINE_KERNEL_BYTES
             ? h.encodeBlock(pieces, data, parity, BITROT_KEY, out)
             : h.encodeBlockAsync(pieces, data, parity, BITROT_KEY, out),
-        finish: () => h.finish(),
+        finish: () => h.finishAsync(),
+        abort: () => h.abort(),
       };
     },
     readBlock: async (frames, data, parity, blockLen) =>

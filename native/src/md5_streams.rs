@@ -25,8 +25,10 @@ use crate::shared::invalid;
 
 /// Bytes an upload's MD5 may lag before its next `push` asks for a pass.
 pub const LAG_BYTES: u64 = 2 << 20;
-/// Bytes a pass leaves waiting at most of the stream that asked for it (more waits for other streams).
-const KEEP_BYTES: u64 = 4 << 20;
+/// Bytes a stream waits at most for other streams' bytes to hash in lanes with (see `plan`).
+const KEEP_BYTES: u64 = 6 << 20;
+/// Bytes of each of three streams that make a pass in lanes worth it.
+const MIN_PASS_BYTES: u64 = 1 << 20;
 /// Streams in lanes below which the lane kernel costs about what the scalar one does (md5x.rs).
 const MIN_LANES: usize = 3;
 
@@ -110,7 +112,8 @@ fn views_of(s: &Stream, amount: u64) -> Vec<(*const u8, usize)> {
     out
 }
 
-/// Chooses a pass for stream `id` (waiting bytes, not busy): lanes and the bytes of each.
+/// Chooses a pass for stream `id` (waiting bytes, not busy): lanes and the bytes of each; none yet when it
+/// should wait for other streams' bytes.
 fn plan(reg: &Registry, id: u64, flush: bool) -> Vec<(u64, u64)> {
     let own = reg.streams[&id].waiting;
     let mut others: Vec<(u64, u64)> = reg
@@ -121,18 +124,23 @@ fn plan(reg: &Registry, id: u64, flush: bool) -> Vec<(u64, u64)> {
         .collect();
     others.sort_unstable_by(|a, b| b.cmp(a));
     others.truncate(LANES - 1);
-    // Equal amounts keep the lanes full: as much as the third-fullest stream has, when there are three;
-    // the asking stream hashes all it has when flushing, and never leaves more than KEEP_BYTES waiting.
-    let even = if others.len() + 1 >= MIN_LANES {
-        let mut all: Vec<u64> = others.iter().map(|o| o.0).chain([own]).collect();
-        all.sort_unstable_by(|a, b| b.cmp(a));
-        all[MIN_LANES - 1]
-    } else {
+    // With three uploads or more in the process, equal amounts from three streams at least keep the lanes
+    // full: a stream waits for the third-fullest to have MIN_PASS_BYTES, or for itself to have KEEP_BYTES
+    // (then hashing all but LAG_BYTES). Fewer uploads: lanes would not pay, so hash at once; and a flush
+    // hashes all of the stream. The other streams go along as far as the amount goes.
+    let uploads = reg.streams.values().filter(|s| !s.dropped).count();
+    let amount = if flush || uploads < MIN_LANES {
         own
+    } else {
+        let third = others.get(MIN_LANES - 2).map_or(0, |o| o.0.min(own));
+        let even = if third >= MIN_PASS_BYTES { third } else { 0 };
+        even.max(if own >= KEEP_BYTES { own - LAG_BYTES } else { 0 })
     };
-    let amount = if flush { own } else { own.min(even).max(own.saturating_sub(KEEP_BYTES)) };
+    if amount == 0 {
+        return Vec::new();
+    }
     let mut lanes = vec![(id, amount)];
-    lanes.extend(others.iter().map(|&(w, k)| (k, w.min(amount))).filter(|l| l.1 > 0));
+    lanes.extend(others.iter().map(|&(w, k)| (k, w.min(amount))));
     lanes
 }
 
@@ -233,7 +241,11 @@ fn passes(mut reg: MutexGuard<'static, Registry>) -> (MutexGuard<'static, Regist
     let mut served = HashSet::new();
     while let Some((id, flush)) = next_trigger(&reg, &served) {
         served.insert(id);
-        let lanes: Vec<Lane> = plan(&reg, id, flush)
+        let planned = plan(&reg, id, flush);
+        if planned.is_empty() {
+            continue;
+        }
+        let lanes: Vec<Lane> = planned
             .into_iter()
             .map(|(k, amount)| {
                 let s = reg.streams.get_mut(&k).expect("planned");
@@ -471,13 +483,27 @@ mod tests {
     }
 
     #[test]
-    fn plans_all_of_a_lone_stream_and_bounds_the_lag() {
+    fn waits_for_other_streams_then_bounds_the_lag() {
         let m = 1 << 20;
-        assert_eq!(plan(&registry_of(&[3 * m]), 0, false), vec![(0, 3 * m)]);
-        // Far ahead of the others: never more than KEEP_BYTES left waiting.
+        // Four uploads, one other with waiting bytes: wait for a third.
+        assert_eq!(plan(&registry_of(&[2 * m, m, 0, 0]), 0, false), vec![]);
+        assert_eq!(plan(&registry_of(&[3 * m, 2 * m, m / 2, 0]), 0, false), vec![]);
+        // Waiting KEEP_BYTES: all but LAG_BYTES, the others along.
+        let mut p = plan(&registry_of(&[KEEP_BYTES, m, 0, 0]), 0, false);
+        p.sort_unstable();
+        assert_eq!(p, vec![(0, KEEP_BYTES - LAG_BYTES), (1, m)]);
         let mut p = plan(&registry_of(&[10 * m, m, m]), 0, false);
         p.sort_unstable();
-        assert_eq!(p, vec![(0, 10 * m - KEEP_BYTES), (1, m), (2, m)]);
+        assert_eq!(p, vec![(0, 10 * m - LAG_BYTES), (1, m), (2, m)]);
+    }
+
+    #[test]
+    fn fewer_than_three_uploads_hash_at_once() {
+        let m = 1 << 20;
+        assert_eq!(plan(&registry_of(&[3 * m]), 0, false), vec![(0, 3 * m)]);
+        let mut p = plan(&registry_of(&[2 * m, 3 * m]), 0, false);
+        p.sort_unstable();
+        assert_eq!(p, vec![(0, 2 * m), (1, 2 * m)]);
     }
 
     #[test]
@@ -486,7 +512,7 @@ mod tests {
         let mut reg = registry_of(&[2 * m, m, m, m]);
         reg.streams.get_mut(&1).unwrap().busy = true;
         reg.streams.get_mut(&2).unwrap().dropped = true;
-        let mut p = plan(&reg, 0, false);
+        let mut p = plan(&reg, 0, true);
         p.sort_unstable();
         assert_eq!(p, vec![(0, 2 * m), (3, m)]);
     }

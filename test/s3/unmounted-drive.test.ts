@@ -86,6 +86,28 @@ async function getBytes(s3: S3Client, key: string): Promise<Buffer> {
   return Buffer.from(await r.Body!.transformToByteArray());
 }
 
+/**
+ * Four mounted drives holding bucket `mounts` with object `before` (written by a server that is stopped again),
+ * then the third disk "does not mount": its folder is an empty directory on the parent's file system.
+ */
+async function deploymentWithUnmountedDisk(name: string) {
+  const { drives, disks } = await mountedDrives(name, 4);
+  const first = await start(drives);
+  const before = rnd.bytes(300_000);
+  const s3 = makeClient(first.url);
+  await s3.send(new CreateBucketCommand({ Bucket: 'mounts' }));
+  await s3.send(new PutObjectCommand({ Bucket: 'mounts', Key: 'before', Body: before }));
+  s3.destroy();
+  await first.close();
+  unmount(drives[2]);
+  expect(readdirSync(drives[2])).toEqual([]);
+  const remount = () => {
+    sh('mount', '--bind', disks[2], drives[2]);
+    mounted.push(drives[2]);
+  };
+  return { drives, before, remount };
+}
+
 describe.skipIf(!canMount())('a drive whose disk did not mount', () => {
   beforeAll(async () => {
     base = await mkdtemp(join(tmpdir(), 'cairn-mounts-'));
@@ -97,21 +119,10 @@ describe.skipIf(!canMount())('a drive whose disk did not mount', () => {
   });
 
   it('is left alone and offline at start, and serves again once mounted', async () => {
-    const { drives, disks } = await mountedDrives('set', 4);
-    const first = await start(drives);
-    const before = rnd.bytes(300_000);
-    let s3 = makeClient(first.url);
-    await s3.send(new CreateBucketCommand({ Bucket: 'mounts' }));
-    await s3.send(new PutObjectCommand({ Bucket: 'mounts', Key: 'before', Body: before }));
-    s3.destroy();
-    await first.close();
-
-    // The third disk does not mount: its folder is an empty directory on the parent's file system.
-    unmount(drives[2]);
-    expect(readdirSync(drives[2])).toEqual([]);
+    const { drives, before, remount } = await deploymentWithUnmountedDisk('set');
     const server = await start(drives);
     try {
-      s3 = makeClient(server.url);
+      const s3 = makeClient(server.url);
       expect(await offlineDisks(server.url)).toBe(1);
       expect(sha256(await getBytes(s3, 'before'))).toBe(sha256(before)); // EC 2+2: three drives are enough
       const during = rnd.bytes(200_000);
@@ -122,8 +133,7 @@ describe.skipIf(!canMount())('a drive whose disk did not mount', () => {
       expect(readdirSync(drives[2])).toEqual([]);
 
       // The disk mounts: the drive monitor finds its format and takes it back.
-      sh('mount', '--bind', disks[2], drives[2]);
-      mounted.push(drives[2]);
+      remount();
       await vi.waitFor(async () => expect(await offlineDisks(server.url)).toBe(0), { timeout: 20_000, interval: 200 });
       expect(sha256(await getBytes(s3, 'before'))).toBe(sha256(before));
       expect(sha256(await getBytes(s3, 'during'))).toBe(sha256(during));
@@ -136,16 +146,7 @@ describe.skipIf(!canMount())('a drive whose disk did not mount', () => {
   }, 120_000);
 
   it('is left alone by every worker of `cairn server --workers 2`', async () => {
-    const { drives, disks } = await mountedDrives('workers', 4);
-    const first = await start(drives);
-    const before = rnd.bytes(300_000);
-    const s3first = makeClient(first.url);
-    await s3first.send(new CreateBucketCommand({ Bucket: 'mounts' }));
-    await s3first.send(new PutObjectCommand({ Bucket: 'mounts', Key: 'before', Body: before }));
-    s3first.destroy();
-    await first.close();
-
-    unmount(drives[2]);
+    const { drives, before, remount } = await deploymentWithUnmountedDisk('workers');
     const server = await startWorkers(2, {}, drives);
     try {
       const warned = `drive ${drives[2]} is a plain folder among mount points`;
@@ -156,8 +157,7 @@ describe.skipIf(!canMount())('a drive whose disk did not mount', () => {
       await new Promise((r) => setTimeout(r, 12_000));
       expect(readdirSync(drives[2])).toEqual([]);
       expect(await offlineDisks(server.url, WORKERS_ROOT)).toBe(1);
-      sh('mount', '--bind', disks[2], drives[2]);
-      mounted.push(drives[2]);
+      remount();
       await vi.waitFor(async () => expect(await offlineDisks(server.url, WORKERS_ROOT)).toBe(0), {
         timeout: 30_000,
         interval: 500,

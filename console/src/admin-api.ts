@@ -21,16 +21,33 @@ export async function serverInfo(): Promise<ServerInfo> {
   return (await res.json()) as ServerInfo;
 }
 
-/** Whether this identity may read the server's information (the Dashboard shows only then). */
-export async function mayReadServerInfo(): Promise<boolean> {
+/** Whether a probe of an admin call passes the server's authorization (any answer but AccessDenied). */
+async function allowed(probe: () => Promise<unknown>): Promise<boolean> {
   try {
-    await serverInfo();
+    await probe();
     return true;
   } catch (e) {
     if (isDenied(e)) return false;
     throw e;
   }
 }
+
+/** Whether this identity may read the server's information (admin:ServerInfo: the Dashboard shows only then). */
+export const mayReadServerInfo = (): Promise<boolean> => allowed(serverInfo);
+
+/** Whether this identity may heal (admin:Heal: the Heal page shows only then); reads the background state. */
+export const mayHeal = (): Promise<boolean> =>
+  allowed(() => call({ method: 'POST', bucket: 'minio', key: 'admin/v3/background-heal/status' }));
+
+/**
+ * Whether this identity may trace (admin:ServerTrace: the Trace page shows only then): the trace stream is
+ * opened and closed as soon as it answers (the server checks the action before it starts the stream).
+ */
+export const mayTrace = (): Promise<boolean> =>
+  allowed(async () => {
+    const res = await call({ bucket: 'minio', key: 'admin/v3/trace' });
+    await res.body?.cancel();
+  });
 
 /** One realtime metrics document (madmin.RealtimeMetrics, GET admin/v3/metrics), the parts the charts show. */
 export interface MetricsSample {

@@ -13,7 +13,7 @@ import { DashboardPage } from './pages/dashboard.js';
 import { HealPage } from './pages/heal.js';
 import { TracePage } from './pages/trace.js';
 import { AccessKeysPage } from './pages/access-keys.js';
-import { mayReadServerInfo } from './admin-api.js';
+import { mayHeal, mayReadServerInfo, mayTrace } from './admin-api.js';
 import { mayManageIdentity } from './pages/identity-api.js';
 import { parseRoute, type Route } from './route.js';
 
@@ -37,12 +37,24 @@ function startingSession(): { session?: Session; message?: string } {
   return { session };
 }
 
+/**
+ * The Identity, Dashboard, Heal and Trace pages show only for who may use them: each probes the calls its page
+ * makes (identity management, admin:ServerInfo, admin:Heal, admin:ServerTrace), which answer AccessDenied otherwise.
+ */
+const PAGE_PROBES = {
+  identity: mayManageIdentity,
+  dashboard: mayReadServerInfo,
+  heal: mayHeal,
+  trace: mayTrace,
+};
+type PageProbe = keyof typeof PAGE_PROBES;
+
 function App() {
   const [start] = useState(startingSession);
   const [session, setSession] = useState<Session | undefined>(start.session);
   const [message, setMessage] = useState<string | undefined>(start.message);
-  const [identity, setIdentity] = useState(false);
-  const [dashboard, setDashboard] = useState(false);
+  /** What each probe below answered (absent: not yet). */
+  const [may, setMay] = useState<Partial<Record<PageProbe, boolean>>>({});
   const route = useRoute();
   useEffect(
     () =>
@@ -52,15 +64,17 @@ function App() {
       }),
     [],
   );
-  // The Identity, Dashboard, Heal and Trace pages show only for who may use them (their probes answer
-  // AccessDenied otherwise; Heal and Trace show with the Dashboard, the server still checking admin:Heal and
-  // admin:ServerTrace).
   useEffect(() => {
-    setIdentity(false);
-    setDashboard(false);
+    setMay({});
     if (!session) return;
-    mayManageIdentity().then(setIdentity, () => setIdentity(false));
-    mayReadServerInfo().then(setDashboard, () => setDashboard(false));
+    let gone = false;
+    for (const [name, probe] of Object.entries(PAGE_PROBES) as [PageProbe, () => Promise<boolean>][])
+      probe()
+        .catch(() => false)
+        .then((v) => gone || setMay((m) => ({ ...m, [name]: v })));
+    return () => {
+      gone = true;
+    };
   }, [session?.accessKeyId]);
   if (!session) return <LoginPage message={message} />;
   return (
@@ -69,29 +83,29 @@ function App() {
         <a class="brand" href="#/">
           Cairn
         </a>
-        <nav>
+        <nav data-probed={Object.keys(may).length === Object.keys(PAGE_PROBES).length ? 'all' : 'some'}>
           <a href="#/" class={['buckets', 'objects', 'settings'].includes(route.page) ? 'active' : ''}>
             Buckets
           </a>
           <a href="#/select" class={route.page === 'select' ? 'active' : ''}>
             Select
           </a>
-          {dashboard && (
+          {may.dashboard && (
             <a href="#/dashboard" class={route.page === 'dashboard' ? 'active' : ''}>
               Dashboard
             </a>
           )}
-          {dashboard && (
+          {may.heal && (
             <a href="#/heal" class={route.page === 'heal' ? 'active' : ''}>
               Heal
             </a>
           )}
-          {dashboard && (
+          {may.trace && (
             <a href="#/trace" class={route.page === 'trace' ? 'active' : ''}>
               Trace
             </a>
           )}
-          {identity && (
+          {may.identity && (
             <a href="#/identity" class={route.page === 'identity' ? 'active' : ''}>
               Identity
             </a>

@@ -1,7 +1,8 @@
 // A bucket's hard quota (api/quota.ts) holds when the writes go through different workers of one server: each
 // worker's own count of the bucket's bytes must not let it take bytes another worker has already taken, nor may
-// two writes at once through both take the last bytes. The realtime metrics (admin/v3/metrics) count the
-// requests of both workers.
+// two writes at once through both take the last bytes; a quota set through one worker makes the other count the
+// bucket anew (what was written while there was none was counted nowhere). The realtime metrics
+// (admin/v3/metrics) count the requests of both workers.
 import {
   CreateBucketCommand,
   ListBucketsCommand,
@@ -9,9 +10,11 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { type IncomingMessage, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { adminCall, adminStream, type AdminTarget } from '../../server/src/cli/admin-client.js';
 import { s3Error } from '../helpers/cairn.js';
+import { signRequest } from '../helpers/signed-request.js';
 import { startWorkers, WORKERS_ROOT, type WorkersServer } from '../helpers/workers.js';
 
 let server: WorkersServer;
@@ -26,6 +29,24 @@ beforeAll(async () => {
   [one, two] = await Promise.all([server.client(1), server.client(2)]);
 });
 afterAll(() => server?.close());
+
+/** set-bucket-quota answered by worker `slot` (a signed request over a connection that worker serves). */
+async function quotaVia(slot: number, bucket: string, size: number): Promise<void> {
+  const body = JSON.stringify({ size, quotatype: 'hard' });
+  const { headers, target } = await signRequest(server.url, {
+    method: 'PUT',
+    path: '/minio/admin/v3/set-bucket-quota',
+    query: { bucket },
+    body,
+    credentials: WORKERS_ROOT,
+  });
+  const agent = await server.agent(slot);
+  const res = await new Promise<IncomingMessage>((resolve, reject) =>
+    request(`${server.url}${target}`, { method: 'PUT', headers, agent }, resolve).on('error', reject).end(body),
+  );
+  res.resume();
+  expect([res.statusCode, res.headers['x-cairn-worker']]).toEqual([200, String(slot)]);
+}
 
 const put = (c: S3Client, Key: string, size: number) =>
   c.send(new PutObjectCommand({ Bucket: 'capped', Key, Body: Buffer.alloc(size, 1) }));
@@ -74,6 +95,25 @@ describe('bucket quota with two workers', () => {
     expect(outcomes.filter((o) => o !== 'stored')).toEqual(Array(4).fill('XMinioAdminBucketQuotaExceeded'));
     const out = await two.send(new ListObjectVersionsCommand({ Bucket: 'raced' }));
     expect((out.Versions ?? []).reduce((a, v) => a + (v.Size ?? 0), 0)).toBe(1024 * KiB);
+  });
+
+  it('a quota set through one worker has the other count the bucket anew', async () => {
+    await one.send(new CreateBucketCommand({ Bucket: 'reset' }));
+    await quotaVia(1, 'reset', 1024 * KiB);
+    // Worker 2 counts the bucket (empty) and takes 100 KiB.
+    await two.send(new PutObjectCommand({ Bucket: 'reset', Key: 'small', Body: Buffer.alloc(100 * KiB, 3) }));
+    // Without a quota, 900 KiB through worker 1 are counted nowhere; then the quota again, through worker 1.
+    await quotaVia(1, 'reset', 0);
+    await one.send(new PutObjectCommand({ Bucket: 'reset', Key: 'big', Body: Buffer.alloc(900 * KiB, 4) }));
+    await quotaVia(1, 'reset', 1024 * KiB);
+    // Worker 2's own count (100 KiB, fresh) would let 512 KiB in: the quota set made it count again first.
+    const over = two.send(new PutObjectCommand({ Bucket: 'reset', Key: 'over', Body: Buffer.alloc(512 * KiB, 5) }));
+    expect(await s3Error(over)).toEqual({ name: 'XMinioAdminBucketQuotaExceeded', status: 400 });
+    const out = await one.send(new ListObjectVersionsCommand({ Bucket: 'reset' }));
+    expect((out.Versions ?? []).map((v) => [v.Key, v.Size])).toEqual([
+      ['big', 900 * KiB],
+      ['small', 100 * KiB],
+    ]);
   });
 
   it('the realtime metrics count the requests of both workers', async () => {

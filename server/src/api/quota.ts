@@ -12,7 +12,8 @@
 // workers or nodes (QuotaSharing), the check and the take run under a deployment-wide lock of the bucket's
 // quota, and every take, and its end, is told to the other processes over storage's change bus before the
 // lock goes: each counts the others' writes as its own (in flight until done, then kept until its next walk),
-// so the bytes one worker took cannot be taken again through another. Deletes are seen at the next walk;
+// so the bytes one worker took cannot be taken again through another; a quota set through one has every process
+// count the bucket anew before its next write. Deletes are seen at the next walk;
 // parts of unfinished uploads count from their upload until the next walk (MinIO's scanner does not count them).
 import { S3Error } from '../errors.js';
 import type { ChangeBus, Locks, Release } from '../storage/coordination.js';
@@ -92,6 +93,8 @@ interface Usage {
   /** When the last walk (finished or running) began, and how long the last finished one took. */
   walkedFrom: number;
   walkMs: number;
+  /** When the count was last declared stale (a walk begun before does not make it fresh). */
+  staleFrom: number;
 }
 
 /** Per storage (a test process runs several servers), per bucket met with a quota. */
@@ -102,15 +105,19 @@ function usageEntry(storage: ObjectLayer, bucket: string): Usage {
   let byBucket = usages.get(storage);
   if (!byBucket) usages.set(storage, (byBucket = new Map()));
   let u = byBucket.get(bucket);
-  if (!u) byBucket.set(bucket, (u = { bytes: 0, at: 0, inflight: 0, during: 0, walkedFrom: 0, walkMs: 0 }));
+  if (!u)
+    byBucket.set(bucket, (u = { bytes: 0, at: 0, inflight: 0, during: 0, walkedFrom: 0, walkMs: 0, staleFrom: 0 }));
   return u;
 }
 
-/** A write's bytes as the other processes are told: taken (in flight), then done or failed (given back). */
+/**
+ * A write's bytes as the other processes are told: taken (in flight), then done or failed (given back); or
+ * `forget` (bytes 0): the bucket's quota was set, its count is to be made anew.
+ */
 export interface QuotaNote {
   bucket: string;
   bytes: number;
-  step: 'take' | 'done' | 'failed';
+  step: 'take' | 'done' | 'failed' | 'forget';
 }
 
 /** How the processes serving the same drives share the bytes they take of quotas (workers, nodes). */
@@ -147,6 +154,7 @@ export function shareQuota(storage: ObjectLayer, sharing: QuotaSharing): void {
     (n) => {
       // Another process's write, counted as this one counts its own (an entry is kept even before this
       // process's first walk: the walk adds what is still in flight).
+      if (n.step === 'forget') return staleUsage(storage, n.bucket);
       const u = usageEntry(storage, n.bucket);
       if (n.step === 'take') {
         u.bytes += n.bytes;
@@ -182,12 +190,15 @@ async function bucketBytes(storage: ObjectLayer, bucket: string): Promise<number
 
 function walk(storage: ObjectLayer, bucket: string, u: Usage): Promise<void> {
   u.during = 0;
-  u.walkedFrom = Date.now();
+  const from = Date.now();
+  u.walkedFrom = from;
   u.walking = bucketBytes(storage, bucket)
     .then((bytes) => {
       u.bytes = bytes + u.during + u.inflight;
-      u.at = Date.now();
-      u.walkMs = u.at - u.walkedFrom;
+      const now = Date.now();
+      u.walkMs = now - from;
+      // Declared stale while it ran: the next write counts again.
+      u.at = from > u.staleFrom ? now : 0;
     })
     .finally(() => {
       u.walking = undefined;
@@ -217,9 +228,21 @@ async function recount(storage: ObjectLayer, bucket: string, u: Usage): Promise<
  */
 export const countedUsage = (storage: ObjectLayer, bucket: string): Promise<number> => bucketBytes(storage, bucket);
 
-/** Forget the bucket's counted usage (its quota was set, or it was made again): the next write counts anew. */
-export function forgetUsage(storage: ObjectLayer, bucket: string): void {
-  usages.get(storage)?.delete(bucket);
+/**
+ * The bucket's count is made anew before its next write (its quota was set: what was written while it had none
+ * was counted nowhere); the writes in flight stay counted (the walk adds them).
+ */
+function staleUsage(storage: ObjectLayer, bucket: string): void {
+  const u = usages.get(storage)?.get(bucket);
+  if (!u) return;
+  u.at = 0;
+  u.staleFrom = Date.now();
+}
+
+/** Has every process serving the storage count the bucket anew (resolves once the others are told). */
+export async function forgetUsage(storage: ObjectLayer, bucket: string): Promise<void> {
+  staleUsage(storage, bucket);
+  await sharings.get(storage)?.publish({ bucket, bytes: 0, step: 'forget' });
 }
 
 /**
@@ -300,7 +323,7 @@ export async function quotaAdmin(c: QuotaCall): Promise<S3Response> {
     await bucketSettings(c.ctx, bucket); // NoSuchBucket before the body is looked at, as MinIO
     const q = parseQuota(c.body());
     await c.ctx.storage.updateBucketConfig(bucket, { quota: q ? JSON.stringify(q) : null });
-    forgetUsage(c.ctx.storage, bucket);
+    await forgetUsage(c.ctx.storage, bucket);
     return emptyResponse(200);
   }
   if (c.method !== 'GET') throw new S3Error('MethodNotAllowed');

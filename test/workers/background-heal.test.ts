@@ -2,12 +2,15 @@
 // `cairn server` of two workers: one of them (the leader) runs the healer, and whichever worker answers gives
 // the leader's counts (asked over the change bus). An object whose files one drive lost is found by a GET,
 // queued, and healed in the background: the counts show it, from both workers alike; `cairn admin heal
-// --status` prints them; a key without admin:Heal is refused.
+// --status` prints them, and the Prometheus cluster endpoint under MinIO's names (minio_heal_objects_heal_total,
+// minio_node_scanner_objects_scanned); a key without admin:Heal is refused.
 import { access, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { prometheusToken } from '../../server/src/http/metrics-auth.js';
 import { objectDir } from '../../server/src/storage/meta/key-path.js';
 import { spawnCairn } from '../helpers/cli.js';
 import { signRequest } from '../helpers/signed-request.js';
@@ -82,6 +85,30 @@ describe('background heal status', () => {
       },
       { timeout: 30_000, interval: 200 },
     );
+
+    // The Prometheus cluster endpoint gives the same counts under MinIO's names, whichever worker answers.
+    const token = await prometheusToken(WORKERS_ROOT);
+    const scrape = async () => {
+      const res = await fetch(`${server.url}/minio/v2/metrics/cluster`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const families = parsePrometheusTextFormat(await res.text());
+      const value = (name: string) => Number(families.find((f) => f.name === name)?.metrics[0]?.value);
+      return {
+        healed: value('minio_heal_objects_heal_total'),
+        failed: value('minio_heal_objects_errors_total'),
+        scanned: value('minio_node_scanner_objects_scanned'),
+        cycles: value('cairn_scanner_cycles_total'),
+      };
+    };
+    const scraped = await scrape();
+    const now = (await status(1)).body;
+    expect(scraped.healed).toBeGreaterThanOrEqual(healed);
+    expect(scraped.healed).toBeLessThanOrEqual(now.cairn.healedObjects);
+    expect(scraped.failed).toBe(0);
+    expect(scraped.scanned).toBeLessThanOrEqual(now.ScannedItemsCount);
+    expect(scraped.cycles).toBeLessThanOrEqual(now.cairn.scanCycles);
+    expect(Number.isInteger(scraped.scanned) && Number.isInteger(scraped.cycles)).toBe(true);
 
     // `cairn admin heal --status` prints the counts and the drives.
     const child = spawnCairn(['admin', '--endpoint', server.url, 'heal', '--status'], {

@@ -447,6 +447,25 @@ export class ServerMetrics {
     gauge(`minio_${where}_drive_online_total`, `Total drives online in this ${where}`, online.length);
     gauge(`minio_${where}_drive_offline_total`, `Total drives offline in this ${where}`, drives.length - online.length);
     gauge(`minio_${where}_drive_total`, `Total drives in this ${where}`, drives.length);
+    // The background healing and its scanner (the leader's counts, whichever process answers), MinIO's names.
+    const heal = await this.storage.backgroundHealState?.().catch(() => undefined);
+    if (heal) {
+      const healGauge = (name: string, help: string, value: number) =>
+        new Gauge({ name, help, labelNames: ['type'], registers }).set({ type: 'object' }, value);
+      healGauge('minio_heal_objects_total', 'Objects scanned by the background healing', heal.scannedObjects);
+      healGauge('minio_heal_objects_heal_total', 'Objects healed by the background healing', heal.healedObjects);
+      healGauge('minio_heal_objects_errors_total', 'Objects the background healing could not heal', heal.failedObjects);
+      gauge('minio_node_scanner_objects_scanned', 'Objects scanned since the server started', heal.scannedObjects);
+      gauge('cairn_scanner_cycles_total', 'Full cycles of the scanner since the server started', heal.scanCycles);
+      gauge('cairn_heal_queue_length', 'Objects waiting for the background healing', heal.queued);
+      gauge('cairn_heal_drives_healing', 'Drives being rebuilt in full', heal.healingDrives.length);
+      if (heal.lastScanEnd)
+        gauge(
+          'minio_node_scanner_last_activity_seconds',
+          'Seconds since the scanner last ended a cycle',
+          Math.max(0, (Date.now() - Date.parse(heal.lastScanEnd)) / 1000),
+        );
+    }
     if (scope === 'cluster') {
       // Raw: the file systems of the online drives (drives sharing one file system count it each time, as
       // MinIO counts them). Usable: the data shards' share of each set.

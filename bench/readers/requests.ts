@@ -3,7 +3,9 @@
 // reads cost Cairn 1.4-1.5x the CPU per byte of raw whole GETs of the same files).
 //
 // The light group's Python worker reads the Parquet dataset once through a logging proxy (method, path,
-// Range, status, bytes, time, requests in flight), and the list is printed. Then, in rounds (order flipped
+// Range, status, bytes, time to the server's response head, time to its last byte, requests in flight, and
+// which of the reader's TCP connections carried it: the proxy's own connections to the server are kept
+// alive whatever the reader does), and the list is printed. Then, in rounds (order flipped
 // each round), the server's CPU by thread per GB for: the reader itself; the lean client (bench/load)
 // replaying the reader's GETs with the same ranges on the same number of connections; and the lean client
 // GETting the files whole (the readers bench's raw baseline). One Cairn process (one worker), or MinIO.
@@ -47,14 +49,22 @@ interface Seen {
   range: string;
   status: number;
   bytes: number;
+  /** Time to the server's response head, and to its last byte (ms, from the request's arrival). */
+  ttfb: number;
   ms: number;
   inFlight: number;
+  /** The reader's TCP connection that carried it (1 = its first). */
+  conn: number;
 }
 
 /** A proxy to `target` that notes every request (for the one logged run; its CPU is not the server's). */
-async function loggingProxy(target: URL): Promise<{ url: string; seen: Seen[]; close(): void }> {
+async function loggingProxy(
+  target: URL,
+): Promise<{ url: string; seen: Seen[]; connections: () => number; close(): void }> {
   const seen: Seen[] = [];
   let inFlight = 0;
+  let connections = 0;
+  const connOf = new WeakMap<object, number>();
   const server = createServer((req, res) => {
     const started = performance.now();
     inFlight++;
@@ -64,14 +74,17 @@ async function loggingProxy(target: URL): Promise<{ url: string; seen: Seen[]; c
       range: String(req.headers.range ?? ''),
       status: 0,
       bytes: 0,
+      ttfb: 0,
       ms: 0,
       inFlight,
+      conn: connOf.get(req.socket) ?? 0,
     };
     if (req.url!.includes('?')) s.path += `?${req.url!.split('?')[1].split('&')[0]}`;
     const up = httpRequest(
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
       (ur) => {
         s.status = ur.statusCode!;
+        s.ttfb = performance.now() - started;
         res.writeHead(ur.statusCode!, ur.headers);
         ur.on('data', (b: Buffer) => (s.bytes += b.length));
         ur.pipe(res);
@@ -84,9 +97,10 @@ async function loggingProxy(target: URL): Promise<{ url: string; seen: Seen[]; c
     );
     req.pipe(up);
   });
+  server.on('connection', (socket) => connOf.set(socket, ++connections));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
-  return { url: `http://127.0.0.1:${port}`, seen, close: () => server.close() };
+  return { url: `http://127.0.0.1:${port}`, seen, connections: () => connections, close: () => server.close() };
 }
 
 /** The light group's Python worker (bench/readers/worker.py), one JSON line each way. */
@@ -172,19 +186,22 @@ try {
   );
   await py.ask({ op: 'run', reader: v.reader, target: 'direct' }); // warm-up
   proxy.seen.length = 0;
+  const connsBefore = proxy.connections();
   await py.ask({ op: 'run', reader: v.reader, target: 'proxied' });
   const seen = [...proxy.seen];
   console.log(
     table([
-      ['method', 'path', 'range', 'status', 'bytes', 'ms', 'in flight'],
+      ['method', 'path', 'range', 'status', 'bytes', 'ttfb ms', 'ms', 'in flight', 'conn'],
       ...seen.map((s) => [
         s.method,
         s.path,
         s.range,
         String(s.status),
         String(s.bytes),
+        s.ttfb.toFixed(1),
         s.ms.toFixed(0),
         String(s.inFlight),
+        String(s.conn - connsBefore),
       ]),
     ]),
   );
@@ -192,7 +209,12 @@ try {
     .filter((s) => s.method === 'GET' && !s.path.includes('?'))
     .map((s) => [s.path, s.range] as [string, string]);
   const conns = Math.max(...seen.map((s) => s.inFlight));
-  console.log(`${seen.length} requests, ${gets.length} object GETs, up to ${conns} in flight`);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  console.log(
+    `${seen.length} requests on ${proxy.connections() - connsBefore} connections of the reader, ${gets.length} object GETs, up to ${conns} in flight; ` +
+      `time to the response head median ${median(seen.map((s) => s.ttfb)).toFixed(1)} ms, mean ${mean(seen.map((s) => s.ttfb)).toFixed(1)} ms; ` +
+      `load ${loadavg()[0].toFixed(1)}`,
+  );
 
   const kinds: Record<string, () => Promise<number>> = {
     reader: async () => {

@@ -3,17 +3,11 @@
 // sharded objects, user metadata and tags) to the other pool while every object stays readable; status shows
 // the progress; afterwards the pool holds no object, new objects never land in it, and a restart without the
 // pool on the command line serves every object and version as before. Bodies are compared by digest.
-import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
-  GetObjectCommand,
   HeadObjectCommand,
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
@@ -24,30 +18,19 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminCall, type AdminTarget } from '../../server/src/cli/admin-client.js';
 import { decommissionCommand } from '../../server/src/cli/admin-decommission.js';
-import { type CairnServer, startServer } from '../../server/src/main.js';
 import type { PoolDecommissionInfo } from '../../server/src/storage/decommission.js';
-import { makeClient, ROOT } from '../helpers/cairn.js';
+import { PoolsFixture, sha256 } from '../helpers/pools.js';
 import { seededRandom } from '../helpers/random.js';
 
 const rnd = seededRandom();
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-let base: string;
-let server: CairnServer;
+let f: PoolsFixture;
 let s3: S3Client;
 let admin: AdminTarget;
-
-const poolArg = (n: number) => join(base, `p${n}`, 'd{1...4}');
+const poolArg = (n: number) => f.arg(n);
 
 async function start(pools: number[]): Promise<void> {
-  server = await startServer({
-    address: '127.0.0.1:0',
-    credentials: { root: ROOT, users: [] },
-    storage: { background: false },
-    shutdownGraceMs: 2000,
-    drives: pools.map(poolArg),
-  });
-  s3 = makeClient(server.url);
-  admin = { endpoint: server.url, region: 'us-east-1', ...ROOT };
+  await f.start(pools);
+  ({ s3, admin } = f);
 }
 
 /** Key -> digest of the latest version's body (plain bucket), and every version of the versioned one. */
@@ -73,28 +56,19 @@ async function versionsOf(bucket: string): Promise<Version[]> {
   return out.sort((a, b) => (a.key + a.id < b.key + b.id ? -1 : 1));
 }
 
-async function digestOf(bucket: string, key: string, versionId?: string): Promise<string> {
-  const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
-  return sha256(await r.Body!.transformToByteArray());
-}
+const digestOf = (bucket: string, key: string, versionId?: string) => f.digestOf(bucket, key, versionId);
 
 async function everyPlainObjectReads(): Promise<void> {
   for (const [key, digest] of plain) expect(await digestOf('plain', key), key).toBe(digest);
 }
 
-/** Object metadata files under a pool's first drive, in the given bucket. */
-async function metasIn(pool: number, bucket: string): Promise<number> {
-  const dir = join(base, `p${pool}`, 'd1', bucket);
-  if (!existsSync(dir)) return 0;
-  const files = await readdir(dir, { recursive: true });
-  return files.filter((f) => f === 'meta' || f.endsWith('/meta')).length;
-}
+const metasIn = (pool: number, bucket: string) => f.metasIn(pool, bucket);
 
 let versionedBefore: Version[];
 const versionDigests = new Map<string, string>();
 
 beforeAll(async () => {
-  base = await mkdtemp(join(tmpdir(), 'cairn-decom-'));
+  f = await PoolsFixture.make('cairn-decom-');
   await start([1, 2]);
   await s3.send(new CreateBucketCommand({ Bucket: 'plain' }));
   await s3.send(new CreateBucketCommand({ Bucket: 'ver' }));
@@ -158,8 +132,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await server?.close();
-  if (base) await rm(base, { recursive: true, force: true });
+  await f?.close();
 });
 
 describe('decommission of a server pool', () => {
@@ -255,7 +228,6 @@ describe('decommission of a server pool', () => {
   }, 120_000);
 
   it('a restart without the drained pool serves everything', async () => {
-    await server.close();
     await start([2]);
     await everyPlainObjectReads();
     expect(await versionsOf('ver')).toEqual(versionedBefore);

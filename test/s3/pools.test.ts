@@ -3,10 +3,7 @@
 // written again; GET, HEAD and DELETE find it; listings merge both pools in order with the same paging;
 // multipart uploads complete in their pool; buckets exist in every pool; a restart (and a pool added later)
 // serves everything again. Bodies are compared by digest.
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CompleteMultipartUploadCommand,
@@ -25,51 +22,21 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CairnServer, startServer } from '../../server/src/main.js';
-import { makeClient, ROOT, s3Error } from '../helpers/cairn.js';
+import { s3Error } from '../helpers/cairn.js';
+import { PoolsFixture, sha256 } from '../helpers/pools.js';
 import { seededRandom } from '../helpers/random.js';
 
 const rnd = seededRandom();
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-let base: string;
-let server: CairnServer;
+let f: PoolsFixture;
 let s3: S3Client;
-
-const poolArg = (n: number) => join(base, `p${n}`, 'd{1...4}');
-/** The pools (1-based) whose first drive holds `key`'s metadata in `bucket` (`a/b` is `a.d/b.o/meta`). */
-function poolsOf(bucket: string, key: string, pools = 2): number[] {
-  const out: number[] = [];
-  for (let p = 1; p <= pools; p++)
-    if (
-      existsSync(
-        join(
-          base,
-          `p${p}`,
-          'd1',
-          bucket,
-          ...key.split('/').map((s, i, a) => s + (i < a.length - 1 ? '.d' : '.o')),
-          'meta',
-        ),
-      )
-    )
-      out.push(p);
-  return out;
-}
+const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+/** The pools (1-based) whose first drive holds `key`'s metadata in `bucket`. */
+const poolsOf = (bucket: string, key: string, pools = 2) => f.poolsOf(bucket, key, upTo(pools));
+const get = (bucket: string, key: string) => f.digestOf(bucket, key);
 
 async function start(pools: number): Promise<void> {
-  server = await startServer({
-    address: '127.0.0.1:0',
-    credentials: { root: ROOT, users: [] },
-    storage: { background: false },
-    shutdownGraceMs: 2000,
-    drives: Array.from({ length: pools }, (_, i) => poolArg(i + 1)),
-  });
-  s3 = makeClient(server.url);
-}
-
-async function get(bucket: string, key: string): Promise<string> {
-  const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return sha256(await r.Body!.transformToByteArray());
+  await f.start(upTo(pools));
+  s3 = f.s3;
 }
 
 async function listAll(bucket: string, page: number, delimiter?: string): Promise<string[]> {
@@ -88,19 +55,18 @@ async function listAll(bucket: string, page: number, delimiter?: string): Promis
 const bodies = new Map<string, string>();
 
 beforeAll(async () => {
-  base = await mkdtemp(join(tmpdir(), 'cairn-pools-'));
+  f = await PoolsFixture.make('cairn-pools-');
   await start(2);
 }, 60_000);
 
 afterAll(async () => {
-  await server?.close();
-  if (base) await rm(base, { recursive: true, force: true });
+  await f?.close();
 });
 
 describe('two server pools', () => {
   it('buckets are made in every pool', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'pools' }));
-    for (const p of [1, 2]) expect(existsSync(join(base, `p${p}`, 'd1', 'pools'))).toBe(true);
+    for (const p of [1, 2]) expect(existsSync(join(f.base, `p${p}`, 'd1', 'pools'))).toBe(true);
   });
 
   it('a PUT lands in one pool, keys spread over both; GET and HEAD find each', async () => {
@@ -155,7 +121,7 @@ describe('two server pools', () => {
     await s3.send(
       new PutBucketVersioningCommand({ Bucket: 'versioned', VersioningConfiguration: { Status: 'Enabled' } }),
     );
-    for (const p of [1, 2]) expect(existsSync(join(base, `p${p}`, 'd1', 'versioned'))).toBe(true);
+    for (const p of [1, 2]) expect(existsSync(join(f.base, `p${p}`, 'd1', 'versioned'))).toBe(true);
     const ids = new Map<string, string[]>();
     for (let i = 0; i < 12; i++) {
       const key = `v${i % 6}`;
@@ -264,14 +230,13 @@ describe('two server pools', () => {
     expect((await s3Error(s3.send(new DeleteBucketCommand({ Bucket: 'one-object' })))).name).toBe('BucketNotEmpty');
     await s3.send(new DeleteObjectCommand({ Bucket: 'one-object', Key: 'only' }));
     await s3.send(new DeleteBucketCommand({ Bucket: 'one-object' }));
-    for (const p of [1, 2]) expect(existsSync(join(base, `p${p}`, 'd1', 'one-object', '_bucket.json'))).toBe(false);
+    for (const p of [1, 2]) expect(existsSync(join(f.base, `p${p}`, 'd1', 'one-object', '_bucket.json'))).toBe(false);
   }, 60_000);
 
   it('a restart serves every object; a third pool added later gets the buckets and new objects', async () => {
-    await server.close();
     await start(3);
     for (const [key, digest] of bodies) expect(await get('pools', key), key).toBe(digest);
-    expect(existsSync(join(base, 'p3', 'd1', 'pools'))).toBe(true);
+    expect(existsSync(join(f.base, 'p3', 'd1', 'pools'))).toBe(true);
     for (let i = 0; i < 30; i++) {
       const key = `later/k${i}`;
       const body = rnd.bytes(500 + i);

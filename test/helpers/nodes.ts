@@ -24,6 +24,8 @@ export interface ClusterNode {
   child?: ChildProcess;
   /** The messages (`msg`) of the log lines of its current run. */
   messages: string[];
+  /** Those log lines' messages with the worker that logged each (`--workers N`: 1 to N; 0 the primary). */
+  lines: { msg: string; worker?: number }[];
 }
 
 /** How a start ended: serving (its URL) or exited (its code and what it said on stderr). */
@@ -82,7 +84,13 @@ export class LoopbackCluster {
     const scheme = opts.certsDir ? 'https' : 'http';
     for (let attempt = 1; ; attempt++) {
       const ports = await freePorts(nodes);
-      c.nodes = ports.map((port, index) => ({ index, port, url: `${scheme}://127.0.0.1:${port}`, messages: [] }));
+      c.nodes = ports.map((port, index) => ({
+        index,
+        port,
+        url: `${scheme}://127.0.0.1:${port}`,
+        messages: [],
+        lines: [],
+      }));
       if (opts.proxied)
         for (const from of c.nodes)
           for (const to of c.nodes)
@@ -141,6 +149,7 @@ export class LoopbackCluster {
     });
     node.child = child;
     const messages: string[] = (node.messages = []);
+    const lines: ClusterNode['lines'] = (node.lines = []);
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     return new Promise((resolve) => {
@@ -150,8 +159,11 @@ export class LoopbackCluster {
       });
       createInterface({ input: child.stdout! }).on('line', (text) => {
         try {
-          const line = JSON.parse(text) as { url?: unknown; msg?: unknown };
-          if (typeof line.msg === 'string') messages.push(line.msg);
+          const line = JSON.parse(text) as { url?: unknown; msg?: unknown; worker?: unknown };
+          if (typeof line.msg === 'string') {
+            messages.push(line.msg);
+            lines.push({ msg: line.msg, worker: typeof line.worker === 'number' ? line.worker : undefined });
+          }
           if (typeof line.url === 'string') resolve({ url: line.url });
         } catch {
           // not a log line

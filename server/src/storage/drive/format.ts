@@ -166,10 +166,9 @@ export class FormatPending extends Error {}
  * The drives of a distributed deployment (`roots` in slot order: set i is roots[i * setSize ...]), some of them
  * other nodes' and maybe unreachable. The node that owns the first endpoint (`formatter`) makes a new
  * deployment once a quorum of drives answers and none is formatted; the others wait (FormatPending) until a
- * quorum of drives holds one deployment's format. Drives without a format (new, or unreachable now) take the
- * slot of their position, which is what the formatter gave them, so every node places every drive alike;
- * reachable empty ones are formatted here and returned as fresh (healed), unreachable ones by the drive
- * monitor once they answer.
+ * quorum of drives holds one deployment's format. Drives without a format (new, wiped, or unreachable now) take
+ * the slot of their position, which is what the formatter gave them, so every node places every drive alike;
+ * the leader's drive monitor formats and rebuilds the empty ones (none is returned as fresh).
  */
 export async function formatClusterDrives(
   roots: string[],
@@ -236,20 +235,18 @@ export async function formatClusterDrives(
         `${n} in sets of ${opts.setSize}`,
     );
   const sets: (Drive | undefined)[][] = ref.sets.map((s) => new Array(s.length));
-  const fresh: Drive[] = [];
   for (let i = 0; i < n; i++) {
     const f = seen[i].f;
     const slot: [number, number] = [Math.floor(i / opts.setSize), i % opts.setSize];
     const id = ref.sets[slot[0]][slot[1]];
     if (f && f.driveId !== id)
       throw new Error(`drive ${roots[i]} has id ${f.driveId}, but its position in the arguments is that of ${id}`);
-    if (!f && seen[i].reached) {
-      await writeFormat(drives[i], ref, id);
-      fresh.push(drives[i]);
-    }
     place(drives[i], slot, id, sets);
   }
-  return { deploymentId, sets: sets as Drive[][], parity: ref.parity, fresh };
+  // An empty drive (new, or wiped) is not formatted here: every worker of every node starts through this, and each
+  // would format it and rebuild all of it. The leader's drive monitor formats it into its slot and rebuilds it, once
+  // (heal/healer.ts checkDrive); the others leave it to the leader.
+  return { deploymentId, sets: sets as Drive[][], parity: ref.parity, fresh: [] };
 }
 
 /** A drive without a format must be empty (or ours, with a lost format): never adopt someone's files. */

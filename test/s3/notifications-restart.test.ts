@@ -3,7 +3,8 @@
 // before the kill is delivered from the queue files on the drives, also when the first drive was wiped
 // meanwhile (each event is on the first three drives); a drive wiped while the server runs gets its queue folder
 // back at the next event, with the events it lost; an event the webhook took whose removal the crash cut short
-// goes out again.
+// goes out again; a kill mid-delivery sends again only what was not acknowledged; a full queue drops the events
+// beyond its limit and answers the requests.
 import { spawnCairn } from '../helpers/cli.js';
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -263,4 +264,38 @@ it('killed with -9 mid-delivery: after the restart every event is delivered, and
   const twice = after.filter((k) => before.includes(k));
   expect(twice.length).toBeLessThanOrEqual(8);
   for (const d of ['d1', 'd2', 'd3']) expect(await queuedEvents(d), d).toEqual([]);
+}, 240_000);
+
+it('a full queue: requests still succeed, the events beyond the limit are dropped, the queued ones survive kill -9', async () => {
+  await stopCairn('SIGTERM');
+  await hook.stop();
+  await rm(base, { recursive: true, force: true });
+  base = await mkdtemp(join(tmpdir(), 'cairn-notify-restart-'));
+  const from = hook.deliveries.length;
+  const limit = { CAIRN_WORKERS: '1', CAIRN_NOTIFY_WEBHOOK_QUEUE_LIMIT_1: '5' };
+  const url = await startCairn(limit);
+  const s3 = makeClient(url, { credentials: creds });
+  await notifiedBucket(s3, 'full');
+  const keys = Array.from({ length: 8 }, (_, i) => `f${i}`);
+  // Every PUT is answered 200; only the first five events find room in the queue.
+  for (const Key of keys) {
+    const put = await s3.send(new PutObjectCommand({ Bucket: 'full', Key, Body: Key }));
+    expect(put.$metadata.httpStatusCode).toBe(200);
+  }
+  s3.destroy();
+  expect(await queuedEvents('d1', 'd2', 'd3')).toHaveLength(5);
+  await stopCairn('SIGKILL');
+
+  await hook.start();
+  await startCairn(limit);
+  await hook.received(from + 5);
+  for (let i = 0; i < 1200 && (await queuedEvents('d1')).length > 0; i++) await sleep(100);
+  await sleep(500); // nothing more comes
+  // Keys go out over several lanes: in any order.
+  expect(
+    hook.deliveries
+      .slice(from)
+      .map((d) => d.body.Key)
+      .sort(),
+  ).toEqual(keys.slice(0, 5).map((k) => `full/${k}`));
 }, 240_000);

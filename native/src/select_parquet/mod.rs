@@ -17,6 +17,7 @@ mod error;
 mod guard;
 mod predicate;
 mod query;
+mod spans;
 mod thrift;
 
 use std::ops::Range;
@@ -40,6 +41,7 @@ use bind::{bind, bind_aggregates, find_field, prune, resolve, row_filter_of, Bou
 use error::{ScanError, ScanResult};
 use guard::Chunk;
 use query::{ParquetQuery, Query};
+use spans::{join_pieces, SpanPool};
 
 /// What the scan found in the footer and decided.
 #[napi(object)]
@@ -168,6 +170,8 @@ pub struct ScanState {
     phase: Phase,
     /// The ranges the last step asked for: the next one cuts them out of the bytes handed over.
     asked: Vec<Range<u64>>,
+    /// The buffers the bytes handed over are copied into, reused from one step to the next.
+    spans: SpanPool,
 }
 
 impl ScanState {
@@ -369,7 +373,7 @@ impl ScanState {
     }
 
     fn new(file_size: u64, query: Query) -> ScanState {
-        ScanState { file_size, query, phase: Phase::New, asked: Vec::new() }
+        ScanState { file_size, query, phase: Phase::New, asked: Vec::new(), spans: SpanPool::default() }
     }
 
     /// One step, given the bytes read for the ranges the last step asked for, as spans of the object that
@@ -519,34 +523,6 @@ pool_task! {
     }
 }
 
-/// The pieces handed to `next` (start, end pairs, one buffer each) as spans of the object: pieces that
-/// continue one another (the chunks storage read a range in) are joined, in the one copy the scan takes of
-/// the caller's bytes. A piece whose length is not its range's stays alone (the step refuses it).
-fn join_pieces(ranges: &[f64], buffers: &[&[u8]]) -> Vec<(Range<u64>, Bytes)> {
-    let range = |k: usize| ranges[2 * k] as u64..ranges[2 * k + 1] as u64;
-    let fits = |k: usize| {
-        let r = range(k);
-        r.end >= r.start && buffers[k].len() as u64 == r.end - r.start
-    };
-    let mut spans = Vec::new();
-    let mut k = 0;
-    while k < buffers.len() {
-        let mut r = range(k);
-        let mut j = k + 1;
-        while fits(j - 1) && j < buffers.len() && fits(j) && range(j).start == r.end {
-            r.end = range(j).end;
-            j += 1;
-        }
-        let mut joined = Vec::with_capacity(buffers[k..j].iter().map(|b| b.len()).sum());
-        for b in &buffers[k..j] {
-            joined.extend_from_slice(b);
-        }
-        spans.push((r, Bytes::from(joined)));
-        k = j;
-    }
-    spans
-}
-
 /// The task of `ParquetScan.next`: the step runs on the pool, its batch becomes a Buffer on the JS thread.
 pub struct ParquetNextTask {
     claim: Claim<ScanState>,
@@ -561,8 +537,10 @@ impl Task for ParquetNextTask {
 
     fn compute(&mut self) -> Result<StepOut> {
         let buffers: Vec<&[u8]> = self.buffers.iter().map(|b| &b[..]).collect();
-        let spans = join_pieces(&self.ranges, &buffers);
-        self.claim.with(|s| guarded(s, |s| s.next(spans)))
+        self.claim.with(|s| {
+            let spans = join_pieces(&mut s.spans, &self.ranges, &buffers);
+            guarded(s, |s| s.next(spans))
+        })
     }
 
     fn resolve(&mut self, _env: Env, out: StepOut) -> Result<ParquetStep> {

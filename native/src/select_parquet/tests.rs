@@ -11,6 +11,7 @@ use parquet::file::properties::WriterProperties;
 use super::aggregate::Func;
 use super::predicate::{Lit, Op};
 use super::query::Conjunct;
+use super::spans::SpanPool;
 use super::*;
 
 fn file(rows: usize, per_group: usize, codec: Compression) -> Vec<u8> {
@@ -56,19 +57,22 @@ struct Outcome {
     aggregates: Option<String>,
     /// The largest batch's row count.
     max_batch: usize,
+    /// Steps handed bytes, and the span buffers allocated for them (not reused).
+    steps_fed: usize,
+    fresh: usize,
 }
 
 fn run(bytes: &[u8], q: Query) -> ScanResult<Outcome> {
-    let exact = |ranges: &[Range<u64>]| {
+    let exact = |_: &mut SpanPool, ranges: &[Range<u64>]| {
         ranges.iter().map(|r| (r.clone(), Bytes::copy_from_slice(&bytes[r.start as usize..r.end as usize]))).collect()
     };
-    run_fed(bytes, q, exact)
+    run_fed(bytes, q, &exact)
 }
 
 /// The ranges asked for as the TS side hands them over: one read from the first start to the last end,
 /// in pieces of `piece` bytes (the source's chunks), joined by `join_pieces`.
-fn in_pieces(bytes: &[u8], piece: usize) -> impl Fn(&[Range<u64>]) -> Vec<(Range<u64>, Bytes)> + '_ {
-    move |ranges: &[Range<u64>]| {
+fn in_pieces(bytes: &[u8], piece: usize) -> impl Fn(&mut SpanPool, &[Range<u64>]) -> Vec<(Range<u64>, Bytes)> + '_ {
+    move |pool: &mut SpanPool, ranges: &[Range<u64>]| {
         let (Some(a), Some(z)) = (ranges.iter().map(|r| r.start).min(), ranges.iter().map(|r| r.end).max()) else {
             return vec![];
         };
@@ -78,11 +82,13 @@ fn in_pieces(bytes: &[u8], piece: usize) -> impl Fn(&[Range<u64>]) -> Vec<(Range
             starts.extend([p as f64, q as f64]);
             pieces.push(&bytes[p..q]);
         }
-        join_pieces(&starts, &pieces)
+        join_pieces(pool, &starts, &pieces)
     }
 }
 
-fn run_fed(bytes: &[u8], q: Query, feed: impl Fn(&[Range<u64>]) -> Vec<(Range<u64>, Bytes)>) -> ScanResult<Outcome> {
+type Feed<'a> = dyn Fn(&mut SpanPool, &[Range<u64>]) -> Vec<(Range<u64>, Bytes)> + 'a;
+
+fn run_fed(bytes: &[u8], q: Query, feed: &Feed) -> ScanResult<Outcome> {
     let n = bytes.len();
     if n < 12 {
         return Err(ScanError::parsing("small"));
@@ -93,21 +99,26 @@ fn run_fed(bytes: &[u8], q: Query, feed: impl Fn(&[Range<u64>]) -> Vec<(Range<u6
     }
     let mut s = ScanState::new(n as u64, q);
     let opened = run_guarded(&mut s, |s| s.open(&bytes[n - 8 - len..n - 8]))?;
-    let (mut rows, mut bytes_read, mut pushed, mut max_batch) = (0, 0, Vec::new(), 0);
+    let (mut rows, mut bytes_read, mut pushed, mut max_batch, mut steps_fed) = (0, 0, Vec::new(), 0, 0);
     loop {
         match run_guarded(&mut s, |s| s.next(std::mem::take(&mut pushed)))? {
             StepOut::Needs(ranges) => {
                 bytes_read += ranges.iter().map(|r| r.end - r.start).sum::<u64>();
-                pushed = feed(&ranges);
+                pushed = feed(&mut s.spans, &ranges);
+                steps_fed += 1;
             }
             StepOut::Batch(b) => {
                 let n = u32::from_le_bytes(b[0..4].try_into().unwrap()) as usize;
                 rows += n;
                 max_batch = max_batch.max(n);
             }
-            StepOut::Done => return Ok(Outcome { opened, rows, bytes_read, aggregates: None, max_batch }),
+            StepOut::Done => {
+                let fresh = s.spans.fresh();
+                return Ok(Outcome { opened, rows, bytes_read, aggregates: None, max_batch, steps_fed, fresh });
+            }
             StepOut::Aggregates(j) => {
-                return Ok(Outcome { opened, rows, bytes_read, aggregates: Some(j), max_batch });
+                let fresh = s.spans.fresh();
+                return Ok(Outcome { opened, rows, bytes_read, aggregates: Some(j), max_batch, steps_fed, fresh });
             }
         }
     }
@@ -282,7 +293,7 @@ fn joins_contiguous_pieces_and_leaves_a_misfit_alone() {
     let data: Vec<u8> = (0..12).collect();
     let ranges = [0.0, 3.0, 3.0, 5.0, 7.0, 9.0, 9.0, 12.0, 12.0, 13.0];
     let pieces = [&data[0..3], &data[3..5], &data[7..9], &data[9..11], &data[11..12]];
-    let spans = join_pieces(&ranges, &pieces);
+    let spans = join_pieces(&mut SpanPool::default(), &ranges, &pieces);
     let got: Vec<(Range<u64>, Vec<u8>)> = spans.into_iter().map(|(r, b)| (r, b.to_vec())).collect();
     assert_eq!(
         got,
@@ -301,17 +312,88 @@ fn pieces_of_any_size_give_the_same_scan_and_a_missing_range_is_a_short_read() {
     let q = || query(None, vec![conj("id", Op::Ge, vec![Lit::Int(250)])], true);
     let want = run(&bytes, q()).unwrap();
     for piece in [1, 7, 4096, 1 << 20] {
-        let got = run_fed(&bytes, q(), in_pieces(&bytes, piece)).unwrap();
+        let got = run_fed(&bytes, q(), &in_pieces(&bytes, piece)).unwrap();
         assert_eq!((got.rows, got.bytes_read), (want.rows, want.bytes_read), "{piece}-byte pieces");
     }
     // Each asked range but the last one's final byte: the step refuses it.
-    let short = |ranges: &[Range<u64>]| {
-        let mut spans = in_pieces(&bytes, 4096)(ranges);
+    let short = |pool: &mut SpanPool, ranges: &[Range<u64>]| {
+        let mut spans = in_pieces(&bytes, 4096)(pool, ranges);
         if let Some((r, b)) = spans.pop() {
             spans.push((r.start..r.end - 1, b.slice(..b.len() - 1)));
         }
         spans
     };
-    let err = run_fed(&bytes, q(), short).err().expect("a short read fails the scan");
+    let err = run_fed(&bytes, q(), &short).err().expect("a short read fails the scan");
     assert!(err.message.contains("Short read"), "{}", err.message);
+}
+
+#[test]
+fn span_buffers_are_reused_from_row_group_to_row_group() {
+    // 10 row groups, read whole (all rows), with a filter (the row filter reads a group in two steps), and
+    // aggregated; every answer equals the exact scan's, and the spans come from at most two buffers.
+    let bytes = file(1000, 100, Compression::SNAPPY);
+    let aggregated = || {
+        let mut q = query(None, vec![], true);
+        q.aggregates = vec![(Func::CountStar, None), (Func::Max, Some(vec![("name".to_string(), false)]))];
+        q
+    };
+    let queries: [&dyn Fn() -> Query; 3] = [
+        &|| query(None, vec![], true),
+        &|| query(None, vec![conj("id", Op::Ge, vec![Lit::Int(250)])], true),
+        &aggregated,
+    ];
+    for q in queries {
+        let want = run(&bytes, q()).unwrap();
+        for piece in [1, 4096, 1 << 20] {
+            let got = run_fed(&bytes, q(), &in_pieces(&bytes, piece)).unwrap();
+            assert_eq!((got.rows, &got.aggregates), (want.rows, &want.aggregates), "{piece}-byte pieces");
+            assert!(got.steps_fed >= 10, "{} steps", got.steps_fed);
+            assert!(got.fresh <= 2, "{} buffers allocated for {} steps", got.fresh, got.steps_fed);
+        }
+    }
+}
+
+#[test]
+fn a_span_buffer_comes_back_when_its_last_view_is_dropped() {
+    let mut pool = SpanPool::default();
+    let data: Vec<u8> = (0..100).collect();
+    let spans = join_pieces(&mut pool, &[0.0, 60.0, 60.0, 100.0], &[&data[..60], &data[60..]]);
+    assert_eq!(spans.len(), 1);
+    let view = spans[0].1.slice(10..20);
+    drop(spans);
+    // Still viewed: the next span cannot take its buffer.
+    let other = join_pieces(&mut pool, &[0.0, 50.0], &[&data[..50]]);
+    assert_eq!(pool.fresh(), 2);
+    assert_eq!(&view[..], &data[10..20]);
+    drop(view);
+    drop(other);
+    // Both back: a span of 56 bytes takes the smallest that holds it (the 50-byte one has 56 of capacity,
+    // an eighth to spare), and its bytes are its own.
+    let again = join_pieces(&mut pool, &[0.0, 56.0], &[&data[44..]]);
+    assert_eq!((pool.fresh(), &again[0].1[..]), (2, &data[44..]));
+    let third = join_pieces(&mut pool, &[0.0, 60.0], &[&data[40..]]);
+    assert_eq!((pool.fresh(), &third[0].1[..]), (2, &data[40..]));
+    // A span larger than any free buffer grows one (counted as allocated).
+    drop((again, third));
+    let big: Vec<u8> = vec![7; 1000];
+    let large = join_pieces(&mut pool, &[0.0, 1000.0], &[&big]);
+    assert_eq!((pool.fresh(), &large[0].1[..]), (3, &big[..]));
+    assert!(large[0].1.len() == 1000);
+}
+
+#[test]
+fn the_pool_keeps_a_few_buffers_and_none_once_the_scan_is_gone() {
+    let mut pool = SpanPool::default();
+    let data = [1u8; 10];
+    let many: Vec<_> = (0..10).map(|_| join_pieces(&mut pool, &[0.0, 10.0], &[&data])).collect();
+    drop(many);
+    for _ in 0..10 {
+        drop(join_pieces(&mut pool, &[0.0, 10.0], &[&data]));
+    }
+    assert_eq!(pool.fresh(), 10);
+    let span = join_pieces(&mut pool, &[0.0, 10.0], &[&data]);
+    drop(pool);
+    // Its pool is gone: the buffer is freed with the last view (no panic, nothing kept).
+    assert_eq!(&span[0].1[..], &data[..]);
+    drop(span);
 }

@@ -441,4 +441,26 @@ export const EQUIVALENT = [
     within: "new HeldBudget('GROUP BY')",
     reason: 'the name shows only in the message of the error when the groups exceed the bound',
   },
+  {
+    file: 'select-engine/src/exec/format-pattern.ts',
+    code: 'false',
+    within: 'offsetText(t.offset, false, true, true)',
+    reason: 'with hoursOnly (one X), offsetText returns before it reads withColon',
+  },
+  {
+    file: 'select-engine/src/exec/format-pattern.ts',
+    code: 'false',
+    within: 'offsetText(t.offset, false, true, false)',
+    reason: 'with hoursOnly (one x), offsetText returns before it reads withColon',
+  },
+  {
+    file: 'select-engine/src/exec/format-pattern.ts',
+    code: 'default: return undefined;',
+    reason: 'without it a letter no case takes falls out of the switch, which returns undefined as well',
+  },
+  {
+    file: 'select-engine/src/exec/format-pattern.ts',
+    code: 'close < 0',
+    reason: 'close is an indexOf from i + 1, so it is never 0: < 0 and <= 0 agree',
+  },
 ];

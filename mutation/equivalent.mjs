@@ -461,6 +461,6 @@ export const EQUIVALENT = [
   {
     file: 'select-engine/src/exec/format-pattern.ts',
     code: 'close < 0',
-    reason: 'close is an indexOf from i + 1, so it is never 0: < 0 and <= 0 agree',
+    reason: 'close is an indexOf from j >= i + 1 >= 1, so it is never 0: < 0 and <= 0 agree',
   },
 ];

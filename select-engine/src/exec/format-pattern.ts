@@ -82,11 +82,27 @@ export function compileTimestampPattern(pattern: string): (ts: Timestamp) => str
   while (i < pattern.length) {
     const c = pattern[i];
     if (c === "'") {
-      const close = pattern.indexOf("'", i + 1);
-      if (close < 0) throw new SelectError('EvaluatorUnterminatedTimestampFormatPatternToken');
-      const text = close === i + 1 ? "'" : pattern.slice(i + 1, close);
+      // '' is one quote, outside quoted text and inside it ('o''clock' is o'clock), as in Java's DateTimeFormatter.
+      if (pattern[i + 1] === "'") {
+        parts.push(() => "'");
+        i += 2;
+        continue;
+      }
+      let text = '';
+      let j = i + 1;
+      for (;;) {
+        const close = pattern.indexOf("'", j);
+        if (close < 0) throw new SelectError('EvaluatorUnterminatedTimestampFormatPatternToken');
+        text += pattern.slice(j, close);
+        if (pattern[close + 1] !== "'") {
+          j = close + 1;
+          break;
+        }
+        text += "'";
+        j = close + 2;
+      }
       parts.push(() => text);
-      i = close + 1;
+      i = j;
       continue;
     }
     if (/[A-Za-z]/.test(c)) {

@@ -13,6 +13,7 @@ import type { ByteSource, ScanOptions, ScanResult } from './formats/types.js';
 import { csvRowWriter } from './output/csv-writer.js';
 import { jsonRowWriter } from './output/json-writer.js';
 import { frameStream } from './output/stream.js';
+import type { ByteCounts } from './output/event-stream.js';
 import { arrowStream } from './output/arrow-stream.js';
 import type { RecordShape } from './plan/bind.js';
 import { buildPlan, type InputFormat, type Plan } from './plan/plan.js';
@@ -28,6 +29,7 @@ export { parseSelectRequestXml, validateRequest, type SelectRequest } from './re
 export { parseSql } from './sql/to-ast.js';
 export type { ByteSource, ScanOptions, ScanResult, ScanRecord, SimplePredicate } from './formats/types.js';
 export { bufferSource, fileSource } from './formats/index.js';
+export type { ByteCounts } from './output/event-stream.js';
 // Linear-time wildcard matching (LIKE here; the server's bucket policies use the same matcher).
 export { ANY, ONE, compileWildcard, globParts, type WildcardMatcher, type WildcardPart } from './wildcard.js';
 export { Pacer, SLICE_MS } from './pace.js';
@@ -50,6 +52,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Time slices of the query's work on the event loop (default: a new Pacer; tests pass their own to count pauses). */
   pacer?: Pacer;
+  /**
+   * Called once when the frame stream ends (finished, failed or cut off by the consumer) with the bytes the
+   * query scanned, processed and returned so far (the Stats message's figures): the server's metrics.
+   */
+  onStats?: (counts: ByteCounts) => void;
 }
 
 export function inputFormat(r: SelectRequest): InputFormat {
@@ -177,6 +184,7 @@ export async function runSelect(
         keepAliveMs: options.keepAliveMs ?? 1000,
         progressMs: options.progressMs ?? 1000,
         onClose: () => abort.abort(new Error('select stream closed')),
+        onStats: options.onStats,
       }),
   };
 }

@@ -21,42 +21,15 @@ import {
   PutUserPolicyCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
-import { get } from 'node:http';
 import { rm } from 'node:fs/promises';
-import parsePrometheusTextFormat, { type ParsedFamily } from 'parse-prometheus-text-format';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prometheusToken } from '../../server/src/http/metrics-auth.js';
 import { s3Error } from '../helpers/cairn.js';
 import { spawnCairn } from '../helpers/cli.js';
+import { sample, scrape } from '../helpers/prometheus.js';
 import { startWorkers, WORKERS_ROOT, type WorkersServer } from '../helpers/workers.js';
 import { iamClient } from '../iam/helpers.js';
-
-interface Scrape {
-  status: number;
-  worker: string | undefined;
-  contentType: string | undefined;
-  text: string;
-}
-
-async function scrape(server: WorkersServer, slot: number, path: string, token?: string): Promise<Scrape> {
-  const agent = await server.agent(slot);
-  return new Promise((resolve, reject) => {
-    const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
-    get(`${server.url}${path}`, { agent, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.once('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          worker: res.headers['x-cairn-worker'] as string | undefined,
-          contentType: res.headers['content-type'],
-          text,
-        }),
-      );
-    }).once('error', reject);
-  });
-}
 
 /** `cairn admin prometheus generate` for this server: its scrape config, and the token in it. */
 async function generate(
@@ -78,14 +51,6 @@ async function generate(
   const token = /bearer_token: (\S+)/.exec(config)?.[1];
   expect(token).toBeDefined();
   return { config, token: token! };
-}
-
-/** The value of the one sample of `name` with these labels (undefined: no such sample). */
-function sample(families: ParsedFamily[], name: string, labels: Record<string, string> = {}): number | undefined {
-  const family = families.find((f) => f.name === name);
-  const matches = (family?.metrics ?? []).filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v));
-  expect(matches.length).toBeLessThanOrEqual(1);
-  return matches[0] === undefined ? undefined : Number(matches[0].value);
 }
 
 const SIZE = 1000;

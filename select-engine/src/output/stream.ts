@@ -24,6 +24,8 @@ export interface StreamOptions {
   progressMs: number;
   /** Called when the consumer stops early (client gone): lets the caller abort the scan. */
   onClose?: () => void;
+  /** Called once when the stream ends (finished, failed or cut off), with the query's final counts. */
+  onStats?: (counts: ByteCounts) => void;
 }
 
 /** Maps any error to an AWS code and message for the error message. */
@@ -113,6 +115,7 @@ export async function* frameStream(
     const { code, message } = errorCodeOf(e);
     yield errorMessage(code, message.slice(0, 1000));
   } finally {
+    o.onStats?.(counts());
     if (!done) {
       // The consumer stopped early: close the query (and so the scan) without waiting for more output.
       o.onClose?.();

@@ -4,7 +4,7 @@
 // fails before the first frame is an ordinary XML error; later failures travel inside the event stream.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { ByteSource, SelectError, SelectRequest } from '@cairn/select-engine';
+import type { ByteCounts, ByteSource, SelectError, SelectRequest } from '@cairn/select-engine';
 import { S3Error } from '../errors.js';
 import type { ObjectInfo, RecyclingBody } from '../storage/object-layer.js';
 import { openReadable, readableVersion } from './object-read.js';
@@ -21,6 +21,23 @@ export const MAX_SELECT_BODY = 6 * 256 * 1024 + 16 * 1024;
  * and every worker of a multi-worker server would carry them.
  */
 const engine = () => import('@cairn/select-engine');
+
+/**
+ * The bytes this process's queries scanned (as stored: compressed when the object is), processed
+ * (decompressed) and returned (records), as their Stats messages give them; a query cut off or failed counts
+ * what it had read by then. Plain numbers: http/metrics.ts reads them at scrape time.
+ */
+export class SelectCounts {
+  scanned = 0;
+  processed = 0;
+  returned = 0;
+
+  add(c: ByteCounts): void {
+    this.scanned += c.bytesScanned;
+    this.processed += c.bytesProcessed;
+    this.returned += c.bytesReturned;
+  }
+}
 
 /** An engine error (SQL, request, plan, CSV header) as the S3 error the HTTP edge answers with. */
 function toS3(e: unknown, isSelectError: (e: unknown) => e is SelectError) {
@@ -180,7 +197,11 @@ export async function selectObjectContent(
   const abort = new AbortController();
   let frames: AsyncIterable<Uint8Array>;
   try {
-    frames = await runSelect(request, objectSource(ctx, info, keys), { signal: abort.signal });
+    const counts = ctx.selectCounts;
+    frames = await runSelect(request, objectSource(ctx, info, keys), {
+      signal: abort.signal,
+      ...(counts && { onStats: (c: ByteCounts) => counts.add(c) }),
+    });
   } catch (e) {
     wipeKey(keys);
     throw toS3(e, isSelectError);

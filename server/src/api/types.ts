@@ -15,6 +15,7 @@ import type { Tiers } from './tier/tiers.js';
 import type { Replicator } from './replication/index.js';
 import type { ServerAdmin } from './admin/index.js';
 import type { Dialect } from './select-dialect.js';
+import type { SelectCounts } from './select.js';
 
 export interface ApiLogger {
   info(obj: object, msg?: string): void;
@@ -51,6 +52,8 @@ export interface ApiContext {
    * server starts; absent: aws.
    */
   selectDialect?: Dialect;
+  /** The bytes S3 Select queries scanned, processed and returned (the metrics); absent in unit tests' contexts. */
+  selectCounts?: SelectCounts;
   /** Bucket event notifications (api/notify); absent in contexts built without them (unit tests). */
   notify?: Notifier;
   /** Remote tiers (api/tier): lifecycle transitions' destinations; absent in contexts built without them. */

@@ -114,6 +114,9 @@ default 8; the changes of one object always go through the same sender, in order
 Multipart uploads: CAIRN_API_STALE_UPLOADS_EXPIRY (unfinished uploads older than this are removed with
 their parts, 24h), CAIRN_API_STALE_UPLOADS_CLEANUP_INTERVAL (how often they are looked for, 6h); durations
 as 1h30m, 90m, 45s. Lifecycle rules are applied at the same interval.
+Scanner: CAIRN_SCANNER_SPEED (MinIO's speeds: fastest, fast, default, slow, slowest) paces the background
+scanner that checks every object and, after each cycle, counts the data usage the cluster metrics show: a pause
+between cycles of 1s, 1m, 1m, 1m, 30m, and at most unlimited, 200, 50, 10, 1 objects a second.
 S3 Select: CAIRN_SELECT_DIALECT (aws, cairn or ceph) is the SQL dialect of requests without x-cairn-dialect
 (default aws).
 Stored configuration (\`cairn admin config\`, MinIO's *-config-kv calls): region name, the api, select,
@@ -133,6 +136,8 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv): {
   metadataCacheMs?: number;
   staleUploadsExpiryMs?: number;
   staleUploadsCleanupIntervalMs?: number;
+  scannerIntervalMs?: number;
+  scannerObjectsPerSecond?: number;
   /** The lifecycle test clock (not a storage setting: the API layer's). */
   lifecycleDaySeconds?: number;
 } {
@@ -157,7 +162,27 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv): {
     poolBytes: poolMb === undefined ? undefined : poolMb * 1024 * 1024,
     readCacheBytes: cacheMb === undefined ? undefined : cacheMb * 1024 * 1024,
     metadataCacheMs: wholeFromEnv(env, 'CAIRN_METADATA_CACHE_MS', 0),
+    ...scannerSpeed(env.CAIRN_SCANNER_SPEED),
   };
+}
+
+/**
+ * MinIO's scanner speeds (internal/config/scanner: its cycle for each) as Cairn's scanner pacing: the pause
+ * between cycles and the objects checked a second.
+ */
+const SCANNER_SPEEDS: Record<string, { scannerIntervalMs: number; scannerObjectsPerSecond: number }> = {
+  fastest: { scannerIntervalMs: 1000, scannerObjectsPerSecond: 1_000_000 },
+  fast: { scannerIntervalMs: 60_000, scannerObjectsPerSecond: 200 },
+  default: { scannerIntervalMs: 60_000, scannerObjectsPerSecond: 50 },
+  slow: { scannerIntervalMs: 60_000, scannerObjectsPerSecond: 10 },
+  slowest: { scannerIntervalMs: 30 * 60_000, scannerObjectsPerSecond: 1 },
+};
+
+function scannerSpeed(v: string | undefined): { scannerIntervalMs?: number; scannerObjectsPerSecond?: number } {
+  if (v === undefined || v === '') return {};
+  const speed = Object.hasOwn(SCANNER_SPEEDS, v) ? SCANNER_SPEEDS[v] : undefined;
+  if (!speed) throw new Error(`CAIRN_SCANNER_SPEED must be ${Object.keys(SCANNER_SPEEDS).join(', ')}, got '${v}'`);
+  return speed;
 }
 
 /** A whole number >= min from the environment, or undefined when unset. */

@@ -5,7 +5,10 @@
 // The request path only bumps plain numbers in a per-api record (made once per api, and per bucket and api):
 // prom-client's labelled series are built when a scrape reads them. /minio/v2/metrics/bucket shows the series
 // per bucket (requests, errors, TTFB, traffic; usage from the data usage walk, at most a minute old, as MinIO
-// caches it; replication); the cluster and node endpoints show the rest.
+// caches it; replication); the cluster and node endpoints show the rest. The cluster endpoint alone has the
+// cluster's usage, from the newest usage count any process made (the leader's after each scanner cycle, or one
+// for an admin call): a scrape never starts a count. S3 Select's bytes are counted per process from each query's
+// Stats (api/select.ts SelectCounts).
 import type { ApiTotals } from '../api/admin/index.js';
 import type { DataUsage } from '../api/admin/server-info.js';
 import { SIZE_RANGES } from '../api/admin/server-info.js';
@@ -19,6 +22,7 @@ import {
   Registry,
 } from 'prom-client';
 import type { ObjectLayer, OperationName, TargetStatus } from '../api/index.js';
+import type { SelectCounts } from '../api/select.js';
 
 /** One process's series as prom-client's registry gives them (getMetricsAsJSON), sent between processes. */
 export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
@@ -129,12 +133,23 @@ export class ServerMetrics {
     private readonly replication?: () => ReplicationTargetStatus[],
     /** The data usage walk (api/admin), at most `maxAgeMs` old: the bucket endpoint's usage series. */
     private readonly usage?: (maxAgeMs: number) => Promise<DataUsage>,
+    /** The bytes this process's S3 Select queries scanned, processed and returned. */
+    private readonly select?: SelectCounts,
+    /** This process's last data usage count, however old, without starting one (the cluster usage series). */
+    private readonly usageCache?: () => DataUsage | undefined,
   ) {
     this.defineProcessSeries();
     this.defineBucketSeries();
     this.defineNotifySeries();
     collectDefaultMetrics({ register: this.registry });
-    sharing?.provide(() => this.registry.getMetricsAsJSON());
+    sharing?.provide(() => this.localSeries());
+  }
+
+  /** This process's series, with the cluster usage of its last usage count when it has one. */
+  private async localSeries(): Promise<MetricsJson> {
+    const own = await this.registry.getMetricsAsJSON();
+    const usage = this.usageCache?.();
+    return usage ? [...own, ...(await clusterUsage(usage).getMetricsAsJSON())] : own;
   }
 
   /**
@@ -170,8 +185,9 @@ export class ServerMetrics {
 
   /** The Prometheus text of an endpoint: the whole server's series (all workers). */
   async render(scope: MetricsScope): Promise<{ contentType: string; text: string }> {
-    const gathered = this.sharing ? await this.sharing.gather() : [await this.registry.getMetricsAsJSON()];
-    const wanted = (name: string) => isBucketSeries(name) === (scope === 'bucket');
+    const gathered = freshestUsage(this.sharing ? await this.sharing.gather() : [await this.localSeries()]);
+    const wanted = (name: string) =>
+      isBucketSeries(name) === (scope === 'bucket') && (scope === 'cluster' || !CLUSTER_USAGE.has(name));
     const processes = AggregatorRegistry.aggregate<PrometheusContentType>(
       gathered.map((series) => series.filter((m) => wanted(m.name))),
     );
@@ -282,6 +298,22 @@ export class ServerMetrics {
       (t) => t.failedAttempts,
     );
     traffic('minio_s3_traffic_received_bytes', 'Total number of s3 bytes received', () => this.receivedBytes);
+    // S3 Select's byte counts (MinIO has no such series; AWS's Stats names): the objects' bytes read as stored,
+    // the bytes after decompression, the records' bytes sent.
+    const select = this.select;
+    if (select) {
+      traffic('cairn_s3_select_bytes_scanned_total', 'Bytes S3 Select queries read from objects', () => select.scanned);
+      traffic(
+        'cairn_s3_select_bytes_processed_total',
+        'Bytes S3 Select queries processed (after decompression)',
+        () => select.processed,
+      );
+      traffic(
+        'cairn_s3_select_bytes_returned_total',
+        'Bytes of records S3 Select queries returned',
+        () => select.returned,
+      );
+    }
     traffic('minio_s3_traffic_sent_bytes', 'Total number of s3 bytes sent', () => this.sentBytes);
     new Gauge({
       name: 'minio_node_process_uptime_seconds',
@@ -495,6 +527,76 @@ export class ServerMetrics {
     }
     return registry;
   }
+}
+
+/** The cluster usage series (the cluster endpoint's only), and the one that says how old they are. */
+const USAGE_AGE = 'minio_usage_last_activity_nano_seconds';
+const CLUSTER_USAGE = new Set([
+  USAGE_AGE,
+  'minio_cluster_usage_total_bytes',
+  'minio_cluster_usage_object_total',
+  'minio_cluster_usage_version_total',
+  'minio_cluster_usage_deletemarker_total',
+  'minio_cluster_bucket_total',
+  'minio_cluster_objects_size_distribution',
+]);
+
+/**
+ * MinIO's cluster usage series (cmd/metrics-v2.go getClusterUsageMetrics) of one usage count: totals over the
+ * buckets, the count's age in nanoseconds, and the objects by MinIO's size ranges.
+ */
+function clusterUsage(usage: DataUsage): Registry {
+  const registry = new Registry();
+  const registers = [registry];
+  const gauge = (name: string, help: string, value: number) => new Gauge({ name, help, registers }).set(value);
+  gauge(
+    USAGE_AGE,
+    'Time elapsed (in nano seconds) since last scan activity',
+    (Date.now() - Date.parse(usage.lastUpdate)) * 1e6,
+  );
+  gauge('minio_cluster_usage_total_bytes', 'Total cluster usage in bytes', usage.objectsTotalSize);
+  gauge('minio_cluster_usage_object_total', 'Total number of objects in a cluster', usage.objectsCount);
+  gauge(
+    'minio_cluster_usage_version_total',
+    'Total number of versions (not delete markers) in a cluster',
+    usage.versionsCount,
+  );
+  gauge(
+    'minio_cluster_usage_deletemarker_total',
+    'Total number of delete markers in a cluster',
+    usage.deleteMarkersCount,
+  );
+  gauge('minio_cluster_bucket_total', 'Total number of buckets in the cluster', usage.bucketsCount);
+  const sizes = new Gauge({
+    name: 'minio_cluster_objects_size_distribution',
+    help: 'Distribution of object sizes across a cluster',
+    labelNames: ['range'],
+    registers,
+  });
+  for (const [range] of SIZE_RANGES) {
+    let n = 0;
+    for (const u of Object.values(usage.bucketsUsageInfo)) n += u.objectsSizesHistogram[range] ?? 0;
+    sizes.set({ range }, n);
+  }
+  return registry;
+}
+
+/**
+ * Each process's series with the cluster usage series left out but for the process whose usage count is the
+ * newest (the leader counts after each scanner cycle; another may have counted for an admin call since): the
+ * scrape shows one count, not a sum of several.
+ */
+function freshestUsage(gathered: MetricsJson[]): MetricsJson[] {
+  let best = -1;
+  let bestAge = Number.POSITIVE_INFINITY;
+  gathered.forEach((series, i) => {
+    const age = series.find((m) => m.name === USAGE_AGE)?.values[0]?.value;
+    if (age !== undefined && age < bestAge) {
+      best = i;
+      bestAge = age;
+    }
+  });
+  return gathered.map((series, i) => (i === best ? series : series.filter((m) => !CLUSTER_USAGE.has(m.name))));
 }
 
 /** The counts of `operation` in `apis`, made on first use. */

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyListenOptions } from 'fastify';
 import type { Dialect } from '../api/select-dialect.js';
+import { SelectCounts } from '../api/select.js';
 import pino, { type Logger } from 'pino';
 import {
   IamStore,
@@ -200,6 +201,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
       replication,
       lifecycleDayMs: opts.lifecycleDaySeconds === undefined ? undefined : opts.lifecycleDaySeconds * 1000,
       selectDialect: opts.selectDialect,
+      selectCounts: new SelectCounts(),
     },
     auth: { credentials: iamCredentials(iam), region, now, keyCache: new Map() },
     domains: opts.domains ?? [],
@@ -212,6 +214,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   const scanner = new LifecycleScanner(ctx.api, logger);
   opts.storage.addBackgroundTask('applying lifecycle rules', (stopping) => scanner.run(stopping));
   opts.storage.addBackgroundTask('removing released tier objects', (stopping) => tiers.drainJournal(stopping));
+  // The data usage is counted after each scanner cycle (MinIO's scanner counts it): the cluster metrics read it.
+  opts.storage.afterScanCycle?.(() => server.usage.count());
   const metrics = {
     series: new ServerMetrics(
       opts.storage,
@@ -219,6 +223,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
       () => notify.status(),
       () => replication?.status() ?? [],
       (maxAgeMs) => server.usage.recent(maxAgeMs),
+      ctx.api.selectCounts,
+      () => server.usage.cached(),
     ),
     auth: opts.prometheusAuth ?? 'jwt',
   };

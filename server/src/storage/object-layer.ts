@@ -626,6 +626,11 @@ export interface ObjectLayer {
    */
   addBackgroundTask(name: string, run: (stopping: () => boolean) => Promise<unknown>): void;
   /**
+   * Work the API layer wants done after each full cycle of the scanner (the data usage count), in the process
+   * that scans (the leader); storages without a scanner lack it.
+   */
+  afterScanCycle?(run: () => Promise<unknown>): void;
+  /**
    * Changes the stale multipart upload expiry and the background round's interval (the stored server
    * configuration, read once storage is open); storages without timed background work lack it.
    */

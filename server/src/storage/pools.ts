@@ -480,6 +480,11 @@ export class ServerPools implements L.ObjectLayer {
     this.pools[0].addBackgroundTask(name, run);
   }
 
+  /** After the first pool's scanner cycles (the count it starts covers every pool). */
+  afterScanCycle(run: () => Promise<unknown>): void {
+    this.pools[0].afterScanCycle(run);
+  }
+
   setStaleUploads(o: { expiryMs?: number; cleanupIntervalMs?: number }): void {
     for (const p of this.pools) p.setStaleUploads(o);
   }

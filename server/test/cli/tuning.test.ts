@@ -38,6 +38,23 @@ describe('stale multipart uploads and the test clock', () => {
   });
 });
 
+describe('the scanner speed', () => {
+  it("takes MinIO's speed names, and refuses any other", () => {
+    expect(tuningFromEnv({ CAIRN_SCANNER_SPEED: 'fastest' })).toMatchObject({
+      scannerIntervalMs: 1000,
+      scannerObjectsPerSecond: 1_000_000,
+    });
+    expect(tuningFromEnv({ CAIRN_SCANNER_SPEED: 'slowest' })).toMatchObject({
+      scannerIntervalMs: 1_800_000,
+      scannerObjectsPerSecond: 1,
+    });
+    expect(tuningFromEnv({ CAIRN_SCANNER_SPEED: 'default' })).toMatchObject({ scannerIntervalMs: 60_000 });
+    expect(tuningFromEnv({ CAIRN_SCANNER_SPEED: '' }).scannerIntervalMs).toBeUndefined();
+    for (const bad of ['Fastest', 'turbo', 'toString', '1s'])
+      expect(() => tuningFromEnv({ CAIRN_SCANNER_SPEED: bad }), bad).toThrow(/CAIRN_SCANNER_SPEED must be fastest/);
+  });
+});
+
 describe('tuningFromEnv', () => {
   it('unset or empty variables keep the defaults (undefined)', () => {
     const unset = {

@@ -178,6 +178,11 @@ export class UsageCounter {
     return this.running;
   }
 
+  /** The last count made in this process, however old; none yet: undefined. Never starts a walk. */
+  cached(): DataUsage | undefined {
+    return this.last?.usage;
+  }
+
   /** The last count if it is at most `maxAgeMs` old, else a new one (metrics scrapes: MinIO caches a minute). */
   recent(maxAgeMs: number): Promise<DataUsage> {
     const last = this.last;

@@ -259,6 +259,10 @@ export class ErasureObjects implements L.ObjectLayer {
     this.backgroundTasks.push({ name, run });
   }
 
+  afterScanCycle(run: () => Promise<unknown>): void {
+    this.healer.afterScanCycle(run);
+  }
+
   setStaleUploads(o: { expiryMs?: number; cleanupIntervalMs?: number }): void {
     if (o.expiryMs !== undefined) this.opts.staleUploadsExpiryMs = o.expiryMs;
     if (o.cleanupIntervalMs === undefined) return;

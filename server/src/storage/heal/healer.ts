@@ -75,6 +75,8 @@ export class Healer {
   private leading: boolean;
   /** Counts changes of leadership: a loop of an earlier time as leader ends. */
   private term = 0;
+  /** Work run after each full scanner cycle (afterScanCycle). */
+  private readonly afterCycle: (() => Promise<unknown>)[] = [];
 
   constructor(
     private readonly ctx: StorageContext,
@@ -387,11 +389,25 @@ export class Healer {
     }
   }
 
+  /**
+   * `run` after each full scanner cycle, in this process while it leads (the API layer's data usage count, as
+   * MinIO's scanner counts usage); a failure is the task's own, the next cycle runs it again.
+   */
+  afterScanCycle(run: () => Promise<unknown>): void {
+    this.afterCycle.push(run);
+  }
+
   private async scanLoop(term: number): Promise<void> {
     while (!this.stopped && term === this.term) {
       await this.pause(this.opts.scannerIntervalMs);
       if (this.stopped || term !== this.term) return;
+      const cycles = this.cycles;
       await this.scanOnce(() => term !== this.term).catch(() => {});
+      if (this.cycles === cycles) continue;
+      for (const run of this.afterCycle) {
+        if (this.stopped || term !== this.term) return;
+        await run().catch(() => {});
+      }
     }
   }
 

@@ -35,7 +35,7 @@ import { Sealer } from './api/iam/seal.js';
 import { parseDuration } from './duration.js';
 import { drivePools, expandDrives } from './storage/expand.js';
 import { SYS_DIR } from './storage/drive/drive.js';
-import { type ErasureObjects, FormatPending, openServerPools, openStorage } from './storage/index.js';
+import { type ErasureObjects, FormatPending, openServerPools, openStorage, ServerPools } from './storage/index.js';
 import { isEndpointArgument } from './cluster/endpoints.js';
 import { type ClusterNode, joinCluster } from './cluster/node.js';
 import type { PrimaryLink } from './cluster/primary-link.js';
@@ -265,12 +265,15 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
     throw e;
   }
   // The node's own notification and replication queues live on its first drives, each event on every one of them
-  // (api/notify/queue.ts; every drive of a node alone is local); a gateway's in its folder.
+  // (api/notify/queue.ts; every drive of a node alone is local); a gateway's in its folder. With server pools, on
+  // the first pool no decommission takes: what the others' drives hold is taken in (a drain that began, or was
+  // canceled, since the queues were last there), and a drain that begins moves them first (beforeDrain below).
+  const queuesOn = (folders: string[]) => queueDirs(folders.map((f) => join(f, SYS_DIR)));
+  const queuePool = storage instanceof ServerPools ? queuesPool(storage) : 0;
   const systemDirs = opts.gateway
     ? [opts.gateway.systemDir]
-    : queueDirs(
-        (node ? node.plan.localFolders : (pools[0] ?? expandDrives(...opts.drives))).map((f) => join(f, SYS_DIR)),
-      );
+    : queuesOn(node ? node.plan.localFolders : (pools[queuePool] ?? expandDrives(...opts.drives)));
+  const formerSystemDirs = pools.filter((_, i) => i !== queuePool).flatMap(queuesOn);
   const shared = opts.storage?.shared;
   // Workers share IAM's records over the primary's lock service and change bus; nodes over the network.
   const sharing = shared ?? node;
@@ -335,11 +338,13 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       notify: {
         targets: notifyTargets,
         queueBases: systemDirs.map((d) => join(d, 'notify')),
+        formerQueueBases: formerSystemDirs.map((d) => join(d, 'notify')),
         retry: opts.notify?.retry,
         worker: opts.worker?.slot,
       },
       replication: {
         queueBases: systemDirs.map((d) => join(d, 'replication')),
+        formerQueueBases: formerSystemDirs.map((d) => join(d, 'replication')),
         retry: opts.replicationRetry,
         workers: settings.replicationWorkers,
         worker: opts.worker?.slot,
@@ -361,6 +366,11 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       config,
     });
     tls?.watch();
+    if (storage instanceof ServerPools) {
+      const served = storage;
+      const { moveQueues } = http;
+      served.beforeDrain = () => moveQueues(queuesOn(pools[queuesPool(served)]));
+    }
     await node?.handOver();
     // Once this node serves (its background tasks, lifecycle's among them, added by the S3 server).
     const leads = nodeStorage;
@@ -387,6 +397,14 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       node?.close();
     },
   };
+}
+
+/** The pool the event queues live on: the first that no decommission takes (draining or drained). */
+function queuesPool(pools: ServerPools): number {
+  return Math.max(
+    0,
+    pools.pools.findIndex((_, i) => !pools.suspended.has(i)),
+  );
 }
 
 /**

@@ -3,12 +3,13 @@
 // and objects are found on the drives by their `meta` files. Bodies are compared by digest.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { decodeAcks, parseName } from '../../server/src/api/notify/segment.js';
 import type { AdminTarget } from '../../server/src/cli/admin-client.js';
-import { type CairnServer, startServer } from '../../server/src/main.js';
+import { type CairnServer, type ServerOptions, startServer } from '../../server/src/main.js';
 import { makeClient, ROOT } from './cairn.js';
 import { spawnCairn } from './cli.js';
 
@@ -18,6 +19,7 @@ export class PoolsFixture {
   server?: CairnServer;
   s3!: S3Client;
   admin!: AdminTarget;
+  private extra: Partial<ServerOptions> = {};
 
   private constructor(readonly base: string) {}
 
@@ -30,14 +32,19 @@ export class PoolsFixture {
     return join(this.base, `p${n}`, 'd{1...4}');
   }
 
-  /** Starts a server over the pools listed (in that order), with clients for it; the one running is closed first. */
-  async start(pools: number[]): Promise<CairnServer> {
+  /**
+   * Starts a server over the pools listed (in that order), with clients for it; the one running is closed first.
+   * `extra`: more server options (notification targets, ...), kept for the next starts.
+   */
+  async start(pools: number[], extra?: Partial<ServerOptions>): Promise<CairnServer> {
     await this.stop();
+    if (extra) this.extra = extra;
     this.server = await startServer({
       address: '127.0.0.1:0',
       credentials: { root: ROOT, users: [] },
       storage: { background: false },
       shutdownGraceMs: 2000,
+      ...this.extra,
       drives: pools.map((n) => this.arg(n)),
     });
     this.s3 = makeClient(this.server.url);
@@ -90,6 +97,29 @@ export class PoolsFixture {
     if (!existsSync(dir)) return 0;
     const files = await readdir(dir, { recursive: true });
     return files.filter((f) => f === 'meta' || f.endsWith('/meta')).length;
+  }
+
+  /**
+   * Events waiting in the notification and replication queues in the system folders of pool n's drives 1-4, per
+   * drive: the events the segments there hold, less those their acknowledgement logs name.
+   */
+  async queuedIn(n: number): Promise<number[]> {
+    const count = async (d: number) => {
+      const dir = join(this.base, `p${n}`, `d${d}`, '.cairn.sys');
+      // By queue folder and sequence number (each queue numbers its own events).
+      const seqs = new Set<string>();
+      const acked = new Set<string>();
+      for (const sub of ['notify', 'replication'])
+        for (const f of await readdir(join(dir, sub), { recursive: true }).catch(() => [] as string[])) {
+          const p = parseName(basename(f));
+          const queue = join(sub, dirname(f));
+          if (p?.kind === 'segment') for (let s = p.first; s < p.first + p.count; s++) seqs.add(`${queue} ${s}`);
+          if (p?.kind === 'acks')
+            for (const s of decodeAcks(await readFile(join(dir, sub, f), 'utf8'))) acked.add(`${queue} ${s}`);
+        }
+      return [...seqs].filter((s) => !acked.has(s)).length;
+    };
+    return Promise.all([1, 2, 3, 4].map(count));
   }
 
   /** Stops the server and removes every pool's drives. */

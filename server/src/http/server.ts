@@ -1,5 +1,6 @@
 // Starts the HTTP server on an ObjectLayer: builds the contexts, listens, and closes gracefully
 // (in-flight requests finish, idle keep-alive connections close).
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyListenOptions } from 'fastify';
@@ -127,6 +128,11 @@ export interface RunningServer {
   replicationStatus(): ReplicationTargetStatus[];
   /** Resolves once every replication queue is empty. */
   replicationIdle(): Promise<void>;
+  /**
+   * Moves the notification and replication queues into these system folders (one per drive) while serving: the
+   * drives they are on are leaving (a server pool being decommissioned).
+   */
+  moveQueues(systemDirs: string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -291,6 +297,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     notifyIdle: () => notify.idle(),
     replicationStatus: () => replication?.status() ?? [],
     replicationIdle: () => replication?.idle() ?? Promise.resolve(),
+    moveQueues: async (systemDirs) => {
+      await notify.moveTo(systemDirs.map((d) => join(d, 'notify')));
+      await replication?.moveTo(systemDirs.map((d) => join(d, 'replication')));
+    },
     // Graceful: in-flight requests finish; a stalled client (a download nobody reads) is cut after the grace period.
     close: async () => {
       const timer = setTimeout(() => {

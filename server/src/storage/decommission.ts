@@ -156,6 +156,7 @@ export class Decommissions {
   private async drain(i: number, stopping: () => boolean): Promise<void> {
     const from = this.pools.pools[i];
     const d = this.state[i].decommission!;
+    await this.pools.beforeDrain?.(i);
     if (d.objectsTotal === undefined) {
       const size = await sizeOf(from, stopping);
       if (!size) return;

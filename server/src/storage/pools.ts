@@ -31,6 +31,12 @@ export class ServerPools implements L.ObjectLayer {
   readonly suspended = new Set<number>();
   /** Draining pools (the admin API's pools/* calls). */
   readonly decommissions = new Decommissions(this);
+  /**
+   * What must leave a pool before its drain moves its objects (the server's event queues, on its drives' system
+   * folders: main.ts); a drain fails when it throws. Not called for a drain resumed at start-up (the server puts
+   * its queues on a pool no drain takes then).
+   */
+  beforeDrain?: (pool: number) => Promise<void>;
 
   constructor(
     readonly pools: ErasureObjects[],

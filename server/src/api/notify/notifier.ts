@@ -19,6 +19,11 @@ export interface NotifierOptions {
    * event written to every one (queue.ts).
    */
   queueBases: string[];
+  /**
+   * Where those queues lived before (the drives of a server pool they left, main.ts): what they hold is taken into
+   * the queues at open and removed from there (queue.ts `from`).
+   */
+  formerQueueBases?: string[];
   log: ApiLogger;
   now?: () => number;
   /**
@@ -63,7 +68,7 @@ class Sender {
   private readonly lanes: Lanes<QueuedEvent>;
 
   constructor(
-    readonly config: Pick<TargetConfig, 'id' | 'type'>,
+    readonly config: Pick<TargetConfig, 'id' | 'type' | 'queueDir'>,
     readonly key: string,
     readonly target: Target,
     readonly queue: EventQueue,
@@ -110,6 +115,12 @@ class Sender {
   }
 }
 
+/** A target's queue folders in `bases` (one per drive), this worker's own inside them when there are several. */
+function queueDirsOf(c: Pick<TargetConfig, 'id' | 'type'>, bases: string[], worker: number | undefined): string[] {
+  const dirs = bases.map((b) => join(b, `${c.type}-${c.id}`));
+  return worker === undefined ? dirs : dirs.map((d) => join(d, `worker-${worker}`));
+}
+
 /** A ListenBucketNotification client: what it wants, and where its records go. */
 export interface Listener {
   /** Undefined: every bucket (MinIO's ListenNotification). */
@@ -130,6 +141,8 @@ export class Notifier {
     now?: () => number,
     /** Listeners see the events of their own process only: with several workers they would miss some. */
     readonly canListen = true,
+    /** This process's worker slot (its queues' `worker-N` folders). */
+    private readonly worker?: number,
   ) {
     this.now = now ?? Date.now;
   }
@@ -166,9 +179,9 @@ export class Notifier {
     try {
       for (const c of opts.targets) {
         const target = makeTarget(c);
-        const bases = c.queueDir ? [c.queueDir] : opts.queueBases.map((b) => join(b, `${c.type}-${c.id}`));
-        const dirs = opts.worker === undefined ? bases : bases.map((b) => join(b, `worker-${opts.worker}`));
-        const queue = await EventQueue.open(dirs, c.queueLimit).catch(async (e: unknown) => {
+        const dirs = c.queueDir ? [c.queueDir] : queueDirsOf(c, opts.queueBases, opts.worker);
+        const from = c.queueDir ? [] : queueDirsOf(c, opts.formerQueueBases ?? [], opts.worker);
+        const queue = await EventQueue.open(dirs, c.queueLimit, from).catch(async (e: unknown) => {
           await target.close();
           throw e;
         });
@@ -178,7 +191,19 @@ export class Notifier {
       await Promise.all([...senders.values()].map((s) => s.close()));
       throw e;
     }
-    return new Notifier(senders, opts.log, opts.now, opts.worker === undefined);
+    return new Notifier(senders, opts.log, opts.now, opts.worker === undefined, opts.worker);
+  }
+
+  /**
+   * Moves the queues (those without a QUEUE_DIR of their own) into `queueBases` while they run: the drives they
+   * were on are leaving (a server pool being decommissioned). Throws when one could not move all its events.
+   */
+  async moveTo(queueBases: string[]): Promise<void> {
+    await Promise.all(
+      [...this.senders.values()]
+        .filter((s) => !s.config.queueDir)
+        .map((s) => s.queue.moveTo(queueDirsOf(s.config, queueBases, this.worker))),
+    );
   }
 
   /** Is a target of this `<ID>:<type>` configured? */

@@ -13,10 +13,17 @@
 // events go out again: a duplicate, never a loss. A folder found gone while running (its drive wiped) is made
 // again at the next write, the segments it lost copied back.
 //
+// A queue moves to other folders when the drives it lives on leave (a server pool being decommissioned, main.ts):
+// live (`moveTo`), or at open (`from`: folders it lived in before, e.g. a move cut short by a restart). Writes go
+// to the new folders at once; once those under way are done, each segment left is copied onto a majority of the
+// new folders, one acknowledgement log written there naming every event removed from them, and the old folders
+// emptied. Reads and removals look in both places meanwhile; the sequence goes on, so an event has one number
+// wherever its copies are and the union of both places is always the queue (a duplicate at worst, never a loss).
+//
 // A queue has one consumer (lanes.ts): `take`/`read`/`remove` hand events out in sequence order, and remove
 // them in any order as several senders finish them.
 import { readFile as readFileCb, rename as renameCb, unlink as unlinkCb } from 'node:fs';
-import { copyFile, mkdir, readdir } from 'node:fs/promises';
+import { access, copyFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { unlinkFile, writeFile, writeFileAtomic } from '@cairn/native';
@@ -132,13 +139,19 @@ export class EventQueue {
   private readonly kept = new Map<number, string>();
 
   /** Folders that must hold a segment for its events to count as queued: a majority of them. */
-  private readonly quorum: number;
+  private quorum: number;
+  /** Folders the queue is moving out of (moveTo, open's `from`): read and removed from too until it has left. */
+  private leaving: string[] = [];
+  /** Segment writes and acknowledgement appends under way (a move waits for those to the old folders). */
+  private readonly inflight = new Set<Promise<void>>();
+  /** The move under way, if any (moves run one after the other). */
+  private moving: Promise<void> = Promise.resolve();
   /** What the writes and removals of this queue share pool tasks by (files.ts): all its folders together. */
   private readonly batch: string;
 
   private constructor(
-    /** The folders the queue is written to (those that could be opened). */
-    readonly dirs: string[],
+    /** The folders the queue is written to (those that could be opened; moveTo changes them). */
+    public dirs: string[],
     configured: number,
     readonly limit: number,
   ) {
@@ -150,13 +163,18 @@ export class EventQueue {
    * Opens (creating them if needed) the queue in `dirs` (one folder, or one per drive): the events a previous
    * run left in any of them and no folder acknowledges are kept, and segments copied to the folders that lack
    * them. A folder that cannot be opened is left out (its events are read from the others); when none can, this
-   * throws.
+   * throws. `from`: folders the queue lived in before (a move cut short): their events are taken in, copied into
+   * `dirs`, and removed from them (left there, and read from there, when they could not be copied).
    */
-  static async open(dirs: string | readonly string[], limit: number): Promise<EventQueue> {
+  static async open(
+    dirs: string | readonly string[],
+    limit: number,
+    from: readonly string[] = [],
+  ): Promise<EventQueue> {
     const all = typeof dirs === 'string' ? [dirs] : [...dirs];
     const listed = await Promise.allSettled(
-      all.map(async (dir) => {
-        await mkdir(dir, { recursive: true });
+      [...all, ...from.filter((d) => !all.includes(d))].map(async (dir) => {
+        if (all.includes(dir)) await mkdir(dir, { recursive: true }); // a former folder absent: nothing there
         const files = new Set<string>();
         for (const f of await readdir(dir)) {
           const p = parseName(f);
@@ -167,17 +185,19 @@ export class EventQueue {
         return { dir, files };
       }),
     );
-    const open = listed.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const found = listed.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const open = found.filter((o) => all.includes(o.dir));
     if (open.length === 0) throw (listed[0] as PromiseRejectedResult).reason;
     const q = new EventQueue(
       open.map((o) => o.dir),
       all.length,
       limit,
     );
+    q.leaving = found.filter((o) => !all.includes(o.dir) && o.files.size > 0).map((o) => o.dir);
     // The union of the folders: segments by their first event, acknowledgements from every log in any folder.
     const logSeqs = new Map<number, number[]>();
     let top = 0;
-    for (const o of open)
+    for (const o of found)
       for (const f of o.files) {
         const p = parseName(f)!;
         if (p.kind === 'segment' && !q.segments.has(p.first)) {
@@ -231,11 +251,121 @@ export class EventQueue {
     const repairs = open.flatMap((o) =>
       [...q.segments.values()]
         .filter((seg) => !o.files.has(seg.file))
-        .map((seg) => ({ to: o.dir, seg, from: open.find((h) => h.files.has(seg.file))!.dir })),
+        .map((seg) => ({ to: o.dir, seg, from: found.find((h) => h.files.has(seg.file))!.dir })),
     );
     for (let i = 0; i < repairs.length; i += REPAIR_CONCURRENCY)
       await Promise.all(repairs.slice(i, i + REPAIR_CONCURRENCY).map((r) => q.copyBack(r.seg, [r.from], r.to)));
+    // Folders moved from: emptied once what they hold is on a majority of the queue's own (else read from there).
+    if (q.leaving.length > 0) await q.leave().catch(() => {});
     return q;
+  }
+
+  /**
+   * Moves the queue into `dirs` while it runs (the drives it is on are leaving): new segments go there at once;
+   * once the writes under way are done, each segment left is copied onto a majority of them, the events removed
+   * from those segments written there in one acknowledgement log, and the old folders emptied. Throws when a
+   * segment could not be copied onto a majority (it stays in, and is read from, the old folders; a later move or
+   * a reopen with them as `from` tries again).
+   */
+  moveTo(dirs: readonly string[]): Promise<void> {
+    const move = this.moving.then(() => this.move([...dirs]));
+    this.moving = move.catch(() => {});
+    return move;
+  }
+
+  private async move(next: string[]): Promise<void> {
+    const same = next.length === this.dirs.length && next.every((d, i) => d === this.dirs[i]);
+    if (!same) {
+      const quorum = Math.floor(next.length / 2) + 1;
+      const made = await Promise.allSettled(next.map((d) => mkdir(d, { recursive: true })));
+      if (made.filter((m) => m.status === 'fulfilled').length < quorum)
+        throw (made.find((m) => m.status === 'rejected') as PromiseRejectedResult).reason;
+      this.leaving = [...new Set([...this.leaving, ...this.dirs])].filter((d) => !next.includes(d));
+      this.dirs = next;
+      this.quorum = quorum;
+    }
+    if (this.leaving.length === 0) return;
+    // Segments written before the switch are in the old folders only, and known once their write is done.
+    await Promise.allSettled([...this.inflight]);
+    await this.leave();
+  }
+
+  /**
+   * Copies every segment left onto the queue's folders from those it is leaving, writes the acknowledgements of
+   * their removed events there, then empties the folders left (queue files only; best effort: a file left there
+   * goes out again only if that folder is given back as `from`). Throws when a segment is short of a majority.
+   */
+  private async leave(): Promise<void> {
+    const segs = [...this.segments.values()];
+    let short = 0;
+    for (let i = 0; i < segs.length; i += REPAIR_CONCURRENCY)
+      await Promise.all(
+        segs.slice(i, i + REPAIR_CONCURRENCY).map(async (seg) => {
+          const copied = await Promise.all(this.dirs.map((to) => this.copyIn(seg, to)));
+          if (!seg.gone && copied.filter(Boolean).length < this.quorum) short++;
+        }),
+      );
+    if (short > 0)
+      throw new Error(
+        `the event queue could not leave ${this.leaving.join(' ')}: ${short} segments not copied onto a majority of ${this.dirs.join(' ')}`,
+      );
+    await this.writeAcksOfLeft();
+    const leaving = this.leaving;
+    this.leaving = [];
+    await Promise.all(
+      leaving.map(async (dir) => {
+        const names = await readdir(dir).catch(() => [] as string[]);
+        await Promise.all(names.filter((f) => parseName(f)).map((f) => unlink(join(dir, f)).catch(() => {})));
+      }),
+    );
+  }
+
+  /** Segment `seg` into folder `to` (true once there, or removed meanwhile), from any other folder holding it. */
+  private async copyIn(seg: Segment, to: string): Promise<boolean> {
+    const there = await access(join(to, seg.file)).then(
+      () => true,
+      () => false,
+    );
+    if (there) return true;
+    return this.copyBack(seg, [...this.leaving, ...this.dirs.filter((d) => d !== to)], to);
+  }
+
+  /**
+   * One acknowledgement log, in the queue's folders, naming every event removed from a segment still on disk
+   * (the logs that did may be in folders the queue leaves). Throws when no folder took it.
+   */
+  private async writeAcksOfLeft(): Promise<void> {
+    const seqs: number[] = [];
+    const log: AckLog = { gen: this.nextGen++, file: '', records: 0, segments: new Set(), writing: 1 };
+    log.file = acksName(log.gen);
+    for (const seg of this.segments.values())
+      for (let seq = seg.first; seq < seg.first + seg.count; seq++)
+        if (!this.segOf.has(seq)) {
+          seqs.push(seq);
+          log.segments.add(seg);
+        }
+    if (seqs.length === 0) return;
+    log.records = seqs.length;
+    this.logs.add(log);
+    for (const seg of log.segments) seg.logs.add(log);
+    const bytes = encodeAcks(seqs);
+    try {
+      const results = await Promise.allSettled(
+        this.dirs.map((dir) => writeFileAtomic(join(dir, `${log.file}.tmp`), bytes, join(dir, log.file), this.batch)),
+      );
+      if (!results.some((r) => r.status === 'fulfilled')) throw (results[0] as PromiseRejectedResult).reason;
+    } finally {
+      log.writing--;
+      this.retire(log);
+    }
+  }
+
+  /** Keeps `p` among the writes under way until it settles. */
+  private track(p: Promise<void>): Promise<void> {
+    this.inflight.add(p);
+    const done = () => this.inflight.delete(p);
+    p.then(done, done);
+    return p;
   }
 
   /** Events waiting for the target (a cheap getter for metrics). */
@@ -266,7 +396,7 @@ export class EventQueue {
       });
       const batch: Batch = { first: seq, events: [], result, resolve, reject };
       this.open = b = batch;
-      setImmediate(() => void this.commit(batch));
+      setImmediate(() => void this.track(this.commit(batch)));
     }
     b.events.push(data);
     await b.result;
@@ -329,7 +459,7 @@ export class EventQueue {
       p = (async () => {
         await mkdir(dir, { recursive: true });
         const have = new Set(await readdir(dir));
-        const others = this.dirs.filter((d) => d !== dir);
+        const others = [...this.dirs.filter((d) => d !== dir), ...this.leaving];
         const lost = [...this.segments.values()].filter((seg) => !have.has(seg.file));
         for (let i = 0; i < lost.length; i += REPAIR_CONCURRENCY)
           await Promise.all(lost.slice(i, i + REPAIR_CONCURRENCY).map((seg) => this.copyBack(seg, others, dir)));
@@ -339,8 +469,11 @@ export class EventQueue {
     return p;
   }
 
-  /** Copies segment `seg` from the first of `from` that has it into `to`, unless it was removed meanwhile. */
-  private async copyBack(seg: Segment, from: string[], to: string): Promise<void> {
+  /**
+   * Copies segment `seg` from the first of `from` that has it into `to`, unless it was removed meanwhile: true
+   * once copied, or removed.
+   */
+  private async copyBack(seg: Segment, from: string[], to: string): Promise<boolean> {
     const tmp = join(to, `${seg.file}.tmp`);
     for (const dir of from) {
       try {
@@ -348,11 +481,12 @@ export class EventQueue {
         await rename(tmp, join(to, seg.file));
         // Removed while being copied: the removal may have passed this folder already.
         if (seg.gone) await unlink(join(to, seg.file)).catch(() => {});
-        return;
+        return true;
       } catch {
         await unlink(tmp).catch(() => {});
       }
     }
+    return seg.gone;
   }
 
   /** Records a write's outcome and hands the consumer every event written up to the first one still writing. */
@@ -421,7 +555,7 @@ export class EventQueue {
   /** A segment's events, from the first folder that has it. */
   private async load(seg: Segment): Promise<string[]> {
     let error: unknown;
-    for (const dir of this.dirs) {
+    for (const dir of [...this.dirs, ...this.leaving]) {
       try {
         return decodeSegment(await readFile(join(dir, seg.file)), seg.count, seg.legacy);
       } catch (e) {
@@ -480,7 +614,9 @@ export class EventQueue {
     let b = this.acking;
     if (!b || b.log !== log) {
       const batch: AckBatch = { log, seqs: [], result: Promise.resolve() };
-      batch.result = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.appendAcks(batch));
+      batch.result = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+        this.track(this.appendAcks(batch)),
+      );
       this.acking = b = batch;
       log.writing++;
     }
@@ -513,7 +649,9 @@ export class EventQueue {
 
   /** Unlinks `file` from every folder; throws the first failure other than a missing file. */
   private async unlinkAll(file: string): Promise<void> {
-    const results = await Promise.allSettled(this.dirs.map((dir) => unlinkFile(join(dir, file), this.batch)));
+    const results = await Promise.allSettled(
+      [...this.dirs, ...this.leaving].map((dir) => unlinkFile(join(dir, file), this.batch)),
+    );
     const failed = results.find((r) => r.status === 'rejected' && !isMissing(r.reason));
     if (failed) throw (failed as PromiseRejectedResult).reason;
   }

@@ -58,6 +58,8 @@ export interface ReplicatorOptions {
   sealer: Sealer;
   /** Folders holding one queue folder per target: one per drive, each change written to every one (queue.ts). */
   queueBases: string[];
+  /** Where the queues lived before (a server pool's drives they left): taken in at start (notify/queue.ts `from`). */
+  formerQueueBases?: string[];
   log: ApiLogger;
   /** This process is worker N of several: each keeps its own queues (a `worker-N` folder in each). */
   worker?: number;
@@ -165,36 +167,70 @@ export class Replicator {
   /** Told of each change copied (`ok`) or given up on: resyncs count theirs (resync.ts). */
   onDone?: (e: ReplicationEntry, bytes: number, ok: boolean) => void;
   private closed = false;
+  /** Where the queues are (opts.queueBases until moveTo), and where they were (start only). */
+  private bases: string[];
+  private former: string[];
 
   private constructor(private readonly opts: ReplicatorOptions) {
     this.retry = opts.retry ?? { minMs: 250, maxMs: 10_000 };
     this.log = opts.log;
+    this.bases = opts.queueBases;
+    this.former = opts.formerQueueBases ?? [];
   }
 
   /** Opens the queues a previous run left (their entries go out again) before the first request. */
   static async start(opts: ReplicatorOptions): Promise<Replicator> {
     const r = new Replicator(opts);
     const names = new Set<string>();
-    for (const base of opts.queueBases) for (const name of await readdir(base).catch(() => [])) names.add(name); // none: no queue yet
+    for (const base of [...r.bases, ...r.former])
+      for (const name of await readdir(base).catch(() => [])) names.add(name); // none: no queue yet
     for (const name of names) {
       const arn = await r.arnOfQueue(name);
       if (arn) await r.sender(arn);
     }
+    // Every queue that was there has been taken in.
+    r.former = [];
     return r;
+  }
+
+  /**
+   * Moves every queue into `queueBases` while they run (the drives they were on are leaving: a server pool being
+   * decommissioned). Throws when one could not move all its changes.
+   */
+  async moveTo(queueBases: string[]): Promise<void> {
+    await Promise.allSettled([...this.opening.values()]);
+    this.bases = queueBases;
+    for (const [arn, s] of this.senders) {
+      await this.nameQueue(arn);
+      await s.queue.moveTo(this.dirsOf(arn, this.bases));
+    }
   }
 
   /** The ARN a queue folder was made for (written in it as `arn`, on each drive), or undefined. */
   private async arnOfQueue(name: string): Promise<string | undefined> {
-    for (const base of this.opts.queueBases) {
+    for (const base of [...this.bases, ...this.former]) {
       const arn = await readFile(join(base, name, 'arn'), 'utf8').catch(() => '');
       if (arn.trim()) return arn.trim();
     }
     return undefined;
   }
 
-  private dirsOf(arn: string): string[] {
-    const bases = this.opts.queueBases.map((b) => join(b, queueName(arn)));
-    return this.opts.worker === undefined ? bases : bases.map((b) => join(b, `worker-${this.opts.worker}`));
+  private dirsOf(arn: string, bases: string[]): string[] {
+    const dirs = bases.map((b) => join(b, queueName(arn)));
+    return this.opts.worker === undefined ? dirs : dirs.map((b) => join(b, `worker-${this.opts.worker}`));
+  }
+
+  /** Writes the queue's ARN beside it on each drive (a drive that cannot take it is left to the queue's open). */
+  private async nameQueue(arn: string): Promise<void> {
+    const named = await Promise.allSettled(
+      this.bases.map(async (base) => {
+        const root = join(base, queueName(arn));
+        await mkdir(root, { recursive: true });
+        await writeFile(join(root, 'arn'), arn);
+      }),
+    );
+    if (named.length > 0 && named.every((n) => n.status === 'rejected'))
+      throw (named[0] as PromiseRejectedResult).reason;
   }
 
   private sender(arn: string): Promise<Sender> {
@@ -203,17 +239,12 @@ export class Replicator {
     let p = this.opening.get(arn);
     if (!p) {
       p = (async () => {
-        // Its ARN beside the queue on each drive (a drive that cannot take it is left to the queue's open).
-        const named = await Promise.allSettled(
-          this.opts.queueBases.map(async (base) => {
-            const root = join(base, queueName(arn));
-            await mkdir(root, { recursive: true });
-            await writeFile(join(root, 'arn'), arn);
-          }),
+        await this.nameQueue(arn);
+        const queue = await EventQueue.open(
+          this.dirsOf(arn, this.bases),
+          this.opts.queueLimit ?? DEFAULT_LIMIT,
+          this.dirsOf(arn, this.former),
         );
-        if (named.length > 0 && named.every((n) => n.status === 'rejected'))
-          throw (named[0] as PromiseRejectedResult).reason;
-        const queue = await EventQueue.open(this.dirsOf(arn), this.opts.queueLimit ?? DEFAULT_LIMIT);
         const s = new Sender(arn, queue, this, this.opts.workers ?? DEFAULT_REPLICATION_WORKERS);
         this.senders.set(arn, s);
         return s;

@@ -3,7 +3,7 @@
 // the refusal changes nothing on the drives; the same pools in another order (or under moved names) serve every
 // object. (A drained pool leaving the command line: test/s3/decommission.test.ts; a drain stopped or canceled
 // half-way: server/test/storage/pool-list.test.ts.)
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,10 @@ import { seededRandom } from '../helpers/random.js';
 const rnd = seededRandom();
 let f: PoolsFixture;
 const digests = new Map<string, string>();
+
+/** The files (not folders) under `dir`, none when it is absent. */
+const filesUnder = async (dir: string) =>
+  (await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => !e.isDirectory());
 
 /** What pool n's drives hold of the pool list (drive 1 and 4). */
 const listOn = async (n: number) =>
@@ -59,6 +63,8 @@ describe('a start without a pool that holds objects', () => {
     // A new pool in its place does not make up for it.
     await expect(f.start([1, 3])).rejects.toThrow(/p2\/d\{1\.\.\.4\} \(the 2nd pool/);
     expect([await listOn(1), await listOn(2)]).toEqual(before);
+    // Refused before anything was written: the new pool's drives are not even made, let alone formatted.
+    expect(await filesUnder(join(f.base, 'p3'))).toEqual([]);
   }, 60_000);
 
   it('is refused with several workers too (the primary formats the drives)', async () => {

@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { parseAddress } from '../http/address.js';
 import { credentialsFromEnv } from '../http/auth/credentials.js';
 import { driveLayout, formatDrives } from '../storage/drive/format.js';
+import { LocalDrive } from '../storage/drive/local-drive.js';
 import { PoolList } from '../storage/pool-list.js';
 import { expandDrives } from '../storage/expand.js';
 import { isEndpointArgument } from './endpoints.js';
@@ -83,8 +84,10 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
     loudly(w);
   }
   const distributed = args.drives.some(isEndpointArgument);
+  // The drives may have been one pool of several: refused, before anything is written, if another is left out
+  // before it was drained, and checked again once formatted (the list kept up to date).
+  if (!distributed) await PoolList.precheck([{ drives: expandDrives(...args.drives).map((r) => new LocalDrive(r)) }]);
   const formatted = distributed ? undefined : await formatDrives(expandDrives(...args.drives), {});
-  // The drives may have been one pool of several: refused if another is left out before it was drained.
   if (formatted) await PoolList.open([{ cmdline: args.drives.join(' '), formatted }]);
   const layout = formatted && driveLayout(formatted);
   const fresh = formatted?.fresh.map((d) => d.endpoint) ?? [];

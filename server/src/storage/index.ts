@@ -44,6 +44,10 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
   if (node && (shared || !opts.openDrive || opts.setSize === undefined))
     throw new Error('a node of a distributed deployment takes openDrive and setSize, and no workers');
   const tmpDir = shared ? `${TMP_DIR}/${shared.tmpName}` : node ? `${TMP_DIR}/${node.name}` : TMP_DIR;
+  // A process alone on its drives: they may have been one pool of several (pool-list.ts), checked before any
+  // drive is written to, and again (the list kept up to date) once they are formatted.
+  if (!shared && !node)
+    await PoolList.precheck([{ drives: opts.drives.map(opts.openDrive ?? ((r: string) => new LocalDrive(r))) }]);
   // Workers take the layout the primary formatted; a process alone formats (or checks) the drives itself;
   // a node of several formats with the others (or waits for the one that formats: FormatPending).
   const f = shared
@@ -61,7 +65,6 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
           opts.openDrive!,
         )
       : await formatDrives(opts.drives, { setSize: opts.setSize, parity: opts.parity }, opts.openDrive);
-  // A process alone on its drives: they may have been one pool of several (pool-list.ts).
   if (!shared && !node) await PoolList.open([{ cmdline: opts.poolName ?? opts.drives.join(' '), formatted: f }]);
   for (const d of f.sets.flat()) d.cachedMaxBytes = Math.floor(CACHED_MAX_BYTES / share);
   const fresh = shared
@@ -95,6 +98,8 @@ export async function openServerPools(
   if (pools.length < 2) throw new Error('server pools: give at least two');
   const tuning = tuningOf(opts, 1);
   const openDrive = opts.openDrive ?? ((root: string) => new LocalDrive(root));
+  // Refused before anything is written (a new pool given in place of one left out stays unformatted).
+  await PoolList.precheck(pools.map((p) => ({ drives: p.map(openDrive) })));
   let deploymentId: string | undefined;
   for (const p of pools)
     for (const root of p) deploymentId ??= (await readFormat(openDrive(root)).catch(() => null))?.deploymentId;

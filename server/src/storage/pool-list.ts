@@ -6,7 +6,7 @@
 // or when its folders move), and named by its command-line argument in messages and the admin API.
 import type { Drive } from './drive/drive.js';
 import { SYS_DIR } from './drive/drive.js';
-import type { Formatted } from './drive/format.js';
+import { type Formatted, readFormat } from './drive/format.js';
 import type { PoolDecommissionInfo } from './decommission.js';
 
 export const POOLS_FILE = `${SYS_DIR}/pools.json`;
@@ -73,26 +73,7 @@ export class PoolList {
         remembered.push({ id: ids[i], cmdline: given[i].cmdline, lastUpdate: legacy?.lastUpdate ?? now, ...legacy });
       }
     }
-    const missing = (remembered ?? [])
-      .map((p, i) => ({ p, i }))
-      .filter(({ p }) => !ids.includes(p.id) && !p.decommission?.complete);
-    if (missing.length > 0) {
-      const names = missing.map(({ p, i }) => {
-        const d = p.decommission;
-        const state = !d
-          ? 'never decommissioned'
-          : d.canceled
-            ? 'its decommission was canceled'
-            : d.failed
-              ? 'its decommission failed'
-              : 'its decommission has not completed';
-        return `pool ${p.cmdline} (the ${ordinal(i + 1)} pool, ${state})`;
-      });
-      throw new Error(
-        `${names.join('; ')}: not on the command line, but it holds objects that would be missing. Give it again; ` +
-          'to remove a pool, run `cairn admin decommission start POOL` and wait for `decommission status` to say complete',
-      );
-    }
+    refuseMissing(remembered ?? [], ids);
     const entries = given.map((g, i): PoolEntry => {
       const old = remembered?.find((p) => p.id === ids[i]);
       return old ? { ...old, cmdline: g.cmdline } : { id: ids[i], cmdline: g.cmdline, lastUpdate: now };
@@ -107,6 +88,29 @@ export class PoolList {
       if (!stored) await Promise.all(drives.map((d) => d.unlinkIfExists(LEGACY_FILE).catch(() => {})));
     }
     return list;
+  }
+
+  /**
+   * The same check as `open`, before anything is written to any drive (formatDrives makes a new pool's format):
+   * a start refused for a pool left out must leave a new pool given in its place as it was. A pool is known here
+   * by the format its drives already hold; one without any is new, and matches no pool remembered.
+   */
+  static async precheck(given: { drives: Drive[] }[]): Promise<void> {
+    const stored = await readList(given.flatMap((g) => g.drives));
+    if (!stored) return;
+    const ids = await Promise.all(
+      given.map(async (g) => {
+        for (const d of g.drives) {
+          const f = await readFormat(d).catch(() => null);
+          if (f?.sets[0]?.[0]) return f.sets[0][0];
+        }
+        return undefined;
+      }),
+    );
+    refuseMissing(
+      stored.pools,
+      ids.filter((id): id is string => id !== undefined),
+    );
   }
 
   /** Writes the list (the entries as they are now) to every drive of every pool; a drive that fails is left. */
@@ -127,6 +131,29 @@ export class PoolList {
     this.saving = next.catch(() => {});
     return next;
   }
+}
+
+/** Throws, naming them, when pools of the list are not among `ids` (those given) and not drained to the end. */
+function refuseMissing(remembered: PoolEntry[], ids: string[]): void {
+  const missing = remembered
+    .map((p, i) => ({ p, i }))
+    .filter(({ p }) => !ids.includes(p.id) && !p.decommission?.complete);
+  if (missing.length === 0) return;
+  const names = missing.map(({ p, i }) => {
+    const d = p.decommission;
+    const state = !d
+      ? 'never decommissioned'
+      : d.canceled
+        ? 'its decommission was canceled'
+        : d.failed
+          ? 'its decommission failed'
+          : 'its decommission has not completed';
+    return `pool ${p.cmdline} (the ${ordinal(i + 1)} pool, ${state})`;
+  });
+  throw new Error(
+    `${names.join('; ')}: not on the command line, but it holds objects that would be missing. Give it again; ` +
+      'to remove a pool, run `cairn admin decommission start POOL` and wait for `decommission status` to say complete',
+  );
 }
 
 /** The list with the highest generation any of the drives holds. */

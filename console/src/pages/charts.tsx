@@ -39,3 +39,63 @@ export function LineChart({ title, series, testId }: { title: string; series: Se
     </figure>
   );
 }
+
+/** One bar of a BarChart: how much of `total` is used. */
+export interface Bar {
+  name: string;
+  used: number;
+  total: number;
+}
+
+const BAR_H = 14;
+const BAR_GAP = 6;
+
+/**
+ * Horizontal bars of used against total (capacity), one per entry, each with its figures written under the
+ * chart (`format`ted); the exact numbers ride on data attributes for tests and tools.
+ */
+export function BarChart({
+  title,
+  bars,
+  format,
+  testId,
+}: {
+  title: string;
+  bars: Bar[];
+  format: (v: number) => string;
+  testId: string;
+}) {
+  const h = Math.max(1, bars.length * (BAR_H + BAR_GAP) - BAR_GAP);
+  const share = (b: Bar) => (b.total > 0 ? Math.min(1, Math.max(0, b.used / b.total)) : 0);
+  return (
+    <figure class="chart bars" data-testid={testId}>
+      <figcaption>
+        <strong>{title}</strong>
+        <span class="legend tone-a">used</span>
+        <span class="legend tone-free">free</span>
+      </figcaption>
+      <svg
+        viewBox={`0 0 ${W} ${h}`}
+        role="img"
+        aria-label={title}
+        preserveAspectRatio="none"
+        style={{ height: `${h}px` }}
+      >
+        {bars.map((b, i) => (
+          <g key={b.name} data-testid={`${testId}-bar`} data-used={b.used} data-total={b.total}>
+            <rect class="bar free" x={0} y={i * (BAR_H + BAR_GAP)} width={W} height={BAR_H} />
+            <rect class="bar tone-a" x={0} y={i * (BAR_H + BAR_GAP)} width={(W * share(b)).toFixed(1)} height={BAR_H} />
+          </g>
+        ))}
+      </svg>
+      <ol class="bar-figures">
+        {bars.map((b) => (
+          <li key={b.name} data-testid={`${testId}-figures`}>
+            <span class="bar-name">{b.name}</span>: {format(b.used)} used of {format(b.total)},{' '}
+            {format(Math.max(0, b.total - b.used))} free ({Math.round(share(b) * 100)}%)
+          </li>
+        ))}
+      </ol>
+    </figure>
+  );
+}

@@ -1,10 +1,10 @@
 // The server at a glance, from the admin API's info (admin:ServerInfo): state, version, uptime, counts and
-// usage, and each drive's state and capacity; charts of requests, errors, traffic and drives from the realtime
+// usage, each drive's state, and a chart of the capacity used and free (all drives, then each); charts of requests, errors, traffic and drives from the realtime
 // metrics (admin/v3/metrics, followed while the page is open). Shown to who may read it; the others see
 // "Access denied".
 import { useEffect, useState } from 'preact/hooks';
 import { followMetrics, type MetricsSample, type ServerInfo, serverInfo } from '../admin-api.js';
-import { LineChart } from './charts.js';
+import { BarChart, LineChart } from './charts.js';
 import { ErrorLine, formatSize } from './common.js';
 
 /** Seconds between samples, and how many the charts keep (two minutes). */
@@ -43,13 +43,12 @@ export function DashboardPage() {
               {info.backend.standardSCParity}
             </dd>
           </dl>
+          <BarChart title="Capacity" testId="capacity" bars={capacityBars(server.drives)} format={formatSize} />
           <table data-testid="drives">
             <thead>
               <tr>
                 <th>Drive</th>
                 <th>State</th>
-                <th>Used</th>
-                <th>Capacity</th>
               </tr>
             </thead>
             <tbody>
@@ -57,10 +56,6 @@ export function DashboardPage() {
                 <tr key={d.path}>
                   <td>{d.path}</td>
                   <td>{d.state}</td>
-                  <td>
-                    <meter min={0} max={d.totalspace || 1} value={d.usedspace} /> {formatSize(d.usedspace)}
-                  </td>
-                  <td>{formatSize(d.totalspace)}</td>
                 </tr>
               ))}
             </tbody>
@@ -129,6 +124,19 @@ function Charts() {
       </div>
     </div>
   );
+}
+
+/** The capacity bars: the drives' file systems together (as `mc admin info` sums them), then each drive. */
+function capacityBars(drives: ServerInfo['servers'][number]['drives']) {
+  const sum = (pick: (d: (typeof drives)[number]) => number) => drives.reduce((a, d) => a + pick(d), 0);
+  return [
+    { name: 'all drives', used: sum((d) => d.usedspace), total: sum((d) => d.totalspace) },
+    ...drives.map((d) => ({
+      name: d.state === 'ok' ? d.path : `${d.path} (${d.state})`,
+      used: d.usedspace,
+      total: d.totalspace,
+    })),
+  ];
 }
 
 function formatUptime(seconds: number): string {

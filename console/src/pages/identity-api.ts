@@ -54,11 +54,43 @@ export async function listGroups(): Promise<Named[]> {
   return all(doc, 'member').map((m) => ({ name: childText(m, 'GroupName'), arn: childText(m, 'Arn') }));
 }
 
+/** A group with its members and the managed policies attached to it. */
+export interface Group extends Named {
+  members: string[];
+  policies: string[];
+}
+
+export async function listGroupsWithMembers(): Promise<Group[]> {
+  const groups = await listGroups();
+  return Promise.all(
+    groups.map(async (g) => {
+      const [members, attached] = await Promise.all([
+        iam({ Action: 'GetGroup', GroupName: g.name }),
+        iam({ Action: 'ListAttachedGroupPolicies', GroupName: g.name }),
+      ]);
+      return {
+        ...g,
+        members: all(members, 'UserName').map((e) => e.textContent ?? ''),
+        policies: all(attached, 'PolicyName').map((e) => e.textContent ?? ''),
+      };
+    }),
+  );
+}
+
 export async function createGroup(name: string): Promise<void> {
   await iam({ Action: 'CreateGroup', GroupName: name });
 }
 
+/** Deletes a group after what IAM requires gone first: its members, its attached policies. */
 export async function deleteGroup(name: string): Promise<void> {
+  const members = await iam({ Action: 'GetGroup', GroupName: name });
+  for (const u of all(members, 'UserName').map((e) => e.textContent ?? '')) {
+    await iam({ Action: 'RemoveUserFromGroup', UserName: u, GroupName: name });
+  }
+  const attached = await iam({ Action: 'ListAttachedGroupPolicies', GroupName: name });
+  for (const arn of all(attached, 'PolicyArn').map((e) => e.textContent ?? '')) {
+    await iam({ Action: 'DetachGroupPolicy', GroupName: name, PolicyArn: arn });
+  }
   await iam({ Action: 'DeleteGroup', GroupName: name });
 }
 

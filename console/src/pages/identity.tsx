@@ -1,5 +1,5 @@
-// Identity: users (the secret of a new user's access key is shown once, here, and never again), groups, and
-// managed policies with a JSON editor that checks the document as it is typed.
+// Identity: users (the secret of a new user's access key is shown once, here, and never again), groups (their
+// members and attached policies; a user or a policy added from either side), and managed policies with a JSON editor that checks the document as it is typed.
 import { useEffect, useState } from 'preact/hooks';
 import { POLICY_TEMPLATE, policyProblem } from '../policy-check.js';
 import * as api from './identity-api.js';
@@ -7,11 +7,11 @@ import { ConfirmButton, ErrorLine, SecretOnce } from './common.js';
 
 export function IdentityPage() {
   const [users, setUsers] = useState<api.Named[]>([]);
-  const [groups, setGroups] = useState<api.Named[]>([]);
+  const [groups, setGroups] = useState<api.Group[]>([]);
   const [policies, setPolicies] = useState<api.PolicyEntry[]>([]);
   const [error, setError] = useState<unknown>();
   const reload = async () => {
-    const [u, g, p] = await Promise.all([api.listUsers(), api.listGroups(), api.listPolicies()]);
+    const [u, g, p] = await Promise.all([api.listUsers(), api.listGroupsWithMembers(), api.listPolicies()]);
     setUsers(u);
     setGroups(g);
     setPolicies(p);
@@ -110,10 +110,11 @@ function Users({
 
 function Groups({
   groups,
+  users,
   policies,
   act,
 }: {
-  groups: api.Named[];
+  groups: api.Group[];
   users: api.Named[];
   policies: api.PolicyEntry[];
   act: Act;
@@ -140,10 +141,19 @@ function Groups({
           {groups.map((g) => (
             <tr key={g.name}>
               <td>{g.name}</td>
+              <td data-testid="group-members">{g.members.join(', ') || '(no members)'}</td>
+              <td data-testid="group-policies">{g.policies.join(', ') || '(no policies)'}</td>
+              <td>
+                <Attach
+                  label="user"
+                  options={users.filter((u) => !g.members.includes(u.name)).map((u) => [u.name, u.name])}
+                  onAttach={(user) => act(() => api.addUserToGroup(user, g.name))}
+                />
+              </td>
               <td>
                 <Attach
                   label="policy"
-                  options={policies.map((p) => [p.arn, p.name])}
+                  options={policies.filter((p) => !g.policies.includes(p.name)).map((p) => [p.arn, p.name])}
                   onAttach={(arn) => act(() => api.attachPolicy('Group', g.name, arn))}
                 />
               </td>
@@ -179,7 +189,14 @@ function Attach({
           </option>
         ))}
       </select>
-      <button type="button" disabled={!value} onClick={() => onAttach(value)}>
+      <button
+        type="button"
+        disabled={!value}
+        onClick={() => {
+          onAttach(value);
+          setValue('');
+        }}
+      >
         Attach {label}
       </button>
     </span>

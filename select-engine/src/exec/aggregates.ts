@@ -54,8 +54,16 @@ function sumOrAvg(name: 'SUM' | 'AVG', arg: Fn, floatArgument = false): Accumula
       if (v == null) return;
       n++;
       if (typeof v === 'number') {
-        sum += v;
         if (!float && !Number.isInteger(v)) float = true;
+        const s = sum + v;
+        if (float || Number.isSafeInteger(s)) {
+          sum = s;
+          return;
+        }
+        // INTs whose running sum leaves the safe range (a double would round it): carried on exactly.
+        const d = Decimal.fromInt(BigInt(sum) + BigInt(v));
+        exact = exact ? exact.add(d) : d;
+        sum = 0;
         return;
       }
       if (v instanceof Decimal || typeof v === 'bigint') {

@@ -8,6 +8,7 @@ import { compileFunction, type ArgumentNode } from './functions.js';
 import { strict1, strict2, strict3 } from './nulls.js';
 import { asDecimal, caster, compare, Decimal, equals, toNumber, Timestamp, valueToText, type Value } from './values.js';
 import { parseTimestamp } from './timestamp.js';
+import { exactInt, inInt64, int64, intArithmetic } from './int64.js';
 import { MAX_RECORD_BYTES } from '../formats/errors.js';
 
 export type Row = unknown;
@@ -63,7 +64,7 @@ function badLiteral(text: string): never {
 function literal(l: A.Literal): Compiled {
   switch (l.type) {
     case 'int':
-      if (typeof l.value === 'bigint' && (l.value > 9223372036854775807n || l.value < -9223372036854775808n)) {
+      if (typeof l.value === 'bigint' && !inInt64(l.value)) {
         throw new SelectError('IntegerOverflow', 'Integer literal outside the 64-bit range');
       }
       return constant(l.value, 'int');
@@ -126,17 +127,34 @@ function numberArithmetic(op: string, x: number, y: number, intDivision: boolean
 
 /**
  * Arithmetic on two non-null values. Numbers take the fast path (ints stay ints unless a float is involved,
- * statically or at run time); a DECIMAL with an exact operand stays exact; numeric text reads as a number.
+ * statically or at run time); INTs are exact 64-bit integers (int64.ts); a DECIMAL with an exact operand stays
+ * exact; numeric text reads as a number. `intStatic`: both operands are known INTs, so a result past 64 bits is
+ * IntegerOverflow; when one may be a FLOAT holding an integral value (a JSON or Parquet number) it stays a FLOAT.
  */
-function arithmetic(op: string, floatStatic: boolean): (a: Value, b: Value) => Value {
+function arithmetic(op: string, floatStatic: boolean, intStatic: boolean): (a: Value, b: Value) => Value {
   const intDivision = !floatStatic;
+  // Power has no exact form: a pow() on doubles, as in Ceph (s3select_oper.h binop_pow), whatever the operands.
+  const exact = intDivision && op !== '^';
   return (a, b) => {
-    if (typeof a === 'number' && typeof b === 'number') return numberArithmetic(op, a, b, intDivision);
-    // Power has no exact form: a DECIMAL takes part as a double (as Ceph, which has no DECIMAL, does).
+    if (typeof a === 'number' && typeof b === 'number') {
+      const r = numberArithmetic(op, a, b, intDivision);
+      // Two INTs whose sum, difference or product leaves the safe range: the double is rounded, redo it in 64 bits.
+      if (exact && !Number.isSafeInteger(r) && Number.isSafeInteger(a) && Number.isSafeInteger(b)) {
+        const big = intArithmetic(op, BigInt(a), BigInt(b), !intStatic);
+        return big === undefined ? r : big;
+      }
+      return r;
+    }
     if (op !== '^' && (a instanceof Decimal || b instanceof Decimal)) {
       const x = asDecimal(a);
       const y = asDecimal(b);
       if (x && y) return decimalArithmetic(op, x, y);
+    }
+    // An INT past 2^53 (a bigint) with another INT: exact. A bigint is never a FLOAT, so overflow is an error.
+    if (exact && (typeof a === 'bigint' || typeof b === 'bigint')) {
+      const x = exactInt(a);
+      const y = exactInt(b);
+      if (x !== undefined && y !== undefined) return intArithmetic(op, x, y, false)!;
     }
     const x = toNumber(a);
     const y = toNumber(b);
@@ -264,8 +282,9 @@ function binary(e: Extract<A.Expr, { kind: 'binary' }>, ctx: CompileContext): Co
     case '%':
     case '^': {
       const floatStatic = l.type === 'float' || r.type === 'float';
-      const f = arithmetic(e.op, floatStatic);
-      const type: StaticType = floatStatic ? 'float' : l.type === 'int' && r.type === 'int' ? 'int' : 'any';
+      const intStatic = l.type === 'int' && r.type === 'int';
+      const f = arithmetic(e.op, floatStatic, intStatic);
+      const type: StaticType = floatStatic ? 'float' : intStatic ? 'int' : 'any';
       return { type, fn: strict2(lf, rf, f) };
     }
     default: {
@@ -340,7 +359,7 @@ export function compileExpr(e: A.Expr, ctx: CompileContext): Compiled {
       return {
         type: o.type,
         fn: strict1(f, (a) => {
-          if (typeof a === 'bigint') return -a;
+          if (typeof a === 'bigint') return int64(-a); // -(-2^63) is past 64 bits
           if (a instanceof Decimal) return a.neg();
           const x = toNumber(a);
           if (Number.isNaN(x)) typeError('-', a);

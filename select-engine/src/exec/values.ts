@@ -5,6 +5,7 @@
 import { SelectError } from '../errors.js';
 import type { CastType } from '../sql/ast.js';
 import { Decimal } from './decimal.js';
+import { int64 } from './int64.js';
 import { parseTimestamp, Timestamp } from './timestamp.js';
 
 export type Value = undefined | null | boolean | number | bigint | string | Decimal | Timestamp | object;
@@ -126,26 +127,23 @@ function describe(v: Value): string {
 }
 
 function castToInt(v: Value): Value {
-  if (v instanceof Decimal) {
-    const b = v.toBigInt();
-    if (b > 9223372036854775807n || b < -9223372036854775808n) throw new SelectError('IntegerOverflow');
-    return Number.isSafeInteger(Number(b)) ? Number(b) : b;
-  }
+  if (v instanceof Decimal) return int64(v.toBigInt());
   switch (typeof v) {
-    case 'number':
+    case 'number': {
       if (!Number.isFinite(v)) castFailed(v, 'INT');
-      return Math.trunc(v);
+      // A double past 2^53 becomes the INT it holds exactly (a bigint), or IntegerOverflow past 64 bits.
+      const t = Math.trunc(v);
+      return Number.isSafeInteger(t) ? t : int64(BigInt(t));
+    }
     case 'string': {
       const n = +v;
       if (Number.isSafeInteger(n) && (n !== 0 || v.trim() !== '')) return n; // the common case: digits
       if (!Number.isFinite(n) || v.trim() === '') castFailed(v, 'INT');
       const t = Math.trunc(n);
       if (!Number.isSafeInteger(t) && /^\s*[+-]?\d+\s*$/.test(v)) {
-        const big = BigInt(v.trim());
-        if (big > 9223372036854775807n || big < -9223372036854775808n) throw new SelectError('IntegerOverflow');
-        return big;
+        return int64(BigInt(v.trim()));
       }
-      return t;
+      return Number.isSafeInteger(t) ? t : int64(BigInt(t));
     }
     case 'boolean':
       return v ? 1 : 0;

@@ -55,6 +55,8 @@ export interface ClusterOptions {
    * the format (or gave up): the others then all find the deployment at about the same moment.
    */
   formatterLast?: boolean;
+  /** Run once the cluster's folder is made, before any node starts (e.g. mount its drive folders). */
+  prepare?: (c: LoopbackCluster) => Promise<void>;
 }
 
 /** What a node logs while the deployment's format is not there yet (main.ts openNodeStorage). */
@@ -82,6 +84,7 @@ export class LoopbackCluster {
   ): Promise<LoopbackCluster> {
     const c = new LoopbackCluster(await mkdtemp(join(tmpdir(), 'cairn-cluster-')), drivesPerNode, opts.certsDir);
     const scheme = opts.certsDir ? 'https' : 'http';
+    await opts.prepare?.(c);
     for (let attempt = 1; ; attempt++) {
       const ports = await freePorts(nodes);
       c.nodes = ports.map((port, index) => ({

@@ -1,11 +1,10 @@
 // A disk that did not mount leaves a plain folder where its drive was, on the parent's file system (often the root
 // disk). Cairn must not take that folder for a new, empty drive: formatting it and rebuilding the drive into it would
 // fill the parent's file system, and the rebuilt data would vanish under the real disk when it mounts. Here every
-// drive is a tmpfs of its own bind-mounted at its folder, as a disk is in production; a drive "does not mount" when
-// its bind mount is taken away (the tmpfs and what it holds stay, as a disk does). Mounting needs root: CI runs as
-// root; elsewhere the file is skipped (canMount).
+// drive is a tmpfs of its own bind-mounted at its folder, as a disk is in production (test/helpers/mounts.ts).
+// Mounting needs root: CI runs as root; elsewhere the file is skipped (canMount). (Nodes of a distributed
+// deployment: test/cluster/unmounted-drive.test.ts.)
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,54 +14,24 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { adminCall } from '../../server/src/cli/admin-client.js';
 import { type CairnServer, startServer } from '../../server/src/main.js';
 import { makeClient, ROOT } from '../helpers/cairn.js';
+import { canMount, Mounts } from '../helpers/mounts.js';
 import { seededRandom } from '../helpers/random.js';
 import { startWorkers, WORKERS_ROOT } from '../helpers/workers.js';
 
 const rnd = seededRandom();
 const sha256 = (b: Buffer | Uint8Array) => createHash('sha256').update(b).digest('hex');
-const sh = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { stdio: 'pipe' });
-
-/** Whether this process may mount file systems (root, and a kernel that lets it). */
-function canMount(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  const probe = join(tmpdir(), `cairn-mount-probe-${process.pid}`);
-  try {
-    execFileSync('mkdir', ['-p', probe]);
-    sh('mount', '-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe);
-    sh('umount', probe);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    execFileSync('rm', ['-rf', probe]);
-  }
-}
-
 let base: string;
-const mounted: string[] = []; // every mount made here, unmounted in reverse order at the end
+const mounts = new Mounts();
 
 /** Drive folders base/NAME/d1..dN, each a tmpfs (base/NAME/disk-i) bind-mounted at its folder. */
-async function mountedDrives(name: string, n: number): Promise<{ drives: string[]; disks: string[] }> {
+async function mountedDrives(name: string, n: number): Promise<{ drives: string[] }> {
   const drives: string[] = [];
-  const disks: string[] = [];
   for (let i = 1; i <= n; i++) {
-    const disk = join(base, name, `disk-${i}`);
     const drive = join(base, name, `d${i}`);
-    await mkdir(disk, { recursive: true });
-    await mkdir(drive, { recursive: true });
-    sh('mount', '-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', disk);
-    mounted.push(disk);
-    sh('mount', '--bind', disk, drive);
-    mounted.push(drive);
-    disks.push(disk);
+    await mounts.drive(join(base, name, `disk-${i}`), drive);
     drives.push(drive);
   }
-  return { drives, disks };
-}
-
-function unmount(path: string): void {
-  sh('umount', path);
-  mounted.splice(mounted.lastIndexOf(path), 1);
+  return { drives };
 }
 
 function start(drives: string[]): Promise<CairnServer> {
@@ -91,7 +60,7 @@ async function getBytes(s3: S3Client, key: string): Promise<Buffer> {
  * then the third disk "does not mount": its folder is an empty directory on the parent's file system.
  */
 async function deploymentWithUnmountedDisk(name: string) {
-  const { drives, disks } = await mountedDrives(name, 4);
+  const { drives } = await mountedDrives(name, 4);
   const first = await start(drives);
   const before = rnd.bytes(300_000);
   const s3 = makeClient(first.url);
@@ -99,13 +68,9 @@ async function deploymentWithUnmountedDisk(name: string) {
   await s3.send(new PutObjectCommand({ Bucket: 'mounts', Key: 'before', Body: before }));
   s3.destroy();
   await first.close();
-  unmount(drives[2]);
+  mounts.unmount(drives[2]);
   expect(readdirSync(drives[2])).toEqual([]);
-  const remount = () => {
-    sh('mount', '--bind', disks[2], drives[2]);
-    mounted.push(drives[2]);
-  };
-  return { drives, before, remount };
+  return { drives, before, remount: () => mounts.remount(drives[2]) };
 }
 
 describe.skipIf(!canMount())('a drive whose disk did not mount', () => {
@@ -114,7 +79,7 @@ describe.skipIf(!canMount())('a drive whose disk did not mount', () => {
   });
 
   afterAll(async () => {
-    for (const m of mounted.reverse()) sh('umount', m);
+    mounts.release();
     await rm(base, { recursive: true, force: true });
   });
 

@@ -67,6 +67,13 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
       : await formatDrives(opts.drives, { setSize: opts.setSize, parity: opts.parity }, opts.openDrive);
   if (!shared && !node) await PoolList.open([{ cmdline: opts.poolName ?? opts.drives.join(' '), formatted: f }]);
   for (const d of f.sets.flat()) d.cachedMaxBytes = Math.floor(CACHED_MAX_BYTES / share);
+  // A node's own disk that did not mount (formatClusterDrives; the primary of several workers says it for them).
+  if (node)
+    for (const d of f.sets.flat())
+      if (d.lastError === 'unmounted')
+        opts.log?.warn(
+          `drive ${d.endpoint} is a plain folder among mount points: a disk that did not mount; offline until one is`,
+        );
   const fresh = shared
     ? shared.leader
       ? f.sets.flat().filter((d) => shared.fresh.includes(d.endpoint))

@@ -97,11 +97,7 @@ export async function formatDrives(
     }),
   );
   const found = formats.filter((f): f is FormatFile => f !== null);
-  if (found.length === 0 && unmounted.size > 0)
-    throw new Error(
-      `drive ${[...unmounted][0].endpoint} is a plain folder while other drives are mount points: a disk that did not ` +
-        'mount? Mount it (or give every drive as a folder inside its mount point) and start again',
-    );
+  if (found.length === 0 && unmounted.size > 0) throw unmountedAtFormat([...unmounted][0]);
   if (found.length === 0) return freshDeployment(drives, opts);
 
   // The deployment is the one most drives agree on; anything else is a foreign drive.
@@ -157,6 +153,13 @@ export async function formatDrives(
   return { deploymentId, sets: sets as Drive[][], parity: ref.parity, fresh };
 }
 
+/** A new deployment is not made while one of its drives looks like a disk that did not mount. */
+const unmountedAtFormat = (d: Drive) =>
+  new Error(
+    `drive ${d.endpoint} is a plain folder while other drives are mount points: a disk that did not ` +
+      'mount? Mount it (or give every drive as a folder inside its mount point) and start again',
+  );
+
 const hasFormat = async (d: Drive): Promise<boolean> => (await readFormat(d)) !== null;
 
 /** A distributed deployment's format is not there yet (or not on enough drives): the caller tries again. */
@@ -168,7 +171,9 @@ export class FormatPending extends Error {}
  * deployment once a quorum of drives answers and none is formatted; the others wait (FormatPending) until a
  * quorum of drives holds one deployment's format. Drives without a format (new, wiped, or unreachable now) take
  * the slot of their position, which is what the formatter gave them, so every node places every drive alike;
- * the leader's drive monitor formats and rebuilds the empty ones (none is returned as fresh).
+ * the leader's drive monitor formats and rebuilds the empty ones (none is returned as fresh). A plain folder among
+ * this node's mount points is a disk that did not mount (mount-guard.ts): neither prepared nor formatted, it keeps
+ * its slot offline (the other nodes reach it through this node's storage RPC, which guards it too: rpc/serve.ts).
  */
 export async function formatClusterDrives(
   roots: string[],
@@ -185,9 +190,11 @@ export async function formatClusterDrives(
   const n = roots.length;
   const quorum = Math.floor(n / 2) + 1;
   const drives = roots.map(openDrive);
+  // Only this node's own drives are LocalDrives: the rule is per node, over the drives it holds.
+  const unmounted = new Set(await guardUnmounted(drives, hasFormat));
   const seen = await Promise.all(
     drives.map((d) =>
-      prepareDrive(d, opts.tmpDir)
+      (unmounted.has(d) ? Promise.reject(new Error('unmounted')) : prepareDrive(d, opts.tmpDir))
         .then(() => readFormat(d))
         .then(
           (f) => ({ reached: true, f }),
@@ -198,6 +205,7 @@ export async function formatClusterDrives(
   await Promise.all(drives.map((d, i) => (seen[i].reached && !seen[i].f ? mustBeEmpty(d) : undefined)));
   const reached = seen.filter((s) => s.reached).length;
   const found = seen.flatMap((s) => (s.f ? [s.f] : []));
+  if (found.length === 0 && opts.formatter && unmounted.size > 0) throw unmountedAtFormat([...unmounted][0]);
   if (found.length === 0) {
     if (!opts.formatter) throw new FormatPending(`no drive is formatted yet (${reached} of ${n} answer)`);
     if (reached < quorum) throw new FormatPending(`${reached} of ${n} drives answer, ${quorum} needed to format`);

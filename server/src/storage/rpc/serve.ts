@@ -4,7 +4,9 @@
 // operations and the shard read-and-verify pool calls are the same as for local use.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pack, unpack } from 'msgpackr';
+import { readFormat } from '../drive/format.js';
 import { LocalDrive } from '../drive/local-drive.js';
+import { guardUnmounted } from '../drive/mount-guard.js';
 import { BufferPool } from '../erasure/buffer-pool.js';
 import type { FrameVerifier } from '../drive/drive.js';
 import {
@@ -41,6 +43,25 @@ export function storageRpcServer(opts: {
   const drives = new Map(opts.roots.map((r) => [r, new LocalDrive(r)]));
   const tokens = new TokenCheck(opts.credentials, opts.now);
   const drive = (d: unknown) => (typeof d === 'string' ? drives.get(d) : undefined);
+  // Disks that did not mount (drive/mount-guard.ts: a plain folder among this node's mount points, without a
+  // format), found at the first request, before anything is written: while such a folder is still on its parent's
+  // file system, every call to it but the probe fails with `unmounted`, so no node formats or rebuilds into it;
+  // once a file system is mounted there, it is served as any other.
+  // (The probe is let through: the guard makes it answer `unmounted` itself, LocalDrive.probe.)
+  let guarded: Promise<Set<LocalDrive>> | undefined;
+  const guard = () =>
+    (guarded ??= guardUnmounted([...drives.values()], async (x) => (await readFormat(x)) !== null).then(
+      (found) => new Set(found as LocalDrive[]),
+    ));
+  const refuseUnmounted = async (d: LocalDrive): Promise<void> => {
+    const set = await guard();
+    if (set.size === 0 || !set.has(d)) return;
+    if (await d.unmounted())
+      throw Object.assign(new Error(`drive ${d.root} is a plain folder: its disk did not mount`), {
+        code: 'unmounted',
+      });
+    set.delete(d);
+  };
   // Shard reads go into buffers kept between requests: a GET's batches ask each node for reads of the same few
   // sizes, and a fresh 0.5-2 MiB buffer per read (external memory) kept V8's garbage collector at a third of a
   // serving node's CPU under a 64 MiB GET load.
@@ -57,6 +78,8 @@ export function storageRpcServer(opts: {
     if (!d) throw Object.assign(new Error(`drive ${String(c.d)} is not served here`), { code: 'ENODEV' });
     if (!validRelPath(c.p) || (c.q !== undefined && !validRelPath(c.q)))
       throw Object.assign(new Error('bad path'), { code: 'EINVAL' });
+    if (c.o === 'probe') await guard();
+    else await refuseUnmounted(d);
     const b = c.b ? Buffer.from(c.b.buffer, c.b.byteOffset, c.b.byteLength) : Buffer.alloc(0);
     switch (c.o) {
       case 'read':
@@ -130,6 +153,7 @@ export function storageRpcServer(opts: {
     const rel = q.get('p');
     if (!d) return answer(res, 404, { code: 'ENODEV', message: 'drive not served here' });
     if (!validRelPath(rel)) return answer(res, 400, { code: 'EINVAL', message: 'bad path' });
+    await refuseUnmounted(d);
     const sink = await d.createShard(rel);
     try {
       // One chunk at a time: the socket is read only as fast as the drive takes the bytes.
@@ -154,6 +178,7 @@ export function storageRpcServer(opts: {
     if (!validRelPath(rel) || !sizes.every((n) => Number.isSafeInteger(n) && n >= 0) || stride === 0)
       return answer(res, 400, { code: 'EINVAL', message: 'bad shard read' });
     if (len > MAX_SHARD_READ) return answer(res, 413, { code: 'EFBIG', message: 'read too large' });
+    await refuseUnmounted(d);
     const src = d.openShard(rel, stride !== undefined ? opts.verify : undefined);
     const into = len > 0 && len <= SHARD_BUFFER_MAX ? readBuffers.take(len) : undefined;
     let sent = false;

@@ -124,11 +124,36 @@ describe.each([1, 2])('metrics of a server with %i worker(s)', (workers) => {
       expect(usableTotal).toBeLessThan(rawTotal);
       expect(usableFree).toBeGreaterThan(0);
       expect(usableFree).toBeLessThanOrEqual(usableTotal);
+      // MinIO's cluster health: one set of 4 drives, parity 2 (read quorum 2, write quorum 3), all online.
+      const set = { pool: '0', set: '0' };
+      expect(sample(m, 'minio_cluster_health_status')).toBe(1);
+      expect(sample(m, 'minio_cluster_write_quorum')).toBe(3);
+      expect(sample(m, 'minio_cluster_health_erasure_set_status', set)).toBe(1);
+      expect(sample(m, 'minio_cluster_health_erasure_set_online_drives', set)).toBe(4);
+      expect(sample(m, 'minio_cluster_health_erasure_set_read_quorum', set)).toBe(2);
+      expect(sample(m, 'minio_cluster_health_erasure_set_write_quorum', set)).toBe(3);
+      expect(sample(m, 'minio_cluster_health_erasure_set_healing_drives', set)).toBe(0);
     }
 
     const node = parsePrometheusTextFormat((await scrape(server, 1, '/minio/v2/metrics/node', token)).text);
     expect(sample(node, 'minio_s3_requests_total', { api: 'putobject' })).toBe(PUTS);
     expect(sample(node, 'minio_node_drive_total')).toBe(4);
+    // Each drive's file system, by its path (MinIO's node dashboard).
+    for (const drive of server.drives) {
+      const total = sample(node, 'minio_node_drive_total_bytes', { drive })!;
+      const used = sample(node, 'minio_node_drive_used_bytes', { drive })!;
+      const free = sample(node, 'minio_node_drive_free_bytes', { drive })!;
+      expect(total).toBeGreaterThan(0);
+      expect(used + free).toBeLessThanOrEqual(total);
+      expect(free).toBeGreaterThan(0);
+    }
+    // The process's memory, CPU, start time and descriptors (MinIO's dashboard panels).
+    const started = sample(node, 'minio_node_process_starttime_seconds')!;
+    expect(started).toBeLessThanOrEqual(Date.now() / 1000 + 1);
+    expect(started).toBeGreaterThan(Date.now() / 1000 - 600);
+    expect(sample(node, 'minio_node_process_resident_memory_bytes')).toBeGreaterThan(20 * 1024 * 1024);
+    expect(sample(node, 'minio_node_process_cpu_total_seconds')).toBeGreaterThan(0);
+    expect(sample(node, 'minio_node_file_descriptor_open_total')).toBeGreaterThan(server.drives.length);
   });
 
   it('the bucket endpoint: requests, errors, TTFB, traffic and usage per bucket; the others leave them out', async () => {
@@ -286,6 +311,18 @@ describe.each([1, 2])('metrics of a server with %i worker(s)', (workers) => {
     expect(sample(m, 'minio_cluster_drive_total')).toBe(4);
     expect(sample(m, 'minio_cluster_drive_online_total')).toBe(3);
     expect(sample(m, 'minio_cluster_drive_offline_total')).toBe(1);
+    // Still the write quorum (3 of 4): healthy, one drive fewer online.
+    expect(sample(m, 'minio_cluster_health_erasure_set_online_drives', { pool: '0', set: '0' })).toBe(3);
+    expect(sample(m, 'minio_cluster_health_status')).toBe(1);
+    // A second drive gone: below the write quorum, unhealthy, as /minio/health/cluster says.
+    await rm(server.drives[2], { recursive: true, force: true });
+    await expect
+      .poll(async () => {
+        const after = parsePrometheusTextFormat((await scrape(server, 1, '/minio/v2/metrics/cluster', token)).text);
+        return [sample(after, 'minio_cluster_health_status'), sample(after, 'minio_cluster_drive_offline_total')];
+      })
+      .toEqual([0, 2]);
+    expect((await fetch(`${server.url}/minio/health/cluster`)).status).toBe(503);
   });
 });
 

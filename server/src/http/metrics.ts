@@ -9,6 +9,8 @@
 // cluster's usage, from the newest usage count any process made (the leader's after each scanner cycle, or one
 // for an admin call): a scrape never starts a count. S3 Select's bytes are counted per process from each query's
 // Stats (api/select.ts SelectCounts).
+import { readdir } from 'node:fs/promises';
+import { isMainThread } from 'node:worker_threads';
 import type { ApiTotals } from '../api/admin/index.js';
 import type { DataUsage } from '../api/admin/server-info.js';
 import { SIZE_RANGES } from '../api/admin/server-info.js';
@@ -315,6 +317,49 @@ export class ServerMetrics {
       );
     }
     traffic('minio_s3_traffic_sent_bytes', 'Total number of s3 bytes sent', () => this.sentBytes);
+    // The process's own figures under MinIO's node names (its dashboard's memory, CPU, start and descriptors
+    // panels). Worker threads share one process, whose figures each of them reads: the largest is the
+    // process's; worker processes each have their own, summed.
+    const shared = isMainThread ? 'sum' : 'max';
+    new Gauge({
+      name: 'minio_node_process_resident_memory_bytes',
+      help: 'Resident memory size in bytes',
+      registers,
+      aggregator: shared,
+      collect() {
+        this.set(process.memoryUsage.rss());
+      },
+    });
+    new Gauge({
+      name: 'minio_node_process_cpu_total_seconds',
+      help: 'Total user and system CPU time spent in seconds',
+      registers,
+      aggregator: shared,
+      collect() {
+        const { user, system } = process.cpuUsage();
+        this.set((user + system) / 1e6);
+      },
+    });
+    new Gauge({
+      name: 'minio_node_process_starttime_seconds',
+      help: 'Start time for MinIO process per node, time in seconds since Unix epoc',
+      registers,
+      aggregator: 'min',
+      collect() {
+        this.set(Math.round(Date.now() / 1000 - process.uptime()));
+      },
+    });
+    new Gauge({
+      name: 'minio_node_file_descriptor_open_total',
+      help: 'Total number of open file descriptors by the MinIO Server process',
+      registers,
+      aggregator: shared,
+      async collect() {
+        // Linux's count of the process's descriptors; elsewhere the series is left at 0.
+        const fds = await readdir('/proc/self/fd').catch(() => []);
+        this.set(fds.length);
+      },
+    });
     new Gauge({
       name: 'minio_node_process_uptime_seconds',
       help: 'Uptime for MinIO process per node in seconds',
@@ -498,7 +543,61 @@ export class ServerMetrics {
           Math.max(0, (Date.now() - Date.parse(heal.lastScanEnd)) / 1000),
         );
     }
+    if (scope === 'node') {
+      // Each of this node's drives' file system, MinIO's node drive series (labelled by the drive's path).
+      const local = drives.filter((d) => d.local);
+      const perDrive = (name: string, help: string, value: (d: (typeof drives)[number]) => number) => {
+        const g = new Gauge({ name, help, labelNames: ['drive'], registers });
+        for (const d of local) g.set({ drive: d.path }, value(d));
+      };
+      perDrive('minio_node_drive_total_bytes', 'Total storage on a drive', (d) => d.totalBytes);
+      perDrive('minio_node_drive_used_bytes', 'Total storage used on a drive', (d) => d.usedBytes);
+      perDrive('minio_node_drive_free_bytes', 'Total storage available on a drive', (d) => d.freeBytes);
+    }
     if (scope === 'cluster') {
+      // MinIO's cluster health (cmd/metrics-v2.go getClusterHealthMetrics), as /minio/health/cluster judges it:
+      // healthy while every erasure set has its write quorum of drives online. Sets by pool and index in it.
+      const setOnline = (s: (typeof sets)[number]) => s.drives.filter((d) => d.online).length;
+      gauge(
+        'minio_cluster_write_quorum',
+        'Maximum write quorum across all pools and sets',
+        Math.max(0, ...sets.map((s) => s.writeQuorum)),
+      );
+      gauge(
+        'minio_cluster_health_status',
+        'Get current cluster health status',
+        sets.every((s) => setOnline(s) >= s.writeQuorum) ? 1 : 0,
+      );
+      const inPool = new Map<number, number>();
+      const labels = sets.map((s) => {
+        const pool = s.pool ?? 0;
+        const set = inPool.get(pool) ?? 0;
+        inPool.set(pool, set + 1);
+        return { pool: String(pool), set: String(set) };
+      });
+      const perSet = (name: string, help: string, value: (s: (typeof sets)[number]) => number) => {
+        const g = new Gauge({ name, help, labelNames: ['pool', 'set'], registers });
+        sets.forEach((s, i) => g.set(labels[i], value(s)));
+      };
+      perSet('minio_cluster_health_erasure_set_status', 'Get current health status for this erasure set', (s) =>
+        setOnline(s) >= s.writeQuorum ? 1 : 0,
+      );
+      perSet('minio_cluster_health_erasure_set_read_quorum', 'Get the read quorum for this erasure set', (s) => s.data);
+      perSet(
+        'minio_cluster_health_erasure_set_write_quorum',
+        'Get the write quorum for this erasure set',
+        (s) => s.writeQuorum,
+      );
+      perSet(
+        'minio_cluster_health_erasure_set_online_drives',
+        'Get the count of the online drives in this erasure set',
+        setOnline,
+      );
+      perSet(
+        'minio_cluster_health_erasure_set_healing_drives',
+        'Get the count of healing drives of this erasure set',
+        (s) => s.drives.filter((d) => d.online && d.healing).length,
+      );
       // Raw: the file systems of the online drives (drives sharing one file system count it each time, as
       // MinIO counts them). Usable: the data shards' share of each set.
       const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);

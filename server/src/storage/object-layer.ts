@@ -441,6 +441,8 @@ export interface SetState {
   /** Drives that must take a write for it to succeed. */
   writeQuorum: number;
   drives: DriveState[];
+  /** The server pool the set belongs to (server pools give it; a single pool: absent, pool 0). */
+  pool?: number;
 }
 
 /** What background healing has done since the leading process started. */

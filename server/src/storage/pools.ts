@@ -184,7 +184,8 @@ export class ServerPools implements L.ObjectLayer {
   }
 
   async storageState(): Promise<L.SetState[]> {
-    return (await Promise.all(this.pools.map((p) => p.storageState()))).flat();
+    const pools = await Promise.all(this.pools.map((p) => p.storageState()));
+    return pools.flatMap((sets, pool) => sets.map((s) => ({ ...s, pool })));
   }
 
   async healObject(bucket: string, key: string, opts?: { deep?: boolean }): Promise<HealResult> {

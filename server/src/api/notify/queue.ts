@@ -592,10 +592,13 @@ export class EventQueue {
     try {
       await this.unlinkAll(seg.file);
     } finally {
+      const retired: Promise<void>[] = [];
       for (const log of seg.logs) {
         log.segments.delete(seg);
-        this.retire(log);
+        retired.push(this.retire(log));
       }
+      // Resolved once those logs are gone too (a failure only leaves a log that a reopen finds useless).
+      await Promise.all(retired);
     }
   }
 
@@ -635,16 +638,16 @@ export class EventQueue {
       if (!results.some((r) => r.status === 'fulfilled')) throw (results[0] as PromiseRejectedResult).reason;
     } finally {
       b.log.writing--;
-      this.retire(b.log);
+      await this.retire(b.log);
     }
   }
 
-  /** Removes a log no segment on disk needs any more (and no append is under way to). */
-  private retire(log: AckLog): void {
+  /** Removes a log no segment on disk needs any more (and no append is under way to); never throws. */
+  private async retire(log: AckLog): Promise<void> {
     if (log.segments.size > 0 || log.writing > 0 || !this.logs.has(log)) return;
     this.logs.delete(log);
     if (this.currentLog === log) this.currentLog = undefined;
-    this.unlinkAll(log.file).catch(() => {});
+    await this.unlinkAll(log.file).catch(() => {});
   }
 
   /** Unlinks `file` from every folder; throws the first failure other than a missing file. */

@@ -1,6 +1,7 @@
 // A real webhook receiver for notification tests: a node:http server on a free loopback port that keeps every
-// POSTed body. It can be stopped (connections refused) and started again on the same port, and tells a test
-// when a number of deliveries has arrived, so tests wait on events, not on time.
+// POSTed body. It can be stopped (connections refused) and started again on the same port, answer with another
+// status or cut the connection, and tells a test when a number of deliveries has arrived, so tests wait on
+// events, not on time.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EventRecord } from '@cairn/server';
@@ -10,6 +11,8 @@ export interface Delivery {
   /** The raw body as received. */
   text: string;
   body: { EventName: string; Key: string; Records: EventRecord[] };
+  /** What the receiver answered: an HTTP status, or 'cut' (the connection closed without an answer). */
+  answer?: number | 'cut';
 }
 
 export class WebhookReceiver {
@@ -22,6 +25,8 @@ export class WebhookReceiver {
   maxInFlight = 0;
   /** Awaited before each answer (a slow receiver); the delivery is recorded before it. */
   beforeAnswer: (() => Promise<void>) | undefined;
+  /** The answer to a delivery (default 200): another status, or 'cut' to close the connection unanswered. */
+  answerWith: ((d: Delivery) => number | 'cut') | undefined;
 
   get url(): string {
     return `http://127.0.0.1:${this.port}/events`;
@@ -34,10 +39,16 @@ export class WebhookReceiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', async () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        this.deliveries.push({ headers: req.headers, text, body: JSON.parse(text) });
+        const delivery: Delivery = { headers: req.headers, text, body: JSON.parse(text) };
+        delivery.answer = this.answerWith?.(delivery) ?? 200;
+        this.deliveries.push(delivery);
         await this.beforeAnswer?.();
         this.inFlight--;
-        res.end();
+        if (delivery.answer === 'cut') req.socket.destroy();
+        else {
+          res.statusCode = delivery.answer;
+          res.end();
+        }
         for (const w of this.waiters.filter((x) => this.deliveries.length >= x.n)) {
           this.waiters.splice(this.waiters.indexOf(w), 1);
           w.resolve();

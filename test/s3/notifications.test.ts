@@ -470,4 +470,36 @@ describe('events delivered to a webhook', () => {
     expect(after.delivered - statusBefore.delivered).toBe(keys.length);
     expect(after.failedAttempts).toBeGreaterThan(statusBefore.failedAttempts);
   });
+
+  it('answers other than 2xx and connections cut unanswered are failures: sent again until taken, in order per key', async () => {
+    const rb = 'events-refused';
+    await s3.send(new CreateBucketCommand({ Bucket: rb }));
+    await putConfig({ QueueConfigurations: [{ Id: 'r', QueueArn: ARN, Events: ['s3:ObjectCreated:*'] }] }, rb);
+    const statusBefore = server.notifyStatus()[0];
+    const from = hook.deliveries.length;
+    // The first six requests are answered 503, 500, 404 or 302 (a redirect is not followed), or cut unanswered.
+    const refusals: (number | 'cut')[] = [503, 'cut', 500, 404, 'cut', 302];
+    hook.answerWith = () => refusals.shift() ?? 200;
+    const puts = ['k1', 'k2', 'k1', 'k3', 'k2', 'k1'];
+    try {
+      for (const [i, key] of puts.entries())
+        await s3.send(new PutObjectCommand({ Bucket: rb, Key: key, Body: 'x'.repeat(i + 1) }));
+      await server.notifyIdle();
+    } finally {
+      hook.answerWith = undefined;
+    }
+    const got = hook.deliveries.slice(from);
+    expect(got).toHaveLength(puts.length + 6);
+    expect(got.filter((d) => d.answer !== 200)).toHaveLength(6);
+    // Each event taken exactly once, each key's in the order written (the sizes tell them apart).
+    const taken = got.filter((d) => d.answer === 200);
+    for (const key of new Set(puts))
+      expect(taken.filter((d) => d.body.Key === `${rb}/${key}`).map((d) => d.body.Records[0].s3.object.size)).toEqual(
+        puts.flatMap((k, i) => (k === key ? [i + 1] : [])),
+      );
+    const after = server.notifyStatus()[0];
+    expect(after.delivered - statusBefore.delivered).toBe(puts.length);
+    expect(after.failedAttempts - statusBefore.failedAttempts).toBe(6);
+    expect(after.queued).toBe(0);
+  });
 });

@@ -5,10 +5,10 @@
 // CAIRN_NOTIFY_WEBHOOK_MAX_WORKERS_<ID> events (default 8, 1 to 500) are under way at once, those of one object
 // key one after the other (the sender's lanes, lanes.ts), so a slow receiver is not waited on event by event.
 //
-// The POST goes over node's http(s) with a keep-alive agent, not fetch: fetch (undici) cost about 0.3 ms more
-// CPU per POST, a third of what a notified 4 KiB PUT cost the server beyond a plain one.
-import { Agent as HttpAgent, request as httpRequest } from '../../node-http.js';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+// The POST goes over undici's Pool (`request`, one keep-alive connection per lane), not node's http nor fetch:
+// see bench/notify/README.md for the CPU per event of each. undici is loaded at the first event, so a process
+// without a webhook target does not carry it.
+import type { Pool } from 'undici';
 import { eventLog, type QueuedEvent, type Target } from './target.js';
 
 const SEND_TIMEOUT_MS = 10_000;
@@ -17,8 +17,10 @@ const MAX_WEBHOOK_WORKERS = 500;
 
 export class WebhookTarget implements Target {
   private readonly endpoint: URL;
-  private readonly authorization?: string;
-  private readonly agent: HttpAgent;
+  private readonly path: string;
+  private readonly headers: Record<string, string>;
+  private pool: Pool | Promise<Pool> | undefined;
+  private closed = false;
   /** Events sent at once (the sender's lanes). */
   readonly lanes: number;
 
@@ -33,54 +35,50 @@ export class WebhookTarget implements Target {
     // Credentials in the URL are not sent (fetch refused them too): the token setting is the way.
     if (this.endpoint.username || this.endpoint.password)
       throw new Error(`${env('ENDPOINT')} must not hold a user or password: use ${env('AUTH_TOKEN')}`);
+    this.path = `${this.endpoint.pathname}${this.endpoint.search}`;
+    this.headers = { 'content-type': 'application/json' };
     const token = settings.auth_token?.trim();
-    if (token) this.authorization = token.split(/\s+/).length === 2 ? token : `Bearer ${token}`;
+    if (token) this.headers.authorization = token.split(/\s+/).length === 2 ? token : `Bearer ${token}`;
     const workers = settings.max_workers?.trim() || String(DEFAULT_WEBHOOK_WORKERS);
     this.lanes = Number(workers);
     if (!/^\d{1,3}$/.test(workers) || this.lanes < 1 || this.lanes > MAX_WEBHOOK_WORKERS)
       throw new Error(`${env('MAX_WORKERS')} must be a whole number from 1 to 500, got '${workers.slice(0, 40)}'`);
-    this.agent =
-      this.endpoint.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
   }
 
-  send(e: QueuedEvent): Promise<void> {
-    const body = eventLog(e);
-    const headers: Record<string, string | number> = {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(body),
-    };
-    if (this.authorization) headers.authorization = this.authorization;
-    const url = this.endpoint;
-    return new Promise<void>((resolve, reject) => {
-      const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)({
-        agent: this.agent,
-        method: 'POST',
-        hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
-        port: url.port || undefined,
-        path: `${url.pathname}${url.search}`,
-        headers,
+  /** The connections to the endpoint, made at the first event. */
+  private connections(): Pool | Promise<Pool> {
+    this.pool ??= import('undici').then(({ Pool }) => {
+      if (this.closed) throw new Error('the webhook target is closed');
+      const pool = new Pool(this.endpoint.origin, {
+        connections: this.lanes,
+        pipelining: 1,
+        connectTimeout: SEND_TIMEOUT_MS,
+        headersTimeout: SEND_TIMEOUT_MS,
+        bodyTimeout: SEND_TIMEOUT_MS,
       });
-      const timer = setTimeout(
-        () => req.destroy(new Error(`${url.origin} did not answer in ${SEND_TIMEOUT_MS / 1000} s`)),
-        SEND_TIMEOUT_MS,
-      );
-      req.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-      req.once('response', (res) => {
-        const status = res.statusCode ?? 0;
-        res.resume();
-        res.once('error', () => {}); // the answer's status is what counts; a cut body only loses the socket
-        clearTimeout(timer);
-        if (status < 200 || status > 299) reject(new Error(`${url.origin} answered ${status}`));
-        else resolve();
-      });
-      req.end(body);
+      this.pool = pool;
+      return pool;
     });
+    return this.pool;
+  }
+
+  async send(e: QueuedEvent): Promise<void> {
+    const pool = await this.connections();
+    const { statusCode, body } = await pool.request({
+      method: 'POST',
+      path: this.path,
+      headers: this.headers,
+      body: eventLog(e),
+    });
+    // The answer's status is what counts; a body cut short only loses the connection.
+    await body.dump().catch(() => {});
+    if (statusCode < 200 || statusCode > 299) throw new Error(`${this.endpoint.origin} answered ${statusCode}`);
   }
 
   async close(): Promise<void> {
-    this.agent.destroy();
+    this.closed = true;
+    const pool = this.pool;
+    this.pool = undefined;
+    if (pool) await (await Promise.resolve(pool).catch(() => undefined))?.destroy();
   }
 }

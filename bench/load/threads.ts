@@ -40,3 +40,43 @@ export async function threads(root: number): Promise<Split> {
     }
   return out;
 }
+
+/** Scheduler time of a thread group: on a core, waiting on a run queue for one (ns), and times run. */
+export type Sched = Record<string, { runNs: number; waitNs: number; slices: number }>;
+
+/**
+ * /proc/PID/task/TID/schedstat of every thread of the process tree of `root`, by group (worker threads of
+ * `cairn server` apart: Node names them `WorkerThread`): how long the threads waited for a core on a loaded machine.
+ */
+export async function schedstats(root: number): Promise<Sched> {
+  const out: Sched = {};
+  for (const pid of await tree(root))
+    for (const t of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
+      const [comm, sched] = await Promise.all([
+        readFile(`/proc/${pid}/task/${t}/comm`, 'utf8').catch(() => ''),
+        readFile(`/proc/${pid}/task/${t}/schedstat`, 'utf8').catch(() => ''),
+      ]);
+      if (!sched) continue;
+      const [run, wait, slices] = sched.trim().split(' ').map(Number);
+      const name = comm.trim();
+      const g = (out[name.startsWith('WorkerThread') ? 'worker' : group(name, Number(t), pid)] ??= {
+        runNs: 0,
+        waitNs: 0,
+        slices: 0,
+      });
+      g.runNs += run;
+      g.waitNs += wait;
+      g.slices += slices;
+    }
+  return out;
+}
+
+/** `after` less `before`, group by group. */
+export function schedDelta(after: Sched, before: Sched): Sched {
+  const out: Sched = {};
+  for (const [k, a] of Object.entries(after)) {
+    const b = before[k] ?? { runNs: 0, waitNs: 0, slices: 0 };
+    out[k] = { runNs: a.runNs - b.runNs, waitNs: a.waitNs - b.waitNs, slices: a.slices - b.slices };
+  }
+  return out;
+}

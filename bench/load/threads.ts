@@ -41,8 +41,14 @@ export async function threads(root: number): Promise<Split> {
   return out;
 }
 
-/** Scheduler time of a thread group: on a core, waiting on a run queue for one (ns), and times run. */
-export type Sched = Record<string, { runNs: number; waitNs: number; slices: number }>;
+/**
+ * Scheduler time of a thread group: on a core, waiting on a run queue for one (ns), times run, and the switches
+ * off a core: voluntary (the thread slept: epoll, a futex) and involuntary (preempted while it could have run).
+ */
+export type Sched = Record<
+  string,
+  { runNs: number; waitNs: number; slices: number; voluntary: number; preempted: number }
+>;
 
 /**
  * /proc/PID/task/TID/schedstat of every thread of the process tree of `root`, by group (worker threads of
@@ -52,9 +58,10 @@ export async function schedstats(root: number): Promise<Sched> {
   const out: Sched = {};
   for (const pid of await tree(root))
     for (const t of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
-      const [comm, sched] = await Promise.all([
+      const [comm, sched, status] = await Promise.all([
         readFile(`/proc/${pid}/task/${t}/comm`, 'utf8').catch(() => ''),
         readFile(`/proc/${pid}/task/${t}/schedstat`, 'utf8').catch(() => ''),
+        readFile(`/proc/${pid}/task/${t}/status`, 'utf8').catch(() => ''),
       ]);
       if (!sched) continue;
       const [run, wait, slices] = sched.trim().split(' ').map(Number);
@@ -63,10 +70,14 @@ export async function schedstats(root: number): Promise<Sched> {
         runNs: 0,
         waitNs: 0,
         slices: 0,
+        voluntary: 0,
+        preempted: 0,
       });
       g.runNs += run;
       g.waitNs += wait;
       g.slices += slices;
+      g.voluntary += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+      g.preempted += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
     }
   return out;
 }
@@ -75,8 +86,14 @@ export async function schedstats(root: number): Promise<Sched> {
 export function schedDelta(after: Sched, before: Sched): Sched {
   const out: Sched = {};
   for (const [k, a] of Object.entries(after)) {
-    const b = before[k] ?? { runNs: 0, waitNs: 0, slices: 0 };
-    out[k] = { runNs: a.runNs - b.runNs, waitNs: a.waitNs - b.waitNs, slices: a.slices - b.slices };
+    const b = before[k] ?? { runNs: 0, waitNs: 0, slices: 0, voluntary: 0, preempted: 0 };
+    out[k] = {
+      runNs: a.runNs - b.runNs,
+      waitNs: a.waitNs - b.waitNs,
+      slices: a.slices - b.slices,
+      voluntary: a.voluntary - b.voluntary,
+      preempted: a.preempted - b.preempted,
+    };
   }
   return out;
 }

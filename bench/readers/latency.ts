@@ -205,7 +205,15 @@ try {
   const perRequest = (x: number) => (x / 1e6 / (4 * n)).toFixed(3);
   console.log(
     table([
-      ['server', 'threads', 'on a core ms/request', 'waiting for a core ms/request', 'runs/request'],
+      [
+        'server',
+        'threads',
+        'on a core ms/request',
+        'waiting for a core ms/request',
+        'runs/request',
+        'slept/request',
+        'preempted/request',
+      ],
       ...sched.flatMap((d: Sched, i) =>
         Object.entries(d)
           .filter(([, g]) => g.slices > 0)
@@ -215,6 +223,8 @@ try {
             perRequest(g.runNs),
             perRequest(g.waitNs),
             (g.slices / (4 * n)).toFixed(2),
+            (g.voluntary / (4 * n)).toFixed(2),
+            (g.preempted / (4 * n)).toFixed(2),
           ]),
       ),
     ]),

@@ -25,6 +25,8 @@ export class Site {
   constructor(
     readonly base: string,
     readonly users = [ALT, TARGET_CREDS],
+    /** More server options (e.g. notification targets). */
+    readonly extra: Partial<Parameters<typeof startServer>[0]> = {},
   ) {}
   async start(): Promise<this> {
     this.server = await startServer({
@@ -35,6 +37,7 @@ export class Site {
       drives: [1, 2, 3, 4].map((i) => join(this.base, `d${i}`)),
       replicationRetry: { minMs: 50, maxMs: 400 },
       prometheusAuth: 'public',
+      ...this.extra,
     });
     this.port = this.server.port;
     return this;

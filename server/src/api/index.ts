@@ -49,6 +49,7 @@ export { LifecycleScanner } from './lifecycle/index.js';
 export { Tiers } from './tier/tiers.js';
 export {
   Replicator,
+  publishReplicationEvent,
   resyncDone,
   type ReplicationTargetStatus,
   type ReplicatorOptions,

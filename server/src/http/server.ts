@@ -22,6 +22,7 @@ import {
   Replicator,
   type ReplicatorOptions,
   resyncDone,
+  publishReplicationEvent,
   type ServerAdmin,
   type ServerConfig,
   type ServiceAction,
@@ -216,6 +217,12 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   };
   // Resyncs count the changes they queued as the senders finish them.
   if (replication) replication.onDone = (e, bytes, ok) => resyncDone(ctx.api, e, bytes, ok);
+  // A change's outcome is an s3:Replication:* event for the bucket's notification targets.
+  if (replication)
+    replication.onStatus = (e, status, bytes) =>
+      publishReplicationEvent(ctx.api, e, status, bytes).catch((err: unknown) =>
+        logger.warn({ bucket: e.bucket, key: e.key, err }, 'replication event not queued'),
+      );
   // Lifecycle rules are applied with storage's background work (where and when storage runs it: the leader).
   const scanner = new LifecycleScanner(ctx.api, logger);
   opts.storage.addBackgroundTask('applying lifecycle rules', (stopping) => scanner.run(stopping));

@@ -10,7 +10,10 @@ import { many, parseXml, str, toXml, type XmlValue } from '../xml.js';
  * The events Cairn emits (AWS's names; ObjectAccessed is MinIO's addition, which its clients use). Lifecycle
  * actions have their own, as in AWS: an expired version or delete marker removed is LifecycleExpiration:Delete,
  * an expired current version hidden by a delete marker LifecycleExpiration:DeleteMarkerCreated, data moved to a
- * tier LifecycleTransition (they are not ObjectRemoved events).
+ * tier LifecycleTransition (they are not ObjectRemoved events). Replication tells a change that failed to reach
+ * its target (OperationFailedReplication, AWS's name: once per change, at its first failed attempt, as its
+ * status turns FAILED) and one that reached it (OperationCompletedReplication, MinIO's). AWS's threshold events
+ * (OperationMissedThreshold, ...) belong to Replication Time Control, which Cairn does not have: refused.
  */
 export const EVENT_NAMES = [
   's3:ObjectCreated:Put',
@@ -24,10 +27,18 @@ export const EVENT_NAMES = [
   's3:LifecycleExpiration:Delete',
   's3:LifecycleExpiration:DeleteMarkerCreated',
   's3:LifecycleTransition',
+  's3:Replication:OperationFailedReplication',
+  's3:Replication:OperationCompletedReplication',
 ] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 
-const WILDCARDS = ['s3:ObjectCreated:*', 's3:ObjectRemoved:*', 's3:ObjectAccessed:*', 's3:LifecycleExpiration:*'];
+const WILDCARDS = [
+  's3:ObjectCreated:*',
+  's3:ObjectRemoved:*',
+  's3:ObjectAccessed:*',
+  's3:LifecycleExpiration:*',
+  's3:Replication:*',
+];
 const KNOWN = new Set<string>([...EVENT_NAMES, ...WILDCARDS]);
 
 /** The three kinds of configuration and the element naming each one's destination. */

@@ -5,6 +5,7 @@ import { S3Error, isS3Error } from '../../errors.js';
 import type { ObjectInfo } from '../../storage/object-layer.js';
 import { bucketSettings } from '../bucket-settings.js';
 import type { ObjectEvent } from '../notify/event.js';
+import { publishServerEvents } from '../notify/index.js';
 import { readDocument } from '../request-body.js';
 import {
   emptyResponse,
@@ -35,6 +36,29 @@ export { isReplicationTargetPath, replicationTargetAdmin } from './admin.js';
 export { resyncDone, resyncStatus, startResync } from './resync.js';
 
 const MAX_DOCUMENT = 2 * 1024 * 1024;
+
+/**
+ * Queues the s3:Replication:* event of a change's outcome for the bucket's notification targets, as the server's
+ * own work (MinIO's agent `Internal: [Replication]`): COMPLETED once the target has it (an object's size is the
+ * bytes copied), FAILED at its first failed attempt. Resolves once queued; nothing when no rule wants it.
+ */
+export async function publishReplicationEvent(
+  ctx: ApiContext,
+  e: ReplicationEntry,
+  status: 'COMPLETED' | 'FAILED',
+  bytes: number,
+): Promise<void> {
+  const event: ObjectEvent = {
+    name:
+      status === 'COMPLETED'
+        ? 's3:Replication:OperationCompletedReplication'
+        : 's3:Replication:OperationFailedReplication',
+    key: e.key,
+    versionId: e.versionId,
+    size: e.kind === 'object' && status === 'COMPLETED' ? bytes : undefined,
+  };
+  await publishServerEvents(ctx, e.bucket, [event], 'Internal: [Replication]');
+}
 const parsed = new WeakMap<object, ReplicationConfiguration>();
 
 /** The bucket's replication configuration, parsed once per change (undefined: none). */

@@ -118,6 +118,7 @@ class Sender {
     const { minMs, maxMs } = this.r.retry;
     let delay = minMs;
     let refusals = 0;
+    let failedOnce = false;
     for (;;) {
       if (signal.aborted) return false;
       let bytes: number;
@@ -131,6 +132,9 @@ class Sender {
           this.r.log.warn({ target: this.arn, key: entry.key, err: (e as Error).message }, 'replication failed');
         this.down = !refused;
         await this.r.setStatus(entry, 'FAILED').catch(() => {});
+        // Told once per change, before it can leave the queue (a restart before then may tell it again).
+        if (!failedOnce) await this.r.onStatus?.(entry, 'FAILED', 0);
+        failedOnce = true;
         if (refused && refusals >= MAX_REFUSALS) {
           this.failed++;
           this.r.onDone?.(entry, 0, false);
@@ -149,6 +153,7 @@ class Sender {
       await this.r.setStatus(entry, 'COMPLETED').catch((err: unknown) => {
         this.r.log.warn({ target: this.arn, key: entry.key, err }, 'replication status not written');
       });
+      await this.r.onStatus?.(entry, 'COMPLETED', bytes);
       return true;
     }
   }
@@ -166,6 +171,11 @@ export class Replicator {
   readonly log: ApiLogger;
   /** Told of each change copied (`ok`) or given up on: resyncs count theirs (resync.ts). */
   onDone?: (e: ReplicationEntry, bytes: number, ok: boolean) => void;
+  /**
+   * Told when a change reached its target (COMPLETED, with the bytes copied) and at its first failed attempt
+   * (FAILED): the s3:Replication:* events. Awaited before the change leaves the queue; must not throw.
+   */
+  onStatus?: (e: ReplicationEntry, status: 'COMPLETED' | 'FAILED', bytes: number) => Promise<void>;
   private closed = false;
   /** Where the queues are (opts.queueBases until moveTo), and where they were (start only). */
   private bases: string[];

@@ -16,92 +16,125 @@ pub(crate) const K: [u32; 64] = [
     0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
 ];
 
-/// Hides `x` from the optimiser so that `a + m + k` is computed off the critical path (LLVM would
-/// otherwise move the constant add after the round function, one more cycle per step).
+/// Hides the N values from the optimiser in one block, so that `a + m + k` is computed off the critical path
+/// (LLVM would otherwise move the constant add after the round function, one more cycle per step) and so that
+/// N streams' steps stay interleaved (LLVM would otherwise emit one stream's block after the other's, too far
+/// apart for the core's reorder window to overlap them).
 #[inline(always)]
-fn opaque(mut x: u32) -> u32 {
-    // SAFETY: an empty asm block (a comment) that only claims to modify a register it is given.
-    #[cfg(target_arch = "x86_64")]
-    unsafe {
-        core::arch::asm!("/* {0:e} */", inout(reg) x, options(pure, nomem, nostack, preserves_flags))
-    };
-    #[cfg(target_arch = "aarch64")]
-    unsafe {
-        core::arch::asm!("/* {0:w} */", inout(reg) x, options(pure, nomem, nostack, preserves_flags))
-    };
-    x
+fn opaque<const N: usize>(x: &mut [u32; N]) {
+    macro_rules! hide {
+        ($($r:literal => $v:expr),+) => {{
+            // SAFETY: an empty asm block (a comment) that only claims to modify the registers it is given.
+            #[cfg(target_arch = "x86_64")]
+            unsafe {
+                core::arch::asm!(concat!("/*", $(" {", $r, ":e}"),+, " */"), $(inout(reg) $v),+,
+                    options(pure, nomem, nostack, preserves_flags))
+            };
+            #[cfg(target_arch = "aarch64")]
+            unsafe {
+                core::arch::asm!(concat!("/*", $(" {", $r, ":w}"),+, " */"), $(inout(reg) $v),+,
+                    options(pure, nomem, nostack, preserves_flags))
+            };
+        }};
+    }
+    match x.as_mut_slice() {
+        [a] => hide!(0 => *a),
+        [a, b] => hide!(0 => *a, 1 => *b),
+        [a, b, c] => hide!(0 => *a, 1 => *b, 2 => *c),
+        [a, b, c, d] => hide!(0 => *a, 1 => *b, 2 => *c, 3 => *d),
+        _ => unreachable!("compress_n takes one to four streams"),
+    }
 }
 
-macro_rules! step {
-    (F, $a:ident, $b:ident, $c:ident, $d:ident, $m:expr, $k:expr, $s:expr) => {
-        $a = opaque($a.wrapping_add($m).wrapping_add($k))
-            .wrapping_add($d ^ ($b & ($c ^ $d)))
-            .rotate_left($s)
-            .wrapping_add($b);
-    };
-    (G, $a:ident, $b:ident, $c:ident, $d:ident, $m:expr, $k:expr, $s:expr) => {
-        $a = opaque($a.wrapping_add($m).wrapping_add($k).wrapping_add($c & !$d))
-            .wrapping_add($b & $d)
-            .rotate_left($s)
-            .wrapping_add($b);
-    };
-    (H, $a:ident, $b:ident, $c:ident, $d:ident, $m:expr, $k:expr, $s:expr) => {
-        $a = opaque($a.wrapping_add($m).wrapping_add($k)).wrapping_add($b ^ ($c ^ $d)).rotate_left($s).wrapping_add($b);
-    };
-    (I, $a:ident, $b:ident, $c:ident, $d:ident, $m:expr, $k:expr, $s:expr) => {
-        $a =
-            opaque($a.wrapping_add($m).wrapping_add($k)).wrapping_add($c ^ ($b | !$d)).rotate_left($s).wrapping_add($b);
-    };
+/// One block of one stream.
+#[inline(always)]
+pub(crate) fn compress(state: &mut [u32; 4], block: &[u8]) {
+    let block: &[u8; 64] = block.try_into().expect("a 64-byte block");
+    compress_n::<1>([state], [block]);
 }
 
+/// One block of each of N independent streams, their steps interleaved in one instruction stream: one
+/// stream's steps are a chain (each needs the one before), so a core that issues four ALU operations a
+/// cycle sits mostly idle on one; two or three chains side by side fill it, for little more time than one
+/// (md5x.rs picks this for two or three uploads, the AVX2 lanes for more).
 #[inline(always)]
 #[rustfmt::skip] // four steps a round on two lines each, as in RFC 1321
-pub(crate) fn compress(state: &mut [u32; 4], block: &[u8]) {
-    let mut m = [0u32; 16];
-    for (w, c) in m.iter_mut().zip(block.chunks_exact(4)) {
-        *w = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+pub(crate) fn compress_n<const N: usize>(states: [&mut [u32; 4]; N], blocks: [&[u8; 64]; N]) {
+    let mut m = [[0u32; 16]; N];
+    for (mj, block) in m.iter_mut().zip(blocks) {
+        for (w, c) in mj.iter_mut().zip(block.chunks_exact(4)) {
+            *w = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        }
     }
-    let [mut a, mut b, mut c, mut d] = *state;
-    step!(F, a, b, c, d, m[0], K[0], 7); step!(F, d, a, b, c, m[1], K[1], 12);
-    step!(F, c, d, a, b, m[2], K[2], 17); step!(F, b, c, d, a, m[3], K[3], 22);
-    step!(F, a, b, c, d, m[4], K[4], 7); step!(F, d, a, b, c, m[5], K[5], 12);
-    step!(F, c, d, a, b, m[6], K[6], 17); step!(F, b, c, d, a, m[7], K[7], 22);
-    step!(F, a, b, c, d, m[8], K[8], 7); step!(F, d, a, b, c, m[9], K[9], 12);
-    step!(F, c, d, a, b, m[10], K[10], 17); step!(F, b, c, d, a, m[11], K[11], 22);
-    step!(F, a, b, c, d, m[12], K[12], 7); step!(F, d, a, b, c, m[13], K[13], 12);
-    step!(F, c, d, a, b, m[14], K[14], 17); step!(F, b, c, d, a, m[15], K[15], 22);
+    let mut a: [u32; N] = core::array::from_fn(|j| states[j][0]);
+    let mut b: [u32; N] = core::array::from_fn(|j| states[j][1]);
+    let mut c: [u32; N] = core::array::from_fn(|j| states[j][2]);
+    let mut d: [u32; N] = core::array::from_fn(|j| states[j][3]);
+    // One step in every stream: a = b + rotl(a + m[g] + K[i] + f(b, c, d), s), the terms that do not need
+    // `b` (the newest word) added first; in G the two disjoint terms of f are added apart, so `c & !d` enters
+    // early too (shortcuts described in github.com/animetosho/md5-optimisation).
+    macro_rules! st {
+        ($f:ident, $a:ident, $b:ident, $c:ident, $d:ident, $g:literal, $i:literal, $s:literal) => {
+            let mut t: [u32; N] =
+                core::array::from_fn(|j| early!($f, $a[j], $c[j], $d[j]).wrapping_add(m[j][$g]).wrapping_add(K[$i]));
+            opaque(&mut t);
+            for j in 0..N {
+                $a[j] = t[j].wrapping_add(late!($f, $b[j], $c[j], $d[j])).rotate_left($s).wrapping_add($b[j]);
+            }
+        };
+    }
+    macro_rules! early {
+        (G, $a:expr, $c:expr, $d:expr) => { $a.wrapping_add($c & !$d) };
+        ($f:ident, $a:expr, $c:expr, $d:expr) => { $a };
+    }
+    macro_rules! late {
+        (F, $b:expr, $c:expr, $d:expr) => { $d ^ ($b & ($c ^ $d)) };
+        (G, $b:expr, $c:expr, $d:expr) => { $b & $d };
+        (H, $b:expr, $c:expr, $d:expr) => { $b ^ ($c ^ $d) };
+        (I, $b:expr, $c:expr, $d:expr) => { $c ^ ($b | !$d) };
+    }
+    st!(F, a, b, c, d, 0, 0, 7); st!(F, d, a, b, c, 1, 1, 12);
+    st!(F, c, d, a, b, 2, 2, 17); st!(F, b, c, d, a, 3, 3, 22);
+    st!(F, a, b, c, d, 4, 4, 7); st!(F, d, a, b, c, 5, 5, 12);
+    st!(F, c, d, a, b, 6, 6, 17); st!(F, b, c, d, a, 7, 7, 22);
+    st!(F, a, b, c, d, 8, 8, 7); st!(F, d, a, b, c, 9, 9, 12);
+    st!(F, c, d, a, b, 10, 10, 17); st!(F, b, c, d, a, 11, 11, 22);
+    st!(F, a, b, c, d, 12, 12, 7); st!(F, d, a, b, c, 13, 13, 12);
+    st!(F, c, d, a, b, 14, 14, 17); st!(F, b, c, d, a, 15, 15, 22);
 
-    step!(G, a, b, c, d, m[1], K[16], 5); step!(G, d, a, b, c, m[6], K[17], 9);
-    step!(G, c, d, a, b, m[11], K[18], 14); step!(G, b, c, d, a, m[0], K[19], 20);
-    step!(G, a, b, c, d, m[5], K[20], 5); step!(G, d, a, b, c, m[10], K[21], 9);
-    step!(G, c, d, a, b, m[15], K[22], 14); step!(G, b, c, d, a, m[4], K[23], 20);
-    step!(G, a, b, c, d, m[9], K[24], 5); step!(G, d, a, b, c, m[14], K[25], 9);
-    step!(G, c, d, a, b, m[3], K[26], 14); step!(G, b, c, d, a, m[8], K[27], 20);
-    step!(G, a, b, c, d, m[13], K[28], 5); step!(G, d, a, b, c, m[2], K[29], 9);
-    step!(G, c, d, a, b, m[7], K[30], 14); step!(G, b, c, d, a, m[12], K[31], 20);
+    st!(G, a, b, c, d, 1, 16, 5); st!(G, d, a, b, c, 6, 17, 9);
+    st!(G, c, d, a, b, 11, 18, 14); st!(G, b, c, d, a, 0, 19, 20);
+    st!(G, a, b, c, d, 5, 20, 5); st!(G, d, a, b, c, 10, 21, 9);
+    st!(G, c, d, a, b, 15, 22, 14); st!(G, b, c, d, a, 4, 23, 20);
+    st!(G, a, b, c, d, 9, 24, 5); st!(G, d, a, b, c, 14, 25, 9);
+    st!(G, c, d, a, b, 3, 26, 14); st!(G, b, c, d, a, 8, 27, 20);
+    st!(G, a, b, c, d, 13, 28, 5); st!(G, d, a, b, c, 2, 29, 9);
+    st!(G, c, d, a, b, 7, 30, 14); st!(G, b, c, d, a, 12, 31, 20);
 
-    step!(H, a, b, c, d, m[5], K[32], 4); step!(H, d, a, b, c, m[8], K[33], 11);
-    step!(H, c, d, a, b, m[11], K[34], 16); step!(H, b, c, d, a, m[14], K[35], 23);
-    step!(H, a, b, c, d, m[1], K[36], 4); step!(H, d, a, b, c, m[4], K[37], 11);
-    step!(H, c, d, a, b, m[7], K[38], 16); step!(H, b, c, d, a, m[10], K[39], 23);
-    step!(H, a, b, c, d, m[13], K[40], 4); step!(H, d, a, b, c, m[0], K[41], 11);
-    step!(H, c, d, a, b, m[3], K[42], 16); step!(H, b, c, d, a, m[6], K[43], 23);
-    step!(H, a, b, c, d, m[9], K[44], 4); step!(H, d, a, b, c, m[12], K[45], 11);
-    step!(H, c, d, a, b, m[15], K[46], 16); step!(H, b, c, d, a, m[2], K[47], 23);
+    st!(H, a, b, c, d, 5, 32, 4); st!(H, d, a, b, c, 8, 33, 11);
+    st!(H, c, d, a, b, 11, 34, 16); st!(H, b, c, d, a, 14, 35, 23);
+    st!(H, a, b, c, d, 1, 36, 4); st!(H, d, a, b, c, 4, 37, 11);
+    st!(H, c, d, a, b, 7, 38, 16); st!(H, b, c, d, a, 10, 39, 23);
+    st!(H, a, b, c, d, 13, 40, 4); st!(H, d, a, b, c, 0, 41, 11);
+    st!(H, c, d, a, b, 3, 42, 16); st!(H, b, c, d, a, 6, 43, 23);
+    st!(H, a, b, c, d, 9, 44, 4); st!(H, d, a, b, c, 12, 45, 11);
+    st!(H, c, d, a, b, 15, 46, 16); st!(H, b, c, d, a, 2, 47, 23);
 
-    step!(I, a, b, c, d, m[0], K[48], 6); step!(I, d, a, b, c, m[7], K[49], 10);
-    step!(I, c, d, a, b, m[14], K[50], 15); step!(I, b, c, d, a, m[5], K[51], 21);
-    step!(I, a, b, c, d, m[12], K[52], 6); step!(I, d, a, b, c, m[3], K[53], 10);
-    step!(I, c, d, a, b, m[10], K[54], 15); step!(I, b, c, d, a, m[1], K[55], 21);
-    step!(I, a, b, c, d, m[8], K[56], 6); step!(I, d, a, b, c, m[15], K[57], 10);
-    step!(I, c, d, a, b, m[6], K[58], 15); step!(I, b, c, d, a, m[13], K[59], 21);
-    step!(I, a, b, c, d, m[4], K[60], 6); step!(I, d, a, b, c, m[11], K[61], 10);
-    step!(I, c, d, a, b, m[2], K[62], 15); step!(I, b, c, d, a, m[9], K[63], 21);
+    st!(I, a, b, c, d, 0, 48, 6); st!(I, d, a, b, c, 7, 49, 10);
+    st!(I, c, d, a, b, 14, 50, 15); st!(I, b, c, d, a, 5, 51, 21);
+    st!(I, a, b, c, d, 12, 52, 6); st!(I, d, a, b, c, 3, 53, 10);
+    st!(I, c, d, a, b, 10, 54, 15); st!(I, b, c, d, a, 1, 55, 21);
+    st!(I, a, b, c, d, 8, 56, 6); st!(I, d, a, b, c, 15, 57, 10);
+    st!(I, c, d, a, b, 6, 58, 15); st!(I, b, c, d, a, 13, 59, 21);
+    st!(I, a, b, c, d, 4, 60, 6); st!(I, d, a, b, c, 11, 61, 10);
+    st!(I, c, d, a, b, 2, 62, 15); st!(I, b, c, d, a, 9, 63, 21);
 
-    state[0] = state[0].wrapping_add(a);
-    state[1] = state[1].wrapping_add(b);
-    state[2] = state[2].wrapping_add(c);
-    state[3] = state[3].wrapping_add(d);
+    for (j, state) in states.into_iter().enumerate() {
+        state[0] = state[0].wrapping_add(a[j]);
+        state[1] = state[1].wrapping_add(b[j]);
+        state[2] = state[2].wrapping_add(c[j]);
+        state[3] = state[3].wrapping_add(d[j]);
+    }
 }
 
 /// Streaming MD5.

@@ -51,9 +51,17 @@ describe('md5Update', () => {
         const lens = [edges[k % e], edges[Math.floor(k / e)], edges[(7 * k) % e], edges[(5 * k + 3) % e]].slice(0, n);
         const states = lens.map(() => md5State());
         const first = lens.map((_, j) => rnd.bytes(carried[(k + j) % carried.length]));
-        md5Update(states, first, first.map(() => 1));
+        md5Update(
+          states,
+          first,
+          first.map(() => 1),
+        );
         const second = lens.map((len) => rnd.bytes(len));
-        md5Update(states, second, second.map(() => 1));
+        md5Update(
+          states,
+          second,
+          second.map(() => 1),
+        );
         states.forEach((s, j) =>
           expect(md5StateDigest(s).toString('hex'), `lanes ${n}, lengths ${lens}`).toBe(
             md5(Buffer.concat([first[j], second[j]])),

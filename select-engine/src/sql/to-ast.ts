@@ -171,7 +171,9 @@ function unaryExpr(n: CstNode): A.Expr {
           pos: posOf(t),
           literal: { type: 'int', value: typeof lit.value === 'bigint' ? -lit.value : -lit.value },
         };
-      return { kind: 'literal', pos: posOf(t), literal: { type: 'decimal', value: -lit.value, text: `-${lit.text}` } };
+      // A folded -(-1.5) is 1.5 again, not the text --1.5.
+      const text = lit.text.startsWith('-') ? lit.text.slice(1) : `-${lit.text}`;
+      return { kind: 'literal', pos: posOf(t), literal: { type: 'decimal', value: -lit.value, text } };
     }
     return { kind: 'unary', pos: posOf(t), op: t.image as '-' | '+', operand };
   }

@@ -168,6 +168,50 @@ describe('wildcard matcher', () => {
     expect(compileLike(unclosed, undefined, true)(unclosed)).toBe(true);
   });
 
+  it('reads the edges of a [...] class: negation, a closing ] or - as members, one-character ranges', () => {
+    const ceph = (p: string, t: string) => compileLike(p, undefined, true)(t);
+    const cases: [string, string, boolean][] = [
+      // ^ and ! negate; they are not members themselves, nor is the [ that opens the class.
+      ['[^a]', '^', true],
+      ['[^a]', '[', true],
+      ['[!a]', '!', true],
+      ['[^a]', 'a', false],
+      // A - before the ] or at the end of the pattern is a member, not a range.
+      ['[a-]', '-', true],
+      ['[a-]', 'a', true],
+      ['[a-]', 'b', false],
+      ['[a-', '[a-', true],
+      ['[a-', 'a', false],
+      // A range may start and end at the same character.
+      ['[a-a]', 'a', true],
+      ['[a-a]', 'b', false],
+    ];
+    for (const [p, t, want] of cases) expect(ceph(p, t), `'${t}' LIKE '${p}'`).toBe(want);
+  });
+
+  it('bounds [...] at 256 members and ranges in all, and counts classes, escapes and an unclosed [ in a run', () => {
+    const ceph = (p: string) => compileLike(p, undefined, true);
+    const members = (n: number) => Array.from({ length: n }, (_, k) => String.fromCodePoint(0x4e00 + k)).join('');
+    // 256 members over two classes compile (and match); one more is refused.
+    const most = `[${members(200)}]%[${members(56)}]`;
+    expect(ceph(most)(`${String.fromCodePoint(0x4e00 + 199)}xx${String.fromCodePoint(0x4e00)}`)).toBe(true);
+    expect(() => ceph(`${most}[a]`)).toThrow(expect.objectContaining({ code: 'LikeInvalidInputs' }));
+    expect(() => ceph(`[${members(257)}]`)).toThrow(expect.objectContaining({ code: 'LikeInvalidInputs' }));
+    // A run of 128 characters holding a class or a _ compiles; 129 are refused, whatever makes them up.
+    const refused = (p: string, escape?: string) =>
+      expect(() => compileLike(p, escape, true), p.slice(0, 20)).toThrow(
+        expect.objectContaining({ code: 'LikeInvalidInputs' }),
+      );
+    expect(ceph(`[ab]${'a'.repeat(127)}`)(`b${'a'.repeat(127)}`)).toBe(true);
+    refused(`[ab]${'a'.repeat(128)}`);
+    refused(`${'a'.repeat(128)}[ab]`);
+    expect(ceph(`_[${'a'.repeat(126)}`)(`x[${'a'.repeat(126)}`)).toBe(true);
+    refused(`_[${'a'.repeat(127)}`);
+    expect(compileLike(`_${'!%'.repeat(127)}`, '!')(`x${'%'.repeat(127)}`)).toBe(true);
+    refused(`_${'!%'.repeat(128)}`, '!');
+    refused(`${'!_'.repeat(128)}_`, '!');
+  });
+
   it('reads policy globs with * and ?', () => {
     const glob = (p: string, t: string) => compileWildcard(globParts(p))(t);
     expect(glob('arn:aws:s3:::b/*', 'arn:aws:s3:::b/x/y')).toBe(true);

@@ -53,9 +53,9 @@ export function compileLike(pattern: string, escape?: string, brackets = false):
   let ranges = 0;
   for (let i = 0; i < chars.length; i++) {
     const c = chars[i];
-    if (escape !== undefined && c === escape) {
-      const next = chars[i + 1];
-      if (next === undefined || (next !== '%' && next !== '_' && next !== escape)) {
+    if (c === escape) {
+      const next = chars[i + 1]; // undefined after a trailing escape: refused as well
+      if (next !== '%' && next !== '_' && next !== escape) {
         throw new SelectError(
           'EvaluatorLikePatternInvalidEscapeSequence',
           `Invalid escape sequence in LIKE pattern '${pattern}'`,
@@ -75,32 +75,39 @@ export function compileLike(pattern: string, escape?: string, brackets = false):
       } else {
         ranges += b.cls.ranges.length;
         if (ranges > MAX_LIKE_CLASS_RANGES) {
-          const message = `A LIKE pattern may hold at most ${MAX_LIKE_CLASS_RANGES} characters and ranges in [...]`;
-          throw new SelectError('LikeInvalidInputs', message);
+          throw new SelectError(
+            'LikeInvalidInputs',
+            `A LIKE pattern may hold at most ${MAX_LIKE_CLASS_RANGES} characters and ranges in [...]`,
+          );
         }
-        if (lit) parts.push(lit);
+        parts.push(lit, b.cls);
         lit = '';
-        parts.push(b.cls);
         run++;
         runHasOne = true;
         i = b.end;
       }
-    } else if (c === '%' || c === '_') {
-      if (lit) parts.push(lit);
+    } else if (c === '%') {
+      parts.push(lit, ANY);
       lit = '';
-      parts.push(c === '%' ? ANY : ONE);
-      if (c === '%') run = 0;
-      else run++;
-      runHasOne = c === '_' || (runHasOne && c !== '%');
+      run = 0;
+      runHasOne = false;
+    } else if (c === '_') {
+      parts.push(lit, ONE);
+      lit = '';
+      run++;
+      runHasOne = true;
     } else {
       lit += c;
       run++;
     }
     if (runHasOne && run > MAX_LIKE_RUN_WITH_ONE) {
-      const message = `A LIKE pattern may hold at most ${MAX_LIKE_RUN_WITH_ONE} characters between two % if one is _`;
-      throw new SelectError('LikeInvalidInputs', message);
+      throw new SelectError(
+        'LikeInvalidInputs',
+        `A LIKE pattern may hold at most ${MAX_LIKE_RUN_WITH_ONE} characters between two % if one is _`,
+      );
     }
   }
-  if (lit) parts.push(lit);
+  // Text parts may be empty (two wildcards in a row): '' adds nothing to a wildcard segment.
+  parts.push(lit);
   return compileWildcard(parts);
 }

@@ -24,6 +24,7 @@ import {
 import { rm } from 'node:fs/promises';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminCall } from '../../server/src/cli/admin-client.js';
 import { prometheusToken } from '../../server/src/http/metrics-auth.js';
 import { s3Error } from '../helpers/cairn.js';
 import { spawnCairn } from '../helpers/cli.js';
@@ -176,6 +177,11 @@ describe.each([1, 2])('metrics of a server with %i worker(s)', (workers) => {
     await on(0).send(new DeleteObjectCommand({ Bucket: 'per-gone', Key: 'k' }));
     for (const c of clients) await c.send(new DeleteBucketCommand({ Bucket: 'per-gone' })).catch(() => {});
 
+    // A hard quota on per-b (cairn admin quota set, MinIO's set-bucket-quota).
+    const admin = { endpoint: server.url, region: 'us-east-1', ...WORKERS_ROOT };
+    const quota = { size: 5 * 1024 * 1024, quotatype: 'hard' };
+    await adminCall(admin, { method: 'PUT', path: 'set-bucket-quota', query: { bucket: 'per-b' }, body: quota });
+
     const res = await scrape(server, 1, '/minio/v2/metrics/bucket', token);
     expect(res.status).toBe(200);
     const m = parsePrometheusTextFormat(res.text);
@@ -202,6 +208,12 @@ describe.each([1, 2])('metrics of a server with %i worker(s)', (workers) => {
     expect(of('minio_bucket_usage_object_total', { bucket: 'per-a' })).toBe(2);
     expect(of('minio_bucket_usage_version_total', { bucket: 'per-a' })).toBe(2);
     expect(of('minio_bucket_usage_deletemarker_total', { bucket: 'per-a' })).toBe(0);
+    expect(of('minio_bucket_usage_quota_total_bytes', { bucket: 'per-b' })).toBe(5 * 1024 * 1024);
+    expect(of('minio_bucket_usage_quota_total_bytes', { bucket: 'per-a' })).toBeUndefined();
+    // The usage's age: counted for this scrape or within the minute before it.
+    const age = sample(m, 'minio_bucket_usage_last_activity_nano_seconds')!;
+    expect(age).toBeGreaterThanOrEqual(0);
+    expect(age).toBeLessThan(61e9);
     const range = (bucket: string, r: string) => of('minio_bucket_objects_size_distribution', { bucket, range: r });
     expect(range('per-a', 'LESS_THAN_1024_B')).toBe(1); // SIZE: 1,000 bytes
     expect(range('per-a', 'BETWEEN_1024B_AND_1_MB')).toBe(0);

@@ -25,6 +25,7 @@ import {
 } from 'prom-client';
 import type { ObjectLayer, OperationName, TargetStatus } from '../api/index.js';
 import type { SelectCounts } from '../api/select.js';
+import { quotaLimit, storedQuota } from '../api/quota.js';
 
 /** One process's series as prom-client's registry gives them (getMetricsAsJSON), sent between processes. */
 export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
@@ -445,12 +446,27 @@ export class ServerMetrics {
     const objects = perBucket('minio_bucket_usage_object_total', 'Total number of objects');
     const versions = perBucket('minio_bucket_usage_version_total', 'Total number of versions (not delete markers)');
     const markers = perBucket('minio_bucket_usage_deletemarker_total', 'Total number of delete markers');
+    // MinIO's bucket dashboard shows how old the usage is (getBucketUsageMetrics: nanoseconds, no labels).
+    new Gauge({
+      name: 'minio_bucket_usage_last_activity_nano_seconds',
+      help: 'Time elapsed (in nano seconds) since last scan activity',
+      registers,
+    }).set((Date.now() - Date.parse(usage.lastUpdate)) * 1e6);
     const sizes = new Gauge({
       name: 'minio_bucket_objects_size_distribution',
       help: 'Distribution of object sizes in the bucket, includes label for the bucket name',
       labelNames: ['bucket', 'range'],
       registers,
     });
+    // Each bucket's hard quota, where it has one (MinIO's minio_bucket_usage_quota_total_bytes).
+    const quotas = perBucket('minio_bucket_usage_quota_total_bytes', 'Total bucket quota size in bytes');
+    await Promise.all(
+      Object.keys(usage.bucketsUsageInfo).map(async (bucket) => {
+        const config = await this.storage.getBucketConfig(bucket).catch(() => undefined);
+        const quota = storedQuota(config?.quota);
+        if (quota) quotas.set({ bucket }, quotaLimit(quota));
+      }),
+    );
     for (const [bucket, u] of Object.entries(usage.bucketsUsageInfo)) {
       bytes.set({ bucket }, u.size);
       objects.set({ bucket }, u.objectsCount);

@@ -19,8 +19,8 @@ import { parseDuration } from '../duration.js';
 
 export { parseDuration };
 import { parseAddress } from '../http/address.js';
-import { isEndpointArgument, planCluster } from '../cluster/endpoints.js';
 import { drivePools } from '../storage/expand.js';
+import { isEndpointArgument, planCluster } from '../cluster/endpoints.js';
 import type { ServiceAction } from '../api/index.js';
 import { defaultWorkerMode, type ThreadData, type WorkerMode } from '../cluster/spawn.js';
 
@@ -251,14 +251,9 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Se
     if (args.workers > MAX_WORKERS) throw new Error(`at most ${MAX_WORKERS} workers, got ${args.workers}`);
     return args;
   }
-  if (drivePools(args.drives).length > 1) {
-    // Workers would share the pools' drives through the primary, which formats one pool only (for now).
-    const asked = workers ?? wholeFromEnv(env, 'CAIRN_WORKERS', 1) ?? 1;
-    if (asked > 1)
-      throw new Error(`--workers ${asked}: server pools are served by one worker for now; give --workers 1`);
-    args.workers = 1;
-    return args;
-  }
+  // Several ellipsis arguments are server pools: checked now, so that a wrong command line fails before anything
+  // starts.
+  drivePools(args.drives);
   args.workers = workers ?? wholeFromEnv(env, 'CAIRN_WORKERS', 1) ?? availableParallelism();
   if (args.workers > MAX_WORKERS) throw new Error(`at most ${MAX_WORKERS} workers, got ${args.workers}`);
   return args;

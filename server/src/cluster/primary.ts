@@ -15,10 +15,11 @@ import { isSea } from 'node:sea';
 import type { Logger } from 'pino';
 import { parseAddress } from '../http/address.js';
 import { credentialsFromEnv } from '../http/auth/credentials.js';
-import { driveLayout, formatDrives } from '../storage/drive/format.js';
+import { driveLayout, type Formatted, formatDrives } from '../storage/drive/format.js';
 import { LocalDrive } from '../storage/drive/local-drive.js';
 import { PoolList } from '../storage/pool-list.js';
-import { expandDrives } from '../storage/expand.js';
+import { drivePools, expandDrives } from '../storage/expand.js';
+import { formatPools } from '../storage/index.js';
 import { isEndpointArgument } from './endpoints.js';
 import { Coordinator, type Peer } from './coordinator.js';
 import { LOCK_EXPIRY_MS, LockTable, tableCall } from './lock-table.js';
@@ -86,12 +87,21 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
   const distributed = args.drives.some(isEndpointArgument);
   // The drives may have been one pool of several: refused, before anything is written, if another is left out
   // before it was drained, and checked again once formatted (the list kept up to date).
-  if (!distributed) await PoolList.precheck([{ drives: expandDrives(...args.drives).map((r) => new LocalDrive(r)) }]);
-  const formatted = distributed ? undefined : await formatDrives(expandDrives(...args.drives), {});
-  if (formatted) await PoolList.open([{ cmdline: args.drives.join(' '), formatted }]);
-  const layout = formatted && driveLayout(formatted);
-  const fresh = formatted?.fresh.map((d) => d.endpoint) ?? [];
-  for (const d of formatted?.sets.flat() ?? []) {
+  // Server pools: every pool formatted here, each worker given every pool's layout.
+  const pools = distributed ? [] : drivePools(args.drives);
+  let all: Formatted[] = [];
+  if (pools.length > 1) {
+    all = await formatPools(pools, {});
+    await PoolList.open(all.map((f, i) => ({ cmdline: args.drives[i], formatted: f })));
+  } else if (!distributed) {
+    await PoolList.precheck([{ drives: expandDrives(...args.drives).map((r) => new LocalDrive(r)) }]);
+    all = [await formatDrives(expandDrives(...args.drives), {})];
+    await PoolList.open([{ cmdline: args.drives.join(' '), formatted: all[0] }]);
+  }
+  const layouts = all.map(driveLayout);
+  const layout = layouts[0];
+  const fresh = all.flatMap((f) => f.fresh.map((d) => d.endpoint));
+  for (const d of all.flatMap((f) => f.sets.flat())) {
     if (d.lastError !== 'unmounted') continue;
     const w = `drive ${d.endpoint} is a plain folder among mount points: a disk that did not mount; offline until one is`;
     log.warn(w);
@@ -180,6 +190,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
           workers: args.workers,
           leader: slot === 1 && !distributed,
           ...(layout ? { layout } : {}),
+          ...(layouts.length > 1 ? { pools: layouts } : {}),
           // Fresh drives are rebuilt by the first leader; a restarted one leaves the rest to its scanner.
           fresh: slot === 1 && starting ? fresh : [],
           ...(reusePort !== undefined ? { reusePort } : {}),

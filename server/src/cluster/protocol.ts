@@ -16,6 +16,8 @@ export interface WorkerConfig {
   leader: boolean;
   /** The drives the primary formatted; absent for a node of a distributed deployment (its workers join it). */
   layout?: DriveLayout;
+  /** Server pools: each pool's layout, in command-line order (`layout` is the first's). */
+  pools?: DriveLayout[];
   /** Drives the primary formatted just now: rebuilt by the leader when it first starts. */
   fresh: string[];
   /** Port every worker binds with SO_REUSEPORT; absent: node:cluster shares the primary's socket. */

@@ -87,6 +87,7 @@ export async function runWorker(
             bus: link,
             leader: config.leader,
             layout: config.layout,
+            ...(config.pools ? { pools: config.pools } : {}),
             fresh: config.fresh,
             tmpName: `w${config.slot}`,
             workers: config.workers,

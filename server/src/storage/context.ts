@@ -92,6 +92,8 @@ export interface SharedDrives {
   leader: boolean;
   /** The layout the drives were formatted with (by the primary, before the workers started). */
   layout: DriveLayout;
+  /** Server pools: each pool's layout, in command-line order (`layout` is the first's). */
+  pools?: DriveLayout[];
   /** Drives the primary formatted just now (new or replaced): the leader rebuilds them. */
   fresh: string[];
   /** This process's own temp area, `.cairn.sys/tmp/<tmpName>`, emptied when the process starts. */

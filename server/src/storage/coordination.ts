@@ -37,7 +37,12 @@ export interface BucketDoc {
 }
 
 /** What one process tells the others after it changed something they may hold in memory. */
-export type Change =
+export type Change = ChangeBody & {
+  /** Server pools served by several workers: the pool whose change it is (storage/index.ts poolCoordination). */
+  pool?: number;
+};
+
+type ChangeBody =
   /** The latest version of `key` changed (null: it has no versions left): cached listings follow. */
   | { type: 'entry'; set: number; bucket: string; dir: string; key: string; latest: Latest | null }
   /** Something in directory `dir` of a set changed (healing): its cached listings and its parents' go. */

@@ -54,10 +54,17 @@ export class Decommissions {
     return this.pools.list.entries;
   }
 
-  /** Drained pools take no new objects, a drain under way goes on. */
+  /**
+   * Drained pools take no new objects, a drain under way goes on. With several workers a drain under way refuses
+   * the start (each worker would run it, and only one may write the pool list).
+   */
   start(): void {
     for (let i = 0; i < this.pools.pools.length; i++) {
       const d = this.state[i].decommission;
+      if (this.pools.workers && d && !d.complete && !d.canceled && !d.failed)
+        throw new Error(
+          `pool ${this.pools.args[i]} is being decommissioned: finish it with --workers 1 (several workers do not drain pools yet)`,
+        );
       if (d && !d.canceled && !d.failed) this.pools.suspended.add(i);
       if (d && !d.complete && !d.canceled && !d.failed) this.run(i);
     }
@@ -90,6 +97,7 @@ export class Decommissions {
 
   /** Starts draining pool i (one drain at a time; another pool must stay to take its objects). */
   async decommission(i: number): Promise<void> {
+    this.refuseWorkers();
     if (this.running) throw new S3Error('XMinioDecommissionNotAllowed', 'a decommission is already running');
     const open = this.pools.pools.filter((_, j) => j !== i && !this.pools.suspended.has(j)).length;
     if (open === 0)
@@ -118,6 +126,7 @@ export class Decommissions {
 
   /** Stops the drain of pool i: what moved stays moved, and the pool takes new objects again. */
   async cancel(i: number): Promise<void> {
+    this.refuseWorkers();
     const d = this.state[i].decommission;
     if (!d || d.complete || d.canceled || d.failed)
       throw new S3Error('XMinioDecommissionNotAllowed', 'no decommission of this pool is running');
@@ -128,6 +137,15 @@ export class Decommissions {
     d.canceled = true;
     this.pools.suspended.delete(i);
     await this.save(i);
+  }
+
+  /** Several workers do not drain pools yet: each would run the drain, and only one may write the pool list. */
+  private refuseWorkers(): void {
+    if (this.pools.workers)
+      throw new S3Error(
+        'NotImplemented',
+        'decommissioning a pool is not implemented on a server of several workers yet: run it with --workers 1',
+      );
   }
 
   /** Resolves once no drain runs (close). */

@@ -91,19 +91,14 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
 }
 
 /**
- * Server pools on this machine's drives (`cairn server ./p1/d{1...4} ./p2/d{1...4}`): each pool formatted as a
- * deployment of its own drives, all under one deployment id (a pool added later joins the one the others
- * have), served together by ServerPools (pools.ts). One process serves them (no workers, no nodes yet).
+ * Formats (or checks) the pools' drives: each pool a deployment of its own drives, all under one deployment id (a
+ * pool added later joins the one the others have). Refused before any drive is written when a pool the
+ * deployment's list remembers is left out before it was drained (pool-list.ts).
  */
-export async function openServerPools(
+export async function formatPools(
   pools: string[][],
-  opts: Omit<StorageOptions, 'drives'>,
-  /** Each pool as the command line names it (the admin API's pool names). */
-  names: string[] = pools.map((p) => p.join(',')),
-): Promise<ServerPools> {
-  if (opts.shared || opts.node) throw new Error('server pools are served by one process: no workers, no nodes yet');
-  if (pools.length < 2) throw new Error('server pools: give at least two');
-  const tuning = tuningOf(opts, 1);
+  opts: Pick<StorageOptions, 'setSize' | 'parity' | 'openDrive'>,
+): Promise<Formatted[]> {
   const openDrive = opts.openDrive ?? ((root: string) => new LocalDrive(root));
   // Refused before anything is written (a new pool given in place of one left out stays unformatted).
   await PoolList.precheck(pools.map((p) => ({ drives: p.map(openDrive) })));
@@ -116,15 +111,75 @@ export async function openServerPools(
     deploymentId ??= f.deploymentId;
     formatted.push(f);
   }
-  // Refused before anything is served when a pool that holds objects is left out.
+  return formatted;
+}
+
+/**
+ * Server pools on this machine's drives (`cairn server ./p1/d{1...4} ./p2/d{1...4}`), served together by
+ * ServerPools (pools.ts): formatted here (formatPools) by a process alone; with several workers the primary
+ * formatted them and each worker opens their layouts (`shared.pools`). Each pool's locks and changes are its own
+ * among the workers' (poolCoordination). No nodes yet.
+ */
+export async function openServerPools(
+  pools: string[][],
+  opts: Omit<StorageOptions, 'drives'>,
+  /** Each pool as the command line names it (the admin API's pool names). */
+  names: string[] = pools.map((p) => p.join(',')),
+): Promise<ServerPools> {
+  if (opts.node) throw new Error('server pools are served on one machine: no nodes yet');
+  if (pools.length < 2) throw new Error('server pools: give at least two');
+  const shared = opts.shared;
+  if (shared && shared.pools?.length !== pools.length)
+    throw new Error("server pools of several workers: the primary gives each pool's layout");
+  const tuning = tuningOf(opts, whole('shared.workers', shared?.workers, 1, 1));
+  const tmpDir = shared ? `${TMP_DIR}/${shared.tmpName}` : TMP_DIR;
+  const formatted = shared
+    ? await Promise.all(shared.pools!.map((l) => openLayout(l, tmpDir, opts.openDrive)))
+    : await formatPools(pools, opts);
+  // Refused before anything is served when a pool that holds objects is left out (the primary checked first).
   const list = await PoolList.open(formatted.map((f, i) => ({ cmdline: names[i], formatted: f })));
   // One context (buffers, read-ahead, statistics) for every pool: the budgets are the server's.
-  const ctx = makeContext(opts, tuning, deploymentId!, TMP_DIR);
-  const members = formatted.map((f) => erasureObjects(opts, f, ctx, coordinationOf(opts), 1));
-  for (let i = 0; i < members.length; i++) await members[i].start(formatted[i].fresh);
-  const served = new ServerPools(members, names, ctx.log, list);
+  const ctx = makeContext(opts, tuning, formatted[0].deploymentId, tmpDir);
+  const members = formatted.map((f, i) =>
+    erasureObjects(opts, f, ctx, poolCoordination(coordinationOf(opts), i), shared?.workers ?? 1),
+  );
+  for (let i = 0; i < members.length; i++) {
+    const f = formatted[i];
+    const fresh = shared
+      ? shared.leader
+        ? f.sets.flat().filter((d) => shared.fresh.includes(d.endpoint))
+        : []
+      : f.fresh;
+    await members[i].start(fresh);
+  }
+  const served = new ServerPools(members, names, ctx.log, list, shared !== undefined);
   await served.start();
   return served;
+}
+
+/**
+ * Pool `i`'s share of the workers' lock service and change bus: its lock names and its changes are its own (set
+ * indexes, directories and bucket documents of one pool mean nothing to another). Changes without a pool (from
+ * the layers above: IAM, configuration) reach every pool. A process alone keeps each pool's own mutex.
+ */
+function poolCoordination(c: Coordination, i: number): Coordination {
+  if (!c.shared) return c;
+  const prefix = `pool${i}\0`;
+  return {
+    ...c,
+    locks: {
+      acquire: (name) => c.locks.acquire(prefix + name),
+      // The lock table is the whole server's: listed once, by the first pool.
+      held: () => (i === 0 ? c.locks.held() : Promise.resolve([])),
+    },
+    bus: {
+      publish: (change) => c.bus.publish({ ...change, pool: i }),
+      subscribe: (apply) =>
+        c.bus.subscribe((change) => {
+          if (change.pool === undefined || change.pool === i) return apply(change);
+        }),
+    },
+  };
 }
 
 type Tuning = ReturnType<typeof tuningOf>;

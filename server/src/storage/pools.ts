@@ -45,6 +45,8 @@ export class ServerPools implements L.ObjectLayer {
     readonly log: Logger,
     /** The deployment's pools and their decommissions, on every pool's drives. */
     readonly list: PoolList,
+    /** Served by several workers (each a ServerPools of its own): no decommission yet (decommission.ts). */
+    readonly workers = false,
   ) {}
 
   get deploymentId(): string {

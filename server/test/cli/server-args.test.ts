@@ -21,11 +21,11 @@ describe('parseServerArgs', () => {
     expect(parseServerArgs(['d1', '--workers', String(MAX_WORKERS)]).drives).toEqual(['d1']);
   });
 
-  it('several ellipsis arguments are server pools, served by one worker; more workers or a mix are refused', () => {
-    expect(parseServerArgs(['p1/d{1...4}', 'p2/d{1...4}']).workers).toBe(1);
+  it('several ellipsis arguments are server pools, served by the workers asked for; a mix is refused', () => {
+    expect(parseServerArgs(['p1/d{1...4}', 'p2/d{1...4}']).workers).toBe(availableParallelism());
     expect(parseServerArgs(['p1/d{1...4}', 'p2/d{1...4}'], { CAIRN_WORKERS: '1' }).workers).toBe(1);
-    expect(() => parseServerArgs(['--workers', '2', 'p1/d{1...4}', 'p2/d{1...4}'])).toThrow(/one worker/);
-    expect(() => parseServerArgs(['p1/d{1...4}', 'p2/d{1...4}'], { CAIRN_WORKERS: '3' })).toThrow(/--workers 3/);
+    expect(parseServerArgs(['--workers', '2', 'p1/d{1...4}', 'p2/d{1...4}']).workers).toBe(2);
+    expect(parseServerArgs(['p1/d{1...4}', 'p2/d{1...4}'], { CAIRN_WORKERS: '3' }).workers).toBe(3);
     expect(() => parseServerArgs(['p1/d{1...4}', 'p2/d{1...4}', 'extra'])).toThrow(/one ellipsis argument/);
     expect(() => parseServerArgs(['p/d{1...4}', 'p/d{3...6}'])).toThrow(/two server pools/);
     // One ellipsis argument with plain folders stays one pool of every drive.

@@ -356,7 +356,7 @@ export class EventQueue {
       if (!results.some((r) => r.status === 'fulfilled')) throw (results[0] as PromiseRejectedResult).reason;
     } finally {
       log.writing--;
-      this.retire(log);
+      await this.retire(log);
     }
   }
 

@@ -7,6 +7,7 @@
 import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import { pack, unpack } from 'msgpackr';
 import { type Call, MAX_BATCH_BYTES, MAX_BATCH_CALLS, type Reply, RPC_PREFIX, toError } from './protocol.js';
+import { type FetchedShard, ShardFetcher } from './shard-fetch.js';
 import { type RootCredentials, TokenSource } from './token.js';
 import { type InternodeTrust, internodeAgent, internodeRequest, PEER_CERTIFICATE_REFUSED } from './transport.js';
 
@@ -27,6 +28,8 @@ export class RpcPeer {
   private readonly callAgent: Agent;
   private readonly streamAgent: Agent;
   private readonly tokens: TokenSource;
+  /** Shard reads (GET /shard): bodies read straight into the caller's buffers (shard-fetch.ts). */
+  private readonly shards: ShardFetcher;
   private queue: Pending[] = [];
   private readonly url: URL;
 
@@ -48,6 +51,18 @@ export class RpcPeer {
     });
     this.streamAgent = internodeAgent(this.url, trust, { keepAlive: true, noDelay: true, scheduling: 'lifo' });
     this.tokens = new TokenSource(credentials);
+    this.shards = new ShardFetcher(
+      this.url,
+      trust,
+      timeoutMs,
+      () => this.timeoutError(),
+      () => `authorization: Bearer ${this.tokens.token()}\r\n`,
+    );
+  }
+
+  /** GET `path` (a shard read) with a body of at most `limit` bytes, read into `into` when given. */
+  readShard(path: string, limit: number, into?: Buffer): Promise<FetchedShard> {
+    return this.shards.get(`${RPC_PREFIX}${path}`, limit, into);
   }
 
   /** A small call, sent with the others asked for in this turn of the event loop. */
@@ -139,6 +154,7 @@ export class RpcPeer {
   }
 
   close(): void {
+    this.shards.close();
     this.callAgent.destroy();
     this.streamAgent.destroy();
   }

@@ -147,17 +147,15 @@ export class RemoteDrive implements Drive {
     const peer = this.peer;
     const q = `d=${encodeURIComponent(this.folder)}&p=${encodeURIComponent(rel)}`;
     const get = async (pos: number, len: number, stride: number | undefined, into?: Buffer) => {
-      const res = await peer.exchange('GET', `/shard?${q}&pos=${pos}&len=${len}${stride ? `&stride=${stride}` : ''}`);
-      if (res.statusCode !== 200) throw statusError(res.statusCode, await readAll(res), peer.origin);
-      const buf = into ? into.subarray(0, len) : Buffer.allocUnsafe(len);
-      let got = 0;
-      for await (const chunk of res as AsyncIterable<Buffer>) {
-        if (got + chunk.length > len) throw Object.assign(new Error('shard read too long'), { code: 'EIO' });
-        chunk.copy(buf, got);
-        got += chunk.length;
-      }
-      if (got !== len) throw new Error('shard file too short');
-      return { buf, bad: Number(res.headers['x-cairn-bad-frames'] ?? 0) };
+      const res = await peer.readShard(
+        `/shard?${q}&pos=${pos}&len=${len}${stride ? `&stride=${stride}` : ''}`,
+        len,
+        into,
+      );
+      if (res.status !== 200) throw statusError(res.status, res.body, peer.origin);
+      if (res.body.length !== len) throw new Error('shard file too short');
+      const buf = res.body;
+      return { buf, bad: Number(res.header('x-cairn-bad-frames') ?? 0) };
     };
     return {
       inMemory: false,

@@ -10,9 +10,16 @@ import type { AgentOptions, ClientRequest } from 'node:http';
 import { Agent as HttpAgent, request as httpRequest } from '../../node-http.js';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import type { X509Certificate } from 'node:crypto';
-import { isIP, type Socket } from 'node:net';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createSecureContext, rootCertificates, type SecureContext, type TLSSocket } from 'node:tls';
+import {
+  type ConnectionOptions,
+  connect as tlsConnect,
+  createSecureContext,
+  rootCertificates,
+  type SecureContext,
+  type TLSSocket,
+} from 'node:tls';
 
 /** As the S3 listener (http/tls.ts): TLS 1.2 and 1.3 only. */
 const MIN_TLS_VERSION = 'TLSv1.2';
@@ -102,6 +109,33 @@ function contextOf(trust: InternodeTrust): SecureContext {
 export function internodeRequest(origin: URL, options: Omit<RequestOptions, 'host' | 'port'>): ClientRequest {
   const to = { ...options, ...dialed(origin) };
   return origin.protocol === 'https:' ? httpsRequest(to) : httpRequest(to);
+}
+
+/** Where a raw connection's reads go (net's and tls's `onread`): no Buffer allocated per read. */
+export interface ReadInto {
+  /** The memory the next read lands in (asked before the first read and after every callback). */
+  buffer: () => Uint8Array;
+  /** `n` bytes were read into `buf` (the memory `buffer` gave last). */
+  callback: (n: number, buf: Uint8Array) => boolean;
+}
+
+/**
+ * A raw connection to the node at `origin`, its reads going where `onread` says: plain TCP to an http:// node,
+ * TLS (verified and, with mutual TLS, presenting this node's certificate, as the agents do) to an https:// one.
+ */
+export function internodeConnect(origin: URL, trust: InternodeTrust | undefined, onread: ReadInto): Socket {
+  const to = dialed(origin);
+  if (origin.protocol !== 'https:') return netConnect({ ...to, noDelay: true, onread });
+  if (!trust) throw new Error(`${origin.origin} is an https:// node: this node needs certificates (--certs-dir)`);
+  const options: ConnectionOptions & { onread: ReadInto } = {
+    ...to,
+    secureContext: contextOf(trust),
+    minVersion: MIN_TLS_VERSION,
+    onread,
+  };
+  const socket = tlsConnect(options);
+  socket.setNoDelay(true);
+  return socket;
 }
 
 let via: Map<string, { host: string; port: number }> | undefined;

@@ -5,6 +5,7 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { isSea } from 'node:sea';
+import { setFlagsFromString } from 'node:v8';
 import { isMainThread, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { ldapConfigFromEnv } from '../api/iam/ldap-config.js';
@@ -23,6 +24,7 @@ import { drivePools } from '../storage/expand.js';
 import { isEndpointArgument, planCluster } from '../cluster/endpoints.js';
 import type { ServiceAction } from '../api/index.js';
 import { defaultWorkerMode, type ThreadData, type WorkerMode } from '../cluster/spawn.js';
+import { serverV8Flags } from '../cluster/worker-memory.js';
 
 export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--console-address HOST:PORT] [--certs-dir DIR]
                     [--domain DOMAIN] [--region REGION] [--workers N] [--worker-mode MODE] DRIVE...
@@ -285,6 +287,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
   }
   const level = process.env.CAIRN_LOG_LEVEL ?? 'info';
   const { lifecycleDaySeconds, ...storage } = tuning;
+  // Process-wide V8 flags (worker-memory.ts), before any thread starts: isolates made later take them too.
+  for (const flag of serverV8Flags(process.execArgv, process.env.NODE_OPTIONS)) setFlagsFromString(flag);
   const thread = !isMainThread && (workerData as ThreadData | undefined)?.cairnWorker === true;
   if (cluster.isWorker || thread)
     return (await import('../cluster/worker.js')).runWorker(

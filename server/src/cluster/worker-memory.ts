@@ -27,10 +27,30 @@ export const WORKER_INITIAL_OLD_SPACE_MB = 48;
  */
 export const WORKER_MMAP_THRESHOLD = 128 * 1024;
 
+/**
+ * V8 counts memory outside its heap (Buffers: the 64 KiB socket reads of an upload, a remote node's answers)
+ * against a limit of its own, about 64 MB above what the last collection left, and runs a full mark-compact
+ * each time it is passed, however small the heap. With this flag that memory counts in the heap's global limit
+ * instead, which V8 sizes by its usual heuristics: a 64 MiB PUT (one process, load 16-18) 5.5-5.7 -> 4.9 CPU-s
+ * per GiB; a client taking 1 GiB through node:http 28 mark-compacts -> 1 (bench/load/README.md, 2026-12-07).
+ */
+export const EXTERNAL_MEMORY_FLAG = '--external-memory-accounted-in-global-limit';
+
 /** Whether `flags` name the V8 flag `name` (`--max-old-space-size`), which V8 also takes with underscores. */
 function names(flags: readonly string[], name: string): boolean {
   const bare = (f: string) => f.split('=')[0].replaceAll('_', '-');
   return flags.some((f) => bare(f) === name);
+}
+
+/**
+ * The V8 flags every serving process and thread sets itself at start (cli/server.ts: one process, the primary
+ * before its threads, each forked worker): EXTERNAL_MEMORY_FLAG, unless the operator named it or its
+ * `--no-` form in the node flags or NODE_OPTIONS.
+ */
+export function serverV8Flags(execArgv: readonly string[], nodeOptions = ''): string[] {
+  const given = [...execArgv, ...nodeOptions.split(/\s+/).filter(Boolean)];
+  const negated = `--no-${EXTERNAL_MEMORY_FLAG.slice(2)}`;
+  return names(given, EXTERNAL_MEMORY_FLAG) || names(given, negated) ? [] : [EXTERNAL_MEMORY_FLAG];
 }
 
 /** The node flags of a worker: the primary's, and the heap bounds it does not set itself. */

@@ -2,12 +2,14 @@
 // malloc setting are added, and an operator's own (the primary's flags, NODE_OPTIONS, GLIBC_TUNABLES) win.
 import { describe, expect, it } from 'vitest';
 import {
+  EXTERNAL_MEMORY_FLAG,
   WORKER_INITIAL_OLD_SPACE_MB,
   WORKER_MALLOC_ARENAS,
   WORKER_MMAP_THRESHOLD,
   WORKER_OLD_SPACE_MB,
   WORKER_SEMI_SPACE_MB,
   executableWorkerNodeOptions,
+  serverV8Flags,
   threadV8Flags,
   workerEnv,
   workerExecArgv,
@@ -46,6 +48,19 @@ describe('threadV8Flags', () => {
     expect(threadV8Flags(workerExecArgv(['--conditions=source', '--import', 'tsx']))).toEqual([INITIAL, GC]);
     expect(threadV8Flags(workerExecArgv(['--initial_old_space_size=16']))).toEqual(['--initial_old_space_size=16', GC]);
     expect(threadV8Flags(workerExecArgv([], '--initial-heap-size=64 --expose-gc'))).toEqual([]);
+  });
+});
+
+describe('serverV8Flags', () => {
+  it('sets external memory in the global limit, unless the operator named the flag or its --no- form', () => {
+    expect(EXTERNAL_MEMORY_FLAG).toBe('--external-memory-accounted-in-global-limit');
+    expect(serverV8Flags([])).toEqual([EXTERNAL_MEMORY_FLAG]);
+    expect(serverV8Flags(['--conditions=source', '--import', 'tsx'], '--max-old-space-size=512')).toEqual([
+      EXTERNAL_MEMORY_FLAG,
+    ]);
+    expect(serverV8Flags(['--no-external-memory-accounted-in-global-limit'])).toEqual([]);
+    expect(serverV8Flags(['--external_memory_accounted_in_global_limit'])).toEqual([]);
+    expect(serverV8Flags([], ' --no-external_memory-accounted-in-global-limit ')).toEqual([]);
   });
 });
 

@@ -17,6 +17,7 @@
 //   aeadSealMessage, aeadOpenMessage.
 // - S3 Select's Parquet scan (parquet.ts): ParquetScan, PARQUET_COLUMN; its CSV line filter (csv.ts):
 //   csvLineFilterAsync, CSV_LINE_OPS; its JSON LINES line filter (json-lines.ts): jsonLineFilterAsync.
+// - A body moved from one TCP socket to another inside the kernel (splice.ts): spliceSockets, canSplice.
 // - Known-answer self-test (selftest.ts): runSelfTest. The C heap's free pages back to the system: trimHeap.
 //
 // These are what the server, the benchmarks and the self-test use; test/api.test.ts pins the list.
@@ -36,6 +37,7 @@ export * from './src-ts/selftest.js';
 export * from './src-ts/parquet.js';
 export * from './src-ts/csv.js';
 export * from './src-ts/json-lines.js';
+export * from './src-ts/splice.js';
 
 /**
  * Gives the C heap's free memory back to the system (glibc's malloc_trim(0), every arena); true when some was

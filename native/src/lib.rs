@@ -15,7 +15,8 @@
 //! (helpers), `pairs` (the macros that write each kernel's sync and async forms from one declaration), `select_parquet`
 //! (S3 Select's Parquet scan: arrow-rs decoding, pruning and filtering, fed by the caller's reads), `select_csv`
 //! (S3 Select's CSV line filter: lines where WHERE's first conjunct is certainly false never reach JavaScript),
-//! `select_json` (the same for JSON LINES).
+//! `select_json` (the same for JSON LINES), `splice` (a body moved from one socket to another inside the kernel:
+//! the S3 gateway's GETs).
 #![deny(clippy::all)]
 
 #[macro_use]
@@ -40,6 +41,7 @@ mod select_parquet;
 mod sha256x;
 mod shared;
 mod small_decode;
+mod splice;
 mod upload;
 
 use napi_derive::napi;

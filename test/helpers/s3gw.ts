@@ -31,9 +31,11 @@ export async function startS3Gateway(
   opts: Partial<ServerOptions> & {
     backendCredentials?: { accessKey: string; secretKey: string };
     stateDir?: string;
+    /** GET bodies spliced from socket to socket (default true, as CAIRN_GATEWAY_SPLICE). */
+    splice?: boolean;
   } = {},
 ): Promise<S3Gateway> {
-  const { backendCredentials, stateDir: given, ...serverOpts } = opts;
+  const { backendCredentials, stateDir: given, splice, ...serverOpts } = opts;
   const stateDir = given ?? (await mkdtemp(join(tmpdir(), 'cairn-s3gw-')));
   const { startServer } = await import('@cairn/server');
   const creds = backendCredentials ?? BACKEND_ROOT;
@@ -44,7 +46,7 @@ export async function startS3Gateway(
     ...serverOpts,
     drives: [],
     // Short timeouts: a stopped backend is found out fast.
-    gateway: s3Gateway({ url, ...creds, stateDir, connectTimeoutMs: 2000, idleTimeoutMs: 10_000 }),
+    gateway: s3Gateway({ url, ...creds, stateDir, connectTimeoutMs: 2000, idleTimeoutMs: 10_000, splice }),
   });
   return {
     ...server,

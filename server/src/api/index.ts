@@ -37,7 +37,14 @@ export type {
   S3Response,
 } from './types.js';
 export type { Operation, OperationName } from './operation.js';
-export type { DriveState, ObjectLayer, RecyclingBody, SetState } from '../storage/object-layer.js';
+export type {
+  DriveState,
+  ObjectLayer,
+  RecyclingBody,
+  SetState,
+  SpliceHandOver,
+  SplicingBody,
+} from '../storage/object-layer.js';
 export { actualRequestCors } from './cors.js';
 export { evaluatePolicy, parsePolicy, type PolicyRequest } from './bucket-policy.js';
 export { checkBucketName } from './names.js';

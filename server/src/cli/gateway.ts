@@ -91,6 +91,8 @@ export const S3_USAGE = `Usage: cairn gateway s3 [--address HOST:PORT] [--certs-
 Environment:
   CAIRN_GATEWAY_ACCESS_KEY, CAIRN_GATEWAY_SECRET_KEY   the backend's credentials (needed)
   CAIRN_GATEWAY_REGION      the backend's region (default us-east-1)
+  CAIRN_GATEWAY_SPLICE      on (default): object bytes of GETs over plain HTTP on both sides move from the
+                            backend's socket to the client's inside the kernel (Linux splice); off: through node
   CAIRN_GATEWAY_STATE_DIR   local folder of Cairn's own state: IAM users and policies, the bucket
                             configurations Cairn applies (policy, CORS, tags, notifications) (needed)
   and as for cairn server: CAIRN_ROOT_USER/PASSWORD (clients authenticate to Cairn, not to the backend),
@@ -125,7 +127,12 @@ export function parseS3Args(argv: string[], env: NodeJS.ProcessEnv = {}) {
     throw new Error('CAIRN_GATEWAY_ACCESS_KEY and CAIRN_GATEWAY_SECRET_KEY (the backend credentials) are needed');
   const stateDir = env.CAIRN_GATEWAY_STATE_DIR;
   if (!stateDir) throw new Error("CAIRN_GATEWAY_STATE_DIR (the local folder of Cairn's own state) is needed");
-  return { ...args, backend: { url, accessKey, secretKey, region: env.CAIRN_GATEWAY_REGION, stateDir } };
+  const splice = env.CAIRN_GATEWAY_SPLICE ?? 'on';
+  if (splice !== 'on' && splice !== 'off') throw new Error(`CAIRN_GATEWAY_SPLICE must be on or off, not ${splice}`);
+  return {
+    ...args,
+    backend: { url, accessKey, secretKey, region: env.CAIRN_GATEWAY_REGION, stateDir, splice: splice === 'on' },
+  };
 }
 
 async function s3Command(argv: string[]): Promise<number> {

@@ -2,10 +2,14 @@
 // sending (pipe) never says when the socket is done with a chunk; here each write's callback gives the
 // chunk back (`recycle`), so big reads reuse memory instead of churning the GC (see buffer-pool.ts).
 // Backpressure as pipe does it: stop reading when the socket's buffer is full, resume on 'drain'.
+// A body that can splice (the S3 gateway's, from its backend's plain socket: SplicingBody) going to a plain
+// socket sends its rest from socket to socket inside the kernel instead, once what it read already is written.
 import type { OutgoingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import type { FastifyReply } from 'fastify';
-import type { RecyclingBody } from '../api/index.js';
+import type { RecyclingBody, SpliceHandOver, SplicingBody } from '../api/index.js';
 
 type RecyclingStream = Readable & RecyclingBody;
 
@@ -19,7 +23,13 @@ export function isRecycling(body: unknown): body is RecyclingStream {
 export function sendRecycling(reply: FastifyReply, body: RecyclingStream): void {
   const res = reply.raw;
   reply.hijack(); // fastify's onResponse hooks and request log still run on 'finish'
-  res.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
+  const headers = reply.getHeaders();
+  res.writeHead(reply.statusCode, headers as OutgoingHttpHeaders);
+  // Raw bytes on the socket need an answer framed by its Content-Length (not chunked).
+  const framed = headers['content-length'] !== undefined && headers['transfer-encoding'] === undefined;
+  const fd = framed ? plainSocketFd(res.socket) : undefined;
+  const handOver = fd === undefined ? undefined : (body as Partial<SplicingBody>).spliceInto?.();
+  if (fd !== undefined && handOver) return sendSpliced(reply, body, handOver, fd);
   const done = (chunk: Buffer) => (err?: Error | null) => {
     if (!err) body.recycle(chunk); // on error the socket may still hold it: leave it to the GC
   };
@@ -36,4 +46,50 @@ export function sendRecycling(reply: FastifyReply, body: RecyclingStream): void 
   res.once('close', () => {
     if (!body.readableEnded) body.destroy();
   });
+}
+
+/** The descriptor of a plain (not TLS) TCP socket that node still holds, for a splice; else undefined. */
+function plainSocketFd(socket: Socket | null): number | undefined {
+  if (!socket || socket.destroyed || (socket as TLSSocket).encrypted) return undefined;
+  const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+}
+
+/**
+ * The chunks the body read before the hand-over go through node (the answer's head with the first); once
+ * the socket has handed them all to the kernel, the rest moves from the backend's socket into `fd` there.
+ * Then the answer ends as any other; a failure on either side cuts the connection (the length will not match).
+ */
+function sendSpliced(reply: FastifyReply, body: RecyclingStream, h: SpliceHandOver, fd: number): void {
+  const res = reply.raw;
+  let started = false;
+  body.on('error', () => undefined); // a failed splice rejects run() below, where it is logged
+  res.once('close', () => {
+    if (!started) h.cancel();
+  });
+  const chunks = h.buffered.length > 0 ? h.buffered : [Buffer.alloc(0)];
+  const last = chunks.length - 1;
+  chunks.forEach((chunk, i) =>
+    res.write(chunk, (err?: Error | null) => {
+      if (err) return;
+      body.recycle(chunk);
+      if (i === last) afterWritten();
+    }),
+  );
+  function afterWritten(): void {
+    const socket = res.socket;
+    if (res.destroyed || !socket || socket.destroyed) return;
+    if (socket.writableLength > 0) return void socket.once('drain', afterWritten);
+    started = true;
+    h.run(fd).then(
+      () => res.end(),
+      (err: unknown) => {
+        // A client that went away is no failure of the server's (as a destroyed response is not on the other path).
+        const gone = ['EPIPE', 'ECONNRESET'].includes((err as NodeJS.ErrnoException).code ?? '');
+        if (gone) reply.log.debug({ err }, 'client went away during an object splice');
+        else reply.log.warn({ err }, 'object splice failed while sending');
+        res.destroy(err as Error);
+      },
+    );
+  }
 }

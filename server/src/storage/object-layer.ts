@@ -239,6 +239,28 @@ export interface RecyclingBody {
 }
 
 /**
+ * A GET body whose rest can move from a socket to the client's socket inside the kernel (the S3 gateway's
+ * backend answers over plain HTTP: @cairn/native spliceSockets). `spliceInto` stops the body's own reading and
+ * answers what it had read already and how to move the rest, or undefined when it cannot (TLS, little left),
+ * in which case the body reads on as before. Optional for consumers.
+ */
+export interface SplicingBody {
+  spliceInto(): SpliceHandOver | undefined;
+}
+
+export interface SpliceHandOver {
+  /** Read before the hand-over: written to the client first. */
+  buffered: Buffer[];
+  /** Left after `buffered`. */
+  bytes: number;
+  /** Moves `bytes` into the socket `toFd` once `buffered` and the answer's head are written (nothing else may
+   * write to it meanwhile); rejects (the body destroyed) when either side fails. */
+  run(toFd: number): Promise<void>;
+  /** The rest will not be sent (the client went away first): the body and its connection are let go. */
+  cancel(): void;
+}
+
+/**
  * A GET body read with ReadOptions.mutable may carry `mutable`: true for a chunk only its reader sees, which
  * the reader may write into (before giving it back). Absent, or false: the chunk is read-only.
  */
@@ -247,7 +269,7 @@ export interface MutableChunks {
 }
 
 /** The bytes of an object (or a range of it), verified as they are read. */
-export type ObjectBody = Readable & Partial<RecyclingBody> & Partial<MutableChunks>;
+export type ObjectBody = Readable & Partial<RecyclingBody> & Partial<MutableChunks> & Partial<SplicingBody>;
 
 /**
  * One version, resolved by one metadata read, ready to be read. Storage knows no S3 rules beyond that: a

@@ -26,6 +26,11 @@ export interface BackendOptions {
   connectTimeoutMs?: number;
   /** A socket idle this long (no byte either way) is the backend down. Default 60 s. */
   idleTimeoutMs?: number;
+  /**
+   * GET bodies over plain HTTP go from the backend's socket to a plain-HTTP client's inside the kernel
+   * (splice(2), http1.ts). Default true (CAIRN_GATEWAY_SPLICE=off: through node, for comparison).
+   */
+  splice?: boolean;
 }
 
 export async function backendClient(o: BackendOptions): Promise<Client> {

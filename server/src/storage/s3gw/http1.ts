@@ -7,11 +7,14 @@
 // object-layer.ts RecyclingBody). TLS sockets have no `onread`: their chunks are passed on as node made them.
 // Only what the gateway's GETs need: one request per connection at a time, keep-alive, bodies framed by
 // Content-Length (chunked or unframed bodies are read whole, for the backend's error documents).
+// A body's rest can leave by splice(2) instead (`ResponseBody.spliceInto`, @cairn/native spliceSockets): from
+// the plain socket into the client's plain socket inside the kernel, neither copied nor seen by JavaScript.
 import { connect as netConnect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
+import { canSplice, spliceSockets } from '@cairn/native';
 import { BufferPool } from '../erasure/buffer-pool.js';
-import type { RecyclingBody } from '../object-layer.js';
+import type { RecyclingBody, SpliceHandOver, SplicingBody } from '../object-layer.js';
 
 /**
  * Size of a socket read (and of the pool's buffers). 256 KiB: 12-15% less of the gateway's CPU per GiB than
@@ -22,14 +25,21 @@ export const READ_BYTES = 256 * 1024;
 const HEAD_MAX = 64 * 1024;
 /** Longest body read whole (an error document, a response without Content-Length). */
 const WHOLE_MAX = 1024 * 1024;
+/**
+ * Bodies with less than this left are not spliced: a thread and a pipe per transfer cost about what copying
+ * a few hundred KiB does.
+ */
+const SPLICE_MIN = 1024 * 1024;
 /** Idle connections kept, and for how long (closed then; under node's default 5 s keep-alive of servers). */
 const IDLE_MAX = 64;
 const IDLE_MS = 4000;
 
 export interface Http1Options {
   connectTimeoutMs: number;
-  /** A request waiting this long for its answer's head fails. */
+  /** A request waiting this long for its answer's head fails; a splice where no byte moved this long too. */
   idleTimeoutMs: number;
+  /** Bodies may be spliced (default true; where the addon cannot, never). */
+  splice?: boolean;
 }
 
 export interface Http1Response {
@@ -122,6 +132,10 @@ export class Http1Client {
     return this.o.idleTimeoutMs;
   }
 
+  get splicing(): boolean {
+    return canSplice && this.o.splice !== false;
+  }
+
   close(): void {
     this.closed = true;
     for (const { conn } of this.idle.splice(0)) conn.destroy();
@@ -137,12 +151,14 @@ class Conn {
   /** The buffer the next plain-socket read goes into, when the last one was not handed on. */
   private spare: Buffer | undefined;
   private parser: Parser | undefined;
+  private tls = false;
   usable = true;
 
-  constructor(private readonly client: Http1Client) {}
+  constructor(readonly client: Http1Client) {}
 
   attach(socket: Socket, tls: boolean): void {
     this.socket = socket;
+    this.tls = tls;
     if (tls) socket.on('data', (c: Buffer) => this.onData(c, 0, c.length, true));
     socket.on('error', (e) => this.fail(e));
     socket.on('close', () => this.fail(new Error('the backend closed the connection')));
@@ -214,6 +230,17 @@ class Conn {
     if (!this.socket.destroyed) this.socket.resume();
   }
 
+  /**
+   * Stops reading (at once: node's readStop) and answers the socket's descriptor, for a splice of the body's
+   * rest; undefined on a TLS socket or when node shows no descriptor.
+   */
+  stopForSplice(): number | undefined {
+    const fd = (this.socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+    if (this.tls || this.socket.destroyed || typeof fd !== 'number' || fd < 0) return undefined;
+    this.socket.pause();
+    return fd;
+  }
+
   destroy(): void {
     this.usable = false;
     this.socket?.destroy();
@@ -241,6 +268,8 @@ class Parser {
   private whole: { chunks: Buffer[]; n: number; kept: number; res: Http1Response; chunked: boolean } | undefined;
   private answered = false;
   private keepAlive = true;
+  /** The body's rest went to a splice: no byte may come through here any more. */
+  private spliced = false;
 
   constructor(
     private readonly conn: Conn,
@@ -250,6 +279,10 @@ class Parser {
 
   /** `handedOn`: `buf` is now the body's (not to be read into again); `more`: keep reading. */
   feed(buf: Buffer, start: number, end: number, tls: boolean): { handedOn: boolean; more: boolean } {
+    if (this.spliced) {
+      this.error(new Error('the backend connection was read during a splice'));
+      return { handedOn: false, more: false };
+    }
     if (this.body) return this.bodyBytes(buf, start, end, tls);
     if (this.whole) {
       this.wholeBytes(buf.subarray(start, end));
@@ -309,7 +342,7 @@ class Parser {
     const res: Http1Response = { status, headers };
     if (status >= 200 && status < 300 && !chunked && length !== undefined && /^\d+$/.test(length)) {
       this.remaining = Number(length);
-      this.body = new ResponseBody(this.conn, this.pool);
+      this.body = new ResponseBody(this.conn, this.pool, () => this.handOver());
       res.body = this.body;
       return res;
     }
@@ -330,6 +363,29 @@ class Parser {
     const more = body.push(tls ? buf.subarray(start, end) : buf.subarray(0, n));
     if (this.remaining === 0) this.finishBody();
     return { handedOn: true, more: more || this.remaining === 0 };
+  }
+
+  /**
+   * The body's unread rest for a splice: reading stops, and `end` settles the exchange (done: the
+   * connection serves the next request; failed: it is closed). Undefined when too little is left or the
+   * socket cannot be spliced (TLS).
+   */
+  handOver(): BodyRest | undefined {
+    if (!this.body || this.spliced || this.remaining < SPLICE_MIN) return undefined;
+    const fd = this.conn.stopForSplice();
+    if (fd === undefined) return undefined;
+    this.spliced = true;
+    return {
+      fd,
+      bytes: this.remaining,
+      end: (ok) => {
+        if (!ok) return this.conn.destroy();
+        this.remaining = 0;
+        this.body?.finished();
+        this.conn.done(this.keepAlive);
+        this.conn.resume(); // an idle connection reads, so that the backend closing it is seen
+      },
+    };
   }
 
   private finishBody(): void {
@@ -401,23 +457,62 @@ function dechunk(raw: Buffer): Buffer | undefined {
   }
 }
 
+/** A body's unread rest, taken for a splice: the socket's descriptor, the bytes left, and how it ended. */
+interface BodyRest {
+  fd: number;
+  bytes: number;
+  end(ok: boolean): void;
+}
+
 /**
  * An answer's body. Its chunks are the pool's buffers (plain sockets): given back by the HTTP layer once
  * written to the client (`recycle`). Reading pauses while the consumer is behind (backpressure); destroyed
  * before its end, the connection goes with it (it cannot serve another request mid-body).
  */
-export class ResponseBody extends Readable implements RecyclingBody {
+export class ResponseBody extends Readable implements RecyclingBody, SplicingBody {
   private complete = false;
+  /** Reading stopped for a splice: _read must not start the socket again. */
+  private spliced = false;
 
   constructor(
     private readonly conn: Conn,
     private readonly pool: BufferPool,
+    /** The parser's hand-over of the unread rest (Parser.handOver). */
+    private readonly rest: () => BodyRest | undefined,
   ) {
     super({ highWaterMark: 4 * READ_BYTES });
   }
 
   override _read(): void {
-    this.conn.resume();
+    if (!this.spliced) this.conn.resume();
+  }
+
+  spliceInto(): SpliceHandOver | undefined {
+    if (!this.conn.client.splicing || this.destroyed || this.readableEnded || this.complete) return undefined;
+    const rest = this.rest();
+    if (!rest) return undefined;
+    this.spliced = true;
+    // What was read before the hand-over (at most the high-water mark and a read) goes first, through node.
+    const buffered: Buffer[] = [];
+    for (let c: Buffer | null = this.read(); c !== null; c = this.read()) buffered.push(c);
+    return {
+      buffered,
+      bytes: rest.bytes,
+      run: async (toFd) => {
+        try {
+          await spliceSockets(rest.fd, toFd, rest.bytes, this.conn.client.idleTimeoutMs);
+        } catch (e) {
+          rest.end(false);
+          this.destroy(e as Error);
+          throw e;
+        }
+        rest.end(true);
+      },
+      cancel: () => {
+        rest.end(false);
+        this.destroy();
+      },
+    };
   }
 
   recycle(chunk: Buffer): void {

@@ -37,6 +37,7 @@ export class RawGetter {
     this.http = new Http1Client(this.base, {
       connectTimeoutMs: o.connectTimeoutMs ?? 5000,
       idleTimeoutMs: o.idleTimeoutMs ?? 60_000,
+      splice: o.splice,
     });
   }
 

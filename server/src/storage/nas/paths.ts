@@ -22,6 +22,9 @@ export interface ResolvedKey {
   exists: boolean;
 }
 
+/** Lookups of one key when its folders appear while it is being looked up (concurrent PUTs making them). */
+const RESOLVE_ATTEMPTS = 4;
+
 export class NasPaths {
   /** The hidden area at the top of the served folder: Cairn's side store, temp files, uploads, IAM. */
   readonly hidden: string;
@@ -67,7 +70,7 @@ export class NasPaths {
    * AccessDenied when a symlink on the way leads out of the bucket's folder; XMinioParentIsObject when a
    * segment before the last is a file.
    */
-  async resolve(bucket: string, key: string): Promise<ResolvedKey> {
+  async resolve(bucket: string, key: string, attempt = 0): Promise<ResolvedKey> {
     const segs = this.segments(key);
     const base = await this.bucketReal(bucket);
     for (let n = segs.length; n >= 0; n--) {
@@ -86,9 +89,15 @@ export class NasPaths {
       if (n < segs.length) {
         const st = await stat(real).catch(() => null);
         if (st && !st.isDirectory()) throw new S3Error('XMinioParentIsObject');
-        // realpath said the next one is missing, yet it is there: a dangling symlink, which a write would follow.
-        if (await lstat(join(real, segs[n])).catch(() => null))
-          throw new S3Error('AccessDenied', 'The key leads through a dangling symlink.');
+        // realpath said the next one is missing, yet it is there: a dangling symlink, which a write would follow,
+        // or a folder or link made meanwhile (another PUT making the same folders): then the key is looked up again.
+        const next = await lstat(join(real, segs[n])).catch(() => null);
+        if (next) {
+          const dangling = next.isSymbolicLink() && !(await realpath(join(real, segs[n])).catch(() => null));
+          if (dangling || attempt >= RESOLVE_ATTEMPTS)
+            throw new S3Error('AccessDenied', 'The key leads through a dangling symlink.');
+          return this.resolve(bucket, key, attempt + 1);
+        }
       }
       return { path: join(real, ...segs.slice(n)), exists: n === segs.length };
     }

@@ -45,10 +45,12 @@ export function sameFile(a: FileIdentity, b: FileIdentity): boolean {
 /**
  * The ETag of a file Cairn did not write: stable while the file is unchanged, new when it changes (another
  * size, time or inode). Not an MD5 of the data (reading every file to answer a listing is out of question),
- * as S3's ETags of multipart or encrypted objects are not.
+ * as S3's ETags of multipart objects are not, and shaped like theirs (`-1` after the hex) so that clients do
+ * not take it for the data's MD5: rclone, for one, checks a plain 32-hex ETag against the bytes it read and
+ * calls the file corrupt. MinIO's fs mode marked such files the same way (`00000000000000000000000000000000-1`).
  */
 export function foreignEtag(id: FileIdentity): string {
-  return createHash('md5').update(`cairn-nas:${id.ino}:${id.size}:${id.mtimeNs}`).digest('hex');
+  return `${createHash('md5').update(`cairn-nas:${id.ino}:${id.size}:${id.mtimeNs}`).digest('hex')}-1`;
 }
 
 export class SideStore {

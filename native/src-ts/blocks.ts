@@ -8,7 +8,7 @@ import { native } from './binding.js';
 import { shardSize, splitShards } from './erasure.js';
 import { fsError } from './fs-error.js';
 import type { ChecksumAlgorithm } from './hash.js';
-import { Md5Stream } from './md5.js';
+import { Md5Stream, md5State, md5StateDigest, md5Update } from './md5.js';
 
 /** Bytes of the HighwayHash-256 in front of each shard of a frame. */
 export const FRAME_HASH_LENGTH = 32;
@@ -63,14 +63,20 @@ const lengthOf = (pieces: Uint8Array[]): number => pieces.reduce((n, p) => n + p
  */
 export class UploadHasher {
   readonly #inner: NativeUploadHasher;
-  readonly #md5: Md5Stream | undefined;
+  readonly #md5: boolean;
   readonly #kept: boolean;
+  /**
+   * The MD5 of the bytes added by sync calls, hashed in them, until the first async block: a small upload never
+   * needs the batcher (its stream, its lock and a pool pass for the digest). Then `#stream` goes on from it.
+   */
+  #state: Buffer | undefined;
+  #stream: Md5Stream | undefined;
   #busy = false;
 
   /** `checksum`: the S3 checksum to compute besides the MD5 (none when null). */
   constructor(checksum: ChecksumAlgorithm | null = null, options: UploadHasherOptions = {}) {
     this.#inner = new NativeUploadHasher(checksum);
-    this.#md5 = options.md5 === false ? undefined : new Md5Stream();
+    this.#md5 = options.md5 !== false;
     this.#kept = options.kept ?? false;
   }
 
@@ -78,7 +84,14 @@ export class UploadHasher {
   update(data: Uint8Array): void {
     this.#idle();
     this.#inner.update(data);
-    this.#md5?.addNow(buffersOf([data]));
+    this.#md5Now([data]);
+  }
+
+  /** Hashes `pieces` into the MD5 here, or hands them to the stream once there is one. */
+  #md5Now(pieces: Uint8Array[]): void {
+    if (!this.#md5) return;
+    if (this.#stream) this.#stream.addNow(buffersOf(pieces));
+    else md5Update([(this.#state ??= md5State())], pieces, [pieces.length]);
   }
 
   /**
@@ -92,7 +105,7 @@ export class UploadHasher {
     const size = frameSize(lengthOf(pieces), data);
     const dst = out ?? Buffer.allocUnsafe(size * (data + parity));
     this.#inner.encodeBlock(pieces, data, parity, key, dst);
-    this.#md5?.addNow(buffersOf(pieces));
+    this.#md5Now(pieces);
     return splitShards(dst, data + parity, size);
   }
 
@@ -114,7 +127,12 @@ export class UploadHasher {
     const encoded = this.#inner.encodeBlockAsync(pieces, data, parity, key, dst); // throws when misused
     this.#busy = true;
     try {
-      const md5 = this.#md5?.add(pieces, this.#kept);
+      let md5: Promise<void> | undefined;
+      if (this.#md5) {
+        this.#stream ??= new Md5Stream(this.#state);
+        this.#state = undefined;
+        md5 = this.#stream.add(pieces, this.#kept);
+      }
       // Both settle before the state is free again, even when one fails.
       for (const r of await Promise.allSettled([encoded, md5])) if (r.status === 'rejected') throw r.reason;
     } finally {
@@ -127,7 +145,9 @@ export class UploadHasher {
   finish(): UploadDigest {
     this.#idle();
     const d = this.#inner.finish();
-    return { md5: this.#md5?.digestNow() ?? Buffer.from(EMPTY_MD5, 'hex'), checksum: d.checksum ?? null, size: d.size };
+    const md5 =
+      this.#stream?.digestNow() ?? (this.#state ? md5StateDigest(this.#state) : Buffer.from(EMPTY_MD5, 'hex'));
+    return { md5, checksum: d.checksum ?? null, size: d.size };
   }
 
   /** `finish` once the MD5's waiting bytes are hashed. */
@@ -135,7 +155,7 @@ export class UploadHasher {
     this.#idle();
     this.#busy = true;
     try {
-      await this.#md5?.digest();
+      await this.#stream?.digest();
     } finally {
       this.#busy = false;
     }
@@ -144,7 +164,7 @@ export class UploadHasher {
 
   /** Gives the upload up: the MD5's waiting pieces are released now (later calls fail). */
   abort(): void {
-    this.#md5?.close();
+    this.#stream?.close();
   }
 
   #idle(): void {

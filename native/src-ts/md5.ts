@@ -121,7 +121,12 @@ export function md5StreamStats(): Md5StreamStats {
  * waiting bytes, on the libuv pool (md5_streams.rs). One call at a time: await each before the next.
  */
 export class Md5Stream {
-  readonly #inner = new native.Md5Stream();
+  readonly #inner: InstanceType<typeof native.Md5Stream>;
+
+  /** `state`: an MD5 state (`md5State`, updated since) to go on from; a fresh one when omitted. */
+  constructor(state?: Buffer) {
+    this.#inner = new native.Md5Stream(state);
+  }
 
   /**
    * Adds `pieces`. `kept`: the caller never changes them afterwards, so they may wait to be hashed with other

@@ -312,8 +312,13 @@ pub struct Md5Stream {
 
 #[napi]
 impl Md5Stream {
+    /// `state`: an MD5 state (`md5State`, updated since) to go on from; a fresh one when omitted.
     #[napi(constructor)]
-    pub fn new(env: Env) -> Result<Self> {
+    pub fn new(env: Env, state: Option<Buffer>) -> Result<Self> {
+        let md5 = match state {
+            Some(s) => Md5::load(&s).ok_or_else(|| invalid("Md5Stream: not an MD5 state"))?,
+            None => Md5::new(),
+        };
         let key = env.raw() as usize;
         let mut reg = lock();
         if reg.envs.insert(key) {
@@ -325,7 +330,7 @@ impl Md5Stream {
         reg.next_id += 1;
         let id = reg.next_id;
         let stream = Stream {
-            md5: Md5::new(),
+            md5,
             env: key,
             pieces: VecDeque::new(),
             offset: 0,

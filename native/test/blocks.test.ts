@@ -63,6 +63,38 @@ describe('UploadHasher (fused upload pass)', () => {
     expect(d.checksum?.equals(checksum('CRC32C', Buffer.concat([a, b])))).toBe(true);
   });
 
+  it('sync blocks hash their MD5 in the call; the first async block carries that MD5 into the batcher', async () => {
+    // Small uploads (sync blocks alone) never create a batcher stream; a larger one that starts with sync
+    // blocks (or update()) goes on from their MD5 state, with kept pieces hashed later (finishAsync).
+    for (const kept of [false, true]) {
+      const small = new UploadHasher(null, { kept });
+      const a = random.bytes(4096);
+      small.encodeBlock(a, 2, 2, KEY);
+      expect((await small.finishAsync()).md5.equals(checksum('MD5', a))).toBe(true);
+
+      const up = new UploadHasher('CRC32', { kept });
+      const blocks = [
+        random.bytes(63),
+        random.bytes(65),
+        random.bytes(3 << 20),
+        random.bytes(7),
+        random.bytes(1 << 20),
+      ];
+      up.update(blocks[0]);
+      up.encodeBlock(blocks[1], 2, 2, KEY);
+      await up.encodeBlockAsync(blocks[2], 4, 2, KEY);
+      up.encodeBlock(blocks[3], 2, 2, KEY);
+      await up.encodeBlockAsync(blocks[4], 4, 2, KEY);
+      const d = await up.finishAsync();
+      const all = Buffer.concat(blocks);
+      expect(d.md5.equals(checksum('MD5', all)), `kept ${kept}`).toBe(true);
+      expect(d.checksum?.equals(checksum('CRC32', all))).toBe(true);
+    }
+    const none = new UploadHasher(null, { md5: false });
+    none.encodeBlock(random.bytes(100), 2, 2, KEY);
+    expect(none.finish().md5.toString('hex')).toBe('d41d8cd98f00b204e9800998ecf8427e');
+  });
+
   it('writes into a reused output buffer', async () => {
     const up = new UploadHasher('CRC64NVME');
     const out = Buffer.alloc(16 * frameSize(1 << 20, 12));

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { Md5Stream, md5StreamStats } from '../index.js';
+import { Md5Stream, md5State, md5StreamStats, md5Update } from '../index.js';
 import { seededRandom } from '../../test/helpers/random.js';
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
@@ -69,6 +69,16 @@ describe('Md5Stream', () => {
       }),
     );
     got.forEach((g, i) => expect(g).toBe(md5(Buffer.concat(runs[i].blocks))));
+  });
+
+  it('goes on from a given MD5 state, and refuses what is not one', async () => {
+    const [a, b] = [rnd.bytes(100), rnd.bytes(3 << 20)];
+    const state = md5State();
+    md5Update([state], [a], [1]);
+    const s = new Md5Stream(state);
+    await s.add([b], true);
+    expect((await s.digest()).toString('hex')).toBe(md5(Buffer.concat([a, b])));
+    expect(() => new Md5Stream(Buffer.alloc(10))).toThrow(/not an MD5 state/);
   });
 
   it('a digest waits for the bytes; digestNow refuses while bytes wait; the stream goes on after a digest', async () => {

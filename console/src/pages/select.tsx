@@ -1,10 +1,36 @@
 // S3 Select: pick a bucket and an object, write SQL, run it; the rows show in a table and can be downloaded.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { type BucketEntry, listBuckets, listObjects, type ObjectEntry } from '../s3.js';
 import { columnsOf, formatOf, runSelect, type SelectResult } from '../select-api.js';
 import { ErrorLine } from './common.js';
 
 const MAX_ROWS_SHOWN = 1000;
+/** Completions offered at most at once. */
+const MAX_COMPLETIONS = 8;
+
+/** A column as SQL names it: bare when it is a plain identifier, else double-quoted. */
+function sqlName(c: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(c) ? c : `"${c.replace(/"/g, '""')}"`;
+}
+
+/**
+ * The columns completing the word typed just before `caret` (letters, digits, `_`; at least one), with where
+ * that word starts. A quoted name is completed from its opening quote.
+ */
+export function completionsAt(
+  text: string,
+  caret: number,
+  columns: string[],
+): { start: number; names: string[] } | undefined {
+  const typed = /("?)([A-Za-z0-9_]*)$/.exec(text.slice(0, caret));
+  const quote = typed?.[1] ?? '';
+  const prefix = (typed?.[2] ?? '').toLowerCase();
+  if (!typed || (prefix === '' && quote === '')) return undefined;
+  const names = columns
+    .filter((c) => c.toLowerCase().startsWith(prefix) && sqlName(c) !== `${quote}${typed[2]}`)
+    .slice(0, MAX_COMPLETIONS);
+  return names.length > 0 ? { start: caret - typed[0].length, names } : undefined;
+}
 
 export function SelectPage() {
   const [buckets, setBuckets] = useState<BucketEntry[]>([]);
@@ -21,9 +47,38 @@ export function SelectPage() {
     setColumns([]);
     if (bucket && key) columnsOf(bucket, key).then(setColumns, () => setColumns([]));
   }, [bucket, key]);
-  const insertColumn = (c: string) => {
-    const name = /^[A-Za-z_][A-Za-z0-9_]*$/.test(c) ? c : `"${c.replace(/"/g, '""')}"`;
-    setSql(`${sql.trimEnd()} s.${name}`);
+  const insertColumn = (c: string) => setSql(`${sql.trimEnd()} s.${sqlName(c)}`);
+  // Completion of column names while typing: the word before the caret, Tab or Enter (or a click) takes the
+  // highlighted name, arrows move, Escape closes the list until the next keystroke.
+  const sqlBox = useRef<HTMLTextAreaElement>(null);
+  const [caret, setCaret] = useState(-1);
+  const [picked, setPicked] = useState(0);
+  const completion = caret >= 0 ? completionsAt(sql, caret, columns) : undefined;
+  const complete = (c: string) => {
+    if (!completion) return;
+    const name = sqlName(c);
+    const next = sql.slice(0, completion.start) + name + sql.slice(caret);
+    const at = completion.start + name.length;
+    setSql(next);
+    setCaret(-1);
+    requestAnimationFrame(() => {
+      sqlBox.current?.focus();
+      sqlBox.current?.setSelectionRange(at, at);
+    });
+  };
+  const onSqlKey = (e: KeyboardEvent) => {
+    if (!completion) return;
+    const n = completion.names.length;
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      setPicked((picked + (e.key === 'ArrowDown' ? 1 : n - 1)) % n);
+    } else if (e.key === 'Tab' || e.key === 'Enter') {
+      e.preventDefault();
+      complete(completion.names[Math.min(picked, n - 1)]);
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      setCaret(-1);
+    }
   };
   useEffect(() => void listBuckets().then(setBuckets, setError), []);
   useEffect(() => {
@@ -82,8 +137,33 @@ export function SelectPage() {
         {key && <span class="format">read as {formatOf(key)}</span>}
         <label class="sql">
           SQL
-          <textarea name="sql" rows={4} value={sql} onInput={(e) => setSql(e.currentTarget.value)} />
+          <textarea
+            ref={sqlBox}
+            name="sql"
+            rows={4}
+            value={sql}
+            autocomplete="off"
+            spellcheck={false}
+            onInput={(e) => {
+              setSql(e.currentTarget.value);
+              setCaret(e.currentTarget.selectionStart);
+              setPicked(0);
+            }}
+            onKeyDown={onSqlKey}
+            onBlur={() => setTimeout(() => setCaret(-1), 200)}
+          />
         </label>
+        {completion && (
+          <ul class="completions" data-testid="completions">
+            {completion.names.map((c, i) => (
+              <li key={c} class={i === picked ? 'picked' : ''}>
+                <button type="button" class="link" onMouseDown={(e) => e.preventDefault()} onClick={() => complete(c)}>
+                  {c}
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
         {columns.length > 0 && (
           <p class="columns" data-testid="columns">
             Columns:{' '}

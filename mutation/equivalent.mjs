@@ -463,4 +463,10 @@ export const EQUIVALENT = [
     code: 'close < 0',
     reason: 'close is an indexOf from j >= i + 1 >= 1, so it is never 0: < 0 and <= 0 agree',
   },
+  {
+    file: 'select-engine/src/exec/decimal.ts',
+    code: 'Number.isInteger(n) && Number.isSafeInteger(n)',
+    reason:
+      'a shortcut: Decimal.parse(String(n)) gives an equal DECIMAL for any integer (its digits, or from 1e21 digits and an exponent, printed alike)',
+  },
 ];

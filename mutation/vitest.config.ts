@@ -20,6 +20,11 @@ export default defineConfig({
       { find: /^@cairn\/select-engine$/, replacement: here('../select-engine/src/index.ts') },
     ],
   },
-  // Replaces (not merges with) the suite's list.
-  test: { ...base.test, ...(tests ? { include: JSON.parse(tests) as string[] } : {}) },
+  // Replaces (not merges with) the suite's list. The watchdog (after Stryker's own setup file) stops a mutant
+  // looping in one test within seconds.
+  test: {
+    ...base.test,
+    ...(tests ? { include: JSON.parse(tests) as string[] } : {}),
+    setupFiles: [here('./watchdog.mjs')],
+  },
 });

@@ -2,7 +2,7 @@
 // picks the right rows out of many (checked against a full sort). Output semantics are in golden/beyond-aws.case.
 import { describe, expect, it } from 'vitest';
 import { bufferSource, type SelectRequest } from '../src/index.js';
-import { MAX_HELD_ROWS } from '../src/exec/ordering.js';
+import { heldKey, MAX_HELD_BYTES, MAX_HELD_ROWS } from '../src/exec/ordering.js';
 import { runToEnd } from './helpers.js';
 import { seededRandom } from '../../test/helpers/random.js';
 
@@ -32,6 +32,62 @@ describe('beyond AWS: bounded state', () => {
     for (const sql of ['SELECT DISTINCT s.k FROM S3Object s', 'SELECT s.k FROM S3Object s ORDER BY s.k']) {
       const r = await runToEnd(request(sql), bufferSource(many));
       expect(r.error, sql).toBe('UnsupportedSqlOperation');
+    }
+  });
+
+  it('DISTINCT holds exactly MAX_HELD_ROWS rows', async () => {
+    const most = lines(MAX_HELD_ROWS, (i) => ({ k: i }));
+    const r = await runToEnd(request('SELECT DISTINCT s.k FROM S3Object s'), bufferSource(most));
+    expect(r.error).toBeUndefined();
+    expect(r.records.trim().split('\n').length).toBe(MAX_HELD_ROWS);
+  });
+
+  // Each line is {"t":"<16347 characters>"} and its newline: 16356 characters, which the bound counts as
+  // 2 * 16356 + 64 = 32776 bytes. 2047 of them fit in 64 MiB, 2048 do not. (Lines under 16384 characters:
+  // V8 hashes longer strings by their length alone, see the DISTINCT case below.)
+  const wide = lines(2048, (i) => ({ t: String(i).padStart(16347, '0') }));
+  const first = (n: number) => Buffer.from(`${wide.toString().split('\n').slice(0, n).join('\n')}\n`);
+
+  it('DISTINCT holds at most MAX_HELD_BYTES of text, counted as 2 bytes a character and 64 a row', async () => {
+    expect(MAX_HELD_BYTES).toBe(64 * 1024 * 1024);
+    const sql = 'SELECT DISTINCT s.t FROM S3Object s';
+    const ok = await runToEnd(request(sql), bufferSource(first(2047)));
+    expect(ok.error).toBeUndefined();
+    expect(ok.records.split('\n')[0].length + 1).toBe(16356);
+    expect(ok.records.trim().split('\n').length).toBe(2047);
+    const r = await runToEnd(request(sql), bufferSource(wide));
+    expect(r.error).toBe('UnsupportedSqlOperation');
+  });
+
+  it('ORDER BY ... LIMIT gives back what a row it drops held: rows and bytes stay those of the k kept', async () => {
+    // Every row sorts before those held, so each one displaces the last: 100001 rows of which 3 are held, and
+    // 2048 wide rows (64 MiB in all) of which one is held.
+    const r = await runToEnd(request('SELECT s.k FROM S3Object s ORDER BY s.k DESC LIMIT 3'), bufferSource(many));
+    expect(r.error).toBeUndefined();
+    expect(r.records).toBe(`{"k":${MAX_HELD_ROWS}}\n{"k":${MAX_HELD_ROWS - 1}}\n{"k":${MAX_HELD_ROWS - 2}}\n`);
+    const w = await runToEnd(request('SELECT s.t FROM S3Object s ORDER BY s.t DESC LIMIT 1'), bufferSource(wide));
+    expect(w.error).toBeUndefined();
+    expect(w.records).toBe(`{"t":"${'2047'.padStart(16347, '0')}"}\n`);
+  });
+
+  it('DISTINCT, GROUP BY and DISTINCT with ORDER BY tell apart lines of one length past 16383 characters', async () => {
+    // V8 hashes such strings by their length alone, so they are held by a digest (heldKey): the digest's key
+    // is short, tells texts apart, and never equals the key of a short text.
+    const long = (i: number) => String(i).padStart(17_000, '0');
+    expect(heldKey(long(1)).length).toBeLessThan(100);
+    expect(heldKey(long(1))).toBe(heldKey(long(1)));
+    expect(heldKey(long(1))).not.toBe(heldKey(long(2)));
+    expect(heldKey(heldKey(long(1)))).not.toBe(heldKey(long(1)));
+    expect(heldKey('a'.repeat(16383))).toBe(`=${'a'.repeat(16383)}`);
+    const twice = lines(600, (i) => ({ t: long(i % 300) }));
+    for (const sql of [
+      'SELECT DISTINCT s.t FROM S3Object s',
+      'SELECT s.t FROM S3Object s GROUP BY s.t',
+      'SELECT DISTINCT s.t FROM S3Object s ORDER BY s.t LIMIT 300',
+    ]) {
+      const r = await runToEnd(request(sql), bufferSource(twice));
+      expect(r.error, sql).toBeUndefined();
+      expect(r.records, sql).toBe(Array.from({ length: 300 }, (_, i) => `{"t":"${long(i)}"}\n`).join(''));
     }
   });
 

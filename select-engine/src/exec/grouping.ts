@@ -8,7 +8,7 @@ import { rowSteps } from '../plan/bind.js';
 import type * as A from '../sql/ast.js';
 import { type Accumulator, makeAccumulator } from './aggregates.js';
 import { type CompileContext, type Compiled, compileExpr, type Fn, type Row } from './compile.js';
-import { groupKey, HeldBudget } from './ordering.js';
+import { groupKey, HeldBudget, heldKey } from './ordering.js';
 import type { Value } from './values.js';
 
 /** The shape of an expression, positions left out and paths written as steps from the row (s.a is a). */
@@ -86,10 +86,11 @@ export function groupedContext(
   const groups: Groups = {
     add(row) {
       const values = keyFns.map((f) => f(row));
-      const key = groupKey(values);
+      const text = groupKey(values);
+      const key = heldKey(text);
       let g = index.get(key);
       if (g === undefined) {
-        budget.take(key.length);
+        budget.take(text.length);
         g = keys.length;
         index.set(key, g);
         keys.push(values);

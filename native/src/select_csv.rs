@@ -92,16 +92,8 @@ impl<'a> LineTest<'a> {
         Ok(LineTest { field, fd, rd, quote, op, judge })
     }
 
-    /// False only when the test is certainly false for the line's field.
-    fn keep(&self, line: &[u8]) -> bool {
-        if line.len() > MAX_LINE {
-            return true;
-        }
-        // Fields are short: a byte loop finds them with 15% fewer instructions (and ~13% less time) than a
-        // memchr call each (bench: 128 MiB of the bench's rows, cachegrind).
-        let Some(field) = line.split(|&c| c == self.fd).nth(self.field) else {
-            return true;
-        };
+    /// False only when the test is certainly false for `field`, the line's field.
+    fn judge(&self, field: &[u8]) -> bool {
         match self.judge {
             Judge::Int(bound) => parse_int(field).is_none_or(|v| holds(self.op, v.cmp(&bound))),
             Judge::Number(bound) => parse_number(field).is_none_or(|v| may_hold(self.op, v, bound)),
@@ -185,29 +177,105 @@ fn parse_number(s: &[u8]) -> Option<f64> {
     Some(if neg { -x } else { x })
 }
 
+/// Bit k set where `block[k]` is `a`, and where it is `b` (k < 64, `block` 64 bytes).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn masks(block: &[u8; 64], a: u8, b: u8) -> (u64, u64) {
+    use std::arch::x86_64::*;
+    // SSE2 is part of x86_64: no run-time check needed.
+    unsafe {
+        let (va, vb) = (_mm_set1_epi8(a as i8), _mm_set1_epi8(b as i8));
+        let (mut ma, mut mb) = (0u64, 0u64);
+        for k in 0..4 {
+            let v = _mm_loadu_si128(block.as_ptr().add(16 * k) as *const __m128i);
+            ma |= ((_mm_movemask_epi8(_mm_cmpeq_epi8(v, va)) as u32 as u64) & 0xffff) << (16 * k);
+            mb |= ((_mm_movemask_epi8(_mm_cmpeq_epi8(v, vb)) as u32 as u64) & 0xffff) << (16 * k);
+        }
+        (ma, mb)
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn masks(block: &[u8; 64], a: u8, b: u8) -> (u64, u64) {
+    let (mut ma, mut mb) = (0u64, 0u64);
+    for (k, &c) in block.iter().enumerate() {
+        ma |= ((c == a) as u64) << k;
+        mb |= ((c == b) as u64) << k;
+    }
+    (ma, mb)
+}
+
 /// The lines of `chunk` kept by `test`, each with its delimiter; bytes after the last delimiter count as a line.
+///
+/// One pass: the chunk is read 64 bytes at a time as two bitmasks, of its field and record delimiters, and each
+/// line costs a few bit operations per delimiter up to its field's end, then one to its end (the delimiters
+/// after the field are cleared without a visit). A byte loop per line (the field found by splitting the line
+/// memchr had found) cost 3 to 4 times as many instructions on the bench's rows.
 pub fn filter_lines(chunk: &[u8], test: LineTest) -> Vec<u8> {
     let mut out = Vec::with_capacity(chunk.len() / 16);
     // Quotes are found in one pass over the chunk: `next_quote` is the first at or after the current line.
     let mut quotes = test.quote.map(|q| memchr_iter(q, chunk));
     let mut next_quote = quotes.as_mut().and_then(|it| it.next()).unwrap_or(usize::MAX);
-    let mut start = 0;
-    // The line is chunk[start..end) without its delimiter, copied through `next` (after the delimiter). The
+    // The current line starts at `start`; `fields` field delimiters seen in it so far, the last one ending at
+    // `from`; `verdict`: its field was judged (false: certainly false), so its other field delimiters do not
+    // matter.
+    let (mut start, mut fields, mut from, mut verdict) = (0usize, 0usize, 0usize, None::<bool>);
+    // The line chunk[start..end), copied through `next` (after its delimiter) unless certainly false. The
     // delimiter is never the quote, so a quote before `next` is in the line.
-    let mut take = |start: usize, end: usize, next: usize, next_quote: &mut usize| {
-        while *next_quote < start {
-            *next_quote = quotes.as_mut().and_then(|it| it.next()).unwrap_or(usize::MAX);
+    let mut end_line = |start: usize, end: usize, next: usize, fields: usize, from: usize, verdict: Option<bool>| {
+        while next_quote < start {
+            next_quote = quotes.as_mut().and_then(|it| it.next()).unwrap_or(usize::MAX);
         }
-        if *next_quote < next || test.keep(&chunk[start..end]) {
+        let may_pass = end - start > MAX_LINE
+            || next_quote < next
+            || match verdict {
+                Some(v) => v,
+                // The line ends in its field, or before it (too short: MISSING, the evaluator decides).
+                None => fields != test.field || test.judge(&chunk[from..end]),
+            };
+        if may_pass {
             out.extend_from_slice(&chunk[start..next]);
         }
     };
-    for eol in memchr_iter(test.rd, chunk) {
-        take(start, eol, eol + 1, &mut next_quote);
-        start = eol + 1;
+    let mut block = [0u8; 64];
+    for base in (0..chunk.len()).step_by(64) {
+        let len = (chunk.len() - base).min(64);
+        let (mut fd, rd) = if len == 64 {
+            masks(chunk[base..base + 64].try_into().unwrap(), test.fd, test.rd)
+        } else {
+            // The last bytes, padded: bits past them are cleared (a delimiter may be 0, as the padding is).
+            block[..len].copy_from_slice(&chunk[base..]);
+            let (f, r) = masks(&block, test.fd, test.rd);
+            let live = (1u64 << len) - 1;
+            (f & live, r & live)
+        };
+        if verdict.is_some() {
+            // The line's field was judged in an earlier block: its field delimiters here are skipped.
+            fd &= if rd == 0 { 0 } else { !((rd & rd.wrapping_neg()) - 1) };
+        }
+        let mut bits = fd | rd;
+        while bits != 0 {
+            let k = bits.trailing_zeros() as usize;
+            let bit = bits & bits.wrapping_neg();
+            bits ^= bit;
+            let at = base + k;
+            if rd & bit != 0 {
+                end_line(start, at, at + 1, fields, from, verdict);
+                (start, fields, from, verdict) = (at + 1, 0, at + 1, None);
+            } else if fields == test.field {
+                verdict = Some(test.judge(&chunk[from..at]));
+                // The line's other field delimiters, up to its end (the next record delimiter), are skipped.
+                let rest = bits & rd;
+                bits &= if rest == 0 { rd } else { rd | !((rest & rest.wrapping_neg()) - 1) };
+            } else {
+                fields += 1;
+                from = at + 1;
+            }
+        }
     }
     if start != chunk.len() {
-        take(start, chunk.len(), chunk.len(), &mut next_quote);
+        end_line(start, chunk.len(), chunk.len(), fields, from, verdict);
     }
     out
 }
@@ -344,6 +412,72 @@ mod tests {
         // `=` drops values beyond the margin above the bound as well as below it.
         assert_eq!(run_kind("a,1.5\nb,2.5\nc,3.5\n", 1, 1, 0, 2.5, ""), "b,2.5\n");
         assert!(may_hold(0, 2.5, 2.5) && !may_hold(0, 3.5, 2.5) && !may_hold(0, 1.5, 2.5));
+    }
+
+    /// The filter as it was before the bitmasks: memchr finds each line's end, a split of the line its field.
+    fn reference(chunk: &[u8], test: LineTest) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut take = |start: usize, end: usize, next: usize| {
+            let line = &chunk[start..end];
+            let quoted = test.quote.is_some_and(|q| chunk[start..next].contains(&q));
+            let keep = line.len() > MAX_LINE
+                || quoted
+                || line.split(|&c| c == test.fd).nth(test.field).is_none_or(|f| test.judge(f));
+            if keep {
+                out.extend_from_slice(&chunk[start..next]);
+            }
+        };
+        for eol in memchr_iter(test.rd, chunk) {
+            take(start, eol, eol + 1);
+            start = eol + 1;
+        }
+        if start != chunk.len() {
+            take(start, chunk.len(), chunk.len());
+        }
+        out
+    }
+
+    #[test]
+    fn bitmasks_keep_what_a_split_of_each_line_keeps() {
+        // Random chunks over an alphabet of delimiters, quotes, digits, signs, points, `\r`, text and a byte
+        // beyond ASCII, at every length across the 64-byte blocks (long lines, lines across blocks, a chunk
+        // without a record delimiter, a field delimiter of 0 as the padding is); every kind, field and operator.
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let mut checked = 0;
+        for round in 0..3000 {
+            let (fd, rd) =
+                if round % 10 == 0 { (0u8, b'\n') } else { (b',', if round % 7 == 0 { b';' } else { b'\n' }) };
+            let quote = if round % 3 == 0 { -1 } else { b'"' as i32 };
+            let alphabet: Vec<u8> =
+                vec![fd, fd, fd, rd, rd, b'"', b'1', b'2', b'9', b'0', b'-', b'+', b'.', b'\r', b'r', b'e', 0xe9];
+            let len = next(if round % 50 == 0 { 700 } else { 200 }) as usize;
+            let mut chunk: Vec<u8> = (0..len).map(|_| alphabet[next(alphabet.len() as u64) as usize]).collect();
+            if round % 11 == 0 {
+                // A line longer than MAX_LINE among short ones.
+                let at = chunk.len() / 2;
+                chunk.splice(at..at, std::iter::repeat_n(b'5', MAX_LINE + 3));
+            }
+            let kind = next(4) as u32;
+            let op = if kind == 2 { 0 } else { next(6) as u32 };
+            let bound: f64 = [0.0, 1.0, 12.0, -2.0, 19.5][next(5) as usize];
+            let bound = if kind == 0 { bound.trunc() } else { bound };
+            let text: &[u8] = [&b"r"[..], b"", b"re", b"12"][next(4) as usize];
+            let field = next(4) as u32;
+            let spec = Spec::new(field, fd as u32, rd as u32, quote, kind, op, bound).unwrap();
+            let test = LineTest::new(spec, text).unwrap();
+            let want = reference(&chunk, test);
+            assert_eq!(filter_lines(&chunk, test), want, "round {round}: {:?}", String::from_utf8_lossy(&chunk));
+            checked += usize::from(want.len() < chunk.len());
+        }
+        // Lines were dropped in most rounds: the comparison is not only of chunks kept whole.
+        assert!(checked > 1000, "{checked}");
     }
 
     #[test]

@@ -76,8 +76,11 @@ export function bufferSource(bytes: Uint8Array, chunkSize = 256 * 1024): ByteSou
   };
 }
 
-/** Most chunk buffers a fileSource keeps for reuse (the consumer's chunk, the read ahead, one spare). */
-const FILE_POOL = 4;
+/**
+ * Most bytes of chunk buffers a fileSource keeps for reuse: a Parquet scan holds a row group's column chunks
+ * (megabytes of 1 MiB chunks) before it gives them back, as storage's pool keeps tens of megabytes.
+ */
+const FILE_POOL_BYTES = 32 << 20;
 
 /**
  * A ByteSource over a local file (benchmarks, tools). Reads with positioned reads, never sync calls. Like
@@ -135,7 +138,7 @@ export async function fileSource(
       const buf = lent.get(chunk);
       if (!buf) return;
       lent.delete(chunk);
-      if (free.length < FILE_POOL) free.push(buf);
+      if ((free.length + 1) * buf.length <= FILE_POOL_BYTES) free.push(buf);
     },
     close: () => fh.close(),
   };

@@ -19,7 +19,7 @@ import { driveLayout, type Formatted, formatDrives } from '../storage/drive/form
 import { LocalDrive } from '../storage/drive/local-drive.js';
 import { PoolList } from '../storage/pool-list.js';
 import { drivePools, expandDrives } from '../storage/expand.js';
-import { formatPools } from '../storage/index.js';
+import { formatPools } from '../storage/format-pools.js';
 import { isEndpointArgument } from './endpoints.js';
 import { Coordinator, type Peer } from './coordinator.js';
 import { LOCK_EXPIRY_MS, LockTable, tableCall } from './lock-table.js';

@@ -3,7 +3,7 @@
 // The server calls openStorage() once.
 import { silentLogger, type StorageContext, type StorageOptions } from './context.js';
 import { aloneBus } from './coordination.js';
-import { type Formatted, formatClusterDrives, formatDrives, openLayout, readFormat } from './drive/format.js';
+import { type Formatted, formatClusterDrives, formatDrives, openLayout } from './drive/format.js';
 import { TMP_DIR } from './drive/drive.js';
 import { CACHED_MAX_BYTES, LocalDrive } from './drive/local-drive.js';
 import { systemBucketWriter } from './engine/buckets.js';
@@ -16,6 +16,7 @@ import { nativeCodec } from './erasure/codec.js';
 import { drivePools, expandDrives } from './expand.js';
 import { ServerPools } from './pools.js';
 import { PoolList } from './pool-list.js';
+import { formatPools } from './format-pools.js';
 import type { HealResult } from './heal/heal-object.js';
 import type { HealStatus } from './heal/healer.js';
 
@@ -88,30 +89,6 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
   );
   await objects.start(fresh);
   return objects;
-}
-
-/**
- * Formats (or checks) the pools' drives: each pool a deployment of its own drives, all under one deployment id (a
- * pool added later joins the one the others have). Refused before any drive is written when a pool the
- * deployment's list remembers is left out before it was drained (pool-list.ts).
- */
-export async function formatPools(
-  pools: string[][],
-  opts: Pick<StorageOptions, 'setSize' | 'parity' | 'openDrive'>,
-): Promise<Formatted[]> {
-  const openDrive = opts.openDrive ?? ((root: string) => new LocalDrive(root));
-  // Refused before anything is written (a new pool given in place of one left out stays unformatted).
-  await PoolList.precheck(pools.map((p) => ({ drives: p.map(openDrive) })));
-  let deploymentId: string | undefined;
-  for (const p of pools)
-    for (const root of p) deploymentId ??= (await readFormat(openDrive(root)).catch(() => null))?.deploymentId;
-  const formatted: Formatted[] = [];
-  for (const p of pools) {
-    const f = await formatDrives(p, { setSize: opts.setSize, parity: opts.parity, deploymentId }, openDrive);
-    deploymentId ??= f.deploymentId;
-    formatted.push(f);
-  }
-  return formatted;
 }
 
 /**

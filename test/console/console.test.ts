@@ -226,23 +226,33 @@ describe('web console', () => {
     await page.click('[data-testid=columns] >> text=name');
     expect(await page.inputValue('textarea[name=sql]')).toBe('SELECT s.name');
     // Column names complete while typing (the word before the caret, any case): Tab takes the name, a click
-    // too; Escape closes the list.
+    // too; Escape closes the list. (The page re-renders after each key, and puts the caret back on the next frame.)
     const sqlBox = 'textarea[name=sql]';
     const offered = () => page.locator('[data-testid=completions] button').allTextContents();
+    const listShown = () => page.locator('[data-testid=completions]').count();
+    const text = () => page.inputValue(sqlBox);
+    // (A string: the test's TypeScript has no DOM types.)
+    const caretAtEnd = () =>
+      page.evaluate(
+        `(() => { const b = document.querySelector('${sqlBox}'); ` +
+          'return document.activeElement === b && b.selectionStart === b.value.length; })()',
+      );
     await page.fill(sqlBox, 'SELECT s.A');
     await eventually(offered).toEqual(['age']);
     await page.press(sqlBox, 'Tab');
-    expect(await page.inputValue(sqlBox)).toBe('SELECT s.age');
-    await page.focus(sqlBox);
+    await eventually(text).toBe('SELECT s.age');
+    await eventually(caretAtEnd).toBe(true);
+    await eventually(listShown).toBe(0);
     await page.keyboard.type(', s.n');
     await eventually(offered).toEqual(['name']);
     await page.click('[data-testid=completions] >> text=name');
-    expect(await page.inputValue(sqlBox)).toBe('SELECT s.age, s.name');
+    await eventually(text).toBe('SELECT s.age, s.name');
+    await eventually(caretAtEnd).toBe(true);
     await page.keyboard.type(' FROM S3Object s WHERE s.na');
     await eventually(offered).toEqual(['name']);
     await page.press(sqlBox, 'Escape');
-    await eventually(() => page.locator('[data-testid=completions]').count()).toBe(0);
-    expect(await page.inputValue(sqlBox)).toBe('SELECT s.age, s.name FROM S3Object s WHERE s.na');
+    await eventually(listShown).toBe(0);
+    expect(await text()).toBe('SELECT s.age, s.name FROM S3Object s WHERE s.na');
     await page.fill('textarea[name=sql]', 'SELECT s.name FROM S3Object s WHERE CAST(s.age AS INT) > 40');
     await page.click('text=Run');
     const rows = page.locator('[data-testid=select-rows] tbody tr');

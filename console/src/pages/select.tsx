@@ -1,5 +1,5 @@
 // S3 Select: pick a bucket and an object, write SQL, run it; the rows show in a table and can be downloaded.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { type BucketEntry, listBuckets, listObjects, type ObjectEntry } from '../s3.js';
 import { columnsOf, formatOf, runSelect, type SelectResult } from '../select-api.js';
 import { ErrorLine } from './common.js';
@@ -51,6 +51,7 @@ export function SelectPage() {
   // Completion of column names while typing: the word before the caret, Tab or Enter (or a click) takes the
   // highlighted name, arrows move, Escape closes the list until the next keystroke.
   const sqlBox = useRef<HTMLTextAreaElement>(null);
+  const caretAfterRender = useRef<number | undefined>(undefined);
   const [caret, setCaret] = useState(-1);
   const [picked, setPicked] = useState(0);
   const completion = caret >= 0 ? completionsAt(sql, caret, columns) : undefined;
@@ -61,11 +62,17 @@ export function SelectPage() {
     const at = completion.start + name.length;
     setSql(next);
     setCaret(-1);
-    requestAnimationFrame(() => {
-      sqlBox.current?.focus();
-      sqlBox.current?.setSelectionRange(at, at);
-    });
+    caretAfterRender.current = at;
   };
+  // The caret goes after a taken name in the render that shows it, before the next keystroke is handled (a
+  // later frame would move it back over what was typed meanwhile).
+  useLayoutEffect(() => {
+    const at = caretAfterRender.current;
+    if (at === undefined || !sqlBox.current) return;
+    caretAfterRender.current = undefined;
+    sqlBox.current.focus();
+    sqlBox.current.setSelectionRange(at, at);
+  });
   const onSqlKey = (e: KeyboardEvent) => {
     if (!completion) return;
     const n = completion.names.length;
@@ -150,7 +157,13 @@ export function SelectPage() {
               setPicked(0);
             }}
             onKeyDown={onSqlKey}
-            onBlur={() => setTimeout(() => setCaret(-1), 200)}
+            onBlur={(e) => {
+              // Closed once focus has really left (a click on a completion keeps it; a later refocus wins).
+              const box = e.currentTarget;
+              setTimeout(() => {
+                if (document.activeElement !== box) setCaret(-1);
+              }, 200);
+            }}
           />
         </label>
         {completion && (

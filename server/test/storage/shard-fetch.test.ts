@@ -177,6 +177,12 @@ describe('bad answers fail the read', () => {
     });
   }
 
+  it('a body that fits the limit but not the caller buffer', async () => {
+    answer = (_, s) => pieces(s, [ok(body)]);
+    const read = fetcher(origin).get('/a', body.length, Buffer.alloc(body.length - 1));
+    await expect(read).rejects.toMatchObject({ code: 'EIO', message: /longer than its buffer/ });
+  });
+
   it('an answer cut in the middle: ECONNRESET, not sent again', async () => {
     answer = async (_, s) => {
       await pieces(s, [ok(body), body.subarray(0, 1000)]);

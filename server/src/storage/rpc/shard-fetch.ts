@@ -123,6 +123,8 @@ class Connection {
     ex.headers = headers;
     if (ex.status === 200) {
       if (length > ex.limit) return this.fail(eio('shard read too long'));
+      // A caller buffer shorter than its limit: the rest would have nowhere to land (zero-length reads, a spin).
+      if (ex.into && length > ex.into.length) return this.fail(eio('shard read longer than its buffer'));
       ex.body = ex.into ? ex.into.subarray(0, length) : Buffer.allocUnsafe(length);
     } else {
       if (length > ERROR_BODY_MAX) return this.fail(eio(`answer ${ex.status} too large`));

@@ -9,6 +9,8 @@
 #   cairn_start I [VAR=value...]   starts node I (from 1) with those variables; its log: $base/nI.log (appended)
 #   cairn_ready I [PATH]           waits until node I answers PATH (default /minio/health/ready), 300 s at most
 #   wait_http URL                  the same for any URL (MinIO's nodes)
+#   s3 CURL_ARGS...                curl signed as the root user (CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD)
+#   ticks PID...                   CPU (utime + stime) of those processes and their descendants, in clock ticks
 
 cluster_setup() {
   local name=$1 extra=${2:-0} bind=${3:-127.0.0.1} i d
@@ -65,4 +67,20 @@ wait_http() {
 
 cairn_ready() {
   wait_http "http://127.0.0.1:${ports[$(($1 - 1))]}${2:-/minio/health/ready}"
+}
+
+# curl signs no payload hash of an upload itself: UNSIGNED-PAYLOAD, as S3 allows.
+s3() {
+  curl -sS --fail-with-body -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" --aws-sigv4 "aws:amz:us-east-1:s3" \
+    --user "$CAIRN_ROOT_USER:$CAIRN_ROOT_PASSWORD" "$@"
+}
+
+ticks() {
+  local total=0 p kids
+  for p in "$@"; do
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+    kids=$(cat /proc/"$p"/task/*/children 2> /dev/null || true)
+    [ -z "$kids" ] || total=$((total + $(ticks $kids)))
+  done
+  echo "$total"
 }

@@ -17,14 +17,9 @@ cairn_pids[0]=$!
 for i in $(seq 2 "$nodes"); do cairn_start "$i"; done
 for i in $(seq 1 "$nodes"); do cairn_ready "$i"; done
 url="http://127.0.0.1:${ports[0]}"
-s3() {
-  curl -sS --fail-with-body -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" --aws-sigv4 "aws:amz:us-east-1:s3" \
-    --user "$CAIRN_ROOT_USER:$CAIRN_ROOT_PASSWORD" "$@"
-}
 s3 -X PUT "$url/get-gc" > /dev/null
 head -c $((64 << 20)) /dev/urandom > "$base/object"
 for o in $(seq 1 "$objects"); do s3 -T "$base/object" "$url/get-gc/o$o" > /dev/null; done
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 before=()
 for p in "${cairn_pids[@]}"; do before+=("$(ticks "$p")"); done
 gc0=$(grep -c Mark-Compact "$base/n1.log" || true)

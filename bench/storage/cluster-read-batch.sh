@@ -19,25 +19,9 @@ export CAIRN_ROOT_USER=cairn-batch CAIRN_ROOT_PASSWORD=cairn-batch-secret-key CA
 for i in $(seq 1 "$nodes"); do cairn_start "$i" CAIRN_READ_BATCH_BLOCKS="$a"; done
 for i in $(seq 1 "$nodes"); do cairn_ready "$i"; done
 url="http://127.0.0.1:${ports[0]}"
-# curl signs no payload hash of an upload itself: UNSIGNED-PAYLOAD, as S3 allows.
-s3() {
-  curl -sS --fail-with-body -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" --aws-sigv4 "aws:amz:us-east-1:s3" \
-    --user "$CAIRN_ROOT_USER:$CAIRN_ROOT_PASSWORD" "$@"
-}
 s3 -X PUT "$url/batch" > /dev/null
 head -c $((64 * 1024 * 1024)) /dev/urandom > "$base/object"
 for o in $(seq 1 "$objects"); do s3 -T "$base/object" "$url/batch/o$o" > /dev/null; done
-# utime + stime of a process and its descendants, in clock ticks.
-ticks() {
-  local total=0 p
-  for p in "$@"; do
-    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
-    local kids
-    kids=$(cat /proc/"$p"/task/*/children 2> /dev/null || true)
-    [ -z "$kids" ] || total=$((total + $(ticks $kids)))
-  done
-  echo "$total"
-}
 hz=$(getconf CLK_TCK)
 echo "== $nodes nodes x $drives drives, $objects objects of 64 MiB, GETs through node 1 ($rounds rounds, 4 at a time)"
 printf '%-8s %-6s %9s %16s %16s %s\n' pair blocks MiB/s 'CPU-s/GiB all' 'CPU-s/GiB node1' load

@@ -3,7 +3,7 @@
 // process it starts writes a V8 CPU profile); bench/load drives it from worker threads of this process;
 // the samples of each phase's window are summed by stage (profile.ts) and divided by its requests. The
 // profiler samples by the wall clock, so on a busy machine it also counts the time the event loop waited
-// for a core: the stages are its shares of the main threads' CPU time read from /proc over the window. The
+// for a core: the stages are its shares of the event loops' CPU time (main and worker threads) read from /proc over the window. The
 // process CPU (event loop, libuv pool and V8's threads) is printed beside it.
 //
 //   node --import tsx bench/budget/main.ts [--duration 8s] [--concurrency 32] [--interval 200] [--json out.json]
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { PayloadMode } from '../load/client.js';
 import type { LoadConfig } from '../load/config.js';
-import { mainThreadSeconds, sampleTree } from '../load/procstat.js';
+import { eventLoopSeconds, sampleTree } from '../load/procstat.js';
 import { table } from '../load/results.js';
 import { ensureBucket, prepareObjects, runPhase } from '../load/run.js';
 import { cairnCommand, DEFAULT_CAIRN_BIN, startCairn, stopServer } from '../load/servers.js';
@@ -62,7 +62,7 @@ interface Measured {
   errors: number;
   /** Server process tree CPU (/proc) per request, microseconds. */
   processUs: number;
-  /** CPU of the server's main threads (its event loops) per request, microseconds. */
+  /** CPU of the server's event loops (main and worker threads) per request, microseconds. */
   mainUs: number;
   window: [number, number];
   times?: StageTimes;
@@ -118,12 +118,12 @@ async function main(argv: string[]): Promise<void> {
       const cfg = { ...base, name: `${p.name} ${formatSize(size)}`, mode: p.mode, payload: p.payload };
       log(`${p.name}: ${cfg.durationMs / 1000} s at concurrency ${cfg.concurrency} ...`);
       const cpu0 = (await sampleTree(pid)).cpuSeconds;
-      const main0 = await mainThreadSeconds(pid);
+      const main0 = await eventLoopSeconds(pid);
       const from = nowUs();
       const r = await runPhase(cfg);
       const to = nowUs();
       const cpu = (await sampleTree(pid)).cpuSeconds - cpu0;
-      const main = (await mainThreadSeconds(pid)) - main0;
+      const main = (await eventLoopSeconds(pid)) - main0;
       const op = r.ops[p.mode]!;
       const requests = op.ops + op.errors;
       results.push({
@@ -172,7 +172,7 @@ function print(results: Measured[], top: number, load: number, profiles: number,
   const share = (m: Measured, us: number) => per(m, (us / m.times!.busyUs) * m.mainUs * m.requests);
   const rows = [[perGiB ? 'event-loop ms per GiB' : 'event-loop µs per request', ...results.map((m) => m.phase)]];
   for (const s of STAGES) rows.push([s, ...results.map((m) => share(m, m.times!.us[s]))]);
-  rows.push(['= event loop (main threads, /proc)', ...results.map((m) => per(m, m.mainUs * m.requests))]);
+  rows.push(['= event loop (main + worker threads, /proc)', ...results.map((m) => per(m, m.mainUs * m.requests))]);
   rows.push(['  (profiler samples, wall clock)', ...results.map((m) => per(m, m.times!.busyUs))]);
   rows.push(['process CPU (/proc, all threads)', ...results.map((m) => per(m, m.processUs * m.requests))]);
   rows.push(['ops/s', ...results.map((m) => m.opsPerSec.toFixed(0))]);

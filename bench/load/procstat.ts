@@ -44,18 +44,32 @@ async function one(pid: number): Promise<ProcSample> {
   }
 }
 
-/** CPU seconds of the main threads (the event loops) of the process and all its descendants. */
-export async function mainThreadSeconds(pid: number): Promise<number> {
+/**
+ * CPU seconds of the event loops of the process and all its descendants: each process's main thread and its
+ * worker threads (node names them `WorkerThread`; `cairn server --workers N` runs its workers as such), not the
+ * libuv pool's or V8's helper threads.
+ */
+export async function eventLoopSeconds(pid: number): Promise<number> {
   let total = 0;
   const queue = [pid];
   for (let depth = 0; queue.length > 0 && depth < 1000; depth++) {
     const p = queue.shift()!;
+    let tasks: string[] = [];
     try {
-      const stat = await readFile(`/proc/${p}/task/${p}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+      tasks = await readdir(`/proc/${p}/task`);
     } catch {
       // the process ended meanwhile
+    }
+    for (const t of tasks) {
+      try {
+        if (t !== String(p) && (await readFile(`/proc/${p}/task/${t}/comm`, 'utf8')).trim() !== 'WorkerThread')
+          continue;
+        const stat = await readFile(`/proc/${p}/task/${t}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        total += (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+      } catch {
+        // the thread ended meanwhile
+      }
     }
     queue.push(...(await children(p)));
   }

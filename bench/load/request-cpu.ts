@@ -18,7 +18,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { objectPath, S3Client, type S3Connection, type S3Request } from './client.js';
-import { mainThreadSeconds, sampleTree } from './procstat.js';
+import { eventLoopSeconds, sampleTree } from './procstat.js';
 import { table } from './results.js';
 import { DEFAULT_CAIRN_BIN, startCairn, stopServer, type ServerProcess } from './servers.js';
 
@@ -127,11 +127,11 @@ try {
     loads.push(loadavg()[0]);
     for (const k of kinds) {
       const n = Number(v.requests);
-      const [m0, t0] = [await mainThreadSeconds(pid), (await sampleTree(pid)).cpuSeconds];
+      const [m0, t0] = [await eventLoopSeconds(pid), (await sampleTree(pid)).cpuSeconds];
       const w0 = nowMicros();
       for (let i = 0; i < n; i++) await send(c, request(k));
       windows.push([w0, nowMicros()]);
-      const [m1, t1] = [await mainThreadSeconds(pid), (await sampleTree(pid)).cpuSeconds];
+      const [m1, t1] = [await eventLoopSeconds(pid), (await sampleTree(pid)).cpuSeconds];
       (main[k] ??= []).push(((m1 - m0) * 1000) / n);
       (all[k] ??= []).push(((t1 - t0) * 1000) / n);
     }

@@ -369,6 +369,8 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       const served = storage;
       const { moveQueues } = http;
       served.beforeDrain = () => moveQueues(queuesOn(pools[queuesPool(served)]));
+      // A worker that learnt of a drain while its queues opened (before it could be asked to move them) moves them.
+      if (queuesPool(served) !== queuePool) await served.beforeDrain(queuePool);
     }
     await node?.handOver();
     // Once this node serves (its background tasks, lifecycle's among them, added by the S3 server).

@@ -1,7 +1,7 @@
 // Server pools served by several workers (`cairn server --workers 2 p1/d{1...4} p2/d{1...4}`): the primary
 // formats every pool and checks the deployment's pool list; each worker opens every pool, each pool's locks and
 // changes its own among the workers' (storage/index.ts poolCoordination), so what one worker writes in either pool
-// the other reads and lists at once. Decommissioning is not done by several workers yet: refused with 501.
+// the other reads and lists at once. (Draining a pool with several workers: test/workers/pools-drain.test.ts.)
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -16,9 +16,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminCall } from '../../server/src/cli/admin-client.js';
 import { seededRandom } from '../helpers/random.js';
-import { startWorkers, WORKERS_ROOT, type WorkersServer } from '../helpers/workers.js';
+import { startWorkers, type WorkersServer } from '../helpers/workers.js';
 
 const rnd = seededRandom();
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -94,16 +93,4 @@ describe('server pools with --workers 2', () => {
       await clients[(keys.indexOf(key) + 1) % 2].send(new DeleteObjectCommand({ Bucket: 'bkt', Key: key }));
     for (const s3 of clients) expect(await listed(s3)).toEqual(keys.filter((k) => !gone.includes(k)));
   }, 120_000);
-
-  it('a decommission is refused (501) and changes nothing', async () => {
-    const admin = { endpoint: server.url, region: 'us-east-1', ...WORKERS_ROOT };
-    await expect(
-      adminCall(admin, { method: 'POST', path: 'pools/decommission', query: { pool: arg(1) } }),
-    ).rejects.toThrow(/not implemented on a server of several workers/);
-    const status = (await adminCall(admin, { method: 'GET', path: 'pools/list' })) as {
-      decommissionInfo?: unknown;
-    }[];
-    expect(status).toHaveLength(2);
-    expect(status.every((p) => p.decommissionInfo === undefined)).toBe(true);
-  });
 });

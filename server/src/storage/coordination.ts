@@ -14,7 +14,8 @@ export type Release = () => void;
  * creation and configuration), `journal\0<drive id>\0<dir>` (rewriting a listing journal), `uploads\0<set>\0<bucket>`
  * (rebuilding or compacting a multipart upload index, engine/upload-index.ts), `iam` (a change
  * of IAM's records, api/iam/notify.ts), `config` (a change of the stored server configuration, api/admin/config),
- * `quota\0<bucket>` (a write's check of the bucket's quota, api/quota.ts).
+ * `quota\0<bucket>` (a write's check of the bucket's quota, api/quota.ts),
+ * `pools\0<bucket>/<key>` (server pools: a key moved out of a draining pool, deleted or changed in place, pools.ts).
  */
 export interface Locks {
   /** Resolves, in request order, once `name` is ours; the release is idempotent. */

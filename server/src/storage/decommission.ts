@@ -4,7 +4,13 @@
 // leave the command line. Progress is kept in the deployment's pool list (pool-list.ts: on every drive of every
 // pool), so a restart resumes a drain under way, a drained pool still on the command line takes no new objects,
 // and a start without a pool that is not drained is refused.
-import { S3Error } from '../errors.js';
+// With several workers (each a ServerPools of its own) the leader runs the drains and alone writes the pool list: a
+// start or cancel asked of another worker goes to it over the change bus (a `pools` notice) and its answer comes back
+// the same way; the leader tells every worker the list after each write (the suspended pools, the status they
+// answer), before anything moves; and before the first key moves it asks every worker to move its own event queues
+// off the pool (ServerPools.beforeDrain), and fails the drain when one could not.
+import { randomUUID } from 'node:crypto';
+import { S3Error, type S3ErrorCode } from '../errors.js';
 import type { ErasureObjects } from './engine/erasure-objects.js';
 import { SYSTEM_BUCKET } from './object-layer.js';
 import type { PoolEntry } from './pool-list.js';
@@ -12,6 +18,21 @@ import type { ServerPools } from './pools.js';
 
 /** Passes over the pool before a drain that keeps finding keys gives up (writes that chose it before it drained). */
 const MAX_PASSES = 5;
+
+const TOPIC = 'pools';
+
+/** What the workers tell each other about drains (the data of a `pools` notice on the change bus). */
+type PoolsMessage =
+  /** The leader's pool list, as it just wrote it. */
+  | { kind: 'state'; entries: PoolEntry[] }
+  /** A worker asks the leader to start or cancel the drain of a pool; `id` names the answer. */
+  | { kind: 'call'; id: string; op: 'decommission' | 'cancel'; pool: number }
+  /** The leader's answer: nothing, or the S3 error the call failed with. */
+  | { kind: 'answer'; id: string; error?: { code: string; message: string } }
+  /** The leader asks every worker to move its event queues off the pool about to drain. */
+  | { kind: 'queues'; id: string; pool: number }
+  /** A worker could not. */
+  | { kind: 'queues-failed'; id: string; error: string };
 
 /** madmin.PoolDecommissionInfo, as `mc admin decommission status` reads it. */
 export interface PoolDecommissionInfo {
@@ -46,27 +67,42 @@ export interface PoolStatus {
 /** The drains of a ServerPools: one at a time, one key at a time. */
 export class Decommissions {
   private running?: { pool: number; stop: boolean; done: Promise<void> };
+  /** Answers to this worker's calls to the leader, by id, as they arrive. */
+  private readonly answers = new Map<string, PoolsMessage & { kind: 'answer' }>();
+  /** The leader's requests to move queues: the workers that said they could not, by request id. */
+  private readonly queueFailures = new Map<string, string[]>();
 
-  constructor(private readonly pools: ServerPools) {}
+  constructor(private readonly pools: ServerPools) {
+    pools.shared?.bus.subscribe((c) => {
+      if (c.type === 'notice' && c.topic === TOPIC) return this.receive(c.data as PoolsMessage);
+    });
+  }
+
+  /** This worker runs the drains: the one process, or the workers' leader. */
+  private get leads(): boolean {
+    return this.pools.shared?.leader ?? true;
+  }
 
   /** Each pool's entry in the pool list (its drain, if one was started). */
   private get state(): PoolEntry[] {
     return this.pools.list.entries;
   }
 
-  /**
-   * Drained pools take no new objects, a drain under way goes on. With several workers a drain under way refuses
-   * the start (each worker would run it, and only one may write the pool list).
-   */
+  /** Drained pools take no new objects, a drain under way goes on (in the leader, with several workers). */
   start(): void {
+    this.suspend();
     for (let i = 0; i < this.pools.pools.length; i++) {
       const d = this.state[i].decommission;
-      if (this.pools.workers && d && !d.complete && !d.canceled && !d.failed)
-        throw new Error(
-          `pool ${this.pools.args[i]} is being decommissioned: finish it with --workers 1 (several workers do not drain pools yet)`,
-        );
+      if (this.leads && d && !d.complete && !d.canceled && !d.failed) this.run(i, true);
+    }
+  }
+
+  /** The pools being drained or drained, as the list says, take no new objects. */
+  private suspend(): void {
+    for (let i = 0; i < this.pools.pools.length; i++) {
+      const d = this.state[i].decommission;
       if (d && !d.canceled && !d.failed) this.pools.suspended.add(i);
-      if (d && !d.complete && !d.canceled && !d.failed) this.run(i);
+      else this.pools.suspended.delete(i);
     }
   }
 
@@ -97,7 +133,7 @@ export class Decommissions {
 
   /** Starts draining pool i (one drain at a time; another pool must stay to take its objects). */
   async decommission(i: number): Promise<void> {
-    this.refuseWorkers();
+    if (!this.leads) return this.forward('decommission', i);
     if (this.running) throw new S3Error('XMinioDecommissionNotAllowed', 'a decommission is already running');
     const open = this.pools.pools.filter((_, j) => j !== i && !this.pools.suspended.has(j)).length;
     if (open === 0)
@@ -121,12 +157,12 @@ export class Decommissions {
     };
     this.pools.suspended.add(i);
     await this.save(i);
-    this.run(i);
+    this.run(i, false);
   }
 
   /** Stops the drain of pool i: what moved stays moved, and the pool takes new objects again. */
   async cancel(i: number): Promise<void> {
-    this.refuseWorkers();
+    if (!this.leads) return this.forward('cancel', i);
     const d = this.state[i].decommission;
     if (!d || d.complete || d.canceled || d.failed)
       throw new S3Error('XMinioDecommissionNotAllowed', 'no decommission of this pool is running');
@@ -139,13 +175,77 @@ export class Decommissions {
     await this.save(i);
   }
 
-  /** Several workers do not drain pools yet: each would run the drain, and only one may write the pool list. */
-  private refuseWorkers(): void {
-    if (this.pools.workers)
-      throw new S3Error(
-        'NotImplemented',
-        'decommissioning a pool is not implemented on a server of several workers yet: run it with --workers 1',
-      );
+  /** A start or cancel asked of a worker that does not lead: the leader does it, and its answer is this one's. */
+  private async forward(op: 'decommission' | 'cancel', pool: number): Promise<void> {
+    const id = randomUUID();
+    // Resolves once every other worker applied the call: the leader only after its answer reached this one.
+    await this.publish({ kind: 'call', id, op, pool });
+    const answer = this.answers.get(id);
+    this.answers.delete(id);
+    if (!answer)
+      throw new S3Error('ServiceUnavailable', 'the worker that runs decommissions is not serving (restarting?): retry');
+    if (answer.error) throw new S3Error(answer.error.code as S3ErrorCode, answer.error.message);
+  }
+
+  private publish(m: PoolsMessage): Promise<void> {
+    return this.pools.shared!.bus.publish({ type: 'notice', topic: TOPIC, data: m });
+  }
+
+  /** Another worker's message (the publisher waits until this resolves). */
+  private async receive(m: PoolsMessage): Promise<void> {
+    switch (m.kind) {
+      case 'state':
+        if (this.leads) return;
+        m.entries.forEach((e, i) => {
+          if (this.state[i]?.id === e.id) this.state[i] = e;
+        });
+        return this.suspend();
+      case 'call': {
+        if (!this.leads) return;
+        let error: { code: string; message: string } | undefined;
+        try {
+          await (m.op === 'decommission' ? this.decommission(m.pool) : this.cancel(m.pool));
+        } catch (e) {
+          error =
+            e instanceof S3Error
+              ? { code: e.code, message: e.message }
+              : { code: 'InternalError', message: 'the decommission call failed' };
+          if (!(e instanceof S3Error)) this.pools.log.warn(`decommission ${m.op} of pool ${m.pool}: ${String(e)}`);
+        }
+        return this.publish({ kind: 'answer', id: m.id, ...(error ? { error } : {}) });
+      }
+      case 'answer':
+        this.answers.set(m.id, m);
+        return;
+      case 'queues':
+        if (this.leads) return;
+        try {
+          await this.pools.beforeDrain?.(m.pool);
+        } catch (e) {
+          this.pools.log.warn(`event queues not moved off pool ${this.pools.args[m.pool]}: ${String(e)}`);
+          return this.publish({ kind: 'queues-failed', id: m.id, error: String(e) });
+        }
+        return;
+      case 'queues-failed':
+        this.queueFailures.get(m.id)?.push(m.error);
+        return;
+    }
+  }
+
+  /** This process's event queues, then every other worker's, leave pool i (the drain fails when one could not). */
+  private async moveQueues(i: number): Promise<void> {
+    await this.pools.beforeDrain?.(i);
+    if (!this.pools.shared) return;
+    const id = randomUUID();
+    this.queueFailures.set(id, []);
+    try {
+      await this.publish({ kind: 'queues', id, pool: i });
+      const failed = this.queueFailures.get(id)!;
+      if (failed.length > 0)
+        throw new Error(`event queues of ${failed.length} workers not moved: ${failed.join('; ')}`);
+    } finally {
+      this.queueFailures.delete(id);
+    }
   }
 
   /** Resolves once no drain runs (close). */
@@ -155,9 +255,10 @@ export class Decommissions {
     await this.running.done;
   }
 
-  private run(i: number): void {
+  /** `resumed`: a drain found under way at start (the queues are off the pool already: see beforeDrain). */
+  private run(i: number, resumed: boolean): void {
     const job = { pool: i, stop: false, done: Promise.resolve() };
-    job.done = this.drain(i, () => job.stop)
+    job.done = this.drain(i, resumed, () => job.stop)
       .catch((e: unknown) => {
         this.pools.log.warn(`decommission of pool ${this.pools.args[i]} failed: ${String(e)}`);
         const d = this.state[i].decommission;
@@ -171,10 +272,10 @@ export class Decommissions {
     this.running = job;
   }
 
-  private async drain(i: number, stopping: () => boolean): Promise<void> {
+  private async drain(i: number, resumed: boolean, stopping: () => boolean): Promise<void> {
     const from = this.pools.pools[i];
     const d = this.state[i].decommission!;
-    await this.pools.beforeDrain?.(i);
+    if (!resumed) await this.moveQueues(i);
     if (d.objectsTotal === undefined) {
       const size = await sizeOf(from, stopping);
       if (!size) return;
@@ -226,9 +327,11 @@ export class Decommissions {
     this.pools.log.info(`decommission of pool ${this.pools.args[i]} complete: it can leave the command line`);
   }
 
-  private save(i: number): Promise<void> {
+  /** Writes the list, then (several workers) tells the others, who apply it before this resolves. */
+  private async save(i: number): Promise<void> {
     this.state[i].lastUpdate = new Date().toISOString();
-    return this.pools.list.save();
+    await this.pools.list.save();
+    if (this.pools.shared) await this.publish({ kind: 'state', entries: this.state });
   }
 }
 

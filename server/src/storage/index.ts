@@ -129,7 +129,13 @@ export async function openServerPools(
       : f.fresh;
     await members[i].start(fresh);
   }
-  const served = new ServerPools(members, names, ctx.log, list, shared !== undefined);
+  const served = new ServerPools(
+    members,
+    names,
+    ctx.log,
+    list,
+    shared ? { locks: shared.locks, bus: shared.bus, leader: shared.leader } : undefined,
+  );
   await served.start();
   return served;
 }

@@ -11,7 +11,7 @@
 import type { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
 import type { Logger } from './context.js';
-import type { HeldLock } from './coordination.js';
+import type { ChangeBus, HeldLock, Locks } from './coordination.js';
 import type { ErasureObjects } from './engine/erasure-objects.js';
 import { KeyedMutex, withLock } from './engine/locks.js';
 import { type Moved, moveKey } from './engine/move.js';
@@ -24,17 +24,31 @@ import type * as L from './object-layer.js';
 /** MinIO's diskReserveFraction: a pool whose fullest drive is this used takes new objects only when all are. */
 const MAX_USED_PCT = 85;
 
+/**
+ * Pools served by several workers (storage/index.ts): the lock service and change bus they share, and whether this
+ * worker leads (runs the drains and alone writes the pool list: decommission.ts).
+ */
+export interface PoolsSharing {
+  locks: Locks;
+  bus: ChangeBus;
+  leader: boolean;
+}
+
 export class ServerPools implements L.ObjectLayer {
-  /** Keys being moved out of a drained pool, deleted or changed in place: one at a time per key. */
+  /**
+   * Keys being moved out of a drained pool, deleted or changed in place: one at a time per key (across the workers:
+   * `pools\0<bucket>/<key>` on their shared locks).
+   */
   private readonly keyLocks = new KeyedMutex();
   /** Pools that take no new objects (being drained, or drained). */
   readonly suspended = new Set<number>();
   /** Draining pools (the admin API's pools/* calls). */
-  readonly decommissions = new Decommissions(this);
+  readonly decommissions: Decommissions;
   /**
-   * What must leave a pool before its drain moves its objects (the server's event queues, on its drives' system
-   * folders: main.ts); a drain fails when it throws. Not called for a drain resumed at start-up (the server puts
-   * its queues on a pool no drain takes then).
+   * What must leave a pool before its drain moves its objects (this process's event queues, on its drives' system
+   * folders: main.ts); a drain fails when it throws. With several workers each worker's is called (the leader asks
+   * the others over the bus). Not called for a drain resumed at start-up (the server puts its queues on a pool no
+   * drain takes then).
    */
   beforeDrain?: (pool: number) => Promise<void>;
 
@@ -45,9 +59,11 @@ export class ServerPools implements L.ObjectLayer {
     readonly log: Logger,
     /** The deployment's pools and their decommissions, on every pool's drives. */
     readonly list: PoolList,
-    /** Served by several workers (each a ServerPools of its own): no decommission yet (decommission.ts). */
-    readonly workers = false,
-  ) {}
+    /** Served by several workers (each a ServerPools of its own): what they share. */
+    readonly shared?: PoolsSharing,
+  ) {
+    this.decommissions = new Decommissions(this);
+  }
 
   get deploymentId(): string {
     return this.pools[0].deploymentId;
@@ -86,10 +102,16 @@ export class ServerPools implements L.ObjectLayer {
     );
   }
 
-  /** Runs `fn` as the key's one writer (no lock with one pool). */
-  private locked<T>(bucket: string, key: string, fn: () => Promise<T>): Promise<T> {
+  /** Runs `fn` as the key's one writer, in every worker (no lock with one pool). */
+  private async locked<T>(bucket: string, key: string, fn: () => Promise<T>): Promise<T> {
     if (this.pools.length === 1) return fn();
-    return withLock(this.keyLocks, `${bucket}/${key}`, fn);
+    if (!this.shared) return withLock(this.keyLocks, `${bucket}/${key}`, fn);
+    const release = await this.shared.locks.acquire(`pools\0${bucket}/${key}`);
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
   }
 
   /** A change of an existing version in place, in the pool holding it, as the key's one writer. */
@@ -216,7 +238,9 @@ export class ServerPools implements L.ObjectLayer {
   }
 
   async heldLocks(): Promise<HeldLock[]> {
-    return (await Promise.all([this.keyLocks.held(), ...this.pools.map((p) => p.heldLocks())])).flat();
+    // Shared key locks are in the workers' one table, which the first pool lists.
+    const own = this.shared ? [] : [this.keyLocks.held()];
+    return (await Promise.all([...own, ...this.pools.map((p) => p.heldLocks())])).flat();
   }
 
   // Buckets: every pool has every bucket; the first pool answers.

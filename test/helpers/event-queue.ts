@@ -1,5 +1,5 @@
 // What an event queue on disk holds (server/src/api/notify/queue.ts), read from its files as they are
-// documented, without the queue's code: segments `<first>-<count>.seg` (hex) and single `<seq>.event` files hold
+// documented, without the queue's code: segments `<first>-<count>-<time>.seg` (hex; older ones without `-<time>`) and single `<seq>.event` files hold
 // events, `<gen>.acks` logs name those delivered before the rest of their segment (one 16-hex-digit line each).
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,7 +14,8 @@ async function walk(dir: string, sub: string, into: Map<string, { held: Set<numb
       await walk(dir, sub === '' ? e.name : `${sub}/${e.name}`, into);
       continue;
     }
-    const seg = /^([0-9a-f]{16})-([0-9a-f]+)\.seg$/.exec(e.name) ?? /^([0-9a-f]{16})\.event$/.exec(e.name);
+    const seg =
+      /^([0-9a-f]{16})-([0-9a-f]+)(?:-[0-9a-f]+)?\.seg$/.exec(e.name) ?? /^([0-9a-f]{16})\.event$/.exec(e.name);
     if (seg) {
       const first = Number.parseInt(seg[1], 16);
       const count = seg[2] === undefined ? 1 : Number.parseInt(seg[2], 16);

@@ -11,6 +11,7 @@ export const REPLICATE_USAGE = `  replicate add SRC_BUCKET TARGET_URL TARGET_BUC
   replicate ls [SRC_BUCKET] | replicate rm SRC_BUCKET ARN
   replicate resync SRC_BUCKET ARN [--older-than 720h]   replicate again what the bucket holds (a rule with
                                                        ExistingObjectReplication Enabled names the target)
+  replicate status [SRC_BUCKET]  each replication target's queue: changes waiting, lag, replicated, retries
   replicate resync-status SRC_BUCKET [ARN] [--watch]    progress of the bucket's resyncs (--watch follows
                                                        ARN's to its end)
 `;
@@ -109,7 +110,7 @@ export async function replicateCommand(
       return { rows, columns: ['arn', 'status', 'progress', 'replicated', 'bytes', 'failed'], value: out };
     }
     default:
-      throw new Error('expected: replicate add|ls|rm|resync|resync-status');
+      throw new Error('expected: replicate add|ls|rm|status|resync|resync-status');
   }
 }
 

@@ -10,6 +10,7 @@ import { KMS_USAGE, kmsCommand } from './admin-kms.js';
 import { CONFIG_USAGE, configCommand } from './admin-config.js';
 import { QUOTA_USAGE, quotaCommand } from './admin-quota.js';
 import { DECOMMISSION_USAGE, decommissionCommand } from './admin-decommission.js';
+import { QUEUES_USAGE, queuesCommand } from './admin-queues.js';
 import { prometheusToken } from '../http/metrics-auth.js';
 
 export const ADMIN_USAGE = `Usage: cairn admin [--endpoint URL] [--json] COMMAND ...
@@ -28,7 +29,7 @@ ${SERVER_USAGE}${HEAL_USAGE}  user add NAME SECRET          create a user (NAME 
   idp ldap policy attach|detach POLICY... (--user DN | --group DN)   map policies to LDAP users or groups
   idp openid list | idp openid info [NAME]   the configured OpenID provider (MinIO names it _) and its settings
   prometheus generate [cluster|node|bucket]   print a Prometheus scrape config with a bearer token (root credentials)
-${TIER_USAGE}${REPLICATE_USAGE}${QUOTA_USAGE}${DECOMMISSION_USAGE}${KMS_USAGE}${CONFIG_USAGE}
+${QUEUES_USAGE}${TIER_USAGE}${REPLICATE_USAGE}${QUOTA_USAGE}${DECOMMISSION_USAGE}${KMS_USAGE}${CONFIG_USAGE}
 The server: --endpoint or CAIRN_ENDPOINT (default http://127.0.0.1:9000); the credentials:
 CAIRN_ACCESS_KEY / CAIRN_SECRET_KEY, else CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD. MinIO's canned policies
 (readwrite, readonly, writeonly, diagnostics, consoleAdmin) are always there.
@@ -133,6 +134,14 @@ async function run(t: AdminTarget, args: string[], asJson: boolean): Promise<Res
   const [family, verb, ...rest] = args;
   const call = (c: Parameters<typeof adminCall>[1]) => adminCall(t, c);
   if (family === 'tier') return tierCommand(t, verb, rest);
+  if (family === 'queues') {
+    if (rest.length > 0) throw new Error('expected: queues [notify|replication]');
+    return queuesCommand(t, verb);
+  }
+  if (family === 'replicate' && verb === 'status') {
+    if (rest.length > 1) throw new Error('expected: replicate status [SRC_BUCKET]');
+    return queuesCommand(t, 'replication', rest[0]);
+  }
   if (family === 'replicate') return replicateCommand(t, verb, rest, asJson);
   if (family === 'quota') return quotaCommand(t, verb, rest);
   if (family === 'decommission') return decommissionCommand(t, verb, rest, asJson);

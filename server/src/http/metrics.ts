@@ -11,7 +11,7 @@
 // Stats (api/select.ts SelectCounts).
 import { readdir } from 'node:fs/promises';
 import { isMainThread } from 'node:worker_threads';
-import type { ApiTotals } from '../api/admin/index.js';
+import { type ApiTotals, mergeRows, notifyRows, type QueueRow, replicationRows } from '../api/admin/index.js';
 import type { DataUsage } from '../api/admin/server-info.js';
 import { SIZE_RANGES } from '../api/admin/server-info.js';
 import type { ReplicationTargetStatus } from '../api/index.js';
@@ -148,11 +148,32 @@ export class ServerMetrics {
     sharing?.provide(() => this.localSeries());
   }
 
-  /** This process's series, with the cluster usage of its last usage count when it has one. */
+  /**
+   * This process's series, with the cluster usage of its last usage count when it has one, and its queues' rows
+   * (never rendered: the admin API's queue listing, `queues`).
+   */
   private async localSeries(): Promise<MetricsJson> {
     const own = await this.registry.getMetricsAsJSON();
     const usage = this.usageCache?.();
-    return usage ? [...own, ...(await clusterUsage(usage).getMetricsAsJSON())] : own;
+    const rows = [...notifyRows(this.notifyStatus()), ...replicationRows(this.replication?.() ?? [])];
+    const queues = {
+      name: QUEUE_ROWS,
+      help: 'queue rows (admin API)',
+      type: 'gauge',
+      aggregator: 'omit',
+      values: rows.map((r) => ({ value: 0, labels: { row: JSON.stringify(r) } })),
+    } as unknown as MetricsJson[number];
+    return [...own, ...(usage ? await clusterUsage(usage).getMetricsAsJSON() : []), queues];
+  }
+
+  /** Every notification and replication queue of the whole server (all workers), one row per target. */
+  async queues(): Promise<QueueRow[]> {
+    const gathered = this.sharing ? await this.sharing.gather() : [await this.localSeries()];
+    const rows: QueueRow[] = [];
+    for (const series of gathered)
+      for (const m of series)
+        if (m.name === QUEUE_ROWS) for (const v of m.values) rows.push(JSON.parse(String(v.labels.row)) as QueueRow);
+    return mergeRows(rows);
   }
 
   /**
@@ -190,7 +211,9 @@ export class ServerMetrics {
   async render(scope: MetricsScope): Promise<{ contentType: string; text: string }> {
     const gathered = freshestUsage(this.sharing ? await this.sharing.gather() : [await this.localSeries()]);
     const wanted = (name: string) =>
-      isBucketSeries(name) === (scope === 'bucket') && (scope === 'cluster' || !CLUSTER_USAGE.has(name));
+      name !== QUEUE_ROWS &&
+      isBucketSeries(name) === (scope === 'bucket') &&
+      (scope === 'cluster' || !CLUSTER_USAGE.has(name));
     const processes = AggregatorRegistry.aggregate<PrometheusContentType>(
       gathered.map((series) => series.filter((m) => wanted(m.name))),
     );
@@ -300,6 +323,20 @@ export class ServerMetrics {
       'Replication attempts to the target that failed (then retried)',
       (t) => t.failedAttempts,
     );
+    // The replication lag (MinIO has no such series): the oldest change waiting, the largest over the workers.
+    new Gauge({
+      name: 'cairn_bucket_replication_oldest_pending_age_seconds',
+      help: 'Seconds since the oldest change waiting to be replicated to the target was queued (0: none waits)',
+      labelNames: ['bucket', 'targetArn'],
+      registers,
+      aggregator: 'max',
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const t of targets())
+          if (t.bucket !== '') this.set({ bucket: t.bucket, targetArn: t.arn }, ageSeconds(now, t.oldestAt));
+      },
+    });
     traffic('minio_s3_traffic_received_bytes', 'Total number of s3 bytes received', () => this.receivedBytes);
     // S3 Select's byte counts (MinIO has no such series; AWS's Stats names): the objects' bytes read as stored,
     // the bytes after decompression, the records' bytes sent.
@@ -520,6 +557,19 @@ export class ServerMetrics {
         for (const s of status()) this.set(labels(s), s.queued);
       },
     });
+    // The queue's lag (MinIO has no such series): the oldest event waiting, the largest over the workers.
+    new Gauge({
+      name: 'cairn_notify_target_oldest_event_age_seconds',
+      help: 'Seconds since the oldest event waiting in the queue for the target was queued (0: none waits)',
+      labelNames,
+      registers,
+      aggregator: 'max',
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const s of status()) this.set(labels(s), ageSeconds(now, s.oldestAt));
+      },
+    });
     perTarget('cairn_notify_target_delivered_events', 'Events the target has taken', (s) => s.delivered);
     perTarget(
       'cairn_notify_target_failed_sends',
@@ -646,6 +696,13 @@ export class ServerMetrics {
 
 /** The cluster usage series (the cluster endpoint's only), and the one that says how old they are. */
 const USAGE_AGE = 'minio_usage_last_activity_nano_seconds';
+/** A queue's lag in seconds: since `oldestAt` (ms), 0 when nothing waits. */
+const ageSeconds = (now: number, oldestAt: number | undefined): number =>
+  oldestAt === undefined ? 0 : Math.max(0, (now - oldestAt) / 1000);
+
+/** The pseudo-series carrying each process's queue rows to the one answering the admin listing (never rendered). */
+const QUEUE_ROWS = 'cairn_queue_rows';
+
 const CLUSTER_USAGE = new Set([
   USAGE_AGE,
   'minio_cluster_usage_total_bytes',

@@ -242,6 +242,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     auth: opts.prometheusAuth ?? 'jwt',
   };
   server.apiTotals = () => metrics.series.totals();
+  server.queues = () => metrics.series.queues();
   const app = buildApp(ctx, {
     logger,
     ready: opts.ready,

@@ -2,7 +2,7 @@
 // file per turn of the event loop, removed once all its events are delivered; events delivered before the rest
 // of their segment acknowledged in a log; reopened after a stop (or a crash: the queue simply not closed) with
 // exactly the events not delivered; mirrored on several folders.
-import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -41,8 +41,8 @@ describe('EventQueue', () => {
       await q.push('four\nwith a newline and ünicode');
       const segs = await segments(dir);
       expect(segs).toHaveLength(2);
-      expect(segs[0]).toMatch(/^[0-9a-f]{16}-3\.seg$/);
-      expect(segs[1]).toMatch(/^[0-9a-f]{16}-1\.seg$/);
+      expect(segs[0]).toMatch(/^[0-9a-f]{16}-3-[0-9a-f]+\.seg$/);
+      expect(segs[1]).toMatch(/^[0-9a-f]{16}-1-[0-9a-f]+\.seg$/);
       expect(decodeSegment(await readFile(join(dir, segs[0])), 3, false)).toEqual(['one', 'two', 'three']);
       await writeFile(join(dir, `${segs[1]}.tmp`), 'cut short');
       // Not closed: a crash.
@@ -103,6 +103,50 @@ describe('EventQueue', () => {
       const again = await EventQueue.open(dir, 20);
       expect((await takeAll(again, 2)).data).toEqual(['b', 'c']);
       expect(again.length).toBe(2);
+    }));
+
+  it('keeps each segment push time in its name: the time of the oldest waiting event, across a reopen, then none', () =>
+    withDir(async (dir) => {
+      const q = await EventQueue.open(dir, 20);
+      expect(q.oldestAt()).toBeUndefined();
+      const before = Date.now();
+      await Promise.all(['a', 'b'].map((e) => q.push(e)));
+      const after = Date.now();
+      const first = q.oldestAt()!;
+      expect(first).toBeGreaterThanOrEqual(before);
+      expect(first).toBeLessThanOrEqual(after);
+      await new Promise((r) => setTimeout(r, 30));
+      await q.push('c');
+      const [seg0, seg1] = await segments(dir);
+      expect(Number.parseInt(seg0.split('-')[2], 16)).toBe(first);
+      const second = Number.parseInt(seg1.split('-')[2], 16);
+      expect(second).toBeGreaterThanOrEqual(first + 25);
+      // Not closed: a crash. The reopened queue tells the same time, not its own start.
+      const again = await EventQueue.open(dir, 20);
+      expect(again.oldestAt()).toBe(first);
+      const { seqs } = await takeAll(again, 3);
+      // b delivered before a: a still waits, so the time is still the first segment's.
+      await again.remove(seqs[1]);
+      expect(again.oldestAt()).toBe(first);
+      await again.remove(seqs[0]);
+      expect(again.oldestAt()).toBe(second);
+      await again.remove(seqs[2]);
+      expect(again.oldestAt()).toBeUndefined();
+    }));
+
+  it('a segment named without its push time (an older Cairn) is dated by its file', () =>
+    withDir(async (dir) => {
+      const q = await EventQueue.open(dir, 20);
+      await q.push('old');
+      const [seg] = await segments(dir);
+      const [first, count] = seg.split('-');
+      const oldName = `${first}-${count}.seg`;
+      await rename(join(dir, seg), join(dir, oldName));
+      const then = new Date('2026-01-02T03:04:05Z');
+      await utimes(join(dir, oldName), then, then);
+      const again = await EventQueue.open(dir, 20);
+      expect(again.oldestAt()).toBe(then.getTime());
+      expect((await takeAll(again, 1)).data).toEqual(['old']);
     }));
 
   it('a segment whose name and contents disagree is refused when read, its events not made up', () =>
@@ -209,7 +253,7 @@ describe('EventQueue', () => {
       expect(pushed.filter((p) => p.status === 'rejected')).toHaveLength(50);
       expect(q.dropped).toBe(50);
       // One turn's pushes beyond SEGMENT_MAX go to a second segment.
-      expect((await segments(dir)).map((s) => s.split('-')[1])).toEqual([`${SEGMENT_MAX.toString(16)}.seg`, '64.seg']);
+      expect((await segments(dir)).map((s) => s.split('-')[1])).toEqual([SEGMENT_MAX.toString(16), '64']);
       expect((await takeAll(q, SEGMENT_MAX + 100)).data).toEqual(data.slice(0, SEGMENT_MAX + 100));
     }));
 

@@ -13,6 +13,7 @@
 //   /minio/admin/v3/pools/list|status|decommission|cancel  server pools and their decommission (pools.ts)
 //   /minio/admin/v3/kms/...                            KMS status, keys, re-wrapping after rotation (kms.ts)
 //   /minio/admin/v3/*-config-kv, config, ...           the stored server configuration (config/admin.ts)
+//   GET  /minio/admin/v3/queues[?kind=]                notification and replication queues (queues.ts, Cairn's own)
 import { S3Error } from '../../errors.js';
 import type { ObjectLayer } from '../../storage/object-layer.js';
 import type { S3Response } from '../types.js';
@@ -26,12 +27,14 @@ import { configAdmin, isConfigPath } from './config/admin.js';
 import { isPoolsPath, poolsAdmin } from './pools.js';
 import type { ServerConfig } from './config/store.js';
 import { type ApiTotals, type MetricsStreams, realtimeMetrics } from './metrics.js';
+import { type QueueRow, queuesAdmin } from './queues.js';
 
 export { type ServerIdentity, UsageCounter } from './server-info.js';
 export * from './trace.js';
 export { HealSequences, type HealSharing, healOverBus } from './heal.js';
 export { ServerConfig } from './config/store.js';
 export { type ApiTotals, MetricsStreams } from './metrics.js';
+export { mergeRows, notifyRows, type QueueInfo, type QueueRow, replicationRows } from './queues.js';
 
 export type ServiceAction = 'restart' | 'stop';
 
@@ -56,6 +59,8 @@ export interface ServerAdmin {
   apiTotals?: () => Promise<ApiTotals>;
   /** The realtime metrics streams open now (ended when the server closes). */
   metricsStreams: MetricsStreams;
+  /** Every notification and replication queue of the whole server (all workers); absent: the listing answers NotImplemented. */
+  queues?: () => Promise<QueueRow[]>;
 }
 
 export interface ServerAdminCall {
@@ -79,7 +84,16 @@ export interface ServerAdminCall {
   authorize(action: string): void;
 }
 
-const PATHS = new Set(['info', 'datausageinfo', 'service', 'trace', 'top/locks', 'background-heal/status', 'metrics']);
+const PATHS = new Set([
+  'info',
+  'datausageinfo',
+  'service',
+  'trace',
+  'top/locks',
+  'background-heal/status',
+  'metrics',
+  'queues',
+]);
 
 /** Is this admin path one of the calls below? */
 export const isServerAdminPath = (path: string): boolean =>
@@ -120,6 +134,8 @@ export async function serverAdmin(c: ServerAdminCall): Promise<S3Response> {
       return trace(c);
     case 'background-heal/status':
       return backgroundHeal(c);
+    case 'queues':
+      return queuesAdmin(c);
     case 'metrics':
       expectMethod(c, 'GET');
       c.authorize('admin:ServerInfo');

@@ -9,6 +9,7 @@ import { covers, ruleMatches, type NotificationRule } from './config.js';
 import { eventRecord, Sequencer, type EventOrigin, type EventRecord, type ObjectEvent } from './event.js';
 import { Lanes } from './lanes.js';
 import { EventQueue } from './queue.js';
+import { errorText, lagFields } from './queue-status.js';
 import { makeTarget, type QueuedEvent, type Target } from './target.js';
 import { targetKey, type TargetConfig } from './targets.js';
 
@@ -52,6 +53,11 @@ export interface TargetStatus {
   failedAttempts: number;
   /** Events refused because the queue was full (part of notQueued). */
   dropped: number;
+  /** When the oldest event waiting was pushed (ms since 1970); absent when none waits. The lag is now minus this. */
+  oldestAt?: number;
+  /** The last failed delivery attempt's error (at most ERROR_MAX characters) and its time (ms); absent: none yet. */
+  lastError?: string;
+  lastErrorAt?: number;
 }
 
 /**
@@ -63,6 +69,8 @@ class Sender {
   notQueued = 0;
   delivered = 0;
   failedAttempts = 0;
+  lastError: string | undefined;
+  lastErrorAt: number | undefined;
   /** The last attempt failed (logged once per outage, not per event). */
   private down = false;
   private readonly lanes: Lanes<QueuedEvent>;
@@ -95,6 +103,8 @@ class Sender {
         await this.target.send(event);
       } catch (e) {
         this.failedAttempts++;
+        this.lastError = errorText(e);
+        this.lastErrorAt = Date.now();
         if (!this.down)
           this.log.warn({ target: this.key, err: (e as Error).message }, 'notification target unreachable');
         this.down = true;
@@ -222,6 +232,7 @@ export class Notifier {
       delivered: s.delivered,
       failedAttempts: s.failedAttempts,
       dropped: s.queue.dropped,
+      ...lagFields(s.queue.oldestAt(), s.lastError, s.lastErrorAt),
     }));
   }
 

@@ -22,8 +22,11 @@
 //
 // A queue has one consumer (lanes.ts): `take`/`read`/`remove` hand events out in sequence order, and remove
 // them in any order as several senders finish them.
+//
+// Each segment's name carries the time its events were pushed (segment.ts), so the queue's lag is a time that
+// survives a restart: `oldestAt` is the push time of the oldest event not removed yet.
 import { readFile as readFileCb, rename as renameCb, unlink as unlinkCb } from 'node:fs';
-import { access, copyFile, mkdir, readdir } from 'node:fs/promises';
+import { access, copyFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { unlinkFile, writeFile, writeFileAtomic } from '@cairn/native';
@@ -73,6 +76,8 @@ interface Segment {
   count: number;
   file: string;
   legacy: boolean;
+  /** When its events were pushed (ms since 1970). */
+  at: number;
   /** Its events not removed yet; at 0 its files go. */
   left: number;
   /** The acknowledgement logs holding acknowledgements of its events. */
@@ -94,6 +99,8 @@ interface AckLog {
 /** Pushes of one turn, written as one segment. */
 interface Batch {
   first: number;
+  /** When its first event was pushed (ms). */
+  at: number;
   events: string[];
   result: Promise<void>;
   resolve: () => void;
@@ -176,13 +183,19 @@ export class EventQueue {
       [...all, ...from.filter((d) => !all.includes(d))].map(async (dir) => {
         if (all.includes(dir)) await mkdir(dir, { recursive: true }); // a former folder absent: nothing there
         const files = new Set<string>();
+        /** Segments named without their push time: their files' modification times. */
+        const mtimes = new Map<string, number>();
         for (const f of await readdir(dir)) {
           const p = parseName(f);
           if (p?.kind === 'tmp')
             await unlink(join(dir, f)).catch(() => {}); // a write cut short
-          else if (p) files.add(f);
+          else if (p) {
+            files.add(f);
+            if (p.kind === 'segment' && p.at === undefined)
+              mtimes.set(f, await stat(join(dir, f)).then((st) => st.mtimeMs, Date.now));
+          }
         }
-        return { dir, files };
+        return { dir, files, mtimes };
       }),
     );
     const found = listed.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -200,11 +213,16 @@ export class EventQueue {
     for (const o of found)
       for (const f of o.files) {
         const p = parseName(f)!;
-        if (p.kind === 'segment' && !q.segments.has(p.first)) {
-          q.segments.set(p.first, {
-            ...{ first: p.first, count: p.count, file: f, legacy: p.legacy, left: 0 },
-            ...{ logs: new Set(), gone: false },
-          });
+        if (p.kind === 'segment') {
+          const at = p.at ?? o.mtimes.get(f) ?? Date.now();
+          const have = q.segments.get(p.first);
+          // The oldest copy's time, for a name without one (a copy made by a repair is younger).
+          if (have) have.at = Math.min(have.at, at);
+          else
+            q.segments.set(p.first, {
+              ...{ first: p.first, count: p.count, file: f, legacy: p.legacy, at, left: 0 },
+              ...{ logs: new Set(), gone: false },
+            });
           top = Math.max(top, p.first + p.count - 1);
         } else if (p.kind === 'acks') {
           const text = await readFile(join(o.dir, f)).then(String, () => '');
@@ -374,6 +392,18 @@ export class EventQueue {
   }
 
   /**
+   * When the oldest event not removed yet was pushed (ms since 1970; undefined when none waits): the queue's lag
+   * is now minus this. Cheap (for metrics): the events being removed are skipped, the first other is the oldest.
+   */
+  oldestAt(): number | undefined {
+    for (const seq of this.pending) {
+      const seg = this.segOf.get(seq);
+      if (seg) return seg.at;
+    }
+    return undefined;
+  }
+
+  /**
    * Stores an event; resolves once it is on disk. SlowDown when the queue holds `limit` events. The events
    * pushed in one turn of the event loop are written together, as one segment; segments are written
    * concurrently, and an event is handed to the consumer once it and every earlier one are written (or failed),
@@ -394,7 +424,7 @@ export class EventQueue {
         resolve = res;
         reject = rej;
       });
-      const batch: Batch = { first: seq, events: [], result, resolve, reject };
+      const batch: Batch = { first: seq, at: Date.now(), events: [], result, resolve, reject };
       this.open = b = batch;
       setImmediate(() => void this.track(this.commit(batch)));
     }
@@ -407,7 +437,7 @@ export class EventQueue {
     if (this.open === b) this.open = undefined;
     const count = b.events.length;
     const seg: Segment = {
-      ...{ first: b.first, count, file: segmentName(b.first, count), legacy: false, left: count },
+      ...{ first: b.first, count, file: segmentName(b.first, count, b.at), legacy: false, at: b.at, left: count },
       ...{ logs: new Set<AckLog>(), gone: false },
     };
     const bytes = encodeSegment(b.events);

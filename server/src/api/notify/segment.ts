@@ -1,7 +1,9 @@
 // The files of an event queue (queue.ts) and their formats.
 //
-// - A segment, `<first>-<count>.seg` (hex): the events pushed in one turn of the event loop, sequence numbers
+// - A segment, `<first>-<count>-<time>.seg` (hex; time: when its events were pushed, ms since 1970, which the
+//   queue's lag is measured from): the events pushed in one turn of the event loop, sequence numbers
 //   first..first+count-1, each as `<byte length>\n<bytes>\n`. Written whole under a temporary name and renamed.
+//   `<first>-<count>.seg` (before the time was kept) is read too; its file's modification time stands for it.
 // - An acknowledgement log, `<gen>.acks` (hex): the sequence numbers of events delivered while their segment
 //   still held others, one `<16 hex digits>\n` line each, appended. A line cut short (the process killed within
 //   a write) is ignored: its event goes out again.
@@ -9,23 +11,29 @@
 
 /** A queue file's name, parsed. */
 export type QueueFile =
-  | { kind: 'segment'; first: number; count: number; legacy: boolean }
+  /** `at`: the push time in the name (ms); absent in the older names. */
+  | { kind: 'segment'; first: number; count: number; legacy: boolean; at?: number }
   | { kind: 'acks'; gen: number }
   | { kind: 'tmp' };
 
-const SEGMENT = /^([0-9a-f]{16})-([0-9a-f]{1,8})\.seg$/;
+const SEGMENT = /^([0-9a-f]{16})-([0-9a-f]{1,8})(?:-([0-9a-f]{1,12}))?\.seg$/;
 const LEGACY = /^([0-9a-f]{16})\.event$/;
 const ACKS = /^([0-9a-f]{16})\.acks$/;
 
 export const hex16 = (n: number): string => n.toString(16).padStart(16, '0');
-export const segmentName = (first: number, count: number): string => `${hex16(first)}-${count.toString(16)}.seg`;
+export const segmentName = (first: number, count: number, at: number): string =>
+  `${hex16(first)}-${count.toString(16)}-${Math.max(0, Math.floor(at)).toString(16)}.seg`;
 export const acksName = (gen: number): string => `${hex16(gen)}.acks`;
 
 export function parseName(name: string): QueueFile | undefined {
   let m = SEGMENT.exec(name);
   if (m) {
     const count = Number.parseInt(m[2], 16);
-    return count > 0 ? { kind: 'segment', first: Number.parseInt(m[1], 16), count, legacy: false } : undefined;
+    if (count === 0) return undefined;
+    const first = Number.parseInt(m[1], 16);
+    return m[3] === undefined
+      ? { kind: 'segment', first, count, legacy: false }
+      : { kind: 'segment', first, count, legacy: false, at: Number.parseInt(m[3], 16) };
   }
   m = LEGACY.exec(name);
   if (m) return { kind: 'segment', first: Number.parseInt(m[1], 16), count: 1, legacy: true };

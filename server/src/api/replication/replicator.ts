@@ -18,6 +18,7 @@ import { isS3Error } from '../../errors.js';
 import type { ObjectInfo, ObjectLayer } from '../../storage/object-layer.js';
 import type { Sealer } from '../iam/seal.js';
 import { Lanes } from '../notify/lanes.js';
+import { errorText, lagFields } from '../notify/queue-status.js';
 import { EventQueue } from '../notify/queue.js';
 import type { ApiLogger } from '../types.js';
 import type { ReplicationKind } from './config.js';
@@ -51,6 +52,11 @@ export interface ReplicationTargetStatus {
   replicatedBytes: number;
   failed: number;
   failedAttempts: number;
+  /** When the oldest change waiting was queued (ms since 1970); absent when none waits. The lag is now minus this. */
+  oldestAt?: number;
+  /** The last failed attempt's error (at most ERROR_MAX characters, queue-status.ts) and its time (ms); absent: none yet. */
+  lastError?: string;
+  lastErrorAt?: number;
 }
 
 export interface ReplicatorOptions {
@@ -85,6 +91,8 @@ class Sender {
   replicatedBytes = 0;
   failed = 0;
   failedAttempts = 0;
+  lastError: string | undefined;
+  lastErrorAt: number | undefined;
   bucket = '';
   /** The target did not answer the last attempt (logged once per outage, not per change). */
   private down = false;
@@ -126,6 +134,8 @@ class Sender {
         bytes = await this.r.replicate(entry);
       } catch (e) {
         this.failedAttempts++;
+        this.lastError = errorText(e);
+        this.lastErrorAt = Date.now();
         const refused = e instanceof TargetError && !e.down;
         if (refused) refusals++;
         if (!this.down || refused)
@@ -395,6 +405,7 @@ export class Replicator {
       replicatedBytes: s.replicatedBytes,
       failed: s.failed,
       failedAttempts: s.failedAttempts,
+      ...lagFields(s.queue.oldestAt(), s.lastError, s.lastErrorAt),
     }));
   }
 

@@ -27,6 +27,9 @@ import type { ObjectLayer, OperationName, TargetStatus } from '../api/index.js';
 import type { SelectCounts } from '../api/select.js';
 import { quotaLimit, storedQuota } from '../api/quota.js';
 
+/** How often the event loop's lag is sampled (nodejs_eventloop_lag_* series), milliseconds. */
+const EVENT_LOOP_SAMPLE_MS = 100;
+
 /** One process's series as prom-client's registry gives them (getMetricsAsJSON), sent between processes. */
 export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
@@ -144,7 +147,9 @@ export class ServerMetrics {
     this.defineProcessSeries();
     this.defineBucketSeries();
     this.defineNotifySeries();
-    collectDefaultMetrics({ register: this.registry });
+    // prom-client samples the event loop's lag with a timer of this period (its default, 10 ms, woke every idle
+    // loop 100 times a second); ten samples a second are plenty for a scrape every few seconds.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
     sharing?.provide(() => this.localSeries());
   }
 

@@ -108,6 +108,8 @@ export interface Md5StreamStats {
   passes: number;
   bytes: number;
   steps: number;
+  /** Bytes hashed with k lanes live at `lanes[k - 1]` (k = 1..8): how much went through the dearer one-lane code. */
+  lanes: number[];
 }
 
 /** The MD5 batcher's counters since the process started (all worker threads). */

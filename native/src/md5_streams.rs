@@ -1,7 +1,8 @@
 //! The ETag MD5s of every upload of the process, hashed together by one batcher shared by all worker
-//! threads (the addon is loaded once per process: this module's registry is too). md5x.rs hashes up to
-//! eight streams in the lanes of AVX2 registers for the cost of about two scalar ones, so lanes pay from
-//! three streams on; one worker rarely has three uploads, the process often does (warp's 4 PUTs on 2 workers).
+//! threads (the addon is loaded once per process: this module's registry is too). md5x.rs hashes two or
+//! three streams as interleaved scalar chains and four to eight in the lanes of AVX2 registers, a byte of
+//! each for half (two lanes) to a fifth (eight) of what it costs alone; one worker rarely has several
+//! uploads, the process often does (warp's 4 PUTs on 2 workers).
 //!
 //! An upload's MD5 lags its body by a few MiB: `push` keeps the upload's pieces (its Buffers, no copy) and
 //! says when a pass is due (LAG_BYTES waiting). Passes run on the libuv pool (`hashAsync`), one thread at a
@@ -29,7 +30,10 @@ pub const LAG_BYTES: u64 = 2 << 20;
 const KEEP_BYTES: u64 = 6 << 20;
 /// Bytes of each of three streams that make a pass in lanes worth it.
 const MIN_PASS_BYTES: u64 = 1 << 20;
-/// Streams in lanes below which the lane kernel costs about what the scalar one does (md5x.rs).
+/// Uploads in the process from which a stream waits for others' bytes (below, it hashes at once, the others
+/// along). Two lanes pay as well now (md5x.rs), but waiting for one partner instead of two changed nothing
+/// measured: the bytes hashed alone (`Md5StreamStats.lanes[0]`) stayed 14% under warp's four 64 MiB PUTs and
+/// 31% under two (bench/warp/README.md, session 19), while passes of three lanes became passes of two.
 const MIN_LANES: usize = 3;
 
 struct Stream {
@@ -69,6 +73,8 @@ pub struct Md5StreamStats {
     pub bytes: i64,
     /// 64-byte steps of the passes' kernels: `bytes / 64 / steps` is the lanes filled on average.
     pub steps: i64,
+    /// Bytes hashed with k lanes live at `lanes[k - 1]` (k = 1..=LANES): what the cheaper kernels took.
+    pub lanes: Vec<i64>,
 }
 
 type Stats = Md5StreamStats;
@@ -144,21 +150,35 @@ fn plan(reg: &Registry, id: u64, flush: bool) -> Vec<(u64, u64)> {
     lanes
 }
 
-/// Hashes `lanes` (outside the lock) and records the result; the streams were marked busy.
-fn hash(mut lanes: Vec<Lane>) -> (Vec<Lane>, u64) {
+/// Blocks hashed with k lanes live (at index k - 1) when lanes of `blocks` blocks each run side by side
+/// (a lane drops out once its blocks are done).
+fn blocks_by_lanes(blocks: &[u64]) -> [u64; LANES] {
+    let mut sorted = blocks.to_vec();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    let mut out = [0u64; LANES];
+    for (k, &b) in sorted.iter().enumerate().take(LANES) {
+        let next = sorted.get(k + 1).copied().unwrap_or(0);
+        out[k] = (k as u64 + 1) * (b - next);
+    }
+    out
+}
+
+/// Hashes `lanes` (outside the lock) and records the result; the streams were marked busy. Returns the
+/// lanes and the blocks hashed at each count of live lanes.
+fn hash(mut lanes: Vec<Lane>) -> (Vec<Lane>, [u64; LANES]) {
     let mut states: Vec<Md5> = lanes.iter().map(|l| l.md5.clone()).collect();
     // SAFETY: see `Lane`.
     let inputs: Vec<Vec<&[u8]>> = lanes
         .iter()
         .map(|l| l.views.iter().map(|&(p, n)| unsafe { std::slice::from_raw_parts(p, n) }).collect())
         .collect();
-    let steps = states.iter().zip(&lanes).map(|(s, l)| (s.buffered as u64 + l.bytes) / 64).max().unwrap_or(0);
+    let blocks: Vec<u64> = states.iter().zip(&lanes).map(|(s, l)| (s.buffered as u64 + l.bytes) / 64).collect();
     update_lanes(&mut states, &inputs);
     drop(inputs);
     for (l, s) in lanes.iter_mut().zip(states) {
         l.md5 = s;
     }
-    (lanes, steps)
+    (lanes, blocks_by_lanes(&blocks))
 }
 
 /// Records a finished pass: states, pieces consumed (to `done`), busy cleared. Returns the Buffers of
@@ -258,10 +278,15 @@ fn passes(mut reg: MutexGuard<'static, Registry>) -> (MutexGuard<'static, Regist
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hash(lanes)));
         reg = lock();
         let (orphans, failed) = match outcome {
-            Ok((lanes, steps)) => {
-                reg.stats.passes += 1;
-                reg.stats.bytes += lanes.iter().map(|l| l.bytes as i64).sum::<i64>();
-                reg.stats.steps += steps as i64;
+            Ok((lanes, by_lanes)) => {
+                let stats = &mut reg.stats;
+                stats.passes += 1;
+                stats.bytes += lanes.iter().map(|l| l.bytes as i64).sum::<i64>();
+                stats.lanes.resize(LANES, 0);
+                for (k, &b) in by_lanes.iter().enumerate() {
+                    stats.steps += (b / (k as u64 + 1)) as i64;
+                    stats.lanes[k] += 64 * b as i64;
+                }
                 (record(&mut reg, &lanes, true), false)
             }
             Err(_) => {
@@ -445,7 +470,9 @@ impl Task for Md5PassTask {
 /// The batcher's counters since the process started.
 #[napi]
 pub fn md5_stream_stats() -> Md5StreamStats {
-    lock().stats.clone()
+    let mut stats = lock().stats.clone();
+    stats.lanes.resize(LANES, 0);
+    stats
 }
 
 #[cfg(test)]
@@ -509,6 +536,18 @@ mod tests {
         let mut p = plan(&registry_of(&[2 * m, 3 * m]), 0, false);
         p.sort_unstable();
         assert_eq!(p, vec![(0, 2 * m), (1, 2 * m)]);
+    }
+
+    #[test]
+    fn counts_the_blocks_hashed_at_each_count_of_live_lanes() {
+        // Lanes of 5, 2, 2 and 0 blocks: 2 steps with three live, then 3 with one.
+        let mut want = [0u64; LANES];
+        want[0] = 3;
+        want[2] = 6;
+        assert_eq!(blocks_by_lanes(&[2, 5, 0, 2]), want);
+        assert_eq!(blocks_by_lanes(&[]), [0u64; LANES]);
+        let all = blocks_by_lanes(&[1; LANES]);
+        assert_eq!(all[LANES - 1], LANES as u64);
     }
 
     #[test]

@@ -43,6 +43,20 @@ impl<'a> Pieces<'a> {
         self.gather_block(gather)
     }
 
+    /// Whole blocks left in the current piece (readable in place).
+    #[inline]
+    pub fn blocks_in_place(&self) -> usize {
+        self.current.len() / 64
+    }
+
+    /// The next `n` whole blocks of the current piece (at most `blocks_in_place`), consumed.
+    #[inline]
+    pub fn take_blocks(&mut self, n: usize) -> &'a [u8] {
+        let (head, rest) = self.current.split_at(64 * n);
+        self.current = rest;
+        head
+    }
+
     #[cold]
     fn gather_block(&mut self, gather: &mut [u8; 64]) -> Option<*const u8> {
         // Skip to the next piece when the current one is used up, so that a block inside it is read in place.

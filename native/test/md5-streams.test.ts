@@ -47,6 +47,14 @@ describe('Md5Stream', () => {
     for (const [g, w] of got) expect(g).toBe(w);
     const after = md5StreamStats();
     expect(after.bytes - before.bytes).toBe(sizes.reduce((a, b) => a + b, 0));
+    // Every byte hashed is counted once at the count of lanes live when it was (64-byte blocks: the few bytes
+    // a state carries from one pass to the next are counted in the pass that hashes them).
+    const byLanes = after.lanes.map((b, k) => b - before.lanes[k]);
+    expect(byLanes).toHaveLength(8);
+    const counted = byLanes.reduce((a, b) => a + b, 0);
+    expect(counted).toBeLessThanOrEqual(after.bytes - before.bytes);
+    expect(counted).toBeGreaterThan(after.bytes - before.bytes - 64 * (after.passes - before.passes) * 8);
+    expect(byLanes.slice(1).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     // Eleven streams at once: the passes fill several lanes (one stream at a time would be 1; 2-2.9 seen).
     expect(lanesBetween(before, after)).toBeGreaterThan(1.5);
   });

@@ -1,7 +1,7 @@
 // BufferPool: buffers come back for reuse only when whole and backed by their own memory, only up to
 // maxBytes, and take() hands out exactly the size asked for. While busy it keeps up to busyBytes; what is
 // not taken again for idleMs is let go down to keepBytes (a fake clock drives the time).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BufferPool } from '../../src/storage/erasure/buffer-pool.js';
 
 describe('BufferPool', () => {
@@ -134,6 +134,31 @@ describe('BufferPool', () => {
       // the ones kept are the last given back (warmest), the oldest went first
       const kept = pool.take(4 * KiB);
       expect(kept).toBe(old[old.length - 1]);
+    });
+
+    it('with no traffic, each buffer goes once idle idleMs (at most a second late), not up to twice that', () => {
+      vi.useFakeTimers();
+      try {
+        let t = 0;
+        const pool = new BufferPool(0, 64 * KiB, 10_000, () => t);
+        const advance = (ms: number) => {
+          t += ms;
+          vi.advanceTimersByTime(ms);
+        };
+        const a = pool.take(4 * KiB);
+        const b = pool.take(4 * KiB);
+        pool.give(a); // arms the timer: a is due at 10 s
+        advance(6000);
+        pool.give(b); // due at 16 s
+        advance(4000);
+        expect(pool.freeBytes).toBe(4 * KiB); // a went at 10 s, b not yet idle long enough
+        advance(5900);
+        expect(pool.freeBytes).toBe(4 * KiB);
+        advance(100);
+        expect(pool.freeBytes).toBe(0); // at 16 s, not at 20 s (a timer armed idleMs after the last trim)
+      } finally {
+        vi.useRealTimers();
+      }
     });
 
     it('a buffer taken and given again is recent again: a steady workload keeps its buffers', () => {

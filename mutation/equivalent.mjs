@@ -3,6 +3,9 @@
 // statement) whose mutants are all equivalent (`within`: only where it occurs inside that larger piece of
 // code), and why. The ignorer in mutation/ignorers.mjs marks them Ignored with that reason; mutation/run.mjs
 // refuses to run when an entry no longer matches its file. Review an entry whenever its code changes.
+// An entry with `replacement` names one mutant of that code only (the mutant's text, as Stryker writes it), where
+// other mutants of the same code are worth killing: mutation/run.mjs counts it Ignored when it survives (a killed
+// one is reported as a listing to review).
 
 export const EQUIVALENT = [
   {
@@ -468,5 +471,69 @@ export const EQUIVALENT = [
     code: 'Number.isInteger(n) && Number.isSafeInteger(n)',
     reason:
       'a shortcut: Decimal.parse(String(n)) gives an equal DECIMAL for any integer (its digits, or from 1e21 digits and an exponent, printed alike)',
+  },
+  {
+    file: 'select-engine/src/exec/ordering.ts',
+    code: "case 'boolean': return v ? 'b1' : 'b0';",
+    reason:
+      "a boolean's part of a group key is unlike every other part whatever becomes of this case: without it true falls to 'ntrue' or 'otrue', which no number or other value gives, and either letter pair emptied is still the only empty part",
+  },
+  {
+    file: 'select-engine/src/exec/ordering.ts',
+    code: "'z'",
+    reason:
+      'NULL and MISSING give the only part of a group key that is this text; emptied, it is still the only empty one',
+  },
+  {
+    file: 'select-engine/src/exec/ordering.ts',
+    code: "'string'",
+    within: "case 'string': return `s${v}`;",
+    reason:
+      'text then takes the last branch, whose part is its JSON form, quoted: still one part a text, and no other value has a quoted JSON form',
+  },
+  {
+    file: 'select-engine/src/exec/ordering.ts',
+    code: "case 'string': return `s${v}`;",
+    replacement: "case 'string':",
+    reason:
+      'text then takes the last branch, whose part is its JSON form, quoted: still one part a text, and no other value has a quoted JSON form',
+  },
+  ...['false', 'v instanceof Timestamp && v instanceof Date'].map((replacement) => ({
+    file: 'select-engine/src/exec/ordering.ts',
+    code: 'v instanceof Timestamp || v instanceof Date',
+    within:
+      'if (v instanceof Timestamp || v instanceof Date) return `t${String(v instanceof Date ? v.getTime() : v)}`;',
+    replacement,
+    reason:
+      'a timestamp then takes the last branch, whose part is its JSON form, its text quoted: one part a text as before, and no list or struct has a quoted JSON form (no value is a Date: Parquet timestamps are read as Timestamp, formats/parquet/columns.ts)',
+  })),
+  {
+    file: 'select-engine/src/exec/ordering.ts',
+    code: 'ra === 5',
+    replacement: 'false',
+    reason: 'a shortcut: compare() of two NULL or MISSING values is NaN or 0, which the next lines make 0',
+  },
+  ...['false', 'this.k < 0'].map((replacement) => ({
+    file: 'select-engine/src/exec/ordering.ts',
+    code: 'this.k <= 0',
+    replacement,
+    reason: 'the pipeline returns before the first row when LIMIT is 0: no TopK of k = 0 is asked',
+  })),
+  ...[
+    ['this.cmp(h[i], h[p]) <= 0', 'this.cmp(h[i], h[p]) < 0'],
+    ['this.cmp(h[l], h[m]) > 0', 'this.cmp(h[l], h[m]) >= 0'],
+    ['this.cmp(h[r], h[m]) > 0', 'this.cmp(h[r], h[m]) >= 0'],
+  ].map(([code, replacement]) => ({
+    file: 'select-engine/src/exec/ordering.ts',
+    code,
+    replacement,
+    reason: 'cmp of two rows of the heap is never 0: rows equal in every key differ in their input order (seq)',
+  })),
+  {
+    file: 'select-engine/src/exec/ordering.ts',
+    code: "'base64'",
+    replacement: '""',
+    reason:
+      "digest() without an encoding gives the digest's bytes, whose UTF-8 text keys the line as short and as distinct (two digests would have to differ only inside invalid UTF-8 sequences to meet)",
   },
 ];

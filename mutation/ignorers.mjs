@@ -112,8 +112,10 @@ const errorText = {
 /** Source text with runs of whitespace made one space, so entries may be written on one line. */
 export const normalize = (code) => code.replace(/\s+/g, ' ').trim();
 
+// Entries naming one replacement are applied by mutation/run.mjs after the run: an ignorer sees code, not mutants.
 const byFile = new Map();
-for (const e of EQUIVALENT) byFile.set(e.file, [...(byFile.get(e.file) ?? []), e]);
+for (const e of EQUIVALENT.filter((x) => x.replacement === undefined))
+  byFile.set(e.file, [...(byFile.get(e.file) ?? []), e]);
 
 /** Whether the node is `e.code`, inside `e.within` when the entry narrows it so. */
 function matches(path, e, source) {
@@ -135,6 +137,60 @@ const equivalent = {
     return hit && `equivalent: ${hit.reason}`;
   },
 };
+
+/** The offset in `text` of a report position (line and column from 1). */
+function offsetOf(text, pos) {
+  let at = 0;
+  for (let l = 1; l < pos.line; l++) at = text.indexOf('\n', at) + 1;
+  return at + pos.column - 1;
+}
+/** A pattern of the code whatever its runs of whitespace. */
+const loosely = (code) =>
+  new RegExp(
+    normalize(code)
+      .split(' ')
+      .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('\\s+'),
+    'g',
+  );
+
+/** The entry of mutation/equivalent.mjs that names this one mutant (its code, its replacement), if any. */
+function listedMutant(entries, file, source, mu) {
+  const start = offsetOf(source, mu.location.start);
+  const end = offsetOf(source, mu.location.end);
+  const code = normalize(source.slice(start, end));
+  return entries.find(
+    (e) =>
+      e.file === file &&
+      normalize(e.code) === code &&
+      normalize(e.replacement) === normalize(mu.replacement ?? '') &&
+      (e.within === undefined ||
+        [...source.matchAll(loosely(e.within))].some((m) => m.index <= start && end <= m.index + m[0].length)),
+  );
+}
+
+/**
+ * Marks Ignored the surviving mutants of a Stryker report's files (each with its `file` path from the root)
+ * that mutation/equivalent.mjs names one by one (entries with `replacement`); returns those it names that a
+ * test detected (the listing is wrong, or the code changed).
+ */
+export function applyListedMutants(files, entries = EQUIVALENT) {
+  entries = entries.filter((e) => e.replacement !== undefined);
+  const detected = [];
+  for (const f of files) {
+    for (const mu of f.mutants) {
+      const e = listedMutant(entries, f.file, f.source, mu);
+      if (!e) continue;
+      if (mu.status === 'Survived') {
+        mu.status = 'Ignored';
+        mu.statusReason = `equivalent: ${e.reason}`;
+      } else if (mu.status === 'Killed' || mu.status === 'Timeout') {
+        detected.push(`${f.file}:${mu.location.start.line}:${mu.location.start.column} ${e.code} -> ${e.replacement}`);
+      }
+    }
+  }
+  return detected;
+}
 
 export const strykerPlugins = [
   { kind: 'Ignore', name: 'error-text', value: errorText },

@@ -21,7 +21,7 @@ import { basename, dirname, join, matchesGlob, normalize as normalizePath, relat
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { EQUIVALENT } from './equivalent.mjs';
-import { normalize } from './ignorers.mjs';
+import { applyListedMutants, normalize } from './ignorers.mjs';
 import { MODULES } from './modules.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -236,6 +236,7 @@ for (const m of selected) {
   }
   const report = JSON.parse(readFileSync(join(dir, 'mutation.json'), 'utf8'));
   const files = Object.entries(report.files).map(([file, f]) => ({ file: relative(ROOT, join(ROOT, file)), ...f }));
+  for (const d of applyListedMutants(files)) console.log(`warning: listed as equivalent but detected: ${d}`);
   const survivors = files.flatMap((f) => {
     const lines = f.source.split('\n');
     return f.mutants

@@ -1,8 +1,10 @@
 // mutation/run.mjs's choice of what each Stryker run mutates and tests (its --plan output), above all
-// --mutate FILE, which runs one file of a module alone. No Stryker run here: --plan exits before one.
+// --mutate FILE, which runs one file of a module alone, and how it counts the equivalent mutants listed one by
+// one. No Stryker run here: --plan exits before one.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { applyListedMutants, type ReportMutant } from '../mutation/ignorers.mjs';
 import { MODULES } from '../mutation/modules.mjs';
 
 const root = join(import.meta.dirname, '..');
@@ -88,5 +90,40 @@ describe('npm run mutation -- --mutate FILE', { timeout: 600_000 }, () => {
       expect(r.plans, args.join(' ')).toEqual([]);
       expect(r.stderr, args.join(' ')).toMatch(/--mutate/);
     }
+  });
+});
+
+describe('equivalent mutants listed one by one (mutation/equivalent.mjs entries with a replacement)', () => {
+  const source = 'const a = x < 0 ? 1 : 2;\nif (x < 0) go();\n';
+  // x < 0 on line 1 is at columns 11-16 (from 1, end excluded), on line 2 at 5-10.
+  const at = (line: number, column: number, replacement: string, status: string): ReportMutant => ({
+    location: { start: { line, column }, end: { line, column: column + 5 } },
+    replacement,
+    status,
+  });
+  const entry = { file: 'src/a.ts', code: 'x < 0', within: 'x < 0 ? 1 : 2', replacement: 'x <= 0', reason: 'r' };
+
+  it('ignores a surviving mutant only with that code, that replacement and inside `within`', () => {
+    const mutants = [
+      at(1, 11, 'x <= 0', 'Survived'),
+      at(1, 11, 'false', 'Survived'),
+      at(2, 5, 'x <= 0', 'Survived'),
+      at(1, 11, 'x  <=  0', 'NoCoverage'),
+    ];
+    expect(applyListedMutants([{ file: 'src/a.ts', source, mutants }], [entry])).toEqual([]);
+    expect(mutants.map((m) => m.status)).toEqual(['Ignored', 'Survived', 'Survived', 'NoCoverage']);
+    expect(mutants[0].statusReason).toBe('equivalent: r');
+    // Another file, or an entry without `replacement` (the ignorer's business), changes nothing.
+    const other = [at(1, 11, 'x <= 0', 'Survived')];
+    applyListedMutants([{ file: 'src/b.ts', source, mutants: other }], [entry]);
+    applyListedMutants([{ file: 'src/a.ts', source, mutants: other }], [{ ...entry, replacement: undefined }]);
+    expect(other[0].status).toBe('Survived');
+  });
+
+  it('without `within`, anywhere in the file; a listed mutant that a test detected is reported', () => {
+    const mutants = [at(1, 11, 'x <= 0', 'Survived'), at(2, 5, 'x <= 0', 'Killed')];
+    const detected = applyListedMutants([{ file: 'src/a.ts', source, mutants }], [{ ...entry, within: undefined }]);
+    expect(mutants.map((m) => m.status)).toEqual(['Ignored', 'Killed']);
+    expect(detected).toEqual(['src/a.ts:2:5 x < 0 -> x <= 0']);
   });
 });

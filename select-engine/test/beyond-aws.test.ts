@@ -2,7 +2,7 @@
 // picks the right rows out of many (checked against a full sort). Output semantics are in golden/beyond-aws.case.
 import { describe, expect, it } from 'vitest';
 import { bufferSource, type SelectRequest } from '../src/index.js';
-import { heldKey, MAX_HELD_BYTES, MAX_HELD_ROWS } from '../src/exec/ordering.js';
+import { HeldBudget, heldKey, MAX_HELD_BYTES, MAX_HELD_ROWS, TopK } from '../src/exec/ordering.js';
 import { runToEnd } from './helpers.js';
 import { seededRandom } from '../../test/helpers/random.js';
 
@@ -103,5 +103,61 @@ describe('beyond AWS: bounded state', () => {
       .slice(0, 10)
       .map((x) => JSON.stringify(x));
     expect(r.records.trim().split('\n')).toEqual(want);
+  });
+});
+
+// The accounting itself, at the byte: a row costs 2 bytes a character plus 64, a query may hold exactly the
+// bound, and a row given back frees exactly what it took (a drift of even one byte a row shows here).
+describe('beyond AWS: what a held row costs', () => {
+  /** Characters of one row that fills MAX_HELD_BYTES to the byte. */
+  const FILL = (MAX_HELD_BYTES - 64) / 2;
+  const refused = (f: () => void) => expect(f).toThrow(expect.objectContaining({ code: 'UnsupportedSqlOperation' }));
+
+  it('a budget holds MAX_HELD_BYTES exactly, and one byte more is refused', () => {
+    const b = new HeldBudget('DISTINCT');
+    b.take(FILL);
+    refused(() => b.take(0));
+    refused(() => new HeldBudget('DISTINCT').take(FILL + 1));
+    const two = new HeldBudget('GROUP BY');
+    two.take(FILL / 2 - 16);
+    two.take(FILL / 2 - 16);
+    refused(() => two.take(0));
+  });
+
+  it('a row given back frees exactly the bytes and the row it took', () => {
+    const b = new HeldBudget('ORDER BY');
+    for (let i = 0; i < 3; i++) {
+      b.take(FILL);
+      b.give(FILL);
+    }
+    b.take(FILL);
+    refused(() => b.take(0));
+    const rows = new HeldBudget('ORDER BY');
+    for (let i = 0; i < MAX_HELD_ROWS; i++) rows.take(0);
+    rows.give(0);
+    rows.take(0);
+    refused(() => rows.take(0));
+  });
+
+  it('ORDER BY ... LIMIT counts a row that displaces another at its own size', () => {
+    // k = 2: two empty rows (64 bytes each), then a wide row displaces one: 64 + (2 * chars + 64) held.
+    const top = (chars: number) => {
+      const t = new TopK(2, [false]);
+      t.add(['y'], '');
+      t.add(['z'], '');
+      expect(t.wants(['a'])).toBe(true);
+      t.add(['a'], 'x'.repeat(chars));
+      return t;
+    };
+    const fits = top(FILL - 32);
+    expect(fits.drain()).toEqual(['x'.repeat(FILL - 32), '']);
+    refused(() => top(FILL - 31));
+    // The row given back is the one displaced ('z', the last in order), and what it held is freed: an empty
+    // row displacing 'y' then fits, a one-character one does not.
+    const again = top(FILL - 32);
+    again.add(['b'], '');
+    expect(again.drain()).toEqual(['x'.repeat(FILL - 32), '']);
+    const more = top(FILL - 32);
+    refused(() => more.add(['b'], 'c'));
   });
 });

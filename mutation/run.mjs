@@ -26,6 +26,8 @@ import { MODULES } from './modules.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MODULE_MIN = 70;
+/** Stryker's timeout of a mutant run: factor times the dry-run time of its tests, plus slackMs. */
+const TIMEOUT = { factor: 3, slackMs: 20_000 };
 const OVERALL_MIN = 80;
 
 const args = process.argv.slice(2);
@@ -176,9 +178,10 @@ function strykerConfig(m, dir) {
       '/.venv*',
       '/data',
     ],
-    // A busy shared machine: a mutant is a timeout only when clearly stuck.
-    timeoutMS: 20_000,
-    timeoutFactor: 3,
+    // A busy shared machine: a mutant is a timeout only when clearly stuck. The watchdog applies the same rule
+    // to each test alone (CAIRN_MUTATION_TIMEOUT).
+    timeoutMS: TIMEOUT.slackMs,
+    timeoutFactor: TIMEOUT.factor,
     dryRunTimeoutMinutes: 30,
     thresholds: { high: OVERALL_MIN, low: MODULE_MIN, break: null },
     logLevel: 'warn',
@@ -229,6 +232,7 @@ for (const m of selected) {
   const stryker = join(ROOT, 'node_modules', '.bin', 'stryker');
   const code = await run(stryker, ['run', relative(ROOT, configFile)], {
     CAIRN_MUTATION_TESTS: JSON.stringify(m.tests),
+    CAIRN_MUTATION_TIMEOUT: JSON.stringify(TIMEOUT),
   });
   if (code !== 0) {
     console.error(`stryker failed on ${m.name} (exit ${code})`);

@@ -1,7 +1,7 @@
 // mutation/watchdog.mjs: the accessor it puts on Stryker's hit counter ends a mutant stuck in a loop within one
 // test. Driven here as Stryker's instrumented code drives it (its isActive switch), on a clock the test moves.
 import { describe, expect, it } from 'vitest';
-import { HITS_PER_CHECK, watchHits } from '../mutation/watchdog.mjs';
+import { budgetsFrom, HITS_PER_CHECK, watchHits } from '../mutation/watchdog.mjs';
 
 interface Ns {
   hitCount?: number;
@@ -75,5 +75,32 @@ describe('mutation watchdog', () => {
     expect(() => {
       for (let i = 0; i < HITS_PER_CHECK; i++) hit(ns);
     }).toThrow(/watchdog/);
+  });
+
+  it("gives each test the budget it is started with, else the watchdog's", () => {
+    const { clock, ns, testStarted } = setup(1000);
+    testStarted(5000);
+    clock.t = 4900;
+    for (let i = 0; i < 2 * HITS_PER_CHECK; i++) hit(ns);
+    clock.t = 5001;
+    expect(() => {
+      for (let i = 0; i < HITS_PER_CHECK; i++) hit(ns);
+    }).toThrow(/watchdog: the mutant ran 5000 ms/);
+    ns.hitCount = 0;
+    testStarted();
+    clock.t = 6002;
+    expect(() => {
+      for (let i = 0; i < HITS_PER_CHECK; i++) hit(ns);
+    }).toThrow(/watchdog: the mutant ran 1000 ms/);
+  });
+
+  it("derives each test's budget from its dry-run time as Stryker derives its timeout", () => {
+    const text = `${JSON.stringify(['a.test.ts#x', 100.4])}\n${JSON.stringify(['a.test.ts#y', 7000])}\n${JSON.stringify(['a.test.ts#x', 90])}\n`;
+    const budgets = budgetsFrom(text, { factor: 3, slackMs: 20_000 });
+    expect([...budgets]).toEqual([
+      ['a.test.ts#x', 20_302],
+      ['a.test.ts#y', 41_000],
+    ]);
+    expect(budgetsFrom('', { factor: 3, slackMs: 20_000 }).size).toBe(0);
   });
 });

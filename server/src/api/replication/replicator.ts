@@ -147,6 +147,7 @@ class Sender {
         failedOnce = true;
         if (refused && refusals >= MAX_REFUSALS) {
           this.failed++;
+          this.r.release(entry);
           this.r.onDone?.(entry, 0, false);
           return true;
         }
@@ -159,10 +160,12 @@ class Sender {
       this.replicatedBytes += bytes;
       this.replicated++;
       this.r.onDone?.(entry, bytes, true);
-      // The target has it: a status that cannot be written now stays FAILED/PENDING (a resync sets it again).
-      await this.r.setStatus(entry, 'COMPLETED').catch((err: unknown) => {
-        this.r.log.warn({ target: this.arn, key: entry.key, err }, 'replication status not written');
-      });
+      // The target has it: a status that cannot be written now stays FAILED/PENDING (a resync sets it again). The
+      // version is COMPLETED once every target has it (MinIO's combined status): not while another waits.
+      if (this.r.release(entry))
+        await this.r.setStatus(entry, 'COMPLETED').catch((err: unknown) => {
+          this.r.log.warn({ target: this.arn, key: entry.key, err }, 'replication status not written');
+        });
       await this.r.onStatus?.(entry, 'COMPLETED', bytes);
       return true;
     }
@@ -187,6 +190,12 @@ export class Replicator {
    */
   onStatus?: (e: ReplicationEntry, status: 'COMPLETED' | 'FAILED', bytes: number) => Promise<void>;
   private closed = false;
+  /**
+   * Changes queued in this run and not done, by version (`bucket\0key\0versionId`): a version is COMPLETED once
+   * none is left, so a second target still waiting keeps it PENDING (or FAILED). A change a previous run queued is
+   * not counted (its version may be marked COMPLETED while another target of it still waits: a restart's gap).
+   */
+  private readonly outstanding = new Map<string, number>();
   /** Where the queues are (opts.queueBases until moveTo), and where they were (start only). */
   private bases: string[];
   private former: string[];
@@ -281,6 +290,11 @@ export class Replicator {
    */
   async enqueue(entries: ReplicationEntry[]): Promise<void> {
     if (this.closed) return;
+    // Counted before any is pushed: a target done with its change at once must see the others still waiting.
+    for (const e of entries) {
+      const v = versionOf(e);
+      this.outstanding.set(v, (this.outstanding.get(v) ?? 0) + 1);
+    }
     await Promise.all(
       entries.map(async (e) => {
         try {
@@ -288,10 +302,23 @@ export class Replicator {
           s.bucket = e.bucket;
           await s.queue.push(JSON.stringify(e));
         } catch (err) {
+          this.release(e);
           this.log.error({ target: e.arn, key: e.key, err }, 'replication change not queued');
         }
       }),
     );
+  }
+
+  /** One change of its version done (or dropped): true when no other change of that version waits in this run. */
+  release(e: ReplicationEntry): boolean {
+    const v = versionOf(e);
+    const left = (this.outstanding.get(v) ?? 1) - 1;
+    if (left > 0) {
+      this.outstanding.set(v, left);
+      return false;
+    }
+    this.outstanding.delete(v);
+    return true;
   }
 
   /** The target of `arn` of `bucket`, with a client (rebuilt when the stored target changed). */
@@ -422,6 +449,8 @@ export class Replicator {
     for (const { remote } of this.remotes.values()) remote.close();
   }
 }
+
+const versionOf = (e: ReplicationEntry): string => `${e.bucket}\0${e.key}\0${e.versionId}`;
 
 /** The replica's metadata: the source's, with a retention already over left out (the target refuses one). */
 function replicaInfo(info: ObjectInfo): ObjectInfo {

@@ -16,6 +16,7 @@
 //   --cpu-prof DIR: the gateway runs under node's --cpu-prof; its profile (DIR/*.cpuprofile, for Chrome's
 //   DevTools) is written when it stops, and its top self times are printed.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
@@ -414,6 +415,8 @@ try {
 } finally {
   for (const c of children) c.kill('SIGTERM');
   proxy?.server.close();
+  // The backend may still write under its drives while it stops: rm once every child has exited.
+  await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined)));
   await rm(base, { recursive: true, force: true });
 }
 const profiles = values['cpu-prof'];

@@ -68,13 +68,30 @@ function startCairn(args: string[], env: Record<string, string>, nodeArgs: strin
     env: { ...process.env, CAIRN_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  return new Promise<{ child: ChildProcess; url: string }>((resolve, reject) => {
+  // The last lines it wrote, printed if it ends before the bench stops it.
+  const tail: string[] = [];
+  let stopping = false;
+  return new Promise<{ child: ChildProcess; url: string; stop(): void }>((resolve, reject) => {
     for (const stream of [child.stdout!, child.stderr!])
       createInterface({ input: stream }).on('line', (line) => {
+        tail.push(line);
+        if (tail.length > 20) tail.shift();
         const url = line.startsWith('{') ? (JSON.parse(line) as { url?: string }).url : undefined;
-        if (url) resolve({ child, url });
+        if (url)
+          resolve({
+            child,
+            url,
+            stop: () => {
+              stopping = true;
+              child.kill('SIGTERM');
+            },
+          });
       });
-    child.on('exit', (code) => reject(new Error(`cairn ${args[0]} exited with ${code}`)));
+    child.on('exit', (code, signal) => {
+      if (!stopping)
+        console.error(`cairn ${args.slice(0, 2).join(' ')} ended (${code ?? signal}):\n${tail.join('\n')}`);
+      reject(new Error(`cairn ${args[0]} exited with ${code}`));
+    });
   });
 }
 
@@ -252,7 +269,7 @@ function topFrames(file: string, windows: [number, number][], n: number): Promis
   });
 }
 
-const children: ChildProcess[] = [];
+const children: { child: ChildProcess; stop(): void }[] = [];
 let gatewayChild: ChildProcess | undefined;
 const base = await mkdtemp(join(tmpdir(), 'cairn-s3gw-bench-'));
 let proxy: Awaited<ReturnType<typeof countingProxy>> | undefined;
@@ -262,7 +279,7 @@ try {
     CAIRN_ROOT_USER: BACKEND.accessKey,
     CAIRN_ROOT_PASSWORD: BACKEND.secretKey,
   });
-  children.push(backend.child);
+  children.push(backend);
   const gatewayEnv = (stateDir: string) => ({
     CAIRN_ROOT_USER: GATEWAY.accessKey,
     CAIRN_ROOT_PASSWORD: GATEWAY.secretKey,
@@ -275,20 +292,20 @@ try {
     gatewayEnv(join(base, 'state')),
     values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [],
   );
-  children.push(gateway.child);
+  children.push(gateway);
   gatewayChild = gateway.child;
   const unspliced = await startCairn(['gateway', 's3', '--address', '127.0.0.1:0', backend.url], {
     ...gatewayEnv(join(base, 'state-unspliced')),
     CAIRN_GATEWAY_SPLICE: 'off',
   });
-  children.push(unspliced.child);
+  children.push(unspliced);
 
   const passThrough = await new Promise<{ child: ChildProcess; url: string }>((resolve, reject) => {
     const child = spawn(process.execPath, ['-e', plainProxy, backend.url], { stdio: ['ignore', 'pipe', 'inherit'] });
     createInterface({ input: child.stdout! }).once('line', (l) => resolve({ child, url: JSON.parse(l).url }));
     child.on('exit', (code) => reject(new Error(`proxy exited with ${code}`)));
   });
-  children.push(passThrough.child);
+  children.push({ child: passThrough.child, stop: () => passThrough.child.kill('SIGTERM') });
   const be = client(backend.url, BACKEND);
   await be.send(new CreateBucketCommand({ Bucket: 'bench' }));
   const mib = Buffer.alloc(1024 * 1024);
@@ -367,13 +384,13 @@ try {
   if (!wide) {
     console.log('\nParquet Select skipped: no Python with pyarrow (set SELECT_BENCH_PYTHON).');
   } else {
-    gateway.child.kill('SIGTERM');
+    gateway.stop();
     proxy = await countingProxy(Number(new URL(backend.url).port));
     const counted = await startCairn(
       ['gateway', 's3', '--address', '127.0.0.1:0', `http://127.0.0.1:${proxy.port}`],
       gatewayEnv(join(base, 'state2')),
     );
-    children.push(counted.child);
+    children.push(counted);
     const fileSize = (await stat(wide)).size;
     await be.send(new PutObjectCommand({ Bucket: 'bench', Key: 'wide.parquet', Body: await readFile(wide) }));
     const group = Math.floor(rows / 20);
@@ -413,10 +430,12 @@ try {
     console.log('\n(bytes from backend: everything the backend sent the gateway, HTTP headers included)');
   }
 } finally {
-  for (const c of children) c.kill('SIGTERM');
+  for (const c of children) c.stop();
   proxy?.server.close();
   // The backend may still write under its drives while it stops: rm once every child has exited.
-  await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined)));
+  await Promise.all(
+    children.map(({ child: c }) => (c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined)),
+  );
   await rm(base, { recursive: true, force: true });
 }
 const profiles = values['cpu-prof'];

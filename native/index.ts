@@ -11,7 +11,7 @@
 //   batcher for the whole process), md5StreamStats.
 // - SigV4 streaming chunk signatures (signatures.ts): verifyChunkSignatures.
 // - Storage's whole-file reads and writes, one pool task each (files.ts): readFile, readFileIfChanged, writeFile,
-//   appendFileLinked, writeFileAtomic.
+//   appendFileLinked, writeFileAtomic; readShardsFramesQueued (shard spans in the task of a queue's other operations).
 // - The sealed package format of encrypted data (aead.ts): aeadSeal, aeadOpen, aeadOpenInPlace, aeadSealedLength,
 //   aeadPlainLength, preferredCipher; one small message (a data key under its key-encryption key):
 //   aeadSealMessage, aeadOpenMessage.

@@ -9,6 +9,7 @@
 // 'ENOENT', 'ENOSPC', ..., `syscall`, `path`), so callers handle them as they handled node:fs's.
 import type { FileOp, FileOpResult } from '../binding.cjs';
 import { native } from './binding.js';
+import { FRAME_HASH_LENGTH } from './blocks.js';
 import { fsError } from './fs-error.js';
 
 /**
@@ -27,11 +28,20 @@ interface Pending {
 let pending = new Map<string, Pending[]>();
 
 function send(batch: Pending[]): void {
-  native.fileOpsAsync(batch.map((p) => p.op)).then(
+  let task: Promise<FileOpResult[]>;
+  try {
+    task = native.fileOpsAsync(batch.map((p) => p.op));
+  } catch (e) {
+    // A malformed operation refuses the whole batch at once (in a setImmediate: never thrown to the loop).
+    for (const p of batch) p.reject(e as Error);
+    return;
+  }
+  task.then(
     (results) => {
       for (let j = 0; j < batch.length; j++) {
         const r = results[j];
-        if (r.error) batch[j].reject(fsError(new Error(r.error), batch[j].op.path));
+        const op = batch[j].op;
+        if (r.error) batch[j].reject(fsError(new Error(r.error), op.paths?.join(', ') ?? op.path));
         else batch[j].resolve(r);
       }
     },
@@ -41,11 +51,27 @@ function send(batch: Pending[]): void {
   );
 }
 
-/** Sends each queue's operations, BATCH_OPS per task. */
+/**
+ * Sends each queue's operations, BATCH_OPS per task, and at most one shard read (FILE_OP_SHARDS) per task: a
+ * batch of shard reads is the bulk of a task's time, and the GETs of one turn then read on several threads.
+ */
 function flush(): void {
   const queues = pending;
   pending = new Map();
-  for (const ops of queues.values()) for (let i = 0; i < ops.length; i += BATCH_OPS) send(ops.slice(i, i + BATCH_OPS));
+  for (const ops of queues.values()) {
+    let from = 0;
+    let shards = false;
+    for (let i = 0; i < ops.length; i++) {
+      const isShards = ops[i].op.kind === native.FILE_OP_SHARDS;
+      if (i - from === BATCH_OPS || (isShards && shards)) {
+        send(ops.slice(from, i));
+        from = i;
+        shards = false;
+      }
+      shards ||= isShards;
+    }
+    send(ops.slice(from));
+  }
 }
 
 /**
@@ -108,4 +134,34 @@ export async function readFileIfChanged(
   const r = await submit({ kind: native.FILE_OP_READ, path, known }, queue);
   if (!r.found) return null;
   return r.bytes ? { id: r.id, ctimeMs: r.ctimeMs, bytes: r.bytes } : { id: r.id, ctimeMs: r.ctimeMs };
+}
+
+/**
+ * `readShardsFramesAsync` as an operation of `queue`: it runs in the same pool task as the operations asked of
+ * that queue in this turn of the event loop (a GET's first batch beside its set's metadata checks, `readGroup`:
+ * one pool trip and one wake-up of the event loop where there were two). Resolves to the frames that failed in
+ * each file; an open or read error or a short file rejects (for the first file that failed). Without `key` the
+ * spans are read whole and nothing is checked (all 0). Every `outs[i]` must stay unchanged until it settles.
+ */
+export async function readShardsFramesQueued(
+  paths: string[],
+  positions: number[],
+  stride: number,
+  outs: Buffer[],
+  key: Buffer | undefined,
+  queue: string,
+): Promise<number[]> {
+  // Checked here as the kernel checks them: one malformed operation would refuse its whole task.
+  const ok =
+    paths.length > 0 &&
+    positions.length === paths.length &&
+    outs.length === paths.length &&
+    paths.every((p) => p !== '') &&
+    positions.every((p) => Number.isSafeInteger(p) && p >= 0) &&
+    Number.isInteger(stride) &&
+    stride > FRAME_HASH_LENGTH &&
+    (key === undefined || key.length === 32);
+  if (!ok) throw new TypeError(`readShardsFramesQueued: ${paths.length} paths, stride ${stride}: bad arguments`);
+  const r = await submit({ kind: native.FILE_OP_SHARDS, path: '', paths, positions, outs, stride, key }, queue);
+  return r.bad ?? [];
 }

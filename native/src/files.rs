@@ -15,8 +15,12 @@ use std::os::fd::IntoRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
+use highway::Key;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+
+use crate::frames::read_shard_frames;
+use crate::highway::{key_of, HH_LEN};
 
 /// A failed system call as an error the TS face can read back: `errno <n> <syscall>`.
 pub(crate) fn os_error(e: io::Error, syscall: &str) -> Error {
@@ -125,6 +129,13 @@ pub struct FileOp {
     pub data: Option<Buffer>,
     /// Atomic: the file written first, then renamed to `path`.
     pub tmp: Option<String>,
+    /// Shards: the shard files (`path` unused), the byte position in each, one buffer per file to read into.
+    pub paths: Option<Vec<String>>,
+    pub positions: Option<Vec<i64>>,
+    pub outs: Option<Vec<Buffer>>,
+    /// Shards: bytes per frame; the HighwayHash key (absent: read without checking, as `verify` false).
+    pub stride: Option<u32>,
+    pub key: Option<Buffer>,
 }
 
 /// Whole file, or null when it (or a parent) is missing; with `known`, its identity too (see `read_if_changed`).
@@ -145,6 +156,10 @@ pub const FILE_OP_ATOMIC: u32 = 4;
 /// Removes the file (unlink(2)); a missing one fails with ENOENT, as node's unlink.
 #[napi]
 pub const FILE_OP_UNLINK: u32 = 5;
+/// Reads spans of shard files into `outs`, each frame's hash checked (`frames::read_shard_frames`), as
+/// `readShardsFramesAsync` does: a GET's first batch in the same task as its metadata checks (one pool trip).
+#[napi]
+pub const FILE_OP_SHARDS: u32 = 6;
 
 /// What one operation of a batch gave.
 #[napi(object)]
@@ -161,6 +176,8 @@ pub struct FileOpResult {
     pub bytes: Option<Buffer>,
     /// Append linked: the file still had its name after the write.
     pub linked: bool,
+    /// Shards: the frames that failed their check, per file.
+    pub bad: Option<Vec<u32>>,
 }
 
 /// An operation with its inputs checked, ready for the pool.
@@ -170,6 +187,7 @@ pub enum Op {
     AppendLinked { path: String, data: Buffer },
     Atomic { tmp: String, data: Buffer, path: String },
     Unlink { path: String },
+    Shards { paths: Vec<String>, positions: Vec<i64>, outs: Vec<Buffer>, stride: usize, key: Option<Key> },
 }
 
 #[derive(Default)]
@@ -179,6 +197,7 @@ pub struct Done {
     ctime_ms: f64,
     bytes: Option<Vec<u8>>,
     linked: bool,
+    bad: Option<Vec<u32>>,
 }
 
 fn read_if_changed(path: &str, known: Option<&str>) -> Result<Done> {
@@ -206,7 +225,7 @@ fn read_if_changed(path: &str, known: Option<&str>) -> Result<Done> {
 }
 
 impl Op {
-    fn run(&self) -> Result<Done> {
+    fn run(&mut self) -> Result<Done> {
         match self {
             Op::Read { path, known } => read_if_changed(path, known.as_deref()),
             Op::Write { path, data, append } => write_whole(path, data, *append).map(|()| Done::default()),
@@ -220,6 +239,13 @@ impl Op {
                 })
                 .map(|()| Done::default()),
             Op::Unlink { path } => fs::remove_file(path).map(|()| Done::default()).map_err(|e| os_error(e, "unlink")),
+            Op::Shards { paths, positions, outs, stride, key } => {
+                let mut bad = Vec::with_capacity(paths.len());
+                for ((path, position), out) in paths.iter().zip(positions.iter()).zip(outs.iter_mut()) {
+                    bad.push(read_shard_frames(path, *position as u64, *stride, out, *key)?);
+                }
+                Ok(Done { bad: Some(bad), ..Done::default() })
+            }
         }
     }
 }
@@ -235,7 +261,7 @@ impl Task for FileOpsTask {
     type JsValue = Vec<FileOpResult>;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        Ok(self.ops.iter().map(Op::run).collect())
+        Ok(self.ops.iter_mut().map(Op::run).collect())
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Vec<FileOpResult>> {
@@ -249,6 +275,7 @@ impl Task for FileOpsTask {
                     ctime_ms: d.ctime_ms,
                     bytes: d.bytes.map(Buffer::from),
                     linked: d.linked,
+                    bad: d.bad,
                 },
                 Err(e) => FileOpResult {
                     error: Some(e.reason.clone()),
@@ -257,10 +284,37 @@ impl Task for FileOpsTask {
                     ctime_ms: 0.0,
                     bytes: None,
                     linked: false,
+                    bad: None,
                 },
             })
             .collect())
     }
+}
+
+/// A FILE_OP_SHARDS operation with its arguments checked, as `readShardsFramesAsync` checks them.
+fn shards_op(o: FileOp) -> Result<Op> {
+    let (Some(paths), Some(positions), Some(outs), Some(stride)) = (o.paths, o.positions, o.outs, o.stride) else {
+        return Err(Error::new(Status::InvalidArg, "file op shards needs paths, positions, outs and stride"));
+    };
+    if paths.is_empty()
+        || paths.len() != positions.len()
+        || paths.len() != outs.len()
+        || paths.iter().any(String::is_empty)
+        || positions.iter().any(|&p| p < 0)
+        || stride as usize <= HH_LEN
+    {
+        return Err(Error::new(
+            Status::InvalidArg,
+            format!(
+                "file op shards: {} paths, {} positions, {} buffers, stride {stride}",
+                paths.len(),
+                positions.len(),
+                outs.len()
+            ),
+        ));
+    }
+    let key = o.key.as_deref().map(key_of).transpose()?;
+    Ok(Op::Shards { paths, positions, outs, stride: stride as usize, key })
 }
 
 /// Runs the operations one after the other in one task on the libuv pool; resolves one result per
@@ -288,6 +342,7 @@ pub fn file_ops_async(ops: Vec<FileOp>) -> Result<AsyncTask<FileOpsTask>> {
                     path: o.path,
                 },
                 FILE_OP_UNLINK => Op::Unlink { path: o.path },
+                FILE_OP_SHARDS => shards_op(o)?,
                 k => return Err(Error::new(Status::InvalidArg, format!("unknown file op {k}"))),
             })
         })

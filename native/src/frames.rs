@@ -162,7 +162,13 @@ pub struct ReadShardFramesTask {
 /// error (`errno <n> <syscall>`, as files.rs reports them) or the end of the file before `out` is full throws.
 /// Without `key` the span is read in one go and nothing is checked (0 bad): for data that carries its own
 /// authentication (sealed SSE packages), whose reader re-reads with the check when that fails.
-fn read_shard_frames(path: &str, position: u64, stride: usize, out: &mut [u8], key: Option<Key>) -> Result<u32> {
+pub(crate) fn read_shard_frames(
+    path: &str,
+    position: u64,
+    stride: usize,
+    out: &mut [u8],
+    key: Option<Key>,
+) -> Result<u32> {
     use std::os::unix::fs::FileExt;
     let file = std::fs::File::open(path).map_err(|e| crate::files::os_error(e, "open"))?;
     let read_at = |buf: &mut [u8], at: u64| {

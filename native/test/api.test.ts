@@ -56,6 +56,7 @@ describe('@cairn/native exports', () => {
         'appendFileLinked',
         'readFile',
         'readFileIfChanged',
+        'readShardsFramesQueued',
         'unlinkFile',
         'writeFile',
         'writeFileAtomic',

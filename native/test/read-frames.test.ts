@@ -2,7 +2,8 @@
 // buffer frame by frame with each frame's hash checked; the count of bad frames (a flipped byte in one frame
 // is one), the short last frame of a part, a read past the end of the file rejecting, a missing file
 // rejecting with ENOENT, bad arguments refused, and no descriptor left open.
-import { readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants as fsConstants, openSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,9 @@ import {
   highwayHash,
   readBlock,
   readShardFramesAsync,
+  readFileIfChanged,
   readShardsFramesAsync,
+  readShardsFramesQueued,
   UploadHasher,
   verifyFrames,
 } from '../index.js';
@@ -153,6 +156,86 @@ describe('readShardsFramesAsync', () => {
     expect(() => readShardsFramesAsync!([path, ''], [0, 0], STRIDE, two(), KEY)).toThrow(/bad arguments/);
     expect(() => readShardsFramesAsync!([path, path], [0, -1], STRIDE, two(), KEY)).toThrow(/bad arguments/);
     expect(readdirSync('/proc/self/fd').length).toBeLessThanOrEqual(before);
+  });
+});
+
+// readShardsFramesQueued: readShardsFramesAsync as an operation of a files.ts queue, run in the same pool task
+// as the other operations asked of that queue in the same turn (a GET's first batch with its metadata checks);
+// a second shard read of the same turn gets a task of its own; its failures are its own.
+describe('readShardsFramesQueued', () => {
+  const pending = <T>(p: Promise<T>) => {
+    let settled = false;
+    void p.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    return () => settled;
+  };
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('reads and checks as readShardsFramesAsync does, and without a key checks nothing', async () => {
+    const bad = Buffer.from(file);
+    bad[FRAME_HASH_LENGTH + 5] ^= 4; // frame 0's shard
+    const p = join(dir, 'bad-queued');
+    writeFileSync(p, bad);
+    const outs = [Buffer.alloc(2 * STRIDE), Buffer.alloc(3 * STRIDE)];
+    expect(await readShardsFramesQueued([path, p], [STRIDE, 0], STRIDE, outs, KEY, 'q1')).toEqual([0, 1]);
+    expect(outs[0].equals(file.subarray(STRIDE, 3 * STRIDE))).toBe(true);
+    expect(outs[1].equals(bad.subarray(0, 3 * STRIDE))).toBe(true);
+    const plain = [Buffer.alloc(3 * STRIDE)];
+    expect(await readShardsFramesQueued([p], [0], STRIDE, plain, undefined, 'q1')).toEqual([0]);
+    expect(plain[0].equals(bad.subarray(0, 3 * STRIDE))).toBe(true);
+  });
+
+  it('fails alone (ENOENT with its path, a short file), refuses bad arguments, the queue still answering', async () => {
+    const absent = join(dir, 'absent-queued');
+    const meta = readFileIfChanged(path, '', 'q2');
+    const missing = readShardsFramesQueued(
+      [path, absent],
+      [0, 0],
+      STRIDE,
+      [Buffer.alloc(8), Buffer.alloc(8)],
+      KEY,
+      'q2',
+    );
+    await expect(missing).rejects.toMatchObject({ code: 'ENOENT', syscall: 'open', path: `${path}, ${absent}` });
+    expect((await meta)?.bytes?.equals(file)).toBe(true);
+    await expect(
+      readShardsFramesQueued([path], [6 * STRIDE], STRIDE, [Buffer.alloc(STRIDE)], KEY, 'q2'),
+    ).rejects.toThrow(/too short/);
+    const one = [Buffer.alloc(STRIDE)];
+    for (const args of [
+      [[], [], STRIDE, [], KEY],
+      [[path], [0, 1], STRIDE, one, KEY],
+      [[''], [0], STRIDE, one, KEY],
+      [[path], [-1], STRIDE, one, KEY],
+      [[path], [0], FRAME_HASH_LENGTH, one, KEY],
+      [[path], [0], STRIDE, one, Buffer.alloc(31)],
+    ] as [string[], number[], number, Buffer[], Buffer][]) {
+      const beside = readFileIfChanged(path, '', 'q3');
+      await expect(readShardsFramesQueued(...args, 'q3')).rejects.toThrow(/bad arguments/);
+      expect((await beside)?.id).toBeTruthy();
+    }
+  });
+
+  it("runs in the task of the queue's other operations of the turn; a second shard read in a task of its own", async () => {
+    // Opening a FIFO for reading blocks until a writer opens it: the task holding that read holds its results.
+    const fifo = join(dir, 'queued-fifo');
+    execFileSync('mkfifo', [fifo]);
+    const meta = readFileIfChanged(path, '', 'q4');
+    // Once opened, a positioned read of a pipe fails (ESPIPE): the read's own failure, the queue's others answered.
+    const stuck = readShardsFramesQueued([fifo], [0], STRIDE, [Buffer.alloc(STRIDE)], KEY, 'q4').then(
+      () => 'read',
+      (e: NodeJS.ErrnoException) => e.code,
+    );
+    const second = readShardsFramesQueued([path], [0], STRIDE, [Buffer.alloc(STRIDE)], KEY, 'q4');
+    const metaDone = pending(meta);
+    expect(await second).toEqual([0]); // its own task: not held by the FIFO
+    await sleep(200);
+    expect(metaDone()).toBe(false); // the same task as the FIFO's read
+    closeSync(openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
+    expect(await stuck).toBe('ESPIPE');
+    expect((await meta)?.bytes?.equals(file)).toBe(true);
   });
 });
 

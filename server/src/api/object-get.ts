@@ -105,7 +105,11 @@ export async function getOrHeadObject(
       ? { readingParts: true }
       : head
         ? {}
-        : { readingWhole: rangeHeader === undefined, readingRange: rangeHeader };
+        : {
+            readingWhole: rangeHeader === undefined,
+            readingRange: rangeHeader,
+            conditional: req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined,
+          };
   const object = await ctx.storage.openObject(bucket, key, { versionId, ...reading }).catch(markNoSuchKey);
   try {
     const { info } = object;

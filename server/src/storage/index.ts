@@ -198,7 +198,7 @@ function makeContext(
     metadataCacheMs: whole('metadataCacheMs', opts.metadataCacheMs, 0, 0),
     pool,
     readAhead: tuning.readCacheBytes > 0 ? new ReadAhead(pool, tuning.readCacheBytes, tuning.readCacheLingerMs) : null,
-    readStats: { shardReads: 0, shardBytes: 0, readTasks: 0, metadataReads: 0, metadataCacheHits: 0 },
+    readStats: { shardReads: 0, shardBytes: 0, readTasks: 0, metadataReads: 0, metadataCacheHits: 0, earlyReads: 0 },
     codec: nativeCodec(),
     log: opts.log ?? silentLogger,
     tmpDir,

@@ -327,6 +327,11 @@ export interface OpenOptions {
    */
   readingRange?: string;
   /**
+   * The GET may be answered without its body (If-None-Match or If-Modified-Since: a 304): a store should not
+   * begin reading the data before its metadata says it is wanted.
+   */
+  conditional?: boolean;
+  /**
    * The caller needs `info.parts` (a partNumber read). A store whose metadata read does not bring the parts of a
    * multipart object (the S3 gateway: one more backend request) asks for them only then; the others ignore it.
    */

@@ -22,7 +22,7 @@ import { RemoteDrive } from '../rpc/remote-drive.js';
 import type { Change, ChangeBus, HeldLock, Locks } from '../coordination.js';
 import { Buckets } from './buckets.js';
 import { ErasureSet, type SetDeps } from './erasure-set.js';
-import { openVersion, readBody, readInline } from './get.js';
+import { openVersion, readBody, readEarly, readInline } from './get.js';
 import { bucketHasObjects, listObjectVersions, listObjects } from './listing.js';
 import { KeyedMutex } from './locks.js';
 import { Multipart } from './multipart.js';
@@ -407,10 +407,13 @@ export class ErasureObjects implements L.ObjectLayer {
     return putObjectInSet(this.setOf(key), bucket, key, body, opts, versioning);
   }
 
-  async openObject(bucket: string, key: string, opts: { versionId?: string } = {}): Promise<L.OpenedObject> {
+  async openObject(bucket: string, key: string, opts: L.OpenOptions = {}): Promise<L.OpenedObject> {
     await this.buckets.get(bucket);
     validateKey(key);
     const set = this.setOf(key);
+    // A GET that will read its data: its first batch begun beside the metadata read (engine/get.ts readEarly).
+    if ((opts.readingWhole || opts.readingRange !== undefined) && !opts.conditional)
+      readEarly(set, bucket, key, opts.versionId, opts.readingRange);
     const o = await openVersion(set, bucket, key, opts.versionId);
     const remote = o.version.tier;
     return {

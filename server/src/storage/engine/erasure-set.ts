@@ -76,6 +76,12 @@ interface KeptAnswer {
 
 /** Objects whose metadata answers are kept at most, per set. */
 const MAX_KEPT = 1024;
+/**
+ * Last metadata answers kept as hints (lastRead), per set, and for how long: long enough for a reader's next
+ * request of the same file (DuckDB asks a Parquet file's footer, then its column chunks one by one).
+ */
+const MAX_HINTS = 256;
+const HINT_MS = 5000;
 /** Answers with more inline data than this (all drives' copies) are not kept: memory, for a small gain. */
 const MAX_KEPT_INLINE_BYTES = 64 * 1024;
 
@@ -103,6 +109,8 @@ export class ErasureSet {
   >();
   /** Answers of resolveForRead kept for ctx.metadataCacheMs (off at 0), oldest first (see resolveForRead). */
   private readonly kept = new Map<string, KeptAnswer>();
+  /** The last metadata answer of each object lately read, oldest first: hints only (see lastRead). */
+  private readonly hints = new Map<string, { at: number; answer: Answer }>();
   /** Per drive: whether its format file was there, and when that was asked (formatPresent). */
   private readonly formatSeen = new Map<Drive, { at: number; present: Promise<boolean> }>();
 
@@ -228,8 +236,31 @@ export class ErasureSet {
       done();
       if (ttl > 0 && entry.writes === this.writes && keepable(answer.metas))
         this.keep(rel, now, entry.writes, online, answer);
+      if (keepable(answer.metas)) this.hint(rel, answer);
     }, done);
     return entry.answer;
+  }
+
+  /**
+   * The metadata the last GET or HEAD of this object read, if within HINT_MS: a guess of what the next read
+   * will find, never an answer (nothing is told to a client from it). A GET uses it to begin reading its first
+   * batch while its own metadata read runs (engine/get.ts readEarly): the batch is of the version the hint
+   * names, shared through the read-ahead cache under that version's identity, so only a GET whose own
+   * metadata read finds that same version takes it.
+   */
+  lastRead(bucket: string, key: string): Answer | undefined {
+    const h = this.hints.get(this.objRel(bucket, key));
+    return h && Date.now() - h.at < HINT_MS ? h.answer : undefined;
+  }
+
+  private hint(rel: string, answer: Answer): void {
+    const now = Date.now();
+    this.hints.delete(rel);
+    this.hints.set(rel, { at: now, answer });
+    for (const [k, v] of this.hints) {
+      if (this.hints.size <= MAX_HINTS && now - v.at < HINT_MS) break;
+      this.hints.delete(k);
+    }
   }
 
   /**

@@ -7,7 +7,7 @@ import { S3Error } from '../../errors.js';
 import type { VersionRecord } from '../meta/meta-file.js';
 import { versionKey, type DriveMeta, type Resolved, toObjectInfo } from '../meta/versions.js';
 import type { ByteRange, MutableChunks, ObjectInfo, RecyclingBody } from '../object-layer.js';
-import { FRAME_HASH_LENGTH } from '../erasure/codec.js';
+import { FRAME_HASH_LENGTH, type Codec } from '../erasure/codec.js';
 import { inlineSource, PartReader, type Batch, type ShardSource } from '../erasure/part-reader.js';
 import { PartBatches } from './batches.js';
 import { isMutable, markMutable, recycleChunk, type SharedBatch } from './read-ahead.js';
@@ -46,7 +46,7 @@ export function partSources(
   set: ErasureSet,
   bucket: string,
   key: string,
-  o: Opened,
+  o: Pick<Opened, 'version' | 'metas' | 'resolved'>,
   p: number,
   exclude?: Set<number>,
 ): (ShardSource | null)[] {
@@ -165,6 +165,107 @@ async function inlineWhole(set: ErasureSet, o: Opened): Promise<Buffer | null> {
   return pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, v.size);
 }
 
+/** Shards `reader` found missing or bad on drives that are up: those can be rebuilt (an offline drive waits). */
+function healable(set: ErasureSet, v: VersionRecord, reader: PartReader): boolean {
+  for (const shard of reader.bad) {
+    const slot = v.ec!.dist.indexOf(shard + 1);
+    if (set.writable[slot] && set.online[slot]) return true;
+  }
+  return false;
+}
+
+/** The identity of a version in the read-ahead cache (undefined: not shared), as bodyChunks names it. */
+function cacheId(set: ErasureSet, bucket: string, key: string, v: VersionRecord, verify: boolean): string | undefined {
+  return v.dataDir && set.deps.ctx.readAhead
+    ? `${set.index}\0${set.objRel(bucket, key)}\0${versionKey(v)}${verify ? '' : '\0unverified'}`
+    : undefined;
+}
+
+/**
+ * A Range header's bytes in an object of `size` bytes as the API reads it (api/object-headers.ts parseRange:
+ * one range, clamped to the object), or undefined where that answers an error or the whole object.
+ */
+function rangeOf(header: string, size: number): ByteRange | undefined {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    return n > 0 ? { start: Math.max(0, size - n), end: size - 1 } : undefined;
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  return start < size && end >= start ? { start, end } : undefined;
+}
+
+/**
+ * Begins reading the first batch of a GET (`range`: its Range header; undefined: the whole object) from the
+ * metadata the object's last read found (ErasureSet.lastRead), in the same pool task as the GET's own metadata
+ * checks (the set's readGroup queue): one pool trip before the first byte where there were two, so the event
+ * loop sleeps and wakes once for both, not twice (each wake-up waits ~1-2 ms for a core on a loaded machine;
+ * bench/readers/README.md). A reader that asks for one range at a time, as DuckDB does, waits for each. The batch goes
+ * into the read-ahead cache under the hinted version's identity: the GET takes it there only if its own
+ * metadata read chose that same version (an object overwritten since reads the new version's blocks, and
+ * the early batch expires unused). Nothing is begun without a hint, for a version without data files or
+ * with encrypted data, or for a range the API would refuse.
+ */
+export function readEarly(
+  set: ErasureSet,
+  bucket: string,
+  key: string,
+  versionId: string | undefined,
+  range?: string,
+): void {
+  const ctx = set.deps.ctx;
+  const hint = ctx.readAhead ? set.lastRead(bucket, key) : undefined;
+  if (!hint) return;
+  const v =
+    versionId === undefined ? hint.resolved.versions[0] : hint.resolved.versions.find((x) => x.id === versionId);
+  if (!v?.dataDir || !v.ec || v.tier || v.encryption || v.size === 0) return;
+  const r = range === undefined ? { start: 0, end: v.size - 1 } : rangeOf(range, v.size);
+  if (!r) return;
+  let partStart = 0;
+  let p = 0;
+  while (partStart + v.parts[p].size <= r.start) partStart += v.parts[p++].size;
+  const size = v.parts[p].size;
+  const release = set.deps.reaper.hold(dataDirId(set.index, set.objRel(bucket, key), v.dataDir));
+  // The batch's data shards are read in the pool task of the set's metadata checks (Drive.readGroup), which
+  // this GET's openVersion asks for in this same turn: one pool trip and one wake-up before the first byte.
+  const group = set.drives[0]?.readGroup;
+  const queued = ctx.codec.readManyFramesQueued;
+  const codec: Codec =
+    group && queued
+      ? {
+          ...ctx.codec,
+          readManyFrames: (paths, positions, stride, outs, verify) => {
+            ctx.readStats.readTasks--; // no task of its own (PartReader counted one): it rides the metadata's
+            return queued(group, paths, positions, stride, outs, verify);
+          },
+        }
+      : ctx.codec;
+  const reader = new PartReader(
+    codec,
+    v.ec,
+    size,
+    partSources(set, bucket, key, { version: v, ...hint }, p),
+    ctx.slowShardMs,
+    ctx.readStats,
+    true,
+  );
+  const bs = v.ec.blockSize;
+  const from = r.start - partStart;
+  const to = Math.min(r.end + 1 - partStart, size);
+  const batches = new PartBatches(reader, ctx, cacheId(set, bucket, key, v, true), p, bs, v.ec.data);
+  // As bodyChunks asks for its first batch: the same blocks and window, so the GET finds this one.
+  const shared = batches.at(Math.floor(from / bs), Math.floor((to - 1) / bs), from, to);
+  ctx.readStats.earlyReads++;
+  const done = () => {
+    shared.lease.release();
+    if (healable(set, v, reader)) set.deps.queueHeal(set.index, bucket, key, reader.corrupt);
+    void reader.close().finally(release);
+  };
+  shared.batch.then(done, done);
+}
+
 /** The bytes of a version's range, batch by batch (see readBody). */
 function bodyChunks(
   set: ErasureSet,
@@ -183,10 +284,7 @@ function bodyChunks(
   // Old data is removed only once no GET reads it any more (a later part is opened when reached).
   const release = v.dataDir ? set.deps.reaper.hold(dataDirId(set.index, set.objRel(bucket, key), v.dataDir)) : () => {};
   // Inline objects live in the metadata: nothing to share or read ahead.
-  const versionId =
-    v.dataDir && readAhead
-      ? `${set.index}\0${set.objRel(bucket, key)}\0${versionKey(v)}${verify ? '' : '\0unverified'}`
-      : undefined;
+  const versionId = cacheId(set, bucket, key, v, verify);
   const sequential = versionId !== undefined && readAhead!.sequential(versionId, start, end);
   let prefetched = false;
   async function* blocks(): AsyncGenerator<Buffer> {
@@ -258,10 +356,7 @@ function bodyChunks(
               shared.lease.release();
             }
           } finally {
-            // Shards missing on drives that are up can be rebuilt; an offline drive waits for its return.
-            for (const shard of reader.bad)
-              if (set.writable[v.ec!.dist.indexOf(shard + 1)] && set.online[v.ec!.dist.indexOf(shard + 1)])
-                healNeeded = true;
+            if (healable(set, v, reader)) healNeeded = true;
             if (reader.corrupt) corrupt = true;
             await reader.close();
           }

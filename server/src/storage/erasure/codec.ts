@@ -64,6 +64,18 @@ export interface Codec {
     outs: Buffer[],
     verify?: boolean,
   ): Promise<number[]>;
+  /**
+   * `readManyFrames` in the pool task of `queue` (a set's `Drive.readGroup`): with the operations asked of that
+   * queue in this turn of the event loop, e.g. the metadata checks of the same GET (one pool trip, not two).
+   */
+  readManyFramesQueued?(
+    queue: string,
+    paths: string[],
+    positions: number[],
+    stride: number,
+    outs: Buffer[],
+    verify?: boolean,
+  ): Promise<number[]>;
 }
 
 /** Fixed HighwayHash key of bitrot hashes (part of the on-disk format: never change it). */
@@ -112,5 +124,7 @@ export function nativeCodec(): Codec {
       native.readShardsFramesAsync &&
       ((paths, positions, stride, outs, verify = true) =>
         native.readShardsFramesAsync!(paths, positions, stride, outs, BITROT_KEY, verify)),
+    readManyFramesQueued: (queue, paths, positions, stride, outs, verify = true) =>
+      native.readShardsFramesQueued(paths, positions, stride, outs, verify ? BITROT_KEY : undefined, queue),
   };
 }

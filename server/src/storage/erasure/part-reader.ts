@@ -47,6 +47,8 @@ export interface ReadStats {
   metadataReads: number;
   /** GETs and HEADs answered from a kept metadata read (StorageOptions.metadataCacheMs). */
   metadataCacheHits: number;
+  /** GETs whose first batch was begun beside their metadata read, from the last read's metadata (readEarly). */
+  earlyReads: number;
 }
 
 export class PartReader {

@@ -70,6 +70,15 @@ describe('a GET after a GET of the same object', () => {
     // The early batch's shard reads ran in the pool task of the GET's metadata checks, not in one of their own.
     expect(plain.tasks).toBeGreaterThanOrEqual(1);
     expect(alone.tasks).toBe(plain.tasks - 1);
+
+    // Bytes of one data shard's frame (a Parquet footer's shape) as well.
+    await quiet();
+    const [a, z] = [BS * 20 + 10, BS * 20 + 500];
+    const footer = await getRange('k', `bytes=${a}-${z}`, { start: a, end: z });
+    expect(footer.bytes.equals(obj.subarray(a, z + 1))).toBe(true);
+    expect(footer.early).toBe(1);
+    expect(footer.reads).toBe(1);
+    expect(footer.tasks).toBe(0);
   });
 
   it('answers an object overwritten since with the new bytes, not the early batch of the old', async () => {

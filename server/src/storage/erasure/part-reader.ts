@@ -246,11 +246,12 @@ export class PartReader {
       const slow = new Promise<null>((res) => (timer = setTimeout(() => res(null), this.slowMs)));
       const done = new Set<number>();
       // File shards read and verify in one pool call each (Codec.readFrames), where the addon has it; local
-      // files all in one call (Codec.readManyFrames): one pool task per batch, not one per data shard.
+      // files all in one call (Codec.readManyFrames): one pool task per batch, not one per data shard. A single
+      // local file too (a footer's one frame): a GET's early read queues that call with its metadata checks.
       const fused = spans.every((sp, i) => !sp || this.sources[i]!.readFrames !== undefined);
       const local = spans.flatMap((sp, i) => (sp && this.sources[i]!.localPath !== undefined && bufs[i] ? [i] : []));
       const many =
-        fused && this.codec.readManyFrames && local.length > 1 && local.length === spans.filter(Boolean).length;
+        fused && this.codec.readManyFrames && local.length > 0 && local.length === spans.filter(Boolean).length;
       let bad = 0;
       const reads = many
         ? this.readMany(local, spans as { f: number; len: number }[], bufs as Buffer[])

@@ -1,6 +1,6 @@
 // S3 Select side by side with MinIO, through HTTP, on the same objects (issue 19's targets): both servers run as
 // child processes on 4 drive folders each, the same data is uploaded to both, and each query's server CPU time
-// (utime + stime of the server process, every thread) is read from /proc around it. Prints one table:
+// (the run time of every thread of the server's process tree, from /proc/*/task/*/schedstat) is read around it. Prints one table:
 //
 //   | query | Cairn MB/CPU-s | MinIO MB/CPU-s | ratio | Cairn read | MinIO read | target |
 //
@@ -10,6 +10,8 @@
 //   SELECT_BENCH_MB=256 SELECT_BENCH_WIDE_ROWS=1000000 SELECT_BENCH_RUNS=3 npm run -w bench select:minio
 //   SELECT_BENCH_ONLY=JSON npm run -w bench select:minio  # only the queries whose label holds the text
 //   MINIO_BIN=/work/ext/bin/minio (default) ; SELECT_BENCH_PYTHON: a Python with pyarrow (see data.ts)
+//   SELECT_BENCH_CAIRN_WORKERS=1 (Cairn's --workers; default: the server's own, one per core)
+//   SELECT_BENCH_CAIRN_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (node flags of Cairn's process: profiles)
 // Data is generated once into os.tmpdir()/cairn-select-bench (outside the repository).
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -30,7 +32,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { fileSource } from '../../select-engine/src/formats/index.js';
 import * as engine from '../../select-engine/src/index.js';
-import { sampleTree } from '../load/procstat.js';
+import { schedSecondsTree } from '../load/procstat.js';
 import { csvFile, jsonFile, wideParquetFile } from './data.js';
 
 const MB = Number(process.env.SELECT_BENCH_MB ?? 128);
@@ -38,6 +40,8 @@ const WIDE_ROWS = Number(process.env.SELECT_BENCH_WIDE_ROWS ?? 640_000);
 const RUNS = Number(process.env.SELECT_BENCH_RUNS ?? 2);
 const ONLY = process.env.SELECT_BENCH_ONLY;
 const MINIO = process.env.MINIO_BIN ?? '/work/ext/bin/minio';
+const CAIRN_WORKERS = process.env.SELECT_BENCH_CAIRN_WORKERS;
+const CAIRN_NODE_ARGS = (process.env.SELECT_BENCH_CAIRN_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 const venvPython = fileURLToPath(new URL('../../.venv/bin/python', import.meta.url));
 const PYTHON = process.env.SELECT_BENCH_PYTHON ?? (existsSync(venvPython) ? venvPython : 'python3');
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -70,11 +74,13 @@ async function startCairn(dir: string): Promise<Server> {
   const child = spawn(
     process.execPath,
     [
+      ...CAIRN_NODE_ARGS,
       '--conditions=source',
       '--import',
       'tsx',
       'server/src/cli/main.ts',
       'server',
+      ...(CAIRN_WORKERS ? ['--workers', CAIRN_WORKERS] : []),
       '--address',
       '127.0.0.1:0',
       join(dir, 'd{1...4}'),
@@ -151,6 +157,14 @@ async function startMinio(dir: string): Promise<Server> {
   return { name: 'MinIO', url, child, client: s3 };
 }
 
+/** Waits for a child to exit, killing it after 20 s. */
+async function stopped(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  await new Promise((r) => child.once('exit', r));
+  clearTimeout(kill);
+}
+
 async function upload(s: Server, key: string, path: string): Promise<void> {
   await new Upload({
     client: s.client,
@@ -170,7 +184,7 @@ interface Outcome {
 type Input = SelectObjectContentCommandInput['InputSerialization'];
 
 async function selectOnce(s: Server, key: string, sql: string, input: Input): Promise<Outcome> {
-  const before = await sampleTree(s.child.pid!);
+  const before = await schedSecondsTree(s.child.pid!);
   const t0 = performance.now();
   let bytesScanned = 0;
   let returned = 0;
@@ -193,8 +207,8 @@ async function selectOnce(s: Server, key: string, sql: string, input: Input): Pr
     return { cpuSeconds: 0, seconds: 0, bytesScanned: 0, returned: 0, error: (e as Error).name ?? String(e) };
   }
   const seconds = (performance.now() - t0) / 1000;
-  const after = await sampleTree(s.child.pid!);
-  return { cpuSeconds: after.cpuSeconds - before.cpuSeconds, seconds, bytesScanned, returned };
+  const after = await schedSecondsTree(s.child.pid!);
+  return { cpuSeconds: after - before, seconds, bytesScanned, returned };
 }
 
 async function best(f: () => Promise<Outcome>): Promise<Outcome> {
@@ -369,7 +383,9 @@ async function main() {
       "\nMB/CPU-s: object MB over the server process's CPU seconds (all threads); target for HTTP: within 20%.",
     );
   } finally {
-    for (const s of servers) s.child.kill('SIGKILL');
+    // Cairn stops on SIGTERM (so that a --cpu-prof given in SELECT_BENCH_CAIRN_NODE_ARGS writes its profile).
+    for (const s of servers) s.child.kill(s.name === 'Cairn' ? 'SIGTERM' : 'SIGKILL');
+    await Promise.all(servers.map((s) => stopped(s.child)));
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -72,6 +72,7 @@ export class LocalDrive implements Drive {
   private mountExpected = false;
 
   constructor(readonly root: string) {
+    this.prefix = join(root, '/');
     this.mountedDevice = mountPointDevice(root);
   }
 
@@ -104,6 +105,18 @@ export class LocalDrive implements Drive {
     return join(this.root, rel);
   }
 
+  /** The root with one trailing separator (see `under`). */
+  private readonly prefix: string;
+
+  /**
+   * abs() for the paths of every GET (metadata files, shard files): key-path.ts's relative paths hold no `.`,
+   * `..` or empty segment, so joining is appending, without path.join's normalization of the whole string
+   * (~3 us per call on the loaded machine, a dozen calls per GET: ~4% of a 64 KiB range GET's loop CPU).
+   */
+  private under(rel: string): string {
+    return this.prefix + rel;
+  }
+
   /**
    * Like read(), with the bytes kept per path beside the file's identity (inode, size, mtime and ctime):
    * while a stat shows the same identity the kept bytes are returned, one stat instead of open + read +
@@ -131,7 +144,7 @@ export class LocalDrive implements Drive {
    */
   async readIfChanged(rel: string, known: string): Promise<IfChanged | null> {
     const now = this.now();
-    const read = await readFileIfChanged(this.abs(rel), known, (known && this.readGroup) || this.root);
+    const read = await readFileIfChanged(this.under(rel), known, (known && this.readGroup) || this.root);
     if (!read) return null;
     return { id: read.id, settled: now - read.ctimeMs >= SETTLED_MS, bytes: read.bytes };
   }
@@ -194,7 +207,7 @@ export class LocalDrive implements Drive {
   }
 
   openShard(rel: string, verify?: FrameVerifier): ShardSource {
-    return fileSource(this.abs(rel), verify);
+    return fileSource(this.under(rel), verify);
   }
 
   async diskInfo(): Promise<DiskInfo> {

@@ -82,7 +82,8 @@ interface HeadLike {
   ChecksumType?: string;
 }
 
-const CHECKSUMS = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] as const;
+/** The checksum algorithms S3 names (ChecksumCRC32, x-amz-checksum-crc32, ...). */
+export const CHECKSUM_ALGORITHMS = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] as const;
 
 export function infoFromHead(bucket: string, key: string, h: HeadLike, tags?: string): L.ObjectInfo {
   const contentHeaders: Record<string, string> = {};
@@ -107,7 +108,7 @@ export function infoFromHead(bucket: string, key: string, h: HeadLike, tags?: st
     userMetadata: fromBackendMetadata(h.Metadata ?? {}),
   };
   if (tags) info.tagging = tags;
-  for (const alg of CHECKSUMS) {
+  for (const alg of CHECKSUM_ALGORITHMS) {
     const value = h[`Checksum${alg}`];
     if (value)
       info.checksum = { algorithm: alg, type: h.ChecksumType === 'COMPOSITE' ? 'COMPOSITE' : 'FULL_OBJECT', value };
@@ -136,7 +137,7 @@ export function infoFromHeaders(bucket: string, key: string, h: Record<string, s
     Metadata: metadata,
     ChecksumType: h['x-amz-checksum-type'],
   };
-  for (const alg of CHECKSUMS) head[`Checksum${alg}`] = h[`x-amz-checksum-${alg.toLowerCase()}`];
+  for (const alg of CHECKSUM_ALGORITHMS) head[`Checksum${alg}`] = h[`x-amz-checksum-${alg.toLowerCase()}`];
   return infoFromHead(bucket, key, head, tags);
 }
 

@@ -7,7 +7,7 @@ import { Readable as ReadableStream } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import type * as L from '../object-layer.js';
 import { backendError, type Sdk } from './backend.js';
-import { infoFromHead, infoFromHeaders, quote, tagString, unquote } from './convert.js';
+import { CHECKSUM_ALGORITHMS, infoFromHead, infoFromHeaders, quote, tagString, unquote } from './convert.js';
 import type { RawGetter } from './raw-get.js';
 import { TailCache } from './tail-cache.js';
 
@@ -16,7 +16,6 @@ const ONE_RANGE = /^bytes=(\d+-\d*|-\d+)$/;
 
 /** Pages of 1000 parts read for a multipart object's part list: S3 allows 10,000 parts. */
 const PART_PAGES = 10;
-const CHECKSUM_ALGORITHMS: L.ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'];
 
 const changed = () => new S3Error('ServiceUnavailable', 'The object changed while it was being read; please retry.');
 

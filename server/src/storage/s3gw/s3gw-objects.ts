@@ -17,6 +17,7 @@ import { backendError, type Client, loadSdk, type Sdk } from './backend.js';
 import { type BucketConfigs, refuseConfig } from './bucket-configs.js';
 import type { RawGetter } from './raw-get.js';
 import {
+  CHECKSUM_ALGORITHMS,
   compareKeys,
   contentFields,
   copySource,
@@ -498,17 +499,26 @@ export class S3GatewayObjects implements L.ObjectLayer {
   async getMultipartUpload(bucket: string, key: string, uploadId: string): Promise<L.MultipartUploadInfo> {
     const known = this.uploads.get(uploadId);
     if (known && known.bucket === bucket && known.key === key) return known;
-    const out = await this.call<{ StorageClass?: string; Initiated?: Date }>(
-      new this.sdk.ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MaxParts: 1 }),
-      'NoSuchUpload',
-    );
-    return {
+    const out = await this.call<{
+      StorageClass?: string;
+      Initiated?: Date;
+      ChecksumAlgorithm?: string;
+      ChecksumType?: string;
+    }>(new this.sdk.ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MaxParts: 1 }), 'NoSuchUpload');
+    const info: L.MultipartUploadInfo = {
       bucket,
       key,
       uploadId,
       initiated: out.Initiated ?? new Date(0),
       storageClass: out.StorageClass === 'REDUCED_REDUNDANCY' ? 'REDUCED_REDUNDANCY' : 'STANDARD',
     };
+    // The upload's checksum as the backend's ListParts names it (AWS, MinIO and Cairn do): Complete verifies by it.
+    const algorithm = CHECKSUM_ALGORITHMS.find((a) => a === out.ChecksumAlgorithm);
+    if (algorithm) {
+      info.checksumAlgorithm = algorithm;
+      info.checksumType = out.ChecksumType === 'FULL_OBJECT' ? 'FULL_OBJECT' : 'COMPOSITE';
+    }
+    return info;
   }
 
   async putObjectPart(...[bucket, key, uploadId, partNumber, body, opts]: Parameters<L.ObjectLayer['putObjectPart']>) {
@@ -584,7 +594,9 @@ export class S3GatewayObjects implements L.ObjectLayer {
         );
     }
     const conditions = await this.conditions(bucket, key, opts.precondition);
-    const upload = this.uploads.get(uploadId);
+    // An upload this process did not start, or one completed already (a client's retry: NoSuchUpload here, which
+    // the API layer answers with the object it made), is asked of the backend.
+    const upload = await this.getMultipartUpload(bucket, key, uploadId);
     const sums = await completionChecksums(this.call.bind(this), this.sdk, upload, parts, opts.verifyChecksum);
     await this.call(
       new this.sdk.CompleteMultipartUploadCommand({

@@ -582,15 +582,22 @@ export class EventQueue {
     return (await events)[seq - seg.first];
   }
 
-  /** A segment's events, from the first folder that has it. */
+  /**
+   * A segment's events, from the first folder that has it. A move (`leave`) may copy the segment into the new
+   * folders after this looked there and empty the old ones before it looks there: when every look missed, the
+   * folders as they are now are looked at once more (the copy is done before the old folders are emptied).
+   */
   private async load(seg: Segment): Promise<string[]> {
     let error: unknown;
-    for (const dir of [...this.dirs, ...this.leaving]) {
-      try {
-        return decodeSegment(await readFile(join(dir, seg.file)), seg.count, seg.legacy);
-      } catch (e) {
-        if (error === undefined || !isMissing(e)) error = e;
+    for (let pass = 0; pass < 2; pass++) {
+      for (const dir of [...this.dirs, ...this.leaving]) {
+        try {
+          return decodeSegment(await readFile(join(dir, seg.file)), seg.count, seg.legacy);
+        } catch (e) {
+          if (error === undefined || !isMissing(e)) error = e;
+        }
       }
+      if (error === undefined || !isMissing(error)) break;
     }
     throw error;
   }

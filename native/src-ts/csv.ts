@@ -27,12 +27,8 @@ export interface CsvLineTest {
   judge: CsvLineJudge;
 }
 
-/**
- * The kernel, typed here rather than from binding.d.cts: `npm install` compiles the TypeScript (the root
- * `prepare`) before it rebuilds the addon, so a checkout whose binding predates this kernel must still compile.
- */
-type CsvLineFilter = (
-  chunk: Buffer,
+/** The kernel's arguments after the bytes. */
+type KernelArgs = [
   text: Buffer,
   field: number,
   fieldDelimiter: number,
@@ -41,21 +37,38 @@ type CsvLineFilter = (
   kind: number,
   op: number,
   bound: number,
-) => Promise<Buffer>;
-const kernel = (native as unknown as { csvLineFilterAsync: CsvLineFilter }).csvLineFilterAsync;
+];
+
+/**
+ * The kernels, typed here rather than from binding.d.cts: `npm install` compiles the TypeScript (the root
+ * `prepare`) before it rebuilds the addon, so a checkout whose binding predates a kernel must still compile.
+ * `csvLineFilterPiecesAsync`: one pool task for several pieces (each of complete lines), the kept lines of each
+ * in turn in one Buffer; an addon built before it gets the pieces joined (a copy).
+ */
+const kernels = native as unknown as {
+  csvLineFilterAsync: (chunk: Buffer, ...args: KernelArgs) => Promise<Buffer>;
+  csvLineFilterPiecesAsync?: (pieces: Buffer[], ...args: KernelArgs) => Promise<Buffer>;
+};
 const NO_TEXT = Buffer.alloc(0);
 
 /**
  * The lines of `chunk` (complete lines; bytes after the last delimiter count as one) that `test` may pass, with
- * their delimiters, in a new Buffer. `chunk` must not change until the promise settles.
+ * their delimiters, in a new Buffer; given several pieces (each of complete lines), the kept lines of each in
+ * turn, in one Buffer. The bytes must not change until the promise settles.
  */
-export function csvLineFilterAsync(chunk: Buffer, test: CsvLineTest): Promise<Buffer> {
+export function csvLineFilterAsync(chunk: Buffer | Buffer[], test: CsvLineTest): Promise<Buffer> {
+  const args = kernelArgs(test);
+  if (!Array.isArray(chunk)) return kernels.csvLineFilterAsync(chunk, ...args);
+  if (kernels.csvLineFilterPiecesAsync) return kernels.csvLineFilterPiecesAsync(chunk, ...args);
+  return kernels.csvLineFilterAsync(Buffer.concat(chunk), ...args);
+}
+
+function kernelArgs(test: CsvLineTest): KernelArgs {
   const { field, fieldDelimiter, recordDelimiter, quote, judge } = test;
   const kind = KINDS[judge.kind];
   if ('text' in judge) {
     const text = Buffer.from(judge.text, 'latin1');
-    return kernel(chunk, text, field, fieldDelimiter, recordDelimiter, quote, kind, 0, 0);
+    return [text, field, fieldDelimiter, recordDelimiter, quote, kind, 0, 0];
   }
-  const op = CSV_LINE_OPS[judge.op];
-  return kernel(chunk, NO_TEXT, field, fieldDelimiter, recordDelimiter, quote, kind, op, judge.bound);
+  return [NO_TEXT, field, fieldDelimiter, recordDelimiter, quote, kind, CSV_LINE_OPS[judge.op], judge.bound];
 }

@@ -15,25 +15,33 @@ export interface JsonLineTest {
 /** The kinds of test the kernel knows, as it numbers them. */
 const KINDS = { number: 1, equal: 2, prefix: 3 } as const;
 
-/** The kernel, typed here (see csv.ts: a checkout whose binding predates it must still compile). */
-type JsonLineFilter = (
-  chunk: Buffer,
-  name: Buffer,
-  text: Buffer,
-  kind: number,
-  op: number,
-  bound: number,
-) => Promise<Buffer>;
-const kernel = (native as unknown as { jsonLineFilterAsync: JsonLineFilter }).jsonLineFilterAsync;
+/** The kernel's arguments after the bytes. */
+type KernelArgs = [name: Buffer, text: Buffer, kind: number, op: number, bound: number];
+
+/**
+ * The kernels, typed here (see csv.ts: a checkout whose binding predates one must still compile);
+ * `jsonLineFilterPiecesAsync` as csv.ts's pieces kernel.
+ */
+const kernels = native as unknown as {
+  jsonLineFilterAsync: (chunk: Buffer, ...args: KernelArgs) => Promise<Buffer>;
+  jsonLineFilterPiecesAsync?: (pieces: Buffer[], ...args: KernelArgs) => Promise<Buffer>;
+};
 
 /**
  * The lines of `chunk` (complete lines; bytes after the last `\n` count as one) that `test` may pass, with their
- * `\n`, in a new Buffer. `chunk` must not change until the promise settles.
+ * `\n`, in a new Buffer; given several pieces (each of complete lines), the kept lines of each in turn, in one
+ * Buffer. The bytes must not change until the promise settles.
  */
-export function jsonLineFilterAsync(chunk: Buffer, test: JsonLineTest): Promise<Buffer> {
+export function jsonLineFilterAsync(chunk: Buffer | Buffer[], test: JsonLineTest): Promise<Buffer> {
+  const args = kernelArgs(test);
+  if (!Array.isArray(chunk)) return kernels.jsonLineFilterAsync(chunk, ...args);
+  if (kernels.jsonLineFilterPiecesAsync) return kernels.jsonLineFilterPiecesAsync(chunk, ...args);
+  return kernels.jsonLineFilterAsync(Buffer.concat(chunk), ...args);
+}
+
+function kernelArgs(test: JsonLineTest): KernelArgs {
   const { judge } = test;
   const name = Buffer.from(test.name);
-  if (judge.kind === 'number')
-    return kernel(chunk, name, Buffer.alloc(0), KINDS.number, CSV_LINE_OPS[judge.op], judge.bound);
-  return kernel(chunk, name, Buffer.from(judge.text), KINDS[judge.kind], 0, 0);
+  if (judge.kind === 'number') return [name, Buffer.alloc(0), KINDS.number, CSV_LINE_OPS[judge.op], judge.bound];
+  return [name, Buffer.from(judge.text), KINDS[judge.kind], 0, 0];
 }

@@ -90,6 +90,21 @@ impl<'a> LineTest<'a> {
 /// The lines of `chunk` kept by `test`, each with its `\n`; bytes after the last `\n` count as a line.
 pub fn filter_lines(chunk: &[u8], test: LineTest) -> Vec<u8> {
     let mut out = Vec::with_capacity(chunk.len() / 16);
+    filter_lines_into(chunk, test, &mut out);
+    out
+}
+
+/// `filter_lines` over each piece in turn, the kept lines of all in one buffer, in order.
+pub fn filter_pieces(pieces: &[&[u8]], test: LineTest) -> Vec<u8> {
+    let mut out = Vec::with_capacity(pieces.iter().map(|p| p.len()).sum::<usize>() / 16);
+    for piece in pieces {
+        filter_lines_into(piece, test, &mut out);
+    }
+    out
+}
+
+/// `filter_lines`, appending to `out`.
+fn filter_lines_into(chunk: &[u8], test: LineTest, out: &mut Vec<u8>) {
     let mut start = 0;
     for eol in memchr_iter(b'\n', chunk) {
         if test.keep(&chunk[start..], eol - start) {
@@ -100,7 +115,6 @@ pub fn filter_lines(chunk: &[u8], test: LineTest) -> Vec<u8> {
     if start < chunk.len() && test.keep(&chunk[start..], chunk.len() - start) {
         out.extend_from_slice(&chunk[start..]);
     }
-    out
 }
 
 sync_and_async! {
@@ -113,6 +127,21 @@ sync_and_async! {
     ) -> Vec<u8> as Buffer {
         let spec: Spec = Spec::new(kind, op, bound)?;
         run filter_lines(chunk, LineTest::new(name, spec, text)?)
+    }
+}
+
+sync_and_async! {
+    /// `jsonLineFilter` over each of `pieces` (each of complete lines) in turn, the kept lines of all in one
+    /// Buffer, in order.
+    fn json_line_filter_pieces / json_line_filter_pieces_async via JsonLinePiecesTask (
+        pieces: Vec<&[u8]> | Vec<Buffer>, name: &[u8] | Buffer, text: &[u8] | Buffer, kind: u32, op: u32,
+        bound: f64,
+    ) -> Vec<u8> as Buffer {
+        let spec: Spec = Spec::new(kind, op, bound)?;
+        run {
+            let views: Vec<&[u8]> = pieces.iter().map(|p| p.as_ref()).collect();
+            filter_pieces(&views, LineTest::new(name, spec, text)?)
+        }
     }
 }
 
@@ -183,5 +212,14 @@ mod tests {
         assert!(Spec::new(0, 0, 0.0).is_err());
         assert!(LineTest::new(b"\xff", Spec::new(2, 0, 0.0).unwrap(), b"").is_err());
         assert!(LineTest::new(b"a", Spec::new(3, 0, 0.0).unwrap(), b"\xff").is_err());
+    }
+
+    #[test]
+    fn pieces_keep_what_each_piece_keeps_in_order() {
+        let t = LineTest::new(b"a", Spec::new(1, 2, 10.0).unwrap(), b"").unwrap();
+        let pieces: [&[u8]; 3] = [b"{\"a\":1}\n{\"a\":50}\n", b"not json\n", b"{\"a\":99}\n{\"a\":3}"];
+        let want: Vec<u8> = pieces.iter().flat_map(|p| filter_lines(p, t)).collect();
+        assert_eq!(want, b"{\"a\":1}\nnot json\n{\"a\":3}");
+        assert_eq!(filter_pieces(&pieces, t), want);
     }
 }

@@ -7,15 +7,24 @@
 /** An unfinished line longer than this turns the filter off for the rest of the input (as the kernels keep them). */
 const MAX_CARRY = 256 * 1024;
 
-/** The kernel over complete lines (a new Buffer of the kept ones, with their delimiters). */
-export type LineKernel = (lines: Buffer) => Promise<Buffer>;
+/**
+ * Source chunks whose lines go to the kernel in one pool task. Storage hands a block as its data shards' pieces
+ * (512 KiB with 4 drives), so a call per chunk was twice the tasks and the reader's turns of 1 MiB chunks; four
+ * make one task of 2 MiB. The source must lend its chunks for this many (countedChunks' `lend`).
+ */
+export const LINE_GROUP = 4;
+
+/** The kernel over pieces of complete lines, in order (a new Buffer of the kept ones, with their delimiters). */
+export type LineKernel = (lines: Buffer[]) => Promise<Buffer>;
 
 /**
- * `chunks` with the lines `kernel()` certainly rejects left out; a chunk (possibly empty) per source chunk, so
- * that the reader still hands out (empty) batches while nothing matches. `kernel()` is asked before each chunk:
- * undefined while it cannot judge yet (chunks then go through whole, cut at their last line end: CSV's header
- * line), null to turn the filter off for good. A source chunk is done with (carries are copies) when the next is
- * asked for, so `chunks` may be lent (countedChunks).
+ * `chunks` with the lines `kernel()` certainly rejects left out: the complete lines of `LINE_GROUP` source chunks
+ * (the line a chunk ends in joined to its end in the next one: a short copy) go to the kernel in one call, whose
+ * output (possibly empty) is yielded; a chunk without a line end yields an empty chunk, so that the reader still
+ * hands out (empty) batches while nothing matches. `kernel()` is asked before each chunk: undefined while it
+ * cannot judge yet (chunks then go through whole, cut at their last line end: CSV's header line), null to turn
+ * the filter off for good. A source chunk is done with (carries are copies) when the `LINE_GROUP`-th chunk after
+ * it is asked for, so `chunks` may be lent for that many (countedChunks).
  */
 export async function* filteredLines(
   chunks: AsyncGenerator<Buffer>,
@@ -24,31 +33,55 @@ export async function* filteredLines(
 ): AsyncGenerator<Buffer> {
   let off = false;
   let carry: Buffer | undefined;
+  // Complete lines for the kernel, in order (views of the chunks taken since the last call, or copies).
+  let pending: Buffer[] = [];
+  let judge: LineKernel | undefined;
+  let taken = 0;
+  const flush = () => {
+    const lines = pending;
+    pending = [];
+    taken = 0;
+    return judge!(lines);
+  };
   for await (const piece of chunks) {
-    const judge = off ? null : kernel();
-    if (judge === null) {
+    const now = off ? null : kernel();
+    if (now === null) {
       off = true;
+      if (pending.length > 0) yield await flush();
       if (carry) yield carry;
       carry = undefined;
       yield piece;
       continue;
     }
-    // The line the carry began ends at the chunk's first delimiter: joined (a short copy) and left to the reader.
+    taken++;
     const eol = piece.indexOf(rd);
     if (eol < 0) {
+      // The line the carry began goes on: joined (a copy).
       carry = carry ? Buffer.concat([carry, piece]) : Buffer.from(piece);
       if (carry.length > MAX_CARRY) off = true;
-      yield Buffer.alloc(0);
+      if (taken >= LINE_GROUP && pending.length > 0) yield await flush();
+      else yield Buffer.alloc(0);
+      if (taken >= LINE_GROUP) taken = 0;
       continue;
     }
-    if (carry) yield Buffer.concat([carry, piece.subarray(0, eol + 1)]);
-    else yield piece.subarray(0, eol + 1);
+    // The line the carry began ends at the chunk's first delimiter.
+    const first = carry ? Buffer.concat([carry, piece.subarray(0, eol + 1)]) : piece.subarray(0, eol + 1);
     // The bytes after the last delimiter begin a line the next chunk ends: copied, as a source may reuse its chunk.
     const last = piece.lastIndexOf(rd);
     carry = last + 1 < piece.length ? Buffer.from(piece.subarray(last + 1)) : undefined;
     const lines = piece.subarray(eol + 1, last + 1);
-    yield judge === undefined || lines.length === 0 ? lines : await judge(lines);
+    if (now === undefined) {
+      taken = 0;
+      yield first;
+      yield lines;
+      continue;
+    }
+    judge = now;
+    pending.push(first);
+    if (lines.length > 0) pending.push(lines);
+    if (taken >= LINE_GROUP) yield await flush();
   }
+  if (pending.length > 0) yield await flush();
   // The last line, without its delimiter: the reader judges it.
   if (carry) yield carry;
 }

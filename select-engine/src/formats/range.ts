@@ -35,7 +35,7 @@ export async function* rangeChunks(
   opts: Pick<ScanOptions, 'stats' | 'signal'>,
   range: { start?: number; end?: number },
   delim: Buffer,
-  lend = false,
+  lend: boolean | number = false,
 ): AsyncGenerator<Buffer> {
   const { start, end } = resolveScanRange(range, source.size);
   if (start >= source.size) return;

@@ -23,28 +23,33 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 /**
- * Chunks of source bytes [start, end) as Buffers (no copy), counting them into opts.stats. With `lend`, the
- * consumer promises to be done with a chunk (no view of it kept) when it asks for the next one: the chunk is
- * then given back to the source (`ByteSource.recycle`), which lets storage reuse its read buffers instead of
- * allocating (and garbage collecting) a megabyte per batch.
+ * Chunks of source bytes [start, end) as Buffers (no copy), counting them into opts.stats. With `lend` (true or
+ * a count n, true being 1), the consumer promises to be done with a chunk (no view of it kept) when it asks for
+ * the n-th one after it: the chunk is then given back to the source (`ByteSource.recycle`), which lets storage
+ * reuse its read buffers instead of allocating (and garbage collecting) a megabyte per batch.
  */
 export async function* countedChunks(
   source: ByteSource,
   opts: Pick<ScanOptions, 'stats' | 'signal'>,
   start?: number,
   end?: number,
-  lend = false,
+  lend: boolean | number = false,
 ): AsyncGenerator<Buffer> {
   const decompressing = isDecompressing(source);
-  const recycle = lend ? source.recycle?.bind(source) : undefined;
+  const depth = lend === true ? 1 : lend === false ? 0 : lend;
+  const recycle = depth > 0 ? source.recycle?.bind(source) : undefined;
+  const held: Uint8Array[] = [];
   for await (const chunk of source.stream(start, end)) {
     throwIfAborted(opts.signal);
     opts.stats.bytesProcessed += chunk.byteLength;
     if (decompressing) opts.stats.bytesScanned = source.compressedBytesRead;
     else opts.stats.bytesScanned += chunk.byteLength;
     yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    // Resumed: the consumer asked for the next chunk. (Stopped early, return() ends here: the GC takes it.)
-    recycle?.(chunk);
+    // Resumed: the consumer asked for the next chunk. (Stopped early, return() ends here: the GC takes them.)
+    if (recycle) {
+      held.push(chunk);
+      if (held.length >= depth) recycle(held.shift()!);
+    }
   }
 }
 

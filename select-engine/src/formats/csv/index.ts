@@ -11,6 +11,7 @@ import { rangeChunks, resolveScanRange } from '../range.js';
 import { resolveDialect, type CsvInputOptions } from './dialect.js';
 import { ALL_FIELDS, CsvSplitter, type FieldSelection } from './splitter.js';
 import { filteredChunks, HEADER_PENDING, lineFilterUsable } from './line-filter.js';
+import { LINE_GROUP } from '../line-filter.js';
 
 export type { CsvInputOptions } from './dialect.js';
 
@@ -142,6 +143,11 @@ export async function scanCsv(
   // The header is the file's first record: read from the main stream when the range starts at 0, else
   // (USE only: IGNORE just means the first record is not data) from a separate read of the file start.
   let startsAtZero = true;
+  const filter = opts.filter as ((rec: string[]) => boolean) | undefined;
+  const lineFilter = filter && opts.csvLineTest && lineFilterUsable(dialect) ? opts.csvLineTest : undefined;
+  // Lent: the reader is done with a chunk when it asks for the next one, the line filter when it asks for the
+  // LINE_GROUP-th after it.
+  const lent = lineFilter ? LINE_GROUP : 1;
   if (opts.scanRange) {
     if ((source as Partial<DecompressingSource>).compressedBytesRead !== undefined || dialect.allowQuotedRd) {
       throw scanError(
@@ -150,18 +156,16 @@ export async function scanCsv(
       );
     }
     startsAtZero = resolveScanRange(opts.scanRange, source.size).start === 0;
-    chunks = rangeChunks(source, opts, opts.scanRange, Buffer.from(dialect.rd), true);
+    chunks = rangeChunks(source, opts, opts.scanRange, Buffer.from(dialect.rd), lent);
   } else {
-    // Lent: the reader (and the line filter) are done with a chunk when they ask for the next one.
-    chunks = countedChunks(source, opts, undefined, undefined, true);
+    chunks = countedChunks(source, opts, undefined, undefined, lent);
   }
   let header: string[] | undefined;
   let headerRead = false;
-  const filter = opts.filter as ((rec: string[]) => boolean) | undefined;
   // WHERE's first conjunct judged on the bytes (line-filter.ts), once the header is read.
-  if (filter && opts.csvLineTest && lineFilterUsable(dialect)) {
+  if (lineFilter) {
     const names = () => (dialect.header === 'USE' ? header : undefined);
-    chunks = filteredChunks(chunks, dialect, opts.csvLineTest, () => (headerRead ? names() : HEADER_PENDING));
+    chunks = filteredChunks(chunks, dialect, lineFilter, () => (headerRead ? names() : HEADER_PENDING));
   }
   const reader = new CsvReader(chunks, splitter);
   let sel: FieldSelection;

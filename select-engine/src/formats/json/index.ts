@@ -11,7 +11,7 @@ import { countedChunks, type DecompressingSource } from '../source.js';
 import { rangeChunks } from '../range.js';
 import { JsonDocumentSplitter, checkNesting } from './splitter.js';
 import { parseJsonText } from './numbers.js';
-import { filteredLines } from '../line-filter.js';
+import { filteredLines, LINE_GROUP } from '../line-filter.js';
 import { jsonLineFilterAsync } from '@cairn/native';
 
 export interface JsonInputOptions {
@@ -56,19 +56,21 @@ export async function scanJson(
   const type = (json?.type ?? 'DOCUMENT').toUpperCase();
   if (type !== 'DOCUMENT' && type !== 'LINES') throw scanError('InvalidJsonType');
   let chunks: AsyncGenerator<Buffer>;
+  const lineTest = type === 'LINES' && opts.filter ? opts.jsonLineTest : undefined;
+  // Lent: pieces() below decodes a chunk to text before it asks for the next one; the line filter is done with
+  // one when it asks for the LINE_GROUP-th after it.
+  const lent = lineTest ? LINE_GROUP : 1;
   if (opts.scanRange) {
     if (type !== 'LINES' || (source as Partial<DecompressingSource>).compressedBytesRead !== undefined) {
       throw scanError('UnsupportedScanRangeInput', 'ScanRange needs uncompressed JSON LINES.');
     }
-    chunks = rangeChunks(source, opts, opts.scanRange, NEWLINE, true);
+    chunks = rangeChunks(source, opts, opts.scanRange, NEWLINE, lent);
   } else {
-    // Lent: pieces() below decodes a chunk to text before it asks for the next one.
-    chunks = countedChunks(source, opts, undefined, undefined, true);
+    chunks = countedChunks(source, opts, undefined, undefined, lent);
   }
-  const lineTest = opts.jsonLineTest;
   // LINES: WHERE's first conjunct judged on the bytes (native/src/select_json.rs) before any decoding here.
-  if (type === 'LINES' && opts.filter && lineTest) {
-    const kernel = (lines: Buffer) => jsonLineFilterAsync(lines, lineTest);
+  if (lineTest) {
+    const kernel = (lines: Buffer[]) => jsonLineFilterAsync(lines, lineTest);
     chunks = filteredLines(chunks, NEWLINE[0], () => kernel);
   }
   const doc = type === 'DOCUMENT' ? new JsonDocumentSplitter(json?.arrayElements === true) : undefined;

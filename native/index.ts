@@ -18,6 +18,7 @@
 // - S3 Select's Parquet scan (parquet.ts): ParquetScan, PARQUET_COLUMN; its CSV line filter (csv.ts):
 //   csvLineFilterAsync, CSV_LINE_OPS; its JSON LINES line filter (json-lines.ts): jsonLineFilterAsync.
 // - A body moved from one TCP socket to another inside the kernel (splice.ts): spliceSockets, canSplice.
+// - HTTPS server connections done by rustls, sans-I/O (tls.ts): TlsServerConfig, TlsConnection.
 // - Known-answer self-test (selftest.ts): runSelfTest. The C heap's free pages back to the system: trimHeap.
 //
 // These are what the server, the benchmarks and the self-test use; test/api.test.ts pins the list.
@@ -38,6 +39,7 @@ export * from './src-ts/parquet.js';
 export * from './src-ts/csv.js';
 export * from './src-ts/json-lines.js';
 export * from './src-ts/splice.js';
+export * from './src-ts/tls.js';
 
 /**
  * Gives the C heap's free memory back to the system (glibc's malloc_trim(0), every arena); true when some was

@@ -16,7 +16,7 @@
 //! (S3 Select's Parquet scan: arrow-rs decoding, pruning and filtering, fed by the caller's reads), `select_csv`
 //! (S3 Select's CSV line filter: lines where WHERE's first conjunct is certainly false never reach JavaScript),
 //! `select_json` (the same for JSON LINES), `splice` (a body moved from one socket to another inside the kernel:
-//! the S3 gateway's GETs).
+//! the S3 gateway's GETs), `tls` (HTTPS server connections done by rustls, sans-I/O).
 #![deny(clippy::all)]
 
 #[macro_use]
@@ -42,6 +42,7 @@ mod sha256x;
 mod shared;
 mod small_decode;
 mod splice;
+mod tls;
 mod upload;
 
 use napi_derive::napi;

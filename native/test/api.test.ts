@@ -86,6 +86,9 @@ describe('@cairn/native exports', () => {
         // a body moved from one socket to another in the kernel (splice.ts): the S3 gateway's GETs
         'canSplice',
         'spliceSockets',
+        // HTTPS connections whose TLS rustls does, sans-I/O (tls.ts): the S3 listener's CAIRN_TLS_ENGINE=rustls
+        'TlsConnection',
+        'TlsServerConfig',
         // start-up (selftest.ts, index.ts)
         'nativeVersion',
         'runSelfTest',

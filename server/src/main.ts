@@ -25,7 +25,7 @@ import { startHttpServer, type RunningServer } from './http/server.js';
 import { serverVersion } from './version.js';
 import type { MetricsSharing } from './http/metrics.js';
 import { prometheusAuthFromEnv, type PrometheusAuthType } from './http/metrics-auth.js';
-import { hasCertificate, TlsCertificates } from './http/tls.js';
+import { hasCertificate, TlsCertificates, tlsEngineFromEnv } from './http/tls.js';
 import { staticKms, type Kms } from './api/sse/kms.js';
 import { cachedKms, DEFAULT_KEY_CACHE, keyCacheFromEnv, type KeyCacheOptions } from './api/sse/key-cache.js';
 import { vaultConfigFromEnv, vaultKms, type VaultConfig } from './api/sse/vault-kms.js';
@@ -189,7 +189,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
   if (opts.certsDir !== undefined) {
     if (!(await hasCertificate(opts.certsDir)))
       throw new Error(`no public.crt in the certificates directory ${opts.certsDir}`);
-    tls = await TlsCertificates.load(opts.certsDir);
+    tls = await TlsCertificates.load(opts.certsDir, tlsEngineFromEnv(env));
     tls.on('reload', (r) => {
       if (r.ok) log.info({ certsDir: opts.certsDir }, 'TLS certificates reloaded');
       else

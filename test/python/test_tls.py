@@ -1,5 +1,6 @@
 """Cairn over HTTPS (`cairn server --certs-dir`) with boto3, the AWS CLI and requests trusting a CA the test
-makes with openssl; a client that does not trust it, and one limited to TLS 1.1, are refused."""
+makes with openssl; a client that does not trust it, and one limited to TLS 1.1, are refused. Each test runs with
+both TLS engines of the S3 address (CAIRN_TLS_ENGINE: node:tls and the addon's rustls)."""
 import ssl
 import socket
 import subprocess
@@ -10,11 +11,12 @@ import pytest
 from conftest import make_test_ca, run_cairn, venv_bin
 
 
-@pytest.fixture(scope="module")
-def tls_cairn(tmp_path_factory):
+@pytest.fixture(scope="module", params=["node", "rustls"])
+def tls_cairn(tmp_path_factory, request):
     root = tmp_path_factory.mktemp("cairn-tls")
     certs, ca_crt = make_test_ca(root)
-    with run_cairn(root, ("--certs-dir", str(certs)), verify=str(ca_crt)) as server:
+    with run_cairn(root, ("--certs-dir", str(certs)), verify=str(ca_crt),
+                   extra_env={"CAIRN_TLS_ENGINE": request.param}) as server:
         yield server
 
 

@@ -59,6 +59,7 @@ export const SERVER_USAGE = `Usage: cairn server [--address HOST:PORT] [--consol
 Environment: CAIRN_ROOT_USER / CAIRN_ROOT_PASSWORD (root credentials), CAIRN_USERS="ak:sk,..." or
 CAIRN_USERS_FILE (extra static users), CAIRN_LOG_LEVEL (default info; debug adds a line per request),
 CAIRN_WORKERS (as --workers), CAIRN_WORKER_MODE (as --worker-mode).
+CAIRN_TLS_ENGINE=node|rustls: who does the S3 address's TLS, node:tls (default) or the addon's rustls.
 CAIRN_PROMETHEUS_AUTH_TYPE=jwt|public: /minio/v2/metrics/{cluster,node} need a bearer token of the root user
 (\`cairn admin prometheus generate\`, the default) or are open to anyone.
 CAIRN_KMS_SECRET_KEY=NAME:BASE64 (a 32-byte key sealing SSE-S3 data keys; development KMS, as MinIO's),

@@ -45,6 +45,7 @@ import { parseAddress } from './address.js';
 import { buildApp, type InternodeHandler } from './app.js';
 import type { HttpContext } from './dispatch.js';
 import type { TlsCertificates } from './tls.js';
+import { serveRustls } from './rustls-socket.js';
 import { ConsoleFiles } from './console.js';
 import { type ConsoleListener, listenConsole } from './console-listener.js';
 import { type MetricsSharing, ServerMetrics } from './metrics.js';
@@ -246,14 +247,17 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
   const app = buildApp(ctx, {
     logger,
     ready: opts.ready,
-    https: opts.tls?.serverOptions(),
+    // The rustls engine: a plain HTTP server whose connections rustls-socket.ts wraps (below).
+    https: opts.tls?.engine === 'node' ? opts.tls.serverOptions() : undefined,
     worker: opts.worker,
     metrics,
     internode: opts.internode,
     trace: server.trace,
     console: new ConsoleFiles(opts.consoleDir, openid && (() => openid.consoleLogin())),
   });
-  if (opts.tls) opts.tls.attach(app.server as unknown as TlsServer);
+  const tls = opts.tls;
+  if (tls?.engine === 'rustls') serveRustls(app.server, (name) => tls.rustlsConfigFor(name));
+  else if (tls) tls.attach(app.server as unknown as TlsServer);
   const { host, port } = parseAddress(opts.address ?? ':9000');
   // reusePort reaches net.Server.listen as fastify passes its options on (its types do not list it);
   // exclusive: in a node:cluster worker, bind here instead of sharing the primary's socket.

@@ -5,7 +5,10 @@
 //   DIR/CAs/*                              trusted roots for connections Cairn makes (KMS, other nodes); with
 //                                          requirePeerCertificates (mutual TLS between the nodes, cluster/node.ts)
 //                                          also the roots a connecting node's certificate must chain to
-// RSA and ECDSA keys both work (node:tls takes either); only TLS 1.2 and 1.3 are offered.
+// RSA and ECDSA keys both work (node:tls and rustls take either); only TLS 1.2 and 1.3 are offered.
+// Who does the S3 listener's TLS (CAIRN_TLS_ENGINE): `node` (node:tls, OpenSSL) or `rustls` (the addon's rustls,
+// http/rustls-socket.ts: records sealed at ring's speed). The console's listener always uses node:tls.
+import { TlsServerConfig } from '@cairn/native';
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
@@ -33,6 +36,19 @@ export function tlsVersionOf(socket: Socket): string | undefined {
   return protocol?.startsWith('TLSv') ? protocol.slice('TLSv'.length) : undefined;
 }
 
+/** Who does the S3 listener's TLS. */
+export type TlsEngine = 'node' | 'rustls';
+export const TLS_ENGINES: readonly TlsEngine[] = ['node', 'rustls'];
+
+/** CAIRN_TLS_ENGINE: `node` when unset; any other value than the engines' names is refused. */
+export function tlsEngineFromEnv(env: NodeJS.ProcessEnv = process.env): TlsEngine {
+  const v = env.CAIRN_TLS_ENGINE;
+  if (v === undefined || v === '') return 'node';
+  if (!(TLS_ENGINES as readonly string[]).includes(v))
+    throw new Error(`CAIRN_TLS_ENGINE must be one of ${TLS_ENGINES.join(', ')}, not ${JSON.stringify(v)}`);
+  return v as TlsEngine;
+}
+
 const KEY_FILE = 'private.key';
 const CAS_DIR = 'CAs';
 /** Editors and `cp` write a file in several steps; one reload after the burst, not one per event. */
@@ -42,6 +58,8 @@ interface Certificate {
   options: SecureContextOptions;
   context: SecureContext;
   leaf: X509Certificate;
+  /** The same for the rustls engine (made at load: a key rustls cannot use fails the load, not a handshake). */
+  rustls?: TlsServerConfig;
 }
 
 interface Loaded {
@@ -65,7 +83,7 @@ export async function hasCertificate(dir: string): Promise<boolean> {
 }
 
 /** `ca`: the roots client certificates are verified against (mutual TLS between nodes), else none. */
-async function loadPair(dir: string, ca?: string[]): Promise<Certificate> {
+async function loadPair(dir: string, engine: TlsEngine, ca?: string[]): Promise<Certificate> {
   const [cert, key] = await Promise.all([readFile(join(dir, CERT_FILE)), readFile(join(dir, KEY_FILE))]);
   let leaf: X509Certificate;
   try {
@@ -83,10 +101,18 @@ async function loadPair(dir: string, ca?: string[]): Promise<Certificate> {
     throw new Error(`${join(dir, KEY_FILE)} does not belong to the certificate in ${join(dir, CERT_FILE)}`);
   }
   const options: SecureContextOptions = { cert, key, minVersion: MIN_TLS_VERSION, ...(ca ? { ca } : {}) };
-  return { options, context: createSecureContext(options), leaf };
+  let rustls: TlsServerConfig | undefined;
+  if (engine === 'rustls') {
+    try {
+      rustls = new TlsServerConfig(cert, key, ca);
+    } catch (e) {
+      throw new Error(`${dir}: the certificate or key cannot be served by rustls (${(e as Error).message})`);
+    }
+  }
+  return { options, context: createSecureContext(options), leaf, rustls };
 }
 
-async function loadDir(dir: string, verifyPeers: boolean): Promise<Loaded> {
+async function loadDir(dir: string, verifyPeers: boolean, engine: TlsEngine): Promise<Loaded> {
   const cas: string[] = [];
   const subs: string[] = [];
   const entries = await readdir(dir, { withFileTypes: true });
@@ -104,9 +130,9 @@ async function loadDir(dir: string, verifyPeers: boolean): Promise<Loaded> {
   }
   // Every context (SNI ones too: a node may dial another by name) verifies client certificates against CAs/.
   const ca = verifyPeers ? cas : undefined;
-  const main = await loadPair(dir, ca);
+  const main = await loadPair(dir, engine, ca);
   const named: Certificate[] = [];
-  for (const sub of subs) named.push(await loadPair(sub, ca));
+  for (const sub of subs) named.push(await loadPair(sub, engine, ca));
   return { main, named, cas };
 }
 
@@ -130,13 +156,15 @@ export class TlsCertificates extends EventEmitter<{ reload: [ReloadResult] }> {
 
   private constructor(
     readonly dir: string,
+    /** Who does the S3 listener's TLS. */
+    readonly engine: TlsEngine,
     private current: Loaded,
   ) {
     super();
   }
 
-  static async load(dir: string): Promise<TlsCertificates> {
-    return new TlsCertificates(dir, await loadDir(dir, false));
+  static async load(dir: string, engine: TlsEngine = 'node'): Promise<TlsCertificates> {
+    return new TlsCertificates(dir, engine, await loadDir(dir, false, engine));
   }
 
   /**
@@ -147,7 +175,7 @@ export class TlsCertificates extends EventEmitter<{ reload: [ReloadResult] }> {
    */
   async requirePeerCertificates(): Promise<void> {
     this.verifyPeers = true;
-    this.current = await loadDir(this.dir, true);
+    this.current = await loadDir(this.dir, true, this.engine);
   }
 
   /** The default certificate and key (PEM), which this node presents when it dials another (mutual TLS). */
@@ -182,15 +210,30 @@ export class TlsCertificates extends EventEmitter<{ reload: [ReloadResult] }> {
     this.servers.push(server);
   }
 
-  private contextFor(servername: string): SecureContext {
+  private certificateFor(servername: string | null | undefined): Certificate {
+    if (!servername) return this.current.main;
     const named = this.current.named.find((c) => c.leaf.checkHost(servername) !== undefined);
-    return (named ?? this.current.main).context;
+    return named ?? this.current.main;
+  }
+
+  private contextFor(servername: string): SecureContext {
+    return this.certificateFor(servername).context;
+  }
+
+  /**
+   * The rustls engine's config for a client that asked for `servername` (SNI; the default certificate without
+   * one), as node's SNICallback chooses; the current certificates (reloaded ones from the next connection on).
+   */
+  rustlsConfigFor(servername: string | null | undefined): TlsServerConfig {
+    const config = this.certificateFor(servername).rustls;
+    if (!config) throw new Error('TLS certificates loaded for the node engine, not rustls');
+    return config;
   }
 
   async reload(): Promise<ReloadResult> {
     let result: ReloadResult;
     try {
-      const next = await loadDir(this.dir, this.verifyPeers);
+      const next = await loadDir(this.dir, this.verifyPeers, this.engine);
       this.current = next;
       // Connections without SNI (clients that dial an IP address) get the server's own context.
       for (const server of this.servers) server.setSecureContext(next.main.options);

@@ -6,7 +6,10 @@
 // shared or loaded machine the throughput follows the sum of both, and what the server controls is its own.
 // The HTTP and the HTTPS server of each kind run side by side and are measured in turns (`--rounds`, the order
 // swapped every round), so a change in the machine's load falls on both; the summary gives medians and ratios.
+// `--tls-engines node,rustls`: Cairn's HTTPS server once per engine (CAIRN_TLS_ENGINE), all measured in the same
+// turns; the bare server is node:https's only.
 //   node --import tsx bench/load/tls-split.ts [--duration 8s] [--curl-gets 4] [--rounds 3] [--only bare|cairn]
+//     [--tls-engines node,rustls]
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -31,6 +34,7 @@ const { values: v } = parseArgs({
     rounds: { type: 'string', default: '3' },
     only: { type: 'string' },
     'drives-dir': { type: 'string', default: '/dev/shm' },
+    'tls-engines': { type: 'string', default: 'node' },
   },
 });
 
@@ -153,21 +157,38 @@ async function main(): Promise<void> {
   const rounds = Number(v.rounds);
   const rows: Row[] = [];
   const servers = v.only ? [v.only] : ['bare', 'cairn'];
+  const engines = v['tls-engines']!.split(',');
   const loadBefore = load();
   for (const name of servers) {
-    const start = async (tls: boolean) =>
+    const start = async (tls: boolean, engine = 'node') =>
       name === 'bare'
         ? startBare(v['drives-dir']!, tls)
-        : startCairn(await cairnCommand(DEFAULT_CAIRN_BIN, false), v['drives-dir']!, 'tls-ak', 'tls-sk-1234', {}, tls);
+        : startCairn(
+            await cairnCommand(DEFAULT_CAIRN_BIN, false),
+            v['drives-dir']!,
+            'tls-ak',
+            'tls-sk-1234',
+            {
+              CAIRN_TLS_ENGINE: engine,
+            },
+            tls,
+          );
     const both: ServerProcess[] = [];
+    const protos = new Map<ServerProcess, string>();
     try {
-      both.push(await start(false), await start(true));
+      const http = await start(false);
+      both.push(http);
+      protos.set(http, 'http');
+      for (const engine of name === 'bare' ? ['node'] : engines) {
+        const s = await start(true, engine);
+        both.push(s);
+        protos.set(s, engine === 'node' ? 'https' : `https-${engine}`);
+      }
       for (const s of both) await prepare(s);
       for (let round = 1; round <= rounds; round++) {
-        // HTTP first in odd rounds, HTTPS first in even ones.
+        // HTTP first in odd rounds, last in even ones.
         for (const s of round % 2 ? both : [...both].reverse()) {
-          const proto = s.url.startsWith('https:') ? 'https' : 'http';
-          rows.push(...(await measure(s, proto, round, durationMs, Number(v['curl-gets']))));
+          rows.push(...(await measure(s, protos.get(s)!, round, durationMs, Number(v['curl-gets']))));
         }
       }
     } finally {
@@ -196,6 +217,7 @@ async function main(): Promise<void> {
     [
       'server',
       'client',
+      'proto',
       'HTTP MiB/s',
       'HTTPS MiB/s',
       'HTTP srv CPU-s/GiB',
@@ -208,8 +230,10 @@ async function main(): Promise<void> {
   const pick = (server: string, client: string, proto: string) =>
     rows.filter((r) => r.server === server && r.client === client && r.proto === proto);
   for (const server of servers) {
-    for (const client of [...new Set(rows.map((r) => r.client))]) {
-      const [http, https] = [pick(server, client, 'http'), pick(server, client, 'https')];
+    for (const [client, proto] of [...new Set(rows.map((r) => r.client))].flatMap((c) =>
+      [...new Set(rows.map((r) => r.proto))].filter((p) => p !== 'http').map((p) => [c, p] as const),
+    )) {
+      const [http, https] = [pick(server, client, 'http'), pick(server, client, proto)];
       if (!http.length || !https.length) continue;
       const m = (rs: Row[], k: (r: Row) => number) => median(rs.map(k));
       const [hMib, sMib] = [m(http, (r) => r.mibPerSec), m(https, (r) => r.mibPerSec)];
@@ -221,6 +245,7 @@ async function main(): Promise<void> {
       ratios.push([
         server,
         client,
+        proto,
         f(hMib, 0),
         f(sMib, 0),
         f(hCpu),

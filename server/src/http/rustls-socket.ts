@@ -29,6 +29,8 @@ export class RustlsSocket extends Duplex {
   authorizationError?: string;
   readonly #tls = new TlsConnection();
   #secured = false;
+  /** The first bytes the client sent (its ClientHello's record and handshake headers and legacy_version). */
+  #head?: Buffer;
 
   constructor(
     readonly raw: Socket,
@@ -42,6 +44,7 @@ export class RustlsSocket extends Duplex {
       else this.destroy();
     });
     raw.on('data', (chunk: Buffer) => {
+      this.#head ??= Buffer.from(chunk.subarray(0, 11));
       let plain: Buffer | null;
       try {
         plain = this.#tls.feed(chunk);
@@ -76,7 +79,12 @@ export class RustlsSocket extends Duplex {
 
   /** A TLS failure: the alert (if any) goes to the peer, the connection ends. */
   #failed(e: Error): void {
-    const alert = this.#tls.take();
+    let alert = this.#tls.take();
+    // A client offering TLS 1.1 or older (its ClientHello's legacy_version below 1.2): rustls refuses it for want
+    // of the signature_algorithms extension (handshake_failure); node:tls and MinIO say protocol_version.
+    const h = this.#head;
+    if (!this.#secured && h && h.length >= 11 && h[0] === 0x16 && h[5] === 0x01 && h.readUInt16BE(9) < 0x0303)
+      alert = Buffer.from([0x15, h[1], h[2], 0x00, 0x02, 0x02, 70]);
     if (alert && this.raw.writable) this.raw.end(alert);
     // Before the handshake nobody listens for errors on this socket (node's tls.Server says tlsClientError).
     this.destroy(this.#secured ? e : undefined);

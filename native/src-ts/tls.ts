@@ -1,6 +1,6 @@
 // An HTTPS server connection whose TLS is done by rustls in the addon, sans-I/O (tls.rs): the caller reads TLS
 // bytes from the socket and feeds them in (plaintext comes out), and seals plaintext (a large Buffer at once:
-// cut into 16 KiB records in one call) into TLS bytes to write. The certificate is chosen after the
+// cut into 16 KiB records in one call, into a Buffer the caller reuses) into TLS bytes to write. The certificate is chosen after the
 // ClientHello: `wantsConfig`, `serverName`, then `accept(config)`.
 import { native } from './binding.js';
 
@@ -14,8 +14,9 @@ export type TlsServerConfig = InstanceType<typeof native.TlsServerConfig>;
 
 /**
  * One server-side TLS connection. `feed(tlsBytes)` returns plaintext or null (throws on a TLS failure: an alert
- * then waits in `take()`); `take()` gives TLS bytes to write (handshake, alerts); `seal(plain)` returns the TLS
- * bytes of `plain` (and anything `take` held); `close()` queues close_notify. After the handshake: `protocol`
+ * then waits in `take()`); `take()` gives TLS bytes to write (handshake, alerts); `sealInto(plain, out)` writes the
+ * TLS records of `plain` (and anything `take` held) into `out` (room: `TlsConnection.sealBound(plain.length)`) and
+ * returns their length; `close()` queues close_notify. After the handshake: `protocol`
  * (`TLSv1.3`/`TLSv1.2`), `cipher`, `alpn`, `serverName`, `peerCertificates()` (DER), `authorized`, `peerError()`.
  */
 export const TlsConnection = native.TlsConnection;

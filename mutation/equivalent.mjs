@@ -555,4 +555,24 @@ export const EQUIVALENT = [
     replacement: 'x <= y',
     reason: 'x and y differ there: the test before it returned 0 for equal texts',
   },
+  {
+    file: 'select-engine/src/exec/decimal.ts',
+    code: 'digits > PRECISION',
+    replacement: 'digits >= PRECISION',
+    reason:
+      'a quotient has 34 digits never: the shift gives it PRECISION + 1 digits at least, or it is 0 (one digit)',
+  },
+  {
+    file: 'select-engine/src/exec/decimal.ts',
+    code: 'rem < 0n',
+    replacement: 'rem <= 0n',
+    reason: 'at rem = 0, -rem is rem',
+  },
+  {
+    file: 'select-engine/src/exec/decimal.ts',
+    code: 'q < 0n',
+    within: 'q += q < 0n ? -1n : 1n',
+    replacement: 'q <= 0n',
+    reason: 'q is never 0 there: it holds the first 34 digits of a quotient of 35 digits or more',
+  },
 ];

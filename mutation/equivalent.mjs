@@ -559,8 +559,7 @@ export const EQUIVALENT = [
     file: 'select-engine/src/exec/decimal.ts',
     code: 'digits > PRECISION',
     replacement: 'digits >= PRECISION',
-    reason:
-      'a quotient has 34 digits never: the shift gives it PRECISION + 1 digits at least, or it is 0 (one digit)',
+    reason: 'a quotient has 34 digits never: the shift gives it PRECISION + 1 digits at least, or it is 0 (one digit)',
   },
   {
     file: 'select-engine/src/exec/decimal.ts',

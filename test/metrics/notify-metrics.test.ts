@@ -91,6 +91,7 @@ describe.skipIf(!installed)('notification metrics of a server with 2 workers', (
       queue_length: 0,
       delivered_events: 0,
       failed_sends: 0,
+      oldest_event_age_seconds: 0,
     });
 
     // PostgreSQL up: two events through each worker, all delivered.
@@ -103,6 +104,7 @@ describe.skipIf(!installed)('notification metrics of a server with 2 workers', (
       queue_length: 0,
       delivered_events: 4,
       failed_sends: 0,
+      oldest_event_age_seconds: 0,
     });
 
     // PostgreSQL down: worker 1 takes 7 events (its queue holds 5, 2 are refused), worker 2 one.
@@ -116,12 +118,22 @@ describe.skipIf(!installed)('notification metrics of a server with 2 workers', (
       queue_length: QUEUE_LIMIT + 1,
       delivered_events: 4,
     });
+    // The oldest event waiting ages while the target is down (issue 20's lag as a time).
+    await vi.waitFor(async () => expect((await series()).oldest_event_age_seconds).toBeGreaterThan(0), {
+      timeout: 10_000,
+    });
 
     // Back: every queued event delivered.
     await postgres.start();
     await vi.waitFor(async () => expect((await series()).queue_length).toBe(0), { timeout: 60_000 });
     const after = await series();
-    expect(after).toMatchObject({ total_events: 12, failed_events: 2, queue_length: 0, delivered_events: 10 });
+    expect(after).toMatchObject({
+      total_events: 12,
+      failed_events: 2,
+      queue_length: 0,
+      delivered_events: 10,
+      oldest_event_age_seconds: 0,
+    });
     expect(after.failed_sends).toBeGreaterThan(0);
     expect(await rows()).toBe(10);
   });

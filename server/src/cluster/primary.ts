@@ -312,16 +312,17 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
   if (mode === 'threads') collectOnce();
   // glibc keeps the pages start-up freed; threads: one call goes through every worker's arena too.
   trimHeap();
+  // With TLS, SIGHUP (sent to the primary) has every worker reload its certificates: listened for before the
+  // line saying the server serves, which is what a supervisor (or a test) waits for before it may send one.
+  if ((await serverOptions(args)).certsDir)
+    process.on('SIGHUP', () => {
+      for (const { worker } of slots.values()) worker.reload();
+    });
   log.info(
     { url, accessKey: credentials.root.accessKey, drives: args.drives, workers: args.workers, mode },
     `Cairn is serving S3 at ${url}`,
   );
   if (consoleUrl) log.info({ url: consoleUrl }, `The web console is at ${consoleUrl}`);
-  // With TLS, SIGHUP (sent to the primary) has every worker reload its certificates.
-  if ((await serverOptions(args)).certsDir)
-    process.on('SIGHUP', () => {
-      for (const { worker } of slots.values()) worker.reload();
-    });
   if (process.env.CAIRN_TEST_WORKER_FAULTS === 'on') testFaults(slots, log);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => void stopAll(signal).then(resolve);

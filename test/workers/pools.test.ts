@@ -1,24 +1,33 @@
 // Server pools served by several workers (`cairn server --workers 2 p1/d{1...4} p2/d{1...4}`): the primary
 // formats every pool and checks the deployment's pool list; each worker opens every pool, each pool's locks and
 // changes its own among the workers' (storage/index.ts poolCoordination), so what one worker writes in either pool
-// the other reads and lists at once. (Draining a pool with several workers: test/workers/pools-drain.test.ts.)
+// the other reads and lists at once. Last, a drain of pool 1 (run by worker 1) whose move of a key races a DELETE
+// and a tagging of it through worker 2: the key lock of a move is the workers' one (`pools\0<bucket>/<key>`), so
+// the DELETE is not undone and the tags are not lost. (Draining with several workers: test/workers/pools-drain.test.ts.)
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { adminCall } from '../../server/src/cli/admin-client.js';
+import type { PoolDecommissionInfo } from '../../server/src/storage/decommission.js';
+import { mismatch, pattern } from '../helpers/object-bytes.js';
 import { seededRandom } from '../helpers/random.js';
-import { startWorkers, type WorkersServer } from '../helpers/workers.js';
+import { startWorkers, WORKERS_ROOT, type WorkersServer } from '../helpers/workers.js';
 
+const MiB = 1024 * 1024;
 const rnd = seededRandom();
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 let base: string;
@@ -28,7 +37,8 @@ const digests = new Map<string, string>();
 
 const arg = (n: number) => join(base, `p${n}`, 'd{1...4}');
 /** Whether pool n's first drive holds `key`'s metadata. */
-const inPool = (n: number, key: string) => existsSync(join(base, `p${n}`, 'd1', 'bkt', `${key}.o`, 'meta'));
+const inPool = (n: number, key: string, bucket = 'bkt') =>
+  existsSync(join(base, `p${n}`, 'd1', bucket, `${key}.o`, 'meta'));
 
 async function listed(s3: S3Client): Promise<string[]> {
   const keys: string[] = [];
@@ -89,8 +99,79 @@ describe('server pools with --workers 2', () => {
     }
     // A key of each pool deleted by the worker that did not write it: gone from both workers' listings.
     const gone = [keys.find((k) => inPool(1, k))!, keys.find((k) => inPool(2, k))!];
-    for (const key of gone)
+    for (const key of gone) {
       await clients[(keys.indexOf(key) + 1) % 2].send(new DeleteObjectCommand({ Bucket: 'bkt', Key: key }));
+      digests.delete(key);
+    }
     for (const s3 of clients) expect(await listed(s3)).toEqual(keys.filter((k) => !gone.includes(k)));
   }, 120_000);
+
+  it('a move by worker 1 holds the key against a DELETE and a tagging of it through worker 2', async () => {
+    const [one, two] = clients;
+    await one.send(new CreateBucketCommand({ Bucket: 'race' }));
+    // Two keys in pool 1 (a key that exists is written again where it is), large enough that their moves take a
+    // while: `a` is deleted and `b` tagged through worker 2 while worker 1 copies it into pool 2.
+    const body = (seed: number) => pattern(24 * MiB, seed);
+    const keys: string[] = [];
+    for (let i = 0; keys.length < 2; i++) {
+      const key = `${keys.length === 0 ? 'a' : 'b'}${i}`;
+      await one.send(new PutObjectCommand({ Bucket: 'race', Key: key, Body: 'x' }));
+      if (inPool(1, key, 'race')) keys.push(key);
+      else await one.send(new DeleteObjectCommand({ Bucket: 'race', Key: key }));
+    }
+    const [a, b] = keys;
+    for (const [i, key] of keys.entries())
+      await one.send(new PutObjectCommand({ Bucket: 'race', Key: key, Body: body(i) }));
+    expect(keys.map((k) => inPool(1, k, 'race'))).toEqual([true, true]);
+    const admin = { endpoint: server.url, region: 'us-east-1', ...WORKERS_ROOT };
+    await adminCall(admin, { method: 'POST', path: 'pools/decommission', query: { pool: arg(1) } });
+    // A move under way: worker 1 stages a version's data in pool 2's temp area (its shard files pass 1 MiB only for
+    // the large keys); `seen` keeps the staging folders of moves already raced.
+    const seen = new Set<string>();
+    const staging = async (): Promise<string> => {
+      const dir = join(base, 'p2', 'd1', '.cairn.sys', 'tmp', 'w1');
+      for (const f of await readdir(dir, { recursive: true }).catch(() => [] as string[])) {
+        const top = f.split('/')[0];
+        if (seen.has(top) || !/part\.1$/.test(f)) continue;
+        if (((await stat(join(dir, f)).catch(() => undefined))?.size ?? 0) > MiB) return top;
+      }
+      throw new Error('no large move under way');
+    };
+    seen.add(await vi.waitFor(staging, { timeout: 60_000, interval: 5 }));
+    await two.send(new DeleteObjectCommand({ Bucket: 'race', Key: a }));
+    seen.add(await vi.waitFor(staging, { timeout: 60_000, interval: 5 }));
+    await two.send(
+      new PutObjectTaggingCommand({ Bucket: 'race', Key: b, Tagging: { TagSet: [{ Key: 'raced', Value: 'yes' }] } }),
+    );
+    await vi.waitFor(
+      async () => {
+        const s = (await adminCall(admin, { method: 'GET', path: 'pools/status', query: { pool: arg(1) } })) as {
+          decommissionInfo?: PoolDecommissionInfo;
+        };
+        expect(s.decommissionInfo?.failed).toBe(false);
+        expect(s.decommissionInfo?.complete).toBe(true);
+      },
+      { timeout: 120_000, interval: 200 },
+    );
+    // The DELETE was not undone by the move's copy, and the tags are on the copy that moved.
+    expect([inPool(1, a, 'race'), inPool(2, a, 'race')]).toEqual([false, false]);
+    expect([inPool(1, b, 'race'), inPool(2, b, 'race')]).toEqual([false, true]);
+    for (const s3 of clients) {
+      await expect(s3.send(new HeadObjectCommand({ Bucket: 'race', Key: a }))).rejects.toMatchObject({
+        name: 'NotFound',
+      });
+      const tags = await s3.send(new GetObjectTaggingCommand({ Bucket: 'race', Key: b }));
+      expect(tags.TagSet).toEqual([{ Key: 'raced', Value: 'yes' }]);
+    }
+    const got = Buffer.from(
+      await (await two.send(new GetObjectCommand({ Bucket: 'race', Key: b }))).Body!.transformToByteArray(),
+    );
+    expect(mismatch(got, body(1), 0, 1)).toBeNull();
+    // Everything the earlier case left moved too, byte-exact.
+    for (const [key, digest] of digests) {
+      expect(inPool(1, key), key).toBe(false);
+      const r = await two.send(new GetObjectCommand({ Bucket: 'bkt', Key: key }));
+      expect(sha256(await r.Body!.transformToByteArray()), key).toBe(digest);
+    }
+  }, 180_000);
 });

@@ -16,7 +16,7 @@
 // reports/mutation/<module>/survivors.txt lists the surviving mutants to review.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 import { basename, dirname, join, matchesGlob, normalize as normalizePath, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -110,7 +110,8 @@ if (flag('--plan')) {
   process.exit(0);
 }
 
-setPriority(10); // inherited by Stryker and its test runners
+// Inherited by Stryker and its test runners; never lowers a niceness the caller asked for (`nice -n 15 npm run mutation`).
+setPriority(Math.max(getPriority(), 10));
 
 /** Lines (1-based, inclusive) of the named functions or methods of a TypeScript file. */
 function functionRanges(file, names) {

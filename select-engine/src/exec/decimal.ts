@@ -112,12 +112,12 @@ export class Decimal {
       if (r > half || (r === half && q % 2n !== 0n)) q += q < 0n ? -1n : 1n;
       scale -= drop;
     }
-    // Exact quotients lose their padding zeros, but not below the preferred scale (a zero quotient: down to it).
+    // Exact quotients lose their padding zeros, but not below the preferred scale. A zero quotient goes down to it,
+    // negative too (0 / 1.5 is 0E+1, written 0), as Java's BigDecimal.divide gives it: 0 / 1.5 * 1.5 is 0, not 0.0.
     while (scale > preferred && q % TEN === 0n) {
       q /= TEN;
       scale--;
     }
-    if (q === 0n) scale = Math.max(preferred, 0);
     return new Decimal(q, scale);
   }
 

@@ -542,11 +542,41 @@ export const EQUIVALENT = [
     within: 'if (this.k <= 0) return false;',
     reason: 'the pipeline returns before the first row when LIMIT is 0: no TopK of k = 0 is asked',
   },
-  {
+  // Stryker puts a call's mutant on its statement (`;` included), and `if (this.held)` forced false drops the same call.
+  ...[
+    { code: 'this.held.delete(heldKey(h[0].line));' },
+    { code: 'this.held', within: 'if (this.held) this.held.delete(heldKey(h[0].line));', replacement: 'false' },
+  ].map((e) => ({
     file: 'select-engine/src/exec/ordering.ts',
-    code: 'this.held.delete(heldKey(h[0].line))',
+    ...e,
     reason:
       "frees memory only: a line pushed out of the heap never comes back (its duplicates sort after it), so the output is the same without it; the set then keeps every line ever held, which no test's output shows",
+  })),
+  ...['ORDER BY', 'DISTINCT'].map((what) => ({
+    file: 'select-engine/src/exec/ordering.ts',
+    code: `'${what}'`,
+    within: `new HeldBudget('${what}')`,
+    reason: 'the name of the clause goes only into the text of the UnsupportedSqlOperation error (tooMuchHeld)',
+  })),
+  {
+    file: 'select-engine/src/exec/ordering.ts',
+    code: 'i < this.desc.length',
+    within: 'for (let i = 0; i < this.desc.length; i++) { const c = orderCompare(a.keys[i], b.keys[i]);',
+    replacement: 'i <= this.desc.length',
+    reason:
+      'one compare more, of keys[desc.length], which no row has: two undefined values, which orderCompare makes 0',
+  },
+  {
+    file: 'select-engine/src/exec/ordering.ts',
+    code: "this.cmp({ keys, seq: this.seq, line: '' }, this.heap[0]) < 0",
+    replacement: "this.cmp({ keys, seq: this.seq, line: '' }, this.heap[0]) <= 0",
+    reason: "cmp is 0 only for equal seq, and this.seq (the next row's) is no held row's",
+  },
+  {
+    file: 'select-engine/src/exec/ordering.ts',
+    code: "''",
+    within: "{ keys, seq: this.seq, line: '' }",
+    reason: 'cmp never reads line: the probe of wants() needs keys and seq only',
   },
   {
     file: 'select-engine/src/exec/ordering.ts',

@@ -142,7 +142,7 @@ describe('beyond AWS: what a held row costs', () => {
   it('ORDER BY ... LIMIT counts a row that displaces another at its own size', () => {
     // k = 2: two empty rows (64 bytes each), then a wide row displaces one: 64 + (2 * chars + 64) held.
     const top = (chars: number) => {
-      const t = new TopK(2, [false]);
+      const t = new TopK(2, [false], false);
       t.add(['y'], '');
       t.add(['z'], '');
       expect(t.wants(['a'])).toBe(true);

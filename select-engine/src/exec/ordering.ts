@@ -128,7 +128,7 @@ export class TopK {
   constructor(
     private readonly k: number,
     private readonly desc: boolean[],
-    distinct = false,
+    distinct: boolean,
   ) {
     this.held = distinct ? new Set() : undefined;
   }

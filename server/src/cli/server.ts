@@ -75,7 +75,7 @@ object locks and passes changes between them; answers carry x-cairn-worker (the 
 lines "worker".
 Tuning (defaults measured with bench/load): CAIRN_READ_BATCH_BLOCKS (blocks per shard read on GET, 4),
 CAIRN_READ_AHEAD_BATCHES (batches read ahead of the one being sent, 1), CAIRN_BUFFER_POOL_MB (free
-read/write buffers kept for reuse when idle, 32; up to 8 times that while busy and for a minute after), CAIRN_READ_CACHE_MB
+read/write buffers kept for reuse when idle, 32; up to 8 times that while busy and for 30 s after), CAIRN_READ_CACHE_MB
 (batches shared between GETs of one object and read ahead for sequential readers, 32; 0: none),
 CAIRN_METADATA_CACHE_MS (a GET's or HEAD's metadata read answers the object's next ones for this long, until
 any write to its erasure set, here or in another worker; 0, the default: off; drive files changed behind

@@ -32,7 +32,7 @@ export { nasGateway, openNas, NasObjects, type NasStorageOptions } from './nas/i
 export { openS3Gateway, S3GatewayObjects, s3Gateway, type S3GatewayOptions } from './s3gw/index.js';
 
 /** How long buffers above `poolBytes` are kept unused before they go (see the pool's constructor). */
-const POOL_IDLE_MS = 60_000;
+const POOL_IDLE_MS = 30_000;
 
 /** Formats (or checks) the drives and starts the erasure engine on them. */
 export async function openStorage(opts: StorageOptions): Promise<ErasureObjects> {
@@ -186,7 +186,9 @@ function makeContext(
 ): StorageContext {
   // Buffers a burst of GETs used stay POOL_IDLE_MS after it (then down to poolBytes): analytics queries come
   // in bursts seconds apart, and a pool trimmed after 10 s idle made each burst allocate its buffers afresh:
-  // 0.25-0.33 CPU-s/GB more of V8's GC (bench/readers/requests.ts --idle 12, bench/readers/README.md).
+  // 0.25-0.33 CPU-s/GB more of V8's GC (bench/readers/requests.ts --idle 12, bench/readers/README.md). 60 s
+  // kept a burst's buffers (up to 128 MiB a worker of 2) through the next 40 s of small requests: bench/load's
+  // suite peaked above 600 MB RSS under its 4 KiB runs. 30 s still covers the readers bench's pauses.
   const pool = new BufferPool(tuning.poolBytes, 8 * tuning.poolBytes, POOL_IDLE_MS);
   return {
     deploymentId,

@@ -161,6 +161,27 @@ describe('BufferPool', () => {
       }
     });
 
+    it('the memory of a buffer let go is freed at once, not when the GC finds it', () => {
+      const { pool, advance } = clocked(0, 64 * 1024 * KiB, 1000);
+      const bufs = Array.from({ length: 16 }, () => pool.take(1024 * KiB));
+      for (const b of bufs) pool.give(b);
+      const before = process.memoryUsage().arrayBuffers;
+      advance(1000);
+      pool.trim();
+      expect(pool.freeBytes).toBe(0);
+      // bufs still refers to every buffer: only freeing them makes their 16 MiB go
+      expect(before - process.memoryUsage().arrayBuffers).toBeGreaterThanOrEqual(16 * 1024 * KiB);
+      for (const b of bufs) expect(b.length).toBe(0);
+      // a buffer kept (within keepBytes) is not touched
+      const { pool: keeping, advance: later } = clocked(4 * KiB, 64 * KiB, 1000);
+      const kept = keeping.take(4 * KiB).fill(5);
+      keeping.give(kept);
+      later(1000);
+      keeping.trim();
+      expect(kept.length).toBe(4 * KiB);
+      expect(keeping.take(4 * KiB)).toBe(kept);
+    });
+
     it('a buffer taken and given again is recent again: a steady workload keeps its buffers', () => {
       const { pool, advance } = clocked(0, 64 * KiB, 1000);
       const bufs = Array.from({ length: 4 }, () => pool.take(4 * KiB));

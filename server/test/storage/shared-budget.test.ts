@@ -28,11 +28,11 @@ async function opened(budgets: { poolBytes?: number; readCacheBytes?: number }, 
   return { pool: s.ctx.pool, cache: s.ctx.readAhead, metaCache: s.allDrives().map((d) => d.cachedMaxBytes) };
 }
 
-it('a process alone keeps the whole budgets (32 MiB of free buffers, up to 8 times that while busy and for a minute after)', async () => {
+it('a process alone keeps the whole budgets (32 MiB of free buffers, up to 8 times that while busy and for 30 s after)', async () => {
   const { pool, cache, metaCache } = await opened({});
   expect([pool.keepBytes, pool.busyBytes, cache?.maxBytes]).toEqual([32 * MiB, 256 * MiB, 32 * MiB]);
   // A burst's buffers outlast a pause of seconds between analytics queries (bench/readers/requests.ts --idle).
-  expect(pool.idleMs).toBe(60_000);
+  expect(pool.idleMs).toBe(30_000);
   expect(metaCache).toEqual([16 * MiB, 16 * MiB, 16 * MiB, 16 * MiB]); // recently read metadata, per drive
 });
 

@@ -1,6 +1,7 @@
 // Three Cairn servers: one source replicating a bucket to two targets (A -> B and A -> C, one rule each), with C
 // down for a while: B gets every change at once, C gets every one once it is back, counts exact; the source's
-// queue listing shows C's queue and its lag meanwhile, and both queues empty at the end. Then active-active
+// queue listing shows C's queue and its lag meanwhile, and both queues empty at the end; a version is COMPLETED
+// only once both have it, across a restart of the source too. Then active-active
 // between A and B with C a third copy of A: writes on both sides converge on all three.
 import {
   DeleteObjectCommand,
@@ -93,6 +94,33 @@ describe('one source, two targets', () => {
     }
     expect(replicated(a, toB)).toBe(17);
     expect(replicated(a, toC)).toBe(17);
+
+    // Both targets down, then the source restarted with both targets' changes still queued: each target's status
+    // is on disk, so B's copies alone do not make the versions COMPLETED (before, an in-memory count was lost
+    // with the restart and the first target done marked them COMPLETED). FAILED, as MinIO shows while a target
+    // fails; COMPLETED once C has them too.
+    await b.stop();
+    await c.stop();
+    const again = keys.slice(0, 3);
+    for (const Key of again) await s3.send(new PutObjectCommand({ Bucket: 'fan', Key, Body: `3-${Key}` }));
+    const status = async (Key: string) =>
+      (await a.client().send(new HeadObjectCommand({ Bucket: 'fan', Key }))).ReplicationStatus;
+    for (const Key of again) expect(await status(Key)).toMatch(/^(PENDING|FAILED)$/);
+    await a.stop();
+    await b.start();
+    await a.start();
+    await vi.waitFor(() => expect(replicated(a, toB)).toBe(again.length), POLL);
+    for (const Key of again) {
+      expect(await body(b.client(), 'fan-b', Key)).toEqual(Buffer.from(`3-${Key}`));
+      expect(await status(Key)).toMatch(/^(PENDING|FAILED)$/);
+    }
+    await c.start();
+    await a.server.replicationIdle();
+    for (const Key of again) {
+      expect(await body(c.client(), 'fan-c', Key)).toEqual(Buffer.from(`3-${Key}`));
+      expect(await status(Key)).toBe('COMPLETED');
+    }
+    expect(replicated(a, toC)).toBe(again.length);
   });
 });
 

@@ -134,10 +134,27 @@ export interface ObjectInfo {
   transition?: RemoteObject;
   /** Bucket replication: where this version stands (absent: not replicated, not a replica). */
   replicationStatus?: ReplicationStatus;
+  /** Bucket replication: where it stands at each target, by ARN (replicationStatus is derived from these). */
+  replicationTargets?: Record<string, TargetReplication>;
 }
 
 /** x-amz-replication-status: of a version being replicated (the first three), or of a replica. */
 export type ReplicationStatus = 'PENDING' | 'COMPLETED' | 'FAILED' | 'REPLICA';
+
+/**
+ * A version's replication to one target (MinIO's x-minio-internal-replication-status, one `arn=STATUS` each):
+ * `change` names the change last queued for it, so only that change's copy makes it COMPLETED.
+ */
+export interface TargetReplication {
+  status: 'PENDING' | 'COMPLETED' | 'FAILED';
+  change?: string;
+}
+
+/** A version's replication state as stored: its status and each target's. */
+export interface ReplicationState {
+  status?: ReplicationStatus;
+  targets?: Record<string, TargetReplication>;
+}
 
 /**
  * A version written as another deployment's copy (bucket replication): it keeps the source's version id and
@@ -211,6 +228,8 @@ export interface PutOptions {
   replica?: ReplicaVersion;
   /** The new version's replication status (REPLICA for a replica; PENDING for one to replicate). */
   replicationStatus?: ReplicationStatus;
+  /** The new version's replication state at each target (with replicationStatus PENDING: queued to them). */
+  replicationTargets?: Record<string, TargetReplication>;
   /**
    * Called after the last body byte and before the commit, with what was computed. Throwing (BadDigest, ...)
    * aborts the write and nothing is stored. Lets the API layer check Content-MD5 and header/trailer checksums
@@ -571,15 +590,15 @@ export interface ObjectLayer {
   ): Promise<ObjectInfo>;
 
   /**
-   * Sets a version's (or delete marker's) replication status in place; `expect` lists the statuses it may
-   * have now (another leaves it, and false is returned). NoSuchVersion when it is gone.
+   * Changes a version's (or delete marker's) replication state in place, under the object's lock: `next` gets
+   * the state as it is and returns the new one, or undefined to leave it (then false is returned and nothing
+   * is written). NoSuchVersion when the version is gone.
    */
-  setReplicationStatus(
+  updateReplication(
     bucket: string,
     key: string,
     versionId: string,
-    status: ReplicationStatus,
-    expect?: readonly (ReplicationStatus | undefined)[],
+    next: (current: ReplicationState) => ReplicationState | undefined,
   ): Promise<boolean>;
 
   /**

@@ -332,8 +332,8 @@ export class ServerPools implements L.ObjectLayer {
     return this.inPlace(bucket, key, opts.versionId, (p) => p.updateObjectMetadata(bucket, key, opts));
   }
 
-  async setReplicationStatus(...a: Parameters<L.ObjectLayer['setReplicationStatus']>): Promise<boolean> {
-    return this.inPlace(a[0], a[1], a[2], (p) => p.setReplicationStatus(...a));
+  async updateReplication(...a: Parameters<L.ObjectLayer['updateReplication']>): Promise<boolean> {
+    return this.inPlace(a[0], a[1], a[2], (p) => p.updateReplication(...a));
   }
 
   async replaceSealedKey(...a: Parameters<L.ObjectLayer['replaceSealedKey']>): Promise<boolean> {

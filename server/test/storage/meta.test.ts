@@ -157,7 +157,21 @@ const version = (over: Partial<VersionRecord> = {}): VersionRecord => ({
 });
 
 describe('metadata file', () => {
-  const meta = { versions: [version({ inline: [Buffer.from('shard')] }), version({ id: 'v2', type: 'delete' })] };
+  const meta = {
+    versions: [
+      version({ inline: [Buffer.from('shard')] }),
+      version({ id: 'v2', type: 'delete' }),
+      // Format 6: the replication status at each target beside the overall one.
+      version({
+        id: 'v3',
+        replication: 'PENDING',
+        replicationTargets: {
+          'arn:minio:replication::b:fan-b': { status: 'COMPLETED' },
+          'arn:minio:replication::c:fan-c': { status: 'FAILED', change: 'Zm9vYmFy' },
+        },
+      }),
+    ],
+  };
 
   it('round-trips every field, inline shards as bytes', () => {
     const back = decodeMeta(encodeMeta(meta));

@@ -24,6 +24,7 @@ import {
 } from './config.js';
 import { isReplicationRequest } from './receive.js';
 import type { ReplicationEntry } from './replicator.js';
+import { newChangeId, queuedTo } from './status.js';
 import { storedTargets } from './targets.js';
 
 export {
@@ -124,7 +125,7 @@ function changeOf(e: ObjectEvent): Change | undefined {
 
 /**
  * Queues the changes an operation reports for the targets its bucket's rules name: the version is marked
- * PENDING, then the change is written to the target's queue, before the request is answered. A replica
+ * PENDING for each of them (status.ts), then the change is written to the target's queue, before the request is answered. A replica
  * written by a replication request is not replicated again; a change of a replica's tags, retention or legal
  * hold made here goes back to its source where the rule keeps ReplicaModifications (MinIO's default), and the
  * replica keeps its REPLICA status.
@@ -163,10 +164,15 @@ export async function queueReplication(
     }
     const targets = targetsFor(c, key, tagging, kind).filter(({ rule }) => !replica || rule.replicaModifications);
     if (targets.length === 0) continue;
-    if (kind !== 'delete-version' && !replica)
-      await ctx.storage.setReplicationStatus(bucket, key, versionId, 'PENDING').catch((err: unknown) => {
-        if (!isS3Error(err) || err.code !== 'NoSuchVersion') throw err;
-      });
+    const id = newChangeId();
+    if (kind !== 'delete-version' && !replica) {
+      const arns = targets.map((t) => t.arn);
+      await ctx.storage
+        .updateReplication(bucket, key, versionId, (cur) => queuedTo(arns, id, cur))
+        .catch((err: unknown) => {
+          if (!isS3Error(err) || err.code !== 'NoSuchVersion') throw err;
+        });
+    }
     for (const { arn, rule } of targets)
       entries.push({
         bucket,
@@ -174,6 +180,7 @@ export async function queueReplication(
         versionId,
         kind,
         arn,
+        change: id,
         mtime,
         storageClass: rule.storageClass,
         ...(change.metadata ? { metadata: change.metadata } : {}),

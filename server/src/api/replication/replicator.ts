@@ -23,6 +23,7 @@ import { EventQueue } from '../notify/queue.js';
 import type { ApiLogger } from '../types.js';
 import type { ReplicationKind } from './config.js';
 import { ReplicationRemote, TargetError } from './remote.js';
+import { attempted } from './status.js';
 import { storedTargets, type RemoteTarget } from './targets.js';
 import { DEFAULT_REPLICATION_WORKERS } from './workers-env.js';
 
@@ -35,6 +36,8 @@ export interface ReplicationEntry {
   arn: string;
   /** Delete markers: the marker's time (ms). */
   mtime?: number;
+  /** The change's id, written as its target's `change` in the version's metadata (status.ts). Absent: queued before. */
+  change?: string;
   /** Storage class the rule asks of the replica. */
   storageClass?: string;
   /** Queued by this resync (resync.ts counts it when done). */
@@ -147,7 +150,6 @@ class Sender {
         failedOnce = true;
         if (refused && refusals >= MAX_REFUSALS) {
           this.failed++;
-          this.r.release(entry);
           this.r.onDone?.(entry, 0, false);
           return true;
         }
@@ -161,11 +163,10 @@ class Sender {
       this.replicated++;
       this.r.onDone?.(entry, bytes, true);
       // The target has it: a status that cannot be written now stays FAILED/PENDING (a resync sets it again). The
-      // version is COMPLETED once every target has it (MinIO's combined status): not while another waits.
-      if (this.r.release(entry))
-        await this.r.setStatus(entry, 'COMPLETED').catch((err: unknown) => {
-          this.r.log.warn({ target: this.arn, key: entry.key, err }, 'replication status not written');
-        });
+      // version is COMPLETED once every target has it (status.ts): not while another waits.
+      await this.r.setStatus(entry, 'COMPLETED').catch((err: unknown) => {
+        this.r.log.warn({ target: this.arn, key: entry.key, err }, 'replication status not written');
+      });
       await this.r.onStatus?.(entry, 'COMPLETED', bytes);
       return true;
     }
@@ -190,12 +191,6 @@ export class Replicator {
    */
   onStatus?: (e: ReplicationEntry, status: 'COMPLETED' | 'FAILED', bytes: number) => Promise<void>;
   private closed = false;
-  /**
-   * Changes queued in this run and not done, by version (`bucket\0key\0versionId`): a version is COMPLETED once
-   * none is left, so a second target still waiting keeps it PENDING (or FAILED). A change a previous run queued is
-   * not counted (its version may be marked COMPLETED while another target of it still waits: a restart's gap).
-   */
-  private readonly outstanding = new Map<string, number>();
   /** Where the queues are (opts.queueBases until moveTo), and where they were (start only). */
   private bases: string[];
   private former: string[];
@@ -290,11 +285,6 @@ export class Replicator {
    */
   async enqueue(entries: ReplicationEntry[]): Promise<void> {
     if (this.closed) return;
-    // Counted before any is pushed: a target done with its change at once must see the others still waiting.
-    for (const e of entries) {
-      const v = versionOf(e);
-      this.outstanding.set(v, (this.outstanding.get(v) ?? 0) + 1);
-    }
     await Promise.all(
       entries.map(async (e) => {
         try {
@@ -302,23 +292,10 @@ export class Replicator {
           s.bucket = e.bucket;
           await s.queue.push(JSON.stringify(e));
         } catch (err) {
-          this.release(e);
           this.log.error({ target: e.arn, key: e.key, err }, 'replication change not queued');
         }
       }),
     );
-  }
-
-  /** One change of its version done (or dropped): true when no other change of that version waits in this run. */
-  release(e: ReplicationEntry): boolean {
-    const v = versionOf(e);
-    const left = (this.outstanding.get(v) ?? 1) - 1;
-    if (left > 0) {
-      this.outstanding.set(v, left);
-      return false;
-    }
-    this.outstanding.delete(v);
-    return true;
   }
 
   /** The target of `arn` of `bucket`, with a client (rebuilt when the stored target changed). */
@@ -406,11 +383,16 @@ export class Replicator {
     return info.size;
   }
 
-  /** Sets the source version's status (a version gone or a status of a replica is left alone). */
+  /**
+   * Sets the source version's status at the change's target, and so its overall status (status.ts); a version
+   * gone or a replica is left alone.
+   */
   async setStatus(e: ReplicationEntry, status: 'COMPLETED' | 'FAILED'): Promise<void> {
     if (e.kind === 'delete-version') return;
     try {
-      await this.opts.storage.setReplicationStatus(e.bucket, e.key, e.versionId, status, ['PENDING', 'FAILED']);
+      await this.opts.storage.updateReplication(e.bucket, e.key, e.versionId, (cur) =>
+        attempted(cur, e.arn, e.change, status),
+      );
     } catch (err) {
       if (isS3Error(err) && (err.code === 'NoSuchVersion' || err.code === 'NoSuchKey' || err.code === 'NoSuchBucket'))
         return;
@@ -449,8 +431,6 @@ export class Replicator {
     for (const { remote } of this.remotes.values()) remote.close();
   }
 }
-
-const versionOf = (e: ReplicationEntry): string => `${e.bucket}\0${e.key}\0${e.versionId}`;
 
 /** The replica's metadata: the source's, with a retention already over left out (the target refuses one). */
 function replicaInfo(info: ObjectInfo): ObjectInfo {

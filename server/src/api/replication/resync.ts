@@ -18,6 +18,7 @@ import type { ApiContext, S3Request, S3Response } from '../types.js';
 import { type ReplicationConfiguration, targetsFor } from './config.js';
 import { replicationOf } from './index.js';
 import type { ReplicationEntry } from './replicator.js';
+import { newChangeId, queuedTo } from './status.js';
 
 /** One target's resync, as MinIO's ResyncTarget JSON names its fields. */
 export interface ResyncProgress {
@@ -199,13 +200,17 @@ async function walk(ctx: ApiContext, bucket: string, p: ResyncProgress, before: 
       const target = ruleFor(c, v, p.arn, before);
       if (!target) continue;
       const kind = v.deleteMarker ? 'delete-marker' : 'object';
-      await ctx.storage.setReplicationStatus(bucket, v.key, v.versionId, 'PENDING').catch(() => {});
+      const change = newChangeId();
+      await ctx.storage
+        .updateReplication(bucket, v.key, v.versionId, (cur) => queuedTo([p.arn], change, cur))
+        .catch(() => {});
       entries.push({
         bucket,
         key: v.key,
         versionId: v.versionId,
         kind,
         arn: p.arn,
+        change,
         mtime: v.lastModified.getTime(),
         storageClass: target.rule.storageClass,
         resetId: p.resetid,

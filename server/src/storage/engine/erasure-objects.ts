@@ -577,17 +577,25 @@ export class ErasureObjects implements L.ObjectLayer {
     return toObjectInfo(bucket, key, change(target!), isLatest);
   }
 
-  setReplicationStatus(
+  updateReplication(
     bucket: string,
     key: string,
     versionId: string,
-    status: L.ReplicationStatus,
-    expect?: readonly (L.ReplicationStatus | undefined)[],
+    next: (current: L.ReplicationState) => L.ReplicationState | undefined,
   ): Promise<boolean> {
+    // Decided once, from the version as the read quorum has it; every drive's copy then gets that state.
+    let to: L.ReplicationState | undefined;
     return this.swapVersion(bucket, key, versionId, {
       // Nothing to write: leave the drives alone.
-      unchanged: (v) => v.replication === status || (expect !== undefined && !expect.includes(v.replication)),
-      change: (v) => ({ ...v, replication: status }),
+      unchanged: (v) => (to = next({ status: v.replication, targets: v.replicationTargets })) === undefined,
+      change: (v) => {
+        const { replication: _s, replicationTargets: _t, ...rest } = v;
+        return {
+          ...rest,
+          ...(to?.status ? { replication: to.status } : {}),
+          ...(to?.targets ? { replicationTargets: to.targets } : {}),
+        };
+      },
     });
   }
 

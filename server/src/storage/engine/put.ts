@@ -153,6 +153,7 @@ export async function putObjectInSet(
     if (opts.tagging) version.tagging = opts.tagging;
     if (opts.sealed) version.encryption = opts.sealed.encryption;
     if (opts.replicationStatus) version.replication = opts.replicationStatus;
+    if (opts.replicationTargets) version.replicationTargets = opts.replicationTargets;
     const lock = lockRecord(opts.lock);
     if (lock) version.lock = lock;
     if (staged.checksum && opts.checksumAlgorithm) {

@@ -3,8 +3,8 @@
 // Format versions: 1 = the first; 2 adds `encryption` to versions (sealed data, plaintext sizes derived);
 // 3 adds `lock` (object lock) and `updated` (last in-place metadata change); 4 adds `tier` (the data of a
 // transitioned version lives in a remote tier: no shards, no `ec`); 5 adds `replication` (bucket replication
-// status). Files of earlier versions are read as they are (no field of theirs changed meaning); a Cairn that
-// knows only 1-4 refuses a 5 rather than misread it.
+// status); 6 adds `replicationTargets` (that status at each target). Files of earlier versions are read as they
+// are (no field of theirs changed meaning); a Cairn that knows only 1-5 refuses a 6 rather than misread it.
 // A file that fails the CRC (torn write, bitrot) is reported as corrupt and the other drives are used.
 import { crc32 } from 'node:zlib';
 import { Packr } from 'msgpackr';
@@ -15,12 +15,13 @@ import type {
   StorageClass,
   StoredChecksum,
   StoredEncryption,
+  TargetReplication,
 } from '../object-layer.js';
 
 export const META_NAME = 'meta';
 const MAGIC = 0x43524e4d; // "CRNM"
-export const META_VERSION = 5;
-const READABLE_VERSIONS = new Set([1, 2, 3, 4, 5]);
+export const META_VERSION = 6;
+const READABLE_VERSIONS = new Set([1, 2, 3, 4, 5, 6]);
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
 
 export type BitrotAlgo = 'highwayhash256';
@@ -89,6 +90,11 @@ export interface VersionRecord {
    * REPLICA on a version another one replicated here (api/replication).
    */
   replication?: ReplicationStatus;
+  /**
+   * Format 6: the replication status at each target, by ARN; `replication` is derived from them (absent on a
+   * version queued before format 6: then it has `replication` only).
+   */
+  replicationTargets?: Record<string, TargetReplication>;
 }
 
 export interface MetaFile {

@@ -139,6 +139,7 @@ export function toObjectInfo(bucket: string, key: string, v: VersionRecord, isLa
   if (v.lock) info.lock = lockInfo(v.lock);
   if (v.tier) info.transition = { ...v.tier };
   if (v.replication) info.replicationStatus = v.replication;
+  if (v.replicationTargets) info.replicationTargets = { ...v.replicationTargets };
   if (v.parts.length > 1 || /-\d+$/.test(v.etag)) {
     info.parts = v.parts.map((p) => ({
       number: p.number,

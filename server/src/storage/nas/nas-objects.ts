@@ -355,7 +355,7 @@ export class NasObjects implements L.ObjectLayer {
     return false;
   }
 
-  async setReplicationStatus(): Promise<boolean> {
+  async updateReplication(): Promise<boolean> {
     throw notAvailable('Bucket replication');
   }
 

@@ -380,7 +380,7 @@ export class S3GatewayObjects implements L.ObjectLayer {
     return false;
   }
 
-  async setReplicationStatus(): Promise<boolean> {
+  async updateReplication(): Promise<boolean> {
     throw notAvailable('Bucket replication');
   }
 

@@ -443,6 +443,26 @@ describe('ReadAhead (a fake clock)', () => {
     expect(ra.find('v#1', 4, 7, 4100, 7000)).toBeUndefined(); // another part or version
   });
 
+  it('among many batches of a part, finds the one holding the blocks wherever it starts, and only such', async () => {
+    const { ra, pool } = cache(1 << 20);
+    // Ranges at random offsets leave batches starting at every block; one of three blocks, one of eight.
+    for (let f = 0; f < 200; f++) ra.add('v', 'v#0', batch(pool, f, f, f * 100 + 10, f * 100 + 90));
+    const long = batch(pool, 300, 307, 30_000, 30_800);
+    ra.add('v', 'v#0', long);
+    expect(ra.find('v#0', 57, 57, 5720, 5780)?.first).toBe(57);
+    expect(ra.find('v#0', 57, 57, 5700, 5780)).toBeUndefined(); // bytes before the batch of block 57
+    expect(ra.find('v#0', 57, 58, 5720, 5780)).toBeUndefined(); // no batch holds blocks 57 and 58
+    expect(ra.find('v#0', 305, 307, 30_500, 30_800)?.lease).toBe(long.lease); // inside, starting 5 blocks after
+    expect(ra.find('v#0', 306, 308, 30_600, 30_800)).toBeUndefined();
+    // Taken out for its reader alone (claim): no longer found.
+    const only = batch(pool, 400, 401, 40_000, 40_100);
+    ra.add('v', 'v#0', only);
+    await only.batch;
+    expect(ra.claim('v#0', only)).toBe(true);
+    expect(ra.find('v#0', 400, 401, 40_000, 40_100)).toBeUndefined();
+    expect(ra.size).toBe(201);
+  });
+
   it('a batch goes back to the pool once it lingered, every holder let go and every chunk came back', async () => {
     const { ra, pool, advance } = cache();
     const b = batch(pool, 0, 0, 0, 50);

@@ -187,7 +187,10 @@ export class ReadAhead {
    */
   claim(partId: string, b: SharedBatch): boolean {
     if (b.lease.cachedOnly) {
-      const e = this.byPart.get(partId)?.byFirst.get(b.first)?.find((x) => x.lease === b.lease);
+      const e = this.byPart
+        .get(partId)
+        ?.byFirst.get(b.first)
+        ?.find((x) => x.lease === b.lease);
       if (e) this.drop(e);
     }
     return b.lease.sole;

@@ -17,6 +17,7 @@ import { BucketConfigs } from './bucket-configs.js';
 import { RawGetter } from './raw-get.js';
 import { S3GatewayObjects } from './s3gw-objects.js';
 import { TailCache } from './tail-cache.js';
+import { UploadRecords } from './upload-records.js';
 
 export { S3GatewayObjects };
 
@@ -37,6 +38,7 @@ export async function openS3Gateway(o: S3GatewayOptions): Promise<S3GatewayObjec
     url: o.url,
     state,
     configs: new BucketConfigs(join(state.paths.hidden, 'gateway-buckets'), state.side),
+    uploads: new UploadRecords(join(state.paths.hidden, 'gateway-uploads'), state.side),
     tails: new TailCache(o.tailCacheBytes),
   });
   await objects.start();

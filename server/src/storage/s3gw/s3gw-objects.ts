@@ -33,6 +33,7 @@ import {
 import { checksumFields, completionChecksums } from './checksums.js';
 import { GatewayReads } from './object-reads.js';
 import { TailCache } from './tail-cache.js';
+import type { UploadRecords } from './upload-records.js';
 
 const notAvailable = (what: string) => new S3Error('NotImplemented', `${what} is not available in the S3 gateway.`);
 
@@ -52,6 +53,8 @@ export interface S3GatewayParts {
   /** Cairn's own state: the system bucket (IAM) is served from this local folder's NAS store. */
   state: NasObjects;
   configs: BucketConfigs;
+  /** Uploads started through the gateway: what the backend does not keep for Cairn (initiator, checksum). */
+  uploads: UploadRecords;
   tails?: TailCache;
 }
 
@@ -60,8 +63,7 @@ export class S3GatewayObjects implements L.ObjectLayer {
   private readonly state: NasObjects;
   private readonly configs: BucketConfigs;
   readonly tails: TailCache;
-  /** Uploads started through this process: what the backend does not keep for Cairn (initiator, checksum). */
-  private readonly uploads = new Map<string, L.MultipartUploadInfo>();
+  private readonly uploads: UploadRecords;
   /** Buckets without a kept configuration the backend said exist, until when (performance.now() ms). */
   private readonly seen = new Map<string, number>();
   private sdk!: Sdk;
@@ -72,6 +74,7 @@ export class S3GatewayObjects implements L.ObjectLayer {
     this.client = parts.client;
     this.state = parts.state;
     this.configs = parts.configs;
+    this.uploads = parts.uploads;
     this.tails = parts.tails ?? new TailCache();
   }
 
@@ -172,7 +175,7 @@ export class S3GatewayObjects implements L.ObjectLayer {
     await this.call(new this.sdk.DeleteBucketCommand({ Bucket: bucket }), 'NoSuchBucket');
     this.seen.delete(bucket);
     await this.configs.remove(bucket);
-    for (const [id, u] of this.uploads) if (u.bucket === bucket) this.uploads.delete(id);
+    await this.uploads.removeBucket(bucket);
   }
 
   async listBuckets(): Promise<L.BucketInfo[]> {
@@ -491,20 +494,25 @@ export class S3GatewayObjects implements L.ObjectLayer {
     if (opts.checksumAlgorithm) info.checksumAlgorithm = opts.checksumAlgorithm;
     if (opts.checksumType) info.checksumType = opts.checksumType;
     if (opts.initiator) info.initiator = opts.initiator;
-    this.uploads.set(info.uploadId, info);
+    await this.uploads.add(info);
     return info;
   }
 
-  /** As started through this process, else as the backend knows it (NoSuchUpload when it does not). */
+  /** As started through this gateway, else as the backend knows it (NoSuchUpload when it does not). */
   async getMultipartUpload(bucket: string, key: string, uploadId: string): Promise<L.MultipartUploadInfo> {
-    const known = this.uploads.get(uploadId);
-    if (known && known.bucket === bucket && known.key === key) return known;
-    const out = await this.call<{
+    const known = await this.uploads.get(bucket, key, uploadId);
+    if (known) return known;
+    const out = await this.uploadCall<{
       StorageClass?: string;
       Initiated?: Date;
       ChecksumAlgorithm?: string;
       ChecksumType?: string;
-    }>(new this.sdk.ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MaxParts: 1 }), 'NoSuchUpload');
+    }>(
+      bucket,
+      key,
+      uploadId,
+      new this.sdk.ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MaxParts: 1 }),
+    );
     const info: L.MultipartUploadInfo = {
       bucket,
       key,
@@ -550,12 +558,29 @@ export class S3GatewayObjects implements L.ObjectLayer {
     return part;
   }
 
+  /**
+   * A backend request about one upload: NoSuchUpload (completed or aborted elsewhere) also drops its record,
+   * when the record is of this bucket and key (another key's NoSuchUpload says nothing about the upload).
+   */
+  private async uploadCall<T>(bucket: string, key: string, uploadId: string, cmd: object): Promise<T> {
+    try {
+      return await this.call<T>(cmd, 'NoSuchUpload');
+    } catch (e) {
+      if (e instanceof S3Error && e.code === 'NoSuchUpload' && (await this.uploads.get(bucket, key, uploadId)))
+        await this.uploads.remove(uploadId);
+      throw e;
+    }
+  }
+
   async listParts(...[bucket, key, uploadId, opts]: Parameters<L.ObjectLayer['listParts']>) {
-    const out = await this.call<{
+    const out = await this.uploadCall<{
       Parts?: { PartNumber?: number; Size?: number; ETag?: string; LastModified?: Date }[];
       IsTruncated?: boolean;
       NextPartNumberMarker?: string;
     }>(
+      bucket,
+      key,
+      uploadId,
       new this.sdk.ListPartsCommand({
         Bucket: bucket,
         Key: key,
@@ -563,7 +588,6 @@ export class S3GatewayObjects implements L.ObjectLayer {
         MaxParts: opts.maxParts,
         PartNumberMarker: opts.partNumberMarker ? String(opts.partNumberMarker) : undefined,
       }),
-      'NoSuchUpload',
     );
     const upload = await this.getMultipartUpload(bucket, key, uploadId);
     const parts: L.PartInfo[] = (out.Parts ?? []).map((p) => ({
@@ -598,7 +622,10 @@ export class S3GatewayObjects implements L.ObjectLayer {
     // the API layer answers with the object it made), is asked of the backend.
     const upload = await this.getMultipartUpload(bucket, key, uploadId);
     const sums = await completionChecksums(this.call.bind(this), this.sdk, upload, parts, opts.verifyChecksum);
-    await this.call(
+    await this.uploadCall(
+      bucket,
+      key,
+      uploadId,
       new this.sdk.CompleteMultipartUploadCommand({
         Bucket: bucket,
         Key: key,
@@ -612,9 +639,8 @@ export class S3GatewayObjects implements L.ObjectLayer {
         },
         ...conditions,
       }),
-      'NoSuchUpload',
     );
-    this.uploads.delete(uploadId);
+    await this.uploads.remove(uploadId);
     return this.headObject(bucket, key);
   }
 
@@ -632,11 +658,13 @@ export class S3GatewayObjects implements L.ObjectLayer {
   }
 
   async abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
-    await this.call(
+    await this.uploadCall(
+      bucket,
+      key,
+      uploadId,
       new this.sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }),
-      'NoSuchUpload',
     );
-    this.uploads.delete(uploadId);
+    await this.uploads.remove(uploadId);
   }
 
   async listMultipartUploads(...[bucket, o]: Parameters<L.ObjectLayer['listMultipartUploads']>) {
@@ -657,10 +685,10 @@ export class S3GatewayObjects implements L.ObjectLayer {
       }),
       'NoSuchBucket',
     );
-    const res: Awaited<ReturnType<L.ObjectLayer['listMultipartUploads']>> = {
-      uploads: (out.Uploads ?? []).map(
-        (u) =>
-          this.uploads.get(u.UploadId ?? '') ?? {
+    const uploads = await Promise.all(
+      (out.Uploads ?? []).map(
+        async (u): Promise<L.MultipartUploadInfo> =>
+          (await this.uploads.get(bucket, u.Key ?? '', u.UploadId ?? '')) ?? {
             bucket,
             key: u.Key ?? '',
             uploadId: u.UploadId ?? '',
@@ -668,6 +696,9 @@ export class S3GatewayObjects implements L.ObjectLayer {
             storageClass: u.StorageClass === 'REDUCED_REDUNDANCY' ? 'REDUCED_REDUNDANCY' : 'STANDARD',
           },
       ),
+    );
+    const res: Awaited<ReturnType<L.ObjectLayer['listMultipartUploads']>> = {
+      uploads,
       commonPrefixes: (out.CommonPrefixes ?? []).map((p) => p.Prefix ?? ''),
       isTruncated: out.IsTruncated === true,
     };

@@ -1,6 +1,6 @@
-// Draining a server pool on `cairn server --workers 2` (storage/decommission.ts): worker 1 leads (runs the drain,
-// alone writes the pool list); a start or cancel asked of worker 2 is forwarded to it over the change bus, and both
-// workers answer the same status. Before anything moves, every worker moves its own event queue off the pool; writes
+// Draining a server pool on `cairn server --workers 2` (storage/decommission.ts): one worker leads (the first to take
+// the lease: it runs the drain, alone writes the pool list); a start or cancel asked of the other is forwarded to it
+// over the change bus, and both workers answer the same status. Before anything moves, every worker moves its own event queue off the pool; writes
 // during the drain land on the other pool; a canceled drain leaves everything readable and, at the next start, the
 // queues go back to the first pool with nothing lost; a drained pool's events are delivered once it has left (the
 // webhook is down until then: each event exactly once). A drain under way when the workers start goes on in the
@@ -122,6 +122,12 @@ async function allReadable(): Promise<void> {
     }
 }
 
+/** The worker that does not lead the drains (the leader logs it once it took the lease). */
+async function follower(): Promise<number> {
+  const l = await server!.logLine((l) => l.msg === "this worker leads the server pools' decommissions");
+  return 3 - l.worker!;
+}
+
 const queued = async (n: number) => (await f.queuedIn(n)).reduce((a, b) => a + b, 0);
 
 beforeAll(async () => {
@@ -155,12 +161,12 @@ describe('a pool drained by --workers 2', () => {
     // Both workers' events, on the first pool (each on 3 of its drives).
     expect(await queued(1)).toBe(3 * digests.size);
     expect(await queued(2)).toBe(0);
-    const started = await adminOn(2, 'POST', 'pools/decommission', f.arg(1));
+    const started = await adminOn(await follower(), 'POST', 'pools/decommission', f.arg(1));
     expect(started.status, started.text).toBe(200);
-    const canceled = await adminOn(2, 'POST', 'pools/cancel', f.arg(1));
+    const canceled = await adminOn(await follower(), 'POST', 'pools/cancel', f.arg(1));
     expect(canceled.status, canceled.text).toBe(200);
-    // A second cancel: nothing runs any more (the leader's error, through worker 2).
-    const again = await adminOn(2, 'POST', 'pools/cancel', f.arg(1));
+    // A second cancel: nothing runs any more (the leader's error, through the other worker).
+    const again = await adminOn(await follower(), 'POST', 'pools/cancel', f.arg(1));
     expect(again.status).toBe(400);
     expect(again.text).toContain('XMinioDecommissionNotAllowed');
     for (const slot of [1, 2]) expect(await statusOn(slot, 1)).toMatchObject({ canceled: true, complete: false });
@@ -183,7 +189,7 @@ describe('a pool drained by --workers 2', () => {
   }, 180_000);
 
   it('a drain runs to its end: writes during it land on the other pool, both workers tell its progress', async () => {
-    const started = await adminOn(2, 'POST', 'pools/decommission', f.arg(1));
+    const started = await adminOn(await follower(), 'POST', 'pools/decommission', f.arg(1));
     expect(started.status, started.text).toBe(200);
     // Both workers know it at once: what they write from now on goes to pool 2.
     const during = await put('during', 20);

@@ -1,9 +1,11 @@
 // Server pools served by several workers (`cairn server --workers 2 p1/d{1...4} p2/d{1...4}`): the primary
 // formats every pool and checks the deployment's pool list; each worker opens every pool, each pool's locks and
 // changes its own among the workers' (storage/index.ts poolCoordination), so what one worker writes in either pool
-// the other reads and lists at once. Last, a drain of pool 1 (run by worker 1) whose move of a key races a DELETE
-// and a tagging of it through worker 2: the key lock of a move is the workers' one (`pools\0<bucket>/<key>`), so
-// the DELETE is not undone and the tags are not lost. (Draining with several workers: test/workers/pools-drain.test.ts.)
+// the other reads and lists at once. Last, a drain of pool 1 whose moves race a DELETE and a tagging of the key
+// moved through the worker that does not lead the drains: the key lock of a move is the workers' one
+// (`pools\0<bucket>/<key>`), so the DELETE is not undone and the tags are not lost; then the leader is killed mid-move
+// and the other worker takes over the drain (storage/decommission.ts's lease) while the first, started again, waits.
+// (Draining with several workers: test/workers/pools-drain.test.ts.)
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -28,6 +30,7 @@ import { seededRandom } from '../helpers/random.js';
 import { startWorkers, WORKERS_ROOT, type WorkersServer } from '../helpers/workers.js';
 
 const MiB = 1024 * 1024;
+const LEADS = "this worker leads the server pools' decommissions";
 const rnd = seededRandom();
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 let base: string;
@@ -106,30 +109,36 @@ describe('server pools with --workers 2', () => {
     for (const s3 of clients) expect(await listed(s3)).toEqual(keys.filter((k) => !gone.includes(k)));
   }, 120_000);
 
-  it('a move by worker 1 holds the key against a DELETE and a tagging of it through worker 2', async () => {
-    const [one, two] = clients;
-    await one.send(new CreateBucketCommand({ Bucket: 'race' }));
-    // Two keys in pool 1 (a key that exists is written again where it is), large enough that their moves take a
-    // while: `a` is deleted and `b` tagged through worker 2 while worker 1 copies it into pool 2.
+  it("a drain's moves hold each key against a DELETE and a tagging through the other worker; its leader killed, the other takes over", async () => {
+    // The worker that leads the drains (the first to take the lease) and the other.
+    const leader = server.logs.find((l) => l.msg === LEADS)?.worker;
+    expect([1, 2]).toContain(leader);
+    const L = leader!;
+    const O = 3 - L;
+    const [atLeader, atOther] = [clients[L - 1], clients[O - 1]];
+    await atOther.send(new CreateBucketCommand({ Bucket: 'race' }));
+    // Three keys in pool 1 (a key that exists is written again where it is), large enough that their moves take a
+    // while: `a` is deleted and `b` tagged through the other worker while the leader copies it into pool 2; the
+    // leader is killed while it copies `c`.
     const body = (seed: number) => pattern(24 * MiB, seed);
     const keys: string[] = [];
-    for (let i = 0; keys.length < 2; i++) {
-      const key = `${keys.length === 0 ? 'a' : 'b'}${i}`;
-      await one.send(new PutObjectCommand({ Bucket: 'race', Key: key, Body: 'x' }));
+    for (let i = 0; keys.length < 3; i++) {
+      const key = `${'abc'[keys.length]}${i}`;
+      await atOther.send(new PutObjectCommand({ Bucket: 'race', Key: key, Body: 'x' }));
       if (inPool(1, key, 'race')) keys.push(key);
-      else await one.send(new DeleteObjectCommand({ Bucket: 'race', Key: key }));
+      else await atOther.send(new DeleteObjectCommand({ Bucket: 'race', Key: key }));
     }
-    const [a, b] = keys;
+    const [a, b, c] = keys;
     for (const [i, key] of keys.entries())
-      await one.send(new PutObjectCommand({ Bucket: 'race', Key: key, Body: body(i) }));
-    expect(keys.map((k) => inPool(1, k, 'race'))).toEqual([true, true]);
+      await atOther.send(new PutObjectCommand({ Bucket: 'race', Key: key, Body: body(i) }));
+    expect(keys.map((k) => inPool(1, k, 'race'))).toEqual([true, true, true]);
     const admin = { endpoint: server.url, region: 'us-east-1', ...WORKERS_ROOT };
     await adminCall(admin, { method: 'POST', path: 'pools/decommission', query: { pool: arg(1) } });
-    // A move under way: worker 1 stages a version's data in pool 2's temp area (its shard files pass 1 MiB only for
-    // the large keys); `seen` keeps the staging folders of moves already raced.
+    // A move under way: the leader stages a version's data in pool 2's temp area (its shard files pass 1 MiB only
+    // for the large keys); `seen` keeps the staging folders of moves already raced.
     const seen = new Set<string>();
     const staging = async (): Promise<string> => {
-      const dir = join(base, 'p2', 'd1', '.cairn.sys', 'tmp', 'w1');
+      const dir = join(base, 'p2', 'd1', '.cairn.sys', 'tmp', `w${L}`);
       for (const f of await readdir(dir, { recursive: true }).catch(() => [] as string[])) {
         const top = f.split('/')[0];
         if (seen.has(top) || !/part\.1$/.test(f)) continue;
@@ -137,12 +146,23 @@ describe('server pools with --workers 2', () => {
       }
       throw new Error('no large move under way');
     };
-    seen.add(await vi.waitFor(staging, { timeout: 60_000, interval: 5 }));
-    await two.send(new DeleteObjectCommand({ Bucket: 'race', Key: a }));
-    seen.add(await vi.waitFor(staging, { timeout: 60_000, interval: 5 }));
-    await two.send(
+    const moving = { timeout: 60_000, interval: 5 };
+    seen.add(await vi.waitFor(staging, moving));
+    await atOther.send(new DeleteObjectCommand({ Bucket: 'race', Key: a }));
+    seen.add(await vi.waitFor(staging, moving));
+    await atOther.send(
       new PutObjectTaggingCommand({ Bucket: 'race', Key: b, Tagging: { TagSet: [{ Key: 'raced', Value: 'yes' }] } }),
     );
+    seen.add(await vi.waitFor(staging, moving));
+    const killed = server.logs.length;
+    server.kill(L);
+    // The other worker takes the lead and finishes the drain (c's half-done copy included); the leader, started
+    // again by the primary, waits behind it and runs nothing.
+    const leadsSince = (n: number) => server.logs.slice(n).filter((l) => l.msg === LEADS);
+    await vi.waitFor(() => expect(leadsSince(killed).map((l) => l.worker)).toEqual([O]), { timeout: 60_000 });
+    await server.logLine((l) => l.worker === 0 && l.msg === `worker ${L} is back`);
+    atLeader.destroy();
+    clients[L - 1] = await server.client(L);
     await vi.waitFor(
       async () => {
         const s = (await adminCall(admin, { method: 'GET', path: 'pools/status', query: { pool: arg(1) } })) as {
@@ -153,9 +173,12 @@ describe('server pools with --workers 2', () => {
       },
       { timeout: 120_000, interval: 200 },
     );
-    // The DELETE was not undone by the move's copy, and the tags are on the copy that moved.
+    expect(leadsSince(0).map((l) => l.worker)).toEqual([L, O]);
+    const completed = server.logs.filter((l) => l.msg?.startsWith(`decommission of pool ${arg(1)} complete`));
+    expect(completed.map((l) => l.worker)).toEqual([O]);
+    // The DELETE was not undone by the move's copy, the tags are on the copy that moved, c moved whole.
     expect([inPool(1, a, 'race'), inPool(2, a, 'race')]).toEqual([false, false]);
-    expect([inPool(1, b, 'race'), inPool(2, b, 'race')]).toEqual([false, true]);
+    for (const k of [b, c]) expect([inPool(1, k, 'race'), inPool(2, k, 'race')], k).toEqual([false, true]);
     for (const s3 of clients) {
       await expect(s3.send(new HeadObjectCommand({ Bucket: 'race', Key: a }))).rejects.toMatchObject({
         name: 'NotFound',
@@ -163,14 +186,14 @@ describe('server pools with --workers 2', () => {
       const tags = await s3.send(new GetObjectTaggingCommand({ Bucket: 'race', Key: b }));
       expect(tags.TagSet).toEqual([{ Key: 'raced', Value: 'yes' }]);
     }
-    const got = Buffer.from(
-      await (await two.send(new GetObjectCommand({ Bucket: 'race', Key: b }))).Body!.transformToByteArray(),
-    );
-    expect(mismatch(got, body(1), 0, 1)).toBeNull();
+    for (const [seed, k] of [b, c].entries()) {
+      const r = await clients[L - 1].send(new GetObjectCommand({ Bucket: 'race', Key: k }));
+      expect(mismatch(Buffer.from(await r.Body!.transformToByteArray()), body(seed + 1), 0, seed + 1), k).toBeNull();
+    }
     // Everything the earlier case left moved too, byte-exact.
     for (const [key, digest] of digests) {
       expect(inPool(1, key), key).toBe(false);
-      const r = await two.send(new GetObjectCommand({ Bucket: 'bkt', Key: key }));
+      const r = await clients[L - 1].send(new GetObjectCommand({ Bucket: 'bkt', Key: key }));
       expect(sha256(await r.Body!.transformToByteArray()), key).toBe(digest);
     }
   }, 180_000);

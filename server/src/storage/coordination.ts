@@ -15,7 +15,8 @@ export type Release = () => void;
  * (rebuilding or compacting a multipart upload index, engine/upload-index.ts), `iam` (a change
  * of IAM's records, api/iam/notify.ts), `config` (a change of the stored server configuration, api/admin/config),
  * `quota\0<bucket>` (a write's check of the bucket's quota, api/quota.ts),
- * `pools\0<bucket>/<key>` (server pools: a key moved out of a draining pool, deleted or changed in place, pools.ts).
+ * `pools\0<bucket>/<key>` (server pools: a key moved out of a draining pool, deleted or changed in place, pools.ts),
+ * `pools-leader` (server pools: held for good by the worker that runs the drains, decommission.ts).
  */
 export interface Locks {
   /** Resolves, in request order, once `name` is ours; the release is idempotent. */

@@ -4,13 +4,19 @@
 // leave the command line. Progress is kept in the deployment's pool list (pool-list.ts: on every drive of every
 // pool), so a restart resumes a drain under way, a drained pool still on the command line takes no new objects,
 // and a start without a pool that is not drained is refused.
-// With several workers (each a ServerPools of its own) the leader runs the drains and alone writes the pool list: a
-// start or cancel asked of another worker goes to it over the change bus (a `pools` notice) and its answer comes back
-// the same way; the leader tells every worker the list after each write (the suspended pools, the status they
-// answer), before anything moves; and before the first key moves it asks every worker to move its own event queues
-// off the pool (ServerPools.beforeDrain), and fails the drain when one could not.
+// With several workers (each a ServerPools of its own) one of them leads: it runs the drains and alone writes the
+// pool list. The leader is the holder of the lease LEASE on the workers' shared locks; every worker asks for it at
+// start, and when the holder's process is gone (killed, crashed: the primary drops its locks) the next one that asked
+// has it, reads the pool list again from the drives and takes over a drain under way (the moves are idempotent; a
+// key half moved is finished). A worker restarted meanwhile waits behind it, so one worker drains at a time. A start
+// or cancel asked of another worker goes to the leader over the change bus (a `pools` notice) and its answer comes
+// back the same way (503 ServiceUnavailable, to retry, when none answers: the leader hung, or between two leaders);
+// the leader tells every worker the list after each write (the suspended pools, the status they answer), before
+// anything moves; and before the first key moves it asks every worker to move its own event queues off the pool
+// (ServerPools.beforeDrain), and fails the drain when one could not.
 import { randomUUID } from 'node:crypto';
 import { S3Error, type S3ErrorCode } from '../errors.js';
+import type { Release } from './coordination.js';
 import type { ErasureObjects } from './engine/erasure-objects.js';
 import { SYSTEM_BUCKET } from './object-layer.js';
 import type { PoolEntry } from './pool-list.js';
@@ -20,6 +26,9 @@ import type { ServerPools } from './pools.js';
 const MAX_PASSES = 5;
 
 const TOPIC = 'pools';
+
+/** The workers' lock whose holder leads the drains (storage/coordination.ts lists it). */
+export const LEASE = 'pools-leader';
 
 /** What the workers tell each other about drains (the data of a `pools` notice on the change bus). */
 type PoolsMessage =
@@ -72,15 +81,17 @@ export class Decommissions {
   /** The leader's requests to move queues: the workers that said they could not, by request id. */
   private readonly queueFailures = new Map<string, string[]>();
 
+  /** This worker runs the drains: the one process, or the workers' holder of LEASE. */
+  private leads: boolean;
+  /** The lease, while this worker holds it. */
+  private lease?: Release;
+  private closed = false;
+
   constructor(private readonly pools: ServerPools) {
+    this.leads = !pools.shared;
     pools.shared?.bus.subscribe((c) => {
       if (c.type === 'notice' && c.topic === TOPIC) return this.receive(c.data as PoolsMessage);
     });
-  }
-
-  /** This worker runs the drains: the one process, or the workers' leader. */
-  private get leads(): boolean {
-    return this.pools.shared?.leader ?? true;
   }
 
   /** Each pool's entry in the pool list (its drain, if one was started). */
@@ -91,9 +102,30 @@ export class Decommissions {
   /** Drained pools take no new objects, a drain under way goes on (in the leader, with several workers). */
   start(): void {
     this.suspend();
+    if (!this.pools.shared) return this.resume();
+    this.lead().catch((e: unknown) => this.pools.log.warn(`the lead of decommissions not taken: ${String(e)}`));
+  }
+
+  /** Waits for the lease (another worker may hold it until its process is gone), then leads. */
+  private async lead(): Promise<void> {
+    const release = await this.pools.shared!.locks.acquire(LEASE);
+    if (this.closed) return release();
+    this.lease = release;
+    // The list as the last leader left it: it may have written it and died before telling the others.
+    await this.pools.list.reload();
+    this.suspend();
+    this.leads = true;
+    this.pools.log.info("this worker leads the server pools' decommissions");
+    await this.publish({ kind: 'state', entries: this.state });
+    this.resume();
+  }
+
+  /** Runs the drains the list says are under way. */
+  private resume(): void {
     for (let i = 0; i < this.pools.pools.length; i++) {
       const d = this.state[i].decommission;
-      if (this.leads && d && !d.complete && !d.canceled && !d.failed) this.run(i, true);
+      // A worker that takes the lead asks every worker to move its queues again (the leader may have died first).
+      if (d && !d.complete && !d.canceled && !d.failed) this.run(i, !this.pools.shared);
     }
   }
 
@@ -183,7 +215,10 @@ export class Decommissions {
     const answer = this.answers.get(id);
     this.answers.delete(id);
     if (!answer)
-      throw new S3Error('ServiceUnavailable', 'the worker that runs decommissions is not serving (restarting?): retry');
+      throw new S3Error(
+        'ServiceUnavailable',
+        'no worker leads decommissions now (the leader hung, or another is taking over): retry',
+      ).withHeaders({ 'retry-after': '1' });
     if (answer.error) throw new S3Error(answer.error.code as S3ErrorCode, answer.error.message);
   }
 
@@ -248,11 +283,16 @@ export class Decommissions {
     }
   }
 
-  /** Resolves once no drain runs (close). */
+  /** Resolves once no drain runs (close); the lease goes back. */
   async stop(): Promise<void> {
-    if (!this.running) return;
-    this.running.stop = true;
-    await this.running.done;
+    this.closed = true;
+    if (this.running) {
+      this.running.stop = true;
+      await this.running.done;
+    }
+    this.leads = !this.pools.shared;
+    this.lease?.();
+    this.lease = undefined;
   }
 
   /** `resumed`: a drain found under way at start (the queues are off the pool already: see beforeDrain). */

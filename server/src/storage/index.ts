@@ -134,7 +134,7 @@ export async function openServerPools(
     names,
     ctx.log,
     list,
-    shared ? { locks: shared.locks, bus: shared.bus, leader: shared.leader } : undefined,
+    shared ? { locks: shared.locks, bus: shared.bus } : undefined,
   );
   await served.start();
   return served;

@@ -113,6 +113,25 @@ export class PoolList {
     );
   }
 
+  /**
+   * The entries and generation again from the drives (a worker that takes over the drains: the last leader may
+   * have written the list without telling). The generation skips one: a write of the last leader still in flight
+   * when it died (one at most: saves go one at a time) can then never tie with this one's next.
+   */
+  async reload(): Promise<void> {
+    await this.saving;
+    const stored = await readList(this.drives);
+    if (!stored) return;
+    this.generation = Math.max(this.generation, stored.generation + 1);
+    for (const e of this.entries) {
+      const s = stored.pools.find((p) => p.id === e.id);
+      if (!s) continue;
+      e.lastUpdate = s.lastUpdate;
+      if (s.decommission) e.decommission = s.decommission;
+      else delete e.decommission;
+    }
+  }
+
   /** Writes the list (the entries as they are now) to every drive of every pool; a drive that fails is left. */
   save(): Promise<void> {
     const next = this.saving.then(async () => {

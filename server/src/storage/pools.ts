@@ -15,7 +15,7 @@ import type { ChangeBus, HeldLock, Locks } from './coordination.js';
 import type { ErasureObjects } from './engine/erasure-objects.js';
 import { KeyedMutex, withLock } from './engine/locks.js';
 import { type Moved, moveKey } from './engine/move.js';
-import { Decommissions } from './decommission.js';
+import { Decommissions, LEASE } from './decommission.js';
 import type { PoolList } from './pool-list.js';
 import type { HealResult } from './heal/heal-object.js';
 import { compareKeys } from './meta/key-path.js';
@@ -25,13 +25,12 @@ import type * as L from './object-layer.js';
 const MAX_USED_PCT = 85;
 
 /**
- * Pools served by several workers (storage/index.ts): the lock service and change bus they share, and whether this
- * worker leads (runs the drains and alone writes the pool list: decommission.ts).
+ * Pools served by several workers (storage/index.ts): the lock service and change bus they share (the worker holding
+ * decommission.ts's lease runs the drains and alone writes the pool list).
  */
 export interface PoolsSharing {
   locks: Locks;
   bus: ChangeBus;
-  leader: boolean;
 }
 
 export class ServerPools implements L.ObjectLayer {
@@ -240,7 +239,10 @@ export class ServerPools implements L.ObjectLayer {
   async heldLocks(): Promise<HeldLock[]> {
     // Shared key locks are in the workers' one table, which the first pool lists.
     const own = this.shared ? [] : [this.keyLocks.held()];
-    return (await Promise.all([...own, ...this.pools.map((p) => p.heldLocks())])).flat();
+    // The drains' lease is held for as long as its worker runs: no resource waits on it.
+    return (await Promise.all([...own, ...this.pools.map((p) => p.heldLocks())]))
+      .flat()
+      .filter((l) => l.name !== LEASE);
   }
 
   // Buckets: every pool has every bucket; the first pool answers.

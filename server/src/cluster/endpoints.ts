@@ -35,18 +35,100 @@ export function isEndpointArgument(arg: string): boolean {
 const MIN_SET = 2;
 const MAX_SET = 16;
 
+/** An argument in MinIO's ellipsis form (`{1...4}`). */
+const isEllipsis = (arg: string) => /\{\d+\.\.\.\d+\}/.test(arg);
+
 /**
  * The plan of `args` for the node listening on `address`. Throws with a message an operator can act on when
  * the arguments cannot make a deployment or do not name this node.
  */
 export function planCluster(args: string[], address: string, localHosts = localAddresses()): ClusterPlan {
-  const ellipses = args.filter((a) => /\{\d+\.\.\.\d+\}/.test(a));
-  if (args.length > 1 && ellipses.length > 0)
+  if (args.length > 1 && args.some(isEllipsis))
     throw new Error(
       'several arguments with ellipses would make server pools of several nodes, which Cairn does not have yet ' +
         '(pools of local folders it has): give one ellipsis argument (http://host{1...4}:9000/mnt/d{1...4}) or an ' +
         'explicit list of endpoints',
     );
+  const pool = planPool(args);
+  const self = findSelf(pool.nodes, address, localHosts);
+  const { endpoints, setSize } = pool;
+  const digest = createHash('sha256').update(JSON.stringify({ endpoints, setSize })).digest('hex');
+  return { endpoints, setSize, nodes: pool.nodes, secure: pool.secure, self, localFolders: pool.folders(self), digest };
+}
+
+/** One pool of a deployment's plan: its endpoints in slot order, its set size, and this node's folders in it. */
+export interface PoolPlan {
+  endpoints: string[];
+  setSize: number;
+  /** This node's drive folders in the pool (none: the node has no drive in it). */
+  localFolders: string[];
+}
+
+/** The plan of a deployment of one or several server pools of nodes (docs/ARCHITECTURE.md: not served yet). */
+export interface PoolsPlan {
+  /** In argument order. */
+  pools: PoolPlan[];
+  /** Every pool's nodes, in the order the arguments first name them. */
+  nodes: string[];
+  secure: boolean;
+  /** This node's index in `nodes`. */
+  self: number;
+  /** What every node must agree on: each pool's endpoints and set size (one pool: planCluster's digest). */
+  digest: string;
+}
+
+/**
+ * Server pools of nodes, as MinIO takes them: each ellipsis argument (`http://n{1...4}:9000/d{1...4}`) is a pool
+ * planned as one deployment's drives are (its own sets, spread over its own nodes); one argument, or an explicit
+ * list, is one pool (planCluster). The pools may share nodes (each its own folders there) or not; a node may have
+ * no drive in some pool. Refused: a pool given as an explicit list beside others, an endpoint in two pools, http://
+ * and https:// mixed, and arguments that do not name this node.
+ */
+export function planPools(args: string[], address: string, localHosts = localAddresses()): PoolsPlan {
+  if (args.length <= 1 || !args.some(isEllipsis)) {
+    const one = planCluster(args, address, localHosts);
+    return {
+      pools: [{ endpoints: one.endpoints, setSize: one.setSize, localFolders: one.localFolders }],
+      nodes: one.nodes,
+      secure: one.secure,
+      self: one.self,
+      digest: one.digest,
+    };
+  }
+  const plain = args.find((a) => !isEllipsis(a));
+  if (plain !== undefined)
+    throw new Error(
+      `${plain}: with several server pools give each pool as one ellipsis argument (http://host{1...4}:9000/d{1...4})`,
+    );
+  const pools = args.map((a) => planPool([a]));
+  const secure = pools[0].secure;
+  const seen = new Set<string>();
+  for (const [i, p] of pools.entries()) {
+    if (p.secure !== secure)
+      throw new Error(
+        `${args[i]}: give every pool the same scheme (all http://, or all https:// for TLS between nodes)`,
+      );
+    for (const e of p.endpoints) {
+      if (seen.has(e)) throw new Error(`the endpoint ${e} is in two pools: give each pool its own folders`);
+      seen.add(e);
+    }
+  }
+  const nodes = [...new Set(pools.flatMap((p) => p.nodes))];
+  const self = findSelf(nodes, address, localHosts);
+  const digest = createHash('sha256')
+    .update(JSON.stringify({ pools: pools.map(({ endpoints, setSize }) => ({ endpoints, setSize })) }))
+    .digest('hex');
+  return {
+    pools: pools.map((p) => ({ endpoints: p.endpoints, setSize: p.setSize, localFolders: p.folders(self, nodes) })),
+    nodes,
+    secure,
+    self,
+    digest,
+  };
+}
+
+/** One pool's endpoints: checked, dealt round robin over its nodes, cut into sets. */
+function planPool(args: string[]) {
   const expanded = expandDrives(...args);
   const byNode = new Map<string, string[]>();
   const secure = /^https:/i.test(expanded[0] ?? '');
@@ -73,7 +155,18 @@ export function planCluster(args: string[], address: string, localHosts = localA
     }
   const setSize = chooseSetSize(endpoints.length, nodes.length);
   checkSpread(endpoints, setSize, nodes.length);
+  return {
+    endpoints,
+    setSize,
+    nodes,
+    secure,
+    /** The folders of node `self` (an index in `all`, default this pool's nodes). */
+    folders: (self: number, all = nodes) => (byNode.get(all[self]) ?? []).map((e) => parseRemoteEndpoint(e)!.folder),
+  };
+}
 
+/** The index of this node (listening on `address`) among `nodes`; throws when none is. */
+function findSelf(nodes: string[], address: string, localHosts: Set<string>): number {
   const { host, port } = parseAddress(address);
   if (port === 0) throw new Error('a node of a distributed deployment needs a fixed --address port, not 0');
   const anyHost = host === '0.0.0.0' || host === '::';
@@ -88,16 +181,7 @@ export function planCluster(args: string[], address: string, localHosts = localA
       `none of the endpoints is this node (--address ${address}); nodes named: ${nodes.join(', ')}. ` +
         'Start each node with the --address its endpoints name',
     );
-  const digest = createHash('sha256').update(JSON.stringify({ endpoints, setSize })).digest('hex');
-  return {
-    endpoints,
-    setSize,
-    nodes,
-    secure,
-    self,
-    localFolders: byNode.get(nodes[self])!.map((e) => parseRemoteEndpoint(e)!.folder),
-    digest,
-  };
+  return self;
 }
 
 /**

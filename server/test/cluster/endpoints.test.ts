@@ -1,7 +1,8 @@
 // The plan of a distributed deployment's arguments (cluster/endpoints.ts): MinIO's set sizes, sets spread round
 // robin over the nodes, this node found by its --address, and the arguments refused with a message saying why.
+// Server pools of nodes (planPools): each ellipsis argument a pool of its own sets, on its own nodes or shared ones.
 import { describe, expect, it } from 'vitest';
-import { chooseSetSize, isEndpointArgument, planCluster } from '../../src/cluster/endpoints.js';
+import { chooseSetSize, isEndpointArgument, planCluster, planPools } from '../../src/cluster/endpoints.js';
 
 const local = new Set(['127.0.0.1', 'localhost', '::1', '10.0.0.2']);
 
@@ -113,5 +114,60 @@ describe('planCluster', () => {
     expect(isEndpointArgument('HTTPS://h:1/d')).toBe(true);
     expect(isEndpointArgument('./data/d1')).toBe(false);
     expect(isEndpointArgument('/mnt/http:/x')).toBe(false);
+  });
+});
+
+describe('planPools', () => {
+  const pool1 = 'http://127.0.0.1:{9001...9004}/a{1...4}';
+  const pool2 = 'http://127.0.0.1:{9005...9008}/b{1...4}';
+
+  it('one argument, or a list: one pool, as planCluster plans it (the same digest)', () => {
+    const one = planPools([pool1], '127.0.0.1:9002', local);
+    const c = planCluster([pool1], '127.0.0.1:9002', local);
+    expect(one).toEqual({
+      pools: [{ endpoints: c.endpoints, setSize: 16, localFolders: ['/a1', '/a2', '/a3', '/a4'] }],
+      nodes: c.nodes,
+      secure: false,
+      self: 1,
+      digest: c.digest,
+    });
+    const list = ['http://127.0.0.1:9001/d1', 'http://127.0.0.1:9002/d1'];
+    expect(planPools(list, '127.0.0.1:9001', local).pools[0].setSize).toBe(2);
+  });
+
+  it('two pools of 4 nodes each: each its own sets over its own nodes; a node has drives in one of them', () => {
+    const p = planPools([pool1, pool2], '127.0.0.1:9006', local);
+    expect(p.nodes).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((n) => `http://127.0.0.1:${9000 + n}`));
+    expect(p.self).toBe(5);
+    expect(p.pools.map((q) => q.setSize)).toEqual([16, 16]);
+    expect(p.pools[0].endpoints.every((e) => /:900[1-4]\/a\d$/.test(e))).toBe(true);
+    expect(p.pools[1].endpoints.slice(0, 2)).toEqual(['http://127.0.0.1:9005/b1', 'http://127.0.0.1:9006/b1']);
+    expect(p.pools.map((q) => q.localFolders)).toEqual([[], ['/b1', '/b2', '/b3', '/b4']]);
+    // Every node computes the same digest; another order of the pools is another deployment.
+    expect(planPools([pool1, pool2], '127.0.0.1:9001', local).digest).toBe(p.digest);
+    expect(planPools([pool2, pool1], '127.0.0.1:9001', local).digest).not.toBe(p.digest);
+    expect(p.digest).not.toBe(planPools([pool1], '127.0.0.1:9001', local).digest);
+  });
+
+  it('two pools on the same 4 nodes, other folders: every node has drives in both', () => {
+    const same = 'http://127.0.0.1:{9001...9004}/b{1...2}';
+    const p = planPools([pool1, same], '127.0.0.1:9003', local);
+    expect(p.nodes).toHaveLength(4);
+    expect(p.self).toBe(2);
+    expect(p.pools.map((q) => q.setSize)).toEqual([16, 8]);
+    expect(p.pools.map((q) => q.localFolders)).toEqual([
+      ['/a1', '/a2', '/a3', '/a4'],
+      ['/b1', '/b2'],
+    ]);
+  });
+
+  it.each([
+    [[pool1, 'http://127.0.0.1:9005/b1'], '127.0.0.1:9001', 'give each pool as one ellipsis argument'],
+    [[pool1, 'http://127.0.0.1:{9001...9004}/a{4...5}'], '127.0.0.1:9001', 'http://127.0.0.1:9001/a4 is in two pools'],
+    [[pool1, pool2.replace('http:', 'https:')], '127.0.0.1:9001', 'give every pool the same scheme'],
+    [[pool1, pool2], '127.0.0.1:9009', 'none of the endpoints is this node'],
+    [[pool1, 'http://127.0.0.1:9005/b{1...17}'], '127.0.0.1:9001', 'cannot be split symmetrically'],
+  ])('%j at %s is refused: %s', (args, address, message) => {
+    expect(() => planPools(args, address, local)).toThrow(message);
   });
 });

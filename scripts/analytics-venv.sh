@@ -15,6 +15,10 @@ case "${1:-}" in
 esac
 stamp=$venv/.requirements.sha256
 want=$(cat test/analytics/requirements*.txt "$req" | sha256sum | cut -d' ' -f1)
+# One maker at a time (CI makes the venvs in the background while it builds: scripts/prefetch-test-deps.sh).
+mkdir -p $venv
+exec 8>$venv/.make-lock
+flock 8
 if [ ! -x $venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   python3 -m venv $venv >&2
   echo '*' > $venv/.gitignore   # the venv ignores itself, as newer venv tools do

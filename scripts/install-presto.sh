@@ -15,6 +15,10 @@ version=0.287 asm=9.7.1
 cache=$PWD/.venv-presto
 home=$cache/presto-server-$version
 m2=$cache/m2
+# One installer at a time (CI installs it in the background while it builds: scripts/prefetch-test-deps.sh).
+mkdir -p "$cache"
+exec 8>"$cache/.install-lock"
+flock 8
 if [ ! -f "$home/.installed" ]; then
   mkdir -p "$cache"
   echo '*' > "$cache/.gitignore"   # the cache ignores itself, as the venvs do

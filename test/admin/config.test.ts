@@ -284,7 +284,7 @@ describe('cairn admin config', () => {
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/400 XMinioAdminConfigBadJSON: api: CAIRN_API_REPLICATION_MAX_WORKERS must be/);
     expect(await full()).toBe(before);
-  });
+  }, 180_000); // a dozen or more `cairn` processes started from the sources: 6 s on a quiet machine, over 60 s at load 37
 });
 
 describe('after a restart on the same drives', () => {

@@ -155,7 +155,7 @@ describe('noncurrent versions and delete markers', () => {
         .map((v) => `k@${v}`)
         .sort(),
     );
-  });
+  }, 180_000); // 350 PUTs one after another: 10 s on a quiet machine, over 60 s at load 35
 
   it('removes a lone delete marker (ExpiredObjectDeleteMarker), not one that still hides versions', async () => {
     const Bucket = await newBucket({ versioned: true });

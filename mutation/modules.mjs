@@ -112,6 +112,7 @@ export const MODULES = [
     tests: [
       'select-engine/test/golden.test.ts',
       'select-engine/test/functions.test.ts',
+      'select-engine/test/timestamp-bounds.test.ts',
       'select-engine/test/sql-fuzz.test.ts',
       'select-engine/test/limits.test.ts',
       'select-engine/test/beyond-aws.test.ts',

@@ -11,7 +11,7 @@ import type * as A from '../sql/ast.js';
 import type { Compiled, Fn } from './compile.js';
 import { compileTimestampPattern } from './format-pattern.js';
 import { strict1, strict2, strict3, type Present } from './nulls.js';
-import { dateAdd, dateDiff, extract, parseTimestamp, utcNow } from './timestamp.js';
+import { type CountedPart, dateAdd, dateDiff, extract, parseTimestamp, utcNow } from './timestamp.js';
 import { caster, equals, fromDate, toNumber, Timestamp, type Value } from './values.js';
 
 /** How a parameter reads its argument's (non-null) value, for the function `fn` (error messages). */
@@ -60,14 +60,14 @@ const ANY: Param<Present> = { read: (_fn, v) => v };
 const DATE_PART: Param<A.DatePart> = { fixed: true, read: (_fn, v) => v as A.DatePart };
 
 /** A date part DATE_ADD and DATE_DIFF can count in (not the offset parts). */
-const COUNTED_PART: Param<A.DatePart> = {
+const COUNTED_PART: Param<CountedPart> = {
   fixed: true,
-  read: (_fn, v) => v as A.DatePart,
+  read: (_fn, v) => v as CountedPart,
   readConstant(fn, v, pos) {
     if (v === 'timezone_hour' || v === 'timezone_minute') {
       throw new SelectError('EvaluatorInvalidArguments', `${fn.toUpperCase()} does not accept ${v}`, pos);
     }
-    return v as A.DatePart;
+    return v as CountedPart;
   },
 };
 

@@ -1,10 +1,10 @@
 // Timestamps as S3 Select (Ion) has them: an instant, the local offset it was written with, and the
 // precision it was written to (2010T, 2010-01T, 2010-01-01, ...T10:15Z, ...T10:15:30Z, fractions kept).
-import { SelectError } from '../errors.js';
 import type { DatePart } from '../sql/ast.js';
 
 export type Precision = 'year' | 'month' | 'day' | 'minute' | 'second' | 'fraction';
-const PREC_RANK: Record<Precision, number> = { year: 0, month: 1, day: 2, minute: 3, second: 4, fraction: 5 };
+/** From the coarsest to the finest. */
+const PRECISIONS: Precision[] = ['year', 'month', 'day', 'minute', 'second', 'fraction'];
 
 export class Timestamp {
   constructor(
@@ -14,7 +14,7 @@ export class Timestamp {
     readonly offset: number,
     readonly precision: Precision,
     /** Fraction-of-second digits as written ('' unless precision is 'fraction'); may go below ms. */
-    readonly frac: string = '',
+    readonly frac: string,
     /** A date without a time has no offset: once a time is added it prints as -00:00 (Ion's unknown offset). */
     readonly unknownOffset = false,
   ) {}
@@ -29,12 +29,9 @@ export class Timestamp {
     return new Date(this.ms + this.offset * 60_000);
   }
 
-  /** Sort key: epoch ms then the sub-millisecond digits. */
+  /** Sort key: epoch ms then the sub-millisecond digits (equal ms: equal first three digits of the fraction). */
   compare(o: Timestamp): number {
-    if (this.ms !== o.ms) return this.ms < o.ms ? -1 : 1;
-    const a = this.nanos % 1_000_000;
-    const b = o.nanos % 1_000_000;
-    return a === b ? 0 : a < b ? -1 : 1;
+    return Math.sign(this.ms - o.ms) || Math.sign(this.nanos - o.nanos);
   }
 
   toJSON(): string {
@@ -57,8 +54,7 @@ export class Timestamp {
 }
 
 export function pad(n: number, width: number): string {
-  const s = String(Math.abs(n));
-  return (n < 0 ? '-' : '') + (s.length >= width ? s : '0'.repeat(width - s.length) + s);
+  return (n < 0 ? '-' : '') + String(Math.abs(n)).padStart(width, '0');
 }
 
 function formatOffset(offset: number): string {
@@ -68,13 +64,13 @@ function formatOffset(offset: number): string {
 }
 
 const W3C =
-  /^(\d{4})(?:T|-(\d{2})(?:T|-(\d{2})(?:T(?:(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2}))?)?)?)$/i;
+  /^(\d{4})(?:T|-(\d{2})(?:T|-(\d{2})(?:T(?:(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:Z|([+-])(\d{2}):(\d{2})))?)?)?)$/i;
 
 /** Parses W3C / Ion timestamp text; undefined when it is not one. */
 export function parseTimestamp(text: string): Timestamp | undefined {
   const m = W3C.exec(text.trim());
   if (!m) return undefined;
-  const [, ys, mos, ds, hs, mis, ss, fs, off] = m;
+  const [, ys, mos, ds, hs, mis, ss, fs, sign, oh, om] = m;
   const y = Number(ys);
   const mo = mos ? Number(mos) : 1;
   const d = ds ? Number(ds) : 1;
@@ -82,12 +78,9 @@ export function parseTimestamp(text: string): Timestamp | undefined {
   const mi = mis ? Number(mis) : 0;
   const s = ss ? Number(ss) : 0;
   if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) return undefined;
-  let offset = 0;
-  if (off && off.toUpperCase() !== 'Z') {
-    const sign = off[0] === '-' ? -1 : 1;
-    offset = sign * (Number(off.slice(1, 3)) * 60 + Number(off.slice(4, 6)));
-    if (Math.abs(offset) >= 24 * 60) return undefined;
-  }
+  // No sign: Z, or no time (and so no offset).
+  const offset = sign ? (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)) : 0;
+  if (Math.abs(offset) >= 24 * 60) return undefined;
   const fracMs = fs ? Number(`${fs}000`.slice(0, 3)) : 0;
   const dt = new Date(0);
   dt.setUTCFullYear(y, mo - 1, d);
@@ -116,24 +109,24 @@ function fromLocal(
   return new Timestamp(localMs - offset * 60_000, offset, precision, frac, unknownOffset);
 }
 
-const PART_PRECISION: Record<DatePart, Precision> = {
+/** The parts DATE_ADD and DATE_DIFF count in (the offset parts are refused when the query is compiled). */
+export type CountedPart = Exclude<DatePart, 'timezone_hour' | 'timezone_minute'>;
+
+const PART_PRECISION: Record<CountedPart, Precision> = {
   year: 'year',
   month: 'month',
   day: 'day',
   hour: 'minute',
   minute: 'minute',
   second: 'second',
-  timezone_hour: 'minute',
-  timezone_minute: 'minute',
 };
 
 function maxPrecision(a: Precision, b: Precision): Precision {
-  return PREC_RANK[a] >= PREC_RANK[b] ? a : b;
+  return PRECISIONS[Math.max(PRECISIONS.indexOf(a), PRECISIONS.indexOf(b))];
 }
 
 /** DATE_ADD(part, n, ts): calendar arithmetic in the timestamp's own offset. */
-export function dateAdd(part: DatePart, n: number, ts: Timestamp): Timestamp {
-  if (!Number.isInteger(n)) throw new SelectError('EvaluatorInvalidArguments', 'DATE_ADD needs an integer quantity');
+export function dateAdd(part: CountedPart, n: number, ts: Timestamp): Timestamp {
   const local = ts.local();
   const precision = maxPrecision(ts.precision, PART_PRECISION[part]);
   const frac = precision === 'fraction' ? ts.frac : '';
@@ -158,13 +151,11 @@ export function dateAdd(part: DatePart, n: number, ts: Timestamp): Timestamp {
       return new Timestamp(ts.ms + n * 60_000, ts.offset, precision, frac, ts.unknownOffset);
     case 'second':
       return new Timestamp(ts.ms + n * 1000, ts.offset, precision, frac, ts.unknownOffset);
-    default:
-      throw new SelectError('EvaluatorInvalidArguments', `DATE_ADD does not accept ${part}`);
   }
 }
 
 /** DATE_DIFF(part, a, b): whole units from a to b (calendar units for year and month). */
-export function dateDiff(part: DatePart, a: Timestamp, b: Timestamp): number {
+export function dateDiff(part: CountedPart, a: Timestamp, b: Timestamp): number {
   const diffMs = b.ms - a.ms;
   switch (part) {
     case 'year':
@@ -187,8 +178,6 @@ export function dateDiff(part: DatePart, a: Timestamp, b: Timestamp): number {
       return Math.trunc(diffMs / 60_000);
     case 'second':
       return Math.trunc(diffMs / 1000);
-    default:
-      throw new SelectError('EvaluatorInvalidArguments', `DATE_DIFF does not accept ${part}`);
   }
 }
 

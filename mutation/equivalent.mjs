@@ -498,15 +498,14 @@ export const EQUIVALENT = [
     reason:
       'text then takes the last branch, whose part is its JSON form, quoted: still one part a text, and no other value has a quoted JSON form',
   },
-  ...['false', 'v instanceof Timestamp && v instanceof Date'].map((replacement) => ({
+  {
     file: 'select-engine/src/exec/ordering.ts',
-    code: 'v instanceof Timestamp || v instanceof Date',
-    within:
-      'if (v instanceof Timestamp || v instanceof Date) return `t${String(v instanceof Date ? v.getTime() : v)}`;',
-    replacement,
+    code: 'v instanceof Timestamp',
+    within: 'if (v instanceof Timestamp) return `t${v}`;',
+    replacement: 'false',
     reason:
-      'a timestamp then takes the last branch, whose part is its JSON form, its text quoted: one part a text as before, and no list or struct has a quoted JSON form (no value is a Date: Parquet timestamps are read as Timestamp, formats/parquet/columns.ts)',
-  })),
+      'a timestamp then takes the last branch, whose part is its JSON form, its text quoted: one part a text as before, and no list or struct has a quoted JSON form',
+  },
   {
     file: 'select-engine/src/exec/ordering.ts',
     code: 'ra === 5',

@@ -171,7 +171,7 @@ function notComparable(op: string, a: Value, b: Value): never {
   const kind = (v: Value) =>
     typeof v === 'string'
       ? 'text'
-      : v instanceof Timestamp || v instanceof Date
+      : v instanceof Timestamp
         ? 'a timestamp'
         : typeof v === 'boolean'
           ? 'a boolean'

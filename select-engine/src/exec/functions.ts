@@ -12,7 +12,7 @@ import type { Compiled, Fn } from './compile.js';
 import { compileTimestampPattern } from './format-pattern.js';
 import { strict1, strict2, strict3, type Present } from './nulls.js';
 import { type CountedPart, dateAdd, dateDiff, extract, parseTimestamp, utcNow } from './timestamp.js';
-import { caster, equals, fromDate, toNumber, Timestamp, type Value } from './values.js';
+import { caster, equals, toNumber, Timestamp, type Value } from './values.js';
 
 /** How a parameter reads its argument's (non-null) value, for the function `fn` (error messages). */
 interface Param<T> {
@@ -44,7 +44,6 @@ const INT: Param<number> = {
 const TIMESTAMP: Param<Timestamp> = {
   read(fn, v) {
     if (v instanceof Timestamp) return v;
-    if (v instanceof Date) return fromDate(v);
     if (typeof v === 'string') {
       const t = parseTimestamp(v);
       if (t) return t;
@@ -233,7 +232,6 @@ function trimSpaces(s: string, where: TrimSide): string {
 
 function toTimestamp(v: Present): Timestamp {
   if (v instanceof Timestamp) return v;
-  if (v instanceof Date) return fromDate(v);
   const t = parseTimestamp(STRING.read('to_timestamp', v));
   if (!t) throw new SelectError('ValueParseFailure', `Cannot parse '${String(v).slice(0, 40)}' as a timestamp`);
   return t;

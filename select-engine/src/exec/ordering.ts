@@ -56,7 +56,7 @@ function rank(v: Value): number {
       return 3;
     default:
       if (v instanceof Decimal) return 1;
-      if (v instanceof Timestamp || v instanceof Date) return 2;
+      if (v instanceof Timestamp) return 2;
       return 4;
   }
 }
@@ -100,7 +100,7 @@ export function groupKey(values: Value[]): string {
         return `s${v}`;
       default:
         if (v instanceof Decimal) return `n${numberText(v)}`;
-        if (v instanceof Timestamp || v instanceof Date) return `t${String(v instanceof Date ? v.getTime() : v)}`;
+        if (v instanceof Timestamp) return `t${v}`;
         return `o${JSON.stringify(v, jsonReplacer)}`;
     }
   });

@@ -27,12 +27,6 @@ export function numberFromString(s: string): number {
   return n;
 }
 
-/** A JS Date (Parquet timestamps) as a Timestamp in UTC with millisecond precision. */
-export function fromDate(d: Date): Timestamp {
-  const ms = d.getTime();
-  return new Timestamp(ms, 0, 'fraction', String(((ms % 1000) + 1000) % 1000).padStart(3, '0'));
-}
-
 /**
  * Number view of a numeric value (INT, FLOAT, DECIMAL) for arithmetic; NaN for any other value, text included:
  * AWS converts nothing implicitly ("If CAST is not defined, then all input data is treated as a string",
@@ -57,7 +51,7 @@ function kindOf(v: Value): 'text' | 'number' | 'timestamp' | 'bool' | 'other' {
       return 'bool';
     default:
       if (v instanceof Decimal) return 'number';
-      if (v instanceof Timestamp || v instanceof Date) return 'timestamp';
+      if (v instanceof Timestamp) return 'timestamp';
       return 'other';
   }
 }
@@ -89,11 +83,8 @@ export function compare(a: Value, b: Value): number | undefined {
       }
       return toNumber(a) - toNumber(b);
     }
-    case 'timestamp': {
-      const x = a instanceof Date ? fromDate(a) : (a as Timestamp);
-      const y = b instanceof Date ? fromDate(b) : (b as Timestamp);
-      return x.compare(y);
-    }
+    case 'timestamp':
+      return (a as Timestamp).compare(b as Timestamp);
     default:
       return Number(a) - Number(b); // booleans: false < true
   }
@@ -109,7 +100,7 @@ export function equals(a: Value, b: Value): boolean {
 }
 
 function isPlainData(v: object | null): boolean {
-  return !(v instanceof Timestamp || v instanceof Date || v instanceof Decimal);
+  return !(v instanceof Timestamp || v instanceof Decimal);
 }
 
 /** SQL truth: only true is true (NULL and MISSING are not). */
@@ -211,7 +202,6 @@ function castToBool(v: Value): Value {
 
 function castToTimestamp(v: Value): Value {
   if (v instanceof Timestamp) return v;
-  if (v instanceof Date) return fromDate(v);
   if (typeof v === 'string') return parseTimestamp(v) ?? castFailed(v, 'TIMESTAMP');
   return castFailed(v, 'TIMESTAMP');
 }
@@ -257,7 +247,6 @@ export function valueToText(v: Value): string {
     default:
       if (v === null) return '';
       if (v instanceof Decimal || v instanceof Timestamp) return v.toString();
-      if (v instanceof Date) return fromDate(v).toString();
       return stringifyObject(v);
   }
 }
@@ -282,7 +271,6 @@ export function valueToJson(v: Value): string {
       if (v === null || v === undefined) return 'null';
       if (v instanceof Decimal) return v.toString();
       if (v instanceof Timestamp) return JSON.stringify(v.toString());
-      if (v instanceof Date) return JSON.stringify(fromDate(v).toString());
       return stringifyObject(v);
   }
 }

@@ -25,7 +25,7 @@ export interface ByteSource {
  *   With `columns` given, only those fields are decoded: the array ends after the last needed field (or
  *   earlier when the record is shorter: the field is MISSING) and fields not needed hold ''.
  * - JSON and Parquet: a plain JS value (object for rows); Parquet INT64 as bigint only when beyond 2^53,
- *   timestamps and dates as Date, decimals as number, lists as arrays, structs and maps as objects.
+ *   timestamps as Timestamp (exec/timestamp.ts), decimals as Decimal, lists as arrays, structs and maps as objects.
  * Batches may be empty (a stretch of input where nothing passed the filter): a cue for keep-alives.
  */
 export type ScanRecord = string[] | unknown;

@@ -156,6 +156,30 @@ describe('timestamp arithmetic', () => {
     expect(out).toEqual(cases.map((c) => c[2]));
   });
 
+  it('DATE_ADD gives the years 0001 to 9999 and refuses to leave them (beyond AWS: IllegalSqlFunctionArgument)', async () => {
+    const adds = [
+      'DATE_ADD(year, -2019, CAST(_1 AS TIMESTAMP))',
+      'DATE_ADD(year, 7979, CAST(_1 AS TIMESTAMP))',
+      "DATE_ADD(minute, -1, CAST('0001-01-01T00:01+00:01' AS TIMESTAMP))",
+      'DATE_ADD(year, -2020, CAST(_1 AS TIMESTAMP))',
+      'DATE_ADD(year, 7980, CAST(_1 AS TIMESTAMP))',
+      "DATE_ADD(second, -1, CAST('0001-01-01T00:00:00+00:00' AS TIMESTAMP))",
+      'DATE_ADD(day, 1e300, CAST(_1 AS TIMESTAMP))',
+      'DATE_ADD(month, -1e300, CAST(_1 AS TIMESTAMP))',
+    ];
+    const out = await Promise.all(adds.map(async (a) => (await each(a, ['2020T']))[0]));
+    expect(out).toEqual([
+      '0001T',
+      '9999T',
+      '0001-01-01T00:00+00:01',
+      'IllegalSqlFunctionArgument',
+      'IllegalSqlFunctionArgument',
+      'IllegalSqlFunctionArgument',
+      'IllegalSqlFunctionArgument',
+      'IllegalSqlFunctionArgument',
+    ]);
+  });
+
   it('DATE_DIFF of months counts whole months only, in either direction', async () => {
     const pairs: [string, string, number][] = [
       ['2021-01-15T', '2021-03-15T', 2],

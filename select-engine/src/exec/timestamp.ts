@@ -1,5 +1,6 @@
 // Timestamps as S3 Select (Ion) has them: an instant, the local offset it was written with, and the
 // precision it was written to (2010T, 2010-01T, 2010-01-01, ...T10:15Z, ...T10:15:30Z, fractions kept).
+import { SelectError } from '../errors.js';
 import type { DatePart } from '../sql/ast.js';
 
 export type Precision = 'year' | 'month' | 'day' | 'minute' | 'second' | 'fraction';
@@ -125,11 +126,22 @@ function maxPrecision(a: Precision, b: Precision): Precision {
   return PRECISIONS[Math.max(PRECISIONS.indexOf(a), PRECISIONS.indexOf(b))];
 }
 
-/** DATE_ADD(part, n, ts): calendar arithmetic in the timestamp's own offset. */
+/**
+ * DATE_ADD(part, n, ts): calendar arithmetic in the timestamp's own offset. A result outside the years 0001 to 9999
+ * (Ion's, and so S3 Select's) is IllegalSqlFunctionArgument: past Date's range it would print as NaN.
+ */
 export function dateAdd(part: CountedPart, n: number, ts: Timestamp): Timestamp {
+  const t = added(part, n, ts);
+  const year = t.local().getUTCFullYear();
+  if (year >= 1 && year <= 9999) return t;
+  throw new SelectError('IllegalSqlFunctionArgument', `DATE_ADD(${part}, ${n}, ...) leaves the years 0001 to 9999`);
+}
+
+function added(part: CountedPart, n: number, ts: Timestamp): Timestamp {
   const local = ts.local();
   const precision = maxPrecision(ts.precision, PART_PRECISION[part]);
-  const frac = precision === 'fraction' ? ts.frac : '';
+  // A timestamp has fraction digits exactly when its precision is 'fraction', which no counted part lowers.
+  const frac = ts.frac;
   switch (part) {
     case 'year':
     case 'month': {

@@ -127,3 +127,30 @@ describe('equivalent mutants listed one by one (mutation/equivalent.mjs entries 
     expect(detected).toEqual(['src/a.ts:2:5 x < 0 -> x <= 0']);
   });
 });
+
+describe('node mutation/mutants.mjs FILE', { timeout: 600_000 }, () => {
+  it("lists the file's mutants as Stryker makes them, those set aside marked with their reason", () => {
+    const r = spawnSync(
+      process.execPath,
+      [join(root, 'mutation', 'mutants.mjs'), 'select-engine/src/exec/ordering.ts'],
+      {
+        cwd: root,
+        encoding: 'utf8',
+      },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    const of = (what: string) => lines.filter((l) => l.includes(` ${what}`));
+    // Listed one by one in mutation/equivalent.mjs (TopK.cmp), and by the error-text ignorer (tooMuchHeld).
+    expect(of('EqualityOperator i <= this.desc.length')).toEqual([
+      expect.stringMatching(/^select-engine\/src\/exec\/ordering\.ts:\d+:\d+ .* \[Ignored: equivalent: /),
+    ]);
+    expect(of('StringLiteral ``').some((l) => l.includes('[Ignored: error message text'))).toBe(true);
+    // TopK.down's right child, which a golden case kills: to test.
+    expect(of('ArithmeticOperator l - 1')).toEqual([expect.not.stringContaining('Ignored')]);
+    const ignored = lines.filter((l) => l.includes('[Ignored: ')).length;
+    expect(lines.at(-1)).toBe(
+      `select-engine/src/exec/ordering.ts: ${lines.length - 1} mutants, ${ignored} ignored, ${lines.length - 1 - ignored} to test`,
+    );
+  });
+});

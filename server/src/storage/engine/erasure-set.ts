@@ -81,6 +81,8 @@ const MAX_KEPT = 1024;
  * request of the same file (DuckDB asks a Parquet file's footer, then its column chunks one by one).
  */
 const MAX_HINTS = 256;
+/** Keys whose folders objRel keeps, per set. */
+const MAX_RELS = 256;
 const HINT_MS = 5000;
 /** Answers with more inline data than this (all drives' copies) are not kept: memory, for a small gain. */
 const MAX_KEPT_INLINE_BYTES = 64 * 1024;
@@ -111,6 +113,8 @@ export class ErasureSet {
   private readonly kept = new Map<string, KeptAnswer>();
   /** The last metadata answer of each object lately read, oldest first: hints only (see lastRead). */
   private readonly hints = new Map<string, { at: number; answer: Answer }>();
+  /** Folders of the keys asked for lately (objRel), oldest first. */
+  private readonly rels = new Map<string, string>();
   /** Per drive: whether its format file was there, and when that was asked (formatPresent). */
   private readonly formatSeen = new Map<Drive, { at: number; present: Promise<boolean> }>();
 
@@ -163,8 +167,19 @@ export class ErasureSet {
     return this.drives.map((d, i) => (this.online[i] && this.writable[i] ? d : null));
   }
 
+  /**
+   * The object's folder relative to a drive. A GET asks for it some ten times (metadata read, early batch, shard
+   * paths, cache identities), and objectDir escapes and splits every segment: the last keys' folders are kept.
+   */
   objRel(bucket: string, key: string): string {
-    return `${bucket}/${objectDir(key)}`;
+    const k = `${bucket}/${key}`; // a bucket name has no '/': one string per (bucket, key)
+    let rel = this.rels.get(k);
+    if (rel === undefined) {
+      rel = `${bucket}/${objectDir(key)}`;
+      if (this.rels.size >= MAX_RELS) this.rels.delete(this.rels.keys().next().value!);
+      this.rels.set(k, rel);
+    }
+    return rel;
   }
 
   async readMetas(bucket: string, key: string): Promise<DriveMeta[]> {

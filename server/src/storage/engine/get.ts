@@ -50,25 +50,31 @@ export function partSources(
   p: number,
   exclude?: Set<number>,
 ): (ShardSource | null)[] {
+  // Every GET builds these (twice when begun early): no per-slot key strings or sets, one path per data dir.
   const v = o.version;
   const ec = v.ec!;
-  const holders = new Set(o.resolved.holders.get(versionKey(v)) ?? []);
-  const objRel = set.objRel(bucket, key);
+  const holders = o.resolved.holders.get(versionKey(v)) ?? [];
   const out: (ShardSource | null)[] = new Array(ec.data + ec.parity).fill(null);
-  o.metas.forEach((m, slot) => {
-    if (!holders.has(slot) || exclude?.has(slot)) return;
-    const mine = m.meta!.versions.find((x) => versionKey(x) === versionKey(v))!;
+  const verify = set.deps.ctx.codec.readFrames;
+  let dir = '';
+  let rel = '';
+  for (const slot of holders) {
+    if (exclude?.has(slot)) continue;
+    const mine = o.metas[slot].meta!.versions.find(
+      (x) => x.id === v.id && x.mtime === v.mtime && x.type === v.type && x.uid === v.uid,
+    )!;
     const shard = ec.dist[slot] - 1;
     if (mine.inline) {
       const b = mine.inline[p];
       out[shard] = b ? inlineSource(b) : null;
     } else if (mine.dataDir) {
-      out[shard] = set.drives[slot].openShard(
-        `${objRel}/${mine.dataDir}/part.${v.parts[p].number}`,
-        set.deps.ctx.codec.readFrames,
-      );
+      if (mine.dataDir !== dir) {
+        dir = mine.dataDir;
+        rel = `${set.objRel(bucket, key)}/${dir}/part.${v.parts[p].number}`;
+      }
+      out[shard] = set.drives[slot].openShard(rel, verify);
     }
-  });
+  }
   return out;
 }
 

@@ -188,7 +188,15 @@ export class Decommissions {
       bytesDecommissionedFailed: 0,
     };
     this.pools.suspended.add(i);
-    await this.save(i);
+    try {
+      await this.save(i);
+    } catch (e) {
+      // Not started: the list on the drives may not say so (no write quorum), so nothing moves.
+      if (prev) this.state[i].decommission = prev;
+      else delete this.state[i].decommission;
+      this.suspend();
+      throw new S3Error('InsufficientWriteQuorum', `the decommission could not be saved: ${String(e)}`);
+    }
     this.run(i, false);
   }
 

@@ -45,12 +45,19 @@ export class PoolList {
   private saving: Promise<void> = Promise.resolve();
 
   private constructor(
-    private readonly drives: Drive[],
+    /** Every pool's drives, pool by pool. */
+    private readonly perPool: Drive[][],
+    /** The pools' names, for messages. */
+    private readonly names: string[],
     stored: Stored | undefined,
     /** One entry per pool served, in order. */
     readonly entries: PoolEntry[],
   ) {
     this.generation = stored?.generation ?? 0;
+  }
+
+  private get drives(): Drive[] {
+    return this.perPool.flat();
   }
 
   /**
@@ -78,7 +85,12 @@ export class PoolList {
       const old = remembered?.find((p) => p.id === ids[i]);
       return old ? { ...old, cmdline: g.cmdline } : { id: ids[i], cmdline: g.cmdline, lastUpdate: now };
     });
-    const list = new PoolList(drives, stored, entries);
+    const list = new PoolList(
+      perPool,
+      given.map((g) => g.cmdline),
+      stored,
+      entries,
+    );
     const same =
       stored !== undefined &&
       stored.pools.length === entries.length &&
@@ -132,20 +144,34 @@ export class PoolList {
     }
   }
 
-  /** Writes the list (the entries as they are now) to every drive of every pool; a drive that fails is left. */
+  /**
+   * Writes the list (the entries as they are now) to every drive of every pool. A drive that fails is left, but each
+   * pool's write quorum (half its drives and one) must take it, else this throws (the list the drives then hold, the
+   * highest generation any has, may be this one or the one before: a drain that fails on it is saved again).
+   */
   save(): Promise<void> {
     const next = this.saving.then(async () => {
       this.generation++;
       const text = `${JSON.stringify({ version: 1, generation: this.generation, pools: this.entries } satisfies Stored)}\n`;
-      const ok = await Promise.all(
-        this.drives.map((d) =>
-          d.writeAtomic(POOLS_FILE, text).then(
-            () => true,
-            () => false,
-          ),
-        ),
+      const took = await Promise.all(
+        this.perPool.map(async (drives) => {
+          const ok = await Promise.all(
+            drives.map((d) =>
+              d.writeAtomic(POOLS_FILE, text).then(
+                () => true,
+                () => false,
+              ),
+            ),
+          );
+          return ok.filter(Boolean).length;
+        }),
       );
-      if (!ok.includes(true)) throw new Error('the pool list could not be written to any drive');
+      const short = took.findIndex((n, i) => n < Math.floor(this.perPool[i].length / 2) + 1);
+      if (short >= 0)
+        throw new Error(
+          `the pool list reached ${took[short]} of pool ${this.names[short]}'s ${this.perPool[short].length} drives ` +
+            `(${Math.floor(this.perPool[short].length / 2) + 1} needed)`,
+        );
     });
     this.saving = next.catch(() => {});
     return next;

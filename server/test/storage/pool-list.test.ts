@@ -1,7 +1,8 @@
 // The pool list (storage/pool-list.ts) through a drain's life: a drain stopped half-way (a restart mid-drain) or
 // canceled keeps its pool required; the drain resumed to the end lets it go, and the list forgets it then. A
-// deployment of session 16 (each pool's own pool.json, no list) keeps its drained pool's state.
-import { readFile, rm, writeFile } from 'node:fs/promises';
+// deployment of session 16 (each pool's own pool.json, no list) keeps its drained pool's state. A save must reach a
+// write quorum of every pool's drives.
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,5 +106,40 @@ describe("session 16's drives (a pool.json per pool, no list)", () => {
     await pools.close();
     pools = undefined;
     await (await alone(1)).close();
+  });
+});
+
+describe('the list is written with quorum', () => {
+  /** Drive d of pool 2 refuses writes to its system folder (a file in its place) until `back`. */
+  const away = (d: string) => [join(d, '.cairn.sys'), join(d, '.sys-away')] as const;
+  const refuse = async (d: string) => {
+    await rename(...away(d));
+    await writeFile(away(d)[0], 'not a folder');
+  };
+  const back = async (d: string) => {
+    await rm(away(d)[0]);
+    await rename(away(d)[1], away(d)[0]);
+  };
+
+  it("a save that reaches fewer than half of a pool's drives and one fails, naming the pool; one short is fine", async () => {
+    const [d1, d2] = drives(2);
+    await refuse(d1);
+    await pools!.list.save();
+    await refuse(d2);
+    await expect(pools!.list.save()).rejects.toThrow("the pool list reached 2 of pool p2's 4 drives (3 needed)");
+    // A drain whose start cannot be saved does not start.
+    await expect(pools!.decommissions.decommission(0)).rejects.toMatchObject({
+      code: 'InsufficientWriteQuorum',
+      message: expect.stringContaining("of pool p2's 4 drives"),
+    });
+    expect((await pools!.decommissions.status(0)).decommissionInfo).toBeUndefined();
+    expect(pools!.suspended.has(0)).toBe(false);
+    await back(d1);
+    await back(d2);
+    await pools!.decommissions.decommission(0);
+    expect(
+      JSON.parse(await readFile(join(d2, '.cairn.sys', 'pools.json'), 'utf8')).pools[0].decommission,
+    ).toBeDefined();
+    await pools!.decommissions.cancel(0);
   });
 });

@@ -4,18 +4,22 @@
 //    (bodies counted and dropped), through a second gateway with CAIRN_GATEWAY_SPLICE=off (bodies through node
 //    instead of spliced from socket to socket in the kernel), and the backend directly with the AWS SDK's GetObject (the client the
 //    gateway uses: what choosing it costs). Best round's MiB/s, the gateway's overhead (target <= 15%), and
-//    the serving processes' CPU seconds per GiB (backend + gateway for the gateway's rows).
+//    the serving processes' CPU seconds per GiB (backend + gateway for the gateway's rows), and the client's (this
+//    process) and the total: on loopback a sender also runs its receiver's TCP work and the other way round (the
+//    gateway's sends released by the client's ACKs run in the client), so only the total compares the paths.
+//    --pin: this process (the client) and the backend on CPU 0, the gateways on CPU 1 (taskset): a model of a
+//    gateway on a machine of its own (the loopback's cross-charging above still lands on CPU 0).
 // 2. Parquet Select through a second gateway that reaches the backend through a byte-counting TCP proxy: bytes
 //    read from the backend for a query touching 1 of 20 columns and 1 of 20 row groups, first (footer read)
 //    and again (footer from the gateway's cache); target < 5% of the file. Needs pyarrow (SELECT_BENCH_PYTHON,
 //    else the repo's .venv, else python3) to write the file; skipped with a note without it.
 //   node --conditions=source --import tsx bench/s3gw/gateway.bench.ts [--size-mib 64] [--files 4]
 //                                                                    [--clients 1] [--rounds 3] [--rows 640000]
-//                                                                    [--cpu-prof DIR] [--quick]
+//                                                                    [--cpu-prof DIR] [--quick] [--pin]
 //   --quick: only the backend directly and through both gateways with node's http (no SDK, no bare proxy).
 //   --cpu-prof DIR: the gateway runs under node's --cpu-prof; its profile (DIR/*.cpuprofile, for Chrome's
 //   DevTools) is written when it stops, and its top self times are printed.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -47,6 +51,7 @@ const { values } = parseArgs({
     rows: { type: 'string', default: '640000' },
     'cpu-prof': { type: 'string' },
     quick: { type: 'boolean', default: false },
+    pin: { type: 'boolean', default: false },
   },
 });
 const size = Number(values['size-mib']) * 1024 * 1024;
@@ -60,10 +65,16 @@ const PYTHON = process.env.SELECT_BENCH_PYTHON ?? (existsSync(venvPython) ? venv
 const BACKEND = { accessKey: 'backendroot', secretKey: 'backend-root-secret' };
 const GATEWAY = { accessKey: 'gatewayroot', secretKey: 'gateway-root-secret' };
 
-/** Spawns a Cairn command from the sources; resolves with its URL once it logs it. */
-function startCairn(args: string[], env: Record<string, string>, nodeArgs: string[] = []) {
+const pin = values.pin;
+// The client (this process, every thread) on CPU 0; its children inherit it unless started on CPU 1.
+if (pin) execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+
+/** Spawns a Cairn command from the sources; resolves with its URL once it logs it. `cpu`: pinned there (--pin). */
+function startCairn(args: string[], env: Record<string, string>, nodeArgs: string[] = [], cpu?: number) {
   const node = [...nodeArgs, '--conditions=source', '--import', 'tsx', 'server/src/cli/main.ts'];
-  const child = spawn(process.execPath, [...node, ...args], {
+  const [cmd, pre] =
+    pin && cpu !== undefined ? ['taskset', ['-c', String(cpu), process.execPath]] : [process.execPath, []];
+  const child = spawn(cmd, [...pre, ...node, ...args], {
     cwd: repo,
     env: { ...process.env, CAIRN_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -194,8 +205,12 @@ const cpuOf = async (pids: number[]) => {
 const gatewayWindows: [number, number][] = [];
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
-async function round(t: Target, names: string[]): Promise<{ rate: number; cpuPerGiB: number; split: number[] }> {
+async function round(
+  t: Target,
+  names: string[],
+): Promise<{ rate: number; cpuPerGiB: number; split: number[]; client: number }> {
   const cpuBefore = await cpuOf(t.pids);
+  const clientBefore = process.cpuUsage();
   const from = monotonicUs();
   const each = await Promise.all(t.pids.map((p) => cpuOf([p])));
   const agents = Array.from({ length: clients }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
@@ -211,12 +226,14 @@ async function round(t: Target, names: string[]): Promise<{ rate: number; cpuPer
     }),
   );
   const seconds = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(clientBefore);
   if (t.name.startsWith('through the gateway')) gatewayWindows.push([from, monotonicUs()]);
   for (const a of agents) a.destroy();
   const cpu = (await cpuOf(t.pids)) - cpuBefore;
   const gib = bytes / 1024 ** 3;
   const split = await Promise.all(t.pids.map(async (p, i) => ((await cpuOf([p])) - each[i]) / gib));
-  return { rate: bytes / 1024 / 1024 / seconds, cpuPerGiB: cpu / gib, split };
+  const client = (used.user + used.system) / 1e6 / gib;
+  return { rate: bytes / 1024 / 1024 / seconds, cpuPerGiB: cpu / gib, split, client };
 }
 
 /** The floor of any gateway in node: an HTTP proxy that pipes each request and response through (no S3 work). */
@@ -291,17 +308,24 @@ try {
     ['gateway', 's3', '--address', '127.0.0.1:0', backend.url],
     gatewayEnv(join(base, 'state')),
     values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [],
+    1,
   );
   children.push(gateway);
   gatewayChild = gateway.child;
-  const unspliced = await startCairn(['gateway', 's3', '--address', '127.0.0.1:0', backend.url], {
-    ...gatewayEnv(join(base, 'state-unspliced')),
-    CAIRN_GATEWAY_SPLICE: 'off',
-  });
+  const unspliced = await startCairn(
+    ['gateway', 's3', '--address', '127.0.0.1:0', backend.url],
+    {
+      ...gatewayEnv(join(base, 'state-unspliced')),
+      CAIRN_GATEWAY_SPLICE: 'off',
+    },
+    [],
+    1,
+  );
   children.push(unspliced);
 
   const passThrough = await new Promise<{ child: ChildProcess; url: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', plainProxy, backend.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [cmd, pre] = pin ? ['taskset', ['-c', '1', process.execPath]] : [process.execPath, []];
+    const child = spawn(cmd, [...pre, '-e', plainProxy, backend.url], { stdio: ['ignore', 'pipe', 'inherit'] });
     createInterface({ input: child.stdout! }).once('line', (l) => resolve({ child, url: JSON.parse(l).url }));
     child.on('exit', (code) => reject(new Error(`proxy exited with ${code}`)));
   });
@@ -344,11 +368,13 @@ try {
     all: [] as number[],
     cpu: [] as number[],
     split: [] as number[][],
+    client: [] as number[],
   }));
   for (let r = 0; r < rounds; r++)
     for (const [i, t] of targets.entries()) {
-      const { rate, cpuPerGiB, split } = await round(t, names);
+      const { rate, cpuPerGiB, split, client } = await round(t, names);
       results[i].split.push(split);
+      results[i].client.push(client);
       results[i].all.push(rate);
       results[i].cpu.push(cpuPerGiB);
       results[i].best = Math.max(results[i].best, rate);
@@ -356,20 +382,24 @@ try {
   const ref = results[0].best;
   console.log(
     `\nGET of ${files} objects of ${size / 1024 / 1024} MiB, ${clients} client(s) (keep-alive), best of ${rounds} ` +
-      'rounds; CPU (user + sys) of the serving processes per GiB, median of the rounds\n',
+      "rounds; CPU (user + sys) of the serving processes per GiB, median of the rounds; the client's (this " +
+      `process) and the total in the same round${pin ? '; pinned: client and backend on CPU 0, gateways on CPU 1' : ''}\n`,
   );
   console.log(
     `${'path'.padEnd(34)} ${'MiB/s'.padStart(7)} ${'vs direct'.padStart(10)} ${'CPU s/GiB'.padStart(10)} ` +
-      `${'backend + front'.padStart(16)}  rounds`,
+      `${'backend + front'.padStart(16)} ${'client'.padStart(7)} ${'total'.padStart(6)}  rounds`,
   );
   for (const r of results) {
-    const mid = r.split[r.cpu.indexOf(median(r.cpu))] ?? [];
+    const at = r.cpu.indexOf(median(r.cpu));
+    const mid = r.split[at] ?? [];
     console.log(
       `${r.name.padEnd(34)} ${r.best.toFixed(0).padStart(7)} ${`${((r.best / ref) * 100).toFixed(0)}%`.padStart(10)} ` +
         `${median(r.cpu).toFixed(2).padStart(10)} ${mid
           .map((x) => x.toFixed(2))
           .join(' + ')
-          .padStart(16)}  ` +
+          .padStart(16)} ${(r.client[at] ?? 0).toFixed(2).padStart(7)} ${(r.cpu[at] + (r.client[at] ?? 0))
+          .toFixed(2)
+          .padStart(6)}  ` +
         r.all.map((v) => v.toFixed(0)).join(' '),
     );
   }

@@ -19,6 +19,7 @@ import {
 } from './put-input.js';
 import { bucketSettings } from './bucket-settings.js';
 import { withinQuota } from './quota.js';
+import { planReplication, replicationOptions } from './replication/index.js';
 import { replicaPut } from './replication/receive.js';
 import {
   encryptionContextHeader,
@@ -88,11 +89,14 @@ export async function putObject(
   let sealed = false;
   // The bucket's quota, for a body whose size is known only at its end (withinQuota).
   let quotaFits: (size: number) => Promise<void> = async () => {};
+  const tagging = taggingHeader(req.headers);
+  // Written PENDING at its replication targets with the version itself: one metadata write, not two.
+  const replication = await planReplication(ctx, req, bucket, key, tagging);
   const plain: PutOptions = {
     size: req.size,
     contentHeaders: contentHeaders(req.headers),
     userMetadata: withObjectAcl(userMetadata(req.headers), await newObjectAcl(ctx, req, bucket)),
-    tagging: taggingHeader(req.headers),
+    tagging,
     storageClass: storageClass(req.headers),
     precondition: writePrecondition(req.headers),
     checksumAlgorithm: checks.checksumAlgorithm,
@@ -112,7 +116,9 @@ export async function putObject(
       key,
       replica ? {} : { digestFor: 'Put Object requests with Object Lock parameters' },
     ),
-    ...(replica ? { replica: replica.replica, replicationStatus: replica.replicationStatus } : {}),
+    ...(replica
+      ? { replica: replica.replica, replicationStatus: replica.replicationStatus }
+      : replicationOptions(replication)),
   };
   const settings = ctx.sse ?? {};
   const we = writeEncryption(req, settings, settings0.defaultEncryption);
@@ -125,6 +131,7 @@ export async function putObject(
   }).finally(() => wipeKey(created?.dataKey));
   const encryption = { ...encryptionHeaders(info.encryption), ...encryptionContextHeader(info.encryption) };
   const event = objectEvent(form ? 's3:ObjectCreated:Post' : 's3:ObjectCreated:Put', info);
+  if (replication) event.replication = replication;
   return {
     ...emptyResponse(200, { ...writeResultHeaders(info), ...encryption, ...(await expirationHeader(ctx, info)) }),
     events: [event],

@@ -15,6 +15,17 @@ export interface ObjectEvent {
   contentType?: string;
   /** s3:LifecycleTransition: the storage class (tier) the data moved to. */
   destinationStorageClass?: string;
+  /**
+   * Bucket replication (never in a record): the version was written PENDING at these targets by this change
+   * (api/replication planReplication), so queueing it reads and writes no metadata again.
+   */
+  replication?: PlannedReplication;
+}
+
+/** A new version's replication, decided before it is written (api/replication planReplication). */
+export interface PlannedReplication {
+  change: string;
+  targets: { arn: string; storageClass?: string }[];
 }
 
 /** The event of an operation that wrote or read this version. */

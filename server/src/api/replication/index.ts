@@ -2,9 +2,9 @@
 // successful operation are queued for replication (api/index.ts handle, beside the events), and the
 // x-amz-replication-status answer of GET and HEAD.
 import { S3Error, isS3Error } from '../../errors.js';
-import type { ObjectInfo } from '../../storage/object-layer.js';
+import type { ObjectInfo, PutOptions } from '../../storage/object-layer.js';
 import { bucketSettings } from '../bucket-settings.js';
-import type { ObjectEvent } from '../notify/event.js';
+import type { ObjectEvent, PlannedReplication } from '../notify/event.js';
 import { publishServerEvents } from '../notify/index.js';
 import { readDocument } from '../request-body.js';
 import {
@@ -105,19 +105,57 @@ export async function deleteBucketReplication(ctx: ApiContext, bucket: string): 
   return emptyResponse(204);
 }
 
+/**
+ * The replication of a version about to be written by a PUT of `key` with these tags (not a replica), decided
+ * before the write so that the version is written PENDING at its targets (`replicationOptions`) and queued
+ * without a second metadata write; undefined when no rule wants it. Set it as the version's event's
+ * `replication`.
+ */
+export async function planReplication(
+  ctx: ApiContext,
+  req: S3Request,
+  bucket: string,
+  key: string,
+  tagging: string | undefined,
+): Promise<PlannedReplication | undefined> {
+  if (!ctx.replication || isReplicationRequest(req.headers)) return undefined;
+  // A version written in a bucket whose versioning is not Enabled is the null version, never replicated.
+  if ((await bucketSettings(ctx, bucket)).config.versioning !== 'Enabled') return undefined;
+  const c = await replicationOf(ctx, bucket);
+  if (!c) return undefined;
+  const targets = targetsFor(c, key, tagging, 'object');
+  if (targets.length === 0) return undefined;
+  return { change: newChangeId(), targets: targets.map(({ arn, rule }) => ({ arn, storageClass: rule.storageClass })) };
+}
+
+/** The PUT options that write a planned version PENDING at its targets. */
+export function replicationOptions(
+  p: PlannedReplication | undefined,
+): Pick<PutOptions, 'replicationStatus' | 'replicationTargets'> {
+  const s =
+    p &&
+    queuedTo(
+      p.targets.map((t) => t.arn),
+      p.change,
+    );
+  return s ? { replicationStatus: s.status, replicationTargets: s.targets } : {};
+}
+
 /** One change to replicate: a version written, a delete marker added, a version deleted, or metadata changed. */
 interface Change {
   kind: ReplicationKind;
   key: string;
   versionId: string;
   metadata?: MetadataChange['what'];
+  /** Written PENDING with the version (planReplication). */
+  planned?: PlannedReplication;
 }
 
 /** What an event is to replication. */
 function changeOf(e: ObjectEvent): Change | undefined {
   if (e.versionId === undefined || e.versionId === 'null') return undefined;
   const c = (kind: ReplicationKind): Change => ({ kind, key: e.key, versionId: e.versionId! });
-  if (e.name.startsWith('s3:ObjectCreated:')) return c('object');
+  if (e.name.startsWith('s3:ObjectCreated:')) return { ...c('object'), planned: e.replication };
   if (e.name === 's3:ObjectRemoved:DeleteMarkerCreated') return c('delete-marker');
   if (e.name === 's3:ObjectRemoved:Delete') return c('delete-version');
   return undefined;
@@ -145,7 +183,12 @@ export async function queueReplication(
     changes.push({ kind: 'metadata', key: metadata.key, versionId: metadata.versionId, metadata: metadata.what });
   const entries: ReplicationEntry[] = [];
   for (const change of changes) {
-    const { kind, key, versionId } = change;
+    const { kind, key, versionId, planned } = change;
+    if (planned) {
+      for (const { arn, storageClass } of planned.targets)
+        entries.push({ bucket, key, versionId, kind, arn, change: planned.change, storageClass });
+      continue;
+    }
     let tagging: string | undefined;
     let mtime: number | undefined;
     let replica = false;

@@ -1,0 +1,203 @@
+// Replication throughput and lag with the source and the target as their own `cairn server` processes (drives
+// under /dev/shm), so that the two servers and the client use the machine's cores apart (lag.bench.ts runs all
+// three in one event loop). PUTs of 1 MiB objects are offered at a fixed rate to the source; the target's
+// ListenBucketNotification stream tells when each replica is written there. Prints the PUT rate achieved, the
+// rate objects reached the target, each object's lag (from its PUT's answer to its replica's event at the
+// target), and the CPU time of each process tree (from /proc: the servers' worker threads and processes
+// included) per object.
+//   node --conditions=source --import tsx bench/replication/procs.bench.ts [--rate 200] [--seconds 10]
+//     [--size 1048576] [--concurrency 32]
+//     [--workers N]     each server's --workers (default 1: one process, one thread serving)
+//     [--senders N]     senders per target (CAIRN_API_REPLICATION_MAX_WORKERS; default the server's, 8)
+//     [--replicate off] the same PUTs without a replication rule (the PUTs' own cost)
+//     [--perf-map]      servers run with --perf-basic-prof (JavaScript names for `perf record -p PID`)
+// The pids are printed first: `perf record -F 499 -g -p PID -- sleep 8` beside a run profiles one server.
+// The machine is shared: the CPU per object is the steadier figure (the rates and lags follow the load).
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { remoteTarget, replicateAll, versionedBucket } from '../../test/helpers/replication-config.js';
+import { signRequest } from '../../test/helpers/signed-request.js';
+import { sampleTree } from '../load/procstat.js';
+import { cairnCommand, DEFAULT_CAIRN_BIN, type ServerProcess, startCairn, stopServer } from '../load/servers.js';
+
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '200' },
+    seconds: { type: 'string', default: '10' },
+    size: { type: 'string', default: String(1024 * 1024) },
+    concurrency: { type: 'string', default: '32' },
+    workers: { type: 'string', default: '1' },
+    senders: { type: 'string' },
+    replicate: { type: 'string', default: 'on' },
+    'perf-map': { type: 'boolean', default: false },
+  },
+});
+const rate = Number(values.rate);
+const seconds = Number(values.seconds);
+const size = Number(values.size);
+const concurrency = Number(values.concurrency);
+if (values.replicate !== 'on' && values.replicate !== 'off') throw new Error('--replicate is on or off');
+const replicate = values.replicate === 'on';
+const ROOT = { accessKey: 'benchroot', secretKey: 'bench-root-secret-key' };
+
+const base = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'cairn-repl-procs-'));
+const servers: ServerProcess[] = [];
+
+/** Starts `cairn server` (the build's CLI) with its drives in base/<name>: its URL and pid once it serves. */
+async function server(name: string): Promise<{ url: string; pid: number }> {
+  const env: NodeJS.ProcessEnv = { CAIRN_WORKERS: values.workers };
+  if (values.senders) env.CAIRN_API_REPLICATION_MAX_WORKERS = values.senders;
+  if (values['perf-map']) env.NODE_OPTIONS = '--perf-basic-prof';
+  const dir = join(base, name);
+  await mkdir(dir);
+  const s = await startCairn(await cairnCommand(DEFAULT_CAIRN_BIN, false), dir, ROOT.accessKey, ROOT.secretKey, env);
+  servers.push(s);
+  return { url: s.url, pid: s.child.pid! };
+}
+
+/** CPU seconds used so far by a server and every live process under it (threads are in their process's). */
+const treeCpu = async (pid: number) => (await sampleTree(pid)).cpuSeconds;
+
+const client = (url: string) =>
+  new S3Client({
+    endpoint: url,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: ROOT.accessKey, secretAccessKey: ROOT.secretKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
+
+try {
+  const target = await server('target');
+  const source = await server('source');
+  console.log(`source pid ${source.pid}, target pid ${target.pid}`);
+  const src = client(source.url);
+  const dst = client(target.url);
+  await versionedBucket(src, 'src');
+  await versionedBucket(dst, 'dst');
+  const arn = await remoteTarget(source.url, 'src', new URL(target.url).host, 'dst', ROOT, ROOT);
+  if (replicate) await replicateAll(src, 'src', arn, { DeleteMarkerReplication: { Status: 'Disabled' } });
+
+  const total = Math.round(rate * seconds);
+  /** When each object's PUT was answered, and when its replica's event came (ms since t0), by index. */
+  const answered: number[] = new Array(total);
+  const arrived: number[] = new Array(total);
+  let arrivals = 0;
+  let allArrived: () => void = () => {};
+  const done = new Promise<void>((r) => (allArrived = r));
+  let t0 = performance.now();
+
+  // The target's events of new objects, as they happen (one long response, one JSON record per line).
+  const stop = new AbortController();
+  let opened: () => void = () => {};
+  const open = new Promise<void>((r) => (opened = r));
+  const listening = (async () => {
+    if (!replicate) return;
+    const { headers, target: path } = await signRequest(target.url, {
+      method: 'GET',
+      path: '/dst',
+      query: { events: 's3:ObjectCreated:*' },
+      credentials: ROOT,
+    });
+    const h: Record<string, string> = { ...headers };
+    delete h.host;
+    const res = await fetch(target.url + path, { headers: h, signal: stop.signal });
+    if (res.status !== 200) throw new Error(`listen: ${res.status}`);
+    opened();
+    let buffered = '';
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffered += decoder.decode(chunk, { stream: true });
+      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, nl).trim();
+        buffered = buffered.slice(nl + 1);
+        if (!line) continue;
+        for (const r of (JSON.parse(line) as { Records?: { s3: { object: { key: string } } }[] }).Records ?? []) {
+          const i = Number(decodeURIComponent(r.s3.object.key).slice(2));
+          if (arrived[i] === undefined) {
+            arrived[i] = performance.now() - t0;
+            if (++arrivals === total) allArrived();
+          }
+        }
+      }
+    }
+  })().catch((e: unknown) => {
+    if (!stop.signal.aborted) throw e;
+  });
+  // Listening before the first PUT (an event of a replica written before would be missed).
+  if (replicate) await Promise.race([open, listening]);
+
+  const body = randomBytes(size);
+  const cpu0 = { source: await treeCpu(source.pid), target: await treeCpu(target.pid), client: process.cpuUsage() };
+  t0 = performance.now();
+  let next = 0;
+  async function worker(): Promise<void> {
+    for (;;) {
+      const i = next++;
+      if (i >= total) return;
+      const due = (i / rate) * 1000;
+      const wait = due - (performance.now() - t0);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      await src.send(new PutObjectCommand({ Bucket: 'src', Key: `o/${i}`, Body: body, ContentLength: size }));
+      answered[i] = performance.now() - t0;
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const lastPut = performance.now() - t0;
+  if (replicate) await Promise.race([done, new Promise((r) => setTimeout(r, 300_000))]);
+  const drained = performance.now() - t0;
+  const c = process.cpuUsage(cpu0.client);
+  const cpu = {
+    source: (await treeCpu(source.pid)) - cpu0.source,
+    target: (await treeCpu(target.pid)) - cpu0.target,
+    client: (c.user + c.system) / 1e6,
+  };
+  stop.abort();
+  await listening;
+
+  const lags = answered.map((t, i) => Math.max(0, (arrived[i] ?? drained) - t)).sort((a, b) => a - b);
+  const pct = (p: number) => lags[Math.min(lags.length - 1, Math.floor((p / 100) * lags.length))];
+  const per = (s: number) => `${((s * 1000) / total).toFixed(1)} ms`;
+  const all = cpu.source + cpu.target + cpu.client;
+  const rows: [string, string][] = [
+    ['objects', `${total} x ${(size / 1024 / 1024).toFixed(2)} MiB`],
+    ['servers', `source and target processes, --workers ${values.workers} each`],
+    ['offered PUT rate', `${rate}/s`],
+    ['achieved PUT rate', `${(total / (lastPut / 1000)).toFixed(1)}/s`],
+    [
+      'replicated rate (first PUT to last replica)',
+      replicate ? `${(arrivals / (drained / 1000)).toFixed(1)}/s` : 'n/a',
+    ],
+    ['replicas seen at the target', replicate ? `${arrivals} of ${total}` : 'n/a'],
+    [
+      'lag p50 / p99 / max',
+      replicate ? `${pct(50).toFixed(0)} / ${pct(99).toFixed(0)} / ${lags.at(-1)!.toFixed(0)} ms` : 'n/a',
+    ],
+    ['last replica after the last PUT', replicate ? `${(drained - lastPut).toFixed(0)} ms` : 'n/a'],
+    ['senders per target', replicate ? (values.senders ?? 'default (8)') : 'no replication rule'],
+    ['CPU per object: source', per(cpu.source)],
+    ['CPU per object: target', per(cpu.target)],
+    ['CPU per object: client', per(cpu.client)],
+    ['CPU per object: all', per(all)],
+    ['cores busy (all, first PUT to last replica)', (all / (drained / 1000)).toFixed(2)],
+    [
+      'load average at the end (1 / 5 / 15 min)',
+      loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' / '),
+    ],
+    ['target: lag under 1 s at 200/s', replicate && pct(99) < 1000 && rate >= 200 ? 'met' : 'not met'],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+  src.destroy();
+  dst.destroy();
+} finally {
+  for (const s of servers) await stopServer(s, false);
+  await rm(base, { recursive: true, force: true });
+}

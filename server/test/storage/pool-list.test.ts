@@ -110,7 +110,7 @@ describe("session 16's drives (a pool.json per pool, no list)", () => {
 });
 
 describe('the list is written with quorum', () => {
-  /** Drive d of pool 2 refuses writes to its system folder (a file in its place) until `back`. */
+  /** Drive d refuses writes to its system folder (a file in its place) until `back`. */
   const away = (d: string) => [join(d, '.cairn.sys'), join(d, '.sys-away')] as const;
   const refuse = async (d: string) => {
     await rename(...away(d));
@@ -141,5 +141,28 @@ describe('the list is written with quorum', () => {
       JSON.parse(await readFile(join(d2, '.cairn.sys', 'pools.json'), 'utf8')).pools[0].decommission,
     ).toBeDefined();
     await pools!.decommissions.cancel(0);
+  });
+  it("a list taken over (reload) is written above the last leader's: a drive that missed it cannot bring the old back", async () => {
+    // Two holders of the same drives: `a` led and saved twice; `b` takes over (as a worker whose leader died).
+    const a = pools!.list;
+    const other = await open([1, 2]);
+    try {
+      a.entries[0].lastUpdate = 'by a';
+      await a.save();
+      await a.save();
+      // The first drive read (pool 1's first): a tie of generations would go to what it holds.
+      const [d1] = drives(1);
+      await refuse(d1);
+      await other.list.reload();
+      other.list.entries[0].lastUpdate = 'by b';
+      await other.list.save();
+      await back(d1);
+      // The drive that missed b's write still holds a's newer generation; the list is b's all the same.
+      const third = await open([1, 2]);
+      expect(third.list.entries[0].lastUpdate).toBe('by b');
+      await third.close();
+    } finally {
+      await other.close();
+    }
   });
 });

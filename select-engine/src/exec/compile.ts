@@ -26,6 +26,8 @@ export interface Compiled {
 export interface Binding {
   /** Compiles the access to a path (a column, a nested field, or the whole row). */
   path(e: Extract<A.Expr, { kind: 'path' }>): Fn;
+  /** The path's type when the input declares it (a Parquet column's), else 'any'. */
+  pathType?(e: Extract<A.Expr, { kind: 'path' }>): StaticType;
 }
 
 export interface CompileContext {
@@ -135,9 +137,11 @@ function arithmetic(op: string, floatStatic: boolean, intStatic: boolean): (a: V
   const intDivision = !floatStatic;
   // Power has no exact form: a pow() on doubles, as in Ceph (s3select_oper.h binop_pow), whatever the operands.
   const exact = intDivision && op !== '^';
+  const power = op === '^' && intDivision;
   return (a, b) => {
     if (typeof a === 'number' && typeof b === 'number') {
       const r = numberArithmetic(op, a, b, intDivision);
+      if (power) return powerInt(r, a, b);
       // Two INTs whose sum, difference or product leaves the safe range: the double is rounded, redo it in 64 bits.
       if (exact && !Number.isSafeInteger(r) && Number.isSafeInteger(a) && Number.isSafeInteger(b)) {
         const big = intArithmetic(op, BigInt(a), BigInt(b), !intStatic);
@@ -159,8 +163,20 @@ function arithmetic(op: string, floatStatic: boolean, intStatic: boolean): (a: V
     const x = toNumber(a);
     const y = toNumber(b);
     if (Number.isNaN(x) || Number.isNaN(y)) typeError(op, a, b);
-    return numberArithmetic(op, x, y, intDivision);
+    const r = numberArithmetic(op, x, y, intDivision);
+    return power ? powerInt(r, x, y) : r;
   };
+}
+
+/**
+ * `x ^ y` of two integers as Ceph gives it: the double pow() made an int64 (s3select_oper.h compute), so past 2^53
+ * the exact integer the double holds (2 ^ 62 is 4611686018427387904, where a double prints 4611686018427388000).
+ * Past 64 bits, where Ceph's conversion is undefined, the double stays.
+ */
+function powerInt(r: number, x: number, y: number): number | bigint {
+  if (Number.isSafeInteger(r) || !Number.isInteger(r) || !Number.isInteger(x) || !Number.isInteger(y)) return r;
+  const big = BigInt(r);
+  return inInt64(big) ? big : r;
 }
 
 /**
@@ -348,7 +364,7 @@ export function compileExpr(e: A.Expr, ctx: CompileContext): Compiled {
     case 'literal':
       return literal(e.literal);
     case 'path':
-      return { fn: ctx.binding.path(e), type: 'any' };
+      return { fn: ctx.binding.path(e), type: ctx.binding.pathType?.(e) ?? 'any' };
     case 'unary': {
       const o = compileExpr(e.operand, ctx);
       const f = o.fn;

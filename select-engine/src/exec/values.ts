@@ -251,9 +251,14 @@ export function valueToText(v: Value): string {
   }
 }
 
-/** JSON.stringify replacer for values the engine may hold inside objects (bigint; Decimal has its toJSON). */
+const rawJson = (JSON as unknown as { rawJSON?: (text: string) => unknown }).rawJSON;
+
+/**
+ * JSON.stringify replacer for values the engine may hold inside objects: a bigint keeps its digits (JSON.rawJSON,
+ * Node 22+; else the nearest double). Decimal has its toJSON.
+ */
 export function jsonReplacer(this: unknown, _key: string, v: unknown): unknown {
-  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'bigint') return rawJson ? rawJson(String(v)) : Number(v);
   return v;
 }
 

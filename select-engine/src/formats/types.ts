@@ -141,6 +141,12 @@ export interface ScanOptions {
 export interface ScanResult {
   /** CSV with FileHeaderInfo USE: the header names, in file order. Filled before the first batch is yielded. */
   header?: string[];
+  /**
+   * Parquet: every top-level column of the records with its type from the schema ('int' for integers, 'float' for
+   * floating point, 'any' for the rest), in record order: INT64 * INT64 past 64 bits is then IntegerOverflow and a
+   * DOUBLE holding 7.0 divides as a FLOAT.
+   */
+  columns?: [string, 'int' | 'float' | 'any'][];
   /** True when `filter` was applied to every record yielded (the caller then need not apply it again). */
   filterApplied: boolean;
   /** Batches of records, in object order. Batching keeps per-record async overhead off the hot path. */

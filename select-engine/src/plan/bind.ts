@@ -2,14 +2,19 @@
 // resolved once: an array index for CSV records, a chain of key lookups for JSON / Parquet records.
 // Unquoted names match case-insensitively, "quoted" names exactly.
 import { SelectError } from '../errors.js';
-import type { Binding, Fn } from '../exec/compile.js';
+import type { Binding, Fn, StaticType } from '../exec/compile.js';
 import type { Value } from '../exec/values.js';
 import type * as A from '../sql/ast.js';
 
-/** CSV rows (with the header when FileHeaderInfo is USE; `emptyFile` when USE found no header line at all). */
+/**
+ * CSV rows (with the header when FileHeaderInfo is USE; `emptyFile` when USE found no header line at all), or
+ * objects; `columns`: every top-level field of every record with its type where the input declares one (Parquet's
+ * schema: 'int', 'float', else 'any'), in record order.
+ */
 export type RecordShape =
   /** `ceph`: the ceph dialect reads an empty field as NULL and names a missing column as Ceph does. */
-  { kind: 'csv'; header?: string[]; emptyFile?: boolean; ceph?: boolean } | { kind: 'object' };
+  | { kind: 'csv'; header?: string[]; emptyFile?: boolean; ceph?: boolean }
+  | { kind: 'object'; columns?: readonly (readonly [string, StaticType])[] };
 
 export function sameName(a: A.Name, b: A.Name): boolean {
   if (!a.quoted && !b.quoted) return a.name.toLowerCase() === b.name.toLowerCase();
@@ -119,8 +124,24 @@ export function csvRowObject(row: string[], header: string[] | undefined): Recor
   return o;
 }
 
+/**
+ * The declared type of a top-level field, found as fieldGetter finds it: the key spelt as the name, else (unquoted)
+ * the first key equal to it ignoring case.
+ */
+function columnType(columns: readonly (readonly [string, StaticType])[], name: A.Name): StaticType {
+  const exact = columns.find(([k]) => k === name.name);
+  if (exact || name.quoted) return exact?.[1] ?? 'any';
+  const lower = name.name.toLowerCase();
+  return columns.find(([k]) => k.toLowerCase() === lower)?.[1] ?? 'any';
+}
+
 export function makeBinding(shape: RecordShape, alias: A.Name): Binding {
   return {
+    pathType(e) {
+      if (shape.kind !== 'object' || !shape.columns) return 'any';
+      const steps = rowSteps(e, alias);
+      return steps.length === 1 && steps[0].kind === 'field' ? columnType(shape.columns, steps[0].name) : 'any';
+    },
     path(e) {
       const steps = rowSteps(e, alias);
       if (shape.kind === 'object') return objectPath(steps);

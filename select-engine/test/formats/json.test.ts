@@ -5,7 +5,7 @@ import { runToEnd } from '../helpers.js';
 import { collect, newStats } from './helpers.js';
 import { seededRandom } from '../../../test/helpers/random.js';
 import { Decimal } from '../../src/exec/decimal.js';
-import { parseJsonText } from '../../src/formats/json/numbers.js';
+import { mayHoldLongNumber, parseJsonText } from '../../src/formats/json/numbers.js';
 
 async function json(text: string, o: JsonInputOptions, s: Partial<ScanOptions> = {}, chunk = 5) {
   return collect(scanJson(bufferSource(Buffer.from(text), chunk), o, { stats: newStats(), ...s }));
@@ -359,5 +359,58 @@ describe('JSON numbers: decimals keep their digits', () => {
       expect(parseJsonText(text), text).toEqual(expected);
     }
     expect(decimals).toBeGreaterThan(100);
+  });
+});
+
+describe('JSON numbers: integers past 2^53 and long decimals keep their digits', () => {
+  it('reads integers past 2^53 as bigints, past 64 bits as DECIMALs, long decimals as DECIMALs; exponents as doubles', () => {
+    const text =
+      '{"a":9007199254740993,"b":18446744073709551616,"c":9007199254740992,"d":-9223372036854775808,' +
+      '"e":1e20,"f":"12345678901234567890","g":0.12345678901234567891,"h":123,"i":[10000000000000000],' +
+      '"j":1234567890.123456}';
+    expect(parseJsonText(text, true)).toEqual({
+      a: 9007199254740993n,
+      b: new Decimal(18446744073709551616n, 0),
+      c: 9007199254740992n,
+      d: -9223372036854775808n,
+      e: 1e20,
+      f: '12345678901234567890',
+      g: Decimal.parse('0.12345678901234567891'),
+      h: 123,
+      i: [10000000000000000n],
+      j: 1234567890.123456,
+    });
+    // Not looked for when the chunk holds no long number (the native scan said so).
+    expect(parseJsonText('{"a":9007199254740993}')).toEqual({ a: 9007199254740992 });
+  });
+
+  it('finds a run of 16 digits (points among them) as a regular expression does', () => {
+    const reference = (t: string) => (t.match(/[0-9.]+/g) ?? []).some((r) => r.replace(/\./g, '').length >= 16);
+    const rand = seededRandom(5).next;
+    const alphabet = '0123456789012345678901234567890123456789.."x{}:,-e';
+    let found = 0;
+    for (let round = 0; round < 3000; round++) {
+      const len = Math.floor(rand() * 80);
+      let t = '';
+      for (let i = 0; i < len; i++) t += alphabet[Math.floor(rand() * alphabet.length)];
+      const want = reference(t);
+      if (want) found++;
+      expect(mayHoldLongNumber(t), t).toBe(want);
+    }
+    expect(found).toBeGreaterThan(300);
+  });
+
+  it('reads every digit of a long number wherever the chunks cut the input, in LINES and DOCUMENT', async () => {
+    const text = '{"id":1,"n":12}\n{"id":2,"n":9007199254740993}\n{"id":3,"n":18446744073709551616}\n{"id":4,"n":5}\n';
+    const want = [
+      { id: 1, n: 12 },
+      { id: 2, n: 9007199254740993n },
+      { id: 3, n: new Decimal(18446744073709551616n, 0) },
+      { id: 4, n: 5 },
+    ];
+    for (let chunk = 1; chunk <= text.length; chunk++) {
+      expect(await json(text, { type: 'LINES' }, {}, chunk), `chunk ${chunk}`).toEqual(want);
+      expect(await json(text, { type: 'DOCUMENT' }, {}, chunk), `chunk ${chunk}`).toEqual(want);
+    }
   });
 });

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ByteCounts, ByteSource, SelectError, SelectRequest } from '@cairn/select-engine';
 import { S3Error } from '../errors.js';
-import type { ObjectInfo, RecyclingBody } from '../storage/object-layer.js';
+import type { ObjectBody, ObjectInfo, RecyclingBody } from '../storage/object-layer.js';
 import { openReadable, readableVersion } from './object-read.js';
 import { keysForRead, readDecrypted, wipeKey } from './sse/index.js';
 import type { DataKey } from './sse/index.js';
@@ -69,10 +69,15 @@ async function readRequestBody(req: S3Request): Promise<Buffer> {
   return buf;
 }
 
-async function collect(body: AsyncIterable<Buffer>, length: number): Promise<Uint8Array> {
+/** The body's chunks: storage's generator itself when it offers it (DirectChunks), else the stream. */
+function chunksOf(body: ObjectBody): AsyncIterable<Buffer> {
+  return body.chunks?.() ?? (body as AsyncIterable<Buffer>);
+}
+
+async function collect(body: ObjectBody, length: number): Promise<Uint8Array> {
   const parts: Buffer[] = [];
   let n = 0;
-  for await (const chunk of body) {
+  for await (const chunk of chunksOf(body)) {
     parts.push(chunk);
     n += chunk.length;
   }
@@ -114,7 +119,7 @@ export function objectSource(ctx: ApiContext, info: ObjectInfo, keys?: DataKey):
       const body = await open(s, e);
       const recycle = (body as Partial<RecyclingBody>).recycle?.bind(body);
       try {
-        for await (const chunk of body as AsyncIterable<Buffer>) {
+        for await (const chunk of chunksOf(body)) {
           if (recycle) owners.set(chunk, recycle);
           yield chunk;
         }

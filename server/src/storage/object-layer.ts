@@ -287,8 +287,22 @@ export interface MutableChunks {
   mutable(chunk: Buffer): boolean;
 }
 
+/**
+ * A body whose chunks an in-process reader (S3 Select) may take straight from storage's generator, without the
+ * stream around it (its buffering and events per chunk). `chunks()` is called at most once; undefined when the
+ * stream has been read (the reader reads the stream then). The reader still destroys the body when done with it
+ * (that releases the files). Optional for consumers.
+ */
+export interface DirectChunks {
+  chunks(): AsyncIterable<Buffer> | undefined;
+}
+
 /** The bytes of an object (or a range of it), verified as they are read. */
-export type ObjectBody = Readable & Partial<RecyclingBody> & Partial<MutableChunks> & Partial<SplicingBody>;
+export type ObjectBody = Readable &
+  Partial<RecyclingBody> &
+  Partial<MutableChunks> &
+  Partial<SplicingBody> &
+  Partial<DirectChunks>;
 
 /**
  * One version, resolved by one metadata read, ready to be read. Storage knows no S3 rules beyond that: a

@@ -22,8 +22,19 @@ export interface JsonInputOptions {
 
 const NEWLINE = Buffer.from('\n');
 
-/** Splits whole lines out of s into `out`; returns the position after the last complete line. */
-function splitLines(s: string, final: boolean, out: unknown[]): number {
+/**
+ * Stands in for the addon's jsonLongNumberRun until it has one: every chunk may hold a number of 16 digits or more,
+ * so every record is looked at (numbers.ts mayHoldLongNumber).
+ */
+function longNumberRun(_chunk: Buffer, _carried: number): number {
+  return -1;
+}
+
+/**
+ * Splits whole lines out of s into `out`; returns the position after the last complete line. `long`: s may hold a
+ * number of 16 digits or more (numbers.ts).
+ */
+function splitLines(s: string, final: boolean, out: unknown[], long: boolean): number {
   const n = s.length;
   let pos = 0;
   while (pos < n) {
@@ -39,7 +50,7 @@ function splitLines(s: string, final: boolean, out: unknown[]): number {
     pos = eol + 1;
     if (line.length === 0 || (line.length < 3 && line.trim() === '')) continue;
     try {
-      out.push(parseJsonText(line));
+      out.push(parseJsonText(line, long));
     } catch (e) {
       if (line.trim() === '') continue;
       throw scanError('JSONParsingError', `Invalid JSON on a line of the input: ${(e as Error).message}`, e);
@@ -74,12 +85,12 @@ export async function scanJson(
     chunks = filteredLines(chunks, NEWLINE[0], () => kernel);
   }
   const doc = type === 'DOCUMENT' ? new JsonDocumentSplitter(json?.arrayElements === true) : undefined;
-  const split = (s: string, final: boolean, out: unknown[]) =>
-    doc ? doc.split(s, final, out) : splitLines(s, final, out);
+  const split = (s: string, final: boolean, out: unknown[], long: boolean) =>
+    doc ? doc.split(s, final, out, long) : splitLines(s, final, out, long);
   /** As split, with the error of a bad record returned beside the good records before it. */
-  const splitUpTo = (s: string, final: boolean, out: unknown[]): { pos: number; error?: unknown } => {
+  const splitUpTo = (s: string, final: boolean, out: unknown[], long: boolean): { pos: number; error?: unknown } => {
     try {
-      return { pos: split(s, final, out) };
+      return { pos: split(s, final, out, long) };
     } catch (error) {
       return { pos: 0, error };
     }
@@ -88,11 +99,18 @@ export async function scanJson(
   const limit = opts.limit ?? Infinity;
   const perBatch = filter ? recordsPerBatch(opts.filterCost) : Infinity;
 
+  // Whether the chunk the text comes from holds a number of 16 digits or more (numbers.ts: JSON.parse would read it
+  // inexactly), and the digits of the run that ended the chunk before it.
+  let chunkLong = false;
+  let carried = 0;
   /** The input as text, TEXT_PIECE bytes at a time (small batches keep few records alive at once). */
   async function* pieces(decoder: Utf8Text): AsyncGenerator<string> {
     for (;;) {
       const r = await chunks.next();
       if (r.done) return;
+      const run = longNumberRun(r.value, carried);
+      chunkLong = run < 0;
+      carried = chunkLong ? 0 : run;
       // An empty chunk (the line filter dropped all its lines) still makes an (empty) batch: keep-alives go on.
       if (r.value.length === 0) yield '';
       for (let off = 0; off < r.value.length; off += TEXT_PIECE)
@@ -103,6 +121,8 @@ export async function scanJson(
   async function* batches(): AsyncGenerator<unknown[]> {
     const decoder = new Utf8Text();
     let pending = '';
+    // The pending text holds text of a chunk with a long number.
+    let pendingLong = false;
     let passed = 0;
     // The records of one piece of text, filtered and cut to LIMIT, as batches of at most `perBatch` records
     // filtered (the caller may pause between them). Sets `done` once LIMIT is reached.
@@ -129,8 +149,9 @@ export async function scanJson(
       if (limit <= 0) return;
       for await (const text of pieces(decoder)) {
         const s = pending + text;
+        const long = chunkLong || pendingLong;
         const recs: unknown[] = [];
-        const { pos, error } = splitUpTo(s, false, recs);
+        const { pos, error } = splitUpTo(s, false, recs, long);
         // The records before a bad one are evaluated first (their errors, LIMIT, come before its error): the
         // error a query ends with does not depend on where chunks or batches were cut.
         if (error !== undefined) {
@@ -138,6 +159,8 @@ export async function scanJson(
           if (done) return;
           throw error;
         }
+        // What stays pending is this text's, or still holds some of the pending text before it.
+        pendingLong = chunkLong || (pendingLong && pos < pending.length);
         pending = pos === 0 ? s : s.slice(pos);
         if (pending.length > MAX_RECORD_BYTES && Buffer.byteLength(pending) > MAX_RECORD_BYTES)
           throw overMaxRecordSize();
@@ -145,7 +168,7 @@ export async function scanJson(
         if (done) return;
       }
       const recs: unknown[] = [];
-      const { error } = splitUpTo(pending + decoder.end(), true, recs);
+      const { error } = splitUpTo(pending + decoder.end(), true, recs, chunkLong || pendingLong);
       yield* emit(recs);
       if (error !== undefined && !done) throw error;
     } finally {

@@ -1,9 +1,13 @@
-// JSON numbers as AWS reads them. AWS S3 Select reads JSON through Ion, where a number with a decimal point and no
-// exponent is a DECIMAL that keeps its digits: `1.0` comes back as `1.0`, `2.50` as `2.50` (a JS double would
-// print 1 and 2.5). Integers and exponent numbers (Ion floats) stay JS numbers, and so do decimals whose double
-// prints the same (1.5): only the records holding a number like 1.0 or 2.50 take JSON.parse's slower reviver,
-// which sees each number's text (Node 22 and later; on older Node such a number stays a double).
+// JSON numbers as AWS reads them. AWS S3 Select reads JSON through Ion, where an integer keeps every digit and a
+// number with a decimal point and no exponent is a DECIMAL that keeps its digits: `1.0` comes back as `1.0`, `2.50`
+// as `2.50` (a JS double would print 1 and 2.5). Exponent numbers (Ion floats) stay JS numbers, and so do integers
+// and decimals whose double holds them exactly (1.5, 42): only the records holding a number like 1.0, 2.50 or
+// 9007199254740993 take JSON.parse's slower reviver, which sees each number's text (Node 22 and later). Integers
+// past 2^53 become bigints (INT) while they fit 64 bits, DECIMALs (scale 0) past that; long decimals DECIMALs.
+// Finding the records with a long number: the native side looks at each chunk (jsonLongNumberRun, one byte in 16),
+// and only the records of chunks where it finds one are looked at here (`mayHoldLongNumber`).
 import { Decimal } from '../../exec/decimal.js';
+import { inInt64 } from '../../exec/int64.js';
 
 /** The quote closing the JSON string that opens at `q` (a quote after an odd run of backslashes is escaped); -1 if none. */
 function closingQuote(text: string, q: number): number {
@@ -45,15 +49,52 @@ function mayShortenADecimal(text: string): boolean {
   return false;
 }
 
-function keepDecimalText(_key: string, value: unknown, context?: { source?: string }): unknown {
-  const text = context?.source;
-  if (typeof value !== 'number' || text === undefined || String(value) === text) return value;
-  if (!text.includes('.') || text.includes('e') || text.includes('E')) return value;
-  return Decimal.parse(text) ?? value;
+/** Digits from which a number may not survive a double (every 15-digit integer or decimal does). */
+const LONG_NUMBER = 16;
+
+function isNumberChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || c === 46;
 }
 
-/** JSON.parse of one record, decimals such as 1.0 kept as DECIMAL values. */
-export function parseJsonText(text: string): unknown {
-  if (!mayShortenADecimal(text)) return JSON.parse(text);
-  return JSON.parse(text, keepDecimalText as (key: string, value: unknown) => unknown);
+/**
+ * Whether the text holds a run of at least LONG_NUMBER digits (points allowed among them), in a string or not:
+ * any run of 16 characters holds one at an index 16k + 15, so only those are looked at (the native
+ * jsonLongNumberRun does the same over bytes).
+ */
+export function mayHoldLongNumber(text: string): boolean {
+  const n = text.length;
+  for (let i = LONG_NUMBER - 1; i < n; i += LONG_NUMBER) {
+    if (!isNumberChar(text.charCodeAt(i))) continue;
+    let start = i;
+    while (start > 0 && isNumberChar(text.charCodeAt(start - 1))) start--;
+    let digits = 0;
+    let end = start;
+    for (let c = text.charCodeAt(end); isNumberChar(c); c = text.charCodeAt(++end)) if (c !== 46) digits++;
+    if (digits >= LONG_NUMBER) return true;
+    // A longer run after `end` (neither a digit nor a point) spans the index end + 15.
+    i = end - 1;
+  }
+  return false;
+}
+
+function exactNumber(_key: string, value: unknown, context?: { source?: string }): unknown {
+  const text = context?.source;
+  if (typeof value !== 'number' || text === undefined) return value;
+  if (text.includes('e') || text.includes('E')) return value; // an Ion float
+  if (!text.includes('.')) {
+    // An integer: exact as a number while it is a safe integer, else the bigint (INT), or past 64 bits a DECIMAL.
+    if (Number.isSafeInteger(value)) return value;
+    const big = BigInt(text);
+    return inInt64(big) ? big : new Decimal(big, 0);
+  }
+  return String(value) === text ? value : (Decimal.parse(text) ?? value);
+}
+
+/**
+ * JSON.parse of one record, decimals such as 1.0 kept as DECIMAL values. `long`: the record may hold a number of
+ * 16 digits or more (its chunk does), so it is looked for.
+ */
+export function parseJsonText(text: string, long = false): unknown {
+  if (!mayShortenADecimal(text) && !(long && mayHoldLongNumber(text))) return JSON.parse(text);
+  return JSON.parse(text, exactNumber as (key: string, value: unknown) => unknown);
 }

@@ -13,9 +13,10 @@ function parseError(message: string, cause?: unknown): SelectError {
   return scanError('JSONParsingError', message, cause);
 }
 
-export function parseRecord(text: string): unknown {
+/** A record's value (`long`: it may hold a number of 16 digits or more, see numbers.ts). */
+export function parseRecord(text: string, long = false): unknown {
   try {
-    return parseJsonText(text);
+    return parseJsonText(text, long);
   } catch (e) {
     throw parseError(`Invalid JSON in the input: ${(e as Error).message}`, e);
   }
@@ -75,8 +76,11 @@ export class JsonDocumentSplitter {
 
   constructor(private readonly arrayElements: boolean) {}
 
-  /** Parses complete values from s into `out`; returns the position after the last one. */
-  split(s: string, final: boolean, out: unknown[]): number {
+  /**
+   * Parses complete values from s into `out`; returns the position after the last one. `long`: s may hold a
+   * number of 16 digits or more (numbers.ts).
+   */
+  split(s: string, final: boolean, out: unknown[], long = false): number {
     const n = s.length;
     let pos = 0;
     for (;;) {
@@ -102,7 +106,7 @@ export class JsonDocumentSplitter {
       }
       if (end - pos > MAX_RECORD_BYTES / 4 && Buffer.byteLength(s.slice(pos, end)) > MAX_RECORD_BYTES)
         throw overMaxRecordSize();
-      out.push(parseRecord(s.slice(pos, end)));
+      out.push(parseRecord(s.slice(pos, end), long));
       pos = end;
     }
     if (final && this.inArray) throw parseError('The JSON input ends inside a top-level array.');

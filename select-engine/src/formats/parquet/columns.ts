@@ -6,6 +6,8 @@
 import { PARQUET_COLUMN as K } from '@cairn/native';
 import { Decimal } from '../../exec/decimal.js';
 import { Timestamp } from '../../exec/timestamp.js';
+import { inInt64 } from '../../exec/int64.js';
+import { SelectError } from '../../errors.js';
 
 type Get = (row: number) => unknown;
 
@@ -128,8 +130,15 @@ function intValue(text: string): number | bigint {
 export function aggregateValues(json: string): unknown[] {
   return (JSON.parse(json) as NativeAggregate[]).map((a) => {
     switch (a.t) {
-      case 'int':
-        return intValue(String(a.v));
+      case 'int': {
+        // SUM of INT is an INT (8 bytes, AWS s3-select-sql-reference-aggregate.html): a total past 64 bits is
+        // IntegerOverflow, as exec/aggregates.ts has it. Only SUM's result carries `n`; MIN and MAX of a UINT64
+        // column may be past 2^63 (its values are).
+        const v = intValue(String(a.v));
+        if (a.n !== undefined && typeof v === 'bigint' && !inInt64(v))
+          throw new SelectError('IntegerOverflow', 'SUM of INT values past 64 bits');
+        return v;
+      }
       case 'float':
         return typeof a.v === 'number' ? a.v : Number(a.v); // NaN and the infinities arrive as text
       case 'dec':

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import type { VersionRecord } from '../meta/meta-file.js';
 import { versionKey, type DriveMeta, type Resolved, toObjectInfo } from '../meta/versions.js';
-import type { ByteRange, MutableChunks, ObjectInfo, RecyclingBody } from '../object-layer.js';
+import type { ByteRange, DirectChunks, MutableChunks, ObjectInfo, RecyclingBody } from '../object-layer.js';
 import { FRAME_HASH_LENGTH, type Codec } from '../erasure/codec.js';
 import { inlineSource, PartReader, type Batch, type ShardSource } from '../erasure/part-reader.js';
 import { PartBatches } from './batches.js';
@@ -114,10 +114,15 @@ export async function readBody(
     yield first.value;
     yield* it;
   }
-  const body: Readable & RecyclingBody & MutableChunks = Object.assign(
-    Readable.from(rest(), { objectMode: false, highWaterMark: 1 }),
-    { recycle: recycleChunk, mutable: isMutable },
-  );
+  const chunks = rest();
+  const stream = Readable.from(chunks, { objectMode: false, highWaterMark: 1 });
+  // In-process readers take the generator itself (DirectChunks) while nothing has read the stream.
+  const direct = () => (stream.readableDidRead || stream.readableFlowing !== null ? undefined : chunks);
+  const body: Readable & RecyclingBody & MutableChunks & DirectChunks = Object.assign(stream, {
+    recycle: recycleChunk,
+    mutable: isMutable,
+    chunks: direct,
+  });
   // A consumer that stops early must still release the files the generator holds.
   body.once('close', () => void it.return(undefined).catch(() => {}));
   return body;

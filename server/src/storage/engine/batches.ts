@@ -6,6 +6,11 @@ import type { StorageContext } from '../context.js';
 import type { Batch, PartReader } from '../erasure/part-reader.js';
 import { Lease, type SharedBatch } from './read-ahead.js';
 
+/**
+ * A GET's first batch holding more bytes than this is cut after its first block (PartBatches.at `head`): a 2.27 MB
+ * column chunk's response head waited for all of it to be read and checked.
+ */
+export const HEAD_SPLIT_BYTES = 1024 * 1024;
 /** A cached batch whose window is at most 1/COMPACT_RATIO of its buffers keeps a copy of the window only. */
 const COMPACT_RATIO = 4;
 
@@ -55,8 +60,12 @@ export class PartBatches {
    * after the last) is read with its neighbour, unless the cache has the grid batch: an 8 MiB range at any
    * offset reads in two batches (one shard read per data shard each), not three with one or two blocks in one.
    */
-  at(b: number, upTo: number, lo: number, hi: number): SharedBatch {
-    const l = this.lastOf(b, upTo);
+  at(b: number, upTo: number, lo: number, hi: number, head = false): SharedBatch {
+    // A GET's first batch of more than HEAD_SPLIT_BYTES ends with its first block: the response head and that
+    // block go out once its frames are checked, while the rest is read beside it (the next batch, asked for in
+    // the same turn: another pool task).
+    const split = head && upTo > b && Math.min(hi, (this.lastOf(b, upTo) + 1) * this.blockSize) - lo > HEAD_SPLIT_BYTES;
+    const l = split ? b : this.lastOf(b, upTo);
     const win = (to: number) => ({
       from: Math.max(lo, b * this.blockSize),
       to: Math.min(hi, (to + 1) * this.blockSize),
@@ -67,7 +76,7 @@ export class PartBatches {
     };
     const found = find(l);
     if (found) return found;
-    const last = this.merged(b, l, upTo);
+    const last = split ? l : this.merged(b, l, upTo);
     if (last !== l) {
       const bigger = find(last);
       if (bigger) return bigger;

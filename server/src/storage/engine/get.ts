@@ -242,13 +242,17 @@ export function readEarly(
   // The batch's data shards are read in the pool task of the set's metadata checks (Drive.readGroup), which
   // this GET's openVersion asks for in this same turn: one pool trip and one wake-up before the first byte.
   const group = set.drives[0]?.readGroup;
+  let rode = false;
   const queued = ctx.codec.readManyFramesQueued;
   const codec: Codec =
     group && queued
       ? {
           ...ctx.codec,
           readManyFrames: (paths, positions, stride, outs, verify) => {
-            ctx.readStats.readTasks--; // no task of its own (PartReader counted one): it rides the metadata's
+            // The first has no task of its own (PartReader counted one): it rides the metadata's; the second
+            // batch's is a task of its own.
+            if (!rode) ctx.readStats.readTasks--;
+            rode = true;
             return queued(group, paths, positions, stride, outs, verify);
           },
         }
@@ -266,15 +270,19 @@ export function readEarly(
   const from = r.start - partStart;
   const to = Math.min(r.end + 1 - partStart, size);
   const batches = new PartBatches(reader, ctx, cacheId(set, bucket, key, v, true), p, bs, v.ec.data);
-  // As bodyChunks asks for its first batch: the same blocks and window, so the GET finds this one.
-  const shared = batches.at(Math.floor(from / bs), Math.floor((to - 1) / bs), from, to);
+  // As bodyChunks asks for its first batch and the one after it (its read-ahead): the same blocks and windows, so
+  // the GET finds them. The second is read in a pool task of its own, beside the first.
+  const last = Math.floor((to - 1) / bs);
+  const shared = [batches.at(Math.floor(from / bs), last, from, to, true)];
+  const next = Math.min(shared[0].to, to);
+  if (next < to && ctx.readAheadBatches > 0) shared.push(batches.at(Math.floor(next / bs), last, next, to));
   ctx.readStats.earlyReads++;
   const done = () => {
-    shared.lease.release();
+    for (const b of shared) b.lease.release();
     if (healable(set, v, reader)) set.deps.queueHeal(set.index, bucket, key, reader.corrupt);
     void reader.close().finally(release);
   };
-  shared.batch.then(done, done);
+  void Promise.allSettled(shared.map((b) => b.batch)).then(done);
 }
 
 /** The bytes of a version's range, batch by batch (see readBody). */
@@ -330,7 +338,7 @@ function bodyChunks(
             let pos = from;
             while (queue.length > 0 || pos < to) {
               while (pos < to && queue.length <= ahead) {
-                const b = batches.at(Math.floor(pos / bs), last, pos, to);
+                const b = batches.at(Math.floor(pos / bs), last, pos, to, pos === from && partStart <= start);
                 queue.push({ shared: b, from: pos, to: Math.min(b.to, to) });
                 pos = Math.min(b.to, to);
               }

@@ -19,6 +19,7 @@
 //   csvLineFilterAsync, CSV_LINE_OPS; its JSON LINES line filter (json-lines.ts): jsonLineFilterAsync.
 // - A body moved from one TCP socket to another inside the kernel (splice.ts): spliceSockets, canSplice.
 // - HTTPS server connections done by rustls, sans-I/O (tls.ts): TlsServerConfig, TlsConnection.
+// - Bytes every worker thread of the process can find (shared-bytes.ts): SharedBytes.
 // - Known-answer self-test (selftest.ts): runSelfTest. The C heap's free pages back to the system: trimHeap.
 //
 // These are what the server, the benchmarks and the self-test use; test/api.test.ts pins the list.
@@ -40,6 +41,7 @@ export * from './src-ts/csv.js';
 export * from './src-ts/json-lines.js';
 export * from './src-ts/splice.js';
 export * from './src-ts/tls.js';
+export * from './src-ts/shared-bytes.js';
 
 /**
  * Gives the C heap's free memory back to the system (glibc's malloc_trim(0), every arena); true when some was

@@ -12,7 +12,7 @@
 //! process-wide batcher of the uploads' MD5s), `frames` (verify/read/heal framed shards), `upload` (the
 //! fused upload pass), `chunk_signatures` (+ `sha256x`: SigV4 streaming chunk signatures, several chunks hashed
 //! at once), `files` (storage's whole-file reads and writes, one pool task each: no sync form), `shared`
-//! (helpers), `pairs` (the macros that write each kernel's sync and async forms from one declaration), `select_parquet`
+//! (helpers), `shared_bytes` (values every worker thread of the process can find), `pairs` (the macros that write each kernel's sync and async forms from one declaration), `select_parquet`
 //! (S3 Select's Parquet scan: arrow-rs decoding, pruning and filtering, fed by the caller's reads), `select_csv`
 //! (S3 Select's CSV line filter: lines where WHERE's first conjunct is certainly false never reach JavaScript),
 //! `select_json` (the same for JSON LINES), `splice` (a body moved from one socket to another inside the kernel:
@@ -40,6 +40,7 @@ mod select_json;
 mod select_parquet;
 mod sha256x;
 mod shared;
+mod shared_bytes;
 mod small_decode;
 mod splice;
 mod tls;

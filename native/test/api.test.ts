@@ -89,6 +89,8 @@ describe('@cairn/native exports', () => {
         // HTTPS connections whose TLS rustls does, sans-I/O (tls.ts): the S3 listener's CAIRN_TLS_ENGINE=rustls
         'TlsConnection',
         'TlsServerConfig',
+        // bytes every worker thread of the process can find (shared-bytes.ts): storage's shared reads
+        'SharedBytes',
         // start-up (selftest.ts, index.ts)
         'nativeVersion',
         'runSelfTest',

@@ -2,6 +2,7 @@
 import type { ChangeBus, Locks } from './coordination.js';
 import type { OpenDrive } from './drive/format.js';
 import type { ReadAhead } from './engine/read-ahead.js';
+import type { SharedReads } from './shared-reads.js';
 import type { BufferPool } from './erasure/buffer-pool.js';
 import type { Codec } from './erasure/codec.js';
 import type { ReadStats } from './erasure/part-reader.js';
@@ -50,6 +51,12 @@ export interface StorageOptions {
   readCacheBytes?: number;
   /** How long a batch stays in that cache once read (default 2 s). */
   readCacheLingerMs?: number;
+  /**
+   * Worker threads of one process leave the metadata files and the small batches they read where the others
+   * find them (storage/shared-reads.ts): a connection that lands on a worker that never saw the object does not
+   * read them again. Default: on with several workers (shared.workers > 1), off for a process alone.
+   */
+  sharedReads?: boolean;
   /**
    * A GET's or HEAD's metadata read answers the object's next GETs and HEADs for this long, until any
    * metadata of its erasure set changes (default 0: off). Faults made behind Cairn's back (drive files
@@ -131,6 +138,8 @@ export interface StorageContext {
   pool: BufferPool;
   /** Batches shared between GETs of one object, and prefetch for sequential readers (null: none). */
   readAhead: ReadAhead | null;
+  /** What the worker threads of the process share of their reads (null: nothing; see sharedReads). */
+  shared: SharedReads | null;
   readStats: ReadStats;
   codec: Codec;
   log: Logger;

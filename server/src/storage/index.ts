@@ -12,6 +12,7 @@ import { LISTING_CACHE_ENTRIES } from './list/listing-cache.js';
 import { KeyedMutex } from './engine/locks.js';
 import { BufferPool } from './erasure/buffer-pool.js';
 import { ReadAhead } from './engine/read-ahead.js';
+import { SharedReads } from './shared-reads.js';
 import { nativeCodec } from './erasure/codec.js';
 import { drivePools, expandDrives } from './expand.js';
 import { ServerPools } from './pools.js';
@@ -175,6 +176,8 @@ function tuningOf(opts: Omit<StorageOptions, 'drives'>, share: number) {
     poolBytes: Math.floor(whole('poolBytes', opts.poolBytes, 32 * 1024 * 1024, 0) / share),
     readCacheBytes: Math.floor(whole('readCacheBytes', opts.readCacheBytes, 32 * 1024 * 1024, 0) / share),
     readCacheLingerMs: whole('readCacheLingerMs', opts.readCacheLingerMs, 2000, 0),
+    // Alone, a process has nobody to share with.
+    sharedReads: opts.sharedReads ?? share > 1,
   };
 }
 
@@ -200,7 +203,20 @@ function makeContext(
     metadataCacheMs: whole('metadataCacheMs', opts.metadataCacheMs, 0, 0),
     pool,
     readAhead: tuning.readCacheBytes > 0 ? new ReadAhead(pool, tuning.readCacheBytes, tuning.readCacheLingerMs) : null,
-    readStats: { shardReads: 0, shardBytes: 0, readTasks: 0, metadataReads: 0, metadataCacheHits: 0, earlyReads: 0 },
+    shared:
+      tuning.sharedReads && tuning.readCacheBytes > 0
+        ? new SharedReads(tuning.readCacheBytes, tuning.readCacheLingerMs)
+        : null,
+    readStats: {
+      shardReads: 0,
+      shardBytes: 0,
+      readTasks: 0,
+      metadataReads: 0,
+      metadataCacheHits: 0,
+      earlyReads: 0,
+      sharedMetadata: 0,
+      sharedBatches: 0,
+    },
     codec: nativeCodec(),
     log: opts.log ?? silentLogger,
     tmpDir,
@@ -250,6 +266,12 @@ function erasureObjects(
   coordination: Coordination,
   share: number,
 ): ErasureObjects {
+  const shared = ctx.shared;
+  if (shared)
+    for (const d of f.sets.flat())
+      d.shareReads?.(shared.metadata, () => {
+        ctx.readStats.sharedMetadata++;
+      });
   const setSize = f.sets[0].length;
   const parity = Math.min(opts.parity ?? f.parity, Math.floor(setSize / 2));
   const rrsParity = Math.min(opts.rrsParity ?? (setSize === 1 ? 0 : Math.max(1, Math.floor(parity / 2))), parity);

@@ -2,6 +2,7 @@
 // (from key-path.ts, already escaped). LocalDrive (local-drive.ts) implements it on a folder of this machine;
 // RemoteDrive (../rpc/remote-drive.ts) on a drive another node serves over the storage RPC. Nothing outside
 // drive/ and rpc/ learns where a drive's files are.
+import type { SharedBytes } from '@cairn/native';
 
 export const SYS_DIR = '.cairn.sys';
 export const TMP_DIR = `${SYS_DIR}/tmp`;
@@ -85,6 +86,11 @@ export interface Drive {
    * every drive of the set and waits for all of them, so a hung drive holds it up either way).
    */
   readGroup?: string;
+  /**
+   * readCached leaves the files it keeps in `space` for the other worker threads of the process, and takes theirs
+   * (checked by identity) where it has none: `taken` counts those (storage/shared-reads.ts). Local drives only.
+   */
+  shareReads?(space: SharedBytes, taken: () => void): void;
 
   /** Whole file, or null when absent. */
   read(rel: string): Promise<Buffer | null>;

@@ -4,7 +4,14 @@ import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, rmdir, stat, statfs, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { appendFileLinked, readFile, readFileIfChanged, writeFile, writeFileAtomic } from '@cairn/native';
+import {
+  appendFileLinked,
+  readFile,
+  readFileIfChanged,
+  type SharedBytes,
+  writeFile,
+  writeFileAtomic,
+} from '@cairn/native';
 import {
   type DiskInfo,
   type Drive,
@@ -55,6 +62,10 @@ export class LocalDrive implements Drive {
   }
   set cachedMaxBytes(n: number) {
     this.cache.maxBytes = n;
+  }
+
+  shareReads(space: SharedBytes, taken: () => void): void {
+    this.cache.share(space, `${this.root}\0`, taken);
   }
 
   /** This process's temp area on the drive (writeAtomic's staging): TMP_DIR, or a worker's own part of it. */

@@ -81,7 +81,10 @@ export class PartBatches {
       const bigger = find(last);
       if (bigger) return bigger;
     }
-    const read = this.read(b, last, win(last));
+    const w = win(last);
+    // Another worker thread may have read these blocks for a GET of the same window (storage/shared-reads.ts).
+    const left = this.partId && this.ctx.shared?.take(this.partId, b, last, w.from, w.to);
+    const read = left ? this.taken(b, last, w, left) : this.read(b, last, w);
     if (this.partId) this.ctx.readAhead!.add(this.versionId!, this.partId, read);
     return read;
   }
@@ -136,10 +139,25 @@ export class PartBatches {
     }
   }
 
+  /** A batch another worker thread read and left: its own copy, nothing to give back to the pool. */
+  private taken(first: number, last: number, win: { from: number; to: number }, got: Batch): SharedBatch {
+    this.ctx.readStats.sharedBatches++;
+    const lease = new Lease(this.ctx.pool);
+    lease.attach([]);
+    return { first, last, from: win.from, to: win.to, batch: Promise.resolve(got), lease, bytes: win.to - win.from };
+  }
+
   private read(first: number, last: number, win: { from: number; to: number }): SharedBatch {
     const lease = new Lease(this.ctx.pool);
     const read = this.reader.readBlocks(first, last - first + 1, this.alloc, win);
-    const batch = this.partId ? read.then((b) => this.compact(b, win)) : read;
+    const partId = this.partId;
+    const shared = this.ctx.shared;
+    const batch = partId
+      ? read.then((b) => {
+          shared?.leave(partId, first, last, win.from, win.to, b);
+          return this.compact(b, win);
+        })
+      : read;
     batch.then(
       (b) => lease.attach(b.buffers),
       () => lease.attach([]),

@@ -49,6 +49,9 @@ export interface ReadStats {
   metadataCacheHits: number;
   /** GETs whose first batch was begun beside their metadata read, from the last read's metadata (readEarly). */
   earlyReads: number;
+  /** Metadata files and batches taken from what another worker thread read (storage/shared-reads.ts). */
+  sharedMetadata: number;
+  sharedBatches: number;
 }
 
 export class PartReader {

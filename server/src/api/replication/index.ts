@@ -177,7 +177,9 @@ export async function queueReplication(
 ) {
   if (!ctx.replication || isReplicationRequest(req.headers)) return;
   const c = await replicationOf(ctx, bucket);
-  if (!c) return;
+  // A version written PENDING at its targets is queued to them even if the rules changed since (else it would
+  // stay PENDING): as a change queued before a rule is removed still goes out.
+  if (!c && !events.some((e) => e.replication)) return;
   const changes = events.map(changeOf).filter((x) => x !== undefined);
   if (metadata && metadata.versionId !== 'null')
     changes.push({ kind: 'metadata', key: metadata.key, versionId: metadata.versionId, metadata: metadata.what });
@@ -189,6 +191,7 @@ export async function queueReplication(
         entries.push({ bucket, key, versionId, kind, arn, change: planned.change, storageClass });
       continue;
     }
+    if (!c) continue;
     let tagging: string | undefined;
     let mtime: number | undefined;
     let replica = false;

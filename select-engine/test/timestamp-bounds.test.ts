@@ -147,6 +147,8 @@ describe('timestamp arithmetic', () => {
       [-12, '2021-03-31T', '2020-03-31'],
       [11, '2021-02-28T', '2022-01-28'],
       [-1, '2021-01-31T10:00Z', '2020-12-31T10:00Z'],
+      [1, '2021-01-31T23:30+05:00', '2021-02-28T23:30+05:00'],
+      [-1, '2021-03-01T00:30-05:00', '2021-02-01T00:30-05:00'],
     ];
     const out = await Promise.all(
       cases.map(async ([n, t]) =>
@@ -196,6 +198,32 @@ describe('timestamp arithmetic', () => {
       pairs.map(([a, b]) => [a, b]),
     );
     expect(out.error).toBeUndefined();
+    expect(out.records).toBe(pairs.map((p) => `${p[2]}\n`).join(''));
+  });
+
+  it('DATE_ADD keeps the finer of the precisions: seconds written stay written', async () => {
+    const out = await select(
+      'DATE_ADD(hour, 1, CAST(_1 AS TIMESTAMP)), DATE_ADD(minute, 1, CAST(_1 AS TIMESTAMP)), DATE_ADD(year, 1, CAST(_1 AS TIMESTAMP))',
+      [['2021-01-01T00:00:00Z'], ['2021-01-01T00:00Z'], ['2021-01-01T00:00:00.5Z']],
+    );
+    expect(out.records).toBe(
+      '2021-01-01T01:00:00Z,2021-01-01T00:01:00Z,2022-01-01T00:00:00Z\n' +
+        '2021-01-01T01:00Z,2021-01-01T00:01Z,2022-01-01T00:00Z\n' +
+        '2021-01-01T01:00:00.5Z,2021-01-01T00:01:00.5Z,2022-01-01T00:00:00.5Z\n',
+    );
+  });
+
+  it('DATE_DIFF of seconds counts the milliseconds written: whole seconds only, in either direction', async () => {
+    const pairs: [string, string, number][] = [
+      ['2021-01-01T00:00:00.9Z', '2021-01-01T00:00:01.1Z', 0],
+      ['2021-01-01T00:00:01.1Z', '2021-01-01T00:00:00.9Z', 0],
+      ['2021-01-01T00:00:00.1Z', '2021-01-01T00:00:01.9Z', 1],
+      ['2021-01-01T00:00:00.999Z', '2021-01-01T00:00:02Z', 1],
+    ];
+    const out = await select(
+      'DATE_DIFF(second, CAST(_1 AS TIMESTAMP), CAST(_2 AS TIMESTAMP))',
+      pairs.map(([a, b]) => [a, b]),
+    );
     expect(out.records).toBe(pairs.map((p) => `${p[2]}\n`).join(''));
   });
 

@@ -14,10 +14,12 @@ export type TlsServerConfig = InstanceType<typeof native.TlsServerConfig>;
 
 /**
  * One server-side TLS connection. `feed(tlsBytes)` returns plaintext or null (throws on a TLS failure: an alert
- * then waits in `take()`); `take()` gives TLS bytes to write (handshake, alerts); `sealInto(plain, out)` writes the
- * TLS records of `plain` (and anything `take` held) into `out` (room: `TlsConnection.sealBound(plain.length)`) and
- * returns their length; `close()` queues close_notify. After the handshake: `protocol`
- * (`TLSv1.3`/`TLSv1.2`), `cipher`, `alpn`, `serverName`, `peerCertificates()` (DER), `authorized`, `peerError()`.
+ * then waits in `take()`); once the handshake is done, `feedInto(tlsBytes, out)` writes the plaintext into `out`
+ * (room: `TlsConnection.feedBound(tlsBytes.length)`) and returns its length; `take()` gives TLS bytes to write
+ * (handshake, alerts); `sealInto(plain, out)` writes the TLS records of `plain` (and anything `take` held) into
+ * `out` (room: `TlsConnection.sealBound(plain.length)`) and returns their length; `close()` queues close_notify.
+ * After the handshake: `protocol` (`TLSv1.3`/`TLSv1.2`), `cipher`, `alpn`, `serverName`, `peerCertificates()`
+ * (DER), `authorized`, `peerError()`.
  */
 export const TlsConnection = native.TlsConnection;
 export type TlsConnection = InstanceType<typeof native.TlsConnection>;

@@ -8,7 +8,7 @@
 //! `http/1.1`. With client CAs, clients are asked for a certificate but not required to send one, and one that
 //! does not chain to the CAs does not fail the handshake (node's `requestCert` without `rejectUnauthorized`):
 //! `peerError` says why it is not trusted (None: verified), the caller decides what it may do.
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
@@ -157,6 +157,12 @@ fn seal_bound(plain: usize) -> usize {
     plain + plain.div_ceil(16 * 1024).max(1) * 32
 }
 
+/// Plaintext that `tls` bytes fed can complete: at most their own length (a record's plaintext is shorter than the
+/// record), and a record begun by earlier bytes (2^14 bytes of plaintext at most, as rustls enforces).
+fn feed_bound(tls: usize) -> usize {
+    tls + 16 * 1024
+}
+
 enum State {
     /// Reading the ClientHello.
     Hello(Box<Acceptor>),
@@ -202,8 +208,10 @@ impl TlsConnection {
         failed(format!("TLS: {e}"))
     }
 
-    /// Feeds TLS bytes to the open connection; plaintext appended to `plain`.
-    fn feed_open(&mut self, mut data: &[u8], plain: &mut Vec<u8>) -> Result<()> {
+    /// Feeds TLS bytes to the open connection; the plaintext they complete is written into `plain` (room:
+    /// `feed_bound(data.len())`), its length returned.
+    fn feed_open(&mut self, mut data: &[u8], plain: &mut [u8]) -> Result<usize> {
+        let mut at = 0;
         while !data.is_empty() && !self.closed {
             let State::Open(conn) = &mut self.state else {
                 return Err(failed("TlsConnection.feed: the connection is not open"));
@@ -216,29 +224,29 @@ impl TlsConnection {
                 Ok(s) => s,
                 Err(e) => return Err(self.fail(e)),
             };
-            loop {
-                let at = plain.len();
-                plain.resize(at + 16 * 1024 + 256, 0);
-                match conn.reader().read(&mut plain[at..]) {
-                    Ok(got) => plain.truncate(at + got),
-                    Err(e) => {
-                        plain.truncate(at);
-                        if e.kind() == io::ErrorKind::WouldBlock {
-                            break;
-                        }
-                        return Err(failed(format!("TLS: {e}")));
-                    }
-                }
-                if plain.len() == at {
-                    break;
-                }
+            let State::Open(conn) = &mut self.state else { unreachable!() };
+            let got = state.plaintext_bytes_to_read();
+            if got > plain.len() - at {
+                // Never expected: `feed_bound` holds (one partial record's plaintext more than the bytes fed).
+                self.state = State::Gone;
+                return Err(failed("TLS: more plaintext than room for it"));
             }
+            conn.reader().read_exact(&mut plain[at..at + got]).map_err(|e| failed(format!("TLS: {e}")))?;
+            at += got;
             Self::drain(conn, &mut self.out);
             if state.peer_has_closed() {
                 self.closed = true;
             }
         }
-        Ok(())
+        Ok(at)
+    }
+
+    /// `feed_open` into a Buffer of its own (the handshake's leftovers, `feed`); None when no plaintext came.
+    fn feed_open_owned(&mut self, data: &[u8]) -> Result<Option<Buffer>> {
+        let mut plain = vec![0; feed_bound(data.len())];
+        let n = self.feed_open(data, &mut plain)?;
+        plain.truncate(n);
+        Ok(if n == 0 { None } else { Some(plain.into()) })
     }
 }
 
@@ -297,13 +305,33 @@ impl TlsConnection {
                 self.pending.extend_from_slice(data);
                 Ok(None)
             }
-            State::Open(_) => {
-                let mut plain = Vec::with_capacity(data.len());
-                self.feed_open(data, &mut plain)?;
-                Ok(if plain.is_empty() { None } else { Some(plain.into()) })
-            }
+            State::Open(_) => self.feed_open_owned(data),
             State::Gone => Err(failed("TlsConnection.feed: the connection is closed")),
         }
+    }
+
+    /// TLS bytes read from the socket once the handshake is done: the plaintext they complete is written into
+    /// `out`, which must have room for `feedBound(data.length)` bytes; returns its length (0: none yet). Throws as
+    /// `feed` does. The caller owns `out`: no memory is made per call (a fresh Vec per socket read, handed over as
+    /// an external Buffer, cost more in page faults than the decryption: bench/load/README.md).
+    #[napi]
+    pub fn feed_into(&mut self, data: &[u8], mut out: BufferSlice) -> Result<u32> {
+        match &self.state {
+            State::Open(c) if !c.is_handshaking() => {}
+            State::Gone => return Err(failed("TlsConnection.feedInto: the connection is closed")),
+            _ => return Err(failed("TlsConnection.feedInto: the handshake is not done (use feed)")),
+        }
+        let need = feed_bound(data.len());
+        if out.len() < need {
+            return Err(invalid(format!("TlsConnection.feedInto: out has {} bytes, {need} needed", out.len())));
+        }
+        Ok(self.feed_open(data, &mut out)? as u32)
+    }
+
+    /// The room `feedInto` needs for `tls` bytes: as many, and one record's plaintext begun by earlier bytes.
+    #[napi]
+    pub fn feed_bound(tls: u32) -> u32 {
+        feed_bound(tls as usize) as u32
     }
 
     /// True once the ClientHello is read and the connection waits for `accept`.
@@ -346,9 +374,7 @@ impl TlsConnection {
         self.state = State::Open(Box::new(conn));
         self.peers = config.peers.clone();
         let pending = std::mem::take(&mut self.pending);
-        let mut plain = Vec::new();
-        self.feed_open(&pending, &mut plain)?;
-        Ok(if plain.is_empty() { None } else { Some(plain.into()) })
+        self.feed_open_owned(&pending)
     }
 
     /// TLS bytes to write to the socket (handshake messages, alerts); null when none.

@@ -94,6 +94,8 @@ interface Pipe {
   /** Alert bytes sent after a failure. */
   alert?: Buffer;
   chosen: (string | null)[];
+  /** Set: the client's bytes are kept here instead of fed to the server side. */
+  held?: Buffer[];
 }
 
 /** node:tls's client over an in-memory pipe whose other end is a TlsConnection choosing `config`. */
@@ -103,8 +105,13 @@ function pipe(config: TlsServerConfig, opts: ConnectionOptions = {}): Pipe {
   const wire = new Duplex({
     read() {},
     write(chunk: Buffer, _enc, cb) {
+      if (p.held) {
+        p.held.push(chunk);
+        return cb();
+      }
       try {
-        let plain = conn.feed(chunk);
+        // As the server does: feed until the handshake is done, then feedInto memory of the caller's.
+        let plain = conn.handshaking ? conn.feed(chunk) : open(conn, chunk);
         if (conn.wantsConfig) {
           p.chosen.push(conn.serverName);
           plain = conn.accept(config) ?? plain;
@@ -136,6 +143,13 @@ async function secure(p: Pipe): Promise<void> {
     p.client.once('close', () => reject(new Error(`closed: ${p.error?.message}`)));
   });
   await expect.poll(() => p.conn.handshaking).toBe(false);
+}
+
+/** The plaintext `tls` bytes complete (feedInto a buffer of the room feedBound says); null when none. */
+function open(conn: TlsConnection, tls: Buffer): Buffer | null {
+  const out = Buffer.alloc(TlsConnection.feedBound(tls.length));
+  const n = conn.feedInto(tls, out);
+  return n > 0 ? out.subarray(0, n) : null;
 }
 
 /** `data` sealed by `conn` (sealInto a buffer of the room sealBound says). */
@@ -197,6 +211,49 @@ describe('TlsConnection (rustls) with node:tls as the client', () => {
       });
     }
   }
+
+  it('feedInto: records cut anywhere across reads, the room feedBound says, refusals', async () => {
+    const config = new TlsServerConfig(Buffer.from(leaves.ecdsa.cert), Buffer.from(leaves.ecdsa.key));
+    const before = new TlsConnection();
+    expect(() => before.feedInto(Buffer.from([22, 3, 1]), Buffer.alloc(1 << 15))).toThrow(/handshake is not done/);
+    const p = pipe(config, { minVersion: 'TLSv1.3' });
+    await secure(p);
+    expect(TlsConnection.feedBound(0)).toBe(16 * 1024);
+    // The client's records of 200 KiB kept, then fed in reads of odd sizes: a read of 1 byte can complete a
+    // record of 16 KiB (the most feedBound allows beyond the read's length), one of 40 KiB holds 2-3 records.
+    p.held = [];
+    const up = randomBytes(200 << 10);
+    p.client.write(up);
+    // TLS 1.3 AES-GCM: 22 bytes more per record of 16 KiB.
+    const whole = up.length + Math.ceil(up.length / 16384) * 22;
+    await expect.poll(() => p.held?.reduce((n, b) => n + b.length, 0) ?? 0).toBe(whole);
+    const wire = Buffer.concat(p.held);
+    const sizes = [1, 7, 5, 16 * 1024 + 3, 1, 40 * 1024, 9, 100, 33 * 1024];
+    const got: Buffer[] = [];
+    let i = 0;
+    for (let at = 0; at < wire.length; i++) {
+      const piece = wire.subarray(at, at + sizes[i % sizes.length]);
+      at += piece.length;
+      // Room short of feedBound's by one byte: refused before anything is read, the same read then goes in.
+      expect(() => p.conn.feedInto(piece, Buffer.alloc(TlsConnection.feedBound(piece.length) - 1))).toThrow(/needed/);
+      const out = Buffer.alloc(TlsConnection.feedBound(piece.length));
+      const n = p.conn.feedInto(piece, out);
+      if (n > piece.length) expect(n - piece.length).toBeLessThanOrEqual(16 * 1024);
+      got.push(out.subarray(0, n));
+    }
+    expect(Buffer.concat(got).equals(up)).toBe(true);
+    // A record whose bytes were changed: refused (AEAD), with an alert for the peer; the connection is done.
+    p.held = [];
+    p.client.write(Buffer.from('after'));
+    await expect.poll(() => p.held?.length ?? 0).toBeGreaterThan(0);
+    const bad = Buffer.concat(p.held);
+    bad[bad.length - 1] ^= 1;
+    expect(() => open(p.conn, bad)).toThrow(/TLS/);
+    // The alert (bad_record_mac), encrypted: a TLS 1.3 record that says application_data outside.
+    expect(p.conn.take()?.[0]).toBe(23);
+    expect(() => open(p.conn, bad)).toThrow(/closed/);
+    p.client.destroy();
+  });
 
   it('a client that sends no SNI gets the config chosen for no name', async () => {
     const config = new TlsServerConfig(Buffer.from(leaves.ecdsa.cert), Buffer.from(leaves.ecdsa.key));

@@ -1,14 +1,16 @@
 // The S3 listener's TLS done by the addon's rustls (CAIRN_TLS_ENGINE=rustls, http/rustls-socket.ts) with real
 // clients: large objects up and down byte-exact (whole, ranges, several GETs at once, keep-alive), what a
-// TLSSocket tells Cairn (TLS version, aws:SecureTransport), ALPN, a client cut mid-GET, TLS 1.2 suites rustls
-// does not offer (CBC) refused where node's OpenSSL takes them, and CAIRN_TLS_ENGINE's unknown values refused.
+// TLSSocket tells Cairn (TLS version, aws:SecureTransport), ALPN, a client cut mid-GET, a PUT whose records are
+// changed on the way (nothing stored), TLS 1.2 suites rustls does not offer (CBC) refused where node's OpenSSL
+// takes them, and CAIRN_TLS_ENGINE's unknown values refused.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent } from 'node:https';
+import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '@cairn/server';
@@ -128,6 +130,51 @@ describe('HTTPS with CAIRN_TLS_ENGINE=rustls', () => {
     expect(got).toBeGreaterThan(1 << 20);
     const again = await setup.s3.send(new GetObjectCommand({ Bucket: 'rustls', Key: 'big' }));
     expect(Buffer.from(await again.Body!.transformToByteArray()).equals(big)).toBe(true);
+  });
+
+  it('a PUT whose TLS records are changed on the way fails, stores nothing, and the server keeps serving', async () => {
+    // A TCP proxy that flips one bit of the client's bytes 300 KiB in (inside a record of the PUT's body).
+    const proxy = createServer((client: Socket) => {
+      const upstream = tcpConnect(port(), '127.0.0.1');
+      let seen = 0;
+      client.on('data', (b: Buffer) => {
+        const at = 300 * 1024 - seen;
+        if (at >= 0 && at < b.length) b[at] ^= 0x10;
+        seen += b.length;
+        upstream.write(b);
+      });
+      upstream.pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const url = new URL(
+      await getSignedUrl(setup.s3, new PutObjectCommand({ Bucket: 'rustls', Key: 'tampered' }), { expiresIn: 300 }),
+    );
+    const body = big.subarray(0, 1 << 20);
+    const socket = connect({ host: '127.0.0.1', port: (proxy.address() as { port: number }).port, ca: ca.pem });
+    const answer = await new Promise<string>((resolve) => {
+      const parts: Buffer[] = [];
+      socket.on('data', (b: Buffer) => parts.push(b));
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve(Buffer.concat(parts).toString('latin1')));
+      socket.once('secureConnect', () => {
+        socket.write(
+          `PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Length: ${body.length}\r\n\r\n`,
+        );
+        socket.write(body);
+      });
+    });
+    // No HTTP answer: the server's TLS saw a record that does not authenticate and closed (bad_record_mac).
+    expect(answer).toBe('');
+    proxy.close();
+    await expect(setup.s3.send(new HeadObjectCommand({ Bucket: 'rustls', Key: 'tampered' }))).rejects.toMatchObject({
+      name: 'NotFound',
+    });
+    const r = await setup.s3.send(new GetObjectCommand({ Bucket: 'rustls', Key: 'big', Range: 'bytes=0-9' }));
+    expect(Buffer.from(await r.Body!.transformToByteArray()).equals(big.subarray(0, 10))).toBe(true);
   });
 
   it('refuses an unknown CAIRN_TLS_ENGINE at start', async () => {

@@ -38,6 +38,16 @@ const giveBack = (b: Buffer): void => {
   if (pool.length < POOL_MAX) pool.push(b);
 };
 
+/**
+ * What `feedInto` may write beyond the length of the TLS bytes fed (one record begun by earlier bytes). Each
+ * socket read's plaintext goes into memory of its own, as node's own reads do: the HTTP parser and the handlers
+ * may keep it, so none is reused. Allocated by V8 (which counts it) at most 64 + 16 KiB, under glibc's mmap
+ * threshold (fixed at 128 KiB by `cairn server`), so from the heap, not fresh pages: a Vec per read made by the
+ * addon and handed over as an external Buffer (128 KiB+ after growing) cost more in page faults than the
+ * decryption, and held +130 MB under 64 MiB PUTs (bench/load/README.md).
+ */
+const FEED_EXTRA = TlsConnection.feedBound(0);
+
 export class RustlsSocket extends Duplex {
   readonly encrypted = true;
   /** The client's certificate chains to the CAs asked for (mutual TLS between the nodes); set at the handshake. */
@@ -63,7 +73,11 @@ export class RustlsSocket extends Duplex {
       this.#head ??= Buffer.from(chunk.subarray(0, 11));
       let plain: Buffer | null;
       try {
-        plain = this.#tls.feed(chunk);
+        if (this.#secured) {
+          const room = Buffer.allocUnsafeSlow(chunk.length + FEED_EXTRA);
+          const n = this.#tls.feedInto(chunk, room);
+          plain = n > 0 ? room.subarray(0, n) : null;
+        } else plain = this.#tls.feed(chunk);
         if (this.#tls.wantsConfig) {
           const early = this.#tls.accept(choose(this.#tls.serverName));
           plain = plain ? Buffer.concat([plain, ...(early ? [early] : [])]) : early;

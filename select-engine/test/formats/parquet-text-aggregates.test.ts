@@ -245,13 +245,18 @@ describe('COUNT, MIN and MAX of text columns in the Parquet scan', () => {
 
 describe('SUM of numeric columns in the Parquet scan', () => {
   for (const file of ['types-snappy.parquet', 'types-v2-nodict.parquet', 'rowgroups.parquet']) {
-    it(`${file}: integers exact, doubles added in row order`, async () => {
+    it(`${file}: integers exact (past 64 bits IntegerOverflow), doubles added in row order`, async () => {
       const bytes = await fixture(file);
       const ints = file === 'rowgroups.parquet' ? ['id'] : ['i64', 'big'];
       for (const name of ints) {
         const all = await values(bytes, name);
         expect(all.length).toBeGreaterThan(0);
         const want = all.reduce((a: bigint, v) => a + BigInt(v as number | bigint), 0n);
+        if (want > 9223372036854775807n) {
+          // SUM of INT is an INT, 8 bytes (AWS s3-select-sql-reference-aggregate.html): `big` (2^62 + i) passes it.
+          await expect(inScan(bytes, name, ['SUM', 'COUNT']), name).rejects.toMatchObject({ code: 'IntegerOverflow' });
+          continue;
+        }
         const [sum, count] = await inScan(bytes, name, ['SUM', 'COUNT']);
         expect([String(sum), count], name).toEqual([String(want), all.length]);
       }

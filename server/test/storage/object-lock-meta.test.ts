@@ -59,10 +59,10 @@ describe('object lock metadata', () => {
     expect(healed.versions[0].lock).toEqual({ mode: 'GOVERNANCE', until: until.getTime() });
   });
 
-  it('reads metadata files of format 1 (no lock fields) and writes the current format (5)', async () => {
+  it('reads metadata files of format 1 (no lock fields) and writes the current format (6)', async () => {
     const { d, s, metaPath } = await setup();
     await s.putObject('bkt', 'old', body(Buffer.from('abc')), { size: 3 });
-    expect(META_VERSION).toBe(5);
+    expect(META_VERSION).toBe(6);
     for (let i = 0; i < d.paths.length; i++) {
       const buf = await readFile(metaPath(i, 'old'));
       buf.writeUInt16BE(1, 4); // the same body under format 1, with its CRC made again
@@ -74,7 +74,7 @@ describe('object lock metadata', () => {
     expect(info.size).toBe(3);
     expect(info.lock).toBeUndefined();
     await s.updateObjectMetadata('bkt', 'old', { updateLock: () => ({ legalHold: true }) });
-    expect((await readFile(metaPath(0, 'old'))).readUInt16BE(4)).toBe(5);
+    expect((await readFile(metaPath(0, 'old'))).readUInt16BE(4)).toBe(META_VERSION);
     expect((await s.headObject('bkt', 'old')).lock).toEqual({ legalHold: true });
   });
 });

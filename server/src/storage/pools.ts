@@ -291,12 +291,32 @@ export class ServerPools implements L.ObjectLayer {
     return this.write(bucket, key, opts.size ?? 0, (p) => p.putObject(bucket, key, body, opts));
   }
 
-  async openObject(bucket: string, key: string, opts?: L.OpenOptions): Promise<L.OpenedObject> {
-    return (await this.holder(bucket, key, opts?.versionId)).openObject(bucket, key, opts);
+  openObject(bucket: string, key: string, opts?: L.OpenOptions): Promise<L.OpenedObject> {
+    return this.read(bucket, key, opts?.versionId, (p) => p.openObject(bucket, key, opts));
   }
 
-  async headObject(bucket: string, key: string, opts?: L.HeadOptions): Promise<L.ObjectInfo> {
-    return (await this.holder(bucket, key, opts?.versionId)).headObject(bucket, key, opts);
+  headObject(bucket: string, key: string, opts?: L.HeadOptions): Promise<L.ObjectInfo> {
+    return this.read(bucket, key, opts?.versionId, (p) => p.headObject(bucket, key, opts));
+  }
+
+  /**
+   * A read from the pool holding the key. Reads take no key lock, so while a pool is drained a key can leave it
+   * between the lookup and the read; the move writes the target's copy before it removes the source's, so a read
+   * that then finds nothing looks once more and finds the copy.
+   */
+  private async read<T>(
+    bucket: string,
+    key: string,
+    versionId: string | undefined,
+    fn: (pool: ErasureObjects) => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await fn(await this.holder(bucket, key, versionId));
+    } catch (e) {
+      const missing = e instanceof S3Error && (e.code === 'NoSuchKey' || e.code === 'NoSuchVersion');
+      if (!missing || this.suspended.size === 0) throw e;
+      return fn(await this.holder(bucket, key, versionId));
+    }
   }
 
   async deleteObject(bucket: string, key: string, opts: L.DeleteOptions = {}): Promise<L.DeleteResult> {

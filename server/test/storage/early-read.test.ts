@@ -4,7 +4,7 @@
 // that may be answered without its body (304), a range the API refuses, or the first read of an object begin
 // nothing early.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { data, drives, open, put, readAll } from './helpers.js';
+import { countedGet, data, drives, open, put, quiet } from './helpers.js';
 import type { ByteRange, ErasureObjects, OpenOptions } from '../../src/storage/index.js';
 
 const BS = 4096; // small blocks: batches of a few KiB
@@ -22,24 +22,8 @@ afterAll(async () => {
 });
 
 /** A GET as the API makes it: the Range header passed to openObject, then the range it parsed read. */
-async function getRange(key: string, header: string | undefined, range?: ByteRange, more: OpenOptions = {}) {
-  const before = s.readStats();
-  const o = await s.openObject('bkt', key, { readingWhole: header === undefined, readingRange: header, ...more });
-  const bytes = await readAll(await o.read(range));
-  const after = s.readStats();
-  return {
-    bytes,
-    early: after.earlyReads - before.earlyReads,
-    shared: after.shared - before.shared,
-    reads: after.shardReads - before.shardReads,
-    tasks: after.readTasks - before.readTasks,
-  };
-}
-
-/** Lets the batches the last GETs left in the read-ahead cache go (they linger 2 s), so none is shared by chance. */
-async function quiet(): Promise<void> {
-  await new Promise((r) => setTimeout(r, 2100));
-}
+const getRange = (key: string, header: string | undefined, range?: ByteRange, more: OpenOptions = {}) =>
+  countedGet(s, key, { readingWhole: header === undefined, readingRange: header, ...more }, range);
 
 describe('a GET after a GET of the same object', () => {
   const obj = data(BS * 40 + 123);

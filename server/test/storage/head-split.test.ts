@@ -3,7 +3,7 @@
 // while the rest of the range is read beside it in a pool task of its own. A smaller range stays one batch. A GET
 // begun early (engine/get.ts readEarly) begins both batches, the first in the pool task of its metadata checks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { data, drives, open, put } from './helpers.js';
+import { countedGet, data, drives, open, put, quiet } from './helpers.js';
 import type { ByteRange, ErasureObjects, OpenOptions } from '../../src/storage/index.js';
 
 const BS = 512 * 1024;
@@ -20,27 +20,9 @@ afterAll(async () => {
   await d?.cleanup();
 });
 
-async function getRange(key: string, range: ByteRange, more: OpenOptions = {}) {
-  const before = s.readStats();
-  const header = `bytes=${range.start}-${range.end}`;
-  const o = await s.openObject('bkt', key, { readingRange: header, ...more });
-  const body = await o.read(range);
-  const chunks: Buffer[] = [];
-  for await (const c of body) chunks.push(c as Buffer);
-  const after = s.readStats();
-  return {
-    bytes: Buffer.concat(chunks),
-    first: chunks[0].length,
-    tasks: after.readTasks - before.readTasks,
-    early: after.earlyReads - before.earlyReads,
-    shared: after.shared - before.shared,
-  };
-}
-
-/** Lets the batches the last GETs left in the read-ahead cache go (they linger 2 s), so none is shared by chance. */
-async function quiet(): Promise<void> {
-  await new Promise((r) => setTimeout(r, 2100));
-}
+/** A GET of `range` as the API makes it (its Range header given to openObject), and the read counters it moved. */
+const getRange = (key: string, range: ByteRange, more: OpenOptions = {}) =>
+  countedGet(s, key, { readingRange: `bytes=${range.start}-${range.end}`, ...more }, range);
 
 describe("a large range's first batch", () => {
   const obj = data(BS * 6);

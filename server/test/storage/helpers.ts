@@ -1,8 +1,14 @@
-// Shared helpers of the storage tests: temp drive directories, bodies, reading a GET back.
+// Shared helpers of the storage tests: temp drive directories, bodies, reading a GET back (and what it read).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStorage, type ByteRange, type ErasureObjects, type StorageOptions } from '../../src/storage/index.js';
+import {
+  openStorage,
+  type ByteRange,
+  type ErasureObjects,
+  type OpenOptions,
+  type StorageOptions,
+} from '../../src/storage/index.js';
 import { seededRandom } from '../../../test/helpers/random.js';
 import { chunkedBody as body, readAll } from '../../../test/helpers/streams.js';
 
@@ -52,4 +58,30 @@ export async function get(
   opts: { versionId?: string; range?: ByteRange } = {},
 ): Promise<Buffer> {
   return readAll(await read(s, bucket, key, opts));
+}
+
+/**
+ * A GET of `range` (the whole object when absent) of bucket `bkt`, opened with `opts` as the API opens it, and the
+ * read counters (ErasureObjects.readStats) it moved: early batches, batches shared from the read-ahead cache, shard
+ * reads, pool tasks; `first` is the length of the body's first chunk.
+ */
+export async function countedGet(s: ErasureObjects, key: string, opts: OpenOptions, range?: ByteRange) {
+  const before = s.readStats();
+  const o = await s.openObject('bkt', key, opts);
+  const chunks: Buffer[] = [];
+  for await (const c of await o.read(range)) chunks.push(c as Buffer);
+  const after = s.readStats();
+  return {
+    bytes: Buffer.concat(chunks),
+    first: chunks[0]?.length ?? 0,
+    early: after.earlyReads - before.earlyReads,
+    shared: after.shared - before.shared,
+    reads: after.shardReads - before.shardReads,
+    tasks: after.readTasks - before.readTasks,
+  };
+}
+
+/** Lets the batches the last GETs left in the read-ahead cache go (they linger 2 s), so none is shared by chance. */
+export async function quiet(): Promise<void> {
+  await new Promise((r) => setTimeout(r, 2100));
 }

@@ -33,7 +33,7 @@ it('is formatted and rebuilt once, by the leader, not by each worker that starts
   await cluster.kill9(1);
   await rm(drive, { recursive: true });
   await mkdir(drive);
-  expect(await cluster.startNode(1, { env: ENV })).toHaveProperty('url');
+  await cluster.restart(1, { env: ENV });
   // Formatted into its slot, every object rebuilt on it (small objects: each drive's metadata holds the data).
   await vi.waitFor(
     () => {

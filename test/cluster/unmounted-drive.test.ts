@@ -71,7 +71,7 @@ describe.skipIf(!canMount())('a drive of a node whose disk did not mount', () =>
     mounts.unmount(drive);
     expect(readdirSync(drive)).toEqual([]);
     const back = Date.now();
-    expect(await c.startNode(1, { env: ENV })).toHaveProperty('url');
+    await c.restart(1, { env: ENV });
     expect(c.nodes[1].messages).toContain(
       `drive ${drive} is a plain folder among mount points: a disk that did not mount; offline until one is`,
     );

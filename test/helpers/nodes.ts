@@ -1,13 +1,14 @@
 // A distributed Cairn on loopback: N `cairn server` processes, each with its own drive folders under a temp
 // dir, all given the same explicit list of endpoints (http://127.0.0.1:PORT/BASE/nI/dJ). Ports are picked free
-// before the start; a start that meets EADDRINUSE (another process took one meanwhile) is tried again with
-// other ports. Nodes are killed (-9) and started again on their port. With `certsDir`, the endpoints are
+// before the start, below the kernel's ephemeral range; a start that meets EADDRINUSE (another process took one
+// meanwhile) is tried again with other ports. Nodes are killed (-9) and started again on their port (`restart`). With `certsDir`, the endpoints are
 // https:// and each node is given its certificates directory (--certs-dir): TLS between the nodes. With
 // `proxied`, every node reaches every other through a TCP proxy of its own per direction (tcp-proxy.ts, named
 // to the node by the test-only CAIRN_TEST_INTERNODE_VIA): `cut(i)` partitions node i from the others (resets),
 // `drop(i)` black-holes its links (silence), S3 clients still reaching every node directly.
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -31,18 +32,39 @@ export interface ClusterNode {
 /** How a start ended: serving (its URL) or exited (its code and what it said on stderr). */
 export type StartOutcome = { url: string } | { code: number | null; stderr: string };
 
+/**
+ * The lowest port of the kernel's ephemeral range (outgoing connections and `listen(0)` take their ports from it).
+ * Nodes listen below it: a node killed and started again finds its port free, where a port in that range can be
+ * taken meanwhile as the local end of any process's connection (its bind then fails with EADDRINUSE).
+ */
+function ephemeralLow(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/** `n` distinct ports free now, at random below the ephemeral range (from 10000). */
 async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, async () => {
-      const s = createServer();
-      s.listen(0, '127.0.0.1');
-      await once(s, 'listening');
-      return s;
-    }),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  const low = 10_000;
+  const high = Math.max(low + 1000, ephemeralLow() - 1);
+  const ports: number[] = [];
+  while (ports.length < n) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (!ports.includes(port) && (await canListen(port))) ports.push(port);
+  }
   return ports;
+}
+
+async function canListen(port: number): Promise<boolean> {
+  const s = createServer();
+  const ok = await new Promise<boolean>((resolve) => {
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (ok) await new Promise((r) => s.close(r));
+  return ok;
 }
 
 export interface ClusterOptions {
@@ -173,6 +195,20 @@ export class LoopbackCluster {
         }
       });
     });
+  }
+
+  /**
+   * Starts node `i` again (startNode's options) and resolves once it serves; throws with its exit code and the end
+   * of its stderr when it exits instead. A port still held (EADDRINUSE) is waited for, a few seconds.
+   */
+  async restart(i: number, opts: Parameters<LoopbackCluster['startNode']>[1] = {}): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      const o = await this.startNode(i, opts);
+      if ('url' in o) return o.url;
+      if (!o.stderr.includes('EADDRINUSE') || attempt === 10)
+        throw new Error(`node ${i + 1} did not start again (exit ${o.code}): ${o.stderr.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   }
 
   /** kill -9 of node `i`; resolves once it is gone. */

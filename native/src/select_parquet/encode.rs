@@ -338,13 +338,15 @@ fn civil(days: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + (m <= 2) as i64, m, d)
 }
 
-/// ISO text of an instant, to the millisecond, as JSON.stringify writes a Date.
+/// ISO text of an instant, to the millisecond, as the engine prints a timestamp (exec/timestamp.ts): four year
+/// digits at least, a year before 1 signed (-0001, as XML Schema writes it; `{y:04}` would give -001).
 fn iso(nanos: i128, out: &mut String) {
     let ms = nanos.div_euclid(1_000_000) as i64;
     let (days, rest) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
     let (y, m, d) = civil(days);
     let (h, mi, s, f) = (rest / 3_600_000, rest / 60_000 % 60, rest / 1000 % 60, rest % 1000);
-    let _ = write!(out, "\"{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{f:03}Z\"");
+    let (sign, y) = (if y < 0 { "-" } else { "" }, y.unsigned_abs());
+    let _ = write!(out, "\"{sign}{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{f:03}Z\"");
 }
 
 /// JSON text of value `i` (nested values of lists, structs and maps).
@@ -486,6 +488,16 @@ mod tests {
         let mut s = String::new();
         iso(1_704_067_205_000_000_000, &mut s);
         assert_eq!(s, "\"2024-01-01T00:00:05.000Z\"");
+        // Years outside 0001-9999 (a Parquet INT64 reaches them): signed, four digits at least.
+        for (ms, want) in [
+            (-62_167_219_200_001_i128, "\"-0001-12-31T23:59:59.999Z\""),
+            (-62_167_219_200_000, "\"0000-01-01T00:00:00.000Z\""),
+            (253_402_300_800_000, "\"10000-01-01T00:00:00.000Z\""),
+        ] {
+            s.clear();
+            iso(ms * 1_000_000, &mut s);
+            assert_eq!(s, want);
+        }
     }
 
     #[test]

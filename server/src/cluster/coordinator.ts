@@ -2,6 +2,8 @@
 // served) and the relay of changes from one worker to all others, with the count of who has applied each.
 // It knows nothing of processes: a peer is something with an id and a send(); primary.ts connects
 // workers to it. A worker that leaves (exits, killed) drops its locks and its place in every relay.
+// Worker threads lock in shared memory instead (shared-locks.ts): then the table here stays empty, and the
+// locks held are gathered from every worker when asked (`gatherHeld`).
 import type { HeldLock } from '../storage/index.js';
 import type { ToPrimary, ToWorker } from './protocol.js';
 
@@ -17,6 +19,18 @@ interface Held {
   waiting: { peer: Peer; id: number }[];
 }
 
+/** A locks-ask being answered from every worker's own list (threads with a shared table). */
+interface HeldRound {
+  asker: Peer;
+  askerId: number;
+  waiting: Set<Peer>;
+  locks: HeldLock[];
+  timer: NodeJS.Timeout;
+}
+
+/** How long a locks-ask waits for each worker's list. */
+const HELD_ANSWER_MS = 2000;
+
 interface Relay {
   from: Peer;
   id: number;
@@ -29,6 +43,10 @@ export class Coordinator {
   private readonly locks = new Map<string, Held>();
   private readonly relays = new Map<number, Relay>();
   private nextRelay = 1;
+  private readonly heldRounds = new Map<number, HeldRound>();
+
+  /** `gatherHeld`: the workers lock elsewhere (shared memory): a locks-ask asks each for what it holds. */
+  constructor(private readonly gatherHeld = false) {}
 
   /** A worker that said hello: it takes locks and hears every change published from now on. */
   join(peer: Peer): void {
@@ -45,6 +63,10 @@ export class Coordinator {
     for (const [id, relay] of this.relays) {
       relay.waiting.delete(peer);
       if (relay.waiting.size === 0) this.finish(id, relay);
+    }
+    for (const [id, round] of this.heldRounds) {
+      round.waiting.delete(peer);
+      if (round.waiting.size === 0) this.finishHeld(id, round);
     }
   }
 
@@ -72,8 +94,22 @@ export class Coordinator {
         for (const p of others) p.send({ t: 'change', id, change: m.change });
         return;
       }
-      case 'locks-ask':
-        return peer.send({ t: 'locks-held', id: m.id, locks: this.held() });
+      case 'locks-ask': {
+        if (!this.gatherHeld) return peer.send({ t: 'locks-held', id: m.id, locks: this.held() });
+        const id = this.nextRelay++;
+        const timer = setTimeout(() => this.finishHeld(id, round), HELD_ANSWER_MS).unref();
+        const round: HeldRound = { asker: peer, askerId: m.id, waiting: new Set(this.peers), locks: [], timer };
+        this.heldRounds.set(id, round);
+        for (const p of this.peers) p.send({ t: 'locks-list', id });
+        return;
+      }
+      case 'locks-mine': {
+        const round = this.heldRounds.get(m.id);
+        if (!round?.waiting.delete(peer)) return;
+        round.locks.push(...m.locks);
+        if (round.waiting.size === 0) this.finishHeld(m.id, round);
+        return;
+      }
       case 'applied': {
         const relay = this.relays.get(m.id);
         if (!relay) return;
@@ -102,6 +138,12 @@ export class Coordinator {
     held.holder = next.peer;
     held.since = Date.now();
     next.peer.send({ t: 'locked', id: next.id });
+  }
+
+  private finishHeld(id: number, round: HeldRound): void {
+    if (!this.heldRounds.delete(id)) return;
+    clearTimeout(round.timer);
+    round.asker.send({ t: 'locks-held', id: round.askerId, locks: round.locks });
   }
 
   private finish(id: number, relay: Relay): void {

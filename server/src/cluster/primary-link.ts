@@ -16,6 +16,8 @@ export class PrimaryLink implements Locks, ChangeBus {
   private readonly replies = new Map<number, (value?: unknown) => void>();
   private nextId = 1;
   private readonly subscribers: ((change: Change) => void | Promise<void>)[] = [];
+  /** The locks this worker holds in a shared table (shared-locks.ts), for the primary's locks-list. */
+  private heldHere: () => Promise<HeldLock[]> = () => Promise.resolve([]);
 
   constructor(
     private readonly channel: Channel,
@@ -43,6 +45,11 @@ export class PrimaryLink implements Locks, ChangeBus {
       this.replies.set(id, (locks) => resolve((locks as HeldLock[] | undefined) ?? []));
       this.channel.send({ t: 'locks-ask', id });
     });
+  }
+
+  /** Where this worker's own held locks come from when its locks are a shared table's, not the primary's. */
+  provideHeld(heldHere: () => Promise<HeldLock[]>): void {
+    this.heldHere = heldHere;
   }
 
   /** A call to the node's dsync lock table, which the primary keeps (a node of a distributed deployment). */
@@ -75,6 +82,9 @@ export class PrimaryLink implements Locks, ChangeBus {
       const reply = this.replies.get(m.id);
       this.replies.delete(m.id);
       reply?.(m.t === 'locks-held' ? m.locks : m.t === 'table-answer' ? m.value : undefined);
+    } else if (m.t === 'locks-list') {
+      const answer = (locks: HeldLock[]) => this.channel.send({ t: 'locks-mine', id: m.id, locks });
+      this.heldHere().then(answer, () => answer([]));
     } else if (m.t === 'change') {
       const { id, change } = m;
       // Not subscribed yet (storage or IAM still opening): nothing there holds what changed yet. One

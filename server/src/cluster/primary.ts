@@ -24,6 +24,7 @@ import { isEndpointArgument } from './endpoints.js';
 import { Coordinator, type Peer } from './coordinator.js';
 import { LOCK_EXPIRY_MS, LockTable, tableCall } from './lock-table.js';
 import { MetricsRelay } from './metrics-relay.js';
+import { forgetWorker, markAlive, MAX_SLOT, sharedLockMemory } from './shared-locks.js';
 import { TraceRelay } from './trace-relay.js';
 import { batching, type ToPrimary, type ToWorker, type WorkerConfig } from './protocol.js';
 import { loudly, type ServerArgs, serverOptions } from './serve.js';
@@ -136,7 +137,10 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
     if (args.consoleAddress !== undefined) consoleReusePort = await hold(args.consoleAddress);
   }
 
-  const coordinator = new Coordinator();
+  // Threads of one server lock in shared memory (shared-locks.ts): no message per lock. The primary's table
+  // (coordinator.ts) stays for processes and for a distributed node's workers (whose locks are dsync's).
+  const lockMemory = mode === 'threads' && !distributed && args.workers <= MAX_SLOT ? sharedLockMemory() : undefined;
+  const coordinator = new Coordinator(lockMemory !== undefined);
   const metrics = new MetricsRelay();
   const traces = new TraceRelay();
   const slots = new Map<number, Slot>();
@@ -177,7 +181,8 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
         process.stderr.write(`cairn server: worker ${slot}: ${e.stack ?? e.message}\n`);
       },
     };
-    const worker = mode === 'threads' ? startThread(options.argv ?? [], events) : forkProcess(env, events);
+    if (lockMemory) markAlive(lockMemory, slot);
+    const worker = mode === 'threads' ? startThread(options.argv ?? [], events, lockMemory) : forkProcess(env, events);
     const peer: Peer = { slot, send: batching((batch: ToWorker[]) => worker.send(batch)) };
     const s: Slot = { worker, peer, startedAt: Date.now(), crashes, answeredAt: 0 };
     slots.set(slot, s);
@@ -224,6 +229,8 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
     const exited = (code: number | null, signal: string | null) => {
       exitWaiters.get(worker)?.();
       exitWaiters.delete(worker);
+      // Its thread has stopped: the names it held in the shared table pass on (as the coordinator's do).
+      if (lockMemory) forgetWorker(lockMemory, slot);
       coordinator.leave(peer);
       metrics.leave(peer);
       traces.leave(peer);

@@ -39,6 +39,8 @@ export type ToPrimary =
   | { t: 'metrics'; id: number; series: MetricsJson }
   /** The primary's lock table, please (the admin API's top locks). */
   | { t: 'locks-ask'; id: number }
+  /** The locks this worker holds in the shared table (an answer to locks-list). */
+  | { t: 'locks-mine'; id: number; locks: HeldLock[] }
   /** A call to the node's dsync lock table (cluster/dsync.ts), which the primary of a node's workers keeps. */
   | { t: 'table'; id: number; route: string; body: unknown }
   /** The admin API asked to restart the workers or stop the server (sent once its answer went out). */
@@ -56,6 +58,8 @@ export type ToWorker =
   | { t: 'metrics-ask'; id: number }
   | { t: 'metrics-all'; id: number; series: MetricsJson[] }
   | { t: 'locks-held'; id: number; locks: HeldLock[] }
+  /** Threads with a shared lock table: the locks you hold, please (for another worker's locks-ask). */
+  | { t: 'locks-list'; id: number }
   | { t: 'table-answer'; id: number; value: unknown }
   /** Some other worker wants trace entries (or none does any more). */
   | { t: 'trace-active'; on: boolean }

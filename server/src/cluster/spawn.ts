@@ -46,6 +46,8 @@ export interface WorkerEvents {
 export interface ThreadData {
   cairnWorker: true;
   argv: string[];
+  /** The lock table the threads share (shared-locks.ts); absent: the primary's table, over messages. */
+  locks?: SharedArrayBuffer;
 }
 
 /** A thread that terminate() did not stop within this long: the process exits. */
@@ -86,10 +88,10 @@ export function collectOnce(): void {
   gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
 }
 
-export function startThread(argv: string[], on: WorkerEvents): WorkerHandle {
+export function startThread(argv: string[], on: WorkerEvents, locks?: SharedArrayBuffer): WorkerHandle {
   // cli/thread.ts: the compiled .js, or the .ts source when run through tsx (whose loader the thread inherits).
   const entry = new URL(`../cli/thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
-  const data: ThreadData = { cairnWorker: true, argv };
+  const data: ThreadData = { cairnWorker: true, argv, ...(locks ? { locks } : {}) };
   const worker = new Worker(entry, {
     workerData: data,
     // The bounds a forked worker gets from its flags (worker-memory.ts): V8's young generation is three semi-spaces.

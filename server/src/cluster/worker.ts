@@ -7,11 +7,13 @@
 // (cluster/node.ts), with the primary as the node's lock table and the relay of changes to its sibling workers.
 import { trimHeap } from '@cairn/native';
 import { getHeapStatistics } from 'node:v8';
-import { isMainThread, parentPort } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { parseAddress } from '../http/address.js';
 import { type ServerOptions, startServer } from '../main.js';
 import { type Channel, PrimaryLink } from './primary-link.js';
+import { SharedLocks } from './shared-locks.js';
+import type { ThreadData } from './spawn.js';
 import { metricsOverPrimary } from './metrics-relay.js';
 import { traceOverPrimary } from './trace-relay.js';
 import { batching, type ToPrimary, type ToWorker, type WorkerConfig } from './protocol.js';
@@ -61,6 +63,10 @@ export async function runWorker(
   // A thread goes with its process: never orphaned.
   if (!thread) process.on('disconnect', orphaned);
   const link = new PrimaryLink(channel, (e) => logger.warn({ err: e }, 'applying a change from another worker failed'));
+  // Threads lock in the memory they share (shared-locks.ts); processes through the primary.
+  const lockMemory = thread ? (workerData as ThreadData).locks : undefined;
+  const shared = lockMemory ? new SharedLocks(lockMemory, config.slot, () => link.held()) : undefined;
+  if (shared) link.provideHeld(() => shared.heldHere());
   const onPort = (given: string, port: number) => {
     const { host } = parseAddress(given);
     return `${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -83,7 +89,7 @@ export async function runWorker(
       ? {
           ...settings.storage,
           shared: {
-            locks: link,
+            locks: shared ?? link,
             bus: link,
             leader: config.leader,
             layout: config.layout,

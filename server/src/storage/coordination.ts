@@ -1,7 +1,8 @@
 // How storage shares its drives with other processes (`cairn server --workers N`), and later with other
 // nodes: two small interfaces, the lock service and the change bus. A server that is one process uses the
-// local forms below (an in-process mutex; nobody else to tell). Workers use the IPC forms of
-// server/src/cluster/ (the primary holds the lock table and relays changes); the nodes of a distributed
+// local forms below (an in-process mutex; nobody else to tell). Workers use the forms of server/src/cluster/
+// (worker threads lock in shared memory, shared-locks.ts; worker processes through the primary's lock table;
+// the primary relays changes); the nodes of a distributed
 // deployment the network forms (cluster/dsync.ts, cluster/peer-bus.ts). docs/ARCHITECTURE.md lists who locks what and which changes travel.
 import type { Latest } from './list/journal.js';
 import type { BucketConfig } from './object-layer.js';

@@ -16,6 +16,7 @@
 // have stopped anywhere, even holding a bucket's mutex) is forgotten by the primary (`forgetWorker`), which
 // passes its names on and drops its waits, as the primary's own table does for a worker process.
 import type { HeldLock, Locks, Release } from '../storage/coordination.js';
+import { LEASE } from '../storage/decommission.js';
 import { KeyedMutex } from '../storage/engine/locks.js';
 
 const BUCKETS = 1024;
@@ -132,14 +133,13 @@ const waitAsync = (
 
 /**
  * A promise that settles once `i32[index]` is no longer `value` (or RECHECK_MS passed); undefined if it is not
- * now. A timer keeps the event loop alive meanwhile: a pending waitAsync alone does not (a thread with nothing
- * else to do would end).
+ * now. A pending waitAsync does not keep the event loop alive, and nothing here does: a worker waits for a
+ * request's lock while its server runs, and one waiting for good (the `pools-leader` lease, decommission.ts)
+ * must still end once its server closed on a graceful stop.
  */
 function waitOn(i32: Int32Array, index: number, value: number): Promise<unknown> | undefined {
   const w = waitAsync(i32, index, value, RECHECK_MS);
-  if (!w.async) return undefined;
-  const alive = setTimeout(() => {}, RECHECK_MS);
-  return (w.value as Promise<unknown>).finally(() => clearTimeout(alive));
+  return w.async ? (w.value as Promise<unknown>) : undefined;
 }
 
 /** One worker's side of the table. */
@@ -189,10 +189,15 @@ export class SharedLocks implements Locks {
     return this.others();
   }
 
-  /** The names this worker holds, with how many of its own requests wait for each. */
+  /**
+   * The names this worker holds, with how many of its own requests wait for each; not the drains' lease, held
+   * for as long as its worker runs (no resource waits on it; Pools.heldLocks leaves it out of other lists too).
+   */
   async heldHere(): Promise<HeldLock[]> {
     const waiting = new Map((await this.local.held()).map((l) => [l.name, l.waiting]));
-    return [...this.mine].map(([name, since]) => ({ name, since, waiting: waiting.get(name) ?? 0 }));
+    return [...this.mine]
+      .filter(([name]) => name !== LEASE)
+      .map(([name, since]) => ({ name, since, waiting: waiting.get(name) ?? 0 }));
   }
 
   private async take(b: number, h1: number, h2: number): Promise<void> {

@@ -5,8 +5,11 @@ import { SharedLocks } from '../../src/cluster/shared-locks.js';
 const d = workerData as {
   memory: SharedArrayBuffer;
   slot: number;
-  /** `count`: rounds of read, yield, write under a lock; `hold`: take `names[0]` and keep it. */
-  mode: 'count' | 'hold';
+  /**
+   * `count`: rounds of read, yield, write under a lock; `hold`: take `names[0]` and keep it; `wait`: ask for
+   * `names[0]` with nothing else to keep the thread alive (it ends while waiting).
+   */
+  mode: 'count' | 'hold' | 'wait';
   names: string[];
   rounds: number;
   /** Per name: a counter, and how many are inside its lock now. */
@@ -17,7 +20,14 @@ if (d.mode === 'hold') {
   await locks.acquire(d.names[0]);
   parentPort!.postMessage('held');
   setInterval(() => {}, 1000); // until terminated
+} else if (d.mode === 'wait') {
+  parentPort!.postMessage('asking');
+  void locks.acquire(d.names[0]).then(() => parentPort!.postMessage('got'));
+  // What keeps this thread alive while it waits (nothing should).
+  setImmediate(() => parentPort!.postMessage(process.getActiveResourcesInfo()));
 } else {
+  // A wait keeps no thread alive (waitOn): this one lives until its rounds are done.
+  const alive = setInterval(() => {}, 1000);
   const n = d.names.length;
   const c = new Int32Array(d.counters);
   let overlaps = 0;
@@ -32,4 +42,5 @@ if (d.mode === 'hold') {
     release();
   }
   parentPort!.postMessage({ overlaps });
+  clearInterval(alive);
 }

@@ -12,6 +12,7 @@ import {
   SharedLocks,
   sharedLockMemory,
 } from '../../src/cluster/shared-locks.js';
+import { LEASE } from '../../src/storage/decommission.js';
 
 const none = () => Promise.resolve([]);
 /** Whether `p` settled within a few turns of the event loop. */
@@ -73,6 +74,28 @@ describe('SharedLocks', () => {
     } finally {
       await holder.terminate();
     }
+  }, 60_000);
+
+  it('a worker waiting for good (the pools-leader lease) keeps no thread alive, and does not list the lease', async () => {
+    const memory = sharedLockMemory();
+    markAlive(memory, 1);
+    markAlive(memory, 2);
+    const one = new SharedLocks(memory, 1, none);
+    const lease = await one.acquire(LEASE);
+    const other = await one.acquire('0\0b/key');
+    expect((await one.heldHere()).map((l) => l.name)).toEqual(['0\0b/key']);
+    const waiter = thread({ memory, slot: 2, mode: 'wait', names: [LEASE], rounds: 0 });
+    const exited = new Promise<number>((r) => waiter.once('exit', r));
+    const messages: unknown[] = [];
+    waiter.on('message', (m) => messages.push(m));
+    expect(await exited).toBe(0);
+    // A ref'd timer per wait listed 'Timeout' here (and held a stopping worker up to a second per wait).
+    expect(messages).toHaveLength(2);
+    expect(messages[1]).not.toContain('Timeout');
+    forgetWorker(memory, 2);
+    lease();
+    other();
+    expect(await settled(one.acquire(LEASE))).toBe(true);
   }, 60_000);
 
   it('a name given back goes to the worker waiting, not to the giver asking again', async () => {

@@ -62,15 +62,17 @@ describe('bucket quota with two workers', () => {
       method: 'PUT',
       path: 'set-bucket-quota',
       query: { bucket: 'capped' },
-      body: { size: 1024 * KiB, quotatype: 'hard' },
+      body: { size: 256 * KiB, quotatype: 'hard' },
     });
+    // Bodies refused stay under the server's DISCARD_LIMIT (http/body.ts), so a pinned connection survives an early
+    // refusal (a larger unread rest closes it, and the client's next connection may reach the other worker).
     // Worker 1 counts the bucket (empty) and takes half; worker 2 counts it and takes the other half.
-    await put(one, 'a', 512 * KiB);
-    await put(two, 'b', 512 * KiB);
+    await put(one, 'a', 128 * KiB);
+    await put(two, 'b', 128 * KiB);
     // Full: worker 1 must not take more, though its own count says half.
-    expect(await s3Error(put(one, 'c', 512 * KiB))).toEqual({ name: 'XMinioAdminBucketQuotaExceeded', status: 400 });
+    expect(await s3Error(put(one, 'c', 128 * KiB))).toEqual({ name: 'XMinioAdminBucketQuotaExceeded', status: 400 });
     expect(await s3Error(put(two, 'd', 1))).toEqual({ name: 'XMinioAdminBucketQuotaExceeded', status: 400 });
-    expect(await stored()).toBe(1024 * KiB);
+    expect(await stored()).toBe(256 * KiB);
   });
 
   it('concurrent writes through both workers cannot both take the last bytes', async () => {
@@ -79,12 +81,12 @@ describe('bucket quota with two workers', () => {
       method: 'PUT',
       path: 'set-bucket-quota',
       query: { bucket: 'raced' },
-      body: { size: 1024 * KiB, quotatype: 'hard' },
+      body: { size: 256 * KiB, quotatype: 'hard' },
     });
-    // Six writes of 512 KiB at once, three through each worker: two fit.
+    // Six writes of 128 KiB at once, three through each worker: two fit.
     const writes = ['a', 'b', 'c', 'd', 'e', 'f'].map((k, i) =>
       (i % 2 ? one : two)
-        .send(new PutObjectCommand({ Bucket: 'raced', Key: k, Body: Buffer.alloc(512 * KiB, 2) }))
+        .send(new PutObjectCommand({ Bucket: 'raced', Key: k, Body: Buffer.alloc(128 * KiB, 2) }))
         .then(
           () => 'stored',
           (e: Error) => e.name,
@@ -94,25 +96,25 @@ describe('bucket quota with two workers', () => {
     expect(outcomes.filter((o) => o === 'stored')).toHaveLength(2);
     expect(outcomes.filter((o) => o !== 'stored')).toEqual(Array(4).fill('XMinioAdminBucketQuotaExceeded'));
     const out = await two.send(new ListObjectVersionsCommand({ Bucket: 'raced' }));
-    expect((out.Versions ?? []).reduce((a, v) => a + (v.Size ?? 0), 0)).toBe(1024 * KiB);
+    expect((out.Versions ?? []).reduce((a, v) => a + (v.Size ?? 0), 0)).toBe(256 * KiB);
   });
 
   it('a quota set through one worker has the other count the bucket anew', async () => {
     await one.send(new CreateBucketCommand({ Bucket: 'reset' }));
-    await quotaVia(1, 'reset', 1024 * KiB);
-    // Worker 2 counts the bucket (empty) and takes 100 KiB.
-    await two.send(new PutObjectCommand({ Bucket: 'reset', Key: 'small', Body: Buffer.alloc(100 * KiB, 3) }));
-    // Without a quota, 900 KiB through worker 1 are counted nowhere; then the quota again, through worker 1.
+    await quotaVia(1, 'reset', 256 * KiB);
+    // Worker 2 counts the bucket (empty) and takes 25 KiB.
+    await two.send(new PutObjectCommand({ Bucket: 'reset', Key: 'small', Body: Buffer.alloc(25 * KiB, 3) }));
+    // Without a quota, 225 KiB through worker 1 are counted nowhere; then the quota again, through worker 1.
     await quotaVia(1, 'reset', 0);
-    await one.send(new PutObjectCommand({ Bucket: 'reset', Key: 'big', Body: Buffer.alloc(900 * KiB, 4) }));
-    await quotaVia(1, 'reset', 1024 * KiB);
-    // Worker 2's own count (100 KiB, fresh) would let 512 KiB in: the quota set made it count again first.
-    const over = two.send(new PutObjectCommand({ Bucket: 'reset', Key: 'over', Body: Buffer.alloc(512 * KiB, 5) }));
+    await one.send(new PutObjectCommand({ Bucket: 'reset', Key: 'big', Body: Buffer.alloc(225 * KiB, 4) }));
+    await quotaVia(1, 'reset', 256 * KiB);
+    // Worker 2's own count (25 KiB, fresh) would let 128 KiB in: the quota set made it count again first.
+    const over = two.send(new PutObjectCommand({ Bucket: 'reset', Key: 'over', Body: Buffer.alloc(128 * KiB, 5) }));
     expect(await s3Error(over)).toEqual({ name: 'XMinioAdminBucketQuotaExceeded', status: 400 });
     const out = await one.send(new ListObjectVersionsCommand({ Bucket: 'reset' }));
     expect((out.Versions ?? []).map((v) => [v.Key, v.Size])).toEqual([
-      ['big', 900 * KiB],
-      ['small', 100 * KiB],
+      ['big', 225 * KiB],
+      ['small', 25 * KiB],
     ]);
   });
 

@@ -1,7 +1,7 @@
 // CopyObject (metadata and tagging directives, conditional copy, copy onto itself to change metadata) and
 // the source side of UploadPartCopy. The source streams from storage into the destination write; reading
 // it needs its own permission (s3:GetObject, s3:GetObjectVersion for a named version), checked here for both.
-import { objectEvent } from './notify/event.js';
+import { objectEvent, type PlannedReplication } from './notify/event.js';
 import { S3Error } from '../errors.js';
 import type { Readable } from 'node:stream';
 import type {
@@ -20,6 +20,7 @@ import { expirationHeader } from './lifecycle/index.js';
 import { newObjectLock } from './object-lock.js';
 import { bucketSettings } from './bucket-settings.js';
 import { withinQuota } from './quota.js';
+import { planReplication, replicationOptions } from './replication/index.js';
 import { refuseDeleteMarker } from './object-read.js';
 import {
   encryptionChanges,
@@ -190,6 +191,8 @@ export async function copyObject(
       }
     }
 
+    // Written PENDING at its replication targets with the copy itself: one metadata write, not two.
+    const replication = await planReplication(ctx, req, bucket, key, tagging || undefined);
     const plainOpts: PutOptions = {
       size: info.size,
       ...meta,
@@ -199,6 +202,7 @@ export async function copyObject(
       checksumAlgorithm,
       precondition: writePrecondition(req.headers),
       lock,
+      ...replicationOptions(replication),
     };
     const plainBody = await readSource(opened);
     const created = we && (await newEncryption(settings, we));
@@ -211,14 +215,16 @@ export async function copyObject(
     if (out.versionId !== 'null') h['x-amz-version-id'] = out.versionId;
     Object.assign(h, encryptionHeaders(out.encryption), encryptionContextHeader(out.encryption));
     Object.assign(h, await expirationHeader(ctx, out));
-    return copyResult(out, h);
+    return copyResult(out, h, replication);
   } finally {
     wipeKey(opened.keys);
   }
 }
 
-function copyResult(out: ObjectInfo, h: Record<string, string>): S3Response {
-  const events = [objectEvent('s3:ObjectCreated:Copy', out)];
+function copyResult(out: ObjectInfo, h: Record<string, string>, replication?: PlannedReplication): S3Response {
+  const event = objectEvent('s3:ObjectCreated:Copy', out);
+  if (replication) event.replication = replication;
+  const events = [event];
   const checksum = out.checksum
     ? { [`Checksum${out.checksum.algorithm}`]: out.checksum.value, ChecksumType: out.checksum.type }
     : {};

@@ -5,7 +5,8 @@
 import { S3Error, isS3Error, wireCode } from '../errors.js';
 import type { DeleteOptions, DeleteResult, ReplicaVersion } from '../storage/object-layer.js';
 import { replicaMarker } from './replication/receive.js';
-import type { ObjectEvent } from './notify/event.js';
+import type { ObjectEvent, PlannedReplication } from './notify/event.js';
+import { planReplication, replicationOptions } from './replication/index.js';
 import { isAllowed } from './authorize.js';
 import { checkDeletable, governanceBypass } from './object-lock.js';
 import { checkIfMatch } from './object-put.js';
@@ -35,12 +36,18 @@ export async function deleteObject(
   const marker = replicaMarker(req.headers, versionId);
   if (marker) return replicaDeleteMarker(ctx, bucket, key, marker);
   const versionGuard = await lockGuard(ctx, req, { bucket, key, versionId });
+  const replication = await markerReplication(ctx, req, bucket, key, versionId);
   try {
-    const r = await ctx.storage.deleteObject(bucket, key, { versionId, precondition, versionGuard });
+    const r = await ctx.storage.deleteObject(bucket, key, {
+      versionId,
+      precondition,
+      versionGuard,
+      ...replicationOptions(replication),
+    });
     const h: Record<string, string> = {};
     if (r.deleteMarker) h['x-amz-delete-marker'] = 'true';
     if (r.versionId && (r.versionId !== 'null' || versionId)) h['x-amz-version-id'] = r.versionId;
-    return { ...emptyResponse(204, h), events: [deleteEvent(key, versionId, r)] };
+    return { ...emptyResponse(204, h), events: [deleteEvent(key, versionId, r, replication)] };
   } catch (e) {
     // Deleting what is not there succeeds, unless the delete was conditional on it being there.
     const absent = isS3Error(e) && (e.code === 'NoSuchKey' || (e.code === 'NoSuchVersion' && versionId === 'null'));
@@ -66,11 +73,34 @@ async function replicaDeleteMarker(
   };
 }
 
+/**
+ * The replication of the delete marker a delete without a version id adds (planReplication): the marker is
+ * written PENDING at its targets, not rewritten after.
+ */
+function markerReplication(
+  ctx: ApiContext,
+  req: S3Request,
+  bucket: string,
+  key: string,
+  named: string | undefined,
+): Promise<PlannedReplication | undefined> {
+  if (named !== undefined) return Promise.resolve(undefined);
+  return planReplication(ctx, req, bucket, key, undefined, 'delete-marker');
+}
+
 /** A delete that added a marker (no version named, versioned bucket) or removed a version or the object. */
-function deleteEvent(key: string, named: string | undefined, r: DeleteResult): ObjectEvent {
-  return r.deleteMarker && named === undefined
-    ? { name: 's3:ObjectRemoved:DeleteMarkerCreated', key, versionId: r.versionId }
-    : { name: 's3:ObjectRemoved:Delete', key, versionId: named ?? r.versionId };
+function deleteEvent(
+  key: string,
+  named: string | undefined,
+  r: DeleteResult,
+  replication: PlannedReplication | undefined,
+): ObjectEvent {
+  if (r.deleteMarker && named === undefined) {
+    const e: ObjectEvent = { name: 's3:ObjectRemoved:DeleteMarkerCreated', key, versionId: r.versionId };
+    if (replication) e.replication = replication;
+    return e;
+  }
+  return { name: 's3:ObjectRemoved:Delete', key, versionId: named ?? r.versionId };
 }
 
 /** Object lock: a delete naming a version must not remove a locked one (checked under the object's lock). */
@@ -113,12 +143,14 @@ export async function deleteObjects(ctx: ApiContext, req: S3Request, bucket: str
       const allowed = await isAllowed(ctx, req, action, { bucket, key: o.key, versionId: o.versionId });
       if (!allowed) throw new S3Error('AccessDenied');
       const versionGuard = await lockGuard(ctx, req, { bucket, key: o.key, versionId: o.versionId });
+      const replication = await markerReplication(ctx, req, bucket, o.key, o.versionId);
       const r = await ctx.storage.deleteObject(bucket, o.key, {
         versionId: o.versionId,
         precondition: o.precondition,
         versionGuard,
+        ...replicationOptions(replication),
       });
-      events.push(deleteEvent(o.key, o.versionId, r));
+      events.push(deleteEvent(o.key, o.versionId, r, replication));
       if (!quiet) {
         deleted.push({
           Key: o.key,

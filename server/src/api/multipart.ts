@@ -1,6 +1,6 @@
 // Multipart uploads: create, upload part, upload part copy (with ranges), complete, abort, list parts,
 // list uploads. Part-size and ETag validation of Complete happen in storage; the order and the count here.
-import { objectEvent } from './notify/event.js';
+import { objectEvent, type ObjectEvent, type PlannedReplication } from './notify/event.js';
 import { createHash } from 'node:crypto';
 import { S3Error, isS3Error } from '../errors.js';
 import type {
@@ -40,6 +40,7 @@ import {
   wipeKey,
   writeEncryption,
 } from './sse/index.js';
+import { planReplication, replicationOptions } from './replication/index.js';
 import { replicaCompleteTime, replicaPut } from './replication/receive.js';
 import { emptyResponse, objectUrl, xmlResponse, type ApiContext, type S3Request, type S3Response } from './types.js';
 import { many, parseXml, str, toXml, type XmlValue } from './xml.js';
@@ -241,6 +242,10 @@ export async function completeMultipartUpload(
   });
   await checkCompleteKey(ctx.sse ?? {}, ckey, upload);
   if (upload) checkPartEncryption(req, upload);
+  // Written PENDING at its replication targets with the object itself (a replica's upload keeps REPLICA), by the
+  // rules as they are now, as MinIO decides at completion.
+  const replication =
+    upload && !upload.replicaVersionId ? await planReplication(ctx, req, bucket, key, upload.tagging) : undefined;
   let info: ObjectInfo;
   let retried = false;
   try {
@@ -249,6 +254,7 @@ export async function completeMultipartUpload(
       verifyChecksum: expectedChecksum(req.headers),
       expectedSize: expectedSize(req.headers),
       replicaMtime: replicaCompleteTime(req.headers),
+      ...replicationOptions(replication),
     });
   } catch (e) {
     // Completing an upload again (a client retry) answers with the object it created, as S3 does.
@@ -284,8 +290,14 @@ export async function completeMultipartUpload(
     }),
     200,
     h,
-    retried ? undefined : [objectEvent('s3:ObjectCreated:CompleteMultipartUpload', info)],
+    retried ? undefined : [completedEvent(info, replication)],
   );
+}
+
+function completedEvent(info: ObjectInfo, replication: PlannedReplication | undefined): ObjectEvent {
+  const event = objectEvent('s3:ObjectCreated:CompleteMultipartUpload', info);
+  if (replication) event.replication = replication;
+  return event;
 }
 
 export async function abortMultipartUpload(

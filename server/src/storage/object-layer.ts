@@ -425,6 +425,8 @@ export interface DeleteOptions {
   replicaMarker?: ReplicaVersion;
   /** The new delete marker's replication status. */
   replicationStatus?: ReplicationStatus;
+  /** The new delete marker's replication state at each target (with replicationStatus PENDING: queued to them). */
+  replicationTargets?: Record<string, TargetReplication>;
 }
 
 export interface DeleteResult {
@@ -447,6 +449,8 @@ export interface MultipartUploadInfo {
   /** The object the upload makes is a replica with this version id (bucket replication). */
   replicaVersionId?: string;
   replicationStatus?: ReplicationStatus;
+  /** The tags the object the upload makes gets (x-amz-tagging of CreateMultipartUpload, URL-encoded). */
+  tagging?: string;
 }
 
 export interface CompletePart {
@@ -455,7 +459,11 @@ export interface CompletePart {
   checksum?: string;
 }
 
-export interface CompleteOptions extends Pick<PutOptions, 'precondition'> {
+/**
+ * replicationStatus and replicationTargets: the object's replication (PENDING at its targets), unless its upload
+ * is a replica's (which keeps REPLICA).
+ */
+export interface CompleteOptions extends Pick<PutOptions, 'precondition' | 'replicationStatus' | 'replicationTargets'> {
   /** Sees the object's computed checksum before the commit; throwing refuses the completion. */
   verifyChecksum?: (c: StoredChecksum | undefined) => void;
   /** The size the client expects of the whole object (x-amz-mp-object-size): another size refuses it. */

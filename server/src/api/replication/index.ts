@@ -106,10 +106,10 @@ export async function deleteBucketReplication(ctx: ApiContext, bucket: string): 
 }
 
 /**
- * The replication of a version about to be written by a PUT of `key` with these tags (not a replica), decided
- * before the write so that the version is written PENDING at its targets (`replicationOptions`) and queued
- * without a second metadata write; undefined when no rule wants it. Set it as the version's event's
- * `replication`.
+ * The replication of a version about to be written (not a replica): an object (PutObject, CopyObject,
+ * CompleteMultipartUpload) with these tags, or a delete marker (kind 'delete-marker', no tags). Decided before
+ * the write so that the version is written PENDING at its targets (`replicationOptions`) and queued without a
+ * second metadata write; undefined when no rule wants it. Set it as the version's event's `replication`.
  */
 export async function planReplication(
   ctx: ApiContext,
@@ -117,13 +117,14 @@ export async function planReplication(
   bucket: string,
   key: string,
   tagging: string | undefined,
+  kind: 'object' | 'delete-marker' = 'object',
 ): Promise<PlannedReplication | undefined> {
   if (!ctx.replication || isReplicationRequest(req.headers)) return undefined;
   // A version written in a bucket whose versioning is not Enabled is the null version, never replicated.
   if ((await bucketSettings(ctx, bucket)).config.versioning !== 'Enabled') return undefined;
   const c = await replicationOf(ctx, bucket);
   if (!c) return undefined;
-  const targets = targetsFor(c, key, tagging, 'object');
+  const targets = targetsFor(c, key, tagging, kind);
   if (targets.length === 0) return undefined;
   return { change: newChangeId(), targets: targets.map(({ arn, rule }) => ({ arn, storageClass: rule.storageClass })) };
 }
@@ -156,7 +157,7 @@ function changeOf(e: ObjectEvent): Change | undefined {
   if (e.versionId === undefined || e.versionId === 'null') return undefined;
   const c = (kind: ReplicationKind): Change => ({ kind, key: e.key, versionId: e.versionId! });
   if (e.name.startsWith('s3:ObjectCreated:')) return { ...c('object'), planned: e.replication };
-  if (e.name === 's3:ObjectRemoved:DeleteMarkerCreated') return c('delete-marker');
+  if (e.name === 's3:ObjectRemoved:DeleteMarkerCreated') return { ...c('delete-marker'), planned: e.replication };
   if (e.name === 's3:ObjectRemoved:Delete') return c('delete-version');
   return undefined;
 }

@@ -526,6 +526,7 @@ export class ErasureObjects implements L.ObjectLayer {
       parts: [],
     };
     if (opts.replicationStatus) marker.replication = opts.replicationStatus;
+    if (opts.replicationTargets) marker.replicationTargets = opts.replicationTargets;
     await set.mutate(bucket, key, {
       check: (r) => {
         if (!replica) marker.mtime = distinctMtime(marker.mtime, r.versions, marker.id);

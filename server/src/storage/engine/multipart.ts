@@ -299,6 +299,10 @@ export class Multipart {
     if (up.tagging) version.tagging = up.tagging;
     if (up.lock) version.lock = up.lock;
     if (up.info.replicationStatus) version.replication = up.info.replicationStatus;
+    else if (opts?.replicationStatus) {
+      version.replication = opts.replicationStatus;
+      if (opts.replicationTargets) version.replicationTargets = opts.replicationTargets;
+    }
     if (up.encryption) version.encryption = encryptionFromJson(up.encryption);
     const checksum = multipartChecksum(up.info.checksumAlgorithm, up.info.checksumType, parts, plain);
     if (checksum) version.checksum = checksum;
@@ -523,6 +527,7 @@ export class Multipart {
 function uploadInfo(up: UploadDoc): L.MultipartUploadInfo {
   const info: L.MultipartUploadInfo = { ...up.info, initiated: new Date(up.info.initiated) };
   if (up.encryption) info.encryption = encryptionFromJson(up.encryption);
+  if (up.tagging) info.tagging = up.tagging;
   return info;
 }
 

@@ -11,13 +11,16 @@
 //     [--senders N]     senders per target (CAIRN_API_REPLICATION_MAX_WORKERS; default the server's, 8)
 //     [--replicate off] the same PUTs without a replication rule (the PUTs' own cost)
 //     [--perf-map]      servers run with --perf-basic-prof (JavaScript names for `perf record -p PID`)
+//     [--gc]            each server's main-thread garbage collections during the run, by kind, with their pause
+//                       time (bench/load/gc-count.mjs preloaded)
 // The pids are printed first: `perf record -F 499 -g -p PID -- sleep 8` beside a run profiles one server.
 // The machine is shared: the CPU per object is the steadier figure (the rates and lags follow the load).
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { remoteTarget, replicateAll, versionedBucket } from '../../test/helpers/replication-config.js';
@@ -35,6 +38,7 @@ const { values } = parseArgs({
     senders: { type: 'string' },
     replicate: { type: 'string', default: 'on' },
     'perf-map': { type: 'boolean', default: false },
+    gc: { type: 'boolean', default: false },
   },
 });
 const rate = Number(values.rate);
@@ -47,12 +51,19 @@ const ROOT = { accessKey: 'benchroot', secretKey: 'bench-root-secret-key' };
 
 const base = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'cairn-repl-procs-'));
 const servers: ServerProcess[] = [];
+const gcFile = join(base, 'gc.jsonl');
+const gcPreload = join(dirname(fileURLToPath(import.meta.url)), '../load/gc-count.mjs');
 
 /** Starts `cairn server` (the build's CLI) with its drives in base/<name>: its URL and pid once it serves. */
 async function server(name: string): Promise<{ url: string; pid: number }> {
   const env: NodeJS.ProcessEnv = { CAIRN_WORKERS: values.workers };
   if (values.senders) env.CAIRN_API_REPLICATION_MAX_WORKERS = values.senders;
-  if (values['perf-map']) env.NODE_OPTIONS = '--perf-basic-prof';
+  const nodeOptions = [
+    ...(values['perf-map'] ? ['--perf-basic-prof'] : []),
+    ...(values.gc ? [`--import=${gcPreload}`] : []),
+  ];
+  if (nodeOptions.length > 0) env.NODE_OPTIONS = nodeOptions.join(' ');
+  if (values.gc) env.CAIRN_BENCH_GC_FILE = gcFile;
   const dir = join(base, name);
   await mkdir(dir);
   const s = await startCairn(await cairnCommand(DEFAULT_CAIRN_BIN, false), dir, ROOT.accessKey, ROOT.secretKey, env);
@@ -133,6 +144,13 @@ try {
   if (replicate) await Promise.race([open, listening]);
 
   const body = randomBytes(size);
+  // The GC counts from here (each server appends what it counted so far and starts again).
+  const gcMark = async () => {
+    if (!values.gc) return;
+    for (const pid of [source.pid, target.pid]) process.kill(pid, 'SIGUSR2');
+    await new Promise((r) => setTimeout(r, 500));
+  };
+  await gcMark();
   const cpu0 = { source: await treeCpu(source.pid), target: await treeCpu(target.pid), client: process.cpuUsage() };
   t0 = performance.now();
   let next = 0;
@@ -149,7 +167,10 @@ try {
   }
   await Promise.all(Array.from({ length: concurrency }, worker));
   const lastPut = performance.now() - t0;
-  if (replicate) await Promise.race([done, new Promise((r) => setTimeout(r, 300_000))]);
+  let timer: NodeJS.Timeout | undefined;
+  // Cleared after: a pending timer kept the process up for 300 s after it printed its table.
+  if (replicate) await Promise.race([done, new Promise((r) => (timer = setTimeout(r, 300_000)))]);
+  clearTimeout(timer);
   const drained = performance.now() - t0;
   const c = process.cpuUsage(cpu0.client);
   const cpu = {
@@ -159,6 +180,20 @@ try {
   };
   stop.abort();
   await listening;
+  await gcMark();
+  // The second line each server wrote: the run's collections.
+  const gcRuns = values.gc
+    ? (await readFile(gcFile, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { pid: number; kinds: Record<string, { n: number; ms: number }> })
+    : [];
+  const gcOf = (pid: number) => {
+    const k = gcRuns.filter((r) => r.pid === pid).at(-1)?.kinds ?? {};
+    return Object.entries(k)
+      .map(([kind, c]) => `${kind} ${c.n} (${c.ms.toFixed(0)} ms)`)
+      .join(', ');
+  };
 
   const lags = answered.map((t, i) => Math.max(0, (arrived[i] ?? drained) - t)).sort((a, b) => a - b);
   const pct = (p: number) => lags[Math.min(lags.length - 1, Math.floor((p / 100) * lags.length))];
@@ -191,6 +226,12 @@ try {
         .map((l) => l.toFixed(1))
         .join(' / '),
     ],
+    ...(values.gc
+      ? ([
+          ['GCs of the source (main thread, pause)', gcOf(source.pid)],
+          ['GCs of the target (main thread, pause)', gcOf(target.pid)],
+        ] as [string, string][])
+      : []),
     ['target: lag under 1 s at 200/s', replicate && pct(99) < 1000 && rate >= 200 ? 'met' : 'not met'],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

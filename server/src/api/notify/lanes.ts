@@ -40,6 +40,8 @@ interface Taken<T> {
 export class Lanes<T> {
   private readonly lanes: Taken<T>[][];
   private readonly laneRuns: (Promise<void> | undefined)[];
+  /** A lane's run is delivering (cleared in the turn its loop ends, so an entry pushed after starts a new run). */
+  private readonly running: boolean[];
   /** Entries read ahead and not done yet, over all lanes. */
   private inFlight = 0;
   private slotFreed: (() => void) | undefined;
@@ -53,6 +55,7 @@ export class Lanes<T> {
   ) {
     this.lanes = Array.from({ length: lanes }, () => []);
     this.laneRuns = Array.from({ length: lanes }, () => undefined);
+    this.running = Array.from({ length: lanes }, () => false);
     this.done = this.run();
   }
 
@@ -77,7 +80,12 @@ export class Lanes<T> {
       const lane = laneOf(this.handler.keyOf(entry), this.lanes.length);
       this.lanes[lane].push({ seq, entry });
       this.inFlight++;
-      this.laneRuns[lane] ??= this.runLane(lane).finally(() => (this.laneRuns[lane] = undefined));
+      // Marked over by runLane itself as its loop ends: a `.finally` on its promise ran a microtask later, and an
+      // entry pushed in between waited for its lane's next entry (for good, at the end of a burst).
+      if (!this.running[lane]) {
+        this.running[lane] = true;
+        this.laneRuns[lane] = this.runLane(lane);
+      }
     }
     await Promise.all(this.laneRuns);
   }
@@ -86,14 +94,18 @@ export class Lanes<T> {
   private async runLane(lane: number): Promise<void> {
     const items = this.lanes[lane];
     const signal = this.stop.signal;
-    while (items.length > 0 && !signal.aborted) {
-      const { seq, entry } = items[0];
-      if (await this.handler.handle(entry, signal))
-        await this.queue.remove(seq).catch((err: unknown) => this.handler.notRemoved(entry, err));
-      items.shift();
-      this.inFlight--;
-      this.slotFreed?.();
-      this.slotFreed = undefined;
+    try {
+      while (items.length > 0 && !signal.aborted) {
+        const { seq, entry } = items[0];
+        if (await this.handler.handle(entry, signal))
+          await this.queue.remove(seq).catch((err: unknown) => this.handler.notRemoved(entry, err));
+        items.shift();
+        this.inFlight--;
+        this.slotFreed?.();
+        this.slotFreed = undefined;
+      }
+    } finally {
+      this.running[lane] = false;
     }
   }
 

@@ -20,7 +20,6 @@ mkdir -p "$cache"
 exec 8>"$cache/.install-lock"
 flock 8
 if [ ! -f "$home/.installed" ]; then
-  mkdir -p "$cache"
   echo '*' > "$cache/.gitignore"   # the cache ignores itself, as the venvs do
   get() {
     mvn -B -C -Dmaven.repo.local="$m2" dependency:get -Dtransitive=false -Dartifact="$1" > "$cache/mvn.log" 2>&1 \

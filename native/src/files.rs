@@ -20,7 +20,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::frames::read_shard_frames;
-use crate::highway::{key_of, HH_LEN};
+use crate::highway::key_of;
 
 /// A failed system call as an error the TS face can read back: `errno <n> <syscall>`.
 pub(crate) fn os_error(e: io::Error, syscall: &str) -> Error {
@@ -296,23 +296,7 @@ fn shards_op(o: FileOp) -> Result<Op> {
     let (Some(paths), Some(positions), Some(outs), Some(stride)) = (o.paths, o.positions, o.outs, o.stride) else {
         return Err(Error::new(Status::InvalidArg, "file op shards needs paths, positions, outs and stride"));
     };
-    if paths.is_empty()
-        || paths.len() != positions.len()
-        || paths.len() != outs.len()
-        || paths.iter().any(String::is_empty)
-        || positions.iter().any(|&p| p < 0)
-        || stride as usize <= HH_LEN
-    {
-        return Err(Error::new(
-            Status::InvalidArg,
-            format!(
-                "file op shards: {} paths, {} positions, {} buffers, stride {stride}",
-                paths.len(),
-                positions.len(),
-                outs.len()
-            ),
-        ));
-    }
+    crate::frames::check_shard_reads("file op shards", &paths, &positions, outs.len(), stride)?;
     let key = o.key.as_deref().map(key_of).transpose()?;
     Ok(Op::Shards { paths, positions, outs, stride: stride as usize, key })
 }

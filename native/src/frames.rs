@@ -262,6 +262,26 @@ impl Task for ReadShardsFramesTask {
     }
 }
 
+/// The arguments of a read of several shard files' frames (`readShardsFramesAsync`, the file-ops queue's
+/// FILE_OP_SHARDS): one position and one buffer per path, no empty path, no negative position, and frames
+/// longer than their hash. `what` names the caller in the error.
+pub(crate) fn check_shard_reads(what: &str, paths: &[String], positions: &[i64], outs: usize, stride: u32) -> Result<()> {
+    if paths.is_empty()
+        || paths.len() != positions.len()
+        || paths.len() != outs
+        || paths.iter().any(String::is_empty)
+        || positions.iter().any(|&p| p < 0)
+        || stride as usize <= HH_LEN
+    {
+        return Err(crate::shared::invalid(format!(
+            "{what}: {} paths, {} positions, {outs} buffers, stride {stride}: bad arguments",
+            paths.len(),
+            positions.len(),
+        )));
+    }
+    Ok(())
+}
+
 /// `readShardFramesAsync` for several shard files (the data shards of one batch of a GET) in one pool task:
 /// `outs[i].length` bytes of `paths[i]` from `positions[i]` on, one file after the other. A GET's batch then
 /// costs the event loop one queued request and one wake-up, not one per data shard. Resolves to the number
@@ -278,20 +298,7 @@ pub fn read_shards_frames_async(
     key: &[u8],
     verify: Option<bool>,
 ) -> Result<AsyncTask<ReadShardsFramesTask>> {
-    if paths.is_empty()
-        || paths.len() != positions.len()
-        || paths.len() != outs.len()
-        || paths.iter().any(String::is_empty)
-        || positions.iter().any(|&p| p < 0)
-        || stride as usize <= HH_LEN
-    {
-        return Err(crate::shared::invalid(format!(
-            "readShardsFrames: {} paths, {} positions, {} buffers, stride {stride}: bad arguments",
-            paths.len(),
-            positions.len(),
-            outs.len()
-        )));
-    }
+    check_shard_reads("readShardsFrames", &paths, &positions, outs.len(), stride)?;
     let key = key_of(key)?;
     let key = verify.unwrap_or(true).then_some(key);
     Ok(AsyncTask::new(ReadShardsFramesTask { paths, positions, stride: stride as usize, outs, key }))

@@ -265,7 +265,13 @@ impl Task for ReadShardsFramesTask {
 /// The arguments of a read of several shard files' frames (`readShardsFramesAsync`, the file-ops queue's
 /// FILE_OP_SHARDS): one position and one buffer per path, no empty path, no negative position, and frames
 /// longer than their hash. `what` names the caller in the error.
-pub(crate) fn check_shard_reads(what: &str, paths: &[String], positions: &[i64], outs: usize, stride: u32) -> Result<()> {
+pub(crate) fn check_shard_reads(
+    what: &str,
+    paths: &[String],
+    positions: &[i64],
+    outs: usize,
+    stride: u32,
+) -> Result<()> {
     if paths.is_empty()
         || paths.len() != positions.len()
         || paths.len() != outs

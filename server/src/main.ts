@@ -35,7 +35,7 @@ import { Sealer } from './api/iam/seal.js';
 import { parseDuration } from './duration.js';
 import { drivePools, expandDrives } from './storage/expand.js';
 import { SYS_DIR } from './storage/drive/drive.js';
-import { type ErasureObjects, FormatPending, openServerPools, openStorage, ServerPools } from './storage/index.js';
+import { FormatPending, openNodePools, openServerPools, openStorage, ServerPools } from './storage/index.js';
 import { isEndpointArgument } from './cluster/endpoints.js';
 import { type ClusterNode, joinCluster } from './cluster/node.js';
 import type { PrimaryLink } from './cluster/primary-link.js';
@@ -216,7 +216,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
   let node: ClusterNode | undefined;
   let storage: ObjectLayer;
   /** A node's storage: it leads the deployment's background work while it holds the leader lease. */
-  let nodeStorage: ErasureObjects | undefined;
+  let nodeStorage: { setLeader(on: boolean): void } | undefined;
   try {
     if (opts.gateway) {
       storage = await opts.gateway.open();
@@ -267,12 +267,16 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
   // (api/notify/queue.ts; every drive of a node alone is local); a gateway's in its folder. With server pools, on
   // the first pool no decommission takes: what the others' drives hold is taken in (a drain that began, or was
   // canceled, since the queues were last there), and a drain that begins moves them first (beforeDrain below).
+  // A node's queues: on its own drives of that pool (of the next pool it has drives in, when it has none there).
   const queuesOn = (folders: string[]) => queueDirs(folders.map((f) => join(f, SYS_DIR)));
-  const queuePool = storage instanceof ServerPools ? queuesPool(storage) : 0;
+  const poolFolders = node ? node.plan.pools.map((p) => p.localFolders) : pools;
+  const queuePool = storage instanceof ServerPools ? queuesPool(storage, poolFolders) : 0;
   const systemDirs = opts.gateway
     ? [opts.gateway.systemDir]
-    : queuesOn(node ? node.plan.localFolders : (pools[queuePool] ?? expandDrives(...opts.drives)));
-  const formerSystemDirs = pools.filter((_, i) => i !== queuePool).flatMap(queuesOn);
+    : queuesOn(
+        node ? (poolFolders[queuePool] ?? node.plan.localFolders) : (pools[queuePool] ?? expandDrives(...opts.drives)),
+      );
+  const formerSystemDirs = poolFolders.filter((f, i) => i !== queuePool && f.length > 0).flatMap(queuesOn);
   const shared = opts.storage?.shared;
   // Workers share IAM's records over the primary's lock service and change bus; nodes over the network.
   const sharing = shared ?? node;
@@ -368,9 +372,9 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
     if (storage instanceof ServerPools) {
       const served = storage;
       const { moveQueues } = http;
-      served.beforeDrain = () => moveQueues(queuesOn(pools[queuesPool(served)]));
+      served.beforeDrain = () => moveQueues(queuesOn(poolFolders[queuesPool(served, poolFolders)]));
       // A worker that learnt of a drain while its queues opened (before it could be asked to move them) moves them.
-      if (queuesPool(served) !== queuePool) await served.beforeDrain(queuePool);
+      if (queuesPool(served, poolFolders) !== queuePool) await served.beforeDrain(queuePool);
     }
     await node?.handOver();
     // Once this node serves (its background tasks, lifecycle's among them, added by the S3 server).
@@ -400,12 +404,19 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
   };
 }
 
-/** The pool the event queues live on: the first that no decommission takes (draining or drained). */
-function queuesPool(pools: ServerPools): number {
-  return Math.max(
-    0,
-    pools.pools.findIndex((_, i) => !pools.suspended.has(i)),
-  );
+/**
+ * The pool the event queues live on: the first that no decommission takes (draining or drained) among those this
+ * process has drives in (`folders`, by pool: a node may have none in some); the first it has drives in when all are.
+ */
+function queuesPool(pools: ServerPools, folders: string[][]): number {
+  const has = (i: number) => folders[i] !== undefined && folders[i].length > 0;
+  const open = pools.pools.findIndex((_, i) => !pools.suspended.has(i) && has(i));
+  return open >= 0
+    ? open
+    : Math.max(
+        0,
+        pools.pools.findIndex((_, i) => has(i)),
+      );
 }
 
 /**
@@ -462,25 +473,43 @@ function liveStaleUploads(opts: ServerOptions, view: Record<string, string>) {
  * drives (the node of the first endpoint writes it; the others wait).
  */
 async function openNodeStorage(node: ClusterNode, opts: ServerOptions, log: Logger) {
-  if (opts.storage?.setSize !== undefined && opts.storage.setSize !== node.plan.setSize)
-    throw new Error(`set size ${opts.storage.setSize} given, the endpoints make sets of ${node.plan.setSize}`);
+  const { plan } = node;
+  const setSizes = plan.pools.map((p) => p.setSize);
+  if (opts.storage?.setSize !== undefined && setSizes.some((s) => s !== opts.storage?.setSize))
+    throw new Error(`set size ${opts.storage.setSize} given, the endpoints make sets of ${setSizes.join(', ')}`);
+  // Workers of a node: each its own temp area and reap logs; worker 1 of the node of a pool's first endpoint
+  // formats that pool.
+  const firstWorker = (node.worker?.slot ?? 1) === 1;
+  const formats = (endpoints: string[]) =>
+    firstWorker && parseRemoteEndpoint(endpoints[0])?.origin === plan.nodes[plan.self];
+  const nodeOpts = {
+    name: node.worker ? `${node.name}-w${node.worker.slot}` : node.name,
+    formatter: formats(plan.pools[0].endpoints),
+    workers: node.worker?.workers,
+    locks: node.locks,
+    bus: node.bus,
+  };
+  const storageLog = {
+    info: (m: string) => log.info(m),
+    warn: (m: string) => log.warn(m),
+    debug: (m: string) => log.debug(m),
+  };
   let lastLog = 0;
   for (;;) {
     try {
+      if (plan.pools.length > 1)
+        return await openNodePools(
+          plan.pools.map((p) => ({ endpoints: p.endpoints, setSize: p.setSize, formatter: formats(p.endpoints) })),
+          { ...opts.storage, openDrive: node.openDrive, node: nodeOpts, log: storageLog },
+          opts.drives,
+        );
       const storage = await openStorage({
         ...opts.storage,
-        drives: node.plan.endpoints,
-        setSize: node.plan.setSize,
+        drives: plan.pools[0].endpoints,
+        setSize: plan.pools[0].setSize,
         openDrive: node.openDrive,
-        node: {
-          // Workers of a node: each its own temp area and reap logs; worker 1 of the first node formats.
-          name: node.worker ? `${node.name}-w${node.worker.slot}` : node.name,
-          formatter: node.plan.self === 0 && (node.worker?.slot ?? 1) === 1,
-          workers: node.worker?.workers,
-          locks: node.locks,
-          bus: node.bus,
-        },
-        log: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), debug: (m: string) => log.debug(m) },
+        node: nodeOpts,
+        log: storageLog,
       });
       return storage;
     } catch (e) {

@@ -79,6 +79,11 @@ export interface ClusterOptions {
   formatterLast?: boolean;
   /** Run once the cluster's folder is made, before any node starts (e.g. mount its drive folders). */
   prepare?: (c: LoopbackCluster) => Promise<void>;
+  /**
+   * The arguments every node is given, from the nodes' URLs (picked at start), in place of the explicit list of
+   * `drivesPerNode` drives per node (server pools: one ellipsis argument per pool, `folder(i, d)`'s folders).
+   */
+  args?: (urls: string[], c: LoopbackCluster) => string[];
 }
 
 /** What a node logs while the deployment's format is not there yet (main.ts openNodeStorage). */
@@ -120,9 +125,14 @@ export class LoopbackCluster {
         for (const from of c.nodes)
           for (const to of c.nodes)
             if (from !== to) c.links.set(`${from.index}>${to.index}`, await TcpProxy.start(to.port));
-      c.endpoints = c.nodes.flatMap((n) =>
-        Array.from({ length: drivesPerNode }, (_, d) => `${n.url}${join(c.base, `n${n.index + 1}`, `d${d + 1}`)}`),
-      );
+      c.endpoints = opts.args
+        ? opts.args(
+            c.nodes.map((n) => n.url),
+            c,
+          )
+        : c.nodes.flatMap((n) =>
+            Array.from({ length: drivesPerNode }, (_, d) => `${n.url}${join(c.base, `n${n.index + 1}`, `d${d + 1}`)}`),
+          );
       const outcomes = opts.formatterLast
         ? await c.startFormatterLast(env)
         : await Promise.all(c.nodes.map((n) => c.startNode(n.index, { env })));

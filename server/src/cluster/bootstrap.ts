@@ -47,7 +47,11 @@ async function ask(client: PeerClient, origin: string, mine: BootstrapInfo): Pro
  * trusted roots, must pass as the other nodes will verify it (a node given another CA's certificate, or not
  * given the deployment's CA, is refused here with the reason rather than left unreachable).
  */
-export async function checkOwnCertificate(plan: ClusterPlan, client: PeerClient, log: Logger): Promise<void> {
+export async function checkOwnCertificate(
+  plan: Pick<ClusterPlan, 'secure' | 'nodes' | 'self'>,
+  client: PeerClient,
+  log: Logger,
+): Promise<void> {
   if (!plan.secure) return;
   const self = plan.nodes[plan.self];
   let a: Awaited<ReturnType<PeerClient['call']>>;
@@ -69,7 +73,7 @@ export async function checkOwnCertificate(plan: ClusterPlan, client: PeerClient,
  * impossible. `pauseMs` between rounds; progress is logged every `logEveryMs`.
  */
 export async function checkPeers(
-  plan: ClusterPlan,
+  plan: Pick<ClusterPlan, 'nodes' | 'self'>,
   client: PeerClient,
   mine: BootstrapInfo,
   log: Logger,

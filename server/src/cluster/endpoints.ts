@@ -64,10 +64,12 @@ export interface PoolPlan {
   localFolders: string[];
 }
 
-/** The plan of a deployment of one or several server pools of nodes (docs/ARCHITECTURE.md: not served yet). */
+/** The plan of a deployment of one or several server pools of nodes (docs/ARCHITECTURE.md). */
 export interface PoolsPlan {
   /** In argument order. */
   pools: PoolPlan[];
+  /** This node's drive folders in every pool (what its storage RPC serves). */
+  localFolders: string[];
   /** Every pool's nodes, in the order the arguments first name them. */
   nodes: string[];
   secure: boolean;
@@ -89,6 +91,7 @@ export function planPools(args: string[], address: string, localHosts = localAdd
     const one = planCluster(args, address, localHosts);
     return {
       pools: [{ endpoints: one.endpoints, setSize: one.setSize, localFolders: one.localFolders }],
+      localFolders: one.localFolders,
       nodes: one.nodes,
       secure: one.secure,
       self: one.self,
@@ -118,8 +121,14 @@ export function planPools(args: string[], address: string, localHosts = localAdd
   const digest = createHash('sha256')
     .update(JSON.stringify({ pools: pools.map(({ endpoints, setSize }) => ({ endpoints, setSize })) }))
     .digest('hex');
+  const planned = pools.map((p) => ({
+    endpoints: p.endpoints,
+    setSize: p.setSize,
+    localFolders: p.folders(self, nodes),
+  }));
   return {
-    pools: pools.map((p) => ({ endpoints: p.endpoints, setSize: p.setSize, localFolders: p.folders(self, nodes) })),
+    pools: planned,
+    localFolders: planned.flatMap((p) => p.localFolders),
     nodes,
     secure,
     self,

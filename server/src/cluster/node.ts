@@ -35,14 +35,15 @@ import {
 import type { RootCredentials } from '../storage/rpc/token.js';
 import { checkOwnCertificate, checkPeers, serveBootstrap } from './bootstrap.js';
 import { DsyncLocks } from './dsync.js';
-import { type ClusterPlan, planCluster } from './endpoints.js';
+import { type PoolsPlan, planPools } from './endpoints.js';
 import { Leadership } from './leader.js';
 import { PeerBus } from './peer-bus.js';
 import { PeerClient, PeerRoutes } from './peers.js';
 import type { PrimaryLink } from './primary-link.js';
 
 export interface ClusterNode {
-  plan: ClusterPlan;
+  /** The deployment's server pools (one, unless several ellipsis arguments were given) and this node's place. */
+  plan: PoolsPlan;
   /** `node1` ... (its temp area and reap logs on every drive, with `-wK` for worker K of several). */
   name: string;
   /** This process is worker `slot` of the node's `workers` (absent: the node is one process). */
@@ -73,7 +74,7 @@ export async function joinCluster(opts: {
   /** This process is worker `slot` of `workers` of the node; `link`: its primary (locks' table, sibling changes). */
   worker?: { slot: number; workers: number; link: PrimaryLink };
 }): Promise<ClusterNode> {
-  const plan = planCluster(opts.endpoints, opts.address);
+  const plan = planPools(opts.endpoints, opts.address);
   const self = plan.nodes[plan.self];
   const { tls } = opts;
   if (plan.secure && !tls)
@@ -125,7 +126,13 @@ export async function joinCluster(opts: {
   };
   const early = await listenEarly(opts.address, internode, tls);
   opts.log.info(
-    { node: self, nodes: plan.nodes.length, drives: plan.endpoints.length, setSize: plan.setSize },
+    {
+      node: self,
+      nodes: plan.nodes.length,
+      pools: plan.pools.length,
+      drives: plan.pools.reduce((n, p) => n + p.endpoints.length, 0),
+      setSize: plan.pools.length === 1 ? plan.pools[0].setSize : plan.pools.map((p) => p.setSize),
+    },
     'serving this node’s drives to the other nodes; checking with them',
   );
   try {

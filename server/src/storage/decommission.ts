@@ -14,6 +14,10 @@
 // the leader tells every worker the list after each write (the suspended pools, the status they answer), before
 // anything moves; and before the first key moves it asks every worker to move its own event queues off the pool
 // (ServerPools.beforeDrain), and fails the drain when one could not.
+// Pools of nodes (a distributed deployment) work the same over dsync and the peer bus, but the leader is the node
+// holding the deployment's leader lease (cluster/leader.ts calls setLeader): it reads the list again and resumes a
+// drain under way; a node that loses the lease stops its drain at the next key. A node the bus left out (`missed`)
+// reads the list again from the drives.
 import { randomUUID } from 'node:crypto';
 import { S3Error, type S3ErrorCode } from '../errors.js';
 import type { Release } from './coordination.js';
@@ -86,12 +90,23 @@ export class Decommissions {
   /** The lease, while this worker holds it. */
   private lease?: Release;
   private closed = false;
+  /** Pools of nodes: this node holds the leader lease (setLeader's last word). */
+  private wanted = true;
+  /** Pools of nodes: the last step down's drain ended, then the lead taken (setLeader), one after the other. */
+  private leading: Promise<void> = Promise.resolve();
 
   constructor(private readonly pools: ServerPools) {
     this.leads = !pools.shared;
     pools.shared?.bus.subscribe((c) => {
       if (c.type === 'notice' && c.topic === TOPIC) return this.receive(c.data as PoolsMessage);
+      // A node left out by the bus may have missed the leader's list: it reads it again from the drives.
+      if (c.type === 'missed' && !this.leads) return this.reread();
     });
+  }
+
+  private async reread(): Promise<void> {
+    await this.pools.list.reload();
+    if (!this.leads) this.suspend();
   }
 
   /** Each pool's entry in the pool list (its drain, if one was started). */
@@ -103,7 +118,31 @@ export class Decommissions {
   start(): void {
     this.suspend();
     if (!this.pools.shared) return this.resume();
+    // Nodes: the leader lease's holder leads (setLeader).
+    if (this.pools.shared.nodes) return;
     this.lead().catch((e: unknown) => this.pools.log.warn(`the lead of decommissions not taken: ${String(e)}`));
+  }
+
+  /**
+   * Pools of nodes: this node took the deployment's leader lease (it leads from now on), or lost it (its drain
+   * stops at the next key; the next leader resumes it: moves are idempotent).
+   */
+  setLeader(on: boolean): void {
+    if (!this.pools.shared?.nodes || this.closed) return;
+    this.wanted = on;
+    if (on) {
+      this.leading = this.leading
+        .then(() => this.takeLead())
+        .catch((e: unknown) => this.pools.log.warn(`the lead of decommissions not taken: ${String(e)}`));
+      return;
+    }
+    this.leads = false;
+    if (this.running) this.running.stop = true;
+  }
+
+  private async takeLead(): Promise<void> {
+    await this.running?.done;
+    await this.becomeLeader();
   }
 
   /** Waits for the lease (another worker may hold it until its process is gone), then leads. */
@@ -111,11 +150,20 @@ export class Decommissions {
     const release = await this.pools.shared!.locks.acquire(LEASE);
     if (this.closed) return release();
     this.lease = release;
+    await this.becomeLeader();
+  }
+
+  private async becomeLeader(): Promise<void> {
     // The list as the last leader left it: it may have written it and died before telling the others.
     await this.pools.list.reload();
+    if (this.closed || !this.wanted) return;
     this.suspend();
     this.leads = true;
-    this.pools.log.info("this worker leads the server pools' decommissions");
+    this.pools.log.info(
+      this.pools.shared?.nodes
+        ? "this node leads the server pools' decommissions"
+        : "this worker leads the server pools' decommissions",
+    );
     await this.publish({ kind: 'state', entries: this.state });
     this.resume();
   }
@@ -225,7 +273,7 @@ export class Decommissions {
     if (!answer)
       throw new S3Error(
         'ServiceUnavailable',
-        'no worker leads decommissions now (the leader hung, or another is taking over): retry',
+        `no ${this.pools.shared?.nodes ? 'node' : 'worker'} leads decommissions now (the leader hung, or another is taking over): retry`,
       ).withHeaders({ 'retry-after': '1' });
     if (answer.error) throw new S3Error(answer.error.code as S3ErrorCode, answer.error.message);
   }

@@ -1,6 +1,6 @@
 // Cairn's storage: the ObjectLayer interface (object-layer.ts: what the S3 API uses, and what another
 // backend would implement) and its erasure-coded implementation on local drives (engine/erasure-objects.ts).
-// The server calls openStorage() once.
+// The server calls openStorage() once (openServerPools / openNodePools for several pools).
 import { silentLogger, type StorageContext, type StorageOptions } from './context.js';
 import { aloneBus } from './coordination.js';
 import { type Formatted, formatClusterDrives, formatDrives, openLayout } from './drive/format.js';
@@ -15,7 +15,7 @@ import { ReadAhead } from './engine/read-ahead.js';
 import { SharedReads } from './shared-reads.js';
 import { nativeCodec } from './erasure/codec.js';
 import { drivePools, expandDrives } from './expand.js';
-import { ServerPools } from './pools.js';
+import { type PoolsSharing, ServerPools } from './pools.js';
 import { PoolList } from './pool-list.js';
 import { formatPools } from './format-pools.js';
 import type { HealResult } from './heal/heal-object.js';
@@ -96,7 +96,7 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
  * Server pools on this machine's drives (`cairn server ./p1/d{1...4} ./p2/d{1...4}`), served together by
  * ServerPools (pools.ts): formatted here (formatPools) by a process alone; with several workers the primary
  * formatted them and each worker opens their layouts (`shared.pools`). Each pool's locks and changes are its own
- * among the workers' (poolCoordination). No nodes yet.
+ * among the workers' (poolCoordination). Pools of nodes: openNodePools.
  */
 export async function openServerPools(
   pools: string[][],
@@ -104,22 +104,88 @@ export async function openServerPools(
   /** Each pool as the command line names it (the admin API's pool names). */
   names: string[] = pools.map((p) => p.join(',')),
 ): Promise<ServerPools> {
-  if (opts.node) throw new Error('server pools are served on one machine: no nodes yet');
+  if (opts.node) throw new Error('server pools of nodes open with openNodePools');
   if (pools.length < 2) throw new Error('server pools: give at least two');
   const shared = opts.shared;
   if (shared && shared.pools?.length !== pools.length)
     throw new Error("server pools of several workers: the primary gives each pool's layout");
-  const tuning = tuningOf(opts, whole('shared.workers', shared?.workers, 1, 1));
+  const share = whole('shared.workers', shared?.workers, 1, 1);
   const tmpDir = shared ? `${TMP_DIR}/${shared.tmpName}` : TMP_DIR;
   const formatted = shared
     ? await Promise.all(shared.pools!.map((l) => openLayout(l, tmpDir, opts.openDrive)))
     : await formatPools(pools, opts);
   // Refused before anything is served when a pool that holds objects is left out (the primary checked first).
   const list = await PoolList.open(formatted.map((f, i) => ({ cmdline: names[i], formatted: f })));
+  return servePools(
+    formatted,
+    list,
+    opts,
+    names,
+    tmpDir,
+    share,
+    shared ? { locks: shared.locks, bus: shared.bus } : undefined,
+  );
+}
+
+/**
+ * Server pools of nodes (`cairn server http://n{1...4}:9000/d{1...4} http://n{5...8}:9000/d{1...4}`): each pool
+ * formatted as one deployment of nodes is (formatClusterDrives: by the node of its first endpoint, the others
+ * wait, FormatPending), a later pool under the first's deployment id; the pool list checked over every pool's
+ * drives, local and remote, and written here only by the node that formats the first pool (the drains' leader
+ * writes it afterwards). Locks and changes go over the node's dsync and peer bus, each pool's its own
+ * (poolCoordination); the node that holds the leader lease leads the drains (ServerPools.setLeader).
+ */
+export async function openNodePools(
+  pools: { endpoints: string[]; setSize: number; formatter: boolean }[],
+  opts: Omit<StorageOptions, 'drives'>,
+  names: string[],
+): Promise<ServerPools> {
+  const node = opts.node;
+  const openDrive = opts.openDrive;
+  if (!node || !openDrive) throw new Error('server pools of nodes take the node and openDrive');
+  if (pools.length < 2) throw new Error('server pools: give at least two');
+  const share = whole('node.workers', node.workers, 1, 1);
+  const tmpDir = `${TMP_DIR}/${node.name}`;
+  await PoolList.precheck(pools.map((p) => ({ drives: p.endpoints.map(openDrive) })));
+  const formatted: Formatted[] = [];
+  for (const p of pools) {
+    const f = await formatClusterDrives(
+      p.endpoints,
+      {
+        setSize: p.setSize,
+        parity: opts.parity,
+        formatter: p.formatter,
+        tmpDir,
+        before: systemBucketWriter(),
+        deploymentId: formatted[0]?.deploymentId,
+      },
+      openDrive,
+    );
+    formatted.push(f);
+  }
+  const list = await PoolList.open(
+    formatted.map((f, i) => ({ cmdline: names[i], formatted: f })),
+    pools[0].formatter,
+  );
+  return servePools(formatted, list, opts, names, tmpDir, share, { locks: node.locks, bus: node.bus, nodes: true });
+}
+
+/** The engines of formatted pools, served as one. */
+async function servePools(
+  formatted: Formatted[],
+  list: PoolList,
+  opts: Omit<StorageOptions, 'drives'>,
+  names: string[],
+  tmpDir: string,
+  share: number,
+  sharing: PoolsSharing | undefined,
+): Promise<ServerPools> {
+  const shared = opts.shared;
+  const tuning = tuningOf(opts, share);
   // One context (buffers, read-ahead, statistics) for every pool: the budgets are the server's.
   const ctx = makeContext(opts, tuning, formatted[0].deploymentId, tmpDir);
   const members = formatted.map((f, i) =>
-    erasureObjects(opts, f, ctx, poolCoordination(coordinationOf(opts), i), shared?.workers ?? 1),
+    erasureObjects(opts, f, ctx, poolCoordination(coordinationOf(opts), i), share),
   );
   for (let i = 0; i < members.length; i++) {
     const f = formatted[i];
@@ -130,13 +196,7 @@ export async function openServerPools(
       : f.fresh;
     await members[i].start(fresh);
   }
-  const served = new ServerPools(
-    members,
-    names,
-    ctx.log,
-    list,
-    shared ? { locks: shared.locks, bus: shared.bus } : undefined,
-  );
+  const served = new ServerPools(members, names, ctx.log, list, sharing);
   await served.start();
   return served;
 }

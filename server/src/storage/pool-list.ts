@@ -63,9 +63,10 @@ export class PoolList {
   /**
    * Reads the list the drives hold and checks the pools given against it: a remembered pool that is not given
    * must have completed its decommission, else this throws, naming it. Pools given and not remembered are added;
-   * the list is written back when it changed (never for a lone pool that never had a list).
+   * the list is written back when it changed (never for a lone pool that never had a list), unless `write` is
+   * false (the nodes of pools of nodes but one: they start together, and one writes).
    */
-  static async open(given: GivenPool[]): Promise<PoolList> {
+  static async open(given: GivenPool[], write = true): Promise<PoolList> {
     const perPool = given.map((g) => g.formatted.sets.flat());
     const drives = perPool.flat();
     const stored = await readList(drives);
@@ -95,7 +96,7 @@ export class PoolList {
       stored !== undefined &&
       stored.pools.length === entries.length &&
       stored.pools.every((p, i) => p.id === entries[i].id && p.cmdline === entries[i].cmdline);
-    if (!same && (stored !== undefined || given.length > 1)) {
+    if (write && !same && (stored !== undefined || given.length > 1)) {
       await list.save();
       if (!stored) await Promise.all(drives.map((d) => d.unlinkIfExists(LEGACY_FILE).catch(() => {})));
     }

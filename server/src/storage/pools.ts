@@ -31,6 +31,11 @@ const MAX_USED_PCT = 85;
 export interface PoolsSharing {
   locks: Locks;
   bus: ChangeBus;
+  /**
+   * Nodes of a distributed deployment share them (over dsync and the peer bus): the drains' leader is the node
+   * holding the deployment's leader lease (cluster/leader.ts calls setLeader), not the holder of LEASE.
+   */
+  nodes?: boolean;
 }
 
 export class ServerPools implements L.ObjectLayer {
@@ -78,9 +83,23 @@ export class ServerPools implements L.ObjectLayer {
       for (const b of await p.listBuckets()) if (!known.has(b.name)) known.set(b.name, await p.getBucketConfig(b.name));
     for (const p of this.pools) {
       const have = new Set((await p.listBuckets()).map((b) => b.name));
-      for (const [name, config] of known) if (!have.has(name)) await p.makeBucket(name, config);
+      for (const [name, config] of known)
+        if (!have.has(name))
+          await p.makeBucket(name, config).catch((e: unknown) => {
+            // Another node starting at the same time made it.
+            if (!(e instanceof S3Error && e.code.startsWith('BucketAlready'))) throw e;
+          });
     }
     this.decommissions.start();
+  }
+
+  /**
+   * A node starts or stops leading the deployment (cluster/leader.ts): each pool's background work (healing, the
+   * scanner, lifecycle) and the drains.
+   */
+  setLeader(on: boolean): void {
+    for (const p of this.pools) p.setLeader(on);
+    this.decommissions.setLeader(on);
   }
 
   /** Every pool holding some version of the key. */

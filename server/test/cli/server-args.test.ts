@@ -30,6 +30,9 @@ describe('parseServerArgs', () => {
     expect(() => parseServerArgs(['p/d{1...4}', 'p/d{3...6}'])).toThrow(/two server pools/);
     // One ellipsis argument with plain folders stays one pool of every drive.
     expect(parseServerArgs(['--workers', '2', 'p/d{1...2}', 'p/d9']).workers).toBe(2);
+    // Pools of nodes: one worker per node.
+    const nodes = ['--address', '127.0.0.1:9000', 'http://127.0.0.1:9000/a{1...4}', 'http://127.0.0.1:9001/b{1...4}'];
+    expect(parseServerArgs(nodes).workers).toBe(1);
   });
 
   it('worker mode: --worker-mode, else CAIRN_WORKER_MODE, else threads (left undefined: defaultWorkerMode)', () => {
@@ -72,6 +75,11 @@ describe('parseServerArgs', () => {
     [['d1', 'HTTPS://node2/d1'], {}, 'give either local drive folders or endpoints of nodes'],
     [['http://127.0.0.1:9000/d{1...4}', '--workers', String(MAX_WORKERS + 1)], {}, `at most ${MAX_WORKERS} workers`],
     [['http://127.0.0.1:{9000...9001}/d{1...4}', '--address', '127.0.0.1:0'], {}, 'needs a fixed --address port'],
+    [
+      ['--address', '127.0.0.1:9000', 'http://127.0.0.1:9000/a{1...4}', 'http://127.0.0.1:9001/b{1...4}'],
+      { CAIRN_WORKERS: '2' },
+      'a node of server pools of several nodes runs one worker (--workers 1) for now',
+    ],
     [['--console-address', ':9000', 'd1'], {}, '--console-address :9000 cannot have the port of --address'],
     [['--address=:9100', '--console-address', '127.0.0.1:9100', 'd1'], {}, 'cannot have the port of --address'],
     [['d1'], { CAIRN_CONSOLE_ADDRESS: ':9000' }, '--console-address :9000 cannot have the port of --address'],

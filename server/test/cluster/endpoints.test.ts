@@ -126,6 +126,7 @@ describe('planPools', () => {
     const c = planCluster([pool1], '127.0.0.1:9002', local);
     expect(one).toEqual({
       pools: [{ endpoints: c.endpoints, setSize: 16, localFolders: ['/a1', '/a2', '/a3', '/a4'] }],
+      localFolders: ['/a1', '/a2', '/a3', '/a4'],
       nodes: c.nodes,
       secure: false,
       self: 1,
@@ -159,6 +160,8 @@ describe('planPools', () => {
       ['/a1', '/a2', '/a3', '/a4'],
       ['/b1', '/b2'],
     ]);
+    // What the node's storage RPC serves: its folders of every pool.
+    expect(p.localFolders).toEqual(['/a1', '/a2', '/a3', '/a4', '/b1', '/b2']);
   });
 
   it.each([

@@ -184,6 +184,8 @@ export async function formatClusterDrives(
     tmpDir: string;
     /** What the formatter writes on each drive before its format file (the system bucket, engine/buckets.ts). */
     before?: (d: Drive) => Promise<void>;
+    /** A later server pool: formatted under the deployment id of the first (refused when it holds another). */
+    deploymentId?: string;
   },
   openDrive: OpenDrive,
 ): Promise<Formatted> {
@@ -213,7 +215,8 @@ export async function formatClusterDrives(
     const ids = drives.map(() => randomUUID());
     const sets: string[][] = [];
     for (let i = 0; i < n; i += opts.setSize) sets.push(ids.slice(i, i + opts.setSize));
-    const base = { format: 'cairn-erasure' as const, version: 1 as const, deploymentId: randomUUID(), sets, parity };
+    const deploymentId = opts.deploymentId ?? randomUUID();
+    const base = { format: 'cairn-erasure' as const, version: 1 as const, deploymentId, sets, parity };
     // A drive gets its format only after what must be there once the others see the format.
     const write = async (d: Drive, i: number) => {
       await opts.before?.(d);
@@ -227,6 +230,11 @@ export async function formatClusterDrives(
   const votes = new Map<string, number>();
   for (const f of found) votes.set(f.deploymentId, (votes.get(f.deploymentId) ?? 0) + 1);
   const [deploymentId, count] = [...votes.entries()].sort((a, b) => b[1] - a[1])[0];
+  if (opts.deploymentId !== undefined && deploymentId !== opts.deploymentId)
+    throw new Error(
+      `drives ${roots[0]}... belong to another Cairn deployment (${deploymentId}, the first pool's is ` +
+        `${opts.deploymentId}); refusing to start. Give empty directories or the right drives.`,
+    );
   seen.forEach((s, i) => {
     if (s.f && s.f.deploymentId !== deploymentId)
       throw new Error(

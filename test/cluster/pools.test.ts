@@ -1,0 +1,126 @@
+// Server pools of nodes (`cairn server http://127.0.0.1:P1/…/n1/d{1...4} http://127.0.0.1:P2/…/n2/d{1...4} …`):
+// three node processes on loopback, each pool the four drives of one node (as MinIO's own loopback pool tests:
+// nodes on one machine cannot share an ellipsis of folders). Each pool is formatted by its node under the first
+// pool's deployment id, one node writes the pool list; new keys land in every pool (placement by free space, over
+// the storage RPC for the other nodes' drives), and every node reads, lists, overwrites and deletes every key.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeClient } from '../helpers/cairn.js';
+import { LoopbackCluster } from '../helpers/nodes.js';
+import { pattern } from '../helpers/object-bytes.js';
+
+const NODES = 3;
+const BUCKET = 'pooled';
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+let cluster: LoopbackCluster;
+let s3: S3Client[];
+/** Key -> digest of its body. */
+const digests = new Map<string, string>();
+
+/** Pool n's argument (from 0): node n's four drives. */
+const poolArg = (url: string, n: number, c: LoopbackCluster) => `${url}${join(c.base, `n${n + 1}`, 'd{1...4}')}`;
+/** Whether pool n's (node n's) first drive holds the key's metadata. */
+const inPool = (n: number, key: string) => existsSync(join(cluster.folder(n, 0), BUCKET, `${key}.o`, 'meta'));
+const pools = (key: string) => [0, 1, 2].filter((n) => inPool(n, key));
+
+async function body(c: S3Client, Key: string): Promise<Buffer> {
+  const r = await c.send(new GetObjectCommand({ Bucket: BUCKET, Key }));
+  return Buffer.from(await r.Body!.transformToByteArray());
+}
+
+async function listed(c: S3Client): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const r = await c.send(new ListObjectsV2Command({ Bucket: BUCKET, ContinuationToken: token, MaxKeys: 7 }));
+    keys.push(...(r.Contents ?? []).map((o) => o.Key!));
+    token = r.NextContinuationToken;
+  } while (token);
+  return keys;
+}
+
+/** The HTTP status a request failed with (undefined: it succeeded). */
+const statusOf = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode,
+  );
+
+beforeAll(async () => {
+  cluster = await LoopbackCluster.start(NODES, 4, {}, { args: (urls, c) => urls.map((u, n) => poolArg(u, n, c)) });
+  s3 = cluster.nodes.map((n) => makeClient(n.url));
+}, 240_000);
+
+afterAll(async () => {
+  for (const c of s3 ?? []) c.destroy();
+  await cluster?.remove();
+});
+
+describe('server pools of nodes', () => {
+  it('each pool is formatted under the first pool’s deployment id, and every drive lists the three pools', async () => {
+    const ids = new Set<string>();
+    for (let n = 0; n < NODES; n++)
+      for (let d = 0; d < 4; d++) {
+        const dir = join(cluster.folder(n, d), '.cairn.sys');
+        ids.add(
+          (JSON.parse(await readFile(join(dir, 'format.json'), 'utf8')) as { deploymentId: string }).deploymentId,
+        );
+        const list = JSON.parse(await readFile(join(dir, 'pools.json'), 'utf8')) as { pools: { cmdline: string }[] };
+        expect(list.pools.map((p) => p.cmdline)).toEqual(cluster.endpoints);
+      }
+    expect(ids.size).toBe(1);
+  });
+
+  it('new keys land in every pool, and every node reads and lists every key byte-exact', async () => {
+    await s3[1].send(new CreateBucketCommand({ Bucket: BUCKET }));
+    // The bucket is made in every pool, on every node's drives.
+    for (let n = 0; n < NODES; n++) expect(existsSync(join(cluster.folder(n, 0), BUCKET))).toBe(true);
+    // Inline (4 KiB) and sharded (300 KiB: past the 128 KiB inline limit) bodies, through every node.
+    const keys = Array.from({ length: 24 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+    await Promise.all(
+      keys.map(async (Key, i) => {
+        const b = pattern(i % 2 ? 300 * 1024 : 4096, i);
+        digests.set(Key, sha256(b));
+        await s3[i % NODES].send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: b }));
+      }),
+    );
+    // Each key in one pool; all three pools take some (equal free space: 24 keys all in two pools: p < 1e-4).
+    for (const k of keys) expect(pools(k)).toHaveLength(1);
+    expect(new Set(keys.map((k) => pools(k)[0]))).toEqual(new Set([0, 1, 2]));
+    for (const c of s3) {
+      expect(await listed(c)).toEqual(keys);
+      for (const k of keys) expect(sha256(await body(c, k))).toBe(digests.get(k));
+    }
+  });
+
+  it('a key written again through another node stays in its pool; a delete through a third removes it', async () => {
+    for (const [i, Key] of ['k00', 'k01', 'k02'].entries()) {
+      const before = pools(Key);
+      const b = pattern(5000 + i, 100 + i);
+      await s3[(i + 1) % NODES].send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: b }));
+      digests.set(Key, sha256(b));
+      expect(pools(Key)).toEqual(before);
+      for (const c of s3) expect(sha256(await body(c, Key))).toBe(digests.get(Key));
+    }
+    await s3[2].send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'k03' }));
+    digests.delete('k03');
+    expect(pools('k03')).toEqual([]);
+    for (const c of s3) {
+      expect(await statusOf(c.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'k03' })))).toBe(404);
+      expect(await listed(c)).toEqual([...digests.keys()].sort());
+    }
+  });
+});

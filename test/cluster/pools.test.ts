@@ -16,12 +16,16 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { adminCall } from '../../server/src/cli/admin-client.js';
+import type { PoolStatus } from '../../server/src/storage/decommission.js';
 import { makeClient } from '../helpers/cairn.js';
 import { LoopbackCluster } from '../helpers/nodes.js';
 import { pattern } from '../helpers/object-bytes.js';
+import { ROOT } from '../helpers/users.js';
 
 const NODES = 3;
+const LEADS = "this node leads the server pools' decommissions";
 const BUCKET = 'pooled';
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -121,6 +125,72 @@ describe('server pools of nodes', () => {
     for (const c of s3) {
       expect(await statusOf(c.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'k03' })))).toBe(404);
       expect(await listed(c)).toEqual([...digests.keys()].sort());
+    }
+  });
+
+  it('a drain of pool 1, started through a node that does not lead, moves every key while every node reads them', async () => {
+    const admin = (n: number) => ({ endpoint: cluster.nodes[n].url, region: 'us-east-1', ...ROOT });
+    await vi.waitFor(() => expect(cluster.nodes.filter((n) => n.messages.includes(LEADS))).toHaveLength(1), {
+      timeout: 30_000,
+      interval: 100,
+    });
+    const leader = cluster.nodes.findIndex((n) => n.messages.includes(LEADS));
+    // The drains' leader is the holder of the deployment's leader lease (cluster/leader.ts), not another lease.
+    expect(cluster.nodes[leader].messages.some((m) => m.startsWith('this node leads the background work'))).toBe(true);
+    const other = [0, 1, 2].find((n) => n !== leader)!;
+    const before = [...digests.keys()].filter((k) => inPool(0, k));
+    expect(before.length).toBeGreaterThan(0);
+    await adminCall(admin(other), {
+      method: 'POST',
+      path: 'pools/decommission',
+      query: { pool: cluster.endpoints[0] },
+    });
+    // Reads through every node while the keys move (a key between two pools is read from either).
+    let reads = 0;
+    let draining = true;
+    const reader = (async () => {
+      while (draining)
+        for (const [i, k] of before.entries()) {
+          expect(sha256(await body(s3[i % NODES], k))).toBe(digests.get(k));
+          reads++;
+        }
+    })();
+    // Its failure is reported by the await below.
+    reader.catch(() => {});
+    try {
+      for (let n = 0; n < NODES; n++)
+        await vi.waitFor(
+          async () => {
+            const st = (await adminCall(admin(n), {
+              method: 'GET',
+              path: 'pools/status',
+              query: { pool: cluster.endpoints[0] },
+            })) as PoolStatus;
+            expect(st.decommissionInfo?.failed).toBe(false);
+            expect(st.decommissionInfo?.complete).toBe(true);
+            expect(st.decommissionInfo?.objectsDecommissioned).toBeGreaterThanOrEqual(before.length);
+          },
+          { timeout: 60_000, interval: 200 },
+        );
+    } finally {
+      draining = false;
+      await reader;
+    }
+    expect(reads).toBeGreaterThan(0);
+    for (const k of before) expect(pools(k)).toHaveLength(1);
+    expect([...digests.keys()].filter((k) => inPool(0, k))).toEqual([]);
+    // Drained: new keys go to the other pools, through any node.
+    for (let i = 0; i < 6; i++) {
+      const Key = `after${i}`;
+      const b = pattern(3000, 200 + i);
+      await s3[i % NODES].send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: b }));
+      digests.set(Key, sha256(b));
+      expect(pools(Key)).toHaveLength(1);
+      expect(inPool(0, Key)).toBe(false);
+    }
+    for (const c of s3) {
+      expect(await listed(c)).toEqual([...digests.keys()].sort());
+      for (const k of digests.keys()) expect(sha256(await body(c, k))).toBe(digests.get(k));
     }
   });
 });

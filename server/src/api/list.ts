@@ -5,7 +5,7 @@ import type { ObjectInfo } from '../storage/object-layer.js';
 import type { ListV1Params, ListV2Params } from './operation.js';
 import { quoteEtag } from './object-headers.js';
 import { xmlResponse, type ApiContext, type S3Response } from './types.js';
-import { XmlSequence, toXml, type XmlValue } from './xml.js';
+import { escapeXml, XmlRaw, XmlSequence, toXml, type XmlValue } from './xml.js';
 
 /** encoding-type=url: keys and prefixes percent-encoded the way S3 does it (`/` kept, space as %20). */
 export function encoder(type: 'url' | undefined): (s: string | undefined) => string | undefined {
@@ -22,22 +22,27 @@ function owner(ctx: ApiContext): XmlValue {
   return { ID: ctx.owner.id, DisplayName: ctx.owner.displayName };
 }
 
-function contents(
-  ctx: ApiContext,
+/**
+ * A `<Contents>` entry of ListObjects v1/v2, written directly (XmlRaw: the generic builder costs 2-3x more, and
+ * a page has up to 1000 of them); the same bytes as toXml gives for {Key, LastModified, ETag, ChecksumAlgorithm,
+ * ChecksumType, Size, Owner, StorageClass}.
+ */
+export function contents(
   o: ObjectInfo,
   enc: (s: string) => string | undefined,
-  withOwner: boolean,
-): XmlValue {
-  return {
-    Key: enc(o.key),
-    LastModified: o.lastModified,
-    ETag: quoteEtag(o.etag),
-    ChecksumAlgorithm: o.checksum?.algorithm,
-    ChecksumType: o.checksum?.type,
-    Size: o.size,
-    Owner: withOwner ? owner(ctx) : undefined,
-    StorageClass: o.storageClass,
-  };
+  owner: { id: string; displayName: string } | undefined,
+): XmlRaw {
+  const key = enc(o.key);
+  let x = key === undefined ? '<Contents>' : `<Contents><Key>${escapeXml(key)}</Key>`;
+  x += `<LastModified>${o.lastModified.toISOString()}</LastModified><ETag>${escapeXml(quoteEtag(o.etag))}</ETag>`;
+  const c = o.checksum;
+  if (c?.algorithm !== undefined) x += `<ChecksumAlgorithm>${escapeXml(c.algorithm)}</ChecksumAlgorithm>`;
+  if (c?.type !== undefined) x += `<ChecksumType>${escapeXml(c.type)}</ChecksumType>`;
+  x += `<Size>${o.size}</Size>`;
+  if (owner)
+    x += `<Owner><ID>${escapeXml(owner.id)}</ID><DisplayName>${escapeXml(owner.displayName)}</DisplayName></Owner>`;
+  if (o.storageClass !== undefined) x += `<StorageClass>${escapeXml(o.storageClass)}</StorageClass>`;
+  return new XmlRaw(`${x}</Contents>`);
 }
 
 const tokenOf = (after: string): string => Buffer.from(after, 'utf8').toString('base64url');
@@ -77,7 +82,7 @@ export async function listObjectsV2(ctx: ApiContext, bucket: string, p: ListV2Pa
       ContinuationToken: p.continuationToken,
       NextContinuationToken: r.isTruncated && r.nextAfter !== undefined ? tokenOf(r.nextAfter) : undefined,
       StartAfter: p.startAfter ? enc(p.startAfter) : undefined,
-      Contents: r.objects.map((o) => contents(ctx, o, enc as (s: string) => string, p.fetchOwner)),
+      Contents: r.objects.map((o) => contents(o, enc as (s: string) => string, p.fetchOwner ? ctx.owner : undefined)),
       CommonPrefixes: r.commonPrefixes.map((cp) => ({ Prefix: enc(cp) })),
     }),
   );
@@ -106,7 +111,7 @@ export async function listObjectsV1(ctx: ApiContext, bucket: string, p: ListV1Pa
       Delimiter: enc(p.delimiter),
       EncodingType: p.encodingType,
       IsTruncated: r.isTruncated,
-      Contents: r.objects.map((o) => contents(ctx, o, enc as (s: string) => string, true)),
+      Contents: r.objects.map((o) => contents(o, enc as (s: string) => string, ctx.owner)),
       CommonPrefixes: r.commonPrefixes.map((cp) => ({ Prefix: enc(cp) })),
     }),
   );

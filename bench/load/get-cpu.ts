@@ -5,9 +5,10 @@
 // for 4 drives), take turns (order flipped every round); each turn GETs whole objects of one size one after
 // the other on one connection (or --concurrency N at once), objects taken in turn (with one connection no two
 // GETs share a read-ahead batch). Prints medians of
-// CPU-s/GiB per server and size, and the load average.
+// CPU-s/GiB per server and size, of the turns' MB/s (10^6 bytes per wall second), and the load average.
 //   node --import tsx bench/load/get-cpu.ts [--bin server/bin/cairn.js] [--minio /work/ext/bin/minio]
-//     [--rounds 6] [--gib 1] [--sizes 8,64] [--concurrency 1] [--env NAME=VALUE] [--b-env NAME=VALUE] [--perf FILE]
+//     [--rounds 6] [--gib 1] [--sizes 8,64] [--concurrency 1] [--workers 1] [--env NAME=VALUE] [--b-env NAME=VALUE]
+//     [--perf FILE]
 //     [--node-arg=--trace-gc --log FILE]
 // --b-env runs a second Cairn process with that setting beside the first (same turns): an A/B of a setting.
 // With --perf FILE, `perf record` samples every thread of the Cairn process (kernel stacks too) during its
@@ -20,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { objectPath, S3Client, type S3Connection } from './client.js';
 import { table } from './results.js';
 import { DEFAULT_CAIRN_BIN, startCairn, startMinio, stopServer, type ServerProcess } from './servers.js';
-import { threads, tree } from './threads.js';
+import { schedDelta, schedstats, threads, tree } from './threads.js';
 
 const MiB = 1024 * 1024;
 const KEY = { accessKey: 'get-cpu', secretKey: 'get-cpu-secret-key' };
@@ -34,6 +35,7 @@ const { values: v } = parseArgs({
     gib: { type: 'string', default: '1' },
     sizes: { type: 'string', default: '8,64' },
     concurrency: { type: 'string', default: '1' },
+    workers: { type: 'string', default: '1' },
     env: { type: 'string', multiple: true, default: [] },
     'b-env': { type: 'string', multiple: true },
     perf: { type: 'string' },
@@ -73,6 +75,9 @@ async function turn(t: Target, size: number, count: number, perf: boolean): Prom
     : undefined;
   if (rec) await new Promise((r) => setTimeout(r, 1000)); // perf attaches
   const before = await threads(t.pid);
+  const schedBefore = await schedstats(t.pid);
+  const clientBefore = process.cpuUsage();
+  const started = performance.now();
   let bytes = 0;
   let next = 0;
   await Promise.all(
@@ -84,13 +89,16 @@ async function turn(t: Target, size: number, count: number, perf: boolean): Prom
       }
     }),
   );
+  const seconds = (performance.now() - started) / 1000;
+  const client = process.cpuUsage(clientBefore);
+  const gib = bytes / 1024 ** 3;
+  const sched = schedDelta(await schedstats(t.pid), schedBefore);
   const after = await threads(t.pid);
   if (rec) {
     const exited = new Promise((r) => rec.once('exit', r));
     rec.kill('SIGINT');
     await exited;
   }
-  const gib = bytes / 1024 ** 3;
   const rows = (t.perGiB.get(size) ?? t.perGiB.set(size, {}).get(size))!;
   let total = 0;
   for (const [g, a] of Object.entries(after)) {
@@ -102,6 +110,22 @@ async function turn(t: Target, size: number, count: number, perf: boolean): Prom
     }
   }
   (rows.total ??= []).push(total);
+  (rows['MB/s'] ??= []).push(bytes / 1e6 / seconds);
+  // The lean client's own CPU (this process) per GiB: what the server's way of sending costs the receiver.
+  (rows['client (bench) CPU-s/GiB'] ??= []).push((client.user + client.system) / 1e6 / gib);
+  // Per wall second of the turn: how many cores the server's threads ran on, and how many of its threads on
+  // average waited on a run queue for a core (a loaded machine shares its cores by runnable thread).
+  let run = 0;
+  let wait = 0;
+  for (const [g, d] of Object.entries(sched)) {
+    if (d.runNs < 1e6) continue;
+    (rows[`${g} waiting (threads)`] ??= []).push(d.waitNs / 1e9 / seconds);
+    (rows[`${g} sleeps per MiB`] ??= []).push(d.voluntary / (bytes / MiB));
+    run += d.runNs;
+    wait += d.waitNs;
+  }
+  (rows['on a core (cores)'] ??= []).push(run / 1e9 / seconds);
+  (rows['waiting (threads)'] ??= []).push(wait / 1e9 / seconds);
 }
 
 const targets: Target[] = [];
@@ -115,7 +139,7 @@ try {
       KEY.accessKey,
       KEY.secretKey,
       {
-        CAIRN_WORKERS: '1',
+        CAIRN_WORKERS: v.workers,
         ...env,
       },
     );
@@ -143,12 +167,12 @@ try {
         await turn(t, size, count, v.perf !== undefined && t.name === 'cairn' && size === sizes[0]);
     }
   }
-  const rows = [['server', 'object', 'part', 'CPU-s/GiB']];
+  const rows = [['server', 'object', 'part', 'CPU-s/GiB (or as named)']];
   for (const t of targets)
     for (const [size, parts] of t.perGiB)
       for (const [part, xs] of Object.entries(parts).sort())
         if (median(xs) >= 0.005 || part === 'total')
-          rows.push([t.name, `${size / MiB} MiB`, part, median(xs).toFixed(3)]);
+          rows.push([t.name, `${size / MiB} MiB`, part, median(xs).toFixed(part === 'MB/s' ? 0 : 3)]);
   console.log(table(rows));
   console.log(
     `medians of ${v.rounds} rounds of ${v.gib} GiB per size; load average (1 min) at each round: ${loads.map((l) => l.toFixed(1)).join(' ')}`,

@@ -49,9 +49,13 @@ interface Seen {
   range: string;
   status: number;
   bytes: number;
+  /** When the request arrived (ms, from the logged run's first request). */
+  at: number;
   /** Time to the server's response head, and to its last byte (ms, from the request's arrival). */
   ttfb: number;
   ms: number;
+  /** Of `ms`, how long the reader's socket was full (the proxy waited for the reader to read on). */
+  held: number;
   inFlight: number;
   /** The reader's TCP connection that carried it (1 = its first). */
   conn: number;
@@ -60,22 +64,26 @@ interface Seen {
 /** A proxy to `target` that notes every request (for the one logged run; its CPU is not the server's). */
 async function loggingProxy(
   target: URL,
-): Promise<{ url: string; seen: Seen[]; connections: () => number; close(): void }> {
+): Promise<{ url: string; seen: Seen[]; connections: () => number; reset(): void; close(): void }> {
   const seen: Seen[] = [];
   let inFlight = 0;
   let connections = 0;
+  let t0 = -1;
   const connOf = new WeakMap<object, number>();
   const server = createServer((req, res) => {
     const started = performance.now();
+    if (t0 < 0) t0 = started;
     inFlight++;
     const s: Seen = {
       method: req.method!,
       path: req.url!.split('?')[0],
       range: String(req.headers.range ?? ''),
+      at: started - t0,
       status: 0,
       bytes: 0,
       ttfb: 0,
       ms: 0,
+      held: 0,
       inFlight,
       conn: connOf.get(req.socket) ?? 0,
     };
@@ -86,9 +94,20 @@ async function loggingProxy(
         s.status = ur.statusCode!;
         s.ttfb = performance.now() - started;
         res.writeHead(ur.statusCode!, ur.headers);
-        ur.on('data', (b: Buffer) => (s.bytes += b.length));
-        ur.pipe(res);
+        // pipe by hand, to time how long the reader left its socket full (the body held up by the reader).
+        let heldSince = 0;
+        ur.on('data', (b: Buffer) => {
+          s.bytes += b.length;
+          if (res.write(b)) return;
+          ur.pause();
+          heldSince = performance.now();
+          res.once('drain', () => {
+            s.held += performance.now() - heldSince;
+            ur.resume();
+          });
+        });
         ur.once('end', () => {
+          res.end();
           inFlight--;
           s.ms = performance.now() - started;
           seen.push(s);
@@ -100,7 +119,17 @@ async function loggingProxy(
   server.on('connection', (socket) => connOf.set(socket, ++connections));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
-  return { url: `http://127.0.0.1:${port}`, seen, connections: () => connections, close: () => server.close() };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    connections: () => connections,
+    /** Forget what was seen: the next request starts the clock. */
+    reset: () => {
+      seen.length = 0;
+      t0 = -1;
+    },
+    close: () => server.close(),
+  };
 }
 
 /** The light group's Python worker (bench/readers/worker.py), one JSON line each way. */
@@ -162,6 +191,49 @@ async function replay(url: string, gets: [string, string][], conns: number): Pro
   return bytes;
 }
 
+/**
+ * Where the logged run's wall time went: with no request in flight (the reader decoding, or between its
+ * requests), with some in flight but none yet answered with a head (waiting for the server), and with
+ * bodies streaming; and the reader's gaps between a response's end and its next request.
+ */
+function timeline(seen: Seen[]): string {
+  const edges: [number, number, number][] = []; // [time, d in flight, d waiting for a head]
+  for (const s of seen) {
+    edges.push([s.at, 1, 1], [s.at + s.ttfb, 0, -1], [s.at + s.ms, -1, 0]);
+  }
+  edges.sort((a, b) => a[0] - b[0]);
+  let inFlight = 0;
+  let waiting = 0;
+  let last = edges[0]?.[0] ?? 0;
+  const spent = { idle: 0, headOnly: 0, body: 0 };
+  for (const [t, f, w] of edges) {
+    const dt = t - last;
+    if (inFlight === 0) spent.idle += dt;
+    else if (waiting === inFlight) spent.headOnly += dt;
+    else spent.body += dt;
+    inFlight += f;
+    waiting += w;
+    last = t;
+  }
+  const wall = last - (edges[0]?.[0] ?? 0);
+  const ends = [...seen].sort((a, b) => a.at - b.at);
+  const gaps: number[] = [];
+  for (let k = 1; k < ends.length; k++) {
+    const prevEnd = Math.max(...ends.slice(0, k).map((s) => s.at + s.ms));
+    if (ends[k].at > prevEnd) gaps.push(ends[k].at - prevEnd);
+  }
+  const pct = (x: number) => `${x.toFixed(0)} ms (${((100 * x) / wall).toFixed(0)}%)`;
+  const streamed = seen.reduce((n, s) => n + s.ms - s.ttfb, 0);
+  const held = seen.reduce((n, s) => n + s.held, 0);
+  return (
+    `wall ${wall.toFixed(0)} ms: nothing in flight ${pct(spent.idle)}, every request in flight still waiting for ` +
+    `its head ${pct(spent.headOnly)}, bodies streaming ${pct(spent.body)}; ${gaps.length} gaps with nothing in ` +
+    `flight, median ${gaps.length ? median(gaps).toFixed(1) : '-'} ms, largest ${gaps.length ? Math.max(...gaps).toFixed(1) : '-'} ms; ` +
+    `summed over requests: heads ${seen.reduce((n, s) => n + s.ttfb, 0).toFixed(0)} ms, bodies ${streamed.toFixed(0)} ms, ` +
+    `of which the reader's socket was full ${held.toFixed(0)} ms (${((100 * held) / streamed).toFixed(0)}%)`
+  );
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const envOf = (list: string[]) =>
@@ -185,26 +257,31 @@ try {
     ([key]) => [objectPath(BUCKET, key), ''] as [string, string],
   );
   await py.ask({ op: 'run', reader: v.reader, target: 'direct' }); // warm-up
-  proxy.seen.length = 0;
+  proxy.reset();
   const connsBefore = proxy.connections();
   await py.ask({ op: 'run', reader: v.reader, target: 'proxied' });
   const seen = [...proxy.seen];
   console.log(
     table([
-      ['method', 'path', 'range', 'status', 'bytes', 'ttfb ms', 'ms', 'in flight', 'conn'],
-      ...seen.map((s) => [
-        s.method,
-        s.path,
-        s.range,
-        String(s.status),
-        String(s.bytes),
-        s.ttfb.toFixed(1),
-        s.ms.toFixed(0),
-        String(s.inFlight),
-        String(s.conn - connsBefore),
-      ]),
+      ['at ms', 'method', 'path', 'range', 'status', 'bytes', 'ttfb ms', 'ms', 'held ms', 'in flight', 'conn'],
+      ...[...seen]
+        .sort((a, b) => a.at - b.at)
+        .map((s) => [
+          s.at.toFixed(1),
+          s.method,
+          s.path,
+          s.range,
+          String(s.status),
+          String(s.bytes),
+          s.ttfb.toFixed(1),
+          s.ms.toFixed(0),
+          s.held.toFixed(0),
+          String(s.inFlight),
+          String(s.conn - connsBefore),
+        ]),
     ]),
   );
+  console.log(timeline(seen));
   const gets = seen
     .filter((s) => s.method === 'GET' && !s.path.includes('?'))
     .map((s) => [s.path, s.range] as [string, string]);

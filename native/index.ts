@@ -16,7 +16,8 @@
 //   aeadPlainLength, preferredCipher; one small message (a data key under its key-encryption key):
 //   aeadSealMessage, aeadOpenMessage.
 // - S3 Select's Parquet scan (parquet.ts): ParquetScan, PARQUET_COLUMN; its CSV line filter (csv.ts):
-//   csvLineFilterAsync, CSV_LINE_OPS; its JSON LINES line filter (json-lines.ts): jsonLineFilterAsync.
+//   csvLineFilterAsync, CSV_LINE_OPS; its JSON LINES line filter (json-lines.ts): jsonLineFilterAsync; JSON
+//   numbers a double cannot hold (json-lines.ts): jsonLongNumberRun.
 // - A body moved from one TCP socket to another inside the kernel (splice.ts): spliceSockets, canSplice.
 // - HTTPS server connections done by rustls, sans-I/O (tls.ts): TlsServerConfig, TlsConnection.
 // - Bytes every worker thread of the process can find (shared-bytes.ts): SharedBytes.

@@ -53,6 +53,11 @@ export interface ParquetQuery {
 export interface ParquetOpened {
   /** Names of the returned columns, in batch order. */
   fields: string[];
+  /**
+   * Each returned column's type as the evaluator may count on it: 'int' (integers), 'float' (floating point), ''
+   * (anything else). Absent from an addon that predates it.
+   */
+  kinds?: string[];
   /** Leading conjuncts evaluated inside the scan. */
   pushed: number;
   /** Every returned row satisfies the whole WHERE clause. */

@@ -83,6 +83,7 @@ describe('@cairn/native exports', () => {
         'csvLineFilterAsync',
         // and its JSON LINES line filter (json-lines.ts)
         'jsonLineFilterAsync',
+        'jsonLongNumberRun',
         // a body moved from one socket to another in the kernel (splice.ts): the S3 gateway's GETs
         'canSplice',
         'spliceSockets',

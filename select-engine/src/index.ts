@@ -140,7 +140,8 @@ export async function runSelect(
     csvLineTest: csvTest,
     jsonLineTest: jsonTest,
     aggregates: parquetAggregates ? scanAggregates(stmt, where) : undefined,
-    filter: pushFilter ? (query ? query.filter : (rec) => lateFilter!(rec)) : undefined,
+    // Parquet's queries compile again once the scan has opened (its column types), so their filter is late too.
+    filter: pushFilter ? (query && format !== 'Parquet' ? query.filter : (rec) => lateFilter!(rec)) : undefined,
     filterCost: plan.filterCost,
     pacer,
     filterColumns: pushFilter ? plan.filterColumns : undefined,
@@ -155,9 +156,14 @@ export async function runSelect(
     format === 'JSON' && arrayElements
       ? { ...req, input: { ...req.input, json: { ...req.input.json, arrayElements: true } } }
       : req;
+  lateFilter = query?.filter;
   const result = await scanner(source, scanOpts, opts, format);
-  if (!query) {
-    const shape: RecordShape = { kind: 'csv', header: result.header, emptyFile: result.header === undefined };
+  // Parquet's schema types the columns (result.columns): the query compiles again with its paths typed.
+  const typed = query !== undefined && result.columns !== undefined && plan.unnest.length === 0;
+  if (!query || typed) {
+    const shape: RecordShape = typed
+      ? { kind: 'object', columns: result.columns }
+      : { kind: 'csv', header: result.header, emptyFile: result.header === undefined };
     try {
       query = compileQuery(plan, shape, writer, nowMs);
     } catch (e) {

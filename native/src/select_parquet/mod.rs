@@ -48,6 +48,9 @@ use spans::{join_pieces, SpanPool};
 pub struct ParquetOpened {
     /// Names of the returned columns, in batch order.
     pub fields: Vec<String>,
+    /// Each returned column's type as the evaluator may count on it: "int" (integers of every width), "float"
+    /// (floating point), "" (anything else). A FLOAT holding 7.0 is then divided as a FLOAT.
+    pub kinds: Vec<String>,
     /// How many leading conjuncts run inside the scan.
     pub pushed: u32,
     /// True when every row returned satisfies the whole WHERE clause (nothing left to evaluate).
@@ -203,6 +206,7 @@ impl ScanState {
             }
         };
         let fields: Vec<String> = roots.iter().map(|&i| schema.field(i).name().clone()).collect();
+        let kinds: Vec<String> = roots.iter().map(|&i| static_kind(schema.field(i).data_type()).into()).collect();
 
         // The leading conjuncts this scan can evaluate exactly (to the first that does not bind: another kind
         // of value, an unknown column); those after it that bind prune row groups by statistics only.
@@ -313,6 +317,7 @@ impl ScanState {
 
         let opened = ParquetOpenedOut {
             fields,
+            kinds,
             pushed,
             exact,
             row_groups: groups.len() as u32,
@@ -461,11 +466,29 @@ impl ScanState {
 
 pub struct ParquetOpenedOut {
     fields: Vec<String>,
+    kinds: Vec<String>,
     pushed: u32,
     exact: bool,
     row_groups: u32,
     row_groups_read: u32,
     aggregated: bool,
+}
+
+/// A column's type as the evaluator may count on it (ParquetOpened.kinds).
+fn static_kind(t: &DataType) -> &'static str {
+    match t {
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64 => "int",
+        DataType::Float16 | DataType::Float32 | DataType::Float64 => "float",
+        DataType::Dictionary(_, v) => static_kind(v),
+        _ => "",
+    }
 }
 
 /// What probing a group's dictionaries came to: a read to ask for, or the decoder built (and whether the bytes
@@ -517,8 +540,8 @@ pool_task! {
     ParquetOpenTask { claim: Claim<ScanState>, footer: Buffer } -> ParquetOpened => |t| {
         let o = t.claim.with(|s| guarded(s, |s| s.open(&t.footer)))?;
         Ok(ParquetOpened {
-            fields: o.fields, pushed: o.pushed, exact: o.exact, row_groups: o.row_groups, row_groups_read: o.row_groups_read,
-            aggregated: o.aggregated,
+            fields: o.fields, kinds: o.kinds, pushed: o.pushed, exact: o.exact, row_groups: o.row_groups,
+            row_groups_read: o.row_groups_read, aggregated: o.aggregated,
         })
     }
 }

@@ -6,6 +6,7 @@ import { collect, newStats } from './helpers.js';
 import { seededRandom } from '../../../test/helpers/random.js';
 import { Decimal } from '../../src/exec/decimal.js';
 import { mayHoldLongNumber, parseJsonText } from '../../src/formats/json/numbers.js';
+import { jsonLongNumberRun } from '@cairn/native';
 
 async function json(text: string, o: JsonInputOptions, s: Partial<ScanOptions> = {}, chunk = 5) {
   return collect(scanJson(bufferSource(Buffer.from(text), chunk), o, { stats: newStats(), ...s }));
@@ -384,7 +385,7 @@ describe('JSON numbers: integers past 2^53 and long decimals keep their digits',
     expect(parseJsonText('{"a":9007199254740993}')).toEqual({ a: 9007199254740992 });
   });
 
-  it('finds a run of 16 digits (points among them) as a regular expression does', () => {
+  it('finds a run of 16 digits (points among them) as a regular expression does, in JS and natively across chunks', () => {
     const reference = (t: string) => (t.match(/[0-9.]+/g) ?? []).some((r) => r.replace(/\./g, '').length >= 16);
     const rand = seededRandom(5).next;
     const alphabet = '0123456789012345678901234567890123456789.."x{}:,-e';
@@ -396,6 +397,20 @@ describe('JSON numbers: integers past 2^53 and long decimals keep their digits',
       const want = reference(t);
       if (want) found++;
       expect(mayHoldLongNumber(t), t).toBe(want);
+      // The native scan over the text cut in up to three chunks, the digits at each end carried over.
+      const cuts = [Math.floor(rand() * (len + 1)), Math.floor(rand() * (len + 1))].sort((x, y) => x - y);
+      let carried = 0;
+      let long = false;
+      for (const [from, to] of [
+        [0, cuts[0]],
+        [cuts[0], cuts[1]],
+        [cuts[1], len],
+      ]) {
+        const run = jsonLongNumberRun(Buffer.from(t.slice(from, to), 'latin1'), carried);
+        if (run < 0) long = true;
+        carried = run < 0 ? 0 : run;
+      }
+      expect(long, `${t} cut at ${cuts}`).toBe(want);
     }
     expect(found).toBeGreaterThan(300);
   });

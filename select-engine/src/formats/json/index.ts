@@ -12,7 +12,7 @@ import { rangeChunks } from '../range.js';
 import { JsonDocumentSplitter, checkNesting } from './splitter.js';
 import { parseJsonText } from './numbers.js';
 import { filteredLines, LINE_GROUP } from '../line-filter.js';
-import { jsonLineFilterAsync } from '@cairn/native';
+import { jsonLineFilterAsync, jsonLongNumberRun } from '@cairn/native';
 
 export interface JsonInputOptions {
   type?: 'DOCUMENT' | 'LINES';
@@ -21,14 +21,6 @@ export interface JsonInputOptions {
 }
 
 const NEWLINE = Buffer.from('\n');
-
-/**
- * Stands in for the addon's jsonLongNumberRun until it has one: every chunk may hold a number of 16 digits or more,
- * so every record is looked at (numbers.ts mayHoldLongNumber).
- */
-function longNumberRun(_chunk: Buffer, _carried: number): number {
-  return -1;
-}
 
 /**
  * Splits whole lines out of s into `out`; returns the position after the last complete line. `long`: s may hold a
@@ -108,7 +100,7 @@ export async function scanJson(
     for (;;) {
       const r = await chunks.next();
       if (r.done) return;
-      const run = longNumberRun(r.value, carried);
+      const run = jsonLongNumberRun(r.value, carried);
       chunkLong = run < 0;
       carried = chunkLong ? 0 : run;
       // An empty chunk (the line filter dropped all its lines) still makes an (empty) batch: keep-alives go on.

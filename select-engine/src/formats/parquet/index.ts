@@ -149,5 +149,12 @@ export async function scanParquet(
     }
   }
 
-  return { filterApplied: exact && opts.filter !== undefined, batches: batches(), aggregates };
+  const kinds = opened.kinds;
+  const typed = kinds
+    ? opened.fields.map((f, i): [string, 'int' | 'float' | 'any'] => {
+        const k = kinds[i];
+        return [f, k === 'int' || k === 'float' ? k : 'any'];
+      })
+    : undefined;
+  return { filterApplied: exact && opts.filter !== undefined, batches: batches(), aggregates, columns: typed };
 }

@@ -408,7 +408,7 @@ describe('JSON numbers: integers past 2^53 and long decimals keep their digits',
       ]) {
         const run = jsonLongNumberRun(Buffer.from(t.slice(from, to), 'latin1'), carried);
         if (run < 0) long = true;
-        carried = run < 0 ? 0 : run;
+        carried = Math.max(run, 0);
       }
       expect(long, `${t} cut at ${cuts}`).toBe(want);
     }

@@ -86,7 +86,10 @@ function numberText(v: number | bigint | Decimal): string {
   return s.replace(/0+$/, '').replace(/\.$/, '');
 }
 
-/** A text equal for two tuples of values exactly when GROUP BY puts them in one group (NULL and MISSING: one). */
+/**
+ * A text equal for two tuples of values exactly when GROUP BY puts them in one group (NULL and MISSING: one;
+ * numbers by value, timestamps by instant: `=` holds between the members of a group).
+ */
 export function groupKey(values: Value[]): string {
   const parts = values.map((v): string => {
     if (v === null || v === undefined) return 'z';
@@ -100,7 +103,8 @@ export function groupKey(values: Value[]): string {
         return `s${v}`;
       default:
         if (v instanceof Decimal) return `n${numberText(v)}`;
-        if (v instanceof Timestamp) return `t${v}`;
+        // By instant, as `=` compares them (and numbers group by value): offset and precision are the text's.
+        if (v instanceof Timestamp) return `t${v.ms}:${v.nanos}`;
         return `o${JSON.stringify(v, jsonReplacer)}`;
     }
   });

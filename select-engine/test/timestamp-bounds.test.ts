@@ -82,7 +82,10 @@ describe('timestamp text', () => {
   });
 
   it('refuses digits short of a field, a fraction point without digits, a time without an offset, text around it', async () => {
+    // A year or a month without its T is no Ion timestamp (amazon-ion.github.io/ion-docs/docs/spec.html#timestamp).
     const texts = [
+      '2021',
+      '2021-01',
       '202-01-01T',
       '2021-1-01T',
       '2021-01-1T',

@@ -64,8 +64,9 @@ function formatOffset(offset: number): string {
   return `${offset < 0 ? '-' : '+'}${pad(Math.floor(a / 60), 2)}:${pad(a % 60, 2)}`;
 }
 
+// Ion's text: a year or a month ends in T (2021T, 2021-01T; 2021 and 2021-01 are no timestamps), a date may.
 const W3C =
-  /^(\d{4})(?:T|-(\d{2})(?:T|-(\d{2})(?:T(?:(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:Z|([+-])(\d{2}):(\d{2})))?)?)?)$/i;
+  /^(\d{4})(?:T|-(\d{2})(?:T|-(\d{2})(?:T(?:(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:Z|([+-])(\d{2}):(\d{2})))?)?))$/i;
 
 /** Parses W3C / Ion timestamp text; undefined when it is not one. */
 export function parseTimestamp(text: string): Timestamp | undefined {

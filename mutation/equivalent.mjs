@@ -610,4 +610,46 @@ export const EQUIVALENT = [
     replacement: 'q <= 0n',
     reason: 'q is never 0 there: it holds the first 34 digits of a quotient of 35 digits or more',
   },
+  ...['false', '""'].map((replacement) => ({
+    file: 'select-engine/src/exec/pipeline.ts',
+    code: replacement === 'false' ? "w.type === 'bool'" : "'bool'",
+    within: "w.type === 'bool' ? (f as (row: Row) => boolean) : (row) => f(row) === true",
+    replacement,
+    reason:
+      'a shortcut: `f(row) === true` is as true as a boolean-typed WHERE itself, which yields only true, false, NULL or MISSING',
+  })),
+  ...['true', 'plan.unnest.length >= 0'].map((replacement) => ({
+    file: 'select-engine/src/exec/pipeline.ts',
+    code: 'plan.unnest.length > 0',
+    replacement,
+    reason: 'compileUnnest of no steps puts each record itself in the rows: the same rows, in a copy of the batch',
+  })),
+  {
+    file: 'select-engine/src/exec/pipeline.ts',
+    code: "shape.kind === 'csv'",
+    within: "stmt.dialect === 'ceph' && shape.kind === 'csv' ? { ...shape, ceph: true } : shape",
+    replacement: 'true',
+    reason: 'only the CSV binding reads `ceph` (plan/bind.ts): a JSON or Parquet shape marked ceph binds the same',
+  },
+  ...[
+    ["stmt.dialect === 'ceph' && shape.kind === 'csv'", 'true'],
+    ["stmt.dialect === 'ceph'", 'true'],
+    ["stmt.dialect === 'ceph' && shape.kind === 'csv'", "stmt.dialect === 'ceph' || shape.kind === 'csv'"],
+    ["shape.kind === 'csv'", 'true'],
+  ].map(([code, replacement]) => ({
+    file: 'select-engine/src/exec/pipeline.ts',
+    code,
+    within:
+      "if (stmt.dialect === 'ceph' && shape.kind === 'csv' && shape.header) checkAliasesAgainstHeader(stmt, shape.header);",
+    replacement,
+    reason:
+      'only a CSV shape has a header, and only the ceph dialect fills aliasesUsed (sql/ceph.ts): the check then finds nothing to refuse',
+  })),
+  {
+    file: 'select-engine/src/exec/pipeline.ts',
+    code: '[]',
+    within: 'plan.selectStar ? [] : (stmt.select as A.SelectItem[])',
+    reason:
+      'read by orderOf only: under SELECT * `output` is true before items is read, and outputAlias finds no alias on other items',
+  },
 ];

@@ -500,14 +500,6 @@ export const EQUIVALENT = [
   },
   {
     file: 'select-engine/src/exec/ordering.ts',
-    code: 'v instanceof Timestamp',
-    within: 'if (v instanceof Timestamp) return `t${v}`;',
-    replacement: 'false',
-    reason:
-      'a timestamp then takes the last branch, whose part is its JSON form, its text quoted: one part a text as before, and no list or struct has a quoted JSON form',
-  },
-  {
-    file: 'select-engine/src/exec/ordering.ts',
     code: 'ra === 5',
     replacement: 'false',
     reason: 'a shortcut: compare() of two NULL or MISSING values is NaN or 0, which the next lines make 0',

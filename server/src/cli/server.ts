@@ -83,8 +83,9 @@ Cairn's back show only once it expired), UV_THREADPOOL_SIZE (libuv threads per w
 starts; worker threads share one pool of that many per worker). The two memory budgets are the server's: the workers split them evenly. Each worker's V8 heap is
 bounded (--max-old-space-size=192 --max-semi-space-size=8, first limit --initial-old-space-size=48; --expose-gc
 for one memory-reducing collection once it serves, then glibc's malloc_trim), glibc's
-mmap threshold fixed (128 KiB) and its arenas 2, unless NODE_OPTIONS, GLIBC_TUNABLES or MALLOC_ARENA_MAX given
-to \`cairn server\` set them.
+mmap threshold fixed (128 KiB) and its arenas 2 for worker processes (--worker-mode processes), unless NODE_OPTIONS,
+GLIBC_TUNABLES or MALLOC_ARENA_MAX given to \`cairn server\` set them; worker threads run in the server's own
+process, whose malloc settings are those it was started with (GLIBC_TUNABLES given to \`cairn server\`).
 LDAP logins (STS AssumeRoleWithLDAPIdentity), MinIO's settings: CAIRN_IDENTITY_LDAP_SERVER_ADDR (host:port),
 _LOOKUP_BIND_DN, _LOOKUP_BIND_PASSWORD, _USER_DN_SEARCH_BASE_DN, _USER_DN_SEARCH_FILTER (with %s),
 _GROUP_SEARCH_BASE_DN, _GROUP_SEARCH_FILTER (%s username, %d user DN), _SERVER_INSECURE=on (plain LDAP),

@@ -97,7 +97,13 @@ export function executableWorkerNodeOptions(flags: readonly string[], nodeOption
  */
 export const WORKER_MALLOC_ARENAS = 2;
 
-/** Environment added to a worker's (node:cluster passes the primary's): the malloc settings, unless set. */
+/**
+ * Environment added to a forked worker's (node:cluster passes the primary's): the malloc settings, unless set.
+ * Worker threads (the default mode) never get them: glibc reads GLIBC_TUNABLES once, when a process starts, and
+ * threads run in the primary's process, which keeps glibc's dynamic mmap threshold and its arenas per core unless
+ * `cairn server` itself was started with GLIBC_TUNABLES (session 19: arena_max=2 was worth ~10 MB of a threads
+ * suite's peak). Applying them to threads would take mallopt(3) at start (native) or a re-exec of the primary.
+ */
 export function workerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const tuned = ['GLIBC_TUNABLES', 'MALLOC_MMAP_THRESHOLD_', 'MALLOC_ARENA_MAX'].some((n) => env[n] !== undefined);
   if (tuned) return {};

@@ -110,6 +110,23 @@ export async function writeFileAtomic(tmp: string, data: Buffer, path: string, q
   await submit({ kind: native.FILE_OP_ATOMIC, path, data, tmp }, queue);
 }
 
+/**
+ * Writes `bufs` in order at the offset of `fd`, an open file the caller keeps open until this settles (`path`
+ * names it in errors). The writes of one `queue` asked for in one turn share a pool task: a block's shard files
+ * on the drives of a set are one task, not one per drive (erasure/shard-writer.ts).
+ */
+export async function writeFd(fd: number, bufs: Buffer[], path: string, queue?: string): Promise<void> {
+  await submit({ kind: native.FILE_OP_WRITE_FD, path, fd, datas: bufs }, queue);
+}
+
+/**
+ * Appends `data` to `fd`, a file opened for appending that the caller keeps open until this settles; true when
+ * the file still had its name after the write (appendFileLinked without its open and close).
+ */
+export async function appendFd(fd: number, data: Buffer, path: string, queue?: string): Promise<boolean> {
+  return (await submit({ kind: native.FILE_OP_APPEND_FD, path, fd, data }, queue)).linked;
+}
+
 /** Removes the file; fails with ENOENT when it does not exist, as node's unlink. */
 export async function unlinkFile(path: string, queue?: string): Promise<void> {
   await submit({ kind: native.FILE_OP_UNLINK, path }, queue);

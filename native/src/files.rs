@@ -10,8 +10,9 @@
 //! did, in the same order, and fails with the OS error number (the TS face turns it into Node's `code`),
 //! so callers keep their error handling.
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
-use std::os::fd::IntoRawFd;
+use std::io::{self, IoSlice, Read, Write};
+use std::mem::ManuallyDrop;
+use std::os::fd::{FromRawFd, IntoRawFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
@@ -104,17 +105,78 @@ fn absent(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR))
 }
 
-/// The whole file, or None when it (or a parent) does not exist.
-fn read_whole(path: &str) -> Result<Option<Vec<u8>>> {
+/// The rest of `file`, expected to be `size` bytes (what a stat just said): one read(2) of size + 1 bytes when
+/// that holds, where std's `read_to_end` costs an fstat, an lseek and a second read to see the end (a metadata
+/// read on a PUT or an uncached GET was 7 system calls, now 4). Stops once `size` bytes came: they are the
+/// file as of that stat (the caller's identity); more than `size` (it grew since): the rest is read too.
+fn read_sized(file: &mut File, size: u64) -> io::Result<Vec<u8>> {
+    let size = usize::try_from(size).unwrap_or(usize::MAX - 1);
+    let want = size + 1;
+    let mut bytes = vec![0u8; want];
+    let mut n = 0;
+    while n < want {
+        match file.read(&mut bytes[n..]) {
+            Ok(0) => break,
+            Ok(k) => {
+                n += k;
+                if n == size {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    bytes.truncate(n);
+    if n == want {
+        file.read_to_end(&mut bytes)?;
+    }
+    bytes.shrink_to_fit();
+    Ok(bytes)
+}
+
+/// The whole file, or None when it (or a parent) does not exist; `size`: its size from a stat just made (else
+/// an fstat of the open file gives it).
+fn read_whole(path: &str, size: Option<u64>) -> Result<Option<Vec<u8>>> {
     let mut file = match File::open(path) {
         Ok(f) => f,
         Err(e) if absent(&e) => return Ok(None),
         Err(e) => return Err(os_error(e, "open")),
     };
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).map_err(|e| os_error(e, "read"))?;
-    bytes.shrink_to_fit();
+    let size = match size {
+        Some(s) => s,
+        None => file.metadata().map_err(|e| os_error(e, "fstat"))?.len(),
+    };
+    let bytes = read_sized(&mut file, size).map_err(|e| os_error(e, "read"))?;
     Ok(Some(bytes))
+}
+
+/// Writes all of `bufs` at `fd`'s offset (one writev(2) when the kernel takes them whole). The fd stays open:
+/// the caller owns it and keeps it open until this returns.
+fn write_fd(fd: i32, bufs: &[Buffer]) -> io::Result<()> {
+    // SAFETY: the caller keeps `fd` open for the duration of the call (see FILE_OP_WRITE_FD); ManuallyDrop
+    // never closes it.
+    let mut file = ManuallyDrop::new(unsafe { File::from_raw_fd(fd) });
+    let mut slices: Vec<IoSlice> = bufs.iter().filter(|b| !b.is_empty()).map(|b| IoSlice::new(b)).collect();
+    let mut rest = &mut slices[..];
+    while !rest.is_empty() {
+        match file.write_vectored(rest) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(k) => IoSlice::advance_slices(&mut rest, k),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// `write_fd`, then whether the file still has a name (fstat's link count), as `append_linked` but on an fd
+/// kept open: false once another writer renamed a new file over it or removed it.
+fn append_fd_linked(fd: i32, data: &Buffer) -> Result<bool> {
+    write_fd(fd, std::slice::from_ref(data)).map_err(|e| os_error(e, "write"))?;
+    // SAFETY: as in write_fd.
+    let file = ManuallyDrop::new(unsafe { File::from_raw_fd(fd) });
+    file.metadata().map(|m| m.nlink() > 0).map_err(|e| os_error(e, "fstat"))
 }
 
 /// One operation of a `fileOpsAsync` batch, as the TS face asks for it.
@@ -136,6 +198,10 @@ pub struct FileOp {
     /// Shards: bytes per frame; the HighwayHash key (absent: read without checking, as `verify` false).
     pub stride: Option<u32>,
     pub key: Option<Buffer>,
+    /// Write fd, append fd: an open file descriptor the caller keeps open until the operation settles.
+    pub fd: Option<i32>,
+    /// Write fd: the buffers, written in order.
+    pub datas: Option<Vec<Buffer>>,
 }
 
 /// Whole file, or null when it (or a parent) is missing; with `known`, its identity too (see `read_if_changed`).
@@ -160,6 +226,14 @@ pub const FILE_OP_UNLINK: u32 = 5;
 /// `readShardsFramesAsync` does: a GET's first batch in the same task as its metadata checks (one pool trip).
 #[napi]
 pub const FILE_OP_SHARDS: u32 = 6;
+/// Writes `datas` at the offset of the open `fd` (`path` only names it in errors): the shard files of a block
+/// written in one pool task (erasure/shard-writer.ts), not one task per drive.
+#[napi]
+pub const FILE_OP_WRITE_FD: u32 = 7;
+/// Appends `data` to the open `fd` (opened for appending) and tells whether the file still had its name after
+/// the write, as FILE_OP_APPEND_LINKED without the open and close (a listing journal kept open).
+#[napi]
+pub const FILE_OP_APPEND_FD: u32 = 8;
 
 /// What one operation of a batch gave.
 #[napi(object)]
@@ -187,6 +261,8 @@ pub enum Op {
     AppendLinked { path: String, data: Buffer },
     Atomic { tmp: String, data: Buffer, path: String },
     Unlink { path: String },
+    WriteFd { fd: i32, datas: Vec<Buffer> },
+    AppendFd { fd: i32, data: Buffer },
     Shards { paths: Vec<String>, positions: Vec<i64>, outs: Vec<Buffer>, stride: usize, key: Option<Key> },
 }
 
@@ -203,14 +279,14 @@ pub struct Done {
 fn read_if_changed(path: &str, known: Option<&str>) -> Result<Done> {
     let Some(known) = known else {
         // No identity wanted: open + read + close (no stat).
-        return Ok(read_whole(path)?.map_or_else(Done::default, |bytes| Done {
+        return Ok(read_whole(path, None)?.map_or_else(Done::default, |bytes| Done {
             found: true,
             bytes: Some(bytes),
             ..Done::default()
         }));
     };
-    let (id, ctime_ms) = match fs::metadata(path) {
-        Ok(m) => (identity(&m), m.ctime() as f64 * 1000.0 + m.ctime_nsec() as f64 / 1e6),
+    let (id, ctime_ms, size) = match fs::metadata(path) {
+        Ok(m) => (identity(&m), m.ctime() as f64 * 1000.0 + m.ctime_nsec() as f64 / 1e6, m.size()),
         Err(e) if absent(&e) => return Ok(Done::default()),
         Err(e) => return Err(os_error(e, "stat")),
     };
@@ -218,7 +294,7 @@ fn read_if_changed(path: &str, known: Option<&str>) -> Result<Done> {
         return Ok(Done { found: true, id, ctime_ms, ..Done::default() });
     }
     // Read after the stat: if the file changes in between, the next stat differs from `id`.
-    Ok(match read_whole(path)? {
+    Ok(match read_whole(path, Some(size))? {
         Some(bytes) => Done { found: true, id, ctime_ms, bytes: Some(bytes), ..Done::default() },
         None => Done::default(),
     })
@@ -239,6 +315,10 @@ impl Op {
                 })
                 .map(|()| Done::default()),
             Op::Unlink { path } => fs::remove_file(path).map(|()| Done::default()).map_err(|e| os_error(e, "unlink")),
+            Op::WriteFd { fd, datas } => {
+                write_fd(*fd, datas).map(|()| Done::default()).map_err(|e| os_error(e, "write"))
+            }
+            Op::AppendFd { fd, data } => append_fd_linked(*fd, data).map(|linked| Done { linked, ..Done::default() }),
             Op::Shards { paths, positions, outs, stride, key } => {
                 let mut bad = Vec::with_capacity(paths.len());
                 for ((path, position), out) in paths.iter().zip(positions.iter()).zip(outs.iter_mut()) {
@@ -327,6 +407,14 @@ pub fn file_ops_async(ops: Vec<FileOp>) -> Result<AsyncTask<FileOpsTask>> {
                 },
                 FILE_OP_UNLINK => Op::Unlink { path: o.path },
                 FILE_OP_SHARDS => shards_op(o)?,
+                FILE_OP_WRITE_FD => Op::WriteFd {
+                    fd: o.fd.filter(|&fd| fd >= 0).ok_or_else(|| missing("fd"))?,
+                    datas: o.datas.ok_or_else(|| missing("datas"))?,
+                },
+                FILE_OP_APPEND_FD => Op::AppendFd {
+                    fd: o.fd.filter(|&fd| fd >= 0).ok_or_else(|| missing("fd"))?,
+                    data: o.data.ok_or_else(|| missing("data"))?,
+                },
                 k => return Err(Error::new(Status::InvalidArg, format!("unknown file op {k}"))),
             })
         })

@@ -53,11 +53,13 @@ describe('@cairn/native exports', () => {
         'verifyChunkSignatures',
         'verifyChunkSignaturesAsync',
         // storage's whole-file reads, writes and removals, one pool task each (files.ts)
+        'appendFd',
         'appendFileLinked',
         'readFile',
         'readFileIfChanged',
         'readShardsFramesQueued',
         'unlinkFile',
+        'writeFd',
         'writeFile',
         'writeFileAtomic',
         // sealed packages of encrypted data (aead.ts)

@@ -15,11 +15,19 @@ import {
   writeFile as fsWriteFile,
 } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants as fsConstants, openSync } from 'node:fs';
+import { closeSync, constants as fsConstants, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendFileLinked, readFile, readFileIfChanged, writeFile, writeFileAtomic } from '../index.js';
+import {
+  appendFd,
+  appendFileLinked,
+  readFile,
+  readFileIfChanged,
+  writeFd,
+  writeFile,
+  writeFileAtomic,
+} from '../index.js';
 import { seededRandom } from '../../test/helpers/random.js';
 
 let dir: string;
@@ -154,6 +162,61 @@ describe('readFile and readFileIfChanged', () => {
     const c = (await readFileIfChanged(p, b.id))!;
     expect(c.id).not.toBe(b.id);
     expect(c.bytes!.toString()).toBe('AGAIN');
+  });
+});
+
+describe('writeFd and appendFd (a file the caller keeps open)', () => {
+  it('writeFd writes the buffers in order at the offset, leaves the file open; a closed fd fails with EBADF', async () => {
+    const p = join(dir, 'shard');
+    const fd = openSync(p, 'w');
+    try {
+      const parts = [Buffer.alloc(300_000, 1), Buffer.alloc(0), Buffer.from('tail'), Buffer.alloc(70_000, 2)];
+      // Two writes of one queue asked together share a task, in order.
+      await Promise.all([writeFd(fd, parts.slice(0, 2), p, 'block'), writeFd(fd, parts.slice(2), p, 'block')]);
+      await writeFd(fd, [Buffer.from('!')], p);
+      expect((await fsReadFile(p)).equals(Buffer.concat([...parts, Buffer.from('!')]))).toBe(true);
+    } finally {
+      closeSync(fd);
+    }
+    await expect(writeFd(fd, [Buffer.from('x')], p)).rejects.toMatchObject({
+      code: 'EBADF',
+      syscall: 'write',
+      path: p,
+    });
+  });
+
+  it('appendFd appends and tells whether the file still has its name: false once replaced or removed', async () => {
+    const p = join(dir, 'kept-journal');
+    const fd = openSync(p, 'a');
+    try {
+      expect(await appendFd(fd, Buffer.from('one\n'), p)).toBe(true);
+      await fsWriteFile(`${p}.new`, 'compacted\n');
+      await rename(`${p}.new`, p);
+      // Written to the old file (gone): false, and the new file is untouched.
+      expect(await appendFd(fd, Buffer.from('two\n'), p)).toBe(false);
+      expect(await fsReadFile(p, 'utf8')).toBe('compacted\n');
+    } finally {
+      closeSync(fd);
+    }
+    const again = openSync(p, 'a');
+    try {
+      expect(await appendFd(again, Buffer.from('three\n'), p)).toBe(true);
+      expect(await fsReadFile(p, 'utf8')).toBe('compacted\nthree\n');
+      await rm(p);
+      expect(await appendFd(again, Buffer.from('four\n'), p)).toBe(false);
+    } finally {
+      closeSync(again);
+    }
+  });
+});
+
+describe('readFile of a file larger than its stat says', () => {
+  it('reads it whole (a /proc file stats as 0 bytes)', async () => {
+    const got = (await readFile('/proc/self/status'))!.toString();
+    expect(got.startsWith('Name:')).toBe(true);
+    expect(got.endsWith('\n')).toBe(true);
+    expect(got.split('\n').length).toBeGreaterThan(20);
+    expect(readFileSync('/proc/self/status', 'utf8').split('\n').length).toBe(got.split('\n').length);
   });
 });
 

@@ -47,8 +47,11 @@ export interface ShardSource {
 
 /** A shard file being written: frames in order, then closed (or aborted, leaving a partial file to clean up). */
 export interface ShardSink {
-  /** Appends the buffers; resolves once they are written (or accepted by a bounded send buffer). */
-  write(bufs: Buffer[]): Promise<void>;
+  /**
+   * Appends the buffers; resolves once they are written (or accepted by a bounded send buffer). `group`: the
+   * writes of one block to the drives of a set, asked for in one turn; a local drive's share one pool task.
+   */
+  write(bufs: Buffer[], group?: string): Promise<void>;
   /** Ends the file; a failure here means the bytes may be lost. */
   close(): Promise<void>;
   abort(): Promise<void>;

@@ -9,6 +9,7 @@ import {
   readFile,
   readFileIfChanged,
   type SharedBytes,
+  writeFd,
   writeFile,
   writeFileAtomic,
 } from '@cairn/native';
@@ -22,6 +23,7 @@ import {
   type ShardSource,
   TMP_DIR,
 } from './drive.js';
+import { KeptAppends } from './kept-appends.js';
 import { fileSource } from './local-shard.js';
 import { type IfChanged, ReadCache } from './read-cache.js';
 
@@ -56,6 +58,7 @@ export class LocalDrive implements Drive {
   lastError: string | undefined;
 
   private readonly cache = new ReadCache(CACHED_MAX_BYTES);
+  private readonly appends = new KeptAppends();
   /** At most this many bytes kept by readCached (a worker's share of CACHED_MAX_BYTES). */
   get cachedMaxBytes(): number {
     return this.cache.maxBytes;
@@ -167,9 +170,12 @@ export class LocalDrive implements Drive {
 
   async append(rel: string, data: Buffer | string, checkLinked = false): Promise<boolean> {
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    if (checkLinked) return appendFileLinked(this.abs(rel), buf, this.root);
+    const abs = this.abs(rel);
+    // Through the file kept open; replaced or removed since it was opened: to the file at the path now.
+    if (await this.appends.append(abs, buf, this.root)) return true;
+    if (checkLinked) return appendFileLinked(abs, buf, this.root);
     // A failed close is an error too (written data may be lost).
-    await writeFile(this.abs(rel), buf, true, this.root);
+    await writeFile(abs, buf, true, this.root);
     return true;
   }
 
@@ -201,17 +207,27 @@ export class LocalDrive implements Drive {
 
   async createShard(rel: string): Promise<ShardSink> {
     await this.mkdirs(dirname(rel));
-    const fh = await open(this.abs(rel), 'w');
+    const path = this.abs(rel);
+    const fh = await open(path, 'w');
     let closed = false;
+    /** The write under way (native, on the fd): the file is closed only after it. */
+    let writing: Promise<unknown> = Promise.resolve();
     return {
-      write: async (bufs) => void (await fh.writev(bufs)),
+      // The writes of one `group` asked for in one turn (a block's shards on the set's drives) share a pool task.
+      write: (bufs, group) => {
+        const w = writeFd(fh.fd, bufs, path, group);
+        writing = w.catch(() => {});
+        return w;
+      },
       close: async () => {
         closed = true;
+        await writing;
         await fh.close();
       },
       abort: async () => {
         if (closed) return;
         closed = true;
+        await writing;
         await fh.close().catch(() => {});
       },
     };
@@ -250,6 +266,7 @@ export class LocalDrive implements Drive {
   async renameInto(fromRel: string, toRel: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
+        this.appends.dropUnder(this.abs(fromRel));
         await rename(this.abs(fromRel), this.abs(toRel));
         return;
       } catch (e) {
@@ -297,10 +314,12 @@ export class LocalDrive implements Drive {
   }
 
   async remove(rel: string): Promise<void> {
+    this.appends.dropUnder(this.abs(rel));
     await rm(this.abs(rel), { recursive: true, force: true });
   }
 
   async unlinkIfExists(rel: string): Promise<void> {
+    this.appends.dropUnder(this.abs(rel));
     try {
       await unlink(this.abs(rel));
     } catch (e) {

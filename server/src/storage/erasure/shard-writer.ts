@@ -62,7 +62,7 @@ export class ShardWriter {
       this.files!.map(async (fh, i) => {
         if (!fh) return;
         try {
-          await fh.write(perDrive[i]);
+          await fh.write(perDrive[i], this.fileRel);
         } catch (e) {
           this.errors[i] = errCode(e) ?? String(e);
           this.files![i] = null;

@@ -11,8 +11,11 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { appendFd } from '@cairn/native';
 
-/** Files kept open per drive (per worker): the journals of the folders written to most recently. */
-const KEPT_FILES = 16;
+/**
+ * Files kept open per drive (per worker): the journals of the folders written to most recently. warp's PUTs go
+ * to 32 prefixes (one per client): 16 missed on every append.
+ */
+const KEPT_FILES = 64;
 
 interface Kept {
   fh: FileHandle;

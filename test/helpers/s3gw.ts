@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { type CairnServer, s3Gateway, type ServerOptions } from '@cairn/server';
+import { type CairnServer, s3Gateway, type ServerOptions, type SpliceMode } from '@cairn/server';
 import { ALT, type ClientOptions, makeClient, ROOT, startTestServer, type TestServer } from './cairn.js';
 
 /** The backend's only user: the gateway signs its requests with these. */
@@ -31,8 +31,8 @@ export async function startS3Gateway(
   opts: Partial<ServerOptions> & {
     backendCredentials?: { accessKey: string; secretKey: string };
     stateDir?: string;
-    /** GET bodies spliced from socket to socket (default true, as CAIRN_GATEWAY_SPLICE). */
-    splice?: boolean;
+    /** When GET bodies are spliced from socket to socket (CAIRN_GATEWAY_SPLICE; default auto: never to a test's client). */
+    splice?: SpliceMode;
   } = {},
 ): Promise<S3Gateway> {
   const { backendCredentials, stateDir: given, splice, ...serverOpts } = opts;

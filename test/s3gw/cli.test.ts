@@ -67,12 +67,14 @@ it('the command line needs one URL, the backend credentials, a state folder and 
     secretKey: 's',
     region: undefined,
     stateDir: '/tmp/state',
-    splice: true,
+    splice: 'auto',
   });
-  expect(parseS3Args(['http://a:1'], { ...env, CAIRN_GATEWAY_SPLICE: 'off' }).backend?.splice).toBe(false);
-  expect(() => parseS3Args(['http://a:1'], { ...env, CAIRN_GATEWAY_SPLICE: 'yes' })).toThrow(
-    /SPLICE must be on or off/,
-  );
+  for (const mode of ['auto', 'on', 'off'])
+    expect(parseS3Args(['http://a:1'], { ...env, CAIRN_GATEWAY_SPLICE: mode }).backend?.splice).toBe(mode);
+  for (const bad of ['yes', 'true', 'ON'])
+    expect(() => parseS3Args(['http://a:1'], { ...env, CAIRN_GATEWAY_SPLICE: bad })).toThrow(
+      /SPLICE must be auto, on or off/,
+    );
   expect(() => parseS3Args([], env)).toThrow(/one URL/);
   expect(() => parseS3Args(['/some/folder'], env)).toThrow(/not an http/);
   expect(() => parseS3Args(['http://a:1', 'http://b:2'], env)).toThrow(/one URL/);

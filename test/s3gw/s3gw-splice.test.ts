@@ -1,6 +1,8 @@
 // The S3 gateway's GET bodies moved from the backend's socket to the client's inside the kernel (splice(2) on a
 // thread named cairn-splice: @cairn/native spliceSockets, http1.ts, http/send-body.ts). The gateway runs in
 // this process, so its splice threads show in /proc/self/task while a client holds a transfer up by not reading.
+// The tests' clients are on this host: the default (CAIRN_GATEWAY_SPLICE=auto) sends them the bytes through node,
+// `on` splices to them as well (what auto does for a client on another host), `off` never splices.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
@@ -10,10 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../helpers/cairn.js';
 import { seededRandom } from '../helpers/random.js';
 import { backendClient, type S3Gateway, startBackend, startS3Gateway } from '../helpers/s3gw.js';
+import { onThisHost } from '../../server/src/http/send-body.js';
+import type { SpliceMode } from '../../server/src/storage/object-layer.js';
+import { Http1Client } from '../../server/src/storage/s3gw/http1.js';
 
 let backend: TestServer;
 let gw: S3Gateway;
 let plain: S3Gateway;
+let auto: S3Gateway;
 let be: S3Client;
 const rnd = seededRandom();
 const md5 = (b: Buffer | Uint8Array) => createHash('md5').update(b).digest('hex');
@@ -87,8 +93,9 @@ const getBody = async (s3: S3Client, key: string, range?: string) =>
 beforeAll(async () => {
   backend = await startBackend();
   be = backendClient(backend);
-  gw = await startS3Gateway(backend.url);
-  plain = await startS3Gateway(backend.url, { splice: false });
+  gw = await startS3Gateway(backend.url, { splice: 'on' });
+  plain = await startS3Gateway(backend.url, { splice: 'off' });
+  auto = await startS3Gateway(backend.url);
   await be.send(new CreateBucketCommand({ Bucket: 'data' }));
   await be.send(new PutObjectCommand({ Bucket: 'data', Key: 'big', Body: big }));
   await be.send(new PutObjectCommand({ Bucket: 'data', Key: 'small', Body: big.subarray(0, 300_000) }));
@@ -96,6 +103,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw?.close();
   await plain?.close();
+  await auto?.close();
   await backend?.close();
 });
 
@@ -141,5 +149,54 @@ describe('a GET body spliced from the backend’s socket to the client’s', () 
     await new Promise((r) => setTimeout(r, 500));
     expect(spliceThreads()).toBe(0);
     expect(md5(await held.finish())).toBe(md5(big));
+  });
+
+  it('by default (auto) a client on this host gets the body through node: no splice thread, same bytes', async () => {
+    const held = await pausedGet(auto, 'big');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(spliceThreads()).toBe(0);
+    expect(md5(await held.finish())).toBe(md5(big));
+    expect(await getBody(auto.client(), 'big', 'bytes=5-')).toBe(md5(big.subarray(5)));
+  });
+});
+
+describe('which clients are on this host (onThisHost)', () => {
+  it('loopback addresses and the socket’s own address are; any other address is not', () => {
+    for (const [remoteAddress, localAddress] of [
+      ['127.0.0.1', '127.0.0.1'],
+      ['127.3.2.1', '127.0.0.1'],
+      ['::1', '::1'],
+      ['::ffff:127.0.0.1', '::ffff:127.0.0.1'],
+      ['::FFFF:127.0.0.9', '::'],
+      ['10.1.2.3', '10.1.2.3'],
+      ['::ffff:10.1.2.3', '10.1.2.3'],
+      ['fd00::5', 'fd00::5'],
+      [undefined, '10.1.2.3'],
+    ])
+      expect(onThisHost({ remoteAddress, localAddress }), String(remoteAddress)).toBe(true);
+    for (const [remoteAddress, localAddress] of [
+      ['10.1.2.4', '10.1.2.3'],
+      ['::ffff:10.1.2.4', '::ffff:10.1.2.3'],
+      ['128.0.0.1', '127.0.0.1'],
+      ['1270.0.0.1', '10.0.0.1'],
+      ['fd00::6', 'fd00::5'],
+      ['::2', '::1'],
+      ['::ffff:127.0.0.1x', '10.0.0.1'],
+    ])
+      expect(onThisHost({ remoteAddress, localAddress }), remoteAddress).toBe(false);
+  });
+
+  it('auto splices only to another host, on to both, off to neither', () => {
+    const client = (splice?: SpliceMode) =>
+      new Http1Client(new URL('http://127.0.0.1:1'), { connectTimeoutMs: 1000, idleTimeoutMs: 1000, splice });
+    for (const [mode, local, remote] of [
+      [undefined, false, true],
+      ['auto', false, true],
+      ['on', true, true],
+      ['off', false, false],
+    ] as const) {
+      expect(client(mode).splicesTo(true), `${mode} local`).toBe(local);
+      expect(client(mode).splicesTo(false), `${mode} remote`).toBe(remote);
+    }
   });
 });

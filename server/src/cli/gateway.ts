@@ -9,6 +9,7 @@ import { checkTargets } from '../api/notify/target.js';
 import { notifyTargetsFromEnv } from '../api/notify/targets.js';
 import { loudly, serveUntilStopped, serverOptions } from '../cluster/serve.js';
 import { nasGateway, s3Gateway } from '../storage/index.js';
+import type { SpliceMode } from '../storage/object-layer.js';
 import { parseServerArgs, tuningFromEnv } from './server.js';
 
 export const GATEWAY_USAGE = `Usage: cairn gateway <kind> ...
@@ -91,8 +92,10 @@ export const S3_USAGE = `Usage: cairn gateway s3 [--address HOST:PORT] [--certs-
 Environment:
   CAIRN_GATEWAY_ACCESS_KEY, CAIRN_GATEWAY_SECRET_KEY   the backend's credentials (needed)
   CAIRN_GATEWAY_REGION      the backend's region (default us-east-1)
-  CAIRN_GATEWAY_SPLICE      on (default): object bytes of GETs over plain HTTP on both sides move from the
-                            backend's socket to the client's inside the kernel (Linux splice); off: through node
+  CAIRN_GATEWAY_SPLICE      auto (default), on or off: whether object bytes of GETs over plain HTTP on both
+                            sides move from the backend's socket to the client's inside the kernel (Linux
+                            splice) instead of through node; auto: only to clients on another host (to a client
+                            on this host, through node is cheaper and faster)
   CAIRN_GATEWAY_STATE_DIR   local folder of Cairn's own state: IAM users and policies, the bucket
                             configurations Cairn applies (policy, CORS, tags, notifications) (needed)
   and as for cairn server: CAIRN_ROOT_USER/PASSWORD (clients authenticate to Cairn, not to the backend),
@@ -100,6 +103,8 @@ Environment:
 Backend unreachable, timing out or answering 5xx: 503 ServiceUnavailable. Refused (501 NotImplemented):
 versioning, object lock, replication, lifecycle rules and tiers, Cairn's server-side encryption.
 `;
+
+const SPLICE_MODES: readonly SpliceMode[] = ['auto', 'on', 'off'];
 
 /** The S3 gateway's command line: the server's options, one URL, one worker, the backend from the environment. */
 export function parseS3Args(argv: string[], env: NodeJS.ProcessEnv = {}) {
@@ -127,11 +132,11 @@ export function parseS3Args(argv: string[], env: NodeJS.ProcessEnv = {}) {
     throw new Error('CAIRN_GATEWAY_ACCESS_KEY and CAIRN_GATEWAY_SECRET_KEY (the backend credentials) are needed');
   const stateDir = env.CAIRN_GATEWAY_STATE_DIR;
   if (!stateDir) throw new Error("CAIRN_GATEWAY_STATE_DIR (the local folder of Cairn's own state) is needed");
-  const splice = env.CAIRN_GATEWAY_SPLICE ?? 'on';
-  if (splice !== 'on' && splice !== 'off') throw new Error(`CAIRN_GATEWAY_SPLICE must be on or off, not ${splice}`);
+  const splice = (env.CAIRN_GATEWAY_SPLICE ?? 'auto') as SpliceMode;
+  if (!SPLICE_MODES.includes(splice)) throw new Error(`CAIRN_GATEWAY_SPLICE must be auto, on or off, not ${splice}`);
   return {
     ...args,
-    backend: { url, accessKey, secretKey, region: env.CAIRN_GATEWAY_REGION, stateDir, splice: splice === 'on' },
+    backend: { url, accessKey, secretKey, region: env.CAIRN_GATEWAY_REGION, stateDir, splice },
   };
 }
 

@@ -3,7 +3,8 @@
 // chunk back (`recycle`), so big reads reuse memory instead of churning the GC (see buffer-pool.ts).
 // Backpressure as pipe does it: stop reading when the socket's buffer is full, resume on 'drain'.
 // A body that can splice (the S3 gateway's, from its backend's plain socket: SplicingBody) going to a plain
-// socket sends its rest from socket to socket inside the kernel instead, once what it read already is written.
+// socket sends its rest from socket to socket inside the kernel instead, once what it read already is written;
+// the body is told whether the client is on this host (it splices to those only when told to: SpliceMode).
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -28,7 +29,8 @@ export function sendRecycling(reply: FastifyReply, body: RecyclingStream): void 
   // Raw bytes on the socket need an answer framed by its Content-Length (not chunked).
   const framed = headers['content-length'] !== undefined && headers['transfer-encoding'] === undefined;
   const fd = framed ? plainSocketFd(res.socket) : undefined;
-  const handOver = fd === undefined ? undefined : (body as Partial<SplicingBody>).spliceInto?.();
+  const handOver =
+    fd === undefined ? undefined : (body as Partial<SplicingBody>).spliceInto?.({ local: onThisHost(res.socket!) });
   if (fd !== undefined && handOver) return sendSpliced(reply, body, handOver, fd);
   const done = (chunk: Buffer) => (err?: Error | null) => {
     if (!err) body.recycle(chunk); // on error the socket may still hold it: leave it to the GC
@@ -54,6 +56,19 @@ function plainSocketFd(socket: Socket | null): number | undefined {
   const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
   return typeof fd === 'number' && fd >= 0 ? fd : undefined;
 }
+
+/**
+ * The socket's peer is on this host: a loopback address (127.0.0.0/8, ::1, either IPv4-mapped) or the address
+ * the socket itself has (a client reaching one of the host's own addresses). Another address of this host
+ * than the one connected to is not seen (the kernel picks the connected address as the source).
+ */
+export function onThisHost(socket: { remoteAddress?: string; localAddress?: string }): boolean {
+  const peer = unmapped(socket.remoteAddress);
+  if (!peer) return true; // no address (a socket already closed): nothing to decide on
+  return peer === unmapped(socket.localAddress) || peer === '::1' || /^127\.\d+\.\d+\.\d+$/.test(peer);
+}
+
+const unmapped = (a: string | undefined) => (a?.toLowerCase().startsWith('::ffff:') ? a.slice(7) : a);
 
 /**
  * The chunks the body read before the hand-over go through node (the answer's head with the first); once

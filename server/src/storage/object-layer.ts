@@ -260,12 +260,21 @@ export interface RecyclingBody {
 /**
  * A GET body whose rest can move from a socket to the client's socket inside the kernel (the S3 gateway's
  * backend answers over plain HTTP: @cairn/native spliceSockets). `spliceInto` stops the body's own reading and
- * answers what it had read already and how to move the rest, or undefined when it cannot (TLS, little left),
- * in which case the body reads on as before. Optional for consumers.
+ * answers what it had read already and how to move the rest, or undefined when it cannot (TLS, little left) or
+ * should not (`to.local`: the client is on this host, see SpliceMode), in which case the body reads on as
+ * before. Optional for consumers.
  */
 export interface SplicingBody {
-  spliceInto(): SpliceHandOver | undefined;
+  spliceInto(to: { local: boolean }): SpliceHandOver | undefined;
 }
+
+/**
+ * When a body splices (CAIRN_GATEWAY_SPLICE): `auto` only to a client on another host, `on` always, `off` never.
+ * To a client on this host (loopback) a splice costs the machine more than copying through node: the kernel runs
+ * the client's receive work in the splice's sends, and the client's ACKs run the sends that waited on its
+ * window, so the client pays back more CPU than the gateway saves, and the GET is slower (bench/s3gw).
+ */
+export type SpliceMode = 'auto' | 'on' | 'off';
 
 export interface SpliceHandOver {
   /** Read before the hand-over: written to the client first. */

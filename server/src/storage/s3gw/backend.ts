@@ -4,7 +4,7 @@
 // backend's answers into Cairn's S3 errors. Object bytes are read without it (raw-get.ts: measured faster).
 import { S3_ERRORS, S3Error, type S3ErrorCode } from '../../errors.js';
 import { checksumHasher, type Hasher } from '../engine/checksum.js';
-import type { ChecksumAlgorithm } from '../object-layer.js';
+import type { ChecksumAlgorithm, SpliceMode } from '../object-layer.js';
 
 export type Sdk = typeof import('@aws-sdk/client-s3');
 export type Client = InstanceType<Sdk['S3Client']>;
@@ -27,10 +27,10 @@ export interface BackendOptions {
   /** A socket idle this long (no byte either way) is the backend down. Default 60 s. */
   idleTimeoutMs?: number;
   /**
-   * GET bodies over plain HTTP go from the backend's socket to a plain-HTTP client's inside the kernel
-   * (splice(2), http1.ts). Default true (CAIRN_GATEWAY_SPLICE=off: through node, for comparison).
+   * When GET bodies over plain HTTP go from the backend's socket to a plain-HTTP client's inside the kernel
+   * (splice(2), http1.ts) instead of through node: default auto, only to clients on another host (SpliceMode).
    */
-  splice?: boolean;
+  splice?: SpliceMode;
 }
 
 export async function backendClient(o: BackendOptions): Promise<Client> {

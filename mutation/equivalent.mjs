@@ -644,4 +644,12 @@ export const EQUIVALENT = [
     reason:
       'read by orderOf only: under SELECT * `output` is true before items is read, and outputAlias finds no alias on other items',
   },
+  {
+    file: 'select-engine/src/exec/timestamp.ts',
+    code: "'year'",
+    within: "year: 'year',",
+    replacement: '""',
+    reason:
+      "year is the coarsest precision: maxPrecision(p, 'year') is p, as maxPrecision(p, '') is (indexOf gives -1)",
+  },
 ];

@@ -9,7 +9,7 @@ import { startServer, type CairnServer } from '@cairn/server';
 import { afterAll, beforeAll } from 'vitest';
 import type { AdminTarget } from '../../server/src/cli/admin-client.js';
 import { ALT, ROOT, makeClient } from './cairn.js';
-import { remoteTarget } from './replication-config.js';
+import { remoteTarget, versionedBucket } from './replication-config.js';
 import { spawnCairn } from './cli.js';
 
 export { replicateAll, rule, versionedBucket } from './replication-config.js';
@@ -123,6 +123,29 @@ export async function addTarget(
   admin = ROOT,
 ) {
   return remoteTarget(from.url, bucket, to.host, targetBucket, creds, admin);
+}
+
+/** The changes `s` replicated to the target `arn` so far (its queue's count). */
+export const replicated = (s: Site, arn: string) =>
+  s.server.replicationStatus().find((t) => t.arn === arn)?.replicated ?? 0;
+
+/**
+ * One source and two targets: three sites named `name`-a, -b, -c, a versioned bucket `name` on A and `name`-b /
+ * `name`-c on B and C that TARGET_CREDS may replicate into, and A's targets for them (their ARNs). No rule yet.
+ */
+export async function fanOut(site: (name: string) => Promise<Site>, name: string) {
+  const [a, b, c] = [await site(`${name}-a`), await site(`${name}-b`), await site(`${name}-c`)];
+  await versionedBucket(a.client(), name);
+  for (const [s, bucket] of [
+    [b, `${name}-b`],
+    [c, `${name}-c`],
+  ] as const) {
+    await versionedBucket(s.client(), bucket);
+    await allowReplicator(s.client(), bucket);
+  }
+  const toB = await addTarget(a, name, b, `${name}-b`, TARGET_CREDS);
+  const toC = await addTarget(a, name, c, `${name}-c`, TARGET_CREDS);
+  return { a, b, c, toB, toC };
 }
 
 /** Every version of a bucket (delete markers too), newest first per key, as comparable rows. */

@@ -15,11 +15,12 @@ import { adminCall } from '../../server/src/cli/admin-client.js';
 import {
   POLL,
   TARGET_CREDS,
-  type Site,
   addTarget,
   allowReplicator,
   body,
+  fanOut,
   replicateAll,
+  replicated,
   rule,
   useSites,
   versionedBucket,
@@ -28,21 +29,9 @@ import {
 
 const { site } = useSites();
 
-const replicated = (s: Site, arn: string) => s.server.replicationStatus().find((t) => t.arn === arn)?.replicated ?? 0;
-
 describe('one source, two targets', () => {
   it('each target gets every change; one down meanwhile gets them once back; counts exact', async () => {
-    const [a, b, c] = [await site('fan-a'), await site('fan-b'), await site('fan-c')];
-    await versionedBucket(a.client(), 'fan');
-    for (const [s, bucket] of [
-      [b, 'fan-b'],
-      [c, 'fan-c'],
-    ] as const) {
-      await versionedBucket(s.client(), bucket);
-      await allowReplicator(s.client(), bucket);
-    }
-    const toB = await addTarget(a, 'fan', b, 'fan-b', TARGET_CREDS);
-    const toC = await addTarget(a, 'fan', c, 'fan-c', TARGET_CREDS);
+    const { a, b, c, toB, toC } = await fanOut(site, 'fan');
     await a.client().send(
       new PutBucketReplicationCommand({
         Bucket: 'fan',

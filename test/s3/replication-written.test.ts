@@ -17,35 +17,12 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { expect, it, vi } from 'vitest';
-import {
-  POLL,
-  TARGET_CREDS,
-  type Site,
-  addTarget,
-  allowReplicator,
-  body,
-  rule,
-  useSites,
-  versionedBucket,
-  versions,
-} from '../helpers/replication.js';
+import { POLL, body, fanOut, replicated, rule, useSites, versions } from '../helpers/replication.js';
 
 const { site } = useSites();
 
-const replicated = (s: Site, arn: string) => s.server.replicationStatus().find((t) => t.arn === arn)?.replicated ?? 0;
-
 it('copies, completed uploads and delete markers reach exactly the targets their rules name; COMPLETED once all have them, across a restart', async () => {
-  const [a, b, c] = [await site('wr-a'), await site('written-b'), await site('written-c')];
-  await versionedBucket(a.client(), 'written');
-  for (const [s, bucket] of [
-    [b, 'written-b'],
-    [c, 'written-c'],
-  ] as const) {
-    await versionedBucket(s.client(), bucket);
-    await allowReplicator(s.client(), bucket);
-  }
-  const toB = await addTarget(a, 'written', b, 'written-b', TARGET_CREDS);
-  const toC = await addTarget(a, 'written', c, 'written-c', TARGET_CREDS);
+  const { a, b, c, toB, toC } = await fanOut(site, 'written');
   await a.client().send(
     new PutBucketReplicationCommand({
       Bucket: 'written',

@@ -141,4 +141,9 @@ export interface Drive {
    * empty folder under it, on the parent's file system, never to be formatted or written.
    */
   unmounted(): Promise<boolean>;
+  /**
+   * Lets go of the files the drive keeps open between calls (a local drive's journals kept for appends): its
+   * storage is closing. A later call opens what it needs again.
+   */
+  release?(): Promise<void>;
 }

@@ -64,6 +64,19 @@ export class KeptAppends {
     }
   }
 
+  /** Closes every kept file (the drive's storage is closing); an append after this opens its file again. */
+  async closeAll(): Promise<void> {
+    const closing: Promise<void>[] = [];
+    for (const [abs, k] of this.files) {
+      this.files.delete(abs);
+      if (k.dropped) continue;
+      k.dropped = true;
+      // One still being appended to is closed when that append ends (append's finally).
+      if (k.busy === 0) closing.push(k.fh.close().catch(() => {}));
+    }
+    await Promise.all(closing);
+  }
+
   /** Closes the files kept under `absDir` (or that file): removed or moved away. */
   dropUnder(absDir: string): void {
     for (const [abs, k] of this.files) if (abs === absDir || abs.startsWith(`${absDir}/`)) this.drop(abs, k);

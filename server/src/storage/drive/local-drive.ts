@@ -100,6 +100,10 @@ export class LocalDrive implements Drive {
     this.mountExpected = true;
   }
 
+  release(): Promise<void> {
+    return this.appends.closeAll();
+  }
+
   async unmounted(): Promise<boolean> {
     if (this.mountedDevice === undefined && !this.mountExpected) return false;
     try {

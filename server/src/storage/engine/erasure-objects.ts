@@ -19,12 +19,11 @@ import type { HealResult } from '../heal/heal-object.js';
 import { Journals } from '../list/journal.js';
 import { ListingCache } from '../list/listing-cache.js';
 import { RemoteDrive } from '../rpc/remote-drive.js';
-import type { Change, ChangeBus, HeldLock, Locks } from '../coordination.js';
+import { type Change, type ChangeBus, type HeldLock, type Locks, KeyedMutex } from '../coordination.js';
 import { Buckets } from './buckets.js';
 import { ErasureSet, type SetDeps } from './erasure-set.js';
 import { openVersion, readBody, readEarly, readInline } from './get.js';
 import { bucketHasObjects, listObjectVersions, listObjects } from './listing.js';
-import { KeyedMutex } from './locks.js';
 import { Multipart } from './multipart.js';
 import { putObjectInSet } from './put.js';
 import { Reaper, dataDirId } from './reaper.js';
@@ -326,6 +325,9 @@ export class ErasureObjects implements L.ObjectLayer {
     await this.healer.stop();
     await this.reaper.flush();
     await this.journals.flush();
+    // Files the drives keep open (journals kept for appends) are let go: a closed server holds no descriptor on
+    // its drives (an operator's umount after a stop, a server started again in this process).
+    await Promise.all(this.sets.flatMap((set) => set.drives.map((d) => d.release?.())));
   }
 
   storageState(): Promise<L.SetState[]> {

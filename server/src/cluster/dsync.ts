@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { S3Error } from '../errors.js';
-import { KeyedMutex } from '../storage/engine/locks.js';
+import { KeyedMutex } from '../storage/coordination.js';
 import type { HeldLock, Locks, Release } from '../storage/index.js';
 import { LOCK_EXPIRY_MS, type LockCall, LockTable, TABLE_ROUTES, tableCall } from './lock-table.js';
 import type { PeerClient, PeerRoutes } from './peers.js';

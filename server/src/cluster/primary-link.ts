@@ -3,7 +3,7 @@
 // the primary sees at most one per worker and name. Changes from other workers are applied, then
 // acknowledged; one that fails to apply is acknowledged anyway (the publisher must not wait forever).
 import type { Change, ChangeBus, HeldLock, Locks, Release } from '../storage/index.js';
-import { KeyedMutex } from '../storage/engine/locks.js';
+import { KeyedMutex } from '../storage/coordination.js';
 import type { ToPrimary, ToWorker } from './protocol.js';
 
 export interface Channel {

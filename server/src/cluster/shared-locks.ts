@@ -15,9 +15,8 @@
 // (a notification lost would cost a second, not a hang). A worker that dies holding names (terminate(): it may
 // have stopped anywhere, even holding a bucket's mutex) is forgotten by the primary (`forgetWorker`), which
 // passes its names on and drops its waits, as the primary's own table does for a worker process.
-import type { HeldLock, Locks, Release } from '../storage/coordination.js';
+import { type HeldLock, type Locks, type Release, KeyedMutex } from '../storage/coordination.js';
 import { LEASE } from '../storage/decommission.js';
-import { KeyedMutex } from '../storage/engine/locks.js';
 
 const BUCKETS = 1024;
 const ENTRIES = 8;

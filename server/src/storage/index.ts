@@ -2,14 +2,13 @@
 // backend would implement) and its erasure-coded implementation on local drives (engine/erasure-objects.ts).
 // The server calls openStorage() once (openServerPools / openNodePools for several pools).
 import { silentLogger, type StorageContext, type StorageOptions } from './context.js';
-import { aloneBus } from './coordination.js';
+import { aloneBus, KeyedMutex } from './coordination.js';
 import { type Formatted, formatClusterDrives, formatDrives, openLayout } from './drive/format.js';
 import { TMP_DIR } from './drive/drive.js';
 import { CACHED_MAX_BYTES, LocalDrive } from './drive/local-drive.js';
 import { systemBucketWriter } from './engine/buckets.js';
 import { type Coordination, ErasureObjects } from './engine/erasure-objects.js';
 import { LISTING_CACHE_ENTRIES } from './list/listing-cache.js';
-import { KeyedMutex } from './engine/locks.js';
 import { BufferPool } from './erasure/buffer-pool.js';
 import { ReadAhead } from './engine/read-ahead.js';
 import { SharedReads } from './shared-reads.js';

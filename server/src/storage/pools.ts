@@ -11,9 +11,8 @@
 import type { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
 import type { Logger } from './context.js';
-import type { ChangeBus, HeldLock, Locks } from './coordination.js';
+import { type ChangeBus, type HeldLock, type Locks, KeyedMutex, withLock } from './coordination.js';
 import type { ErasureObjects } from './engine/erasure-objects.js';
-import { KeyedMutex, withLock } from './engine/locks.js';
 import { type Moved, moveKey } from './engine/move.js';
 import { Decommissions, LEASE } from './decommission.js';
 import type { PoolList } from './pool-list.js';

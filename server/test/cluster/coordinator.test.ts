@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Coordinator, type Peer } from '../../src/cluster/coordinator.js';
 import type { ToWorker } from '../../src/cluster/protocol.js';
 import { PrimaryLink } from '../../src/cluster/primary-link.js';
-import { KeyedMutex } from '../../src/storage/engine/locks.js';
+import { KeyedMutex } from '../../src/storage/coordination.js';
 
 function peer(slot: number): Peer & { got: ToWorker[] } {
   const got: ToWorker[] = [];

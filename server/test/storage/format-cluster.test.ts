@@ -10,8 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type Drive, SYS_DIR } from '../../src/storage/drive/drive.js';
 import { FORMAT_FILE, formatClusterDrives, FormatPending, type OpenDrive } from '../../src/storage/drive/format.js';
 import { LocalDrive } from '../../src/storage/drive/local-drive.js';
-import { aloneBus, type Locks } from '../../src/storage/coordination.js';
-import { KeyedMutex } from '../../src/storage/engine/locks.js';
+import { aloneBus, type Locks, KeyedMutex } from '../../src/storage/coordination.js';
 import { openStorage, SYSTEM_BUCKET } from '../../src/storage/index.js';
 import { drives } from './helpers.js';
 

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { TMP_DIR } from '../../src/storage/drive/drive.js';
 import { LocalDrive } from '../../src/storage/drive/local-drive.js';
-import { KeyedMutex } from '../../src/storage/engine/locks.js';
+import { KeyedMutex } from '../../src/storage/coordination.js';
 import { Journals, needsCompaction } from '../../src/storage/list/journal.js';
 import { drives } from './helpers.js';
 

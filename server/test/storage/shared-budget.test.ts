@@ -2,8 +2,7 @@
 // `cairn server --workers N`) keeps its share of the buffer pool and the read cache, so N workers hold
 // what one process alone would.
 import { afterEach, expect, it } from 'vitest';
-import { aloneBus } from '../../src/storage/coordination.js';
-import { KeyedMutex } from '../../src/storage/engine/locks.js';
+import { aloneBus, KeyedMutex } from '../../src/storage/coordination.js';
 import { driveLayout, type ErasureObjects, formatDrives, openStorage } from '../../src/storage/index.js';
 import { drives } from './helpers.js';
 

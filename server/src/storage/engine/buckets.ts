@@ -4,10 +4,9 @@
 // deleting a bucket take the bucket's lock and publish the new document on the change bus before they
 // return, so every process sharing the drives answers its next request with it.
 import { S3Error } from '../../errors.js';
-import type { BucketDoc, ChangeBus, Locks } from '../coordination.js';
+import { type BucketDoc, type ChangeBus, type Locks, withLock } from '../coordination.js';
 import { type Drive, SYS_DIR } from '../drive/drive.js';
 import { SYSTEM_BUCKET, type BucketConfig, type BucketInfo } from '../object-layer.js';
-import { withLock } from './locks.js';
 
 export const BUCKET_FILE = '_bucket.json';
 

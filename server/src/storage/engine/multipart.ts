@@ -21,8 +21,7 @@ import {
   multipartEtag,
 } from '../multipart-rules.js';
 import type { ErasureSet } from './erasure-set.js';
-import { withLock } from './locks.js';
-import type { Locks } from '../coordination.js';
+import { withLock, type Locks } from '../coordination.js';
 import { stagePart } from './put.js';
 import type { ErasureObjects } from './erasure-objects.js';
 import {

@@ -11,7 +11,7 @@
 import { basename, dirname } from 'node:path';
 import { type Drive, errCode, SYS_DIR } from '../drive/drive.js';
 import { readDriveMeta } from '../meta/versions.js';
-import { KeyedMutex } from './locks.js';
+import { KeyedMutex } from '../coordination.js';
 
 export const REAP_DIR = `${SYS_DIR}/reap`;
 /** Lines per generation of a process's log (per process, all drives together). */

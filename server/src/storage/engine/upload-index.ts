@@ -19,10 +19,9 @@
 // once a minute old with every drive of the set online. A file without a generation (a deployment older than the
 // index, a drive wiped) is rebuilt from the upload folders; a new bucket starts with an empty index.
 import { randomUUID } from 'node:crypto';
-import type { Locks } from '../coordination.js';
+import { type Locks, KeyedMutex, withLock } from '../coordination.js';
 import { type Drive, MULTIPART_DIR } from '../drive/drive.js';
 import type { ErasureSet } from './erasure-set.js';
-import { KeyedMutex, withLock } from './locks.js';
 
 export const UPLOAD_INDEX = '_uploads';
 /** A line naming an upload whose folder is gone is dropped after this long (its create may still be under way). */

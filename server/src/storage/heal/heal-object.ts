@@ -4,7 +4,7 @@
 import type { HealResult } from '../object-layer.js';
 import { basename, dirname } from 'node:path';
 import { objectLockName, type ErasureSet } from '../engine/erasure-set.js';
-import { withLock } from '../engine/locks.js';
+import { withLock } from '../coordination.js';
 import { partSources, type Opened } from '../engine/get.js';
 import { encodeMeta, META_NAME, type VersionRecord } from '../meta/meta-file.js';
 import { resolveVersions, toObjectInfo, versionKey } from '../meta/versions.js';

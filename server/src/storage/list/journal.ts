@@ -8,9 +8,8 @@
 // (held until they are written). Rewriting a journal (compaction, dropping an empty one) takes a lock of
 // its own; an append that finds its file replaced meanwhile writes its lines again to the new one, and the
 // compactor carries lines appended during its rewrite over as "pending".
-import type { Locks } from '../coordination.js';
+import { type Locks, withLock, type KeyedMutex } from '../coordination.js';
 import type { Drive } from '../drive/drive.js';
-import { withLock, type KeyedMutex } from '../engine/locks.js';
 import type { VersionRecord } from '../meta/meta-file.js';
 import { objectSize } from '../meta/versions.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { S3Error } from '../../errors.js';
 import { SYS_DIR } from '../drive/drive.js';
 import { validateBucketName } from '../engine/buckets.js';
-import { KeyedMutex } from '../engine/locks.js';
+import { KeyedMutex } from '../coordination.js';
 import { SYSTEM_BUCKET, type BucketConfig, type BucketInfo } from '../object-layer.js';
 import type { NasPaths } from './paths.js';
 import { readJson, type SideStore } from './side-store.js';

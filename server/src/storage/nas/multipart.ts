@@ -7,7 +7,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
-import { KeyedMutex } from '../engine/locks.js';
+import { KeyedMutex } from '../coordination.js';
 import {
   checkChecksumChoice,
   checkExpectedSize,

@@ -5,7 +5,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { S3Error } from '../../errors.js';
-import { KeyedMutex } from '../engine/locks.js';
+import { KeyedMutex } from '../coordination.js';
 import type { BucketConfig } from '../object-layer.js';
 import { readJson, type SideStore } from '../nas/side-store.js';
 

@@ -12,7 +12,8 @@ const kernel = (native as unknown as { spliceSockets?: SpliceSockets }).spliceSo
  * Moves exactly `bytes` from the socket `fromFd` to the socket `toFd` (connected TCP sockets, non-blocking as
  * node's are); nothing else may read `fromFd` or write `toFd` until it settles. The kernel works on duplicates
  * of both descriptors, closed when it ends. Fails with a Node-style error (`code` 'EPIPE', 'ECONNRESET', ...),
- * or `code` 'ESHORT' when the source ended early, 'ETIMEDOUT' when neither socket moved for `idleMs`.
+ * or `code` 'ESHORT' when the source ended early, 'ETIMEDOUT' when neither socket moved for `idleMs` (a client
+ * that reads slowly counts as moving: its socket's send queue shrinks, though it may stay unwritable longer).
  */
 export async function spliceSockets(fromFd: number, toFd: number, bytes: number, idleMs: number): Promise<number> {
   if (!kernel) throw Object.assign(new Error('the native addon has no spliceSockets'), { code: 'ENOSYS' });

@@ -86,12 +86,20 @@ fn wait(from: RawFd, to: RawFd, want_in: bool, want_out: bool, idle_ms: i32) -> 
     }
 }
 
+/// Bytes in a TCP socket's send queue that the peer has not acknowledged yet (SIOCOUTQ); None if the kernel does
+/// not say. A client that reads, however slowly, makes this shrink.
+fn queued(fd: RawFd) -> Option<i32> {
+    let mut n: libc::c_int = 0;
+    // SAFETY: TIOCOUTQ (SIOCOUTQ on a socket) writes one int through the pointer; a failure is the return value.
+    (unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut n) } == 0).then_some(n)
+}
+
 #[derive(Debug)]
 enum Failure {
     Os(io::Error, &'static str),
     /// The source ended before `bytes` came.
     Short(u64),
-    /// Neither socket moved for `idle_ms`.
+    /// Neither socket moved, and the destination's send queue did not shrink, for `idle_ms`.
     Idle,
 }
 
@@ -127,9 +135,15 @@ fn transfer(from: RawFd, to: RawFd, bytes: u64, idle_ms: i32) -> std::result::Re
                 None => want_out = true,
             }
         }
-        if !moved
-            && (want_in || want_out)
-            && !wait(from, to, want_in, want_out, idle_ms).map_err(|e| Failure::Os(e, "poll"))?
+        if moved || !(want_in || want_out) {
+            continue;
+        }
+        // POLLOUT on a TCP socket needs about a third of its send buffer free: a client reading slowly but
+        // steadily can take longer than the idle time to free that much. A timeout counts as idle only if the
+        // client's send queue did not shrink meanwhile; if it did, the splice is tried again (it takes any room).
+        let before = if want_out { queued(to) } else { None };
+        if !wait(from, to, want_in, want_out, idle_ms).map_err(|e| Failure::Os(e, "poll"))?
+            && !matches!((before, queued(to)), (Some(b), Some(a)) if a < b)
         {
             return Err(Failure::Idle);
         }
@@ -140,7 +154,8 @@ fn transfer(from: RawFd, to: RawFd, bytes: u64, idle_ms: i32) -> std::result::Re
 /// Moves exactly `bytes` from socket `fromFd` to socket `toFd` in the kernel, on a thread of its own.
 /// Both are connected TCP sockets in non-blocking mode (node's); nothing else may read `fromFd` or write
 /// `toFd` until the promise settles. Resolves with `bytes`; rejects with `errno <n> <syscall>`, `short <n>`
-/// (the source ended after n bytes) or `idle` (neither socket moved for `idleMs`).
+/// (the source ended after n bytes) or `idle` (neither socket moved for `idleMs`, nor did the peer of `toFd`
+/// take any of what `toFd` holds queued).
 #[napi(ts_return_type = "Promise<number>")]
 pub fn splice_sockets(env: &Env, from_fd: i32, to_fd: i32, bytes: i64, idle_ms: u32) -> Result<Object<'_>> {
     if from_fd < 0 || to_fd < 0 || bytes < 0 {

@@ -9,7 +9,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,14 +45,21 @@ function ephemeralLow(): number {
   }
 }
 
-/** `n` distinct ports free now, at random below the ephemeral range (from 10000). */
-async function freePorts(n: number): Promise<number[]> {
+/**
+ * `n` distinct ports free now, at random below the ephemeral range (from 10000); `consecutive`: n in a row (one
+ * ellipsis names them: `http://127.0.0.1:{P...P+n-1}/…`).
+ */
+async function freePorts(n: number, consecutive = false): Promise<number[]> {
   const low = 10_000;
   const high = Math.max(low + 1000, ephemeralLow() - 1);
   const ports: number[] = [];
   while (ports.length < n) {
-    const port = low + Math.floor(Math.random() * (high - low + 1));
-    if (!ports.includes(port) && (await canListen(port))) ports.push(port);
+    const port =
+      consecutive && ports.length > 0
+        ? ports[ports.length - 1] + 1
+        : low + Math.floor(Math.random() * (high - low + 1));
+    if (!ports.includes(port) && port <= high && (await canListen(port))) ports.push(port);
+    else if (consecutive) ports.length = 0;
   }
   return ports;
 }
@@ -84,6 +91,13 @@ export interface ClusterOptions {
    * `drivesPerNode` drives per node (server pools: one ellipsis argument per pool, `folder(i, d)`'s folders).
    */
   args?: (urls: string[], c: LoopbackCluster) => string[];
+  /** The nodes' ports in a row (node i's is the first plus i), for `args` naming them with one ellipsis. */
+  consecutivePorts?: boolean;
+  /**
+   * Node `i`'s working directory (made before it starts). Endpoints under `/proc/self/cwd/` then name a folder of
+   * each node's own: pools of nodes whose ellipsis names the same folders on every node, on one machine.
+   */
+  cwd?: (i: number, c: LoopbackCluster) => string;
 }
 
 /** What a node logs while the deployment's format is not there yet (main.ts openNodeStorage). */
@@ -100,6 +114,7 @@ export class LoopbackCluster {
     readonly drivesPerNode: number,
     /** Node `i`'s certificates directory (https:// endpoints), or none (http://). */
     readonly certsDir?: (i: number) => string,
+    private readonly cwd?: (i: number, c: LoopbackCluster) => string,
   ) {}
 
   /** Starts `nodes` nodes of `drivesPerNode` drives each; resolves once every one serves S3. */
@@ -109,11 +124,17 @@ export class LoopbackCluster {
     env: NodeJS.ProcessEnv = {},
     opts: ClusterOptions = {},
   ): Promise<LoopbackCluster> {
-    const c = new LoopbackCluster(await mkdtemp(join(tmpdir(), 'cairn-cluster-')), drivesPerNode, opts.certsDir);
+    const c = new LoopbackCluster(
+      await mkdtemp(join(tmpdir(), 'cairn-cluster-')),
+      drivesPerNode,
+      opts.certsDir,
+      opts.cwd,
+    );
+    if (opts.cwd) for (let i = 0; i < nodes; i++) await mkdir(opts.cwd(i, c), { recursive: true });
     const scheme = opts.certsDir ? 'https' : 'http';
     await opts.prepare?.(c);
     for (let attempt = 1; ; attempt++) {
-      const ports = await freePorts(nodes);
+      const ports = await freePorts(nodes, opts.consecutivePorts);
       c.nodes = ports.map((port, index) => ({
         index,
         port,
@@ -175,13 +196,18 @@ export class LoopbackCluster {
     const via = this.nodes
       .filter((n) => this.links.has(`${i}>${n.index}`))
       .map((n) => `${n.url}=127.0.0.1:${this.links.get(`${i}>${n.index}`)!.port}`);
-    const child = spawnCairn(args, {
-      ...(via.length > 0 ? { CAIRN_TEST_INTERNODE_VIA: via.join(',') } : {}),
-      CAIRN_ROOT_USER: ROOT.accessKey,
-      CAIRN_ROOT_PASSWORD: opts.secret ?? ROOT.secretKey,
-      CAIRN_LOG_LEVEL: 'info',
-      ...opts.env,
-    });
+    const child = spawnCairn(
+      args,
+      {
+        ...(via.length > 0 ? { CAIRN_TEST_INTERNODE_VIA: via.join(',') } : {}),
+        CAIRN_ROOT_USER: ROOT.accessKey,
+        CAIRN_ROOT_PASSWORD: opts.secret ?? ROOT.secretKey,
+        CAIRN_LOG_LEVEL: 'info',
+        ...opts.env,
+      },
+      undefined,
+      this.cwd?.(i, this),
+    );
     node.child = child;
     const messages: string[] = (node.messages = []);
     const lines: ClusterNode['lines'] = (node.lines = []);

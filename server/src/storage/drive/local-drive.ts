@@ -42,6 +42,26 @@ export const CACHED_MAX_BYTES = 16 * 1024 * 1024;
  */
 const SETTLED_MS = 50;
 
+/** A relative path path.join would change after the root: empty, or with a leading, trailing or doubled `/`, or a `.` or `..` segment. */
+const NOT_PLAIN = /^$|^\/|\/$|\/\/|(?:^|\/)\.\.?(?:\/|$)/;
+
+/** path.join(root, '/'), what joinUnder appends a plain path to; undefined for a root that joins to `.` or ``. */
+export function rootPrefix(root: string): string | undefined {
+  const prefix = join(root, '/');
+  return join(root, 'x') === `${prefix}x` ? prefix : undefined;
+}
+
+/**
+ * path.join(root, rel), given `prefix` = rootPrefix(root): a plain `rel` (every path key-path.ts makes) is
+ * appended, without path.join's normalization of the whole string. That normalization was the largest
+ * allocation of a replicating source (bench/replication/README.md: ~65 KiB of the ~650 KiB a 1 MiB PUT and its
+ * copy allocate, from the writes' renames, shard files, journal appends and removals), and the GC's scavenges
+ * follow the bytes allocated.
+ */
+export function joinUnder(root: string, prefix: string | undefined, rel: string): string {
+  return prefix === undefined || NOT_PLAIN.test(rel) ? join(root, rel) : prefix + rel;
+}
+
 /**
  * A drive that is a folder of this machine. Whole-file reads and writes (metadata, journals, reap logs) are
  * steps of libuv pool tasks (@cairn/native's files: the operations asked for on one drive in one turn of the
@@ -87,6 +107,7 @@ export class LocalDrive implements Drive {
 
   constructor(readonly root: string) {
     this.prefix = join(root, '/');
+    this.plainPrefix = rootPrefix(root);
     this.mountedDevice = mountPointDevice(root);
   }
 
@@ -120,11 +141,13 @@ export class LocalDrive implements Drive {
 
   /** The absolute path of `rel`: for this class only (a remote drive has none). */
   private abs(rel: string): string {
-    return join(this.root, rel);
+    return joinUnder(this.root, this.plainPrefix, rel);
   }
 
   /** The root with one trailing separator (see `under`). */
   private readonly prefix: string;
+  /** rootPrefix(root): abs()'s (undefined: every path is joined). */
+  private readonly plainPrefix: string | undefined;
 
   /**
    * abs() for the paths of every GET (metadata files, shard files): key-path.ts's relative paths hold no `.`,

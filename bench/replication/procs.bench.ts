@@ -10,22 +10,30 @@
 //     [--workers N]     each server's --workers (default 1: one process, one thread serving)
 //     [--senders N]     senders per target (CAIRN_API_REPLICATION_MAX_WORKERS; default the server's, 8)
 //     [--replicate off] the same PUTs without a replication rule (the PUTs' own cost)
+//     [--node-options S] more node options for both servers (NODE_OPTIONS: `--max-semi-space-size=64`, ...)
 //     [--perf-map]      servers run with --perf-basic-prof (JavaScript names for `perf record -p PID`)
 //     [--gc]            each server's main-thread garbage collections during the run, by kind, with their pause
 //                       time (bench/load/gc-count.mjs preloaded)
+//     [--trace-gc]      each server's main-thread collections during the run by kind and V8's reason for them (V8's
+//                       --trace-gc, set by bench/load/gc-count.mjs, read back from the server logs): what makes the
+//                       GC run (allocation failure, external memory pressure, ...)
+//     [--profile DIR]   each server's main-thread CPU profile and sampling heap profile (collected objects kept)
+//                       over the run, written to DIR as <pid>.cpuprofile, .heapprofile and a .txt summary
+//                       (bench/load/profile.mjs preloaded)
 // The pids are printed first: `perf record -F 499 -g -p PID -- sleep 8` beside a run profiles one server.
 // The machine is shared: the CPU per object is the steadier figure (the rates and lags follow the load).
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { remoteTarget, replicateAll, versionedBucket } from '../../test/helpers/replication-config.js';
 import { signRequest } from '../../test/helpers/signed-request.js';
 import { sampleTree } from '../load/procstat.js';
+import { PROFILE_PRELOAD, waitForProfiles } from '../load/profiles.js';
 import { cairnCommand, DEFAULT_CAIRN_BIN, type ServerProcess, startCairn, stopServer } from '../load/servers.js';
 
 const { values } = parseArgs({
@@ -39,6 +47,9 @@ const { values } = parseArgs({
     replicate: { type: 'string', default: 'on' },
     'perf-map': { type: 'boolean', default: false },
     gc: { type: 'boolean', default: false },
+    profile: { type: 'string' },
+    'trace-gc': { type: 'boolean', default: false },
+    'node-options': { type: 'string' },
   },
 });
 const rate = Number(values.rate);
@@ -53,6 +64,8 @@ const base = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 
 const servers: ServerProcess[] = [];
 const gcFile = join(base, 'gc.jsonl');
 const gcPreload = join(dirname(fileURLToPath(import.meta.url)), '../load/gc-count.mjs');
+const profileDir = values.profile ? resolve(values.profile) : undefined;
+if (profileDir) await mkdir(profileDir, { recursive: true });
 
 /** Starts `cairn server` (the build's CLI) with its drives in base/<name>: its URL and pid once it serves. */
 async function server(name: string): Promise<{ url: string; pid: number }> {
@@ -60,15 +73,41 @@ async function server(name: string): Promise<{ url: string; pid: number }> {
   if (values.senders) env.CAIRN_API_REPLICATION_MAX_WORKERS = values.senders;
   const nodeOptions = [
     ...(values['perf-map'] ? ['--perf-basic-prof'] : []),
-    ...(values.gc ? [`--import=${gcPreload}`] : []),
+    ...(values.gc || values['trace-gc'] ? [`--import=${gcPreload}`] : []),
+    ...(profileDir ? [`--import=${PROFILE_PRELOAD}`] : []),
+    ...(values['node-options'] ? [values['node-options']] : []),
   ];
   if (nodeOptions.length > 0) env.NODE_OPTIONS = nodeOptions.join(' ');
   if (values.gc) env.CAIRN_BENCH_GC_FILE = gcFile;
+  if (profileDir) env.CAIRN_BENCH_PROFILE_DIR = profileDir;
+  if (values['trace-gc']) env.CAIRN_BENCH_TRACE_GC = '1';
   const dir = join(base, name);
   await mkdir(dir);
   const s = await startCairn(await cairnCommand(DEFAULT_CAIRN_BIN, false), dir, ROOT.accessKey, ROOT.secretKey, env);
   servers.push(s);
   return { url: s.url, pid: s.child.pid! };
+}
+
+/**
+ * V8's --trace-gc lines (`[pid:0x..]  1234 ms: Scavenge 10.1 (12.0) -> 9.8 (13.0) MB, pooled: 0 MB, 1.2 / 0.0 ms
+ * (average mu = 0.99, current mu = 0.98) allocation failure;`) counted by kind and reason, with their pause.
+ */
+function gcReasons(log: string): string {
+  const counts = new Map<string, { n: number; ms: number }>();
+  for (const line of log.split('\n')) {
+    const m = /\d ms: ([A-Za-z-]+(?: \([a-z]+\))?) .*? MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms/.exec(line);
+    const reason = /current mu = [\d.]+\) (.*)$/.exec(line);
+    if (!m || !reason) continue;
+    const k = `${m[1]}: ${reason[1].replace(/;\s*$/, '').trim()}`;
+    const c = counts.get(k) ?? { n: 0, ms: 0 };
+    c.n++;
+    c.ms += Number(m[2]);
+    counts.set(k, c);
+  }
+  return [...counts]
+    .sort((a, b) => b[1].n - a[1].n)
+    .map(([k, c]) => `${k} ${c.n} (${c.ms.toFixed(0)} ms)`)
+    .join('; ');
 }
 
 /** CPU seconds used so far by a server and every live process under it (threads are in their process's). */
@@ -144,13 +183,15 @@ try {
   if (replicate) await Promise.race([open, listening]);
 
   const body = randomBytes(size);
-  // The GC counts from here (each server appends what it counted so far and starts again).
+  // The GC counts from here (each server appends what it counted so far and starts again); the profiles start
+  // at the first mark and are written at the second.
   const gcMark = async () => {
-    if (!values.gc) return;
+    if (!values.gc && !profileDir) return;
     for (const pid of [source.pid, target.pid]) process.kill(pid, 'SIGUSR2');
     await new Promise((r) => setTimeout(r, 500));
   };
   await gcMark();
+  const logAt = await Promise.all(servers.map((s) => stat(s.log).then((st) => st.size)));
   const cpu0 = { source: await treeCpu(source.pid), target: await treeCpu(target.pid), client: process.cpuUsage() };
   t0 = performance.now();
   let next = 0;
@@ -181,6 +222,7 @@ try {
   stop.abort();
   await listening;
   await gcMark();
+  if (profileDir) await waitForProfiles(profileDir, [source.pid, target.pid]);
   // The second line each server wrote: the run's collections.
   const gcRuns = values.gc
     ? (await readFile(gcFile, 'utf8'))
@@ -194,6 +236,12 @@ try {
       .map(([kind, c]) => `${kind} ${c.n} (${c.ms.toFixed(0)} ms)`)
       .join(', ');
   };
+
+  // --trace-gc: each server's collections since the run began, by kind and reason.
+  const traced = values['trace-gc']
+    ? await Promise.all(servers.map(async (s, i) => gcReasons((await readFile(s.log)).subarray(logAt[i]).toString())))
+    : [];
+  const tracedOf = (pid: number) => traced[servers.findIndex((s) => s.child.pid === pid)] ?? '';
 
   const lags = answered.map((t, i) => Math.max(0, (arrived[i] ?? drained) - t)).sort((a, b) => a - b);
   const pct = (p: number) => lags[Math.min(lags.length - 1, Math.floor((p / 100) * lags.length))];
@@ -230,6 +278,12 @@ try {
       ? ([
           ['GCs of the source (main thread, pause)', gcOf(source.pid)],
           ['GCs of the target (main thread, pause)', gcOf(target.pid)],
+        ] as [string, string][])
+      : []),
+    ...(values['trace-gc']
+      ? ([
+          ['GCs of the source by reason (--trace-gc)', tracedOf(source.pid)],
+          ['GCs of the target by reason (--trace-gc)', tracedOf(target.pid)],
         ] as [string, string][])
       : []),
     ['target: lag under 1 s at 200/s', replicate && pct(99) < 1000 && rate >= 200 ? 'met' : 'not met'],

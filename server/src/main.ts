@@ -373,6 +373,13 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
       const served = storage;
       const { moveQueues } = http;
       served.beforeDrain = () => moveQueues(queuesOn(poolFolders[queuesPool(served, poolFolders)]));
+      // A node with drives in no other pool keeps its queues on the draining pool: it leaves with it, once its
+      // queued events are delivered (the drain waits for them).
+      served.queuedOn = (pool) =>
+        queuesPool(served, poolFolders) !== pool
+          ? 0
+          : http.notifyStatus().reduce((n, t) => n + t.queued, 0) +
+            http.replicationStatus().reduce((n, t) => n + t.queued, 0);
       // A worker that learnt of a drain while its queues opened (before it could be asked to move them) moves them.
       if (queuesPool(served, poolFolders) !== queuePool) await served.beforeDrain(queuePool);
     }

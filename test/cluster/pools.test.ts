@@ -3,6 +3,8 @@
 // nodes on one machine cannot share an ellipsis of folders). Each pool is formatted by its node under the first
 // pool's deployment id, one node writes the pool list; new keys land in every pool (placement by free space, over
 // the storage RPC for the other nodes' drives), and every node reads, lists, overwrites and deletes every key.
+// Node 1 has drives in pool 1 alone, so its event queues stay there and leave with it: the drain of pool 1 completes
+// only once the events node 1 queued (a webhook target down meanwhile) are delivered, none lost.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -13,6 +15,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutBucketNotificationConfigurationCommand,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -23,11 +26,14 @@ import { makeClient } from '../helpers/cairn.js';
 import { LoopbackCluster } from '../helpers/nodes.js';
 import { pattern } from '../helpers/object-bytes.js';
 import { ROOT } from '../helpers/users.js';
+import { WebhookReceiver } from '../helpers/webhook.js';
 
 const NODES = 3;
 const LEADS = "this node leads the server pools' decommissions";
 const BUCKET = 'pooled';
+const NOTIFIED = 'notified';
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const hook = new WebhookReceiver();
 
 let cluster: LoopbackCluster;
 let s3: S3Client[];
@@ -64,13 +70,20 @@ const statusOf = (p: Promise<unknown>) =>
   );
 
 beforeAll(async () => {
-  cluster = await LoopbackCluster.start(NODES, 4, {}, { args: (urls, c) => urls.map((u, n) => poolArg(u, n, c)) });
+  await hook.start();
+  cluster = await LoopbackCluster.start(
+    NODES,
+    4,
+    { CAIRN_NOTIFY_WEBHOOK_ENABLE_1: 'on', CAIRN_NOTIFY_WEBHOOK_ENDPOINT_1: hook.url },
+    { args: (urls, c) => urls.map((u, n) => poolArg(u, n, c)) },
+  );
   s3 = cluster.nodes.map((n) => makeClient(n.url));
 }, 240_000);
 
 afterAll(async () => {
   for (const c of s3 ?? []) c.destroy();
   await cluster?.remove();
+  await hook.stop();
 });
 
 describe('server pools of nodes', () => {
@@ -128,8 +141,30 @@ describe('server pools of nodes', () => {
     }
   });
 
-  it('a drain of pool 1, started through a node that does not lead, moves every key while every node reads them', async () => {
+  it('a drain of pool 1, started through a node that does not lead, moves every key while every node reads them; it completes once node 1’s queued events are delivered', async () => {
     const admin = (n: number) => ({ endpoint: cluster.nodes[n].url, region: 'us-east-1', ...ROOT });
+    const statusOf = async (n: number) =>
+      (
+        (await adminCall(admin(n), {
+          method: 'GET',
+          path: 'pools/status',
+          query: { pool: cluster.endpoints[0] },
+        })) as PoolStatus
+      ).decommissionInfo;
+    // Events of writes through node 1 (drives in pool 1 alone: its queues are on pool 1), the webhook down.
+    await s3[0].send(new CreateBucketCommand({ Bucket: NOTIFIED }));
+    await s3[0].send(
+      new PutBucketNotificationConfigurationCommand({
+        Bucket: NOTIFIED,
+        NotificationConfiguration: {
+          QueueConfigurations: [{ Id: 'c', QueueArn: 'arn:minio:sqs::1:webhook', Events: ['s3:ObjectCreated:*'] }],
+        },
+      }),
+    );
+    await hook.stop();
+    const events = Array.from({ length: 8 }, (_, i) => `e${i}`);
+    for (const [i, Key] of events.entries())
+      await s3[0].send(new PutObjectCommand({ Bucket: NOTIFIED, Key, Body: pattern(100 + i, 300 + i) }));
     await vi.waitFor(() => expect(cluster.nodes.filter((n) => n.messages.includes(LEADS))).toHaveLength(1), {
       timeout: 30_000,
       interval: 100,
@@ -158,20 +193,27 @@ describe('server pools of nodes', () => {
     // Its failure is reported by the await below.
     reader.catch(() => {});
     try {
+      // Every object moved, the drain waits for node 1's events (the leader says so): not complete.
+      await vi.waitFor(
+        () => expect(cluster.nodes[leader].messages.some((m) => m.includes('waiting for the 8 events'))).toBe(true),
+        { timeout: 60_000, interval: 200 },
+      );
+      for (const k of before) expect(inPool(0, k)).toBe(false);
+      for (let n = 0; n < NODES; n++) expect((await statusOf(n))?.complete).toBe(false);
+      expect(hook.deliveries).toEqual([]);
+      await hook.start();
       for (let n = 0; n < NODES; n++)
         await vi.waitFor(
           async () => {
-            const st = (await adminCall(admin(n), {
-              method: 'GET',
-              path: 'pools/status',
-              query: { pool: cluster.endpoints[0] },
-            })) as PoolStatus;
-            expect(st.decommissionInfo?.failed).toBe(false);
-            expect(st.decommissionInfo?.complete).toBe(true);
-            expect(st.decommissionInfo?.objectsDecommissioned).toBeGreaterThanOrEqual(before.length);
+            const d = await statusOf(n);
+            expect(d?.failed).toBe(false);
+            expect(d?.complete).toBe(true);
+            expect(d?.objectsDecommissioned).toBeGreaterThanOrEqual(before.length);
           },
           { timeout: 60_000, interval: 200 },
         );
+      // Delivered before the drain completed: every event, once or more (at least once), none lost.
+      expect(new Set(hook.deliveries.map((d) => d.body.Records[0].s3.object.key))).toEqual(new Set(events));
     } finally {
       draining = false;
       await reader;
@@ -192,5 +234,5 @@ describe('server pools of nodes', () => {
       expect(await listed(c)).toEqual([...digests.keys()].sort());
       for (const k of digests.keys()) expect(sha256(await body(c, k))).toBe(digests.get(k));
     }
-  });
+  }, 180_000);
 });

@@ -13,7 +13,10 @@
 // back the same way (503 ServiceUnavailable, to retry, when none answers: the leader hung, or between two leaders);
 // the leader tells every worker the list after each write (the suspended pools, the status they answer), before
 // anything moves; and before the first key moves it asks every worker to move its own event queues off the pool
-// (ServerPools.beforeDrain), and fails the drain when one could not.
+// (ServerPools.beforeDrain), and fails the drain when one could not. A node with drives in no other pool cannot move
+// its queues: they leave with the pool, so once every object moved the drain asks every node for the events still
+// queued on the pool's drives (ServerPools.queuedOn, a `queued` notice) and completes only when none is left (their
+// targets took them); a node the bus does not reach (down) counts none: its queue waits on its drives for its return.
 // Pools of nodes (a distributed deployment) work the same over dsync and the peer bus, but the leader is the node
 // holding the deployment's leader lease (cluster/leader.ts calls setLeader): it reads the list again and resumes a
 // drain under way; a node that loses the lease stops its drain at the next key. A node the bus left out (`missed`)
@@ -31,6 +34,9 @@ const MAX_PASSES = 5;
 
 const TOPIC = 'pools';
 
+/** How often a drain whose objects all moved asks again for the events still queued on the pool's drives. */
+const QUEUED_POLL_MS = 500;
+
 /** The workers' lock whose holder leads the drains (storage/coordination.ts lists it). */
 export const LEASE = 'pools-leader';
 
@@ -45,7 +51,11 @@ type PoolsMessage =
   /** The leader asks every worker to move its event queues off the pool about to drain. */
   | { kind: 'queues'; id: string; pool: number }
   /** A worker could not. */
-  | { kind: 'queues-failed'; id: string; error: string };
+  | { kind: 'queues-failed'; id: string; error: string }
+  /** The leader asks how many events every worker (node) still holds queued on the pool's drives. */
+  | { kind: 'queued'; id: string; pool: number }
+  /** A worker's answer (only when it holds some). */
+  | { kind: 'queued-count'; id: string; count: number };
 
 /** madmin.PoolDecommissionInfo, as `mc admin decommission status` reads it. */
 export interface PoolDecommissionInfo {
@@ -84,6 +94,8 @@ export class Decommissions {
   private readonly answers = new Map<string, PoolsMessage & { kind: 'answer' }>();
   /** The leader's requests to move queues: the workers that said they could not, by request id. */
   private readonly queueFailures = new Map<string, string[]>();
+  /** The leader's asks for the events queued on a pool: the counts answered, by request id. */
+  private readonly queuedCounts = new Map<string, number[]>();
 
   /** This worker runs the drains: the one process, or the workers' holder of LEASE. */
   private leads: boolean;
@@ -320,6 +332,50 @@ export class Decommissions {
       case 'queues-failed':
         this.queueFailures.get(m.id)?.push(m.error);
         return;
+      case 'queued': {
+        if (this.leads) return;
+        const count = this.pools.queuedOn?.(m.pool) ?? 0;
+        if (count > 0) return this.publish({ kind: 'queued-count', id: m.id, count });
+        return;
+      }
+      case 'queued-count':
+        this.queuedCounts.get(m.id)?.push(m.count);
+        return;
+    }
+  }
+
+  /** The events queued on pool i's drives, in this process and (asked over the bus) every other worker or node. */
+  private async queuedOn(i: number): Promise<number> {
+    const own = this.pools.queuedOn?.(i) ?? 0;
+    if (!this.pools.shared) return own;
+    const id = randomUUID();
+    this.queuedCounts.set(id, []);
+    try {
+      // Resolves once every other one answered (its count published before its handler returns).
+      await this.publish({ kind: 'queued', id, pool: i });
+      return this.queuedCounts.get(id)!.reduce((a, b) => a + b, own);
+    } finally {
+      this.queuedCounts.delete(id);
+    }
+  }
+
+  /**
+   * Waits until no event is left queued on pool i's drives (the queues of nodes with drives in no other pool, which
+   * leave with it): their senders deliver them (a target down: the drain waits, and says so once). False: stopped.
+   */
+  private async queuesEmptied(i: number, stopping: () => boolean): Promise<boolean> {
+    let said = false;
+    for (;;) {
+      if (stopping()) return false;
+      const n = await this.queuedOn(i);
+      if (n === 0) return true;
+      if (!said)
+        this.pools.log.info(
+          `decommission of pool ${this.pools.args[i]}: every object moved; waiting for the ${n} events queued on ` +
+            'its drives (the event queues of nodes that leave with it) to be delivered',
+        );
+      said = true;
+      await new Promise((r) => setTimeout(r, QUEUED_POLL_MS));
     }
   }
 
@@ -418,6 +474,7 @@ export class Decommissions {
       if (found === 0) break;
       if (pass === MAX_PASSES) throw new Error(`keys still arriving after ${MAX_PASSES} passes`);
     }
+    if (!(await this.queuesEmptied(i, stopping))) return;
     d.complete = true;
     await this.save(i);
     this.pools.log.info(`decommission of pool ${this.pools.args[i]} complete: it can leave the command line`);

@@ -54,6 +54,12 @@ export class ServerPools implements L.ObjectLayer {
    * drain takes then).
    */
   beforeDrain?: (pool: number) => Promise<void>;
+  /**
+   * The events (notifications, replication changes) this process holds queued on its drives of the pool, which
+   * beforeDrain could not move (a node with drives in no other pool: its queues leave with the pool, main.ts). A
+   * drain completes once every node's count is 0 (decommission.ts).
+   */
+  queuedOn?: (pool: number) => number;
 
   constructor(
     readonly pools: ErasureObjects[],

@@ -115,6 +115,8 @@ interface Held {
   keys: Value[];
   seq: number;
   line: string;
+  /** With DISTINCT: the row's key (heldKey'd). */
+  key: string;
 }
 
 /**
@@ -126,7 +128,10 @@ export class TopK {
   private readonly heap: Held[] = [];
   private seq = 0;
   private readonly budget = new HeldBudget('ORDER BY');
-  /** With DISTINCT: the lines in the heap. A line dropped from it never comes back: its duplicates sort after it. */
+  /**
+   * With DISTINCT: the keys of the rows in the heap. A row dropped from it never comes back: its duplicates (equal
+   * by value, so equal in every ORDER BY key, which names output columns) sort after it.
+   */
   private readonly held: Set<string> | undefined;
 
   constructor(
@@ -150,26 +155,33 @@ export class TopK {
   wants(keys: Value[]): boolean {
     if (this.k <= 0) return false;
     if (this.heap.length < this.k) return true;
-    return this.cmp({ keys, seq: this.seq, line: '' }, this.heap[0]) < 0;
+    return this.cmp({ keys, seq: this.seq, line: '', key: '' }, this.heap[0]) < 0;
   }
 
-  add(keys: Value[], line: string): void {
+  /** With DISTINCT: whether a row with this key (distinctKey's) is held already. */
+  holds(key: string): boolean {
+    return this.held?.has(heldKey(key)) === true;
+  }
+
+  /** A row; with DISTINCT, `key` is its distinctKey (the line itself when undefined: SELECT *). */
+  add(keys: Value[], line: string, key = line): void {
+    const held = this.held ? heldKey(key) : '';
     if (this.held) {
-      const key = heldKey(line);
-      if (this.held.has(key)) return;
-      this.held.add(key);
+      if (this.held.has(held)) return;
+      this.held.add(held);
     }
-    const item: Held = { keys, seq: this.seq++, line };
+    const item: Held = { keys, seq: this.seq++, line, key: held };
     const h = this.heap;
+    const cost = Math.max(line.length, key.length);
     if (h.length < this.k) {
-      this.budget.take(line.length);
+      this.budget.take(cost);
       h.push(item);
       this.up(h.length - 1);
       return;
     }
-    if (this.held) this.held.delete(heldKey(h[0].line));
-    this.budget.give(h[0].line.length);
-    this.budget.take(line.length);
+    if (this.held) this.held.delete(h[0].key);
+    this.budget.give(Math.max(h[0].line.length, h[0].key.length));
+    this.budget.take(cost);
     h[0] = item;
     this.down(0);
   }
@@ -204,16 +216,23 @@ export class TopK {
   }
 }
 
-/** DISTINCT: output rows are compared by their output text (the writer's line). */
+/**
+ * DISTINCT: output rows are compared by their values as GROUP BY compares groups (groupKey: numbers by value,
+ * timestamps by instant, NULL and MISSING as one); `SELECT *` rows by their output text (the input's own values).
+ */
 export class Distinct {
   private readonly seen = new Set<string>();
   private readonly budget = new HeldBudget('DISTINCT');
-  /** True the first time a line is seen. */
-  first(line: string): boolean {
-    const key = heldKey(line);
-    if (this.seen.has(key)) return false;
-    this.budget.take(line.length);
-    this.seen.add(key);
-    return true;
+  /**
+   * The row's output line (`line()`, written only then) the first time its key is seen, else undefined. The bound
+   * counts the line, or the key when that is longer.
+   */
+  first(key: string, line: () => string): string | undefined {
+    const held = heldKey(key);
+    if (this.seen.has(held)) return undefined;
+    const text = line();
+    this.budget.take(Math.max(text.length, key.length));
+    this.seen.add(held);
+    return text;
   }
 }

@@ -10,7 +10,7 @@ import type * as A from '../sql/ast.js';
 import type { OutputColumn, Projection, RowWriter } from '../output/projection.js';
 import { makeAccumulator, type Accumulator } from './aggregates.js';
 import { exprShape, groupedContext, type Groups } from './grouping.js';
-import { Distinct, TopK } from './ordering.js';
+import { Distinct, groupKey, TopK } from './ordering.js';
 import { compileExpr, type CompileContext, type Fn, type Row } from './compile.js';
 import type { Value } from './values.js';
 import { Pacer, rowsPerCheck } from '../pace.js';
@@ -28,6 +28,11 @@ export interface CompiledQuery {
   /** ORDER BY: the sort keys of an output row (read from the row, or the current group) and their directions. */
   order?: { keys: Fn[]; desc: boolean[] };
   distinct: boolean;
+  /**
+   * DISTINCT over output columns: the row's key (groupKey of its output values). It computes the values the writer
+   * then reads: called for a row before `write`. Undefined for SELECT *: its rows are keyed by their line.
+   */
+  distinctKey?: (row: Row) => string;
   limit: number;
 }
 
@@ -46,6 +51,20 @@ function outputName(item: A.SelectItem, index: number, alias: A.Name): string {
     if (steps.length === 0 && alias.other && alias.name !== '_1') return alias.name;
   }
   return `_${index + 1}`;
+}
+
+/**
+ * DISTINCT keys an output row by its values as GROUP BY keys a group (`2021T` and `2021-01-01T` are one row, as
+ * they are one group), not by its text. The columns' values are computed once a row: by the key, and the
+ * writer's columns read what it computed.
+ */
+function distinctColumns(columns: OutputColumn[]): { columns: OutputColumn[]; distinctKey: (row: Row) => string } {
+  const values: Value[] = new Array(columns.length);
+  const distinctKey = (row: Row): string => {
+    for (let i = 0; i < columns.length; i++) values[i] = columns[i].fn(row);
+    return groupKey(values);
+  };
+  return { columns: columns.map((c, i) => ({ ...c, fn: () => values[i] })), distinctKey };
 }
 
 /** Rows of a FROM path: field and index steps descend, [*] and .* fan out; a dead end yields MISSING. */
@@ -110,6 +129,13 @@ export function compileQuery(plan: Plan, shape: RecordShape, writer: WriterFacto
     return { keys, desc: stmt.orderBy.map((o) => o.desc) };
   };
 
+  // The writer of output columns, and with DISTINCT the key that computes their values first.
+  const projected = (columns: OutputColumn[]): Pick<CompiledQuery, 'write' | 'distinctKey'> => {
+    if (!distinct) return { write: writer({ star: false, columns }) };
+    const d = distinctColumns(columns);
+    return { write: writer({ star: false, columns: d.columns }), distinctKey: d.distinctKey };
+  };
+
   if (plan.selectStar) {
     return { filter, unnest, write: writer({ star: true, shape }), limit, distinct, order: orderOf(ctx, []) };
   }
@@ -121,7 +147,7 @@ export function compileQuery(plan: Plan, shape: RecordShape, writer: WriterFacto
       fn: compileExpr(item.expr, groupCtx).fn,
     }));
     const order = orderOf(groupCtx, columns);
-    return { filter, unnest, write: writer({ star: false, columns }), limit, distinct, order, groups };
+    return { filter, unnest, ...projected(columns), limit, distinct, order, groups };
   }
 
   if (plan.aggregate) {
@@ -166,7 +192,7 @@ export function compileQuery(plan: Plan, shape: RecordShape, writer: WriterFacto
     }
     return { name: outputName(item, i, alias), fn: compileExpr(e, ctx).fn };
   });
-  return { filter, unnest, write: writer({ star: false, columns }), limit, distinct, order: orderOf(ctx, columns) };
+  return { filter, unnest, ...projected(columns), limit, distinct, order: orderOf(ctx, columns) };
 }
 
 /** One output line, refused over the AWS record limit. */
@@ -201,6 +227,22 @@ export async function* executeQuery(
   const topK = order ? new TopK(limit, order.desc, q.distinct) : undefined;
   const seen = q.distinct && !topK ? new Distinct() : undefined;
   const orderKeys = (row: Row) => order!.keys.map((f) => f(row));
+  const { distinctKey } = q;
+  // The row's line; with DISTINCT, undefined for a row seen before (its key first: it computes what write reads).
+  const output = (row: Row): string | undefined => {
+    if (!seen) return checked(write(row));
+    if (!distinctKey) {
+      const line = checked(write(row));
+      return seen.first(line, () => line);
+    }
+    return seen.first(distinctKey(row), () => checked(write(row)));
+  };
+  // ORDER BY: the row into the heap (with DISTINCT, unless a row equal to it is held).
+  const held = (keys: Value[], row: Row): void => {
+    if (!distinctKey) return topK!.add(keys, checked(write(row)));
+    const key = distinctKey(row);
+    if (!topK!.holds(key)) topK!.add(keys, checked(write(row)), key);
+  };
   let emitted = 0;
   if (limit <= 0 && !q.aggregate) return;
   const rows: Row[] = [];
@@ -246,11 +288,11 @@ export async function* executeQuery(
       if (filter && !filter(row)) continue;
       if (topK) {
         const keys = orderKeys(row);
-        if (topK.wants(keys)) topK.add(keys, checked(write(row)));
+        if (topK.wants(keys)) held(keys, row);
         continue;
       }
-      const line = checked(write(row));
-      if (seen && !seen.first(line)) continue;
+      const line = output(row);
+      if (line === undefined) continue;
       lines.push(line);
       if (++emitted >= limit) {
         yield flush();
@@ -270,11 +312,11 @@ export async function* executeQuery(
       groups.select(g);
       if (topK) {
         const keys = orderKeys(undefined);
-        if (topK.wants(keys)) topK.add(keys, checked(write(undefined)));
+        if (topK.wants(keys)) held(keys, undefined);
         continue;
       }
-      const line = checked(write(undefined));
-      if (seen && !seen.first(line)) continue;
+      const line = output(undefined);
+      if (line === undefined) continue;
       lines.push(line);
       emitted++;
     }

@@ -645,6 +645,19 @@ export const EQUIVALENT = [
       'read by orderOf only: under SELECT * `output` is true before items is read, and outputAlias finds no alias on other items',
   },
   {
+    file: 'select-engine/src/exec/pipeline.ts',
+    code: '[]',
+    within: 'orderOf(ctx, [])',
+    reason: 'SELECT *: items is empty, so no ORDER BY key names an output column and the columns are never read',
+  },
+  ...['true', 'line.length >= MAX_OUTPUT_RECORD / 4'].map((replacement) => ({
+    file: 'select-engine/src/exec/pipeline.ts',
+    code: 'line.length > MAX_OUTPUT_RECORD / 4',
+    replacement,
+    reason:
+      'a shortcut: a line of at most MAX_OUTPUT_RECORD / 4 UTF-16 code units is at most 3/4 of it in UTF-8 bytes, so the byte count decides alone',
+  })),
+  {
     file: 'select-engine/src/exec/timestamp.ts',
     code: "'year'",
     within: "year: 'year',",

@@ -117,6 +117,7 @@ export const MODULES = [
       'select-engine/test/limits.test.ts',
       'select-engine/test/beyond-aws.test.ts',
       'select-engine/test/wildcard.test.ts',
+      'select-engine/test/pace-points.test.ts',
     ],
   },
   {

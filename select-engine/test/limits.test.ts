@@ -26,6 +26,19 @@ describe('record limit on built values', () => {
   });
 });
 
+describe('record limit on output records', () => {
+  // An output record of 1 MiB (its delimiter included) is written, one of more is OverMaxRecordSize. Counted in
+  // bytes: 'é' is two bytes of UTF-8 but one character, so a record of 1 MiB is about 512 K characters long.
+  it('is counted in bytes of UTF-8, up to 1 MiB exactly', async () => {
+    const field = `${'é'.repeat(262_143)}x`; // 524,287 bytes: `field,field\n` is 1,048,576
+    const out = await csv('SELECT _1, _1 FROM S3Object', `${field}\n`);
+    expect(out.error).toBeUndefined();
+    expect(Buffer.byteLength(out.records)).toBe(1024 * 1024);
+    const over = await csv('SELECT _1, _1 FROM S3Object', `${field}é\n`);
+    expect([over.error, over.records]).toEqual(['OverMaxRecordSize', '']);
+  });
+});
+
 describe('numbers in text', () => {
   // The pattern was quadratic on spaces: 64 KB took 10 s.
   it('a field of spaces read as a DECIMAL is a CastFailed at once', async () => {

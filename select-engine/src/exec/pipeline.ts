@@ -13,7 +13,7 @@ import { exprShape, groupedContext, type Groups } from './grouping.js';
 import { Distinct, groupKey, TopK } from './ordering.js';
 import { compileExpr, type CompileContext, type Fn, type Row } from './compile.js';
 import type { Value } from './values.js';
-import { Pacer, rowsPerCheck } from '../pace.js';
+import { type Pacer, rowsPerCheck } from '../pace.js';
 
 export interface CompiledQuery {
   /** WHERE as a predicate over rows (undefined when there is none). */
@@ -85,7 +85,8 @@ function compileUnnest(steps: A.PathStep[]): (rec: ScanRecord, out: Row[]) => vo
     } else if (s.kind === 'index') {
       step(Array.isArray(v) ? (v[s.index] as Value) : undefined, i + 1, out);
     } else {
-      const o = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, Value>) : undefined;
+      // null is an object too: o is then null, which `?.` and `&& o` treat as undefined.
+      const o = typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, Value> | null) : undefined;
       let x: Value = o?.[s.name.name];
       if (x === undefined && o && !s.name.quoted) {
         const lower = s.name.name.toLowerCase();
@@ -152,14 +153,14 @@ export function compileQuery(plan: Plan, shape: RecordShape, writer: WriterFacto
 
   if (plan.aggregate) {
     const accumulators: Accumulator[] = [];
-    const results: Value[] = [];
+    // The aggregates' results, set by finish() before the single row is written (nothing reads them before).
+    let results: Value[];
     const aggCtx: CompileContext = {
       ...ctx,
       aggregate: (e) => {
         const k = accumulators.length;
-        const arg = e.arg === '*' ? '*' : compileExpr(e.arg, ctx);
-        accumulators.push(makeAccumulator(e.name, arg === '*' ? '*' : arg.fn, arg === '*' ? undefined : arg.type));
-        results.push(null);
+        const arg = e.arg === '*' ? undefined : compileExpr(e.arg, ctx);
+        accumulators.push(makeAccumulator(e.name, arg ? arg.fn : '*', arg?.type));
         return () => results[k];
       },
     };
@@ -177,8 +178,8 @@ export function compileQuery(plan: Plan, shape: RecordShape, writer: WriterFacto
       aggregate: {
         accumulators,
         finish() {
-          accumulators.forEach((a, k) => (results[k] = a.result()));
-          return limit > 0 ? write(undefined) : '';
+          results = accumulators.map((a) => a.result());
+          return write(undefined);
         },
       },
     };
@@ -186,9 +187,10 @@ export function compileQuery(plan: Plan, shape: RecordShape, writer: WriterFacto
 
   const columns: OutputColumn[] = items.map((item, i) => {
     const e = item.expr;
-    // alias.* or alias.path.* next to other items: the fields of the row (or nested object) spread out.
+    // alias.* or alias.path.* next to other items: the fields of the row (or nested object) spread out. The
+    // path reads the object (rowSteps leaves out its trailing `.*`); a value that is no object keeps its place.
     if (e.kind === 'path' && e.steps.at(-1)?.kind === 'fieldWildcard') {
-      return { name: `_${i + 1}`, fn: compileExpr({ ...e, steps: e.steps.slice(0, -1) }, ctx).fn, spread: true };
+      return { name: `_${i + 1}`, fn: compileExpr(e, ctx).fn, spread: true };
     }
     return { name: outputName(item, i, alias), fn: compileExpr(e, ctx).fn };
   });
@@ -215,7 +217,7 @@ export async function* executeQuery(
   q: CompiledQuery,
   batches: AsyncIterable<ScanRecord[]>,
   filterApplied: boolean,
-  pacing: { pacer: Pacer; rowCost: number; filterCost: number } = { pacer: new Pacer(), rowCost: 1, filterCost: 1 },
+  pacing: { pacer: Pacer; rowCost: number; filterCost: number },
 ): AsyncGenerator<string> {
   const filter = filterApplied ? undefined : q.filter;
   const { write, unnest, limit } = q;
@@ -244,7 +246,8 @@ export async function* executeQuery(
     if (!topK!.holds(key)) topK!.add(keys, checked(write(row)), key);
   };
   let emitted = 0;
-  if (limit <= 0 && !q.aggregate) return;
+  // LIMIT 0 writes nothing and reads nothing, an aggregate's single row included.
+  if (limit <= 0) return;
   const rows: Row[] = [];
   // Output lines of a batch, joined once (one flat string per batch).
   const lines: string[] = [];

@@ -147,16 +147,23 @@ export class ServerPools implements L.ObjectLayer {
     return this.locked(bucket, key, async () => fn(await this.holder(bucket, key, versionId)));
   }
 
-  /** Which pool holds the key (its newest version, or the version asked for); -1: none. */
+  /**
+   * Which pool holds the key (its newest version, or the version asked for); -1: none. A pool that cannot answer
+   * (no read quorum: its nodes down) fails the lookup only when no other pool holds the key, as MinIO's
+   * getPoolInfoExistingWithOpts: it may hold the key, and a write placed elsewhere would make a second copy. A
+   * drained pool's failure counts as not found (it holds nothing; its nodes may be gone). docs/ARCHITECTURE.md.
+   */
   async poolOf(bucket: string, key: string, versionId?: string, skip?: Set<number>): Promise<number> {
     if (this.pools.length === 1) return 0;
+    let failure: unknown;
     const found = await Promise.all(
       this.pools.map((p, i) =>
         skip?.has(i)
           ? undefined
           : p.headObject(bucket, key, { versionId }).catch((e: unknown) => {
               if (e instanceof S3Error && (e.code === 'NoSuchKey' || e.code === 'NoSuchVersion')) return undefined;
-              throw e;
+              if (!this.list.entries[i]?.decommission?.complete) failure ??= e;
+              return undefined;
             }),
       ),
     );
@@ -165,6 +172,7 @@ export class ServerPools implements L.ObjectLayer {
       const f = found[i];
       if (f && (best < 0 || f.lastModified > found[best]!.lastModified)) best = i;
     }
+    if (best < 0 && failure !== undefined) throw failure;
     return best;
   }
 

@@ -1,12 +1,14 @@
 // ServerPools (storage/pools.ts) with a key in two pools, as two PUTs of a new key at once can leave it (each
 // chose a pool before the other committed): reads and listings give the newest, and a delete of the version
 // by id removes every copy, so the older one does not come back. A read whose key a drain moves out of its pool
-// between the lookup and the read finds the moved copy.
+// between the lookup and the read finds the moved copy. A pool that cannot answer (its drives offline, as a pool of
+// nodes with its nodes down) fails only the lookups of keys no other pool holds; once drained, its failure is a miss.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { S3Error } from '../../src/errors.js';
 import { openServerPools, type ServerPools } from '../../src/storage/index.js';
 
 let base: string;
@@ -77,6 +79,63 @@ describe('a read while its key leaves a drained pool', () => {
       await expect(open('moving', 'k2')).rejects.toMatchObject({ code: 'NoSuchKey' });
     } finally {
       pools.suspended.delete(0);
+    }
+  });
+});
+
+describe('a pool that cannot answer (its drives offline: a pool of nodes whose nodes are down)', () => {
+  let two: ServerPools;
+  let dir: string;
+  const offline = (i: number, off: boolean) => {
+    for (const set of two.pools[i].sets) set.online.fill(!off);
+  };
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cairn-pools-down-'));
+    const drives = (p: number) => [1, 2, 3, 4].map((d) => join(dir, `p${p}`, `d${d}`));
+    two = await openServerPools([drives(1), drives(2)], { background: false });
+    await two.makeBucket('down');
+    for (const [i, k] of ['in1', 'in2'].entries())
+      await two.pools[i].putObject('down', k, Readable.from([Buffer.from(k)]), { size: k.length });
+  });
+  afterAll(async () => {
+    await two?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('fails only the lookups of keys no other pool holds; once drained, its failure is a miss', async () => {
+    offline(1, true);
+    try {
+      // Held by pool 1: read as usual (before: every lookup failed with pool 2's error).
+      expect((await two.headObject('down', 'in1')).size).toBe(3);
+      // Not found elsewhere: pool 2 may hold it, so neither a read nor a write may act as if it did not.
+      const down = await two.headObject('down', 'in2').catch((e: unknown) => e);
+      expect(down).toBeInstanceOf(S3Error);
+      expect((down as S3Error).code).not.toBe('NoSuchKey');
+      await expect(two.putObject('down', 'in2', Readable.from([Buffer.from('x')]), { size: 1 })).rejects.toBeInstanceOf(
+        S3Error,
+      );
+      // A delete must reach every pool holding the key: refused too.
+      await expect(two.deleteObject('down', 'in1')).rejects.toBeInstanceOf(S3Error);
+    } finally {
+      offline(1, false);
+    }
+    expect((await two.headObject('down', 'in2')).size).toBe(3);
+    // Pool 2 drained (its key moved to pool 1), then down for good: its failure is a miss.
+    await two.decommissions.decommission(1);
+    await vi.waitFor(async () => expect((await two.decommissions.status(1)).decommissionInfo?.complete).toBe(true), {
+      timeout: 20_000,
+      interval: 50,
+    });
+    offline(1, true);
+    try {
+      expect((await two.headObject('down', 'in2')).size).toBe(3);
+      await expect(two.headObject('down', 'nowhere')).rejects.toMatchObject({ code: 'NoSuchKey' });
+      await two.putObject('down', 'new', Readable.from([Buffer.from('new')]), { size: 3 });
+      expect((await two.headObject('down', 'new')).size).toBe(3);
+      await two.deleteObject('down', 'in1');
+      await expect(two.headObject('down', 'in1')).rejects.toMatchObject({ code: 'NoSuchKey' });
+    } finally {
+      offline(1, false);
     }
   });
 });

@@ -535,13 +535,13 @@ export const EQUIVALENT = [
   },
   // Stryker puts a call's mutant on its statement (`;` included), and `if (this.held)` forced false drops the same call.
   ...[
-    { code: 'this.held.delete(heldKey(h[0].line));' },
-    { code: 'this.held', within: 'if (this.held) this.held.delete(heldKey(h[0].line));', replacement: 'false' },
+    { code: 'this.held.delete(h[0].key);' },
+    { code: 'this.held', within: 'if (this.held) this.held.delete(h[0].key);', replacement: 'false' },
   ].map((e) => ({
     file: 'select-engine/src/exec/ordering.ts',
     ...e,
     reason:
-      "frees memory only: a line pushed out of the heap never comes back (its duplicates sort after it), so the output is the same without it; the set then keeps every line ever held, which no test's output shows",
+      "frees memory only: a row pushed out of the heap never comes back (its duplicates, equal in every ORDER BY key, sort after it), so the output is the same without it; the set then keeps every key ever held, which no test's output shows",
   })),
   ...['ORDER BY', 'DISTINCT'].map((what) => ({
     file: 'select-engine/src/exec/ordering.ts',
@@ -559,15 +559,15 @@ export const EQUIVALENT = [
   },
   {
     file: 'select-engine/src/exec/ordering.ts',
-    code: "this.cmp({ keys, seq: this.seq, line: '' }, this.heap[0]) < 0",
-    replacement: "this.cmp({ keys, seq: this.seq, line: '' }, this.heap[0]) <= 0",
+    code: "this.cmp({ keys, seq: this.seq, line: '', key: '' }, this.heap[0]) < 0",
+    replacement: "this.cmp({ keys, seq: this.seq, line: '', key: '' }, this.heap[0]) <= 0",
     reason: "cmp is 0 only for equal seq, and this.seq (the next row's) is no held row's",
   },
   {
     file: 'select-engine/src/exec/ordering.ts',
     code: "''",
-    within: "{ keys, seq: this.seq, line: '' }",
-    reason: 'cmp never reads line: the probe of wants() needs keys and seq only',
+    within: "{ keys, seq: this.seq, line: '', key: '' }",
+    reason: 'cmp never reads line or key: the probe of wants() needs keys and seq only',
   },
   {
     file: 'select-engine/src/exec/ordering.ts',
@@ -649,6 +649,12 @@ export const EQUIVALENT = [
     code: '[]',
     within: 'orderOf(ctx, [])',
     reason: 'SELECT *: items is empty, so no ORDER BY key names an output column and the columns are never read',
+  },
+  {
+    file: 'select-engine/src/exec/pipeline.ts',
+    code: '[]',
+    within: 'const rows: Row[] = [];',
+    reason: 'emptied (rows.length = 0) before each batch is unnested into it, and read only after',
   },
   ...['true', 'line.length >= MAX_OUTPUT_RECORD / 4'].map((replacement) => ({
     file: 'select-engine/src/exec/pipeline.ts',

@@ -70,6 +70,16 @@ export interface DiskInfo {
   freeBytes: number;
 }
 
+/** How a write may be carried out (hints: a drive may ignore them; a remote drive does). */
+export interface WriteOpts {
+  /**
+   * Shares a pool task with the operations asked of the set's other drives in the same turn of the event loop
+   * (`readGroup`): a metadata change writes every drive of the set and waits for all of them, so one task
+   * wakes one pool thread where one per drive woke four.
+   */
+  grouped?: boolean;
+}
+
 export interface Drive {
   /** Where the drive is (a folder, or `http://node:port/folder` for a remote one): its name in logs and keys. */
   readonly endpoint: string;
@@ -100,12 +110,12 @@ export interface Drive {
   /** read(), answered from bytes kept per path while the file is unchanged. Callers must not modify them. */
   readCached(rel: string): Promise<Buffer | null>;
   /** Writes a whole file and moves it into place (parent created): readers see the old file or the new one. */
-  writeAtomic(rel: string, data: Buffer | string): Promise<void>;
+  writeAtomic(rel: string, data: Buffer | string, opts?: WriteOpts): Promise<void>;
   /**
    * Appends to a file (created when missing) in one write(2). With `checkLinked`: resolves false when another
    * process replaced or removed the file meanwhile (a listing journal being compacted); otherwise true.
    */
-  append(rel: string, data: Buffer | string, checkLinked?: boolean): Promise<boolean>;
+  append(rel: string, data: Buffer | string, checkLinked?: boolean, opts?: WriteOpts): Promise<boolean>;
   /**
    * Replaces an append-only log with `data` (atomically) after its first `readLen` bytes were read and
    * rewritten by the caller: returns the bytes appended after those (to carry over), null when it is gone.

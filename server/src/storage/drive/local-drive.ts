@@ -22,6 +22,7 @@ import {
   type ShardSink,
   type ShardSource,
   TMP_DIR,
+  type WriteOpts,
 } from './drive.js';
 import { KeptAppends } from './kept-appends.js';
 import { fileSource } from './local-shard.js';
@@ -65,8 +66,9 @@ export function joinUnder(root: string, prefix: string | undefined, rel: string)
 /**
  * A drive that is a folder of this machine. Whole-file reads and writes (metadata, journals, reap logs) are
  * steps of libuv pool tasks (@cairn/native's files: the operations asked for on one drive in one turn of the
- * event loop share a task, queued by the drive's root): node:fs costs a pool round trip per call, and every PUT
- * writes a metadata file and appends a journal line on each drive. Shard files are written with writev and
+ * event loop share a task, queued by the drive's root, or by its set's `readGroup` for identity checks and
+ * `WriteOpts.grouped` writes): node:fs costs a pool round trip per call, and every PUT writes a metadata file
+ * and appends a journal line on each drive. Shard files are written with writev and
  * read with positioned reads (verified in the same pool call: Codec.readFrames).
  */
 export class LocalDrive implements Drive {
@@ -195,15 +197,21 @@ export class LocalDrive implements Drive {
     return readFile(this.abs(rel), this.root);
   }
 
-  async append(rel: string, data: Buffer | string, checkLinked = false): Promise<boolean> {
+  async append(rel: string, data: Buffer | string, checkLinked = false, opts?: WriteOpts): Promise<boolean> {
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const abs = this.abs(rel);
+    const queue = this.queue(opts);
     // Through the file kept open; replaced or removed since it was opened: to the file at the path now.
-    if (await this.appends.append(abs, buf, this.root)) return true;
-    if (checkLinked) return appendFileLinked(abs, buf, this.root);
+    if (await this.appends.append(abs, buf, queue)) return true;
+    if (checkLinked) return appendFileLinked(abs, buf, queue);
     // A failed close is an error too (written data may be lost).
-    await writeFile(abs, buf, true, this.root);
+    await writeFile(abs, buf, true, queue);
     return true;
+  }
+
+  /** The pool queue of a write: the drive's own, or the set's with `grouped` (WriteOpts). */
+  private queue(opts: WriteOpts | undefined): string {
+    return (opts?.grouped && this.readGroup) || this.root;
   }
 
   async replaceLog(rel: string, data: Buffer | string, readLen: number): Promise<Buffer | null> {
@@ -274,11 +282,12 @@ export class LocalDrive implements Drive {
   }
 
   /** Write a whole file and move it into place: readers see the old file or the new one. */
-  async writeAtomic(rel: string, data: Buffer | string): Promise<void> {
+  async writeAtomic(rel: string, data: Buffer | string, opts?: WriteOpts): Promise<void> {
     // One pool task: write the temp file, rename it into place (the target's parent created on demand, as
     // renameInto does), remove the temp file on failure.
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    const write = () => writeFileAtomic(this.abs(`${this.tmpDir}/${randomUUID()}`), buf, this.abs(rel), this.root);
+    const queue = this.queue(opts);
+    const write = () => writeFileAtomic(this.abs(`${this.tmpDir}/${randomUUID()}`), buf, this.abs(rel), queue);
     try {
       await write();
     } catch (e) {

@@ -9,7 +9,7 @@
 // its own; an append that finds its file replaced meanwhile writes its lines again to the new one, and the
 // compactor carries lines appended during its rewrite over as "pending".
 import { type Locks, withLock, type KeyedMutex } from '../coordination.js';
-import type { Drive } from '../drive/drive.js';
+import type { Drive, WriteOpts } from '../drive/drive.js';
 import type { VersionRecord } from '../meta/meta-file.js';
 import { objectSize } from '../meta/versions.js';
 
@@ -59,7 +59,8 @@ export class Journals {
     private readonly shared: boolean,
   ) {}
 
-  async append(drive: Drive, dirRel: string, recs: JournalRec[]): Promise<void> {
+  /** `opts.grouped`: the write shares a pool task with the same turn's writes on the set's other drives. */
+  async append(drive: Drive, dirRel: string, recs: JournalRec[], opts?: WriteOpts): Promise<void> {
     const id = `${drive.endpoint}\0${dirRel}`;
     let b = this.batches.get(id);
     if (!b) {
@@ -67,9 +68,9 @@ export class Journals {
       batch.done = this.mutex.run(id, async () => {
         this.batches.delete(id);
         const rel = `${dirRel}/${JOURNAL}`;
-        if (!this.shared) return void (await drive.append(rel, batch.text));
+        if (!this.shared) return void (await drive.append(rel, batch.text, false, opts));
         // Replaced by another process's compaction after we opened it: the lines go to the new file too.
-        for (let i = 0; i < 3 && !(await drive.append(rel, batch.text, true)); i++);
+        for (let i = 0; i < 3 && !(await drive.append(rel, batch.text, true, opts)); i++);
       });
       this.batches.set(id, batch);
       this.inflight.add(batch.done);

@@ -70,12 +70,12 @@ export interface DiskInfo {
   freeBytes: number;
 }
 
-/** How a write may be carried out (hints: a drive may ignore them; a remote drive does). */
-export interface WriteOpts {
+/** How a read or write may be carried out (a hint: a drive may ignore it; a remote drive does). */
+export interface Grouping {
   /**
    * Shares a pool task with the operations asked of the set's other drives in the same turn of the event loop
-   * (`readGroup`): a metadata change writes every drive of the set and waits for all of them, so one task
-   * wakes one pool thread where one per drive woke four.
+   * (`readGroup`): a metadata change reads and writes every drive of the set and waits for all of them, so one
+   * task wakes one pool thread where one per drive woke four.
    */
   grouped?: boolean;
 }
@@ -108,14 +108,14 @@ export interface Drive {
   /** Whole file, or null when absent. */
   read(rel: string): Promise<Buffer | null>;
   /** read(), answered from bytes kept per path while the file is unchanged. Callers must not modify them. */
-  readCached(rel: string): Promise<Buffer | null>;
+  readCached(rel: string, opts?: Grouping): Promise<Buffer | null>;
   /** Writes a whole file and moves it into place (parent created): readers see the old file or the new one. */
-  writeAtomic(rel: string, data: Buffer | string, opts?: WriteOpts): Promise<void>;
+  writeAtomic(rel: string, data: Buffer | string, opts?: Grouping): Promise<void>;
   /**
    * Appends to a file (created when missing) in one write(2). With `checkLinked`: resolves false when another
    * process replaced or removed the file meanwhile (a listing journal being compacted); otherwise true.
    */
-  append(rel: string, data: Buffer | string, checkLinked?: boolean, opts?: WriteOpts): Promise<boolean>;
+  append(rel: string, data: Buffer | string, checkLinked?: boolean, opts?: Grouping): Promise<boolean>;
   /**
    * Replaces an append-only log with `data` (atomically) after its first `readLen` bytes were read and
    * rewritten by the caller: returns the bytes appended after those (to carry over), null when it is gone.

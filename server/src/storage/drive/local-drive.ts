@@ -22,7 +22,7 @@ import {
   type ShardSink,
   type ShardSource,
   TMP_DIR,
-  type WriteOpts,
+  type Grouping,
 } from './drive.js';
 import { KeptAppends } from './kept-appends.js';
 import { fileSource } from './local-shard.js';
@@ -67,7 +67,7 @@ export function joinUnder(root: string, prefix: string | undefined, rel: string)
  * A drive that is a folder of this machine. Whole-file reads and writes (metadata, journals, reap logs) are
  * steps of libuv pool tasks (@cairn/native's files: the operations asked for on one drive in one turn of the
  * event loop share a task, queued by the drive's root, or by its set's `readGroup` for identity checks and
- * `WriteOpts.grouped` writes): node:fs costs a pool round trip per call, and every PUT writes a metadata file
+ * `Grouping.grouped` writes): node:fs costs a pool round trip per call, and every PUT writes a metadata file
  * and appends a journal line on each drive. Shard files are written with writev and
  * read with positioned reads (verified in the same pool call: Codec.readFrames).
  */
@@ -173,8 +173,8 @@ export class LocalDrive implements Drive {
    * the same size. Bytes are therefore kept only once their ctime is SETTLED_MS older than the stat: any
    * later change is then stamped at least SETTLED_MS minus one tick after the kept ctime.
    */
-  async readCached(rel: string): Promise<Buffer | null> {
-    return this.cache.read(rel, (r, known) => this.readIfChanged(r, known));
+  async readCached(rel: string, opts?: Grouping): Promise<Buffer | null> {
+    return this.cache.read(rel, (r, known) => this.readIfChanged(r, known, opts?.grouped));
   }
 
   /**
@@ -183,11 +183,12 @@ export class LocalDrive implements Drive {
    * Buffer is the file's exact size and its own memory. A check of kept bytes (`known`: most likely a stat
    * alone) shares its pool task with the same turn's checks on the other drives of the set (`readGroup`):
    * a GET's metadata read is then one task, not one per drive; a first read goes on the drive's own queue,
-   * in parallel with the other drives'.
+   * in parallel with the other drives', unless `grouped` (a metadata change's read, under the object's lock:
+   * most often of a new key, a failed stat).
    */
-  async readIfChanged(rel: string, known: string): Promise<IfChanged | null> {
+  async readIfChanged(rel: string, known: string, grouped = false): Promise<IfChanged | null> {
     const now = this.now();
-    const read = await readFileIfChanged(this.under(rel), known, (known && this.readGroup) || this.root);
+    const read = await readFileIfChanged(this.under(rel), known, ((known || grouped) && this.readGroup) || this.root);
     if (!read) return null;
     return { id: read.id, settled: now - read.ctimeMs >= SETTLED_MS, bytes: read.bytes };
   }
@@ -197,7 +198,7 @@ export class LocalDrive implements Drive {
     return readFile(this.abs(rel), this.root);
   }
 
-  async append(rel: string, data: Buffer | string, checkLinked = false, opts?: WriteOpts): Promise<boolean> {
+  async append(rel: string, data: Buffer | string, checkLinked = false, opts?: Grouping): Promise<boolean> {
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const abs = this.abs(rel);
     const queue = this.queue(opts);
@@ -209,8 +210,8 @@ export class LocalDrive implements Drive {
     return true;
   }
 
-  /** The pool queue of a write: the drive's own, or the set's with `grouped` (WriteOpts). */
-  private queue(opts: WriteOpts | undefined): string {
+  /** The pool queue of a write: the drive's own, or the set's with `grouped` (Grouping). */
+  private queue(opts: Grouping | undefined): string {
     return (opts?.grouped && this.readGroup) || this.root;
   }
 
@@ -282,7 +283,7 @@ export class LocalDrive implements Drive {
   }
 
   /** Write a whole file and move it into place: readers see the old file or the new one. */
-  async writeAtomic(rel: string, data: Buffer | string, opts?: WriteOpts): Promise<void> {
+  async writeAtomic(rel: string, data: Buffer | string, opts?: Grouping): Promise<void> {
     // One pool task: write the temp file, rename it into place (the target's parent created on demand, as
     // renameInto does), remove the temp file on failure.
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;

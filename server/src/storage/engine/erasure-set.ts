@@ -6,7 +6,7 @@ import { dirname, basename } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { S3Error } from '../../errors.js';
 import type { StorageContext } from '../context.js';
-import { type Drive, errCode, type WriteOpts } from '../drive/drive.js';
+import { type Drive, errCode, type Grouping } from '../drive/drive.js';
 import { FORMAT_FILE } from '../drive/format.js';
 import { encodeMeta, META_NAME, type ErasureInfo, type VersionRecord } from '../meta/meta-file.js';
 import { objectDir } from '../meta/key-path.js';
@@ -87,11 +87,12 @@ const HINT_MS = 5000;
 /** Answers with more inline data than this (all drives' copies) are not kept: memory, for a small gain. */
 const MAX_KEPT_INLINE_BYTES = 64 * 1024;
 /**
- * A metadata change's writes (the "pending" line, the metadata file, the result line): every drive of the set is
- * written in the same turn and the change waits for all of them, so each step is one pool task for the set, not
- * one per drive (one pool thread woken instead of four; futex calls per PUT, bench/warp/README.md).
+ * A metadata change's reads and writes (the metadata read, the "pending" line, the metadata file, the result
+ * line): every drive of the set is asked in the same turn and the change waits for all of them, so each step is
+ * one pool task for the set, not one per drive (one pool thread woken instead of four; futex calls per PUT,
+ * bench/warp/README.md).
  */
-const GROUPED: WriteOpts = { grouped: true };
+const GROUPED: Grouping = { grouped: true };
 
 function sameOnline(a: boolean[], b: boolean[]): boolean {
   for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return false;
@@ -188,13 +189,13 @@ export class ErasureSet {
     return rel;
   }
 
-  async readMetas(bucket: string, key: string): Promise<DriveMeta[]> {
+  async readMetas(bucket: string, key: string, opts?: Grouping): Promise<DriveMeta[]> {
     const rel = this.objRel(bucket, key);
-    return Promise.all(this.liveDrives().map((d) => readDriveMeta(d, rel)));
+    return Promise.all(this.liveDrives().map((d) => readDriveMeta(d, rel, opts)));
   }
 
-  async resolve(bucket: string, key: string): Promise<{ metas: DriveMeta[]; resolved: Resolved }> {
-    let metas = await this.readMetas(bucket, key);
+  async resolve(bucket: string, key: string, opts?: Grouping): Promise<{ metas: DriveMeta[]; resolved: Resolved }> {
+    let metas = await this.readMetas(bucket, key, opts);
     let resolved = resolveVersions(metas, this.defaultData);
     if (resolved.versions.length === 0 && metas.some((m) => m.state === 'missing')) {
       // "No such object" only from drives that are still themselves: a drive whose folder vanished (deleted,
@@ -332,7 +333,7 @@ export class ErasureSet {
     m: Mutation,
     logged: Promise<void>[],
   ): Promise<Resolved> {
-    const { metas, resolved } = await this.resolve(bucket, key).catch((e) => {
+    const { metas, resolved } = await this.resolve(bucket, key, GROUPED).catch((e) => {
       if (e instanceof S3Error && e.code === 'InsufficientReadQuorum') throw new S3Error('InsufficientWriteQuorum');
       throw e;
     });

@@ -9,7 +9,7 @@
 // its own; an append that finds its file replaced meanwhile writes its lines again to the new one, and the
 // compactor carries lines appended during its rewrite over as "pending".
 import { type Locks, withLock, type KeyedMutex } from '../coordination.js';
-import type { Drive, WriteOpts } from '../drive/drive.js';
+import type { Drive, Grouping } from '../drive/drive.js';
 import type { VersionRecord } from '../meta/meta-file.js';
 import { objectSize } from '../meta/versions.js';
 
@@ -60,7 +60,7 @@ export class Journals {
   ) {}
 
   /** `opts.grouped`: the write shares a pool task with the same turn's writes on the set's other drives. */
-  async append(drive: Drive, dirRel: string, recs: JournalRec[], opts?: WriteOpts): Promise<void> {
+  async append(drive: Drive, dirRel: string, recs: JournalRec[], opts?: Grouping): Promise<void> {
     const id = `${drive.endpoint}\0${dirRel}`;
     let b = this.batches.get(id);
     if (!b) {

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { aeadPlainLength } from '@cairn/native';
 import type { ObjectInfo, ObjectLock } from '../object-layer.js';
-import type { Drive } from '../drive/drive.js';
+import type { Drive, Grouping } from '../drive/drive.js';
 import { decodeMeta, META_NAME, type LockRecord, type MetaFile, type VersionRecord } from './meta-file.js';
 
 export type MetaState = 'ok' | 'missing' | 'corrupt' | 'offline';
@@ -13,11 +13,11 @@ export interface DriveMeta {
   meta: MetaFile | null;
 }
 
-export async function readDriveMeta(drive: Drive | null, objRel: string): Promise<DriveMeta> {
+export async function readDriveMeta(drive: Drive | null, objRel: string, opts?: Grouping): Promise<DriveMeta> {
   if (!drive) return { state: 'offline', meta: null };
   let raw: Buffer | null;
   try {
-    raw = await drive.readCached(`${objRel}/${META_NAME}`); // one stat when unchanged since the last read
+    raw = await drive.readCached(`${objRel}/${META_NAME}`, opts); // one stat when unchanged since the last read
   } catch {
     return { state: 'offline', meta: null };
   }

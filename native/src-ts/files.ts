@@ -103,11 +103,17 @@ export async function appendFileLinked(path: string, data: Buffer, queue?: strin
 }
 
 /**
- * Writes `data` to `tmp` and renames it to `path` (its parent created when missing): readers see the old
- * file or the new one. On failure `tmp` is gone.
+ * Writes `data` to `tmp` and renames it to `path` (its parent created when missing; `fresh`: before the rename,
+ * as it most likely is missing): readers see the old file or the new one. On failure `tmp` is gone.
  */
-export async function writeFileAtomic(tmp: string, data: Buffer, path: string, queue?: string): Promise<void> {
-  await submit({ kind: native.FILE_OP_ATOMIC, path, data, tmp }, queue);
+export async function writeFileAtomic(
+  tmp: string,
+  data: Buffer,
+  path: string,
+  queue?: string,
+  fresh = false,
+): Promise<void> {
+  await submit({ kind: native.FILE_OP_ATOMIC, path, data, tmp, fresh }, queue);
 }
 
 /**

@@ -79,6 +79,12 @@ fn mkdirs(dir: &Path) -> Result<()> {
     unreachable!()
 }
 
+/// `path`'s parent folder, made (mkdir -p) before a rename into it: a new object's folder costs mkdir + rename,
+/// where a rename that failed for want of it, the mkdir and the rename again cost three system calls.
+fn make_parent(path: &str) -> Result<()> {
+    Path::new(path).parent().map_or(Ok(()), mkdirs)
+}
+
 /// rename(2), the target's parent created when missing (a concurrent cleanup may remove it).
 fn rename_into(from: &str, to: &str) -> Result<()> {
     for attempt in 0.. {
@@ -191,6 +197,8 @@ pub struct FileOp {
     pub data: Option<Buffer>,
     /// Atomic: the file written first, then renamed to `path`.
     pub tmp: Option<String>,
+    /// Atomic: `path`'s folder is most likely missing (a new object): made before the rename, not after it failed.
+    pub fresh: Option<bool>,
     /// Shards: the shard files (`path` unused), the byte position in each, one buffer per file to read into.
     pub paths: Option<Vec<String>>,
     pub positions: Option<Vec<i64>>,
@@ -216,7 +224,8 @@ pub const FILE_OP_APPEND: u32 = 2;
 /// Appends, and tells whether the file still had its name once written (`append_linked`).
 #[napi]
 pub const FILE_OP_APPEND_LINKED: u32 = 3;
-/// Writes `tmp`, renames it to `path` (whose parent is created when missing); `tmp` removed on failure.
+/// Writes `tmp`, renames it to `path` (whose parent is created when missing, first when `fresh`); `tmp` removed
+/// on failure.
 #[napi]
 pub const FILE_OP_ATOMIC: u32 = 4;
 /// Removes the file (unlink(2)); a missing one fails with ENOENT, as node's unlink.
@@ -259,7 +268,7 @@ pub enum Op {
     Read { path: String, known: Option<String> },
     Write { path: String, data: Buffer, append: bool },
     AppendLinked { path: String, data: Buffer },
-    Atomic { tmp: String, data: Buffer, path: String },
+    Atomic { tmp: String, data: Buffer, path: String, fresh: bool },
     Unlink { path: String },
     WriteFd { fd: i32, datas: Vec<Buffer> },
     AppendFd { fd: i32, data: Buffer },
@@ -308,7 +317,8 @@ impl Op {
             Op::AppendLinked { path, data } => {
                 append_linked(path, data).map(|linked| Done { linked, ..Done::default() })
             }
-            Op::Atomic { tmp, data, path } => write_whole(tmp, data, false)
+            Op::Atomic { tmp, data, path, fresh } => write_whole(tmp, data, false)
+                .and_then(|()| if *fresh { make_parent(path) } else { Ok(()) })
                 .and_then(|()| rename_into(tmp, path))
                 .inspect_err(|_| {
                     let _ = fs::remove_file(tmp);
@@ -404,6 +414,7 @@ pub fn file_ops_async(ops: Vec<FileOp>) -> Result<AsyncTask<FileOpsTask>> {
                     tmp: o.tmp.ok_or_else(|| missing("tmp"))?,
                     data: o.data.ok_or_else(|| missing("data"))?,
                     path: o.path,
+                    fresh: o.fresh.unwrap_or(false),
                 },
                 FILE_OP_UNLINK => Op::Unlink { path: o.path },
                 FILE_OP_SHARDS => shards_op(o)?,

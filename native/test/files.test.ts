@@ -108,6 +108,29 @@ describe('writeFileAtomic', () => {
     expect(await readdir(tmpDir)).toEqual([]);
   });
 
+  it('with `fresh` makes the folder first: a missing one, nested; an existing one is kept', async () => {
+    const tmpDir = join(dir, 'tmp-f');
+    await mkdir(tmpDir);
+    const p = join(dir, 'f1', 'f2', 'meta');
+    await writeFileAtomic(join(tmpDir, 't1'), Buffer.from('new'), p, undefined, true);
+    expect(await fsReadFile(p, 'utf8')).toBe('new');
+    await fsWriteFile(join(dir, 'f1', 'f2', 'other'), 'kept');
+    await writeFileAtomic(join(tmpDir, 't2'), Buffer.from('again'), p, undefined, true);
+    expect(await fsReadFile(p, 'utf8')).toBe('again');
+    expect((await readdir(join(dir, 'f1', 'f2'))).sort()).toEqual(['meta', 'other']);
+    expect(await readdir(tmpDir)).toEqual([]);
+    // The mkdir comes before the rename: a file where the folder should be fails there, not in rename.
+    await fsWriteFile(join(dir, 'f3'), 'a file');
+    await expect(
+      writeFileAtomic(join(tmpDir, 't3'), Buffer.from('x'), join(dir, 'f3', 'meta'), undefined, true),
+    ).rejects.toMatchObject({ syscall: 'mkdir' });
+    await expect(writeFileAtomic(join(tmpDir, 't4'), Buffer.from('x'), join(dir, 'f3', 'meta'))).rejects.toMatchObject({
+      code: 'ENOTDIR',
+      syscall: 'rename',
+    });
+    expect(await readdir(tmpDir)).toEqual([]);
+  });
+
   it('removes the temp file when the rename fails, and keeps the old target', async () => {
     const tmpDir = join(dir, 'tmp-c');
     await mkdir(tmpDir);

@@ -80,6 +80,15 @@ export interface Grouping {
   grouped?: boolean;
 }
 
+/** How a whole file is written (hints, as Grouping). */
+export interface WriteOpts extends Grouping {
+  /**
+   * The target's folder is most likely missing (a new object's metadata): made before the rename (mkdir +
+   * rename), not after the rename failed (rename + mkdir + rename).
+   */
+  fresh?: boolean;
+}
+
 export interface Drive {
   /** Where the drive is (a folder, or `http://node:port/folder` for a remote one): its name in logs and keys. */
   readonly endpoint: string;
@@ -110,7 +119,7 @@ export interface Drive {
   /** read(), answered from bytes kept per path while the file is unchanged. Callers must not modify them. */
   readCached(rel: string, opts?: Grouping): Promise<Buffer | null>;
   /** Writes a whole file and moves it into place (parent created): readers see the old file or the new one. */
-  writeAtomic(rel: string, data: Buffer | string, opts?: Grouping): Promise<void>;
+  writeAtomic(rel: string, data: Buffer | string, opts?: WriteOpts): Promise<void>;
   /**
    * Appends to a file (created when missing) in one write(2). With `checkLinked`: resolves false when another
    * process replaced or removed the file meanwhile (a listing journal being compacted); otherwise true.
@@ -121,8 +130,8 @@ export interface Drive {
    * rewritten by the caller: returns the bytes appended after those (to carry over), null when it is gone.
    */
   replaceLog(rel: string, data: Buffer | string, readLen: number): Promise<Buffer | null>;
-  /** rename(2), the target's parent created on demand. */
-  renameInto(fromRel: string, toRel: string): Promise<void>;
+  /** rename(2), the target's parent created on demand; `fresh`: first (most likely missing). */
+  renameInto(fromRel: string, toRel: string, fresh?: boolean): Promise<void>;
   exists(rel: string): Promise<boolean>;
   /** Size and mtime, or null when absent. */
   stat(rel: string): Promise<FileStat | null>;

@@ -23,6 +23,7 @@ import {
   type ShardSource,
   TMP_DIR,
   type Grouping,
+  type WriteOpts,
 } from './drive.js';
 import { KeptAppends } from './kept-appends.js';
 import { fileSource } from './local-shard.js';
@@ -283,12 +284,13 @@ export class LocalDrive implements Drive {
   }
 
   /** Write a whole file and move it into place: readers see the old file or the new one. */
-  async writeAtomic(rel: string, data: Buffer | string, opts?: Grouping): Promise<void> {
+  async writeAtomic(rel: string, data: Buffer | string, opts?: WriteOpts): Promise<void> {
     // One pool task: write the temp file, rename it into place (the target's parent created on demand, as
     // renameInto does), remove the temp file on failure.
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const queue = this.queue(opts);
-    const write = () => writeFileAtomic(this.abs(`${this.tmpDir}/${randomUUID()}`), buf, this.abs(rel), queue);
+    const write = () =>
+      writeFileAtomic(this.abs(`${this.tmpDir}/${randomUUID()}`), buf, this.abs(rel), queue, opts?.fresh);
     try {
       await write();
     } catch (e) {
@@ -299,8 +301,12 @@ export class LocalDrive implements Drive {
     }
   }
 
-  /** rename(2) with the parent of the target created on demand (a concurrent cleanup may remove it). */
-  async renameInto(fromRel: string, toRel: string): Promise<void> {
+  /**
+   * rename(2) with the parent of the target created on demand (a concurrent cleanup may remove it); `fresh`: made
+   * first, as it most likely is missing (two pool trips, mkdir + rename, where the failed rename made three).
+   */
+  async renameInto(fromRel: string, toRel: string, fresh = false): Promise<void> {
+    if (fresh) await this.mkdirs(dirname(toRel));
     for (let attempt = 0; ; attempt++) {
       try {
         this.appends.dropUnder(this.abs(fromRel));

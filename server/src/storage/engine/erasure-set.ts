@@ -6,7 +6,7 @@ import { dirname, basename } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { S3Error } from '../../errors.js';
 import type { StorageContext } from '../context.js';
-import { type Drive, errCode, type Grouping } from '../drive/drive.js';
+import { type Drive, errCode, type Grouping, type WriteOpts } from '../drive/drive.js';
 import { FORMAT_FILE } from '../drive/format.js';
 import { encodeMeta, META_NAME, type ErasureInfo, type VersionRecord } from '../meta/meta-file.js';
 import { objectDir } from '../meta/key-path.js';
@@ -55,8 +55,11 @@ export interface Mutation {
   apply(current: VersionRecord[], slot: number): VersionRecord[];
   /** Checked once under the lock with what the quorum says (preconditions). */
   check?(resolved: Resolved): void;
-  /** Per drive, before its metadata is written: move staged data into the object dir. */
-  stage?(drive: Drive, slot: number, objRel: string): Promise<void>;
+  /**
+   * Per drive, before its metadata is written: move staged data into the object dir. `fresh`: the drive had no
+   * metadata of the object (a new key), so the object dir is most likely missing (make it first).
+   */
+  stage?(drive: Drive, slot: number, objRel: string, fresh: boolean): Promise<void>;
   /** Undo `stage` on a drive (the write failed). */
   unstage?(drive: Drive, slot: number, objRel: string): Promise<void>;
   /** Only these slots take part (others missed the data). Default: all online. */
@@ -93,6 +96,8 @@ const MAX_KEPT_INLINE_BYTES = 64 * 1024;
  * bench/warp/README.md).
  */
 const GROUPED: Grouping = { grouped: true };
+/** The metadata write of a key new on the drive: its folder made before the rename (Drive.writeAtomic). */
+const FRESH: WriteOpts = { grouped: true, fresh: true };
 
 function sameOnline(a: boolean[], b: boolean[]): boolean {
   for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return false;
@@ -366,8 +371,11 @@ export class ErasureSet {
           if (before.state !== 'missing') await this.deps.journals.append(d, dirRel, [{ n: entry, p: 1 }], GROUPED);
           // A new entry's folder is made by the first rename into it (writeAtomic, a stage's renameInto):
           // one failed rename(2) on the pool, cheaper than a mkdir -p of its own.
-          await m.stage?.(d, slot, objRel);
-          if (next.length > 0) await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: next }), GROUPED);
+          const fresh = before.state === 'missing';
+          await m.stage?.(d, slot, objRel, fresh);
+          // The stage made the object's folder; without one a new key's metadata write makes it.
+          const how = fresh && !m.stage ? FRESH : GROUPED;
+          if (next.length > 0) await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: next }), how);
           else await d.unlinkIfExists(`${objRel}/${META_NAME}`);
           return { ok: true as const, old, next, hadMeta: before.state === 'ok', noop: false, gone, noted };
         } catch (e) {

@@ -81,7 +81,9 @@ async function copyVersion(src: ErasureSet, dst: ErasureSet, bucket: string, key
     await dst.mutate(bucket, key, {
       slots: ok,
       apply: (cur, slot) => placed(cur, shards && slot >= 0 ? { ...version, inline: shards[slot] } : version),
-      stage: shards ? undefined : (d, _slot, objRel) => d.renameInto(`${tmp}/${dataDir}`, `${objRel}/${dataDir}`),
+      stage: shards
+        ? undefined
+        : (d, _slot, objRel, fresh) => d.renameInto(`${tmp}/${dataDir}`, `${objRel}/${dataDir}`, fresh),
       unstage: shards ? undefined : (d, _slot, objRel) => d.remove(`${objRel}/${dataDir}`),
     });
     return o.info.size;

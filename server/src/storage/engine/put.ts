@@ -212,7 +212,7 @@ export async function commitVersion(
       return [mine, ...current.filter((v) => v.id !== version.id)].sort(newerFirst);
     },
     stage: version.dataDir
-      ? (d, _slot, objRel) => d.renameInto(`${tmp}/${version.dataDir}`, `${objRel}/${version.dataDir}`)
+      ? (d, _slot, objRel, fresh) => d.renameInto(`${tmp}/${version.dataDir}`, `${objRel}/${version.dataDir}`, fresh)
       : undefined,
     unstage: version.dataDir ? (d, _slot, objRel) => d.remove(`${objRel}/${version.dataDir}`) : undefined,
   });

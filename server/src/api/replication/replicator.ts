@@ -180,7 +180,11 @@ class Sender {
 export class Replicator {
   private readonly senders = new Map<string, Sender>();
   private readonly opening = new Map<string, Promise<Sender>>();
-  private readonly remotes = new Map<string, { target: RemoteTarget; remote: ReplicationRemote }>();
+  /** By ARN: the client of a target, its bucket and the bucket's stored targets (text) it was made from. */
+  private readonly remotes = new Map<
+    string,
+    { target: RemoteTarget; remote: ReplicationRemote; bucket: string; stored: string }
+  >();
   readonly retry: { minMs: number; maxMs: number };
   readonly log: ApiLogger;
   /** Told of each change copied (`ok`) or given up on: resyncs count theirs (resync.ts). */
@@ -298,16 +302,25 @@ export class Replicator {
     );
   }
 
-  /** The target of `arn` of `bucket`, with a client (rebuilt when the stored target changed). */
+  /**
+   * The target of `arn` of `bucket`, with a client (rebuilt when the stored target changed). While the bucket's
+   * stored targets are the same text as at the last change, the client is reused without opening them again
+   * (a JSON parse and an AES-GCM open of each secret per change copied).
+   */
   async remoteOf(bucket: string, arn: string): Promise<ReplicationRemote | undefined> {
     const config = await this.opts.storage.getBucketConfig(bucket);
+    const have = this.remotes.get(arn);
+    const stored = config.replicationTargets;
+    if (have && stored && have.bucket === bucket && have.stored === stored) return have.remote;
     const target = storedTargets(config, bucket, this.opts.sealer).find((t) => t.arn === arn);
     if (!target) return undefined;
-    const have = this.remotes.get(arn);
-    if (have && JSON.stringify(have.target) === JSON.stringify(target)) return have.remote;
+    if (have && JSON.stringify(have.target) === JSON.stringify(target)) {
+      this.remotes.set(arn, { ...have, bucket, stored: stored ?? '' });
+      return have.remote;
+    }
     have?.remote.close();
     const remote = new ReplicationRemote(target);
-    this.remotes.set(arn, { target, remote });
+    this.remotes.set(arn, { target, remote, bucket, stored: stored ?? '' });
     return remote;
   }
 

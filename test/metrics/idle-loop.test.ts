@@ -35,10 +35,14 @@ it('an idle server wakes its event loop a few times a second, not every 10 ms', 
   for await (const line of lines) if (line.includes('Server listening')) break;
   c.stderr!.resume();
   c.stdout!.resume();
-  await new Promise((r) => setTimeout(r, 3000)); // start-up's own timers and tasks settle
-  const before = await sleeps(c.pid!);
-  await new Promise((r) => setTimeout(r, 2000));
-  const slept = (await sleeps(c.pid!)) - before;
-  // A 10 ms timer alone is ~200 sleeps in two seconds (166 measured); the lag monitor's 100 ms one ~20.
+  // Two-second windows until one is quiet (start-up's own timers and tasks take longer to settle on a loaded
+  // machine): the fewest sleeps seen counts. A 10 ms timer alone is ~200 sleeps in two seconds (166 measured),
+  // in every window; the lag monitor's 100 ms one ~20.
+  let slept = Number.POSITIVE_INFINITY;
+  for (let window = 0; window < 12 && slept >= 60; window++) {
+    const before = await sleeps(c.pid!);
+    await new Promise((r) => setTimeout(r, 2000));
+    slept = Math.min(slept, (await sleeps(c.pid!)) - before);
+  }
   expect(slept).toBeLessThan(60);
 }, 60_000);

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
@@ -433,8 +433,7 @@ describe('a GET paused longer than the grace period of replaced data', () => {
         const all = await Promise.all(short.drives.map((d) => listTree(join(d, 'grace'))));
         return all.flat().filter((p) => /(^|\/)[0-9a-f-]{36}$/.test(p));
       };
-      for (let i = 0; i < 50 && (await dataDirs()).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
-      expect(await dataDirs()).toEqual([]);
+      await vi.waitFor(async () => expect(await dataDirs()).toEqual([]), { timeout: 30_000, interval: 100 });
     } finally {
       await short.close();
     }

@@ -248,7 +248,8 @@ it('killed with -9 mid-delivery: after the restart every event is delivered, and
   for (let i = 0; i < 1200 && got(hook.deliveries.slice(from)).length < 60; i++) await sleep(25);
   await stopCairn('SIGKILL');
   hook.beforeAnswer = undefined;
-  for (let i = 0; i < 200 && hook.inFlight > 0; i++) await sleep(25);
+  for (let i = 0; i < 1200 && hook.inFlight > 0; i++) await sleep(25);
+  expect(hook.inFlight).toBe(0);
   const before = got(hook.deliveries.slice(from));
   const left = await queuedEvents('d1', 'd2', 'd3');
   expect(before.length).toBeGreaterThanOrEqual(60);

@@ -9,7 +9,7 @@ import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { tableFromIPC } from 'apache-arrow';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   DeleteBucketPolicyCommand,
   DeleteObjectCommand,
@@ -745,8 +745,7 @@ describe('the handler over storage', () => {
       expect(bodies[0].destroyed).toBe(false);
       out.destroy(); // what fastify does when the client goes away
       await new Promise((resolve) => out.once('close', resolve));
-      for (let i = 0; i < 50 && !bodies[0].destroyed; i++) await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(bodies[0].destroyed).toBe(true);
+      await vi.waitFor(() => expect(bodies[0].destroyed).toBe(true), { timeout: 30_000, interval: 20 });
       expect(bodies[0].readableEnded).toBe(false); // released early, not read to the end
     } finally {
       await storage.close();

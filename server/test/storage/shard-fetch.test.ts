@@ -202,7 +202,9 @@ describe('bad answers fail the read', () => {
     await expect(f.get('/a', body.length)).rejects.toMatchObject({ code: 'ETIMEDOUT' });
     const took = Date.now() - t0;
     expect(took).toBeGreaterThanOrEqual(250);
-    expect(took).toBeLessThan(600 + 300);
+    // Below the 2 s the other cases' fetchers use, so a timeout not taken from this one still fails; not tighter
+    // (it was 900 ms): a loaded machine's timers fire late.
+    expect(took).toBeLessThan(1900);
     expect(requests.length).toBe(2);
   });
 

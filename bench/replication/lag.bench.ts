@@ -10,65 +10,36 @@
 //               --replicate off, what a PUT plus a read cost, to set beside what a replicated object costs
 // The machine is shared: the CPU time per object is the steadier figure (the rates and lags follow the load).
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { startServer } from '@cairn/server';
-import { remoteTarget, replicateAll, versionedBucket } from '../../test/helpers/replication-config.js';
+import * as common from './common.js';
 
-const { values } = parseArgs({
-  options: {
-    rate: { type: 'string', default: '200' },
-    seconds: { type: 'string', default: '10' },
-    size: { type: 'string', default: String(1024 * 1024) },
-    concurrency: { type: 'string', default: '32' },
-    senders: { type: 'string' },
-    replicate: { type: 'string', default: 'on' },
-    read: { type: 'boolean', default: false },
-  },
-});
-const rate = Number(values.rate);
-const seconds = Number(values.seconds);
-const size = Number(values.size);
-const concurrency = Number(values.concurrency);
+const { values } = parseArgs({ options: { ...common.COMMON_OPTIONS, read: { type: 'boolean', default: false } } });
+const run = common.runOf(values);
+const { rate, size, concurrency, total, replicate } = run;
 const senders = values.senders === undefined ? undefined : Number(values.senders);
-if (values.replicate !== 'on' && values.replicate !== 'off') throw new Error('--replicate is on or off');
-const replicate = values.replicate === 'on';
-const ROOT = { accessKey: 'benchroot', secretKey: 'bench-root-secret-key' };
 
-const base = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'cairn-repl-bench-'));
+const base = await common.scratch('cairn-repl-bench-');
 const start = (name: string) =>
   startServer({
     replicationWorkers: senders,
     address: '127.0.0.1:0',
-    credentials: { root: ROOT, users: [] },
+    credentials: { root: common.ROOT, users: [] },
     storage: { background: false },
     drives: [1, 2, 3, 4].map((i) => join(base, name, `d${i}`)),
   });
 const target = await start('target');
 const source = await start('source');
-const client = (url: string) =>
-  new S3Client({
-    endpoint: url,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: ROOT.accessKey, secretAccessKey: ROOT.secretKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-  });
-const src = client(source.url);
-const dst = client(target.url);
-await versionedBucket(src, 'src');
-await versionedBucket(dst, 'dst');
-const arn = await remoteTarget(source.url, 'src', new URL(target.url).host, 'dst', ROOT, ROOT);
-if (replicate) await replicateAll(src, 'src', arn, { DeleteMarkerReplication: { Status: 'Disabled' } });
+const src = common.client(source.url);
+const dst = common.client(target.url);
+await common.replicatedPair({ url: source.url, s3: src }, { url: target.url, s3: dst }, replicate);
 
 const body = randomBytes(size);
-const total = Math.round(rate * seconds);
-/** When each PUT was answered (ms since t0), in answer order. */
-const answered: number[] = [];
+/** When each PUT was answered (ms since t0), by index. */
+const answered: number[] = new Array(total);
 /** When the replicated count reached n (ms since t0), sampled. */
 const reached: number[] = [];
 const cpu0 = process.cpuUsage();
@@ -79,19 +50,7 @@ const sampler = setInterval(() => {
   for (let n = replicated(); reached.length < n; ) reached.push(now);
 }, 5);
 
-let next = 0;
-async function worker(): Promise<void> {
-  for (;;) {
-    const i = next++;
-    if (i >= total) return;
-    const due = (i / rate) * 1000;
-    const wait = due - (performance.now() - t0);
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    await src.send(new PutObjectCommand({ Bucket: 'src', Key: `o/${i}`, Body: body, ContentLength: size }));
-    answered.push(performance.now() - t0);
-  }
-}
-await Promise.all(Array.from({ length: concurrency }, worker));
+await common.putAtRate(src, run, body, t0, answered);
 const lastPut = performance.now() - t0;
 await source.replicationIdle();
 const drained = performance.now() - t0;
@@ -115,17 +74,18 @@ if (values.read) {
   readCpu = process.cpuUsage(c0);
 }
 
-const lags = answered.map((t, i) => Math.max(0, (reached[i] ?? drained) - t)).sort((a, b) => a - b);
-const pct = (p: number) => lags[Math.min(lags.length - 1, Math.floor((p / 100) * lags.length))];
+// The n-th answer (in time order) beside the time the replicated count reached n.
+const lags = common.lagsOf(
+  [...answered].sort((a, b) => a - b),
+  reached,
+  drained,
+);
 const rows: [string, string][] = [
   ['objects', `${total} x ${(size / 1024 / 1024).toFixed(2)} MiB`],
   ['offered PUT rate', `${rate}/s`],
   ['achieved PUT rate', `${(total / (lastPut / 1000)).toFixed(1)}/s`],
   ['replicated rate (first PUT to drained)', `${(replicated() / (drained / 1000)).toFixed(1)}/s`],
-  [
-    'lag p50 / p99 / max',
-    replicate ? `${pct(50).toFixed(0)} / ${pct(99).toFixed(0)} / ${lags.at(-1)!.toFixed(0)} ms` : 'n/a',
-  ],
+  ['lag p50 / p99 / max', replicate ? lags.line : 'n/a'],
   ['queue drained after the last PUT', `${(drained - lastPut).toFixed(0)} ms`],
   ['senders per target', replicate ? String(senders ?? 'default (8)') : 'no replication rule'],
   [
@@ -137,16 +97,10 @@ const rows: [string, string][] = [
     'CPU per object read back (--read)',
     readCpu ? `${((readCpu.user + readCpu.system) / 1e3 / total).toFixed(1)} ms` : 'n/a',
   ],
-  [
-    'load average at the end (1 / 5 / 15 min)',
-    loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' / '),
-  ],
-  ['target: lag under 1 s at 200/s', replicate && pct(99) < 1000 && rate >= 200 ? 'met' : 'not met'],
+  common.loadRow(),
+  common.targetRow(run, lags.pct(99)),
 ];
-const width = Math.max(...rows.map(([k]) => k.length));
-for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+common.printRows(rows);
 
 src.destroy();
 dst.destroy();

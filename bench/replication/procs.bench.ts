@@ -23,28 +23,32 @@
 // The pids are printed first: `perf record -F 499 -g -p PID -- sleep 8` beside a run profiles one server.
 // The machine is shared: the CPU per object is the steadier figure (the rates and lags follow the load).
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { remoteTarget, replicateAll, versionedBucket } from '../../test/helpers/replication-config.js';
 import { signRequest } from '../../test/helpers/signed-request.js';
 import { sampleTree } from '../load/procstat.js';
 import { PROFILE_PRELOAD, waitForProfiles } from '../load/profiles.js';
 import { cairnCommand, DEFAULT_CAIRN_BIN, type ServerProcess, startCairn, stopServer } from '../load/servers.js';
+import {
+  COMMON_OPTIONS,
+  client,
+  lagsOf,
+  loadRow,
+  printRows,
+  putAtRate,
+  ROOT,
+  replicatedPair,
+  runOf,
+  scratch,
+  targetRow,
+} from './common.js';
 
 const { values } = parseArgs({
   options: {
-    rate: { type: 'string', default: '200' },
-    seconds: { type: 'string', default: '10' },
-    size: { type: 'string', default: String(1024 * 1024) },
-    concurrency: { type: 'string', default: '32' },
+    ...COMMON_OPTIONS,
     workers: { type: 'string', default: '1' },
-    senders: { type: 'string' },
-    replicate: { type: 'string', default: 'on' },
     'perf-map': { type: 'boolean', default: false },
     gc: { type: 'boolean', default: false },
     profile: { type: 'string' },
@@ -52,15 +56,10 @@ const { values } = parseArgs({
     'node-options': { type: 'string' },
   },
 });
-const rate = Number(values.rate);
-const seconds = Number(values.seconds);
-const size = Number(values.size);
-const concurrency = Number(values.concurrency);
-if (values.replicate !== 'on' && values.replicate !== 'off') throw new Error('--replicate is on or off');
-const replicate = values.replicate === 'on';
-const ROOT = { accessKey: 'benchroot', secretKey: 'bench-root-secret-key' };
+const run = runOf(values);
+const { rate, size, total, replicate } = run;
 
-const base = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'cairn-repl-procs-'));
+const base = await scratch('cairn-repl-procs-');
 const servers: ServerProcess[] = [];
 const gcFile = join(base, 'gc.jsonl');
 const gcPreload = join(dirname(fileURLToPath(import.meta.url)), '../load/gc-count.mjs');
@@ -113,27 +112,14 @@ function gcReasons(log: string): string {
 /** CPU seconds used so far by a server and every live process under it (threads are in their process's). */
 const treeCpu = async (pid: number) => (await sampleTree(pid)).cpuSeconds;
 
-const client = (url: string) =>
-  new S3Client({
-    endpoint: url,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: ROOT.accessKey, secretAccessKey: ROOT.secretKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-  });
-
 try {
   const target = await server('target');
   const source = await server('source');
   console.log(`source pid ${source.pid}, target pid ${target.pid}`);
   const src = client(source.url);
   const dst = client(target.url);
-  await versionedBucket(src, 'src');
-  await versionedBucket(dst, 'dst');
-  const arn = await remoteTarget(source.url, 'src', new URL(target.url).host, 'dst', ROOT, ROOT);
-  if (replicate) await replicateAll(src, 'src', arn, { DeleteMarkerReplication: { Status: 'Disabled' } });
+  await replicatedPair({ url: source.url, s3: src }, { url: target.url, s3: dst }, replicate);
 
-  const total = Math.round(rate * seconds);
   /** When each object's PUT was answered, and when its replica's event came (ms since t0), by index. */
   const answered: number[] = new Array(total);
   const arrived: number[] = new Array(total);
@@ -194,19 +180,7 @@ try {
   const logAt = await Promise.all(servers.map((s) => stat(s.log).then((st) => st.size)));
   const cpu0 = { source: await treeCpu(source.pid), target: await treeCpu(target.pid), client: process.cpuUsage() };
   t0 = performance.now();
-  let next = 0;
-  async function worker(): Promise<void> {
-    for (;;) {
-      const i = next++;
-      if (i >= total) return;
-      const due = (i / rate) * 1000;
-      const wait = due - (performance.now() - t0);
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      await src.send(new PutObjectCommand({ Bucket: 'src', Key: `o/${i}`, Body: body, ContentLength: size }));
-      answered[i] = performance.now() - t0;
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await putAtRate(src, run, body, t0, answered);
   const lastPut = performance.now() - t0;
   let timer: NodeJS.Timeout | undefined;
   // Cleared after: a pending timer kept the process up for 300 s after it printed its table.
@@ -243,8 +217,7 @@ try {
     : [];
   const tracedOf = (pid: number) => traced[servers.findIndex((s) => s.child.pid === pid)] ?? '';
 
-  const lags = answered.map((t, i) => Math.max(0, (arrived[i] ?? drained) - t)).sort((a, b) => a - b);
-  const pct = (p: number) => lags[Math.min(lags.length - 1, Math.floor((p / 100) * lags.length))];
+  const lags = lagsOf(answered, arrived, drained);
   const per = (s: number) => `${((s * 1000) / total).toFixed(1)} ms`;
   const all = cpu.source + cpu.target + cpu.client;
   const rows: [string, string][] = [
@@ -257,10 +230,7 @@ try {
       replicate ? `${(arrivals / (drained / 1000)).toFixed(1)}/s` : 'n/a',
     ],
     ['replicas seen at the target', replicate ? `${arrivals} of ${total}` : 'n/a'],
-    [
-      'lag p50 / p99 / max',
-      replicate ? `${pct(50).toFixed(0)} / ${pct(99).toFixed(0)} / ${lags.at(-1)!.toFixed(0)} ms` : 'n/a',
-    ],
+    ['lag p50 / p99 / max', replicate ? lags.line : 'n/a'],
     ['last replica after the last PUT', replicate ? `${(drained - lastPut).toFixed(0)} ms` : 'n/a'],
     ['senders per target', replicate ? (values.senders ?? 'default (8)') : 'no replication rule'],
     ['CPU per object: source', per(cpu.source)],
@@ -268,12 +238,7 @@ try {
     ['CPU per object: client', per(cpu.client)],
     ['CPU per object: all', per(all)],
     ['cores busy (all, first PUT to last replica)', (all / (drained / 1000)).toFixed(2)],
-    [
-      'load average at the end (1 / 5 / 15 min)',
-      loadavg()
-        .map((l) => l.toFixed(1))
-        .join(' / '),
-    ],
+    loadRow(),
     ...(values.gc
       ? ([
           ['GCs of the source (main thread, pause)', gcOf(source.pid)],
@@ -286,10 +251,9 @@ try {
           ['GCs of the target by reason (--trace-gc)', tracedOf(target.pid)],
         ] as [string, string][])
       : []),
-    ['target: lag under 1 s at 200/s', replicate && pct(99) < 1000 && rate >= 200 ? 'met' : 'not met'],
+    targetRow(run, lags.pct(99)),
   ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+  printRows(rows);
   src.destroy();
   dst.destroy();
 } finally {

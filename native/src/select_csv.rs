@@ -92,6 +92,17 @@ impl<'a> LineTest<'a> {
         Ok(LineTest { field, fd, rd, quote, op, judge })
     }
 
+    /// `judge` of `chunk[from..to]`: an INT test reads a field of up to 8 digits in one load (`digits_at`).
+    #[inline]
+    fn judge_at(&self, chunk: &[u8], from: usize, to: usize) -> bool {
+        if let Judge::Int(bound) = self.judge {
+            if let Some(v) = digits_at(chunk, from, to) {
+                return holds(self.op, v.cmp(&bound));
+            }
+        }
+        self.judge(&chunk[from..to])
+    }
+
     /// False only when the test is certainly false for `field`, the line's field.
     #[inline]
     fn judge(&self, field: &[u8]) -> bool {
@@ -149,6 +160,34 @@ fn parse_int(s: &[u8]) -> Option<i64> {
         v = v * 10 + (c - b'0') as i64;
     }
     Some(if neg { -v } else { v })
+}
+
+/// `chunk[from..to]` as an integer when it is 1 to 8 ASCII digits and the chunk holds 8 bytes from `from`: one
+/// unaligned load, the bytes past `to` shifted out and `0`s shifted in before the digits, checked and combined
+/// without a branch per digit (SWAR; the digit count's branch cost more than the digits). None otherwise (a sign,
+/// another byte, a longer field, the chunk's last bytes: parse_int decides).
+#[inline(always)]
+fn digits_at(chunk: &[u8], from: usize, to: usize) -> Option<i64> {
+    let len = to.wrapping_sub(from);
+    if !(1..=8).contains(&len) || from + 8 > chunk.len() {
+        return None;
+    }
+    let x = u64::from_le_bytes(chunk[from..from + 8].try_into().expect("8 bytes"));
+    let x = (x << (64 - 8 * len)) | 0x3030_3030_3030_3030u64.checked_shr(8 * len as u32).unwrap_or(0);
+    // Each byte's high nibble is 3, and its low nibble plus 6 stays under 16.
+    let bad = ((x & 0xF0F0_F0F0_F0F0_F0F0) ^ 0x3030_3030_3030_3030)
+        | ((x.wrapping_add(0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) ^ 0x3030_3030_3030_3030);
+    if bad != 0 {
+        return None;
+    }
+    // Pairs, then fours, then the eight (the first digit in the lowest byte).
+    let mut v = x - 0x3030_3030_3030_3030;
+    v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    const MASK: u64 = 0x0000_00FF_0000_00FF;
+    v = ((v & MASK).wrapping_mul(100 + (1_000_000 << 32)))
+        .wrapping_add(((v >> 16) & MASK).wrapping_mul(1 + (10_000 << 32)))
+        >> 32;
+    Some(v as i64)
 }
 
 /// `[+-]?[0-9]+(\.[0-9]+)?` with at most 15 digits, as a double (exact digits scaled once: within the margin
@@ -336,7 +375,7 @@ fn filter_body<const AVX2: bool>(chunk: &[u8], test: LineTest, out: &mut Vec<u8>
                     let ends = (fd & before) | eol;
                     if ends != 0 {
                         let at = base + ends.trailing_zeros() as usize;
-                        verdict = Some(test.judge(&chunk[from..at]));
+                        verdict = Some(test.judge_at(chunk, from, at));
                         fd &= !before;
                     }
                 }
@@ -363,7 +402,7 @@ fn filter_body<const AVX2: bool>(chunk: &[u8], test: LineTest, out: &mut Vec<u8>
             || quoted
             || match verdict {
                 Some(v) => v,
-                None => fields != field || test.judge(&chunk[from..]),
+                None => fields != field || test.judge_at(chunk, from, chunk.len()),
             };
         if keep {
             out.extend_from_slice(&chunk[start..]);
@@ -605,6 +644,45 @@ mod tests {
         assert_eq!(want, b"a,1\nc,\"2\"\nd,3\nf,-4");
         assert_eq!(filter_pieces(&pieces, test), want);
         assert_eq!(filter_pieces(&[], test), b"");
+    }
+
+    #[test]
+    fn digits_at_reads_what_parse_int_reads() {
+        // Fields of 1 to 9 bytes over digits, signs, neighbours of the digits (`/`, `:`), a space, 0 and a byte
+        // beyond ASCII, inside a chunk that goes on: digits_at gives parse_int's value or leaves it to parse_int,
+        // and it reads every field of 1 to 8 plain digits itself.
+        let alphabet = [b'0', b'1', b'5', b'9', b'/', b':', b'-', b'+', b' ', 0xff, 0, b'.', b'a'];
+        let mut read = 0;
+        for len in 1..=9usize {
+            for k in 0..2000usize {
+                let mut z = k.wrapping_mul(2_654_435_761) + len;
+                let mut field: Vec<u8> = (0..len)
+                    .map(|_| {
+                        let c = alphabet[z % alphabet.len()];
+                        z = z / alphabet.len() + k + 7;
+                        c
+                    })
+                    .collect();
+                if k % 3 == 0 {
+                    field.iter_mut().for_each(|c| *c = b'0' + *c % 10);
+                }
+                let chunk = [&b"xx,"[..], &field, b",yyyyyyyy\n"].concat();
+                match digits_at(&chunk, 3, 3 + len) {
+                    Some(v) => {
+                        assert_eq!(Some(v), parse_int(&field), "{field:?}");
+                        read += 1;
+                    }
+                    None => assert!(len > 8 || !field.iter().all(u8::is_ascii_digit), "{field:?}"),
+                }
+            }
+        }
+        assert!(read > 1000, "{read}");
+        assert_eq!(digits_at(b"12345678", 0, 8), Some(12_345_678));
+        assert_eq!(digits_at(b"00000001,", 0, 8), Some(1));
+        assert_eq!(digits_at(b"7,abcdefgh", 0, 1), Some(7));
+        // Too near the chunk's end for one load: parse_int reads it.
+        assert_eq!(digits_at(b"1234567", 0, 7), None);
+        assert_eq!(run("a,5\nb,2000\nc,999", 1, 2, 1000.0), "a,5\nc,999");
     }
 
     #[test]

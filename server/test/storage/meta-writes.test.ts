@@ -92,7 +92,9 @@ describe('metadata writes of a set', () => {
       expect((await lines(drive, 'a')).map(word), drive).toEqual(
         i < 2 ? [v1, 'p', v2, 'p', v4] : [v1, 'p', v2, 'p', 'p', v4],
       );
-    expect((await s.listObjects('bkt', { prefix: 'k/', maxKeys: 100 })).objects.map((o) => [o.key, o.etag])).toEqual([['k/a', v4]]);
+    expect((await s.listObjects('bkt', { prefix: 'k/', maxKeys: 100 })).objects.map((o) => [o.key, o.etag])).toEqual([
+      ['k/a', v4],
+    ]);
   });
 
   it('write the lines of concurrent overwrites in the same order on every drive, ending with the latest', async () => {

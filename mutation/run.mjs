@@ -9,8 +9,12 @@
 // can only kill fewer mutants, so a quick score is a lower bound of the full one), --list (the modules and exit),
 // --mutate FILE (repeatable: mutate only that file of the modules that hold it, with their whole list of tests;
 // a module's glob narrows to the file, its named functions of that file stay as named; results under
-// reports/mutation[-quick]/<module>--<file name>/, apart from the whole module's), --plan (print what each
-// Stryker run would mutate and test, one JSON line per module, and exit).
+// reports/mutation[-quick]/<module>--<file name>/, apart from the whole module's), --lines A-B (with --mutate:
+// only those lines of each file; results in <module>--<file name>@A-B/), --tests a.ts,b.ts (these test files
+// instead of the module's), --ignore-static (leave out the mutants only module loading reaches, which rerun every
+// test: Stryker counts them Ignored), --plan (print what each Stryker run would mutate and test, one JSON line per
+// module, and exit). Each mutant's result is appended to live.tsv in the results folder as it is known (a run
+// stopped early keeps them).
 // Runs niced (+10). Results and the incremental files are kept under reports/mutation/<module>/ (quick runs:
 // reports/mutation-quick/<module>/, gitignored): reruns only test the mutants whose code or tests changed.
 // reports/mutation/<module>/survivors.txt lists the surviving mutants to review.
@@ -37,9 +41,21 @@ const option = (name, fallback) => {
   return i >= 0 ? args[i + 1] : fallback;
 };
 const concurrency = Number(option('--concurrency', '1'));
-const VALUED = ['--concurrency', '--mutate'];
+const VALUED = ['--concurrency', '--mutate', '--lines', '--tests'];
 const named = args.filter((a, i) => !a.startsWith('--') && !VALUED.includes(args[i - 1]));
 const only = args.flatMap((a, i) => (a === '--mutate' ? [args[i + 1]] : []));
+const lines = option('--lines');
+const testFiles = option('--tests')?.split(',');
+const ignoreStatic = flag('--ignore-static');
+if (lines !== undefined && (!/^\d+-\d+$/.test(lines) || !only.length)) {
+  console.error('--lines needs a range A-B and --mutate FILE');
+  process.exit(2);
+}
+const missingTests = (testFiles ?? []).filter((t) => !t || !existsSync(join(ROOT, t)));
+if (missingTests.length || (testFiles && !testFiles.length)) {
+  console.error(`--tests needs test files, from the repository's root (got ${option('--tests')})`);
+  process.exit(2);
+}
 
 if (flag('--list')) {
   for (const m of MODULES) console.log(`${m.name.padEnd(18)} ${m.about}`);
@@ -62,7 +78,7 @@ if (stale.length) {
 const quick = flag('--quick');
 const chosen = (named.length ? MODULES.filter((m) => named.includes(m.name)) : MODULES).map((m) => ({
   ...m,
-  tests: quick ? m.tests.filter((t) => !m.slow?.includes(t)) : m.tests,
+  tests: testFiles ?? (quick ? m.tests.filter((t) => !m.slow?.includes(t)) : m.tests),
 }));
 
 /** The entries of a module's `mutate` that concern `file`: a glob narrowed to it, a function list of it. */
@@ -92,7 +108,16 @@ function narrowed(modules) {
     const held = files.filter((f) => entriesOf(m, f).length);
     if (!held.length) return [];
     const names = held.map((f) => basename(f).replace(/\.[cm]?[jt]s$/, ''));
-    return [{ ...m, mutate: held.flatMap((f) => entriesOf(m, f)), dirName: `${m.name}--${names.join('+')}`, held }];
+    let mutate = held.flatMap((f) => entriesOf(m, f));
+    if (lines !== undefined) {
+      if (mutate.some((x) => typeof x !== 'string')) {
+        console.error(`--lines: ${m.name} mutates named functions of ${held.join(', ')}, not whole files`);
+        process.exit(2);
+      }
+      mutate = mutate.map((f) => `${f}:${lines}`);
+    }
+    const dirName = `${m.name}--${names.join('+')}${lines === undefined ? '' : `@${lines}`}`;
+    return [{ ...m, mutate, dirName, held }];
   });
 }
 const selected = narrowed(chosen);
@@ -105,7 +130,7 @@ if (flag('--plan')) {
   for (const m of selected) {
     const mutate = m.mutate.flatMap((x) => (typeof x === 'string' ? [x] : functionRanges(x.file, x.functions)));
     const dir = relative(ROOT, reportDir(m));
-    console.log(JSON.stringify({ module: m.name, mutate, tests: m.tests, dir }));
+    console.log(JSON.stringify({ module: m.name, mutate, tests: m.tests, dir, ...(ignoreStatic && { ignoreStatic }) }));
   }
   process.exit(0);
 }
@@ -148,18 +173,23 @@ function strykerConfig(m, dir) {
   return {
     $schema: '../../../node_modules/@stryker-mutator/core/schema/stryker-schema.json',
     testRunner: 'vitest',
-    plugins: ['@stryker-mutator/vitest-runner', join(ROOT, 'mutation', 'ignorers.mjs')],
+    plugins: [
+      '@stryker-mutator/vitest-runner',
+      join(ROOT, 'mutation', 'ignorers.mjs'),
+      join(ROOT, 'mutation', 'live.mjs'),
+    ],
     ignorers: ['error-text', 'equivalent'],
     vitest: { configFile: 'mutation/vitest.config.ts', related: false, pool: 'forks' },
     mutate: m.mutate.flatMap((x) => (typeof x === 'string' ? [x] : functionRanges(x.file, x.functions))),
     // Not Stryker's `testFiles`: with it, mutants of module-level code are switched on after the module is
     // loaded and always survive (stryker-js#6144). The vitest config takes the list instead.
     coverageAnalysis: 'perTest',
+    ignoreStatic,
     concurrency,
     incremental: true,
     incrementalFile: relative(ROOT, join(dir, 'incremental.json')),
     force: flag('--force'),
-    reporters: ['json', 'progress-append-only'],
+    reporters: ['json', 'progress-append-only', 'live'],
     jsonReporter: { fileName: relative(ROOT, join(dir, 'mutation.json')) },
     tempDirName: '.stryker-tmp',
     cleanTempDir: true,
@@ -231,7 +261,9 @@ for (const m of selected) {
   console.log(`\n=== ${m.name}: ${m.about}${quick ? ' (quick)' : ''}${part}`);
   if (!m.tests.length) throw new Error(`${m.name}: no test file left to run`);
   const stryker = join(ROOT, 'node_modules', '.bin', 'stryker');
+  writeFileSync(join(dir, 'live.tsv'), '');
   const code = await run(stryker, ['run', relative(ROOT, configFile)], {
+    CAIRN_MUTATION_LIVE: join(dir, 'live.tsv'),
     CAIRN_MUTATION_TESTS: JSON.stringify(m.tests),
     CAIRN_MUTATION_TIMEOUT: JSON.stringify(TIMEOUT),
   });

@@ -78,6 +78,31 @@ describe('npm run mutation -- --mutate FILE', { timeout: 600_000 }, () => {
     ]);
   });
 
+  it('--lines narrows the file to a range, --tests replaces the tests, --ignore-static is passed on', () => {
+    const pipeline = 'select-engine/src/exec/pipeline.ts';
+    const tests = ['select-engine/test/limits.test.ts', 'select-engine/test/pace-points.test.ts'];
+    const r = plan('--mutate', pipeline, '--lines', '111-290', '--tests', tests.join(','), '--ignore-static');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.plans).toEqual([
+      {
+        module: 'select-exec',
+        mutate: [`${pipeline}:111-290`],
+        tests,
+        dir: 'reports/mutation/select-exec--pipeline@111-290',
+        ignoreStatic: true,
+      },
+    ]);
+    for (const args of [
+      ['--lines', '1-9'],
+      ['--mutate', pipeline, '--lines', '1'],
+      ['--mutate', 'server/src/storage/engine/get.ts', '--lines', '1-9'],
+      ['--mutate', pipeline, '--tests', 'select-engine/test/nope.test.ts'],
+    ]) {
+      const refused = plan(...args);
+      expect([refused.status, refused.plans], args.join(' ')).toEqual([2, []]);
+    }
+  });
+
   it('refuses a file that no chosen module mutates, a missing file and a missing path, running nothing', () => {
     for (const args of [
       ['select-exec', '--mutate', SPLITTER],

@@ -2,6 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import {
   openStorage,
   type ByteRange,
@@ -25,6 +26,27 @@ export async function drives(n: number): Promise<{ root: string; paths: string[]
 
 export async function open(paths: string[], o: Partial<StorageOptions> = {}): Promise<ErasureObjects> {
   return openStorage({ drives: paths, background: false, ...o });
+}
+
+/**
+ * For a file whose tests each want storage of their own: registers an afterEach that closes every store made and
+ * removes its drives, and returns `fresh(config?)`: four new drives, storage over them, bucket `bkt` made.
+ */
+export function storesPerTest() {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    while (cleanup.length) await cleanup.pop()!();
+  });
+  return async (config?: Parameters<ErasureObjects['makeBucket']>[1]) => {
+    const d = await drives(4);
+    const s = await open(d.paths);
+    cleanup.push(
+      () => d.cleanup(),
+      () => s.close(),
+    );
+    await s.makeBucket('bkt', config);
+    return { d, s };
+  };
 }
 
 /** body(buf): a body that arrives in uneven chunks, as a socket would deliver it; readAll(stream). */

@@ -4,29 +4,14 @@
 // version comes after its metadata and only once the write reached its quorum, so a listing (which trusts the
 // result lines of enough drives) never shows a version that failed; a failed overwrite leaves "pending" (read the
 // metadata), its metadata rolled back; concurrent writers' lines come in the same order on every drive.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ErasureObjects } from '../../src/storage/index.js';
 import type { JournalRec } from '../../src/storage/list/journal.js';
-import { data, drives, open, put } from './helpers.js';
+import { data, put, storesPerTest } from './helpers.js';
 
-let cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
-
-async function setup() {
-  const d = await drives(4);
-  const s = await open(d.paths);
-  cleanup.push(
-    () => d.cleanup(),
-    () => s.close(),
-  );
-  await s.makeBucket('bkt');
-  return { d, s };
-}
+const setup = storesPerTest();
 
 /** The journal lines of key `k/<name>` (folder `bkt/k.d`) on a drive, in file order. */
 async function lines(drive: string, name: string): Promise<JournalRec[]> {

@@ -4,24 +4,15 @@
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeMeta, META_NAME, META_VERSION } from '../../src/storage/meta/meta-file.js';
 import { objectDir } from '../../src/storage/meta/key-path.js';
-import { body, data, drives, open } from './helpers.js';
+import { body, data, storesPerTest } from './helpers.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()!();
-});
+const fresh = storesPerTest();
 
 async function setup() {
-  const d = await drives(4);
-  const s = await open(d.paths);
-  cleanup.push(
-    () => d.cleanup(),
-    () => s.close(),
-  );
-  await s.makeBucket('bkt', { versioning: 'Enabled', objectLockEnabled: true });
+  const { d, s } = await fresh({ versioning: 'Enabled', objectLockEnabled: true });
   return { d, s, metaPath: (i: number, key: string) => join(d.paths[i], 'bkt', objectDir(key), META_NAME) };
 }
 

@@ -3,26 +3,12 @@
 // versions whose data is in shard files.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { objectDir } from '../../src/storage/meta/key-path.js';
 import { decodeMeta, encodeMeta, META_NAME } from '../../src/storage/meta/meta-file.js';
-import { data, drives, open, put, readAll } from './helpers.js';
+import { data, put, readAll, storesPerTest } from './helpers.js';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
-
-async function setup() {
-  const d = await drives(4);
-  const s = await open(d.paths);
-  cleanup.push(
-    () => d.cleanup(),
-    () => s.close(),
-  );
-  await s.makeBucket('bkt');
-  return { d, s };
-}
+const setup = storesPerTest();
 
 describe('readInline', () => {
   it("gives an inline version's bytes as read() does, for every small size; files-backed versions have none", async () => {

@@ -37,7 +37,7 @@ describe('a GET after a GET of the same object', () => {
     // A chunk in the middle, off the block grid: begun early from the footer GET's metadata.
     const start = BS * 5 + 700;
     const end = BS * 9 + 99;
-    await quiet();
+    quiet(s);
     const alone = await getRange('k', `bytes=${start}-${end}`, { start, end });
     expect(alone.bytes.equals(obj.subarray(start, end + 1))).toBe(true);
     expect(alone.early).toBe(1);
@@ -45,7 +45,7 @@ describe('a GET after a GET of the same object', () => {
     expect(alone.shared).toBeGreaterThanOrEqual(1);
 
     // The same GET with nothing begun early (a conditional GET) reads the same shards itself.
-    await quiet();
+    quiet(s);
     const plain = await getRange('k', `bytes=${start}-${end}`, { start, end }, { conditional: true });
     expect(plain.bytes.equals(obj.subarray(start, end + 1))).toBe(true);
     expect(plain.early).toBe(0);
@@ -56,7 +56,7 @@ describe('a GET after a GET of the same object', () => {
     expect(alone.tasks).toBe(plain.tasks - 1);
 
     // Bytes of one data shard's frame (a Parquet footer's shape) as well.
-    await quiet();
+    quiet(s);
     const [a, z] = [BS * 20 + 10, BS * 20 + 500];
     const footer = await getRange('k', `bytes=${a}-${z}`, { start: a, end: z });
     expect(footer.bytes.equals(obj.subarray(a, z + 1))).toBe(true);

@@ -37,7 +37,7 @@ describe("a large range's first batch", () => {
     expect(a.first).toBeLessThanOrEqual(BS - 1000); // the first chunk is of block 1
 
     // 0.9 MiB over three blocks: one batch, as before.
-    await quiet();
+    quiet(s);
     const small = { start: BS - 100, end: BS - 100 + 943_718 };
     const b = await getRange('k', small, { conditional: true });
     expect(b.bytes.equals(obj.subarray(small.start, small.end + 1))).toBe(true);
@@ -46,9 +46,9 @@ describe("a large range's first batch", () => {
 
   it('is begun early with the batch after it, the first in the metadata task', async () => {
     const big = { start: BS + 10, end: BS + 10 + 1_258_291 };
-    await quiet();
+    quiet(s);
     await getRange('k', { start: 0, end: 99 }); // a hint for the next GET
-    await quiet();
+    quiet(s);
     const e = await getRange('k', big);
     expect(e.bytes.equals(obj.subarray(big.start, big.end + 1))).toBe(true);
     expect(e.early).toBe(1);

@@ -481,6 +481,24 @@ describe('ReadAhead (a fake clock)', () => {
     expect(pool.outBytes).toBe(0);
   });
 
+  it('clear() drops every batch and GET end at once: their buffers go back, nothing looks sequential', async () => {
+    const { ra, pool } = cache();
+    const bs = [0, 1].map((i) => batch(pool, i, i, i * 50, i * 50 + 50));
+    for (const b of bs) {
+      ra.add('v', 'v#0', b);
+      b.lease.release();
+    }
+    await Promise.all(bs.map((b) => b.batch));
+    expect(ra.sequential('v', 0, 100)).toBe(false);
+    expect(pool.outBytes).toBe(128);
+    ra.clear();
+    expect(ra.size).toBe(0);
+    expect(ra.find('v#0', 0, 0, 0, 50)).toBeUndefined();
+    expect(pool.outBytes).toBe(0);
+    expect(ra.sequential('v', 100, 200)).toBe(false); // the GET that ended at 100 is forgotten
+    expect(ra.sequential('v', 200, 300)).toBe(true); // as the one noted after it is not
+  });
+
   it('keeps at most maxBytes: the oldest batches go first', async () => {
     const { ra, pool } = cache(130); // each batch holds a 64-byte buffer: two fit
     const bs = [0, 1, 2].map((i) => batch(pool, i, i, i * 50, i * 50 + 50));

@@ -304,6 +304,15 @@ export class ReadAhead {
     if (this.unused.size > 4096) this.unused.delete(this.unused.keys().next().value!);
   }
 
+  /**
+   * Drops every batch kept and every GET end noted, as if they had all lingered out (tests: the next GET shares
+   * nothing read before it, without waiting `lingerMs`).
+   */
+  clear(): void {
+    for (const e of this.entries) this.drop(e);
+    this.ends.clear();
+  }
+
   /** Batches kept (for tests). */
   get size(): number {
     return this.entries.size;

@@ -25,7 +25,7 @@ export class LogLines {
   private waiters: { match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] =
     [];
 
-  logger(): Logger {
+  logger(level: 'info' | 'debug' = 'info'): Logger {
     const stream = new Writable({
       write: (chunk: Buffer, _enc, done) => {
         this.raw += chunk.toString();
@@ -41,7 +41,7 @@ export class LogLines {
         done();
       },
     });
-    return pino({ level: 'info' }, stream);
+    return pino({ level }, stream);
   }
 
   /** Everything logged so far, as written. */

@@ -15,6 +15,7 @@ import { adminCall } from '../../server/src/cli/admin-client.js';
 import { type CairnServer, startServer } from '../../server/src/main.js';
 import { makeClient, ROOT } from '../helpers/cairn.js';
 import { canMount, Mounts } from '../helpers/mounts.js';
+import { LogLines } from '../helpers/notify-bus.js';
 import { seededRandom } from '../helpers/random.js';
 import { startWorkers, WORKERS_ROOT } from '../helpers/workers.js';
 
@@ -34,13 +35,15 @@ async function mountedDrives(name: string, n: number): Promise<{ drives: string[
   return { drives };
 }
 
-function start(drives: string[]): Promise<CairnServer> {
+function start(drives: string[], logs?: LogLines): Promise<CairnServer> {
   return startServer({
     address: '127.0.0.1:0',
     credentials: { root: ROOT, users: [] },
     storage: { driveCheckIntervalMs: 200 },
     shutdownGraceMs: 2000,
     drives,
+    // Debug: each drive monitor pass logs `drives checked (started <ms>)` (heal/healer.ts).
+    ...(logs ? { logger: logs.logger('debug') } : {}),
   });
 }
 
@@ -49,6 +52,15 @@ async function offlineDisks(url: string, root = ROOT): Promise<number> {
   const info = (await adminCall(admin, { method: 'GET', path: 'info' })) as { backend: { offlineDisks: number } };
   return info.backend.offlineDisks;
 }
+
+/** When the drive monitor's pass over the drives that a log message reports began (ms), if it is one. */
+function checkStart(msg: unknown): number | undefined {
+  const m = /^drives checked \(started (\d+)\)$/.exec(String(msg));
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Whether a log message reports a drive monitor's pass over the drives begun after `t` (ms). */
+const checkedSince = (msg: unknown, t: number) => (checkStart(msg) ?? -1) > t;
 
 async function getBytes(s3: S3Client, key: string): Promise<Buffer> {
   const r = await s3.send(new GetObjectCommand({ Bucket: 'mounts', Key: key }));
@@ -85,15 +97,18 @@ describe.skipIf(!canMount())('a drive whose disk did not mount', () => {
 
   it('is left alone and offline at start, and serves again once mounted', async () => {
     const { drives, before, remount } = await deploymentWithUnmountedDisk('set');
-    const server = await start(drives);
+    const logs = new LogLines();
+    const server = await start(drives, logs);
     try {
       const s3 = makeClient(server.url);
       expect(await offlineDisks(server.url)).toBe(1);
       expect(sha256(await getBytes(s3, 'before'))).toBe(sha256(before)); // EC 2+2: three drives are enough
       const during = rnd.bytes(200_000);
       await s3.send(new PutObjectCommand({ Bucket: 'mounts', Key: 'during', Body: during }));
-      // Several drive checks later: still offline, and nothing was written in the folder (no format, no rebuild).
-      await new Promise((r) => setTimeout(r, 1000));
+      // Two drive checks later: still offline, and nothing was written in the folder (no format, no rebuild).
+      const now = Date.now();
+      const first = await logs.waitFor((l) => checkedSince(l.msg, now));
+      await logs.waitFor((l) => checkedSince(l.msg, checkStart(first.msg)!));
       expect(await offlineDisks(server.url)).toBe(1);
       expect(readdirSync(drives[2])).toEqual([]);
 
@@ -112,14 +127,16 @@ describe.skipIf(!canMount())('a drive whose disk did not mount', () => {
 
   it('is left alone by every worker of `cairn server --workers 2`', async () => {
     const { drives, before, remount } = await deploymentWithUnmountedDisk('workers');
-    const server = await startWorkers(2, {}, drives);
+    const started = Date.now();
+    // Debug: each drive monitor pass logs `drives checked (started <ms>)` (heal/healer.ts).
+    const server = await startWorkers(2, { CAIRN_LOG_LEVEL: 'debug' }, drives);
     try {
       const warned = `drive ${drives[2]} is a plain folder among mount points`;
       expect(server.logs.some((l) => String(l.msg).startsWith(warned))).toBe(true);
       const s3 = makeClient(server.url, { credentials: WORKERS_ROOT });
       expect(sha256(await getBytes(s3, 'before'))).toBe(sha256(before));
-      // Past every worker's first drive check (each 10 s): none formatted or rebuilt the folder.
-      await new Promise((r) => setTimeout(r, 12_000));
+      // Once every worker's drive monitor has checked the drives (every 10 s): none formatted or rebuilt the folder.
+      for (const worker of [1, 2]) await server.logLine((l) => l.worker === worker && checkedSince(l.msg, started));
       expect(readdirSync(drives[2])).toEqual([]);
       expect(await offlineDisks(server.url, WORKERS_ROOT)).toBe(1);
       remount();

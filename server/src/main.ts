@@ -38,6 +38,7 @@ import { SYS_DIR } from './storage/drive/drive.js';
 import { FormatPending, openNodePools, openServerPools, openStorage, ServerPools } from './storage/index.js';
 import { isEndpointArgument } from './cluster/endpoints.js';
 import { type ClusterNode, joinCluster } from './cluster/node.js';
+import { lockExpiryFromEnv } from './cluster/lock-table.js';
 import type { PrimaryLink } from './cluster/primary-link.js';
 import { nativeCodec } from './storage/erasure/codec.js';
 import { parseRemoteEndpoint, remoteDrives, storageRpcServer } from './storage/rpc/index.js';
@@ -229,6 +230,7 @@ export async function startServer(opts: ServerOptions): Promise<CairnServer> {
         verify: nativeCodec().readFrames,
         tls,
         log,
+        lockExpiryMs: lockExpiryFromEnv(env),
         ...(opts.nodeWorker && opts.worker
           ? { worker: { slot: opts.worker.slot, workers: opts.nodeWorker.workers, link: opts.nodeWorker.link } }
           : {}),

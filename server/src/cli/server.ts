@@ -22,6 +22,7 @@ export { parseDuration };
 import { parseAddress } from '../http/address.js';
 import { drivePools } from '../storage/expand.js';
 import { isEndpointArgument, planPools } from '../cluster/endpoints.js';
+import { lockExpiryFromEnv } from '../cluster/lock-table.js';
 import type { ServiceAction } from '../api/index.js';
 import { defaultWorkerMode, type ThreadData, type WorkerMode } from '../cluster/spawn.js';
 import { serverV8Flags } from '../cluster/worker-memory.js';
@@ -113,6 +114,9 @@ _BROKERS_<ID> (host:port,...), _TOPIC_<ID>, _TLS_<ID>, _TLS_SKIP_VERIFY_<ID>, _S
 Each target
 queues its events on disk before requests are answered: _QUEUE_DIR_<ID> (default .cairn.sys/notify/<type>-<ID> on
 each of the first three drives, every event on each; one folder per worker inside), _QUEUE_LIMIT_<ID> (100000).
+Nodes of a distributed deployment: CAIRN_DSYNC_LOCK_EXPIRY (how long a node keeps a lock or lease it granted
+once its holder stops refreshing it, every third of that: a killed node's locks and leader lease outlive it this
+long; 30s, at least 10s; give every node the same).
 Bucket replication: CAIRN_API_REPLICATION_MAX_WORKERS (senders per replication target in each worker, 1 to 500,
 default 8; the changes of one object always go through the same sender, in order).
 Multipart uploads: CAIRN_API_STALE_UPLOADS_EXPIRY (unfinished uploads older than this are removed with
@@ -281,6 +285,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     prometheusAuthFromEnv(process.env);
     replicationWorkersFromEnv(process.env);
     selectDialectFromEnv(process.env);
+    lockExpiryFromEnv(process.env);
   } catch (e) {
     process.stderr.write(`cairn server: ${(e as Error).message}\n\n${SERVER_USAGE}`);
     return 2;

@@ -3,8 +3,30 @@
 // workers' routes and their own calls reach over the IPC channel (primary-link.ts), so that the node grants a
 // name to one request at a time whichever worker a call reaches.
 
+import { parseDuration } from '../duration.js';
+
 /** A grant not refreshed for this long is dropped, by default (DsyncOptions.expiryMs; the primary's table). */
 export const LOCK_EXPIRY_MS = 30_000;
+/**
+ * The shortest expiry CAIRN_DSYNC_LOCK_EXPIRY may set: a holder refreshes every third of it and gives a lease up
+ * after two refreshes a majority did not grant, each call waiting at most 2 s (dsync.ts), before the others' grants
+ * expire.
+ */
+const MIN_LOCK_EXPIRY_MS = 10_000;
+
+/**
+ * CAIRN_DSYNC_LOCK_EXPIRY (a duration, `30s` by default; at least `10s`; the same on every node): how long a node
+ * keeps a grant its holder stopped refreshing, so how long a killed node's locks and leader lease outlive it.
+ * Cairn's (MinIO fixes it).
+ */
+export function lockExpiryFromEnv(env: NodeJS.ProcessEnv): number {
+  const v = env.CAIRN_DSYNC_LOCK_EXPIRY;
+  if (v === undefined || v === '') return LOCK_EXPIRY_MS;
+  const ms = parseDuration(v);
+  if (ms === undefined || ms < MIN_LOCK_EXPIRY_MS)
+    throw new Error(`CAIRN_DSYNC_LOCK_EXPIRY must be a duration of at least 10s (such as 30s or 1m), got '${v}'`);
+  return ms;
+}
 /** Request ids a table remembers as given back before they were granted (LockTable.givenBack). */
 const MAX_GIVEN_BACK = 100_000;
 

@@ -37,6 +37,7 @@ import { checkOwnCertificate, checkPeers, serveBootstrap } from './bootstrap.js'
 import { DsyncLocks } from './dsync.js';
 import { type PoolsPlan, planPools } from './endpoints.js';
 import { Leadership } from './leader.js';
+import { LOCK_EXPIRY_MS } from './lock-table.js';
 import { PeerBus } from './peer-bus.js';
 import { PeerClient, PeerRoutes } from './peers.js';
 import type { PrimaryLink } from './primary-link.js';
@@ -71,6 +72,8 @@ export async function joinCluster(opts: {
   /** The S3 listener's certificates: required with https:// endpoints, refused with http:// ones. */
   tls?: TlsCertificates;
   log: Logger;
+  /** How long a grant its holder stopped refreshing is kept (CAIRN_DSYNC_LOCK_EXPIRY; 30 s). */
+  lockExpiryMs?: number;
   /** This process is worker `slot` of `workers` of the node; `link`: its primary (locks' table, sibling changes). */
   worker?: { slot: number; workers: number; link: PrimaryLink };
 }): Promise<ClusterNode> {
@@ -117,7 +120,17 @@ export async function joinCluster(opts: {
   const name = `node${plan.self + 1}`;
   // Registered before the node answers anyone: the others may ask for locks as soon as they run.
   const table = w && { slot: w.slot, table: (route: string, body: unknown) => w.link.table(route, body) };
-  const locks = new DsyncLocks(plan.nodes, self, name, client, routes, opts.log, {}, table);
+  const expiryMs = opts.lockExpiryMs ?? LOCK_EXPIRY_MS;
+  const locks = new DsyncLocks(
+    plan.nodes,
+    self,
+    name,
+    client,
+    routes,
+    opts.log,
+    { expiryMs, refreshMs: Math.round(expiryMs / 3) },
+    table,
+  );
   const remote = remoteDrives(opts.credentials, undefined, trust);
   // This node's own endpoints are local folders: no round trip through its own RPC.
   const openDrive: OpenDrive = (endpoint) => {

@@ -22,7 +22,7 @@ import { drivePools, expandDrives } from '../storage/expand.js';
 import { formatPools } from '../storage/format-pools.js';
 import { isEndpointArgument } from './endpoints.js';
 import { Coordinator, type Peer } from './coordinator.js';
-import { LOCK_EXPIRY_MS, LockTable, tableCall } from './lock-table.js';
+import { LockTable, lockExpiryFromEnv, tableCall } from './lock-table.js';
 import { MetricsRelay } from './metrics-relay.js';
 import { forgetWorker, markAlive, MAX_SLOT, sharedLockMemory } from './shared-locks.js';
 import { TraceRelay } from './trace-relay.js';
@@ -108,7 +108,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
     log.warn(w);
     loudly(w);
   }
-  const table = distributed ? new LockTable(LOCK_EXPIRY_MS) : undefined;
+  const table = distributed ? new LockTable(lockExpiryFromEnv(process.env)) : undefined;
 
   // SO_REUSEPORT: each worker binds the port itself; the primary holds it (port 0: picks it) until one has. The same
   // for the console's address (--console-address).

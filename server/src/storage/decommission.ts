@@ -32,6 +32,14 @@ import type { ServerPools } from './pools.js';
 /** Passes over the pool before a drain that keeps finding keys gives up (writes that chose it before it drained). */
 const MAX_PASSES = 5;
 
+/**
+ * Passes that try again the keys an earlier pass could not move (or a pass a listing error cut short) before the
+ * drain fails, after a pause that doubles from RETRY_PAUSE_MS: what fails one move is often gone a few seconds later
+ * (a node killed mid-move: its key locks expire, its drives go offline, a half-written copy is finished).
+ */
+const MAX_RETRIES = 4;
+const RETRY_PAUSE_MS = 1000;
+
 const TOPIC = 'pools';
 
 /** How often a drain whose objects all moved asks again for the events still queued on the pool's drives. */
@@ -429,55 +437,119 @@ export class Decommissions {
     const d = this.state[i].decommission!;
     if (!resumed) await this.moveQueues(i);
     if (d.objectsTotal === undefined) {
-      const size = await sizeOf(from, stopping);
+      const size = await this.retrying(i, 'counting its objects', stopping, () => sizeOf(from, stopping));
       if (!size) return;
       d.objectsTotal = size.objects;
       d.bytesTotal = size.bytes;
-      await this.save(i);
+      await this.saveProgress(i);
     }
     let lastSave = Date.now();
     // Passes until one finds nothing left: a PUT that chose this pool just before the drain began commits
-    // here after its key was passed over, and the next pass takes it.
-    for (let pass = 1; ; pass++) {
-      const buckets = [SYSTEM_BUCKET, ...(await from.listBuckets()).map((b) => b.name)];
+    // here after its key was passed over, and the next pass takes it. A pass that could not move some keys
+    // (or could not list) is followed by another after a pause, at most MAX_RETRIES times.
+    let passes = 0;
+    let retries = 0;
+    for (;;) {
       let found = 0;
       let failed = 0;
-      for (const bucket of buckets) {
-        let keyMarker: string | undefined;
-        for (;;) {
-          if (stopping()) return;
-          const page = await from.listObjectVersions(bucket, { keyMarker, maxKeys: 1000 });
-          const keys = [...new Set(page.versions.map((v) => v.key))];
-          found += keys.length;
-          for (const key of keys) {
+      d.objectsDecommissionedFailed = 0;
+      try {
+        const buckets = [SYSTEM_BUCKET, ...(await from.listBuckets()).map((b) => b.name)];
+        for (const bucket of buckets) {
+          let keyMarker: string | undefined;
+          for (;;) {
             if (stopping()) return;
-            try {
-              const moved = await this.pools.moveOut(i, bucket, key);
-              d.objectsDecommissioned += moved.versions;
-              d.bytesDecommissioned += moved.bytes;
-            } catch (e) {
-              failed++;
-              d.objectsDecommissionedFailed++;
-              this.pools.log.warn(`decommission: ${bucket}/${key} not moved: ${String(e)}`);
+            const page = await from.listObjectVersions(bucket, { keyMarker, maxKeys: 1000 });
+            const keys = [...new Set(page.versions.map((v) => v.key))];
+            found += keys.length;
+            for (const key of keys) {
+              if (stopping()) return;
+              try {
+                const moved = await this.pools.moveOut(i, bucket, key);
+                d.objectsDecommissioned += moved.versions;
+                d.bytesDecommissioned += moved.bytes;
+              } catch (e) {
+                failed++;
+                d.objectsDecommissionedFailed++;
+                this.pools.log.warn(`decommission: ${bucket}/${key} not moved (pass ${passes + 1}): ${String(e)}`);
+              }
+              if (Date.now() - lastSave > 1000) {
+                lastSave = Date.now();
+                await this.saveProgress(i);
+              }
             }
-            if (Date.now() - lastSave > 1000) {
-              lastSave = Date.now();
-              await this.save(i);
-            }
+            if (!page.isTruncated) break;
+            keyMarker = page.nextKeyMarker;
           }
-          if (!page.isTruncated) break;
-          keyMarker = page.nextKeyMarker;
         }
+      } catch (e) {
+        if (stopping()) return;
+        failed++;
+        this.pools.log.warn(`decommission of pool ${this.pools.args[i]}: pass ${passes + 1} cut short: ${String(e)}`);
       }
-      // A key that could not be moved leaves the drain failed (the pool keeps it and takes objects again).
-      if (failed > 0) throw new Error(`${failed} keys could not be moved`);
+      passes++;
+      if (failed > 0) {
+        // The pool keeps what could not be moved: tried again after a pause, then the drain fails (and the pool
+        // takes objects again).
+        if (retries === MAX_RETRIES)
+          throw new Error(`${failed} keys could not be moved (the last of ${passes} passes over the pool)`);
+        const pause = RETRY_PAUSE_MS * 2 ** retries++;
+        this.pools.log.info(
+          `decommission of pool ${this.pools.args[i]}: ${failed} keys not moved; another pass in ${pause} ms`,
+        );
+        if (!(await pauseUnless(pause, stopping))) return;
+        continue;
+      }
       if (found === 0) break;
-      if (pass === MAX_PASSES) throw new Error(`keys still arriving after ${MAX_PASSES} passes`);
+      if (passes - retries >= MAX_PASSES) throw new Error(`keys still arriving after ${MAX_PASSES} passes`);
     }
     if (!(await this.queuesEmptied(i, stopping))) return;
-    d.complete = true;
-    await this.save(i);
+    const saved = await this.retrying(i, 'saving its end', stopping, async () => {
+      d.complete = true;
+      try {
+        await this.save(i);
+      } catch (e) {
+        d.complete = false;
+        throw e;
+      }
+      return true;
+    });
+    if (!saved) return;
     this.pools.log.info(`decommission of pool ${this.pools.args[i]} complete: it can leave the command line`);
+  }
+
+  /** fn, tried again after a doubling pause while it fails, at most MAX_RETRIES times; undefined: stopped. */
+  private async retrying<T>(
+    i: number,
+    what: string,
+    stopping: () => boolean,
+    fn: () => Promise<T>,
+  ): Promise<T | undefined> {
+    for (let retry = 0; ; retry++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (stopping()) return undefined;
+        if (retry === MAX_RETRIES) throw e;
+        const pause = RETRY_PAUSE_MS * 2 ** retry;
+        this.pools.log.warn(
+          `decommission of pool ${this.pools.args[i]}: ${what} failed (${String(e)}); again in ${pause} ms`,
+        );
+        if (!(await pauseUnless(pause, stopping))) return undefined;
+      }
+    }
+  }
+
+  /**
+   * The drain's progress written down as it goes: a failed write is logged and left to the next one (a node
+   * just killed may cost the list's write quorum for a moment); the drain's start, failure and end must be saved.
+   */
+  private async saveProgress(i: number): Promise<void> {
+    try {
+      await this.save(i);
+    } catch (e) {
+      this.pools.log.warn(`decommission of pool ${this.pools.args[i]}: progress not saved: ${String(e)}`);
+    }
   }
 
   /** Writes the list, then (several workers) tells the others, who apply it before this resolves. */
@@ -486,6 +558,15 @@ export class Decommissions {
     await this.pools.list.save();
     if (this.pools.shared) await this.publish({ kind: 'state', entries: this.state });
   }
+}
+
+/** Waits `ms` unless the drain is stopped meanwhile (checked every 100 ms); false: stopped. */
+async function pauseUnless(ms: number, stopping: () => boolean): Promise<boolean> {
+  for (const until = Date.now() + ms; Date.now() < until; ) {
+    if (stopping()) return false;
+    await new Promise((r) => setTimeout(r, Math.min(100, until - Date.now())));
+  }
+  return !stopping();
 }
 
 /** Every version (delete markers too) the pool holds, system bucket included, and their bytes; undefined: stopped. */

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDuration, tuningFromEnv } from '../../src/cli/server.js';
 import { replicationWorkersFromEnv } from '../../src/api/replication/replicator.js';
+import { LOCK_EXPIRY_MS, lockExpiryFromEnv } from '../../src/cluster/lock-table.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -154,6 +155,20 @@ describe('replication senders per target (CAIRN_API_REPLICATION_MAX_WORKERS)', (
   });
 });
 
+describe("how long a dead holder's dsync grants last (CAIRN_DSYNC_LOCK_EXPIRY)", () => {
+  it('unset keeps 30 s; a duration of at least 10 s passes; anything else is refused with the variable named', () => {
+    expect(lockExpiryFromEnv({})).toBe(LOCK_EXPIRY_MS);
+    expect(LOCK_EXPIRY_MS).toBe(30_000);
+    expect(lockExpiryFromEnv({ CAIRN_DSYNC_LOCK_EXPIRY: '' })).toBe(30_000);
+    expect(lockExpiryFromEnv({ CAIRN_DSYNC_LOCK_EXPIRY: '10s' })).toBe(10_000);
+    expect(lockExpiryFromEnv({ CAIRN_DSYNC_LOCK_EXPIRY: '2m' })).toBe(120_000);
+    for (const bad of ['9s', '0s', '30', '1.5m', '-10s', 'long'])
+      expect(() => lockExpiryFromEnv({ CAIRN_DSYNC_LOCK_EXPIRY: bad }), bad).toThrow(
+        `CAIRN_DSYNC_LOCK_EXPIRY must be a duration of at least 10s (such as 30s or 1m), got '${bad}'`,
+      );
+  });
+});
+
 /** `cairn server DRIVE` (from the sources) with extra environment; resolves with exit code and output. */
 function runServer(env: Record<string, string>, drive: string, onStdout?: (text: string, kill: () => void) => void) {
   const child = spawn(
@@ -203,6 +218,14 @@ describe('cairn server with tuning variables', () => {
     expect(r.stderr).toContain(`got '${value}'`);
     expect(r.stderr).toContain('Usage: cairn server');
     expect(r.stdout).not.toContain('serving S3');
+    expect(existsSync(drive)).toBe(false);
+  });
+
+  it('CAIRN_DSYNC_LOCK_EXPIRY=5s: exits 2 naming it, no drive created', async () => {
+    const drive = join(base, 'bad-expiry');
+    const r = await runServer({ CAIRN_DSYNC_LOCK_EXPIRY: '5s' }, drive);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('cairn server: CAIRN_DSYNC_LOCK_EXPIRY must be a duration of at least 10s');
     expect(existsSync(drive)).toBe(false);
   });
 

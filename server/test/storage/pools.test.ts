@@ -3,6 +3,7 @@
 // by id removes every copy, so the older one does not come back. A read whose key a drain moves out of its pool
 // between the lookup and the read finds the moved copy. A pool that cannot answer (its drives offline, as a pool of
 // nodes with its nodes down) fails only the lookups of keys no other pool holds; once drained, its failure is a miss.
+// A drain tries again, in a later pass, a key it could not move (the target's drives offline for a moment).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,6 +137,59 @@ describe('a pool that cannot answer (its drives offline: a pool of nodes whose n
       await expect(two.headObject('down', 'in1')).rejects.toMatchObject({ code: 'NoSuchKey' });
     } finally {
       offline(1, false);
+    }
+  });
+});
+
+describe('a drain whose move of a key fails once', () => {
+  let two: ServerPools;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cairn-pools-retry-'));
+    const drives = (p: number) => [1, 2, 3, 4].map((d) => join(dir, `p${p}`, `d${d}`));
+    two = await openServerPools([drives(1), drives(2)], { background: false });
+    await two.makeBucket('retry');
+  });
+  afterAll(async () => {
+    await two?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('moves it in a later pass and completes', async () => {
+    const keys = ['a', 'b', 'c'];
+    for (const k of keys) await two.pools[0].putObject('retry', k, Readable.from([Buffer.from(k)]), { size: 1 });
+    // Pool 2 (the target) cannot be written until the first key failed to move; then it is back.
+    const online = (on: boolean) => {
+      for (const set of two.pools[1].sets) set.online.fill(on);
+    };
+    const warnings: string[] = [];
+    const warn = two.log.warn.bind(two.log);
+    two.log.warn = (m: string) => {
+      warnings.push(m);
+      if (m.startsWith('decommission: retry/')) online(true);
+      warn(m);
+    };
+    online(false);
+    try {
+      await two.decommissions.decommission(0);
+      const d = await vi.waitFor(
+        async () => {
+          const d = (await two.decommissions.status(0)).decommissionInfo;
+          expect(d?.complete || d?.failed).toBe(true);
+          return d!;
+        },
+        { timeout: 20_000, interval: 50 },
+      );
+      expect(d.failed).toBe(false);
+      expect(d.objectsDecommissionedFailed).toBe(0);
+    } finally {
+      online(true);
+      two.log.warn = warn;
+    }
+    expect(warnings.filter((m) => m.includes('not moved (pass 1)'))).toHaveLength(1);
+    for (const k of keys) {
+      await expect(two.pools[0].headObject('retry', k)).rejects.toMatchObject({ code: 'NoSuchKey' });
+      expect((await two.pools[1].headObject('retry', k)).size).toBe(1);
     }
   });
 });

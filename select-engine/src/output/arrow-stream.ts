@@ -5,21 +5,9 @@
 // value has a fraction), text Utf8, anything else (timestamps, objects, lists) its JSON text as Utf8; a
 // column null throughout the first batch is Utf8. A later value that does not fit its column's type, or a key
 // the first batch did not have, fails the query (InvalidDataType) rather than being dropped or altered.
-import {
-  Bool,
-  type DataType,
-  Field,
-  Float64,
-  Int64,
-  makeData,
-  RecordBatch,
-  Schema,
-  Struct,
-  Table,
-  tableToIPC,
-  Utf8,
-  vectorFromArray,
-} from 'apache-arrow';
+// apache-arrow (146 modules, a third of the engine's load time) is loaded by the first query asking for Arrow:
+// loading a module graph holds the event loop, and most servers never answer with Arrow.
+import type { DataType, Schema } from 'apache-arrow';
 import { SelectError } from '../errors.js';
 
 type Kind = 'bool' | 'int' | 'float' | 'text';
@@ -67,17 +55,28 @@ function kindOf(values: unknown[]): Kind {
   return kind ?? 'text';
 }
 
-const TYPES: Record<Kind, () => DataType> = {
-  bool: () => new Bool(),
-  int: () => new Int64(),
-  float: () => new Float64(),
-  text: () => new Utf8(),
-};
+type Arrow = typeof import('apache-arrow');
+
+/** The Arrow type of each kind, by the name its toString gives (error messages). */
+const TYPE_NAMES: Record<Kind, string> = { bool: 'Bool', int: 'Int64', float: 'Float64', text: 'Utf8' };
+
+function typeOf(arrow: Arrow, kind: Kind): DataType {
+  switch (kind) {
+    case 'bool':
+      return new arrow.Bool();
+    case 'int':
+      return new arrow.Int64();
+    case 'float':
+      return new arrow.Float64();
+    default:
+      return new arrow.Utf8();
+  }
+}
 
 function misfit(name: string, kind: Kind, v: unknown): never {
   throw new SelectError(
     'InvalidDataType',
-    `Arrow output: column ${JSON.stringify(name).slice(0, 200)} is ${TYPES[kind]()} (from the first rows); ` +
+    `Arrow output: column ${JSON.stringify(name).slice(0, 200)} is ${TYPE_NAMES[kind]} (from the first rows); ` +
       `a later value (${typeof v}) does not fit it.`,
   );
 }
@@ -113,6 +112,8 @@ function firstMessageLength(ipc: Uint8Array): number {
  * cut into its messages: the schema message is kept once, the end marker (8 bytes) only at the very end.
  */
 export async function* arrowStream(lines: AsyncIterator<string>): AsyncGenerator<Uint8Array> {
+  const arrow = await import('apache-arrow');
+  const { Field, makeData, RecordBatch, Struct, Table, tableToIPC, vectorFromArray } = arrow;
   let schema: Schema | undefined;
   let columns: Array<{ name: string; kind: Kind }> = [];
   for (;;) {
@@ -130,7 +131,7 @@ export async function* arrowStream(lines: AsyncIterator<string>): AsyncGenerator
       const seen = new Set<string>();
       for (const row of rows) for (const k in row) if (!seen.has(k)) seen.add(k), names.push(k);
       columns = names.map((name) => ({ name, kind: kindOf(rows.map((row) => row[name])) }));
-      schema = new Schema(columns.map((c) => new Field(c.name, TYPES[c.kind](), true)));
+      schema = new arrow.Schema(columns.map((c) => new Field(c.name, typeOf(arrow, c.kind), true)));
     } else {
       const known = new Set(columns.map((c) => c.name));
       for (const row of rows)
@@ -142,7 +143,9 @@ export async function* arrowStream(lines: AsyncIterator<string>): AsyncGenerator
             );
     }
     // Children by position (an object keyed by name would reorder integer-like names).
-    const children = columns.map((c) => vectorFromArray(columnValues(c.name, c.kind, rows), TYPES[c.kind]()).data[0]);
+    const children = columns.map(
+      (c) => vectorFromArray(columnValues(c.name, c.kind, rows), typeOf(arrow, c.kind)).data[0],
+    );
     const data = makeData({ type: new Struct(schema.fields), length: rows.length, nullCount: 0, children });
     const ipc = tableToIPC(new Table([new RecordBatch(schema, data)]), 'stream');
     const start = first ? 0 : firstMessageLength(ipc);
@@ -150,7 +153,7 @@ export async function* arrowStream(lines: AsyncIterator<string>): AsyncGenerator
   }
   if (!schema) {
     // No rows at all: an empty stream with an empty schema.
-    yield tableToIPC(new Table(new Schema([])), 'stream');
+    yield tableToIPC(new Table(new arrow.Schema([])), 'stream');
     return;
   }
   // End of stream: continuation marker and a zero length.

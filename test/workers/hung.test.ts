@@ -1,6 +1,6 @@
 // A worker of `cairn server --workers 2` that stops answering (its process stopped with SIGSTOP, as an
 // event loop stuck for good would be) holds the other worker's writes: each waits until every worker has
-// applied its change. The primary's watchdog kills it once it has missed its pings for 15 s; the write
+// applied its change. The primary's watchdog kills it once it has left its pings unanswered (15 s, more under load);
 // on worker 1 then completes, and the worker is started again and serves what was written meanwhile.
 // Workers as processes (SIGSTOP, then SIGKILL) and as threads (a blocked event loop, then terminate()).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -10,6 +10,7 @@
 import { trimHeap } from '@cairn/native';
 import cluster from 'node:cluster';
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import { availableParallelism, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { isSea } from 'node:sea';
 import type { Logger } from 'pino';
@@ -26,6 +27,7 @@ import { LockTable, lockExpiryFromEnv, tableCall } from './lock-table.js';
 import { MetricsRelay } from './metrics-relay.js';
 import { forgetWorker, markAlive, MAX_SLOT, sharedLockMemory } from './shared-locks.js';
 import { TraceRelay } from './trace-relay.js';
+import { PING_MS, Watchdog } from './watchdog.js';
 import { batching, type ToPrimary, type ToWorker, type WorkerConfig } from './protocol.js';
 import { loudly, type ServerArgs, serverOptions } from './serve.js';
 import { executableWorkerNodeOptions, workerEnv, workerExecArgv } from './worker-memory.js';
@@ -48,21 +50,14 @@ const RESTART_MAX_MS = 5000;
 const RAN_LONG_MS = 60_000;
 /** A worker still running this long after it was told to stop is killed. */
 const STOP_GRACE_MS = 35_000;
-/**
- * Each serving worker is pinged this often; one whose event loop has not answered for HUNG_MS is killed
- * (and started again): it would hold every other worker's writes, which wait for it to apply their changes.
- * No request blocks an event loop for anything near this (see DESIGN.md: that would be a defect).
- */
-const PING_MS = 3000;
-const HUNG_MS = 15_000;
+/** A worker that answers after this many pings in a row went unanswered is logged (watchdog.ts kills later). */
+const LATE_PINGS = 2;
 
 interface Slot {
   worker: WorkerHandle;
   peer: Peer;
   startedAt: number;
   crashes: number;
-  /** When the worker last answered a ping (0: not serving yet). */
-  answeredAt: number;
   /** Told to stop by an admin restart: started again at once, not counted as a crash. */
   restarting?: boolean;
 }
@@ -143,6 +138,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
   const coordinator = new Coordinator(lockMemory !== undefined);
   const metrics = new MetricsRelay();
   const traces = new TraceRelay();
+  const watchdog = new Watchdog<Slot>();
   const slots = new Map<number, Slot>();
   /** The stop waits for these workers' exits. */
   const exitWaiters = new Map<WorkerHandle, () => void>();
@@ -171,6 +167,10 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
   const fork = (slot: number, crashes: number) => {
     const events = {
       message: (batch: ToPrimary[]) => {
+        // Any message says the worker's event loop turns.
+        const missed = watchdog.answered(s);
+        if (missed >= LATE_PINGS)
+          log.warn({ ...worker.id, missed, load: loadavg()[0] }, `worker ${slot} answered after ${missed} pings`);
         for (const m of batch) receive(m);
       },
       exit: (code: number | null, signal: string | null) => exited(code, signal),
@@ -184,7 +184,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
     if (lockMemory) markAlive(lockMemory, slot);
     const worker = mode === 'threads' ? startThread(options.argv ?? [], events, lockMemory) : forkProcess(env, events);
     const peer: Peer = { slot, send: batching((batch: ToWorker[]) => worker.send(batch)) };
-    const s: Slot = { worker, peer, startedAt: Date.now(), crashes, answeredAt: 0 };
+    const s: Slot = { worker, peer, startedAt: Date.now(), crashes };
     slots.set(slot, s);
     const receive = (m: ToPrimary) => {
       if (m.t === 'hello') {
@@ -203,9 +203,9 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
         };
         peer.send({ t: 'config', config });
       } else if (m.t === 'pong') {
-        s.answeredAt = Date.now();
+        // heard (message above)
       } else if (m.t === 'ready') {
-        s.answeredAt = Date.now();
+        watchdog.watch(s);
         releaseHolders();
         metrics.join(peer);
         if (starting) onReady(slot, m.url, m.consoleUrl);
@@ -229,6 +229,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
     const exited = (code: number | null, signal: string | null) => {
       exitWaiters.get(worker)?.();
       exitWaiters.delete(worker);
+      watchdog.forget(s);
       // Its thread has stopped: the names it held in the shared table pass on (as the coordinator's do).
       if (lockMemory) forgetWorker(lockMemory, slot);
       coordinator.leave(peer);
@@ -251,7 +252,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
   const stopAll = async (why: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    clearInterval(watchdog);
+    clearInterval(pinging);
     log.info({ signal: why }, 'shutting down');
     const exits = [...slots.values()].map(({ worker, peer }) => {
       const exited = new Promise<void>((resolve) => {
@@ -281,7 +282,7 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
         if (!s || stopping) break;
         const back = new Promise<void>((resolve) => backWaiters.set(slot, resolve));
         s.restarting = true;
-        s.answeredAt = 0; // not pinged while it stops
+        watchdog.forget(s); // not pinged while it stops
         s.peer.send({ t: 'stop' });
         await back;
       }
@@ -290,17 +291,17 @@ export async function runPrimary(args: ServerArgs, logger: Logger, options: Prim
       restarting = undefined;
     }));
 
-  const watchdog = setInterval(() => {
-    for (const [slot, s] of slots) {
-      if (s.answeredAt === 0 || s.worker.dead) continue;
-      if (Date.now() - s.answeredAt > HUNG_MS) {
-        log.error(s.worker.id, `worker ${slot} does not answer: killing it`);
-        s.worker.kill();
-        s.answeredAt = 0;
-      } else s.peer.send({ t: 'ping' });
+  const pinging = setInterval(() => {
+    const load = loadavg()[0];
+    const { hung, ping } = watchdog.tick({ load1: load, cores: availableParallelism() });
+    for (const { worker: s, missed } of hung) {
+      if (s.worker.dead) continue;
+      log.error({ ...s.worker.id, missed, load }, `worker ${s.peer.slot} does not answer: killing it`);
+      s.worker.kill();
     }
+    for (const s of ping) if (!s.worker.dead) s.peer.send({ t: 'ping' });
   }, PING_MS);
-  watchdog.unref();
+  pinging.unref();
 
   if (mode === 'threads') prepareThreads(flags);
   else cluster.setupPrimary({ serialization: 'json', execArgv: isSea() ? [] : flags });

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
 import { BrokerConnection, SEND_TIMEOUT_MS } from './connection.js';
-import { eventLog, type QueuedEvent, type Target } from './target.js';
+import type { QueuedEvent, Target } from './target.js';
 import { onOff } from './targets.js';
 
 const EXCHANGE_TYPES = /^(direct|fanout|topic|headers|x-[a-z0-9-]+)$/;
@@ -87,7 +87,7 @@ export class AmqpTarget implements Target {
       c.channel.publish(
         this.exchange,
         this.routingKey,
-        Buffer.from(eventLog(e)),
+        Buffer.from(e.body),
         {
           contentType: 'application/json',
           headers: { 'minio-bucket': e.record.s3.bucket.name, 'minio-event': e.eventName },

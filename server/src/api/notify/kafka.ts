@@ -83,7 +83,7 @@ export class KafkaTarget implements Target {
         topic: this.topic,
         acks: -1, // all in-sync replicas
         compression: this.compression,
-        messages: [{ key: e.key, value: JSON.stringify({ EventName: e.eventName, Key: e.key, Records: [e.record] }) }],
+        messages: [{ key: e.key, value: e.body }],
       });
     } catch (err) {
       // Start again from a fresh connection next time (the broker may have restarted).

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { parseDuration } from '../../duration.js';
-import { eventLog, type QueuedEvent, type Target, withoutSecrets } from './target.js';
+import { type QueuedEvent, type Target, withoutSecrets } from './target.js';
 
 /** How long a send waits for the connection, then for the broker's acknowledgement. */
 const SEND_TIMEOUT_MS = 10_000;
@@ -85,7 +85,7 @@ export class MqttTarget implements Target {
       await new Promise<void>((resolve, reject) => {
         const publish = () => {
           detach();
-          client.publish(this.topic, eventLog(e), { qos: this.qos }, (err) => (err ? reject(err) : resolve()));
+          client.publish(this.topic, e.body, { qos: this.qos }, (err) => (err ? reject(err) : resolve()));
         };
         const ended = () => reject(new Error('the MQTT target is closed'));
         // Refused (broker down, bad credentials): fail now, the sender tries again later.

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions, JetStreamClient, NatsConnection } from 'nats';
 import { parseDuration } from '../../duration.js';
 import { BrokerConnection, SEND_TIMEOUT_MS } from './connection.js';
-import { eventLog, type QueuedEvent, type Target } from './target.js';
+import type { QueuedEvent, Target } from './target.js';
 import { hostPort, onOff } from './targets.js';
 
 /** MinIO's settings Cairn does not implement: set, they refuse the start. */
@@ -98,9 +98,9 @@ export class NatsTarget implements Target {
       const r = e.record;
       const id = [r.responseElements['x-amz-request-id'], r.s3.configurationId, e.eventName, e.key].join('\n');
       const msgID = createHash('sha256').update(id).digest('hex');
-      await js.publish(this.subject, eventLog(e), { msgID, timeout: SEND_TIMEOUT_MS });
+      await js.publish(this.subject, e.body, { msgID, timeout: SEND_TIMEOUT_MS });
     } else {
-      nc.publish(this.subject, eventLog(e));
+      nc.publish(this.subject, e.body);
       await nc.flush();
     }
   }

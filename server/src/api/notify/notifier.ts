@@ -10,7 +10,7 @@ import { eventRecord, Sequencer, type EventOrigin, type EventRecord, type Object
 import { Lanes } from './lanes.js';
 import { EventQueue } from './queue.js';
 import { errorText, lagFields } from './queue-status.js';
-import { makeTarget, type QueuedEvent, type Target } from './target.js';
+import { makeTarget, QueuedEvent, type Target } from './target.js';
 import { targetKey, type TargetConfig } from './targets.js';
 
 export interface NotifierOptions {
@@ -84,7 +84,7 @@ class Sender {
     private readonly log: ApiLogger,
   ) {
     this.lanes = new Lanes(queue, target.lanes ?? 1, {
-      parse: (data) => JSON.parse(data) as QueuedEvent,
+      parse: (data) => QueuedEvent.parse(data),
       keyOf: (e) => e.key,
       handle: (e, signal) => this.deliver(e, signal),
       // An event file that cannot be read or parsed is never going to be sent: skip it, say so.
@@ -264,13 +264,13 @@ export class Notifier {
       for (const rule of rules) {
         const sender = this.senders.get(rule.target);
         if (!sender || !ruleMatches(rule, e.name, e.key)) continue;
-        const queued: QueuedEvent = {
-          eventName: e.name,
-          key: `${origin.bucket}/${e.key}`,
-          record: eventRecord(e, origin, rule.id, time, sequencer),
-        };
+        const queued = QueuedEvent.of(
+          e.name,
+          `${origin.bucket}/${e.key}`,
+          eventRecord(e, origin, rule.id, time, sequencer),
+        );
         writes.push(
-          sender.queue.push(JSON.stringify(queued)).then(
+          sender.queue.push(queued.body).then(
             () => {
               sender.accepted++;
             },

@@ -1,15 +1,16 @@
-// The webhook target: each event is POSTed as JSON ({EventName, Key, Records: [record]}, MinIO's body) to
-// CAIRN_NOTIFY_WEBHOOK_ENDPOINT_<ID>, with CAIRN_NOTIFY_WEBHOOK_AUTH_TOKEN_<ID> as the Authorization header
+// The webhook target: each event is POSTed as JSON ({EventName, Key, Records: [record]}, MinIO's body, sent as
+// queued: target.ts) to CAIRN_NOTIFY_WEBHOOK_ENDPOINT_<ID>, with CAIRN_NOTIFY_WEBHOOK_AUTH_TOKEN_<ID> as the
+// Authorization header
 // (`Bearer <token>`, or the value as it is when it already has a scheme: `<scheme> <token>`). Any 2xx is
 // delivered; anything else, or no answer in 10 s, is a failure the sender retries. Up to
 // CAIRN_NOTIFY_WEBHOOK_MAX_WORKERS_<ID> events (default 8, 1 to 500) are under way at once, those of one object
 // key one after the other (the sender's lanes, lanes.ts), so a slow receiver is not waited on event by event.
 //
-// The POST goes over undici's Pool (`request`, one keep-alive connection per lane), not node's http nor fetch:
+// The POST goes over undici's Pool (`dispatch`, one keep-alive connection per lane), not node's http nor fetch:
 // see bench/notify/README.md for the CPU per event of each. undici is loaded at the first event, so a process
 // without a webhook target does not carry it.
 import type { Pool } from 'undici';
-import { eventLog, type QueuedEvent, type Target } from './target.js';
+import type { QueuedEvent, Target } from './target.js';
 
 const SEND_TIMEOUT_MS = 10_000;
 export const DEFAULT_WEBHOOK_WORKERS = 8;
@@ -72,7 +73,7 @@ export class WebhookTarget implements Target {
     const statusCode = await new Promise<number>((resolve, reject) => {
       let status = 0;
       pool.dispatch(
-        { method: 'POST', path: this.path, headers: this.headers, body: eventLog(e) },
+        { method: 'POST', path: this.path, headers: this.headers, body: e.body },
         {
           onRequestStart: () => {},
           onResponseStart: (_controller, code) => {

@@ -10,7 +10,8 @@
 //     [--workers N]     each server's --workers (default 1: one process, one thread serving)
 //     [--senders N]     senders per target (CAIRN_API_REPLICATION_MAX_WORKERS; default the server's, 8)
 //     [--replicate off] the same PUTs without a replication rule (the PUTs' own cost)
-//     [--node-options S] more node options for both servers (NODE_OPTIONS: `--max-semi-space-size=64`, ...)
+//     [--node-options=S] more node options for both servers (NODE_OPTIONS: `--max-semi-space-size=64`, ...);
+//                       written with `=`: parseArgs takes a separate value that starts with `--` for an option
 //     [--perf-map]      servers run with --perf-basic-prof (JavaScript names for `perf record -p PID`)
 //     [--gc]            each server's main-thread garbage collections during the run, by kind, with their pause
 //                       time (bench/load/gc-count.mjs preloaded)

@@ -92,7 +92,7 @@ const sent = () => {
 const fail = (message: string): never => {
   console.log(`${message}; load ${loadavg()[0].toFixed(1)}`);
   clearInterval(watchdog);
-receiver.kill();
+  receiver.kill();
   process.exit(1);
 };
 const watchdog = setInterval(() => {

@@ -108,7 +108,7 @@ describe('a sender started over a queue of both forms', () => {
     try {
       const fresh = KEYS.slice(3);
       const rule: NotificationRule = {
-        ...{ kind: 'Queue', id: 'rule', arn: 'arn:minio:sqs::1:webhook', target: '1:webhook' },
+        ...{ kind: 'QueueConfiguration', id: 'rule', arn: 'arn:minio:sqs::1:webhook', target: '1:webhook' },
         ...{ events: ['s3:ObjectCreated:*'], prefix: '', suffix: '' },
       };
       await n.publish([rule], origin, [

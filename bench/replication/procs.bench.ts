@@ -12,6 +12,8 @@
 //     [--replicate off] the same PUTs without a replication rule (the PUTs' own cost)
 //     [--node-options=S] more node options for both servers (NODE_OPTIONS: `--max-semi-space-size=64`, ...);
 //                       written with `=`: parseArgs takes a separate value that starts with `--` for an option
+//     [--cairn BIN]     another build's CLI for both servers (an A/B of two builds in alternate runs; e.g. a copy
+//                       of server/bin + server/dist beside a node_modules link)
 //     [--perf-map]      servers run with --perf-basic-prof (JavaScript names for `perf record -p PID`)
 //     [--gc]            each server's main-thread garbage collections during the run, by kind, with their pause
 //                       time (bench/load/gc-count.mjs preloaded)
@@ -55,6 +57,7 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     'trace-gc': { type: 'boolean', default: false },
     'node-options': { type: 'string' },
+    cairn: { type: 'string', default: DEFAULT_CAIRN_BIN },
   },
 });
 const run = runOf(values);
@@ -83,7 +86,7 @@ async function server(name: string): Promise<{ url: string; pid: number }> {
   if (values['trace-gc']) env.CAIRN_BENCH_TRACE_GC = '1';
   const dir = join(base, name);
   await mkdir(dir);
-  const s = await startCairn(await cairnCommand(DEFAULT_CAIRN_BIN, false), dir, ROOT.accessKey, ROOT.secretKey, env);
+  const s = await startCairn(await cairnCommand(values.cairn, false), dir, ROOT.accessKey, ROOT.secretKey, env);
   servers.push(s);
   return { url: s.url, pid: s.child.pid! };
 }

@@ -1,6 +1,6 @@
 // `cairn gateway s3` in front of MinIO (when /work/ext/bin/minio or CAIRN_TEST_MINIO names a binary; skipped
 // with the reason otherwise): objects both ways, ranges, multipart, listing pages, S3 Select by Cairn over
-// MinIO's objects, a refusal that leaves MinIO's bucket as it was.
+// MinIO's objects, versioning passed through to MinIO.
 import { type ChildProcess, execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -8,8 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CreateBucketCommand,
+  DeleteObjectCommand,
   GetBucketVersioningCommand,
   GetObjectCommand,
+  ListObjectVersionsCommand,
   ListObjectsV2Command,
   PutBucketVersioningCommand,
   PutObjectCommand,
@@ -133,13 +135,27 @@ describe.skipIf(!haveMinio)('in front of MinIO', () => {
     }
   });
 
-  it('versioning is refused and MinIO’s bucket stays unversioned', async () => {
+  it('versioning passes through to MinIO: its version ids, delete markers and version listing', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'ver' }));
     const versioning = new PutBucketVersioningCommand({
-      Bucket: 'data',
+      Bucket: 'ver',
       VersioningConfiguration: { Status: 'Enabled' },
     });
-    expect(await s3Error(s3.send(versioning))).toEqual({ name: 'NotImplemented', status: 501 });
-    expect((await minio.send(new GetBucketVersioningCommand({ Bucket: 'data' }))).Status).toBeUndefined();
+    await s3.send(versioning);
+    expect((await minio.send(new GetBucketVersioningCommand({ Bucket: 'ver' }))).Status).toBe('Enabled');
+    const v1 = (await s3.send(new PutObjectCommand({ Bucket: 'ver', Key: 'k', Body: 'one' }))).VersionId!;
+    await s3.send(new PutObjectCommand({ Bucket: 'ver', Key: 'k', Body: 'two' }));
+    const old = await minio.send(new GetObjectCommand({ Bucket: 'ver', Key: 'k', VersionId: v1 }));
+    expect(await old.Body!.transformToString()).toBe('one');
+    const viaGw = await s3.send(new GetObjectCommand({ Bucket: 'ver', Key: 'k', VersionId: v1 }));
+    expect(await viaGw.Body!.transformToString()).toBe('one');
+    const marker = await s3.send(new DeleteObjectCommand({ Bucket: 'ver', Key: 'k' }));
+    expect(marker.DeleteMarker).toBe(true);
+    expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: 'ver', Key: 'k' })))).toMatchObject({ status: 404 });
+    const named = new GetObjectCommand({ Bucket: 'ver', Key: 'k', VersionId: marker.VersionId });
+    expect(await s3Error(s3.send(named))).toEqual({ name: 'MethodNotAllowed', status: 405 });
+    const list = await s3.send(new ListObjectVersionsCommand({ Bucket: 'ver' }));
+    expect([list.Versions?.length, list.DeleteMarkers?.map((m) => m.VersionId)]).toEqual([2, [marker.VersionId]]);
   });
 });
 

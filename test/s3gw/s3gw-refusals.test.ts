@@ -1,7 +1,8 @@
 // `cairn gateway s3`: what the gateway does not do is refused (NotImplemented) and changes nothing on the
-// backend; Cairn's own users and policies (kept in the state folder, not on the backend) decide who may do
-// what, and survive a restart; a stopped backend is 503 ServiceUnavailable, never an invented answer.
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+// backend (versioning: what a backend that cannot version answers); Cairn's own users and policies (kept in
+// the state folder, not on the backend) decide who may do what, and survive a restart; a stopped backend is
+// 503 ServiceUnavailable, never an invented answer.
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateAccessKeyCommand, CreateUserCommand, GetUserCommand } from '@aws-sdk/client-iam';
@@ -21,7 +22,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALT, makeClient, s3Error, type TestServer } from '../helpers/cairn.js';
+import { ALT, makeClient, ROOT, s3Error, type TestServer } from '../helpers/cairn.js';
+import { startNasGateway } from '../helpers/nas.js';
 import { backendClient, type S3Gateway, startBackend, startS3Gateway } from '../helpers/s3gw.js';
 import { iamClient } from '../iam/helpers.js';
 
@@ -62,14 +64,8 @@ afterAll(async () => {
 });
 
 describe('what the gateway does not do is refused, and the backend is left as it was', () => {
-  it('versioning, object lock, lifecycle, default encryption, SSE-C, legal hold: NotImplemented', async () => {
+  it('object lock, lifecycle, default encryption, SSE-C, legal hold: NotImplemented', async () => {
     const before = await backendState();
-    const versioning = new PutBucketVersioningCommand({
-      Bucket: 'data',
-      VersioningConfiguration: { Status: 'Enabled' },
-    });
-    expect(await s3Error(s3.send(versioning))).toEqual({ name: 'NotImplemented', status: 501 });
-    expect((await s3.send(new GetBucketVersioningCommand({ Bucket: 'data' }))).Status).toBeUndefined();
     const locked = new CreateBucketCommand({ Bucket: 'locked', ObjectLockEnabledForBucket: true });
     expect(await s3Error(s3.send(locked))).toEqual({ name: 'NotImplemented', status: 501 });
     const lifecycle = new PutBucketLifecycleConfigurationCommand({
@@ -97,6 +93,30 @@ describe('what the gateway does not do is refused, and the backend is left as it
     const hold = new PutObjectLegalHoldCommand({ Bucket: 'data', Key: 'a.txt', LegalHold: { Status: 'ON' } });
     expect((await s3Error(s3.send(hold))).status).toBeGreaterThanOrEqual(400);
     expect(await backendState()).toEqual(before);
+  });
+});
+
+describe('a backend that cannot version', () => {
+  it('answers NotImplemented to PutBucketVersioning, and that is the answer; nothing changes', async () => {
+    // A NAS gateway refuses versioning: the S3 gateway in front of it passes the refusal on.
+    const nas = await startNasGateway({ prepare: (root) => mkdir(join(root, 'plain')) });
+    const front = await startS3Gateway(nas.url, { backendCredentials: ROOT });
+    try {
+      const c = front.client();
+      const enable = new PutBucketVersioningCommand({
+        Bucket: 'plain',
+        VersioningConfiguration: { Status: 'Enabled' },
+      });
+      expect(await s3Error(c.send(enable))).toEqual({ name: 'NotImplemented', status: 501 });
+      expect((await c.send(new GetBucketVersioningCommand({ Bucket: 'plain' }))).Status).toBeUndefined();
+      expect((await nas.client().send(new GetBucketVersioningCommand({ Bucket: 'plain' }))).Status).toBeUndefined();
+      await c.send(new PutObjectCommand({ Bucket: 'plain', Key: 'k', Body: 'v' }));
+      const got = await c.send(new GetObjectCommand({ Bucket: 'plain', Key: 'k', VersionId: 'null' }));
+      expect([await got.Body!.transformToString(), got.VersionId]).toEqual(['v', undefined]);
+    } finally {
+      await front.close();
+      await nas.close();
+    }
   });
 });
 

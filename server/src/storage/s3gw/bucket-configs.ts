@@ -14,15 +14,17 @@ interface BucketDoc {
   config: BucketConfig;
 }
 
-const VERSIONS = 'versions are the backend bucket’s, and the S3 gateway does not manage them';
-/** Configuration fields asking for what the gateway does not do, and why. */
+const LOCK =
+  'object lock is not applied by the S3 gateway (the versions are the backend’s, and Cairn keeps no lock on them)';
+const REPLICATION = 'bucket replication is not done by the S3 gateway';
+/** Configuration fields asking for what the gateway does not do, and why. Versioning is the backend's (versioning.ts). */
 const REFUSED: Partial<Record<keyof BucketConfig, string>> = {
-  objectLockEnabled: `object lock needs ${VERSIONS}`,
-  objectLock: `object lock needs ${VERSIONS}`,
+  objectLockEnabled: LOCK,
+  objectLock: LOCK,
   lifecycle: 'lifecycle rules (expiry, transitions to tiers) are not applied by the S3 gateway',
-  replication: `bucket replication needs ${VERSIONS}`,
-  replicationTargets: `bucket replication needs ${VERSIONS}`,
-  replicationResync: `bucket replication needs ${VERSIONS}`,
+  replication: REPLICATION,
+  replicationTargets: REPLICATION,
+  replicationResync: REPLICATION,
   encryption: 'the S3 gateway passes bytes as they are: Cairn’s server-side encryption is not available',
 };
 
@@ -31,9 +33,6 @@ export function refuseConfig(patch: { [K in keyof BucketConfig]?: unknown }): vo
     const v = patch[k as keyof BucketConfig];
     if (v !== undefined && v !== null && v !== false) throw new S3Error('NotImplemented', `Not available: ${why}.`);
   }
-  const versioning = patch.versioning;
-  if (versioning !== undefined && versioning !== null && versioning !== 'Unversioned')
-    throw new S3Error('NotImplemented', `Not available: bucket versioning (${VERSIONS}).`);
 }
 
 const EMPTY: BucketConfig = Object.freeze({});

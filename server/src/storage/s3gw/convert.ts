@@ -6,6 +6,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import { checksumHasher, type Hasher } from '../engine/checksum.js';
 import type * as L from '../object-layer.js';
+import { INTERNAL } from './internal-meta.js';
 
 export const unquote = (etag: string | undefined) => (etag ?? '').replace(/^"|"$/g, '');
 export const quote = (etag: string) => `"${etag}"`;
@@ -28,7 +29,6 @@ export function contentFields(h: Record<string, string> = {}) {
  * the backend as `x-amz-meta-cairn-gw-NAME` with the value URI-encoded (JSON, any characters), and come back
  * as they were. A client's own key of that form would pass as Cairn's on the way back: refused.
  */
-const INTERNAL = 'cairn:';
 const ON_BACKEND = 'cairn-gw-';
 
 export function toBackendMetadata(meta: Record<string, string> | undefined): Record<string, string> | undefined {

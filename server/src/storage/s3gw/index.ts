@@ -2,7 +2,8 @@
 // and objects are the backend's. Cairn's own state is kept in a local state folder, not on the backend:
 // - IAM (users, groups, policies, service accounts) in the system bucket, which the NAS store serves from
 //   the folder's hidden area exactly as the NAS gateway keeps it; the deployment id beside it;
-// - the bucket configurations Cairn applies itself (policy, CORS, tags, notifications, ...) as JSON files.
+// - the bucket configurations Cairn applies itself (policy, CORS, tags, notifications, ...) as JSON files;
+// - multipart uploads' initiators, and object ACLs changed after the object was written (internal-meta.ts).
 // Why local: a hidden bucket on the backend would need a bucket name the backend accepts (so one a client
 // could see, list or delete with the backend's own credentials), the right to create buckets, and a round
 // trip on every request that reads a bucket's policy. The price: gateways in front of one backend share
@@ -14,6 +15,7 @@ import { SYS_DIR } from '../drive/drive.js';
 import { openNas } from '../nas/index.js';
 import { type BackendOptions, backendClient } from './backend.js';
 import { BucketConfigs } from './bucket-configs.js';
+import { InternalMeta } from './internal-meta.js';
 import { RawGetter } from './raw-get.js';
 import { S3GatewayObjects } from './s3gw-objects.js';
 import { TailCache } from './tail-cache.js';
@@ -39,6 +41,7 @@ export async function openS3Gateway(o: S3GatewayOptions): Promise<S3GatewayObjec
     state,
     configs: new BucketConfigs(join(state.paths.hidden, 'gateway-buckets'), state.side),
     uploads: new UploadRecords(join(state.paths.hidden, 'gateway-uploads'), state.side),
+    meta: new InternalMeta(join(state.paths.hidden, 'gateway-meta'), state.side),
     tails: new TailCache(o.tailCacheBytes),
   });
   await objects.start();

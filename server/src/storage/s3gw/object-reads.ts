@@ -10,6 +10,7 @@ import { backendError, type Sdk } from './backend.js';
 import { CHECKSUM_ALGORITHMS, infoFromHead, infoFromHeaders, quote, tagString, unquote } from './convert.js';
 import type { RawGetter } from './raw-get.js';
 import { TailCache } from './tail-cache.js';
+import { type BackendVersioning, deleteMarkerInfo } from './versioning.js';
 
 /** A Range header of one range, as the backend is asked for it (others: a HEAD first, the API layer decides). */
 const ONE_RANGE = /^bytes=(\d+-\d*|-\d+)$/;
@@ -29,6 +30,11 @@ interface AttributesOut {
   };
 }
 
+/** The headers of a failed backend answer: the SDK error's `$response`, or raw-get.ts's GetFailure's. */
+function failureHeaders(e: unknown): Record<string, string> | undefined {
+  return (e as { $response?: { headers?: Record<string, string> } } | null)?.$response?.headers;
+}
+
 /** One backend request through the SDK; its failure as Cairn's S3 error (S3GatewayObjects.call). */
 export type Call = <T>(cmd: object, notFound?: Parameters<typeof backendError>[1]) => Promise<T>;
 
@@ -39,6 +45,8 @@ export class GatewayReads {
     /** Object bytes are read with this (raw-get.ts); everything else through the SDK (`call`). */
     private readonly getter: RawGetter,
     private readonly tails: TailCache,
+    /** The buckets' versioning (what a version id of 'null' is sent as). */
+    private readonly versioning: BackendVersioning,
   ) {}
 
   async openObject(bucket: string, key: string, opts: L.OpenOptions = {}): Promise<L.OpenedObject> {
@@ -55,6 +63,7 @@ export class GatewayReads {
       );
       if (got) ({ info, body: begun, span } = got);
     }
+    if (info?.deleteMarker) return { info, read: () => Promise.reject(new S3Error('NoSuchKey')), release: () => {} };
     if (!info) info = await this.headObject(bucket, key, opts);
     else if (opts.readingParts) {
       try {
@@ -101,15 +110,18 @@ export class GatewayReads {
    * counts some (x-amz-tagging-count): a policy may test them and the answer carries their count.
    */
   private async getBegun(bucket: string, key: string, versionId: string | undefined, range?: string) {
-    const VersionId = versionId === undefined || versionId === 'null' ? undefined : versionId;
+    const VersionId = await this.versioning.param(bucket, versionId);
     const query: [string, string][] = VersionId ? [['versionId', VersionId]] : [];
     const headers: Record<string, string> = { 'x-amz-checksum-mode': 'ENABLED' };
     if (range !== undefined) headers.range = range;
-    const res = await this.getter
-      .get(bucket, key, query, headers)
-      .catch((e: unknown) =>
-        Promise.reject(backendError(e, (VersionId ? 'NoSuchVersion' : 'NoSuchKey') as 'NoSuchKey')),
-      );
+    let res: Awaited<ReturnType<RawGetter['get']>>;
+    try {
+      res = await this.getter.get(bucket, key, query, headers);
+    } catch (e) {
+      const marker = deleteMarkerInfo(bucket, key, failureHeaders(e), versionId !== undefined);
+      if (marker) return { info: marker, body: undefined, span: undefined };
+      throw backendError(e, (versionId !== undefined ? 'NoSuchVersion' : 'NoSuchKey') as 'NoSuchKey');
+    }
     try {
       let span: L.ByteRange | undefined;
       const h = { ...res.headers };
@@ -121,7 +133,9 @@ export class GatewayReads {
         for (const name of Object.keys(h)) if (name.startsWith('x-amz-checksum-')) delete h[name];
       }
       const tags = await this.tagsCounted(bucket, key, h);
-      return { info: infoFromHeaders(bucket, key, h, tags), body: res.body, span };
+      const info = infoFromHeaders(bucket, key, h, tags);
+      info.isLatest = await this.latest(bucket, versionId);
+      return { info, body: res.body as Readable | undefined, span };
     } catch (e) {
       res.body.destroy();
       throw e;
@@ -139,7 +153,8 @@ export class GatewayReads {
 
   /** The bytes of the version `info` describes (If-Match on its ETag: a version replaced since is not read). */
   private async get(info: L.ObjectInfo, range: L.ByteRange | undefined): Promise<Readable> {
-    const query: [string, string][] = info.versionId === 'null' ? [] : [['versionId', info.versionId]];
+    const VersionId = await this.versioning.param(info.bucket, info.versionId);
+    const query: [string, string][] = VersionId ? [['versionId', VersionId]] : [];
     const headers: Record<string, string> = { 'if-match': quote(info.etag) };
     if (range) headers.range = `bytes=${range.start}-${range.end}`;
     try {
@@ -152,25 +167,38 @@ export class GatewayReads {
   }
 
   async headObject(bucket: string, key: string, opts: L.HeadOptions = {}): Promise<L.ObjectInfo> {
-    const VersionId = opts.versionId === undefined || opts.versionId === 'null' ? undefined : opts.versionId;
-    const notFound = VersionId ? 'NoSuchVersion' : 'NoSuchKey';
+    const VersionId = await this.versioning.param(bucket, opts.versionId);
+    const notFound = opts.versionId !== undefined ? 'NoSuchVersion' : 'NoSuchKey';
     // One HEAD; the tags only when its answer counts some (a policy may test them; GET answers their count).
     let counted: Record<string, string | undefined> = {};
+    let answered: Record<string, string> | undefined;
     const cmd = new this.sdk.HeadObjectCommand({ Bucket: bucket, Key: key, VersionId, ChecksumMode: 'ENABLED' });
     cmd.middlewareStack.add(
       (next) => async (args) => {
-        const out = await next(args);
-        const headers = (out.response as { headers?: Record<string, string> } | undefined)?.headers ?? {};
-        counted = { 'x-amz-tagging-count': headers['x-amz-tagging-count'], 'x-amz-version-id': VersionId };
-        return out;
+        try {
+          const out = await next(args);
+          answered = (out.response as { headers?: Record<string, string> } | undefined)?.headers ?? {};
+          counted = { 'x-amz-tagging-count': answered['x-amz-tagging-count'], 'x-amz-version-id': VersionId };
+          return out;
+        } catch (e) {
+          answered = failureHeaders(e);
+          throw e;
+        }
       },
       { step: 'deserialize', name: 'cairnTaggingCount' },
     );
-    const head = await this.call<{ VersionId?: string }>(cmd, notFound as 'NoSuchKey').catch((e: unknown) =>
-      this.missing(bucket, e),
-    );
+    let head: { VersionId?: string };
+    try {
+      head = await this.call<{ VersionId?: string }>(cmd, notFound as 'NoSuchKey');
+    } catch (e) {
+      // A delete marker: 404 as the latest version, 405 named by its id, either saying x-amz-delete-marker.
+      const marker = deleteMarkerInfo(bucket, key, answered, opts.versionId !== undefined);
+      if (marker) return marker;
+      return this.missing(bucket, e);
+    }
     counted['x-amz-version-id'] ??= head.VersionId;
     const info = infoFromHead(bucket, key, head, await this.tagsCounted(bucket, key, counted));
+    info.isLatest = await this.latest(bucket, opts.versionId);
     if (opts.readingParts) await this.addParts(info);
     return info;
   }
@@ -185,7 +213,7 @@ export class GatewayReads {
   private async addParts(info: L.ObjectInfo): Promise<void> {
     const count = Number(/-(\d+)$/.exec(info.etag)?.[1] ?? 0);
     if (count === 0) return;
-    const VersionId = info.versionId === 'null' ? undefined : info.versionId;
+    const VersionId = await this.versioning.param(info.bucket, info.versionId);
     const parts: L.PartInfo[] = [];
     let marker: string | undefined;
     for (let page = 0; page < PART_PAGES; page++) {
@@ -219,6 +247,14 @@ export class GatewayReads {
     if (parts.length !== count)
       throw new S3Error('NotImplemented', 'The backend does not list the parts of this object to the S3 gateway.');
     info.parts = parts;
+  }
+
+  /**
+   * Whether a version read is the latest: so when none was named. One named in a bucket with versions may be an
+   * older one, and is not taken for the latest (a copy of it onto its own key is a new version, not a no-op).
+   */
+  private async latest(bucket: string, versionId: string | undefined): Promise<boolean> {
+    return versionId === undefined || (await this.versioning.param(bucket, 'null')) === undefined;
   }
 
   /** A HEAD's 404 has no body: whether the key or the bucket is missing is asked of the bucket. */

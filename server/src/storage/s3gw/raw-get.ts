@@ -16,6 +16,8 @@ export interface GetFailure {
   Code?: string;
   message: string;
   $metadata: { httpStatusCode?: number };
+  /** The answer's headers (a delete marker's 404 or 405 says x-amz-delete-marker and its version). */
+  $response?: { headers: Record<string, string> };
 }
 
 /** A 200/206 answer: its headers (lower-case names) and its body. */
@@ -120,5 +122,6 @@ function readError(res: Http1Response): GetFailure {
     Code: code,
     message: field('Message') ?? '',
     $metadata: { httpStatusCode: res.status },
+    $response: { headers: res.headers },
   };
 }

@@ -4,8 +4,8 @@
 // (GET: the backend's response stream itself; PUT: hashed on the way, its last chunk held until the API
 // layer's checks passed, so a bad digest commits nothing). Cairn's own state (IAM, the bucket
 // configurations it applies: policy, CORS, tags, notifications) lives in a local state folder (index.ts).
-// What the gateway cannot do honestly is refused (NotImplemented): versioning, object lock, replication,
-// lifecycle and tiers, Cairn's server-side encryption, healing.
+// Versioning is the backend's (versioning.ts). What the gateway cannot do honestly is refused
+// (NotImplemented): object lock, replication, lifecycle and tiers, Cairn's server-side encryption, healing.
 import type { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import type { HeldLock } from '../coordination.js';
@@ -31,15 +31,13 @@ import {
   VerifyingBody,
 } from './convert.js';
 import { checksumFields, completionChecksums } from './checksums.js';
+import { type InternalMeta, internalEntries, onlyInternalChanged } from './internal-meta.js';
 import { GatewayReads } from './object-reads.js';
 import { TailCache } from './tail-cache.js';
 import type { UploadRecords } from './upload-records.js';
+import { BackendVersioning } from './versioning.js';
 
 const notAvailable = (what: string) => new S3Error('NotImplemented', `${what} is not available in the S3 gateway.`);
-
-/** How long, and for how many buckets, the backend's word that a bucket exists is trusted. */
-const SEEN_MS = 5000;
-const SEEN_MAX = 10_000;
 
 /** Parts of an upload of unknown length (lib-storage's Upload): memory held per such PUT is about twice this. */
 const UNKNOWN_LENGTH_PART = 8 * 1024 * 1024;
@@ -55,6 +53,8 @@ export interface S3GatewayParts {
   configs: BucketConfigs;
   /** Uploads started through the gateway: what the backend does not keep for Cairn (initiator, checksum). */
   uploads: UploadRecords;
+  /** Cairn's own metadata entries (object ACLs) changed alone: kept in the state folder (internal-meta.ts). */
+  meta: InternalMeta;
   tails?: TailCache;
 }
 
@@ -64,8 +64,9 @@ export class S3GatewayObjects implements L.ObjectLayer {
   private readonly configs: BucketConfigs;
   readonly tails: TailCache;
   private readonly uploads: UploadRecords;
-  /** Buckets without a kept configuration the backend said exist, until when (performance.now() ms). */
-  private readonly seen = new Map<string, number>();
+  private readonly meta: InternalMeta;
+  /** The buckets' versioning, as the backend has it (and whether they exist). */
+  private readonly versioning: BackendVersioning;
   private sdk!: Sdk;
   /** HEAD and GET (object-reads.ts). */
   private reads!: GatewayReads;
@@ -75,12 +76,23 @@ export class S3GatewayObjects implements L.ObjectLayer {
     this.state = parts.state;
     this.configs = parts.configs;
     this.uploads = parts.uploads;
+    this.meta = parts.meta;
     this.tails = parts.tails ?? new TailCache();
+    this.versioning = new BackendVersioning(async (bucket) => {
+      const out = await this.call<{ Status?: string }>(
+        new this.sdk.GetBucketVersioningCommand({ Bucket: bucket }),
+        'NoSuchBucket',
+      ).catch((e: S3Error) =>
+        // Credentials that may not read it, or a backend without versioning: the bucket has no versions.
+        e.code === 'AccessDenied' || e.code === 'NotImplemented' ? { Status: undefined } : Promise.reject(e),
+      );
+      return out.Status === 'Enabled' || out.Status === 'Suspended' ? out.Status : 'Unversioned';
+    });
   }
 
   async start(): Promise<void> {
     [this.sdk] = await loadSdk();
-    this.reads = new GatewayReads(this.call.bind(this), this.sdk, this.parts.getter, this.tails);
+    this.reads = new GatewayReads(this.call.bind(this), this.sdk, this.parts.getter, this.tails, this.versioning);
   }
 
   get deploymentId(): string {
@@ -146,6 +158,7 @@ export class S3GatewayObjects implements L.ObjectLayer {
     if (bucket === SYSTEM_BUCKET) return this.state.makeBucket(bucket, config);
     validateBucketName(bucket);
     refuseConfig(config);
+    const { versioning, ...kept } = config;
     // Some backends (AWS in us-east-1, Cairn) answer 200 to making a bucket one owns again; S3 says 409.
     const exists = await this.call(new this.sdk.HeadBucketCommand({ Bucket: bucket }), 'NoSuchBucket').then(
       () => true,
@@ -153,7 +166,18 @@ export class S3GatewayObjects implements L.ObjectLayer {
     );
     if (exists) throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: bucket });
     await this.call(new this.sdk.CreateBucketCommand({ Bucket: bucket }), 'NoSuchBucket');
-    await this.configs.create(bucket, config);
+    await this.configs.create(bucket, kept);
+    this.versioning.remember(bucket, 'Unversioned', true); // a new bucket
+    if (versioning && versioning !== 'Unversioned') await this.putVersioning(bucket, versioning);
+  }
+
+  /** The backend's versioning set (a backend that cannot version answers NotImplemented, and nothing changes). */
+  private async putVersioning(bucket: string, state: 'Enabled' | 'Suspended'): Promise<void> {
+    await this.call(
+      new this.sdk.PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: state } }),
+      'NoSuchBucket',
+    );
+    this.versioning.remember(bucket, state, (await this.configs.doc(bucket)) !== null);
   }
 
   async headBucket(bucket: string): Promise<L.BucketInfo> {
@@ -173,9 +197,10 @@ export class S3GatewayObjects implements L.ObjectLayer {
   async deleteBucket(bucket: string): Promise<void> {
     if (bucket === SYSTEM_BUCKET) return this.state.deleteBucket(bucket);
     await this.call(new this.sdk.DeleteBucketCommand({ Bucket: bucket }), 'NoSuchBucket');
-    this.seen.delete(bucket);
+    this.versioning.forget(bucket);
     await this.configs.remove(bucket);
     await this.uploads.removeBucket(bucket);
+    await this.meta.removeBucket(bucket);
   }
 
   async listBuckets(): Promise<L.BucketInfo[]> {
@@ -186,31 +211,31 @@ export class S3GatewayObjects implements L.ObjectLayer {
   }
 
   /**
-   * Kept locally, read from memory. A bucket Cairn keeps nothing for (made on the backend, or gone) is asked of
-   * the backend, so that a missing bucket is NoSuchBucket for everyone, as S3 answers it, and not AccessDenied
-   * to those its policy would refuse; an answer that it exists is trusted for a few seconds.
+   * Kept locally, read from memory, with the bucket's versioning as the backend has it (versioning.ts: asked for
+   * once per process for a bucket whose configuration is kept here, else trusted for a few seconds). That request
+   * also finds a bucket missing on the backend: NoSuchBucket for everyone, as S3 answers it, and not AccessDenied
+   * to those its policy would refuse.
    */
   async getBucketConfig(bucket: string): Promise<L.BucketConfig> {
     if (bucket === SYSTEM_BUCKET) return this.state.getBucketConfig(bucket);
     const doc = await this.configs.doc(bucket);
-    if (doc) return doc.config;
-    if ((this.seen.get(bucket) ?? 0) < performance.now()) {
-      const missing = await this.call(new this.sdk.HeadBucketCommand({ Bucket: bucket }), 'NoSuchBucket').then(
-        () => false,
-        (e: S3Error) => e.code === 'NoSuchBucket', // refused or unreachable: the request goes on and finds out
-      );
-      if (missing) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
-      if (this.seen.size >= SEEN_MAX) this.seen.clear();
-      this.seen.set(bucket, performance.now() + SEEN_MS);
-    }
-    return this.configs.config(bucket);
+    const config = doc?.config ?? (await this.configs.config(bucket));
+    const state = await this.versioning.state(bucket, doc !== null).catch((e: unknown) => {
+      if (e instanceof S3Error && e.code === 'NoSuchBucket')
+        throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
+      throw e;
+    });
+    return this.versioning.withState(config, state);
   }
 
   async updateBucketConfig(bucket: string, patch: Parameters<L.ObjectLayer['updateBucketConfig']>[1]): Promise<void> {
     if (bucket === SYSTEM_BUCKET) return this.state.updateBucketConfig(bucket, patch);
     refuseConfig(patch);
+    const { versioning, ...kept } = patch;
+    if (versioning === 'Enabled' || versioning === 'Suspended') await this.putVersioning(bucket, versioning);
+    if (Object.values(kept).every((v) => v === undefined)) return;
     const created = (await this.headBucket(bucket)).created.getTime();
-    await this.configs.update(bucket, patch, async () => created);
+    await this.configs.update(bucket, kept, async () => created);
   }
 
   // Objects
@@ -275,6 +300,7 @@ export class S3GatewayObjects implements L.ObjectLayer {
     if (opts.tagging) info.tagging = opts.tagging;
     const checksum = hashed.storedChecksum();
     if (checksum) info.checksum = checksum;
+    await this.meta.remove(bucket, key, info.versionId); // a record of the version this one replaced
     return info;
   }
 
@@ -303,12 +329,14 @@ export class S3GatewayObjects implements L.ObjectLayer {
 
   async openObject(bucket: string, key: string, opts: L.OpenOptions = {}): Promise<L.OpenedObject> {
     if (bucket === SYSTEM_BUCKET) return this.state.openObject(bucket, key, opts);
-    return this.reads.openObject(bucket, key, opts);
+    const opened = await this.reads.openObject(bucket, key, opts);
+    await this.meta.apply(opened.info);
+    return opened;
   }
 
   async headObject(bucket: string, key: string, opts: { versionId?: string } = {}): Promise<L.ObjectInfo> {
     if (bucket === SYSTEM_BUCKET) return this.state.headObject(bucket, key, opts);
-    return this.reads.headObject(bucket, key, opts);
+    return this.meta.apply(await this.reads.headObject(bucket, key, opts));
   }
 
   async deleteObject(bucket: string, key: string, opts: L.DeleteOptions = {}): Promise<L.DeleteResult> {
@@ -323,7 +351,7 @@ export class S3GatewayObjects implements L.ObjectLayer {
       const version = await this.headOrNull(bucket, key, opts.versionId);
       if (version) opts.versionGuard(version);
     }
-    const VersionId = opts.versionId === 'null' ? undefined : opts.versionId;
+    const VersionId = await this.versioning.param(bucket, opts.versionId);
     const out = await this.call<{ VersionId?: string; DeleteMarker?: boolean }>(
       new this.sdk.DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId, IfMatch }),
       'NoSuchBucket',
@@ -331,6 +359,9 @@ export class S3GatewayObjects implements L.ObjectLayer {
     const res: L.DeleteResult = { deleteMarker: out.DeleteMarker === true };
     const versionId = out.VersionId ?? opts.versionId;
     if (versionId !== undefined) res.versionId = versionId;
+    // The version removed (a named one; else the null version, unless a marker was added above it).
+    const removed = opts.versionId ?? (!res.deleteMarker || (versionId ?? 'null') === 'null' ? 'null' : undefined);
+    if (removed !== undefined) await this.meta.remove(bucket, key, removed);
     return res;
   }
 
@@ -342,11 +373,25 @@ export class S3GatewayObjects implements L.ObjectLayer {
     if (bucket === SYSTEM_BUCKET) return this.state.updateObjectMetadata(bucket, key, opts);
     if (opts.updateLock) throw notAvailable('Object lock');
     const current = await this.headObject(bucket, key, { versionId: opts.versionId });
-    const VersionId = current.versionId === 'null' ? undefined : current.versionId;
-    if (opts.contentHeaders || opts.userMetadata) {
-      // The backend rewrites the object onto itself with the new metadata (and tags, when asked).
+    if (current.deleteMarker) throw new S3Error(opts.versionId === undefined ? 'NoSuchKey' : 'MethodNotAllowed');
+    if (
+      opts.userMetadata &&
+      !opts.contentHeaders &&
+      opts.tagging === undefined &&
+      onlyInternalChanged(current.userMetadata, opts.userMetadata)
+    ) {
+      // PutObjectAcl: kept in the state folder, the backend's object (its time, its versions) left as it is.
+      await this.meta.set(current, internalEntries(opts.userMetadata));
+      return { ...current, userMetadata: { ...opts.userMetadata } };
+    }
+    const VersionId = await this.versioning.param(bucket, current.versionId);
+    let made: string | undefined;
+    const copied = Boolean(opts.contentHeaders || opts.userMetadata);
+    if (copied) {
+      // The backend rewrites the object onto itself with the new metadata (and tags, when asked): in a bucket
+      // with versions, that is a new version (as a copy onto itself is in S3), whose info is answered.
       const tagging = opts.tagging === undefined ? undefined : (opts.tagging ?? '');
-      await this.call(
+      const out = await this.call<{ VersionId?: string }>(
         new this.sdk.CopyObjectCommand({
           Bucket: bucket,
           Key: key,
@@ -360,6 +405,7 @@ export class S3GatewayObjects implements L.ObjectLayer {
           StorageClass: current.storageClass as 'STANDARD',
         }),
       );
+      made = out.VersionId;
     } else if (opts.tagging === null) {
       await this.call(new this.sdk.DeleteObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId }));
     } else if (opts.tagging !== undefined) {
@@ -372,7 +418,9 @@ export class S3GatewayObjects implements L.ObjectLayer {
         }),
       );
     }
-    return this.headObject(bucket, key, { versionId: opts.versionId });
+    const updated = await this.headObject(bucket, key, { versionId: made ?? opts.versionId });
+    if (copied && made === undefined) await this.meta.remove(bucket, key, updated.versionId); // rewritten in place
+    return updated;
   }
 
   /** The gateway seals nothing (Cairn's SSE is refused): no version is ever sealed by `from`. */
@@ -641,7 +689,9 @@ export class S3GatewayObjects implements L.ObjectLayer {
       }),
     );
     await this.uploads.remove(uploadId);
-    return this.headObject(bucket, key);
+    const made = await this.headObject(bucket, key);
+    await this.meta.remove(bucket, key, made.versionId); // a record of the version this one replaced
+    return made;
   }
 
   /** The total size of the named parts, as the backend lists them. */

@@ -61,4 +61,6 @@ for (const file of files) {
     }
   }
 }
-process.exit(stale ? 1 : 0);
+// Not process.exit(): with stdout a pipe whose reader is slow (a test's spawnSync on a loaded machine), it dropped
+// the lines still queued, and the listing came out cut short.
+process.exitCode = stale ? 1 : 0;

@@ -678,4 +678,159 @@ export const EQUIVALENT = [
     reason:
       "year is the coarsest precision: maxPrecision(p, 'year') is p, as maxPrecision(p, '') is (indexOf gives -1)",
   },
+  // values.ts (session 23).
+  ...[
+    ["case 'string': return 'text';", "case 'string':"],
+    ["'string'", '""', "case 'string': return 'text';"],
+    ["'text'", '""'],
+    ["'bool'", '""'],
+  ].map(([code, replacement, within]) => ({
+    file: 'select-engine/src/exec/values.ts',
+    code,
+    replacement,
+    within,
+    reason:
+      "kindOf's name of text or of booleans only has to match itself: two strings are compared before kindOf (the shortcut above it), two booleans still share a kind (not 'other'), and a value of another kind never has it",
+  })),
+  {
+    file: 'select-engine/src/exec/values.ts',
+    code: '(a as string) < (b as string)',
+    replacement: 'a as string <= (b as string)',
+    reason: 'two equal strings were answered 0 just before',
+  },
+  ...[
+    ["ta === 'number' && tb === 'number'", 'false'],
+    ["'number'", '""', "ta === 'number' && tb === 'number'"],
+  ].map(([code, replacement, within]) => ({
+    file: 'select-engine/src/exec/values.ts',
+    code,
+    replacement,
+    within,
+    reason:
+      'a shortcut: two numbers (INT or FLOAT) otherwise reach the same difference through kindOf and the last line of the number branch',
+  })),
+  {
+    file: 'select-engine/src/exec/values.ts',
+    code: 'a instanceof Decimal || b instanceof Decimal',
+    replacement: 'true',
+    reason:
+      'the other numbers here are an INT (a bigint or an integer, which asDecimal takes exactly, as the bigint branch compares them) or a FLOAT (asDecimal gives undefined: the same difference of doubles)',
+  },
+  {
+    file: 'select-engine/src/exec/values.ts',
+    code: "ta === 'bigint' || tb === 'bigint'",
+    replacement: 'true',
+    reason:
+      'only pairs holding a bigint get here: two numbers were answered by the shortcut, a DECIMAL by the branch before',
+  },
+  {
+    file: 'select-engine/src/exec/values.ts',
+    code: 'a === b',
+    within: 'if (a === b) return true;',
+    replacement: 'false',
+    reason:
+      'a shortcut: a value compares 0 with itself (a NaN FLOAT is not === itself either), an object JSON-equals itself',
+  },
+  ...[
+    ["typeof a === 'object' && typeof b === 'object'", "typeof a === 'object' || typeof b === 'object'"],
+    ["typeof b === 'object'", 'true', "typeof a === 'object' && typeof b === 'object'"],
+  ].map(([code, replacement, within]) => ({
+    file: 'select-engine/src/exec/values.ts',
+    code,
+    replacement,
+    within,
+    reason:
+      'an object (array, structure) and a value that is not one have different JSON texts, so they are unequal as compare() (their kinds differ) makes them',
+  })),
+  {
+    file: 'select-engine/src/exec/values.ts',
+    code: "typeof v === 'string' ? `'${v}'` : String(v)",
+    reason: 'error message text only: how the value is shown in the CastFailed message',
+  },
+  ...['s.length >= 40', 's.length <= 40'].map((replacement) => ({
+    file: 'select-engine/src/exec/values.ts',
+    code: 's.length > 40',
+    replacement,
+    reason: 'error message text only: whether "..." follows a value of about 40 characters (the bound is tested)',
+  })),
+  {
+    file: 'select-engine/src/exec/values.ts',
+    code: '`${s.slice(0, 40)}...`',
+    replacement: '``',
+    reason: 'error message text only: a long value left out of the CastFailed message altogether',
+  },
+  ...[
+    ["Number.isSafeInteger(n) && (n !== 0 || v.trim() !== '')", 'false'],
+    ["n !== 0 || v.trim() !== ''", "n !== 0 && v.trim() !== ''"],
+    ["v.trim() !== ''", 'false', "n !== 0 || v.trim() !== ''"],
+  ].map(([code, replacement, within]) => ({
+    file: 'select-engine/src/exec/values.ts',
+    code,
+    replacement,
+    within,
+    reason:
+      'a shortcut for digits: a safe integer that is not blank text also passes the general path below unchanged (finite, not blank, its own trunc)',
+  })),
+  {
+    file: 'select-engine/src/exec/values.ts',
+    code: '!Number.isSafeInteger(t) && /^\\s*[+-]?\\d+\\s*$/.test(v)',
+    replacement: '!Number.isSafeInteger(t) || /^\\s*[+-]?\\d+\\s*$/.test(v)',
+    reason:
+      'plain digits whose number is a safe integer were answered by the shortcut above: text that gets here and matches holds an unsafe integer',
+  },
+  {
+    file: 'select-engine/src/exec/values.ts',
+    code: 'v !== 0n',
+    replacement: 'true',
+    reason:
+      'an INT is a bigint only past 2^53 (int64.ts int64, the JSON and Parquet readers make smaller ones numbers): a bigint is never 0',
+  },
+  ...[
+    ["typeof v === 'string'", 'false'],
+    ["'string'", '""'],
+  ].map(([code, replacement]) => ({
+    file: 'select-engine/src/exec/values.ts',
+    code,
+    replacement,
+    within: "f = (v) => (typeof v === 'string' ? v : valueToText(v));",
+    reason: 'a shortcut: valueToText gives a string back as it is',
+  })),
+  ...[
+    ["case 'boolean':", 'return String(v);', "case 'boolean': case 'bigint': return String(v); case 'undefined':"],
+    ["case 'bigint':", 'return String(v);', "case 'boolean': case 'bigint': return String(v); case 'undefined':"],
+  ].map(([code, , within]) => ({
+    file: 'select-engine/src/exec/values.ts',
+    code: code.replace(':', '').replace('case ', ''),
+    replacement: '""',
+    within,
+    reason:
+      "valueToText's default gives the same text: JSON.stringify of a boolean is its String(), of a bigint its digits (stringifyObject's replacer)",
+  })),
+  ...[
+    ["'string'", '""', "case 'string': return JSON.stringify(v); case 'number':"],
+    ["'number'", '""', "case 'number': return Number.isFinite(v) ? String(v) : 'null';"],
+    ["'boolean'", '""', "case 'boolean': case 'bigint': return String(v); default: if (v === null || v === undefined)"],
+    ["'bigint'", '""', "case 'boolean': case 'bigint': return String(v); default: if (v === null || v === undefined)"],
+    [
+      "case 'bigint': return String(v);",
+      "case 'bigint':",
+      "case 'boolean': case 'bigint': return String(v); default: if (v === null || v === undefined)",
+    ],
+    ['v instanceof Decimal', 'false', 'if (v instanceof Decimal) return v.toString();'],
+    ['v instanceof Timestamp', 'false', 'if (v instanceof Timestamp) return JSON.stringify(v.toString());'],
+  ].map(([code, replacement, within]) => ({
+    file: 'select-engine/src/exec/values.ts',
+    code,
+    replacement,
+    within,
+    reason:
+      "a shortcut of valueToJson: its default (stringifyObject, JSON.stringify) gives the same text (NaN and the infinities null, a bigint's digits through the replacer, Decimal and Timestamp through their toJSON)",
+  })),
+  {
+    file: 'select-engine/src/exec/values.ts',
+    code: 'e instanceof TypeError',
+    replacement: 'true',
+    reason:
+      'JSON.stringify throws a TypeError for a bigint, else a RangeError (a string too long), which the call with the replacer throws again',
+  },
 ];

@@ -34,15 +34,15 @@ function messageIndex(node) {
 }
 
 /**
- * The index of the parameter that becomes (part of) the message, when `fn` only builds an error from it, as
- * `const invalid = (msg) => new S3Error('X', msg)`; else undefined.
+ * The index of the parameter that becomes (part of) the message, when `fn` only builds (or throws) an error from
+ * it, as `const invalid = (msg) => new S3Error('X', msg)`; else undefined.
  */
 function messageParam(fn) {
   if (!fn || !['FunctionDeclaration', 'ArrowFunctionExpression', 'FunctionExpression'].includes(fn.type)) return;
   let built = fn.body;
   if (built.type === 'BlockStatement') {
     const only = built.body.length === 1 ? built.body[0] : undefined;
-    built = only?.type === 'ReturnStatement' ? only.argument : undefined;
+    built = only?.type === 'ReturnStatement' || only?.type === 'ThrowStatement' ? only.argument : undefined;
   }
   const index = messageIndex(built);
   const message = index === undefined ? undefined : built.arguments[index];

@@ -118,6 +118,7 @@ export const MODULES = [
       'select-engine/test/beyond-aws.test.ts',
       'select-engine/test/wildcard.test.ts',
       'select-engine/test/pace-points.test.ts',
+      'select-engine/test/values.test.ts',
     ],
   },
   {

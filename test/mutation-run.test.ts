@@ -2,6 +2,7 @@
 // --mutate FILE, which runs one file of a module alone, and how it counts the equivalent mutants listed one by
 // one. No Stryker run here: --plan exits before one.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyListedMutants, type ReportMutant } from '../mutation/ignorers.mjs';
@@ -177,5 +178,26 @@ describe('node mutation/mutants.mjs FILE', { timeout: 600_000 }, () => {
     expect(lines.at(-1)).toBe(
       `select-engine/src/exec/ordering.ts: ${lines.length - 1} mutants, ${ignored} ignored, ${lines.length - 1 - ignored} to test`,
     );
+  });
+
+  it('takes the message argument of a local helper that throws the error (values.ts castFailed) for text', () => {
+    const file = 'select-engine/src/exec/values.ts';
+    const r = spawnSync(process.execPath, [join(root, 'mutation', 'mutants.mjs'), file], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const source = readFileSync(join(root, file), 'utf8').split('\n');
+    const at = (l: string) => {
+      const [line, column] = l.split(' ')[0].split(':').slice(1).map(Number);
+      return source[line - 1].slice(column - 1);
+    };
+    const literals = r.stdout.split('\n').filter((l) => l.includes(' StringLiteral '));
+    // castFailed(v, 'INT'): the type named in the message; castFailed's error code is not text.
+    const typeNames = literals.filter((l) => at(l).startsWith("'INT')"));
+    expect(typeNames.length).toBeGreaterThan(0);
+    for (const l of typeNames) expect(l).toContain('[Ignored: error message text');
+    const code = literals.filter((l) => at(l).startsWith("'CastFailed'"));
+    expect(code).toEqual([expect.not.stringContaining('Ignored')]);
   });
 });

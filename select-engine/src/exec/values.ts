@@ -103,11 +103,6 @@ function isPlainData(v: object | null): boolean {
   return !(v instanceof Timestamp || v instanceof Decimal);
 }
 
-/** SQL truth: only true is true (NULL and MISSING are not). */
-export function isTrue(v: Value): boolean {
-  return v === true;
-}
-
 function castFailed(v: Value, to: string): never {
   throw new SelectError('CastFailed', `Cannot cast ${describe(v)} to ${to}`);
 }
@@ -132,7 +127,7 @@ function castToInt(v: Value): Value {
       if (!Number.isFinite(n) || v.trim() === '') castFailed(v, 'INT');
       const t = Math.trunc(n);
       if (!Number.isSafeInteger(t) && /^\s*[+-]?\d+\s*$/.test(v)) {
-        return int64(BigInt(v.trim()));
+        return int64(BigInt(v)); // BigInt() takes the spaces around the digits, as \s has them
       }
       return Number.isSafeInteger(t) ? t : int64(BigInt(t));
     }
@@ -172,7 +167,6 @@ function castToFloat(v: Value, to: string): Value {
       return n;
     }
     case 'boolean':
-      return v ? 1 : 0;
     case 'bigint':
       return Number(v);
     default:

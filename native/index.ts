@@ -17,7 +17,8 @@
 //   aeadSealMessage, aeadOpenMessage.
 // - S3 Select's Parquet scan (parquet.ts): ParquetScan, PARQUET_COLUMN; its CSV line filter (csv.ts):
 //   csvLineFilterAsync, CSV_LINE_OPS; its JSON LINES line filter (json-lines.ts): jsonLineFilterAsync; JSON
-//   numbers a double cannot hold (json-lines.ts): jsonLongNumberRun.
+//   numbers a double cannot hold (json-lines.ts): jsonLongNumberRun. The CSV line filter in a GET batch's read
+//   task (read-pass.ts): PiecePass, readShardsFramesPassAsync.
 // - A body moved from one TCP socket to another inside the kernel (splice.ts): spliceSockets, canSplice.
 // - HTTPS server connections done by rustls, sans-I/O (tls.ts): TlsServerConfig, TlsConnection.
 // - Bytes every worker thread of the process can find (shared-bytes.ts): SharedBytes.
@@ -40,6 +41,7 @@ export * from './src-ts/selftest.js';
 export * from './src-ts/parquet.js';
 export * from './src-ts/csv.js';
 export * from './src-ts/json-lines.js';
+export * from './src-ts/read-pass.js';
 export * from './src-ts/splice.js';
 export * from './src-ts/tls.js';
 export * from './src-ts/shared-bytes.js';

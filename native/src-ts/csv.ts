@@ -72,3 +72,41 @@ function kernelArgs(test: CsvLineTest): KernelArgs {
   }
   return [NO_TEXT, field, fieldDelimiter, recordDelimiter, quote, kind, CSV_LINE_OPS[judge.op], judge.bound];
 }
+
+/** The native object of a PiecePass. */
+export interface NativePass {
+  armCsvLines(...args: KernelArgs): void;
+  readonly armed: boolean;
+}
+
+const passKernels = native as unknown as { PiecePass?: new () => NativePass; readShardsFramesPassAsync?: unknown };
+
+/**
+ * What a GET batch's pieces go through in the pool task that reads and checks them (src/read_pass.rs, read-pass.ts
+ * readShardsFramesPassAsync): nothing until armed (the bytes reach their reader as read), then this CSV line
+ * test (`armCsvLines`, once: the complete lines inside each piece where it is certainly false are left out).
+ * Opaque to storage, which hands it on.
+ */
+export class PiecePass {
+  /** @internal The addon's object (read-pass.ts hands it to the read). */
+  readonly native: NativePass;
+
+  private constructor(n: NativePass) {
+    this.native = n;
+  }
+
+  /** A new, unarmed pass; undefined when the loaded addon predates it (the reader filters by itself). */
+  static create(): PiecePass | undefined {
+    const P = passKernels.PiecePass;
+    return P && passKernels.readShardsFramesPassAsync ? new PiecePass(new P()) : undefined;
+  }
+
+  /** Reads given this pass from now on leave out the complete lines of a piece where `test` is certainly false. */
+  armCsvLines(test: CsvLineTest): void {
+    this.native.armCsvLines(...kernelArgs(test));
+  }
+
+  get armed(): boolean {
+    return this.native.armed;
+  }
+}

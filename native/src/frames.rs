@@ -169,6 +169,20 @@ pub(crate) fn read_shard_frames(
     out: &mut [u8],
     key: Option<Key>,
 ) -> Result<u32> {
+    read_shard_frames_each(path, position, stride, out, key, |_, _| {})
+}
+
+/// `read_shard_frames`, calling `good(at, frame)` with each frame that passed its check right after the check
+/// (`at`: the frame's offset in `out`), while its bytes are still in the cache (read_pass.rs). Without `key`
+/// nothing is checked and `good` is not called.
+pub(crate) fn read_shard_frames_each(
+    path: &str,
+    position: u64,
+    stride: usize,
+    out: &mut [u8],
+    key: Option<Key>,
+    mut good: impl FnMut(usize, &[u8]),
+) -> Result<u32> {
     use std::os::unix::fs::FileExt;
     let file = std::fs::File::open(path).map_err(|e| crate::files::os_error(e, "open"))?;
     let read_at = |buf: &mut [u8], at: u64| {
@@ -188,10 +202,12 @@ pub(crate) fn read_shard_frames(
     let mut at = 0;
     for frame in out.chunks_mut(stride) {
         read_at(frame, position + at as u64)?;
-        at += frame.len();
-        if !frame_ok(frame, None, key) {
+        if frame_ok(frame, None, key) {
+            good(at, frame);
+        } else {
             bad += 1;
         }
+        at += frame.len();
     }
     Ok(bad)
 }

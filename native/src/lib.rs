@@ -15,7 +15,8 @@
 //! (helpers), `shared_bytes` (values every worker thread of the process can find), `pairs` (the macros that write each kernel's sync and async forms from one declaration), `select_parquet`
 //! (S3 Select's Parquet scan: arrow-rs decoding, pruning and filtering, fed by the caller's reads), `select_csv`
 //! (S3 Select's CSV line filter: lines where WHERE's first conjunct is certainly false never reach JavaScript),
-//! `select_json` (the same for JSON LINES), `splice` (a body moved from one socket to another inside the kernel:
+//! `select_json` (the same for JSON LINES), `read_pass` (a batch's shard reads, checks and a select filter in one
+//! pool task), `splice` (a body moved from one socket to another inside the kernel:
 //! the S3 gateway's GETs), `tls` (HTTPS server connections done by rustls, sans-I/O).
 #![deny(clippy::all)]
 
@@ -35,6 +36,7 @@ mod md5;
 mod md5_streams;
 mod md5x;
 mod pieces;
+mod read_pass;
 mod select_csv;
 mod select_json;
 mod select_parquet;

@@ -11,7 +11,7 @@
 //! longer than `MAX_LINE` (the record-size limit's error). Only one-byte ASCII delimiters and quote come here
 //! (the caller checks), so a delimiter byte is never inside a UTF-8 sequence. Comment and empty lines are kept
 //! unless the test rejects them (the reader skips them either way).
-use memchr::memchr;
+use memchr::{memchr, memrchr};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -49,7 +49,7 @@ pub struct Spec {
 impl Spec {
     /// `kind`: 0 INT (`bound` a safe integer), 1 FLOAT or DECIMAL (`bound` finite), 2 equal text (op `=`), 3
     /// text prefix.
-    fn new(field: u32, fd: u32, rd: u32, quote: i32, kind: u32, op: u32, bound: f64) -> Result<Spec> {
+    pub(crate) fn new(field: u32, fd: u32, rd: u32, quote: i32, kind: u32, op: u32, bound: f64) -> Result<Spec> {
         let ascii = |c: u32| c < 128;
         let bound_ok = match kind {
             0 => bound.fract() == 0.0 && bound.abs() <= 9_007_199_254_740_991.0,
@@ -80,7 +80,7 @@ pub struct LineTest<'a> {
 
 impl<'a> LineTest<'a> {
     /// The test of `spec` with its text (ASCII; unused by the number kinds).
-    fn new(spec: Spec, text: &'a [u8]) -> Result<Self> {
+    pub(crate) fn new(spec: Spec, text: &'a [u8]) -> Result<Self> {
         let judge = match spec.kind {
             0 => Judge::Int(spec.bound as i64),
             1 => Judge::Number(spec.bound),
@@ -285,6 +285,23 @@ pub fn filter_pieces(pieces: &[&[u8]], test: LineTest) -> Vec<u8> {
         filter_lines_into(piece, test, &mut out);
     }
     out
+}
+
+/// `piece` (some of storage's bytes, lines going on in the pieces before and after it) with the complete lines
+/// inside it filtered: its first line (up to and with its first record delimiter) and the bytes after its last
+/// delimiter are appended as they are, as is a piece without a delimiter. The outputs of consecutive pieces,
+/// joined, are the pieces' lines with some that `test` rejects left out: a line two pieces share goes through
+/// whole, for the reader to judge (read_pass.rs runs this on each piece as its frame is read).
+pub(crate) fn filter_piece_into(piece: &[u8], test: LineTest, out: &mut Vec<u8>) {
+    let (Some(first), Some(last)) = (memchr(test.rd, piece), memrchr(test.rd, piece)) else {
+        out.extend_from_slice(piece);
+        return;
+    };
+    out.extend_from_slice(&piece[..=first]);
+    if last > first {
+        filter_lines_into(&piece[first + 1..=last], test, out);
+    }
+    out.extend_from_slice(&piece[last + 1..]);
 }
 
 /// `filter_lines`, appending to `out`: with AVX2 where the processor has it.

@@ -75,16 +75,18 @@ export function withDecompression(source: ByteSource, type: string | undefined, 
     return {
       size: source.size,
       read: (start, end) => source.read(start, end),
-      stream(start, end) {
-        if (start) return source.stream(start, end);
-        return checked(source.stream(start, end), (head) => {
+      stream(start, end, pass) {
+        if (start) return source.stream(start, end, pass);
+        return checked(source.stream(start, end, pass), (head) => {
           if (looksGzip(head) || (head.length >= 10 && looksBzip2(head))) {
             throw wrongFormat('The object is compressed but CompressionType is NONE.');
           }
         });
       },
-      // The chunks pass through as they are (the head check only looks): giving them back is the source's.
+      // The chunks pass through as they are (the head check only looks): giving them back is the source's, and
+      // so is saying which went through a pass.
       ...(source.recycle && { recycle: source.recycle.bind(source) }),
+      ...(source.passedBytes && { passedBytes: source.passedBytes.bind(source) }),
     };
   }
   if (t !== 'GZIP' && t !== 'BZIP2') throw wrongFormat(`CompressionType ${type} is not supported.`);

@@ -24,12 +24,14 @@ export type LineKernel = (lines: Buffer[]) => Promise<Buffer>;
  * hands out (empty) batches while nothing matches. `kernel()` is asked before each chunk: undefined while it
  * cannot judge yet (chunks then go through whole, cut at their last line end: CSV's header line), null to turn
  * the filter off for good. A source chunk is done with (carries are copies) when the `LINE_GROUP`-th chunk after
- * it is asked for, so `chunks` may be lent for that many (countedChunks).
+ * it is asked for, so `chunks` may be lent for that many (countedChunks). A chunk `passed` names went through the
+ * kernel's test where the source read it (countedChunks' `pass`): its complete lines go on without a kernel call.
  */
 export async function* filteredLines(
   chunks: AsyncGenerator<Buffer>,
   rd: number,
   kernel: () => LineKernel | null | undefined,
+  passed?: (chunk: Buffer) => boolean,
 ): AsyncGenerator<Buffer> {
   let off = false;
   let carry: Buffer | undefined;
@@ -51,6 +53,26 @@ export async function* filteredLines(
       if (carry) yield carry;
       carry = undefined;
       yield piece;
+      continue;
+    }
+    if (passed?.(piece)) {
+      // The source's pass judged the complete lines inside the bytes it stands for (../types.ts passedBytes); its
+      // first line and the bytes after its last line end are as read, and they join the lines of the chunks
+      // around it as any chunk's do. Lines waiting for the kernel go first.
+      if (pending.length > 0) yield await flush();
+      taken = 0;
+      const eol = piece.indexOf(rd);
+      if (eol < 0) {
+        carry = carry ? Buffer.concat([carry, piece]) : Buffer.from(piece);
+        if (carry.length > MAX_CARRY) off = true;
+        yield Buffer.alloc(0);
+        continue;
+      }
+      // The line the carry began, whole: the reader judges it.
+      yield carry ? Buffer.concat([carry, piece.subarray(0, eol + 1)]) : piece.subarray(0, eol + 1);
+      const last = piece.lastIndexOf(rd);
+      carry = last + 1 < piece.length ? Buffer.from(piece.subarray(last + 1)) : undefined;
+      if (last > eol) yield piece.subarray(eol + 1, last + 1);
       continue;
     }
     taken++;

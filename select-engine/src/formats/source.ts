@@ -3,6 +3,7 @@
 // benchmarks and any caller that already holds the bytes.
 
 import { open } from 'node:fs/promises';
+import type { PiecePass } from '@cairn/native';
 import type { ByteSource, ScanOptions } from './types.js';
 import { scanError } from './errors.js';
 
@@ -26,7 +27,8 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
  * Chunks of source bytes [start, end) as Buffers (no copy), counting them into opts.stats. With `lend` (true or
  * a count n, true being 1), the consumer promises to be done with a chunk (no view of it kept) when it asks for
  * the n-th one after it: the chunk is then given back to the source (`ByteSource.recycle`), which lets storage
- * reuse its read buffers instead of allocating (and garbage collecting) a megabyte per batch.
+ * reuse its read buffers instead of allocating (and garbage collecting) a megabyte per batch. `pass` goes to the
+ * source's stream (ByteSource.stream); a chunk through it counts as the object bytes it stands for.
  */
 export async function* countedChunks(
   source: ByteSource,
@@ -34,16 +36,20 @@ export async function* countedChunks(
   start?: number,
   end?: number,
   lend: boolean | number = false,
+  pass?: PiecePass,
 ): AsyncGenerator<Buffer> {
   const decompressing = isDecompressing(source);
   const depth = lend === true ? 1 : lend === false ? 0 : lend;
   const recycle = depth > 0 ? source.recycle?.bind(source) : undefined;
+  const passed = pass && source.passedBytes?.bind(source);
   const held: Uint8Array[] = [];
-  for await (const chunk of source.stream(start, end)) {
+  for await (const chunk of source.stream(start, end, pass)) {
     throwIfAborted(opts.signal);
-    opts.stats.bytesProcessed += chunk.byteLength;
+    // A chunk through the pass counts the object bytes it stands for.
+    const bytes = passed?.(chunk) ?? chunk.byteLength;
+    opts.stats.bytesProcessed += bytes;
     if (decompressing) opts.stats.bytesScanned = source.compressedBytesRead;
-    else opts.stats.bytesScanned += chunk.byteLength;
+    else opts.stats.bytesScanned += bytes;
     yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     // Resumed: the consumer asked for the next chunk. (Stopped early, return() ends here: the GC takes them.)
     if (recycle) {

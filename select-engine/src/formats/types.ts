@@ -2,6 +2,7 @@
 // A scanner turns bytes into records; the planner pushes down what it can; anything a scanner does not
 // report as applied exactly is evaluated again above it.
 
+import type { PiecePass } from '@cairn/native';
 import type { Pacer } from '../pace.js';
 
 /** Where a scanner reads from. Streams for CSV/JSON, ranged reads for Parquet's footer and column chunks. */
@@ -10,8 +11,17 @@ export interface ByteSource {
   readonly size: number;
   /** Bytes [start, end) of the object. */
   read(start: number, end: number): Promise<Uint8Array>;
-  /** The bytes [start, end) (default: the whole object) as a stream of chunks. */
-  stream(start?: number, end?: number): AsyncIterable<Uint8Array>;
+  /**
+   * The bytes [start, end) (default: the whole object) as a stream of chunks. With `pass` (the CSV line filter,
+   * armed by the scanner once it knows its test), a source may run it where it reads and checks the bytes (the
+   * server's storage, in the same pool task) and give its output for some chunks instead (`passedBytes`).
+   */
+  stream(start?: number, end?: number, pass?: PiecePass): AsyncIterable<Uint8Array>;
+  /**
+   * Optional: for a chunk of `stream()` that is bytes through its pass, how many bytes of the object it stands for;
+   * undefined for a chunk that is the object's bytes as they are.
+   */
+  passedBytes?(chunk: Uint8Array): number | undefined;
   /**
    * Optional: a consumer done with a chunk of `stream()` (it keeps no view of it) gives it back, and the
    * source may reuse its memory (storage's pooled read buffers). Chunks never given back are left to the GC.

@@ -74,4 +74,58 @@ describe('line filter groups', () => {
     const lines = ['{"a":1}\n{"a":50}\n', 'not json\n', '{"a":99}\n{"a":3}'].map((s) => Buffer.from(s));
     expect(String(await jsonLineFilterAsync(lines, json))).toBe('{"a":1}\nnot json\n{"a":3}');
   });
+
+  it("chunks through the source's pass go on without a kernel call, joined to the lines around them", async () => {
+    // Chunks 2, 3 and 5 stand for bytes the source's pass judged (their inner lines kept as they are), chunk 3
+    // without a line end; the raw lines waiting for the kernel go to it first, in order.
+    const parts = ['a1\nb2\nc', '3\nd4\n', 'e5\nf6\ng', '7', '7\nh9\ni', 'j10\nk11\n', 'l12'];
+    const passed = new Set([2, 3, 5]);
+    const bufs: Buffer[] = parts.map((p) => Buffer.from(p));
+    const calls: string[][] = [];
+    const kernel = async (pieces: Buffer[]) => {
+      calls.push(pieces.map(String));
+      const lines = pieces.flatMap((p) => String(p).split(/(?<=\n)/));
+      return Buffer.from(lines.filter((l) => Number(l.slice(1)) % 2 === 0).join(''));
+    };
+    const isPassed = (c: Buffer) => passed.has(bufs.indexOf(c));
+    const out = await collect(filteredLines(chunksOf2(bufs), 10, () => kernel, isPassed));
+    expect(calls).toEqual([
+      ['a1\n', 'b2\n', 'c3\n', 'd4\n'],
+      ['g77\n', 'h9\n'],
+    ]);
+    // The passed chunks' lines as they are (e5 and k11 too: the pass kept them), the line a passed chunk begins
+    // with joined to the carry and given whole (ij10), one without a line end an empty chunk.
+    expect(out).toEqual(['b2\nd4\n', 'e5\n', 'f6\n', '', '', 'ij10\n', 'k11\n', '', 'l12']);
+  });
+
+  it('counts a chunk through the pass as the object bytes it stands for', async () => {
+    const chunks = [Buffer.from('abc'), Buffer.from('d'), Buffer.from('')];
+    const stands = new Map<Uint8Array, number>([
+      [chunks[1], 100],
+      [chunks[2], 50],
+    ]);
+    let given: unknown;
+    const source: ByteSource = {
+      size: 153,
+      read: async () => new Uint8Array(0),
+      async *stream(_s, _e, pass) {
+        given = pass;
+        yield* chunks;
+      },
+      passedBytes: (c) => stands.get(c),
+    };
+    const pass = {} as Parameters<typeof countedChunks>[5];
+    const stats = { bytesScanned: 0, bytesProcessed: 0 };
+    expect((await collect(countedChunks(source, { stats }, undefined, undefined, false, pass))).join('')).toBe('abcd');
+    expect(given).toBe(pass);
+    expect(stats).toEqual({ bytesScanned: 153, bytesProcessed: 153 });
+    // Without a pass given, chunks count as themselves.
+    const plain = { bytesScanned: 0, bytesProcessed: 0 };
+    await collect(countedChunks(source, { stats: plain }));
+    expect(plain).toEqual({ bytesScanned: 4, bytesProcessed: 4 });
+  });
 });
+
+async function* chunksOf2(bufs: Buffer[]): AsyncGenerator<Buffer> {
+  yield* bufs;
+}

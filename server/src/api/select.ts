@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ByteCounts, ByteSource, SelectError, SelectRequest } from '@cairn/select-engine';
 import { S3Error } from '../errors.js';
-import type { ObjectBody, ObjectInfo, RecyclingBody } from '../storage/object-layer.js';
+import type { PiecePass } from '@cairn/native';
+import type { ObjectBody, ObjectInfo, PassedChunks, RecyclingBody } from '../storage/object-layer.js';
 import { openReadable, readableVersion } from './object-read.js';
 import { keysForRead, readDecrypted, wipeKey } from './sse/index.js';
 import type { DataKey } from './sse/index.js';
@@ -91,14 +92,14 @@ async function collect(body: ObjectBody, length: number): Promise<Uint8Array> {
  */
 export function objectSource(ctx: ApiContext, info: ObjectInfo, keys?: DataKey): ByteSource {
   const versionId = info.versionId && info.versionId !== 'null' ? info.versionId : undefined;
-  const open = async (start: number, end: number) => {
+  const open = async (start: number, end: number, pass?: PiecePass) => {
     const whole = start === 0 && end === info.size;
     const opened = await openReadable(ctx, info.bucket, info.key, versionId);
     if (opened.info.etag !== info.etag)
       throw new S3Error('PreconditionFailed', 'The object changed while the query was running.');
     const range = whole ? undefined : { start, end: end - 1 };
     // SSE-C: the packages covering the range are read and opened (Parquet footers and column chunks alike).
-    return keys ? readDecrypted(opened.read, opened.info, keys, range) : opened.read(range);
+    return keys ? readDecrypted(opened.read, opened.info, keys, range) : opened.read(range, pass && { pass });
   };
   const clamp = (start: number, end: number): [number, number] => [
     Math.max(0, start),
@@ -106,6 +107,8 @@ export function objectSource(ctx: ApiContext, info: ObjectInfo, keys?: DataKey):
   ];
   // Storage's pooled read buffers (RecyclingBody): a chunk the scanner gives back goes to the body it came from.
   const owners = new WeakMap<Uint8Array, (chunk: Buffer) => void>();
+  // Chunks that are bytes through the scanner's pass (PassedChunks), with the object bytes each stands for.
+  const passed = new WeakMap<Uint8Array, number>();
   return {
     size: info.size,
     async read(start, end) {
@@ -113,14 +116,17 @@ export function objectSource(ctx: ApiContext, info: ObjectInfo, keys?: DataKey):
       if (s >= e) return new Uint8Array(0);
       return collect(await open(s, e), e - s);
     },
-    async *stream(start = 0, end = info.size) {
+    async *stream(start = 0, end = info.size, pass?: PiecePass) {
       const [s, e] = clamp(start, end);
       if (s >= e) return;
-      const body = await open(s, e);
+      const body = await open(s, e, pass);
       const recycle = (body as Partial<RecyclingBody>).recycle?.bind(body);
+      const through = pass && (body as Partial<PassedChunks>).passed?.bind(body);
       try {
         for await (const chunk of chunksOf(body)) {
           if (recycle) owners.set(chunk, recycle);
+          const n = through?.(chunk);
+          if (n !== undefined) passed.set(chunk, n);
           yield chunk;
         }
       } finally {
@@ -133,6 +139,7 @@ export function objectSource(ctx: ApiContext, info: ObjectInfo, keys?: DataKey):
       owners.delete(chunk);
       give?.(chunk as Buffer);
     },
+    passedBytes: (chunk) => passed.get(chunk),
   };
 }
 

@@ -2,6 +2,7 @@
 // storage knows nothing of HTTP: bodies are byte streams, errors are S3Error codes (../errors.ts), and
 // everything S3 needs to answer is in ObjectInfo.
 import type { Readable } from 'node:stream';
+import type { PiecePass } from '@cairn/native';
 import type { HeldLock } from './coordination.js';
 import type { Decommissions } from './decommission.js';
 
@@ -297,6 +298,14 @@ export interface MutableChunks {
 }
 
 /**
+ * A GET body read with ReadOptions.pass may carry `passed`: for a chunk that is read bytes through the pass, how
+ * many bytes of the object it stands for; undefined for a chunk that is the object's bytes as they are.
+ */
+export interface PassedChunks {
+  passed(chunk: Buffer): number | undefined;
+}
+
+/**
  * A body whose chunks an in-process reader (S3 Select) may take straight from storage's generator, without the
  * stream around it (its buffering and events per chunk). `chunks()` is called at most once; undefined when the
  * stream has been read (the reader reads the stream then). The reader still destroys the body when done with it
@@ -352,6 +361,12 @@ export interface ReadOptions {
    * which (ObjectBody `mutable`); every other chunk stays read-only. Stores ignore it otherwise.
    */
   mutable?: boolean;
+  /**
+   * A native pass over the bytes (@cairn/native PiecePass: S3 Select's CSV line filter), which a store may run
+   * in the pool task that reads and checks them (one wake-up, the bytes still in the cache), giving its output
+   * instead of the bytes and saying so (ObjectBody `passed`). Stores ignore it otherwise.
+   */
+  pass?: PiecePass;
 }
 
 export interface OpenOptions {

@@ -12,6 +12,7 @@ import { resolveDialect, type CsvInputOptions } from './dialect.js';
 import { ALL_FIELDS, CsvSplitter, type FieldSelection } from './splitter.js';
 import { filteredChunks, HEADER_PENDING, lineFilterUsable } from './line-filter.js';
 import { LINE_GROUP } from '../line-filter.js';
+import { PiecePass } from '@cairn/native';
 
 export type { CsvInputOptions } from './dialect.js';
 
@@ -148,6 +149,9 @@ export async function scanCsv(
   // Lent: the reader is done with a chunk when it asks for the next one, the line filter when it asks for the
   // LINE_GROUP-th after it.
   const lent = lineFilter ? LINE_GROUP : 1;
+  // The line filter's test also goes to the source, which may run it where it reads the bytes (storage's read
+  // task: one pool task and one wake-up for both, the bytes still in the cache): armed once the header is read.
+  const pass = lineFilter && !opts.scanRange && source.passedBytes ? PiecePass.create() : undefined;
   if (opts.scanRange) {
     if ((source as Partial<DecompressingSource>).compressedBytesRead !== undefined || dialect.allowQuotedRd) {
       throw scanError(
@@ -158,14 +162,16 @@ export async function scanCsv(
     startsAtZero = resolveScanRange(opts.scanRange, source.size).start === 0;
     chunks = rangeChunks(source, opts, opts.scanRange, Buffer.from(dialect.rd), lent);
   } else {
-    chunks = countedChunks(source, opts, undefined, undefined, lent);
+    chunks = countedChunks(source, opts, undefined, undefined, lent, pass);
   }
   let header: string[] | undefined;
   let headerRead = false;
   // WHERE's first conjunct judged on the bytes (line-filter.ts), once the header is read.
   if (lineFilter) {
     const names = () => (dialect.header === 'USE' ? header : undefined);
-    chunks = filteredChunks(chunks, dialect, lineFilter, () => (headerRead ? names() : HEADER_PENDING));
+    const read = () => (headerRead ? names() : HEADER_PENDING);
+    const passed = (chunk: Buffer) => source.passedBytes?.(chunk) !== undefined;
+    chunks = filteredChunks(chunks, dialect, lineFilter, read, pass && { pass, passed });
   }
   const reader = new CsvReader(chunks, splitter);
   let sel: FieldSelection;

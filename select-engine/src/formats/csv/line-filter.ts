@@ -3,7 +3,7 @@
 // with a number, a column equal to a text or LIKE a prefix), the lines where it is certainly false never reach
 // the reader. The kernel keeps every line it cannot judge (quotes, short lines, fields that are not plain numbers
 // or ASCII text, long lines).
-import { csvLineFilterAsync, type CsvLineTest as NativeTest } from '@cairn/native';
+import { csvLineFilterAsync, type CsvLineTest as NativeTest, type PiecePass } from '@cairn/native';
 import { csvColumnIndex } from '../../plan/bind.js';
 import type { CsvLineTest } from '../types.js';
 import type { CsvDialect } from './dialect.js';
@@ -21,26 +21,31 @@ export const HEADER_PENDING = Symbol('header pending');
 /**
  * `chunks` with the lines `test` certainly rejects left out (../line-filter.ts). Until `header()` says the header
  * was read (its names, undefined without names) chunks go through whole, cut at their last line end: the header
- * line is never filtered, and the column resolves as the evaluator binds it.
+ * line is never filtered, and the column resolves as the evaluator binds it. `pass`, given to the source's
+ * stream that `chunks` reads (countedChunks), is armed with the test then: the chunks `passed` names went
+ * through it where the source read them.
  */
 export function filteredChunks(
   chunks: AsyncGenerator<Buffer>,
   d: CsvDialect,
   test: CsvLineTest,
   header: () => string[] | undefined | typeof HEADER_PENDING,
+  pass?: { pass: PiecePass; passed: (chunk: Buffer) => boolean },
 ): AsyncGenerator<Buffer> {
   // undefined: not resolved yet; null: the filter is off (a name the evaluator will refuse).
   let kernel: LineKernel | null | undefined;
-  return filteredLines(chunks, d.rd.charCodeAt(0), () => {
+  const resolved = () => {
     if (kernel === undefined) {
       const h = header();
       if (h !== HEADER_PENDING) {
         const line = resolve(d, test, h);
         kernel = line && ((lines) => csvLineFilterAsync(lines, line));
+        if (line) pass?.pass.armCsvLines(line);
       }
     }
     return kernel;
-  });
+  };
+  return filteredLines(chunks, d.rd.charCodeAt(0), resolved, pass?.passed);
 }
 
 function resolve(d: CsvDialect, test: CsvLineTest, header: string[] | undefined): NativeTest | null {

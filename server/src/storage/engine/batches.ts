@@ -2,6 +2,7 @@
 // of that many blocks (so the GETs of one object ask for the same batches), each taken from the read-ahead
 // cache when another GET is reading or just read it, otherwise read by this GET's PartReader (into pooled
 // buffers) and offered to the others.
+import type { PiecePass } from '@cairn/native';
 import type { StorageContext } from '../context.js';
 import type { Batch, PartReader } from '../erasure/part-reader.js';
 import { Lease, type SharedBatch } from './read-ahead.js';
@@ -35,6 +36,8 @@ export class PartBatches {
     part: number,
     private readonly blockSize: number,
     data: number,
+    /** Run on the batches this GET reads for itself (ReadOptions.pass; not on prefetches). */
+    private readonly pass?: PiecePass,
   ) {
     this.partId = versionId && `${versionId}\0${part}`;
     // Batches read into pooled buffers of whole frames, the shorter ones into a prefix: a few sizes, each
@@ -84,7 +87,7 @@ export class PartBatches {
     const w = win(last);
     // Another worker thread may have read these blocks for a GET of the same window (storage/shared-reads.ts).
     const left = this.partId && this.ctx.shared?.take(this.partId, b, last, w.from, w.to);
-    const read = left ? this.taken(b, last, w, left) : this.read(b, last, w);
+    const read = left ? this.taken(b, last, w, left) : this.read(b, last, w, this.pass);
     if (this.partId) this.ctx.readAhead!.add(this.versionId!, this.partId, read);
     return read;
   }
@@ -147,9 +150,9 @@ export class PartBatches {
     return { first, last, from: win.from, to: win.to, batch: Promise.resolve(got), lease, bytes: win.to - win.from };
   }
 
-  private read(first: number, last: number, win: { from: number; to: number }): SharedBatch {
+  private read(first: number, last: number, win: { from: number; to: number }, pass?: PiecePass): SharedBatch {
     const lease = new Lease(this.ctx.pool);
-    const read = this.reader.readBlocks(first, last - first + 1, this.alloc, win);
+    const read = this.reader.readBlocks(first, last - first + 1, this.alloc, win, pass);
     const partId = this.partId;
     const shared = this.ctx.shared;
     const batch = partId
@@ -186,6 +189,6 @@ export class PartBatches {
       at += piece.length;
     }
     for (const x of b.buffers) this.ctx.pool.give(x);
-    return { start: win.from, pieces: [out], buffers: [] };
+    return { start: win.from, pieces: [out], buffers: [], passed: b.passed };
   }
 }

@@ -423,7 +423,16 @@ export class ErasureObjects implements L.ObjectLayer {
       read: async (range, readOpts) => {
         if (range && (range.start > range.end || range.start >= o.version.size)) throw new S3Error('InvalidRange');
         if (!remote)
-          return readBody(set, bucket, key, o, range, readOpts?.unverified !== true, readOpts?.mutable === true);
+          return readBody(
+            set,
+            bucket,
+            key,
+            o,
+            range,
+            readOpts?.unverified !== true,
+            readOpts?.mutable === true,
+            readOpts?.pass,
+          );
         if (!this.tiers) throw new S3Error('ServiceUnavailable', `The remote tier ${remote.tier} is not available`);
         return this.tiers.read(remote, range, o.version.size);
       },

@@ -6,11 +6,19 @@ import { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
 import type { VersionRecord } from '../meta/meta-file.js';
 import { versionKey, type DriveMeta, type Resolved, toObjectInfo } from '../meta/versions.js';
-import type { ByteRange, DirectChunks, MutableChunks, ObjectInfo, RecyclingBody } from '../object-layer.js';
+import type { PiecePass } from '@cairn/native';
+import type {
+  ByteRange,
+  DirectChunks,
+  MutableChunks,
+  ObjectInfo,
+  PassedChunks,
+  RecyclingBody,
+} from '../object-layer.js';
 import { FRAME_HASH_LENGTH, type Codec } from '../erasure/codec.js';
 import { inlineSource, PartReader, type Batch, type ShardSource } from '../erasure/part-reader.js';
 import { PartBatches } from './batches.js';
-import { isMutable, markMutable, recycleChunk, type SharedBatch } from './read-ahead.js';
+import { isMutable, markMutable, markPassed, passedBytes, recycleChunk, type SharedBatch } from './read-ahead.js';
 import type { ErasureSet } from './erasure-set.js';
 import { dataDirId } from './reaper.js';
 
@@ -97,6 +105,11 @@ export function partSources(
  * With `mutable` (ReadOptions.mutable: the reader opens sealed packages in place), a batch nobody else holds
  * is taken out of the read-ahead cache as it is sent and its chunks are marked the reader's to write into
  * (the body's `mutable`); a batch another GET holds stays shared, its chunks read-only.
+ *
+ * With `pass` (ReadOptions.pass), a batch this GET reads itself on the fast path runs the pass in its read's
+ * pool task; when it ran (it was armed, every frame passed), the batch is sent as one chunk, its window's bytes
+ * through the pass, which the body's `passed` names with the object bytes it stands for. Other batches (from the
+ * cache, the block-by-block path, read before the pass was armed) are sent as read.
  */
 export async function readBody(
   set: ErasureSet,
@@ -106,8 +119,9 @@ export async function readBody(
   range: ByteRange | undefined,
   verify = true,
   mutable = false,
+  pass?: PiecePass,
 ): Promise<Readable> {
-  const it = bodyChunks(set, bucket, key, o, range, verify, mutable);
+  const it = bodyChunks(set, bucket, key, o, range, verify, mutable, pass);
   const first = await it.next();
   async function* rest(): AsyncGenerator<Buffer> {
     if (first.done) return;
@@ -118,10 +132,11 @@ export async function readBody(
   const stream = Readable.from(chunks, { objectMode: false, highWaterMark: 1 });
   // In-process readers take the generator itself (DirectChunks) while nothing has read the stream.
   const direct = () => (stream.readableDidRead || stream.readableFlowing !== null ? undefined : chunks);
-  const body: Readable & RecyclingBody & MutableChunks & DirectChunks = Object.assign(stream, {
+  const body: Readable & RecyclingBody & MutableChunks & DirectChunks & PassedChunks = Object.assign(stream, {
     recycle: recycleChunk,
     mutable: isMutable,
     chunks: direct,
+    passed: passedBytes,
   });
   // A consumer that stops early must still release the files the generator holds.
   body.once('close', () => void it.return(undefined).catch(() => {}));
@@ -294,6 +309,7 @@ function bodyChunks(
   range: ByteRange | undefined,
   verify: boolean,
   mutable = false,
+  pass?: PiecePass,
 ): AsyncGenerator<Buffer> {
   const v = o.version;
   const start = range?.start ?? 0;
@@ -331,7 +347,7 @@ function bodyChunks(
             const from = Math.max(start - partStart, 0);
             const to = Math.min(end - partStart, size); // exclusive, within the part
             const last = Math.floor((to - 1) / bs);
-            const batches = new PartBatches(reader, ctx, versionId, p, bs, v.ec!.data);
+            const batches = new PartBatches(reader, ctx, versionId, p, bs, v.ec!.data, pass);
             // Batches are asked for from the part byte where the last one ended: a batch another GET read
             // may start before that byte or end inside a block (its window), so each is sent from where the
             // one before stopped to where its own window ends, never a byte twice or a byte missed.
@@ -355,6 +371,15 @@ function bodyChunks(
                 const again = batches.again(shared);
                 if (!again) throw e;
                 queue[0] = { shared: again, from: lo, to: hi };
+                shared.lease.release();
+                continue;
+              }
+              const passed = got.passed;
+              if (pass && passed?.pass === pass && passed.from === lo && passed.to === hi) {
+                // Read by this GET with its pass: the window's bytes through it, in one chunk of its own.
+                markPassed(passed.bytes, hi - lo);
+                yield passed.bytes;
+                queue.shift();
                 shared.lease.release();
                 continue;
               }

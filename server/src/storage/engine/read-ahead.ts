@@ -37,6 +37,17 @@ export function isMutable(chunk: Buffer): boolean {
   return mutableChunks.has(chunk);
 }
 
+/** Chunks that are a read's bytes through its pass (ReadOptions.pass), with how many bytes of the object each stands for. */
+const passedChunks = new WeakMap<Buffer, number>();
+
+export function markPassed(chunk: Buffer, bytes: number): void {
+  passedChunks.set(chunk, bytes);
+}
+
+export function passedBytes(chunk: Buffer): number | undefined {
+  return passedChunks.get(chunk);
+}
+
 /**
  * The pooled buffers of one batch: lent out as chunks cut from them to any number of holders (the GETs
  * using the batch, and the cache while it keeps it); back to the pool once no holder is left and every

@@ -65,6 +65,19 @@ export interface Codec {
     verify?: boolean,
   ): Promise<number[]>;
   /**
+   * `readManyFrames` (checking) with `pass` run in the same pool task over `pieces` (triples: index into `outs`,
+   * offset, length, in object order): `passed` is the pieces' bytes through the pass, or null when it was not
+   * armed or a frame failed (native read-pass.ts). Absent when the addon predates it.
+   */
+  readManyFramesPass?(
+    paths: string[],
+    positions: number[],
+    stride: number,
+    outs: Buffer[],
+    pass: native.PiecePass,
+    pieces: number[],
+  ): Promise<{ bad: number[]; passed: Buffer | null }>;
+  /**
    * `readManyFrames` in the pool task of `queue` (a set's `Drive.readGroup`): with the operations asked of that
    * queue in this turn of the event loop, e.g. the metadata checks of the same GET (one pool trip, not two).
    */
@@ -124,6 +137,10 @@ export function nativeCodec(): Codec {
       native.readShardsFramesAsync &&
       ((paths, positions, stride, outs, verify = true) =>
         native.readShardsFramesAsync!(paths, positions, stride, outs, BITROT_KEY, verify)),
+    readManyFramesPass:
+      native.readShardsFramesPassAsync &&
+      ((paths, positions, stride, outs, pass, pieces) =>
+        native.readShardsFramesPassAsync!(paths, positions, stride, outs, BITROT_KEY, pass, pieces)),
     readManyFramesQueued: (queue, paths, positions, stride, outs, verify = true) =>
       native.readShardsFramesQueued(paths, positions, stride, outs, verify ? BITROT_KEY : undefined, queue),
   };

@@ -5,6 +5,7 @@
 import { S3Error } from '../../errors.js';
 import type { ErasureInfo } from '../meta/meta-file.js';
 import type { ShardSource } from '../drive/drive.js';
+import type { PiecePass } from '@cairn/native';
 import { FRAME_HASH_LENGTH, type Codec } from './codec.js';
 
 export type { ShardSource };
@@ -17,6 +18,11 @@ export interface Batch {
   start: number;
   pieces: Buffer[];
   buffers: Buffer[];
+  /**
+   * The part bytes [from, to) (the read's window) through `pass` in the read's own pool task (ReadOptions.pass),
+   * when it was armed then and every frame passed its check.
+   */
+  passed?: { pass: PiecePass; bytes: Buffer; from: number; to: number };
 }
 
 export function inlineSource(buf: Buffer): ShardSource {
@@ -117,20 +123,46 @@ export class PartReader {
     shards: number[],
     spans: { f: number; len: number }[],
     bufs: Buffer[],
-  ): Promise<{ bufs: (Buffer | null)[]; bad: number }> {
+    through?: { pass: PiecePass; pieces: number[] },
+  ): Promise<{ bufs: (Buffer | null)[]; bad: number; passed: Buffer | null }> {
     if (this.closed) throw new Error('shard source closed');
     const outs = shards.map((i) => bufs[i].subarray(0, spans[i].len));
     shards.forEach((i, k) => this.count(i, spans[i].len, k === 0));
-    const bad = await this.codec.readManyFrames!(
-      shards.map((i) => this.sources[i]!.localPath!),
-      shards.map((i) => spans[i].f * this.fullFrame),
-      this.fullFrame,
-      outs,
-      this.verify,
-    );
+    const paths = shards.map((i) => this.sources[i]!.localPath!);
+    const positions = shards.map((i) => spans[i].f * this.fullFrame);
+    const r = through
+      ? await this.codec.readManyFramesPass!(paths, positions, this.fullFrame, outs, through.pass, through.pieces)
+      : { bad: await this.codec.readManyFrames!(paths, positions, this.fullFrame, outs, this.verify), passed: null };
     const out: (Buffer | null)[] = new Array(this.sources.length).fill(null);
     shards.forEach((i, k) => (out[i] = outs[k]));
-    return { bufs: out, bad: bad.reduce((a, b) => a + b, 0) };
+    return { bufs: out, bad: r.bad.reduce((a, b) => a + b, 0), passed: r.passed };
+  }
+
+  /**
+   * The pieces of blocks `first`..`last` that hold bytes of the window [from, to), cut to it, as readManyFramesPass
+   * takes them: (index of the shard in `local`, offset in its span, length) in part order.
+   */
+  private piecesOf(
+    first: number,
+    last: number,
+    spans: ({ f: number; l: number } | null)[],
+    local: number[],
+    lo: (b: number, i: number) => number,
+    hi: (b: number, i: number) => number,
+    from: number,
+    to: number,
+  ): number[] {
+    const out: number[] = [];
+    for (let b = first; b <= last; b++)
+      for (let i = 0; i < this.ec.data; i++) {
+        const sp = spans[i];
+        if (!sp || b < sp.f || b > sp.l) continue;
+        const a = Math.max(lo(b, i), from);
+        const z = Math.min(hi(b, i), to);
+        if (z <= a) continue;
+        out.push(local.indexOf(i), (b - sp.f) * this.fullFrame + FRAME_HASH_LENGTH + a - lo(b, i), z - a);
+      }
+    return out;
   }
 
   private count(i: number, len: number, task = true): void {
@@ -224,6 +256,7 @@ export class PartReader {
     count: number,
     alloc?: (span: number) => Buffer,
     window?: { from: number; to: number },
+    pass?: PiecePass,
   ): Promise<Batch> {
     const { data, blockSize } = this.ec;
     const last = first + count - 1;
@@ -256,10 +289,16 @@ export class PartReader {
       const many =
         fused && this.codec.readManyFrames && local.length > 0 && local.length === spans.filter(Boolean).length;
       let bad = 0;
+      // With a pass (and checking: the pass runs on frames as they pass), the window's bytes go through it too.
+      const through =
+        many && pass && this.verify && this.codec.readManyFramesPass
+          ? { pass, pieces: this.piecesOf(first, last, spans, local, lo, hi, from, to) }
+          : undefined;
+      let passed: Buffer | null = null;
       const reads = many
-        ? this.readMany(local, spans as { f: number; len: number }[], bufs as Buffer[])
+        ? this.readMany(local, spans as { f: number; len: number }[], bufs as Buffer[], through)
             .finally(() => local.forEach((i) => done.add(i))) // failed is not slow: the block path finds which
-            .then((r) => ((bad = r.bad), r.bufs))
+            .then((r) => ((bad = r.bad), (passed = r.passed), r.bufs))
         : Promise.all(
             spans.map((sp, i) => {
               if (!sp) return null;
@@ -294,9 +333,11 @@ export class PartReader {
         }
       }
       if (!fused && this.verify) bad = (await this.codec.verifyFrames(frames)).length;
-      return bad === 0
-        ? { start: Math.max(start, 0), pieces, buffers: bufs.filter((b): b is Buffer => b !== undefined) }
-        : null;
+      if (bad > 0) return null;
+      const buffers = bufs.filter((b): b is Buffer => b !== undefined);
+      const batch: Batch = { start: Math.max(start, 0), pieces, buffers };
+      if (passed && pass) batch.passed = { pass, bytes: passed, from, to };
+      return batch;
     };
     const batch = await fast();
     if (batch) return batch;

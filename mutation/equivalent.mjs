@@ -833,4 +833,24 @@ export const EQUIVALENT = [
     reason:
       'JSON.stringify throws a TypeError for a bigint, else a RangeError (a string too long), which the call with the replacer throws again',
   },
+  // functions.ts (session 23).
+  {
+    file: 'select-engine/src/exec/functions.ts',
+    code: '[]',
+    within: 'const given: unknown[] = [];',
+    reason: 'every index below args.length is set before the call, and `given.length = args.length` drops any other',
+  },
+  {
+    file: 'select-engine/src/exec/functions.ts',
+    code: 'i < s.length',
+    within: 'for (let i = 0; i < s.length; i++) { const c = s.charCodeAt(i);',
+    replacement: 'i <= s.length',
+    reason: 'charCodeAt past the end is NaN, which is no high surrogate',
+  },
+  {
+    file: 'select-engine/src/exec/functions.ts',
+    code: 'from < 0',
+    replacement: 'from <= 0',
+    reason: 'from = 0 is set to 0',
+  },
 ];

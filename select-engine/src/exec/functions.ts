@@ -26,9 +26,10 @@ interface Param<T> {
 }
 
 function badArg(name: string, v: Value): never {
-  const t = v instanceof Timestamp ? 'TIMESTAMP' : typeof v;
-  const message = `${name.toUpperCase()} does not accept an argument of type ${t}`;
-  throw new SelectError('IncorrectSqlFunctionArgumentType', message);
+  throw new SelectError(
+    'IncorrectSqlFunctionArgumentType',
+    `${name.toUpperCase()} does not accept an argument of type ${v instanceof Timestamp ? 'TIMESTAMP' : typeof v}`,
+  );
 }
 
 const STRING: Param<string> = { read: (fn, v) => (typeof v === 'string' ? v : badArg(fn, v)) };
@@ -201,13 +202,12 @@ function substring(s: string, start: number, length?: number): string {
   const cps = /[\ud800-\udfff]/.test(s) ? Array.from(s) : undefined;
   const len = cps ? cps.length : s.length;
   let from = start - 1;
-  let to = length === undefined ? len : from + length;
+  const to = length === undefined ? len : from + length;
   if (length !== undefined && length < 0) {
     throw new SelectError('EvaluatorInvalidArguments', 'SUBSTRING length must not be negative');
   }
   if (from < 0) from = 0;
-  if (to > len) to = len;
-  if (to <= from) return '';
+  if (to <= from) return ''; // slice() takes a `to` past the end as the end
   return cps ? cps.slice(from, to).join('') : s.slice(from, to);
 }
 

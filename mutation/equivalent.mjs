@@ -833,6 +833,13 @@ export const EQUIVALENT = [
     reason:
       'JSON.stringify throws a TypeError for a bigint, else a RangeError (a string too long), which the call with the replacer throws again',
   },
+  {
+    file: 'select-engine/src/exec/values.ts',
+    code: 'n === 0',
+    within: "if (n === 0 && s.trim() === '') return NaN;",
+    replacement: 'true',
+    reason: 'a shortcut: blank text is +0, so text whose number is not 0 is never blank',
+  },
   // functions.ts (session 23).
   {
     file: 'select-engine/src/exec/functions.ts',

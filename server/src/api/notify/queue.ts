@@ -31,6 +31,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { unlinkFile, writeFile, writeFileAtomic } from '@cairn/native';
 import { S3Error } from '../../errors.js';
+import { joinUnder, rootPrefix } from '../../storage/drive/local-drive.js';
 import {
   acksName,
   decodeAcks,
@@ -155,6 +156,8 @@ export class EventQueue {
   private moving: Promise<void> = Promise.resolve();
   /** What the writes and removals of this queue share pool tasks by (files.ts): all its folders together. */
   private readonly batch: string;
+  /** Each folder's path.join(dir, '/') (fileIn). */
+  private readonly prefixes = new Map<string, string | undefined>();
 
   private constructor(
     /** The folders the queue is written to (those that could be opened; moveTo changes them). */
@@ -369,13 +372,29 @@ export class EventQueue {
     const bytes = encodeAcks(seqs);
     try {
       const results = await Promise.allSettled(
-        this.dirs.map((dir) => writeFileAtomic(join(dir, `${log.file}.tmp`), bytes, join(dir, log.file), this.batch)),
+        this.dirs.map((dir) =>
+          writeFileAtomic(this.fileIn(dir, `${log.file}.tmp`), bytes, this.fileIn(dir, log.file), this.batch),
+        ),
       );
       if (!results.some((r) => r.status === 'fulfilled')) throw (results[0] as PromiseRejectedResult).reason;
     } finally {
       log.writing--;
       await this.retire(log);
     }
+  }
+
+  /**
+   * path.join(dir, file) for a queue file's own name (segment.ts: no `/`), without normalizing the whole path
+   * each time: a replicated or notified PUT joined a dozen (segment writes, acknowledgements, removals on three
+   * folders), ~6 KiB allocated per replicated object (bench/replication/README.md).
+   */
+  private fileIn(dir: string, file: string): string {
+    let prefix = this.prefixes.get(dir);
+    if (prefix === undefined && !this.prefixes.has(dir)) {
+      prefix = rootPrefix(dir);
+      this.prefixes.set(dir, prefix);
+    }
+    return joinUnder(dir, prefix, file);
   }
 
   /** Keeps `p` among the writes under way until it settles. */
@@ -444,7 +463,9 @@ export class EventQueue {
     const written = await Promise.allSettled(
       this.dirs.map((dir) =>
         // On a failure the native step removes the temporary file itself.
-        this.inFolder(dir, () => writeFileAtomic(join(dir, `${seg.file}.tmp`), bytes, join(dir, seg.file), this.batch)),
+        this.inFolder(dir, () =>
+          writeFileAtomic(this.fileIn(dir, `${seg.file}.tmp`), bytes, this.fileIn(dir, seg.file), this.batch),
+        ),
       ),
     );
     const ok = written.filter((w) => w.status === 'fulfilled').length >= this.quorum;
@@ -592,7 +613,7 @@ export class EventQueue {
     for (let pass = 0; pass < 2; pass++) {
       for (const dir of [...this.dirs, ...this.leaving]) {
         try {
-          return decodeSegment(await readFile(join(dir, seg.file)), seg.count, seg.legacy);
+          return decodeSegment(await readFile(this.fileIn(dir, seg.file)), seg.count, seg.legacy);
         } catch (e) {
           if (error === undefined || !isMissing(e)) error = e;
         }
@@ -670,7 +691,9 @@ export class EventQueue {
     const bytes = encodeAcks(b.seqs);
     try {
       const results = await Promise.allSettled(
-        this.dirs.map((dir) => this.inFolder(dir, () => writeFile(join(dir, b.log.file), bytes, true, this.batch))),
+        this.dirs.map((dir) =>
+          this.inFolder(dir, () => writeFile(this.fileIn(dir, b.log.file), bytes, true, this.batch)),
+        ),
       );
       if (!results.some((r) => r.status === 'fulfilled')) throw (results[0] as PromiseRejectedResult).reason;
     } finally {
@@ -690,7 +713,7 @@ export class EventQueue {
   /** Unlinks `file` from every folder; throws the first failure other than a missing file. */
   private async unlinkAll(file: string): Promise<void> {
     const results = await Promise.allSettled(
-      [...this.dirs, ...this.leaving].map((dir) => unlinkFile(join(dir, file), this.batch)),
+      [...this.dirs, ...this.leaving].map((dir) => unlinkFile(this.fileIn(dir, file), this.batch)),
     );
     const failed = results.find((r) => r.status === 'rejected' && !isMissing(r.reason));
     if (failed) throw (failed as PromiseRejectedResult).reason;

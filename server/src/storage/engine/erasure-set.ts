@@ -12,7 +12,7 @@ import { encodeMeta, META_NAME, type ErasureInfo, type VersionRecord } from '../
 import { objectDir } from '../meta/key-path.js';
 import { readDriveMeta, resolveVersions, versionKey, type DriveMeta, type Resolved } from '../meta/versions.js';
 import type { RemoteObject, StorageClass } from '../object-layer.js';
-import { type JournalRec, latestOf, type Journals, type Latest } from '../list/journal.js';
+import { type JournalRec, latestOf, type Journals, type Latest, sameLatest } from '../list/journal.js';
 import type { Locks } from '../coordination.js';
 import { dataDirId, type Reaper } from './reaper.js';
 import type { ReapLog } from './reap-log.js';
@@ -358,8 +358,13 @@ export class ErasureSet {
         const next = m.apply(old, slot);
         // Nothing here and nothing to write (deleting a key this drive never had): done.
         if (before.state === 'missing' && next.length === 0)
-          return { ok: true as const, old, next, hadMeta: false, noop: true, gone: [], noted: -1 };
+          return { ok: true as const, old, next, hadMeta: false, noop: true, gone: [], noted: -1, unlisted: false };
         const gone = goneDataDirs(old, next);
+        // A change that leaves the entry's latest as the journal has it (a version's replication status, tags,
+        // retention, ...) writes no line: the line already there is true before, during and after it. A
+        // replicated object's COMPLETED status was two appends per drive (bench/replication/README.md).
+        const unlisted =
+          before.state === 'ok' && next.length > 0 && gone.length === 0 && sameLatest(latestOf(old), latestOf(next));
         let noted = -1;
         try {
           // Written down before the metadata stops referring to them: a stop before the removal leaves the
@@ -368,7 +373,8 @@ export class ErasureSet {
           if (gone.length > 0) noted = await this.deps.reapLog.note(d, paths);
           // "pending" guards an existing entry's journal line; a new entry without a line is read
           // from its metadata anyway, so first writes skip it.
-          if (before.state !== 'missing') await this.deps.journals.append(d, dirRel, [{ n: entry, p: 1 }], GROUPED);
+          if (before.state !== 'missing' && !unlisted)
+            await this.deps.journals.append(d, dirRel, [{ n: entry, p: 1 }], GROUPED);
           // A new entry's folder is made by the first rename into it (writeAtomic, a stage's renameInto):
           // one failed rename(2) on the pool, cheaper than a mkdir -p of its own.
           const fresh = before.state === 'missing';
@@ -377,7 +383,7 @@ export class ErasureSet {
           const how = fresh && !m.stage ? FRESH : GROUPED;
           if (next.length > 0) await d.writeAtomic(`${objRel}/${META_NAME}`, encodeMeta({ versions: next }), how);
           else await d.unlinkIfExists(`${objRel}/${META_NAME}`);
-          return { ok: true as const, old, next, hadMeta: before.state === 'ok', noop: false, gone, noted };
+          return { ok: true as const, old, next, hadMeta: before.state === 'ok', noop: false, gone, noted, unlisted };
         } catch (e) {
           await m.unstage?.(d, slot, objRel).catch(() => {});
           if (noted >= 0) await this.deps.reapLog.settle(d, noted, gone.length).catch(() => {});
@@ -411,7 +417,7 @@ export class ErasureSet {
     await Promise.all(
       results.map(async (r, slot) => {
         const d = drives[slot];
-        if (!r.ok || !d || r.noop) return;
+        if (!r.ok || !d || r.noop || r.unlisted) return;
         const gone = r.gone;
         const l = latestOf(r.next);
         // Not awaited by the caller: until the line lands, the entry has "pending" or no line, and listings

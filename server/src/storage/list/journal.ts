@@ -43,6 +43,12 @@ export function latestOf(versions: VersionRecord[]): Latest | null {
   return l;
 }
 
+/** The same latest (both none, or every field alike): what a change leaves the entry's line as it is. */
+export function sameLatest(a: Latest | null, b: Latest | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.s === b.s && a.e === b.e && a.m === b.m && a.v === b.v && a.c === b.c && a.d === b.d;
+}
+
 export class Journals {
   /** Lines waiting for the next append of each journal (group commit: one write for many records). */
   private batches = new Map<string, { text: string; done: Promise<void> }>();

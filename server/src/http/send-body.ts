@@ -32,13 +32,31 @@ export function sendRecycling(reply: FastifyReply, body: RecyclingStream): void 
   const handOver =
     fd === undefined ? undefined : (body as Partial<SplicingBody>).spliceInto?.({ local: onThisHost(res.socket!) });
   if (fd !== undefined && handOver) return sendSpliced(reply, body, handOver, fd);
-  const done = (chunk: Buffer) => (err?: Error | null) => {
-    if (!err) body.recycle(chunk); // on error the socket may still hold it: leave it to the GC
+  // Chunks written and not yet done with, in order (a socket calls its write callbacks in order): one callback
+  // for them all rather than a closure per chunk. On error the socket may still hold them: left to the GC.
+  const pending: Buffer[] = [];
+  const written = (err?: Error | null) => {
+    const chunk = pending.shift();
+    if (!err && chunk) body.recycle(chunk);
   };
+  const resume = () => body.resume();
+  // A body framed by its Content-Length: after the first chunk (written with the answer's head through the
+  // response), the chunks go to the socket itself, skipping the response's cork and uncork on the next tick per
+  // chunk (which made each one a writev of one buffer). Chunked answers need the response's framing.
+  let socket: Socket | null = null;
   body.on('data', (chunk: Buffer) => {
-    if (!res.write(chunk, done(chunk))) body.pause();
+    pending.push(chunk);
+    if (socket && !socket.destroyed) {
+      if (!socket.write(chunk, written)) {
+        body.pause();
+        socket.once('drain', resume);
+      }
+      return;
+    }
+    if (!res.write(chunk, written)) body.pause();
+    if (framed && !res.destroyed) socket = res.socket;
   });
-  res.on('drain', () => body.resume());
+  res.on('drain', resume);
   body.once('end', () => res.end());
   // A read failing after the headers went out can only cut the connection (the length will not match).
   body.once('error', (err) => {

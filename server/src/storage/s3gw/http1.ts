@@ -190,8 +190,9 @@ class Conn {
       if (!tls) this.spare = buf;
       return false;
     }
-    const { handedOn, more } = p.feed(buf, start, end, tls);
-    if (!tls && !handedOn) this.spare = buf;
+    const fed = p.feed(buf, start, end, tls);
+    const more = (fed & MORE) !== 0;
+    if (!tls && (fed & HANDED_ON) === 0) this.spare = buf;
     if (tls && !more) this.socket.pause(); // a plain socket pauses on the `false` returned
     return more;
   }
@@ -256,6 +257,10 @@ class Conn {
   }
 }
 
+/** Parser.feed's answer, bits: the buffer is now the body's (not to be read into again); keep reading. */
+const HANDED_ON = 1;
+const MORE = 2;
+
 interface ParserEvents {
   head(r: Http1Response): void;
   fail(e: Error, answered: boolean): void;
@@ -279,16 +284,16 @@ class Parser {
     private readonly on: ParserEvents,
   ) {}
 
-  /** `handedOn`: `buf` is now the body's (not to be read into again); `more`: keep reading. */
-  feed(buf: Buffer, start: number, end: number, tls: boolean): { handedOn: boolean; more: boolean } {
+  /** HANDED_ON | MORE bits (a number, not an object: this runs once per 256 KiB read). */
+  feed(buf: Buffer, start: number, end: number, tls: boolean): number {
     if (this.spliced) {
       this.error(new Error('the backend connection was read during a splice'));
-      return { handedOn: false, more: false };
+      return 0;
     }
     if (this.body) return this.bodyBytes(buf, start, end, tls);
     if (this.whole) {
       this.wholeBytes(buf.subarray(start, end));
-      return { handedOn: false, more: true };
+      return MORE;
     }
     // Head: copied (it is small), then whatever follows it in this read is body.
     const seen = this.headBytes ? Buffer.concat([this.headBytes, buf.subarray(start, end)]) : buf.subarray(start, end);
@@ -296,11 +301,11 @@ class Parser {
     if (at < 0) {
       if (seen.length > HEAD_MAX) this.error(new Error('the backend sent an answer head longer than 64 KiB'));
       else this.headBytes = Buffer.from(seen);
-      return { handedOn: false, more: true };
+      return MORE;
     }
     const headEnd = seen.length - (end - start); // where this read starts within `seen`
     const res = this.parseHead(seen.toString('latin1', 0, at));
-    if (!res) return { handedOn: false, more: false };
+    if (!res) return 0;
     this.headBytes = undefined;
     const rest = at + 4 - headEnd; // offset in this read where the body starts (may be < 0: never, head ends here)
     const bodyStart = start + Math.max(0, rest);
@@ -308,16 +313,13 @@ class Parser {
       this.on.head(res);
       if (bodyStart < end) {
         // The first body bytes share a buffer with the head: a copy of them, so the buffer can be read into again.
-        return {
-          handedOn: false,
-          more: this.bodyBytes(Buffer.from(buf.subarray(bodyStart, end)), 0, end - bodyStart, true).more,
-        };
+        return this.bodyBytes(Buffer.from(buf.subarray(bodyStart, end)), 0, end - bodyStart, true) & MORE;
       }
       if (this.remaining === 0) this.finishBody();
-      return { handedOn: false, more: true };
+      return MORE;
     }
     this.wholeBytes(buf.subarray(bodyStart, end));
-    return { handedOn: false, more: true };
+    return MORE;
   }
 
   private parseHead(text: string): Http1Response | undefined {
@@ -354,17 +356,18 @@ class Parser {
     return res;
   }
 
-  private bodyBytes(buf: Buffer, start: number, end: number, tls: boolean): { handedOn: boolean; more: boolean } {
+  private bodyBytes(buf: Buffer, start: number, end: number, tls: boolean): number {
     const body = this.body!;
     const n = end - start;
     if (n > this.remaining) {
       this.error(new Error('the backend sent more bytes than its Content-Length'));
-      return { handedOn: false, more: false };
+      return 0;
     }
     this.remaining -= n;
-    const more = body.push(tls ? buf.subarray(start, end) : buf.subarray(0, n));
+    // A full read is the pool's buffer itself (no view object made for it).
+    const more = body.push(tls ? buf.subarray(start, end) : n === buf.length ? buf : buf.subarray(0, n));
     if (this.remaining === 0) this.finishBody();
-    return { handedOn: true, more: more || this.remaining === 0 };
+    return more || this.remaining === 0 ? HANDED_ON | MORE : HANDED_ON;
   }
 
   /**
@@ -520,7 +523,7 @@ export class ResponseBody extends Readable implements RecyclingBody, SplicingBod
 
   recycle(chunk: Buffer): void {
     if (chunk.byteOffset !== 0 || chunk.buffer.byteLength !== READ_BYTES) return;
-    this.pool.give(Buffer.from(chunk.buffer, 0, READ_BYTES));
+    this.pool.give(chunk.length === READ_BYTES ? chunk : Buffer.from(chunk.buffer, 0, READ_BYTES));
   }
 
   finished(): void {

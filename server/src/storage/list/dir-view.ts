@@ -3,10 +3,18 @@
 // anything), with each object's latest version taken from the drives' journals, or from its metadata
 // file when a journal is missing, pending or in disagreement. Views are cached until a write touches
 // the directory (the engine is the only writer of its drives).
+// The drives of another node (RemoteDrive) are read by that node: one storage-RPC call `dirView` per node and
+// directory, answered with its drives' entries added up (partialView: the counts the vote needs, the journals'
+// latest version and whether they disagree), so the node listed through merges one answer per node, not one name
+// list per drive, and parses only its own drives' journals. A node that does not know the call (an older version)
+// is read drive by drive.
+import type { Drive } from '../drive/drive.js';
 import type { ErasureSet } from '../engine/erasure-set.js';
 import { compareKeys, parseEntry } from '../meta/key-path.js';
 import { resolveVersions } from '../meta/versions.js';
-import { latestOf, needsCompaction, type Latest } from './journal.js';
+import { RemoteDrive } from '../rpc/remote-drive.js';
+import type { RpcPeer } from '../rpc/peer.js';
+import { latestOf, needsCompaction, type Latest, type ParsedJournal, readJournal } from './journal.js';
 
 export interface ViewEntry {
   /** Full key (objects) or full prefix ending in `/` (directories). */
@@ -20,6 +28,8 @@ export interface ViewEntry {
 
 /** An entry while the drives are read; it becomes the ViewEntry itself (no second object per key). */
 interface Seen extends ViewEntry {
+  /** The key in `seen`: the file name, after the continuation prefix it is under. */
+  id: string;
   drives: number;
   /** Journal lines found for the entry (on drives whose journal was read) and whether they agree. */
   said: number;
@@ -28,24 +38,43 @@ interface Seen extends ViewEntry {
   conflict: boolean;
 }
 
+/**
+ * One node's answer to `dirView`: its drives' entries added up, as
+ * [id, name, kind (0 object, 1 directory), rel, drives, said, jdrives, conflict (0/1), latest or null]; per drive
+ * asked, whether it says nothing (failed, not served, or lost the bucket) and whether its journal wants compacting
+ * (the node listed through compacts it, as for its own drives).
+ */
+export interface PartialView {
+  entries: PartialEntry[];
+  dead: (0 | 1)[];
+  compact: (0 | 1)[];
+}
+export type PartialEntry = [string, string, 0 | 1, string, number, number, number, 0 | 1, Latest | null];
+
 const META_READ_CONCURRENCY = 32;
 const HIGH = /[\ud800-\uffff]/;
 
+type JournalOf = (d: Drive, dirRel: string) => Promise<ParsedJournal | null>;
+
+/**
+ * Adds drive `d`'s entries of `dirRel` to `seen`; `journalOf` (null: the journal is not read) gives its parsed
+ * journal, `compact` is told when that journal wants compacting. False: the directory is not there.
+ */
 async function readDrive(
-  set: ErasureSet,
-  slot: number,
+  d: Drive,
   dirRel: string,
   namePrefix: string,
   seen: Map<string, Seen>,
-  withJournal: boolean,
+  journalOf: JournalOf | null,
+  compact: () => void,
 ): Promise<boolean> {
-  const d = set.drives[slot];
   const [names, journal] = await Promise.all([
     d.list(dirRel),
-    withJournal ? set.deps.journals.read(d, dirRel).catch(() => null) : null,
+    journalOf ? journalOf(d, dirRel).catch(() => null) : null,
   ]);
   if (!names) return false;
-  if (journal && needsCompaction(journal)) void set.deps.journals.compact(d, dirRel).catch(() => {});
+  if (journal && needsCompaction(journal)) compact();
+  const withJournal = journalOf !== null;
   const conts: Promise<boolean>[] = [];
   for (const fsName of names) {
     // Keyed by the file name (its suffix tells the kind); parsed once, on first sight.
@@ -56,12 +85,13 @@ async function readDrive(
       const e = parseEntry(fsName);
       if (!e) continue;
       if (e.kind === 'cont') {
-        conts.push(readDrive(set, slot, `${dirRel}/${fsName}`, namePrefix + e.text, seen, withJournal));
+        conts.push(readDrive(d, `${dirRel}/${fsName}`, namePrefix + e.text, seen, journalOf, compact));
         continue;
       }
       // Only directories need their path (objects are found again by key).
       const rel = e.kind === 'dir' ? `${dirRel}/${fsName}` : '';
       s = {
+        id,
         name: namePrefix + e.text,
         kind: e.kind,
         rel,
@@ -81,10 +111,96 @@ async function readDrive(
     s.said++;
     if (!('l' in r)) s.conflict = true;
     else if (!s.latest) s.latest = r.l;
-    else if (s.latest.v !== r.l.v || s.latest.m !== r.l.m || s.latest.e !== r.l.e) s.conflict = true;
+    else if (!sameLatest(s.latest, r.l)) s.conflict = true;
   }
   await Promise.all(conts);
   return true;
+}
+
+const sameLatest = (a: Latest, b: Latest) => a.v === b.v && a.m === b.m && a.e === b.e;
+
+/** Reads drive `d` into `seen`; whether it says nothing of the directory (failed, or lost the whole bucket). */
+async function readOrDead(
+  d: Drive,
+  bucket: string,
+  dirRel: string,
+  namePrefix: string,
+  seen: Map<string, Seen>,
+  journalOf: JournalOf | null,
+  compact: () => void,
+): Promise<boolean> {
+  try {
+    const found = await readDrive(d, dirRel, namePrefix, seen, journalOf, compact);
+    // A drive that lost the whole bucket (replaced, not yet healed) says nothing about its keys.
+    return !found && !(await d.exists(bucket));
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * The serving node's side of `dirView`: drives (null: not usable here) read at once, their entries added up;
+ * `journals[i]`: drive i's journal is read.
+ */
+export async function partialView(
+  drives: (Drive | null)[],
+  journals: boolean[],
+  bucket: string,
+  dirRel: string,
+  namePrefix: string,
+): Promise<PartialView> {
+  const seen = new Map<string, Seen>();
+  const compact = drives.map((): 0 | 1 => 0);
+  const dead = await Promise.all(
+    drives.map(async (d, i): Promise<0 | 1> => {
+      if (!d) return 1;
+      const journalOf = journals[i] ? readJournal : null;
+      return (await readOrDead(d, bucket, dirRel, namePrefix, seen, journalOf, () => (compact[i] = 1))) ? 1 : 0;
+    }),
+  );
+  const entries: PartialEntry[] = [];
+  for (const s of seen.values())
+    entries.push([
+      s.id,
+      s.name,
+      s.kind === 'dir' ? 1 : 0,
+      s.rel,
+      s.drives,
+      s.said,
+      s.jdrives,
+      s.conflict ? 1 : 0,
+      s.latest ?? null,
+    ]);
+  return { entries, dead, compact };
+}
+
+/** A node's partial view added to `seen`, as if its drives had been read here one by one. */
+function addPartial(seen: Map<string, Seen>, entries: PartialEntry[]): void {
+  for (const [id, name, kind, rel, drives, said, jdrives, conflict, latest] of entries) {
+    const s = seen.get(id);
+    if (!s) {
+      seen.set(id, {
+        id,
+        name,
+        kind: kind === 1 ? 'dir' : 'obj',
+        rel,
+        latest: latest ?? undefined,
+        drives,
+        said,
+        jdrives,
+        conflict: conflict === 1,
+      });
+      continue;
+    }
+    s.drives += drives;
+    s.said += said;
+    s.jdrives += jdrives;
+    if (conflict === 1) s.conflict = true;
+    if (latest) {
+      if (!s.latest) s.latest = latest;
+      else if (!sameLatest(s.latest, latest)) s.conflict = true;
+    }
+  }
 }
 
 /** Latest version according to the journals, or undefined when they cannot be trusted for it. */
@@ -106,19 +222,52 @@ export async function readDirView(
   // reading the journals of one more drive than that always includes a fresh one, and a disagreement
   // sends the entry to its metadata. Directory contents are read on every drive.
   let journals = set.size - set.writeQuorum(data, parity) + 1;
-  await Promise.all(
-    set.drives.map(async (_, slot) => {
-      if (!set.online[slot]) return void dead++;
-      const withJournal = journals-- > 0;
-      try {
-        const found = await readDrive(set, slot, dirRel, namePrefix, seen, withJournal);
-        // A drive that lost the whole bucket (replaced, not yet healed) says nothing about its keys.
-        if (!found && !(await set.drives[slot].exists(bucket))) dead++;
-      } catch {
-        dead++;
-      }
-    }),
-  );
+  const localJournal: JournalOf = (d, rel) => set.deps.journals.read(d, rel);
+  const compactOf = (d: Drive) => () => void set.deps.journals.compact(d, dirRel).catch(() => {});
+  const read = async (slot: number, withJournal: boolean) => {
+    const d = set.drives[slot];
+    if (await readOrDead(d, bucket, dirRel, namePrefix, seen, withJournal ? localJournal : null, compactOf(d))) dead++;
+  };
+  // Other nodes' drives, by node: read there.
+  const byNode = new Map<RpcPeer, { slots: number[]; journals: boolean[] }>();
+  const reads: Promise<void>[] = [];
+  set.drives.forEach((d, slot) => {
+    if (!set.online[slot]) return void dead++;
+    const withJournal = journals-- > 0;
+    if (!(d instanceof RemoteDrive)) return void reads.push(read(slot, withJournal));
+    const node = byNode.get(d.peer) ?? { slots: [], journals: [] };
+    byNode.set(d.peer, node);
+    node.slots.push(slot);
+    node.journals.push(withJournal);
+  });
+  for (const [peer, node] of byNode)
+    reads.push(
+      (async () => {
+        const drives = node.slots.map((slot) => set.drives[slot] as RemoteDrive);
+        let view: PartialView;
+        try {
+          view = await peer.dirView(
+            drives.map((d) => d.folder),
+            node.journals,
+            bucket,
+            dirRel,
+            namePrefix,
+          );
+        } catch (e) {
+          // An older node: its drives one by one. Down or failing: they say nothing.
+          if ((e as NodeJS.ErrnoException).code === 'EINVAL')
+            return void (await Promise.all(node.slots.map((slot, i) => read(slot, node.journals[i]))));
+          dead += node.slots.length;
+          return;
+        }
+        addPartial(seen, view.entries);
+        view.dead.forEach((x, i) => {
+          if (x === 1) dead++;
+          if (view.compact[i] === 1) compactOf(drives[i])();
+        });
+      })(),
+    );
+  await Promise.all(reads);
   const threshold = Math.max(1, set.writeQuorum(data, parity) - dead, set.size === 1 ? 1 : 0);
   const out: ViewEntry[] = [];
   const unknown: ViewEntry[] = [];

@@ -99,9 +99,8 @@ export class Journals {
   }
 
   /** Last record per entry name, and how many lines the file has (for compaction). */
-  async read(drive: Drive, dirRel: string): Promise<ParsedJournal | null> {
-    const raw = await drive.read(`${dirRel}/${JOURNAL}`);
-    return raw ? parseJournal(raw) : null;
+  read(drive: Drive, dirRel: string): Promise<ParsedJournal | null> {
+    return readJournal(drive, dirRel);
   }
 
   /** A rewrite of the journal: this process's writes of it and every process's rewrites wait. */
@@ -144,6 +143,12 @@ export class Journals {
       if (names && names.length === 1 && names[0] === JOURNAL) await drive.unlinkIfExists(`${dirRel}/${JOURNAL}`);
     });
   }
+}
+
+/** A directory's journal on one drive, parsed; null when it has none. */
+export async function readJournal(drive: Drive, dirRel: string): Promise<ParsedJournal | null> {
+  const raw = await drive.read(`${dirRel}/${JOURNAL}`);
+  return raw ? parseJournal(raw) : null;
 }
 
 export interface ParsedJournal {

@@ -6,6 +6,7 @@
 // a refused or cut connection with its code: the caller sees a drive fault, as for a local drive that fails.
 import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import { pack, unpack } from 'msgpackr';
+import type { PartialView } from '../list/dir-view.js';
 import { type Call, MAX_BATCH_BYTES, MAX_BATCH_CALLS, type Reply, RPC_PREFIX, toError } from './protocol.js';
 import { type FetchedShard, ShardFetcher } from './shard-fetch.js';
 import { type RootCredentials, TokenSource } from './token.js';
@@ -71,6 +72,28 @@ export class RpcPeer {
       if (this.queue.length === 0) setImmediate(() => this.flush());
       this.queue.push({ call, resolve, reject });
     });
+  }
+
+  /**
+   * The view of directory `dirRel` of the node's drives `folders` (`journals[i]`: read drive i's journal), merged
+   * by the node (list/dir-view.ts partialView); batched with the other calls of this turn.
+   */
+  async dirView(
+    folders: string[],
+    journals: boolean[],
+    bucket: string,
+    dirRel: string,
+    namePrefix: string,
+  ): Promise<PartialView> {
+    return (await this.call({
+      o: 'dirView',
+      d: folders[0],
+      p: dirRel,
+      q: bucket,
+      k: namePrefix,
+      ds: folders,
+      js: journals,
+    })) as PartialView;
   }
 
   private flush(): void {

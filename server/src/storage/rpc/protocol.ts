@@ -2,7 +2,8 @@
 // requests, all authenticated by `authorization: Bearer <token>` (token.ts):
 //
 //   POST PREFIX/call              small operations, batched: a msgpack array of Call, answered by a msgpack
-//                                 array of Reply in the same order (each its own result or error)
+//                                 array of Reply in the same order (each its own result or error); among them
+//                                 dirView, one directory of several of the node's drives merged there
 //   PUT  PREFIX/shard?d=&p=       a shard file written as the body streams in (backpressure both ways);
 //                                 answered once closed: 200, or an error
 //   GET  PREFIX/shard?d=&p=&pos=&len=[&stride=]
@@ -38,9 +39,14 @@ export type CallOp =
   | 'unlink'
   | 'prune'
   | 'diskInfo'
-  | 'probe';
+  | 'probe'
+  | 'dirView';
 
-/** One small operation: drive, path, second path (rename's target, prune's stop), bytes, number, text. */
+/**
+ * One small operation: drive, path, second path (rename's target, prune's stop, dirView's bucket), bytes, number,
+ * text; dirView (list/dir-view.ts partialView: one directory `p` of several drives of the node, `k` the name prefix)
+ * names its drives in `ds` (at most MAX_VIEW_DRIVES) and whose journals to read in `js`.
+ */
 export interface Call {
   o: CallOp;
   d: string;
@@ -49,7 +55,12 @@ export interface Call {
   b?: Buffer;
   n?: number;
   k?: string;
+  ds?: string[];
+  js?: boolean[];
 }
+
+/** Drives of one dirView call (a set has at most 16, so one node at most as many). */
+export const MAX_VIEW_DRIVES = 64;
 
 export interface RpcError {
   code: string;

@@ -42,9 +42,10 @@ export class RemoteDrive implements Drive {
 
   constructor(
     readonly endpoint: string,
-    private readonly peer: RpcPeer,
+    /** The serving node (list/dir-view.ts asks it for the view of all its drives of a set at once). */
+    readonly peer: RpcPeer,
     /** The drive's folder on the serving node. */
-    private readonly folder: string,
+    readonly folder: string,
   ) {}
 
   get cachedMaxBytes(): number {

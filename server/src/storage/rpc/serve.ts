@@ -8,13 +8,16 @@ import { readFormat } from '../drive/format.js';
 import { LocalDrive } from '../drive/local-drive.js';
 import { guardUnmounted } from '../drive/mount-guard.js';
 import { BufferPool } from '../erasure/buffer-pool.js';
+import { type PartialView, partialView } from '../list/dir-view.js';
 import type { FrameVerifier } from '../drive/drive.js';
 import {
   type Call,
   fromError,
   MAX_BATCH_BYTES,
   MAX_BATCH_CALLS,
+  MAX_PATH,
   MAX_SHARD_READ,
+  MAX_VIEW_DRIVES,
   type Reply,
   RPC_PREFIX,
   validRelPath,
@@ -73,7 +76,44 @@ export function storageRpcServer(opts: {
     res.end(text);
   };
 
+  /** One directory of several drives of this node, merged (list/dir-view.ts); a drive not usable says nothing. */
+  async function dirView(c: Call): Promise<PartialView> {
+    const ds = c.ds;
+    const js = c.js;
+    if (
+      !Array.isArray(ds) ||
+      ds.length === 0 ||
+      ds.length > MAX_VIEW_DRIVES ||
+      !Array.isArray(js) ||
+      js.length !== ds.length ||
+      typeof c.q !== 'string' ||
+      typeof c.k !== 'string' ||
+      c.k.length > MAX_PATH ||
+      !validRelPath(c.p) ||
+      !validRelPath(c.q)
+    )
+      throw Object.assign(new Error('bad dirView'), { code: 'EINVAL' });
+    const usable = await Promise.all(
+      ds.map(async (folder) => {
+        const d = drive(folder);
+        if (!d) return null;
+        return refuseUnmounted(d).then(
+          () => d,
+          () => null,
+        );
+      }),
+    );
+    return partialView(
+      usable,
+      js.map((j) => j === true),
+      c.q,
+      c.p,
+      c.k,
+    );
+  }
+
   async function call(c: Call): Promise<unknown> {
+    if (c.o === 'dirView') return dirView(c);
     const d = drive(c.d);
     if (!d) throw Object.assign(new Error(`drive ${String(c.d)} is not served here`), { code: 'ENODEV' });
     if (!validRelPath(c.p) || (c.q !== undefined && !validRelPath(c.q)))

@@ -230,16 +230,21 @@ export async function readDirView(
   };
   // Other nodes' drives, by node: read there.
   const byNode = new Map<RpcPeer, { slots: number[]; journals: boolean[] }>();
-  const reads: Promise<void>[] = [];
+  const local: number[] = [];
   set.drives.forEach((d, slot) => {
     if (!set.online[slot]) return void dead++;
-    const withJournal = journals-- > 0;
-    if (!(d instanceof RemoteDrive)) return void reads.push(read(slot, withJournal));
+    if (!(d instanceof RemoteDrive)) return void local.push(slot);
     const node = byNode.get(d.peer) ?? { slots: [], journals: [] };
     byNode.set(d.peer, node);
     node.slots.push(slot);
-    node.journals.push(withJournal);
+    node.journals.push(false);
   });
+  // The journals read (any `journals` drives will do) are other nodes' first, one node after the other (each
+  // parses its own), then this node's.
+  const nodes = [...byNode.values()];
+  for (let i = 0; journals > 0 && nodes.some((n) => i < n.slots.length); i++)
+    for (const n of nodes) if (i < n.slots.length && journals-- > 0) n.journals[i] = true;
+  const reads = local.map((slot) => read(slot, journals-- > 0));
   for (const [peer, node] of byNode)
     reads.push(
       (async () => {

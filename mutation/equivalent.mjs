@@ -680,7 +680,6 @@ export const EQUIVALENT = [
   },
   // values.ts (session 23).
   ...[
-    ["case 'string': return 'text';", "case 'string':"],
     ["'string'", '""', "case 'string': return 'text';"],
     ["'text'", '""'],
     ["'bool'", '""'],
@@ -711,13 +710,6 @@ export const EQUIVALENT = [
   })),
   {
     file: 'select-engine/src/exec/values.ts',
-    code: 'a instanceof Decimal || b instanceof Decimal',
-    replacement: 'true',
-    reason:
-      'the other numbers here are an INT (a bigint or an integer, which asDecimal takes exactly, as the bigint branch compares them) or a FLOAT (asDecimal gives undefined: the same difference of doubles)',
-  },
-  {
-    file: 'select-engine/src/exec/values.ts',
     code: "ta === 'bigint' || tb === 'bigint'",
     replacement: 'true',
     reason:
@@ -734,6 +726,7 @@ export const EQUIVALENT = [
   ...[
     ["typeof a === 'object' && typeof b === 'object'", "typeof a === 'object' || typeof b === 'object'"],
     ["typeof b === 'object'", 'true', "typeof a === 'object' && typeof b === 'object'"],
+    ["typeof a === 'object'", 'true', "typeof a === 'object' && typeof b === 'object'"],
   ].map(([code, replacement, within]) => ({
     file: 'select-engine/src/exec/values.ts',
     code,
@@ -747,7 +740,7 @@ export const EQUIVALENT = [
     code: "typeof v === 'string' ? `'${v}'` : String(v)",
     reason: 'error message text only: how the value is shown in the CastFailed message',
   },
-  ...['s.length >= 40', 's.length <= 40'].map((replacement) => ({
+  ...['s.length >= 40'].map((replacement) => ({
     file: 'select-engine/src/exec/values.ts',
     code: 's.length > 40',
     replacement,
@@ -771,13 +764,6 @@ export const EQUIVALENT = [
     reason:
       'a shortcut for digits: a safe integer that is not blank text also passes the general path below unchanged (finite, not blank, its own trunc)',
   })),
-  {
-    file: 'select-engine/src/exec/values.ts',
-    code: '!Number.isSafeInteger(t) && /^\\s*[+-]?\\d+\\s*$/.test(v)',
-    replacement: '!Number.isSafeInteger(t) || /^\\s*[+-]?\\d+\\s*$/.test(v)',
-    reason:
-      'plain digits whose number is a safe integer were answered by the shortcut above: text that gets here and matches holds an unsafe integer',
-  },
   {
     file: 'select-engine/src/exec/values.ts',
     code: 'v !== 0n',
@@ -852,6 +838,19 @@ export const EQUIVALENT = [
     replacement: 'true',
     reason: 'a shortcut: blank text is +0, so text whose number is not 0 is never blank',
   },
+  {
+    file: 'select-engine/src/exec/values.ts',
+    code: 'v > 0',
+    replacement: 'v >= 0',
+    reason: 'v is an infinity here (neither finite nor NaN), never 0',
+  },
+  {
+    file: 'select-engine/src/exec/values.ts',
+    code: 'v === null',
+    within: 'if (v === null || v === undefined) return',
+    replacement: 'false',
+    reason: "null then reaches stringifyObject, whose JSON.stringify(null) is 'null' as well",
+  },
   // functions.ts (session 23).
   {
     file: 'select-engine/src/exec/functions.ts',
@@ -865,6 +864,13 @@ export const EQUIVALENT = [
     within: 'for (let i = 0; i < s.length; i++) { const c = s.charCodeAt(i);',
     replacement: 'i <= s.length',
     reason: 'charCodeAt past the end is NaN, which is no high surrogate',
+  },
+  {
+    file: 'select-engine/src/exec/functions.ts',
+    code: 'length !== undefined',
+    within: 'if (length !== undefined && length < 0) {',
+    replacement: 'true',
+    reason: 'undefined < 0 is false: a SUBSTRING without a length is never refused',
   },
   {
     file: 'select-engine/src/exec/functions.ts',

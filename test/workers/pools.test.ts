@@ -8,9 +8,10 @@
 // (Draining with several workers: test/workers/pools-drain.test.ts.)
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -54,9 +55,14 @@ async function listed(s3: S3Client): Promise<string[]> {
   return keys;
 }
 
+/** Where the test asks the drain's moves to stop (CAIRN_TEST_HOLD_MOVES, storage/engine/move.ts). */
+const holds = () => join(base, 'holds');
+const holdFile = (key: string) => join(holds(), encodeURIComponent(`race/${key}`));
+
 beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'cairn-worker-pools-'));
-  server = await startWorkers(2, {}, [arg(1), arg(2)]);
+  await mkdir(holds());
+  server = await startWorkers(2, { CAIRN_TEST_HOLD_MOVES: holds() }, [arg(1), arg(2)]);
   clients.push(await server.client(1), await server.client(2));
 }, 180_000);
 
@@ -132,30 +138,31 @@ describe('server pools with --workers 2', () => {
     for (const [i, key] of keys.entries())
       await atOther.send(new PutObjectCommand({ Bucket: 'race', Key: key, Body: body(i) }));
     expect(keys.map((k) => inPool(1, k, 'race'))).toEqual([true, true, true]);
+    // Each key's move stops once its data is staged in pool 2 (the leader holds the key) until the test lets it go.
+    for (const key of keys) await writeFile(`${holdFile(key)}.hold`, '');
     const admin = { endpoint: server.url, region: 'us-east-1', ...WORKERS_ROOT };
     await adminCall(admin, { method: 'POST', path: 'pools/decommission', query: { pool: arg(1) } });
-    // A move under way: the leader stages a version's data in pool 2's temp area (its shard files pass 1 MiB only
-    // for the large keys); `seen` keeps the staging folders of moves already raced.
-    const seen = new Set<string>();
-    const staging = async (): Promise<string> => {
-      const dir = join(base, 'p2', 'd1', '.cairn.sys', 'tmp', `w${L}`);
-      for (const f of await readdir(dir, { recursive: true }).catch(() => [] as string[])) {
-        const top = f.split('/')[0];
-        if (seen.has(top) || !/part\.1$/.test(f)) continue;
-        if (((await stat(join(dir, f)).catch(() => undefined))?.size ?? 0) > MiB) return top;
-      }
-      throw new Error('no large move under way');
+    const held = (key: string) =>
+      vi.waitFor(() => expect(existsSync(`${holdFile(key)}.held`), `${key} held`).toBe(true), { timeout: 60_000 });
+    /** Sends `write` while `key`'s move is held: not answered while it is (checked for 300 ms), then the move goes on. */
+    const raced = async (key: string, write: () => Promise<unknown>) => {
+      await held(key);
+      const answer = write();
+      expect(await Promise.race([answer.then(() => 'answered'), sleep(300).then(() => 'waits')])).toBe('waits');
+      await rm(`${holdFile(key)}.hold`);
+      await answer;
     };
-    const moving = { timeout: 60_000, interval: 5 };
-    seen.add(await vi.waitFor(staging, moving));
-    await atOther.send(new DeleteObjectCommand({ Bucket: 'race', Key: a }));
-    seen.add(await vi.waitFor(staging, moving));
-    await atOther.send(
-      new PutObjectTaggingCommand({ Bucket: 'race', Key: b, Tagging: { TagSet: [{ Key: 'raced', Value: 'yes' }] } }),
+    await raced(a, () => atOther.send(new DeleteObjectCommand({ Bucket: 'race', Key: a })));
+    await raced(b, () =>
+      atOther.send(
+        new PutObjectTaggingCommand({ Bucket: 'race', Key: b, Tagging: { TagSet: [{ Key: 'raced', Value: 'yes' }] } }),
+      ),
     );
-    seen.add(await vi.waitFor(staging, moving));
+    await held(c);
     const killed = server.logs.length;
     server.kill(L);
+    // The one that takes over moves c without a stop.
+    await rm(`${holdFile(c)}.hold`);
     // The other worker takes the lead and finishes the drain (c's half-done copy included); the leader, started
     // again by the primary, waits behind it and runs nothing.
     const leadsSince = (n: number) => server.logs.slice(n).filter((l) => l.msg === LEADS);

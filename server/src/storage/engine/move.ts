@@ -3,7 +3,10 @@
 // marker, a transitioned version as its remote reference), its data read verified from the source and
 // erasure-coded anew for the target's set, then the versions removed from the source. The caller holds the
 // key (ServerPools' key lock), so no write of it comes between.
+import { access, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { VersionRecord } from '../meta/meta-file.js';
 import { newerFirst, newVersionId, toObjectInfo, versionKey } from '../meta/versions.js';
 import type { ErasureObjects } from './erasure-objects.js';
@@ -76,6 +79,7 @@ async function copyVersion(src: ErasureSet, dst: ErasureSet, bucket: string, key
       if (staged.inline) inline = staged.inline.map((b) => [b]);
       offset += p.size;
     }
+    await testHold(bucket, key);
     const version: VersionRecord = inline ? { ...base, ec } : { ...base, ec, dataDir };
     const shards = inline;
     await dst.mutate(bucket, key, {
@@ -90,6 +94,26 @@ async function copyVersion(src: ErasureSet, dst: ErasureSet, bucket: string, key
   } finally {
     if (!inline) await Promise.all(dst.writeDrives().map((d) => d?.remove(tmp).catch(() => {})));
   }
+}
+
+/**
+ * Tests only (CAIRN_TEST_HOLD_MOVES=<folder>): the move of a key whose `<name>.hold` is in the folder (name:
+ * encodeURIComponent of `bucket/key`) stops once a version's data is staged in the target, says so with
+ * `<name>.held`, and goes on once the test removes the .hold file: a write of the key raced with a move under
+ * way, or the mover killed mid-move, without timing.
+ */
+async function testHold(bucket: string, key: string): Promise<void> {
+  const dir = process.env.CAIRN_TEST_HOLD_MOVES;
+  if (!dir) return;
+  const name = join(dir, encodeURIComponent(`${bucket}/${key}`));
+  const held = () =>
+    access(`${name}.hold`).then(
+      () => true,
+      () => false,
+    );
+  if (!(await held())) return;
+  await writeFile(`${name}.held`, '');
+  while (await held()) await sleep(20);
 }
 
 /**

@@ -14,8 +14,12 @@ import { data, put, storesPerTest } from './helpers.js';
 
 const setup = storesPerTest();
 
-/** The journal lines of key `k/<name>` (folder `bkt/k.d`) on a drive, in file order. */
-async function lines(drive: string, name: string): Promise<JournalRec[]> {
+/**
+ * The journal lines of key `k/<name>` (folder `bkt/k.d`) on a drive, in file order, once the lines the writes
+ * so far left to land (a result line: the PUT does not wait for it) are written.
+ */
+async function lines(s: ErasureObjects, drive: string, name: string): Promise<JournalRec[]> {
+  await (s as unknown as { journals: { flush(): Promise<void> } }).journals.flush();
   const text = await readFile(join(drive, 'bkt/k.d/_idx'), 'utf8').catch(() => '');
   return text
     .split('\n')
@@ -49,14 +53,14 @@ describe('metadata writes of a set', () => {
     const v1 = (await put(s, 'bkt', 'k/a', data(size))).etag;
     const v2 = (await put(s, 'bkt', 'k/a', data(size))).etag;
     // A new entry has no "pending" line; an overwrite's comes before its result.
-    for (const drive of d.paths) expect((await lines(drive, 'a')).map(word), drive).toEqual([v1, 'p', v2]);
+    for (const drive of d.paths) expect((await lines(s, drive, 'a')).map(word), drive).toEqual([v1, 'p', v2]);
 
     // Two of 2+2 cannot write their metadata (quorum 3): the overwrite fails and is rolled back.
     for (const i of [0, 1]) await breakMeta(d.paths[i], 'a', true);
     await expect(put(s, 'bkt', 'k/a', data(size))).rejects.toMatchObject({ code: 'InsufficientWriteQuorum' });
     for (const drive of d.paths) {
       // No line of the failed version anywhere: "pending" stays, the listing reads the metadata.
-      expect((await lines(drive, 'a')).map(word), drive).toEqual([v1, 'p', v2, 'p']);
+      expect((await lines(s, drive, 'a')).map(word), drive).toEqual([v1, 'p', v2, 'p']);
     }
     expect(await etagOf(s, 'k/a')).toBe(v2);
     const listed = await s.listObjects('bkt', { prefix: 'k/', maxKeys: 100 });
@@ -66,7 +70,7 @@ describe('metadata writes of a set', () => {
     await expect(put(s, 'bkt', 'k/b', data(size))).rejects.toMatchObject({ code: 'InsufficientWriteQuorum' });
     for (const drive of d.paths)
       expect(
-        (await lines(drive, 'b')).filter((r) => 'l' in r),
+        (await lines(s, drive, 'b')).filter((r) => 'l' in r),
         drive,
       ).toEqual([]);
     expect((await s.listObjects('bkt', { prefix: 'k/', maxKeys: 100 })).objects.map((o) => o.key)).toEqual(['k/a']);
@@ -75,7 +79,7 @@ describe('metadata writes of a set', () => {
     for (const i of [0, 1]) await breakMeta(d.paths[i], 'a', false);
     const v4 = (await put(s, 'bkt', 'k/a', data(size))).etag;
     for (const [i, drive] of d.paths.entries())
-      expect((await lines(drive, 'a')).map(word), drive).toEqual(
+      expect((await lines(s, drive, 'a')).map(word), drive).toEqual(
         i < 2 ? [v1, 'p', v2, 'p', v4] : [v1, 'p', v2, 'p', 'p', v4],
       );
     expect((await s.listObjects('bkt', { prefix: 'k/', maxKeys: 100 })).objects.map((o) => [o.key, o.etag])).toEqual([
@@ -92,7 +96,7 @@ describe('metadata writes of a set', () => {
     const latest = await etagOf(s, 'k/c');
     const orders: string[][] = [];
     for (const drive of d.paths) {
-      const words = (await lines(drive, 'c')).map(word);
+      const words = (await lines(s, drive, 'c')).map(word);
       // Each overwrite: "pending", then its result (the first write: its result alone).
       const results = words.filter((w) => w !== 'p');
       expect(words.length, drive).toBe(2 * results.length - 1);

@@ -78,6 +78,17 @@ describe('a node serving a drive', () => {
     expect(await drive.replaceLog('a/log', 'z\n', 2)).toEqual(Buffer.from('y\n'));
     expect(await readFile(join(dir, 'd', 'a/log'), 'utf8')).toBe('z\n');
     await expect(drive.renameInto('a/none', 'a/other')).rejects.toMatchObject({ code: 'ENOENT' });
+    // `fresh` reaches the serving node: the folder is made before the rename (a file in its way fails the mkdir).
+    await drive.writeAtomic('f/g/meta', 'new', { fresh: true });
+    expect(await readFile(join(dir, 'd', 'f/g/meta'), 'utf8')).toBe('new');
+    await expect(drive.writeAtomic('a/log/meta', 'x', { fresh: true })).rejects.toMatchObject({ syscall: 'mkdir' });
+    await expect(drive.writeAtomic('a/log/meta', 'x')).rejects.toMatchObject({ code: 'ENOTDIR', syscall: 'rename' });
+    await drive.writeAtomic('.cairn.sys/tmp/moved', 'm');
+    await expect(drive.renameInto('.cairn.sys/tmp/moved', 'a/log/x/moved', true)).rejects.toMatchObject({
+      syscall: 'mkdir',
+    });
+    await drive.renameInto('.cairn.sys/tmp/moved', 'h/i/moved', true);
+    expect(await readFile(join(dir, 'd', 'h/i/moved'), 'utf8')).toBe('m');
     expect((await drive.diskInfo()).totalBytes).toBeGreaterThan(0);
     expect(await drive.probe()).toBe('ok');
   });

@@ -57,6 +57,8 @@ export interface Call {
   k?: string;
   ds?: string[];
   js?: boolean[];
+  /** 1: the target's folder is most likely missing (`fresh` of writeAtomic and renameInto: made first). */
+  f?: number;
 }
 
 /** Drives of one dirView call (a set has at most 16, so one node at most as many). */

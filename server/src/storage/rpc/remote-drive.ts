@@ -13,6 +13,7 @@ import {
   type ShardSink,
   type ShardSource,
   TMP_DIR,
+  type WriteOpts,
 } from '../drive/drive.js';
 import { type IfChanged, ReadCache } from '../drive/read-cache.js';
 import type { RpcPeer } from './peer.js';
@@ -71,8 +72,10 @@ export class RemoteDrive implements Drive {
     });
   }
 
-  async writeAtomic(rel: string, data: Buffer | string): Promise<void> {
-    await this.call('writeAtomic', rel, { b: typeof data === 'string' ? Buffer.from(data, 'utf8') : data });
+  /** `opts.fresh` travels to the serving node; `grouped` does not (its drives there have no set's queue). */
+  async writeAtomic(rel: string, data: Buffer | string, opts?: WriteOpts): Promise<void> {
+    const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    await this.call('writeAtomic', rel, opts?.fresh ? { b, f: 1 } : { b });
   }
 
   async append(rel: string, data: Buffer | string, checkLinked = false): Promise<boolean> {
@@ -86,8 +89,8 @@ export class RemoteDrive implements Drive {
     return v == null ? null : toBuffer(v);
   }
 
-  async renameInto(fromRel: string, toRel: string): Promise<void> {
-    await this.call('rename', fromRel, { q: toRel });
+  async renameInto(fromRel: string, toRel: string, fresh = false): Promise<void> {
+    await this.call('rename', fromRel, fresh ? { q: toRel, f: 1 } : { q: toRel });
   }
 
   async exists(rel: string): Promise<boolean> {

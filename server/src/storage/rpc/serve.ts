@@ -129,13 +129,13 @@ export function storageRpcServer(opts: {
         return r && (r.bytes ? { id: r.id, settled: r.settled, bytes: r.bytes } : { id: r.id, settled: r.settled });
       }
       case 'writeAtomic':
-        return d.writeAtomic(c.p, b);
+        return d.writeAtomic(c.p, b, { fresh: c.f === 1 });
       case 'append':
         return d.append(c.p, b, c.n === 1);
       case 'replaceLog':
         return d.replaceLog(c.p, b, Number(c.n) || 0);
       case 'rename':
-        return d.renameInto(c.p, c.q!);
+        return d.renameInto(c.p, c.q!, c.f === 1);
       case 'stat':
         return d.stat(c.p);
       case 'mkdirs':

@@ -114,7 +114,7 @@ describe('metadata writes of a set', () => {
     const completed = () => ({ status: 'COMPLETED' as const });
     expect(await s.updateReplication('bkt', 'k/r', 'null', completed)).toBe(true);
     await s.updateObjectMetadata('bkt', 'k/r', { tagging: 'a=1' });
-    for (const drive of d.paths) expect((await lines(drive, 'r')).map(word), drive).toEqual([v1]);
+    for (const drive of d.paths) expect((await lines(s, drive, 'r')).map(word), drive).toEqual([v1]);
     const head = await s.headObject('bkt', 'k/r');
     expect([head.etag, head.replicationStatus, head.tagging]).toEqual([v1, 'COMPLETED', 'a=1']);
     const listed = await s.listObjects('bkt', { prefix: 'k/', maxKeys: 10 });
@@ -122,6 +122,6 @@ describe('metadata writes of a set', () => {
 
     // An overwrite changes the latest: "pending", then its result, as before.
     const v2 = (await put(s, 'bkt', 'k/r', data(20))).etag;
-    for (const drive of d.paths) expect((await lines(drive, 'r')).map(word), drive).toEqual([v1, 'p', v2]);
+    for (const drive of d.paths) expect((await lines(s, drive, 'r')).map(word), drive).toEqual([v1, 'p', v2]);
   });
 });

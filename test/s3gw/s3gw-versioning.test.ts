@@ -116,6 +116,10 @@ describe('versioning passed through to the backend', () => {
     }
     expect(seen).toEqual([marker, v2, v1]);
 
+    // A conditional PUT sees no object under a delete marker (as the server answers).
+    const ifMatch = new PutObjectCommand({ Bucket: 'ver', Key: 'k', Body: 'x', IfMatch: '"bad"' });
+    expect(await s3Error(s3.send(ifMatch))).toEqual({ name: 'NoSuchKey', status: 404 });
+
     // Removing the marker brings v2 back; removing v1 removes it from the backend.
     await s3.send(new DeleteObjectCommand({ Bucket: 'ver', Key: 'k', VersionId: marker }));
     expect(await text(s3.send(new GetObjectCommand({ Bucket: 'ver', Key: 'k' })))).toBe('two');

@@ -320,11 +320,15 @@ export class S3GatewayObjects implements L.ObjectLayer {
     return current ? { IfMatch: quote(current.etag) } : { IfNoneMatch: '*' };
   }
 
+  /** The version, or null when there is none (or, the latest asked for, it is a delete marker). */
   private async headOrNull(bucket: string, key: string, versionId?: string): Promise<L.ObjectInfo | null> {
-    return this.headObject(bucket, key, { versionId }).catch((e: unknown) => {
-      if (e instanceof S3Error && (e.code === 'NoSuchKey' || e.code === 'NoSuchVersion')) return null;
-      throw e;
-    });
+    const found = this.headObject(bucket, key, { versionId });
+    return found
+      .then((info) => (versionId === undefined && info.deleteMarker ? null : info))
+      .catch((e: unknown) => {
+        if (e instanceof S3Error && (e.code === 'NoSuchKey' || e.code === 'NoSuchVersion')) return null;
+        throw e;
+      });
   }
 
   async openObject(bucket: string, key: string, opts: L.OpenOptions = {}): Promise<L.OpenedObject> {

@@ -143,14 +143,18 @@ export class Multipart {
     }
     const name = uploadName(bucket, key, info.uploadId);
     const dir = `${MULTIPART_DIR}/${bucket}/${name}`;
-    const res = await Promise.allSettled(
-      set.writeDrives().map(async (d) => {
-        if (!d) throw new Error('offline');
-        await d.mkdirs(dir);
-        // The index line first: a folder the index does not name never exists (a crash leaves a line at most).
-        await this.index.created(d, bucket, name, key, doc.info.initiated);
-        await d.writeAtomic(`${dir}/upload.json`, JSON.stringify(doc));
-      }),
+    // Under the upload's lock, as its removal (removeStale) is: a removal that saw the folder on one drive waits
+    // until every drive's copy is written, so none is written after it and outlives the index's removal line.
+    const res = await this.locked(info.uploadId, () =>
+      Promise.allSettled(
+        set.writeDrives().map(async (d) => {
+          if (!d) throw new Error('offline');
+          await d.mkdirs(dir);
+          // The index line first: a folder the index does not name never exists (a crash leaves a line at most).
+          await this.index.created(d, bucket, name, key, doc.info.initiated);
+          await d.writeAtomic(`${dir}/upload.json`, JSON.stringify(doc));
+        }),
+      ),
     );
     const { data, parity } = doc.ec;
     if (res.filter((r) => r.status === 'fulfilled').length < set.writeQuorum(data, parity))
@@ -499,8 +503,11 @@ export class Multipart {
             }
             if (initiated === undefined || initiated >= cutoff) continue;
             gone.add(dir);
-            await Promise.all(this.objects.allDrives().map((x) => x.remove(dir).catch(() => {})));
-            await this.index.removed(this.objects.sets[d.setIndex], bucket, `${h}/${id}`);
+            // Under the upload's lock: not while it is being created (create) or completed or aborted.
+            await this.locked(id, async () => {
+              await Promise.all(this.objects.allDrives().map((x) => x.remove(dir).catch(() => {})));
+              await this.index.removed(this.objects.sets[d.setIndex], bucket, `${h}/${id}`);
+            });
           }
         }
       }

@@ -2,8 +2,10 @@
 // with its parts from every drive; a younger one and completed objects stay.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { body, data, drives, open } from './helpers.js';
+import type { ErasureObjects } from '../../src/storage/engine/erasure-objects.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -44,4 +46,38 @@ describe('stale multipart uploads', () => {
       code: 'NoSuchUpload',
     });
   });
+
+  // A part whose body is still arriving when its upload goes (removed as stale, or aborted) must not bring the
+  // upload's folder back: it would hold the part's space with nothing left to remove it.
+  for (const [how, end] of [
+    ['removed as stale', (s: ErasureObjects) => s.expireStaleUploads(Date.now() + 24 * HOUR)],
+    ['aborted', (s: ErasureObjects, id: string) => s.abortMultipartUpload('bkt', 'k', id)],
+  ] as const) {
+    it(`a part still arriving when its upload is ${how} is refused and leaves nothing`, async () => {
+      const d = await drives(4);
+      const s = await open(d.paths, { staleUploadsExpiryMs: 24 * HOUR });
+      cleanup.push(
+        () => d.cleanup(),
+        () => s.close(),
+      );
+      await s.makeBucket('bkt');
+      const up = await s.newMultipartUpload('bkt', 'k', {});
+      const part = data(256 * 1024);
+      // The body asks for data only once the part's write has begun (after its check that the upload exists).
+      let reading!: () => void;
+      const asked = new Promise<void>((r) => {
+        reading = r;
+      });
+      const held = new Readable({ read: () => reading() });
+      const writing = s.putObjectPart('bkt', 'k', up.uploadId, 1, held, { size: part.length });
+      writing.catch(() => {});
+      await asked;
+      await end(s, up.uploadId);
+      held.push(part);
+      held.push(null);
+      await expect(writing).rejects.toMatchObject({ code: 'NoSuchUpload' });
+      const sysDirs = d.paths.map((p) => join(p, '.cairn.sys', 'multipart'));
+      for (const dir of sysDirs) expect(await filesUnder(dir)).toEqual([]);
+    });
+  }
 });

@@ -83,7 +83,10 @@ export class Multipart {
 
   constructor(
     private readonly objects: ErasureObjects,
-    /** Completing, aborting and re-sealing an upload hold its lock: a finished upload's folder never comes back. */
+    /**
+     * Creating, completing, aborting, re-sealing and removing an upload hold its lock, and so does putting a part in
+     * place: a finished upload's folder never comes back.
+     */
     private readonly locks: Locks,
   ) {
     this.index = new UploadIndex(locks);
@@ -183,14 +186,20 @@ export class Multipart {
       const part: PartDoc = { number: n, size: staged.size, etag: staged.md5.toString('hex'), mtime: Date.now() };
       if (staged.checksum) part.checksum = staged.checksum.toString('base64');
       if (opts.sealed?.partSalt) part.salt = opts.sealed.partSalt.toString('base64');
-      const res = await Promise.allSettled(
-        set.writeDrives().map(async (d, slot) => {
-          if (!d || !staged.ok[slot]) throw new Error('missed');
-          if (staged.size > 0) await d.renameInto(`${tmp}/part`, `${dir}/part.${n}`);
-          else await d.unlinkIfExists(`${dir}/part.${n}`);
-          await d.writeAtomic(`${dir}/part.${n}.json`, JSON.stringify(part));
-        }),
-      );
+      // Put in place under the upload's lock, and only while the upload is still there: completion, abort and
+      // stale removal hold the same lock, and a part landing after them would bring the upload's folder back
+      // with nothing left to remove it (the body may take long to arrive: the lock is not held meanwhile).
+      const res = await this.locked(uploadId, async () => {
+        await this.readUpload(set, bucket, key, uploadId);
+        return Promise.allSettled(
+          set.writeDrives().map(async (d, slot) => {
+            if (!d || !staged.ok[slot]) throw new Error('missed');
+            if (staged.size > 0) await d.renameInto(`${tmp}/part`, `${dir}/part.${n}`);
+            else await d.unlinkIfExists(`${dir}/part.${n}`);
+            await d.writeAtomic(`${dir}/part.${n}.json`, JSON.stringify(part));
+          }),
+        );
+      });
       if (res.filter((r) => r.status === 'fulfilled').length < set.writeQuorum(up.ec.data, up.ec.parity))
         throw new S3Error('InsufficientWriteQuorum');
       return toPartInfo(part, algo, 'COMPOSITE', up);

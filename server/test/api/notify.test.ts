@@ -1,9 +1,12 @@
 // Notification pieces without a server: target settings from the environment (MinIO's names with CAIRN_),
 // rule matching, listeners (the on-disk queue: notify-queue.test.ts).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeTarget } from '../../src/api/notify/target.js';
 import { notifyTargetsFromEnv } from '../../src/api/notify/targets.js';
-import { parseNotification, ruleMatches } from '../../src/api/notify/config.js';
+import { type NotificationRule, parseNotification, ruleMatches } from '../../src/api/notify/config.js';
 import { encodeEventKey, Sequencer } from '../../src/api/notify/event.js';
 import { Notifier } from '../../src/api/notify/notifier.js';
 
@@ -154,8 +157,13 @@ describe('listeners', () => {
       (r) => heard.push(`${r.eventName} ${r.s3.object.key}`),
       () => (ended = true),
     );
-    expect(n.listensTo('b')).toBe(true);
-    expect(n.listensTo('c')).toBe(false);
+    // Asked before a record's origin is made: a listener of the bucket, the event type, prefix and suffix.
+    const removed = (key: string) => [{ name: 's3:ObjectRemoved:Delete' as const, key }];
+    expect(n.wants([], 'b', removed('p/x'))).toBe(true);
+    expect(n.wants([], 'b', [{ name: 's3:ObjectCreated:Put', key: 'p/x' }, ...removed('p/y')])).toBe(true);
+    expect(n.wants([], 'c', removed('p/x'))).toBe(false);
+    expect(n.wants([], 'b', removed('q/x'))).toBe(false);
+    expect(n.wants([], 'b', [{ name: 's3:ObjectCreated:Put', key: 'p/x' }])).toBe(false);
     const origin = { bucket: 'b', region: 'r', requestId: 'id', principal: 'ak', owner: 'ak', sourceIp: '::1' };
     await n.publish([], origin, [
       { name: 's3:ObjectRemoved:Delete', key: 'p/a b' },
@@ -169,5 +177,31 @@ describe('listeners', () => {
     stop();
     expect(n.listenerCount).toBe(0);
     await n.close();
+  });
+
+  it('a rule wants an event only when its target is configured here and it matches the event', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'cairn-notify-wants-'));
+    const targets = notifyTargetsFromEnv({
+      CAIRN_NOTIFY_WEBHOOK_ENABLE_1: 'on',
+      CAIRN_NOTIFY_WEBHOOK_ENDPOINT_1: 'http://127.0.0.1:9/never-sent',
+    });
+    const n = await Notifier.start({ targets, queueBases: [base], log });
+    try {
+      const rule = (target: string, events: string[], prefix = ''): NotificationRule => ({
+        ...{ kind: 'QueueConfiguration', id: 'r', arn: `arn:minio:sqs::${target}`, target, events },
+        ...{ prefix, suffix: '' },
+      });
+      const done = [{ name: 's3:Replication:OperationCompletedReplication' as const, key: 'k/1' }];
+      expect(n.wants([rule('1:webhook', ['s3:Replication:*'])], 'b', done)).toBe(true);
+      expect(n.wants([rule('1:webhook', ['s3:ObjectCreated:*'])], 'b', done)).toBe(false);
+      expect(n.wants([rule('1:webhook', ['s3:Replication:*'], 'other/')], 'b', done)).toBe(false);
+      // A rule naming a target this server does not have (its configuration changed since) wants nothing.
+      expect(n.wants([rule('2:webhook', ['s3:Replication:*'])], 'b', done)).toBe(false);
+      expect(n.wants([rule('2:webhook', ['s3:Replication:*']), rule('1:webhook', ['s3:*'])], 'b', done)).toBe(true);
+      expect(n.wants([], 'b', done)).toBe(false);
+    } finally {
+      await n.close();
+      await rm(base, { recursive: true, force: true });
+    }
   });
 });

@@ -35,36 +35,45 @@ export async function putBucketNotification(ctx: ApiContext, req: S3Request, buc
 
 /** Queues the events an operation reports for the targets its bucket's configuration names. */
 export async function publishEvents(ctx: ApiContext, req: S3Request, bucket: string, events: ObjectEvent[]) {
-  const ua = req.headers['user-agent'];
-  await publish(ctx, bucket, events, {
-    requestId: req.requestId,
-    principal: req.caller?.accessKey ?? '',
-    sourceIp: req.sourceIp,
-    userAgent: typeof ua === 'string' ? ua : undefined,
+  await publish(ctx, bucket, events, () => {
+    const ua = req.headers['user-agent'];
+    return {
+      requestId: req.requestId,
+      principal: req.caller?.accessKey ?? '',
+      sourceIp: req.sourceIp,
+      userAgent: typeof ua === 'string' ? ua : undefined,
+    };
   });
 }
 
 /**
- * Queues the events of the server's own work (lifecycle rules), as MinIO tells them apart: no principal, and
- * `agent` (e.g. `Internal: [ILM-Expiry]`) as user agent and source.
+ * Queues the events of the server's own work (lifecycle rules, replication), as MinIO tells them apart: no
+ * principal, and `agent` (e.g. `Internal: [ILM-Expiry]`) as user agent and source. The request id is drawn only
+ * for an event some rule or listener wants.
  */
 export async function publishServerEvents(ctx: ApiContext, bucket: string, events: ObjectEvent[], agent: string) {
-  const requestId = randomBytes(8).toString('hex').toUpperCase();
-  await publish(ctx, bucket, events, { requestId, principal: '', sourceIp: agent, userAgent: agent });
+  await publish(ctx, bucket, events, () => ({
+    requestId: randomBytes(8).toString('hex').toUpperCase(),
+    principal: '',
+    sourceIp: agent,
+    userAgent: agent,
+  }));
 }
 
+/** `who` is asked for only when a rule or a listener wants one of the events. */
 async function publish(
   ctx: ApiContext,
   bucket: string,
   events: ObjectEvent[],
-  who: Pick<EventOrigin, 'requestId' | 'principal' | 'sourceIp' | 'userAgent'>,
+  who: () => Pick<EventOrigin, 'requestId' | 'principal' | 'sourceIp' | 'userAgent'>,
 ) {
   if (!ctx.notify || events.length === 0) return;
   const s = await bucketSettings(ctx, bucket);
-  if (!s.notification && !ctx.notify.listensTo(bucket)) return;
+  const rules = s.notification ?? [];
+  if (!ctx.notify.wants(rules, bucket, events)) return;
   await ctx.notify.publish(
-    s.notification ?? [],
-    { bucket, region: ctx.region, owner: s.owner ?? ctx.accounts?.rootKey ?? '', ...who },
+    rules,
+    { bucket, region: ctx.region, owner: s.owner ?? ctx.accounts?.rootKey ?? '', ...who() },
     events,
   );
 }

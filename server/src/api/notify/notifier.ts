@@ -140,6 +140,13 @@ export interface Listener {
   suffix: string;
 }
 
+/** Does listener `l` want event `e` of `bucket`? */
+const hears = (l: Listener, bucket: string, e: ObjectEvent): boolean =>
+  (l.bucket === undefined || l.bucket === bucket) &&
+  e.key.startsWith(l.prefix) &&
+  e.key.endsWith(l.suffix) &&
+  l.events.some((x) => covers(x, e.name));
+
 export class Notifier {
   private readonly sequencer = new Sequencer();
   private readonly now: () => number;
@@ -171,9 +178,16 @@ export class Notifier {
     for (const { end } of [...this.listeners.values()]) end();
   }
 
-  /** Does a listener want events of this bucket? (No record is built for a bucket nobody hears.) */
-  listensTo(bucket: string): boolean {
-    for (const l of this.listeners.keys()) if (l.bucket === undefined || l.bucket === bucket) return true;
+  /**
+   * Does a rule of `rules` whose target is configured here, or a listener, want one of these events of `bucket`?
+   * Asked before an event's origin is made (a server event's request id is random bytes): most replicated
+   * objects' s3:Replication:* events go nowhere.
+   */
+  wants(rules: readonly NotificationRule[], bucket: string, events: readonly ObjectEvent[]): boolean {
+    for (const e of events) {
+      for (const rule of rules) if (this.senders.has(rule.target) && ruleMatches(rule, e.name, e.key)) return true;
+      for (const l of this.listeners.keys()) if (hears(l, bucket, e)) return true;
+    }
     return false;
   }
 
@@ -255,9 +269,7 @@ export class Notifier {
     for (const e of events) {
       const sequencer = this.sequencer.next(time.getTime());
       for (const [l, { deliver }] of this.listeners) {
-        if (l.bucket !== undefined && l.bucket !== origin.bucket) continue;
-        if (!e.key.startsWith(l.prefix) || !e.key.endsWith(l.suffix)) continue;
-        if (!l.events.some((x) => covers(x, e.name))) continue;
+        if (!hears(l, origin.bucket, e)) continue;
         const record = eventRecord(e, origin, '', time, sequencer);
         deliver({ ...record, s3: { ...record.s3, object: { ...record.s3.object, key: e.key } } });
       }

@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import {
   AbortMultipartUploadCommand,
@@ -26,9 +27,10 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { s3Error } from '../helpers/cairn.js';
 import { type NasGateway, startNasGateway } from '../helpers/nas.js';
+import { signRequest } from '../helpers/signed-request.js';
 
 let gw: NasGateway;
 let s3: S3Client;
@@ -345,6 +347,42 @@ describe('writes', () => {
     await s3.send(new AbortMultipartUploadCommand({ Bucket: 'data', Key: 'mp/gone.bin', UploadId: ab.UploadId }));
     expect(await readdir(file('data/mp'))).toEqual(['big.bin']);
     expect(await readdir(file('.cairn.sys/multipart'))).toEqual([]);
+  });
+
+  it('a part whose body is still arriving when its upload is aborted gets NoSuchUpload and leaves nothing', async () => {
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'data', Key: 'mp/late.bin' }));
+    const body = Buffer.alloc(256 * 1024, 7);
+    const { headers, target } = await signRequest(gw.url, {
+      method: 'PUT',
+      path: '/data/mp/late.bin',
+      query: { partNumber: '1', uploadId: UploadId! },
+      body,
+    });
+    let answer!: (r: { status: number; text: string }) => void;
+    const answered = new Promise<{ status: number; text: string }>((r) => (answer = r));
+    const req = request(
+      `${gw.url}${target}`,
+      { method: 'PUT', headers: { ...headers, 'content-length': String(body.length) } },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => answer({ status: res.statusCode!, text }));
+      },
+    );
+    req.write(body.subarray(0, 1024));
+    // The part is being written once its temp file is in the upload's folder.
+    const folder = file(`.cairn.sys/multipart/${UploadId}`);
+    await vi.waitFor(async () => expect((await readdir(folder)).some((f) => f.endsWith('.tmp'))).toBe(true), {
+      timeout: 20_000,
+      interval: 10,
+    });
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: 'data', Key: 'mp/late.bin', UploadId }));
+    req.end(body.subarray(1024));
+    const res = await answered;
+    expect(res.status).toBe(404);
+    expect(res.text).toContain('<Code>NoSuchUpload</Code>');
+    expect(await stat(folder).catch(() => null)).toBeNull();
+    expect(await stat(file('data/mp/late.bin')).catch(() => null)).toBeNull();
   });
 
   it('buckets: CreateBucket makes a folder, DeleteBucket removes an empty one and refuses a full one', async () => {

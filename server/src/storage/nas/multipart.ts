@@ -44,7 +44,11 @@ export interface Assembled {
 
 export class NasMultipart {
   private readonly dir: string;
-  private readonly partLocks = new KeyedMutex();
+  /**
+   * Per upload: putting a part in place, completing, aborting and removing it take turns, so a part whose body
+   * was still arriving when its upload went is refused (NoSuchUpload) instead of failing on a missing folder.
+   */
+  private readonly uploadLocks = new KeyedMutex();
 
   constructor(
     hidden: string,
@@ -123,8 +127,10 @@ export class NasMultipart {
       await opts.verify?.({ md5: w.md5, checksum: w.checksum, size: w.size });
       const part: PartDoc = { number: n, size: w.size, etag: w.md5.toString('hex'), mtime: Date.now() };
       if (w.checksum) part.checksum = w.checksum.toString('base64');
-      // The part's bytes and its document change together (two uploads of one part number: the last wins whole).
-      await this.partLocks.run(`${uploadId}/${n}`, async () => {
+      // The part's bytes and its document change together (two uploads of one part number: the last wins whole),
+      // and only while the upload is still there.
+      await this.uploadLocks.run(uploadId, async () => {
+        await this.read(bucket, key, uploadId);
         await rename(tmp, join(dir, `part.${n}`));
         await this.side.writeAtomic(join(dir, `part.${n}.json`), JSON.stringify(part));
       });
@@ -171,6 +177,17 @@ export class NasMultipart {
     opts: L.CompleteOptions | undefined,
     commit: (partFiles: string[], record: Assembled['record']) => Promise<L.ObjectInfo>,
   ): Promise<L.ObjectInfo> {
+    return this.uploadLocks.run(uploadId, () => this.completeLocked(bucket, key, uploadId, chosen, opts, commit));
+  }
+
+  private async completeLocked(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    chosen: L.CompletePart[],
+    opts: L.CompleteOptions | undefined,
+    commit: (partFiles: string[], record: Assembled['record']) => Promise<L.ObjectInfo>,
+  ): Promise<L.ObjectInfo> {
     const up = await this.read(bucket, key, uploadId);
     const size = (p: PartDoc) => p.size;
     const parts = chooseParts(chosen, await this.parts(uploadId), size);
@@ -210,9 +227,15 @@ export class NasMultipart {
     return info;
   }
 
-  async abort(bucket: string, key: string, uploadId: string): Promise<void> {
-    await this.read(bucket, key, uploadId);
-    await rm(this.uploadDir(uploadId), { recursive: true, force: true });
+  abort(bucket: string, key: string, uploadId: string): Promise<void> {
+    return this.uploadLocks.run(uploadId, async () => {
+      await this.read(bucket, key, uploadId);
+      await this.drop(uploadId);
+    });
+  }
+
+  private drop(uploadId: string): Promise<void> {
+    return rm(this.uploadDir(uploadId), { recursive: true, force: true });
   }
 
   /** Every upload in progress (one document read each). */
@@ -278,7 +301,7 @@ export class NasMultipart {
     let n = 0;
     for (const d of await this.all()) {
       if (d.info.initiated >= cutoff) continue;
-      await rm(this.uploadDir(d.info.uploadId), { recursive: true, force: true });
+      await this.uploadLocks.run(d.info.uploadId, () => this.drop(d.info.uploadId));
       n++;
     }
     return n;
@@ -287,7 +310,7 @@ export class NasMultipart {
   /** Drops a removed bucket's uploads. */
   async removeAll(bucket: string): Promise<void> {
     for (const d of await this.all())
-      if (d.info.bucket === bucket) await rm(this.uploadDir(d.info.uploadId), { recursive: true, force: true });
+      if (d.info.bucket === bucket) await this.uploadLocks.run(d.info.uploadId, () => this.drop(d.info.uploadId));
   }
 
   /** The upload folder exists (for tests of what refused requests leave). */

@@ -13,15 +13,10 @@ import { keysForRead, readDecrypted, wipeKey } from './sse/index.js';
 import type { DataKey } from './sse/index.js';
 import type { ApiContext, S3Request, S3Response } from './types.js';
 import { DIALECTS, type Dialect } from './select-dialect.js';
+import { selectEngine } from './select-load.js';
 
 /** The SQL may be 256 KB; XML escaping can grow it up to 6 bytes a character (`&quot;`), plus the envelope. */
 export const MAX_SELECT_BODY = 6 * 256 * 1024 + 16 * 1024;
-
-/**
- * The engine, loaded on the first SELECT: its parser and scanners are a third of an idle server's memory,
- * and every worker of a multi-worker server would carry them.
- */
-const engine = () => import('@cairn/select-engine');
 
 /**
  * The bytes this process's queries scanned (as stored: compressed when the object is), processed
@@ -177,7 +172,7 @@ export async function selectObjectContent(
     throw new S3Error('UnsupportedRangeHeader', 'Range header is not supported for this operation.', {}, 400);
 
   const body = await readRequestBody(req);
-  const { isSelectError, parseSelectRequestXml, runSelect } = await engine();
+  const { isSelectError, parseSelectRequestXml, runSelect } = await selectEngine();
   let request: SelectRequest;
   try {
     const dialect = ctx.selectDialect;

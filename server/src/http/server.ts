@@ -6,6 +6,7 @@ import type { Server as TlsServer } from 'node:tls';
 import type { FastifyListenOptions } from 'fastify';
 import type { Dialect } from '../api/select-dialect.js';
 import { SelectCounts } from '../api/select.js';
+import { preloadSelectEngine } from '../api/select-load.js';
 import pino, { type Logger } from 'pino';
 import {
   IamStore,
@@ -269,6 +270,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     await replication?.close();
     throw e;
   }
+  // Loaded once the server is in use and its loop quiet, so that no Select waits for it (api/select-load.ts).
+  preloadSelectEngine(app.server, logger);
   const addr = app.server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
   const shown = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h.includes(':') ? `[${h}]` : h);

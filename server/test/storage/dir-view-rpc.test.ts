@@ -1,8 +1,8 @@
 // A set of 8 drives, the first 4 another node's (served by the storage RPC on a loopback port): a listing reads
 // that node's drives with one `dirView` call per directory (their entries merged there, list/dir-view.ts) and no
 // per-drive directory reads, and lists exactly what the same drives opened as local folders list (keys, sizes,
-// ETags, times), also with a stale copy on a minority of drives, a lost journal, a dead drive, and against a node
-// that does not know the call (its drives then read one by one).
+// ETags, times, in S3's order), also with a stale copy on a minority of drives, a lost journal, a dead drive, and
+// against a node that does not know the call or answers another format (its drives then read one by one).
 import { cp, mkdir, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,8 +23,15 @@ class CountingPeer extends RpcPeer {
   ops: string[] = [];
   /** Acts as a node of an older version: it answers dirView as any call it does not know. */
   old = false;
+  /** Acts as a node of session 23's version: it answers dirView in the first format (one array per entry). */
+  format1 = false;
   override call(c: Call): Promise<unknown> {
     this.ops.push(`${c.o} ${c.p}`);
+    if (this.format1 && c.o === 'dirView')
+      return super.call(c).then((v) => {
+        const view = v as PartialView;
+        return { entries: view.names.map((n) => [n, n, 0, '', 4, 0, 0, 0, null]), dead: view.dead, compact: [] };
+      });
     return super.call(this.old && c.o === 'dirView' ? { ...c, o: 'dirViewUnknown' as CallOp } : c);
   }
 }
@@ -55,7 +62,13 @@ const KEYS = [
   'ünïcødé/日本語',
   `${'L'.repeat(300)}/x`,
   'k'.repeat(600),
+  // UTF-16 order puts the first (a surrogate pair, U+1F600) before the second (U+FF21); UTF-8 order, S3's, after.
+  'z\u{1F600}',
+  'z\uFF21',
 ];
+
+/** S3's order: UTF-8 bytes. */
+const utf8Sorted = (keys: string[]) => [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 
 type Listed = { keys: string[]; prefixes: string[]; meta: string[] };
 
@@ -140,6 +153,8 @@ describe("another node's drives of a set", () => {
     expect(local[0].keys).toContain('few');
     expect(local[0].keys).not.toContain('gone');
     expect(local[1].prefixes).toEqual([`${'L'.repeat(300)}/`, 'dir/', 'ünïcødé/']);
+    expect(local[0].keys).toEqual(utf8Sorted(local[0].keys));
+    expect(local[0].keys.indexOf('z\uFF21')).toBe(local[0].keys.indexOf('z\u{1F600}') - 1);
     const remote = await remoteListings();
     expect(remote).toEqual(local);
     // Three directories listed (the bucket, dir/, and for the whole listing dir/sub/, L.../, ünïcødé/): never a
@@ -170,16 +185,44 @@ describe("another node's drives of a set", () => {
     }
   });
 
+  it('of a node that answers dirView in another format are read one by one, and list the same', async () => {
+    const local = await localListings();
+    peer.format1 = true;
+    try {
+      expect(await remoteListings()).toEqual(local);
+      expect(peer.ops.filter((o) => o.startsWith('dirView ')).length).toBeGreaterThan(0);
+      expect(bucketLists().length).toBeGreaterThan(0);
+    } finally {
+      peer.format1 = false;
+    }
+  });
+
   it('refuses a dirView that names a drive it does not serve, or a path leaving the drive', async () => {
     const view = (c: Partial<Call>) =>
-      peer.call({ o: 'dirView', d: d.paths[0], p: 'bkt', q: 'bkt', k: '', ds: [d.paths[0]], js: [true], ...c });
+      peer.call({ o: 'dirView', d: d.paths[0], p: 'bkt', q: 'bkt', k: '', ds: [d.paths[0]], js: [true], n: 2, ...c });
     const ok = (await view({})) as PartialView;
     expect(ok.dead).toEqual([0]);
-    expect(ok.entries.length).toBeGreaterThan(KEYS.length / 2);
+    expect(ok.names.length).toBeGreaterThan(KEYS.length / 2);
+    // Sorted in S3's order, 4 bytes of counts per entry, a latest version per entry flagged so (bit 4).
+    expect(ok.names).toEqual(utf8Sorted(ok.names));
+    expect(ok.hi).toBe(1);
+    expect(ok.counts.length).toBe(ok.names.length * 4);
+    const flagged = ok.names.filter((_, i) => (ok.counts[i * 4] & 4) !== 0).length;
+    expect([ok.s.length, ok.e.length, ok.m.length, ok.v.length, ok.c.length]).toEqual(Array(5).fill(flagged));
+    expect(flagged).toBeGreaterThan(0);
     // A folder not served: that drive says nothing (as a dead drive), the others answer.
     const mixed = (await view({ ds: [d.paths[0], d.paths[5]], js: [false, false] })) as PartialView;
     expect(mixed.dead).toEqual([0, 1]);
-    for (const bad of [{ p: '../x' }, { q: '/etc' }, { ds: [] }, { js: [] }, { k: 'x'.repeat(5000) }])
+    // (n: the answer's format; a caller of another version, which asks for another or none, is refused too)
+    for (const bad of [
+      { p: '../x' },
+      { q: '/etc' },
+      { ds: [] },
+      { js: [] },
+      { k: 'x'.repeat(5000) },
+      { n: 1 },
+      { n: undefined },
+    ])
       await expect(view(bad)).rejects.toMatchObject({ code: 'EINVAL' });
   });
 });

@@ -3,11 +3,12 @@
 // anything), with each object's latest version taken from the drives' journals, or from its metadata
 // file when a journal is missing, pending or in disagreement. Views are cached until a write touches
 // the directory (the engine is the only writer of its drives).
-// The drives of another node (RemoteDrive) are read by that node: one storage-RPC call `dirView` per node and
-// directory, answered with its drives' entries added up (partialView: the counts the vote needs, the journals'
-// latest version and whether they disagree), so the node listed through merges one answer per node, not one name
-// list per drive, and parses only its own drives' journals. A node that does not know the call (an older version)
-// is read drive by drive.
+// Each node reads its own drives of the set (partialView: their directories and the journals asked for, added up
+// and sorted by name); another node's (RemoteDrive) are read by that node, one storage-RPC call `dirView` per node
+// and directory, answered in columns (the counts the vote needs, the journals' latest version, whether they
+// disagree). The node listed through merges the sorted views in one pass (k-way: no map, no sort of its own), and
+// parses only its own drives' journals when the others' do not suffice. A node that does not know the call (or
+// answers another format: an older version) is read drive by drive.
 import type { Drive } from '../drive/drive.js';
 import type { ErasureSet } from '../engine/erasure-set.js';
 import { compareKeys, parseEntry } from '../meta/key-path.js';
@@ -39,17 +40,34 @@ interface Seen extends ViewEntry {
 }
 
 /**
- * One node's answer to `dirView`: its drives' entries added up, as
- * [id, name, kind (0 object, 1 directory), rel, drives, said, jdrives, conflict (0/1), latest or null]; per drive
- * asked, whether it says nothing (failed, not served, or lost the bucket) and whether its journal wants compacting
- * (the node listed through compacts it, as for its own drives).
+ * One node's answer to `dirView` (its drives' entries added up), sorted by name in S3's order (UTF-8 bytes), in
+ * columns: nothing per entry that the node listed through can derive or does not use (no file name, no path of an
+ * object), no object per entry. Per drive asked: whether it says nothing (failed, not served, or lost the bucket)
+ * and whether its journal wants compacting (the node listed through compacts it, as for its own drives).
  */
 export interface PartialView {
-  entries: PartialEntry[];
+  /** Entry names (full key, or full prefix ending in `/` for a directory), sorted. */
+  names: string[];
+  /** Per entry 4 bytes: flags (DIR, CONFLICT, LATEST, DELETE), then drives, said and jdrives (see Seen). */
+  counts: Uint8Array;
+  /** The directory entries' paths, in order. */
+  rels: string[];
+  /** The latest versions of the entries flagged LATEST, in order: size, ETag, mtime, version id ('' for 'null'),
+   * storage class ('' for STANDARD). */
+  s: number[];
+  e: string[];
+  m: number[];
+  v: string[];
+  c: string[];
+  /** 1: a name holds a character at or above U+D800 (the names were sorted by compareKeys, and merge so). */
+  hi: 0 | 1;
   dead: (0 | 1)[];
   compact: (0 | 1)[];
 }
-export type PartialEntry = [string, string, 0 | 1, string, number, number, number, 0 | 1, Latest | null];
+const DIR = 1;
+const CONFLICT = 2;
+const LATEST = 4;
+const DELETE = 8;
 
 const META_READ_CONCURRENCY = 32;
 const HIGH = /[\ud800-\uffff]/;
@@ -111,13 +129,14 @@ async function readDrive(
     s.said++;
     if (!('l' in r)) s.conflict = true;
     else if (!s.latest) s.latest = r.l;
-    else if (!sameLatest(s.latest, r.l)) s.conflict = true;
+    else if (!sameVote(s.latest, r.l)) s.conflict = true;
   }
   await Promise.all(conts);
   return true;
 }
 
-const sameLatest = (a: Latest, b: Latest) => a.v === b.v && a.m === b.m && a.e === b.e;
+/** The same latest version, as far as a vote between drives goes (journal.ts sameLatest compares every field). */
+const sameVote = (a: Latest, b: Latest) => a.v === b.v && a.m === b.m && a.e === b.e;
 
 /** Reads drive `d` into `seen`; whether it says nothing of the directory (failed, or lost the whole bucket). */
 async function readOrDead(
@@ -138,9 +157,13 @@ async function readOrDead(
   }
 }
 
+/** S3's order (UTF-8 bytes): the fast built-in comparison unless a name has a character at or above U+D800. */
+const byName = (high: boolean) => (high ? compareKeys : (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0));
+
 /**
- * The serving node's side of `dirView`: drives (null: not usable here) read at once, their entries added up;
- * `journals[i]`: drive i's journal is read.
+ * The view of `dirRel` on `drives` (null: not usable), read at once and added up, sorted by name: the serving
+ * node's side of `dirView`, and the node listed through's for its own drives (and for a node too old for the call).
+ * `journals[i]`: drive i's journal is read (`journalOf`, or read from the drive).
  */
 export async function partialView(
   drives: (Drive | null)[],
@@ -148,59 +171,142 @@ export async function partialView(
   bucket: string,
   dirRel: string,
   namePrefix: string,
+  journalOf: JournalOf = readJournal,
 ): Promise<PartialView> {
   const seen = new Map<string, Seen>();
   const compact = drives.map((): 0 | 1 => 0);
   const dead = await Promise.all(
     drives.map(async (d, i): Promise<0 | 1> => {
       if (!d) return 1;
-      const journalOf = journals[i] ? readJournal : null;
-      return (await readOrDead(d, bucket, dirRel, namePrefix, seen, journalOf, () => (compact[i] = 1))) ? 1 : 0;
+      const read = await readOrDead(d, bucket, dirRel, namePrefix, seen, journals[i] ? journalOf : null, () => {
+        compact[i] = 1;
+      });
+      return read ? 1 : 0;
     }),
   );
-  const entries: PartialEntry[] = [];
-  for (const s of seen.values())
-    entries.push([
-      s.id,
-      s.name,
-      s.kind === 'dir' ? 1 : 0,
-      s.rel,
-      s.drives,
-      s.said,
-      s.jdrives,
-      s.conflict ? 1 : 0,
-      s.latest ?? null,
-    ]);
-  return { entries, dead, compact };
+  const all = [...seen.values()];
+  const hi = all.some((x) => HIGH.test(x.name));
+  const cmp = byName(hi);
+  all.sort((a, b) => cmp(a.name, b.name));
+  const view: PartialView = {
+    names: new Array<string>(all.length),
+    counts: new Uint8Array(all.length * 4),
+    rels: [],
+    s: [],
+    e: [],
+    m: [],
+    v: [],
+    c: [],
+    hi: hi ? 1 : 0,
+    dead,
+    compact,
+  };
+  const counts = view.counts;
+  for (let i = 0; i < all.length; i++) {
+    const x = all[i];
+    view.names[i] = x.name;
+    let flags = x.conflict ? CONFLICT : 0;
+    if (x.kind === 'dir') {
+      flags |= DIR;
+      view.rels.push(x.rel);
+    }
+    const l = x.latest;
+    if (l) {
+      flags |= l.d === 1 ? LATEST | DELETE : LATEST;
+      view.s.push(l.s);
+      view.e.push(l.e);
+      view.m.push(l.m);
+      view.v.push(l.v ?? '');
+      view.c.push(l.c ?? '');
+    }
+    // (drive counts fit a byte: a call names at most MAX_VIEW_DRIVES drives, a set has at most 16)
+    counts[i * 4] = flags;
+    counts[i * 4 + 1] = x.drives;
+    counts[i * 4 + 2] = x.said;
+    counts[i * 4 + 3] = x.jdrives;
+  }
+  return view;
 }
 
-/** A node's partial view added to `seen`, as if its drives had been read here one by one. */
-function addPartial(seen: Map<string, Seen>, entries: PartialEntry[]): void {
-  for (const [id, name, kind, rel, drives, said, jdrives, conflict, latest] of entries) {
-    const s = seen.get(id);
-    if (!s) {
-      seen.set(id, {
-        id,
-        name,
-        kind: kind === 1 ? 'dir' : 'obj',
-        rel,
-        latest: latest ?? undefined,
-        drives,
-        said,
-        jdrives,
-        conflict: conflict === 1,
-      });
-      continue;
+/** Whether `x` is an answer of this format (a node of another version may answer another). */
+export function isView(x: unknown): x is PartialView {
+  const v = x as PartialView | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    Array.isArray(v.names) &&
+    v.counts instanceof Uint8Array &&
+    v.counts.length === v.names.length * 4 &&
+    [v.rels, v.s, v.e, v.m, v.v, v.c, v.dead, v.compact].every(Array.isArray)
+  );
+}
+
+/** A view being merged: the next entry's index, and of its next latest version and directory path. */
+interface Cursor {
+  view: PartialView;
+  i: number;
+  l: number;
+  r: number;
+}
+
+function latestAt(v: PartialView, l: number, flags: number): Latest {
+  const out: Latest = { s: v.s[l], e: v.e[l], m: v.m[l] };
+  if (v.v[l]) out.v = v.v[l];
+  if (v.c[l]) out.c = v.c[l];
+  if (flags & DELETE) out.d = 1;
+  return out;
+}
+
+/**
+ * The views (each sorted) merged in one pass, k-way: the entries of one name added up into one, in order. Each
+ * cursor's next entry is looked at once per output entry (a handful of nodes: no heap).
+ */
+function mergeViews(views: PartialView[]): Seen[] {
+  const cmp = byName(views.some((v) => v.hi === 1));
+  const cursors: Cursor[] = views.filter((v) => v.names.length > 0).map((view) => ({ view, i: 0, l: 0, r: 0 }));
+  const out: Seen[] = [];
+  while (cursors.length > 0) {
+    let name = cursors[0].view.names[cursors[0].i];
+    for (let k = 1; k < cursors.length; k++) {
+      const n = cursors[k].view.names[cursors[k].i];
+      if (cmp(n, name) < 0) name = n;
     }
-    s.drives += drives;
-    s.said += said;
-    s.jdrives += jdrives;
-    if (conflict === 1) s.conflict = true;
-    if (latest) {
-      if (!s.latest) s.latest = latest;
-      else if (!sameLatest(s.latest, latest)) s.conflict = true;
+    let s: Seen | undefined;
+    for (let k = 0; k < cursors.length; k++) {
+      const c = cursors[k];
+      const v = c.view;
+      if (v.names[c.i] !== name) continue;
+      const at = c.i * 4;
+      const flags = v.counts[at];
+      const latest = flags & LATEST ? latestAt(v, c.l++, flags) : undefined;
+      const rel = flags & DIR ? v.rels[c.r++] : '';
+      if (!s) {
+        s = {
+          id: name,
+          name,
+          kind: flags & DIR ? 'dir' : 'obj',
+          rel,
+          latest,
+          drives: v.counts[at + 1],
+          said: v.counts[at + 2],
+          jdrives: v.counts[at + 3],
+          conflict: (flags & CONFLICT) !== 0,
+        };
+      } else {
+        s.drives += v.counts[at + 1];
+        s.said += v.counts[at + 2];
+        s.jdrives += v.counts[at + 3];
+        if (flags & CONFLICT) s.conflict = true;
+        if (latest) {
+          if (!s.latest) s.latest = latest;
+          else if (!sameVote(s.latest, latest)) s.conflict = true;
+        }
+      }
+      if (++c.i === v.names.length) cursors.splice(k--, 1);
     }
+    out.push(s!);
   }
+  return out;
 }
 
 /** Latest version according to the journals, or undefined when they cannot be trusted for it. */
@@ -215,7 +321,6 @@ export async function readDirView(
   dirRel: string,
   namePrefix: string,
 ): Promise<ViewEntry[]> {
-  const seen = new Map<string, Seen>();
   let dead = 0;
   const { data, parity } = set.layout('STANDARD');
   // A committed write is on a write quorum, so at most n - quorum drives hold a stale journal line:
@@ -224,16 +329,12 @@ export async function readDirView(
   let journals = set.size - set.writeQuorum(data, parity) + 1;
   const localJournal: JournalOf = (d, rel) => set.deps.journals.read(d, rel);
   const compactOf = (d: Drive) => () => void set.deps.journals.compact(d, dirRel).catch(() => {});
-  const read = async (slot: number, withJournal: boolean) => {
-    const d = set.drives[slot];
-    if (await readOrDead(d, bucket, dirRel, namePrefix, seen, withJournal ? localJournal : null, compactOf(d))) dead++;
-  };
   // Other nodes' drives, by node: read there.
   const byNode = new Map<RpcPeer, { slots: number[]; journals: boolean[] }>();
-  const local: number[] = [];
+  const local = { slots: [] as number[], journals: [] as boolean[] };
   set.drives.forEach((d, slot) => {
     if (!set.online[slot]) return void dead++;
-    if (!(d instanceof RemoteDrive)) return void local.push(slot);
+    if (!(d instanceof RemoteDrive)) return void local.slots.push(slot);
     const node = byNode.get(d.peer) ?? { slots: [], journals: [] };
     byNode.set(d.peer, node);
     node.slots.push(slot);
@@ -244,12 +345,24 @@ export async function readDirView(
   const nodes = [...byNode.values()];
   for (let i = 0; journals > 0 && nodes.some((n) => i < n.slots.length); i++)
     for (const n of nodes) if (i < n.slots.length && journals-- > 0) n.journals[i] = true;
-  const reads = local.map((slot) => read(slot, journals-- > 0));
+  local.journals = local.slots.map(() => journals-- > 0);
+  /** A view read here (this node's drives, or an older node's one by one), its dead drives counted. */
+  const readHere = async (slots: number[], withJournal: boolean[]) => {
+    const drives = slots.map((slot) => set.drives[slot]);
+    const view = await partialView(drives, withJournal, bucket, dirRel, namePrefix, localJournal);
+    view.dead.forEach((x, i) => {
+      if (x === 1) dead++;
+      if (view.compact[i] === 1) compactOf(drives[i])();
+    });
+    return view;
+  };
+  const reads: Promise<PartialView | null>[] = [];
+  if (local.slots.length > 0) reads.push(readHere(local.slots, local.journals));
   for (const [peer, node] of byNode)
     reads.push(
       (async () => {
         const drives = node.slots.map((slot) => set.drives[slot] as RemoteDrive);
-        let view: PartialView;
+        let view: unknown;
         try {
           view = await peer.dirView(
             drives.map((d) => d.folder),
@@ -259,24 +372,26 @@ export async function readDirView(
             namePrefix,
           );
         } catch (e) {
-          // An older node: its drives one by one. Down or failing: they say nothing.
-          if ((e as NodeJS.ErrnoException).code === 'EINVAL')
-            return void (await Promise.all(node.slots.map((slot, i) => read(slot, node.journals[i]))));
-          dead += node.slots.length;
-          return;
+          // Down or failing: its drives say nothing.
+          if ((e as NodeJS.ErrnoException).code !== 'EINVAL') {
+            dead += node.slots.length;
+            return null;
+          }
         }
-        addPartial(seen, view.entries);
+        // A node of another version (no such call, or another answer): its drives read from here, one by one.
+        if (!isView(view)) return readHere(node.slots, node.journals);
         view.dead.forEach((x, i) => {
           if (x === 1) dead++;
           if (view.compact[i] === 1) compactOf(drives[i])();
         });
+        return view;
       })(),
     );
-  await Promise.all(reads);
+  const views = (await Promise.all(reads)).filter((v) => v !== null);
   const threshold = Math.max(1, set.writeQuorum(data, parity) - dead, set.size === 1 ? 1 : 0);
   const out: ViewEntry[] = [];
   const unknown: ViewEntry[] = [];
-  for (const s of seen.values()) {
+  for (const s of mergeViews(views)) {
     if (s.kind === 'obj') {
       if (s.drives < threshold) continue;
       s.latest = fromJournals(s);
@@ -293,9 +408,5 @@ export async function readDirView(
       }),
     );
   }
-  // UTF-16 order (the fast built-in comparison) equals UTF-8 byte order unless a name has a character
-  // at or above U+D800; only then the slower exact comparison is needed.
-  if (out.some((e) => HIGH.test(e.name))) out.sort((a, b) => compareKeys(a.name, b.name));
-  else out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return out;
 }

@@ -6,8 +6,15 @@
 // a refused or cut connection with its code: the caller sees a drive fault, as for a local drive that fails.
 import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import { pack, unpack } from 'msgpackr';
-import type { PartialView } from '../list/dir-view.js';
-import { type Call, MAX_BATCH_BYTES, MAX_BATCH_CALLS, type Reply, RPC_PREFIX, toError } from './protocol.js';
+import {
+  type Call,
+  DIR_VIEW_FORMAT,
+  MAX_BATCH_BYTES,
+  MAX_BATCH_CALLS,
+  type Reply,
+  RPC_PREFIX,
+  toError,
+} from './protocol.js';
 import { type FetchedShard, ShardFetcher } from './shard-fetch.js';
 import { type RootCredentials, TokenSource } from './token.js';
 import { type InternodeTrust, internodeAgent, internodeRequest, PEER_CERTIFICATE_REFUSED } from './transport.js';
@@ -84,8 +91,9 @@ export class RpcPeer {
     bucket: string,
     dirRel: string,
     namePrefix: string,
-  ): Promise<PartialView> {
-    return (await this.call({
+  ): Promise<unknown> {
+    // (the answer is checked by the caller: a node of another version may answer another format)
+    return await this.call({
       o: 'dirView',
       d: folders[0],
       p: dirRel,
@@ -93,7 +101,8 @@ export class RpcPeer {
       k: namePrefix,
       ds: folders,
       js: journals,
-    })) as PartialView;
+      n: DIR_VIEW_FORMAT,
+    });
   }
 
   private flush(): void {

@@ -45,7 +45,8 @@ export type CallOp =
 /**
  * One small operation: drive, path, second path (rename's target, prune's stop, dirView's bucket), bytes, number,
  * text; dirView (list/dir-view.ts partialView: one directory `p` of several drives of the node, `k` the name prefix)
- * names its drives in `ds` (at most MAX_VIEW_DRIVES) and whose journals to read in `js`.
+ * names its drives in `ds` (at most MAX_VIEW_DRIVES) and whose journals to read in `js`, and in `n` the answer's
+ * format it expects (DIR_VIEW_FORMAT; another is refused with EINVAL, as an unknown call).
  */
 export interface Call {
   o: CallOp;
@@ -63,6 +64,9 @@ export interface Call {
 
 /** Drives of one dirView call (a set has at most 16, so one node at most as many). */
 export const MAX_VIEW_DRIVES = 64;
+/** The format of dirView's answer (2: sorted columns, list/dir-view.ts PartialView; 1, session 23's: one array per
+ * entry, unsorted). */
+export const DIR_VIEW_FORMAT = 2;
 
 export interface RpcError {
   code: string;

@@ -17,6 +17,7 @@ import {
   MAX_BATCH_CALLS,
   MAX_PATH,
   MAX_SHARD_READ,
+  DIR_VIEW_FORMAT,
   MAX_VIEW_DRIVES,
   type Reply,
   RPC_PREFIX,
@@ -81,6 +82,8 @@ export function storageRpcServer(opts: {
     const ds = c.ds;
     const js = c.js;
     if (
+      // (a caller of another version expects another answer: EINVAL has it read the drives one by one)
+      c.n !== DIR_VIEW_FORMAT ||
       !Array.isArray(ds) ||
       ds.length === 0 ||
       ds.length > MAX_VIEW_DRIVES ||

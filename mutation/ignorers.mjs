@@ -33,23 +33,48 @@ function messageIndex(node) {
   return undefined;
 }
 
-/**
- * The index of the parameter that becomes (part of) the message, when `fn` only builds (or throws) an error from
- * it, as `const invalid = (msg) => new S3Error('X', msg)`; else undefined.
- */
-function messageParam(fn) {
-  if (!fn || !['FunctionDeclaration', 'ArrowFunctionExpression', 'FunctionExpression'].includes(fn.type)) return;
-  let built = fn.body;
-  if (built.type === 'BlockStatement') {
-    const only = built.body.length === 1 ? built.body[0] : undefined;
-    built = only?.type === 'ReturnStatement' || only?.type === 'ThrowStatement' ? only.argument : undefined;
+/** The names of the identifiers that `node` (an AST node) refers to or declares, at any depth. */
+function namesIn(node, out = new Set()) {
+  if (!node || typeof node !== 'object') return out;
+  if (Array.isArray(node)) {
+    for (const n of node) namesIn(n, out);
+    return out;
   }
+  if (node.type === 'Identifier') out.add(node.name);
+  for (const [k, v] of Object.entries(node)) if (k !== 'loc' && v && typeof v === 'object') namesIn(v, out);
+  return out;
+}
+
+/**
+ * What of `fn` is message text, when `fn` only builds (or throws) an error: its body is `const`s, then one
+ * `return` or `throw` of the error, as `const invalid = (msg) => new S3Error('X', msg)` or compile.ts's
+ * typeError (`const desc = ...; throw new SelectError('Code', \`... ${desc(a)}\`)`). `params`: the indexes of the
+ * parameters used only in the message (or in the `const`s); `inits`: the `const`s' values, which only the message
+ * can use (the other arguments, the error code, may name none of them). Undefined for another function.
+ */
+function messageParts(fn) {
+  if (!fn || !['FunctionDeclaration', 'ArrowFunctionExpression', 'FunctionExpression'].includes(fn.type)) return;
+  const statements =
+    fn.body.type === 'BlockStatement' ? fn.body.body : [{ type: 'ReturnStatement', argument: fn.body }];
+  const last = statements.at(-1);
+  if (last?.type !== 'ReturnStatement' && last?.type !== 'ThrowStatement') return undefined;
+  const decls = statements.slice(0, -1);
+  const plain = (d) => d.id.type === 'Identifier' && d.init;
+  if (!decls.every((s) => s.type === 'VariableDeclaration' && s.kind === 'const' && s.declarations.every(plain))) {
+    return undefined;
+  }
+  const built = last.argument;
   const index = messageIndex(built);
   const message = index === undefined ? undefined : built.arguments[index];
   if (!message) return undefined;
-  const names = message.type === 'TemplateLiteral' ? message.expressions : [message];
-  const param = fn.params.findIndex((p) => p.type === 'Identifier' && names.some((n) => n.name === p.name));
-  return param < 0 ? undefined : param;
+  const inits = decls.flatMap((s) => s.declarations.map((d) => d.init));
+  const others = namesIn(built.arguments.filter((_, i) => i !== index));
+  if (decls.some((s) => s.declarations.some((d) => others.has(d.id.name)))) return undefined;
+  const used = namesIn([message, ...inits]);
+  const params = fn.params.flatMap((p, i) =>
+    p.type === 'Identifier' && used.has(p.name) && !others.has(p.name) ? [i] : [],
+  );
+  return { params, inits };
 }
 
 /**
@@ -57,6 +82,8 @@ function messageParam(fn) {
  * Stryker rewrites each function with its mutants on the way out, after which its body is no longer plain.
  */
 const helpersOfModule = new WeakMap();
+/** The `const` values inside such helpers (all of a module's), message text whatever their mutant. */
+const messageInits = new WeakSet();
 function scanHelpers(program) {
   const helpers = new Map();
   for (const statement of program.body) {
@@ -68,14 +95,17 @@ function scanHelpers(program) {
           ? decl.declarations.map((d) => [d.id.name, d.init])
           : [];
     for (const [name, fn] of fns) {
-      const index = messageParam(fn);
-      if (name && index !== undefined) helpers.set(name, index);
+      const parts = messageParts(fn);
+      if (!name || !parts) continue;
+      if (parts.params.length) helpers.set(name, parts.params);
+      for (const init of parts.inits) messageInits.add(init);
     }
   }
   return helpers;
 }
 
-function helperMessageParam(callPath) {
+/** The indexes of the message parameters of the local helper that `callPath` calls, if it is one. */
+function helperMessageParams(callPath) {
   const callee = callPath.node.callee;
   if (callee.type !== 'Identifier') return undefined;
   const program = callPath.findParent((p) => p.isProgram());
@@ -97,15 +127,18 @@ const errorText = {
    */
   shouldIgnore(path) {
     if (path.isProgram()) helpersOfModule.set(path.node, scanHelpers(path.node));
+    const reason = 'error message text: clients act on the error code and status, not on the words';
+    if (messageInits.has(path.node)) return reason;
     const parent = path.parentPath;
     if (!parent || path.listKey !== 'arguments') return undefined;
     const index = !parent.isCallExpression()
       ? messageIndex(parent.node)
       : parent.node.callee.type === 'Super'
         ? superMessageIndex(parent)
-        : (messageIndex(parent.node) ?? helperMessageParam(parent));
-    if (index === undefined || path.key !== index) return undefined;
-    return 'error message text: clients act on the error code and status, not on the words';
+        : messageIndex(parent.node);
+    const helper = index === undefined && parent.isCallExpression() ? helperMessageParams(parent) : undefined;
+    if (index === path.key || helper?.includes(path.key)) return reason;
+    return undefined;
   },
 };
 

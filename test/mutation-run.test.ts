@@ -200,4 +200,29 @@ describe('node mutation/mutants.mjs FILE', { timeout: 600_000 }, () => {
     const code = literals.filter((l) => at(l).startsWith("'CastFailed'"));
     expect(code).toEqual([expect.not.stringContaining('Ignored')]);
   });
+
+  it("takes a helper's `const`s that only its message uses for text (compile.ts typeError and notComparable)", () => {
+    const file = 'select-engine/src/exec/compile.ts';
+    const r = spawnSync(process.execPath, [join(root, 'mutation', 'mutants.mjs'), file], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const source = readFileSync(join(root, file), 'utf8').split('\n');
+    const lineOf = (text: string) => source.findIndex((l) => l.includes(text)) + 1;
+    const mutantsAt = (line: number) => r.stdout.split('\n').filter((l) => l.startsWith(`${file}:${line}:`));
+    const ignored = (l: string) => l.includes('[Ignored: error message text');
+    // Inside notComparable's `kind` and `message` consts: every mutant is text.
+    const kinds = mutantsAt(lineOf("? 'a timestamp'")).concat(mutantsAt(lineOf(": typeof v === 'boolean'")));
+    expect(kinds.length).toBeGreaterThan(3);
+    for (const l of kinds) expect(l).toSatisfy(ignored);
+    // Its error code is behaviour, and so is the call that throws it.
+    const code = mutantsAt(lineOf("throw new SelectError('ExternalEvalException', message)"));
+    expect(code.length).toBeGreaterThan(0);
+    for (const l of code) expect(l).not.toSatisfy(ignored);
+    // typeError('-', a): the operator's name is text; the call (removed: `;`) and its condition are not.
+    const minus = mutantsAt(lineOf("typeError('-', a)"));
+    expect(minus.filter(ignored)).toEqual([expect.stringContaining(' StringLiteral ""')]);
+    expect(minus.filter((l) => !ignored(l)).length).toBeGreaterThan(1);
+  });
 });

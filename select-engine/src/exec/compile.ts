@@ -115,7 +115,8 @@ function numberArithmetic(op: string, x: number, y: number, intDivision: boolean
       return x * y;
     case '/':
       if (y === 0) throw new SelectError('EvaluatorInvalidArguments', 'Division by zero');
-      return intDivision && Number.isInteger(x) && Number.isInteger(y) ? Math.trunc(x / y) : x / y;
+      // A number past 2^53 is a FLOAT (an INT that large is a bigint): 1e17 / 3e16 is 3.3333333333333335, not 3.
+      return intDivision && Number.isSafeInteger(x) && Number.isSafeInteger(y) ? Math.trunc(x / y) : x / y;
     case '^': {
       // Ceph's power (s3select_oper.h binop_pow): pow() on doubles, cut back to an integer when both are.
       const p = x ** y;
@@ -154,8 +155,9 @@ function arithmetic(op: string, floatStatic: boolean, intStatic: boolean): (a: V
       const y = asDecimal(b);
       if (x && y) return decimalArithmetic(op, x, y);
     }
-    // An INT past 2^53 (a bigint) with another INT: exact. A bigint is never a FLOAT, so overflow is an error.
-    if (exact && (typeof a === 'bigint' || typeof b === 'bigint')) {
+    // An INT past 2^53 (a bigint) with another INT: exact (two safe integers took the first path, so one is a
+    // bigint). A bigint is never a FLOAT, so overflow is an error.
+    if (exact) {
       const x = exactInt(a);
       const y = exactInt(b);
       if (x !== undefined && y !== undefined) return intArithmetic(op, x, y, false)!;

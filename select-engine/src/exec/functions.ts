@@ -298,8 +298,8 @@ export const CEPH_S3SELECT_VERSION = '41.a';
  * INT(x) and FLOAT(x) are CAST(x AS INT) and CAST(x AS FLOAT); TO_TIMESTAMP also reads 20210101T103000Z.
  */
 export const CEPH_FUNCTIONS: Readonly<Record<string, SqlFunction>> = {
-  int: defineFunction('any', [ANY], caster('INT')),
-  float: defineFunction('any', [ANY], caster('FLOAT')),
+  int: defineFunction('int', [ANY], caster('INT')),
+  float: defineFunction('float', [ANY], caster('FLOAT')),
   to_timestamp: defineFunction('timestamp', [ANY], cephToTimestamp),
   // The version of Ceph's s3select engine whose behaviour the dialect follows (s3select_functions.h
   // s3select_ver; s3-tests test_version expects it).

@@ -93,7 +93,8 @@ export function optional<T>(p: Param<T>): Param<T | undefined> {
 
 /** The TS type of each result type a function can declare. */
 interface ResultTypes {
-  int: number;
+  int: number | bigint;
+  float: number;
   string: string;
   timestamp: Timestamp;
   any: Value;
@@ -298,8 +299,9 @@ export const CEPH_S3SELECT_VERSION = '41.a';
  * INT(x) and FLOAT(x) are CAST(x AS INT) and CAST(x AS FLOAT); TO_TIMESTAMP also reads 20210101T103000Z.
  */
 export const CEPH_FUNCTIONS: Readonly<Record<string, SqlFunction>> = {
-  int: defineFunction('int', [ANY], caster('INT')),
-  float: defineFunction('float', [ANY], caster('FLOAT')),
+  // Typed as CAST types them (compile.ts), so float(7) / 2 is 3.5; a cast to INT gives an INT, to FLOAT a FLOAT.
+  int: defineFunction('int', [ANY], caster('INT') as (v: Value) => number | bigint),
+  float: defineFunction('float', [ANY], caster('FLOAT') as (v: Value) => number),
   to_timestamp: defineFunction('timestamp', [ANY], cephToTimestamp),
   // The version of Ceph's s3select engine whose behaviour the dialect follows (s3select_functions.h
   // s3select_ver; s3-tests test_version expects it).

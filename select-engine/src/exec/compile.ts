@@ -241,35 +241,21 @@ function logical(e: Extract<A.Expr, { kind: 'binary' }>, ctx: CompileContext): C
   const op = e.op as 'AND' | 'OR';
   const fns = chain(e, op, []).map((x) => compileExpr(x, ctx).fn);
   const n = fns.length;
-  // Three-valued logic: the deciding value (false for AND, true for OR) wins, then NULL/MISSING.
+  // Three-valued logic: the deciding value (false for AND, true for OR) wins wherever it stands, then NULL/MISSING;
+  // an operand that is not a truth value (5 AND TRUE) fails only when no operand decides (5 AND FALSE is FALSE).
   const decide = op === 'OR';
-  if (n === 2) {
-    const [lf, rf] = fns;
-    return {
-      type: 'bool',
-      fn: (row) => {
-        const a = lf(row);
-        if (a === decide) return decide;
-        const b = rf(row);
-        if (b === decide) return decide;
-        if (a === !decide && b === !decide) return !decide;
-        if ((a !== !decide && a != null) || (b !== !decide && b != null)) typeError(op, a, b);
-        return null;
-      },
-    };
-  }
   return {
     type: 'bool',
     fn: (row) => {
       let unknown = false;
+      let bad: Value = null;
       for (let i = 0; i < n; i++) {
         const v = fns[i](row);
         if (v === decide) return decide;
-        if (v !== !decide) {
-          if (v != null) typeError(op, v);
-          unknown = true;
-        }
+        if (v == null) unknown = true;
+        else if (v !== !decide) bad = v;
       }
+      if (bad != null) typeError(op, bad);
       return unknown ? null : !decide;
     },
   };
@@ -313,11 +299,12 @@ function binary(e: Extract<A.Expr, { kind: 'binary' }>, ctx: CompileContext): Co
         return { type: 'bool', fn: strict1(lf, (a) => (typeof a === 'string' ? a === k : f(a, k))) };
       }
       // Fast path: value op number-constant (numbers compare directly; anything else takes the general path).
-      // A DECIMAL constant takes the general path: as a double, 2.99999999999999999 would equal 3.
-      if (r.constant && typeof r.constant.value === 'number') {
+      // A DECIMAL constant takes the general path: as a double, 2.99999999999999999 would equal 3. So does a NaN
+      // on either side, whose ordering is NULL (ordered()), where `<` of numbers would be false.
+      if (r.constant && typeof r.constant.value === 'number' && !Number.isNaN(r.constant.value)) {
         const k = r.constant.value;
         const num = numberTest(e.op, k);
-        return { type: 'bool', fn: strict1(lf, (a) => (typeof a === 'number' ? num(a) : f(a, k))) };
+        return { type: 'bool', fn: strict1(lf, (a) => (typeof a === 'number' && !Number.isNaN(a) ? num(a) : f(a, k))) };
       }
       return { type: 'bool', fn: strict2(lf, rf, f) };
     }

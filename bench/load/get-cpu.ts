@@ -8,11 +8,15 @@
 // CPU-s/GiB per server and size, of the turns' MB/s (10^6 bytes per wall second), and the load average.
 //   node --import tsx bench/load/get-cpu.ts [--bin server/bin/cairn.js] [--minio /work/ext/bin/minio]
 //     [--rounds 6] [--gib 1] [--sizes 8,64] [--concurrency 1] [--workers 1] [--env NAME=VALUE] [--b-env NAME=VALUE]
+//     [--b-bin OTHER/server/bin/cairn.js]
 //     [--perf FILE]
 //     [--node-arg=--trace-gc --log FILE]
-// --b-env runs a second Cairn process with that setting beside the first (same turns): an A/B of a setting.
-// With --perf FILE, `perf record` samples every thread of the Cairn process (kernel stacks too) during its
-// timed turns of the first size: `perf report -i FILE --no-children --sort sym`.
+// --b-env runs a second Cairn process with that setting beside the first (same turns): an A/B of a setting;
+// --b-bin runs the second from another build's server/bin/cairn.js (a copy of server/ beside this
+// node_modules, e.g. main's): an A/B of a change.
+// With --perf FILE, `perf record` samples every thread of the Cairn process and of MinIO (kernel stacks too)
+// during their timed turns of the first size (the last round's turn is kept), into FILE.cairn and FILE.minio:
+// `perf report -i FILE.cairn --no-children --sort sym`.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFile } from 'node:fs/promises';
@@ -38,6 +42,7 @@ const { values: v } = parseArgs({
     workers: { type: 'string', default: '1' },
     env: { type: 'string', multiple: true, default: [] },
     'b-env': { type: 'string', multiple: true },
+    'b-bin': { type: 'string' },
     perf: { type: 'string' },
     'node-arg': { type: 'string', multiple: true, default: [] },
     log: { type: 'string' },
@@ -67,7 +72,18 @@ async function turn(t: Target, size: number, count: number, perf: boolean): Prom
   const rec = perf
     ? spawn(
         'perf',
-        ['record', '-e', 'cpu-clock', '-F', '1000', '-g', '-p', (await tree(t.pid)).join(','), '-o', v.perf!],
+        [
+          'record',
+          '-e',
+          'cpu-clock',
+          '-F',
+          '1000',
+          '-g',
+          '-p',
+          (await tree(t.pid)).join(','),
+          '-o',
+          `${v.perf}.${t.name.split(' ')[0]}`,
+        ],
         {
           stdio: 'ignore',
         },
@@ -129,12 +145,14 @@ async function turn(t: Target, size: number, count: number, perf: boolean): Prom
 }
 
 const targets: Target[] = [];
+// Every server started, so that one failing to start does not leave those before it running.
+const servers: [string, ServerProcess][] = [];
 try {
   const envOf = (list: string[]) =>
     Object.fromEntries(list.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
-  const cairn = (env: NodeJS.ProcessEnv) =>
+  const cairn = (env: NodeJS.ProcessEnv, bin = v.bin!) =>
     startCairn(
-      [...(v.perf ? ['--perf-basic-prof'] : []), ...v['node-arg']!, v.bin!],
+      [...(v.perf ? ['--perf-basic-prof'] : []), ...v['node-arg']!, bin],
       v['drives-dir']!,
       KEY.accessKey,
       KEY.secretKey,
@@ -143,8 +161,11 @@ try {
         ...env,
       },
     );
-  const servers: [string, ServerProcess][] = [['cairn', await cairn(envOf(v.env!))]];
-  if (v['b-env']) servers.push([`cairn ${v['b-env'].join(' ')}`, await cairn(envOf(v['b-env']))]);
+  servers.push(['cairn', await cairn(envOf(v.env!))]);
+  if (v['b-env'] || v['b-bin']) {
+    const name = `cairn ${v['b-bin'] ? `B=${v['b-bin']} ` : ''}${(v['b-env'] ?? []).join(' ')}`.trim();
+    servers.push([name, await cairn(envOf(v['b-env'] ?? []), v['b-bin'] ?? v.bin)]);
+  }
   if (v.minio) servers.push(['minio', await startMinio(v.minio, v['drives-dir']!, KEY.accessKey, KEY.secretKey)]);
   for (const [name, server] of servers) {
     const client = new S3Client({ endpoint: server.url, ...KEY, region: 'us-east-1' });
@@ -164,7 +185,7 @@ try {
     for (const size of sizes) {
       const count = Math.max(OBJECTS, Math.round((Number(v.gib) * 1024 * MiB) / size));
       for (const t of r % 2 ? [...targets].reverse() : targets)
-        await turn(t, size, count, v.perf !== undefined && t.name === 'cairn' && size === sizes[0]);
+        await turn(t, size, count, v.perf !== undefined && !t.name.includes(' ') && size === sizes[0]);
     }
   }
   const rows = [['server', 'object', 'part', 'CPU-s/GiB (or as named)']];
@@ -178,11 +199,13 @@ try {
     `medians of ${v.rounds} rounds of ${v.gib} GiB per size; load average (1 min) at each round: ${loads.map((l) => l.toFixed(1)).join(' ')}`,
   );
   if (v.perf)
-    console.log(`perf data of Cairn's threads in ${v.perf}: perf report -i ${v.perf} --no-children --sort sym`);
+    console.log(
+      `perf data of each server's threads (last round) in ${v.perf}.cairn and ${v.perf}.minio: perf report -i ${v.perf}.cairn --no-children --sort sym`,
+    );
 } finally {
-  for (const t of targets) {
-    for (const c of t.conns) c.close();
-    if (v.log && t.name === 'cairn') await copyFile(t.server.log, v.log);
-    await stopServer(t.server, false);
+  for (const t of targets) for (const c of t.conns) c.close();
+  for (const [name, server] of servers) {
+    if (v.log && name === 'cairn') await copyFile(server.log, v.log);
+    await stopServer(server, false);
   }
 }

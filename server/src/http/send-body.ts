@@ -14,6 +14,9 @@ import type { RecyclingBody, SpliceHandOver, SplicingBody } from '../api/index.j
 
 type RecyclingStream = Readable & RecyclingBody;
 
+/** At most this many bytes wait on a corked socket for their writev (a read batch: 4 blocks of 1 MiB). */
+const CORK_BYTES = 4 * 1024 * 1024;
+
 export function isRecycling(body: unknown): body is RecyclingStream {
   return (
     typeof (body as Partial<RecyclingBody> | null)?.recycle === 'function' &&
@@ -43,14 +46,30 @@ export function sendRecycling(reply: FastifyReply, body: RecyclingStream): void 
   // A body framed by its Content-Length: after the first chunk (written with the answer's head through the
   // response), the chunks go to the socket itself, skipping the response's cork and uncork on the next tick per
   // chunk (which made each one a writev of one buffer). Chunked answers need the response's framing.
+  // On the socket, the chunks that arrive in one turn (a read batch's pieces: 512 KiB views of each data
+  // shard's buffer, 8 to a batch) go out corked, as one writev on the next tick (or once CORK_BYTES are
+  // held) instead of a write(2) and its stream bookkeeping each; backpressure is judged after the writev.
   let socket: Socket | null = null;
+  let corked = 0; // bytes written to the corked socket, not yet uncorked
+  const flush = () => {
+    if (corked === 0 || !socket) return;
+    corked = 0;
+    socket.uncork();
+    if (socket.writableLength > 0 && !socket.destroyed) {
+      body.pause();
+      socket.once('drain', resume);
+    }
+  };
   body.on('data', (chunk: Buffer) => {
     pending.push(chunk);
     if (socket && !socket.destroyed) {
-      if (!socket.write(chunk, written)) {
-        body.pause();
-        socket.once('drain', resume);
+      if (corked === 0) {
+        socket.cork();
+        process.nextTick(flush);
       }
+      corked += chunk.length;
+      socket.write(chunk, written); // false while corked: the writev's outcome decides (flush)
+      if (corked >= CORK_BYTES) flush();
       return;
     }
     if (!res.write(chunk, written)) body.pause();

@@ -49,6 +49,11 @@ import { dailyStatsOverBus } from './api/tier/daily-stats.js';
 
 /** Bytes of free SSE batches kept while idle (8 times that while busy: buffer-pool.ts). */
 const SSE_POOL_KEEP = 8 * 1024 * 1024;
+/**
+ * How long the node that formats a new distributed deployment waits for every drive to answer (the other nodes
+ * still starting) before it formats those that do (at least a quorum; the leader formats and rebuilds the rest).
+ */
+const FORMAT_WAIT_ALL_MS = 60_000;
 
 export interface ServerOptions {
   /** Drive directories; `{1...4}` ellipses are expanded. Ignored with `gateway`. */
@@ -494,6 +499,8 @@ async function openNodeStorage(node: ClusterNode, opts: ServerOptions, log: Logg
   const nodeOpts = {
     name: node.worker ? `${node.name}-w${node.worker.slot}` : node.name,
     formatter: formats(plan.pools[0].endpoints),
+    // A new deployment is formatted on every drive when every node starts within this time (MinIO waits for all).
+    formatAllBy: Date.now() + FORMAT_WAIT_ALL_MS,
     workers: node.worker?.workers,
     locks: node.locks,
     bus: node.bus,

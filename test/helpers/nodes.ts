@@ -84,6 +84,8 @@ export interface ClusterOptions {
    * the format (or gave up): the others then all find the deployment at about the same moment.
    */
   formatterLast?: boolean;
+  /** Node `node` started only once `when` holds for the others (or after 240 s): a node slower to start. */
+  late?: { node: number; when: (c: LoopbackCluster) => boolean };
   /** Run once the cluster's folder is made, before any node starts (e.g. mount its drive folders). */
   prepare?: (c: LoopbackCluster) => Promise<void>;
   /**
@@ -156,7 +158,9 @@ export class LoopbackCluster {
           );
       const outcomes = opts.formatterLast
         ? await c.startFormatterLast(env)
-        : await Promise.all(c.nodes.map((n) => c.startNode(n.index, { env })));
+        : opts.late
+          ? await c.startLate(env, opts.late)
+          : await Promise.all(c.nodes.map((n) => c.startNode(n.index, { env })));
       if (outcomes.every((o) => 'url' in o)) return c;
       await c.stop();
       await c.closeLinks();
@@ -179,6 +183,13 @@ export class LoopbackCluster {
     const deadline = Date.now() + 240_000;
     while (!others.every(waits) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     return Promise.all([this.startNode(0, { env }), ...started]);
+  }
+
+  private async startLate(env: NodeJS.ProcessEnv, late: NonNullable<ClusterOptions['late']>): Promise<StartOutcome[]> {
+    const started = this.nodes.filter((n) => n.index !== late.node).map((n) => this.startNode(n.index, { env }));
+    const deadline = Date.now() + 240_000;
+    while (!late.when(this) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    return Promise.all([...started, this.startNode(late.node, { env })]);
   }
 
   /**

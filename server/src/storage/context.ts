@@ -84,6 +84,8 @@ export interface NodeOfCluster {
   name: string;
   /** This node formats a new deployment; the others wait for its format (drive/format.ts). */
   formatter: boolean;
+  /** Until then (ms since the epoch) the formatter of a new deployment waits for every drive (drive/format.ts). */
+  formatAllBy?: number;
   /** The node's workers (`--workers N`), each one of them: each takes its share of the memory budgets. */
   workers?: number;
   /** Locks and changes shared with the other nodes. */

@@ -62,6 +62,7 @@ export async function openStorage(opts: StorageOptions): Promise<ErasureObjects>
             formatter: node.formatter,
             tmpDir,
             before: systemBucketWriter(),
+            allBy: node.formatAllBy,
           },
           opts.openDrive!,
         )
@@ -157,6 +158,7 @@ export async function openNodePools(
         tmpDir,
         before: systemBucketWriter(),
         deploymentId: formatted[0]?.deploymentId,
+        allBy: node.formatAllBy,
       },
       openDrive,
     );

@@ -1,6 +1,6 @@
 // The format of a distributed deployment (drive/format.ts formatClusterDrives), on local folders standing for the
-// nodes' drives, one of them unreachable: the formatter makes one deployment once a majority of drives answers
-// (slots by position), the others wait (FormatPending) until a majority holds it; a drive found empty later takes
+// nodes' drives, one of them unreachable: the formatter makes one deployment once every drive answers, or once a
+// majority does after its wait for all of them (slots by position), the others wait (FormatPending) until a majority holds it; a drive found empty later takes
 // the slot of its position; a drive of another deployment, or in another position, is refused. The formatter
 // writes the system bucket before each format file: nodes opened in any order then read it from the drives, and
 // none takes its lock (4 nodes racing for it at start-up, on a loaded machine, could fail to start).
@@ -49,7 +49,17 @@ describe('formatClusterDrives', () => {
     await expect(
       formatClusterDrives(d.paths, { setSize: 4, formatter: true, tmpDir }, opener(new Set(d.paths.slice(2)))),
     ).rejects.toThrow('2 of 4 drives answer, 3 needed to format');
-    const made = await formatClusterDrives(d.paths, { setSize: 4, formatter: true, tmpDir }, opener(down));
+    // 3 of 4 answer, but the wait for all of them (allBy) is not over: it waits, and writes nothing.
+    await expect(
+      formatClusterDrives(d.paths, { setSize: 4, formatter: true, tmpDir, allBy: Date.now() + 60_000 }, opener(down)),
+    ).rejects.toThrow('3 of 4 drives answer: a new deployment waits for all of them');
+    for (const p of d.paths) expect(await readFile(join(p, FORMAT_FILE)).catch(() => null)).toBeNull();
+    // Once it is over, a quorum will do.
+    const made = await formatClusterDrives(
+      d.paths,
+      { setSize: 4, formatter: true, tmpDir, allBy: Date.now() - 1 },
+      opener(down),
+    );
     const first = await fmt(d.paths[0]);
     expect(made.deploymentId).toBe(first.deploymentId);
     expect(made.sets[0].map((x) => x.driveId)).toEqual(first.sets[0]);

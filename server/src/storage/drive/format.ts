@@ -168,8 +168,11 @@ export class FormatPending extends Error {}
 /**
  * The drives of a distributed deployment (`roots` in slot order: set i is roots[i * setSize ...]), some of them
  * other nodes' and maybe unreachable. The node that owns the first endpoint (`formatter`) makes a new
- * deployment once a quorum of drives answers and none is formatted; the others wait (FormatPending) until a
- * quorum of drives holds one deployment's format. Drives without a format (new, wiped, or unreachable now) take
+ * deployment once every drive answers and none is formatted (after `allBy`, once a quorum answers: the others'
+ * nodes may not start at all); the others wait (FormatPending) until a quorum of drives holds one deployment's
+ * format. (A formatter that went ahead with a quorum while the other nodes were still starting left their drives
+ * without a format: each of those nodes then started on them, said its own new drives had "no format: the leader
+ * rebuilds it", and the leader formatted and rebuilt them.) Drives without a format (new, wiped, or unreachable now) take
  * the slot of their position, which is what the formatter gave them, so every node places every drive alike;
  * the leader's drive monitor formats and rebuilds the empty ones (none is returned as fresh). A plain folder among
  * this node's mount points is a disk that did not mount (mount-guard.ts): neither prepared nor formatted, it keeps
@@ -186,6 +189,8 @@ export async function formatClusterDrives(
     before?: (d: Drive) => Promise<void>;
     /** A later server pool: formatted under the deployment id of the first (refused when it holds another). */
     deploymentId?: string;
+    /** Until then (ms since the epoch) a new deployment waits for every drive to answer; unset: a quorum will do. */
+    allBy?: number;
   },
   openDrive: OpenDrive,
 ): Promise<Formatted> {
@@ -211,6 +216,11 @@ export async function formatClusterDrives(
   if (found.length === 0) {
     if (!opts.formatter) throw new FormatPending(`no drive is formatted yet (${reached} of ${n} answer)`);
     if (reached < quorum) throw new FormatPending(`${reached} of ${n} drives answer, ${quorum} needed to format`);
+    if (reached < n && opts.allBy !== undefined && Date.now() < opts.allBy)
+      throw new FormatPending(
+        `${reached} of ${n} drives answer: a new deployment waits for all of them until ` +
+          `${new Date(opts.allBy).toISOString()}, then formats the ones that answer`,
+      );
     const parity = opts.parity ?? Math.floor(opts.setSize / 2);
     const ids = drives.map(() => randomUUID());
     const sets: string[][] = [];

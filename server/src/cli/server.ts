@@ -253,12 +253,10 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Se
     if (!args.drives.every(isEndpointArgument))
       throw new Error('give either local drive folders or endpoints of nodes (http://host:port/folder), not both');
     // Checked now (sets, spread, this node among them) so that a wrong command line fails before anything starts.
-    const plan = planPools(args.drives, args.address ?? ':9000');
+    planPools(args.drives, args.address ?? ':9000');
     // A node runs one worker unless told otherwise (its workers are one node to the others: cluster/node.ts).
     args.workers = workers ?? wholeFromEnv(env, 'CAIRN_WORKERS', 1) ?? 1;
     if (args.workers > MAX_WORKERS) throw new Error(`at most ${MAX_WORKERS} workers, got ${args.workers}`);
-    if (plan.pools.length > 1 && args.workers > 1)
-      throw new Error('a node of server pools of several nodes runs one worker (--workers 1) for now');
     return args;
   }
   // Several ellipsis arguments are server pools: checked now, so that a wrong command line fails before anything

@@ -75,11 +75,6 @@ describe('parseServerArgs', () => {
     [['d1', 'HTTPS://node2/d1'], {}, 'give either local drive folders or endpoints of nodes'],
     [['http://127.0.0.1:9000/d{1...4}', '--workers', String(MAX_WORKERS + 1)], {}, `at most ${MAX_WORKERS} workers`],
     [['http://127.0.0.1:{9000...9001}/d{1...4}', '--address', '127.0.0.1:0'], {}, 'needs a fixed --address port'],
-    [
-      ['--address', '127.0.0.1:9000', 'http://127.0.0.1:9000/a{1...4}', 'http://127.0.0.1:9001/b{1...4}'],
-      { CAIRN_WORKERS: '2' },
-      'a node of server pools of several nodes runs one worker (--workers 1) for now',
-    ],
     [['--console-address', ':9000', 'd1'], {}, '--console-address :9000 cannot have the port of --address'],
     [['--address=:9100', '--console-address', '127.0.0.1:9100', 'd1'], {}, 'cannot have the port of --address'],
     [['d1'], { CAIRN_CONSOLE_ADDRESS: ':9000' }, '--console-address :9000 cannot have the port of --address'],
@@ -111,6 +106,10 @@ describe('parseServerArgs', () => {
     const a = parseServerArgs(['--address', '127.0.0.1:9002', 'http://127.0.0.1:{9001...9004}/x/d{1...2}']);
     expect(a.workers).toBe(1);
     expect(a.drives).toEqual(['http://127.0.0.1:{9001...9004}/x/d{1...2}']);
+    // Server pools of nodes, each node of several workers (test/cluster/pools-workers.test.ts).
+    const pools = ['--address', '127.0.0.1:9000', 'http://127.0.0.1:9000/a{1...4}', 'http://127.0.0.1:9001/b{1...4}'];
+    expect(parseServerArgs(pools, { CAIRN_WORKERS: '2' }).workers).toBe(2);
+    expect(parseServerArgs([...pools, '--workers', '3']).workers).toBe(3);
   });
 
   it('--help needs no drive', () => {

@@ -4,6 +4,7 @@
 // worker thread also leaves what it keeps in the process's shared space and looks there first on a miss (share):
 // another worker then checks the identity the first one saw (a stat, in its set's grouped task) instead of reading.
 import type { SharedBytes } from '@cairn/native';
+import { OldestKeys } from '../oldest-keys.js';
 
 /** An identity check's answer: null = no such file; `bytes` absent = still the identity `known`. */
 export interface IfChanged {
@@ -15,6 +16,7 @@ export interface IfChanged {
 
 export class ReadCache {
   private readonly kept = new Map<string, { id: string; bytes: Buffer }>();
+  private readonly oldest = new OldestKeys(this.kept);
   private bytes = 0;
 
   private shared: { space: SharedBytes; prefix: string; taken: () => void } | undefined;
@@ -56,7 +58,7 @@ export class ReadCache {
   private keep(rel: string, e: { id: string; bytes: Buffer }): void {
     this.kept.set(rel, e);
     this.bytes += e.bytes.length;
-    while (this.bytes > this.maxBytes) this.forget(this.kept.keys().next().value!);
+    while (this.bytes > this.maxBytes) this.forget(this.oldest.next()!);
   }
 
   private forget(rel: string): void {

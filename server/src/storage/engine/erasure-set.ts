@@ -16,6 +16,7 @@ import { type JournalRec, latestOf, type Journals, type Latest, sameLatest } fro
 import type { Locks } from '../coordination.js';
 import { dataDirId, type Reaper } from './reaper.js';
 import type { ReapLog } from './reap-log.js';
+import { OldestKeys } from '../oldest-keys.js';
 
 export interface SetDeps {
   ctx: StorageContext;
@@ -127,6 +128,7 @@ export class ErasureSet {
   private readonly hints = new Map<string, { at: number; answer: Answer }>();
   /** Folders of the keys asked for lately (objRel), oldest first. */
   private readonly rels = new Map<string, string>();
+  private readonly oldestRel = new OldestKeys(this.rels);
   /** Per drive: whether its format file was there, and when that was asked (formatPresent). */
   private readonly formatSeen = new Map<Drive, { at: number; present: Promise<boolean> }>();
 
@@ -188,7 +190,7 @@ export class ErasureSet {
     let rel = this.rels.get(k);
     if (rel === undefined) {
       rel = `${bucket}/${objectDir(key)}`;
-      if (this.rels.size >= MAX_RELS) this.rels.delete(this.rels.keys().next().value!);
+      if (this.rels.size >= MAX_RELS) this.rels.delete(this.oldestRel.next()!);
       this.rels.set(k, rel);
     }
     return rel;

@@ -233,6 +233,31 @@ describe('EventQueue', () => {
     }
   });
 
+  it('removals asked for in the turn of a push go with its segment write (group commit), on disk once they resolve', () =>
+    withDir(async (dir) => {
+      const q = await EventQueue.open(dir, 20);
+      await Promise.all(['a', 'b', 'c'].map((e) => q.push(e)));
+      const [first] = await segments(dir);
+      const { seqs } = await takeAll(q, 3);
+      // d pushed, and a and c delivered in the same turn: the removals wait for d's segment write and go with it.
+      // (Were they left out of it, nothing would ever write them: this would not settle.)
+      await Promise.all([q.push('d'), q.remove(seqs[0]), q.remove(seqs[2])]);
+      const logs = await ackLogs(dir);
+      expect(logs).toHaveLength(1);
+      expect((await readFile(join(dir, logs[0]), 'utf8')).split('\n').sort()).toEqual(
+        ['', hex16(seqs[0]), hex16(seqs[2])].sort(),
+      );
+      // b then, alone (nothing pushed after it, nothing waiting): its segment goes, and the log with it.
+      await q.remove(seqs[1]);
+      expect(await ackLogs(dir)).toEqual([]);
+      const segs = await segments(dir);
+      expect(segs).toHaveLength(1);
+      expect(segs[0]).not.toBe(first);
+      const again = await EventQueue.open(dir, 20);
+      expect((await takeAll(again, 1)).data).toEqual(['d']);
+      expect(again.length).toBe(1);
+    }));
+
   it('take waits for a push and stops when its signal aborts', () =>
     withDir(async (dir) => {
       const q = await EventQueue.open(dir, 10);

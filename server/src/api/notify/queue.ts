@@ -1,10 +1,12 @@
 // A target's event queue on disk (at-least-once delivery), by group commit: the events pushed in one turn of the
 // event loop go to one segment file (segment.ts), written (temporary name, then rename) before any of their
 // requests is answered, and removed once all of its events are delivered. An event delivered while others of its
-// segment wait is appended to an acknowledgement log (the removals of one turn in one append), so a restart sends
-// again only the events not delivered, and those whose delivery was under way. Events are numbered by a sequence
-// that only grows and handed out in that order, so those of one key keep their order. Like object data, files are
-// not fsynced: they survive the process being killed, not the machine losing power before the kernel wrote them.
+// segment wait is appended to an acknowledgement log, so a restart sends again only the events not delivered, and
+// those whose delivery was under way. Removals are group-committed too: those asked for until the next segment
+// write (at most REMOVE_WAIT_MS) go with it, their file operations in its pool task. Events are numbered by a
+// sequence that only grows and handed out in that order, so those of one key keep their order. Like object data,
+// files are not fsynced: they survive the process being killed, not the machine losing power before the kernel
+// wrote them.
 //
 // A queue may live in several folders, one per drive (`queueDirs`): each segment and each acknowledgement is
 // written to every one of them, and an event counts as queued once a majority holds its segment, so losing a
@@ -55,6 +57,14 @@ const REPAIR_CONCURRENCY = 16;
 export const SEGMENT_MAX = 256;
 /** Acknowledgements per log before the next goes to a new one (a log goes once no segment it names is left). */
 const ACKS_PER_LOG = 4096;
+
+/**
+ * How long removals wait for a segment write to go with (ms) while the consumer keeps up: the removals of a
+ * delivered event (unlinks, or an acknowledgement append) then share the pool task of the next turn's segment
+ * write instead of taking one of their own. With events waiting to be handed out (a backlog: no push to wait
+ * for) they go at the end of the turn, as the removals of that turn's deliveries.
+ */
+export const REMOVE_WAIT_MS = 5;
 
 /**
  * Events kept in memory as written, up to this many, so the consumer reads them without going back to the disk;
@@ -108,11 +118,18 @@ interface Batch {
   reject: (e: unknown) => void;
 }
 
-/** Acknowledgements of one turn to one log. */
-interface AckBatch {
-  log: AckLog;
-  seqs: number[];
-  result: Promise<void>;
+/** An event removed (`remove`) whose removal is not on disk yet: it waits for the next flush of removals. */
+interface Removal {
+  seq: number;
+  seg: Segment;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/** The removals asked for since the last flush, and the timer that flushes them if no segment write comes first. */
+interface Removals {
+  items: Removal[];
+  timer: NodeJS.Timeout | undefined;
 }
 
 export class EventQueue {
@@ -134,7 +151,7 @@ export class EventQueue {
   private wake: (() => void) | undefined;
   private emptied: (() => void)[] = [];
   private open: Batch | undefined;
-  private acking: AckBatch | undefined;
+  private removals: Removals | undefined;
   private readonly logs = new Set<AckLog>();
   private currentLog: AckLog | undefined;
   private nextGen = 1;
@@ -454,6 +471,8 @@ export class EventQueue {
   /** Writes a turn's pushes as one segment to every folder; settles them (queued when a majority holds it). */
   private async commit(b: Batch): Promise<void> {
     if (this.open === b) this.open = undefined;
+    // The removals waiting go in this turn too: their file operations share the segment's pool task.
+    this.flushRemovals();
     const count = b.events.length;
     const seg: Segment = {
       ...{ first: b.first, count, file: segmentName(b.first, count, b.at), legacy: false, at: b.at, left: count },
@@ -625,7 +644,8 @@ export class EventQueue {
 
   /**
    * Removes event `seq` (delivered, or given up on), whatever its place in the queue: the last of its segment
-   * removes the segment, the others are acknowledged in the log. Throws when that did not reach the disk (the
+   * removes the segment, the others are acknowledged in the log. Resolves once that is on disk, written with
+   * the next segment write (group commit) or within REMOVE_WAIT_MS; throws when it did not reach the disk (the
    * event goes out again after a restart).
    */
   async remove(seq: number): Promise<void> {
@@ -633,13 +653,53 @@ export class EventQueue {
     const seg = this.segOf.get(seq);
     if (!seg || !this.pending.has(seq)) return;
     this.segOf.delete(seq);
+    seg.left--;
     try {
-      if (--seg.left === 0) await this.dropSegment(seg);
-      else await this.acknowledge(seq, seg);
+      await new Promise<void>((resolve, reject) => this.removeLater({ seq, seg, resolve, reject }));
     } finally {
       this.pending.delete(seq);
       if (this.pending.size === 0) for (const resolve of this.emptied.splice(0)) resolve();
     }
+  }
+
+  /**
+   * Holds a removal until the next flush: with the next segment write (commit, when one is due this turn or
+   * comes within REMOVE_WAIT_MS), or at the end of this turn when events wait to be handed out.
+   */
+  private removeLater(r: Removal): void {
+    let batch = this.removals;
+    if (!batch) {
+      const b: Removals = { items: [], timer: undefined };
+      this.removals = batch = b;
+      if (this.unsentHead < this.unsent.length) setImmediate(() => this.flushRemovals(b));
+      else if (!this.open) b.timer = setTimeout(() => this.flushRemovals(b), REMOVE_WAIT_MS);
+    }
+    batch.items.push(r);
+  }
+
+  /**
+   * Writes the removals waiting (`b`, if still waiting): segments whose events are all removed go, the other
+   * events are acknowledged in one append. The file operations are asked for in this turn, so they share a pool
+   * task with the other operations of this queue asked for in it (a segment write).
+   */
+  private flushRemovals(b = this.removals): void {
+    if (!b || this.removals !== b) return;
+    this.removals = undefined;
+    if (b.timer) clearTimeout(b.timer);
+    const dropped = new Map<Segment, Promise<void>>();
+    const acked: Removal[] = [];
+    for (const r of b.items) {
+      if (r.seg.left > 0) {
+        acked.push(r);
+        continue;
+      }
+      let drop = dropped.get(r.seg);
+      if (!drop) dropped.set(r.seg, (drop = this.dropSegment(r.seg)));
+      drop.then(r.resolve, r.reject);
+    }
+    if (acked.length === 0) return;
+    const written = this.acknowledge(acked);
+    for (const r of acked) written.then(r.resolve, r.reject);
   }
 
   /** Removes a segment whose events are all delivered, then the logs that acknowledged only its events and gone ones. */
@@ -660,8 +720,8 @@ export class EventQueue {
     }
   }
 
-  /** Appends `seq` to the current log, with the other acknowledgements of this turn; resolves once on disk. */
-  private acknowledge(seq: number, seg: Segment): Promise<void> {
+  /** Appends these removals to the current log, in one append to every folder; resolves once on disk. */
+  private acknowledge(removed: readonly Removal[]): Promise<void> {
     let log = this.currentLog;
     if (!log || log.records >= ACKS_PER_LOG) {
       const gen = this.nextGen++;
@@ -669,36 +729,33 @@ export class EventQueue {
       this.logs.add(log);
       this.currentLog = log;
     }
-    log.records++;
-    log.segments.add(seg);
-    seg.logs.add(log);
-    let b = this.acking;
-    if (!b || b.log !== log) {
-      const batch: AckBatch = { log, seqs: [], result: Promise.resolve() };
-      batch.result = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
-        this.track(this.appendAcks(batch)),
-      );
-      this.acking = b = batch;
-      log.writing++;
+    log.records += removed.length;
+    for (const r of removed) {
+      log.segments.add(r.seg);
+      r.seg.logs.add(log);
     }
-    b.seqs.push(seq);
-    return b.result;
+    log.writing++;
+    return this.track(
+      this.appendAcks(
+        log,
+        removed.map((r) => r.seq),
+      ),
+    );
   }
 
-  /** Appends a turn's acknowledgements to every folder: enough when one holds them (the others may send again). */
-  private async appendAcks(b: AckBatch): Promise<void> {
-    if (this.acking === b) this.acking = undefined;
-    const bytes = encodeAcks(b.seqs);
+  /** Appends acknowledgements to every folder: enough when one holds them (the others may send again). */
+  private async appendAcks(log: AckLog, seqs: number[]): Promise<void> {
+    const bytes = encodeAcks(seqs);
     try {
       const results = await Promise.allSettled(
         this.dirs.map((dir) =>
-          this.inFolder(dir, () => writeFile(this.fileIn(dir, b.log.file), bytes, true, this.batch)),
+          this.inFolder(dir, () => writeFile(this.fileIn(dir, log.file), bytes, true, this.batch)),
         ),
       );
       if (!results.some((r) => r.status === 'fulfilled')) throw (results[0] as PromiseRejectedResult).reason;
     } finally {
-      b.log.writing--;
-      await this.retire(b.log);
+      log.writing--;
+      await this.retire(log);
     }
   }
 

@@ -126,10 +126,10 @@ interface Removal {
   reject: (e: unknown) => void;
 }
 
-/** The removals asked for since the last flush, and the timer that flushes them if no segment write comes first. */
+/** The removals asked for since the last flush, and when the first was (ms, performance.now). */
 interface Removals {
   items: Removal[];
-  timer: NodeJS.Timeout | undefined;
+  since: number;
 }
 
 export class EventQueue {
@@ -152,6 +152,11 @@ export class EventQueue {
   private emptied: (() => void)[] = [];
   private open: Batch | undefined;
   private removals: Removals | undefined;
+  /**
+   * Flushes the removals that waited REMOVE_WAIT_MS. One per queue, not cleared by a flush (a cleared timer still
+   * wakes the event loop at its time): at most one wake-up per REMOVE_WAIT_MS, not one per removal.
+   */
+  private removalTimer: NodeJS.Timeout | undefined;
   private readonly logs = new Set<AckLog>();
   private currentLog: AckLog | undefined;
   private nextGen = 1;
@@ -669,12 +674,24 @@ export class EventQueue {
   private removeLater(r: Removal): void {
     let batch = this.removals;
     if (!batch) {
-      const b: Removals = { items: [], timer: undefined };
+      const b: Removals = { items: [], since: performance.now() };
       this.removals = batch = b;
       if (this.unsentHead < this.unsent.length) setImmediate(() => this.flushRemovals(b));
-      else if (!this.open) b.timer = setTimeout(() => this.flushRemovals(b), REMOVE_WAIT_MS);
+      else if (!this.open && !this.removalTimer) this.armRemovalTimer(REMOVE_WAIT_MS);
     }
     batch.items.push(r);
+  }
+
+  /** In `ms`: flushes the removals waiting if they have waited REMOVE_WAIT_MS, else waits for the rest of it. */
+  private armRemovalTimer(ms: number): void {
+    this.removalTimer = setTimeout(() => {
+      this.removalTimer = undefined;
+      const b = this.removals;
+      if (!b) return;
+      const left = b.since + REMOVE_WAIT_MS - performance.now();
+      if (left >= 1) this.armRemovalTimer(left);
+      else this.flushRemovals(b);
+    }, ms);
   }
 
   /**
@@ -685,7 +702,6 @@ export class EventQueue {
   private flushRemovals(b = this.removals): void {
     if (!b || this.removals !== b) return;
     this.removals = undefined;
-    if (b.timer) clearTimeout(b.timer);
     const dropped = new Map<Segment, Promise<void>>();
     const acked: Removal[] = [];
     for (const r of b.items) {

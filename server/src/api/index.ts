@@ -38,8 +38,10 @@ export type {
 } from './types.js';
 export type { Operation, OperationName } from './operation.js';
 export type {
+  ChunkSink,
   DriveState,
   ObjectLayer,
+  PushingBody,
   RecyclingBody,
   SetState,
   SpliceHandOver,

@@ -10,12 +10,19 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyReply } from 'fastify';
-import type { RecyclingBody, SpliceHandOver, SplicingBody } from '../api/index.js';
+import type { PushingBody, RecyclingBody, SpliceHandOver, SplicingBody } from '../api/index.js';
 
 type RecyclingStream = Readable & RecyclingBody;
 
 /** At most this many bytes wait on a corked socket for their writev (a read batch: 4 blocks of 1 MiB). */
 const CORK_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A pushing body (pushTo) waits for the socket's 'drain' only once this much is queued on it: a wait after each
+ * 256 KiB write (the socket's own high-water mark is lower) would stop and restart the backend socket's reading
+ * per chunk. The same as the gateway's Readable held ahead before (4 reads).
+ */
+const PUSH_AHEAD = 1024 * 1024;
 
 export function isRecycling(body: unknown): body is RecyclingStream {
   return (
@@ -35,6 +42,8 @@ export function sendRecycling(reply: FastifyReply, body: RecyclingStream): void 
   const handOver =
     fd === undefined ? undefined : (body as Partial<SplicingBody>).spliceInto?.({ local: onThisHost(res.socket!) });
   if (fd !== undefined && handOver) return sendSpliced(reply, body, handOver, fd);
+  if (framed && (body as Partial<PushingBody>).pushTo && sendPushed(reply, body as RecyclingStream & PushingBody))
+    return;
   // Chunks written and not yet done with, in order (a socket calls its write callbacks in order): one callback
   // for them all rather than a closure per chunk. On error the socket may still hold them: left to the GC.
   const pending: Buffer[] = [];
@@ -85,6 +94,59 @@ export function sendRecycling(reply: FastifyReply, body: RecyclingStream): void 
   res.once('close', () => {
     if (!body.readableEnded) body.destroy();
   });
+}
+
+/**
+ * A body framed by its Content-Length whose chunks are pushed (PushingBody: the S3 gateway's backend reads):
+ * each goes to the socket as it arrives, the first with the answer's head through the response, the rest to
+ * the socket itself (as above). False, and nothing done, when the body cannot push: it is read as a stream.
+ */
+function sendPushed(reply: FastifyReply, body: RecyclingStream & PushingBody): boolean {
+  const res = reply.raw;
+  const pending: Buffer[] = [];
+  const written = (err?: Error | null) => {
+    const chunk = pending.shift();
+    if (!err && chunk) body.recycle(chunk);
+  };
+  let socket: Socket | null = null;
+  let waiting = false;
+  let ended = false;
+  let control: { resume(): void } | undefined;
+  const resume = () => {
+    waiting = false;
+    control?.resume();
+  };
+  control = body.pushTo({
+    write(chunk) {
+      pending.push(chunk);
+      if (!socket) {
+        res.write(chunk, written);
+        if (res.destroyed) return false; // its 'close' below lets the body go
+        socket = res.socket;
+        return true;
+      }
+      if (socket.write(chunk, written) || socket.writableLength < PUSH_AHEAD) return true;
+      if (!waiting && !socket.destroyed) {
+        waiting = true;
+        socket.once('drain', resume);
+      }
+      return false;
+    },
+    end() {
+      ended = true;
+      res.end();
+    },
+    // A read failing after the headers went out can only cut the connection (the length will not match).
+    fail(err) {
+      reply.log.warn({ err }, 'object read failed while sending');
+      res.destroy(err);
+    },
+  });
+  if (!control) return false;
+  res.once('close', () => {
+    if (!ended) body.destroy();
+  });
+  return true;
 }
 
 /** The descriptor of a plain (not TLS) TCP socket that node still holds, for a splice; else undefined. */

@@ -270,6 +270,26 @@ export interface SplicingBody {
 }
 
 /**
+ * A GET body that can hand each chunk to its consumer as it arrives (the S3 gateway's: a read of the backend's
+ * socket goes on to the client's socket without a Readable's buffer, events and read() calls in between).
+ * `pushTo` is called at most once, instead of reading the stream; it answers how to resume after a write that
+ * asked to wait, or undefined when the body cannot (read already, spliced, destroyed), and the consumer reads
+ * the stream then. The consumer still destroys the body when it gives up before the end. Optional for consumers.
+ */
+export interface PushingBody {
+  pushTo(sink: ChunkSink): { resume(): void } | undefined;
+}
+
+export interface ChunkSink {
+  /** One chunk, the consumer's until it gives it back (`recycle`); false: no more until `resume()`. */
+  write(chunk: Buffer): boolean;
+  /** Every chunk was written. */
+  end(): void;
+  /** The body failed before its end (called at most once, not after `end`). */
+  fail(err: Error): void;
+}
+
+/**
  * When a body splices (CAIRN_GATEWAY_SPLICE): `auto` only to a client on another host, `on` always, `off` never.
  * To a client on this host (loopback) a splice costs the machine more than copying through node: the kernel runs
  * the client's receive work in the splice's sends, and the client's ACKs run the sends that waited on its
@@ -320,6 +340,7 @@ export type ObjectBody = Readable &
   Partial<RecyclingBody> &
   Partial<MutableChunks> &
   Partial<SplicingBody> &
+  Partial<PushingBody> &
   Partial<DirectChunks>;
 
 /**

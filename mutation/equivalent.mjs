@@ -878,4 +878,139 @@ export const EQUIVALENT = [
     replacement: 'from <= 0',
     reason: 'from = 0 is set to 0',
   },
+  // compile.ts (session 24).
+  ...[
+    ["'decimal'", "constant(Decimal.parse(l.text) ?? badLiteral(l.text), 'decimal')"],
+    ["'string'", "constant(l.value, 'string')"],
+    ["'null'", "constant(null, 'null')"],
+    ["'null'", "constant(undefined, 'null')"],
+    ["'timestamp'", "constant(ts, 'timestamp')"],
+    ["'string'", "type: 'string'"],
+    ["'any'", "floatStatic ? 'float' : intStatic ? 'int' : 'any'"],
+    ["'any'", "type: 'any'"],
+    [
+      "'decimal'",
+      "e.to === 'DECIMAL' ? 'decimal' : e.to === 'STRING' ? 'string' : e.to === 'BOOL' ? 'bool' : 'timestamp'",
+    ],
+    ["'string'", "e.to === 'STRING' ? 'string' : e.to === 'BOOL' ? 'bool' : 'timestamp'"],
+    ["'timestamp'", "e.to === 'BOOL' ? 'bool' : 'timestamp'"],
+    ["e.to === 'DECIMAL'"],
+    ["e.to === 'STRING'"],
+  ].map(([code, within]) => ({
+    file: 'select-engine/src/exec/compile.ts',
+    code,
+    within,
+    reason:
+      "a static type is read only as 'int' or 'float' (arithmetic, SUM and AVG) and 'bool' (WHERE's filter): 'decimal', 'string', 'timestamp', 'null' and 'any' all read as none of them, and a CAST to DECIMAL, STRING, BOOL or TIMESTAMP typed one of those (or 'decimal' for 'bool': see the entries on 'bool') behaves the same",
+  })),
+  ...[
+    ["'bool'", undefined, "type: 'bool'"],
+    ["'bool'", undefined, "constant(l.value, 'bool')"],
+    ["'bool'", undefined, "e.to === 'BOOL' ? 'bool' : 'timestamp'"],
+    ["e.to === 'BOOL'", 'false'],
+    ["'BOOL'", '""', "e.to === 'BOOL'"],
+  ].map(([code, replacement, within]) => ({
+    file: 'select-engine/src/exec/compile.ts',
+    code,
+    replacement,
+    within,
+    reason:
+      "'bool' only lets WHERE take the expression as its filter without `=== true` (pipeline.ts): an expression typed 'bool' yields only TRUE, FALSE, NULL or MISSING, so without the tag the same rows pass (the opposite, a non-boolean typed 'bool', is killed: golden/logic.case WHERE cases)",
+  })),
+  {
+    file: 'select-engine/src/exec/compile.ts',
+    code: "ctx.binding.pathType?.(e) ?? 'any'",
+    reason:
+      "every binding has pathType but GROUP BY's (grouping.ts), whose path() throws before it would be asked; 'any' as above",
+  },
+  {
+    file: 'select-engine/src/exec/compile.ts',
+    code: "typeof l.value === 'bigint'",
+    replacement: 'true',
+    reason:
+      'the parser gives a number only for a safe integer, which inInt64 (a comparison, bigint or not) finds in range',
+  },
+  {
+    file: 'select-engine/src/exec/compile.ts',
+    code: "x.kind === 'binary'",
+    within: "if (x.kind === 'binary' && x.op === op) stack.push(x.right, x.left);",
+    replacement: 'true',
+    reason:
+      'only binary nodes have an op of AND or OR (a unary op is NOT, - or +); the test narrows the type for TypeScript',
+  },
+  {
+    file: 'select-engine/src/exec/compile.ts',
+    code: "e.kind === 'call'",
+    within: "const ceph = e.kind === 'call' && e.ceph === true;",
+    replacement: 'true',
+    reason: 'EXTRACT, SUBSTRING and TRIM nodes have no ceph flag: undefined === true is false',
+  },
+  {
+    file: 'select-engine/src/exec/compile.ts',
+    code: "case 'datePart': throw new SelectError('ParseExpectedExpression', undefined, e.pos);",
+    reason:
+      "unreachable: the parser admits a date part only as a function's argument (DATE_ADD(year + 1, ...) is ParseExpectedDatePart, UPPER(day) ParseUnExpectedKeyword), which callOf turns into a keyword",
+  },
+  {
+    file: 'select-engine/src/exec/compile.ts',
+    code: 'intDivision && Number.isSafeInteger(x) && Number.isSafeInteger(y)',
+    within: 'return intDivision && Number.isSafeInteger(x) && Number.isSafeInteger(y) ? Math.trunc(x / y) : x / y;',
+    replacement: 'false',
+    reason:
+      "a shortcut: two safe integers reach it only from arithmetic()'s first path (a DECIMAL or a bigint beside one takes its own), whose exact check redoes a quotient that is not a safe integer in BigInt, truncated",
+  },
+  ...[
+    ["e.op === '=' && r.constant && typeof r.constant.value === 'string'", 'false'],
+    ["'='", '""', "e.op === '=' && r.constant && typeof r.constant.value === 'string'"],
+    ["'string'", '""', "e.op === '=' && r.constant && typeof r.constant.value === 'string'"],
+    [
+      "{ const k = r.constant.value; return { type: 'bool', fn: strict1(lf, (a) => (typeof a === 'string' ? a === k : f(a, k))) }; }",
+      '{}',
+    ],
+    ["typeof a === 'string'", undefined, "(typeof a === 'string' ? a === k : f(a, k))"],
+    ["r.constant && typeof r.constant.value === 'number' && !Number.isNaN(r.constant.value)", 'false'],
+    ["'number'", '""', "r.constant && typeof r.constant.value === 'number' && !Number.isNaN(r.constant.value)"],
+    [
+      "{ const k = r.constant.value; const num = numberTest(e.op, k); return { type: 'bool', fn: strict1(lf, (a) => (typeof a === 'number' && !Number.isNaN(a) ? num(a) : f(a, k))) }; }",
+      '{}',
+    ],
+    ["typeof a === 'number' && !Number.isNaN(a)", 'false'],
+    ["'number'", '""', "typeof a === 'number' && !Number.isNaN(a)"],
+    ["typeof a === 'string' && typeof b === 'string'", undefined],
+  ].map(([code, replacement, within]) => ({
+    file: 'select-engine/src/exec/compile.ts',
+    code,
+    replacement,
+    within,
+    reason:
+      'a fast path: = of text with a text constant, a comparison of a number with a number constant, || of two strings give what the general path gives (equals() of text is ===, compare() of two numbers their order, valueToText of a string the string)',
+  })),
+  // functions.ts (session 24).
+  {
+    file: 'select-engine/src/exec/functions.ts',
+    code: 'to <= from',
+    replacement: 'to < from',
+    reason: 'when to is from, slice(from, to) is empty too',
+  },
+  {
+    file: 'select-engine/src/exec/functions.ts',
+    code: "'to_timestamp'",
+    within: "STRING.read('to_timestamp', v)",
+    reason: "the function's name only goes into badArg's message",
+  },
+  ...[
+    ["'timestamp'", "return { type: 'timestamp', fn: () => now, constant: { value: now } };"],
+    ["'any'", "type: 'any'"],
+  ].map(([code, within]) => ({
+    file: 'select-engine/src/exec/functions.ts',
+    code,
+    within,
+    reason: "a static type is read only as 'int', 'float' or 'bool' (see compile.ts's entries)",
+  })),
+  {
+    file: 'select-engine/src/exec/functions.ts',
+    code: "if (!f) throw new SelectError('UnsupportedFunction', `Unsupported function: ${name}`, ctx.pos);",
+    reason:
+      'unreachable: the parser refuses a name functionArity does not know (ParseUnsupportedFunction... in to-ast.ts) before compiling',
+  },
 ];

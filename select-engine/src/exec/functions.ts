@@ -218,17 +218,20 @@ function trim(where: TrimSide, s: string, chars?: string): string {
   const cps = Array.from(s);
   let a = 0;
   let b = cps.length;
-  if (where !== 'TRAILING') while (a < b && set.has(cps[a])) a++;
-  if (where !== 'LEADING') while (b > a && set.has(cps[b - 1])) b--;
+  // Past either end cps[i] is undefined, never in the set, so the loops stop there; when the leading loop took
+  // everything, the trailing one may pass `a`, and slice() of an end before its start is empty.
+  if (where !== 'TRAILING') while (set.has(cps[a])) a++;
+  if (where !== 'LEADING') while (set.has(cps[b - 1])) b--;
   return cps.slice(a, b).join('');
 }
 
 function trimSpaces(s: string, where: TrimSide): string {
   let a = 0;
   let b = s.length;
-  if (where !== 'TRAILING') while (a < b && s.charCodeAt(a) === 32) a++;
-  if (where !== 'LEADING') while (b > a && s.charCodeAt(b - 1) === 32) b--;
-  return a === 0 && b === s.length ? s : s.slice(a, b);
+  // As in trim(): past either end charCodeAt() is NaN, not a space.
+  if (where !== 'TRAILING') while (s.charCodeAt(a) === 32) a++;
+  if (where !== 'LEADING') while (s.charCodeAt(b - 1) === 32) b--;
+  return s.slice(a, b);
 }
 
 function toTimestamp(v: Present): Timestamp {
@@ -275,7 +278,7 @@ export const FUNCTIONS: Readonly<Record<string, SqlFunction>> = {
       const x = a.fn(row);
       const y = b.fn(row);
       if (x == null) return null; // NULLIF(MISSING, x) is NULL (AWS reference)
-      if (y != null && equals(x, y)) return null;
+      if (equals(x, y)) return null; // a value equals no NULL or MISSING: NULLIF(1, NULL) is 1
       return x;
     },
   })),

@@ -8,12 +8,13 @@
 // CPU-s/GiB per server and size, of the turns' MB/s (10^6 bytes per wall second), and the load average.
 //   node --import tsx bench/load/get-cpu.ts [--bin server/bin/cairn.js] [--minio /work/ext/bin/minio]
 //     [--rounds 6] [--gib 1] [--sizes 8,64] [--concurrency 1] [--workers 1] [--env NAME=VALUE] [--b-env NAME=VALUE]
-//     [--b-bin OTHER/server/bin/cairn.js]
+//     [--b-bin OTHER/server/bin/cairn.js] [--range 8]
 //     [--perf FILE]
 //     [--node-arg=--trace-gc --log FILE]
 // --b-env runs a second Cairn process with that setting beside the first (same turns): an A/B of a setting;
 // --b-bin runs the second from another build's server/bin/cairn.js (a copy of server/ beside this
-// node_modules, e.g. main's): an A/B of a change.
+// node_modules, e.g. main's): an A/B of a change. --range R makes every GET a ranged one: R MiB on an R MiB grid
+// of the object, at a random place (issue 23: an 8 MiB range's CPU per byte against a whole GET's).
 // With --perf FILE, `perf record` samples every thread of the Cairn process and of MinIO (kernel stacks too)
 // during their timed turns of the first size (the last round's turn is kept), into FILE.cairn and FILE.minio:
 // `perf report -i FILE.cairn --no-children --sort sym`.
@@ -43,6 +44,7 @@ const { values: v } = parseArgs({
     env: { type: 'string', multiple: true, default: [] },
     'b-env': { type: 'string', multiple: true },
     'b-bin': { type: 'string' },
+    range: { type: 'string' },
     perf: { type: 'string' },
     'node-arg': { type: 'string', multiple: true, default: [] },
     log: { type: 'string' },
@@ -50,6 +52,8 @@ const { values: v } = parseArgs({
   },
 });
 const sizes = v.sizes!.split(',').map((s) => Number(s) * MiB);
+const rangeBytes = v.range ? Number(v.range) * MiB : 0;
+if (rangeBytes && sizes.some((s) => s % rangeBytes !== 0)) throw new Error('--range must divide every --sizes');
 
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 
@@ -62,8 +66,15 @@ interface Target {
   perGiB: Map<number, Record<string, number[]>>;
 }
 
-async function send(t: Target, method: 'GET' | 'PUT', key?: string, body?: Buffer, c = 0): Promise<number> {
-  const res = await t.conns[c].request({ method, path: objectPath('bench', key), body });
+async function send(
+  t: Target,
+  method: 'GET' | 'PUT',
+  key?: string,
+  body?: Buffer,
+  c = 0,
+  range?: string,
+): Promise<number> {
+  const res = await t.conns[c].request({ method, path: objectPath('bench', key), body, range });
   if (res.status >= 300) throw new Error(`${t.name} ${method} ${key}: ${res.status}`);
   return res.bytes;
 }
@@ -100,7 +111,10 @@ async function turn(t: Target, size: number, count: number, perf: boolean): Prom
     t.conns.map(async (_, c) => {
       while (next < count) {
         const key = `o${size}-${next++ % OBJECTS}`;
-        const got = await send(t, 'GET', key, undefined, c);
+        // --range R: R MiB of the object on an R MiB grid, at a random place on it.
+        const at = rangeBytes ? Math.floor(Math.random() * (size / rangeBytes)) * rangeBytes : 0;
+        const range = rangeBytes ? `bytes=${at}-${at + rangeBytes - 1}` : undefined;
+        const got = await send(t, 'GET', key, undefined, c, range);
         bytes += got; // not `bytes += await`: that adds to the value read before the await
       }
     }),
@@ -183,7 +197,7 @@ try {
   for (let r = 0; r < Number(v.rounds); r++) {
     loads.push(loadavg()[0]);
     for (const size of sizes) {
-      const count = Math.max(OBJECTS, Math.round((Number(v.gib) * 1024 * MiB) / size));
+      const count = Math.max(OBJECTS, Math.round((Number(v.gib) * 1024 * MiB) / (rangeBytes || size)));
       for (const t of r % 2 ? [...targets].reverse() : targets)
         await turn(t, size, count, v.perf !== undefined && !t.name.includes(' ') && size === sizes[0]);
     }

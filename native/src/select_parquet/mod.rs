@@ -14,6 +14,7 @@ mod aggregate;
 mod bind;
 mod encode;
 mod error;
+mod from_stats;
 mod guard;
 mod predicate;
 mod query;
@@ -56,6 +57,7 @@ pub struct ParquetOpened {
     /// True when every row returned satisfies the whole WHERE clause (nothing left to evaluate).
     pub exact: bool,
     pub row_groups: u32,
+    /// Row groups whose data is read (none when statistics answered the aggregates).
     pub row_groups_read: u32,
     /// The scan computes the aggregates: the last step brings their results, no batch comes.
     pub aggregated: bool,
@@ -244,7 +246,9 @@ impl ScanState {
         leaves.extend(bound.iter().map(|b| b.leaf));
         // Aggregates computed here: WHERE absent or all evaluated here, every aggregate over a column it can read.
         let where_done = exact || (self.query.conjuncts.is_empty() && self.query.prune_only.is_empty());
-        let mut aggregates = None;
+        let mut aggregates: Aggregates = None;
+        // Each aggregate's leaf column (`aggregates` holds its column in the batch).
+        let mut agg_leaf_of: Vec<usize> = Vec::new();
         let mut projection = ProjectionMask::roots(&descr, roots.clone());
         let mut as_dictionary: Vec<usize> = Vec::new();
         if !self.query.aggregates.is_empty() && where_done {
@@ -267,6 +271,7 @@ impl ScanState {
                     bound_aggs.iter().map(|(_, l)| *l).filter(|l| *l != usize::MAX).collect();
                 agg_leaves.sort_unstable();
                 agg_leaves.dedup();
+                agg_leaf_of = bound_aggs.iter().map(|(_, l)| *l).collect();
                 let mut agg_roots: Vec<usize> = agg_leaves.iter().map(|&l| descr.get_column_root_idx(l)).collect();
                 agg_roots.dedup();
                 let with_columns = bound_aggs
@@ -284,6 +289,16 @@ impl ScanState {
                 leaves = agg_leaves;
                 leaves.extend(bound.iter().map(|b| b.leaf));
                 aggregates = Some(with_columns);
+            }
+        }
+        // Without WHERE the aggregates may all come from exact statistics (from_stats.rs): no data page is read.
+        let mut selected = selected;
+        if let Some(aggs) = aggregates.as_mut() {
+            if self.query.conjuncts.is_empty()
+                && self.query.prune_only.is_empty()
+                && from_stats::answer(&md, &selected, aggs, &agg_leaf_of)?
+            {
+                selected.clear();
             }
         }
         let mut plans = std::collections::VecDeque::new();

@@ -334,7 +334,12 @@ fn span_buffers_are_reused_from_row_group_to_row_group() {
     let bytes = file(1000, 100, Compression::SNAPPY);
     let aggregated = || {
         let mut q = query(None, vec![], true);
-        q.aggregates = vec![(Func::CountStar, None), (Func::Max, Some(vec![("name".to_string(), false)]))];
+        // SUM needs the data (COUNT(*) and MAX alone come from the statistics).
+        q.aggregates = vec![
+            (Func::CountStar, None),
+            (Func::Max, Some(vec![("name".to_string(), false)])),
+            (Func::Sum, Some(vec![("id".to_string(), false)])),
+        ];
         q
     };
     let queries: [&dyn Fn() -> Query; 3] = [
@@ -396,4 +401,112 @@ fn the_pool_keeps_a_few_buffers_and_none_once_the_scan_is_gone() {
     // Its pool is gone: the buffer is freed with the last view (no panic, nothing kept).
     assert_eq!(&span[0].1[..], &data[..]);
     drop(span);
+}
+
+/// One row group per `per_group` rows of `batch`, written with `props` (plus the row group size).
+fn written(
+    batch: &RecordBatch,
+    per_group: usize,
+    props: parquet::file::properties::WriterPropertiesBuilder,
+) -> Vec<u8> {
+    let props = props.set_max_row_group_row_count(Some(per_group)).build();
+    let mut out = Vec::new();
+    let mut w = ArrowWriter::try_new(&mut out, batch.schema(), Some(props)).unwrap();
+    w.write(batch).unwrap();
+    w.close().unwrap();
+    out
+}
+
+fn aggregating(aggs: &[(Func, Option<&str>)]) -> Query {
+    let mut q = query(None, vec![], true);
+    q.aggregates = aggs.iter().map(|(f, c)| (*f, c.map(|c| vec![(c.to_string(), false)]))).collect();
+    q
+}
+
+#[test]
+fn count_min_and_max_come_from_exact_statistics_and_nothing_else_does() {
+    use parquet::file::properties::EnabledStatistics;
+    // Text with nulls and long shared prefixes, integers with nulls, a time column.
+    let rows = 1000;
+    let name: ArrayRef = Arc::new(StringArray::from_iter(
+        (0..rows).map(|i| (i % 7 != 3).then(|| format!("shared-prefix-{:05}", (i * 7919) % 1000))),
+    ));
+    let id: ArrayRef =
+        Arc::new(Int64Array::from_iter((0..rows).map(|i| (i % 5 != 0).then_some(i as i64 * 37 % 1001 - 500))));
+    let ts: ArrayRef = Arc::new(TimestampMicrosecondArray::from_iter_values((0..rows).map(|i| i as i64)));
+    let batch = RecordBatch::try_from_iter([("name", name), ("id", id), ("ts", ts)]).unwrap();
+    let answerable = [
+        (Func::CountStar, None),
+        (Func::Count, Some("name")),
+        (Func::Min, Some("name")),
+        (Func::Max, Some("name")),
+        (Func::Count, Some("id")),
+        (Func::Min, Some("id")),
+        (Func::Max, Some("id")),
+    ];
+    let with_stats = written(&batch, 100, WriterProperties::builder());
+    let o = run(&with_stats, aggregating(&answerable)).unwrap();
+    assert!(o.opened.aggregated);
+    assert_eq!((o.bytes_read, o.opened.row_groups_read, o.opened.row_groups), (0, 0, 10), "no data page read");
+    let want = o.aggregates.unwrap();
+    let count = |f: fn(usize) -> bool| (0..rows).filter(|&i| f(i)).count();
+    let ids = (0..rows).filter(|i| i % 5 != 0).map(|i| i as i64 * 37 % 1001 - 500);
+    let names = (0..rows).filter(|i| i % 7 != 3).map(|i| (i * 7919) % 1000);
+    assert_eq!(
+        want,
+        format!(
+            r#"[{{"t":"int","v":"1000"}},{{"t":"int","v":"{}"}},{{"t":"string","v":"shared-prefix-{:05}"}},{{"t":"string","v":"shared-prefix-{:05}"}},{{"t":"int","v":"{}"}},{{"t":"int","v":"{}"}},{{"t":"int","v":"{}"}}]"#,
+            count(|i| i % 7 != 3),
+            names.clone().min().unwrap(),
+            names.max().unwrap(),
+            count(|i| i % 5 != 0),
+            ids.clone().min().unwrap(),
+            ids.max().unwrap()
+        )
+    );
+    // One column, not the first: its statistics, not the first column's.
+    let o = run(&with_stats, aggregating(&[(Func::Min, Some("id")), (Func::Max, Some("id"))])).unwrap();
+    assert_eq!(o.bytes_read, 0);
+    assert!(want.ends_with(&o.aggregates.unwrap()[1..]));
+    // The same answers decoded: without statistics, with text bounds truncated (not exact), and when another
+    // aggregate of the query (SUM, MIN of a time column) needs the data anyway.
+    let none = written(&batch, 100, WriterProperties::builder().set_statistics_enabled(EnabledStatistics::None));
+    let truncated = written(&batch, 100, WriterProperties::builder().set_statistics_truncate_length(Some(8)));
+    for (what, bytes) in [("no statistics", &none), ("truncated", &truncated)] {
+        let o = run(bytes, aggregating(&answerable)).unwrap();
+        assert!(o.bytes_read > 0, "{what}: decoded");
+        assert_eq!(o.aggregates.unwrap(), want, "{what}");
+    }
+    for extra in [(Func::Sum, Some("id")), (Func::Min, Some("ts"))] {
+        let mut aggs = answerable.to_vec();
+        aggs.push(extra);
+        let o = run(&with_stats, aggregating(&aggs)).unwrap();
+        assert!(o.bytes_read > 0);
+        assert!(o.aggregates.unwrap().starts_with(&want[..want.len() - 1]));
+    }
+    // A WHERE: the statistics do not answer, the rows are read.
+    let mut q = aggregating(&answerable);
+    q.conjuncts = vec![conj("id", Op::Ge, vec![Lit::Int(-1000)])];
+    let o = run(&with_stats, q).unwrap();
+    assert!(o.opened.aggregated && o.bytes_read > 0);
+}
+
+#[test]
+fn text_statistics_answer_only_where_byte_order_is_js_order() {
+    // UTF-8 byte order puts U+FFFD before U+1F600; JS order puts it after. MAX's bound holds a 4-byte sequence:
+    // decoded. MIN's bound holds no U+E000..U+FFFF character: answered.
+    let s: ArrayRef = Arc::new(StringArray::from(vec!["b\u{FFFD}", "a", "b\u{1F600}"]));
+    let batch = RecordBatch::try_from_iter([("s", s)]).unwrap();
+    let bytes = written(&batch, 10, WriterProperties::builder());
+    let o = run(&bytes, aggregating(&[(Func::Min, Some("s"))])).unwrap();
+    assert_eq!((o.bytes_read, o.aggregates.unwrap().as_str()), (0, r#"[{"t":"string","v":"a"}]"#));
+    let o = run(&bytes, aggregating(&[(Func::Max, Some("s"))])).unwrap();
+    assert!(o.bytes_read > 0);
+    assert_eq!(o.aggregates.unwrap(), "[{\"t\":\"string\",\"v\":\"b\u{FFFD}\"}]");
+    // MIN whose bound has a U+E000..U+FFFF character, under a value beyond U+FFFF in JS order: decoded.
+    let s: ArrayRef = Arc::new(StringArray::from(vec!["\u{FFFD}", "\u{1F600}"]));
+    let bytes = written(&RecordBatch::try_from_iter([("s", s)]).unwrap(), 10, WriterProperties::builder());
+    let o = run(&bytes, aggregating(&[(Func::Min, Some("s"))])).unwrap();
+    assert!(o.bytes_read > 0);
+    assert_eq!(o.aggregates.unwrap(), "[{\"t\":\"string\",\"v\":\"\u{1F600}\"}]");
 }

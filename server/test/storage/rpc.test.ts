@@ -1,8 +1,11 @@
 // The storage RPC's pieces against a real node:http server on a loopback port: tokens (expiry, another secret),
-// the bounds on paths and sizes, batching, streaming shard writes and reads, and a node that never answers.
+// the bounds on paths and sizes, batching, streaming shard writes (a body written in 1 MiB pieces, with
+// backpressure) and reads, and a node that never answers.
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type ClientRequest, createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pack } from 'msgpackr';
@@ -10,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeCodec } from '../../src/storage/erasure/codec.js';
 import { RemoteDrive, remoteDrives, RpcPeer, storageRpcServer } from '../../src/storage/rpc/index.js';
 import { MAX_BATCH_CALLS, MAX_SHARD_READ } from '../../src/storage/rpc/protocol.js';
+import { receive } from '../../src/storage/rpc/serve.js';
 import { TOKEN_TTL_MS, TokenCheck, TokenSource } from '../../src/storage/rpc/token.js';
 
 const CREDS = { accessKey: 'rpcroot', secretKey: 'rpc-root-secret' };
@@ -179,5 +183,114 @@ describe('a node that does not answer', () => {
     await new Promise((r) => silent.close(r));
     const gone = remoteDrives(CREDS).open(`http://127.0.0.1:${port}/x`);
     await expect(gone.read('a')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+});
+
+describe("a shard upload's body on the serving node (receive)", () => {
+  const MiB = 1024 * 1024;
+  let server: Server;
+  let port: number;
+  /** What the handler of the next request does with it. */
+  let handle: (req: IncomingMessage) => Promise<void>;
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      void handle(req).then(
+        () => res.end('ok'),
+        (e: Error) => res.writeHead(500).end(e.message),
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  /** PUTs `body` in 64 KiB writes (chunked; `cutAfter`: the connection is cut after that many bytes). */
+  const upload = (body: Buffer, cutAfter?: number): ClientRequest => {
+    // (a connection of its own: the socket's bytesRead counts this upload only)
+    const req = httpRequest({ port, host: '127.0.0.1', method: 'PUT', path: '/', agent: false });
+    req.on('error', () => {});
+    (async () => {
+      for (let at = 0; at < body.length; at += 64 * 1024) {
+        if (cutAfter !== undefined && at >= cutAfter) return void req.destroy();
+        if (!req.write(body.subarray(at, at + 64 * 1024))) await once(req, 'drain');
+      }
+      req.end();
+    })().catch(() => {}); // (the server answered early: the test checks its answer)
+    return req;
+  };
+  const answer = (req: ClientRequest) =>
+    new Promise<number>((resolve) =>
+      req.once('response', (res) => res.resume().once('end', () => resolve(res.statusCode!))),
+    );
+
+  it('writes it in pieces of 1 MiB, in order (one writev each, not one write per socket read)', async () => {
+    const body = randomBytes(3 * MiB + 512 * 1024 + 7);
+    const writes: Buffer[] = [];
+    handle = (req) => receive(req, async (bufs) => void writes.push(Buffer.concat(bufs)));
+    expect(await answer(upload(body))).toBe(200);
+    expect(Buffer.concat(writes).equals(body)).toBe(true);
+    expect(writes.length).toBe(4);
+    for (const w of writes.slice(0, -1)) expect(w.length).toBeGreaterThanOrEqual(MiB);
+  });
+
+  it('reads no more of the socket while a write is under way and 1 MiB more is held', async () => {
+    const body = randomBytes(24 * MiB);
+    const writes: Buffer[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let socket: Socket | undefined;
+    handle = (req) => {
+      socket = req.socket;
+      return receive(req, async (bufs) => {
+        writes.push(Buffer.concat(bufs));
+        await released;
+      });
+    };
+    const client = upload(body);
+    // Until the server's reads stop growing (the client's writes then wait for the kernel's buffers to drain).
+    let seen = -1;
+    for (let still = 0; still < 5; ) {
+      await new Promise((r) => setTimeout(r, 40));
+      const now = socket?.bytesRead ?? 0;
+      still = now === seen && writes.length > 0 ? still + 1 : 0;
+      seen = now;
+    }
+    expect(writes.length).toBe(1);
+    expect(seen).toBeLessThan(3 * MiB);
+    release();
+    expect(await answer(client)).toBe(200);
+    expect(Buffer.concat(writes).equals(body)).toBe(true);
+  });
+
+  it('ends when the connection is cut, after the write under way, with the request incomplete', async () => {
+    let complete: boolean | undefined;
+    const writes: number[] = [];
+    let ended!: () => void;
+    const done = new Promise<void>((r) => (ended = r));
+    handle = async (req) => {
+      await receive(req, async (bufs) => {
+        await new Promise((r) => setImmediate(r));
+        writes.push(bufs.reduce((n, b) => n + b.length, 0));
+      });
+      complete = req.complete;
+      ended();
+    };
+    upload(randomBytes(4 * MiB), 2 * MiB);
+    await done;
+    expect(complete).toBe(false);
+    expect(writes.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(2 * MiB);
+  });
+
+  it('fails with the error of a write that fails', async () => {
+    handle = (req) =>
+      receive(req, async () => {
+        throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
+      });
+    const client = upload(randomBytes(2 * MiB));
+    expect(await answer(client)).toBe(500);
   });
 });

@@ -31,6 +31,66 @@ const SHARD_BUFFER_MAX = 8 * 1024 * 1024;
 const SHARD_BUFFERS_BUSY = 64 * 1024 * 1024;
 const SHARD_BUFFERS_KEEP = 16 * 1024 * 1024;
 
+/**
+ * A shard upload's body is written in pieces of this many bytes (the last one smaller); while one is being
+ * written, at most as many more are held before the socket is no longer read.
+ */
+const SHARD_WRITE_BYTES = 1024 * 1024;
+
+/**
+ * The body of `req` handed to `write` in pieces of SHARD_WRITE_BYTES (one writev of the socket's 64 KiB reads),
+ * where a write per socket read cost a pool task, a thread wake-up and a few promises each. Backpressure: while
+ * a write is under way and SHARD_WRITE_BYTES more are held, the request is paused (node:http stops reading the
+ * socket). Resolves at the end of the body, or when the connection closes first (`req.complete` tells which),
+ * once no write is under way; rejects when a write fails.
+ */
+export function receive(req: IncomingMessage, write: (bufs: Buffer[]) => Promise<void>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let held: Buffer[] = [];
+    let bytes = 0;
+    let writing = false;
+    let over = false;
+    let failed = false;
+    const pump = () => {
+      if (failed || writing) return;
+      if (held.length === 0 || (bytes < SHARD_WRITE_BYTES && !over)) {
+        if (over) resolve();
+        return;
+      }
+      const bufs = held;
+      held = [];
+      bytes = 0;
+      writing = true;
+      write(bufs).then(
+        () => {
+          writing = false;
+          if (req.isPaused() && !over) req.resume();
+          pump();
+        },
+        (e: unknown) => {
+          failed = true;
+          req.pause();
+          reject(e);
+        },
+      );
+    };
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      held.push(chunk);
+      bytes += chunk.length;
+      if (writing && bytes >= SHARD_WRITE_BYTES) req.pause();
+      pump();
+    });
+    const finish = () => {
+      over = true;
+      pump();
+    };
+    req.once('end', finish);
+    req.once('close', finish);
+    req.once('error', () => {});
+  });
+}
+
 export interface StorageRpcServer {
   /** Whether `url` is one of the RPC's (the HTTP layer hands those requests to `handle`). */
   matches(url: string): boolean;
@@ -199,8 +259,7 @@ export function storageRpcServer(opts: {
     await refuseUnmounted(d);
     const sink = await d.createShard(rel);
     try {
-      // One chunk at a time: the socket is read only as fast as the drive takes the bytes.
-      for await (const chunk of req as AsyncIterable<Buffer>) await sink.write([chunk]);
+      await receive(req, (bufs) => sink.write(bufs, rel));
       if (!req.complete) throw Object.assign(new Error('upload cut short'), { code: 'ECONNRESET' });
       await sink.close();
     } catch (e) {

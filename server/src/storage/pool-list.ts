@@ -12,6 +12,8 @@ import type { PoolDecommissionInfo } from './decommission.js';
 export const POOLS_FILE = `${SYS_DIR}/pools.json`;
 /** Where a pool kept its own decommission before the list existed (session 16): read once, then removed. */
 const LEGACY_FILE = `${SYS_DIR}/pool.json`;
+/** Tries of the list's first save at start-up, 0.5 s, 1 s, ... apart (another node's drives may fail a moment). */
+const OPEN_SAVE_TRIES = 5;
 
 export interface PoolEntry {
   /** The pool's identity: the drive id of its first set's first slot (format.json). */
@@ -97,7 +99,17 @@ export class PoolList {
       stored.pools.length === entries.length &&
       stored.pools.every((p, i) => p.id === entries[i].id && p.cmdline === entries[i].cmdline);
     if (write && !same && (stored !== undefined || given.length > 1)) {
-      await list.save();
+      // At start-up the other nodes' drives can fail a moment (a node of several workers binding its port, on a
+      // loaded machine): a save that missed a pool's quorum is tried again before the start fails.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await list.save();
+          break;
+        } catch (e) {
+          if (attempt === OPEN_SAVE_TRIES) throw e;
+          await new Promise((r) => setTimeout(r, 500 * attempt));
+        }
+      }
       if (!stored) await Promise.all(drives.map((d) => d.unlinkIfExists(LEGACY_FILE).catch(() => {})));
     }
     return list;

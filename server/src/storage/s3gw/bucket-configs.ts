@@ -14,13 +14,12 @@ interface BucketDoc {
   config: BucketConfig;
 }
 
-const LOCK =
-  'object lock is not applied by the S3 gateway (the versions are the backend’s, and Cairn keeps no lock on them)';
 const REPLICATION = 'bucket replication is not done by the S3 gateway';
-/** Configuration fields asking for what the gateway does not do, and why. Versioning is the backend's (versioning.ts). */
+/**
+ * Configuration fields asking for what the gateway does not do, and why. Versioning and object lock are the
+ * backend's (versioning.ts, object-lock.ts), passed through.
+ */
 const REFUSED: Partial<Record<keyof BucketConfig, string>> = {
-  objectLockEnabled: LOCK,
-  objectLock: LOCK,
   lifecycle: 'lifecycle rules (expiry, transitions to tiers) are not applied by the S3 gateway',
   replication: REPLICATION,
   replicationTargets: REPLICATION,

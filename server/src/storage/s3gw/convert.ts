@@ -80,6 +80,9 @@ interface HeadLike {
   ChecksumSHA1?: string;
   ChecksumSHA256?: string;
   ChecksumType?: string;
+  ObjectLockMode?: string;
+  ObjectLockRetainUntilDate?: Date;
+  ObjectLockLegalHoldStatus?: string;
 }
 
 /** The checksum algorithms S3 names (ChecksumCRC32, x-amz-checksum-crc32, ...). */
@@ -108,12 +111,31 @@ export function infoFromHead(bucket: string, key: string, h: HeadLike, tags?: st
     userMetadata: fromBackendMetadata(h.Metadata ?? {}),
   };
   if (tags) info.tagging = tags;
+  const lock = lockFromHead(h);
+  if (lock) info.lock = lock;
   for (const alg of CHECKSUM_ALGORITHMS) {
     const value = h[`Checksum${alg}`];
     if (value)
       info.checksum = { algorithm: alg, type: h.ChecksumType === 'COMPOSITE' ? 'COMPOSITE' : 'FULL_OBJECT', value };
   }
   return info;
+}
+
+/** A version's object lock as the backend's HEAD or GET answer shows it (undefined: none shown). */
+function lockFromHead(h: HeadLike): L.ObjectLock | undefined {
+  const lock: L.ObjectLock = {};
+  const until = h.ObjectLockRetainUntilDate;
+  if (
+    (h.ObjectLockMode === 'GOVERNANCE' || h.ObjectLockMode === 'COMPLIANCE') &&
+    until &&
+    !Number.isNaN(until.getTime())
+  ) {
+    lock.mode = h.ObjectLockMode;
+    lock.retainUntil = until;
+  }
+  if (h.ObjectLockLegalHoldStatus === 'ON' || h.ObjectLockLegalHoldStatus === 'OFF')
+    lock.legalHold = h.ObjectLockLegalHoldStatus === 'ON';
+  return lock.mode || lock.legalHold !== undefined ? lock : undefined;
 }
 
 /** An object's info from the headers of the backend's GET answer (lower-case names), as from a HEAD. */
@@ -136,6 +158,11 @@ export function infoFromHeaders(bucket: string, key: string, h: Record<string, s
     ExpiresString: h.expires,
     Metadata: metadata,
     ChecksumType: h['x-amz-checksum-type'],
+    ObjectLockMode: h['x-amz-object-lock-mode'],
+    ObjectLockRetainUntilDate: h['x-amz-object-lock-retain-until-date']
+      ? new Date(h['x-amz-object-lock-retain-until-date'])
+      : undefined,
+    ObjectLockLegalHoldStatus: h['x-amz-object-lock-legal-hold'],
   };
   for (const alg of CHECKSUM_ALGORITHMS) head[`Checksum${alg}`] = h[`x-amz-checksum-${alg.toLowerCase()}`];
   return infoFromHead(bucket, key, head, tags);

@@ -4,11 +4,11 @@
 // (GET: the backend's response stream itself; PUT: hashed on the way, its last chunk held until the API
 // layer's checks passed, so a bad digest commits nothing). Cairn's own state (IAM, the bucket
 // configurations it applies: policy, CORS, tags, notifications) lives in a local state folder (index.ts).
-// Versioning is the backend's (versioning.ts). What the gateway cannot do honestly is refused
-// (NotImplemented): object lock, replication, lifecycle and tiers, Cairn's server-side encryption, healing.
+// Versioning and object lock are the backend's (versioning.ts, object-lock.ts). What the gateway cannot do
+// honestly is refused (NotImplemented): replication, lifecycle and tiers, Cairn's server-side encryption, healing.
 import type { Readable } from 'node:stream';
 import { S3Error } from '../../errors.js';
-import type { HeldLock } from '../coordination.js';
+import { type HeldLock, KeyedMutex } from '../coordination.js';
 import { validateBucketName } from '../engine/buckets.js';
 import type { NasObjects } from '../nas/nas-objects.js';
 import type * as L from '../object-layer.js';
@@ -32,6 +32,7 @@ import {
 } from './convert.js';
 import { checksumFields, completionChecksums } from './checksums.js';
 import { type InternalMeta, internalEntries, onlyInternalChanged } from './internal-meta.js';
+import { asksLock, BackendLocks, governed, lockFields } from './object-lock.js';
 import { GatewayReads } from './object-reads.js';
 import { TailCache } from './tail-cache.js';
 import type { UploadRecords } from './upload-records.js';
@@ -67,6 +68,8 @@ export class S3GatewayObjects implements L.ObjectLayer {
   private readonly meta: InternalMeta;
   /** The buckets' versioning, as the backend has it (and whether they exist). */
   private readonly versioning: BackendVersioning;
+  /** Object lock, passed to the backend once Cairn's rules allowed it. */
+  private readonly locks: BackendLocks;
   private sdk!: Sdk;
   /** HEAD and GET (object-reads.ts). */
   private reads!: GatewayReads;
@@ -88,6 +91,7 @@ export class S3GatewayObjects implements L.ObjectLayer {
       );
       return out.Status === 'Enabled' || out.Status === 'Suspended' ? out.Status : 'Unversioned';
     });
+    this.locks = new BackendLocks(this.call.bind(this), () => this.sdk, new KeyedMutex());
   }
 
   async start(): Promise<void> {
@@ -159,15 +163,23 @@ export class S3GatewayObjects implements L.ObjectLayer {
     validateBucketName(bucket);
     refuseConfig(config);
     const { versioning, ...kept } = config;
+    const locked = config.objectLockEnabled === true;
     // Some backends (AWS in us-east-1, Cairn) answer 200 to making a bucket one owns again; S3 says 409.
     const exists = await this.call(new this.sdk.HeadBucketCommand({ Bucket: bucket }), 'NoSuchBucket').then(
       () => true,
       (e: S3Error) => (e.code === 'NoSuchBucket' ? false : Promise.reject(e)),
     );
     if (exists) throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: bucket });
-    await this.call(new this.sdk.CreateBucketCommand({ Bucket: bucket }), 'NoSuchBucket');
+    await this.call(
+      new this.sdk.CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: locked || undefined }),
+      'NoSuchBucket',
+    );
+    if (locked) {
+      await this.locks.checkCreated(bucket);
+      if (config.objectLock) await this.locks.putConfiguration(bucket, config.objectLock);
+    }
     await this.configs.create(bucket, kept);
-    this.versioning.remember(bucket, 'Unversioned', true); // a new bucket
+    this.versioning.remember(bucket, locked ? 'Enabled' : 'Unversioned', true); // a new bucket (locked: versioned)
     if (versioning && versioning !== 'Unversioned') await this.putVersioning(bucket, versioning);
   }
 
@@ -233,6 +245,8 @@ export class S3GatewayObjects implements L.ObjectLayer {
     refuseConfig(patch);
     const { versioning, ...kept } = patch;
     if (versioning === 'Enabled' || versioning === 'Suspended') await this.putVersioning(bucket, versioning);
+    if (kept.objectLockEnabled || kept.objectLock)
+      await this.locks.putConfiguration(bucket, kept.objectLock ?? undefined);
     if (Object.values(kept).every((v) => v === undefined)) return;
     const created = (await this.headBucket(bucket)).created.getTime();
     await this.configs.update(bucket, kept, async () => created);
@@ -255,12 +269,16 @@ export class S3GatewayObjects implements L.ObjectLayer {
       Metadata,
       Tagging: opts.tagging || undefined,
       StorageClass: opts.storageClass,
+      ...lockFields(opts.lock),
       ...conditions,
     };
+    // A backend wants a digest of a PUT that sets a lock (as Cairn does): a CRC32 trailer when the client sent none.
+    const digest =
+      opts.checksumAlgorithm || !asksLock(opts.lock) ? checksumFields(opts) : { ChecksumAlgorithm: 'CRC32' as const };
     let out: { ETag?: string; VersionId?: string };
     if (opts.size >= 0) {
       out = await this.callWithBody(
-        new this.sdk.PutObjectCommand({ ...params, ...checksumFields(opts), ContentLength: opts.size }),
+        new this.sdk.PutObjectCommand({ ...params, ...digest, ContentLength: opts.size }),
         hashed,
       );
     } else {
@@ -298,6 +316,7 @@ export class S3GatewayObjects implements L.ObjectLayer {
       userMetadata: opts.userMetadata ?? {},
     };
     if (opts.tagging) info.tagging = opts.tagging;
+    if (asksLock(opts.lock)) info.lock = opts.lock;
     const checksum = hashed.storedChecksum();
     if (checksum) info.checksum = checksum;
     await this.meta.remove(bucket, key, info.versionId); // a record of the version this one replaced
@@ -346,18 +365,40 @@ export class S3GatewayObjects implements L.ObjectLayer {
   async deleteObject(bucket: string, key: string, opts: L.DeleteOptions = {}): Promise<L.DeleteResult> {
     if (bucket === SYSTEM_BUCKET) return this.state.deleteObject(bucket, key, opts);
     if (opts.replicaMarker) throw notAvailable('Bucket replication');
+    if (opts.versionGuard && opts.versionId !== undefined) {
+      // A locked version: its removal checked (and a GOVERNANCE bypass granted) by Cairn, then asked of the backend.
+      const { versionGuard, versionId } = opts;
+      return this.locks.guarded(bucket, key, async () => {
+        const version = await this.headOrNull(bucket, key, versionId);
+        if (version) versionGuard(version);
+        return this.deleteBackend(bucket, key, { versionId }, undefined, governed(version?.lock, Date.now()));
+      });
+    }
     let IfMatch: string | undefined;
     if (opts.precondition && opts.versionId === undefined) {
       const current = await this.headOrNull(bucket, key);
       opts.precondition(current);
       IfMatch = current ? quote(current.etag) : undefined;
-    } else if (opts.versionGuard && opts.versionId !== undefined) {
-      const version = await this.headOrNull(bucket, key, opts.versionId);
-      if (version) opts.versionGuard(version);
     }
+    return this.deleteBackend(bucket, key, opts, IfMatch, false);
+  }
+
+  private async deleteBackend(
+    bucket: string,
+    key: string,
+    opts: { versionId?: string },
+    IfMatch: string | undefined,
+    bypass: boolean,
+  ): Promise<L.DeleteResult> {
     const VersionId = await this.versioning.param(bucket, opts.versionId);
     const out = await this.call<{ VersionId?: string; DeleteMarker?: boolean }>(
-      new this.sdk.DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId, IfMatch }),
+      new this.sdk.DeleteObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        VersionId,
+        IfMatch,
+        BypassGovernanceRetention: bypass || undefined,
+      }),
       'NoSuchBucket',
     );
     const res: L.DeleteResult = { deleteMarker: out.DeleteMarker === true };
@@ -375,7 +416,15 @@ export class S3GatewayObjects implements L.ObjectLayer {
     opts: Parameters<L.ObjectLayer['updateObjectMetadata']>[2],
   ): Promise<L.ObjectInfo> {
     if (bucket === SYSTEM_BUCKET) return this.state.updateObjectMetadata(bucket, key, opts);
-    if (opts.updateLock) throw notAvailable('Object lock');
+    if (opts.updateLock)
+      return this.locks.update(
+        bucket,
+        key,
+        () => this.headObject(bucket, key, { versionId: opts.versionId }),
+        (id) => this.versioning.param(bucket, id),
+        opts.versionId !== undefined,
+        opts.updateLock,
+      );
     const current = await this.headObject(bucket, key, { versionId: opts.versionId });
     if (current.deleteMarker) throw new S3Error(opts.versionId === undefined ? 'NoSuchKey' : 'MethodNotAllowed');
     if (
@@ -521,7 +570,6 @@ export class S3GatewayObjects implements L.ObjectLayer {
   ): Promise<L.MultipartUploadInfo> {
     if (opts.encryption) throw notAvailable('Server-side encryption');
     if (opts.replicaVersionId) throw notAvailable('Bucket replication');
-    if (opts.lock?.mode || opts.lock?.retainUntil || opts.lock?.legalHold) throw notAvailable('Object lock');
     const out = await this.call<{ UploadId?: string }>(
       new this.sdk.CreateMultipartUploadCommand({
         Bucket: bucket,
@@ -533,6 +581,7 @@ export class S3GatewayObjects implements L.ObjectLayer {
         // The backend keeps the parts' checksums and computes the object's (GET/HEAD answer it).
         ChecksumAlgorithm: opts.checksumAlgorithm,
         ChecksumType: opts.checksumAlgorithm ? opts.checksumType : undefined,
+        ...lockFields(opts.lock),
       }),
       'NoSuchBucket',
     );
@@ -781,6 +830,5 @@ export class S3GatewayObjects implements L.ObjectLayer {
 /** What a PUT may ask that the gateway does not do. */
 function refusePut(opts: L.PutOptions): void {
   if (opts.sealed) throw notAvailable('Server-side encryption');
-  if (opts.lock?.mode || opts.lock?.retainUntil || opts.lock?.legalHold) throw notAvailable('Object lock');
   if (opts.replica) throw notAvailable('Bucket replication');
 }

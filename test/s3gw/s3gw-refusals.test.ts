@@ -1,13 +1,15 @@
 // `cairn gateway s3`: what the gateway does not do is refused (NotImplemented) and changes nothing on the
 // backend (versioning: what a backend that cannot version answers); Cairn's own users and policies (kept in
 // the state folder, not on the backend) decide who may do what, and survive a restart; a stopped backend is
-// 503 ServiceUnavailable, never an invented answer.
+// 503 ServiceUnavailable, never an invented answer, except the configuration the gateway keeps itself.
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateAccessKeyCommand, CreateUserCommand, GetUserCommand } from '@aws-sdk/client-iam';
 import {
   CreateBucketCommand,
+  GetBucketPolicyCommand,
+  GetBucketTaggingCommand,
   GetBucketVersioningCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -16,6 +18,7 @@ import {
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
   PutBucketPolicyCommand,
+  PutBucketTaggingCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
   PutObjectLegalHoldCommand,
@@ -188,6 +191,50 @@ describe('a stopped backend', () => {
       expect(await s3Error(c.send(new ListBucketsCommand({})))).toEqual(unavailable);
     } finally {
       await front.close();
+    }
+  });
+
+  it('a bucket whose configuration the gateway keeps: that configuration is answered, the rest is 503', async () => {
+    const doomed = await startBackend();
+    await backendClient(doomed).send(new CreateBucketCommand({ Bucket: 'kept' }));
+    await backendClient(doomed).send(new CreateBucketCommand({ Bucket: 'other' }));
+    const dir = await mkdtemp(join(tmpdir(), 'cairn-s3gw-kept-'));
+    const Policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { AWS: ['*'] }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::kept/*' },
+      ],
+    });
+    let front = await startS3Gateway(doomed.url, { stateDir: dir });
+    try {
+      await front.client().send(new PutBucketPolicyCommand({ Bucket: 'kept', Policy }));
+      await front
+        .client()
+        .send(new PutBucketTaggingCommand({ Bucket: 'kept', Tagging: { TagSet: [{ Key: 't', Value: 'v' }] } }));
+      await doomed.close();
+      // A new gateway process: the bucket's versioning, never read in it, cannot be read from the stopped backend.
+      await front.close();
+      front = await startS3Gateway(doomed.url, { stateDir: dir });
+      const c = front.client();
+      expect((await c.send(new GetBucketPolicyCommand({ Bucket: 'kept' }))).Policy).toBe(Policy);
+      expect((await c.send(new GetBucketTaggingCommand({ Bucket: 'kept' }))).TagSet).toEqual([
+        { Key: 't', Value: 'v' },
+      ]);
+      // The kept policy still decides who may ask; what then needs the backend is 503, versioning included.
+      const alt = front.client({ credentials: ALT });
+      expect(await s3Error(alt.send(new GetBucketPolicyCommand({ Bucket: 'kept' })))).toEqual({
+        name: 'AccessDenied',
+        status: 403,
+      });
+      const unavailable = { name: 'ServiceUnavailable', status: 503 };
+      expect(await s3Error(alt.send(new GetObjectCommand({ Bucket: 'kept', Key: 'k' })))).toEqual(unavailable);
+      expect(await s3Error(c.send(new GetBucketVersioningCommand({ Bucket: 'kept' })))).toEqual(unavailable);
+      expect(await s3Error(c.send(new PutObjectCommand({ Bucket: 'kept', Key: 'k', Body: 'v' })))).toEqual(unavailable);
+      // A bucket whose configuration is not kept here: nothing to answer from.
+      expect(await s3Error(c.send(new GetBucketPolicyCommand({ Bucket: 'other' })))).toEqual(unavailable);
+    } finally {
+      await front.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -36,7 +36,7 @@ import { asksLock, BackendLocks, governed, lockFields } from './object-lock.js';
 import { GatewayReads } from './object-reads.js';
 import { TailCache } from './tail-cache.js';
 import type { UploadRecords } from './upload-records.js';
-import { BackendVersioning } from './versioning.js';
+import { BackendVersioning, unknownVersioning } from './versioning.js';
 
 const notAvailable = (what: string) => new S3Error('NotImplemented', `${what} is not available in the S3 gateway.`);
 
@@ -226,17 +226,24 @@ export class S3GatewayObjects implements L.ObjectLayer {
    * Kept locally, read from memory, with the bucket's versioning as the backend has it (versioning.ts: asked for
    * once per process for a bucket whose configuration is kept here, else trusted for a few seconds). That request
    * also finds a bucket missing on the backend: NoSuchBucket for everyone, as S3 answers it, and not AccessDenied
-   * to those its policy would refuse.
+   * to those its policy would refuse. The backend unreachable (503): a bucket whose configuration is kept here is
+   * answered from it, with a versioning that cannot be read (versioning.ts unknownVersioning): requests that need
+   * only the kept configuration (policy, tags, CORS, ...) are answered, those that need the versioning or the
+   * backend get 503 ServiceUnavailable.
    */
   async getBucketConfig(bucket: string): Promise<L.BucketConfig> {
     if (bucket === SYSTEM_BUCKET) return this.state.getBucketConfig(bucket);
     const doc = await this.configs.doc(bucket);
     const config = doc?.config ?? (await this.configs.config(bucket));
+    let unreachable: S3Error | undefined;
     const state = await this.versioning.state(bucket, doc !== null).catch((e: unknown) => {
       if (e instanceof S3Error && e.code === 'NoSuchBucket')
         throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
-      throw e;
+      if (!(doc && e instanceof S3Error && e.code === 'ServiceUnavailable')) throw e;
+      unreachable = e;
+      return 'Unversioned' as const;
     });
+    if (unreachable) return unknownVersioning(config, unreachable);
     return this.versioning.withState(config, state);
   }
 

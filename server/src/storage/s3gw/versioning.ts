@@ -77,6 +77,22 @@ export class BackendVersioning {
   }
 }
 
+/**
+ * `config` with a versioning that cannot be read (the backend unreachable): reading `versioning` (GetBucketVersioning,
+ * a PUT, a copy of the configuration) throws `why` (ServiceUnavailable), so no request is answered with an invented
+ * state; the other fields (policy, tags, CORS, ...) read as kept. Made for each request: nothing of it is kept.
+ */
+export function unknownVersioning(config: L.BucketConfig, why: Error): L.BucketConfig {
+  const out = { ...config };
+  Object.defineProperty(out, 'versioning', {
+    enumerable: true,
+    get() {
+      throw why;
+    },
+  });
+  return Object.freeze(out);
+}
+
 /** The backend's answer for a delete marker (404 for the latest, 405 named by id): its headers, lower-case. */
 export function deleteMarkerInfo(
   bucket: string,

@@ -84,7 +84,8 @@ const passKernels = native as unknown as { PiecePass?: new () => NativePass; rea
 /**
  * What a GET batch's pieces go through in the pool task that reads and checks them (src/read_pass.rs, read-pass.ts
  * readShardsFramesPassAsync): nothing until armed (the bytes reach their reader as read), then this CSV line
- * test (`armCsvLines`, once: the complete lines inside each piece where it is certainly false are left out).
+ * test (`armCsvLines`, once: the complete lines inside each piece where it is certainly false are left out), or
+ * a JSON LINES one (json-lines.ts `armJsonLines`).
  * Opaque to storage, which hands it on.
  */
 export class PiecePass {

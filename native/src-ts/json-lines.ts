@@ -1,7 +1,7 @@
 // S3 Select's JSON LINES line filter (src/select_json.rs in Rust): the lines of a chunk where WHERE's first
 // conjunct may hold; a line is dropped only when it is certainly false. Runs on the libuv pool.
 import { native } from './binding.js';
-import { CSV_LINE_OPS } from './csv.js';
+import { CSV_LINE_OPS, type NativePass, type PiecePass } from './csv.js';
 
 /**
  * The test of one top-level field (`name` as the line's key spells it): `field op bound` (`number`; op codes as
@@ -37,6 +37,18 @@ export function jsonLineFilterAsync(chunk: Buffer | Buffer[], test: JsonLineTest
   if (!Array.isArray(chunk)) return kernels.jsonLineFilterAsync(chunk, ...args);
   if (kernels.jsonLineFilterPiecesAsync) return kernels.jsonLineFilterPiecesAsync(chunk, ...args);
   return kernels.jsonLineFilterAsync(Buffer.concat(chunk), ...args);
+}
+
+/**
+ * Arms `pass` (csv.ts PiecePass; once) with this JSON LINES test: reads given it from then on leave out the complete
+ * lines of each piece where the test is certainly false. False, and nothing done, when the loaded addon's pass
+ * knows only CSV (the reader then filters by itself).
+ */
+export function armJsonLines(pass: PiecePass, test: JsonLineTest): boolean {
+  const n = pass.native as NativePass & { armJsonLines?: (...args: KernelArgs) => void };
+  if (!n.armJsonLines) return false;
+  n.armJsonLines(...kernelArgs(test));
+  return true;
 }
 
 function kernelArgs(test: JsonLineTest): KernelArgs {

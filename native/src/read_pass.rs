@@ -1,8 +1,8 @@
 //! A pass over a GET batch's bytes in the pool task that reads and checks them (`readShardsFramesPassAsync`):
-//! S3 Select's CSV line filter judges each data shard's piece right after its frame's hash check, while the
-//! bytes are still in the cache the read and the hash left them in, and the batch costs the event loop one
-//! pool task and one wake-up where the read and the filter took one each. Storage hands the `PiecePass` on
-//! without knowing what it does; the select engine arms it once it knows the test (after the CSV header).
+//! S3 Select's CSV or JSON LINES line filter judges each data shard's piece right after its frame's hash check,
+//! while the bytes are still in the cache the read and the hash left them in, and the batch costs the event loop
+//! one pool task and one wake-up where the read and the filter took one each. Storage hands the `PiecePass` on
+//! without knowing what it does; the select engine arms it once it knows the test (CSV: after the header).
 use std::sync::{Arc, OnceLock};
 
 use napi::bindgen_prelude::*;
@@ -10,12 +10,37 @@ use napi_derive::napi;
 
 use crate::frames::{check_shard_reads, read_shard_frames_each};
 use crate::highway::{key_of, HH_LEN};
-use crate::select_csv::{filter_piece_into, LineTest, Spec};
+use crate::{select_csv, select_json};
 
-/// The CSV line test a pass runs (as `csvLineFilter` takes it).
-struct CsvLines {
-    spec: Spec,
-    text: Vec<u8>,
+/// The line test a pass runs: CSV's (as `csvLineFilter` takes it) or JSON LINES' (as `jsonLineFilter` does).
+enum Lines {
+    Csv { spec: select_csv::Spec, text: Vec<u8> },
+    Json { spec: select_json::Spec, name: Vec<u8>, text: Vec<u8> },
+}
+
+/// A `Lines` made ready to run (its texts borrowed).
+#[derive(Clone, Copy)]
+enum Test<'a> {
+    Csv(select_csv::LineTest<'a>),
+    Json(select_json::LineTest<'a>),
+}
+
+impl Lines {
+    fn test(&self) -> Result<Test<'_>> {
+        Ok(match self {
+            Lines::Csv { spec, text } => Test::Csv(select_csv::LineTest::new(*spec, text)?),
+            Lines::Json { spec, name, text } => Test::Json(select_json::LineTest::new(name, *spec, text)?),
+        })
+    }
+}
+
+impl Test<'_> {
+    fn filter_piece_into(self, piece: &[u8], out: &mut Vec<u8>) {
+        match self {
+            Test::Csv(t) => select_csv::filter_piece_into(piece, t, out),
+            Test::Json(t) => select_json::filter_piece_into(piece, t, out),
+        }
+    }
 }
 
 /// What a batch's pieces go through; unarmed, nothing (the batch's bytes go to their reader as read).
@@ -25,7 +50,7 @@ struct CsvLines {
 #[napi]
 #[derive(Default)]
 pub struct PiecePass {
-    lines: OnceLock<Arc<CsvLines>>,
+    lines: OnceLock<Arc<Lines>>,
 }
 
 #[napi]
@@ -50,13 +75,25 @@ impl PiecePass {
         op: u32,
         bound: f64,
     ) -> Result<()> {
+        let spec = select_csv::Spec::new(field, field_delimiter, record_delimiter, quote, kind, op, bound)?;
+        self.arm(Lines::Csv { spec, text: text.to_vec() })
+    }
+
+    /// From now on, reads given this pass leave out of each piece the complete lines inside it where the JSON
+    /// LINES line test is certainly false (arguments as `jsonLineFilter`'s). Once: arming an armed pass throws.
+    #[napi]
+    pub fn arm_json_lines(&self, name: &[u8], text: &[u8], kind: u32, op: u32, bound: f64) -> Result<()> {
+        let spec = select_json::Spec::new(kind, op, bound)?;
+        self.arm(Lines::Json { spec, name: name.to_vec(), text: text.to_vec() })
+    }
+
+    fn arm(&self, lines: Lines) -> Result<()> {
         let armed = || Error::new(Status::InvalidArg, "PiecePass: armed already");
         if self.lines.get().is_some() {
             return Err(armed());
         }
-        let spec = Spec::new(field, field_delimiter, record_delimiter, quote, kind, op, bound)?;
-        LineTest::new(spec, text)?; // the text's check, now rather than in the pool
-        self.lines.set(Arc::new(CsvLines { spec, text: text.to_vec() })).map_err(|_| armed())
+        lines.test()?; // the texts' checks, now rather than in the pool
+        self.lines.set(Arc::new(lines)).map_err(|_| armed())
     }
 
     /// Whether the pass has a test.
@@ -91,7 +128,7 @@ pub struct ReadPassTask {
     stride: usize,
     outs: Vec<Buffer>,
     key: highway::Key,
-    lines: Option<Arc<CsvLines>>,
+    lines: Option<Arc<Lines>>,
     pieces: Vec<Piece>,
 }
 
@@ -125,7 +162,7 @@ fn read_pass(t: &mut ReadPassTask) -> Result<(Vec<u32>, Option<Vec<u8>>)> {
     let mut outputs: Vec<Vec<u8>> = vec![Vec::new(); t.pieces.len()];
     let lines = t.lines.clone();
     let test = match &lines {
-        Some(l) => Some(LineTest::new(l.spec, &l.text)?),
+        Some(l) => Some(l.test()?),
         None => None,
     };
     for (k, ((path, position), out)) in t.paths.iter().zip(&t.positions).zip(t.outs.iter_mut()).enumerate() {
@@ -138,7 +175,7 @@ fn read_pass(t: &mut ReadPassTask) -> Result<(Vec<u32>, Option<Vec<u8>>)> {
                 if p.at / stride == at / stride {
                     let o = &mut outputs[*i];
                     o.reserve(p.len / 32);
-                    filter_piece_into(&frame[p.at - at..p.at - at + p.len], test, o);
+                    test.filter_piece_into(&frame[p.at - at..p.at - at + p.len], o);
                 }
             }
         })?;
@@ -171,8 +208,8 @@ impl Task for ReadPassTask {
 /// `readShardsFramesAsync` (always checking) with `pass` run in the same pool task: `pieces` are triples
 /// (index into `outs`, offset, length), each inside one frame's shard, in the order their bytes follow each other
 /// in the object. When `pass` is armed at this call and every frame passes its check, `passed` is the pieces'
-/// bytes through it, joined in that order (S3 Select's CSV lines: the complete lines inside a piece that the
-/// test certainly rejects left out; a piece's first and last line go through whole). Every `outs[i]` must stay
+/// bytes through it, joined in that order (S3 Select's CSV or JSON lines: the complete lines inside a piece that
+/// the test certainly rejects left out; a piece's first and last line go through whole). Every `outs[i]` must stay
 /// unchanged until it settles.
 #[napi]
 pub fn read_shards_frames_pass_async(
@@ -194,7 +231,7 @@ pub fn read_shards_frames_pass_async(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::select_csv::filter_lines;
+    use crate::select_csv::{filter_lines, filter_piece_into, LineTest, Spec};
 
     fn test_of(text: &[u8]) -> (Spec, Vec<u8>) {
         (Spec::new(1, b',' as u32, b'\n' as u32, b'"' as i32, 0, 2, 1000.0).unwrap(), text.to_vec())
@@ -242,6 +279,60 @@ mod tests {
                 }
                 assert!(at < all.len(), "a line the text does not hold: {:?}", String::from_utf8_lossy(&l));
                 at += 1;
+            }
+        }
+    }
+
+    /// JSON LINES pieces: the same, with the JSON test (`v < 1000`), through the pass's own dispatch.
+    #[test]
+    fn json_pieces_through_the_filter_keep_what_the_whole_keeps() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let lines =
+            Lines::Json { spec: select_json::Spec::new(1, 2, 1000.0).unwrap(), name: b"v".to_vec(), text: vec![] };
+        let test = lines.test().unwrap();
+        let Test::Json(json) = test else { unreachable!() };
+        for _ in 0..300 {
+            let mut text = Vec::new();
+            for i in 0..next(200) {
+                let v = next(3000);
+                let line = if next(25) == 0 {
+                    format!("{{\"i\":{i},\"v\":\"{v}\"}}\n")
+                } else {
+                    format!("{{\"i\":{i},\"v\":{v}}}\n")
+                };
+                text.extend_from_slice(line.as_bytes());
+            }
+            if next(2) == 0 {
+                text.extend_from_slice(b"{\"v\":5000}");
+            }
+            let mut cuts = vec![0, text.len()];
+            for _ in 0..next(6) {
+                cuts.push(next(text.len() as u64 + 1) as usize);
+            }
+            cuts.sort();
+            let mut joined = Vec::new();
+            for w in cuts.windows(2) {
+                test.filter_piece_into(&text[w[0]..w[1]], &mut joined);
+            }
+            assert_eq!(select_json::filter_lines(&joined, json), select_json::filter_lines(&text, json));
+            let split = |b: &[u8]| b.split_inclusive(|&c| c == b'\n').map(<[u8]>::to_vec).collect::<Vec<_>>();
+            let all = split(&text);
+            let mut at = 0;
+            for l in split(&joined) {
+                while at < all.len() && all[at] != l {
+                    at += 1;
+                }
+                assert!(at < all.len(), "a line the text does not hold: {:?}", String::from_utf8_lossy(&l));
+                at += 1;
+            }
+            if cuts.len() == 2 && text.ends_with(b"\n") && text.len() > 2000 {
+                assert!(joined.len() < text.len(), "whole lines rejected are left out");
             }
         }
     }

@@ -50,7 +50,7 @@ pub struct Spec {
 
 impl Spec {
     /// `kind`: 1 number comparison (`bound` finite, `op` 0..5), 2 text equality, 3 text prefix.
-    fn new(kind: u32, op: u32, bound: f64) -> Result<Spec> {
+    pub(crate) fn new(kind: u32, op: u32, bound: f64) -> Result<Spec> {
         if !matches!(kind, 1..=3) || (kind == 1 && (op > 5 || !bound.is_finite())) {
             return Err(Error::new(Status::InvalidArg, "json line test: bad kind, operator or bound"));
         }
@@ -60,7 +60,7 @@ impl Spec {
 
 impl<'a> LineTest<'a> {
     /// The test of `spec` on the field `name`, with its text (UTF-8; unused by numbers).
-    fn new(name: &'a [u8], spec: Spec, text: &'a [u8]) -> Result<Self> {
+    pub(crate) fn new(name: &'a [u8], spec: Spec, text: &'a [u8]) -> Result<Self> {
         let bad = || Error::new(Status::InvalidArg, "json line test: name or text not UTF-8");
         let name = std::str::from_utf8(name).map_err(|_| bad())?;
         let text = std::str::from_utf8(text).map_err(|_| bad())?;
@@ -101,6 +101,21 @@ pub fn filter_pieces(pieces: &[&[u8]], test: LineTest) -> Vec<u8> {
         filter_lines_into(piece, test, &mut out);
     }
     out
+}
+
+/// `piece` (some of storage's bytes, lines going on in the pieces before and after it) with the complete lines
+/// inside it filtered, as select_csv.rs `filter_piece_into`: its first line (to its first `\n`, with it) and the
+/// bytes after its last `\n` go through as they are, as does a piece without one; the reader judges those.
+pub(crate) fn filter_piece_into(piece: &[u8], test: LineTest, out: &mut Vec<u8>) {
+    let (Some(first), Some(last)) = (memchr::memchr(b'\n', piece), memchr::memrchr(b'\n', piece)) else {
+        out.extend_from_slice(piece);
+        return;
+    };
+    out.extend_from_slice(&piece[..=first]);
+    if last > first {
+        filter_lines_into(&piece[first + 1..=last], test, out);
+    }
+    out.extend_from_slice(&piece[last + 1..]);
 }
 
 /// `filter_lines`, appending to `out`.

@@ -86,7 +86,8 @@ describe('@cairn/native exports', () => {
         // and the same test in a GET batch's read task (csv.ts, read-pass.ts)
         'PiecePass',
         'readShardsFramesPassAsync',
-        // and its JSON LINES line filter (json-lines.ts)
+        // and its JSON LINES line filter (json-lines.ts), also in a GET batch's read task (a PiecePass armed so)
+        'armJsonLines',
         'jsonLineFilterAsync',
         'jsonLongNumberRun',
         // a body moved from one socket to another in the kernel (splice.ts): the S3 gateway's GETs

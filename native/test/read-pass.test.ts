@@ -8,10 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  armJsonLines,
   type CsvLineTest,
   csvLineFilterAsync,
   FRAME_HASH_LENGTH,
   highwayHash,
+  type JsonLineTest,
+  jsonLineFilterAsync,
   PiecePass,
   readShardsFramesPassAsync,
 } from '../index.js';
@@ -102,6 +105,47 @@ describe('readShardsFramesPassAsync', () => {
     }
     // Each piece's first line goes through whole: the text's first line, whatever it holds.
     expect(passed.subarray(0, text.indexOf(10) + 1).equals(text.subarray(0, text.indexOf(10) + 1))).toBe(true);
+  });
+
+  it('armed with a JSON LINES test: the same for JSON lines', async () => {
+    const json: JsonLineTest = { name: 'v', judge: { kind: 'number', op: '<', bound: 100 } };
+    const rows: string[] = [];
+    let n = 0;
+    while (n < 6 * SHARD) {
+      const v = random.int(0, 10_000);
+      const row = random.int(0, 30) === 0 ? `{"i":${rows.length},"v":"${v}"}\n` : `{"i":${rows.length},"v":${v}}\n`;
+      rows.push(row);
+      n += row.length;
+    }
+    const doc = Buffer.from(rows.join('')).subarray(0, 6 * SHARD);
+    const parts = [0, 1].map((i) => [0, 1, 2].map((b) => doc.subarray((2 * b + i) * SHARD, (2 * b + i + 1) * SHARD)));
+    const files = [0, 1].map((i) => {
+      const p = join(dir, `json.${i}`);
+      writeFileSync(p, Buffer.concat(parts[i].map(frame)));
+      return p;
+    });
+    const pass = PiecePass.create()!;
+    expect(armJsonLines(pass, json)).toBe(true);
+    expect(pass.armed).toBe(true);
+    expect(() => armJsonLines(pass, json)).toThrow(/armed already/);
+    expect(() => pass.armCsvLines(TEST)).toThrow(/armed already/);
+    const r = await readShardsFramesPassAsync!(files, [0, 0], STRIDE, outs(), KEY, pass, pieces());
+    expect(r.bad).toEqual([0, 0]);
+    const passed = r.passed!;
+    expect(passed.length).toBeLessThan(doc.length / 2);
+    expect((await jsonLineFilterAsync(passed, json)).equals(await jsonLineFilterAsync(doc, json))).toBe(true);
+    const all = lines(doc);
+    let at = 0;
+    for (const l of lines(passed)) {
+      while (at < all.length && all[at] !== l) at++;
+      expect(at).toBeLessThan(all.length);
+      at++;
+    }
+    const bad = PiecePass.create()!;
+    expect(() => armJsonLines(bad, { name: 'v', judge: { kind: 'number', op: '<', bound: Number.NaN } })).toThrow(
+      /bad kind, operator or bound/,
+    );
+    expect(bad.armed).toBe(false);
   });
 
   it('pieces cut to a window pass only the window', async () => {

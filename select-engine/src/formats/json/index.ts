@@ -12,7 +12,7 @@ import { rangeChunks } from '../range.js';
 import { JsonDocumentSplitter, checkNesting } from './splitter.js';
 import { parseJsonText } from './numbers.js';
 import { filteredLines, LINE_GROUP } from '../line-filter.js';
-import { jsonLineFilterAsync, jsonLongNumberRun } from '@cairn/native';
+import { armJsonLines, jsonLineFilterAsync, jsonLongNumberRun, PiecePass } from '@cairn/native';
 
 export interface JsonInputOptions {
   type?: 'DOCUMENT' | 'LINES';
@@ -63,18 +63,23 @@ export async function scanJson(
   // Lent: pieces() below decodes a chunk to text before it asks for the next one; the line filter is done with
   // one when it asks for the LINE_GROUP-th after it.
   const lent = lineTest ? LINE_GROUP : 1;
+  // The line test also goes to the source, which may run it where it reads the bytes (storage's read task, as
+  // CSV's: csv/index.ts); armed at once (no header to wait for).
+  const made = lineTest && !opts.scanRange && source.passedBytes ? PiecePass.create() : undefined;
+  const pass = made && lineTest && armJsonLines(made, lineTest) ? made : undefined;
   if (opts.scanRange) {
     if (type !== 'LINES' || (source as Partial<DecompressingSource>).compressedBytesRead !== undefined) {
       throw scanError('UnsupportedScanRangeInput', 'ScanRange needs uncompressed JSON LINES.');
     }
     chunks = rangeChunks(source, opts, opts.scanRange, NEWLINE, lent);
   } else {
-    chunks = countedChunks(source, opts, undefined, undefined, lent);
+    chunks = countedChunks(source, opts, undefined, undefined, lent, pass);
   }
   // LINES: WHERE's first conjunct judged on the bytes (native/src/select_json.rs) before any decoding here.
   if (lineTest) {
     const kernel = (lines: Buffer[]) => jsonLineFilterAsync(lines, lineTest);
-    chunks = filteredLines(chunks, NEWLINE[0], () => kernel);
+    const passed = pass && ((chunk: Buffer) => source.passedBytes?.(chunk) !== undefined);
+    chunks = filteredLines(chunks, NEWLINE[0], () => kernel, passed);
   }
   const doc = type === 'DOCUMENT' ? new JsonDocumentSplitter(json?.arrayElements === true) : undefined;
   const split = (s: string, final: boolean, out: unknown[], long: boolean) =>

@@ -967,7 +967,7 @@ export const EQUIVALENT = [
       "{ const k = r.constant.value; return { type: 'bool', fn: strict1(lf, (a) => (typeof a === 'string' ? a === k : f(a, k))) }; }",
       '{}',
     ],
-    ["typeof a === 'string'", undefined, "(typeof a === 'string' ? a === k : f(a, k))"],
+    ["typeof a === 'string'", undefined, "typeof a === 'string' ? a === k : f(a, k)"],
     ["r.constant && typeof r.constant.value === 'number' && !Number.isNaN(r.constant.value)", 'false'],
     ["'number'", '""', "r.constant && typeof r.constant.value === 'number' && !Number.isNaN(r.constant.value)"],
     [

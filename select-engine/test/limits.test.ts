@@ -23,6 +23,12 @@ describe('record limit on built values', () => {
     // Just under the limit is fine.
     const out = await csv('SELECT CHAR_LENGTH(_1 || _1 || _1) FROM S3Object', `${field}\n`);
     expect([out.error, out.records]).toEqual([undefined, `${3 * field.length}\n`]);
+    // 1 MiB exactly is within it (AWS: a record up to 1 MB), one character more is not.
+    const half = 'a'.repeat(512 * 1024);
+    const at = await csv('SELECT CHAR_LENGTH(_1 || _1) FROM S3Object', `${half}\n`);
+    expect([at.error, at.records]).toEqual([undefined, `${1024 * 1024}\n`]);
+    const past = await csv("SELECT CHAR_LENGTH(_1 || _1 || 'a') FROM S3Object", `${half}\n`);
+    expect(past.error).toBe('OverMaxRecordSize');
   });
 });
 

@@ -1013,4 +1013,12 @@ export const EQUIVALENT = [
     reason:
       'unreachable: the parser refuses a name functionArity does not know (ParseUnsupportedFunction... in to-ast.ts) before compiling',
   },
+  // int64.ts (session 24).
+  {
+    file: 'select-engine/src/exec/int64.ts',
+    code: "typeof v === 'number'",
+    within: "typeof v === 'number' && Number.isSafeInteger(v)",
+    replacement: 'true',
+    reason: 'Number.isSafeInteger is false for anything but a number',
+  },
 ];

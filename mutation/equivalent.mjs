@@ -1021,4 +1021,11 @@ export const EQUIVALENT = [
     replacement: 'true',
     reason: 'Number.isSafeInteger is false for anything but a number',
   },
+  // pipeline.ts's DISTINCT (session 24).
+  {
+    file: 'select-engine/src/exec/pipeline.ts',
+    code: '!topK!.holds(key)',
+    replacement: 'true',
+    reason: "a shortcut: TopK.add refuses a key it holds itself; holds() only spares writing the row's line",
+  },
 ];

@@ -1028,4 +1028,12 @@ export const EQUIVALENT = [
     replacement: 'true',
     reason: "a shortcut: TopK.add refuses a key it holds itself; holds() only spares writing the row's line",
   },
+  {
+    file: 'select-engine/src/exec/pipeline.ts',
+    code: 'new Array(columns.length)',
+    within: 'const values: Value[] = new Array(columns.length);',
+    replacement: 'new Array()',
+    reason:
+      'distinctKey sets every index below columns.length before a column reads it; the length is only a size hint',
+  },
 ];

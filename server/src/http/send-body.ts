@@ -64,7 +64,9 @@ export function sendRecycling(reply: FastifyReply, body: RecyclingStream): void 
     if (corked === 0 || !socket) return;
     corked = 0;
     socket.uncork();
-    if (socket.writableLength > 0 && !socket.destroyed) {
+    // Only a socket that will emit 'drain' is waited for: a TLS socket can hold a few bytes after the uncork
+    // without being full (its writableLength > 0, no 'drain' to come), which hung a GET's small last chunk.
+    if (socket.writableNeedDrain && !socket.destroyed) {
       body.pause();
       socket.once('drain', resume);
     }
